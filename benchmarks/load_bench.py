@@ -1,0 +1,55 @@
+"""How long loading the bundled sample takes, against reading the same layers with pyogrio alone.
+
+    python benchmarks/load_bench.py [--repeat 3]
+
+Prints seconds per stage and gridtool's ratio to the anchor (plain ``pyogrio.read_dataframe`` of
+every layer, run in the same process), so that the figures compare across machines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import pyogrio
+
+from gridtool.demo import SAMPLES, sample_sources
+from gridtool.project import Project
+from gridtool.validate import validate
+
+
+def _best(fn, repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    print(f"{'sample':<16}{'anchor read':>12}{'load':>9}{'validate':>10}{'save':>8}{'open':>8}"
+          f"{'total':>8}{'ratio':>8}")
+    for name in SAMPLES:
+        sources = sample_sources(name)
+        anchor = _best(lambda: [pyogrio.read_dataframe(*s.rsplit(":", 1)) for s in sources.values()],
+                       args.repeat)
+        load = _best(lambda: Project.from_sources(sources), args.repeat)
+        project = Project.from_sources(sources)
+        val = _best(lambda: validate(project), args.repeat)
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "p.gpkg"
+            save = _best(lambda: project.save(out), args.repeat)
+            opn = _best(lambda: Project.open(out), args.repeat)
+        total = load + val + save
+        print(f"{name:<16}{anchor:>11.2f}s{load:>8.2f}s{val:>9.2f}s{save:>7.2f}s{opn:>7.2f}s"
+              f"{total:>7.2f}s{total / anchor:>7.1f}x")
+
+
+if __name__ == "__main__":
+    main()

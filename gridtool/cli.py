@@ -1,0 +1,253 @@
+"""The ``gridtool`` command line: the same jobs as the desktop app, in batch.
+
+Subcommands: ``import`` (files by role into a project), ``info`` (what a file or project holds),
+``validate`` (every data problem, with fixes), ``demo`` (the bundled sample, end to end).
+Exit codes: 0 done; 1 validation found errors; 2 bad input or usage (message says how to fix).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from . import __version__
+from .errors import GridtoolError
+from .roles import ROLES, VECTOR_ROLES
+
+_LANGS = ("zh", "en", "both")
+
+
+def _say(args, zh: str, en: str) -> None:
+    lang = getattr(args, "lang", "zh")
+    print(zh if lang == "zh" else en if lang == "en" else f"{zh}\n{en}")
+
+
+def _fmt_lang(args) -> str | None:
+    lang = getattr(args, "lang", "zh")
+    return None if lang == "both" else lang
+
+
+def add_role_arguments(p: argparse.ArgumentParser) -> None:
+    """The layer-by-role options shared by every command that reads input files."""
+    g = p.add_argument_group("layers by role / 按角色传入图层 (PATH or PATH:LAYER)")
+    for role in VECTOR_ROLES:
+        g.add_argument(f"--{role.replace('_', '-')}", dest=role, metavar="PATH[:LAYER]",
+                       help=f"{ROLES[role].zh} / {role}")
+    g.add_argument("--dem", metavar="PATH", help="高程模型 / elevation raster (GeoTIFF, .hgt, .hgt.zip)")
+    p.add_argument("--crs-in", metavar="CRS",
+                   help="输入坐标系 / input CRS: wgs84, cgcs2000, gcj02, bd09, EPSG:4490, EPSG:4547 …")
+    p.add_argument("--encoding", metavar="ENC", help="文本编码 / text encoding (utf-8, gbk …); default: detected")
+    p.add_argument("--field", action="append", default=[], metavar="KEY=COLUMN",
+                   help="指定列 / choose a source column: hh=户数, lon=东经, lat=北纬, name=村名, village=所属村 …")
+    p.add_argument("--seed", type=int, default=0, help="随机种子 / seed (OSM household estimates)")
+
+
+def _sources(args) -> dict[str, str]:
+    return {role: getattr(args, role) for role in VECTOR_ROLES if getattr(args, role, None)}
+
+
+def _fields(args) -> dict[str, str]:
+    out = {}
+    for item in args.field:
+        if "=" not in item:
+            raise GridtoolError(f"--field 需要 键=列名 的形式：{item}", f"--field takes KEY=COLUMN: {item!r}",
+                                fix_zh="例如 --field hh=户数", fix_en="e.g. --field hh=households")
+        k, v = item.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+def _project_from_args(args):
+    from .project import Project
+    sources = _sources(args)
+    if not sources:
+        raise GridtoolError("没有传入任何图层", "no layers given",
+                            fix_zh="至少用 --households 传入住户数据。",
+                            fix_en="give at least --households PATH.")
+    return Project.from_sources(sources, crs_in=args.crs_in, encoding=args.encoding,
+                                fields=_fields(args), dem=args.dem, seed=args.seed,
+                                name=getattr(args, "name", None))
+
+
+def _print_problems(args, problems) -> None:
+    if not problems:
+        _say(args, "数据检查：未发现问题。", "validation: no problems found.")
+        return
+    errors = sum(p.severity == "error" for p in problems)
+    _say(args, f"数据检查：{errors} 个错误，{len(problems) - errors} 个警告",
+         f"validation: {errors} error(s), {len(problems) - errors} warning(s)")
+    for p in sorted(problems, key=lambda p: p.severity != "error"):
+        print(p.format(_fmt_lang(args)))
+
+
+def _print_summary(args, summary: dict) -> None:
+    print(f"{summary.get('name', '')}  CRS: {summary.get('crs', '')}"
+          + (f"  (input: {summary['user_crs']})" if summary.get("user_crs") else ""))
+    for role, e in summary["layers"].items():
+        hh = f"  households={e['households']:,}" if "households" in e else ""
+        sens = f"  sensitive={','.join(e['sensitive'])}" if e.get("sensitive") else ""
+        crs = f"  crs={e['crs']}" if e.get("crs") else ""
+        print(f"  {role:<14} features={e['features']:,}{hh}{crs}{sens}")
+    if summary.get("dem"):
+        d = summary["dem"]
+        print(f"  {'dem':<14} {d.get('shape')}  {d.get('min', 0):.0f}–{d.get('max', 0):.0f} m")
+
+
+# -- subcommands ------------------------------------------------------------------------------
+def cmd_import(args) -> int:
+    from .validate import validate
+    out = Path(args.out)
+    project = _project_from_args(args)
+    problems = validate(project)
+    _print_problems(args, problems)
+    project.save(out)
+    _say(args, f"已写入项目 {out}", f"project written: {out}")
+    _print_summary(args, project.summary())
+    if args.strict and any(p.severity == "error" for p in problems):
+        return 1
+    return 0
+
+
+def _file_info(path: str) -> dict:
+    """Layers of any input file, with counts, households and CRS, without building a project."""
+    from .io.vector import list_layers, split_path_layer, suffix_of
+    from .layers import load_layer
+    p, layer = split_path_layer(path)
+    sfx = suffix_of(Path(p))
+    info = {"name": Path(p).name, "crs": "", "layers": {}}
+    if sfx in (".osm", ".pbf"):
+        from .io.osm import osm_roles_available
+        for role, n in osm_roles_available(p).items():
+            info["layers"][role] = {"features": n, "crs": "EPSG:4326"}
+        return info
+    import pyogrio
+    names = [layer] if layer else list_layers(p)
+    for name in names:
+        if sfx in (".csv", ".txt", ".xlsx", ".xls"):
+            lyr = load_layer("households", p, layer=name if sfx in (".xlsx", ".xls") else None)
+            e = {"features": len(lyr.gdf), "crs": lyr.crs_in, "households": lyr.total_households}
+            if lyr.sensitive:
+                e["sensitive"] = sorted(lyr.sensitive)
+        else:
+            meta = pyogrio.read_info(p, layer=name)
+            if meta.get("geometry_type") is None:
+                continue  # attribute tables such as gridtool_meta
+            e = {"features": int(meta["features"]), "crs": meta.get("crs") or "(none)"}
+            if "hh" in list(meta["fields"]):
+                df = pyogrio.read_dataframe(p, layer=name, columns=["hh"], read_geometry=False)
+                import pandas as pd
+                e["households"] = int(pd.to_numeric(df["hh"], errors="coerce").fillna(0).sum())
+        info["layers"][name] = e
+    return info
+
+
+def cmd_info(args) -> int:
+    from .project import META_TABLE, Project
+    path = args.path
+    summary = None
+    if path.lower().endswith(".gpkg") and Path(path).exists():
+        import pyogrio
+        if META_TABLE in [str(n) for n, _ in pyogrio.list_layers(path)]:
+            summary = Project.open(path).summary()
+    if summary is None:
+        summary = _file_info(path)
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
+    else:
+        _print_summary(args, summary)
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from .project import Project
+    from .validate import validate
+    if args.project:
+        project = Project.open(args.project)
+        if _sources(args):
+            raise GridtoolError("请只给出项目文件或按角色的图层之一", "give a project or layers by role, not both",
+                                fix_zh="去掉其中一种。", fix_en="drop one of them.")
+    else:
+        project = _project_from_args(args)
+    problems = validate(project)
+    if args.json:
+        print(json.dumps([p.to_dict() for p in problems], ensure_ascii=False, indent=2, default=str))
+    else:
+        _print_problems(args, problems)
+    return 1 if any(p.severity == "error" for p in problems) else 0
+
+
+def cmd_demo(args) -> int:
+    from .demo import run_demo
+    result = run_demo(Path(args.out), samples=args.sample, progress=None if args.quiet else _progress_printer())
+    for name, info in result.items():
+        _say(args, f"示例 {name}：项目 {info['project']}，摘要 {info['summary_md']}",
+             f"sample {name}: project {info['project']}, summary {info['summary_md']}")
+        _say(args, f"  {info['villages']} 个村（社区），{info['households']:,} 户；"
+                   f"{info['errors']} 个错误，{info['warnings']} 个警告",
+             f"  {info['villages']} villages, {info['households']:,} households; "
+             f"{info['errors']} error(s), {info['warnings']} warning(s)")
+    return 0
+
+
+def _progress_printer():
+    def show(fraction: float, message: str) -> None:
+        print(f"[{fraction * 100:5.1f}%] {message}", file=sys.stderr, flush=True)
+    return show
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="gridtool", description="网格化管理与巡逻规划 / grid management and patrol "
+                                "planning for townships")
+    p.add_argument("--version", action="version", version=f"gridtool {__version__}")
+    p.add_argument("--lang", choices=_LANGS, default=os.environ.get("GRIDTOOL_LANG", "zh"),
+                   help="输出语言 / output language (default zh; or set GRIDTOOL_LANG)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    pi = sub.add_parser("import", help="导入图层并写入项目 / load layers by role into a project")
+    add_role_arguments(pi)
+    pi.add_argument("--out", required=True, metavar="PROJECT.gpkg", help="项目文件 / project file to write")
+    pi.add_argument("--name", help="项目名称 / project name")
+    pi.add_argument("--strict", action="store_true", help="有数据错误时返回 1 / exit 1 when validation finds errors")
+    pi.set_defaults(func=cmd_import)
+
+    pf = sub.add_parser("info", help="查看文件或项目 / what a file or project holds")
+    pf.add_argument("path", metavar="PATH[:LAYER]")
+    pf.add_argument("--json", action="store_true")
+    pf.set_defaults(func=cmd_info)
+
+    pv = sub.add_parser("validate", help="检查数据 / check data and list every problem")
+    pv.add_argument("project", nargs="?", metavar="PROJECT.gpkg")
+    add_role_arguments(pv)
+    pv.add_argument("--json", action="store_true")
+    pv.set_defaults(func=cmd_validate)
+
+    pd_ = sub.add_parser("demo", help="在示例数据上运行 / run on the bundled sample data")
+    pd_.add_argument("--out", required=True, metavar="DIR")
+    pd_.add_argument("--sample", action="append", choices=("liechtenstein", "nanjing-xuanwu"),
+                     help="示例（默认全部）/ which sample (default: all)")
+    pd_.add_argument("--quiet", action="store_true")
+    pd_.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    # Never die on a console that cannot show a character (GBK consoles and some Chinese text).
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except GridtoolError as exc:
+        print(exc.format(_fmt_lang(args)), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("已中断 / interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""Recognising columns by their names, in English and Chinese, and flagging personal data.
+
+Planners' files use whatever headers their office uses: ``经度/纬度``, ``X坐标``, ``户数``,
+the land-survey (三调) field codes ``XZQDM/XZQMC`` or ``CJQYDM/CJQYMC``, Geofabrik's ``fclass``.
+Each role's key columns are found here, and the loader reports which source column it used.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+# Candidate source names for each normalised column, most specific first. Compared after
+# `_key()`: lower case, no spaces, no units in brackets.
+CANDIDATES: dict[str, tuple[str, ...]] = {
+    "lon": ("lon", "lng", "long", "longitude", "经度", "东经", "x", "x坐标", "横坐标", "point_x",
+            "gps_lng", "gpslng", "lon_wgs84", "jd", "lnglat_x"),
+    "lat": ("lat", "latitude", "纬度", "北纬", "y", "y坐标", "纵坐标", "point_y", "gps_lat", "gpslat",
+            "lat_wgs84", "wd", "lnglat_y"),
+    "lonlat": ("经纬度", "坐标", "lnglat", "lonlat", "location", "位置坐标", "gps坐标"),
+    "wkt": ("wkt", "geometry", "geom", "the_geom", "几何"),
+    "hh": ("hh", "households", "household", "household_count", "n_households", "n_hh", "户数",
+           "住户数", "总户数", "家庭户数", "户籍户数", "居住户数", "flats", "building:flats", "套数"),
+    "village": ("village", "community", "村", "村名", "所属村", "所属村社区", "村社区", "行政村",
+                "社区", "村居", "所属社区", "cjqymc", "zldwmc"),
+    "name": ("name", "名称", "name:zh", "名字", "村名", "村庄名称", "社区名称", "村社区名称", "xzqmc",
+             "cjqymc", "zldwmc", "地名", "标题", "title", "道路名称", "河流名称"),
+    "code": ("code", "区划代码", "行政区划代码", "代码", "编码", "xzqdm", "cjqydm", "zldwdm",
+             "admin_code", "adcode", "ref", "统计用区划代码"),
+    "class": ("class", "highway", "fclass", "道路等级", "等级", "道路类型", "roadclass", "kind", "type"),
+    "oneway": ("oneway", "one_way", "单行", "单向", "是否单行", "单行道"),
+    "category": ("category", "类别", "类型", "场所类型", "场所类别", "amenity", "fclass", "kind",
+                 "type", "分类"),
+    "kind": ("kind", "type", "类型", "地类", "地类名称", "dlmc", "landuse", "fclass"),
+    "priority": ("priority", "优先级", "重要性", "等级"),
+    "id": ("id", "fid", "编号", "户编号", "户号", "objectid", "osm_id", "uid", "序号"),
+}
+
+_PERSONAL_NAMES = ("姓名", "户主", "户主姓名", "联系人", "居民姓名", "人员姓名", "党员姓名",
+                   "householder", "head", "person", "fullname", "full_name", "name", "名字")
+_ID_NAMES = ("身份证", "身份证号", "身份证号码", "公民身份号码", "证件号码", "idcard", "id_card",
+             "id_no", "idno", "sfzh", "sfzhm")
+_PHONE_NAMES = ("电话", "手机", "手机号", "手机号码", "联系电话", "联系方式", "电话号码", "phone",
+                "mobile", "tel", "telephone", "lxdh")
+
+_ID_RE = re.compile(r"^\d{17}[\dXx]$")
+_PHONE_RE = re.compile(r"^(\+?86)?1[3-9]\d{9}$|^0\d{2,3}-?\d{7,8}$")
+
+
+def _key(name: str) -> str:
+    s = str(name).strip().lower()
+    s = re.sub(r"[（(\[【].*?[)）\]】]", "", s)  # drop units: 经度(°), 户数（户）
+    return re.sub(r"[\s_\-]+", "_", s).strip("_")
+
+
+def find_column(columns, what: str, *, exclude=()) -> str | None:
+    """The first source column whose name matches one of ``what``'s candidates, else None."""
+    keys = {_key(c): c for c in reversed(list(columns)) if c not in exclude and c != "geometry"}
+    for cand in CANDIDATES[what]:
+        k = _key(cand)
+        if k in keys:
+            return keys[k]
+    return None
+
+
+def sensitive_columns(df: pd.DataFrame, *, personal_role: bool) -> dict[str, str]:
+    """Columns holding personal data, with the kind: ``"name"``, ``"id_number"``, ``"phone"``.
+
+    By header (names only count in roles about people: households, party members) and by
+    content: an 18-digit ID number or a mobile number in any column marks it, whatever the role.
+    """
+    out: dict[str, str] = {}
+    for col in df.columns:
+        if col == "geometry":
+            continue
+        k = _key(col)
+        if any(_key(n) == k or _key(n) in k for n in _ID_NAMES):
+            out[col] = "id_number"
+        elif any(_key(n) == k or (len(_key(n)) > 1 and _key(n) in k) for n in _PHONE_NAMES):
+            out[col] = "phone"
+        elif personal_role and any(_key(n) == k for n in _PERSONAL_NAMES):
+            out[col] = "name"
+        else:
+            values = df[col].dropna()
+            if values.dtype == object or str(values.dtype).startswith(("int", "str", "string")):
+                sample = values.astype(str).str.strip().head(200)
+                if len(sample):
+                    if sample.str.match(_ID_RE).mean() > 0.5:
+                        out[col] = "id_number"
+                    elif sample.str.match(_PHONE_RE).mean() > 0.5:
+                        out[col] = "phone"
+    return out
+
+
+# Chinese and English words of place categories, mapped to gridtool's keys.
+_CATEGORY_WORDS = (
+    ("kindergarten", ("幼儿园", "托儿所", "kindergarten", "childcare", "nursery")),
+    ("school", ("学校", "小学", "中学", "大学", "学院", "school", "college", "university")),
+    ("hospital", ("医院", "卫生院", "hospital")),
+    ("clinic", ("诊所", "卫生室", "卫生站", "社区卫生服务", "clinic", "doctors", "pharmacy", "药店")),
+    ("supermarket", ("超市", "supermarket")),
+    ("market", ("市场", "集市", "菜场", "菜市场", "商场", "market", "marketplace", "mall")),
+    ("bank", ("银行", "信用社", "bank", "atm")),
+    ("police", ("派出所", "公安", "警务", "警察", "police")),
+    ("camera", ("监控", "摄像", "天网", "雪亮", "camera", "surveillance", "cctv")),
+    ("townhall", ("村委", "居委", "政府", "便民服务", "党群服务", "townhall", "town_hall",
+                  "village_hall", "community_centre")),
+    ("enterprise", ("企业", "公司", "工厂", "厂", "园区", "enterprise", "company", "factory",
+                    "industrial", "works")),
+)
+
+
+def normalise_category(value) -> str:
+    """Map a free-text place category (Chinese or English) to a key of PLACE_CATEGORIES."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "other"
+    text = str(value).strip().lower()
+    for key, words in _CATEGORY_WORDS:
+        if any(w in text for w in words):
+            return key
+    return "other"
+
+
+# Geofabrik: F = oneway along the line, T = oneway against it, B = both ways.
+_TRUE = {"1", "yes", "true", "y", "是", "单行", "单向", "-1", "f", "t"}
+_REVERSED = {"-1", "t"}
+
+
+def to_oneway(value) -> bool:
+    """Oneway flags in the usual spellings (OSM yes/-1, Geofabrik F/T/B, 是/否)."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return False
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in _TRUE
+
+
+def oneway_reversed(value) -> bool:
+    """True for oneway flags that run against the line's direction (OSM -1, Geofabrik T)."""
+    return value is not None and str(value).strip().lower() in _REVERSED

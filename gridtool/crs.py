@@ -1,0 +1,186 @@
+"""Coordinate systems: read what the user declares, undo the GCJ-02/BD-09 offsets, pick a metric CRS.
+
+Chinese data arrive in WGS84, CGCS2000 (EPSG:4490) or its Gauss-Krüger zones (EPSG:4513–4554),
+Web Mercator, or the "encrypted" GCJ-02 (AMap, Tencent) and BD-09 (Baidu) lon/lat, which are
+offset from WGS84 by hundreds of metres and have no EPSG code, so pyproj cannot undo them. The
+offsets are undone with ``prcoords`` (public-domain reference implementation with the iterative
+"bored" inverse, better than a metre); pyproj does everything else.
+
+All computation runs in a local metric CRS: the CGCS2000 3-degree Gauss-Krüger zone (EPSG:4534 +
+k, no zone prefix) inside China, the WGS84 UTM zone elsewhere.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import prcoords
+import pyproj
+import shapely
+
+from .errors import CRSError
+
+WGS84 = pyproj.CRS.from_epsg(4326)
+CGCS2000 = pyproj.CRS.from_epsg(4490)
+
+_OFFSET_ALIASES = {
+    "gcj02": "gcj02", "gcj-02": "gcj02", "gcj": "gcj02", "amap": "gcj02", "gaode": "gcj02",
+    "高德": "gcj02", "tencent": "gcj02", "qq": "gcj02", "腾讯": "gcj02", "火星坐标": "gcj02",
+    "mars": "gcj02",
+    "bd09": "bd09", "bd-09": "bd09", "baidu": "bd09", "百度": "bd09",
+}
+_NAMED = {
+    "wgs84": 4326, "wgs-84": 4326, "wgs 84": 4326, "gps": 4326,
+    "cgcs2000": 4490, "cgcs-2000": 4490, "国家2000": 4490, "2000国家大地坐标系": 4490,
+    "webmercator": 3857, "web mercator": 3857, "mercator": 3857, "pseudo-mercator": 3857,
+}
+
+
+@dataclass(frozen=True)
+class CrsSpec:
+    """A coordinate system as the user declared it.
+
+    ``crs`` is the pyproj CRS of the numbers; for GCJ-02/BD-09 it is WGS84 lon/lat and
+    ``offset`` names the Chinese offset to undo first.
+    """
+
+    crs: pyproj.CRS
+    offset: str | None = None
+    label: str = ""
+
+    def __str__(self) -> str:
+        return self.label or (self.offset or self.crs.to_string())
+
+
+def parse_crs(text: str | int | pyproj.CRS | CrsSpec | None) -> CrsSpec | None:
+    """Parse ``gcj02``, ``bd09``, ``wgs84``, ``cgcs2000``, ``EPSG:4490``, ``4547`` or any pyproj input.
+
+    Raises
+    ------
+    CRSError
+        When the text names no coordinate system pyproj or gridtool knows.
+    """
+    if text is None or text == "":
+        return None
+    if isinstance(text, CrsSpec):
+        return text
+    if isinstance(text, pyproj.CRS):
+        return CrsSpec(text, None, text.to_string())
+    if isinstance(text, int):
+        return CrsSpec(pyproj.CRS.from_epsg(text), None, f"EPSG:{text}")
+    key = str(text).strip()
+    low = key.lower()
+    if low in _OFFSET_ALIASES:
+        return CrsSpec(WGS84, _OFFSET_ALIASES[low], _OFFSET_ALIASES[low])
+    if low in _NAMED:
+        return CrsSpec(pyproj.CRS.from_epsg(_NAMED[low]), None, key)
+    if re.fullmatch(r"\d{4,6}", low):
+        key = "EPSG:" + low
+    try:
+        return CrsSpec(pyproj.CRS.from_user_input(key), None, key)
+    except pyproj.exceptions.CRSError as exc:
+        raise CRSError(
+            f"无法识别坐标系“{text}”",
+            f"unknown coordinate system {text!r}",
+            fix_zh="使用 wgs84、cgcs2000、gcj02（高德/腾讯）、bd09（百度）或 EPSG 代码，如 EPSG:4490、EPSG:4547。",
+            fix_en="use wgs84, cgcs2000, gcj02 (AMap/Tencent), bd09 (Baidu) or an EPSG code such as "
+                   "EPSG:4490 or EPSG:4547.",
+        ) from exc
+
+
+def in_china(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Rough bounding box of China, the only place GCJ-02/BD-09 offsets are applied."""
+    return (lon >= 72.004) & (lon <= 137.8347) & (lat >= 0.8293) & (lat <= 55.8271)
+
+
+def _vectorise(func):
+    def apply(coords: np.ndarray) -> np.ndarray:
+        out = np.empty_like(coords)
+        for i, (lon, lat) in enumerate(coords):
+            c = func(prcoords.Coords(lat, lon), check_china=False)
+            out[i, 0], out[i, 1] = c.lon, c.lat
+        return out
+    return apply
+
+
+_TO_WGS = {"gcj02": _vectorise(prcoords.gcj_wgs_bored), "bd09": _vectorise(prcoords.bd_wgs_bored)}
+_FROM_WGS = {"gcj02": _vectorise(prcoords.wgs_gcj), "bd09": _vectorise(prcoords.wgs_bd)}
+
+
+def offset_to_wgs84(geoms, offset: str):
+    """Undo a GCJ-02 or BD-09 offset on shapely geometries in lon/lat (array in, array out)."""
+    return shapely.transform(geoms, _TO_WGS[offset])
+
+
+def wgs84_to_offset(geoms, offset: str):
+    """Apply a GCJ-02 or BD-09 offset (for exports back to a user who works in AMap/Baidu)."""
+    return shapely.transform(geoms, _FROM_WGS[offset])
+
+
+def lonlat_like(bounds) -> bool:
+    """True when (minx, miny, maxx, maxy) can be longitude/latitude degrees."""
+    minx, miny, maxx, maxy = bounds
+    return -180.0 <= minx <= maxx <= 180.0 and -90.0 <= miny <= maxy <= 90.0
+
+
+def guess_crs(bounds) -> CrsSpec | None:
+    """Guess the CRS of coordinates that came without one, or None when no guess is safe.
+
+    Lon/lat ranges give WGS84; 8-digit eastings with a Gauss-Krüger 3-degree zone prefix
+    (25–45, e.g. 39 500 000) give that CGCS2000 zone (EPSG:4513–4533).
+    """
+    minx, miny, maxx, maxy = bounds
+    if lonlat_like(bounds):
+        return CrsSpec(WGS84, None, "EPSG:4326 (assumed)")
+    zone_lo, zone_hi = int(minx // 1_000_000), int(maxx // 1_000_000)
+    if zone_lo == zone_hi and 25 <= zone_lo <= 45 and 0 < miny < 6_200_000:
+        epsg = 4513 + (zone_lo - 25)
+        return CrsSpec(pyproj.CRS.from_epsg(epsg), None, f"EPSG:{epsg} (assumed from zone prefix)")
+    return None
+
+
+def metric_crs_for(lon: float, lat: float) -> pyproj.CRS:
+    """The local metric CRS for a place: CGCS2000 3° GK zone in China, else WGS84 UTM."""
+    if in_china(np.array([lon]), np.array([lat]))[0] and 73.5 <= lon <= 136.5:
+        cm = int(round(lon / 3.0)) * 3
+        cm = min(max(cm, 75), 135)
+        return pyproj.CRS.from_epsg(4534 + (cm - 75) // 3)
+    zone = int(math.floor((lon + 180.0) / 6.0)) % 60 + 1
+    return pyproj.CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
+
+
+def check_fits(bounds, crs: pyproj.CRS, *, file: str | None = None, layer: str | None = None) -> None:
+    """Raise CRSError when coordinates cannot be in the declared CRS (degrees vs metres, swapped axes)."""
+    minx, miny, maxx, maxy = bounds
+    if not all(map(math.isfinite, bounds)):
+        return
+    if crs.is_geographic:
+        # x in China's latitudes and y in its longitudes: the columns were swapped.
+        if 18 <= minx <= maxx <= 54 and 73 <= miny <= maxy <= 135:
+            raise CRSError(
+                "经度和纬度似乎互换了（x 像纬度，y 像经度）",
+                "longitude and latitude seem swapped (x looks like latitude, y like longitude)",
+                fix_zh="检查坐标列：经度应为 x，纬度应为 y。",
+                fix_en="check the coordinate columns: longitude is x, latitude is y.",
+                file=file, layer=layer,
+            )
+        if not lonlat_like(bounds):
+            raise CRSError(
+                f"坐标系声明为经纬度（{crs.name}），但坐标值像是米（{minx:.0f}…{maxx:.0f}）",
+                f"the CRS says degrees ({crs.name}) but the coordinates look like metres "
+                f"({minx:.0f}…{maxx:.0f})",
+                fix_zh="用 --crs-in 指定正确的投影坐标系，例如 CGCS2000 高斯-克吕格分带 EPSG:4547。",
+                fix_en="declare the projected CRS with --crs-in, e.g. the CGCS2000 Gauss-Kruger zone EPSG:4547.",
+                file=file, layer=layer,
+            )
+    elif crs.is_projected and lonlat_like(bounds) and max(abs(maxx - minx), abs(maxy - miny)) < 10:
+        raise CRSError(
+            f"坐标系声明为投影坐标（{crs.name}），但坐标值像是经纬度",
+            f"the CRS is projected ({crs.name}) but the coordinates look like degrees",
+            fix_zh="用 --crs-in wgs84（或 cgcs2000、gcj02）声明经纬度坐标。",
+            fix_en="declare lon/lat data with --crs-in wgs84 (or cgcs2000, gcj02).",
+            file=file, layer=layer,
+        )

@@ -1,0 +1,131 @@
+"""Text encodings of shapefiles and CSV files: UTF-8 or GBK/GB18030, detected, never guessed silently.
+
+Chinese shapefiles from older ArcGIS/MapGIS setups are GBK-encoded and often ship without a .cpg,
+so GDAL decodes them as Latin-1 or UTF-8 and village names come out as mojibake. A strict UTF-8
+decode fails quickly on GBK bytes, and GB18030 (a superset of GBK) decodes what is left; the dBase
+header's language driver byte confirms it when set. No library does this for .dbf files (charset
+detectors are unreliable on the short strings of attribute tables), hence this small module.
+"""
+
+from __future__ import annotations
+
+import codecs
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+# dBase language driver IDs (byte 29 of the header) that name a Chinese code page.
+_LDID = {0x4D: "gb18030", 0x7A: "gb18030", 0x4E: "cp949", 0x4F: "big5", 0x78: "big5"}
+_CPG_ALIASES = {"936": "gb18030", "gbk": "gb18030", "gb2312": "gb18030", "cp936": "gb18030",
+                "65001": "utf-8", "utf8": "utf-8", "utf-8": "utf-8", "950": "big5"}
+
+
+@dataclass(frozen=True)
+class EncodingGuess:
+    """The encoding to use, how it was found, and some decoded text to show the user."""
+
+    encoding: str
+    source: str  # "cpg", "detected", "ldid", "user", "default"
+    sample: tuple[str, ...] = ()
+
+
+def _normalise(name: str) -> str:
+    key = name.strip().lower()
+    if key in _CPG_ALIASES:
+        return _CPG_ALIASES[key]
+    try:
+        return codecs.lookup(key).name
+    except LookupError:
+        return key
+
+
+def dbf_text_bytes(dbf: Path, max_records: int = 2000) -> tuple[list[bytes], int]:
+    """The raw bytes of character fields of the first records of a .dbf, and its LDID byte."""
+    data = dbf.read_bytes()
+    if len(data) < 32:
+        return [], 0
+    nrec, hdr_len, rec_len = struct.unpack("<IHH", data[4:12])
+    ldid = data[29]
+    fields = []
+    pos, offset = 32, 1  # each record starts with a deletion flag byte
+    while pos + 32 <= hdr_len and data[pos] != 0x0D:
+        ftype = chr(data[pos + 11])
+        flen = data[pos + 16]
+        if ftype in "CM":
+            fields.append((offset, flen))
+        offset += flen
+        pos += 32
+    out = []
+    for r in range(min(nrec, max_records)):
+        base = hdr_len + r * rec_len
+        for off, flen in fields:
+            raw = data[base + off: base + off + flen].rstrip(b" \x00")
+            if raw:
+                out.append(raw)
+    return out, ldid
+
+
+def guess_bytes_encoding(chunks: list[bytes]) -> str:
+    """``"utf-8"`` if every chunk decodes strictly as UTF-8, else ``"gb18030"`` if that decodes."""
+    if all(_decodes(c, "utf-8") for c in chunks):
+        return "utf-8"
+    if all(_decodes(c, "gb18030") for c in chunks):
+        return "gb18030"
+    return "latin-1"
+
+
+def _decodes(b: bytes, enc: str) -> bool:
+    try:
+        b.decode(enc)
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def _sample(chunks: list[bytes], enc: str, n: int = 5) -> tuple[str, ...]:
+    seen: list[str] = []
+    for c in chunks:
+        if any(ch > 0x7F for ch in c):  # show non-ASCII text first: that is what can go wrong
+            s = c.decode(enc, errors="replace")
+            if s not in seen:
+                seen.append(s)
+        if len(seen) >= n:
+            break
+    return tuple(seen)
+
+
+def detect_shapefile_encoding(shp: str | Path, override: str | None = None) -> EncodingGuess:
+    """Encoding of a shapefile's attributes: the user's override, the .cpg, else detected from bytes."""
+    shp = Path(shp)
+    dbf = next((p for p in (shp.with_suffix(".dbf"), shp.with_suffix(".DBF")) if p.exists()), None)
+    chunks, ldid = dbf_text_bytes(dbf) if dbf else ([], 0)
+    if override:
+        enc = _normalise(override)
+        return EncodingGuess(enc, "user", _sample(chunks, enc))
+    cpg = next((p for p in (shp.with_suffix(".cpg"), shp.with_suffix(".CPG")) if p.exists()), None)
+    if cpg is not None:
+        text = cpg.read_text(errors="replace").strip()
+        if text:
+            enc = _normalise(text)
+            return EncodingGuess(enc, "cpg", _sample(chunks, enc))
+    if not any(any(ch > 0x7F for ch in c) for c in chunks):
+        # Pure ASCII decodes the same in every candidate; prefer the LDID hint if any.
+        enc = _LDID.get(ldid, "utf-8")
+        return EncodingGuess(enc, "ldid" if ldid in _LDID else "default", ())
+    enc = guess_bytes_encoding(chunks)
+    return EncodingGuess(enc, "detected", _sample(chunks, enc))
+
+
+def detect_text_file_encoding(path: str | Path, override: str | None = None) -> EncodingGuess:
+    """Encoding of a CSV/TXT file: UTF-8 (with or without BOM) or GB18030, as for shapefiles."""
+    raw = Path(path).read_bytes()[:2_000_000]
+    if override:
+        enc = _normalise(override)
+    elif raw.startswith(codecs.BOM_UTF8):
+        enc = "utf-8-sig"
+    else:
+        # Cut at the last newline so that a multi-byte character is never split.
+        cut = raw[: raw.rfind(b"\n") + 1] or raw
+        enc = guess_bytes_encoding([cut])
+    lines = raw.decode(enc, errors="replace").splitlines()[:5]
+    return EncodingGuess(enc, "user" if override else "detected", tuple(lines))

@@ -1,0 +1,131 @@
+"""Error types raised on bad input, each with a Chinese and an English message and a fix.
+
+Modelled on ``osmnx._errors``: one specific class per kind of mistake, so that the command line
+and the desktop app can catch them precisely, and a message that says *where* (file, layer,
+feature, field) and *what to do* rather than only what went wrong.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class GridtoolError(Exception):
+    """Base class of every error gridtool raises on bad input or a bad project file.
+
+    Parameters
+    ----------
+    zh, en
+        The message in Chinese and in English.
+    fix_zh, fix_en
+        What the user can do about it, in both languages.
+    file, layer, feature, field
+        Where the problem is; any that are known.
+    """
+
+    def __init__(
+        self,
+        zh: str,
+        en: str,
+        *,
+        fix_zh: str | None = None,
+        fix_en: str | None = None,
+        file: str | None = None,
+        layer: str | None = None,
+        feature: Any = None,
+        field: str | None = None,
+    ) -> None:
+        self.zh = zh
+        self.en = en
+        self.fix_zh = fix_zh
+        self.fix_en = fix_en
+        self.file = None if file is None else str(file)
+        self.layer = layer
+        self.feature = feature
+        self.field = field
+        super().__init__(self.format())
+
+    def where(self) -> str:
+        parts = []
+        if self.file:
+            parts.append(f"file={self.file}")
+        if self.layer:
+            parts.append(f"layer={self.layer}")
+        if self.feature is not None:
+            parts.append(f"feature={self.feature}")
+        if self.field:
+            parts.append(f"field={self.field}")
+        return ", ".join(parts)
+
+    def format(self, lang: str | None = None) -> str:
+        """The message in ``"zh"``, ``"en"`` or (default) both languages."""
+        lines = []
+        where = self.where()
+        if lang in (None, "zh"):
+            lines.append(self.zh + (f"（{where}）" if where else ""))
+            if self.fix_zh:
+                lines.append("解决办法：" + self.fix_zh)
+        if lang in (None, "en"):
+            lines.append(self.en + (f" ({where})" if where else ""))
+            if self.fix_en:
+                lines.append("Fix: " + self.fix_en)
+        return "\n".join(lines)
+
+
+class InputFileError(GridtoolError):
+    """An input file is missing, unreadable or not a format gridtool reads."""
+
+
+class UnsupportedFormatError(InputFileError):
+    """The file's extension or content is not one of the formats gridtool reads."""
+
+
+class LayerNotFoundError(InputFileError):
+    """A named layer is not in the file (``PATH:LAYER`` with a wrong LAYER)."""
+
+
+class EncodingError(InputFileError):
+    """Text in the file cannot be decoded with the detected or given encoding."""
+
+
+class MissingColumnError(GridtoolError):
+    """A column that the role needs (or that the user named) is not in the layer."""
+
+
+class CRSError(GridtoolError):
+    """The coordinate system is missing, unknown, or does not fit the coordinates."""
+
+
+class GeometryTypeError(GridtoolError):
+    """The layer's geometries do not fit its role (e.g. lines given as villages)."""
+
+
+class EmptyLayerError(GridtoolError):
+    """A layer has no features (after dropping empty geometries)."""
+
+
+class ProjectError(GridtoolError):
+    """A project file cannot be opened or saved."""
+
+
+class ProjectVersionError(ProjectError):
+    """The project was written by a newer gridtool than this one."""
+
+
+class OverwriteInputError(GridtoolError):
+    """An output path is one of the input files; gridtool never overwrites its inputs."""
+
+
+class DataValidationError(GridtoolError):
+    """Validation found errors; ``problems`` lists every one of them."""
+
+    def __init__(self, problems: list, **kw: Any) -> None:
+        self.problems = problems
+        errors = [p for p in problems if p.severity == "error"]
+        super().__init__(
+            f"数据检查发现 {len(errors)} 个错误",
+            f"validation found {len(errors)} error(s)",
+            fix_zh="按每条问题后的解决办法修改数据后重新导入。",
+            fix_en="correct the data as each problem's fix says, then import again.",
+            **kw,
+        )

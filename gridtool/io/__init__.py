@@ -1,0 +1,1 @@
+"""Readers and writers: vector files by format, OpenStreetMap extracts, rasters, encodings."""

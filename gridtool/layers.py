@@ -1,0 +1,305 @@
+"""Loading one layer by role: read the file, settle its coordinates, normalise its key columns.
+
+Every role ends up with the columns of ``docs/DESIGN.md`` (``hh`` for households, ``name``/``code``
+for villages, ``class``/``oneway`` for roads, ``category`` for places …), the source columns kept
+beside them, a ``src_id`` that points back to the feature in the input file, and a record of which
+source column fed which key column and which columns hold personal data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from .columns import (find_column, normalise_category, oneway_reversed, sensitive_columns,
+                      to_oneway)
+from .crs import CrsSpec, check_fits, guess_crs, offset_to_wgs84, parse_crs
+from .errors import CRSError, EmptyLayerError, GeometryTypeError, MissingColumnError
+from .io.vector import RawLayer, read_vector, split_path_layer, suffix_of
+from .problems import Problem
+from .roles import ROLES, geometry_family
+
+
+@dataclass
+class Layer:
+    """A layer of the project: its role, data, and where it came from."""
+
+    role: str
+    gdf: gpd.GeoDataFrame
+    source: str = ""
+    source_layer: str | None = None
+    format: str = ""
+    crs_in: str = ""  # the CRS the input was in, as declared or detected (exports return to it)
+    encoding: str | None = None
+    columns_used: dict[str, str] = field(default_factory=dict)
+    sensitive: dict[str, str] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    def meta(self) -> dict:
+        return {"role": self.role, "source": self.source, "source_layer": self.source_layer,
+                "format": self.format, "crs_in": self.crs_in, "encoding": self.encoding,
+                "columns_used": self.columns_used, "sensitive": self.sensitive,
+                "features": int(len(self.gdf))}
+
+    @property
+    def total_households(self) -> int | None:
+        if "hh" not in self.gdf:
+            return None
+        return int(pd.to_numeric(self.gdf["hh"], errors="coerce").fillna(0).clip(lower=0).sum())
+
+
+def _feature_ids(raw: RawLayer) -> pd.Series:
+    idx = raw.gdf.index
+    if raw.format in ("CSV", "Excel"):
+        return pd.Series([f"row {i}" for i in idx], index=idx)
+    if raw.format == "OSM" and "osm_id" in raw.gdf:
+        return raw.gdf["osm_id"].astype(str)
+    return pd.Series([f"FID {i}" for i in idx], index=idx)
+
+
+def _settle_crs(gdf: gpd.GeoDataFrame, spec: CrsSpec | None, raw: RawLayer, role: str,
+                problems: list[Problem]) -> tuple[gpd.GeoDataFrame, str]:
+    """Give the layer a true CRS (undoing GCJ-02/BD-09) and say what it was."""
+    bounds = tuple(gdf.total_bounds)
+    where = dict(file=raw.path, layer=raw.layer)
+    if spec is not None and spec.offset:
+        if gdf.crs is not None and not gdf.crs.is_geographic:
+            raise CRSError(
+                f"声明为 {spec.offset.upper()}，但文件是投影坐标（{gdf.crs.name}）",
+                f"declared {spec.offset.upper()} but the file is projected ({gdf.crs.name})",
+                fix_zh="GCJ-02/BD-09 只适用于经纬度数据；去掉 --crs-in 或换成正确的坐标系。",
+                fix_en="GCJ-02/BD-09 apply to lon/lat data only; drop --crs-in or name the right CRS.",
+                **where)
+        check_fits(bounds, pyproj.CRS.from_epsg(4326), **where)
+        from .crs import in_china
+        xy = shapely.get_coordinates(gdf.geometry.values)
+        if len(xy) and not in_china(xy[:, 0], xy[:, 1]).all():
+            problems.append(Problem(
+                "warning", "offset_outside_china",
+                f"数据声明为 {spec.offset.upper()}，但有坐标在中国境外；境外坐标没有偏移",
+                f"data declared {spec.offset.upper()} but lie (partly) outside China, where no offset "
+                "exists", fix_zh="确认坐标来源；境外数据一般是 WGS84。",
+                fix_en="check where the coordinates came from; data outside China are usually WGS84.",
+                role=role, **where))
+        gdf = gdf.set_geometry(offset_to_wgs84(gdf.geometry.values, spec.offset), crs=4326)
+        return gdf, spec.offset
+    if spec is not None:
+        if gdf.crs is not None and not gdf.crs.equals(spec.crs):
+            problems.append(Problem(
+                "warning", "crs_overridden",
+                f"文件自带坐标系 {gdf.crs.name}，已按您的声明改用 {spec}",
+                f"the file says {gdf.crs.name}; used {spec} as you declared",
+                fix_zh="如果文件自带的坐标系是对的，请去掉 --crs-in。",
+                fix_en="if the file's own CRS is right, drop --crs-in.", role=role, **where))
+        check_fits(bounds, spec.crs, **where)
+        return gdf.set_crs(spec.crs, allow_override=True), str(spec)
+    if gdf.crs is None:
+        guess = guess_crs(bounds)
+        if guess is None:
+            minx, miny, maxx, maxy = bounds
+            if 18 <= minx <= maxx <= 54 and 73 <= miny <= maxy <= 135:
+                check_fits(bounds, pyproj.CRS.from_epsg(4326), **where)  # raises: axes swapped
+            raise CRSError(
+                "文件没有坐标系信息，且无法从坐标值判断",
+                "the file has no coordinate system and the coordinates do not tell which it is",
+                fix_zh="用 --crs-in 声明坐标系，如 EPSG:4547（CGCS2000 高斯-克吕格 114°E）或 gcj02。",
+                fix_en="declare it with --crs-in, e.g. EPSG:4547 (CGCS2000 GK CM 114E) or gcj02.",
+                **where)
+        problems.append(Problem(
+            "warning", "missing_crs",
+            f"文件没有坐标系信息，按坐标值假定为 {guess}", f"the file has no CRS; assumed {guess} "
+            "from the coordinate values",
+            fix_zh="如果坐标来自高德/腾讯或百度地图，请用 --crs-in gcj02 或 bd09 声明，否则会偏移数百米。",
+            fix_en="if the coordinates were picked on AMap/Tencent or Baidu maps, declare --crs-in "
+                   "gcj02 or bd09, or they will be hundreds of metres off.", role=role, **where))
+        check_fits(bounds, guess.crs, **where)
+        return gdf.set_crs(guess.crs), str(guess)
+    check_fits(bounds, gdf.crs, **where)
+    epsg = gdf.crs.to_epsg()
+    return gdf, f"EPSG:{epsg}" if epsg else gdf.crs.to_string()
+
+
+def _check_geometry(gdf, role: str, raw: RawLayer, problems: list[Problem], ids) -> gpd.GeoDataFrame:
+    allowed = ROLES[role].geometry
+    fam = gdf.geometry.geom_type.map(geometry_family)
+    if role == "households" and (fam == "Polygon").any() and (fam == "Point").any():
+        pass  # mixed points and buildings are fine for households
+    wrong = ~fam.isin(allowed)
+    if wrong.all():
+        found = ", ".join(sorted(set(fam.dropna())))
+        raise GeometryTypeError(
+            f"“{ROLES[role].zh}”图层应为 {'/'.join(allowed)}，但文件里是 {found}",
+            f"a {role} layer needs {'/'.join(allowed)} geometries, the file has {found}",
+            fix_zh="检查是否把文件传给了错误的参数（例如把道路线传给了 --villages）。",
+            fix_en="check that the file went to the right option (e.g. road lines given as --villages).",
+            file=raw.path, layer=raw.layer)
+    if wrong.any():
+        problems.append(Problem(
+            "warning", "wrong_geometry_type",
+            f"{int(wrong.sum())} 个要素的几何类型不适合“{ROLES[role].zh}”，已忽略",
+            f"{int(wrong.sum())} feature(s) have a geometry type a {role} layer cannot use; ignored",
+            fix_zh=f"该图层只接受 {'/'.join(allowed)}。", fix_en=f"this layer takes {'/'.join(allowed)} only.",
+            role=role, file=raw.path, layer=raw.layer, features=ids[wrong].tolist()))
+        gdf = gdf[~wrong]
+    return gdf
+
+
+def _numeric(series: pd.Series) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(series):
+        return series.astype(float)
+    text = series.astype(str).str.strip().str.replace(r"[户套]$", "", regex=True)
+    return pd.to_numeric(text.where(series.notna()), errors="coerce")
+
+
+def _code_text(value) -> str | None:
+    """Division codes read as numbers from Excel (5.00101e+11) back to their digits."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value).strip() or None
+
+
+def _normalise_columns(gdf: gpd.GeoDataFrame, role: str, fields: dict[str, str], raw: RawLayer,
+                       used: dict[str, str]) -> gpd.GeoDataFrame:
+    gdf = gdf.copy()
+
+    def pick(key: str, what: str | None = None) -> str | None:
+        name = fields.get(key)
+        if name:
+            if name not in gdf.columns:
+                raise MissingColumnError(
+                    f"图层中没有列“{name}”", f"no column {name!r} in the layer",
+                    fix_zh="现有列：" + ", ".join(c for c in gdf.columns if c != "geometry"),
+                    fix_en="the columns are: " + ", ".join(c for c in gdf.columns if c != "geometry"),
+                    file=raw.path, layer=raw.layer, field=name)
+        else:
+            name = find_column(gdf.columns, what or key)
+        if name:
+            used[key] = name
+        return name
+
+    if role in ("households", "party_members"):
+        col = pick("hh") if role == "households" else None
+        if role == "households":
+            if col is None:
+                gdf["hh"] = 1.0
+                used["hh"] = "(default 1)"
+            else:
+                gdf["hh"] = _numeric(gdf[col])
+        vcol = pick("village")
+        if vcol and vcol != "village":
+            gdf["village"] = gdf[vcol].astype("string")
+    if role in ("villages", "roads", "rivers", "railways", "places", "stations", "party_members"):
+        ncol = pick("name")
+        if ncol and ncol != "name":
+            gdf["name"] = gdf[ncol]
+        elif ncol is None:
+            gdf["name"] = None
+    if role == "villages":
+        ccol = pick("code")
+        gdf["code"] = gdf[ccol].map(_code_text) if ccol else None
+        if gdf["name"].isna().all() and ccol:
+            gdf["name"] = gdf["code"]
+    if role == "roads":
+        ccol = pick("class")
+        gdf["class"] = gdf[ccol].astype("string").str.lower() if ccol else "unclassified"
+        ocol = pick("oneway")
+        if ocol:
+            rev = gdf[ocol].map(oneway_reversed).astype(bool)
+            if rev.any():
+                gdf.loc[rev, "geometry"] = shapely.reverse(gdf.geometry[rev].values)
+            gdf["oneway"] = gdf[ocol].map(to_oneway).astype(bool)
+        else:
+            gdf["oneway"] = False
+    if role in ("forest", "rivers", "railways", "stations"):
+        kcol = pick("kind")
+        if kcol and kcol != "kind":
+            gdf["kind"] = gdf[kcol]
+        elif kcol is None and "kind" not in gdf:
+            gdf["kind"] = role if role != "stations" else "police"
+    if role == "places":
+        ccol = pick("category")
+        if ccol:
+            gdf["category_raw"] = gdf[ccol]
+            gdf["category"] = gdf[ccol].map(normalise_category)
+        else:
+            # No category column: the name often says it (XX小学, XX派出所).
+            gdf["category"] = gdf["name"].map(normalise_category)
+            used["category"] = "(from name)"
+        pcol = pick("priority")
+        if pcol and pcol != "priority":
+            gdf["priority"] = _numeric(gdf[pcol])
+    return gdf
+
+
+def load_layer(role: str, path: str, *, crs_in: str | CrsSpec | None = None,
+               encoding: str | None = None, fields: dict[str, str] | None = None,
+               layer: str | None = None, seed: int = 0) -> Layer:
+    """Load one layer for a role, in its own (true) CRS, with normalised key columns.
+
+    Parameters
+    ----------
+    role
+        One of ``gridtool.roles.VECTOR_ROLES``.
+    path
+        ``PATH`` or ``PATH:LAYER``.
+    crs_in
+        The coordinate system the user declares (``gcj02``, ``bd09``, ``EPSG:4490`` …); overrides
+        the file's own. Without it the file's CRS is used, or guessed from the values with a warning.
+    encoding
+        Text encoding of a shapefile/CSV when detection should be overridden.
+    fields
+        Source columns for key columns, e.g. ``{"hh": "户数", "lon": "东经"}``.
+
+    Raises
+    ------
+    InputFileError, UnsupportedFormatError, LayerNotFoundError, EncodingError
+        The file cannot be read as asked.
+    CRSError, GeometryTypeError, EmptyLayerError, MissingColumnError
+        The data do not fit the role.
+    """
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
+    fields = dict(fields or {})
+    p, lyr = split_path_layer(path)
+    raw = read_vector(p, layer=layer or lyr, role=role, encoding=encoding, fields=fields, seed=seed)
+    problems = list(raw.problems)
+    used = dict(raw.columns_used)
+    ids = _feature_ids(raw)
+    gdf = raw.gdf
+    empty = gdf.geometry.isna() | gdf.geometry.is_empty
+    if empty.any():
+        problems.append(Problem(
+            "warning", "empty_geometry", f"{int(empty.sum())} 个要素没有几何，已忽略",
+            f"{int(empty.sum())} feature(s) have no geometry; ignored",
+            fix_zh="在源数据中补画这些要素或删除它们。", fix_en="draw or delete them in the source data.",
+            role=role, file=raw.path, layer=raw.layer, features=ids[empty].tolist()))
+        gdf = gdf[~empty]
+    if len(gdf) == 0:
+        raise EmptyLayerError(
+            f"“{ROLES[role].zh}”图层没有要素", f"the {role} layer has no features",
+            fix_zh="检查是否选错了文件或图层。", fix_en="check that the right file and layer were given.",
+            file=raw.path, layer=raw.layer)
+    spec = parse_crs(crs_in)
+    gdf, crs_label = _settle_crs(gdf, spec, raw, role, problems)
+    gdf = _check_geometry(gdf, role, raw, problems, ids)
+    gdf = _normalise_columns(gdf, role, fields, raw, used)
+    gdf["src_id"] = ids.loc[gdf.index].astype(str).values
+    # GeoPackage reserves "fid"; keep a source column of that name under another name.
+    gdf = gdf.rename(columns={c: f"src_{c}" for c in gdf.columns if c.lower() == "fid"})
+    gdf = gdf.reset_index(drop=True)
+    sens = sensitive_columns(gdf.drop(columns=["src_id"]), personal_role=ROLES[role].personal)
+    return Layer(role=role, gdf=gdf, source=str(Path(raw.path)) if "!" not in raw.path else raw.path,
+                 source_layer=raw.layer, format=raw.format, crs_in=crs_label,
+                 encoding=raw.encoding.encoding if raw.encoding else None, columns_used=used,
+                 sensitive=sens, problems=problems)
+
+
+__all__ = ["Layer", "load_layer", "suffix_of"]

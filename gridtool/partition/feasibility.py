@@ -1,0 +1,32 @@
+"""Can a village be split into base grids whose totals all lie within [min, max]?
+
+A village of H households splits into k grids within the bounds only if ``min·k ≤ H ≤ max·k``
+for some whole k ≥ 1 (a necessary condition; barriers can still make it impossible, which the
+partition engine reports separately). With 300–500: 250 households cannot (too few), 550 cannot
+(too many for one grid, too few for two), 650 can (two grids).
+"""
+
+from __future__ import annotations
+
+import math
+
+
+def feasible_grid_counts(households: int, min_hh: int = 300, max_hh: int = 500) -> range:
+    """Every k for which k grids of ``min_hh``–``max_hh`` households can hold ``households``.
+
+    Empty when no such k exists.
+    """
+    if min_hh <= 0 or max_hh < min_hh:
+        raise ValueError(f"bounds must satisfy 0 < min <= max, got {min_hh}-{max_hh}")
+    if households <= 0:
+        return range(0)
+    lo = math.ceil(households / max_hh)
+    hi = households // min_hh
+    return range(lo, hi + 1) if lo <= hi else range(0)
+
+
+def diagnose(households: int, min_hh: int = 300, max_hh: int = 500) -> str:
+    """``"ok"``, ``"too_small"`` (under min) or ``"gap"`` (between k·max and (k+1)·min)."""
+    if feasible_grid_counts(households, min_hh, max_hh):
+        return "ok"
+    return "too_small" if households < min_hh else "gap"

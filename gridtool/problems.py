@@ -1,0 +1,60 @@
+"""A problem found in the input data: where it is, what is wrong, and how to fix it, in two languages."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from dataclasses import field as dc_field
+from typing import Any
+
+MAX_LISTED = 20  # features named in one message; the full list stays in ``features``
+
+
+@dataclass
+class Problem:
+    severity: str  # "error" (must be fixed before partitioning) or "warning"
+    code: str      # stable identifier, e.g. "invalid_geometry", "hh_negative"
+    zh: str
+    en: str
+    fix_zh: str = ""
+    fix_en: str = ""
+    role: str | None = None
+    file: str | None = None
+    layer: str | None = None
+    field: str | None = None
+    features: list[Any] = dc_field(default_factory=list)  # FIDs / row numbers / IDs
+    bounds: tuple[float, float, float, float] | None = None  # in the project CRS, for zoom-to
+    repaired: bool = False
+
+    def where(self) -> str:
+        parts = [f"{k}={v}" for k, v in (("file", self.file), ("layer", self.layer),
+                                          ("field", self.field)) if v]
+        if self.features:
+            shown = ", ".join(str(f) for f in self.features[:MAX_LISTED])
+            more = f" … (+{len(self.features) - MAX_LISTED})" if len(self.features) > MAX_LISTED else ""
+            parts.append(f"features=[{shown}{more}]")
+        return ", ".join(parts)
+
+    def format(self, lang: str | None = None) -> str:
+        tag = {"error": ("错误", "ERROR"), "warning": ("警告", "WARNING")}[self.severity]
+        lines = []
+        if lang in (None, "zh"):
+            lines.append(f"[{tag[0]}] {self.zh}" + (f"（{self.where()}）" if self.where() else ""))
+            if self.fix_zh:
+                lines.append("    解决办法：" + self.fix_zh)
+        if lang in (None, "en"):
+            lines.append(f"[{tag[1]}] {self.en}" + (f" ({self.where()})" if self.where() else ""))
+            if self.fix_en:
+                lines.append("    Fix: " + self.fix_en)
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["features"] = [f if isinstance(f, (int, str)) else str(f) for f in self.features]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Problem":
+        d = dict(d)
+        if d.get("bounds") is not None:
+            d["bounds"] = tuple(d["bounds"])
+        return cls(**d)

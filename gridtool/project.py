@@ -1,0 +1,289 @@
+"""The project: all layers by role in one local metric CRS, with metadata, kept in one GeoPackage.
+
+A GeoPackage opens in QGIS as it is, so the county GIS office can read a project without gridtool.
+Saving is atomic: everything is written to a temporary file beside the target, flushed to disk,
+and only then renamed over it, so a crash or a full disk mid-save leaves the previous file intact.
+A project written by a newer gridtool (higher ``FORMAT_VERSION``) is refused, not half-read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pyproj
+
+from . import __version__
+from .crs import metric_crs_for
+from .errors import GridtoolError, OverwriteInputError, ProjectError, ProjectVersionError
+from .layers import Layer, load_layer
+from .problems import Problem
+from .roles import ROLES, VECTOR_ROLES
+
+FORMAT_VERSION = 1
+META_TABLE = "gridtool_meta"
+
+Progress = Callable[[float, str], None]
+
+
+def _same_file(a: str | Path, b: str | Path) -> bool:
+    try:
+        return Path(a).resolve() == Path(b).resolve()
+    except OSError:
+        return False
+
+
+@dataclass
+class Project:
+    """Layers by role in one metric CRS, plus the DEM, parameters and the problems found.
+
+    Build one with :meth:`from_sources` (files by role) or :meth:`open` (a saved project), then
+    :meth:`save`. Layers are GeoDataFrames in ``crs``; ``user_crs`` is what the inputs were in.
+    """
+
+    name: str = "gridtool project"
+    crs: pyproj.CRS | None = None
+    user_crs: str = ""
+    layers: dict[str, Layer] = field(default_factory=dict)
+    dem: object | None = None  # gridtool.io.dem.Dem
+    parameters: dict = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    path: str | None = None
+
+    # -- building ---------------------------------------------------------------------------
+    def add_layer(self, layer: Layer) -> Layer:
+        """Add (or replace) a layer, reprojected into the project CRS (chosen from the first layer)."""
+        gdf = layer.gdf
+        if self.crs is None:
+            lon, lat = _lonlat_centre(gdf)
+            self.crs = metric_crs_for(lon, lat)
+            self.user_crs = layer.crs_in
+        if gdf.crs is not None and not gdf.crs.equals(self.crs):
+            layer.gdf = gdf.to_crs(self.crs)
+        if layer.role in ("households", "villages") and self.layers.get("households") is None:
+            self.user_crs = layer.crs_in or self.user_crs
+        self.layers[layer.role] = layer
+        return layer
+
+    @classmethod
+    def from_sources(cls, sources: dict[str, str], *, crs_in: str | None = None,
+                     encoding: str | None = None, fields: dict[str, str] | None = None,
+                     dem: str | None = None, name: str | None = None, seed: int = 0,
+                     progress: Progress | None = None,
+                     cancelled: Callable[[], bool] | None = None) -> "Project":
+        """Load every layer given by role (``{"households": "a.xlsx", "roads": "r.shp"}``).
+
+        Households and villages are loaded first so that they set the project CRS.
+        """
+        order = sorted(sources, key=lambda r: VECTOR_ROLES.index(r) if r in VECTOR_ROLES else 99)
+        proj = cls(name=name or Path(next(iter(sources.values()), "project")).stem)
+        steps = len(order) + (1 if dem else 0)
+        for i, role in enumerate(order):
+            if cancelled and cancelled():
+                raise GridtoolError("已取消", "cancelled")
+            if progress:
+                progress(i / max(steps, 1), f"{ROLES[role].zh} / {role}")
+            proj.add_layer(load_layer(role, sources[role], crs_in=crs_in, encoding=encoding,
+                                      fields=fields, seed=seed))
+        if dem:
+            from .io.dem import read_dem
+            if progress:
+                progress(len(order) / max(steps, 1), "高程 / dem")
+            proj.dem = read_dem(dem)
+            proj.parameters.setdefault("dem_source", str(dem))
+        if progress:
+            progress(1.0, "完成 / done")
+        return proj
+
+    def inputs(self) -> list[str]:
+        """The files the layers were read from (never to be written)."""
+        out = [lyr.source.split("!")[0] for lyr in self.layers.values() if lyr.source]
+        if self.parameters.get("dem_source"):
+            out.append(self.parameters["dem_source"])
+        return out
+
+    # -- saving -----------------------------------------------------------------------------
+    def metadata(self) -> dict:
+        return {
+            "format_version": FORMAT_VERSION,
+            "gridtool_version": __version__,
+            "name": self.name,
+            "crs": self.crs.to_wkt() if self.crs is not None else "",
+            "crs_epsg": (self.crs.to_epsg() or "") if self.crs is not None else "",
+            "user_crs": self.user_crs,
+            "created": self.created,
+            "saved": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "layers": {role: lyr.meta() for role, lyr in self.layers.items()},
+            "parameters": self.parameters,
+            "problems": [p.to_dict() for p in self.problems],
+        }
+
+    def save(self, path: str | Path, *, _write_layer=None) -> Path:
+        """Write the project to ``path`` atomically. Refuses to overwrite any input file."""
+        path = Path(path)
+        for src in self.inputs():
+            if _same_file(src, path):
+                raise OverwriteInputError(
+                    f"输出文件就是输入文件 {src}，gridtool 不会覆盖输入数据",
+                    f"the output is the input file {src}; gridtool never overwrites inputs",
+                    fix_zh="换一个输出文件名。", fix_en="choose another output file name.", file=str(path))
+        if path.suffix.lower() != ".gpkg":
+            raise ProjectError("项目文件必须是 .gpkg", "a project file must end in .gpkg",
+                               fix_zh="把输出文件名改为 *.gpkg。", fix_en="name the output *.gpkg.",
+                               file=str(path))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.gpkg", dir=path.parent)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        tmp.unlink()  # GDAL must create the file itself
+        write_layer = _write_layer or _write_gdf
+        try:
+            for role, lyr in self.layers.items():
+                write_layer(lyr.gdf, tmp, role)
+            meta = self.metadata()
+            rows = pd.DataFrame({"key": list(meta), "value": [json.dumps(v, ensure_ascii=False)
+                                                              for v in meta.values()]})
+            pyogrio.write_dataframe(rows, tmp, layer=META_TABLE, driver="GPKG")
+            if self.dem is not None:
+                from .io.dem import write_dem_gpkg
+                write_dem_gpkg(self.dem, tmp, table="dem")
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+            _fsync_dir(path.parent)
+        except BaseException as exc:
+            tmp.unlink(missing_ok=True)
+            for extra in (tmp.with_name(tmp.name + "-journal"), tmp.with_name(tmp.name + "-wal")):
+                extra.unlink(missing_ok=True)
+            if isinstance(exc, GridtoolError) or not isinstance(exc, Exception):
+                raise
+            raise ProjectError(
+                f"保存项目失败：{exc}；原文件未改动", f"saving the project failed: {exc}; the previous "
+                "file is untouched", fix_zh="检查磁盘空间和写入权限后重试。",
+                fix_en="check disk space and write permission, then try again.", file=str(path)) from exc
+        self.path = str(path)
+        return path
+
+    # -- opening ----------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | Path) -> "Project":
+        """Open a saved project; refuses files from a newer gridtool and files that are not projects."""
+        path = Path(path)
+        if not path.exists():
+            raise ProjectError(f"找不到项目文件 {path}", f"project file not found: {path}",
+                               fix_zh="检查路径。", fix_en="check the path.", file=str(path))
+        try:
+            names = [str(n) for n, _ in pyogrio.list_layers(path)]
+        except Exception as exc:
+            raise ProjectError("不是有效的 GeoPackage 文件", "not a valid GeoPackage file",
+                               fix_zh="确认文件完整；可在 QGIS 中打开检查。",
+                               fix_en="check that the file is complete; try opening it in QGIS.",
+                               file=str(path)) from exc
+        if META_TABLE not in names:
+            raise ProjectError(
+                "这个 GeoPackage 不是 gridtool 项目（缺少 gridtool_meta 表）",
+                "this GeoPackage is not a gridtool project (no gridtool_meta table)",
+                fix_zh="用 gridtool import --households 文件.gpkg:图层 … --out 项目.gpkg 先导入。",
+                fix_en="import it first: gridtool import --households FILE.gpkg:LAYER … --out project.gpkg.",
+                file=str(path))
+        rows = pyogrio.read_dataframe(path, layer=META_TABLE)
+        meta = {k: json.loads(v) for k, v in zip(rows["key"], rows["value"])}
+        version = int(meta.get("format_version", 0))
+        if version > FORMAT_VERSION:
+            raise ProjectVersionError(
+                f"项目由更新版本的 gridtool（{meta.get('gridtool_version')}，格式 {version}）保存，"
+                f"本版本（{__version__}）只能打开格式 {FORMAT_VERSION}",
+                f"the project was saved by a newer gridtool ({meta.get('gridtool_version')}, format "
+                f"{version}); this version ({__version__}) opens format {FORMAT_VERSION} at most",
+                fix_zh="升级 gridtool：pip install -U gridtool。", fix_en="upgrade: pip install -U gridtool.",
+                file=str(path))
+        crs = pyproj.CRS.from_wkt(meta["crs"]) if meta.get("crs") else None
+        proj = cls(name=meta.get("name", path.stem), crs=crs, user_crs=meta.get("user_crs", ""),
+                   parameters=meta.get("parameters", {}),
+                   problems=[Problem.from_dict(p) for p in meta.get("problems", [])],
+                   created=meta.get("created", ""), path=str(path))
+        for role, lm in meta.get("layers", {}).items():
+            if role not in names:
+                raise ProjectError(f"项目缺少图层 {role}", f"the project lacks its {role} layer",
+                                   fix_zh="文件可能被其他程序改动过；重新导入。",
+                                   fix_en="another program may have changed the file; import again.",
+                                   file=str(path), layer=role)
+            gdf = pyogrio.read_dataframe(path, layer=role)
+            proj.layers[role] = Layer(
+                role=role, gdf=gdf, source=lm.get("source", ""), source_layer=lm.get("source_layer"),
+                format=lm.get("format", ""), crs_in=lm.get("crs_in", ""), encoding=lm.get("encoding"),
+                columns_used=lm.get("columns_used", {}), sensitive=lm.get("sensitive", {}))
+        if _has_raster(path, "dem"):
+            from .io.dem import read_dem_gpkg
+            proj.dem = read_dem_gpkg(path, table="dem")
+        return proj
+
+    # -- reading ----------------------------------------------------------------------------
+    def summary(self) -> dict:
+        """Counts per layer, households per village, CRS: what ``gridtool info`` prints."""
+        out = {"name": self.name, "crs": _crs_label(self.crs), "user_crs": self.user_crs,
+               "layers": {}}
+        for role, lyr in self.layers.items():
+            entry = {"features": int(len(lyr.gdf)), "source": lyr.source, "crs_in": lyr.crs_in}
+            if lyr.total_households is not None:
+                entry["households"] = lyr.total_households
+            if lyr.sensitive:
+                entry["sensitive"] = sorted(lyr.sensitive)
+            out["layers"][role] = entry
+        if self.dem is not None:
+            out["dem"] = self.dem.summary()
+        errors = sum(p.severity == "error" for p in self.problems)
+        out["problems"] = {"errors": errors, "warnings": len(self.problems) - errors}
+        return out
+
+
+def _write_gdf(gdf: gpd.GeoDataFrame, path: Path, layer: str) -> None:
+    gdf = gdf.copy()
+    for col in gdf.columns:
+        if col != "geometry" and gdf[col].dtype == object:
+            # Mixed Python objects (numbers and text in one column) do not fit a GPKG field.
+            gdf[col] = gdf[col].map(lambda v: None if v is None or (isinstance(v, float) and v != v)
+                                    else (v if isinstance(v, str) else str(v)))
+    pyogrio.write_dataframe(gdf, path, layer=layer, driver="GPKG")
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return  # Windows cannot open folders; os.replace is atomic there all the same
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _has_raster(path: Path, table: str) -> bool:
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
+        row = con.execute("SELECT 1 FROM gpkg_contents WHERE table_name=? AND data_type IN "
+                          "('tiles','2d-gridded-coverage')", (table,)).fetchone()
+    return row is not None
+
+
+def _lonlat_centre(gdf: gpd.GeoDataFrame) -> tuple[float, float]:
+    b = gdf.total_bounds
+    centre = gpd.GeoSeries(gpd.points_from_xy([(b[0] + b[2]) / 2], [(b[1] + b[3]) / 2]), crs=gdf.crs)
+    p = centre.to_crs(4326).iloc[0]
+    return p.x, p.y
+
+
+def _crs_label(crs: pyproj.CRS | None) -> str:
+    if crs is None:
+        return ""
+    epsg = crs.to_epsg()
+    return f"EPSG:{epsg} ({crs.name})" if epsg else crs.name

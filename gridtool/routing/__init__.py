@@ -1,0 +1,1 @@
+"""Patrol planning on road networks (see the routing issue)."""

@@ -1,0 +1,89 @@
+"""The command line as a planner's script uses it: import, info, validate, demo."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pyogrio
+import pytest
+
+from gridtool.cli import main
+
+
+def _flags(written) -> list[str]:
+    return [f"--{role}={spec}" for role, spec in written.items()]
+
+
+def test_import_writes_a_project_and_info_prints_it(tmp_path, written, capsys):
+    out = tmp_path / "project.gpkg"
+    assert main(["--lang", "en", "import", *_flags(written), "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "project written" in text and out.exists()
+    assert main(["info", str(out), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["layers"]["households"]["features"] == 60
+    assert info["layers"]["households"]["households"] > 60
+    assert info["layers"]["villages"]["features"] == 2
+    assert "EPSG:4545" in info["crs"]
+    assert set(info["layers"]["households"]["sensitive"]) == {"户主姓名", "联系电话"}
+
+
+def test_info_on_plain_files(tmp_path, written, capsys):
+    src = written["villages"].split(":")[0]
+    assert main(["info", src]) == 0
+    text = capsys.readouterr().out
+    assert "villages" in text and "households" in text and "features=60" in text
+
+
+def test_validate_exit_codes(tmp_path, written, township, capsys):
+    assert main(["--lang", "en", "validate", *_flags(written)]) == 0
+    bad = township["households"].copy()
+    bad["户数"] = -1
+    path = tmp_path / "bad.gpkg"
+    bad.to_file(path, layer="households")
+    assert main(["--lang", "en", "validate", f"--households={path}", f"--villages={written['villages']}"]) == 1
+    text = capsys.readouterr().out
+    assert "zero or negative" in text and "bad.gpkg" in text
+
+
+def test_bad_input_exits_2_with_a_fix_and_no_traceback(tmp_path, capsys):
+    code = main(["import", "--households", str(tmp_path / "missing.xlsx"), "--out", str(tmp_path / "p.gpkg")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "找不到文件" in err and "missing.xlsx" in err and "Traceback" not in err
+    assert not (tmp_path / "p.gpkg").exists()
+
+
+def test_crs_in_and_field_options(tmp_path, capsys):
+    import pandas as pd
+    csv = tmp_path / "amap.csv"
+    pd.DataFrame({"东经坐标": [116.38404722455657], "北纬坐标": [39.91334545536069], "人家": [5]}).to_csv(csv, index=False)
+    out = tmp_path / "p.gpkg"
+    assert main(["import", f"--households={csv}", "--crs-in", "gcj02", "--field", "lon=东经坐标",
+                 "--field", "lat=北纬坐标", "--field", "hh=人家", "--out", str(out)]) == 0
+    gdf = pyogrio.read_dataframe(out, layer="households").to_crs(4326)
+    assert gdf.geometry.iloc[0].x == pytest.approx(116.377817, abs=5e-5)
+    assert gdf["hh"].iloc[0] == 5
+
+
+def test_gridtool_console_script_runs():
+    out = subprocess.run([sys.executable, "-m", "gridtool", "--version"], capture_output=True, text=True)
+    assert out.returncode == 0 and "gridtool" in out.stdout
+
+
+@pytest.mark.skipif(not (Path(__file__).resolve().parents[1] / "sample_data" / "liechtenstein.gpkg").exists(),
+                    reason="sample data not built")
+def test_demo_on_the_bundled_samples(tmp_path, capsys):
+    assert main(["--lang", "en", "demo", "--out", str(tmp_path), "--quiet"]) == 0
+    summary = json.loads((tmp_path / "liechtenstein-summary.json").read_text(encoding="utf-8"))
+    villages = summary["villages"]
+    assert len(villages) == 11
+    assert all(v["households"] > 0 for v in villages)
+    assert summary["problems"]["errors"] == 0
+    md = (tmp_path / "nanjing-xuanwu-summary.md").read_text(encoding="utf-8")
+    assert "社区" in md
+    assert {"households", "villages", "roads", "gridtool_meta"} <= {
+        str(n) for n, _ in pyogrio.list_layers(tmp_path / "liechtenstein.gpkg")}

@@ -1,0 +1,208 @@
+"""Every input format planners hold, written at test time, loads with the right values."""
+
+from __future__ import annotations
+
+import zipfile
+
+import geopandas as gpd
+import openpyxl
+import pandas as pd
+import pyogrio
+import pytest
+
+from gridtool.encoding import detect_shapefile_encoding
+from gridtool.errors import (EncodingError, InputFileError, LayerNotFoundError, MissingColumnError,
+                             UnsupportedFormatError)
+from gridtool.io.vector import split_path_layer
+from gridtool.layers import load_layer
+
+NAMES = ["东方广场社区", "乌龙池社区"]
+
+
+def _write_gbk_shapefile_without_cpg(gdf, path):
+    gdf.to_file(path, driver="ESRI Shapefile", encoding="GBK", engine="pyogrio")
+    path.with_suffix(".cpg").unlink(missing_ok=True)
+    dbf = path.with_suffix(".dbf")
+    data = bytearray(dbf.read_bytes())
+    data[29] = 0  # no language driver either, as in files from older tools
+    dbf.write_bytes(bytes(data))
+
+
+def test_gpkg_layers_by_role(written):
+    lyr = load_layer("villages", written["villages"])
+    assert list(lyr.gdf["name"]) == NAMES
+    assert list(lyr.gdf["code"]) == ["500101001001", "500101001002"]
+    assert lyr.columns_used == {"name": "名称", "code": "区划代码"}
+    assert lyr.crs_in == "EPSG:4545"
+
+
+def test_gpkg_with_several_layers_needs_a_layer_name(written, tmp_path):
+    path = written["villages"].split(":")[0]
+    with pytest.raises(LayerNotFoundError) as info:
+        load_layer("forest", path)
+    assert "villages" in str(info.value) and "PATH:LAYER" in str(info.value)
+    # ... but a layer named like the role is found by itself.
+    assert len(load_layer("villages", path).gdf) == 2
+
+
+def test_gbk_shapefile_without_cpg_gives_right_chinese_names(tmp_path, township):
+    shp = tmp_path / "villages_gbk.shp"
+    _write_gbk_shapefile_without_cpg(township["villages"], shp)
+    assert not shp.with_suffix(".cpg").exists()
+    guess = detect_shapefile_encoding(shp)
+    assert guess.encoding == "gb18030" and guess.source == "detected"
+    assert "东方广场社区" in guess.sample
+    lyr = load_layer("villages", str(shp))
+    assert list(lyr.gdf["name"]) == NAMES
+    assert lyr.encoding == "gb18030"
+
+
+def test_utf8_shapefile_with_cpg_and_user_override(tmp_path, township):
+    shp = tmp_path / "villages_utf8.shp"
+    # dBase field names hold 10 bytes: UTF-8 Chinese headers must stay within three characters.
+    township["villages"].rename(columns={"区划代码": "代码"}).to_file(
+        shp, driver="ESRI Shapefile", encoding="UTF-8", engine="pyogrio")
+    assert list(load_layer("villages", str(shp)).gdf["name"]) == NAMES
+    shp2 = tmp_path / "villages_gbk.shp"
+    _write_gbk_shapefile_without_cpg(township["villages"], shp2)
+    assert list(load_layer("villages", str(shp2), encoding="gbk").gdf["name"]) == NAMES
+
+
+def test_zipped_shapefile_is_read_without_touching_the_zip(tmp_path, township):
+    shp = tmp_path / "src" / "村界.shp"
+    shp.parent.mkdir()
+    _write_gbk_shapefile_without_cpg(township["villages"], shp)
+    zpath = tmp_path / "村界.zip"
+    with zipfile.ZipFile(zpath, "w") as zf:
+        for f in shp.parent.iterdir():
+            zf.write(f, f.name)
+    before = zpath.read_bytes()
+    lyr = load_layer("villages", str(zpath))
+    assert list(lyr.gdf["name"]) == NAMES
+    assert zpath.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["src", "村界.zip"]
+
+
+def test_geojson(tmp_path, township):
+    path = tmp_path / "roads.geojson"
+    township["roads"].to_crs(4326).to_file(path, driver="GeoJSON")
+    lyr = load_layer("roads", str(path))
+    assert list(lyr.gdf["class"]) == ["primary", "residential"]
+    assert list(lyr.gdf["oneway"]) == [False, True]
+    # oneway=-1 runs against the digitised direction: the line comes reversed.
+    src = township["roads"].to_crs(4326).geometry.iloc[1]
+    got = lyr.gdf.geometry.iloc[1]
+    assert got.coords[0] == pytest.approx(src.coords[-1])
+
+
+def test_kml_with_folders_and_kmz(tmp_path, township):
+    kml = tmp_path / "places.kml"
+    pts = township["households"].to_crs(4326).head(6)
+    a = gpd.GeoDataFrame({"Name": ["实验小学", "农贸市场", "城南派出所"]}, geometry=pts.geometry.iloc[:3].values,
+                         crs=4326)
+    b = gpd.GeoDataFrame({"Name": ["天网监控1", "中心幼儿园", "某某公司"]}, geometry=pts.geometry.iloc[3:].values,
+                         crs=4326)
+    a.to_file(kml, layer="学校市场", driver="LIBKML")
+    b.to_file(kml, layer="其他", driver="LIBKML", append=True)
+    lyr = load_layer("places", str(kml))
+    assert sorted(lyr.gdf["name"]) == sorted(["实验小学", "农贸市场", "城南派出所", "天网监控1", "中心幼儿园", "某某公司"])
+    cats = dict(zip(lyr.gdf["name"], lyr.gdf["category"]))
+    assert cats == {"实验小学": "school", "农贸市场": "market", "城南派出所": "police",
+                    "天网监控1": "camera", "中心幼儿园": "kindergarten", "某某公司": "enterprise"}
+    kmz = tmp_path / "places.kmz"
+    a.to_file(kmz, driver="LIBKML")
+    assert sorted(load_layer("places", str(kmz)).gdf["name"]) == sorted(a["Name"])
+
+
+def _roster_workbook(path, township, title=True):
+    pts = township["households"].to_crs(4326)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "花名册"
+    if title:
+        ws.append(["东方广场社区住户花名册（2026年）"])
+    ws.append(["序号", "户主姓名", "公民身份号码", "联系电话", "户数", "经度", "纬度", "所属村"])
+    for i, (g, hh) in enumerate(zip(pts.geometry, pts["户数"])):
+        ws.append([i + 1, f"张{i}", f"50010119800101{i:03d}X"[:18], f"1380000{i:04d}", int(hh),
+                   round(g.x, 7), round(g.y, 7), NAMES[0]])
+    wb.save(path)
+    return pts
+
+
+def test_xlsx_roster_with_chinese_headers_and_a_title_row(tmp_path, township):
+    path = tmp_path / "花名册.xlsx"
+    pts = _roster_workbook(path, township)
+    lyr = load_layer("households", str(path))
+    assert len(lyr.gdf) == 60
+    assert lyr.columns_used["lon"] == "经度" and lyr.columns_used["lat"] == "纬度"
+    assert lyr.columns_used["hh"] == "户数"
+    assert lyr.total_households == int(township["households"]["户数"].sum())
+    assert lyr.gdf.geometry.iloc[0].x == pytest.approx(pts.geometry.iloc[0].x, abs=1e-6)
+    assert lyr.sensitive == {"户主姓名": "name", "公民身份号码": "id_number", "联系电话": "phone"}
+    assert lyr.gdf["src_id"].iloc[0] == "row 3"  # spreadsheet row, for the planner to find it
+    assert (lyr.gdf["village"] == NAMES[0]).all()
+
+
+def test_csv_gbk_and_utf8_bom_with_combined_coordinate_column(tmp_path, township):
+    pts = township["households"].to_crs(4326)
+    df = pd.DataFrame({"户主": [f"李{i}" for i in range(len(pts))],
+                       "经纬度": [f"{g.x:.7f},{g.y:.7f}" for g in pts.geometry],
+                       "户数": pts["户数"]})
+    for enc in ("gbk", "utf-8-sig"):
+        path = tmp_path / f"roster_{enc}.csv"
+        df.to_csv(path, index=False, encoding=enc)
+        lyr = load_layer("households", str(path))
+        assert lyr.gdf["户主"].iloc[5] == "李5"
+        assert lyr.columns_used["lonlat"] == "经纬度"
+        assert lyr.total_households == int(pts["户数"].sum())
+
+
+def test_csv_with_user_named_columns_and_bad_rows(tmp_path):
+    path = tmp_path / "pts.csv"
+    pd.DataFrame({"东经坐标值": ["106.5", "106.6", "abc"], "北纬坐标值": ["29.5", "29.6", "29.7"],
+                  "人家": ["3", "4", "5"]}).to_csv(path, index=False)
+    with pytest.raises(MissingColumnError) as info:
+        load_layer("households", str(path))
+    assert "东经坐标值" in str(info.value)  # the message lists the columns there are
+    lyr = load_layer("households", str(path), fields={"lon": "东经坐标值", "lat": "北纬坐标值", "hh": "人家"})
+    assert len(lyr.gdf) == 2 and lyr.total_households == 7
+    assert lyr.problems[0].code == "bad_coordinates" and lyr.problems[0].features == ["row 4"]
+    with pytest.raises(MissingColumnError):
+        load_layer("households", str(path), fields={"lon": "东经坐标值", "lat": "北纬坐标值", "hh": "户"})
+
+
+def test_path_layer_spec_and_windows_paths():
+    assert split_path_layer("data.gpkg:households") == ("data.gpkg", "households")
+    assert split_path_layer(r"C:\data\x.gpkg") == (r"C:\data\x.gpkg", None)
+    assert split_path_layer(r"C:\data\x.gpkg:村界") == (r"C:\data\x.gpkg", "村界")
+    assert split_path_layer("roster.xlsx:花名册") == ("roster.xlsx", "花名册")
+
+
+def test_unreadable_inputs_get_clear_errors(tmp_path):
+    with pytest.raises(InputFileError) as info:
+        load_layer("households", str(tmp_path / "nope.gpkg"))
+    assert "nope.gpkg" in str(info.value)
+    doc = tmp_path / "notes.docx"
+    doc.write_text("hello")
+    with pytest.raises(UnsupportedFormatError):
+        load_layer("households", str(doc))
+    broken = tmp_path / "broken.gpkg"
+    broken.write_bytes(b"not a geopackage")
+    with pytest.raises(UnsupportedFormatError) as info:
+        load_layer("villages", str(broken))
+    assert "broken.gpkg" in str(info.value)
+
+
+def test_wrong_geometry_for_role_is_named(written):
+    from gridtool.errors import GeometryTypeError
+    with pytest.raises(GeometryTypeError) as info:
+        load_layer("villages", written["roads"])
+    assert "--villages" in str(info.value)
+
+
+def test_excel_sheet_by_name(tmp_path, township):
+    path = tmp_path / "book.xlsx"
+    _roster_workbook(path, township, title=False)
+    assert len(load_layer("households", f"{path}:花名册").gdf) == 60
+    with pytest.raises(LayerNotFoundError):
+        load_layer("households", f"{path}:Sheet9")

@@ -1,0 +1,130 @@
+"""Validation finds every kind of data problem at once, and says where and how to fix it."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import Point, Polygon, box
+
+from gridtool.crs import wgs84_to_offset
+from gridtool.errors import EmptyLayerError
+from gridtool.layers import load_layer
+from gridtool.project import Project
+from gridtool.validate import validate
+
+from .conftest import GK108
+
+
+def _codes(problems):
+    return {p.code: p for p in problems}
+
+
+def _project(tmp_path, layers: dict[str, gpd.GeoDataFrame], **kw) -> Project:
+    path = tmp_path / "in.gpkg"
+    for role, gdf in layers.items():
+        gdf.to_file(path, layer=role, driver="GPKG")
+    return Project.from_sources({r: f"{path}:{r}" for r in layers}, **kw)
+
+
+def test_clean_township_has_no_errors(written):
+    project = Project.from_sources(written)
+    problems = validate(project)
+    assert not [p for p in problems if p.severity == "error"], [p.format("en") for p in problems]
+
+
+def test_every_problem_is_reported_at_once(tmp_path, township):
+    hh = township["households"].copy()
+    hh["户数"] = hh["户数"].astype(object)
+    hh.loc[3, "户数"] = "三户"          # not a number
+    hh.loc[4, "户数"] = -2              # negative
+    hh.loc[5, "户编号"] = hh.loc[6, "户编号"]  # duplicate ID
+    hh.loc[7, "geometry"] = Point(470_000, 3_265_500)  # 10 km west of every village
+    villages = township["villages"].copy()
+    bowtie = Polygon([(480_000, 3_266_500), (480_400, 3_266_900), (480_400, 3_266_500),
+                      (480_000, 3_266_900)])  # self-intersecting: invalid
+    overlap = box(480_900, 3_265_000, 481_900, 3_266_000)  # overlaps both villages
+    villages = pd.concat([villages, gpd.GeoDataFrame(
+        {"名称": ["蝴蝶村", "重叠村"], "区划代码": ["500101001003", "500101001004"]},
+        geometry=[bowtie, overlap], crs=GK108)], ignore_index=True)
+    project = _project(tmp_path, {"households": hh, "villages": villages})
+    problems = validate(project)
+    got = _codes(problems)
+    for code in ("hh_not_numeric", "hh_not_positive", "duplicate_id", "household_outside_villages",
+                 "invalid_geometry", "overlapping_villages", "village_without_households"):
+        assert code in got, code
+    p = got["hh_not_numeric"]
+    assert p.severity == "error" and p.field == "户数" and p.features == ["FID 4"]
+    assert p.file.endswith("in.gpkg") and p.layer == "households"
+    assert "户数" in p.format("zh") and "Fix:" in p.format("en")
+    assert got["hh_not_positive"].features == ["FID 5"]
+    assert got["duplicate_id"].field == "户编号" and set(got["duplicate_id"].features) == {"FID 6", "FID 7"}
+    assert got["household_outside_villages"].features == ["FID 8"]
+    assert got["household_outside_villages"].bounds is not None  # zoom-to in the app
+    assert got["invalid_geometry"].repaired and got["invalid_geometry"].features == ["FID 3"]
+    assert project.layers["villages"].gdf.geometry.is_valid.all()  # repaired in place
+    assert "重叠村" in got["overlapping_villages"].zh
+    assert "蝴蝶村" in got["village_without_households"].zh
+
+
+def test_empty_layer_is_an_error_naming_the_file(tmp_path, township):
+    path = tmp_path / "empty.gpkg"
+    township["villages"].iloc[:0].to_file(path, layer="villages", driver="GPKG")
+    with pytest.raises(EmptyLayerError) as info:
+        load_layer("villages", str(path))
+    assert "empty.gpkg" in str(info.value)
+
+
+def test_missing_crs_is_assumed_with_a_warning(tmp_path, township):
+    csv = tmp_path / "hh.csv"
+    pts = township["households"].to_crs(4326)
+    pd.DataFrame({"lon": pts.geometry.x, "lat": pts.geometry.y, "hh": pts["户数"]}).to_csv(csv, index=False)
+    project = Project.from_sources({"households": str(csv)})
+    p = _codes(validate(project))["missing_crs"]
+    assert p.severity == "warning" and "gcj02" in p.fix_en and p.file == str(csv)
+
+
+def test_layers_far_apart_are_a_crs_mistake(tmp_path, township):
+    vil = township["villages"].copy()
+    # Villages saved with the wrong zone: 3 degrees (≈ 290 km) east of the households.
+    vil = vil.set_crs("EPSG:4546", allow_override=True)
+    project = _project(tmp_path, {"households": township["households"], "villages": vil})
+    p = _codes(validate(project))["layers_far_apart"]
+    assert p.severity == "error" and p.role == "villages" and "km" in p.en
+
+
+def test_gcj02_households_against_wgs84_villages_get_a_hint(tmp_path, township):
+    # Households picked on AMap (GCJ-02) but loaded as WGS84: hundreds of metres off.
+    pts = township["households"].to_crs(4326)
+    moved = wgs84_to_offset(pts.geometry.values, "gcj02")
+    csv = tmp_path / "amap.csv"
+    pd.DataFrame({"经度": [g.x for g in moved], "纬度": [g.y for g in moved],
+                  "户数": pts["户数"]}).to_csv(csv, index=False)
+    vpath = tmp_path / "v.gpkg"
+    # Small villages so that the offset really moves households out of them.
+    small = township["villages"].copy()
+    small["geometry"] = [box(480_100, 3_265_100, 480_900, 3_265_900),
+                         box(481_100, 3_265_100, 481_900, 3_265_900)]
+    rng = np.random.default_rng(1)
+    inside = [Point(480_150 + rng.random() * 700, 3_265_150 + rng.random() * 700) for _ in range(40)]
+    inside_ll = gpd.GeoSeries(inside, crs=GK108).to_crs(4326)
+    moved_in = wgs84_to_offset(inside_ll.values, "gcj02")
+    pd.DataFrame({"经度": [g.x for g in moved_in], "纬度": [g.y for g in moved_in],
+                  "户数": 1}).to_csv(csv, index=False)
+    small.to_file(vpath, layer="villages")
+    project = Project.from_sources({"households": str(csv), "villages": str(vpath)})
+    p = _codes(validate(project))["household_outside_villages"]
+    assert "--crs-in gcj02" in p.fix_en
+    fixed = Project.from_sources({"households": str(csv), "villages": str(vpath)}, crs_in=None)
+    fixed.add_layer(load_layer("households", str(csv), crs_in="gcj02"))
+    assert "household_outside_villages" not in _codes(validate(fixed))
+
+
+def test_non_integer_counts_are_a_warning(tmp_path, township):
+    hh = township["households"].copy()
+    hh["户数"] = hh["户数"].astype(float)
+    hh.loc[0, "户数"] = 2.5
+    project = _project(tmp_path, {"households": hh, "villages": township["villages"]})
+    p = _codes(validate(project))["hh_not_integer"]
+    assert p.severity == "warning" and p.features == ["FID 1"]
