@@ -117,7 +117,7 @@ def _file_info(path: str) -> dict:
     from .layers import load_layer
     p, layer = split_path_layer(path)
     sfx = suffix_of(Path(p))
-    info = {"name": Path(p).name, "crs": "", "layers": {}}
+    info = {"name": Path(p).name, "crs": "EPSG:4326" if sfx in (".osm", ".pbf") else "", "layers": {}}
     if sfx in (".osm", ".pbf"):
         from .io.osm import osm_roles_available
         for role, n in osm_roles_available(p).items():

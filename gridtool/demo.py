@@ -57,7 +57,8 @@ def run_demo(out: Path, *, samples=None, progress: Callable[[float, str], None] 
         def step(f, msg, i=i):
             if progress:
                 progress((i + f) / len(names), f"{name}: {msg}")
-        project = Project.from_sources(sample_sources(name), name=name, progress=step)
+        project = Project.from_sources(sample_sources(name), name=name,
+                                       progress=lambda f, msg: step(0.7 * f, msg))
         step(0.8, "数据检查 / validating")
         problems = validate(project)
         totals = village_totals(project)

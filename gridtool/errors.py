@@ -116,6 +116,13 @@ class OverwriteInputError(GridtoolError):
     """An output path is one of the input files; gridtool never overwrites its inputs."""
 
 
+class CancelledError(GridtoolError):
+    """The user cancelled a long job (the ``cancelled`` callable returned True)."""
+
+    def __init__(self) -> None:
+        super().__init__("已取消", "cancelled")
+
+
 class DataValidationError(GridtoolError):
     """Validation found errors; ``problems`` lists every one of them."""
 

@@ -24,7 +24,7 @@ import pyproj
 
 from . import __version__
 from .crs import metric_crs_for
-from .errors import GridtoolError, OverwriteInputError, ProjectError, ProjectVersionError
+from .errors import CancelledError, GridtoolError, OverwriteInputError, ProjectError, ProjectVersionError
 from .layers import Layer, load_layer
 from .problems import Problem
 from .roles import ROLES, VECTOR_ROLES
@@ -90,7 +90,7 @@ class Project:
         steps = len(order) + (1 if dem else 0)
         for i, role in enumerate(order):
             if cancelled and cancelled():
-                raise GridtoolError("已取消", "cancelled")
+                raise CancelledError()
             if progress:
                 progress(i / max(steps, 1), f"{ROLES[role].zh} / {role}")
             proj.add_layer(load_layer(role, sources[role], crs_in=crs_in, encoding=encoding,

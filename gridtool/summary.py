@@ -51,7 +51,10 @@ def village_totals(project: Project, min_hh: int = 300, max_hh: int = 500) -> pd
             "grids_max": ks.stop - 1 if ks else None,
             "feasibility": diagnose(total, min_hh, max_hh),
         })
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    for col in ("grids_min", "grids_max"):
+        out[col] = out[col].astype("Int64")  # whole numbers, <NA> where no count fits
+    return out
 
 
 def summary_markdown(project: Project, totals: pd.DataFrame | None, min_hh: int = 300,
@@ -68,7 +71,8 @@ def summary_markdown(project: Project, totals: pd.DataFrame | None, min_hh: int 
                   "| 村（社区）/ village | 代码 / code | 户数 / households | 可划网格数 / grids | 诊断 / diagnosis |",
                   "|---|---|---:|---|---|"]
         for r in totals.itertuples():
-            grids = (f"{r.grids_min}–{r.grids_max}" if r.grids_min is not None else "—")
+            grids = "—" if pd.isna(r.grids_min) else (
+                f"{int(r.grids_min)}" if r.grids_min == r.grids_max else f"{int(r.grids_min)}–{int(r.grids_max)}")
             diag = {"ok": "可划分 / ok", "too_small": f"不足 {min_hh} 户 / under {min_hh}",
                     "gap": "户数落在区间空档 / between bounds"}[r.feasibility]
             lines.append(f"| {r.name} | {r.code or ''} | {r.households:,} | {grids} | {diag} |")
