@@ -189,6 +189,10 @@ def cmd_demo(args) -> int:
                    f"{info['errors']} 个错误，{info['warnings']} 个警告",
              f"  {info['villages']} villages, {info['households']:,} households; "
              f"{info['errors']} error(s), {info['warnings']} warning(s)")
+        if info["infeasible"]:
+            listed = ", ".join(f"{n} ({h})" for n, h in info["infeasible"])
+            _say(args, f"  无法按 300–500 户划分的村（社区）：{listed}",
+                 f"  villages that cannot be split into grids of 300–500 households: {listed}")
     return 0
 
 

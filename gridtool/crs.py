@@ -184,3 +184,14 @@ def check_fits(bounds, crs: pyproj.CRS, *, file: str | None = None, layer: str |
             fix_en="declare lon/lat data with --crs-in wgs84 (or cgcs2000, gcj02).",
             file=file, layer=layer,
         )
+
+
+def to_user_crs(gdf, label: str):
+    """Reproject a GeoDataFrame back to what the user works in: an EPSG/pyproj CRS, or gcj02/bd09."""
+    spec = parse_crs(label.split(" (")[0]) if label else None
+    if spec is None:
+        return gdf
+    out = gdf.to_crs(spec.crs)
+    if spec.offset:
+        out = out.set_geometry(wgs84_to_offset(out.geometry.values, spec.offset), crs=spec.crs)
+    return out

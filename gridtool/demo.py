@@ -76,6 +76,7 @@ def run_demo(out: Path, *, samples=None, progress: Callable[[float, str], None] 
             "villages": len(totals), "households": int(totals["households"].sum()),
             "errors": sum(p.severity == "error" for p in problems),
             "warnings": sum(p.severity == "warning" for p in problems),
+            "infeasible": [(r.name, int(r.households)) for r in totals.itertuples() if r.feasibility != "ok"],
         }
     if progress:
         progress(1.0, "完成 / done")

@@ -228,6 +228,11 @@ class Project:
             proj.dem = read_dem_gpkg(path, table="dem")
         return proj
 
+    def to_user_crs(self, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        """A layer in the CRS the user's inputs were in (GCJ-02/BD-09 offsets re-applied), for exports."""
+        from .crs import to_user_crs
+        return to_user_crs(gdf, self.user_crs)
+
     # -- reading ----------------------------------------------------------------------------
     def summary(self) -> dict:
         """Counts per layer, households per village, CRS: what ``gridtool info`` prints."""

@@ -131,3 +131,30 @@ def test_layer_without_crs_and_ambiguous_metres_asks_for_crs_in(tmp_path):
     assert "xy.csv" in text and "--crs-in" in text
     lyr = load_layer("households", str(csv), crs_in="EPSG:4545")
     assert lyr.gdf.crs.to_epsg() == 4545 and len(lyr.gdf) == 2
+
+
+@pytest.mark.parametrize("crs", ["EPSG:4326", "EPSG:4490", "EPSG:3857", "EPSG:4545", "EPSG:4524"])
+def test_every_input_crs_lands_on_the_same_ground(tmp_path, township, crs):
+    """WGS84, CGCS2000, Web Mercator, GK zone (with and without prefix): same place within a metre."""
+    from gridtool.project import Project
+    path = tmp_path / "v.gpkg"
+    township["villages"].to_crs(crs).to_file(path, layer="villages")
+    project = Project.from_sources({"villages": f"{path}:villages"})
+    assert "108E" in project.crs.name
+    got = project.layers["villages"].gdf.geometry
+    ref = township["villages"].geometry
+    assert max(a.hausdorff_distance(b) for a, b in zip(got, ref)) < 1.0
+    # Exports go back to what the user gave.
+    back = project.to_user_crs(project.layers["villages"].gdf)
+    assert back.crs.equals(pyproj.CRS.from_user_input(crs))
+
+
+def test_export_back_to_gcj02_reapplies_the_offset(tmp_path):
+    from gridtool.project import Project
+    wlat, wlon, glat, glon = GCJ_PAIRS[0]
+    csv = tmp_path / "amap.csv"
+    pd.DataFrame({"经度": [glon], "纬度": [glat], "户数": [3]}).to_csv(csv, index=False)
+    project = Project.from_sources({"households": str(csv)}, crs_in="gcj02")
+    assert project.user_crs == "gcj02"
+    p = project.to_user_crs(project.layers["households"].gdf).geometry.iloc[0]
+    assert _dist_m(p.x, p.y, glon, glat) < 0.5

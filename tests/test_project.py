@@ -129,3 +129,15 @@ def test_dem_is_kept_in_the_project(tmp_path, written):
     assert back.summary()["dem"]["max"] == pytest.approx(399.0)
     with pytest.raises(OverwriteInputError):
         project.save(dem_path)
+
+
+def test_loading_reports_progress_and_can_be_cancelled(written):
+    from gridtool.errors import CancelledError
+    seen = []
+    Project.from_sources(written, progress=lambda f, msg: seen.append((f, msg)))
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert any("households" in msg for _, msg in seen)
+    calls = iter([False, True])
+    with pytest.raises(CancelledError):
+        Project.from_sources(written, cancelled=lambda: next(calls))
