@@ -2,7 +2,8 @@
 
 Subcommands: ``import`` (files by role into a project), ``info`` (what a file or project holds),
 ``validate`` (every data problem, with fixes), ``demo`` (the bundled sample, end to end).
-Exit codes: 0 done; 1 validation found errors; 2 bad input or usage (message says how to fix).
+Exit codes: 0 done; 1 validation found errors; 2 bad input or usage (message says how to fix);
+3 an internal error (details in a log file).
 """
 
 from __future__ import annotations
@@ -37,16 +38,39 @@ def add_role_arguments(p: argparse.ArgumentParser) -> None:
         g.add_argument(f"--{role.replace('_', '-')}", dest=role, metavar="PATH[:LAYER]",
                        help=f"{ROLES[role].zh} / {role}")
     g.add_argument("--dem", metavar="PATH", help="高程模型 / elevation raster (GeoTIFF, .hgt, .hgt.zip)")
-    p.add_argument("--crs-in", metavar="CRS",
-                   help="输入坐标系 / input CRS: wgs84, cgcs2000, gcj02, bd09, EPSG:4490, EPSG:4547 …")
-    p.add_argument("--encoding", metavar="ENC", help="文本编码 / text encoding (utf-8, gbk …); default: detected")
-    p.add_argument("--field", action="append", default=[], metavar="KEY=COLUMN",
-                   help="指定列 / choose a source column: hh=户数, lon=东经, lat=北纬, name=村名, village=所属村 …")
+    p.add_argument("--crs-in", action="append", default=[], metavar="[ROLE=]CRS",
+                   help="输入坐标系 / input CRS: wgs84, cgcs2000, gcj02, bd09, EPSG:4490, EPSG:4547 … "
+                        "CRS alone: for files without a CRS of their own; ROLE=CRS (e.g. households=gcj02): "
+                        "that layer, over its file's own")
+    p.add_argument("--encoding", action="append", default=[], metavar="[ROLE=]ENC",
+                   help="文本编码 / text encoding (gbk, utf-8 …) of shapefiles without .cpg and CSV; "
+                        "ROLE=ENC for one layer; default: detected")
+    p.add_argument("--field", action="append", default=[], metavar="[ROLE.]KEY=COLUMN",
+                   help="指定列 / choose a source column: hh=户数, lon=东经, lat=北纬, name=村名, "
+                        "village=所属村; households.hh=户数 for one layer only")
     p.add_argument("--seed", type=int, default=0, help="随机种子 / seed (OSM household estimates)")
 
 
 def _sources(args) -> dict[str, str]:
     return {role: getattr(args, role) for role in VECTOR_ROLES if getattr(args, role, None)}
+
+
+def _per_role_option(values: list[str], option: str) -> str | dict[str, str] | None:
+    """``["gcj02"]`` -> ``"gcj02"``; ``["households=gcj02", "EPSG:4547"]`` -> per role with ``"*"``."""
+    out: dict[str, str] = {}
+    for item in values:
+        role, sep, rest = item.partition("=")
+        if sep and role.strip().replace("-", "_") in ROLES:
+            out[role.strip().replace("-", "_")] = rest.strip()
+        elif "*" in out:
+            raise GridtoolError(f"{option} 只能给一个不带图层的值", f"{option} takes one value without a role",
+                                fix_zh=f"其余写成 图层=值，例如 {option} households=gcj02。",
+                                fix_en=f"give the others as ROLE=VALUE, e.g. {option} households=gcj02.")
+        else:
+            out["*"] = item.strip()
+    if not out:
+        return None
+    return out["*"] if list(out) == ["*"] else out
 
 
 def _fields(args) -> dict[str, str]:
@@ -67,7 +91,8 @@ def _project_from_args(args):
         raise GridtoolError("没有传入任何图层", "no layers given",
                             fix_zh="至少用 --households 传入住户数据。",
                             fix_en="give at least --households PATH.")
-    return Project.from_sources(sources, crs_in=args.crs_in, encoding=args.encoding,
+    return Project.from_sources(sources, crs_in=_per_role_option(args.crs_in, "--crs-in"),
+                                encoding=_per_role_option(args.encoding, "--encoding"),
                                 fields=_fields(args), dem=args.dem, seed=args.seed,
                                 name=getattr(args, "name", None))
 
@@ -90,7 +115,10 @@ def _print_summary(args, summary: dict) -> None:
         hh = f"  households={e['households']:,}" if "households" in e else ""
         sens = f"  sensitive={','.join(e['sensitive'])}" if e.get("sensitive") else ""
         crs = f"  crs={e['crs']}" if e.get("crs") else ""
-        print(f"  {role:<14} features={e['features']:,}{hh}{crs}{sens}")
+        cols = ("  columns=" + ",".join(f"{k}:{v}" for k, v in e["columns"].items())) if e.get("columns") else ""
+        print(f"  {role:<14} features={e['features']:,}{hh}{crs}{cols}{sens}")
+        if e.get("note"):
+            print(f"  {'':<14} {e['note']}")
     if summary.get("dem"):
         d = summary["dem"]
         print(f"  {'dem':<14} {d.get('shape')}  {d.get('min', 0):.0f}–{d.get('max', 0):.0f} m")
@@ -103,7 +131,7 @@ def cmd_import(args) -> int:
     project = _project_from_args(args)
     problems = validate(project)
     _print_problems(args, problems)
-    project.save(out)
+    project.save(out, force=args.force)
     _say(args, f"已写入项目 {out}", f"project written: {out}")
     _print_summary(args, project.summary())
     if args.strict and any(p.severity == "error" for p in problems):
@@ -113,33 +141,43 @@ def cmd_import(args) -> int:
 
 def _file_info(path: str) -> dict:
     """Layers of any input file, with counts, households and CRS, without building a project."""
-    from .io.vector import list_layers, split_path_layer, suffix_of
-    from .layers import load_layer
+    import pandas as pd
+    import pyogrio
+
+    from .io.vector import list_layers, read_vector, split_path_layer, suffix_of
     p, layer = split_path_layer(path)
     sfx = suffix_of(Path(p))
+    if not Path(p).exists():
+        from .errors import InputFileError
+        raise InputFileError(f"找不到文件 {p}", f"file not found: {p}", fix_zh="检查路径。",
+                             fix_en="check the path.", file=p)
     info = {"name": Path(p).name, "crs": "EPSG:4326" if sfx in (".osm", ".pbf") else "", "layers": {}}
     if sfx in (".osm", ".pbf"):
         from .io.osm import osm_roles_available
         for role, n in osm_roles_available(p).items():
             info["layers"][role] = {"features": n, "crs": "EPSG:4326"}
         return info
-    import pyogrio
     names = [layer] if layer else list_layers(p)
     for name in names:
         if sfx in (".csv", ".txt", ".xlsx", ".xls"):
-            lyr = load_layer("households", p, layer=name if sfx in (".xlsx", ".xls") else None)
-            e = {"features": len(lyr.gdf), "crs": lyr.crs_in, "households": lyr.total_households}
-            if lyr.sensitive:
-                e["sensitive"] = sorted(lyr.sensitive)
+            try:
+                raw = read_vector(p, layer=name if sfx in (".xlsx", ".xls") else None)
+            except GridtoolError as exc:  # a notes sheet, a table without coordinates
+                info["layers"][name] = {"features": 0, "note": exc.format("en").splitlines()[0]}
+                continue
+            e = {"features": len(raw.gdf), "crs": "(none: lon/lat or --crs-in)",
+                 "columns": {k: v for k, v in raw.columns_used.items()}}
+            df = raw.gdf
         else:
             meta = pyogrio.read_info(p, layer=name)
             if meta.get("geometry_type") is None:
                 continue  # attribute tables such as gridtool_meta
             e = {"features": int(meta["features"]), "crs": meta.get("crs") or "(none)"}
+            df = None
             if "hh" in list(meta["fields"]):
                 df = pyogrio.read_dataframe(p, layer=name, columns=["hh"], read_geometry=False)
-                import pandas as pd
-                e["households"] = int(pd.to_numeric(df["hh"], errors="coerce").fillna(0).sum())
+        if df is not None and "hh" in df:
+            e["households"] = int(pd.to_numeric(df["hh"], errors="coerce").fillna(0).clip(lower=0).sum())
         info["layers"][name] = e
     return info
 
@@ -206,7 +244,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gridtool", description="网格化管理与巡逻规划 / grid management and patrol "
                                 "planning for townships")
     p.add_argument("--version", action="version", version=f"gridtool {__version__}")
-    p.add_argument("--lang", choices=_LANGS, default=os.environ.get("GRIDTOOL_LANG", "zh"),
+    env_lang = os.environ.get("GRIDTOOL_LANG", "zh").strip().lower()
+    p.add_argument("--lang", choices=_LANGS, default=env_lang if env_lang in _LANGS else "zh",
                    help="输出语言 / output language (default zh; or set GRIDTOOL_LANG)")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -215,6 +254,8 @@ def build_parser() -> argparse.ArgumentParser:
     pi.add_argument("--out", required=True, metavar="PROJECT.gpkg", help="项目文件 / project file to write")
     pi.add_argument("--name", help="项目名称 / project name")
     pi.add_argument("--strict", action="store_true", help="有数据错误时返回 1 / exit 1 when validation finds errors")
+    pi.add_argument("--force", action="store_true",
+                    help="允许覆盖不是 gridtool 项目的已有文件 / replace an existing file that is not a gridtool project")
     pi.set_defaults(func=cmd_import)
 
     pf = sub.add_parser("info", help="查看文件或项目 / what a file or project holds")
@@ -251,6 +292,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("已中断 / interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug or an unforeseen input: say so plainly, keep the details
+        import tempfile
+        import traceback
+        log = Path(tempfile.gettempdir()) / "gridtool-error.log"
+        log.write_text(traceback.format_exc(), encoding="utf-8")
+        print(f"内部错误：{exc}\n详细信息已写入 {log}，请把它和命令一起报告。\n"
+              f"internal error: {exc}\ndetails in {log}; please report them with the command.",
+              file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":  # pragma: no cover

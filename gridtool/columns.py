@@ -64,6 +64,16 @@ def find_column(columns, what: str, *, exclude=()) -> str | None:
     return None
 
 
+def _header_matches(key: str, name: str) -> bool:
+    """``户主联系电话`` contains ``电话``; ``hotel`` does not contain ``tel`` as a word."""
+    n = _key(name)
+    if key == n:
+        return True
+    if n.isascii():
+        return n in key.split("_")
+    return n in key
+
+
 def sensitive_columns(df: pd.DataFrame, *, personal_role: bool) -> dict[str, str]:
     """Columns holding personal data, with the kind: ``"name"``, ``"id_number"``, ``"phone"``.
 
@@ -75,9 +85,9 @@ def sensitive_columns(df: pd.DataFrame, *, personal_role: bool) -> dict[str, str
         if col == "geometry":
             continue
         k = _key(col)
-        if any(_key(n) == k or _key(n) in k for n in _ID_NAMES):
+        if any(_header_matches(k, n) for n in _ID_NAMES):
             out[col] = "id_number"
-        elif any(_key(n) == k or (len(_key(n)) > 1 and _key(n) in k) for n in _PHONE_NAMES):
+        elif any(_header_matches(k, n) for n in _PHONE_NAMES):
             out[col] = "phone"
         elif personal_role and any(_key(n) == k for n in _PERSONAL_NAMES):
             out[col] = "name"

@@ -134,11 +134,11 @@ def guess_crs(bounds) -> CrsSpec | None:
     """
     minx, miny, maxx, maxy = bounds
     if lonlat_like(bounds):
-        return CrsSpec(WGS84, None, "EPSG:4326 (assumed)")
+        return CrsSpec(WGS84, None, "EPSG:4326")
     zone_lo, zone_hi = int(minx // 1_000_000), int(maxx // 1_000_000)
     if zone_lo == zone_hi and 25 <= zone_lo <= 45 and 0 < miny < 6_200_000:
         epsg = 4513 + (zone_lo - 25)
-        return CrsSpec(pyproj.CRS.from_epsg(epsg), None, f"EPSG:{epsg} (assumed from zone prefix)")
+        return CrsSpec(pyproj.CRS.from_epsg(epsg), None, f"EPSG:{epsg}")
     return None
 
 
@@ -152,14 +152,24 @@ def metric_crs_for(lon: float, lat: float) -> pyproj.CRS:
     return pyproj.CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
 
 
+def lonlat_swapped(bounds) -> bool:
+    """x in China's latitudes and y in its longitudes: lat/lon columns given the wrong way round."""
+    minx, miny, maxx, maxy = bounds
+    return 18 <= minx <= maxx <= 54 and 73 <= miny <= maxy <= 135
+
+
+def _gk_plausible(easting_lo, easting_hi, northing_lo, northing_hi, prefixed: bool) -> bool:
+    east_ok = (13e6 <= easting_lo <= easting_hi <= 46e6) if prefixed else (-1e5 <= easting_lo <= easting_hi <= 1.1e6)
+    return east_ok and 0 <= northing_lo <= northing_hi <= 6.3e6
+
+
 def check_fits(bounds, crs: pyproj.CRS, *, file: str | None = None, layer: str | None = None) -> None:
     """Raise CRSError when coordinates cannot be in the declared CRS (degrees vs metres, swapped axes)."""
     minx, miny, maxx, maxy = bounds
     if not all(map(math.isfinite, bounds)):
         return
     if crs.is_geographic:
-        # x in China's latitudes and y in its longitudes: the columns were swapped.
-        if 18 <= minx <= maxx <= 54 and 73 <= miny <= maxy <= 135:
+        if lonlat_swapped(bounds):
             raise CRSError(
                 "经度和纬度似乎互换了（x 像纬度，y 像经度）",
                 "longitude and latitude seem swapped (x looks like latitude, y like longitude)",
@@ -176,7 +186,18 @@ def check_fits(bounds, crs: pyproj.CRS, *, file: str | None = None, layer: str |
                 fix_en="declare the projected CRS with --crs-in, e.g. the CGCS2000 Gauss-Kruger zone EPSG:4547.",
                 file=file, layer=layer,
             )
-    elif crs.is_projected and lonlat_like(bounds) and max(abs(maxx - minx), abs(maxy - miny)) < 10:
+    elif (crs.to_epsg() or 0) in range(4491, 4555):
+        # CGCS2000 Gauss-Krüger: surveyors write X for northing and Y for easting.
+        prefixed = (crs.to_epsg() or 0) in range(4513, 4534)
+        if (not _gk_plausible(minx, maxx, miny, maxy, prefixed)
+                and _gk_plausible(miny, maxy, minx, maxx, prefixed)):
+            raise CRSError(
+                "X 和 Y 似乎互换了：测量习惯中 X 是北坐标、Y 是东坐标",
+                "X and Y seem swapped: in survey practice X is the northing and Y the easting",
+                fix_zh="把东坐标（Y）作为 x 列、北坐标（X）作为 y 列，例如 --field lon=Y --field lat=X。",
+                fix_en="give the easting (survey Y) as x and the northing (survey X) as y, e.g. "
+                       "--field lon=Y --field lat=X.", file=file, layer=layer)
+    if crs.is_projected and lonlat_like(bounds) and max(abs(maxx - minx), abs(maxy - miny)) < 10:
         raise CRSError(
             f"坐标系声明为投影坐标（{crs.name}），但坐标值像是经纬度",
             f"the CRS is projected ({crs.name}) but the coordinates look like degrees",
@@ -195,3 +216,16 @@ def to_user_crs(gdf, label: str):
     if spec.offset:
         out = out.set_geometry(wgs84_to_offset(out.geometry.values, spec.offset), crs=spec.crs)
     return out
+
+
+def robust_bounds(geoms) -> tuple[float, float, float, float]:
+    """Bounds of the middle 98 % of coordinates, so that one stray row (0,0; swapped) does not decide."""
+    xy = shapely.get_coordinates(np.asarray(geoms))
+    xy = xy[np.isfinite(xy).all(axis=1)]
+    if len(xy) == 0:
+        return (math.nan,) * 4
+    if len(xy) < 50:
+        return (float(xy[:, 0].min()), float(xy[:, 1].min()), float(xy[:, 0].max()), float(xy[:, 1].max()))
+    lo = np.percentile(xy, 1, axis=0)
+    hi = np.percentile(xy, 99, axis=0)
+    return (float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1]))

@@ -10,9 +10,12 @@ detectors are unreliable on the short strings of attribute tables), hence this s
 from __future__ import annotations
 
 import codecs
+import re
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+
+from .errors import EncodingError
 
 # dBase language driver IDs (byte 29 of the header) that name a Chinese code page.
 _LDID = {0x4D: "gb18030", 0x7A: "gb18030", 0x4E: "cp949", 0x4F: "big5", 0x78: "big5"}
@@ -27,16 +30,37 @@ class EncodingGuess:
     encoding: str
     source: str  # "cpg", "detected", "ldid", "user", "default"
     sample: tuple[str, ...] = ()
+    lines: tuple[str, ...] = ()  # first lines of a text file, decoded
 
 
-def _normalise(name: str) -> str:
+def _normalise(name: str) -> str | None:
+    """A Python codec name for what a .cpg or a user says (``936``, ``GBK``, ``ANSI 1252`` …), or None."""
     key = name.strip().lower()
     if key in _CPG_ALIASES:
         return _CPG_ALIASES[key]
+    # ESRI writes code pages as "ANSI 1252", "88591", "8859_5", "OEM" ...
+    m = re.fullmatch(r"(?:ansi|oem|cp)?\s*(\d{3,5})", key)
+    if m:
+        num = m.group(1)
+        if num.startswith("8859") and len(num) > 4:
+            key = f"iso8859_{num[4:].lstrip('_')}"
+        else:
+            key = _CPG_ALIASES.get(num, f"cp{num}")
+    elif key.startswith("8859_"):
+        key = "iso" + key
     try:
         return codecs.lookup(key).name
     except LookupError:
-        return key
+        return None
+
+
+def _user_encoding(name: str) -> str:
+    enc = _normalise(name)
+    if enc is None:
+        raise EncodingError(
+            f"未知的编码“{name}”", f"unknown text encoding {name!r}",
+            fix_zh="常用编码：gbk、gb18030、utf-8、big5。", fix_en="common ones: gbk, gb18030, utf-8, big5.")
+    return enc
 
 
 def dbf_text_bytes(dbf: Path, max_records: int = 2000) -> tuple[list[bytes], int]:
@@ -94,38 +118,53 @@ def _sample(chunks: list[bytes], enc: str, n: int = 5) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def detect_shapefile_encoding(shp: str | Path, override: str | None = None) -> EncodingGuess:
-    """Encoding of a shapefile's attributes: the user's override, the .cpg, else detected from bytes."""
+def detect_shapefile_encoding(shp: str | Path, override: str | None = None, *,
+                              default: str | None = None) -> EncodingGuess:
+    """Encoding of a shapefile's attributes.
+
+    In order: the user's ``override``; the ``.cpg``; the user's ``default`` (for files without
+    .cpg); detection from the bytes (strict UTF-8, else GB18030).
+    """
     shp = Path(shp)
     dbf = next((p for p in (shp.with_suffix(".dbf"), shp.with_suffix(".DBF")) if p.exists()), None)
     chunks, ldid = dbf_text_bytes(dbf) if dbf else ([], 0)
     if override:
-        enc = _normalise(override)
+        enc = _user_encoding(override)
         return EncodingGuess(enc, "user", _sample(chunks, enc))
     cpg = next((p for p in (shp.with_suffix(".cpg"), shp.with_suffix(".CPG")) if p.exists()), None)
     if cpg is not None:
-        text = cpg.read_text(errors="replace").strip()
-        if text:
-            enc = _normalise(text)
+        enc = _normalise(cpg.read_text(errors="replace"))
+        if enc:  # an unreadable .cpg falls through to detection
             return EncodingGuess(enc, "cpg", _sample(chunks, enc))
     if not any(any(ch > 0x7F for ch in c) for c in chunks):
         # Pure ASCII decodes the same in every candidate; prefer the LDID hint if any.
         enc = _LDID.get(ldid, "utf-8")
         return EncodingGuess(enc, "ldid" if ldid in _LDID else "default", ())
     enc = guess_bytes_encoding(chunks)
+    if enc != "utf-8" and default:
+        # Text that decodes as UTF-8 is UTF-8 (GBK bytes almost never do); otherwise the user's
+        # default says which legacy code page it is.
+        enc = _user_encoding(default)
+        return EncodingGuess(enc, "user", _sample(chunks, enc))
     return EncodingGuess(enc, "detected", _sample(chunks, enc))
 
 
-def detect_text_file_encoding(path: str | Path, override: str | None = None) -> EncodingGuess:
-    """Encoding of a CSV/TXT file: UTF-8 (with or without BOM) or GB18030, as for shapefiles."""
+def detect_text_file_encoding(path: str | Path, override: str | None = None, *,
+                              default: str | None = None) -> EncodingGuess:
+    """Encoding of a CSV/TXT file: the override; a BOM; strict UTF-8; else ``default`` or GB18030."""
     raw = Path(path).read_bytes()[:2_000_000]
+    source = "detected"
     if override:
-        enc = _normalise(override)
+        enc, source = _user_encoding(override), "user"
     elif raw.startswith(codecs.BOM_UTF8):
         enc = "utf-8-sig"
+    elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        enc = "utf-16"  # Excel's "Unicode text" export
     else:
         # Cut at the last newline so that a multi-byte character is never split.
         cut = raw[: raw.rfind(b"\n") + 1] or raw
         enc = guess_bytes_encoding([cut])
-    lines = raw.decode(enc, errors="replace").splitlines()[:5]
-    return EncodingGuess(enc, "user" if override else "detected", tuple(lines))
+        if enc != "utf-8" and default:
+            enc, source = _user_encoding(default), "user"
+    lines = tuple(raw.decode(enc, errors="replace").splitlines()[:20])
+    return EncodingGuess(enc, source, lines[:5], lines)

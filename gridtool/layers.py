@@ -19,7 +19,8 @@ import shapely
 
 from .columns import (find_column, normalise_category, oneway_reversed, sensitive_columns,
                       to_oneway)
-from .crs import CrsSpec, check_fits, guess_crs, offset_to_wgs84, parse_crs
+from .crs import (WGS84, CrsSpec, check_fits, guess_crs, in_china, lonlat_swapped, offset_to_wgs84,
+                  parse_crs, robust_bounds)
 from .errors import CRSError, EmptyLayerError, GeometryTypeError, MissingColumnError
 from .io.vector import RawLayer, read_vector, split_path_layer, suffix_of
 from .problems import Problem
@@ -45,7 +46,7 @@ class Layer:
         return {"role": self.role, "source": self.source, "source_layer": self.source_layer,
                 "format": self.format, "crs_in": self.crs_in, "encoding": self.encoding,
                 "columns_used": self.columns_used, "sensitive": self.sensitive,
-                "features": int(len(self.gdf))}
+                "features": int(len(self.gdf)), "problems": [p.to_dict() for p in self.problems]}
 
     @property
     def total_households(self) -> int | None:
@@ -56,6 +57,8 @@ class Layer:
 
 def _feature_ids(raw: RawLayer) -> pd.Series:
     idx = raw.gdf.index
+    if raw.ids is not None:
+        return pd.Series(raw.ids.values, index=idx)
     if raw.format in ("CSV", "Excel"):
         return pd.Series([f"row {i}" for i in idx], index=idx)
     if raw.format == "OSM" and "osm_id" in raw.gdf:
@@ -65,19 +68,23 @@ def _feature_ids(raw: RawLayer) -> pd.Series:
 
 def _settle_crs(gdf: gpd.GeoDataFrame, spec: CrsSpec | None, raw: RawLayer, role: str,
                 problems: list[Problem]) -> tuple[gpd.GeoDataFrame, str]:
-    """Give the layer a true CRS (undoing GCJ-02/BD-09) and say what it was."""
-    bounds = tuple(gdf.total_bounds)
+    """Give the layer a true CRS (undoing GCJ-02/BD-09) and say what it was.
+
+    ``spec`` is what the user declared for this layer (None: the file's own CRS, else a guess).
+    """
+    # The middle 98 % of the coordinates: one stray row (0,0 or swapped) must not decide the CRS;
+    # validation names such rows instead.
+    bounds = robust_bounds(gdf.geometry.values)
     where = dict(file=raw.path, layer=raw.layer)
     if spec is not None and spec.offset:
         if gdf.crs is not None and not gdf.crs.is_geographic:
             raise CRSError(
                 f"声明为 {spec.offset.upper()}，但文件是投影坐标（{gdf.crs.name}）",
                 f"declared {spec.offset.upper()} but the file is projected ({gdf.crs.name})",
-                fix_zh="GCJ-02/BD-09 只适用于经纬度数据；去掉 --crs-in 或换成正确的坐标系。",
-                fix_en="GCJ-02/BD-09 apply to lon/lat data only; drop --crs-in or name the right CRS.",
-                **where)
-        check_fits(bounds, pyproj.CRS.from_epsg(4326), **where)
-        from .crs import in_china
+                fix_zh="GCJ-02/BD-09 只适用于经纬度数据；只对经纬度图层声明，如 --crs-in households=gcj02。",
+                fix_en="GCJ-02/BD-09 apply to lon/lat data only; declare it for the lon/lat layer alone, "
+                       "e.g. --crs-in households=gcj02.", **where)
+        check_fits(bounds, WGS84, **where)
         xy = shapely.get_coordinates(gdf.geometry.values)
         if len(xy) and not in_china(xy[:, 0], xy[:, 1]).all():
             problems.append(Problem(
@@ -87,7 +94,9 @@ def _settle_crs(gdf: gpd.GeoDataFrame, spec: CrsSpec | None, raw: RawLayer, role
                 "exists", fix_zh="确认坐标来源；境外数据一般是 WGS84。",
                 fix_en="check where the coordinates came from; data outside China are usually WGS84.",
                 role=role, **where))
-        gdf = gdf.set_geometry(offset_to_wgs84(gdf.geometry.values, spec.offset), crs=4326)
+        if gdf.crs is not None and not gdf.crs.equals(WGS84):
+            gdf = gdf.to_crs(WGS84)  # CGCS2000 lon/lat differs from WGS84 by centimetres
+        gdf = gdf.set_geometry(offset_to_wgs84(gdf.geometry.values, spec.offset), crs=WGS84)
         return gdf, spec.offset
     if spec is not None:
         if gdf.crs is not None and not gdf.crs.equals(spec.crs):
@@ -95,16 +104,15 @@ def _settle_crs(gdf: gpd.GeoDataFrame, spec: CrsSpec | None, raw: RawLayer, role
                 "warning", "crs_overridden",
                 f"文件自带坐标系 {gdf.crs.name}，已按您的声明改用 {spec}",
                 f"the file says {gdf.crs.name}; used {spec} as you declared",
-                fix_zh="如果文件自带的坐标系是对的，请去掉 --crs-in。",
-                fix_en="if the file's own CRS is right, drop --crs-in.", role=role, **where))
+                fix_zh="如果文件自带的坐标系是对的，请去掉对这个图层的 --crs-in。",
+                fix_en="if the file's own CRS is right, drop --crs-in for this layer.", role=role, **where))
         check_fits(bounds, spec.crs, **where)
         return gdf.set_crs(spec.crs, allow_override=True), str(spec)
     if gdf.crs is None:
+        if lonlat_swapped(bounds):
+            check_fits(bounds, WGS84, **where)  # raises the "swapped" error with its fix
         guess = guess_crs(bounds)
         if guess is None:
-            minx, miny, maxx, maxy = bounds
-            if 18 <= minx <= maxx <= 54 and 73 <= miny <= maxy <= 135:
-                check_fits(bounds, pyproj.CRS.from_epsg(4326), **where)  # raises: axes swapped
             raise CRSError(
                 "文件没有坐标系信息，且无法从坐标值判断",
                 "the file has no coordinate system and the coordinates do not tell which it is",
@@ -119,7 +127,7 @@ def _settle_crs(gdf: gpd.GeoDataFrame, spec: CrsSpec | None, raw: RawLayer, role
             fix_en="if the coordinates were picked on AMap/Tencent or Baidu maps, declare --crs-in "
                    "gcj02 or bd09, or they will be hundreds of metres off.", role=role, **where))
         check_fits(bounds, guess.crs, **where)
-        return gdf.set_crs(guess.crs), str(guess)
+        return gdf.set_crs(guess.crs), f"{guess} (assumed)"
     check_fits(bounds, gdf.crs, **where)
     epsg = gdf.crs.to_epsg()
     return gdf, f"EPSG:{epsg}" if epsg else gdf.crs.to_string()
@@ -128,8 +136,6 @@ def _settle_crs(gdf: gpd.GeoDataFrame, spec: CrsSpec | None, raw: RawLayer, role
 def _check_geometry(gdf, role: str, raw: RawLayer, problems: list[Problem], ids) -> gpd.GeoDataFrame:
     allowed = ROLES[role].geometry
     fam = gdf.geometry.geom_type.map(geometry_family)
-    if role == "households" and (fam == "Polygon").any() and (fam == "Point").any():
-        pass  # mixed points and buildings are fine for households
     wrong = ~fam.isin(allowed)
     if wrong.all():
         found = ", ".join(sorted(set(fam.dropna())))
@@ -167,11 +173,13 @@ def _code_text(value) -> str | None:
 
 
 def _normalise_columns(gdf: gpd.GeoDataFrame, role: str, fields: dict[str, str], raw: RawLayer,
-                       used: dict[str, str]) -> gpd.GeoDataFrame:
+                       used: dict[str, str], loose: dict[str, str]) -> gpd.GeoDataFrame:
     gdf = gdf.copy()
 
     def pick(key: str, what: str | None = None) -> str | None:
         name = fields.get(key)
+        if not name and loose.get(key) in gdf.columns:
+            name = loose[key]  # a column named for every layer: used where the layer has it
         if name:
             if name not in gdf.columns:
                 raise MissingColumnError(
@@ -239,9 +247,37 @@ def _normalise_columns(gdf: gpd.GeoDataFrame, role: str, fields: dict[str, str],
     return gdf
 
 
+_KEY_COLUMNS = ("hh", "village", "name", "code", "class", "oneway", "kind", "category",
+                "category_raw", "priority", "src_id")
+_RESERVED = ("fid", "geom")  # GeoPackage's own column names
+
+
+def _safe_column_names(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """GeoPackage (SQLite) column names ignore case: keep ours, rename clashing source columns.
+
+    An ArcGIS shapefile's ``NAME`` or ``HH`` stays beside our ``name``/``hh`` as ``NAME_src``.
+    """
+    taken = {c.lower() for c in gdf.columns if c in _KEY_COLUMNS or c == "geometry"} | set(_RESERVED)
+    renames = {}
+    for col in gdf.columns:
+        if col in _KEY_COLUMNS or col == "geometry":
+            continue
+        if col.lower() in taken:
+            new, n = f"{col}_src", 2
+            while new.lower() in taken or new in gdf.columns:
+                new, n = f"{col}_src{n}", n + 1
+            renames[col] = new
+            taken.add(new.lower())
+        else:
+            taken.add(col.lower())
+    return gdf.rename(columns=renames)
+
+
 def load_layer(role: str, path: str, *, crs_in: str | CrsSpec | None = None,
                encoding: str | None = None, fields: dict[str, str] | None = None,
-               layer: str | None = None, seed: int = 0) -> Layer:
+               layer: str | None = None, seed: int = 0, crs_default: str | CrsSpec | None = None,
+               encoding_default: str | None = None,
+               fields_default: dict[str, str] | None = None) -> Layer:
     """Load one layer for a role, in its own (true) CRS, with normalised key columns.
 
     Parameters
@@ -251,12 +287,17 @@ def load_layer(role: str, path: str, *, crs_in: str | CrsSpec | None = None,
     path
         ``PATH`` or ``PATH:LAYER``.
     crs_in
-        The coordinate system the user declares (``gcj02``, ``bd09``, ``EPSG:4490`` …); overrides
-        the file's own. Without it the file's CRS is used, or guessed from the values with a warning.
-    encoding
-        Text encoding of a shapefile/CSV when detection should be overridden.
+        The coordinate system the user declares for this layer (``gcj02``, ``bd09``,
+        ``EPSG:4490`` …); overrides the file's own.
+    crs_default
+        The coordinate system for a file that has none of its own (a CSV, a shapefile without
+        .prj). Without either, the file's CRS is used, or guessed from the values with a warning.
+    encoding, encoding_default
+        Text encoding of a shapefile/CSV: over its .cpg and detection, or only where it has no .cpg.
     fields
-        Source columns for key columns, e.g. ``{"hh": "户数", "lon": "东经"}``.
+        Source columns for key columns, e.g. ``{"hh": "户数", "lon": "东经"}``; must exist.
+    fields_default
+        The same, used only where the layer has such a column (options given for every layer).
 
     Raises
     ------
@@ -268,8 +309,16 @@ def load_layer(role: str, path: str, *, crs_in: str | CrsSpec | None = None,
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
     fields = dict(fields or {})
+    loose = {k: v for k, v in (fields_default or {}).items() if k not in fields}
     p, lyr = split_path_layer(path)
-    raw = read_vector(p, layer=layer or lyr, role=role, encoding=encoding, fields=fields, seed=seed)
+    table_fields = dict(fields)
+    if suffix_of(Path(p)) in (".csv", ".txt", ".xlsx", ".xls"):
+        # Coordinate columns named for every layer apply to each table that has them all.
+        coords = {k: loose[k] for k in ("lon", "lat", "lonlat", "wkt") if k in loose}
+        if coords and not any(k in table_fields for k in ("lon", "lat", "lonlat", "wkt")):
+            table_fields.update(coords)
+    raw = read_vector(p, layer=layer or lyr, role=role, encoding=encoding,
+                      encoding_default=encoding_default, fields=table_fields, seed=seed)
     problems = list(raw.problems)
     used = dict(raw.columns_used)
     ids = _feature_ids(raw)
@@ -288,13 +337,13 @@ def load_layer(role: str, path: str, *, crs_in: str | CrsSpec | None = None,
             fix_zh="检查是否选错了文件或图层。", fix_en="check that the right file and layer were given.",
             file=raw.path, layer=raw.layer)
     spec = parse_crs(crs_in)
+    if spec is None and gdf.crs is None:
+        spec = parse_crs(crs_default)
     gdf, crs_label = _settle_crs(gdf, spec, raw, role, problems)
     gdf = _check_geometry(gdf, role, raw, problems, ids)
-    gdf = _normalise_columns(gdf, role, fields, raw, used)
+    gdf = _normalise_columns(gdf, role, fields, raw, used, loose)
     gdf["src_id"] = ids.loc[gdf.index].astype(str).values
-    # GeoPackage reserves "fid"; keep a source column of that name under another name.
-    gdf = gdf.rename(columns={c: f"src_{c}" for c in gdf.columns if c.lower() == "fid"})
-    gdf = gdf.reset_index(drop=True)
+    gdf = _safe_column_names(gdf).reset_index(drop=True)
     sens = sensitive_columns(gdf.drop(columns=["src_id"]), personal_role=ROLES[role].personal)
     return Layer(role=role, gdf=gdf, source=str(Path(raw.path)) if "!" not in raw.path else raw.path,
                  source_layer=raw.layer, format=raw.format, crs_in=crs_label,

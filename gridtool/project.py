@@ -18,13 +18,16 @@ from pathlib import Path
 from typing import Callable
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import pyproj
+import shapely
 
 from . import __version__
 from .crs import metric_crs_for
-from .errors import CancelledError, GridtoolError, OverwriteInputError, ProjectError, ProjectVersionError
+from .errors import (CancelledError, CRSError, GridtoolError, MissingColumnError, OverwriteInputError,
+                     ProjectError, ProjectVersionError)
 from .layers import Layer, load_layer
 from .problems import Problem
 from .roles import ROLES, VECTOR_ROLES
@@ -36,6 +39,18 @@ META_TABLE = "gridtool_meta"
 _GPKG_OPTIONS = {"VERSION": "1.2"}
 
 Progress = Callable[[float, str], None]
+
+
+def _per_role(value: str | dict[str, str] | None) -> dict[str, str]:
+    """``"gcj02"`` -> ``{"*": "gcj02"}``; a dict is already per role (``"*"`` for the rest)."""
+    if value is None or value == "":
+        return {}
+    if isinstance(value, dict):
+        bad = [k for k in value if k != "*" and k not in ROLES]
+        if bad:
+            raise ValueError(f"unknown role(s) {bad}; roles: {', '.join(ROLES)}")
+        return dict(value)
+    return {"*": value}
 
 
 def _same_file(a: str | Path, b: str | Path) -> bool:
@@ -72,22 +87,58 @@ class Project:
             self.crs = metric_crs_for(lon, lat)
             self.user_crs = layer.crs_in
         if gdf.crs is not None and not gdf.crs.equals(self.crs):
-            layer.gdf = gdf.to_crs(self.crs)
+            gdf = gdf.to_crs(self.crs)
+            xy_ok = np.array([np.isfinite(shapely.get_coordinates(g)).all() for g in gdf.geometry.values])
+            if not xy_ok.all():
+                # Far outside the projection's zone (a 0,0 row): no valid position in metres.
+                layer.problems.append(Problem(
+                    "error", "unprojectable_coordinates",
+                    f"{int((~xy_ok).sum())} 个要素的坐标远离项目区域，无法换算，已移除",
+                    f"{int((~xy_ok).sum())} feature(s) lie so far from the project area that their "
+                    "coordinates cannot be converted; removed",
+                    fix_zh="检查这些行的坐标：是否为 0、经纬度是否写反。",
+                    fix_en="check these rows' coordinates: zeros, swapped latitude/longitude.",
+                    role=layer.role, file=layer.source, layer=layer.source_layer,
+                    features=gdf.loc[~xy_ok, "src_id"].tolist() if "src_id" in gdf else []))
+                gdf = gdf[xy_ok].reset_index(drop=True)
+            layer.gdf = gdf
         if layer.role in ("households", "villages") and self.layers.get("households") is None:
             self.user_crs = layer.crs_in or self.user_crs
         self.layers[layer.role] = layer
         return layer
 
     @classmethod
-    def from_sources(cls, sources: dict[str, str], *, crs_in: str | None = None,
-                     encoding: str | None = None, fields: dict[str, str] | None = None,
-                     dem: str | None = None, name: str | None = None, seed: int = 0,
-                     progress: Progress | None = None,
+    def from_sources(cls, sources: dict[str, str], *, crs_in: str | dict[str, str] | None = None,
+                     encoding: str | dict[str, str] | None = None,
+                     fields: dict[str, str] | None = None, dem: str | None = None,
+                     name: str | None = None, seed: int = 0, progress: Progress | None = None,
                      cancelled: Callable[[], bool] | None = None) -> "Project":
         """Load every layer given by role (``{"households": "a.xlsx", "roads": "r.shp"}``).
 
+        Parameters
+        ----------
+        crs_in
+            A CRS for every layer whose file has none (``"gcj02"``), or per role
+            (``{"households": "gcj02", "*": "EPSG:4547"}``: a role's entry overrides its file's own
+            CRS; ``"*"`` is for files without one).
+        encoding
+            Likewise: one encoding for shapefiles without .cpg and text files, or per role.
+        fields
+            ``{"hh": "户数"}`` applies to every layer that has such a column;
+            ``{"households.hh": "户数"}`` to one layer, where the column must exist.
+
         Households and villages are loaded first so that they set the project CRS.
         """
+        crs_by_role = _per_role(crs_in)
+        enc_by_role = _per_role(encoding)
+        loose = {k: v for k, v in (fields or {}).items() if "." not in k}
+        strict: dict[str, dict[str, str]] = {}
+        for key, col in (fields or {}).items():
+            if "." in key:
+                role, k = key.split(".", 1)
+                if role not in ROLES:
+                    raise ValueError(f"unknown role {role!r} in field {key!r}; roles: {', '.join(ROLES)}")
+                strict.setdefault(role, {})[k] = col
         order = sorted(sources, key=lambda r: VECTOR_ROLES.index(r) if r in VECTOR_ROLES else 99)
         proj = cls(name=name or Path(next(iter(sources.values()), "project")).stem)
         steps = len(order) + (1 if dem else 0)
@@ -96,8 +147,18 @@ class Project:
                 raise CancelledError()
             if progress:
                 progress(i / max(steps, 1), f"{ROLES[role].zh} / {role}")
-            proj.add_layer(load_layer(role, sources[role], crs_in=crs_in, encoding=encoding,
-                                      fields=fields, seed=seed))
+            proj.add_layer(load_layer(
+                role, sources[role], crs_in=crs_by_role.get(role), crs_default=crs_by_role.get("*"),
+                encoding=enc_by_role.get(role), encoding_default=enc_by_role.get("*"),
+                fields=strict.get(role), fields_default=loose, seed=seed))
+        unused = [f"{k}={v}" for k, v in loose.items()
+                  if not any(v in lyr.columns_used.values() for lyr in proj.layers.values())]
+        if unused:
+            raise MissingColumnError(
+                f"没有任何图层含有指定的列：{', '.join(unused)}",
+                f"no layer has the column(s) named: {', '.join(unused)}",
+                fix_zh="检查列名拼写；只对一个图层指定时写成 --field households.hh=户数。",
+                fix_en="check the spelling; for one layer write --field households.hh=COLUMN.")
         if dem:
             from .io.dem import read_dem
             if progress:
@@ -131,8 +192,12 @@ class Project:
             "problems": [p.to_dict() for p in self.problems],
         }
 
-    def save(self, path: str | Path, *, _write_layer=None) -> Path:
-        """Write the project to ``path`` atomically. Refuses to overwrite any input file."""
+    def save(self, path: str | Path, *, force: bool = False, _write_layer=None) -> Path:
+        """Write the project to ``path`` atomically.
+
+        Refuses to overwrite an input file, and any existing file that is not a gridtool project
+        unless ``force`` (a GeoPackage from QGIS can hold work that exists nowhere else).
+        """
         path = Path(path)
         for src in self.inputs():
             if _same_file(src, path):
@@ -144,13 +209,21 @@ class Project:
             raise ProjectError("项目文件必须是 .gpkg", "a project file must end in .gpkg",
                                fix_zh="把输出文件名改为 *.gpkg。", fix_en="name the output *.gpkg.",
                                file=str(path))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.gpkg", dir=path.parent)
-        os.close(fd)
-        tmp = Path(tmp_name)
-        tmp.unlink()  # GDAL must create the file itself
+        if path.exists() and not force and not _is_project(path):
+            raise OverwriteInputError(
+                f"{path} 已存在且不是 gridtool 项目，不会覆盖", f"{path} exists and is not a gridtool "
+                "project; it is not overwritten",
+                fix_zh="换一个输出文件名，或确认无用后加 --force 覆盖。",
+                fix_en="choose another output name, or add --force if the file may be replaced.",
+                file=str(path))
         write_layer = _write_layer or _write_gdf
+        tmp = None
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.gpkg", dir=path.parent)
+            os.close(fd)
+            tmp = Path(tmp_name)
+            tmp.unlink()  # GDAL must create the file itself
             for role, lyr in self.layers.items():
                 write_layer(lyr.gdf, tmp, role)
             meta = self.metadata()
@@ -166,9 +239,9 @@ class Project:
             os.replace(tmp, path)
             _fsync_dir(path.parent)
         except BaseException as exc:
-            tmp.unlink(missing_ok=True)
-            for extra in (tmp.with_name(tmp.name + "-journal"), tmp.with_name(tmp.name + "-wal")):
-                extra.unlink(missing_ok=True)
+            if tmp is not None:
+                for leftover in (tmp, tmp.with_name(tmp.name + "-journal"), tmp.with_name(tmp.name + "-wal")):
+                    leftover.unlink(missing_ok=True)
             if isinstance(exc, GridtoolError) or not isinstance(exc, Exception):
                 raise
             raise ProjectError(
@@ -226,7 +299,8 @@ class Project:
             proj.layers[role] = Layer(
                 role=role, gdf=gdf, source=lm.get("source", ""), source_layer=lm.get("source_layer"),
                 format=lm.get("format", ""), crs_in=lm.get("crs_in", ""), encoding=lm.get("encoding"),
-                columns_used=lm.get("columns_used", {}), sensitive=lm.get("sensitive", {}))
+                columns_used=lm.get("columns_used", {}), sensitive=lm.get("sensitive", {}),
+                problems=[Problem.from_dict(p) for p in lm.get("problems", [])])
         if _has_raster(path, "dem"):
             from .io.dem import read_dem_gpkg
             proj.dem = read_dem_gpkg(path, table="dem")
@@ -254,6 +328,13 @@ class Project:
         errors = sum(p.severity == "error" for p in self.problems)
         out["problems"] = {"errors": errors, "warnings": len(self.problems) - errors}
         return out
+
+
+def _is_project(path: Path) -> bool:
+    try:
+        return META_TABLE in [str(n) for n, _ in pyogrio.list_layers(path)]
+    except Exception:
+        return False
 
 
 def _write_gdf(gdf: gpd.GeoDataFrame, path: Path, layer: str) -> None:
@@ -285,10 +366,16 @@ def _has_raster(path: Path, table: str) -> bool:
 
 
 def _lonlat_centre(gdf: gpd.GeoDataFrame) -> tuple[float, float]:
-    b = gdf.total_bounds
-    centre = gpd.GeoSeries(gpd.points_from_xy([(b[0] + b[2]) / 2], [(b[1] + b[3]) / 2]), crs=gdf.crs)
-    p = centre.to_crs(4326).iloc[0]
-    return p.x, p.y
+    """The median position of the layer in lon/lat: one stray row at (0,0) does not move it."""
+    pts = gdf.geometry.iloc[:: max(1, len(gdf) // 5000)]
+    pts = pts.representative_point() if (pts.geom_type != "Point").any() else pts
+    ll = pts.to_crs(4326)
+    x, y = ll.x.to_numpy(), ll.y.to_numpy()
+    ok = np.isfinite(x) & np.isfinite(y)
+    if not ok.any():
+        raise CRSError("坐标无法换算为经纬度", "the coordinates cannot be converted to longitude/latitude",
+                       fix_zh="检查坐标系声明和坐标列。", fix_en="check the declared CRS and the coordinate columns.")
+    return float(np.median(x[ok])), float(np.median(y[ok]))
 
 
 def _crs_label(crs: pyproj.CRS | None) -> str:

@@ -4,30 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import shapely
 
 from .partition.feasibility import diagnose, feasible_grid_counts
 from .project import Project
+from .spatial import assign_to_polygons, household_points
 
 
 def assign_villages(project: Project) -> np.ndarray:
-    """Index of the village each household feature lies in (by its representative point), -1 if none.
-
-    A point on a shared border goes to the first village found, so no household counts twice.
-    """
-    hh = project.layers["households"].gdf
-    vil = project.layers["villages"].gdf
-    pts = hh.geometry
-    if (pts.geom_type != "Point").any():
-        pts = pts.representative_point()
-    tree = shapely.STRtree(vil.geometry.values)
-    src, dst = tree.query(pts.values, predicate="intersects")
-    out = np.full(len(hh), -1, dtype=np.int64)
-    order = np.argsort(src, kind="stable")
-    src, dst = src[order], dst[order]
-    first = np.unique(src, return_index=True)[1]
-    out[src[first]] = dst[first]
-    return out
+    """Index of the village each household feature lies in, -1 if none."""
+    return assign_to_polygons(household_points(project.layers["households"].gdf),
+                              project.layers["villages"].gdf.geometry)
 
 
 def village_totals(project: Project, min_hh: int = 300, max_hh: int = 500) -> pd.DataFrame:

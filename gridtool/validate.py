@@ -14,10 +14,11 @@ import pandas as pd
 import shapely
 
 from .columns import find_column
-from .crs import offset_to_wgs84, wgs84_to_offset
+from .crs import offset_to_wgs84, robust_bounds, wgs84_to_offset
 from .problems import Problem
 from .project import Project
 from .roles import ROLES, geometry_family
+from .spatial import assign_to_polygons, household_points
 
 FAR_APART_M = 20_000  # a gap between layers this large is a CRS mistake, not geography
 
@@ -37,37 +38,48 @@ def _ids(gdf: gpd.GeoDataFrame, mask) -> list:
 
 
 def repair_geometries(project: Project) -> list[Problem]:
-    """Make every geometry valid (in place) and list what was repaired."""
+    """Make every geometry valid (in place) and list what was repaired or had to be dropped."""
     problems = []
     for lyr in project.layers.values():
         gdf = lyr.gdf
         invalid = ~gdf.geometry.is_valid
         if not invalid.any():
             continue
-        fixed = shapely.make_valid(gdf.geometry[invalid].values)
         family = ROLES[lyr.role].geometry
-        if family == ("Polygon",) or lyr.role == "households":
-            # make_valid may return collections with slivers of lines; keep the areal part.
-            fixed = np.array([_keep(g, "Polygon") if geometry_family(g.geom_type) not in family else g
-                              for g in fixed], dtype=object)
-        gdf.loc[invalid, "geometry"] = fixed
-        problems.append(Problem(
-            "warning", "invalid_geometry",
-            f"{int(invalid.sum())} 个要素几何无效（自相交等），已自动修复",
-            f"{int(invalid.sum())} invalid geometr{'y' if invalid.sum() == 1 else 'ies'} "
-            "(self-intersections etc.) repaired with make_valid",
-            fix_zh="修复结果已用于计算；如需精确边界，请在源数据中修正这些要素。",
-            fix_en="the repaired shapes are used; correct these features in the source data for exact edges.",
-            features=_ids(gdf, invalid), bounds=_bounds(gdf[invalid]), repaired=True, **_where(lyr)))
+        fixed = [_keep(g, family) for g in shapely.make_valid(gdf.geometry[invalid].values)]
+        # A polygon with no area (all points on a line) has no valid areal form: drop it, loudly.
+        lost = np.array([g is None or g.is_empty for g in fixed])
+        idx = gdf.index[invalid]
+        gdf.loc[idx[~lost], "geometry"] = [g for g, bad in zip(fixed, lost) if not bad]
+        if (~lost).any():
+            problems.append(Problem(
+                "warning", "invalid_geometry",
+                f"{int((~lost).sum())} 个要素几何无效（自相交等），已自动修复",
+                f"{int((~lost).sum())} invalid geometr{'y' if (~lost).sum() == 1 else 'ies'} "
+                "(self-intersections etc.) repaired with make_valid",
+                fix_zh="修复结果已用于计算；如需精确边界，请在源数据中修正这些要素。",
+                fix_en="the repaired shapes are used; correct these features in the source data for exact edges.",
+                features=gdf.loc[idx[~lost], "src_id"].tolist(), bounds=_bounds(gdf.loc[idx[~lost]]),
+                repaired=True, **_where(lyr)))
+        if lost.any():
+            problems.append(Problem(
+                "error", "degenerate_geometry",
+                f"{int(lost.sum())} 个要素的几何退化（如面积为零的面），无法修复，已移除",
+                f"{int(lost.sum())} feature(s) have degenerate geometry (e.g. a polygon with no area) "
+                "that cannot be repaired; removed",
+                fix_zh="在源数据中重新绘制这些要素。", fix_en="redraw these features in the source data.",
+                features=gdf.loc[idx[lost], "src_id"].tolist(), bounds=_bounds(gdf.loc[idx[lost]]),
+                **_where(lyr)))
+            lyr.gdf = gdf.drop(index=idx[lost]).reset_index(drop=True)
     return problems
 
 
-def _keep(geom, family: str):
-    if geom.geom_type == "GeometryCollection":
-        parts = [g for g in geom.geoms if geometry_family(g.geom_type) == family]
-        if parts:
-            return shapely.union_all(parts)
-    return geom
+def _keep(geom, family: tuple[str, ...]):
+    """The part of a repaired geometry that fits the role (make_valid may add slivers of lines)."""
+    if geometry_family(geom.geom_type) in family:
+        return geom
+    parts = [g for g in getattr(geom, "geoms", [geom]) if geometry_family(g.geom_type) in family]
+    return shapely.union_all(parts) if parts else None
 
 
 def _check_households(project: Project) -> list[Problem]:
@@ -120,16 +132,41 @@ def _check_duplicate_ids(project: Project) -> list[Problem]:
     return out
 
 
+def _check_strays(project: Project) -> list[Problem]:
+    """Features far from the rest of their layer: a (0,0) row, swapped lat/lon, a typo in a digit."""
+    out = []
+    for lyr in project.layers.values():
+        gdf = lyr.gdf
+        if len(gdf) < 5:
+            continue
+        c = gdf.geometry.centroid
+        x, y = c.x.to_numpy(), c.y.to_numpy()
+        d = np.hypot(x - np.nanmedian(x), y - np.nanmedian(y))
+        limit = max(50_000.0, 5 * float(np.nanpercentile(d, 95)))
+        far = ~(d <= limit)  # NaN (coordinates that failed to convert) counts as far
+        if far.any():
+            out.append(Problem(
+                "error", "stray_coordinates",
+                f"{int(far.sum())} 个要素远离本图层其他要素（超过 {limit / 1000:.0f} 公里），可能是坐标录入错误",
+                f"{int(far.sum())} feature(s) lie more than {limit / 1000:.0f} km from the rest of the layer: "
+                "probably mistyped coordinates",
+                fix_zh="检查这些行的坐标：是否为 0、经纬度是否写反、是否少了一位数字。",
+                fix_en="check these rows' coordinates: zeros, swapped latitude/longitude, a missing digit.",
+                features=_ids(gdf, far), **_where(lyr)))
+    return out
+
+
 def _far_apart(project: Project) -> list[Problem]:
     ref_role = "households" if "households" in project.layers else next(iter(project.layers), None)
     if ref_role is None:
         return []
-    ref = _bounds(project.layers[ref_role].gdf)
+    # Robust bounds: a stray row is named by _check_strays, it must not hide or fake a CRS mistake.
+    ref = robust_bounds(project.layers[ref_role].gdf.geometry.values)
     out = []
     for role, lyr in project.layers.items():
         if role == ref_role or len(lyr.gdf) == 0:
             continue
-        b = _bounds(lyr.gdf)
+        b = robust_bounds(lyr.gdf.geometry.values)
         gap_x = max(ref[0] - b[2], b[0] - ref[2], 0.0)
         gap_y = max(ref[1] - b[3], b[1] - ref[3], 0.0)
         gap = float(np.hypot(gap_x, gap_y))
@@ -145,38 +182,25 @@ def _far_apart(project: Project) -> list[Problem]:
     return out
 
 
-def _household_points(gdf: gpd.GeoDataFrame) -> gpd.GeoSeries:
-    pts = gdf.geometry
-    if (pts.geom_type != "Point").any():
-        pts = pts.representative_point()
-    return pts
+def _inside(points: gpd.GeoSeries, villages: gpd.GeoDataFrame) -> np.ndarray:
+    return assign_to_polygons(points, villages.geometry) >= 0
 
 
-def _inside_share(points: gpd.GeoSeries, villages: gpd.GeoDataFrame) -> np.ndarray:
-    """Boolean per point: inside some village."""
-    tree = shapely.STRtree(villages.geometry.values)
-    hit = tree.query(points.values, predicate="intersects")
-    inside = np.zeros(len(points), dtype=bool)
-    inside[hit[0]] = True
-    return inside
-
-
-def _offset_hint(points: gpd.GeoSeries, villages: gpd.GeoDataFrame, base_share: float) -> str | None:
+def _offset_hint(points: gpd.GeoSeries, villages: gpd.GeoDataFrame,
+                 base_share: float) -> tuple[str, str] | None:
     """If undoing/applying a GCJ-02 or BD-09 offset puts many more households inside villages, say so."""
     sample = points.iloc[:: max(1, len(points) // 2000)]
     ll = sample.to_crs(4326)
     best, hint = base_share, None
-    for label, func, offset in (("gcj02", offset_to_wgs84, "gcj02"), ("bd09", offset_to_wgs84, "bd09"),
-                                ("wgs84→gcj02", wgs84_to_offset, "gcj02")):
+    for label, func, offset in (("households", offset_to_wgs84, "gcj02"), ("households", offset_to_wgs84, "bd09"),
+                                ("villages", wgs84_to_offset, "gcj02")):
         moved = gpd.GeoSeries(func(ll.values, offset), crs=4326).to_crs(points.crs)
-        share = _inside_share(moved, villages).mean()
+        share = _inside(moved, villages).mean()
         if share > best + 0.15:
-            best, hint = share, label
+            best, hint = share, (label, offset)
     if hint is None:
         return None
-    if hint == "wgs84→gcj02":
-        return "villages look GCJ-02: declare --crs-in gcj02 when importing the villages"
-    return f"households look {hint.upper()}: declare --crs-in {hint} when importing the households"
+    return hint
 
 
 def _check_coverage(project: Project) -> list[Problem]:
@@ -185,8 +209,9 @@ def _check_coverage(project: Project) -> list[Problem]:
     hl, vl = project.layers["households"], project.layers["villages"]
     hh, vil = hl.gdf, vl.gdf
     out = []
-    points = _household_points(hh)
-    inside = _inside_share(points, vil)
+    points = household_points(hh)
+    idx = assign_to_polygons(points, vil.geometry)
+    inside = idx >= 0
     outside = ~inside
     if outside.any():
         hint = None
@@ -195,22 +220,23 @@ def _check_coverage(project: Project) -> list[Problem]:
                 hint = _offset_hint(points, vil, inside.mean())
             except Exception:  # a hint is optional; never let it hide the problem itself
                 hint = None
-        fix_en = ("move them into a village, extend the village boundary, or remove them"
-                  + (f"; {hint}" if hint else ""))
-        fix_zh = "把这些住户移到所属村内、扩展村界或删除它们" + (
-            f"；看起来坐标有偏移：{hint}" if hint else "")
+        fix_zh = "把这些住户移到所属村内、扩展村界或删除它们"
+        fix_en = "move them into a village, extend the village boundary, or remove them"
+        if hint:
+            role, offset = hint
+            fix_zh += (f"；{ROLES[role].zh}图层的坐标看起来是 {offset.upper()}（高德/腾讯/百度偏移），"
+                       f"请用 --crs-in {role}={offset} 重新导入")
+            fix_en += (f"; the {role} look {offset.upper()} (AMap/Tencent/Baidu offset): import again "
+                       f"with --crs-in {role}={offset}")
+        n_hh = int(pd.to_numeric(hh["hh"], errors="coerce")[outside].fillna(0).sum())
         out.append(Problem(
             "error" if outside.mean() > 0.5 else "warning", "household_outside_villages",
-            f"{int(outside.sum())} 个住户要素（{int(pd.to_numeric(hh['hh'], errors='coerce')[outside].fillna(0).sum())} 户）"
-            "不在任何村（社区）范围内",
-            f"{int(outside.sum())} household feature(s) "
-            f"({int(pd.to_numeric(hh['hh'], errors='coerce')[outside].fillna(0).sum())} households) lie "
-            "outside every village", fix_zh=fix_zh, fix_en=fix_en,
+            f"{int(outside.sum())} 个住户要素（{n_hh} 户）不在任何村（社区）范围内",
+            f"{int(outside.sum())} household feature(s) ({n_hh} households) lie outside every village",
+            fix_zh=fix_zh, fix_en=fix_en,
             features=_ids(hh, outside), bounds=_bounds(hh[outside]), **_where(hl)))
     # Villages with no households.
-    tree = shapely.STRtree(points.values)
-    counts = np.array([len(tree.query(g, predicate="intersects")) for g in vil.geometry.values])
-    empty = counts == 0
+    empty = np.bincount(idx[inside], minlength=len(vil)) == 0
     if empty.any():
         names = vil.loc[empty, "name"].astype(str).tolist() if "name" in vil else []
         out.append(Problem(
@@ -293,6 +319,7 @@ def validate(project: Project, *, repair: bool = True) -> list[Problem]:
     if "households" in project.layers:
         problems.extend(_check_households(project))
     problems.extend(_check_duplicate_ids(project))
+    problems.extend(_check_strays(project))
     far = _far_apart(project)
     problems.extend(far)
     problems.extend(_check_villages(project))

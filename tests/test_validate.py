@@ -94,30 +94,24 @@ def test_layers_far_apart_are_a_crs_mistake(tmp_path, township):
     assert p.severity == "error" and p.role == "villages" and "km" in p.en
 
 
-def test_gcj02_households_against_wgs84_villages_get_a_hint(tmp_path, township):
-    # Households picked on AMap (GCJ-02) but loaded as WGS84: hundreds of metres off.
-    pts = township["households"].to_crs(4326)
-    moved = wgs84_to_offset(pts.geometry.values, "gcj02")
-    csv = tmp_path / "amap.csv"
-    pd.DataFrame({"经度": [g.x for g in moved], "纬度": [g.y for g in moved],
-                  "户数": pts["户数"]}).to_csv(csv, index=False)
-    vpath = tmp_path / "v.gpkg"
-    # Small villages so that the offset really moves households out of them.
+def test_gcj02_households_against_wgs84_villages_get_a_hint_that_works(tmp_path, township):
+    # Households picked on AMap (GCJ-02) but loaded as WGS84 lie hundreds of metres off.
     small = township["villages"].copy()
     small["geometry"] = [box(480_100, 3_265_100, 480_900, 3_265_900),
                          box(481_100, 3_265_100, 481_900, 3_265_900)]
-    rng = np.random.default_rng(1)
-    inside = [Point(480_150 + rng.random() * 700, 3_265_150 + rng.random() * 700) for _ in range(40)]
-    inside_ll = gpd.GeoSeries(inside, crs=GK108).to_crs(4326)
-    moved_in = wgs84_to_offset(inside_ll.values, "gcj02")
-    pd.DataFrame({"经度": [g.x for g in moved_in], "纬度": [g.y for g in moved_in],
-                  "户数": 1}).to_csv(csv, index=False)
+    vpath = tmp_path / "v.gpkg"
     small.to_file(vpath, layer="villages")
-    project = Project.from_sources({"households": str(csv), "villages": str(vpath)})
-    p = _codes(validate(project))["household_outside_villages"]
-    assert "--crs-in gcj02" in p.fix_en
-    fixed = Project.from_sources({"households": str(csv), "villages": str(vpath)}, crs_in=None)
-    fixed.add_layer(load_layer("households", str(csv), crs_in="gcj02"))
+    rng = np.random.default_rng(1)
+    inside = gpd.GeoSeries([Point(480_150 + rng.random() * 700, 3_265_150 + rng.random() * 700)
+                            for _ in range(40)], crs=GK108).to_crs(4326)
+    moved = wgs84_to_offset(inside.values, "gcj02")
+    csv = tmp_path / "amap.csv"
+    pd.DataFrame({"经度": [g.x for g in moved], "纬度": [g.y for g in moved], "户数": 1}).to_csv(csv, index=False)
+    sources = {"households": str(csv), "villages": str(vpath)}
+    p = _codes(validate(Project.from_sources(sources)))["household_outside_villages"]
+    assert "--crs-in households=gcj02" in p.fix_en and "高德" in p.fix_zh
+    # Following the hint puts every household back in its village; the villages stay put.
+    fixed = Project.from_sources(sources, crs_in={"households": "gcj02"})
     assert "household_outside_villages" not in _codes(validate(fixed))
 
 

@@ -8,8 +8,11 @@ into points, so that every format ends up in the same shape.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import tempfile
+import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,8 +25,8 @@ import shapely
 
 from ..columns import find_column
 from ..encoding import EncodingGuess, detect_shapefile_encoding, detect_text_file_encoding
-from ..errors import (EncodingError, InputFileError, LayerNotFoundError, MissingColumnError,
-                      UnsupportedFormatError)
+from ..errors import (EmptyLayerError, EncodingError, InputFileError, LayerNotFoundError,
+                      MissingColumnError, UnsupportedFormatError)
 from ..problems import Problem
 
 VECTOR_SUFFIXES = (".gpkg", ".shp", ".zip", ".geojson", ".json", ".kml", ".kmz", ".csv", ".txt",
@@ -42,6 +45,7 @@ class RawLayer:
     encoding: EncodingGuess | None = None
     columns_used: dict[str, str] = field(default_factory=dict)  # e.g. {"lon": "经度"}
     problems: list[Problem] = field(default_factory=list)
+    ids: pd.Series | None = None  # how a planner finds each feature in the source (default: FID n)
 
 
 def split_path_layer(spec: str) -> tuple[str, str | None]:
@@ -85,8 +89,8 @@ def _check_exists(path: Path) -> None:
 
 
 def read_vector(path: str | Path, *, layer: str | None = None, role: str | None = None,
-                encoding: str | None = None, fields: dict[str, str] | None = None,
-                seed: int = 0) -> RawLayer:
+                encoding: str | None = None, encoding_default: str | None = None,
+                fields: dict[str, str] | None = None, seed: int = 0) -> RawLayer:
     """Read one layer of a vector file or table.
 
     Parameters
@@ -98,9 +102,13 @@ def read_vector(path: str | Path, *, layer: str | None = None, role: str | None 
     role
         The layer's role (``households``, ``villages`` …), used to pick a layer and OSM features.
     encoding
-        Override the detected text encoding of a shapefile or CSV (``gbk``, ``utf-8`` …).
+        Text encoding of a shapefile or CSV (``gbk``, ``utf-8`` …), over its ``.cpg`` and detection.
+        GeoPackage, GeoJSON and KML are UTF-8 by definition and ignore it.
+    encoding_default
+        Encoding for a shapefile without ``.cpg`` or a text file, instead of detecting it.
     fields
-        Source column names chosen by the user, e.g. ``{"lon": "东经", "lat": "北纬"}``.
+        Source column names chosen by the user, e.g. ``{"lon": "东经", "lat": "北纬"}``; a name
+        that is not in the table is an error.
     """
     path = Path(path)
     _check_exists(path)
@@ -122,10 +130,12 @@ def read_vector(path: str | Path, *, layer: str | None = None, role: str | None 
         gdf = read_osm_role(path, role, seed=seed)
         return RawLayer(gdf, str(path), role, "OSM")
     if sfx in TABLE_SUFFIXES:
-        return _read_table(path, layer=layer, encoding=encoding, fields=fields)
+        return _read_table(path, layer=layer, encoding=encoding, encoding_default=encoding_default,
+                           fields=fields)
     if sfx == ".zip":
-        return _read_zipped(path, layer=layer, role=role, encoding=encoding, fields=fields)
-    return _read_ogr(path, layer=layer, role=role, encoding=encoding)
+        return _read_zipped(path, layer=layer, role=role, encoding=encoding,
+                            encoding_default=encoding_default, fields=fields)
+    return _read_ogr(path, layer=layer, role=role, encoding=encoding, encoding_default=encoding_default)
 
 
 def _choose_layer(path: Path, layers: list[str], layer: str | None, role: str | None) -> str | None:
@@ -144,7 +154,7 @@ def _choose_layer(path: Path, layers: list[str], layer: str | None, role: str | 
     return None  # several layers and none named like the role: caller decides
 
 
-def _read_ogr(path: Path, *, layer, role, encoding) -> RawLayer:
+def _read_ogr(path: Path, *, layer, role, encoding, encoding_default=None) -> RawLayer:
     sfx = suffix_of(path)
     try:
         layers = [str(n) for n, _ in pyogrio.list_layers(path)]
@@ -157,10 +167,8 @@ def _read_ogr(path: Path, *, layer, role, encoding) -> RawLayer:
     enc = None
     kwargs = {}
     if sfx == ".shp":
-        enc = detect_shapefile_encoding(path, encoding)
+        enc = detect_shapefile_encoding(path, encoding, default=encoding_default)
         kwargs["encoding"] = enc.encoding
-    elif encoding:
-        kwargs["encoding"] = encoding
     chosen = _choose_layer(path, layers, layer, role)
     fmt = {".gpkg": "GeoPackage", ".shp": "Shapefile", ".kml": "KML", ".kmz": "KMZ",
            ".geojson": "GeoJSON", ".json": "GeoJSON"}.get(sfx, sfx.lstrip(".").upper())
@@ -172,6 +180,7 @@ def _read_ogr(path: Path, *, layer, role, encoding) -> RawLayer:
                 part = pyogrio.read_dataframe(path, layer=name, **kwargs)
                 if len(part):
                     part["kml_folder"] = name
+                    part["_kml_id"] = [f"{name} #{i + 1}" for i in range(len(part))]
                     parts.append(part)
             gdf = (gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=parts[0].crs)
                    if parts else pyogrio.read_dataframe(path, layer=layers[0], **kwargs))
@@ -192,12 +201,15 @@ def _read_ogr(path: Path, *, layer, role, encoding) -> RawLayer:
             fix_en="give the encoding with --encoding (e.g. gbk or utf-8); if Chinese field names were cut "
                    "(shapefile field names hold 10 bytes), shorten them in QGIS and save again.",
             file=str(path)) from exc
+    ids = None
+    if "_kml_id" in gdf:
+        ids = gdf.pop("_kml_id")  # "folder #n": what a planner sees in Google Earth / Ovital
     if sfx in (".kml", ".kmz"):
         gdf = gdf.rename(columns={"Name": "name", "Description": "description"})
-    return RawLayer(gdf, str(path), None if chosen == "*" else chosen, fmt, enc)
+    return RawLayer(gdf, str(path), None if chosen == "*" else chosen, fmt, enc, ids=ids)
 
 
-def _read_zipped(path: Path, *, layer, role, encoding, fields) -> RawLayer:
+def _read_zipped(path: Path, *, layer, role, encoding, encoding_default, fields) -> RawLayer:
     """A zipped shapefile (or other file): extracted to a temporary folder, never next to the input."""
     with zipfile.ZipFile(path) as zf:
         members = [m for m in zf.namelist() if not m.endswith("/")]
@@ -222,23 +234,43 @@ def _read_zipped(path: Path, *, layer, role, encoding, fields) -> RawLayer:
                 f"压缩包中有多个数据文件：{', '.join(Path(m).stem for m in shps)}",
                 f"the zip holds several data files: {', '.join(Path(m).stem for m in shps)}",
                 fix_zh="用 文件.zip:名称 指定其中一个。", fix_en="name one as FILE.zip:NAME.", file=str(path))
-        tmp = Path(tempfile.mkdtemp(prefix="gridtool-zip-"))
-        zf.extractall(tmp, members=[m for m in members if Path(m).stem == Path(shps[0]).stem])
-    raw = read_vector(tmp / shps[0], role=role, encoding=encoding, fields=fields)
+        with tempfile.TemporaryDirectory(prefix="gridtool-zip-") as tmp:
+            zf.extractall(tmp, members=[m for m in members if Path(m).stem == Path(shps[0]).stem])
+            raw = read_vector(Path(tmp) / shps[0], role=role, encoding=encoding,
+                              encoding_default=encoding_default, fields=fields)
     raw.path = f"{path}!{shps[0]}"
     return raw
 
 
-def _find_header_row(frame: pd.DataFrame) -> int | None:
-    """Rosters often start with a title row; find the first row that holds coordinate headers."""
+def _find_header_row(frame: pd.DataFrame, fields: dict[str, str]) -> int | None:
+    """Rosters often start with a title row; find the first row that holds the coordinate headers."""
+    wanted = [fields[k] for k in ("lon", "lat", "lonlat", "wkt") if fields.get(k)]
     for i in range(min(len(frame), 15)):
-        row = [str(v) for v in frame.iloc[i].tolist() if pd.notna(v)]
-        if (find_column(row, "lon") and find_column(row, "lat")) or find_column(row, "lonlat"):
+        row = [str(v).strip() for v in frame.iloc[i].tolist() if pd.notna(v)]
+        if wanted:
+            if all(w in row for w in wanted):
+                return i
+        elif ((find_column(row, "lon") and find_column(row, "lat")) or find_column(row, "lonlat")
+              or find_column(row, "wkt")):
             return i
     return None
 
 
-def _read_table(path: Path, *, layer, encoding, fields) -> RawLayer:
+def _sniff_separator(lines: tuple[str, ...]) -> str:
+    """The separator used on most of the first lines (title rows have none, so csv.Sniffer fails)."""
+    counts = {sep: sum(1 for ln in lines if sep in ln) for sep in (",", "\t", ";", "|", "，")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def _with_header(frame: pd.DataFrame, header: int) -> pd.DataFrame:
+    df = frame.iloc[header + 1:].copy()
+    df.columns = [str(c).strip() if pd.notna(c) else f"col{i}" for i, c in enumerate(frame.iloc[header])]
+    df.index = df.index + 1  # 1-based row number in the file or sheet, for messages
+    return df.dropna(how="all")
+
+
+def _read_table(path: Path, *, layer, encoding, fields, encoding_default=None) -> RawLayer:
     sfx = suffix_of(path)
     enc = None
     if sfx in (".xlsx", ".xls"):
@@ -255,42 +287,61 @@ def _read_table(path: Path, *, layer, encoding, fields) -> RawLayer:
                 fix_zh="可选：" + ", ".join(book), fix_en="choose one of: " + ", ".join(book),
                 file=str(path), layer=layer)
         names = [layer] if layer is not None else list(book)
-        sheet, header = None, None
-        for name in names:
-            h = _find_header_row(book[name])
-            if h is not None or (fields.get("lon") and fields.get("lat")):
-                sheet, header = name, h or 0
-                break
-        if sheet is None:
-            sheet, header = names[0], 0
+        found = [(n, _find_header_row(book[n], fields)) for n in names]
+        sheet, header = next(((n, h) for n, h in found if h is not None), (names[0], 0))
         frame = book[sheet]
-        df = frame.iloc[header + 1:].reset_index(drop=True)
-        df.columns = [str(c).strip() if pd.notna(c) else f"col{i}" for i, c in
-                      enumerate(frame.iloc[header])]
-        df = df.dropna(how="all")
-        row_offset = header + 2  # 1-based spreadsheet row of df.index 0
-        layer_name = sheet
-        fmt = "Excel"
+        layer_name, fmt = sheet, "Excel"
     else:
-        enc = detect_text_file_encoding(path, encoding)
+        enc = detect_text_file_encoding(path, encoding, default=encoding_default)
         try:
-            df = pd.read_csv(path, encoding=enc.encoding, dtype=str, sep=None, engine="python")
+            text = path.read_text(encoding=enc.encoding)
         except UnicodeDecodeError as exc:
             raise EncodingError(
                 f"CSV 文本无法按 {enc.encoding} 解码", f"CSV text cannot be decoded as {enc.encoding}",
                 fix_zh="用 --encoding 指定编码（如 gbk 或 utf-8）。",
                 fix_en="give the encoding with --encoding (e.g. gbk or utf-8).", file=str(path)) from exc
-        df.columns = [str(c).strip() for c in df.columns]
-        row_offset = 2
-        layer_name = path.stem
-        fmt = "CSV"
-    df.index = df.index + row_offset  # index = spreadsheet row number, for messages
+        # The csv module, not pandas: title rows above the header have fewer fields than the data.
+        rows = list(csv.reader(io.StringIO(text), delimiter=_sniff_separator(enc.lines)))
+        width = max((len(r) for r in rows), default=0)
+        frame = pd.DataFrame([r + [None] * (width - len(r)) for r in rows], dtype=object)
+        frame = frame.replace("", None)
+        header = _find_header_row(frame, fields) or 0
+        layer_name, fmt = path.stem, "CSV"
+    if len(frame) == 0:
+        raise EmptyLayerError("表格是空的", "the table is empty", fix_zh="检查是否选错了文件或工作表。",
+                              fix_en="check that the right file and sheet were given.",
+                              file=str(path), layer=layer_name)
+    df = _with_header(frame, header)
+    if "geometry" in df.columns:
+        df = df.rename(columns={"geometry": "wkt"})  # a WKT text column, not yet a geometry
     return _table_to_points(df, path, layer_name, fmt, enc, fields)
 
 
+_DMS = re.compile(r"^([NSEW东西南北])?\s*(-?\d+(?:\.\d+)?)\s*(?:[°度d]\s*(?:(\d+(?:\.\d+)?)\s*"
+                  r"[′'分m]\s*)?(?:(\d+(?:\.\d+)?)\s*[″\"秒s]?)?)?\s*([NSEW东西南北])?$", re.IGNORECASE)
+
+
+def _parse_coordinate(value) -> float:
+    """106.5, "106.5°", "E106.5", "106°30'15\"", "东经106度30分", full-width digits: to a float, else NaN."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return np.nan
+    if isinstance(value, (int, float, np.number)):
+        return float(value)
+    text = str(value).replace("″", '"').replace("′", "'")  # before NFKC, which splits ″ into ′′
+    text = unicodedata.normalize("NFKC", text).strip().replace("东经", "E").replace("北纬", "N")
+    text = text.replace("西经", "W").replace("南纬", "S")
+    m = _DMS.match(text)
+    if not m:
+        return np.nan
+    pre, deg, minutes, seconds, post = m.groups()
+    out = abs(float(deg)) + float(minutes or 0) / 60 + float(seconds or 0) / 3600
+    hemi = (pre or post or "").upper()
+    negative = deg.startswith("-") or hemi in ("W", "S", "西", "南")
+    return -out if negative else out
+
+
 def _to_number(series: pd.Series) -> pd.Series:
-    text = series.astype(str).str.strip().str.replace("°", "", regex=False)
-    return pd.to_numeric(text.where(series.notna()), errors="coerce")
+    return series.map(_parse_coordinate).astype(float)
 
 
 def _table_to_points(df, path: Path, layer, fmt, enc, fields) -> RawLayer:
@@ -338,8 +389,18 @@ def _table_to_points(df, path: Path, layer, fmt, enc, fields) -> RawLayer:
         bad = df.index[x.isna() | y.isna()].tolist()
         geoms = gpd.points_from_xy(x.fillna(0), y.fillna(0))
     gdf = gpd.GeoDataFrame(df, geometry=geoms, crs=None)
+    field_name = used.get("wkt") or used.get("lonlat") or f"{used['lon']}/{used['lat']}"
+    if bad and len(bad) == len(df):
+        cols = [c for c in (used.get("wkt"), used.get("lonlat"), used.get("lon"), used.get("lat")) if c]
+        examples = "; ".join(str(v) for v in df[cols[0]].dropna().astype(str).head(3))
+        raise InputFileError(
+            f"坐标列“{field_name}”中没有一行能读成坐标（例如：{examples}）",
+            f"no row of column {field_name!r} could be read as coordinates (e.g. {examples})",
+            fix_zh="坐标应为十进制度（如 106.55）、度分秒（如 106°33′）或米；检查是否选错了列。",
+            fix_en="coordinates must be decimal degrees (106.55), degrees-minutes-seconds (106°33′) or "
+                   "metres; check that the right columns were chosen.",
+            file=str(path), layer=layer, field=field_name)
     if bad:
-        field_name = used.get("wkt") or used.get("lonlat") or f"{used['lon']}/{used['lat']}"
         problems.append(Problem(
             "warning", "bad_coordinates",
             f"{len(bad)} 行坐标为空或不是数字，已跳过", f"{len(bad)} row(s) with empty or non-numeric "

@@ -1,0 +1,30 @@
+"""Small spatial helpers shared by validation, summaries and the engines."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+
+def household_points(gdf: gpd.GeoDataFrame) -> gpd.GeoSeries:
+    """One point per household feature: the point itself, or a point inside the building."""
+    pts = gdf.geometry
+    if (pts.geom_type != "Point").any():
+        pts = pts.representative_point()
+    return pts
+
+
+def assign_to_polygons(points: gpd.GeoSeries, polygons: gpd.GeoSeries) -> np.ndarray:
+    """Index of the polygon each point lies in, -1 if none.
+
+    A point on a shared border goes to the first polygon found, so nothing is counted twice.
+    """
+    tree = shapely.STRtree(polygons.values)
+    src, dst = tree.query(points.values, predicate="intersects")
+    out = np.full(len(points), -1, dtype=np.int64)
+    order = np.lexsort((dst, src))
+    src, dst = src[order], dst[order]
+    first = np.unique(src, return_index=True)[1]
+    out[src[first]] = dst[first]
+    return out
