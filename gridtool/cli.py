@@ -117,6 +117,9 @@ def _print_summary(args, summary: dict) -> None:
         crs = f"  crs={e['crs']}" if e.get("crs") else ""
         cols = ("  columns=" + ",".join(f"{k}:{v}" for k, v in e["columns"].items())) if e.get("columns") else ""
         print(f"  {role:<14} features={e['features']:,}{hh}{crs}{cols}{sens}")
+        if e.get("encoding"):
+            sample = " | ".join(e.get("encoding_sample") or [])
+            print(f"  {'':<14} encoding={e['encoding']}" + (f": {sample}" if sample else ""))
         if e.get("note"):
             print(f"  {'':<14} {e['note']}")
     if summary.get("dem"):
@@ -173,6 +176,11 @@ def _file_info(path: str) -> dict:
             if meta.get("geometry_type") is None:
                 continue  # attribute tables such as gridtool_meta
             e = {"features": int(meta["features"]), "crs": meta.get("crs") or "(none)"}
+            if sfx == ".shp":
+                from .encoding import detect_shapefile_encoding
+                guess = detect_shapefile_encoding(p)
+                e["encoding"] = f"{guess.encoding} ({guess.source})"
+                e["encoding_sample"] = list(guess.sample)
             df = None
             if "hh" in list(meta["fields"]):
                 df = pyogrio.read_dataframe(p, layer=name, columns=["hh"], read_geometry=False)

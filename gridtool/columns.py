@@ -19,7 +19,7 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
     "lat": ("lat", "latitude", "纬度", "北纬", "y", "y坐标", "纵坐标", "point_y", "gps_lat", "gpslat",
             "lat_wgs84", "wd", "lnglat_y"),
     "lonlat": ("经纬度", "坐标", "lnglat", "lonlat", "location", "位置坐标", "gps坐标"),
-    "wkt": ("wkt", "geometry", "geom", "the_geom", "几何"),
+    "wkt": ("wkt", "geom", "the_geom", "几何"),
     "hh": ("hh", "households", "household", "household_count", "n_households", "n_hh", "户数",
            "住户数", "总户数", "家庭户数", "户籍户数", "居住户数", "flats", "building:flats", "套数"),
     "village": ("village", "community", "村", "村名", "所属村", "所属村社区", "村社区", "行政村",
@@ -34,7 +34,7 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
                  "type", "分类"),
     "kind": ("kind", "type", "类型", "地类", "地类名称", "dlmc", "landuse", "fclass"),
     "priority": ("priority", "优先级", "重要性", "等级"),
-    "id": ("id", "fid", "编号", "户编号", "户号", "objectid", "osm_id", "uid", "序号"),
+    "id": ("id", "编号", "户编号", "户号", "objectid", "uid"),
 }
 
 _PERSONAL_NAMES = ("姓名", "户主", "户主姓名", "联系人", "居民姓名", "人员姓名", "党员姓名",

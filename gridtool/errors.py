@@ -121,18 +121,3 @@ class CancelledError(GridtoolError):
 
     def __init__(self) -> None:
         super().__init__("已取消", "cancelled")
-
-
-class DataValidationError(GridtoolError):
-    """Validation found errors; ``problems`` lists every one of them."""
-
-    def __init__(self, problems: list, **kw: Any) -> None:
-        self.problems = problems
-        errors = [p for p in problems if p.severity == "error"]
-        super().__init__(
-            f"数据检查发现 {len(errors)} 个错误",
-            f"validation found {len(errors)} error(s)",
-            fix_zh="按每条问题后的解决办法修改数据后重新导入。",
-            fix_en="correct the data as each problem's fix says, then import again.",
-            **kw,
-        )

@@ -38,6 +38,8 @@ class Layer:
     format: str = ""
     crs_in: str = ""  # the CRS the input was in, as declared or detected (exports return to it)
     encoding: str | None = None
+    encoding_source: str = ""  # "cpg", "detected", "user" …
+    encoding_sample: tuple[str, ...] = ()  # decoded text, to show the user it came out right
     columns_used: dict[str, str] = field(default_factory=dict)
     sensitive: dict[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
@@ -45,6 +47,7 @@ class Layer:
     def meta(self) -> dict:
         return {"role": self.role, "source": self.source, "source_layer": self.source_layer,
                 "format": self.format, "crs_in": self.crs_in, "encoding": self.encoding,
+                "encoding_source": self.encoding_source, "encoding_sample": list(self.encoding_sample),
                 "columns_used": self.columns_used, "sensitive": self.sensitive,
                 "features": int(len(self.gdf)), "problems": [p.to_dict() for p in self.problems]}
 
@@ -347,7 +350,9 @@ def load_layer(role: str, path: str, *, crs_in: str | CrsSpec | None = None,
     sens = sensitive_columns(gdf.drop(columns=["src_id"]), personal_role=ROLES[role].personal)
     return Layer(role=role, gdf=gdf, source=str(Path(raw.path)) if "!" not in raw.path else raw.path,
                  source_layer=raw.layer, format=raw.format, crs_in=crs_label,
-                 encoding=raw.encoding.encoding if raw.encoding else None, columns_used=used,
+                 encoding=raw.encoding.encoding if raw.encoding else None,
+                 encoding_source=raw.encoding.source if raw.encoding else "",
+                 encoding_sample=raw.encoding.sample if raw.encoding else (), columns_used=used,
                  sensitive=sens, problems=problems)
 
 

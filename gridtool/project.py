@@ -299,6 +299,8 @@ class Project:
             proj.layers[role] = Layer(
                 role=role, gdf=gdf, source=lm.get("source", ""), source_layer=lm.get("source_layer"),
                 format=lm.get("format", ""), crs_in=lm.get("crs_in", ""), encoding=lm.get("encoding"),
+                encoding_source=lm.get("encoding_source", ""),
+                encoding_sample=tuple(lm.get("encoding_sample", ())),
                 columns_used=lm.get("columns_used", {}), sensitive=lm.get("sensitive", {}),
                 problems=[Problem.from_dict(p) for p in lm.get("problems", [])])
         if _has_raster(path, "dem"):
@@ -322,6 +324,9 @@ class Project:
                 entry["households"] = lyr.total_households
             if lyr.sensitive:
                 entry["sensitive"] = sorted(lyr.sensitive)
+            if lyr.encoding:
+                entry["encoding"] = f"{lyr.encoding} ({lyr.encoding_source})"
+                entry["encoding_sample"] = list(lyr.encoding_sample)
             out["layers"][role] = entry
         if self.dem is not None:
             out["dem"] = self.dem.summary()

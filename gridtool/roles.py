@@ -6,7 +6,7 @@ column names so that the engines never guess.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -15,20 +15,15 @@ class Role:
     zh: str
     geometry: tuple[str, ...]  # allowed shapely geom_type families: "Point", "LineString", "Polygon"
     key_columns: tuple[str, ...] = ()
-    # Columns whose values identify people; flagged sensitive regardless of their content.
+    # Layers about people: their name columns are personal data (flagged sensitive).
     personal: bool = False
-    optional_geometry: bool = False
-    notes: str = ""
-    aliases: tuple[str, ...] = field(default=())
 
 
 ROLES: dict[str, Role] = {
     r.name: r
     for r in (
-        Role("households", "住户", ("Point", "Polygon"), ("hh", "village"), personal=True,
-             notes="points or residential buildings; hh = households (int >= 1, default 1)"),
-        Role("villages", "村（社区）", ("Polygon",), ("name", "code"),
-             notes="administrative villages / communities that grids nest in"),
+        Role("households", "住户", ("Point", "Polygon"), ("hh", "village"), personal=True),
+        Role("villages", "村（社区）", ("Polygon",), ("name", "code")),
         Role("roads", "道路", ("LineString",), ("class", "oneway", "name")),
         Role("rivers", "河流", ("LineString", "Polygon"), ("name",)),
         Role("railways", "铁路", ("LineString",), ("name",)),
@@ -42,8 +37,6 @@ ROLES: dict[str, Role] = {
 #: Roles read from vector files, in the order the command line lists them.
 VECTOR_ROLES = ("households", "villages", "roads", "rivers", "railways", "forest", "places",
                 "stations", "party_members")
-#: The raster role.
-RASTER_ROLES = ("dem",)
 
 #: Place categories gridtool knows, with their Chinese names (用于图例和界面).
 PLACE_CATEGORIES = {

@@ -18,6 +18,9 @@ def assign_villages(project: Project) -> np.ndarray:
 
 def village_totals(project: Project, min_hh: int = 300, max_hh: int = 500) -> pd.DataFrame:
     """Per village: name, code, household features, households, and how many base grids fit."""
+    if "villages" not in project.layers or "households" not in project.layers:
+        return pd.DataFrame(columns=["name", "code", "features", "households", "grids_min",
+                                     "grids_max", "feasibility"])
     vil = project.layers["villages"].gdf
     hh = pd.to_numeric(project.layers["households"].gdf["hh"], errors="coerce").fillna(0).clip(lower=0)
     idx = assign_villages(project)

@@ -206,3 +206,14 @@ def test_excel_sheet_by_name(tmp_path, township):
     assert len(load_layer("households", f"{path}:花名册").gdf) == 60
     with pytest.raises(LayerNotFoundError):
         load_layer("households", f"{path}:Sheet9")
+
+
+def test_import_shows_the_decoded_text_of_a_gbk_shapefile(tmp_path, township, capsys):
+    from gridtool.cli import main
+    shp = tmp_path / "村界.shp"
+    _write_gbk_shapefile_without_cpg(township["villages"], shp)
+    assert main(["--lang", "en", "info", str(shp)]) == 0
+    text = capsys.readouterr().out
+    assert "encoding=gb18030 (detected)" in text and "东方广场社区" in text
+    assert main(["--lang", "en", "import", f"--villages={shp}", "--out", str(tmp_path / "p.gpkg")]) == 0
+    assert "东方广场社区" in capsys.readouterr().out

@@ -53,6 +53,10 @@ def split_path_layer(spec: str) -> tuple[str, str | None]:
     spec = str(spec)
     if Path(spec).exists():
         return spec, None
+    # The last ":" whose left side is an existing file: the layer may hold anything (学校/幼儿园).
+    for i in range(len(spec) - 1, 2, -1):
+        if spec[i] == ":" and Path(spec[:i]).is_file():
+            return spec[:i], spec[i + 1:]
     m = re.match(r"^(.*\.(?:gpkg|kml|kmz|xlsx|xls|zip|osm|pbf|gml|sqlite|geojson|json|shp))"
                  r":([^:/\\]+)$", spec, re.IGNORECASE)
     if m:
