@@ -167,4 +167,6 @@ def detect_text_file_encoding(path: str | Path, override: str | None = None, *,
         if enc != "utf-8" and default:
             enc, source = _user_encoding(default), "user"
     lines = tuple(raw.decode(enc, errors="replace").splitlines()[:20])
-    return EncodingGuess(enc, source, lines[:5], lines)
+    # Only the first non-empty line (usually the title or the header) is shown: rows hold personal data.
+    shown = next((ln for ln in lines if ln.strip()), "")
+    return EncodingGuess(enc, source, (shown,) if shown else (), lines)

@@ -47,7 +47,7 @@ class Layer:
     def meta(self) -> dict:
         return {"role": self.role, "source": self.source, "source_layer": self.source_layer,
                 "format": self.format, "crs_in": self.crs_in, "encoding": self.encoding,
-                "encoding_source": self.encoding_source, "encoding_sample": list(self.encoding_sample),
+                "encoding_source": self.encoding_source,
                 "columns_used": self.columns_used, "sensitive": self.sensitive,
                 "features": int(len(self.gdf)), "problems": [p.to_dict() for p in self.problems]}
 
@@ -250,6 +250,15 @@ def _normalise_columns(gdf: gpd.GeoDataFrame, role: str, fields: dict[str, str],
     return gdf
 
 
+def _shareable_sample(raw: RawLayer, role: str) -> tuple[str, ...]:
+    """Decoded text to show that the encoding is right, without a household head's name in it."""
+    if raw.encoding is None:
+        return ()
+    if ROLES[role].personal and raw.format == "Shapefile":
+        return tuple(c for c in raw.gdf.columns if not c.isascii())[:8]  # field names, not values
+    return raw.encoding.sample
+
+
 _KEY_COLUMNS = ("hh", "village", "name", "code", "class", "oneway", "kind", "category",
                 "category_raw", "priority", "src_id")
 _RESERVED = ("fid", "geom")  # GeoPackage's own column names
@@ -352,7 +361,7 @@ def load_layer(role: str, path: str, *, crs_in: str | CrsSpec | None = None,
                  source_layer=raw.layer, format=raw.format, crs_in=crs_label,
                  encoding=raw.encoding.encoding if raw.encoding else None,
                  encoding_source=raw.encoding.source if raw.encoding else "",
-                 encoding_sample=raw.encoding.sample if raw.encoding else (), columns_used=used,
+                 encoding_sample=_shareable_sample(raw, role), columns_used=used,
                  sensitive=sens, problems=problems)
 
 

@@ -300,7 +300,6 @@ class Project:
                 role=role, gdf=gdf, source=lm.get("source", ""), source_layer=lm.get("source_layer"),
                 format=lm.get("format", ""), crs_in=lm.get("crs_in", ""), encoding=lm.get("encoding"),
                 encoding_source=lm.get("encoding_source", ""),
-                encoding_sample=tuple(lm.get("encoding_sample", ())),
                 columns_used=lm.get("columns_used", {}), sensitive=lm.get("sensitive", {}),
                 problems=[Problem.from_dict(p) for p in lm.get("problems", [])])
         if _has_raster(path, "dem"):

@@ -217,3 +217,20 @@ def test_import_shows_the_decoded_text_of_a_gbk_shapefile(tmp_path, township, ca
     assert "encoding=gb18030 (detected)" in text and "东方广场社区" in text
     assert main(["--lang", "en", "import", f"--villages={shp}", "--out", str(tmp_path / "p.gpkg")]) == 0
     assert "东方广场社区" in capsys.readouterr().out
+
+
+def test_encoding_preview_shows_no_personal_data(tmp_path, township, capsys):
+    from gridtool.cli import main
+    shp = tmp_path / "住户.shp"
+    _write_gbk_shapefile_without_cpg(township["households"].rename(columns={"户主姓名": "户主"}), shp)
+    csv = tmp_path / "roster.csv"
+    township["households"].drop(columns="geometry").assign(经度=106.5, 纬度=29.5).to_csv(
+        csv, index=False, encoding="gbk")
+    for path in (shp, csv):
+        out = tmp_path / f"{path.stem}.gpkg"
+        assert main(["--lang", "en", "import", f"--households={path}", "--out", str(out)]) == 0
+        text = capsys.readouterr().out
+        assert "户主" in text and "encoding=gb18030" in text  # the decoded headers prove the encoding
+        assert "张1" not in text and "13800000001" not in text  # names and phones never shown
+        meta = pyogrio.read_dataframe(out, layer="gridtool_meta")
+        assert not meta["value"].str.contains("张1|13800000001").any()  # nor kept in the metadata
