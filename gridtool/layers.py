@@ -162,8 +162,12 @@ def _check_geometry(gdf, role: str, raw: RawLayer, problems: list[Problem], ids)
 def _numeric(series: pd.Series) -> pd.Series:
     if pd.api.types.is_numeric_dtype(series):
         return series.astype(float)
-    text = series.astype(str).str.strip().str.replace(r"[户套]$", "", regex=True)
-    return pd.to_numeric(text.where(series.notna()), errors="coerce")
+    out = pd.to_numeric(series, errors="coerce")
+    slow = out.isna() & series.notna()
+    if slow.any():  # "3户", " 2 " and the like
+        text = series[slow].astype(str).str.strip().str.replace(r"[户套]$", "", regex=True)
+        out[slow] = pd.to_numeric(text, errors="coerce")
+    return out.astype(float)
 
 
 def _code_text(value) -> str | None:

@@ -88,7 +88,9 @@ class Project:
             self.user_crs = layer.crs_in
         if gdf.crs is not None and not gdf.crs.equals(self.crs):
             gdf = gdf.to_crs(self.crs)
-            xy_ok = np.array([np.isfinite(shapely.get_coordinates(g)).all() for g in gdf.geometry.values])
+            xy, owner = shapely.get_coordinates(gdf.geometry.values, return_index=True)
+            xy_ok = np.ones(len(gdf), dtype=bool)
+            xy_ok[np.unique(owner[~np.isfinite(xy).all(axis=1)])] = False
             if not xy_ok.all():
                 # Far outside the projection's zone (a 0,0 row): no valid position in metres.
                 layer.problems.append(Problem(

@@ -304,8 +304,25 @@ def _read_table(path: Path, *, layer, encoding, fields, encoding_default=None) -
                 f"CSV 文本无法按 {enc.encoding} 解码", f"CSV text cannot be decoded as {enc.encoding}",
                 fix_zh="用 --encoding 指定编码（如 gbk 或 utf-8）。",
                 fix_en="give the encoding with --encoding (e.g. gbk or utf-8).", file=str(path)) from exc
-        # The csv module, not pandas: title rows above the header have fewer fields than the data.
-        rows = list(csv.reader(io.StringIO(text), delimiter=_sniff_separator(enc.lines)))
+        sep = _sniff_separator(enc.lines)
+        head = list(csv.reader(io.StringIO("\n".join(enc.lines)), delimiter=sep))
+        width = max((len(r) for r in head), default=0)
+        header = _find_header_row(pd.DataFrame([r + [None] * (width - len(r)) for r in head]), fields) or 0
+        try:
+            # Fast path: pandas' C parser from the header row on (title rows above it are skipped).
+            df = pd.read_csv(io.StringIO(text), sep=sep, header=0, skiprows=header, dtype=str,
+                             skip_blank_lines=False, engine="c", keep_default_na=False, na_values=[""])
+        except (pd.errors.ParserError, ValueError):
+            df = None
+        if df is not None:
+            df.columns = [str(c).strip() for c in df.columns]
+            df.index = df.index + header + 2  # 1-based line number in the file
+            df = df.dropna(how="all")
+            if "geometry" in df.columns:
+                df = df.rename(columns={"geometry": "wkt"})
+            return _table_to_points(df, path, path.stem, "CSV", enc, fields)
+        # Ragged rows: the csv module takes them as they come.
+        rows = list(csv.reader(io.StringIO(text), delimiter=sep))
         width = max((len(r) for r in rows), default=0)
         frame = pd.DataFrame([r + [None] * (width - len(r)) for r in rows], dtype=object)
         frame = frame.replace("", None)
@@ -345,7 +362,11 @@ def _parse_coordinate(value) -> float:
 
 
 def _to_number(series: pd.Series) -> pd.Series:
-    return series.map(_parse_coordinate).astype(float)
+    out = pd.to_numeric(series, errors="coerce")  # fast path: plain numbers
+    slow = out.isna() & series.notna()
+    if slow.any():
+        out[slow] = series[slow].map(_parse_coordinate)
+    return out.astype(float)
 
 
 def _table_to_points(df, path: Path, layer, fmt, enc, fields) -> RawLayer:
