@@ -320,7 +320,8 @@ class Project:
         out = {"name": self.name, "crs": _crs_label(self.crs), "user_crs": self.user_crs,
                "layers": {}}
         for role, lyr in self.layers.items():
-            entry = {"features": int(len(lyr.gdf)), "source": lyr.source, "crs_in": lyr.crs_in}
+            entry = {"features": int(len(lyr.gdf)), "source": lyr.source, "crs_in": lyr.crs_in,
+                     "columns": dict(lyr.columns_used)}
             if lyr.total_households is not None:
                 entry["households"] = lyr.total_households
             if lyr.sensitive:
