@@ -327,14 +327,18 @@ def load_layer(role: str, path: str, *, crs_in: str | CrsSpec | None = None,
     fields = dict(fields or {})
     loose = {k: v for k, v in (fields_default or {}).items() if k not in fields}
     p, lyr = split_path_layer(path)
-    table_fields = dict(fields)
-    if suffix_of(Path(p)) in (".csv", ".txt", ".xlsx", ".xls"):
-        # Coordinate columns named for every layer apply to each table that has them all.
-        coords = {k: loose[k] for k in ("lon", "lat", "lonlat", "wkt") if k in loose}
-        if coords and not any(k in table_fields for k in ("lon", "lat", "lonlat", "wkt")):
-            table_fields.update(coords)
-    raw = read_vector(p, layer=layer or lyr, role=role, encoding=encoding,
-                      encoding_default=encoding_default, fields=table_fields, seed=seed)
+    read = dict(path=p, layer=layer or lyr, role=role, encoding=encoding,
+                encoding_default=encoding_default, seed=seed)
+    coords = {k: loose[k] for k in ("lon", "lat", "lonlat", "wkt") if k in loose}
+    if (coords and suffix_of(Path(p)) in (".csv", ".txt", ".xlsx", ".xls")
+            and not any(k in fields for k in ("lon", "lat", "lonlat", "wkt"))):
+        # Coordinate columns named for every layer: used by each table that has them.
+        try:
+            raw = read_vector(fields={**fields, **coords}, **read)
+        except MissingColumnError:
+            raw = read_vector(fields=fields, **read)
+    else:
+        raw = read_vector(fields=fields, **read)
     problems = list(raw.problems)
     used = dict(raw.columns_used)
     ids = _feature_ids(raw)

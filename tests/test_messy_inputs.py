@@ -184,3 +184,16 @@ def test_roads_lines_with_upper_case_oneway(tmp_path):
     lyr = load_layer("roads", str(shp))
     assert lyr.gdf["class"].iloc[0] == "primary" and bool(lyr.gdf["oneway"].iloc[0])
     assert lyr.gdf.geometry.iloc[0].coords[0][0] == pytest.approx(106.51)  # T: against the line
+
+
+def test_coordinate_columns_named_once_serve_every_table_that_has_them(tmp_path, township):
+    pts = township["households"].to_crs(4326)
+    a, b = tmp_path / "hh.csv", tmp_path / "places.csv"
+    pd.DataFrame({"东经坐标": pts.geometry.x, "北纬坐标": pts.geometry.y}).to_csv(a, index=False)
+    pd.DataFrame({"名称": ["实验小学"], "经度": [pts.geometry.x.iloc[0]], "纬度": [pts.geometry.y.iloc[0]]}).to_csv(
+        b, index=False)
+    project = Project.from_sources({"households": str(a), "places": str(b)},
+                                   fields={"lon": "东经坐标", "lat": "北纬坐标"})
+    assert len(project.layers["households"].gdf) == 60
+    assert project.layers["places"].columns_used["lon"] == "经度"
+    assert project.layers["places"].gdf["category"].iloc[0] == "school"
