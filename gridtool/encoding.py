@@ -64,22 +64,26 @@ def _user_encoding(name: str) -> str:
 
 
 def dbf_text_bytes(dbf: Path, max_records: int = 2000) -> tuple[list[bytes], int]:
-    """The raw bytes of character fields of the first records of a .dbf, and its LDID byte."""
+    """The raw bytes of the field names and of the character fields of the first records of a .dbf,
+    and its LDID byte."""
     data = dbf.read_bytes()
     if len(data) < 32:
         return [], 0
     nrec, hdr_len, rec_len = struct.unpack("<IHH", data[4:12])
     ldid = data[29]
     fields = []
+    out = []
     pos, offset = 32, 1  # each record starts with a deletion flag byte
     while pos + 32 <= hdr_len and data[pos] != 0x0D:
+        name = data[pos:pos + 11].split(b"\x00", 1)[0]
+        if name:
+            out.append(name)  # field names are in the same code page (户数, 名称 …)
         ftype = chr(data[pos + 11])
         flen = data[pos + 16]
         if ftype in "CM":
             fields.append((offset, flen))
         offset += flen
         pos += 32
-    out = []
     for r in range(min(nrec, max_records)):
         base = hdr_len + r * rec_len
         for off, flen in fields:
@@ -99,8 +103,9 @@ def guess_bytes_encoding(chunks: list[bytes]) -> str:
 
 
 def _decodes(b: bytes, enc: str) -> bool:
+    # final=False: a character cut in two at the end of a fixed-width dBase field is not an error.
     try:
-        b.decode(enc)
+        codecs.getincrementaldecoder(enc)().decode(b, final=False)
         return True
     except UnicodeDecodeError:
         return False

@@ -234,3 +234,10 @@ def test_encoding_preview_shows_no_personal_data(tmp_path, township, capsys):
         assert "张1" not in text and "13800000001" not in text  # names and phones never shown
         meta = pyogrio.read_dataframe(out, layer="gridtool_meta")
         assert not meta["value"].str.contains("张1|13800000001").any()  # nor kept in the metadata
+
+
+def test_gbk_detection_survives_characters_cut_at_the_field_width(tmp_path):
+    from gridtool.encoding import guess_bytes_encoding
+    cut = "重庆市渝中区解放碑街道".encode("gbk")[:9]  # a fixed-width field ends mid-character
+    assert guess_bytes_encoding([cut, "东方广场社区".encode("gbk")]) == "gb18030"
+    assert guess_bytes_encoding(["东方广场社区".encode("utf-8")[:7]]) == "utf-8"
