@@ -147,13 +147,10 @@ def _file_info(path: str) -> dict:
     import pandas as pd
     import pyogrio
 
-    from .io.vector import list_layers, read_vector, split_path_layer, suffix_of
+    from .io.vector import check_exists, list_layers, read_vector, split_path_layer, suffix_of
     p, layer = split_path_layer(path)
     sfx = suffix_of(Path(p))
-    if not Path(p).exists():
-        from .errors import InputFileError
-        raise InputFileError(f"找不到文件 {p}", f"file not found: {p}", fix_zh="检查路径。",
-                             fix_en="check the path.", file=p)
+    check_exists(Path(p))
     info = {"name": Path(p).name, "crs": "EPSG:4326" if sfx in (".osm", ".pbf") else "", "layers": {}}
     if sfx in (".osm", ".pbf"):
         from .io.osm import osm_roles_available

@@ -85,7 +85,6 @@ class Project:
         if self.crs is None:
             lon, lat = _lonlat_centre(gdf)
             self.crs = metric_crs_for(lon, lat)
-            self.user_crs = layer.crs_in
         if gdf.crs is not None and not gdf.crs.equals(self.crs):
             gdf = gdf.to_crs(self.crs)
             xy, owner = shapely.get_coordinates(gdf.geometry.values, return_index=True)
@@ -104,8 +103,9 @@ class Project:
                     features=gdf.loc[~xy_ok, "src_id"].tolist() if "src_id" in gdf else []))
                 gdf = gdf[xy_ok].reset_index(drop=True)
             layer.gdf = gdf
-        if layer.role in ("households", "villages") and self.layers.get("households") is None:
-            self.user_crs = layer.crs_in or self.user_crs
+        # Exports go back to what the households came in, else to what the first layer came in.
+        if layer.role == "households" or not self.layers:
+            self.user_crs = layer.crs_in
         self.layers[layer.role] = layer
         return layer
 

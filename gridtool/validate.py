@@ -182,10 +182,6 @@ def _far_apart(project: Project) -> list[Problem]:
     return out
 
 
-def _inside(points: gpd.GeoSeries, villages: gpd.GeoDataFrame) -> np.ndarray:
-    return assign_to_polygons(points, villages.geometry) >= 0
-
-
 def _offset_hint(points: gpd.GeoSeries, villages: gpd.GeoDataFrame,
                  base_share: float) -> tuple[str, str] | None:
     """If undoing/applying a GCJ-02 or BD-09 offset puts many more households inside villages, say so."""
@@ -195,7 +191,7 @@ def _offset_hint(points: gpd.GeoSeries, villages: gpd.GeoDataFrame,
     for label, func, offset in (("households", offset_to_wgs84, "gcj02"), ("households", offset_to_wgs84, "bd09"),
                                 ("villages", wgs84_to_offset, "gcj02")):
         moved = gpd.GeoSeries(func(ll.values, offset), crs=4326).to_crs(points.crs)
-        share = _inside(moved, villages).mean()
+        share = (assign_to_polygons(moved, villages.geometry) >= 0).mean()
         if share > best + 0.15:
             best, hint = share, (label, offset)
     if hint is None:

@@ -197,3 +197,11 @@ def test_coordinate_columns_named_once_serve_every_table_that_has_them(tmp_path,
     assert len(project.layers["households"].gdf) == 60
     assert project.layers["places"].columns_used["lon"] == "经度"
     assert project.layers["places"].gdf["category"].iloc[0] == "school"
+
+
+def test_a_row_longer_than_the_header_loses_nothing(tmp_path):
+    csv = tmp_path / "r.csv"
+    csv.write_text("名单\n经度,纬度\n106.5,29.5,备注多一列\n106.6,29.6\n", encoding="utf-8")
+    lyr = load_layer("households", str(csv))
+    assert lyr.gdf["src_id"].tolist() == ["row 3", "row 4"]
+    assert "备注多一列" in lyr.gdf.astype(str).to_numpy().ravel().tolist()  # the extra field is kept

@@ -115,6 +115,7 @@ import shapely
 
 from gridtool.errors import (EmptyLayerError, InputFileError, MissingColumnError,
                              UnsupportedFormatError)
+from gridtool.io.vector import check_exists
 
 __all__ = [
     "read_osm_role",
@@ -208,14 +209,7 @@ def _check_path(path) -> Path:
             fix_en="give an .osm.pbf or .osm (XML) extract; import other formats as vector files.",
             file=str(p),
         )
-    if not p.is_file():
-        raise InputFileError(
-            f"找不到文件：{p}",
-            f"file not found: {p}",
-            fix_zh="检查路径是否正确、文件是否存在。",
-            fix_en="check the path and that the file exists.",
-            file=str(p),
-        )
+    check_exists(p)
     if not os.access(p, os.R_OK):
         raise InputFileError(
             f"无法读取文件：{p}", f"cannot read file: {p}",

@@ -13,6 +13,7 @@ import io
 import re
 import tempfile
 import unicodedata
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,7 +83,8 @@ def list_layers(path: str | Path) -> list[str]:
     return [str(name) for name, _ in pyogrio.list_layers(path)]
 
 
-def _check_exists(path: Path) -> None:
+def check_exists(path: Path) -> None:
+    """Raise InputFileError naming the file when it is not there."""
     if not path.exists():
         raise InputFileError(
             f"找不到文件 {path}", f"file not found: {path}",
@@ -115,7 +117,7 @@ def read_vector(path: str | Path, *, layer: str | None = None, role: str | None 
         that is not in the table is an error.
     """
     path = Path(path)
-    _check_exists(path)
+    check_exists(path)
     sfx = suffix_of(path)
     fields = fields or {}
     if sfx not in VECTOR_SUFFIXES:
@@ -305,37 +307,40 @@ def _read_table(path: Path, *, layer, encoding, fields, encoding_default=None) -
                 fix_zh="用 --encoding 指定编码（如 gbk 或 utf-8）。",
                 fix_en="give the encoding with --encoding (e.g. gbk or utf-8).", file=str(path)) from exc
         sep = _sniff_separator(enc.lines)
-        head = list(csv.reader(io.StringIO("\n".join(enc.lines)), delimiter=sep))
-        width = max((len(r) for r in head), default=0)
-        header = _find_header_row(pd.DataFrame([r + [None] * (width - len(r)) for r in head]), fields) or 0
+        header = _find_header_row(_rows_frame(csv.reader(io.StringIO("\n".join(enc.lines)), delimiter=sep)),
+                                  fields) or 0
+        layer_name, fmt = path.stem, "CSV"
         try:
             # Fast path: pandas' C parser from the header row on (title rows above it are skipped).
-            df = pd.read_csv(io.StringIO(text), sep=sep, header=0, skiprows=header, dtype=str,
-                             skip_blank_lines=False, engine="c", keep_default_na=False, na_values=[""])
-        except (pd.errors.ParserError, ValueError):
-            df = None
-        if df is not None:
+            # A row longer than the header would be cut (ParserWarning): take the slow path instead.
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                df = pd.read_csv(io.StringIO(text), sep=sep, header=0, skiprows=header, dtype=str,
+                                 skip_blank_lines=False, engine="c", keep_default_na=False,
+                                 na_values=[""], index_col=False)
             df.columns = [str(c).strip() for c in df.columns]
             df.index = df.index + header + 2  # 1-based line number in the file
             df = df.dropna(how="all")
-            if "geometry" in df.columns:
-                df = df.rename(columns={"geometry": "wkt"})
-            return _table_to_points(df, path, path.stem, "CSV", enc, fields)
-        # Ragged rows: the csv module takes them as they come.
-        rows = list(csv.reader(io.StringIO(text), delimiter=sep))
-        width = max((len(r) for r in rows), default=0)
-        frame = pd.DataFrame([r + [None] * (width - len(r)) for r in rows], dtype=object)
-        frame = frame.replace("", None)
-        header = _find_header_row(frame, fields) or 0
-        layer_name, fmt = path.stem, "CSV"
-    if len(frame) == 0:
+        except (pd.errors.ParserError, pd.errors.ParserWarning, ValueError):
+            # Ragged rows or an empty file: the csv module takes rows as they come.
+            frame = _rows_frame(csv.reader(io.StringIO(text), delimiter=sep)).replace("", None)
+            df = _with_header(frame, header) if len(frame) else pd.DataFrame()
+    if sfx in (".xlsx", ".xls"):
+        df = _with_header(frame, header) if len(frame) else pd.DataFrame()
+    if len(df) == 0:
         raise EmptyLayerError("表格是空的", "the table is empty", fix_zh="检查是否选错了文件或工作表。",
                               fix_en="check that the right file and sheet were given.",
                               file=str(path), layer=layer_name)
-    df = _with_header(frame, header)
     if "geometry" in df.columns:
         df = df.rename(columns={"geometry": "wkt"})  # a WKT text column, not yet a geometry
     return _table_to_points(df, path, layer_name, fmt, enc, fields)
+
+
+def _rows_frame(rows) -> pd.DataFrame:
+    """Rows of unequal length (title rows, ragged lines) as one frame, padded with None."""
+    rows = list(rows)
+    width = max((len(r) for r in rows), default=0)
+    return pd.DataFrame([r + [None] * (width - len(r)) for r in rows], dtype=object)
 
 
 _DMS = re.compile(r"^([NSEW东西南北])?\s*(-?\d+(?:\.\d+)?)\s*(?:[°度d]\s*(?:(\d+(?:\.\d+)?)\s*"
