@@ -1,0 +1,172 @@
+"""Household-level units: one per building (or per part of an apartment block), with a Voronoi cell.
+
+Used where a block is too coarse: a block holding more households than a grid may, a tight bound
+that whole blocks cannot meet, and every sub-grid (about 30 households, finer than most blocks).
+Each household feature becomes a unit; a building holding more than ``max_unit`` households (an
+apartment block) becomes several units of about ``target_unit`` households each — its parts by
+entrance or floor — which may then fall into different sub-grids. Units are joined by a Delaunay
+triangulation of their points (scipy) plus nearest neighbours; an edge crossing a barrier line
+takes that line's affinity, so sub-grid borders still prefer roads.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from scipy.spatial import Delaunay, QhullError, cKDTree
+
+PART_AFFINITY = 50.0  # parts of one building stick together unless they must part
+
+
+@dataclass
+class FineUnits:
+    feature: np.ndarray  # household feature row of each unit
+    part: np.ndarray  # 0-based part number within the feature
+    nparts: np.ndarray  # how many parts the feature was divided into
+    hh: np.ndarray
+    xy: np.ndarray
+    geom: np.ndarray  # Voronoi cell (clipped to the container); parts of one building share it
+    area: np.ndarray
+    edges_a: np.ndarray
+    edges_b: np.ndarray
+    affinity: np.ndarray
+
+
+def split_counts(hh: int, max_unit: int, target_unit: int, min_unit: int) -> list[int]:
+    """Households per part for a building of ``hh`` households (one part when ≤ ``max_unit``)."""
+    if hh <= max_unit:
+        return [hh]
+    lo_n = math.ceil(hh / max_unit)
+    hi_n = max(lo_n, hh // max(min_unit, 1))
+    n = min(max(round(hh / target_unit), lo_n), hi_n)
+    base, extra = divmod(hh, n)
+    return [base + 1] * extra + [base] * (n - extra)
+
+
+def household_units(features: np.ndarray, xy: np.ndarray, hh: np.ndarray, container, *,
+                    max_unit: int, target_unit: int, min_unit: int,
+                    barriers=None, barrier_affinity: np.ndarray | None = None) -> FineUnits:
+    """Units for the household ``features`` (rows) at ``xy`` with ``hh`` households, inside ``container``."""
+    feat, part, nparts, uhh = [], [], [], []
+    for f, h in zip(features.tolist(), hh.tolist()):
+        counts = split_counts(int(h), max_unit, target_unit, min_unit)
+        for i, c in enumerate(counts):
+            feat.append(f)
+            part.append(i)
+            nparts.append(len(counts))
+            uhh.append(c)
+    feat = np.asarray(feat, dtype=np.int64)
+    part = np.asarray(part, dtype=np.int64)
+    nparts = np.asarray(nparts, dtype=np.int64)
+    uhh = np.asarray(uhh, dtype=np.int64)
+    pos = {f: i for i, f in enumerate(features.tolist())}
+    uxy = xy[[pos[f] for f in feat.tolist()]] if len(feat) else np.zeros((0, 2))
+
+    # One site per distinct building position (two features at one spot share a cell).
+    sites, site_of_feature = np.unique(np.round(xy, 3), axis=0, return_inverse=True)
+    site_of_feature = np.asarray(site_of_feature).reshape(-1)
+    cells = _voronoi(sites, container)
+    site_of_unit = site_of_feature[[pos[f] for f in feat.tolist()]] if len(feat) else np.zeros(0, int)
+    geom = cells[site_of_unit] if len(feat) else np.array([], dtype=object)
+    per_site = np.bincount(site_of_unit, minlength=len(sites)) if len(feat) else np.zeros(len(sites))
+    area = shapely.area(geom) / np.maximum(per_site[site_of_unit], 1) if len(feat) else np.zeros(0)
+
+    # Site graph, then expanded to units (every part of A joins every part of B).
+    sa, sb, saff = _site_edges(sites, barriers, barrier_affinity)
+    units_of_site: list[list[int]] = [[] for _ in range(len(sites))]
+    for u, s in enumerate(site_of_unit.tolist()):
+        units_of_site[s].append(u)
+    ea, eb, ef = [], [], []
+    for a, b, f in zip(sa.tolist(), sb.tolist(), saff.tolist()):
+        for ua in units_of_site[a]:
+            for ub in units_of_site[b]:
+                ea.append(ua)
+                eb.append(ub)
+                ef.append(f)
+    for us in units_of_site:
+        for i in range(len(us) - 1):
+            for j in range(i + 1, len(us)):
+                ea.append(us[i])
+                eb.append(us[j])
+                ef.append(PART_AFFINITY)
+    return FineUnits(feature=feat, part=part, nparts=nparts, hh=uhh, xy=uxy, geom=geom, area=area,
+                     edges_a=np.asarray(ea, dtype=np.int64), edges_b=np.asarray(eb, dtype=np.int64),
+                     affinity=np.asarray(ef, dtype=float))
+
+
+def _voronoi(sites: np.ndarray, container) -> np.ndarray:
+    if len(sites) == 1:
+        return np.array([container], dtype=object)
+    vor = shapely.voronoi_polygons(shapely.multipoints(sites), extend_to=container, ordered=True)
+    cells = shapely.get_parts(vor)
+    if len(cells) != len(sites):  # degenerate input: fall back to matching cells to sites
+        tree = shapely.STRtree(cells)
+        idx = tree.query(shapely.points(sites), predicate="intersects")
+        matched = np.full(len(sites), -1)
+        matched[idx[0]] = idx[1]
+        cells = np.array([cells[m] if m >= 0 else shapely.buffer(shapely.points(*sites[i]), 1.0)
+                          for i, m in enumerate(matched)], dtype=object)
+    out = shapely.intersection(cells, container)
+    empty = shapely.is_empty(out)
+    if empty.any():  # a site on the container's edge: keep a sliver so the unit has a shape
+        out[empty] = shapely.intersection(shapely.buffer(shapely.points(sites[empty]), 2.0), container)
+    return out
+
+
+def _site_edges(sites: np.ndarray, barriers, barrier_affinity):
+    n = len(sites)
+    if n < 2:
+        return np.zeros(0, int), np.zeros(0, int), np.zeros(0)
+    pairs = set()
+    if n >= 3:
+        try:
+            tri = Delaunay(sites)
+            s = tri.simplices
+            for i, j in ((0, 1), (1, 2), (0, 2)):
+                a = np.minimum(s[:, i], s[:, j])
+                b = np.maximum(s[:, i], s[:, j])
+                pairs.update(zip(a.tolist(), b.tolist()))
+        except (QhullError, ValueError):
+            pass
+    kn = min(4, n)
+    _, nb = cKDTree(sites).query(sites, k=kn)
+    for i in range(n):
+        for j in np.atleast_1d(nb[i])[1:].tolist():
+            pairs.add((min(i, j), max(i, j)))
+    pa = np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
+    # Join whatever is still apart through the closest pair of points (isolated farmsteads).
+    pa = _connect(sites, pa)
+    d = np.hypot(*(sites[pa[:, 0]] - sites[pa[:, 1]]).T)
+    spacing = max(float(np.median(d)), 1.0)
+    aff = np.minimum(1.0, spacing / np.maximum(d, 1e-6)) * spacing
+    if barriers is not None and len(barrier_affinity):
+        segs = shapely.linestrings(np.stack([sites[pa[:, 0]], sites[pa[:, 1]]], axis=1))
+        ei, bi = barriers.query(segs, predicate="intersects")
+        if len(ei):
+            f = np.ones(len(pa))
+            np.minimum.at(f, ei, barrier_affinity[bi])
+            aff = aff * f
+    return pa[:, 0], pa[:, 1], aff
+
+
+def _connect(sites: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    n = len(sites)
+    m = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    nc, lab = connected_components(m, directed=False)
+    extra = []
+    while nc > 1:
+        a = np.flatnonzero(lab == lab[0])
+        b = np.flatnonzero(lab != lab[0])
+        d, j = cKDTree(sites[b]).query(sites[a], k=1)
+        i = int(np.argmin(d))
+        extra.append((int(a[i]), int(b[j[i]])))
+        lab[lab == lab[b[j[i]]]] = lab[0]
+        nc -= 1
+    if extra:
+        pairs = np.vstack([pairs, np.array([(min(x), max(x)) for x in extra])])
+    return pairs
