@@ -1,7 +1,8 @@
 """The ``gridtool`` command line: the same jobs as the desktop app, in batch.
 
 Subcommands: ``import`` (files by role into a project), ``info`` (what a file or project holds),
-``validate`` (every data problem, with fixes), ``demo`` (the bundled sample, end to end).
+``validate`` (every data problem, with fixes), ``partition`` (base grids and sub-grids),
+``demo`` (the bundled sample, end to end).
 Exit codes: 0 done; 1 validation found errors; 2 bad input or usage (message says how to fix);
 3 an internal error (details in a log file).
 """
@@ -222,6 +223,87 @@ def cmd_validate(args) -> int:
     return 1 if any(p.severity == "error" for p in problems) else 0
 
 
+def _project_or_sources(args):
+    from .project import Project
+    if getattr(args, "project", None):
+        if _sources(args):
+            raise GridtoolError("请只给出项目文件或按角色的图层之一", "give a project or layers by role, not both",
+                                fix_zh="去掉其中一种。", fix_en="drop one of them.")
+        return Project.open(args.project)
+    return _project_from_args(args)
+
+
+def _pairs(values: list[str], option: str, sep: str = "=") -> dict[str, str]:
+    out = {}
+    for item in values:
+        if sep not in item:
+            raise GridtoolError(f"{option} 需要 A{sep}B 的形式：{item}", f"{option} takes A{sep}B: {item!r}",
+                                fix_zh=f"例如 {option} 村甲{sep}村乙", fix_en=f"e.g. {option} VillageA{sep}VillageB")
+        a, b = item.split(sep, 1)
+        out[a.strip()] = b.strip()
+    return out
+
+
+def _relax(values: list[str]) -> dict[str, tuple[int, int]]:
+    out = {}
+    for name, rng in _pairs(values, "--relax").items():
+        try:
+            lo, hi = (int(x) for x in rng.replace("–", "-").split("-", 1))
+        except ValueError:
+            raise GridtoolError(f"--relax 的范围应为 最小-最大：{rng}", f"--relax takes NAME=MIN-MAX: {rng!r}",
+                                fix_zh="例如 --relax 平坎=250-500", fix_en="e.g. --relax Planken=250-500") from None
+        out[name] = (lo, hi)
+    return out
+
+
+def cmd_partition(args) -> int:
+    from .partition.output import partition_project, write_report
+    project = _project_or_sources(args)
+    out = Path(args.out)
+    if args.project and Path(args.project).resolve() == out.resolve():
+        pass  # updating a project in place is what a planner expects; the save is atomic
+    if args.min > args.max:
+        raise GridtoolError(f"--min {args.min} 大于 --max {args.max}", f"--min {args.min} exceeds --max {args.max}",
+                            fix_zh="交换两个数。", fix_en="swap the two numbers.")
+    gp = partition_project(
+        project, progress=None if args.quiet else _progress_printer(),
+        min_hh=args.min, max_hh=args.max, target=args.target if args.target else (args.min + args.max) // 2,
+        sub_min=args.sub_min, sub_max=args.sub_max,
+        sub_target=args.sub_target if args.sub_target else (args.sub_min + args.sub_max) // 2,
+        hard_barriers=[h for h in args.hard_barriers.split(",")] if args.hard_barriers else [],
+        corridor_width=args.corridor_width, infeasible=args.infeasible,
+        merge=_pairs(args.merge, "--merge"), relax=_relax(args.relax), subgrids=not args.no_subgrids,
+        seed=args.seed,
+        **({"special_categories": [c.strip() for c in args.special.split(",") if c.strip()]}
+           if args.special is not None else {}))
+    project.save(out, force=args.force)
+    rep = gp.report_
+    if args.report:
+        write_report(args.report, rep)
+    plan = rep["plan"]
+    _say(args, f"已写入 {out}：{plan['grids']} 个基础网格，{plan.get('subgrids', 0)} 个子网格，"
+               f"{plan['special_grids']} 个专属网格",
+         f"written {out}: {plan['grids']} base grids, {plan.get('subgrids', 0)} sub-grids, "
+         f"{plan['special_grids']} special grids")
+    pct = plan["pct_within_bounds"]
+    _say(args, f"  可划分村（社区）的网格在 {args.min}–{args.max} 户之内：{pct}%；平均紧凑度 {plan['mean_polsby_popper']}；"
+               f"跨越硬边界 {plan['hard_crossings']} 处（其中 {plan['unavoidable_hard_crossings']} 处无法避免）",
+         f"  grids of feasible villages within {args.min}–{args.max}: {pct}%; mean Polsby-Popper "
+         f"{plan['mean_polsby_popper']}; hard-barrier crossings {plan['hard_crossings']} "
+         f"({plan['unavoidable_hard_crossings']} unavoidable)")
+    for v in plan["infeasible_villages"]:
+        rem = v["remedies"]
+        merge = "、".join(m["village"] for m in rem.get("merge", [])[:3]) or "—"
+        lo, hi = rem["relax"]
+        _say(args, f"  无法划分：{v['village']}（{v['households']} 户）。已采用：{v['applied']}。"
+                   f"可选：保留为一个例外网格；与邻村合并（{merge}）；放宽为 {lo}–{hi} 户",
+             f"  cannot be split: {v['village']} ({v['households']} households). Applied: {v['applied']}. "
+             f"Remedies: keep as one exceptional grid; merge with a neighbour ({merge}); relax to {lo}-{hi}")
+    if args.report:
+        _say(args, f"  报告：{args.report}", f"  report: {args.report}")
+    return 0
+
+
 def cmd_demo(args) -> int:
     from .demo import run_demo
     result = run_demo(Path(args.out), samples=args.sample, progress=None if args.quiet else _progress_printer())
@@ -273,6 +355,39 @@ def build_parser() -> argparse.ArgumentParser:
     add_role_arguments(pv)
     pv.add_argument("--json", action="store_true")
     pv.set_defaults(func=cmd_validate)
+
+    pp = sub.add_parser("partition", help="划分基础网格和子网格 / base grids and sub-grids")
+    pp.add_argument("project", nargs="?", metavar="PROJECT.gpkg", help="项目文件（或用按角色的图层）/ a project, or layers by role")
+    add_role_arguments(pp)
+    pp.add_argument("--min", type=int, default=300, help="基础网格最少户数 / min households per base grid (300)")
+    pp.add_argument("--max", type=int, default=500, help="基础网格最多户数 / max households per base grid (500)")
+    pp.add_argument("--target", type=int, default=400, help="目标户数 / preferred households per grid (400)")
+    pp.add_argument("--sub-min", type=int, default=20, help="子网格最少户数 / sub-grid min (20)")
+    pp.add_argument("--sub-max", type=int, default=40, help="子网格最多户数 / sub-grid max (40)")
+    pp.add_argument("--sub-target", type=int, default=30, help="子网格目标户数 / sub-grid target (30)")
+    pp.add_argument("--hard-barriers", default="river,railway,motorway,trunk",
+                    help="不可跨越的边界类别 / barrier classes never crossed (comma list: river, stream, "
+                         "railway, motorway, trunk, primary …; empty for none)")
+    pp.add_argument("--infeasible", choices=("exception", "relax", "merge"), default="exception",
+                    help="无法划分的村的处理 / villages no grid count fits: keep one exceptional grid "
+                         "(default), relax their bounds, or merge with a neighbour")
+    pp.add_argument("--merge", action="append", default=[], metavar="VILLAGE=NEIGHBOUR",
+                    help="把一个村并入邻村一起划分 / partition VILLAGE together with NEIGHBOUR")
+    pp.add_argument("--relax", action="append", default=[], metavar="VILLAGE=MIN-MAX",
+                    help="放宽某村的户数范围 / other bounds for one village")
+    pp.add_argument("--special", default=None, metavar="CATEGORIES",
+                    help="划为专属网格的场所类别 / place categories carved out as special grids "
+                         "(default school,hospital,market,enterprise; empty for none)")
+    pp.add_argument("--corridor-width", type=float, default=50.0,
+                    help="专项网格（沿河、铁路、林地）宽度，米 / corridor width in metres (0: none)")
+    pp.add_argument("--no-subgrids", action="store_true", help="不划分子网格 / base grids only")
+    pp.add_argument("--out", required=True, metavar="OUT.gpkg",
+                    help="输出项目（含 grids、subgrids 图层）/ project with the grids and subgrids layers")
+    pp.add_argument("--report", metavar="REPORT.json", help="报告 / report as JSON")
+    pp.add_argument("--force", action="store_true",
+                    help="允许覆盖不是 gridtool 项目的已有文件 / replace an existing non-project file")
+    pp.add_argument("--quiet", action="store_true")
+    pp.set_defaults(func=cmd_partition)
 
     pd_ = sub.add_parser("demo", help="在示例数据上运行 / run on the bundled sample data")
     pd_.add_argument("--out", required=True, metavar="DIR")

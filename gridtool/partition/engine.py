@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
@@ -118,9 +119,15 @@ class GridPartitioner:
                 "seed": self.seed}
 
     # ------------------------------------------------------------------------------------------
-    def fit(self, data, *, progress: Callable[[float, str], None] | None = None,
+    def fit(self, data, *, previous: gpd.GeoDataFrame | None = None, locked: Iterable[str] = (),
+            progress: Callable[[float, str], None] | None = None,
             cancelled: Callable[[], bool] | None = None) -> "GridPartitioner":
         """Partition ``data`` (a :class:`~gridtool.project.Project` or ``{role: GeoDataFrame}``).
+
+        ``previous`` (an earlier ``grids`` layer with ``code``) makes this a *redraw with minimal
+        change*: grids start from the previous ones and are only repaired back into bounds;
+        grids whose code is in ``locked`` keep their area exactly; codes carry over by household
+        overlap. ``report_["redraw"]`` says how many households and grids changed.
 
         Sets ``grids_``, ``subgrids_``, ``special_grids_``, ``corridors_``, ``households_``
         (the grid and sub-grid of every household feature), ``blocks_`` and ``report_``.
@@ -156,6 +163,27 @@ class GridPartitioner:
         self._ctx = dict(points_xy=xy, hh=hh, features_of_block=fob, barriers=btree,
                          barrier_affinity=baff)
 
+        self._previous = None
+        if previous is not None and len(previous):
+            prev = previous.to_crs(crs) if previous.crs is not None and crs is not None else previous
+            prev = prev.reset_index(drop=True)
+            locked = set(locked)
+            unknown = sorted(locked - set(prev["code"].astype(str)))
+            if unknown:
+                raise MissingColumnError(
+                    f"要锁定的网格不存在：{', '.join(unknown)}", f"grids to lock do not exist: {', '.join(unknown)}",
+                    fix_zh="检查网格编码（上一版 grids 图层的 code 字段）。",
+                    fix_en="check the codes against the previous grids layer's code column.", field="code")
+            rep = shapely.point_on_surface(blocks.gdf.geometry.values)
+            bi, pi = shapely.STRtree(prev.geometry.values).query(rep, predicate="within")
+            block_prev = np.full(len(blocks.gdf), -1, dtype=np.int64)
+            block_prev[bi] = pi
+            fi, fp = shapely.STRtree(prev.geometry.values).query(pts, predicate="within")
+            feat_prev = np.full(len(pts), -1, dtype=np.int64)
+            feat_prev[fi] = fp
+            self._previous = dict(gdf=prev, locked={i for i, c in enumerate(prev["code"].astype(str)) if c in locked},
+                                  block_prev=block_prev, feat_prev=feat_prev)
+
         vnames = _village_names(villages)
         vcodes = _village_codes(villages)
         bg = blocks.gdf
@@ -180,7 +208,10 @@ class GridPartitioner:
             done += 1
             members = [p["village"]] + p["guests"]
             region_blocks = [int(b) for b in np.flatnonzero(np.isin(village_of_block, members) & ~is_special)]
-            vg, vrep = self._partition_village(p, region_blocks, e, stop)
+            if self._previous is not None:
+                vg, vrep = self._redraw_village(p, region_blocks, e, stop)
+            else:
+                vg, vrep = self._partition_village(p, region_blocks, e, stop)
             grids.extend(vg)
             village_reports.append(vrep)
         t_grids = time.perf_counter() - t0 - t_blocks
@@ -366,6 +397,145 @@ class GridPartitioner:
         return _Grid(village, units, set(int(b) for b in blocks), status, note, bounds)
 
     # ------------------------------------------------------------------------------------------
+    def _redraw_village(self, plan, region_blocks, edges, stop):
+        """Previous grids kept where they are within bounds; repaired with few moves otherwise."""
+        pv = self._previous
+        lo, hi = plan["bounds"]
+        bg = self.blocks_.gdf
+        w = bg["hh"].to_numpy()
+        bprev = pv["block_prev"]
+        report = {"village": plan["name"], "households": plan["hh"], "status": plan["status"],
+                  "bounds": [lo, hi], "applied": plan["applied"], "remedies": plan["remedies"],
+                  "guests": plan["guests"], "grids": 0, "unavoidable_hard_crossings": 0,
+                  "refined": False, "notes": [], "redraw": "repaired"}
+        grids: list[_Grid] = []
+        locked_blocks: dict[int, list[int]] = {}
+        free = []
+        for b in region_blocks:
+            if bprev[b] in pv["locked"]:
+                locked_blocks.setdefault(int(bprev[b]), []).append(b)
+            else:
+                free.append(b)
+        for lab, bl in sorted(locked_blocks.items()):
+            g = self._whole_grid(plan["village"], bl, "ok", "locked", (lo, hi))
+            tot = int(w[bl].sum())
+            if not lo <= tot <= hi:
+                g.status = "exception"
+                g.note = f"locked, {tot} households outside {lo}-{hi}"
+            grids.append(g)
+        if not free:
+            report["grids"] = len(grids)
+            return grids, report
+        members = set(free)
+        ed = edges[edges["a"].isin(members) & edges["b"].isin(members)]
+        if plan["host"] is None and not plan["guests"]:
+            ed = ed[~ed["cross_village"]]
+        H = int(w[free].sum())
+        fresh = False
+        if H == 0:
+            pass
+        elif not feasible_grid_counts(H, lo, hi):
+            fresh = True
+        else:
+            fob = self._ctx["features_of_block"]
+            fprev = pv["feat_prev"]
+            # Blocks the previous plan had split between grids are opened into household units.
+            split = [b for b in free if len(fob.get(b, ())) and len(set(fprev[fob[b]].tolist())) > 1]
+            for refine in (split, split + [b for b in free if w[b] > hi], [b for b in free if w[b] > 0]):
+                us = build_unitset(self.blocks_, free, ed, set(refine), unit_max=self.sub_max,
+                                   unit_target=self.sub_target, unit_min=self.sub_min, **self._ctx)
+                labels = np.array([fprev[f] if f >= 0 and fprev[f] >= 0 else bprev[b]
+                                   for b, f in zip(us.block.tolist(), us.feature.tolist())], dtype=np.int64)
+                labels[np.isin(labels, list(pv["locked"]))] = -1
+                _keep_largest_pieces(us.graph, labels)
+                if not _fill_labels(us.graph, labels):
+                    fresh = True
+                    break
+                from .repair import repair
+                ok, moved = repair(us.graph, labels, lo, hi, target=self.target)
+                if ok:
+                    for lab in np.unique(labels):
+                        part = np.flatnonzero(labels == lab)
+                        units = [(int(us.block[u]), int(us.feature[u]), int(us.part[u]), int(us.nparts[u]),
+                                  int(us.hh[u]), us.geom[u]) for u in part]
+                        grids.append(_Grid(plan["village"], units, {x[0] for x in units}, "ok", "", (lo, hi)))
+                    report["units_moved"] = moved
+                    report["refined"] = bool(refine)
+                    break
+            else:
+                fresh = True
+        if fresh:
+            report["redraw"] = "from scratch"
+            sub = dict(plan, hh=H)
+            vg, vrep = self._partition_village(sub, free, edges, stop)
+            grids.extend(vg)
+            report["notes"].extend(vrep["notes"])
+        report["grids"] = len(grids)
+        return grids, report
+
+    def _carry_codes(self, grids, gdf, hhg) -> list[str]:
+        """Previous codes for the new grids that overlap them most (by households), new numbers
+        after the highest old one for the rest."""
+        from scipy.optimize import linear_sum_assignment
+        pv = self._previous
+        prev_codes = pv["gdf"]["code"].astype(str).to_numpy()
+        fprev = pv["feat_prev"]
+        a = self._assign
+        codes = np.asarray(gdf["code"].tolist(), dtype=object)
+        new_codes = codes.copy()
+        for vc, idx in gdf.groupby("village_code", sort=False).groups.items():
+            rows = np.asarray([gdf.index.get_loc(i) for i in idx])
+            sub = a[a["grid_index"].isin(rows)]
+            pcode = fprev[sub["feature"].to_numpy()]
+            ov = pd.DataFrame({"g": sub["grid_index"].to_numpy(), "p": pcode, "hh": sub["hh"].to_numpy()})
+            ov = ov[ov["p"] >= 0].groupby(["g", "p"])["hh"].sum()
+            # Locked grids keep their own code whatever their households did.
+            fixed = {}
+            for r in rows:
+                g = grids[r]
+                if g.note.startswith("locked"):
+                    b0 = next(iter(g.blocks))
+                    fixed[r] = int(pv["block_prev"][b0])
+            pl = sorted({int(p) for _, p in ov.index} - set(fixed.values()))
+            gl = [r for r in rows if r not in fixed]
+            used = set()
+            for r, p in fixed.items():
+                new_codes[r] = prev_codes[p]
+                used.add(prev_codes[p])
+            if pl and gl:
+                m = np.zeros((len(gl), len(pl)))
+                gpos = {r: i for i, r in enumerate(gl)}
+                ppos = {p: j for j, p in enumerate(pl)}
+                for (g, p), v in ov.items():
+                    if g in gpos and p in ppos:
+                        m[gpos[g], ppos[p]] = v
+                ri, ci = linear_sum_assignment(-m)
+                for i, j in zip(ri, ci):
+                    if m[i, j] > 0:
+                        new_codes[gl[i]] = prev_codes[pl[j]]
+                        used.add(prev_codes[pl[j]])
+            taken = {c for c in prev_codes if str(c).startswith(f"{vc}-")} | used
+            nums = [int(c.rsplit("-", 1)[1]) for c in taken if c.rsplit("-", 1)[1].isdigit()]
+            nxt = max(nums, default=0) + 1
+            for r in rows:
+                if new_codes[r] not in used:
+                    new_codes[r] = f"{vc}-{nxt:02d}"
+                    used.add(new_codes[r])
+                    nxt += 1
+        # Households moved and grids changed, against the previous plan.
+        prev_of = fprev[a["feature"].to_numpy()]
+        prev_code = np.where(prev_of >= 0, prev_codes[np.maximum(prev_of, 0)], None)
+        now = new_codes[a["grid_index"].to_numpy()]
+        moved = (prev_code != now) & (prev_of >= 0)
+        new_hh = int(a["hh"].to_numpy()[prev_of < 0].sum())
+        changed = set(now[moved].tolist()) | set(c for c in prev_code[moved].tolist() if c)
+        self._redraw_stats = {"households_moved": int(a["hh"].to_numpy()[moved].sum()),
+                              "households_new": new_hh, "households_total": int(a["hh"].sum()),
+                              "grids_changed": len(changed & set(new_codes.tolist())),
+                              "grids": len(new_codes), "codes_kept": len(set(new_codes) & set(prev_codes)),
+                              "locked": sorted(prev_codes[list(pv["locked"])].tolist())}
+        return new_codes.tolist()
+
     def _grid_layers(self, grids, villages, vnames, vcodes, hhg, crs):
         bg = self.blocks_.gdf
         fob = self._ctx["features_of_block"]
@@ -393,10 +563,13 @@ class GridPartitioner:
         gdf = gpd.GeoDataFrame(rows, geometry=gpd.GeoSeries(geoms, crs=crs)) if rows else \
             gpd.GeoDataFrame({"village": [], "village_code": [], "hh": [], "status": [], "note": [],
                               "min_hh": [], "max_hh": []}, geometry=gpd.GeoSeries([], crs=crs))
-        gdf["code"] = assign_codes(gdf, group="village_code")
-        gdf["worker"] = ""  # one grid worker slot per grid (定人定格), filled in by the planner
-        gdf["locked"] = False
         a = pd.DataFrame(assign, columns=["feature", "part", "nparts", "hh", "grid_index"])
+        self._assign = a
+        gdf["code"] = assign_codes(gdf, group="village_code")
+        if self._previous is not None and len(gdf):
+            gdf["code"] = self._carry_codes(grids, gdf, hhg)
+        gdf["worker"] = ""  # one grid worker slot per grid (定人定格), filled in by the planner
+        gdf["locked"] = [g.note.startswith("locked") for g in grids]
         a["grid"] = gdf["code"].to_numpy()[a["grid_index"]] if len(a) else []
         self._assign = a
         self._grids_internal = grids
@@ -622,6 +795,8 @@ class GridPartitioner:
         cols = [c for c in ("code", "village", "hh", "status", "note", "area_m2", "polsby_popper",
                             "hard_crossings", "soft_crossings", "max_dist_m", "places", "place_names",
                             "n_subgrids") if c in g]
+        if self._previous is not None:
+            plan["redraw"] = getattr(self, "_redraw_stats", {})
         return {"parameters": self.get_params(), "plan": plan, "timings": timings,
                 "villages": village_reports,
                 "grids": json_rows(g[cols])}
@@ -767,6 +942,38 @@ def _merge_regions(regions, g_all: UnitGraph, w, lo, hi):
         drop = set(best[1]) | {i}
         regions = [r for j, r in enumerate(regions) if j not in drop] + [sorted(merged)]
         crossings += 1
+
+
+def _keep_largest_pieces(g: UnitGraph, labels: np.ndarray) -> None:
+    """A previous grid now in pieces (a road moved) keeps its largest piece; the others are
+    handed to their neighbours by :func:`_fill_labels`. Pieces with no neighbour (exclaves) stay."""
+    for lab in np.unique(labels[labels >= 0]).tolist():
+        comps = g.components(np.flatnonzero(labels == lab))
+        if len(comps) < 2:
+            continue
+        comps.sort(key=lambda c: (-int(g.w[c].sum()), c[0]))
+        for c in comps[1:]:
+            if any(labels[v] != lab for u in c for v, _ in g.nbrs[u]):
+                labels[c] = -1
+
+
+def _fill_labels(g: UnitGraph, labels: np.ndarray) -> bool:
+    """Units without a previous grid (new area) take a neighbour's grid, spreading outwards."""
+    todo = deque(u for u in range(len(labels)) if labels[u] >= 0)
+    while todo:
+        u = todo.popleft()
+        for v, _ in g.nbrs[u]:
+            if labels[v] < 0:
+                labels[v] = labels[u]
+                todo.append(v)
+    rest = np.flatnonzero(labels < 0)
+    have = np.flatnonzero(labels >= 0)
+    if len(rest) and len(have):
+        # New area not touching any grid (an island): the grid of the nearest unit.
+        from scipy.spatial import cKDTree
+        _, j = cKDTree(g.xy[have]).query(g.xy[rest], k=1)
+        labels[rest] = labels[have[np.atleast_1d(j)]]
+    return bool((labels >= 0).all())
 
 
 def _nearest_grid_with_room(grids, region, bg, H, hi):

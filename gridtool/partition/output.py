@@ -1,0 +1,42 @@
+"""Partition results into the project (layers ``grids``, ``subgrids``, ``special_grids``,
+``corridors``, the households' ``grid``/``subgrid``) and the JSON report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from ..atomic import write_json_atomic
+from ..layers import Layer
+from .engine import GridPartitioner
+
+OUTPUT_LAYERS = ("grids", "subgrids", "special_grids", "corridors")
+
+
+def apply_to_project(project, gp: GridPartitioner) -> None:
+    """Put a fitted partitioner's layers into ``project`` (replacing an earlier partition)."""
+    crs_in = project.user_crs
+    made = {"grids": gp.grids_, "subgrids": gp.subgrids_, "special_grids": gp.special_grids_,
+            "corridors": gp.corridors_}
+    for role, gdf in made.items():
+        if gdf is None:
+            project.layers.pop(role, None)
+            continue
+        project.layers[role] = Layer(role=role, gdf=gdf.reset_index(drop=True), source="gridtool partition",
+                                     format="derived", crs_in=crs_in)
+    hh = project.layers["households"]
+    hh.gdf = gp.households_
+    project.parameters["partition"] = {k: v for k, v in gp.report_.items() if k != "grids"}
+
+
+def partition_project(project, *, progress: Callable[[float, str], None] | None = None,
+                      cancelled: Callable[[], bool] | None = None, **params) -> GridPartitioner:
+    """Fit a :class:`GridPartitioner` with ``params`` on ``project`` and store the result in it."""
+    gp = GridPartitioner(**params).fit(project, progress=progress, cancelled=cancelled)
+    apply_to_project(project, gp)
+    return gp
+
+
+def write_report(path: str | Path, report: dict) -> Path:
+    """The partition report as UTF-8 JSON (atomic)."""
+    return write_json_atomic(path, report)
