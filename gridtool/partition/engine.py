@@ -203,7 +203,7 @@ class GridPartitioner:
         todo = [p for p in plans if p["host"] is None]
         for p in todo:
             if stop():
-                raise CancelledError("已取消", "cancelled")
+                raise CancelledError()
             say(0.05 + 0.75 * done / max(len(todo), 1), f"{p['name']}")
             done += 1
             members = [p["village"]] + p["guests"]
@@ -578,9 +578,15 @@ class GridPartitioner:
         hs = hhg.copy()
         hs["grid"] = None
         hs.loc[hs.index[per["feature"].to_numpy()], "grid"] = per["grid"].to_numpy()
-        split = a.groupby("feature")["grid"].nunique()
-        hs["grid_split"] = False
-        hs.loc[hs.index[split.index[split > 1].to_numpy()], "grid_split"] = True
+        # A building divided between grids (an apartment block by entrance): "code:hh;code:hh".
+        hs["grid_parts"] = ""
+        multi = a[a.duplicated("feature", keep=False)]
+        if len(multi):
+            agg = multi.groupby(["feature", "grid"], sort=True)["hh"].sum().reset_index()
+            txt = agg.groupby("feature").apply(
+                lambda d: ";".join(f"{c}:{int(n)}" for c, n in zip(d["grid"], d["hh"])), include_groups=False)
+            txt = txt[agg.groupby("feature")["grid"].nunique() > 1]
+            hs.loc[hs.index[txt.index.to_numpy()], "grid_parts"] = txt.to_numpy()
         if len(hs) != n_feat:
             raise AssertionError("household count changed")
         return gdf, hs
@@ -605,7 +611,7 @@ class GridPartitioner:
                    for gi, grp in a.groupby("grid_index", sort=True)}
         for gi, grow in enumerate(self.grids_.itertuples()):
             if stop():
-                raise CancelledError("已取消", "cancelled")
+                raise CancelledError()
             if gi not in by_grid:
                 continue
             feats, hh_units = by_grid[gi]
@@ -724,7 +730,7 @@ class GridPartitioner:
         for sid, grp in sp.groupby("special"):
             v = int(grp["village"].mode().iat[0])
             cats = names.get(int(sid), [("other", "")])
-            rows.append({"village": vnames[v], "village_code": vcodes[v],
+            rows.append({"_sid": int(sid), "village": vnames[v], "village_code": vcodes[v],
                          "category": cats[0][0], "name": "、".join(sorted({n for _, n in cats if n})),
                          "hh": int(grp["hh"].sum())})
             geoms.append(shapely.union_all(grp.geometry.values))
@@ -734,7 +740,14 @@ class GridPartitioner:
             codes[np.asarray(idx)] = [f"{vc}-Z{i:02d}" for i in _reading_order(gdf.loc[idx])]
         gdf["code"] = codes
         gdf["kind"] = "special"
-        return gdf
+        # Households inside a special grid belong to it.
+        code_of = dict(zip(gdf["_sid"], gdf["code"]))
+        hb = blocks.household_block
+        sid = np.where(hb >= 0, bg["special"].to_numpy()[np.maximum(hb, 0)], -1)
+        inside = np.flatnonzero(sid >= 0)
+        if len(inside):
+            self.households_.loc[self.households_.index[inside], "grid"] = [code_of.get(int(x)) for x in sid[inside]]
+        return gdf.drop(columns="_sid")
 
     def _corridors(self, layers, villages, crs):
         """Special-purpose grids (专项网格): corridors along rivers, railways and forest edges."""
@@ -992,10 +1005,10 @@ def _nearest_grid_with_room(grids, region, bg, H, hi):
 
 def _attach_empty(grids: list[_Grid], empty: list[int], g_all: UnitGraph, bg):
     """Blocks without households join the grid they border most, so grids cover the village."""
-    owner = {}
+    owner: dict[int, set] = {}
     for gi, g in enumerate(grids):
         for b in g.blocks:
-            owner[b] = gi
+            owner.setdefault(b, set()).add(gi)
     pending = [b for b in empty if b not in owner]
     geoms = bg.geometry.values
     for _ in range(len(pending) + 1):
@@ -1005,11 +1018,24 @@ def _attach_empty(grids: list[_Grid], empty: list[int], g_all: UnitGraph, bg):
         for b in pending:
             score: dict[int, float] = {}
             for v, f in g_all.nbrs[b]:
-                if v in owner:
-                    score[owner[v]] = score.get(owner[v], 0.0) + f + 1e-6
+                if v not in owner:
+                    continue
+                if len(owner[v]) == 1:
+                    gi = next(iter(owner[v]))
+                    score[gi] = score.get(gi, 0.0) + f + 1e-6
+                    continue
+                # A block shared by several grids (opened into households): only the grids whose
+                # part of it actually borders this block count.
+                edge = shapely.buffer(shapely.boundary(geoms[b]), 0.05)
+                for gi in owner[v]:
+                    part = [u[5] for u in grids[gi].units if u[0] == v]
+                    touch = float(shapely.length(shapely.intersection(
+                        shapely.boundary(shapely.union_all(part)), edge))) if part else 0.0
+                    if touch > 0.01:
+                        score[gi] = score.get(gi, 0.0) + touch * 1e-3 + 1e-6
             if score:
                 gi = max(score, key=lambda x: (score[x], -x))
-                owner[b] = gi
+                owner[b] = {gi}
                 grids[gi].units.append((int(b), -1, 0, 1, 0, geoms[b]))
                 grids[gi].blocks.add(int(b))
             else:
@@ -1027,6 +1053,9 @@ def _attach_empty(grids: list[_Grid], empty: list[int], g_all: UnitGraph, bg):
             b, gi = pending[i], int(gid[j])
             grids[gi].units.append((int(b), -1, 0, 1, 0, geoms[b]))
             grids[gi].blocks.add(int(b))
+            # A separate part of the village (no households) goes with the nearest grid.
+            if grids[gi].status == "ok" and not grids[gi].note:
+                grids[gi].note = "exclave"
 
 
 def _fallback_chunks(G: UnitGraph, hh, cap):

@@ -105,7 +105,7 @@ def _solve(g, nodes, k, lo, hi, cancelled, budget):
     if k == 1:
         return [nodes]
     if cancelled is not None and cancelled():
-        raise CancelledError("已取消", "cancelled")
+        raise CancelledError()
     for (s1, k1), (s2, k2) in _bisect(g, nodes, k, lo, hi):
         budget[0] -= 1
         left = _solve(g, s1, k1, lo, hi, cancelled, budget)

@@ -75,7 +75,7 @@ def household_units(features: np.ndarray, xy: np.ndarray, hh: np.ndarray, contai
     area = shapely.area(geom) / np.maximum(per_site[site_of_unit], 1) if len(feat) else np.zeros(0)
 
     # Site graph, then expanded to units (every part of A joins every part of B).
-    sa, sb, saff = _site_edges(sites, barriers, barrier_affinity)
+    sa, sb, saff = _site_edges(sites, barriers, barrier_affinity, cells=cells)
     units_of_site: list[list[int]] = [[] for _ in range(len(sites))]
     for u, s in enumerate(site_of_unit.tolist()):
         units_of_site[s].append(u)
@@ -113,10 +113,35 @@ def _voronoi(sites: np.ndarray, container) -> np.ndarray:
     empty = shapely.is_empty(out)
     if empty.any():  # a site on the container's edge: keep a sliver so the unit has a shape
         out[empty] = shapely.intersection(shapely.buffer(shapely.points(sites[empty]), 2.0), container)
-    return out
+    return _one_piece_cells(out, sites)
 
 
-def _site_edges(sites: np.ndarray, barriers, barrier_affinity):
+def _one_piece_cells(cells: np.ndarray, sites: np.ndarray) -> np.ndarray:
+    """A cell cut in pieces by a bend of its block keeps the piece at its site; the other pieces
+    go to the cell they share most border with, so every unit is one piece on the map."""
+    pt = shapely.points(sites)
+    orphans = []
+    for i in np.flatnonzero(shapely.get_num_geometries(cells) > 1):
+        parts = [q for q in shapely.get_parts(cells[i]) if shapely.get_type_id(q) == 3]
+        if len(parts) <= 1:
+            continue
+        d = shapely.distance(np.array(parts, dtype=object), pt[i])
+        k = int(np.argmin(d))
+        cells[i] = parts[k]
+        orphans.extend(q for j, q in enumerate(parts) if j != k)
+    if orphans:
+        tree = shapely.STRtree(cells)
+        for q in orphans:
+            cand = tree.query(q, predicate="dwithin", distance=0.01)
+            if not len(cand):
+                continue
+            shared = shapely.length(shapely.intersection(shapely.boundary(cells[cand]), shapely.buffer(q, 0.01)))
+            j = int(cand[int(np.argmax(shared))])
+            cells[j] = shapely.union_all([cells[j], q])
+    return cells
+
+
+def _site_edges(sites: np.ndarray, barriers, barrier_affinity, cells=None):
     n = len(sites)
     if n < 2:
         return np.zeros(0, int), np.zeros(0, int), np.zeros(0)
@@ -137,6 +162,10 @@ def _site_edges(sites: np.ndarray, barriers, barrier_affinity):
         for j in np.atleast_1d(nb[i])[1:].tolist():
             pairs.add((min(i, j), max(i, j)))
     pa = np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
+    if cells is not None and len(pa):
+        # Neighbours are sites whose cells share a border, so a group of units is one piece on the map.
+        touch = shapely.dwithin(cells[pa[:, 0]], cells[pa[:, 1]], 0.01)
+        pa = pa[touch]
     # Join whatever is still apart through the closest pair of points (isolated farmsteads).
     pa = _connect(sites, pa)
     d = np.hypot(*(sites[pa[:, 0]] - sites[pa[:, 1]]).T)

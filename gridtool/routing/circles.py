@@ -1,0 +1,232 @@
+"""Service circles (N-minute reach from each station) and the households they cover.
+
+A circle is the road network reachable from the station within N minutes, partly travelled road
+pieces included up to the exact remaining time, widened by ``buffer_m`` metres on each side (the
+houses along those streets) and merged into one polygon. Coverage of households is measured on the
+network itself (station → road → the household's door), not by the polygon: a house just behind a
+river from a reached street is not counted as covered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.ops import substring
+
+from .graph import MODE_ZH, RoadGraph, UnreachableError
+from .snap import Snapped, _dijkstra_rows, snap
+
+
+def _names(gdf: gpd.GeoDataFrame, prefix: str) -> list[str]:
+    out = []
+    for i, (idx, row) in enumerate(gdf.iterrows()):
+        n = row.get("name") if "name" in gdf else None
+        if n is None or (isinstance(n, float) and np.isnan(n)) or str(n).strip() == "":
+            n = f"{prefix}{i + 1}"
+        out.append(str(n))
+    return out
+
+
+def _label(gdf: gpd.GeoDataFrame, i: int, names: list[str]) -> str:
+    sid = gdf["src_id"].iloc[i] if "src_id" in gdf else gdf.index[i]
+    return f"{names[i]} ({sid})"
+
+
+def reach_seconds(graph: RoadGraph, sources: Snapped, *, limit: float = np.inf) -> np.ndarray:
+    """Seconds from each snapped source to every node (inf beyond ``limit`` or unreachable)."""
+    k = len(sources.piece)
+    out = np.full((k, graph.n_nodes), np.inf)
+    ex = sources.exits
+    uniq = np.unique(ex[ex >= 0])
+    if len(uniq) == 0:
+        return out
+    d = _dijkstra_rows(graph, uniq, limit=limit)
+    row = {n: i for i, n in enumerate(uniq)}
+    for s in range(k):
+        for x in range(2):
+            if ex[s, x] >= 0 and np.isfinite(sources.exit_cost[s, x]):
+                # access walking is free for the station itself (it is on the road)
+                start = sources.exit_cost[s, x] - sources.dist[s] / graph.walk_speed
+                np.minimum(out[s], start + d[row[ex[s, x]]], out=out[s])
+    if np.isfinite(limit):
+        out[out > limit] = np.inf
+    return out
+
+
+def _reached_lines(graph: RoadGraph, d: np.ndarray, limit: float, src: Snapped, s: int) -> list:
+    """Road geometry reachable within ``limit`` seconds given node times ``d``."""
+    r = limit - d[graph.u]
+    full = r >= graph.time
+    partial = (r > 0) & ~full
+    parts = list(graph.geometry[np.unique(graph.piece[full])])
+    for e in np.flatnonzero(partial):
+        p = graph.piece[e]
+        g = graph.geometry[p]
+        L = graph.length[e]
+        f = r[e] / graph.time[e] * L
+        parts.append(substring(g, 0, f) if graph.forward[e] else substring(g, L - f, L))
+    # the station's own road piece, both ways from the station
+    p = src.piece[s]
+    if p >= 0:
+        g = graph.geometry[p]
+        L = shapely.length(g)
+        at = src.t[s] * L
+        fe, be = graph.piece_edges[p]
+        ahead = min(L, at + limit / graph.time[fe] * L)
+        parts.append(substring(g, at, ahead))
+        if be >= 0:
+            parts.append(substring(g, max(0.0, at - limit / graph.time[be] * L), at))
+    return [q for q in parts if q is not None and not q.is_empty and q.geom_type == "LineString"]
+
+
+def service_circles(
+    graph: RoadGraph,
+    stations: gpd.GeoDataFrame,
+    *,
+    minutes: float | list[float] = 10,
+    buffer_m: float = 60.0,
+    max_snap: float = 300.0,
+    strict: bool = False,
+) -> gpd.GeoDataFrame:
+    """N-minute service circles of every station, one polygon per station and time.
+
+    Parameters
+    ----------
+    graph
+        Road graph of the travel mode (its ``mode`` is written to the ``mode`` column).
+    stations
+        Points (``name``, ``src_id``) in the graph's CRS.
+    minutes
+        One time or several (one circle per station and time).
+    buffer_m
+        Half-width of the band along reached streets.
+    strict
+        Raise :class:`UnreachableError` naming the stations that are off the road network; else
+        they get an empty circle.
+
+    Returns
+    -------
+    GeoDataFrame
+        Columns ``station``, ``minutes``, ``mode``, ``area_km2``, ``road_km``, geometry.
+    """
+    mins = sorted({float(m) for m in np.atleast_1d(minutes)})
+    if not mins or min(mins) <= 0:
+        raise ValueError("minutes must be positive")
+    names = _names(stations, "站点")
+    sn = snap(graph, stations.geometry, max_distance=max_snap)
+    if strict and not sn.ok.all():
+        bad = [_label(stations, i, names) for i in np.flatnonzero(~sn.ok)]
+        raise UnreachableError(
+            f"以下站点附近 {max_snap:.0f} 米内没有可用道路：{'、'.join(bad)}",
+            f"no usable road within {max_snap:.0f} m of station(s): {', '.join(bad)}",
+            fix_zh="检查站点坐标，或补充道路数据。", fix_en="check the stations' positions or add the roads.",
+            layer="stations")
+    d = reach_seconds(graph, sn, limit=max(mins) * 60)
+    rows = []
+    for s in range(len(stations)):
+        for m in mins:
+            geom = shapely.Polygon()
+            road = 0.0
+            if sn.ok[s]:
+                lines = _reached_lines(graph, d[s], m * 60, sn, s)
+                if lines:
+                    arr = np.asarray(lines, dtype=object)
+                    road = float(shapely.length(arr).sum())
+                    # buffering the parts one by one and merging is ~30x faster than buffering
+                    # the whole multilinestring in GEOS (measured on Malta)
+                    geom = shapely.union_all(shapely.buffer(shapely.simplify(arr, 3.0), buffer_m,
+                                                            quad_segs=2))
+            rows.append({"station": names[s], "minutes": m, "mode": graph.mode,
+                         "area_km2": geom.area / 1e6, "road_km": road / 1000, "geometry": geom})
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=graph.crs)
+
+
+@dataclass
+class Coverage:
+    """Households within N minutes of a station, on the network."""
+
+    minutes: float
+    mode: str
+    total_hh: float
+    covered_hh: float
+    households: gpd.GeoDataFrame  # + columns minutes_to_station, nearest_station, covered
+    villages: pd.DataFrame  # name, hh, covered_hh, share, uncovered_hh
+    unreachable: list[str] = field(default_factory=list)
+
+    @property
+    def share(self) -> float:
+        return self.covered_hh / self.total_hh if self.total_hh else 0.0
+
+    @property
+    def uncovered(self) -> gpd.GeoDataFrame:
+        return self.households[~self.households["covered"]]
+
+    def summary(self, lang: str = "zh") -> str:
+        zh = (f"{MODE_ZH[self.mode]} {self.minutes:g} 分钟服务圈覆盖 {self.covered_hh:,.0f} / "
+              f"{self.total_hh:,.0f} 户（{self.share:.1%}）")
+        en = (f"{self.minutes:g}-minute {self.mode} service circles cover {self.covered_hh:,.0f} of "
+              f"{self.total_hh:,.0f} households ({self.share:.1%})")
+        return zh if lang == "zh" else en if lang == "en" else f"{zh}\n{en}"
+
+
+def household_times(graph: RoadGraph, stations: gpd.GeoDataFrame, targets, *, limit: float = np.inf,
+                    max_snap: float = 300.0) -> tuple[np.ndarray, np.ndarray, Snapped]:
+    """Seconds from the nearest station to each target geometry, and which station."""
+    sn = snap(graph, stations.geometry, max_distance=max_snap)
+    d = reach_seconds(graph, sn, limit=limit)
+    tg = snap(graph, targets, max_distance=max_snap)
+    best = np.full(len(tg.piece), np.inf)
+    which = np.full(len(tg.piece), -1)
+    for s in range(d.shape[0]):
+        ts = np.full(len(tg.piece), np.inf)
+        for y in range(2):
+            en = tg.entries[:, y]
+            ok = en >= 0
+            ts[ok] = np.minimum(ts[ok], d[s, en[ok]] + tg.entry_cost[ok, y])
+        better = ts < best
+        best[better] = ts[better]
+        which[better] = s
+    return best, which, tg
+
+
+def household_coverage(
+    graph: RoadGraph,
+    stations: gpd.GeoDataFrame,
+    households: gpd.GeoDataFrame,
+    *,
+    minutes: float = 10,
+    villages: gpd.GeoDataFrame | None = None,
+    max_snap: float = 300.0,
+) -> Coverage:
+    """Share of households within ``minutes`` of a station, the uncovered ones, and per village."""
+    names = _names(stations, "站点")
+    pts = households.geometry.representative_point()
+    secs, which, tg = household_times(graph, stations, pts.values, limit=minutes * 60, max_snap=max_snap)
+    hh = pd.to_numeric(households["hh"], errors="coerce").fillna(1).clip(lower=0).to_numpy() \
+        if "hh" in households else np.ones(len(households))
+    covered = secs <= minutes * 60
+    out = households.copy()
+    out["minutes_to_station"] = np.where(np.isfinite(secs), secs / 60, np.nan)
+    out["nearest_station"] = [names[w] if w >= 0 else None for w in which]
+    out["covered"] = covered
+    if "village" in out and out["village"].notna().any():
+        key = out["village"].astype(object).where(out["village"].notna(), "(无 / none)")
+    elif villages is not None and len(villages):
+        j = gpd.sjoin(gpd.GeoDataFrame(geometry=pts, crs=households.crs),
+                      villages[["name", "geometry"]], how="left", predicate="within")
+        j = j[~j.index.duplicated()]
+        key = j["name"].astype(object).where(j["name"].notna(), "(无 / none)").reindex(out.index)
+    else:
+        key = pd.Series("(全部 / all)", index=out.index)
+    df = pd.DataFrame({"name": key.to_numpy(), "hh": hh, "covered_hh": np.where(covered, hh, 0.0)})
+    vt = df.groupby("name", sort=True).sum().reset_index()
+    vt["uncovered_hh"] = vt["hh"] - vt["covered_hh"]
+    vt["share"] = np.where(vt["hh"] > 0, vt["covered_hh"] / vt["hh"], 0.0)
+    unreachable = [str(s) for s in (out["src_id"] if "src_id" in out else out.index)[~tg.ok]]
+    return Coverage(minutes=float(minutes), mode=graph.mode, total_hh=float(hh.sum()),
+                    covered_hh=float(hh[covered].sum()), households=out,
+                    villages=vt.sort_values("share").reset_index(drop=True), unreachable=unreachable)

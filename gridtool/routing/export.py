@@ -1,0 +1,115 @@
+"""Route exports for handheld devices and printing: GPX 1.1, KML 2.2 and CSV stop lists.
+
+Written by hand with ``xml.etree`` (no extra dependency), UTF-8 with Chinese names, coordinates in
+WGS84 (GPS devices and 奥维/两步路 apps read WGS84 GPX/KML). Every file is written atomically: to a
+temporary file beside the target, then renamed over it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import geopandas as gpd
+import shapely
+
+GPX_NS = "http://www.topografix.com/GPX/1/1"
+KML_NS = "http://www.opengis.net/kml/2.2"
+
+
+def _atomic_write(path: Path, data: bytes) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    if gdf.crs is None:
+        raise ValueError("layer has no CRS")
+    return gdf.to_crs(4326)
+
+
+def _stop_label(s) -> str:
+    return f"{int(s.team)}-{int(s.seq):02d} {s.place}"
+
+
+def write_gpx(path, stops: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, *, name: str = "巡逻路线") -> Path:
+    """GPX 1.1: one route (``rte``, ordered waypoints = the stops) and one track per team."""
+    ET.register_namespace("", GPX_NS)
+    root = ET.Element(f"{{{GPX_NS}}}gpx", {"version": "1.1", "creator": "gridtool"})
+    meta = ET.SubElement(root, f"{{{GPX_NS}}}metadata")
+    ET.SubElement(meta, f"{{{GPX_NS}}}name").text = name
+    st = _wgs84(stops) if len(stops) else stops
+    rt = _wgs84(routes) if len(routes) else routes
+    for s in st.sort_values(["team", "seq"]).itertuples() if len(st) else ():
+        w = ET.SubElement(root, f"{{{GPX_NS}}}wpt", {"lat": f"{s.geometry.y:.7f}", "lon": f"{s.geometry.x:.7f}"})
+        ET.SubElement(w, f"{{{GPX_NS}}}name").text = _stop_label(s)
+        ET.SubElement(w, f"{{{GPX_NS}}}desc").text = f"到达 {s.arrive} 离开 {s.depart}"
+    for r in rt.itertuples() if len(rt) else ():
+        team_stops = st[st["team"] == r.team].sort_values("seq") if len(st) else st
+        rte = ET.SubElement(root, f"{{{GPX_NS}}}rte")
+        ET.SubElement(rte, f"{{{GPX_NS}}}name").text = f"第{int(r.team)}队 {r.station}"
+        for s in team_stops.itertuples():
+            p = ET.SubElement(rte, f"{{{GPX_NS}}}rtept", {"lat": f"{s.geometry.y:.7f}", "lon": f"{s.geometry.x:.7f}"})
+            ET.SubElement(p, f"{{{GPX_NS}}}name").text = _stop_label(s)
+        if r.geometry is not None and not r.geometry.is_empty:
+            trk = ET.SubElement(root, f"{{{GPX_NS}}}trk")
+            ET.SubElement(trk, f"{{{GPX_NS}}}name").text = f"第{int(r.team)}队 {r.station} 轨迹"
+            seg = ET.SubElement(trk, f"{{{GPX_NS}}}trkseg")
+            for x, y in shapely.get_coordinates(r.geometry):
+                ET.SubElement(seg, f"{{{GPX_NS}}}trkpt", {"lat": f"{y:.7f}", "lon": f"{x:.7f}"})
+    return _atomic_write(Path(path), ET.tostring(root, encoding="utf-8", xml_declaration=True))
+
+
+def write_kml(path, stops: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, *, name: str = "巡逻路线") -> Path:
+    """KML 2.2: a folder per team with its line and numbered stop placemarks in order."""
+    ET.register_namespace("", KML_NS)
+    root = ET.Element(f"{{{KML_NS}}}kml")
+    doc = ET.SubElement(root, f"{{{KML_NS}}}Document")
+    ET.SubElement(doc, f"{{{KML_NS}}}name").text = name
+    st = _wgs84(stops) if len(stops) else stops
+    rt = _wgs84(routes) if len(routes) else routes
+    for r in rt.itertuples() if len(rt) else ():
+        folder = ET.SubElement(doc, f"{{{KML_NS}}}Folder")
+        ET.SubElement(folder, f"{{{KML_NS}}}name").text = f"第{int(r.team)}队 {r.station}"
+        if r.geometry is not None and not r.geometry.is_empty:
+            pm = ET.SubElement(folder, f"{{{KML_NS}}}Placemark")
+            ET.SubElement(pm, f"{{{KML_NS}}}name").text = f"第{int(r.team)}队路线 {r.length_km:.1f} 公里"
+            ls = ET.SubElement(pm, f"{{{KML_NS}}}LineString")
+            ET.SubElement(ls, f"{{{KML_NS}}}coordinates").text = " ".join(
+                f"{x:.7f},{y:.7f}" for x, y in shapely.get_coordinates(r.geometry))
+        for s in (st[st["team"] == r.team].sort_values("seq").itertuples() if len(st) else ()):
+            pm = ET.SubElement(folder, f"{{{KML_NS}}}Placemark")
+            ET.SubElement(pm, f"{{{KML_NS}}}name").text = _stop_label(s)
+            ET.SubElement(pm, f"{{{KML_NS}}}description").text = f"到达 {s.arrive} 离开 {s.depart}"
+            pt = ET.SubElement(pm, f"{{{KML_NS}}}Point")
+            ET.SubElement(pt, f"{{{KML_NS}}}coordinates").text = f"{s.geometry.x:.7f},{s.geometry.y:.7f}"
+    return _atomic_write(Path(path), ET.tostring(root, encoding="utf-8", xml_declaration=True))
+
+
+def write_stops_csv(path, stops: gpd.GeoDataFrame) -> Path:
+    """The stop list (UTF-8 with BOM so that Excel on Chinese Windows opens it right), WGS84."""
+    cols = ["team", "seq", "place", "category", "station", "visit", "must", "arrive", "depart",
+            "dwell_min", "window", "src_id"]
+    df = stops[[c for c in cols if c in stops]].copy()
+    if len(stops):
+        w = _wgs84(stops)
+        df["lon"] = w.geometry.x.round(7)
+        df["lat"] = w.geometry.y.round(7)
+    df = df.rename(columns={"team": "队伍 team", "seq": "顺序 seq", "place": "地点 place",
+                            "category": "类别 category", "station": "站点 station", "visit": "第几次 visit",
+                            "must": "必到 must", "arrive": "到达 arrive", "depart": "离开 depart",
+                            "dwell_min": "停留分钟 dwell_min", "window": "时间窗 window"})
+    return _atomic_write(Path(path), df.to_csv(index=False).encode("utf-8-sig"))

@@ -1,0 +1,410 @@
+"""Team patrol routes (常态化治安巡逻) on the road network, built on :func:`plan_tours`.
+
+Places (``places`` role) carry ``name``, ``category`` and optionally ``priority`` (1–5), ``must``
+(must-visit), ``dwell`` (minutes), ``visits`` (times per shift) and ``window`` ("07:30-08:00" or
+several alternatives "07:30-08:00;16:30-17:30"). Defaults by category: schools and kindergartens
+are must-visit at gate times (护学岗 07:30–08:00 / 16:30–17:30), banks must-visit, markets and
+hospitals priority 2, the rest priority 1 (optional, visited when worth the detour).
+
+How the constraints are modelled:
+
+* must-visit: a required client; optional: a client with a prize of ``priority × prize_minutes``
+  of travel time (a priority-3 place is worth a 30-minute detour by default);
+* a place with several windows: one client per window in a mutually exclusive group (exactly one
+  is served);
+* ``visits = 2`` (a high-risk place twice a shift): two clients at the same place, the first
+  restricted to the first half of the shift and the second to the second half, which keeps the
+  two visits apart (at least a moment apart, typically hours);
+* workload limit: ``max_stops`` (visits per team, as capacity) and ``max_minutes`` (per team, as
+  the route duration limit, like the shift);
+* balanced workloads: the longest team's time is reduced by tightening the duration limit (see
+  :func:`plan_tours` ``balance``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.ops import substring
+
+from ..roles import PLACE_CATEGORIES
+from .circles import _label, _names
+from .graph import MODE_ZH, RoadGraph, UnreachableError
+from .snap import Snapped, near_any_road, node_path, snap, travel_matrix
+from .tours import TourPlan, plan_tours
+
+DEFAULT_PRIORITY = {"school": 3, "kindergarten": 3, "bank": 3, "market": 2, "supermarket": 2,
+                    "hospital": 2, "clinic": 1, "camera": 1, "townhall": 1, "enterprise": 1, "other": 1}
+DEFAULT_WINDOWS = {"school": "07:30-08:00;16:30-17:30", "kindergarten": "07:30-08:00;16:30-17:30"}
+STOP_COLUMNS = ["team", "seq", "place", "category", "station", "visit", "must", "priority", "arrive",
+                "depart", "arrive_min", "depart_min", "dwell_min", "window", "src_id", "geometry"]
+ROUTE_COLUMNS = ["team", "station", "stops", "length_km", "minutes", "start", "end", "mode", "geometry"]
+_TIME = re.compile(r"^\s*(\d{1,2})[:：](\d{2})\s*$")
+
+
+def parse_clock(text: str) -> float:
+    """``"07:30"`` → minutes after midnight."""
+    m = _TIME.match(str(text))
+    if not m or int(m.group(1)) > 24 or int(m.group(2)) > 59:
+        raise ValueError(f"not a clock time HH:MM: {text!r}")
+    return int(m.group(1)) * 60 + int(m.group(2))
+
+
+def clock(minutes: float) -> str:
+    m = int(round(minutes)) % (24 * 60)
+    return f"{m // 60:02d}:{m % 60:02d}"
+
+
+def parse_windows(text) -> list[tuple[float, float]]:
+    """``"07:30-08:00;16:30-17:30"`` → [(450, 480), (990, 1050)] (minutes after midnight)."""
+    if text is None or (isinstance(text, float) and np.isnan(text)) or str(text).strip() == "":
+        return []
+    out = []
+    for part in re.split(r"[;,，；、]", str(text)):
+        if not part.strip():
+            continue
+        a, _, b = part.replace("—", "-").replace("~", "-").replace("至", "-").partition("-")
+        out.append((parse_clock(a), parse_clock(b)))
+    return out
+
+
+@dataclass
+class PatrolPlan:
+    """Routes, ordered stops, unserved places and the route-card data of a patrol plan."""
+
+    stops: gpd.GeoDataFrame
+    routes: gpd.GeoDataFrame
+    unserved: pd.DataFrame
+    tours: TourPlan
+    mode: str
+    start: str
+    shift_minutes: float
+    notes: list[str] = field(default_factory=list)
+
+    def route_cards(self) -> list[dict]:
+        """What a printed route card needs, per team: header, totals, and the stop list."""
+        cards = []
+        for r in self.routes.itertuples():
+            st = self.stops[self.stops["team"] == r.team].sort_values("seq")
+            cards.append({
+                "team": int(r.team), "station": r.station, "mode": self.mode, "mode_zh": MODE_ZH[self.mode],
+                "start": r.start, "end": r.end, "minutes": round(float(r.minutes), 1),
+                "length_km": round(float(r.length_km), 2),
+                "stops": [{"seq": int(s.seq), "place": s.place, "category": s.category,
+                           "category_zh": PLACE_CATEGORIES.get(s.category, s.category),
+                           "arrive": s.arrive, "depart": s.depart, "dwell_min": round(float(s.dwell_min), 1),
+                           "must": bool(s.must), "window": s.window} for s in st.itertuples()],
+                "bounds": tuple(float(v) for v in r.geometry.bounds) if r.geometry is not None else None,
+            })
+        return cards
+
+    def summary(self, lang: str = "zh") -> str:
+        zh = [f"巡逻方案（{MODE_ZH[self.mode]}，{self.start} 起，班次 {self.shift_minutes:g} 分钟）"]
+        en = [f"patrol plan ({self.mode}, from {self.start}, shift {self.shift_minutes:g} min)"]
+        for r in self.routes.itertuples():
+            zh.append(f"  第{r.team}队（{r.station}）：{r.stops} 个点，{r.length_km:.1f} 公里，"
+                      f"{r.minutes:.0f} 分钟，{r.start}–{r.end}")
+            en.append(f"  team {r.team} ({r.station}): {r.stops} stops, {r.length_km:.1f} km, "
+                      f"{r.minutes:.0f} min, {r.start}–{r.end}")
+        if len(self.unserved):
+            zh.append("  未安排：" + "、".join(f"{u.place}（{u.reason_zh}）" for u in self.unserved.itertuples()))
+            en.append("  not served: " + ", ".join(f"{u.place} ({u.reason_en})" for u in self.unserved.itertuples()))
+        return "\n".join(zh if lang == "zh" else en if lang == "en" else zh + en)
+
+
+def _col(gdf, name, default):
+    if name in gdf:
+        s = gdf[name]
+        return [default if (v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA) else v for v in s]
+    return [default] * len(gdf)
+
+
+def plan_patrol(
+    graph: RoadGraph,
+    stations: gpd.GeoDataFrame,
+    places: gpd.GeoDataFrame,
+    *,
+    teams: int = 1,
+    shift_minutes: float = 240,
+    start: str = "08:00",
+    dwell_minutes: float = 5,
+    must_priority: int = 3,
+    prize_minutes: float = 10,
+    max_stops: int | None = None,
+    max_minutes: float | None = None,
+    balance: bool = True,
+    time_limit: float = 2.0,
+    seed: int = 0,
+    strict: bool = True,
+    max_snap: float = 300.0,
+    progress=None,
+    cancelled=None,
+) -> PatrolPlan:
+    """Plan patrol routes for ``teams`` teams from ``stations`` through ``places``.
+
+    Parameters
+    ----------
+    graph
+        Road graph of the travel mode.
+    stations
+        Points (``name``); teams are spread over them (the first stations get the remainder).
+    places
+        Points or polygons with ``name``, ``category`` and the optional columns described in the
+        module docstring. Places of category ``police`` are stations, not stops, and are skipped.
+    teams, shift_minutes, start
+        Number of teams, shift length (minutes) and start time ("HH:MM").
+    dwell_minutes
+        Default time at each place (a ``dwell`` column overrides it per place).
+    must_priority
+        Places with at least this priority are must-visit unless ``must`` says otherwise.
+    prize_minutes
+        Worth of one priority level of an optional place, in minutes of extra travel.
+    max_stops, max_minutes
+        Workload limit per team: visits, and minutes out (below the shift).
+    balance
+        Even out the teams' times (see :func:`plan_tours`).
+    strict
+        Raise :class:`UnreachableError` naming must-visit places that cannot be reached; with
+        False they are listed in ``unserved``.
+
+    Returns
+    -------
+    PatrolPlan
+    """
+    if teams < 1:
+        raise ValueError("teams must be at least 1")
+    if shift_minutes <= 0:
+        raise ValueError("shift_minutes must be positive")
+    if len(stations) == 0:
+        raise ValueError("no stations")
+    t_start = parse_clock(start)
+    cat = [str(c).lower() for c in _col(places, "category", "other")]
+    keep = np.array([c != "police" for c in cat])
+    places = places.iloc[np.flatnonzero(keep)].reset_index(drop=True)
+    cat = [c for c, k in zip(cat, keep) if k]
+    pnames = _names(places, "地点")
+    snames = _names(stations, "站点")
+    prio = [float(p) if p is not None else float(DEFAULT_PRIORITY.get(c, 1))
+            for p, c in zip(_col(places, "priority", None), cat)]
+    prio = [float(DEFAULT_PRIORITY.get(c, 1)) if not np.isfinite(p) else p for p, c in zip(prio, cat)]
+    must_col = _col(places, "must", None)
+    must = [bool(m) if m is not None else p >= must_priority for m, p in zip(must_col, prio)]
+    dwell = [float(d) for d in _col(places, "dwell", dwell_minutes)]
+    visits = [max(1, int(v)) for v in _col(places, "visits", 1)]
+    win_text = [w if w is not None else DEFAULT_WINDOWS.get(c) for w, c in zip(_col(places, "window", None), cat)]
+    unserved = []
+
+    def unserve(i, zh, en):
+        unserved.append({"place": pnames[i], "src_id": str(places["src_id"].iloc[i]) if "src_id" in places else str(i),
+                         "category": cat[i], "must": must[i], "reason_zh": zh, "reason_en": en})
+
+    # snap and reachability
+    pts = places.geometry.values
+    st_sn = snap(graph, stations.geometry.values, max_distance=max_snap)
+    if not st_sn.ok.any():
+        raise UnreachableError(
+            f"所有站点 {max_snap:.0f} 米内都没有可用道路", f"no station is within {max_snap:.0f} m of a usable road",
+            fix_zh="检查站点坐标和道路图层，或换一种出行方式。", fix_en="check the stations and roads, or try another mode.",
+            layer="stations")
+    pl_sn = snap(graph, pts, max_distance=max_snap)
+    all_sn = _concat(st_sn, pl_sn)
+    if progress:
+        progress(0.05, "计算路网通行时间 / network travel times")
+    tm = travel_matrix(graph, all_sn)
+    ns = len(stations)
+    active_st = [s for s in range(ns) if st_sn.ok[s]]
+    reach = np.zeros(len(places), dtype=bool)
+    for s in active_st:
+        reach |= np.isfinite(tm[s, ns:]) & np.isfinite(tm[ns:, s])
+    bad = [i for i in range(len(places)) if not reach[i]]
+    if bad and strict and any(must[i] for i in bad):
+        names = [_label(places, i, pnames) for i in bad if must[i]]
+        raise UnreachableError(
+            f"以下必到地点无法从站点经道路到达：{'、'.join(names)}",
+            f"these must-visit places cannot be reached from the stations by road ({graph.mode}): {', '.join(names)}",
+            fix_zh=f"检查这些地点的位置（{max_snap:.0f} 米内需有道路）、道路是否连通，或将其设为可选（must=否）。",
+            fix_en=f"check their positions (a road within {max_snap:.0f} m), that the roads connect, "
+                   "or make them optional (must=false).", layer="places")
+    near = near_any_road(graph, pts, max_distance=max_snap)
+    for i in bad:
+        far = not pl_sn.ok[i] and not near[i]
+        unserve(i, f"{max_snap:.0f} 米内无道路" if far else "附近道路与站点所在路网不连通",
+                f"no road within {max_snap:.0f} m" if far else "its roads are not connected to the stations' roads")
+
+    # visits -> clients
+    shift = float(shift_minutes)
+    stops_place, stops_visit, tws, svc, prz = [], [], [], [], []
+    for i in range(len(places)):
+        if not reach[i]:
+            continue
+        try:
+            wins = [(a - t_start, b - t_start) for a, b in parse_windows(win_text[i])]
+        except ValueError as exc:
+            raise ValueError(f"place {_label(places, i, pnames)}: bad window {win_text[i]!r}: {exc}") from None
+        wins = [(max(0.0, a), min(shift, b)) for a, b in wins if b >= 0 and a <= shift]
+        wins = [(a, b) for a, b in wins if a <= b]
+        if win_text[i] and not wins:
+            unserve(i, "时间窗不在班次内", "its time window is outside the shift")
+            continue
+        for k in range(visits[i]):
+            lo, hi = (shift * k / visits[i], shift * (k + 1) / visits[i]) if visits[i] > 1 else (0.0, shift)
+            w = [(max(a, lo), min(b, hi)) for a, b in (wins or [(0.0, shift)])]
+            w = [(a, b) for a, b in w if a <= b]
+            if not w:
+                unserve(i, f"第{k + 1}次巡查的时段不在时间窗内", f"visit {k + 1} has no window in its half of the shift")
+                continue
+            stops_place.append(i)
+            stops_visit.append(k + 1)
+            tws.append(None if not wins and visits[i] == 1 else [(a * 60, b * 60) for a, b in w])
+            svc.append(dwell[i] * 60)
+            prz.append(np.inf if must[i] else prio[i] * prize_minutes * 60)
+    idx = np.array(active_st + [ns + i for i in stops_place], dtype=int)
+    m = tm[np.ix_(idx, idx)]
+    nd = len(active_st)
+    per = [teams // nd + (1 if k < teams % nd else 0) for k in range(nd)]
+    kw = {}
+    if max_stops:
+        kw.update(demands=[0] * nd + [1] * len(stops_place), capacity=int(max_stops))
+    limit = min(shift, max_minutes) if max_minutes else shift
+    plan = plan_tours(
+        m, teams=per, depot=list(range(nd)), max_duration=limit * 60,
+        service_times=[0.0] * nd + svc, time_windows=[None] * nd + tws,
+        prizes=[np.inf] * nd + prz, time_limit=time_limit, seed=seed, balance=balance and teams > 1,
+        strict=False, progress=None, cancelled=cancelled, **kw)
+    if not plan.feasible:
+        # Some must-visit places do not fit: find which by making them optional with a prize far
+        # above any detour, so the solver drops as few as it can.
+        big = shift * 60 * 2.0  # more than any detour within one shift
+        relaxed = plan_tours(
+            m, teams=per, depot=list(range(nd)), max_duration=limit * 60,
+            service_times=[0.0] * nd + svc, time_windows=[None] * nd + tws,
+            prizes=[np.inf] * nd + [big if not np.isfinite(p) else p for p in prz],
+            time_limit=time_limit, seed=seed, balance=False, strict=False, cancelled=cancelled, **kw)
+        served = {s for r in relaxed.routes for s in r}
+        missing = sorted({stops_place[j - nd] for j in range(nd, len(idx))
+                          if j not in served and must[stops_place[j - nd]]})
+        names = [_label(places, i, pnames) for i in missing]
+        if strict:
+            from .tours import InfeasibleError
+            raise InfeasibleError(
+                "在班次、时间窗和工作量限制内无法走完所有必到地点" + (f"，排不下：{'、'.join(names)}" if names else ""),
+                "the must-visit places cannot all be served within the shift, time windows and workload limits"
+                + (f"; these do not fit: {', '.join(names)}" if names else ""),
+                fix_zh="增加队伍、延长班次、调整开始时间、缩短停留时间，或把部分地点设为可选。",
+                fix_en="add teams, lengthen or move the shift, shorten dwell times, or make some places optional.",
+                layer="places")
+        plan = relaxed
+        for i in missing:
+            unserve(i, "班次内排不下", "does not fit in the shift")
+        plan.unvisited = [j for j in plan.unvisited if not must[stops_place[j - nd]]]
+    for j in plan.unvisited:
+        i = stops_place[j - nd]
+        unserve(i, "可选地点，绕行不划算", "optional; not worth the detour")
+    if progress:
+        progress(0.8, "生成路线几何 / route geometry")
+
+    # -- layers -----------------------------------------------------------------------------------
+    stop_rows, route_rows = [], []
+    for t, route in enumerate(plan.routes):
+        d = plan.depots[t]
+        s_idx = active_st[d]
+        if not route:
+            continue
+        legs = [idx[d]] + [idx[j] for j in route] + [idx[d]]
+        coords: list = []
+        for a, b in zip(legs[:-1], legs[1:]):
+            c = _leg_coords(graph, all_sn, int(a), int(b))
+            coords.extend(c if not coords else c[1:])
+        for k, j in enumerate(route):
+            i = stops_place[j - nd]
+            arr_min = plan.arrivals[t][k] / 60
+            dep_min = plan.departures[t][k] / 60
+            win = tws[j - nd]
+            wu = plan.windows_used[t][k] if plan.windows_used else 0
+            stop_rows.append({
+                "team": t + 1, "seq": k + 1, "place": pnames[i], "category": cat[i],
+                "station": snames[s_idx], "visit": stops_visit[j - nd], "must": must[i],
+                "priority": prio[i], "arrive": clock(t_start + arr_min), "depart": clock(t_start + dep_min),
+                "arrive_min": arr_min, "depart_min": dep_min, "dwell_min": dwell[i],
+                "window": (f"{clock(t_start + win[wu][0] / 60)}-{clock(t_start + win[wu][1] / 60)}"
+                           if win and not (win[wu][0] == 0 and win[wu][1] >= shift * 60) else ""),
+                "src_id": str(places["src_id"].iloc[i]) if "src_id" in places else str(i),
+                "geometry": places.geometry.iloc[i].representative_point()})
+        length = float(shapely.length(shapely.linestrings(coords))) if len(coords) >= 2 else 0.0
+        route_rows.append({"team": t + 1, "station": snames[s_idx], "stops": len(route),
+                           "length_km": length / 1000, "minutes": plan.durations[t] / 60,
+                           "start": clock(t_start), "end": clock(t_start + plan.durations[t] / 60),
+                           "mode": graph.mode,
+                           "geometry": shapely.linestrings(coords) if len(coords) >= 2 else None})
+    stops = gpd.GeoDataFrame(stop_rows or None, columns=STOP_COLUMNS, geometry="geometry", crs=graph.crs)
+    routes = gpd.GeoDataFrame(route_rows or None, columns=ROUTE_COLUMNS, geometry="geometry", crs=graph.crs)
+    uns = pd.DataFrame(unserved, columns=["place", "src_id", "category", "must", "reason_zh", "reason_en"])
+    if progress:
+        progress(1.0, "完成 / done")
+    return PatrolPlan(stops=stops, routes=routes, unserved=uns, tours=plan, mode=graph.mode,
+                      start=clock(t_start), shift_minutes=shift)
+
+
+def _concat(a: Snapped, b: Snapped) -> Snapped:
+    return Snapped(*(np.concatenate([getattr(a, f), getattr(b, f)]) for f in
+                     ("piece", "t", "dist", "point", "exits", "exit_cost", "entries", "entry_cost")))
+
+
+def _leg_coords(graph: RoadGraph, sn: Snapped, a: int, b: int) -> list:
+    """Coordinates of the fastest road path between snapped features ``a`` and ``b``."""
+    pa, pb = sn.point[a], sn.point[b]
+    if a == b or (sn.piece[a] == sn.piece[b] and np.allclose(pa, pb)):
+        return [tuple(pa)]
+    from scipy.sparse.csgraph import dijkstra
+    best = (np.inf, None)
+    for x in range(2):
+        ex = sn.exits[a, x]
+        if ex < 0:
+            continue
+        d = dijkstra(graph.csr(), directed=True, indices=ex)
+        for y in range(2):
+            en = sn.entries[b, y]
+            if en < 0:
+                continue
+            c = sn.exit_cost[a, x] + d[en] + sn.entry_cost[b, y]
+            if c < best[0]:
+                best = (c, (x, y))
+    p = sn.piece[a]
+    if p == sn.piece[b]:
+        fe, be = graph.piece_edges[p]
+        L = graph.length[fe]
+        if sn.t[b] >= sn.t[a] or be >= 0:
+            direct = abs(sn.t[b] - sn.t[a]) * graph.time[fe if sn.t[b] >= sn.t[a] else be]
+            if direct <= best[0]:
+                g = graph.geometry[p]
+                if sn.t[b] >= sn.t[a]:
+                    return list(map(tuple, shapely.get_coordinates(substring(g, sn.t[a] * L, sn.t[b] * L))))
+                return list(map(tuple, shapely.get_coordinates(substring(g, sn.t[b] * L, sn.t[a] * L))[::-1]))
+    if best[1] is None:
+        return [tuple(pa), tuple(pb)]
+    x, y = best[1]
+    coords = [tuple(pa)]
+    coords += _part(graph, sn.piece[a], sn.t[a], toward_v=(x == 0))
+    for e in node_path(graph, int(sn.exits[a, x]), int(sn.entries[b, y])):
+        coords += list(map(tuple, shapely.get_coordinates(graph.edge_geometry(e))))[1:]
+    tail = _part(graph, sn.piece[b], sn.t[b], toward_v=(y == 1))
+    coords += tail[::-1]
+    coords.append(tuple(pb))
+    return coords
+
+
+def _part(graph: RoadGraph, p: int, t: float, *, toward_v: bool) -> list:
+    """Coordinates from position ``t`` on piece ``p`` to its v end (or u end), excluding ``t``."""
+    g = graph.geometry[p]
+    L = shapely.length(g)
+    if toward_v:
+        seg = substring(g, t * L, L)
+    else:
+        seg = shapely.reverse(substring(g, 0, t * L))
+    c = list(map(tuple, shapely.get_coordinates(seg)))
+    return c[1:] if len(c) > 1 else c
