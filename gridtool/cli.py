@@ -314,6 +314,12 @@ def cmd_demo(args) -> int:
                    f"{info['errors']} 个错误，{info['warnings']} 个警告",
              f"  {info['villages']} villages, {info['households']:,} households; "
              f"{info['errors']} error(s), {info['warnings']} warning(s)")
+        pl = info.get("partition")
+        if pl:
+            _say(args, f"  基础网格 {pl['grids']} 个（范围内 {pl['pct_within_bounds']}%），子网格 {pl.get('subgrids', 0)} 个，"
+                       f"专属网格 {pl['special_grids']} 个；报告 {info['partition_report']}",
+                 f"  {pl['grids']} base grids ({pl['pct_within_bounds']}% within bounds), {pl.get('subgrids', 0)} "
+                 f"sub-grids, {pl['special_grids']} special grids; report {info['partition_report']}")
         if info["infeasible"]:
             listed = ", ".join(f"{n} ({h})" for n, h in info["infeasible"])
             _say(args, f"  无法按 300–500 户划分的村（社区）：{listed}",

@@ -1,7 +1,8 @@
 """``gridtool demo``: the bundled samples through the whole pipeline that exists so far.
 
-Today: load every layer by role, validate, write a project GeoPackage, households per village and
-how many base grids fit each, as JSON and Markdown. Later stages (partition, patrol, export) add
+Today: load every layer by role, validate, partition every village into base grids and sub-grids,
+write a project GeoPackage (inputs plus ``grids``, ``subgrids``, ``special_grids``, ``corridors``),
+the partition report as JSON and a summary as JSON and Markdown. Later stages (patrol, export) add
 their steps here so that the README's first command always shows the product end to end.
 """
 
@@ -15,6 +16,8 @@ from typing import Callable
 import pyogrio
 
 from .errors import InputFileError
+from .partition.output import partition_project, write_report
+from .partition.report import partition_markdown
 from .project import Project
 from .summary import summary_markdown, village_totals
 from .validate import validate
@@ -59,10 +62,13 @@ def run_demo(out: Path, *, samples=None, progress: Callable[[float, str], None] 
                 progress((i + f) / len(names), f"{name}: {msg}")
         project = Project.from_sources(sample_sources(name), name=name,
                                        progress=lambda f, msg: step(0.7 * f, msg))
-        step(0.8, "数据检查 / validating")
+        step(0.5, "数据检查 / validating")
         problems = validate(project)
         totals = village_totals(project)
         project.parameters["village_totals"] = totals.to_dict(orient="records")
+        step(0.55, "划分网格 / partitioning")
+        gp = partition_project(project, progress=lambda f, msg: step(0.55 + 0.35 * f, msg))
+        report = write_report(out / f"{name}-partition.json", gp.report_)
         step(0.9, "保存项目 / saving project")
         gpkg = project.save(out / f"{name}.gpkg")
         summary = project.summary()
@@ -70,13 +76,14 @@ def run_demo(out: Path, *, samples=None, progress: Callable[[float, str], None] 
         (out / f"{name}-summary.json").write_text(
             json.dumps(summary, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
         md = out / f"{name}-summary.md"
-        md.write_text(summary_markdown(project, totals), encoding="utf-8")
+        md.write_text(summary_markdown(project, totals) + partition_markdown(gp.report_), encoding="utf-8")
         result[name] = {
             "project": str(gpkg), "summary_md": str(md),
             "villages": len(totals), "households": int(totals["households"].sum()),
             "errors": sum(p.severity == "error" for p in problems),
             "warnings": sum(p.severity == "warning" for p in problems),
             "infeasible": [(r.name, int(r.households)) for r in totals.itertuples() if r.feasibility != "ok"],
+            "partition": gp.report_["plan"], "partition_report": str(report),
         }
     if progress:
         progress(1.0, "完成 / done")

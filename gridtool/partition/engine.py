@@ -628,14 +628,21 @@ class GridPartitioner:
             # Apartment blocks are cut into finer parts (entrances, then floors) only when the
             # coarser cut cannot meet the bounds.
             half = max(self.sub_min // 2, 1)
-            for umax, utarget in ((self.sub_max, self.sub_target), (self.sub_target, self.sub_min),
-                                  (half, half)):
+            quarter = max(self.sub_min // 4, 1)
+            ladder = ((self.sub_max, self.sub_target), (self.sub_target, self.sub_min), (half, half),
+                      (quarter, quarter))
+            cache: dict = {}
+            for step, (umax, utarget) in enumerate(ladder):
                 fu = household_units(uniq, ctx["points_xy"][uniq], fhh, container,
                                      max_unit=umax, target_unit=utarget, min_unit=min(self.sub_min, utarget),
-                                     barriers=ctx["barriers"], barrier_affinity=ctx["barrier_affinity"])
+                                     barriers=ctx["barriers"], barrier_affinity=ctx["barrier_affinity"],
+                                     cache=cache)
                 G = UnitGraph(fu.hh, fu.xy, fu.area, fu.edges_a, fu.edges_b, fu.affinity)
-                for k in ks[:3]:
-                    parts = partition(G, range(len(fu.hh)), k, self.sub_min, self.sub_max, cancelled=stop)
+                # Coarse units get a short search: when they do not fit, finer ones will.
+                last = step == len(ladder) - 1
+                for k in ks[:3] if last else ks[:1]:
+                    parts = partition(G, range(len(fu.hh)), k, self.sub_min, self.sub_max, cancelled=stop,
+                                      budget=40 if last else 8)
                     if parts is not None:
                         break
                 if parts is not None or not ks:

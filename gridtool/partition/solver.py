@@ -37,7 +37,7 @@ from ..errors import CancelledError
 N_DIRECTIONS = 8
 CANDIDATES_CHECKED = 6
 ALTERNATIVES = 3  # cuts of one region tried in turn when a side then fails
-BACKTRACK_BUDGET = 200
+BACKTRACK_BUDGET = 40
 
 
 class UnitGraph:
@@ -83,7 +83,8 @@ class UnitGraph:
 
 
 def partition(graph: UnitGraph, nodes: Sequence[int], k: int, lo: int, hi: int, *,
-              cancelled: Callable[[], bool] | None = None) -> list[list[int]] | None:
+              cancelled: Callable[[], bool] | None = None,
+              budget: int = BACKTRACK_BUDGET) -> list[list[int]] | None:
     """Cut the connected ``nodes`` into ``k`` connected parts, each total within [lo, hi].
 
     Returns the parts (lists of unit indices) or None when no such cut was found (the caller
@@ -95,7 +96,7 @@ def partition(graph: UnitGraph, nodes: Sequence[int], k: int, lo: int, hi: int, 
     W = int(graph.w[nodes].sum())
     if not (lo * k <= W <= hi * k):
         return None
-    budget = [BACKTRACK_BUDGET]
+    budget = [budget]
     return _solve(graph, nodes, k, lo, hi, cancelled, budget)
 
 

@@ -48,7 +48,8 @@ def split_counts(hh: int, max_unit: int, target_unit: int, min_unit: int) -> lis
 
 def household_units(features: np.ndarray, xy: np.ndarray, hh: np.ndarray, container, *,
                     max_unit: int, target_unit: int, min_unit: int,
-                    barriers=None, barrier_affinity: np.ndarray | None = None) -> FineUnits:
+                    barriers=None, barrier_affinity: np.ndarray | None = None,
+                    cache: dict | None = None) -> FineUnits:
     """Units for the household ``features`` (rows) at ``xy`` with ``hh`` households, inside ``container``."""
     feat, part, nparts, uhh = [], [], [], []
     for f, h in zip(features.tolist(), hh.tolist()):
@@ -66,32 +67,48 @@ def household_units(features: np.ndarray, xy: np.ndarray, hh: np.ndarray, contai
     uxy = xy[[pos[f] for f in feat.tolist()]] if len(feat) else np.zeros((0, 2))
 
     # One site per distinct building position (two features at one spot share a cell).
-    sites, site_of_feature = np.unique(np.round(xy, 3), axis=0, return_inverse=True)
-    site_of_feature = np.asarray(site_of_feature).reshape(-1)
-    cells = _voronoi(sites, container)
+    # The cells and the site graph depend only on where the buildings are: reused across calls
+    # that only cut apartments finer (``cache``).
+    if cache is not None and "sites" in cache:
+        sites, site_of_feature, cells, site_edges = (cache["sites"], cache["site_of_feature"],
+                                                     cache["cells"], cache["site_edges"])
+    else:
+        sites, site_of_feature = np.unique(np.round(xy, 3), axis=0, return_inverse=True)
+        site_of_feature = np.asarray(site_of_feature).reshape(-1)
+        cells = _voronoi(sites, container)
+        site_edges = _site_edges(sites, barriers, barrier_affinity, cells=cells)
+        if cache is not None:
+            cache.update(sites=sites, site_of_feature=site_of_feature, cells=cells, site_edges=site_edges)
     site_of_unit = site_of_feature[[pos[f] for f in feat.tolist()]] if len(feat) else np.zeros(0, int)
     geom = cells[site_of_unit] if len(feat) else np.array([], dtype=object)
     per_site = np.bincount(site_of_unit, minlength=len(sites)) if len(feat) else np.zeros(len(sites))
     area = shapely.area(geom) / np.maximum(per_site[site_of_unit], 1) if len(feat) else np.zeros(0)
 
     # Site graph, then expanded to units (every part of A joins every part of B).
-    sa, sb, saff = _site_edges(sites, barriers, barrier_affinity, cells=cells)
+    sa, sb, saff = site_edges
     units_of_site: list[list[int]] = [[] for _ in range(len(sites))]
     for u, s in enumerate(site_of_unit.tolist()):
         units_of_site[s].append(u)
     ea, eb, ef = [], [], []
     for a, b, f in zip(sa.tolist(), sb.tolist(), saff.tolist()):
-        for ua in units_of_site[a]:
-            for ub in units_of_site[b]:
-                ea.append(ua)
-                eb.append(ub)
-                ef.append(f)
+        A, B = units_of_site[a], units_of_site[b]
+        if len(A) * len(B) <= 64:
+            pairs = [(x, y) for x in A for y in B]
+        else:  # many floors on both sides: every part reaches the other building through its first
+            pairs = [(x, B[0]) for x in A] + [(A[0], y) for y in B[1:]]
+        for x, y in pairs:
+            ea.append(x)
+            eb.append(y)
+            ef.append(f)
     for us in units_of_site:
-        for i in range(len(us) - 1):
-            for j in range(i + 1, len(us)):
-                ea.append(us[i])
-                eb.append(us[j])
-                ef.append(PART_AFFINITY)
+        if len(us) <= 8:
+            pairs = [(us[i], us[j]) for i in range(len(us) - 1) for j in range(i + 1, len(us))]
+        else:  # a tall block cut by floor: each floor part joins the next two
+            pairs = [(us[i], us[j]) for i in range(len(us)) for j in (i + 1, i + 2) if j < len(us)]
+        for x, y in pairs:
+            ea.append(x)
+            eb.append(y)
+            ef.append(PART_AFFINITY)
     return FineUnits(feature=feat, part=part, nparts=nparts, hh=uhh, xy=uxy, geom=geom, area=area,
                      edges_a=np.asarray(ea, dtype=np.int64), edges_b=np.asarray(eb, dtype=np.int64),
                      affinity=np.asarray(ef, dtype=float))
