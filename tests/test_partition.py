@@ -269,3 +269,23 @@ def test_cli_partition_writes_layers_and_report(tmp_path):
     # The saved project opens and can be partitioned again in place of its inputs.
     rc = main(["partition", str(out), "--out", str(tmp_path / "again.gpkg"), "--no-subgrids", "--quiet"])
     assert rc == 0
+
+
+def test_party_member_links_ten_to_fifteen_nearby_households_of_their_grid():
+    layers = make_villages(households=1300, river=False, apartments=0, seed=9)
+    gp0 = GridPartitioner(corridor_width=0, subgrids=False).fit(layers)
+    # Two members inside each grid, at a household of that grid.
+    rows = []
+    for code in gp0.grids_["code"]:
+        hs = gp0.households_[gp0.households_["grid"] == code]
+        for i in range(2):
+            rows.append({"name": f"党员{code[-2:]}{i}", "geometry": hs.geometry.iloc[i * 7].representative_point()})
+    layers["party_members"] = gpd.GeoDataFrame(rows, crs=GK108)
+    gp = GridPartitioner(corridor_width=0, subgrids=False).fit(layers)
+    links = gp.links_
+    per = links.groupby("member")["hh"].sum()
+    assert len(per) == len(rows) and per.between(10, 15).all()
+    # Links stay inside the member's own grid.
+    hs = gp.households_.set_index("src_id")
+    assert (hs.loc[links["household"], "grid"].to_numpy() == links["grid"].to_numpy()).all()
+    assert gp.report_["plan"]["party_links"]["members_under_min"] == 0

@@ -78,6 +78,8 @@ class GridPartitioner:
         grid (default); relax its bounds to the nearest that fit; or merge it with the neighbouring
         village that makes the pair feasible. ``merge`` and ``relax`` dicts override per village
         (``merge={"Planken": "Schaan"}``, ``relax={"Planken": (250, 500)}``).
+    link_min, link_max : int
+        Households per party member in the "1+10" links (when a ``party_members`` layer is given).
     seed : int
         Kept for reproducibility records; the construction itself is deterministic.
     """
@@ -88,7 +90,7 @@ class GridPartitioner:
                  special_categories: Iterable[str] = SPECIAL_CATEGORIES, special_radius: float = 50.0,
                  corridor_width: float = 50.0, infeasible: str = "exception",
                  merge: dict[str, str] | None = None, relax: dict[str, tuple[int, int]] | None = None,
-                 subgrids: bool = True, seed: int = 0):
+                 subgrids: bool = True, link_min: int = 10, link_max: int = 15, seed: int = 0):
         if not (0 < min_hh <= max_hh):
             raise ValueError(f"bounds must satisfy 0 < min <= max, got {min_hh}-{max_hh}")
         if not (0 < sub_min <= sub_max):
@@ -107,6 +109,7 @@ class GridPartitioner:
         self.merge = dict(merge or {})
         self.relax = {k: (int(v[0]), int(v[1])) for k, v in (relax or {}).items()}
         self.subgrids = bool(subgrids)
+        self.link_min, self.link_max = int(link_min), int(link_max)
         self.seed = int(seed)
 
     def get_params(self) -> dict:
@@ -116,6 +119,7 @@ class GridPartitioner:
                 "special_radius": self.special_radius, "corridor_width": self.corridor_width,
                 "infeasible": self.infeasible, "merge": self.merge,
                 "relax": {k: list(v) for k, v in self.relax.items()}, "subgrids": self.subgrids,
+                "link_min": self.link_min, "link_max": self.link_max,
                 "seed": self.seed}
 
     # ------------------------------------------------------------------------------------------
@@ -226,6 +230,12 @@ class GridPartitioner:
             self.subgrids_ = self._subgrids(stop)
         t_sub = time.perf_counter() - t0 - t_blocks - t_grids
         self.corridors_ = self._corridors(layers, villages, crs)
+        self.links_, self._links_summary = None, []
+        members = layers.get("party_members")
+        if members is not None and len(members):
+            from .staffing import party_links
+            self.links_, self._links_summary = party_links(self.households_, members, self.grids_,
+                                                           min_links=self.link_min, max_links=self.link_max)
         self.report_ = self._report(village_reports, plans, timings={
             "blocks_s": round(t_blocks, 3), "grids_s": round(t_grids, 3), "subgrids_s": round(t_sub, 3),
             "total_s": round(time.perf_counter() - t0, 3)})
@@ -569,6 +579,7 @@ class GridPartitioner:
         if self._previous is not None and len(gdf):
             gdf["code"] = self._carry_codes(grids, gdf, hhg)
         gdf["worker"] = ""  # one grid worker slot per grid (定人定格), filled in by the planner
+        gdf["worker_slots"] = 1
         gdf["locked"] = [g.note.startswith("locked") for g in grids]
         a["grid"] = gdf["code"].to_numpy()[a["grid_index"]] if len(a) else []
         self._assign = a
@@ -817,6 +828,12 @@ class GridPartitioner:
                             "n_subgrids") if c in g]
         if self._previous is not None:
             plan["redraw"] = getattr(self, "_redraw_stats", {})
+        if self.links_ is not None:
+            short = [n for r in self._links_summary for n in r["members_under_min"]]
+            plan["party_links"] = {"members": int(sum(r["members"] for r in self._links_summary)),
+                                   "links": len(self.links_),
+                                   "households_linked": int(sum(r["households_linked"] for r in self._links_summary)),
+                                   "members_under_min": len(short)}
         return {"parameters": self.get_params(), "plan": plan, "timings": timings,
                 "villages": village_reports,
                 "grids": json_rows(g[cols])}

@@ -10,20 +10,21 @@ from ..atomic import write_json_atomic
 from ..layers import Layer
 from .engine import GridPartitioner
 
-OUTPUT_LAYERS = ("grids", "subgrids", "special_grids", "corridors")
+OUTPUT_LAYERS = ("grids", "subgrids", "special_grids", "corridors", "party_links")
 
 
 def apply_to_project(project, gp: GridPartitioner) -> None:
     """Put a fitted partitioner's layers into ``project`` (replacing an earlier partition)."""
     crs_in = project.user_crs
     made = {"grids": gp.grids_, "subgrids": gp.subgrids_, "special_grids": gp.special_grids_,
-            "corridors": gp.corridors_}
+            "corridors": gp.corridors_, "party_links": gp.links_}
     for role, gdf in made.items():
         if gdf is None:
             project.layers.pop(role, None)
             continue
         project.layers[role] = Layer(role=role, gdf=gdf.reset_index(drop=True), source="gridtool partition",
-                                     format="derived", crs_in=crs_in)
+                                     format="derived", crs_in=crs_in,
+                                     sensitive={"member": "name"} if role == "party_links" else {})
     hh = project.layers["households"]
     hh.gdf = gp.households_
     project.parameters["partition"] = {k: v for k, v in gp.report_.items() if k != "grids"}
