@@ -403,7 +403,9 @@ class GridPartitioner:
 
     def _whole_grid(self, village, blocks, status, note, bounds):
         bg = self.blocks_.gdf
-        units = [(int(b), -1, 0, 1, int(bg["hh"].iat[b]), bg.geometry.values[b]) for b in blocks]
+        hh = bg["hh"].to_numpy()
+        geoms = bg.geometry.values
+        units = [(int(b), -1, 0, 1, int(hh[b]), geoms[b]) for b in blocks]
         return _Grid(village, units, set(int(b) for b in blocks), status, note, bounds)
 
     # ------------------------------------------------------------------------------------------
@@ -555,8 +557,7 @@ class GridPartitioner:
         assign = []  # (feature, part, nparts, hh, grid_index)
         for gi, g in enumerate(grids):
             polys = [u[5] for u in g.units]
-            geom = shapely.union_all(np.array(polys, dtype=object), grid_size=None)
-            geom = shapely.make_valid(geom)
+            geom = dissolve(polys)
             geoms.append(geom)
             hh_total = 0
             for blk, feat, part, nparts, h, _ in g.units:
@@ -666,7 +667,7 @@ class GridPartitioner:
             for si, part in enumerate(parts):
                 part = sorted(part)
                 cells = fu.geom[part]
-                geom = shapely.make_valid(shapely.union_all(cells))
+                geom = dissolve(cells)
                 apartment = bool((fu.nparts[part] > 1).any())
                 names = sorted({f"{int(fu.feature[u])}" for u in part if fu.nparts[u] > 1})
                 kind = "apartment part" if apartment else "area"
@@ -840,6 +841,23 @@ class GridPartitioner:
 
 
 # ----------------------------------------------------------------------------------------------
+def dissolve(polys) -> shapely.Geometry:
+    """Union of polygons that tile an area (blocks, Voronoi cells): GEOS's coverage union, which is
+    much faster than a general union; the general union where the pieces overlap or it fails."""
+    uniq = list({id(p): p for p in polys}.values())  # parts of one building share a cell
+    arr = np.array(uniq, dtype=object)
+    if len(arr) == 1:
+        return shapely.make_valid(arr[0])
+    try:
+        out = shapely.coverage_union_all(arr)
+        if shapely.is_valid(out) and abs(shapely.area(out) - float(shapely.area(arr).sum())) < 1e-6 * max(
+                float(shapely.area(arr).sum()), 1.0) + 0.01:
+            return out
+    except shapely.errors.GEOSException:
+        pass
+    return shapely.make_valid(shapely.union_all(arr))
+
+
 def _corridor(lines, width, area):
     """Band of ``width`` metres along ``lines`` inside ``area`` (simplified first: a corridor's edge
     need not follow every bend of a stream)."""

@@ -142,10 +142,12 @@ def _bisect(g: UnitGraph, nodes: list[int], k: int, lo: int, hi: int):
     T = _moments(sa, sx - cx, sy - cy)
     scale = math.sqrt(A) if A > 0 else 1.0
     found = []
+    # Projections of every unit on the compass directions, computed once for all sweeps.
+    ang = 2 * math.pi * np.arange(N_DIRECTIONS) / N_DIRECTIONS
+    P_all = (sx - cx)[:, None] * np.cos(ang)[None, :] + (sy - cy)[:, None] * np.sin(ang)[None, :]
     for d in range(N_DIRECTIONS):
-        ang = 2 * math.pi * d / N_DIRECTIONS
-        ux, uy = math.cos(ang), math.sin(ang)
-        res = _grow(g, nodes, member, ux, uy, a, b)
+        ux, uy = math.cos(ang[d]), math.sin(ang[d])
+        res = _grow(g, nodes, member, ux, uy, a, b, proj=dict(zip(nodes, P_all[:, d].tolist())))
         if res is None:
             continue
         order, cumw, cut, ordered_idx = res
@@ -201,10 +203,11 @@ def _compactness(M):
     return np.clip(Sa * Sa / (2 * math.pi * np.maximum(inertia, 1e-9)), 0.0, 1.0)
 
 
-def _grow(g: UnitGraph, nodes, member, ux, uy, a, b):
+def _grow(g: UnitGraph, nodes, member, ux, uy, a, b, proj=None):
     """Grow a connected region from the extreme unit along (ux, uy), lowest projection first."""
-    xy = g.xy
-    proj = {u: xy[u, 0] * ux + xy[u, 1] * uy for u in nodes}
+    if proj is None:
+        xy = g.xy
+        proj = {u: xy[u, 0] * ux + xy[u, 1] * uy for u in nodes}
     seed = min(nodes, key=lambda u: (proj[u], u))
     inside: set[int] = set()
     heap = [(proj[seed], seed)]

@@ -44,6 +44,8 @@ def build_unitset(blocks: Blocks, region: list[int], edges, refine: set[int], *,
     """
     gdf = blocks.gdf
     geoms = gdf.geometry.values
+    bhh = gdf["hh"].to_numpy()
+    barea = gdf["area"].to_numpy()
     cols = {k: [] for k in ("block", "feature", "part", "nparts", "hh", "xy", "area", "geom")}
     first: dict[int, int] = {}  # block -> index of its first unit
     fine: dict[int, tuple[int, int]] = {}  # refined block -> (start, stop)
@@ -76,9 +78,9 @@ def build_unitset(blocks: Blocks, region: list[int], edges, refine: set[int], *,
             cols["feature"].append(np.array([-1]))
             cols["part"].append(np.array([0]))
             cols["nparts"].append(np.array([1]))
-            cols["hh"].append(np.array([int(gdf["hh"].iat[blk])]))
+            cols["hh"].append(np.array([int(bhh[blk])]))
             cols["xy"].append(c.reshape(1, 2))
-            cols["area"].append(np.array([float(gdf["area"].iat[blk])]))
+            cols["area"].append(np.array([float(barea[blk])]))
             cols["geom"].append(np.array([geoms[blk]], dtype=object))
             first[blk] = n
             n += 1
