@@ -2,6 +2,7 @@
 
 Subcommands: ``import`` (files by role into a project), ``info`` (what a file or project holds),
 ``validate`` (every data problem, with fixes), ``partition`` (base grids and sub-grids),
+``patrol`` (team routes), ``coverage`` (service circles and station siting),
 ``demo`` (the bundled sample, end to end).
 Exit codes: 0 done; 1 validation found errors; 2 bad input or usage (message says how to fix);
 3 an internal error (details in a log file).
@@ -306,7 +307,8 @@ def cmd_partition(args) -> int:
 
 def cmd_demo(args) -> int:
     from .demo import run_demo
-    result = run_demo(Path(args.out), samples=args.sample, progress=None if args.quiet else _progress_printer())
+    result = run_demo(Path(args.out), samples=args.sample, progress=None if args.quiet else _progress_printer(),
+                      lang=args.lang)
     for name, info in result.items():
         _say(args, f"示例 {name}：项目 {info['project']}，摘要 {info['summary_md']}",
              f"sample {name}: project {info['project']}, summary {info['summary_md']}")
@@ -320,6 +322,8 @@ def cmd_demo(args) -> int:
                        f"专属网格 {pl['special_grids']} 个；报告 {info['partition_report']}",
                  f"  {pl['grids']} base grids ({pl['pct_within_bounds']}% within bounds), {pl.get('subgrids', 0)} "
                  f"sub-grids, {pl['special_grids']} special grids; report {info['partition_report']}")
+        if info.get("routing", {}).get("message"):
+            print(info["routing"]["message"])
         if info["infeasible"]:
             listed = ", ".join(f"{n} ({h})" for n, h in info["infeasible"])
             _say(args, f"  无法按 300–500 户划分的村（社区）：{listed}",
@@ -401,6 +405,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="示例（默认全部）/ which sample (default: all)")
     pd_.add_argument("--quiet", action="store_true")
     pd_.set_defaults(func=cmd_demo)
+
+    from .routing.commands import register as register_routing
+    register_routing(sub, add_role_arguments)
     return p
 
 

@@ -1,8 +1,9 @@
 """``gridtool demo``: the bundled samples through the whole pipeline that exists so far.
 
 Today: load every layer by role, validate, partition every village into base grids and sub-grids,
-write a project GeoPackage (inputs plus ``grids``, ``subgrids``, ``special_grids``, ``corridors``),
-the partition report as JSON and a summary as JSON and Markdown. Later stages (patrol, export) add
+plan patrol routes and service circles, write a project GeoPackage (inputs plus ``grids``,
+``subgrids``, ``special_grids``, ``corridors``, ``routes``, ``route_stops``, ``circles``), the
+partition report as JSON, route files (GPX/KML/CSV) and a summary as JSON and Markdown. Later stages (export) add
 their steps here so that the README's first command always shows the product end to end.
 """
 
@@ -50,7 +51,8 @@ def sample_sources(name: str) -> dict[str, str]:
     return {role: f"{path}:{role}" for role in roles if role in layers}
 
 
-def run_demo(out: Path, *, samples=None, progress: Callable[[float, str], None] | None = None) -> dict:
+def run_demo(out: Path, *, samples=None, progress: Callable[[float, str], None] | None = None,
+             lang: str = "both") -> dict:
     """Run the demo on each sample; returns per sample the files written and the headline numbers."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -69,7 +71,10 @@ def run_demo(out: Path, *, samples=None, progress: Callable[[float, str], None] 
         step(0.55, "划分网格 / partitioning")
         gp = partition_project(project, progress=lambda f, msg: step(0.55 + 0.35 * f, msg))
         report = write_report(out / f"{name}-partition.json", gp.report_)
-        step(0.9, "保存项目 / saving project")
+        step(0.85, "巡逻路线与服务圈 / patrols and service circles")
+        from .routing.commands import demo_routing
+        routing = demo_routing(project, out, lang)
+        step(0.95, "保存项目 / saving project")
         gpkg = project.save(out / f"{name}.gpkg")
         summary = project.summary()
         summary["villages"] = totals.to_dict(orient="records")
@@ -83,7 +88,7 @@ def run_demo(out: Path, *, samples=None, progress: Callable[[float, str], None] 
             "errors": sum(p.severity == "error" for p in problems),
             "warnings": sum(p.severity == "warning" for p in problems),
             "infeasible": [(r.name, int(r.households)) for r in totals.itertuples() if r.feasibility != "ok"],
-            "partition": gp.report_["plan"], "partition_report": str(report),
+            "partition": gp.report_["plan"], "partition_report": str(report), "routing": routing,
         }
     if progress:
         progress(1.0, "完成 / done")

@@ -12,18 +12,34 @@
 The core never imports Qt.
 """
 
-from .circles import Coverage, household_coverage, service_circles
-from .export import write_gpx, write_kml, write_stops_csv
-from .graph import MODES, SPEEDS_KMH, RoadGraph, UnreachableError, build_graph, graph_from_osm, tobler_kmh
-from .patrol import PatrolPlan, plan_patrol
-from .postman import CoverageWalk, street_walk
-from .siting import Siting, site_stations
-from .snap import snap, travel_matrix
-from .tours import InfeasibleError, TourPlan, plan_tours
+from importlib import import_module
 
-__all__ = [
-    "Coverage", "CoverageWalk", "InfeasibleError", "MODES", "PatrolPlan", "RoadGraph", "SPEEDS_KMH",
-    "Siting", "TourPlan", "UnreachableError", "build_graph", "graph_from_osm", "household_coverage",
-    "plan_patrol", "plan_tours", "service_circles", "site_stations", "snap", "street_walk",
-    "tobler_kmh", "travel_matrix", "write_gpx", "write_kml", "write_stops_csv",
-]
+from .modes import MODE_ZH, MODES
+
+# What lives where; imported on first use (PEP 562) so that ``import gridtool.routing`` and the
+# command line stay fast (geopandas, scipy, networkx, PyVRP load only when needed).
+_WHERE = {
+    "Coverage": "circles", "household_coverage": "circles", "service_circles": "circles",
+    "write_gpx": "export", "write_kml": "export", "write_stops_csv": "export",
+    "SPEEDS_KMH": "graph", "RoadGraph": "graph", "UnreachableError": "graph", "build_graph": "graph",
+    "graph_from_osm": "graph", "tobler_kmh": "graph",
+    "PatrolPlan": "patrol", "plan_patrol": "patrol",
+    "CoverageWalk": "postman", "street_walk": "postman",
+    "Siting": "siting", "site_stations": "siting",
+    "snap": "snapping", "travel_matrix": "snapping",
+    "InfeasibleError": "tours", "TourPlan": "tours", "plan_tours": "tours",
+}
+
+__all__ = sorted([*_WHERE, "MODES", "MODE_ZH"])
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        value = getattr(import_module(f".{_WHERE[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__

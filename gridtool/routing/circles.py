@@ -18,7 +18,7 @@ import shapely
 from shapely.ops import substring
 
 from .graph import MODE_ZH, RoadGraph, UnreachableError
-from .snap import Snapped, _dijkstra_rows, snap
+from .snapping import Snapped, snap
 
 
 def _names(gdf: gpd.GeoDataFrame, prefix: str) -> list[str]:
@@ -37,21 +37,37 @@ def _label(gdf: gpd.GeoDataFrame, i: int, names: list[str]) -> str:
 
 
 def reach_seconds(graph: RoadGraph, sources: Snapped, *, limit: float = np.inf) -> np.ndarray:
-    """Seconds from each snapped source to every node (inf beyond ``limit`` or unreachable)."""
+    """Seconds from each snapped source to every node (inf beyond ``limit`` or unreachable).
+
+    One Dijkstra per source: each source becomes a virtual node joined to the (up to two) nodes
+    it leaves by, at the time to reach them along its road piece.
+    """
+    from scipy import sparse
+    from scipy.sparse.csgraph import dijkstra
     k = len(sources.piece)
-    out = np.full((k, graph.n_nodes), np.inf)
-    ex = sources.exits
-    uniq = np.unique(ex[ex >= 0])
-    if len(uniq) == 0:
-        return out
-    d = _dijkstra_rows(graph, uniq, limit=limit)
-    row = {n: i for i, n in enumerate(uniq)}
+    n = graph.n_nodes
+    out = np.full((k, n), np.inf)
+    first: dict[tuple[int, int], float] = {}
     for s in range(k):
         for x in range(2):
-            if ex[s, x] >= 0 and np.isfinite(sources.exit_cost[s, x]):
-                # access walking is free for the station itself (it is on the road)
-                start = sources.exit_cost[s, x] - sources.dist[s] / graph.walk_speed
-                np.minimum(out[s], start + d[row[ex[s, x]]], out=out[s])
+            if sources.exits[s, x] >= 0 and np.isfinite(sources.exit_cost[s, x]):
+                # the station itself is on the road: no walk from a door
+                key = (n + s, int(sources.exits[s, x]))
+                cost = max(sources.exit_cost[s, x] - sources.dist[s] / graph.walk_speed, 1e-3)
+                first[key] = min(first.get(key, np.inf), cost)  # csr would add duplicates up
+    rows = [r for r, _ in first]
+    cols = [c for _, c in first]
+    w = list(first.values())
+    if not rows:
+        return out
+    base = graph.csr().tocoo()
+    big = sparse.csr_matrix((np.r_[base.data, w], (np.r_[base.row, rows], np.r_[base.col, cols])),
+                            shape=(n + k, n + k))
+    todo = np.flatnonzero(sources.ok)
+    for c in range(0, len(todo), 64):
+        idx = todo[c:c + 64]
+        d = dijkstra(big, directed=True, indices=n + idx, limit=limit)
+        out[idx] = d[:, :n]
     if np.isfinite(limit):
         out[out > limit] = np.inf
     return out
@@ -153,7 +169,8 @@ class Coverage:
     mode: str
     total_hh: float
     covered_hh: float
-    households: gpd.GeoDataFrame  # + columns minutes_to_station, nearest_station, covered
+    # + columns minutes_to_station (NaN: not reached within the minutes), nearest_station, covered
+    households: gpd.GeoDataFrame
     villages: pd.DataFrame  # name, hh, covered_hh, share, uncovered_hh
     unreachable: list[str] = field(default_factory=list)
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import geopandas as gpd
-import pyogrio
-
 from ..errors import GridtoolError
-from .graph import MODE_ZH, MODES
+from .modes import MODE_ZH, MODES
+
+# geopandas, pyogrio and the solvers are imported inside the functions: registering the commands
+# must not slow down every ``gridtool`` start.
 
 
 def _say(args, zh: str, en: str) -> None:
@@ -33,7 +33,7 @@ def _project(args):
     return _project_from_args(args)
 
 
-def stations_of(project, *, category: str = "police") -> gpd.GeoDataFrame:
+def stations_of(project, *, category: str = "police"):
     """The stations layer, or else the places of ``category`` (police stations by default)."""
     if "stations" in project.layers and len(project.layers["stations"].gdf):
         return project.layers["stations"].gdf
@@ -59,10 +59,12 @@ def _graph(project, mode: str):
     return build_graph(project.layers["roads"].gdf, mode=mode, dem=project.dem)
 
 
-def _write_gpkg(path: Path, layers: dict[str, gpd.GeoDataFrame]) -> Path:
+def _write_gpkg(path: Path, layers: dict) -> Path:
     """Layers into one GeoPackage, atomically."""
     import os
     import tempfile
+
+    import pyogrio
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.gpkg", dir=path.parent)
     os.close(fd)
@@ -167,7 +169,7 @@ def cmd_coverage(args) -> int:
     return 0
 
 
-def _candidates(project, categories: str) -> gpd.GeoDataFrame:
+def _candidates(project, categories: str):
     cats = [c.strip() for c in categories.split(",") if c.strip()]
     places = project.layers.get("places")
     if places is None:
@@ -226,8 +228,8 @@ def demo_routing(project, out_dir: Path, lang: str = "zh") -> dict:
     walking in a compact town (places within 5 km), by car otherwise; 10/15-minute walking service
     circles with household coverage; 1 new site chosen among town halls, schools and markets; and
     a 2-walker street walk of the streets within 400 m of the first station. Writes the files into
-    ``out_dir`` (named after the project) and puts the ``routes``/``route_stops`` layers into
-    ``project`` (save it afterwards to keep them). Returns headline numbers, files and a message.
+    ``out_dir`` (named after the project) and puts the ``routes``, ``route_stops`` and ``circles``
+    layers into ``project`` (save it afterwards to keep them). Returns headline numbers, files and a message.
     """
     import shapely
 
@@ -248,6 +250,8 @@ def demo_routing(project, out_dir: Path, lang: str = "zh") -> dict:
     add_routes_to_project(project, plan)
     files = write_patrol_outputs(project, plan, out_dir, name=f"{name}-patrol")
     circles = service_circles(graph, stations, minutes=[10, 15])
+    from ..layers import Layer
+    project.layers["circles"] = Layer(role="circles", gdf=circles, source="gridtool coverage")
     hh = project.layers["households"].gdf
     villages = project.layers["villages"].gdf if "villages" in project.layers else None
     cov = household_coverage(graph, stations, hh, minutes=10, villages=villages)

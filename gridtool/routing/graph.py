@@ -27,8 +27,7 @@ from scipy.sparse.csgraph import connected_components
 from ..errors import EmptyLayerError, GridtoolError
 from ..problems import Problem
 
-MODES = ("walk", "bicycle", "car")
-MODE_ZH = {"walk": "步行", "bicycle": "骑行", "car": "驾车"}
+from .modes import MODE_ZH, MODES  # noqa: F401  (re-exported)
 
 #: Default speeds in km/h per road class and mode; None = the mode may not use that class.
 #: Walking 4.5 km/h (75 m/min, a planner's usual figure; GB 50180-2018 life circles assume

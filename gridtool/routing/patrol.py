@@ -1,8 +1,9 @@
 """Team patrol routes (常态化治安巡逻) on the road network, built on :func:`plan_tours`.
 
-Places (``places`` role) carry ``name``, ``category`` and optionally ``priority`` (1–5), ``must``
-(must-visit), ``dwell`` (minutes), ``visits`` (times per shift) and ``window`` ("07:30-08:00" or
-several alternatives "07:30-08:00;16:30-17:30"). Defaults by category: schools and kindergartens
+Places (``places`` role) carry ``name``, ``category`` and optionally ``priority`` (1–5 or 高/中/低),
+``must`` (must-visit: 是/否, yes/no, 1/0), ``dwell`` (minutes), ``visits`` (times per shift) and
+``window`` ("07:30-08:00" or several alternatives "07:30-08:00;16:30-17:30"); Chinese column names
+are read too (:data:`PLACE_COLUMNS`: 优先级, 必到, 停留分钟, 频次, 时间窗 …). Defaults by category: schools and kindergartens
 are must-visit at gate times (护学岗 07:30–08:00 / 16:30–17:30), banks must-visit, markets and
 hospitals priority 2, the rest priority 1 (optional, visited when worth the detour).
 
@@ -32,10 +33,11 @@ import pandas as pd
 import shapely
 from shapely.ops import substring
 
+from ..errors import GridtoolError
 from ..roles import PLACE_CATEGORIES
 from .circles import _label, _names
 from .graph import MODE_ZH, RoadGraph, UnreachableError
-from .snap import Snapped, near_any_road, node_path, snap, travel_matrix
+from .snapping import Snapped, near_any_road, node_path, snap, travel_matrix
 from .tours import TourPlan, plan_tours
 
 DEFAULT_PRIORITY = {"school": 3, "kindergarten": 3, "bank": 3, "market": 2, "supermarket": 2,
@@ -117,11 +119,44 @@ class PatrolPlan:
         return "\n".join(zh if lang == "zh" else en if lang == "en" else zh + en)
 
 
+#: Column names read for each patrol attribute of a place (the first one present is used).
+PLACE_COLUMNS = {
+    "priority": ("priority", "优先级", "重要性", "等级"),
+    "must": ("must", "必到", "是否必到", "必巡"),
+    "dwell": ("dwell", "停留", "停留分钟", "停留时间"),
+    "visits": ("visits", "频次", "巡查次数", "次数", "每班次数"),
+    "window": ("window", "time_window", "时间窗", "巡逻时段", "时段"),
+}
+_TRUE_WORDS = {"1", "yes", "y", "true", "t", "是", "必到", "必巡", "√"}
+_LEVELS = {"高": 3, "中": 2, "低": 1, "high": 3, "medium": 2, "low": 1}
+
+
+def _missing(v) -> bool:
+    return v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) or str(v).strip() == ""
+
+
 def _col(gdf, name, default):
-    if name in gdf:
-        s = gdf[name]
-        return [default if (v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA) else v for v in s]
-    return [default] * len(gdf)
+    col = next((c for c in PLACE_COLUMNS.get(name, (name,)) if c in gdf), None)
+    if col is None:
+        return [default] * len(gdf)
+    return [default if _missing(v) else v for v in gdf[col]]
+
+
+def _number(v, default):
+    if _missing(v):
+        return default
+    if isinstance(v, str) and v.strip().lower() in _LEVELS:
+        return float(_LEVELS[v.strip().lower()])
+    m = re.match(r"^\s*(-?\d+(?:\.\d+)?)", str(v))
+    return float(m.group(1)) if m else default
+
+
+def _truthy(v) -> bool:
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        return bool(v)
+    return str(v).strip().lower() in _TRUE_WORDS
 
 
 def plan_patrol(
@@ -169,8 +204,10 @@ def plan_patrol(
     balance
         Even out the teams' times (see :func:`plan_tours`).
     strict
-        Raise :class:`UnreachableError` naming must-visit places that cannot be reached; with
-        False they are listed in ``unserved``.
+        Raise :class:`UnreachableError` naming must-visit places that cannot be reached, and
+        :class:`InfeasibleError` naming those that do not fit the shift; with False both are
+        listed in ``unserved`` with a reason. (Finding which places do not fit takes a second
+        solve of ``time_limit`` seconds.)
 
     Returns
     -------
@@ -189,13 +226,11 @@ def plan_patrol(
     cat = [c for c, k in zip(cat, keep) if k]
     pnames = _names(places, "地点")
     snames = _names(stations, "站点")
-    prio = [float(p) if p is not None else float(DEFAULT_PRIORITY.get(c, 1))
-            for p, c in zip(_col(places, "priority", None), cat)]
-    prio = [float(DEFAULT_PRIORITY.get(c, 1)) if not np.isfinite(p) else p for p, c in zip(prio, cat)]
+    prio = [_number(p, float(DEFAULT_PRIORITY.get(c, 1))) for p, c in zip(_col(places, "priority", None), cat)]
     must_col = _col(places, "must", None)
-    must = [bool(m) if m is not None else p >= must_priority for m, p in zip(must_col, prio)]
-    dwell = [float(d) for d in _col(places, "dwell", dwell_minutes)]
-    visits = [max(1, int(v)) for v in _col(places, "visits", 1)]
+    must = [_truthy(m) if m is not None else p >= must_priority for m, p in zip(must_col, prio)]
+    dwell = [max(0.0, _number(d, dwell_minutes)) for d in _col(places, "dwell", dwell_minutes)]
+    visits = [max(1, int(_number(v, 1))) for v in _col(places, "visits", 1)]
     win_text = [w if w is not None else DEFAULT_WINDOWS.get(c) for w, c in zip(_col(places, "window", None), cat)]
     unserved = []
 
@@ -244,8 +279,13 @@ def plan_patrol(
             continue
         try:
             wins = [(a - t_start, b - t_start) for a, b in parse_windows(win_text[i])]
-        except ValueError as exc:
-            raise ValueError(f"place {_label(places, i, pnames)}: bad window {win_text[i]!r}: {exc}") from None
+        except ValueError:
+            raise GridtoolError(
+                f"地点 {_label(places, i, pnames)} 的时间窗无法识别：{win_text[i]!r}",
+                f"the time window of place {_label(places, i, pnames)} is not understood: {win_text[i]!r}",
+                fix_zh="写成 07:30-08:00，多个时段用分号分隔：07:30-08:00;16:30-17:30。",
+                fix_en="write it as 07:30-08:00; several as 07:30-08:00;16:30-17:30.",
+                layer="places", field="window") from None
         wins = [(max(0.0, a), min(shift, b)) for a, b in wins if b >= 0 and a <= shift]
         wins = [(a, b) for a, b in wins if a <= b]
         if win_text[i] and not wins:

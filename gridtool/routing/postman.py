@@ -25,7 +25,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from ..errors import EmptyLayerError
 from .graph import RoadGraph
-from .snap import node_path
+from .snapping import node_path
 
 
 @dataclass

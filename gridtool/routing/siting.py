@@ -19,7 +19,7 @@ import pandas as pd
 
 from .circles import _names, reach_seconds
 from .graph import RoadGraph
-from .snap import snap
+from .snapping import snap
 
 
 @dataclass
@@ -97,10 +97,10 @@ def site_stations(
         import pulp
         from spopt.locate import MCLP
         cost = np.where(a.T, 0.0, limit * 10.0)  # demand x sites
-        model = MCLP.from_cost_matrix(cost, weights, service_radius=limit, p_facilities=p + n_ex,
-                                      predefined_facilities_arr=is_existing if n_ex else None)
         with warnings.catch_warnings():  # PuLP 3 deprecation notices about its own API
             warnings.simplefilter("ignore", DeprecationWarning)
+            model = MCLP.from_cost_matrix(cost, weights, service_radius=limit, p_facilities=p + n_ex,
+                                          predefined_facilities_arr=is_existing if n_ex else None)
             solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit)
             model = model.solve(solver)
         status = pulp.LpStatus[model.problem.status]
