@@ -142,12 +142,15 @@ def _bisect(g: UnitGraph, nodes: list[int], k: int, lo: int, hi: int):
     T = _moments(sa, sx - cx, sy - cy)
     scale = math.sqrt(A) if A > 0 else 1.0
     found = []
+    nodes_arr = np.asarray(nodes)
     # Projections of every unit on the compass directions, computed once for all sweeps.
     ang = 2 * math.pi * np.arange(N_DIRECTIONS) / N_DIRECTIONS
     P_all = (sx - cx)[:, None] * np.cos(ang)[None, :] + (sy - cy)[:, None] * np.sin(ang)[None, :]
     for d in range(N_DIRECTIONS):
         ux, uy = math.cos(ang[d]), math.sin(ang[d])
-        res = _grow(g, nodes, member, ux, uy, a, b, proj=dict(zip(nodes, P_all[:, d].tolist())))
+        col = P_all[:, d]
+        seed = nodes[int(np.lexsort((nodes_arr, col))[0])]
+        res = _grow(g, nodes, member, ux, uy, a, b, proj=dict(zip(nodes, col.tolist())), seed=seed)
         if res is None:
             continue
         order, cumw, cut, ordered_idx = res
@@ -203,12 +206,13 @@ def _compactness(M):
     return np.clip(Sa * Sa / (2 * math.pi * np.maximum(inertia, 1e-9)), 0.0, 1.0)
 
 
-def _grow(g: UnitGraph, nodes, member, ux, uy, a, b, proj=None):
+def _grow(g: UnitGraph, nodes, member, ux, uy, a, b, proj=None, seed=None):
     """Grow a connected region from the extreme unit along (ux, uy), lowest projection first."""
     if proj is None:
         xy = g.xy
         proj = {u: xy[u, 0] * ux + xy[u, 1] * uy for u in nodes}
-    seed = min(nodes, key=lambda u: (proj[u], u))
+    if seed is None:
+        seed = min(nodes, key=lambda u: (proj[u], u))
     inside: set[int] = set()
     heap = [(proj[seed], seed)]
     queued = {seed}
