@@ -1,7 +1,8 @@
 """Routing quality and speed: gridtool's tour solver against OR-Tools and networkx, and the road
 network jobs on a real country-size graph (Malta).
 
-    python benchmarks/routing_bench.py [--data /work/shared/data] [--quick]
+    python benchmarks/routing_bench.py [--data /work/shared/data] [--quick] [--tsp-seeds 1 2 ...]
+                                       [--no-malta]
 
 1. TSP (TSPLIB berlin52, st70, kroA100, proven optima) and CVRP (CVRPLIB A-n32-k5, A-n45-k7,
    P-n16-k8, proven optima), plus instances of the same families generated here with a seed
@@ -154,17 +155,20 @@ def published(data: Path):
                "proven")
 
 
-def generated(quick: bool, exact_seconds: float, ref_seconds: float):
+def generated(quick: bool, exact_seconds: float, ref_seconds: float, tsp_seeds=()):
     sizes = (100, 200) if quick else (100, 200, 300)
-    for n in sizes:
-        rng = np.random.default_rng(1000 + n)
+    todo = [(n, 1000 + n, f"rand{n}") for n in sizes]
+    # --tsp-seeds: more 300-city instances of the same family (seed s: default_rng(s))
+    todo += [(300, s, f"rand300-s{s}") for s in tsp_seeds]
+    for n, seed, name in todo:
+        rng = np.random.default_rng(seed)
         m = euc2d(rng.integers(0, 10000, (n, 2)).astype(float))
         opt = exact_tsp(m, exact_seconds)
         kind = "proven"
         if opt is None:
             opt = min(run_gridtool(m, seconds=ref_seconds, seed=s)[0] for s in (11, 12))
             kind = "best known"
-        yield "TSP", f"rand{n}", m, None, None, 1, opt, kind
+        yield "TSP", name, m, None, None, 1, opt, kind
     for n in ((33, 50) if quick else (33, 50, 80)):
         rng = np.random.default_rng(2000 + n)
         coords = rng.integers(0, 101, (n, 2)).astype(float)
@@ -224,13 +228,18 @@ def main() -> None:
     ap.add_argument("--exact-seconds", type=float, default=240.0,
                     help="time for the exact TSP solver on generated instances")
     ap.add_argument("--ref-seconds", type=float, default=20.0)
+    ap.add_argument("--tsp-seeds", type=int, nargs="*", default=[],
+                    help="extra random 300-city TSPs (numpy seeds), each with its proven optimum")
+    ap.add_argument("--no-malta", action="store_true", help="skip the Malta road-network part")
     args = ap.parse_args()
     data = Path(args.data)
     print(f"{'kind':<5} {'instance':<16} {'n':>4} {'optimum':>9} {'ref':<10} | "
           f"{'gridtool':>15} | {'OR-Tools GLS 2s':>15} | {'christofides':>15}")
     print("-" * 104)
     worst = {}
-    insts = itertools.chain(published(data), generated(args.quick, args.exact_seconds, args.ref_seconds))
+    insts = itertools.chain(published(data), generated(args.quick, args.exact_seconds, args.ref_seconds,
+                                                       args.tsp_seeds))
+    gaps300 = []
     for kind, name, m, dem, cap, k, opt, ref in insts:
         secs = 2.0 if kind == "TSP" else 5.0
         g, tg = run_gridtool(m, teams=k, demands=dem, capacity=cap, seconds=secs)
@@ -241,10 +250,18 @@ def main() -> None:
         else:
             cs = f"{'n/a':>15}"
         worst[kind] = max(worst.get(kind, -1e9), 100 * (g / opt - 1))
+        if kind == "TSP" and len(m) == 300 and ref == "proven":
+            gaps300.append(100 * (g / opt - 1))
         print(f"{kind:<5} {name:<16} {len(m):>4} {opt:>9.0f} {ref:<10} | {100 * (g / opt - 1):6.2f}% {tg:5.1f}s | "
               f"{100 * (o / opt - 1):6.2f}% {to:5.1f}s | {cs}", flush=True)
     print(f"\nworst gridtool gap: TSP {worst.get('TSP', 0):.2f} % (target 0.5 % in 2 s), "
-          f"CVRP {worst.get('CVRP', 0):.2f} % (target 1 % in 5 s)\n")
+          f"CVRP {worst.get('CVRP', 0):.2f} % (target 1 % in 5 s)")
+    if gaps300:
+        print(f"300-city TSPs with proven optima: {len(gaps300)}, mean gap {np.mean(gaps300):.2f} %, "
+              f"max {np.max(gaps300):.2f} %")
+    print()
+    if args.no_malta:
+        return
     print("Malta (OSM 2018-08)")
     for what, secs, note in malta(data, args.quick):
         print(f"  {what:<38} {secs:6.2f} s   {note}", flush=True)

@@ -135,3 +135,44 @@ def test_float_matrices_are_scaled_not_truncated():
     m = euclid(6, seed=9) / 1000.0  # sub-unit travel times
     plan = plan_tours(m, time_limit=0.3)
     assert plan.cost == pytest.approx(brute_force(m), rel=1e-3)
+
+
+def test_plain_tsp_path_with_and_without_fast_tsp(monkeypatch):
+    # One team, no limits: fast-tsp (when installed) then PyVRP; the same optimum either way, on a
+    # matrix whose values exceed fast-tsp's uint16 range (rescaled there, exact in the result).
+    m = euclid(25, seed=10) * 1000.0
+    fast = plan_tours(m, time_limit=0.6, service_times=[0] + [7] * 24)
+    assert sorted(fast.routes[0]) == list(range(1, 25))
+    assert fast.cost == pytest.approx(route_cost(m, 0, fast.routes[0]))
+    assert fast.durations[0] == pytest.approx(fast.cost + 7 * 24, rel=1e-6)
+    assert fast.solver in ("pyvrp", "fast-tsp+pyvrp")
+    monkeypatch.setitem(__import__("sys").modules, "fast_tsp", None)  # as if not installed
+    plain = plan_tours(m, time_limit=0.6)
+    assert sorted(plain.routes[0]) == list(range(1, 25))
+    assert fast.cost == pytest.approx(plain.cost, rel=1e-9)
+    assert plain.solver == "pyvrp"
+
+
+def test_fast_tsp_helper_declines_unsuitable_matrices():
+    from gridtool.routing.tours import _BIG, _fast_tsp
+    pytest.importorskip("fast_tsp")
+    im = np.round(euclid(12, seed=11) * 10).astype(np.int64)
+    tour = _fast_tsp(im, 3, [i for i in range(12) if i != 3], 0.05)
+    assert sorted(tour) == [i for i in range(12) if i != 3]
+    asym = im.copy()
+    asym[0, 1] += 5
+    assert _fast_tsp(asym, 0, list(range(1, 12)), 0.05) is None
+    nopath = im.copy()
+    nopath[0, 1] = nopath[1, 0] = _BIG
+    assert _fast_tsp(nopath, 0, list(range(1, 12)), 0.05) is None
+
+
+def test_symmetric_matrix_with_no_path_pairs_stays_correct():
+    # inf between two stops (but both reachable from the depot): not a job for fast-tsp.
+    m = euclid(12, seed=12)
+    m[3, 4] = m[4, 3] = np.inf
+    plan = plan_tours(m, time_limit=0.4)
+    assert plan.solver == "pyvrp"
+    r = [0] + plan.routes[0] + [0]
+    assert sorted(plan.routes[0]) == list(range(1, 12))
+    assert all(np.isfinite(m[a, b]) for a, b in zip(r[:-1], r[1:]))

@@ -5,12 +5,14 @@ anything additive) and returns one ordered list of stops per team. The road-netw
 (:mod:`gridtool.routing.patrol`) builds its matrix from the road graph and calls it.
 
 Solver: PyVRP (iterated local search, MIT licence), alternated with a vectorised 2-opt + Or-opt
-pass that PyVRP 0.14 lacks. Measured (``benchmarks/routing_bench.py``, ``docs/ROUTING.md``) against
-proven optima: 0.00 % on the TSPLIB/CVRPLIB instances and on random 100/200-city TSPs, 0.3–1 % on
-300 cities in 2 s; OR-Tools' guided local search (2 s) 0–5 %, networkx's Christofides 9–14 %,
-VROOM 1–4 % and slower. PyVRP models what patrols need directly: several depots, per-team shift
-limits, time windows, service (dwell) times, optional clients with prizes, and mutually exclusive
-client groups (a place with two alternative time windows).
+pass that PyVRP 0.14 lacks. A plain symmetric TSP (one team, no windows, loads or prizes) is first
+solved by fast-tsp (MIT, Rust Or-opt / Lin-Kernighan search) when it is installed, and PyVRP
+refines its tour. Measured (``benchmarks/routing_bench.py``, ``docs/ROUTING.md``) against proven
+optima: 0.00 % on the TSPLIB/CVRPLIB instances and on random 100/200/300-city TSPs in 2 s (PyVRP
+alone: 0.3–1.8 % at 300 cities); OR-Tools' guided local search (2 s) 0–5 %, networkx's
+Christofides 9–14 %, VROOM 1–4 % and slower. PyVRP models what patrols need directly: several
+depots, per-team shift limits, time windows, service (dwell) times, optional clients with prizes,
+and mutually exclusive client groups (a place with two alternative time windows).
 """
 
 from __future__ import annotations
@@ -75,7 +77,7 @@ class TourPlan:
     feasible: bool = True
     windows_used: list[list[int]] = field(default_factory=list)
     prize_collected: float = 0.0
-    solver: str = "pyvrp"
+    solver: str = "pyvrp"   # "fast-tsp+pyvrp" when a plain TSP went to fast-tsp first
     runtime: float = 0.0
 
     @property
@@ -170,7 +172,10 @@ def plan_tours(
     time_limit
         Seconds of search. Small instances stop early once the search stalls.
     seed
-        Random seed; the same inputs and seed give the same tours.
+        Random seed; the same inputs and seed give the same tours when the search stops on
+        stalling (small instances). Runs that use the whole budget depend on timing, and a plain
+        symmetric TSP's first tour comes from fast-tsp, which has no seed: two runs may return
+        different tours (of equal cost in every run measured).
     balance
         Even out the teams: after a first solution, the shift limit is tightened below the
         longest team's duration step by step, keeping the last feasible plan (minimises the
@@ -195,11 +200,11 @@ def plan_tours(
         With ``strict=True``: some must-visit stop cannot be reached from the depot or the
         limits cannot all be met; the message lists the stops involved.
     """
-    from pyvrp import Client, ClientGroup, Depot, Location, ProblemData, VehicleType
+    t0 = time.perf_counter()  # the budget counts everything, the first import of PyVRP too
+    from pyvrp import Client, ClientGroup, Depot, Location, ProblemData, Route, Solution, VehicleType
     from pyvrp.solve import SolveParams, solve
     from pyvrp.stop import MaxRuntime, MultipleCriteria, NoImprovement
 
-    t0 = time.perf_counter()
     m = np.asarray(matrix, dtype=float)
     if m.ndim != 2 or m.shape[0] != m.shape[1]:
         raise ValueError(f"matrix must be square, got shape {m.shape}")
@@ -329,10 +334,31 @@ def plan_tours(
     rounds = _TSP_ROUNDS if single else 2
     has_tw = {c for c, cl in enumerate(clients) if cl.tw_early > 0 or cl.tw_late < _INT_MAX}
 
+    # A plain TSP (one team, one depot, no windows, loads or prizes) on a symmetric finite matrix
+    # goes first to fast-tsp's Or-opt / Lin-Kernighan search, which reaches the optimum of
+    # 300-city random instances in ~0.1-0.2 s where PyVRP alone stays 0.3-1.1 % above in 2 s
+    # (measured, docs/ROUTING.md); PyVRP and the 2-opt + Or-opt pass then refine that tour on the
+    # exact integer matrix (a rescaled uint16 matrix cannot make the result worse). A shift limit
+    # does not change the problem: without windows the duration is travel + fixed service, so
+    # the shortest tour is also the shortest shift (if it breaks the limit, every tour does).
+    pure_tsp = (single and len(depots) == 1 and not has_tw and not groups and dem is None
+                and prz is None and len(clients) >= 4)
+
+    solvers = ["pyvrp"]
+
     def run(limit, seconds, init=None):
         data = make(limit)
         best = None
         end = time.perf_counter() + seconds
+        if pure_tsp and init is None:
+            fast = min(seconds * _FAST_TSP_SHARE, max(0.1, _FAST_TSP_PER_STOP * len(stops)))
+            tour = _fast_tsp(im, depots[0], stops, fast, cancelled, no_path=big)
+            if tour is not None:
+                solvers.append("fast-tsp")
+                pos = {s: c for c, s in enumerate(client_stop)}
+                init = Solution(data, [Route(data, [pos[s] for s in tour], 0)])
+                best = _polish(init, data, im, pv_depots, client_stop, has_tw)
+                init = best
         for r in range(rounds):
             if cancelled and cancelled():
                 raise CancelledError()
@@ -352,7 +378,8 @@ def plan_tours(
         return data, best
 
     budget = float(time_limit)
-    first = budget * (0.5 if balance else 1.0)
+    wrap_up = min(0.1, 0.03 * budget)  # the last 2-opt pass and building the plan
+    first = max(budget * (0.5 if balance else 1.0) - (time.perf_counter() - t0) - wrap_up, 0.01)
     if progress:
         progress(0.0, "求解巡逻路线 / solving tours")
     data, best = run(limit0, first)
@@ -377,11 +404,57 @@ def plan_tours(
         best = _repair(best, data)
     if progress:
         progress(1.0, "完成 / done")
-    return _plan_from(best, data, m, scale, per_depot, depots, client_stop, client_win, stops,
+    plan = _plan_from(best, data, m, scale, per_depot, depots, client_stop, client_win, stops,
                       required, prz, strict, t0)
+    plan.solver = "fast-tsp+pyvrp" if "fast-tsp" in solvers else "pyvrp"
+    return plan
 
 
 _TSP_ROUNDS = 4
+_FAST_TSP_SHARE = 0.7      # at most this share of a pure TSP's budget goes to fast-tsp,
+_FAST_TSP_PER_STOP = 0.005  # and at most this many seconds per stop (300 stops: 1.4 s of 2 s;
+                            # it reaches the optimum of 300-city random TSPs in ~0.1 s)
+_UINT16 = 2 ** 16 - 1
+
+
+def _fast_tsp(im: np.ndarray, depot: int, stops: list[int], seconds: float, cancelled=None,
+              no_path: int = _BIG):
+    """The stops in visiting order (depot excluded) found by fast-tsp (MIT; Rust Or-opt and
+    Lin-Kernighan search with kicks) on the sub-matrix of ``depot`` + ``stops``, or None when the
+    package is missing or the matrix does not suit it (asymmetric, or with "no path" entries:
+    values ``>= no_path``).
+
+    fast-tsp takes distances up to 65,535; larger matrices are rescaled (rounded), and the caller
+    refines the tour on the exact matrix. With ``cancelled``, long budgets run as independent
+    pieces of at most a few seconds so that a cancel is seen between them.
+    """
+    try:
+        import fast_tsp
+    except ImportError:
+        return None
+    nodes = np.asarray([depot] + list(stops))
+    sub = im[np.ix_(nodes, nodes)]
+    if not np.array_equal(sub, sub.T) or sub.max() >= no_path or sub.min() < 0:
+        return None
+    top = int(sub.max())
+    if top > _UINT16:
+        sub = np.round(sub * (_UINT16 / top))
+    sub = np.ascontiguousarray(sub, dtype=np.int64)
+    pieces = 1 if cancelled is None else max(1, int(seconds // 3.0))
+    best, best_cost = None, None
+    for _ in range(pieces):
+        if cancelled and cancelled():
+            raise CancelledError()
+        try:
+            tour = fast_tsp.find_tour(sub, duration_seconds=max(seconds / pieces, 0.01), max_threads=1)
+        except (TypeError, ValueError):  # an older fast-tsp (< 0.2.2) or a matrix it refuses
+            return None
+        cost = int(sub[tour, np.roll(tour, -1)].sum())
+        if best is None or cost < best_cost:
+            best, best_cost = tour, cost
+    k = best.index(0)
+    order = best[k + 1:] + best[:k]
+    return [int(nodes[i]) for i in order]
 
 
 def _tsp_params():

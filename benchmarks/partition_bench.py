@@ -1,0 +1,374 @@
+"""gridtool's partition against spopt max-p and METIS on the same blocks, sample and county.
+
+    python benchmarks/partition_bench.py                       # sample + ~500,000-household county
+    python benchmarks/partition_bench.py --sample-only
+    python benchmarks/partition_bench.py --households 200000 --maxp-villages 11 --skip-maxp
+
+Runs, in one process and on the same inputs:
+
+- **gridtool**: ``GridPartitioner(min_hh=300, max_hh=500, target=400).fit(layers)`` end to end
+  (blocks, base grids, sub-grids, special grids, corridors), with its internal timings;
+- **max-p** (spopt ``MaxPHeuristic``, threshold 300 households, spopt's defaults
+  ``top_n=2``, ``max_iterations_construction=99``, ``max_iterations_sa=10``), per village;
+- **METIS** (pymetis k-way, ``Options(contig=1)`` where the village's block graph is connected), per village, k = round(H / 400) clamped to the
+  counts the bounds allow.
+
+The anchors get gridtool's blocks for free (``gp.blocks_``, not counted in their time): per
+village the blocks that are not special places, adjacency = every block edge inside the village
+(hard or not: the anchors do not know barriers). Max-p's attributes are the standardised block
+centroids (compactness); blocks with no neighbour and no household are left out of max-p and
+afterwards joined to the nearest region (counted in the output). METIS gets vertex weights = block
+households and edge weights = max(1, round(affinity)) where affinity is gridtool's Σ shared
+border length × class affinity (0 across rivers, railways, motorways; ``--metis-unweighted`` for
+unit weights), i.e. the same cut costs gridtool uses. Both anchors work on whole blocks; gridtool
+opens blocks into household units when whole blocks cannot meet the bounds.
+
+Per method: seconds; gridtool's time ratio (anchor seconds / gridtool seconds, > 1 = gridtool
+faster); grids; % of grids with 300–500 households (grids of villages whose total some number of
+grids fits); hard and soft crossings by ``gridtool.partition.engine.crossings`` (for gridtool its
+own metric columns, the same function); mean Polsby-Popper (4πA/P²) of the dissolved grid polygons.
+
+Max-p is slow (minutes per village of a few hundred blocks with spopt's defaults): it runs villages
+smallest first and starts no new one after ``--maxp-budget`` seconds (default 300) or
+``--maxp-villages`` villages; its time is then extrapolated linearly by block count over the
+villages of at least 300 households, and its quality columns describe only the villages it ran.
+The output says so (``EXTRAPOLATED``).
+
+Timings compare within one run on one machine; no test asserts them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import math
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import shapely
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from gridtool.partition.engine import GridPartitioner, crossings  # noqa: E402
+from gridtool.partition.feasibility import feasible_grid_counts  # noqa: E402
+
+LO, HI, TARGET = 300, 500, 400
+MAXP_BUDGET_S = 300.0
+
+
+# ---------------------------------------------------------------------------------------------
+# The anchors' problems: per village, its ordinary blocks and their adjacency.
+def village_problems(blocks, n_villages: int) -> list[dict]:
+    bg = blocks.gdf
+    e = blocks.edges
+    vill = bg["village"].to_numpy()
+    ordinary = bg["special"].to_numpy() < 0
+    hh = bg["hh"].to_numpy().astype(np.int64)
+    if len(e):
+        e = e[~e["cross_village"].to_numpy()]
+        ea, eb = e["a"].to_numpy(), e["b"].to_numpy()
+        keep = ordinary[ea] & ordinary[eb]
+        ea, eb, aff = ea[keep], eb[keep], e["affinity"].to_numpy()[keep]
+        ev = vill[ea]
+    else:
+        ea = eb = ev = np.zeros(0, dtype=np.int64)
+        aff = np.zeros(0)
+    eorder = np.argsort(ev, kind="stable")
+    estart = np.searchsorted(ev[eorder], np.arange(n_villages + 1))
+    out = []
+    for v in range(n_villages):
+        rows = np.flatnonzero((vill == v) & ordinary)
+        sel = eorder[estart[v]:estart[v + 1]]
+        local = {int(b): i for i, b in enumerate(rows)}
+        a = np.array([local[int(x)] for x in ea[sel]], dtype=np.int64)
+        b = np.array([local[int(x)] for x in eb[sel]], dtype=np.int64)
+        H = int(hh[rows].sum())
+        out.append({"village": v, "rows": rows, "a": a, "b": b, "affinity": aff[sel], "hh": hh[rows],
+                    "H": H, "feasible": bool(feasible_grid_counts(H, LO, HI))})
+    return out
+
+
+def _k_for(H: int) -> int:
+    ks = feasible_grid_counts(H, LO, HI)
+    k = max(1, int(round(H / TARGET)))
+    return min(max(k, ks.start), ks.stop - 1) if ks else k
+
+
+# ---------------------------------------------------------------------------------------------
+def run_metis(problems, *, weighted: bool = True):
+    import pymetis
+
+    grids, stats = [], {"villages": 0, "disconnected_villages": 0}
+    t0 = time.perf_counter()
+    for p in problems:
+        n = len(p["rows"])
+        if n == 0 or p["H"] == 0:
+            continue
+        stats["villages"] += 1
+        k = _k_for(p["H"])
+        if k == 1 or n < 2:
+            grids.append((p["village"], set(p["rows"].tolist())))
+            continue
+        src = np.concatenate([p["a"], p["b"]])
+        dst = np.concatenate([p["b"], p["a"]])
+        w = np.maximum(1, np.rint(p["affinity"])).astype(np.int64) if weighted else np.ones(len(p["a"]), np.int64)
+        ww = np.concatenate([w, w])
+        order = np.lexsort((dst, src))
+        src, dst, ww = src[order], dst[order], ww[order]
+        xadj = np.searchsorted(src, np.arange(n + 1)).astype(np.int64)
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+        ncomp = connected_components(coo_matrix((np.ones(len(src)), (src, dst)), shape=(n, n)))[0]
+        stats["disconnected_villages"] += ncomp > 1
+        # METIS refuses a contiguous partition of a disconnected graph: plain k-way there.
+        opts = pymetis.Options(contig=1 if ncomp == 1 else 0)
+        with contextlib.redirect_stdout(io.StringIO()):
+            _, parts = pymetis.part_graph(k, adjacency=pymetis.CSRAdjacency(xadj, dst.astype(np.int64)),
+                                          vweights=p["hh"].astype(np.int64), eweights=ww, options=opts)
+        parts = np.asarray(parts)
+        for j in np.unique(parts):
+            grids.append((p["village"], set(p["rows"][parts == j].tolist())))
+    stats["seconds"] = time.perf_counter() - t0
+    return grids, stats
+
+
+def run_maxp(problems, blocks_gdf, *, villages=None, seed: int = 0, budget_s: float | None = None,
+             max_villages: int | None = None, construction: int = 99):
+    """Max-p per village (``villages``: the subset of village rows to run, default all).
+
+    With ``budget_s`` or ``max_villages``, villages are run smallest first (by block count) and no
+    new village is started once the budget is spent or ``max_villages`` villages of at least the
+    threshold have run; ``stats["complete"]`` says whether every village ran."""
+    import geopandas as gpd
+    import libpysal
+    from spopt.region import MaxPHeuristic
+
+    grids = []
+    stats = {"villages": 0, "islands_dropped": 0, "blocks": 0, "single_region_villages": 0,
+             "complete": True, "solved_blocks": 0, "per_village": []}
+    geoms = blocks_gdf.geometry.values
+    cen = shapely.get_coordinates(shapely.centroid(geoms))
+    t0 = time.perf_counter()
+    todo = [p for p in problems if len(p["rows"]) and p["H"] > 0
+            and (villages is None or p["village"] in villages)]
+    if budget_s is not None or max_villages is not None:
+        todo.sort(key=lambda p: (len(p["rows"]), p["village"]))
+    for p in todo:
+        if (budget_s is not None and time.perf_counter() - t0 > budget_s) or \
+                (max_villages is not None and len(stats["per_village"]) >= max_villages):
+            stats["complete"] = False
+            break
+        tv = time.perf_counter()
+        rows = p["rows"]
+        stats["villages"] += 1
+        stats["blocks"] += len(rows)
+        n = len(rows)
+        deg = np.bincount(np.concatenate([p["a"], p["b"]]), minlength=n)
+        drop = (deg == 0) & (p["hh"] == 0)
+        keep = np.flatnonzero(~drop)
+        stats["islands_dropped"] += int(drop.sum())
+        if p["H"] < LO or len(keep) == 1:
+            # Max-p cannot form any region of ≥ threshold: one region (the same as gridtool's exception).
+            grids.append((p["village"], set(rows.tolist())))
+            stats["single_region_villages"] += 1
+            continue
+        newi = np.full(n, -1)
+        newi[keep] = np.arange(len(keep))
+        nbrs = {i: [] for i in range(len(keep))}
+        for a, b in zip(newi[p["a"]].tolist(), newi[p["b"]].tolist()):
+            if b not in nbrs[a]:
+                nbrs[a].append(b)
+                nbrs[b].append(a)
+        xy = cen[rows[keep]]
+        xy = (xy - xy.mean(axis=0)) / np.maximum(xy.std(axis=0), 1e-9)
+        gdf = gpd.GeoDataFrame({"hh": p["hh"][keep], "x": xy[:, 0], "y": xy[:, 1]},
+                               geometry=gpd.GeoSeries(geoms[rows[keep]], crs=blocks_gdf.crs))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            w = libpysal.weights.W(nbrs, silence_warnings=True)
+            np.random.seed(seed)
+            m = MaxPHeuristic(gdf, w, ["x", "y"], "hh", LO, top_n=2,
+                              max_iterations_construction=construction)
+            try:
+                m.solve()
+                labels = np.asarray(m.labels_)
+            except ValueError:  # "No feasible components": nothing reaches the threshold
+                labels = np.zeros(len(keep), dtype=int)
+                stats["single_region_villages"] += 1
+        lab = np.full(n, -1)
+        lab[keep] = labels
+        if drop.any():  # the dropped empty islands join the nearest region
+            tree = shapely.STRtree(geoms[rows[keep]])
+            s, d = tree.query_nearest(geoms[rows[drop]], all_matches=False)
+            lab[np.flatnonzero(drop)[s]] = labels[d]
+        for j in np.unique(lab):
+            grids.append((p["village"], set(rows[lab == j].tolist())))
+        stats["solved_blocks"] += n
+        stats["per_village"].append((p["village"], n, time.perf_counter() - tv, len(np.unique(lab))))
+    stats["seconds"] = time.perf_counter() - t0
+    return grids, stats
+
+
+# ---------------------------------------------------------------------------------------------
+def plan_metrics(blocks, grids, problems) -> dict:
+    """Quality of a plan given as ``[(village row, set of block rows)]``."""
+    bg = blocks.gdf
+    hh = bg["hh"].to_numpy()
+    geoms = bg.geometry.values
+    feasible = {p["village"]: p["feasible"] for p in problems}
+    sets = [g for _, g in grids]
+    hard, soft = crossings(blocks, sets)
+    tot = np.array([int(hh[list(s)].sum()) for s in sets])
+    feas = np.array([feasible.get(v, False) for v, _ in grids], dtype=bool)
+    inb = (tot >= LO) & (tot <= HI)
+    polys = []
+    for s in sets:
+        g = geoms[np.fromiter(s, dtype=np.int64)]
+        try:
+            u = shapely.coverage_union_all(g)
+        except Exception:  # noqa: BLE001 - not a clean coverage: the general union
+            u = shapely.union_all(g)
+        polys.append(u)
+    polys = np.array(polys, dtype=object)
+    pp = 4 * math.pi * shapely.area(polys) / np.maximum(shapely.length(polys), 1e-9) ** 2
+    return {"grids": len(sets), "pct_in_bounds": 100.0 * inb[feas].mean() if feas.any() else float("nan"),
+            "hard": int(hard.sum()), "soft": int(soft.sum()), "pp": float(np.mean(pp)) if len(pp) else float("nan"),
+            "households": int(tot.sum()), "hh_min": int(tot.min()) if len(tot) else 0,
+            "hh_max": int(tot.max()) if len(tot) else 0}
+
+
+def gridtool_metrics(gp, problems, villages) -> dict:
+    g = gp.grids_
+    names = villages["name"].astype(str).tolist() if "name" in villages else []
+    feas_name = {names[p["village"]]: p["feasible"] for p in problems} if names else {}
+    feas = g["village"].astype(str).map(feas_name).fillna(False).to_numpy(dtype=bool)
+    hh = g["hh"].to_numpy()
+    inb = (hh >= LO) & (hh <= HI)
+    return {"grids": len(g), "pct_in_bounds": 100.0 * inb[feas].mean() if feas.any() else float("nan"),
+            "hard": int(g["hard_crossings"].sum()), "soft": int(g["soft_crossings"].sum()),
+            "pp": float(g["polsby_popper"].mean()), "households": int(hh.sum()),
+            "hh_min": int(hh.min()), "hh_max": int(hh.max())}
+
+
+def _ratio(r: float) -> str:
+    return f"{r:.1f}×" if r >= 10 else f"{r:.2f}×" if r >= 0.1 else f"{r:.3f}×"
+
+
+# ---------------------------------------------------------------------------------------------
+def bench(name: str, layers: dict, *, skip_maxp: bool, maxp_budget: float | None,
+          maxp_villages: int | None, maxp_construction: int, metis_weighted: bool, seed: int) -> dict[str, float]:
+    nhh = int(layers["households"]["hh"].sum())
+    print(f"\n## {name}: {len(layers['villages'])} villages, {len(layers['households']):,} buildings, "
+          f"{nhh:,} households\n", flush=True)
+    t = time.perf_counter()
+    gp = GridPartitioner(min_hh=LO, max_hh=HI, target=TARGET).fit(layers)
+    t_gt = time.perf_counter() - t
+    tim = gp.report_["timings"]
+    blocks = gp.blocks_
+    villages = layers["villages"].reset_index(drop=True)
+    problems = village_problems(blocks, len(villages))
+    rows = [("gridtool", t_gt, gridtool_metrics(gp, problems, villages), "")]
+
+    mg, ms = run_metis(problems, weighted=metis_weighted)
+    rows.append(("METIS (pymetis)", ms["seconds"], plan_metrics(blocks, mg, problems),
+                 f"{ms['disconnected_villages']} of {ms['villages']} villages have a disconnected block "
+                 "graph (islands, exclaves): partitioned without METIS's contiguity option there"))
+
+    if not skip_maxp:
+        xg, xs = run_maxp(problems, blocks.gdf, seed=seed, budget_s=maxp_budget,
+                          max_villages=maxp_villages, construction=maxp_construction)
+        secs = xs["seconds"]
+        note = (f"spopt defaults (top_n=2, max_iterations_construction={maxp_construction}, "
+                f"max_iterations_sa=10); {xs['islands_dropped']} empty island blocks left out and joined "
+                f"to the nearest region; {xs['single_region_villages']} villages below the threshold kept "
+                "whole; per village (blocks, s, regions): " + ", ".join(
+                    f"{n}/{t:.0f}s/{r}" for _, n, t, r in xs["per_village"]))
+        if not xs["complete"]:
+            big = [p for p in problems if p["H"] >= LO and len(p["rows"])]
+            all_blocks = sum(len(p["rows"]) for p in big)
+            secs = xs["seconds"] * all_blocks / max(xs["solved_blocks"], 1)
+            why = " and ".join(x for x in (maxp_budget and f"time budget {maxp_budget:.0f}s",
+                                            maxp_villages and f"--maxp-villages {maxp_villages}") if x)
+            note = (f"EXTRAPOLATED ({why}): ran the {len(xs['per_village'])} "
+                    f"smallest of {len(big)} villages ≥ {LO} households ({xs['solved_blocks']:,} of "
+                    f"{all_blocks:,} blocks) in {xs['seconds']:.0f}s, time scaled linearly by block count "
+                    "(max-p's cost per block varies a lot between villages, so this is rough); its "
+                    "quality columns describe only the villages run; " + note)
+        rows.append(("max-p (spopt)", secs, plan_metrics(blocks, xg, problems), note))
+
+    print("| method | seconds | gridtool ratio | grids | % grids in 300–500 | hard crossings | "
+          "soft crossings | mean Polsby-Popper | grid hh min–max |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for m, s, q, _ in rows:
+        ratio = "—" if m == "gridtool" else _ratio(s / t_gt)
+        print(f"| {m} | {s:.2f} | {ratio} | {q['grids']} | {q['pct_in_bounds']:.1f} | {q['hard']} | "
+              f"{q['soft']} | {q['pp']:.3f} | {q['hh_min']}–{q['hh_max']} |")
+    print()
+    plan = gp.report_["plan"]
+    print(f"- gridtool internal timings: blocks {tim['blocks_s']:.2f}s, grids {tim['grids_s']:.2f}s, "
+          f"sub-grids {tim['subgrids_s']:.2f}s, total {tim['total_s']:.2f}s "
+          f"(corridors, special grids and layers make up the rest); "
+          f"{len(blocks.gdf):,} blocks, {len(blocks.edges):,} block edges")
+    if gp.subgrids_ is not None and len(gp.subgrids_):
+        print(f"- gridtool sub-grids: {plan.get('subgrids')} sub-grids, "
+              f"{plan.get('subgrids_pct_within_bounds')}% within 20–40, "
+              f"hh {plan.get('subgrid_hh_min')}–{plan.get('subgrid_hh_max')}, "
+              f"mean Polsby-Popper {plan.get('subgrids_mean_polsby_popper')} (the anchors make no sub-grids)")
+    infeas = [f"{v['village']} ({v['households']})" for v in plan.get("infeasible_villages", [])]
+    print(f"- villages no grid count fits (excluded from % in bounds, one exceptional grid each in "
+          f"gridtool): {len(infeas)}" + (f" — {', '.join(infeas[:6])}{' …' if len(infeas) > 6 else ''}"
+                                         if infeas else ""))
+    print(f"- gridtool unavoidable hard crossings (regions too small to stand alone, joined across a "
+          f"barrier): {plan.get('unavoidable_hard_crossings')}")
+    anchors_t = {m: s for m, s, _, _ in rows if m != "gridtool"}
+    print(f"- gridtool grids stage alone ({tim['grids_s']:.2f}s) vs anchors: " + ", ".join(
+        f"{m} {_ratio(s / max(tim['grids_s'], 1e-9))}" for m, s in anchors_t.items()))
+    for m, _, _, note in rows:
+        if note:
+            print(f"- {m}: {note}")
+    print(f"- METIS edge weights: {'max(1, round(affinity))' if metis_weighted else 'unit'}; "
+          "the anchors' times exclude building the blocks (they reuse gridtool's)", flush=True)
+    return {m: s for m, s, _, _ in rows}
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--households", type=int, default=500_000, help="size of the synthetic county")
+    ap.add_argument("--skip-maxp", action="store_true", help="leave max-p out (it is slow)")
+    ap.add_argument("--maxp-villages", type=int, default=None,
+                    help="run max-p on at most this many villages (smallest first) and extrapolate "
+                         "its time by block count")
+    ap.add_argument("--maxp-budget", type=float, default=MAXP_BUDGET_S,
+                    help="seconds after which max-p starts no new village and its time is "
+                         "extrapolated (default %(default)s; 0 = no budget)")
+    ap.add_argument("--maxp-construction", type=int, default=99,
+                    help="max-p max_iterations_construction (spopt's default 99)")
+    ap.add_argument("--sample-only", action="store_true")
+    ap.add_argument("--metis-unweighted", action="store_true", help="unit METIS edge weights")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    kw = dict(skip_maxp=args.skip_maxp, maxp_budget=args.maxp_budget or None,
+              maxp_villages=args.maxp_villages, maxp_construction=args.maxp_construction,
+              metis_weighted=not args.metis_unweighted, seed=args.seed)
+
+    from synthetic_county import load_sample, make_county
+
+    sample = load_sample("liechtenstein")
+    bench("Liechtenstein sample", sample, **kw)
+    if args.sample_only:
+        return
+    t = time.perf_counter()
+    county = make_county(args.households, seed=args.seed, sample=sample)
+    print(f"\n(synthetic county built in {time.perf_counter() - t:.1f}s from {len(county['villages']) // len(sample['villages'])} "
+          "tiles of the sample; households are estimates on real OSM buildings, © OpenStreetMap "
+          "contributors, ODbL)")
+    bench(f"Synthetic county (~{args.households:,} households)", county, **kw)
+
+
+if __name__ == "__main__":
+    main()
