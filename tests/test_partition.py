@@ -102,6 +102,8 @@ def test_generated_villages_keep_every_rule(households, n_villages, river, apart
     # Hard barriers: none crossed when every side can be split on its own.
     if _regions_feasible(gp):
         assert gp.report_["plan"]["hard_crossings"] == 0
+    # Where pockets force a join, only the joins themselves cross: none is avoidable.
+    assert gp.report_["plan"]["avoidable_hard_crossings"] == 0
     # A village that no grid count fits is named with its remedies, never forced silently.
     for v in gp.report_["plan"]["infeasible_villages"]:
         assert not feasible_grid_counts(v["households"], 300, 500)
@@ -243,6 +245,20 @@ def test_samples_within_bounds_and_no_hard_crossings(tmp_path):
     assert plan["infeasible_villages"] == []
     assert plan["subgrids_pct_within_bounds"] >= 95.0
     _check_plan(gp, {r: lyr.gdf for r, lyr in p.layers.items()})
+
+
+def test_liechtenstein_crosses_hard_barriers_only_where_pockets_force_it():
+    """Liechtenstein's rivers and railway enclose pockets too small for a grid of their own; each
+    must join a neighbour across the barrier, and nothing else may cross."""
+    from gridtool.demo import sample_sources
+    from gridtool.project import Project
+    p = Project.from_sources(sample_sources("liechtenstein"))
+    gp = GridPartitioner(subgrids=False, corridor_width=0).fit(p)
+    plan = gp.report_["plan"]
+    assert plan["pct_within_bounds"] == 100.0
+    assert [v["village"] for v in plan["infeasible_villages"]] == ["Planken"]
+    assert plan["avoidable_hard_crossings"] == 0
+    assert plan["hard_crossings"] == plan["unavoidable_hard_crossings"] <= 10
 
 
 def test_cli_partition_writes_layers_and_report(tmp_path):

@@ -22,6 +22,7 @@ import math
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Callable, Iterable
 
 import geopandas as gpd
@@ -311,7 +312,7 @@ class GridPartitioner:
         lo, hi = plan["bounds"]
         bg = self.blocks_.gdf
         members = set(region_blocks)
-        ed = edges[edges["a"].isin(members) & edges["b"].isin(members)]
+        ed = self._edges_among(edges, members, [plan["village"]] + list(plan["guests"]))
         if plan["host"] is None and not plan["guests"]:
             ed = ed[~ed["cross_village"]]
         w = bg["hh"].to_numpy()
@@ -329,13 +330,16 @@ class GridPartitioner:
         g_all = UnitGraph(w, np.zeros((len(bg), 2)), np.ones(len(bg)), ed["a"], ed["b"], ed["affinity"])
         regions = g_soft.components(region_blocks)
         if exception:
-            # One exceptional grid for the whole village, flagged; never silently.
+            # One exceptional grid for the whole village, flagged; never silently. Barriers inside
+            # it are crossed because the village is kept whole (the policy), not by choice.
             grids.append(self._whole_grid(plan["village"], region_blocks, "exception", plan["status"], (lo, hi)))
+            report["unavoidable_hard_crossings"] = int(
+                crossings(SimpleNamespace(edges=ed, gdf=bg), [grids[0].blocks])[0][0])
             report["grids"] = 1
             return grids, report
         # Regions: merge those no grid count fits across hard edges to a neighbour that makes them fit.
-        regions, crossings, isolated = _merge_regions(regions, g_all, w, lo, hi)
-        report["unavoidable_hard_crossings"] = crossings
+        regions, joins, isolated = _merge_regions(regions, g_all, w, lo, hi)
+        report["unavoidable_hard_crossings"] = joins
         populated = [r for r in regions if w[r].sum() > 0]
         empty = [b for r in regions if w[r].sum() == 0 for b in r]
         exclaves = []
@@ -354,6 +358,7 @@ class GridPartitioner:
                 units = [(int(us.block[u]), int(us.feature[u]), int(us.part[u]), int(us.nparts[u]),
                           int(us.hh[u]), us.geom[u]) for u in part]
                 grids.append(_Grid(plan["village"], units, {x[0] for x in units}, "ok", "", (lo, hi)))
+        joined = []
         for r in exclaves:
             H = int(w[r].sum())
             gi = _nearest_grid_with_room(grids, r, bg, H, hi) if grids else None
@@ -367,12 +372,43 @@ class GridPartitioner:
                 g.units.append((int(b), -1, 0, 1, int(w[b]), bg.geometry.values[b]))
                 g.blocks.add(int(b))
             g.note = "exclave"
+            joined.append((gi, r))
             report.setdefault("exclaves", []).append({"households": H, "joined_to_grid": gi})
             report["notes"].append(f"separate part of the village with {H} households joined to the "
                                    "nearest grid with room (the grid has an exclave)")
         _attach_empty(grids, empty, g_all, bg)
+        # An exclave reachable from nothing populated can join a grid only across a barrier: the
+        # crossings its join adds (through the empty blocks around it) are unavoidable too.
+        if joined:
+            local = SimpleNamespace(edges=ed, gdf=bg)
+            for gi, r in joined:
+                full = int(crossings(local, [grids[gi].blocks])[0][0])
+                rest = int(crossings(local, [grids[gi].blocks - set(int(b) for b in r)])[0][0])
+                report["unavoidable_hard_crossings"] += max(0, full - rest)
         report["grids"] = len(grids)
         return grids, report
+
+    def _edges_among(self, edges, members, villages):
+        """Edges with both ends in ``members`` (blocks of ``villages``), found through a per-village
+        index so that a county of many villages is not scanned once per village."""
+        idx = getattr(self, "_edge_index", None)
+        if idx is None or idx[0] is not edges:
+            vob = self.blocks_.gdf["village"].to_numpy()
+            va = vob[edges["a"].to_numpy()] if len(edges) else np.zeros(0, dtype=np.int64)
+            vb = vob[edges["b"].to_numpy()] if len(edges) else np.zeros(0, dtype=np.int64)
+            by = {}
+            for arr in (va, vb):
+                order = np.argsort(arr, kind="stable")
+                keys, starts = np.unique(arr[order], return_index=True)
+                for kk, s0, s1 in zip(keys.tolist(), starts.tolist(), list(starts[1:]) + [len(arr)]):
+                    by.setdefault(kk, []).append(order[s0:s1])
+            idx = (edges, {k: np.unique(np.concatenate(v)) for k, v in by.items()})
+            self._edge_index = idx
+        cand = [idx[1][v] for v in villages if v in idx[1]]
+        if not cand:
+            return edges.iloc[:0]
+        sub = edges.iloc[np.unique(np.concatenate(cand))]
+        return sub[sub["a"].isin(members) & sub["b"].isin(members)]
 
     def _split_region(self, region, ed, H, lo, hi, stop):
         """k grids for one region, opening blocks into household units when needed."""
@@ -380,25 +416,47 @@ class GridPartitioner:
         bg = self.blocks_.gdf
         w = bg["hh"].to_numpy()
         rset = set(region)
-        # Hard edges inside a region exist only where regions were joined; they cost nothing to cut.
         red = ed[ed["a"].isin(rset) & ed["b"].isin(rset)]
+        # Hard edges between pockets that had to be joined hold the region together. A hard edge
+        # inside one soft-connected piece (a river ending inside the village, say) is not needed
+        # for connection: leaving it out keeps grids from being connected only across the river.
+        joins = red
+        hard = red["hard"].to_numpy()
+        if hard.any():
+            from scipy.sparse import coo_matrix
+            from scipy.sparse.csgraph import connected_components
+            loc = {b: i for i, b in enumerate(region)}
+            a_l = np.array([loc[b] for b in red["a"].tolist()], dtype=np.int64)
+            b_l = np.array([loc[b] for b in red["b"].tolist()], dtype=np.int64)
+            n = len(region)
+            _, lab = connected_components(coo_matrix((np.ones(int((~hard).sum())), (a_l[~hard], b_l[~hard])),
+                                                     shape=(n, n)), directed=False)
+            joins = red[~hard | (lab[a_l] != lab[b_l])]
+            pocket_of = {b: int(lab[i]) for b, i in loc.items()}
+        else:
+            pocket_of = {}
         populated = [b for b in region if w[b] > 0]
         # Refinement ladder: whole blocks; blocks above the grid maximum; above a fifth of the
         # window; every populated block.
         ladder = [{b for b in populated if w[b] > hi},
                   {b for b in populated if w[b] > max((hi - lo) // 5, self.sub_max)},
                   set(populated)]
-        seen = []
-        for refine in ladder:
-            if refine in seen:
-                continue
-            seen.append(refine)
-            us = build_unitset(self.blocks_, region, red, refine, unit_max=self.sub_max,
-                               unit_target=self.sub_target, unit_min=self.sub_min, **self._ctx)
-            for k in ks[:3]:
-                parts = partition(us.graph, range(len(us)), k, lo, hi, cancelled=stop)
-                if parts is not None:
-                    return parts, us, bool(refine)
+        for edges in ((joins, red) if len(joins) < len(red) else (red,)):
+            seen = []
+            for refine in ladder:
+                if refine in seen:
+                    continue
+                seen.append(refine)
+                us = build_unitset(self.blocks_, region, edges, refine, unit_max=self.sub_max,
+                                   unit_target=self.sub_target, unit_min=self.sub_min, **self._ctx)
+                if len(us.graph.components()) > 1:
+                    break  # without those edges the region falls apart: use them all
+                for k in ks[:3]:
+                    parts = partition(us.graph, range(len(us)), k, lo, hi, cancelled=stop)
+                    if parts is not None:
+                        if pocket_of:
+                            _keep_pockets_whole(parts, us, pocket_of, lo, hi)
+                        return parts, us, bool(refine)
         return None, None, True
 
     def _whole_grid(self, village, blocks, status, note, bounds):
@@ -439,7 +497,7 @@ class GridPartitioner:
             report["grids"] = len(grids)
             return grids, report
         members = set(free)
-        ed = edges[edges["a"].isin(members) & edges["b"].isin(members)]
+        ed = self._edges_among(edges, members, [plan["village"]] + list(plan["guests"]))
         if plan["host"] is None and not plan["guests"]:
             ed = ed[~ed["cross_village"]]
         H = int(w[free].sum())
@@ -804,6 +862,13 @@ class GridPartitioner:
                        "applied": p["applied"], "remedies": p["remedies"]}
                       for p in plans if p["status"] not in ("ok", "empty")]
         sub = self.subgrids_
+        # Per village: hard crossings beyond those forced by pockets and exclaves.
+        hard_by_village = g.groupby("village")["hard_crossings"].sum().to_dict() if len(g) else {}
+        avoidable = 0
+        for r in village_reports:
+            r["hard_crossings"] = int(hard_by_village.get(r["village"], 0))
+            r["avoidable_hard_crossings"] = max(0, r["hard_crossings"] - r["unavoidable_hard_crossings"])
+            avoidable += r["avoidable_hard_crossings"]
         plan = {
             "villages": len(plans), "households": int(g["hh"].sum()) + int(self.special_grids_["hh"].sum()),
             "grids": len(g), "grids_in_feasible_villages": int(len(feas)),
@@ -812,6 +877,7 @@ class GridPartitioner:
             "mean_polsby_popper": round(float(g["polsby_popper"].mean()), 3) if len(g) else None,
             "hard_crossings": int(g["hard_crossings"].sum()) if len(g) else 0,
             "unavoidable_hard_crossings": int(sum(r["unavoidable_hard_crossings"] for r in village_reports)),
+            "avoidable_hard_crossings": avoidable,
             "soft_crossings": int(g["soft_crossings"].sum()) if len(g) else 0,
             "grid_hh_min": int(g["hh"].min()) if len(g) else None,
             "grid_hh_max": int(g["hh"].max()) if len(g) else None,
@@ -997,6 +1063,40 @@ def _merge_regions(regions, g_all: UnitGraph, w, lo, hi):
         drop = set(best[1]) | {i}
         regions = [r for j, r in enumerate(regions) if j not in drop] + [sorted(merged)]
         crossings += 1
+
+
+def _keep_pockets_whole(parts: list[list[int]], us, pocket_of: dict, lo: int, hi: int) -> None:
+    """A pocket (a piece enclosed by hard barriers, joined to the region because it cannot make a
+    grid alone) split between grids costs a crossing per grid: move its smaller shares to the grid
+    holding most of it when both grids stay within [lo, hi] and the giving grid stays connected."""
+    w = us.graph.w
+    by_pocket: dict[int, dict[int, list[int]]] = {}
+    for pi, part in enumerate(parts):
+        for u in part:
+            by_pocket.setdefault(pocket_of.get(int(us.block[u]), -1), {}).setdefault(pi, []).append(u)
+    tot = [int(w[p].sum()) for p in parts]
+    for pocket, shares in sorted(by_pocket.items()):
+        if pocket < 0 or len(shares) < 2:
+            continue
+        hh = {pi: int(w[us_].sum()) for pi, us_ in shares.items()}
+        if sum(hh.values()) >= lo:
+            continue  # a pocket big enough for a grid of its own is not one that had to be joined
+        keep = max(hh, key=lambda pi: (hh[pi], -pi))
+        for pi, moved in sorted(shares.items()):
+            if pi == keep:
+                continue
+            m = set(moved)
+            rest = [u for u in parts[pi] if u not in m]
+            if not (lo <= tot[pi] - hh[pi] <= hi and lo <= tot[keep] + hh[pi] <= hi):
+                continue
+            if not rest or len(us.graph.components(rest)) != 1:
+                continue
+            if len(us.graph.components(parts[keep] + moved)) != 1:
+                continue
+            parts[pi] = rest
+            parts[keep] = parts[keep] + moved
+            tot[pi] -= hh[pi]
+            tot[keep] += hh[pi]
 
 
 def _keep_largest_pieces(g: UnitGraph, labels: np.ndarray) -> None:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections import deque
+from collections import defaultdict, deque
 from typing import Callable, Sequence
 
 import numpy as np
@@ -38,6 +38,7 @@ N_DIRECTIONS = 8
 CANDIDATES_CHECKED = 6
 ALTERNATIVES = 3  # cuts of one region tried in turn when a side then fails
 BACKTRACK_BUDGET = 40
+CUT_WEIGHT = 1.0  # cut affinity against compactness in a candidate's cost
 
 
 class UnitGraph:
@@ -49,7 +50,11 @@ class UnitGraph:
         self.xy = np.asarray(xy, dtype=float).reshape(-1, 2)
         self.area = np.maximum(np.asarray(area, dtype=float), 1e-6)
         n = len(self.w)
-        self.nbrs: list[list[tuple[int, float]]] = [[] for _ in range(n)]
+        ea = np.asarray(edges_a)
+        # A village's graph indexed by county-wide block ids has few edges among many ids: keep
+        # lists only for the ids that have neighbours instead of one (empty) list per id.
+        self.nbrs: list[list[tuple[int, float]]] | dict = \
+            [[] for _ in range(n)] if 8 * len(ea) >= n else defaultdict(list)
         for a, b, f in zip(np.asarray(edges_a).tolist(), np.asarray(edges_b).tolist(),
                            np.asarray(affinity, dtype=float).tolist()):
             if a == b:
@@ -166,7 +171,7 @@ def _bisect(g: UnitGraph, nodes: list[int], k: int, lo: int, hi: int):
         c1 = _compactness(P)
         c2 = _compactness(Q)
         cw = cumw[ordered_idx]
-        cost = (cut[ordered_idx] / scale + (2.0 - c1 - c2)
+        cost = (CUT_WEIGHT * cut[ordered_idx] / scale + (2.0 - c1 - c2)
                 + 0.5 * np.abs(cw - ideal) / max(b - a, 1.0) * (b - a > 0))
         rank = np.lexsort((ordered_idx, cost))
         for r in rank[:CANDIDATES_CHECKED]:
