@@ -38,6 +38,20 @@ class Blocks:
     household_block: np.ndarray
 
 
+def _points_in(polys: np.ndarray, tree: shapely.STRtree, pts: np.ndarray, *, touch: bool = True):
+    """(point index, polygon index) pairs of points inside (``touch``: or on) polygons.
+
+    STRtree's own predicate test prepares the *query* geometry, which does nothing for points;
+    here the bounding-box candidates are tested against prepared polygons instead (many points
+    against few complex polygons), which is several times faster."""
+    shapely.prepare(polys)
+    i, j = tree.query(pts)
+    if not len(i):
+        return i, j
+    ok = (shapely.intersects if touch else shapely.contains_properly)(polys[j], pts[i])
+    return i[ok], j[ok]
+
+
 def build_blocks(villages: gpd.GeoDataFrame, points: np.ndarray, hh: np.ndarray,
                  lines: gpd.GeoDataFrame, *, special: np.ndarray | None = None) -> Blocks:
     """Cut ``villages`` by ``lines`` into blocks and count the households of each.
@@ -85,7 +99,10 @@ def build_blocks(villages: gpd.GeoDataFrame, points: np.ndarray, hh: np.ndarray,
     # A face belongs to the village containing a point inside it; faces outside villages go.
     rep = shapely.point_on_surface(faces)
     vtree = shapely.STRtree(vgeoms)
-    fi, vi = vtree.query(rep, predicate="within")
+    fi, vi = _points_in(vgeoms, vtree, rep, touch=False)
+    # A point on a village's edge (rare: point_on_surface is interior) still needs its village.
+    fi, first = np.unique(fi, return_index=True)
+    vi = vi[first]
     face_village = np.full(len(faces), -1, dtype=np.int64)
     face_village[fi] = vi
     keep = face_village >= 0
@@ -97,7 +114,7 @@ def build_blocks(villages: gpd.GeoDataFrame, points: np.ndarray, hh: np.ndarray,
 
     # Households into faces; a point exactly on a line goes to the nearest face of its village.
     ftree = shapely.STRtree(faces)
-    pi, pf = ftree.query(points, predicate="intersects")
+    pi, pf = _points_in(faces, ftree, points)
     hb = np.full(len(points), -1, dtype=np.int64)
     order = np.lexsort((pf, pi))
     pi, pf = pi[order], pf[order]
@@ -105,7 +122,7 @@ def build_blocks(villages: gpd.GeoDataFrame, points: np.ndarray, hh: np.ndarray,
     hb[pi[first]] = pf[first]
     lost = np.flatnonzero(hb < 0)
     if len(lost):
-        inside = np.unique(vtree.query(points[lost], predicate="intersects")[0])
+        inside = np.unique(_points_in(vgeoms, vtree, points[lost])[0])
         lost = lost[inside]
         if len(lost):
             li, lf = ftree.query_nearest(points[lost], max_distance=5.0, all_matches=False)
@@ -136,7 +153,7 @@ def _adjacency(noded, faces, src, src_cls, src_aff, src_hard, face_village) -> p
     side = []
     for sign in (1.0, -1.0):
         pts = shapely.points(m + sign * _SIDE * nrm)
-        si, sf = ftree.query(pts, predicate="intersects")
+        si, sf = _points_in(faces, ftree, pts)
         f = np.full(len(noded), -1, dtype=np.int64)
         f[si] = sf
         side.append(f)
@@ -148,7 +165,13 @@ def _adjacency(noded, faces, src, src_cls, src_aff, src_hard, face_village) -> p
                              "cls": []}).astype({"a": np.int64, "b": np.int64})
     # Which source lines run along each noded segment: the hardest (lowest affinity) wins.
     stree = shapely.STRtree(src)
-    qi, qs = stree.query(mid[idx], predicate="dwithin", distance=0.01)
+    mc = shapely.get_coordinates(mid[idx])
+    boxes = shapely.box(mc[:, 0] - 0.01, mc[:, 1] - 0.01, mc[:, 0] + 0.01, mc[:, 1] + 0.01)
+    qi, qs = stree.query(boxes)
+    if len(qi):
+        shapely.prepare(src)  # few long lines, many short tests: prepare the lines
+        near = shapely.dwithin(src[qs], mid[idx][qi], 0.01)
+        qi, qs = qi[near], qs[near]
     seg_aff = np.ones(len(idx))
     seg_hard = np.zeros(len(idx), dtype=bool)
     seg_cls = np.full(len(idx), "road", dtype=object)

@@ -163,7 +163,10 @@ class GridPartitioner:
         stops = np.searchsorted(sorted_b, np.arange(len(blocks.gdf)), side="right")
         fob = {b: order[s:e] for b, (s, e) in enumerate(zip(starts, stops)) if e > s}
         inner = lines[lines["cls"] != "village"] if len(lines) else lines
-        btree = shapely.STRtree(inner.geometry.values) if len(inner) else None
+        bgeoms = inner.geometry.values.copy() if len(inner) else None
+        if bgeoms is not None:
+            shapely.prepare(bgeoms)  # many short segments are tested against the same long lines
+        btree = shapely.STRtree(bgeoms) if len(inner) else None
         baff = inner["affinity"].to_numpy(dtype=float) if len(inner) else np.zeros(0)
         self._ctx = dict(points_xy=xy, hh=hh, features_of_block=fob, barriers=btree,
                          barrier_affinity=baff)
@@ -1139,7 +1142,7 @@ def _nearest_grid_with_room(grids, region, bg, H, hi):
         tot = sum(u[4] for u in g.units)
         if g.status != "ok" or tot + H > hi:
             continue
-        d = float(shapely.distance(target, shapely.union_all(geoms[sorted(g.blocks)])))
+        d = float(shapely.distance(geoms[sorted(g.blocks)], target).min())  # no union needed
         if best is None or d < best[0]:
             best = (d, gi)
     return None if best is None else best[1]

@@ -38,6 +38,7 @@ N_DIRECTIONS = 8
 CANDIDATES_CHECKED = 6
 ALTERNATIVES = 3  # cuts of one region tried in turn when a side then fails
 BACKTRACK_BUDGET = 40
+USE_KERNELS = True  # compiled cut search (kernels.py); False: the Python reference below
 CUT_WEIGHT = 1.0  # cut affinity against compactness in a candidate's cost
 
 
@@ -55,12 +56,33 @@ class UnitGraph:
         # lists only for the ids that have neighbours instead of one (empty) list per id.
         self.nbrs: list[list[tuple[int, float]]] | dict = \
             [[] for _ in range(n)] if 8 * len(ea) >= n else defaultdict(list)
+        self._edges = (ea.astype(np.int64).reshape(-1), np.asarray(edges_b).astype(np.int64).reshape(-1),
+                       np.asarray(affinity, dtype=float).reshape(-1))
+        self._csr = None
         for a, b, f in zip(np.asarray(edges_a).tolist(), np.asarray(edges_b).tolist(),
                            np.asarray(affinity, dtype=float).tolist()):
             if a == b:
                 continue
             self.nbrs[a].append((b, f))
             self.nbrs[b].append((a, f))
+
+    def csr(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(indptr, indices, affinity) of the adjacency, each unit's neighbours in the order of
+        ``nbrs`` (edge order), for the compiled kernels."""
+        if self._csr is None:
+            n = len(self.w)
+            ea, eb, ef = self._edges
+            keep = ea != eb
+            ea, eb, ef = ea[keep], eb[keep], ef[keep]
+            eid = np.arange(len(ea))
+            s = np.concatenate([ea, eb])
+            d = np.concatenate([eb, ea])
+            f = np.concatenate([ef, ef])
+            order = np.lexsort((np.concatenate([eid, eid]), s))
+            indptr = np.zeros(n + 1, dtype=np.int64)
+            np.cumsum(np.bincount(s, minlength=n), out=indptr[1:])
+            self._csr = (indptr, d[order].astype(np.int64), f[order].astype(float))
+        return self._csr
 
     def __len__(self) -> int:
         return len(self.w)
@@ -148,6 +170,18 @@ def _bisect(g: UnitGraph, nodes: list[int], k: int, lo: int, hi: int):
     scale = math.sqrt(A) if A > 0 else 1.0
     found = []
     nodes_arr = np.asarray(nodes)
+    if USE_KERNELS:
+        from .kernels import bisect_candidates
+        indptr, indices, aff = g.csr()
+        ang = 2 * math.pi * np.arange(N_DIRECTIONS) / N_DIRECTIONS
+        dirs = np.ascontiguousarray(np.column_stack([np.cos(ang), np.sin(ang)]))
+        costs, masks = bisect_candidates(indptr, indices, aff, w, xy, area, nodes_arr.astype(np.int64),
+                                         int(a), int(b), float(ideal), cx, cy, T.astype(float),
+                                         float(scale), float(CUT_WEIGHT), dirs, CANDIDATES_CHECKED)
+        for d in range(N_DIRECTIONS):
+            if np.isfinite(costs[d]):
+                found.append((float(costs[d]), d, np.flatnonzero(masks[d]).tolist()))
+        return _alternatives(found, nodes, k1, k2)
     # Projections of every unit on the compass directions, computed once for all sweeps.
     ang = 2 * math.pi * np.arange(N_DIRECTIONS) / N_DIRECTIONS
     P_all = (sx - cx)[:, None] * np.cos(ang)[None, :] + (sy - cy)[:, None] * np.sin(ang)[None, :]
@@ -181,6 +215,11 @@ def _bisect(g: UnitGraph, nodes: list[int], k: int, lo: int, hi: int):
                 continue
             found.append((float(cost[r]), d, sorted(side1)))
             break
+    return _alternatives(found, nodes, k1, k2)
+
+
+def _alternatives(found, nodes, k1, k2):
+    """The distinct cuts, best first, at most ``ALTERNATIVES`` of them."""
     found.sort(key=lambda t: (t[0], t[1]))
     out, seen = [], set()
     for _, _, s1 in found:

@@ -126,7 +126,13 @@ def _voronoi(sites: np.ndarray, container) -> np.ndarray:
         matched[idx[0]] = idx[1]
         cells = np.array([cells[m] if m >= 0 else shapely.buffer(shapely.points(*sites[i]), 1.0)
                           for i, m in enumerate(matched)], dtype=object)
-    out = shapely.intersection(cells, container)
+    # Only cells reaching over the container's edge need clipping; the test against a prepared
+    # container is much cheaper than clipping every cell.
+    shapely.prepare(container)
+    out = np.array(cells, dtype=object)
+    edge = ~shapely.contains_properly(container, out)
+    if edge.any():
+        out[edge] = shapely.intersection(out[edge], container)
     empty = shapely.is_empty(out)
     if empty.any():  # a site on the container's edge: keep a sliver so the unit has a shape
         out[empty] = shapely.intersection(shapely.buffer(shapely.points(sites[empty]), 2.0), container)
@@ -190,7 +196,12 @@ def _site_edges(sites: np.ndarray, barriers, barrier_affinity, cells=None):
     aff = np.minimum(1.0, spacing / np.maximum(d, 1e-6)) * spacing
     if barriers is not None and len(barrier_affinity):
         segs = shapely.linestrings(np.stack([sites[pa[:, 0]], sites[pa[:, 1]]], axis=1))
-        ei, bi = barriers.query(segs, predicate="intersects")
+        # Candidates by bounding box, then the exact test against the (prepared) barrier lines.
+        ei, bi = barriers.query(segs)
+        if len(ei):
+            bg = barriers.geometries.take(bi)
+            hit = shapely.intersects(bg, segs[ei])
+            ei, bi = ei[hit], bi[hit]
         if len(ei):
             f = np.ones(len(pa))
             np.minimum.at(f, ei, barrier_affinity[bi])
