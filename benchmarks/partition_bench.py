@@ -311,8 +311,8 @@ def bench(name: str, layers: dict, *, skip_maxp: bool, maxp_budget: float | None
     print()
     plan = gp.report_["plan"]
     print(f"- gridtool internal timings: blocks {tim['blocks_s']:.2f}s, grids {tim['grids_s']:.2f}s, "
-          f"sub-grids {tim['subgrids_s']:.2f}s, total {tim['total_s']:.2f}s "
-          f"(corridors, special grids and layers make up the rest); "
+          f"sub-grids {tim['subgrids_s']:.2f}s, corridor overlay {tim.get('corridors_s', 0):.2f}s, "
+          f"total {tim['total_s']:.2f}s (special grids, metrics and layers make up the rest); "
           f"{len(blocks.gdf):,} blocks, {len(blocks.edges):,} block edges")
     if gp.subgrids_ is not None and len(gp.subgrids_):
         print(f"- gridtool sub-grids: {plan.get('subgrids')} sub-grids, "
@@ -323,6 +323,8 @@ def bench(name: str, layers: dict, *, skip_maxp: bool, maxp_budget: float | None
     print(f"- villages no grid count fits (excluded from % in bounds, one exceptional grid each in "
           f"gridtool): {len(infeas)}" + (f" — {', '.join(infeas[:6])}{' …' if len(infeas) > 6 else ''}"
                                          if infeas else ""))
+    print(f"- gridtool avoidable hard crossings (beyond pocket joins and whole exceptional villages): "
+          f"{plan.get('avoidable_hard_crossings')}")
     print(f"- gridtool unavoidable hard crossings (regions too small to stand alone, joined across a "
           f"barrier): {plan.get('unavoidable_hard_crossings')}")
     anchors_t = {m: s for m, s, _, _ in rows if m != "gridtool"}

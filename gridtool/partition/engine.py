@@ -233,7 +233,9 @@ class GridPartitioner:
             say(0.88, "子网格 / sub-grids")
             self.subgrids_ = self._subgrids(stop)
         t_sub = time.perf_counter() - t0 - t_blocks - t_grids
+        t_c = time.perf_counter()
         self.corridors_ = self._corridors(layers, villages, crs)
+        t_corr = time.perf_counter() - t_c
         self.links_, self._links_summary = None, []
         members = layers.get("party_members")
         if members is not None and len(members):
@@ -242,6 +244,7 @@ class GridPartitioner:
                                                            min_links=self.link_min, max_links=self.link_max)
         self.report_ = self._report(village_reports, plans, timings={
             "blocks_s": round(t_blocks, 3), "grids_s": round(t_grids, 3), "subgrids_s": round(t_sub, 3),
+            "corridors_s": round(t_corr, 3),
             "total_s": round(time.perf_counter() - t0, 3)})
         say(1.0, "完成 / done")
         return self
@@ -454,9 +457,21 @@ class GridPartitioner:
                                    unit_target=self.sub_target, unit_min=self.sub_min, **self._ctx)
                 if len(us.graph.components()) > 1:
                     break  # without those edges the region falls apart: use them all
+                # Pockets too small for a grid go into the solver as one unit each, so none is
+                # split between grids (each share would be one more crossing); if that leaves no
+                # solution, the plain units are tried and shares are moved back afterwards.
+                graphs = [(us.graph, None)]
+                if pocket_of:
+                    cg = _contract_pockets(us, pocket_of, lo)
+                    if cg is not None:
+                        graphs.insert(0, cg)
                 for k in ks[:3]:
-                    parts = partition(us.graph, range(len(us)), k, lo, hi, cancelled=stop)
-                    if parts is not None:
+                    for graph, groups in graphs:
+                        parts = partition(graph, range(len(graph)), k, lo, hi, cancelled=stop)
+                        if parts is None:
+                            continue
+                        if groups is not None:
+                            parts = [sorted(u for node in p for u in groups[node]) for p in parts]
                         if pocket_of:
                             _keep_pockets_whole(parts, us, pocket_of, lo, hi)
                         return parts, us, bool(refine)
@@ -1068,6 +1083,43 @@ def _merge_regions(regions, g_all: UnitGraph, w, lo, hi):
         crossings += 1
 
 
+def _contract_pockets(us, pocket_of: dict, lo: int):
+    """The unit graph with every small pocket (under ``lo`` households) merged into one node.
+
+    Returns (graph, groups: node -> unit indices) or None when there is nothing to merge."""
+    g = us.graph
+    n = len(g)
+    lab = np.array([pocket_of.get(int(b), -1) for b in us.block.tolist()], dtype=np.int64)
+    tot: dict[int, int] = {}
+    for u in range(n):
+        if lab[u] >= 0:
+            tot[int(lab[u])] = tot.get(int(lab[u]), 0) + int(g.w[u])
+    small = {p for p, t in tot.items() if t < lo}
+    members: dict[int, list[int]] = {}
+    for u in range(n):
+        if lab[u] in small:
+            members.setdefault(int(lab[u]), []).append(u)
+    if not any(len(m) > 1 for m in members.values()):
+        return None
+    node = np.full(n, -1, dtype=np.int64)
+    groups: list[list[int]] = []
+    for u in range(n):  # nodes keep the order of their first unit
+        if node[u] >= 0:
+            continue
+        grp = members[int(lab[u])] if lab[u] in small else [u]
+        node[grp] = len(groups)
+        groups.append(grp)
+    m = len(groups)
+    w = np.array([int(g.w[grp].sum()) for grp in groups], dtype=np.int64)
+    area = np.array([float(g.area[grp].sum()) for grp in groups])
+    xy = np.array([(g.xy[grp] * g.area[grp, None]).sum(axis=0) / max(float(g.area[grp].sum()), 1e-9)
+                   for grp in groups]).reshape(-1, 2)
+    ea, eb, ef = g._edges
+    na, nb = node[ea], node[eb]
+    keep = na != nb
+    return UnitGraph(w, xy, area, na[keep], nb[keep], ef[keep]), groups
+
+
 def _keep_pockets_whole(parts: list[list[int]], us, pocket_of: dict, lo: int, hi: int) -> None:
     """A pocket (a piece enclosed by hard barriers, joined to the region because it cannot make a
     grid alone) split between grids costs a crossing per grid: move its smaller shares to the grid
@@ -1084,22 +1136,30 @@ def _keep_pockets_whole(parts: list[list[int]], us, pocket_of: dict, lo: int, hi
         hh = {pi: int(w[us_].sum()) for pi, us_ in shares.items()}
         if sum(hh.values()) >= lo:
             continue  # a pocket big enough for a grid of its own is not one that had to be joined
-        keep = max(hh, key=lambda pi: (hh[pi], -pi))
-        for pi, moved in sorted(shares.items()):
-            if pi == keep:
-                continue
-            m = set(moved)
-            rest = [u for u in parts[pi] if u not in m]
-            if not (lo <= tot[pi] - hh[pi] <= hi and lo <= tot[keep] + hh[pi] <= hi):
-                continue
-            if not rest or len(us.graph.components(rest)) != 1:
-                continue
-            if len(us.graph.components(parts[keep] + moved)) != 1:
-                continue
-            parts[pi] = rest
-            parts[keep] = parts[keep] + moved
-            tot[pi] -= hh[pi]
-            tot[keep] += hh[pi]
+        # The grid holding most of it takes the rest; if the bounds or contiguity forbid that,
+        # the next largest holder is tried.
+        for keep in sorted(hh, key=lambda pi: (-hh[pi], pi)):
+            trial = [list(p) for p in parts]
+            t = list(tot)
+            for pi, moved in sorted(shares.items()):
+                if pi == keep:
+                    continue
+                m = set(moved)
+                rest = [u for u in trial[pi] if u not in m]
+                if not (lo <= t[pi] - hh[pi] <= hi and lo <= t[keep] + hh[pi] <= hi):
+                    break
+                if not rest or len(us.graph.components(rest)) != 1:
+                    break
+                if len(us.graph.components(trial[keep] + moved)) != 1:
+                    break
+                trial[pi] = rest
+                trial[keep] = trial[keep] + moved
+                t[pi] -= hh[pi]
+                t[keep] += hh[pi]
+            else:
+                parts[:] = trial
+                tot[:] = t
+                break
 
 
 def _keep_largest_pieces(g: UnitGraph, labels: np.ndarray) -> None:
