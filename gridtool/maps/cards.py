@@ -1,0 +1,313 @@
+"""Patrol route cards (巡逻路线卡): one A4 page per team with the route map and the ordered stops.
+
+Signature::
+
+    write_route_cards(project, out_pdf, *, cards=None, title=None, date=None,
+                      progress=None, cancelled=None) -> Path
+
+Each card shows the team's route over the roads, water and grid outlines, the station (★), the
+stops numbered in visiting order with arrows along the route giving its direction, and the
+table: seq, place, category, arrival, departure, dwell and notes (must-visit, time window).
+Cards are built from the project's ``routes`` and ``route_stops`` layers (``gridtool patrol``),
+as the same dictionaries :meth:`gridtool.routing.patrol.PatrolPlan.route_cards` returns; pass
+``cards`` to print a plan that was not saved into the project. A stop list longer than a page
+continues on the next page.
+
+Why hand-written: as the atlas, a page layout over the shared primitives; the direction arrows
+are placed every few centimetres of paper along the route line (shapely interpolation), not per
+segment, so a route with thousands of vertices still gets evenly spaced arrows.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date as _date
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from ..errors import CancelledError
+from . import draw as D
+from . import style as S
+from .paper import PT_PER_MM, ExportError, paper, write_checked
+
+Progress = Callable[[float, str], None]
+
+STOPS_FIRST = 22
+STOPS_MORE = 46
+
+
+def _text(v) -> str:
+    if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    return str(v)
+
+
+def cards_from_project(project) -> list[dict]:
+    """Route-card dictionaries (as ``PatrolPlan.route_cards``) from the ``routes``/``route_stops`` layers."""
+    from ..roles import PLACE_CATEGORIES
+
+    try:
+        from ..routing.modes import MODE_ZH
+    except ImportError:  # routing not installed in a trimmed build
+        MODE_ZH = {}
+    rl = project.layers.get("routes")
+    sl = project.layers.get("route_stops")
+    if rl is None or rl.gdf is None or len(rl.gdf) == 0:
+        raise ExportError("项目中没有巡逻路线，无法生成路线卡", "the project has no patrol routes; no route cards to make",
+                          fix_zh="先运行 gridtool patrol 规划巡逻路线", fix_en="run gridtool patrol first")
+    routes = rl.gdf
+    stops = sl.gdf if sl is not None and sl.gdf is not None else None
+    cards = []
+    for _, r in routes.sort_values("team").iterrows():
+        team = r.get("team")
+        st = stops[stops["team"] == team].sort_values("seq") if stops is not None and "team" in stops else None
+        mode = _text(r.get("mode"))
+        rows = []
+        if st is not None:
+            for _, s in st.iterrows():
+                cat = _text(s.get("category"))
+                rows.append({"seq": int(s["seq"]), "place": _text(s.get("place")), "category": cat,
+                             "category_zh": PLACE_CATEGORIES.get(cat, cat), "arrive": _text(s.get("arrive")),
+                             "depart": _text(s.get("depart")),
+                             "dwell_min": float(s["dwell_min"]) if pd.notna(s.get("dwell_min")) else None,
+                             "must": bool(s.get("must")) if pd.notna(s.get("must")) else False,
+                             "window": _text(s.get("window")),
+                             "xy": (s.geometry.x, s.geometry.y) if s.geometry is not None else None})
+        geom = r.geometry
+        cards.append({"team": int(team) if pd.notna(team) else team, "station": _text(r.get("station")),
+                      "mode": mode, "mode_zh": MODE_ZH.get(mode, mode), "start": _text(r.get("start")),
+                      "end": _text(r.get("end")),
+                      "minutes": round(float(r["minutes"]), 1) if pd.notna(r.get("minutes")) else None,
+                      "length_km": round(float(r["length_km"]), 2) if pd.notna(r.get("length_km")) else None,
+                      "stops": rows, "geometry": geom,
+                      "bounds": tuple(float(v) for v in geom.bounds) if geom is not None and not geom.is_empty else None})
+    return cards
+
+
+def write_route_cards(project, out_pdf: str | Path, *, cards: Sequence[dict] | None = None,
+                      title: str | None = None, date: str | None = None, progress: Progress | None = None,
+                      cancelled: Callable[[], bool] | None = None) -> Path:
+    """Write one A4 route card per patrol team to ``out_pdf`` (atomically; checked after writing).
+
+    Parameters
+    ----------
+    project
+        The project (base layers for the map; routes from its ``routes``/``route_stops`` layers
+        unless ``cards`` is given).
+    cards
+        Route-card dictionaries as :meth:`PatrolPlan.route_cards` returns (``team``, ``station``,
+        ``mode_zh``, ``start``, ``end``, ``minutes``, ``length_km``, ``stops`` with ``seq``,
+        ``place``, ``category_zh``, ``arrive``, ``depart``, ``dwell_min``, ``must``, ``window``);
+        stops without ``xy`` are located from the ``route_stops`` layer, the line from ``routes``.
+    title, date
+        Heading (default ``"<project> 巡逻路线卡"``) and date (default today).
+    progress, cancelled
+        As elsewhere.
+    """
+    import matplotlib
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    from .. import __version__
+    from .fonts import export_rc
+    from .pages import LayerIndex
+    from .wallmap import uses_osm
+
+    base = cards_from_project(project)
+    if cards is not None:
+        by_team = {c["team"]: c for c in base}
+        merged = []
+        for c in cards:
+            b = by_team.get(c.get("team"), {})
+            c = {**b, **c}
+            stops_xy = {s["seq"]: s.get("xy") for s in b.get("stops", [])}
+            c["stops"] = [{**s, "xy": s.get("xy") or stops_xy.get(s.get("seq"))} for s in c.get("stops", [])]
+            merged.append(c)
+        base = merged
+    report = progress or (lambda f, m: None)
+    sheet = paper("A4")
+    date = date or _date.today().isoformat()
+    title = title or f"{project.name} 巡逻路线卡"
+    credit = "地图数据 © OpenStreetMap contributors（ODbL）" if uses_osm(project) else ""
+    idx = LayerIndex(project)
+    pages = []
+    for c in base:
+        n = len(c.get("stops", []))
+        pages.append((c, 0))
+        start = STOPS_FIRST
+        while start < n:
+            pages.append((c, start))
+            start += STOPS_MORE
+    total = len(pages)
+
+    def write(tmp: Path) -> None:
+        from .pages import page_footer
+
+        with matplotlib.rc_context(export_rc()), PdfPages(tmp, metadata={"Title": title,
+                                                                         "Creator": f"gridtool {__version__}"}) as pdf:
+            for k, (card, start) in enumerate(pages):
+                if cancelled is not None and cancelled():
+                    raise CancelledError()
+                report(k / max(total, 1), f"第 {card['team']} 组 / team {card['team']}")
+                fig = _card_page(sheet, project, idx, card, start, title) if start == 0 else \
+                    _card_continuation(sheet, card, start)
+                page_footer(fig, sheet, left=f"{title} · {date}", centre=credit,
+                            right=f"gridtool {__version__} · 第 {k + 1} 页 / 共 {total} 页")
+                pdf.savefig(fig)
+                fig.clear()
+
+    out = write_checked(out_pdf, "pdf", write, min_pages=total)
+    report(1.0, f"已写出 / written: {out}")
+    return out
+
+
+def _header_text(card) -> tuple[str, str]:
+    parts = [f"出发 {card.get('station') or '—'}"]
+    if card.get("mode_zh"):
+        parts.append(card["mode_zh"])
+    if card.get("start"):
+        parts.append(f"{card['start']}–{card.get('end', '')}")
+    if card.get("minutes") is not None:
+        parts.append(f"用时 {card['minutes']:g} 分钟")
+    if card.get("length_km") is not None:
+        parts.append(f"全程 {card['length_km']:g} 千米")
+    parts.append(f"{len(card.get('stops', []))} 个地点")
+    return f"巡逻路线卡 · 第 {card['team']} 组", " · ".join(parts)
+
+
+def _direction_arrows(ax, line, frame: D.MapFrame, *, every_mm: float, colour: str) -> None:
+    """Arrowheads along ``line`` every ``every_mm`` of paper, pointing the way the route goes."""
+    if line is None or line.is_empty:
+        return
+    parts = shapely.get_parts(line)
+    for part in parts:
+        if part.geom_type != "LineString":
+            continue
+        length = part.length
+        step = every_mm * frame.m_per_mm
+        if length < step * 0.5:
+            continue
+        d = np.arange(step / 2, length, step)
+        eps = min(2 * frame.m_per_mm, length / 100)
+        a = shapely.line_interpolate_point(part, np.maximum(d - eps, 0))
+        b = shapely.line_interpolate_point(part, np.minimum(d + eps, length))
+        for pa, pb in zip(a, b):
+            ax.annotate("", xy=(pb.x, pb.y), xytext=(pa.x, pa.y),
+                        arrowprops=dict(arrowstyle="-|>,head_length=0.6,head_width=0.35", color=colour, lw=0.8,
+                                        shrinkA=0, shrinkB=0), zorder=14, annotation_clip=True)
+
+
+def _card_page(sheet, project, idx, card, start, title):
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Circle
+
+    from .pages import draw_base_layers, map_furniture, page_header
+
+    W, H = sheet.width_mm, sheet.height_mm
+    fig = Figure(figsize=sheet.inches)
+    head, sub = _header_text(card)
+    y = page_header(fig, sheet, head, sub, right=title)
+    colour = S.ROUTE_COLOURS[(int(card["team"]) - 1) % len(S.ROUTE_COLOURS)] if str(card["team"]).isdigit() else S.ROUTE_COLOURS[0]
+    line = card.get("geometry")
+    stops = card.get("stops", [])
+    xy = np.array([s["xy"] for s in stops if s.get("xy") is not None], dtype=float).reshape(-1, 2)
+    bounds = None
+    if line is not None and not line.is_empty:
+        bounds = line.bounds
+    if len(xy):
+        sb = (xy[:, 0].min(), xy[:, 1].min(), xy[:, 0].max(), xy[:, 1].max())
+        bounds = sb if bounds is None else (min(bounds[0], sb[0]), min(bounds[1], sb[1]),
+                                            max(bounds[2], sb[2]), max(bounds[3], sb[3]))
+    fx, fw, fh = 12.0, W - 24.0, 128.0
+    fy = y - 2 - fh
+    if bounds is None:
+        fig.text(0.5, (fy + fh / 2) / H, "本组没有路线几何", ha="center", va="center", fontsize=10)
+        frame = None
+    else:
+        frame = D.MapFrame.fit(fx, fy, fw, fh, tuple(bounds), pad=0.08)
+        ax = frame.axes(fig, W, H, frame_lw=0.6)
+        tol = 0.1 * frame.m_per_mm
+        bbox = frame.bbox
+        grids = idx.query("grids", bbox)
+        if grids is not None:
+            D.add_polygons(ax, grids.geometry.values, facecolors="#f6f6f6", edgecolors="#a8a8a8", linewidths=0.5,
+                           zorder=2, tolerance=tol)
+        draw_base_layers(ax, idx, frame, du=1.0, tol=tol)
+        villages = idx.query("villages", bbox)
+        if villages is not None:
+            D.add_polygons(ax, villages.geometry.values, edgecolors=S.VILLAGE_EDGE, linewidths=0.9,
+                           linestyle=(0, (8, 1.5, 1.5, 1.5)), zorder=10, tolerance=tol)
+        if line is not None and not line.is_empty:
+            D.add_lines(ax, [line], colors="white", linewidths=4.2, zorder=12, tolerance=tol * 0.5)
+            D.add_lines(ax, [line], colors=colour, linewidths=2.4, zorder=12.5, tolerance=tol * 0.5)
+            _direction_arrows(ax, line, frame, every_mm=22, colour=colour)
+        placer = D.LabelPlacer(cell_mm=6)
+        placer.add((fx, fy, fx + 52, fy + 21))
+        # Station: start (and end) of the route.
+        if line is not None and not line.is_empty:
+            p0 = shapely.get_point(shapely.get_parts(line)[0], 0)
+            ax.scatter([p0.x], [p0.y], s=150, marker="*", c="#08306b", edgecolors="white", linewidths=0.8, zorder=16)
+            D.halo_text(ax, p0.x, p0.y - 4.5 * frame.m_per_mm, card.get("station") or "起点", size=7.5,
+                        color="#08306b", zorder=26)
+        r_mm = 2.3
+        xm, ym = frame.to_mm(xy[:, 0], xy[:, 1]) if len(xy) else (np.array([]), np.array([]))
+        for (x_, y_), xmm, ymm in zip(xy, xm, ym):
+            placer.add((xmm - r_mm, ymm - r_mm, xmm + r_mm, ymm + r_mm))
+        seqs = [s for s in stops if s.get("xy") is not None]
+        for s, (x_, y_) in zip(seqs, xy):
+            ax.add_patch(Circle((x_, y_), r_mm * frame.m_per_mm, facecolor="white" if not s.get("must") else "#ffe9a8",
+                                edgecolor=colour, linewidth=1.2, zorder=17))
+            n = str(s["seq"])
+            ax.text(x_, y_, n, ha="center", va="center", fontsize=6.2 if len(n) < 3 else 5.0, zorder=18,
+                    color="#111111")
+        cands = []
+        for s, (x_, y_) in zip(seqs, xy):
+            name = _text(s.get("place"))
+            if not name:
+                continue
+            wmm = D.text_width_pt(name, 6.0) / 2 / PT_PER_MM + r_mm + 0.8
+            for dx, dy in ((wmm, 0), (-wmm, 0), (0, r_mm + 2.2), (0, -(r_mm + 2.2))):
+                cands.append(D.LabelCandidate(x_ + dx * frame.m_per_mm, y_ + dy * frame.m_per_mm, [[name]],
+                                              group=("stop", s["seq"]), priority=-s["seq"], color="#222222"))
+        D.place_labels(ax, frame, placer, cands, max_pt=6.0, min_pt=5.0, zorder=25)
+        map_furniture(fig, ax, frame, sheet, crs=project.crs)
+    _stop_table(fig, sheet, stops, 0, STOPS_FIRST, fy - 4)
+    return fig
+
+
+def _stop_table(fig, sheet, stops, start, n, top_mm):
+    from .pages import draw_table
+
+    W, H = sheet.width_mm, sheet.height_mm
+    cols = [("序号", 12.0, "center"), ("地点", 62.0, "left"), ("类别", 24.0, "left"), ("到达", 16.0, "center"),
+            ("离开", 16.0, "center"), ("停留(分)", 18.0, "right"), ("备注", W - 24 - 148.0, "left")]
+    rows = []
+    for s in stops[start:start + n]:
+        note = []
+        if s.get("must"):
+            note.append("必到")
+        if s.get("window"):
+            note.append(f"时段 {s['window']}")
+        dwell = s.get("dwell_min")
+        rows.append([s.get("seq"), _text(s.get("place")), _text(s.get("category_zh") or s.get("category")),
+                     _text(s.get("arrive")), _text(s.get("depart")),
+                     "" if dwell is None else f"{float(dwell):g}", "，".join(note)])
+    if not rows:
+        fig.text(12 / W, (top_mm - 4) / H, "本组没有停靠点。", ha="left", va="top", fontsize=8.5)
+        return top_mm
+    return draw_table(fig, 12, top_mm, cols, rows, paper_w_mm=W, paper_h_mm=H, size_pt=7.5, row_h_mm=5.0)
+
+
+def _card_continuation(sheet, card, start):
+    from matplotlib.figure import Figure
+
+    from .pages import page_header
+
+    fig = Figure(figsize=sheet.inches)
+    head, sub = _header_text(card)
+    y = page_header(fig, sheet, head + "（续）", sub)
+    _stop_table(fig, sheet, card.get("stops", []), start, STOPS_MORE, y - 2)
+    return fig

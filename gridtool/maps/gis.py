@@ -1,0 +1,594 @@
+"""GIS exports of the plan: GeoPackage, Shapefile, GeoJSON, KML/KMZ and GPX.
+
+For the county's GIS office (QGIS, ArcGIS) and for phones and GPS units: the layers ``grids``,
+``subgrids``, ``special_grids``, ``corridors``, ``routes``, ``route_stops``, ``circles`` and
+``places``, in the CRS the user's inputs were in (``Project.to_user_crs``; or ``crs=``), except the
+formats that are WGS84 by definition (GeoJSON per RFC 7946, KML, GPX).
+
+What the writers take care of, because GDAL alone would get it wrong silently:
+
+- **Shapefiles**: a ``.cpg`` always (UTF-8, or GBK for older Chinese ArcGIS set-ups); field names
+  cut to dBase's 10 *bytes* in that encoding without splitting a character, made unique, and listed
+  in ``fields.csv`` (layer, field, shapefile field) so the mapping is predictable; text cut to 254
+  bytes (counted); characters GBK lacks replaced by ``?`` (counted); a layer with mixed geometry
+  (places as points and polygons) split into ``places_point.shp`` and ``places_polygon.shp``;
+  geometry collections reduced to the layer's geometry type.
+- **Personal data**: columns of names, ID-card and phone numbers are dropped from GIS tables and
+  masked in KML (a viewing format) unless ``include_personal``.
+- **Safety**: every file is written to a temporary name beside the target and renamed into place;
+  no output may be the project file or one of its inputs (``outputs.check_not_input``).
+
+KML is written by hand (``xml.etree``) rather than through GDAL's KML drivers so that grids carry
+their map fill (the same colours as the wall map and the HTML map), folders have Chinese names and
+popups (``description``) read like the HTML map's. GPX reuses :func:`gridtool.routing.export.write_gpx`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import warnings
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ..atomic import write_bytes_atomic
+from ..errors import GridtoolError
+from .outputs import check_not_input
+from .privacy import is_text_column, mask_frame
+
+#: Layers written by default, in this order.
+GIS_LAYERS = ("grids", "subgrids", "special_grids", "corridors", "routes", "route_stops", "circles", "places")
+#: Chinese names of the layers (KML folders, messages).
+LAYER_ZH = {"grids": "基础网格", "subgrids": "子网格", "special_grids": "专属网格", "corridors": "专项网格",
+            "routes": "巡逻路线", "route_stops": "巡逻点位", "circles": "服务圈", "places": "重点场所",
+            "villages": "村（社区）界", "households": "住户"}
+SHP_ENCODINGS = {"utf-8": "UTF-8", "utf8": "UTF-8", "gbk": "GBK", "cp936": "GBK", "gb2312": "GBK", "gb18030": "GBK"}
+_FAMILY = {"Point": "point", "MultiPoint": "point", "LineString": "line", "MultiLineString": "line",
+           "LinearRing": "line", "Polygon": "polygon", "MultiPolygon": "polygon"}
+
+
+@dataclass
+class Written:
+    """One file written: its path, the layer it holds, its features, and notes (truncations …)."""
+
+    path: Path
+    layer: str
+    features: int
+    notes: list[str] = field(default_factory=list)
+
+
+# -- preparing layers ---------------------------------------------------------------------------
+def _personal(role: str) -> bool:
+    from ..roles import ROLES
+    return bool(ROLES.get(role) and ROLES[role].personal)
+
+
+def _plain_values(df: pd.DataFrame) -> pd.DataFrame:
+    """Columns GDAL can write: lists/dicts as JSON text, mixed objects as text."""
+    out = df.copy()
+    geom = out.geometry.name if isinstance(out, gpd.GeoDataFrame) else None
+    for col in out.columns:
+        if col == geom:
+            continue
+        s = out[col]
+        if is_text_column(s):
+            vals = s.tolist()
+            if any(isinstance(v, (list, dict, tuple, set)) for v in vals):
+                out[col] = [json.dumps(sorted(v) if isinstance(v, set) else v, ensure_ascii=False, default=str)
+                            if isinstance(v, (list, dict, tuple, set)) else v for v in vals]
+            elif any(isinstance(v, (bytes, bytearray)) for v in vals):
+                out[col] = [v.hex() if isinstance(v, (bytes, bytearray)) else v for v in vals]
+            else:
+                kinds = {type(v) for v in vals if v is not None and not (isinstance(v, float) and np.isnan(v))}
+                if len(kinds) > 1:
+                    out[col] = [None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in vals]
+    return out
+
+
+def _tidy_geometry(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Geometry collections (slivers of overlays) reduced to the layer's main geometry type."""
+    kinds = gdf.geom_type
+    if not (kinds == "GeometryCollection").any():
+        return gdf
+    fams = kinds.map(_FAMILY).dropna()
+    main = fams.mode().iloc[0] if len(fams) else "polygon"
+    out = gdf.copy()
+    geoms = out.geometry.values.copy()
+    for i in np.flatnonzero((kinds == "GeometryCollection").to_numpy()):
+        parts = [p for p in shapely.get_parts(geoms[i]) if _FAMILY.get(p.geom_type) == main]
+        geoms[i] = shapely.union_all(parts) if parts else None
+    out[out.geometry.name] = geoms
+    return out
+
+
+def prepare_layers(project, roles: Sequence[str] | None = None, *, include_personal: bool = False,
+                   crs=None, wgs84: bool = False, drop_personal: bool = True) -> dict[str, gpd.GeoDataFrame]:
+    """The export layers of ``project``: personal data dropped (or masked), plain values, tidy
+    geometry, in the user's CRS (``crs`` to choose another; ``wgs84`` for GeoJSON/KML/GPX).
+
+    Parameters
+    ----------
+    project
+        A :class:`gridtool.project.Project`.
+    roles
+        Layers to export (default :data:`GIS_LAYERS`, those present).
+    include_personal
+        Keep names, ID-card and phone numbers as they are.
+    crs
+        Output CRS (anything pyproj reads); default the project's ``user_crs``.
+    wgs84
+        Plain WGS84 longitude/latitude (no GCJ-02/BD-09 offset): for the formats defined in WGS84.
+    drop_personal
+        Drop personal columns (GIS tables) rather than mask them (KML).
+    """
+    roles = [r for r in (roles or GIS_LAYERS) if r in project.layers and project.layers[r].gdf is not None]
+    out = {}
+    for role in roles:
+        lyr = project.layers[role]
+        gdf = lyr.gdf
+        if not len(gdf):
+            continue
+        gdf = mask_frame(gdf, lyr.sensitive, include_personal, personal_role=_personal(role), drop=drop_personal)
+        gdf = _tidy_geometry(_plain_values(gdf))
+        if wgs84:
+            gdf = gdf.to_crs(4326)
+        elif crs is not None:
+            gdf = gdf.to_crs(crs)
+        else:
+            gdf = project.to_user_crs(gdf) if project.user_crs else gdf
+        out[role] = gdf.reset_index(drop=True)
+    if not out:
+        raise GridtoolError(
+            "项目中没有可导出的网格或路线图层", "the project has no grid or route layer to export",
+            fix_zh="先运行 gridtool partition（网格）或 gridtool patrol（路线）。",
+            fix_en="run gridtool partition (grids) or gridtool patrol (routes) first.")
+    return out
+
+
+# -- atomic helpers -----------------------------------------------------------------------------
+def _temp_dir(target_dir: Path) -> Path:
+    target_dir.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=".gridtool-export-", dir=target_dir))
+
+
+def _publish(tmp: Path, dest: Path) -> Path:
+    """Move a finished temporary file into place (same filesystem: an atomic rename)."""
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    os.replace(tmp, dest)
+    return dest
+
+
+def _quiet_write(gdf, path, **kwargs) -> None:
+    import pyogrio
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*Normalized/laundered field name.*")
+        pyogrio.write_dataframe(gdf, path, **kwargs)
+
+
+# -- GeoPackage ---------------------------------------------------------------------------------
+def write_gpkg(project, path: str | Path, *, roles: Sequence[str] | None = None, include_personal: bool = False,
+               crs=None) -> list[Written]:
+    """All export layers in one GeoPackage (one table per layer), atomically."""
+    path = Path(path)
+    check_not_input(project, [path])
+    layers = prepare_layers(project, roles, include_personal=include_personal, crs=crs)
+    tmpdir = _temp_dir(path.parent)
+    try:
+        tmp = tmpdir / path.name
+        written = []
+        for role, gdf in layers.items():
+            _quiet_write(gdf, tmp, layer=role, driver="GPKG", promote_to_multi=_has_multi(gdf))
+            written.append(Written(path, role, len(gdf)))
+        _publish(tmp, path)
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+    return written
+
+
+def _has_multi(gdf) -> bool:
+    return bool(gdf.geom_type.str.startswith("Multi").any())
+
+
+# -- Shapefile ----------------------------------------------------------------------------------
+def _cut_bytes(text: str, limit: int, codec: str) -> str:
+    """The longest prefix of ``text`` whose encoding fits ``limit`` bytes (characters kept whole)."""
+    out, n = [], 0
+    for ch in text:
+        b = len(ch.encode(codec, errors="replace"))
+        if n + b > limit:
+            break
+        out.append(ch)
+        n += b
+    return "".join(out)
+
+
+def shapefile_field_names(columns: Iterable[str], encoding: str = "utf-8") -> dict[str, str]:
+    """Column → dBase field name: at most 10 bytes in ``encoding``, unique ignoring case.
+
+    Names that fit are kept; longer ones are cut at a character boundary; clashes get ``_1``,
+    ``_2`` … (the stem shortened to make room). The same columns always map the same way.
+    """
+    codec = "gbk" if SHP_ENCODINGS.get(encoding.lower(), "UTF-8") == "GBK" else "utf-8"
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for col in columns:
+        name = _cut_bytes(str(col).replace(" ", "_"), 10, codec) or "field"
+        k = 1
+        while name.lower() in used:
+            suffix = f"_{k}"
+            name = _cut_bytes(str(col), 10 - len(suffix), codec) + suffix
+            k += 1
+        used.add(name.lower())
+        out[col] = name
+    return out
+
+
+def _shapefile_frame(gdf: gpd.GeoDataFrame, codec: str) -> tuple[gpd.GeoDataFrame, dict[str, str], list[str]]:
+    """Columns renamed for dBase, booleans as 0/1, text cut to 254 bytes / made encodable."""
+    geom = gdf.geometry.name
+    cols = [c for c in gdf.columns if c != geom]
+    names = shapefile_field_names(cols, "gbk" if codec == "gbk" else "utf-8")
+    df = gdf.rename(columns=names)
+    notes = []
+    for src, col in names.items():
+        s = df[col]
+        if pd.api.types.is_bool_dtype(s.dtype):
+            df[col] = s.astype(int)
+        elif is_text_column(s):
+            cut = unencodable = 0
+            vals = []
+            for v in s.tolist():
+                if isinstance(v, bool):
+                    v = int(v)
+                elif isinstance(v, str):
+                    if codec == "gbk":
+                        fixed = v.encode("gbk", errors="replace").decode("gbk")
+                        unencodable += fixed != v
+                        v = fixed
+                    if len(v.encode(codec)) > 254:
+                        v = _cut_bytes(v, 254, codec)
+                        cut += 1
+                vals.append(v)
+            df[col] = pd.Series(vals, index=df.index, dtype=object)
+            if cut:
+                notes.append(f"{src}: {cut} 个值超过 254 字节已截断 / {cut} value(s) cut to 254 bytes")
+            if unencodable:
+                notes.append(f"{src}: {unencodable} 个值含 GBK 以外的字符，已替换为 ? / {unencodable} value(s) "
+                             "had characters GBK lacks, replaced by ?")
+        elif str(s.dtype).startswith("datetime"):
+            df[col] = s.astype(str)
+    return df, names, notes
+
+
+def _split_by_family(role: str, gdf: gpd.GeoDataFrame) -> list[tuple[str, gpd.GeoDataFrame]]:
+    fam = gdf.geom_type.map(_FAMILY)
+    present = [f for f in ("point", "line", "polygon") if (fam == f).any()]
+    if len(present) <= 1:
+        return [(role, gdf)]
+    return [(f"{role}_{f}", gdf[fam == f]) for f in present]
+
+
+def _set_paths(path: Path, names: Iterable[str], suffix: str) -> tuple[Path, dict[str, Path]]:
+    """DIR → DIR/<name><suffix>; NAME<suffix> → NAME-<name><suffix> beside it."""
+    if path.suffix.lower() == suffix:
+        folder, stem = path.parent, path.stem
+        return folder, {n: folder / f"{stem}-{n}{suffix}" for n in names}
+    return path, {n: path / f"{n}{suffix}" for n in names}
+
+
+def write_shapefiles(project, path: str | Path, *, roles: Sequence[str] | None = None, encoding: str = "utf-8",
+                     include_personal: bool = False, crs=None) -> list[Written]:
+    """One shapefile per layer (and geometry type) with ``.cpg``, plus ``fields.csv``.
+
+    Parameters
+    ----------
+    path
+        A folder (``DIR/grids.shp`` …), ``NAME.shp`` (``NAME-grids.shp`` … beside it) or ``NAME.zip``
+        (the same files zipped, for e-mail).
+    encoding
+        ``"utf-8"`` (default) or ``"gbk"`` for older ArcGIS set-ups without ``.cpg`` support.
+    """
+    enc = SHP_ENCODINGS.get(encoding.lower().replace("_", "-"))
+    if enc is None:
+        raise GridtoolError(f"不支持的 Shapefile 编码：{encoding}", f"unsupported shapefile encoding: {encoding}",
+                            fix_zh="用 utf-8 或 gbk。", fix_en="use utf-8 or gbk.")
+    codec = "gbk" if enc == "GBK" else "utf-8"
+    path = Path(path)
+    layers = prepare_layers(project, roles, include_personal=include_personal, crs=crs)
+    parts = [(name, part) for role, gdf in layers.items() for name, part in _split_by_family(role, gdf)]
+    zipped = path.suffix.lower() == ".zip"
+    folder, paths = _set_paths(path.with_suffix("") if zipped else path, [n for n, _ in parts], ".shp")
+    if zipped:
+        folder = path.parent
+    members = [p.with_suffix(s) for p in paths.values() for s in (".shp", ".shx", ".dbf", ".prj", ".cpg")]
+    check_not_input(project, [path] if zipped else members + [folder / "fields.csv"])
+    tmpdir = _temp_dir(folder)
+    written, rows = [], []
+    try:
+        for name, gdf in parts:
+            df, names, notes = _shapefile_frame(gdf, codec)
+            tmp = tmpdir / paths[name].name
+            _quiet_write(df, tmp, driver="ESRI Shapefile", encoding=enc, promote_to_multi=_has_multi(df))
+            cpg = tmp.with_suffix(".cpg")
+            if not cpg.exists():  # GDAL writes it; make sure, readers guess wrong without it
+                cpg.write_text(enc, encoding="ascii")
+            rows += [{"layer": name, "field": src, "shapefile_field": dst} for src, dst in names.items()]
+            written.append(Written(paths[name], name, len(df), notes))
+        fields_csv = tmpdir / (f"{path.stem}-fields.csv" if path.suffix.lower() == ".shp" else "fields.csv")
+        fields_csv.write_bytes(pd.DataFrame(rows, columns=["layer", "field", "shapefile_field"])
+                               .to_csv(index=False).encode("utf-8-sig"))
+        if zipped:
+            tmpzip = tmpdir / (path.name + ".part")
+            with zipfile.ZipFile(tmpzip, "w", zipfile.ZIP_DEFLATED) as zf:
+                for f in sorted(tmpdir.iterdir()):
+                    if f != tmpzip:
+                        zf.write(f, f.name)
+            _publish(tmpzip, path)
+            for w in written:
+                w.path = path
+        else:
+            for f in sorted(tmpdir.iterdir()):
+                _publish(f, folder / f.name)
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+    return written
+
+
+# -- GeoJSON ------------------------------------------------------------------------------------
+def write_geojson(project, path: str | Path, *, roles: Sequence[str] | None = None,
+                  include_personal: bool = False) -> list[Written]:
+    """One RFC 7946 GeoJSON file per layer (WGS84 longitude/latitude, 7 decimals, UTF-8).
+
+    ``path``: a folder (``DIR/grids.geojson`` …) or ``NAME.geojson`` (``NAME-grids.geojson`` … beside it).
+    """
+    path = Path(path)
+    layers = prepare_layers(project, roles, include_personal=include_personal, wgs84=True)
+    folder, paths = _set_paths(path, list(layers), ".geojson")
+    check_not_input(project, paths.values())
+    tmpdir = _temp_dir(folder)
+    written = []
+    try:
+        for role, gdf in layers.items():
+            tmp = tmpdir / paths[role].name
+            _quiet_write(gdf, tmp, driver="GeoJSON", layer=role, RFC7946="YES", WRITE_NAME="NO")
+            _publish(tmp, paths[role])
+            written.append(Written(paths[role], role, len(gdf)))
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+    return written
+
+
+# -- KML / KMZ ----------------------------------------------------------------------------------
+KML_NS = "http://www.opengis.net/kml/2.2"
+
+
+def _kml_colour(hex_rgb: str, alpha: int = 255) -> str:
+    """``#rrggbb`` → KML ``aabbggrr``."""
+    h = hex_rgb.lstrip("#")
+    return f"{alpha:02x}{h[4:6]}{h[2:4]}{h[0:2]}"
+
+
+def _coords(seq) -> str:
+    return " ".join(f"{x:.7f},{y:.7f}" for x, y in np.asarray(seq)[:, :2])
+
+
+def _kml_geometry(parent, geom, E) -> None:
+    """Append the KML geometry of a shapely geometry to ``parent``."""
+    import xml.etree.ElementTree as ET
+    if geom is None or geom.is_empty:
+        return
+    t = geom.geom_type
+    if t.startswith("Multi") or t == "GeometryCollection":
+        mg = ET.SubElement(parent, E("MultiGeometry"))
+        for part in shapely.get_parts(geom):
+            _kml_geometry(mg, part, E)
+    elif t == "Point":
+        ET.SubElement(ET.SubElement(parent, E("Point")), E("coordinates")).text = f"{geom.x:.7f},{geom.y:.7f}"
+    elif t in ("LineString", "LinearRing"):
+        ls = ET.SubElement(parent, E("LineString"))
+        ET.SubElement(ls, E("tessellate")).text = "1"
+        ET.SubElement(ls, E("coordinates")).text = _coords(geom.coords)
+    elif t == "Polygon":
+        pg = ET.SubElement(parent, E("Polygon"))
+        ET.SubElement(pg, E("tessellate")).text = "1"
+        outer = ET.SubElement(ET.SubElement(pg, E("outerBoundaryIs")), E("LinearRing"))
+        ET.SubElement(outer, E("coordinates")).text = _coords(geom.exterior.coords)
+        for hole in geom.interiors:
+            inner = ET.SubElement(ET.SubElement(pg, E("innerBoundaryIs")), E("LinearRing"))
+            ET.SubElement(inner, E("coordinates")).text = _coords(hole.coords)
+
+
+def _label_of(role: str, row: pd.Series) -> str:
+    def g(k):
+        v = row.get(k)
+        return "" if v is None or (isinstance(v, float) and np.isnan(v)) or str(v) == "nan" else str(v)
+    if role == "routes":
+        return f"第{g('team')}队 {g('station')}".strip()
+    if role == "route_stops":
+        seq = g("seq")
+        return f"{g('team')}-{int(float(seq)):02d} {g('place')}" if seq else g("place")
+    if role == "circles":
+        m = g("minutes")
+        return f"{float(m):g} 分钟 {g('station')}" if m else g("station")
+    if role == "corridors":
+        return g("name") or g("code")
+    return g("code") or g("name") or g("place")
+
+
+def _description(role: str, row: pd.Series) -> str:
+    def g(k):
+        v = row.get(k)
+        return "" if v is None or (isinstance(v, float) and np.isnan(v)) or str(v) == "nan" else str(v)
+    if role == "grids":
+        parts = [g("village"), f"{g('hh')} 户" if g("hh") else "", f"网格员 {g('worker')}" if g("worker") else ""]
+    elif role == "subgrids":
+        parts = [f"所属网格 {g('grid')}", f"{g('hh')} 户" if g("hh") else ""]
+    elif role == "route_stops":
+        parts = [f"到达 {g('arrive')}", f"离开 {g('depart')}", f"时间窗 {g('window')}" if g("window") else ""]
+    elif role == "routes":
+        km = g("length_km")
+        parts = [f"{float(km):.1f} 公里" if km else "", f"{g('start')}–{g('end')}" if g("start") else ""]
+    elif role == "special_grids":
+        parts = [g("name"), g("category"), g("village")]
+    else:
+        parts = [g("category"), g("village")]
+    return " · ".join(p for p in parts if p)
+
+
+def _kml_styles(doc, E, layers: dict[str, gpd.GeoDataFrame], seed: int) -> dict[str, list[str]]:
+    """Shared styles; returns per layer the style id of each feature."""
+    import xml.etree.ElementTree as ET
+
+    from .colours import grid_colours
+    from .html import CIRCLE_COLOURS, TEAM_COLOURS
+
+    def style(sid: str, line: str, width: float, fill: str | None, fill_alpha: int = 0x99, label: float = 0.0):
+        st = ET.SubElement(doc, E("Style"), {"id": sid})
+        ls = ET.SubElement(st, E("LineStyle"))
+        ET.SubElement(ls, E("color")).text = _kml_colour(line)
+        ET.SubElement(ls, E("width")).text = f"{width:g}"
+        ps = ET.SubElement(st, E("PolyStyle"))
+        if fill is None:
+            ET.SubElement(ps, E("fill")).text = "0"
+        else:
+            ET.SubElement(ps, E("color")).text = _kml_colour(fill, fill_alpha)
+        if label:
+            ET.SubElement(ET.SubElement(st, E("LabelStyle")), E("scale")).text = f"{label:g}"
+
+    out: dict[str, list[str]] = {}
+    teams = sorted({int(t) for r in ("routes", "route_stops") if r in layers and "team" in layers[r]
+                    for t in layers[r]["team"].dropna()})
+    made: set[str] = set()
+    if any(r in layers for r in ("routes", "route_stops")):
+        style("team", TEAM_COLOURS[0], 4, None)  # features without a team
+    for role, gdf in layers.items():
+        if role == "grids":
+            fills = grid_colours(gdf, seed=seed)
+            ids = {}
+            for c in sorted(set(fills)):
+                ids[c] = f"grid{len(ids)}"
+                style(ids[c], "#333333", 1.5, c)
+            out[role] = [ids[c] for c in fills]
+        elif role in ("routes", "route_stops"):
+            for t in teams:
+                if f"team{t}" not in made:
+                    style(f"team{t}", TEAM_COLOURS[teams.index(t) % len(TEAM_COLOURS)], 4, None, label=0.9)
+                    made.add(f"team{t}")
+            out[role] = [f"team{int(t)}" if pd.notna(t) else "team" for t in gdf["team"]] if "team" in gdf \
+                else ["team"] * len(gdf)
+        elif role == "circles":
+            mins = (pd.to_numeric(gdf["minutes"], errors="coerce") if "minutes" in gdf
+                    else pd.Series(np.nan, index=gdf.index))
+            levels = sorted(set(mins.dropna()))
+            for i, m in enumerate(levels):
+                style(f"circle{i}", CIRCLE_COLOURS[i % len(CIRCLE_COLOURS)], 2, None)
+            out[role] = [f"circle{levels.index(m)}" if pd.notna(m) else "circle0" for m in mins]
+        else:
+            sid = role
+            line, width, fill = {"subgrids": ("#555555", 1, None), "special_grids": ("#8e244d", 1.5, "#f06292"),
+                                 "corridors": ("#1565c0", 1.2, "#64b5f6"), "places": ("#6a1b9a", 1, "#ce93d8")
+                                 }.get(role, ("#333333", 1, None))
+            style(sid, line, width, fill, 0x55)
+            out[role] = [sid] * len(gdf)
+    return out
+
+
+def kml_document(project, *, roles: Sequence[str] | None = None, include_personal: bool = False,
+                 seed: int = 0) -> tuple[bytes, dict[str, int]]:
+    """The export layers as one KML 2.2 document (a folder per layer); bytes and feature counts."""
+    import xml.etree.ElementTree as ET
+
+    def E(tag: str) -> str:
+        return f"{{{KML_NS}}}{tag}"
+
+    layers = prepare_layers(project, roles, include_personal=include_personal, wgs84=True, drop_personal=False)
+    ET.register_namespace("", KML_NS)
+    root = ET.Element(E("kml"))
+    doc = ET.SubElement(root, E("Document"))
+    ET.SubElement(doc, E("name")).text = f"{project.name} 网格与路线"
+    styles = _kml_styles(doc, E, layers, seed)
+    counts = {}
+    for role, gdf in layers.items():
+        geom = gdf.geometry.name
+        cols = [c for c in gdf.columns if c != geom]
+        schema = ET.SubElement(doc, E("Schema"), {"name": role, "id": f"schema_{role}"})
+        for c in cols:
+            kind = "bool" if pd.api.types.is_bool_dtype(gdf[c]) else \
+                "int" if pd.api.types.is_integer_dtype(gdf[c]) else \
+                "double" if pd.api.types.is_float_dtype(gdf[c]) else "string"
+            ET.SubElement(schema, E("SimpleField"), {"name": str(c), "type": kind})
+        folder = ET.SubElement(doc, E("Folder"))
+        ET.SubElement(folder, E("name")).text = f"{LAYER_ZH.get(role, role)} {role}"
+        n = 0
+        for i, row in enumerate(gdf.drop(columns=geom).to_dict("records")):
+            g = gdf.geometry.iloc[i]
+            if g is None or g.is_empty:
+                continue
+            r = pd.Series(row)
+            pm = ET.SubElement(folder, E("Placemark"))
+            ET.SubElement(pm, E("name")).text = _label_of(role, r)
+            desc = _description(role, r)
+            if desc:
+                ET.SubElement(pm, E("description")).text = desc
+            ET.SubElement(pm, E("styleUrl")).text = f"#{styles[role][i]}"
+            sd = ET.SubElement(ET.SubElement(pm, E("ExtendedData")), E("SchemaData"), {"schemaUrl": f"#schema_{role}"})
+            for c in cols:
+                v = row[c]
+                if v is None or (isinstance(v, float) and np.isnan(v)):
+                    continue
+                ET.SubElement(sd, E("SimpleData"), {"name": str(c)}).text = \
+                    ("1" if v else "0") if isinstance(v, (bool, np.bool_)) else str(v)
+            _kml_geometry(pm, g, E)
+            n += 1
+        counts[role] = n
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True), counts
+
+
+def write_kml(project, path: str | Path, *, roles: Sequence[str] | None = None, include_personal: bool = False,
+              seed: int = 0, kmz: bool | None = None) -> list[Written]:
+    """KML (or KMZ when ``kmz`` or the path ends in ``.kmz``): folders per layer, grids in map colours."""
+    path = Path(path)
+    check_not_input(project, [path])
+    data, counts = kml_document(project, roles=roles, include_personal=include_personal, seed=seed)
+    if kmz or (kmz is None and path.suffix.lower() == ".kmz"):
+        import io
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("doc.kml", data)
+        data = buf.getvalue()
+    write_bytes_atomic(path, data)
+    return [Written(path, role, n) for role, n in counts.items()]
+
+
+# -- GPX ----------------------------------------------------------------------------------------
+def write_gpx(project, path: str | Path, *, include_personal: bool = False) -> list[Written]:
+    """Patrol routes as GPX 1.1 (waypoints, one route and one track per team), WGS84."""
+    from ..routing.export import write_gpx as gpx
+
+    path = Path(path)
+    check_not_input(project, [path])
+    if "routes" not in project.layers and "route_stops" not in project.layers:
+        raise GridtoolError("项目中没有巡逻路线", "the project has no patrol routes",
+                            fix_zh="先运行 gridtool patrol。", fix_en="run gridtool patrol first.", layer="routes")
+    layers = prepare_layers(project, ["routes", "route_stops"], include_personal=include_personal, wgs84=True)
+    routes = layers.get("routes", gpd.GeoDataFrame({"team": []}, geometry=[], crs=4326))
+    stops = layers.get("route_stops", gpd.GeoDataFrame({"team": [], "seq": []}, geometry=[], crs=4326))
+    gpx(path, stops, routes, name=f"{project.name} 巡逻路线")
+    return [Written(path, "routes", len(routes)), Written(path, "route_stops", len(stops))]
+
+
+__all__ = ["GIS_LAYERS", "LAYER_ZH", "Written", "kml_document", "prepare_layers", "shapefile_field_names",
+           "write_geojson", "write_gpkg", "write_gpx", "write_kml", "write_shapefiles"]

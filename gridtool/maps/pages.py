@@ -1,0 +1,235 @@
+"""Page parts shared by the wall map, the atlas and the route cards: the base layers (forest,
+water, roads by class, railways), tables, headers and footers, and the small map furniture of
+an A4 page.
+
+Why hand-written: matplotlib's ``Axes.table`` lays cells out in axes fractions and measures text
+by drawing it, which is slow over a thousand atlas pages and cannot be placed in millimetres;
+here a table is rows of text at fixed millimetre positions with column widths from the font's
+advance widths (:func:`gridtool.maps.draw.text_width_pt`) and cells shortened with "…" to fit.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from . import draw as D
+from . import style as S
+from .paper import PT_PER_MM
+
+
+class LayerIndex:
+    """The project's layers by role with spatial indexes, for many small-area queries (one per page)."""
+
+    def __init__(self, project) -> None:
+        self.project = project
+        self.gdfs = {}
+        for role, lyr in project.layers.items():
+            if lyr.gdf is not None and len(lyr.gdf):
+                self.gdfs[role] = lyr.gdf
+
+    def get(self, role: str):
+        return self.gdfs.get(role)
+
+    def query(self, role: str, bbox: tuple[float, float, float, float]):
+        """Rows of ``role`` whose geometry meets ``bbox`` (None when the layer is absent or none do)."""
+        gdf = self.gdfs.get(role)
+        if gdf is None:
+            return None
+        idx = gdf.sindex.query(shapely.box(*bbox), predicate="intersects")
+        if len(idx) == 0:
+            return None
+        return gdf.iloc[np.sort(idx)]
+
+
+def draw_base_layers(ax, layers: LayerIndex, frame: D.MapFrame, *, du: float, tol: float,
+                     roles: Sequence[str] = ("forest", "rivers", "roads", "railways")) -> list[tuple[object, str]]:
+    """Forest, water, roads by class and railways inside the frame; returns legend rows ``(handle, label)``.
+
+    Road classes whose style's ``max_scale`` is smaller than the frame's scale are left out, and
+    so are streams at scales smaller than 1:50,000.
+    """
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    bbox = frame.bbox
+    handles: list[tuple[object, str]] = []
+    if "forest" in roles:
+        forest = layers.query("forest", bbox)
+        if forest is not None:
+            if D.add_polygons(ax, forest.geometry.values, facecolors=S.FOREST_FILL, zorder=1, tolerance=tol) is not None:
+                handles.append((Patch(facecolor=S.FOREST_FILL, edgecolor="none"), "林地"))
+    if "rivers" in roles:
+        rivers = layers.query("rivers", bbox)
+        if rivers is not None:
+            geoms = rivers.geometry.values
+            is_poly = np.isin(shapely.get_type_id(geoms), (3, 6))
+            D.add_polygons(ax, geoms[is_poly], facecolors=S.WATER_FILL, edgecolors=S.WATER_LINE,
+                           linewidths=S.lw(0.08, du), zorder=3, tolerance=tol)
+            lines = rivers[~is_poly]
+            kind = (lines["kind"].astype(str).str.lower().to_numpy() if "kind" in lines
+                    else np.full(len(lines), "river"))
+            major = np.isin(kind, ("river", "canal"))
+            if frame.scale > 50_000:  # streams and ditches only at township scales
+                lines, kind, major = lines[major], kind[major], major[major]
+            width = np.where(major, S.lw(0.5, du), S.lw(0.25, du))
+            D.add_lines(ax, lines.geometry.values, colors=S.WATER_LINE, linewidths=width, zorder=3, tolerance=tol)
+            handles.append((Line2D([], [], color=S.WATER_LINE, lw=S.lw(0.5, du)), "河流、水系"))
+    if "roads" in roles:
+        roads = layers.query("roads", bbox)
+        if roads is not None:
+            cls = roads["class"].astype(str) if "class" in roads else pd.Series("road", index=roads.index)
+            group = cls.map({c: S.road_group(c) for c in cls.unique()}).to_numpy()
+            geoms = roads.geometry.values
+            for i, st in enumerate(S.ROAD_STYLES):
+                if frame.scale > st.max_scale:
+                    continue
+                sel = group == st.key
+                if not sel.any():
+                    continue
+                w = S.lw(st.width_mm, du)
+                cw = w + S.lw(0.16, du)
+                if st.casing:
+                    D.add_lines(ax, geoms[sel], colors=st.casing, linewidths=cw, zorder=5 + i * 0.01, tolerance=tol)
+                dash = tuple(d * PT_PER_MM / max(w, 0.1) for d in st.dashes) if st.dashes else None
+                D.add_lines(ax, geoms[sel], colors=st.colour, linewidths=w, zorder=6 + i * 0.01, dashes=dash,
+                            capstyle="butt" if dash else "round", tolerance=tol)
+                h = Line2D([], [], color=st.colour, lw=w, ls=(0, dash) if dash else "-")
+                if st.casing:
+                    h = (Line2D([], [], color=st.casing, lw=cw), h)
+                handles.append((h, st.zh))
+    if "railways" in roles:
+        rail = layers.query("railways", bbox)
+        if rail is not None:
+            if "tunnel" in rail:
+                rail = rail[~rail["tunnel"].astype(str).str.lower().isin(("true", "yes", "1"))]
+            if len(rail):
+                w = S.lw(0.7, du)
+                dash = (3 * PT_PER_MM / (w * 0.55), 3 * PT_PER_MM / (w * 0.55))
+                D.add_lines(ax, rail.geometry.values, colors=S.RAIL, linewidths=w, zorder=7, capstyle="butt",
+                            tolerance=tol)
+                D.add_lines(ax, rail.geometry.values, colors="white", linewidths=w * 0.55, zorder=7.01, dashes=dash,
+                            capstyle="butt", tolerance=tol)
+                handles.append(((Line2D([], [], color=S.RAIL, lw=w),
+                                 Line2D([], [], color="white", lw=w * 0.55, ls=(0, dash))), "铁路"))
+    return handles
+
+
+def fit_text(text: str, width_mm: float, size_pt: float) -> str:
+    """``text`` shortened with "…" so that it is at most ``width_mm`` wide at ``size_pt``."""
+    text = "" if text is None else str(text)
+    limit = width_mm * PT_PER_MM
+    if D.text_width_pt(text, size_pt) <= limit:
+        return text
+    while text and D.text_width_pt(text + "…", size_pt) > limit:
+        text = text[:-1]
+    return text + "…"
+
+
+def draw_table(fig, x_mm: float, y_top_mm: float, columns: Sequence[tuple[str, float, str]],
+               rows: Sequence[Sequence[object]], *, paper_w_mm: float, paper_h_mm: float,
+               size_pt: float = 8.0, row_h_mm: float = 5.2, header_fill: str = "#e8e8e8",
+               stripe: str | None = "#f7f7f7") -> float:
+    """Draw a table with its top-left corner at (x_mm, y_top_mm); return the y of its bottom (mm).
+
+    ``columns`` are ``(title, width_mm, align)`` with align ``"left"``, ``"right"`` or
+    ``"center"``. Cells too wide for their column end in "…".
+    """
+    from matplotlib.patches import Rectangle
+
+    W, H = paper_w_mm, paper_h_mm
+    total_w = sum(c[1] for c in columns)
+    tr = fig.transFigure
+    pad = 1.2
+
+    def row(y_mm: float, cells, fill, size):
+        if fill:
+            fig.add_artist(Rectangle((x_mm / W, (y_mm - row_h_mm) / H), total_w / W, row_h_mm / H, transform=tr,
+                                     facecolor=fill, edgecolor="none", zorder=1))
+        cx = x_mm
+        for (title, width, align), cell in zip(columns, cells):
+            txt = fit_text("" if cell is None or (isinstance(cell, float) and np.isnan(cell)) else str(cell),
+                           width - 2 * pad, size)
+            if align == "right":
+                tx, ha = cx + width - pad, "right"
+            elif align == "center":
+                tx, ha = cx + width / 2, "center"
+            else:
+                tx, ha = cx + pad, "left"
+            fig.text(tx / W, (y_mm - row_h_mm / 2) / H, txt, ha=ha, va="center", fontsize=size, zorder=2)
+            cx += width
+
+    y = y_top_mm
+    row(y, [c[0] for c in columns], header_fill, size_pt)
+    fig.add_artist(Rectangle((x_mm / W, (y - row_h_mm) / H), total_w / W, row_h_mm / H, transform=tr,
+                             fill=False, edgecolor="#555555", linewidth=0.5, zorder=3))
+    y -= row_h_mm
+    for i, cells in enumerate(rows):
+        row(y, cells, stripe if stripe and i % 2 == 1 else None, size_pt)
+        y -= row_h_mm
+    fig.add_artist(Rectangle((x_mm / W, y / H), total_w / W, (y_top_mm - y) / H, transform=tr, fill=False,
+                             edgecolor="#555555", linewidth=0.6, zorder=3))
+    return y
+
+
+def page_header(fig, sheet, title: str, subtitle: str | None = None, right: str | None = None, *,
+                margin_mm: float = 12.0) -> float:
+    """Title (and subtitle) at the top of a page; returns the y (mm) below the header."""
+    W, H = sheet.width_mm, sheet.height_mm
+    y = H - margin_mm
+    fig.text(margin_mm / W, (y - 3) / H, title, ha="left", va="top", fontsize=15)
+    if right:
+        fig.text((W - margin_mm) / W, (y - 3) / H, right, ha="right", va="top", fontsize=8.5, color="#333333")
+    y -= 11
+    if subtitle:
+        fig.text(margin_mm / W, y / H, subtitle, ha="left", va="top", fontsize=9, color="#333333")
+        y -= 6
+    fig.add_artist(_hline(fig, margin_mm, W - margin_mm, y, W, H, lw=0.8))
+    return y - 2
+
+
+def page_footer(fig, sheet, left: str = "", centre: str = "", right: str = "", *, margin_mm: float = 12.0,
+                rule: bool = True, y_mm: float | None = None) -> None:
+    """Footer texts (left, centre, right) under a thin rule at the bottom margin."""
+    W, H = sheet.width_mm, sheet.height_mm
+    y = margin_mm - 4 if y_mm is None else y_mm
+    if rule:
+        fig.add_artist(_hline(fig, margin_mm, W - margin_mm, margin_mm, W, H, lw=0.4))
+    for x, text, ha in ((margin_mm, left, "left"), (W / 2, centre, "center"), (W - margin_mm, right, "right")):
+        if text:
+            fig.text(x / W, y / H, text, ha=ha, va="center", fontsize=6.5, color="#444444")
+
+
+def _hline(fig, x0_mm, x1_mm, y_mm, W, H, *, lw: float):
+    from matplotlib.lines import Line2D
+
+    return Line2D([x0_mm / W, x1_mm / W], [y_mm / H, y_mm / H], transform=fig.transFigure, color="#333333",
+                  linewidth=lw)
+
+
+def map_furniture(fig, ax, frame: D.MapFrame, sheet, *, crs, size_pt: float = 6.5) -> None:
+    """Scale bar, scale and a small north arrow in the lower-left corner of an A4 page's map."""
+    from matplotlib.patches import FancyBboxPatch
+
+    W, H = sheet.width_mm, sheet.height_mm
+    x, y = frame.x0_mm + 3, frame.y0_mm + 3
+    box_w, box_h = 46, 15
+    fig.add_artist(FancyBboxPatch((x / W, y / H), box_w / W, box_h / H, boxstyle="square,pad=0",
+                                  transform=fig.transFigure, facecolor="white", edgecolor="#777777",
+                                  linewidth=0.4, alpha=0.9, zorder=30))
+    D.scale_bar(ax, x + 3, y + 3, frame=frame, paper_w_mm=W, paper_h_mm=H, target_mm=28, size_pt=size_pt,
+                lw=0.4, zorder=31)
+    fig.text((x + 3) / W, (y + box_h - 2.2) / H, f"比例尺 {format_scale_text(frame.scale)}", ha="left", va="center",
+             fontsize=size_pt, zorder=31)
+    cx, cy = (frame.bbox[0] + frame.bbox[2]) / 2, (frame.bbox[1] + frame.bbox[3]) / 2
+    D.north_arrow(fig, x + box_w - 5, y + 5.5, height_mm=7, paper_w_mm=W, paper_h_mm=H,
+                  angle_deg=D.true_north_angle(crs, cx, cy), size_pt=size_pt * 0.8, zorder=31)
+
+
+def format_scale_text(scale: float) -> str:
+    from .paper import format_scale
+
+    return format_scale(scale)

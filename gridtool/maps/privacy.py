@@ -1,0 +1,277 @@
+"""Personal data in exports: masking names, phone and ID-card numbers, and escaping HTML.
+
+Names, ID-card numbers and phone numbers of residents are protected by law (个人信息保护法), and
+maps are shared widely, so every export masks them unless the user asks otherwise
+(``include_personal=True``, ``--include-personal`` on the command line).
+
+Hand-written because the rules are the common Chinese display conventions, not a library's:
+``张三丰`` → ``张*丰``, ``张三`` → ``张*``, ``13812341234`` → ``138****1234``, an 18-digit ID number
+keeps its 6-digit region code and last 4 characters (``110101********123X``). Which columns to
+mask comes from the project's ``sensitive`` flags (``gridtool.columns.sensitive_columns`` at load
+time) and, for frames without flags, from the same header and content rules plus common header
+words (姓名, 户主, 电话, 手机, 身份证, phone, tel, id_card …).
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from typing import Any, Iterable, Mapping
+
+import pandas as pd
+
+#: Kinds of personal data; values of ``Layer.sensitive``.
+KINDS = ("name", "phone", "id_number")
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_ID_RE = re.compile(r"^\d{17}[\dXx]$|^\d{15}$")
+_PHONE_RE = re.compile(r"^(\+?86[\s-]?)?1[3-9]\d{9}$|^0\d{2,3}[\s-]?\d{7,8}$")
+# Header words beyond those of gridtool.columns (which also checks content). Compared against the
+# lower-cased header with spaces, hyphens and underscores removed.
+_NAME_WORDS = ("姓名", "户主", "联系人", "householder", "person_name", "personname", "fullname")
+_PHONE_WORDS = ("电话", "手机", "联系方式", "phone", "mobile", "telephone", "tel", "lxdh")
+_ID_WORDS = ("身份证", "证件号", "公民身份号码", "idcard", "id_card", "idno", "id_no", "sfzh")
+
+
+def _missing(value: Any) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _text(value: Any) -> str:
+    """A cell as text; integers stored as floats (13812341234.0) without the ``.0``."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def mask_name(value: Any) -> Any:
+    """Mask a person's name: ``张三丰`` → ``张*丰``, ``张三`` → ``张*``, ``欧阳娜娜`` → ``欧**娜``.
+
+    Latin names keep the first letter of each word: ``John Smith`` → ``J*** S****``. Missing
+    values are returned unchanged.
+    """
+    if _missing(value):
+        return value
+    s = _text(value)
+    if not s:
+        return s
+    if _CJK.search(s) or " " not in s and len(s) <= 4:
+        s = s.replace(" ", "")
+        if len(s) == 1:
+            return "*"
+        if len(s) == 2:
+            return s[0] + "*"
+        return s[0] + "*" * (len(s) - 2) + s[-1]
+    return " ".join(w[0] + "*" * max(len(w) - 1, 1) for w in s.split())
+
+
+def mask_phone(value: Any) -> Any:
+    """Mask a phone number: ``13812341234`` → ``138****1234``, ``025-84561234`` → ``025-****1234``.
+
+    The four digits before the last four are hidden on numbers of 11 digits or more (so a
+    ``+86`` prefix and area codes stay readable); shorter numbers keep only their last four.
+    Separators are kept where they were.
+    """
+    if _missing(value):
+        return value
+    s = _text(value)
+    pos = [i for i, ch in enumerate(s) if ch.isdigit()]
+    n = len(pos)
+    if n == 0:
+        return "*" * len(s) if s else s
+    if n >= 11:
+        hide = set(pos[n - 8:n - 4])
+    elif n > 4:
+        hide = set(pos[:n - 4])
+    else:
+        hide = set(pos)
+    return "".join("*" if i in hide else ch for i, ch in enumerate(s))
+
+
+def mask_id(value: Any) -> Any:
+    """Mask an ID-card number: 18 (or 15) characters keep the first 6 (region) and the last 4.
+
+    ``110101199003071234`` → ``110101********1234``. Other identifiers of 8–14 characters keep
+    two at each end; shorter ones only the first.
+    """
+    if _missing(value):
+        return value
+    s = _text(value).replace(" ", "")
+    n = len(s)
+    if n >= 15:
+        return s[:6] + "*" * (n - 10) + s[-4:]
+    if n >= 8:
+        return s[:2] + "*" * (n - 4) + s[-2:]
+    return (s[:1] + "*" * (n - 1)) if n else s
+
+
+def mask_value(value: Any, kind: str | None = None) -> Any:
+    """Mask one value of the given ``kind`` (``"name"``, ``"phone"``, ``"id_number"``).
+
+    Without a kind the value's form decides: an ID-card number, a phone number, else a name.
+    """
+    if _missing(value):
+        return value
+    if kind is None:
+        s = _text(value).replace(" ", "")
+        kind = "id_number" if _ID_RE.match(s) else "phone" if _PHONE_RE.match(s) else "name"
+    if kind == "phone":
+        return mask_phone(value)
+    if kind == "id_number":
+        return mask_id(value)
+    return mask_name(value)
+
+
+# Numbers inside free text (备注 "户主电话13812341234"): mobile numbers and ID-card numbers with
+# a valid GB 11643 check character. Digits either side mean a longer number, not one of these.
+_MOBILE_IN_TEXT = re.compile(r"(?<![\dA-Za-z])1[3-9]\d{9}(?!\d)")
+_ID_IN_TEXT = re.compile(r"(?<![\dA-Za-z])\d{17}[\dXx](?![\dA-Za-z])")
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def id_check_ok(number: str) -> bool:
+    """True when an 18-character ID number's last character is its GB 11643 check character."""
+    if len(number) != 18 or not number[:17].isdigit():
+        return False
+    total = sum(int(d) * w for d, w in zip(number[:17], _ID_WEIGHTS))
+    return "10X98765432"[total % 11] == number[17].upper()
+
+
+def _scrub_text(text: str) -> str:
+    text = _ID_IN_TEXT.sub(lambda m: mask_id(m.group(0)) if id_check_ok(m.group(0)) else m.group(0), text)
+    return _MOBILE_IN_TEXT.sub(lambda m: mask_phone(m.group(0)), text)
+
+
+def is_text_column(s: pd.Series) -> bool:
+    """Object or string dtype (pandas 3 stores text as ``str``, earlier versions as ``object``)."""
+    return pd.api.types.is_object_dtype(s.dtype) or pd.api.types.is_string_dtype(s.dtype)
+
+
+def _squash(name: str) -> str:
+    return re.sub(r"[\s_\-]+", "", str(name).strip().lower())
+
+
+def _header_kind(column: str) -> str | None:
+    k = _squash(column)
+    words = re.split(r"[\s_\-]+", str(column).strip().lower())
+    for kind, vocab in (("id_number", _ID_WORDS), ("phone", _PHONE_WORDS), ("name", _NAME_WORDS)):
+        for w in vocab:
+            sw = _squash(w)
+            # Latin words must be whole words ("tel" not in "hotel"); Chinese words anywhere.
+            if (sw.isascii() and (sw == k or sw in words)) or (not sw.isascii() and sw in k):
+                return kind
+    return None
+
+
+def detect_sensitive(df: pd.DataFrame, flagged: Mapping[str, str] | Iterable[str] | None = None,
+                     *, personal_role: bool = False) -> dict[str, str]:
+    """Columns of ``df`` holding personal data, with their kind.
+
+    Parameters
+    ----------
+    df
+        Any table (a layer's GeoDataFrame, a roster).
+    flagged
+        Columns already known to be sensitive: ``Layer.sensitive`` (column → kind) or a list.
+    personal_role
+        True for tables about people (households, party members): a bare ``name`` column is then
+        a person's name. In other layers ``name`` is a village, road or place and stays.
+
+    Returns
+    -------
+    dict
+        Column → ``"name"``, ``"phone"`` or ``"id_number"``; flagged columns first.
+    """
+    from ..columns import sensitive_columns
+
+    out: dict[str, str] = {}
+    if isinstance(flagged, Mapping):
+        out.update({c: (k if k in KINDS else "name") for c, k in flagged.items() if c in df.columns})
+    elif flagged is not None:
+        out.update({c: "" for c in flagged if c in df.columns})
+    for col in df.columns:
+        if col == "geometry" or col in out:
+            continue
+        kind = _header_kind(col)
+        if kind:
+            out[col] = kind
+    rest = [c for c in df.columns if c not in out and c != "geometry"]
+    if rest:
+        plain = pd.DataFrame({c: df[c] for c in rest})
+        out.update(sensitive_columns(plain, personal_role=personal_role))
+    return out
+
+
+def mask_frame(df: pd.DataFrame, sensitive_columns: Mapping[str, str] | Iterable[str] | None = None,
+               include_personal: bool = False, *, personal_role: bool = False,
+               drop: bool = False) -> pd.DataFrame:
+    """A copy of ``df`` with personal data masked (or dropped); ``df`` itself is not changed.
+
+    Parameters
+    ----------
+    df
+        Table or GeoDataFrame.
+    sensitive_columns
+        Known sensitive columns (``Layer.sensitive`` mapping column → kind, or a list). Columns
+        found by :func:`detect_sensitive` are added to these.
+    include_personal
+        True: return the data unmasked (the user's explicit choice).
+    personal_role
+        The table is about people (households, party members): a ``name`` column is personal.
+    drop
+        Drop the sensitive columns instead of masking them (GIS exports for other offices).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same type as ``df`` (a GeoDataFrame stays one), masked columns as text.
+    """
+    out = df.copy()
+    if include_personal:
+        return out
+    found = detect_sensitive(df, sensitive_columns, personal_role=personal_role)
+    if drop:
+        return out.drop(columns=list(found))
+    for col, kind in found.items():
+        values = out[col]
+        masked = [mask_value(v, kind or None) for v in values.tolist()]
+        out[col] = pd.Series(masked, index=out.index, dtype=object)
+    # Other text columns: numbers written into notes and addresses. src_id is ours (OSM ids are
+    # 11-digit numbers too) and stays.
+    for col in out.columns:
+        if col in found or col in ("geometry", "src_id") or not is_text_column(out[col]):
+            continue
+        text = out[col]
+        strs = text.map(lambda v: isinstance(v, str))
+        if not strs.any():
+            continue
+        hit = strs & text.where(strs, "").str.contains(r"\d{11}", regex=True)
+        if hit.any():
+            out.loc[hit, col] = text[hit].map(_scrub_text)
+    return out
+
+
+def mask_layer(layer, *, include_personal: bool = False, drop: bool = False) -> pd.DataFrame:
+    """A project layer's GeoDataFrame with its personal data masked (see :func:`mask_frame`)."""
+    from ..roles import ROLES
+
+    role = ROLES.get(layer.role)
+    return mask_frame(layer.gdf, layer.sensitive, include_personal, drop=drop,
+                      personal_role=bool(role and role.personal))
+
+
+def escape_html(value: Any) -> str:
+    """Text safe inside HTML elements and quoted attributes; missing values become ``""``.
+
+    ``<script>alert(1)</script>`` → ``&lt;script&gt;alert(1)&lt;/script&gt;``.
+    """
+    if _missing(value):
+        return ""
+    return html.escape(_text(value) if isinstance(value, float) else str(value), quote=True)
+
+
+__all__ = ["KINDS", "detect_sensitive", "escape_html", "id_check_ok", "is_text_column", "mask_frame", "mask_id",
+           "mask_layer", "mask_name", "mask_phone", "mask_value"]

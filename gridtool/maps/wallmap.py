@@ -1,0 +1,675 @@
+"""Wall maps (挂图) as vector PDF, PNG or SVG on ISO A4–A0 sheets, and the same drawing for previews.
+
+Signatures::
+
+    render_wall_map(project, out_path, *, fmt=None, size="A3", landscape=False, scale=None,
+                    dpi=200, title=None, subtitle=None, date=None, coord_grid="auto",
+                    labels=True, include_personal=False, centre=None, max_pixels=None,
+                    progress=None, cancelled=None) -> Path
+    draw_wall_map(fig, project, *, size="A3", landscape=False, scale=None, centre=None,
+                  title=None, subtitle=None, date=None, coord_grid="auto", labels=True,
+                  include_personal=False, grid_fills=None, fill_legend=None, fill_title=None,
+                  grid_label=None, progress=None, cancelled=None) -> WallMapInfo
+    preview_image(project, *, width_px=1200, **draw_kw) -> numpy.ndarray  (H × W × 4, uint8)
+
+``render_wall_map`` is the export; ``draw_wall_map`` draws onto any matplotlib ``Figure`` (the
+export's, or the desktop app's preview canvas), so the preview is the print. The five-colour
+assessment map is this map with other fills (``grid_fills``/``fill_legend``).
+
+Why hand-written: a wall map is a page layout (title band, map frame at a true scale, a side or
+bottom panel with north arrow, scale bar, legend and totals, a footer with CRS and credits) that
+no plotting library provides; the drawing primitives live in :mod:`gridtool.maps.draw`.
+
+The sheet is laid out in millimetres and every size (fonts, lines, margins) scales with the sheet
+(√2 per ISO step), so an A0 looks like an enlarged A4. Fit-to-area rounds the scale up to a nice
+one (1:12,500 rather than 1:11,873) so that the scale printed is the scale measured.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date as _date
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..errors import CancelledError
+from . import style as S
+from .paper import PT_PER_MM, Paper, format_from_path, format_scale, paper, write_checked
+
+Progress = Callable[[float, str], None]
+
+#: Columns of the grids layer holding a person's name (grid worker, head) or phone.
+GRID_PERSON_COLUMNS = {"worker": "name", "head": "name", "网格员": "name", "网格长": "name",
+                       "worker_phone": "phone", "phone": "phone", "联系电话": "phone"}
+
+
+@dataclass
+class WallMapInfo:
+    """What :func:`draw_wall_map` drew: the sheet, the map frame and scale, label counts."""
+
+    sheet: Paper
+    frame: object  # draw.MapFrame
+    scale: float
+    coord_grid: str | None
+    labels_placed: int = 0
+    labels_dropped: int = 0
+    subgrids_drawn: bool = False
+    places_drawn: bool = False
+    osm: bool = False
+    layers: list[str] = field(default_factory=list)
+
+
+def _gdf(project, role: str):
+    lyr = project.layers.get(role) if project is not None else None
+    if lyr is None or lyr.gdf is None or len(lyr.gdf) == 0:
+        return None
+    return lyr.gdf
+
+
+def uses_osm(project) -> bool:
+    """True when any layer came from OpenStreetMap (format OSM, or OSM ids in an ``osm_id`` column)."""
+    for lyr in project.layers.values():
+        if str(getattr(lyr, "format", "")).upper() == "OSM":
+            return True
+        gdf = lyr.gdf
+        if gdf is not None and "osm_id" in gdf.columns and gdf["osm_id"].notna().any():
+            return True
+    return "openstreetmap" in str(project.parameters).lower()
+
+
+def map_bounds(project) -> tuple[float, float, float, float]:
+    """Area a fitted map shows: the grids, else the villages, else every layer."""
+    for role in ("grids", "villages"):
+        g = _gdf(project, role)
+        if g is not None:
+            b = g.total_bounds
+            if np.isfinite(b).all():
+                return tuple(float(v) for v in b)
+    bs = [lyr.gdf.total_bounds for lyr in project.layers.values() if lyr.gdf is not None and len(lyr.gdf)]
+    bs = [b for b in bs if np.isfinite(b).all()]
+    if not bs:
+        from .paper import ExportError
+
+        raise ExportError("项目中没有可绘制的图层", "the project has no layer to draw",
+                          fix_zh="先导入村界、住户等图层并划分网格", fix_en="import villages and households and partition first")
+    a = np.array(bs)
+    return float(a[:, 0].min()), float(a[:, 1].min()), float(a[:, 2].max()), float(a[:, 3].max())
+
+
+def _check(cancelled):
+    if cancelled is not None and cancelled():
+        raise CancelledError()
+
+
+def masked_grids(grids, *, include_personal: bool):
+    """The grids table with grid workers' names and phones masked unless ``include_personal``."""
+    from .privacy import mask_frame
+
+    flagged = {c: k for c, k in GRID_PERSON_COLUMNS.items() if c in grids.columns}
+    return mask_frame(grids, flagged, include_personal)
+
+
+def grid_label_variants(row, village_code: str | None) -> list[list[str]]:
+    """Text variants for a grid label, most informative first."""
+    code = str(row.get("code", "") or "")
+    short = code
+    if village_code and code.startswith(str(village_code)):
+        short = code[len(str(village_code)):].lstrip("-") or code
+    elif "-" in code:
+        short = code.rsplit("-", 1)[-1]
+    hh = row.get("hh")
+    hh_txt = f"{int(hh)}户" if hh is not None and pd.notna(hh) else ""
+    worker = row.get("worker")
+    worker = str(worker).strip() if worker is not None and pd.notna(worker) and str(worker).strip() else ""
+    second = " · ".join(t for t in (hh_txt, worker) if t)
+    out = []
+    if second:
+        out.append([code, second])
+    if hh_txt and worker:
+        out.append([code, hh_txt])
+    out.append([code])
+    if short != code:
+        if hh_txt:
+            out.append([short, hh_txt])
+        out.append([short])
+    return out
+
+
+def _in_frame(geoms, bbox):
+    """The parts of ``geoms`` inside the map frame (labels of features cut by the frame edge go
+    in their visible part); features wholly outside become empty and get no label."""
+    import shapely
+
+    geoms = np.asarray(geoms, dtype=object)
+    frame = shapely.box(*bbox)
+    out = geoms.copy()
+    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    cut = ok & ~shapely.within(geoms, frame)
+    if cut.any():
+        out[cut] = shapely.intersection(geoms[cut], frame)
+    return out
+
+
+def _lattice_anchors(geom, n: int = 3) -> list[tuple[float, float]]:
+    """Points on an n×n lattice of the polygon's bounds that fall inside it, centre-most first."""
+    import shapely
+
+    x0, y0, x1, y1 = geom.bounds
+    xs = np.linspace(x0, x1, n + 2)[1:-1]
+    ys = np.linspace(y0, y1, n + 2)[1:-1]
+    gx, gy = np.meshgrid(xs, ys)
+    pts = shapely.points(gx.ravel(), gy.ravel())
+    ok = shapely.contains(geom, pts)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    cand = [(float(x), float(y)) for x, y, k in zip(gx.ravel(), gy.ravel(), ok) if k]
+    cand.sort(key=lambda p: (p[0] - cx) ** 2 + (p[1] - cy) ** 2)
+    return cand
+
+
+class _Swatches:
+    """Legend handle: a row of small fills (the grid palette)."""
+
+    def __init__(self, colours: Sequence[str], edge: str = S.GRID_EDGE, hatch: str | None = None):
+        self.colours = list(colours)
+        self.edge = edge
+        self.hatch = hatch
+
+
+def _swatch_handler():
+    from matplotlib.legend_handler import HandlerBase
+    from matplotlib.patches import Rectangle
+
+    class Handler(HandlerBase):
+        def create_artists(self, legend, orig, xdescent, ydescent, width, height, fontsize, trans):
+            n = max(len(orig.colours), 1)
+            w = width / n
+            return [Rectangle((-xdescent + i * w, -ydescent), w, height, facecolor=c, edgecolor=orig.edge,
+                              linewidth=0.4, hatch=orig.hatch, transform=trans)
+                    for i, c in enumerate(orig.colours)]
+
+    return Handler()
+
+
+def _layout(sheet: Paper, *, grid_labels: bool):
+    """Boxes (x, y, w, h in mm) of the map frame, the panel, the title band and the footer."""
+    W, H, u = sheet.width_mm, sheet.height_mm, sheet.unit
+    m = 10 * u
+    title_h = 20 * u
+    foot_h = 6 * u
+    gap = (6 if grid_labels else 2.5) * u
+    side = W > H * 1.1
+    if side:
+        pw = 62 * u
+        frame = (m + gap, m + foot_h + gap, W - 2 * m - pw - 2 * gap - 2 * u, H - 2 * m - title_h - foot_h - 2 * gap)
+        panel = (W - m - pw, m + foot_h, pw, H - 2 * m - title_h - foot_h)
+    else:
+        ph = 48 * u
+        frame = (m + gap, m + foot_h + ph + gap, W - 2 * m - 2 * gap, H - 2 * m - title_h - foot_h - ph - 2 * gap)
+        panel = (m, m + foot_h, W - 2 * m, ph)
+    return dict(frame=frame, panel=panel, side=side, title=(m, H - m - title_h, W - 2 * m, title_h),
+                foot=(m, m, W - 2 * m, foot_h), margin=m)
+
+
+def draw_wall_map(fig, project, *, size: str | tuple[float, float] = "A3", landscape: bool = False,
+                  scale: float | None = None, centre: tuple[float, float] | None = None,
+                  title: str | None = None, subtitle: str | None = None, date: str | None = None,
+                  coord_grid: str | None = "auto", labels: bool = True, include_personal: bool = False,
+                  grid_fills: pd.Series | None = None,
+                  fill_legend: Sequence[tuple[str, str]] | None = None, fill_title: str | None = None,
+                  grid_label: Callable[[pd.Series], list[list[str]]] | None = None,
+                  progress: Progress | None = None,
+                  cancelled: Callable[[], bool] | None = None) -> WallMapInfo:
+    """Draw the wall map of ``project`` on ``fig`` (resized to the sheet, in inches).
+
+    Parameters
+    ----------
+    fig
+        A matplotlib ``Figure``, empty. Its size is set to the sheet (``forward=False``, so a
+        preview canvas keeps its widget size and scales the drawing).
+    size, landscape
+        ISO sheet ``"A4"`` … ``"A0"`` (or ``(width_mm, height_mm)``) and its orientation.
+    scale
+        Scale denominator (``5000`` → 1:5,000) centred on ``centre`` or the grids; None fits the
+        grids (else villages) to the frame at the next nice scale.
+    title, subtitle, date
+        Header texts; defaults: ``"<project> 网格化管理分布图"``, the totals, today (ISO date).
+    coord_grid
+        ``"gk"`` (project metres, labelled in km), ``"lonlat"`` (graticule), None (no grid) or
+        ``"auto"``: metres at 1:50,000 and larger, longitude/latitude at smaller scales.
+    labels
+        Grid and village labels (sized to fit each polygon; those that do not fit are dropped).
+    include_personal
+        Show grid workers' names unmasked (default masked: ``张*``).
+    grid_fills, fill_legend, fill_title
+        Fill per grid (Series aligned with the grids layer) instead of the neighbour colouring,
+        and the legend rows ``(colour, label)`` under ``fill_title`` (the five-colour map).
+    grid_label
+        ``grid_label(row) -> [[line, …], …]``: the text variants of a grid's label, best first
+        (default :func:`grid_label_variants`: code, households and worker, then shorter forms).
+    progress, cancelled
+        ``progress(fraction, message)`` and a callable returning True to stop (CancelledError).
+
+    Returns
+    -------
+    WallMapInfo
+    """
+    import shapely
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    from . import draw as D
+    from .colours import GRID_PALETTE, grid_colours
+    from .fonts import register_matplotlib_font
+
+    register_matplotlib_font()
+    sheet = paper(size, landscape=landscape)
+    W, H, u = sheet.width_mm, sheet.height_mm, sheet.unit
+    fig.set_size_inches(*sheet.inches, forward=False)
+    fig.set_facecolor("white")
+    report = progress or (lambda f, m: None)
+    report(0.0, "布局 / layout")
+
+    grids = _gdf(project, "grids")
+    villages = _gdf(project, "villages")
+    L = _layout(sheet, grid_labels=coord_grid is not None)
+    fx, fy, fw, fh = L["frame"]
+    frame = D.MapFrame.fit(fx, fy, fw, fh, map_bounds(project), scale=scale, centre=centre)
+    if coord_grid == "auto":
+        coord_grid = "gk" if frame.scale <= 50_000 and project.crs is not None and project.crs.is_projected else "lonlat"
+    ax = frame.axes(fig, W, H, frame_lw=S.lw(0.35, u))
+    ax.set_rasterization_zorder(None)
+    bbox = frame.bbox
+    tol = 0.12 * frame.m_per_mm  # simplify to 0.12 mm on paper
+    # Data lines thin out at small scales (a county on one sheet), down to 45 % at 1:150,000.
+    lk = max(0.45, min(1.0, (20_000 / frame.scale) ** 0.4))
+    du = u * lk ** (1 / 0.7)
+    info = WallMapInfo(sheet, frame, frame.scale, coord_grid, osm=uses_osm(project))
+    handles: list[tuple[object, str]] = []
+
+    def step(frac, msg):
+        _check(cancelled)
+        report(frac, msg)
+
+    step(0.1, "网格 / grids")
+    if grids is not None:
+        gm = masked_grids(grids, include_personal=include_personal)
+        if grid_fills is None:
+            fills = grid_colours(grids)
+            handles.insert(0, (_Swatches(GRID_PALETTE[:4]), "基础网格（相邻网格不同色）"))
+        else:
+            fills = grid_fills.reindex(grids.index).fillna("#ffffff")
+        g, pos = D.prepare(grids.geometry.values, bbox=bbox)
+        D.add_polygons(ax, g, facecolors=fills.to_numpy()[pos], zorder=2, tolerance=tol)
+        D.add_polygons(ax, g, edgecolors=S.GRID_EDGE, linewidths=S.lw(0.3, du), zorder=9, tolerance=tol)
+        info.layers.append("grids")
+
+    step(0.25, "子网格 / sub-grids")
+    subgrids = _gdf(project, "subgrids")
+    sub_mm = 0.0
+    if subgrids is not None:
+        areas = shapely.area(subgrids.geometry.values)
+        sub_mm = float(np.sqrt(np.median(areas))) / frame.m_per_mm if len(areas) else 0.0
+        if sub_mm >= 4.0:
+            g, _ = D.prepare(subgrids.geometry.values, bbox=bbox)
+            D.add_polygons(ax, g, edgecolors=S.SUBGRID_EDGE, linewidths=S.lw(0.12, du), zorder=4,
+                           linestyle=(0, (4, 2)), tolerance=tol)
+            handles.append((Line2D([], [], color=S.SUBGRID_EDGE, lw=S.lw(0.12, du), ls=(0, (4, 2))), "子网格界线"))
+            info.subgrids_drawn = True
+            info.layers.append("subgrids")
+
+    # -- forest, water, roads, railways -------------------------------------------------------
+    step(0.35, "道路水系 / roads and water")
+    from .pages import LayerIndex, draw_base_layers
+
+    base = draw_base_layers(ax, LayerIndex(project), frame, du=du, tol=tol)
+    handles.extend(base)
+    info.layers.extend(r for r in ("forest", "rivers", "roads", "railways") if _gdf(project, r) is not None)
+
+    # -- special grids, corridors, village boundaries ----------------------------------------
+    step(0.55, "专属网格 / special grids")
+    special = _gdf(project, "special_grids")
+    if special is not None:
+        g, _ = D.prepare(special.geometry.values, bbox=bbox)
+        if D.add_polygons(ax, g, facecolors="none", edgecolors=S.SPECIAL_EDGE, linewidths=S.lw(0.25, du),
+                          hatch="////", zorder=8, tolerance=tol) is not None:
+            handles.append((Patch(facecolor="white", edgecolor=S.SPECIAL_EDGE, hatch="////", lw=S.lw(0.25, du)),
+                            "专属网格（学校、医院、市场等）"))
+            info.layers.append("special_grids")
+    corridors = _gdf(project, "corridors")
+    if corridors is not None and "width_m" in corridors:
+        # A corridor narrower than 1.5 mm on paper is a smear of dots: left out at small scales.
+        width = pd.to_numeric(corridors["width_m"], errors="coerce").fillna(50.0)
+        corridors = corridors[width / frame.m_per_mm >= 1.5]
+        corridors = corridors if len(corridors) else None
+    if corridors is not None:
+        g, _ = D.prepare(corridors.geometry.values, bbox=bbox)
+        if D.add_polygons(ax, g, edgecolors=S.CORRIDOR_EDGE, linewidths=S.lw(0.2, du), linestyle=(0, (1, 1.5)),
+                          zorder=8, tolerance=tol) is not None:
+            handles.append((Patch(facecolor="none", edgecolor=S.CORRIDOR_EDGE, ls=(0, (1, 1.5)), lw=S.lw(0.2, du)),
+                            "专项网格（河流、铁路、田林）"))
+            info.layers.append("corridors")
+    if villages is not None:
+        g, _ = D.prepare(villages.geometry.values, bbox=bbox)
+        w = S.lw(0.6, du)
+        dash = (0, (8 * PT_PER_MM / w / 2, 1.2 * PT_PER_MM / w, 1.2 * PT_PER_MM / w, 1.2 * PT_PER_MM / w))
+        D.add_polygons(ax, g, edgecolors=S.VILLAGE_EDGE, linewidths=w, linestyle=dash, zorder=10, tolerance=tol)
+        handles.append((Line2D([], [], color=S.VILLAGE_EDGE, lw=w, ls=dash), "村（社区）界"))
+        info.layers.append("villages")
+
+    # -- key places at large scales ----------------------------------------------------------
+    places = _gdf(project, "places")
+    if places is not None and frame.scale <= 25_000:
+        pts = shapely.point_on_surface(places.geometry.values)
+        x, y = shapely.get_x(pts), shapely.get_y(pts)
+        x0, y0, x1, y1 = bbox
+        inside = (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
+        cats = places["category"].astype(str).to_numpy() if "category" in places else np.full(len(places), "other")
+        from ..roles import PLACE_CATEGORIES
+
+        ms = 4.2 * u ** 0.6
+        for cat in dict.fromkeys(cats[inside]):
+            st = S.PLACE_STYLES.get(cat, S.PLACE_STYLES["other"])
+            sel = inside & (cats == cat)
+            ax.scatter(x[sel], y[sel], s=ms ** 2, marker=st.marker, c=st.colour, edgecolors="white",
+                       linewidths=0.4 * u ** 0.5, zorder=11)
+            handles.append((Line2D([], [], marker=st.marker, color=st.colour, markeredgecolor="white", ls="none",
+                                   markersize=ms), PLACE_CATEGORIES.get(cat, cat)))
+        info.places_drawn = bool(inside.any())
+
+    # -- coordinate grid ---------------------------------------------------------------------
+    step(0.65, "坐标网 / coordinate grid")
+    if coord_grid in ("gk", "lonlat"):
+        lines = D.graticule(frame, project.crs, coord_grid)
+        D.draw_graticule(ax, frame, lines, size_pt=5.5 * u ** 0.8, lw=S.lw(0.08, u))
+
+    # -- labels ------------------------------------------------------------------------------
+    step(0.75, "注记 / labels")
+    placer = D.LabelPlacer(cell_mm=10 * u)
+    # Furniture inside the frame is none; labels only compete with each other.
+    if labels and grids is not None:
+        vcode = gm["village_code"] if "village_code" in gm else pd.Series(None, index=gm.index)
+        g = _in_frame(grids.geometry.values, bbox)
+        pts = D.label_points(g)
+        cands = []
+        for i, (idx, row) in enumerate(gm.drop(columns="geometry").iterrows()):
+            p = pts[i]
+            if p is None or p.is_empty:
+                continue
+            variants = grid_label(row) if grid_label is not None else grid_label_variants(row, vcode.get(idx))
+            cands.append(D.LabelCandidate(p.x, p.y, variants, region=g[i],
+                                          priority=float(shapely.area(g[i]))))
+        placed = D.place_labels(ax, frame, placer, cands, max_pt=8.0 * u ** 0.75, min_pt=4.5, zorder=21)
+        info.labels_placed += placed
+        info.labels_dropped += len(cands) - placed
+    if labels and villages is not None and "name" in villages:
+        vg = _in_frame(villages.geometry.values, bbox)
+        cands = []
+        for i, name in enumerate(villages["name"].tolist()):
+            if name is None or (isinstance(name, float) and math.isnan(name)) or vg[i] is None or vg[i].is_empty:
+                continue
+            anchors = [(p.x, p.y) for p in D.label_points(np.array([vg[i]], dtype=object))]
+            anchors += _lattice_anchors(vg[i], 4)
+            for ax_, ay_ in anchors:
+                cands.append(D.LabelCandidate(ax_, ay_, [[str(name)]], region=vg[i], color=S.VILLAGE_EDGE,
+                                              priority=float(shapely.area(vg[i])), group=i))
+        # One label per village: its anchors are alternatives, the first that fits wins.
+        placed_v = D.place_labels(ax, frame, placer, cands, max_pt=12.0 * u ** 0.8, min_pt=5.5, zorder=22,
+                                  inside=1.0)
+        info.labels_placed += placed_v
+    if labels and subgrids is not None and info.subgrids_drawn and sub_mm >= 14:
+        sg = subgrids
+        g = _in_frame(sg.geometry.values, bbox)
+        pts = D.label_points(g)
+        cands = [D.LabelCandidate(pts[i].x, pts[i].y, [[str(c).rsplit("-", 1)[-1]]], region=g[i], color="#555555")
+                 for i, c in enumerate(sg["code"].tolist()) if pts[i] is not None and not pts[i].is_empty]
+        D.place_labels(ax, frame, placer, cands, max_pt=6.0 * u ** 0.8, min_pt=4.5, zorder=19)
+
+    # -- header, panel, footer ---------------------------------------------------------------
+    step(0.9, "图例 / legend")
+    n_grids = 0 if grids is None else len(grids)
+    n_sub = 0 if subgrids is None else len(subgrids)
+    hh_total = int(pd.to_numeric(grids["hh"], errors="coerce").fillna(0).sum()) if grids is not None and "hh" in grids else None
+    title = title if title is not None else f"{project.name} 网格化管理分布图"
+    if subtitle is None:
+        parts = []
+        if villages is not None:
+            parts.append(f"村（社区）{len(villages)} 个")
+        if n_grids:
+            parts.append(f"基础网格 {n_grids} 个")
+        if n_sub:
+            parts.append(f"子网格 {n_sub:,} 个")
+        if hh_total:
+            parts.append(f"住户 {hh_total:,} 户")
+        subtitle = " · ".join(parts)
+    date = date if date is not None else _date.today().isoformat()
+    tx, ty, tw, th = L["title"]
+    fig.text((tx + tw / 2) / W, (ty + th * 0.62) / H, title, ha="center", va="center", fontsize=20 * u ** 0.85)
+    if subtitle:
+        fig.text((tx + tw / 2) / W, (ty + th * 0.2) / H, subtitle, ha="center", va="center",
+                 fontsize=10.5 * u ** 0.85, color="#333333")
+    fig.text((tx + tw) / W, (ty + th * 0.2) / H, f"制图日期 {date}", ha="right", va="center",
+             fontsize=8 * u ** 0.85, color="#333333")
+
+    fill_handles = []
+    if grid_fills is not None and fill_legend:
+        fill_handles = [(Patch(facecolor=c, edgecolor=S.GRID_EDGE, lw=0.4), lab) for c, lab in fill_legend]
+    _panel(fig, ax, L, sheet, frame, project, handles, fill_handles, fill_title,
+           stats=[("村（社区）", None if villages is None else len(villages), "个"),
+                  ("基础网格", n_grids or None, "个"), ("子网格", n_sub or None, "个"),
+                  ("住户", hh_total, "户")])
+    _footer(fig, L, sheet, project, coord_grid, info.osm, date)
+    # Neat line around the whole sheet content.
+    from matplotlib.patches import Rectangle
+
+    m = L["margin"]
+    fig.add_artist(Rectangle((m / W * 0.5, m / H * 0.5), 1 - m / W, 1 - m / H, transform=fig.transFigure,
+                             fill=False, edgecolor="#333333", linewidth=S.lw(0.5, u)))
+    report(1.0, "完成 / done")
+    return info
+
+
+def _legend_fit(labels: Sequence[str], fs: float, width_mm: float, height_mm: float, *,
+                max_ncol: int = 4) -> tuple[int, float]:
+    """Columns and font size (pt) for a legend of ``labels`` to fit ``width_mm`` × ``height_mm``."""
+    from .draw import text_width_pt
+
+    n = max(len(labels), 1)
+    while True:
+        em = fs / PT_PER_MM
+        label_w = max((text_width_pt(t, fs) for t in labels), default=0.0) / PT_PER_MM
+        col_w = (2.6 + 0.8 + 1.5) * em + label_w
+        ncol = max(1, min(max_ncol, int((width_mm + 1.5 * em) // col_w)))
+        rows = math.ceil(n / ncol)
+        total = 2.0 * em + rows * (1.2 + 0.55) * em
+        if total <= height_mm or fs <= 4.5:
+            return ncol, fs
+        fs *= 0.92
+
+
+def _panel(fig, ax_map, L, sheet: Paper, frame, project, handles, fill_handles, fill_title, *, stats) -> None:
+    """North arrow, scale, legend and totals in the side (landscape) or bottom (portrait) panel.
+
+    The legend takes as many columns as its box allows and shrinks its font only when the rows
+    still do not fit.
+    """
+    from . import draw as D
+
+    W, H, u = sheet.width_mm, sheet.height_mm, sheet.unit
+    px, py, pw, ph = L["panel"]
+    fs = 7.5 * u ** 0.8
+    cx, cy = (frame.bbox[0] + frame.bbox[2]) / 2, (frame.bbox[1] + frame.bbox[3]) / 2
+    angle = D.true_north_angle(project.crs, cx, cy)
+    arrow_h = 13 * u
+    stats_rows = [f"{k}  {v:,} {unit}" for k, v, unit in stats if v]
+    rows = list(fill_handles) + list(handles)
+    labels = [t for _, t in rows]
+    title = fill_title or "图例"
+    pax = fig.add_axes((px / W, py / H, pw / W, ph / H))
+    pax.set_axis_off()
+
+    def legend(x_mm, top_mm, width_mm, height_mm, max_ncol):
+        if not rows:
+            return
+        ncol, lfs = _legend_fit(labels, fs, width_mm, height_mm, max_ncol=max_ncol)
+        pax.legend([h for h, _ in rows], labels, loc="upper left",
+                   bbox_to_anchor=((x_mm - px) / pw, (top_mm - py) / ph), title=title, title_fontsize=lfs * 1.05,
+                   alignment="left", ncol=ncol, columnspacing=1.5, frameon=False, fontsize=lfs, handlelength=2.6,
+                   handleheight=1.2, borderaxespad=0, labelspacing=0.55, handler_map={_Swatches: _swatch_handler()})
+
+    stats_txt = "\n".join(stats_rows)
+    if L["side"]:
+        top = py + ph
+        D.north_arrow(fig, px + pw / 2, top - arrow_h * 0.75, height_mm=arrow_h, paper_w_mm=W, paper_h_mm=H,
+                      angle_deg=angle, size_pt=fs)
+        y = top - arrow_h * 1.9
+        fig.text((px + pw / 2) / W, y / H, f"比例尺 {format_scale(frame.scale)}", ha="center", va="top",
+                 fontsize=fs * 1.25)
+        y -= 13 * u
+        D.scale_bar(ax_map, px + 4 * u, y, frame=frame, paper_w_mm=W, paper_h_mm=H, target_mm=pw - 14 * u,
+                    size_pt=fs * 0.9, lw=S.lw(0.15, u))
+        y -= 6 * u
+        stats_h = len(stats_rows) * fs * 1.5 / PT_PER_MM + 4 * u
+        legend(px + 2 * u, y, pw - 4 * u, y - py - stats_h, 2)
+        if stats_txt:
+            fig.text((px + 2 * u) / W, (py + 2 * u) / H, stats_txt, ha="left", va="bottom", fontsize=fs,
+                     linespacing=1.5)
+    else:
+        col = 46 * u
+        D.north_arrow(fig, px + col / 2, py + ph - arrow_h * 0.7, height_mm=arrow_h, paper_w_mm=W, paper_h_mm=H,
+                      angle_deg=angle, size_pt=fs)
+        fig.text((px + col / 2) / W, (py + ph - arrow_h * 1.75) / H, f"比例尺 {format_scale(frame.scale)}",
+                 ha="center", va="top", fontsize=fs * 1.2)
+        D.scale_bar(ax_map, px + 4 * u, py + 6 * u, frame=frame, paper_w_mm=W, paper_h_mm=H,
+                    target_mm=col - 10 * u, size_pt=fs * 0.85, lw=S.lw(0.15, u))
+        from .draw import text_width_pt
+
+        stats_w = max((text_width_pt(t, fs) for t in stats_rows), default=0.0) / PT_PER_MM + 4 * u
+        legend(px + col + 2 * u, py + ph, pw - col - stats_w - 4 * u, ph - 2 * u, 4)
+        if stats_txt:
+            fig.text((px + pw - 2 * u) / W, (py + ph - 2 * u) / H, stats_txt, ha="right", va="top", fontsize=fs,
+                     linespacing=1.5, multialignment="left")
+
+
+def crs_label(crs) -> str:
+    if crs is None:
+        return "未知坐标系"
+    epsg = crs.to_epsg()
+    return f"{crs.name}" + (f"（EPSG:{epsg}）" if epsg else "")
+
+
+def _footer(fig, L, sheet: Paper, project, coord_grid, osm: bool, date: str) -> None:
+    """CRS on the left; data credit and the program on the right (shrunk together if too long)."""
+    from .. import __version__
+    from .draw import text_width_pt
+
+    W, H, u = sheet.width_mm, sheet.height_mm, sheet.unit
+    x, y, w, h = L["foot"]
+    fs = 6.5 * u ** 0.8
+    grid_txt = {"gk": " · 坐标网单位：千米", "lonlat": " · 坐标网：经纬度"}.get(coord_grid or "", "")
+    left = f"坐标系 {crs_label(project.crs)}{grid_txt}"
+    right = ("地图数据 © OpenStreetMap contributors（ODbL） · " if osm else "") + f"gridtool {__version__} 制图"
+    need = (text_width_pt(left, fs) + text_width_pt(right, fs)) / PT_PER_MM + 8 * u
+    if need > w:
+        fs *= w / need
+    fig.text(x / W, (y + h / 2) / H, left, ha="left", va="center", fontsize=fs, color="#444444")
+    fig.text((x + w) / W, (y + h / 2) / H, right, ha="right", va="center", fontsize=fs, color="#444444")
+
+
+def _savefig_metadata(fmt: str, title: str | None) -> dict:
+    from .. import __version__
+
+    creator = f"gridtool {__version__}"
+    if fmt == "pdf":
+        return {"Title": title or "", "Creator": creator}
+    if fmt == "svg":
+        return {"Title": title or "", "Creator": creator}
+    return {"Title": title or "", "Software": creator}
+
+
+def render_wall_map(project, out_path: str | Path, *, fmt: str | None = None,
+                    size: str | tuple[float, float] = "A3", landscape: bool = False,
+                    scale: float | None = None, dpi: float = 200, title: str | None = None,
+                    subtitle: str | None = None, date: str | None = None, coord_grid: str | None = "auto",
+                    labels: bool = True, include_personal: bool = False,
+                    centre: tuple[float, float] | None = None, max_pixels: int | None = None,
+                    progress: Progress | None = None, cancelled: Callable[[], bool] | None = None,
+                    **draw_kw) -> Path:
+    """Export the wall map to ``out_path`` (PDF, PNG or SVG; written atomically and checked).
+
+    Parameters as :func:`draw_wall_map`, plus:
+
+    fmt
+        ``"pdf"``, ``"png"`` or ``"svg"``; None takes the file suffix.
+    dpi
+        Raster resolution (PNG); PDF and SVG are vectors (dpi only affects hatching).
+    max_pixels
+        Refuse PNGs larger than this (default :data:`gridtool.maps.paper.MAX_PIXELS`, and never
+        more than 60 % of the free memory allows).
+
+    Returns
+    -------
+    pathlib.Path
+        The written file, after it was read back (PNG pixel size, PDF trailer, SVG parse).
+
+    Raises
+    ------
+    RasterTooLargeError
+        Before any drawing, when the PNG would be too large; the message gives the DPI that fits.
+    ExportError
+        When the file could not be written completely (nothing is left at ``out_path``).
+    """
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    from .fonts import export_rc
+    from .paper import check_raster
+
+    fmt = format_from_path(out_path, fmt)
+    sheet = paper(size, landscape=landscape)
+    expected = None
+    if fmt == "png":
+        est = check_raster(sheet, dpi, max_pixels=max_pixels)
+        expected = (est.width_px, est.height_px)
+    report = progress or (lambda f, m: None)
+    with matplotlib.rc_context(export_rc()):
+        fig = Figure(figsize=sheet.inches)
+        info = draw_wall_map(fig, project, size=size, landscape=landscape, scale=scale, centre=centre,
+                             title=title, subtitle=subtitle, date=date, coord_grid=coord_grid, labels=labels,
+                             include_personal=include_personal,
+                             progress=lambda f, m: report(0.7 * f, m), cancelled=cancelled, **draw_kw)
+        _check(cancelled)
+        report(0.7, "写出文件 / writing")
+        meta = _savefig_metadata(fmt, title or f"{project.name} 网格化管理分布图")
+
+        def write(tmp: Path) -> None:
+            fig.savefig(tmp, format=fmt, dpi=dpi, metadata=meta, facecolor="white")
+
+        out = write_checked(out_path, fmt, write, expected_px=expected)
+    report(1.0, f"已写出 / written: {out}")
+    del info
+    return out
+
+
+def preview_image(project, *, width_px: int = 1200, **draw_kw) -> np.ndarray:
+    """The wall map rendered to an RGBA array ``width_px`` wide (for the desktop app's preview).
+
+    ``draw_kw`` are :func:`draw_wall_map`'s keywords (size, landscape, scale, title …).
+    """
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from .fonts import export_rc
+
+    sheet = paper(draw_kw.get("size", "A3"), landscape=draw_kw.get("landscape", False))
+    dpi = width_px / sheet.inches[0]
+    with matplotlib.rc_context(export_rc()):
+        fig = Figure(figsize=sheet.inches, dpi=dpi)
+        canvas = FigureCanvasAgg(fig)
+        draw_wall_map(fig, project, **draw_kw)
+        canvas.draw()
+        return np.asarray(canvas.buffer_rgba()).copy()

@@ -1,0 +1,245 @@
+"""The offline HTML map, read back as a browser would: no network references, escaped data, masked
+personal data, and a non-blank map in headless Chromium with the network blocked."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pytest
+import shapely
+from shapely.geometry import Polygon, box
+
+from gridtool.errors import GridtoolError, OverwriteInputError
+from gridtool.maps import webgeom
+from gridtool.maps.html import build_html, write_html
+from gridtool.maps.offline import external_references
+
+from .maps_data import ID_NUMBER, PHONE, XSS, XSS_IMG, make_project
+
+CHROMIUM = next((p for p in (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome",
+                                                        "google-chrome-stable")) if p), None)
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium not installed "
+                                    "(Debian: apt-get install chromium)")
+
+
+@pytest.fixture(scope="module")
+def project():
+    return make_project()
+
+
+@pytest.fixture(scope="module")
+def page(project, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("html") / "map.html"
+    write_html(project, path)
+    return path
+
+
+def _payloads(html: str) -> list[dict]:
+    return [json.loads(m.group(1)) for m in re.finditer(r"gridtool\.addLayer\(\w+, \w+, (.*?)\);\n", html)]
+
+
+class _Fetches(HTMLParser):
+    """Every attribute through which a browser would load something."""
+
+    def __init__(self):
+        super().__init__()
+        self.refs: list[tuple[str, str, str]] = []
+
+    def handle_starttag(self, tag, attrs):
+        for k, v in attrs:
+            if v and k in ("src", "href", "data", "poster", "srcset", "background"):
+                self.refs.append((tag, k, v))
+
+
+def test_no_external_references(page):
+    html = page.read_text(encoding="utf-8")
+    parser = _Fetches()
+    parser.feed(html)
+    assert [r for r in parser.refs if not r[2].startswith(("data:", "#"))] == []
+    for pattern in (r'src\s*=\s*["\']?https?:', r'href\s*=\s*["\']?https?:', r"url\(\s*['\"]?https?:",
+                    r"//cdn", r"@import", r"https?://[^\s\"'<>]*\{z\}"):
+        assert not re.search(pattern, html, re.IGNORECASE), pattern
+    assert external_references(html) == []
+    # Everything Leaflet needs is inline: the library, its CSS with images, our runtime.
+    assert "L.version" in html or 't.version="1.9.4"' in html
+    assert "url(data:image/png;base64," in html
+    assert page.stat().st_size < 1_000_000
+
+
+def test_layers_and_counts(project, page):
+    m = build_html(project)
+    assert m.counts["grids"] == 4 and m.counts["subgrids"] == 8 and m.counts["households"] == 60
+    assert m.counts["routes"] == 2 and m.counts["route_stops"] == 5 and m.counts["circles"] == 2
+    assert m.counts["places"] == 4 and m.counts["special_grids"] == 1 and m.counts["corridors"] == 1
+    pays = {p["cols"].get("code", [None])[0]: p for p in _payloads(m.html) if p["kind"] == "polygon"}
+    grid = pays["500101001001-01"]
+    # Neighbouring grids get different fills.
+    fills = [grid["pal"][i] for i in grid["fill"]]
+    assert fills[0] != fills[1] and fills[1] != fills[2] and fills[2] != fills[3]
+    assert grid["cols"]["worker"][0] == "赵六" and grid["cols"]["hh"] == [350, 360, 350, 360]
+    # Routes carry direction arrows; stops their order numbers.
+    routes = [p for p in _payloads(m.html) if p.get("arrows")]
+    assert len(routes) == 1 and routes[0]["n"] == 2
+    stops = [p for p in _payloads(m.html) if p["kind"] == "stop"][0]
+    assert stops["cols"]["num"] == [1, 2, 3, 1, 2]
+    # Legend in plain HTML with the Chinese layer names, layer control, search box.
+    for text in ("图例 legend", "基础网格", "子网格", "巡逻路线", "服务圈", "重点场所", "L.control.layers", "gt-search"):
+        assert text in m.html
+
+
+def test_data_text_is_escaped(page):
+    html = page.read_text(encoding="utf-8")
+    assert XSS not in html and XSS_IMG not in html
+    assert "<img src=x" not in html
+    villages = [p for p in _payloads(html) if p.get("labelClass") == "gt-village"][0]
+    assert villages["cols"]["name"][1] == "&lt;script&gt;alert(1)&lt;/script&gt;"
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_personal_data_masked_by_default(project, page):
+    html = page.read_text(encoding="utf-8")
+    for raw in ("张三丰", "欧阳娜娜", PHONE, ID_NUMBER):
+        assert raw not in html
+    for masked in ("张*丰", "欧**娜", "138****1234", "110105********002X"):
+        assert masked in html
+    assert "个人信息已脱敏" in html
+    full = build_html(project, include_personal=True).html
+    assert "张三丰" in full and ID_NUMBER in full and "含个人信息" in full
+
+
+def test_many_households_are_totals(project):
+    m = build_html(project, max_household_points=10)
+    assert "households" not in m.counts and m.counts["household_totals"] > 0
+    totals = [p for p in _payloads(m.html) if "n" in p["cols"] and "k" in p["cols"]][0]
+    assert sum(totals["cols"]["hh"]) == int(project.layers["households"].gdf["hh"].sum())
+    assert "张*丰" not in m.html and "138****1234" not in m.html  # totals carry no personal data
+
+
+def test_user_tiles(project):
+    url = "https://t0.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=KEY"
+    m = build_html(project, tiles=[url, "file:///srv/tiles/cva/{z}/{x}/{y}.png"], tiles_attr="<b>天地图</b>")
+    assert url.replace("&", "\\u0026") in m.html or url in m.html
+    # folium writes the attribution as JSON; decoded it is escaped text (Leaflet shows it as HTML).
+    attrs = [json.loads(a) for a in re.findall(r'"attribution": (".*?"),', m.html)]
+    assert attrs == ["&lt;b&gt;天地图&lt;/b&gt;"] * 2
+    assert external_references(m.html, allowed=(url.split("?")[0],)) == []
+    with pytest.raises(GridtoolError):
+        build_html(project, tiles="https://example.org/tiles.png")
+
+
+def test_never_overwrites_the_project(project, tmp_path):
+    p = make_project()
+    saved = p.save(tmp_path / "p.gpkg")
+    from gridtool.project import Project
+    q = Project.open(saved)
+    before = saved.read_bytes()
+    with pytest.raises(OverwriteInputError):
+        write_html(q, saved)
+    assert saved.read_bytes() == before
+
+
+# -- geometry encoding --------------------------------------------------------------------------
+def test_ring_encoding_round_trip():
+    ring = np.array([(118.7712345, 32.0412345), (118.7722345, 32.0412345), (118.7722345, 32.0422345),
+                     (118.7712345, 32.0412345)])
+    enc = webgeom.encode_polygon(Polygon(ring))
+    back = webgeom.decode_ring(enc[0][0])
+    assert len(back) == 3  # closing vertex dropped, Leaflet closes rings
+    assert np.allclose(back, ring[:3], atol=1e-5)
+    assert all(abs(v) < 10_000 for v in enc[0][0][2:])  # deltas are small numbers
+
+
+def test_coverage_simplification_keeps_neighbours_together():
+    rng = np.random.default_rng(0)
+    xs = np.linspace(0, 1000, 200)
+    wiggle = 500 + rng.normal(0, 0.3, len(xs))
+    border = list(zip(xs, wiggle))
+    a = Polygon([(0, 0), (1000, 0)] + border[::-1])
+    b = Polygon(border + [(1000, 1000), (0, 1000)])
+    out = webgeom.simplify([a, b], 2.0, coverage=True)
+    assert all(shapely.is_valid(out))
+    assert shapely.get_num_coordinates(out).sum() < shapely.get_num_coordinates([a, b]).sum() / 2
+    assert shapely.intersection(out[0], out[1]).area < 1e-6  # no overlap
+    assert abs(shapely.union_all(out).area - 1_000_000) < 1.0  # no gap
+
+
+def test_part_simplification_drops_specks():
+    big = box(0, 0, 1000, 1000).difference(box(100, 100, 110, 110)).difference(box(500, 500, 700, 700))
+    geom = shapely.MultiPolygon([big, box(2000, 0, 2005, 5)])
+    out = webgeom.simplify_parts([geom], 1.0, min_area=2500)[0]
+    assert len(shapely.get_parts(out)) == 1 and len(shapely.get_parts(out)[0].interiors) == 1
+
+
+def test_zoom_tolerance_follows_feature_size():
+    small = [box(i * 100, 0, i * 100 + 100, 100) for i in range(5)]
+    large = [box(i * 5000, 0, i * 5000 + 5000, 5000) for i in range(5)]
+    assert webgeom.zoom_tolerance(small) < webgeom.zoom_tolerance(large) <= 25
+
+
+# -- in a browser -------------------------------------------------------------------------------
+def _chromium(args: list[str], tmp: Path, timeout: int = 60) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    return subprocess.run(
+        [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--mute-audio",
+         "--no-first-run", f"--user-data-dir={tmp / 'profile'}",
+         # No network: every host name fails to resolve and any connection goes to a closed port.
+         "--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=http://127.0.0.1:9",
+         "--window-size=1000,760", "--virtual-time-budget=6000", *args],
+        capture_output=True, text=True, timeout=timeout, env=env)
+
+
+@needs_chromium
+def test_opens_offline_in_chromium_and_is_not_blank(page, tmp_path):
+    pytest.importorskip("PIL")
+    from PIL import Image
+    shot = tmp_path / "map.png"
+    _chromium([f"--screenshot={shot}", page.as_uri()], tmp_path)
+    assert shot.exists(), "Chromium wrote no screenshot"
+    img = np.asarray(Image.open(shot).convert("RGB")).astype(int)
+    background = np.array([0xF4, 0xF2, 0xEC])
+    map_area = img[120:-60, 320:-10]  # away from the title panel and the legend
+    drawn = (np.abs(map_area - background).sum(axis=2) > 30).mean()
+    assert drawn > 0.2, f"only {drawn:.1%} of the map area is drawn"
+    colours = len(np.unique(map_area.reshape(-1, 3) // 8, axis=0))
+    assert colours > 30
+
+
+@needs_chromium
+def test_tooltips_in_chromium_show_escaped_text(page, tmp_path):
+    probe = tmp_path / "probe.html"
+    probe.write_text(page.read_text(encoding="utf-8") + """
+<script>
+(function () {
+  var m = gridtoolMap, out = document.createElement("div");
+  out.id = "gt-test-out"; document.body.appendChild(out);
+  m.setView(m.getCenter(), 19, {animate: false});
+  m.eachLayer(function (g) {
+    if (!(g instanceof L.FeatureGroup) || !g.getTooltip || !g.getTooltip()) { return; }
+    g.eachLayer(function (l) {
+      g.getTooltip()._source = l;
+      g.openTooltip(l.getLatLng ? l.getLatLng() : l.getBounds().getCenter());
+      var el = g.getTooltip().getElement();
+      if (el) { out.appendChild(el.cloneNode(true)); }
+    });
+  });
+  setTimeout(function () {
+    document.title = "XSS=" + (window.__xss || 0) + " tips=" + out.children.length +
+      " container=" + document.querySelectorAll(".leaflet-container").length;
+  }, 300);
+})();
+</script>""", encoding="utf-8")
+    dom = _chromium(["--dump-dom", probe.as_uri()], tmp_path).stdout
+    title = re.search(r"<title>([^<]*)</title>", dom).group(1)
+    assert "XSS=0" in title and "container=1" in title
+    assert int(re.search(r"tips=(\d+)", title).group(1)) >= 20
+    tips = dom[dom.index('id="gt-test-out"'):]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in tips  # village name in grid tooltips, as text
+    assert "&lt;img src=x" in tips  # the place name with an image tag, as text
+    assert "<img" not in tips and "<script>alert" not in tips
