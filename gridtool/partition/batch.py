@@ -1,0 +1,682 @@
+"""City-scale batch partition: chunks of villages fitted one by one or on a Dask cluster.
+
+>>> bp = BatchPartitioner(workers=2, by="township", min_hh=300, max_hh=500)
+>>> bp.fit(project, work_dir="out.parts", resume=True, progress=show)
+>>> bp.grids_, bp.households_, bp.report_, bp.failures_
+
+The municipality is cut into chunks (:mod:`.chunking`: one township each, villages joined by a
+merge kept together); every chunk is an ordinary :class:`~.engine.GridPartitioner` fit
+(:func:`run_chunk`), run in this process (``workers=1``), on a local Dask cluster of worker
+processes (``workers=N``) or on an existing cluster (``scheduler="tcp://host:8786"``), see
+:mod:`.cluster`. Results are combined in chunk order, so the plan is the same whichever way it
+ran: same grids, codes and report figures (timings aside).
+
+- Streaming: chunk inputs are read or cut one at a time, at most ``2 × workers`` are in flight,
+  and with ``keep=False`` results go only to the work directory (:mod:`.parts`); per-district
+  GeoPackages are assembled from there (:meth:`BatchPartitioner.write_districts`).
+- A chunk that fails is partitioned again village by village (villages merged together stay
+  together), so one broken village is reported by name with its error and the rest complete.
+- ``cancelled()`` (or Ctrl-C) stops the run: futures cancelled, the cluster closed, nothing but
+  complete chunk files left behind.
+
+Hand-written because the engine's unit of independence (the village, with the exceptions
+:mod:`.chunking` lists) and its report are gridtool's; the distribution is Dask's.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import traceback
+from pathlib import Path
+from typing import Callable, Iterable
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ..errors import CancelledError, GridtoolError
+from . import parts as partfiles
+from .chunking import (BATCH_COLUMNS, BY_CHOICES, ROW, VILLAGE, Chunk, ChunkSource, GeoPackageSource,
+                       LayersSource, cut, margin_for)
+
+Progress = Callable[[float, str], None]
+
+#: Output layers a chunk result carries besides its households and villages.
+PLAN_LAYERS = ("grids", "subgrids", "special_grids", "corridors", "party_links")
+#: Household columns the engine (re)writes; new columns it adds are carried as well.
+HOUSEHOLD_OUTPUTS = ("grid", "subgrid", "grid_parts")
+_DEFAULTS = {"grid_parts": ""}
+
+
+# ---------------------------------------------------------------------------------------------
+# The worker side: one chunk.
+def run_chunk(chunk: Chunk, layers: dict[str, gpd.GeoDataFrame], params: dict, *,
+              progress: Progress | None = None, cancelled: Callable[[], bool] | None = None,
+              cancel_event: str | None = None, isolate: bool = True, work_dir: str | None = None,
+              digest: str | None = None) -> dict:
+    """Partition one chunk; never raises for a failing village (except on cancellation).
+
+    Returns a *piece*: ``layers`` (grids, subgrids, special_grids, corridors, party_links,
+    households, villages), ``report`` (the engine's, villages tagged with ``code`` and ``chunk``),
+    ``village_times`` (seconds each village's base grids took), ``failures`` (villages that could not
+    be partitioned, by name, with the error) and ``run`` (worker, process, seconds).
+    ``cancel_event`` names a ``distributed.Event`` polled while a task runs on a cluster.
+    With ``work_dir`` and ``digest`` the task writes its chunk file itself (:mod:`.parts`) and
+    returns only the attribute tables (``written`` is then True): the client neither receives the
+    geometries nor writes them, which would otherwise be the part of the run that does not spread.
+    """
+    t0 = time.perf_counter()
+    stop = cancelled or _event_poller(cancel_event)
+    failures: list[dict] = []
+    try:
+        pieces = [_fit(chunk, layers, params, chunk.merge, progress, stop)]
+        refitted = None
+    except CancelledError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any village failure is reported, never fatal
+        pieces = []
+        groups = _merge_groups(chunk) if isolate and len(chunk.rows) > 1 else []
+        refitted = _failure(chunk, chunk.rows, exc)["error"] if groups else None
+        if not groups:
+            failures.append(_failure(chunk, chunk.rows, exc))
+        for rows in groups:
+            if stop():
+                raise CancelledError()
+            inside = {chunk.names[chunk.rows.index(r)] for r in rows}
+            merge = tuple((g, h) for g, h in chunk.merge if g in inside)
+            sub = cut(layers, rows, margin=margin_for(params))
+            try:
+                pieces.append(_fit(chunk, sub, params, merge, None, stop))
+            except CancelledError:
+                raise
+            except Exception as exc2:  # noqa: BLE001
+                failures.append(_failure(chunk, rows, exc2))
+    out = combine(pieces, params, crs=layers["villages"].crs)
+    out["failures"] = failures
+    # The whole chunk failed and its villages were fitted one group at a time: said in the report,
+    # because villages of the chunk then did not see each other (merges across groups).
+    out["refitted"] = refitted
+    out["run"] = {"chunk": chunk.key, "worker": _worker_name(), "pid": os.getpid(),
+                  "seconds": round(time.perf_counter() - t0, 3), "villages": len(chunk.rows),
+                  "households": int(out["report"]["plan"].get("households") or 0)}
+    out["written"] = False
+    if work_dir is not None and digest is not None:
+        partfiles.write(work_dir, chunk.key, digest, out)
+        out = {**out, "layers": tables(out["layers"]), "written": True}
+    return out
+
+
+def _fit(chunk: Chunk, layers, params, merge, progress, stop) -> dict:
+    """One engine fit on ``layers``; the piece it gives."""
+    from .engine import GridPartitioner
+    marks: list[tuple[float, float, str]] = []
+
+    def say(f: float, m: str) -> None:
+        marks.append((time.perf_counter(), f, m))
+        if progress is not None:
+            progress(f, m)
+
+    hs = layers["households"]
+    if not len(hs):
+        # The engine needs a household to run; a village without any is still reported (as
+        # "empty") with its corridors and special places, so a stand-in of 0 households is used.
+        v0 = layers["villages"].geometry.iloc[0]
+        hs = gpd.GeoDataFrame({"hh": [0], ROW: [-1], VILLAGE: [-1]},
+                              geometry=[shapely.point_on_surface(v0)], crs=layers["villages"].crs)
+        layers = {**layers, "households": hs}
+    v = layers["villages"]
+    code_of = dict(zip(v["name"].astype(str), v["code"].astype(str)))
+    name_of = {c: n for n, c in code_of.items()}
+    # merge and relax may name villages by 12-digit code; the engine knows names.
+    relax = {name_of.get(k, k): b for k, b in (params.get("relax") or {}).items()}
+    p = {**params, "merge": dict(merge), "relax": relax}
+    gp = GridPartitioner(**p).fit(layers, progress=say, cancelled=stop)
+    households = gp.households_
+    if ROW in households:
+        households = households[households[ROW].to_numpy() >= 0]
+    rep = gp.report_
+    for r in rep["villages"]:
+        r["code"] = code_of.get(str(r["village"]))
+        r["chunk"] = chunk.key
+    # Seconds per village (base grids), from the engine's own progress messages.
+    names = set(code_of)
+    times = []
+    for (t, f, m), nxt in zip(marks, marks[1:]):
+        if m in names and 0.05 <= f < 0.82:
+            times.append({"village": m, "code": code_of[m], "chunk": chunk.key, "seconds": round(nxt[0] - t, 3)})
+    return {"layers": {"grids": gp.grids_, "subgrids": gp.subgrids_, "special_grids": gp.special_grids_,
+                       "corridors": gp.corridors_, "party_links": gp.links_, "households": households,
+                       "villages": v},
+            "report": rep, "village_times": times}
+
+
+def warm_up() -> None:
+    """One tiny fit, so that the first real village of a process does not carry the lazy imports
+    and first-call costs of the engine's libraries in its timing."""
+    from shapely.geometry import LineString, box
+
+    from .engine import GridPartitioner
+    rng = np.random.default_rng(0)
+    xy = rng.random((40, 2)) * 900 + 50
+    layers = {"villages": gpd.GeoDataFrame({"name": ["warm"], "code": ["0"]}, geometry=[box(0, 0, 1000, 1000)],
+                                           crs="EPSG:3857"),
+              "households": gpd.GeoDataFrame({"hh": np.full(40, 20)}, geometry=shapely.points(xy), crs="EPSG:3857"),
+              "roads": gpd.GeoDataFrame({"class": ["residential"]}, geometry=[LineString([(0, 500), (1000, 500)])],
+                                        crs="EPSG:3857")}
+    GridPartitioner(min_hh=300, max_hh=500).fit(layers)
+
+
+def _merge_groups(chunk: Chunk) -> list[list[int]]:
+    """Village rows of the chunk in groups that must stay together (merge pairs), in order."""
+    pos = {n: i for i, n in enumerate(chunk.names)}
+    parent = list(range(len(chunk.rows)))
+
+    def find(i):
+        while parent[i] != i:
+            i = parent[i]
+        return i
+    for g, h in chunk.merge:
+        a, b = find(pos[g]), find(pos[h])
+        parent[max(a, b)] = min(a, b)
+    groups: dict[int, list[int]] = {}
+    for i, r in enumerate(chunk.rows):
+        groups.setdefault(find(i), []).append(r)
+    return list(groups.values())
+
+
+def _failure(chunk: Chunk, rows, exc: BaseException) -> dict:
+    idx = [chunk.rows.index(r) for r in rows]
+    msg = exc.format("en") if isinstance(exc, GridtoolError) else f"{type(exc).__name__}: {exc}"
+    tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
+    return {"chunk": chunk.key, "villages": [chunk.names[i] for i in idx], "codes": [chunk.codes[i] for i in idx],
+            "error": msg, "type": type(exc).__name__, "traceback": "".join(tb[-6:])}
+
+
+def _worker_name() -> str:
+    try:
+        from distributed import get_worker
+        w = get_worker()
+        return str(w.name)
+    except Exception:  # noqa: BLE001 - not on a Dask worker
+        return "local"
+
+
+def _event_poller(name: str | None) -> Callable[[], bool]:
+    """``cancelled()`` for a task on a cluster: the run's ``distributed.Event``, asked at most once
+    a second (the engine asks often; a scheduler round trip each time would slow it down)."""
+    if not name:
+        return lambda: False
+    state = {"t": 0.0, "set": False, "ev": None}
+
+    def check() -> bool:
+        now = time.monotonic()
+        if not state["set"] and now - state["t"] >= 1.0:
+            state["t"] = now
+            try:
+                if state["ev"] is None:
+                    from distributed import Event
+                    state["ev"] = Event(name)
+                state["set"] = bool(state["ev"].is_set())
+            except Exception:  # noqa: BLE001 - no scheduler reachable: keep working
+                pass
+        return state["set"]
+    return check
+
+
+# ---------------------------------------------------------------------------------------------
+# Combining pieces (chunk order) into one plan and report.
+def _concat(frames: list, crs) -> gpd.GeoDataFrame | None:
+    frames = [f for f in frames if f is not None]
+    if not frames:
+        return None
+    nonempty = [f for f in frames if len(f)] or frames[:1]
+    out = pd.concat(nonempty, ignore_index=True)
+    if isinstance(nonempty[0], gpd.GeoDataFrame):
+        return gpd.GeoDataFrame(out, geometry=nonempty[0].geometry.name, crs=crs)
+    return out
+
+
+def dissolve_corridors(corridors: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+    """One corridor per kind (``ZX-河流`` …) over all chunks, as one run over everything gives."""
+    if corridors is None or not len(corridors):
+        return corridors
+    keys = [c for c in ("code", "kind", "name", "width_m") if c in corridors]
+    rows, geoms = [], []
+    for k, grp in corridors.groupby(keys, sort=False, dropna=False):
+        rows.append(dict(zip(keys, k if isinstance(k, tuple) else (k,))))
+        g = grp.geometry.values
+        geoms.append(g[0] if len(g) == 1 else shapely.union_all(g))
+    return gpd.GeoDataFrame(rows, geometry=gpd.GeoSeries(geoms, crs=corridors.crs))
+
+
+def combine_layers(pieces: list[dict], crs=None) -> dict[str, gpd.GeoDataFrame | None]:
+    """The layers of pieces (in chunk order) concatenated; corridors one per kind."""
+    layers = {}
+    for name in (*PLAN_LAYERS, "households", "villages"):
+        layers[name] = _concat([p["layers"].get(name) for p in pieces], crs)
+    layers["corridors"] = dissolve_corridors(layers["corridors"])
+    for name in ("grids", "special_grids", "corridors", "households", "villages"):
+        if layers[name] is None:
+            layers[name] = gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=crs))
+    return layers
+
+
+def combine(pieces: list[dict], params: dict, *, crs=None) -> dict:
+    """Pieces (in chunk order) as one piece: layers by :func:`combine_layers`, the report
+    recomputed by :func:`summarize`."""
+    layers = combine_layers(pieces, crs)
+    report = summarize([p["report"] for p in pieces], [tables(p["layers"]) for p in pieces], params)
+    return {"layers": layers, "report": report,
+            "village_times": [t for p in pieces for t in p.get("village_times", [])]}
+
+
+#: Columns :func:`summarize` reads from sub-grids (the largest table: only these are kept).
+_SUB_COLUMNS = ("hh", "kind", "polsby_popper")
+
+
+def tables(layers: dict) -> dict[str, pd.DataFrame | None]:
+    """The attribute tables the report is computed from (no geometry: cheap to keep for a city)."""
+    out = {}
+    for name in ("grids", "subgrids", "special_grids", "corridors"):
+        g = layers.get(name)
+        if g is None:
+            out[name] = None
+            continue
+        t = pd.DataFrame(g.drop(columns=[c for c in g.columns if c == "geometry" or
+                                          (isinstance(g, gpd.GeoDataFrame) and c == g.geometry.name)]))
+        if name == "subgrids":
+            t = t[[c for c in _SUB_COLUMNS if c in t]]
+        out[name] = t
+    return out
+
+
+def _merge_values(values: list):
+    """Plan figures the batch does not recompute: numbers add up, lists join, dicts recurse."""
+    vals = [v for v in values if v is not None]
+    if not vals:
+        return None
+    if all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) for v in vals):
+        return sum(vals)
+    if all(isinstance(v, list) for v in vals):
+        return [x for v in vals for x in v]
+    if all(isinstance(v, dict) for v in vals):
+        keys = list(dict.fromkeys(k for v in vals for k in v))
+        return {k: _merge_values([v.get(k) for v in vals]) for k in keys}
+    return vals[0]
+
+
+def summarize(reports: list[dict], tabs: list[dict], params: dict) -> dict:
+    """One report from the reports and attribute tables of pieces, figures recomputed as the
+    engine computes them for one run (``pct_within_bounds`` over grids of villages whose own total
+    fits, means over all grids …); figures it does not know are added up or joined."""
+    from .engine import GridPartitioner
+    plan = _merge_values([r["plan"] for r in reports]) or {}
+    villages = [v for r in reports for v in r["villages"]]
+    g = _concat([t["grids"] for t in tabs], None)
+    sub = _concat([t["subgrids"] for t in tabs], None)
+    sp = _concat([t["special_grids"] for t in tabs], None)
+    cor = _concat([t["corridors"] for t in tabs], None)
+    g = g if g is not None and len(g.columns) else pd.DataFrame({"hh": [], "village_code": [], "min_hh": [],
+                                                                  "max_hh": [], "polsby_popper": [],
+                                                                  "hard_crossings": [], "soft_crossings": []})
+    ok = {v["code"] for v in villages if v["status"] == "ok"}
+    feas = g[g["village_code"].astype(str).isin(ok)] if len(g) else g
+    within = (feas["hh"] >= feas["min_hh"]) & (feas["hh"] <= feas["max_hh"]) if len(feas) else None
+    sp_hh = int(sp["hh"].sum()) if sp is not None and "hh" in sp else 0
+    plan.update({
+        "villages": int(sum(r["plan"].get("villages", 0) for r in reports)),
+        "households": int(g["hh"].sum()) + sp_hh, "grids": len(g), "grids_in_feasible_villages": int(len(feas)),
+        "pct_within_bounds": round(100.0 * float(within.mean()), 2) if len(feas) else None,
+        "infeasible_villages": [x for r in reports for x in r["plan"].get("infeasible_villages", [])],
+        "mean_polsby_popper": round(float(g["polsby_popper"].mean()), 3) if len(g) else None,
+        "hard_crossings": int(g["hard_crossings"].sum()) if len(g) else 0,
+        "unavoidable_hard_crossings": int(sum(v.get("unavoidable_hard_crossings", 0) for v in villages)),
+        "avoidable_hard_crossings": int(sum(v.get("avoidable_hard_crossings", 0) for v in villages)),
+        "soft_crossings": int(g["soft_crossings"].sum()) if len(g) else 0,
+        "grid_hh_min": int(g["hh"].min()) if len(g) else None,
+        "grid_hh_max": int(g["hh"].max()) if len(g) else None,
+        "special_grids": 0 if sp is None else len(sp),
+        "corridors": 0 if cor is None or not len(cor) else int(cor["code"].nunique()),
+    })
+    for k in ("subgrids", "subgrids_pct_within_bounds", "subgrid_hh_min", "subgrid_hh_max",
+              "apartment_subgrids", "subgrids_mean_polsby_popper"):
+        plan.pop(k, None)
+    if sub is not None and len(sub):
+        lo, hi = int(params.get("sub_min", 20)), int(params.get("sub_max", 40))
+        inb = (sub["hh"] >= lo) & (sub["hh"] <= hi)
+        plan.update({"subgrids": len(sub), "subgrids_pct_within_bounds": round(100.0 * float(inb.mean()), 2),
+                     "subgrid_hh_min": int(sub["hh"].min()), "subgrid_hh_max": int(sub["hh"].max()),
+                     "apartment_subgrids": int((sub["kind"] == "apartment part").sum()),
+                     "subgrids_mean_polsby_popper": round(float(sub["polsby_popper"].mean()), 3)})
+    engine_t = _merge_values([r.get("timings", {}) for r in reports]) or {}
+    return {"parameters": GridPartitioner(**params).get_params(), "plan": plan,
+            "timings": {k: round(v, 3) if isinstance(v, float) else v for k, v in engine_t.items()},
+            "villages": villages, "grids": [row for r in reports for row in r.get("grids", [])]}
+
+
+# ---------------------------------------------------------------------------------------------
+class BatchPartitioner:
+    """Partition a municipality chunk by chunk, in this process or on a Dask cluster.
+
+    Parameters
+    ----------
+    by : {"township", "village"}
+        Chunk per township (a ``township`` column, else the first 9 digits of 12-digit codes;
+        default) or per village.
+    workers : int
+        1 (default): chunks in this process, one after another. N > 1: a local Dask cluster of N
+        worker processes with one thread each.
+    scheduler : str, optional
+        Address of an existing Dask scheduler (``tcp://host:8786``); ``workers`` is then ignored.
+        Its workers need the same gridtool version installed.
+    max_in_flight : int, optional
+        Chunks submitted but not finished (default 2 per worker): the bound on memory.
+    isolate_failures : bool
+        Partition a failed chunk again village by village so that the others complete (default).
+    write_on_workers : bool, optional
+        With ``keep=False``, workers write their chunk files into the work directory themselves
+        (it must be on a disk they share with the client). Default: yes in this process and on a
+        local cluster, no with ``scheduler`` (the client writes what it receives).
+    **params
+        :class:`~.engine.GridPartitioner` parameters (``min_hh``, ``max_hh``, ``merge`` by name or
+        12-digit code …).
+
+    After :meth:`fit`: ``grids_``, ``subgrids_``, ``special_grids_``, ``corridors_``, ``links_``,
+    ``households_`` (as the engine's; None with ``keep=False``), ``report_`` (the engine's report
+    for the whole run plus ``batch`` and per-worker ``timings``), ``failures_``, ``chunks_``.
+    """
+
+    def __init__(self, *, by: str = "township", workers: int = 1, scheduler: str | None = None,
+                 max_in_flight: int | None = None, isolate_failures: bool = True,
+                 write_on_workers: bool | None = None, **params):
+        from .engine import GridPartitioner
+        if by not in BY_CHOICES:
+            raise ValueError(f"by must be one of {BY_CHOICES}, got {by!r}")
+        if int(workers) < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
+        GridPartitioner(**params)  # the engine's own checks of the parameters, before any work
+        self.by = by
+        self.workers = int(workers)
+        self.scheduler = scheduler
+        self.max_in_flight = max_in_flight
+        self.isolate_failures = bool(isolate_failures)
+        self.write_on_workers = write_on_workers
+        self.params = dict(params)
+
+    def get_params(self) -> dict:
+        return {"by": self.by, "workers": self.workers, "scheduler": self.scheduler, **self.params}
+
+    # -----------------------------------------------------------------------------------------
+    def source(self, data) -> ChunkSource:
+        """The chunk source for ``data``: a project GeoPackage path (streamed), a Project or
+        ``{role: GeoDataFrame}`` (cut in memory), or a :class:`~.chunking.ChunkSource`."""
+        if isinstance(data, ChunkSource):
+            return data
+        if isinstance(data, (str, Path)):
+            return GeoPackageSource(data, by=self.by, params=self.params)
+        return LayersSource(data, by=self.by, params=self.params)
+
+    def fit(self, data, *, work_dir: str | Path | None = None, resume: bool = False, keep: bool = True,
+            progress: Progress | None = None, cancelled: Callable[[], bool] | None = None) -> "BatchPartitioner":
+        """Partition every chunk of ``data`` (see :meth:`source`).
+
+        Parameters
+        ----------
+        work_dir : where each finished chunk is written (:mod:`.parts`); needed for ``resume``
+            and ``keep=False``.
+        resume : skip chunks whose result in ``work_dir`` was made from the same inputs and
+            parameters.
+        keep : hold the combined layers in memory (``grids_`` …); ``False`` keeps only the
+            report, for :meth:`write_districts` over a city.
+        progress, cancelled : the desktop app's callables: ``progress(fraction, message)`` with
+            villages done / total and the time left; ``cancelled()`` stops the run.
+        """
+        from .cluster import make_executor
+        if (resume or not keep) and work_dir is None:
+            raise ValueError("resume and keep=False need a work_dir")
+        t0 = time.perf_counter()
+        say = progress or (lambda f, m: None)
+        stop = cancelled or (lambda: False)
+        src = self.source(data)
+        chunks = src.chunks()
+        self.chunks_ = chunks
+        self.work_dir = Path(work_dir) if work_dir is not None else None
+        self._digests: dict[str, str | None] = {}
+        n_villages = sum(len(c.rows) for c in chunks)
+        results: dict[int, dict] = {}   # chunk index -> piece (or its tables when not kept)
+        stats = {"resumed": 0, "villages_done": 0, "villages_computed": 0, "t_compute": None, "client_s": 0.0}
+        say(0.0, f"{len(chunks)} 个分块，{n_villages} 个村（社区）/ {len(chunks)} chunks, {n_villages} villages")
+
+        def finished(i: int, piece: dict, dig: str | None, resumed: bool) -> None:
+            c = chunks[i]
+            tc = time.perf_counter()
+            if piece.get("written"):
+                if partfiles.done(self.work_dir, c.key, dig) is None:
+                    from .cluster import ClusterError
+                    raise ClusterError(
+                        f"工作节点写入的分块结果在本机找不到：{self.work_dir}",
+                        f"chunk results written by the workers are not visible here: {self.work_dir}",
+                        fix_zh="把输出目录放在各节点共享的磁盘上，或让本机写入（write_on_workers=False）。",
+                        fix_en="put the output on a disk the workers share, or let the client write "
+                               "(write_on_workers=False).")
+            elif not resumed and self.work_dir is not None and dig is not None:
+                partfiles.write(self.work_dir, c.key, dig, piece)
+            stats["client_s"] += time.perf_counter() - tc
+            if not keep and not piece.get("written"):
+                piece = {**piece, "layers": tables(piece["layers"])}
+            results[i] = piece
+            stats["villages_done"] += len(c.rows)
+            if resumed:
+                stats["resumed"] += 1
+                piece["run"] = {**piece.get("run", {}), "resumed": True}
+            else:
+                stats["villages_computed"] += len(c.rows)
+            say(stats["villages_done"] / max(n_villages, 1), _progress_message(stats, n_villages, c, piece))
+
+        def jobs() -> Iterable[tuple[int, Chunk, dict, str | None]]:
+            for i, c in enumerate(chunks):
+                if stop():
+                    raise CancelledError()
+                tc = time.perf_counter()
+                try:
+                    lay = src.layers(c)
+                    dig = partfiles.digest(c, lay, self.params) if self.work_dir is not None else None
+                except Exception as exc:  # noqa: BLE001 - an unreadable township fails alone
+                    finished(i, _failed_piece(c, exc, src.crs), None, False)
+                    continue
+                self._digests[c.key] = dig
+                if resume and dig is not None:
+                    meta = partfiles.done(self.work_dir, c.key, dig)
+                    if meta is not None:
+                        piece = partfiles.read(self.work_dir, c.key, meta, geometry=keep,
+                                               layers=partfiles.RESULT_LAYERS if keep else
+                                               ("grids", "subgrids", "special_grids", "corridors"))
+                        _renumber(piece, lay)
+                        stats["client_s"] += time.perf_counter() - tc
+                        finished(i, piece, dig, True)
+                        continue
+                stats["client_s"] += time.perf_counter() - tc
+                if stats["t_compute"] is None:
+                    stats["t_compute"] = time.perf_counter()
+                yield i, c, lay, dig
+
+        executor = make_executor(workers=self.workers, scheduler=self.scheduler, max_in_flight=self.max_in_flight)
+        on_workers = self.write_on_workers if self.write_on_workers is not None else self.scheduler is None
+        stats["parts_written_by"] = "workers" if (on_workers and not keep and self.work_dir) else "client"
+        t_start = time.perf_counter()
+        executor.run(jobs(), params=self.params, isolate=self.isolate_failures,
+                     work_dir=str(self.work_dir) if stats["parts_written_by"] == "workers" else None,
+                     done=lambda i, piece, dig: finished(i, piece, dig, False),
+                     failed=lambda i, exc, dig: finished(i, _failed_piece(chunks[i], exc, src.crs), dig, False),
+                     progress=say, progress_span=lambda i: (stats["villages_done"] / max(n_villages, 1),
+                                                            len(chunks[i].rows) / max(n_villages, 1)),
+                     cancelled=stop)
+        ordered = [results[i] for i in range(len(chunks))]
+        self._finish(src, chunks, ordered, keep, executor, time.perf_counter() - t0,
+                     time.perf_counter() - t_start, stats)
+        say(1.0, "完成 / done")
+        return self
+
+    def _finish(self, src, chunks, pieces, keep, executor, total_s, run_s, stats) -> None:
+        crs = src.crs
+        self.failures_ = [f for p in pieces for f in p["failures"]]
+        report = summarize([p["report"] for p in pieces],
+                           [tables(p["layers"]) if keep else p["layers"] for p in pieces], self.params)
+        from .engine import GridPartitioner
+        report["parameters"] = GridPartitioner(**self.params).get_params()
+        report["batch"] = {"by": self.by, "chunks": len(chunks), "villages": sum(len(c.rows) for c in chunks),
+                           "failed": self.failures_,
+                           "refitted_by_village": [{"chunk": c.key, "error": p["refitted"]}
+                                                   for c, p in zip(chunks, pieces) if p.get("refitted")]}
+        report["timings"] = _timings(pieces, report["timings"], executor, total_s, run_s, stats)
+        self.report_ = report
+        self.grids_ = self.subgrids_ = self.special_grids_ = self.corridors_ = None
+        self.links_ = self.households_ = self.villages_ = None
+        if not keep:
+            return
+        lay = combine_layers(pieces, crs)
+        self.grids_, self.subgrids_ = lay["grids"], lay["subgrids"]
+        self.special_grids_, self.corridors_, self.links_ = lay["special_grids"], lay["corridors"], lay["party_links"]
+        self.villages_ = _drop_batch(lay["villages"])
+        full = src.households()
+        self.households_ = _write_back(full, lay["households"]) if full is not None else _drop_batch(lay["households"])
+
+    # -----------------------------------------------------------------------------------------
+    def write_districts(self, out_dir: str | Path, *, force: bool = False,
+                        progress: Progress | None = None) -> dict[str, Path]:
+        """One project GeoPackage per district (``<out_dir>/<district code>.gpkg``: villages,
+        households with their grid and sub-grid, grids, subgrids, special_grids, corridors,
+        party_links, and the district's report in the metadata), assembled from the work
+        directory one district at a time. Returns ``{district: path}``."""
+        from ..layers import Layer
+        from ..project import Project
+        if self.work_dir is None:
+            raise ValueError("write_districts needs the work_dir given to fit()")
+        say = progress or (lambda f, m: None)
+        by_district: dict[str, list[Chunk]] = {}
+        for c in self.chunks_:
+            by_district.setdefault(c.district, []).append(c)
+        out = {}
+        for n, (district, chunks) in enumerate(by_district.items()):
+            pieces = []
+            for c in chunks:
+                meta = partfiles.done(self.work_dir, c.key, self._digests.get(c.key))
+                if meta is not None:
+                    pieces.append(partfiles.read(self.work_dir, c.key, meta))
+            if not pieces:
+                continue
+            crs = next((g.crs for p in pieces for g in p["layers"].values() if g is not None and g.crs), None)
+            merged = combine(pieces, self.params, crs=crs)
+            rep = merged["report"]
+            rep["batch"] = {"district": district, "chunks": [c.key for c in chunks],
+                            "failed": [f for p in pieces for f in p["failures"]]}
+            proj = Project(name=district, crs=crs, parameters={"partition": {k: v for k, v in rep.items()
+                                                                              if k != "grids"}})
+            for role in ("villages", "households", *PLAN_LAYERS):
+                g = merged["layers"].get(role)
+                if g is None:
+                    continue
+                proj.layers[role] = Layer(role=role, gdf=_drop_batch(g), source="gridtool partition --out-dir",
+                                          format="derived", sensitive={"member": "name"} if role == "party_links" else {})
+            path = Path(out_dir) / f"{district}.gpkg"
+            proj.save(path, force=force)
+            out[district] = path
+            say((n + 1) / len(by_district), f"区县 {district} / district {district}: {path}")
+        return out
+
+
+# ---------------------------------------------------------------------------------------------
+def _renumber(piece: dict, layers: dict) -> None:
+    """A resumed chunk's households are the same features in the same order as the current
+    inputs (same digest); their row numbers in the current files may have moved, so take them
+    from the inputs."""
+    hs = piece["layers"].get("households")
+    cur = layers["households"]
+    if hs is not None and ROW in hs and len(hs) == len(cur):
+        hs[ROW] = cur[ROW].to_numpy()
+        hs[VILLAGE] = cur[VILLAGE].to_numpy()
+
+
+def _failed_piece(chunk: Chunk, exc: BaseException, crs) -> dict:
+    """A chunk whose task died (a worker killed, data that could not be sent): all its villages
+    are reported failed."""
+    empty = {name: None for name in (*PLAN_LAYERS, "households", "villages")}
+    rep = {"plan": {"villages": 0}, "villages": [], "grids": [], "timings": {}}
+    return {"layers": empty, "report": rep, "village_times": [], "failures": [_failure(chunk, chunk.rows, exc)],
+            "refitted": None,
+            "run": {"chunk": chunk.key, "worker": "?", "pid": None, "seconds": 0.0, "villages": len(chunk.rows),
+                    "households": 0}}
+
+
+def _drop_batch(g):
+    if g is None:
+        return None
+    return g.drop(columns=[c for c in BATCH_COLUMNS if c in g])
+
+
+def _write_back(full: gpd.GeoDataFrame, parts: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The whole households layer with the engine's output columns from the chunks (households
+    outside every village keep no grid, as in one run)."""
+    hs = full.copy()
+    cols = [c for c in parts.columns if c not in full.columns and c not in BATCH_COLUMNS
+            and c != parts.geometry.name] if len(parts.columns) else []
+    cols = list(dict.fromkeys([c for c in HOUSEHOLD_OUTPUTS if c in parts] + cols))
+    rows = parts[ROW].to_numpy(dtype=np.int64) if ROW in parts else np.zeros(0, dtype=np.int64)
+    for c in cols:
+        col = np.full(len(hs), _DEFAULTS.get(c), dtype=object)
+        vals = parts[c].to_numpy(dtype=object).copy()
+        # Concatenation may turn a chunk's None into NaN (pandas string columns): one run has None.
+        vals[pd.isna(vals)] = _DEFAULTS.get(c)
+        col[rows] = vals
+        hs[c] = pd.Series(col, index=hs.index, dtype=object)  # not inferred as str: None stays None
+    return _drop_batch(hs)
+
+
+def _fmt_duration(s: float) -> tuple[str, str]:
+    s = max(0, int(round(s)))
+    h, rem = divmod(s, 3600)
+    m, sec = divmod(rem, 60)
+    if h:
+        return f"{h} 小时 {m} 分", f"{h} h {m} min"
+    if m:
+        return f"{m} 分 {sec} 秒", f"{m} min {sec} s"
+    return f"{sec} 秒", f"{sec} s"
+
+
+def _progress_message(stats: dict, n_villages: int, chunk: Chunk, piece: dict) -> str:
+    done = stats["villages_done"]
+    msg_zh = f"村（社区）{done}/{n_villages}"
+    msg_en = f"villages {done}/{n_villages}"
+    t = stats["t_compute"]
+    if t is not None and stats["villages_computed"]:
+        rate = stats["villages_computed"] / max(time.perf_counter() - t, 1e-9)
+        zh, en = _fmt_duration((n_villages - done) / rate)
+        msg_zh += f"，剩余约 {zh}"
+        msg_en += f", about {en} left"
+    bad = len(piece.get("failures", []))
+    tail = f"；{chunk.key} 失败 {bad} 处 / {chunk.key}: {bad} failed" if bad else ""
+    return f"{msg_zh} / {msg_en}{tail}"
+
+
+def _timings(pieces, engine, executor, total_s, run_s, stats) -> dict:
+    """Per-worker busy time, the slowest chunks and villages, and how the run went."""
+    runs = [p.get("run", {}) for p in pieces]
+    workers: dict[str, dict] = {}
+    for r in runs:
+        if not r or r.get("resumed"):
+            continue
+        w = workers.setdefault(str(r.get("worker")), {"chunks": 0, "villages": 0, "households": 0, "busy_s": 0.0})
+        w["chunks"] += 1
+        w["villages"] += int(r.get("villages", 0))
+        w["households"] += int(r.get("households", 0))
+        w["busy_s"] = round(w["busy_s"] + float(r.get("seconds", 0.0)), 3)
+    slow_chunks = sorted((r for r in runs if r), key=lambda r: -float(r.get("seconds", 0.0)))[:10]
+    slow_villages = sorted((t for p in pieces for t in p.get("village_times", [])),
+                           key=lambda t: -t["seconds"])[:10]
+    return {"total_s": round(total_s, 3), "run_s": round(run_s, 3), "mode": executor.mode,
+            "workers": executor.n_workers, "cluster_start_s": getattr(executor, "start_s", 0.0),
+            "client_s": round(stats["client_s"], 3), "parts_written_by": stats["parts_written_by"],
+            "resumed_chunks": stats["resumed"], "engine": engine,
+            "per_worker": workers, "slowest_chunks": slow_chunks, "slowest_villages": slow_villages}

@@ -1,0 +1,478 @@
+"""Cutting a city's inputs into chunks that partition independently (one township, or one village).
+
+Villages are independent once their inputs are cut out, except where the engine looks across a
+village boundary: a village merged into a neighbour (``merge={guest: host}``, or the neighbour that
+``infeasible="merge"`` picks), special places and corridors near a boundary. So:
+
+- villages are grouped by township (a ``township`` column, else the first 9 digits of a 12-digit
+  division code) or one per village (``by="village"``);
+- groups joined by a merge are put in one chunk (union-find over the merge pairs; with
+  ``infeasible="merge"`` also every village that may be infeasible with all its neighbours, because
+  the engine may pick any of them);
+- each chunk holds its villages, the households whose point lies in them (a point on a shared
+  border goes to the first village, as in the engine), the party members likewise, and every
+  road, river, railway, forest and place feature within ``margin`` metres of them *whole* (never cut,
+  so blocks inside the villages are the same as in one run over everything; only features of more
+  than 20,000 vertices — a Yangtze riverbank — are clipped to the chunk's box plus the margin).
+
+Hand-written because the grouping rules (division codes, merges) and the exact-feature selection
+are gridtool's; the spatial work is shapely's STRtree and pyogrio's bbox reads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from ..errors import CRSError, EmptyLayerError, GridtoolError, MissingColumnError
+from ..spatial import assign_to_polygons, household_points
+from .engine import _village_codes, _village_names
+from .feasibility import feasible_grid_counts
+
+#: Roles the partition engine reads; others (stations, dem) are never shipped to a worker.
+ENGINE_ROLES = ("households", "villages", "roads", "rivers", "railways", "forest", "places", "party_members")
+#: Roles owned by one village (a point in it); the rest are context selected by distance.
+OWNED_ROLES = ("households", "party_members")
+CONTEXT_ROLES = ("roads", "rivers", "railways", "forest", "places")
+BY_CHOICES = ("township", "village")
+
+#: Columns the batch adds to chunk inputs: global row of the feature and of its village.
+ROW, VILLAGE, VROW = "_batch_row", "_batch_village", "_batch_vrow"
+BATCH_COLUMNS = (ROW, VILLAGE, VROW)
+
+_CLIP_VERTICES = 20_000
+_UNSAFE = re.compile(r'[\\/:*?"<>|\s]+')
+
+
+class ChunkingError(GridtoolError):
+    """The villages cannot be cut into chunks as asked (a merge names an unknown or ambiguous village)."""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One unit of work: villages partitioned together in one ``GridPartitioner.fit``.
+
+    ``key`` is file-safe (a township code, a village code, or codes joined by ``+``); ``rows`` are
+    rows of the villages layer in input order; ``names``/``codes`` as the engine reports them;
+    ``district`` the 6-digit district code (``all`` without division codes); ``merge`` the
+    ``(guest, host)`` name pairs inside the chunk; ``households`` an estimate for logs (None when
+    unknown before the chunk is read).
+    """
+
+    key: str
+    rows: tuple[int, ...]
+    names: tuple[str, ...]
+    codes: tuple[str, ...]
+    district: str
+    merge: tuple[tuple[str, str], ...] = ()
+    households: int | None = None
+
+    @property
+    def label(self) -> str:
+        """For messages: the key and the first village names."""
+        shown = "、".join(self.names[:3]) + ("…" if len(self.names) > 3 else "")
+        return f"{self.key}（{shown}）"
+
+
+@dataclass
+class _UnionFind:
+    parent: list[int] = field(default_factory=list)
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def margin_for(params: dict) -> float:
+    """Metres around a chunk's villages within which context features can change its result:
+    special places are buffered by ``special_radius``; corridors reach ``corridor_width / 2`` from
+    lines simplified by ``corridor_width / 10``."""
+    radius = float(params.get("special_radius", 50.0))
+    width = float(params.get("corridor_width", 50.0))
+    return max(radius, 0.6 * width) + 10.0
+
+
+def safe_key(text: str) -> str:
+    """A chunk key usable as a file name on every system."""
+    s = _UNSAFE.sub("_", str(text)).strip("._") or "chunk"
+    return s if len(s) <= 80 else s[:60] + "-" + hashlib.sha1(s.encode()).hexdigest()[:10]
+
+
+def group_keys(villages: gpd.GeoDataFrame, by: str, codes: list[str]) -> list[str]:
+    """The chunk key of every village before merges: its township, or itself."""
+    if by not in BY_CHOICES:
+        raise ValueError(f"by must be one of {BY_CHOICES}, got {by!r}")
+    out = []
+    town = villages["township"] if by == "township" and "township" in villages else None
+    for i, code in enumerate(codes):
+        t = town.iat[i] if town is not None else None
+        if t is not None and not (isinstance(t, float) and math.isnan(t)) and str(t).strip():
+            out.append(str(t).strip())
+        elif by == "township" and len(code) == 12 and code.isdigit():
+            out.append(code[:9])
+        else:
+            out.append(code)  # no township known: the village is its own chunk
+    return out
+
+
+def resolve_village(ref: str, names: list[str], codes: list[str], option: str = "merge") -> int:
+    """Row of the village named or coded ``ref``; an error naming the fix when unknown or ambiguous."""
+    rows = [i for i, c in enumerate(codes) if c == ref] or [i for i, n in enumerate(names) if n == ref]
+    if not rows:
+        raise MissingColumnError(
+            f"{option} 参数中的村（社区）“{ref}”不存在", f"village {ref!r} named in {option}= does not exist",
+            fix_zh="检查村名或区划代码是否与村界图层的 name、code 字段一致。",
+            fix_en="check the name or code against the villages layer's name and code columns.", field="name")
+    if len(rows) > 1:
+        raise ChunkingError(
+            f"{option} 参数中的“{ref}”对应 {len(rows)} 个村（社区）", f"{ref!r} in {option}= names {len(rows)} villages",
+            fix_zh="改用 12 位区划代码，例如 --merge 500101001001=500101001002。",
+            fix_en="use the 12-digit division codes instead, e.g. --merge 500101001001=500101001002.",
+            field="name")
+    return rows[0]
+
+
+def plan_chunks(villages: gpd.GeoDataFrame, *, by: str = "township", merge: dict[str, str] | None = None,
+                joins: list[tuple[int, int]] = (), households: np.ndarray | None = None) -> list[Chunk]:
+    """Chunks of ``villages`` in input order.
+
+    Parameters
+    ----------
+    villages : the villages layer (rows are the engine's village rows).
+    by : ``"township"`` or ``"village"``.
+    merge : ``{guest: host}`` by name or 12-digit code; both end up in one chunk.
+    joins : further pairs of village rows to keep together (see :func:`merge_candidates`).
+    households : households per village row, for the chunk estimates.
+    """
+    names = _village_names(villages)
+    codes = _village_codes(villages)
+    keys = group_keys(villages, by, codes)
+    uniq = list(dict.fromkeys(keys))
+    gid = {k: i for i, k in enumerate(uniq)}
+    uf = _UnionFind(list(range(len(uniq))))
+    pairs = []
+    for guest, host in (merge or {}).items():
+        g, h = resolve_village(guest, names, codes), resolve_village(host, names, codes)
+        pairs.append((g, h))
+        uf.union(gid[keys[g]], gid[keys[h]])
+    for a, b in joins:
+        uf.union(gid[keys[a]], gid[keys[b]])
+    members: dict[int, list[int]] = {}
+    for row, k in enumerate(keys):
+        members.setdefault(uf.find(gid[k]), []).append(row)
+    chunks = []
+    for rows in sorted(members.values(), key=lambda r: r[0]):
+        ks = list(dict.fromkeys(keys[r] for r in rows))
+        key = safe_key("+".join(ks))
+        chunk_names = [names[r] for r in rows]
+        inside = set(rows)
+        mp = tuple((names[g], names[h]) for g, h in pairs if g in inside)
+        if mp and len(set(chunk_names)) < len(chunk_names):
+            dup = sorted({n for n in chunk_names if chunk_names.count(n) > 1})
+            raise ChunkingError(
+                f"合并涉及的乡镇内有同名村（社区）：{'、'.join(dup)}",
+                f"villages of the same name in a township with a merge: {', '.join(dup)}",
+                fix_zh="给同名村的 name 字段加上区分（如乡镇名），再运行。",
+                fix_en="make those names distinct in the villages layer's name column (add the township).",
+                layer="villages", field="name")
+        first = codes[rows[0]]
+        district = first[:6] if len(first) == 12 and first.isdigit() else "all"
+        hh = int(sum(households[r] for r in rows)) if households is not None else None
+        chunks.append(Chunk(key=key, rows=tuple(rows), names=tuple(chunk_names),
+                            codes=tuple(codes[r] for r in rows), district=district, merge=mp, households=hh))
+    seen: dict[str, int] = {}
+    out = []
+    for c in chunks:  # two groups that sanitise to one file name
+        n = seen.get(c.key, 0)
+        seen[c.key] = n + 1
+        out.append(c if n == 0 else Chunk(**{**c.__dict__, "key": f"{c.key}~{n}"}))
+    return out
+
+
+def merge_candidates(villages: gpd.GeoDataFrame, totals: np.ndarray, special_hh: np.ndarray,
+                     params: dict) -> list[tuple[int, int]]:
+    """Pairs (village, neighbour) to keep in one chunk under ``infeasible="merge"``.
+
+    A village *may* be infeasible when some total between ``totals - special_hh`` (households in
+    special places leave the count) and ``totals`` fits no number of grids; it is kept with every
+    village its boundary touches, so the engine sees every neighbour it might choose. Villages
+    with a ``relax=`` entry are not merged by the engine and are skipped.
+    """
+    lo, hi = int(params.get("min_hh", 300)), int(params.get("max_hh", 500))
+    relaxed = set((params.get("relax") or {}).keys())
+    names = _village_names(villages)
+    codes = _village_codes(villages)
+    maybe = []
+    for i, (h, s) in enumerate(zip(totals.tolist(), special_hh.tolist())):
+        if names[i] in relaxed or codes[i] in relaxed or h <= 0:
+            continue
+        if any(not feasible_grid_counts(x, lo, hi) for x in range(max(int(h - s), 1), int(h) + 1)):
+            maybe.append(i)
+    if not maybe:
+        return []
+    geoms = shapely.make_valid(villages.geometry.values)
+    tree = shapely.STRtree(geoms)
+    a, b = tree.query(geoms[np.asarray(maybe)], predicate="dwithin", distance=1.0)
+    return [(maybe[i], int(j)) for i, j in zip(a.tolist(), b.tolist()) if maybe[i] != int(j)]
+
+
+def village_totals(owner: np.ndarray, n_villages: int, hh_points: np.ndarray, hh: np.ndarray,
+                   places: gpd.GeoDataFrame | None, params: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Households per village (``owner``: village row of each household, -1 for none) and an upper
+    bound of those in special places."""
+    w = np.where(np.isfinite(hh) & (hh > 0), np.rint(hh), 0)
+    ok = owner >= 0
+    totals = np.bincount(owner[ok], weights=w[ok], minlength=n_villages)
+    special = np.zeros(n_villages)
+    cats = tuple(params.get("special_categories", ("school", "hospital", "market", "enterprise")))
+    if places is not None and len(places) and "category" in places and cats:
+        sel = places[places["category"].isin(cats)]
+        if len(sel):
+            area = shapely.buffer(shapely.make_valid(sel.geometry.values),
+                                  float(params.get("special_radius", 50.0)) + 1.0)
+            hit = np.unique(shapely.STRtree(area).query(hh_points, predicate="intersects")[0])
+            hit = hit[ok[hit]]
+            special = np.bincount(owner[hit], weights=w[hit], minlength=n_villages)
+    return totals, special
+
+
+def prepare_villages(villages: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Villages with the engine's names and codes written in (its fallbacks number rows, which
+    differ inside a chunk) and their global row in ``_batch_vrow``."""
+    v = villages.reset_index(drop=True).copy()
+    v["name"] = _village_names(v)
+    v["code"] = _village_codes(v)
+    v[VROW] = np.arange(len(v), dtype=np.int64)
+    return v
+
+
+def _check_metric(villages: gpd.GeoDataFrame) -> None:
+    if villages.crs is not None and villages.crs.is_geographic:
+        raise CRSError("划分网格需要以米为单位的坐标系", "partitioning needs coordinates in metres",
+                       fix_zh="通过项目（gridtool import）加载，图层会自动投影。",
+                       fix_en="load through a project (gridtool import), which projects the layers.",
+                       layer="villages")
+
+
+def _clip_big(g: gpd.GeoDataFrame, box: tuple[float, float, float, float]) -> gpd.GeoDataFrame:
+    """Clip only features too large to ship whole; the cut lies outside the villages by the margin."""
+    n = shapely.get_num_coordinates(g.geometry.values)
+    big = n > _CLIP_VERTICES
+    if not big.any():
+        return g
+    g = g.copy()
+    geoms = g.geometry.values.copy()
+    geoms[big] = shapely.clip_by_rect(geoms[big], *box)
+    g[g.geometry.name] = geoms
+    return g[~shapely.is_empty(g.geometry.values)]
+
+
+def select_context(layer: gpd.GeoDataFrame, tree: shapely.STRtree, vgeoms: np.ndarray,
+                   margin: float) -> gpd.GeoDataFrame:
+    """Features of ``layer`` within ``margin`` of any of ``vgeoms``, whole, in input order."""
+    hit = np.unique(tree.query(vgeoms, predicate="dwithin", distance=margin)[1])
+    out = layer.iloc[hit]
+    x0, y0, x1, y1 = shapely.total_bounds(vgeoms)
+    pad = margin + 50.0
+    return _clip_big(out, (x0 - pad, y0 - pad, x1 + pad, y1 + pad))
+
+
+def cut(layers: dict[str, gpd.GeoDataFrame], vrows, *, margin: float,
+        owners: dict[str, np.ndarray] | None = None,
+        trees: dict[str, shapely.STRtree] | None = None) -> dict[str, gpd.GeoDataFrame]:
+    """The inputs of the villages with global rows ``vrows``.
+
+    ``layers`` are prepared (villages with ``_batch_vrow``); ``owners[role]`` gives the global
+    village row of every household / party member (taken from their ``_batch_village`` column when
+    not given); ``trees`` caches STRtrees of the context layers.
+    """
+    v = layers["villages"]
+    vr = v[VROW].to_numpy()
+    want = np.isin(vr, np.asarray(list(vrows), dtype=np.int64))
+    out = {"villages": v[want]}
+    vgeoms = out["villages"].geometry.values
+    for role in OWNED_ROLES:
+        g = layers.get(role)
+        if g is None:
+            continue
+        own = owners[role] if owners and role in owners else g[VILLAGE].to_numpy()
+        sel = np.isin(own, vr[want])
+        sub = g[sel].copy()
+        if VILLAGE not in sub:
+            sub[VILLAGE] = own[sel]
+            sub[ROW] = np.flatnonzero(sel).astype(np.int64)
+        out[role] = sub
+    for role in CONTEXT_ROLES:
+        g = layers.get(role)
+        if g is None or not len(g):
+            continue
+        tree = trees.get(role) if trees is not None else None
+        if tree is None:
+            tree = shapely.STRtree(g.geometry.values)
+            if trees is not None:
+                trees[role] = tree
+        out[role] = select_context(g, tree, vgeoms, margin)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+class ChunkSource:
+    """Where chunk inputs come from. ``chunks()`` lists the work (cheap); ``layers(chunk)`` reads
+    one chunk's inputs (``{role: GeoDataFrame}``, villages with ``_batch_vrow``, households and
+    party members with ``_batch_row`` and ``_batch_village``); ``households()``, when not None,
+    is the full households layer (results are written back into it by ``_batch_row``)."""
+
+    crs = None
+
+    def chunks(self) -> list[Chunk]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def layers(self, chunk: Chunk) -> dict[str, gpd.GeoDataFrame]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def households(self) -> gpd.GeoDataFrame | None:
+        return None
+
+
+class LayersSource(ChunkSource):
+    """Chunks cut from layers held in memory (a :class:`~gridtool.project.Project` or
+    ``{role: GeoDataFrame}``) by STRtree queries; only the chunk is copied out."""
+
+    def __init__(self, data, *, by: str = "township", params: dict | None = None):
+        from .engine import _layers_of
+        layers = {r: g for r, g in _layers_of(data).items() if r in ENGINE_ROLES and g is not None}
+        for role in ("households", "villages"):
+            if role not in layers or not len(layers[role]):
+                raise EmptyLayerError(f"{role} 图层为空或缺失", f"the {role} layer is empty or missing",
+                                      fix_zh=f"用 --{role} 文件 指定该图层。", fix_en=f"give it with --{role} FILE.",
+                                      layer=role)
+        if "hh" not in layers["households"]:
+            raise MissingColumnError("住户图层缺少户数字段 hh", "the households layer has no hh column",
+                                     fix_zh="用 --field households.hh=户数字段名 指定。",
+                                     fix_en="name it with --field households.hh=COLUMN.", layer="households",
+                                     field="hh")
+        _check_metric(layers["villages"])
+        params = dict(params or {})
+        self.params = params
+        self.by = by
+        self.margin = margin_for(params)
+        self._layers = {r: g.reset_index(drop=True) for r, g in layers.items()}
+        self._layers["villages"] = prepare_villages(self._layers["villages"])
+        self.crs = self._layers["villages"].crs
+        vgeoms = gpd.GeoSeries(shapely.make_valid(self._layers["villages"].geometry.values))
+        hs = self._layers["households"]
+        pts = household_points(hs).values
+        self._owners = {"households": assign_to_polygons(gpd.GeoSeries(pts), vgeoms)}
+        if "party_members" in self._layers:
+            mp = household_points(self._layers["party_members"])
+            self._owners["party_members"] = assign_to_polygons(mp, vgeoms)
+        hh = pd.to_numeric(hs["hh"], errors="coerce").to_numpy(dtype=float)
+        totals, special = village_totals(self._owners["households"], len(vgeoms), pts, hh,
+                                         self._layers.get("places"), params)
+        joins = merge_candidates(self._layers["villages"], totals, special, params) \
+            if params.get("infeasible") == "merge" else []
+        self._chunks = plan_chunks(self._layers["villages"], by=by, merge=params.get("merge"), joins=joins,
+                                   households=totals)
+        self._trees: dict[str, shapely.STRtree] = {}
+
+    def chunks(self) -> list[Chunk]:
+        return list(self._chunks)
+
+    def layers(self, chunk: Chunk) -> dict[str, gpd.GeoDataFrame]:
+        return cut(self._layers, chunk.rows, margin=self.margin, owners=self._owners, trees=self._trees)
+
+    def households(self) -> gpd.GeoDataFrame:
+        return self._layers["households"]
+
+
+class GeoPackageSource(ChunkSource):
+    """Chunks read straight from a project GeoPackage (one layer per role) with pyogrio bbox
+    reads: only the villages layer is held whole, so a city never sits in the client's memory."""
+
+    def __init__(self, path: str | Path, *, by: str = "township", params: dict | None = None):
+        self.path = str(path)
+        params = dict(params or {})
+        self.params = params
+        self.by = by
+        self.margin = margin_for(params)
+        present = {str(n) for n, _ in pyogrio.list_layers(self.path)}
+        self.roles = [r for r in ENGINE_ROLES if r in present]
+        for role in ("households", "villages"):
+            if role not in present:
+                raise EmptyLayerError(f"{self.path} 中没有 {role} 图层", f"{self.path} has no {role} layer",
+                                      fix_zh="先用 gridtool import 生成项目。", fix_en="import it first with gridtool import.",
+                                      file=self.path, layer=role)
+        v = pyogrio.read_dataframe(self.path, layer="villages")
+        _check_metric(v)
+        self._villages = prepare_villages(v)
+        self.crs = self._villages.crs
+        self._vgeoms = shapely.make_valid(self._villages.geometry.values)
+        self._vtree = shapely.STRtree(self._vgeoms)
+        base = plan_chunks(self._villages, by=by, merge=params.get("merge"))
+        joins = []
+        if params.get("infeasible") == "merge":
+            # Village totals need the households: one streaming pass, chunk by chunk.
+            totals = np.zeros(len(self._villages))
+            special = np.zeros(len(self._villages))
+            for c in base:
+                lay = self.layers(c, roles=("households", "places"))
+                hs = lay["households"]
+                if not len(hs):
+                    continue
+                t, s = village_totals(hs[VILLAGE].to_numpy(), len(self._villages), household_points(hs).values,
+                                      pd.to_numeric(hs["hh"], errors="coerce").to_numpy(dtype=float),
+                                      lay.get("places"), params)
+                totals += t
+                special += s
+            joins = merge_candidates(self._villages, totals, special, params)
+        self._chunks = plan_chunks(self._villages, by=by, merge=params.get("merge"), joins=joins) \
+            if joins else base
+
+    def chunks(self) -> list[Chunk]:
+        return list(self._chunks)
+
+    def _read(self, role: str, box) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+        g = pyogrio.read_dataframe(self.path, layer=role, bbox=tuple(box), fid_as_index=True)
+        g = g.sort_index()
+        rows = g.index.to_numpy(dtype=np.int64) - 1  # GeoPackage FIDs count from 1 in saved order
+        g = g.reset_index(drop=True)
+        return g, rows
+
+    def layers(self, chunk: Chunk, roles: tuple[str, ...] | None = None) -> dict[str, gpd.GeoDataFrame]:
+        vrows = np.asarray(chunk.rows, dtype=np.int64)
+        vg = self._vgeoms[vrows]
+        x0, y0, x1, y1 = shapely.total_bounds(vg)
+        out = {"villages": self._villages.iloc[vrows]}
+        for role in self.roles:
+            if role == "villages" or (roles is not None and role not in roles):
+                continue
+            pad = 0.0 if role in OWNED_ROLES else self.margin + 1.0
+            g, rows = self._read(role, (x0 - pad, y0 - pad, x1 + pad, y1 + pad))
+            if role in OWNED_ROLES:
+                # First village wins among all villages, as in one run over the whole layer.
+                owner = assign_to_polygons(household_points(g), gpd.GeoSeries(self._vgeoms))
+                sel = np.isin(owner, vrows)
+                g = g[sel].copy()
+                g[VILLAGE] = owner[sel]
+                g[ROW] = rows[sel]
+            else:
+                g = select_context(g, shapely.STRtree(g.geometry.values), vg, self.margin) if len(g) else g
+            if len(g) or role in OWNED_ROLES:
+                out[role] = g
+        return out

@@ -1,0 +1,140 @@
+"""Per-chunk result files of a batch run: the work directory that makes ``--resume`` possible.
+
+Each finished chunk is written as ``<work dir>/<chunk key>.gpkg`` (its layers: grids, sub-grids,
+special grids, corridors, party links, its households and villages) and ``<chunk key>.json`` (its
+report, failures, timing and the *digest* of its inputs and parameters). Both are written
+atomically (temporary file, fsync, rename), the JSON last: a chunk counts as done only when its
+JSON exists with the digest of the current inputs, so an interrupted write or a changed input
+(one household moved, other bounds) is computed again, and everything else is skipped.
+
+Hand-written: the digest (WKB of every geometry and a hash of every attribute column) and the
+commit order are what make resuming safe; the files themselves are ordinary GeoPackages that QGIS
+opens while the city is still running.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from .. import __version__
+from ..atomic import write_json_atomic
+from .chunking import BATCH_COLUMNS, Chunk
+
+#: Layers of a chunk result, in the order they are written.
+RESULT_LAYERS = ("grids", "subgrids", "special_grids", "corridors", "party_links", "households", "villages")
+
+
+def digest(chunk: Chunk, layers: dict[str, gpd.GeoDataFrame], params: dict) -> str:
+    """SHA-256 of what decides a chunk's result: gridtool's version, the parameters, the chunk's
+    villages and merges, and every input feature (geometry as WKB, attributes hashed by pandas).
+    The batch's own row numbers are left out: rows shifting elsewhere in a file change nothing."""
+    h = hashlib.sha256()
+    h.update(json.dumps({"version": __version__, "params": params, "key": chunk.key, "codes": chunk.codes,
+                         "names": chunk.names, "merge": chunk.merge}, sort_keys=True, default=str,
+                        ensure_ascii=False).encode())
+    for role in sorted(layers):
+        g = layers[role]
+        h.update(f"|{role}:{len(g)}|".encode())
+        if not len(g):
+            continue
+        h.update(b"".join(shapely.to_wkb(g.geometry.values, hex=False, include_srid=False)))
+        attrs = pd.DataFrame(g.drop(columns=[g.geometry.name, *[c for c in BATCH_COLUMNS if c in g]]))
+        h.update("|".join(map(str, attrs.columns)).encode())
+        try:
+            hv = pd.util.hash_pandas_object(attrs, index=False).to_numpy()
+        except TypeError:  # unhashable cells (lists): their text stands in
+            hv = pd.util.hash_pandas_object(attrs.astype(str), index=False).to_numpy()
+        h.update(np.ascontiguousarray(hv).tobytes())
+    return h.hexdigest()
+
+
+def paths(work_dir: str | Path, key: str) -> tuple[Path, Path]:
+    d = Path(work_dir)
+    return d / f"{key}.gpkg", d / f"{key}.json"
+
+
+def _write_layer(gdf: gpd.GeoDataFrame, path: Path, layer: str) -> None:
+    from ..project import _write_gdf
+    _write_gdf(gdf, path, layer)
+
+
+def write(work_dir: str | Path, key: str, dig: str, piece: dict) -> None:
+    """Write a chunk result (``piece`` from :func:`gridtool.partition.batch.run_chunk`) atomically."""
+    gpkg, meta = paths(work_dir, key)
+    gpkg.parent.mkdir(parents=True, exist_ok=True)
+    present = []
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{key}.", suffix=".tmp.gpkg", dir=gpkg.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    tmp.unlink()  # GDAL creates the file itself
+    try:
+        for name in RESULT_LAYERS:
+            g = piece["layers"].get(name)
+            if g is None or not len(g):
+                continue
+            _write_layer(g.reset_index(drop=True), tmp, name)
+            present.append(name)
+        if present:
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+            os.replace(tmp, gpkg)
+        else:
+            gpkg.unlink(missing_ok=True)
+    finally:
+        tmp.unlink(missing_ok=True)
+    crs = next((g.crs for g in piece["layers"].values() if g is not None and g.crs is not None), None)
+    write_json_atomic(meta, {"key": key, "digest": dig, "layers": present,
+                             "columns": {n: list(piece["layers"][n].columns) for n in present},
+                             "crs": crs.to_wkt() if crs is not None else None,
+                             "report": piece["report"], "failures": piece["failures"],
+                             "village_times": piece["village_times"], "run": piece["run"],
+                             "refitted": piece.get("refitted")})
+
+
+def done(work_dir: str | Path, key: str, dig: str) -> dict | None:
+    """The stored JSON of a chunk finished with these inputs, else None."""
+    gpkg, meta = paths(work_dir, key)
+    if not meta.exists():
+        return None
+    try:
+        m = json.loads(meta.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if m.get("digest") != dig or (m.get("layers") and not gpkg.exists()):
+        return None
+    return m
+
+
+def read(work_dir: str | Path, key: str, meta: dict, *, geometry: bool = True,
+         layers: tuple[str, ...] = RESULT_LAYERS) -> dict:
+    """A stored chunk result as a piece (layers absent from the file are None).
+
+    ``geometry=False`` reads attribute tables only (what the report needs), for streaming runs.
+    """
+    gpkg, _ = paths(work_dir, key)
+    import pyproj
+    crs = pyproj.CRS.from_wkt(meta["crs"]) if meta.get("crs") else None
+    out = {}
+    for name in layers:
+        if name not in meta.get("layers", []):
+            out[name] = None
+            continue
+        g = pyogrio.read_dataframe(gpkg, layer=name, read_geometry=geometry)
+        if geometry:
+            g = g.set_crs(crs, allow_override=True) if crs is not None else g
+        else:
+            g = pd.DataFrame(g)
+        out[name] = g
+    return {"layers": out, "report": meta["report"], "failures": meta.get("failures", []),
+            "village_times": meta.get("village_times", []), "run": meta.get("run", {}),
+            "refitted": meta.get("refitted")}
