@@ -1,0 +1,112 @@
+"""Starting the desktop app: ``gridtool gui [PROJECT] [--screenshot FILE.png]``.
+
+``--screenshot`` renders the main window with the project loaded to a PNG without a display
+(Qt's offscreen platform), for the docs and for checks on CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+APP_NAME = "gridtool"
+
+
+def make_app(argv=None, *, offscreen: bool = False):
+    """The QApplication, with the CJK font, error hooks and the saved language."""
+    if offscreen and not os.environ.get("QT_QPA_PLATFORM"):
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from PyQt6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(list(argv or [sys.argv[0]]))
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(APP_NAME)
+    from . import errors, fonts, i18n
+    fonts.apply_app_font(app)
+    errors.install()
+    from .main_window import settings
+    lang = os.environ.get("GRIDTOOL_LANG") or settings().value("language", "zh")
+    if lang in i18n.LANGUAGES:
+        i18n.set_language(lang)
+    return app
+
+
+def offer_recovery(window) -> bool:
+    """Offer to restore a recovery copy left by a session that did not close normally."""
+    from PyQt6.QtWidgets import QMessageBox
+
+    from ..project import Project
+    from .autosave import forget, pending_recoveries
+    from .i18n import tr
+    for e in pending_recoveries():
+        r = QMessageBox.question(window, tr("app.title"),
+                                 tr("recovery.offer", name=e.get("name", ""), saved=e.get("saved", ""),
+                                    original=e.get("original") or tr("recovery.untitled")))
+        if r == QMessageBox.StandardButton.Yes:
+            project = Project.open(e["file"])
+            project.path = e.get("original") or None
+            window.session.set_project(project, unsaved=True)
+            forget(e["file"])
+            return True
+        forget(e["file"])
+    return False
+
+
+def screenshot(project: str | None, out: str, *, size=(1600, 1000), lang: str | None = None,
+               select_grid: str | None = None) -> Path:
+    """Render the main window with ``project`` loaded into ``out`` (PNG) offscreen."""
+    app = make_app(offscreen=True)
+    from . import i18n
+    from .main_window import MainWindow
+    if lang:
+        i18n.set_language(lang)
+    w = MainWindow(autosave=False)
+    w.resize(*size)
+    w.show()
+    app.processEvents()
+    if project:
+        w.open_project(project, background=False)
+    app.processEvents()
+    w.canvas.zoom_full()
+    if select_grid and w.session.plan is not None and select_grid in w.session.plan.totals:
+        w.editor.set_target(select_grid)
+    for _ in range(3):
+        app.processEvents()
+    img = w.grab()
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if not img.save(str(out), "PNG"):
+        raise OSError(f"could not write {out}")
+    w.session.set_project(None)
+    w.close()
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="gridtool gui", description="网格化管理桌面程序 / the gridtool desktop app")
+    ap.add_argument("project", nargs="?", help="项目文件 / project .gpkg to open")
+    ap.add_argument("--screenshot", metavar="FILE.png", help="把主窗口渲染为图片后退出 / render the window to a PNG and exit")
+    ap.add_argument("--size", default="1600x1000", help="截图尺寸 / screenshot size WxH (default 1600x1000)")
+    ap.add_argument("--lang", choices=("zh", "en"), help="界面语言 / interface language")
+    args = ap.parse_args(argv)
+    if args.screenshot:
+        w, _, h = args.size.partition("x")
+        out = screenshot(args.project, args.screenshot, size=(int(w), int(h)), lang=args.lang)
+        print(out)
+        return 0
+    app = make_app()
+    from . import i18n
+    from .main_window import MainWindow
+    if args.lang:
+        i18n.set_language(args.lang)
+    w = MainWindow()
+    w.show()
+    if not offer_recovery(w) and args.project:
+        w.open_project(args.project)
+    return app.exec()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

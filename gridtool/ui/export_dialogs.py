@@ -1,0 +1,448 @@
+"""Export dialogs: wall map (with a preview drawn by the export code itself), five-colour map, atlas,
+route cards, offline HTML map and GIS files.
+
+Every export is a function of :mod:`gridtool.maps` run by the window's job runner on a snapshot of
+the project (the hand edits written in). The wall-map preview is :func:`gridtool.maps.wallmap.draw_wall_map`
+drawing onto a matplotlib ``FigureCanvasQTAgg``: the preview is the print. Personal data (names,
+ID-card and phone numbers) is masked unless the user ticks the box.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PyQt6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
+                             QGridLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox,
+                             QVBoxLayout, QWidget)
+
+from ..errors import GridtoolError
+from . import i18n
+from .i18n import role_name, tr
+
+#: Export kinds: (key, needs) — needs is the layer the export cannot do without.
+KINDS = (("wallmap", "grids"), ("assessment", "grids"), ("atlas", "grids"), ("cards", "routes"),
+         ("html", None), ("gis", None))
+SIZES = ("A4", "A3", "A2", "A1", "A0")
+GIS_FORMATS = (("gpkg", ".gpkg"), ("shp", ".zip"), ("geojson", ""), ("kml", ".kml"), ("kmz", ".kmz"), ("gpx", ".gpx"))
+
+
+def fill_export_menu(window, menu) -> None:
+    """One menu entry per export kind; entries are enabled when the project has what they need."""
+    window.export_actions = {}
+    for key, _needs in KINDS:
+        a = menu.addAction("")
+        a.setObjectName(f"export.{key}")
+        a.triggered.connect(lambda _=False, k=key: open_export_dialog(window, k))
+        window.export_actions[key] = a
+    menu.aboutToShow.connect(lambda: _enable(window))
+    menu.setEnabled(True)
+
+
+def _enable(window) -> None:
+    p = window.session.project
+    for key, needs in KINDS:
+        ok = p is not None and (needs is None or needs in p.layers) and not window.jobs.busy
+        window.export_actions[key].setEnabled(ok)
+
+
+def retranslate_export_menu(window, menu) -> None:
+    for key, a in getattr(window, "export_actions", {}).items():
+        a.setText(tr(f"export.{key}"))
+
+
+def open_export_dialog(window, kind: str) -> QDialog:
+    cls = {"wallmap": WallMapDialog, "assessment": AssessmentDialog, "atlas": AtlasDialog,
+           "cards": CardsDialog, "html": HtmlDialog, "gis": GisDialog}[kind]
+    dlg = cls(window)
+    dlg.open()
+    return dlg
+
+
+def sheet_canvas():
+    """A matplotlib Qt canvas that shows its figure's whole sheet, scaled to fit the widget.
+
+    ``draw_wall_map`` sizes the figure to the paper (inches); the stock canvas would crop it to the
+    widget, or stretch it on resize. This one keeps the sheet and changes the dots per inch.
+    """
+    from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+    from matplotlib.figure import Figure
+
+    from ..maps.fonts import register_matplotlib_font
+    # Repaints happen outside any rc_context: the CJK font must be matplotlib's default here.
+    register_matplotlib_font(set_default=True)
+
+    class SheetCanvas(FigureCanvasQTAgg):
+        def __init__(self):
+            super().__init__(Figure(figsize=(11.7, 16.5)))
+            self.setMinimumSize(480, 360)
+            self.shown = False  # a drawn sheet is on show
+
+        def show_figure(self, fig) -> None:
+            """Show a figure drawn elsewhere (on the worker thread) on this canvas."""
+            self.figure = fig
+            fig.set_canvas(self)
+            self.fit_sheet()
+            self.shown = True
+
+        def fit_sheet(self) -> None:
+            w_in, h_in = self.figure.get_size_inches()
+            w, h = max(self.width(), 1), max(self.height(), 1)
+            dpi = max(10.0, min(w / w_in, h / h_in))
+            ratio = self.device_pixel_ratio
+            self.figure._original_dpi = dpi
+            self.figure._set_dpi(dpi * ratio, forward=False)
+            self.draw()
+            self._drawn = True
+            self.update()
+
+        def paintEvent(self, event):
+            # The figure covers only part of the widget: blit the rendered sheet ourselves and
+            # clear the rest (the stock paint copies outside the buffer: stale pixels).
+            import numpy as np
+            from PyQt6.QtGui import QColor, QImage, QPainter
+            p = QPainter(self)
+            p.fillRect(self.rect(), QColor(225, 228, 232))
+            if getattr(self, "_drawn", False):
+                buf = np.asarray(self.buffer_rgba())
+                img = QImage(buf.data, buf.shape[1], buf.shape[0], 4 * buf.shape[1], QImage.Format.Format_RGBA8888)
+                img.setDevicePixelRatio(self.device_pixel_ratio)
+                p.drawImage(0, 0, img)
+            p.end()
+
+        def resizeEvent(self, event):  # keep the sheet's size in inches; fit by dpi
+            QWidget.resizeEvent(self, event)
+            self.fit_sheet()
+
+    return SheetCanvas()
+
+
+class _ExportDialog(QDialog):
+    """Output file, title, personal-data choice, and a Run button that starts the job."""
+
+    kind = ""
+    suffixes = ("",)
+    file_filter = ""
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        self.setWindowTitle(tr(f"export.{self.kind}"))
+        p = window.session.project
+        base = Path(window.session.path).with_suffix("") if window.session.path else Path.home() / p.name
+        self.path = QLineEdit(str(base) + f"-{self.kind}{self.suffixes[0]}")
+        browse = QPushButton("…")
+        browse.setMaximumWidth(32)
+        browse.clicked.connect(self._browse)
+        row = QHBoxLayout()
+        row.addWidget(self.path, 1)
+        row.addWidget(browse)
+        self.title = QLineEdit()
+        self.title.setPlaceholderText(tr("export.default_title"))
+        self.personal = QCheckBox(tr("export.personal"))
+        self.personal.setToolTip(tr("export.personal_tip"))
+        self.form = QFormLayout()
+        self.form.addRow(tr("export.file"), row)
+        self.form.addRow(tr("export.title"), self.title)
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: rgb(190,30,30)")
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(tr("export.run"))
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(tr("common.cancel"))
+        self.buttons.accepted.connect(self._run)
+        self.buttons.rejected.connect(self.reject)
+        outer = QVBoxLayout(self)
+        self.columns = QHBoxLayout()
+        self.body = QVBoxLayout()  # the options column; a preview may go beside it
+        self.body.addLayout(self.form)
+        self.columns.addLayout(self.body)
+        outer.addLayout(self.columns, 1)
+        outer.addWidget(self.error)
+        outer.addWidget(self.buttons)
+
+    def finish_layout(self) -> None:
+        self.form.addRow(self.personal)
+        self.body.addStretch(1)
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, tr(f"export.{self.kind}"), self.path.text(), self.file_filter)
+        if path:
+            self.path.setText(path)
+
+    def snapshot(self):
+        return self.window.session.materialized()
+
+    def work(self, project, out: str, progress, cancelled):
+        """Write the export (runs on the worker thread)."""
+        raise NotImplementedError
+
+    def _run(self) -> None:
+        out = self.path.text().strip()
+        if not out:
+            self.error.setText(tr("export.no_file"))
+            return
+        project = self.snapshot()
+        w = self.window
+
+        def run(progress, cancelled):
+            return self.work(project, out, progress=progress, cancelled=cancelled)
+
+        def done(result):
+            w.log_message(tr("export.done", what=tr(f"export.{self.kind}"), path=out))
+            w.statusBar().showMessage(tr("export.done", what=tr(f"export.{self.kind}"), path=out), 8000)
+
+        if w.run_job(tr(f"export.{self.kind}"), run, done) is not None:
+            self.accept()
+
+
+class WallMapDialog(_ExportDialog):
+    """Wall map: sheet, orientation, scale, labels; a preview from the export's own drawing."""
+
+    kind = "wallmap"
+    suffixes = (".pdf", ".png", ".svg")
+    file_filter = "PDF (*.pdf);;PNG (*.png);;SVG (*.svg)"
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.size = QComboBox()
+        self.size.addItems(SIZES)
+        self.size.setCurrentText("A3")
+        self.landscape = QCheckBox(tr("export.landscape"))
+        self.scale = QSpinBox()
+        self.scale.setRange(0, 1_000_000)
+        self.scale.setSingleStep(500)
+        self.scale.setSpecialValueText(tr("export.scale_fit"))
+        self.scale.setPrefix("1:")
+        self.labels = QCheckBox(tr("export.labels"))
+        self.labels.setChecked(True)
+        self.dpi = QSpinBox()
+        self.dpi.setRange(72, 600)
+        self.dpi.setValue(200)
+        sheet = QHBoxLayout()
+        sheet.addWidget(self.size)
+        sheet.addWidget(self.landscape)
+        self.form.addRow(tr("export.sheet"), sheet)
+        self.form.addRow(tr("export.scale"), self.scale)
+        self.form.addRow(tr("export.dpi"), self.dpi)
+        self.form.addRow(self.labels)
+        self.preview_box = QGroupBox(tr("export.preview"))
+        pl = QVBoxLayout(self.preview_box)
+        self.refresh = QPushButton(tr("export.refresh"))
+        self.refresh.clicked.connect(self.draw_preview)
+        self.canvas = None
+        try:
+            self.canvas = sheet_canvas()
+            self.figure = self.canvas.figure
+            pl.addWidget(self.canvas, 1)
+        except ImportError as exc:  # matplotlib without its Qt backend
+            pl.addWidget(QLabel(str(exc)))
+        pl.addWidget(self.refresh)
+        self.columns.addWidget(self.preview_box, 2)
+        self.finish_layout()
+        self.resize(1150, 760)
+        if self.canvas is not None:
+            from PyQt6.QtCore import QTimer
+            QTimer.singleShot(0, self.draw_preview)
+
+    def options(self) -> dict:
+        return dict(size=self.size.currentText(), landscape=self.landscape.isChecked(),
+                    scale=self.scale.value() or None, labels=self.labels.isChecked(),
+                    title=self.title.text().strip() or None, include_personal=self.personal.isChecked())
+
+    def draw_preview(self) -> None:
+        """The wall map drawn by the export code (``draw_wall_map``) for the preview canvas.
+
+        The drawing runs on the worker thread into a fresh figure, which then replaces the
+        canvas's figure on the GUI thread, where only the rasterising at screen size is left.
+        """
+        if self.canvas is None:
+            return
+        self.refresh.setEnabled(False)
+        project = self.snapshot()
+        draw = self.draw_on
+
+        def work(progress, cancelled):
+            import matplotlib
+            from matplotlib.figure import Figure
+
+            from ..maps.fonts import export_rc
+            fig = Figure()
+            with matplotlib.rc_context(export_rc()):
+                draw(fig, project, progress=progress, cancelled=cancelled)
+            return fig
+
+        def done(fig):
+            self.refresh.setEnabled(True)
+            self.error.setText("")
+            self.canvas.show_figure(fig)
+
+        def failed(exc, tb):
+            self.refresh.setEnabled(True)
+            if isinstance(exc, GridtoolError):
+                self.error.setText(exc.format(i18n.language()))
+            elif self.window.jobs.on_error is not None:
+                self.window.jobs.on_error(exc, tb)
+
+        if self.window.run_job(tr("export.preview"), work, done, on_error=failed,
+                               on_cancel=lambda: self.refresh.setEnabled(True)) is None:
+            self.refresh.setEnabled(True)
+
+    def draw_on(self, fig, project, progress, cancelled) -> None:
+        from ..maps.wallmap import draw_wall_map
+        draw_wall_map(fig, project, progress=progress, cancelled=cancelled, **self.options())
+
+    def work(self, project, out, progress, cancelled):
+        from ..maps.wallmap import render_wall_map
+        return render_wall_map(project, out, dpi=self.dpi.value(), progress=progress, cancelled=cancelled,
+                               **self.options())
+
+
+class AssessmentDialog(WallMapDialog):
+    """The five-colour assessment map (五色图) of a rating column of the grids layer."""
+
+    kind = "assessment"
+
+    def __init__(self, window):
+        self.field = QComboBox()
+        super().__init__(window)
+        g = window.session.project.layers["grids"].gdf
+        skip = {"geometry", "code", "village", "village_code", "note", "worker", "place_names"}
+        self.field.addItems([c for c in g.columns if c not in skip])
+        for guess in ("rating", "assessment", "score", "考核", "评价", "等级"):
+            i = self.field.findText(guess)
+            if i >= 0:
+                self.field.setCurrentIndex(i)
+        self.form.insertRow(2, tr("export.field"), self.field)
+
+    def draw_on(self, fig, project, progress, cancelled) -> None:
+        from ..maps.assessment import assessment_fills
+        from ..maps.wallmap import draw_wall_map
+        field = self.field.currentText()
+        fills, legend, _idx = assessment_fills(project.layers["grids"].gdf, field)
+        draw_wall_map(fig, project, grid_fills=fills, fill_legend=legend, fill_title=field,
+                      progress=progress, cancelled=cancelled, **self.options())
+
+    def work(self, project, out, progress, cancelled):
+        from ..maps.assessment import render_assessment_map
+        opts = self.options()
+        opts.pop("labels", None)
+        return render_assessment_map(project, out, field=self.field.currentText(), dpi=self.dpi.value(),
+                                     progress=progress, cancelled=cancelled, **opts)
+
+
+class AtlasDialog(_ExportDialog):
+    kind = "atlas"
+    suffixes = (".pdf",)
+    file_filter = "PDF (*.pdf)"
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.finish_layout()
+
+    def work(self, project, out, progress, cancelled):
+        from ..maps.atlas import write_atlas
+        return write_atlas(project, out, include_personal=self.personal.isChecked(),
+                           title=self.title.text().strip() or None, progress=progress, cancelled=cancelled)
+
+
+class CardsDialog(_ExportDialog):
+    kind = "cards"
+    suffixes = (".pdf",)
+    file_filter = "PDF (*.pdf)"
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.finish_layout()
+        self.personal.setVisible(False)  # route cards carry places and times, no personal data
+
+    def work(self, project, out, progress, cancelled):
+        from ..maps.cards import write_route_cards
+        return write_route_cards(project, out, title=self.title.text().strip() or None, progress=progress,
+                                 cancelled=cancelled)
+
+
+class HtmlDialog(_ExportDialog):
+    kind = "html"
+    suffixes = (".html",)
+    file_filter = "HTML (*.html)"
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.tiles = QLineEdit()
+        self.tiles.setPlaceholderText(tr("export.tiles_placeholder"))
+        self.form.addRow(tr("export.tiles"), self.tiles)
+        self.finish_layout()
+
+    def work(self, project, out, progress, cancelled):
+        from ..maps.html import write_html
+        tiles = self.tiles.text().strip() or None
+        return write_html(project, out, title=self.title.text().strip() or None,
+                          include_personal=self.personal.isChecked(), tiles=tiles, progress=progress)
+
+
+class GisDialog(_ExportDialog):
+    """GeoPackage, shapefiles (zip), GeoJSON (folder), KML/KMZ, GPX; which layers; shapefile encoding."""
+
+    kind = "gis"
+    suffixes = (".gpkg",)
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.format = QComboBox()
+        for key, _sfx in GIS_FORMATS:
+            self.format.addItem(tr(f"export.gis.{key}"), key)
+        self.format.currentIndexChanged.connect(self._format_changed)
+        self.encoding = QComboBox()
+        self.encoding.addItems(["utf-8", "gbk"])
+        self.form.insertRow(0, tr("export.format"), self.format)
+        self.form.addRow(tr("export.encoding"), self.encoding)
+        box = QGroupBox(tr("export.layers"))
+        grid = QGridLayout(box)
+        self.roles = {}
+        from ..maps.gis import GIS_LAYERS
+        p = window.session.project
+        for i, role in enumerate(r for r in GIS_LAYERS if r in p.layers):
+            cb = QCheckBox(role_name(role))
+            cb.setChecked(True)
+            self.roles[role] = cb
+            grid.addWidget(cb, i // 3, i % 3)
+        self.body.addWidget(box)
+        self.title.setVisible(False)
+        self.form.labelForField(self.title).setVisible(False)
+        self.finish_layout()
+        self._format_changed()
+
+    def _format_changed(self) -> None:
+        key = self.format.currentData()
+        sfx = dict(GIS_FORMATS)[key]
+        stem = str(Path(self.path.text()).with_suffix("")) if Path(self.path.text()).suffix else self.path.text()
+        self.path.setText(stem + sfx)
+        self.encoding.setEnabled(key == "shp")
+        for role, cb in self.roles.items():
+            cb.setEnabled(key != "gpx")
+
+    def _browse(self) -> None:
+        key = self.format.currentData()
+        if key == "geojson":
+            d = QFileDialog.getExistingDirectory(self, tr("export.gis"), self.path.text())
+            if d:
+                self.path.setText(d)
+            return
+        super()._browse()
+
+    def work(self, project, out, progress, cancelled):
+        from ..maps import gis
+        key = self.format.currentData()
+        roles = [r for r, cb in self.roles.items() if cb.isChecked()] or None
+        personal = self.personal.isChecked()
+        progress(0.1, tr("export.gis"))
+        if key == "gpkg":
+            return gis.write_gpkg(project, out, roles=roles, include_personal=personal)
+        if key == "shp":
+            return gis.write_shapefiles(project, out, roles=roles, encoding=self.encoding.currentText(),
+                                        include_personal=personal)
+        if key == "geojson":
+            return gis.write_geojson(project, out, roles=roles, include_personal=personal)
+        if key in ("kml", "kmz"):
+            return gis.write_kml(project, out, roles=roles, include_personal=personal, kmz=key == "kmz")
+        return gis.write_gpx(project, out, include_personal=personal)

@@ -1,0 +1,56 @@
+"""Interface language: every visible string of the app, in Chinese (default) and English.
+
+``tr("menu.file")`` gives the text in the current language; ``tr("status.moved", n=3)`` fills
+``{n}``. Widgets re-read their texts in ``retranslate()`` when :func:`set_language` is called.
+Core messages (problems, errors) carry both languages already; :func:`pick` chooses one.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from .strings import STRINGS
+
+LANGUAGES = {"zh": "中文", "en": "English"}
+_state = {"lang": "zh"}
+_listeners: list[Callable[[str], None]] = []
+
+
+def language() -> str:
+    return _state["lang"]
+
+
+def set_language(lang: str) -> None:
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}")
+    if lang != _state["lang"]:
+        _state["lang"] = lang
+        for f in list(_listeners):
+            f(lang)
+
+
+def on_language_change(f: Callable[[str], None]) -> None:
+    _listeners.append(f)
+
+
+def remove_listener(f: Callable[[str], None]) -> None:
+    if f in _listeners:
+        _listeners.remove(f)
+
+
+def tr(key: str, **kw) -> str:
+    """The text of ``key`` in the current language (the key itself if missing, so a gap shows)."""
+    pair = STRINGS.get(key)
+    if pair is None:
+        return key
+    text = pair[0] if _state["lang"] == "zh" else pair[1]
+    return text.format(**kw) if kw else text
+
+
+def pick(zh: str, en: str) -> str:
+    """One of a bilingual pair (core messages) in the current language."""
+    return zh if _state["lang"] == "zh" else en
+
+
+def role_name(role: str) -> str:
+    return tr(f"role.{role}")

@@ -1,0 +1,751 @@
+"""The main window: map canvas, docks (layers, grids, table, problems/log, routes), menus and jobs."""
+
+from __future__ import annotations
+
+import copy
+import logging
+from pathlib import Path
+
+import numpy as np
+from PyQt6.QtCore import QSettings, Qt
+from PyQt6.QtGui import QAction, QActionGroup, QKeySequence
+from PyQt6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QHBoxLayout, QLabel, QMainWindow,
+                             QMessageBox, QProgressBar, QPushButton, QToolBar, QWidget)
+
+from ..errors import GridtoolError
+from . import i18n
+from .attribute_table import AttributeTable
+from .autosave import Autosaver
+from .canvas import MapCanvas
+from .canvas_tools import BoxPaintTool, BrushTool, PanTool, PickGridTool
+from .edit_controller import EditController
+from .grid_panel import GridPanel
+from .i18n import tr
+from .jobs import JobRunner
+from .layer_panel import LayerPanel
+from .map_layers import LayerStack
+from .problems_panel import ProblemsPanel
+from .session import Session
+
+log = logging.getLogger("gridtool.ui")
+MAX_RECENT = 8
+
+
+def settings() -> QSettings:
+    return QSettings("gridtool", "gridtool")
+
+
+class MainWindow(QMainWindow):
+    """The app's window over one :class:`~gridtool.ui.session.Session`."""
+
+    def __init__(self, session: Session | None = None, *, autosave: bool = True):
+        super().__init__()
+        self.session = session or Session()
+        self.stack = LayerStack()
+        self.jobs = JobRunner(self)
+        self.editor = EditController(self.session, self)
+        self.canvas = MapCanvas(self.session, self.stack, self)
+        self.setCentralWidget(self.canvas)
+        self.resize(1500, 950)
+
+        # -- docks
+        self.layer_panel = LayerPanel(self.stack)
+        self.grid_panel = GridPanel(self.session, self.editor)
+        self.table = AttributeTable(self.session)
+        self.problems = ProblemsPanel()
+        from .route_panel import RoutePanel
+        self.routes = RoutePanel(self.session)
+        self.docks = {}
+        for key, widget, area in (("layers", self.layer_panel, Qt.DockWidgetArea.LeftDockWidgetArea),
+                                  ("grids", self.grid_panel, Qt.DockWidgetArea.RightDockWidgetArea),
+                                  ("routes", self.routes, Qt.DockWidgetArea.RightDockWidgetArea),
+                                  ("table", self.table, Qt.DockWidgetArea.BottomDockWidgetArea),
+                                  ("problems", self.problems, Qt.DockWidgetArea.BottomDockWidgetArea)):
+            d = QDockWidget(self)
+            d.setObjectName(f"dock_{key}")
+            d.setWidget(widget)
+            self.addDockWidget(area, d)
+            self.docks[key] = d
+        self.tabifyDockWidget(self.docks["grids"], self.docks["routes"])
+        self.tabifyDockWidget(self.docks["table"], self.docks["problems"])
+        self.docks["grids"].raise_()
+        self.docks["table"].raise_()
+
+        self._make_actions()
+        self._make_menus()
+        self._make_status()
+        self._connect()
+        self.autosaver = Autosaver(self) if autosave else None
+        i18n.on_language_change(self._language_changed)
+        self.retranslate()
+
+    def showEvent(self, ev) -> None:
+        super().showEvent(ev)
+        if not getattr(self, "_sized", False):
+            self._sized = True
+            # The map gets most of the window; docks start narrow (the user can widen them).
+            w, h = self.width(), self.height()
+            self.resizeDocks([self.docks["layers"], self.docks["grids"]], [int(w * 0.13), int(w * 0.27)],
+                             Qt.Orientation.Horizontal)
+            self.resizeDocks([self.docks["table"]], [int(h * 0.2)], Qt.Orientation.Vertical)
+
+    # -- actions ----------------------------------------------------------------------------------
+    def _act(self, key: str, slot=None, shortcut=None, checkable: bool = False) -> QAction:
+        a = QAction(self)
+        a.setObjectName(key)
+        if shortcut is not None:
+            a.setShortcut(shortcut)
+        a.setCheckable(checkable)
+        if slot is not None:
+            a.triggered.connect(lambda _=False, s=slot: s())
+        self.actions_[key] = a
+        return a
+
+    def _make_actions(self) -> None:
+        self.actions_: dict[str, QAction] = {}
+        K = QKeySequence.StandardKey
+        self._act("file.new", self.new_project, K.New)
+        self._act("file.open", self.open_dialog, K.Open)
+        self._act("file.save", self.save, K.Save)
+        self._act("file.save_as", self.save_as, K.SaveAs)
+        self._act("file.quit", self.close, K.Quit)
+        self._act("edit.undo", self.undo, K.Undo)
+        self._act("edit.redo", self.redo, K.Redo)
+        self._act("view.full", self.canvas.zoom_full, "Home")
+        self._act("view.in", lambda: self.canvas.zoom_by(1.5), K.ZoomIn)
+        self._act("view.out", lambda: self.canvas.zoom_by(1 / 1.5), K.ZoomOut)
+        self._act("view.layer", lambda: self.canvas.zoom_to_layer(self.layer_panel.current_role() or "villages"))
+        self._act("view.selection", self.canvas.zoom_to_selection, "Ctrl+J")
+        self._act("grid.partition", self.partition_dialog, "Ctrl+P")
+        self._act("grid.redraw", self.redraw_unlocked)
+        self._act("grid.validate_plan", self.validate_plan)
+        self._act("data.validate", self.validate_data)
+        self._act("grid.lock", lambda: self.grid_panel._toggle_lock(), "Ctrl+L")
+        self._act("grid.split", lambda: self.editor.target and self.editor.split(self.editor.target))
+        self.tool_group = QActionGroup(self)
+        for name, key in (("pan", "P"), ("brush", "B"), ("box", "R"), ("pick", "G")):
+            a = self._act(f"tool.{name}", lambda n=name: self.set_tool(n), key, checkable=True)
+            self.tool_group.addAction(a)
+        self.actions_["tool.pan"].setChecked(True)
+        self._act("patrol.plan", self.patrol_dialog)
+        self._act("patrol.circles", self.circles_dialog)
+        self._act("help.about", self.about)
+        self._act("help.log", self.show_log_path)
+        self.lang_group = QActionGroup(self)
+        for code in i18n.LANGUAGES:
+            a = QAction(i18n.LANGUAGES[code], self)
+            a.setCheckable(True)
+            a.setChecked(code == i18n.language())
+            a.triggered.connect(lambda _=False, c=code: self.set_language(c))
+            self.lang_group.addAction(a)
+            self.actions_[f"lang.{code}"] = a
+
+    def _make_menus(self) -> None:
+        mb = self.menuBar()
+        self.menus = {}
+        a = self.actions_
+
+        def menu(key, items):
+            m = mb.addMenu("")
+            self.menus[key] = m
+            for it in items:
+                if it is None:
+                    m.addSeparator()
+                elif isinstance(it, str):
+                    m.addAction(a[it])
+                else:
+                    m.addMenu(it)
+            return m
+
+        self.recent_menu = self._submenu("file.recent")
+        self.export_menu = self._submenu("file.export")
+        menu("file", ["file.new", "file.open", self.recent_menu, None, "file.save", "file.save_as", None,
+                      self.export_menu, None, "file.quit"])
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        menu("edit", ["edit.undo", "edit.redo"])
+        menu("view", ["view.full", "view.in", "view.out", "view.layer", "view.selection", None])
+        for d in self.docks.values():
+            self.menus["view"].addAction(d.toggleViewAction())
+        menu("grid", ["grid.partition", "grid.redraw", None, "tool.pan", "tool.brush", "tool.box", "tool.pick", None,
+                      "grid.lock", "grid.split", None, "grid.validate_plan", "data.validate"])
+        menu("patrol", ["patrol.plan", "patrol.circles"])
+        lm = menu("lang", [])
+        for code in i18n.LANGUAGES:
+            lm.addAction(a[f"lang.{code}"])
+        menu("help", ["help.about", "help.log"])
+        tb = QToolBar(self)
+        tb.setObjectName("main_toolbar")
+        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.addToolBar(tb)
+        self.toolbar = tb
+        for k in ("file.open", "file.save", None, "edit.undo", "edit.redo", None, "tool.pan", "tool.brush", "tool.box",
+                  "tool.pick", None, "view.full", None, "grid.partition", "grid.redraw"):
+            if k is None:
+                tb.addSeparator()
+            else:
+                tb.addAction(a[k])
+        from .export_dialogs import fill_export_menu
+        fill_export_menu(self, self.export_menu)
+
+    def _submenu(self, key):
+        from PyQt6.QtWidgets import QMenu
+        m = QMenu(self)
+        m.setObjectName(key)
+        return m
+
+    def _make_status(self) -> None:
+        sb = self.statusBar()
+        self.coords = QLabel()
+        self.scale = QLabel()
+        self.render_ms = QLabel()
+        self.job_label = QLabel()
+        self.job_bar = QProgressBar()
+        self.job_bar.setRange(0, 1000)
+        self.job_bar.setMaximumWidth(220)
+        self.job_cancel = QPushButton()
+        self.job_cancel.clicked.connect(self.jobs.cancel)
+        self.job_box = QWidget()
+        jl = QHBoxLayout(self.job_box)
+        jl.setContentsMargins(0, 0, 0, 0)
+        jl.addWidget(self.job_label)
+        jl.addWidget(self.job_bar)
+        jl.addWidget(self.job_cancel)
+        self.job_box.setVisible(False)
+        sb.addPermanentWidget(self.job_box)
+        sb.addPermanentWidget(self.coords)
+        sb.addPermanentWidget(self.scale)
+        sb.addPermanentWidget(self.render_ms)
+
+    def _connect(self) -> None:
+        s = self.session
+        s.project_changed.connect(self._project_changed)
+        s.dirty_changed.connect(lambda _d: self._update_title())
+        s.undo.listeners.append(self._update_undo)  # re-attached on project change
+        s.message.connect(lambda level, zh, en: self.log_message(i18n.pick(zh, en), level))
+        s.layers_changed.connect(self._layers_changed)
+        s.plan_reset.connect(self._update_actions)
+        self.canvas.cursorMoved.connect(self._cursor)
+        self.canvas.viewChanged.connect(self._view_changed)
+        self.canvas.rendered.connect(self._rendered)
+        self.canvas.featuresPicked.connect(self._picked)
+        self.layer_panel.activeChanged.connect(self._active_layer)
+        self.layer_panel.zoomRequested.connect(self.canvas.zoom_to_layer)
+        self.table.selectionChanged.connect(self._table_selection)
+        self.table.zoomRequested.connect(self.canvas.zoom_to_selection)
+        self.table.layerChosen.connect(lambda r: r and self.layer_panel.set_current(r))
+        self.problems.zoomTo.connect(self.zoom_to_problem)
+        self.routes.zoomTo.connect(self.canvas.zoom_to_bounds)
+        self.grid_panel.toolChosen.connect(self.set_tool)
+        self.grid_panel.gridActivated.connect(self._grid_activated)
+        self.grid_panel.redrawRequested.connect(self.redraw_unlocked)
+        self.grid_panel.validateRequested.connect(self.validate_plan)
+        self.grid_panel.remedyRequested.connect(self.apply_remedy)
+        self.editor.message.connect(lambda t: self.statusBar().showMessage(t, 8000))
+        self.editor.message.connect(lambda t: self.log_message(t))
+        self.editor.targetChanged.connect(lambda _c: self.canvas.update())
+        self.jobs.started.connect(self._job_started)
+        self.jobs.ended.connect(self._job_ended)
+        from . import errors
+        rep = errors.reporter()
+        if rep is not None:
+            rep.parent_widget = self
+            self.jobs.on_error = rep.handle
+            rep.shown.connect(lambda text: self.log_message(text.splitlines()[0] if text else "", "error"))
+        else:
+            self.jobs.on_error = self._job_error_fallback
+
+    # -- language ---------------------------------------------------------------------------------
+    def set_language(self, lang: str) -> None:
+        i18n.set_language(lang)
+        settings().setValue("language", lang)
+
+    def _language_changed(self, _lang: str) -> None:
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        for key, a in self.actions_.items():
+            if key.startswith("lang."):
+                a.setChecked(key == f"lang.{i18n.language()}")
+                continue
+            a.setText(tr(f"action.{key}"))
+            tip = tr(f"action.{key}.tip")
+            a.setToolTip(tip if tip != f"action.{key}.tip" else a.text())
+        for key, m in self.menus.items():
+            m.setTitle(tr(f"menu.{key}"))
+        self.recent_menu.setTitle(tr("menu.recent"))
+        self.export_menu.setTitle(tr("menu.export"))
+        for key, d in self.docks.items():
+            d.setWindowTitle(tr(f"dock.{key}"))
+        self.toolbar.setWindowTitle(tr("toolbar.main"))
+        self.job_cancel.setText(tr("common.cancel"))
+        for w in (self.layer_panel, self.grid_panel, self.table, self.problems, self.routes):
+            w.retranslate()
+        from .export_dialogs import retranslate_export_menu
+        retranslate_export_menu(self, self.export_menu)
+        self._update_undo()
+        self._update_title()
+        self._view_changed()
+        self.canvas.update()
+
+    # -- state ------------------------------------------------------------------------------------
+    def _update_title(self) -> None:
+        s = self.session
+        name = s.project.name if s.project is not None else tr("app.no_project")
+        path = f" — {s.path}" if s.path else ""
+        star = " *" if s.dirty else ""
+        self.setWindowTitle(f"{name}{star}{path} — {tr('app.title')}")
+
+    def _update_undo(self) -> None:
+        u = self.session.undo
+        a = self.actions_
+        busy = self.jobs.busy
+        a["edit.undo"].setEnabled(u.can_undo() and not busy)
+        a["edit.redo"].setEnabled(u.can_redo() and not busy)
+        lang = i18n.language()
+
+        def side(text):
+            zh, _, en = text.partition(" / ")
+            return zh if lang == "zh" or not en else en
+
+        a["edit.undo"].setText(tr("action.edit.undo") + (f"：{side(u.undo_text())}" if lang == "zh" and u.can_undo()
+                                                         else f": {side(u.undo_text())}" if u.can_undo() else ""))
+        a["edit.redo"].setText(tr("action.edit.redo") + (f"：{side(u.redo_text())}" if lang == "zh" and u.can_redo()
+                                                         else f": {side(u.redo_text())}" if u.can_redo() else ""))
+
+    def _update_actions(self) -> None:
+        s = self.session
+        busy = self.jobs.busy
+        has = s.project is not None
+        plan = s.plan is not None
+        a = self.actions_
+        for k in ("file.save", "file.save_as", "view.layer", "data.validate"):
+            a[k].setEnabled(has and not busy)
+        a["grid.partition"].setEnabled(has and "households" in s.project.layers and "villages" in s.project.layers
+                                       and not busy if has else False)
+        for k in ("grid.redraw", "grid.validate_plan", "grid.lock", "grid.split", "tool.brush", "tool.box", "tool.pick"):
+            a[k].setEnabled(plan and not busy)
+        for k in ("patrol.plan", "patrol.circles"):
+            a[k].setEnabled(has and "roads" in s.project.layers and not busy if has else False)
+        self.grid_panel.edit_box.setEnabled(plan and not busy)
+        self._update_undo()
+
+    def _project_changed(self) -> None:
+        s = self.session
+        if self._update_undo not in s.undo.listeners:
+            s.undo.listeners.append(self._update_undo)
+        p = s.project
+        self.problems.set_problems(p.problems if p is not None else [], "data")
+        self.layer_panel.refill()
+        if p is not None and "grids" in p.layers:
+            self.layer_panel.set_current("grids")
+            self.canvas.active_role = "grids"
+        self._update_title()
+        self._update_actions()
+        if p is not None:
+            self.log_message(tr("log.opened", name=p.name, n=len(p.layers)))
+
+    def _layers_changed(self, roles) -> None:
+        self._update_actions()
+        if "routes" in roles and self.session.project is not None and "routes" in self.session.project.layers:
+            self.docks["routes"].raise_()
+
+    # -- status bar -------------------------------------------------------------------------------
+    def _cursor(self, x: float, y: float) -> None:
+        p = self.session.project
+        text = f"X {x:,.1f}  Y {y:,.1f} m"
+        if p is not None and p.crs is not None:
+            try:
+                lon, lat = self._to_lonlat(x, y)
+                text += f"  |  {lon:.5f}°E {lat:.5f}°N"
+            except Exception:  # noqa: BLE001 - a coordinate outside the projection's domain
+                pass
+        self.coords.setText(text)
+
+    def _to_lonlat(self, x, y):
+        p = self.session.project
+        key = id(p.crs)
+        if getattr(self, "_tf_key", None) != key:
+            import pyproj
+            self._tf = pyproj.Transformer.from_crs(p.crs, 4326, always_xy=True)
+            self._tf_key = key
+        return self._tf.transform(x, y)
+
+    def _view_changed(self) -> None:
+        n = self.canvas.vp.scale_denominator(self.logicalDpiX() or 96)
+        self.scale.setText(tr("status.scale", n=f"{n:,.0f}"))
+        self._rendered(self.canvas.last_render_ms)
+
+    def _rendered(self, ms: float) -> None:
+        self.render_ms.setText(tr("status.render", ms=f"{ms:.0f}"))
+
+    def log_message(self, text: str, level: str = "info") -> None:
+        if text:
+            self.problems.append_log(text, level)
+            (log.warning if level in ("warning", "error") else log.info)(text)
+
+    # -- selection --------------------------------------------------------------------------------
+    def _active_layer(self, role: str) -> None:
+        self.canvas.active_role = role
+        if self.table.role != role:
+            self.table.show_layer(role)
+
+    def _picked(self, role: str, feats, add: bool) -> None:
+        self.canvas.set_selection(role, feats, add)
+        if self.table.role != role:
+            self.table.show_layer(role)
+        self.table.select_features(self.canvas.selection.get(role, np.zeros(0, dtype=np.int64)))
+        if role == "grids" and len(feats):
+            code = str(self.session.project.layers["grids"].gdf["code"].iat[int(feats[0])])
+            if self.session.plan is not None and code in self.session.plan.totals:
+                self.editor.set_target(code)
+
+    def _table_selection(self, role: str, feats) -> None:
+        self.canvas.active_role = role
+        self.canvas.set_selection(role, feats)
+
+    def _grid_activated(self, code: str) -> None:
+        p = self.session.project
+        if p is None or "grids" not in p.layers:
+            return
+        g = p.layers["grids"].gdf
+        idx = np.flatnonzero(g["code"].astype(str).to_numpy() == code)
+        self.editor.set_target(code)
+        if len(idx):
+            self.canvas.active_role = "grids"
+            self.canvas.set_selection("grids", idx)
+            self.canvas.zoom_to_selection()
+
+    def zoom_to_problem(self, problem) -> None:
+        if problem is None:
+            return
+        p = self.session.project
+        role = problem.role
+        if p is not None and role in p.layers and problem.features:
+            gdf = p.layers[role].gdf
+            col = "code" if role == "grids" else "src_id" if "src_id" in gdf else None
+            if col is not None:
+                want = {str(f) for f in problem.features}
+                idx = np.flatnonzero(gdf[col].astype(str).isin(want).to_numpy())
+                if len(idx):
+                    self.canvas.active_role = role
+                    self.canvas.set_selection(role, idx)
+                    if problem.bounds is None:
+                        self.canvas.zoom_to_selection()
+        if problem.bounds is not None:
+            self.canvas.zoom_to_bounds(problem.bounds)
+
+    # -- tools ------------------------------------------------------------------------------------
+    def set_tool(self, name: str) -> None:
+        c = self.canvas
+        if name == "brush":
+            tool = BrushTool(c, self.editor)
+        elif name == "box":
+            tool = BoxPaintTool(c, self.editor)
+        elif name == "pick":
+            tool = PickGridTool(c, self.editor, then=lambda: self.set_tool("brush"))
+        else:
+            tool = PanTool(c)
+            name = "pan"
+        c.set_tool(tool)
+        self.actions_[f"tool.{name}"].setChecked(True)
+        self.grid_panel.set_tool_checked(name)
+        c.setFocus()
+
+    def undo(self) -> None:
+        if not self.jobs.busy and not self.editor.stroking:
+            self.session.undo.undo()
+
+    def redo(self) -> None:
+        if not self.jobs.busy and not self.editor.stroking:
+            self.session.undo.redo()
+
+    # -- jobs -------------------------------------------------------------------------------------
+    def _job_started(self, job) -> None:
+        self.job_label.setText(job.title)
+        self.job_bar.setValue(0)
+        self.job_box.setVisible(True)
+        job.progress.connect(self._job_progress)
+        self.log_message(tr("log.job_started", title=job.title))
+        self._update_actions()
+
+    def _job_progress(self, f: float, msg: str) -> None:
+        self.job_bar.setValue(int(f * 1000))
+        if msg:
+            self.job_bar.setFormat(f"{f:.0%}  {msg}")
+            self.job_bar.setToolTip(msg)
+
+    def _job_ended(self, job) -> None:
+        self.job_box.setVisible(False)
+        self.job_label.clear()
+        key = {"done": "log.job_done", "failed": "log.job_failed", "cancelled": "log.job_cancelled"}[job.state]
+        self.log_message(tr(key, title=job.title), "warning" if job.state != "done" else "info")
+        self._update_actions()
+
+    def _job_error_fallback(self, exc, tb) -> None:
+        self.log_message(f"{type(exc).__name__}: {exc}", "error")
+
+    def run_job(self, title: str, fn, on_done=None, **kw):
+        job = self.jobs.submit(title, fn, on_done=on_done, **kw)
+        if job is None:
+            self.statusBar().showMessage(tr("status.busy"), 5000)
+        return job
+
+    # -- projects ---------------------------------------------------------------------------------
+    def open_dialog(self) -> None:
+        if not self.maybe_save():
+            return
+        path, _ = QFileDialog.getOpenFileName(self, tr("file.open_title"), settings().value("last_dir", ""),
+                                              tr("file.filter_project"))
+        if path:
+            self.open_project(path)
+
+    def open_project(self, path: str, *, background: bool = True) -> None:
+        from ..project import Project
+        path = str(path)
+
+        def done(project):
+            self.session.set_project(project)
+            self._remember(path)
+
+        if not background:
+            done(Project.open(path))
+            return
+        self.run_job(tr("job.open", name=Path(path).name), lambda progress, cancelled: Project.open(path), done)
+
+    def new_project(self) -> None:
+        if not self.maybe_save():
+            return
+        from .wizard import NewProjectWizard
+        wiz = NewProjectWizard(self)
+        wiz.open()
+
+    def adopt_new_project(self, project) -> None:
+        """A project built by the wizard (not yet saved)."""
+        self.session.set_project(project, unsaved=True)
+
+    def save(self) -> bool:
+        s = self.session
+        if s.project is None:
+            return False
+        if not s.path or s._unsaved:
+            return self.save_as()
+        self._save_to(s.path)
+        return True
+
+    def save_as(self) -> bool:
+        s = self.session
+        if s.project is None:
+            return False
+        start = s.path or str(Path(settings().value("last_dir", "")) / f"{s.project.name}.gpkg")
+        path, _ = QFileDialog.getSaveFileName(self, tr("file.save_title"), start, tr("file.filter_project"))
+        if not path:
+            return False
+        if not path.lower().endswith(".gpkg"):
+            path += ".gpkg"
+        self._save_to(path)
+        return True
+
+    def _save_to(self, path: str, then=None) -> None:
+        snap = self.session.materialized()
+        force = Path(path).exists()  # the user confirmed the overwrite in the file dialog
+
+        def work(progress, cancelled):
+            progress(0.1, tr("job.saving"))
+            return snap.save(path, force=force)
+
+        def done(_):
+            self.session.mark_saved(path)
+            self._remember(path)
+            self.statusBar().showMessage(tr("status.saved", path=path), 6000)
+            if self.autosaver is not None:
+                self.autosaver.discard()
+            if then is not None:
+                then()
+
+        self.run_job(tr("job.save", name=Path(path).name), work, done)
+
+    def save_sync(self, path: str) -> None:
+        """Save on this thread (tests, and closing when the user chose Save)."""
+        snap = self.session.materialized()
+        snap.save(path, force=Path(path).exists())
+        self.session.mark_saved(path)
+        self._remember(path)
+        if self.autosaver is not None:
+            self.autosaver.discard()
+
+    def _remember(self, path: str) -> None:
+        st = settings()
+        recent = [p for p in (st.value("recent", []) or []) if p != path]
+        st.setValue("recent", [path] + recent[: MAX_RECENT - 1])
+        st.setValue("last_dir", str(Path(path).parent))
+
+    def _fill_recent(self) -> None:
+        m = self.recent_menu
+        m.clear()
+        recent = [p for p in (settings().value("recent", []) or []) if p]
+        for p in recent:
+            a = m.addAction(p)
+            a.triggered.connect(lambda _=False, p=p: self.maybe_save() and self.open_project(p))
+            a.setEnabled(Path(p).exists())
+        if not recent:
+            a = m.addAction(tr("file.no_recent"))
+            a.setEnabled(False)
+
+    def maybe_save(self) -> bool:
+        """Ask to save unsaved changes; False when the user cancels."""
+        if not self.session.dirty:
+            return True
+        box = QMessageBox(QMessageBox.Icon.Question, tr("app.title"), tr("file.unsaved"),
+                          QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                          | QMessageBox.StandardButton.Cancel, self)
+        box.button(QMessageBox.StandardButton.Save).setText(tr("common.save"))
+        box.button(QMessageBox.StandardButton.Discard).setText(tr("common.discard"))
+        box.button(QMessageBox.StandardButton.Cancel).setText(tr("common.cancel"))
+        r = box.exec()
+        if r == QMessageBox.StandardButton.Cancel:
+            return False
+        if r == QMessageBox.StandardButton.Save:
+            s = self.session
+            if s.path and not s._unsaved:
+                try:
+                    self.save_sync(s.path)
+                except GridtoolError as exc:
+                    QMessageBox.warning(self, tr("app.title"), exc.format(i18n.language()))
+                    return False
+            else:
+                path, _ = QFileDialog.getSaveFileName(self, tr("file.save_title"), "", tr("file.filter_project"))
+                if not path:
+                    return False
+                self.save_sync(path if path.lower().endswith(".gpkg") else path + ".gpkg")
+        if self.autosaver is not None:
+            self.autosaver.discard()
+        return True
+
+    def closeEvent(self, ev) -> None:
+        if self.jobs.busy:
+            r = QMessageBox.question(self, tr("app.title"), tr("app.job_running"))
+            if r != QMessageBox.StandardButton.Yes:
+                ev.ignore()
+                return
+            self.jobs.cancel()
+            self.jobs.wait(10000)
+            QApplication.processEvents()  # deliver the job's end (its result is dropped)
+        if not self.maybe_save():
+            ev.ignore()
+            return
+        if self.autosaver is not None:
+            self.autosaver.stop()
+            self.autosaver.discard()
+        i18n.remove_listener(self._language_changed)
+        self.jobs.shutdown()
+        ev.accept()
+
+    # -- partition --------------------------------------------------------------------------------
+    def partition_dialog(self) -> None:
+        from .partition_dialog import PartitionDialog
+        dlg = PartitionDialog(self.session.partition_parameters(), self)
+        dlg.accepted.connect(lambda: self.run_partition(dlg.params()))
+        dlg.open()
+
+    def run_partition(self, params: dict, *, previous=None, locked=(), title: str | None = None,
+                      undo_text: str = "划分网格 / partition"):
+        """Fit the partition in the background and put the result in the project (one undo step)."""
+        from ..partition.engine import GridPartitioner
+        snap = self.session.materialized()
+        gp = GridPartitioner(**params)
+        title = title or tr("job.partition")
+
+        def work(progress, cancelled):
+            return gp.fit(snap, previous=previous, locked=locked, progress=progress, cancelled=cancelled)
+
+        def done(fitted):
+            self.session.apply_partition(fitted, text=undo_text)
+            self._report_partition(fitted.report_)
+
+        return self.run_job(title, work, done)
+
+    def _report_partition(self, rep: dict) -> None:
+        plan = rep["plan"]
+        self.log_message(tr("log.partition", grids=plan["grids"], pct=plan.get("pct_within_bounds"),
+                            sub=plan.get("subgrids", 0), special=plan.get("special_grids", 0),
+                            pp=plan.get("mean_polsby_popper")))
+        if plan.get("redraw"):
+            r = plan["redraw"]
+            self.log_message(tr("log.redraw", hh=r.get("households_moved", r.get("households_changed", "?")),
+                                grids=r.get("grids_changed", "?")))
+        for v in plan.get("infeasible_villages", []):
+            self.log_message(tr("log.infeasible", village=v["village"], n=v["households"]), "warning")
+        if plan.get("infeasible_villages"):
+            self.docks["grids"].raise_()
+
+    def redraw_unlocked(self) -> None:
+        s = self.session
+        if s.plan is None:
+            return
+        params = s.partition_parameters()
+        previous = s.project.layers["grids"].gdf
+        locked = sorted(s.plan.locked)
+        self.run_partition(params, previous=previous, locked=locked, title=tr("job.redraw", n=len(locked)),
+                           undo_text="重绘未锁定网格 / redraw unlocked grids")
+
+    def apply_remedy(self, village: str, kind: str, value) -> None:
+        """Re-run the partition with a remedy for one village (merge / relax / keep as exception)."""
+        params = copy.deepcopy(self.session.partition_parameters())
+        merge = dict(params.get("merge") or {})
+        relax = {k: tuple(v) for k, v in (params.get("relax") or {}).items()}
+        merge.pop(village, None)
+        relax.pop(village, None)
+        if kind == "merge":
+            merge[village] = value
+        elif kind == "relax" and value:
+            relax[village] = (int(value[0]), int(value[1]))
+        elif kind == "exception" and params.get("infeasible", "exception") != "exception":
+            QMessageBox.information(self, tr("app.title"), tr("grids.remedy.keep_needs_policy"))
+            return
+        params["merge"], params["relax"] = merge, relax
+        self.log_message(tr(f"log.remedy.{kind}", village=village, value=value if not isinstance(value, (list, tuple))
+                            else f"{value[0]}–{value[1]}"))
+        self.run_partition(params)
+
+    def validate_plan(self) -> None:
+        plan = self.session.plan
+        if plan is None:
+            return
+        problems = plan.validate()
+        self.problems.set_problems(problems, "plan")
+        self.docks["problems"].raise_()
+        self.log_message(tr("log.validated", n=len(problems)))
+
+    def validate_data(self) -> None:
+        from ..validate import validate
+        p = self.session.project
+        if p is None:
+            return
+
+        def work(progress, cancelled):
+            return validate(p)
+
+        def done(problems):
+            p.problems = problems
+            self.problems.set_problems(problems, "data")
+            self.docks["problems"].raise_()
+
+        self.run_job(tr("job.validate"), work, done)
+
+    # -- patrols ----------------------------------------------------------------------------------
+    def patrol_dialog(self) -> None:
+        from .patrol_dialog import PatrolDialog
+        PatrolDialog(self).open()
+
+    def circles_dialog(self) -> None:
+        from .patrol_dialog import CirclesDialog
+        CirclesDialog(self).open()
+
+    # -- help -------------------------------------------------------------------------------------
+    def about(self) -> None:
+        from .. import __version__
+        QMessageBox.about(self, tr("app.title"), tr("help.about_text", version=__version__))
+
+    def show_log_path(self) -> None:
+        from .paths import log_path
+        QMessageBox.information(self, tr("app.title"), tr("help.log_text", path=str(log_path())))

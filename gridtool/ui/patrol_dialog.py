@@ -1,0 +1,241 @@
+"""Patrol routes and service circles: dialogs whose runs go to the background job runner.
+
+The routing itself is :func:`gridtool.routing.patrol.plan_patrol`,
+:func:`gridtool.routing.circles.service_circles` and :func:`~gridtool.routing.circles.household_coverage`;
+the results enter the project as layers (``routes``/``route_stops``, ``circles``) in one undo step.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from PyQt6.QtCore import QTime
+from PyQt6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout,
+                             QGridLayout, QGroupBox, QLabel, QLineEdit, QSpinBox, QTimeEdit, QVBoxLayout)
+
+from ..errors import GridtoolError
+from ..layers import Layer
+from ..routing.modes import MODES
+from . import i18n
+from .i18n import tr
+
+
+def _categories(project) -> list[str]:
+    places = project.layers.get("places")
+    if places is None or "category" not in places.gdf:
+        return []
+    return sorted({str(c) for c in places.gdf["category"].dropna()})
+
+
+def _category_name(c: str) -> str:
+    key = f"category.{c}"
+    t = tr(key)
+    return c if t == key else t
+
+
+class _RoutingDialog(QDialog):
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        self.project = window.session.project
+        self.mode = QComboBox()
+        for m in MODES:
+            self.mode.addItem(tr(f"mode.{m}"), m)
+        self.station_cat = QComboBox()
+        has_stations = "stations" in self.project.layers and len(self.project.layers["stations"].gdf)
+        if has_stations:
+            self.station_cat.addItem(tr("patrol.stations_layer"), "")
+        for c in _categories(self.project):
+            self.station_cat.addItem(_category_name(c), c)
+        i = self.station_cat.findData("police")
+        if not has_stations and i >= 0:
+            self.station_cat.setCurrentIndex(i)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(tr("common.run"))
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(tr("common.cancel"))
+        self.buttons.accepted.connect(self._run)
+        self.buttons.rejected.connect(self.reject)
+        self.error = QLabel()
+        self.error.setStyleSheet("color: rgb(190,30,30)")
+        self.error.setWordWrap(True)
+
+    def _stations(self):
+        from ..routing.commands import stations_of
+        cat = self.station_cat.currentData()
+        if not cat:
+            return self.project.layers["stations"].gdf
+        return stations_of(self.project if "stations" not in self.project.layers else _without_stations(self.project),
+                           category=cat)
+
+    def _run(self) -> None:
+        try:
+            self.start()
+        except GridtoolError as exc:
+            self.error.setText(exc.format(i18n.language()))
+            return
+        self.accept()
+
+
+def _without_stations(project):
+    from dataclasses import replace
+    p = replace(project, layers={k: v for k, v in project.layers.items() if k != "stations"})
+    return p
+
+
+class PatrolDialog(_RoutingDialog):
+    """Stations, places to visit, teams, shift, start, dwell, mode."""
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.setWindowTitle(tr("patrol.title"))
+        self.teams = QSpinBox()
+        self.teams.setRange(1, 50)
+        self.teams.setValue(2)
+        self.shift = QSpinBox()
+        self.shift.setRange(10, 24 * 60)
+        self.shift.setValue(240)
+        self.shift.setSuffix(" " + tr("common.minutes"))
+        self.start_time = QTimeEdit(QTime(8, 0))
+        self.start_time.setDisplayFormat("HH:mm")
+        self.dwell = QDoubleSpinBox()
+        self.dwell.setRange(0, 240)
+        self.dwell.setValue(5)
+        self.dwell.setSuffix(" " + tr("common.minutes"))
+        self.balance = QCheckBox(tr("patrol.balance"))
+        self.balance.setChecked(True)
+        self.time_limit = QDoubleSpinBox()
+        self.time_limit.setRange(0.5, 120)
+        self.time_limit.setValue(2.0)
+        self.time_limit.setSuffix(" s")
+        self.cats = {}
+        grid = QGridLayout()
+        for i, c in enumerate(x for x in _categories(self.project) if x != "police"):
+            cb = QCheckBox(_category_name(c))
+            cb.setChecked(True)
+            self.cats[c] = cb
+            grid.addWidget(cb, i // 3, i % 3)
+        places = QGroupBox(tr("patrol.places"))
+        places.setLayout(grid)
+        form = QFormLayout()
+        form.addRow(tr("patrol.stations"), self.station_cat)
+        form.addRow(tr("patrol.teams"), self.teams)
+        form.addRow(tr("patrol.shift"), self.shift)
+        form.addRow(tr("patrol.start"), self.start_time)
+        form.addRow(tr("patrol.dwell"), self.dwell)
+        form.addRow(tr("patrol.mode"), self.mode)
+        form.addRow(tr("patrol.time_limit"), self.time_limit)
+        form.addRow(self.balance)
+        lay = QVBoxLayout(self)
+        lay.addLayout(form)
+        lay.addWidget(places)
+        lay.addWidget(self.error)
+        lay.addWidget(self.buttons)
+
+    def start(self) -> None:
+        from ..routing.graph import build_graph
+        from ..routing.patrol import plan_patrol
+        w = self.window
+        p = self.project
+        if "places" not in p.layers:
+            raise GridtoolError("没有重点场所图层", "there is no places layer", fix_zh="先导入重点场所。",
+                                fix_en="import the key places first.", layer="places")
+        stations = self._stations()
+        keep = [c for c, cb in self.cats.items() if cb.isChecked()]
+        places = p.layers["places"].gdf
+        places = places[places["category"].astype(str).isin(keep)] if "category" in places else places
+        if not len(places):
+            raise GridtoolError("没有选中要巡查的场所", "no places chosen to visit", fix_zh="至少勾选一类场所。",
+                                fix_en="tick at least one category.")
+        roads = p.layers["roads"].gdf
+        dem = p.dem
+        kw = dict(teams=self.teams.value(), shift_minutes=float(self.shift.value()),
+                  start=self.start_time.time().toString("HH:mm"), dwell_minutes=self.dwell.value(),
+                  balance=self.balance.isChecked(), time_limit=self.time_limit.value(), strict=False)
+        mode = self.mode.currentData()
+
+        def work(progress, cancelled):
+            progress(0.05, tr("patrol.building_graph"))
+            graph = build_graph(roads, mode=mode, dem=dem)
+            if cancelled():
+                from ..errors import CancelledError
+                raise CancelledError()
+            progress(0.3, tr("patrol.solving"))
+            return plan_patrol(graph, stations, places, progress=progress, cancelled=cancelled, **kw)
+
+        def done(plan):
+            w.session.replace_layers(
+                {"routes": Layer(role="routes", gdf=plan.routes, source="gridtool patrol"),
+                 "route_stops": Layer(role="route_stops", gdf=plan.stops, source="gridtool patrol")},
+                text="巡逻路线 / patrol routes")
+            for line in plan.summary(i18n.language()).splitlines():
+                w.log_message(line)
+            w.docks["routes"].raise_()
+
+        w.run_job(tr("job.patrol"), work, done)
+
+
+class CirclesDialog(_RoutingDialog):
+    """Service circles of N minutes around the stations, with the share of households covered."""
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.setWindowTitle(tr("circles.title"))
+        self.minutes = QLineEdit("10 15")
+        form = QFormLayout()
+        form.addRow(tr("patrol.stations"), self.station_cat)
+        form.addRow(tr("circles.minutes"), self.minutes)
+        form.addRow(tr("patrol.mode"), self.mode)
+        lay = QVBoxLayout(self)
+        lay.addLayout(form)
+        lay.addWidget(self.error)
+        lay.addWidget(self.buttons)
+
+    def start(self) -> None:
+        from ..routing.circles import household_coverage, service_circles
+        from ..routing.graph import build_graph
+        w = self.window
+        p = self.project
+        try:
+            mins = sorted({float(x) for x in self.minutes.text().replace(",", " ").replace("，", " ").split()})
+        except ValueError:
+            mins = []
+        if not mins or min(mins) <= 0:
+            raise GridtoolError("分钟数应为正数，例如 10 15", "minutes must be positive numbers, e.g. 10 15",
+                                fix_zh="用空格分隔多个时间。", fix_en="separate several times with spaces.")
+        stations = self._stations()
+        roads = p.layers["roads"].gdf
+        hh = p.layers["households"].gdf if "households" in p.layers else None
+        villages = p.layers["villages"].gdf if "villages" in p.layers else None
+        mode = self.mode.currentData()
+        dem = p.dem
+
+        def work(progress, cancelled):
+            progress(0.05, tr("patrol.building_graph"))
+            graph = build_graph(roads, mode=mode, dem=dem)
+            progress(0.4, tr("circles.computing"))
+            circles = service_circles(graph, stations, minutes=mins)
+            cov = []
+            for k, m in enumerate(mins):
+                if cancelled():
+                    from ..errors import CancelledError
+                    raise CancelledError()
+                progress(0.6 + 0.4 * k / len(mins), tr("circles.coverage"))
+                if hh is not None:
+                    c = household_coverage(graph, stations, hh, minutes=m, villages=villages)
+                    cov.append({"minutes": m, "mode": mode, "share": c.share, "covered_hh": c.covered_hh,
+                                "total_hh": c.total_hh})
+            return circles, cov
+
+        def done(result):
+            circles, cov = result
+            params = copy.deepcopy(w.session.project.parameters)
+            params["coverage"] = cov
+            w.session.replace_layers({"circles": Layer(role="circles", gdf=circles, source="gridtool coverage")},
+                                     text="服务圈 / service circles", parameters=params)
+            for c in cov:
+                w.log_message(tr("routes.coverage_line", minutes=f"{c['minutes']:g}", mode=tr(f"mode.{c['mode']}"),
+                                 share=f"{c['share']:.1%}", covered=f"{c['covered_hh']:,.0f}",
+                                 total=f"{c['total_hh']:,.0f}"))
+            w.docks["routes"].raise_()
+
+        w.run_job(tr("job.circles"), work, done)

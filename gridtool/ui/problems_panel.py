@@ -1,0 +1,90 @@
+"""The problems and log panel: data problems (validation, plan checks) with zoom-to, and a log."""
+
+from __future__ import annotations
+
+import time
+
+from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtGui import QColor
+from PyQt6.QtWidgets import (QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QTabWidget, QTreeWidget,
+                             QTreeWidgetItem, QVBoxLayout, QWidget)
+
+from ..problems import Problem
+from . import i18n
+from .i18n import role_name, tr
+
+
+class ProblemsPanel(QWidget):
+    """Signals: ``zoomTo(problem)`` (double-click or the button)."""
+
+    zoomTo = pyqtSignal(object)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.problems: list[Problem] = []
+        self.source = ""
+        self.tabs = QTabWidget()
+        self.tree = QTreeWidget()
+        self.tree.setColumnCount(3)
+        self.tree.setRootIsDecorated(False)
+        self.tree.setWordWrap(True)
+        self.tree.itemDoubleClicked.connect(lambda it, _c: self._zoom(it))
+        self.summary = QLabel()
+        self.zoom = QPushButton()
+        self.zoom.clicked.connect(lambda: self._zoom(self.tree.currentItem()))
+        pw = QWidget()
+        pl = QVBoxLayout(pw)
+        pl.setContentsMargins(0, 0, 0, 0)
+        top = QHBoxLayout()
+        top.addWidget(self.summary, 1)
+        top.addWidget(self.zoom)
+        pl.addLayout(top)
+        pl.addWidget(self.tree)
+        self.log = QPlainTextEdit()
+        self.log.setReadOnly(True)
+        self.log.setMaximumBlockCount(5000)
+        self.tabs.addTab(pw, "")
+        self.tabs.addTab(self.log, "")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(2, 2, 2, 2)
+        lay.addWidget(self.tabs)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.tabs.setTabText(0, tr("problems.tab"))
+        self.tabs.setTabText(1, tr("log.tab"))
+        self.tree.setHeaderLabels([tr("problems.severity"), tr("problems.message"), tr("problems.fix")])
+        self.zoom.setText(tr("problems.zoom"))
+        self.set_problems(self.problems, self.source)
+
+    def set_problems(self, problems, source: str = "") -> None:
+        self.problems = list(problems)
+        self.source = source
+        self.tree.clear()
+        lang = i18n.language()
+        for i, p in enumerate(sorted(self.problems, key=lambda p: p.severity != "error")):
+            sev = tr("problems.error") if p.severity == "error" else tr("problems.warning")
+            msg = p.zh if lang == "zh" else p.en
+            where = p.where()
+            if p.role:
+                msg = f"[{role_name(p.role)}] {msg}"
+            it = QTreeWidgetItem([sev, msg + (f"\n{where}" if where else ""), p.fix_zh if lang == "zh" else p.fix_en])
+            it.setData(0, Qt.ItemDataRole.UserRole, p)
+            it.setForeground(0, QColor(190, 30, 30) if p.severity == "error" else QColor(190, 120, 0))
+            it.setToolTip(1, msg + (f"\n{where}" if where else ""))
+            self.tree.addTopLevelItem(it)
+        self.tree.resizeColumnToContents(0)
+        self.tree.setColumnWidth(1, 420)
+        errors = sum(p.severity == "error" for p in self.problems)
+        what = tr(f"problems.source.{source}") if source else ""
+        self.summary.setText(tr("problems.summary", what=what, errors=errors,
+                                warnings=len(self.problems) - errors) if self.problems else tr("problems.none"))
+
+    def _zoom(self, it) -> None:
+        if it is not None:
+            self.zoomTo.emit(it.data(0, Qt.ItemDataRole.UserRole))
+
+    def append_log(self, text: str, level: str = "info") -> None:
+        stamp = time.strftime("%H:%M:%S")
+        mark = {"error": "✖ ", "warning": "⚠ "}.get(level, "")
+        self.log.appendPlainText(f"{stamp}  {mark}{text}")

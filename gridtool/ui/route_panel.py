@@ -1,0 +1,101 @@
+"""The routes panel: patrol routes per team, the ordered stops of the chosen team, and the
+service-circle coverage figures."""
+
+from __future__ import annotations
+
+from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtGui import QColor
+from PyQt6.QtWidgets import QLabel, QSplitter, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+
+from .i18n import tr
+from .render import qcolor
+from .styles import TEAM_COLOURS
+
+
+class RoutePanel(QWidget):
+    """Signals: ``zoomTo(bounds)``."""
+
+    zoomTo = pyqtSignal(object)
+
+    def __init__(self, session, parent=None):
+        super().__init__(parent)
+        self.session = session
+        self.routes = QTreeWidget()
+        self.routes.setRootIsDecorated(False)
+        self.routes.currentItemChanged.connect(lambda *_: self._fill_stops())
+        self.routes.itemDoubleClicked.connect(lambda it, _c: self.zoomTo.emit(it.data(0, Qt.ItemDataRole.UserRole + 1)))
+        self.stops = QTreeWidget()
+        self.stops.setRootIsDecorated(False)
+        self.coverage = QLabel()
+        self.coverage.setWordWrap(True)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.routes)
+        split.addWidget(self.stops)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(2, 2, 2, 2)
+        lay.addWidget(split, 1)
+        lay.addWidget(self.coverage)
+        session.project_changed.connect(self.reload)
+        session.layers_changed.connect(lambda roles: roles & {"routes", "route_stops", "circles"} and self.reload())
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.routes.setHeaderLabels([tr("routes.team"), tr("routes.station"), tr("routes.stops"), tr("routes.km"),
+                                     tr("routes.minutes"), tr("routes.time")])
+        self.stops.setHeaderLabels([tr("routes.seq"), tr("routes.place"), tr("routes.category"), tr("routes.arrive"),
+                                    tr("routes.depart"), tr("routes.must")])
+        self.reload()
+
+    def reload(self) -> None:
+        p = self.session.project
+        self.routes.clear()
+        if p is not None and "routes" in p.layers:
+            for r in p.layers["routes"].gdf.itertuples():
+                team = int(getattr(r, "team", 0) or 0)
+                it = QTreeWidgetItem([str(team), str(getattr(r, "station", "")), str(getattr(r, "stops", "")),
+                                      f"{float(getattr(r, 'length_km', 0) or 0):.1f}",
+                                      f"{float(getattr(r, 'minutes', 0) or 0):.0f}",
+                                      f"{getattr(r, 'start', '')}–{getattr(r, 'end', '')}"])
+                it.setData(0, Qt.ItemDataRole.UserRole, team)
+                g = r.geometry
+                it.setData(0, Qt.ItemDataRole.UserRole + 1, tuple(g.bounds) if g is not None and not g.is_empty else None)
+                it.setForeground(0, qcolor(TEAM_COLOURS[(team - 1) % len(TEAM_COLOURS)]))
+                self.routes.addTopLevelItem(it)
+            for i in range(self.routes.columnCount()):
+                self.routes.resizeColumnToContents(i)
+            if self.routes.topLevelItemCount():
+                self.routes.setCurrentItem(self.routes.topLevelItem(0))
+        self._fill_stops()
+        self._fill_coverage()
+
+    def _fill_stops(self) -> None:
+        self.stops.clear()
+        p = self.session.project
+        it = self.routes.currentItem()
+        if p is None or it is None or "route_stops" not in p.layers:
+            return
+        team = it.data(0, Qt.ItemDataRole.UserRole)
+        st = p.layers["route_stops"].gdf
+        if "team" not in st:
+            return
+        st = st[st["team"] == team].sort_values("seq") if "seq" in st else st[st["team"] == team]
+        for s in st.itertuples():
+            must = bool(getattr(s, "must", False))
+            row = QTreeWidgetItem([str(getattr(s, "seq", "")), str(getattr(s, "place", "")),
+                                   str(getattr(s, "category", "")), str(getattr(s, "arrive", "")),
+                                   str(getattr(s, "depart", "")), "✔" if must else ""])
+            if must:
+                row.setForeground(1, QColor(160, 30, 30))
+            self.stops.addTopLevelItem(row)
+        for i in range(self.stops.columnCount()):
+            self.stops.resizeColumnToContents(i)
+
+    def _fill_coverage(self) -> None:
+        p = self.session.project
+        cov = (p.parameters.get("coverage") if p is not None else None) or []
+        lines = [tr("routes.coverage_line", minutes=f"{c['minutes']:g}", mode=tr(f"mode.{c['mode']}"),
+                    share=f"{c['share']:.1%}", covered=f"{c['covered_hh']:,.0f}", total=f"{c['total_hh']:,.0f}")
+                 for c in cov]
+        if p is not None and "circles" in p.layers and not lines:
+            lines = [tr("routes.circles_only", n=len(p.layers["circles"].gdf))]
+        self.coverage.setText("\n".join(lines))

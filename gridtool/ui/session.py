@@ -1,0 +1,292 @@
+"""The open project and everything done to it: the app's model, without Qt.
+
+A :class:`Session` holds the :class:`~gridtool.project.Project`, the editable grid plan
+(:class:`~gridtool.partition.plan.GridPlan` with its :class:`Membership` and :class:`GridShapes`),
+and one :class:`~gridtool.undo.UndoStack` for every change: hand edits (moves, locks, merges,
+splits) and results of background jobs (a partition, a redraw, patrol routes, service circles)
+alike, so undo walks back through all of them in order.
+
+While grids are being edited the project's ``grids`` layer is kept up to date after each completed
+edit (shapes, totals, locks); the households' ``grid`` columns are written when the project is
+saved or handed to a job (:meth:`Session.materialized`).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass, replace
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ..partition.plan import GridPlan
+from ..project import Project
+from ..spatial import household_points
+from ..undo import UndoStack
+from .events import Signal
+from .grid_shapes import GridShapes
+from .membership import Membership
+
+PARTITION_LAYERS = ("grids", "subgrids", "special_grids", "corridors", "party_links")
+EDITED_NOTE = "edited"
+
+
+@dataclass
+class EditState:
+    """A grid plan with the layers it was made from (kept so undo can come back to it)."""
+
+    plan: GridPlan
+    membership: Membership
+    shapes: GridShapes
+    households: gpd.GeoDataFrame
+    grids: gpd.GeoDataFrame
+    xy: np.ndarray
+    blocks: object | None = None  # gridtool.partition.blocks.Blocks of these households, when known
+
+
+class ReplaceLayersCommand:
+    """Put new layers (and parameters) into the project; undo puts the old ones back.
+
+    The edit state that goes with each side is kept, so hand edits made before and after stay
+    undoable in order.
+    """
+
+    def __init__(self, session: "Session", layers: dict, *, text: str, parameters: dict | None = None,
+                 blocks=None):
+        self.session = session
+        self.layers = layers  # role -> Layer or None (remove)
+        self.parameters = parameters
+        self.text = text
+        self.blocks = blocks
+        self._before: dict | None = None
+        self._params_before = None
+        self._edit_before = None
+        self._edit_after = None
+
+    def do(self) -> None:
+        s = self.session
+        p = s.project
+        if self._before is None:
+            self._before = {r: p.layers.get(r) for r in self.layers}
+            self._params_before = copy.deepcopy(p.parameters)
+            self._edit_before = s.edit
+        for r, lyr in self.layers.items():
+            if lyr is None:
+                p.layers.pop(r, None)
+            else:
+                p.layers[r] = lyr
+        if self.parameters is not None:
+            p.parameters = copy.deepcopy(self.parameters)
+        touches_plan = bool(set(self.layers) & {"grids", "households"})
+        if touches_plan:
+            if self._edit_after is None:
+                s._make_edit_state(blocks=self.blocks)
+                self._edit_after = s.edit
+            else:
+                s._set_edit_state(self._edit_after)
+        s.layers_changed.emit(set(self.layers))
+        if touches_plan:
+            s.plan_reset.emit()
+
+    def undo(self) -> None:
+        s = self.session
+        p = s.project
+        for r, lyr in self._before.items():
+            if lyr is None:
+                p.layers.pop(r, None)
+            else:
+                p.layers[r] = lyr
+        p.parameters = copy.deepcopy(self._params_before)
+        touches_plan = bool(set(self.layers) & {"grids", "households"})
+        if touches_plan:
+            s._set_edit_state(self._edit_before)
+        s.layers_changed.emit(set(self.layers))
+        if touches_plan:
+            s.plan_reset.emit()
+
+
+class Session:
+    """The open project, its grid plan and its undo history.
+
+    Signals (plain callbacks, see :class:`~gridtool.ui.events.Signal`):
+    ``project_changed()`` a project was opened, created or closed; ``layers_changed(roles)``;
+    ``plan_reset()`` a new grid plan (after a partition, a redraw, or their undo);
+    ``plan_changed(codes, features)`` an edit changed these grids' totals and these features' grid;
+    ``dirty_changed(bool)``; ``message(level, zh, en)`` for the log.
+    """
+
+    def __init__(self) -> None:
+        self.project: Project | None = None
+        self.undo = UndoStack()
+        self.edit: EditState | None = None
+        self._unsaved = False
+        self._pending: set[str] = set()
+        self._was_dirty = False
+        self.project_changed = Signal()
+        self.layers_changed = Signal()
+        self.plan_reset = Signal()
+        self.plan_changed = Signal()
+        self.dirty_changed = Signal()
+        self.message = Signal()
+        self.undo.listeners.append(self._on_stack)
+
+    # -- project lifecycle ----------------------------------------------------------------------
+    def set_project(self, project: Project | None, *, unsaved: bool = False) -> None:
+        """Show ``project`` (opened from its file, or new and not yet saved when ``unsaved``)."""
+        self.project = project
+        self.undo.listeners.remove(self._on_stack)
+        self.undo = UndoStack()
+        self.undo.listeners.append(self._on_stack)
+        self._unsaved = unsaved
+        self.edit = None
+        if project is not None and "grids" in project.layers and "households" in project.layers:
+            self._make_edit_state()
+        self.project_changed.emit()
+        self._emit_dirty()
+
+    def open(self, path) -> Project:
+        project = Project.open(path)
+        self.set_project(project)
+        return project
+
+    @property
+    def path(self) -> str | None:
+        return self.project.path if self.project is not None else None
+
+    @property
+    def dirty(self) -> bool:
+        return self.project is not None and (self._unsaved or not self.undo.clean)
+
+    def materialized(self) -> Project:
+        """A shallow copy of the project with the edited plan written into its layers (for saving and
+        for jobs; the copy may be read from another thread while the GUI goes on)."""
+        p = self.project
+        snap = replace(p, layers=dict(p.layers), parameters=copy.deepcopy(p.parameters))
+        if self.edit is not None and len(self.edit.membership.moved_since_base()):
+            hh = p.layers["households"]
+            snap.layers["households"] = replace(hh, gdf=self.edit.plan.to_households())
+        return snap
+
+    def mark_saved(self, path) -> None:
+        self.project.path = str(path)
+        self._unsaved = False
+        self.undo.set_clean()
+        self._emit_dirty()
+
+    # -- edits ------------------------------------------------------------------------------
+    def push(self, command) -> None:
+        """Run an undoable command (a GridPlan edit, a layer replacement)."""
+        self.undo.push(command)
+
+    def replace_layers(self, layers: dict, *, text: str, parameters: dict | None = None, blocks=None) -> None:
+        self.push(ReplaceLayersCommand(self, layers, text=text, parameters=parameters, blocks=blocks))
+
+    def apply_partition(self, gp, *, text: str) -> None:
+        """Put a fitted GridPartitioner's layers into the project as one undoable step."""
+        from ..partition.output import apply_to_project
+        p = self.project
+        scratch = replace(p, layers=dict(p.layers), parameters=copy.deepcopy(p.parameters))
+        scratch.layers["households"] = replace(p.layers["households"])  # apply_to_project sets its gdf
+        apply_to_project(scratch, gp)
+        roles = set(PARTITION_LAYERS) | {"households"}
+        layers = {r: scratch.layers.get(r) for r in roles}
+        self.replace_layers(layers, text=text, parameters=scratch.parameters, blocks=gp.blocks_)
+
+    # -- plan ---------------------------------------------------------------------------------
+    @property
+    def plan(self) -> GridPlan | None:
+        return self.edit.plan if self.edit is not None else None
+
+    def partition_parameters(self) -> dict:
+        """The parameters of the last partition (defaults when there was none)."""
+        if self.project is None:
+            return {}
+        return dict(self.project.parameters.get("partition", {}).get("parameters", {}))
+
+    def partition_report(self) -> dict:
+        return self.project.parameters.get("partition", {}) if self.project is not None else {}
+
+    def _make_edit_state(self, blocks=None) -> None:
+        p = self.project
+        if "grids" not in p.layers or "households" not in p.layers:
+            self._set_edit_state(None)
+            return
+        hh = p.layers["households"].gdf
+        grids = p.layers["grids"].gdf.reset_index(drop=True)
+        if "grid" not in hh:
+            self._set_edit_state(None)
+            return
+        params = self.partition_parameters()
+        plan = GridPlan(hh, grids, min_hh=params.get("min_hh", 300), max_hh=params.get("max_hh", 500))
+        m = Membership(plan)
+        xy = np.column_stack([shapely.get_x(household_points(hh).values), shapely.get_y(household_points(hh).values)]) \
+            if len(hh) else np.zeros((0, 2))
+        shapes = GridShapes(grids["code"].astype(str), grids.geometry.values, m, xy)
+        if blocks is not None and len(getattr(blocks, "household_block", [])) != len(hh):
+            blocks = None
+        self._set_edit_state(EditState(plan, m, shapes, hh, grids, xy, blocks))
+
+    def _set_edit_state(self, state: EditState | None) -> None:
+        if self.edit is not None:
+            self.edit.plan.listeners.clear()
+        self.edit = state
+        self._pending.clear()
+        if state is not None:
+            state.plan.listeners.append(self._on_plan)
+
+    def _on_plan(self, codes: set[str]) -> None:
+        e = self.edit
+        feats = e.membership.update(codes)
+        e.shapes.invalidate(codes)
+        self._pending |= set(codes)
+        self.plan_changed.emit(set(codes), feats)
+
+    def _on_stack(self) -> None:
+        if not self.undo.in_macro and self._pending and self.edit is not None:
+            self._pending.clear()
+            self._write_grids()
+        self._emit_dirty()
+
+    def _emit_dirty(self) -> None:
+        d = self.dirty
+        self.dirty_changed.emit(d)
+        self._was_dirty = d
+
+    def _write_grids(self) -> None:
+        """The project's grids layer from the plan: shapes, totals, locks (after each completed edit)."""
+        e = self.edit
+        p = self.project
+        plan = e.plan
+        base = e.grids
+        by_code = {str(c): i for i, c in enumerate(base["code"].astype(str))}
+        touched = e.shapes.touched()
+        rows, geoms = [], []
+        for code in plan.codes:
+            i = by_code.get(code)
+            if i is None:  # made by a split: the attributes of a grid of its village
+                v = plan.village.get(code)
+                i = next((j for c, j in by_code.items() if plan.village.get(c) == v), 0)
+            row = base.iloc[i].drop(labels="geometry").to_dict()
+            row["code"] = code
+            row["hh"] = int(plan.totals.get(code, 0))
+            row["locked"] = code in plan.locked
+            if code in touched or code not in by_code:
+                g = e.shapes.geometry(code)
+                area = float(shapely.area(g))
+                perim = float(shapely.length(g))
+                row["area_m2"] = round(area, 1)
+                row["polsby_popper"] = round(4 * math.pi * area / perim ** 2, 3) if perim > 0 else 0.0
+                note = str(row.get("note") or "")
+                row["note"] = note if EDITED_NOTE in note else (f"{note}; {EDITED_NOTE}" if note else EDITED_NOTE)
+            else:
+                g = base.geometry.iat[i]
+            rows.append(row)
+            geoms.append(g)
+        gdf = gpd.GeoDataFrame(pd.DataFrame(rows, columns=[c for c in base.columns if c != "geometry"]),
+                               geometry=gpd.GeoSeries(geoms, crs=base.crs))
+        old = p.layers["grids"]
+        p.layers["grids"] = replace(old, gdf=gdf)
+        self.layers_changed.emit({"grids"})

@@ -1,0 +1,287 @@
+"""The new-project wizard: layers by role (file, layer, encoding with decoded preview, coordinate
+system incl. GCJ-02/BD-09), then loading and checking in the background with every problem listed.
+
+Loading is :meth:`gridtool.project.Project.from_sources` and checking :func:`gridtool.validate.validate`,
+run by the main window's job runner; the finished project opens in the window (not yet saved) with
+its problems in the problems panel, where each zooms to its place on the map.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
+                             QPlainTextEdit, QProgressBar, QPushButton, QTreeWidget, QTreeWidgetItem,
+                             QVBoxLayout, QWizard, QWizardPage)
+
+from ..errors import GridtoolError
+from ..roles import VECTOR_ROLES
+from . import i18n
+from .i18n import role_name, tr
+
+ENCODINGS = ("", "utf-8", "gbk", "gb18030", "big5")
+CRS_CHOICES = ("", "wgs84", "cgcs2000", "gcj02", "bd09", "EPSG:4490", "EPSG:4547", "EPSG:3857")
+FILE_FILTER = "*.gpkg *.shp *.zip *.geojson *.json *.kml *.kmz *.csv *.txt *.xlsx *.xls *.osm *.pbf"
+
+
+class _RoleRow:
+    """The widgets of one role: file, layer, encoding, coordinate system."""
+
+    def __init__(self, page: "LayersPage", role: str, row: int, grid: QGridLayout):
+        self.page = page
+        self.role = role
+        self.label = QLabel(role_name(role))
+        self.path = QLineEdit()
+        self.path.setPlaceholderText(tr("wizard.no_file"))
+        self.path.editingFinished.connect(self.refresh)
+        self.browse = QPushButton("…")
+        self.browse.setMaximumWidth(32)
+        self.browse.clicked.connect(self._browse)
+        self.layer = QComboBox()
+        self.layer.setMinimumWidth(110)
+        self.encoding = QComboBox()
+        for e in ENCODINGS:
+            self.encoding.addItem(e or tr("wizard.auto"), e)
+        self.encoding.currentIndexChanged.connect(lambda _i: self.page.show_preview(self))
+        self.crs = QComboBox()
+        self.crs.setEditable(True)
+        for c in CRS_CHOICES:
+            self.crs.addItem(tr(f"wizard.crs.{c}") if c in ("", "gcj02", "bd09", "wgs84", "cgcs2000") else c, c)
+        self.crs.setMinimumWidth(150)
+        for col, w in enumerate((self.label, self.path, self.browse, self.layer, self.encoding, self.crs)):
+            grid.addWidget(w, row, col)
+        self.path.textChanged.connect(lambda _t: self.page.completeChanged.emit())
+        for w in (self.path, self.layer, self.encoding, self.crs):
+            w.installEventFilter(page)
+            w.setProperty("role_row", role)
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self.page, role_name(self.role), "",
+                                              f"{tr('wizard.filter')} ({FILE_FILTER})")
+        if path:
+            self.path.setText(path)
+            self.refresh()
+
+    def refresh(self) -> None:
+        """List the file's layers and show its decoded text."""
+        from ..io.vector import list_layers
+        self.layer.clear()
+        p = self.path.text().strip()
+        if p and Path(p).exists():
+            try:
+                names = list_layers(p)
+            except Exception as exc:  # noqa: BLE001 - shown to the user, the wizard goes on
+                self.page.preview.setPlainText(str(exc))
+                names = []
+            for n in names:
+                self.layer.addItem(n, n)
+            i = self.layer.findText(self.role)
+            if i >= 0:
+                self.layer.setCurrentIndex(i)
+        self.page.show_preview(self)
+
+    def spec(self) -> str | None:
+        p = self.path.text().strip()
+        if not p:
+            return None
+        layer = self.layer.currentData()
+        return f"{p}:{layer}" if layer and self.layer.count() > 1 else p
+
+    def crs_value(self) -> str:
+        data = self.crs.currentData()
+        text = self.crs.currentText().strip()
+        return data if data is not None and self.crs.itemText(self.crs.currentIndex()) == text else text
+
+
+class LayersPage(QWizardPage):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setTitle(tr("wizard.layers_title"))
+        self.setSubTitle(tr("wizard.layers_sub"))
+        self.name = QLineEdit()
+        self.name.setPlaceholderText(tr("wizard.name_placeholder"))
+        grid = QGridLayout()
+        for col, key in enumerate(("role", "file", "", "layer", "encoding", "crs")):
+            if key:
+                h = QLabel(f"<b>{tr(f'wizard.col.{key}')}</b>")
+                grid.addWidget(h, 0, col)
+        self.rows = {}
+        for i, role in enumerate(VECTOR_ROLES):
+            self.rows[role] = _RoleRow(self, role, i + 1, grid)
+        grid.setColumnStretch(1, 1)
+        self.preview_label = QLabel(tr("wizard.preview"))
+        self.preview = QPlainTextEdit()
+        self.preview.setReadOnly(True)
+        self.preview.setMaximumHeight(110)
+        top = QHBoxLayout()
+        top.addWidget(QLabel(tr("wizard.name")))
+        top.addWidget(self.name, 1)
+        lay = QVBoxLayout(self)
+        lay.addLayout(top)
+        lay.addLayout(grid)
+        lay.addWidget(self.preview_label)
+        lay.addWidget(self.preview)
+
+    def eventFilter(self, obj, ev):
+        from PyQt6.QtCore import QEvent
+        if ev.type() == QEvent.Type.FocusIn:
+            role = obj.property("role_row")
+            if role in self.rows:
+                self.show_preview(self.rows[role])
+        return False
+
+    def isComplete(self) -> bool:
+        return bool(self.rows["households"].path.text().strip())
+
+    def show_preview(self, row: _RoleRow) -> None:
+        """Decoded text of the file in the chosen (or detected) encoding, so a wrong guess shows."""
+        from ..encoding import detect_shapefile_encoding, detect_text_file_encoding
+        p = row.path.text().strip()
+        if not p or not Path(p).exists():
+            self.preview.setPlainText("")
+            return
+        sfx = Path(p).suffix.lower()
+        enc = row.encoding.currentData() or None
+        try:
+            if sfx == ".shp":
+                g = detect_shapefile_encoding(p, enc)
+                text = "\n".join(g.sample) or tr("wizard.ascii_only")
+            elif sfx in (".csv", ".txt"):
+                g = detect_text_file_encoding(p, enc)
+                text = "\n".join(g.sample)
+            else:
+                self.preview.setPlainText(tr("wizard.preview_na", role=role_name(row.role)))
+                return
+        except GridtoolError as exc:
+            self.preview.setPlainText(exc.format(i18n.language()))
+            return
+        self.preview.setPlainText(tr("wizard.preview_text", role=role_name(row.role), enc=g.encoding,
+                                     source=tr(f"wizard.enc_source.{g.source}") if g.source in
+                                     ("cpg", "detected", "ldid", "user", "default") else g.source) + "\n" + text)
+
+    def sources(self) -> tuple[dict, dict, dict]:
+        src, crs, enc = {}, {}, {}
+        for role, r in self.rows.items():
+            spec = r.spec()
+            if spec:
+                src[role] = spec
+                if r.crs_value():
+                    crs[role] = r.crs_value()
+                if r.encoding.currentData():
+                    enc[role] = r.encoding.currentData()
+        return src, crs, enc
+
+
+class CheckPage(QWizardPage):
+    """Loads and checks the layers in the background; lists every problem."""
+
+    def __init__(self, wizard, parent=None):
+        super().__init__(parent)
+        self.wiz = wizard
+        self.setTitle(tr("wizard.check_title"))
+        self.setSubTitle(tr("wizard.check_sub"))
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 1000)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.tree = QTreeWidget()
+        self.tree.setColumnCount(3)
+        self.tree.setRootIsDecorated(False)
+        self.tree.setHeaderLabels([tr("problems.severity"), tr("problems.message"), tr("problems.fix")])
+        self.tree.itemDoubleClicked.connect(self._zoom)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.bar)
+        lay.addWidget(self.status)
+        lay.addWidget(self.tree)
+        self.project = None
+        self.problems = []
+        self.job = None
+
+    def initializePage(self) -> None:
+        from ..project import Project
+        from ..validate import validate
+        self.project = None
+        self.tree.clear()
+        layers = self.wiz.layers_page
+        src, crs, enc = layers.sources()
+        name = layers.name.text().strip() or None
+        self.status.setText(tr("wizard.loading"))
+
+        def work(progress, cancelled):
+            p = Project.from_sources(src, crs_in=crs or None, encoding=enc or None, name=name,
+                                     progress=lambda f, m: progress(0.8 * f, m), cancelled=cancelled)
+            progress(0.85, tr("job.validate"))
+            problems = validate(p)
+            p.problems = problems
+            return p
+
+        def failed(exc, tb):
+            msg = exc.format(i18n.language()) if isinstance(exc, GridtoolError) else f"{type(exc).__name__}: {exc}"
+            self.status.setText(tr("wizard.failed") + "\n" + msg)
+            if not isinstance(exc, GridtoolError) and self.wiz.window.jobs.on_error:
+                self.wiz.window.jobs.on_error(exc, tb)
+
+        self.job = self.wiz.window.run_job(tr("job.load"), work, self._loaded, on_error=failed)
+        if self.job is not None:
+            self.job.progress.connect(lambda f, m: (self.bar.setValue(int(f * 1000)), self.bar.setFormat(f"{f:.0%} {m}")))
+        self.completeChanged.emit()
+
+    def cleanupPage(self) -> None:
+        if self.job is not None and self.wiz.window.jobs.current is self.job:
+            self.wiz.window.jobs.cancel()
+
+    def _loaded(self, project) -> None:
+        self.project = project
+        self.problems = project.problems
+        self.bar.setValue(1000)
+        errors = sum(p.severity == "error" for p in self.problems)
+        self.status.setText(tr("wizard.loaded", n=len(project.layers), errors=errors,
+                               warnings=len(self.problems) - errors))
+        lang = i18n.language()
+        for p in sorted(self.problems, key=lambda p: p.severity != "error"):
+            it = QTreeWidgetItem([tr("problems.error") if p.severity == "error" else tr("problems.warning"),
+                                  (p.zh if lang == "zh" else p.en) + (f"\n{p.where()}" if p.where() else ""),
+                                  p.fix_zh if lang == "zh" else p.fix_en])
+            it.setData(0, Qt.ItemDataRole.UserRole, p)
+            self.tree.addTopLevelItem(it)
+        self.tree.setColumnWidth(1, 420)
+        self.completeChanged.emit()
+
+    def isComplete(self) -> bool:
+        return self.project is not None
+
+    def _zoom(self, it, _col) -> None:
+        """Finish the wizard and show this problem on the map."""
+        self.wiz.zoom_after = it.data(0, Qt.ItemDataRole.UserRole)
+        self.wiz.accept()
+
+
+class NewProjectWizard(QWizard):
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        self.zoom_after = None
+        self.setWindowTitle(tr("wizard.title"))
+        self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, False)
+        self.layers_page = LayersPage()
+        self.check_page = CheckPage(self)
+        self.addPage(self.layers_page)
+        self.addPage(self.check_page)
+        self.setButtonText(QWizard.WizardButton.NextButton, tr("wizard.next"))
+        self.setButtonText(QWizard.WizardButton.BackButton, tr("wizard.back"))
+        self.setButtonText(QWizard.WizardButton.FinishButton, tr("wizard.finish"))
+        self.setButtonText(QWizard.WizardButton.CancelButton, tr("common.cancel"))
+        self.resize(1000, 720)
+        self.accepted.connect(self._finish)
+
+    def _finish(self) -> None:
+        p = self.check_page.project
+        if p is None:
+            return
+        w = self.window
+        w.adopt_new_project(p)
+        w.problems.set_problems(p.problems, "import")
+        w.docks["problems"].raise_()
+        if self.zoom_after is not None:
+            w.zoom_to_problem(self.zoom_after)

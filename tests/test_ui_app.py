@@ -1,0 +1,440 @@
+"""The desktop app under pytest-qt, offscreen: open the sample, partition, paint with live totals,
+undo, locks, Cancel, a failing worker, the language switch, autosave and the screenshot command.
+
+Needs PyQt6 and pytest-qt (``pip install -e ".[gui,test]"``); skipped without them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+pytest.importorskip("PyQt6.QtWidgets")
+pytest.importorskip("pytestqt")
+
+from PyQt6.QtCore import QPoint, QSettings, Qt  # noqa: E402
+from PyQt6.QtWidgets import (QAbstractButton, QDockWidget, QGroupBox, QLabel, QMenu,  # noqa: E402
+                             QTabWidget, QTreeWidget)
+
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_settings(tmp_path_factory):
+    """Settings, the log and recovery copies in a temporary folder, never the user's."""
+    d = tmp_path_factory.mktemp("gridtool-data")
+    os.environ["GRIDTOOL_DATA_DIR"] = str(d)
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(d / "settings"))
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(d / "settings"))
+    return d
+
+
+@pytest.fixture(scope="session")
+def sample(tmp_path_factory):
+    """The Nanjing sample as a project, once without grids and once partitioned (≈3 s)."""
+    from gridtool.demo import sample_sources
+    from gridtool.partition.output import partition_project
+    from gridtool.project import Project
+    d = tmp_path_factory.mktemp("ui-sample")
+    p = Project.from_sources(sample_sources("nanjing-xuanwu"), name="nanjing-xuanwu")
+    raw = p.save(d / "raw.gpkg")
+    partition_project(p, corridor_width=0)
+    return {"raw": raw, "partitioned": p.save(d / "sample.gpkg")}
+
+
+@pytest.fixture
+def window(qtbot, qapp):
+    from gridtool.ui import errors, fonts, i18n
+    from gridtool.ui.main_window import MainWindow
+    fonts.apply_app_font(qapp)
+    i18n.set_language("zh")
+    w = MainWindow(autosave=False)
+    errors.install(w)
+    w.jobs.on_error = errors.reporter().handle
+    w.resize(1400, 900)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.jobs.cancel()
+    qtbot.waitUntil(lambda: not w.jobs.busy, timeout=30000)  # the end of a job arrives as an event
+    w.session.set_project(None)  # nothing left to save: close without the prompt
+    w.close()
+    w.deleteLater()
+
+
+def _open(qtbot, w, path):
+    w.open_project(str(path))
+    qtbot.waitUntil(lambda: w.session.project is not None and not w.jobs.busy, timeout=20000)
+
+
+def _pair(w):
+    """Two grids of one village (a painting target and a source)."""
+    plan = w.session.plan
+    by_v = {}
+    for c in plan.codes:
+        by_v.setdefault(plan.village[c], []).append(c)
+    a, b = next(v for v in by_v.values() if len(v) >= 2)[:2]
+    return a, b
+
+
+def _screen_pos_of_feature(w, f):
+    """Zoom the map onto household feature ``f`` and return its pixel position."""
+    x, y = w.session.edit.xy[f]
+    w.canvas.zoom_to_bounds((x - 40, y - 40, x + 40, y + 40), margin=0)
+    sx, sy = w.canvas.vp.world_to_screen(x, y)
+    return QPoint(int(round(float(sx))), int(round(float(sy))))
+
+
+def _lone_feature(w, code):
+    """A feature of ``code`` with households and no other feature within 12 m (a clean brush hit)."""
+    e = w.session.edit
+    feats = [int(f) for f in e.membership.features_in(code) if e.plan._hh[f] > 0]
+    xy = e.xy
+    for f in feats:
+        d = np.hypot(*(xy - xy[f]).T)
+        if (d < 12).sum() == 1:
+            return f
+    return feats[0]
+
+
+def test_open_sample_project(qtbot, window, sample):
+    w = window
+    _open(qtbot, w, sample["partitioned"])
+    p = w.session.project
+    assert {"households", "villages", "roads", "grids", "subgrids"} <= set(p.layers)
+    assert w.grid_panel.model.rowCount() == len(p.layers["grids"].gdf) > 10
+    assert "grids" in w.stack.roles() and "households" in w.stack.roles()
+    assert "nanjing-xuanwu" in w.windowTitle()
+    # the map is drawn: many colours, not just the background
+    img = w.canvas.grab().toImage()
+    colours = {img.pixel(x, y) for x in range(0, img.width(), 7) for y in range(0, img.height(), 7)}
+    assert len(colours) > 30
+    assert w.canvas.last_render_ms > 0
+    # selecting a grid in the attribute table selects it on the map, and back
+    w.table.show_layer("grids")
+    w.table.view.selectRow(3)
+    assert w.canvas.selection.get("grids") is not None and len(w.canvas.selection["grids"]) == 1
+    f = int(w.canvas.selection["grids"][0])
+    w._picked("grids", np.array([f + 1]), False)
+    assert int(w.table.selected_features()[0]) == f + 1
+
+
+def test_run_partition_in_the_background(qtbot, window, sample):
+    w = window
+    _open(qtbot, w, sample["raw"])
+    assert w.session.plan is None and "grids" not in w.session.project.layers
+    w.run_partition(dict(min_hh=300, max_hh=500, target=400, subgrids=False, corridor_width=0))
+    assert w.jobs.busy and w.job_box.isVisibleTo(w)
+    qtbot.waitUntil(lambda: not w.jobs.busy, timeout=30000)
+    p = w.session.project
+    assert "grids" in p.layers and w.session.plan is not None
+    assert w.grid_panel.model.rowCount() == len(p.layers["grids"].gdf) > 10
+    assert "grids" in w.stack.roles()
+    assert w.session.dirty and w.actions_["edit.undo"].isEnabled()
+    w.actions_["edit.undo"].trigger()  # the partition is one undo step
+    assert "grids" not in w.session.project.layers and w.session.plan is None
+
+
+def test_paint_changes_both_totals_live_and_undo_restores(qtbot, window, sample):
+    w = window
+    _open(qtbot, w, sample["partitioned"])
+    plan = w.session.plan
+    a, b = _pair(w)
+    ta, tb = plan.totals[a], plan.totals[b]
+    w.editor.set_target(a)
+    w.editor.brush_px = 3
+    w.set_tool("brush")
+    f = _lone_feature(w, b)
+    pos = _screen_pos_of_feature(w, f)
+    seen = []
+    w.session.plan_changed.connect(lambda codes, feats: seen.append((plan.totals[a], plan.totals[b])))
+    qtbot.mousePress(w.canvas, Qt.MouseButton.LeftButton, pos=pos)
+    assert w.editor.stroking
+    assert seen and seen[0][0] > ta and seen[0][1] < tb  # live, before the button is released
+    assert str(plan.totals[a]) in w.grid_panel.target_total.text()
+    qtbot.mouseMove(w.canvas, pos + QPoint(1, 1))
+    qtbot.mouseRelease(w.canvas, Qt.MouseButton.LeftButton, pos=pos + QPoint(1, 1))
+    moved = plan.totals[a] - ta
+    assert moved > 0 and plan.totals[b] == tb - moved
+    assert str(plan.totals[b]) in w.grid_panel.source_total.text()
+    row = w.grid_panel.model.row_of[a]
+    assert w.grid_panel.model.data(w.grid_panel.model.index(row, 2)) == plan.totals[a]
+    g = w.session.project.layers["grids"].gdf.set_index("code")
+    assert g.loc[a, "hh"] == plan.totals[a]  # the layer follows once the stroke ends
+    w.actions_["edit.undo"].trigger()
+    assert (plan.totals[a], plan.totals[b]) == (ta, tb)
+    assert str(ta) in w.grid_panel.target_total.text()
+    w.actions_["edit.redo"].trigger()
+    assert plan.totals[a] == ta + moved
+
+
+def test_escape_cancels_a_stroke(qtbot, window, sample):
+    w = window
+    _open(qtbot, w, sample["partitioned"])
+    plan = w.session.plan
+    a, b = _pair(w)
+    ta = plan.totals[a]
+    w.editor.set_target(a)
+    w.editor.brush_px = 3
+    w.set_tool("brush")
+    pos = _screen_pos_of_feature(w, _lone_feature(w, b))
+    qtbot.mousePress(w.canvas, Qt.MouseButton.LeftButton, pos=pos)
+    assert plan.totals[a] > ta
+    qtbot.keyPress(w.canvas, Qt.Key.Key_Escape)
+    qtbot.mouseRelease(w.canvas, Qt.MouseButton.LeftButton, pos=pos)
+    assert plan.totals[a] == ta and not w.session.undo.can_undo()
+
+
+def test_lock_prevents_painting(qtbot, window, sample):
+    w = window
+    _open(qtbot, w, sample["partitioned"])
+    plan = w.session.plan
+    a, b = _pair(w)
+    assert w.editor.set_locked(b, True)
+    ta, tb = plan.totals[a], plan.totals[b]
+    w.editor.set_target(a)
+    w.editor.brush_px = 3
+    w.set_tool("brush")
+    messages = []
+    w.editor.message.connect(messages.append)
+    pos = _screen_pos_of_feature(w, _lone_feature(w, b))
+    qtbot.mousePress(w.canvas, Qt.MouseButton.LeftButton, pos=pos)
+    qtbot.mouseRelease(w.canvas, Qt.MouseButton.LeftButton, pos=pos)
+    assert (plan.totals[a], plan.totals[b]) == (ta, tb)
+    assert any("锁定" in m for m in messages)
+    # a locked target refuses the stroke outright
+    w.editor.set_target(b)
+    qtbot.mousePress(w.canvas, Qt.MouseButton.LeftButton, pos=pos)
+    assert not w.editor.stroking
+    qtbot.mouseRelease(w.canvas, Qt.MouseButton.LeftButton, pos=pos)
+    w.actions_["edit.undo"].trigger()  # unlock is undoable like any edit
+    assert b not in plan.locked
+
+
+def test_cancel_stops_a_running_job(qtbot, window, sample):
+    from gridtool.errors import CancelledError
+    w = window
+    _open(qtbot, w, sample["raw"])
+    before = dict(w.session.project.layers)
+
+    def slow(progress, cancelled):
+        for i in range(2000):
+            if cancelled():
+                raise CancelledError()
+            progress(i / 2000, f"step {i}")
+            time.sleep(0.005)
+        return "finished"
+
+    results = []
+    job = w.run_job("slow", slow, results.append)
+    qtbot.waitUntil(lambda: w.job_bar.value() > 0, timeout=5000)
+    t = time.perf_counter()
+    qtbot.mouseClick(w.job_cancel, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not w.jobs.busy, timeout=5000)
+    assert job.state == "cancelled" and results == []
+    assert time.perf_counter() - t < 2.0
+    assert not w.job_box.isVisibleTo(w)
+    # a real partition, cancelled at once, leaves the project as it was
+    job = w.run_partition(dict(min_hh=300, max_hh=500, subgrids=True, corridor_width=0))
+    w.jobs.cancel()
+    qtbot.waitUntil(lambda: not w.jobs.busy, timeout=30000)
+    assert job.state == "cancelled"
+    assert w.session.project.layers == before and not w.session.undo.can_undo()
+
+
+def test_worker_exception_shows_a_dialog_and_the_window_survives(qtbot, window, sample):
+    from gridtool.ui import errors
+    from gridtool.ui.paths import log_path
+    w = window
+    _open(qtbot, w, sample["partitioned"])
+    rep = errors.reporter()
+    shown = []
+    rep.shown.connect(shown.append)
+
+    def boom(progress, cancelled):
+        raise ZeroDivisionError("boom in a worker")
+
+    w.run_job("boom", boom)
+    qtbot.waitUntil(lambda: bool(shown), timeout=5000)
+    assert "ZeroDivisionError" in shown[-1]
+    assert rep.dialogs and rep.dialogs[-1].isVisible()
+    assert "boom in a worker" in log_path().read_text(encoding="utf-8")
+    for d in list(rep.dialogs):
+        d.done(0)
+    # still usable: a job runs, an edit works
+    out = []
+    w.run_job("ok", lambda progress, cancelled: 42, out.append)
+    qtbot.waitUntil(lambda: out == [42], timeout=5000)
+    a, _b = _pair(w)
+    assert w.editor.set_locked(a, True) and a in w.session.plan.locked
+
+
+@pytest.mark.qt_no_exception_capture
+def test_exception_in_the_gui_thread_shows_a_dialog(qtbot, window):
+    from PyQt6.QtCore import QTimer
+
+    from gridtool.ui import errors
+    rep = errors.reporter()
+    shown = []
+    rep.shown.connect(shown.append)
+
+    def bad_slot():
+        raise RuntimeError("bad slot")
+
+    QTimer.singleShot(0, bad_slot)
+    qtbot.waitUntil(lambda: bool(shown), timeout=5000)
+    assert "bad slot" in shown[-1]
+    for d in list(rep.dialogs):
+        d.done(0)
+    assert window.isVisible()
+
+
+def _chrome_texts(w) -> list[str]:
+    """Every interface text (not data) of the window."""
+    out = [w.windowTitle().split(" — ")[-1]]
+    for a in w.findChildren(type(w.actions_["file.open"])):
+        if a.objectName().startswith("lang.") or a.text() in ("中文", "English"):
+            continue
+        out.append(a.text())
+    out += [m.title() for m in w.findChildren(QMenu)]
+    out += [d.windowTitle() for d in w.findChildren(QDockWidget)]
+    for b in w.findChildren(QAbstractButton):
+        out += [b.text(), b.toolTip()]
+    for lab in w.findChildren(QLabel):
+        if lab is w.grid_panel.target_total or lab is w.grid_panel.source_total:
+            continue  # grid codes and numbers (checked below through the unit word)
+        out.append(re.sub("<[^>]+>", "", lab.text()))
+    out += [g.title() for g in w.findChildren(QGroupBox)]
+    for t in w.findChildren(QTabWidget):
+        out += [t.tabText(i) for i in range(t.count())]
+    for tree in w.findChildren(QTreeWidget):
+        h = tree.headerItem()
+        out += [h.text(i) for i in range(h.columnCount())]
+        if tree is w.layer_panel.tree:
+            out += [tree.topLevelItem(i).text(0) for i in range(tree.topLevelItemCount())]
+    m = w.grid_panel.model
+    out += [m.headerData(i, Qt.Orientation.Horizontal) for i in range(m.columnCount())]
+    return [t for t in out if t]
+
+
+def test_language_switch_changes_the_labels(qtbot, window, sample):
+    w = window
+    _open(qtbot, w, sample["partitioned"])
+    assert w.menus["file"].title() == "文件"
+    assert w.docks["layers"].windowTitle() == "图层"
+    w.actions_["lang.en"].trigger()
+    assert w.menus["file"].title() == "File"
+    assert w.docks["layers"].windowTitle() == "Layers"
+    assert w.grid_panel.split.text() == "Split"
+    assert "households" in w.grid_panel.target_total.text()
+    leftovers = [t for t in _chrome_texts(w) if HAN.search(t)]
+    assert not leftovers, leftovers
+    w.actions_["lang.zh"].trigger()
+    assert w.menus["file"].title() == "文件" and w.grid_panel.split.text() == "拆分"
+
+
+def test_autosave_and_recovery_copy(qtbot, qapp, sample):
+    from gridtool.ui import autosave
+    from gridtool.ui.main_window import MainWindow
+    w = MainWindow(autosave=True)
+    w.open_project(str(sample["partitioned"]), background=False)
+    assert not w.autosaver.tick()  # nothing to save yet
+    a, _b = _pair(w)
+    w.editor.set_locked(a, True)
+    assert w.autosaver.tick()
+    qtbot.waitUntil(lambda: any(e["original"] == str(sample["partitioned"])
+                                for e in autosave.pending_recoveries()), timeout=20000)
+    entry = next(e for e in autosave.pending_recoveries() if e["original"] == str(sample["partitioned"]))
+    from gridtool.project import Project
+    copy = Project.open(entry["file"])
+    assert bool(copy.layers["grids"].gdf.set_index("code").loc[a, "locked"])
+    w.autosaver.discard()
+    assert not Path(entry["file"]).exists()
+    w.session.set_project(None)
+    w.close()
+
+
+def test_save_writes_the_edits(qtbot, window, sample, tmp_path):
+    from gridtool.project import Project
+    w = window
+    _open(qtbot, w, sample["partitioned"])
+    a, b = _pair(w)
+    e = w.session.edit
+    w.editor.set_target(a)
+    assert w.editor.begin_stroke()
+    w.editor.paint_at(*e.xy[_lone_feature(w, b)], 1.0)
+    w.editor.end_stroke()
+    out = tmp_path / "edited.gpkg"
+    w.save_sync(str(out))
+    assert not w.session.dirty and "*" not in w.windowTitle()
+    p = Project.open(out)
+    g = p.layers["grids"].gdf.set_index("code")
+    assert g.loc[a, "hh"] == w.session.plan.totals[a]
+    hh = p.layers["households"].gdf
+    assert int(hh.loc[hh["grid"] == a, "hh"].sum()) <= w.session.plan.totals[a]
+
+
+def test_screenshot_command(sample, tmp_path):
+    out = tmp_path / "shot.png"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    r = subprocess.run([sys.executable, "-m", "gridtool", "gui", str(sample["partitioned"]), "--screenshot", str(out),
+                        "--size", "1300x850"], capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 0, r.stderr
+    from PyQt6.QtGui import QImage
+    img = QImage(str(out))
+    assert (img.width(), img.height()) == (1300, 850)
+    colours = {img.pixel(x, y) for x in range(0, 1300, 9) for y in range(0, 850, 9)}
+    assert len(colours) > 50
+
+
+def test_new_project_wizard_loads_and_lists_problems(qtbot, window):
+    from gridtool.demo import sample_data_dir
+    from gridtool.ui.wizard import NewProjectWizard
+    w = window
+    src = sample_data_dir() / "nanjing-xuanwu.gpkg"
+    wiz = NewProjectWizard(w)
+    page = wiz.layers_page
+    for role in ("households", "villages", "roads"):
+        page.rows[role].path.setText(str(src))
+        page.rows[role].refresh()
+        assert page.rows[role].layer.currentText() == role  # the layer named after the role is chosen
+    page.rows["households"].crs.setCurrentIndex(page.rows["households"].crs.findData("wgs84"))
+    page.name.setText("南京测试")
+    assert page.isComplete()
+    wiz.show()
+    wiz.next()
+    qtbot.waitUntil(lambda: wiz.check_page.project is not None, timeout=20000)
+    assert wiz.check_page.isComplete()
+    assert "3" in wiz.check_page.status.text()
+    wiz.accept()
+    p = w.session.project
+    assert p.name == "南京测试" and set(p.layers) == {"households", "villages", "roads"}
+    assert w.session.dirty  # a new project is unsaved until saved
+    assert w.problems.source == "import"
+
+
+def test_export_dialogs_preview_and_write(qtbot, window, sample, tmp_path):
+    from gridtool.ui.export_dialogs import open_export_dialog
+    w = window
+    _open(qtbot, w, sample["partitioned"])
+    dlg = open_export_dialog(w, "wallmap")  # the preview is drawn by the export's draw_wall_map
+    qtbot.waitUntil(lambda: dlg.canvas.shown, timeout=30000)
+    assert dlg.canvas.figure.axes and not w.jobs.busy
+    img = dlg.canvas.grab().toImage()
+    assert len({img.pixel(x, y) for x in range(0, img.width(), 5) for y in range(0, img.height(), 5)}) > 20
+    dlg.reject()
+    dlg = open_export_dialog(w, "gis")
+    out = tmp_path / "grids.gpkg"
+    dlg.path.setText(str(out))
+    dlg.buttons.accepted.emit()
+    qtbot.waitUntil(lambda: not w.jobs.busy, timeout=30000)
+    import pyogrio
+    assert "grids" in [str(n) for n, _ in pyogrio.list_layers(out)]
