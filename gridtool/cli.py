@@ -3,9 +3,10 @@
 Subcommands: ``import`` (files by role into a project), ``info`` (what a file or project holds),
 ``validate`` (every data problem, with fixes), ``partition`` (base grids and sub-grids),
 ``patrol`` (team routes), ``coverage`` (service circles and station siting),
-``demo`` (the bundled sample, end to end).
+``export`` (offline HTML map, wall maps, atlas, GIS files), ``demo`` (the bundled sample, end to end).
 Exit codes: 0 done; 1 validation found errors; 2 bad input or usage (message says how to fix);
-3 an internal error (details in a log file).
+3 an internal error (details in a log file); 4 a batch partition where some villages failed (the
+others are written and the failures named).
 """
 
 from __future__ import annotations
@@ -257,17 +258,12 @@ def _relax(values: list[str]) -> dict[str, tuple[int, int]]:
     return out
 
 
-def cmd_partition(args) -> int:
-    from .partition.output import partition_project, write_report
-    project = _project_or_sources(args)
-    out = Path(args.out)
-    if args.project and Path(args.project).resolve() == out.resolve():
-        pass  # updating a project in place is what a planner expects; the save is atomic
+def _partition_params(args) -> dict:
+    """The engine's parameters from the ``partition`` options."""
     if args.min > args.max:
         raise GridtoolError(f"--min {args.min} 大于 --max {args.max}", f"--min {args.min} exceeds --max {args.max}",
                             fix_zh="交换两个数。", fix_en="swap the two numbers.")
-    gp = partition_project(
-        project, progress=None if args.quiet else _progress_printer(),
+    return dict(
         min_hh=args.min, max_hh=args.max, target=args.target if args.target else (args.min + args.max) // 2,
         sub_min=args.sub_min, sub_max=args.sub_max,
         sub_target=args.sub_target if args.sub_target else (args.sub_min + args.sub_max) // 2,
@@ -277,10 +273,9 @@ def cmd_partition(args) -> int:
         seed=args.seed,
         **({"special_categories": [c.strip() for c in args.special.split(",") if c.strip()]}
            if args.special is not None else {}))
-    project.save(out, force=args.force)
-    rep = gp.report_
-    if args.report:
-        write_report(args.report, rep)
+
+
+def _print_partition(args, rep: dict, out) -> None:
     plan = rep["plan"]
     _say(args, f"已写入 {out}：{plan['grids']} 个基础网格，{plan.get('subgrids', 0)} 个子网格，"
                f"{plan['special_grids']} 个专属网格",
@@ -302,7 +297,84 @@ def cmd_partition(args) -> int:
              f"Remedies: keep as one exceptional grid; merge with a neighbour ({merge}); relax to {lo}-{hi}")
     if args.report:
         _say(args, f"  报告：{args.report}", f"  report: {args.report}")
+
+
+def cmd_partition(args) -> int:
+    from .partition.output import partition_project, write_report
+    if (args.workers is not None or args.scheduler or args.out_dir or args.resume or args.by):
+        return _partition_batch(args)
+    project = _project_or_sources(args)
+    out = Path(args.out)
+    if args.project and Path(args.project).resolve() == out.resolve():
+        pass  # updating a project in place is what a planner expects; the save is atomic
+    gp = partition_project(project, progress=None if args.quiet else _progress_printer(), **_partition_params(args))
+    project.save(out, force=args.force)
+    rep = gp.report_
+    if args.report:
+        write_report(args.report, rep)
+    _print_partition(args, rep, out)
     return 0
+
+
+def _partition_batch(args) -> int:
+    """``partition --workers/--scheduler/--out-dir/--resume/--by``: chunk by chunk (see
+    :mod:`gridtool.partition.batch`). Exit 4 when some villages failed (the rest is written)."""
+    from .partition.batch import BatchPartitioner
+    from .partition.output import apply_to_project, write_report
+    if args.workers is not None and args.workers < 1:
+        raise GridtoolError(f"--workers 至少为 1：{args.workers}", f"--workers must be at least 1: {args.workers}",
+                            fix_zh="例如 --workers 4。", fix_en="e.g. --workers 4.")
+    bp = BatchPartitioner(by=args.by or "township", workers=args.workers or 1, scheduler=args.scheduler,
+                          **_partition_params(args))
+    show = None if args.quiet else _progress_printer()
+    if args.out_dir:
+        out_dir = Path(args.out_dir)
+        # A project file is read township by township; layers by role are loaded first.
+        data = args.project if args.project and not _sources(args) else _project_or_sources(args)
+        bp.fit(data, work_dir=out_dir / ".parts", resume=args.resume, keep=False, progress=show)
+        written = bp.write_districts(out_dir, force=args.force, progress=show)
+        out_label = f"{out_dir}（{len(written)} 个区县 / districts）"
+        if not args.report:
+            args.report = str(out_dir / "report.json")
+    else:
+        project = _project_or_sources(args)
+        out = Path(args.out)
+        bp.fit(project, work_dir=out.with_suffix(".parts"), resume=args.resume, keep=True, progress=show)
+        apply_to_project(project, bp)
+        project.save(out, force=args.force)
+        out_label = out
+    rep = bp.report_
+    if args.report:
+        write_report(args.report, rep)
+    _print_partition(args, rep, out_label)
+    t = rep["timings"]
+    _say(args, f"  用时 {t['total_s']} 秒，{t['workers']} 个工作进程（{t['mode']}），"
+               f"{rep['batch']['chunks']} 个分块，续算跳过 {t['resumed_chunks']} 个",
+         f"  {t['total_s']} s on {t['workers']} worker(s) ({t['mode']}), {rep['batch']['chunks']} chunks, "
+         f"{t['resumed_chunks']} skipped by --resume")
+    for f in bp.failures_:
+        first = f["error"].splitlines()[0] if f["error"] else f["type"]
+        _say(args, f"  划分失败：{'、'.join(f['villages'])}（分块 {f['chunk']}）：{first}",
+             f"  failed: {', '.join(f['villages'])} (chunk {f['chunk']}): {first}")
+    if bp.failures_:
+        _say(args, "  其余村（社区）已写入；修正后加 --resume 重新运行，只计算失败和改动的部分。",
+             "  the other villages are written; fix the data and rerun with --resume to compute only "
+             "what failed or changed.")
+        return 4
+    return 0
+
+
+def cmd_gui(args) -> int:
+    """``gridtool gui``: Qt is imported here only, so the rest of the command line never needs it."""
+    try:
+        from .ui.app import main as gui_main
+    except ImportError as exc:
+        raise GridtoolError(f"桌面程序需要 PyQt6：{exc}", f"the desktop app needs PyQt6: {exc}",
+                            fix_zh="pip install \"gridtool[gui]\"", fix_en="pip install \"gridtool[gui]\"") from exc
+    argv = ([args.project] if args.project else []) + (["--screenshot", args.screenshot, "--size", args.size]
+                                                       if args.screenshot else [])
+    # The interface language is the app's own setting (menu 语言/Language, or GRIDTOOL_LANG).
+    return gui_main(argv)
 
 
 def cmd_demo(args) -> int:
@@ -382,7 +454,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="无法划分的村的处理 / villages no grid count fits: keep one exceptional grid "
                          "(default), relax their bounds, or merge with a neighbour")
     pp.add_argument("--merge", action="append", default=[], metavar="VILLAGE=NEIGHBOUR",
-                    help="把一个村并入邻村一起划分 / partition VILLAGE together with NEIGHBOUR")
+                    help="把一个村并入邻村一起划分 / partition VILLAGE together with NEIGHBOUR (names; with the "
+                         "batch options also 12-digit codes)")
     pp.add_argument("--relax", action="append", default=[], metavar="VILLAGE=MIN-MAX",
                     help="放宽某村的户数范围 / other bounds for one village")
     pp.add_argument("--special", default=None, metavar="CATEGORIES",
@@ -391,8 +464,24 @@ def build_parser() -> argparse.ArgumentParser:
     pp.add_argument("--corridor-width", type=float, default=50.0,
                     help="专项网格（沿河、铁路、林地）宽度，米 / corridor width in metres (0: none)")
     pp.add_argument("--no-subgrids", action="store_true", help="不划分子网格 / base grids only")
-    pp.add_argument("--out", required=True, metavar="OUT.gpkg",
-                    help="输出项目（含 grids、subgrids 图层）/ project with the grids and subgrids layers")
+    outs = pp.add_mutually_exclusive_group(required=True)
+    outs.add_argument("--out", metavar="OUT.gpkg",
+                      help="输出项目（含 grids、subgrids 图层）/ project with the grids and subgrids layers")
+    outs.add_argument("--out-dir", metavar="DIR",
+                      help="每个区县一个 GeoPackage（按区划代码前 6 位）/ one GeoPackage per district (code[:6]), "
+                           "for a municipality")
+    pb = pp.add_argument_group("city-scale batch / 全市批量 (needs dask for --workers > 1: "
+                               'pip install "gridtool[cluster]")')
+    pb.add_argument("--workers", type=int, metavar="N",
+                    help="并行工作进程数（本机 Dask 集群）；1 为本进程逐块计算 / worker processes on a local "
+                         "Dask cluster; 1: chunk by chunk in this process")
+    pb.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                    help="已有 Dask 集群的调度器地址 / address of an existing Dask scheduler")
+    pb.add_argument("--by", choices=("township", "village"),
+                    help="分块单位：乡镇（默认）或村 / chunk per township (default) or per village")
+    pb.add_argument("--resume", action="store_true",
+                    help="跳过输入未变、已算完的分块（OUT.parts 或 DIR/.parts）/ skip chunks already done with "
+                         "the same inputs (kept in OUT.parts or DIR/.parts)")
     pp.add_argument("--report", metavar="REPORT.json", help="报告 / report as JSON")
     pp.add_argument("--force", action="store_true",
                     help="允许覆盖不是 gridtool 项目的已有文件 / replace an existing non-project file")
@@ -406,8 +495,17 @@ def build_parser() -> argparse.ArgumentParser:
     pd_.add_argument("--quiet", action="store_true")
     pd_.set_defaults(func=cmd_demo)
 
+    pg = sub.add_parser("gui", help="桌面程序 / the desktop app (needs: pip install gridtool[gui])")
+    pg.add_argument("project", nargs="?", metavar="PROJECT.gpkg", help="要打开的项目 / project to open")
+    pg.add_argument("--screenshot", metavar="FILE.png",
+                    help="不显示窗口，把载入项目后的主窗口渲染为 PNG / render the main window to a PNG and exit")
+    pg.add_argument("--size", default="1600x1000", metavar="WxH", help="截图尺寸 / screenshot size")
+    pg.set_defaults(func=cmd_gui)
+
     from .routing.commands import register as register_routing
     register_routing(sub, add_role_arguments)
+    from .maps.commands import register as register_export
+    register_export(sub, add_role_arguments)
     return p
 
 

@@ -3,8 +3,10 @@
 Today: load every layer by role, validate, partition every village into base grids and sub-grids,
 plan patrol routes and service circles, write a project GeoPackage (inputs plus ``grids``,
 ``subgrids``, ``special_grids``, ``corridors``, ``routes``, ``route_stops``, ``circles``), the
-partition report as JSON, route files (GPX/KML/CSV) and a summary as JSON and Markdown. Later stages (export) add
-their steps here so that the README's first command always shows the product end to end.
+partition report as JSON, route files (GPX/KML/CSV), a summary as JSON and Markdown, the offline
+HTML map, the GIS exports (GeoPackage, zipped shapefiles, GeoJSON, KMZ) and the print exports (wall
+maps as PDF/PNG/SVG, the atlas, a five-colour map and route cards), so that the README's first
+command always shows the product end to end.
 """
 
 from __future__ import annotations
@@ -76,6 +78,12 @@ def run_demo(out: Path, *, samples=None, progress: Callable[[float, str], None] 
         routing = demo_routing(project, out, lang)
         step(0.95, "保存项目 / saving project")
         gpkg = project.save(out / f"{name}.gpkg")
+        step(0.96, "网页地图与 GIS 文件 / HTML map and GIS files")
+        from .maps.commands import demo_web_gis
+        from .maps.print_commands import demo_print
+        exports = demo_web_gis(project, out, name)
+        step(0.97, "挂图、图册、五色图、路线卡 / wall maps, atlas, five-colour map, route cards")
+        exports.update(demo_print(project, out, name))
         summary = project.summary()
         summary["villages"] = totals.to_dict(orient="records")
         (out / f"{name}-summary.json").write_text(
@@ -89,6 +97,7 @@ def run_demo(out: Path, *, samples=None, progress: Callable[[float, str], None] 
             "warnings": sum(p.severity == "warning" for p in problems),
             "infeasible": [(r.name, int(r.households)) for r in totals.itertuples() if r.feasibility != "ok"],
             "partition": gp.report_["plan"], "partition_report": str(report), "routing": routing,
+            "exports": exports,
         }
     if progress:
         progress(1.0, "完成 / done")
