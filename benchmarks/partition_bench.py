@@ -311,7 +311,8 @@ def bench(name: str, layers: dict, *, skip_maxp: bool, maxp_budget: float | None
     print()
     plan = gp.report_["plan"]
     print(f"- gridtool internal timings: blocks {tim['blocks_s']:.2f}s, grids {tim['grids_s']:.2f}s, "
-          f"sub-grids {tim['subgrids_s']:.2f}s, corridor overlay {tim.get('corridors_s', 0):.2f}s, "
+          f"sub-grids {tim['subgrids_s']:.2f}s, corridor overlay {tim.get('corridors_s', 0):.2f}s on a second "
+          f"thread (waited for {tim.get('corridors_wait_s', 0):.2f}s), "
           f"total {tim['total_s']:.2f}s (special grids, metrics and layers make up the rest); "
           f"{len(blocks.gdf):,} blocks, {len(blocks.edges):,} block edges")
     if gp.subgrids_ is not None and len(gp.subgrids_):

@@ -165,6 +165,19 @@ def test_special_grid_carved_out_of_school_polygon():
     assert set(gp.corridors_["kind"]) == set()  # no river, railway or forest: no corridors
 
 
+def test_unnamed_special_place_has_an_empty_name_not_nan():
+    layers = make_villages(households=1300, river=False, seed=4)
+    c = layers["villages"].geometry.iloc[0].centroid
+    layers["places"] = gpd.GeoDataFrame(
+        {"category": ["school", "market"], "name": ["实验小学", None]},
+        geometry=[box(c.x - 60, c.y - 40, c.x + 60, c.y + 40), box(c.x + 300, c.y - 40, c.x + 360, c.y + 20)],
+        crs=GK108)
+    sp = GridPartitioner(corridor_width=0).fit(layers).special_grids_
+    assert sorted(sp["category"]) == ["market", "school"]
+    names = dict(zip(sp["category"], sp["name"]))
+    assert names == {"school": "实验小学", "market": ""}
+
+
 def test_corridors_along_river():
     layers = make_villages(households=1300, river=True, seed=4)
     gp = GridPartitioner(corridor_width=40).fit(layers)

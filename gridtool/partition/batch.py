@@ -239,10 +239,12 @@ def _concat(frames: list, crs) -> gpd.GeoDataFrame | None:
 
 
 def dissolve_corridors(corridors: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
-    """One corridor per kind (``ZX-河流`` …) over all chunks, as one run over everything gives."""
+    """One corridor per code over all chunks, as one run over everything gives (corridors are
+    drawn per village and kind, so a village's rows come from the one chunk that holds it and
+    this only restores the engine's order; older per-kind rows are dissolved)."""
     if corridors is None or not len(corridors):
         return corridors
-    keys = [c for c in ("code", "kind", "name", "width_m") if c in corridors]
+    keys = [c for c in ("code", "village", "village_code", "kind", "name", "width_m") if c in corridors]
     rows, geoms = [], []
     for k, grp in corridors.groupby(keys, sort=False, dropna=False):
         rows.append(dict(zip(keys, k if isinstance(k, tuple) else (k,))))
@@ -252,7 +254,7 @@ def dissolve_corridors(corridors: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame |
 
 
 def combine_layers(pieces: list[dict], crs=None) -> dict[str, gpd.GeoDataFrame | None]:
-    """The layers of pieces (in chunk order) concatenated; corridors one per kind."""
+    """The layers of pieces (in chunk order) concatenated; corridors one per code."""
     layers = {}
     for name in (*PLAN_LAYERS, "households", "villages"):
         layers[name] = _concat([p["layers"].get(name) for p in pieces], crs)

@@ -150,6 +150,11 @@ class GridPartitioner:
 
         say(0.02, "构建街区 / building blocks")
         lines = barrier_lines(layers, hard=self.hard_barriers)
+        vnames = _village_names(villages)
+        vcodes = _village_codes(villages)
+        # Corridors need only the lines and villages, and their GEOS work releases the GIL: they
+        # are drawn on a second thread while blocks, grids and sub-grids are made on this one.
+        corridors = _Background(self._corridors, layers, lines, villages, vcodes, vnames, crs)
         special_geoms, special_rows = self._special_places(layers, villages)
         blocks = build_blocks(villages, pts, hh, lines,
                               special=special_geoms if len(special_geoms) else None)
@@ -192,8 +197,6 @@ class GridPartitioner:
             self._previous = dict(gdf=prev, locked={i for i, c in enumerate(prev["code"].astype(str)) if c in locked},
                                   block_prev=block_prev, feat_prev=feat_prev)
 
-        vnames = _village_names(villages)
-        vcodes = _village_codes(villages)
         bg = blocks.gdf
         e = blocks.edges
         plain = e[~e["cross_village"]] if len(e) else e
@@ -234,8 +237,9 @@ class GridPartitioner:
             self.subgrids_ = self._subgrids(stop)
         t_sub = time.perf_counter() - t0 - t_blocks - t_grids
         t_c = time.perf_counter()
-        self.corridors_ = self._corridors(layers, villages, crs)
-        t_corr = time.perf_counter() - t_c
+        self.corridors_ = corridors.result()
+        t_corr = corridors.seconds
+        t_corr_wait = time.perf_counter() - t_c
         self.links_, self._links_summary = None, []
         members = layers.get("party_members")
         if members is not None and len(members):
@@ -244,7 +248,7 @@ class GridPartitioner:
                                                            min_links=self.link_min, max_links=self.link_max)
         self.report_ = self._report(village_reports, plans, timings={
             "blocks_s": round(t_blocks, 3), "grids_s": round(t_grids, 3), "subgrids_s": round(t_sub, 3),
-            "corridors_s": round(t_corr, 3),
+            "corridors_s": round(t_corr, 3), "corridors_wait_s": round(t_corr_wait, 3),
             "total_s": round(time.perf_counter() - t0, 3)})
         say(1.0, "完成 / done")
         return self
@@ -812,7 +816,7 @@ class GridPartitioner:
         names = {}
         for p, m in zip(pi, mi):
             names.setdefault(int(m), []).append((str(sel["category"].iat[p]),
-                                                 str(sel["name"].iat[p]) if "name" in sel else ""))
+                                                 _text(sel["name"].iat[p]) if "name" in sel else ""))
         return merged, names
 
     def _special_layer(self, names, blocks, villages, vcodes, vnames, crs):
@@ -844,30 +848,57 @@ class GridPartitioner:
             self.households_.loc[self.households_.index[inside], "grid"] = [code_of.get(int(x)) for x in sid[inside]]
         return gdf.drop(columns="_sid")
 
-    def _corridors(self, layers, villages, crs):
-        """Special-purpose grids (专项网格): corridors along rivers, railways and forest edges."""
+    def _corridors(self, layers, lines, villages, vcodes, vnames, crs):
+        """Special-purpose grids (专项网格): corridors along rivers, railways and forest edges, one
+        per village and kind (a village's river corridor is looked after by that village).
+
+        Bands are clipped to each village before they are dissolved: many small unions instead of
+        one over the county, which is what made this step slow, and each village's result does
+        not depend on the others (a batch run gives the same rows)."""
         w = self.corridor_width
-        empty = gpd.GeoDataFrame({"code": [], "kind": [], "name": [], "width_m": []},
-                                 geometry=gpd.GeoSeries([], crs=crs))
+        empty = gpd.GeoDataFrame({"code": [], "village": [], "village_code": [], "kind": [], "name": [],
+                                  "width_m": []}, geometry=gpd.GeoSeries([], crs=crs))
         if w <= 0:
             return empty
-        area = shapely.union_all(villages.geometry.values)
-        out = []
-        lines = self._lines
-        for kind, sel in (("river", lines["cls"].isin(["river", "stream"])),
-                          ("railway", lines["cls"] == "railway")):
-            g = lines.geometry.values[sel.to_numpy()] if len(lines) else []
-            if len(g):
-                out.append((kind, _corridor(g, w, area)))
+        sources = []
+        for kind, sel in (("river", lines["cls"].isin(["river", "stream"]) if len(lines) else None),
+                          ("railway", lines["cls"] == "railway" if len(lines) else None)):
+            if sel is not None and sel.any():
+                sources.append((kind, lines.geometry.values[sel.to_numpy()]))
         forest = layers.get("forest")
         if forest is not None and len(forest):
-            out.append(("forest", _corridor(shapely.boundary(shapely.make_valid(forest.geometry.values)), w, area)))
+            sources.append(("forest", shapely.boundary(shapely.make_valid(forest.geometry.values))))
+        # A copy: the other thread may prepare the village polygons while this one clips with them.
+        vg = shapely.from_wkb(shapely.to_wkb(villages.geometry.values))
+        tree = shapely.STRtree(vg)
         zh = {"river": "河流", "railway": "铁路", "forest": "田林"}
-        rows = [{"code": f"ZX-{zh[k]}", "kind": k, "name": f"{zh[k]}专项网格", "width_m": w}
-                for k, g in out if not shapely.is_empty(g)]
-        geoms = [g for k, g in out if not shapely.is_empty(g)]
-        if not rows:
+        found = {}
+        for rank, (kind, g) in enumerate(sources):
+            g = g[~shapely.is_empty(g) & ~shapely.is_missing(g)]
+            if not len(g):
+                continue
+            bands = _bands(g, w)
+            bi, vi = tree.query(bands, predicate="intersects")
+            if not len(bi):
+                continue
+            order = np.lexsort((bi, vi))
+            bi, vi = bi[order], vi[order]
+            cuts = np.flatnonzero(np.diff(vi)) + 1
+            for sel, v in zip(np.split(bi, cuts), vi[np.r_[0, cuts]]):
+                clipped = shapely.get_parts(shapely.intersection(bands[sel], vg[v]))
+                clipped = clipped[np.isin(shapely.get_type_id(clipped), (3, 6))]
+                if not len(clipped):
+                    continue
+                piece = shapely.union_all(clipped)
+                if not shapely.is_empty(piece) and shapely.area(piece) > 1.0:
+                    found[(int(v), rank)] = (kind, piece)
+        if not found:
             return empty
+        rows, geoms = [], []
+        for (v, _), (kind, piece) in sorted(found.items()):
+            rows.append({"code": f"{vcodes[v]}-ZX-{zh[kind]}", "village": vnames[v], "village_code": vcodes[v],
+                         "kind": kind, "name": f"{vnames[v]}{zh[kind]}专项网格", "width_m": w})
+            geoms.append(piece)
         return gpd.GeoDataFrame(rows, geometry=gpd.GeoSeries(geoms, crs=crs))
 
     # ------------------------------------------------------------------------------------------
@@ -942,12 +973,10 @@ def dissolve(polys) -> shapely.Geometry:
     return shapely.make_valid(shapely.union_all(arr))
 
 
-def _corridor(lines, width, area):
-    """Band of ``width`` metres along ``lines`` inside ``area`` (simplified first: a corridor's edge
-    need not follow every bend of a stream)."""
-    lines = shapely.simplify(lines, width / 10)
-    bands = shapely.buffer(lines, width / 2, quad_segs=2)
-    return shapely.intersection(shapely.union_all(bands), area)
+def _bands(lines, width):
+    """Bands of ``width`` metres along ``lines`` (simplified first: a corridor's edge need not
+    follow every bend of a stream)."""
+    return shapely.buffer(shapely.simplify(lines, width / 10), width / 2, quad_segs=2)
 
 
 def json_rows(df: pd.DataFrame) -> list[dict]:
@@ -1383,3 +1412,41 @@ def crossings(blocks: Blocks, grid_blocks: list[set]) -> tuple[np.ndarray, np.nd
             hard[gi] = len(np.unique(lab_soft[pop])) - len(np.unique(lab_all[pop]))
         local[bl] = -1
     return hard, soft
+
+
+def _text(value) -> str:
+    """A place's name as text: missing values (None, NaN, NA) are '' rather than the string 'nan'."""
+    if value is None:
+        return ""
+    try:
+        if pd.isna(value):
+            return ""
+    except (TypeError, ValueError):
+        pass
+    return str(value).strip()
+
+
+class _Background:
+    """``fn(*args)`` on a daemon thread; ``result()`` waits and re-raises its exception here.
+    A daemon thread, so that a cancelled fit does not keep the program from exiting."""
+
+    def __init__(self, fn, *args):
+        import threading
+        self._out, self._err, self.seconds = None, None, 0.0
+
+        def run():
+            t = time.perf_counter()
+            try:
+                self._out = fn(*args)
+            except BaseException as exc:  # noqa: BLE001 - re-raised in result()
+                self._err = exc
+            self.seconds = time.perf_counter() - t
+
+        self._thread = threading.Thread(target=run, name="gridtool-corridors", daemon=True)
+        self._thread.start()
+
+    def result(self):
+        self._thread.join()
+        if self._err is not None:
+            raise self._err
+        return self._out
