@@ -373,7 +373,10 @@ def cmd_gui(args) -> int:
                             fix_zh="pip install \"gridtool[gui]\"", fix_en="pip install \"gridtool[gui]\"") from exc
     argv = ([args.project] if args.project else []) + (["--screenshot", args.screenshot, "--size", args.size]
                                                        if args.screenshot else [])
-    # The interface language is the app's own setting (menu 语言/Language, or GRIDTOOL_LANG).
+    # The interface language is the app's own setting (menu 语言/Language, or GRIDTOOL_LANG),
+    # unless given here.
+    if getattr(args, "gui_lang", None):
+        argv += ["--lang", args.gui_lang]
     return gui_main(argv)
 
 
@@ -500,6 +503,8 @@ def build_parser() -> argparse.ArgumentParser:
     pg.add_argument("--screenshot", metavar="FILE.png",
                     help="不显示窗口，把载入项目后的主窗口渲染为 PNG / render the main window to a PNG and exit")
     pg.add_argument("--size", default="1600x1000", metavar="WxH", help="截图尺寸 / screenshot size")
+    pg.add_argument("--lang", dest="gui_lang", choices=("zh", "en"), default=None,
+                    help="界面语言（默认沿用上次的设置）/ interface language (default: the saved setting)")
     pg.set_defaults(func=cmd_gui)
 
     from .routing.commands import register as register_routing

@@ -337,8 +337,61 @@ def test_language_switch_changes_the_labels(qtbot, window, sample):
     assert "households" in w.grid_panel.target_total.text()
     leftovers = [t for t in _chrome_texts(w) if HAN.search(t)]
     assert not leftovers, leftovers
+    from PyQt6.QtCore import QCoreApplication
+    yes = lambda: QCoreApplication.translate("QPlatformTheme", "&Yes")  # noqa: E731 - Qt's own button text
+    assert yes() == "&Yes"
     w.actions_["lang.zh"].trigger()
     assert w.menus["file"].title() == "文件" and w.grid_panel.split.text() == "拆分"
+    from gridtool.ui import qt_translations
+    if qt_translations._installed:  # PyQt6 ships Qt's catalogues: message-box buttons in Chinese too
+        assert yes() != "&Yes"
+
+
+def test_attribute_table_headers_follow_the_language(qtbot, window, sample):
+    """Known fields show translated headers (raw name in the tooltip); unknown ones stay as they are."""
+    w = window
+    _open(qtbot, w, sample["partitioned"])
+    t = w.table
+    H, D, T = Qt.Orientation.Horizontal, Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole
+
+    def choose(role):  # as the user does, through the table's layer list
+        t.combo.setCurrentIndex(t.combo.findData(role))
+        assert t.role == role
+
+    def headers():
+        m = t.model
+        return {m.columns[i]: m.headerData(i, H, D) for i in range(m.columnCount())}
+
+    choose("grids")
+    zh = headers()
+    assert zh["village"] == "村（社区）" and zh["hh"] == "户数" and zh["village_code"] == "村（社区）编码"
+    assert zh["status"] == "状态" and zh["min_hh"] == "最少户数" and zh["polsby_popper"] == "紧凑度"
+    assert zh["hard_crossings"] == "跨硬边界"
+    i = t.model.columns.index("polsby_popper")
+    assert t.model.headerData(i, H, T) == "polsby_popper"
+    hv = t.view.horizontalHeader()
+    assert hv.sectionSize(i) >= hv.fontMetrics().horizontalAdvance(zh["polsby_popper"])  # not elided
+    w.actions_["lang.en"].trigger()
+    en = headers()
+    assert en["village"] == "Village" and en["hh"] == "Households" and en["min_hh"] == "Min households"
+    assert en["polsby_popper"] == "Compactness" and en["hard_crossings"] == "Hard crossings"
+    assert not [h for h in en.values() if HAN.search(h)], en
+    # role-specific meanings and other layers
+    choose("subgrids")
+    assert headers()["grid"] == "Base grid"
+    choose("households")
+    assert headers()["grid"] == "Grid" and headers()["hh"] == "Households"
+    choose("villages")
+    assert headers()["code"] == "Admin code"
+    w.actions_["lang.zh"].trigger()
+    assert headers()["code"] == "区划代码" and headers()["name"] == "村（社区）名称"
+    # a column gridtool does not know keeps its name
+    lyr = w.session.project.layers["villages"]
+    t.model.set_frame(lyr.gdf.assign(备用字段=1, extra_col=2), role="villages")
+    assert headers()["备用字段"] == "备用字段" and headers()["extra_col"] == "extra_col"
+    # a roster's own column named like a translated one: the field name tells them apart
+    t.model.set_frame(lyr.gdf.assign(户数=1), role="villages")
+    assert headers()["户数"] == "户数" and headers()["hh"] == "户数 (hh)"
 
 
 def test_autosave_and_recovery_copy(qtbot, qapp, sample):
@@ -382,11 +435,12 @@ def test_save_writes_the_edits(qtbot, window, sample, tmp_path):
     assert int(hh.loc[hh["grid"] == a, "hh"].sum()) <= w.session.plan.totals[a]
 
 
-def test_screenshot_command(sample, tmp_path):
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_screenshot_command(sample, tmp_path, lang):
     out = tmp_path / "shot.png"
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     r = subprocess.run([sys.executable, "-m", "gridtool", "gui", str(sample["partitioned"]), "--screenshot", str(out),
-                        "--size", "1300x850"], capture_output=True, text=True, env=env, timeout=120)
+                        "--size", "1300x850", "--lang", lang], capture_output=True, text=True, env=env, timeout=120)
     assert r.returncode == 0, r.stderr
     from PyQt6.QtGui import QImage
     img = QImage(str(out))

@@ -250,6 +250,21 @@ def test_every_interface_string_has_both_languages():
     assert i18n.tr("menu.file") == "文件"
 
 
+def test_field_names_are_translated_and_unknown_fields_kept():
+    from gridtool.ui import i18n
+    try:
+        i18n.set_language("zh")
+        assert i18n.field_name("hh") == "户数" and i18n.field_name("village", "grids") == "村（社区）"
+        assert i18n.field_name("code", "villages") == "区划代码" and i18n.field_name("code", "grids") == "编码"
+        assert i18n.field_name("grid", "subgrids") == "所属基础网格"
+        assert i18n.field_name("某个字段") == "某个字段" and i18n.field_name("foo", "grids") == "foo"
+        i18n.set_language("en")
+        assert i18n.field_name("polsby_popper", "grids") == "Compactness"
+        assert i18n.field_name("hard_crossings") == "Hard crossings"
+    finally:
+        i18n.set_language("zh")
+
+
 def test_models_import_without_qt():
     """The app's models are plain Python: importable (and testable) with no Qt binding at all."""
     import subprocess

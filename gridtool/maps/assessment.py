@@ -84,7 +84,19 @@ def render_assessment_map(project, out_path: str | Path, *, field: str,
     if lyr is None or lyr.gdf is None or len(lyr.gdf) == 0:
         raise ExportError("项目中没有网格，无法绘制五色图", "the project has no grids; no assessment map to draw",
                           fix_zh="先运行 gridtool partition 划分网格", fix_en="run gridtool partition first")
-    grids = lyr.gdf
+    style = assessment_style(project, field, classes=classes, breaks=breaks, title=title, subtitle=subtitle)
+    return render_wall_map(project, out_path, fmt=fmt, size=size, landscape=landscape, scale=scale, dpi=dpi,
+                           date=date, include_personal=include_personal, max_pixels=max_pixels, progress=progress,
+                           cancelled=cancelled, **style)
+
+
+def assessment_style(project, field: str, *, classes: Sequence[AssessmentClass] | None = None,
+                     breaks: Sequence[float] | None = None, title: str | None = None,
+                     subtitle: str | None = None) -> dict:
+    """The keyword arguments that turn a wall map into the five-colour map of ``field``: title,
+    subtitle, grid fills, legend and labels (code and rating). The export and the desktop app's
+    preview both pass them to the wall-map drawing, so the preview is the export."""
+    grids = project.layers["grids"].gdf
     cls = tuple(classes or ASSESSMENT_COLOURS)
     fills, legend, idx = assessment_fills(grids, field, cls, breaks=breaks, file=project.path)
     ratings = {i: (cls[k].name_zh if k >= 0 else "未评") for i, k in idx.items()}
@@ -99,8 +111,5 @@ def render_assessment_map(project, out_path: str | Path, *, field: str,
         second = f"{r} {val}" if val and val != r else r
         return [[code, second], [code], [short, second], [short]]
 
-    return render_wall_map(project, out_path, fmt=fmt, size=size, landscape=landscape, scale=scale, dpi=dpi,
-                           title=title or f"{project.name} 网格考核五色图", subtitle=subtitle or f"考核字段：{field}",
-                           date=date, include_personal=include_personal, max_pixels=max_pixels, progress=progress,
-                           cancelled=cancelled, grid_fills=fills, fill_legend=legend, fill_title="考核等级",
-                           grid_label=label)
+    return dict(title=title or f"{project.name} 网格考核五色图", subtitle=subtitle or f"考核字段：{field}",
+                grid_fills=fills, fill_legend=legend, fill_title="考核等级", grid_label=label)

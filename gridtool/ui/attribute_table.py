@@ -14,7 +14,7 @@ from PyQt6.QtGui import QColor
 from PyQt6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QLabel, QPushButton, QTableView,
                              QVBoxLayout, QWidget)
 
-from .i18n import role_name, tr
+from .i18n import field_name, role_name, tr
 
 
 class GeoTableModel(QAbstractTableModel):
@@ -23,15 +23,17 @@ class GeoTableModel(QAbstractTableModel):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.gdf = None
+        self.role: str | None = None
         self.columns: list[str] = []
         self.sensitive: set[str] = set()
         self.order = np.zeros(0, dtype=np.int64)
         self.row_of = np.zeros(0, dtype=np.int64)
         self._arrays: dict[str, np.ndarray] = {}
 
-    def set_frame(self, gdf, sensitive=()) -> None:
+    def set_frame(self, gdf, sensitive=(), role: str | None = None) -> None:
         self.beginResetModel()
         self.gdf = gdf
+        self.role = role
         self.columns = [c for c in gdf.columns if c != gdf.geometry.name] if gdf is not None else []
         self.sensitive = set(sensitive)
         n = len(gdf) if gdf is not None else 0
@@ -39,6 +41,14 @@ class GeoTableModel(QAbstractTableModel):
         self.row_of = np.arange(n, dtype=np.int64)
         self._arrays = {}
         self.endResetModel()
+
+    def label(self, c: str) -> str:
+        """The column's header text: its translated name, with the field name added when another
+        column shows the same text (a roster's own "户数" beside the normalised ``hh``)."""
+        label = field_name(c, self.role)
+        if label != c and any(o != c and (o == label or field_name(o, self.role) == label) for o in self.columns):
+            return f"{label} ({c})"
+        return label
 
     def _col(self, c: str) -> np.ndarray:
         a = self._arrays.get(c)
@@ -72,11 +82,12 @@ class GeoTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             if orientation == Qt.Orientation.Horizontal:
                 c = self.columns[section]
-                return f"{c} 🔒" if c in self.sensitive else c
+                label = self.label(c)
+                return f"{label} 🔒" if c in self.sensitive else label
             return str(int(self.order[section]) + 1)
         if role == Qt.ItemDataRole.ToolTipRole and orientation == Qt.Orientation.Horizontal:
-            if self.columns[section] in self.sensitive:
-                return tr("table.sensitive_tip")
+            c = self.columns[section]  # the field's own name, as in the file and in exports
+            return f"{c}\n{tr('table.sensitive_tip')}" if c in self.sensitive else c
         if role == Qt.ItemDataRole.ForegroundRole and orientation == Qt.Orientation.Horizontal:
             if self.columns[section] in self.sensitive:
                 return QColor(170, 40, 40)
@@ -146,6 +157,9 @@ class AttributeTable(QWidget):
 
     def retranslate(self) -> None:
         self.layer_label.setText(tr("table.layer"))
+        if self.model.columnCount():
+            self.model.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, self.model.columnCount() - 1)
+            self._fit_columns()
         self.zoom.setText(tr("table.zoom"))
         self.clear.setText(tr("table.clear"))
         self._fill_combo()
@@ -190,13 +204,25 @@ class AttributeTable(QWidget):
         else:
             self.role = role
             lyr = p.layers[role]
-            self.model.set_frame(lyr.gdf, sensitive=lyr.sensitive.keys())
+            self.model.set_frame(lyr.gdf, sensitive=lyr.sensitive.keys(), role=role)
+            self._fit_columns()
             i = self.combo.findData(role)
             if i >= 0 and i != self.combo.currentIndex():
                 self._syncing = True
                 self.combo.setCurrentIndex(i)
                 self._syncing = False
         self._update_count()
+
+    MAX_COLUMN_WIDTH = 240
+
+    def _fit_columns(self) -> None:
+        """Columns as wide as their header and first rows (Qt samples a bounded number of rows),
+        long texts capped so that one column cannot take the whole table."""
+        hv = self.view.horizontalHeader()
+        for i in range(self.model.columnCount()):
+            self.view.resizeColumnToContents(i)
+            if hv.sectionSize(i) > self.MAX_COLUMN_WIDTH:
+                hv.resizeSection(i, self.MAX_COLUMN_WIDTH)
 
     def _update_count(self) -> None:
         n = self.model.rowCount()

@@ -17,7 +17,7 @@ from PyQt6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QF
 
 from ..errors import GridtoolError
 from . import i18n
-from .i18n import role_name, tr
+from .i18n import field_name, role_name, tr
 
 #: Export kinds: (key, needs) — needs is the layer the export cannot do without.
 KINDS = (("wallmap", "grids"), ("assessment", "grids"), ("atlas", "grids"), ("cards", "routes"),
@@ -130,6 +130,7 @@ class _ExportDialog(QDialog):
         p = window.session.project
         base = Path(window.session.path).with_suffix("") if window.session.path else Path.home() / p.name
         self.path = QLineEdit(str(base) + f"-{self.kind}{self.suffixes[0]}")
+        self.path.setMinimumWidth(380)  # room for a folder and a file name
         browse = QPushButton("…")
         browse.setMaximumWidth(32)
         browse.clicked.connect(self._browse)
@@ -307,26 +308,35 @@ class AssessmentDialog(WallMapDialog):
         super().__init__(window)
         g = window.session.project.layers["grids"].gdf
         skip = {"geometry", "code", "village", "village_code", "note", "worker", "place_names"}
-        self.field.addItems([c for c in g.columns if c not in skip])
+        for c in g.columns:
+            if c not in skip:
+                label = field_name(c, "grids")
+                self.field.addItem(label if label == c else f"{label} ({c})", c)
         for guess in ("rating", "assessment", "score", "考核", "评价", "等级"):
-            i = self.field.findText(guess)
+            i = self.field.findData(guess)
             if i >= 0:
                 self.field.setCurrentIndex(i)
         self.form.insertRow(2, tr("export.field"), self.field)
+        # the export always labels the grids with their rating: no choice to offer here
+        self.labels.setVisible(False)
+
+    def rating_field(self) -> str:
+        return self.field.currentData() or self.field.currentText()
 
     def draw_on(self, fig, project, progress, cancelled) -> None:
-        from ..maps.assessment import assessment_fills
+        # The same drawing as render_assessment_map: title, subtitle, legend title and grid labels.
+        from ..maps.assessment import assessment_style
         from ..maps.wallmap import draw_wall_map
-        field = self.field.currentText()
-        fills, legend, _idx = assessment_fills(project.layers["grids"].gdf, field)
-        draw_wall_map(fig, project, grid_fills=fills, fill_legend=legend, fill_title=field,
-                      progress=progress, cancelled=cancelled, **self.options())
+        opts = self.options()
+        opts["labels"] = True
+        style = assessment_style(project, self.rating_field(), title=opts.pop("title") or None)
+        draw_wall_map(fig, project, progress=progress, cancelled=cancelled, **style, **opts)
 
     def work(self, project, out, progress, cancelled):
         from ..maps.assessment import render_assessment_map
         opts = self.options()
         opts.pop("labels", None)
-        return render_assessment_map(project, out, field=self.field.currentText(), dpi=self.dpi.value(),
+        return render_assessment_map(project, out, field=self.rating_field(), dpi=self.dpi.value(),
                                      progress=progress, cancelled=cancelled, **opts)
 
 

@@ -193,8 +193,9 @@ class GridPanel(QWidget):
         # -- commands
         self.lock = QPushButton()
         self.lock.clicked.connect(self._toggle_lock)
-        self.merge = QToolButton()
-        self.merge.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        # QPushButtons with a menu: their size allows for the menu arrow (a QToolButton's arrow was
+        # drawn over its text, cutting it).
+        self.merge = QPushButton()
         self.merge_menu = QMenu(self.merge)
         self.merge.setMenu(self.merge_menu)
         self.merge_menu.aboutToShow.connect(self._fill_merge_menu)
@@ -221,8 +222,7 @@ class GridPanel(QWidget):
         self.infeasible.setColumnCount(3)
         self.infeasible.setRootIsDecorated(False)
         self.infeasible.currentItemChanged.connect(lambda *_: self._update_remedy_buttons())
-        self.r_merge = QToolButton()
-        self.r_merge.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.r_merge = QPushButton()
         self.r_merge_menu = QMenu(self.r_merge)
         self.r_merge.setMenu(self.r_merge_menu)
         self.r_relax = QPushButton()
@@ -420,7 +420,7 @@ class GridPanel(QWidget):
         if plan is None or not t:
             return
         v = plan.village.get(t)
-        for c in plan.codes:
+        for c in sorted(plan.codes):
             if c != t and plan.village.get(c) == v:
                 act = QAction(tr("grids.merge_item", other=c, n=plan.totals.get(c, 0), target=t), self.merge_menu)
                 act.triggered.connect(lambda _=False, c=c: self.editor.merge(t, c))

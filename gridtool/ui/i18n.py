@@ -54,3 +54,18 @@ def pick(zh: str, en: str) -> str:
 
 def role_name(role: str) -> str:
     return tr(f"role.{role}")
+
+
+def field_name(column: str, role: str | None = None) -> str:
+    """A layer column's header in the current language (``field.<role>.<column>`` first, then
+    ``field.<column>``); a column gridtool does not know keeps its own name."""
+    for key in ((f"field.{role}.{column}",) if role else ()) + (f"field.{column}",):
+        if key in STRINGS:
+            return tr(key)
+    return column
+
+
+def one_side(text: str) -> str:
+    """A core message written ``中文 / English`` (progress steps, undo texts) in the current language."""
+    zh, sep, en = text.partition(" / ")
+    return pick(zh, en) if sep and en else text

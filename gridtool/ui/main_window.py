@@ -10,10 +10,10 @@ import numpy as np
 from PyQt6.QtCore import QSettings, Qt
 from PyQt6.QtGui import QAction, QActionGroup, QKeySequence
 from PyQt6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QHBoxLayout, QLabel, QMainWindow,
-                             QMessageBox, QProgressBar, QPushButton, QToolBar, QWidget)
+                             QMessageBox, QProgressBar, QPushButton, QSizePolicy, QToolBar, QWidget)
 
 from ..errors import GridtoolError
-from . import i18n
+from . import i18n, qt_translations
 from .attribute_table import AttributeTable
 from .autosave import Autosaver
 from .canvas import MapCanvas
@@ -77,6 +77,7 @@ class MainWindow(QMainWindow):
         self._connect()
         self.autosaver = Autosaver(self) if autosave else None
         i18n.on_language_change(self._language_changed)
+        qt_translations.apply(i18n.language())
         self.retranslate()
 
     def showEvent(self, ev) -> None:
@@ -204,6 +205,7 @@ class MainWindow(QMainWindow):
         self.job_bar.setMaximumWidth(220)
         self.job_cancel = QPushButton()
         self.job_cancel.clicked.connect(self.jobs.cancel)
+        self.job_cancel.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.job_box = QWidget()
         jl = QHBoxLayout(self.job_box)
         jl.setContentsMargins(0, 0, 0, 0)
@@ -259,7 +261,8 @@ class MainWindow(QMainWindow):
         i18n.set_language(lang)
         settings().setValue("language", lang)
 
-    def _language_changed(self, _lang: str) -> None:
+    def _language_changed(self, lang: str) -> None:
+        qt_translations.apply(lang)
         self.retranslate()
 
     def retranslate(self) -> None:
@@ -327,6 +330,7 @@ class MainWindow(QMainWindow):
         for k in ("patrol.plan", "patrol.circles"):
             a[k].setEnabled(has and "roads" in s.project.layers and not busy if has else False)
         self.grid_panel.edit_box.setEnabled(plan and not busy)
+        self.grid_panel.inf_box.setEnabled(not busy)  # a remedy re-runs the partition
         self._update_undo()
 
     def _project_changed(self) -> None:
@@ -470,6 +474,7 @@ class MainWindow(QMainWindow):
 
     def _job_progress(self, f: float, msg: str) -> None:
         self.job_bar.setValue(int(f * 1000))
+        msg = i18n.one_side(msg or "")  # core steps are "中文 / English"
         if msg:
             self.job_bar.setFormat(f"{f:.0%}  {msg}")
             self.job_bar.setToolTip(msg)

@@ -106,7 +106,7 @@ class PatrolDialog(_RoutingDialog):
         self.time_limit = QDoubleSpinBox()
         self.time_limit.setRange(0.5, 120)
         self.time_limit.setValue(2.0)
-        self.time_limit.setSuffix(" s")
+        self.time_limit.setSuffix(" " + tr("common.seconds"))
         self.cats = {}
         grid = QGridLayout()
         for i, c in enumerate(x for x in _categories(self.project) if x != "police"):

@@ -72,6 +72,7 @@ class ProblemsPanel(QWidget):
             it.setData(0, Qt.ItemDataRole.UserRole, p)
             it.setForeground(0, QColor(190, 30, 30) if p.severity == "error" else QColor(190, 120, 0))
             it.setToolTip(1, msg + (f"\n{where}" if where else ""))
+            it.setToolTip(2, it.text(2))  # long fixes are cut at the column's edge
             self.tree.addTopLevelItem(it)
         self.tree.resizeColumnToContents(0)
         self.tree.setColumnWidth(1, 420)

@@ -9,6 +9,7 @@ from PyQt6.QtWidgets import QLabel, QSplitter, QTreeWidget, QTreeWidgetItem, QVB
 
 from .i18n import tr
 from .render import qcolor
+from .strings import STRINGS
 from .styles import TEAM_COLOURS
 
 
@@ -82,7 +83,7 @@ class RoutePanel(QWidget):
         for s in st.itertuples():
             must = bool(getattr(s, "must", False))
             row = QTreeWidgetItem([str(getattr(s, "seq", "")), str(getattr(s, "place", "")),
-                                   str(getattr(s, "category", "")), str(getattr(s, "arrive", "")),
+                                   _category_name(str(getattr(s, "category", ""))), str(getattr(s, "arrive", "")),
                                    str(getattr(s, "depart", "")), "✔" if must else ""])
             if must:
                 row.setForeground(1, QColor(160, 30, 30))
@@ -99,3 +100,8 @@ class RoutePanel(QWidget):
         if p is not None and "circles" in p.layers and not lines:
             lines = [tr("routes.circles_only", n=len(p.layers["circles"].gdf))]
         self.coverage.setText("\n".join(lines))
+
+
+def _category_name(c: str) -> str:
+    """A place category in the interface language (``school`` → 学校); unknown ones as they are."""
+    return tr(f"category.{c}") if f"category.{c}" in STRINGS else c

@@ -207,6 +207,8 @@ class CheckPage(QWizardPage):
         src, crs, enc = layers.sources()
         name = layers.name.text().strip() or None
         self.status.setText(tr("wizard.loading"))
+        self.bar.setValue(0)
+        self.bar.setFormat("%p%")
 
         def work(progress, cancelled):
             p = Project.from_sources(src, crs_in=crs or None, encoding=enc or None, name=name,
@@ -224,7 +226,8 @@ class CheckPage(QWizardPage):
 
         self.job = self.wiz.window.run_job(tr("job.load"), work, self._loaded, on_error=failed)
         if self.job is not None:
-            self.job.progress.connect(lambda f, m: (self.bar.setValue(int(f * 1000)), self.bar.setFormat(f"{f:.0%} {m}")))
+            self.job.progress.connect(lambda f, m: (self.bar.setValue(int(f * 1000)),
+                                                    self.bar.setFormat(f"{f:.0%} {i18n.one_side(m or '')}")))
         self.completeChanged.emit()
 
     def cleanupPage(self) -> None:
@@ -235,6 +238,7 @@ class CheckPage(QWizardPage):
         self.project = project
         self.problems = project.problems
         self.bar.setValue(1000)
+        self.bar.setFormat("%p%")
         errors = sum(p.severity == "error" for p in self.problems)
         self.status.setText(tr("wizard.loaded", n=len(project.layers), errors=errors,
                                warnings=len(self.problems) - errors))
@@ -244,6 +248,8 @@ class CheckPage(QWizardPage):
                                   (p.zh if lang == "zh" else p.en) + (f"\n{p.where()}" if p.where() else ""),
                                   p.fix_zh if lang == "zh" else p.fix_en])
             it.setData(0, Qt.ItemDataRole.UserRole, p)
+            it.setToolTip(1, it.text(1))  # the whole text where the column cuts it
+            it.setToolTip(2, it.text(2))
             self.tree.addTopLevelItem(it)
         self.tree.setColumnWidth(1, 420)
         self.completeChanged.emit()
