@@ -475,6 +475,34 @@ def test_new_project_wizard_loads_and_lists_problems(qtbot, window):
     assert w.problems.source == "import"
 
 
+def test_new_project_wizard_takes_an_elevation_model(qtbot, window, tmp_path):
+    import numpy as np
+    import rasterio
+    from rasterio.transform import from_origin
+
+    from gridtool.demo import sample_data_dir
+    from gridtool.ui.wizard import NewProjectWizard
+    src = sample_data_dir() / "nanjing-xuanwu.gpkg"
+    # A small GeoTIFF over Xuanwu (WGS84 degrees), rising west to east.
+    tif = tmp_path / "玄武高程.tif"
+    arr = np.tile(np.linspace(10, 60, 40, dtype="float32"), (40, 1))
+    with rasterio.open(tif, "w", driver="GTiff", width=40, height=40, count=1, dtype="float32",
+                       crs="EPSG:4326", transform=from_origin(118.76, 32.09, 0.002, 0.002)) as ds:
+        ds.write(arr, 1)
+    wiz = NewProjectWizard(window)
+    page = wiz.layers_page
+    for role in ("households", "villages"):
+        page.rows[role].path.setText(str(src))
+        page.rows[role].refresh()
+    page.dem_path.setText(str(tif))
+    wiz.show()
+    wiz.next()
+    qtbot.waitUntil(lambda: wiz.check_page.project is not None, timeout=20000)
+    wiz.accept()
+    p = window.session.project
+    assert p.dem is not None and p.parameters.get("dem_source") == str(tif)
+
+
 def test_export_dialogs_preview_and_write(qtbot, window, sample, tmp_path):
     from gridtool.ui.export_dialogs import open_export_dialog
     w = window

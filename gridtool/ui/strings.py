@@ -322,6 +322,8 @@ STRINGS.update({
     "wizard.filter": ("地理数据与花名册", "Geodata and rosters"),
     "wizard.auto": ("自动识别", "detect"),
     "wizard.col.role": ("角色", "Role"),
+    "wizard.dem_placeholder": ("可选：GeoTIFF、.hgt 或 .hgt.zip 高程文件（步行按坡度计时）",
+                               "optional: a GeoTIFF, .hgt or .hgt.zip elevation file (walking times by slope)"),
     "wizard.col.file": ("文件", "File"),
     "wizard.col.layer": ("图层/工作表", "Layer/sheet"),
     "wizard.col.encoding": ("编码", "Encoding"),

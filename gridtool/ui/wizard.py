@@ -109,6 +109,16 @@ class LayersPage(QWizardPage):
         self.rows = {}
         for i, role in enumerate(VECTOR_ROLES):
             self.rows[role] = _RoleRow(self, role, i + 1, grid)
+        # The elevation model is a raster: a file only (GeoTIFF, .hgt, .hgt.zip), no layer or encoding.
+        r = len(VECTOR_ROLES) + 1
+        self.dem_path = QLineEdit()
+        self.dem_path.setPlaceholderText(tr("wizard.dem_placeholder"))
+        dem_browse = QPushButton("…")
+        dem_browse.setMaximumWidth(32)
+        dem_browse.clicked.connect(self._browse_dem)
+        grid.addWidget(QLabel(role_name("dem")), r, 0)
+        grid.addWidget(self.dem_path, r, 1)
+        grid.addWidget(dem_browse, r, 2)
         grid.setColumnStretch(1, 1)
         self.preview_label = QLabel(tr("wizard.preview"))
         self.preview = QPlainTextEdit()
@@ -122,6 +132,15 @@ class LayersPage(QWizardPage):
         lay.addLayout(grid)
         lay.addWidget(self.preview_label)
         lay.addWidget(self.preview)
+
+    def _browse_dem(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, role_name("dem"), "",
+                                              f"{tr('wizard.filter')} (*.tif *.tiff *.hgt *.zip *.asc *.img)")
+        if path:
+            self.dem_path.setText(path)
+
+    def dem(self) -> str | None:
+        return self.dem_path.text().strip() or None
 
     def eventFilter(self, obj, ev):
         from PyQt6.QtCore import QEvent
@@ -206,12 +225,13 @@ class CheckPage(QWizardPage):
         layers = self.wiz.layers_page
         src, crs, enc = layers.sources()
         name = layers.name.text().strip() or None
+        dem = layers.dem()
         self.status.setText(tr("wizard.loading"))
         self.bar.setValue(0)
         self.bar.setFormat("%p%")
 
         def work(progress, cancelled):
-            p = Project.from_sources(src, crs_in=crs or None, encoding=enc or None, name=name,
+            p = Project.from_sources(src, crs_in=crs or None, encoding=enc or None, name=name, dem=dem,
                                      progress=lambda f, m: progress(0.8 * f, m), cancelled=cancelled)
             progress(0.85, tr("job.validate"))
             problems = validate(p)
