@@ -65,15 +65,15 @@ def run_demo(out: Path, *, samples=None, progress: Callable[[float, str], None] 
             if progress:
                 progress((i + f) / len(names), f"{name}: {msg}")
         project = Project.from_sources(sample_sources(name), name=name,
-                                       progress=lambda f, msg: step(0.7 * f, msg))
+                                       progress=lambda f, msg: step(0.45 * f, msg))
         step(0.5, "数据检查 / validating")
         problems = validate(project)
         totals = village_totals(project)
         project.parameters["village_totals"] = totals.to_dict(orient="records")
         step(0.55, "划分网格 / partitioning")
-        gp = partition_project(project, progress=lambda f, msg: step(0.55 + 0.35 * f, msg))
+        gp = partition_project(project, progress=lambda f, msg: step(0.55 + 0.3 * f, msg))
         report = write_report(out / f"{name}-partition.json", gp.report_)
-        step(0.85, "巡逻路线与服务圈 / patrols and service circles")
+        step(0.86, "巡逻路线与服务圈 / patrols and service circles")
         from .routing.commands import demo_routing
         routing = demo_routing(project, out, lang)
         step(0.95, "保存项目 / saving project")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -77,7 +78,11 @@ def test_gridtool_console_script_runs():
 @pytest.mark.skipif(not (Path(__file__).resolve().parents[1] / "sample_data" / "liechtenstein.gpkg").exists(),
                     reason="sample data not built")
 def test_demo_on_the_bundled_samples(tmp_path, capsys):
-    assert main(["--lang", "en", "demo", "--out", str(tmp_path), "--quiet"]) == 0
+    assert main(["--lang", "en", "demo", "--out", str(tmp_path)]) == 0
+    # The progress a user watches only moves forward and ends at 100 %.
+    shown = [float(m) for m in re.findall(r"^\[\s*([\d.]+)%\]", capsys.readouterr().err, flags=re.M)]
+    assert len(shown) > 20 and shown[-1] == 100.0
+    assert all(b >= a for a, b in zip(shown, shown[1:])), shown
     summary = json.loads((tmp_path / "liechtenstein-summary.json").read_text(encoding="utf-8"))
     villages = summary["villages"]
     assert len(villages) == 11

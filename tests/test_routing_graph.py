@@ -65,6 +65,16 @@ def test_one_way_streets_bind_cars_only():
     assert len(ow) == 4 and set(car.names[ow]) == {"东0路"}
 
 
+def test_stop_at_the_end_of_a_one_way_street_has_no_nan_costs():
+    from gridtool.routing.snapping import snap, travel_matrix
+    car = build_graph(town()["roads"], mode="car")
+    # On the one-way 东0路 (y = 0), exactly at a junction (the end of a piece) and mid-piece.
+    s = snap(car, [Point(X0 + 100, Y0), Point(X0 + 250, Y0), Point(X0 + 300, Y0 + 300)])
+    assert not np.isnan(s.entry_cost).any() and not np.isnan(s.exit_cost).any()
+    m = travel_matrix(car, s)
+    assert np.isfinite(m).all() and not np.isnan(m).any()
+
+
 def test_speeds_by_class_and_mode_and_overrides():
     roads = town()["roads"]
     walk = build_graph(roads, mode="walk")

@@ -83,11 +83,13 @@ def snap(graph: RoadGraph, geometries, *, max_distance: float = 300.0) -> Snappe
         entries[ok, 0] = pu
         entry_cost[ok, 0] = tt * graph.time[fe] + a
         has_b = be >= 0
-        bt = np.where(has_b, graph.time[np.maximum(be, 0)], np.inf)
+        bt = graph.time[np.maximum(be, 0)]
+        # No backward edge (a one-way street): no way out or in that way. Written as inf directly,
+        # since 0 × inf (a point at the very end of the piece) would be NaN.
         exits[ok, 1] = np.where(has_b, pu, -1)
-        exit_cost[ok, 1] = tt * bt + a
+        exit_cost[ok, 1] = np.where(has_b, tt * bt + a, np.inf)
         entries[ok, 1] = np.where(has_b, pv, -1)
-        entry_cost[ok, 1] = (1 - tt) * bt + a
+        entry_cost[ok, 1] = np.where(has_b, (1 - tt) * bt + a, np.inf)
     return Snapped(piece, t, dist, point, exits, exit_cost, entries, entry_cost)
 
 
