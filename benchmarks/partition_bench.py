@@ -328,6 +328,16 @@ def bench(name: str, layers: dict, *, skip_maxp: bool, maxp_budget: float | None
           f"{plan.get('avoidable_hard_crossings')}")
     print(f"- gridtool unavoidable hard crossings (regions too small to stand alone, joined across a "
           f"barrier): {plan.get('unavoidable_hard_crossings')}")
+    if plan.get("unavoidable_hard_crossings"):
+        # The other policy for such pockets: each stays an exceptional grid, nothing crosses.
+        t = time.perf_counter()
+        alt = GridPartitioner(min_hh=LO, max_hh=HI, target=TARGET, pockets="exception", subgrids=False,
+                              corridor_width=0).fit(layers).report_["plan"]
+        sizes = sorted(p["households"] for p in alt["pocket_grids"])
+        print(f"- gridtool with pockets='exception' (grids only, {time.perf_counter() - t:.2f}s): hard crossings "
+              f"{alt['hard_crossings']}, {alt['pct_within_bounds']}% of the other grids in bounds, "
+              f"{len(sizes)} pockets kept as exceptional grids (households: {', '.join(map(str, sizes[:15]))}"
+              f"{' …' if len(sizes) > 15 else ''})")
     anchors_t = {m: s for m, s, _, _ in rows if m != "gridtool"}
     print(f"- gridtool grids stage alone ({tim['grids_s']:.2f}s) vs anchors: " + ", ".join(
         f"{m} {_ratio(s / max(tim['grids_s'], 1e-9))}" for m, s in anchors_t.items()))

@@ -268,7 +268,7 @@ def _partition_params(args) -> dict:
         sub_min=args.sub_min, sub_max=args.sub_max,
         sub_target=args.sub_target if args.sub_target else (args.sub_min + args.sub_max) // 2,
         hard_barriers=[h for h in args.hard_barriers.split(",")] if args.hard_barriers else [],
-        corridor_width=args.corridor_width, infeasible=args.infeasible,
+        corridor_width=args.corridor_width, infeasible=args.infeasible, pockets=args.pockets,
         merge=_pairs(args.merge, "--merge"), relax=_relax(args.relax), subgrids=not args.no_subgrids,
         seed=args.seed,
         **({"special_categories": [c.strip() for c in args.special.split(",") if c.strip()]}
@@ -295,6 +295,11 @@ def _print_partition(args, rep: dict, out) -> None:
                    f"可选：保留为一个例外网格；与邻村合并（{merge}）；放宽为 {lo}–{hi} 户",
              f"  cannot be split: {v['village']} ({v['households']} households). Applied: {v['applied']}. "
              f"Remedies: keep as one exceptional grid; merge with a neighbour ({merge}); relax to {lo}-{hi}")
+    for pg in plan.get("pocket_grids", []):
+        _say(args, f"  硬边界围出的片区保留为例外网格：{pg['code']}（{pg['village']}，{pg['households']} 户）；"
+                   "可用 --pockets join 跨边界并入邻近网格",
+             f"  area enclosed by hard barriers kept as an exceptional grid: {pg['code']} ({pg['village']}, "
+             f"{pg['households']} households); --pockets join joins it across the barrier")
     if args.report:
         _say(args, f"  报告：{args.report}", f"  report: {args.report}")
 
@@ -456,6 +461,10 @@ def build_parser() -> argparse.ArgumentParser:
     pp.add_argument("--infeasible", choices=("exception", "relax", "merge"), default="exception",
                     help="无法划分的村的处理 / villages no grid count fits: keep one exceptional grid "
                          "(default), relax their bounds, or merge with a neighbour")
+    pp.add_argument("--pockets", choices=("join", "exception"), default="join",
+                    help="硬边界围出的、户数不够一个网格的片区 / an area enclosed by hard barriers that no grid "
+                         "count fits: join it across the barrier (default, reported as unavoidable) or keep it "
+                         "as one exceptional grid (no hard barrier crossed)")
     pp.add_argument("--merge", action="append", default=[], metavar="VILLAGE=NEIGHBOUR",
                     help="把一个村并入邻村一起划分 / partition VILLAGE together with NEIGHBOUR (names; with the "
                          "batch options also 12-digit codes)")

@@ -178,6 +178,45 @@ def test_unnamed_special_place_has_an_empty_name_not_nan():
     assert names == {"school": "实验小学", "market": ""}
 
 
+def _village_with_a_hamlet_behind_the_railway():
+    """One village; a railway cuts off its south-east corner, where a hamlet of 60 households
+    lives: too few for a grid of its own."""
+    import pandas as pd
+    from shapely.geometry import LineString, Polygon
+    layers = make_villages(households=1200, river=False, seed=6)
+    v = layers["villages"].geometry.iloc[0]
+    x1, y0 = v.bounds[2], v.bounds[1]
+    corner = Polygon([(x1 - 250, y0), (x1, y0), (x1, y0 + 250)])
+    hs = layers["households"]
+    hs = hs[~hs.geometry.intersects(corner.buffer(5))]
+    hamlet = gpd.GeoDataFrame({"hh": [20, 20, 20], "src_id": ["h1", "h2", "h3"]},
+                              geometry=[Point(x1 - 30, y0 + 30), Point(x1 - 60, y0 + 20), Point(x1 - 20, y0 + 70)],
+                              crs=GK108)
+    layers["households"] = gpd.GeoDataFrame(pd.concat([hs, hamlet], ignore_index=True), crs=GK108)
+    layers["railways"] = gpd.GeoDataFrame({"name": ["铁路"]}, geometry=[
+        LineString([(x1 - 260, y0 - 10), (x1 + 10, y0 + 260)])], crs=GK108)
+    return layers
+
+
+def test_pocket_behind_a_hard_barrier_joined_or_kept_apart():
+    layers = _village_with_a_hamlet_behind_the_railway()
+    total = int(layers["households"]["hh"].sum())
+    joined = GridPartitioner(corridor_width=0, subgrids=False).fit(layers).report_["plan"]
+    assert joined["pct_within_bounds"] == 100.0 and joined["pocket_grids"] == []
+    assert joined["hard_crossings"] >= 1 and joined["avoidable_hard_crossings"] == 0  # the join is forced
+    gp = GridPartitioner(corridor_width=0, subgrids=False, pockets="exception").fit(layers)
+    plan = gp.report_["plan"]
+    assert plan["hard_crossings"] == 0  # nothing crosses the railway
+    assert [p["households"] for p in plan["pocket_grids"]] == [60]
+    assert plan["pct_within_bounds"] == 100.0  # the pocket is named, not counted as a grid out of bounds
+    g = gp.grids_
+    assert int(g["hh"].sum()) == total
+    pocket = g[g["code"] == plan["pocket_grids"][0]["code"]]
+    assert list(pocket["status"]) == ["exception"] and list(pocket["note"]) == ["pocket"]
+    with pytest.raises(ValueError, match="pockets"):
+        GridPartitioner(pockets="ignore")
+
+
 def test_corridors_along_river():
     layers = make_villages(households=1300, river=True, seed=4)
     gp = GridPartitioner(corridor_width=40).fit(layers)

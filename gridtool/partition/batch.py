@@ -324,7 +324,8 @@ def summarize(reports: list[dict], tabs: list[dict], params: dict) -> dict:
                                                                   "max_hh": [], "polsby_popper": [],
                                                                   "hard_crossings": [], "soft_crossings": []})
     ok = {v["code"] for v in villages if v["status"] == "ok"}
-    feas = g[g["village_code"].astype(str).isin(ok)] if len(g) else g
+    from .engine import pocket_grid_mask
+    feas = g[g["village_code"].astype(str).isin(ok) & ~pocket_grid_mask(g)] if len(g) else g
     within = (feas["hh"] >= feas["min_hh"]) & (feas["hh"] <= feas["max_hh"]) if len(feas) else None
     sp_hh = int(sp["hh"].sum()) if sp is not None and "hh" in sp else 0
     plan.update({

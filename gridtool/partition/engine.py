@@ -42,6 +42,11 @@ from .unitset import UnitSet, build_unitset
 SPECIAL_CATEGORIES = ("school", "hospital", "market", "enterprise")
 
 INFEASIBLE_POLICIES = ("exception", "relax", "merge")
+#: What to do with an area enclosed by hard barriers that no grid count fits (a hamlet across the
+#: river with 60 households): join it across the barrier to the neighbour that makes it fit
+#: ("join", counted as an unavoidable crossing), or keep it as one exceptional grid ("exception",
+#: named in the report; then no hard barrier is ever crossed).
+POCKET_POLICIES = ("join", "exception")
 
 
 @dataclass
@@ -79,6 +84,12 @@ class GridPartitioner:
         grid (default); relax its bounds to the nearest that fit; or merge it with the neighbouring
         village that makes the pair feasible. ``merge`` and ``relax`` dicts override per village
         (``merge={"Planken": "Schaan"}``, ``relax={"Planken": (250, 500)}``).
+    pockets : {"join", "exception"}
+        What to do with an area that hard barriers enclose inside a village and that no number of
+        grids fits (a hamlet of 60 households across the river): join it across the barrier to
+        the neighbour that makes it fit (default; counted as an unavoidable hard crossing), or
+        keep it as one exceptional grid (note ``pocket``), so that no hard barrier is crossed.
+        Either way it is named in the report (``pocket_grids`` or ``unavoidable_hard_crossings``).
     link_min, link_max : int
         Households per party member in the "1+10" links (when a ``party_members`` layer is given).
     seed : int
@@ -91,13 +102,17 @@ class GridPartitioner:
                  special_categories: Iterable[str] = SPECIAL_CATEGORIES, special_radius: float = 50.0,
                  corridor_width: float = 50.0, infeasible: str = "exception",
                  merge: dict[str, str] | None = None, relax: dict[str, tuple[int, int]] | None = None,
-                 subgrids: bool = True, link_min: int = 10, link_max: int = 15, seed: int = 0):
+                 subgrids: bool = True, link_min: int = 10, link_max: int = 15, seed: int = 0,
+                 pockets: str = "join"):
         if not (0 < min_hh <= max_hh):
             raise ValueError(f"bounds must satisfy 0 < min <= max, got {min_hh}-{max_hh}")
         if not (0 < sub_min <= sub_max):
             raise ValueError(f"sub-grid bounds must satisfy 0 < min <= max, got {sub_min}-{sub_max}")
         if infeasible not in INFEASIBLE_POLICIES:
             raise ValueError(f"infeasible must be one of {INFEASIBLE_POLICIES}, got {infeasible!r}")
+        if pockets not in POCKET_POLICIES:
+            raise ValueError(f"pockets must be one of {POCKET_POLICIES}, got {pockets!r}")
+        self.pockets = pockets
         self.min_hh, self.max_hh = int(min_hh), int(max_hh)
         self.target = int(min(max(target, min_hh), max_hh))
         self.sub_min, self.sub_max = int(sub_min), int(sub_max)
@@ -121,7 +136,7 @@ class GridPartitioner:
                 "infeasible": self.infeasible, "merge": self.merge,
                 "relax": {k: list(v) for k, v in self.relax.items()}, "subgrids": self.subgrids,
                 "link_min": self.link_min, "link_max": self.link_max,
-                "seed": self.seed}
+                "seed": self.seed, "pockets": self.pockets}
 
     # ------------------------------------------------------------------------------------------
     def fit(self, data, *, previous: gpd.GeoDataFrame | None = None, locked: Iterable[str] = (),
@@ -347,6 +362,19 @@ class GridPartitioner:
                 crossings(SimpleNamespace(edges=ed, gdf=bg), [grids[0].blocks])[0][0])
             report["grids"] = 1
             return grids, report
+        if self.pockets == "exception":
+            # Areas no grid count fits stay on their side of the barrier, one exceptional grid each.
+            kept = []
+            for r in regions:
+                H = int(w[r].sum())
+                if H > 0 and not feasible_grid_counts(H, lo, hi):
+                    grids.append(self._whole_grid(plan["village"], r, "exception", "pocket", (lo, hi)))
+                    report.setdefault("pockets", []).append({"households": H})
+                    report["notes"].append(f"area of {H} households enclosed by hard barriers kept as one "
+                                           "exceptional grid (pockets='join' joins it across the barrier)")
+                else:
+                    kept.append(r)
+            regions = kept
         # Regions: merge those no grid count fits across hard edges to a neighbour that makes them fit.
         regions, joins, isolated = _merge_regions(regions, g_all, w, lo, hi)
         report["unavoidable_hard_crossings"] = joins
@@ -905,7 +933,8 @@ class GridPartitioner:
     def _report(self, village_reports, plans, timings):
         g = self.grids_
         ok_villages = {r["village"] for r in village_reports if r["status"] == "ok"}
-        feas = g[g["village"].isin(ok_villages)]
+        pocket = pocket_grid_mask(g)
+        feas = g[g["village"].isin(ok_villages) & ~pocket]
         within = ((feas["hh"] >= feas["min_hh"]) & (feas["hh"] <= feas["max_hh"])) if len(feas) else pd.Series([], dtype=bool)
         infeasible = [{"village": p["name"], "households": p["hh"], "status": p["status"],
                        "applied": p["applied"], "remedies": p["remedies"]}
@@ -923,6 +952,8 @@ class GridPartitioner:
             "grids": len(g), "grids_in_feasible_villages": int(len(feas)),
             "pct_within_bounds": round(100.0 * float(within.mean()), 2) if len(feas) else None,
             "infeasible_villages": infeasible,
+            "pocket_grids": [{"code": str(c), "village": str(v), "households": int(h)}
+                             for c, v, h in zip(g.loc[pocket, "code"], g.loc[pocket, "village"], g.loc[pocket, "hh"])],
             "mean_polsby_popper": round(float(g["polsby_popper"].mean()), 3) if len(g) else None,
             "hard_crossings": int(g["hard_crossings"].sum()) if len(g) else 0,
             "unavoidable_hard_crossings": int(sum(r["unavoidable_hard_crossings"] for r in village_reports)),
@@ -1450,3 +1481,12 @@ class _Background:
         if self._err is not None:
             raise self._err
         return self._out
+
+
+def pocket_grid_mask(grids: pd.DataFrame) -> pd.Series:
+    """Grids that are an area enclosed by hard barriers kept whole (``pockets="exception"``): they
+    are named in the report and left out of the share of grids within bounds, as infeasible
+    villages are."""
+    if not len(grids) or "note" not in grids or "status" not in grids:
+        return pd.Series(False, index=grids.index)
+    return (grids["status"].astype(str) == "exception") & (grids["note"].astype(str) == "pocket")

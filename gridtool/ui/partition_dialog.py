@@ -51,6 +51,12 @@ class PartitionDialog(QDialog):
         for key in ("exception", "relax", "merge"):
             self.policy.addItem("", key)
         self.policy.setCurrentIndex(max(0, self.policy.findData(p.get("infeasible", "exception"))))
+        self.pockets = QComboBox()
+        for key in ("join", "exception"):
+            self.pockets.addItem("", key)
+        self.pockets.setCurrentIndex(max(0, self.pockets.findData(p.get("pockets", "join"))))
+        self.l_pockets = QLabel()
+        self.l_pockets.setWordWrap(True)
         self._keep = {k: p[k] for k in ("merge", "relax", "special_categories", "special_radius", "link_min",
                                          "link_max", "seed") if k in p}
 
@@ -76,6 +82,8 @@ class PartitionDialog(QDialog):
         self.pol_note.setWordWrap(True)
         pl.addWidget(self.policy)
         pl.addWidget(self.pol_note)
+        pl.addWidget(self.l_pockets)
+        pl.addWidget(self.pockets)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self._accept)
         self.buttons.rejected.connect(self.reject)
@@ -111,6 +119,9 @@ class PartitionDialog(QDialog):
         for i in range(self.policy.count()):
             self.policy.setItemText(i, tr(f"partition.policy.{self.policy.itemData(i)}"))
         self.pol_note.setText(tr("partition.policy_note"))
+        self.l_pockets.setText(tr("partition.pockets"))
+        for i in range(self.pockets.count()):
+            self.pockets.setItemText(i, tr(f"partition.pockets.{self.pockets.itemData(i)}"))
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(tr("partition.run"))
         self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(tr("common.cancel"))
 
@@ -128,5 +139,5 @@ class PartitionDialog(QDialog):
                    sub_target=min(max(self.sub_target.value(), self.sub_min.value()), self.sub_max.value()),
                    subgrids=self.subgrids.isChecked(), corridor_width=self.corridor.value(),
                    hard_barriers=[c for c, cb in self.barriers.items() if cb.isChecked()],
-                   infeasible=self.policy.currentData())
+                   infeasible=self.policy.currentData(), pockets=self.pockets.currentData())
         return out

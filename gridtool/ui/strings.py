@@ -252,6 +252,13 @@ STRINGS.update({
     "partition.barriers": ("不可跨越的边界", "Barriers never crossed"),
     "partition.policy": ("无法划分的村（社区）", "Villages that cannot be split"),
     "partition.policy.exception": ("保留为一个例外网格", "Keep as one exceptional grid"),
+    "partition.pockets": ("村内被河流、铁路等硬边界围出、户数不够一个网格的片区：",
+                          "Areas inside a village that hard barriers (rivers, railways …) cut off and that "
+                          "are too small for a grid:"),
+    "partition.pockets.join": ("跨边界并入邻近网格（计为无法避免的跨越）",
+                               "Join the nearest grid across the barrier (counted as unavoidable)"),
+    "partition.pockets.exception": ("保留为例外网格（不跨越硬边界）",
+                                    "Keep as an exceptional grid (no hard barrier crossed)"),
     "partition.policy.relax": ("放宽户数范围", "Relax their bounds"),
     "partition.policy.merge": ("与邻村合并", "Merge with a neighbour"),
     "partition.policy_note": ("户数范围是硬性规则：无法满足的村会在结果中列出，并可逐个选择处理办法。",
