@@ -394,6 +394,21 @@ def test_attribute_table_headers_follow_the_language(qtbot, window, sample):
     assert headers()["户数"] == "户数" and headers()["hh"] == "户数 (hh)"
 
 
+def test_attribute_table_shows_coded_values_in_the_language(qtbot, window, sample):
+    w = window
+    _open(qtbot, w, sample["partitioned"])
+    t = w.table
+    t.combo.setCurrentIndex(t.combo.findData("grids"))
+    m = t.model
+    cells = lambda c: {m.data(m.index(r, m.columns.index(c))) for r in range(m.rowCount())}  # noqa: E731
+    assert cells("locked") == {"否"} and "正常" in cells("status")
+    w.actions_["lang.en"].trigger()
+    assert cells("locked") == {"no"} and "ok" in cells("status")
+    w.actions_["lang.zh"].trigger()
+    # the stored values are untouched
+    assert set(w.session.project.layers["grids"].gdf["status"]) <= {"ok", "exception"}
+
+
 def test_autosave_and_recovery_copy(qtbot, qapp, sample):
     from gridtool.ui import autosave
     from gridtool.ui.main_window import MainWindow

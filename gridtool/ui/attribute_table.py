@@ -14,7 +14,7 @@ from PyQt6.QtGui import QColor
 from PyQt6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QLabel, QPushButton, QTableView,
                              QVBoxLayout, QWidget)
 
-from .i18n import field_name, role_name, tr
+from .i18n import field_name, role_name, tr, value_text
 
 
 class GeoTableModel(QAbstractTableModel):
@@ -66,9 +66,13 @@ class GeoTableModel(QAbstractTableModel):
         if not index.isValid():
             return None
         if role == Qt.ItemDataRole.DisplayRole:
-            v = self._col(self.columns[index.column()])[self.order[index.row()]]
+            c = self.columns[index.column()]
+            v = self._col(c)[self.order[index.row()]]
             if v is None or (isinstance(v, float) and np.isnan(v)):
                 return ""
+            coded = value_text(c, v)
+            if coded is not None:
+                return coded
             if isinstance(v, (float, np.floating)):
                 return f"{v:,.3f}".rstrip("0").rstrip(".") if abs(v) < 1e6 else f"{v:,.0f}"
             return str(v)
@@ -159,6 +163,9 @@ class AttributeTable(QWidget):
         self.layer_label.setText(tr("table.layer"))
         if self.model.columnCount():
             self.model.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, self.model.columnCount() - 1)
+            if self.model.rowCount():  # coded values (是/否, 正常 …) are shown in the language too
+                self.model.dataChanged.emit(self.model.index(0, 0),
+                                            self.model.index(self.model.rowCount() - 1, self.model.columnCount() - 1))
             self._fit_columns()
         self.zoom.setText(tr("table.zoom"))
         self.clear.setText(tr("table.clear"))

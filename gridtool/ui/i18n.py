@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Callable
 
+import numpy as np
+
 from .strings import STRINGS
 
 LANGUAGES = {"zh": "中文", "en": "English"}
@@ -69,3 +71,19 @@ def one_side(text: str) -> str:
     """A core message written ``中文 / English`` (progress steps, undo texts) in the current language."""
     zh, sep, en = text.partition(" / ")
     return pick(zh, en) if sep and en else text
+
+
+#: Columns whose coded values are shown translated (``value.<column>.<value>``).
+CODED_COLUMNS = ("status", "note", "kind")
+
+
+def value_text(column: str, value) -> str | None:
+    """A coded value (``status`` ok/exception, ``note`` pocket …, booleans) in the current language,
+    or None when the value is not one gridtool writes."""
+    if isinstance(value, (bool, np.bool_)):
+        return tr("value.true" if value else "value.false")
+    if column in CODED_COLUMNS and isinstance(value, str):
+        key = f"value.{column}.{value}"
+        if key in STRINGS:
+            return tr(key)
+    return None
