@@ -48,3 +48,15 @@ def test_core_imports_and_runs_with_qt_absent():
     assert "QT []" in out.stdout
     imported = int(out.stdout.split("IMPORTED")[1].split()[0])
     assert imported >= 10  # every core module was really imported
+
+
+def test_no_core_module_imports_qt_even_lazily():
+    """A Qt import inside a function slips past the import test above; only gridtool/ui may hold one."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "gridtool"
+    pattern = re.compile(r"^\s*(from|import)\s+(PyQt[56]|PySide[26]|qtpy|sip)\b", re.M)
+    offenders = [str(p.relative_to(root.parent)) for p in root.rglob("*.py")
+                 if "ui" not in p.relative_to(root).parts[:1] and pattern.search(p.read_text(encoding="utf-8"))]
+    assert offenders == []

@@ -478,7 +478,7 @@ def test_qt_loads_the_bundled_font():
         "import sys\n"
         "from PyQt6.QtGui import QGuiApplication, QFont, QFontMetrics, QRawFont\n"
         "app = QGuiApplication(sys.argv)\n"
-        "from gridtool.maps.fonts import qt_font_family\n"
+        "from gridtool.ui.fonts import qt_font_family\n"
         "fam = qt_font_family()\n"
         "raw = QRawFont.fromFont(QFont(fam, 12))\n"
         "print(fam, all(raw.supportsCharacter(c) for c in '网格员东方广场社区'))\n")

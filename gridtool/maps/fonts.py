@@ -1,4 +1,5 @@
-"""The CJK font gridtool ships, for matplotlib (every print export) and Qt (the desktop app).
+"""The CJK font gridtool ships, for matplotlib (every print export); the desktop app registers the
+same file with Qt in :mod:`gridtool.ui.fonts` (only ``gridtool.ui`` imports Qt).
 
 Why a bundled font: a fresh machine, or a locked-down township office PC, often has no CJK font that
 matplotlib finds, and Chinese then prints as empty boxes (tofu) or, in a PDF without an embedded
@@ -110,38 +111,3 @@ def matplotlib_font_properties(*, size: float | None = None, weight: str | None 
 
     register_matplotlib_font()
     return FontProperties(fname=str(cjk_font_path()), size=size, weight=weight)
-
-
-_qt_family: str | None = None
-
-
-def qt_font_family() -> str:
-    """Load the CJK font into Qt's application font database; return its family name.
-
-    Call after the ``QGuiApplication``/``QApplication`` exists, then e.g.
-    ``app.setFont(QFont(qt_font_family(), 10))``. Qt is imported here only, never at module level,
-    so the core stays importable without Qt.
-
-    Raises
-    ------
-    gridtool.errors.GridtoolError
-        When Qt rejects the font file.
-    """
-    global _qt_family
-    if _qt_family is not None:
-        return _qt_family
-    from gridtool.errors import GridtoolError
-
-    try:
-        from PyQt6.QtGui import QFontDatabase
-    except ImportError:  # PySide6 offers the same API
-        from PySide6.QtGui import QFontDatabase  # type: ignore[no-redef]
-    path = cjk_font_path()
-    fid = QFontDatabase.addApplicationFont(str(path))
-    families = QFontDatabase.applicationFontFamilies(fid) if fid >= 0 else []
-    if not families:
-        raise GridtoolError(f"Qt 无法加载中文字体 {path}", f"Qt could not load the CJK font {path}",
-                            fix_zh="确认已创建 QApplication，且字体文件完整",
-                            fix_en="create the QApplication first and check the font file", file=str(path))
-    _qt_family = families[0]
-    return _qt_family

@@ -1,7 +1,7 @@
 """The interface font: the CJK font bundled with gridtool, so Chinese never shows as boxes.
 
-The font file and its Qt registration live in :mod:`gridtool.maps.fonts` (shared with the print
-exports). The app font is the platform's default family with the bundled CJK family as a fallback
+The font file is :func:`gridtool.maps.fonts.cjk_font_path` (shared with the print exports); it is
+registered with Qt here, since only ``gridtool.ui`` imports Qt. The app font is the platform's default family with the bundled CJK family as a fallback
 for every character it lacks, so Latin text keeps the system's look and Hanzi always render.
 """
 
@@ -15,10 +15,38 @@ from PyQt6.QtWidgets import QApplication
 log = logging.getLogger("gridtool.ui")
 
 
+_qt_family: str | None = None
+
+
+def qt_font_family() -> str:
+    """Load the bundled CJK font into Qt's application font database; return its family name.
+
+    Call after the ``QGuiApplication``/``QApplication`` exists.
+
+    Raises
+    ------
+    gridtool.errors.GridtoolError
+        When Qt rejects the font file.
+    """
+    global _qt_family
+    if _qt_family is not None:
+        return _qt_family
+    from ..errors import GridtoolError
+    from ..maps.fonts import cjk_font_path
+    path = cjk_font_path()
+    fid = QFontDatabase.addApplicationFont(str(path))
+    families = QFontDatabase.applicationFontFamilies(fid) if fid >= 0 else []
+    if not families:
+        raise GridtoolError(f"Qt 无法加载中文字体 {path}", f"Qt could not load the CJK font {path}",
+                            fix_zh="确认已创建 QApplication，且字体文件完整",
+                            fix_en="create the QApplication first and check the font file", file=str(path))
+    _qt_family = families[0]
+    return _qt_family
+
+
 def cjk_family() -> str | None:
     """Register the bundled CJK font with Qt; its family, or an installed CJK family, or None."""
     try:
-        from ..maps.fonts import qt_font_family
         return qt_font_family()
     except Exception as exc:  # a broken install: fall back to what the system has
         log.warning("bundled CJK font not loaded: %s", exc)
