@@ -17,18 +17,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-
-def partitioned_county(households: int = 500_000, *, seed: int = 0, cache: Path | None = None):
-    """The partitioned synthetic county (cached; see ``export_html_bench.partitioned_county``)."""
-    from export_html_bench import partitioned_county as cached
-
-    return cached(households, seed=seed, cache=cache)
+from export_html_bench import CACHE, county_arguments, partitioned_county  # noqa: E402
 
 
 def _mb(path: Path) -> float:
@@ -89,10 +83,7 @@ SECTIONS = {"print": bench_print, "html": bench_html_section}
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--households", type=int, default=500_000)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--cache", type=Path, default=None, help="folder of the cached partitioned county")
-    ap.add_argument("--out", type=Path, default=None, help="folder for the outputs (default: the cache folder)")
+    county_arguments(ap, out_help="folder for the outputs (default: the cache folder)")
     ap.add_argument("--sections", default="print", help=f"comma list of {', '.join(SECTIONS)} (default print)")
     ap.add_argument("--svg", action="store_true", help="also time the A0 SVG")
     ap.add_argument("--png-dpi", type=float, default=0, help="also time an A0 PNG at this DPI")
@@ -104,7 +95,7 @@ def main(argv=None) -> None:
     print(f"county loaded in {time.perf_counter() - t:.1f} s: {counts.get('grids', 0):,} grids, "
           f"{counts.get('subgrids', 0):,} sub-grids, {counts.get('villages', 0):,} villages, "
           f"{counts.get('roads', 0):,} roads, {counts.get('households', 0):,} buildings")
-    out = args.out or Path(args.cache or Path(tempfile.gettempdir()) / "gridtool-bench")
+    out = args.out or Path(args.cache or CACHE)
     out.mkdir(parents=True, exist_ok=True)
     for name in [s.strip() for s in args.sections.split(",") if s.strip()]:
         if name not in SECTIONS:

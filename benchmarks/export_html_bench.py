@@ -23,6 +23,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+#: Where the partitioned county is cached (``--cache``), shared with ``export_bench.py``.
+CACHE = Path(tempfile.gettempdir()) / "gridtool-bench"
+
+
+def county_arguments(ap: argparse.ArgumentParser, *, out_help: str) -> None:
+    """The options of the export benchmarks that choose (and cache) the synthetic county."""
+    ap.add_argument("--households", type=int, default=500_000)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--cache", type=Path, default=None, help="folder of the cached partitioned county")
+    ap.add_argument("--out", type=Path, default=None, help=out_help)
+
 
 def partitioned_county(households: int = 500_000, *, seed: int = 0, cache: Path | None = None,
                        quiet: bool = False):
@@ -43,7 +54,7 @@ def partitioned_county(households: int = 500_000, *, seed: int = 0, cache: Path 
     from gridtool.partition.output import partition_project
     from gridtool.project import Project
 
-    cache = Path(cache or Path(tempfile.gettempdir()) / "gridtool-bench")
+    cache = Path(cache or CACHE)
     path = cache / f"county-{households}-s{seed}.gpkg"
     if path.exists():
         return Project.open(path)
@@ -78,17 +89,14 @@ def bench_html(project, out: Path) -> dict:
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--households", type=int, default=500_000)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--cache", type=Path, default=None, help="folder of the cached partitioned county")
-    ap.add_argument("--out", type=Path, default=None, help="HTML file (default: in the cache folder)")
+    county_arguments(ap, out_help="HTML file (default: in the cache folder)")
     args = ap.parse_args(argv)
     project = partitioned_county(args.households, seed=args.seed, cache=args.cache)
     counts = {r: len(lyr.gdf) for r, lyr in project.layers.items()}
     hh = int(project.layers["households"].gdf["hh"].sum())
     print(f"county: {hh:,} households in {counts['households']:,} buildings, {counts.get('grids', 0):,} grids, "
           f"{counts.get('subgrids', 0):,} sub-grids, {counts.get('places', 0):,} places")
-    out = args.out or Path(args.cache or Path(tempfile.gettempdir()) / "gridtool-bench") / "county-map.html"
+    out = args.out or Path(args.cache or CACHE) / "county-map.html"
     r = bench_html(project, out)
     print(f"HTML map: {r['seconds']:.1f}s, {r['mb']:.1f} MB → {out}")
     print("  features: " + ", ".join(f"{k}={v:,}" for k, v in r.items() if k not in ("seconds", "mb")))

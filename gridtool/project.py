@@ -9,9 +9,7 @@ A project written by a newer gridtool (higher ``FORMAT_VERSION``) is refused, no
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,6 +23,7 @@ import pyproj
 import shapely
 
 from . import __version__
+from .atomic import atomic_gpkg
 from .crs import metric_crs_for
 from .errors import (CancelledError, CRSError, GridtoolError, MissingColumnError, OverwriteInputError,
                      ProjectError, ProjectVersionError)
@@ -219,31 +218,19 @@ class Project:
                 fix_en="choose another output name, or add --force if the file may be replaced.",
                 file=str(path))
         write_layer = _write_layer or _write_gdf
-        tmp = None
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.gpkg", dir=path.parent)
-            os.close(fd)
-            tmp = Path(tmp_name)
-            tmp.unlink()  # GDAL must create the file itself
-            for role, lyr in self.layers.items():
-                write_layer(lyr.gdf, tmp, role)
-            meta = self.metadata()
-            rows = pd.DataFrame({"key": list(meta), "value": [json.dumps(v, ensure_ascii=False)
-                                                              for v in meta.values()]})
-            pyogrio.write_dataframe(rows, tmp, layer=META_TABLE, driver="GPKG",
-                                    dataset_options=_GPKG_OPTIONS)
-            if self.dem is not None:
-                from .io.dem import write_dem_gpkg
-                write_dem_gpkg(self.dem, tmp, table="dem")
-            with open(tmp, "rb+") as fh:
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-            _fsync_dir(path.parent)
+            with atomic_gpkg(path) as tmp:
+                for role, lyr in self.layers.items():
+                    write_layer(lyr.gdf, tmp, role)
+                meta = self.metadata()
+                rows = pd.DataFrame({"key": list(meta), "value": [json.dumps(v, ensure_ascii=False)
+                                                                  for v in meta.values()]})
+                pyogrio.write_dataframe(rows, tmp, layer=META_TABLE, driver="GPKG",
+                                        dataset_options=_GPKG_OPTIONS)
+                if self.dem is not None:
+                    from .io.dem import write_dem_gpkg
+                    write_dem_gpkg(self.dem, tmp, table="dem")
         except BaseException as exc:
-            if tmp is not None:
-                for leftover in (tmp, tmp.with_name(tmp.name + "-journal"), tmp.with_name(tmp.name + "-wal")):
-                    leftover.unlink(missing_ok=True)
             if isinstance(exc, GridtoolError) or not isinstance(exc, Exception):
                 raise
             raise ProjectError(
@@ -352,17 +339,6 @@ def _write_gdf(gdf: gpd.GeoDataFrame, path: Path, layer: str) -> None:
             gdf[col] = gdf[col].map(lambda v: None if v is None or (isinstance(v, float) and v != v)
                                     else (v if isinstance(v, str) else str(v)))
     pyogrio.write_dataframe(gdf, path, layer=layer, driver="GPKG", dataset_options=_GPKG_OPTIONS)
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return  # Windows cannot open folders; os.replace is atomic there all the same
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _has_raster(path: Path, table: str) -> bool:

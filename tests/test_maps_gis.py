@@ -203,6 +203,13 @@ def test_never_overwrites_inputs(tmp_path):
     q.layers["villages"].source = str(src / "grids.shp")
     with pytest.raises(OverwriteInputError):
         gis.write_shapefiles(q, src)
+    # NAME.shp writes NAME-fields.csv beside the set: that file is checked too.
+    roster = tmp_path / "网格-fields.csv"
+    roster.write_text("hh\n3\n", encoding="utf-8")
+    q.layers["villages"].source = str(roster)
+    with pytest.raises(OverwriteInputError):
+        gis.write_shapefiles(q, tmp_path / "网格.shp")
+    assert roster.read_text(encoding="utf-8") == "hh\n3\n"
     assert saved.read_bytes() == before
 
 

@@ -83,7 +83,8 @@ def test_layers_and_counts(project, page):
     # Neighbouring grids get different fills.
     fills = [grid["pal"][i] for i in grid["fill"]]
     assert fills[0] != fills[1] and fills[1] != fills[2] and fills[2] != fills[3]
-    assert grid["cols"]["worker"][0] == "赵六" and grid["cols"]["hh"] == [350, 360, 350, 360]
+    # The grid worker is a person: masked by default, as on the wall map and in KML.
+    assert grid["cols"]["worker"][0] == "赵*" and grid["cols"]["hh"] == [350, 360, 350, 360]
     # Routes carry direction arrows; stops their order numbers.
     routes = [p for p in _payloads(m.html) if p.get("arrows")]
     assert len(routes) == 1 and routes[0]["n"] == 2
@@ -105,13 +106,13 @@ def test_data_text_is_escaped(page):
 
 def test_personal_data_masked_by_default(project, page):
     html = page.read_text(encoding="utf-8")
-    for raw in ("张三丰", "欧阳娜娜", PHONE, ID_NUMBER):
+    for raw in ("张三丰", "欧阳娜娜", PHONE, ID_NUMBER, "赵六"):
         assert raw not in html
     for masked in ("张*丰", "欧**娜", "138****1234", "110105********002X"):
         assert masked in html
     assert "个人信息已脱敏" in html
     full = build_html(project, include_personal=True).html
-    assert "张三丰" in full and ID_NUMBER in full and "含个人信息" in full
+    assert "张三丰" in full and ID_NUMBER in full and "赵六" in full and "含个人信息" in full
 
 
 def test_many_households_are_totals(project):

@@ -209,6 +209,15 @@ def test_wall_pdf_has_chinese_labels(wall_pdf):
     assert "赵*" in text and "赵六" not in text
 
 
+def test_wall_map_total_counts_households_of_special_grids_too(tmp_path):
+    from gridtool.maps.wallmap import render_wall_map
+    p = make_project()
+    p.layers["special_grids"].gdf["hh"] = 25  # a school carved out of a grid, with its staff flats
+    total = int(p.layers["grids"].gdf["hh"].sum()) + 25 * len(p.layers["special_grids"].gdf)
+    out = render_wall_map(p, tmp_path / "w.pdf", size="A4", landscape=True)
+    assert f"住户 {total:,} 户" in pdf_text(out)
+
+
 def test_wall_pdf_embeds_cjk_font(wall_pdf):
     fonts = embedded_fonts(wall_pdf)
     cjk = [f for f in fonts if "NotoSansSCGridtool" in f[0]]

@@ -178,6 +178,17 @@ def test_unnamed_special_place_has_an_empty_name_not_nan():
     assert names == {"school": "实验小学", "market": ""}
 
 
+def test_unnamed_key_place_is_listed_by_its_chinese_category():
+    layers = make_villages(households=1300, river=False, seed=4)
+    c = layers["villages"].geometry.iloc[0].centroid
+    layers["places"] = gpd.GeoDataFrame({"category": ["bank", "camera"], "name": [None, "东门探头"]},
+                                        geometry=[Point(c.x, c.y), Point(c.x + 5, c.y + 5)], crs=GK108)
+    g = GridPartitioner(corridor_width=0, subgrids=False).fit(layers).grids_
+    listed = "、".join(g["place_names"])
+    assert "银行" in listed and "东门探头" in listed and "bank" not in listed
+    assert int(g["places"].sum()) == 2
+
+
 def _village_with_a_hamlet_behind_the_railway():
     """One village; a railway cuts off its south-east corner, where a hamlet of 60 households
     lives: too few for a grid of its own."""

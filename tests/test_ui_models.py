@@ -57,6 +57,14 @@ def _two_grids(s):
     return a, b
 
 
+def _paint(s, target, source, n):
+    """One completed stroke: the first ``n`` household features of grid ``source`` into ``target``."""
+    st = Stroke(s, target)
+    st.begin()
+    st.add(s.edit.membership.features_in(source)[:n])
+    return st.end()
+
+
 def test_stroke_moves_totals_live_and_undoes_as_one_step(session):
     s = session
     a, b = _two_grids(s)
@@ -124,10 +132,7 @@ def test_other_villages_are_left_alone(session):
 def test_edited_shapes_tile_without_overlap(session):
     s = session
     a, b = _two_grids(s)
-    st = Stroke(s, a)
-    st.begin()
-    st.add(s.edit.membership.features_in(b)[:8])
-    st.end()
+    _paint(s, a, b, 8)
     g = s.project.layers["grids"].gdf.set_index("code")
     ga, gb = g.loc[a, "geometry"], g.loc[b, "geometry"]
     assert ga.area > 0 and gb.area > 0
@@ -163,10 +168,7 @@ def test_merge_split_and_materialize(session):
 def test_partition_result_is_one_undo_step_and_keeps_earlier_edits(fitted_layers, session):
     s = session
     a, b = _two_grids(s)
-    st = Stroke(s, a)
-    st.begin()
-    st.add(s.edit.membership.features_in(b)[:2])
-    st.end()
+    _paint(s, a, b, 2)
     edited_total = s.plan.totals[a]
     old_plan = s.plan
     gp = GridPartitioner(min_hh=300, max_hh=500, corridor_width=0, subgrids=False).fit(s.materialized())

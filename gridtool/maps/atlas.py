@@ -29,22 +29,18 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..errors import CancelledError
 from . import draw as D
 from . import style as S
-from .paper import PT_PER_MM, ExportError, paper, write_checked
+from .pages import (LayerIndex, draw_base_layers, draw_place_markers, draw_table,
+                    map_furniture, page_footer, page_header, place_categories)
+from .pages import cell_text as _text
+from .paper import PT_PER_MM, ExportError, check_cancelled, paper, write_checked
 
 Progress = Callable[[float, str], None]
 
 ROSTER_ROWS_FIRST = 19  # rows of the roster under the map on a grid's page
 ROSTER_ROWS_MORE = 44   # rows on a continuation page
 INDEX_ROWS = 46
-
-
-def _text(v) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
-        return ""
-    return str(v)
 
 
 def _party(project, include_personal: bool):
@@ -120,8 +116,7 @@ def write_atlas(project, out_pdf: str | Path, *, include_personal: bool = False,
 
     from .. import __version__
     from .fonts import export_rc
-    from .pages import LayerIndex
-    from .wallmap import draw_wall_map, masked_grids, uses_osm
+    from .wallmap import OSM_CREDIT, draw_wall_map, masked_grids, uses_osm
 
     lyr = project.layers.get("grids")
     if lyr is None or lyr.gdf is None or len(lyr.gdf) == 0:
@@ -144,8 +139,7 @@ def write_atlas(project, out_pdf: str | Path, *, include_personal: bool = False,
     sheet = paper("A4")
     date = date or _date.today().isoformat()
     title = title or f"{project.name} 网格图册"
-    osm = uses_osm(project)
-    credit = "地图数据 © OpenStreetMap contributors（ODbL）" if osm else ""
+    credit = OSM_CREDIT if uses_osm(project) else ""
     privacy = ("本图册含个人信息（姓名、电话），请妥善保管，勿外传" if include_personal
                else "姓名、电话、身份证号已遮蔽")
     masked = masked_grids(sel, include_personal=include_personal)
@@ -173,8 +167,6 @@ def write_atlas(project, out_pdf: str | Path, *, include_personal: bool = False,
     total_pages = page - 1
 
     def footer(fig, p, *, under_map: bool = False):
-        from .pages import page_footer
-
         right = f"gridtool {__version__} · {date} · 第 {p} 页 / 共 {total_pages} 页"
         if under_map:  # the index map has the wall map's own footer (CRS, credit): only the page
             page_footer(fig, sheet, left=privacy, right=right, rule=False, y_mm=8.0)
@@ -182,8 +174,7 @@ def write_atlas(project, out_pdf: str | Path, *, include_personal: bool = False,
             page_footer(fig, sheet, left=privacy, centre=credit, right=right)
 
     def check():
-        if cancelled is not None and cancelled():
-            raise CancelledError()
+        check_cancelled(cancelled)
 
     def write(tmp: Path) -> None:
         with matplotlib.rc_context(export_rc()), PdfPages(tmp, metadata={"Title": title,
@@ -230,8 +221,6 @@ def write_atlas(project, out_pdf: str | Path, *, include_personal: bool = False,
 def _cover(sheet, project, sel, title, date, privacy, credit, total_pages):
     from matplotlib.figure import Figure
 
-    from .pages import draw_table
-
     W, H = sheet.width_mm, sheet.height_mm
     fig = Figure(figsize=sheet.inches)
     fig.text(0.5, 0.80, title, ha="center", va="center", fontsize=26)
@@ -261,8 +250,6 @@ def _cover(sheet, project, sel, title, date, privacy, credit, total_pages):
 def _index_page(sheet, rows, page_of, k, n_index, footer, page_no):
     from matplotlib.figure import Figure
 
-    from .pages import draw_table, page_header
-
     W, H = sheet.width_mm, sheet.height_mm
     fig = Figure(figsize=sheet.inches)
     y = page_header(fig, sheet, "网格索引" + (f"（{k + 1}/{n_index}）" if n_index > 1 else ""),
@@ -289,10 +276,6 @@ def _status_text(row) -> str:
 def _grid_page(sheet, project, idx, grid_raw, row, subs, members, include_personal):
     """The page of one grid: header, map, roster."""
     from matplotlib.figure import Figure
-    from matplotlib.lines import Line2D
-
-    from ..roles import PLACE_CATEGORIES
-    from .pages import draw_base_layers, map_furniture, page_header
 
     W, H = sheet.width_mm, sheet.height_mm
     fig = Figure(figsize=sheet.inches)
@@ -352,15 +335,10 @@ def _grid_page(sheet, project, idx, grid_raw, row, subs, members, include_person
     places = idx.query("places", bbox)
     if places is not None:
         pts = shapely.point_on_surface(places.geometry.values)
-        cats = places["category"].astype(str).to_numpy() if "category" in places else np.full(len(places), "other")
         names = places["name"].map(_text).to_numpy() if "name" in places else np.full(len(places), "")
         x, y_ = shapely.get_x(pts), shapely.get_y(pts)
-        for cat in dict.fromkeys(cats):
-            st = S.PLACE_STYLES.get(cat, S.PLACE_STYLES["other"])
-            s = cats == cat
-            ax.scatter(x[s], y_[s], s=38, marker=st.marker, c=st.colour, edgecolors="white", linewidths=0.6, zorder=12)
-            handles.append((Line2D([], [], marker=st.marker, color=st.colour, ls="none", markersize=6,
-                                   markeredgecolor="white"), PLACE_CATEGORIES.get(cat, cat)))
+        handles = draw_place_markers(ax, x, y_, place_categories(places), size_pt=38 ** 0.5, legend_pt=6,
+                                     linewidth=0.6, zorder=12)
         xm, ym = frame.to_mm(x, y_)
         for xi, yi in zip(xm, ym):  # the markers themselves are taken
             placer.add((xi - 1.6, yi - 1.6, xi + 1.6, yi + 1.6))
@@ -412,8 +390,6 @@ def _roster_rows(subs, members, code: str):
 
 
 def _roster(fig, sheet, subs, members, code, start, nrows, top_mm):
-    from .pages import draw_table
-
     W, H = sheet.width_mm, sheet.height_mm
     cols = [("子网格编号", 42.0, "left"), ("户数", 16.0, "right"), ("类型", 22.0, "left"),
             ("楼栋数", 16.0, "right"), ("党员（联系户数）", W - 24 - 96.0, "left")]
@@ -426,8 +402,6 @@ def _roster(fig, sheet, subs, members, code, start, nrows, top_mm):
 
 def _continuation_page(sheet, row, subs, members, start, nrows):
     from matplotlib.figure import Figure
-
-    from .pages import page_header
 
     fig = Figure(figsize=sheet.inches)
     code = _text(row.get("code"))

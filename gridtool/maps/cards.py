@@ -20,7 +20,6 @@ segment, so a route with thousands of vertices still gets evenly spaced arrows.
 
 from __future__ import annotations
 
-import math
 from datetime import date as _date
 from pathlib import Path
 from typing import Callable, Sequence
@@ -29,10 +28,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..errors import CancelledError
 from . import draw as D
 from . import style as S
-from .paper import PT_PER_MM, ExportError, paper, write_checked
+from .pages import (LayerIndex, draw_base_layers, draw_table, map_furniture,
+                    page_footer, page_header)
+from .pages import cell_text as _text
+from .paper import PT_PER_MM, ExportError, check_cancelled, paper, write_checked
 
 Progress = Callable[[float, str], None]
 
@@ -40,20 +41,11 @@ STOPS_FIRST = 22
 STOPS_MORE = 46
 
 
-def _text(v) -> str:
-    if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
-        return ""
-    return str(v)
-
-
 def cards_from_project(project) -> list[dict]:
     """Route-card dictionaries (as ``PatrolPlan.route_cards``) from the ``routes``/``route_stops`` layers."""
     from ..roles import PLACE_CATEGORIES
+    from ..routing.modes import MODE_ZH
 
-    try:
-        from ..routing.modes import MODE_ZH
-    except ImportError:  # routing not installed in a trimmed build
-        MODE_ZH = {}
     rl = project.layers.get("routes")
     sl = project.layers.get("route_stops")
     if rl is None or rl.gdf is None or len(rl.gdf) == 0:
@@ -113,8 +105,7 @@ def write_route_cards(project, out_pdf: str | Path, *, cards: Sequence[dict] | N
 
     from .. import __version__
     from .fonts import export_rc
-    from .pages import LayerIndex
-    from .wallmap import uses_osm
+    from .wallmap import OSM_CREDIT, uses_osm
 
     base = cards_from_project(project)
     if cards is not None:
@@ -131,7 +122,7 @@ def write_route_cards(project, out_pdf: str | Path, *, cards: Sequence[dict] | N
     sheet = paper("A4")
     date = date or _date.today().isoformat()
     title = title or f"{project.name} 巡逻路线卡"
-    credit = "地图数据 © OpenStreetMap contributors（ODbL）" if uses_osm(project) else ""
+    credit = OSM_CREDIT if uses_osm(project) else ""
     idx = LayerIndex(project)
     pages = []
     for c in base:
@@ -144,13 +135,10 @@ def write_route_cards(project, out_pdf: str | Path, *, cards: Sequence[dict] | N
     total = len(pages)
 
     def write(tmp: Path) -> None:
-        from .pages import page_footer
-
         with matplotlib.rc_context(export_rc()), PdfPages(tmp, metadata={"Title": title,
                                                                          "Creator": f"gridtool {__version__}"}) as pdf:
             for k, (card, start) in enumerate(pages):
-                if cancelled is not None and cancelled():
-                    raise CancelledError()
+                check_cancelled(cancelled)
                 report(k / max(total, 1), f"第 {card['team']} 组 / team {card['team']}")
                 fig = _card_page(sheet, project, idx, card, start, title) if start == 0 else \
                     _card_continuation(sheet, card, start)
@@ -203,8 +191,6 @@ def _direction_arrows(ax, line, frame: D.MapFrame, *, every_mm: float, colour: s
 def _card_page(sheet, project, idx, card, start, title):
     from matplotlib.figure import Figure
     from matplotlib.patches import Circle
-
-    from .pages import draw_base_layers, map_furniture, page_header
 
     W, H = sheet.width_mm, sheet.height_mm
     fig = Figure(figsize=sheet.inches)
@@ -279,8 +265,6 @@ def _card_page(sheet, project, idx, card, start, title):
 
 
 def _stop_table(fig, sheet, stops, start, n, top_mm):
-    from .pages import draw_table
-
     W, H = sheet.width_mm, sheet.height_mm
     cols = [("序号", 12.0, "center"), ("地点", 62.0, "left"), ("类别", 24.0, "left"), ("到达", 16.0, "center"),
             ("离开", 16.0, "center"), ("停留(分)", 18.0, "right"), ("备注", W - 24 - 148.0, "left")]
@@ -303,8 +287,6 @@ def _stop_table(fig, sheet, stops, start, n, top_mm):
 
 def _card_continuation(sheet, card, start):
     from matplotlib.figure import Figure
-
-    from .pages import page_header
 
     fig = Figure(figsize=sheet.inches)
     head, sub = _header_text(card)

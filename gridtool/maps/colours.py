@@ -153,13 +153,6 @@ class AssessmentClass:
     rank: int
     aliases: tuple[str, ...] = ()
 
-    def label(self, lang: str | None = None) -> str:
-        if lang == "zh":
-            return self.name_zh
-        if lang == "en":
-            return self.name_en
-        return f"{self.name_zh} {self.name_en}"
-
 
 #: The usual five classes, red first. Rank 1 (红) is the grid that needs most attention, following
 #: the colours of China's risk grading (红橙黄蓝 = 重大/较大/一般/低); rank 5 (绿) is the best.

@@ -100,14 +100,3 @@ def export_rc() -> dict[str, Any]:
     """``rcParams`` for ``matplotlib.rc_context``: the CJK font plus :data:`EXPORT_RC`."""
     family = register_matplotlib_font()
     return {**EXPORT_RC, "font.family": "sans-serif", "font.sans-serif": [family, "DejaVu Sans"]}
-
-
-def matplotlib_font_properties(*, size: float | None = None, weight: str | None = None):
-    """``matplotlib.font_manager.FontProperties`` pointing at the CJK font file itself.
-
-    Passing ``fontproperties=`` with these draws Chinese whatever the rcParams say.
-    """
-    from matplotlib.font_manager import FontProperties
-
-    register_matplotlib_font()
-    return FontProperties(fname=str(cjk_font_path()), size=size, weight=weight)

@@ -26,7 +26,6 @@ popups (``description``) read like the HTML map's. GPX reuses :func:`gridtool.ro
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 import warnings
@@ -42,8 +41,9 @@ import shapely
 
 from ..atomic import write_bytes_atomic
 from ..errors import GridtoolError
-from .outputs import check_not_input
-from .privacy import is_text_column, mask_frame
+from ..routing.export import KML_NS
+from .outputs import check_not_input, publish
+from .privacy import is_text_column, mask_layer
 
 #: Layers written by default, in this order.
 GIS_LAYERS = ("grids", "subgrids", "special_grids", "corridors", "routes", "route_stops", "circles", "places")
@@ -67,11 +67,6 @@ class Written:
 
 
 # -- preparing layers ---------------------------------------------------------------------------
-def _personal(role: str) -> bool:
-    from ..roles import ROLES
-    return bool(ROLES.get(role) and ROLES[role].personal)
-
-
 def _plain_values(df: pd.DataFrame) -> pd.DataFrame:
     """Columns GDAL can write: lists/dicts as JSON text, mixed objects as text."""
     out = df.copy()
@@ -134,10 +129,9 @@ def prepare_layers(project, roles: Sequence[str] | None = None, *, include_perso
     out = {}
     for role in roles:
         lyr = project.layers[role]
-        gdf = lyr.gdf
-        if not len(gdf):
+        if not len(lyr.gdf):
             continue
-        gdf = mask_frame(gdf, lyr.sensitive, include_personal, personal_role=_personal(role), drop=drop_personal)
+        gdf = mask_layer(lyr, include_personal=include_personal, drop=drop_personal)
         gdf = _tidy_geometry(_plain_values(gdf))
         if wgs84:
             gdf = gdf.to_crs(4326)
@@ -158,17 +152,6 @@ def prepare_layers(project, roles: Sequence[str] | None = None, *, include_perso
 def _temp_dir(target_dir: Path) -> Path:
     target_dir.mkdir(parents=True, exist_ok=True)
     return Path(tempfile.mkdtemp(prefix=".gridtool-export-", dir=target_dir))
-
-
-def _publish(tmp: Path, dest: Path) -> Path:
-    """Move a finished temporary file into place (same filesystem: an atomic rename)."""
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-    os.replace(tmp, dest)
-    return dest
 
 
 def _quiet_write(gdf, path, **kwargs) -> None:
@@ -192,7 +175,7 @@ def write_gpkg(project, path: str | Path, *, roles: Sequence[str] | None = None,
         for role, gdf in layers.items():
             _quiet_write(gdf, tmp, layer=role, driver="GPKG", promote_to_multi=_has_multi(gdf))
             written.append(Written(path, role, len(gdf)))
-        _publish(tmp, path)
+        publish(tmp, path)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
     return written
@@ -314,7 +297,8 @@ def write_shapefiles(project, path: str | Path, *, roles: Sequence[str] | None =
     if zipped:
         folder = path.parent
     members = [p.with_suffix(s) for p in paths.values() for s in (".shp", ".shx", ".dbf", ".prj", ".cpg")]
-    check_not_input(project, [path] if zipped else members + [folder / "fields.csv"])
+    fields_name = f"{path.stem}-fields.csv" if path.suffix.lower() == ".shp" else "fields.csv"
+    check_not_input(project, [path] if zipped else members + [folder / fields_name])
     tmpdir = _temp_dir(folder)
     written, rows = [], []
     try:
@@ -327,7 +311,7 @@ def write_shapefiles(project, path: str | Path, *, roles: Sequence[str] | None =
                 cpg.write_text(enc, encoding="ascii")
             rows += [{"layer": name, "field": src, "shapefile_field": dst} for src, dst in names.items()]
             written.append(Written(paths[name], name, len(df), notes))
-        fields_csv = tmpdir / (f"{path.stem}-fields.csv" if path.suffix.lower() == ".shp" else "fields.csv")
+        fields_csv = tmpdir / fields_name
         fields_csv.write_bytes(pd.DataFrame(rows, columns=["layer", "field", "shapefile_field"])
                                .to_csv(index=False).encode("utf-8-sig"))
         if zipped:
@@ -336,12 +320,12 @@ def write_shapefiles(project, path: str | Path, *, roles: Sequence[str] | None =
                 for f in sorted(tmpdir.iterdir()):
                     if f != tmpzip:
                         zf.write(f, f.name)
-            _publish(tmpzip, path)
+            publish(tmpzip, path)
             for w in written:
                 w.path = path
         else:
             for f in sorted(tmpdir.iterdir()):
-                _publish(f, folder / f.name)
+                publish(f, folder / f.name)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
     return written
@@ -364,7 +348,7 @@ def write_geojson(project, path: str | Path, *, roles: Sequence[str] | None = No
         for role, gdf in layers.items():
             tmp = tmpdir / paths[role].name
             _quiet_write(gdf, tmp, driver="GeoJSON", layer=role, RFC7946="YES", WRITE_NAME="NO")
-            _publish(tmp, paths[role])
+            publish(tmp, paths[role])
             written.append(Written(paths[role], role, len(gdf)))
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
@@ -372,9 +356,6 @@ def write_geojson(project, path: str | Path, *, roles: Sequence[str] | None = No
 
 
 # -- KML / KMZ ----------------------------------------------------------------------------------
-KML_NS = "http://www.opengis.net/kml/2.2"
-
-
 def _kml_colour(hex_rgb: str, alpha: int = 255) -> str:
     """``#rrggbb`` → KML ``aabbggrr``."""
     h = hex_rgb.lstrip("#")
@@ -411,10 +392,15 @@ def _kml_geometry(parent, geom, E) -> None:
             ET.SubElement(inner, E("coordinates")).text = _coords(hole.coords)
 
 
+def _field(row: pd.Series, key: str) -> str:
+    """A value of ``row`` as text; missing values (and the text "nan") as ``""``."""
+    v = row.get(key)
+    return "" if v is None or (isinstance(v, float) and np.isnan(v)) or str(v) == "nan" else str(v)
+
+
 def _label_of(role: str, row: pd.Series) -> str:
     def g(k):
-        v = row.get(k)
-        return "" if v is None or (isinstance(v, float) and np.isnan(v)) or str(v) == "nan" else str(v)
+        return _field(row, k)
     if role == "routes":
         return f"第{g('team')}队 {g('station')}".strip()
     if role == "route_stops":
@@ -430,8 +416,7 @@ def _label_of(role: str, row: pd.Series) -> str:
 
 def _description(role: str, row: pd.Series) -> str:
     def g(k):
-        v = row.get(k)
-        return "" if v is None or (isinstance(v, float) and np.isnan(v)) or str(v) == "nan" else str(v)
+        return _field(row, k)
     if role == "grids":
         parts = [g("village"), f"{g('hh')} 户" if g("hh") else "", f"网格员 {g('worker')}" if g("worker") else ""]
     elif role == "subgrids":

@@ -32,10 +32,11 @@ import pandas as pd
 
 from ..errors import GridtoolError
 from ..roles import PLACE_CATEGORIES
+from ..routing.modes import MODE_ZH
 from . import webgeom
 from .icons import ICONS, category_label, icon_svg
 from .offline import external_references, head_html, json_for_script, strip_external
-from .privacy import detect_sensitive, escape_html, mask_frame
+from .privacy import detect_sensitive, escape_html, mask_layer
 
 Progress = Callable[[float, str], None]
 
@@ -61,7 +62,6 @@ ALL_ROADS = 20_000
 TEAM_COLOURS = ("#d62728", "#1f4e9c", "#2e7d32", "#7b1fa2", "#e65100", "#00838f", "#5d4037", "#ad1457")
 #: Outline colours of service circles by their minutes, shortest first.
 CIRCLE_COLOURS = ("#2e7d32", "#ef6c00", "#6a1b9a", "#c62828")
-MODE_ZH = {"walk": "步行", "bicycle": "骑行", "car": "驾车"}
 STATUS_ZH = {"ok": "正常", "exception": "例外（户数超出范围）", "empty": "无住户"}
 
 
@@ -81,15 +81,8 @@ class HtmlMap:
 
 # -- text columns -------------------------------------------------------------------------------
 def _text(values: Iterable) -> list[str]:
-    """Escaped text per value; missing values (and the text "nan") become ``""``."""
-    out = []
-    for v in values:
-        if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
-            out.append("")
-            continue
-        s = escape_html(v)
-        out.append("" if s in ("nan", "None", "NaT") else s)
-    return out
+    """Escaped text per value; missing values (and the texts "nan", "None", "NaT") become ``""``."""
+    return ["" if s in ("nan", "None", "NaT") else s for s in map(escape_html, values)]
 
 
 def _ints(values: Iterable) -> list:
@@ -236,15 +229,11 @@ class _Builder:
 
     def zoom_for(self, geoms, pixels: float) -> int:
         """The first zoom at which a typical feature of ``geoms`` spans ``pixels`` screen pixels."""
-        import shapely
-        g = np.asarray(geoms)
-        g = g[~(shapely.is_missing(g) | shapely.is_empty(g))]
-        if not len(g):
+        size = webgeom.typical_size(geoms)
+        if size is None:
             return self.zoom
-        b = shapely.bounds(g)
-        size = float(np.median(np.sqrt(np.maximum(b[:, 2] - b[:, 0], 1) * np.maximum(b[:, 3] - b[:, 1], 1))))
         lat = (self.bounds[1] + self.bounds[3]) / 2
-        z = math.log2(156_543.03 * math.cos(math.radians(lat)) * pixels / size)
+        z = math.log2(webgeom.metres_per_pixel(lat, 0) * pixels / size)
         return int(min(max(math.ceil(z), self.zoom), 19))
 
     def _step(self, f: float, msg: str) -> None:
@@ -322,7 +311,7 @@ class _Builder:
         if s is None:
             return
         s = self._masked("subgrids")
-        grids = self.layers.get("grids")
+        grids = self._masked("grids") if "grids" in self.project.layers else None  # the worker is a person
         info = {}
         if grids is not None and "code" in grids:
             info = {str(c): (w, h) for c, w, h in zip(grids["code"], _col(grids, "worker"),
@@ -587,10 +576,7 @@ class _Builder:
             for i, m in enumerate(levels)))
 
     def _masked(self, role: str):
-        lyr = self.project.layers[role]
-        from ..roles import ROLES
-        personal = bool(ROLES.get(role) and ROLES[role].personal)
-        return mask_frame(lyr.gdf, lyr.sensitive, self.include_personal, personal_role=personal)
+        return mask_layer(self.project.layers[role], include_personal=self.include_personal)
 
 
 def _panel(project, title: str | None, subtitle: str | None, counts: dict, include_personal: bool) -> str:

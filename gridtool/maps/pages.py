@@ -10,6 +10,7 @@ advance widths (:func:`gridtool.maps.draw.text_width_pt`) and cells shortened wi
 
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 import numpy as np
@@ -18,7 +19,14 @@ import shapely
 
 from . import draw as D
 from . import style as S
-from .paper import PT_PER_MM
+from .paper import PT_PER_MM, format_scale
+
+
+def cell_text(value) -> str:
+    """A table cell or label as text; missing values (None, NaN, ``pd.NA``) as ``""``."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value)
 
 
 class LayerIndex:
@@ -115,6 +123,31 @@ def draw_base_layers(ax, layers: LayerIndex, frame: D.MapFrame, *, du: float, to
                             capstyle="butt", tolerance=tol)
                 handles.append(((Line2D([], [], color=S.RAIL, lw=w),
                                  Line2D([], [], color="white", lw=w * 0.55, ls=(0, dash))), "铁路"))
+    return handles
+
+
+def place_categories(places) -> np.ndarray:
+    """The ``category`` of each key place as text (``"other"`` when the layer has no such column)."""
+    return places["category"].astype(str).to_numpy() if "category" in places else np.full(len(places), "other")
+
+
+def draw_place_markers(ax, x, y, cats, *, size_pt: float, linewidth: float, zorder: float,
+                       legend_pt: float | None = None) -> list[tuple[object, str]]:
+    """Key places as one scatter per category (symbols of :data:`style.PLACE_STYLES`), ``size_pt``
+    wide; returns legend rows ``(handle, Chinese category name)`` (markers ``legend_pt`` wide,
+    default ``size_pt``) in the order the categories first appear."""
+    from matplotlib.lines import Line2D
+
+    from ..roles import PLACE_CATEGORIES
+
+    handles: list[tuple[object, str]] = []
+    for cat in dict.fromkeys(cats):
+        st = S.PLACE_STYLES.get(cat, S.PLACE_STYLES["other"])
+        sel = cats == cat
+        ax.scatter(x[sel], y[sel], s=size_pt ** 2, marker=st.marker, c=st.colour, edgecolors="white",
+                   linewidths=linewidth, zorder=zorder)
+        handles.append((Line2D([], [], marker=st.marker, color=st.colour, markeredgecolor="white", ls="none",
+                               markersize=size_pt if legend_pt is None else legend_pt), PLACE_CATEGORIES.get(cat, cat)))
     return handles
 
 
@@ -222,14 +255,8 @@ def map_furniture(fig, ax, frame: D.MapFrame, sheet, *, crs, size_pt: float = 6.
                                   linewidth=0.4, alpha=0.9, zorder=30))
     D.scale_bar(ax, x + 3, y + 3, frame=frame, paper_w_mm=W, paper_h_mm=H, target_mm=28, size_pt=size_pt,
                 lw=0.4, zorder=31)
-    fig.text((x + 3) / W, (y + box_h - 2.2) / H, f"比例尺 {format_scale_text(frame.scale)}", ha="left", va="center",
+    fig.text((x + 3) / W, (y + box_h - 2.2) / H, f"比例尺 {format_scale(frame.scale)}", ha="left", va="center",
              fontsize=size_pt, zorder=31)
     cx, cy = (frame.bbox[0] + frame.bbox[2]) / 2, (frame.bbox[1] + frame.bbox[3]) / 2
     D.north_arrow(fig, x + box_w - 5, y + 5.5, height_mm=7, paper_w_mm=W, paper_h_mm=H,
                   angle_deg=D.true_north_angle(crs, cx, cy), size_pt=size_pt * 0.8, zorder=31)
-
-
-def format_scale_text(scale: float) -> str:
-    from .paper import format_scale
-
-    return format_scale(scale)

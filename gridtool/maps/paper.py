@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ..errors import GridtoolError
+from ..errors import CancelledError, GridtoolError
+from .outputs import publish
 
 log = logging.getLogger(__name__)
 
@@ -207,6 +208,12 @@ def check_raster(sheet: Paper, dpi: float, *, max_pixels: int | None = None,
     return est
 
 
+def check_cancelled(cancelled: Callable[[], bool] | None) -> None:
+    """Raise :class:`CancelledError` when the ``cancelled`` callable (if any) returns True."""
+    if cancelled is not None and cancelled():
+        raise CancelledError()
+
+
 # ---------------------------------------------------------------------------------------------
 # checked atomic writes
 
@@ -300,13 +307,8 @@ def write_checked(out_path: str | Path, fmt: str, write: Callable[[Path], None],
     tmp = Path(tmp_name)
     try:
         write(tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
         verify_output(tmp, fmt, expected_px=expected_px, min_pages=min_pages)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, out)
+        publish(tmp, out)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise ExportError(f"写入 {out.name} 失败：{exc.strerror or exc}", f"writing {out.name} failed: {exc.strerror or exc}",

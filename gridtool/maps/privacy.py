@@ -254,12 +254,28 @@ def mask_frame(df: pd.DataFrame, sensitive_columns: Mapping[str, str] | Iterable
     return out
 
 
+#: Columns gridtool itself writes about staff (the grid worker assigned to a grid, their phone):
+#: personal data in every export, whichever layer carries them.
+STAFF_COLUMNS = {"worker": "name", "head": "name", "网格员": "name", "网格长": "name",
+                 "worker_phone": "phone", "phone": "phone", "联系电话": "phone"}
+
+
+def staff_columns(df: pd.DataFrame) -> dict[str, str]:
+    """The :data:`STAFF_COLUMNS` present in ``df`` (column → kind)."""
+    return {c: k for c, k in STAFF_COLUMNS.items() if c in df.columns}
+
+
 def mask_layer(layer, *, include_personal: bool = False, drop: bool = False) -> pd.DataFrame:
-    """A project layer's GeoDataFrame with its personal data masked (see :func:`mask_frame`)."""
+    """A project layer's GeoDataFrame with its personal data masked (see :func:`mask_frame`): the
+    columns flagged when it was loaded, staff columns (:data:`STAFF_COLUMNS`) and those found by
+    :func:`detect_sensitive`."""
     from ..roles import ROLES
 
     role = ROLES.get(layer.role)
-    return mask_frame(layer.gdf, layer.sensitive, include_personal, drop=drop,
+    known = layer.sensitive or {}
+    known = dict(known) if isinstance(known, Mapping) else {c: "" for c in known}
+    known.update({c: k for c, k in staff_columns(layer.gdf).items() if c not in known})
+    return mask_frame(layer.gdf, known, include_personal, drop=drop,
                       personal_role=bool(role and role.personal))
 
 
@@ -274,4 +290,4 @@ def escape_html(value: Any) -> str:
 
 
 __all__ = ["KINDS", "detect_sensitive", "escape_html", "id_check_ok", "is_text_column", "mask_frame", "mask_id",
-           "mask_layer", "mask_name", "mask_phone", "mask_value"]
+           "mask_layer", "mask_name", "mask_phone", "mask_value", "STAFF_COLUMNS", "staff_columns"]

@@ -36,15 +36,15 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from ..errors import CancelledError
 from . import style as S
-from .paper import PT_PER_MM, Paper, format_from_path, format_scale, paper, write_checked
+from .paper import (PT_PER_MM, Paper, check_cancelled, format_from_path, format_scale, paper,
+                    write_checked)
 
 Progress = Callable[[float, str], None]
 
+#: Data credit printed when any layer came from OpenStreetMap (wall map, atlas, route cards).
+OSM_CREDIT = "地图数据 © OpenStreetMap contributors（ODbL）"
 #: Columns of the grids layer holding a person's name (grid worker, head) or phone.
-GRID_PERSON_COLUMNS = {"worker": "name", "head": "name", "网格员": "name", "网格长": "name",
-                       "worker_phone": "phone", "phone": "phone", "联系电话": "phone"}
 
 
 @dataclass
@@ -100,17 +100,11 @@ def map_bounds(project) -> tuple[float, float, float, float]:
     return float(a[:, 0].min()), float(a[:, 1].min()), float(a[:, 2].max()), float(a[:, 3].max())
 
 
-def _check(cancelled):
-    if cancelled is not None and cancelled():
-        raise CancelledError()
-
-
 def masked_grids(grids, *, include_personal: bool):
     """The grids table with grid workers' names and phones masked unless ``include_personal``."""
-    from .privacy import mask_frame
+    from .privacy import mask_frame, staff_columns
 
-    flagged = {c: k for c, k in GRID_PERSON_COLUMNS.items() if c in grids.columns}
-    return mask_frame(grids, flagged, include_personal)
+    return mask_frame(grids, staff_columns(grids), include_personal)
 
 
 def grid_label_variants(row, village_code: str | None) -> list[list[str]]:
@@ -291,7 +285,7 @@ def draw_wall_map(fig, project, *, size: str | tuple[float, float] = "A3", lands
     handles: list[tuple[object, str]] = []
 
     def step(frac, msg):
-        _check(cancelled)
+        check_cancelled(cancelled)
         report(frac, msg)
 
     step(0.1, "网格 / grids")
@@ -323,7 +317,7 @@ def draw_wall_map(fig, project, *, size: str | tuple[float, float] = "A3", lands
 
     # -- forest, water, roads, railways -------------------------------------------------------
     step(0.35, "道路水系 / roads and water")
-    from .pages import LayerIndex, draw_base_layers
+    from .pages import LayerIndex, draw_base_layers, draw_place_markers, place_categories
 
     base = draw_base_layers(ax, LayerIndex(project), frame, du=du, tol=tol)
     handles.extend(base)
@@ -367,17 +361,9 @@ def draw_wall_map(fig, project, *, size: str | tuple[float, float] = "A3", lands
         x, y = shapely.get_x(pts), shapely.get_y(pts)
         x0, y0, x1, y1 = bbox
         inside = (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
-        cats = places["category"].astype(str).to_numpy() if "category" in places else np.full(len(places), "other")
-        from ..roles import PLACE_CATEGORIES
-
-        ms = 4.2 * u ** 0.6
-        for cat in dict.fromkeys(cats[inside]):
-            st = S.PLACE_STYLES.get(cat, S.PLACE_STYLES["other"])
-            sel = inside & (cats == cat)
-            ax.scatter(x[sel], y[sel], s=ms ** 2, marker=st.marker, c=st.colour, edgecolors="white",
-                       linewidths=0.4 * u ** 0.5, zorder=11)
-            handles.append((Line2D([], [], marker=st.marker, color=st.colour, markeredgecolor="white", ls="none",
-                                   markersize=ms), PLACE_CATEGORIES.get(cat, cat)))
+        cats = place_categories(places)
+        handles.extend(draw_place_markers(ax, x[inside], y[inside], cats[inside], size_pt=4.2 * u ** 0.6,
+                                          linewidth=0.4 * u ** 0.5, zorder=11))
         info.places_drawn = bool(inside.any())
 
     # -- coordinate grid ---------------------------------------------------------------------
@@ -432,7 +418,9 @@ def draw_wall_map(fig, project, *, size: str | tuple[float, float] = "A3", lands
     step(0.9, "图例 / legend")
     n_grids = 0 if grids is None else len(grids)
     n_sub = 0 if subgrids is None else len(subgrids)
-    hh_total = int(pd.to_numeric(grids["hh"], errors="coerce").fillna(0).sum()) if grids is not None and "hh" in grids else None
+    # Households of the base grids and of the special grids (schools, markets …) carved out of them.
+    hh_total = sum(int(pd.to_numeric(t["hh"], errors="coerce").fillna(0).sum())
+                   for t in (grids, special) if t is not None and "hh" in t) if grids is not None else None
     title = title if title is not None else f"{project.name} 网格化管理分布图"
     if subtitle is None:
         parts = []
@@ -571,7 +559,7 @@ def _footer(fig, L, sheet: Paper, project, coord_grid, osm: bool, date: str) -> 
     fs = 6.5 * u ** 0.8
     grid_txt = {"gk": " · 坐标网单位：千米", "lonlat": " · 坐标网：经纬度"}.get(coord_grid or "", "")
     left = f"坐标系 {crs_label(project.crs)}{grid_txt}"
-    right = ("地图数据 © OpenStreetMap contributors（ODbL） · " if osm else "") + f"gridtool {__version__} 制图"
+    right = (f"{OSM_CREDIT} · " if osm else "") + f"gridtool {__version__} 制图"
     need = (text_width_pt(left, fs) + text_width_pt(right, fs)) / PT_PER_MM + 8 * u
     if need > w:
         fs *= w / need
@@ -582,12 +570,8 @@ def _footer(fig, L, sheet: Paper, project, coord_grid, osm: bool, date: str) -> 
 def _savefig_metadata(fmt: str, title: str | None) -> dict:
     from .. import __version__
 
-    creator = f"gridtool {__version__}"
-    if fmt == "pdf":
-        return {"Title": title or "", "Creator": creator}
-    if fmt == "svg":
-        return {"Title": title or "", "Creator": creator}
-    return {"Title": title or "", "Software": creator}
+    # PNG's standard keyword for the program is "Software"; PDF and SVG call it "Creator".
+    return {"Title": title or "", ("Software" if fmt == "png" else "Creator"): f"gridtool {__version__}"}
 
 
 def render_wall_map(project, out_path: str | Path, *, fmt: str | None = None,
@@ -641,7 +625,7 @@ def render_wall_map(project, out_path: str | Path, *, fmt: str | None = None,
                              title=title, subtitle=subtitle, date=date, coord_grid=coord_grid, labels=labels,
                              include_personal=include_personal,
                              progress=lambda f, m: report(0.7 * f, m), cancelled=cancelled, **draw_kw)
-        _check(cancelled)
+        check_cancelled(cancelled)
         report(0.7, "写出文件 / writing")
         meta = _savefig_metadata(fmt, title or f"{project.name} 网格化管理分布图")
 

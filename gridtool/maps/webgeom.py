@@ -32,20 +32,27 @@ FEATURE_PIXELS = 200.0
 QUANT = 100_000
 
 
-def zoom_tolerance(geoms, *, pixels: float = FEATURE_PIXELS, lo: float = 0.5, hi: float = 25.0) -> float:
-    """Simplification tolerance in metres for polygons or lines in a metric CRS.
-
-    The typical feature size is the median of the square roots of the bounding-box areas; a
-    feature that size spans ``pixels`` pixels at the zoom where the layer is read, where one
-    pixel is ``size / pixels`` metres. Clamped to ``[lo, hi]`` metres.
-    """
+def typical_size(geoms) -> float | None:
+    """The median of the square roots of the features' bounding-box areas (sides at least 1 unit);
+    None when there is no geometry."""
     g = np.asarray(geoms)
     g = g[~(shapely.is_missing(g) | shapely.is_empty(g))]
     if len(g) == 0:
-        return lo
+        return None
     b = shapely.bounds(g)
-    size = np.sqrt(np.maximum(b[:, 2] - b[:, 0], 1.0) * np.maximum(b[:, 3] - b[:, 1], 1.0))
-    return float(min(max(np.median(size) / pixels, lo), hi))
+    return float(np.median(np.sqrt(np.maximum(b[:, 2] - b[:, 0], 1.0) * np.maximum(b[:, 3] - b[:, 1], 1.0))))
+
+
+def zoom_tolerance(geoms, *, pixels: float = FEATURE_PIXELS, lo: float = 0.5, hi: float = 25.0) -> float:
+    """Simplification tolerance in metres for polygons or lines in a metric CRS.
+
+    The typical feature size (:func:`typical_size`) spans ``pixels`` pixels at the zoom where the
+    layer is read, where one pixel is ``size / pixels`` metres. Clamped to ``[lo, hi]`` metres.
+    """
+    size = typical_size(geoms)
+    if size is None:
+        return lo
+    return float(min(max(size / pixels, lo), hi))
 
 
 def _polygonal(geoms: np.ndarray) -> np.ndarray:
@@ -213,4 +220,4 @@ def fit_zoom(bounds_lonlat: tuple[float, float, float, float], *, width: int = 1
 
 
 __all__ = ["FEATURE_PIXELS", "QUANT", "decode_ring", "encode_line", "encode_point", "encode_polygon",
-           "fit_zoom", "metres_per_pixel", "simplify", "simplify_parts", "zoom_tolerance"]
+           "fit_zoom", "metres_per_pixel", "simplify", "simplify_parts", "typical_size", "zoom_tolerance"]

@@ -29,6 +29,7 @@ import os
 import time
 import traceback
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Callable, Iterable
 
 import geopandas as gpd
@@ -39,12 +40,13 @@ import shapely
 from ..errors import CancelledError, GridtoolError
 from . import parts as partfiles
 from .chunking import (BATCH_COLUMNS, BY_CHOICES, ROW, VILLAGE, Chunk, ChunkSource, GeoPackageSource,
-                       LayersSource, cut, margin_for)
+                       LayersSource, _UnionFind, cut, margin_for)
+from .output import OUTPUT_LAYERS as PLAN_LAYERS
+
+_DISTRICT_SOURCE = "gridtool partition --out-dir"
 
 Progress = Callable[[float, str], None]
 
-#: Output layers a chunk result carries besides its households and villages.
-PLAN_LAYERS = ("grids", "subgrids", "special_grids", "corridors", "party_links")
 #: Household columns the engine (re)writes; new columns it adds are carried as well.
 HOUSEHOLD_OUTPUTS = ("grid", "subgrid", "grid_parts")
 _DEFAULTS = {"grid_parts": ""}
@@ -171,18 +173,12 @@ def warm_up() -> None:
 def _merge_groups(chunk: Chunk) -> list[list[int]]:
     """Village rows of the chunk in groups that must stay together (merge pairs), in order."""
     pos = {n: i for i, n in enumerate(chunk.names)}
-    parent = list(range(len(chunk.rows)))
-
-    def find(i):
-        while parent[i] != i:
-            i = parent[i]
-        return i
+    uf = _UnionFind(list(range(len(chunk.rows))))
     for g, h in chunk.merge:
-        a, b = find(pos[g]), find(pos[h])
-        parent[max(a, b)] = min(a, b)
+        uf.union(pos[g], pos[h])
     groups: dict[int, list[int]] = {}
     for i, r in enumerate(chunk.rows):
-        groups.setdefault(find(i), []).append(r)
+        groups.setdefault(uf.find(i), []).append(r)
     return list(groups.values())
 
 
@@ -238,27 +234,12 @@ def _concat(frames: list, crs) -> gpd.GeoDataFrame | None:
     return out
 
 
-def dissolve_corridors(corridors: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
-    """One corridor per code over all chunks, as one run over everything gives (corridors are
-    drawn per village and kind, so a village's rows come from the one chunk that holds it and
-    this only restores the engine's order; older per-kind rows are dissolved)."""
-    if corridors is None or not len(corridors):
-        return corridors
-    keys = [c for c in ("code", "village", "village_code", "kind", "name", "width_m") if c in corridors]
-    rows, geoms = [], []
-    for k, grp in corridors.groupby(keys, sort=False, dropna=False):
-        rows.append(dict(zip(keys, k if isinstance(k, tuple) else (k,))))
-        g = grp.geometry.values
-        geoms.append(g[0] if len(g) == 1 else shapely.union_all(g))
-    return gpd.GeoDataFrame(rows, geometry=gpd.GeoSeries(geoms, crs=corridors.crs))
-
-
 def combine_layers(pieces: list[dict], crs=None) -> dict[str, gpd.GeoDataFrame | None]:
-    """The layers of pieces (in chunk order) concatenated; corridors one per code."""
+    """The layers of pieces (in chunk order) concatenated. Corridors need nothing more: they are
+    drawn per village and kind, so each comes whole from the one chunk that holds its village."""
     layers = {}
     for name in (*PLAN_LAYERS, "households", "villages"):
         layers[name] = _concat([p["layers"].get(name) for p in pieces], crs)
-    layers["corridors"] = dissolve_corridors(layers["corridors"])
     for name in ("grids", "special_grids", "corridors", "households", "villages"):
         if layers[name] is None:
             layers[name] = gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=crs))
@@ -313,48 +294,28 @@ def summarize(reports: list[dict], tabs: list[dict], params: dict) -> dict:
     """One report from the reports and attribute tables of pieces, figures recomputed as the
     engine computes them for one run (``pct_within_bounds`` over grids of villages whose own total
     fits, means over all grids …); figures it does not know are added up or joined."""
-    from .engine import GridPartitioner
+    from .engine import GridPartitioner, plan_figures
+    engine = GridPartitioner(**params)
     plan = _merge_values([r["plan"] for r in reports]) or {}
     villages = [v for r in reports for v in r["villages"]]
     g = _concat([t["grids"] for t in tabs], None)
-    sub = _concat([t["subgrids"] for t in tabs], None)
-    sp = _concat([t["special_grids"] for t in tabs], None)
-    cor = _concat([t["corridors"] for t in tabs], None)
     g = g if g is not None and len(g.columns) else pd.DataFrame({"hh": [], "village_code": [], "min_hh": [],
                                                                   "max_hh": [], "polsby_popper": [],
                                                                   "hard_crossings": [], "soft_crossings": []})
-    ok = {v["code"] for v in villages if v["status"] == "ok"}
-    from .engine import pocket_grid_mask
-    feas = g[g["village_code"].astype(str).isin(ok) & ~pocket_grid_mask(g)] if len(g) else g
-    within = (feas["hh"] >= feas["min_hh"]) & (feas["hh"] <= feas["max_hh"]) if len(feas) else None
-    sp_hh = int(sp["hh"].sum()) if sp is not None and "hh" in sp else 0
-    plan.update({
-        "villages": int(sum(r["plan"].get("villages", 0) for r in reports)),
-        "households": int(g["hh"].sum()) + sp_hh, "grids": len(g), "grids_in_feasible_villages": int(len(feas)),
-        "pct_within_bounds": round(100.0 * float(within.mean()), 2) if len(feas) else None,
-        "infeasible_villages": [x for r in reports for x in r["plan"].get("infeasible_villages", [])],
-        "mean_polsby_popper": round(float(g["polsby_popper"].mean()), 3) if len(g) else None,
-        "hard_crossings": int(g["hard_crossings"].sum()) if len(g) else 0,
-        "unavoidable_hard_crossings": int(sum(v.get("unavoidable_hard_crossings", 0) for v in villages)),
-        "avoidable_hard_crossings": int(sum(v.get("avoidable_hard_crossings", 0) for v in villages)),
-        "soft_crossings": int(g["soft_crossings"].sum()) if len(g) else 0,
-        "grid_hh_min": int(g["hh"].min()) if len(g) else None,
-        "grid_hh_max": int(g["hh"].max()) if len(g) else None,
-        "special_grids": 0 if sp is None else len(sp),
-        "corridors": 0 if cor is None or not len(cor) else int(cor["code"].nunique()),
-    })
+    # Sub-grid figures are recomputed only when there are sub-grids.
     for k in ("subgrids", "subgrids_pct_within_bounds", "subgrid_hh_min", "subgrid_hh_max",
               "apartment_subgrids", "subgrids_mean_polsby_popper"):
         plan.pop(k, None)
-    if sub is not None and len(sub):
-        lo, hi = int(params.get("sub_min", 20)), int(params.get("sub_max", 40))
-        inb = (sub["hh"] >= lo) & (sub["hh"] <= hi)
-        plan.update({"subgrids": len(sub), "subgrids_pct_within_bounds": round(100.0 * float(inb.mean()), 2),
-                     "subgrid_hh_min": int(sub["hh"].min()), "subgrid_hh_max": int(sub["hh"].max()),
-                     "apartment_subgrids": int((sub["kind"] == "apartment part").sum()),
-                     "subgrids_mean_polsby_popper": round(float(sub["polsby_popper"].mean()), 3)})
+    # Villages by code (names may repeat across townships).
+    ok = {v["code"] for v in villages if v["status"] == "ok"}
+    plan.update(plan_figures(
+        g, _concat([t["subgrids"] for t in tabs], None), _concat([t["special_grids"] for t in tabs], None),
+        _concat([t["corridors"] for t in tabs], None), feasible=g["village_code"].astype(str).isin(ok),
+        villages=int(sum(r["plan"].get("villages", 0) for r in reports)),
+        infeasible=[x for r in reports for x in r["plan"].get("infeasible_villages", [])],
+        village_reports=villages, sub_bounds=(engine.sub_min, engine.sub_max)))
     engine_t = _merge_values([r.get("timings", {}) for r in reports]) or {}
-    return {"parameters": GridPartitioner(**params).get_params(), "plan": plan,
+    return {"parameters": engine.get_params(), "plan": plan,
             "timings": {k: round(v, 3) if isinstance(v, float) else v for k, v in engine_t.items()},
             "villages": villages, "grids": [row for r in reports for row in r.get("grids", [])]}
 
@@ -527,8 +488,6 @@ class BatchPartitioner:
         self.failures_ = [f for p in pieces for f in p["failures"]]
         report = summarize([p["report"] for p in pieces],
                            [tables(p["layers"]) if keep else p["layers"] for p in pieces], self.params)
-        from .engine import GridPartitioner
-        report["parameters"] = GridPartitioner(**self.params).get_params()
         report["batch"] = {"by": self.by, "chunks": len(chunks), "villages": sum(len(c.rows) for c in chunks),
                            "failed": self.failures_,
                            "refitted_by_village": [{"chunk": c.key, "error": p["refitted"]}
@@ -555,6 +514,7 @@ class BatchPartitioner:
         directory one district at a time. Returns ``{district: path}``."""
         from ..layers import Layer
         from ..project import Project
+        from .output import apply_to_project
         if self.work_dir is None:
             raise ValueError("write_districts needs the work_dir given to fit()")
         say = progress or (lambda f, m: None)
@@ -575,14 +535,14 @@ class BatchPartitioner:
             rep = merged["report"]
             rep["batch"] = {"district": district, "chunks": [c.key for c in chunks],
                             "failed": [f for p in pieces for f in p["failures"]]}
-            proj = Project(name=district, crs=crs, parameters={"partition": {k: v for k, v in rep.items()
-                                                                              if k != "grids"}})
-            for role in ("villages", "households", *PLAN_LAYERS):
-                g = merged["layers"].get(role)
-                if g is None:
-                    continue
-                proj.layers[role] = Layer(role=role, gdf=_drop_batch(g), source="gridtool partition --out-dir",
-                                          format="derived", sensitive={"member": "name"} if role == "party_links" else {})
+            lay = {role: _drop_batch(g) for role, g in merged["layers"].items()}
+            proj = Project(name=district, crs=crs)
+            for role in ("villages", "households"):
+                proj.layers[role] = Layer(role=role, gdf=lay[role], source=_DISTRICT_SOURCE, format="derived")
+            apply_to_project(proj, SimpleNamespace(
+                grids_=lay["grids"], subgrids_=lay["subgrids"], special_grids_=lay["special_grids"],
+                corridors_=lay["corridors"], links_=lay["party_links"], households_=lay["households"],
+                report_=rep), source=_DISTRICT_SOURCE)
             path = Path(out_dir) / f"{district}.gpkg"
             proj.save(path, force=force)
             out[district] = path

@@ -423,7 +423,6 @@ class GeoPackageSource(ChunkSource):
         self._villages = prepare_villages(v)
         self.crs = self._villages.crs
         self._vgeoms = shapely.make_valid(self._villages.geometry.values)
-        self._vtree = shapely.STRtree(self._vgeoms)
         base = plan_chunks(self._villages, by=by, merge=params.get("merge"))
         joins = []
         if params.get("infeasible") == "merge":

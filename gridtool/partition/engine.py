@@ -31,6 +31,7 @@ import pandas as pd
 import shapely
 
 from ..errors import CancelledError, EmptyLayerError, MissingColumnError
+from ..roles import PLACE_CATEGORIES
 from ..spatial import household_points
 from .barriers import DEFAULT_HARD, barrier_lines
 from .blocks import Blocks, build_blocks
@@ -174,7 +175,6 @@ class GridPartitioner:
         blocks = build_blocks(villages, pts, hh, lines,
                               special=special_geoms if len(special_geoms) else None)
         self.blocks_ = blocks
-        self._lines = lines
         t_blocks = time.perf_counter() - t0
         hb = blocks.household_block
         order = np.argsort(hb, kind="stable")
@@ -933,43 +933,17 @@ class GridPartitioner:
     def _report(self, village_reports, plans, timings):
         g = self.grids_
         ok_villages = {r["village"] for r in village_reports if r["status"] == "ok"}
-        pocket = pocket_grid_mask(g)
-        feas = g[g["village"].isin(ok_villages) & ~pocket]
-        within = ((feas["hh"] >= feas["min_hh"]) & (feas["hh"] <= feas["max_hh"])) if len(feas) else pd.Series([], dtype=bool)
         infeasible = [{"village": p["name"], "households": p["hh"], "status": p["status"],
                        "applied": p["applied"], "remedies": p["remedies"]}
                       for p in plans if p["status"] not in ("ok", "empty")]
-        sub = self.subgrids_
         # Per village: hard crossings beyond those forced by pockets and exclaves.
         hard_by_village = g.groupby("village")["hard_crossings"].sum().to_dict() if len(g) else {}
-        avoidable = 0
         for r in village_reports:
             r["hard_crossings"] = int(hard_by_village.get(r["village"], 0))
             r["avoidable_hard_crossings"] = max(0, r["hard_crossings"] - r["unavoidable_hard_crossings"])
-            avoidable += r["avoidable_hard_crossings"]
-        plan = {
-            "villages": len(plans), "households": int(g["hh"].sum()) + int(self.special_grids_["hh"].sum()),
-            "grids": len(g), "grids_in_feasible_villages": int(len(feas)),
-            "pct_within_bounds": round(100.0 * float(within.mean()), 2) if len(feas) else None,
-            "infeasible_villages": infeasible,
-            "pocket_grids": [{"code": str(c), "village": str(v), "households": int(h)}
-                             for c, v, h in zip(g.loc[pocket, "code"], g.loc[pocket, "village"], g.loc[pocket, "hh"])],
-            "mean_polsby_popper": round(float(g["polsby_popper"].mean()), 3) if len(g) else None,
-            "hard_crossings": int(g["hard_crossings"].sum()) if len(g) else 0,
-            "unavoidable_hard_crossings": int(sum(r["unavoidable_hard_crossings"] for r in village_reports)),
-            "avoidable_hard_crossings": avoidable,
-            "soft_crossings": int(g["soft_crossings"].sum()) if len(g) else 0,
-            "grid_hh_min": int(g["hh"].min()) if len(g) else None,
-            "grid_hh_max": int(g["hh"].max()) if len(g) else None,
-            "special_grids": len(self.special_grids_),
-            "corridors": len(self.corridors_),
-        }
-        if sub is not None and len(sub):
-            inb = (sub["hh"] >= self.sub_min) & (sub["hh"] <= self.sub_max)
-            plan.update({"subgrids": len(sub), "subgrids_pct_within_bounds": round(100.0 * float(inb.mean()), 2),
-                         "subgrid_hh_min": int(sub["hh"].min()), "subgrid_hh_max": int(sub["hh"].max()),
-                         "apartment_subgrids": int((sub["kind"] == "apartment part").sum()),
-                         "subgrids_mean_polsby_popper": round(float(sub["polsby_popper"].mean()), 3)})
+        plan = plan_figures(g, self.subgrids_, self.special_grids_, self.corridors_,
+                            feasible=g["village"].isin(ok_villages), villages=len(plans), infeasible=infeasible,
+                            village_reports=village_reports, sub_bounds=(self.sub_min, self.sub_max))
         cols = [c for c in ("code", "village", "hh", "status", "note", "area_m2", "polsby_popper",
                             "hard_crossings", "soft_crossings", "max_dist_m", "places", "place_names",
                             "n_subgrids") if c in g]
@@ -984,6 +958,46 @@ class GridPartitioner:
         return {"parameters": self.get_params(), "plan": plan, "timings": timings,
                 "villages": village_reports,
                 "grids": json_rows(g[cols])}
+
+
+# ----------------------------------------------------------------------------------------------
+def plan_figures(g: pd.DataFrame, sub: pd.DataFrame | None, special: pd.DataFrame | None,
+                 corridors: pd.DataFrame | None, *, feasible: pd.Series, villages: int, infeasible: list,
+                 village_reports: list[dict], sub_bounds: tuple[int, int]) -> dict:
+    """The report's ``plan`` figures from the result tables (attributes are enough), as one fit
+    and a batch (:func:`.batch.summarize`, over the concatenated tables of its chunks) both give
+    them. ``feasible`` marks grids of villages whose own status is ok; ``village_reports`` carry
+    each village's unavoidable and avoidable hard crossings."""
+    pocket = pocket_grid_mask(g)
+    feas = g[feasible & ~pocket]
+    within = ((feas["hh"] >= feas["min_hh"]) & (feas["hh"] <= feas["max_hh"])) if len(feas) else None
+    plan = {
+        "villages": villages,
+        "households": int(g["hh"].sum()) + (int(special["hh"].sum()) if special is not None and "hh" in special else 0),
+        "grids": len(g), "grids_in_feasible_villages": int(len(feas)),
+        "pct_within_bounds": round(100.0 * float(within.mean()), 2) if len(feas) else None,
+        "infeasible_villages": infeasible,
+        "pocket_grids": [{"code": str(c), "village": str(v), "households": int(h)}
+                         for c, v, h in zip(g.loc[pocket, "code"], g.loc[pocket, "village"], g.loc[pocket, "hh"])]
+        if pocket.any() else [],
+        "mean_polsby_popper": round(float(g["polsby_popper"].mean()), 3) if len(g) else None,
+        "hard_crossings": int(g["hard_crossings"].sum()) if len(g) else 0,
+        "unavoidable_hard_crossings": int(sum(r.get("unavoidable_hard_crossings", 0) for r in village_reports)),
+        "avoidable_hard_crossings": int(sum(r.get("avoidable_hard_crossings", 0) for r in village_reports)),
+        "soft_crossings": int(g["soft_crossings"].sum()) if len(g) else 0,
+        "grid_hh_min": int(g["hh"].min()) if len(g) else None,
+        "grid_hh_max": int(g["hh"].max()) if len(g) else None,
+        "special_grids": 0 if special is None else len(special),
+        "corridors": 0 if corridors is None else len(corridors),
+    }
+    if sub is not None and len(sub):
+        lo, hi = sub_bounds
+        inb = (sub["hh"] >= lo) & (sub["hh"] <= hi)
+        plan.update({"subgrids": len(sub), "subgrids_pct_within_bounds": round(100.0 * float(inb.mean()), 2),
+                     "subgrid_hh_min": int(sub["hh"].min()), "subgrid_hh_max": int(sub["hh"].max()),
+                     "apartment_subgrids": int((sub["kind"] == "apartment part").sum()),
+                     "subgrids_mean_polsby_popper": round(float(sub["polsby_popper"].mean()), 3)})
+    return plan
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1400,7 +1414,9 @@ def add_grid_metrics(g: gpd.GeoDataFrame, grids_internal, blocks: Blocks, ctx, l
         for a, b in zip(gi.tolist(), pi.tolist()):
             nm = places["name"].iat[b] if "name" in places else None
             cat = places["category"].iat[b] if "category" in places else ""
-            names.setdefault(a, []).append(str(nm) if isinstance(nm, str) and nm else str(cat))
+            # An unnamed place is listed by its category, in Chinese as the planners read it (银行).
+            names.setdefault(a, []).append(str(nm) if isinstance(nm, str) and nm
+                                           else PLACE_CATEGORIES.get(str(cat), str(cat)))
         g["place_names"] = ["、".join(names.get(i, [])) for i in range(len(g))]
 
 

@@ -13,8 +13,9 @@ from .engine import GridPartitioner
 OUTPUT_LAYERS = ("grids", "subgrids", "special_grids", "corridors", "party_links")
 
 
-def apply_to_project(project, gp: GridPartitioner) -> None:
-    """Put a fitted partitioner's layers into ``project`` (replacing an earlier partition)."""
+def apply_to_project(project, gp: GridPartitioner, *, source: str = "gridtool partition") -> None:
+    """Put a fitted partitioner's layers into ``project`` (replacing an earlier partition); ``gp``
+    may be anything with the engine's result attributes (a batch, one district of it)."""
     crs_in = project.user_crs
     made = {"grids": gp.grids_, "subgrids": gp.subgrids_, "special_grids": gp.special_grids_,
             "corridors": gp.corridors_, "party_links": gp.links_}
@@ -22,7 +23,7 @@ def apply_to_project(project, gp: GridPartitioner) -> None:
         if gdf is None:
             project.layers.pop(role, None)
             continue
-        project.layers[role] = Layer(role=role, gdf=gdf.reset_index(drop=True), source="gridtool partition",
+        project.layers[role] = Layer(role=role, gdf=gdf.reset_index(drop=True), source=source,
                                      format="derived", crs_in=crs_in,
                                      sensitive={"member": "name"} if role == "party_links" else {})
     hh = project.layers["households"]

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -27,7 +25,7 @@ import pyogrio
 import shapely
 
 from .. import __version__
-from ..atomic import write_json_atomic
+from ..atomic import atomic_gpkg, write_json_atomic
 from .chunking import BATCH_COLUMNS, Chunk
 
 #: Layers of a chunk result, in the order they are written.
@@ -63,35 +61,17 @@ def paths(work_dir: str | Path, key: str) -> tuple[Path, Path]:
     return d / f"{key}.gpkg", d / f"{key}.json"
 
 
-def _write_layer(gdf: gpd.GeoDataFrame, path: Path, layer: str) -> None:
-    from ..project import _write_gdf
-    _write_gdf(gdf, path, layer)
-
-
 def write(work_dir: str | Path, key: str, dig: str, piece: dict) -> None:
     """Write a chunk result (``piece`` from :func:`gridtool.partition.batch.run_chunk`) atomically."""
+    from ..project import _write_gdf
     gpkg, meta = paths(work_dir, key)
-    gpkg.parent.mkdir(parents=True, exist_ok=True)
-    present = []
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{key}.", suffix=".tmp.gpkg", dir=gpkg.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    tmp.unlink()  # GDAL creates the file itself
-    try:
-        for name in RESULT_LAYERS:
-            g = piece["layers"].get(name)
-            if g is None or not len(g):
-                continue
-            _write_layer(g.reset_index(drop=True), tmp, name)
-            present.append(name)
-        if present:
-            with open(tmp, "rb+") as fh:
-                os.fsync(fh.fileno())
-            os.replace(tmp, gpkg)
-        else:
-            gpkg.unlink(missing_ok=True)
-    finally:
-        tmp.unlink(missing_ok=True)
+    present = [n for n in RESULT_LAYERS if piece["layers"].get(n) is not None and len(piece["layers"][n])]
+    if present:
+        with atomic_gpkg(gpkg) as tmp:
+            for name in present:
+                _write_gdf(piece["layers"][name].reset_index(drop=True), tmp, name)
+    else:
+        gpkg.unlink(missing_ok=True)
     crs = next((g.crs for g in piece["layers"].values() if g is not None and g.crs is not None), None)
     write_json_atomic(meta, {"key": key, "digest": dig, "layers": present,
                              "columns": {n: list(piece["layers"][n].columns) for n in present},

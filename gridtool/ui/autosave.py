@@ -18,6 +18,7 @@ from pathlib import Path
 
 from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 
+from ..atomic import write_json_atomic
 from .paths import recovery_dir
 
 log = logging.getLogger("gridtool.ui")
@@ -36,9 +37,7 @@ def read_index() -> dict:
 
 
 def _write_index(index: dict) -> None:
-    tmp = _index_path().with_suffix(".tmp")
-    tmp.write_text(json.dumps(index, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(tmp, _index_path())
+    write_json_atomic(_index_path(), index)
 
 
 def pending_recoveries() -> list[dict]:
@@ -128,11 +127,12 @@ class Autosaver(QObject):
     def discard(self) -> None:
         """Remove this session's recovery copy (after a save or a normal close)."""
         self.pool.wait(30000)
-        if self._last_file:
-            forget(self._last_file)
-            self._last_file = None
+        files = {self._last_file} if self._last_file else set()
         if self.window.session.project is not None:
-            forget(str(self.file_for()))
+            files.add(str(self.file_for()))  # usually the same file: forget it once
+        self._last_file = None
+        for f in files:
+            forget(f)
 
     def stop(self) -> None:
         self.timer.stop()

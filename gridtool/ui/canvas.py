@@ -49,6 +49,11 @@ def household_colour(rgba) -> tuple:
     return (int(r * 255), int(g * 255), int(b * 255), 255)
 
 
+#: Household colours by grid palette index, then unassigned, then special grids (made once, used
+#: at every paint step).
+_HOUSEHOLD_PALETTE = np.array([household_colour(c) for c in GRID_PALETTE] + [UNASSIGNED, SPECIAL])
+
+
 class MapCanvas(QWidget):
     """The map. Signals: ``cursorMoved(x, y)`` in the project CRS, ``viewChanged()``,
     ``featuresPicked(role, features, add)`` (a click or a shift-drag box on the active layer)."""
@@ -169,7 +174,7 @@ class MapCanvas(QWidget):
             base = argb32(np.array([ml.style.main_colour])) if ml is not None else np.array([0], np.uint32)
             return np.full(n if feats is None else len(feats), base[0], dtype=np.uint32)
         of = e.membership.of_feature if feats is None else e.membership.of_feature[feats]
-        pal = np.array([household_colour(c) for c in GRID_PALETTE] + [UNASSIGNED, SPECIAL])
+        pal = _HOUSEHOLD_PALETTE
         gp = self.grid_palette
         if len(gp):
             idx = np.where(of >= 0, gp[np.clip(of, 0, len(gp) - 1)], len(GRID_PALETTE))
@@ -263,11 +268,11 @@ class MapCanvas(QWidget):
         p._key_sig = key_sig
         st = ml.style
         pen = make_pen(st.stroke, st.width)
+        lpen = make_pen((20, 20, 20, 255), st.width * 2.2)
         styles = {}
         for k, c in enumerate(GRID_PALETTE):
             fill = QBrush(QColor(c[0], c[1], c[2], GRID_FILL_ALPHA))
             styles[k] = KeyStyle(fill, pen)
-            lpen = make_pen((20, 20, 20, 255), st.width * 2.2)
             styles[k + 100] = KeyStyle(QBrush(QColor(c[0], c[1], c[2], GRID_FILL_ALPHA + 40)), lpen)
         p.set_keys(keys, styles)
 
@@ -329,7 +334,6 @@ class MapCanvas(QWidget):
         self._interacting = settle
         if settle:
             self._fit = None
-        if settle:
             self._settle.start(SETTLE_MS)
         self.viewChanged.emit()
         self.update()

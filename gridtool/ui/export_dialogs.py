@@ -173,8 +173,9 @@ class _ExportDialog(QDialog):
     def snapshot(self):
         return self.window.session.materialized()
 
-    def work(self, project, out: str, progress, cancelled):
-        """Write the export (runs on the worker thread)."""
+    def job(self):
+        """The export as ``work(project, out, progress, cancelled)``: the dialog's choices are read
+        here, on the GUI thread; ``work`` runs on the worker thread and touches no widget."""
         raise NotImplementedError
 
     def _run(self) -> None:
@@ -183,10 +184,11 @@ class _ExportDialog(QDialog):
             self.error.setText(tr("export.no_file"))
             return
         project = self.snapshot()
+        work = self.job()
         w = self.window
 
         def run(progress, cancelled):
-            return self.work(project, out, progress=progress, cancelled=cancelled)
+            return work(project, out, progress=progress, cancelled=cancelled)
 
         def done(result):
             w.log_message(tr("export.done", what=tr(f"export.{self.kind}"), path=out))
@@ -260,7 +262,7 @@ class WallMapDialog(_ExportDialog):
             return
         self.refresh.setEnabled(False)
         project = self.snapshot()
-        draw = self.draw_on
+        draw = self.drawer()
 
         def work(progress, cancelled):
             import matplotlib
@@ -288,14 +290,22 @@ class WallMapDialog(_ExportDialog):
                                on_cancel=lambda: self.refresh.setEnabled(True)) is None:
             self.refresh.setEnabled(True)
 
-    def draw_on(self, fig, project, progress, cancelled) -> None:
-        from ..maps.wallmap import draw_wall_map
-        draw_wall_map(fig, project, progress=progress, cancelled=cancelled, **self.options())
+    def drawer(self):
+        """The preview drawing as ``draw(fig, project, progress, cancelled)`` (choices read now)."""
+        opts = self.options()
 
-    def work(self, project, out, progress, cancelled):
-        from ..maps.wallmap import render_wall_map
-        return render_wall_map(project, out, dpi=self.dpi.value(), progress=progress, cancelled=cancelled,
-                               **self.options())
+        def draw(fig, project, progress, cancelled):
+            from ..maps.wallmap import draw_wall_map
+            draw_wall_map(fig, project, progress=progress, cancelled=cancelled, **opts)
+        return draw
+
+    def job(self):
+        opts, dpi = self.options(), self.dpi.value()
+
+        def work(project, out, progress, cancelled):
+            from ..maps.wallmap import render_wall_map
+            return render_wall_map(project, out, dpi=dpi, progress=progress, cancelled=cancelled, **opts)
+        return work
 
 
 class AssessmentDialog(WallMapDialog):
@@ -323,21 +333,30 @@ class AssessmentDialog(WallMapDialog):
     def rating_field(self) -> str:
         return self.field.currentData() or self.field.currentText()
 
-    def draw_on(self, fig, project, progress, cancelled) -> None:
+    def drawer(self):
         # The same drawing as render_assessment_map: title, subtitle, legend title and grid labels.
-        from ..maps.assessment import assessment_style
-        from ..maps.wallmap import draw_wall_map
         opts = self.options()
         opts["labels"] = True
-        style = assessment_style(project, self.rating_field(), title=opts.pop("title") or None)
-        draw_wall_map(fig, project, progress=progress, cancelled=cancelled, **style, **opts)
+        title = opts.pop("title") or None
+        field = self.rating_field()
 
-    def work(self, project, out, progress, cancelled):
-        from ..maps.assessment import render_assessment_map
+        def draw(fig, project, progress, cancelled):
+            from ..maps.assessment import assessment_style
+            from ..maps.wallmap import draw_wall_map
+            style = assessment_style(project, field, title=title)
+            draw_wall_map(fig, project, progress=progress, cancelled=cancelled, **style, **opts)
+        return draw
+
+    def job(self):
         opts = self.options()
         opts.pop("labels", None)
-        return render_assessment_map(project, out, field=self.rating_field(), dpi=self.dpi.value(),
-                                     progress=progress, cancelled=cancelled, **opts)
+        field, dpi = self.rating_field(), self.dpi.value()
+
+        def work(project, out, progress, cancelled):
+            from ..maps.assessment import render_assessment_map
+            return render_assessment_map(project, out, field=field, dpi=dpi, progress=progress,
+                                         cancelled=cancelled, **opts)
+        return work
 
 
 class AtlasDialog(_ExportDialog):
@@ -349,10 +368,14 @@ class AtlasDialog(_ExportDialog):
         super().__init__(window)
         self.finish_layout()
 
-    def work(self, project, out, progress, cancelled):
-        from ..maps.atlas import write_atlas
-        return write_atlas(project, out, include_personal=self.personal.isChecked(),
-                           title=self.title.text().strip() or None, progress=progress, cancelled=cancelled)
+    def job(self):
+        personal, title = self.personal.isChecked(), self.title.text().strip() or None
+
+        def work(project, out, progress, cancelled):
+            from ..maps.atlas import write_atlas
+            return write_atlas(project, out, include_personal=personal, title=title, progress=progress,
+                               cancelled=cancelled)
+        return work
 
 
 class CardsDialog(_ExportDialog):
@@ -365,10 +388,13 @@ class CardsDialog(_ExportDialog):
         self.finish_layout()
         self.personal.setVisible(False)  # route cards carry places and times, no personal data
 
-    def work(self, project, out, progress, cancelled):
-        from ..maps.cards import write_route_cards
-        return write_route_cards(project, out, title=self.title.text().strip() or None, progress=progress,
-                                 cancelled=cancelled)
+    def job(self):
+        title = self.title.text().strip() or None
+
+        def work(project, out, progress, cancelled):
+            from ..maps.cards import write_route_cards
+            return write_route_cards(project, out, title=title, progress=progress, cancelled=cancelled)
+        return work
 
 
 class HtmlDialog(_ExportDialog):
@@ -383,11 +409,14 @@ class HtmlDialog(_ExportDialog):
         self.form.addRow(tr("export.tiles"), self.tiles)
         self.finish_layout()
 
-    def work(self, project, out, progress, cancelled):
-        from ..maps.html import write_html
+    def job(self):
+        title, personal = self.title.text().strip() or None, self.personal.isChecked()
         tiles = self.tiles.text().strip() or None
-        return write_html(project, out, title=self.title.text().strip() or None,
-                          include_personal=self.personal.isChecked(), tiles=tiles, progress=progress)
+
+        def work(project, out, progress, cancelled):
+            from ..maps.html import write_html
+            return write_html(project, out, title=title, include_personal=personal, tiles=tiles, progress=progress)
+        return work
 
 
 class GisDialog(_ExportDialog):
@@ -440,19 +469,23 @@ class GisDialog(_ExportDialog):
             return
         super()._browse()
 
-    def work(self, project, out, progress, cancelled):
-        from ..maps import gis
+    def job(self):
         key = self.format.currentData()
         roles = [r for r, cb in self.roles.items() if cb.isChecked()] or None
         personal = self.personal.isChecked()
-        progress(0.1, tr("export.gis"))
-        if key == "gpkg":
-            return gis.write_gpkg(project, out, roles=roles, include_personal=personal)
-        if key == "shp":
-            return gis.write_shapefiles(project, out, roles=roles, encoding=self.encoding.currentText(),
-                                        include_personal=personal)
-        if key == "geojson":
-            return gis.write_geojson(project, out, roles=roles, include_personal=personal)
-        if key in ("kml", "kmz"):
-            return gis.write_kml(project, out, roles=roles, include_personal=personal, kmz=key == "kmz")
-        return gis.write_gpx(project, out, include_personal=personal)
+        encoding = self.encoding.currentText()
+        step = tr("export.gis")
+
+        def work(project, out, progress, cancelled):
+            from ..maps import gis
+            progress(0.1, step)
+            if key == "gpkg":
+                return gis.write_gpkg(project, out, roles=roles, include_personal=personal)
+            if key == "shp":
+                return gis.write_shapefiles(project, out, roles=roles, encoding=encoding, include_personal=personal)
+            if key == "geojson":
+                return gis.write_geojson(project, out, roles=roles, include_personal=personal)
+            if key in ("kml", "kmz"):
+                return gis.write_kml(project, out, roles=roles, include_personal=personal, kmz=key == "kmz")
+            return gis.write_gpx(project, out, include_personal=personal)
+        return work

@@ -15,6 +15,7 @@ from PyQt6.QtWidgets import (QAbstractItemView, QButtonGroup, QComboBox, QGridLa
 
 from .i18n import tr
 from .render import qcolor
+from .session import EDITED_NOTE
 from .styles import STATE_COLOURS
 
 STATE_BG = {"under": QColor(222, 235, 247), "ok": QColor(229, 245, 224), "over": QColor(254, 224, 210)}
@@ -80,15 +81,15 @@ class GridTableModel(QAbstractTableModel):
             return "" if v is None or v != v else f"{float(v):.2f}"
         if col == "flags":
             flags = []
-            if "exclave" in str(a.get("note") or ""):
+            note = str(a.get("note") or "")
+            if "exclave" in note:
                 flags.append(tr("grids.flag.exclave"))
             if code in plan.locked:
                 flags.append("🔒 " + tr("grids.flag.locked"))
             st = str(a.get("status") or "")
             if st and st != "ok":
                 flags.append(tr("grids.flag.exception") if st == "exception" else st)
-            note = str(a.get("note") or "")
-            if "edited" in note:
+            if EDITED_NOTE in note:
                 flags.append(tr("grids.flag.edited"))
             if a.get("hard_crossings"):
                 flags.append(tr("grids.flag.crossing", n=int(a["hard_crossings"])))
@@ -395,10 +396,6 @@ class GridPanel(QWidget):
     def _row_clicked(self, ix) -> None:
         code = self.model.codes[ix.row()]
         self.gridActivated.emit(code)
-
-    def selected_code(self) -> str | None:
-        rows = self.table.selectionModel().selectedRows()
-        return self.model.codes[rows[0].row()] if rows else None
 
     def set_tool_checked(self, name: str) -> None:
         b = self.tool_buttons.get(name)

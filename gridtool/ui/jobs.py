@@ -38,26 +38,16 @@ class Job(QObject):
     check); a result that arrives after Cancel is dropped."""
 
     progress = pyqtSignal(float, str)
-    done = pyqtSignal(object)
-    failed = pyqtSignal(object, str)
-    cancelled = pyqtSignal()
-    ended = pyqtSignal()
 
     def __init__(self, title: str, fn: Callable, parent=None):
         super().__init__(parent)
         self.title = title
         self.fn = fn
         self._cancel = threading.Event()
-        self.state = "running"
-        self.fraction = 0.0
-        self.message = ""
+        self.state = "running"  # then "done", "failed" or "cancelled"
 
     def cancel(self) -> None:
         self._cancel.set()
-
-    @property
-    def cancel_requested(self) -> bool:
-        return self._cancel.is_set()
 
 
 class WorkerThread:
@@ -153,38 +143,30 @@ class JobRunner(QObject):
         sig = _Signals()  # lives on the GUI thread; the worker's emits are queued to it
         self._signals = sig  # kept until the next job (deleteLater does the rest)
 
-        def on_progress(f, m):
-            job.fraction, job.message = f, m
-            job.progress.emit(f, m)
-
         def finish(state):
             job.state = state
             self.current = None
             # The signal object is the sender of the slot running now: delete it later, never here.
             sig.deleteLater()
-            job.ended.emit()
             self.ended.emit(job)
 
         def done(result):
             finish("done")
-            job.done.emit(result)
             if on_done is not None:
                 on_done(result)
 
         def failed(exc, tb):
             finish("failed")
-            job.failed.emit(exc, tb)
             handler = on_error or self.on_error
             if handler is not None:
                 handler(exc, tb)
 
         def was_cancelled():
             finish("cancelled")
-            job.cancelled.emit()
             if on_cancel is not None:
                 on_cancel()
 
-        sig.progress.connect(on_progress)
+        sig.progress.connect(job.progress)
         sig.finished.connect(done)
         sig.failed.connect(failed)
         sig.cancelled.connect(was_cancelled)

@@ -304,16 +304,10 @@ class MainWindow(QMainWindow):
         busy = self.jobs.busy
         a["edit.undo"].setEnabled(u.can_undo() and not busy)
         a["edit.redo"].setEnabled(u.can_redo() and not busy)
-        lang = i18n.language()
-
-        def side(text):
-            zh, _, en = text.partition(" / ")
-            return zh if lang == "zh" or not en else en
-
-        a["edit.undo"].setText(tr("action.edit.undo") + (f"：{side(u.undo_text())}" if lang == "zh" and u.can_undo()
-                                                         else f": {side(u.undo_text())}" if u.can_undo() else ""))
-        a["edit.redo"].setText(tr("action.edit.redo") + (f"：{side(u.redo_text())}" if lang == "zh" and u.can_redo()
-                                                         else f": {side(u.redo_text())}" if u.can_redo() else ""))
+        sep = "：" if i18n.language() == "zh" else ": "
+        for key, can, text in (("edit.undo", u.can_undo(), u.undo_text), ("edit.redo", u.can_redo(), u.redo_text)):
+            # command texts are "中文 / English"
+            a[key].setText(tr(f"action.{key}") + (f"{sep}{i18n.one_side(text())}" if can else ""))
 
     def _update_actions(self) -> None:
         s = self.session
@@ -324,11 +318,11 @@ class MainWindow(QMainWindow):
         for k in ("file.save", "file.save_as", "view.layer", "data.validate"):
             a[k].setEnabled(has and not busy)
         a["grid.partition"].setEnabled(has and "households" in s.project.layers and "villages" in s.project.layers
-                                       and not busy if has else False)
+                                       and not busy)
         for k in ("grid.redraw", "grid.validate_plan", "grid.lock", "grid.split", "tool.brush", "tool.box", "tool.pick"):
             a[k].setEnabled(plan and not busy)
         for k in ("patrol.plan", "patrol.circles"):
-            a[k].setEnabled(has and "roads" in s.project.layers and not busy if has else False)
+            a[k].setEnabled(has and "roads" in s.project.layers and not busy)
         self.grid_panel.edit_box.setEnabled(plan and not busy)
         self.grid_panel.inf_box.setEnabled(not busy)  # a remedy re-runs the partition
         self._update_undo()
@@ -541,16 +535,19 @@ class MainWindow(QMainWindow):
         s = self.session
         if s.project is None:
             return False
-        start = s.path or str(Path(settings().value("last_dir", "")) / f"{s.project.name}.gpkg")
-        path, _ = QFileDialog.getSaveFileName(self, tr("file.save_title"), start, tr("file.filter_project"))
+        path = self._ask_save_path(s.path or str(Path(settings().value("last_dir", "")) / f"{s.project.name}.gpkg"))
         if not path:
             return False
-        if not path.lower().endswith(".gpkg"):
-            path += ".gpkg"
         self._save_to(path)
         return True
 
-    def _save_to(self, path: str, then=None) -> None:
+    def _ask_save_path(self, start: str) -> str | None:
+        path, _ = QFileDialog.getSaveFileName(self, tr("file.save_title"), start, tr("file.filter_project"))
+        if not path:
+            return None
+        return path if path.lower().endswith(".gpkg") else path + ".gpkg"
+
+    def _save_to(self, path: str) -> None:
         snap = self.session.materialized()
         force = Path(path).exists()  # the user confirmed the overwrite in the file dialog
 
@@ -559,20 +556,17 @@ class MainWindow(QMainWindow):
             return snap.save(path, force=force)
 
         def done(_):
-            self.session.mark_saved(path)
-            self._remember(path)
+            self._saved(path)
             self.statusBar().showMessage(tr("status.saved", path=path), 6000)
-            if self.autosaver is not None:
-                self.autosaver.discard()
-            if then is not None:
-                then()
 
         self.run_job(tr("job.save", name=Path(path).name), work, done)
 
     def save_sync(self, path: str) -> None:
         """Save on this thread (tests, and closing when the user chose Save)."""
-        snap = self.session.materialized()
-        snap.save(path, force=Path(path).exists())
+        self.session.materialized().save(path, force=Path(path).exists())
+        self._saved(path)
+
+    def _saved(self, path: str) -> None:
         self.session.mark_saved(path)
         self._remember(path)
         if self.autosaver is not None:
@@ -611,17 +605,14 @@ class MainWindow(QMainWindow):
             return False
         if r == QMessageBox.StandardButton.Save:
             s = self.session
-            if s.path and not s._unsaved:
-                try:
-                    self.save_sync(s.path)
-                except GridtoolError as exc:
-                    QMessageBox.warning(self, tr("app.title"), exc.format(i18n.language()))
-                    return False
-            else:
-                path, _ = QFileDialog.getSaveFileName(self, tr("file.save_title"), "", tr("file.filter_project"))
-                if not path:
-                    return False
-                self.save_sync(path if path.lower().endswith(".gpkg") else path + ".gpkg")
+            path = s.path if s.path and not s._unsaved else self._ask_save_path("")
+            if not path:
+                return False
+            try:
+                self.save_sync(path)
+            except GridtoolError as exc:
+                QMessageBox.warning(self, tr("app.title"), exc.format(i18n.language()))
+                return False
         if self.autosaver is not None:
             self.autosaver.discard()
         return True

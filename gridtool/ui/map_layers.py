@@ -48,10 +48,14 @@ class MapLayer:
     style: LayerStyle = field(default_factory=LayerStyle)
     version: int = 0
     _geometry: LayerGeometry | None = None
+    _family: str | None = None
 
     @property
     def family(self) -> str:
-        return family_of(self.gdf, self.role)
+        # read on every render of the layer: the geometry types are looked at once per data
+        if self._family is None:
+            self._family = family_of(self.gdf, self.role)
+        return self._family
 
     @property
     def geometry(self) -> LayerGeometry:
@@ -62,6 +66,7 @@ class MapLayer:
     def set_data(self, gdf: gpd.GeoDataFrame) -> None:
         self.gdf = gdf
         self._geometry = None
+        self._family = None
         self.version += 1
 
 

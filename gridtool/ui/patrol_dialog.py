@@ -11,9 +11,9 @@ import copy
 
 from PyQt6.QtCore import QTime
 from PyQt6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout,
-                             QGridLayout, QGroupBox, QLabel, QLineEdit, QSpinBox, QTimeEdit, QVBoxLayout)
+                             QGridLayout, QGroupBox, QLabel, QLayout, QLineEdit, QSpinBox, QTimeEdit, QVBoxLayout)
 
-from ..errors import GridtoolError
+from ..errors import CancelledError, GridtoolError
 from ..layers import Layer
 from ..routing.modes import MODES
 from . import i18n
@@ -66,6 +66,26 @@ class _RoutingDialog(QDialog):
             return self.project.layers["stations"].gdf
         return stations_of(self.project if "stations" not in self.project.layers else _without_stations(self.project),
                            category=cat)
+
+    def _finish_layout(self, *rows) -> None:
+        lay = QVBoxLayout(self)
+        for r in rows:
+            (lay.addLayout if isinstance(r, QLayout) else lay.addWidget)(r)
+        lay.addWidget(self.error)
+        lay.addWidget(self.buttons)
+
+    def _graph_builder(self):
+        """``build(progress, cancelled)`` for the worker: the road graph in the chosen mode (inputs read now)."""
+        from ..routing.graph import build_graph
+        roads, mode, dem = self.project.layers["roads"].gdf, self.mode.currentData(), self.project.dem
+
+        def build(progress, cancelled):
+            progress(0.05, tr("patrol.building_graph"))
+            graph = build_graph(roads, mode=mode, dem=dem)
+            if cancelled():
+                raise CancelledError()
+            return graph
+        return build
 
     def _run(self) -> None:
         try:
@@ -125,14 +145,9 @@ class PatrolDialog(_RoutingDialog):
         form.addRow(tr("patrol.mode"), self.mode)
         form.addRow(tr("patrol.time_limit"), self.time_limit)
         form.addRow(self.balance)
-        lay = QVBoxLayout(self)
-        lay.addLayout(form)
-        lay.addWidget(places)
-        lay.addWidget(self.error)
-        lay.addWidget(self.buttons)
+        self._finish_layout(form, places)
 
     def start(self) -> None:
-        from ..routing.graph import build_graph
         from ..routing.patrol import plan_patrol
         w = self.window
         p = self.project
@@ -146,19 +161,13 @@ class PatrolDialog(_RoutingDialog):
         if not len(places):
             raise GridtoolError("没有选中要巡查的场所", "no places chosen to visit", fix_zh="至少勾选一类场所。",
                                 fix_en="tick at least one category.")
-        roads = p.layers["roads"].gdf
-        dem = p.dem
+        build = self._graph_builder()
         kw = dict(teams=self.teams.value(), shift_minutes=float(self.shift.value()),
                   start=self.start_time.time().toString("HH:mm"), dwell_minutes=self.dwell.value(),
                   balance=self.balance.isChecked(), time_limit=self.time_limit.value(), strict=False)
-        mode = self.mode.currentData()
 
         def work(progress, cancelled):
-            progress(0.05, tr("patrol.building_graph"))
-            graph = build_graph(roads, mode=mode, dem=dem)
-            if cancelled():
-                from ..errors import CancelledError
-                raise CancelledError()
+            graph = build(progress, cancelled)
             progress(0.3, tr("patrol.solving"))
             return plan_patrol(graph, stations, places, progress=progress, cancelled=cancelled, **kw)
 
@@ -185,14 +194,10 @@ class CirclesDialog(_RoutingDialog):
         form.addRow(tr("patrol.stations"), self.station_cat)
         form.addRow(tr("circles.minutes"), self.minutes)
         form.addRow(tr("patrol.mode"), self.mode)
-        lay = QVBoxLayout(self)
-        lay.addLayout(form)
-        lay.addWidget(self.error)
-        lay.addWidget(self.buttons)
+        self._finish_layout(form)
 
     def start(self) -> None:
         from ..routing.circles import household_coverage, service_circles
-        from ..routing.graph import build_graph
         w = self.window
         p = self.project
         try:
@@ -203,21 +208,18 @@ class CirclesDialog(_RoutingDialog):
             raise GridtoolError("分钟数应为正数，例如 10 15", "minutes must be positive numbers, e.g. 10 15",
                                 fix_zh="用空格分隔多个时间。", fix_en="separate several times with spaces.")
         stations = self._stations()
-        roads = p.layers["roads"].gdf
+        build = self._graph_builder()
         hh = p.layers["households"].gdf if "households" in p.layers else None
         villages = p.layers["villages"].gdf if "villages" in p.layers else None
         mode = self.mode.currentData()
-        dem = p.dem
 
         def work(progress, cancelled):
-            progress(0.05, tr("patrol.building_graph"))
-            graph = build_graph(roads, mode=mode, dem=dem)
+            graph = build(progress, cancelled)
             progress(0.4, tr("circles.computing"))
             circles = service_circles(graph, stations, minutes=mins)
             cov = []
             for k, m in enumerate(mins):
                 if cancelled():
-                    from ..errors import CancelledError
                     raise CancelledError()
                 progress(0.6 + 0.4 * k / len(mins), tr("circles.coverage"))
                 if hh is not None:

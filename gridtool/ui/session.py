@@ -124,7 +124,6 @@ class Session:
         self.edit: EditState | None = None
         self._unsaved = False
         self._pending: set[str] = set()
-        self._was_dirty = False
         self.project_changed = Signal()
         self.layers_changed = Signal()
         self.plan_reset = Signal()
@@ -215,15 +214,14 @@ class Session:
             self._set_edit_state(None)
             return
         hh = p.layers["households"].gdf
-        grids = p.layers["grids"].gdf.reset_index(drop=True)
         if "grid" not in hh:
             self._set_edit_state(None)
             return
-        params = self.partition_parameters()
-        plan = GridPlan(hh, grids, min_hh=params.get("min_hh", 300), max_hh=params.get("max_hh", 500))
+        plan = GridPlan.from_project(p)
+        grids = plan.grids  # reset_index'ed: positions are row numbers
         m = Membership(plan)
-        xy = np.column_stack([shapely.get_x(household_points(hh).values), shapely.get_y(household_points(hh).values)]) \
-            if len(hh) else np.zeros((0, 2))
+        pts = household_points(hh).values
+        xy = np.column_stack([shapely.get_x(pts), shapely.get_y(pts)]) if len(hh) else np.zeros((0, 2))
         shapes = GridShapes(grids["code"].astype(str), grids.geometry.values, m, xy)
         if blocks is not None and len(getattr(blocks, "household_block", [])) != len(hh):
             blocks = None
@@ -251,9 +249,7 @@ class Session:
         self._emit_dirty()
 
     def _emit_dirty(self) -> None:
-        d = self.dirty
-        self.dirty_changed.emit(d)
-        self._was_dirty = d
+        self.dirty_changed.emit(self.dirty)
 
     def _write_grids(self) -> None:
         """The project's grids layer from the plan: shapes, totals, locks (after each completed edit)."""
