@@ -35,7 +35,7 @@ FORMAT_VERSION = 1
 META_TABLE = "gridtool_meta"
 # GeoPackage 1.2: GDAL 3.8+ writes 1.4 by default, which the QGIS/GDAL of many office PCs only
 # "partially supports" (a warning on every open); 1.2 holds everything a project needs.
-_GPKG_OPTIONS = {"VERSION": "1.2"}
+GPKG_OPTIONS = {"VERSION": "1.2"}
 
 Progress = Callable[[float, str], None]
 
@@ -226,7 +226,7 @@ class Project:
                 rows = pd.DataFrame({"key": list(meta), "value": [json.dumps(v, ensure_ascii=False)
                                                                   for v in meta.values()]})
                 pyogrio.write_dataframe(rows, tmp, layer=META_TABLE, driver="GPKG",
-                                        dataset_options=_GPKG_OPTIONS)
+                                        dataset_options=GPKG_OPTIONS)
                 if self.dem is not None:
                     from .io.dem import write_dem_gpkg
                     write_dem_gpkg(self.dem, tmp, table="dem")
@@ -338,7 +338,7 @@ def _write_gdf(gdf: gpd.GeoDataFrame, path: Path, layer: str) -> None:
             # Mixed Python objects (numbers and text in one column) do not fit a GPKG field.
             gdf[col] = gdf[col].map(lambda v: None if v is None or (isinstance(v, float) and v != v)
                                     else (v if isinstance(v, str) else str(v)))
-    pyogrio.write_dataframe(gdf, path, layer=layer, driver="GPKG", dataset_options=_GPKG_OPTIONS)
+    pyogrio.write_dataframe(gdf, path, layer=layer, driver="GPKG", dataset_options=GPKG_OPTIONS)
 
 
 def _has_raster(path: Path, table: str) -> bool:

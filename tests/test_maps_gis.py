@@ -46,6 +46,10 @@ def test_geopackage(project, tmp_path):
     assert "worker_phone" not in grids  # personal columns are left out of GIS tables
     assert (pyogrio.read_dataframe(out, layer="subgrids").geom_type.isin(["Polygon", "MultiPolygon"])).all()
     assert not list(tmp_path.glob(".gridtool-export-*"))
+    # GeoPackage 1.2, as projects are: the GDAL/QGIS of office PCs open 1.4 with a warning.
+    import sqlite3
+    with sqlite3.connect(out) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 10200
     if OGRINFO:
         text = _ogrinfo("-so", str(out), "grids")
         assert "Feature Count: 4" in text and "village" in text

@@ -207,6 +207,9 @@ def test_patrol_and_coverage_commands(t, tmp_path, capsys):
     import pyogrio
     names = [n for n, _ in pyogrio.list_layers(tmp_path / "cov" / "coverage.gpkg")]
     assert "circles" in names and "sites" in names
+    import sqlite3
+    with sqlite3.connect(tmp_path / "cov" / "coverage.gpkg") as db:  # GeoPackage 1.2, as projects are
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 10200
     # an unreachable must-visit place: the error names it (exit code 2 in gridtool.cli.main)
     far = gpd.GeoDataFrame({"name": ["山顶瞭望点"], "category": ["camera"], "must": [True]},
                            geometry=[Point(X0 + 3000, Y0 + 3000)], crs=GK108)

@@ -41,6 +41,7 @@ import shapely
 
 from ..atomic import write_bytes_atomic
 from ..errors import GridtoolError
+from ..project import GPKG_OPTIONS
 from ..routing.export import KML_NS
 from .outputs import check_not_input, publish
 from .privacy import is_text_column, mask_layer
@@ -173,7 +174,8 @@ def write_gpkg(project, path: str | Path, *, roles: Sequence[str] | None = None,
         tmp = tmpdir / path.name
         written = []
         for role, gdf in layers.items():
-            _quiet_write(gdf, tmp, layer=role, driver="GPKG", promote_to_multi=_has_multi(gdf))
+            _quiet_write(gdf, tmp, layer=role, driver="GPKG", promote_to_multi=_has_multi(gdf),
+                         dataset_options=GPKG_OPTIONS)
             written.append(Written(path, role, len(gdf)))
         publish(tmp, path)
     finally:

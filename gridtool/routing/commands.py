@@ -60,23 +60,16 @@ def _graph(project, mode: str):
 
 
 def _write_gpkg(path: Path, layers: dict) -> Path:
-    """Layers into one GeoPackage, atomically."""
-    import os
-    import tempfile
-
+    """The non-empty layers into one GeoPackage (1.2, as projects are), atomically."""
     import pyogrio
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.gpkg", dir=path.parent)
-    os.close(fd)
-    Path(tmp).unlink()
-    try:
-        for name, gdf in layers.items():
-            if len(gdf):
-                pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG")
-        if Path(tmp).exists():
-            os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+
+    from ..atomic import atomic_gpkg
+    from ..project import GPKG_OPTIONS
+    todo = {name: gdf for name, gdf in layers.items() if len(gdf)}
+    if todo:
+        with atomic_gpkg(path) as tmp:
+            for name, gdf in todo.items():
+                pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG", dataset_options=GPKG_OPTIONS)
     return path
 
 
