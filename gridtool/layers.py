@@ -17,14 +17,14 @@ import pandas as pd
 import pyproj
 import shapely
 
-from .columns import (find_column, normalise_category, oneway_reversed, sensitive_columns,
-                      to_oneway)
+from .columns import (find_column, match_category, normalise_category, oneway_reversed,
+                      sensitive_columns, to_oneway)
 from .crs import (WGS84, CrsSpec, check_fits, guess_crs, in_china, lonlat_swapped, offset_to_wgs84,
                   parse_crs, robust_bounds)
 from .errors import CRSError, EmptyLayerError, GeometryTypeError, MissingColumnError
 from .io.vector import RawLayer, read_vector, split_path_layer, suffix_of
 from .problems import Problem
-from .roles import ROLES, geometry_family
+from .roles import PLACE_CATEGORIES, ROLES, geometry_family
 
 
 @dataclass
@@ -179,8 +179,57 @@ def _code_text(value) -> str | None:
     return str(value).strip() or None
 
 
+def _has_value(v) -> bool:
+    return v is not None and not (isinstance(v, float) and v != v) and bool(str(v).strip())
+
+
+def _place_categories(gdf: gpd.GeoDataFrame, ccol: str | None, raw: RawLayer, used: dict[str, str],
+                      problems: list[Problem]) -> pd.Series:
+    """Each place's category: from the source first (the category column, else the KML folder it
+    sits in: 学校, 医院, 农贸市场 …; values gridtool does not know are kept as given), from its name
+    second (XX小学, XX派出所), and what was guessed from names is reported."""
+    src = pd.Series([None] * len(gdf), index=gdf.index, dtype=object)
+    if ccol:
+        src = gdf[ccol].astype(object).where(gdf[ccol].notna(), None)
+    if "kml_folder" in gdf:
+        from .io.vector import category_folder, kml_document_names
+        docs = kml_document_names(raw.path.split("!")[0])
+        folder = gdf["kml_folder"].map(lambda f: category_folder(f, raw.path.split("!")[0], docs))
+        empty = ~src.map(_has_value)
+        if folder.notna().any():
+            src = src.where(~empty, folder)
+            if not ccol:
+                used["category"] = "(KML folder)"
+    has = src.map(_has_value).astype(bool)
+    cat = pd.Series(index=gdf.index, dtype=object)
+    cat[has] = src[has].map(normalise_category)
+    guess = ~has
+    if guess.any():
+        named = gdf["name"] if "name" in gdf else pd.Series([None] * len(gdf), index=gdf.index)
+        cat[guess] = named[guess].map(lambda n: match_category(n) or "other")
+        if not has.any():
+            used["category"] = "(from name)"
+        counts = cat[guess].value_counts()
+        zh = "、".join(f"{PLACE_CATEGORIES.get(k, k)} {n}" for k, n in counts.items())
+        en = ", ".join(f"{k} {n}" for k, n in counts.items())
+        left = gdf.index[guess & (cat == "other")]
+        problems.append(Problem(
+            "warning", "category_from_name",
+            f"{int(guess.sum())} 个重点场所没有类别（类别列或 KML 文件夹），已按名称推断：{zh}",
+            f"{int(guess.sum())} place(s) have no category (column or KML folder); guessed from their "
+            f"names: {en}",
+            fix_zh="在类别列（或 KML 文件夹名）中写明类别，如 学校、医院、农贸市场、派出所、企业；"
+                   "名称中看不出类别的记为“其他”（列在要素中）。",
+            fix_en="give the category in a column (or a KML folder name), e.g. 学校, 医院, 农贸市场, 派出所, "
+                   "企业; places whose name says nothing are 'other' (listed as features).",
+            role="places", file=raw.path, layer=raw.layer, field=ccol,
+            features=_feature_ids(raw).reindex(left).astype(str).tolist()))
+    return cat
+
+
 def _normalise_columns(gdf: gpd.GeoDataFrame, role: str, fields: dict[str, str], raw: RawLayer,
-                       used: dict[str, str], loose: dict[str, str]) -> gpd.GeoDataFrame:
+                       used: dict[str, str], loose: dict[str, str],
+                       problems: list[Problem] | None = None) -> gpd.GeoDataFrame:
     gdf = gdf.copy()
 
     def pick(key: str, what: str | None = None) -> str | None:
@@ -243,11 +292,7 @@ def _normalise_columns(gdf: gpd.GeoDataFrame, role: str, fields: dict[str, str],
         ccol = pick("category")
         if ccol:
             gdf["category_raw"] = gdf[ccol]
-            gdf["category"] = gdf[ccol].map(normalise_category)
-        else:
-            # No category column: the name often says it (XX小学, XX派出所).
-            gdf["category"] = gdf["name"].map(normalise_category)
-            used["category"] = "(from name)"
+        gdf["category"] = _place_categories(gdf, ccol, raw, used, [] if problems is None else problems)
         pcol = pick("priority")
         if pcol and pcol != "priority":
             gdf["priority"] = _numeric(gdf[pcol])
@@ -361,7 +406,7 @@ def load_layer(role: str, path: str, *, crs_in: str | CrsSpec | None = None,
         spec = parse_crs(crs_default)
     gdf, crs_label = _settle_crs(gdf, spec, raw, role, problems)
     gdf = _check_geometry(gdf, role, raw, problems, ids)
-    gdf = _normalise_columns(gdf, role, fields, raw, used, loose)
+    gdf = _normalise_columns(gdf, role, fields, raw, used, loose, problems)
     gdf["src_id"] = ids.loc[gdf.index].astype(str).values
     gdf = _safe_column_names(gdf).reset_index(drop=True)
     sens = sensitive_columns(gdf.drop(columns=["src_id"]), personal_role=ROLES[role].personal)
