@@ -48,8 +48,11 @@ def _progress(args):
     if getattr(args, "quiet", False):
         return None
 
+    from ..cli import one_side
+    lang = getattr(args, "lang", None)
+
     def show(fraction: float, message: str) -> None:
-        print(f"[{fraction * 100:5.1f}%] {message}", file=sys.stderr, flush=True)
+        print(f"[{fraction * 100:5.1f}%] {one_side(message, lang)}", file=sys.stderr, flush=True)
     return show
 
 
