@@ -95,3 +95,19 @@ def test_zone_and_chinese_crs_names():
     assert crs_zh(pyproj.CRS.from_epsg(4549)) == "2000国家大地坐标系 3度带 中央经线120°"
     assert crs_zh(pyproj.CRS.from_epsg(4490)) == "2000国家大地坐标系 经纬度"
     assert crs_zh("gcj02").startswith("GCJ-02")
+
+
+def test_gis_exports_default_to_the_boundaries_crs(wuxi, capsys):
+    out = wuxi / "p3.gpkg"
+    assert main(["partition", "--households", str(wuxi / "花名册.xlsx"), "--villages", str(wuxi / "gk" / "村界.shp"),
+                 "--crs-in", "gcj02", "--min", "40", "--max", "300", "--out", str(out), "--quiet"]) == 0
+    assert main(["export", str(out), "--gpkg", str(wuxi / "e.gpkg"), "--shp", str(wuxi / "shp"),
+                 "--geojson", str(wuxi / "gj"), "--quiet"]) == 0
+    import pyogrio
+    # The boundaries were CGCS2000 GK CM 120°E (the roster GCJ-02): GIS files come back in GK, not WGS84.
+    assert pyogrio.read_info(wuxi / "e.gpkg", layer="grids")["crs"] == "EPSG:4549"
+    shp = gpd.read_file(wuxi / "shp" / "grids.shp")
+    assert shp.crs.to_epsg() == 4549 and 500_000 < shp.total_bounds[0] < 600_000
+    # GeoJSON stays WGS84 lon/lat, as RFC 7946 requires.
+    gj = gpd.read_file(wuxi / "gj" / "grids.geojson")
+    assert gj.crs.to_epsg() == 4326 and 120 < gj.total_bounds[0] < 121

@@ -274,10 +274,16 @@ def _index_page(sheet, rows, page_of, k, n_index, footer, page_no):
     return fig
 
 
+#: The engine's grid notes in Chinese (as the desktop app shows them).
+NOTE_ZH = {"pocket": "硬边界围出的片区", "exclave": "含飞地", "no_cut": "无法在范围内切分", "isolated": "孤立片区",
+           "too_small": "户数不足", "gap": "户数落在两档之间", "edited": "已手工编辑"}
+
+
 def _status_text(row) -> str:
     st = _text(row.get("status"))
     note = _text(row.get("note"))
     zh = {"ok": "正常", "exception": "例外（户数超出范围）", "relaxed": "放宽范围"}.get(st, st)
+    note = "；".join(NOTE_ZH.get(n.strip(), n.strip()) for n in note.split(";") if n.strip())
     return zh + (f"，{note}" if note else "")
 
 
