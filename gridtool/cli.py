@@ -111,18 +111,44 @@ def _print_problems(args, problems) -> None:
         print(p.format(_fmt_lang(args)))
 
 
+#: Field labels of ``info``/``import`` in Chinese output.
+_SUMMARY_ZH = {"CRS": "坐标系", "input": "输入", "households": "户数", "sensitive": "个人信息列", "crs": "坐标系",
+               "columns": "所用列", "features": "要素", "encoding": "编码"}
+
+
 def _print_summary(args, summary: dict) -> None:
-    print(f"{summary.get('name', '')}  CRS: {summary.get('crs', '')}"
-          + (f"  (input: {summary['user_crs']})" if summary.get("user_crs") else ""))
+    zh = getattr(args, "lang", "zh") == "zh"
+
+    def k(label: str) -> str:
+        return _SUMMARY_ZH[label] if zh else label
+
+    eq = "：" if zh else "="
+    crs_text = summary.get("crs", "")
+    if zh:
+        from .crs import crs_zh, parse_crs
+        try:
+            spec = parse_crs(crs_text.split(" (")[0]) if crs_text else None
+            crs_text = f"{crs_zh(spec.crs)}（{crs_text.split(' (')[0]}）" if spec else crs_text
+        except GridtoolError:
+            pass
+    print(f"{summary.get('name', '')}  {k('CRS')}{'：' if zh else ': '}{crs_text}"
+          + ((f"（{k('input')}：{summary['user_crs']}）" if zh else f"  (input: {summary['user_crs']})")
+             if summary.get("user_crs") else ""))
     for role, e in summary["layers"].items():
-        hh = f"  households={e['households']:,}" if "households" in e else ""
-        sens = f"  sensitive={','.join(e['sensitive'])}" if e.get("sensitive") else ""
-        crs = f"  crs={e['crs']}" if e.get("crs") else ""
-        cols = ("  columns=" + ",".join(f"{k}:{v}" for k, v in e["columns"].items())) if e.get("columns") else ""
-        print(f"  {role:<14} features={e['features']:,}{hh}{crs}{cols}{sens}")
+        hh = f"  {k('households')}{eq}{e['households']:,}" if "households" in e else ""
+        sens = f"  {k('sensitive')}{eq}{','.join(e['sensitive'])}" if e.get("sensitive") else ""
+        crs = f"  {k('crs')}{eq}{e['crs']}" if e.get("crs") else ""
+        cols = (f"  {k('columns')}{eq}" + ",".join(f"{c}:{v}" for c, v in e["columns"].items())) \
+            if e.get("columns") else ""
+        print(f"  {role:<14} {k('features')}{eq}{e['features']:,}{hh}{crs}{cols}{sens}")
         if e.get("encoding"):
             sample = " | ".join(e.get("encoding_sample") or [])
-            print(f"  {'':<14} encoding={e['encoding']}" + (f": {sample}" if sample else ""))
+            enc = e["encoding"]
+            if zh:
+                for en_word, zh_word in (("(cpg)", "（.cpg 文件）"), ("(detected)", "（自动检测）"), ("(user)", "（指定）"),
+                                         ("(default)", "（默认）"), ("(ldid)", "（dBase 语言标记）")):
+                    enc = enc.replace(en_word, zh_word)
+            print(f"  {'':<14} {k('encoding')}{eq}{enc}" + (f"{'：' if zh else ': '}{sample}" if sample else ""))
         if e.get("note"):
             print(f"  {'':<14} {e['note']}")
     if summary.get("dem"):
