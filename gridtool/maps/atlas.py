@@ -198,7 +198,8 @@ def write_atlas(project, out_pdf: str | Path, *, include_personal: bool = False,
             draw_wall_map(fig, project, size="A4", title="索引图", coord_grid=None,
                           subtitle="图中数字为网格所在页码 · 网格按村（社区）编号顺序排列",
                           date=date, include_personal=include_personal, unit=unit,
-                          grid_label=lambda row: [[f"{_text(row.get('code')).rsplit('-', 1)[-1]}", f"第{page_of.get(_text(row.get('code')), '')}页"],
+                          grid_label=lambda row: [[f"{_text(row.get('code')).rsplit('-', 1)[-1]}",
+                                                   f"第{page_of.get(_text(row.get('code')), '')}页"],
                                                   [f"{page_of.get(_text(row.get('code')), '')}"]])
             footer(fig, 2, under_map=True)
             emit(fig)

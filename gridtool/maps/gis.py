@@ -378,8 +378,8 @@ def write_shapefiles(project, path: str | Path, *, roles: Sequence[str] | None =
         if lang == "en":
             table = table.drop(columns="layer_zh")
         else:  # a Chinese reader's table: 图层, 图层名称, 项目字段, Shapefile 字段
-            table = table[["layer", "layer_zh", "field", "shapefile_field"]].rename(
-                columns={"layer": "图层文件", "layer_zh": "图层名称", "field": "项目字段", "shapefile_field": "Shapefile字段"})
+            table = table[["layer", "layer_zh", "field", "shapefile_field"]].rename(columns={
+                "layer": "图层文件", "layer_zh": "图层名称", "field": "项目字段", "shapefile_field": "Shapefile字段"})
         fields_csv.write_bytes(table.to_csv(index=False).encode("utf-8-sig"))
         if zipped:
             tmpzip = tmpdir / (path.name + ".part")

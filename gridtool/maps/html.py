@@ -45,10 +45,11 @@ MAX_HOUSEHOLD_POINTS = 5000
 SUBGRIDS_ALWAYS = 3000
 #: Above this many patrol stops their numbers appear one zoom level past the whole-area view.
 MANY_STOPS = 40
-#: Outline and fill of corridors (专项网格) by kind.
 #: Layer names in progress messages.
-ROLE_ZH = {"grids": "基础网格", "special_grids": "专属网格", "context": "底图要素", "villages": "村界", "subgrids": "子网格",
-           "corridors": "专项网格", "circles": "服务圈", "households": "住户", "routes": "巡逻路线", "places": "重点场所"}
+ROLE_ZH = {"grids": "基础网格", "special_grids": "专属网格", "context": "底图要素", "villages": "村界",
+           "subgrids": "子网格", "corridors": "专项网格", "circles": "服务圈", "households": "住户",
+           "routes": "巡逻路线", "places": "重点场所"}
+#: Outline and fill of corridors (专项网格) by kind.
 CORRIDOR_COLOURS = {"river": "#1565c0", "railway": "#616161", "forest": "#2e7d32", "other": "#6a1b9a"}
 #: Corridors with more vertices than this appear only when zoomed in.
 HEAVY_CORRIDORS = 20_000
@@ -292,7 +293,8 @@ class _Builder:
         pal = sorted(set(fills), key=lambda c: (list(GRID_PALETTE).index(c) if c in GRID_PALETTE else 99, c))
         idx = {c: i for i, c in enumerate(pal)}
         g = self._masked("grids")
-        status = [(STATUS_ZH if self.lang != "en" else STATUS_EN).get(str(s), escape_html(s)) for s in _raw(g, "status")]
+        names = STATUS_ZH if self.lang != "en" else STATUS_EN
+        status = [names.get(str(s), escape_html(s)) for s in _raw(g, "status")]
         area = (g["area_m2"] if "area_m2" in g else g.geometry.area) / 1e6
         cols = {"code": _col(g, "code"), "village": _col(g, "village"), "hh": _int_col(g, "hh"),
                 "worker": _col(g, "worker"), "status": status,

@@ -62,7 +62,8 @@ def add_print_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--title", help="标题（默认按数据中的乡镇、区县命名）/ title (default: named after the township and "
                                    "county found in the data)")
     g.add_argument("--township", metavar="NAME",
-                   help="图名中的地名，如 锡山区东港镇（默认取自村界图层的乡镇、区县列或村名）/ place named in the titles")
+                   help="图名中的地名，如 锡山区东港镇（默认取自村界图层的乡镇、区县列或村名）/ "
+                        "place named in the titles")
     g.add_argument("--unit", metavar="NAME", help="制图单位（默认为地名）/ the map maker printed on every sheet")
     g.add_argument("--subtitle", help="副标题（默认为统计数）/ subtitle (default: the totals)")
     g.add_argument("--date", help="制图日期（默认今天）/ date printed (default today)")

@@ -389,7 +389,7 @@ STRINGS.update({
     "export.title": ("标题", "Title"),
     "export.default_title": ("默认：{title}", "default: {title}"),
     "export.township": ("地名（乡镇、区县）", "Place (township, county)"),
-    "export.unit": ("制图单位", "Map maker (制图单位)"),
+    "export.unit": ("制图单位", "Map maker"),
     "export.no_township": ("数据中没有乡镇名，可在此填写", "no township name in the data: type it here"),
     "export.no_unit": ("可填写，如 东港镇人民政府", "optional, e.g. the township government"),
     "export.personal": ("包含个人信息（姓名、身份证号、电话），仅限内部使用", "Include personal data (names, ID and phone numbers): internal use only"),
