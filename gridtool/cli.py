@@ -111,18 +111,44 @@ def _print_problems(args, problems) -> None:
         print(p.format(_fmt_lang(args)))
 
 
+#: Field labels of ``info``/``import`` in Chinese output.
+_SUMMARY_ZH = {"CRS": "坐标系", "input": "输入", "households": "户数", "sensitive": "个人信息列", "crs": "坐标系",
+               "columns": "所用列", "features": "要素", "encoding": "编码"}
+
+
 def _print_summary(args, summary: dict) -> None:
-    print(f"{summary.get('name', '')}  CRS: {summary.get('crs', '')}"
-          + (f"  (input: {summary['user_crs']})" if summary.get("user_crs") else ""))
+    zh = getattr(args, "lang", "zh") == "zh"
+
+    def k(label: str) -> str:
+        return _SUMMARY_ZH[label] if zh else label
+
+    eq = "：" if zh else "="
+    crs_text = summary.get("crs", "")
+    if zh:
+        from .crs import crs_zh, parse_crs
+        try:
+            spec = parse_crs(crs_text.split(" (")[0]) if crs_text else None
+            crs_text = f"{crs_zh(spec.crs)}（{crs_text.split(' (')[0]}）" if spec else crs_text
+        except GridtoolError:
+            pass
+    print(f"{summary.get('name', '')}  {k('CRS')}{'：' if zh else ': '}{crs_text}"
+          + ((f"（{k('input')}：{summary['user_crs']}）" if zh else f"  (input: {summary['user_crs']})")
+             if summary.get("user_crs") else ""))
     for role, e in summary["layers"].items():
-        hh = f"  households={e['households']:,}" if "households" in e else ""
-        sens = f"  sensitive={','.join(e['sensitive'])}" if e.get("sensitive") else ""
-        crs = f"  crs={e['crs']}" if e.get("crs") else ""
-        cols = ("  columns=" + ",".join(f"{k}:{v}" for k, v in e["columns"].items())) if e.get("columns") else ""
-        print(f"  {role:<14} features={e['features']:,}{hh}{crs}{cols}{sens}")
+        hh = f"  {k('households')}{eq}{e['households']:,}" if "households" in e else ""
+        sens = f"  {k('sensitive')}{eq}{','.join(e['sensitive'])}" if e.get("sensitive") else ""
+        crs = f"  {k('crs')}{eq}{e['crs']}" if e.get("crs") else ""
+        cols = (f"  {k('columns')}{eq}" + ",".join(f"{c}:{v}" for c, v in e["columns"].items())) \
+            if e.get("columns") else ""
+        print(f"  {role:<14} {k('features')}{eq}{e['features']:,}{hh}{crs}{cols}{sens}")
         if e.get("encoding"):
             sample = " | ".join(e.get("encoding_sample") or [])
-            print(f"  {'':<14} encoding={e['encoding']}" + (f": {sample}" if sample else ""))
+            enc = e["encoding"]
+            if zh:
+                for en_word, zh_word in (("(cpg)", "（.cpg 文件）"), ("(detected)", "（自动检测）"), ("(user)", "（指定）"),
+                                         ("(default)", "（默认）"), ("(ldid)", "（dBase 语言标记）")):
+                    enc = enc.replace(en_word, zh_word)
+            print(f"  {'':<14} {k('encoding')}{eq}{enc}" + (f"{'：' if zh else ': '}{sample}" if sample else ""))
         if e.get("note"):
             print(f"  {'':<14} {e['note']}")
     if summary.get("dem"):
@@ -269,6 +295,7 @@ def _partition_params(args) -> dict:
         sub_target=args.sub_target if args.sub_target else (args.sub_min + args.sub_max) // 2,
         hard_barriers=[h for h in args.hard_barriers.split(",")] if args.hard_barriers else [],
         corridor_width=args.corridor_width, infeasible=args.infeasible, pockets=args.pockets,
+        special_radius=getattr(args, "special_radius", 30.0),
         merge=_pairs(args.merge, "--merge"), relax=_relax(args.relax), subgrids=not args.no_subgrids,
         seed=args.seed,
         **({"special_categories": [c.strip() for c in args.special.split(",") if c.strip()]}
@@ -277,10 +304,16 @@ def _partition_params(args) -> dict:
 
 def _print_partition(args, rep: dict, out) -> None:
     plan = rep["plan"]
+    sp_hh = plan.get("special_grid_households", 0)
     _say(args, f"已写入 {out}：{plan['grids']} 个基础网格，{plan.get('subgrids', 0)} 个子网格，"
-               f"{plan['special_grids']} 个专属网格",
+               f"{plan['special_grids']} 个专属网格（{sp_hh:,} 户）",
          f"written {out}: {plan['grids']} base grids, {plan.get('subgrids', 0)} sub-grids, "
-         f"{plan['special_grids']} special grids")
+         f"{plan['special_grids']} special grids ({sp_hh:,} households)")
+    for sk in plan.get("special_places_without_area", []):
+        _say(args, f"  重点场所“{sk['name'] or sk['src_id']}”只有一个点且周围都是住户（或不在任何村内），未划专属网格；"
+                   "请在场所图层中画出它的范围",
+             f"  key place {sk['name'] or sk['src_id']!r} is a point with homes all around it (or outside every "
+             "village): no special grid; draw its area in the places layer")
     pct = plan["pct_within_bounds"]
     _say(args, f"  可划分村（社区）的网格在 {args.min}–{args.max} 户之内：{pct}%；平均紧凑度 {plan['mean_polsby_popper']}；"
                f"跨越硬边界 {plan['hard_crossings']} 处（其中 {plan['unavoidable_hard_crossings']} 处无法避免）",
@@ -312,7 +345,7 @@ def cmd_partition(args) -> int:
     out = Path(args.out)
     if args.project and Path(args.project).resolve() == out.resolve():
         pass  # updating a project in place is what a planner expects; the save is atomic
-    gp = partition_project(project, progress=None if args.quiet else _progress_printer(), **_partition_params(args))
+    gp = partition_project(project, progress=None if args.quiet else _progress_printer(args.lang), **_partition_params(args))
     project.save(out, force=args.force)
     rep = gp.report_
     if args.report:
@@ -331,7 +364,7 @@ def _partition_batch(args) -> int:
                             fix_zh="例如 --workers 4。", fix_en="e.g. --workers 4.")
     bp = BatchPartitioner(by=args.by or "township", workers=args.workers or 1, scheduler=args.scheduler,
                           **_partition_params(args))
-    show = None if args.quiet else _progress_printer()
+    show = None if args.quiet else _progress_printer(args.lang)
     if args.out_dir:
         out_dir = Path(args.out_dir)
         # A project file is read township by township; layers by role are loaded first.
@@ -387,7 +420,7 @@ def cmd_gui(args) -> int:
 
 def cmd_demo(args) -> int:
     from .demo import run_demo
-    result = run_demo(Path(args.out), samples=args.sample, progress=None if args.quiet else _progress_printer(),
+    result = run_demo(Path(args.out), samples=args.sample, progress=None if args.quiet else _progress_printer(args.lang),
                       lang=args.lang)
     for name, info in result.items():
         _say(args, f"示例 {name}：项目 {info['project']}，摘要 {info['summary_md']}",
@@ -411,9 +444,19 @@ def cmd_demo(args) -> int:
     return 0
 
 
-def _progress_printer():
+def one_side(message: str, lang: str | None) -> str:
+    """A progress message written ``中文 / English`` in the output language (both for ``both``)."""
+    zh, sep, en = str(message).partition(" / ")
+    if not sep or lang not in ("zh", "en"):
+        return str(message)
+    return zh if lang == "zh" else en
+
+
+def _progress_printer(lang: str | None = None):
+    lang = lang or os.environ.get("GRIDTOOL_LANG", "zh").strip().lower()
+
     def show(fraction: float, message: str) -> None:
-        print(f"[{fraction * 100:5.1f}%] {message}", file=sys.stderr, flush=True)
+        print(f"[{fraction * 100:5.1f}%] {one_side(message, lang)}", file=sys.stderr, flush=True)
     return show
 
 
@@ -473,6 +516,9 @@ def build_parser() -> argparse.ArgumentParser:
     pp.add_argument("--special", default=None, metavar="CATEGORIES",
                     help="划为专属网格的场所类别 / place categories carved out as special grids "
                          "(default school,hospital,market,enterprise; empty for none)")
+    pp.add_argument("--special-radius", type=float, default=30.0, metavar="M",
+                    help="只有点位的场所的专属网格半径（米，不含周围住户）/ radius of the special grid of a place "
+                         "given as a point, in metres (homes around it excluded)")
     pp.add_argument("--corridor-width", type=float, default=50.0,
                     help="专项网格（沿河、铁路、林地）宽度，米 / corridor width in metres (0: none)")
     pp.add_argument("--no-subgrids", action="store_true", help="不划分子网格 / base grids only")

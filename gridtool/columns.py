@@ -106,30 +106,61 @@ def sensitive_columns(df: pd.DataFrame, *, personal_role: bool) -> dict[str, str
 # Chinese and English words of place categories, mapped to gridtool's keys.
 _CATEGORY_WORDS = (
     ("kindergarten", ("幼儿园", "托儿所", "kindergarten", "childcare", "nursery")),
-    ("school", ("学校", "小学", "中学", "大学", "学院", "school", "college", "university")),
+    ("school", ("学校", "小学", "中学", "初中", "高中", "大学", "学院", "中专", "职校", "技校", "school",
+                "college", "university")),
     ("hospital", ("医院", "卫生院", "hospital")),
     ("clinic", ("诊所", "卫生室", "卫生站", "社区卫生服务", "clinic", "doctors", "pharmacy", "药店")),
     ("supermarket", ("超市", "supermarket")),
-    ("market", ("市场", "集市", "菜场", "菜市场", "商场", "market", "marketplace", "mall")),
+    ("market", ("市场", "农贸", "集市", "菜场", "菜市场", "商场", "market", "marketplace", "mall")),
     ("bank", ("银行", "信用社", "bank", "atm")),
     ("police", ("派出所", "公安", "警务", "警察", "police")),
     ("camera", ("监控", "摄像", "天网", "雪亮", "camera", "surveillance", "cctv")),
-    ("townhall", ("村委", "居委", "政府", "便民服务", "党群服务", "townhall", "town_hall",
-                  "village_hall", "community_centre")),
+    ("townhall", ("村委", "居委", "政府", "便民服务", "党群服务", "townhall", "town_hall", "town hall",
+                  "village_hall", "village hall", "community_centre")),
     ("enterprise", ("企业", "公司", "工厂", "厂", "园区", "enterprise", "company", "factory",
                     "industrial", "works")),
 )
 
 
-def normalise_category(value) -> str:
-    """Map a free-text place category (Chinese or English) to a key of PLACE_CATEGORIES."""
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return "other"
-    text = str(value).strip().lower()
-    for key, words in _CATEGORY_WORDS:
-        if any(w in text for w in words):
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, float) and pd.isna(value)) or not str(value).strip()
+
+
+def match_category(text) -> str | None:
+    """The key of :data:`gridtool.roles.PLACE_CATEGORIES` that a text names, or None.
+
+    Exact keys and Chinese names first (``school``, ``学校``), then the words of
+    :data:`_CATEGORY_WORDS`: Chinese ones anywhere in the text (``东港中学``), English ones as whole
+    words only, so that ``intersection`` or ``water_treatment`` name nothing (no ``atm`` inside).
+    """
+    from .roles import PLACE_CATEGORIES
+
+    if _blank(text):
+        return None
+    t = str(text).strip().lower()
+    if t in PLACE_CATEGORIES:
+        return t
+    for key, zh in PLACE_CATEGORIES.items():
+        if t == zh:
             return key
-    return "other"
+    for key, words in _CATEGORY_WORDS:
+        for w in words:
+            if w.isascii():
+                if re.search(rf"(?<![a-z]){re.escape(w)}(?:e?s)?(?![a-z])", t):
+                    return key
+            elif w in t:
+                return key
+    return None
+
+
+def normalise_category(value) -> str:
+    """A place category value from the source (a category column, a KML folder): a key of
+    PLACE_CATEGORIES when it names one (``学校``, ``农贸市场``, OSM ``marketplace``), else the value
+    as given (``路口``, ``intersection`` stay themselves: ``--candidates intersection`` finds
+    them); ``other`` only when there is no value at all."""
+    if _blank(value):
+        return "other"
+    return match_category(value) or str(value).strip()
 
 
 # Geofabrik: F = oneway along the line, T = oneway against it, B = both ways.

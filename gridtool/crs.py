@@ -132,14 +132,21 @@ def guess_crs(bounds) -> CrsSpec | None:
     Lon/lat ranges give WGS84; 8-digit eastings with a Gauss-Krüger 3-degree zone prefix
     (25–45, e.g. 39 500 000) give that CGCS2000 zone (EPSG:4513–4533).
     """
-    minx, miny, maxx, maxy = bounds
     if lonlat_like(bounds):
         return CrsSpec(WGS84, None, "EPSG:4326")
-    zone_lo, zone_hi = int(minx // 1_000_000), int(maxx // 1_000_000)
-    if zone_lo == zone_hi and 25 <= zone_lo <= 45 and 0 < miny < 6_200_000:
-        epsg = 4513 + (zone_lo - 25)
+    zone = gk_prefix_zone(bounds)
+    if zone is not None:
+        epsg = 4513 + (zone - 25)
         return CrsSpec(pyproj.CRS.from_epsg(epsg), None, f"EPSG:{epsg}")
     return None
+
+
+def gk_plain_metres(bounds) -> bool:
+    """Coordinates that can be Gauss-Krüger metres written without the zone number (eastings
+    within ±600 km of 500 000, northings of China)."""
+    minx, miny, maxx, maxy = bounds
+    return (all(map(math.isfinite, bounds)) and not lonlat_like(bounds)
+            and _gk_plausible(minx, maxx, miny, maxy, False) and miny > 1_000_000)
 
 
 def metric_crs_for(lon: float, lat: float) -> pyproj.CRS:
@@ -150,6 +157,67 @@ def metric_crs_for(lon: float, lat: float) -> pyproj.CRS:
         return pyproj.CRS.from_epsg(4534 + (cm - 75) // 3)
     zone = int(math.floor((lon + 180.0) / 6.0)) % 60 + 1
     return pyproj.CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
+
+
+def gk_zone_epsg(lon: float, *, prefixed: bool = False) -> int:
+    """The CGCS2000 3-degree Gauss-Krüger zone for a longitude: EPSG:4534–4554 (eastings without
+    the zone number, e.g. 4549 = CM 120°E), or EPSG:4513–4533 with ``prefixed`` (40 500 000)."""
+    cm = min(max(int(round(lon / 3.0)) * 3, 75), 135)
+    return (4513 if prefixed else 4534) + (cm - 75) // 3
+
+
+def _gk_info(epsg: int) -> tuple[int, int | None, bool] | None:
+    """(degrees per zone, central meridian or zone number, prefixed) of a CGCS2000 GK EPSG code."""
+    if 4534 <= epsg <= 4554:
+        return 3, 75 + 3 * (epsg - 4534), False
+    if 4513 <= epsg <= 4533:
+        return 3, 75 + 3 * (epsg - 4513), True
+    if 4502 <= epsg <= 4512:
+        return 6, 75 + 6 * (epsg - 4502), False
+    if 4491 <= epsg <= 4501:
+        return 6, 75 + 6 * (epsg - 4491), True
+    return None
+
+
+def crs_zh(crs) -> str:
+    """A coordinate system as a Chinese map states it: ``2000国家大地坐标系 3度带 中央经线120°``,
+    ``WGS84 经纬度``, ``WGS84 UTM 第32带（北半球）`` …; other systems by their EPSG code or name."""
+    if crs is None:
+        return "未知坐标系"
+    if isinstance(crs, str):
+        spec = parse_crs(crs.split(" (")[0])
+        if spec is not None and spec.offset:
+            return {"gcj02": "GCJ-02 经纬度（高德/腾讯）", "bd09": "BD-09 经纬度（百度）"}[spec.offset]
+        crs = spec.crs if spec is not None else None
+        if crs is None:
+            return "未知坐标系"
+    epsg = crs.to_epsg() or 0
+    gk = _gk_info(epsg)
+    if gk:
+        width, cm, prefixed = gk
+        zone = cm // 3 if width == 3 else (cm + 3) // 6
+        return (f"2000国家大地坐标系 {width}度带 中央经线{cm}°"
+                + (f"（第{zone}带，横坐标含带号）" if prefixed else ""))
+    named = {4490: "2000国家大地坐标系 经纬度", 4326: "WGS84 经纬度", 3857: "网络墨卡托投影",
+             4214: "1954北京坐标系 经纬度", 4610: "1980西安坐标系 经纬度"}
+    if epsg in named:
+        return named[epsg]
+    if 32601 <= epsg <= 32660 or 32701 <= epsg <= 32760:
+        return f"WGS84 UTM 第{epsg % 100}带（{'北' if epsg < 32700 else '南'}半球）"
+    return f"EPSG:{epsg}" if epsg else crs.name
+
+
+def zone_advice(lon: float | None, *, prefixed: bool = False) -> tuple[str, str]:
+    """The ``--crs-in`` to suggest for Gauss-Krüger metres near ``lon`` (zh, en); without a known
+    longitude, how to choose one."""
+    if lon is None:
+        return ("EPSG:4534–4554 中中央经线离数据最近的一个（如东经 120° 附近为 EPSG:4549，108° 附近为 EPSG:4545）",
+                "the one of EPSG:4534–4554 whose central meridian is nearest the data (EPSG:4549 near 120°E, "
+                "EPSG:4545 near 108°E)")
+    epsg = gk_zone_epsg(lon, prefixed=prefixed)
+    cm = _gk_info(epsg)[1]
+    return (f"EPSG:{epsg}（{crs_zh(pyproj.CRS.from_epsg(epsg))}）",
+            f"EPSG:{epsg} (CGCS2000 3-degree Gauss-Kruger CM {cm}E)")
 
 
 def lonlat_swapped(bounds) -> bool:
@@ -163,8 +231,20 @@ def _gk_plausible(easting_lo, easting_hi, northing_lo, northing_hi, prefixed: bo
     return east_ok and 0 <= northing_lo <= northing_hi <= 6.3e6
 
 
-def check_fits(bounds, crs: pyproj.CRS, *, file: str | None = None, layer: str | None = None) -> None:
-    """Raise CRSError when coordinates cannot be in the declared CRS (degrees vs metres, swapped axes)."""
+def gk_prefix_zone(bounds) -> int | None:
+    """The zone number of Gauss-Krüger eastings written with it (39 500 000 → 39), else None."""
+    minx, miny, maxx, maxy = bounds
+    zone_lo, zone_hi = int(minx // 1_000_000), int(maxx // 1_000_000)
+    if zone_lo == zone_hi and 25 <= zone_lo <= 45 and 0 < miny < 6_200_000:
+        return zone_lo
+    return None
+
+
+def check_fits(bounds, crs: pyproj.CRS, *, file: str | None = None, layer: str | None = None,
+               lon_hint: float | None = None) -> None:
+    """Raise CRSError when coordinates cannot be in the declared CRS (degrees vs metres, swapped axes).
+
+    ``lon_hint``: the longitude of the other layers, so that the fix names the right zone."""
     minx, miny, maxx, maxy = bounds
     if not all(map(math.isfinite, bounds)):
         return
@@ -178,12 +258,19 @@ def check_fits(bounds, crs: pyproj.CRS, *, file: str | None = None, layer: str |
                 file=file, layer=layer,
             )
         if not lonlat_like(bounds):
+            zone = gk_prefix_zone(bounds)
+            if zone is not None:  # the eastings carry their zone number: the zone is known
+                epsg = 4513 + (zone - 25)
+                zh, en = f"EPSG:{epsg}（{crs_zh(pyproj.CRS.from_epsg(epsg))}）", f"EPSG:{epsg}"
+            else:
+                zh, en = zone_advice(lon_hint)
+            what = f"--crs-in {layer}=EPSG:…" if layer else "--crs-in"
             raise CRSError(
-                f"坐标系声明为经纬度（{crs.name}），但坐标值像是米（{minx:.0f}…{maxx:.0f}）",
+                f"坐标系声明为经纬度（{crs_zh(crs)}），但坐标值像是米（{minx:.0f}…{maxx:.0f}）",
                 f"the CRS says degrees ({crs.name}) but the coordinates look like metres "
                 f"({minx:.0f}…{maxx:.0f})",
-                fix_zh="用 --crs-in 指定正确的投影坐标系，例如 CGCS2000 高斯-克吕格分带 EPSG:4547。",
-                fix_en="declare the projected CRS with --crs-in, e.g. the CGCS2000 Gauss-Kruger zone EPSG:4547.",
+                fix_zh=f"用 {what} 为这个文件指定投影坐标系：{zh}。",
+                fix_en=f"declare this file's projected CRS with {what}: {en}.",
                 file=file, layer=layer,
             )
     elif (crs.to_epsg() or 0) in range(4491, 4555):

@@ -10,6 +10,25 @@ from __future__ import annotations
 from typing import Any
 
 
+_WHERE_ZH = {"file": "文件", "layer": "图层", "feature": "要素", "field": "字段", "features": "要素"}
+
+
+def feature_id_zh(fid) -> str:
+    """A feature id in Chinese: ``row 5`` (spreadsheet row) → ``第5行``; others as they are."""
+    text = str(fid)
+    if text.startswith("row ") and text[4:].isdigit():
+        return f"第{text[4:]}行"
+    return text
+
+
+def where_text(lang: str = "en", **parts) -> str:
+    """``file=…, layer=…`` in English, ``文件：…，图层：…`` in Chinese; empty parts left out."""
+    items = [(k, v) for k, v in parts.items() if v is not None and v != "" and v != []]
+    if lang == "zh":
+        return "，".join(f"{_WHERE_ZH.get(k, k)}：{feature_id_zh(v) if k == 'feature' else v}" for k, v in items)
+    return ", ".join(f"{k}={v}" for k, v in items)
+
+
 class GridtoolError(Exception):
     """Base class of every error gridtool raises on bad input or a bad project file.
 
@@ -45,27 +64,20 @@ class GridtoolError(Exception):
         self.field = field
         super().__init__(self.format())
 
-    def where(self) -> str:
-        parts = []
-        if self.file:
-            parts.append(f"file={self.file}")
-        if self.layer:
-            parts.append(f"layer={self.layer}")
-        if self.feature is not None:
-            parts.append(f"feature={self.feature}")
-        if self.field:
-            parts.append(f"field={self.field}")
-        return ", ".join(parts)
+    def where(self, lang: str = "en") -> str:
+        """Where the problem is: ``文件：a.shp，图层：村界`` (``lang="zh"``) or ``file=a.shp, layer=…``."""
+        return where_text(lang, file=self.file, layer=self.layer, feature=self.feature, field=self.field)
 
     def format(self, lang: str | None = None) -> str:
         """The message in ``"zh"``, ``"en"`` or (default) both languages."""
         lines = []
-        where = self.where()
         if lang in (None, "zh"):
+            where = self.where("zh")
             lines.append(self.zh + (f"（{where}）" if where else ""))
             if self.fix_zh:
                 lines.append("解决办法：" + self.fix_zh)
         if lang in (None, "en"):
+            where = self.where("en")
             lines.append(self.en + (f" ({where})" if where else ""))
             if self.fix_en:
                 lines.append("Fix: " + self.fix_en)

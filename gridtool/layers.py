@@ -17,14 +17,14 @@ import pandas as pd
 import pyproj
 import shapely
 
-from .columns import (find_column, normalise_category, oneway_reversed, sensitive_columns,
-                      to_oneway)
-from .crs import (WGS84, CrsSpec, check_fits, guess_crs, in_china, lonlat_swapped, offset_to_wgs84,
-                  parse_crs, robust_bounds)
+from .columns import (find_column, match_category, normalise_category, oneway_reversed,
+                      sensitive_columns, to_oneway)
+from .crs import (WGS84, CrsSpec, check_fits, crs_zh, gk_plain_metres, gk_zone_epsg, guess_crs, in_china,
+                  lonlat_like, lonlat_swapped, offset_to_wgs84, parse_crs, robust_bounds, zone_advice)
 from .errors import CRSError, EmptyLayerError, GeometryTypeError, MissingColumnError
 from .io.vector import RawLayer, read_vector, split_path_layer, suffix_of
 from .problems import Problem
-from .roles import ROLES, geometry_family
+from .roles import PLACE_CATEGORIES, ROLES, geometry_family
 
 
 @dataclass
@@ -69,16 +69,38 @@ def _feature_ids(raw: RawLayer) -> pd.Series:
     return pd.Series([f"FID {i}" for i in idx], index=idx)
 
 
+def _context_lon(context) -> float | None:
+    """Longitude of the middle of the layers loaded so far (``context`` = (CRS, bounds))."""
+    if context is None or context[0] is None:
+        return None
+    crs, (x0, y0, x1, y1) = context
+    try:
+        lon, _ = pyproj.Transformer.from_crs(crs, 4326, always_xy=True).transform((x0 + x1) / 2, (y0 + y1) / 2)
+    except Exception:
+        return None
+    return float(lon) if np.isfinite(lon) else None
+
+
 def _settle_crs(gdf: gpd.GeoDataFrame, spec: CrsSpec | None, raw: RawLayer, role: str,
-                problems: list[Problem]) -> tuple[gpd.GeoDataFrame, str]:
+                problems: list[Problem], *, from_default: bool = False,
+                context=None) -> tuple[gpd.GeoDataFrame, str]:
     """Give the layer a true CRS (undoing GCJ-02/BD-09) and say what it was.
 
-    ``spec`` is what the user declared for this layer (None: the file's own CRS, else a guess).
+    ``spec`` is what the user declared for this layer (None: the file's own CRS, else a guess);
+    ``from_default``: declared for every file without a CRS of its own (``--crs-in gcj02``).
+    ``context`` = (CRS, bounds) of the layers loaded before: where a file without a CRS holds
+    Gauss-Krüger metres, the zone is the one they lie in.
     """
     # The middle 98 % of the coordinates: one stray row (0,0 or swapped) must not decide the CRS;
     # validation names such rows instead.
     bounds = robust_bounds(gdf.geometry.values)
     where = dict(file=raw.path, layer=raw.layer)
+    lon_hint = _context_lon(context)
+    if (from_default and gdf.crs is None and spec is not None and (spec.offset or spec.crs.is_geographic)
+            and all(np.isfinite(bounds)) and not lonlat_like(bounds) and not lonlat_swapped(bounds)):
+        # `--crs-in gcj02` for files without a CRS, but this one holds metres (a survey boundary
+        # shapefile without .prj beside a GCJ-02 roster): the declaration is for the others.
+        spec = None
     if spec is not None and spec.offset:
         if gdf.crs is not None and not gdf.crs.is_geographic:
             raise CRSError(
@@ -87,7 +109,7 @@ def _settle_crs(gdf: gpd.GeoDataFrame, spec: CrsSpec | None, raw: RawLayer, role
                 fix_zh="GCJ-02/BD-09 只适用于经纬度数据；只对经纬度图层声明，如 --crs-in households=gcj02。",
                 fix_en="GCJ-02/BD-09 apply to lon/lat data only; declare it for the lon/lat layer alone, "
                        "e.g. --crs-in households=gcj02.", **where)
-        check_fits(bounds, WGS84, **where)
+        check_fits(bounds, WGS84, lon_hint=lon_hint, **where)
         xy = shapely.get_coordinates(gdf.geometry.values)
         if len(xy) and not in_china(xy[:, 0], xy[:, 1]).all():
             problems.append(Problem(
@@ -109,31 +131,57 @@ def _settle_crs(gdf: gpd.GeoDataFrame, spec: CrsSpec | None, raw: RawLayer, role
                 f"the file says {gdf.crs.name}; used {spec} as you declared",
                 fix_zh="如果文件自带的坐标系是对的，请去掉对这个图层的 --crs-in。",
                 fix_en="if the file's own CRS is right, drop --crs-in for this layer.", role=role, **where))
-        check_fits(bounds, spec.crs, **where)
+        check_fits(bounds, spec.crs, lon_hint=lon_hint, **where)
         return gdf.set_crs(spec.crs, allow_override=True), str(spec)
     if gdf.crs is None:
         if lonlat_swapped(bounds):
             check_fits(bounds, WGS84, **where)  # raises the "swapped" error with its fix
         guess = guess_crs(bounds)
+        if guess is None and gk_plain_metres(bounds) and lon_hint is not None:
+            zone = pyproj.CRS.from_epsg(gk_zone_epsg(lon_hint))
+            if _overlaps(bounds, zone, context):
+                problems.append(Problem(
+                    "warning", "missing_crs_zone",
+                    f"文件没有坐标系信息，坐标以米为单位；按其他图层的位置假定为 {crs_zh(zone)}"
+                    f"（EPSG:{zone.to_epsg()}）",
+                    f"the file has no CRS and holds metres; assumed EPSG:{zone.to_epsg()} ({zone.name}) "
+                    "where the other layers lie",
+                    fix_zh=f"如不是这个分带，请用 --crs-in {role}=EPSG:代码 声明；最好为文件补上 .prj。",
+                    fix_en=f"if it is another zone, declare --crs-in {role}=EPSG:CODE; better, give the "
+                           "file its .prj.", role=role, **where))
+                return gdf.set_crs(zone), f"EPSG:{zone.to_epsg()} (assumed)"
         if guess is None:
+            zh, en = zone_advice(lon_hint)
             raise CRSError(
                 "文件没有坐标系信息，且无法从坐标值判断",
                 "the file has no coordinate system and the coordinates do not tell which it is",
-                fix_zh="用 --crs-in 声明坐标系，如 EPSG:4547（CGCS2000 高斯-克吕格 114°E）或 gcj02。",
-                fix_en="declare it with --crs-in, e.g. EPSG:4547 (CGCS2000 GK CM 114E) or gcj02.",
-                **where)
+                fix_zh=f"用 --crs-in {role}=坐标系 声明：以米为单位的高斯-克吕格坐标用 {zh}；经纬度用 wgs84、"
+                       "cgcs2000 或 gcj02。",
+                fix_en=f"declare it with --crs-in {role}=CRS: for Gauss-Kruger metres {en}; for lon/lat "
+                       "wgs84, cgcs2000 or gcj02.", **where)
         problems.append(Problem(
             "warning", "missing_crs",
-            f"文件没有坐标系信息，按坐标值假定为 {guess}", f"the file has no CRS; assumed {guess} "
+            f"文件没有坐标系信息，按坐标值假定为 {crs_zh(guess.crs)}（{guess}）", f"the file has no CRS; assumed {guess} "
             "from the coordinate values",
             fix_zh="如果坐标来自高德/腾讯或百度地图，请用 --crs-in gcj02 或 bd09 声明，否则会偏移数百米。",
             fix_en="if the coordinates were picked on AMap/Tencent or Baidu maps, declare --crs-in "
                    "gcj02 or bd09, or they will be hundreds of metres off.", role=role, **where))
         check_fits(bounds, guess.crs, **where)
         return gdf.set_crs(guess.crs), f"{guess} (assumed)"
-    check_fits(bounds, gdf.crs, **where)
+    check_fits(bounds, gdf.crs, lon_hint=lon_hint, **where)
     epsg = gdf.crs.to_epsg()
     return gdf, f"EPSG:{epsg}" if epsg else gdf.crs.to_string()
+
+
+def _overlaps(bounds, crs: pyproj.CRS, context, margin: float = 20_000.0) -> bool:
+    """Do ``bounds`` (in ``crs``) lie within ``margin`` m of the layers loaded before?"""
+    ccrs, cb = context
+    try:
+        x0, y0, x1, y1 = pyproj.Transformer.from_crs(ccrs, crs, always_xy=True).transform_bounds(*cb)
+    except Exception:
+        return False
+    return not (bounds[2] < x0 - margin or bounds[0] > x1 + margin or bounds[3] < y0 - margin
+                or bounds[1] > y1 + margin)
 
 
 def _check_geometry(gdf, role: str, raw: RawLayer, problems: list[Problem], ids) -> gpd.GeoDataFrame:
@@ -179,8 +227,57 @@ def _code_text(value) -> str | None:
     return str(value).strip() or None
 
 
+def _has_value(v) -> bool:
+    return v is not None and not (isinstance(v, float) and v != v) and bool(str(v).strip())
+
+
+def _place_categories(gdf: gpd.GeoDataFrame, ccol: str | None, raw: RawLayer, used: dict[str, str],
+                      problems: list[Problem]) -> pd.Series:
+    """Each place's category: from the source first (the category column, else the KML folder it
+    sits in: 学校, 医院, 农贸市场 …; values gridtool does not know are kept as given), from its name
+    second (XX小学, XX派出所), and what was guessed from names is reported."""
+    src = pd.Series([None] * len(gdf), index=gdf.index, dtype=object)
+    if ccol:
+        src = gdf[ccol].astype(object).where(gdf[ccol].notna(), None)
+    if "kml_folder" in gdf:
+        from .io.vector import category_folder, kml_document_names
+        docs = kml_document_names(raw.path.split("!")[0])
+        folder = gdf["kml_folder"].map(lambda f: category_folder(f, raw.path.split("!")[0], docs))
+        empty = ~src.map(_has_value)
+        if folder.notna().any():
+            src = src.where(~empty, folder)
+            if not ccol:
+                used["category"] = "(KML folder)"
+    has = src.map(_has_value).astype(bool)
+    cat = pd.Series(index=gdf.index, dtype=object)
+    cat[has] = src[has].map(normalise_category)
+    guess = ~has
+    if guess.any():
+        named = gdf["name"] if "name" in gdf else pd.Series([None] * len(gdf), index=gdf.index)
+        cat[guess] = named[guess].map(lambda n: match_category(n) or "other")
+        if not has.any():
+            used["category"] = "(from name)"
+        counts = cat[guess].value_counts()
+        zh = "、".join(f"{PLACE_CATEGORIES.get(k, k)} {n}" for k, n in counts.items())
+        en = ", ".join(f"{k} {n}" for k, n in counts.items())
+        left = gdf.index[guess & (cat == "other")]
+        problems.append(Problem(
+            "warning", "category_from_name",
+            f"{int(guess.sum())} 个重点场所没有类别（类别列或 KML 文件夹），已按名称推断：{zh}",
+            f"{int(guess.sum())} place(s) have no category (column or KML folder); guessed from their "
+            f"names: {en}",
+            fix_zh="在类别列（或 KML 文件夹名）中写明类别，如 学校、医院、农贸市场、派出所、企业；"
+                   "名称中看不出类别的记为“其他”（列在要素中）。",
+            fix_en="give the category in a column (or a KML folder name), e.g. 学校, 医院, 农贸市场, 派出所, "
+                   "企业; places whose name says nothing are 'other' (listed as features).",
+            role="places", file=raw.path, layer=raw.layer, field=ccol,
+            features=_feature_ids(raw).reindex(left).astype(str).tolist()))
+    return cat
+
+
 def _normalise_columns(gdf: gpd.GeoDataFrame, role: str, fields: dict[str, str], raw: RawLayer,
-                       used: dict[str, str], loose: dict[str, str]) -> gpd.GeoDataFrame:
+                       used: dict[str, str], loose: dict[str, str],
+                       problems: list[Problem] | None = None) -> gpd.GeoDataFrame:
     gdf = gdf.copy()
 
     def pick(key: str, what: str | None = None) -> str | None:
@@ -243,11 +340,7 @@ def _normalise_columns(gdf: gpd.GeoDataFrame, role: str, fields: dict[str, str],
         ccol = pick("category")
         if ccol:
             gdf["category_raw"] = gdf[ccol]
-            gdf["category"] = gdf[ccol].map(normalise_category)
-        else:
-            # No category column: the name often says it (XX小学, XX派出所).
-            gdf["category"] = gdf["name"].map(normalise_category)
-            used["category"] = "(from name)"
+        gdf["category"] = _place_categories(gdf, ccol, raw, used, [] if problems is None else problems)
         pcol = pick("priority")
         if pcol and pcol != "priority":
             gdf["priority"] = _numeric(gdf[pcol])
@@ -293,7 +386,7 @@ def load_layer(role: str, path: str, *, crs_in: str | CrsSpec | None = None,
                encoding: str | None = None, fields: dict[str, str] | None = None,
                layer: str | None = None, seed: int = 0, crs_default: str | CrsSpec | None = None,
                encoding_default: str | None = None,
-               fields_default: dict[str, str] | None = None) -> Layer:
+               fields_default: dict[str, str] | None = None, context=None) -> Layer:
     """Load one layer for a role, in its own (true) CRS, with normalised key columns.
 
     Parameters
@@ -314,6 +407,10 @@ def load_layer(role: str, path: str, *, crs_in: str | CrsSpec | None = None,
         Source columns for key columns, e.g. ``{"hh": "户数", "lon": "东经"}``; must exist.
     fields_default
         The same, used only where the layer has such a column (options given for every layer).
+    context
+        ``(CRS, bounds)`` of the layers loaded before (the project's): a file without a CRS that
+        holds Gauss-Krüger metres is taken to be in their zone (with a warning), and fixes name
+        the zone of their longitude.
 
     Raises
     ------
@@ -357,11 +454,13 @@ def load_layer(role: str, path: str, *, crs_in: str | CrsSpec | None = None,
             fix_zh="检查是否选错了文件或图层。", fix_en="check that the right file and layer were given.",
             file=raw.path, layer=raw.layer)
     spec = parse_crs(crs_in)
+    from_default = False
     if spec is None and gdf.crs is None:
         spec = parse_crs(crs_default)
-    gdf, crs_label = _settle_crs(gdf, spec, raw, role, problems)
+        from_default = spec is not None
+    gdf, crs_label = _settle_crs(gdf, spec, raw, role, problems, from_default=from_default, context=context)
     gdf = _check_geometry(gdf, role, raw, problems, ids)
-    gdf = _normalise_columns(gdf, role, fields, raw, used, loose)
+    gdf = _normalise_columns(gdf, role, fields, raw, used, loose, problems)
     gdf["src_id"] = ids.loc[gdf.index].astype(str).values
     gdf = _safe_column_names(gdf).reset_index(drop=True)
     sens = sensitive_columns(gdf.drop(columns=["src_id"]), personal_role=ROLES[role].personal)

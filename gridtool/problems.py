@@ -25,24 +25,33 @@ class Problem:
     bounds: tuple[float, float, float, float] | None = None  # in the project CRS, for zoom-to
     repaired: bool = False
 
-    def where(self) -> str:
-        parts = [f"{k}={v}" for k, v in (("file", self.file), ("layer", self.layer),
-                                          ("field", self.field)) if v]
+    def where(self, lang: str = "en") -> str:
+        """File, layer, field and the features named: ``文件：…，要素：第5行、第9行`` in Chinese."""
+        from .errors import feature_id_zh, where_text
+        text = where_text(lang, file=self.file, layer=self.layer, field=self.field)
         if self.features:
-            shown = ", ".join(str(f) for f in self.features[:MAX_LISTED])
-            more = f" … (+{len(self.features) - MAX_LISTED})" if len(self.features) > MAX_LISTED else ""
-            parts.append(f"features=[{shown}{more}]")
-        return ", ".join(parts)
+            zh = lang == "zh"
+            ids = [feature_id_zh(f) if zh else str(f) for f in self.features[:MAX_LISTED]]
+            more = len(self.features) - MAX_LISTED
+            if zh:
+                tail = "、".join(ids) + (f" 等（另有 {more} 个）" if more > 0 else "")
+                text += ("，" if text else "") + f"要素：{tail}"
+            else:
+                tail = ", ".join(ids) + (f" … (+{more})" if more > 0 else "")
+                text += (", " if text else "") + f"features=[{tail}]"
+        return text
 
     def format(self, lang: str | None = None) -> str:
         tag = {"error": ("错误", "ERROR"), "warning": ("警告", "WARNING")}[self.severity]
         lines = []
         if lang in (None, "zh"):
-            lines.append(f"[{tag[0]}] {self.zh}" + (f"（{self.where()}）" if self.where() else ""))
+            where = self.where("zh")
+            lines.append(f"[{tag[0]}] {self.zh}" + (f"（{where}）" if where else ""))
             if self.fix_zh:
                 lines.append("    解决办法：" + self.fix_zh)
         if lang in (None, "en"):
-            lines.append(f"[{tag[1]}] {self.en}" + (f" ({self.where()})" if self.where() else ""))
+            where = self.where("en")
+            lines.append(f"[{tag[1]}] {self.en}" + (f" ({where})" if where else ""))
             if self.fix_en:
                 lines.append("    Fix: " + self.fix_en)
         return "\n".join(lines)

@@ -151,7 +151,7 @@ class Project:
             proj.add_layer(load_layer(
                 role, sources[role], crs_in=crs_by_role.get(role), crs_default=crs_by_role.get("*"),
                 encoding=enc_by_role.get(role), encoding_default=enc_by_role.get("*"),
-                fields=strict.get(role), fields_default=loose, seed=seed))
+                fields=strict.get(role), fields_default=loose, seed=seed, context=proj._context()))
         unused = [f"{k}={v}" for k, v in loose.items()
                   if not any(v in lyr.columns_used.values() for lyr in proj.layers.values())]
         if unused:
@@ -169,6 +169,15 @@ class Project:
         if progress:
             progress(1.0, "完成 / done")
         return proj
+
+    def _context(self):
+        """(CRS, bounds) of the layers loaded so far, for reading a file without a CRS of its own."""
+        boxes = [lyr.gdf.total_bounds for lyr in self.layers.values() if lyr.gdf is not None and len(lyr.gdf)]
+        boxes = [b for b in boxes if np.isfinite(b).all()]
+        if self.crs is None or not boxes:
+            return None
+        b = np.array(boxes)
+        return self.crs, (float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()), float(b[:, 3].max()))
 
     def inputs(self) -> list[str]:
         """The files the layers were read from (never to be written)."""

@@ -36,7 +36,7 @@ def test_info_on_plain_files(tmp_path, written, capsys):
     src = written["villages"].split(":")[0]
     assert main(["info", src]) == 0
     text = capsys.readouterr().out
-    assert "villages" in text and "households" in text and "features=60" in text
+    assert "villages" in text and "households" in text and "要素：60" in text  # field labels in Chinese (default)
 
 
 def test_validate_exit_codes(tmp_path, written, township, capsys):

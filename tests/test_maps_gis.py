@@ -78,7 +78,8 @@ def test_field_names_fit_dbase():
 @pytest.mark.parametrize("encoding, cpg", [("utf-8", "UTF-8"), ("gbk", "GBK")])
 def test_shapefiles(project, tmp_path, encoding, cpg):
     out = tmp_path / "shp"
-    written = {w.layer: w for w in gis.write_shapefiles(project, out, encoding=encoding)}
+    # English field names (--lang en): cut to dBase's 10 bytes; the Chinese ones: test_zh_outputs.
+    written = {w.layer: w for w in gis.write_shapefiles(project, out, encoding=encoding, lang="en")}
     # Places hold points and polygons: one file per geometry type.
     assert set(written) == set(EXPECTED) - {"places"} | {"places_point", "places_polygon"}
     assert written["places_point"].features == 3 and written["places_polygon"].features == 1
@@ -109,7 +110,7 @@ def test_shapefiles_gbk_replaces_what_gbk_lacks(tmp_path):
     p = make_project()
     p.layers["grids"].gdf.loc[0, "village"] = "𠀀村"  # CJK extension B: not in GBK
     written = {w.layer: w for w in gis.write_shapefiles(p, tmp_path / "gbk", encoding="gbk")}
-    assert pyogrio.read_dataframe(tmp_path / "gbk" / "grids.shp")["village"][0] == "?村"
+    assert pyogrio.read_dataframe(tmp_path / "gbk" / "grids.shp")["村社区"][0] == "?村"
     assert any("GBK" in n for n in written["grids"].notes)
     with pytest.raises(GridtoolError):
         gis.write_shapefiles(p, tmp_path / "x", encoding="latin-1")
@@ -124,7 +125,7 @@ def test_shapefile_name_and_zip(project, tmp_path):
     names = zipfile.ZipFile(z).namelist()
     assert "grids.shp" in names and "grids.cpg" in names and "fields.csv" in names
     df = pyogrio.read_dataframe(f"/vsizip/{z}/grids.shp")
-    assert df["village"].tolist()[0] == "东方广场社区"
+    assert df["村社区"].tolist()[0] == "东方广场社区"
 
 
 def test_geojson_is_rfc7946(project, tmp_path):

@@ -199,6 +199,8 @@ def _read_ogr(path: Path, *, layer, role, encoding, encoding_default=None) -> Ra
                 fix_en="name it as PATH:LAYER, e.g. data.gpkg:households.", file=str(path))
         else:
             gdf = pyogrio.read_dataframe(path, layer=chosen, fid_as_index=True, **kwargs)
+            if sfx in (".kml", ".kmz") and len(gdf):
+                gdf["kml_folder"] = chosen  # one folder (学校): the places' category may be its name
     except UnicodeDecodeError as exc:
         raise EncodingError(
             f"文本无法按 {kwargs.get('encoding')} 解码", f"text cannot be decoded as {kwargs.get('encoding')}",
@@ -213,6 +215,50 @@ def _read_ogr(path: Path, *, layer, role, encoding, encoding_default=None) -> Ra
     if sfx in (".kml", ".kmz"):
         gdf = gdf.rename(columns={"Name": "name", "Description": "description"})
     return RawLayer(gdf, str(path), None if chosen == "*" else chosen, fmt, enc, ids=ids)
+
+
+#: KML containers that hold places of every kind (Google Earth's and 奥维's defaults, new folders).
+_GENERIC_FOLDERS = frozenset({
+    "我的收藏", "收藏", "收藏夹", "我的地点", "我的位置", "我的标注", "标注", "标记", "地标", "未命名",
+    "未命名文件夹", "新建文件夹", "新文件夹", "默认", "默认文件夹", "临时", "临时位置", "图层", "导出",
+    "重点场所", "场所", "地点", "兴趣点", "poi", "places", "key places",
+    "my places", "temporary places", "untitled", "untitled folder", "new folder", "placemarks", "folder",
+    "layer", "default", "export", "doc", "document"})
+
+
+def kml_document_names(path: str | Path) -> set[str]:
+    """Names of a KML/KMZ file's ``<Document>`` elements: GDAL's LIBKML driver lists a document's
+    own placemarks as a layer of that name, which names the file, not a kind of place."""
+    path = Path(path)
+    try:
+        if suffix_of(path) == ".kmz":
+            with zipfile.ZipFile(path) as zf:
+                docs = [n for n in zf.namelist() if n.lower().endswith(".kml")]
+                text = zf.read(docs[0]).decode("utf-8", errors="replace") if docs else ""
+        else:
+            text = path.read_bytes().decode("utf-8", errors="replace")
+    except (OSError, zipfile.BadZipFile):
+        return set()
+    import html
+    out = set()
+    for head in re.findall(r"<(?:\w+:)?Document\b[^>]*>(.*?)<(?:\w+:)?(?:Folder|Placemark)\b", text, flags=re.S):
+        m = re.search(r"<(?:\w+:)?name>([^<]*)<", head)
+        if m:
+            out.add(html.unescape(m.group(1)).strip())
+    return out
+
+
+def category_folder(folder, path: str | Path, document_names: set[str] | None = None) -> str | None:
+    """A KML folder name that can be the category of its places (学校, 医院, 路口), or None for
+    containers that name nothing (the document, the file, 我的收藏, 新建文件夹 …)."""
+    if folder is None or (isinstance(folder, float) and folder != folder):
+        return None
+    name = str(folder).strip()
+    if not name or name.lower() in _GENERIC_FOLDERS or name == Path(path).stem:
+        return None
+    if document_names is None:
+        document_names = kml_document_names(path)
+    return None if name in document_names else name
 
 
 def _read_zipped(path: Path, *, layer, role, encoding, encoding_default, fields) -> RawLayer:

@@ -57,7 +57,8 @@ def render_assessment_map(project, out_path: str | Path, *, field: str,
                           scale: float | None = None, dpi: float = 200, title: str | None = None,
                           subtitle: str | None = None, date: str | None = None, include_personal: bool = False,
                           max_pixels: int | None = None, progress: Progress | None = None,
-                          cancelled: Callable[[], bool] | None = None) -> Path:
+                          cancelled: Callable[[], bool] | None = None, township: str | None = None,
+                          unit: str | None = None) -> Path:
     """Export the five-colour map of rating ``field`` (PDF, PNG or SVG from the suffix or ``fmt``).
 
     Parameters
@@ -84,15 +85,16 @@ def render_assessment_map(project, out_path: str | Path, *, field: str,
     if lyr is None or lyr.gdf is None or len(lyr.gdf) == 0:
         raise ExportError("项目中没有网格，无法绘制五色图", "the project has no grids; no assessment map to draw",
                           fix_zh="先运行 gridtool partition 划分网格", fix_en="run gridtool partition first")
-    style = assessment_style(project, field, classes=classes, breaks=breaks, title=title, subtitle=subtitle)
+    style = assessment_style(project, field, classes=classes, breaks=breaks, title=title, subtitle=subtitle,
+                             township=township)
     return render_wall_map(project, out_path, fmt=fmt, size=size, landscape=landscape, scale=scale, dpi=dpi,
                            date=date, include_personal=include_personal, max_pixels=max_pixels, progress=progress,
-                           cancelled=cancelled, **style)
+                           cancelled=cancelled, township=township, unit=unit, **style)
 
 
 def assessment_style(project, field: str, *, classes: Sequence[AssessmentClass] | None = None,
                      breaks: Sequence[float] | None = None, title: str | None = None,
-                     subtitle: str | None = None) -> dict:
+                     subtitle: str | None = None, township: str | None = None) -> dict:
     """The keyword arguments that turn a wall map into the five-colour map of ``field``: title,
     subtitle, grid fills, legend and labels (code and rating). The export and the desktop app's
     preview both pass them to the wall-map drawing, so the preview is the export."""
@@ -111,5 +113,7 @@ def assessment_style(project, field: str, *, classes: Sequence[AssessmentClass] 
         second = f"{r} {val}" if val and val != r else r
         return [[code, second], [code], [short, second], [short]]
 
-    return dict(title=title or f"{project.name} 网格考核五色图", subtitle=subtitle or f"考核字段：{field}",
+    from .titles import map_title
+    return dict(title=map_title(project, "assessment", title=title, township=township),
+                subtitle=subtitle or f"考核字段：{field}",
                 grid_fills=fills, fill_legend=legend, fill_title="考核等级", grid_label=label)

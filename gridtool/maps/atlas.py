@@ -86,7 +86,8 @@ def _member_names(members, grid_code: str, sub_code: str | None = None) -> str:
 
 def write_atlas(project, out_pdf: str | Path, *, include_personal: bool = False, title: str | None = None,
                 date: str | None = None, grids: Sequence[str] | None = None,
-                progress: Progress | None = None, cancelled: Callable[[], bool] | None = None) -> Path:
+                progress: Progress | None = None, cancelled: Callable[[], bool] | None = None,
+                township: str | None = None, unit: str | None = None) -> Path:
     """Write the atlas PDF: cover, index map, index table, one page per base grid.
 
     Parameters
@@ -99,7 +100,9 @@ def write_atlas(project, out_pdf: str | Path, *, include_personal: bool = False,
     include_personal
         Print names and phone numbers unmasked (default masked: ``张*三``, ``138****1234``).
     title, date
-        Cover title (default ``"<project> 网格图册"``) and date (default today).
+        Cover title (default ``"<township> 网格图册"``, :func:`.titles.map_title`) and date (default today).
+    township, unit
+        The place in the default title, and the 制图单位 on the cover and every page (default: the place).
     grids
         Codes of the grids to include (default all), in that order.
     progress, cancelled
@@ -116,6 +119,8 @@ def write_atlas(project, out_pdf: str | Path, *, include_personal: bool = False,
 
     from .. import __version__
     from .fonts import export_rc
+    from ..crs import crs_zh
+    from .titles import map_title, map_unit
     from .wallmap import OSM_CREDIT, draw_wall_map, masked_grids, uses_osm
 
     lyr = project.layers.get("grids")
@@ -138,8 +143,10 @@ def write_atlas(project, out_pdf: str | Path, *, include_personal: bool = False,
     report = progress or (lambda f, m: None)
     sheet = paper("A4")
     date = date or _date.today().isoformat()
-    title = title or f"{project.name} 网格图册"
+    title = map_title(project, "atlas", title=title, township=township)
+    unit = map_unit(project, unit=unit, township=township)
     credit = OSM_CREDIT if uses_osm(project) else ""
+    crs_text = f"坐标系：{crs_zh(project.crs)}"
     privacy = ("本图册含个人信息（姓名、电话），请妥善保管，勿外传" if include_personal
                else "姓名、电话、身份证号已遮蔽")
     masked = masked_grids(sel, include_personal=include_personal)
@@ -167,11 +174,11 @@ def write_atlas(project, out_pdf: str | Path, *, include_personal: bool = False,
     total_pages = page - 1
 
     def footer(fig, p, *, under_map: bool = False):
-        right = f"gridtool {__version__} · {date} · 第 {p} 页 / 共 {total_pages} 页"
+        right = (f"{unit} · " if unit else "") + f"{date} · 第 {p} 页 / 共 {total_pages} 页"
         if under_map:  # the index map has the wall map's own footer (CRS, credit): only the page
             page_footer(fig, sheet, left=privacy, right=right, rule=False, y_mm=8.0)
         else:
-            page_footer(fig, sheet, left=privacy, centre=credit, right=right)
+            page_footer(fig, sheet, left=privacy, centre=crs_text + (f" · {credit}" if credit else ""), right=right)
 
     def check():
         check_cancelled(cancelled)
@@ -184,14 +191,15 @@ def write_atlas(project, out_pdf: str | Path, *, include_personal: bool = False,
                 fig.clear()
 
             report(0.0, "封面 / cover")
-            emit(_cover(sheet, project, sel, title, date, privacy, credit, total_pages))
+            emit(_cover(sheet, project, sel, title, date, privacy, credit, total_pages, unit))
             check()
             report(0.02, "索引图 / index map")
             fig = Figure(figsize=sheet.inches)
             draw_wall_map(fig, project, size="A4", title="索引图", coord_grid=None,
                           subtitle="图中数字为网格所在页码 · 网格按村（社区）编号顺序排列",
-                          date=date, include_personal=include_personal,
-                          grid_label=lambda row: [[f"{_text(row.get('code')).rsplit('-', 1)[-1]}", f"p.{page_of.get(_text(row.get('code')), '')}"],
+                          date=date, include_personal=include_personal, unit=unit,
+                          grid_label=lambda row: [[f"{_text(row.get('code')).rsplit('-', 1)[-1]}",
+                                                   f"第{page_of.get(_text(row.get('code')), '')}页"],
                                                   [f"{page_of.get(_text(row.get('code')), '')}"]])
             footer(fig, 2, under_map=True)
             emit(fig)
@@ -218,7 +226,7 @@ def write_atlas(project, out_pdf: str | Path, *, include_personal: bool = False,
     return out
 
 
-def _cover(sheet, project, sel, title, date, privacy, credit, total_pages):
+def _cover(sheet, project, sel, title, date, privacy, credit, total_pages, unit=""):
     from matplotlib.figure import Figure
 
     W, H = sheet.width_mm, sheet.height_mm
@@ -229,7 +237,8 @@ def _cover(sheet, project, sel, title, date, privacy, credit, total_pages):
     nsub = 0 if sub is None or sub.gdf is None else len(sub.gdf)
     fig.text(0.5, 0.74, f"基础网格 {len(sel)} 个 · 子网格 {nsub:,} 个 · 住户 {hh:,} 户", ha="center", va="center",
              fontsize=12, color="#333333")
-    fig.text(0.5, 0.70, f"编制日期 {date} · 共 {total_pages} 页", ha="center", va="center", fontsize=10, color="#333333")
+    fig.text(0.5, 0.70, (f"制图单位：{unit} · " if unit else "") + f"编制日期 {date} · 共 {total_pages} 页",
+             ha="center", va="center", fontsize=10, color="#333333")
     # Villages with their grid counts and households.
     if "village" in sel:
         g = sel.assign(_hh=pd.to_numeric(sel.get("hh"), errors="coerce").fillna(0))
@@ -266,10 +275,16 @@ def _index_page(sheet, rows, page_of, k, n_index, footer, page_no):
     return fig
 
 
+#: The engine's grid notes in Chinese (as the desktop app shows them).
+NOTE_ZH = {"pocket": "硬边界围出的片区", "exclave": "含飞地", "no_cut": "无法在范围内切分", "isolated": "孤立片区",
+           "too_small": "户数不足", "gap": "户数落在两档之间", "edited": "已手工编辑"}
+
+
 def _status_text(row) -> str:
     st = _text(row.get("status"))
     note = _text(row.get("note"))
     zh = {"ok": "正常", "exception": "例外（户数超出范围）", "relaxed": "放宽范围"}.get(st, st)
+    note = "；".join(NOTE_ZH.get(n.strip(), n.strip()) for n in note.split(";") if n.strip())
     return zh + (f"，{note}" if note else "")
 
 

@@ -82,7 +82,8 @@ def cards_from_project(project) -> list[dict]:
 
 def write_route_cards(project, out_pdf: str | Path, *, cards: Sequence[dict] | None = None,
                       title: str | None = None, date: str | None = None, progress: Progress | None = None,
-                      cancelled: Callable[[], bool] | None = None) -> Path:
+                      cancelled: Callable[[], bool] | None = None, township: str | None = None,
+                      unit: str | None = None) -> Path:
     """Write one A4 route card per patrol team to ``out_pdf`` (atomically; checked after writing).
 
     Parameters
@@ -96,7 +97,9 @@ def write_route_cards(project, out_pdf: str | Path, *, cards: Sequence[dict] | N
         ``place``, ``category_zh``, ``arrive``, ``depart``, ``dwell_min``, ``must``, ``window``);
         stops without ``xy`` are located from the ``route_stops`` layer, the line from ``routes``.
     title, date
-        Heading (default ``"<project> 巡逻路线卡"``) and date (default today).
+        Heading (default ``"<township> 巡逻路线卡"``, :func:`.titles.map_title`) and date (default today).
+    township, unit
+        The place in the default heading, and the 制图单位 in every footer (default: the place).
     progress, cancelled
         As elsewhere.
     """
@@ -105,6 +108,8 @@ def write_route_cards(project, out_pdf: str | Path, *, cards: Sequence[dict] | N
 
     from .. import __version__
     from .fonts import export_rc
+    from ..crs import crs_zh
+    from .titles import map_title, map_unit
     from .wallmap import OSM_CREDIT, uses_osm
 
     base = cards_from_project(project)
@@ -121,8 +126,9 @@ def write_route_cards(project, out_pdf: str | Path, *, cards: Sequence[dict] | N
     report = progress or (lambda f, m: None)
     sheet = paper("A4")
     date = date or _date.today().isoformat()
-    title = title or f"{project.name} 巡逻路线卡"
-    credit = OSM_CREDIT if uses_osm(project) else ""
+    title = map_title(project, "cards", title=title, township=township)
+    unit = map_unit(project, unit=unit, township=township)
+    credit = f"坐标系：{crs_zh(project.crs)}" + (f" · {OSM_CREDIT}" if uses_osm(project) else "")
     idx = LayerIndex(project)
     pages = []
     for c in base:
@@ -143,7 +149,7 @@ def write_route_cards(project, out_pdf: str | Path, *, cards: Sequence[dict] | N
                 fig = _card_page(sheet, project, idx, card, start, title) if start == 0 else \
                     _card_continuation(sheet, card, start)
                 page_footer(fig, sheet, left=f"{title} · {date}", centre=credit,
-                            right=f"gridtool {__version__} · 第 {k + 1} 页 / 共 {total} 页")
+                            right=(f"制图单位：{unit} · " if unit else "") + f"第 {k + 1} 页 / 共 {total} 页")
                 pdf.savefig(fig)
                 fig.clear()
 

@@ -48,8 +48,11 @@ def _progress(args):
     if getattr(args, "quiet", False):
         return None
 
+    from ..cli import one_side
+    lang = getattr(args, "lang", None)
+
     def show(fraction: float, message: str) -> None:
-        print(f"[{fraction * 100:5.1f}%] {message}", file=sys.stderr, flush=True)
+        print(f"[{fraction * 100:5.1f}%] {one_side(message, lang)}", file=sys.stderr, flush=True)
     return show
 
 
@@ -76,10 +79,21 @@ def run_web_gis(args, project, progress=None) -> list[tuple[Path, str]]:
     roles = _layers(getattr(args, "layers", None))
     done: list[tuple[Path, str]] = []
 
+    zh = getattr(args, "lang", "zh") == "zh"
+
+    def name(layer: str) -> str:  # grids → 基础网格, places_point → 重点场所（点）
+        if not zh:
+            return layer
+        base, _, fam = layer.rpartition("_") if layer not in gis.LAYER_ZH else (layer, "", "")
+        fam_zh = {"point": "（点）", "line": "（线）", "polygon": "（面）"}.get(fam, "")
+        html_zh = {"place_areas": "场所范围", "households": "住户", "household_totals": "住户汇总", "villages": "村界",
+                   "rivers": "河流", "roads": "道路", "railways": "铁路"}
+        return gis.LAYER_ZH.get(base, html_zh.get(layer, layer)) + fam_zh
+
     def seen(written, what: str) -> None:
         for p in dict.fromkeys(w.path for w in written):
-            layers = [f"{w.layer} {w.features}" for w in written if w.path == p]
-            done.append((p, f"{what}: " + ", ".join(layers)))
+            layers = [f"{name(w.layer)} {w.features}" for w in written if w.path == p]
+            done.append((p, f"{what}{'：' if zh else ': '}" + ("、" if zh else ", ").join(layers)))
             for w in written:
                 for note in w.notes if w.path == p else ():
                     print(f"  {w.layer}: {note}", file=sys.stderr)
@@ -87,15 +101,19 @@ def run_web_gis(args, project, progress=None) -> list[tuple[Path, str]]:
     if args.html:
         m = write_html(project, args.html, title=getattr(args, "title", None),
                        subtitle=getattr(args, "subtitle", None), include_personal=include,
-                       tiles=args.tiles, tiles_attr=args.tiles_attr, progress=progress)
-        done.append((Path(args.html), "HTML: " + ", ".join(f"{k} {v}" for k, v in m.counts.items())
-                     + f"; {m.seconds:.1f} s"))
+                       tiles=args.tiles, tiles_attr=args.tiles_attr, progress=progress,
+                       lang=getattr(args, "lang", "zh") or "zh", township=getattr(args, "township", None),
+                       unit=getattr(args, "unit", None))
+        counts = ("、" if zh else ", ").join(f"{name(k)} {v}" for k, v in m.counts.items())
+        done.append((Path(args.html), f"网页地图：{counts}；{m.seconds:.1f} 秒" if zh
+                     else f"HTML: {counts}; {m.seconds:.1f} s"))
     crs = getattr(args, "gis_crs", None)
     if args.gpkg:
         seen(gis.write_gpkg(project, args.gpkg, roles=roles, include_personal=include, crs=crs), "GeoPackage")
     if args.shp:
         seen(gis.write_shapefiles(project, args.shp, roles=roles, encoding=args.encoding, include_personal=include,
-                                  crs=crs), f"Shapefile ({args.encoding})")
+                                  crs=crs, lang="en" if getattr(args, "lang", "zh") == "en" else "zh"),
+             f"Shapefile（{args.encoding.upper()}）" if zh else f"Shapefile ({args.encoding})")
     if args.geojson:
         seen(gis.write_geojson(project, args.geojson, roles=roles, include_personal=include), "GeoJSON")
     if args.kml:
@@ -120,6 +138,8 @@ def cmd_export(args) -> int:
     t0 = time.perf_counter()
     project = Project.open(args.project)
     progress = _progress(args)
+    if any(getattr(args, o, None) for o in ("html", *PRINT_OUTPUTS)):
+        _say_place(args, project)
     try:
         done = run_web_gis(args, project, progress)
     except OSError as exc:  # an unwritable folder, a full disk: say which file, exit 2
@@ -131,7 +151,7 @@ def cmd_export(args) -> int:
     if wanted_print:
         from .print_commands import run_print
         for p in run_print(args, project, progress):
-            done.append((Path(p), "print"))
+            done.append((Path(p), "打印图件" if getattr(args, "lang", "zh") == "zh" else "print"))
     _say(args, f"已导出 {len(done)} 个文件（{time.perf_counter() - t0:.1f} 秒）：",
          f"exported {len(done)} file(s) in {time.perf_counter() - t0:.1f} s:")
     for path, what in done:
@@ -142,6 +162,23 @@ def cmd_export(args) -> int:
     return 0
 
 
+def _say_place(args, project) -> None:
+    """Say where the titles' place name came from (never guessed silently)."""
+    if getattr(args, "title", None) or getattr(args, "township", None):
+        return
+    from .titles import find_place, map_title
+    place = find_place(project)
+    if place.label:
+        how = {"village names": ("村名的共同前缀", "the villages' common name prefix")}.get(
+            place.source, (f"村界图层的{place.source.replace('columns: ', '').replace(', ', '、')}列"
+                           if place.source.startswith("columns") else place.source, place.source))
+        _say(args, f"图名：{map_title(project)}（地名“{place.label}”取自{how[0]}；可用 --township 或 --title 改）",
+             f"title: {map_title(project)} (place {place.label!r} from {how[1]}; change it with --township or --title)")
+    else:
+        _say(args, f"图名：{map_title(project)}（数据中没有乡镇、区县名；用 --township 或 --title 指定）",
+             f"title: {map_title(project)} (no township or county name in the data; give --township or --title)")
+
+
 def demo_web_gis(project, out_dir: str | Path, name: str) -> dict[str, str]:
     """The web and GIS part of ``gridtool demo``: ``<name>-map.html``, ``<name>-export.gpkg``,
     ``<name>-shapefiles.zip``, ``<name>-geojson/`` and ``<name>-grids.kmz`` in ``out_dir``
@@ -150,7 +187,8 @@ def demo_web_gis(project, out_dir: str | Path, name: str) -> dict[str, str]:
     from .html import write_html
 
     out = Path(out_dir)
-    files = {"html": write_html(project, out / f"{name}-map.html").path,
+    from .print_commands import DEMO_PLACES
+    files = {"html": write_html(project, out / f"{name}-map.html", township=DEMO_PLACES.get(name)).path,
              "gpkg": out / f"{name}-export.gpkg", "shp": out / f"{name}-shapefiles.zip",
              "geojson": out / f"{name}-geojson", "kmz": out / f"{name}-grids.kmz"}
     gis.write_gpkg(project, files["gpkg"])

@@ -475,7 +475,7 @@ def scale_bar(ax, x_mm: float, y_mm: float, *, frame: MapFrame, paper_w_mm: floa
                                  length_mm / seg / paper_w_mm, h_mm / paper_h_mm, transform=tr,
                                  facecolor="black" if i % 2 == 0 else "white", edgecolor="black", linewidth=lw,
                                  zorder=zorder))
-    unit, div = ("km", 1000.0) if ground >= 1000 else ("m", 1.0)
+    unit, div = ("千米", 1000.0) if ground >= 1000 else ("米", 1.0)  # printed maps are Chinese
     for i, frac in enumerate((0.0, 0.5, 1.0)):
         val = ground * frac / div
         txt = f"{val:g}" + (f" {unit}" if frac == 1.0 else "")

@@ -2,7 +2,7 @@
 
 For the county's GIS office (QGIS, ArcGIS) and for phones and GPS units: the layers ``grids``,
 ``subgrids``, ``special_grids``, ``corridors``, ``routes``, ``route_stops``, ``circles`` and
-``places``, in the CRS the user's inputs were in (``Project.to_user_crs``; or ``crs=``), except the
+``places``, in the CRS of the user's own boundaries (:func:`boundary_crs_label`; or ``crs=``), except the
 formats that are WGS84 by definition (GeoJSON per RFC 7946, KML, GPX).
 
 What the writers take care of, because GDAL alone would get it wrong silently:
@@ -40,6 +40,7 @@ import pandas as pd
 import shapely
 
 from ..atomic import write_bytes_atomic
+from ..crs import to_user_crs
 from ..errors import GridtoolError
 from ..project import GPKG_OPTIONS
 from ..routing.export import KML_NS
@@ -52,6 +53,27 @@ GIS_LAYERS = ("grids", "subgrids", "special_grids", "corridors", "routes", "rout
 LAYER_ZH = {"grids": "基础网格", "subgrids": "子网格", "special_grids": "专属网格", "corridors": "专项网格",
             "routes": "巡逻路线", "route_stops": "巡逻点位", "circles": "服务圈", "places": "重点场所",
             "villages": "村（社区）界", "households": "住户"}
+#: Chinese shapefile field names of gridtool's columns (``--lang zh``): at most three characters, so
+#: that they fit dBase's 10 bytes in UTF-8 (3 bytes a character) as in GBK, uncut.
+FIELD_ZH = {
+    "code": "编码", "village": "村社区", "village_code": "村编码", "hh": "户数", "status": "状态", "note": "备注",
+    "min_hh": "户数下", "max_hh": "户数上", "worker": "网格员", "worker_slots": "员额", "worker_phone": "员电话",
+    "locked": "锁定", "area_m2": "面积", "polsby_popper": "紧凑度", "hard_crossings": "硬跨越",
+    "soft_crossings": "软跨越", "max_dist_m": "最远距", "places": "场所数", "place_names": "场所名",
+    "n_subgrids": "子网格数", "grid": "网格", "subgrid": "子网格", "grid_parts": "网格段", "kind": "类型",
+    "n_features": "要素数", "apartment_parts": "分户数", "category": "类别", "category_raw": "原类别", "name": "名称",
+    "width_m": "宽度", "team": "队号", "station": "站点", "stops": "点数", "length_km": "里程", "minutes": "分钟",
+    "start": "开始", "end": "结束", "mode": "方式", "seq": "顺序", "place": "场所", "visit": "次序", "must": "必到",
+    "priority": "优先级", "arrive": "到达", "depart": "离开", "arrive_min": "到达分", "depart_min": "离开分",
+    "dwell_min": "停留分", "window": "时间窗", "src_id": "源编号", "kml_folder": "文件夹", "description": "描述",
+}
+#: Coded values written in Chinese in Chinese shapefiles (the GeoPackage keeps gridtool's codes).
+VALUE_ZH = {
+    "status": {"ok": "正常", "exception": "例外", "empty": "无住户"},
+    "kind": {"special": "专属网格", "area": "片区", "apartment part": "楼栋分户", "river": "河流", "railway": "铁路",
+             "forest": "田林"},
+    "mode": {"walk": "步行", "bicycle": "自行车", "car": "驾车"},
+}
 SHP_ENCODINGS = {"utf-8": "UTF-8", "utf8": "UTF-8", "gbk": "GBK", "cp936": "GBK", "gb2312": "GBK", "gb18030": "GBK"}
 _FAMILY = {"Point": "point", "MultiPoint": "point", "LineString": "line", "MultiLineString": "line",
            "LinearRing": "line", "Polygon": "polygon", "MultiPolygon": "polygon"}
@@ -106,6 +128,16 @@ def _tidy_geometry(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
+def boundary_crs_label(project) -> str:
+    """The CRS GIS files are written in by default: that of the user's own village boundaries (their
+    input CRS, e.g. ``EPSG:4549`` for CGCS2000 GK CM 120°E), else what the households came in."""
+    v = project.layers.get("villages")
+    label = (v.crs_in if v is not None else "") or ""
+    if not label or label.startswith("derived"):
+        label = project.user_crs or ""
+    return label
+
+
 def prepare_layers(project, roles: Sequence[str] | None = None, *, include_personal: bool = False,
                    crs=None, wgs84: bool = False, drop_personal: bool = True) -> dict[str, gpd.GeoDataFrame]:
     """The export layers of ``project``: personal data dropped (or masked), plain values, tidy
@@ -120,7 +152,8 @@ def prepare_layers(project, roles: Sequence[str] | None = None, *, include_perso
     include_personal
         Keep names, ID-card and phone numbers as they are.
     crs
-        Output CRS (anything pyproj reads); default the project's ``user_crs``.
+        Output CRS (anything pyproj reads); default that of the user's village boundaries
+        (:func:`boundary_crs_label`), so a CGCS2000 GK county gets its GK zone back, not WGS84.
     wgs84
         Plain WGS84 longitude/latitude (no GCJ-02/BD-09 offset): for the formats defined in WGS84.
     drop_personal
@@ -139,7 +172,8 @@ def prepare_layers(project, roles: Sequence[str] | None = None, *, include_perso
         elif crs is not None:
             gdf = gdf.to_crs(crs)
         else:
-            gdf = project.to_user_crs(gdf) if project.user_crs else gdf
+            label = boundary_crs_label(project)
+            gdf = to_user_crs(gdf, label) if label else gdf
         out[role] = gdf.reset_index(drop=True)
     if not out:
         raise GridtoolError(
@@ -221,11 +255,31 @@ def shapefile_field_names(columns: Iterable[str], encoding: str = "utf-8") -> di
     return out
 
 
-def _shapefile_frame(gdf: gpd.GeoDataFrame, codec: str) -> tuple[gpd.GeoDataFrame, dict[str, str], list[str]]:
-    """Columns renamed for dBase, booleans as 0/1, text cut to 254 bytes / made encodable."""
+def _chinese_values(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """gridtool's coded values (status ok, category school …) in Chinese, for Chinese shapefiles."""
+    from ..roles import PLACE_CATEGORIES
+    out = gdf.copy()
+    for col, table in (*VALUE_ZH.items(), ("category", PLACE_CATEGORIES)):
+        if col in out and is_text_column(out[col]):
+            out[col] = out[col].map(lambda v, t=table: t.get(v, v) if isinstance(v, str) else v)
+    return out
+
+
+def _shapefile_frame(gdf: gpd.GeoDataFrame, codec: str,
+                     lang: str = "zh") -> tuple[gpd.GeoDataFrame, dict[str, str], list[str]]:
+    """Columns renamed for dBase (gridtool's own in Chinese under ``lang="zh"``), booleans as 0/1,
+    text cut to 254 bytes / made encodable."""
     geom = gdf.geometry.name
     cols = [c for c in gdf.columns if c != geom]
-    names = shapefile_field_names(cols, "gbk" if codec == "gbk" else "utf-8")
+    if lang != "en":
+        gdf = _chinese_values(gdf)
+        taken = {c for c in cols if c not in FIELD_ZH}  # the user's own columns keep their names
+        zh = {c: FIELD_ZH[c] for c in cols if c in FIELD_ZH and FIELD_ZH[c] not in taken}
+        cols_out = [zh.get(c, c) for c in cols]
+        short = shapefile_field_names(cols_out, "gbk" if codec == "gbk" else "utf-8")
+        names = {c: short[o] for c, o in zip(cols, cols_out)}
+    else:
+        names = shapefile_field_names(cols, "gbk" if codec == "gbk" else "utf-8")
     df = gdf.rename(columns=names)
     notes = []
     for src, col in names.items():
@@ -275,7 +329,7 @@ def _set_paths(path: Path, names: Iterable[str], suffix: str) -> tuple[Path, dic
 
 
 def write_shapefiles(project, path: str | Path, *, roles: Sequence[str] | None = None, encoding: str = "utf-8",
-                     include_personal: bool = False, crs=None) -> list[Written]:
+                     include_personal: bool = False, crs=None, lang: str = "zh") -> list[Written]:
     """One shapefile per layer (and geometry type) with ``.cpg``, plus ``fields.csv``.
 
     Parameters
@@ -285,6 +339,10 @@ def write_shapefiles(project, path: str | Path, *, roles: Sequence[str] | None =
         (the same files zipped, for e-mail).
     encoding
         ``"utf-8"`` (default) or ``"gbk"`` for older ArcGIS set-ups without ``.cpg`` support.
+    lang
+        ``"zh"`` (default): gridtool's fields with Chinese names (:data:`FIELD_ZH`, ``code`` → ``编码``)
+        and its coded values in Chinese (``ok`` → ``正常``, ``school`` → ``学校``); ``"en"``: as in the
+        project. ``fields.csv`` maps every shapefile field back to the project's column.
     """
     enc = SHP_ENCODINGS.get(encoding.lower().replace("_", "-"))
     if enc is None:
@@ -305,17 +363,24 @@ def write_shapefiles(project, path: str | Path, *, roles: Sequence[str] | None =
     written, rows = [], []
     try:
         for name, gdf in parts:
-            df, names, notes = _shapefile_frame(gdf, codec)
+            df, names, notes = _shapefile_frame(gdf, codec, lang)
             tmp = tmpdir / paths[name].name
             _quiet_write(df, tmp, driver="ESRI Shapefile", encoding=enc, promote_to_multi=_has_multi(df))
             cpg = tmp.with_suffix(".cpg")
             if not cpg.exists():  # GDAL writes it; make sure, readers guess wrong without it
                 cpg.write_text(enc, encoding="ascii")
-            rows += [{"layer": name, "field": src, "shapefile_field": dst} for src, dst in names.items()]
+            layer_zh = LAYER_ZH.get(name, LAYER_ZH.get(name.rsplit("_", 1)[0], ""))  # places_point → 重点场所
+            rows += [{"layer": name, "layer_zh": layer_zh, "field": src, "shapefile_field": dst}
+                     for src, dst in names.items()]
             written.append(Written(paths[name], name, len(df), notes))
         fields_csv = tmpdir / fields_name
-        fields_csv.write_bytes(pd.DataFrame(rows, columns=["layer", "field", "shapefile_field"])
-                               .to_csv(index=False).encode("utf-8-sig"))
+        table = pd.DataFrame(rows, columns=["layer", "layer_zh", "field", "shapefile_field"])
+        if lang == "en":
+            table = table.drop(columns="layer_zh")
+        else:  # a Chinese reader's table: 图层, 图层名称, 项目字段, Shapefile 字段
+            table = table[["layer", "layer_zh", "field", "shapefile_field"]].rename(columns={
+                "layer": "图层文件", "layer_zh": "图层名称", "field": "项目字段", "shapefile_field": "Shapefile字段"})
+        fields_csv.write_bytes(table.to_csv(index=False).encode("utf-8-sig"))
         if zipped:
             tmpzip = tmpdir / (path.name + ".part")
             with zipfile.ZipFile(tmpzip, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -505,7 +570,8 @@ def kml_document(project, *, roles: Sequence[str] | None = None, include_persona
     ET.register_namespace("", KML_NS)
     root = ET.Element(E("kml"))
     doc = ET.SubElement(root, E("Document"))
-    ET.SubElement(doc, E("name")).text = f"{project.name} 网格与路线"
+    from .titles import find_place
+    ET.SubElement(doc, E("name")).text = f"{find_place(project).label}网格与路线"
     styles = _kml_styles(doc, E, layers, seed)
     counts = {}
     for role, gdf in layers.items():
@@ -573,7 +639,8 @@ def write_gpx(project, path: str | Path, *, include_personal: bool = False) -> l
     layers = prepare_layers(project, ["routes", "route_stops"], include_personal=include_personal, wgs84=True)
     routes = layers.get("routes", gpd.GeoDataFrame({"team": []}, geometry=[], crs=4326))
     stops = layers.get("route_stops", gpd.GeoDataFrame({"team": [], "seq": []}, geometry=[], crs=4326))
-    gpx(path, stops, routes, name=f"{project.name} 巡逻路线")
+    from .titles import find_place
+    gpx(path, stops, routes, name=f"{find_place(project).label}巡逻路线")
     return [Written(path, "routes", len(routes)), Written(path, "route_stops", len(stops))]
 
 

@@ -31,10 +31,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import GridtoolError
-from ..roles import PLACE_CATEGORIES
 from ..routing.modes import MODE_ZH
 from . import webgeom
-from .icons import ICONS, category_label, icon_svg
+from .icons import ICONS, category_text, icon_svg
 from .offline import external_references, head_html, json_for_script, strip_external
 from .privacy import detect_sensitive, escape_html, mask_layer
 
@@ -46,6 +45,10 @@ MAX_HOUSEHOLD_POINTS = 5000
 SUBGRIDS_ALWAYS = 3000
 #: Above this many patrol stops their numbers appear one zoom level past the whole-area view.
 MANY_STOPS = 40
+#: Layer names in progress messages.
+ROLE_ZH = {"grids": "基础网格", "special_grids": "专属网格", "context": "底图要素", "villages": "村界",
+           "subgrids": "子网格", "corridors": "专项网格", "circles": "服务圈", "households": "住户",
+           "routes": "巡逻路线", "places": "重点场所"}
 #: Outline and fill of corridors (专项网格) by kind.
 CORRIDOR_COLOURS = {"river": "#1565c0", "railway": "#616161", "forest": "#2e7d32", "other": "#6a1b9a"}
 #: Corridors with more vertices than this appear only when zoomed in.
@@ -63,6 +66,7 @@ TEAM_COLOURS = ("#d62728", "#1f4e9c", "#2e7d32", "#7b1fa2", "#e65100", "#00838f"
 #: Outline colours of service circles by their minutes, shortest first.
 CIRCLE_COLOURS = ("#2e7d32", "#ef6c00", "#6a1b9a", "#c62828")
 STATUS_ZH = {"ok": "正常", "exception": "例外（户数超出范围）", "empty": "无住户"}
+STATUS_EN = {"ok": "ok", "exception": "exception (households out of bounds)", "empty": "no households"}
 
 
 @dataclass
@@ -196,9 +200,10 @@ def _grid_index(points, grids) -> list[str]:
 # -- the map ------------------------------------------------------------------------------------
 class _Builder:
     def __init__(self, project, *, include_personal: bool, max_household_points: int, seed: int,
-                 progress: Progress | None) -> None:
+                 progress: Progress | None, lang: str = "zh") -> None:
         import folium
 
+        self.lang = lang if lang in ("zh", "en", "both") else "zh"
         self.project = project
         self.crs = project.crs
         self.include_personal = include_personal
@@ -216,8 +221,9 @@ class _Builder:
                                 fix_en="import villages and households and run gridtool partition first.")
         self.bounds = area  # lon/lat
         self.zoom = webgeom.fit_zoom(area)
+        # The scale bar is gridtool's own (metric only, in the map's language; see gridtool-map.js).
         self.map = folium.Map(location=[(area[1] + area[3]) / 2, (area[0] + area[2]) / 2], zoom_start=self.zoom,
-                              tiles=None, prefer_canvas=True, control_scale=True)
+                              tiles=None, prefer_canvas=True, control_scale=False, zoom_control=False)
         # Without a tile layer Leaflet has no zoom limit of its own; half steps fit the area better.
         self.map.options.update({"maxZoom": 20, "minZoom": 3, "zoomSnap": 0.5})
         # folium would link Leaflet, jQuery, Bootstrap and Font Awesome from CDNs; we inline Leaflet only.
@@ -226,6 +232,14 @@ class _Builder:
         self.name = self.map.get_name()
         self.tolerance = self._tolerance()
         self.order = 0
+
+    def t(self, zh: str, en: str) -> str:
+        """A label in the map's language (``both``: Chinese, then English)."""
+        return zh if self.lang == "zh" else en if self.lang == "en" else f"{zh} {en}"
+
+    def tt(self, zh: str, en: str) -> str:
+        """A tooltip or popup template in the map's language (``both``: the Chinese one)."""
+        return en if self.lang == "en" else zh
 
     def zoom_for(self, geoms, pixels: float) -> int:
         """The first zoom at which a typical feature of ``geoms`` spans ``pixels`` screen pixels."""
@@ -279,7 +293,8 @@ class _Builder:
         pal = sorted(set(fills), key=lambda c: (list(GRID_PALETTE).index(c) if c in GRID_PALETTE else 99, c))
         idx = {c: i for i, c in enumerate(pal)}
         g = self._masked("grids")
-        status = [STATUS_ZH.get(str(s), escape_html(s)) for s in _raw(g, "status")]
+        names = STATUS_ZH if self.lang != "en" else STATUS_EN
+        status = [names.get(str(s), escape_html(s)) for s in _raw(g, "status")]
         area = (g["area_m2"] if "area_m2" in g else g.geometry.area) / 1e6
         cols = {"code": _col(g, "code"), "village": _col(g, "village"), "hh": _int_col(g, "hh"),
                 "worker": _col(g, "worker"), "status": status,
@@ -288,23 +303,33 @@ class _Builder:
                 "places": _col(g, "place_names"), "area": [f"{a:.3f}" for a in area],
                 "range": [f"{a}–{b}" for a, b in zip(_ints(g["min_hh"]), _ints(g["max_hh"]))]
                 if "min_hh" in g and "max_hh" in g else [""] * len(g)}
-        grp = self.group("基础网格 grids")
+        grp = self.group(self.t("基础网格", "grids"))
         self.add(grp, "polygon", g, cols, count_as="grids", tolerance=self.tolerance, coverage=True,
                  pal=pal, fill=[idx[c] for c in fills],
                  style={"color": "#333", "weight": 1.2, "fillOpacity": 0.55, "opacity": 0.9},
                  hover={"weight": 3, "color": "#000"}, key="code",
-                 tip="<b>网格 {code}</b><br>{village} · {hh} 户[[<br>网格员 {worker}]]",
-                 pop=("<b>基础网格 {code}</b><table><tr><th>村（社区）</th><td>{village}</td></tr>"
-                      "<tr><th>户数 households</th><td>{hh}[[（范围 {range}）]]</td></tr>"
-                      "<tr><th>网格员 worker</th><td>{wk}</td></tr>"
-                      "<tr><th>子网格 sub-grids</th><td>{sub}</td></tr>"
-                      "<tr><th>状态 status</th><td>{status}[[ {note}]]</td></tr>"
-                      "[[<tr><th>重点场所 places</th><td>{places}</td></tr>]]"
-                      "<tr><th>面积 area</th><td>{area} km²</td></tr></table>"),
-                 label="<b>{code}</b><br>{hh} 户[[<br>{worker}]]", labelZoom=self.zoom_for(g.geometry.values, 110))
+                 tip=self.tt("<b>网格 {code}</b><br>{village} · {hh} 户[[<br>网格员 {worker}]]",
+                             "<b>Grid {code}</b><br>{village} · {hh} households[[<br>worker {worker}]]"),
+                 pop=self.tt("<b>基础网格 {code}</b><table><tr><th>村（社区）</th><td>{village}</td></tr>"
+                             "<tr><th>户数</th><td>{hh}[[（范围 {range}）]]</td></tr>"
+                             "<tr><th>网格员</th><td>{wk}</td></tr>"
+                             "<tr><th>子网格</th><td>{sub}</td></tr>"
+                             "<tr><th>状态</th><td>{status}[[ {note}]]</td></tr>"
+                             "[[<tr><th>重点场所</th><td>{places}</td></tr>]]"
+                             "<tr><th>面积</th><td>{area} 平方公里</td></tr></table>",
+                             "<b>Base grid {code}</b><table><tr><th>village</th><td>{village}</td></tr>"
+                             "<tr><th>households</th><td>{hh}[[ (bounds {range})]]</td></tr>"
+                             "<tr><th>worker</th><td>{wk}</td></tr>"
+                             "<tr><th>sub-grids</th><td>{sub}</td></tr>"
+                             "<tr><th>status</th><td>{status}[[ {note}]]</td></tr>"
+                             "[[<tr><th>key places</th><td>{places}</td></tr>]]"
+                             "<tr><th>area</th><td>{area} km²</td></tr></table>"),
+                 label=self.tt("<b>{code}</b><br>{hh} 户[[<br>{worker}]]", "<b>{code}</b><br>{hh} hh[[<br>{worker}]]"),
+                 labelZoom=self.zoom_for(g.geometry.values, 110))
         swatches = "".join(f'<span class="gt-sw" style="background:{c};margin-right:2px;width:10px"></span>'
                            for c in pal)
-        self.legend.append(f'<div class="gt-row">{swatches}<span>&nbsp;基础网格（相邻不同色）grids</span></div>')
+        self.legend.append(f'<div class="gt-row">{swatches}<span>&nbsp;'
+                           f'{self.t("基础网格（相邻不同色）", "grids (neighbours differ)")}</span></div>')
 
     def subgrids(self) -> None:
         s = self.layers.get("subgrids")
@@ -317,36 +342,41 @@ class _Builder:
             info = {str(c): (w, h) for c, w, h in zip(grids["code"], _col(grids, "worker"),
                                                      _int_col(grids, "hh"))}
         parent = [str(x) for x in _raw(s, "grid")]
-        kind = ["楼栋分户 apartment part" if str(k) == "apartment part" else "" for k in
+        kind = [self.t("楼栋分户", "apartment part") if str(k) == "apartment part" else "" for k in
                 _raw(s, "kind")]
         cols = {"code": _col(s, "code"), "hh": _int_col(s, "hh"),
                 "grid": _text(parent), "kind": kind,
                 "gw": [info.get(p, ("", ""))[0] for p in parent], "ghh": [info.get(p, ("", ""))[1] for p in parent]}
         many = len(s) > SUBGRIDS_ALWAYS
-        grp = self.group("子网格 sub-grids" + ("（放大后显示）" if many else ""))
+        grp = self.group(self.t("子网格", "sub-grids") + (self.t("（放大后显示）", " (zoom in)") if many else ""))
         self.add(grp, "polygon", s, cols, count_as="subgrids", tolerance=self.tolerance, coverage=True,
                  style={"color": "#555", "weight": 0.7, "dashArray": "3 3", "fill": False, "opacity": 0.9},
                  hover={"weight": 2.5, "color": "#000"}, key="code",
                  minZoom=max(self.zoom + 2, self.zoom_for(s.geometry.values, 25)) if many else None,
-                 tip=("<b>子网格 {code}</b> · {hh} 户[[<br>{kind}]]<br>所属网格 {grid}[[ · {ghh} 户]]"
-                      "[[<br>网格员 {gw}]]"))
+                 tip=self.tt("<b>子网格 {code}</b> · {hh} 户[[<br>{kind}]]<br>所属网格 {grid}[[ · {ghh} 户]]"
+                             "[[<br>网格员 {gw}]]",
+                             "<b>Sub-grid {code}</b> · {hh} households[[<br>{kind}]]<br>grid {grid}"
+                             "[[ · {ghh} households]][[<br>worker {gw}]]"))
         self.legend.append('<div class="gt-row"><span class="gt-line" style="border-top:1.5px dashed #555"></span>'
-                           '子网格 sub-grids' + ("（放大后显示 zoom in）" if many else "") + "</div>")
+                           + self.t("子网格", "sub-grids") + (self.t("（放大后显示）", " (zoom in)") if many else "")
+                           + "</div>")
 
     def special_grids(self) -> None:
         s = self.layers.get("special_grids")
         if s is None:
             return
         s = self._masked("special_grids")
-        cats = [PLACE_CATEGORIES.get(str(c), escape_html(c)) for c in _raw(s, "category")]
+        cats = [escape_html(category_text(c, self.lang)) for c in _raw(s, "category")]
         cols = {"code": _col(s, "code"), "name": _col(s, "name"), "cat": cats,
                 "village": _col(s, "village"), "hh": _int_col(s, "hh")}
-        grp = self.group("专属网格 special grids")
+        grp = self.group(self.t("专属网格", "special grids"))
         self.add(grp, "polygon", s, cols, count_as="special_grids", tolerance=self.tolerance / 2,
                  style={"color": "#8e244d", "weight": 1.5, "fillColor": "#f06292", "fillOpacity": 0.5},
-                 key="code", tip="<b>专属网格 {code}</b><br>[[{name} · ]]{cat}[[<br>{village}]]")
+                 key="code", tip=self.tt("<b>专属网格 {code}</b><br>[[{name} · ]]{cat}[[ · {hh} 户]][[<br>{village}]]",
+                                         "<b>Special grid {code}</b><br>[[{name} · ]]{cat}[[ · {hh} households]]"
+                                         "[[<br>{village}]]"))
         self.legend.append('<div class="gt-row"><span class="gt-sw" style="background:#f06292;border-color:#8e244d">'
-                           '</span>专属网格 special grids</div>')
+                           f'</span>{self.t("专属网格", "special grids")}</div>')
 
     def corridors(self) -> None:
         c = self.layers.get("corridors")
@@ -364,18 +394,19 @@ class _Builder:
         idx = [list(CORRIDOR_COLOURS).index(k) for k in kinds]
         # County corridors along every forest edge hold ~10⁶ vertices: drawn once zoomed in.
         heavy = int(shapely.get_num_coordinates(c.geometry.values).sum()) > HEAVY_CORRIDORS
-        grp = self.group("专项网格 corridors" + ("（放大后显示）" if heavy else ""))
+        grp = self.group(self.t("专项网格", "corridors") + (self.t("（放大后显示）", " (zoom in)") if heavy else ""))
         # A band `width` wide is read where it is ~10 px wide, so a quarter of it is ~2 px there;
         # specks under width² go.
         self.add(grp, "polygon", c, cols, count_as="corridors", tolerance=max(self.tolerance * 2, width / 4),
                  min_area=width * width, pal=pal, color=idx, fill=idx,
                  style={"weight": 1.2, "dashArray": "5 3", "fillOpacity": 0.1}, strokeOnly=True,
                  minZoom=self.zoom + 2 if heavy else None,
-                 tip="<b>专项网格 {name}</b>[[ · 宽 {width} 米]]<br>{code}")
-        names = {"river": "沿河 river", "railway": "沿铁路 railway", "forest": "田林 fields/forest",
-                 "other": "其他 other"}
-        later = "（放大后显示）" if heavy else ""
-        self.legend.append(f'<div class="gt-group">专项网格 corridors{later}</div>' + "".join(
+                 tip=self.tt("<b>专项网格 {name}</b>[[ · 宽 {width} 米]]<br>{code}",
+                             "<b>Corridor {name}</b>[[ · {width} m wide]]<br>{code}"))
+        names = {"river": self.t("沿河", "river"), "railway": self.t("沿铁路", "railway"),
+                 "forest": self.t("田林", "fields/forest"), "other": self.t("其他", "other")}
+        later = self.t("（放大后显示）", " (zoom in)") if heavy else ""
+        self.legend.append(f'<div class="gt-group">{self.t("专项网格", "corridors")}{later}</div>' + "".join(
             f'<div class="gt-row"><span class="gt-sw" style="background:{CORRIDOR_COLOURS[k]}33;'
             f'border:1px dashed {CORRIDOR_COLOURS[k]}"></span>{names[k]}</div>'
             for k in CORRIDOR_COLOURS if k in kinds))
@@ -384,7 +415,7 @@ class _Builder:
         """Village boundaries and names, main roads, rivers and railways: the map's own base."""
         rivers, railways, roads = (self.layers.get(r) for r in ("rivers", "railways", "roads"))
         if rivers is not None:
-            grp = self.group("河流 rivers")
+            grp = self.group(self.t("河流", "rivers"))
             poly = rivers.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
             minor = (rivers["kind"].astype(str).isin(MINOR_WATER).to_numpy() if "kind" in rivers
                      else np.zeros(len(rivers), bool)) & ~poly
@@ -400,14 +431,14 @@ class _Builder:
                 self.add(grp, "line", rivers[~poly & ~minor], {}, count_as="rivers", tolerance=self.tolerance * 2,
                          style={"color": "#4a90d9", "weight": 2.2, "opacity": 0.85, "interactive": False})
             self.legend.append('<div class="gt-row"><span class="gt-line" style="border-top:2px solid #4a90d9">'
-                               '</span>河流 rivers</div>')
+                               f'</span>{self.t("河流", "rivers")}</div>')
         if roads is not None:
             r = roads
             if len(r) > ALL_ROADS and "class" in r:
                 r = r[r["class"].astype(str).isin(MAJOR_ROADS)]
             if len(r):
                 major = r["class"].astype(str).isin(MAJOR_ROADS).to_numpy() if "class" in r else np.zeros(len(r), bool)
-                grp = self.group("道路 roads")
+                grp = self.group(self.t("道路", "roads"))
                 if (~major).any():
                     self.add(grp, "line", r[~major], {}, count_as="roads", tolerance=self.tolerance * 2,
                              style={"color": "#9e9e9e", "weight": 1, "opacity": 0.8, "interactive": False})
@@ -415,13 +446,13 @@ class _Builder:
                     self.add(grp, "line", r[major], {}, count_as="roads", tolerance=self.tolerance * 2,
                              style={"color": "#e0a030", "weight": 2.5, "opacity": 0.9, "interactive": False})
                 self.legend.append('<div class="gt-row"><span class="gt-line" style="border-top:3px solid #e0a030">'
-                                   '</span>主要道路 main roads</div>')
+                                   f'</span>{self.t("主要道路", "main roads")}</div>')
         if railways is not None:
-            grp = self.group("铁路 railways")
+            grp = self.group(self.t("铁路", "railways"))
             self.add(grp, "line", railways, {}, count_as="railways", tolerance=self.tolerance * 2,
                      style={"color": "#424242", "weight": 2.5, "dashArray": "8 4", "interactive": False})
             self.legend.append('<div class="gt-row"><span class="gt-line" style="border-top:2.5px dashed #424242">'
-                               '</span>铁路 railways</div>')
+                               f'</span>{self.t("铁路", "railways")}</div>')
 
     def villages(self) -> None:
         v = self.layers.get("villages")
@@ -429,13 +460,13 @@ class _Builder:
             return
         v = self._masked("villages")
         cols = {"name": _col(v, "name"), "code": _col(v, "code")}
-        grp = self.group("村（社区）界 villages")
+        grp = self.group(self.t("村（社区）界", "villages"))
         self.add(grp, "polygon", v, cols, count_as="villages", tolerance=self.tolerance, coverage=True,
                  style={"color": "#5d4037", "weight": 2.6, "fill": False, "opacity": 0.9, "interactive": False},
                  key="name", label="{name}", labelClass="gt-village",
                  labelZoom=self.zoom_for(v.geometry.values, 140))
         self.legend.append('<div class="gt-row"><span class="gt-line" style="border-top:3px solid #5d4037"></span>'
-                           '村（社区）界 village boundaries</div>')
+                           + self.t("村（社区）界", "village boundaries") + '</div>')
 
     def households(self) -> None:
         h = self.layers.get("households")
@@ -451,26 +482,29 @@ class _Builder:
             rows = "".join(f"[[<tr><th>{escape_html(c)}</th><td>{{p{i}}}</td></tr>]]" for i, c in enumerate(sens))
             for i, c in enumerate(sens):
                 cols[f"p{i}"] = _text(m[c])
-            grp = self.group("住户 households")
+            grp = self.group(self.t("住户", "households"))
             self.add(grp, "point", h, cols, count_as="households",
                      r=np.clip(1.8 + 0.55 * np.sqrt(hh.to_numpy()), 2.5, 8).round(1).tolist(),
                      style={"color": "#fff", "weight": 0.8, "fillColor": "#6d4c41", "fillOpacity": 0.85},
-                     tip="{hh} 户[[ · 子网格 {sub}]]",
-                     pop=("<b>住户 {hh} 户</b><table>[[<tr><th>村（社区）</th><td>{village}</td></tr>]]"
-                          "[[<tr><th>网格</th><td>{grid}</td></tr>]][[<tr><th>子网格</th><td>{sub}</td></tr>]]"
-                          + rows + "</table>"))
+                     tip=self.tt("{hh} 户[[ · 子网格 {sub}]]", "{hh} households[[ · sub-grid {sub}]]"),
+                     pop=self.tt("<b>住户 {hh} 户</b><table>[[<tr><th>村（社区）</th><td>{village}</td></tr>]]"
+                                 "[[<tr><th>网格</th><td>{grid}</td></tr>]][[<tr><th>子网格</th><td>{sub}</td></tr>]]",
+                                 "<b>{hh} households</b><table>[[<tr><th>village</th><td>{village}</td></tr>]]"
+                                 "[[<tr><th>grid</th><td>{grid}</td></tr>]][[<tr><th>sub-grid</th><td>{sub}</td></tr>]]")
+                     + rows + "</table>")
             self.legend.append('<div class="gt-row"><span class="gt-dot" style="width:9px;height:9px;'
-                               'background:#6d4c41"></span>住户（点大小 = 户数）households</div>')
+                               f'background:#6d4c41"></span>{self.t("住户（点大小 = 户数）", "households (dot size = households)")}'
+                               '</div>')
             return
         # Many households: totals per sub-grid (else per grid, else per 250 m square), at their centre.
         xy = h.geometry.centroid
         if "subgrid" in h and h["subgrid"].notna().any():
-            key, what = h["subgrid"].astype(str).where(h["subgrid"].notna(), "—"), "子网格"
+            key, what, what_en = h["subgrid"].astype(str).where(h["subgrid"].notna(), "—"), "子网格", "sub-grid"
         elif "grid" in h and h["grid"].notna().any():
-            key, what = h["grid"].astype(str).where(h["grid"].notna(), "—"), "网格"
+            key, what, what_en = h["grid"].astype(str).where(h["grid"].notna(), "—"), "网格", "grid"
         else:
             key = (np.floor(xy.x / 250).astype(int).astype(str) + "/" + np.floor(xy.y / 250).astype(int).astype(str))
-            what = "250 米方格"
+            what, what_en = "250 米方格", "250 m square"
         w = hh.to_numpy()
         df = pd.DataFrame({"k": key.to_numpy(), "x": xy.x.to_numpy() * w, "y": xy.y.to_numpy() * w, "w": w, "n": 1})
         agg = df.groupby("k", sort=True).sum()
@@ -478,28 +512,31 @@ class _Builder:
         import geopandas as gpd
         pts = gpd.GeoDataFrame(agg, geometry=gpd.points_from_xy(agg["x"] / w, agg["y"] / w), crs=h.crs)
         cols = {"k": _text(agg.index), "hh": _ints(agg["w"]), "n": _ints(agg["n"])}
-        grp = self.group(f"住户（按{what}汇总）households", show=True)
+        grp = self.group(self.t(f"住户（按{what}汇总）", f"households per {what_en}"), show=True)
         self.add(grp, "point", pts, cols, count_as="household_totals",
                  r=np.clip(1.5 + 0.6 * np.sqrt(agg["w"].to_numpy()), 2.5, 12).round(1).tolist(),
                  style={"color": "#fff", "weight": 0.8, "fillColor": "#6d4c41", "fillOpacity": 0.75},
                  minZoom=max(self.zoom + 2, self.zoom_for(self.layers["subgrids"].geometry.values, 25))
                  if len(pts) > SUBGRIDS_ALWAYS and "subgrids" in self.layers else
                  self.zoom + 2 if len(pts) > SUBGRIDS_ALWAYS else None,
-                 tip=f"{what} {{k}}：{{hh}} 户（{{n}} 处建筑）")
+                 tip=self.tt(f"{what} {{k}}：{{hh}} 户（{{n}} 处建筑）",
+                             f"{what_en} {{k}}: {{hh}} households ({{n}} buildings)"))
         self.legend.append(f'<div class="gt-row"><span class="gt-dot" style="width:11px;height:11px;'
-                           f'background:#6d4c41"></span>住户数（按{what}汇总）households per {what}</div>')
+                           f'background:#6d4c41"></span>{self.t(f"住户数（按{what}汇总）", f"households per {what_en}")}</div>')
 
     def places(self) -> None:
         p = self.layers.get("places")
         if p is None:
             return
         m = self._masked("places")
-        cat = [str(c) if str(c) in ICONS else "other" for c in _raw(p, "category", "other")]
+        raw_cat = [str(c) for c in _raw(p, "category", "other")]
+        cat = [c if c in ICONS else "other" for c in raw_cat]  # icon; unknown categories keep their name
         pts = p.geometry.representative_point()
-        cols = {"name": _col(m, "name"), "cat": [escape_html(category_label(c)) for c in cat],
+        cols = {"name": _col(m, "name"), "cat": [escape_html(category_text(c, self.lang)) for c in raw_cat],
                 "grid": _grid_index(pts.values, self.layers.get("grids")),
                 "prio": _col(m, "priority")}
-        grp = self.group("重点场所 key places" + ("（放大后显示）" if len(p) > MANY_PLACES else ""))
+        grp = self.group(self.t("重点场所", "key places") + (self.t("（放大后显示）", " (zoom in)")
+                                                             if len(p) > MANY_PLACES else ""))
         poly = p.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
         if poly.any():
             self.add(grp, "polygon", p[poly], {}, count_as="place_areas", tolerance=self.tolerance / 2,
@@ -511,12 +548,16 @@ class _Builder:
             min_zoom = self.zoom + 2 if many else None
         self.add(grp, "icon", p, cols, count_as="places", icon=cat, minZoom=min_zoom,
                  tip="<b>{name}</b>[[<br>{cat}]]",
-                 pop=("<b>{name}</b><table><tr><th>类别 category</th><td>{cat}</td></tr>"
-                      "[[<tr><th>所在网格 grid</th><td>{grid}</td></tr>]]"
-                      "[[<tr><th>优先级 priority</th><td>{prio}</td></tr>]]</table>"))
-        present = sorted(set(cat), key=lambda c: list(ICONS).index(c))
-        self.legend.append('<div class="gt-group">重点场所 key places</div>' + "".join(
-            f'<div class="gt-row">{icon_svg(c, size=16)}{escape_html(category_label(c))}</div>' for c in present))
+                 pop=self.tt("<b>{name}</b><table><tr><th>类别</th><td>{cat}</td></tr>"
+                             "[[<tr><th>所在网格</th><td>{grid}</td></tr>]]"
+                             "[[<tr><th>优先级</th><td>{prio}</td></tr>]]</table>",
+                             "<b>{name}</b><table><tr><th>category</th><td>{cat}</td></tr>"
+                             "[[<tr><th>grid</th><td>{grid}</td></tr>]]"
+                             "[[<tr><th>priority</th><td>{prio}</td></tr>]]</table>"))
+        present = sorted(set(raw_cat), key=lambda c: (list(ICONS).index(c) if c in ICONS else len(ICONS), c))
+        self.legend.append(f'<div class="gt-group">{self.t("重点场所", "key places")}</div>' + "".join(
+            f'<div class="gt-row">{icon_svg(c if c in ICONS else "other", size=16)}'
+            f'{escape_html(category_text(c, self.lang))}</div>' for c in present))
         self.icons_used = present
 
     def routes(self) -> None:
@@ -526,7 +567,7 @@ class _Builder:
             return
         teams = sorted({int(t) for g in (r, s) if g is not None and "team" in g for t in g["team"].dropna()})
         tcol = {t: i % len(TEAM_COLOURS) for i, t in enumerate(teams)}
-        grp = self.group("巡逻路线 patrol routes")
+        grp = self.group(self.t("巡逻路线", "patrol routes"))
         if r is not None:
             rm = self._masked("routes")
             cols = {"team": _int_col(r, "team"), "station": _col(rm, "station"),
@@ -534,11 +575,14 @@ class _Builder:
                                                             errors="coerce").fillna(0)],
                     "stops": _int_col(r, "stops"),
                     "start": _col(rm, "start"), "end": _col(rm, "end"),
-                    "mode": [MODE_ZH.get(str(x), escape_html(x)) for x in _raw(r, "mode")]}
+                    "mode": [(MODE_ZH.get(str(x), escape_html(x)) if self.lang != "en" else escape_html(x))
+                             for x in _raw(r, "mode")]}
             self.add(grp, "line", r, cols, count_as="routes", tolerance=1.0,
                      pal=list(TEAM_COLOURS), color=[tcol.get(int(t), 0) if pd.notna(t) else 0 for t in r["team"]],
                      style={"weight": 4, "opacity": 0.85}, arrows=90,
-                     tip="<b>第{team}队</b> {station}<br>[[{mode} · ]]{km} 公里 · {stops} 个点[[ · {start}–{end}]]")
+                     tip=self.tt("<b>第{team}队</b> {station}<br>[[{mode} · ]]{km} 公里 · {stops} 个点[[ · {start}–{end}]]",
+                                 "<b>Team {team}</b> {station}<br>[[{mode} · ]]{km} km · {stops} stops"
+                                 "[[ · {start}–{end}]]"))
         if s is not None:
             sm = self._masked("route_stops")
             cols = {"team": _ints(s["team"]), "num": _ints(s["seq"]), "place": _col(sm, "place"),
@@ -547,11 +591,14 @@ class _Builder:
             self.add(grp, "stop", s, cols, count_as="route_stops",
                      minZoom=self.zoom + 1 if len(s) > MANY_STOPS else None,
                      pal=list(TEAM_COLOURS), color=[tcol.get(int(t), 0) for t in s["team"]],
-                     tip="<b>第{team}队 第{num}站</b> {place}<br>到达 {arrive} · 离开 {depart}[[（停留 {dwell} 分钟）]]"
-                         "[[<br>时间窗 {window}]]")
+                     tip=self.tt("<b>第{team}队 第{num}站</b> {place}<br>到达 {arrive} · 离开 {depart}"
+                                 "[[（停留 {dwell} 分钟）]][[<br>时间窗 {window}]]",
+                                 "<b>Team {team} stop {num}</b> {place}<br>arrive {arrive} · leave {depart}"
+                                 "[[ ({dwell} min)]][[<br>window {window}]]"))
         rows = "".join(f'<div class="gt-row"><span class="gt-line" style="border-top:4px solid '
-                       f'{TEAM_COLOURS[tcol[t]]}"></span>第{t}队 team {t}</div>' for t in teams)
-        self.legend.append('<div class="gt-group">巡逻路线（箭头为方向，数字为顺序）patrol routes</div>' + rows)
+                       f'{TEAM_COLOURS[tcol[t]]}"></span>{self.t(f"第{t}队", f"team {t}")}</div>' for t in teams)
+        self.legend.append(f'<div class="gt-group">{self.t("巡逻路线（箭头为方向，数字为顺序）", "patrol routes")}</div>'
+                           + rows)
 
     def circles(self) -> None:
         c = self.layers.get("circles")
@@ -564,22 +611,29 @@ class _Builder:
         c, cm, minutes = c.iloc[order], cm.iloc[order], minutes.iloc[order]
         cidx = [levels.index(m) % len(CIRCLE_COLOURS) if pd.notna(m) else 0 for m in minutes]
         cols = {"min": [f"{m:g}" if pd.notna(m) else "" for m in minutes], "station": _col(cm, "station"),
-                "mode": [MODE_ZH.get(str(x), escape_html(x)) for x in _raw(c, "mode")]}
-        grp = self.group("服务圈 service circles")
+                "mode": [(MODE_ZH.get(str(x), escape_html(x)) if self.lang != "en" else escape_html(x))
+                         for x in _raw(c, "mode")]}
+        grp = self.group(self.t("服务圈", "service circles"))
         self.add(grp, "polygon", c, cols, count_as="circles", tolerance=self.tolerance * 2,
                  pal=list(CIRCLE_COLOURS), color=cidx, fill=cidx, strokeOnly=True,
                  style={"weight": 2, "dashArray": "6 4", "fillOpacity": 0.06},
-                 tip="<b>{min} 分钟{mode}服务圈</b><br>{station}")
-        self.legend.append('<div class="gt-group">服务圈 service circles</div>' + "".join(
+                 tip=self.tt("<b>{min} 分钟{mode}服务圈</b><br>{station}", "<b>{min} min {mode} circle</b><br>{station}"))
+        self.legend.append(f'<div class="gt-group">{self.t("服务圈", "service circles")}</div>' + "".join(
             f'<div class="gt-row"><span class="gt-line" style="border-top:2px dashed '
-            f'{CIRCLE_COLOURS[i % len(CIRCLE_COLOURS)]}"></span>{m:g} 分钟 minutes</div>'
+            f'{CIRCLE_COLOURS[i % len(CIRCLE_COLOURS)]}"></span>{self.t(f"{m:g} 分钟", f"{m:g} minutes")}</div>'
             for i, m in enumerate(levels)))
 
     def _masked(self, role: str):
         return mask_layer(self.project.layers[role], include_personal=self.include_personal)
 
 
-def _panel(project, title: str | None, subtitle: str | None, counts: dict, include_personal: bool) -> str:
+def _panel(project, title: str | None, subtitle: str | None, counts: dict, include_personal: bool,
+           lang: str = "zh", township: str | None = None, unit: str | None = None) -> str:
+    from .titles import map_title, map_unit
+
+    def t(zh: str, en: str) -> str:
+        return zh if lang == "zh" else en if lang == "en" else f"{zh} · {en}"
+
     layers = project.layers
     hh = int(pd.to_numeric(layers["households"].gdf["hh"], errors="coerce").fillna(0).sum()) \
         if "households" in layers and "hh" in layers["households"].gdf else None
@@ -593,20 +647,23 @@ def _panel(project, title: str | None, subtitle: str | None, counts: dict, inclu
     if "subgrids" in layers:
         parts.append(f"{len(layers['subgrids'].gdf)} 个子网格")
     sub = escape_html(subtitle) if subtitle else " · ".join(parts)
-    note = ("含个人信息，仅限内部使用 · contains personal data, internal use only" if include_personal
-            else "个人信息已脱敏 · personal data masked")
-    name = escape_html(title or f"{project.name} 网格图")
+    note = (t("含个人信息，仅限内部使用", "contains personal data, internal use only") if include_personal
+            else t("个人信息已脱敏", "personal data masked"))
+    name = escape_html(map_title(project, "html", title=title, township=township, lang="en" if lang == "en" else "zh"))
+    maker = map_unit(project, unit=unit, township=township)
+    made = escape_html(f"{t('制图单位：', 'made by ')}{maker} · ") if maker else ""
     return (f'<div class="gt-panel gt-title"><h1>{name}</h1><div class="gt-sub">{sub}</div>'
-            f'<div class="gt-sub">{date.today().isoformat()} · gridtool</div>'
+            f'<div class="gt-sub">{made}{date.today().isoformat()} · gridtool</div>'
             f'<div class="gt-note">{note}</div>'
-            f'<input id="gt-search" list="gt-keys" placeholder="查找网格编码或村名 find grid / village" '
+            f'<input id="gt-search" list="gt-keys" placeholder="{t("查找网格编码或村名", "find a grid or village")}" '
             f'autocomplete="off"><datalist id="gt-keys"></datalist></div>')
 
 
 def build_html(project, *, title: str | None = None, subtitle: str | None = None, include_personal: bool = False,
                tiles: Sequence[str] | str | None = None, tiles_attr: str | None = None,
                max_household_points: int = MAX_HOUSEHOLD_POINTS, seed: int = 0,
-               progress: Progress | None = None) -> HtmlMap:
+               progress: Progress | None = None, lang: str = "zh", township: str | None = None,
+               unit: str | None = None, embed_font: bool = True) -> HtmlMap:
     """The offline map of ``project`` as one HTML document (not written; see :func:`write_html`).
 
     Parameters
@@ -614,7 +671,16 @@ def build_html(project, *, title: str | None = None, subtitle: str | None = None
     project
         A :class:`gridtool.project.Project` (layers in its metric CRS).
     title, subtitle
-        Shown in the top panel; default the project name and its counts.
+        Shown in the top panel; default the township's title (:func:`.titles.map_title`, never a
+        file name) and the counts.
+    lang
+        ``"zh"`` (default: every label, tooltip, legend, search box and scale bar in Chinese,
+        metres only), ``"en"`` or ``"both"``.
+    township, unit
+        The place in the default title and the 制图单位 shown under it (default: the place).
+    embed_font
+        Embed the characters the page uses from the bundled CJK font (an ``@font-face`` data URL,
+        :func:`.webfont.font_face_css`), so Chinese renders on machines without a CJK font.
     include_personal
         Show names, ID-card and phone numbers unmasked (default: masked).
     tiles
@@ -640,32 +706,41 @@ def build_html(project, *, title: str | None = None, subtitle: str | None = None
                                 fix_zh="例如 --tiles 'file:///D:/tiles/{z}/{x}/{y}.png'。",
                                 fix_en="e.g. --tiles 'file:///srv/tiles/{z}/{x}/{y}.png'.")
     b = _Builder(project, include_personal=include_personal, max_household_points=max_household_points, seed=seed,
-                 progress=progress)
-    attr = escape_html(tiles_attr or "用户提供的瓦片 user tiles")
+                 progress=progress, lang=lang)
+    attr = escape_html(tiles_attr or b.t("用户提供的瓦片", "user tiles"))
     for i, url in enumerate(tiles):
-        folium.TileLayer(tiles=url, attr=attr, name=("底图 basemap" if i == 0 else f"注记 overlay {i}"),
+        folium.TileLayer(tiles=url, attr=attr, name=(b.t("底图", "basemap") if i == 0 else b.t(f"注记 {i}", f"overlay {i}")),
                          overlay=i > 0, control=True, max_zoom=20, max_native_zoom=18).add_to(b.map)
     steps = [("grids", b.grids), ("special_grids", b.special_grids), ("context", b.context),
              ("villages", b.villages), ("subgrids", b.subgrids), ("corridors", b.corridors),
              ("circles", b.circles), ("households", b.households), ("routes", b.routes), ("places", b.places)]
     for i, (name, fn) in enumerate(steps):
-        b._step(0.05 + 0.85 * i / len(steps), f"网页地图：{name} / HTML map: {name}")
+        b._step(0.05 + 0.85 * i / len(steps), f"网页地图：{ROLE_ZH.get(name, name)} / HTML map: {name}")
         fn()
     icons = {c: icon_svg(c) for c in ICONS}
     bounds = [[b.bounds[1], b.bounds[0]], [b.bounds[3], b.bounds[2]]]
-    finish = json_for_script({"prefix": "Leaflet | gridtool", "bounds": bounds})
+    finish = json_for_script({"prefix": "Leaflet | gridtool", "bounds": bounds, "lang": b.lang})
     _script_element(b.name, f"gridtool.finish(MAP, {finish});").add_to(b.map)
     folium.LayerControl(collapsed=len(b.counts) > 12).add_to(b.map)
     root = b.map.get_root()
     root.header.add_child(_raw_element(head_html() + f"<script>gridtool.icons = {json_for_script(icons)};</script>\n"),
                           name="gridtool_assets", index=0)
-    root.header.add_child(_raw_element(f"<title>{escape_html(title or project.name)}</title>\n"), name="gt_title")
-    root.html.add_child(_raw_element(_panel(project, title, subtitle, b.counts, include_personal)), name="gt_panel")
+    from .titles import map_title
+    page_title = map_title(project, "html", title=title, township=township, lang="en" if b.lang == "en" else "zh")
+    root.header.add_child(_raw_element(f"<title>{escape_html(page_title)}</title>\n"), name="gt_title")
+    root.html.add_child(_raw_element(_panel(project, title, subtitle, b.counts, include_personal, lang=b.lang,
+                                            township=township, unit=unit)), name="gt_panel")
     root.html.add_child(_raw_element(
-        '<details class="gt-panel gt-legend" open><summary>图例 legend</summary>' + "".join(b.legend)
+        f'<details class="gt-panel gt-legend" open><summary>{b.t("图例", "legend")}</summary>' + "".join(b.legend)
         + "</details>"), name="gt_legend")
     b._step(0.93, "网页地图：写出 / HTML map: rendering")
     html = root.render()
+    if html.count("<html>") >= 1:  # the page's language: browsers choose CJK glyph shapes by it
+        html = html.replace("<html>", f'<html lang="{"en" if b.lang == "en" else "zh-CN"}">', 1)
+    if embed_font:
+        from .webfont import embed_font_face
+        b._step(0.96, "网页地图：嵌入字体 / HTML map: embedding the font")
+        html = embed_font_face(html)
     html, removed = strip_external(html)
     if removed:  # a folium upgrade added an asset: better a working map than a blank one
         import logging

@@ -38,7 +38,7 @@ ICONS: dict[str, tuple[str, str]] = {
 CATEGORY_EN: dict[str, str] = {
     "school": "school", "kindergarten": "kindergarten", "hospital": "hospital", "clinic": "clinic",
     "market": "market", "supermarket": "supermarket", "bank": "bank", "police": "police station",
-    "townhall": "village committee / government", "camera": "camera (雪亮工程)",
+    "townhall": "village committee / government", "camera": "camera",
     "enterprise": "enterprise", "other": "other",
 }
 
@@ -52,9 +52,18 @@ def icon_svg(category: str, *, size: int = 22) -> str:
 
 
 def category_label(category: str) -> str:
-    """``"学校 school"``: the legend text of a category."""
-    zh = PLACE_CATEGORIES.get(category, PLACE_CATEGORIES["other"])
-    return f"{zh} {CATEGORY_EN.get(category, category)}"
+    """``"学校 school"``: the legend text of a category in both languages."""
+    return category_text(category, "both")
 
 
-__all__ = ["CATEGORY_EN", "ICONS", "category_label", "icon_svg"]
+def category_text(category, lang: str = "zh") -> str:
+    """A place category as the map's reader says it: ``学校`` (``zh``), ``school`` (``en``), ``学校 school``
+    (``both``). Categories gridtool does not know (``路口``, ``intersection``) are shown as given."""
+    c = "" if category is None else str(category)
+    if c not in PLACE_CATEGORIES:
+        return c or (PLACE_CATEGORIES["other"] if lang != "en" else "other")
+    zh, en = PLACE_CATEGORIES[c], CATEGORY_EN.get(c, c)
+    return zh if lang == "zh" else en if lang == "en" else f"{zh} {en}"
+
+
+__all__ = ["CATEGORY_EN", "ICONS", "category_label", "category_text", "icon_svg"]

@@ -59,7 +59,12 @@ def add_print_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--scale", type=_scale, metavar="N",
                    help="固定比例尺，如 5000 或 1:5000（默认按范围适配）/ fixed scale, e.g. 5000 (default: fit)")
     g.add_argument("--dpi", type=float, default=200, help="PNG 分辨率，默认 200 / PNG resolution (default 200)")
-    g.add_argument("--title", help="标题 / title")
+    g.add_argument("--title", help="标题（默认按数据中的乡镇、区县命名）/ title (default: named after the township and "
+                                   "county found in the data)")
+    g.add_argument("--township", metavar="NAME",
+                   help="图名中的地名，如 锡山区东港镇（默认取自村界图层的乡镇、区县列或村名）/ "
+                        "place named in the titles")
+    g.add_argument("--unit", metavar="NAME", help="制图单位（默认为地名）/ the map maker printed on every sheet")
     g.add_argument("--subtitle", help="副标题（默认为统计数）/ subtitle (default: the totals)")
     g.add_argument("--date", help="制图日期（默认今天）/ date printed (default today)")
     g.add_argument("--coord-grid", choices=("auto", "gk", "lonlat", "none"), default="auto",
@@ -77,6 +82,10 @@ def add_print_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--route-cards", metavar="CARDS.pdf", help="巡逻路线卡：每组一页 A4 / one A4 card per patrol team")
     parser.add_argument("--include-personal", action="store_true",
                         help="包含姓名、身份证号、电话（默认脱敏）/ include names, ID and phone numbers (default: masked)")
+
+
+#: The places the bundled samples show, for their titles (a sample's data has no township column).
+DEMO_PLACES = {"nanjing-xuanwu": "南京市玄武区（示例）", "liechtenstein": "列支敦士登（示例）"}
 
 
 def _assessment_out(args) -> Path:
@@ -100,7 +109,9 @@ def run_print(args, project, progress=None) -> list[Path]:
     common = dict(size=getattr(args, "size", "A3"), landscape=bool(getattr(args, "landscape", False)),
                   scale=getattr(args, "scale", None), dpi=float(getattr(args, "dpi", 200) or 200),
                   title=getattr(args, "title", None), subtitle=getattr(args, "subtitle", None),
-                  date=getattr(args, "date", None), include_personal=include, progress=progress)
+                  date=getattr(args, "date", None), include_personal=include, progress=progress,
+                  township=getattr(args, "township", None), unit=getattr(args, "unit", None))
+    names = dict(title=common["title"], township=common["township"], unit=common["unit"])
     out: list[Path] = []
     for fmt in ("pdf", "png", "svg"):
         path = getattr(args, fmt, None)
@@ -119,11 +130,12 @@ def run_print(args, project, progress=None) -> list[Path]:
 
         codes = [c.strip() for c in args.atlas_grids.split(",")] if getattr(args, "atlas_grids", None) else None
         out.append(write_atlas(project, args.atlas, include_personal=include, date=getattr(args, "date", None),
-                               grids=codes, progress=progress))
+                               grids=codes, progress=progress, **names))
     if getattr(args, "route_cards", None):
         from .cards import write_route_cards
 
-        out.append(write_route_cards(project, args.route_cards, date=getattr(args, "date", None), progress=progress))
+        out.append(write_route_cards(project, args.route_cards, date=getattr(args, "date", None), progress=progress,
+                                     **names))
     return out
 
 
@@ -137,21 +149,27 @@ def demo_print(project, out_dir: str | Path, name: str, *, progress=None) -> dic
     from .cards import write_route_cards
     from .wallmap import render_wall_map
 
+    from .titles import map_title
+
     out = Path(out_dir)
+    place = DEMO_PLACES.get(name)
     files = {
-        "wall_pdf": render_wall_map(project, out / f"{name}-wall-A1.pdf", size="A1", landscape=True, progress=progress),
-        "wall_png": render_wall_map(project, out / f"{name}-wall-A3.png", size="A3", landscape=True, dpi=150),
-        "wall_svg": render_wall_map(project, out / f"{name}-wall-A3.svg", size="A3", landscape=True),
+        "wall_pdf": render_wall_map(project, out / f"{name}-wall-A1.pdf", size="A1", landscape=True, progress=progress,
+                                    township=place),
+        "wall_png": render_wall_map(project, out / f"{name}-wall-A3.png", size="A3", landscape=True, dpi=150,
+                                    township=place),
+        "wall_svg": render_wall_map(project, out / f"{name}-wall-A3.svg", size="A3", landscape=True, township=place),
     }
     grids = project.layers.get("grids")
     if grids is not None and grids.gdf is not None and len(grids.gdf):
-        files["atlas"] = write_atlas(project, out / f"{name}-atlas.pdf", progress=progress)
+        files["atlas"] = write_atlas(project, out / f"{name}-atlas.pdf", progress=progress, township=place)
         if "polsby_popper" in grids.gdf:
             files["assessment"] = render_assessment_map(
                 project, out / f"{name}-assessment.pdf", field="polsby_popper", size="A3", landscape=True,
-                title=f"{project.name} 网格五色图（示例：以紧凑度代替考核分）",
-                subtitle="示例数据：按网格紧凑度（Polsby-Popper）五分位着色，红色最不紧凑")
+                title=map_title(project, "assessment", township=place) + "（示例：以紧凑度代替考核分）",
+                subtitle="示例数据：按网格紧凑度（Polsby-Popper）五分位着色，红色最不紧凑", township=place)
     routes = project.layers.get("routes")
     if routes is not None and routes.gdf is not None and len(routes.gdf):
-        files["route_cards"] = write_route_cards(project, out / f"{name}-route-cards.pdf", progress=progress)
+        files["route_cards"] = write_route_cards(project, out / f"{name}-route-cards.pdf", progress=progress,
+                                                 township=place)
     return {k: str(v) for k, v in files.items()}

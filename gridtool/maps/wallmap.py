@@ -37,13 +37,14 @@ import numpy as np
 import pandas as pd
 
 from . import style as S
+from .titles import map_title, map_unit
 from .paper import (PT_PER_MM, Paper, check_cancelled, format_from_path, format_scale, paper,
                     write_checked)
 
 Progress = Callable[[float, str], None]
 
 #: Data credit printed when any layer came from OpenStreetMap (wall map, atlas, route cards).
-OSM_CREDIT = "地图数据 © OpenStreetMap contributors（ODbL）"
+OSM_CREDIT = "地图数据 © OpenStreetMap 贡献者（ODbL 许可）"
 #: Columns of the grids layer holding a person's name (grid worker, head) or phone.
 
 
@@ -212,6 +213,7 @@ def draw_wall_map(fig, project, *, size: str | tuple[float, float] = "A3", lands
                   scale: float | None = None, centre: tuple[float, float] | None = None,
                   title: str | None = None, subtitle: str | None = None, date: str | None = None,
                   coord_grid: str | None = "auto", labels: bool = True, include_personal: bool = False,
+                  township: str | None = None, unit: str | None = None,
                   grid_fills: pd.Series | None = None,
                   fill_legend: Sequence[tuple[str, str]] | None = None, fill_title: str | None = None,
                   grid_label: Callable[[pd.Series], list[list[str]]] | None = None,
@@ -230,7 +232,10 @@ def draw_wall_map(fig, project, *, size: str | tuple[float, float] = "A3", lands
         Scale denominator (``5000`` → 1:5,000) centred on ``centre`` or the grids; None fits the
         grids (else villages) to the frame at the next nice scale.
     title, subtitle, date
-        Header texts; defaults: ``"<project> 网格化管理分布图"``, the totals, today (ISO date).
+        Header texts; defaults: ``"<township> 网格化管理分布图"`` (:func:`.titles.map_title`: the
+        township and county found in the data, never a file name), the totals, today (ISO date).
+    township, unit
+        The place named in the default title, and the 制图单位 in the footer (default: the place).
     coord_grid
         ``"gk"`` (project metres, labelled in km), ``"lonlat"`` (graticule), None (no grid) or
         ``"auto"``: metres at 1:50,000 and larger, longitude/latitude at smaller scales.
@@ -421,7 +426,7 @@ def draw_wall_map(fig, project, *, size: str | tuple[float, float] = "A3", lands
     # Households of the base grids and of the special grids (schools, markets …) carved out of them.
     hh_total = sum(int(pd.to_numeric(t["hh"], errors="coerce").fillna(0).sum())
                    for t in (grids, special) if t is not None and "hh" in t) if grids is not None else None
-    title = title if title is not None else f"{project.name} 网格化管理分布图"
+    title = title if title is not None else map_title(project, "wall", township=township)
     if subtitle is None:
         parts = []
         if villages is not None:
@@ -449,7 +454,7 @@ def draw_wall_map(fig, project, *, size: str | tuple[float, float] = "A3", lands
            stats=[("村（社区）", None if villages is None else len(villages), "个"),
                   ("基础网格", n_grids or None, "个"), ("子网格", n_sub or None, "个"),
                   ("住户", hh_total, "户")])
-    _footer(fig, L, sheet, project, coord_grid, info.osm, date)
+    _footer(fig, L, sheet, project, coord_grid, info.osm, date, map_unit(project, unit=unit, township=township))
     # Neat line around the whole sheet content.
     from matplotlib.patches import Rectangle
 
@@ -543,14 +548,14 @@ def _panel(fig, ax_map, L, sheet: Paper, frame, project, handles, fill_handles, 
 
 
 def crs_label(crs) -> str:
-    if crs is None:
-        return "未知坐标系"
-    epsg = crs.to_epsg()
-    return f"{crs.name}" + (f"（EPSG:{epsg}）" if epsg else "")
+    """The map's coordinate system as printed: ``2000国家大地坐标系 3度带 中央经线120°``."""
+    from ..crs import crs_zh
+    return crs_zh(crs)
 
 
-def _footer(fig, L, sheet: Paper, project, coord_grid, osm: bool, date: str) -> None:
-    """CRS on the left; data credit and the program on the right (shrunk together if too long)."""
+def _footer(fig, L, sheet: Paper, project, coord_grid, osm: bool, date: str, unit: str = "") -> None:
+    """CRS on the left; data credit, the map maker (制图单位) and the program on the right (shrunk
+    together if too long)."""
     from .. import __version__
     from .draw import text_width_pt
 
@@ -558,8 +563,9 @@ def _footer(fig, L, sheet: Paper, project, coord_grid, osm: bool, date: str) -> 
     x, y, w, h = L["foot"]
     fs = 6.5 * u ** 0.8
     grid_txt = {"gk": " · 坐标网单位：千米", "lonlat": " · 坐标网：经纬度"}.get(coord_grid or "", "")
-    left = f"坐标系 {crs_label(project.crs)}{grid_txt}"
-    right = (f"{OSM_CREDIT} · " if osm else "") + f"gridtool {__version__} 制图"
+    left = f"坐标系：{crs_label(project.crs)}{grid_txt}"
+    right = ((f"{OSM_CREDIT} · " if osm else "") + (f"制图单位：{unit} · " if unit else "")
+             + f"gridtool {__version__}")
     need = (text_width_pt(left, fs) + text_width_pt(right, fs)) / PT_PER_MM + 8 * u
     if need > w:
         fs *= w / need
@@ -579,6 +585,7 @@ def render_wall_map(project, out_path: str | Path, *, fmt: str | None = None,
                     scale: float | None = None, dpi: float = 200, title: str | None = None,
                     subtitle: str | None = None, date: str | None = None, coord_grid: str | None = "auto",
                     labels: bool = True, include_personal: bool = False,
+                    township: str | None = None, unit: str | None = None,
                     centre: tuple[float, float] | None = None, max_pixels: int | None = None,
                     progress: Progress | None = None, cancelled: Callable[[], bool] | None = None,
                     **draw_kw) -> Path:
@@ -623,11 +630,11 @@ def render_wall_map(project, out_path: str | Path, *, fmt: str | None = None,
         fig = Figure(figsize=sheet.inches)
         info = draw_wall_map(fig, project, size=size, landscape=landscape, scale=scale, centre=centre,
                              title=title, subtitle=subtitle, date=date, coord_grid=coord_grid, labels=labels,
-                             include_personal=include_personal,
+                             include_personal=include_personal, township=township, unit=unit,
                              progress=lambda f, m: report(0.7 * f, m), cancelled=cancelled, **draw_kw)
         check_cancelled(cancelled)
         report(0.7, "写出文件 / writing")
-        meta = _savefig_metadata(fmt, title or f"{project.name} 网格化管理分布图")
+        meta = _savefig_metadata(fmt, title or map_title(project, "wall", township=township))
 
         def write(tmp: Path) -> None:
             fig.savefig(tmp, format=fmt, dpi=dpi, metadata=meta, facecolor="white")

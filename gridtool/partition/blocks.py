@@ -116,7 +116,9 @@ def build_blocks(villages: gpd.GeoDataFrame, points: np.ndarray, hh: np.ndarray,
     ftree = shapely.STRtree(faces)
     pi, pf = _points_in(faces, ftree, points)
     hb = np.full(len(points), -1, dtype=np.int64)
-    order = np.lexsort((pf, pi))
+    # A point on the outline of a special place goes to the face outside it: a special grid
+    # never takes a household that is not inside its area.
+    order = np.lexsort((pf, face_special[pf] >= 0, pi))
     pi, pf = pi[order], pf[order]
     first = np.unique(pi, return_index=True)[1]
     hb[pi[first]] = pf[first]

@@ -76,7 +76,9 @@ class GridPartitioner:
         Barrier classes never crossed when avoidable: ``river``, ``stream``, ``railway`` and road
         classes (``motorway``, ``trunk``, ``primary`` …). Default rivers, railways, motorways, trunks.
     special_categories : iterable of str
-        Place categories carved out as special grids (专属网格). Points get ``special_radius`` m.
+        Place categories carved out as special grids (专属网格). A place drawn as an area is that
+        area; a place given as a point gets a circle of ``special_radius`` m (default 30) without
+        the homes around it (see :meth:`_special_places`).
     corridor_width : float
         Width in metres of the special-purpose corridors (专项网格) along rivers, railways and
         forest edges; 0 for none.
@@ -100,7 +102,7 @@ class GridPartitioner:
     def __init__(self, *, min_hh: int = 300, max_hh: int = 500, target: int = 400,
                  sub_min: int = 20, sub_max: int = 40, sub_target: int = 30,
                  hard_barriers: Iterable[str] = DEFAULT_HARD,
-                 special_categories: Iterable[str] = SPECIAL_CATEGORIES, special_radius: float = 50.0,
+                 special_categories: Iterable[str] = SPECIAL_CATEGORIES, special_radius: float = 30.0,
                  corridor_width: float = 50.0, infeasible: str = "exception",
                  merge: dict[str, str] | None = None, relax: dict[str, tuple[int, int]] | None = None,
                  subgrids: bool = True, link_min: int = 10, link_max: int = 15, seed: int = 0,
@@ -171,7 +173,7 @@ class GridPartitioner:
         # Corridors need only the lines and villages, and their GEOS work releases the GIL: they
         # are drawn on a second thread while blocks, grids and sub-grids are made on this one.
         corridors = _Background(self._corridors, layers, lines, villages, vcodes, vnames, crs)
-        special_geoms, special_rows = self._special_places(layers, villages)
+        special_geoms, special_rows = self._special_places(layers, villages, hhg, pts)
         blocks = build_blocks(villages, pts, hh, lines,
                               special=special_geoms if len(special_geoms) else None)
         self.blocks_ = blocks
@@ -822,30 +824,150 @@ class GridPartitioner:
         return str(f)
 
     # ------------------------------------------------------------------------------------------
-    def _special_places(self, layers, villages):
+    def _special_places(self, layers, villages, hhg=None, pts=None):
+        """Areas of the special places (专属网格) and the (category, name) of the places in each.
+
+        A place drawn as an area (OSM area, KML polygon) is that area; a point inside an area of
+        the places layer that is its own (same category, or an uncategorised parcel) takes that
+        area. Any other point gets a circle of ``special_radius`` m inside its village, cut back
+        to the part nearer the place than any household (the Voronoi cell of the point among the
+        village's household points) and with the village's building footprints taken out: a
+        hospital marked by a point never takes the residents' homes around it, which stay in
+        base grids. Places whose areas overlap become one special grid.
+        """
         places = layers.get("places")
+        self._special_skipped = []
         if places is None or not len(places) or "category" not in places or not self.special_categories:
             return np.array([], dtype=object), None
-        sel = places[places["category"].isin(self.special_categories)].copy()
-        if not len(sel):
+        places = places.reset_index(drop=True)
+        cat_all = places["category"].astype(object).where(places["category"].notna(), "").astype(str).to_numpy()
+        special = np.isin(cat_all, list(self.special_categories))
+        if not special.any():
             return np.array([], dtype=object), None
-        g = sel.geometry.values
-        is_point = shapely.get_type_id(g) == 0
-        g = np.where(is_point, shapely.buffer(g, self.special_radius, quad_segs=4), shapely.make_valid(g))
+        geoms = places.geometry.values
+        tid = shapely.get_type_id(geoms)
+        is_poly = np.isin(tid, (3, 6))
+        is_point = np.isin(tid, (0, 4))
+        areas, owners = [], []  # one area per special place, and the place row it came from
+        # Polygons of the places layer that a point of a special place may take as its own.
+        poly_rows = np.flatnonzero(is_poly)
+        poly_geoms = shapely.make_valid(geoms[poly_rows]) if len(poly_rows) else np.array([], dtype=object)
+        for i in np.flatnonzero(special & is_poly):
+            areas.append(shapely.make_valid(geoms[i]))
+            owners.append(int(i))
+        pt_rows = np.flatnonzero(special & is_point)
+        if len(pt_rows):
+            pt_geoms = shapely.centroid(geoms[pt_rows])  # a MultiPoint place: its middle
+            own = np.full(len(pt_rows), -1, dtype=np.int64)
+            inside_special = np.zeros(len(pt_rows), dtype=bool)
+            if len(poly_rows):
+                qi, qj = shapely.STRtree(poly_geoms).query(pt_geoms, predicate="within")
+                by_area = np.argsort(shapely.area(poly_geoms[qj]), kind="stable")
+                for a, b in zip(qi[by_area], qj[by_area]):
+                    pc = cat_all[poly_rows[b]]
+                    if pc in self.special_categories:
+                        inside_special[a] = True  # already inside a special area: nothing to add
+                    elif own[a] < 0 and pc in ("", "other", cat_all[pt_rows[a]]):
+                        own[a] = b  # smallest parcel holding the point
+            for k, i in enumerate(pt_rows):
+                if own[k] >= 0 and not inside_special[k]:
+                    areas.append(poly_geoms[own[k]])
+                    owners.append(int(i))
+            rest = [(k, int(i)) for k, i in enumerate(pt_rows) if own[k] < 0 and not inside_special[k]]
+            if rest:
+                circles = self._point_areas(np.array([pt_geoms[k] for k, _ in rest], dtype=object),
+                                            villages, hhg, pts)
+                for (k, i), a in zip(rest, circles):
+                    if a is not None and not shapely.is_empty(a) and shapely.area(a) > 1.0:
+                        areas.append(a)
+                        owners.append(i)
+                    else:  # outside every village, or homes all around its point: said in the report
+                        self._special_skipped.append(
+                            {"category": str(cat_all[i]), "name": _text(places["name"].iat[i]) if "name" in places
+                             else "", "src_id": str(places["src_id"].iat[i]) if "src_id" in places else str(i)})
+        if not areas:
+            return np.array([], dtype=object), None
+        areas = np.array(areas, dtype=object)
         # Overlapping places (a school inside a campus polygon) become one special area.
-        merged = shapely.get_parts(shapely.union_all(g))
+        merged = shapely.get_parts(shapely.union_all(areas))
         merged = merged[shapely.area(merged) > 1.0]
         merged = shapely.intersection(merged, shapely.union_all(villages.geometry.values))
         merged = merged[~shapely.is_empty(merged)]
         merged = np.concatenate([shapely.get_parts(m) for m in merged]) if len(merged) else merged
         merged = merged[shapely.get_type_id(merged) == 3] if len(merged) else merged
+        merged = merged[shapely.area(merged) > 1.0] if len(merged) else merged
+        if not len(merged):
+            return np.array([], dtype=object), None
         tree = shapely.STRtree(merged)
-        pi, mi = tree.query(shapely.point_on_surface(sel.geometry.values), predicate="intersects")
+        ai, mi = tree.query(areas, predicate="intersects")
+        keep = shapely.area(shapely.intersection(areas[ai], merged[mi])) > 0.5 if len(ai) else np.zeros(0, bool)
         names = {}
-        for p, m in zip(pi, mi):
-            names.setdefault(int(m), []).append((str(sel["category"].iat[p]),
-                                                 _text(sel["name"].iat[p]) if "name" in sel else ""))
+        for a, m in zip(ai[keep], mi[keep]):
+            p = owners[int(a)]
+            entry = (str(cat_all[p]), _text(places["name"].iat[p]) if "name" in places else "")
+            lst = names.setdefault(int(m), [])
+            if entry not in lst:
+                lst.append(entry)
         return merged, names
+
+    def _point_areas(self, points, villages, hhg, pts):
+        """The area of each place given only as a point: a circle of ``special_radius`` m in the
+        point's village, less everything nearer to a household than to the place, less the
+        households' building footprints. None for a point outside every village."""
+        r = self.special_radius
+        vg = shapely.make_valid(villages.geometry.values)
+        vi_of = np.full(len(points), -1, dtype=np.int64)
+        qi, qv = shapely.STRtree(vg).query(points, predicate="intersects")
+        order = np.lexsort((qv, qi))
+        qi, qv = qi[order], qv[order]
+        first = np.unique(qi, return_index=True)[1]
+        vi_of[qi[first]] = qv[first]
+        hp = np.asarray(pts, dtype=object) if pts is not None else np.array([], dtype=object)
+        htree = shapely.STRtree(hp) if len(hp) else None
+        foot = None
+        if hhg is not None and len(hhg):
+            hgeo = hhg.geometry.values
+            fp = np.isin(shapely.get_type_id(hgeo), (3, 6))
+            if fp.any():
+                foot = shapely.make_valid(hgeo[fp])
+        ftree = shapely.STRtree(foot) if foot is not None and len(foot) else None
+        out = []
+        for k, p in enumerate(points):
+            v = vi_of[k]
+            if v < 0:
+                out.append(None)
+                continue
+            area = shapely.intersection(shapely.buffer(p, r, quad_segs=8), vg[v])
+            if htree is not None:
+                near = htree.query(p, predicate="dwithin", distance=2 * r)
+                near = near[shapely.contains(vg[v], hp[near]) | shapely.touches(vg[v], hp[near])] \
+                    if len(near) else near
+                hx = shapely.get_coordinates(hp[near]) if len(near) else np.zeros((0, 2))
+                px = shapely.get_coordinates(p)[0]
+                if len(hx) and np.any(np.hypot(hx[:, 0] - px[0], hx[:, 1] - px[1]) <= 0.05):
+                    # A household recorded at the place's own point: no area is free of homes.
+                    out.append(None)
+                    continue
+                if len(hx):
+                    cells = shapely.get_parts(shapely.voronoi_polygons(
+                        shapely.multipoints(np.vstack([px[None, :], hx])), extend_to=area))
+                    mine = [c for c in cells if shapely.intersects(c, p)]
+                    area = shapely.intersection(area, mine[0]) if mine else area
+            if area is not None and ftree is not None:
+                fi = ftree.query(area, predicate="intersects")
+                if len(fi):
+                    area = shapely.difference(area, shapely.buffer(shapely.union_all(foot[fi]), 0.5))
+            if area is not None:
+                parts = shapely.get_parts(shapely.make_valid(area))
+                parts = parts[np.isin(shapely.get_type_id(parts), (3,))]
+                if len(parts):
+                    # The piece at (or nearest to) the place's point.
+                    d = shapely.distance(parts, p)
+                    area = parts[int(np.argmin(d))]
+                else:
+                    area = None
+            out.append(area)
+        return out
 
     def _special_layer(self, names, blocks, villages, vcodes, vnames, crs):
         bg = blocks.gdf
@@ -947,6 +1069,8 @@ class GridPartitioner:
         cols = [c for c in ("code", "village", "hh", "status", "note", "area_m2", "polsby_popper",
                             "hard_crossings", "soft_crossings", "max_dist_m", "places", "place_names",
                             "n_subgrids") if c in g]
+        if getattr(self, "_special_skipped", None):
+            plan["special_places_without_area"] = list(self._special_skipped)
         if self._previous is not None:
             plan["redraw"] = getattr(self, "_redraw_stats", {})
         if self.links_ is not None:
@@ -988,6 +1112,9 @@ def plan_figures(g: pd.DataFrame, sub: pd.DataFrame | None, special: pd.DataFram
         "grid_hh_min": int(g["hh"].min()) if len(g) else None,
         "grid_hh_max": int(g["hh"].max()) if len(g) else None,
         "special_grids": 0 if special is None else len(special),
+        # Households of special grids (counted there only, never in a base grid as well).
+        "special_grid_households": int(special["hh"].sum()) if special is not None and "hh" in special
+        and len(special) else 0,
         "corridors": 0 if corridors is None else len(corridors),
     }
     if sub is not None and len(sub):

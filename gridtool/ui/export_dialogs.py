@@ -137,13 +137,21 @@ class _ExportDialog(QDialog):
         row = QHBoxLayout()
         row.addWidget(self.path, 1)
         row.addWidget(browse)
+        from ..maps.titles import find_place, map_title
+        place = find_place(p).label  # the township and county of the data: the defaults shown
         self.title = QLineEdit()
-        self.title.setPlaceholderText(tr("export.default_title"))
+        self.title.setPlaceholderText(tr("export.default_title", title=map_title(p, township=place)))
+        self.township = QLineEdit()
+        self.township.setPlaceholderText(place or tr("export.no_township"))
+        self.unit = QLineEdit()
+        self.unit.setPlaceholderText(place or tr("export.no_unit"))
         self.personal = QCheckBox(tr("export.personal"))
         self.personal.setToolTip(tr("export.personal_tip"))
         self.form = QFormLayout()
         self.form.addRow(tr("export.file"), row)
         self.form.addRow(tr("export.title"), self.title)
+        self.form.addRow(tr("export.township"), self.township)
+        self.form.addRow(tr("export.unit"), self.unit)
         self.error = QLabel()
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: rgb(190,30,30)")
@@ -172,6 +180,11 @@ class _ExportDialog(QDialog):
 
     def snapshot(self):
         return self.window.session.materialized()
+
+    def names(self) -> dict:
+        """``title``, ``township``, ``unit`` as typed (None: the default from the data)."""
+        return dict(title=self.title.text().strip() or None, township=self.township.text().strip() or None,
+                    unit=self.unit.text().strip() or None)
 
     def job(self):
         """The export as ``work(project, out, progress, cancelled)``: the dialog's choices are read
@@ -250,7 +263,7 @@ class WallMapDialog(_ExportDialog):
     def options(self) -> dict:
         return dict(size=self.size.currentText(), landscape=self.landscape.isChecked(),
                     scale=self.scale.value() or None, labels=self.labels.isChecked(),
-                    title=self.title.text().strip() or None, include_personal=self.personal.isChecked())
+                    include_personal=self.personal.isChecked(), **self.names())
 
     def draw_preview(self) -> None:
         """The wall map drawn by the export code (``draw_wall_map``) for the preview canvas.
@@ -343,7 +356,7 @@ class AssessmentDialog(WallMapDialog):
         def draw(fig, project, progress, cancelled):
             from ..maps.assessment import assessment_style
             from ..maps.wallmap import draw_wall_map
-            style = assessment_style(project, field, title=title)
+            style = assessment_style(project, field, title=title, township=opts.get("township"))
             draw_wall_map(fig, project, progress=progress, cancelled=cancelled, **style, **opts)
         return draw
 
@@ -369,12 +382,12 @@ class AtlasDialog(_ExportDialog):
         self.finish_layout()
 
     def job(self):
-        personal, title = self.personal.isChecked(), self.title.text().strip() or None
+        personal, names = self.personal.isChecked(), self.names()
 
         def work(project, out, progress, cancelled):
             from ..maps.atlas import write_atlas
-            return write_atlas(project, out, include_personal=personal, title=title, progress=progress,
-                               cancelled=cancelled)
+            return write_atlas(project, out, include_personal=personal, progress=progress,
+                               cancelled=cancelled, **names)
         return work
 
 
@@ -389,11 +402,11 @@ class CardsDialog(_ExportDialog):
         self.personal.setVisible(False)  # route cards carry places and times, no personal data
 
     def job(self):
-        title = self.title.text().strip() or None
+        names = self.names()
 
         def work(project, out, progress, cancelled):
             from ..maps.cards import write_route_cards
-            return write_route_cards(project, out, title=title, progress=progress, cancelled=cancelled)
+            return write_route_cards(project, out, progress=progress, cancelled=cancelled, **names)
         return work
 
 
@@ -410,12 +423,14 @@ class HtmlDialog(_ExportDialog):
         self.finish_layout()
 
     def job(self):
-        title, personal = self.title.text().strip() or None, self.personal.isChecked()
+        names, personal = self.names(), self.personal.isChecked()
         tiles = self.tiles.text().strip() or None
+        lang = i18n.language()
 
         def work(project, out, progress, cancelled):
             from ..maps.html import write_html
-            return write_html(project, out, title=title, include_personal=personal, tiles=tiles, progress=progress)
+            return write_html(project, out, include_personal=personal, tiles=tiles, progress=progress,
+                              lang=lang, **names)
         return work
 
 
@@ -446,8 +461,9 @@ class GisDialog(_ExportDialog):
             self.roles[role] = cb
             grid.addWidget(cb, i // 3, i % 3)
         self.body.addWidget(box)
-        self.title.setVisible(False)
-        self.form.labelForField(self.title).setVisible(False)
+        for w in (self.title, self.township, self.unit):  # GIS files carry no title
+            w.setVisible(False)
+            self.form.labelForField(w).setVisible(False)
         self.finish_layout()
         self._format_changed()
 
@@ -475,6 +491,7 @@ class GisDialog(_ExportDialog):
         personal = self.personal.isChecked()
         encoding = self.encoding.currentText()
         step = tr("export.gis")
+        lang = i18n.language()
 
         def work(project, out, progress, cancelled):
             from ..maps import gis
@@ -482,7 +499,8 @@ class GisDialog(_ExportDialog):
             if key == "gpkg":
                 return gis.write_gpkg(project, out, roles=roles, include_personal=personal)
             if key == "shp":
-                return gis.write_shapefiles(project, out, roles=roles, encoding=encoding, include_personal=personal)
+                return gis.write_shapefiles(project, out, roles=roles, encoding=encoding, include_personal=personal,
+                                            lang=lang)
             if key == "geojson":
                 return gis.write_geojson(project, out, roles=roles, include_personal=personal)
             if key in ("kml", "kmz"):

@@ -65,7 +65,7 @@ class ProblemsPanel(QWidget):
         for i, p in enumerate(sorted(self.problems, key=lambda p: p.severity != "error")):
             sev = tr("problems.error") if p.severity == "error" else tr("problems.warning")
             msg = p.zh if lang == "zh" else p.en
-            where = p.where()
+            where = p.where(lang)
             if p.role:
                 msg = f"[{role_name(p.role)}] {msg}"
             it = QTreeWidgetItem([sev, msg + (f"\n{where}" if where else ""), p.fix_zh if lang == "zh" else p.fix_en])

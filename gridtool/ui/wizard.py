@@ -265,7 +265,7 @@ class CheckPage(QWizardPage):
         lang = i18n.language()
         for p in sorted(self.problems, key=lambda p: p.severity != "error"):
             it = QTreeWidgetItem([tr("problems.error") if p.severity == "error" else tr("problems.warning"),
-                                  (p.zh if lang == "zh" else p.en) + (f"\n{p.where()}" if p.where() else ""),
+                                  (p.zh if lang == "zh" else p.en) + (f"\n{p.where(lang)}" if p.where(lang) else ""),
                                   p.fix_zh if lang == "zh" else p.fix_en])
             it.setData(0, Qt.ItemDataRole.UserRole, p)
             it.setToolTip(1, it.text(1))  # the whole text where the column cuts it

@@ -221,7 +221,21 @@
     input.addEventListener("keydown", function (e) { if (e.key === "Enter") { go(); } });
   }
 
+  // Metric only, in the map's language: 200 米 / 1 公里 (Leaflet's own scale also shows feet).
+  var words = { zh: { m: " 米", km: " 公里", zoomIn: "放大", zoomOut: "缩小" },
+                en: { m: " m", km: " km", zoomIn: "Zoom in", zoomOut: "Zoom out" } };
+  var Scale = L.Control.Scale.extend({
+    _updateMetric: function (maxMeters) {
+      var meters = this._getRoundNum(maxMeters), w = this.options.words;
+      var label = meters < 1000 ? meters + w.m : (meters / 1000) + w.km;
+      this._updateScale(this._mScale, label, meters / maxMeters);
+    }
+  });
+
   function finish(map, opts) {
+    var w = words[opts.lang === "en" ? "en" : "zh"];
+    L.control.zoom({ zoomInTitle: w.zoomIn, zoomOutTitle: w.zoomOut }).addTo(map);
+    new Scale({ metric: true, imperial: false, words: w, position: "bottomleft" }).addTo(map);
     map.attributionControl.setPrefix(opts.prefix || "Leaflet");
     // Not animated: the first view is final at once (and scripts that set a view after it win).
     if (opts.bounds) { map.fitBounds(opts.bounds, { animate: false }); }

@@ -1,0 +1,146 @@
+"""Titles and the map maker's name (制图单位) of every print and of the HTML map.
+
+A township's wall map is titled by the place it shows — ``锡山区东港镇网格化管理分布图`` — never by
+a file name (the roster's ``花名册`` used to become the title). The place comes from the user's own
+data, in this order:
+
+1. town and county columns of the villages layer (``乡镇``/``街道``/``township`` …, ``区县``/
+   ``county`` …), the most frequent value of each;
+2. the part that every village name starts with, when it ends like a township or a county
+   (``东港镇张泾村``, ``东港镇东亭社区`` → ``东港镇``), as land-survey (三调) names are written;
+3. a feature of any layer whose code is the villages' common township (or county) code prefix and
+   which has a name (a township boundary in the villages layer);
+4. nothing: a neutral title (``网格化管理分布图``).
+
+Only the user's data is used: gridtool ships no table of division names. ``--title`` replaces the
+whole title, ``--township`` the place in it, ``--unit`` sets the 制图单位 (default: the place).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+import pandas as pd
+
+#: Headers of a township column and of a county column (compared without spaces, lower case).
+TOWN_HEADERS = ("township", "town", "乡镇", "乡镇街道", "乡镇（街道）", "镇街", "镇（街道）", "街道", "所属乡镇",
+                "所属街道", "乡镇名称", "街道名称", "镇", "乡", "xzmc", "xiangzhen")
+COUNTY_HEADERS = ("county", "district", "区县", "县区", "县（区）", "区（县）", "所属区县", "区县名称", "县", "区",
+                  "县市区", "xmc", "qxmc")
+
+#: What each print is called after the place.
+KIND_TITLES = {"wall": "网格化管理分布图", "atlas": "网格图册", "assessment": "网格考核五色图",
+               "cards": "巡逻路线卡", "html": "网格图"}
+KIND_TITLES_EN = {"wall": "grid management map", "atlas": "grid atlas", "assessment": "grid assessment map",
+                  "cards": "patrol route cards", "html": "grid map"}
+
+_TOWN_END = re.compile(r"^(.{1,12}?(?:街道办事处|街道|镇|乡|苏木))")
+_VILLAGE_ENDS = ("村", "社区", "居委会", "委员会", "嘎查", "居")
+_COUNTY_END = re.compile(r"^(.{1,10}?(?:自治县|县|区|市|旗))")
+
+
+@dataclass(frozen=True)
+class Place:
+    """The county and township the data cover, and where that was read from (``source``)."""
+
+    county: str = ""
+    township: str = ""
+    source: str = ""
+
+    @property
+    def label(self) -> str:
+        if self.county and self.township.startswith(self.county):
+            return self.township
+        return f"{self.county}{self.township}"
+
+
+def _norm(h) -> str:
+    return re.sub(r"\s+", "", str(h)).lower()
+
+
+def _column(df: pd.DataFrame, headers) -> str | None:
+    keys = {_norm(c): c for c in df.columns if c != "geometry"}
+    for h in headers:
+        if _norm(h) in keys:
+            return keys[_norm(h)]
+    return None
+
+
+def _most_common(values) -> str:
+    vals = [str(v).strip() for v in values if v is not None and not (isinstance(v, float) and v != v)
+            and str(v).strip() and str(v).strip().lower() not in ("nan", "none")]
+    return Counter(vals).most_common(1)[0][0] if vals else ""
+
+
+def _common_prefix(names: list[str]) -> str:
+    if not names:
+        return ""
+    first, last = min(names), max(names)
+    n = 0
+    while n < min(len(first), len(last)) and first[n] == last[n]:
+        n += 1
+    return first[:n]
+
+
+def find_place(project) -> Place:
+    """The county and township of the project's villages (see the module docstring)."""
+    lyr = project.layers.get("villages") if hasattr(project, "layers") else None
+    v = lyr.gdf if lyr is not None else None
+    if v is None or not len(v):
+        return Place()
+    town_col, county_col = _column(v, TOWN_HEADERS), _column(v, COUNTY_HEADERS)
+    town = _most_common(v[town_col]) if town_col else ""
+    county = _most_common(v[county_col]) if county_col else ""
+    if town or county:
+        return Place(county, town, "columns: " + ", ".join(c for c in (county_col, town_col) if c))
+    names = [str(n).strip() for n in v["name"].dropna()] if "name" in v else []
+    names = [n for n in names if n and n.lower() != "nan"]
+    if len(names) >= 2:
+        pre = _common_prefix(names)
+        m_c = _COUNTY_END.match(pre)
+        rest = pre[m_c.end():] if m_c else pre
+        m_t = _TOWN_END.match(rest)
+        # Only names written in full (东港镇张泾村, 东港镇东亭社区): a village part after the township.
+        if m_t and all(n.endswith(_VILLAGE_ENDS) and len(n) > len(pre) for n in names):
+            return Place(m_c.group(1) if m_c else "", m_t.group(1), "village names")
+    codes = [str(c) for c in v["code"].dropna()] if "code" in v else []
+    codes = [c for c in codes if len(c) == 12 and c.isdigit()]
+    if codes:
+        pre = _common_prefix(codes)
+        for length, what in ((9, "township"), (6, "county")):
+            if len(pre) < length:
+                continue
+            want = {pre[:length] + "0" * (12 - length), pre[:length]}
+            for other in project.layers.values():
+                g = other.gdf
+                if g is None or "code" not in g or "name" not in g:
+                    continue
+                hit = g[g["code"].astype(str).isin(want) & g["name"].notna()]
+                if len(hit):
+                    name = str(hit["name"].iat[0]).strip()
+                    return Place("" if what == "township" else name, name if what == "township" else "",
+                                 f"code {pre[:length]}")
+    return Place()
+
+
+def map_title(project, kind: str = "wall", *, title: str | None = None, township: str | None = None,
+              lang: str = "zh") -> str:
+    """The title of a print: ``title`` as given, else ``<township>`` + the kind (``网格化管理分布图``)."""
+    if title:
+        return title
+    place = township if township is not None else find_place(project).label
+    if lang == "en":
+        return f"{place} {KIND_TITLES_EN[kind]}".strip().capitalize() if place else KIND_TITLES_EN[kind].capitalize()
+    return f"{place}{KIND_TITLES[kind]}"
+
+
+def map_unit(project, *, unit: str | None = None, township: str | None = None) -> str:
+    """The 制图单位 printed on the map: as given, else the township (and county) of the data."""
+    if unit is not None:
+        return unit.strip()
+    return township if township is not None else find_place(project).label
+
+
+__all__ = ["KIND_TITLES", "Place", "find_place", "map_title", "map_unit"]

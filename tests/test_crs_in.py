@@ -1,0 +1,113 @@
+"""``--crs-in CRS`` for every file without a CRS of its own, shapefiles without .prj included, and
+fixes that name the CGCS2000 zone of the data's longitude (Wuxi, 120.3°E: EPSG:4549)."""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from shapely.geometry import box
+
+from gridtool.cli import main
+from gridtool.crs import crs_zh, gk_zone_epsg, wgs84_to_offset
+from gridtool.errors import CRSError
+from gridtool.project import Project
+
+X0, Y0 = 120.30, 31.50  # 东港镇, 锡山区, 无锡
+
+
+def _shapefile_without_cpg_prj(path, gdf) -> None:
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*crs' was not provided")
+        gdf.to_file(path, encoding="gbk")
+    for ext in (".cpg", ".prj"):
+        p = path.with_suffix(ext)
+        if p.exists():
+            os.remove(p)
+
+
+@pytest.fixture
+def wuxi(tmp_path):
+    """A GBK village shapefile without .cpg/.prj in GCJ-02 lon/lat, the same boundaries in
+    CGCS2000 GK metres (also without .prj), and an Excel roster in GCJ-02 (AMap picks)."""
+    v = gpd.GeoDataFrame({"村名": ["张泾村", "东亭社区"], "乡镇": ["东港镇", "东港镇"], "区县": ["锡山区", "锡山区"]},
+                         geometry=[box(X0, Y0, X0 + 0.01, Y0 + 0.01), box(X0 + 0.01, Y0, X0 + 0.02, Y0 + 0.01)],
+                         crs=4326)
+    gcj = v.set_geometry(wgs84_to_offset(v.geometry.values, "gcj02"), crs=None)
+    _shapefile_without_cpg_prj(tmp_path / "村界.shp", gcj)
+    (tmp_path / "gk").mkdir()
+    _shapefile_without_cpg_prj(tmp_path / "gk" / "村界.shp", v.to_crs(4549).set_crs(None, allow_override=True))
+    rng = np.random.default_rng(1)
+    lon, lat = X0 + 0.001 + rng.random(200) * 0.018, Y0 + 0.001 + rng.random(200) * 0.008
+    xy = shapely.get_coordinates(wgs84_to_offset(shapely.points(lon, lat), "gcj02"))
+    pd.DataFrame({"户主": [f"王{i}" for i in range(200)], "经度": xy[:, 0], "纬度": xy[:, 1],
+                  "户数": rng.integers(1, 5, 200)}).to_excel(tmp_path / "花名册.xlsx", index=False)
+    return tmp_path
+
+
+def test_crs_in_applies_to_a_shapefile_without_prj(wuxi, capsys):
+    out = wuxi / "p.gpkg"
+    assert main(["import", "--households", str(wuxi / "花名册.xlsx"), "--villages", str(wuxi / "村界.shp"),
+                 "--crs-in", "gcj02", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    p = Project.open(out)
+    assert p.layers["villages"].crs_in == "gcj02" and p.layers["households"].crs_in == "gcj02"
+    assert "张泾村" in set(p.layers["villages"].gdf["name"])  # GBK decoded without a .cpg
+    assert "不在任何村" not in text  # offsets undone alike: every household inside its village
+    assert p.crs.to_epsg() == 4549
+
+
+def test_metres_without_prj_take_the_zone_of_the_other_layers(wuxi, capsys):
+    out = wuxi / "p2.gpkg"
+    assert main(["import", "--households", str(wuxi / "花名册.xlsx"), "--villages", str(wuxi / "gk" / "村界.shp"),
+                 "--crs-in", "gcj02", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    p = Project.open(out)
+    assert p.layers["villages"].crs_in == "EPSG:4549 (assumed)"
+    assert "2000国家大地坐标系 3度带 中央经线120°" in text  # said, never silently
+    assert "不在任何村" not in text
+
+
+def test_fixes_name_the_zone_of_the_data(wuxi, capsys):
+    # Declared lon/lat for metres: the fix names the zone where the roster lies, not a fixed example.
+    assert main(["validate", "--households", str(wuxi / "花名册.xlsx"), "--villages", str(wuxi / "gk" / "村界.shp"),
+                 "--crs-in", "households=gcj02", "--crs-in", "villages=wgs84"]) == 2
+    err = capsys.readouterr().err
+    assert "EPSG:4549" in err and "EPSG:4547" not in err
+    assert "文件：" in err and "file=" not in err  # Chinese place labels in Chinese output
+    # Eastings with the zone number (40 500 000): the zone is known from the numbers alone.
+    g = gpd.GeoDataFrame({"name": ["a"]}, geometry=[box(40_528_500, 3_486_450, 40_530_400, 3_487_560)])
+    _shapefile_without_cpg_prj(wuxi / "pref.shp", g)
+    with pytest.raises(CRSError) as e:
+        Project.from_sources({"villages": str(wuxi / "pref.shp")}, crs_in={"villages": "wgs84"})
+    assert "EPSG:4528" in e.value.fix_zh and "中央经线120°" in e.value.fix_zh
+    assert "file=" in e.value.format("en") and "文件：" not in e.value.format("en")
+
+
+def test_zone_and_chinese_crs_names():
+    assert gk_zone_epsg(120.3) == 4549 and gk_zone_epsg(107.8) == 4545 and gk_zone_epsg(106.5, prefixed=True) == 4524
+    import pyproj
+    assert crs_zh(pyproj.CRS.from_epsg(4549)) == "2000国家大地坐标系 3度带 中央经线120°"
+    assert crs_zh(pyproj.CRS.from_epsg(4490)) == "2000国家大地坐标系 经纬度"
+    assert crs_zh("gcj02").startswith("GCJ-02")
+
+
+def test_gis_exports_default_to_the_boundaries_crs(wuxi, capsys):
+    out = wuxi / "p3.gpkg"
+    assert main(["partition", "--households", str(wuxi / "花名册.xlsx"), "--villages", str(wuxi / "gk" / "村界.shp"),
+                 "--crs-in", "gcj02", "--min", "40", "--max", "300", "--out", str(out), "--quiet"]) == 0
+    assert main(["export", str(out), "--gpkg", str(wuxi / "e.gpkg"), "--shp", str(wuxi / "shp"),
+                 "--geojson", str(wuxi / "gj"), "--quiet"]) == 0
+    import pyogrio
+    # The boundaries were CGCS2000 GK CM 120°E (the roster GCJ-02): GIS files come back in GK, not WGS84.
+    assert pyogrio.read_info(wuxi / "e.gpkg", layer="grids")["crs"] == "EPSG:4549"
+    shp = gpd.read_file(wuxi / "shp" / "grids.shp")
+    assert shp.crs.to_epsg() == 4549 and 500_000 < shp.total_bounds[0] < 600_000
+    # GeoJSON stays WGS84 lon/lat, as RFC 7946 requires.
+    gj = gpd.read_file(wuxi / "gj" / "grids.geojson")
+    assert gj.crs.to_epsg() == 4326 and 120 < gj.total_bounds[0] < 121
