@@ -85,7 +85,7 @@ class GridPlan:
         self.village = dict(zip(self.codes, self.grids["village"].astype(str)
                                 if "village" in self.grids else [""] * len(self.codes)))
         self.locked = {c for c, lk in zip(self.codes, self.grids["locked"].tolist()
-                                          if "locked" in self.grids else [False] * len(self.codes)) if bool(lk)}
+                                          if "locked" in self.grids else [False] * len(self.codes)) if _true(lk)}
         self.bounds = {c: (int(lo) if _num(lo) else self.min_hh, int(hi) if _num(hi) else self.max_hh)
                        for c, lo, hi in zip(self.codes,
                                             self.grids["min_hh"] if "min_hh" in self.grids else [None] * len(self.codes),
@@ -96,6 +96,9 @@ class GridPlan:
                 self.totals[c] = self.totals.get(c, 0) + n
         self.listeners: list[Callable[[set[str]], None]] = []
         self._xy = shapely.get_coordinates(household_points(households).values)
+        #: Changes made to which grid holds which households (undos count too): once there is
+        #: any, the households layer is written from the plan (``to_households``).
+        self.edited = 0
 
     @classmethod
     def from_project(cls, project) -> "GridPlan":
@@ -271,6 +274,7 @@ class GridPlan:
 
     def _set_parts(self, feature: int, parts: list[list]) -> set[str]:
         touched = set()
+        self.edited += 1
         for c, n in self._parts[feature]:
             self.totals[c] -= n
             touched.add(c)
@@ -290,6 +294,15 @@ class GridPlan:
         hs["grid"] = [self.grid_of(f) for f in range(len(self._parts))]
         hs["grid_parts"] = [";".join(f"{c}:{n}" for c, n in p) if len(p) > 1 else "" for p in self._parts]
         return hs
+
+
+def _true(v) -> bool:
+    """A ``locked`` cell as read back from any file: True, 1, "1", "true", "是" (not NaN or "0")."""
+    if v is None or isinstance(v, float) and not math.isfinite(v):
+        return False
+    if isinstance(v, str):
+        return v.strip().lower() in ("1", "true", "yes", "y", "t", "是", "锁定")
+    return bool(v)
 
 
 def _num(v) -> bool:
