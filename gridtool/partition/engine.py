@@ -598,7 +598,7 @@ class GridPartitioner:
         bg = blocks.gdf
         n0 = len(bg)
         all_locked = (lk > 0) & (free_hh == 0)
-        self._redraw_notes = list(pv.notes)
+        self._redraw_flags = dict(pv.flags)
         geoms = np.array(bg.geometry.values, dtype=object)
         parent = np.arange(n0)
         edges = blocks.edges
@@ -619,13 +619,12 @@ class GridPartitioner:
                 cut = shapely.intersection(opened, cut)
                 empty = np.array([not any(shapely.area(q) > 1.0 for q in shapely.get_parts(c)) for c in cut])
                 gone[hit[empty & ~has_hh]] = True
-                inside = hit[empty & has_hh]
-                if len(inside):
-                    # Households of unlocked grids inside a locked polygon (added since, or drawn
-                    # over by another system): their block keeps its shape; named in the report.
-                    self._redraw_notes.append(
-                        f"households of unlocked grids in {len(inside)} block(s) lie inside locked grids' "
-                        "polygons; they stay in unlocked grids (unlock the grid to take them in)")
+                # Households of unlocked grids inside a locked polygon (added since, or drawn over
+                # by another system) stay in unlocked grids (a block they fill keeps its shape);
+                # the report counts them.
+                idx = np.flatnonzero((free_hh > 0) & (hb >= 0))
+                within = shapely.contains_xy(lu, xy[idx, 0], xy[idx, 1])
+                self._redraw_flags["households_inside_locked"] = int(free_hh[idx[within]].sum())
                 pieces_of = {}
                 for b, c in zip(hit[~empty].tolist(), cut[~empty]):
                     parts = [q for q in shapely.get_parts(c) if shapely.area(q) > 1.0]
@@ -755,6 +754,12 @@ class GridPartitioner:
         if plan["host"] is None and not plan["guests"]:
             ed = ed[~ed["cross_village"]]
         H = int(w[free].sum())
+        # Areas enclosed by hard barriers that no grid count fits are joined across them, as in
+        # a partition: those crossings are unavoidable.
+        soft = ed[~ed["hard"]]
+        g_soft = UnitGraph(w, np.zeros((len(bg), 2)), np.ones(len(bg)), soft["a"], soft["b"], soft["affinity"])
+        g_all = UnitGraph(w, np.zeros((len(bg), 2)), np.ones(len(bg)), ed["a"], ed["b"], ed["affinity"])
+        report["unavoidable_hard_crossings"] = _merge_regions(g_soft.components(free), g_all, w, lo, hi)[1]
         fresh = False
         if H == 0:
             # Nothing left to draw (every household is in a locked grid): the empty blocks go
@@ -953,8 +958,7 @@ class GridPartitioner:
             village_of_feature=village_of_feature)
         self._redraw_stats["locked"] = pv.locked_codes
         self._redraw_stats["matched_by"] = pv.matched_by
-        if getattr(self, "_redraw_notes", None):
-            self._redraw_stats["notes"] = list(self._redraw_notes)
+        self._redraw_stats.update(getattr(self, "_redraw_flags", {}))
         return new_codes.tolist()
 
     def _changes_layer(self, villages, vnames, vcodes, crs) -> gpd.GeoDataFrame:
@@ -1255,8 +1259,12 @@ class GridPartitioner:
                       for p in plans if p["status"] not in ("ok", "empty")]
         # Per village: hard crossings beyond those forced by pockets and exclaves.
         hard_by_village = g.groupby("village")["hard_crossings"].sum().to_dict() if len(g) else {}
+        # A locked grid's crossings are the planner's to keep, not the redraw's to avoid.
+        locked_hard = g[g["locked"].astype(bool)].groupby("village")["hard_crossings"].sum().to_dict() \
+            if len(g) and "locked" in g else {}
         for r in village_reports:
             r["hard_crossings"] = int(hard_by_village.get(r["village"], 0))
+            r["unavoidable_hard_crossings"] += int(locked_hard.get(r["village"], 0))
             r["avoidable_hard_crossings"] = max(0, r["hard_crossings"] - r["unavoidable_hard_crossings"])
         plan = plan_figures(g, self.subgrids_, self.special_grids_, self.corridors_,
                             feasible=g["village"].isin(ok_villages), villages=len(plans), infeasible=infeasible,

@@ -19,6 +19,7 @@ import numpy as np
 import shapely
 
 from ..errors import GridtoolError
+from ..io.previous import truthy
 from ..problems import Problem
 from ..spatial import household_points
 from .feasibility import feasible_grid_counts
@@ -85,7 +86,7 @@ class GridPlan:
         self.village = dict(zip(self.codes, self.grids["village"].astype(str)
                                 if "village" in self.grids else [""] * len(self.codes)))
         self.locked = {c for c, lk in zip(self.codes, self.grids["locked"].tolist()
-                                          if "locked" in self.grids else [False] * len(self.codes)) if _true(lk)}
+                                          if "locked" in self.grids else [False] * len(self.codes)) if truthy(lk)}
         self.bounds = {c: (int(lo) if _num(lo) else self.min_hh, int(hi) if _num(hi) else self.max_hh)
                        for c, lo, hi in zip(self.codes,
                                             self.grids["min_hh"] if "min_hh" in self.grids else [None] * len(self.codes),
@@ -294,15 +295,6 @@ class GridPlan:
         hs["grid"] = [self.grid_of(f) for f in range(len(self._parts))]
         hs["grid_parts"] = [";".join(f"{c}:{n}" for c, n in p) if len(p) > 1 else "" for p in self._parts]
         return hs
-
-
-def _true(v) -> bool:
-    """A ``locked`` cell as read back from any file: True, 1, "1", "true", "是" (not NaN or "0")."""
-    if v is None or isinstance(v, float) and not math.isfinite(v):
-        return False
-    if isinstance(v, str):
-        return v.strip().lower() in ("1", "true", "yes", "y", "t", "是", "锁定")
-    return bool(v)
 
 
 def _num(v) -> bool:

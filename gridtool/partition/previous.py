@@ -73,7 +73,8 @@ class PreviousPlan:
     prev_hh: np.ndarray
     inside: np.ndarray
     matched_by: str
-    notes: list[str] = field(default_factory=list)
+    #: figures for the report: ``previous_without_code``, ``features_matched`` …
+    flags: dict = field(default_factory=dict)
     households_gone: int = 0
     grid_hh_prev: np.ndarray | None = None  # households per previous grid (its hh column), when known
 
@@ -137,12 +138,12 @@ def match_previous(previous: gpd.GeoDataFrame, households: gpd.GeoDataFrame, hh:
                                  fix_en="name it with --field previous.code=COLUMN.", layer="previous", field="code")
     prev = previous.to_crs(crs) if previous.crs is not None and crs is not None else previous
     prev = prev.reset_index(drop=True)
-    notes: list[str] = []
+    flags: dict = {}
     if len(prev):
         blank = prev["code"].map(_code_text) == ""
         bad = prev.geometry.isna() | prev.geometry.is_empty | blank
         if blank.any():
-            notes.append(f"{int(blank.sum())} previous polygon(s) without a code left out")
+            flags["previous_without_code"] = int(blank.sum())
         prev = prev[~bad].reset_index(drop=True)
     codes = prev["code"].map(_code_text).to_numpy(dtype=object)
     locked = {str(c) for c in locked}
@@ -217,8 +218,8 @@ def match_previous(previous: gpd.GeoDataFrame, households: gpd.GeoDataFrame, hh:
             parts[f] = _scale(ps, int(hh[f]))
             prev_hh[f] = had
         gone = int(phh[~used].sum())
-        notes.append(f"{len(pairs)} of {n} household features matched to the previous plan's households "
-                     f"within {tolerance:g} m")
+        flags.update(features_matched=len(pairs), features=n, previous_features=len(ph),
+                     match_tolerance_m=tolerance)
     else:  # polygons
         for f in range(n):
             if inside[f] >= 0 and hh[f] > 0:
@@ -226,7 +227,7 @@ def match_previous(previous: gpd.GeoDataFrame, households: gpd.GeoDataFrame, hh:
                 prev_hh[f] = int(hh[f])
     pv = PreviousPlan(gdf=prev, codes=codes, locked={row_of[c] for c in locked}, parts=parts,
                       prev_hh=prev_hh, inside=np.asarray(inside, dtype=np.int64), matched_by=match,
-                      notes=notes, households_gone=gone, grid_hh_prev=grid_hh_prev)
+                      flags=flags, households_gone=gone, grid_hh_prev=grid_hh_prev)
     return pv
 
 
@@ -384,28 +385,43 @@ def change_figures(pv: PreviousPlan, *, features: np.ndarray, hh: np.ndarray, gr
         prev_village = dict(zip(pvill["c"], pvill["v"]))
     for c in prev_set - set(prev_village):
         prev_village[c] = village_of_code.get(c, "")
-    # Polygons only: the growth of each previous grid over its recorded households.
+    # Polygons only: the net growth of each village's previous grids over the households they
+    # recorded (per village, not per grid: a building divided between two grids lies in one
+    # polygon, which is no growth).
     growth_by_village: dict[str, int] = {}
     if pv.matched_by == "polygons" and pv.grid_hh_prev is not None:
         hh_all = np.asarray(hh_all, dtype=np.int64)
         ins = pv.inside
         ok = (ins >= 0) & (np.asarray(village_of_feature, dtype=object) != "")
         inside_now = np.bincount(ins[ok], weights=hh_all[ok], minlength=len(codes)).astype(np.int64)
+        net: dict[str, int] = {}
         for p in range(len(codes)):
-            g = int(inside_now[p] - pv.grid_hh_prev[p])
-            if g > 0:
-                v = prev_village.get(codes[p], "")
-                growth_by_village[v] = growth_by_village.get(v, 0) + g
+            v = prev_village.get(codes[p], "")
+            net[v] = net.get(v, 0) + int(inside_now[p] - pv.grid_hh_prev[p])
+        growth_by_village = {v: g for v, g in net.items() if g > 0}
     fv = pd.DataFrame({"v": np.asarray(village_of_feature, dtype=object)[f_idx], "n": per_f["n"].to_numpy(),
-                       "moved": moved_f, "new": new_f})
+                       "moved": moved_f})
     by_v = fv.groupby("v").sum(numeric_only=True)
+    # New households wherever they are now (base grids, special grids): all features in villages.
+    vof = np.asarray(village_of_feature, dtype=object)
+    hh_all = np.asarray(hh_all, dtype=np.int64)
+    if pv.matched_by == "polygons":
+        # Outside every previous polygon and in a grid now (households of special grids lie
+        # outside the grids' polygons of gridtool's own plans without being new).
+        in_grid = np.zeros(len(hh_all), dtype=bool)
+        in_grid[f_idx] = True
+        new_all = np.where((pv.inside < 0) & in_grid, hh_all, 0)
+    else:
+        new_all = np.maximum(0, hh_all - pv.prev_hh)
+    new_all = np.where(vof != "", new_all, 0)
+    new_by_v = pd.Series(new_all).groupby(vof).sum()
     villages = sorted(set(village_of_code.values()) | {v for v in prev_village.values() if v})
     rows = []
     for v in villages:
         now_v = {c for c, vv in village_of_code.items() if vv == v}
         prev_v = {c for c, vv in prev_village.items() if vv == v}
         locked_v = sorted(c for c in pv.locked_codes if c in now_v)
-        new_hh = int(by_v["new"].get(v, 0)) + growth_by_village.get(v, 0)
+        new_hh = int(new_by_v.get(v, 0)) + growth_by_village.get(v, 0)
         rows.append({"village": v, "households": int(by_v["n"].get(v, 0)),
                      "households_moved": int(by_v["moved"].get(v, 0)), "households_new": new_hh,
                      "grids": len(now_v), "grids_changed": len(now_v & changed),
@@ -414,7 +430,7 @@ def change_figures(pv: PreviousPlan, *, features: np.ndarray, hh: np.ndarray, gr
                      "new_codes": "、".join(sorted(now_v - prev_set)),
                      "retired_codes": "、".join(sorted(prev_v - now_set)),
                      "locked_codes": "、".join(locked_v)})
-    total_new = int(per_f["new"].sum()) + sum(growth_by_village.values())
+    total_new = int(new_all.sum()) + sum(growth_by_village.values())
     totals = {"households_moved": int(per_f["moved"].sum()), "households_new": total_new,
               "households_total": int(per_f["n"].sum()), "households_gone": int(pv.households_gone),
               "grids_changed": len(now_set & changed), "grids": len(now_set),
@@ -422,7 +438,7 @@ def change_figures(pv: PreviousPlan, *, features: np.ndarray, hh: np.ndarray, gr
               "codes_retired": len(prev_set - now_set), "retired_codes": sorted(prev_set - now_set),
               "new_codes": sorted(now_set - prev_set)}
     if pv.matched_by == "polygons":
-        totals["households_new_basis"] = ("growth of each previous grid over its hh, plus households outside "
-                                          "all previous grids" if pv.grid_hh_prev is not None
+        totals["households_new_basis"] = ("net growth of each village's previous grids over their hh, plus "
+                                          "households outside all previous grids" if pv.grid_hh_prev is not None
                                           else "households outside all previous grids")
     return totals, rows

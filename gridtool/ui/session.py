@@ -30,7 +30,7 @@ from .events import Signal
 from .grid_shapes import GridShapes
 from .membership import Membership
 
-PARTITION_LAYERS = ("grids", "subgrids", "special_grids", "corridors", "party_links")
+PARTITION_LAYERS = ("grids", "subgrids", "special_grids", "corridors", "party_links", "changes")
 EDITED_NOTE = "edited"
 
 
