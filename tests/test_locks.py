@@ -221,3 +221,30 @@ def test_partition_refuses_nothing_but_never_moves_a_locked_building(tmp_path):
         plan.merge(b, a)
     with pytest.raises(LockedGridError):
         plan.split(a)
+
+
+def test_data_validation_never_reshapes_a_locked_grid_nor_drops_its_households():
+    """Validating a partitioned project (the app's 检查数据) repairs the user's layers only: an
+    invalid grid polygon is left to the plan (it used to stop validation with a KeyError), and a
+    building drawn with no area keeps its households as a point instead of being dropped."""
+    from shapely.geometry import Polygon
+
+    from gridtool.validate import validate
+    s = _session("nanjing-xuanwu")
+    a = s.plan.codes[0]
+    s.push(s.plan.set_locked(a, True))
+    p = s.materialized()
+    hs = p.layers["households"].gdf
+    f = next(iter(_members(s.plan, a)))[0]
+    x, y = shapely.get_coordinates(hs.geometry.iat[f].representative_point())[0]
+    hs.loc[f, "geometry"] = Polygon([(x, y), (x + 5, y), (x + 10, y)])  # a building with no area
+    g = p.layers["grids"].gdf
+    row = int(np.flatnonzero(g["code"] == a)[0])
+    bow = Polygon([(x, y), (x + 10, y), (x, y + 10), (x + 10, y + 10)])  # self-intersecting
+    g.loc[row, "geometry"] = bow
+    n, total = len(hs), int(hs["hh"].sum())
+    codes = {q.code: q for q in validate(p)}
+    assert "invalid_geometry" in codes and "degenerate_geometry" not in codes
+    out = p.layers["households"].gdf
+    assert len(out) == n and int(out["hh"].sum()) == total and out.geometry.iat[f].geom_type == "Point"
+    assert p.layers["grids"].gdf.geometry.iat[row].equals(bow)
