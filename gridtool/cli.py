@@ -339,6 +339,8 @@ def _print_partition(args, rep: dict, out) -> None:
 
 def cmd_partition(args) -> int:
     from .partition.output import partition_project, write_report
+    if args.previous or args.lock:
+        return _partition_redraw(args)
     if (args.workers is not None or args.scheduler or args.out_dir or args.resume or args.by):
         return _partition_batch(args)
     project = _project_or_sources(args)
@@ -352,6 +354,138 @@ def cmd_partition(args) -> int:
         write_report(args.report, rep)
     _print_partition(args, rep, out)
     return 0
+
+
+def _take_previous_options(args) -> dict:
+    """The ``previous.`` entries of --field, --crs-in and --encoding (``--field previous.code=网格编码``,
+    ``--crs-in previous=EPSG:4549``), taken out of the options the role layers read."""
+    out = {}
+    fields = []
+    for item in args.field:
+        k, sep, v = item.partition("=")
+        if sep and k.strip().startswith("previous."):
+            out[k.strip().split(".", 1)[1]] = v.strip()
+        else:
+            fields.append(item)
+    args.field = fields
+    for opt in ("crs_in", "encoding"):
+        kept = []
+        for item in getattr(args, opt):
+            k, sep, v = item.partition("=")
+            if sep and k.strip() == "previous":
+                out[opt] = v.strip()
+            else:
+                kept.append(item)
+        setattr(args, opt, kept)
+    return out
+
+
+def _codes(text: str | None) -> list[str]:
+    return [c.strip() for c in (text or "").replace("，", ",").replace("、", ",").split(",") if c.strip()]
+
+
+def _partition_redraw(args) -> int:
+    """``partition --previous PATH[:LAYER] [--lock CODE,…]``: redraw with minimal change from an
+    earlier plan (gridtool's own, or any polygon layer with a code column); locked grids keep their
+    households, shape and code exactly. Writes the ``changes`` layer and the report's ``redraw``."""
+    from .io.previous import read_previous
+    from .partition.engine import GridPartitioner
+    from .partition.output import apply_to_project, write_report
+    if args.workers is not None or args.scheduler or args.out_dir or args.resume or args.by:
+        raise GridtoolError(
+            "--previous/--lock 不能与批量选项（--workers、--scheduler、--out-dir、--resume、--by）同时使用",
+            "--previous/--lock cannot be combined with the batch options (--workers, --scheduler, --out-dir, "
+            "--resume, --by)",
+            fix_zh="按乡镇分别重绘：每个项目运行一次 gridtool partition 项目.gpkg --previous 旧网格 --out 新项目.gpkg。",
+            fix_en="redraw township by township: gridtool partition PROJECT.gpkg --previous OLD --out NEW.gpkg "
+                   "for each project.")
+    popts = _take_previous_options(args)
+    project = _project_or_sources(args)
+    lock = _codes(args.lock)
+    crs_default = _per_role_option(args.crs_in, "--crs-in")
+    crs_default = crs_default.get("*") if isinstance(crs_default, dict) else crs_default
+    if args.previous:
+        prev = read_previous(args.previous, code_field=popts.get("code"), crs_in=popts.get("crs_in"),
+                             crs_default=crs_default, encoding=popts.get("encoding"))
+        how = {"given": ("按 --field 指定", "as given by --field"), "header": ("按列名识别", "found by its header"),
+               "content": ("按内容识别", "found by its content")}[prev.code_found_by]
+        where = f"{prev.file}" + (f":{prev.layer}" if prev.layer else "")
+        _say(args, f"上一版网格：{where}，{len(prev.grids)} 个网格，坐标系 {prev.crs}；编码字段“{prev.code_column}”（{how[0]}）",
+             f"previous plan: {where}, {len(prev.grids)} grids, CRS {prev.crs}; code column {prev.code_column!r} "
+             f"({how[1]})")
+        for problem in prev.problems:
+            print(problem.format(_fmt_lang(args)))
+        if prev.hh_column:
+            _say(args, f"  上一版每个网格的户数取自字段“{prev.hh_column}”", f"  households per previous grid from "
+                 f"column {prev.hh_column!r}")
+        if prev.households is not None:
+            _say(args, f"  按位置匹配上一版的 {len(prev.households):,} 个住户要素（同一楼栋 1 米以内）",
+                 f"  households matched by position to the previous plan's {len(prev.households):,} household "
+                 "features (same building within 1 m)")
+        else:
+            _say(args, "  住户按位置归入上一版网格面（所在的网格）",
+                 "  households matched by position: the previous grid polygon each lies in")
+        if prev.locked:
+            _say(args, f"  上一版中已锁定的网格保持不变：{'、'.join(prev.locked)}",
+                 f"  grids locked in the previous plan are kept: {', '.join(prev.locked)}")
+        previous, previous_hh = prev.grids, prev.households
+        match = "households" if previous_hh is not None else "polygons"
+        locked = sorted(set(lock) | set(prev.locked))
+        described = prev.describe()
+    else:  # --lock alone: the project's own plan is the previous one
+        if "grids" not in project.layers:
+            raise GridtoolError("--lock 需要上一版网格", "--lock needs a previous plan",
+                                fix_zh="给出 --previous 旧网格文件，或先划分网格。",
+                                fix_en="give --previous OLD_GRIDS, or partition the project first.")
+        previous, previous_hh, match, locked = project.layers["grids"].gdf, None, "grid", lock
+        described = {"file": args.project, "layer": "grids", "grids": len(previous)}
+    out = Path(args.out)
+    gp = GridPartitioner(**_partition_params(args)).fit(
+        project, previous=previous, locked=locked, match=match, previous_households=previous_hh,
+        progress=None if args.quiet else _progress_printer())
+    apply_to_project(project, gp)
+    rep = gp.report_
+    rep["previous"] = described
+    project.parameters["partition"]["previous"] = described
+    project.save(out, force=args.force)
+    if args.report:
+        write_report(args.report, rep)
+    _print_partition(args, rep, out)
+    _print_redraw(args, rep["plan"]["redraw"])
+    return 0
+
+
+def _print_redraw(args, r: dict) -> None:
+    _say(args, f"  重绘：{r['households_moved']:,} 户改变网格（共 {r['households_total']:,} 户），"
+               f"{r['grids_changed']} 个网格有变化；保留编码 {r['codes_kept']} 个，新编码 {r['codes_new']} 个，"
+               f"撤销编码 {r['codes_retired']} 个；新增住户 {r['households_new']:,} 户",
+         f"  redraw: {r['households_moved']:,} of {r['households_total']:,} households changed grid, "
+         f"{r['grids_changed']} grids changed; codes kept {r['codes_kept']}, new {r['codes_new']}, retired "
+         f"{r['codes_retired']}; households new since the previous plan {r['households_new']:,}")
+    if r.get("locked"):
+        _say(args, f"  锁定网格保持不变（户、楼栋、形状）：{'、'.join(r['locked'])}",
+             f"  locked grids kept exactly (households, buildings, shape): {', '.join(r['locked'])}")
+    for v in r.get("villages", []):
+        if v["households_moved"] or v["codes_new"] or v["codes_retired"] or v["households_new"]:
+            _say(args, f"    {v['village']}：{v['households_moved']} 户改变网格，{v['grids_changed']} 个网格有变化，"
+                       f"新增 {v['households_new']} 户" + (f"；新编码 {v['new_codes']}" if v["new_codes"] else "")
+                 + (f"；撤销 {v['retired_codes']}" if v["retired_codes"] else ""),
+                 f"    {v['village']}: {v['households_moved']} households changed grid, {v['grids_changed']} grids "
+                 f"changed, {v['households_new']} new" + (f"; new codes {v['new_codes']}" if v["new_codes"] else "")
+                 + (f"; retired {v['retired_codes']}" if v["retired_codes"] else ""))
+    if r.get("features") and r.get("features_matched") is not None:
+        _say(args, f"  按位置与上一版住户对上的要素：{r['features_matched']:,} / {r['features']:,}",
+             f"  household features matched to the previous plan's by position: {r['features_matched']:,} of "
+             f"{r['features']:,}")
+    if r.get("households_inside_locked"):
+        _say(args, f"  注意：{r['households_inside_locked']:,} 户位于锁定网格的范围内但不属于该网格，仍归未锁定的网格"
+                   "（如应并入，先解锁该网格再重绘）",
+             f"  note: {r['households_inside_locked']:,} households lie inside locked grids but do not belong "
+             "to them; they stay in unlocked grids (unlock the grid and redraw to take them in)")
+    if r.get("previous_without_code"):
+        _say(args, f"  注意：上一版中 {r['previous_without_code']} 个没有编码的面已忽略",
+             f"  note: {r['previous_without_code']} previous polygon(s) without a code were left out")
+    _say(args, "  每个村（社区）的变化见输出中的 changes 图层", "  per village: the changes layer of the output")
 
 
 def _partition_batch(args) -> int:
@@ -522,6 +656,13 @@ def build_parser() -> argparse.ArgumentParser:
     pp.add_argument("--corridor-width", type=float, default=50.0,
                     help="专项网格（沿河、铁路、林地）宽度，米 / corridor width in metres (0: none)")
     pp.add_argument("--no-subgrids", action="store_true", help="不划分子网格 / base grids only")
+    pp.add_argument("--previous", metavar="PATH[:LAYER]",
+                    help="从上一版网格以最少改动重绘：本工具的项目或导出，或任意带编码字段的面图层（任意坐标系；"
+                         "编码字段可用 --field previous.code=网格编码 指定）/ redraw with minimal change from an "
+                         "earlier plan: a gridtool project or export, or any polygon layer with a code column "
+                         "(any CRS; name the column with --field previous.code=COLUMN)")
+    pp.add_argument("--lock", metavar="CODE,CODE…",
+                    help="锁定的网格：户、楼栋和形状保持不变 / grids kept exactly (households, buildings, shape)")
     outs = pp.add_mutually_exclusive_group(required=True)
     outs.add_argument("--out", metavar="OUT.gpkg",
                       help="输出项目（含 grids、subgrids 图层）/ project with the grids and subgrids layers")

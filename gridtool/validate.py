@@ -41,12 +41,19 @@ def repair_geometries(project: Project) -> list[Problem]:
     """Make every geometry valid (in place) and list what was repaired or had to be dropped."""
     problems = []
     for lyr in project.layers.values():
+        if lyr.role not in ROLES:
+            continue  # gridtool's own layers (grids, a locked grid's shape …) are never reshaped here
         gdf = lyr.gdf
         invalid = ~gdf.geometry.is_valid
         if not invalid.any():
             continue
         family = ROLES[lyr.role].geometry
         fixed = [_keep(g, family) for g in shapely.make_valid(gdf.geometry[invalid].values)]
+        if "Point" in family:
+            # A building drawn with no area still holds its households (and its place in a grid):
+            # it is kept as the point in the middle of its outline, not dropped.
+            fixed = [g if g is not None and not g.is_empty else shapely.points(shapely.get_coordinates(o).mean(axis=0))
+                     for g, o in zip(fixed, gdf.geometry[invalid].values)]
         # A polygon with no area (all points on a line) has no valid areal form: drop it, loudly.
         lost = np.array([g is None or g.is_empty for g in fixed])
         idx = gdf.index[invalid]

@@ -58,6 +58,9 @@ class _Grid:
     status: str = "ok"
     note: str = ""
     bounds: tuple[int, int] = (300, 500)
+    locked: bool = False
+    prev: int = -1  # row of the previous plan a locked grid keeps
+    geom: object = None  # a locked grid's polygon, kept exactly
 
 
 class GridPartitioner:
@@ -143,17 +146,29 @@ class GridPartitioner:
 
     # ------------------------------------------------------------------------------------------
     def fit(self, data, *, previous: gpd.GeoDataFrame | None = None, locked: Iterable[str] = (),
+            match: str = "auto", previous_households: gpd.GeoDataFrame | None = None, fresh: bool = False,
             progress: Callable[[float, str], None] | None = None,
             cancelled: Callable[[], bool] | None = None) -> "GridPartitioner":
         """Partition ``data`` (a :class:`~gridtool.project.Project` or ``{role: GeoDataFrame}``).
 
-        ``previous`` (an earlier ``grids`` layer with ``code``) makes this a *redraw with minimal
-        change*: grids start from the previous ones and are only repaired back into bounds;
-        grids whose code is in ``locked`` keep their area exactly; codes carry over by household
-        overlap. ``report_["redraw"]`` says how many households and grids changed.
+        ``previous`` (an earlier grids layer with ``code``, any CRS) makes this a *redraw with
+        minimal change*: grids start from the previous ones and are only repaired back into
+        bounds; codes carry over by household overlap. Which previous grid held each household is
+        taken from the households (``match``, see :mod:`.previous`): their own ``grid`` /
+        ``grid_parts`` columns when these name the previous codes, else ``previous_households``
+        (the previous plan's households, matched by position), else the polygon containing them.
+
+        A grid whose code is in ``locked`` keeps exactly its households (the same buildings, and
+        the same share of a building divided between grids), its code and its polygon; the other
+        grids are drawn around it and never overlap it. ``report_["plan"]["redraw"]`` and
+        ``changes_`` (per village) say how many households and grids changed, which codes were
+        kept, new and retired, and how many households are new. With ``fresh=True`` the unlocked
+        grids are drawn from scratch around the locked ones instead of being repaired (codes still
+        carry over by overlap): a new partition that keeps the planner's locked grids.
 
         Sets ``grids_``, ``subgrids_``, ``special_grids_``, ``corridors_``, ``households_``
-        (the grid and sub-grid of every household feature), ``blocks_`` and ``report_``.
+        (the grid and sub-grid of every household feature), ``blocks_``, ``changes_`` (redraws
+        only) and ``report_``.
         """
         t0 = time.perf_counter()
         layers = _layers_of(data)
@@ -170,6 +185,8 @@ class GridPartitioner:
         lines = barrier_lines(layers, hard=self.hard_barriers)
         vnames = _village_names(villages)
         vcodes = _village_codes(villages)
+        self._vnames = vnames
+        self._hh_all = hh
         # Corridors need only the lines and villages, and their GEOS work releases the GIL: they
         # are drawn on a second thread while blocks, grids and sub-grids are made on this one.
         corridors = _Background(self._corridors, layers, lines, villages, vcodes, vnames, crs)
@@ -194,34 +211,35 @@ class GridPartitioner:
                          barrier_affinity=baff)
 
         self._previous = None
+        self.changes_ = None
+        locked_grids: dict[int, list[_Grid]] = {}
+        gone = np.zeros(len(blocks.gdf), dtype=bool)
         if previous is not None and len(previous):
-            prev = previous.to_crs(crs) if previous.crs is not None and crs is not None else previous
-            prev = prev.reset_index(drop=True)
-            locked = set(locked)
-            unknown = sorted(locked - set(prev["code"].astype(str)))
-            if unknown:
-                raise MissingColumnError(
-                    f"要锁定的网格不存在：{', '.join(unknown)}", f"grids to lock do not exist: {', '.join(unknown)}",
-                    fix_zh="检查网格编码（上一版 grids 图层的 code 字段）。",
-                    fix_en="check the codes against the previous grids layer's code column.", field="code")
-            rep = shapely.point_on_surface(blocks.gdf.geometry.values)
-            bi, pi = shapely.STRtree(prev.geometry.values).query(rep, predicate="within")
-            block_prev = np.full(len(blocks.gdf), -1, dtype=np.int64)
-            block_prev[bi] = pi
-            fi, fp = shapely.STRtree(prev.geometry.values).query(pts, predicate="within")
-            feat_prev = np.full(len(pts), -1, dtype=np.int64)
-            feat_prev[fi] = fp
-            self._previous = dict(gdf=prev, locked={i for i, c in enumerate(prev["code"].astype(str)) if c in locked},
-                                  block_prev=block_prev, feat_prev=feat_prev)
+            from .previous import match_previous
+            say(0.03, "匹配上一版网格 / matching the previous plan")
+            pv = match_previous(previous, hhg, hh, crs=crs, locked=locked, match=match,
+                                previous_households=previous_households)
+            self._previous = pv
+            # Locked grids are made from their own households; everything else is drawn on a
+            # view of the blocks without them (see _free_view), then restored for the metrics.
+            locked_grids = self._locked_grids(pv, blocks, villages, vnames)
+            work, gone = self._free_view(pv, blocks)
+            self.blocks_ = work
+        elif list(locked):
+            raise MissingColumnError("锁定网格需要上一版网格（previous）", "locking grids needs the previous plan",
+                                     fix_zh="同时给出上一版网格图层：--previous 文件[:图层]。",
+                                     fix_en="give the previous grids too: --previous PATH[:LAYER].", field="code")
 
-        bg = blocks.gdf
+        bg = self.blocks_.gdf
         e = blocks.edges
         plain = e[~e["cross_village"]] if len(e) else e
         village_of_block = bg["village"].to_numpy()
         is_special = bg["special"].to_numpy() >= 0
 
-        # Village totals and the policy for those no number of grids fits.
-        vt = np.bincount(village_of_block, weights=np.where(is_special, 0, bg["hh"].to_numpy()),
+        # Village totals (all households, locked ones too) and the policy for those no number of
+        # grids fits.
+        ob = blocks.gdf
+        vt = np.bincount(ob["village"].to_numpy(), weights=np.where(ob["special"].to_numpy() >= 0, 0, ob["hh"].to_numpy()),
                          minlength=len(villages)).astype(np.int64)
         plans = self._village_plans(vt, vnames, villages, plain, e, village_of_block, is_special)
 
@@ -235,18 +253,35 @@ class GridPartitioner:
             say(0.05 + 0.75 * done / max(len(todo), 1), f"{p['name']}")
             done += 1
             members = [p["village"]] + p["guests"]
-            region_blocks = [int(b) for b in np.flatnonzero(np.isin(village_of_block, members) & ~is_special)]
+            region_blocks = [int(b) for b in np.flatnonzero(np.isin(village_of_block, members) & ~is_special & ~gone)]
             if self._previous is not None:
-                vg, vrep = self._redraw_village(p, region_blocks, e, stop)
+                kept = [g for v in members for g in locked_grids.pop(v, [])]
+                if fresh:
+                    vg, vrep = self._partition_village(dict(p, hh=int(self.blocks_.gdf["hh"].to_numpy()[region_blocks].sum())),
+                                                       region_blocks, self.blocks_.edges, stop)
+                else:
+                    vg, vrep = self._redraw_village(p, region_blocks, self.blocks_.edges, stop)
+                vg = kept + vg
+                vrep["locked_grids"] = len(kept)
+                vrep["grids"] = len(vg)
             else:
                 vg, vrep = self._partition_village(p, region_blocks, e, stop)
             grids.extend(vg)
             village_reports.append(vrep)
+        # Locked grids of villages that were merged into others or have no plan of their own.
+        for v, kept in sorted(locked_grids.items()):
+            grids.extend(kept)
+        self.blocks_ = blocks  # the real blocks again, for metrics and for the app's block brush
         t_grids = time.perf_counter() - t0 - t_blocks
 
         say(0.82, "网格图层 / grid layers")
         self.grids_, self.households_ = self._grid_layers(grids, villages, vnames, vcodes, hhg, crs)
-        self.special_grids_ = self._special_layer(special_rows, blocks, villages, vcodes, vnames, crs)
+        if self._previous is not None:
+            self.changes_ = self._changes_layer(villages, vnames, vcodes, crs)
+            for g in grids:  # pieces of blocks cut by locked grids are their blocks again
+                g.blocks = {int(self._parent[b]) for b in g.blocks}
+        self.special_grids_ = self._special_layer(special_rows, self._work_blocks if self._previous is not None
+                                                  else blocks, villages, vcodes, vnames, crs)
         self._add_metrics(layers)
         self.subgrids_ = None
         if self.subgrids:
@@ -519,71 +554,248 @@ class GridPartitioner:
         return _Grid(village, units, set(int(b) for b in blocks), status, note, bounds)
 
     # ------------------------------------------------------------------------------------------
-    def _redraw_village(self, plan, region_blocks, edges, stop):
-        """Previous grids kept where they are within bounds; repaired with few moves otherwise."""
+    def _locked_grids(self, pv, blocks, villages, vnames) -> dict[int, list[_Grid]]:
+        """One grid per locked code, made of exactly the households the previous plan gave it
+        (shares of divided buildings included) and its previous polygon; by village."""
+        hb = blocks.household_block
+        vob = blocks.gdf["village"].to_numpy()
+        geoms = shapely.make_valid(pv.gdf.geometry.values)
+        vgeoms = villages.geometry.values
+        out: dict[int, list[_Grid]] = {}
+        for p, members in pv.locked_members().items():
+            votes: dict[int, int] = {}
+            for f, n in members:
+                if hb[f] >= 0:
+                    votes[int(vob[hb[f]])] = votes.get(int(vob[hb[f]]), 0) + n
+            if votes:
+                v = max(votes, key=lambda x: (votes[x], -x))
+            else:  # a locked grid without households: the village its polygon lies in
+                v = int(np.argmax(shapely.area(shapely.intersection(vgeoms, geoms[p])))) if len(vgeoms) else 0
+            lo, hi = self.relax.get(vnames[v], (self.min_hh, self.max_hh))
+            units = [(int(hb[f]), int(f), 0, 1, int(n), geoms[p]) for f, n in members]
+            tot = sum(n for _, n in members)
+            g = _Grid(v, units, {int(hb[f]) for f, _ in members if hb[f] >= 0}, "ok", "locked", (lo, hi),
+                      locked=True, prev=int(p), geom=geoms[p])
+            if not lo <= tot <= hi:
+                g.status = "exception"
+                g.note = f"locked, {tot} households outside {lo}-{hi}"
+            out.setdefault(v, []).append(g)
+        return out
+
+    def _free_view(self, pv, blocks):
+        """The blocks as the unlocked grids of a redraw see them: without the households of locked
+        grids (a block shared with a locked grid keeps only its other households) and cut back to
+        outside the locked polygons, so no grid is drawn over a locked one. A block that a locked
+        polygon cuts in pieces becomes one block per piece (rows appended; ``self._parent`` maps
+        them back), so a grid holding households on both sides is seen to be in pieces. The
+        context's households per feature and features per block change with them.
+
+        Returns the view and, per view block, whether nothing is left of it (inside a locked
+        polygon, no households of the other grids)."""
+        hh = self._ctx["hh"]
+        xy = self._ctx["points_xy"]
+        lk = pv.locked_hh()
+        free_hh = np.maximum(hh - lk, 0)
+        hb = blocks.household_block.copy()
+        bg = blocks.gdf
+        n0 = len(bg)
+        all_locked = (lk > 0) & (free_hh == 0)
+        self._redraw_flags = dict(pv.flags)
+        geoms = np.array(bg.geometry.values, dtype=object)
+        parent = np.arange(n0)
+        edges = blocks.edges
+        new_rows: list[int] = []  # parent of each appended piece
+        new_geoms: list = []
+        gone = np.zeros(n0, dtype=bool)
+        if pv.locked:
+            lu = shapely.union_all(shapely.make_valid(pv.gdf.geometry.values[sorted(pv.locked)]))
+            hit = shapely.STRtree(geoms).query(lu, predicate="intersects")
+            hit = hit[bg["special"].to_numpy()[hit] < 0]  # special grids keep their place
+            if len(hit):
+                inb = (hb >= 0) & ~all_locked
+                has_hh = np.bincount(hb[inb], weights=free_hh[inb], minlength=n0)[hit] > 0
+                cut = shapely.difference(geoms[hit], lu)
+                # Slivers along borders the locked polygon shares (drawn on another grid, or by
+                # hand) are no land: an opening of 5 cm removes them.
+                opened = shapely.buffer(shapely.buffer(cut, -0.05, join_style="mitre"), 0.05, join_style="mitre")
+                cut = shapely.intersection(opened, cut)
+                empty = np.array([not any(shapely.area(q) > 1.0 for q in shapely.get_parts(c)) for c in cut])
+                gone[hit[empty & ~has_hh]] = True
+                # Households of unlocked grids inside a locked polygon (added since, or drawn over
+                # by another system) stay in unlocked grids (a block they fill keeps its shape);
+                # the report counts them.
+                idx = np.flatnonzero((free_hh > 0) & (hb >= 0))
+                within = shapely.contains_xy(lu, xy[idx, 0], xy[idx, 1])
+                self._redraw_flags["households_inside_locked"] = int(free_hh[idx[within]].sum())
+                pieces_of = {}
+                for b, c in zip(hit[~empty].tolist(), cut[~empty]):
+                    parts = [q for q in shapely.get_parts(c) if shapely.area(q) > 1.0]
+                    if len(parts) <= 1:
+                        geoms[b] = parts[0] if parts else c
+                        continue
+                    geoms[b] = parts[0]
+                    ids = [b]
+                    for q in parts[1:]:
+                        ids.append(n0 + len(new_rows))
+                        new_rows.append(b)
+                        new_geoms.append(q)
+                    pieces_of[b] = ids
+                allg = np.concatenate([geoms, np.array(new_geoms, dtype=object)]) if new_geoms else geoms
+                # Households of a cut block go to the piece they lie in (else the nearest).
+                for b, ids in pieces_of.items():
+                    fs = np.flatnonzero(hb == b)
+                    if not len(fs):
+                        continue
+                    pts = shapely.points(xy[fs])
+                    d = np.stack([shapely.distance(allg[i], pts) for i in ids], axis=1)
+                    hb[fs] = np.asarray(ids)[np.argmin(d, axis=1)]
+                parent = np.concatenate([parent, np.asarray(new_rows, dtype=np.int64)])
+                gone = np.concatenate([gone, np.zeros(len(new_rows), dtype=bool)])
+                geoms = allg
+                if len(edges):
+                    changed = np.zeros(n0, dtype=bool)
+                    changed[hit] = True
+                    ea, eb = edges["a"].to_numpy(), edges["b"].to_numpy()
+                    keep = ~(gone[ea] | gone[eb]) & ~(changed[ea] | changed[eb])
+                    rows = [edges[keep]]
+                    chk = np.flatnonzero(~(gone[ea] | gone[eb]) & (changed[ea] | changed[eb]))
+                    if len(chk):
+                        # Every pair of pieces of the two blocks that still touch; blocks that
+                        # touched only along what a locked grid covers now are apart.
+                        src, pa, pb = [], [], []
+                        for k in chk.tolist():
+                            for x in pieces_of.get(int(ea[k]), [int(ea[k])]):
+                                for y in pieces_of.get(int(eb[k]), [int(eb[k])]):
+                                    src.append(k)
+                                    pa.append(x)
+                                    pb.append(y)
+                        src, pa, pb = np.asarray(src), np.asarray(pa), np.asarray(pb)
+                        ok = shapely.dwithin(geoms[pa], geoms[pb], 0.05)
+                        sub = edges.iloc[src[ok]].copy()
+                        lo_, hi_ = np.minimum(pa[ok], pb[ok]), np.maximum(pa[ok], pb[ok])
+                        sub["a"], sub["b"] = lo_, hi_
+                        rows.append(sub)
+                    edges = pd.concat(rows, ignore_index=True)
+        self._parent = parent
+        gdf = bg.iloc[parent].reset_index(drop=True)
+        gdf = gdf.set_geometry(gpd.GeoSeries(geoms, crs=bg.crs))
+        inb = (hb >= 0) & ~all_locked
+        gdf["hh"] = np.rint(np.bincount(hb[inb], weights=free_hh[inb], minlength=len(gdf))).astype(np.int64)
+        gdf["n_features"] = np.bincount(hb[inb], minlength=len(gdf))
+        gdf["area"] = shapely.area(geoms)
+        order = np.argsort(hb, kind="stable")
+        bounds = np.searchsorted(hb[order], np.arange(len(gdf) + 1))
+        fob = {}
+        for b in range(len(gdf)):
+            fs = order[bounds[b]:bounds[b + 1]]
+            fs = fs[~all_locked[fs]]
+            if len(fs):
+                fob[b] = fs
+        self._ctx = dict(self._ctx, hh=free_hh, features_of_block=fob)
+        # Where each block starts in a redraw when no household says: the unlocked previous grid
+        # holding a point inside it.
+        rep = shapely.point_on_surface(np.where(gone, np.array(bg.geometry.values, dtype=object)[parent], geoms))
+        bi, pi = shapely.STRtree(pv.gdf.geometry.values).query(rep, predicate="within")
+        bprev = np.full(len(gdf), -1, dtype=np.int64)
+        bprev[bi] = pi
+        bprev[np.isin(bprev, list(pv.locked))] = -1
+        self._block_prev = bprev
+        self._start = np.array([pv.start_label(f) for f in range(len(hh))], dtype=np.int64)
+        self._work_blocks = Blocks(gdf=gdf, edges=edges, household_block=hb)
+        return self._work_blocks, gone
+
+    def _unit_labels(self, us) -> np.ndarray:
+        """The unlocked previous grid of each unit: a building's units take its previous shares
+        (largest first), a whole block the grid most of its households were in."""
         pv = self._previous
+        start = self._start
+        fob = self._ctx["features_of_block"]
+        hh = self._ctx["hh"]
+        labels = np.full(len(us), -1, dtype=np.int64)
+        by_f: dict[int, list[int]] = {}
+        for u in np.flatnonzero(us.feature >= 0).tolist():
+            by_f.setdefault(int(us.feature[u]), []).append(u)
+        for f, units in by_f.items():
+            left = dict(pv.free_parts(f))
+            if not left:
+                labels[units] = start[f]
+                continue
+            for u in sorted(units, key=lambda x: (-int(us.hh[x]), x)):
+                p = max(left, key=lambda q: (left[q], -q))
+                labels[u] = p
+                left[p] -= int(us.hh[u])
+        for u in np.flatnonzero(us.feature < 0).tolist():
+            b = int(us.block[u])
+            votes: dict[int, int] = {}
+            for f in fob.get(b, ()):
+                for p, n in pv.free_parts(int(f)):
+                    votes[p] = votes.get(p, 0) + n
+            if not votes:
+                for f in fob.get(b, ()):
+                    if start[f] >= 0:
+                        votes[int(start[f])] = votes.get(int(start[f]), 0) + max(int(hh[f]), 1)
+            labels[u] = max(votes, key=lambda q: (votes[q], -q)) if votes else self._block_prev[b]
+        return labels
+
+    def _redraw_village(self, plan, region_blocks, edges, stop):
+        """Previous grids kept where they are within bounds; repaired with few moves otherwise.
+        Works on the unlocked households only (locked grids are made by :meth:`_locked_grids`)."""
         lo, hi = plan["bounds"]
         bg = self.blocks_.gdf
         w = bg["hh"].to_numpy()
-        bprev = pv["block_prev"]
         report = {"village": plan["name"], "households": plan["hh"], "status": plan["status"],
                   "bounds": [lo, hi], "applied": plan["applied"], "remedies": plan["remedies"],
                   "guests": plan["guests"], "grids": 0, "unavoidable_hard_crossings": 0,
                   "refined": False, "notes": [], "redraw": "repaired"}
         grids: list[_Grid] = []
-        locked_blocks: dict[int, list[int]] = {}
-        free = []
-        for b in region_blocks:
-            if bprev[b] in pv["locked"]:
-                locked_blocks.setdefault(int(bprev[b]), []).append(b)
-            else:
-                free.append(b)
-        for lab, bl in sorted(locked_blocks.items()):
-            g = self._whole_grid(plan["village"], bl, "ok", "locked", (lo, hi))
-            tot = int(w[bl].sum())
-            if not lo <= tot <= hi:
-                g.status = "exception"
-                g.note = f"locked, {tot} households outside {lo}-{hi}"
-            grids.append(g)
+        free = list(region_blocks)
         if not free:
-            report["grids"] = len(grids)
             return grids, report
         members = set(free)
         ed = self._edges_among(edges, members, [plan["village"]] + list(plan["guests"]))
         if plan["host"] is None and not plan["guests"]:
             ed = ed[~ed["cross_village"]]
         H = int(w[free].sum())
+        # Areas enclosed by hard barriers that no grid count fits are joined across them, as in
+        # a partition: those crossings are unavoidable.
+        soft = ed[~ed["hard"]]
+        g_soft = UnitGraph(w, np.zeros((len(bg), 2)), np.ones(len(bg)), soft["a"], soft["b"], soft["affinity"])
+        g_all = UnitGraph(w, np.zeros((len(bg), 2)), np.ones(len(bg)), ed["a"], ed["b"], ed["affinity"])
+        report["unavoidable_hard_crossings"] = _merge_regions(g_soft.components(free), g_all, w, lo, hi)[1]
         fresh = False
         if H == 0:
-            pass
-        elif not feasible_grid_counts(H, lo, hi):
+            # Nothing left to draw (every household is in a locked grid): the empty blocks go
+            # with no grid; the locked grids keep their own polygons.
+            report["redraw"] = "locked only"
+            return grids, report
+        elif not feasible_grid_counts(H, lo, hi) and not self._previous.locked:
             fresh = True
         else:
             fob = self._ctx["features_of_block"]
-            fprev = pv["feat_prev"]
-            # Blocks the previous plan had split between grids are opened into household units.
-            split = [b for b in free if len(fob.get(b, ())) and len(set(fprev[fob[b]].tolist())) > 1]
+            start = self._start
+            # Blocks whose households started in different grids are opened into household units.
+            split = [b for b in free if len(fob.get(b, ())) and len(set(start[fob[b]].tolist()) - {-1}) > 1]
             for refine in (split, split + [b for b in free if w[b] > hi], [b for b in free if w[b] > 0]):
                 us = build_unitset(self.blocks_, free, ed, set(refine), unit_max=self.sub_max,
                                    unit_target=self.sub_target, unit_min=self.sub_min, **self._ctx)
-                labels = np.array([fprev[f] if f >= 0 and fprev[f] >= 0 else bprev[b]
-                                   for b, f in zip(us.block.tolist(), us.feature.tolist())], dtype=np.int64)
-                labels[np.isin(labels, list(pv["locked"]))] = -1
-                _keep_largest_pieces(us.graph, labels)
-                if not _fill_labels(us.graph, labels):
-                    fresh = True
-                    break
-                from .repair import repair
-                ok, moved = repair(us.graph, labels, lo, hi, target=self.target)
-                if ok:
-                    for lab in np.unique(labels):
-                        part = np.flatnonzero(labels == lab)
-                        units = [(int(us.block[u]), int(us.feature[u]), int(us.part[u]), int(us.nparts[u]),
-                                  int(us.hh[u]), us.geom[u]) for u in part]
-                        grids.append(_Grid(plan["village"], units, {x[0] for x in units}, "ok", "", (lo, hi)))
-                    report["units_moved"] = moved
-                    report["refined"] = bool(refine)
-                    break
+                done = self._repair_units(us, lo, hi, stop)
+                if done is None:
+                    continue
+                labels, apart, moved = done
+                pieces = {}
+                for comp in us.graph.components():
+                    for lab in set(labels[comp].tolist()) - {-1}:
+                        pieces[lab] = pieces.get(lab, 0) + 1
+                for lab in np.unique(labels[labels >= 0]):
+                    part = np.flatnonzero(labels == lab)
+                    units = [(int(us.block[u]), int(us.feature[u]), int(us.part[u]), int(us.nparts[u]),
+                              int(us.hh[u]), us.geom[u]) for u in part]
+                    grids.append(_Grid(plan["village"], units, {x[0] for x in units}, "ok",
+                                       "exclave" if pieces.get(int(lab), 1) > 1 else "", (lo, hi)))
+                self._place_apart(grids, us, apart, plan, report, lo, hi)
+                report["units_moved"] = moved
+                report["refined"] = bool(refine)
+                break
             else:
                 fresh = True
         if fresh:
@@ -595,35 +807,125 @@ class GridPartitioner:
         report["grids"] = len(grids)
         return grids, report
 
+    def _repair_units(self, us, lo, hi, stop):
+        """Labels for the units of one village's unlocked part, starting from the previous plan and
+        repaired into [lo, hi]; None when no repair fits (then the caller refines or starts afresh).
+
+        Locked grids can cut the unlocked part in pieces. Each piece is handled on its own: a
+        previous grid on several pieces stays on the one holding most of it, a piece no previous
+        grid is left on gets grids of its own, and a piece no number of grids fits is returned
+        apart (``apart``: lists of units) to join a neighbouring grid or stay an exception."""
+        from .repair import repair
+        g = us.graph
+        w = g.w
+        labels = self._unit_labels(us)
+        _keep_largest_pieces(g, labels)
+        comps = g.components()
+        apart: list[list[int]] = []
+        held: list[list[int]] = []  # pieces without households: kept out of the repair
+        if len(comps) > 1:
+            comp_of = np.empty(len(w), dtype=np.int64)
+            for i, c in enumerate(comps):
+                comp_of[c] = i
+            for lab in np.unique(labels[labels >= 0]).tolist():
+                idx = np.flatnonzero(labels == lab)
+                cs = comp_of[idx]
+                if len(np.unique(cs)) > 1:
+                    keep = int(np.argmax(np.bincount(cs, weights=w[idx] + 1e-9)))
+                    labels[idx[cs != keep]] = -1
+            nxt = int(labels.max()) + 1 if (labels >= 0).any() else 0
+            for c in comps:
+                Hc = int(w[c].sum())
+                if Hc == 0:
+                    held.append(c)
+                    continue
+                if not feasible_grid_counts(Hc, lo, hi):
+                    apart.append(c)
+                    continue
+                if (labels[c] < 0).all():
+                    ks = sorted(feasible_grid_counts(Hc, lo, hi), key=lambda k: (abs(Hc / k - self.target), k))
+                    parts = None
+                    for k in ks[:3]:
+                        parts = partition(g, c, k, lo, hi, cancelled=stop)
+                        if parts is not None:
+                            break
+                    if parts is None:
+                        apart.append(c)
+                        continue
+                    for part in parts:
+                        labels[np.asarray(part, dtype=np.int64)] = nxt
+                        nxt += 1
+        if not _fill_labels(g, labels):
+            return None
+        out = [u for c in apart + held for u in c]
+        filled = labels[out].copy()
+        labels[out] = -1
+        ok, moved = repair(g, labels, lo, hi, target=self.target)
+        if not ok:
+            return None
+        hold = [u for c in held for u in c]
+        labels[hold] = filled[len(out) - len(hold):]  # empty pieces go with the grid nearest to them
+        return labels, apart, moved
+
+    def _place_apart(self, grids, us, apart, plan, report, lo, hi):
+        """A piece of a village's unlocked part that no number of grids fits (cut off by locked
+        grids, or an exclave): joined to the nearest grid with room, else kept as one exceptional
+        grid; named in the report either way."""
+        for comp in apart:
+            H = int(us.hh[comp].sum())
+            geom = dissolve(list(us.geom[comp]))
+            best = None
+            for gi, g in enumerate(grids):
+                if g.village != plan["village"] or g.locked or g.status != "ok":
+                    continue
+                tot = sum(u[4] for u in g.units)
+                if tot + H > hi:
+                    continue
+                d = float(shapely.distance(dissolve([u[5] for u in g.units]), geom))
+                if best is None or d < best[0]:
+                    best = (d, gi)
+            units = [(int(us.block[u]), int(us.feature[u]), int(us.part[u]), int(us.nparts[u]),
+                      int(us.hh[u]), us.geom[u]) for u in comp]
+            if best is None:
+                grids.append(_Grid(plan["village"], units, {x[0] for x in units}, "exception", "isolated", (lo, hi)))
+                report["notes"].append(f"separate part of the village with {H} households (cut off by locked "
+                                       "grids or barriers) kept as one exceptional grid")
+            else:
+                g = grids[best[1]]
+                g.units.extend(units)
+                g.blocks |= {x[0] for x in units}
+                g.note = "exclave"
+                report["notes"].append(f"separate part of the village with {H} households (cut off by locked "
+                                       "grids or barriers) joined to the nearest grid with room")
+
     def _carry_codes(self, grids, gdf, hhg) -> list[str]:
-        """Previous codes for the new grids that overlap them most (by households), new numbers
-        after the highest old one for the rest."""
+        """Previous codes for the new grids that hold most of their households (locked grids keep
+        their own), new numbers after the highest old one of the village for the rest."""
         from scipy.optimize import linear_sum_assignment
+
+        from .previous import change_figures
         pv = self._previous
-        prev_codes = pv["gdf"]["code"].astype(str).to_numpy()
-        fprev = pv["feat_prev"]
+        prev_codes = pv.codes
+        start = self._start
         a = self._assign
         codes = np.asarray(gdf["code"].tolist(), dtype=object)
         new_codes = codes.copy()
+        used: set[str] = set()
+        fixed = {r: grids[r].prev for r in range(len(grids)) if grids[r].locked}
+        for r, p in fixed.items():
+            new_codes[r] = prev_codes[p]
+            used.add(prev_codes[p])
+        taken_rows = set(fixed.values()) | set(pv.locked)
+        carried: set[int] = set()
         for vc, idx in gdf.groupby("village_code", sort=False).groups.items():
             rows = np.asarray([gdf.index.get_loc(i) for i in idx])
             sub = a[a["grid_index"].isin(rows)]
-            pcode = fprev[sub["feature"].to_numpy()]
+            pcode = start[sub["feature"].to_numpy()]
             ov = pd.DataFrame({"g": sub["grid_index"].to_numpy(), "p": pcode, "hh": sub["hh"].to_numpy()})
             ov = ov[ov["p"] >= 0].groupby(["g", "p"])["hh"].sum()
-            # Locked grids keep their own code whatever their households did.
-            fixed = {}
-            for r in rows:
-                g = grids[r]
-                if g.note.startswith("locked"):
-                    b0 = next(iter(g.blocks))
-                    fixed[r] = int(pv["block_prev"][b0])
-            pl = sorted({int(p) for _, p in ov.index} - set(fixed.values()))
+            # A previous grid's code goes to one new grid only, across villages too.
+            pl = sorted({int(p) for _, p in ov.index} - taken_rows)
             gl = [r for r in rows if r not in fixed]
-            used = set()
-            for r, p in fixed.items():
-                new_codes[r] = prev_codes[p]
-                used.add(prev_codes[p])
             if pl and gl:
                 m = np.zeros((len(gl), len(pl)))
                 gpos = {r: i for i, r in enumerate(gl)}
@@ -636,27 +938,45 @@ class GridPartitioner:
                     if m[i, j] > 0:
                         new_codes[gl[i]] = prev_codes[pl[j]]
                         used.add(prev_codes[pl[j]])
+                        taken_rows.add(pl[j])
+                        carried.add(gl[i])
             taken = {c for c in prev_codes if str(c).startswith(f"{vc}-")} | used
-            nums = [int(c.rsplit("-", 1)[1]) for c in taken if c.rsplit("-", 1)[1].isdigit()]
+            nums = [int(c.rsplit("-", 1)[1]) for c in taken if str(c).startswith(f"{vc}-")
+                    and c.rsplit("-", 1)[1].isdigit()]
             nxt = max(nums, default=0) + 1
-            for r in rows:
-                if new_codes[r] not in used:
+            for r in gl:
+                if r not in carried:
                     new_codes[r] = f"{vc}-{nxt:02d}"
                     used.add(new_codes[r])
                     nxt += 1
-        # Households moved and grids changed, against the previous plan.
-        prev_of = fprev[a["feature"].to_numpy()]
-        prev_code = np.where(prev_of >= 0, prev_codes[np.maximum(prev_of, 0)], None)
-        now = new_codes[a["grid_index"].to_numpy()]
-        moved = (prev_code != now) & (prev_of >= 0)
-        new_hh = int(a["hh"].to_numpy()[prev_of < 0].sum())
-        changed = set(now[moved].tolist()) | set(c for c in prev_code[moved].tolist() if c)
-        self._redraw_stats = {"households_moved": int(a["hh"].to_numpy()[moved].sum()),
-                              "households_new": new_hh, "households_total": int(a["hh"].sum()),
-                              "grids_changed": len(changed & set(new_codes.tolist())),
-                              "grids": len(new_codes), "codes_kept": len(set(new_codes) & set(prev_codes)),
-                              "locked": sorted(prev_codes[list(pv["locked"])].tolist())}
+        hb = self.blocks_.household_block
+        vob = self.blocks_.gdf["village"].to_numpy()
+        vnames = np.asarray(self._vnames, dtype=object)
+        village_of_feature = np.where(hb >= 0, vnames[vob[np.maximum(hb, 0)]] if len(vob) else "", "")
+        self._redraw_stats, self._change_rows = change_figures(
+            pv, features=a["feature"].to_numpy(), hh=a["hh"].to_numpy(),
+            grid=new_codes[a["grid_index"].to_numpy()], grid_codes=new_codes,
+            grid_village=gdf["village"].astype(str).to_numpy(), hh_all=self._hh_all,
+            village_of_feature=village_of_feature)
+        self._redraw_stats["locked"] = pv.locked_codes
+        self._redraw_stats["matched_by"] = pv.matched_by
+        self._redraw_stats.update(getattr(self, "_redraw_flags", {}))
         return new_codes.tolist()
+
+    def _changes_layer(self, villages, vnames, vcodes, crs) -> gpd.GeoDataFrame:
+        """The ``changes`` layer of a redraw: one row per village (its polygon) with the households
+        and grids changed, codes kept, new and retired, and the households new since the previous plan."""
+        rows = getattr(self, "_change_rows", [])
+        row_of = {n: i for i, n in enumerate(vnames)}
+        geoms, out = [], []
+        for r in rows:
+            i = row_of.get(r["village"])
+            out.append(dict(r, village_code=vcodes[i] if i is not None else ""))
+            geoms.append(villages.geometry.values[i] if i is not None else None)
+        cols = ["village", "village_code", "households", "households_moved", "households_new", "grids",
+                "grids_changed", "codes_kept", "codes_new", "codes_retired", "locked", "new_codes",
+                "retired_codes", "locked_codes"]
+        return gpd.GeoDataFrame(pd.DataFrame(out, columns=cols), geometry=gpd.GeoSeries(geoms, crs=crs))
 
     def _grid_layers(self, grids, villages, vnames, vcodes, hhg, crs):
         bg = self.blocks_.gdf
@@ -666,8 +986,7 @@ class GridPartitioner:
         # Household features: grid index per (feature, part).
         assign = []  # (feature, part, nparts, hh, grid_index)
         for gi, g in enumerate(grids):
-            polys = [u[5] for u in g.units]
-            geom = dissolve(polys)
+            geom = g.geom if g.geom is not None else dissolve([u[5] for u in g.units])
             geoms.append(geom)
             hh_total = 0
             for blk, feat, part, nparts, h, _ in g.units:
@@ -691,7 +1010,7 @@ class GridPartitioner:
             gdf["code"] = self._carry_codes(grids, gdf, hhg)
         gdf["worker"] = ""  # one grid worker slot per grid (定人定格), filled in by the planner
         gdf["worker_slots"] = 1
-        gdf["locked"] = [g.note.startswith("locked") for g in grids]
+        gdf["locked"] = [bool(g.locked) for g in grids]
         a["grid"] = gdf["code"].to_numpy()[a["grid_index"]] if len(a) else []
         self._assign = a
         self._grids_internal = grids
@@ -994,6 +1313,8 @@ class GridPartitioner:
         hb = blocks.household_block
         sid = np.where(hb >= 0, bg["special"].to_numpy()[np.maximum(hb, 0)], -1)
         inside = np.flatnonzero(sid >= 0)
+        if self._previous is not None:  # households of a locked grid stay in it
+            inside = inside[self._previous.locked_hh()[inside] == 0]
         if len(inside):
             self.households_.loc[self.households_.index[inside], "grid"] = [code_of.get(int(x)) for x in sid[inside]]
         return gdf.drop(columns="_sid")
@@ -1060,8 +1381,12 @@ class GridPartitioner:
                       for p in plans if p["status"] not in ("ok", "empty")]
         # Per village: hard crossings beyond those forced by pockets and exclaves.
         hard_by_village = g.groupby("village")["hard_crossings"].sum().to_dict() if len(g) else {}
+        # A locked grid's crossings are the planner's to keep, not the redraw's to avoid.
+        locked_hard = g[g["locked"].astype(bool)].groupby("village")["hard_crossings"].sum().to_dict() \
+            if len(g) and "locked" in g else {}
         for r in village_reports:
             r["hard_crossings"] = int(hard_by_village.get(r["village"], 0))
+            r["unavoidable_hard_crossings"] += int(locked_hard.get(r["village"], 0))
             r["avoidable_hard_crossings"] = max(0, r["hard_crossings"] - r["unavoidable_hard_crossings"])
         plan = plan_figures(g, self.subgrids_, self.special_grids_, self.corridors_,
                             feasible=g["village"].isin(ok_villages), villages=len(plans), infeasible=infeasible,
@@ -1072,7 +1397,7 @@ class GridPartitioner:
         if getattr(self, "_special_skipped", None):
             plan["special_places_without_area"] = list(self._special_skipped)
         if self._previous is not None:
-            plan["redraw"] = getattr(self, "_redraw_stats", {})
+            plan["redraw"] = dict(getattr(self, "_redraw_stats", {}), villages=getattr(self, "_change_rows", []))
         if self.links_ is not None:
             short = [n for r in self._links_summary for n in r["members_under_min"]]
             plan["party_links"] = {"members": int(sum(r["members"] for r in self._links_summary)),

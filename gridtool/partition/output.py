@@ -1,5 +1,5 @@
 """Partition results into the project (layers ``grids``, ``subgrids``, ``special_grids``,
-``corridors``, the households' ``grid``/``subgrid``) and the JSON report."""
+``corridors``, ``changes`` after a redraw, the households' ``grid``/``subgrid``) and the JSON report."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ def apply_to_project(project, gp: GridPartitioner, *, source: str = "gridtool pa
     may be anything with the engine's result attributes (a batch, one district of it)."""
     crs_in = project.user_crs
     made = {"grids": gp.grids_, "subgrids": gp.subgrids_, "special_grids": gp.special_grids_,
-            "corridors": gp.corridors_, "party_links": gp.links_}
+            "corridors": gp.corridors_, "party_links": gp.links_,
+            # a redraw's changes per village against the previous plan (none after a plain partition)
+            "changes": getattr(gp, "changes_", None)}
     for role, gdf in made.items():
         if gdf is None:
             project.layers.pop(role, None)

@@ -19,6 +19,7 @@ import numpy as np
 import shapely
 
 from ..errors import GridtoolError
+from ..io.previous import truthy
 from ..problems import Problem
 from ..spatial import household_points
 from .feasibility import feasible_grid_counts
@@ -85,7 +86,7 @@ class GridPlan:
         self.village = dict(zip(self.codes, self.grids["village"].astype(str)
                                 if "village" in self.grids else [""] * len(self.codes)))
         self.locked = {c for c, lk in zip(self.codes, self.grids["locked"].tolist()
-                                          if "locked" in self.grids else [False] * len(self.codes)) if bool(lk)}
+                                          if "locked" in self.grids else [False] * len(self.codes)) if truthy(lk)}
         self.bounds = {c: (int(lo) if _num(lo) else self.min_hh, int(hi) if _num(hi) else self.max_hh)
                        for c, lo, hi in zip(self.codes,
                                             self.grids["min_hh"] if "min_hh" in self.grids else [None] * len(self.codes),
@@ -96,6 +97,9 @@ class GridPlan:
                 self.totals[c] = self.totals.get(c, 0) + n
         self.listeners: list[Callable[[set[str]], None]] = []
         self._xy = shapely.get_coordinates(household_points(households).values)
+        #: Changes made to which grid holds which households (undos count too): once there is
+        #: any, the households layer is written from the plan (``to_households``).
+        self.edited = 0
 
     @classmethod
     def from_project(cls, project) -> "GridPlan":
@@ -271,6 +275,7 @@ class GridPlan:
 
     def _set_parts(self, feature: int, parts: list[list]) -> set[str]:
         touched = set()
+        self.edited += 1
         for c, n in self._parts[feature]:
             self.totals[c] -= n
             touched.add(c)

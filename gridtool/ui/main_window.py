@@ -643,16 +643,21 @@ class MainWindow(QMainWindow):
         dlg.accepted.connect(lambda: self.run_partition(dlg.params()))
         dlg.open()
 
-    def run_partition(self, params: dict, *, previous=None, locked=(), title: str | None = None,
+    def run_partition(self, params: dict, *, redraw: bool = False, title: str | None = None,
                       undo_text: str = "划分网格 / partition"):
-        """Fit the partition in the background and put the result in the project (one undo step)."""
+        """Fit the partition in the background and put the result in the project (one undo step).
+        Locked grids are kept exactly by a new partition and a redraw alike (the engine draws the
+        other grids around them); ``redraw`` repairs the other grids instead of drawing them anew."""
         from ..partition.engine import GridPartitioner
-        snap = self.session.materialized()
+        snap, previous, locked = self.session.redraw_inputs()
+        if not redraw and not locked:
+            previous = None
         gp = GridPartitioner(**params)
         title = title or tr("job.partition")
 
         def work(progress, cancelled):
-            return gp.fit(snap, previous=previous, locked=locked, progress=progress, cancelled=cancelled)
+            return gp.fit(snap, previous=previous, locked=locked, fresh=not redraw, progress=progress,
+                          cancelled=cancelled)
 
         def done(fitted):
             self.session.apply_partition(fitted, text=undo_text)
@@ -678,10 +683,7 @@ class MainWindow(QMainWindow):
         s = self.session
         if s.plan is None:
             return
-        params = s.partition_parameters()
-        previous = s.project.layers["grids"].gdf
-        locked = sorted(s.plan.locked)
-        self.run_partition(params, previous=previous, locked=locked, title=tr("job.redraw", n=len(locked)),
+        self.run_partition(s.partition_parameters(), redraw=True, title=tr("job.redraw", n=len(s.plan.locked)),
                            undo_text="重绘未锁定网格 / redraw unlocked grids")
 
     def apply_remedy(self, village: str, kind: str, value) -> None:

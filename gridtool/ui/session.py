@@ -30,7 +30,7 @@ from .events import Signal
 from .grid_shapes import GridShapes
 from .membership import Membership
 
-PARTITION_LAYERS = ("grids", "subgrids", "special_grids", "corridors", "party_links")
+PARTITION_LAYERS = ("grids", "subgrids", "special_grids", "corridors", "party_links", "changes")
 EDITED_NOTE = "edited"
 
 
@@ -164,10 +164,20 @@ class Session:
         for jobs; the copy may be read from another thread while the GUI goes on)."""
         p = self.project
         snap = replace(p, layers=dict(p.layers), parameters=copy.deepcopy(p.parameters))
-        if self.edit is not None and len(self.edit.membership.moved_since_base()):
+        if self.edit is not None and (len(self.edit.membership.moved_since_base()) or self.edit.plan.edited):
             hh = p.layers["households"]
             snap.layers["households"] = replace(hh, gdf=self.edit.plan.to_households())
         return snap
+
+    def redraw_inputs(self) -> tuple[Project, gpd.GeoDataFrame | None, list[str]]:
+        """What a partition or a redraw starts from: the project with the edited plan written into
+        its households (their ``grid``/``grid_parts`` say which grid holds each building), the
+        grids as edited (shapes, locks) and the locked codes. The engine keeps each locked grid's
+        households, shape and code exactly (:meth:`GridPartitioner.fit`)."""
+        snap = self.materialized()
+        if self.edit is None or "grids" not in snap.layers:
+            return snap, None, []
+        return snap, snap.layers["grids"].gdf, sorted(self.edit.plan.locked)
 
     def mark_saved(self, path) -> None:
         self.project.path = str(path)

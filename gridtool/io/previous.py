@@ -1,0 +1,222 @@
+"""Reading the plan a redraw starts from (``gridtool partition … --previous PATH[:LAYER]``).
+
+The previous plan may be gridtool's own (the ``grids`` layer of a project or of a GIS export,
+with its ``households`` layer when there is one) or any polygon layer with a code column from
+another system: a shapefile in GBK without .cpg, in CGCS2000 Gauss-Krüger or lon/lat, with headers
+such as ``网格编码``/``WGBM``. The code column is the one the user names
+(``--field previous.code=网格编码``), else found by header, else by content (unique, non-empty,
+code-like values), and the choice is always reported. The layer is put in a true CRS the same way
+role layers are (:func:`gridtool.layers._settle_crs`); the engine reprojects it.
+
+Written by hand: which layer and which column hold a previous plan is specific to the files
+planners receive; reading is pyogrio's (:func:`gridtool.io.vector.read_vector`).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pyogrio.errors
+import shapely
+
+from ..columns import _key, find_column
+from ..errors import GeometryTypeError, LayerNotFoundError, MissingColumnError
+from ..problems import Problem
+from .vector import list_layers, read_vector, split_path_layer, suffix_of
+
+#: Headers of a grid code column, most specific first (compared after ``columns._key``).
+CODE_HEADERS = ("code", "grid_code", "gridcode", "网格编码", "网格代码", "网格编号", "网格号", "网格id",
+                "wgbm", "wgdm", "wgbh", "编码", "代码", "编号", "bm", "dm", "bh")
+_CODE_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_\-.#/]*$")
+
+
+@dataclass
+class PreviousLayers:
+    """A previous plan as read: ``grids`` (with ``code``, a true CRS), its households when it has
+    them (with ``grid``), and where everything came from."""
+
+    grids: gpd.GeoDataFrame
+    households: gpd.GeoDataFrame | None
+    file: str
+    layer: str | None
+    code_column: str
+    code_found_by: str  # "given", "header" or "content"
+    crs: str
+    hh_column: str | None = None  # households per grid, when the layer has them
+    locked: list[str] = field(default_factory=list)  # codes the file itself marks as locked
+    problems: list[Problem] = field(default_factory=list)
+
+    def describe(self) -> dict:
+        return {"file": self.file, "layer": self.layer, "grids": len(self.grids), "code_column": self.code_column,
+                "code_found_by": self.code_found_by, "crs": self.crs, "hh_column": self.hh_column,
+                "households": None if self.households is None else len(self.households),
+                "locked_in_file": self.locked}
+
+
+def read_previous(spec: str, *, code_field: str | None = None, crs_in=None, crs_default=None,
+                  encoding: str | None = None, encoding_default: str | None = None) -> PreviousLayers:
+    """Read a previous plan from ``PATH[:LAYER]``.
+
+    Parameters
+    ----------
+    spec
+        ``PATH`` or ``PATH:LAYER``. Without a layer: a file's ``grids`` layer, else its only
+        polygon layer.
+    code_field
+        The column holding grid codes (``--field previous.code=网格编码``); found otherwise.
+    crs_in, crs_default
+        A CRS declared for this layer (over its own), or for a file without one (.shp without .prj).
+    encoding, encoding_default
+        Text encoding of a shapefile over its .cpg, or where it has none (detected otherwise).
+    """
+    from ..crs import parse_crs
+    from ..layers import _settle_crs
+    path, layer = split_path_layer(spec)
+    p = Path(path)
+    layer = layer or _choose_layer(p)
+    raw = read_vector(p, layer=layer, encoding=encoding, encoding_default=encoding_default)
+    gdf = raw.gdf
+    gdf = gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)]
+    polys = shapely.get_type_id(gdf.geometry.values)
+    if not len(gdf) or not ((polys == 3) | (polys == 6)).all():
+        raise GeometryTypeError(
+            "上一版网格图层应为面图层", "the previous grids layer must hold polygons",
+            fix_zh="指定网格面图层，如 旧网格.shp 或 项目.gpkg:grids。",
+            fix_en="name the grids polygon layer, e.g. old_grids.shp or project.gpkg:grids.",
+            file=raw.path, layer=raw.layer)
+    problems = list(raw.problems)
+    spec_crs = parse_crs(crs_in) or (parse_crs(crs_default) if gdf.crs is None else None)
+    gdf, crs_label = _settle_crs(gdf, spec_crs, raw, "previous", problems)
+    col, how = find_code_column(gdf, code_field, file=raw.path, layer=raw.layer)
+    grids = gdf.rename(columns={col: "code"}) if col != "code" else gdf.copy()
+    if col != "code" and "code" in gdf:
+        grids = gdf.drop(columns="code").rename(columns={col: "code"})
+    grids["code"] = grids["code"].map(_text)
+    grids = grids.reset_index(drop=True)
+    # Households per grid as the previous plan counted them (户数 …): new households are counted
+    # against it when nothing better matches them.
+    hh_col = find_column([c for c in grids.columns if c != "code"], "hh")
+    if hh_col is not None and hh_col != "hh":
+        grids = grids.drop(columns=[c for c in ("hh",) if c in grids]).rename(columns={hh_col: "hh"})
+    locked = []
+    if "locked" in grids:
+        locked = sorted(c for c, lk in zip(grids["code"], grids["locked"]) if truthy(lk) and c)
+    households = _households_of(p, raw.layer, gdf.crs)
+    return PreviousLayers(grids=grids, households=households, file=raw.path, layer=raw.layer, code_column=col,
+                          code_found_by=how, crs=crs_label, hh_column=hh_col, locked=locked, problems=problems)
+
+
+def _choose_layer(path: Path) -> str | None:
+    if suffix_of(path) not in (".gpkg", ".kml", ".kmz", ".gml", ".fgb") or not path.exists():
+        return None  # one layer per file (read_vector says what is wrong with it, if anything)
+    try:
+        layers = list_layers(path)
+    except (pyogrio.errors.DataSourceError, OSError):
+        return None
+    if len(layers) <= 1:
+        return layers[0] if layers else None
+    if "grids" in layers:
+        return "grids"
+    named = [n for n in layers if "网格" in n or "grid" in n.lower()]
+    named = [n for n in named if "sub" not in n.lower() and "子网格" not in n and "special" not in n.lower()]
+    if len(named) == 1:
+        return named[0]
+    polygon = []
+    for n, geom in pyogrio.list_layers(path):
+        if geom and "polygon" in str(geom).lower():
+            polygon.append(str(n))
+    if len(polygon) == 1:
+        return polygon[0]
+    raise LayerNotFoundError(
+        f"文件有多个图层（{', '.join(layers)}），请指定上一版网格所在的图层",
+        f"the file has several layers ({', '.join(layers)}); name the one with the previous grids",
+        fix_zh="写成 --previous 文件:图层名。", fix_en="give it as --previous PATH:LAYER.", file=str(path))
+
+
+def find_code_column(gdf: gpd.GeoDataFrame, given: str | None = None, *, file: str | None = None,
+                     layer: str | None = None) -> tuple[str, str]:
+    """The column of grid codes and how it was found (``given``, ``header`` or ``content``)."""
+    cols = [c for c in gdf.columns if c != gdf.geometry.name]
+    if given:
+        if given not in cols:
+            raise MissingColumnError(
+                f"上一版网格图层没有字段“{given}”；现有字段：{', '.join(map(str, cols))}",
+                f"the previous grids layer has no column {given!r}; its columns: {', '.join(map(str, cols))}",
+                fix_zh="检查 --field previous.code= 后的字段名。", fix_en="check the name after --field previous.code=.",
+                file=file, layer=layer, field=given)
+        return given, "given"
+    keys = {_key(c): c for c in reversed(cols)}
+    for cand in CODE_HEADERS:
+        c = keys.get(_key(cand))
+        if c is not None and _code_like(gdf[c]) > 0.5:
+            return c, "header"
+    best = None
+    for c in cols:
+        score = _code_like(gdf[c])
+        if score > 0.9 and (best is None or score > best[0]):
+            best = (score, c)
+    if best is not None:
+        return best[1], "content"
+    raise MissingColumnError(
+        f"找不到上一版网格的编码字段；现有字段：{', '.join(map(str, cols))}",
+        f"no grid code column found in the previous grids; its columns: {', '.join(map(str, cols))}",
+        fix_zh="用 --field previous.code=字段名 指定，例如 --field previous.code=网格编码。",
+        fix_en="name it with --field previous.code=COLUMN, e.g. --field previous.code=网格编码.",
+        file=file, layer=layer, field="code")
+
+
+def _code_like(s: pd.Series) -> float:
+    """How much a column looks like grid codes: unique, all filled, short tokens with a digit,
+    not plain small numbers (household counts) nor names. 0 – 1."""
+    v = s.map(_text)
+    if not len(v) or (v == "").any() or v.duplicated().any():
+        return 0.0
+    if pd.api.types.is_float_dtype(s) and not (s.dropna() % 1 == 0).all():
+        return 0.0  # areas, scores
+    ok = v.map(lambda t: bool(_CODE_RE.match(t)) and any(ch.isdigit() for ch in t) and len(t) <= 40)
+    digits_only = v.str.fullmatch(r"\d+")
+    if digits_only.all() and v.str.len().max() < 4:
+        return 0.2  # 1, 2, 3 …: row numbers or counts rather than codes
+    return float(ok.mean())
+
+
+def truthy(v) -> bool:
+    """A ``locked`` cell as read back from any file: True, 1, "1", "true", "是" (not NaN, 0 or "否")."""
+    if v is None or isinstance(v, float) and math.isnan(v):
+        return False
+    if isinstance(v, str):
+        return v.strip().lower() in ("1", "true", "yes", "y", "t", "是", "锁定")
+    return bool(v)
+
+
+def _text(v) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    s = str(v).strip()
+    return s[:-2] if s.endswith(".0") and s[:-2].isdigit() else s
+
+
+def _households_of(path: Path, grids_layer: str | None, crs) -> gpd.GeoDataFrame | None:
+    """The previous plan's households (gridtool's own project or export: a ``households`` layer
+    with ``grid``) to match today's households by position."""
+    if suffix_of(path) != ".gpkg" or grids_layer in (None, "households"):
+        return None
+    try:
+        layers = list_layers(path)
+    except (pyogrio.errors.DataSourceError, OSError):
+        return None
+    if "households" not in layers:
+        return None
+    hs = pyogrio.read_dataframe(path, layer="households")
+    if "grid" not in hs or not len(hs):
+        return None
+    if hs.crs is None and crs is not None:
+        hs = hs.set_crs(crs)
+    keep = [c for c in ("hh", "grid", "grid_parts", hs.geometry.name) if c in hs]
+    return hs[keep]

@@ -1,0 +1,444 @@
+"""The plan a redraw starts from: which previous grid held each household, and which grids are locked.
+
+A redraw with minimal change (``GridPartitioner.fit(previous=…, locked=…)``) needs, per household
+feature (building), the previous grid that held it; for a *locked* grid it needs exactly which
+households it holds, because a lock promises that they stay. A polygon says only where a grid was
+drawn: a building the planner painted into a grid lies outside that grid's original blocks, and a
+grid that the partition cut through a block holds only some of the block's households. So
+membership is taken from the households themselves wherever it is known, and from polygons only
+when nothing else says it:
+
+``"grid"``
+    the households' own ``grid`` / ``grid_parts`` columns name the previous grids (gridtool's own
+    plan, as edited in the app or in the project file);
+``"households"``
+    the previous plan's households layer (with ``grid``) is matched to today's households by
+    position, one to one (the same building within ``tolerance`` metres; several roster rows at
+    one address are paired in order), so a new roster keeps the old assignment and the households
+    new since then are counted exactly;
+``"polygons"``
+    the previous polygon containing each household (a plan from another system).
+
+Written by hand: joining codes, the one-to-one positional match and the change figures are
+specific to this plan model; the geometry work is shapely's and SciPy's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ..errors import MissingColumnError
+from ..spatial import assign_to_polygons, household_points
+
+MATCHES = ("auto", "grid", "households", "polygons")
+#: Metres within which a household of the previous plan is taken to be the same building.
+MATCH_TOLERANCE = 1.0
+
+
+def parse_parts(grid, grid_parts) -> list[tuple[str, int | None]]:
+    """A household row's grids: ``"A-01:20;A-02:12"`` → ``[("A-01", 20), ("A-02", 12)]``; a plain
+    ``grid`` value gives ``[(code, None)]`` (all of the feature's households)."""
+    if isinstance(grid_parts, str) and grid_parts:
+        out = []
+        for item in grid_parts.split(";"):
+            code, _, n = item.rpartition(":")
+            if code and n.strip().isdigit():
+                out.append((code, int(n)))
+        if out:
+            return out
+    if isinstance(grid, str) and grid.strip():
+        return [(grid.strip(), None)]
+    return []
+
+
+@dataclass
+class PreviousPlan:
+    """The previous plan matched to today's households (project CRS, rows reset).
+
+    ``parts[f]``: the (previous row, households) pairs of household feature ``f``; ``prev_hh[f]``:
+    the households the previous plan had for the feature (0 for one new since);
+    ``inside[f]``: the previous polygon containing it (-1 none), a starting point for features
+    without membership.
+    """
+
+    gdf: gpd.GeoDataFrame
+    codes: np.ndarray
+    locked: set[int]
+    parts: list[list[tuple[int, int]]]
+    prev_hh: np.ndarray
+    inside: np.ndarray
+    matched_by: str
+    #: figures for the report: ``previous_without_code``, ``features_matched`` …
+    flags: dict = field(default_factory=dict)
+    households_gone: int = 0
+    grid_hh_prev: np.ndarray | None = None  # households per previous grid (its hh column), when known
+
+    @property
+    def locked_codes(self) -> list[str]:
+        return sorted(self.codes[sorted(self.locked)].tolist())
+
+    def locked_hh(self) -> np.ndarray:
+        """Households of each feature held by locked grids."""
+        out = np.zeros(len(self.parts), dtype=np.int64)
+        if not self.locked:
+            return out
+        for f, ps in enumerate(self.parts):
+            for p, n in ps:
+                if p in self.locked:
+                    out[f] += n
+        return out
+
+    def locked_members(self) -> dict[int, list[tuple[int, int]]]:
+        """Per locked row: its (feature, households) pairs."""
+        out: dict[int, list[tuple[int, int]]] = {p: [] for p in sorted(self.locked)}
+        for f, ps in enumerate(self.parts):
+            for p, n in ps:
+                if p in self.locked and n > 0:
+                    out[p].append((f, n))
+        return out
+
+    def free_parts(self, f: int) -> list[tuple[int, int]]:
+        return [(p, n) for p, n in self.parts[f] if p not in self.locked and n > 0]
+
+    def start_label(self, f: int) -> int:
+        """The unlocked previous grid a redraw starts feature ``f`` in (-1: none)."""
+        fp = self.free_parts(f)
+        if fp:
+            return max(fp, key=lambda pn: (pn[1], -pn[0]))[0]
+        if self.parts[f]:  # every recorded household is locked; its other households are new
+            lab = -1
+        else:
+            lab = int(self.inside[f])
+        return lab if lab not in self.locked else -1
+
+    def major(self) -> np.ndarray:
+        """Per feature, the previous row holding most of it (-1 none)."""
+        return np.array([max(ps, key=lambda pn: (pn[1], -pn[0]))[0] if ps else -1 for ps in self.parts],
+                        dtype=np.int64)
+
+
+def match_previous(previous: gpd.GeoDataFrame, households: gpd.GeoDataFrame, hh: np.ndarray, *,
+                   crs=None, locked=(), match: str = "auto",
+                   previous_households: gpd.GeoDataFrame | None = None,
+                   tolerance: float = MATCH_TOLERANCE) -> PreviousPlan:
+    """Which previous grid holds each of ``households`` (see the module docstring for ``match``).
+
+    ``previous`` needs a ``code`` column. ``locked`` codes must be among them.
+    """
+    if match not in MATCHES:
+        raise ValueError(f"match must be one of {MATCHES}, got {match!r}")
+    if "code" not in previous:
+        raise MissingColumnError("上一版网格图层没有网格编码字段 code", "the previous grids layer has no code column",
+                                 fix_zh="用 --field previous.code=编码字段名 指定。",
+                                 fix_en="name it with --field previous.code=COLUMN.", layer="previous", field="code")
+    prev = previous.to_crs(crs) if previous.crs is not None and crs is not None else previous
+    prev = prev.reset_index(drop=True)
+    flags: dict = {}
+    if len(prev):
+        blank = prev["code"].map(_code_text) == ""
+        bad = prev.geometry.isna() | prev.geometry.is_empty | blank
+        if blank.any():
+            flags["previous_without_code"] = int(blank.sum())
+        prev = prev[~bad].reset_index(drop=True)
+    codes = prev["code"].map(_code_text).to_numpy(dtype=object)
+    locked = {str(c) for c in locked}
+    unknown = sorted(locked - set(codes.tolist()))
+    if unknown:
+        raise MissingColumnError(
+            f"要锁定的网格不存在：{', '.join(unknown)}", f"grids to lock do not exist: {', '.join(unknown)}",
+            fix_zh="检查网格编码（上一版网格图层的编码字段）。",
+            fix_en="check the codes against the previous grids layer's code column.", field="code")
+    dup = pd.Series(codes).duplicated(keep=False)
+    if dup.any():
+        # Two polygons with one code (a grid drawn in two pieces in another system): one grid.
+        prev = _dissolve_codes(prev, codes)
+        codes = prev["code"].map(_code_text).to_numpy(dtype=object)
+    row_of = {c: i for i, c in enumerate(codes.tolist())}
+    pts = household_points(households).values if len(households) else np.array([], dtype=object)
+    inside = assign_to_polygons(gpd.GeoSeries(pts), prev.geometry) if len(pts) and len(prev) \
+        else np.full(len(households), -1, dtype=np.int64)
+    hh = np.asarray(hh, dtype=np.int64)
+    n = len(households)
+    grid_hh_prev = None
+    if "hh" in prev:
+        v = pd.to_numeric(prev["hh"], errors="coerce")
+        if v.notna().all():
+            grid_hh_prev = v.to_numpy(dtype=np.int64)
+
+    if match == "auto":
+        if previous_households is not None and len(previous_households):
+            match = "households"
+        elif _grid_names_previous(households, row_of):
+            match = "grid"
+        else:
+            match = "polygons"
+
+    parts: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+    prev_hh = np.zeros(n, dtype=np.int64)
+    gone = 0
+    if match == "grid":
+        if "grid" not in households:
+            raise MissingColumnError("住户图层没有 grid 字段，无法按住户所属网格匹配",
+                                     "the households layer has no grid column to match by",
+                                     fix_zh="不指定匹配方式（按位置匹配），或先划分网格。",
+                                     fix_en="leave the match to position, or partition first.",
+                                     layer="households", field="grid")
+        gp = households["grid_parts"].tolist() if "grid_parts" in households else [None] * n
+        for f, (g, p) in enumerate(zip(households["grid"].tolist(), gp)):
+            recorded = parse_parts(g, p)
+            parts[f], prev_hh[f] = _known_parts(recorded, row_of, int(hh[f]))
+    elif match == "households":
+        ph = previous_households
+        if "grid" not in ph:
+            raise MissingColumnError("上一版住户图层没有 grid 字段", "the previous households layer has no grid column",
+                                     fix_zh="使用 gridtool 划分后的项目或导出的住户图层。",
+                                     fix_en="use the households layer of a partitioned gridtool project.",
+                                     layer="previous households", field="grid")
+        ph = ph.to_crs(crs) if ph.crs is not None and crs is not None else ph
+        ph = ph.reset_index(drop=True)
+        php = shapely.get_coordinates(household_points(ph).values)
+        cur = shapely.get_coordinates(pts) if len(pts) else np.zeros((0, 2))
+        pairs = match_points(cur, php, tolerance)
+        phh = pd.to_numeric(ph["hh"], errors="coerce").fillna(0).to_numpy() if "hh" in ph else np.ones(len(ph))
+        phh = np.where(phh > 0, np.rint(phh), 0).astype(np.int64)
+        gp = ph["grid_parts"].tolist() if "grid_parts" in ph else [None] * len(ph)
+        gcol = ph["grid"].tolist()
+        used = np.zeros(len(ph), dtype=bool)
+        for f, j in pairs:
+            used[j] = True
+            recorded = parse_parts(gcol[j], gp[j])
+            ps, had = _known_parts(recorded, row_of, int(phh[j]))
+            # The building may hold more or fewer households now: the recorded shares are kept as
+            # far as today's count allows; an increase is new households.
+            parts[f] = _scale(ps, int(hh[f]))
+            prev_hh[f] = had
+        gone = int(phh[~used].sum())
+        flags.update(features_matched=len(pairs), features=n, previous_features=len(ph),
+                     match_tolerance_m=tolerance)
+    else:  # polygons
+        for f in range(n):
+            if inside[f] >= 0 and hh[f] > 0:
+                parts[f] = [(int(inside[f]), int(hh[f]))]
+                prev_hh[f] = int(hh[f])
+    pv = PreviousPlan(gdf=prev, codes=codes, locked={row_of[c] for c in locked}, parts=parts,
+                      prev_hh=prev_hh, inside=np.asarray(inside, dtype=np.int64), matched_by=match,
+                      flags=flags, households_gone=gone, grid_hh_prev=grid_hh_prev)
+    return pv
+
+
+def _code_text(v) -> str:
+    if v is None or (isinstance(v, float) and not np.isfinite(v)):
+        return ""
+    s = str(v).strip()
+    return s[:-2] if s.endswith(".0") and s[:-2].isdigit() else s
+
+
+def _dissolve_codes(prev: gpd.GeoDataFrame, codes: np.ndarray) -> gpd.GeoDataFrame:
+    keep, geoms = [], []
+    for c, idx in pd.Series(range(len(prev))).groupby(pd.Series(codes), sort=False):
+        keep.append(int(idx.iloc[0]))
+        geoms.append(shapely.union_all(prev.geometry.values[idx.to_numpy()]))
+    out = prev.iloc[keep].copy()
+    out["code"] = [codes[i] for i in keep]
+    if "hh" in out:
+        hh = pd.to_numeric(prev["hh"], errors="coerce")
+        out["hh"] = [hh[pd.Series(codes) == c].sum() for c in out["code"]]
+    out = out.set_geometry(gpd.GeoSeries(geoms, crs=prev.crs, index=out.index))
+    return out.reset_index(drop=True)
+
+
+def _grid_names_previous(households, row_of) -> bool:
+    """The households' ``grid`` column names the previous grids (gridtool's own plan)."""
+    if "grid" not in households or not len(row_of):
+        return False
+    g = households["grid"].dropna().astype(str)
+    if not len(g):
+        return False
+    parts = households["grid_parts"].dropna().astype(str) if "grid_parts" in households else pd.Series([], dtype=str)
+    named = set(g) | {c for v in parts for c, _ in parse_parts(None, v)}
+    return len(named & set(row_of)) > 0
+
+
+def _known_parts(recorded, row_of, hh: int) -> tuple[list[tuple[int, int]], int]:
+    """Recorded (code, households) pairs as (previous row, households), capped at the feature's
+    households; returns them and how many households the plan recorded for the feature."""
+    if not recorded:
+        return [], 0
+    total = sum(hh if n is None else n for _, n in recorded)
+    out = []
+    for code, n in recorded:
+        r = row_of.get(code)
+        if r is not None:
+            out.append((r, hh if n is None else int(n)))
+    return _scale(out, hh) if sum(n for _, n in out) > hh else out, int(total)
+
+
+def _scale(parts: list[tuple[int, int]], hh: int) -> list[tuple[int, int]]:
+    """Shares cut down to ``hh`` households when a building holds fewer now (largest share first)."""
+    tot = sum(n for _, n in parts)
+    if tot <= hh:
+        return [(p, n) for p, n in parts if n > 0]
+    left = hh
+    out = []
+    for p, n in sorted(parts, key=lambda pn: (-pn[1], pn[0])):
+        take = min(n, left)
+        if take > 0:
+            out.append((p, take))
+        left -= take
+    return out
+
+
+def match_points(a: np.ndarray, b: np.ndarray, tolerance: float) -> list[tuple[int, int]]:
+    """One-to-one pairs (i, j) of points of ``a`` and ``b`` within ``tolerance``: identical positions
+    first, paired in order (several roster rows at one address), then nearest remaining ones."""
+    from scipy.spatial import cKDTree
+    if not len(a) or not len(b):
+        return []
+    pairs = []
+    used_a = np.zeros(len(a), dtype=bool)
+    used_b = np.zeros(len(b), dtype=bool)
+    def key(xy):
+        return [tuple(r) for r in np.round(xy / 0.01).astype(np.int64).tolist()]
+    by_b: dict = {}
+    for j, k in enumerate(key(b)):
+        by_b.setdefault(k, []).append(j)
+    for i, k in enumerate(key(a)):
+        js = by_b.get(k)
+        if js:
+            j = js.pop(0)
+            pairs.append((i, j))
+            used_a[i] = used_b[j] = True
+    ra, rb = np.flatnonzero(~used_a), np.flatnonzero(~used_b)
+    if len(ra) and len(rb) and tolerance > 0:
+        tree = cKDTree(b[rb])
+        kk = min(8, len(rb))
+        d, jj = tree.query(a[ra], k=kk, distance_upper_bound=tolerance)
+        d, jj = d.reshape(len(ra), kk), jj.reshape(len(ra), kk)
+        cand = [(float(d[x, y]), int(ra[x]), int(rb[jj[x, y]])) for x in range(len(ra)) for y in range(kk)
+                if np.isfinite(d[x, y])]
+        for _, i, j in sorted(cand):
+            if not used_a[i] and not used_b[j]:
+                used_a[i] = used_b[j] = True
+                pairs.append((i, j))
+    return sorted(pairs)
+
+
+def change_figures(pv: PreviousPlan, *, features: np.ndarray, hh: np.ndarray, grid: np.ndarray,
+                   grid_codes: np.ndarray, grid_village: np.ndarray, hh_all: np.ndarray,
+                   village_of_feature: np.ndarray) -> tuple[dict, list[dict]]:
+    """What a redraw changed against the previous plan, in total and per village.
+
+    ``features``, ``hh``, ``grid``: the new plan's assignment rows (a feature's households in a
+    base grid); ``grid_codes`` and ``grid_village``: the new grids' codes and village names;
+    ``hh_all``: households per feature; ``village_of_feature``: village name of every feature
+    ("" outside all villages).
+
+    A household *moved* when its building's share in a grid is smaller than before (counted where
+    it is now); *new* households are those the previous plan did not have: features it did not
+    hold, or more households in a building than it recorded. Matched by polygons only, a
+    building's households cannot be told from last year's, so new households are the growth of
+    each previous grid over its recorded ``hh`` (when the layer has one) plus those outside all
+    previous grids.
+    """
+    codes = pv.codes
+    now = pd.DataFrame({"f": np.asarray(features, dtype=np.int64), "c": np.asarray(grid, dtype=object),
+                        "n": np.asarray(hh, dtype=np.int64)})
+    now = now.groupby(["f", "c"], sort=False)["n"].sum().reset_index()
+    prev_rows = [(f, codes[p], n) for f, ps in enumerate(pv.parts) for p, n in ps]
+    prev = pd.DataFrame(prev_rows, columns=["f", "c", "p"]) if prev_rows else \
+        pd.DataFrame({"f": pd.Series([], dtype=np.int64), "c": pd.Series([], dtype=object),
+                      "p": pd.Series([], dtype=np.int64)})
+    both = now.merge(prev, on=["f", "c"], how="left").fillna({"p": 0})
+    both["kept"] = np.minimum(both["n"], both["p"])
+    per_f = both.groupby("f").agg(n=("n", "sum"), kept=("kept", "sum"))
+    f_idx = per_f.index.to_numpy()
+    recorded = pv.prev_hh[f_idx]
+    if pv.matched_by == "polygons":
+        new_f = np.where(recorded > 0, 0, per_f["n"].to_numpy())
+    else:
+        new_f = np.maximum(0, per_f["n"].to_numpy() - recorded)
+    moved_f = np.maximum(0, per_f["n"].to_numpy() - per_f["kept"].to_numpy() - new_f)
+    per_f["new"], per_f["moved"] = new_f, moved_f
+    # Grids that lost households, or took in households that were in another grid.
+    moved_feats = set(f_idx[moved_f > 0].tolist())
+    both["lost"] = both["p"] > both["n"]
+    lost_prev = prev.merge(now, on=["f", "c"], how="left").fillna({"n": 0})
+    changed = set(lost_prev.loc[lost_prev["p"] > lost_prev["n"], "c"].tolist())
+    changed |= set(both.loc[(both["n"] > both["p"]) & both["f"].isin(moved_feats), "c"].tolist())
+    prev_set = set(codes.tolist())
+    now_set = set(np.asarray(grid_codes, dtype=object).tolist())
+    changed |= now_set - prev_set
+
+    # Villages: of each new grid; of each previous grid, where most of its households are now
+    # (else where its polygon lies).
+    village_of_code = dict(zip(np.asarray(grid_codes, dtype=object).tolist(), np.asarray(grid_village).tolist()))
+    prev_village = {}
+    if len(prev):
+        pvill = prev.assign(v=np.asarray(village_of_feature, dtype=object)[prev["f"].to_numpy()])
+        pvill = pvill[pvill["v"] != ""].groupby(["c", "v"])["p"].sum().reset_index()
+        pvill = pvill.sort_values(["c", "p", "v"], ascending=[True, False, True]).drop_duplicates("c")
+        prev_village = dict(zip(pvill["c"], pvill["v"]))
+    for c in prev_set - set(prev_village):
+        prev_village[c] = village_of_code.get(c, "")
+    # Polygons only: the net growth of each village's previous grids over the households they
+    # recorded (per village, not per grid: a building divided between two grids lies in one
+    # polygon, which is no growth).
+    growth_by_village: dict[str, int] = {}
+    if pv.matched_by == "polygons" and pv.grid_hh_prev is not None:
+        hh_all = np.asarray(hh_all, dtype=np.int64)
+        ins = pv.inside
+        ok = (ins >= 0) & (np.asarray(village_of_feature, dtype=object) != "")
+        inside_now = np.bincount(ins[ok], weights=hh_all[ok], minlength=len(codes)).astype(np.int64)
+        net: dict[str, int] = {}
+        for p in range(len(codes)):
+            v = prev_village.get(codes[p], "")
+            net[v] = net.get(v, 0) + int(inside_now[p] - pv.grid_hh_prev[p])
+        growth_by_village = {v: g for v, g in net.items() if g > 0}
+    fv = pd.DataFrame({"v": np.asarray(village_of_feature, dtype=object)[f_idx], "n": per_f["n"].to_numpy(),
+                       "moved": moved_f})
+    by_v = fv.groupby("v").sum(numeric_only=True)
+    # New households wherever they are now (base grids, special grids): all features in villages.
+    vof = np.asarray(village_of_feature, dtype=object)
+    hh_all = np.asarray(hh_all, dtype=np.int64)
+    if pv.matched_by == "polygons":
+        # Outside every previous polygon and in a grid now (households of special grids lie
+        # outside the grids' polygons of gridtool's own plans without being new).
+        in_grid = np.zeros(len(hh_all), dtype=bool)
+        in_grid[f_idx] = True
+        new_all = np.where((pv.inside < 0) & in_grid, hh_all, 0)
+    else:
+        new_all = np.maximum(0, hh_all - pv.prev_hh)
+    new_all = np.where(vof != "", new_all, 0)
+    new_by_v = pd.Series(new_all).groupby(vof).sum()
+    villages = sorted(set(village_of_code.values()) | {v for v in prev_village.values() if v})
+    rows = []
+    for v in villages:
+        now_v = {c for c, vv in village_of_code.items() if vv == v}
+        prev_v = {c for c, vv in prev_village.items() if vv == v}
+        locked_v = sorted(c for c in pv.locked_codes if c in now_v)
+        new_hh = int(new_by_v.get(v, 0)) + growth_by_village.get(v, 0)
+        rows.append({"village": v, "households": int(by_v["n"].get(v, 0)),
+                     "households_moved": int(by_v["moved"].get(v, 0)), "households_new": new_hh,
+                     "grids": len(now_v), "grids_changed": len(now_v & changed),
+                     "codes_kept": len(now_v & prev_set), "codes_new": len(now_v - prev_set),
+                     "codes_retired": len(prev_v - now_set), "locked": len(locked_v),
+                     "new_codes": "、".join(sorted(now_v - prev_set)),
+                     "retired_codes": "、".join(sorted(prev_v - now_set)),
+                     "locked_codes": "、".join(locked_v)})
+    total_new = int(new_all.sum()) + sum(growth_by_village.values())
+    totals = {"households_moved": int(per_f["moved"].sum()), "households_new": total_new,
+              "households_total": int(per_f["n"].sum()), "households_gone": int(pv.households_gone),
+              "grids_changed": len(now_set & changed), "grids": len(now_set),
+              "codes_kept": len(now_set & prev_set), "codes_new": len(now_set - prev_set),
+              "codes_retired": len(prev_set - now_set), "retired_codes": sorted(prev_set - now_set),
+              "new_codes": sorted(now_set - prev_set)}
+    if pv.matched_by == "polygons":
+        totals["households_new_basis"] = ("net growth of each village's previous grids over their hh, plus "
+                                          "households outside all previous grids" if pv.grid_hh_prev is not None
+                                          else "households outside all previous grids")
+    return totals, rows

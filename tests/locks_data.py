@@ -1,0 +1,55 @@
+"""Small real data for the lock and redraw tests: a few neighbouring villages cut from a bundled
+OpenStreetMap sample (project CRS), with their households and the lines and places around them."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from gridtool.layers import Layer
+from gridtool.project import Project
+
+#: Neighbouring villages: Liechtenstein's Unterland (houses of 1–3 households, as in the report),
+#: and three Nanjing communities (apartment blocks divided between grids).
+CUTS = {
+    "liechtenstein": ("Gamprin", "Schellenberg", "Ruggell"),
+    "nanjing-xuanwu": ("五老村社区", "四条巷社区", "长白街社区"),
+}
+
+
+@cache
+def _cut(name: str) -> dict[str, gpd.GeoDataFrame]:
+    from gridtool.demo import sample_sources
+    p = Project.from_sources(sample_sources(name), name=name)
+    villages = p.layers["villages"].gdf
+    villages = villages[villages["name"].isin(CUTS[name])].reset_index(drop=True)
+    area = shapely.union_all(villages.geometry.values)
+    shapely.prepare(area)
+    out = {"villages": villages}
+    for role, lyr in p.layers.items():
+        if role == "villages":
+            continue
+        gdf = lyr.gdf
+        if role == "households":
+            keep = shapely.contains(area, gdf.geometry.representative_point().values)
+        else:
+            keep = shapely.intersects(shapely.buffer(area, 100.0), gdf.geometry.values)
+        out[role] = gdf[np.asarray(keep)].reset_index(drop=True)
+    return out
+
+
+def cut_layers(name: str) -> dict[str, gpd.GeoDataFrame]:
+    """The villages of ``CUTS[name]`` and what lies in and around them, by role (fresh copies)."""
+    return {r: g.copy() for r, g in _cut(name).items()}
+
+
+def cut_project(name: str) -> Project:
+    """The same as a project (no grids yet), in the sample's own metric CRS."""
+    layers = cut_layers(name)
+    p = Project(name=f"{name}-cut", crs=layers["villages"].crs)
+    for role, gdf in layers.items():
+        p.layers[role] = Layer(role=role, gdf=gdf)
+    return p
