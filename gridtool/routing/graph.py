@@ -10,11 +10,19 @@ reported (``RoadGraph.pieces`` and ``RoadGraph.problems``), never silently dropp
 Noding: lines that share a vertex are joined there (OpenStreetMap's convention: a bridge crossing
 a street shares no vertex and stays a bridge). Lines from a CAD drawing or a survey shapefile are
 also cut where they cross and a dangling end within ``snap_tolerance`` of another line is joined
-to it (``node_crossings="auto"`` does this when the layer has no ``bridge``/``tunnel`` columns).
+to it. ``node_crossings="auto"`` decides from the geometry (:func:`noding_stats`): when most
+junctions of the layer (points where lines meet, cross or nearly touch) already are shared
+vertices, the layer is noded and a crossing without a shared vertex is an over- or underpass;
+otherwise (a CAD-like layer) crossings become junctions. How many were added is in
+``RoadGraph.noding`` and :meth:`RoadGraph.report`. A road's own speed limit (``maxspeed``,
+``限速``, ``speed`` in km/h) is its car speed; walkers and cyclists go no faster than it.
+Written by hand because osmnx only builds graphs from OSM topology and momepy/networkx do not
+decide whether a GIS layer is noded.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -98,6 +106,11 @@ class RoadGraph:
     pieces: pd.DataFrame
     problems: list[Problem] = field(default_factory=list)
     speeds: dict = field(default_factory=dict)
+    #: how the layer was noded: ``mode`` ("noded", "unnoded", "yes", "no"), ``shared_junctions``,
+    #: ``crossings`` (without a shared vertex), ``loose_ends``, ``junctions_added``
+    noding: dict = field(default_factory=dict)
+    #: what was read or guessed about speeds, as (zh, en) lines for the user
+    notes: list = field(default_factory=list)
     _csr: object = None
     _csr_edge: object = None
 
@@ -113,6 +126,36 @@ class RoadGraph:
     def walk_speed(self) -> float:
         """Metres per second on foot (used for the last metres from a road to a door)."""
         return float(self.speeds.get("residential", {}).get("walk") or 4.5) / 3.6
+
+    def report(self, lang: str = "zh") -> str:
+        """How the layer was noded and where speeds came from, for the console."""
+        lines = []
+        nd = self.noding
+        if nd:
+            shared, added = nd["shared_junctions"], nd["junctions_added"]
+            cross = (nd["crossings"] or 0) + (nd["loose_ends"] or 0)
+            if nd["mode"] in ("unnoded", "yes"):
+                why_zh = "线条在交叉处未打断（CAD 式）" if nd["mode"] == "unnoded" else "按 --node-crossings yes"
+                why_en = "lines are not cut where they cross (CAD-like)" if nd["mode"] == "unnoded" else \
+                    "as --node-crossings yes asks"
+                zh = (f"道路拓扑：{why_zh}，在交叉和近接处新增 {added:,} 个路口"
+                      f"（原有共享节点路口 {shared:,} 处）")
+                en = (f"road topology: {why_en}; {added:,} junction(s) added at crossings and near-touching "
+                      f"ends ({shared:,} junction(s) already at shared vertices)")
+            else:
+                why_zh = "路网已在共享节点相接" if nd["mode"] == "noded" else "按 --node-crossings no"
+                why_en = "the network is noded (lines meet at shared vertices)" if nd["mode"] == "noded" \
+                    else "as --node-crossings no asks"
+                zh = (f"道路拓扑：{why_zh}（{shared:,} 处路口），"
+                      + ("" if nd["crossings"] is None else f"{cross:,} 处无共享节点的交叉视为立交或桥隧，")
+                      + "未新增路口")
+                en = (f"road topology: {why_en} ({shared:,} junctions); "
+                      + ("" if nd["crossings"] is None else
+                         f"{cross:,} crossing(s) without a shared vertex are treated as over/underpasses; ")
+                      + "no junction added")
+            lines.append((zh, en))
+        lines += list(self.notes)
+        return "\n".join(zh if lang == "zh" else en if lang == "en" else f"{zh}\n{en}" for zh, en in lines)
 
     def in_main(self, nodes) -> np.ndarray:
         return self.component[np.asarray(nodes)] == self.main_component
@@ -216,8 +259,94 @@ def _cut_line(coords: np.ndarray, cut_at: np.ndarray) -> list[np.ndarray]:
     return [c for c in out if len(c) >= 2]
 
 
-def _insert_crossings(lines: np.ndarray, skip: np.ndarray, tol: float) -> np.ndarray:
-    """Add a vertex wherever two lines cross or one line's end lies within ``tol`` of another."""
+def _vertex_index(lines: np.ndarray):
+    """Rounded vertex keys of ``lines``: (unique keys, key of each vertex, owner line, is-end)."""
+    coords, owner = shapely.get_coordinates(lines, return_index=True)
+    keys = np.round(coords * _ROUND).astype(np.int64)
+    ukey, inv = np.unique(keys, axis=0, return_inverse=True)
+    starts = np.r_[0, np.flatnonzero(np.diff(owner)) + 1] if len(owner) else np.empty(0, int)
+    ends = np.r_[starts[1:] - 1, len(owner) - 1] if len(owner) else np.empty(0, int)
+    is_end = np.zeros(len(owner), dtype=bool)
+    is_end[starts] = True
+    is_end[ends] = True
+    return ukey, inv.ravel(), owner, is_end
+
+
+def _key_id(ukey: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """Index in ``ukey`` (sorted, unique rows) of each point's rounded key, -1 if absent."""
+    if not len(pts) or not len(ukey):
+        return np.full(len(pts), -1)
+    k = np.round(pts * _ROUND).astype(np.int64)
+    dt = np.dtype([("x", np.int64), ("y", np.int64)])
+    uk = np.ascontiguousarray(ukey).view(dt).ravel()
+    kk = np.ascontiguousarray(k).view(dt).ravel()
+    pos = np.clip(np.searchsorted(uk, kk), 0, len(uk) - 1)
+    return np.where(uk[pos] == kk, pos, -1)
+
+
+def noding_stats(lines, *, tol: float = 1.0, skip: np.ndarray | None = None, crossings: bool = True) -> dict:
+    """Is a line layer already noded? Junctions at shared vertices against crossings without one.
+
+    ``shared_junctions``: points where two or more lines share a vertex and three or more
+    branches meet (two line ends meeting are a continuation, not a junction — a road drawn as
+    straight CAD segments is full of those). ``crossings``: points where two lines cross or touch
+    without a vertex of both there. ``loose_ends``: line ends within ``tol`` of another line that
+    do not touch it (drawn a little short). Lines flagged in ``skip`` (bridges, tunnels) are left
+    out of the crossings. ``noded`` is True when the shared junctions are at least as many as
+    the crossings and loose ends together: then most junctions were drawn as shared vertices, and
+    a crossing without one is an over- or underpass. ``crossings=False`` counts the shared
+    junctions only (crossings and loose ends are then None).
+    """
+    lines = np.asarray(lines, dtype=object)
+    n = len(lines)
+    skip = np.zeros(n, dtype=bool) if skip is None else np.asarray(skip, dtype=bool)
+    out = {"shared_junctions": 0, "crossings": 0, "loose_ends": 0, "noded": True}
+    if n < 2:
+        return out
+    ukey, inv, owner, is_end = _vertex_index(lines)
+    branches = np.bincount(inv, weights=np.where(is_end, 1.0, 2.0), minlength=len(ukey))
+    pair = np.unique(np.stack([inv, owner]), axis=1)
+    lines_per_key = np.bincount(pair[0], minlength=len(ukey))
+    out["shared_junctions"] = int(((lines_per_key >= 2) & (branches >= 3)).sum())
+    if not crossings:
+        out.update(crossings=None, loose_ends=None, noded=None)
+        return out
+    vset = np.unique(pair[0].astype(np.int64) * n + pair[1])
+    tree = shapely.STRtree(lines)
+    a, b = tree.query(lines, predicate="intersects")
+    keep = (a < b) & ~skip[a] & ~skip[b]
+    a, b = a[keep], b[keep]
+    if len(a):
+        pts, which = shapely.get_coordinates(shapely.intersection(lines[a], lines[b]), return_index=True)
+        kid = _key_id(ukey, pts)
+        la, lb = a[which], b[which]
+        on_a = (kid >= 0) & np.isin(kid.astype(np.int64) * n + la, vset)
+        on_b = (kid >= 0) & np.isin(kid.astype(np.int64) * n + lb, vset)
+        loose_pts = pts[~(on_a & on_b)]
+        if len(loose_pts):
+            out["crossings"] = len(np.unique(np.round(loose_pts * _ROUND).astype(np.int64), axis=0))
+    if tol > 0:
+        endpos = np.flatnonzero(is_end)
+        coords = ukey[inv[endpos]] / _ROUND
+        ends = shapely.points(coords)
+        e_owner = owner[endpos]
+        pi, li = tree.query(ends, predicate="dwithin", distance=tol)
+        keep = (e_owner[pi] != li) & ~skip[li] & ~skip[e_owner[pi]]
+        pi, li = pi[keep], li[keep]
+        near = shapely.distance(ends[pi], lines[li]) > 1.0 / _ROUND
+        # an end that touches some line is a junction (counted above), not a loose end
+        touching = np.zeros(len(ends), dtype=bool)
+        touching[pi[~near]] = True
+        loose = np.unique(pi[near])
+        loose = loose[~touching[loose]]
+        out["loose_ends"] = len(np.unique(np.round(coords[loose] * _ROUND).astype(np.int64), axis=0))
+    out["noded"] = out["shared_junctions"] >= out["crossings"] + out["loose_ends"]
+    return out
+
+
+def _insert_crossings(lines: np.ndarray, skip: np.ndarray, tol: float) -> tuple[np.ndarray, int]:
+    """Add a vertex wherever two lines cross or one line's end lies within ``tol`` of another;
+    also returns how many junctions that adds (points not already shared by two lines)."""
     tree = shapely.STRtree(lines)
     a, b = tree.query(lines, predicate="dwithin", distance=tol)
     keep = (a < b) & ~skip[a] & ~skip[b]
@@ -241,7 +370,13 @@ def _insert_crossings(lines: np.ndarray, skip: np.ndarray, tol: float) -> np.nda
         extra.setdefault(int(line), []).append(shapely.get_coordinates(q))
         extra.setdefault(int(owner[p]), []).append(shapely.get_coordinates(q))
     if not extra:
-        return lines
+        return lines, 0
+    ukey, inv, owner_v, _ = _vertex_index(lines)
+    pair = np.unique(np.stack([inv, owner_v]), axis=1)
+    shared = np.bincount(pair[0], minlength=len(ukey)) >= 2
+    new_pts = np.unique(np.round(np.vstack([np.vstack(v) for v in extra.values()]) * _ROUND) / _ROUND, axis=0)
+    kid = _key_id(ukey, new_pts)
+    added = int(((kid < 0) | ~shared[np.maximum(kid, 0)]).sum())
     out = lines.copy()
     for i, pts in extra.items():
         line = lines[i]
@@ -268,7 +403,7 @@ def _insert_crossings(lines: np.ndarray, skip: np.ndarray, tol: float) -> np.nda
         body = body[keepc]
         if len(body) >= 2:
             out[i] = shapely.linestrings(body)
-    return out
+    return out, added
 
 
 def build_graph(
@@ -279,6 +414,7 @@ def build_graph(
     dem=None,
     snap_tolerance: float = 1.0,
     node_crossings: bool | str = "auto",
+    maxspeed: bool = True,
 ) -> RoadGraph:
     """Build the routing graph of a roads layer for one travel mode.
 
@@ -299,7 +435,15 @@ def build_graph(
     snap_tolerance
         Metres: line ends closer than this are joined.
     node_crossings
-        Also cut lines where they cross (True), only at shared vertices (False), or "auto".
+        ``"yes"``/True: also cut lines where they cross and join ends that nearly touch a line
+        (CAD drawings); ``"no"``/False: join lines only at shared vertices (OSM, topologically
+        clean GIS layers); ``"auto"``: decide from the layer (:func:`noding_stats`). Lines flagged
+        ``bridge``/``tunnel`` are never cut. What was done is in ``RoadGraph.noding``.
+    maxspeed
+        Use the roads' own speed limits (column ``maxspeed``, ``max_speed``, ``限速``, ``speed`` or
+        ``设计速度``, km/h; OSM values such as ``"50"``, ``"30 mph"``): the car speed of a road
+        with a limit is that limit; walking and cycling are capped by it. Speeds by class apply
+        to the other roads.
 
     Returns
     -------
@@ -322,10 +466,32 @@ def build_graph(
     crs = roads.crs
     if crs is not None and getattr(crs, "is_geographic", False):
         raise ValueError("roads must be in a metric CRS (use the project's layers)")
-    cls = (roads["class"].astype("string").str.lower().fillna(_FALLBACK_CLASS)
+    if isinstance(node_crossings, str):
+        nc = node_crossings.strip().lower()
+        if nc not in ("auto", "yes", "no"):
+            raise ValueError(f"node_crossings must be 'auto', 'yes', 'no' or a bool, got {node_crossings!r}")
+        node_crossings = "auto" if nc == "auto" else nc == "yes"
+    cls = (roads["class"].astype("string").str.strip().str.lower().fillna(_FALLBACK_CLASS)
            if "class" in roads else pd.Series(_FALLBACK_CLASS, index=roads.index))
+    notes: list[tuple[str, str]] = []
+    problems: list[Problem] = []
+    unknown = cls[~cls.isin(list(table))].value_counts()
+    if len(unknown):
+        listed = "、".join(f"{k}（{v:,}）" for k, v in unknown.head(12).items())
+        listed_en = ", ".join(f"{k} ({v:,})" for k, v in unknown.head(12).items())
+        fb = table[_FALLBACK_CLASS].get(mode)
+        problems.append(Problem(
+            "warning", "road_class_unknown",
+            f"道路等级不在速度表中，按村道（{_FALLBACK_CLASS}，{MODE_ZH[mode]} {fb or '—'} 公里/小时）计算：{listed}",
+            f"road classes not in the speed table are treated as {_FALLBACK_CLASS} ({mode} "
+            f"{fb or '—'} km/h): {listed_en}",
+            fix_zh=f"用 --speed 等级=公里每小时 指定速度，例如 --speed {unknown.index[0]}=30。",
+            fix_en=f"set their speed with --speed CLASS=KMH, e.g. --speed {unknown.index[0]}=30.",
+            role="roads", field="class"))
     cls = cls.where(cls.isin(list(table)), _FALLBACK_CLASS).to_numpy(dtype=object)
     sp = np.array([table[c].get(mode) or np.nan for c in cls], dtype=float)
+    if maxspeed:
+        sp = _apply_speed_limits(roads, sp, mode, notes)
     allowed = np.isfinite(sp)
     if not allowed.any():
         raise EmptyLayerError(f"没有可供{MODE_ZH[mode]}通行的道路", f"no road may be used by mode {mode!r}",
@@ -341,10 +507,17 @@ def build_graph(
     names = (rd["name"].astype(object).where(rd["name"].notna(), "").to_numpy()
              if "name" in rd else np.full(len(rd), "", dtype=object))
     lines, src = _explode_lines(rd)
+    stats = noding_stats(lines, tol=snap_tolerance, skip=flat_col[src], crossings=node_crossings is not False)
     if node_crossings == "auto":
-        node_crossings = not ("bridge" in roads or "tunnel" in roads)
+        mode_used = "noded" if stats["noded"] else "unnoded"
+        node_crossings = not stats["noded"]
+    else:
+        mode_used = "yes" if node_crossings else "no"
+    added = 0
     if node_crossings:
-        lines = _insert_crossings(lines, flat_col[src], snap_tolerance)
+        lines, added = _insert_crossings(lines, flat_col[src], snap_tolerance)
+    noding = {"mode": mode_used, "shared_junctions": stats["shared_junctions"], "crossings": stats["crossings"],
+              "loose_ends": stats["loose_ends"], "junctions_added": added}
 
     # -- nodes: shared vertices, ends, and ends snapped together within tolerance --------------
     coords, owner = shapely.get_coordinates(lines, return_index=True)
@@ -416,7 +589,7 @@ def build_graph(
     plen = shapely.length(geom)
     ok = plen > 0
     geom, p_u, p_v, p_road, plen = geom[ok], p_u[ok], p_v[ok], p_road[ok], plen[ok]
-    mps = sp[allowed][p_road] / 3.6
+    mps = sp[allowed][p_road] / 3.6  # allowed roads have a positive finite speed
     t_fwd = plen / mps
     t_bwd = t_fwd.copy()
     if dem is not None and mode == "walk":
@@ -445,9 +618,71 @@ def build_graph(
                   piece_road=(rd["src_id"].astype(str).to_numpy() if "src_id" in rd
                               else rd.index.to_numpy())[p_road],
                   names=names[p_road], classes=cls[allowed][p_road], component=comp,
-                  main_component=main, pieces=pd.DataFrame(), speeds=table)
+                  main_component=main, pieces=pd.DataFrame(), speeds=table, noding=noding, notes=notes,
+                  problems=problems)
     _report_pieces(g, comp_len)
     return g
+
+
+#: Columns holding a road's own speed (limit or design speed) in km/h, in order of preference.
+SPEED_COLUMNS = ("maxspeed", "max_speed", "限速", "speed", "设计速度", "设计时速")
+_SPEED_RE = re.compile(r"(\d+(?:\.\d+)?)")
+_SPEED_RANGE = (3.0, 150.0)  # km/h accepted as a road speed
+
+
+def parse_speed(value) -> float:
+    """km/h from a speed value: ``50``, ``"50"``, ``"50 km/h"``, ``"30 mph"``, ``"60公里/小时"``;
+    several values (``"50;30"``) give the first; NaN for ``none``, ``walk``, ``RU:urban``, blanks."""
+    if value is None or isinstance(value, bool):
+        return np.nan
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return float(value) if np.isfinite(value) else np.nan
+    text = str(value).strip().lower()
+    if ":" in text:  # zone codes such as "RU:urban", "DE:zone30" are not numbers of this road
+        return np.nan
+    m = _SPEED_RE.search(text)
+    if not m:
+        return np.nan
+    v = float(m.group(1))
+    return v * 1.609344 if "mph" in text else v
+
+
+def _speed_column(roads) -> str | None:
+    by_key = {str(c).strip().lower(): c for c in roads.columns}
+    for name in SPEED_COLUMNS:
+        if name in by_key:
+            return by_key[name]
+    return None
+
+
+def _apply_speed_limits(roads, sp: np.ndarray, mode: str, notes: list) -> np.ndarray:
+    """Per-road speeds from the layer's speed column (see ``build_graph(maxspeed=…)``)."""
+    col = _speed_column(roads)
+    if col is None:
+        return sp
+    raw = roads[col]
+    lim = np.array([parse_speed(v) for v in raw], dtype=float)
+    given = raw.notna().to_numpy() & (raw.astype(str).str.strip() != "").to_numpy()
+    ok = np.isfinite(lim) & (lim >= _SPEED_RANGE[0]) & (lim <= _SPEED_RANGE[1])
+    use = ok & np.isfinite(sp)
+    out = sp.copy()
+    if mode == "car":
+        out[use] = lim[use]
+    else:
+        out[use] = np.minimum(sp[use], lim[use])
+    bad = int((given & ~ok).sum())
+    changed = int((use & (np.abs(out - sp) > 1e-9)).sum())
+    zh = (f"速度：{int(use.sum()):,} 条道路有自身限速（列 {col}，公里/小时）"
+          + ("，驾车按限速行驶" if mode == "car" else f"，{MODE_ZH[mode]}不超过限速")
+          + f"，其中 {changed:,} 条与等级速度不同")
+    en = (f"speeds: {int(use.sum()):,} road(s) carry their own limit (column {col}, km/h)"
+          + ("; cars drive at it" if mode == "car" else f"; {mode} stays at or below it")
+          + f"; {changed:,} differ from their class speed")
+    if bad:
+        zh += f"；{bad:,} 个值无法识别或不在 3–150 之间，按等级速度"
+        en += f"; {bad:,} value(s) unreadable or outside 3–150, class speed used"
+    notes.append((zh, en))
+    return out
 
 
 def _tobler_times(geom, plen, flat, dem, crs, flat_kmh):
