@@ -41,21 +41,21 @@ def _text(v) -> str:
 
 
 def category_counts(places: gpd.GeoDataFrame) -> list[tuple[str, int]]:
-    """The categories of a places layer with how many places each, most frequent first (the
-    source's own spelling where gridtool renamed it: ``other (intersection)``)."""
+    """The categories of a places layer with how many places each, most frequent first, as the
+    user can type them: the source's spelling (case folded), with gridtool's category in brackets
+    where the import renamed it (``intersection [other]``)."""
     if "category" not in places:
         return []
     cat = places["category"].map(_text)
-    src = None
-    for c in ("category_src", "category_raw"):
-        if c in places:
-            src = places[c].map(_text)
-            break
-    if src is not None:
-        label = [c if (not s or s.lower() == c.lower()) else f"{c} ({s})" for c, s in zip(cat, src)]
-    else:
-        label = list(cat)
-    return [(str(k), int(v)) for k, v in pd.Series(label).replace("", "(空 / blank)").value_counts().items()]
+    src = next((places[c].map(_text) for c in ("category_src", "category_raw") if c in places), None)
+    labels = []
+    for i, c in enumerate(cat):
+        s = src.iloc[i] if src is not None else ""
+        if s and s.lower() != c.lower():
+            labels.append(f"{s.lower()} [{c}]" if c else s.lower())
+        else:
+            labels.append(c or "(空 / blank)")
+    return [(str(k), int(v)) for k, v in pd.Series(labels, dtype=object).value_counts().items()]
 
 
 def match_categories(places: gpd.GeoDataFrame, spec: str, *, option: str = "--candidates",
@@ -90,7 +90,7 @@ def match_categories(places: gpd.GeoDataFrame, spec: str, *, option: str = "--ca
     counts = category_counts(places)
     listed = "、".join(f"{c} {n}" for c, n in counts[:30]) or "（无类别列）"
     listed_en = ", ".join(f"{c} {n}" for c, n in counts[:30]) or "(no category column)"
-    example = counts[0][0].split(" (")[0] if counts else "school"
+    example = counts[0][0].split(" [")[0] if counts else "school"
     raise GridtoolError(
         f"重点场所中没有类别为 {spec} 的{purpose_zh}。现有类别及个数：{listed}",
         f"no places of category {spec} for the {purpose_en}. Categories present, with counts: {listed_en}",
@@ -151,11 +151,13 @@ def feature_names(gdf: gpd.GeoDataFrame, prefix: str = "场所") -> list[str]:
     cats = gdf["category"].map(_text) if "category" in gdf else pd.Series([""] * n, index=gdf.index)
     sids = gdf["src_id"].map(_text) if "src_id" in gdf else pd.Series([""] * n, index=gdf.index)
     names = gdf["name"].map(_text) if "name" in gdf else pd.Series([""] * n, index=gdf.index)
-    for i, (nm, c, sid) in enumerate(zip(names, cats, sids)):
+    src = next((gdf[c].map(_text) for c in ("category_src", "category_raw") if c in gdf),
+               pd.Series([""] * n, index=gdf.index))
+    for i, (nm, c, sc, sid) in enumerate(zip(names, cats, src, sids)):
         if nm:
             out.append(nm)
             continue
-        head = PLACE_CATEGORIES.get(c, c) if c and c != "other" else prefix
+        head = PLACE_CATEGORIES.get(c, c) if c and c != "other" else (sc or prefix)
         out.append(f"{head}（{sid or f'#{i + 1}'}）")
     return out
 

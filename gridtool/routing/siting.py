@@ -341,6 +341,9 @@ def site_stations(
     rows = _reduce(a) if len(a) else np.arange(0)
     a_red = a[rows] if len(a) else a
     notes: list[tuple[str, str]] = []
+    if not auto and int(p) > len(kept):
+        notes.append((f"只有 {len(kept)} 个可用候选点（要求 {int(p)} 处）",
+                      f"only {len(kept)} usable candidate site(s) for the {int(p)} asked"))
     left = max(1.0, time_limit - (time.perf_counter() - t0))
     if not coverable.any():
         sol = CoverSolution(np.empty(0, int), 0.0, True, "nothing to cover")
@@ -352,11 +355,12 @@ def site_stations(
             # everything coverable is covered: the fewest sites that do it
             fewest = min_cover(a_red, time_limit=max(1.0, time_limit - (time.perf_counter() - t0)))
             if len(fewest.chosen) < len(sol.chosen):
-                nz = f"{len(fewest.chosen)} 处新站点已覆盖全部可覆盖对象，其余 {int(p) - len(fewest.chosen)} 处不会增加覆盖"
-                ne = f"{len(fewest.chosen)} new site(s) already cover everything coverable; more would add nothing"
-                notes.append((nz, ne))
                 sol = CoverSolution(fewest.chosen, sol.covered, sol.proven, sol.method,
                                     sol.seconds + fewest.seconds)
+        if len(sol.chosen) < min(int(p), len(kept)) and sol.covered >= gw.sum() - 1e-9:
+            nz = f"{len(sol.chosen)} 处新站点已覆盖全部可覆盖对象，再多不会增加覆盖"
+            ne = f"{len(sol.chosen)} new site(s) already cover everything coverable; more would add nothing"
+            notes.append((nz, ne))
     new_idx = kept[rows[sol.chosen]] if len(sol.chosen) else np.empty(0, int)
     new_cover = cover[np.searchsorted(kept, new_idx)] if len(new_idx) else np.zeros((0, len(w)), dtype=bool)
     after = before | new_cover.any(axis=0)
