@@ -26,13 +26,17 @@ def _lines(coords_list, **cols):
 
 
 def flyover_network():
-    """A noded network: a ring road and two streets joined to it at shared vertices; street B
-    passes over street A at (200, 0) without a shared vertex (a flyover; no bridge column)."""
+    """A noded network: a ring road with four lanes out at its corners and two streets joined to
+    it at shared vertices; street B passes over street A at (200, 0) without a shared vertex (a
+    flyover; no bridge column)."""
     ring = [[(0, -200), (0, 0), (0, 200)], [(0, 200), (200, 200), (400, 200)],
             [(400, 200), (400, 0), (400, -200)], [(400, -200), (200, -200), (0, -200)]]
+    lanes = [[(0, 200), (-100, 200)], [(400, 200), (500, 200)], [(400, -200), (500, -200)],
+             [(0, -200), (-100, -200)]]
     a = [(0, 0), (400, 0)]
     b = [(200, -200), (200, 200)]
-    return _lines(ring + [a, b], name=["环路西", "环路北", "环路东", "环路南", "地面路", "高架路"])
+    return _lines(ring + lanes + [a, b], name=["环路西", "环路北", "环路东", "环路南", "巷1", "巷2", "巷3", "巷4",
+                                              "地面路", "高架路"])
 
 
 def test_noded_network_keeps_its_flyover_and_distances():
@@ -40,7 +44,7 @@ def test_noded_network_keeps_its_flyover_and_distances():
     g = build_graph(roads, mode="walk")
     assert g.noding["mode"] == "noded"
     assert g.noding["junctions_added"] == 0 and g.noding["crossings"] == 1
-    assert g.noding["shared_junctions"] == 4
+    assert g.noding["shared_junctions"] == 8
     # from the ground road (190, 0) to the flyover (200, 10): round by the ring, 190 + 200 + 200 + 190 m
     assert _metres(g, (190, 0), (200, 10)) == pytest.approx(780, abs=1)
     assert "立交" in g.report("zh") and "over/underpasses" in g.report("en")
@@ -49,7 +53,7 @@ def test_noded_network_keeps_its_flyover_and_distances():
     assert forced.noding["junctions_added"] == 1
     assert _metres(forced, (190, 0), (200, 10)) == pytest.approx(20, abs=1)
     # a bridge column keeps the flyover even when crossings are joined
-    flagged = build_graph(roads.assign(bridge=[False] * 5 + [True]), mode="walk", node_crossings="yes")
+    flagged = build_graph(roads.assign(bridge=[False] * 9 + [True]), mode="walk", node_crossings="yes")
     assert _metres(flagged, (190, 0), (200, 10)) == pytest.approx(780, abs=1)
 
 
@@ -94,7 +98,12 @@ def test_cad_network_gets_junctions_at_crossings_and_noded_one_none():
 def test_noding_stats_counts_loose_ends_near_a_line():
     lines = np.array([LineString([(0, 0), (200, 0)]), LineString([(100, 0.5), (100, 100)])], dtype=object)
     st = noding_stats(lines, tol=1.0)
-    assert st == {"shared_junctions": 0, "crossings": 0, "loose_ends": 1, "noded": False}
+    assert st == {"shared_junctions": 0, "junction_ends": 0, "touches": 0, "loose_ends": 1, "crossings": 0,
+                  "noded": False}
+    # a T drawn with the end on the other line but no vertex there is a touch
+    lines[1] = LineString([(100, 0), (100, 100)])
+    st = noding_stats(lines, tol=1.0)
+    assert st["touches"] == 1 and st["loose_ends"] == 0 and not st["noded"]
 
 
 def test_maxspeed_column_changes_travel_times():

@@ -106,8 +106,8 @@ class RoadGraph:
     pieces: pd.DataFrame
     problems: list[Problem] = field(default_factory=list)
     speeds: dict = field(default_factory=dict)
-    #: how the layer was noded: ``mode`` ("noded", "unnoded", "yes", "no"), ``shared_junctions``,
-    #: ``crossings`` (without a shared vertex), ``loose_ends``, ``junctions_added``
+    #: how the layer was noded: ``mode`` ("noded", "unnoded", "yes", "no"), the counts of
+    #: :func:`noding_stats` and ``junctions_added``
     noding: dict = field(default_factory=dict)
     #: what was read or guessed about speeds, as (zh, en) lines for the user
     notes: list = field(default_factory=list)
@@ -133,7 +133,7 @@ class RoadGraph:
         nd = self.noding
         if nd:
             shared, added = nd["shared_junctions"], nd["junctions_added"]
-            cross = (nd["crossings"] or 0) + (nd["loose_ends"] or 0)
+            cross = (nd["crossings"] or 0) + (nd["touches"] or 0) + (nd["loose_ends"] or 0)
             if nd["mode"] in ("unnoded", "yes"):
                 why_zh = "线条在交叉处未打断（CAD 式）" if nd["mode"] == "unnoded" else "按 --node-crossings yes"
                 why_en = "lines are not cut where they cross (CAD-like)" if nd["mode"] == "unnoded" else \
@@ -284,47 +284,79 @@ def _key_id(ukey: np.ndarray, pts: np.ndarray) -> np.ndarray:
     return np.where(uk[pos] == kk, pos, -1)
 
 
+#: A layer is taken as noded when at most this share of its junctions (points where lines meet,
+#: cross or nearly touch) lie off a shared vertex. Over/underpasses not flagged as bridges are
+#: 0.7 % of the junctions of Malta's OSM roads and 1 % of Nanjing Xuanwu's; the same roads drawn as
+#: CAD polylines (junction vertices dropped where a road runs straight on) 27 % and 37 %.
+NODED_MAX_OFF_VERTEX = 0.15
+
+
 def noding_stats(lines, *, tol: float = 1.0, skip: np.ndarray | None = None, crossings: bool = True) -> dict:
     """Is a line layer already noded? Junctions at shared vertices against crossings without one.
 
-    ``shared_junctions``: points where two or more lines share a vertex and three or more
-    branches meet (two line ends meeting are a continuation, not a junction — a road drawn as
-    straight CAD segments is full of those). ``crossings``: points where two lines cross or touch
-    without a vertex of both there. ``loose_ends``: line ends within ``tol`` of another line that
-    do not touch it (drawn a little short). Lines flagged in ``skip`` (bridges, tunnels) are left
-    out of the crossings. ``noded`` is True when the shared junctions are at least as many as
-    the crossings and loose ends together: then most junctions were drawn as shared vertices, and
-    a crossing without one is an over- or underpass. ``crossings=False`` counts the shared
-    junctions only (crossings and loose ends are then None).
+    Returns a dict:
+
+    ``shared_junctions``
+        Points where two or more lines share a vertex and three or more branches meet (two line
+        ends meeting are a continuation, not a junction: a road drawn as straight CAD segments
+        is full of those).
+    ``junction_ends``
+        Line ends at such a shared junction.
+    ``touches``
+        Line ends lying on another line where that line has no vertex (a T drawn in CAD).
+    ``loose_ends``
+        Line ends within ``tol`` of another line that do not touch it (drawn a little short).
+    ``crossings``
+        Points where two lines cross, neither ending there, without a vertex of both.
+    ``noded``
+        True when touches, loose ends and crossings together are at most
+        :data:`NODED_MAX_OFF_VERTEX` of all junction points (those and the shared junctions): the
+        layer was drawn with its junctions as shared vertices, so a crossing without one is an
+        over- or underpass. Ends are not counted one by one: a road cut into straight segments
+        has many ends at each of its junctions.
+
+    Lines flagged in ``skip`` (bridges, tunnels) are left out of touches, loose ends and
+    crossings. ``crossings=False`` counts the shared junctions only (the rest is then None).
     """
     lines = np.asarray(lines, dtype=object)
     n = len(lines)
     skip = np.zeros(n, dtype=bool) if skip is None else np.asarray(skip, dtype=bool)
-    out = {"shared_junctions": 0, "crossings": 0, "loose_ends": 0, "noded": True}
+    out = {"shared_junctions": 0, "junction_ends": 0, "touches": 0, "loose_ends": 0, "crossings": 0,
+           "noded": True}
     if n < 2:
         return out
     ukey, inv, owner, is_end = _vertex_index(lines)
     branches = np.bincount(inv, weights=np.where(is_end, 1.0, 2.0), minlength=len(ukey))
     pair = np.unique(np.stack([inv, owner]), axis=1)
     lines_per_key = np.bincount(pair[0], minlength=len(ukey))
-    out["shared_junctions"] = int(((lines_per_key >= 2) & (branches >= 3)).sum())
+    junction = (lines_per_key >= 2) & (branches >= 3)
+    out["shared_junctions"] = int(junction.sum())
+    out["junction_ends"] = int((is_end & junction[inv]).sum())
     if not crossings:
-        out.update(crossings=None, loose_ends=None, noded=None)
+        out.update(touches=None, loose_ends=None, crossings=None, noded=None)
         return out
     vset = np.unique(pair[0].astype(np.int64) * n + pair[1])
+    eset = np.unique(inv[is_end].astype(np.int64) * n + owner[is_end])
     tree = shapely.STRtree(lines)
     a, b = tree.query(lines, predicate="intersects")
     keep = (a < b) & ~skip[a] & ~skip[b]
     a, b = a[keep], b[keep]
     if len(a):
         pts, which = shapely.get_coordinates(shapely.intersection(lines[a], lines[b]), return_index=True)
-        kid = _key_id(ukey, pts)
+        kid = _key_id(ukey, pts).astype(np.int64)
         la, lb = a[which], b[which]
-        on_a = (kid >= 0) & np.isin(kid.astype(np.int64) * n + la, vset)
-        on_b = (kid >= 0) & np.isin(kid.astype(np.int64) * n + lb, vset)
-        loose_pts = pts[~(on_a & on_b)]
-        if len(loose_pts):
-            out["crossings"] = len(np.unique(np.round(loose_pts * _ROUND).astype(np.int64), axis=0))
+        on_a = (kid >= 0) & np.isin(kid * n + la, vset)
+        on_b = (kid >= 0) & np.isin(kid * n + lb, vset)
+        end_a = (kid >= 0) & np.isin(kid * n + la, eset)
+        end_b = (kid >= 0) & np.isin(kid * n + lb, eset)
+        off = ~(on_a & on_b)
+        keys = np.round(pts * _ROUND).astype(np.int64)
+        t = off & (end_a | end_b)
+        x = off & ~(end_a | end_b)
+        if t.any():
+            out["touches"] = len(np.unique(keys[t], axis=0))
+        if x.any():
+            out["crossings"] = len(np.unique(keys[x], axis=0))
     if tol > 0:
         endpos = np.flatnonzero(is_end)
         coords = ukey[inv[endpos]] / _ROUND
@@ -334,75 +366,92 @@ def noding_stats(lines, *, tol: float = 1.0, skip: np.ndarray | None = None, cro
         keep = (e_owner[pi] != li) & ~skip[li] & ~skip[e_owner[pi]]
         pi, li = pi[keep], li[keep]
         near = shapely.distance(ends[pi], lines[li]) > 1.0 / _ROUND
-        # an end that touches some line is a junction (counted above), not a loose end
+        # an end that touches some line is a junction or a touch (counted above), not a loose end
         touching = np.zeros(len(ends), dtype=bool)
         touching[pi[~near]] = True
         loose = np.unique(pi[near])
         loose = loose[~touching[loose]]
         out["loose_ends"] = len(np.unique(np.round(coords[loose] * _ROUND).astype(np.int64), axis=0))
-    out["noded"] = out["shared_junctions"] >= out["crossings"] + out["loose_ends"]
+    off = out["touches"] + out["loose_ends"] + out["crossings"]
+    out["noded"] = bool(off <= NODED_MAX_OFF_VERTEX * (off + out["shared_junctions"]))
     return out
 
 
 def _insert_crossings(lines: np.ndarray, skip: np.ndarray, tol: float) -> tuple[np.ndarray, int]:
     """Add a vertex wherever two lines cross or one line's end lies within ``tol`` of another;
-    also returns how many junctions that adds (points not already shared by two lines)."""
+    also returns how many junctions that adds (points not already shared by two lines).
+    Vectorised over all lines (a per-line loop took 20–30 s on Malta's 25,000 roads)."""
     tree = shapely.STRtree(lines)
     a, b = tree.query(lines, predicate="dwithin", distance=tol)
     keep = (a < b) & ~skip[a] & ~skip[b]
     a, b = a[keep], b[keep]
-    extra: dict[int, list] = {}
+    at_line, at_pt = [], []
     if len(a):
-        inter = shapely.intersection(lines[a], lines[b])
-        for i, j, g in zip(a, b, inter):
-            pts = shapely.get_coordinates(g) if not g.is_empty else np.empty((0, 2))
-            if len(pts):
-                extra.setdefault(i, []).append(pts)
-                extra.setdefault(j, []).append(pts)
+        pts, w = shapely.get_coordinates(shapely.intersection(lines[a], lines[b]), return_index=True)
+        at_line += [a[w], b[w]]
+        at_pt += [pts, pts]
     # Dangling ends near another line (drawn a little short of the junction).
     ends = np.concatenate([shapely.get_point(lines, 0), shapely.get_point(lines, -1)])
     owner = np.concatenate([np.arange(len(lines))] * 2)
     pi, li = tree.query(ends, predicate="dwithin", distance=tol)
     keep = (owner[pi] != li) & ~skip[li] & ~skip[owner[pi]]
-    for p, line in zip(pi[keep], li[keep]):
-        d = shapely.line_locate_point(lines[line], ends[p])
-        q = shapely.line_interpolate_point(lines[line], d)
-        extra.setdefault(int(line), []).append(shapely.get_coordinates(q))
-        extra.setdefault(int(owner[p]), []).append(shapely.get_coordinates(q))
-    if not extra:
+    pi, li = pi[keep], li[keep]
+    if len(pi):
+        q = shapely.get_coordinates(shapely.line_interpolate_point(
+            lines[li], shapely.line_locate_point(lines[li], ends[pi])))
+        at_line += [li, owner[pi]]
+        at_pt += [q, q]
+    if not at_line:
         return lines, 0
+    # one row per (line, point), points rounded to the node grid
+    rows = np.column_stack([np.concatenate(at_line).astype(np.int64),
+                            np.round(np.vstack(at_pt) * _ROUND).astype(np.int64)])
+    rows = np.unique(rows, axis=0)
+    p_line, p_xy = rows[:, 0], rows[:, 1:] / _ROUND
     ukey, inv, owner_v, _ = _vertex_index(lines)
     pair = np.unique(np.stack([inv, owner_v]), axis=1)
     shared = np.bincount(pair[0], minlength=len(ukey)) >= 2
-    new_pts = np.unique(np.round(np.vstack([np.vstack(v) for v in extra.values()]) * _ROUND) / _ROUND, axis=0)
+    new_pts = np.unique(rows[:, 1:], axis=0) / _ROUND
     kid = _key_id(ukey, new_pts)
     added = int(((kid < 0) | ~shared[np.maximum(kid, 0)]).sum())
+    # the affected lines' own vertices, with their distance along the line
+    aff = np.unique(p_line)
+    v_xy, v_own = shapely.get_coordinates(lines[aff], return_index=True)
+    step = np.r_[0.0, np.hypot(*np.diff(v_xy, axis=0).T)]
+    first = np.r_[True, v_own[1:] != v_own[:-1]]
+    step[first] = 0.0
+    cum = np.cumsum(step)
+    v_d = cum - np.maximum.accumulate(np.where(first, cum, 0.0))
+    p_own = np.searchsorted(aff, p_line)
+    p_d = shapely.line_locate_point(lines[p_line], shapely.points(p_xy))
+    length = shapely.length(lines[aff])
+    # the ends of a line stay its ends: a point at an end replaces that end vertex
+    p_start = p_d <= 1e-9
+    p_end = (p_d >= length[p_own] - 1e-9) & ~p_start
+    last = np.r_[first[1:], True]
+    v_xy = v_xy.copy()
+    for mask, at in ((p_start, first), (p_end, last)):
+        if mask.any():
+            own, idx = np.unique(p_own[mask], return_index=True)  # first such point per line
+            pos = np.flatnonzero(at)[own]
+            v_xy[pos] = p_xy[mask][idx]
+    inner = ~(p_start | p_end)
+    all_own = np.r_[v_own, p_own[inner]]
+    all_d = np.r_[v_d, p_d[inner]]
+    all_xy = np.vstack([v_xy, p_xy[inner]])
+    is_pt = np.r_[np.zeros(len(v_own), bool), np.ones(int(inner.sum()), bool)]
+    order = np.lexsort((is_pt, all_d, all_own))
+    all_own, all_xy = all_own[order], all_xy[order]
+    keepc = np.ones(len(all_own), dtype=bool)
+    keepc[1:] = (all_own[1:] != all_own[:-1]) | np.any(np.abs(np.diff(all_xy, axis=0)) > 1e-9, axis=1)
+    all_own, all_xy = all_own[keepc], all_xy[keepc]
+    count = np.bincount(all_own, minlength=len(aff))
+    ok = count >= 2
+    sel = ok[all_own]
     out = lines.copy()
-    for i, pts in extra.items():
-        line = lines[i]
-        pts = np.unique(np.round(np.vstack(pts) * _ROUND) / _ROUND, axis=0)
-        coords = shapely.get_coordinates(line)
-        dist_v = shapely.line_locate_point(line, shapely.points(coords))
-        dist_p = shapely.line_locate_point(line, shapely.points(pts))
-        allc = np.vstack([coords, pts])
-        alld = np.concatenate([dist_v, dist_p])
-        order = np.argsort(alld, kind="stable")
-        merged = allc[order]
-        # the ends of the line stay its ends (snapped ends replace them)
-        d_end = shapely.length(line)
-        is_pt = order >= len(coords)
-        start_pts = merged[is_pt & (alld[order] <= 1e-9)]
-        end_pts = merged[is_pt & (alld[order] >= d_end - 1e-9)]
-        body = merged[~((is_pt & (alld[order] <= 1e-9)) | (is_pt & (alld[order] >= d_end - 1e-9)))]
-        if len(start_pts):
-            body[0] = start_pts[0]
-        if len(end_pts):
-            body[-1] = end_pts[0]
-        keepc = np.ones(len(body), dtype=bool)
-        keepc[1:] = np.any(np.abs(np.diff(body, axis=0)) > 1e-9, axis=1)
-        body = body[keepc]
-        if len(body) >= 2:
-            out[i] = shapely.linestrings(body)
+    if ok.any():
+        geoms = shapely.linestrings(all_xy[sel], indices=np.searchsorted(np.flatnonzero(ok), all_own[sel]))
+        out[aff[ok]] = geoms
     return out, added
 
 
@@ -516,8 +565,7 @@ def build_graph(
     added = 0
     if node_crossings:
         lines, added = _insert_crossings(lines, flat_col[src], snap_tolerance)
-    noding = {"mode": mode_used, "shared_junctions": stats["shared_junctions"], "crossings": stats["crossings"],
-              "loose_ends": stats["loose_ends"], "junctions_added": added}
+    noding = {"mode": mode_used, **{k: v for k, v in stats.items() if k != "noded"}, "junctions_added": added}
 
     # -- nodes: shared vertices, ends, and ends snapped together within tolerance --------------
     coords, owner = shapely.get_coordinates(lines, return_index=True)
