@@ -267,14 +267,14 @@ def siting_rows(data: Path, quick: bool):
     main = np.flatnonzero(car.component == car.main_component)
     rng = np.random.default_rng(1)
 
-    def pts(n):
+    def pts(n, prefix):
         pick = rng.choice(main, n, replace=False)
-        return gpd.GeoDataFrame({"name": [f"p{i}" for i in range(n)]},
+        return gpd.GeoDataFrame({"name": [f"{prefix}{i}" for i in range(n)]},
                                 geometry=gpd.points_from_xy(car.x[pick] + 3, car.y[pick] + 3), crs=car.crs)
     n_dem, n_cand = (1000, 150) if quick else (3000, 400)
-    dem = pts(n_dem).assign(hh=rng.integers(1, 60, n_dem))
-    cand = pts(n_cand)
-    existing = pts(10)
+    dem = pts(n_dem, "d").assign(hh=rng.integers(1, 60, n_dem))
+    cand = pts(n_cand, "c")
+    existing = pts(10, "s")
     for p in (5, 15):
         t = time.perf_counter()
         res = site_stations(car, dem, cand, p=p, minutes=3, existing=existing, time_limit=60)
@@ -314,11 +314,32 @@ def siting_rows(data: Path, quick: bool):
     return rows
 
 
+def _bent_plan_tours(cost, k: int, seconds: float):
+    """Sealing with ``plan_tours(balance=True)`` bent to it: one team per station (depots), each
+    exit slot a stop, one stop per team (capacity 1), free return; the longest and total trip."""
+    from gridtool.routing import plan_tours
+    ns, ne = cost.shape
+    slots = np.repeat(np.arange(ne), k)
+    n = ns + len(slots)
+    big = float(np.max(cost[np.isfinite(cost)])) * 10
+    m = np.full((n, n), big)
+    m[:ns, ns:] = np.where(np.isfinite(cost[:, slots]), cost[:, slots], big)
+    m[ns:, :ns] = 0.0
+    np.fill_diagonal(m, 0.0)
+    dem = np.r_[np.zeros(ns), np.ones(len(slots))]
+    t = time.perf_counter()
+    tp = plan_tours(m, depot=list(range(ns)), teams=[1] * ns, demands=dem, capacity=1, balance=True,
+                    time_limit=seconds, seed=0)
+    el = time.perf_counter() - t
+    legs = [m[d, r[0]] for d, r in zip(range(ns), tp.routes) if r]
+    return max(legs), sum(legs), el
+
+
 def sealing_rows(data: Path, quick: bool):
     """Exact bottleneck assignment against brute force and plan_tours(balance=True)."""
     import geopandas as gpd
 
-    from gridtool.routing import bottleneck_assignment, graph_from_osm, plan_tours, seal_exits, snap
+    from gridtool.routing import bottleneck_assignment, graph_from_osm, seal_exits, snap
     from gridtool.routing.demand import times_within
     rows = []
     rng = np.random.default_rng(9)
@@ -336,35 +357,40 @@ def sealing_rows(data: Path, quick: bool):
         agree += (a.bottleneck, a.total) == best
     rows.append((f"random 7 stations × 4 exits ({n_inst} instances)", t_ex / n_inst,
                  f"exact = brute force (longest, then total) in {agree}/{n_inst}"))
+    n_tp = 20 if quick else 50
+    gaps, el_tp = [], 0.0
+    for _ in range(n_tp):
+        ns, ne = 12, 8
+        c = rng.integers(1, 1000, (ns, ne)).astype(float)
+        a = bottleneck_assignment(c)
+        longest, _total, el = _bent_plan_tours(c, 1, 0.5)
+        el_tp += el
+        gaps.append(100 * (longest / a.bottleneck - 1))
+    rows.append((f"random 12 stations × 8 exits, plan_tours(balance) 0.5 s ({n_tp})", el_tp / n_tp,
+                 f"longest trip equal to the exact in {sum(g < 1e-9 for g in gaps)}/{n_tp}; mean "
+                 f"{np.mean(gaps):+.2f} %, worst {np.max(gaps):+.2f} %"))
     car = graph_from_osm(data / "osm" / "malta-2018-08.osm.pbf", mode="car")
     main = np.flatnonzero(car.component == car.main_component)
-    for ns, ne in ((20, 12), (40, 30)):
+    for ns, ne, k in ((20, 12, 1), (40, 30, 1), (30, 30, 1), (40, 15, 2)):
         pick = rng.choice(main, ns + ne, replace=False)
         g = gpd.GeoDataFrame({"name": [f"p{i}" for i in range(ns + ne)]},
                              geometry=gpd.points_from_xy(car.x[pick] + 3, car.y[pick] + 3), crs=car.crs)
         st, ex = g.iloc[:ns], g.iloc[ns:]
         t = time.perf_counter()
-        plan = seal_exits(car, st, ex)
+        plan = seal_exits(car, st, ex, per_exit=k)
         el = time.perf_counter() - t
         cost = times_within(car, snap(car, st.geometry), snap(car, ex.geometry))
-        # plan_tours bent to it: one team per station (depots 0..ns-1), exits as stops, one stop
-        # per team (capacity 1), free return, balance=True minimising the longest team
-        m = np.zeros((ns + ne, ns + ne))
-        m[:ns, ns:] = cost
-        m[ns:, ns:] = cost.max() * 10 + np.zeros((ne, ne))
-        np.fill_diagonal(m, 0.0)
-        m[:ns, :ns] = cost.max() * 10
-        np.fill_diagonal(m, 0.0)
-        dem = np.r_[np.zeros(ns), np.ones(ne)]
         t = time.perf_counter()
-        tp = plan_tours(m, depot=list(range(ns)), teams=[1] * ns, demands=dem, capacity=1, balance=True,
-                        time_limit=2.0, seed=0)
-        el2 = time.perf_counter() - t
-        longest = max((m[d, r[0]] for d, r in zip(range(ns), tp.routes) if r), default=np.nan)
-        rows.append((f"Malta car: {ns} stations → {ne} exits, exact", el,
-                     f"longest {plan.longest_minutes:.2f} min, total {plan.total_minutes:.1f} min"))
-        rows.append((f"Malta car: {ns} stations → {ne} exits, plan_tours(balance) 2 s", el2,
-                     f"longest {longest / 60:.2f} min ({100 * (longest / 60 / plan.longest_minutes - 1):+.1f} %)"))
+        a = bottleneck_assignment(cost, k)
+        el_a = time.perf_counter() - t
+        longest, total, el2 = _bent_plan_tours(cost, k, 2.0)
+        label = f"Malta car: {ns} stations → {ne} exits" + (f" × {k}" if k > 1 else "")
+        rows.append((f"{label}, exact", el_a,
+                     f"longest {a.bottleneck / 60:.2f} min, total {a.total / 60:.1f} min "
+                     f"(seal_exits with matrix and paths {el:.1f} s; = {plan.longest_minutes:.2f} min)"))
+        rows.append((f"{label}, plan_tours(balance) 2 s", el2,
+                     f"longest {longest / 60:.2f} min ({100 * (longest / a.bottleneck - 1):+.2f} %), "
+                     f"total {total / 60:.1f} min ({100 * (total / a.total - 1):+.2f} %)"))
     return rows
 
 
