@@ -259,9 +259,9 @@ def siting_rows(data: Path, quick: bool):
         gcount = len(greedy_coverage(cover, np.ones(g), k))
         sc_extra += gcount > fewest
     rows.append((f"random 12 candidates, p=3 ({n_inst} instances)", t_ex / n_inst,
-                 f"exact = brute force in {n_inst}/{n_inst}; greedy below optimum in {worse}/{n_inst} "
-                 f"(mean {np.mean(gaps):.2f} %, max {np.max(gaps):.2f} % of demand); greedy set cover "
-                 f"uses more sites than the exact minimum in {sc_extra}/{n_inst}"))
+                 (f"exact = brute force in {n_inst}/{n_inst}; greedy below optimum in {worse}/{n_inst} "
+                  f"(mean {np.mean(gaps):.2f} %, max {np.max(gaps):.2f} % of demand); greedy set cover "
+                  f"uses more sites than the exact minimum in {sc_extra}/{n_inst}")))
     # Malta car travel times, 3 minutes
     car = graph_from_osm(data / "osm" / "malta-2018-08.osm.pbf", mode="car")
     main = np.flatnonzero(car.component == car.main_component)
@@ -287,16 +287,16 @@ def siting_rows(data: Path, quick: bool):
         gr = greedy_coverage(cover & ~before[None, :], w, p)
         gcov = w[before | cover[gr].any(axis=0)].sum()
         rows.append((f"Malta car 3 min: {n_dem} demand, {n_cand} candidates, p={p}", el,
-                     f"exact {res.covered_hh:,.0f} hh ({'proven' if res.proven else 'not proven'}), greedy "
-                     f"{gcov:,.0f} ({100 * (gcov / res.covered_hh - 1):+.2f} %)"))
+                     (f"exact {res.covered_hh:,.0f} hh ({'proven' if res.proven else 'not proven'}), greedy "
+                      f"{gcov:,.0f} ({100 * (gcov / res.covered_hh - 1):+.2f} %)")))
     t = time.perf_counter()
     auto = site_stations(car, dem, cand, p="auto", minutes=3, existing=existing, time_limit=60)
     el = time.perf_counter() - t
     reach = cover & ~before[None, :]
     gcount = len(greedy_coverage(reach, np.ones(reach.shape[1]), len(reach)))
-    rows.append((f"Malta car 3 min: fewest sites (set cover)", el,
-                 f"exact {len(auto.new_sites)} new sites ({'proven' if auto.proven else 'not proven'}), greedy "
-                 f"{gcount}; {len(auto.uncoverable)} demand points no candidate reaches"))
+    rows.append(("Malta car 3 min: fewest sites (set cover)", el,
+                 (f"exact {len(auto.new_sites)} new sites ({'proven' if auto.proven else 'not proven'}), greedy "
+                  f"{gcount}; {len(auto.uncoverable)} demand points no candidate reaches")))
     # brute force on a small Malta instance
     small_c = cand.iloc[:14]
     small_d = dem.iloc[:300]
@@ -367,8 +367,8 @@ def sealing_rows(data: Path, quick: bool):
         el_tp += el
         gaps.append(100 * (longest / a.bottleneck - 1))
     rows.append((f"random 12 stations × 8 exits, plan_tours(balance) 0.5 s ({n_tp})", el_tp / n_tp,
-                 f"longest trip equal to the exact in {sum(g < 1e-9 for g in gaps)}/{n_tp}; mean "
-                 f"{np.mean(gaps):+.2f} %, worst {np.max(gaps):+.2f} %"))
+                 (f"longest trip equal to the exact in {sum(g < 1e-9 for g in gaps)}/{n_tp}; mean "
+                  f"{np.mean(gaps):+.2f} %, worst {np.max(gaps):+.2f} %")))
     car = graph_from_osm(data / "osm" / "malta-2018-08.osm.pbf", mode="car")
     main = np.flatnonzero(car.component == car.main_component)
     for ns, ne, k in ((20, 12, 1), (40, 30, 1), (30, 30, 1), (40, 15, 2)):
@@ -386,11 +386,11 @@ def sealing_rows(data: Path, quick: bool):
         longest, total, el2 = _bent_plan_tours(cost, k, 2.0)
         label = f"Malta car: {ns} stations → {ne} exits" + (f" × {k}" if k > 1 else "")
         rows.append((f"{label}, exact", el_a,
-                     f"longest {a.bottleneck / 60:.2f} min, total {a.total / 60:.1f} min "
-                     f"(seal_exits with matrix and paths {el:.1f} s; = {plan.longest_minutes:.2f} min)"))
+                     (f"longest {a.bottleneck / 60:.2f} min, total {a.total / 60:.1f} min "
+                      f"(seal_exits with matrix and paths {el:.1f} s; = {plan.longest_minutes:.2f} min)")))
         rows.append((f"{label}, plan_tours(balance) 2 s", el2,
-                     f"longest {longest / 60:.2f} min ({100 * (longest / a.bottleneck - 1):+.2f} %), "
-                     f"total {total / 60:.1f} min ({100 * (total / a.total - 1):+.2f} %)"))
+                     (f"longest {longest / 60:.2f} min ({100 * (longest / a.bottleneck - 1):+.2f} %), "
+                      f"total {total / 60:.1f} min ({100 * (total / a.total - 1):+.2f} %)")))
     return rows
 
 
