@@ -15,8 +15,17 @@ from shapely.geometry import LineString, Point
 
 from gridtool import cli
 from gridtool.errors import GridtoolError
-from gridtool.routing import (bottleneck_assignment, build_graph, household_coverage, match_categories,
-                              max_coverage, min_cover, seal_exits, site_stations, snap)
+from gridtool.routing import (
+    bottleneck_assignment,
+    build_graph,
+    household_coverage,
+    match_categories,
+    max_coverage,
+    min_cover,
+    seal_exits,
+    site_stations,
+    snap,
+)
 from gridtool.routing.commands import register
 from gridtool.routing.demand import times_within
 from gridtool.routing.siting import greedy_coverage

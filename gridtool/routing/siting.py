@@ -30,7 +30,7 @@ import shapely
 
 from .demand import household_weights, subset, times_within
 from .graph import RoadGraph
-from .snapping import snap
+from .snapping import near_any_road, snap
 
 
 @dataclass
@@ -319,9 +319,14 @@ def site_stations(
         else:
             seen[key] = i
     cs = snap(graph, cand.geometry.values, max_distance=max_snap)
-    for i in np.flatnonzero(keep & ~cs.ok):
+    off = np.flatnonzero(keep & ~cs.ok)
+    near = near_any_road(graph, cand.geometry.values[off], max_distance=max_snap) if len(off) else []
+    for i, cut in zip(off, near):
         keep[i] = False
-        excluded.append((f"{c_names[i]}（{max_snap:.0f} 米内无道路）", f"{c_names[i]} (no road within {max_snap:.0f} m)"))
+        if cut:
+            excluded.append((f"{c_names[i]}（附近道路与主路网不连通）", f"{c_names[i]} (its road is cut off from the main network)"))
+        else:
+            excluded.append((f"{c_names[i]}（{max_snap:.0f} 米内无道路）", f"{c_names[i]} (no road within {max_snap:.0f} m)"))
     kept = np.flatnonzero(keep)
     # what the existing stations cover already
     if len(ex):
