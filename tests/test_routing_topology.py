@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from shapely.geometry import LineString, Point
 
+from gridtool.errors import GridtoolError
 from gridtool.routing import build_graph, noding_stats, snap, travel_matrix
 from gridtool.routing.graph import parse_speed
 
@@ -138,3 +139,36 @@ def test_unknown_classes_warn_and_speed_per_class_sets_them():
     g2 = build_graph(roads, mode="car", speeds={"县道": {"car": 50}})
     assert not [p for p in g2.problems if p.code == "road_class_unknown"]
     assert g2.time[g2.piece_edges[0, 0]] == pytest.approx(1000 / (50 / 3.6))
+
+
+def test_every_routing_command_takes_the_graph_options(tmp_path, capsys):
+    """patrol, coverage and seal share --node-crossings / --speed / --no-maxspeed and print how the
+    graph was built."""
+    import argparse
+
+    from gridtool import cli
+    from gridtool.routing.commands import register
+
+    from .test_routing_graph import town
+    p = cli.build_parser()
+    sub = next(a for a in p._actions if isinstance(a, argparse._SubParsersAction))
+    if "seal" not in sub.choices:
+        register(sub, cli.add_role_arguments)
+    t = town()
+    gpkg = tmp_path / "t.gpkg"
+    for role in ("roads", "places", "stations"):
+        t[role].drop(columns="src_id").to_file(gpkg, layer=role, driver="GPKG")
+    roles = [f"--{r}={gpkg}:{r}" for r in ("roads", "places", "stations")]
+    args = p.parse_args(["--lang", "en", "patrol", *roles, "--node-crossings", "no", "--speed", "residential=3",
+                         "--no-maxspeed", "--time-limit", "0.3", "--start", "07:30", "--lenient",
+                         "--out", str(tmp_path / "p")])
+    assert args.func(args) == 0
+    out = capsys.readouterr().out
+    assert "as --node-crossings no asks" in out and "speeds set by class: residential 3 km/h" in out
+    for cmd in ("coverage", "seal"):
+        a = p.parse_args([cmd, *roles, "--out", "x", "--speed", "县道=40", "--node-crossings", "yes"]
+                         + (["--exits", "e.gpkg"] if cmd == "seal" else []))
+        assert a.node_crossings == "yes" and a.speed == ["县道=40"] and a.mode == ("car" if cmd == "seal" else "walk")
+    with pytest.raises(GridtoolError, match="residential=25"):
+        from gridtool.routing.commands import speeds_from_args
+        speeds_from_args(argparse.Namespace(speed=["fast"]), "car")
