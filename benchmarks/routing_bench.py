@@ -14,6 +14,12 @@ network jobs on a real country-size graph (Malta).
    guided local search (2 s), networkx Christofides (TSP only).
 2. Malta (OSM 2018-08): road graph build, 100 ten-minute walking service circles, and a
    150-stop car tour on the network's (asymmetric) travel-time matrix, gridtool vs OR-Tools.
+3. Siting (``--sections siting``): exact maximal covering / set cover (``site_stations``, CBC)
+   against the greedy choice gridtool used as its fallback, and against brute force where the
+   instance is small (random covering instances, and Malta car travel times, 3 minutes).
+4. Sealing (``--sections sealing``): the exact bottleneck assignment (``seal_exits``) against
+   brute force on small random instances, and against ``plan_tours(balance=True)`` bent to the
+   job (one team per station, one exit per team, free return) on Malta car travel times.
 Distances are TSPLIB EUC_2D (rounded to integers), so lengths compare with the published optima.
 """
 
@@ -221,6 +227,173 @@ def malta(data: Path, quick: bool):
     return rows
 
 
+def siting_rows(data: Path, quick: bool):
+    """Exact siting against greedy (and brute force where small)."""
+    import geopandas as gpd
+
+    from gridtool.routing import graph_from_osm, site_stations, snap
+    from gridtool.routing.demand import times_within
+    from gridtool.routing.siting import greedy_coverage, max_coverage, min_cover
+    rows = []
+    # random covering instances: candidates cover random demand groups
+    rng = np.random.default_rng(5)
+    n_inst = 60 if quick else 200
+    gaps, worse, sc_extra, t_ex = [], 0, 0, 0.0
+    for _ in range(n_inst):
+        k, g, p = 12, 40, 3
+        cover = rng.random((k, g)) < 0.15
+        w = rng.integers(1, 50, g).astype(float)
+        best = max(w[cover[list(c)].any(axis=0)].sum() for c in itertools.combinations(range(k), p))
+        t = time.perf_counter()
+        ex = max_coverage(cover, w, p, time_limit=10)
+        t_ex += time.perf_counter() - t
+        assert abs(ex.covered - best) < 1e-9
+        gr = w[cover[greedy_coverage(cover, w, p)].any(axis=0)].sum()
+        gaps.append(100 * (1 - gr / best))
+        worse += gr < best
+        need = cover.any(axis=0)
+        fewest = next(r for r in range(k + 1) for c in itertools.combinations(range(k), r)
+                      if (cover[list(c)].any(axis=0) if c else np.zeros(g, bool))[need].all())
+        sc = min_cover(cover, time_limit=10)
+        assert len(sc.chosen) == fewest
+        gcount = len(greedy_coverage(cover, np.ones(g), k))
+        sc_extra += gcount > fewest
+    rows.append((f"random 12 candidates, p=3 ({n_inst} instances)", t_ex / n_inst,
+                 (f"exact = brute force in {n_inst}/{n_inst}; greedy below optimum in {worse}/{n_inst} "
+                  f"(mean {np.mean(gaps):.2f} %, max {np.max(gaps):.2f} % of demand); greedy set cover "
+                  f"uses more sites than the exact minimum in {sc_extra}/{n_inst}")))
+    # Malta car travel times, 3 minutes
+    car = graph_from_osm(data / "osm" / "malta-2018-08.osm.pbf", mode="car")
+    main = np.flatnonzero(car.component == car.main_component)
+    rng = np.random.default_rng(1)
+
+    def pts(n, prefix):
+        pick = rng.choice(main, n, replace=False)
+        return gpd.GeoDataFrame({"name": [f"{prefix}{i}" for i in range(n)]},
+                                geometry=gpd.points_from_xy(car.x[pick] + 3, car.y[pick] + 3), crs=car.crs)
+    n_dem, n_cand = (1000, 150) if quick else (3000, 400)
+    dem = pts(n_dem, "d").assign(hh=rng.integers(1, 60, n_dem))
+    cand = pts(n_cand, "c")
+    existing = pts(10, "s")
+    for p in (5, 15):
+        t = time.perf_counter()
+        res = site_stations(car, dem, cand, p=p, minutes=3, existing=existing, time_limit=60)
+        el = time.perf_counter() - t
+        # greedy on the same matrix
+        ds, cs, es = snap(car, dem.geometry), snap(car, cand.geometry), snap(car, existing.geometry)
+        cover = times_within(car, cs, ds, 180, covered=True)
+        before = times_within(car, es, ds, 180, covered=True).any(axis=0)
+        w = dem["hh"].to_numpy(float)
+        gr = greedy_coverage(cover & ~before[None, :], w, p)
+        gcov = w[before | cover[gr].any(axis=0)].sum()
+        rows.append((f"Malta car 3 min: {n_dem} demand, {n_cand} candidates, p={p}", el,
+                     (f"exact {res.covered_hh:,.0f} hh ({'proven' if res.proven else 'not proven'}), greedy "
+                      f"{gcov:,.0f} ({100 * (gcov / res.covered_hh - 1):+.2f} %)")))
+    t = time.perf_counter()
+    auto = site_stations(car, dem, cand, p="auto", minutes=3, existing=existing, time_limit=60)
+    el = time.perf_counter() - t
+    reach = cover & ~before[None, :]
+    gcount = len(greedy_coverage(reach, np.ones(reach.shape[1]), len(reach)))
+    rows.append(("Malta car 3 min: fewest sites (set cover)", el,
+                 (f"exact {len(auto.new_sites)} new sites ({'proven' if auto.proven else 'not proven'}), greedy "
+                  f"{gcount}; {len(auto.uncoverable)} demand points no candidate reaches")))
+    # brute force on a small Malta instance
+    small_c = cand.iloc[:14]
+    small_d = dem.iloc[:300]
+    cs2, ds2 = snap(car, small_c.geometry), snap(car, small_d.geometry)
+    cov2 = times_within(car, cs2, ds2, 180, covered=True)
+    bef2 = times_within(car, es, ds2, 180, covered=True).any(axis=0)
+    w2 = small_d["hh"].to_numpy(float)
+    ok = 0
+    for p in (2, 3, 4):
+        best = max(w2[bef2 | cov2[list(c)].any(axis=0)].sum() for c in itertools.combinations(range(14), p))
+        res = site_stations(car, small_d, small_c, p=p, minutes=3, existing=existing, time_limit=30)
+        ok += abs(res.covered_hh - best) < 1e-9
+    rows.append(("Malta car 3 min: 300 demand, 14 candidates, p=2..4", 0.0,
+                 f"exact = brute force in {ok}/3"))
+    return rows
+
+
+def _bent_plan_tours(cost, k: int, seconds: float):
+    """Sealing with ``plan_tours(balance=True)`` bent to it: one team per station (depots), each
+    exit slot a stop, one stop per team (capacity 1), free return; the longest and total trip."""
+    from gridtool.routing import plan_tours
+    ns, ne = cost.shape
+    slots = np.repeat(np.arange(ne), k)
+    n = ns + len(slots)
+    big = float(np.max(cost[np.isfinite(cost)])) * 10
+    m = np.full((n, n), big)
+    m[:ns, ns:] = np.where(np.isfinite(cost[:, slots]), cost[:, slots], big)
+    m[ns:, :ns] = 0.0
+    np.fill_diagonal(m, 0.0)
+    dem = np.r_[np.zeros(ns), np.ones(len(slots))]
+    t = time.perf_counter()
+    tp = plan_tours(m, depot=list(range(ns)), teams=[1] * ns, demands=dem, capacity=1, balance=True,
+                    time_limit=seconds, seed=0)
+    el = time.perf_counter() - t
+    legs = [m[d, r[0]] for d, r in zip(range(ns), tp.routes) if r]
+    return max(legs), sum(legs), el
+
+
+def sealing_rows(data: Path, quick: bool):
+    """Exact bottleneck assignment against brute force and plan_tours(balance=True)."""
+    import geopandas as gpd
+
+    from gridtool.routing import bottleneck_assignment, graph_from_osm, seal_exits, snap
+    from gridtool.routing.demand import times_within
+    rows = []
+    rng = np.random.default_rng(9)
+    n_inst = 100 if quick else 300
+    agree = 0
+    t_ex = 0.0
+    for _ in range(n_inst):
+        ne, ns = 4, 7
+        c = rng.integers(1, 100, (ns, ne)).astype(float)
+        t = time.perf_counter()
+        a = bottleneck_assignment(c)
+        t_ex += time.perf_counter() - t
+        best = min((max(c[list(pm), range(ne)]), sum(c[list(pm), range(ne)]))
+                   for pm in itertools.permutations(range(ns), ne))
+        agree += (a.bottleneck, a.total) == best
+    rows.append((f"random 7 stations × 4 exits ({n_inst} instances)", t_ex / n_inst,
+                 f"exact = brute force (longest, then total) in {agree}/{n_inst}"))
+    n_tp = 20 if quick else 50
+    gaps, el_tp = [], 0.0
+    for _ in range(n_tp):
+        ns, ne = 12, 8
+        c = rng.integers(1, 1000, (ns, ne)).astype(float)
+        a = bottleneck_assignment(c)
+        longest, _total, el = _bent_plan_tours(c, 1, 0.5)
+        el_tp += el
+        gaps.append(100 * (longest / a.bottleneck - 1))
+    rows.append((f"random 12 stations × 8 exits, plan_tours(balance) 0.5 s ({n_tp})", el_tp / n_tp,
+                 (f"longest trip equal to the exact in {sum(g < 1e-9 for g in gaps)}/{n_tp}; mean "
+                  f"{np.mean(gaps):+.2f} %, worst {np.max(gaps):+.2f} %")))
+    car = graph_from_osm(data / "osm" / "malta-2018-08.osm.pbf", mode="car")
+    main = np.flatnonzero(car.component == car.main_component)
+    for ns, ne, k in ((20, 12, 1), (40, 30, 1), (30, 30, 1), (40, 15, 2)):
+        pick = rng.choice(main, ns + ne, replace=False)
+        g = gpd.GeoDataFrame({"name": [f"p{i}" for i in range(ns + ne)]},
+                             geometry=gpd.points_from_xy(car.x[pick] + 3, car.y[pick] + 3), crs=car.crs)
+        st, ex = g.iloc[:ns], g.iloc[ns:]
+        t = time.perf_counter()
+        plan = seal_exits(car, st, ex, per_exit=k)
+        el = time.perf_counter() - t
+        cost = times_within(car, snap(car, st.geometry), snap(car, ex.geometry))
+        t = time.perf_counter()
+        a = bottleneck_assignment(cost, k)
+        el_a = time.perf_counter() - t
+        longest, total, el2 = _bent_plan_tours(cost, k, 2.0)
+        label = f"Malta car: {ns} stations → {ne} exits" + (f" × {k}" if k > 1 else "")
+        rows.append((f"{label}, exact", el_a,
+                     (f"longest {a.bottleneck / 60:.2f} min, total {a.total / 60:.1f} min "
+                      f"(seal_exits with matrix and paths {el:.1f} s; = {plan.longest_minutes:.2f} min)")))
+        rows.append((f"{label}, plan_tours(balance) 2 s", el2,
+                     (f"longest {longest / 60:.2f} min ({100 * (longest / a.bottleneck - 1):+.2f} %), "
+                      f"total {total / 60:.1f} min ({100 * (total / a.total - 1):+.2f} %)")))
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
@@ -231,8 +404,25 @@ def main() -> None:
     ap.add_argument("--tsp-seeds", type=int, nargs="*", default=[],
                     help="extra random 300-city TSPs (numpy seeds), each with its proven optimum")
     ap.add_argument("--no-malta", action="store_true", help="skip the Malta road-network part")
+    ap.add_argument("--sections", default="tours,malta,siting,sealing",
+                    help="comma-separated parts to run: tours, malta, siting, sealing")
     args = ap.parse_args()
     data = Path(args.data)
+    sections = {x.strip() for x in args.sections.split(",")}
+    if "tours" in sections:
+        tours(data, args)
+    if "malta" in sections and not args.no_malta:
+        print("Malta (OSM 2018-08)")
+        for what, secs, note in malta(data, args.quick):
+            print(f"  {what:<38} {secs:6.2f} s   {note}", flush=True)
+    for title, fn in (("Siting (exact vs greedy)", siting_rows), ("Sealing exits (exact vs heuristics)", sealing_rows)):
+        if fn.__name__.split("_")[0] in sections:
+            print(title)
+            for what, secs, note in fn(data, args.quick):
+                print(f"  {what:<58} {secs:6.2f} s   {note}", flush=True)
+
+
+def tours(data: Path, args) -> None:
     print(f"{'kind':<5} {'instance':<16} {'n':>4} {'optimum':>9} {'ref':<10} | "
           f"{'gridtool':>15} | {'OR-Tools GLS 2s':>15} | {'christofides':>15}")
     print("-" * 104)
@@ -260,11 +450,6 @@ def main() -> None:
         print(f"300-city TSPs with proven optima: {len(gaps300)}, mean gap {np.mean(gaps300):.2f} %, "
               f"max {np.max(gaps300):.2f} %")
     print()
-    if args.no_malta:
-        return
-    print("Malta (OSM 2018-08)")
-    for what, secs, note in malta(data, args.quick):
-        print(f"  {what:<38} {secs:6.2f} s   {note}", flush=True)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,10 @@
 * :func:`plan_patrol` — team patrol routes through key places from stations.
 * :func:`street_walk` — street-coverage walks (Chinese postman) of a grid, for k walkers.
 * :func:`service_circles`, :func:`household_coverage` — N-minute service circles and coverage.
-* :func:`site_stations` — choose p station sites covering the most households (MCLP).
+* :func:`site_stations` — new station sites, exactly: the most demand with N sites (maximal
+  covering) or the fewest covering all (set cover); :func:`make_demand` — households or places.
+* :func:`seal_exits` — sealing exits: a post at every exit, shortest longest trip (bottleneck
+  assignment, exact).
 * :func:`write_gpx`, :func:`write_kml`, :func:`write_stops_csv` — exports.
 
 The core never imports Qt.
@@ -25,7 +28,10 @@ _WHERE = {
     "graph_from_osm": "graph", "tobler_kmh": "graph",
     "PatrolPlan": "patrol", "plan_patrol": "patrol",
     "CoverageWalk": "postman", "street_walk": "postman",
-    "Siting": "siting", "site_stations": "siting",
+    "Siting": "siting", "site_stations": "siting", "max_coverage": "siting", "min_cover": "siting",
+    "Demand": "demand", "make_demand": "demand", "match_categories": "demand", "nearest_times": "demand",
+    "SealPlan": "sealing", "SealingError": "sealing", "bottleneck_assignment": "sealing", "seal_exits": "sealing",
+    "noding_stats": "graph",
     "snap": "snapping", "travel_matrix": "snapping",
     "InfeasibleError": "tours", "TourPlan": "tours", "plan_tours": "tours",
 }

@@ -1,8 +1,11 @@
-"""``gridtool patrol`` and ``gridtool coverage``, and the routing part of ``gridtool demo``.
+"""``gridtool patrol``, ``gridtool coverage`` and ``gridtool seal``, and the routing part of
+``gridtool demo``.
 
 Wiring (in ``gridtool/cli.py``): ``from .routing.commands import register`` and, after the other
-subcommands, ``register(sub, add_role_arguments)``. Both commands take a project ``.gpkg`` or the
-layers by role, like ``validate``.
+subcommands, ``register(sub, add_role_arguments)``. The commands take a project ``.gpkg`` or the
+layers by role, like ``validate``. Every routing command builds its road graph with the same
+options (:func:`add_routing_arguments`: ``--mode``, ``--node-crossings``, ``--speed``,
+``--no-maxspeed``) through :func:`routing_graph`, which prints how the graph was built.
 """
 
 from __future__ import annotations
@@ -51,12 +54,67 @@ def stations_of(project, *, category: str = "police"):
         fix_en="give the stations (police stations, service stations) with --stations.", layer="stations")
 
 
-def _graph(project, mode: str):
+def _graph(project, mode: str, args=None):
     from .graph import build_graph
     if "roads" not in project.layers:
         raise GridtoolError("没有道路图层", "there is no roads layer", fix_zh="用 --roads 传入道路。",
                             fix_en="give the roads with --roads.", layer="roads")
-    return build_graph(project.layers["roads"].gdf, mode=mode, dem=project.dem)
+    extra = {}
+    if args is not None:
+        extra = {"node_crossings": getattr(args, "node_crossings", "auto"),
+                 "speeds": speeds_from_args(args, mode), "maxspeed": not getattr(args, "no_maxspeed", False)}
+    return build_graph(project.layers["roads"].gdf, mode=mode, dem=project.dem, **extra)
+
+
+def add_routing_arguments(p, *, default_mode: str = "walk") -> None:
+    """The road-graph options every routing command shares: ``--mode``, ``--node-crossings``,
+    ``--speed CLASS=KMH`` (repeatable) and ``--no-maxspeed``. Read them with :func:`routing_graph`."""
+    p.add_argument("--mode", choices=MODES, default=default_mode,
+                   help="出行方式 / travel mode: " + ", ".join(f"{m} {MODE_ZH[m]}" for m in MODES))
+    p.add_argument("--node-crossings", choices=("auto", "yes", "no"), default="auto",
+                   help="交叉处是否连通 / join roads where they cross: auto = 由数据判断（已在共享节点相接的路网"
+                        "不在交叉处加路口，立交保持不连通；CAD 式线条在交叉处加路口）/ decided from the layer "
+                        "(a noded network keeps its over/underpasses; a CAD-like one gets junctions at crossings)")
+    p.add_argument("--speed", action="append", default=[], metavar="CLASS=KMH",
+                   help="按道路等级指定车速（公里/小时），可重复 / speed of a road class in km/h for this mode, "
+                        "repeatable: --speed residential=25 --speed 县道=40")
+    p.add_argument("--no-maxspeed", action="store_true",
+                   help="不使用道路自带限速列（maxspeed/限速/speed）/ ignore the roads' own speed-limit column")
+
+
+def speeds_from_args(args, mode: str) -> dict | None:
+    """``--speed CLASS=KMH`` options as ``build_graph``'s ``speeds`` for ``mode``."""
+    out: dict = {}
+    for item in getattr(args, "speed", None) or []:
+        cls, sep, val = str(item).replace("＝", "=").partition("=")
+        try:
+            kmh = float(val)
+        except ValueError:
+            kmh = float("nan")
+        if not sep or not cls.strip() or not kmh > 0:
+            raise GridtoolError(f"无法识别的速度设置：{item}", f"cannot read the speed setting {item!r}",
+                                fix_zh="写成 --speed 等级=公里每小时，例如 --speed residential=25。",
+                                fix_en="write --speed CLASS=KMH, e.g. --speed residential=25.", field="speed")
+        out[cls.strip().lower()] = {mode: kmh}
+    return out or None
+
+
+def routing_graph(project, args, *, mode: str | None = None):
+    """The road graph for a routing command with the shared options (:func:`add_routing_arguments`);
+    prints the graph's warnings, how it was noded and where speeds came from."""
+    mode = mode or args.mode
+    graph = _graph(project, mode, args)
+    lang = getattr(args, "lang", "zh")
+    for p in graph.problems:
+        print(p.format(None if lang == "both" else lang))
+    report = graph.report(lang if lang in ("zh", "en") else "both")
+    if report:
+        print(report)
+    sp = speeds_from_args(args, mode)
+    if sp:
+        _say(args, "按等级指定速度：" + "，".join(f"{k} {v[mode]:g} 公里/小时" for k, v in sp.items()),
+             "speeds set by class: " + ", ".join(f"{k} {v[mode]:g} km/h" for k, v in sp.items()))
+    return graph
 
 
 def _write_gpkg(path: Path, layers: dict) -> Path:
@@ -106,9 +164,7 @@ def cmd_patrol(args) -> int:
     if "places" not in project.layers:
         raise GridtoolError("没有重点场所图层", "there is no places layer", fix_zh="用 --places 传入重点场所。",
                             fix_en="give the key places with --places.", layer="places")
-    graph = _graph(project, args.mode)
-    for p in graph.problems:
-        print(p.format(None if args.lang == "both" else args.lang))
+    graph = routing_graph(project, args)
     plan = plan_patrol(graph, stations, project.layers["places"].gdf, teams=args.teams,
                        shift_minutes=args.shift, start=args.start, dwell_minutes=args.dwell,
                        max_stops=args.max_stops, balance=not args.no_balance, time_limit=args.time_limit,
@@ -119,68 +175,195 @@ def cmd_patrol(args) -> int:
     return 0
 
 
+def _sites_arg(text: str):
+    t = str(text).strip().lower()
+    if t in ("auto", "自动"):
+        return "auto"
+    try:
+        n = int(t)
+    except ValueError:
+        n = 0
+    if n < 1:
+        import argparse
+        raise argparse.ArgumentTypeError(f"--sites takes a positive number or auto, not {text!r}")
+    return n
+
+
+def _write_csv(path: Path, df) -> Path:
+    from ..atomic import write_bytes_atomic
+    from ..cells import csv_bytes
+    return write_bytes_atomic(path, csv_bytes(df))
+
+
+def _village_table(demand, covered, villages):
+    """Households per village, covered and not (the households' ``village`` column, else the
+    village polygon each falls in)."""
+    import geopandas as gpd
+    import numpy as np
+    import pandas as pd
+    hh = demand.features
+    if "village" in hh and hh["village"].notna().any():
+        key = hh["village"].astype(object).where(hh["village"].notna(), "(无 / none)")
+    elif villages is not None and len(villages):
+        pts = gpd.GeoDataFrame(geometry=hh.geometry.representative_point(), crs=hh.crs)
+        j = gpd.sjoin(pts, villages[["name", "geometry"]], how="left", predicate="within")
+        j = j[~j.index.duplicated()]
+        key = j["name"].astype(object).where(j["name"].notna(), "(无 / none)").reindex(hh.index)
+    else:
+        key = pd.Series("(全部 / all)", index=hh.index)
+    df = pd.DataFrame({"name": key.to_numpy(), "hh": demand.weight,
+                       "covered_hh": np.where(covered, demand.weight, 0.0)})
+    vt = df.groupby("name", sort=True).sum().reset_index()
+    vt["uncovered_hh"] = vt["hh"] - vt["covered_hh"]
+    vt["share"] = np.where(vt["hh"] > 0, vt["covered_hh"] / vt["hh"], 0.0)
+    return vt.sort_values("share").reset_index(drop=True)
+
+
 def cmd_coverage(args) -> int:
-    from .circles import household_coverage, service_circles
+    import geopandas as gpd
+    import numpy as np
+    import pandas as pd
+
+    from .circles import service_circles
+    from .demand import feature_names, make_demand, nearest_times
+    from .snapping import snap
     project = _project(args)
     stations = stations_of(project, category=args.station_category)
-    graph = _graph(project, args.mode)
-    for p in graph.problems:
-        print(p.format(None if args.lang == "both" else args.lang))
+    spec = args.demand or ("households" if "households" in project.layers else None)
+    if spec is None and args.sites:
+        raise GridtoolError("选址需要覆盖对象：住户或重点场所", "siting needs demand: households or places",
+                            fix_zh="用 --households 传入住户，或写 --demand places（或 places:类别）。",
+                            fix_en="give --households, or write --demand places (or places:CATEGORY).",
+                            layer="households")
+    demand = make_demand(project, spec) if spec else None
+    cand = _candidates(project, args.candidates) if args.sites else None
+    graph = routing_graph(project, args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    circles = service_circles(graph, stations, minutes=args.minutes)
-    layers = {"circles": circles}
-    if "households" in project.layers:
+    mins = list(args.minutes)
+    if demand is not None:
+        _say(args, f"覆盖对象：{demand.label_zh}，共 {demand.total:,.0f} {demand.unit_zh}（{len(demand.features):,} 个要素）",
+             f"demand: {demand.label_en}, {demand.total:,.0f} {demand.unit_en} ({len(demand.features):,} features)")
+    layers = {}
+    all_st = stations
+    new_sites = None
+    if args.sites:
+        from .siting import site_stations
+        res = site_stations(graph, demand.features, cand, p=args.sites, minutes=mins[0], existing=stations,
+                            weights=demand.weight, names=demand.names, time_limit=args.time_limit)
+        layers["sites"] = res.chosen
+        print(res.summary(args.lang if args.lang in ("zh", "en") else "both", demand.unit_zh, demand.unit_en))
+        new_sites = res.new_sites
+        if len(new_sites):
+            all_st = pd.concat([stations.assign(new=False), new_sites.assign(new=True)], ignore_index=True)
+            all_st = gpd.GeoDataFrame(all_st, geometry="geometry", crs=stations.crs)
+    circles = service_circles(graph, all_st, minutes=mins)
+    if "new" in all_st:
+        per = dict(zip(feature_names(all_st, "站点"), all_st["new"]))
+        circles["new"] = circles["station"].map(per).fillna(False).astype(bool)
+    layers = {"circles": circles, **layers}
+    if demand is not None:
+        st_names = feature_names(all_st, "站点")
+        ss = snap(graph, all_st.geometry.representative_point().values)
+        tg = snap(graph, demand.points())
+        secs, which = nearest_times(graph, ss, tg)
         villages = project.layers["villages"].gdf if "villages" in project.layers else None
-        for m in args.minutes:
-            cov = household_coverage(graph, stations, project.layers["households"].gdf, minutes=m,
-                                     villages=villages)
-            print(cov.summary(args.lang))
-            vt = out / f"coverage-{m:g}min-villages.csv"
-            cov.villages.to_csv(vt, index=False, encoding="utf-8-sig")
-            keep = [c for c in ("src_id", "village", "hh", "minutes_to_station", "nearest_station") if c in cov.uncovered]
-            layers[f"uncovered_{m:g}min"] = cov.uncovered[keep + ["geometry"]]
-            worst = cov.villages[cov.villages["uncovered_hh"] > 0].head(10)
-            for r in worst.itertuples():
-                _say(args, f"  {r.name}：未覆盖 {r.uncovered_hh:,.0f} 户（覆盖 {r.share:.0%}）",
-                     f"  {r.name}: {r.uncovered_hh:,.0f} households uncovered ({r.share:.0%} covered)")
-        if args.sites:
-            from .siting import site_stations
-            cand = _candidates(project, args.candidates)
-            res = site_stations(graph, project.layers["households"].gdf, cand, p=args.sites,
-                                minutes=args.minutes[0], existing=stations)
-            layers["sites"] = res.chosen
-            _say(args, f"选址（{res.method}）：新增 {args.sites} 处后 {res.minutes:g} 分钟覆盖 {res.share:.1%}："
-                       + "、".join(res.chosen.loc[~res.chosen['existing'], 'name'].astype(str)),
-                 f"siting ({res.method}): with {args.sites} new site(s), {res.minutes:g}-minute coverage "
-                 f"{res.share:.1%}: " + ", ".join(res.chosen.loc[~res.chosen['existing'], 'name'].astype(str)))
-    elif args.sites:
-        raise GridtoolError("选址需要住户图层", "siting needs the households layer",
-                            fix_zh="用 --households 传入住户。", fix_en="give --households.", layer="households")
+        for m in mins:
+            covered = secs <= m * 60
+            cw = float(demand.weight[covered].sum())
+            share = cw / demand.total if demand.total else 0.0
+            after = "（含新增站点）" if new_sites is not None and len(new_sites) else ""
+            after_en = " (new sites included)" if new_sites is not None and len(new_sites) else ""
+            _say(args, f"{MODE_ZH[graph.mode]} {m:g} 分钟服务圈覆盖 {cw:,.0f} / {demand.total:,.0f} {demand.unit_zh}"
+                       f"（{share:.1%}）{after}",
+                 f"{m:g}-minute {graph.mode} service circles cover {cw:,.0f} of {demand.total:,.0f} {demand.unit_en} "
+                 f"({share:.1%}){after_en}")
+            unc = np.flatnonzero(~covered)
+            gdf = demand.features.iloc[unc]
+            layer = gpd.GeoDataFrame({
+                "name": [demand.names[i] for i in unc],
+                "category": demand.category[unc],
+                "minutes_to_station": np.where(np.isfinite(secs[unc]), secs[unc] / 60, np.nan),
+                "nearest_station": [st_names[which[i]] if which[i] >= 0 else None for i in unc],
+                **({"hh": demand.weight[unc]} if demand.kind == "households" else {}),
+                **({"village": gdf["village"].to_numpy()} if "village" in gdf else {}),
+                "src_id": gdf["src_id"].astype(str).to_numpy() if "src_id" in gdf else [str(i) for i in unc],
+            }, geometry=gdf.geometry.to_numpy(), crs=demand.features.crs)
+            layers[f"uncovered_{m:g}min"] = layer
+            if demand.kind == "households":
+                vt = _village_table(demand, covered, villages)
+                _write_csv(out / f"coverage-{m:g}min-villages.csv", vt)
+                for r in vt[vt["uncovered_hh"] > 0].head(10).itertuples():
+                    _say(args, f"  {r.name}：未覆盖 {r.uncovered_hh:,.0f} 户（覆盖 {r.share:.0%}）",
+                         f"  {r.name}: {r.uncovered_hh:,.0f} households uncovered ({r.share:.0%} covered)")
+            else:
+                order = layer.sort_values("minutes_to_station", ascending=False, na_position="first")
+                shown = order.head(50)
+                if len(order):
+                    _say(args, f"  {m:g} 分钟内未覆盖的 {len(order):,} 处：", f"  {len(order):,} not covered within {m:g} min:")
+                for r in shown.itertuples():
+                    if np.isfinite(r.minutes_to_station):
+                        _say(args, f"    {r.name}（{r.category}）：最近 {r.nearest_station} {r.minutes_to_station:.2f} 分钟",
+                             f"    {r.name} ({r.category}): nearest {r.nearest_station}, {r.minutes_to_station:.2f} min")
+                    else:
+                        _say(args, f"    {r.name}（{r.category}）：路网上无法到达",
+                             f"    {r.name} ({r.category}): not reachable on the road network")
+                if len(order) > len(shown):
+                    _say(args, f"    …… 另有 {len(order) - len(shown):,} 处（见 uncovered_{m:g}min 图层）",
+                         f"    … {len(order) - len(shown):,} more (layer uncovered_{m:g}min)")
     path = _write_gpkg(out / "coverage.gpkg", layers)
     _say(args, f"已写入 {path}", f"written: {path}")
     return 0
 
 
 def _candidates(project, categories: str):
-    cats = [c.strip() for c in categories.split(",") if c.strip()]
+    from .demand import match_categories
     places = project.layers.get("places")
     if places is None:
         raise GridtoolError("没有候选点：需要重点场所图层", "no candidate sites: needs the places layer",
-                            fix_zh="用 --places 传入候选点（如村委会）。", fix_en="give candidates with --places.",
+                            fix_zh="用 --places 传入候选点（如村委会、路口）。", fix_en="give candidates with --places.",
                             layer="places")
-    c = places.gdf[places.gdf["category"].astype(str).isin(cats)].copy()
-    if not len(c):
-        raise GridtoolError(f"重点场所中没有类别为 {categories} 的候选点",
-                            f"no places of category {categories} to use as candidate sites",
-                            fix_zh="用 --candidates 指定类别，例如 townhall,school。",
-                            fix_en="choose categories with --candidates, e.g. townhall,school.", layer="places")
+    c = match_categories(places.gdf, categories, option="--candidates").copy()
     c["geometry"] = c.geometry.representative_point()
     return c
 
 
+def _read_exits(project, args):
+    """The ``--exits PATH[:LAYER]`` points in the project CRS."""
+    from ..cli import _per_role_option
+    from ..layers import load_layer
+    crs = _per_role_option(getattr(args, "crs_in", []) or [], "--crs-in")
+    enc = _per_role_option(getattr(args, "encoding", []) or [], "--encoding")
+    pick = (lambda v: v.get("exits", v.get("*")) if isinstance(v, dict) else v)
+    lyr = load_layer("places", args.exits, crs_default=pick(crs), encoding_default=pick(enc))
+    gdf = lyr.gdf
+    if project.crs is not None and gdf.crs is not None and not gdf.crs.equals(project.crs):
+        gdf = gdf.to_crs(project.crs)
+    return gdf
+
+
+def cmd_seal(args) -> int:
+    from .sealing import seal_exits
+    project = _project(args)
+    stations = stations_of(project, category=args.station_category)
+    exits = _read_exits(project, args)
+    graph = routing_graph(project, args)
+    plan = seal_exits(graph, stations, exits, per_exit=args.per_exit)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    table = plan.table[["exit", "station", "minutes", "km"]].copy()
+    table["minutes"] = table["minutes"].round(2)
+    table["km"] = table["km"].round(3)
+    csv = _write_csv(out / "seal.csv", table)
+    gpkg = _write_gpkg(out / "seal.gpkg", {"seal_paths": plan.paths.drop(columns=["exit_no"]),
+                                           "exits": plan.exits, "stations": stations})
+    print(plan.summary(args.lang if args.lang in ("zh", "en") else "both"))
+    _say(args, f"已写入：{csv}，{gpkg}", f"written: {csv}, {gpkg}")
+    return 0
+
+
 def register(subparsers, add_role_arguments) -> None:
-    """Add ``patrol`` and ``coverage`` to the ``gridtool`` argument parser."""
+    """Add ``patrol``, ``coverage`` and ``seal`` to the ``gridtool`` argument parser."""
     pp = subparsers.add_parser("patrol", help="巡逻路线 / team patrol routes through key places")
     pp.add_argument("project", nargs="?", metavar="PROJECT.gpkg")
     add_role_arguments(pp)
@@ -189,8 +372,7 @@ def register(subparsers, add_role_arguments) -> None:
     pp.add_argument("--shift", type=float, default=240, metavar="MIN", help="班次分钟 / shift length in minutes")
     pp.add_argument("--start", default="08:00", metavar="HH:MM", help="出发时间 / start time")
     pp.add_argument("--dwell", type=float, default=5, metavar="MIN", help="每点停留分钟 / minutes at each place")
-    pp.add_argument("--mode", choices=MODES, default="walk",
-                    help="出行方式 / travel mode: " + ", ".join(f"{m} {MODE_ZH[m]}" for m in MODES))
+    add_routing_arguments(pp, default_mode="walk")
     pp.add_argument("--max-stops", type=int, metavar="N", help="每队最多点数 / workload limit per team")
     pp.add_argument("--station-category", default="police",
                     help="无站点图层时用此类别的重点场所作站点 / place category used as stations")
@@ -205,13 +387,36 @@ def register(subparsers, add_role_arguments) -> None:
     add_role_arguments(pc)
     pc.add_argument("--out", required=True, metavar="DIR", help="输出目录 / output folder")
     pc.add_argument("--minutes", type=float, nargs="+", default=[10], help="分钟 / minutes (default 10)")
-    pc.add_argument("--mode", choices=MODES, default="walk", help="出行方式 / travel mode")
-    pc.add_argument("--sites", type=int, metavar="P", help="新增站点数（选址）/ choose P new sites")
-    pc.add_argument("--candidates", default="townhall,school,market", metavar="CATS",
-                    help="候选点类别 / place categories that may host a new site")
+    add_routing_arguments(pc, default_mode="walk")
+    pc.add_argument("--demand", metavar="households|places[:CATEGORY]",
+                    help="覆盖对象：住户（按户数）或重点场所（可按类别，如 places:intersection）/ what to cover: "
+                         "households (counted by hh) or places, optionally of categories (default: households)")
+    pc.add_argument("--sites", type=_sites_arg, metavar="N|auto",
+                    help="选址：新增 N 处站点使覆盖最多；auto = 覆盖全部可覆盖对象所需的最少新增站点（按第一个 --minutes）"
+                         " / siting at the first --minutes: N new sites covering the most, or auto = the fewest "
+                         "new sites covering all coverable demand")
+    pc.add_argument("--candidates", default="townhall,school,market", metavar="places|CATEGORY[,…]",
+                    help="候选点：places = 全部重点场所，或类别（不区分大小写）/ candidate sites: every place, or "
+                         "place categories (any case)")
+    pc.add_argument("--time-limit", type=float, default=30.0, metavar="S",
+                    help="选址求解秒数（超时则说明未证明最优）/ solver seconds for siting")
     pc.add_argument("--station-category", default="police",
                     help="无站点图层时用此类别的重点场所作站点 / place category used as stations")
     pc.set_defaults(func=cmd_coverage)
+
+    ps = subparsers.add_parser("seal", help="封控卡口：每个卡口派警力，最长用时最短 / seal exits: a post at every "
+                                            "exit, shortest longest trip")
+    ps.add_argument("project", nargs="?", metavar="PROJECT.gpkg")
+    add_role_arguments(ps)
+    ps.add_argument("--exits", required=True, metavar="PATH[:LAYER]",
+                    help="卡口（出口）点图层 / the exits (checkpoints), points")
+    ps.add_argument("--out", required=True, metavar="DIR", help="输出目录 / output folder (seal.csv, seal.gpkg)")
+    add_routing_arguments(ps, default_mode="car")
+    ps.add_argument("--per-exit", type=int, default=1, metavar="K",
+                    help="每个卡口的警力点数（各来自不同站点）/ posts per exit, each from a different station")
+    ps.add_argument("--station-category", default="police",
+                    help="无站点图层时用此类别的重点场所作站点 / place category used as stations")
+    ps.set_defaults(func=cmd_seal)
 
 
 def demo_routing(project, out_dir: Path, lang: str = "zh") -> dict:

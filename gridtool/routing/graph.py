@@ -10,11 +10,19 @@ reported (``RoadGraph.pieces`` and ``RoadGraph.problems``), never silently dropp
 Noding: lines that share a vertex are joined there (OpenStreetMap's convention: a bridge crossing
 a street shares no vertex and stays a bridge). Lines from a CAD drawing or a survey shapefile are
 also cut where they cross and a dangling end within ``snap_tolerance`` of another line is joined
-to it (``node_crossings="auto"`` does this when the layer has no ``bridge``/``tunnel`` columns).
+to it. ``node_crossings="auto"`` decides from the geometry (:func:`noding_stats`): when most
+junctions of the layer (points where lines meet, cross or nearly touch) already are shared
+vertices, the layer is noded and a crossing without a shared vertex is an over- or underpass;
+otherwise (a CAD-like layer) crossings become junctions. How many were added is in
+``RoadGraph.noding`` and :meth:`RoadGraph.report`. A road's own speed limit (``maxspeed``,
+``限速``, ``speed`` in km/h) is its car speed; walkers and cyclists go no faster than it.
+Written by hand because osmnx only builds graphs from OSM topology and momepy/networkx do not
+decide whether a GIS layer is noded.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -98,6 +106,11 @@ class RoadGraph:
     pieces: pd.DataFrame
     problems: list[Problem] = field(default_factory=list)
     speeds: dict = field(default_factory=dict)
+    #: how the layer was noded: ``mode`` ("noded", "unnoded", "yes", "no"), the counts of
+    #: :func:`noding_stats` and ``junctions_added``
+    noding: dict = field(default_factory=dict)
+    #: what was read or guessed about speeds, as (zh, en) lines for the user
+    notes: list = field(default_factory=list)
     _csr: object = None
     _csr_edge: object = None
 
@@ -113,6 +126,36 @@ class RoadGraph:
     def walk_speed(self) -> float:
         """Metres per second on foot (used for the last metres from a road to a door)."""
         return float(self.speeds.get("residential", {}).get("walk") or 4.5) / 3.6
+
+    def report(self, lang: str = "zh") -> str:
+        """How the layer was noded and where speeds came from, for the console."""
+        lines = []
+        nd = self.noding
+        if nd:
+            shared, added = nd["shared_junctions"], nd["junctions_added"]
+            cross = (nd["crossings"] or 0) + (nd["touches"] or 0) + (nd["loose_ends"] or 0)
+            if nd["mode"] in ("unnoded", "yes"):
+                why_zh = "线条在交叉处未打断（CAD 式）" if nd["mode"] == "unnoded" else "按 --node-crossings yes"
+                why_en = "lines are not cut where they cross (CAD-like)" if nd["mode"] == "unnoded" else \
+                    "as --node-crossings yes asks"
+                zh = (f"道路拓扑：{why_zh}，在交叉和近接处新增 {added:,} 个路口"
+                      f"（原有共享节点路口 {shared:,} 处）")
+                en = (f"road topology: {why_en}; {added:,} junction(s) added at crossings and near-touching "
+                      f"ends ({shared:,} junction(s) already at shared vertices)")
+            else:
+                why_zh = "路网已在共享节点相接" if nd["mode"] == "noded" else "按 --node-crossings no"
+                why_en = "the network is noded (lines meet at shared vertices)" if nd["mode"] == "noded" \
+                    else "as --node-crossings no asks"
+                zh = (f"道路拓扑：{why_zh}（{shared:,} 处路口），"
+                      + ("" if nd["crossings"] is None else f"{cross:,} 处无共享节点的交叉视为立交或桥隧，")
+                      + "未新增路口")
+                en = (f"road topology: {why_en} ({shared:,} junctions); "
+                      + ("" if nd["crossings"] is None else
+                         f"{cross:,} crossing(s) without a shared vertex are treated as over/underpasses; ")
+                      + "no junction added")
+            lines.append((zh, en))
+        lines += list(self.notes)
+        return "\n".join(zh if lang == "zh" else en if lang == "en" else f"{zh}\n{en}" for zh, en in lines)
 
     def in_main(self, nodes) -> np.ndarray:
         return self.component[np.asarray(nodes)] == self.main_component
@@ -216,59 +259,200 @@ def _cut_line(coords: np.ndarray, cut_at: np.ndarray) -> list[np.ndarray]:
     return [c for c in out if len(c) >= 2]
 
 
-def _insert_crossings(lines: np.ndarray, skip: np.ndarray, tol: float) -> np.ndarray:
-    """Add a vertex wherever two lines cross or one line's end lies within ``tol`` of another."""
+def _vertex_index(lines: np.ndarray):
+    """Rounded vertex keys of ``lines``: (unique keys, key of each vertex, owner line, is-end)."""
+    coords, owner = shapely.get_coordinates(lines, return_index=True)
+    keys = np.round(coords * _ROUND).astype(np.int64)
+    ukey, inv = np.unique(keys, axis=0, return_inverse=True)
+    starts = np.r_[0, np.flatnonzero(np.diff(owner)) + 1] if len(owner) else np.empty(0, int)
+    ends = np.r_[starts[1:] - 1, len(owner) - 1] if len(owner) else np.empty(0, int)
+    is_end = np.zeros(len(owner), dtype=bool)
+    is_end[starts] = True
+    is_end[ends] = True
+    return ukey, inv.ravel(), owner, is_end
+
+
+def _key_id(ukey: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """Index in ``ukey`` (sorted, unique rows) of each point's rounded key, -1 if absent."""
+    if not len(pts) or not len(ukey):
+        return np.full(len(pts), -1)
+    k = np.round(pts * _ROUND).astype(np.int64)
+    dt = np.dtype([("x", np.int64), ("y", np.int64)])
+    uk = np.ascontiguousarray(ukey).view(dt).ravel()
+    kk = np.ascontiguousarray(k).view(dt).ravel()
+    pos = np.clip(np.searchsorted(uk, kk), 0, len(uk) - 1)
+    return np.where(uk[pos] == kk, pos, -1)
+
+
+#: A layer is taken as noded when at most this share of its junctions (points where lines meet,
+#: cross or nearly touch) lie off a shared vertex. Over/underpasses not flagged as bridges are
+#: 0.7 % of the junctions of Malta's OSM roads and 1 % of Nanjing Xuanwu's; the same roads drawn as
+#: CAD polylines (junction vertices dropped where a road runs straight on) 27 % and 37 %.
+NODED_MAX_OFF_VERTEX = 0.15
+
+
+def noding_stats(lines, *, tol: float = 1.0, skip: np.ndarray | None = None, crossings: bool = True) -> dict:
+    """Is a line layer already noded? Junctions at shared vertices against crossings without one.
+
+    Returns a dict:
+
+    ``shared_junctions``
+        Points where two or more lines share a vertex and three or more branches meet (two line
+        ends meeting are a continuation, not a junction: a road drawn as straight CAD segments
+        is full of those).
+    ``junction_ends``
+        Line ends at such a shared junction.
+    ``touches``
+        Line ends lying on another line where that line has no vertex (a T drawn in CAD).
+    ``loose_ends``
+        Line ends within ``tol`` of another line that do not touch it (drawn a little short).
+    ``crossings``
+        Points where two lines cross, neither ending there, without a vertex of both.
+    ``noded``
+        True when touches, loose ends and crossings together are at most
+        :data:`NODED_MAX_OFF_VERTEX` of all junction points (those and the shared junctions): the
+        layer was drawn with its junctions as shared vertices, so a crossing without one is an
+        over- or underpass. Ends are not counted one by one: a road cut into straight segments
+        has many ends at each of its junctions.
+
+    Lines flagged in ``skip`` (bridges, tunnels) are left out of touches, loose ends and
+    crossings. ``crossings=False`` counts the shared junctions only (the rest is then None).
+    """
+    lines = np.asarray(lines, dtype=object)
+    n = len(lines)
+    skip = np.zeros(n, dtype=bool) if skip is None else np.asarray(skip, dtype=bool)
+    out = {"shared_junctions": 0, "junction_ends": 0, "touches": 0, "loose_ends": 0, "crossings": 0,
+           "noded": True}
+    if n < 2:
+        return out
+    ukey, inv, owner, is_end = _vertex_index(lines)
+    branches = np.bincount(inv, weights=np.where(is_end, 1.0, 2.0), minlength=len(ukey))
+    pair = np.unique(np.stack([inv, owner]), axis=1)
+    lines_per_key = np.bincount(pair[0], minlength=len(ukey))
+    junction = (lines_per_key >= 2) & (branches >= 3)
+    out["shared_junctions"] = int(junction.sum())
+    out["junction_ends"] = int((is_end & junction[inv]).sum())
+    if not crossings:
+        out.update(touches=None, loose_ends=None, crossings=None, noded=None)
+        return out
+    vset = np.unique(pair[0].astype(np.int64) * n + pair[1])
+    eset = np.unique(inv[is_end].astype(np.int64) * n + owner[is_end])
+    tree = shapely.STRtree(lines)
+    a, b = tree.query(lines, predicate="intersects")
+    keep = (a < b) & ~skip[a] & ~skip[b]
+    a, b = a[keep], b[keep]
+    if len(a):
+        pts, which = shapely.get_coordinates(shapely.intersection(lines[a], lines[b]), return_index=True)
+        kid = _key_id(ukey, pts).astype(np.int64)
+        la, lb = a[which], b[which]
+        on_a = (kid >= 0) & np.isin(kid * n + la, vset)
+        on_b = (kid >= 0) & np.isin(kid * n + lb, vset)
+        end_a = (kid >= 0) & np.isin(kid * n + la, eset)
+        end_b = (kid >= 0) & np.isin(kid * n + lb, eset)
+        off = ~(on_a & on_b)
+        keys = np.round(pts * _ROUND).astype(np.int64)
+        t = off & (end_a | end_b)
+        x = off & ~(end_a | end_b)
+        if t.any():
+            out["touches"] = len(np.unique(keys[t], axis=0))
+        if x.any():
+            out["crossings"] = len(np.unique(keys[x], axis=0))
+    if tol > 0:
+        endpos = np.flatnonzero(is_end)
+        coords = ukey[inv[endpos]] / _ROUND
+        ends = shapely.points(coords)
+        e_owner = owner[endpos]
+        pi, li = tree.query(ends, predicate="dwithin", distance=tol)
+        keep = (e_owner[pi] != li) & ~skip[li] & ~skip[e_owner[pi]]
+        pi, li = pi[keep], li[keep]
+        near = shapely.distance(ends[pi], lines[li]) > 1.0 / _ROUND
+        # an end that touches some line is a junction or a touch (counted above), not a loose end
+        touching = np.zeros(len(ends), dtype=bool)
+        touching[pi[~near]] = True
+        loose = np.unique(pi[near])
+        loose = loose[~touching[loose]]
+        out["loose_ends"] = len(np.unique(np.round(coords[loose] * _ROUND).astype(np.int64), axis=0))
+    off = out["touches"] + out["loose_ends"] + out["crossings"]
+    out["noded"] = bool(off <= NODED_MAX_OFF_VERTEX * (off + out["shared_junctions"]))
+    return out
+
+
+def _insert_crossings(lines: np.ndarray, skip: np.ndarray, tol: float) -> tuple[np.ndarray, int]:
+    """Add a vertex wherever two lines cross or one line's end lies within ``tol`` of another;
+    also returns how many junctions that adds (points not already shared by two lines).
+    Vectorised over all lines (a per-line loop took 20–30 s on Malta's 25,000 roads)."""
     tree = shapely.STRtree(lines)
     a, b = tree.query(lines, predicate="dwithin", distance=tol)
     keep = (a < b) & ~skip[a] & ~skip[b]
     a, b = a[keep], b[keep]
-    extra: dict[int, list] = {}
+    at_line, at_pt = [], []
     if len(a):
-        inter = shapely.intersection(lines[a], lines[b])
-        for i, j, g in zip(a, b, inter):
-            pts = shapely.get_coordinates(g) if not g.is_empty else np.empty((0, 2))
-            if len(pts):
-                extra.setdefault(i, []).append(pts)
-                extra.setdefault(j, []).append(pts)
+        pts, w = shapely.get_coordinates(shapely.intersection(lines[a], lines[b]), return_index=True)
+        at_line += [a[w], b[w]]
+        at_pt += [pts, pts]
     # Dangling ends near another line (drawn a little short of the junction).
     ends = np.concatenate([shapely.get_point(lines, 0), shapely.get_point(lines, -1)])
     owner = np.concatenate([np.arange(len(lines))] * 2)
     pi, li = tree.query(ends, predicate="dwithin", distance=tol)
     keep = (owner[pi] != li) & ~skip[li] & ~skip[owner[pi]]
-    for p, line in zip(pi[keep], li[keep]):
-        d = shapely.line_locate_point(lines[line], ends[p])
-        q = shapely.line_interpolate_point(lines[line], d)
-        extra.setdefault(int(line), []).append(shapely.get_coordinates(q))
-        extra.setdefault(int(owner[p]), []).append(shapely.get_coordinates(q))
-    if not extra:
-        return lines
+    pi, li = pi[keep], li[keep]
+    if len(pi):
+        q = shapely.get_coordinates(shapely.line_interpolate_point(
+            lines[li], shapely.line_locate_point(lines[li], ends[pi])))
+        at_line += [li, owner[pi]]
+        at_pt += [q, q]
+    if not at_line:
+        return lines, 0
+    # one row per (line, point), points rounded to the node grid
+    rows = np.column_stack([np.concatenate(at_line).astype(np.int64),
+                            np.round(np.vstack(at_pt) * _ROUND).astype(np.int64)])
+    rows = np.unique(rows, axis=0)
+    p_line, p_xy = rows[:, 0], rows[:, 1:] / _ROUND
+    ukey, inv, owner_v, _ = _vertex_index(lines)
+    pair = np.unique(np.stack([inv, owner_v]), axis=1)
+    shared = np.bincount(pair[0], minlength=len(ukey)) >= 2
+    new_pts = np.unique(rows[:, 1:], axis=0) / _ROUND
+    kid = _key_id(ukey, new_pts)
+    added = int(((kid < 0) | ~shared[np.maximum(kid, 0)]).sum())
+    # the affected lines' own vertices, with their distance along the line
+    aff = np.unique(p_line)
+    v_xy, v_own = shapely.get_coordinates(lines[aff], return_index=True)
+    step = np.r_[0.0, np.hypot(*np.diff(v_xy, axis=0).T)]
+    first = np.r_[True, v_own[1:] != v_own[:-1]]
+    step[first] = 0.0
+    cum = np.cumsum(step)
+    v_d = cum - np.maximum.accumulate(np.where(first, cum, 0.0))
+    p_own = np.searchsorted(aff, p_line)
+    p_d = shapely.line_locate_point(lines[p_line], shapely.points(p_xy))
+    length = shapely.length(lines[aff])
+    # the ends of a line stay its ends: a point at an end replaces that end vertex
+    p_start = p_d <= 1e-9
+    p_end = (p_d >= length[p_own] - 1e-9) & ~p_start
+    last = np.r_[first[1:], True]
+    v_xy = v_xy.copy()
+    for mask, at in ((p_start, first), (p_end, last)):
+        if mask.any():
+            own, idx = np.unique(p_own[mask], return_index=True)  # first such point per line
+            pos = np.flatnonzero(at)[own]
+            v_xy[pos] = p_xy[mask][idx]
+    inner = ~(p_start | p_end)
+    all_own = np.r_[v_own, p_own[inner]]
+    all_d = np.r_[v_d, p_d[inner]]
+    all_xy = np.vstack([v_xy, p_xy[inner]])
+    is_pt = np.r_[np.zeros(len(v_own), bool), np.ones(int(inner.sum()), bool)]
+    order = np.lexsort((is_pt, all_d, all_own))
+    all_own, all_xy = all_own[order], all_xy[order]
+    keepc = np.ones(len(all_own), dtype=bool)
+    keepc[1:] = (all_own[1:] != all_own[:-1]) | np.any(np.abs(np.diff(all_xy, axis=0)) > 1e-9, axis=1)
+    all_own, all_xy = all_own[keepc], all_xy[keepc]
+    count = np.bincount(all_own, minlength=len(aff))
+    ok = count >= 2
+    sel = ok[all_own]
     out = lines.copy()
-    for i, pts in extra.items():
-        line = lines[i]
-        pts = np.unique(np.round(np.vstack(pts) * _ROUND) / _ROUND, axis=0)
-        coords = shapely.get_coordinates(line)
-        dist_v = shapely.line_locate_point(line, shapely.points(coords))
-        dist_p = shapely.line_locate_point(line, shapely.points(pts))
-        allc = np.vstack([coords, pts])
-        alld = np.concatenate([dist_v, dist_p])
-        order = np.argsort(alld, kind="stable")
-        merged = allc[order]
-        # the ends of the line stay its ends (snapped ends replace them)
-        d_end = shapely.length(line)
-        is_pt = order >= len(coords)
-        start_pts = merged[is_pt & (alld[order] <= 1e-9)]
-        end_pts = merged[is_pt & (alld[order] >= d_end - 1e-9)]
-        body = merged[~((is_pt & (alld[order] <= 1e-9)) | (is_pt & (alld[order] >= d_end - 1e-9)))]
-        if len(start_pts):
-            body[0] = start_pts[0]
-        if len(end_pts):
-            body[-1] = end_pts[0]
-        keepc = np.ones(len(body), dtype=bool)
-        keepc[1:] = np.any(np.abs(np.diff(body, axis=0)) > 1e-9, axis=1)
-        body = body[keepc]
-        if len(body) >= 2:
-            out[i] = shapely.linestrings(body)
-    return out
+    if ok.any():
+        geoms = shapely.linestrings(all_xy[sel], indices=np.searchsorted(np.flatnonzero(ok), all_own[sel]))
+        out[aff[ok]] = geoms
+    return out, added
 
 
 def build_graph(
@@ -279,6 +463,7 @@ def build_graph(
     dem=None,
     snap_tolerance: float = 1.0,
     node_crossings: bool | str = "auto",
+    maxspeed: bool = True,
 ) -> RoadGraph:
     """Build the routing graph of a roads layer for one travel mode.
 
@@ -299,7 +484,15 @@ def build_graph(
     snap_tolerance
         Metres: line ends closer than this are joined.
     node_crossings
-        Also cut lines where they cross (True), only at shared vertices (False), or "auto".
+        ``"yes"``/True: also cut lines where they cross and join ends that nearly touch a line
+        (CAD drawings); ``"no"``/False: join lines only at shared vertices (OSM, topologically
+        clean GIS layers); ``"auto"``: decide from the layer (:func:`noding_stats`). Lines flagged
+        ``bridge``/``tunnel`` are never cut. What was done is in ``RoadGraph.noding``.
+    maxspeed
+        Use the roads' own speed limits (column ``maxspeed``, ``max_speed``, ``限速``, ``speed`` or
+        ``设计速度``, km/h; OSM values such as ``"50"``, ``"30 mph"``): the car speed of a road
+        with a limit is that limit; walking and cycling are capped by it. Speeds by class apply
+        to the other roads.
 
     Returns
     -------
@@ -322,10 +515,32 @@ def build_graph(
     crs = roads.crs
     if crs is not None and getattr(crs, "is_geographic", False):
         raise ValueError("roads must be in a metric CRS (use the project's layers)")
-    cls = (roads["class"].astype("string").str.lower().fillna(_FALLBACK_CLASS)
+    if isinstance(node_crossings, str):
+        nc = node_crossings.strip().lower()
+        if nc not in ("auto", "yes", "no"):
+            raise ValueError(f"node_crossings must be 'auto', 'yes', 'no' or a bool, got {node_crossings!r}")
+        node_crossings = "auto" if nc == "auto" else nc == "yes"
+    cls = (roads["class"].astype("string").str.strip().str.lower().fillna(_FALLBACK_CLASS)
            if "class" in roads else pd.Series(_FALLBACK_CLASS, index=roads.index))
+    notes: list[tuple[str, str]] = []
+    problems: list[Problem] = []
+    unknown = cls[~cls.isin(list(table))].value_counts()
+    if len(unknown):
+        listed = "、".join(f"{k}（{v:,}）" for k, v in unknown.head(12).items())
+        listed_en = ", ".join(f"{k} ({v:,})" for k, v in unknown.head(12).items())
+        fb = table[_FALLBACK_CLASS].get(mode)
+        problems.append(Problem(
+            "warning", "road_class_unknown",
+            f"道路等级不在速度表中，按村道（{_FALLBACK_CLASS}，{MODE_ZH[mode]} {fb or '—'} 公里/小时）计算：{listed}",
+            f"road classes not in the speed table are treated as {_FALLBACK_CLASS} ({mode} "
+            f"{fb or '—'} km/h): {listed_en}",
+            fix_zh=f"用 --speed 等级=公里每小时 指定速度，例如 --speed {unknown.index[0]}=30。",
+            fix_en=f"set their speed with --speed CLASS=KMH, e.g. --speed {unknown.index[0]}=30.",
+            role="roads", field="class"))
     cls = cls.where(cls.isin(list(table)), _FALLBACK_CLASS).to_numpy(dtype=object)
     sp = np.array([table[c].get(mode) or np.nan for c in cls], dtype=float)
+    if maxspeed:
+        sp = _apply_speed_limits(roads, sp, mode, notes)
     allowed = np.isfinite(sp)
     if not allowed.any():
         raise EmptyLayerError(f"没有可供{MODE_ZH[mode]}通行的道路", f"no road may be used by mode {mode!r}",
@@ -341,10 +556,16 @@ def build_graph(
     names = (rd["name"].astype(object).where(rd["name"].notna(), "").to_numpy()
              if "name" in rd else np.full(len(rd), "", dtype=object))
     lines, src = _explode_lines(rd)
+    stats = noding_stats(lines, tol=snap_tolerance, skip=flat_col[src], crossings=node_crossings is not False)
     if node_crossings == "auto":
-        node_crossings = not ("bridge" in roads or "tunnel" in roads)
+        mode_used = "noded" if stats["noded"] else "unnoded"
+        node_crossings = not stats["noded"]
+    else:
+        mode_used = "yes" if node_crossings else "no"
+    added = 0
     if node_crossings:
-        lines = _insert_crossings(lines, flat_col[src], snap_tolerance)
+        lines, added = _insert_crossings(lines, flat_col[src], snap_tolerance)
+    noding = {"mode": mode_used, **{k: v for k, v in stats.items() if k != "noded"}, "junctions_added": added}
 
     # -- nodes: shared vertices, ends, and ends snapped together within tolerance --------------
     coords, owner = shapely.get_coordinates(lines, return_index=True)
@@ -416,7 +637,7 @@ def build_graph(
     plen = shapely.length(geom)
     ok = plen > 0
     geom, p_u, p_v, p_road, plen = geom[ok], p_u[ok], p_v[ok], p_road[ok], plen[ok]
-    mps = sp[allowed][p_road] / 3.6
+    mps = sp[allowed][p_road] / 3.6  # allowed roads have a positive finite speed
     t_fwd = plen / mps
     t_bwd = t_fwd.copy()
     if dem is not None and mode == "walk":
@@ -445,9 +666,71 @@ def build_graph(
                   piece_road=(rd["src_id"].astype(str).to_numpy() if "src_id" in rd
                               else rd.index.to_numpy())[p_road],
                   names=names[p_road], classes=cls[allowed][p_road], component=comp,
-                  main_component=main, pieces=pd.DataFrame(), speeds=table)
+                  main_component=main, pieces=pd.DataFrame(), speeds=table, noding=noding, notes=notes,
+                  problems=problems)
     _report_pieces(g, comp_len)
     return g
+
+
+#: Columns holding a road's own speed (limit or design speed) in km/h, in order of preference.
+SPEED_COLUMNS = ("maxspeed", "max_speed", "限速", "speed", "设计速度", "设计时速")
+_SPEED_RE = re.compile(r"(\d+(?:\.\d+)?)")
+_SPEED_RANGE = (3.0, 150.0)  # km/h accepted as a road speed
+
+
+def parse_speed(value) -> float:
+    """km/h from a speed value: ``50``, ``"50"``, ``"50 km/h"``, ``"30 mph"``, ``"60公里/小时"``;
+    several values (``"50;30"``) give the first; NaN for ``none``, ``walk``, ``RU:urban``, blanks."""
+    if value is None or isinstance(value, bool):
+        return np.nan
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return float(value) if np.isfinite(value) else np.nan
+    text = str(value).strip().lower()
+    if ":" in text:  # zone codes such as "RU:urban", "DE:zone30" are not numbers of this road
+        return np.nan
+    m = _SPEED_RE.search(text)
+    if not m:
+        return np.nan
+    v = float(m.group(1))
+    return v * 1.609344 if "mph" in text else v
+
+
+def _speed_column(roads) -> str | None:
+    by_key = {str(c).strip().lower(): c for c in roads.columns}
+    for name in SPEED_COLUMNS:
+        if name in by_key:
+            return by_key[name]
+    return None
+
+
+def _apply_speed_limits(roads, sp: np.ndarray, mode: str, notes: list) -> np.ndarray:
+    """Per-road speeds from the layer's speed column (see ``build_graph(maxspeed=…)``)."""
+    col = _speed_column(roads)
+    if col is None:
+        return sp
+    raw = roads[col]
+    lim = np.array([parse_speed(v) for v in raw], dtype=float)
+    given = raw.notna().to_numpy() & (raw.astype(str).str.strip() != "").to_numpy()
+    ok = np.isfinite(lim) & (lim >= _SPEED_RANGE[0]) & (lim <= _SPEED_RANGE[1])
+    use = ok & np.isfinite(sp)
+    out = sp.copy()
+    if mode == "car":
+        out[use] = lim[use]
+    else:
+        out[use] = np.minimum(sp[use], lim[use])
+    bad = int((given & ~ok).sum())
+    changed = int((use & (np.abs(out - sp) > 1e-9)).sum())
+    zh = (f"速度：{int(use.sum()):,} 条道路有自身限速（列 {col}，公里/小时）"
+          + ("，驾车按限速行驶" if mode == "car" else f"，{MODE_ZH[mode]}不超过限速")
+          + f"，其中 {changed:,} 条与等级速度不同")
+    en = (f"speeds: {int(use.sum()):,} road(s) carry their own limit (column {col}, km/h)"
+          + ("; cars drive at it" if mode == "car" else f"; {mode} stays at or below it")
+          + f"; {changed:,} differ from their class speed")
+    if bad:
+        zh += f"；{bad:,} 个值无法识别或不在 3–150 之间，按等级速度"
+        en += f"; {bad:,} value(s) unreadable or outside 3–150, class speed used"
+    notes.append((zh, en))
+    return out
 
 
 def _tobler_times(geom, plen, flat, dem, crs, flat_kmh):

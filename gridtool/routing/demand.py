@@ -1,0 +1,325 @@
+"""What coverage and siting serve — households or key places of any category — and exact network
+travel times from stations to it.
+
+Demand is either the households layer (weighted by its ``hh`` column, so every total equals the
+project's household total) or the places layer, all of it or the categories asked for
+(``places:intersection``; one unit per place). Categories are matched without regard to case
+against the ``category`` column and the category as the source spelled it (``category_src`` or
+``category_raw``) and the Chinese label of gridtool's own categories (``学校`` finds ``school``);
+when nothing matches, the error lists the categories that are there, with counts.
+
+Travel times are measured on the road graph from a station's road position to the door of each
+demand feature (the last metres walked), exactly: the nearest station by one multi-source
+Dijkstra without a cut-off, and coverage within N minutes by Dijkstras cut off at N minutes (exact
+for the yes/no question). Two features on the same road piece are also joined straight along it,
+which the node-to-node search alone would miss. Written by hand because the station → piece →
+door model with one-way pieces is gridtool's own (see :mod:`gridtool.routing.snapping`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ..errors import GridtoolError
+from ..roles import PLACE_CATEGORIES
+from .graph import RoadGraph
+from .snapping import Snapped
+
+_SPLIT = re.compile(r"[,，;；、\s]+")
+_CATEGORY_COLUMNS = ("category", "category_src", "category_raw")
+
+
+def _text(v) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return ""
+    return str(v).strip()
+
+
+def category_counts(places: gpd.GeoDataFrame) -> list[tuple[str, int]]:
+    """The categories of a places layer with how many places each, most frequent first, as the
+    user can type them: the source's spelling (case folded), with gridtool's category in brackets
+    where the import renamed it (``intersection [other]``)."""
+    if "category" not in places:
+        return []
+    cat = places["category"].map(_text)
+    src = next((places[c].map(_text) for c in ("category_src", "category_raw") if c in places), None)
+    labels = []
+    for i, c in enumerate(cat):
+        s = src.iloc[i] if src is not None else ""
+        if s and s.lower() != c.lower():
+            labels.append(f"{s.lower()} [{c}]" if c else s.lower())
+        else:
+            labels.append(c or "(空 / blank)")
+    return [(str(k), int(v)) for k, v in pd.Series(labels, dtype=object).value_counts().items()]
+
+
+def match_categories(places: gpd.GeoDataFrame, spec: str, *, option: str = "--candidates",
+                     purpose_zh: str = "候选点", purpose_en: str = "candidate sites") -> gpd.GeoDataFrame:
+    """The places whose category is one of ``spec`` (comma-separated; ``places``, ``all`` or ``*``
+    = every place), matched case-insensitively against ``category``, ``category_src`` /
+    ``category_raw`` and the Chinese labels of :data:`gridtool.roles.PLACE_CATEGORIES`.
+
+    Raises
+    ------
+    GridtoolError
+        Nothing matches: the message lists the categories present with counts.
+    """
+    words = [w.strip().lower() for w in _SPLIT.split(str(spec or "")) if w.strip()]
+    if not words or any(w in ("places", "all", "*", "全部") for w in words):
+        if not len(places):
+            raise GridtoolError("重点场所图层是空的", "the places layer is empty", layer="places",
+                                fix_zh="检查 --places 图层。", fix_en="check the --places layer.")
+        return places
+    hit = np.zeros(len(places), dtype=bool)
+    zh_of = {v.lower(): k for k, v in PLACE_CATEGORIES.items()}
+    for col in _CATEGORY_COLUMNS:
+        if col in places:
+            vals = places[col].map(_text).str.lower().to_numpy(dtype=object)
+            hit |= np.isin(vals, words)
+            if col == "category":
+                keys = [zh_of[w] for w in words if w in zh_of]
+                if keys:
+                    hit |= np.isin(vals, keys)
+    if hit.any():
+        return places[hit]
+    counts = category_counts(places)
+    listed = "、".join(f"{c} {n}" for c, n in counts[:30]) or "（无类别列）"
+    listed_en = ", ".join(f"{c} {n}" for c, n in counts[:30]) or "(no category column)"
+    example = counts[0][0].split(" [")[0] if counts else "school"
+    raise GridtoolError(
+        f"重点场所中没有类别为 {spec} 的{purpose_zh}。现有类别及个数：{listed}",
+        f"no places of category {spec} for the {purpose_en}. Categories present, with counts: {listed_en}",
+        fix_zh=f"用 {option} 指定上面列出的类别之一（不区分大小写，多个用逗号分隔），例如 {option} {example}。",
+        fix_en=f"give one of the categories listed above with {option} (any case, several separated by "
+               f"commas), e.g. {option} {example}.",
+        layer="places", field="category")
+
+
+@dataclass
+class Demand:
+    """Features to cover, each with a weight (households, or 1 per place) and a name."""
+
+    kind: str                      # "households" or "places"
+    features: gpd.GeoDataFrame
+    weight: np.ndarray
+    names: list[str]
+    category: np.ndarray           # place category ("" for households)
+    spec: str = "households"
+
+    @property
+    def total(self) -> float:
+        return float(self.weight.sum())
+
+    @property
+    def unit_zh(self) -> str:
+        return "户" if self.kind == "households" else "处"
+
+    @property
+    def unit_en(self) -> str:
+        return "households" if self.kind == "households" else "places"
+
+    @property
+    def label_zh(self) -> str:
+        return "住户" if self.kind == "households" else f"重点场所（{self.spec.partition(':')[2] or '全部'}）"
+
+    @property
+    def label_en(self) -> str:
+        return "households" if self.kind == "households" else f"places ({self.spec.partition(':')[2] or 'all'})"
+
+    def points(self):
+        return self.features.geometry.representative_point().values
+
+
+def household_weights(households: gpd.GeoDataFrame) -> np.ndarray:
+    """Households per feature, counted as the project counts them (``Layer.total_households``):
+    a missing or unreadable ``hh`` counts 0, a layer without ``hh`` 1 per feature."""
+    if "hh" not in households:
+        return np.ones(len(households))
+    return pd.to_numeric(households["hh"], errors="coerce").fillna(0).clip(lower=0).to_numpy(dtype=float)
+
+
+def feature_names(gdf: gpd.GeoDataFrame, prefix: str = "场所") -> list[str]:
+    """A readable label per feature: its ``name``; else its category's Chinese name (or
+    ``prefix``) with the feature's id in the source file (``派出所（FID 12）``), never a bare FID."""
+    out = []
+    n = len(gdf)
+    cats = gdf["category"].map(_text) if "category" in gdf else pd.Series([""] * n, index=gdf.index)
+    sids = gdf["src_id"].map(_text) if "src_id" in gdf else pd.Series([""] * n, index=gdf.index)
+    names = gdf["name"].map(_text) if "name" in gdf else pd.Series([""] * n, index=gdf.index)
+    src = next((gdf[c].map(_text) for c in ("category_src", "category_raw") if c in gdf),
+               pd.Series([""] * n, index=gdf.index))
+    for i, (nm, c, sc, sid) in enumerate(zip(names, cats, src, sids)):
+        if nm:
+            out.append(nm)
+            continue
+        head = PLACE_CATEGORIES.get(c, c) if c and c != "other" else (sc or prefix)
+        out.append(f"{head}（{sid or f'#{i + 1}'}）")
+    return out
+
+
+_place_names = feature_names
+
+
+def _household_names(gdf: gpd.GeoDataFrame) -> list[str]:
+    # a roster's name column holds the head of household (personal data): never used as a label
+    vil = gdf["village"].map(_text) if "village" in gdf else pd.Series("", index=gdf.index)
+    sids = gdf["src_id"].astype(str) if "src_id" in gdf else pd.Series([f"#{i + 1}" for i in range(len(gdf))],
+                                                                           index=gdf.index)
+    return [f"{v or '住户'}（{s}）" for v, s in zip(vil, sids)]
+
+
+def make_demand(project, spec: str = "households") -> Demand:
+    """The demand named by ``--demand``: ``households``, ``places`` or ``places:CATEGORY[,…]``."""
+    kind, _, cats = str(spec or "households").strip().partition(":")
+    kind = kind.strip().lower()
+    if kind in ("households", "household", "hh", "住户"):
+        lyr = project.layers.get("households")
+        if lyr is None or not len(lyr.gdf):
+            raise GridtoolError("没有住户图层", "there is no households layer", layer="households",
+                                fix_zh="用 --households 传入住户，或用 --demand places 计算重点场所的覆盖。",
+                                fix_en="give --households, or cover places with --demand places.")
+        gdf = lyr.gdf
+        return Demand("households", gdf, household_weights(gdf), _household_names(gdf),
+                      np.full(len(gdf), "", dtype=object), "households")
+    if kind in ("places", "place", "重点场所"):
+        lyr = project.layers.get("places")
+        if lyr is None or not len(lyr.gdf):
+            raise GridtoolError("没有重点场所图层", "there is no places layer", layer="places",
+                                fix_zh="用 --places 传入重点场所（如路口、学校）。",
+                                fix_en="give the places (intersections, schools …) with --places.")
+        gdf = match_categories(lyr.gdf, cats or "places", option="--demand places:",
+                               purpose_zh="需覆盖的地点", purpose_en="demand")
+        cat = gdf["category"].map(_text).to_numpy(dtype=object) if "category" in gdf \
+            else np.full(len(gdf), "", dtype=object)
+        return Demand("places", gdf, np.ones(len(gdf)), _place_names(gdf), cat,
+                      f"places:{cats}" if cats else "places")
+    raise GridtoolError(f"无法识别的覆盖对象：{spec}", f"unknown demand: {spec}",
+                        fix_zh="写 --demand households、--demand places 或 --demand places:类别。",
+                        fix_en="write --demand households, --demand places or --demand places:CATEGORY.")
+
+
+# -- exact travel times -------------------------------------------------------------------------
+
+def subset(sn: Snapped, idx) -> Snapped:
+    """The snapped features ``idx`` only."""
+    idx = np.asarray(idx, dtype=int)
+    return Snapped(*(getattr(sn, f)[idx] for f in
+                     ("piece", "t", "dist", "point", "exits", "exit_cost", "entries", "entry_cost")))
+
+
+def _source_links(graph: RoadGraph, src: Snapped):
+    """Edges from one virtual node per source (numbered after the graph's nodes) to the nodes it
+    leaves by, at the time along its piece (the source stands on the road: no walk from a door)."""
+    n = graph.n_nodes
+    first: dict[tuple[int, int], float] = {}
+    for s in np.flatnonzero(src.ok):
+        for x in range(2):
+            if src.exits[s, x] >= 0 and np.isfinite(src.exit_cost[s, x]):
+                key = (n + int(s), int(src.exits[s, x]))
+                cost = max(src.exit_cost[s, x] - src.dist[s] / graph.walk_speed, 1e-3)
+                first[key] = min(first.get(key, np.inf), cost)  # csr would add duplicates up
+    return first
+
+
+def _big_graph(graph: RoadGraph, src: Snapped):
+    from scipy import sparse
+    k = len(src.piece)
+    n = graph.n_nodes
+    links = _source_links(graph, src)
+    base = graph.csr().tocoo()
+    rows = np.r_[base.row, [r for r, _ in links]].astype(np.int64)
+    cols = np.r_[base.col, [c for _, c in links]].astype(np.int64)
+    w = np.r_[base.data, list(links.values())]
+    return sparse.csr_matrix((w, (rows, cols)), shape=(n + k, n + k))
+
+
+def _same_piece(graph: RoadGraph, src: Snapped, tgt: Snapped, s_idx: np.ndarray):
+    """(source row, target, seconds) straight along a shared road piece, for sources ``s_idx``."""
+    by_piece: dict[int, list[int]] = {}
+    for j in np.flatnonzero(tgt.piece >= 0):
+        by_piece.setdefault(int(tgt.piece[j]), []).append(int(j))
+    out = []
+    for r, i in enumerate(s_idx):
+        p = int(src.piece[i])
+        if p < 0 or p not in by_piece:
+            continue
+        fe, be = graph.piece_edges[p]
+        for j in by_piece[p]:
+            walk = tgt.dist[j] / graph.walk_speed
+            if tgt.t[j] >= src.t[i]:
+                out.append((r, j, (tgt.t[j] - src.t[i]) * graph.time[fe] + walk))
+            elif be >= 0:
+                out.append((r, j, (src.t[i] - tgt.t[j]) * graph.time[be] + walk))
+    return out
+
+
+def _to_targets(d_nodes: np.ndarray, tgt: Snapped) -> np.ndarray:
+    """Seconds to each target from node times ``d_nodes`` (rows × nodes): via its entry nodes."""
+    out = np.full((d_nodes.shape[0], len(tgt.piece)), np.inf)
+    for y in range(2):
+        en = tgt.entries[:, y]
+        ok = en >= 0
+        if ok.any():
+            out[:, ok] = np.minimum(out[:, ok], d_nodes[:, en[ok]] + tgt.entry_cost[ok, y][None, :])
+    return out
+
+
+def nearest_times(graph: RoadGraph, src: Snapped, tgt: Snapped) -> tuple[np.ndarray, np.ndarray]:
+    """Exact seconds from the nearest source to every target, and which source (-1: none).
+
+    One Dijkstra from all sources at once (no cut-off), then the two entry nodes of each target,
+    then the shortcut along a shared piece.
+    """
+    from scipy.sparse.csgraph import dijkstra
+    n = graph.n_nodes
+    secs = np.full(len(tgt.piece), np.inf)
+    which = np.full(len(tgt.piece), -1)
+    todo = np.flatnonzero(src.ok)
+    if not len(todo) or not len(tgt.piece):
+        return secs, which
+    big = _big_graph(graph, src)
+    d, _, sources = dijkstra(big, directed=True, indices=n + todo, min_only=True, return_predecessors=True)
+    dn, sn = d[:n], sources[:n]
+    for y in range(2):
+        en = tgt.entries[:, y]
+        ok = en >= 0
+        cand = np.full(len(tgt.piece), np.inf)
+        cand[ok] = dn[en[ok]] + tgt.entry_cost[ok, y]
+        better = cand < secs
+        secs[better] = cand[better]
+        which[better] = sn[en[better]] - n
+    for r, j, t in _same_piece(graph, src, tgt, todo):
+        if t < secs[j]:
+            secs[j] = t
+            which[j] = todo[r]
+    which[~np.isfinite(secs)] = -1
+    return secs, which
+
+
+def times_within(graph: RoadGraph, src: Snapped, tgt: Snapped, limit: float = np.inf, *,
+                 covered: bool = False, chunk_cells: float = 4e6) -> np.ndarray:
+    """Seconds (inf beyond ``limit``) from every source to every target, exact within ``limit``;
+    with ``covered=True`` only whether each is within ``limit`` (a boolean matrix, 8× smaller, for
+    siting on county rosters). Sources are searched in chunks so memory stays bounded."""
+    from scipy.sparse.csgraph import dijkstra
+    n = graph.n_nodes
+    k, m = len(src.piece), len(tgt.piece)
+    out = np.zeros((k, m), dtype=bool) if covered else np.full((k, m), np.inf)
+    todo = np.flatnonzero(src.ok)
+    if not len(todo) or not m:
+        return out
+    big = _big_graph(graph, src)
+    step = int(max(1, min(64, chunk_cells // max(n + m, 1))))
+    for c in range(0, len(todo), step):
+        idx = todo[c:c + step]
+        d = dijkstra(big, directed=True, indices=n + idx, limit=limit)[:, :n]
+        t = _to_targets(d, tgt)
+        for r, j, s in _same_piece(graph, src, tgt, idx):
+            t[r, j] = min(t[r, j], s)
+        out[idx] = (t <= limit) if covered else np.where(t <= limit, t, np.inf)
+    return out
