@@ -43,7 +43,7 @@ STOPS_MORE = 46
 
 def cards_from_project(project) -> list[dict]:
     """Route-card dictionaries (as ``PatrolPlan.route_cards``) from the ``routes``/``route_stops`` layers."""
-    from ..roles import PLACE_CATEGORIES
+    from ..roles import PLACE_CATEGORIES, STOP_CATEGORIES
     from ..routing.modes import MODE_ZH
 
     rl = project.layers.get("routes")
@@ -63,7 +63,8 @@ def cards_from_project(project) -> list[dict]:
             for _, s in st.iterrows():
                 cat = _text(s.get("category"))
                 rows.append({"seq": int(s["seq"]), "place": _text(s.get("place")), "category": cat,
-                             "category_zh": PLACE_CATEGORIES.get(cat, cat), "arrive": _text(s.get("arrive")),
+                             "category_zh": PLACE_CATEGORIES.get(cat) or STOP_CATEGORIES.get(cat, cat),
+                             "arrive": _text(s.get("arrive")),
                              "depart": _text(s.get("depart")),
                              "dwell_min": float(s["dwell_min"]) if pd.notna(s.get("dwell_min")) else None,
                              "must": bool(s.get("must")) if pd.notna(s.get("must")) else False,
@@ -82,7 +83,7 @@ def cards_from_project(project) -> list[dict]:
 
 def write_route_cards(project, out_pdf: str | Path, *, cards: Sequence[dict] | None = None,
                       title: str | None = None, date: str | None = None, progress: Progress | None = None,
-                      cancelled: Callable[[], bool] | None = None) -> Path:
+                      cancelled: Callable[[], bool] | None = None, from_project: bool = True) -> Path:
     """Write one A4 route card per patrol team to ``out_pdf`` (atomically; checked after writing).
 
     Parameters
@@ -95,6 +96,9 @@ def write_route_cards(project, out_pdf: str | Path, *, cards: Sequence[dict] | N
         ``mode_zh``, ``start``, ``end``, ``minutes``, ``length_km``, ``stops`` with ``seq``,
         ``place``, ``category_zh``, ``arrive``, ``depart``, ``dwell_min``, ``must``, ``window``);
         stops without ``xy`` are located from the ``route_stops`` layer, the line from ``routes``.
+    from_project
+        False: print ``cards`` exactly as given (a street walk's cards), without the project's
+        patrol routes (which it then need not have).
     title, date
         Heading (default ``"<project> 巡逻路线卡"``) and date (default today).
     progress, cancelled
@@ -107,7 +111,7 @@ def write_route_cards(project, out_pdf: str | Path, *, cards: Sequence[dict] | N
     from .fonts import export_rc
     from .wallmap import OSM_CREDIT, uses_osm
 
-    base = cards_from_project(project)
+    base = cards_from_project(project) if cards is None or from_project else []
     if cards is not None:
         by_team = {c["team"]: c for c in base}
         merged = []

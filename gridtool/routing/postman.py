@@ -44,6 +44,50 @@ class CoverageWalk:
     required_pieces: np.ndarray
     required_km: float
     cut_off: gpd.GeoDataFrame | None = None  # streets inside but not connected to the network
+    required_minutes: float = 0.0   # every street once: a lower bound on the total walk
+    bound_minutes: float = 0.0      # a lower bound on the longest walker's walk (see street_walk)
+    connected: bool = True          # the grid's streets form one piece (then one walk is optimal)
+
+    @property
+    def optimal(self) -> bool:
+        """True when the walk is provably shortest: one walker, the grid's streets in one piece."""
+        return self.connected and int(self.walkers["walker"].nunique()) == 1
+
+    def street_list(self, walker: int = 1, *, start_minutes: float = 8 * 60) -> list[dict]:
+        """One walker's streets in walking order, consecutive pieces of the same street (and the
+        same kind: first pass, or walked again / connecting) merged: ``seq``, ``place`` (street
+        name, or 无名道路), ``category`` ``"street"``, ``repeat``, ``length_m``, ``minutes``,
+        ``arrive``/``depart`` (clock, from ``start_minutes`` after midnight), ``xy`` (the middle
+        of the stretch) — the rows of a printed walk card."""
+        st = self.steps[self.steps["walker"] == walker].sort_values("seq")
+        rows: list[dict] = []
+        t = float(start_minutes)
+        for r in st.itertuples():
+            name = r.name or "无名道路"
+            if rows and rows[-1]["place"] == name and rows[-1]["repeat"] == bool(r.repeat):
+                row = rows[-1]
+                row["parts"].append(r.geometry)
+            else:
+                row = {"seq": len(rows) + 1, "place": name, "category": "street", "repeat": bool(r.repeat),
+                       "length_m": 0.0, "minutes": 0.0, "start": t, "parts": [r.geometry]}
+                rows.append(row)
+            row["length_m"] += float(r.length_m)
+            row["minutes"] += float(r.minutes)
+            t += float(r.minutes)
+        out = []
+        for row in rows:
+            line = shapely.line_merge(shapely.union_all(row.pop("parts")))
+            mid = shapely.line_interpolate_point(line, 0.5, normalized=True) if line.length else shapely.centroid(line)
+            start = row.pop("start")
+            out.append({**row, "arrive": _clock(start), "depart": _clock(start + row["minutes"]),
+                        "dwell_min": round(row["minutes"], 1), "must": not row["repeat"],
+                        "window": "", "xy": (mid.x, mid.y)})
+        return out
+
+
+def _clock(minutes: float) -> str:
+    m = int(round(minutes)) % (24 * 60)
+    return f"{m // 60:02d}:{m % 60:02d}"
 
     def walk_lines(self) -> gpd.GeoDataFrame:
         """One line per walker (for maps and GPX tracks)."""
@@ -124,6 +168,7 @@ def street_walk(
 
     # 1. join the pieces of the required street network (MST over shortest connections)
     comps = [sorted(c) for c in nx.connected_components(G)]
+    connected = len(comps) == 1
     if len(comps) > 1:
         nodes = np.array(sorted(G.nodes))
         d = dijkstra(csr, directed=False, indices=nodes)[:, nodes]
@@ -223,7 +268,15 @@ def street_walk(
     gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs=graph.crs)
     summ = gdf.groupby("walker").agg(length_km=("length_m", lambda s: s.sum() / 1000),
                                      minutes=("minutes", "sum"), streets=("seq", "count")).reset_index()
+    # lower bounds: every street once (the total), and for the longest walker: its share of that,
+    # and going out to the farthest street, along it and back
+    e_req = graph.piece_edges[req, 0]
+    req_min = float(graph.time[e_req].sum()) / 60
+    d_s = dijkstra(csr, directed=False, indices=s)
+    far = float(np.max(d_s[graph.piece_u[req]] + graph.time[e_req] + d_s[graph.piece_v[req]])) / 60
+    bound = max(req_min / walkers, far)
     return CoverageWalk(steps=gdf, walkers=summ, start_node=s, required_pieces=np.sort(req),
+                        required_minutes=req_min, bound_minutes=bound, connected=connected,
                         required_km=float(graph.length[graph.piece_edges[req, 0]].sum()) / 1000,
                         cut_off=gpd.GeoDataFrame({"name": graph.names[off]}, geometry=graph.geometry[off],
                                                  crs=graph.crs))
