@@ -76,18 +76,13 @@ class CoverageWalk:
             t += float(r.minutes)
         out = []
         for row in rows:
-            line = shapely.line_merge(shapely.union_all(row.pop("parts")))
-            mid = shapely.line_interpolate_point(line, 0.5, normalized=True) if line.length else shapely.centroid(line)
+            parts = row.pop("parts")
+            mid = shapely.line_interpolate_point(parts[len(parts) // 2], 0.5, normalized=True)
             start = row.pop("start")
             out.append({**row, "arrive": _clock(start), "depart": _clock(start + row["minutes"]),
                         "dwell_min": round(row["minutes"], 1), "must": not row["repeat"],
                         "window": "", "xy": (mid.x, mid.y)})
         return out
-
-
-def _clock(minutes: float) -> str:
-    m = int(round(minutes)) % (24 * 60)
-    return f"{m // 60:02d}:{m % 60:02d}"
 
     def walk_lines(self) -> gpd.GeoDataFrame:
         """One line per walker (for maps and GPX tracks)."""
@@ -101,6 +96,11 @@ def _clock(minutes: float) -> str:
                          "minutes": grp["minutes"].sum(),
                          "geometry": shapely.linestrings(coords) if len(coords) >= 2 else None})
         return gpd.GeoDataFrame(rows, geometry="geometry", crs=self.steps.crs)
+
+
+def _clock(minutes: float) -> str:
+    m = int(round(minutes)) % (24 * 60)
+    return f"{m // 60:02d}:{m % 60:02d}"
 
 
 def required_pieces(graph: RoadGraph, area, *, min_share: float = 0.5) -> np.ndarray:
