@@ -241,13 +241,15 @@ def cmd_walk(args) -> int:
         cards, rows = [], []
         for r in lines.itertuples():
             streets = w.street_list(int(r.walker), start_minutes=t0)
-            rows += [{"walker": int(r.walker), **{k: v for k, v in s.items() if k not in ("xy", "must", "window",
-                                                                                        "category", "dwell_min")}}
-                     for s in streets]
+            rows += [{"walker": int(r.walker), **{k: v for k, v in st.items() if k not in ("xy", "must", "window",
+                                                                                         "category", "dwell_min")}}
+                     for st in streets]
             cards.append({"team": int(r.walker), "station": start_name, "mode": "walk", "mode_zh": "步行",
                           "start": clock(t0), "end": clock(t0 + r.minutes), "minutes": round(float(r.minutes), 1),
                           "length_km": round(float(r.length_km), 2),
-                          "stops": [{**s, "category_zh": "街巷" if not s["repeat"] else "重复/连接"} for s in streets],
+                          "stops": [{**st, "category_zh": "重复/连接" if st["repeat"] else "街巷",
+                                     "window": f"含重复 {st['repeat_m']:.0f} 米" if 0 < st["repeat_m"] < st["length_m"]
+                                     else ""} for st in streets],
                           "geometry": r.geometry})
         import pandas as pd
         files.append(write_table_csv(out / f"{stem}-streets.csv", pd.DataFrame(rows)))
@@ -258,13 +260,13 @@ def cmd_walk(args) -> int:
         longest = float(lines["minutes"].max())
         gap = 100 * (longest / w.bound_minutes - 1) if w.bound_minutes else 0.0
         if args.walkers == 1:
-            zh = (f"网格 {code}：街巷 {w.required_km:.2f} 公里，巡查路线 {total_km:.2f} 公里、{longest:.0f} 分钟"
-                  f"（下界：每条街走一遍 {w.required_km:.2f} 公里；多走 {total_km - w.required_km:.2f} 公里"
-                  + ("，街巷连通，此为最短路线" if w.optimal else "，街巷不连通，连接段为近似") + "）")
-            en = (f"grid {code}: {w.required_km:.2f} km of streets; the walk is {total_km:.2f} km, {longest:.0f} min "
-                  f"(lower bound: every street once, {w.required_km:.2f} km; {total_km - w.required_km:.2f} km more"
-                  + ("; the streets connect, so this is the shortest walk" if w.optimal
-                     else "; the streets fall apart, the joins are heuristic") + ")")
+            zh = (f"网格 {code}：街巷 {w.required_km:.2f} 公里；巡查路线 {total_km:.2f} 公里、{longest:.0f} 分钟，"
+                  f"下界 {w.bound_minutes:.0f} 分钟（每条街走一遍并补齐奇数路口的配对），多 {gap:.1f}%"
+                  + ("；街巷连通，此即最短路线" if w.optimal else "；街巷分成几片，连接段为近似"))
+            en = (f"grid {code}: {w.required_km:.2f} km of streets; the walk is {total_km:.2f} km, {longest:.0f} min, "
+                  f"lower bound {w.bound_minutes:.0f} min (every street once plus the pairing of odd junctions), "
+                  f"+{gap:.1f} %" + ("; the streets connect: this is the shortest walk" if w.optimal
+                                     else "; the streets fall apart, the joins are heuristic"))
         else:
             zh = (f"网格 {code}：街巷 {w.required_km:.2f} 公里，{args.walkers} 人共走 {total_km:.2f} 公里；最长一人 "
                   f"{longest:.0f} 分钟，下界 {w.bound_minutes:.0f} 分钟（+{gap:.0f}%）")
