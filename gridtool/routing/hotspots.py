@@ -113,9 +113,12 @@ class HotSpots:
                       prize_minutes: float = 10.0) -> gpd.GeoDataFrame:
         """The hot spots as patrol places for :func:`plan_patrol`.
 
-        Each is optional with a worth (``prize``, minutes of travel) of its share of the incidents
-        times the teams' total shift time, at least ``prize_minutes``: a hot spot with 10 % of the
-        incidents is worth a 48-minute detour to two teams on a 4-hour shift. ``dwell`` is
+        Each is optional with a worth (``prize``, minutes of travel) above any optional key place:
+        the top of the 1–5 priority scale (``5 × prize_minutes``) plus its share of the incidents
+        times the teams' total shift time (a hot spot with 10 % of the incidents is worth
+        50 + 48 minutes of detour to two teams on a 4-hour shift). Planning from incidents is
+        asking for hot-spot patrols: they come before optional places, after must-visit ones.
+        ``dwell`` is
         ``dwell_minutes``. Where its incidents have times, its ``window`` is the
         ``window_hours``-long stretch *of the shift* with most of them, if that stretch holds
         at least two and more than 1.5× an even spread would; the stop then starts early enough
@@ -128,7 +131,7 @@ class HotSpots:
             hours = inc.loc[inc["hotspot"] == s.rank, "hour"].dropna().to_numpy() if "hour" in inc else np.array([])
             window = _shift_window(hours, start_minutes, shift_end, window_hours, dwell_minutes)
             rows.append({"name": s.name, "category": "hotspot", "must": False,
-                         "prize": max(prize_minutes, float(s.share) * shift_minutes * teams),
+                         "prize": 5 * prize_minutes + float(s.share) * shift_minutes * teams,
                          "dwell": dwell_minutes, "window": window, "hotspot": int(s.rank),
                          "src_id": f"hotspot {s.rank}", "geometry": s.geometry})
         return gpd.GeoDataFrame(rows or None, columns=["name", "category", "must", "prize", "dwell", "window",

@@ -672,68 +672,79 @@ def _better(a, b) -> bool:
     return ka < kb
 
 
+_BLOCK = 250_000  # matrix cells per vectorised block: the deadline is checked between blocks
+
+
 def _two_opt(m: np.ndarray, tour: np.ndarray, deadline: float = np.inf) -> np.ndarray:
     """Steepest-descent 2-opt of a closed tour (first = last = depot), exact for asymmetric
-    matrices (a reversed segment is charged its backward costs). Vectorised: O(n²) per move;
-    stops before ``deadline`` (a ``time.perf_counter()`` value) when the next move would pass it."""
+    matrices (a reversed segment is charged its backward costs). Vectorised: O(n²) per move, in
+    row blocks; at ``deadline`` (a ``time.perf_counter()`` value) it returns the tour as it is
+    (a move half-evaluated is dropped), so a 2,400-stop tour overruns by one block, not one move."""
     t = np.asarray(tour)
     n = len(t)
     if n < 5:
         return t
-    step = 2e-8 * n * n  # about one move's time (measured), until the first move is timed
-    i = np.arange(n - 1)[:, None]
-    j = np.arange(n - 1)[None, :]
-    valid = j > i + 1
-    i1 = np.minimum(i + 1, n - 1)
-    j1 = np.minimum(j + 1, n - 1)
+    rows = max(1, _BLOCK // n)
+    J = np.arange(n - 1)[None, :]
+    j1 = np.minimum(J + 1, n - 1)
+    jf = np.minimum(J, n - 2)
     for _ in range(10 * n):
-        now = time.perf_counter()
-        if now + step > deadline:
-            break
         f = m[t[:-1], t[1:]]
         b = m[t[1:], t[:-1]]
         F = np.r_[0, np.cumsum(f)]
         B = np.r_[0, np.cumsum(b)]
-        old = f[i] + (F[j] - F[i1]) + f[np.minimum(j, n - 2)]
-        new = m[t[i], t[j]] + (B[j] - B[i1]) + m[t[i1], t[j1]]
-        gain = np.where(valid, old - new, 0)
-        k = int(np.argmax(gain))
-        if gain.flat[k] <= 0:
+        best, at = 0.0, None
+        for i0 in range(0, n - 1, rows):
+            if time.perf_counter() > deadline:
+                return t
+            i = np.arange(i0, min(n - 1, i0 + rows))[:, None]
+            i1 = np.minimum(i + 1, n - 1)
+            old = f[i] + (F[J] - F[i1]) + f[jf]
+            new = m[t[i], t[J]] + (B[J] - B[i1]) + m[t[i1], t[j1]]
+            gain = np.where(J > i + 1, old - new, 0)
+            k = int(np.argmax(gain))
+            if gain.flat[k] > best:
+                best, at = float(gain.flat[k]), (i0 + k // (n - 1), k % (n - 1))
+        if at is None:
             break
-        a, c = divmod(k, n - 1)
+        a, c = at
         t = np.concatenate([t[:a + 1], t[a + 1:c + 1][::-1], t[c + 1:]])
-        step = time.perf_counter() - now
     return t
 
 
-def _or_opt(m: np.ndarray, tour: np.ndarray) -> tuple[np.ndarray, bool]:
+def _or_opt(m: np.ndarray, tour: np.ndarray, deadline: float = np.inf) -> tuple[np.ndarray, bool]:
     """One best Or-opt move (a segment of 1–3 stops moved elsewhere, possibly reversed) of a
-    closed tour; vectorised over all segments and positions. Returns (tour, improved)."""
+    closed tour; vectorised over all segments and positions, in row blocks (the deadline is
+    checked between them). Returns (tour, improved)."""
     t = np.asarray(tour)
     n = len(t)
     best = (0.0, None)
     jj = np.arange(n - 1)[None, :]
+    rows = max(1, _BLOCK // max(n, 1))
     for L in (1, 2, 3):
         if n - 2 < L + 1:
             break
-        i = np.arange(1, n - L)[:, None]           # segment t[i .. i+L-1], inside the tour
-        a, b = t[i], t[i + L - 1]                   # first and last stop of the segment
-        prev, nxt = t[i - 1], t[i + L]
-        rem = m[prev, a] + m[b, nxt] - m[prev, nxt]
-        fwd_in = (np.sum([m[t[i + k], t[i + k + 1]] for k in range(L - 1)], axis=0)
-                  if L > 1 else np.zeros_like(rem))
-        rev_in = (np.sum([m[t[i + k + 1], t[i + k]] for k in range(L - 1)], axis=0)
-                  if L > 1 else np.zeros_like(rem))
-        tj, tj1 = t[jj], t[jj + 1]
-        base = m[tj, tj1]
-        ins_f = m[tj, a] + m[b, tj1] - base
-        ins_r = m[tj, b] + m[a, tj1] - base + (rev_in - fwd_in)
-        valid = (jj < i - 1) | (jj > i + L - 1)
-        for ins, rev in ((ins_f, False), (ins_r, True)):
-            gain = np.where(valid, rem - ins, -np.inf)
-            k = int(np.argmax(gain))
-            if gain.flat[k] > best[0] + 1e-9:
-                best = (float(gain.flat[k]), (k // gain.shape[1] + 1, k % gain.shape[1], L, rev))
+        for i0 in range(1, n - L, rows):
+            if time.perf_counter() > deadline:
+                return t, False
+            i = np.arange(i0, min(n - L, i0 + rows))[:, None]   # segment t[i .. i+L-1]
+            a, b = t[i], t[i + L - 1]                           # first and last stop of the segment
+            prev, nxt = t[i - 1], t[i + L]
+            rem = m[prev, a] + m[b, nxt] - m[prev, nxt]
+            fwd_in = (np.sum([m[t[i + k], t[i + k + 1]] for k in range(L - 1)], axis=0)
+                      if L > 1 else np.zeros_like(rem))
+            rev_in = (np.sum([m[t[i + k + 1], t[i + k]] for k in range(L - 1)], axis=0)
+                      if L > 1 else np.zeros_like(rem))
+            tj, tj1 = t[jj], t[jj + 1]
+            base = m[tj, tj1]
+            ins_f = m[tj, a] + m[b, tj1] - base
+            ins_r = m[tj, b] + m[a, tj1] - base + (rev_in - fwd_in)
+            valid = (jj < i - 1) | (jj > i + L - 1)
+            for ins, rev in ((ins_f, False), (ins_r, True)):
+                gain = np.where(valid, rem - ins, -np.inf)
+                k = int(np.argmax(gain))
+                if gain.flat[k] > best[0] + 1e-9:
+                    best = (float(gain.flat[k]), (i0 + k // gain.shape[1], k % gain.shape[1], L, rev))
     if best[1] is None:
         return t, False
     i, j, L, rev = best[1]
@@ -744,15 +755,10 @@ def _or_opt(m: np.ndarray, tour: np.ndarray) -> tuple[np.ndarray, bool]:
 
 
 def _local_opt(m: np.ndarray, tour: np.ndarray, deadline: float = np.inf) -> np.ndarray:
-    """2-opt and Or-opt until neither improves or the next move would pass ``deadline``."""
+    """2-opt and Or-opt until neither improves or ``deadline`` passes."""
     t = _two_opt(m, tour, deadline)
-    step = 3e-8 * len(t) ** 2
     for _ in range(20 * len(t)):
-        now = time.perf_counter()
-        if now + step > deadline:
-            break
-        t, moved = _or_opt(m, t)
-        step = time.perf_counter() - now
+        t, moved = _or_opt(m, t, deadline)
         if not moved:
             break
         t = _two_opt(m, t, deadline)
