@@ -116,7 +116,8 @@ def cmd_patrol(args) -> int:
     project = _project(args)
     stations = pick_depot(stations_of(project, category=args.station_category), args.depot)
     places = project.layers["places"].gdf if "places" in project.layers else None
-    incidents = project.layers["incidents"].gdf if "incidents" in project.layers else None
+    incidents = (project.layers["incidents"].gdf if "incidents" in project.layers and not args.no_hotspots
+                 else None)
     if places is None and incidents is None:
         raise GridtoolError("没有重点场所图层，也没有警情图层", "there is no places layer and no incidents layer",
                             fix_zh="用 --places 传入重点场所，或用 --incidents 传入警情。",
@@ -142,7 +143,8 @@ def cmd_patrol(args) -> int:
         near = incident_share_near(plan.routes, incidents, metres=100)
         line_zh = f"路线 100 米内的警情：{near:.0%}"
         line_en = f"incidents within 100 m of the routes: {near:.0%}"
-        has_places = places is not None and len(places) and (places.get("category", "").astype(str) != "police").any()
+        has_places = places is not None and len(places) and (
+            "category" not in places or bool((places["category"].astype(str) != "police").any()))
         if has_places:
             base = plan_patrol(graph, stations, places, strict=False, **common)
             before = incident_share_near(base.routes, incidents, metres=100)
@@ -150,6 +152,8 @@ def cmd_patrol(args) -> int:
             line_en += f"; {before:.0%} with the same teams and shift planned without incidents"
         else:
             before = None
+            line_zh += "（没有重点场所，不考虑警情时无可巡逻的地点）"
+            line_en += " (no key places: without incidents there would be nothing to patrol)"
         _say(args, line_zh, line_en)
         project.parameters["patrol_incident_share_100m"] = {"with": near, "without": before}
     if not args.no_save:
@@ -367,6 +371,8 @@ def register(subparsers, add_role_arguments) -> None:
     pp.add_argument("--hotspot-bandwidth", type=float, default=150.0, metavar="M",
                     help="警情热点核密度带宽（米，沿道路）/ hot-spot kernel bandwidth along the streets (m)")
     pp.add_argument("--max-hotspots", type=int, default=20, metavar="N", help="最多热点数 / at most N hot spots")
+    pp.add_argument("--no-hotspots", action="store_true",
+                    help="项目中有警情也不安排热点巡逻 / ignore the incidents layer")
     pp.set_defaults(func=cmd_patrol)
 
     pw = subparsers.add_parser("walk", help="网格街巷巡查路线（中国邮路）/ closed walk over every street of a grid")
