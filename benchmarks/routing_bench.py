@@ -1,7 +1,7 @@
 """Routing quality and speed: gridtool's tour solver against OR-Tools and networkx, and the road
 network jobs on a real country-size graph (Malta).
 
-    python benchmarks/routing_bench.py [--data /work/shared/data] [--quick] [--tsp-seeds 1 2 ...]
+    python benchmarks/routing_bench.py [--data /work/shared/data] [--quick] [--tsp-seeds 1 2 ...] [--sections ...]
                                        [--no-malta]
 
 1. TSP (TSPLIB berlin52, st70, kroA100, proven optima) and CVRP (CVRPLIB A-n32-k5, A-n45-k7,
@@ -20,6 +20,13 @@ network jobs on a real country-size graph (Malta).
 4. Sealing (``--sections sealing``): the exact bottleneck assignment (``seal_exits``) against
    brute force on small random instances, and against ``plan_tours(balance=True)`` bent to the
    job (one team per station, one exit per team, free return) on Malta car travel times.
+5. Hot-spot patrols (``--sections hotspots``): Nanjing Xuanwu's real streets (OSM 2021-06) with seeded
+   synthetic incidents (planted clusters on streets over an even background: no real 警情 data is
+   public); share of incidents within 100 m of the routes, planned with and without the incidents,
+   for the same teams and shift. ``--no-hotspots`` skips it.
+6. Time limits (``--sections limits``): ``plan_tours`` wall time against ``time_limit`` on random
+   instances of 100–2,392 stops, one and three teams (the contract: ≤ 1.1 × limit + 0.2 s).
+   ``--no-limits`` skips it.
 Distances are TSPLIB EUC_2D (rounded to integers), so lengths compare with the published optima.
 """
 
@@ -391,6 +398,80 @@ def sealing_rows(data: Path, quick: bool):
         rows.append((f"{label}, plan_tours(balance) 2 s", el2,
                      (f"longest {longest / 60:.2f} min ({100 * (longest / a.bottleneck - 1):+.2f} %), "
                       f"total {total / 60:.1f} min ({100 * (total / a.total - 1):+.2f} %)")))
+
+
+def hotspot_rows(data: Path, quick: bool, seed: int = 0):
+    """(teams, shift, hot spots, visited, share with, share without, seconds) on Nanjing Xuanwu."""
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from gridtool.crs import metric_crs_for
+    from gridtool.io.osm import read_osm_role
+    from gridtool.routing import build_graph, find_hotspots, incident_share_near, plan_patrol
+    osm = data / "osm" / "nanjing-xuanwu-2021-06.osm"
+    roads = read_osm_role(osm, "roads")
+    c = roads.geometry.union_all().centroid
+    crs = metric_crs_for(c.x, c.y)
+    roads = roads.to_crs(crs)
+    places = read_osm_role(osm, "places").to_crs(crs)
+    stations = places[places["category"] == "police"].copy()
+    stations["geometry"] = stations.geometry.representative_point()
+    # the key places as routine stops, none must-visit (22 banks and 17 schools must-visit would
+    # fill a 2-hour shift on their own, leaving nothing to compare)
+    places = places[places["category"] != "police"].assign(must=False)
+    g = build_graph(roads, mode="walk", node_crossings=False)
+    rng = np.random.default_rng(seed)
+    main = np.flatnonzero(g.component[g.piece_u] == g.main_component)
+    lengths = np.array([g.geometry[p].length for p in main])
+    pts, hours = [], []
+    # 8 planted clusters (6–30 incidents, one peak hour each) and 200 incidents spread evenly
+    for k in range(8):
+        p = rng.choice(main, p=lengths / lengths.sum())
+        centre = g.geometry[p].interpolate(rng.random(), normalized=True)
+        peak = rng.uniform(8, 22)
+        for _ in range(int(rng.integers(6, 31))):
+            pts.append(Point(centre.x + rng.normal(0, 20), centre.y + rng.normal(0, 20)))
+            hours.append((peak + rng.normal(0, 1)) % 24)
+    for _ in range(200):
+        p = rng.choice(main, p=lengths / lengths.sum())
+        q = g.geometry[p].interpolate(rng.random(), normalized=True)
+        pts.append(Point(q.x + rng.normal(0, 10), q.y + rng.normal(0, 10)))
+        hours.append(rng.random() * 24)
+    inc = gpd.GeoDataFrame({"hour": hours, "type": "盗窃"}, geometry=pts, crs=crs)
+    t = time.perf_counter()
+    hs = find_hotspots(g, inc)
+    t_hs = time.perf_counter() - t
+    rows = [("hot spots", len(inc), len(hs.spots), f"{hs.share:.0%} of incidents in them", t_hs)]
+    for teams, shift in ([(1, 120), (2, 240)] if quick else [(1, 120), (1, 240), (2, 240), (3, 240)]):
+        kw = dict(teams=teams, shift_minutes=shift, start="16:00", strict=False, time_limit=2.0)
+        t = time.perf_counter()
+        both = plan_patrol(g, stations, places, hotspots=hs, **kw)
+        secs = time.perf_counter() - t
+        only = plan_patrol(g, stations, None, hotspots=hs, **kw)
+        base = plan_patrol(g, stations, places, **kw)
+        seen = int((both.hotspots["team"] > 0).sum())
+        seen_only = int((only.hotspots["team"] > 0).sum())
+        rows.append((f"{teams} team(s), {shift} min", teams, shift,
+                     f"within 100 m of the routes: places + hot spots {incident_share_near(both.routes, inc):.0%} "
+                     f"({seen}/{len(hs.spots)} visited), hot spots only {incident_share_near(only.routes, inc):.0%} "
+                     f"({seen_only}/{len(hs.spots)}), places only (no incidents) "
+                     f"{incident_share_near(base.routes, inc):.0%}", secs))
+    return rows
+
+
+def time_limit_rows(sizes=(100, 500, 1000, 2392), limits=(0.5, 2.0), teams=(1, 3)):
+    """(n, teams, limit, wall seconds, wall / limit, within the 1.1 × limit + 0.2 s contract)."""
+    from gridtool.routing import plan_tours
+    rows = []
+    for n in sizes:
+        rng = np.random.default_rng(n)
+        m = euc2d(rng.random((n, 2)) * 10_000)
+        for k in teams:
+            for lim in limits:
+                t = time.perf_counter()
+                plan_tours(m, teams=k, time_limit=lim)
+                wall = time.perf_counter() - t
+                rows.append((n, k, lim, wall, wall / lim, wall <= 1.1 * lim + 0.2))
     return rows
 
 
@@ -404,11 +485,19 @@ def main() -> None:
     ap.add_argument("--tsp-seeds", type=int, nargs="*", default=[],
                     help="extra random 300-city TSPs (numpy seeds), each with its proven optimum")
     ap.add_argument("--no-malta", action="store_true", help="skip the Malta road-network part")
-    ap.add_argument("--sections", default="tours,malta,siting,sealing",
-                    help="comma-separated parts to run: tours, malta, siting, sealing")
+    ap.add_argument("--sections", default="tours,malta,siting,sealing,hotspots,limits",
+                    help="comma-separated parts to run: tours, malta, siting, sealing, hotspots, limits")
+    ap.add_argument("--no-hotspots", action="store_true", help="skip the hot-spot patrol part")
+    ap.add_argument("--no-limits", action="store_true", help="skip the time-limit part")
+    ap.add_argument("--only-patrols", action="store_true",
+                    help="only the hot-spot and time-limit parts (as --sections hotspots,limits)")
     args = ap.parse_args()
     data = Path(args.data)
     sections = {x.strip() for x in args.sections.split(",")}
+    if args.only_patrols:
+        sections = {"hotspots", "limits"}
+    sections -= {"hotspots"} if args.no_hotspots else set()
+    sections -= {"limits"} if args.no_limits else set()
     if "tours" in sections:
         tours(data, args)
     if "malta" in sections and not args.no_malta:
@@ -420,6 +509,7 @@ def main() -> None:
             print(title)
             for what, secs, note in fn(data, args.quick):
                 print(f"  {what:<58} {secs:6.2f} s   {note}", flush=True)
+    patrol_parts(args, data, sections)
 
 
 def tours(data: Path, args) -> None:
@@ -450,6 +540,19 @@ def tours(data: Path, args) -> None:
         print(f"300-city TSPs with proven optima: {len(gaps300)}, mean gap {np.mean(gaps300):.2f} %, "
               f"max {np.max(gaps300):.2f} %")
     print()
+
+
+def patrol_parts(args, data: Path, sections: set) -> None:
+    if "hotspots" in sections:
+        print("\nHot-spot patrols (Nanjing Xuanwu streets, seeded synthetic incidents)")
+        for row in hotspot_rows(data, args.quick):
+            print(f"  {row[0]:<22} {row[3]}   ({row[-1]:.1f} s)", flush=True)
+    if "limits" in sections:
+        print("\nTime limits: plan_tours wall time against time_limit (contract: <= 1.1 x limit + 0.2 s)")
+        print(f"  {'stops':>6} {'teams':>5} {'limit':>6} {'wall':>7} {'ratio':>6}  ok")
+        for n, k, lim, wall, ratio, ok in time_limit_rows(sizes=(100, 500, 1000) if args.quick else
+                                                          (100, 500, 1000, 2392)):
+            print(f"  {n:>6} {k:>5} {lim:>5.1f}s {wall:>6.2f}s {ratio:>6.2f}  {'yes' if ok else 'NO'}", flush=True)
 
 
 if __name__ == "__main__":

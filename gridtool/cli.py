@@ -2,7 +2,7 @@
 
 Subcommands: ``import`` (files by role into a project), ``info`` (what a file or project holds),
 ``validate`` (every data problem, with fixes), ``partition`` (base grids and sub-grids),
-``patrol`` (team routes), ``coverage`` (service circles and station siting),
+``patrol`` (team routes), ``walk`` (street walks of grids), ``coverage`` (service circles and station siting),
 ``export`` (offline HTML map, wall maps, atlas, GIS files), ``demo`` (the bundled sample, end to end).
 Exit codes: 0 done; 1 validation found errors; 2 bad input or usage (message says how to fix);
 3 an internal error (details in a log file); 4 a batch partition where some villages failed (the

@@ -37,7 +37,7 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
     "id": ("id", "编号", "户编号", "户号", "objectid", "uid"),
 }
 
-_PERSONAL_NAMES = ("姓名", "户主", "户主姓名", "联系人", "居民姓名", "人员姓名", "党员姓名",
+_PERSONAL_NAMES = ("姓名", "户主", "户主姓名", "联系人", "居民姓名", "人员姓名", "党员姓名", "报警人", "报警人姓名",
                    "householder", "head", "person", "fullname", "full_name", "name", "名字")
 _ID_NAMES = ("身份证", "身份证号", "身份证号码", "公民身份号码", "证件号码", "idcard", "id_card",
              "id_no", "idno", "sfzh", "sfzhm")

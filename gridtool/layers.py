@@ -344,6 +344,10 @@ def _normalise_columns(gdf: gpd.GeoDataFrame, role: str, fields: dict[str, str],
         pcol = pick("priority")
         if pcol and pcol != "priority":
             gdf["priority"] = _numeric(gdf[pcol])
+    if role == "incidents":
+        from .incidents import normalise_incident_columns
+        gdf = normalise_incident_columns(gdf, {**{k: v for k, v in loose.items() if v in gdf.columns}, **fields},
+                                         used)
     return gdf
 
 
@@ -357,7 +361,7 @@ def _shareable_sample(raw: RawLayer, role: str) -> tuple[str, ...]:
 
 
 _KEY_COLUMNS = ("hh", "village", "name", "code", "class", "oneway", "kind", "category",
-                "category_raw", "priority", "src_id")
+                "category_raw", "priority", "src_id", "time", "hour", "type")
 _RESERVED = ("fid", "geom")  # GeoPackage's own column names
 
 

@@ -31,12 +31,14 @@ ROLES: dict[str, Role] = {
         Role("places", "重点场所", ("Point", "Polygon"), ("category", "name")),
         Role("stations", "站点", ("Point",), ("name", "kind")),
         Role("party_members", "党员", ("Point",), ("name",), personal=True),
+        # 警情: when (time, hour) and what (type); reporters' names and phones are personal data.
+        Role("incidents", "警情", ("Point",), ("time", "hour", "type"), personal=True),
     )
 }
 
 #: Roles read from vector files, in the order the command line lists them.
 VECTOR_ROLES = ("households", "villages", "roads", "rivers", "railways", "forest", "places",
-                "stations", "party_members")
+                "stations", "party_members", "incidents")
 
 #: Place categories gridtool knows, with their Chinese names (用于图例和界面).
 PLACE_CATEGORIES = {
@@ -53,6 +55,9 @@ PLACE_CATEGORIES = {
     "enterprise": "企业",
     "other": "其他",
 }
+
+#: Patrol stop categories that are not place categories (route cards and tables show the Chinese).
+STOP_CATEGORIES = {"hotspot": "警情热点", "street": "街巷"}
 
 #: Road classes (OSM highway values) and their Chinese names; speeds live in the routing engine.
 ROAD_CLASSES = {

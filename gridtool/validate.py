@@ -296,6 +296,50 @@ def _check_villages(project: Project) -> list[Problem]:
     return out
 
 
+def _check_incidents(project: Project) -> list[Problem]:
+    """警情: times that could not be read, no time column at all, and many records at one spot
+    (addresses the system could not place often land on a default point: the station, the town)."""
+    if "incidents" not in project.layers:
+        return []
+    lyr = project.layers["incidents"]
+    gdf = lyr.gdf
+    out = []
+    tcol = lyr.columns_used.get("time")
+    if not tcol:
+        out.append(Problem(
+            "warning", "incidents_without_time", "警情图层没有可识别的时间列：热点巡逻不设高发时段",
+            "the incidents layer has no time column gridtool can read: hot-spot patrols get no peak-hour windows",
+            fix_zh="用 --field incidents.time=列名 指定报警时间列（如 报警时间）。",
+            fix_en="name the time column with --field incidents.time=COLUMN.", **_where(lyr)))
+    elif "time" in gdf:
+        src = tcol.replace(" (by content)", "")
+        raw = gdf[src] if src in gdf else None
+        bad = gdf["time"].isna()
+        if raw is not None:
+            bad &= raw.notna() & (raw.astype(str).str.strip() != "")
+        if bad.any():
+            out.append(Problem(
+                "warning", "incident_time_unreadable", f"{int(bad.sum())} 条警情的时间无法识别，不计入高发时段",
+                f"{int(bad.sum())} incident time(s) cannot be read; left out of the peak hours",
+                fix_zh="写成 2024-03-05 21:34 或 2024/3/5 21:34 等格式。",
+                fix_en="write them as 2024-03-05 21:34 or 2024/3/5 21:34.", field=src,
+                features=_ids(gdf, bad), **_where(lyr)))
+    if len(gdf) >= 20:
+        xy = pd.Series(list(zip(gdf.geometry.x.round(1), gdf.geometry.y.round(1))))
+        top = xy.value_counts()
+        if len(top) and top.iloc[0] >= max(5, 0.1 * len(gdf)):
+            same = (xy == top.index[0]).to_numpy()
+            out.append(Problem(
+                "warning", "incidents_stacked", f"{int(top.iloc[0])} 条警情（{top.iloc[0] / len(gdf):.0%}）坐标完全相同，"
+                "可能是地址未能定位而落在默认位置",
+                f"{int(top.iloc[0])} incidents ({top.iloc[0] / len(gdf):.0%}) share one position: probably "
+                "addresses that could not be located, placed at a default point",
+                fix_zh="核对这些警情的地址坐标；否则该处会被当作热点。",
+                fix_en="check these records' coordinates, or that spot will look like a hot spot.",
+                features=_ids(gdf, same), bounds=_bounds(gdf[same]), **_where(lyr)))
+    return out
+
+
 def validate(project: Project, *, repair: bool = True) -> list[Problem]:
     """Check the whole project and return every problem found (also stored in ``project.problems``).
 
@@ -326,6 +370,7 @@ def validate(project: Project, *, repair: bool = True) -> list[Problem]:
     far = _far_apart(project)
     problems.extend(far)
     problems.extend(_check_villages(project))
+    problems.extend(_check_incidents(project))
     if not far:
         problems.extend(_check_coverage(project))
     project.problems = problems

@@ -120,8 +120,9 @@ def test_unreachable_must_visit_stop_and_bad_input():
     m = euclid(5, seed=8)
     m[4, :] = np.inf
     m[4, 4] = 0
-    with pytest.raises(InfeasibleError, match=r"\[4\]"):
-        plan_tours(m, time_limit=0.2)
+    with pytest.raises(InfeasibleError, match=r"4 \(卡口\): no path") as exc:
+        plan_tours(m, time_limit=0.2, names=["站", "a", "b", "c", "卡口"])
+    assert exc.value.stops == {4: "unreachable"}
     with pytest.raises(ValueError):
         plan_tours(np.zeros((3, 4)))
     with pytest.raises(ValueError):
@@ -176,3 +177,113 @@ def test_symmetric_matrix_with_no_path_pairs_stays_correct():
     r = [0] + plan.routes[0] + [0]
     assert sorted(plan.routes[0]) == list(range(1, 12))
     assert all(np.isfinite(m[a, b]) for a, b in zip(r[:-1], r[1:]))
+
+
+# -- contracts: no stop dropped silently, reasons, named errors, time limits --------------------
+
+def _accounted(plan, n, depots=(0,)):
+    routed = [s for r in plan.routes for s in r]
+    assert len(routed) == len(set(routed)), "a stop in two routes"
+    assert set(routed).isdisjoint(plan.unvisited)
+    assert set(routed) | set(plan.unvisited) == set(range(n)) - set(depots)
+    assert set(plan.reasons) == set(plan.unvisited)
+    assert np.isfinite(plan.cost) and all(np.isfinite(plan.route_costs))
+
+
+def test_demand_over_capacity_is_listed_or_named_never_dropped():
+    m = euclid(8, seed=13)
+    dem = [0, 1, 1, 5, 1, 1, 1, 1]                 # stop 3 needs 5, a team carries 4
+    loose = plan_tours(m, teams=2, demands=dem, capacity=4, strict=False, time_limit=0.3)
+    _accounted(loose, 8)
+    assert loose.unvisited == [3] and loose.reasons == {3: "demand_over_capacity"}
+    assert not loose.feasible
+    with pytest.raises(InfeasibleError, match="3 \\(仓库\\): its demand exceeds") as exc:
+        plan_tours(m, teams=2, demands=dem, capacity=4, time_limit=0.3,
+                   names=["站", "a", "b", "仓库", "c", "d", "e", "f"])
+    assert exc.value.stops == {3: "demand_over_capacity"} and "仓库" in exc.value.zh
+
+
+def test_unreachable_stop_is_not_routed_with_an_infinite_cost():
+    m = euclid(7, seed=14)
+    m[5, :] = m[:, 5] = np.inf                       # no path to or from stop 5
+    m[5, 5] = 0
+    plan = plan_tours(m, strict=False, time_limit=0.3)
+    _accounted(plan, 7)
+    assert plan.reasons == {5: "unreachable"} and 5 not in plan.routes[0]
+    # no direct path between depot 0 and stop 7: served, and never over that missing leg
+    m2 = euclid(8, seed=15)
+    m2[0, 7] = m2[7, 0] = np.inf
+    plan = plan_tours(m2, teams=[1, 1], depot=[0, 1], time_limit=0.5)
+    _accounted(plan, 8, depots=(0, 1))
+    for d, r in zip(plan.depots, plan.routes):
+        path = [d, *r, d]
+        assert all(np.isfinite(m2[a, b]) for a, b in zip(path[:-1], path[1:]))
+    # optional and unreachable: listed as unreachable, not as "not worth the detour"
+    plan = plan_tours(m, prizes=[np.inf] * 5 + [100.0, np.inf], time_limit=0.3)
+    assert plan.reasons == {5: "unreachable"} and plan.feasible
+
+
+def test_window_and_shift_reasons_say_which_limit_binds():
+    # six stops 10 apart on a line, service 10 each; a school-gate case: four share one short
+    # window, so one team cannot serve them all in it although the shift has room.
+    xy = np.array([[0, 0]] + [[10.0 * k, 0] for k in range(1, 7)])
+    m = np.abs(xy[:, None, 0] - xy[None, :, 0])
+    tw = [None, (60, 80), (60, 80), (60, 80), (60, 80), None, None]
+    plan = plan_tours(m, max_duration=400, service_times=[0] + [10] * 6, time_windows=tw, strict=False,
+                      time_limit=0.5)
+    _accounted(plan, 7)
+    served = [s for s in (1, 2, 3, 4) if s in plan.routes[0]]
+    assert len(served) in (2, 3)                   # 60, 70, 80 are the only starts that fit
+    assert all(plan.reasons[s] == "time_window" for s in (1, 2, 3, 4) if s not in served)
+    assert {5, 6} <= set(plan.routes[0])
+    with pytest.raises(InfeasibleError, match="does not fit its time window") as exc:
+        plan_tours(m, max_duration=400, service_times=[0] + [10] * 6, time_windows=tw, time_limit=0.5)
+    assert set(exc.value.stops.values()) == {"time_window"}
+    # a window that closes before anyone can get there, and a stop beyond the shift
+    tw2 = [None, (0, 5), None, None, None, None, None]   # stop 1 is 10 away
+    plan = plan_tours(m, max_duration=100, service_times=[0] + [10] * 6, time_windows=tw2, strict=False,
+                      time_limit=0.3)
+    _accounted(plan, 7)
+    assert plan.reasons[1] == "time_window"
+    far = m.copy()
+    far[6, :] += 200
+    far[:, 6] += 200
+    far[6, 6] = 0
+    plan = plan_tours(far, max_duration=150, service_times=[0] + [10] * 6, strict=False, time_limit=0.3)
+    _accounted(plan, 7)
+    assert plan.reasons == {6: "shift"}
+    # a full shift: more stops than fit, no windows
+    plan = plan_tours(m, max_duration=75, service_times=[0] + [10] * 6, strict=False, time_limit=0.5)
+    _accounted(plan, 7)
+    assert plan.unvisited and set(plan.reasons.values()) == {"shift"}
+    assert max(plan.durations) <= 75 + 1e-9
+
+
+def test_workload_reason_and_optional_stops_not_worth_it():
+    m = euclid(9, seed=16)
+    plan = plan_tours(m, teams=2, demands=[0] + [1] * 8, capacity=3, strict=False, time_limit=0.4)
+    _accounted(plan, 9)
+    assert len(plan.unvisited) == 2 and set(plan.reasons.values()) == {"workload"}
+    assert all(len(r) <= 3 for r in plan.routes)
+    far = 8
+    m2 = m.copy()
+    m2[far, :] += 500
+    m2[:, far] += 500
+    m2[far, far] = 0
+    plan = plan_tours(m2, prizes=[np.inf] * 8 + [5.0], time_limit=0.3)
+    assert plan.reasons == {far: "not_worth"} and plan.feasible
+
+
+def test_time_limit_is_kept_on_large_instances():
+    """A behaviour, with generous slack (speed is measured in benchmarks/routing_bench.py):
+    1,000 stops and 3 teams with a 0.3 s limit took 9 s before PyVRP's unbounded first local
+    search and the 2-opt pass were put under the deadline."""
+    import time
+    rng = np.random.default_rng(17)
+    xy = rng.random((1000, 2)) * 10_000
+    m = np.floor(np.hypot(*(xy[:, None] - xy[None]).transpose(2, 0, 1)) + 0.5)
+    t = time.perf_counter()
+    plan = plan_tours(m, teams=3, time_limit=0.3)
+    assert time.perf_counter() - t < 4.0
+    _accounted(plan, 1000)
+    assert not plan.unvisited

@@ -43,7 +43,7 @@ STOPS_MORE = 46
 
 def cards_from_project(project) -> list[dict]:
     """Route-card dictionaries (as ``PatrolPlan.route_cards``) from the ``routes``/``route_stops`` layers."""
-    from ..roles import PLACE_CATEGORIES
+    from ..roles import PLACE_CATEGORIES, STOP_CATEGORIES
     from ..routing.modes import MODE_ZH
 
     rl = project.layers.get("routes")
@@ -63,7 +63,8 @@ def cards_from_project(project) -> list[dict]:
             for _, s in st.iterrows():
                 cat = _text(s.get("category"))
                 rows.append({"seq": int(s["seq"]), "place": _text(s.get("place")), "category": cat,
-                             "category_zh": PLACE_CATEGORIES.get(cat, cat), "arrive": _text(s.get("arrive")),
+                             "category_zh": PLACE_CATEGORIES.get(cat) or STOP_CATEGORIES.get(cat, cat),
+                             "arrive": _text(s.get("arrive")),
                              "depart": _text(s.get("depart")),
                              "dwell_min": float(s["dwell_min"]) if pd.notna(s.get("dwell_min")) else None,
                              "must": bool(s.get("must")) if pd.notna(s.get("must")) else False,
@@ -83,7 +84,7 @@ def cards_from_project(project) -> list[dict]:
 def write_route_cards(project, out_pdf: str | Path, *, cards: Sequence[dict] | None = None,
                       title: str | None = None, date: str | None = None, progress: Progress | None = None,
                       cancelled: Callable[[], bool] | None = None, township: str | None = None,
-                      unit: str | None = None) -> Path:
+                      unit: str | None = None, from_project: bool = True) -> Path:
     """Write one A4 route card per patrol team to ``out_pdf`` (atomically; checked after writing).
 
     Parameters
@@ -96,6 +97,9 @@ def write_route_cards(project, out_pdf: str | Path, *, cards: Sequence[dict] | N
         ``mode_zh``, ``start``, ``end``, ``minutes``, ``length_km``, ``stops`` with ``seq``,
         ``place``, ``category_zh``, ``arrive``, ``depart``, ``dwell_min``, ``must``, ``window``);
         stops without ``xy`` are located from the ``route_stops`` layer, the line from ``routes``.
+    from_project
+        False: print ``cards`` exactly as given (a street walk's cards), without the project's
+        patrol routes (which it then need not have).
     title, date
         Heading (default ``"<township> 巡逻路线卡"``, :func:`.titles.map_title`) and date (default today).
     township, unit
@@ -112,7 +116,7 @@ def write_route_cards(project, out_pdf: str | Path, *, cards: Sequence[dict] | N
     from .titles import map_title, map_unit
     from .wallmap import OSM_CREDIT, uses_osm
 
-    base = cards_from_project(project)
+    base = cards_from_project(project) if cards is None or from_project else []
     if cards is not None:
         by_team = {c["team"]: c for c in base}
         merged = []

@@ -5,6 +5,7 @@
   one-way streets, Tobler walking times on a DEM, disconnected pieces reported.
 * :func:`plan_patrol` — team patrol routes through key places from stations.
 * :func:`street_walk` — street-coverage walks (Chinese postman) of a grid, for k walkers.
+* :func:`find_hotspots` — incident hot spots on the streets (network kernel density), patrol stops.
 * :func:`service_circles`, :func:`household_coverage` — N-minute service circles and coverage.
 * :func:`site_stations` — new station sites, exactly: the most demand with N sites (maximal
   covering) or the fewest covering all (set cover); :func:`make_demand` — households or places.
@@ -33,7 +34,10 @@ _WHERE = {
     "SealPlan": "sealing", "SealingError": "sealing", "bottleneck_assignment": "sealing", "seal_exits": "sealing",
     "noding_stats": "graph",
     "snap": "snapping", "travel_matrix": "snapping",
-    "InfeasibleError": "tours", "TourPlan": "tours", "plan_tours": "tours",
+    "InfeasibleError": "tours", "TourPlan": "tours", "plan_tours": "tours", "REASONS": "tours",
+    "reason_text": "tours",
+    "HotSpots": "hotspots", "find_hotspots": "hotspots", "incident_share_near": "hotspots",
+    "write_walk_gpx": "export", "write_walk_kml": "export",
 }
 
 __all__ = sorted([*_WHERE, "MODES", "MODE_ZH"])

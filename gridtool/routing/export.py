@@ -52,6 +52,8 @@ def write_gpx(path, stops: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, *, name: 
         for s in team_stops.itertuples():
             p = ET.SubElement(rte, f"{{{GPX_NS}}}rtept", {"lat": f"{s.geometry.y:.7f}", "lon": f"{s.geometry.x:.7f}"})
             ET.SubElement(p, f"{{{GPX_NS}}}name").text = _stop_label(s)
+    # GPX 1.1 wants every rte before the first trk (a schema sequence): tracks in a second pass
+    for r in rt.itertuples() if len(rt) else ():
         if r.geometry is not None and not r.geometry.is_empty:
             trk = ET.SubElement(root, f"{{{GPX_NS}}}trk")
             ET.SubElement(trk, f"{{{GPX_NS}}}name").text = f"第{int(r.team)}队 {r.station} 轨迹"
@@ -101,3 +103,52 @@ def write_stops_csv(path, stops: gpd.GeoDataFrame) -> Path:
                             "must": "必到 must", "arrive": "到达 arrive", "depart": "离开 depart",
                             "dwell_min": "停留分钟 dwell_min", "window": "时间窗 window"})
     return _atomic_write(Path(path), df.to_csv(index=False).encode("utf-8-sig"))
+
+
+def write_walk_gpx(path, lines: gpd.GeoDataFrame, *, name: str = "街巷巡查路线", start=None,
+                   start_name: str = "起点") -> Path:
+    """A street walk as GPX 1.1: the start as a waypoint and one track per walker (``walker``,
+    ``length_km``, ``minutes`` and a line each, as :meth:`CoverageWalk.walk_lines` gives)."""
+    ET.register_namespace("", GPX_NS)
+    root = ET.Element(f"{{{GPX_NS}}}gpx", {"version": "1.1", "creator": "gridtool"})
+    meta = ET.SubElement(root, f"{{{GPX_NS}}}metadata")
+    ET.SubElement(meta, f"{{{GPX_NS}}}name").text = name
+    wl = _wgs84(lines) if len(lines) else lines
+    if start is not None:
+        p = gpd.GeoSeries([start], crs=lines.crs).to_crs(4326).iloc[0]
+        w = ET.SubElement(root, f"{{{GPX_NS}}}wpt", {"lat": f"{p.y:.7f}", "lon": f"{p.x:.7f}"})
+        ET.SubElement(w, f"{{{GPX_NS}}}name").text = start_name
+    for r in wl.itertuples() if len(wl) else ():
+        if r.geometry is None or r.geometry.is_empty:
+            continue
+        trk = ET.SubElement(root, f"{{{GPX_NS}}}trk")
+        ET.SubElement(trk, f"{{{GPX_NS}}}name").text = f"{name} 第{int(r.walker)}人"
+        ET.SubElement(trk, f"{{{GPX_NS}}}desc").text = f"{r.length_km:.2f} 公里，{r.minutes:.0f} 分钟"
+        seg = ET.SubElement(trk, f"{{{GPX_NS}}}trkseg")
+        for x, y in shapely.get_coordinates(r.geometry):
+            ET.SubElement(seg, f"{{{GPX_NS}}}trkpt", {"lat": f"{y:.7f}", "lon": f"{x:.7f}"})
+    return _atomic_write(Path(path), ET.tostring(root, encoding="utf-8", xml_declaration=True))
+
+
+def write_walk_kml(path, lines: gpd.GeoDataFrame, *, name: str = "街巷巡查路线") -> Path:
+    """A street walk as KML 2.2: one line placemark per walker, WGS84."""
+    ET.register_namespace("", KML_NS)
+    root = ET.Element(f"{{{KML_NS}}}kml")
+    doc = ET.SubElement(root, f"{{{KML_NS}}}Document")
+    ET.SubElement(doc, f"{{{KML_NS}}}name").text = name
+    wl = _wgs84(lines) if len(lines) else lines
+    for r in wl.itertuples() if len(wl) else ():
+        if r.geometry is None or r.geometry.is_empty:
+            continue
+        pm = ET.SubElement(doc, f"{{{KML_NS}}}Placemark")
+        ET.SubElement(pm, f"{{{KML_NS}}}name").text = f"第{int(r.walker)}人 {r.length_km:.2f} 公里 {r.minutes:.0f} 分钟"
+        ls = ET.SubElement(pm, f"{{{KML_NS}}}LineString")
+        ET.SubElement(ls, f"{{{KML_NS}}}coordinates").text = " ".join(
+            f"{x:.7f},{y:.7f}" for x, y in shapely.get_coordinates(r.geometry))
+    return _atomic_write(Path(path), ET.tostring(root, encoding="utf-8", xml_declaration=True))
+
+
+def write_table_csv(path, df) -> Path:
+    """A table as CSV (UTF-8 with BOM, formula-like text neutralised: :func:`gridtool.cells.csv_bytes`)."""
+    from ..cells import csv_bytes
+    return _atomic_write(Path(path), csv_bytes(df))

@@ -4,7 +4,8 @@ Travel modes ``walk``, ``bicycle`` and ``car`` each have a speed per road class 
 Chinese table (:data:`SPEEDS_KMH`, km/h; osmnx has no Chinese defaults), configurable per call.
 Cars obey one-way streets; walkers and cyclists do not (pushing a bicycle on the pavement).
 With an elevation model, walking times follow Tobler's hiking function, uphill and downhill
-separately. Pieces of road that do not connect to the main network are kept in the graph and
+separately, on grades sampled along each edge, smoothed, clipped at ``max_grade`` (40 %) and
+interpolated across DEM voids (:mod:`gridtool.routing.slopes`). Pieces of road that do not connect to the main network are kept in the graph and
 reported (``RoadGraph.pieces`` and ``RoadGraph.problems``), never silently dropped.
 
 Noding: lines that share a vertex are joined there (OpenStreetMap's convention: a bridge crossing
@@ -111,6 +112,7 @@ class RoadGraph:
     noding: dict = field(default_factory=dict)
     #: what was read or guessed about speeds, as (zh, en) lines for the user
     notes: list = field(default_factory=list)
+    slope_report: dict = field(default_factory=dict)  # DEM grades: edges clipped, filled, outside
     _csr: object = None
     _csr_edge: object = None
 
@@ -464,6 +466,7 @@ def build_graph(
     snap_tolerance: float = 1.0,
     node_crossings: bool | str = "auto",
     maxspeed: bool = True,
+    max_grade: float = 0.40,
 ) -> RoadGraph:
     """Build the routing graph of a roads layer for one travel mode.
 
@@ -480,7 +483,11 @@ def build_graph(
         (for this ``mode``). A class with speed None is not used by the mode.
     dem
         A :class:`gridtool.io.dem.Dem`; for ``walk``, edge times then follow Tobler's hiking
-        function in each direction.
+        function in each direction, on grades sampled along each edge, smoothed, with voids
+        interpolated (:mod:`gridtool.routing.slopes`).
+    max_grade
+        Steepest grade used with a DEM (rise / run; default 0.40): steeper grades are DEM
+        artefacts and are clipped (counted in ``slope_report`` and ``problems``).
     snap_tolerance
         Metres: line ends closer than this are joined.
     node_crossings
@@ -640,8 +647,10 @@ def build_graph(
     mps = sp[allowed][p_road] / 3.6  # allowed roads have a positive finite speed
     t_fwd = plen / mps
     t_bwd = t_fwd.copy()
+    slope_report = {}
     if dem is not None and mode == "walk":
-        t_fwd, t_bwd = _tobler_times(geom, plen, flat_col[p_road], dem, crs, sp[allowed][p_road])
+        t_fwd, t_bwd, slope_report = _tobler_times(geom, plen, flat_col[p_road], dem, crs, sp[allowed][p_road],
+                                                   max_grade=max_grade)
     one = oneway_col[p_road] & (mode == "car")
     m = len(geom)
     fwd_id = np.arange(m)
@@ -667,8 +676,9 @@ def build_graph(
                               else rd.index.to_numpy())[p_road],
                   names=names[p_road], classes=cls[allowed][p_road], component=comp,
                   main_component=main, pieces=pd.DataFrame(), speeds=table, noding=noding, notes=notes,
-                  problems=problems)
+                  problems=problems, slope_report=slope_report)
     _report_pieces(g, comp_len)
+    _report_slopes(g)
     return g
 
 
@@ -733,23 +743,32 @@ def _apply_speed_limits(roads, sp: np.ndarray, mode: str, notes: list) -> np.nda
     return out
 
 
-def _tobler_times(geom, plen, flat, dem, crs, flat_kmh):
-    coords, owner = shapely.get_coordinates(geom, return_index=True)
-    z = np.asarray(dem.sample(coords[:, 0], coords[:, 1], crs=crs), dtype=float)
-    same = owner[1:] == owner[:-1]
-    seg = np.hypot(*np.diff(coords, axis=0).T)[same]
-    dz = np.diff(z)[same]
-    seg_owner = owner[1:][same]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        slope = np.where(seg > 0, dz / seg, 0.0)
-    slope = np.where(np.isfinite(slope), slope, 0.0)
-    slope = np.where(flat[seg_owner], 0.0, np.clip(slope, -1.0, 1.0))
-    kmh = flat_kmh[seg_owner]
-    t_f = np.bincount(seg_owner, weights=seg / (tobler_kmh(slope, 1.0) * kmh / 3.6), minlength=len(geom))
-    t_b = np.bincount(seg_owner, weights=seg / (tobler_kmh(-slope, 1.0) * kmh / 3.6), minlength=len(geom))
-    # guard pieces with no segment (cannot happen for length > 0, but keep times positive)
+def _tobler_times(geom, plen, flat, dem, crs, flat_kmh, *, max_grade: float = 0.40):
+    """Walking seconds along and against each piece on the DEM's grades (see ``slopes``)."""
+    from .slopes import edge_grades
+    seg_len, grade, owner, report = edge_grades(geom, dem, crs, flat=flat, max_grade=max_grade)
+    kmh = flat_kmh[owner]
+    t_f = np.bincount(owner, weights=seg_len / (tobler_kmh(grade, 1.0) * kmh / 3.6), minlength=len(geom))
+    t_b = np.bincount(owner, weights=seg_len / (tobler_kmh(-grade, 1.0) * kmh / 3.6), minlength=len(geom))
     base = plen / (flat_kmh / 3.6)
-    return np.where(t_f > 0, t_f, base), np.where(t_b > 0, t_b, base)
+    return np.where(t_f > 0, t_f, base), np.where(t_b > 0, t_b, base), report
+
+
+def _report_slopes(g: RoadGraph) -> None:
+    r = g.slope_report
+    if not r or not (r["clipped"] or r["filled"] or r["outside"]):
+        return
+    g.problems.append(Problem(
+        "warning", "dem_slopes_adjusted",
+        f"高程坡度：{r['edges']} 段道路中，{r['clipped']} 段坡度超过 {r['max_grade']:.0%} 已截断（最陡 "
+        f"{r['steepest']:.0%}，多为高程数据误差），{r['filled']} 段经过高程空洞（已插值），{r['outside']} 段在高程范围外"
+        "（按平地计）",
+        f"DEM grades: of {r['edges']} road edges, {r['clipped']} were steeper than {r['max_grade']:.0%} and "
+        f"clipped (steepest {r['steepest']:.0%}, mostly DEM artefacts), {r['filled']} cross DEM voids "
+        f"(interpolated), {r['outside']} lie outside the DEM (flat)",
+        fix_zh="如坡度确实很陡（台阶），把该道路的等级设为 steps；高程范围外的道路需更大范围的高程数据。",
+        fix_en="where a street really is that steep (stairs), class it as steps; roads outside the DEM need a "
+               "DEM that covers them.", role="dem"))
 
 
 def _report_pieces(g: RoadGraph, comp_len: np.ndarray) -> None:
@@ -781,7 +800,7 @@ def _report_pieces(g: RoadGraph, comp_len: np.ndarray) -> None:
 
 
 def graph_from_osm(path, *, mode: str = "walk", crs=None, speeds: dict | None = None,
-                   dem=None) -> RoadGraph:
+                   dem=None, max_grade: float = 0.40) -> RoadGraph:
     """Road graph of an OpenStreetMap extract (``.osm.pbf`` or ``.osm``).
 
     Reads the highway lines with :func:`gridtool.io.osm.read_osm_role` (the same reader as the
@@ -794,4 +813,5 @@ def graph_from_osm(path, *, mode: str = "walk", crs=None, speeds: dict | None = 
     if crs is None:
         c = roads.geometry.union_all().centroid if len(roads) < 2000 else roads.geometry.iloc[len(roads) // 2].centroid
         crs = metric_crs_for(c.x, c.y)
-    return build_graph(roads.to_crs(crs), mode=mode, speeds=speeds, dem=dem, node_crossings=False)
+    return build_graph(roads.to_crs(crs), mode=mode, speeds=speeds, dem=dem, node_crossings=False,
+                       max_grade=max_grade)

@@ -19,7 +19,12 @@ How the constraints are modelled:
 * workload limit: ``max_stops`` (visits per team, as capacity) and ``max_minutes`` (per team, as
   the route duration limit, like the shift);
 * balanced workloads: the longest team's time is reduced by tightening the duration limit (see
-  :func:`plan_tours` ``balance``).
+  :func:`plan_tours` ``balance``);
+* hot spots (:func:`gridtool.routing.hotspots.find_hotspots`): optional stops of category
+  ``hotspot`` worth their share of the incidents (``prize``, minutes), with their own dwell
+  (12 minutes by default) and, where incident times are given, a window at their peak hours;
+* every place left out is listed in ``unserved`` with its reason: time window, shift, workload
+  limit, unreachable, or (optional places) not worth the detour.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ import shapely
 from shapely.ops import substring
 
 from ..errors import GridtoolError
-from ..roles import PLACE_CATEGORIES
+from ..roles import PLACE_CATEGORIES, STOP_CATEGORIES
 from .circles import _label, _names
 from .graph import MODE_ZH, RoadGraph, UnreachableError
 from .snapping import Snapped, near_any_road, node_path, snap, travel_matrix
@@ -45,6 +50,7 @@ DEFAULT_PRIORITY = {"school": 3, "kindergarten": 3, "bank": 3, "market": 2, "sup
 DEFAULT_WINDOWS = {"school": "07:30-08:00;16:30-17:30", "kindergarten": "07:30-08:00;16:30-17:30"}
 STOP_COLUMNS = ["team", "seq", "place", "category", "station", "visit", "must", "priority", "arrive",
                 "depart", "arrive_min", "depart_min", "dwell_min", "window", "src_id", "geometry"]
+UNSERVED_COLUMNS = ["place", "src_id", "category", "must", "visit", "reason", "reason_zh", "reason_en"]
 ROUTE_COLUMNS = ["team", "station", "stops", "length_km", "minutes", "start", "end", "mode", "geometry"]
 _TIME = re.compile(r"^\s*(\d{1,2})[:：](\d{2})\s*$")
 
@@ -87,6 +93,7 @@ class PatrolPlan:
     start: str
     shift_minutes: float
     notes: list[str] = field(default_factory=list)
+    hotspots: gpd.GeoDataFrame | None = None  # hot spots with the team and time of their visit
 
     def route_cards(self) -> list[dict]:
         """What a printed route card needs, per team: header, totals, and the stop list."""
@@ -98,7 +105,8 @@ class PatrolPlan:
                 "start": r.start, "end": r.end, "minutes": round(float(r.minutes), 1),
                 "length_km": round(float(r.length_km), 2),
                 "stops": [{"seq": int(s.seq), "place": s.place, "category": s.category,
-                           "category_zh": PLACE_CATEGORIES.get(s.category, s.category),
+                           "category_zh": PLACE_CATEGORIES.get(s.category) or STOP_CATEGORIES.get(s.category,
+                                                                                                  s.category),
                            "arrive": s.arrive, "depart": s.depart, "dwell_min": round(float(s.dwell_min), 1),
                            "must": bool(s.must), "window": s.window} for s in st.itertuples()],
                 "bounds": tuple(float(v) for v in r.geometry.bounds) if r.geometry is not None else None,
@@ -113,9 +121,15 @@ class PatrolPlan:
                       f"{r.minutes:.0f} 分钟，{r.start}–{r.end}")
             en.append(f"  team {r.team} ({r.station}): {r.stops} stops, {r.length_km:.1f} km, "
                       f"{r.minutes:.0f} min, {r.start}–{r.end}")
-        if len(self.unserved):
-            zh.append("  未安排：" + "、".join(f"{u.place}（{u.reason_zh}）" for u in self.unserved.itertuples()))
-            en.append("  not served: " + ", ".join(f"{u.place} ({u.reason_en})" for u in self.unserved.itertuples()))
+        if self.hotspots is not None and len(self.hotspots):
+            seen = self.hotspots[self.hotspots["team"] > 0]
+            zh.append(f"  警情热点：{len(self.hotspots)} 处，巡到 {len(seen)} 处（占警情 {seen['share'].sum():.0%}）")
+            en.append(f"  hot spots: {len(seen)} of {len(self.hotspots)} visited ({seen['share'].sum():.0%} of the "
+                      "incidents)")
+        if len(self.unserved):  # grouped by reason: "16 schools: time window 16:30-17:30", not 16 lines
+            for (rz, re_), grp in self.unserved.groupby(["reason_zh", "reason_en"], sort=False):
+                zh.append(f"  未安排 {len(grp)} 处（{rz}）：" + "、".join(grp["place"].astype(str)))
+                en.append(f"  not served, {len(grp)} ({re_}): " + ", ".join(grp["place"].astype(str)))
         return "\n".join(zh if lang == "zh" else en if lang == "en" else zh + en)
 
 
@@ -126,6 +140,7 @@ PLACE_COLUMNS = {
     "dwell": ("dwell", "停留", "停留分钟", "停留时间"),
     "visits": ("visits", "频次", "巡查次数", "次数", "每班次数"),
     "window": ("window", "time_window", "时间窗", "巡逻时段", "时段"),
+    "prize": ("prize",),  # worth of an optional place in minutes of travel (hot spots set it)
 }
 _TRUE_WORDS = {"1", "yes", "y", "true", "t", "是", "必到", "必巡", "√"}
 _LEVELS = {"高": 3, "中": 2, "低": 1, "high": 3, "medium": 2, "low": 1}
@@ -177,6 +192,10 @@ def plan_patrol(
     seed: int = 0,
     strict: bool = True,
     max_snap: float = 300.0,
+    depot: str | None = None,
+    hotspots=None,
+    hotspot_dwell: float = 12.0,
+    hotspot_window_hours: float = 2.0,
     progress=None,
     cancelled=None,
 ) -> PatrolPlan:
@@ -191,6 +210,7 @@ def plan_patrol(
     places
         Points or polygons with ``name``, ``category`` and the optional columns described in the
         module docstring. Places of category ``police`` are stations, not stops, and are skipped.
+        May be None or empty when ``hotspots`` are given.
     teams, shift_minutes, start
         Number of teams, shift length (minutes) and start time ("HH:MM").
     dwell_minutes
@@ -205,9 +225,19 @@ def plan_patrol(
         Even out the teams' times (see :func:`plan_tours`).
     strict
         Raise :class:`UnreachableError` naming must-visit places that cannot be reached, and
-        :class:`InfeasibleError` naming those that do not fit the shift; with False both are
-        listed in ``unserved`` with a reason. (Finding which places do not fit takes a second
-        solve of ``time_limit`` seconds.)
+        :class:`InfeasibleError` naming those that do not fit, each with its reason (time window,
+        shift, workload); with False both are listed in ``unserved`` (columns ``reason``: a code
+        of :data:`gridtool.routing.tours.REASONS` or ``"outside_shift"``, ``reason_zh``,
+        ``reason_en``). (Finding which places do not fit takes a second solve of ``time_limit``
+        seconds.)
+    depot
+        Name of one station: every team starts and ends there. Raises :class:`GridtoolError`
+        listing the station names when no station has that name.
+    hotspots, hotspot_dwell, hotspot_window_hours
+        A :class:`~gridtool.routing.hotspots.HotSpots` (from ``find_hotspots``): each hot spot
+        becomes an optional stop worth its share of the incidents, with ``hotspot_dwell`` minutes
+        there and a window of ``hotspot_window_hours`` at its peak in the shift (see
+        :meth:`HotSpots.patrol_places`).
 
     Returns
     -------
@@ -220,6 +250,21 @@ def plan_patrol(
     if len(stations) == 0:
         raise ValueError("no stations")
     t_start = parse_clock(start)
+    stations = pick_depot(stations, depot)
+    if hotspots is not None and len(hotspots.spots):
+        hp = hotspots.patrol_places(start_minutes=t_start, shift_minutes=float(shift_minutes), teams=teams,
+                                    dwell_minutes=hotspot_dwell, window_hours=hotspot_window_hours,
+                                    prize_minutes=prize_minutes)
+        if places is None or not len(places):
+            places = hp
+        else:
+            hp = hp.to_crs(places.crs) if places.crs is not None and hp.crs is not None else hp
+            places = gpd.GeoDataFrame(pd.concat([places, hp], ignore_index=True), geometry="geometry",
+                                      crs=places.crs)
+    if places is None or not len(places):
+        raise GridtoolError("没有巡逻地点：既无重点场所也无警情热点", "nothing to patrol: no key places and no hot spots",
+                            fix_zh="用 --places 传入重点场所，或用 --incidents 传入警情。",
+                            fix_en="give key places with --places, or incidents with --incidents.", layer="places")
     cat = [str(c).lower() for c in _col(places, "category", "other")]
     keep = np.array([c != "police" for c in cat])
     places = places.iloc[np.flatnonzero(keep)].reset_index(drop=True)
@@ -232,11 +277,13 @@ def plan_patrol(
     dwell = [max(0.0, _number(d, dwell_minutes)) for d in _col(places, "dwell", dwell_minutes)]
     visits = [max(1, int(_number(v, 1))) for v in _col(places, "visits", 1)]
     win_text = [w if w is not None else DEFAULT_WINDOWS.get(c) for w, c in zip(_col(places, "window", None), cat)]
+    worth = [_number(z, None) for z in _col(places, "prize", None)]
     unserved = []
 
-    def unserve(i, zh, en):
+    def unserve(i, zh, en, code, visit=1):
         unserved.append({"place": pnames[i], "src_id": str(places["src_id"].iloc[i]) if "src_id" in places else str(i),
-                         "category": cat[i], "must": must[i], "reason_zh": zh, "reason_en": en})
+                         "category": cat[i], "must": must[i], "visit": visit, "reason": code,
+                         "reason_zh": zh, "reason_en": en})
 
     # snap and reachability
     pts = places.geometry.values
@@ -269,7 +316,8 @@ def plan_patrol(
     for i in bad:
         far = not pl_sn.ok[i] and not near[i]
         unserve(i, f"{max_snap:.0f} 米内无道路" if far else "附近道路与站点所在路网不连通",
-                f"no road within {max_snap:.0f} m" if far else "its roads are not connected to the stations' roads")
+                f"no road within {max_snap:.0f} m" if far else "its roads are not connected to the stations' roads",
+                "unreachable")
 
     # visits -> clients
     shift = float(shift_minutes)
@@ -289,20 +337,22 @@ def plan_patrol(
         wins = [(max(0.0, a), min(shift, b)) for a, b in wins if b >= 0 and a <= shift]
         wins = [(a, b) for a, b in wins if a <= b]
         if win_text[i] and not wins:
-            unserve(i, "时间窗不在班次内", "its time window is outside the shift")
+            unserve(i, f"时间窗 {win_text[i]} 不在班次内", f"its time window {win_text[i]} is outside the shift",
+                    "outside_shift")
             continue
         for k in range(visits[i]):
             lo, hi = (shift * k / visits[i], shift * (k + 1) / visits[i]) if visits[i] > 1 else (0.0, shift)
             w = [(max(a, lo), min(b, hi)) for a, b in (wins or [(0.0, shift)])]
             w = [(a, b) for a, b in w if a <= b]
             if not w:
-                unserve(i, f"第{k + 1}次巡查的时段不在时间窗内", f"visit {k + 1} has no window in its half of the shift")
+                unserve(i, f"第{k + 1}次巡查的时段不在时间窗内", f"visit {k + 1} has no window in its half of the shift",
+                        "time_window", k + 1)
                 continue
             stops_place.append(i)
             stops_visit.append(k + 1)
             tws.append(None if not wins and visits[i] == 1 else [(a * 60, b * 60) for a, b in w])
             svc.append(dwell[i] * 60)
-            prz.append(np.inf if must[i] else prio[i] * prize_minutes * 60)
+            prz.append(np.inf if must[i] else (worth[i] if worth[i] is not None else prio[i] * prize_minutes) * 60)
     idx = np.array(active_st + [ns + i for i in stops_place], dtype=int)
     m = tm[np.ix_(idx, idx)]
     nd = len(active_st)
@@ -311,11 +361,13 @@ def plan_patrol(
     if max_stops:
         kw.update(demands=[0] * nd + [1] * len(stops_place), capacity=int(max_stops))
     limit = min(shift, max_minutes) if max_minutes else shift
+    stop_names = [pnames[i] for i in stops_place]
+    names = [snames[s] for s in active_st] + stop_names
     plan = plan_tours(
         m, teams=per, depot=list(range(nd)), max_duration=limit * 60,
         service_times=[0.0] * nd + svc, time_windows=[None] * nd + tws,
         prizes=[np.inf] * nd + prz, time_limit=time_limit, seed=seed, balance=balance and teams > 1,
-        strict=False, progress=None, cancelled=cancelled, **kw)
+        strict=False, names=names, progress=None, cancelled=cancelled, **kw)
     if not plan.feasible:
         # Some must-visit places do not fit: find which by making them optional with a prize far
         # above any detour, so the solver drops as few as it can.
@@ -324,27 +376,31 @@ def plan_patrol(
             m, teams=per, depot=list(range(nd)), max_duration=limit * 60,
             service_times=[0.0] * nd + svc, time_windows=[None] * nd + tws,
             prizes=[np.inf] * nd + [big if not np.isfinite(p) else p for p in prz],
-            time_limit=time_limit, seed=seed, balance=False, strict=False, cancelled=cancelled, **kw)
-        served = {s for r in relaxed.routes for s in r}
-        missing = sorted({stops_place[j - nd] for j in range(nd, len(idx))
-                          if j not in served and must[stops_place[j - nd]]})
-        names = [_label(places, i, pnames) for i in missing]
-        if strict:
-            from .tours import InfeasibleError
-            raise InfeasibleError(
-                "在班次、时间窗和工作量限制内无法走完所有必到地点" + (f"，排不下：{'、'.join(names)}" if names else ""),
-                "the must-visit places cannot all be served within the shift, time windows and workload limits"
-                + (f"; these do not fit: {', '.join(names)}" if names else ""),
-                fix_zh="增加队伍、延长班次、调整开始时间、缩短停留时间，或把部分地点设为可选。",
-                fix_en="add teams, lengthen or move the shift, shorten dwell times, or make some places optional.",
-                layer="places")
-        plan = relaxed
-        for i in missing:
-            unserve(i, "班次内排不下", "does not fit in the shift")
-        plan.unvisited = [j for j in plan.unvisited if not must[stops_place[j - nd]]]
+            time_limit=time_limit, seed=seed, balance=False, strict=False, names=names, cancelled=cancelled,
+            **kw)
+        if sum(must[stops_place[j - nd]] for j in relaxed.unvisited) <= sum(
+                must[stops_place[j - nd]] for j in plan.unvisited):
+            plan = relaxed
+    def shown(j):  # the windows that lie in the shift, as clock times
+        return ";".join(f"{clock(t_start + a / 60)}-{clock(t_start + b / 60)}" for a, b in (tws[j - nd] or []))
+    why = {j: _reason_words(code, shown(j), max_stops, max_minutes, shift) for j, code in plan.reasons.items()}
+    missing = [j for j in plan.unvisited if must[stops_place[j - nd]]]
+    if missing and strict:
+        from .tours import InfeasibleError
+        listed_zh = "；".join(f"{_label(places, stops_place[j - nd], pnames)}：{why[j][0]}" for j in missing)
+        listed_en = "; ".join(f"{_label(places, stops_place[j - nd], pnames)}: {why[j][1]}" for j in missing)
+        err = InfeasibleError(
+            f"有 {len(missing)} 个必到地点排不进巡逻路线：{listed_zh}",
+            f"{len(missing)} must-visit place(s) cannot be fitted into the patrol routes: {listed_en}",
+            fix_zh="增加队伍、延长班次、调整开始时间、放宽时间窗、缩短停留时间、提高工作量上限，或把部分地点设为可选。",
+            fix_en="add teams, lengthen or move the shift, widen time windows, shorten dwell times, raise the "
+                   "workload limit, or make some places optional.",
+            layer="places")
+        err.stops = {pnames[stops_place[j - nd]]: plan.reasons[j] for j in missing}
+        raise err
     for j in plan.unvisited:
         i = stops_place[j - nd]
-        unserve(i, "可选地点，绕行不划算", "optional; not worth the detour")
+        unserve(i, why[j][0], why[j][1], plan.reasons[j], stops_visit[j - nd])
     if progress:
         progress(0.8, "生成路线几何 / route geometry")
 
@@ -383,11 +439,59 @@ def plan_patrol(
                            "geometry": shapely.linestrings(coords) if len(coords) >= 2 else None})
     stops = gpd.GeoDataFrame(stop_rows or None, columns=STOP_COLUMNS, geometry="geometry", crs=graph.crs)
     routes = gpd.GeoDataFrame(route_rows or None, columns=ROUTE_COLUMNS, geometry="geometry", crs=graph.crs)
-    uns = pd.DataFrame(unserved, columns=["place", "src_id", "category", "must", "reason_zh", "reason_en"])
+    uns = pd.DataFrame(unserved, columns=UNSERVED_COLUMNS)
+    spots = None
+    if hotspots is not None:
+        spots = hotspots.spots.copy()
+        first = stops[stops["category"] == "hotspot"].sort_values(["team", "seq"])
+        visit = {p: (int(r.team), r.arrive) for p, r in zip(first["place"], first.itertuples())}
+        spots["team"] = [visit.get(n, (0, ""))[0] for n in spots["name"]]
+        spots["arrive"] = [visit.get(n, (0, ""))[1] for n in spots["name"]]
+        hp_rows = {n: i for i, n in enumerate(pnames) if cat[i] == "hotspot"}
+        spots["window"] = [win_text[hp_rows[n]] or "" if n in hp_rows else "" for n in spots["name"]]
     if progress:
         progress(1.0, "完成 / done")
     return PatrolPlan(stops=stops, routes=routes, unserved=uns, tours=plan, mode=graph.mode,
-                      start=clock(t_start), shift_minutes=shift)
+                      start=clock(t_start), shift_minutes=shift, hotspots=spots)
+
+
+def _reason_words(code: str, window, max_stops, max_minutes, shift) -> tuple[str, str]:
+    """Chinese and English words for why a place is left out, with the limit that binds."""
+    from .tours import reason_text
+    if code == "time_window":
+        w = str(window) if window else ""
+        return (f"时间窗 {w} 内排不下（同一时段要去的地点太多或赶不到）" if w else "时间窗内排不下",
+                f"does not fit its time window {w} (too many places due then, or too far)" if w
+                else "does not fit its time window")
+    if code == "workload":
+        return (f"超出每队工作量上限（{max_stops} 个点）", f"over the workload limit ({max_stops} stops per team)")
+    if code == "shift" and max_minutes and max_minutes < shift:
+        return (f"超出每队时长上限（{max_minutes:g} 分钟）", f"over the time limit per team ({max_minutes:g} min)")
+    if code == "shift":
+        return ("班次内排不下", "does not fit in the shift")
+    if code == "not_worth":
+        return ("可选地点，绕行不划算", "optional; not worth the detour")
+    return (reason_text(code, "zh"), reason_text(code, "en"))
+
+
+def pick_depot(stations: gpd.GeoDataFrame, depot: str | None) -> gpd.GeoDataFrame:
+    """The station named ``depot`` (exactly, else the only one whose name contains it), as a
+    one-row layer; all stations when ``depot`` is None."""
+    if depot is None:
+        return stations
+    names = _names(stations, "站点")
+    want = str(depot).strip()
+    hit = [i for i, n in enumerate(names) if n == want] or [i for i, n in enumerate(names) if want and want in n]
+    if len(hit) != 1:
+        listed = "、".join(names[:30]) + ("…" if len(names) > 30 else "")
+        listed_en = ", ".join(names[:30]) + ("…" if len(names) > 30 else "")
+        what = "有多个站点名称包含" if hit else "没有名为"
+        raise GridtoolError(
+            f"{what}“{want}”的站点；现有站点：{listed}",
+            f"{'several stations match' if hit else 'no station is named'} {want!r}; the stations are: {listed_en}",
+            fix_zh="用 --depot 写出上列站点之一的完整名称。", fix_en="give --depot one of the names above, in full.",
+            layer="stations", field="name")
+    return stations.iloc[hit].reset_index(drop=True)
 
 
 def _concat(a: Snapped, b: Snapped) -> Snapped:

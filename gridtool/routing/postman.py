@@ -44,6 +44,49 @@ class CoverageWalk:
     required_pieces: np.ndarray
     required_km: float
     cut_off: gpd.GeoDataFrame | None = None  # streets inside but not connected to the network
+    required_minutes: float = 0.0   # every street once
+    bound_minutes: float = 0.0      # lower bound on the longest walk (one walker: on the walk)
+    connected: bool = True          # the grid's streets form one piece (then one walk is optimal)
+
+    @property
+    def optimal(self) -> bool:
+        """True when the walk is provably shortest: one walker, the grid's streets in one piece."""
+        return self.connected and int(self.walkers["walker"].nunique()) == 1
+
+    def street_list(self, walker: int = 1, *, start_minutes: float = 8 * 60) -> list[dict]:
+        """One walker's streets in walking order, consecutive pieces of the same street merged:
+        ``seq``, ``place`` (street name, or 无名道路), ``category`` ``"street"``, ``repeat`` (True
+        when all of it is walked again or only connects), ``length_m``, ``repeat_m`` (metres of
+        it walked again / connecting), ``minutes``, ``arrive``/``depart`` (clock, from
+        ``start_minutes`` after midnight), ``xy`` (the middle of the stretch) — the rows of a
+        printed walk card."""
+        st = self.steps[self.steps["walker"] == walker].sort_values("seq")
+        rows: list[dict] = []
+        t = float(start_minutes)
+        for r in st.itertuples():
+            name = r.name or "无名道路"
+            if rows and rows[-1]["place"] == name:
+                row = rows[-1]
+                row["parts"].append(r.geometry)
+                row["repeat"] = row["repeat"] and bool(r.repeat)
+            else:
+                row = {"seq": len(rows) + 1, "place": name, "category": "street", "repeat": bool(r.repeat),
+                       "length_m": 0.0, "repeat_m": 0.0, "minutes": 0.0, "start": t, "parts": [r.geometry]}
+                rows.append(row)
+            row["length_m"] += float(r.length_m)
+            row["repeat_m"] += float(r.length_m) if r.repeat else 0.0
+            row["minutes"] += float(r.minutes)
+            t += float(r.minutes)
+        out = []
+        for row in rows:
+            parts = row.pop("parts")
+            mid = shapely.line_interpolate_point(parts[len(parts) // 2], 0.5, normalized=True)
+            start = row.pop("start")
+            out.append({**row, "length_m": round(row["length_m"], 1), "repeat_m": round(row["repeat_m"], 1),
+                        "minutes": round(row["minutes"], 2), "arrive": _clock(start),
+                        "depart": _clock(start + row["minutes"]), "dwell_min": round(row["minutes"], 1),
+                        "must": False, "window": "", "xy": (mid.x, mid.y)})
+        return out
 
     def walk_lines(self) -> gpd.GeoDataFrame:
         """One line per walker (for maps and GPX tracks)."""
@@ -57,6 +100,11 @@ class CoverageWalk:
                          "minutes": grp["minutes"].sum(),
                          "geometry": shapely.linestrings(coords) if len(coords) >= 2 else None})
         return gpd.GeoDataFrame(rows, geometry="geometry", crs=self.steps.crs)
+
+
+def _clock(minutes: float) -> str:
+    m = int(round(minutes)) % (24 * 60)
+    return f"{m // 60:02d}:{m % 60:02d}"
 
 
 def required_pieces(graph: RoadGraph, area, *, min_share: float = 0.5) -> np.ndarray:
@@ -122,8 +170,20 @@ def street_walk(
             G.add_edge(int(graph.u[e]), int(graph.v[e]), piece=int(graph.piece[e]), repeat=True,
                        required=False, time=float(graph.time[e]), length=float(graph.length[e]))
 
+    # a lower bound on the whole walk: every street once, plus the cheapest pairing of the odd
+    # junctions of the grid's own streets (any closed walk must add such a pairing; joining
+    # separate pieces can only add more)
+    odd0 = np.array([n for n, deg in G.degree() if deg % 2 == 1])
+    pair_lb = 0.0
+    if len(odd0):
+        d0 = dijkstra(csr, directed=False, indices=odd0)[:, odd0]
+        K0 = nx.Graph()
+        K0.add_weighted_edges_from((i, j, float(d0[i, j])) for i in range(len(odd0))
+                                   for j in range(i + 1, len(odd0)) if np.isfinite(d0[i, j]))
+        pair_lb = sum(K0.edges[i, j]["weight"] for i, j in nx.min_weight_matching(K0)) / 60
     # 1. join the pieces of the required street network (MST over shortest connections)
     comps = [sorted(c) for c in nx.connected_components(G)]
+    connected = len(comps) == 1
     if len(comps) > 1:
         nodes = np.array(sorted(G.nodes))
         d = dijkstra(csr, directed=False, indices=nodes)[:, nodes]
@@ -223,7 +283,15 @@ def street_walk(
     gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs=graph.crs)
     summ = gdf.groupby("walker").agg(length_km=("length_m", lambda s: s.sum() / 1000),
                                      minutes=("minutes", "sum"), streets=("seq", "count")).reset_index()
+    # lower bounds: every street once (the total), and for the longest walker: its share of that,
+    # and going out to the farthest street, along it and back
+    e_req = graph.piece_edges[req, 0]
+    req_min = float(graph.time[e_req].sum()) / 60
+    d_s = dijkstra(csr, directed=False, indices=s)
+    far = float(np.max(d_s[graph.piece_u[req]] + graph.time[e_req] + d_s[graph.piece_v[req]])) / 60
+    bound = max((req_min + pair_lb) / walkers, far)
     return CoverageWalk(steps=gdf, walkers=summ, start_node=s, required_pieces=np.sort(req),
+                        required_minutes=req_min, bound_minutes=bound, connected=connected,
                         required_km=float(graph.length[graph.piece_edges[req, 0]].sum()) / 1000,
                         cut_off=gpd.GeoDataFrame({"name": graph.names[off]}, geometry=graph.geometry[off],
                                                  crs=graph.crs))

@@ -32,7 +32,12 @@ _BIG = 2 ** 40  # PyVRP's "unconstrained" values are int64 max; keep sums far fr
 
 
 class InfeasibleError(GridtoolError):
-    """The must-visit stops cannot all be served within the shift, windows and capacity given."""
+    """The must-visit stops cannot all be served within the shift, windows and capacity given.
+
+    ``stops`` holds ``{matrix index: reason code}`` of the stops named (see :data:`REASONS`).
+    """
+
+    stops: dict | None = None  # set where raised
 
 
 @dataclass
@@ -57,10 +62,17 @@ class TourPlan:
     route_costs
         Per team: travel cost of the route.
     unvisited
-        Optional stops (finite prize) that were left out, as matrix indices.
+        Every stop in no route, as matrix indices: optional stops not worth their detour, and
+        (with ``strict=False``) must-visit stops that cannot be served. Each has its reason in
+        ``reasons``.
+    reasons
+        ``{stop: code}`` for every unvisited stop: ``"unreachable"`` (no path to or from a team's
+        depot), ``"demand_over_capacity"``, ``"time_window"``, ``"shift"``, ``"workload"`` (the
+        capacity), ``"not_worth"`` (optional, its prize is below the detour). Words in both
+        languages: :func:`reason_text`.
     feasible
-        False when the best solution found still breaks a shift limit, a time window or a
-        capacity (only possible with ``strict=False``).
+        False when a must-visit stop is left out (only possible with ``strict=False``); the
+        routes themselves always keep the shift, windows and capacity.
     windows_used
         Per team and stop: which of the stop's time windows served it (index into its list;
         0 when it had one window or none).
@@ -79,6 +91,7 @@ class TourPlan:
     prize_collected: float = 0.0
     solver: str = "pyvrp"   # "fast-tsp+pyvrp" when a plain TSP went to fast-tsp first
     runtime: float = 0.0
+    reasons: dict[int, str] = field(default_factory=dict)
 
     @property
     def makespan(self) -> float:
@@ -86,13 +99,25 @@ class TourPlan:
         return max(self.durations, default=0.0)
 
 
-def _scale_for(values: np.ndarray) -> int:
-    """1 for integer data; else a power of ten that keeps ~7 significant digits in int64."""
+def _scale_for(values: np.ndarray, matrix: np.ndarray | None = None, fin: np.ndarray | None = None) -> int:
+    """1 for integer data; else a power of ten that keeps ~7 significant digits in int64.
+
+    ``values`` are the small inputs (service times, windows …); ``matrix`` with its finite mask
+    ``fin`` is checked row block by row block (no copy of a 200 MB matrix)."""
     finite = values[np.isfinite(values)]
-    if finite.size == 0 or np.allclose(finite, np.round(finite)):
+    integer = np.array_equal(finite, np.rint(finite))
+    top = float(np.abs(finite).max()) if finite.size else 0.0
+    if matrix is not None:
+        rows = max(1, 2_000_000 // max(1, matrix.shape[1]))
+        for a in range(0, matrix.shape[0], rows):
+            block = matrix[a:a + rows][fin[a:a + rows]]
+            if integer and not np.array_equal(block, np.rint(block)):
+                integer = False
+            if block.size:
+                top = max(top, float(block.max()))
+    if integer:
         return 1
-    top = float(np.abs(finite).max()) or 1.0
-    k = int(math.floor(math.log10(1e7 / top)))
+    k = int(math.floor(math.log10(1e7 / (top or 1.0))))
     return 10 ** max(0, min(k, 4))
 
 
@@ -137,6 +162,7 @@ def plan_tours(
     seed: int = 0,
     balance: bool = False,
     strict: bool = True,
+    names: Sequence[str] | None = None,
     progress: Callable[[float, str], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
 ) -> TourPlan:
@@ -170,7 +196,9 @@ def plan_tours(
         stop, a finite value for an optional stop worth that much (in matrix units; a stop is
         visited when its prize outweighs the detour).
     time_limit
-        Seconds of search. Small instances stop early once the search stalls.
+        Seconds for the whole call. The call returns within ``1.1 × time_limit + 0.2`` seconds
+        at every size (the search stops at the limit; checking and explaining what was left out
+        gets the small rest). Small instances stop early once the search stalls.
     seed
         Random seed; the same inputs and seed give the same tours when the search stops on
         stalling (small instances). Runs that use the whole budget depend on timing, and a plain
@@ -181,8 +209,11 @@ def plan_tours(
         longest team's duration step by step, keeping the last feasible plan (minimises the
         makespan heuristically, at some cost in total travel).
     strict
-        Raise :class:`InfeasibleError` when the must-visit stops cannot all be served within the
-        limits; with False, return the best plan found with ``feasible=False``.
+        Raise :class:`InfeasibleError` naming every must-visit stop that cannot be served, with
+        the reason; with False, return the best plan found, with those stops in ``unvisited``
+        (and ``reasons``) and ``feasible=False``.
+    names
+        Optional name per matrix index, used in error messages (``stop 4 (实验小学)``).
     progress, cancelled
         Callables for long jobs (``progress(fraction, message)``, ``cancelled() -> bool``).
 
@@ -190,20 +221,23 @@ def plan_tours(
     -------
     TourPlan
         ``.routes`` (one list of stop indices per team, depot excluded), ``.cost``,
-        ``.arrivals`` / ``.departures`` per stop, ``.unvisited`` optional stops.
+        ``.arrivals`` / ``.departures`` per stop, ``.unvisited`` every stop not routed, with
+        ``.reasons`` saying why. No stop is ever dropped silently: every stop is either in a
+        route or in ``unvisited``, and no route uses an ``inf`` leg.
 
     Raises
     ------
     ValueError
         Malformed input (not square, negative or NaN times, lengths that do not match).
     InfeasibleError
-        With ``strict=True``: some must-visit stop cannot be reached from the depot or the
-        limits cannot all be met; the message lists the stops involved.
+        With ``strict=True``: some must-visit stop cannot be served (no path to or from a team's
+        depot, demand over the capacity, its time window, the shift, the workload limit); the
+        message names each with its reason, and ``.stops`` holds ``{index: reason}``.
     """
     t0 = time.perf_counter()  # the budget counts everything, the first import of PyVRP too
     from pyvrp import Client, ClientGroup, Depot, Location, ProblemData, Route, Solution, VehicleType
-    from pyvrp.solve import SolveParams, solve
-    from pyvrp.stop import MaxRuntime, MultipleCriteria, NoImprovement
+    from pyvrp.solve import SolveParams
+    from pyvrp.stop import MultipleCriteria, NoImprovement
 
     m = np.asarray(matrix, dtype=float)
     if m.ndim != 2 or m.shape[0] != m.shape[1]:
@@ -213,6 +247,8 @@ def plan_tours(
         raise ValueError("matrix holds NaN values; use inf for 'no path'")
     if (m < 0).any():
         raise ValueError("matrix holds negative travel times")
+    if not time_limit > 0:
+        raise ValueError(f"time_limit must be positive seconds, got {time_limit}")
     depots = [int(depot)] if np.isscalar(depot) else [int(d) for d in depot]
     if not depots or len(set(depots)) != len(depots) or any(not 0 <= d < n for d in depots):
         raise ValueError(f"depot must be distinct indices in 0..{n - 1}, got {depot}")
@@ -225,6 +261,8 @@ def plan_tours(
         per_depot = [int(x) for x in teams]
         if len(per_depot) != len(depots) or any(x < 0 for x in per_depot) or sum(per_depot) < 1:
             raise ValueError("teams as a sequence needs one non-negative count per depot")
+    if names is not None and len(names) != n:
+        raise ValueError(f"names needs one entry per matrix row ({n}), got {len(names)}")
 
     def vec(v, name):
         if v is None:
@@ -242,36 +280,61 @@ def plan_tours(
     if dem is not None and capacity is None:
         raise ValueError("demands given without capacity")
     wins = _windows(time_windows, n)
-    stops = [i for i in range(n) if i not in set(depots)]
+    depot_set = set(depots)
+    stops = [i for i in range(n) if i not in depot_set]
     required = [True if prz is None else bool(not np.isfinite(prz[i])) for i in range(n)]
+    svc0 = svc if svc is not None else np.zeros(n)
+    limit_f = float(max_duration) if max_duration is not None else np.inf
+
+    budget = float(time_limit)
+    search_end = t0 + budget - min(0.1, 0.03 * budget)  # the search stops here
+    hard_end = t0 + 1.05 * budget + 0.1                   # explaining what was left out, by here
 
     team_depot = [d for d, k in zip(depots, per_depot) for _ in range(k)]
-    if not stops:
-        return TourPlan([[] for _ in team_depot], 0.0, [[] for _ in team_depot],
-                        [[] for _ in team_depot], team_depot, [0.0] * len(team_depot),
-                        [0.0] * len(team_depot), runtime=time.perf_counter() - t0)
+    active = [d for d, k in zip(depots, per_depot) if k > 0]
 
-    # A stop that no depot can reach and come back from cannot be served by anyone.
-    no_path = [i for i in stops if not any(np.isfinite(m[d, i]) and np.isfinite(m[i, d]) for d in depots)]
-    if no_path and strict and any(required[i] for i in no_path):
-        bad = [i for i in no_path if required[i]]
-        raise InfeasibleError(
-            f"以下必到点从站点无路可达：{bad}", f"no path between the depot and must-visit stop(s) {bad}",
-            fix_zh="检查道路是否连通，或把这些点设为可选。",
-            fix_en="check that the roads connect, or make these stops optional.")
+    # -- stops no team can serve, whatever the others do ---------------------------------------
+    reasons: dict[int, str] = {}
+    usable: dict[int, list[int]] = {}  # stop -> indices of its windows some team can make
+    for i in stops:
+        trip = [(m[d, i], m[i, d]) for d in active if np.isfinite(m[d, i]) and np.isfinite(m[i, d])]
+        if not trip:
+            reasons[i] = "unreachable"
+            continue
+        if dem is not None and dem[i] > capacity + 1e-9:
+            reasons[i] = "demand_over_capacity"
+            continue
+        ok = [k for k, w in enumerate(wins[i] or [None])
+              if any((w is None or max(a, w[0]) <= w[1]) and max(a, w[0] if w else 0.0) + svc0[i] + b <= limit_f
+                     for a, b in trip)]
+        if not ok:
+            alone = any(a + svc0[i] + b <= limit_f for a, b in trip)
+            reasons[i] = "time_window" if wins[i] and alone else "shift"
+            continue
+        usable[i] = ok
+    if strict and any(required[i] for i in reasons):
+        _raise_unserved({i: r for i, r in reasons.items() if required[i]}, names, wins)
+    model_stops = [i for i in stops if i not in reasons]
+
+    if not model_stops:
+        return _finish(m, [[] for _ in team_depot], None, team_depot, stops, required, prz, reasons,
+                       wins, svc0, dem, capacity, limit_f, strict, names, hard_end, t0, "pyvrp")
 
     # -- integer data ------------------------------------------------------------------------
-    finite = m[np.isfinite(m)]
-    others = [finite]
+    fin = np.isfinite(m)
+    others = [np.zeros(0)]
     for a in (svc, prz if prz is None else prz[np.isfinite(prz)], max_duration):
         if a is not None:
             others.append(np.atleast_1d(np.asarray(a, dtype=float)))
     for w in wins:
         if w:
             others.append(np.asarray(w, dtype=float).ravel())
-    scale = _scale_for(np.concatenate(others))
-    big = int(min(_BIG, (finite.max() if finite.size else 1) * scale * (n + 1) * 4 + 1))
-    im = np.where(np.isfinite(m), np.round(m * scale), big).astype(np.int64)
+    scale = _scale_for(np.concatenate(others), m, fin)
+    top = float(m.max(where=fin, initial=0.0))
+    big = int(min(_BIG, (top or 1) * scale * (n + 1) * 4 + 1))
+    with np.errstate(invalid="ignore"):
+        im = (np.rint(m * scale) if scale != 1 else m).astype(np.int64)
+    im[~fin] = big
     np.fill_diagonal(im, 0)
 
     def iv(x: float) -> int:
@@ -281,13 +344,13 @@ def plan_tours(
     pv_depots = [Depot(location=d) for d in depots]
     clients, client_stop, client_win, groups = [], [], [], []
     dims = 1 if dem is not None else 0
-    for i in stops:
-        ws = wins[i] or [None]
+    for i in model_stops:
+        ws = [(k, (wins[i] or [None])[k]) for k in usable[i]]
         gidx = None
         if len(ws) > 1:
             gidx = len(groups)
             groups.append(ClientGroup(required=required[i]))
-        for k, w in enumerate(ws):
+        for k, w in ws:
             kw = {}
             if w is not None:
                 kw.update(tw_early=iv(w[0]), tw_late=iv(w[1]))
@@ -321,16 +384,16 @@ def plan_tours(
     def make(limit):
         return ProblemData(locations, clients, pv_depots, vehicle_types(limit), [im], [im], groups)
 
-    def stop_rule(seconds: float):
-        # Stall detection lets small instances finish early; big ones use the whole budget.
-        return MultipleCriteria([MaxRuntime(max(seconds, 0.01)),
-                                 NoImprovement(max(20_000, 400 * len(clients)))])
-
     single = sum(per_depot) == 1
+    large = len(clients) > _LARGE
     # PyVRP 0.14 has no intra-route 2-opt; one team's tour is a TSP, where stronger perturbation
     # and alternating with a 2-opt + Or-opt pass (``_local_opt``) close most of the gap
     # (measured, docs/ROUTING.md). Every route without time windows gets that pass.
     params = _tsp_params() if single else SolveParams()
+    if large:
+        # PyVRP's exhaustive searches (on the first solution, on every new best) run to the end
+        # whatever the time limit: seconds at 1,000 stops, minutes at a few thousand.
+        params = _no_exhaustive(params)
     rounds = _TSP_ROUNDS if single else 2
     has_tw = {c for c, cl in enumerate(clients) if cl.tw_early > 0 or cl.tw_late < _INT_MAX}
 
@@ -345,31 +408,40 @@ def plan_tours(
                 and prz is None and len(clients) >= 4)
 
     solvers = ["pyvrp"]
+    cache: dict = {}
 
     def run(limit, seconds, init=None):
         data = make(limit)
         best = None
-        end = time.perf_counter() + seconds
+        end = min(time.perf_counter() + seconds, search_end)
         if pure_tsp and init is None:
             fast = min(seconds * _FAST_TSP_SHARE, max(0.1, _FAST_TSP_PER_STOP * len(stops)))
-            tour = _fast_tsp(im, depots[0], stops, fast, cancelled, no_path=big)
+            fast = min(fast, max(0.01, end - time.perf_counter() - 0.05))
+            tour = _fast_tsp(im, depots[0], model_stops, fast, cancelled, no_path=big)
             if tour is not None:
                 solvers.append("fast-tsp")
                 pos = {s: c for c, s in enumerate(client_stop)}
                 init = Solution(data, [Route(data, [pos[s] for s in tour], 0)])
-                best = _polish(init, data, im, pv_depots, client_stop, has_tw)
-                init = best
+        if init is None and large:
+            init = _greedy_solution(data, im, per_depot, depots, clients, client_stop, groups)
+        if init is not None:
+            best = init = _polish(init, data, im, pv_depots, client_stop, has_tw, end)
         for r in range(rounds):
             if cancelled and cancelled():
                 raise CancelledError()
             left = end - time.perf_counter()
             if left <= 0.005 and best is not None:
                 break
+            if "neighbours" not in cache:
+                t_nb = time.perf_counter()
+                cache["neighbours"] = _neighbours(data, im, client_stop, large)
+                left -= time.perf_counter() - t_nb
+            stop = MultipleCriteria([_Deadline(time.perf_counter() + max(left, 0.01) / (rounds - r)),
+                                     NoImprovement(max(20_000, 400 * len(clients)))])
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                res = solve(data, stop_rule(left / (rounds - r)), seed=seed + r, collect_stats=False,
-                            display=False, params=params, initial_solution=init)
-            cand = _polish(res.best, data, im, pv_depots, client_stop, has_tw)
+                res = _ils(data, stop, seed + r, params, init, cache["neighbours"])
+            cand = _polish(res, data, im, pv_depots, client_stop, has_tw, end)
             if best is None or _better(cand, best):
                 best = cand
             init = best
@@ -377,37 +449,33 @@ def plan_tours(
                 break
         return data, best
 
-    budget = float(time_limit)
-    wrap_up = min(0.1, 0.03 * budget)  # the last 2-opt pass and building the plan
-    first = max(budget * (0.5 if balance else 1.0) - (time.perf_counter() - t0) - wrap_up, 0.01)
+    first = max(t0 + budget * (0.5 if balance else 1.0) - time.perf_counter(), 0.01)
     if progress:
         progress(0.0, "求解巡逻路线 / solving tours")
     data, best = run(limit0, first)
     if balance and best.is_feasible() and sum(per_depot) > 1:
-        end = t0 + budget
-        while time.perf_counter() < end - 0.02:
+        while time.perf_counter() < search_end - 0.02:
             span = max((r.duration() for r in best.routes()), default=0)
             if span <= 0:
                 break
             target = int(span * 0.97) if span > 30 else span - 1
             if target <= 0:
                 break
-            remaining = end - time.perf_counter()
+            remaining = search_end - time.perf_counter()
             d2, cand = run(target, min(remaining, max(0.2, budget * 0.15)))
             if not cand.is_feasible() or cand.num_missing_clients() > best.num_missing_clients():
                 break
             data, best = d2, cand
             if progress:
-                progress(min(0.99, 1 - (end - time.perf_counter()) / budget),
+                progress(min(0.99, 1 - (search_end - time.perf_counter()) / budget),
                          "均衡各队工作量 / balancing teams")
-    if not best.is_feasible() and not strict:
-        best = _repair(best, data)
+    if not best.is_feasible():
+        best = _repair(best, data, hard_end)
     if progress:
         progress(1.0, "完成 / done")
-    plan = _plan_from(best, data, m, scale, per_depot, depots, client_stop, client_win, stops,
-                      required, prz, strict, t0)
-    plan.solver = "fast-tsp+pyvrp" if "fast-tsp" in solvers else "pyvrp"
-    return plan
+    sched = _schedules(best, scale, per_depot, client_stop, client_win)
+    return _finish(m, *sched, team_depot, stops, required, prz, reasons, wins, svc0, dem, capacity,
+                   limit_f, strict, names, hard_end, t0, "fast-tsp+pyvrp" if "fast-tsp" in solvers else "pyvrp")
 
 
 _TSP_ROUNDS = 4
@@ -415,6 +483,140 @@ _FAST_TSP_SHARE = 0.7      # at most this share of a pure TSP's budget goes to f
 _FAST_TSP_PER_STOP = 0.005  # and at most this many seconds per stop (300 stops: 1.4 s of 2 s;
                             # it reaches the optimum of 300-city random TSPs in ~0.1 s)
 _UINT16 = 2 ** 16 - 1
+_LARGE = 400  # clients: above this, PyVRP gets a first solution and neighbours from us (below)
+
+#: Why a stop is not in any route: code -> (中文, English).
+REASONS = {
+    "unreachable": ("无路可达（与站点之间不通）", "no path to or from a team's depot"),
+    "demand_over_capacity": ("需求超过每队容量", "its demand exceeds a team's capacity"),
+    "time_window": ("时间窗内排不下", "does not fit its time window"),
+    "shift": ("班次内排不下", "does not fit in the shift"),
+    "workload": ("超出每队工作量上限", "over every team's workload limit"),
+    "not_worth": ("可选点，绕行不划算", "optional; not worth the detour"),
+}
+
+
+def reason_text(code: str, lang: str = "en") -> str:
+    """The words for a reason code of :attr:`TourPlan.reasons` (``lang`` ``"zh"`` or ``"en"``)."""
+    zh, en = REASONS.get(code, (code, code))
+    return zh if lang == "zh" else en
+
+
+class _Deadline:
+    """PyVRP stopping criterion: stop at an absolute ``time.perf_counter()`` value."""
+
+    def __init__(self, at: float):
+        self.at = at
+
+    def __call__(self, best_cost: float) -> bool:  # noqa: ARG002 (PyVRP's protocol)
+        return time.perf_counter() >= self.at
+
+
+def _no_exhaustive(params):
+    from dataclasses import replace
+
+    from pyvrp import IteratedLocalSearchParams
+    from pyvrp.solve import SolveParams
+    ils = params.ils
+    new = IteratedLocalSearchParams(num_iters_no_improvement=ils.num_iters_no_improvement,
+                                    history_length=ils.history_length, exhaustive_on_best=False)
+    try:
+        return replace(params, ils=new)
+    except TypeError:  # SolveParams not a dataclass in some release
+        return SolveParams(perturbation=params.perturbation, ils=new)
+
+
+def _ils(data, stop, seed, params, init, neighbours):
+    """PyVRP's ``solve`` with the neighbourhood computed once per problem (PyVRP computes it on
+    every call: 1 s at 2,400 stops) and, when we give a first solution, without its exhaustive
+    search from a random one. Falls back to ``pyvrp.solve`` if its internals move."""
+    try:
+        from pyvrp import IteratedLocalSearch, PenaltyManager, RandomNumberGenerator
+        from pyvrp.search import LocalSearch, PerturbationManager
+    except ImportError:
+        from pyvrp.solve import solve
+        return solve(data, stop, seed=seed, collect_stats=False, display=False, params=params,
+                     initial_solution=init).best
+    from pyvrp import Solution
+    rng = RandomNumberGenerator(seed=seed)
+    ls = LocalSearch(data, rng, neighbours, PerturbationManager(params.perturbation))
+    for op in params.operators:
+        if op.supports(data):
+            ls.add_operator(op(data))
+    pm = PenaltyManager(params.penalty.midpoint_penalties(data), params.penalty)
+    if init is None:
+        init = ls(Solution.make_random(data, rng), pm.max_cost_evaluator(), exhaustive=True)
+    return IteratedLocalSearch(data, pm, ls, init, params.ils).run(stop, collect_stats=False).best
+
+
+def _neighbours(data, im, client_stop, large: bool):
+    """PyVRP's granular neighbourhood; for large problems the nearest 50 clients by round-trip
+    time, computed with NumPy (PyVRP's own takes O(n² log n) in one uninterruptible call)."""
+    from pyvrp import Activity, ActivityType
+    from pyvrp.search import compute_neighbours
+    if not large:
+        return compute_neighbours(data)
+    loc = np.asarray(client_stop)
+    sub = im[np.ix_(loc, loc)].astype(float)
+    prox = sub + sub.T
+    np.fill_diagonal(prox, np.inf)
+    k = min(50, len(loc) - 1)
+    near = np.argpartition(prox, k - 1, axis=1)[:, :k] if k > 0 else np.empty((len(loc), 0), int)
+    acts = [Activity(ActivityType.CLIENT, c) for c in range(len(loc))]
+    return {acts[c]: [acts[j] for j in near[c][np.argsort(prox[c, near[c]])]] for c in range(len(loc))}
+
+
+def _greedy_solution(data, im, per_depot, depots, clients, client_stop, groups):
+    """A quick first solution for large problems: each client to its nearest depot (by round
+    trip), one nearest-neighbour tour per depot cut into its teams' equal shares. Windows and
+    limits are left to the search (PyVRP penalises what this breaks)."""
+    from pyvrp import Route, Solution
+    in_group = {c for g in groups for c in g.clients[1:]}  # one client per mutually exclusive group
+    active = [di for di, k in enumerate(per_depot) if k > 0]
+    vt_of = {di: v for v, di in enumerate(active)}
+    cand = [c for c in range(len(clients)) if c not in in_group]
+    loc = np.asarray([client_stop[c] for c in cand])
+    dl = np.asarray([depots[di] for di in active])
+    rt = im[np.ix_(dl, loc)] + im[np.ix_(loc, dl)].T
+    owner = np.argmin(rt, axis=0)
+    routes = []
+    for a, di in enumerate(active):
+        mine = np.flatnonzero(owner == a)
+        if not len(mine):
+            continue
+        left = np.ones(len(mine), bool)
+        order, lm = [], loc[mine]
+        row = im[depots[di], lm]
+        for _ in range(len(mine)):
+            j = int(np.argmin(np.where(left, row, _INT_MAX)))
+            order.append(j)
+            left[j] = False
+            row = im[lm[j], lm]
+        k = per_depot[di]
+        for part in np.array_split(np.asarray(order), k):
+            if len(part):
+                routes.append(Route(data, [cand[mine[j]] for j in part], vt_of[di]))
+    return Solution(data, routes)
+
+
+def _raise_unserved(bad: dict[int, str], names, wins) -> None:
+    """InfeasibleError naming every must-visit stop that cannot be served, with its reason."""
+    def label(i):
+        return f"{i}（{names[i]}）" if names is not None else str(i)
+
+    def label_en(i):
+        return f"{i} ({names[i]})" if names is not None else str(i)
+    items = sorted(bad.items())
+    zh = "；".join(f"{label(i)}：{reason_text(r, 'zh')}" for i, r in items)
+    en = "; ".join(f"{label_en(i)}: {reason_text(r, 'en')}" for i, r in items)
+    err = InfeasibleError(
+        f"以下必到点无法安排（共 {len(items)} 个）：{zh}",
+        f"these must-visit stops cannot be served ({len(items)}): {en}",
+        fix_zh="增加队伍数、延长班次、放宽时间窗、缩短停留时间、提高工作量上限，或把这些点设为可选。",
+        fix_en="add teams, lengthen the shift, widen the time windows, shorten dwell times, raise the "
+               "workload limit, or make these stops optional.")
+    err.stops = dict(items)
+    raise err
 
 
 def _fast_tsp(im: np.ndarray, depot: int, stops: list[int], seconds: float, cancelled=None,
@@ -470,62 +672,79 @@ def _better(a, b) -> bool:
     return ka < kb
 
 
-def _two_opt(m: np.ndarray, tour: np.ndarray) -> np.ndarray:
+_BLOCK = 250_000  # matrix cells per vectorised block: the deadline is checked between blocks
+
+
+def _two_opt(m: np.ndarray, tour: np.ndarray, deadline: float = np.inf) -> np.ndarray:
     """Steepest-descent 2-opt of a closed tour (first = last = depot), exact for asymmetric
-    matrices (a reversed segment is charged its backward costs). Vectorised: O(n²) per move."""
+    matrices (a reversed segment is charged its backward costs). Vectorised: O(n²) per move, in
+    row blocks; at ``deadline`` (a ``time.perf_counter()`` value) it returns the tour as it is
+    (a move half-evaluated is dropped), so a 2,400-stop tour overruns by one block, not one move."""
     t = np.asarray(tour)
     n = len(t)
     if n < 5:
         return t
-    i = np.arange(n - 1)[:, None]
-    j = np.arange(n - 1)[None, :]
-    valid = j > i + 1
-    i1 = np.minimum(i + 1, n - 1)
-    j1 = np.minimum(j + 1, n - 1)
+    rows = max(1, _BLOCK // n)
+    J = np.arange(n - 1)[None, :]
+    j1 = np.minimum(J + 1, n - 1)
+    jf = np.minimum(J, n - 2)
     for _ in range(10 * n):
         f = m[t[:-1], t[1:]]
         b = m[t[1:], t[:-1]]
         F = np.r_[0, np.cumsum(f)]
         B = np.r_[0, np.cumsum(b)]
-        old = f[i] + (F[j] - F[i1]) + f[np.minimum(j, n - 2)]
-        new = m[t[i], t[j]] + (B[j] - B[i1]) + m[t[i1], t[j1]]
-        gain = np.where(valid, old - new, 0)
-        k = int(np.argmax(gain))
-        if gain.flat[k] <= 0:
+        best, at = 0.0, None
+        for i0 in range(0, n - 1, rows):
+            if time.perf_counter() > deadline:
+                return t
+            i = np.arange(i0, min(n - 1, i0 + rows))[:, None]
+            i1 = np.minimum(i + 1, n - 1)
+            old = f[i] + (F[J] - F[i1]) + f[jf]
+            new = m[t[i], t[J]] + (B[J] - B[i1]) + m[t[i1], t[j1]]
+            gain = np.where(J > i + 1, old - new, 0)
+            k = int(np.argmax(gain))
+            if gain.flat[k] > best:
+                best, at = float(gain.flat[k]), (i0 + k // (n - 1), k % (n - 1))
+        if at is None:
             break
-        a, c = divmod(k, n - 1)
+        a, c = at
         t = np.concatenate([t[:a + 1], t[a + 1:c + 1][::-1], t[c + 1:]])
     return t
 
 
-def _or_opt(m: np.ndarray, tour: np.ndarray) -> tuple[np.ndarray, bool]:
+def _or_opt(m: np.ndarray, tour: np.ndarray, deadline: float = np.inf) -> tuple[np.ndarray, bool]:
     """One best Or-opt move (a segment of 1–3 stops moved elsewhere, possibly reversed) of a
-    closed tour; vectorised over all segments and positions. Returns (tour, improved)."""
+    closed tour; vectorised over all segments and positions, in row blocks (the deadline is
+    checked between them). Returns (tour, improved)."""
     t = np.asarray(tour)
     n = len(t)
     best = (0.0, None)
     jj = np.arange(n - 1)[None, :]
+    rows = max(1, _BLOCK // max(n, 1))
     for L in (1, 2, 3):
         if n - 2 < L + 1:
             break
-        i = np.arange(1, n - L)[:, None]           # segment t[i .. i+L-1], inside the tour
-        a, b = t[i], t[i + L - 1]                   # first and last stop of the segment
-        prev, nxt = t[i - 1], t[i + L]
-        rem = m[prev, a] + m[b, nxt] - m[prev, nxt]
-        fwd_in = (np.sum([m[t[i + k], t[i + k + 1]] for k in range(L - 1)], axis=0)
-                  if L > 1 else np.zeros_like(rem))
-        rev_in = (np.sum([m[t[i + k + 1], t[i + k]] for k in range(L - 1)], axis=0)
-                  if L > 1 else np.zeros_like(rem))
-        tj, tj1 = t[jj], t[jj + 1]
-        base = m[tj, tj1]
-        ins_f = m[tj, a] + m[b, tj1] - base
-        ins_r = m[tj, b] + m[a, tj1] - base + (rev_in - fwd_in)
-        valid = (jj < i - 1) | (jj > i + L - 1)
-        for ins, rev in ((ins_f, False), (ins_r, True)):
-            gain = np.where(valid, rem - ins, -np.inf)
-            k = int(np.argmax(gain))
-            if gain.flat[k] > best[0] + 1e-9:
-                best = (float(gain.flat[k]), (k // gain.shape[1] + 1, k % gain.shape[1], L, rev))
+        for i0 in range(1, n - L, rows):
+            if time.perf_counter() > deadline:
+                return t, False
+            i = np.arange(i0, min(n - L, i0 + rows))[:, None]   # segment t[i .. i+L-1]
+            a, b = t[i], t[i + L - 1]                           # first and last stop of the segment
+            prev, nxt = t[i - 1], t[i + L]
+            rem = m[prev, a] + m[b, nxt] - m[prev, nxt]
+            fwd_in = (np.sum([m[t[i + k], t[i + k + 1]] for k in range(L - 1)], axis=0)
+                      if L > 1 else np.zeros_like(rem))
+            rev_in = (np.sum([m[t[i + k + 1], t[i + k]] for k in range(L - 1)], axis=0)
+                      if L > 1 else np.zeros_like(rem))
+            tj, tj1 = t[jj], t[jj + 1]
+            base = m[tj, tj1]
+            ins_f = m[tj, a] + m[b, tj1] - base
+            ins_r = m[tj, b] + m[a, tj1] - base + (rev_in - fwd_in)
+            valid = (jj < i - 1) | (jj > i + L - 1)
+            for ins, rev in ((ins_f, False), (ins_r, True)):
+                gain = np.where(valid, rem - ins, -np.inf)
+                k = int(np.argmax(gain))
+                if gain.flat[k] > best[0] + 1e-9:
+                    best = (float(gain.flat[k]), (i0 + k // gain.shape[1], k % gain.shape[1], L, rev))
     if best[1] is None:
         return t, False
     i, j, L, rev = best[1]
@@ -535,20 +754,20 @@ def _or_opt(m: np.ndarray, tour: np.ndarray) -> tuple[np.ndarray, bool]:
     return np.concatenate([rest[:pos], seg, rest[pos:]]), True
 
 
-def _local_opt(m: np.ndarray, tour: np.ndarray) -> np.ndarray:
-    """2-opt and Or-opt until neither improves."""
-    t = _two_opt(m, tour)
+def _local_opt(m: np.ndarray, tour: np.ndarray, deadline: float = np.inf) -> np.ndarray:
+    """2-opt and Or-opt until neither improves or ``deadline`` passes."""
+    t = _two_opt(m, tour, deadline)
     for _ in range(20 * len(t)):
-        t, moved = _or_opt(m, t)
+        t, moved = _or_opt(m, t, deadline)
         if not moved:
             break
-        t = _two_opt(m, t)
+        t = _two_opt(m, t, deadline)
     return t
 
 
-def _polish(sol, data, im, depots, client_stop, has_tw):
+def _polish(sol, data, im, depots, client_stop, has_tw, deadline: float = np.inf):
     """2-opt + Or-opt every route without time windows (same stops, so load and prizes are unchanged and
-    the duration can only fall); returns a new Solution when anything improved."""
+    the duration can only fall), within ``deadline``; returns a new Solution when anything improved."""
     from pyvrp import Route, Solution
     routes, changed = [], False
     for r in sol.routes():
@@ -558,8 +777,8 @@ def _polish(sol, data, im, depots, client_stop, has_tw):
             dloc = depots[r.start_depot()].location
             tour = np.r_[dloc, [client_stop[c] for c in clients], dloc]
             pos = {client_stop[c]: c for c in clients} if len(set(client_stop[c] for c in clients)) == len(clients) else None
-            if pos is not None:
-                t2 = _local_opt(im, tour)
+            if pos is not None and time.perf_counter() < deadline:
+                t2 = _local_opt(im, tour, deadline)
                 if im[t2[:-1], t2[1:]].sum() < im[tour[:-1], tour[1:]].sum():
                     clients = [pos[x] for x in t2[1:-1]]
                     changed = True
@@ -570,9 +789,10 @@ def _polish(sol, data, im, depots, client_stop, has_tw):
     return new if _better(new, sol) else sol
 
 
-def _repair(sol, data):
+def _repair(sol, data, deadline: float = np.inf):
     """Make every route keep its limits by dropping, one at a time, the stop whose removal helps
-    most (time warp, excess load, excess distance); the dropped stops are reported missing."""
+    most (time warp, excess load, excess distance); the dropped stops are reported missing.
+    Past ``deadline`` the last stops of a route are dropped instead (linear, always ends)."""
     from pyvrp import Route, Solution
 
     def badness(r) -> tuple:
@@ -584,6 +804,10 @@ def _repair(sol, data):
         vt = r.vehicle_type()
         route = Route(data, clients, vt)
         while clients and not route.is_feasible():
+            if time.perf_counter() > deadline:
+                clients = clients[:-1]
+                route = Route(data, clients, vt)
+                continue
             best = None
             for k in range(len(clients)):
                 cand = Route(data, clients[:k] + clients[k + 1:], vt)
@@ -596,57 +820,188 @@ def _repair(sol, data):
     return Solution(data, routes)
 
 
-def _plan_from(sol, data, m, scale, per_depot, depots, client_stop, client_win, stops, required,
-               prz, strict, t0) -> TourPlan:
-    team_depot = [d for d, k in zip(depots, per_depot) for _ in range(k)]
-    # vehicle-type index -> teams (in order) of that type
+def _schedules(sol, scale, per_depot, client_stop, client_win):
+    """Routes (matrix indices, per team) and PyVRP's schedule of a solution."""
+    n_teams = sum(per_depot)
     vt_teams: dict[int, list[int]] = {}
-    team = 0
-    vt = 0
+    team = vt = 0
     for k in per_depot:
         if k == 0:
             continue
         vt_teams[vt] = list(range(team, team + k))
         team += k
         vt += 1
-    routes = [[] for _ in team_depot]
-    arrivals = [[] for _ in team_depot]
-    departures = [[] for _ in team_depot]
-    used_w = [[] for _ in team_depot]
-    durations = [0.0] * len(team_depot)
-    costs = [0.0] * len(team_depot)
-    free = {k: list(v) for k, v in vt_teams.items()}
+    routes = [[] for _ in range(n_teams)]
+    arrivals = [[] for _ in range(n_teams)]
+    departures = [[] for _ in range(n_teams)]
+    used_w = [[] for _ in range(n_teams)]
+    durations = [0.0] * n_teams
     for r in sol.routes():
-        t = free[r.vehicle_type()].pop(0)
-        seq = []
-        for act in r:
-            if act.is_client():
-                seq.append((act.idx, act.start_time, act.end_time))  # idx: client index
+        t = vt_teams[r.vehicle_type()].pop(0)
+        seq = [(act.idx, act.start_time, act.end_time) for act in r if act.is_client()]
         routes[t] = [client_stop[c] for c, _, _ in seq]
         arrivals[t] = [s / scale for _, s, _ in seq]
         departures[t] = [e / scale for _, _, e in seq]
         used_w[t] = [client_win[c] for c, _, _ in seq]
         durations[t] = r.duration() / scale
+    return routes, (arrivals, departures, durations, used_w)
+
+
+class _Team:
+    """One team's route with what an insertion check needs (times from the shift start)."""
+
+    def __init__(self, depot, route, used, m, svc, wins, limit, load):
+        self.depot, self.route, self.used, self.load = depot, list(route), list(used), load
+        self.m, self.svc, self.wins, self.limit = m, svc, wins, limit
+        self.refresh()
+
+    def window(self, s, k):
+        w = self.wins[s]
+        return w[k] if w else (0.0, np.inf)
+
+    def refresh(self):
+        m, svc = self.m, self.svc
+        k = len(self.route)
+        early = np.array([self.window(s, w)[0] for s, w in zip(self.route, self.used)] + [0.0])
+        late = np.array([self.window(s, w)[1] for s, w in zip(self.route, self.used)] + [np.inf])
+        start = np.zeros(k)
+        t, prev = 0.0, self.depot
+        for j, s in enumerate(self.route):
+            t = max(t + m[prev, s], early[j])
+            start[j] = t
+            t += svc[s]
+            prev = s
+        self.back = t + m[prev, self.depot]
+        self.start = start
+        nodes = np.array(self.route + [self.depot], dtype=int)
+        self.prev = np.array([self.depot] + self.route, dtype=int)
+        self.next = nodes
+        self.dep = np.r_[0.0, start + svc[np.array(self.route, dtype=int)]] if k else np.zeros(1)
+        self.early_next = early
+
+        def latest(limit):
+            lat = np.empty(k + 1)
+            lat[k] = limit
+            for j in range(k - 1, -1, -1):
+                s = self.route[j]
+                lat[j] = min(late[j], lat[j + 1] - m[s, nodes[j + 1]] - svc[s])
+            return lat
+        self.latest = latest(self.limit)
+        self.latest_free = latest(np.inf) if np.isfinite(self.limit) else self.latest
+
+    def fits(self, x, window, *, free_shift=False):
+        """Positions (0..k) where stop ``x`` with ``window`` fits, and their extra travel."""
+        a, b = window
+        arr = self.dep + self.m[self.prev, x]
+        st = np.maximum(arr, a)
+        nxt = st + self.svc[x] + self.m[x, self.next]
+        lat = self.latest_free if free_shift else self.latest
+        ok = np.isfinite(arr) & np.isfinite(nxt) & (st <= b) & (np.maximum(nxt, self.early_next) <= lat)
+        extra = self.m[self.prev, x] + self.m[x, self.next] - self.m[self.prev, self.next]
+        return ok, extra
+
+
+def _fits_any(teams, s, dem_s, cap, windows, *, free_shift=False) -> bool:
+    return any(tm.load + dem_s <= cap + 1e-9 and tm.fits(s, w, free_shift=free_shift)[0].any()
+               for tm in teams for w in windows)
+
+
+def _finish(m, routes, timing, team_depot, stops, required, prz, reasons, wins, svc, dem, capacity,
+            limit, strict, names, hard_end, t0, solver) -> TourPlan:
+    """Routes → TourPlan, with every stop accounted for: stops on an ``inf`` leg are taken out,
+    must-visit stops that fit somewhere are put back (cheapest feasible position), and every stop
+    left out gets its reason from an insertion test (fits as is → optional, not worth it; fits
+    without its own window → time window; without the capacity → workload; without the shift
+    limit → shift)."""
+    n_teams = len(team_depot)
+    if timing is None:  # nothing from PyVRP: schedules are computed here
+        timing = ([[] for _ in range(n_teams)], [[] for _ in range(n_teams)], [0.0] * n_teams,
+                  [[0] * len(r) for r in routes])
+        changed = set(range(n_teams))
+    else:
+        changed = set()
+    arrivals, departures, durations, used = (list(x) for x in timing)
+    # no leg may be "no path": take out the stops next to one (cannot happen unless PyVRP used a
+    # 'big' arc between two depots' areas; then they are placed again below, or explained)
+    for t, r in enumerate(routes):
         d = team_depot[t]
-        path = [d] + routes[t] + [d]
-        costs[t] = float(sum(m[a, b] for a, b in zip(path[:-1], path[1:])))
+        while r:
+            path = [d] + r + [d]
+            bad = [k for k, (a, b) in enumerate(zip(path[:-1], path[1:])) if not np.isfinite(m[a, b])]
+            if not bad:
+                break
+            k = min(bad[0], len(r) - 1)
+            del r[k]
+            del used[t][k]
+            changed.add(t)
+    load = [float(sum(dem[s] for s in r)) if dem is not None else 0.0 for r in routes]
+    cap = float(capacity) if capacity is not None else np.inf
+    teams = [_Team(team_depot[t], routes[t], used[t], m, svc, wins, limit, load[t]) for t in range(n_teams)]
     visited = {s for r in routes for s in r}
-    missing_required = [s for s in stops if required[s] and s not in visited]
-    unvisited = [s for s in stops if not required[s] and s not in visited]
-    feasible = bool(sol.is_feasible()) and not missing_required and all(np.isfinite(costs))
-    if strict and not feasible:
-        what = sorted(set(missing_required))
-        raise InfeasibleError(
-            "在给定班次、时间窗和工作量限制内无法走完所有必到点"
-            + (f"（未能安排：{what}）" if what else ""),
-            "the must-visit stops cannot all be served within the shift, time windows and workload "
-            "limits" + (f" (not served: {what})" if what else ""),
-            fix_zh="增加队伍数、延长班次、缩短停留时间，或把部分地点设为可选。",
-            fix_en="add teams, lengthen the shift, shorten dwell times, or make some places optional.")
-    prize = 0.0
-    if prz is not None:
-        prize = float(sum(prz[s] for s in visited if np.isfinite(prz[s])))
+    missing = [s for s in stops if s not in visited and s not in reasons]
+    # must-visit first, then optional by prize
+    missing.sort(key=lambda s: (not required[s], -(prz[s] if prz is not None and np.isfinite(prz[s]) else 0)))
+    for s in missing:
+        if time.perf_counter() > hard_end:
+            reasons[s] = "time_window" if wins[s] else "shift"  # not examined: out of time
+            continue
+        dem_s = float(dem[s]) if dem is not None else 0.0
+        ws = list(enumerate(wins[s] or [(0.0, np.inf)]))
+        best = None
+        for t, tm in enumerate(teams):
+            if tm.load + dem_s > cap + 1e-9:
+                continue
+            for k, w in ws:
+                ok, extra = tm.fits(s, w)
+                if ok.any():
+                    pos = int(np.flatnonzero(ok)[np.argmin(extra[ok])])
+                    cost = float(extra[pos])
+                    if best is None or cost < best[0]:
+                        best = (cost, t, pos, k)
+        if best is not None and (required[s] or (prz is not None and prz[s] >= best[0])):
+            _, t, pos, k = best
+            tm = teams[t]
+            tm.route.insert(pos, s)
+            tm.used.insert(pos, k if wins[s] else 0)
+            tm.load += dem_s
+            tm.refresh()
+            changed.add(t)
+            continue
+        if best is not None:
+            reasons[s] = "not_worth"
+            continue
+
+        if wins[s] and _fits_any(teams, s, dem_s, cap, [(0.0, np.inf)]):
+            reasons[s] = "time_window"
+        elif np.isfinite(cap) and _fits_any(teams, s, 0.0, np.inf, [w for _, w in ws]):
+            reasons[s] = "workload"
+        elif np.isfinite(limit) and _fits_any(teams, s, dem_s, cap, [w for _, w in ws], free_shift=True):
+            reasons[s] = "shift"
+        elif wins[s]:
+            reasons[s] = "time_window"
+        elif all(not np.isfinite(m[tm.depot, s]) or not np.isfinite(m[s, tm.depot]) for tm in teams):
+            reasons[s] = "unreachable"
+        else:
+            reasons[s] = "shift" if np.isfinite(limit) else "workload"
+    routes = [tm.route for tm in teams]
+    for t in changed:
+        tm = teams[t]
+        arrivals[t] = [float(x) for x in tm.start]
+        departures[t] = [float(x + svc[s]) for x, s in zip(tm.start, tm.route)]
+        durations[t] = float(tm.back) if tm.route else 0.0
+        used[t] = list(tm.used)
+    unvisited = [s for s in stops if s in reasons]
+    missing_required = {s: reasons[s] for s in unvisited if required[s]}
+    if strict and missing_required:
+        _raise_unserved(missing_required, names, wins)
+    costs = []
+    for t, r in enumerate(routes):
+        path = [team_depot[t]] + r + [team_depot[t]]
+        costs.append(float(sum(m[a, b] for a, b in zip(path[:-1], path[1:]))) if r else 0.0)
+    over = any(d > limit * (1 + 1e-9) + 1e-9 for d in durations)
+    prize = float(sum(prz[s] for r in routes for s in r if np.isfinite(prz[s]))) if prz is not None else 0.0
     return TourPlan(routes=routes, cost=float(sum(costs)), arrivals=arrivals, departures=departures,
-                    depots=team_depot, durations=durations, route_costs=costs, unvisited=unvisited,
-                    feasible=feasible, windows_used=used_w, prize_collected=prize,
-                    runtime=time.perf_counter() - t0)
+                    depots=list(team_depot), durations=durations, route_costs=costs, unvisited=unvisited,
+                    feasible=not missing_required and not over, windows_used=used, prize_collected=prize,
+                    solver=solver, runtime=time.perf_counter() - t0,
+                    reasons={s: reasons[s] for s in unvisited})

@@ -16,7 +16,8 @@ from .geometry import LayerGeometry
 from .styles import LayerStyle, default_style
 
 #: Drawing order, top first.
-DRAW_ORDER = ("route_stops", "routes", "stations", "places", "party_links", "party_members", "households",
+DRAW_ORDER = ("route_stops", "routes", "stations", "places", "hotspots", "incidents", "party_links",
+              "party_members", "households",
               "special_grids", "subgrids", "grids", "corridors", "circles", "railways", "rivers", "roads",
               "forest", "villages")
 HIDDEN_BY_DEFAULT = frozenset({"subgrids", "corridors", "party_links", "party_members"})

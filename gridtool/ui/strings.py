@@ -12,6 +12,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "role.places": ("重点场所", "Key places"),
     "role.stations": ("站点", "Stations"),
     "role.party_members": ("党员", "Party members"),
+    "role.incidents": ("警情", "Incidents"),
+    "role.hotspots": ("警情热点", "Incident hot spots"),
     "role.party_links": ("党员联系户", "Party-member links"),
     "role.grids": ("基础网格", "Base grids"),
     "role.subgrids": ("子网格", "Sub-grids"),

@@ -93,6 +93,9 @@ DEFAULT_STYLES: dict[str, LayerStyle] = {
     "routes": LayerStyle(stroke=(228, 26, 28, 255), width=2.6, label_field="team"),
     "route_stops": LayerStyle(fill=(255, 255, 255, 255), stroke=(40, 40, 40, 255), width=1.2, point_size=14.0,
                               label_field="seq"),
+    "incidents": LayerStyle(fill=(253, 141, 60, 200), stroke=None, point_size=4.0, label_field="type"),
+    "hotspots": LayerStyle(fill=(189, 0, 38, 230), stroke=(255, 255, 255, 255), width=1.2, point_size=12.0,
+                           label_field="rank"),
 }
 
 
