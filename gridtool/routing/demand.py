@@ -42,8 +42,9 @@ def _text(v) -> str:
 
 def category_counts(places: gpd.GeoDataFrame) -> list[tuple[str, int]]:
     """The categories of a places layer with how many places each, most frequent first, as the
-    user can type them: the source's spelling (case folded), with gridtool's category in brackets
-    where the import renamed it (``intersection [other]``)."""
+    user can type them: the source's spelling (case folded: ``Intersection`` and ``intersection``
+    are one category, as matching ignores case), with gridtool's category in brackets where the
+    import renamed it (``路口 [intersection]``)."""
     if "category" not in places:
         return []
     cat = places["category"].map(_text)
@@ -54,7 +55,7 @@ def category_counts(places: gpd.GeoDataFrame) -> list[tuple[str, int]]:
         if s and s.lower() != c.lower():
             labels.append(f"{s.lower()} [{c}]" if c else s.lower())
         else:
-            labels.append(c or "(空 / blank)")
+            labels.append(c.lower() if c else "(空 / blank)")
     return [(str(k), int(v)) for k, v in pd.Series(labels, dtype=object).value_counts().items()]
 
 
