@@ -580,9 +580,11 @@ class _Builder:
 
 
 def _panel(project, title: str | None, subtitle: str | None, counts: dict, include_personal: bool) -> str:
+    from ..partition.totals import household_totals
+
     layers = project.layers
-    hh = int(pd.to_numeric(layers["households"].gdf["hh"], errors="coerce").fillna(0).sum()) \
-        if "households" in layers and "hh" in layers["households"].gdf else None
+    totals = household_totals(project)  # one total for every output (partition/totals.py)
+    hh = totals.imported if "households" in layers and "hh" in layers["households"].gdf else None
     parts = []
     if "villages" in layers:
         parts.append(f"{len(layers['villages'].gdf)} 个村（社区）")
@@ -596,7 +598,9 @@ def _panel(project, title: str | None, subtitle: str | None, counts: dict, inclu
     note = ("含个人信息，仅限内部使用 · contains personal data, internal use only" if include_personal
             else "个人信息已脱敏 · personal data masked")
     name = escape_html(title or f"{project.name} 网格图")
-    return (f'<div class="gt-panel gt-title"><h1>{name}</h1><div class="gt-sub">{sub}</div>'
+    breakdown = (f'<div class="gt-sub gt-totals">{escape_html(totals.text_zh())}</div>'
+                 if totals.partitioned and not subtitle else "")
+    return (f'<div class="gt-panel gt-title"><h1>{name}</h1><div class="gt-sub">{sub}</div>{breakdown}'
             f'<div class="gt-sub">{date.today().isoformat()} · gridtool</div>'
             f'<div class="gt-note">{note}</div>'
             f'<input id="gt-search" list="gt-keys" placeholder="查找网格编码或村名 find grid / village" '
