@@ -160,8 +160,18 @@ class JoinResult:
     guessed: list[tuple[str, str]] = field(default_factory=list)  # what was guessed, in words (zh, en)
 
     def apply_to(self, project) -> None:
-        """Put the joined layers into ``project`` (in memory; save it to keep them)."""
+        """Put the joined layers into ``project`` and log the join in its parameters (in memory;
+        save the project to keep them)."""
         project.layers.update(self.layers)
+        log_join(project.parameters, self)
+
+    def log_entry(self) -> dict:
+        """What the project's ``parameters["joins"]`` keeps of this join (the ledger reads the
+        joined columns from it)."""
+        return {"table": self.table.path, "sheet": self.table.sheet, "on": self.key, "target": self.target,
+                "columns": dict(self.columns), "numeric": list(self.numeric),
+                "rows_matched": len(self.matched_rows), "rows_unmatched": [r for r, _, _ in self.unmatched],
+                "at": datetime.now().isoformat(timespec="seconds")}
 
     def summary_lines(self, lang: str | None = "zh") -> list[str]:
         """What was joined, in the language asked (``None``: both), for the console and the log."""
@@ -256,20 +266,18 @@ def _codes(project, family: str) -> set[str]:
 def read_join_table(spec: str, *, on: str | None = None, encoding: str | None = None) -> Table:
     """Read ``FILE.xlsx[:SHEET]`` or ``FILE.csv``; the header is the first row holding ``on``
     (else the first row that looks like a header), so title rows above it are skipped."""
+    from .io.vector import guess_header_row
+
     path, sheet = split_path_layer(spec)
-
-    def find(frame):
-        if on is not None:
-            return header_row_with(frame, [on])
-        from .io.vector import guess_header_row
-        return guess_header_row(frame)
-
+    find = (lambda frame: header_row_with(frame, [on])) if on is not None else guess_header_row
     t = read_table(path, sheet=sheet, encoding=encoding, find_header=find)
     if on is not None and on not in t.frame.columns:
-        cols = [c for c in t.frame.columns if not str(c).startswith("col")]
+        # No row holds ``on``: list the columns of the row that looks like the header.
+        t = read_table(path, sheet=sheet, encoding=encoding, find_header=guess_header_row)
+        cols = [str(c) for c in t.frame.columns if not re.fullmatch(r"col\d+", str(c))]
         raise MissingColumnError(
-            f"表中没有列“{on}”。现有列：{'、'.join(map(str, cols))}",
-            f"the table has no column {on!r}. Columns: {', '.join(map(str, cols))}",
+            f"表中没有列“{on}”。现有列：{'、'.join(cols)}",
+            f"the table has no column {on!r}. Columns: {', '.join(cols)}",
             fix_zh="用 --on 指定上面列出的编码列（表头须与表中完全一致）。",
             fix_en="name the code column with --on, exactly as its header reads.",
             file=t.path, layer=t.sheet, field=on)
@@ -463,14 +471,17 @@ def join_into_project(project_path: str | Path, table: str, *, on: str, columns:
     project = Project.open(project_path)
     result = join_table(project, table, on=on, columns=columns, encoding=encoding)
     result.apply_to(project)
-    joins = project.parameters.setdefault("joins", [])
-    joins.append({"table": result.table.path, "sheet": result.table.sheet, "on": on, "target": result.target,
-                  "columns": result.columns, "rows_matched": len(result.matched_rows),
-                  "rows_unmatched": [r for r, _, _ in result.unmatched],
-                  "at": datetime.now().isoformat(timespec="seconds")})
     project.save(project_path)
     return result
 
 
-__all__ = ["JOIN_ALIASES", "JoinError", "JoinResult", "join_into_project", "join_table", "normalise_code",
+def log_join(parameters: dict, result: JoinResult, *, keep: int = 50) -> dict:
+    """Append ``result`` to ``parameters["joins"]`` (the last ``keep`` joins); returns ``parameters``."""
+    joins = list(parameters.get("joins") or [])
+    joins.append(result.log_entry())
+    parameters["joins"] = joins[-keep:]
+    return parameters
+
+
+__all__ = ["JOIN_ALIASES", "JoinError", "JoinResult", "join_into_project", "join_table", "log_join", "normalise_code",
            "read_join_table", "suggest_key_column"]

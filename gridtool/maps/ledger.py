@@ -350,9 +350,9 @@ def _household_sheet(project, totals, known_codes: set[str], include_personal, n
     masked = _masked(project, "households", include_personal)
     hh = household_counts(hs["hh"]) if "hh" in hs else np.ones(len(hs), dtype=np.int64)
     parts = _household_parts(hs, hh)
-    parts.loc[~parts["grid"].isin(known_codes), "grid"] = None
+    parts["grid"] = parts["grid"].where(parts["grid"].isin(known_codes), None).astype(object)
     sub = hs["subgrid"].tolist() if "subgrid" in hs else [None] * len(hs)
-    parts["subgrid"] = [s if isinstance(s, str) and g and s.startswith(g + "-") else None
+    parts["subgrid"] = [s if isinstance(s, str) and isinstance(g, str) and s.startswith(g + "-") else None
                         for s, g in zip((sub[f] for f in parts["feature"]), parts["grid"])]
     cols = hs.columns
     addr_col = _find(cols, _ADDRESS_HEADERS)
@@ -416,11 +416,13 @@ def _household_sheet(project, totals, known_codes: set[str], include_personal, n
     rows = []
     for r in parts.itertuples(index=False):
         f = int(r.feature)
-        note = "未划入网格" if r.grid is None else ""
+        grid = r.grid if isinstance(r.grid, str) else None
+        sub_code = r.subgrid if isinstance(r.subgrid, str) else None
+        note = "未划入网格" if grid is None else ""
         if isinstance(r.split, str) and r.split:
             note = (note + "；" if note else "") + "楼栋分属：" + r.split.replace(";", "；")
-        rows.append([r.grid, r.subgrid, int(r.seq) if r.grid is not None else None, int(r.hh), addr_v[f],
-                     holder[f], phone[f], grid_village.get(r.grid) or hs_village[f], src_v[f], note or None])
+        rows.append([grid, sub_code, int(r.seq) if grid is not None else None, int(r.hh), addr_v[f],
+                     holder[f], phone[f], grid_village.get(grid) or hs_village[f], src_v[f], note or None])
     cols_out = ["网格编码", "子网格编码", "走访序号", "户数", "地址", "户主", "联系电话", "村（社区）", "来源（原表行号/要素）",
                 "备注"]
     total = sum(r[3] for r in rows)
@@ -491,7 +493,7 @@ def _problems_sheet(project, grids, subs, totals: HouseholdTotals, parts, includ
             rows.append(["子网格户数超出范围", _txt(r.get("code")), _txt(r.get("village")), _num(r.get("hh")),
                          f"{_num(r.get('hh'))} 户，超出 {s_lo}–{s_hi} 户", "检查该网格内的住户分布；楼栋可按单元拆分"])
     if totals.unassigned:
-        un = parts[parts["grid"].isna()]
+        un = parts[~parts["grid"].map(lambda v: isinstance(v, str))]
         rows.append(["未划入网格的住户", f"{len(un)} 处", None, totals.unassigned,
                      "不在任何村（社区）边界内，或在编辑中未分配；见“住户名单”末尾", "检查村界或坐标；在程序中把它们刷入网格"])
         hs = project.layers["households"].gdf
