@@ -438,7 +438,7 @@ def join_table(project, table: str | Table, *, on: str, columns: Iterable[str] |
         touched = codes.isin(matched_set).any()
         if role == "special_grids" and not touched and not any(m in gdf for m in values):
             continue  # a roster of base grids only: the special grids stay as they are
-        not_in_table += [str(c) for c, k in zip(gdf["code"], codes) if k not in matched_set]
+        not_in_table += sorted(str(c) for c, k in zip(gdf["code"], codes) if k not in matched_set)
         for m, by_code in values.items():
             new = codes.map(by_code)
             if m in numeric:

@@ -168,8 +168,8 @@ def run_ledger(args, project) -> list[tuple[Path, str]]:
 
 
 def demo_web_gis(project, out_dir: str | Path, name: str) -> dict[str, str]:
-    """The web and GIS part of ``gridtool demo``: ``<name>-map.html``, ``<name>-export.gpkg``,
-    ``<name>-shapefiles.zip``, ``<name>-geojson/`` and ``<name>-grids.kmz`` in ``out_dir``
+    """The web, GIS and ledger part of ``gridtool demo``: ``<name>-map.html``, ``<name>-ledger.xlsx``,
+    ``<name>-export.gpkg``, ``<name>-shapefiles.zip``, ``<name>-geojson/`` and ``<name>-grids.kmz`` in ``out_dir``
     (the routes' GPX and KML are written by the routing demo). Returns the paths by kind."""
     from . import gis
     from .html import write_html
@@ -178,6 +178,9 @@ def demo_web_gis(project, out_dir: str | Path, name: str) -> dict[str, str]:
     files = {"html": write_html(project, out / f"{name}-map.html").path,
              "gpkg": out / f"{name}-export.gpkg", "shp": out / f"{name}-shapefiles.zip",
              "geojson": out / f"{name}-geojson", "kmz": out / f"{name}-grids.kmz"}
+    if "grids" in project.layers:
+        from .ledger import write_ledger_xlsx
+        files["ledger"] = write_ledger_xlsx(project, out / f"{name}-ledger.xlsx")
     gis.write_gpkg(project, files["gpkg"])
     gis.write_shapefiles(project, files["shp"])
     gis.write_geojson(project, files["geojson"])

@@ -153,7 +153,7 @@ def _natural_key(text) -> tuple:
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts if p != "")
 
 
-def walking_order(xy: np.ndarray, *, max_two_opt: int = 400) -> np.ndarray:
+def walking_order(xy: np.ndarray, *, max_two_opt: int = 200) -> np.ndarray:
     """Order of the points ``xy`` (n × 2, metres) along a short open path: greedy from the
     north-west-most point, then 2-opt (up to ``max_two_opt`` points). Deterministic."""
     n = len(xy)
@@ -174,24 +174,24 @@ def walking_order(xy: np.ndarray, *, max_two_opt: int = 400) -> np.ndarray:
         path.append(nxt)
         seen[nxt] = True
     p = np.array(path)
-    for _ in range(50):
-        improved = False
-        for i in range(1, n - 1):
-            # Reverse p[i..j]: edges (p[i-1], p[i]) and (p[j], p[j+1]) become (p[i-1], p[j]) and (p[i], p[j+1]).
-            j = np.arange(i + 1, n)
-            a, b = p[i - 1], p[i]
-            c = p[j]
-            nxt = np.where(j + 1 < n, p[np.minimum(j + 1, n - 1)], -1)
-            old = d[a, b] + np.where(nxt >= 0, d[c, np.maximum(nxt, 0)], 0.0)
-            new = d[a, c] + np.where(nxt >= 0, d[b, np.maximum(nxt, 0)], 0.0)
-            gain = old - new
-            k = int(np.argmax(gain))
-            if gain[k] > 1e-6:
-                jj = int(j[k])
-                p[i:jj + 1] = p[i:jj + 1][::-1]
-                improved = True
-        if not improved:
+    # 2-opt on the open path, all moves scored at once: reversing p[i..j] (1 <= i < j <= n-1) swaps
+    # edges (p[i-1], p[i]) and (p[j], p[j+1]) for (p[i-1], p[j]) and (p[i], p[j+1]); the best is made.
+    upper = np.triu(np.ones((n - 1, n - 1), dtype=bool), 1)
+    for _ in range(4 * n):
+        a, b = p[:-1], p[1:]                      # for i = 1..n-1: p[i-1], p[i]
+        c = p[1:]                                 # for j = 1..n-1: p[j]
+        dn = np.append(p[2:], -1)                 # p[j+1], none for j = n-1
+        has = dn >= 0
+        dab = d[a, b]
+        dcd = np.where(has, d[c, np.maximum(dn, 0)], 0.0)
+        dac = d[a[:, None], c[None, :]]
+        dbd = np.where(has[None, :], d[b[:, None], np.maximum(dn, 0)[None, :]], 0.0)
+        gain = np.where(upper, dab[:, None] + dcd[None, :] - dac - dbd, 0.0)
+        k = int(np.argmax(gain))
+        if gain.flat[k] <= 1e-6:
             break
+        i, j = divmod(k, n - 1)
+        p[i + 1:j + 2] = p[i + 1:j + 2][::-1]     # positions i+1..j+1 are p[i]..p[j] of the formula
     return p
 
 
@@ -396,8 +396,8 @@ def _household_sheet(project, totals, known_codes: set[str], include_personal, n
     # Order: grid, sub-grid (unassigned last), then address or walking path within each group.
     parts["_g"] = parts["grid"].fillna("\uffff")
     parts["_s"] = parts["subgrid"].fillna("\uffff")
-    parts["seq"] = 0
-    for idx in parts.groupby(["_g", "_s"], sort=False).groups.values():
+    seq_all = np.zeros(len(parts), dtype=np.int64)
+    for idx in parts.groupby(["_g", "_s"], sort=False).indices.values():
         idx = np.asarray(idx)
         f = parts["feature"].to_numpy()[idx]
         if use_address:
@@ -407,7 +407,8 @@ def _household_sheet(project, totals, known_codes: set[str], include_personal, n
             order = walking_order(xy[f]).tolist()
         seq = np.empty(len(f), dtype=np.int64)
         seq[np.asarray(order, dtype=int)] = np.arange(1, len(f) + 1)
-        parts.loc[idx, "seq"] = seq
+        seq_all[idx] = seq
+    parts["seq"] = seq_all
     parts = parts.sort_values(["_g", "_s", "seq"], kind="stable").reset_index(drop=True)
     holder = masked[holder_col].map(_txt).to_numpy(dtype=object) if holder_col else np.full(len(hs), None, object)
     phone = masked[phone_col].map(_txt).to_numpy(dtype=object) if phone_col else np.full(len(hs), None, object)
