@@ -322,6 +322,11 @@ def join_table(project, table: str | Table, *, on: str, columns: Iterable[str] |
     if "grids" not in project.layers:
         raise JoinError("项目中还没有网格，无法连接表格", "the project has no grids to join a table to",
                         fix_zh="先运行 gridtool partition 划分网格。", fix_en="run gridtool partition first.", **where)
+    dup_heads = sorted({str(c) for c in df.columns[df.columns.duplicated()]})
+    if dup_heads:
+        raise JoinError(f"表头有重复的列名：{'、'.join(dup_heads)}", f"the header repeats column names: {', '.join(dup_heads)}",
+                        fix_zh="在表格中给重复的列改名后重试。", fix_en="rename the repeated columns in the table.",
+                        field=",".join(dup_heads), **where)
     # -- columns to join --------------------------------------------------------------------------
     if columns is not None:
         wanted = [c.strip() for c in columns if str(c).strip()]

@@ -222,7 +222,14 @@ def test_ledger_workbook_sheets_totals_masking_and_cells(tmp_path, capsys):
     assert cell.data_type == "s"
     probs = _rows(wb["例外与问题"])
     assert any(r[0] == "未划入网格的住户" and r[3] == t.unassigned for r in probs)
-    assert any(r[0] == "锁定网格超出户数范围" for r in probs) is False  # the locked grid (360) is within 300–500
+    assert not any(r[0] == "锁定网格超出户数范围" for r in probs)  # the locked grid (360) is within 300–500
+    g = p.layers["grids"].gdf
+    g.loc[g["locked"], "hh"] = 620  # a locked grid painted past its bounds
+    from gridtool.maps.ledger import ledger_tables
+    rows = ledger_tables(p).sheet("例外与问题").rows
+    locked = [r for r in rows if r[0] == "锁定网格超出户数范围"]
+    assert [r[1] for r in locked] == sorted(g.loc[g["locked"], "code"]) and "620 户" in locked[0][4]
+    assert any(r[0] == "网格户数与住户不一致" for r in rows)  # stored 620 ≠ its households, said so
 
     # With --include-personal the names are there; the CSV set holds the same sheets.
     wb2 = openpyxl.load_workbook(write_ledger_xlsx(p, tmp_path / "全.xlsx", include_personal=True))

@@ -215,7 +215,8 @@ def _towns(project, notes) -> dict[str, str]:
 
 
 def _joined_columns(project, role: str, gdf) -> list[str]:
-    """Columns joined from tables (``gridtool join``) still in ``gdf``, in the order joined."""
+    """Columns joined from tables (``gridtool join``, logged in ``parameters["joins"]``) still in
+    ``gdf``, in the order joined; other columns are the engine's or another program's."""
     target = "subgrids" if role == "subgrids" else "grids"
     cols: list[str] = []
     for j in project.parameters.get("joins", []):
@@ -223,8 +224,6 @@ def _joined_columns(project, role: str, gdf) -> list[str]:
             for c in (j.get("columns") or {}).values():
                 if c in gdf.columns and c not in _OWN and c not in cols:
                     cols.append(c)
-    # Columns another program added (QGIS) are shown too: they are the planner's.
-    cols += [c for c in gdf.columns if c not in _OWN and c not in cols and not str(c).startswith("_")]
     return cols
 
 
