@@ -3,6 +3,7 @@
     python benchmarks/export_bench.py                    # ~500,000 households, ~1,300 grids
     python benchmarks/export_bench.py --sections print,html
     python benchmarks/export_bench.py --households 100000 --atlas-pages 50
+    python benchmarks/export_bench.py --sections ledger     # the Excel ledger against bare openpyxl
 
 The county is ``synthetic_county.make_county`` (the Liechtenstein sample tiled: estimated
 household counts on real OpenStreetMap buildings, © OpenStreetMap contributors, ODbL), partitioned
@@ -78,7 +79,36 @@ def bench_html_section(project, out: Path, args) -> list[str]:
             f"  features: {counts}"]
 
 
-SECTIONS = {"print": bench_print, "html": bench_html_section}
+def bench_ledger(project, out: Path, args) -> list[str]:
+    """The Excel ledger (``--ledger``): building the sheets and writing the workbook, against an
+    anchor run in the same process: the same rows appended to a bare openpyxl workbook."""
+    import io
+
+    from openpyxl import Workbook
+
+    from gridtool.maps.ledger import ledger_tables, write_ledger_xlsx
+
+    t = time.perf_counter()
+    ledger = ledger_tables(project)
+    t_tables = time.perf_counter() - t
+    t = time.perf_counter()
+    path = write_ledger_xlsx(project, out / "county-ledger.xlsx", ledger=ledger)
+    t_write = time.perf_counter() - t
+    t = time.perf_counter()
+    wb = Workbook()
+    for s in ledger.sheets:
+        ws = wb.create_sheet(s.name)
+        for row in [s.columns, *s.rows, *s.footer]:
+            ws.append(row)
+    wb.save(io.BytesIO())
+    t_anchor = time.perf_counter() - t
+    rows = sum(len(s.rows) for s in ledger.sheets)
+    return [f"ledger: {rows:,} rows ({', '.join(f'{s.name} {len(s.rows):,}' for s in ledger.sheets)}); "
+            f"sheets built in {t_tables:.1f} s, workbook written in {t_write:.1f} s ({_mb(path):.1f} MB); "
+            f"bare openpyxl anchor {t_anchor:.1f} s; write / anchor = {t_write / max(t_anchor, 1e-9):.2f}"]
+
+
+SECTIONS = {"print": bench_print, "html": bench_html_section, "ledger": bench_ledger}
 
 
 def main(argv=None) -> None:

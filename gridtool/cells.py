@@ -57,7 +57,8 @@ def write_rows(ws, rows: Iterable[Iterable[Any]]) -> None:
     for row in rows:
         values = [None if _missing(v) else v for v in row]
         ws.append(values)
-        r = ws.max_row
+        # The row append just wrote (``ws.max_row`` scans every cell: quadratic on long sheets).
+        r = getattr(ws, "_current_row", None) or ws.max_row
         for j, v in enumerate(values, start=1):
             if isinstance(v, str):
                 cell = ws.cell(row=r, column=j)

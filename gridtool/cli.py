@@ -2,7 +2,9 @@
 
 Subcommands: ``import`` (files by role into a project), ``info`` (what a file or project holds),
 ``validate`` (every data problem, with fixes), ``partition`` (base grids and sub-grids),
+``join`` (a table such as the grid-worker roster or scores, joined to the grids by code),
 ``patrol`` (team routes), ``walk`` (street walks of grids), ``coverage`` (service circles and station siting),
+``seal`` (one station to each exit, the longest trip shortest),
 ``export`` (offline HTML map, wall maps, atlas, GIS files), ``demo`` (the bundled sample, end to end).
 Exit codes: 0 done; 1 validation found errors; 2 bad input or usage (message says how to fix);
 3 an internal error (details in a log file); 4 a batch partition where some villages failed (the
@@ -320,6 +322,10 @@ def _print_partition(args, rep: dict, out) -> None:
          f"  grids of feasible villages within {args.min}–{args.max}: {pct}%; mean Polsby-Popper "
          f"{plan['mean_polsby_popper']}; hard-barrier crossings {plan['hard_crossings']} "
          f"({plan['unavoidable_hard_crossings']} unavoidable)")
+    if rep.get("totals"):
+        from .partition.totals import HouseholdTotals
+        t = HouseholdTotals.from_dict(rep["totals"])
+        _say(args, f"  {t.text_zh()}", f"  {t.text_en()}")
     for v in plan["infeasible_villages"]:
         rem = v["remedies"]
         merge = "、".join(m["village"] for m in rem.get("merge", [])[:3]) or "—"
@@ -536,6 +542,19 @@ def _partition_batch(args) -> int:
     return 0
 
 
+def cmd_join(args) -> int:
+    """``gridtool join PROJECT --table FILE --on COLUMN``: the table's columns into the grids (or
+    sub-grids) of the project, saved in place atomically (see :mod:`gridtool.join`)."""
+    from .join import join_into_project
+    columns = [c for c in args.columns.replace("，", ",").split(",")] if args.columns else None
+    res = join_into_project(args.project, args.table, on=args.on, columns=columns,
+                            encoding=args.encoding)
+    for line in res.summary_lines(_fmt_lang(args)):
+        print(line)
+    _say(args, f"已保存项目 {args.project}", f"project saved: {args.project}")
+    return 0
+
+
 def cmd_gui(args) -> int:
     """``gridtool gui``: Qt is imported here only, so the rest of the command line never needs it."""
     try:
@@ -686,6 +705,18 @@ def build_parser() -> argparse.ArgumentParser:
                     help="允许覆盖不是 gridtool 项目的已有文件 / replace an existing non-project file")
     pp.add_argument("--quiet", action="store_true")
     pp.set_defaults(func=cmd_partition)
+
+    pj = sub.add_parser("join", help="把表格按编码连接到网格（网格员台账、考核得分）/ join a table to the grids by code")
+    pj.add_argument("project", metavar="PROJECT.gpkg", help="已划分网格的项目（就地保存）/ a partitioned project, saved in place")
+    pj.add_argument("--table", required=True, metavar="FILE.xlsx[:SHEET]|FILE.csv",
+                    help="表格文件（表头上方的标题行自动跳过）/ the table (title rows above the header are skipped)")
+    pj.add_argument("--on", required=True, metavar="COLUMN",
+                    help="表中的网格或子网格编码列，如 网格编码 / the table column with grid or sub-grid codes")
+    pj.add_argument("--columns", metavar="A,B…",
+                    help="只连接这些列（默认除编码列和序号外的全部）/ only these columns (default: all but the code "
+                         "column and a row counter)")
+    pj.add_argument("--encoding", metavar="ENC", help="CSV 文本编码（默认自动识别）/ CSV text encoding (default: detected)")
+    pj.set_defaults(func=cmd_join)
 
     pd_ = sub.add_parser("demo", help="在示例数据上运行 / run on the bundled sample data")
     pd_.add_argument("--out", required=True, metavar="DIR")

@@ -92,7 +92,7 @@ def run_demo(out: Path, *, samples=None, progress: Callable[[float, str], None] 
         md.write_text(summary_markdown(project, totals) + partition_markdown(gp.report_), encoding="utf-8")
         result[name] = {
             "project": str(gpkg), "summary_md": str(md),
-            "villages": len(totals), "households": int(totals["households"].sum()),
+            "villages": len(totals), "households": int(gp.report_["totals"]["imported"]),
             "errors": sum(p.severity == "error" for p in problems),
             "warnings": sum(p.severity == "warning" for p in problems),
             "infeasible": [(r.name, int(r.households)) for r in totals.itertuples() if r.feasibility != "ok"],

@@ -55,7 +55,9 @@ class Layer:
     def total_households(self) -> int | None:
         if "hh" not in self.gdf:
             return None
-        return int(pd.to_numeric(self.gdf["hh"], errors="coerce").fillna(0).clip(lower=0).sum())
+        # Whole households per feature, as the partition and every output count them.
+        from .partition.totals import household_counts
+        return int(household_counts(self.gdf["hh"]).sum())
 
 
 def _feature_ids(raw: RawLayer) -> pd.Series:

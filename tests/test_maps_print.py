@@ -210,12 +210,22 @@ def test_wall_pdf_has_chinese_labels(wall_pdf):
 
 
 def test_wall_map_total_counts_households_of_special_grids_too(tmp_path):
+    """The wall map states the households imported and their parts, special grids included
+    (gridtool.partition.totals), from the households themselves, not from the grids' stored hh."""
     from gridtool.maps.wallmap import render_wall_map
+    from gridtool.partition.totals import household_totals
     p = make_project()
-    p.layers["special_grids"].gdf["hh"] = 25  # a school carved out of a grid, with its staff flats
-    total = int(p.layers["grids"].gdf["hh"].sum()) + 25 * len(p.layers["special_grids"].gdf)
-    out = render_wall_map(p, tmp_path / "w.pdf", size="A4", landscape=True)
-    assert f"住户 {total:,} 户" in pdf_text(out)
+    hs = p.layers["households"].gdf
+    hs.loc[hs.index[:5], "grid"] = p.layers["special_grids"].gdf["code"].iat[0]  # staff flats of the school
+    hs.loc[hs.index[5], "grid"] = None  # one household outside every grid
+    t = household_totals(p)
+    assert t.special == int(hs["hh"].iloc[:5].sum()) > 0 and t.unassigned == int(hs["hh"].iat[5])
+    assert t.imported == int(hs["hh"].sum()) == t.base + t.special + t.exception + t.unassigned
+    text = pdf_text(render_wall_map(p, tmp_path / "w.pdf", size="A4", landscape=True))
+    assert f"住户 {t.imported:,} 户" in text
+    for label, v in (("其中基础网格", t.base), ("专属网格", t.special), ("例外网格", t.exception),
+                     ("未划入网格", t.unassigned)):
+        assert f"{label} {v:,} 户" in text, label
 
 
 def test_wall_pdf_embeds_cjk_font(wall_pdf):
@@ -417,7 +427,8 @@ def test_assessment_map_and_missing_field(project, tmp_path):
         del grids["rating"]
     text = pdf_text(pdf)
     assert "五色图" in text and "考核等级" in text
-    for s in ("红（red）", "绿（green）", "黄（yellow）"):
+    # Class names and ranks 1–5: each class with its rank and number of grids (优秀 is green).
+    for s in ("红 1 级 · 1 个", "绿 5 级 · 2 个", "黄 3 级 · 1 个", "橙 2 级 · 0 个"):
         assert s in text, s
 
 

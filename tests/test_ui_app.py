@@ -535,3 +535,39 @@ def test_export_dialogs_preview_and_write(qtbot, window, sample, tmp_path):
     qtbot.waitUntil(lambda: not w.jobs.busy, timeout=30000)
     import pyogrio
     assert "grids" in [str(n) for n, _ in pyogrio.list_layers(out)]
+
+
+def test_join_table_action_and_ledger_export(qtbot, window, sample, tmp_path):
+    """Grid menu → join a roster (title row; the code column suggested), undo it; export the ledger."""
+    import openpyxl
+    w = window
+    _open(qtbot, w, sample["partitioned"])
+    act = w.actions_["grid.join"]
+    assert act.isEnabled() and act in w.menus["grid"].actions() and HAN.search(act.text())
+    codes = w.session.project.layers["grids"].gdf["code"].tolist()
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["玄武区网格员台账"])
+    ws.append(["序号", "网格员", "网格编码", "联系电话", "考核得分"])
+    for i, c in enumerate(codes):
+        ws.append([i + 1, f"员工{i}", c, f"1390000{i:04d}", 60 + i % 40])
+    wb.save(tmp_path / "台账.xlsx")
+    dlg = w.join_dialog(str(tmp_path / "台账.xlsx"))
+    assert dlg.key.currentText() == "网格编码"  # suggested from the codes, not the first column
+    assert dlg.chosen_columns() == ["网格员", "联系电话", "考核得分"]  # 序号 left out
+    dlg.buttons.accepted.emit()
+    qtbot.waitUntil(lambda: not w.jobs.busy, timeout=30000)
+    g = w.session.project.layers["grids"].gdf.set_index("code")
+    assert g.loc[codes[0], "worker"] == "员工0" and g["考核得分"].dtype.kind == "f"
+    assert w.session.dirty and "连接表格" in w.actions_["edit.undo"].text()
+    w.actions_["edit.undo"].trigger()
+    assert "考核得分" not in w.session.project.layers["grids"].gdf
+    w.actions_["edit.redo"].trigger()
+    from gridtool.ui.export_dialogs import open_export_dialog
+    d = open_export_dialog(w, "ledger")
+    d.path.setText(str(tmp_path / "台账输出.xlsx"))
+    d.buttons.accepted.emit()
+    qtbot.waitUntil(lambda: not w.jobs.busy, timeout=30000)
+    book = openpyxl.load_workbook(tmp_path / "台账输出.xlsx")
+    head = [c.value for c in book["网格台账"][1]]
+    assert "考核得分" in head and book["网格台账"].cell(row=2, column=head.index("网格员") + 1).value.count("*") == 1

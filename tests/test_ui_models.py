@@ -288,3 +288,43 @@ def test_models_import_without_qt():
     """)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and "OK" in out.stdout, out.stderr
+
+
+def test_join_is_one_undoable_step_and_keeps_hand_edits(session, tmp_path):
+    """The app's join (gridtool.join on a materialized snapshot) goes in as one undo step; a stroke
+    painted before it stays in the plan, and undo walks back through both in order."""
+    import openpyxl
+
+    from gridtool.join import join_table
+
+    s = session
+    a, b = _two_grids(s)
+    ta = s.plan.totals[a]
+    _paint(s, a, b, 2)
+    moved = s.plan.totals[a] - ta
+    assert moved > 0
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["网格员台账"])
+    ws.append(["网格编码", "网格员", "联系电话"])
+    for i, c in enumerate(s.plan.codes):
+        ws.append([c, f"员{i}", f"1370000{i:04d}"])
+    wb.save(tmp_path / "台账.xlsx")
+    snap = s.materialized()
+    s.apply_join(join_table(snap, str(tmp_path / "台账.xlsx"), on="网格编码"), snap)
+    g = s.project.layers["grids"].gdf.set_index("code")
+    assert g.loc[a, "worker"] == f"员{s.plan.codes.index(a)}" and s.project.layers["grids"].sensitive["worker_phone"] == "phone"
+    assert s.plan.totals[a] == ta + moved  # the stroke before the join is still there
+    assert s.project.parameters["joins"][-1]["on"] == "网格编码" and s.dirty
+    assert "连接表格" in s.undo.undo_text()
+    s.undo.undo()
+    assert (s.project.layers["grids"].gdf["worker"].fillna("") == "").all()
+    assert s.plan.totals[a] == ta + moved and not s.project.parameters.get("joins")
+    s.undo.undo()
+    assert s.plan.totals[a] == ta
+    s.undo.redo()
+    s.undo.redo()
+    assert s.project.layers["grids"].gdf.set_index("code").loc[a, "worker"].startswith("员")
+    # A stroke after the join keeps the joined columns in the grids layer.
+    _paint(s, a, b, 1)
+    assert s.project.layers["grids"].gdf.set_index("code").loc[a, "worker"].startswith("员")

@@ -322,8 +322,64 @@ def _with_header(frame: pd.DataFrame, header: int) -> pd.DataFrame:
     return df.dropna(how="all")
 
 
-def _read_table(path: Path, *, layer, encoding, fields, encoding_default=None) -> RawLayer:
+@dataclass
+class Table:
+    """A table read from CSV or Excel: ``frame`` indexed by the 1-based row number a spreadsheet
+    program shows (title rows above the header skipped), with the sheet and header row found."""
+
+    frame: pd.DataFrame
+    path: str
+    sheet: str
+    header_row: int  # 1-based row number of the header in the file or sheet
+    format: str
+    encoding: EncodingGuess | None = None
+
+
+def guess_header_row(frame: pd.DataFrame) -> int | None:
+    """The first of the top rows that looks like a header: at least two filled cells and at least
+    60 % as many as the widest of the first 50 rows (a title row above it fills one merged cell)."""
+    if not len(frame):
+        return None
+    filled = frame.head(50).notna().sum(axis=1).to_numpy()
+    widest = int(filled.max())
+    for i in range(min(len(frame), 15)):
+        if filled[i] >= 2 and filled[i] >= 0.6 * widest:
+            return i
+    return None
+
+
+def header_row_with(frame: pd.DataFrame, names) -> int | None:
+    """The first of the top 15 rows holding every one of ``names`` as a cell (stripped text)."""
+    wanted = [str(n).strip() for n in names]
+    for i in range(min(len(frame), 15)):
+        row = {str(v).strip() for v in frame.iloc[i].tolist() if pd.notna(v)}
+        if all(w in row for w in wanted):
+            return i
+    return None
+
+
+def read_table(path: str | Path, *, sheet: str | None = None, encoding: str | None = None,
+               encoding_default: str | None = None, find_header=None) -> Table:
+    """Read a CSV or Excel table as text cells, with the row numbers a planner sees.
+
+    Parameters
+    ----------
+    path
+        ``.csv``/``.txt`` (encoding detected, separator sniffed) or ``.xlsx``/``.xls``.
+    sheet
+        Excel sheet; by default the first sheet on which ``find_header`` finds a header.
+    find_header
+        ``find_header(frame) -> int | None``: the 0-based row of the header in the raw rows
+        (default :func:`guess_header_row`); rows above it (titles, notes) are skipped.
+
+    Raises
+    ------
+    LayerNotFoundError, UnsupportedFormatError, EncodingError, EmptyLayerError
+    """
+    path = Path(path)
+    check_exists(path)
     sfx = suffix_of(path)
+    find_header = find_header or guess_header_row
     enc = None
     if sfx in (".xlsx", ".xls"):
         try:
@@ -333,17 +389,18 @@ def _read_table(path: Path, *, layer, encoding, fields, encoding_default=None) -
                 f"无法读取 Excel 文件（{exc}）", f"cannot read the Excel file ({exc})",
                 fix_zh="另存为 .xlsx 后重试。", fix_en="save it again as .xlsx and retry.",
                 file=str(path)) from exc
-        if layer is not None and layer not in book:
+        if sheet is not None and sheet not in book:
             raise LayerNotFoundError(
-                f"没有工作表“{layer}”", f"no sheet {layer!r}",
+                f"没有工作表“{sheet}”", f"no sheet {sheet!r}",
                 fix_zh="可选：" + ", ".join(book), fix_en="choose one of: " + ", ".join(book),
-                file=str(path), layer=layer)
-        names = [layer] if layer is not None else list(book)
-        found = [(n, _find_header_row(book[n], fields)) for n in names]
-        sheet, header = next(((n, h) for n, h in found if h is not None), (names[0], 0))
-        frame = book[sheet]
-        layer_name, fmt = sheet, "Excel"
-    else:
+                file=str(path), layer=sheet)
+        names = [sheet] if sheet is not None else list(book)
+        found = [(n, find_header(book[n])) for n in names]
+        name, header = next(((n, h) for n, h in found if h is not None), (names[0], 0))
+        frame = book[name]
+        df = _with_header(frame, header) if len(frame) else pd.DataFrame()
+        fmt = "Excel"
+    elif sfx in (".csv", ".txt"):
         enc = detect_text_file_encoding(path, encoding, default=encoding_default)
         try:
             text = path.read_text(encoding=enc.encoding)
@@ -353,9 +410,8 @@ def _read_table(path: Path, *, layer, encoding, fields, encoding_default=None) -
                 fix_zh="用 --encoding 指定编码（如 gbk 或 utf-8）。",
                 fix_en="give the encoding with --encoding (e.g. gbk or utf-8).", file=str(path)) from exc
         sep = _sniff_separator(enc.lines)
-        header = _find_header_row(_rows_frame(csv.reader(io.StringIO("\n".join(enc.lines)), delimiter=sep)),
-                                  fields) or 0
-        layer_name, fmt = path.stem, "CSV"
+        header = find_header(_rows_frame(csv.reader(io.StringIO("\n".join(enc.lines)), delimiter=sep))) or 0
+        name, fmt = path.stem, "CSV"
         try:
             # Fast path: pandas' C parser from the header row on (title rows above it are skipped).
             # A row longer than the header would be cut (ParserWarning): take the slow path instead.
@@ -371,15 +427,24 @@ def _read_table(path: Path, *, layer, encoding, fields, encoding_default=None) -
             # Ragged rows or an empty file: the csv module takes rows as they come.
             frame = _rows_frame(csv.reader(io.StringIO(text), delimiter=sep)).replace("", None)
             df = _with_header(frame, header) if len(frame) else pd.DataFrame()
-    if sfx in (".xlsx", ".xls"):
-        df = _with_header(frame, header) if len(frame) else pd.DataFrame()
+    else:
+        raise UnsupportedFormatError(
+            f"不是表格文件：{path.suffix}", f"not a table file: {path.suffix}",
+            fix_zh="使用 .xlsx、.xls 或 .csv 文件。", fix_en="use an .xlsx, .xls or .csv file.", file=str(path))
     if len(df) == 0:
         raise EmptyLayerError("表格是空的", "the table is empty", fix_zh="检查是否选错了文件或工作表。",
                               fix_en="check that the right file and sheet were given.",
-                              file=str(path), layer=layer_name)
+                              file=str(path), layer=name)
+    return Table(df, str(path), name, int(header) + 1, fmt, enc)
+
+
+def _read_table(path: Path, *, layer, encoding, fields, encoding_default=None) -> RawLayer:
+    t = read_table(path, sheet=layer, encoding=encoding, encoding_default=encoding_default,
+                   find_header=lambda frame: _find_header_row(frame, fields))
+    df = t.frame
     if "geometry" in df.columns:
         df = df.rename(columns={"geometry": "wkt"})  # a WKT text column, not yet a geometry
-    return _table_to_points(df, path, layer_name, fmt, enc, fields)
+    return _table_to_points(df, path, t.sheet, t.format, t.encoding, fields)
 
 
 def _rows_frame(rows) -> pd.DataFrame:

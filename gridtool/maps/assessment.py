@@ -10,8 +10,10 @@ Signature::
 The rating comes from a column of the grids layer: class names (红/橙/黄/蓝/绿, red …, 优秀 …),
 ranks 1–5, or scores cut at ``breaks`` (default quintiles); see
 :func:`gridtool.maps.colours.assessment_class_index`. The map is the wall map
-(:func:`gridtool.maps.wallmap.render_wall_map`) with these fills, a legend with the number of
-grids per class, and labels giving each grid's code and rating.
+(:func:`gridtool.maps.wallmap.render_wall_map`) with these fills, a legend giving each class its
+score range and number of grids (``红 <60 分 · 3 个``), and labels giving each grid's code and
+rating. A column in which no grid has a rating is refused (:class:`AssessmentError`), never drawn
+as an all-grey map.
 """
 
 from __future__ import annotations
@@ -19,35 +21,120 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, Sequence
 
+import numpy as np
 import pandas as pd
 
-from ..errors import MissingColumnError
-from .colours import ASSESSMENT_COLOURS, UNRATED, AssessmentClass, assessment_class_index
+from ..errors import GridtoolError, MissingColumnError
+from .colours import ASSESSMENT_COLOURS, UNRATED, AssessmentClass, assessment_class_index, score_edges
 
 Progress = Callable[[float, str], None]
 
 
+class AssessmentError(GridtoolError):
+    """The five-colour map cannot be drawn: no grid has a rating, or the breaks do not fit."""
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}" if abs(x) < 1e6 else f"{x:,.0f}"
+
+
+def class_ranges(edges, n_classes: int, *, integer: bool) -> dict[int, str]:
+    """Score range of each rank (1 = lowest scores): ``{1: "<60 分", 2: "60–69 分", …, 5: "≥90 分"}``.
+
+    With whole-number scores and thresholds a middle class reads ``60–69 分``; otherwise
+    ``60–<70 分``. Ranks past the last threshold (quintiles of few distinct scores) read ``—``.
+    """
+    e = [float(x) for x in edges]
+    out = {}
+    for r in range(1, n_classes + 1):
+        lo = e[r - 2] if r >= 2 and r - 2 < len(e) else None
+        hi = e[r - 1] if r - 1 < len(e) else None
+        if r >= 2 and lo is None:
+            out[r] = "—"
+        elif lo is None:
+            out[r] = f"<{_fmt(hi)} 分"
+        elif hi is None:
+            out[r] = f"≥{_fmt(lo)} 分"
+        elif integer:
+            out[r] = f"{_fmt(lo)}–{_fmt(hi - 1)} 分" if hi - 1 > lo else f"{_fmt(lo)} 分"
+        else:
+            out[r] = f"{_fmt(lo)}–<{_fmt(hi)} 分"
+    return out
+
+
+def _value_text(v) -> str:
+    if v is None or (isinstance(v, float) and pd.isna(v)):
+        return ""
+    if isinstance(v, (float, np.floating)) and float(v).is_integer():
+        return str(int(v))
+    return str(v).strip()
+
+
 def assessment_fills(grids, field: str, classes: Sequence[AssessmentClass] | None = None, *,
                      breaks: Sequence[float] | None = None, file: str | None = None):
-    """Fill per grid and legend rows ``(colour, label)`` for ``field``; MissingColumnError if absent.
+    """Fill per grid and legend rows ``(colour, label)`` for ``field``.
 
-    The error names the field and lists the grids layer's columns, so a typo is seen at once.
+    Legend rows give each class its score range and count (``红 <60 分 · 3 个``) for scores,
+    its rank for ranks 1–5, its count for class names; grids without a rating are ``未评``.
+
+    Raises
+    ------
+    MissingColumnError
+        ``field`` is not a column of the grids layer (the message lists the columns).
+    AssessmentError
+        No grid has a rating (empty column, or nothing in it is a score, rank or class name), or
+        ``breaks`` does not give one threshold fewer than there are classes.
     """
     cls = tuple(classes or ASSESSMENT_COLOURS)
+    cols = [c for c in grids.columns if c != "geometry"]
     if field not in grids.columns:
-        cols = [c for c in grids.columns if c != "geometry"]
         raise MissingColumnError(
             f"网格图层没有考核字段“{field}”。现有字段：{'、'.join(map(str, cols))}",
             f"the grids layer has no rating field '{field}'. Columns: {', '.join(map(str, cols))}",
-            fix_zh="用 --assessment 指定上面列出的某个字段，或先把考核结果写入网格图层",
-            fix_en="name one of the columns above with --assessment, or add the ratings to the grids layer first",
+            fix_zh="用 --assessment 指定上面列出的某个字段，或先用 gridtool join 项目 --table 考核得分.xlsx "
+                   "--on 网格编码 把考核结果连接到网格",
+            fix_en="name one of the columns above with --assessment, or join the ratings to the grids first: "
+                   "gridtool join PROJECT --table scores.xlsx --on CODE_COLUMN",
             layer="grids", field=field, file=file)
-    idx = assessment_class_index(grids[field], cls, breaks=breaks)
+    if breaks is not None and len(breaks) != len(cls) - 1:
+        raise AssessmentError(
+            f"--breaks 需要 {len(cls) - 1} 个阈值（{len(cls)} 个等级），给了 {len(breaks)} 个",
+            f"--breaks needs {len(cls) - 1} thresholds for {len(cls)} classes; {len(breaks)} given",
+            fix_zh="例如 --breaks 60,70,80,90（红 <60，橙 60–69，黄 70–79，蓝 80–89，绿 ≥90）",
+            fix_en="e.g. --breaks 60,70,80,90 (red <60, orange 60-69, yellow 70-79, blue 80-89, green >=90)",
+            layer="grids", field=field, file=file)
+    raw = grids[field]
+    idx = assessment_class_index(raw, cls, breaks=breaks)
+    if len(idx) and (idx < 0).all():
+        filled = [_value_text(v) for v in raw.tolist() if _value_text(v)]
+        if not filled:
+            zh = f"网格图层的“{field}”列是空的：没有一个网格有考核分数或等级，无法绘制五色图"
+            en = f"column '{field}' of the grids layer is empty: no grid has a score or rating to colour"
+        else:
+            ex = "、".join(list(dict.fromkeys(filled))[:5])
+            zh = f"网格图层的“{field}”列中没有可识别的分数或等级（例如：{ex}），无法绘制五色图"
+            en = f"nothing in column '{field}' of the grids layer is a score or rating (e.g. {ex}); no map to colour"
+        raise AssessmentError(
+            zh, en,
+            fix_zh="先用 gridtool join 项目 --table 考核得分.xlsx --on 网格编码 把分数连接到网格；分数应为数字，"
+                   "等级为 红/橙/黄/蓝/绿（或 1–5、优秀/良好/一般/较差/差）。网格图层现有字段：" + "、".join(map(str, cols)),
+            fix_en="join the scores first: gridtool join PROJECT --table scores.xlsx --on CODE_COLUMN; scores must be "
+                   "numbers, ratings 红/橙/黄/蓝/绿 (or 1-5). Columns of the grids layer: " + ", ".join(map(str, cols)),
+            layer="grids", field=field, file=file)
     fills = pd.Series([cls[i].colour if i >= 0 else UNRATED for i in idx], index=grids.index)
     counts = idx.value_counts()
-    legend = [(c.colour, f"{c.name_zh}（{c.name_en}）  {int(counts.get(i, 0))} 个") for i, c in enumerate(cls)]
+    edges = score_edges(raw, cls, breaks=breaks)
+    num = pd.to_numeric(raw, errors="coerce").dropna()
+    ranges = {}
+    if edges is not None:
+        integer = bool(len(num)) and bool((num == num.round()).all()) and all(float(e).is_integer() for e in edges)
+        ranges = class_ranges(edges, len(cls), integer=integer)
+    elif len(num):
+        ranges = {c.rank: f"{c.rank} 级" for c in cls}
+    legend = [(c.colour, f"{c.name_zh}" + (f" {ranges[c.rank]}" if c.rank in ranges else "")
+               + f" · {int(counts.get(i, 0))} 个") for i, c in enumerate(cls)]
     if (idx < 0).any():
-        legend.append((UNRATED, f"未评定  {int((idx < 0).sum())} 个"))
+        legend.append((UNRATED, f"未评 · {int((idx < 0).sum())} 个"))
     return fills, legend, idx
 
 
@@ -77,6 +164,8 @@ def render_assessment_map(project, out_path: str | Path, *, field: str,
     ------
     MissingColumnError
         The field is not a column of the grids layer (the message lists the columns).
+    AssessmentError
+        No grid has a rating in ``field``, or ``breaks`` has the wrong length.
     """
     from .paper import ExportError
     from .wallmap import render_wall_map
@@ -107,13 +196,14 @@ def assessment_style(project, field: str, *, classes: Sequence[AssessmentClass] 
     def label(row) -> list[list[str]]:
         code = str(row.get("code", ""))
         short = code.rsplit("-", 1)[-1]
-        v = raw.get(row.name)
-        val = "" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v)
+        val = _value_text(raw.get(row.name))
         r = ratings.get(row.name, "")
         second = f"{r} {val}" if val and val != r else r
         return [[code, second], [code], [short, second], [short]]
 
+    if subtitle is None:
+        from ..partition.totals import household_totals
+        subtitle = f"考核字段：{field} · 基础网格 {len(grids)} 个 · 住户 {household_totals(project).imported:,} 户"
     from .titles import map_title
-    return dict(title=map_title(project, "assessment", title=title, township=township),
-                subtitle=subtitle or f"考核字段：{field}",
+    return dict(title=map_title(project, "assessment", title=title, township=township), subtitle=subtitle,
                 grid_fills=fills, fill_legend=legend, fill_title="考核等级", grid_label=label)

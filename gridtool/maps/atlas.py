@@ -232,21 +232,33 @@ def _cover(sheet, project, sel, title, date, privacy, credit, total_pages, unit=
     W, H = sheet.width_mm, sheet.height_mm
     fig = Figure(figsize=sheet.inches)
     fig.text(0.5, 0.80, title, ha="center", va="center", fontsize=26)
+    from ..partition.totals import household_totals
+
+    totals = household_totals(project)  # the figures every output states (partition/totals.py)
+    all_codes = project.layers["grids"].gdf["code"].astype(str)
+    whole = set(sel["code"].astype(str)) == set(all_codes)
     hh = int(pd.to_numeric(sel.get("hh"), errors="coerce").fillna(0).sum()) if "hh" in sel else 0
     sub = project.layers.get("subgrids")
     nsub = 0 if sub is None or sub.gdf is None else len(sub.gdf)
-    fig.text(0.5, 0.74, f"基础网格 {len(sel)} 个 · 子网格 {nsub:,} 个 · 住户 {hh:,} 户", ha="center", va="center",
-             fontsize=12, color="#333333")
-    fig.text(0.5, 0.70, (f"制图单位：{unit} · " if unit else "") + f"编制日期 {date} · 共 {total_pages} 页",
-             ha="center", va="center", fontsize=10, color="#333333")
-    # Villages with their grid counts and households.
+    head = (f"基础网格 {len(sel)} 个 · 子网格 {nsub:,} 个 · 住户 {totals.imported:,} 户" if whole else
+            f"本册基础网格 {len(sel)} 个、住户 {hh:,} 户（全部 {len(all_codes)} 个网格）")
+    fig.text(0.5, 0.745, head, ha="center", va="center", fontsize=12, color="#333333")
+    fig.text(0.5, 0.718, totals.text_zh(), ha="center", va="center", fontsize=9.5, color="#333333")
+    fig.text(0.5, 0.69, (f"制图单位：{unit} · " if unit else "") + f"编制日期 {date} · 共 {total_pages} 页", ha="center", va="center", fontsize=10, color="#333333")
+    # Villages with their grid counts and households (special grids' households in their own column).
     if "village" in sel:
         g = sel.assign(_hh=pd.to_numeric(sel.get("hh"), errors="coerce").fillna(0))
         by = g.groupby(g["village"].astype(str), sort=False).agg(n=("code", "size"), hh=("_hh", "sum"))
-        rows = [[v, int(r.n), f"{int(r.hh):,}"] for v, r in by.iterrows()]
-        cols = [("村（社区）", 70.0, "left"), ("网格数", 25.0, "right"), ("户数", 30.0, "right")]
+        spl = project.layers.get("special_grids")
+        sp = (spl.gdf.assign(_hh=pd.to_numeric(spl.gdf["hh"], errors="coerce").fillna(0))
+              .groupby(spl.gdf["village"].astype(str))["_hh"].sum()
+              if spl is not None and spl.gdf is not None and len(spl.gdf) and "hh" in spl.gdf and "village" in spl.gdf
+              else pd.Series(dtype=float))
+        rows = [[v, int(r.n), f"{int(r.hh):,}", f"{int(sp.get(v, 0)):,}"] for v, r in by.iterrows()]
+        cols = [("村（社区）", 60.0, "left"), ("网格数", 20.0, "right"), ("网格户数", 25.0, "right"),
+                ("专属网格户数", 25.0, "right")]
         shown = rows[:30]
-        y = draw_table(fig, (W - 125) / 2, H * 0.64, cols, shown, paper_w_mm=W, paper_h_mm=H, size_pt=8.5)
+        y = draw_table(fig, (W - 130) / 2, H * 0.64, cols, shown, paper_w_mm=W, paper_h_mm=H, size_pt=8.5)
         if len(rows) > len(shown):
             fig.text(0.5, (y - 5) / H, f"…… 另有 {len(rows) - len(shown)} 个村（社区），见索引表", ha="center",
                      va="top", fontsize=8.5)

@@ -203,23 +203,40 @@ def assessment_class_index(values: Iterable[Any], classes: Sequence[AssessmentCl
     is_num = num.notna()
     if is_num.any():
         nv = num[is_num]
-        ranks = set(range(1, len(cls) + 1))
-        if breaks is None and (nv == nv.round()).all() and set(nv.astype(int)) <= ranks:
+        edges = score_edges(s, cls, breaks=breaks)
+        if edges is None:
             out[is_num] = [by_rank.get(int(v), -1) for v in nv]
         else:
-            if breaks is None:
-                qs = np.linspace(0, 1, len(cls) + 1)[1:-1]
-                edges = np.unique(np.quantile(nv.to_numpy(float), qs))
-            else:
-                edges = np.asarray(sorted(breaks), dtype=float)
-                if len(edges) != len(cls) - 1:
-                    raise ValueError(f"breaks needs {len(cls) - 1} thresholds, got {len(edges)}")
             rank = np.searchsorted(edges, nv.to_numpy(float), side="right") + 1
             out[is_num] = [by_rank.get(int(r), -1) for r in rank]
     txt = s[~is_num & s.notna()]
     if len(txt):
         out[txt.index] = [names.get(_norm(v), -1) for v in txt]
     return out
+
+
+def score_edges(values: Iterable[Any], classes: Sequence[AssessmentClass] | None = None,
+                *, breaks: Sequence[float] | None = None) -> np.ndarray | None:
+    """The thresholds that cut numeric ratings into classes (``breaks`` sorted, or the quintiles
+    of the scores), or None when the numbers are ranks 1–5 (or there are none).
+
+    A class of rank ``r`` holds scores ``edges[r-2] <= v < edges[r-1]`` (open at both ends);
+    quintiles of few distinct scores may give fewer edges, leaving the top classes empty.
+    """
+    cls = tuple(classes or ASSESSMENT_COLOURS)
+    s = pd.Series(list(values) if not isinstance(values, pd.Series) else values)
+    nv = pd.to_numeric(s, errors="coerce").dropna()
+    if breaks is not None:
+        edges = np.asarray(sorted(float(b) for b in breaks), dtype=float)
+        if len(edges) != len(cls) - 1:
+            raise ValueError(f"breaks needs {len(cls) - 1} thresholds, got {len(edges)}")
+        return edges
+    if not len(nv):
+        return None
+    if (nv == nv.round()).all() and set(nv.astype(int)) <= set(range(1, len(cls) + 1)):
+        return None
+    qs = np.linspace(0, 1, len(cls) + 1)[1:-1]
+    return np.unique(np.quantile(nv.to_numpy(float), qs))
 
 
 def assessment_colours(values: Iterable[Any], classes: Sequence[AssessmentClass] | None = None,

@@ -24,6 +24,8 @@ from ..errors import GridtoolError
 
 #: The options of this module that produce a file (the print module adds its own).
 WEB_GIS_OUTPUTS = ("html", "gpkg", "shp", "geojson", "kml", "kmz", "gpx")
+#: The Excel ledgers (:mod:`gridtool.maps.ledger`).
+LEDGER_OUTPUTS = ("ledger", "ledger_csv")
 PRINT_OUTPUTS = ("pdf", "png", "svg", "atlas", "assessment", "route_cards")
 
 
@@ -129,12 +131,13 @@ def cmd_export(args) -> int:
     from ..project import Project
 
     wanted_print = [o for o in PRINT_OUTPUTS if getattr(args, o, None)]
-    wanted = [o for o in WEB_GIS_OUTPUTS if getattr(args, o, None)] + wanted_print
+    wanted = ([o for o in WEB_GIS_OUTPUTS + LEDGER_OUTPUTS if getattr(args, o, None)]
+              + wanted_print)
     if not wanted:
         raise GridtoolError(
             "没有指定要导出的文件", "nothing to export: no output given",
-            fix_zh="例如 --html 网格图.html、--pdf 挂图.pdf、--gpkg 网格.gpkg、--shp 网格/、--kml 网格.kml。",
-            fix_en="e.g. --html map.html, --pdf wall.pdf, --gpkg grids.gpkg, --shp grids/, --kml grids.kml.")
+            fix_zh="例如 --html 网格图.html、--pdf 挂图.pdf、--ledger 台账.xlsx、--gpkg 网格.gpkg、--kml 网格.kml。",
+            fix_en="e.g. --html map.html, --pdf wall.pdf, --ledger ledger.xlsx, --gpkg grids.gpkg, --kml grids.kml.")
     t0 = time.perf_counter()
     project = Project.open(args.project)
     progress = _progress(args)
@@ -148,6 +151,8 @@ def cmd_export(args) -> int:
                           fix_zh="检查输出路径、写入权限和磁盘空间。",
                           fix_en="check the output path, write permission and free disk space.",
                           file=exc.filename) from exc
+    if getattr(args, "ledger", None) or getattr(args, "ledger_csv", None):
+        done += run_ledger(args, project)
     if wanted_print:
         from .print_commands import run_print
         for p in run_print(args, project, progress):
@@ -179,9 +184,29 @@ def _say_place(args, project) -> None:
              f"title: {map_title(project)} (no township or county name in the data; give --township or --title)")
 
 
+def run_ledger(args, project) -> list[tuple[Path, str]]:
+    """Write ``--ledger FILE.xlsx`` and ``--ledger-csv DIR``; print what was guessed and the totals."""
+    from .ledger import ledger_tables, write_ledger_csv, write_ledger_xlsx
+
+    include = bool(getattr(args, "include_personal", False))
+    ledger = ledger_tables(project, include_personal=include)
+    for zh, en in ledger.notes:
+        _say(args, f"  台账：{zh}", f"  ledger: {en}")
+    rows = "，".join(f"{s.name} {len(s.rows):,} 行" for s in ledger.sheets)
+    done: list[tuple[Path, str]] = []
+    if getattr(args, "ledger", None):
+        done.append((write_ledger_xlsx(project, args.ledger, include_personal=include, ledger=ledger),
+                     f"台账 / ledger: {rows}"))
+    if getattr(args, "ledger_csv", None):
+        for p in write_ledger_csv(project, args.ledger_csv, include_personal=include, ledger=ledger):
+            done.append((p, "CSV"))
+    _say(args, f"  {ledger.totals.text_zh()}", f"  {ledger.totals.text_en()}")
+    return done
+
+
 def demo_web_gis(project, out_dir: str | Path, name: str) -> dict[str, str]:
-    """The web and GIS part of ``gridtool demo``: ``<name>-map.html``, ``<name>-export.gpkg``,
-    ``<name>-shapefiles.zip``, ``<name>-geojson/`` and ``<name>-grids.kmz`` in ``out_dir``
+    """The web, GIS and ledger part of ``gridtool demo``: ``<name>-map.html``, ``<name>-ledger.xlsx``,
+    ``<name>-export.gpkg``, ``<name>-shapefiles.zip``, ``<name>-geojson/`` and ``<name>-grids.kmz`` in ``out_dir``
     (the routes' GPX and KML are written by the routing demo). Returns the paths by kind."""
     from . import gis
     from .html import write_html
@@ -191,6 +216,9 @@ def demo_web_gis(project, out_dir: str | Path, name: str) -> dict[str, str]:
     files = {"html": write_html(project, out / f"{name}-map.html", township=DEMO_PLACES.get(name)).path,
              "gpkg": out / f"{name}-export.gpkg", "shp": out / f"{name}-shapefiles.zip",
              "geojson": out / f"{name}-geojson", "kmz": out / f"{name}-grids.kmz"}
+    if "grids" in project.layers:
+        from .ledger import write_ledger_xlsx
+        files["ledger"] = write_ledger_xlsx(project, out / f"{name}-ledger.xlsx")
     gis.write_gpkg(project, files["gpkg"])
     gis.write_shapefiles(project, files["shp"])
     gis.write_geojson(project, files["geojson"])
@@ -225,10 +253,15 @@ def register(subparsers, add_role_arguments=None) -> None:  # noqa: ARG001 (see 
     g.add_argument("--gis-crs", metavar="CRS",
                    help="GeoPackage/Shapefile 的坐标系，默认为输入数据的坐标系 / CRS of GeoPackage and shapefiles "
                         "(default: the inputs' CRS), e.g. EPSG:4547")
+    g = pe.add_argument_group("台账 / Excel ledgers")
+    g.add_argument("--ledger", metavar="FILE.xlsx",
+                   help="台账工作簿：网格台账、子网格、专属网格、住户名单、例外与问题 / ledger workbook: grids, "
+                        "sub-grids, special grids, household list, exceptions")
+    g.add_argument("--ledger-csv", metavar="DIR", help="同样的表，每表一个 CSV 文件 / the same sheets as CSV files")
     pe.add_argument("--quiet", action="store_true", help="不显示进度 / no progress messages")
     from .print_commands import add_print_arguments  # light: argparse helpers only
     add_print_arguments(pe)  # --pdf … --route-cards, --title, --include-personal (shared with the HTML/GIS)
     pe.set_defaults(func=cmd_export)
 
 
-__all__ = ["cmd_export", "demo_web_gis", "register", "run_web_gis"]
+__all__ = ["cmd_export", "demo_web_gis", "register", "run_ledger", "run_web_gis"]

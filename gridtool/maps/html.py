@@ -629,30 +629,36 @@ class _Builder:
 
 def _panel(project, title: str | None, subtitle: str | None, counts: dict, include_personal: bool,
            lang: str = "zh", township: str | None = None, unit: str | None = None) -> str:
+    from ..partition.totals import household_totals
     from .titles import map_title, map_unit
 
     def t(zh: str, en: str) -> str:
         return zh if lang == "zh" else en if lang == "en" else f"{zh} · {en}"
 
     layers = project.layers
-    hh = int(pd.to_numeric(layers["households"].gdf["hh"], errors="coerce").fillna(0).sum()) \
-        if "households" in layers and "hh" in layers["households"].gdf else None
+    totals = household_totals(project)  # one total for every output (partition/totals.py)
+    hh = totals.imported if "households" in layers and "hh" in layers["households"].gdf else None
     parts = []
     if "villages" in layers:
-        parts.append(f"{len(layers['villages'].gdf)} 个村（社区）")
+        n = len(layers['villages'].gdf)
+        parts.append(t(f"{n} 个村（社区）", f"{n} villages"))
     if hh is not None:
-        parts.append(f"{hh:,} 户")
+        parts.append(t(f"{hh:,} 户", f"{hh:,} households"))
     if "grids" in layers:
-        parts.append(f"{len(layers['grids'].gdf)} 个基础网格")
+        n = len(layers['grids'].gdf)
+        parts.append(t(f"{n} 个基础网格", f"{n} base grids"))
     if "subgrids" in layers:
-        parts.append(f"{len(layers['subgrids'].gdf)} 个子网格")
+        n = len(layers['subgrids'].gdf)
+        parts.append(t(f"{n} 个子网格", f"{n} sub-grids"))
     sub = escape_html(subtitle) if subtitle else " · ".join(parts)
     note = (t("含个人信息，仅限内部使用", "contains personal data, internal use only") if include_personal
             else t("个人信息已脱敏", "personal data masked"))
     name = escape_html(map_title(project, "html", title=title, township=township, lang="en" if lang == "en" else "zh"))
     maker = map_unit(project, unit=unit, township=township)
     made = escape_html(f"{t('制图单位：', 'made by ')}{maker} · ") if maker else ""
-    return (f'<div class="gt-panel gt-title"><h1>{name}</h1><div class="gt-sub">{sub}</div>'
+    breakdown = (f'<div class="gt-sub gt-totals">{escape_html(t(totals.text_zh(), totals.text_en()))}</div>'
+                 if totals.partitioned and not subtitle else "")
+    return (f'<div class="gt-panel gt-title"><h1>{name}</h1><div class="gt-sub">{sub}</div>{breakdown}'
             f'<div class="gt-sub">{made}{date.today().isoformat()} · gridtool</div>'
             f'<div class="gt-note">{note}</div>'
             f'<input id="gt-search" list="gt-keys" placeholder="{t("查找网格编码或村名", "find a grid or village")}" '

@@ -423,9 +423,10 @@ def draw_wall_map(fig, project, *, size: str | tuple[float, float] = "A3", lands
     step(0.9, "图例 / legend")
     n_grids = 0 if grids is None else len(grids)
     n_sub = 0 if subgrids is None else len(subgrids)
-    # Households of the base grids and of the special grids (schools, markets …) carved out of them.
-    hh_total = sum(int(pd.to_numeric(t["hh"], errors="coerce").fillna(0).sum())
-                   for t in (grids, special) if t is not None and "hh" in t) if grids is not None else None
+    # One total for every output (partition/totals.py): imported = base + special + exception + unassigned.
+    from ..partition.totals import household_totals
+    totals = household_totals(project)
+    hh_total = totals.imported if "households" in project.layers else None
     title = title if title is not None else map_title(project, "wall", township=township)
     if subtitle is None:
         parts = []
@@ -453,7 +454,9 @@ def draw_wall_map(fig, project, *, size: str | tuple[float, float] = "A3", lands
     _panel(fig, ax, L, sheet, frame, project, handles, fill_handles, fill_title,
            stats=[("村（社区）", None if villages is None else len(villages), "个"),
                   ("基础网格", n_grids or None, "个"), ("子网格", n_sub or None, "个"),
-                  ("住户", hh_total, "户")])
+                  ("住户", hh_total, "户")]
+           + ([(("  其中" if i == 0 else "  ") + k, v, "户") for i, (k, v) in enumerate(totals.parts_zh())]
+              if totals.partitioned else []))
     _footer(fig, L, sheet, project, coord_grid, info.osm, date, map_unit(project, unit=unit, township=township))
     # Neat line around the whole sheet content.
     from matplotlib.patches import Rectangle
@@ -497,7 +500,7 @@ def _panel(fig, ax_map, L, sheet: Paper, frame, project, handles, fill_handles, 
     cx, cy = (frame.bbox[0] + frame.bbox[2]) / 2, (frame.bbox[1] + frame.bbox[3]) / 2
     angle = D.true_north_angle(project.crs, cx, cy)
     arrow_h = 13 * u
-    stats_rows = [f"{k}  {v:,} {unit}" for k, v, unit in stats if v]
+    stats_rows = [f"{k}  {v:,} {unit}" for k, v, unit in stats if v is not None]
     rows = list(fill_handles) + list(handles)
     labels = [t for _, t in rows]
     title = fill_title or "图例"

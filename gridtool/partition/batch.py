@@ -522,6 +522,7 @@ class BatchPartitioner:
         for c in self.chunks_:
             by_district.setdefault(c.district, []).append(c)
         out = {}
+        totals: list[dict] = []
         for n, (district, chunks) in enumerate(by_district.items()):
             pieces = []
             for c in chunks:
@@ -546,7 +547,13 @@ class BatchPartitioner:
             path = Path(out_dir) / f"{district}.gpkg"
             proj.save(path, force=force)
             out[district] = path
+            totals.append(rep["totals"])
             say((n + 1) / len(by_district), f"区县 {district} / district {district}: {path}")
+        if totals and self.report_ is not None:  # the city's totals: the districts' added up
+            keys = ("imported", "base", "special", "exception", "unassigned", "features", "unassigned_features",
+                    "base_grids", "exception_grids", "special_grids")
+            self.report_["totals"] = {k: sum(int(t.get(k, 0)) for t in totals) for k in keys}
+            self.report_["totals"].update(partitioned=True, stale=[c for t in totals for c in t.get("stale", [])])
         return out
 
 

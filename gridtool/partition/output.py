@@ -1,5 +1,6 @@
 """Partition results into the project (layers ``grids``, ``subgrids``, ``special_grids``,
-``corridors``, ``changes`` after a redraw, the households' ``grid``/``subgrid``) and the JSON report."""
+``corridors``, ``changes`` after a redraw, the households' ``grid``/``subgrid``) and the JSON report,
+which gains the plan's household totals (``report["totals"]``, :mod:`gridtool.partition.totals`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Callable
 from ..atomic import write_json_atomic
 from ..layers import Layer
 from .engine import GridPartitioner
+from .totals import household_totals
 
 OUTPUT_LAYERS = ("grids", "subgrids", "special_grids", "corridors", "party_links")
 
@@ -30,6 +32,8 @@ def apply_to_project(project, gp: GridPartitioner, *, source: str = "gridtool pa
                                      sensitive={"member": "name"} if role == "party_links" else {})
     hh = project.layers["households"]
     hh.gdf = gp.households_
+    # One total for every output: imported = base + special + exception grids + unassigned.
+    gp.report_["totals"] = household_totals(project).as_dict()
     project.parameters["partition"] = {k: v for k, v in gp.report_.items() if k != "grids"}
 
 

@@ -19,6 +19,10 @@ def partition_markdown(report: dict) -> str:
              f"（无法避免 / unavoidable: {plan['unavoidable_hard_crossings']}）；"
              f"跨越主要道路 / main-road crossings: {plan['soft_crossings']}",
              f"- 用时 / time: {report['timings']['total_s']} s"]
+    if report.get("totals"):
+        from .totals import HouseholdTotals
+        t = HouseholdTotals.from_dict(report["totals"])
+        lines.insert(3, f"- {t.text_zh()} / {t.text_en()}")
     if plan["infeasible_villages"]:
         lines += ["", "| 村（社区）/ village | 户数 / households | 已采用 / applied | 可选 / remedies |",
                   "|---|---:|---|---|"]

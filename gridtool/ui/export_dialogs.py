@@ -21,7 +21,7 @@ from .i18n import field_name, role_name, tr
 
 #: Export kinds: (key, needs) — needs is the layer the export cannot do without.
 KINDS = (("wallmap", "grids"), ("assessment", "grids"), ("atlas", "grids"), ("cards", "routes"),
-         ("html", None), ("gis", None))
+         ("html", None), ("gis", None), ("ledger", "grids"))
 SIZES = ("A4", "A3", "A2", "A1", "A0")
 GIS_FORMATS = (("gpkg", ".gpkg"), ("shp", ".zip"), ("geojson", ""), ("kml", ".kml"), ("kmz", ".kmz"), ("gpx", ".gpx"))
 
@@ -52,7 +52,7 @@ def retranslate_export_menu(window, menu) -> None:
 
 def open_export_dialog(window, kind: str) -> QDialog:
     cls = {"wallmap": WallMapDialog, "assessment": AssessmentDialog, "atlas": AtlasDialog,
-           "cards": CardsDialog, "html": HtmlDialog, "gis": GisDialog}[kind]
+           "cards": CardsDialog, "html": HtmlDialog, "gis": GisDialog, "ledger": LedgerDialog}[kind]
     dlg = cls(window)
     dlg.open()
     return dlg
@@ -339,6 +339,10 @@ class AssessmentDialog(WallMapDialog):
             i = self.field.findData(guess)
             if i >= 0:
                 self.field.setCurrentIndex(i)
+        from ..join import is_score_header
+        joined = [c for c in g.columns if isinstance(c, str) and is_score_header(c)]
+        if joined:  # a score column joined from a table (考核得分): the likely choice
+            self.field.setCurrentIndex(self.field.findData(joined[-1]))
         self.form.insertRow(2, tr("export.field"), self.field)
         # the export always labels the grids with their rating: no choice to offer here
         self.labels.setVisible(False)
@@ -369,6 +373,29 @@ class AssessmentDialog(WallMapDialog):
             from ..maps.assessment import render_assessment_map
             return render_assessment_map(project, out, field=field, dpi=dpi, progress=progress,
                                          cancelled=cancelled, **opts)
+        return work
+
+
+class LedgerDialog(_ExportDialog):
+    """The Excel ledger (台账): grids, sub-grids, special grids, household list, exceptions."""
+
+    kind = "ledger"
+    suffixes = (".xlsx",)
+    file_filter = "Excel (*.xlsx)"
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.title.setVisible(False)
+        self.form.labelForField(self.title).setVisible(False)
+        self.personal.setText(tr("export.ledger_personal"))
+        self.finish_layout()
+
+    def job(self):
+        personal = self.personal.isChecked()
+
+        def work(project, out, progress, cancelled):
+            from ..maps.ledger import write_ledger_xlsx
+            return write_ledger_xlsx(project, out, include_personal=personal)
         return work
 
 

@@ -120,6 +120,7 @@ class MainWindow(QMainWindow):
         self._act("grid.partition", self.partition_dialog, "Ctrl+P")
         self._act("grid.redraw", self.redraw_unlocked)
         self._act("grid.validate_plan", self.validate_plan)
+        self._act("grid.join", self.join_dialog)
         self._act("data.validate", self.validate_data)
         self._act("grid.lock", lambda: self.grid_panel._toggle_lock(), "Ctrl+L")
         self._act("grid.split", lambda: self.editor.target and self.editor.split(self.editor.target))
@@ -168,7 +169,7 @@ class MainWindow(QMainWindow):
         for d in self.docks.values():
             self.menus["view"].addAction(d.toggleViewAction())
         menu("grid", ["grid.partition", "grid.redraw", None, "tool.pan", "tool.brush", "tool.box", "tool.pick", None,
-                      "grid.lock", "grid.split", None, "grid.validate_plan", "data.validate"])
+                      "grid.lock", "grid.split", None, "grid.validate_plan", "data.validate", None, "grid.join"])
         menu("patrol", ["patrol.plan", "patrol.circles"])
         lm = menu("lang", [])
         for code in i18n.LANGUAGES:
@@ -323,6 +324,7 @@ class MainWindow(QMainWindow):
             a[k].setEnabled(plan and not busy)
         for k in ("patrol.plan", "patrol.circles"):
             a[k].setEnabled(has and "roads" in s.project.layers and not busy)
+        a["grid.join"].setEnabled(has and "grids" in s.project.layers and not busy)
         self.grid_panel.edit_box.setEnabled(plan and not busy)
         self.grid_panel.inf_box.setEnabled(not busy)  # a remedy re-runs the partition
         self._update_undo()
@@ -670,6 +672,10 @@ class MainWindow(QMainWindow):
         self.log_message(tr("log.partition", grids=plan["grids"], pct=plan.get("pct_within_bounds"),
                             sub=plan.get("subgrids", 0), special=plan.get("special_grids", 0),
                             pp=plan.get("mean_polsby_popper")))
+        if rep.get("totals"):  # the one household total every output states
+            from ..partition.totals import HouseholdTotals
+            t = HouseholdTotals.from_dict(rep["totals"])
+            self.log_message(i18n.pick(t.text_zh(), t.text_en()))
         if plan.get("redraw"):
             r = plan["redraw"]
             self.log_message(tr("log.redraw", hh=r.get("households_moved", r.get("households_changed", "?")),
@@ -704,6 +710,11 @@ class MainWindow(QMainWindow):
         self.log_message(tr(f"log.remedy.{kind}", village=village, value=value if not isinstance(value, (list, tuple))
                             else f"{value[0]}–{value[1]}"))
         self.run_partition(params)
+
+    def join_dialog(self, path: str | None = None):
+        """Join a table (网格员台账, 考核得分) to the grids: file, sheet, code column, columns."""
+        from .join_dialog import open_join_dialog
+        return open_join_dialog(self, path)
 
     def validate_plan(self) -> None:
         plan = self.session.plan

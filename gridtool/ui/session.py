@@ -204,6 +204,18 @@ class Session:
         layers = {r: scratch.layers.get(r) for r in roles}
         self.replace_layers(layers, text=text, parameters=scratch.parameters, blocks=gp.blocks_)
 
+    def apply_join(self, result, snapshot: Project) -> None:
+        """Put a table join (:func:`gridtool.join.join_table` run on ``snapshot``, a
+        :meth:`materialized` copy) into the project as one undoable step. The households of the
+        snapshot go in too, so hand edits made before the join are kept in the new plan."""
+        from ..join import log_join
+        layers = dict(result.layers)
+        if "households" in snapshot.layers:
+            layers["households"] = snapshot.layers["households"]
+        params = log_join(copy.deepcopy(self.project.parameters), result)
+        name = str(result.table.path).replace("\\", "/").rsplit("/", 1)[-1]
+        self.replace_layers(layers, text=f"连接表格 {name} / join table {name}", parameters=params)
+
     # -- plan ---------------------------------------------------------------------------------
     @property
     def plan(self) -> GridPlan | None:

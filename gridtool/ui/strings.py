@@ -381,6 +381,7 @@ STRINGS.update({
 
 STRINGS.update({
     # -- exports ----------------------------------------------------------------------------------
+    "export.ledger": ("台账（Excel）…", "Ledgers (Excel)…"),
     "export.wallmap": ("挂图（PDF/PNG/SVG）…", "Wall map (PDF/PNG/SVG)…"),
     "export.assessment": ("五色考核图…", "Five-colour assessment map…"),
     "export.atlas": ("网格图册（PDF）…", "Grid atlas (PDF)…"),
@@ -505,4 +506,23 @@ STRINGS.update({
     "field.window": ("时间窗", "Time window"),
     "field.area_km2": ("面积（平方公里）", "Area (km²)"),
     "field.road_km": ("道路（公里）", "Roads (km)"),
+    # -- join a table (网格员台账, 考核得分) ------------------------------------------------------------
+    "action.grid.join": ("连接表格（网格员、考核得分）…", "Join a table (grid workers, scores)…"),
+    "action.grid.join.tip": ("把网格员台账、考核得分等表格按网格编码连接到网格；可撤销",
+                             "Join a table such as the grid-worker roster or scores to the grids by code; undoable"),
+    "join.title": ("连接表格到网格", "Join a table to the grids"),
+    "join.file": ("表格文件", "Table file"),
+    "join.sheet": ("工作表", "Sheet"),
+    "join.key": ("编码列", "Code column"),
+    "join.columns": ("连接的列", "Columns to join"),
+    "join.run": ("连接", "Join"),
+    "join.job": ("连接表格", "Joining a table"),
+    "join.hint": ("选择 Excel 或 CSV 表格：表头上方的标题行会自动跳过；编码列中的网格或子网格编码决定连接到哪一层。",
+                  "Choose an Excel or CSV table: title rows above the header are skipped; the grid or sub-grid "
+                  "codes in the code column decide where it is joined."),
+    "join.read": ("读到 {rows} 行（表头在第 {header} 行）；建议的编码列：{column}",
+                  "{rows} rows read (header on row {header}); suggested code column: {column}"),
+    "join.no_table": ("请先选择表格文件和编码列", "Choose a table file and its code column first"),
+    "join.unmatched": ("有 {n} 行没有连接（编码不在项目中或为空），行号见上", "{n} row(s) not joined (code not in the project or empty); rows listed above"),
+    "export.ledger_personal": ("住户名单含户主姓名和电话（不勾选时脱敏）", "Household list with householders' names and phones (unticked: masked)"),
 })

@@ -1,0 +1,174 @@
+"""One household total for every output: imported = base grids + special grids + exception grids
++ unassigned.
+
+Every output that states how many households a plan holds (console summary, report JSON, wall map,
+atlas, five-colour map, HTML map, Excel ledger) takes its figures from :func:`household_totals`, so
+they cannot disagree. The parts are disjoint and computed from the households layer itself, feature
+by feature, never from a second table that may be stale:
+
+- **imported**: every household feature's ``hh``, rounded to whole households (missing, negative
+  or non-numeric counts are 0), as the partition counts them (:func:`household_counts`).
+- **special**: households in a special grid (专属网格; the feature's ``grid`` is a code of the
+  ``special_grids`` layer).
+- **exception**: households in a base grid whose ``status`` is ``exception`` (a village that cannot
+  be split, an area enclosed by hard barriers, a part no cut fits, a locked grid outside its bounds).
+- **base**: households in every other base grid of the ``grids`` layer.
+- **unassigned**: households in no grid (outside every village, or left out by an edit) or in a grid
+  code that no layer holds.
+
+A building split between grids (``grid_parts`` = ``"A-01:20;A-02:12"``) counts each part in its
+grid; whatever of its households its parts do not cover is unassigned, so the four parts always add
+up to the imported total. ``stale`` lists grids whose stored ``hh`` differs from their households
+(a grids layer edited outside gridtool): outputs still state the households' figures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+
+def household_counts(values) -> np.ndarray:
+    """Whole households per feature, as the partition counts them (``np.rint``; missing, negative
+    and non-numeric counts are 0)."""
+    hh = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
+    return np.where(np.isfinite(hh) & (hh > 0), np.rint(hh), 0).astype(np.int64)
+
+
+def _parts(value) -> list[tuple[str, int]]:
+    from .plan import parse_grid_parts  # light module; imported here to keep this one import-free
+    return parse_grid_parts(value)
+
+
+@dataclass(frozen=True)
+class HouseholdTotals:
+    """Households imported and where they are; ``imported == base + special + exception + unassigned``."""
+
+    imported: int
+    base: int = 0
+    special: int = 0
+    exception: int = 0
+    unassigned: int = 0
+    features: int = 0
+    unassigned_features: int = 0
+    base_grids: int = 0
+    exception_grids: int = 0
+    special_grids: int = 0
+    partitioned: bool = False
+    stale: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def in_grids(self) -> int:
+        """Households in base and exception grids (the ``grids`` layer)."""
+        return self.base + self.exception
+
+    def check(self) -> None:
+        """Raise AssertionError when the parts do not add up (a bug, never the user's data)."""
+        if self.base + self.special + self.exception + self.unassigned != self.imported:
+            raise AssertionError(f"household totals do not add up: {self}")
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "HouseholdTotals":
+        """Back from :meth:`as_dict` (a report's ``totals``)."""
+        names = cls.__dataclass_fields__
+        return cls(**{k: (tuple(v) if k == "stale" else v) for k, v in d.items() if k in names})
+
+    def as_dict(self) -> dict:
+        """The figures for the report JSON (``report["totals"]``)."""
+        d = asdict(self)
+        d["stale"] = list(self.stale)
+        return d
+
+    # -- text: the same wording in every Chinese output ------------------------------------------
+    def parts_zh(self) -> list[tuple[str, int]]:
+        """``[("基础网格", n), ("专属网格", n), ("例外网格", n), ("未划入网格", n)]``."""
+        return [("基础网格", self.base), ("专属网格", self.special), ("例外网格", self.exception),
+                ("未划入网格", self.unassigned)]
+
+    def text_zh(self) -> str:
+        """``住户 14,007 户 = 基础网格 12,150 + 专属网格 557 + 例外网格 1,200 + 未划入网格 100``
+        (only ``住户 N 户`` before a partition)."""
+        head = f"住户 {self.imported:,} 户"
+        if not self.partitioned:
+            return head
+        return head + " = " + " + ".join(f"{k} {v:,}" for k, v in self.parts_zh())
+
+    def text_en(self) -> str:
+        head = f"{self.imported:,} households"
+        if not self.partitioned:
+            return head
+        return (f"{head} = base grids {self.base:,} + special grids {self.special:,} + exception grids "
+                f"{self.exception:,} + unassigned {self.unassigned:,}")
+
+
+def household_totals(project) -> HouseholdTotals:
+    """The household totals of ``project`` (a Project, or ``{role: GeoDataFrame or Layer}``)."""
+    layers = getattr(project, "layers", project) or {}
+
+    def frame(role):
+        lyr = layers.get(role)
+        return getattr(lyr, "gdf", lyr)
+
+    hs = frame("households")
+    if hs is None or "hh" not in hs:
+        return HouseholdTotals(imported=0)
+    hh = household_counts(hs["hh"])
+    imported = int(hh.sum())
+    grids, special = frame("grids"), frame("special_grids")
+    if grids is None or "grid" not in hs:
+        return HouseholdTotals(imported=imported, unassigned=imported, features=len(hs),
+                               unassigned_features=int((hh > 0).sum()))
+    codes = grids["code"].astype(str).tolist() if "code" in grids else []
+    status = (grids["status"].astype(str).tolist() if "status" in grids else ["ok"] * len(codes))
+    kind = {c: ("exception" if s == "exception" else "base") for c, s in zip(codes, status)}
+    special_codes = set(special["code"].astype(str)) if special is not None and "code" in special else set()
+    kind.update({c: "special" for c in special_codes})
+    sums = {"base": 0, "special": 0, "exception": 0, "unassigned": 0}
+    per_grid: dict[str, int] = {}
+    grid = hs["grid"].where(hs["grid"].map(lambda v: isinstance(v, str) and v != ""), None)
+    parts_col = (hs["grid_parts"].where(hs["grid_parts"].map(lambda v: isinstance(v, str) and v != ""), None)
+                 if "grid_parts" in hs else pd.Series(None, index=hs.index, dtype=object))
+    split = parts_col.notna().to_numpy()
+    # Whole features (nearly all): one grid each, summed by code.
+    whole = pd.DataFrame({"code": grid.to_numpy()[~split], "hh": hh[~split]})
+    by_code = whole.dropna(subset=["code"]).groupby("code")["hh"].sum()
+    for code, n in by_code.items():
+        what = kind.get(str(code))
+        if what is not None:
+            sums[what] += int(n)
+            per_grid[str(code)] = per_grid.get(str(code), 0) + int(n)
+    known = whole["code"].map(lambda c: c in kind).to_numpy(dtype=bool)
+    sums["unassigned"] += int(whole["hh"].to_numpy()[~known].sum())
+    unassigned_features = int(((~known) & (whole["hh"].to_numpy() > 0)).sum())
+    # Buildings split between grids: each part in its grid, the rest unassigned.
+    for gp, n in zip(parts_col.to_numpy()[split].tolist(), hh[split].tolist()):
+        left = n
+        for code, k in _parts(gp):
+            what = kind.get(code)
+            if what is None:
+                continue  # a code no layer holds: stays in ``left``, unassigned
+            k = min(int(k), left)
+            sums[what] += k
+            per_grid[code] = per_grid.get(code, 0) + k
+            left -= k
+        if left > 0:
+            sums["unassigned"] += left
+            unassigned_features += 1
+    stale: list[str] = []
+    for tab in (grids, special):
+        if tab is not None and "hh" in tab and "code" in tab:
+            stored = household_counts(tab["hh"])
+            stale += [c for c, s in zip(tab["code"].astype(str), stored.tolist()) if per_grid.get(c, 0) != s]
+    out = HouseholdTotals(imported=imported, base=sums["base"], special=sums["special"],
+                          exception=sums["exception"], unassigned=sums["unassigned"], features=len(hs),
+                          unassigned_features=unassigned_features,
+                          base_grids=sum(1 for v in kind.values() if v == "base"),
+                          exception_grids=sum(1 for v in kind.values() if v == "exception"),
+                          special_grids=len(special_codes), partitioned=True, stale=tuple(stale))
+    out.check()
+    return out
+
+
+__all__ = ["HouseholdTotals", "household_counts", "household_totals"]

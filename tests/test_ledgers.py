@@ -1,0 +1,390 @@
+"""Tables in and out: ``gridtool join`` (grid-worker roster, scores), the Excel ledger, one household
+total in every output, and the five-colour map's legend and refusals.
+
+Excel files are read back with openpyxl, PDFs with pdftotext, the HTML as text."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+from shapely.geometry import Point, box
+
+from gridtool.cli import main
+
+from .maps_data import GK108, NAMES, PHONE, X0, Y0, make_project
+from .partition_data import make_villages
+
+needs_pdftotext = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) not installed")
+
+
+def pdf_text(path) -> str:
+    return subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def html_text(path) -> str:
+    """The visible text of an HTML file (tags removed, entities kept as they are)."""
+    return re.sub(r"<[^>]+>", " ", Path(path).read_text(encoding="utf-8"))
+
+
+def write_xlsx(path, rows, *, title: str | None = None, sheet: str = "Sheet1") -> Path:
+    """A workbook as township offices make them: a merged title row above the header."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = sheet
+    if title:
+        ws.append([title])
+        ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=max(len(r) for r in rows))
+    for r in rows:
+        ws.append(r)
+    wb.save(path)
+    return Path(path)
+
+
+def roster_rows(codes, *, duplicate: str | None = None, unmatched: str | None = None):
+    rows = [["序号", "网格编码", "网格员", "联系电话", "职务"]]
+    for i, c in enumerate(codes):
+        rows.append([i + 1, c, f"{'张王李赵'[i % 4]}晓{'明红'[i % 2]}", f"1391234{i:04d}", "专职网格员"])
+    if duplicate:
+        rows.append([len(rows), duplicate, "重复者", "13900000000", "兼职网格员"])
+    if unmatched:
+        rows.append([len(rows), unmatched, "无此网格", "13900000001", "兼职网格员"])
+    return rows
+
+
+@pytest.fixture
+def project_file(tmp_path):
+    return make_project().save(tmp_path / "测试镇.gpkg")
+
+
+# -- one total ------------------------------------------------------------------------------------
+def test_household_totals_parts_are_disjoint_and_add_up():
+    from gridtool.partition.totals import household_counts, household_totals
+
+    hs = gpd.GeoDataFrame({
+        "hh": [10, 20.4, None, -3, 7, 30, 5, 2, "4"],
+        "grid": ["A-01", "A-02", "A-01", "A-01", "A-Z01", "A-01", None, "X-99", "A-02"],
+        "grid_parts": ["", "", "", "", "", "A-01:12;A-02:8;X-99:6", "", "", ""]},
+        geometry=[Point(i, 0) for i in range(9)], crs=GK108)
+    grids = pd.DataFrame({"code": ["A-01", "A-02"], "status": ["ok", "exception"], "hh": [22, 32]})
+    special = pd.DataFrame({"code": ["A-Z01"], "hh": [7]})
+    assert household_counts(hs["hh"]).tolist() == [10, 20, 0, 0, 7, 30, 5, 2, 4]
+    t = household_totals({"households": hs, "grids": grids, "special_grids": special})
+    # A-01: 10 + 12 (part of the split building); A-02 (an exception grid): 20 + 8 + 4; A-Z01: 7;
+    # unassigned: no grid (5), an unknown code (2), the split building's part in an unknown code (4 of 6
+    # left after its 30 households were shared out as 12 + 8 + the rest).
+    assert (t.base, t.exception, t.special) == (22, 32, 7)
+    assert t.unassigned == 5 + 2 + 10
+    assert t.imported == 78 == t.base + t.special + t.exception + t.unassigned
+    assert t.stale == () and t.partitioned
+    assert t.text_zh() == "住户 78 户 = 基础网格 22 + 专属网格 7 + 例外网格 32 + 未划入网格 17"
+    assert household_totals({"households": hs}).text_zh() == "住户 78 户"
+
+
+# -- join -----------------------------------------------------------------------------------------
+def test_join_roster_title_row_duplicate_unmatched_then_replace(project_file, tmp_path, capsys):
+    from gridtool.project import Project
+
+    codes = Project.open(project_file).layers["grids"].gdf["code"].tolist()
+    bad = write_xlsx(tmp_path / "网格员台账.xlsx", roster_rows(codes, duplicate=codes[1], unmatched="500101001009-01"),
+                     title="测试镇网格员台账（2025年）", sheet="台账")
+    before = project_file.read_bytes()
+    assert main(["--lang", "both", "join", str(project_file), "--table", str(bad), "--on", "网格编码"]) == 2
+    err = capsys.readouterr().err
+    # Title row 1, header row 2: the second grid is on row 4, its duplicate on row 7.
+    assert "重复" in err and codes[1] in err and "第 4、7 行" in err and "rows 4, 7" in err
+    assert "解决办法" in err and "Fix" in err
+    assert project_file.read_bytes() == before  # refused: the project is untouched
+
+    good = write_xlsx(tmp_path / "台账改.xlsx", roster_rows(codes[:3], unmatched="500101001009-01"),
+                      title="测试镇网格员台账（2025年）")
+    assert main(["join", str(project_file), "--table", f"{good}:Sheet1", "--on", "网格编码"]) == 0
+    out = capsys.readouterr().out
+    assert "第 6 行 500101001009-01" in out  # the unmatched row, by the row number Excel shows
+    assert "网格员→worker" in out and "联系电话→worker_phone" in out and codes[3] in out  # not in the table
+    p = Project.open(project_file)
+    g = p.layers["grids"].gdf.set_index("code")
+    assert g.loc[codes[0], "worker"] == "张晓明" and g.loc[codes[2], "职务"] == "专职网格员"
+    assert g.loc[codes[0], "worker_phone"] == "13912340000"  # a phone stays text, never 1.39e10
+    assert pd.isna(g.loc[codes[3], "worker"])  # the 4th grid had 赵六 before; this roster does not name it
+    assert p.layers["grids"].sensitive["worker"] == "name" and p.layers["grids"].sensitive["worker_phone"] == "phone"
+    assert "序号" not in g.columns and "网格编码" not in g.columns
+    assert p.parameters["joins"][-1]["rows_unmatched"] == [6]
+
+    # Scores: a second table, numbers (one "缺考" reported); then the roster again with fewer grids.
+    scores = write_xlsx(tmp_path / "得分.xlsx", [["网格编码", "考核得分"], [codes[0], 92], [codes[1], "缺考"],
+                                                [codes[2], "58.5"], [codes[3], "77分"]])
+    assert main(["join", str(project_file), "--table", str(scores), "--on", "网格编码"]) == 0
+    out = capsys.readouterr().out
+    assert "第 3 行 “缺考”" in out
+    again = write_xlsx(tmp_path / "台账二.xlsx", [["网格编码", "网格员"], [codes[1], "周新"]])
+    assert main(["join", str(project_file), "--table", str(again), "--on", "网格编码"]) == 0
+    assert "2 个网格原有值" in capsys.readouterr().out  # codes[0] and codes[2] lost their worker, said so
+    g = Project.open(project_file).layers["grids"].gdf.set_index("code")
+    assert g["考核得分"].dtype.kind == "f"
+    assert g.loc[codes[0], "考核得分"] == 92 and g.loc[codes[2], "考核得分"] == 58.5 and g.loc[codes[3], "考核得分"] == 77
+    assert pd.isna(g.loc[codes[1], "考核得分"])
+    assert g.loc[codes[1], "worker"] == "周新" and pd.isna(g.loc[codes[0], "worker"])
+    assert not [c for c in g.columns if re.search(r"_(x|y)$", str(c))]
+    assert g.loc[codes[0], "worker_phone"] == "13912340000"  # a column the second roster lacks stays
+
+
+def test_join_subgrids_from_csv_and_errors(project_file, tmp_path, capsys):
+    from gridtool.project import Project
+
+    subs = Project.open(project_file).layers["subgrids"].gdf["code"].tolist()
+    csv = tmp_path / "楼栋长.csv"
+    csv.write_text("子网格楼栋长名单\n子网格编码,网格员,电话\n" + "".join(f"{c},楼长{i},1370000{i:04d}\n"
+                                                               for i, c in enumerate(subs[:4])), encoding="gbk")
+    assert main(["join", str(project_file), "--table", str(csv), "--on", "子网格编码"]) == 0
+    assert "子网格" in capsys.readouterr().out
+    s = Project.open(project_file).layers["subgrids"]
+    assert s.gdf.set_index("code").loc[subs[2], "worker"] == "楼长2" and s.sensitive["worker_phone"] == "phone"
+
+    cases = [(["--on", "编码"], ["没有列“编码”", "子网格编码", "网格员"]),
+             (["--on", "子网格编码", "--columns", "网格员,职务"], ["职务", "现有列"]),
+             (["--on", "网格员"], ["没有一个编码"])]
+    for extra, words in cases:
+        assert main(["join", str(project_file), "--table", str(csv), *extra]) == 2
+        err = capsys.readouterr().err
+        for w in words:
+            assert w in err, (extra, w, err)
+        assert "Traceback" not in err
+    clash = write_xlsx(tmp_path / "clash.xlsx", [["网格编码", "status"], [subs[0][:15], "x"]])
+    assert main(["join", str(project_file), "--table", str(clash), "--on", "网格编码"]) == 2
+    assert "status" in capsys.readouterr().err
+
+
+# -- ledger ---------------------------------------------------------------------------------------
+def _rows(ws):
+    return [list(r) for r in ws.iter_rows(values_only=True)]
+
+
+def test_ledger_workbook_sheets_totals_masking_and_cells(tmp_path, capsys):
+    from gridtool.maps.ledger import SHEETS, write_ledger_csv, write_ledger_xlsx
+    from gridtool.partition.totals import household_totals
+
+    p = make_project()
+    hs = p.layers["households"].gdf
+    hs["地址"] = [f"东方广场社区{(i % 3) + 1}组{(i * 7) % 20 + 1}号" for i in range(len(hs))]
+    hs.loc[hs.index[0], "地址"] = '=HYPERLINK("http://x","点我")'
+    hs.loc[hs.index[1], "grid"] = None  # a household in no grid
+    hs.loc[hs.index[2:6], "grid"] = p.layers["special_grids"].gdf["code"].iat[0]
+    t = household_totals(p)
+    path = write_ledger_xlsx(p, tmp_path / "台账.xlsx")
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == list(SHEETS)
+    for ws in wb:
+        assert ws.freeze_panes == "A2" and ws.print_title_rows == "$1:$1"
+        assert all(c.font.b for c in ws[1])
+    grid_rows = _rows(wb["网格台账"])
+    head = grid_rows[0]
+    assert head[:13] == ["序号", "网格编码", "村（社区）", "乡镇（街道）", "户数", "楼栋数", "子网格数", "网格员", "联系电话",
+                         "面积（平方千米）", "状态", "锁定", "备注"]
+    body = grid_rows[1:1 + len(p.layers["grids"].gdf)]
+    assert [r[1] for r in body] == sorted(p.layers["grids"].gdf["code"])
+    assert body[0][7] == "赵*" and body[0][8] == "138****1234"  # the worker masked
+    assert body[0][3] == "500101001"  # township from the 12-digit code, said in the notes
+    total_row = grid_rows[1 + len(body)]
+    assert total_row[0] == "合计" and total_row[4] == int(p.layers["grids"].gdf["hh"].sum())
+    labels = {r[0]: r[4] for r in grid_rows if r[0]}
+    assert labels["住户合计（导入）"] == t.imported
+    assert (labels["其中：基础网格"], labels["其中：专属网格"], labels["其中：例外网格"], labels["其中：未划入网格"]) == \
+        (t.base, t.special, t.exception, t.unassigned)
+    # Columns wide enough for their text, area as a number with three decimals.
+    ws = wb["网格台账"]
+    assert ws.column_dimensions["B"].width >= 16 and ws["J2"].number_format == "0.000"
+
+    hh_rows = _rows(wb["住户名单"])
+    assert hh_rows[0][:6] == ["网格编码", "子网格编码", "走访序号", "户数", "地址", "户主"]
+    body = [r for r in hh_rows[1:] if r[0] != "合计" and any(v is not None for v in r)]
+    assert sum(r[3] for r in body) == t.imported == next(r[3] for r in hh_rows if r[0] == "合计")
+    assert body[-1][0] is None and "未划入网格" in body[-1][9]  # the household in no grid comes last
+    names = {r[5] for r in body}
+    assert "张*丰" in names and "张三丰" not in names and not any(PHONE in str(r[6]) for r in body)
+    # Sorted by grid, then sub-grid, then address in natural order (2号 before 10号).
+    keys = [(r[0] or "\uffff", r[1] or "\uffff") for r in body]
+    assert keys == sorted(keys)
+    for (g, s), grp in pd.DataFrame(body).groupby([0, 1]):
+        nums = [int(re.search(r"(\d+)组(\d+)号", a).group(1)) * 100 + int(re.search(r"(\d+)号", a).group(1))
+                for a in grp[4] if a and "组" in a]
+        assert nums == sorted(nums), (g, s)
+    # Formula-like text from the data is a text cell, shown as typed.
+    cell = next(c for row in wb["住户名单"].iter_rows() for c in row if c.value == '=HYPERLINK("http://x","点我")')
+    assert cell.data_type == "s"
+    probs = _rows(wb["例外与问题"])
+    assert any(r[0] == "未划入网格的住户" and r[3] == t.unassigned for r in probs)
+    assert not any(r[0] == "锁定网格超出户数范围" for r in probs)  # the locked grid (360) is within 300–500
+    g = p.layers["grids"].gdf
+    g.loc[g["locked"], "hh"] = 620  # a locked grid painted past its bounds
+    from gridtool.maps.ledger import ledger_tables
+    rows = ledger_tables(p).sheet("例外与问题").rows
+    locked = [r for r in rows if r[0] == "锁定网格超出户数范围"]
+    assert [r[1] for r in locked] == sorted(g.loc[g["locked"], "code"]) and "620 户" in locked[0][4]
+    assert any(r[0] == "网格户数与住户不一致" for r in rows)  # stored 620 ≠ its households, said so
+
+    # With --include-personal the names are there; the CSV set holds the same sheets.
+    wb2 = openpyxl.load_workbook(write_ledger_xlsx(p, tmp_path / "全.xlsx", include_personal=True))
+    assert "张三丰" in {r[5] for r in _rows(wb2["住户名单"])}
+    paths = write_ledger_csv(p, tmp_path / "csv")
+    assert [q.stem for q in paths] == list(SHEETS)
+    df = pd.read_csv(tmp_path / "csv" / "住户名单.csv", encoding="utf-8-sig", dtype=str)
+    assert "'=HYPERLINK(\"http://x\",\"点我\")" in df["地址"].tolist()
+    assert (tmp_path / "csv" / "网格台账.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_ledger_export_command_and_walking_order(tmp_path, capsys):
+    from gridtool.maps.ledger import walking_order
+
+    rng = np.random.default_rng(0)
+    xy = rng.random((40, 2)) * 300
+    order = walking_order(xy)
+    assert sorted(order.tolist()) == list(range(40)) and (walking_order(xy) == order).all()
+    length = np.hypot(*np.diff(xy[order], axis=0).T).sum()
+    shuffled = np.hypot(*np.diff(xy[rng.permutation(40)], axis=0).T).sum()
+    assert length < 0.4 * shuffled  # a path a worker can walk, not a random tour
+
+    proj = make_project().save(tmp_path / "p.gpkg")
+    assert main(["export", str(proj), "--ledger", str(tmp_path / "台账.xlsx"), "--ledger-csv", str(tmp_path / "csv")]) == 0
+    out = capsys.readouterr().out
+    assert "台账" in out and "住户" in out and "没有地址列" in out and "步行路线" in out
+    assert (tmp_path / "台账.xlsx").exists() and (tmp_path / "csv" / "例外与问题.csv").exists()
+    assert main(["export", str(proj), "--ledger", str(proj)]) == 2  # never over the project
+
+
+# -- five-colour map ------------------------------------------------------------------------------
+@needs_pdftotext
+def test_assessment_legend_ranges_and_refusals(tmp_path, capsys):
+    from gridtool.maps.assessment import AssessmentError, assessment_fills, render_assessment_map
+
+    p = make_project()
+    g = p.layers["grids"].gdf
+    g["考核得分"] = [55.0, 72.0, 95.0, 61.0]
+    pdf = render_assessment_map(p, tmp_path / "五色图.pdf", field="考核得分", breaks=[60, 70, 80, 90], size="A4")
+    text = pdf_text(pdf)
+    for s in ("红 <60 分 · 1 个", "橙 60–69 分 · 1 个", "黄 70–79 分 · 1 个", "蓝 80–89 分 · 0 个", "绿 ≥90 分 · 1 个"):
+        assert s in text, s
+    g["考核得分"] = [55.5, 72.0, 95.0, np.nan]
+    _, legend, _ = assessment_fills(g, "考核得分", breaks=[60, 70, 80, 90])
+    labels = [t for _, t in legend]
+    assert labels[1] == "橙 60–<70 分 · 0 个" and labels[-1] == "未评 · 1 个"
+    _, legend, _ = assessment_fills(g, "考核得分")  # quintiles: every rated grid in one class
+    assert sum(int(re.search(r"(\d+) 个$", t).group(1)) for _, t in legend) == len(g)
+
+    proj = p.save(tmp_path / "p.gpkg")
+    for values, words in (([None] * 4, ["是空的", "考核得分"]), (["甲", "乙", "", None], ["甲", "没有可识别"])):
+        g["考核得分"] = values
+        with pytest.raises(AssessmentError):
+            render_assessment_map(p, tmp_path / "x.pdf", field="考核得分")
+        p.save(proj)
+        assert main(["export", str(proj), "--assessment", "考核得分", "--assessment-out", str(tmp_path / "x.pdf")]) == 2
+        err = capsys.readouterr().err
+        for w in words + ["gridtool join", "worker", "polsby_popper"]:
+            assert w in err, (w, err)
+        assert not (tmp_path / "x.pdf").exists()
+    assert main(["export", str(proj), "--assessment", "得分"]) == 2
+    assert "现有字段" in capsys.readouterr().err
+    g["考核得分"] = [55, 72, 95, 61]
+    p.save(proj)
+    assert main(["export", str(proj), "--assessment", "考核得分", "--breaks", "60,70"]) == 2
+    assert "4 个阈值" in capsys.readouterr().err
+
+
+# -- the planner's walkthrough: one total in every output ------------------------------------------
+@pytest.fixture(scope="module")
+def planned(tmp_path_factory):
+    """Import → partition → join of a township with a special grid (a school), a village too small to
+    split (an exception grid) and households outside every village, through the command line."""
+    d = tmp_path_factory.mktemp("walk")
+    layers = make_villages(n_villages=3, households=800, river=False, apartments=1, seed=3)
+    hs = layers["households"]
+    x = hs.geometry.representative_point().x.to_numpy()
+    third = x > X0 + 2 * 1200
+    keep = np.cumsum(np.where(third, hs["hh"].to_numpy(), 0)) <= 240
+    hs = hs[~third | keep]
+    outside = gpd.GeoDataFrame({"hh": [3, 2], "户主姓名": ["外某", "外某"], "src_id": ["x1", "x2"]},
+                               geometry=[Point(X0 + 100, Y0 - 200), Point(X0 + 2000, Y0 - 300)], crs=GK108)
+    hs = gpd.GeoDataFrame(pd.concat([hs, outside], ignore_index=True), crs=GK108).drop(columns="src_id")
+    # A school around the densest cluster of village 1.
+    pts = hs[hs.geometry.geom_type == "Point"]
+    v1 = pts[pts.geometry.x < X0 + 1200]
+    xy = np.column_stack([v1.geometry.x, v1.geometry.y])
+    dense = xy[np.argmax((np.hypot(*(xy[:, None] - xy[None]).transpose(2, 0, 1)) < 40).sum(axis=1))]
+    places = gpd.GeoDataFrame({"name": ["实验小学"], "category": ["学校"]},
+                              geometry=[box(dense[0] - 45, dense[1] - 45, dense[0] + 45, dense[1] + 45)], crs=GK108)
+    src = d / "乡镇.gpkg"
+    for role, gdf in (("households", hs), ("villages", layers["villages"]), ("roads", layers["roads"]),
+                      ("places", places)):
+        gdf.to_file(src, layer=role, driver="GPKG")
+    proj = d / "项目.gpkg"
+    assert main(["import", "--households", f"{src}:households", "--villages", f"{src}:villages", "--roads",
+                 f"{src}:roads", "--places", f"{src}:places", "--out", str(proj)]) == 0
+    return {"dir": d, "project": proj, "imported": int(hs["hh"].sum())}
+
+
+@needs_pdftotext
+def test_one_household_total_in_every_output(planned, capsys):
+    from gridtool.partition.totals import household_totals
+    from gridtool.project import Project
+
+    d, proj, imported = planned["dir"], planned["project"], planned["imported"]
+    capsys.readouterr()
+    assert main(["partition", str(proj), "--out", str(proj), "--report", str(d / "report.json"), "--quiet"]) == 0
+    console = capsys.readouterr().out
+    t = household_totals(Project.open(proj))
+    assert t.imported == imported
+    assert t.special > 0 and t.exception > 0 and t.unassigned == 5 and t.base > 0, t
+    text = t.text_zh()
+    assert text in console  # the partition summary names the special grids' households too
+    report = json.loads((d / "report.json").read_text(encoding="utf-8"))
+    assert {k: report["totals"][k] for k in ("imported", "base", "special", "exception", "unassigned")} == \
+        {"imported": imported, "base": t.base, "special": t.special, "exception": t.exception, "unassigned": 5}
+
+    codes = Project.open(proj).layers["grids"].gdf["code"].tolist()
+    write_xlsx(d / "网格员台账.xlsx", roster_rows(codes[1:], duplicate=codes[1], unmatched="500101001009-01"),
+               title="网格员台账")
+    assert main(["join", str(proj), "--table", str(d / "网格员台账.xlsx"), "--on", "网格编码"]) == 2
+    write_xlsx(d / "网格员台账.xlsx", roster_rows(codes[1:], unmatched="500101001009-01"), title="网格员台账")
+    assert main(["join", str(proj), "--table", str(d / "网格员台账.xlsx"), "--on", "网格编码"]) == 0
+    scores = [["网格编码", "考核得分"]] + [[c, 50 + 9 * i] for i, c in enumerate(codes)]
+    write_xlsx(d / "考核得分.xlsx", scores, title="网格考核得分")
+    assert main(["join", str(proj), "--table", str(d / "考核得分.xlsx"), "--on", "网格编码"]) == 0
+    capsys.readouterr()
+    assert household_totals(Project.open(proj)) == t  # joins never touch households
+
+    assert main(["export", str(proj), "--pdf", str(d / "挂图.pdf"), "--atlas", str(d / "图册.pdf"),
+                 "--assessment", "考核得分", "--breaks", "60,70,80,90", "--assessment-out", str(d / "五色图.pdf"),
+                 "--html", str(d / "网格图.html"), "--ledger", str(d / "台账.xlsx"), "--quiet"]) == 0
+    assert text in capsys.readouterr().out
+    head = f"住户 {imported:,} 户"
+    for name in ("挂图.pdf", "五色图.pdf"):
+        txt = pdf_text(d / name)
+        assert head in txt, name
+        for label, v in (("其中基础网格", t.base), ("专属网格", t.special), ("例外网格", t.exception),
+                         ("未划入网格", t.unassigned)):
+            assert f"{label} {v:,} 户" in txt, (name, label)
+    cover = pdf_text(d / "图册.pdf").split("\f")[0]
+    assert text in cover.replace("\n", " ")
+    assert text in html_text(d / "网格图.html")
+    wb = openpyxl.load_workbook(d / "台账.xlsx")
+    labels = {r[0]: r[4] for r in _rows(wb["网格台账"]) if r[0]}
+    assert labels["住户合计（导入）"] == imported
+    assert labels["其中：专属网格"] == t.special and labels["其中：未划入网格"] == 5
+    hh_total = next(r[3] for r in _rows(wb["住户名单"]) if r[0] == "合计")
+    assert hh_total == imported
+    sp_total = next(r[5] for r in _rows(wb["专属网格"]) if r[0] == "合计")
+    assert sp_total == t.special
+    kinds = {r[0] for r in _rows(wb["例外与问题"])}
+    assert {"无法划分的村（社区）", "未划入网格的住户"} <= kinds
+    five = pdf_text(d / "五色图.pdf")
+    assert "红 <60 分 · 2 个" in five  # 50 and 59
+    assert "网格员" in _rows(wb["网格台账"])[0] and any(r[7] and "*" in r[7] for r in _rows(wb["网格台账"])[1:])
+
