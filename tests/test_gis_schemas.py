@@ -107,7 +107,7 @@ def test_gpx_check_catches_a_route_after_a_track(files, tmp_path):
     rtes, trks = root.findall(f"{GPX}rte"), root.findall(f"{GPX}trk")
     for el in rtes + trks:
         root.remove(el)
-    for r, t in zip(rtes, trks):
+    for r, t in zip(rtes, trks, strict=True):
         root.extend([r, t])
     bad = tmp_path / "interleaved.gpx"
     tree.write(bad, encoding="utf-8", xml_declaration=True)
@@ -161,7 +161,8 @@ def kml_order_errors(el, path: str = "") -> list[str]:
             if slot is None:
                 errors.append(f"{here}: <{ctag}> is not allowed here")
             elif slot < last:
-                errors.append(f"{here}: <{ctag}> after <{seq[last] if isinstance(seq[last], str) else '|'.join(seq[last])}>")
+                before = seq[last] if isinstance(seq[last], str) else "|".join(seq[last])
+                errors.append(f"{here}: <{ctag}> after <{before}>")
             elif ctag in seen and ctag not in _REPEATABLE:
                 errors.append(f"{here}: <{ctag}> twice")
             if slot is not None:

@@ -68,6 +68,7 @@ def test_wheel_demo_in_a_fresh_venv(tmp_path):
                             "-w", str(dist), str(src)], capture_output=True, text=True, timeout=600)
     assert build.returncode == 0, build.stderr[-3000:]
     wheel = next(dist.glob("gridtool-*.whl"))
+    assert wheel.stat().st_size > 6_000_000  # the font and the two sample GeoPackages are inside
     t_build = time.perf_counter() - t0
 
     env_dir = tmp_path / "venv"
