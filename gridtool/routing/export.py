@@ -34,11 +34,7 @@ def _stop_label(s) -> str:
 
 
 def write_gpx(path, stops: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, *, name: str = "巡逻路线") -> Path:
-    """GPX 1.1: one route (``rte``, ordered waypoints = the stops) and one track per team.
-
-    In the schema's order (``gpxType`` is a sequence): ``metadata``, every ``wpt``, every ``rte``,
-    then every ``trk`` — Garmin units and strict readers reject a ``rte`` after a ``trk``.
-    """
+    """GPX 1.1: one route (``rte``, ordered waypoints = the stops) and one track per team."""
     ET.register_namespace("", GPX_NS)
     root = ET.Element(f"{{{GPX_NS}}}gpx", {"version": "1.1", "creator": "gridtool"})
     meta = ET.SubElement(root, f"{{{GPX_NS}}}metadata")
@@ -49,7 +45,6 @@ def write_gpx(path, stops: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, *, name: 
         w = ET.SubElement(root, f"{{{GPX_NS}}}wpt", {"lat": f"{s.geometry.y:.7f}", "lon": f"{s.geometry.x:.7f}"})
         ET.SubElement(w, f"{{{GPX_NS}}}name").text = _stop_label(s)
         ET.SubElement(w, f"{{{GPX_NS}}}desc").text = f"到达 {s.arrive} 离开 {s.depart}"
-    tracks = []  # appended after every rte
     for r in rt.itertuples() if len(rt) else ():
         team_stops = st[st["team"] == r.team].sort_values("seq") if len(st) else st
         rte = ET.SubElement(root, f"{{{GPX_NS}}}rte")
@@ -57,14 +52,14 @@ def write_gpx(path, stops: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, *, name: 
         for s in team_stops.itertuples():
             p = ET.SubElement(rte, f"{{{GPX_NS}}}rtept", {"lat": f"{s.geometry.y:.7f}", "lon": f"{s.geometry.x:.7f}"})
             ET.SubElement(p, f"{{{GPX_NS}}}name").text = _stop_label(s)
+    # GPX 1.1 wants every rte before the first trk (a schema sequence): tracks in a second pass
+    for r in rt.itertuples() if len(rt) else ():
         if r.geometry is not None and not r.geometry.is_empty:
-            trk = ET.Element(f"{{{GPX_NS}}}trk")
-            tracks.append(trk)
+            trk = ET.SubElement(root, f"{{{GPX_NS}}}trk")
             ET.SubElement(trk, f"{{{GPX_NS}}}name").text = f"第{int(r.team)}队 {r.station} 轨迹"
             seg = ET.SubElement(trk, f"{{{GPX_NS}}}trkseg")
             for x, y in shapely.get_coordinates(r.geometry):
                 ET.SubElement(seg, f"{{{GPX_NS}}}trkpt", {"lat": f"{y:.7f}", "lon": f"{x:.7f}"})
-    root.extend(tracks)
     return _atomic_write(Path(path), ET.tostring(root, encoding="utf-8", xml_declaration=True))
 
 
