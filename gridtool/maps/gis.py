@@ -211,6 +211,8 @@ def write_gpkg(project, path: str | Path, *, roles: Sequence[str] | None = None,
             _quiet_write(gdf, tmp, layer=role, driver="GPKG", promote_to_multi=_has_multi(gdf),
                          dataset_options=GPKG_OPTIONS)
             written.append(Written(path, role, len(gdf)))
+        from .qgis import wall_map_fills, write_layer_styles  # QGIS opens the layers as on the wall map
+        write_layer_styles(tmp, layers, grid_fills=wall_map_fills(project, layers))
         publish(tmp, path)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
