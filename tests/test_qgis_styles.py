@@ -213,3 +213,21 @@ def test_qgis_applies_the_styles(export, tmp_path):
         assert valid and renderer == "RuleRenderer", (name, got[name])
     assert got["grids"][2] and got["grids"][3][0].startswith("色1")
     assert got["circles"][3][:2] == ["10 分钟服务圈", "15 分钟服务圈"]
+
+
+def test_a_layer_that_cannot_be_styled_does_not_stop_the_save(tmp_path, monkeypatch, caplog):
+    from gridtool.maps import qgis
+
+    real = qgis.layer_style
+
+    def broken(name, gdf, **kw):
+        if name == "grids":
+            raise RuntimeError("boom")
+        return real(name, gdf, **kw)
+
+    monkeypatch.setattr(qgis, "layer_style", broken)
+    path = make_project().save(tmp_path / "p.gpkg")
+    styles = _styles(path)
+    assert "grids" not in styles and "subgrids" in styles
+    assert "no QGIS style for layer grids" in caplog.text
+    assert len(Project.open(path).layers["grids"].gdf) == 4

@@ -23,6 +23,7 @@ sqlite3.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import uuid
 import xml.etree.ElementTree as ET
@@ -34,6 +35,8 @@ import numpy as np
 import pandas as pd
 
 from . import style as S
+
+log = logging.getLogger(__name__)
 
 STYLE_TABLE = "layer_styles"
 #: QGIS version the QML is written for (the format is read by QGIS 3.10 and later).
@@ -581,13 +584,18 @@ def write_layer_styles(path: str | Path, layers: dict, *, grid_fills: pd.Series 
     for name, gdf in layers.items():
         if name not in geom_cols:
             continue
-        st = layer_style(name, gdf, grid_fills=grid_fills if name == "grids" else None)
-        if st is None:
+        try:
+            st = layer_style(name, gdf, grid_fills=grid_fills if name == "grids" else None)
+            if st is None:
+                continue
+            row = {"f_table_catalog": "", "f_table_schema": "", "f_table_name": name,
+                   "f_geometry_column": geom_cols[name], "styleName": name, "styleQML": qml(st),
+                   "styleSLD": sld(st), "useAsDefault": True,
+                   "description": st.title, "owner": "gridtool", "ui": "", "update_time": now}
+        except Exception:  # noqa: BLE001 - a style is a courtesy: it never stops a save or an export
+            log.warning("no QGIS style for layer %s", name, exc_info=True)
             continue
-        rows.append({"f_table_catalog": "", "f_table_schema": "", "f_table_name": name,
-                     "f_geometry_column": geom_cols[name], "styleName": name, "styleQML": qml(st),
-                     "styleSLD": sld(st), "useAsDefault": True,
-                     "description": st.title, "owner": "gridtool", "ui": "", "update_time": now})
+        rows.append(row)
     if not rows:
         return []
     with sqlite3.connect(path) as con:
