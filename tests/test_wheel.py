@@ -86,11 +86,13 @@ def test_wheel_demo_in_a_fresh_venv(tmp_path):
     assert "Successfully installed gridtool" in install.stdout, install.stdout[-2000:]
     t_install = time.perf_counter() - t0 - t_build
 
-    where = subprocess.run([str(py), "-c", "import gridtool.demo as d; print(d.__file__); print(d.sample_data_dir()); "
-                            "print(sorted(p.name for p in d.sample_data_dir().glob('*.gpkg')))"],
+    where = subprocess.run([str(py), "-c", "import gridtool.demo as d, gridtool.io.osm as o; print(d.__file__); "
+                            "print(d.sample_data_dir()); print(sorted(p.name for p in d.sample_data_dir().glob('*.gpkg')));"
+                            "print(o.OSM_CONFIG.is_file())"],
                            capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
     assert where.returncode == 0, where.stderr
-    module, samples, names = where.stdout.splitlines()
+    module, samples, names, osmconf = where.stdout.splitlines()
+    assert osmconf == "True"  # GDAL's OSM configuration travels with the package too
     assert Path(module).is_relative_to(site) and Path(samples).is_relative_to(site), where.stdout
     assert names == str(["liechtenstein.gpkg", "nanjing-xuanwu.gpkg"])
 
