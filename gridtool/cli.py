@@ -21,6 +21,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import GridtoolError
+from .progress import command_progress, one_side  # noqa: F401 - one_side kept importable from here
 from .roles import ROLES, VECTOR_ROLES
 
 _LANGS = ("zh", "en", "both")
@@ -353,7 +354,8 @@ def cmd_partition(args) -> int:
     out = Path(args.out)
     if args.project and Path(args.project).resolve() == out.resolve():
         pass  # updating a project in place is what a planner expects; the save is atomic
-    gp = partition_project(project, progress=None if args.quiet else _progress_printer(args.lang), **_partition_params(args))
+    with command_progress(args) as show:
+        gp = partition_project(project, progress=show, **_partition_params(args))
     project.save(out, force=args.force)
     rep = gp.report_
     if args.report:
@@ -446,9 +448,10 @@ def _partition_redraw(args) -> int:
         previous, previous_hh, match, locked = project.layers["grids"].gdf, None, "grid", lock
         described = {"file": args.project, "layer": "grids", "grids": len(previous)}
     out = Path(args.out)
-    gp = GridPartitioner(**_partition_params(args)).fit(
-        project, previous=previous, locked=locked, match=match, previous_households=previous_hh,
-        progress=None if args.quiet else _progress_printer())
+    with command_progress(args) as show:
+        gp = GridPartitioner(**_partition_params(args)).fit(
+            project, previous=previous, locked=locked, match=match, previous_households=previous_hh,
+            progress=show)
     apply_to_project(project, gp)
     rep = gp.report_
     rep["previous"] = described
@@ -504,20 +507,22 @@ def _partition_batch(args) -> int:
                             fix_zh="例如 --workers 4。", fix_en="e.g. --workers 4.")
     bp = BatchPartitioner(by=args.by or "township", workers=args.workers or 1, scheduler=args.scheduler,
                           **_partition_params(args))
-    show = None if args.quiet else _progress_printer(args.lang)
     if args.out_dir:
         out_dir = Path(args.out_dir)
         # A project file is read township by township; layers by role are loaded first.
         data = args.project if args.project and not _sources(args) else _project_or_sources(args)
-        bp.fit(data, work_dir=out_dir / ".parts", resume=args.resume, keep=False, progress=show)
-        written = bp.write_districts(out_dir, force=args.force, progress=show)
+        with command_progress(args) as show:
+            bp.fit(data, work_dir=out_dir / ".parts", resume=args.resume, keep=False, progress=show)
+        with command_progress(args) as show:
+            written = bp.write_districts(out_dir, force=args.force, progress=show)
         out_label = f"{out_dir}（{len(written)} 个区县 / districts）"
         if not args.report:
             args.report = str(out_dir / "report.json")
     else:
         project = _project_or_sources(args)
         out = Path(args.out)
-        bp.fit(project, work_dir=out.with_suffix(".parts"), resume=args.resume, keep=True, progress=show)
+        with command_progress(args) as show:
+            bp.fit(project, work_dir=out.with_suffix(".parts"), resume=args.resume, keep=True, progress=show)
         apply_to_project(project, bp)
         project.save(out, force=args.force)
         out_label = out
@@ -573,8 +578,8 @@ def cmd_gui(args) -> int:
 
 def cmd_demo(args) -> int:
     from .demo import run_demo
-    result = run_demo(Path(args.out), samples=args.sample, progress=None if args.quiet else _progress_printer(args.lang),
-                      lang=args.lang)
+    with command_progress(args) as show:
+        result = run_demo(Path(args.out), samples=args.sample, progress=show, lang=args.lang)
     for name, info in result.items():
         _say(args, f"示例 {name}：项目 {info['project']}，摘要 {info['summary_md']}",
              f"sample {name}: project {info['project']}, summary {info['summary_md']}")
@@ -595,22 +600,6 @@ def cmd_demo(args) -> int:
             _say(args, f"  无法按 300–500 户划分的村（社区）：{listed}",
                  f"  villages that cannot be split into grids of 300–500 households: {listed}")
     return 0
-
-
-def one_side(message: str, lang: str | None) -> str:
-    """A progress message written ``中文 / English`` in the output language (both for ``both``)."""
-    zh, sep, en = str(message).partition(" / ")
-    if not sep or lang not in ("zh", "en"):
-        return str(message)
-    return zh if lang == "zh" else en
-
-
-def _progress_printer(lang: str | None = None):
-    lang = lang or os.environ.get("GRIDTOOL_LANG", "zh").strip().lower()
-
-    def show(fraction: float, message: str) -> None:
-        print(f"[{fraction * 100:5.1f}%] {one_side(message, lang)}", file=sys.stderr, flush=True)
-    return show
 
 
 def build_parser() -> argparse.ArgumentParser:

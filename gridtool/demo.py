@@ -29,15 +29,16 @@ SAMPLES = ("liechtenstein", "nanjing-xuanwu")
 
 
 def sample_data_dir() -> Path:
-    """Where the bundled samples are: ``$GRIDTOOL_SAMPLE_DATA`` or ``sample_data/`` of the checkout."""
+    """Where the bundled samples are: ``$GRIDTOOL_SAMPLE_DATA``, else ``gridtool/sample_data`` (package
+    data: in a checkout and in an installed wheel alike)."""
     env = os.environ.get("GRIDTOOL_SAMPLE_DATA")
-    here = Path(env) if env else Path(__file__).resolve().parents[1] / "sample_data"
+    here = Path(env) if env else Path(__file__).resolve().parent / "sample_data"
     if not here.is_dir():
         raise InputFileError(
             f"找不到示例数据目录 {here}", f"sample data folder not found: {here}",
-            fix_zh="在源码目录中用 pip install -e . 安装，或设置环境变量 GRIDTOOL_SAMPLE_DATA 指向 sample_data。",
-            fix_en="install from the source checkout with pip install -e ., or set GRIDTOOL_SAMPLE_DATA "
-                   "to the sample_data folder.", file=str(here))
+            fix_zh="重新安装 gridtool（示例数据随包安装），或设置环境变量 GRIDTOOL_SAMPLE_DATA 指向示例数据目录。",
+            fix_en="reinstall gridtool (the samples are installed with it), or set GRIDTOOL_SAMPLE_DATA "
+                   "to a folder holding the samples.", file=str(here))
     return here
 
 

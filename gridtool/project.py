@@ -236,6 +236,8 @@ class Project:
                                                                   for v in meta.values()]})
                 pyogrio.write_dataframe(rows, tmp, layer=META_TABLE, driver="GPKG",
                                         dataset_options=GPKG_OPTIONS)
+                from .maps.qgis import write_layer_styles  # QGIS opens the project looking like the wall map
+                write_layer_styles(tmp, {role: lyr.gdf for role, lyr in self.layers.items()})
                 if self.dem is not None:
                     from .io.dem import write_dem_gpkg
                     write_dem_gpkg(self.dem, tmp, table="dem")

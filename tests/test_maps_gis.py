@@ -37,7 +37,7 @@ def test_geopackage(project, tmp_path):
     written = gis.write_gpkg(project, out)
     assert {w.layer: w.features for w in written} == EXPECTED
     layers = dict(pyogrio.list_layers(out))
-    assert set(layers) == set(EXPECTED)
+    assert set(layers) == set(EXPECTED) | {"layer_styles"}  # + QGIS styles
     for role, n in EXPECTED.items():
         assert pyogrio.read_info(out, layer=role)["features"] == n
     grids = pyogrio.read_dataframe(out, layer="grids")

@@ -24,7 +24,7 @@ from gridtool.roles import PLACE_CATEGORIES
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "sample_data"
 LAYERS = ("households", "villages", "roads", "rivers", "railways", "forest", "places")
-SCHOOL_NAME = '第一中学 "新校区", 南京'  # quotes and a comma: other_tags parsing must cope
+SCHOOL_NAME = '第一中学 "新校区", 南京'  # quotes and a comma: read as they are
 
 
 def is_cjk(s) -> bool:
@@ -204,11 +204,40 @@ def test_errors(tiny, tmp_path):
         read_osm_role(broken, "roads")
 
 
-def test_parse_other_tags():
-    text = r'"a"=>"1","b"=>"x, \"y\" => z","c"=>NULL,"name:zh"=>"南京","d"=>"back\\slash"'
-    assert osm._parse_other_tags(text) == {"a": "1", "b": 'x, "y" => z', "name:zh": "南京",
-                                           "d": "back\\slash"}
-    assert osm._parse_other_tags(None) == {}
+def _osmconf_attributes() -> dict[str, set[str]]:
+    layers, current = {}, None
+    for line in osm.OSM_CONFIG.read_text(encoding="utf-8").splitlines():
+        if line.startswith("[") and line.endswith("]"):
+            current = line[1:-1]
+        elif current and line.startswith("attributes="):
+            layers[current] = set(line.split("=", 1)[1].split(","))
+    return layers
+
+
+def test_tags_are_columns_of_their_own(tiny):
+    """gridtool's osmconf.ini gives each tag read a column (no other_tags string to parse), with
+    the tags' own spelling; a tag the config lacks is an error naming the file to fix."""
+    path, _ = tiny
+    lines = osm._read_layer(path, "lines")
+    assert "other_tags" not in lines.columns and {"name:zh", "oneway", "junction", "maxspeed"} <= set(lines.columns)
+    mp = osm._read_layer(path, "multipolygons")
+    assert {"building:levels", "building:flats", "ref"} <= set(mp.columns)
+    assert osm._tags(mp, ("building:flats",))["building:flats"].dropna().tolist() == ["24"]
+    with pytest.raises(RuntimeError, match="osmconf.ini"):
+        osm._tags(mp, ("colour",))
+    # the sample-data builder reads these too (tools/build_sample_data.py)
+    conf = _osmconf_attributes()
+    assert {"bfs:OBJECTVAL", "ref:bfs_Gemeindenummer", "swisstopo:BFS_NUMMER", "leisure", "landuse"} <= conf["multipolygons"]
+    assert {"place", "name:zh"} <= conf["points"]
+
+
+def test_osmconf_is_installed_with_the_package():
+    import configparser
+    assert osm.OSM_CONFIG.is_file() and osm.OSM_CONFIG.parent == Path(osm.__file__).parent
+    text = osm.OSM_CONFIG.read_text(encoding="utf-8")
+    assert "closed_ways_are_polygons=" in text.split("[points]")[0]  # read by every GDAL version
+    assert text.count("other_tags=no") == 5
+    configparser.ConfigParser(interpolation=None).read_string("[general]\n" + text)  # well formed
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Build gridtool's sample projects from real OpenStreetMap extracts.
 
-    python tools/build_sample_data.py [--shared ../shared/data] [--out sample_data]
+    python tools/build_sample_data.py [--shared ../shared/data] [--out gridtool/sample_data]
 
 Writes (all layers EPSG:4326, deterministic with seed 0):
 
@@ -544,8 +544,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--shared", type=Path, default=REPO.parent / "shared" / "data",
                     help="the shared data folder holding osm/ (default: ../shared/data)")
-    ap.add_argument("--out", type=Path, default=REPO / "sample_data",
-                    help="output folder (default: sample_data)")
+    ap.add_argument("--out", type=Path, default=REPO / "gridtool" / "sample_data",
+                    help="output folder (default: gridtool/sample_data, shipped in the wheel)")
     a = ap.parse_args(argv)
     a.out.mkdir(parents=True, exist_ok=True)
 

@@ -26,10 +26,10 @@ places         points and polygons of schools, hospitals, markets, police, camer
                ``category`` (a key of :data:`gridtool.roles.PLACE_CATEGORIES`), ``name``
 =============  =====================================================================================
 
-Tags that GDAL's default ``osmconf.ini`` does not turn into columns arrive in the ``other_tags``
-column as an hstore-like string (``"key"=>"value","k2"=>"v2"``); :func:`_parse_other_tags` reads it
-(escaped quotes and commas inside values included). A tag is looked up in its own column first and
-in ``other_tags`` second, so a custom ``OSM_CONFIG_FILE`` works as well.
+Every tag read here is a column of its own: the extract is opened with gridtool's
+``gridtool/io/osmconf.ini`` (GDAL's ``CONFIG_FILE`` open option; GDAL's default polygon rules,
+more attributes, no ``other_tags`` hstore string to parse). A tag the reader asks for that the
+configuration lacks is an error (``RuntimeError``), never a silent None.
 
 Names prefer ``name:zh`` and fall back to ``name``. Invalid OSM areas (self-crossing or
 self-touching rings) are repaired with ``make_valid`` (polygonal parts kept); areas with one part
@@ -218,7 +218,8 @@ def _check_path(path) -> Path:
     return p
 
 
-_PARSED = "_osm_tags"  # column of parsed other_tags dicts added by _read_layer
+#: GDAL OSM driver configuration: the tags gridtool reads, each a column (see the file's header).
+OSM_CONFIG = Path(__file__).with_name("osmconf.ini")
 _CACHE: dict[tuple, gpd.GeoDataFrame] = {}
 _CACHE_MAX = 6
 
@@ -233,7 +234,7 @@ def _read_layer(path, layer: str) -> gpd.GeoDataFrame:
     if key in _CACHE:
         return _CACHE[key].copy()
     try:
-        df = pyogrio.read_dataframe(p, layer=layer)
+        df = pyogrio.read_dataframe(p, layer=layer, CONFIG_FILE=str(OSM_CONFIG))
     except Exception as exc:  # pyogrio raises DataSourceError / DataLayerError and others
         raise InputFileError(
             f"无法读取 OSM 文件的 {layer} 图层：{exc}",
@@ -247,58 +248,23 @@ def _read_layer(path, layer: str) -> gpd.GeoDataFrame:
     elif not df.crs.equals("EPSG:4326"):
         df = df.to_crs(4326)
     df = df[df.geometry.notna() & ~df.geometry.is_empty].reset_index(drop=True)
-    # parse other_tags once per layer; _tags() reads from this column
-    df[_PARSED] = (df["other_tags"].map(_parse_other_tags) if "other_tags" in df.columns
-                   else [{} for _ in range(len(df))])
+    df.attrs["osm_layer"] = layer
     if len(_CACHE) >= _CACHE_MAX:
         _CACHE.pop(next(iter(_CACHE)))
     _CACHE[key] = df
     return df.copy()
 
 
-_HSTORE_RE = re.compile(r'"((?:[^"\\]|\\.)*)"\s*=>\s*(?:"((?:[^"\\]|\\.)*)"|(NULL))')
-_UNESCAPE_RE = re.compile(r"\\(.)")
-
-
-def _parse_other_tags(text) -> dict[str, str]:
-    """Parse GDAL's hstore-like ``other_tags`` string into a dict.
-
-    ``'"a"=>"1","b"=>"x, \\"y\\""'`` -> ``{"a": "1", "b": 'x, "y"'}``. Commas, ``=>`` and escaped
-    quotes inside values are handled; ``NULL`` values are dropped; anything else yields ``{}``.
-    """
-    if text is None or not isinstance(text, str) or not text:
-        return {}
-    out = {}
-    escaped = "\\" in text
-    for m in _HSTORE_RE.finditer(text):
-        k, v, null = m.groups()
-        if null is not None:
-            continue
-        if escaped:
-            k = _UNESCAPE_RE.sub(r"\1", k)
-            v = _UNESCAPE_RE.sub(r"\1", v)
-        out[k] = v
-    return out
-
-
 def _tags(df: pd.DataFrame, keys: Iterable[str]) -> pd.DataFrame:
-    """Tag values (str or None) for ``keys``: from their own column, else from ``other_tags``."""
+    """Tag values (str or None) for ``keys``, from their columns (:data:`OSM_CONFIG` makes one per tag)."""
     keys = list(dict.fromkeys(keys))
+    missing = [k for k in keys if k not in df.columns]
+    if missing:  # a reader change without its osmconf.ini line: fail loudly, not as all-None
+        raise RuntimeError(f"OSM tag(s) {missing} are not columns of the {df.attrs.get('osm_layer', '?')!r} "
+                           f"layer: add them to the attributes of that layer in {OSM_CONFIG}")
     out = pd.DataFrame(index=df.index)
-    need = [k for k in keys if k not in df.columns]
-    parsed = None
-    if need and _PARSED in df.columns:
-        parsed = df[_PARSED]
-    elif need and "other_tags" in df.columns:
-        parsed = df["other_tags"].map(_parse_other_tags)
     for k in keys:
-        if k in df.columns:
-            col = df[k]
-        elif parsed is not None:
-            col = parsed.map(lambda d, k=k: d.get(k))
-        else:
-            col = pd.Series(None, index=df.index, dtype=object)
-        out[k] = pd.Series([_str_or_none(v) for v in col], index=df.index, dtype=object)
+        out[k] = pd.Series([_str_or_none(v) for v in df[k]], index=df.index, dtype=object)
     return out
 
 

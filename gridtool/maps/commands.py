@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from ..errors import GridtoolError
+from ..progress import command_progress
 
 # folium, geopandas and matplotlib are imported inside the functions: registering the command
 # must not slow down every ``gridtool`` start.
@@ -44,18 +45,6 @@ def _size(path: Path) -> str:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024
     return f"{n:.1f} GB"
-
-
-def _progress(args):
-    if getattr(args, "quiet", False):
-        return None
-
-    from ..cli import one_side
-    lang = getattr(args, "lang", None)
-
-    def show(fraction: float, message: str) -> None:
-        print(f"[{fraction * 100:5.1f}%] {one_side(message, lang)}", file=sys.stderr, flush=True)
-    return show
 
 
 def _layers(value: str | None) -> list[str] | None:
@@ -140,23 +129,23 @@ def cmd_export(args) -> int:
             fix_en="e.g. --html map.html, --pdf wall.pdf, --ledger ledger.xlsx, --gpkg grids.gpkg, --kml grids.kml.")
     t0 = time.perf_counter()
     project = Project.open(args.project)
-    progress = _progress(args)
     if any(getattr(args, o, None) for o in ("html", *PRINT_OUTPUTS)):
         _say_place(args, project)
-    try:
-        done = run_web_gis(args, project, progress)
-    except OSError as exc:  # an unwritable folder, a full disk: say which file, exit 2
-        from .paper import ExportError
-        raise ExportError(f"无法写入文件：{exc.strerror or exc}", f"could not write the file: {exc.strerror or exc}",
-                          fix_zh="检查输出路径、写入权限和磁盘空间。",
-                          fix_en="check the output path, write permission and free disk space.",
-                          file=exc.filename) from exc
-    if getattr(args, "ledger", None) or getattr(args, "ledger_csv", None):
-        done += run_ledger(args, project)
-    if wanted_print:
-        from .print_commands import run_print
-        for p in run_print(args, project, progress):
-            done.append((Path(p), "打印图件" if getattr(args, "lang", "zh") == "zh" else "print"))
+    with command_progress(args) as progress:
+        try:
+            done = run_web_gis(args, project, progress)
+        except OSError as exc:  # an unwritable folder, a full disk: say which file, exit 2
+            from .paper import ExportError
+            raise ExportError(f"无法写入文件：{exc.strerror or exc}", f"could not write the file: {exc.strerror or exc}",
+                              fix_zh="检查输出路径、写入权限和磁盘空间。",
+                              fix_en="check the output path, write permission and free disk space.",
+                              file=exc.filename) from exc
+        if getattr(args, "ledger", None) or getattr(args, "ledger_csv", None):
+            done += run_ledger(args, project)
+        if wanted_print:
+            from .print_commands import run_print
+            for p in run_print(args, project, progress):
+                done.append((Path(p), "打印图件" if getattr(args, "lang", "zh") == "zh" else "print"))
     _say(args, f"已导出 {len(done)} 个文件（{time.perf_counter() - t0:.1f} 秒）：",
          f"exported {len(done)} file(s) in {time.perf_counter() - t0:.1f} s:")
     for path, what in done:

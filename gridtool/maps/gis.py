@@ -211,6 +211,8 @@ def write_gpkg(project, path: str | Path, *, roles: Sequence[str] | None = None,
             _quiet_write(gdf, tmp, layer=role, driver="GPKG", promote_to_multi=_has_multi(gdf),
                          dataset_options=GPKG_OPTIONS)
             written.append(Written(path, role, len(gdf)))
+        from .qgis import wall_map_fills, write_layer_styles  # QGIS opens the layers as on the wall map
+        write_layer_styles(tmp, layers, grid_fills=wall_map_fills(project, layers))
         publish(tmp, path)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
@@ -509,6 +511,8 @@ def _kml_styles(doc, E, layers: dict[str, gpd.GeoDataFrame], seed: int) -> dict[
 
     def style(sid: str, line: str, width: float, fill: str | None, fill_alpha: int = 0x99, label: float = 0.0):
         st = ET.SubElement(doc, E("Style"), {"id": sid})
+        if label:  # KML 2.2 order: IconStyle, LabelStyle, LineStyle, PolyStyle
+            ET.SubElement(ET.SubElement(st, E("LabelStyle")), E("scale")).text = f"{label:g}"
         ls = ET.SubElement(st, E("LineStyle"))
         ET.SubElement(ls, E("color")).text = _kml_colour(line)
         ET.SubElement(ls, E("width")).text = f"{width:g}"
@@ -517,8 +521,6 @@ def _kml_styles(doc, E, layers: dict[str, gpd.GeoDataFrame], seed: int) -> dict[
             ET.SubElement(ps, E("fill")).text = "0"
         else:
             ET.SubElement(ps, E("color")).text = _kml_colour(fill, fill_alpha)
-        if label:
-            ET.SubElement(ET.SubElement(st, E("LabelStyle")), E("scale")).text = f"{label:g}"
 
     out: dict[str, list[str]] = {}
     teams = sorted({int(t) for r in ("routes", "route_stops") if r in layers and "team" in layers[r]
@@ -574,6 +576,7 @@ def kml_document(project, *, roles: Sequence[str] | None = None, include_persona
     ET.SubElement(doc, E("name")).text = f"{find_place(project).label}网格与路线"
     styles = _kml_styles(doc, E, layers, seed)
     counts = {}
+    folders = []  # KML 2.2 order in a Document: styles, every Schema, then the features
     for role, gdf in layers.items():
         geom = gdf.geometry.name
         cols = [c for c in gdf.columns if c != geom]
@@ -583,7 +586,8 @@ def kml_document(project, *, roles: Sequence[str] | None = None, include_persona
                 "int" if pd.api.types.is_integer_dtype(gdf[c]) else \
                 "double" if pd.api.types.is_float_dtype(gdf[c]) else "string"
             ET.SubElement(schema, E("SimpleField"), {"name": str(c), "type": kind})
-        folder = ET.SubElement(doc, E("Folder"))
+        folder = ET.Element(E("Folder"))
+        folders.append(folder)
         ET.SubElement(folder, E("name")).text = f"{LAYER_ZH.get(role, role)} {role}"
         n = 0
         for i, row in enumerate(gdf.drop(columns=geom).to_dict("records")):
@@ -607,6 +611,7 @@ def kml_document(project, *, roles: Sequence[str] | None = None, include_persona
             _kml_geometry(pm, g, E)
             n += 1
         counts[role] = n
+    doc.extend(folders)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True), counts
 
 

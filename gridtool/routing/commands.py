@@ -128,6 +128,8 @@ def _write_gpkg(path: Path, layers: dict) -> Path:
         with atomic_gpkg(path) as tmp:
             for name, gdf in todo.items():
                 pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG", dataset_options=GPKG_OPTIONS)
+            from ..maps.qgis import write_layer_styles  # QGIS opens routes, circles … styled
+            write_layer_styles(tmp, todo)
     return path
 
 

@@ -210,6 +210,22 @@ class RoadGraph:
                        time=float(self.time[e]), name=self.names[p], piece=int(p))
         return g
 
+    @classmethod
+    def from_networkx(cls, G, *, mode: str = "walk", crs=None, speeds: dict | None = None, dem=None,
+                      **build_options) -> "RoadGraph":
+        """A graph for ``mode`` from a networkx street graph with osmnx's conventions (node ``x``/``y``,
+        edge ``geometry``, ``highway``, ``oneway``, ``maxspeed``; ``G.graph["crs"]``), its junctions
+        kept as they are. See :mod:`gridtool.routing.nxgraph`."""
+        from .nxgraph import graph_from_networkx
+        return graph_from_networkx(G, mode=mode, crs=crs, speeds=speeds, dem=dem, **build_options)
+
+    @classmethod
+    def from_osmnx(cls, G, *, mode: str = "walk", crs=None, speeds: dict | None = None, dem=None,
+                   **build_options) -> "RoadGraph":
+        """A graph for ``mode`` from an osmnx graph (``ox.graph_from_place`` …, projected or not);
+        osmnx itself is not needed. The same as :meth:`from_networkx`."""
+        return cls.from_networkx(G, mode=mode, crs=crs, speeds=speeds, dem=dem, **build_options)
+
 
 def speed_table(speeds: dict | None = None, *, mode: str | None = None) -> dict[str, dict[str, float | None]]:
     """The default table with the user's changes: ``{"residential": {"car": 25}}`` or, with
