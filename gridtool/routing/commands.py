@@ -501,7 +501,9 @@ def _read_exits(project, args):
     from ..layers import load_layer
     crs = _per_role_option(getattr(args, "crs_in", []) or [], "--crs-in")
     enc = _per_role_option(getattr(args, "encoding", []) or [], "--encoding")
-    pick = (lambda v: v.get("exits", v.get("*")) if isinstance(v, dict) else v)
+
+    def pick(v):
+        return v.get("exits", v.get("*")) if isinstance(v, dict) else v
     lyr = load_layer("places", args.exits, crs_default=pick(crs), encoding_default=pick(enc))
     gdf = lyr.gdf
     if project.crs is not None and gdf.crs is not None and not gdf.crs.equals(project.crs):
