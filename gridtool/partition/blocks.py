@@ -79,6 +79,21 @@ def build_blocks(villages: gpd.GeoDataFrame, points: np.ndarray, hh: np.ndarray,
         seg_cls.append(ln["cls"].to_numpy(dtype=object))
         seg_aff.append(ln["affinity"].to_numpy(dtype=float))
         seg_hard.append(ln["hard"].to_numpy(dtype=bool))
+        # A hard line stopping a few metres short of another line or of the village boundary (a
+        # river digitised up to the bank road, not onto it) still closes: its end is joined to
+        # what it nearly meets, as :mod:`.geomcheck` reads the drawn grids.
+        from .geomcheck import close_gaps
+        hard = ln["hard"].to_numpy(dtype=bool)
+        if hard.any():
+            others = np.concatenate([ln.geometry.to_numpy(), np.asarray(boundary, dtype=object)])
+            for cls in sorted(set(ln["cls"].to_numpy(dtype=object)[hard])):
+                sel = hard & (ln["cls"].to_numpy(dtype=object) == cls)
+                links = close_gaps(ln.geometry.to_numpy()[sel], None, extra=others)
+                if len(links):
+                    segs.append(links)
+                    seg_cls.append(np.full(len(links), cls, dtype=object))
+                    seg_aff.append(np.zeros(len(links)))
+                    seg_hard.append(np.ones(len(links), dtype=bool))
     if special is not None and len(special):
         sb = shapely.boundary(shapely.make_valid(special))
         segs.append(sb)
@@ -161,8 +176,9 @@ def _adjacency(noded, faces, src, src_cls, src_aff, src_hard, face_village) -> p
     ok = (left >= 0) & (right >= 0) & (left != right)
     idx = np.flatnonzero(ok)
     if not len(idx):
-        return pd.DataFrame({"a": [], "b": [], "length": [], "affinity": [], "hard": [], "major": [],
-                             "cls": []}).astype({"a": np.int64, "b": np.int64})
+        return pd.DataFrame({"a": [], "b": [], "length": [], "affinity": [], "major": [], "hard": [],
+                             "cross_village": [], "cls": []}).astype(
+            {"a": np.int64, "b": np.int64, "major": bool, "hard": bool, "cross_village": bool})
     # Which source lines run along each noded segment: the hardest (lowest affinity) wins.
     stree = shapely.STRtree(src)
     mc = shapely.get_coordinates(mid[idx])

@@ -168,6 +168,7 @@ class GridPartitioner:
         lines = barrier_lines(layers, hard=self.hard_barriers)
         vnames = _village_names(villages)
         vcodes = _village_codes(villages)
+        self._vlabels = _village_labels(villages, vnames, vcodes)
         # Corridors need only the lines and villages, and their GEOS work releases the GIL: they
         # are drawn on a second thread while blocks, grids and sub-grids are made on this one.
         corridors = _Background(self._corridors, layers, lines, villages, vcodes, vnames, crs)
@@ -190,6 +191,7 @@ class GridPartitioner:
         baff = inner["affinity"].to_numpy(dtype=float) if len(inner) else np.zeros(0)
         self._ctx = dict(points_xy=xy, hh=hh, features_of_block=fob, barriers=btree,
                          barrier_affinity=baff)
+        self._lines, self._points = lines, pts  # for the crossings measured on the drawn grids
 
         self._previous = None
         if previous is not None and len(previous):
@@ -376,7 +378,7 @@ class GridPartitioner:
                     kept.append(r)
             regions = kept
         # Regions: merge those no grid count fits across hard edges to a neighbour that makes them fit.
-        regions, joins, isolated = _merge_regions(regions, g_all, w, lo, hi)
+        regions, joins, isolated = _merge_regions(regions, g_all, w, lo, hi, geoms=bg.geometry.values)
         report["unavoidable_hard_crossings"] = joins
         populated = [r for r in regions if w[r].sum() > 0]
         empty = [b for r in regions if w[r].sum() == 0 for b in r]
@@ -415,6 +417,7 @@ class GridPartitioner:
             report["notes"].append(f"separate part of the village with {H} households joined to the "
                                    "nearest grid with room (the grid has an exclave)")
         _attach_empty(grids, empty, g_all, bg)
+        _mark_apart(grids, g_all, region_blocks)
         # An exclave reachable from nothing populated can join a grid only across a barrier: the
         # crossings its join adds (through the empty blocks around it) are unavoidable too.
         if joined:
@@ -455,6 +458,11 @@ class GridPartitioner:
         w = bg["hh"].to_numpy()
         rset = set(region)
         red = ed[ed["a"].isin(rset) & ed["b"].isin(rset)]
+        # A region in separate pieces (a village in several parts joined because one part alone
+        # fits no grid count) is held together by links between the pieces for the solver.
+        links = _bridge_parts(region, red, bg.geometry.values)
+        if len(links):
+            red = pd.concat([red, links], ignore_index=True)
         # Hard edges between pockets that had to be joined hold the region together. A hard edge
         # inside one soft-connected piece (a river ending inside the village, say) is not needed
         # for connection: leaving it out keeps grids from being connected only across the river.
@@ -663,9 +671,9 @@ class GridPartitioner:
         geoms, rows = [], []
         # Household features: grid index per (feature, part).
         assign = []  # (feature, part, nparts, hh, grid_index)
+        drawn = _shared_cells(grids)
         for gi, g in enumerate(grids):
-            polys = [u[5] for u in g.units]
-            geom = dissolve(polys)
+            geom = dissolve(drawn[gi])
             geoms.append(geom)
             hh_total = 0
             for blk, feat, part, nparts, h, _ in g.units:
@@ -718,7 +726,8 @@ class GridPartitioner:
                       "places", "place_names"):
                 g[c] = []
             return
-        add_grid_metrics(g, self._grids_internal, self.blocks_, self._ctx, layers)
+        add_grid_metrics(g, self._grids_internal, self.blocks_, self._ctx, layers, lines=self._lines,
+                         points=self._points, assign=self._assign)
 
     # ------------------------------------------------------------------------------------------
     def _subgrids(self, stop):
@@ -752,8 +761,9 @@ class GridPartitioner:
             ladder = ((self.sub_max, self.sub_target), (self.sub_target, self.sub_min), (half, half),
                       (quarter, quarter))
             cache: dict = {}
+            sites = _sites_inside(ctx["points_xy"][uniq], container)
             for step, (umax, utarget) in enumerate(ladder):
-                fu = household_units(uniq, ctx["points_xy"][uniq], fhh, container,
+                fu = household_units(uniq, sites, fhh, container,
                                      max_unit=umax, target_unit=utarget, min_unit=min(self.sub_min, utarget),
                                      barriers=ctx["barriers"], barrier_affinity=ctx["barrier_affinity"],
                                      cache=cache)
@@ -933,13 +943,21 @@ class GridPartitioner:
     def _report(self, village_reports, plans, timings):
         g = self.grids_
         ok_villages = {r["village"] for r in village_reports if r["status"] == "ok"}
+        # Names repeat across townships: infeasible villages carry their code and township too.
         infeasible = [{"village": p["name"], "households": p["hh"], "status": p["status"],
-                       "applied": p["applied"], "remedies": p["remedies"]}
+                       "applied": p["applied"], "remedies": p["remedies"], **self._vlabels[p["village"]]}
                       for p in plans if p["status"] not in ("ok", "empty")]
+        for r, p in zip(village_reports, [p for p in plans if p["host"] is None]):
+            r.setdefault("code", self._vlabels[p["village"]]["code"])
+            r.setdefault("township", self._vlabels[p["village"]]["township"])
         # Per village: hard crossings beyond those forced by pockets and exclaves.
         hard_by_village = g.groupby("village")["hard_crossings"].sum().to_dict() if len(g) else {}
         for r in village_reports:
             r["hard_crossings"] = int(hard_by_village.get(r["village"], 0))
+            # Crossings are measured on the drawn grids; a join the engine had to make may have
+            # ended up crossing nothing (its sides in different grids): never more unavoidable
+            # crossings than there are.
+            r["unavoidable_hard_crossings"] = min(int(r["unavoidable_hard_crossings"]), r["hard_crossings"])
             r["avoidable_hard_crossings"] = max(0, r["hard_crossings"] - r["unavoidable_hard_crossings"])
         plan = plan_figures(g, self.subgrids_, self.special_grids_, self.corridors_,
                             feasible=g["village"].isin(ok_villages), villages=len(plans), infeasible=infeasible,
@@ -1085,6 +1103,23 @@ def _village_codes(villages) -> list[str]:
     return out
 
 
+def _village_labels(villages, vnames, vcodes) -> list[dict]:
+    """Per village row: code, township and a label naming all three (``石柱村（500101001001，高笋塘街道）``),
+    so that a village is never known by a name that repeats across townships."""
+    from ..column_content import township_prefix
+    towns = villages["township"].tolist() if "township" in villages else [None] * len(villages)
+    out = []
+    for name, code, town in zip(vnames, vcodes, towns):
+        if town is None or (isinstance(town, float) and not np.isfinite(town)) or not str(town).strip():
+            town = township_prefix(code) or ""
+        elif isinstance(town, float) and float(town).is_integer():
+            town = str(int(town))
+        town = str(town).strip()
+        extra = "，".join(x for x in (code if not code.startswith("V") or not code[1:].isdigit() else "", town) if x)
+        out.append({"code": code, "township": town, "label": f"{name}（{extra}）" if extra else name})
+    return out
+
+
 def _village_neighbours(edges, village_of_block, n):
     nb: dict[int, set] = {}
     if not len(edges):
@@ -1103,11 +1138,13 @@ def _choose_k(H, lo, hi, target):
     return min(ks, key=lambda k: (abs(H / k - target), k)) if ks else 0
 
 
-def _merge_regions(regions, g_all: UnitGraph, w, lo, hi):
+def _merge_regions(regions, g_all: UnitGraph, w, lo, hi, geoms=None):
     """Join regions that no grid count fits to a neighbour (across a hard barrier) that fixes them.
 
-    Returns the regions, the number of joins (unavoidable hard crossings) and the regions that
-    stayed unfit because nothing populated borders them (exclaves).
+    With ``geoms`` (block polygons), a region nothing reaches through block edges (a separate
+    part of the village) joins the nearest populated region by distance. Returns the regions, the
+    number of joins across barriers (unavoidable hard crossings) and the regions that stayed unfit
+    because nothing populated borders them (exclaves).
     """
     regions = [sorted(r) for r in regions]
     crossings = 0
@@ -1146,6 +1183,13 @@ def _merge_regions(regions, g_all: UnitGraph, w, lo, hi):
                         if best is None or key < best[0]:
                             best = (key, path_of[rj])
             frontier = nxt
+        apart = False
+        if best is None and geoms is not None:
+            # Nothing reaches it through the village: a part of a village in several pieces (an
+            # island, a hamlet beyond another village). It joins the nearest populated region, so
+            # that a village which fits one grid is one grid; no barrier is crossed inside it.
+            best = _nearest_region(i, regions, tot, geoms, lo, hi)
+            apart = best is not None
         if best is None:
             given_up.add(regions[i][0])
             continue
@@ -1154,7 +1198,54 @@ def _merge_regions(regions, g_all: UnitGraph, w, lo, hi):
             merged.extend(regions[rj])
         drop = set(best[1]) | {i}
         regions = [r for j, r in enumerate(regions) if j not in drop] + [sorted(merged)]
-        crossings += 1
+        crossings += 0 if apart else 1
+
+
+def _nearest_region(i: int, regions: list, tot: list, geoms, lo: int, hi: int):
+    """(key, [j]) for the populated region nearest to region ``i`` by distance, preferring one the
+    merge makes feasible; None when there is none."""
+    others = [j for j in range(len(regions)) if j != i and tot[j] > 0]
+    if not others:
+        return None
+    mine = np.asarray(regions[i], dtype=np.int64)
+    best = None
+    for j in others:
+        d = float(shapely.distance(shapely.union_all(geoms[mine]), shapely.union_all(geoms[np.asarray(regions[j])])))
+        merged = tot[i] + tot[j]
+        key = (not feasible_grid_counts(merged, lo, hi), round(d, 3), regions[j][0])
+        if best is None or key < best[0]:
+            best = (key, [j])
+    return best
+
+
+def _bridge_parts(region: list[int], edges: pd.DataFrame, geoms) -> pd.DataFrame:
+    """Links between the separate pieces of a region (a village in several parts): each piece,
+    in order of its first block, joins the nearest block of the pieces before it. The links are
+    hard (never a reason to stay together) and cost nothing to cut."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    loc = {b: k for k, b in enumerate(region)}
+    a = np.array([loc[x] for x in edges["a"].tolist()], dtype=np.int64)
+    b = np.array([loc[x] for x in edges["b"].tolist()], dtype=np.int64)
+    n = len(region)
+    ncomp, lab = connected_components(coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n)), directed=False)
+    if ncomp <= 1:
+        return edges.iloc[:0]
+    blocks = np.asarray(region, dtype=np.int64)
+    comps = sorted((blocks[lab == c] for c in range(ncomp)), key=lambda c: int(c.min()))
+    links = []
+    done = comps[0]
+    for comp in comps[1:]:
+        tree = shapely.STRtree(geoms[done])
+        src, dst = tree.query_nearest(geoms[comp], all_matches=False, return_distance=False)
+        d = shapely.distance(geoms[comp[src]], geoms[done[dst]])
+        k = int(np.argmin(d))
+        x, y = int(comp[src[k]]), int(done[dst[k]])
+        links.append({"a": min(x, y), "b": max(x, y), "length": 0.0, "affinity": 0.0, "major": False,
+                      "hard": True, "cross_village": False, "cls": "apart"})
+        done = np.concatenate([done, comp])
+    out = pd.DataFrame(links)
+    return out[[c for c in edges.columns if c in out]]
 
 
 def _contract_pockets(us, pocket_of: dict, lo: int):
@@ -1337,6 +1428,100 @@ def _attach_empty(grids: list[_Grid], empty: list[int], g_all: UnitGraph, bg):
                 grids[gi].note = "exclave"
 
 
+def _shared_cells(grids: list[_Grid]) -> list[list]:
+    """The polygons each grid is drawn from, with every building split between grids (an
+    apartment block by entrance, whose parts share one cell) drawn once: in the grid holding most
+    of its households, so that grids never overlap and areas count land once. A grid made only of
+    such parts gets a strip of the cell instead, the cell being divided between its grids in
+    proportion to their households."""
+    share: dict[int, dict[int, int]] = {}
+    cell: dict[int, object] = {}
+    for gi, g in enumerate(grids):
+        for _, feat, _, nparts, h, geom in g.units:
+            if feat >= 0 and nparts > 1:
+                share.setdefault(feat, {})
+                share[feat][gi] = share[feat].get(gi, 0) + int(h)
+                cell[feat] = geom
+    split = {f: s for f, s in share.items() if len(s) > 1}
+    owner = {f: min(s, key=lambda gi: (-s[gi], gi)) for f, s in split.items()}
+    drawn: list[list] = []
+    for gi, g in enumerate(grids):
+        polys, seen = [], set()
+        for _, feat, _, _, _, geom in g.units:
+            if feat in split and owner[feat] != gi:
+                continue
+            if id(geom) not in seen:
+                seen.add(id(geom))
+                polys.append(geom)
+        drawn.append(polys)
+    # Grids left with nothing to draw: the buildings they hold are divided into strips.
+    empty = [gi for gi, polys in enumerate(drawn) if not polys]
+    divide = sorted({f for gi in empty for _, f, *_ in grids[gi].units if f in split})
+    for f in divide:
+        members = sorted(split[f])
+        strips = _strips(cell[f], [split[f][gi] for gi in members])
+        for gi, strip in zip(members, strips):
+            drawn[gi] = [p for p in drawn[gi] if p is not cell[f]] + ([strip] if strip is not None else [])
+    for gi, polys in enumerate(drawn):
+        if not polys:  # nothing could be drawn: keep the shared cells rather than an empty grid
+            drawn[gi] = list({id(u[5]): u[5] for u in grids[gi].units}.values())
+    return drawn
+
+
+def _strips(poly, weights: list[int]) -> list:
+    """``poly`` cut across its longer side into strips whose areas follow ``weights``."""
+    x0, y0, x1, y1 = shapely.bounds(poly)
+    horizontal = (x1 - x0) >= (y1 - y0)
+    total = float(sum(weights)) or 1.0
+    area = float(shapely.area(poly))
+    cuts, acc = [], 0.0
+    for wgt in weights[:-1]:
+        acc += wgt / total
+        lo, hi = (x0, x1) if horizontal else (y0, y1)
+        for _ in range(40):  # bisection on the cut position for the area wanted
+            mid = (lo + hi) / 2
+            box = (x0, y0, mid, y1) if horizontal else (x0, y0, x1, mid)
+            if float(shapely.area(shapely.clip_by_rect(poly, *box))) < acc * area:
+                lo = mid
+            else:
+                hi = mid
+        cuts.append((lo + hi) / 2)
+    edges = [x0 if horizontal else y0, *cuts, x1 if horizontal else y1]
+    out = []
+    for a, b in zip(edges, edges[1:]):
+        box = (a, y0, b, y1) if horizontal else (x0, a, x1, b)
+        piece = shapely.make_valid(shapely.clip_by_rect(poly, *box))
+        out.append(None if shapely.is_empty(piece) else piece)
+    return out
+
+
+def _sites_inside(xy: np.ndarray, container) -> np.ndarray:
+    """Household positions for sub-grid cells, moved onto ``container`` where they lie outside it
+    (a part of an apartment block drawn in the neighbouring grid), so that every sub-grid has an
+    area in its own grid."""
+    pts = shapely.points(xy)
+    shapely.prepare(container)
+    out = ~shapely.intersects(container, pts)
+    if not out.any():
+        return xy
+    xy = xy.copy()
+    near = shapely.get_point(shapely.shortest_line(pts[out], container), 1)
+    xy[out] = shapely.get_coordinates(near)
+    return xy
+
+
+def _mark_apart(grids: list[_Grid], g_all: UnitGraph, region_blocks) -> None:
+    """A grid holding blocks of more than one separate part of the village says why it is in
+    pieces: ``note = "exclave"`` (the village itself is in several parts)."""
+    comps = g_all.components(region_blocks)
+    if len(comps) <= 1:
+        return
+    part_of = {b: k for k, c in enumerate(comps) for b in c}
+    for g in grids:
+        if g.status == "ok" and not g.note and len({part_of.get(b, -1) for b in g.blocks}) > 1:
+            g.note = "exclave"
+
+
 def _fallback_chunks(G: UnitGraph, hh, cap):
     """Greedy connected chunks of at most ``cap`` (used only when bisection fails; flagged)."""
     order = np.lexsort((G.xy[:, 0], -G.xy[:, 1]))
@@ -1376,14 +1561,24 @@ def assign_codes(gdf: gpd.GeoDataFrame, *, group: str) -> list[str]:
     return codes.tolist()
 
 
-def add_grid_metrics(g: gpd.GeoDataFrame, grids_internal, blocks: Blocks, ctx, layers) -> None:
-    """Area, Polsby-Popper, hard/soft crossings, farthest household and key places per grid."""
+def add_grid_metrics(g: gpd.GeoDataFrame, grids_internal, blocks: Blocks, ctx, layers, *, lines=None,
+                     points=None, assign=None) -> None:
+    """Area, Polsby-Popper, hard/soft crossings, farthest household and key places per grid.
+
+    With the barrier ``lines``, household ``points`` and the engine's ``assign`` table, crossings
+    are measured on the drawn grids (:func:`.geomcheck.grid_crossings`: households on two sides of
+    a hard line inside a grid), whatever the block graph said; without them, on the block graph."""
     geoms = g.geometry.values
     area = shapely.area(geoms)
     per = shapely.length(geoms)
     g["area_m2"] = np.round(area, 1)
     g["polsby_popper"] = np.round(4 * math.pi * area / np.maximum(per, 1e-9) ** 2, 3)
-    hard, soft = crossings(blocks, [gr.blocks for gr in grids_internal])
+    if lines is not None and points is not None and assign is not None:
+        from .geomcheck import grid_crossings, members_of
+        feats, hhs = members_of(assign, len(g))
+        hard, soft = grid_crossings(geoms, feats, np.asarray(points, dtype=object), hhs, lines)
+    else:
+        hard, soft = crossings(blocks, [gr.blocks for gr in grids_internal])
     g["hard_crossings"] = hard
     g["soft_crossings"] = soft
     # Farthest household from the grid's centroid.
