@@ -28,6 +28,7 @@ import pandas as pd
 #: Keys this module can find by content, with their Chinese and English labels.
 LABELS: dict[str, tuple[str, str]] = {
     "name": ("名称", "name"),
+    "village_name": ("村名", "village name"),
     "village": ("所属村", "village"),
     "code": ("代码", "code"),
     "township": ("乡镇", "township"),
@@ -351,7 +352,7 @@ def detect(df: pd.DataFrame) -> dict[str, dict]:
             continue
         if key == "name" and f.by == "header" and not len(candidates(df[[f.column]], "name", role="villages")):
             continue  # a name column that holds no village names (a road's name): not shown as 村名
-        out[key] = f.to_dict()
+        out["village_name" if key == "name" else key] = f.to_dict()
         used.append(f.column)
         if key == "code":
             codes = text_values(df[f.column], limit=len(df) + 1)

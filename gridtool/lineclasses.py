@@ -504,16 +504,23 @@ def classify(role: str, df: pd.DataFrame, *, fields: dict | None = None, rules: 
         lanes = _numbers(df[found["lanes"]]) if found["lanes"] else np.full(n, np.nan)
         if found["code"]:
             fc = df[found["code"]].map(_feature_code)
-            by_code = []
+            by_code, by_width = [], []
             for f, w in zip(fc, width):
                 if f is None or f[0] not in ("road", "railway"):
                     by_code.append(None)
+                    by_width.append(None)
                 elif f[0] == "railway":
                     by_code.append("railway")
-                else:  # a road of a medium class: its grade from the width, else the class default
-                    by_code.append(road_from_width(w) or {"highway": "secondary", "urban": "residential",
-                                                          "rural": "track", "road": "unclassified"}.get(f[1], f[1]))
+                    by_width.append(None)
+                elif road_from_width(w):  # a road of a medium class: its grade from the width …
+                    by_code.append(None)
+                    by_width.append(road_from_width(w))
+                else:  # … else the class's default
+                    by_code.append({"highway": "secondary", "urban": "residential", "rural": "track",
+                                    "road": "unclassified"}.get(f[1], f[1]))
+                    by_width.append(None)
             fill(pd.Series(by_code, index=df.index, dtype=object), "code")
+            fill(pd.Series(by_width, index=df.index, dtype=object), "width")
             extra["tunnel_code"] = fc.map(lambda f: f is not None and f[0] == "tunnel").to_numpy()
         fill(pd.Series([road_from_width(w) for w in width], index=df.index, dtype=object), "width")
         fill(pd.Series([road_from_lanes(x) for x in lanes], index=df.index, dtype=object), "lanes")
@@ -550,6 +557,8 @@ def classify(role: str, df: pd.DataFrame, *, fields: dict | None = None, rules: 
     for w in ("tag", "dlbm", "dlmc", "ref", "name", "code", "width", "lanes"):
         if found[w] and (how == w).any() or (w == "dlmc" and found[w] and (how == "dlbm").any()):
             used[w] = found[w]
+    if found["code"] and role == "roads" and (how == "width").any() and "code" not in used:
+        used["code"] = found["code"]  # the feature code said "road"; the width told its grade
     if role in ("roads", "railways"):
         tunnel = np.zeros(n, dtype=bool)
         if found["tunnel"]:
@@ -659,15 +668,16 @@ def _landuse(df, found, val, how):
         how.at[idx] = "dlbm"
         kinds.at[idx] = fam
         if fam == "road":
-            if what == "highway":
+            if what == "highway":  # 公路用地 holds every grade: its width tells them apart
                 w = width[i]
-                cls.at[idx] = "motorway" if w >= 30 else "primary" if w >= 15 else "tertiary"
+                cls.at[idx] = "motorway" if w >= 30 else "primary" if w >= 12 else "tertiary"
             else:
                 cls.at[idx] = what
         elif fam == "railway":
             cls.at[idx] = "railway"
         elif fam == "water":
-            cls.at[idx] = what
+            # 河流水面 holds brooks as well as rivers: a strip under 10 m wide is a small stream.
+            cls.at[idx] = "stream" if what == "river" and width[i] < 10 else what
     return kinds, cls, code
 
 
@@ -736,7 +746,11 @@ def summarize(role: str, values: pd.Series, how: pd.Series, used: dict, *, polyg
                 "settlement": "住宅", "built": "其他建设用地", "other": "其他"}
         zh = "、".join(f"{zh_k[k]} {v:,}" for k, v in out["kinds"].items() if v)
         en = ", ".join(f"{k} {v:,}" for k, v in out["kinds"].items() if v)
-        bar = "、".join(f"{k} {v:,}" for k, v in out["barrier"].items())
+        zh_c = {"motorway": "高速", "trunk": "国道", "primary": "国省道", "secondary": "县道", "tertiary": "县乡道",
+                "residential": "城镇村道路", "track": "农村道路", "railway": "铁路", "river": "河流（硬）",
+                "stream": "溪沟（软）", "ditch": "沟渠（软）", "lake": "湖泊（硬）", "reservoir": "水库（硬）",
+                "pond": "坑塘（软）"}
+        bar = "、".join(f"{zh_c.get(k, k)} {v:,}" for k, v in out["barrier"].items())
         out["text_zh"] = f"地类图斑：{zh}；作边界的轮廓：{bar or '无'}；按 {used.get('dlbm') or used.get('dlmc') or '—'} 识别"
         out["text_en"] = (f"land parcels: {en}; outlines used as barriers: "
                           f"{', '.join(f'{k} {v:,}' for k, v in out['barrier'].items()) or 'none'}")

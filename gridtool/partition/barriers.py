@@ -112,7 +112,12 @@ def barrier_lines(layers: dict[str, gpd.GeoDataFrame], *,
             else:
                 crossing.append((g, "railway" if c == "railway" else road_class(c)))
     crs = next((g.crs for g in layers.values() if g is not None and getattr(g, "crs", None) is not None), None)
-    parts += _outlines(water_polys, crossing, crs)
+    # Road and railway parcels bound blocks only where no line layer gives those roads or railways
+    # (their centre lines are the better border); they always make the bridge pieces.
+    outline = [(g, c) for g, c in crossing
+               if not ((c == "railway" and rail is not None and len(rail)) or
+                       (c != "railway" and roads is not None and len(roads)))]
+    parts += _outlines(water_polys, crossing, crs, outline=outline)
     if not parts:
         return gpd.GeoDataFrame({"cls": [], "hard": [], "affinity": [], "src": []},
                                 geometry=gpd.GeoSeries([]))
@@ -128,9 +133,10 @@ def _ids(gdf: gpd.GeoDataFrame) -> np.ndarray:
     return gdf["src_id"].astype(str).to_numpy() if "src_id" in gdf else np.arange(len(gdf)).astype(str)
 
 
-def _outlines(water: list, crossing: list, crs=None) -> list[gpd.GeoDataFrame]:
-    """Outlines of water areas and of road/railway parcels, one dissolved area per class, with the
-    bridge pieces of road and railway parcels that cross hard water added to the water."""
+def _outlines(water: list, crossing: list, crs=None, *, outline: list | None = None) -> list[gpd.GeoDataFrame]:
+    """Outlines of water areas and of road/railway parcels (``outline``, default all of
+    ``crossing``), one dissolved area per class, with the bridge pieces of the ``crossing``
+    parcels that cross hard water added to the water."""
     out = []
     by_cls: dict[str, list] = {}
     for g, c, _ in water:
@@ -143,7 +149,7 @@ def _outlines(water: list, crossing: list, crs=None) -> list[gpd.GeoDataFrame]:
     if hard_water is not None:
         by_cls["river"] = [hard_water]
     road_cls: dict[str, list] = {}
-    for g, c in crossing:
+    for g, c in (crossing if outline is None else outline):
         road_cls.setdefault(c, []).append(g)
     for group, src in ((by_cls, "water"), (road_cls, "landuse")):
         for c, geoms in sorted(group.items()):

@@ -85,9 +85,10 @@ def build_blocks(villages: gpd.GeoDataFrame, points: np.ndarray, hh: np.ndarray,
         from .geomcheck import close_gaps
         hard = ln["hard"].to_numpy(dtype=bool)
         if hard.any():
-            others = np.concatenate([ln.geometry.to_numpy(), np.asarray(boundary, dtype=object)])
-            for cls in sorted(set(ln["cls"].to_numpy(dtype=object)[hard])):
-                sel = hard & (ln["cls"].to_numpy(dtype=object) == cls)
+            lcls = ln["cls"].to_numpy(dtype=object)
+            for cls in sorted(set(lcls[hard])):
+                sel = hard & (lcls == cls)
+                others = np.concatenate([ln.geometry.to_numpy()[~sel], np.asarray(boundary, dtype=object)])
                 links = close_gaps(ln.geometry.to_numpy()[sel], None, extra=others)
                 if len(links):
                     segs.append(links)

@@ -906,6 +906,11 @@ class GridPartitioner:
         forest = layers.get("forest")
         if forest is not None and len(forest):
             sources.append(("forest", shapely.boundary(shapely.make_valid(forest.geometry.values))))
+        lu = layers.get("landuse")
+        if lu is not None and len(lu) and "kind" in lu and (lu["kind"] == "forest").any():
+            # 三调 forest parcels tile the land: their outer edge, not every parcel border.
+            woods = shapely.union_all(shapely.make_valid(lu.geometry.values[(lu["kind"] == "forest").to_numpy()]))
+            sources.append(("forest", shapely.get_parts(shapely.boundary(woods))))
         # A copy: the other thread may prepare the village polygons while this one clips with them.
         vg = shapely.from_wkb(shapely.to_wkb(villages.geometry.values))
         tree = shapely.STRtree(vg)
@@ -1208,11 +1213,19 @@ def _nearest_region(i: int, regions: list, tot: list, geoms, lo: int, hi: int):
     if not others:
         return None
     mine = np.asarray(regions[i], dtype=np.int64)
+    theirs = np.concatenate([np.asarray(regions[j], dtype=np.int64) for j in others])
+    owner = np.concatenate([np.full(len(regions[j]), j) for j in others])
+    tree = shapely.STRtree(geoms[theirs])
+    src, dst = tree.query_nearest(geoms[mine], all_matches=False)
+    d = shapely.distance(geoms[mine[src]], geoms[theirs[dst]])
+    dist: dict[int, float] = {}
+    for j, x in zip(owner[dst].tolist(), d.tolist()):
+        dist[j] = min(dist.get(j, np.inf), x)
     best = None
     for j in others:
-        d = float(shapely.distance(shapely.union_all(geoms[mine]), shapely.union_all(geoms[np.asarray(regions[j])])))
-        merged = tot[i] + tot[j]
-        key = (not feasible_grid_counts(merged, lo, hi), round(d, 3), regions[j][0])
+        if j not in dist:
+            continue
+        key = (not feasible_grid_counts(tot[i] + tot[j], lo, hi), round(dist[j], 3), regions[j][0])
         if best is None or key < best[0]:
             best = (key, [j])
     return best
@@ -1576,7 +1589,9 @@ def add_grid_metrics(g: gpd.GeoDataFrame, grids_internal, blocks: Blocks, ctx, l
     if lines is not None and points is not None and assign is not None:
         from .geomcheck import grid_crossings, members_of
         feats, hhs = members_of(assign, len(g))
-        hard, soft = grid_crossings(geoms, feats, np.asarray(points, dtype=object), hhs, lines)
+        vil = layers.get("villages")
+        hard, soft = grid_crossings(geoms, feats, np.asarray(points, dtype=object), hhs, lines,
+                                    villages=vil.geometry.to_numpy() if vil is not None else None)
     else:
         hard, soft = crossings(blocks, [gr.blocks for gr in grids_internal])
     g["hard_crossings"] = hard

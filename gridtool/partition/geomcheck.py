@@ -6,8 +6,9 @@ input was imperfect (a river digitised with a gap, a road parcel bridging a rive
 
 - a grid's *sides* of a set of lines: the villages are cut by those lines (line ends left a few
   metres short of another barrier line or of the village boundary are closed first, as a
-  surveyor would read them), each part of the grid is cut by the borders of those faces, and the
-  pieces holding households are counted;
+  surveyor would read them) and the faces holding the households of each part of the grid are
+  counted: two households in different faces cannot meet without crossing a line, and inside
+  their grid that crossing lies in the grid;
   ``hard_crossings`` = Σ over the grid's parts of (populated pieces − 1) with the hard lines,
   ``soft_crossings`` the further pieces made by main roads and streams;
 - overlapping grids (pairs sharing more than 1 m²);
@@ -74,12 +75,12 @@ def faces(frames: np.ndarray, lines: np.ndarray, *, targets: np.ndarray | None =
           gap: float = GAP) -> np.ndarray:
     """The pieces of the ``frames`` (village polygons) cut by ``lines``, after closing the gaps of
     under ``gap`` m between a line's dangling end and another line, one of ``targets`` (the other
-    barrier lines) or the frames' outlines."""
+    barrier lines, not ``lines`` again) or the frames' outlines."""
     frames = shapely.make_valid(np.asarray(frames, dtype=object))
     lines = np.asarray(lines, dtype=object)
     outline = shapely.boundary(frames)
-    if len(lines):  # only lines that reach a frame matter
-        near = np.unique(shapely.STRtree(frames).query(lines, predicate="intersects")[0])
+    if len(lines):  # only lines that reach a frame matter (boxes are enough to tell)
+        near = np.unique(shapely.STRtree(frames).query(lines)[0])
         lines = lines[near]
     links = np.zeros(0, dtype=object)
     if len(lines) and gap > 0:
@@ -95,37 +96,25 @@ def faces(frames: np.ndarray, lines: np.ndarray, *, targets: np.ndarray | None =
     return out[np.unique(fi)]
 
 
-def _populated_sides(pieces: np.ndarray, pts: np.ndarray, w: np.ndarray) -> int:
-    """How many of ``pieces`` hold households (points on a border go to the first piece; points
-    outside all of them, a building drawn in another grid, to the nearest)."""
-    if len(pieces) == 1:
-        return 1 if w.sum() > 0 else 0
+def locate(pts: np.ndarray, pieces: np.ndarray) -> np.ndarray:
+    """Index of the piece each point lies in (a point on a border: the first; outside all: the
+    nearest)."""
     tree = shapely.STRtree(pieces)
-    pi, fi = tree.query(pts, predicate="intersects")
-    face_of = np.full(len(pts), -1, dtype=np.int64)
+    shapely.prepare(pieces)
+    pi, fi = tree.query(pts)
+    if len(pi):
+        ok = shapely.intersects(pieces[fi], pts[pi])
+        pi, fi = pi[ok], fi[ok]
+    out = np.full(len(pts), -1, dtype=np.int64)
     order = np.lexsort((fi, pi))
     pi, fi = pi[order], fi[order]
     first = np.unique(pi, return_index=True)[1]
-    face_of[pi[first]] = fi[first]
-    lost = np.flatnonzero(face_of < 0)
+    out[pi[first]] = fi[first]
+    lost = np.flatnonzero(out < 0)
     if len(lost):
         li, lf = tree.query_nearest(pts[lost], all_matches=False)
-        face_of[lost[li]] = lf
-    ok = (face_of >= 0) & (w > 0)
-    return int(len(np.unique(face_of[ok])))
-
-
-def _sides(part, tree: shapely.STRtree, face_geoms: np.ndarray, pts, w) -> int:
-    """Populated pieces of polygon ``part`` cut by the borders of the faces it overlaps."""
-    fi = tree.query(part)  # boxes only: the intersection below says what really overlaps
-    if len(fi) <= 1:
-        return 1 if w.sum() > 0 else 0
-    pieces = shapely.intersection(face_geoms[fi], part)
-    pieces = np.concatenate([shapely.get_parts(p) for p in pieces])
-    pieces = pieces[(shapely.get_type_id(pieces) == 3) & (shapely.area(pieces) > 1e-3)]
-    if len(pieces) <= 1:
-        return 1 if w.sum() > 0 else 0
-    return _populated_sides(pieces, pts, w)
+        out[lost[li]] = lf
+    return out
 
 
 def grid_crossings(geoms, members: list[np.ndarray], points: np.ndarray, hh, lines, *, villages=None,
@@ -134,8 +123,9 @@ def grid_crossings(geoms, members: list[np.ndarray], points: np.ndarray, hh, lin
     populated sides that main roads and streams add), from the geometry alone.
 
     The villages are cut once by the hard lines (and once more with the main roads and streams);
-    each part of a grid is cut by those faces' borders and its pieces holding households are
-    counted. ``hard_crossings`` = Σ over the grid's parts of (populated pieces − 1).
+    the faces holding households of each part of a grid are counted. ``hard_crossings`` = Σ over
+    the grid's parts of (populated faces − 1); ``soft_crossings`` the further faces main roads
+    and streams make.
 
     Parameters
     ----------
@@ -161,31 +151,33 @@ def grid_crossings(geoms, members: list[np.ndarray], points: np.ndarray, hh, lin
         shapely.get_parts(shapely.union_all(shapely.make_valid(geoms)))
     used = np.zeros(len(lg), dtype=bool)
     used[np.unique(shapely.STRtree(lg).query(frames, predicate="intersects")[1])] = True
-    f_hard = faces(frames, lg[is_hard & used], targets=lg[used], gap=gap) if (is_hard & used).any() else None
-    f_all = faces(frames, lg[(is_hard | is_major) & used], targets=lg[used], gap=gap) \
+    # Gaps close onto any other barrier line (a river stopping short of the bank road).
+    f_hard = faces(frames, lg[is_hard & used], targets=lg[~is_hard & used], gap=gap) \
+        if (is_hard & used).any() else None
+    f_all = faces(frames, lg[(is_hard | is_major) & used], targets=lg[~(is_hard | is_major) & used], gap=gap) \
         if (is_major & used).any() else None
-    t_hard = shapely.STRtree(f_hard) if f_hard is not None else None
-    t_all = shapely.STRtree(f_all) if f_all is not None else None
+    # Sides are the faces of the village the households lie in: two households in different faces
+    # cannot meet without crossing a line, and inside a grid that crossing is in the grid.
+    face_hard = locate(points, f_hard) if f_hard is not None else None
+    face_all = locate(points, f_all) if f_all is not None else None
     for g, geom in enumerate(geoms):
         feats = np.asarray(members[g], dtype=np.int64)
         if not len(feats):
             continue
         w = np.asarray(hh[g] if isinstance(hh, list) else np.asarray(hh)[feats], dtype=float)
-        pts = points[feats]
         parts = shapely.get_parts(shapely.make_valid(geom))
         parts = parts[shapely.get_type_id(parts) == 3]
-        if not len(parts):
-            continue
-        part_of = np.asarray(shapely.STRtree(parts).query_nearest(pts, all_matches=False)[1]) \
-            if len(parts) > 1 else np.zeros(len(pts), dtype=np.int64)
-        for k, part in enumerate(parts):
-            sel = part_of == k
-            if not sel.any() or w[sel].sum() <= 0:
-                continue
-            n_hard = _sides(part, t_hard, f_hard, pts[sel], w[sel]) if t_hard is not None else 1
-            n_all = _sides(part, t_all, f_all, pts[sel], w[sel]) if t_all is not None else n_hard
+        if len(parts) > 1:  # each separate part of a grid on its own (a village in pieces)
+            part_of = np.asarray(shapely.STRtree(parts).query_nearest(points[feats], all_matches=False)[1])
+        else:
+            part_of = np.zeros(len(feats), dtype=np.int64)
+        live = w > 0
+        for k in np.unique(part_of[live]):
+            sel = live & (part_of == k)
+            n_hard = len(np.unique(face_hard[feats[sel]])) if face_hard is not None else 1
+            n_all = len(np.unique(face_all[feats[sel]])) if face_all is not None else n_hard
             hard[g] += max(0, n_hard - 1)
-            soft[g] += max(0, n_all - max(n_hard, 1))
+            soft[g] += max(0, n_all - n_hard)
     return hard, soft
 
 
@@ -266,3 +258,37 @@ def members_of(assign: pd.DataFrame, n_grids: int) -> tuple[list[np.ndarray], li
             feats[int(gi)] = grp["feature"].to_numpy(dtype=np.int64)
             hhs[int(gi)] = grp["hh"].to_numpy(dtype=float)
     return feats, hhs
+
+
+def pieces_of(geom, *, min_area: float = 1.0) -> int:
+    """Separate pieces of a polygon (pieces touching at a point count as one)."""
+    parts = [p for p in shapely.get_parts(shapely.make_valid(geom))
+             if shapely.get_type_id(p) == 3 and shapely.area(p) > min_area]
+    if len(parts) <= 1:
+        return len(parts)
+    return len(shapely.get_parts(shapely.union_all(shapely.buffer(np.asarray(parts, dtype=object), 0.01))))
+
+
+def check_plan(gp, *, threshold: int = 20) -> dict:
+    """The checks of a fitted :class:`~.engine.GridPartitioner` on its drawn grids, for tests,
+    benchmarks and the report: grids with ``threshold`` households on each side of a hard line
+    (:func:`side_check`), how many of them carry neither a hard crossing nor an exception/pocket
+    status (``missed``; should be 0), overlapping grid pairs and the largest overlap, and grids in
+    pieces that do not say why (``note`` not ``exclave``)."""
+    g = gp.grids_
+    feats, hhs = members_of(gp._assign, len(g))
+    pts = np.asarray(gp._points, dtype=object)
+    flagged = side_check(g.geometry.values, feats, pts, hhs, gp._lines, threshold=threshold)
+    hard = g["hard_crossings"].to_numpy()
+    status = g["status"].astype(str).to_numpy()
+    missed = [r for r in flagged if hard[r["grid"]] == 0 and status[r["grid"]] == "ok"]
+    ov = overlapping_pairs(g.geometry.values)
+    pieces = np.array([pieces_of(x) for x in g.geometry.values])
+    unexplained = int(((pieces > 1) & (g["note"].astype(str).to_numpy() != "exclave") & (status == "ok")).sum())
+    return {"grids": int(len(g)), "hard_crossings": int(hard.sum()),
+            "grids_with_hard_crossings": int((hard > 0).sum()),
+            "soft_crossings": int(g["soft_crossings"].sum()),
+            "side_check_grids": len(flagged), "side_check_missed": len(missed),
+            "missed_codes": [str(g["code"].iat[r["grid"]]) for r in missed],
+            "overlapping_pairs": len(ov), "max_overlap_m2": round(max((x for _, _, x in ov), default=0.0), 1),
+            "multipart_grids": int((pieces > 1).sum()), "multipart_unexplained": unexplained}
