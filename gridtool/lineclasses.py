@@ -751,9 +751,11 @@ def summarize(role: str, values: pd.Series, how: pd.Series, used: dict, *, polyg
                 "stream": "溪沟（软）", "ditch": "沟渠（软）", "lake": "湖泊（硬）", "reservoir": "水库（硬）",
                 "pond": "坑塘（软）"}
         bar = "、".join(f"{zh_c.get(k, k)} {v:,}" for k, v in out["barrier"].items())
-        out["text_zh"] = f"地类图斑：{zh}；作边界的轮廓：{bar or '无'}；按 {used.get('dlbm') or used.get('dlmc') or '—'} 识别"
-        out["text_en"] = (f"land parcels: {en}; outlines used as barriers: "
-                          f"{', '.join(f'{k} {v:,}' for k, v in out['barrier'].items()) or 'none'}")
+        out["text_zh"] = (f"地类图斑：{zh}；可作边界的图斑：{bar or '无'}（另有道路、铁路线图层时，"
+                          f"道路、铁路图斑只用于判断桥梁）；按 {used.get('dlbm') or used.get('dlmc') or '—'} 识别")
+        out["text_en"] = (f"land parcels: {en}; parcels that can bound blocks: "
+                          f"{', '.join(f'{k} {v:,}' for k, v in out['barrier'].items()) or 'none'} (with a roads "
+                          "or railways line layer, road and railway parcels only mark bridges)")
     return out
 
 

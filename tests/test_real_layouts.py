@@ -227,7 +227,7 @@ def test_dltb_parcels_are_the_barriers_and_bridges_do_not_join_banks(tmp_path, c
                "--out", str(tmp_path / "p.gpkg")])
     assert rc == 0
     out = capsys.readouterr().out
-    assert "地类图斑：道路 1、水域 3、林地 1、住宅 1；作边界的轮廓：河流（硬） 2、国省道 1、沟渠（软） 1" in out
+    assert "地类图斑：道路 1、水域 3、林地 1、住宅 1；可作边界的图斑：河流（硬） 2、国省道 1、沟渠（软） 1" in out
     p = Project.open(tmp_path / "p.gpkg")
     lu = p.layers["landuse"].gdf
     assert set(lu["kind"]) == {"water", "road", "forest", "settlement"}
@@ -249,6 +249,31 @@ def test_dltb_parcels_are_the_barriers_and_bridges_do_not_join_banks(tmp_path, c
     assert check["overlapping_pairs"] == 0
     # The forest parcels give the 田林 corridor.
     assert "forest" in set(gp.corridors_["kind"])
+
+
+def test_dltb_street_network_alone_gives_grids_within_bounds(tmp_path):
+    """Streets drawn only as 城镇村道路用地 parcels (one connected network polygon, no road lines):
+    the blocks across each street are neighbours, and the streets are shared between grids."""
+    rng = np.random.default_rng(8)
+    frame = box(X0, Y0, X0 + 1200, Y0 + 900)
+    streets = shapely.union_all([box(X0 + x - 4, Y0 - 10, X0 + x + 4, Y0 + 910) for x in range(150, 1200, 150)]
+                                + [box(X0 - 10, Y0 + y - 4, X0 + 1210, Y0 + y + 4) for y in range(150, 900, 150)])
+    streets = shapely.intersection(streets, frame)
+    dltb = gpd.GeoDataFrame({"DLBM": ["1004", "0702"], "DLMC": ["城镇村道路用地", "城镇住宅用地"]},
+                            geometry=[streets, shapely.difference(frame, streets)], crs=GK108)
+    pts, hh = _houses(rng, frame.bounds, 800, (1, 3))
+    pts = [q for q in pts if not streets.buffer(1).contains(q)]
+    houses = gpd.GeoDataFrame({"hh": rng.integers(1, 4, len(pts))}, geometry=pts, crs=GK108)
+    vil = gpd.GeoDataFrame({"name": ["石柱村"], "code": ["500101002001"]}, geometry=[frame], crs=GK108)
+    src = _write(tmp_path / "s.gpkg", {"v": vil, "h": houses, "lu": dltb})
+    p = Project.from_sources({"villages": src["v"], "households": src["h"], "landuse": src["lu"]})
+    gp = GridPartitioner(min_hh=300, max_hh=500, subgrids=False, corridor_width=0).fit(p)
+    g = gp.grids_
+    assert (g["status"] == "ok").all() and g["hh"].between(300, 500).all()
+    assert int(g["hh"].sum()) == int(houses["hh"].sum())
+    check = check_plan(gp)
+    assert check["overlapping_pairs"] == 0 and check["multipart_unexplained"] == 0
+    assert abs(g["area_m2"].sum() - frame.area) < 0.001 * frame.area  # the streets are in the grids
 
 
 def test_bridge_pieces_close_the_river_across_a_road_parcel():

@@ -58,12 +58,14 @@ def road_class(value) -> str:
 
 
 def barrier_lines(layers: dict[str, gpd.GeoDataFrame], *,
-                  hard: Iterable[str] = DEFAULT_HARD) -> gpd.GeoDataFrame:
+                  hard: Iterable[str] = DEFAULT_HARD, strips: list | None = None) -> gpd.GeoDataFrame:
     """All barrier lines of the project as one GeoDataFrame (``cls``, ``hard``, ``affinity``, ``src``).
 
     ``layers`` maps role to GeoDataFrame (roads, rivers, railways, landuse; any may be missing).
     Polygon rivers and land parcels contribute their outlines. Unknown classes in ``hard`` are
-    accepted (a user may pass ``primary`` to keep grids off main roads).
+    accepted (a user may pass ``primary`` to keep grids off main roads). ``strips``, when given a
+    list, receives ``(cls, area)`` of every outlined area of a soft class (a street, a brook, a
+    ditch drawn as a polygon): :func:`.blocks.build_blocks` joins the land on its two sides.
     """
     hard = {h.strip().lower() for h in hard if h and h.strip()}
     parts = []
@@ -117,7 +119,7 @@ def barrier_lines(layers: dict[str, gpd.GeoDataFrame], *,
     outline = [(g, c) for g, c in crossing
                if not ((c == "railway" and rail is not None and len(rail)) or
                        (c != "railway" and roads is not None and len(roads)))]
-    parts += _outlines(water_polys, crossing, crs, outline=outline)
+    parts += _outlines(water_polys, crossing, crs, outline=outline, hard=hard, strips=strips)
     if not parts:
         return gpd.GeoDataFrame({"cls": [], "hard": [], "affinity": [], "src": []},
                                 geometry=gpd.GeoSeries([]))
@@ -133,7 +135,8 @@ def _ids(gdf: gpd.GeoDataFrame) -> np.ndarray:
     return gdf["src_id"].astype(str).to_numpy() if "src_id" in gdf else np.arange(len(gdf)).astype(str)
 
 
-def _outlines(water: list, crossing: list, crs=None, *, outline: list | None = None) -> list[gpd.GeoDataFrame]:
+def _outlines(water: list, crossing: list, crs=None, *, outline: list | None = None, hard=(),
+              strips: list | None = None) -> list[gpd.GeoDataFrame]:
     """Outlines of water areas and of road/railway parcels (``outline``, default all of
     ``crossing``), one dissolved area per class, with the bridge pieces of the ``crossing``
     parcels that cross hard water added to the water."""
@@ -156,6 +159,8 @@ def _outlines(water: list, crossing: list, crs=None, *, outline: list | None = N
             area = _dissolve(geoms)
             if area is None:
                 continue
+            if strips is not None and c not in hard:
+                strips.append((c, area))
             lines = shapely.get_parts(shapely.line_merge(shapely.boundary(area)))
             lines = lines[~shapely.is_empty(lines)]
             out.append(gpd.GeoDataFrame({"cls": np.full(len(lines), c, dtype=object),

@@ -165,7 +165,8 @@ class GridPartitioner:
         xy = shapely.get_coordinates(pts)
 
         say(0.02, "构建街区 / building blocks")
-        lines = barrier_lines(layers, hard=self.hard_barriers)
+        strips: list = []
+        lines = barrier_lines(layers, hard=self.hard_barriers, strips=strips)
         vnames = _village_names(villages)
         vcodes = _village_codes(villages)
         self._vlabels = _village_labels(villages, vnames, vcodes)
@@ -174,7 +175,7 @@ class GridPartitioner:
         corridors = _Background(self._corridors, layers, lines, villages, vcodes, vnames, crs)
         special_geoms, special_rows = self._special_places(layers, villages)
         blocks = build_blocks(villages, pts, hh, lines,
-                              special=special_geoms if len(special_geoms) else None)
+                              special=special_geoms if len(special_geoms) else None, strips=strips)
         self.blocks_ = blocks
         t_blocks = time.perf_counter() - t0
         hb = blocks.household_block
@@ -355,7 +356,12 @@ class GridPartitioner:
         soft = ed[~ed["hard"]]
         g_soft = UnitGraph(w, np.zeros((len(bg), 2)), np.ones(len(bg)), soft["a"], soft["b"], soft["affinity"])
         g_all = UnitGraph(w, np.zeros((len(bg), 2)), np.ones(len(bg)), ed["a"], ed["b"], ed["affinity"])
-        regions = g_soft.components(region_blocks)
+        # Street and brook parcels (strips) stay out of the cuts; the land across them is joined
+        # by edges of their own, and they are shared between the grids around them at the end.
+        is_strip = bg["strip"].to_numpy() if "strip" in bg else np.zeros(len(bg), dtype=bool)
+        strip_blocks = [b for b in region_blocks if is_strip[b]]
+        regions = g_soft.components([b for b in region_blocks if not is_strip[b]] if strip_blocks
+                                    else region_blocks)
         if exception:
             # One exceptional grid for the whole village, flagged; never silently. Barriers inside
             # it are crossed because the village is kept whole (the policy), not by choice.
@@ -417,6 +423,8 @@ class GridPartitioner:
             report["notes"].append(f"separate part of the village with {H} households joined to the "
                                    "nearest grid with room (the grid has an exclave)")
         _attach_empty(grids, empty, g_all, bg)
+        if strip_blocks:
+            _share_strips(grids, strip_blocks, g_all, bg, self.blocks_.strip_border)
         _mark_apart(grids, g_all, region_blocks)
         # An exclave reachable from nothing populated can join a grid only across a barrier: the
         # crossings its join adds (through the empty blocks around it) are unavoidable too.
@@ -1506,6 +1514,84 @@ def _strips(poly, weights: list[int]) -> list:
         piece = shapely.make_valid(shapely.clip_by_rect(poly, *box))
         out.append(None if shapely.is_empty(piece) else piece)
     return out
+
+
+def _share_strips(grids: list[_Grid], strips: list[int], g_all: UnitGraph, bg, border) -> None:
+    """Each street/brook strip (an empty face inside a soft parcel) divided between the grids
+    around it: points along its border take the grid of the block (or household cell) across it,
+    and the strip's Voronoi cells of those points are dissolved per grid, so the divide runs down
+    the middle of the street. A strip touching one grid goes to it whole; one touching none to the
+    nearest grid."""
+    if not grids:
+        return
+    geoms = bg.geometry.values
+    whole: dict[int, int] = {}
+    cells: dict[int, list] = {}
+    for gi, g in enumerate(grids):
+        for blk, feat, _, _, _, geom in g.units:
+            if feat < 0:
+                whole.setdefault(int(blk), gi)
+            else:
+                cells.setdefault(int(blk), []).append((gi, geom))
+    by_strip = _border_groups(border)
+    for s in strips:
+        poly = geoms[s]
+        grp = by_strip.get(int(s))
+        pts, lab = [], []
+        width = max(2.0 * shapely.area(poly) / max(shapely.length(poly), 1e-9), 1.0)
+        if grp is not None:
+            segs = shapely.segmentize(grp["geometry"].to_numpy(), max(width, 5.0))
+            for other, seg in zip(grp["other"].tolist(), segs):
+                xy = shapely.get_coordinates(seg)
+                xy = (xy[:-1] + xy[1:]) / 2 if len(xy) > 1 else xy
+                if other in whole:
+                    ls = [whole[other]] * len(xy)
+                elif other in cells:
+                    cand = cells[other]
+                    d = np.stack([shapely.distance(c[1], shapely.points(xy)) for c in cand])
+                    ls = [cand[k][0] for k in d.argmin(axis=0)]
+                else:
+                    continue
+                pts.append(xy)
+                lab += ls
+        owners = sorted(set(lab))
+        if not owners:
+            own = np.array([b for g in grids for b in g.blocks], dtype=np.int64)
+            gid = np.array([gi for gi, g in enumerate(grids) for _ in g.blocks], dtype=np.int64)
+            owners = [int(gid[shapely.STRtree(geoms[own]).query_nearest(poly, all_matches=False)[0]])]
+        if len(owners) == 1:
+            pieces = {owners[0]: poly}
+        else:
+            xy = np.vstack(pts)
+            xy, first = np.unique(np.round(xy, 3), axis=0, return_index=True)
+            lab = np.asarray(lab)[first]
+            vor = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(xy), extend_to=poly, ordered=True))
+            pieces = {}
+            for gi in owners:
+                # Voronoi cells tile the plane: their coverage union is exact and fast.
+                part = shapely.make_valid(shapely.intersection(shapely.coverage_union_all(vor[lab == gi]), poly))
+                polys = [q for p in shapely.get_parts(part) if shapely.get_type_id(p) in (3, 6)
+                         for q in shapely.get_parts(p)]
+                part = polys[0] if len(polys) == 1 else shapely.multipolygons(polys) if polys else shapely.Polygon()
+                if not shapely.is_empty(part) and shapely.area(part) > 1e-3:
+                    pieces[int(gi)] = part
+        for gi, part in pieces.items():
+            grids[gi].units.append((int(s), -1, 0, 1, 0, part))
+            grids[gi].blocks.add(int(s))
+
+
+def _border_groups(border) -> dict:
+    """The strip borders by strip face, grouped once per table."""
+    if border is None or not len(border):
+        return {}
+    cached = border.attrs.get("_groups")
+    if cached is None:
+        strip = border["strip"].to_numpy()
+        order = np.argsort(strip, kind="stable")
+        cuts = np.flatnonzero(np.diff(strip[order])) + 1
+        cached = {int(strip[idx[0]]): border.iloc[idx] for idx in np.split(order, cuts)}
+        border.attrs["_groups"] = cached
+    return cached
 
 
 def _sites_inside(xy: np.ndarray, container) -> np.ndarray:
