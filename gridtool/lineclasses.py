@@ -768,6 +768,9 @@ def _uniform_warning(role: str, summary: dict, df: pd.DataFrame, found: dict, wh
     top, share = max(groups.items(), key=lambda kv: kv[1]) if groups else ("", 0)
     if share < 0.98 * n and summary["unknown"] < 0.5 * n:
         return []
+    explicit = sum(summary["how"].get(k, 0) for k in ("tag", "dlbm", "mapping"))
+    if explicit >= 0.5 * n and summary["unknown"] < 0.5 * n:
+        return []  # the data say so themselves (a class column, land-use codes, the user's mapping)
     zh_name = {g: z for g, z, _ in (ROAD_GROUPS if role == "roads" else WATER_GROUPS)}.get(top, top)
     en_name = {g: e for g, _, e in (ROAD_GROUPS if role == "roads" else WATER_GROUPS)}.get(top, top)
     from .column_content import samples_of

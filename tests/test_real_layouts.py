@@ -137,6 +137,20 @@ def test_survey_roads_with_feature_codes_widths_and_names(tmp_path, capsys):
     assert set(b.loc[b["hard"], "cls"]) == {"motorway", "trunk"}
 
 
+def test_tunnels_by_name_or_column_never_cut(tmp_path):
+    from gridtool.partition.barriers import barrier_lines
+    line = [LineString([(X0, Y0 + 100 * i), (X0 + 900, Y0 + 100 * i)]) for i in range(3)]
+    roads = gpd.GeoDataFrame({"name": ["华蓥山隧道", "石柱路", "G65"], "wid": [24, 6, 26]}, geometry=line, crs=GK108)
+    rail = gpd.GeoDataFrame({"名称": ["渝万铁路", "渝万铁路"], "隧道": ["是", "否"]}, geometry=line[:2], crs=GK108)
+    src = _write(tmp_path / "t.gpkg", {"r": roads, "t": rail})
+    r = load_layer("roads", src["r"]).gdf
+    t = load_layer("railways", src["t"]).gdf
+    assert list(r["tunnel"]) == [True, False, False] and list(t["tunnel"]) == [True, False]
+    b = barrier_lines({"roads": r, "railways": t})
+    assert sorted(b["src"]) == ["railways:FID 2", "roads:FID 2", "roads:FID 3"]
+    assert set(b.loc[b["src"] == "roads:FID 3", "cls"]) == {"motorway"}  # G65: a national expressway
+
+
 def test_one_class_taking_everything_is_said_loudly(tmp_path):
     roads = gpd.GeoDataFrame({"NAME": [f"{i}号路" for i in range(30)]},
                              geometry=[LineString([(X0, Y0 + i * 10), (X0 + 500, Y0 + i * 10)]) for i in range(30)],
