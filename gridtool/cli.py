@@ -382,6 +382,12 @@ def _partition_batch(args) -> int:
     if args.report:
         write_report(args.report, rep)
     _print_partition(args, rep, out_label)
+    n_vil = sum(len(c.rows) for c in bp.chunks_)
+    if (args.by or "township") == "township" and n_vil > 1 and len(bp.chunks_) == n_vil:
+        _say(args, "  警告：村图层没有乡镇列，区划代码也推不出乡镇，每个村单独成块；"
+                   "如有乡镇列，用 --field villages.township=列名 指定",
+             "  WARNING: the villages layer has no township column and the codes give none: one chunk per "
+             "village; name the township column with --field villages.township=COLUMN")
     t = rep["timings"]
     _say(args, f"  用时 {t['total_s']} 秒，{t['workers']} 个工作进程（{t['mode']}），"
                f"{rep['batch']['chunks']} 个分块，续算跳过 {t['resumed_chunks']} 个",

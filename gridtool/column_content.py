@@ -75,7 +75,7 @@ class Found:
                 "note_zh": self.note_zh, "note_en": self.note_en}
 
     @classmethod
-    def from_dict(cls, key: str, d: dict) -> "Found":
+    def from_dict(cls, key: str, d: dict) -> Found:
         return cls(key=key, column=d.get("column"), by=d.get("by", ""), samples=tuple(d.get("samples") or ()),
                    note_zh=d.get("note_zh", ""), note_en=d.get("note_en", ""))
 

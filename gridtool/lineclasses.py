@@ -697,7 +697,7 @@ def _landuse_from_class(c: str) -> tuple[str, str]:
 def summarize(role: str, values: pd.Series, how: pd.Series, used: dict, *, polygons=None, tunnels=None,
               barrier=None) -> dict:
     """Counts per class, per planners' group, per source; ``text_zh``/``text_en`` for printing."""
-    out = {"role": role, "total": int(len(values)), "classes": {str(k): int(v) for k, v in values.value_counts().items()},
+    out = {"role": role, "total": len(values), "classes": {str(k): int(v) for k, v in values.value_counts().items()},
            "how": {str(k): int(v) for k, v in how.value_counts().items()}, "columns": dict(used)}
     inferred = int(how.isin(INFERRED).sum())
     unknown = int((how == "default").sum())

@@ -8,8 +8,6 @@ import json
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
-import pyogrio
 import pytest
 import shapely
 from shapely.geometry import LineString, MultiPolygon, Point, box
@@ -275,7 +273,7 @@ def test_dltb_street_network_alone_gives_grids_within_bounds(tmp_path):
     streets = shapely.intersection(streets, frame)
     dltb = gpd.GeoDataFrame({"DLBM": ["1004", "0702"], "DLMC": ["城镇村道路用地", "城镇住宅用地"]},
                             geometry=[streets, shapely.difference(frame, streets)], crs=GK108)
-    pts, hh = _houses(rng, frame.bounds, 800, (1, 3))
+    pts, _ = _houses(rng, frame.bounds, 800, (1, 3))
     pts = [q for q in pts if not streets.buffer(1).contains(q)]
     houses = gpd.GeoDataFrame({"hh": rng.integers(1, 4, len(pts))}, geometry=pts, crs=GK108)
     vil = gpd.GeoDataFrame({"name": ["石柱村"], "code": ["500101002001"]}, geometry=[frame], crs=GK108)
@@ -361,7 +359,6 @@ def test_infeasible_villages_are_named_with_code_and_town(tmp_path, capsys):
 # ---------------------------------------------------------------------------------------------
 # 4. Crossings, overlaps and pieces measured on the drawn grids
 def test_grid_crossings_count_sides_from_geometry():
-    import pandas as pd
     frame = box(0, 0, 400, 400)
     river = LineString([(-10, 200), (410, 200)])
     stub = LineString([(100, 300), (300, 300)])  # ends inside the grid, far from anything
@@ -370,13 +367,12 @@ def test_grid_crossings_count_sides_from_geometry():
     for line, expect in ((river, 1), (stub, 0), (short, 1)):
         lines = gpd.GeoDataFrame({"cls": ["river"], "hard": [True]}, geometry=[line])
         members = [np.array([0, 1] if line is not short else [0, 3])]
-        hard, soft = grid_crossings([frame], members, pts, [np.array([30.0, 30.0])], lines, villages=[frame])
+        hard, _ = grid_crossings([frame], members, pts, [np.array([30.0, 30.0])], lines, villages=[frame])
         assert int(hard[0]) == expect, line
     # Households on one side only: no crossing, whatever the grid spans.
     lines = gpd.GeoDataFrame({"cls": ["river"], "hard": [True]}, geometry=[river])
     hard, _ = grid_crossings([frame], [np.array([0])], pts, [np.array([30.0])], lines, villages=[frame])
     assert int(hard[0]) == 0
-    del pd
 
 
 def test_river_with_a_gap_is_still_a_barrier_and_crossings_are_counted(tmp_path):

@@ -285,7 +285,7 @@ def check_plan(gp, *, threshold: int = 20) -> dict:
     ov = overlapping_pairs(g.geometry.values)
     pieces = np.array([pieces_of(x) for x in g.geometry.values])
     unexplained = int(((pieces > 1) & (g["note"].astype(str).to_numpy() != "exclave") & (status == "ok")).sum())
-    return {"grids": int(len(g)), "hard_crossings": int(hard.sum()),
+    return {"grids": len(g), "hard_crossings": int(hard.sum()),
             "grids_with_hard_crossings": int((hard > 0).sum()),
             "soft_crossings": int(g["soft_crossings"].sum()),
             "side_check_grids": len(flagged), "side_check_missed": len(missed),
