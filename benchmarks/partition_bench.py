@@ -25,8 +25,12 @@ opens blocks into household units when whole blocks cannot meet the bounds.
 
 Per method: seconds; gridtool's time ratio (anchor seconds / gridtool seconds, > 1 = gridtool
 faster); grids; % of grids with 300–500 households (grids of villages whose total some number of
-grids fits); hard and soft crossings by ``gridtool.partition.engine.crossings`` (for gridtool its
-own metric columns, the same function); mean Polsby-Popper (4πA/P²) of the dissolved grid polygons.
+grids fits); hard and soft crossings measured on the drawn grids by
+``gridtool.partition.geomcheck.grid_crossings`` (households on two sides of a hard line, or of a
+main road or stream, inside a grid; for gridtool its own metric columns, the same function); mean
+Polsby-Popper (4πA/P²) of the dissolved grid polygons. gridtool's grids also get the geometric
+check (:func:`geomcheck.check_plan`): an independent side-of-line check, overlapping grids and
+grids in pieces.
 
 Max-p is slow (minutes per village of a few hundred blocks with spopt's defaults): it runs villages
 smallest first and starts no new one after ``--maxp-budget`` seconds (default 300) or
@@ -55,6 +59,7 @@ import shapely
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from gridtool.partition.engine import GridPartitioner, crossings  # noqa: E402
+from gridtool.partition.geomcheck import check_plan, grid_crossings  # noqa: E402
 from gridtool.partition.feasibility import feasible_grid_counts  # noqa: E402
 
 LO, HI, TARGET = 300, 500, 400
@@ -215,14 +220,18 @@ def run_maxp(problems, blocks_gdf, *, villages=None, seed: int = 0, budget_s: fl
 
 
 # ---------------------------------------------------------------------------------------------
-def plan_metrics(blocks, grids, problems) -> dict:
-    """Quality of a plan given as ``[(village row, set of block rows)]``."""
+def plan_metrics(blocks, grids, problems, geo=None) -> dict:
+    """Quality of a plan given as ``[(village row, set of block rows)]``. With ``geo`` (the
+    gridtool fit's barrier lines, household points and counts, village polygons) crossings are
+    measured on the drawn grids as gridtool's own are (:func:`geomcheck.grid_crossings`), else on
+    the block graph."""
     bg = blocks.gdf
     hh = bg["hh"].to_numpy()
     geoms = bg.geometry.values
     feasible = {p["village"]: p["feasible"] for p in problems}
     sets = [g for _, g in grids]
-    hard, soft = crossings(blocks, sets)
+    if geo is None:
+        hard, soft = crossings(blocks, sets)
     tot = np.array([int(hh[list(s)].sum()) for s in sets])
     feas = np.array([feasible.get(v, False) for v, _ in grids], dtype=bool)
     inb = (tot >= LO) & (tot <= HI)
@@ -235,6 +244,14 @@ def plan_metrics(blocks, grids, problems) -> dict:
             u = shapely.union_all(g)
         polys.append(u)
     polys = np.array(polys, dtype=object)
+    if geo is not None:
+        hb = blocks.household_block
+        grid_of_block = np.full(len(bg), -1, dtype=np.int64)
+        for gi, s_ in enumerate(sets):
+            grid_of_block[np.fromiter(s_, dtype=np.int64)] = gi
+        owner = np.where(hb >= 0, grid_of_block[np.maximum(hb, 0)], -1)
+        members = [np.flatnonzero(owner == gi) for gi in range(len(sets))]
+        hard, soft = grid_crossings(polys, members, geo["points"], geo["hh"], geo["lines"], villages=geo["villages"])
     pp = 4 * math.pi * shapely.area(polys) / np.maximum(shapely.length(polys), 1e-9) ** 2
     return {"grids": len(sets), "pct_in_bounds": 100.0 * inb[feas].mean() if feas.any() else float("nan"),
             "hard": int(hard.sum()), "soft": int(soft.sum()), "pp": float(np.mean(pp)) if len(pp) else float("nan"),
@@ -274,8 +291,11 @@ def bench(name: str, layers: dict, *, skip_maxp: bool, maxp_budget: float | None
     problems = village_problems(blocks, len(villages))
     rows = [("gridtool", t_gt, gridtool_metrics(gp, problems, villages), "")]
 
+    geo = {"lines": gp._lines, "points": np.asarray(gp._points, dtype=object),
+           "hh": np.rint(layers["households"]["hh"].to_numpy(dtype=float)),
+           "villages": villages.geometry.to_numpy()}
     mg, ms = run_metis(problems, weighted=metis_weighted)
-    rows.append(("METIS (pymetis)", ms["seconds"], plan_metrics(blocks, mg, problems),
+    rows.append(("METIS (pymetis)", ms["seconds"], plan_metrics(blocks, mg, problems, geo),
                  f"{ms['disconnected_villages']} of {ms['villages']} villages have a disconnected block "
                  "graph (islands, exclaves): partitioned without METIS's contiguity option there"))
 
@@ -299,7 +319,7 @@ def bench(name: str, layers: dict, *, skip_maxp: bool, maxp_budget: float | None
                     f"{all_blocks:,} blocks) in {xs['seconds']:.0f}s, time scaled linearly by block count "
                     "(max-p's cost per block varies a lot between villages, so this is rough); its "
                     "quality columns describe only the villages run; " + note)
-        rows.append(("max-p (spopt)", secs, plan_metrics(blocks, xg, problems), note))
+        rows.append(("max-p (spopt)", secs, plan_metrics(blocks, xg, problems, geo), note))
 
     print("| method | seconds | gridtool ratio | grids | % grids in 300–500 | hard crossings | "
           "soft crossings | mean Polsby-Popper | grid hh min–max |")
@@ -324,6 +344,16 @@ def bench(name: str, layers: dict, *, skip_maxp: bool, maxp_budget: float | None
     print(f"- villages no grid count fits (excluded from % in bounds, one exceptional grid each in "
           f"gridtool): {len(infeas)}" + (f" — {', '.join(infeas[:6])}{' …' if len(infeas) > 6 else ''}"
                                          if infeas else ""))
+    t = time.perf_counter()
+    chk = check_plan(gp)
+    print(f"- geometric check of gridtool's grids ({time.perf_counter() - t:.2f}s): "
+          f"{chk['grids_with_hard_crossings']} grids with households on two sides of a hard line "
+          f"({chk['hard_crossings']} crossings, the hard_crossings column); the independent side check finds "
+          f"{chk['side_check_grids']} grids with ≥ 20 households on each side of one hard line, "
+          f"{chk['side_check_missed']} of them without a crossing or exception status"
+          + (f" ({', '.join(chk['missed_codes'][:5])})" if chk["missed_codes"] else "")
+          + f"; overlapping grid pairs {chk['overlapping_pairs']} (largest {chk['max_overlap_m2']} m²); "
+          f"grids in pieces {chk['multipart_grids']}, {chk['multipart_unexplained']} without a reason in note")
     print(f"- gridtool avoidable hard crossings (beyond pocket joins and whole exceptional villages): "
           f"{plan.get('avoidable_hard_crossings')}")
     print(f"- gridtool unavoidable hard crossings (regions too small to stand alone, joined across a "
@@ -362,6 +392,10 @@ def main(argv=None) -> None:
     ap.add_argument("--maxp-construction", type=int, default=99,
                     help="max-p max_iterations_construction (spopt's default 99)")
     ap.add_argument("--sample-only", action="store_true")
+    ap.add_argument("--project", action="append", default=[], metavar="PROJECT.gpkg",
+                    help="also run on a saved project (e.g. the government layout of "
+                         "tools/make_government_layout.py, imported with gridtool import); "
+                         "with --sample-only, only these after the sample")
     ap.add_argument("--metis-unweighted", action="store_true", help="unit METIS edge weights")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
@@ -373,6 +407,10 @@ def main(argv=None) -> None:
 
     sample = load_sample("liechtenstein")
     bench("Liechtenstein sample", sample, **kw)
+    for path in args.project:
+        from gridtool.project import Project
+        proj = Project.open(path)
+        bench(f"Project {Path(path).name}", {r: lyr.gdf for r, lyr in proj.layers.items()}, **kw)
     if args.sample_only:
         return
     t = time.perf_counter()

@@ -54,6 +54,9 @@ def add_role_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--field", action="append", default=[], metavar="[ROLE.]KEY=COLUMN",
                    help="指定列 / choose a source column: hh=户数, lon=东经, lat=北纬, name=村名, "
                         "village=所属村; households.hh=户数 for one layer only")
+    p.add_argument("--line-classes", metavar="FILE.csv",
+                   help="线类映射 / classes of roads, rivers, railways, land parcels by column value: CSV with "
+                        "layer,column,value,class (e.g. roads,DJ,1,motorway; landuse,DLBM,1107,ditch)")
     p.add_argument("--seed", type=int, default=0, help="随机种子 / seed (OSM household estimates)")
 
 
@@ -100,7 +103,8 @@ def _project_from_args(args):
     return Project.from_sources(sources, crs_in=_per_role_option(args.crs_in, "--crs-in"),
                                 encoding=_per_role_option(args.encoding, "--encoding"),
                                 fields=_fields(args), dem=args.dem, seed=args.seed,
-                                name=getattr(args, "name", None))
+                                name=getattr(args, "name", None),
+                                line_classes=getattr(args, "line_classes", None))
 
 
 def _print_problems(args, problems) -> None:
@@ -154,9 +158,22 @@ def _print_summary(args, summary: dict) -> None:
             print(f"  {'':<14} {k('encoding')}{eq}{enc}" + (f"{'：' if zh else ': '}{sample}" if sample else ""))
         if e.get("note"):
             print(f"  {'':<14} {e['note']}")
+        _print_columns(args, role, e)
     if summary.get("dem"):
         d = summary["dem"]
         print(f"  {'dem':<14} {d.get('shape')}  {d.get('min', 0):.0f}–{d.get('max', 0):.0f} m")
+
+
+def _print_columns(args, role: str, e: dict) -> None:
+    """Which column was used for what (村名：F1（石柱村、龙潭村…）) and the layer's class summary."""
+    from .column_content import describe_all
+    detail = e.get("columns_detail") or {}
+    if detail:
+        _say(args, f"  {'':<14} 列：" + describe_all(detail, "zh", role=role),
+             f"  {'':<14} columns: " + describe_all(detail, "en", role=role))
+    cs = e.get("class_summary") or {}
+    if cs.get("text_zh"):
+        _say(args, f"  {'':<14} {cs['text_zh']}", f"  {'':<14} {cs['text_en']}")
 
 
 # -- subcommands ------------------------------------------------------------------------------
@@ -215,6 +232,14 @@ def _file_info(path: str) -> dict:
                 df = pyogrio.read_dataframe(p, layer=name, columns=["hh"], read_geometry=False)
         if df is not None and "hh" in df:
             e["households"] = int(pd.to_numeric(df["hh"], errors="coerce").fillna(0).clip(lower=0).sum())
+        try:  # what the columns look like, from the first rows (村名：F1（石柱村、龙潭村…）)
+            from .column_content import detect
+            sample = df if df is not None and len(df.columns) > 1 else (
+                raw.gdf if sfx in (".csv", ".txt", ".xlsx", ".xls") else
+                pyogrio.read_dataframe(p, layer=name, read_geometry=False, max_features=2000))
+            e["columns_detail"] = detect(sample.drop(columns="geometry", errors="ignore"))
+        except Exception:  # noqa: BLE001 - a sample that cannot be read only loses this line
+            pass
         info["layers"][name] = e
     return info
 
@@ -250,6 +275,10 @@ def cmd_validate(args) -> int:
     if args.json:
         print(json.dumps([p.to_dict() for p in problems], ensure_ascii=False, indent=2, default=str))
     else:
+        for role, e in project.summary()["layers"].items():
+            if e.get("columns_detail") or e.get("class_summary"):
+                print(f"  {role}")
+                _print_columns(args, role, e)
         _print_problems(args, problems)
     return 1 if any(p.severity == "error" for p in problems) else 0
 
@@ -331,9 +360,10 @@ def _print_partition(args, rep: dict, out) -> None:
         rem = v["remedies"]
         merge = "、".join(m["village"] for m in rem.get("merge", [])[:3]) or "—"
         lo, hi = rem["relax"]
-        _say(args, f"  无法划分：{v['village']}（{v['households']} 户）。已采用：{v['applied']}。"
+        label = v.get("label") or v["village"]
+        _say(args, f"  无法划分：{label}，{v['households']} 户。已采用：{v['applied']}。"
                    f"可选：保留为一个例外网格；与邻村合并（{merge}）；放宽为 {lo}–{hi} 户",
-             f"  cannot be split: {v['village']} ({v['households']} households). Applied: {v['applied']}. "
+             f"  cannot be split: {label}, {v['households']} households. Applied: {v['applied']}. "
              f"Remedies: keep as one exceptional grid; merge with a neighbour ({merge}); relax to {lo}-{hi}")
     for pg in plan.get("pocket_grids", []):
         _say(args, f"  硬边界围出的片区保留为例外网格：{pg['code']}（{pg['village']}，{pg['households']} 户）；"
@@ -530,6 +560,12 @@ def _partition_batch(args) -> int:
     if args.report:
         write_report(args.report, rep)
     _print_partition(args, rep, out_label)
+    n_vil = sum(len(c.rows) for c in bp.chunks_)
+    if (args.by or "township") == "township" and n_vil > 1 and len(bp.chunks_) == n_vil:
+        _say(args, "  警告：村图层没有乡镇列，区划代码也推不出乡镇，每个村单独成块；"
+                   "如有乡镇列，用 --field villages.township=列名 指定",
+             "  WARNING: the villages layer has no township column and the codes give none: one chunk per "
+             "village; name the township column with --field villages.township=COLUMN")
     t = rep["timings"]
     _say(args, f"  用时 {t['total_s']} 秒，{t['workers']} 个工作进程（{t['mode']}），"
                f"{rep['batch']['chunks']} 个分块，续算跳过 {t['resumed_chunks']} 个",
@@ -675,8 +711,8 @@ def build_parser() -> argparse.ArgumentParser:
     outs.add_argument("--out", metavar="OUT.gpkg",
                       help="输出项目（含 grids、subgrids 图层）/ project with the grids and subgrids layers")
     outs.add_argument("--out-dir", metavar="DIR",
-                      help="每个区县一个 GeoPackage（按区划代码前 6 位）/ one GeoPackage per district (code[:6]), "
-                           "for a municipality")
+                      help="每个区县一个 GeoPackage（按村图层的区县列，否则区划代码前 6 位）/ one GeoPackage per "
+                           "district (the villages' county column, else code[:6]), for a municipality")
     pb = pp.add_argument_group("city-scale batch / 全市批量 (needs dask for --workers > 1: "
                                'pip install "gridtool[cluster]")')
     pb.add_argument("--workers", type=int, metavar="N",
@@ -685,7 +721,9 @@ def build_parser() -> argparse.ArgumentParser:
     pb.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                     help="已有 Dask 集群的调度器地址 / address of an existing Dask scheduler")
     pb.add_argument("--by", choices=("township", "village"),
-                    help="分块单位：乡镇（默认）或村 / chunk per township (default) or per village")
+                    help="分块单位：乡镇（默认；乡镇列或区划代码推得，--field villages.township=列 指定）或村 / "
+                         "chunk per township (default; the town column or the code's township part, "
+                         "--field villages.township=COLUMN to choose) or per village")
     pb.add_argument("--resume", action="store_true",
                     help="跳过输入未变、已算完的分块（OUT.parts 或 DIR/.parts）/ skip chunks already done with "
                          "the same inputs (kept in OUT.parts or DIR/.parts)")

@@ -17,6 +17,7 @@ import pandas as pd
 import pyproj
 import shapely
 
+from . import column_content
 from .columns import (find_column, match_category, normalise_category, oneway_reversed,
                       sensitive_columns, to_oneway)
 from .crs import (WGS84, CrsSpec, check_fits, crs_zh, gk_plain_metres, gk_zone_epsg, guess_crs, in_china,
@@ -43,12 +44,18 @@ class Layer:
     columns_used: dict[str, str] = field(default_factory=dict)
     sensitive: dict[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    # How each key column was found (header, content, --field, derived from the code) with
+    # sample values: what import/info/validate print ("村名：F1（石柱村、龙潭村…）").
+    columns_detail: dict[str, dict] = field(default_factory=dict)
+    # Lines and parcels per class and how the classes were found (roads, rivers, railways, landuse).
+    class_summary: dict = field(default_factory=dict)
 
     def meta(self) -> dict:
         return {"role": self.role, "source": self.source, "source_layer": self.source_layer,
                 "format": self.format, "crs_in": self.crs_in, "encoding": self.encoding,
                 "encoding_source": self.encoding_source,
                 "columns_used": self.columns_used, "sensitive": self.sensitive,
+                "columns_detail": self.columns_detail, "class_summary": self.class_summary,
                 "features": int(len(self.gdf)), "problems": [p.to_dict() for p in self.problems]}
 
     @property
@@ -279,11 +286,22 @@ def _place_categories(gdf: gpd.GeoDataFrame, ccol: str | None, raw: RawLayer, us
 
 def _normalise_columns(gdf: gpd.GeoDataFrame, role: str, fields: dict[str, str], raw: RawLayer,
                        used: dict[str, str], loose: dict[str, str],
-                       problems: list[Problem] | None = None) -> gpd.GeoDataFrame:
+                       details: dict[str, dict] | None = None,
+                       problems: list[Problem] | None = None, rules=None,
+                       classes: dict | None = None) -> gpd.GeoDataFrame:
     gdf = gdf.copy()
+    details = {} if details is None else details
+    problems = [] if problems is None else problems
+    where = dict(role=role, file=raw.path, layer=raw.layer)
 
-    def pick(key: str, what: str | None = None) -> str | None:
+    def record(key: str, name: str, by: str, note: tuple[str, str] = ("", "")) -> None:
+        details[key] = column_content.Found(key, name, by, column_content.samples_of(gdf[name]),
+                                            *note).to_dict()
+
+    def pick(key: str, what: str | None = None, *, content: bool = False,
+             codes: pd.Series | None = None) -> str | None:
         name = fields.get(key)
+        by = "user"
         if not name and loose.get(key) in gdf.columns:
             name = loose[key]  # a column named for every layer: used where the layer has it
         if name:
@@ -294,36 +312,85 @@ def _normalise_columns(gdf: gpd.GeoDataFrame, role: str, fields: dict[str, str],
                     fix_en="the columns are: " + ", ".join(c for c in gdf.columns if c != "geometry"),
                     file=raw.path, layer=raw.layer, field=name)
         else:
-            name = find_column(gdf.columns, what or key)
+            name, by = find_column(gdf.columns, what or key), "header"
+            if content and (name is None or not len(column_content.text_values(gdf[name]))):
+                # The header says nothing (F1, 字段2) or names an empty column: look at the values.
+                found = column_content.guess(gdf, key, role=role, codes=codes,
+                                             exclude=[c for k, c in used.items() if k != key])
+                if found is not None:
+                    used[key] = found.column
+                    details[key] = found.to_dict()
+                    return found.column
         if name:
             used[key] = name
+            record(key, name, by)
         return name
 
     if role in ("households", "party_members"):
-        col = pick("hh") if role == "households" else None
+        col = pick("hh", content=True) if role == "households" else None
         if role == "households":
             if col is None:
                 gdf["hh"] = 1.0
                 used["hh"] = "(default 1)"
+                details["hh"] = column_content.Found("hh", "(default 1)", "default").to_dict()
+                nums = column_content.text_candidates(gdf, numeric=True)
+                if nums:
+                    problems.append(_not_found_problem(role, "hh", nums, where, severity="warning",
+                                                       zh="没有找到户数列，每个要素按 1 户计",
+                                                       en="no household-count column found; every "
+                                                          "feature counts as 1 household"))
             else:
                 gdf["hh"] = _numeric(gdf[col])
-        vcol = pick("village")
+        vcol = pick("village", content=role == "households")
         if vcol and vcol != "village":
             gdf["village"] = gdf[vcol].astype("string")
     if role in ("villages", "roads", "rivers", "railways", "places", "stations", "party_members"):
-        ncol = pick("name")
+        ncol = pick("name", content=role == "villages")
         if ncol and ncol != "name":
             gdf["name"] = gdf[ncol]
         elif ncol is None:
             gdf["name"] = None
     if role == "villages":
-        ccol = pick("code")
+        ccol = pick("code", content=True)
         gdf["code"] = gdf[ccol].map(_code_text) if ccol else None
+        if ccol:
+            codes = gdf["code"].dropna().astype(str)
+            if len(codes) and codes.map(lambda c: column_content.village_code_of(c) != c).all():
+                # 三调 坐落单位代码: a 12-digit village code followed by seven zeros.
+                gdf["code"] = gdf["code"].map(lambda c: column_content.village_code_of(c) if isinstance(c, str) else c)
+                details["code"]["note_zh"] = "19 位坐落单位代码，取前 12 位村代码"
+                details["code"]["note_en"] = "19-digit unit code; its first 12 digits are the village code"
         if gdf["name"].isna().all() and ccol:
             gdf["name"] = gdf["code"]
+        if ncol is None:
+            texts = column_content.text_candidates(gdf, exclude=[c for c in used.values()])
+            problems.append(_not_found_problem(
+                role, "name", texts, where,
+                zh="没有找到村名列" + ("，暂用区划代码作名称" if ccol else "，村（社区）将编号为 村1、村2…"),
+                en="no village-name column found" + ("; the division codes stand in for names" if ccol
+                                                      else "; villages are numbered 村1, 村2 …")))
+        if ccol is None:
+            texts = column_content.text_candidates(gdf, exclude=[c for c in used.values()])
+            texts += column_content.text_candidates(gdf, exclude=[c for c in used.values()], numeric=True)
+            problems.append(_not_found_problem(
+                role, "code", texts, where,
+                zh="没有找到区划代码列，网格编码将用 V001、V002… 代替村代码",
+                en="no division-code column found; grid codes use V001, V002 … instead of village codes"))
+        codes = gdf["code"].astype("string") if ccol else None
+        for key, prefix in (("township", column_content.township_prefix),
+                            ("county", column_content.county_prefix)):
+            col = pick(key, content=True, codes=codes)
+            if col:
+                gdf[key] = gdf[col].map(_code_text)
+            elif ccol is not None and codes.dropna().map(lambda c, f=prefix: f(c) is not None).all():
+                gdf[key] = gdf["code"].map(lambda c, f=prefix: f(c) if isinstance(c, str) else None)
+                length = len(str(gdf[key].dropna().iat[0])) if gdf[key].notna().any() else 0
+                details[key] = column_content.Found(
+                    key, ccol, "code", column_content.samples_of(gdf[key]),
+                    f"代码前 {length} 位", f"first {length} digits of the code").to_dict()
+    if role in ("roads", "rivers", "railways", "landuse"):
+        _classify_lines(gdf, role, fields, loose, raw, used, details, problems, rules, classes, where)
     if role == "roads":
-        ccol = pick("class")
-        gdf["class"] = gdf[ccol].astype("string").str.lower() if ccol else "unclassified"
         ocol = pick("oneway")
         if ocol:
             rev = gdf[ocol].map(oneway_reversed).astype(bool)
@@ -332,14 +399,14 @@ def _normalise_columns(gdf: gpd.GeoDataFrame, role: str, fields: dict[str, str],
             gdf["oneway"] = gdf[ocol].map(to_oneway).astype(bool)
         else:
             gdf["oneway"] = False
-    if role in ("forest", "rivers", "railways", "stations"):
+    if role in ("forest", "stations"):
         kcol = pick("kind")
         if kcol and kcol != "kind":
             gdf["kind"] = gdf[kcol]
         elif kcol is None and "kind" not in gdf:
             gdf["kind"] = role if role != "stations" else "police"
     if role == "places":
-        ccol = pick("category")
+        ccol = pick("category", content=True)
         if ccol:
             gdf["category_raw"] = gdf[ccol]
         gdf["category"] = _place_categories(gdf, ccol, raw, used, [] if problems is None else problems)
@@ -353,6 +420,59 @@ def _normalise_columns(gdf: gpd.GeoDataFrame, role: str, fields: dict[str, str],
     return gdf
 
 
+def _classify_lines(gdf, role, fields, loose, raw, used, details, problems, rules, classes, where) -> None:
+    """Classes of roads, kinds of watercourses/railways/parcels from whatever schema the layer has
+    (:mod:`gridtool.lineclasses`), with how each was found and the layer's class summary."""
+    from .lineclasses import classify
+    for k in ("class", "kind", "dlbm", "dlmc", "ref", "f_code", "width", "lanes", "tunnel", "bridge"):
+        if fields.get(k) and fields[k] not in gdf.columns:
+            raise MissingColumnError(
+                f"图层中没有列“{fields[k]}”", f"no column {fields[k]!r} in the layer",
+                fix_zh="现有列：" + ", ".join(c for c in gdf.columns if c != "geometry"),
+                fix_en="the columns are: " + ", ".join(c for c in gdf.columns if c != "geometry"),
+                file=raw.path, layer=raw.layer, field=fields[k])
+    cf = {**loose, **fields}
+    if cf.get("f_code"):
+        cf["code"] = cf["f_code"]
+    cl = classify(role, gdf, fields=cf, rules=rules, layer_name=raw.layer, where=where)
+    key = "class" if role == "roads" else "kind"
+    gdf[key] = cl.values.astype(object).to_numpy()
+    gdf["class_src"] = cl.how.to_numpy()
+    if role == "landuse":
+        gdf["class"] = cl.extra["class"].to_numpy()
+        gdf["dlbm"] = cl.extra["dlbm"].to_numpy()
+    for flag in ("tunnel", "bridge"):
+        if flag in cl.extra and (cl.extra[flag].any() or flag in gdf):
+            gdf[flag] = cl.extra[flag]
+    for what, col in cl.summary["columns"].items():
+        label = {"tag": key, "dlbm": "dlbm", "dlmc": "dlmc", "ref": "ref", "name": "name", "code": "f_code",
+                 "width": "width", "lanes": "lanes"}[what]
+        if label not in details:
+            used.setdefault(label, col)
+            details[label] = column_content.Found(label, col, "header", column_content.samples_of(gdf[col])).to_dict()
+    problems.extend(cl.problems)
+    if classes is not None:
+        classes.update(cl.summary)
+
+
+def _not_found_problem(role: str, key: str, cands, where: dict, *, zh: str, en: str,
+                       severity: str = "warning") -> Problem:
+    """A key column that neither its header nor its values gave away: the candidate columns with
+    what they hold, and the exact ``--field`` that chooses one."""
+    if cands:
+        def shown(c, sep):
+            return sep.join(c.samples[:3]) + ("…" if len(c.samples) > 3 else "")
+        listed_zh = "；".join(f"{c.column}（{shown(c, '、')}）" for c in cands)
+        listed_en = "; ".join(f"{c.column} ({shown(c, ', ')})" for c in cands)
+        first = cands[0].column
+        fix_zh = f"候选列：{listed_zh}。如其中一列就是，用 --field {role}.{key}={first} 这样指定。"
+        fix_en = f"candidate columns: {listed_en}. If one of them is it, choose it with --field {role}.{key}={first}."
+    else:
+        fix_zh = f"在源数据中补上这一列，再用 --field {role}.{key}=列名 指定。"
+        fix_en = f"add the column to the source data and name it with --field {role}.{key}=COLUMN."
+    return Problem(severity, f"{key}_column_not_found", zh, en, fix_zh=fix_zh, fix_en=fix_en, **where)
+
+
 def _shareable_sample(raw: RawLayer, role: str) -> tuple[str, ...]:
     """Decoded text to show that the encoding is right, without a household head's name in it."""
     if raw.encoding is None:
@@ -362,8 +482,9 @@ def _shareable_sample(raw: RawLayer, role: str) -> tuple[str, ...]:
     return raw.encoding.sample
 
 
-_KEY_COLUMNS = ("hh", "village", "name", "code", "class", "oneway", "kind", "category",
-                "category_raw", "priority", "src_id", "time", "hour", "type")
+_KEY_COLUMNS = ("hh", "village", "name", "code", "township", "county", "class", "class_src", "oneway",
+                "kind", "dlbm", "tunnel", "bridge", "category", "category_raw", "priority", "src_id",
+                "time", "hour", "type")
 _RESERVED = ("fid", "geom")  # GeoPackage's own column names
 
 
@@ -392,7 +513,7 @@ def load_layer(role: str, path: str, *, crs_in: str | CrsSpec | None = None,
                encoding: str | None = None, fields: dict[str, str] | None = None,
                layer: str | None = None, seed: int = 0, crs_default: str | CrsSpec | None = None,
                encoding_default: str | None = None,
-               fields_default: dict[str, str] | None = None, context=None) -> Layer:
+               fields_default: dict[str, str] | None = None, context=None, line_classes=None) -> Layer:
     """Load one layer for a role, in its own (true) CRS, with normalised key columns.
 
     Parameters
@@ -417,6 +538,9 @@ def load_layer(role: str, path: str, *, crs_in: str | CrsSpec | None = None,
         ``(CRS, bounds)`` of the layers loaded before (the project's): a file without a CRS that
         holds Gauss-Krüger metres is taken to be in their zone (with a warning), and fixes name
         the zone of their longitude.
+    line_classes
+        A ``--line-classes`` mapping file (path) or its rules (:func:`gridtool.lineclasses.read_mapping`):
+        classes of roads, watercourses and parcels by column value, over every other source.
 
     Raises
     ------
@@ -466,7 +590,12 @@ def load_layer(role: str, path: str, *, crs_in: str | CrsSpec | None = None,
         from_default = spec is not None
     gdf, crs_label = _settle_crs(gdf, spec, raw, role, problems, from_default=from_default, context=context)
     gdf = _check_geometry(gdf, role, raw, problems, ids)
-    gdf = _normalise_columns(gdf, role, fields, raw, used, loose, problems)
+    details: dict[str, dict] = {}
+    classes: dict = {}
+    if isinstance(line_classes, (str, Path)):
+        from .lineclasses import read_mapping
+        line_classes = read_mapping(line_classes)
+    gdf = _normalise_columns(gdf, role, fields, raw, used, loose, details, problems, line_classes, classes)
     gdf["src_id"] = ids.loc[gdf.index].astype(str).values
     gdf = _safe_column_names(gdf).reset_index(drop=True)
     sens = sensitive_columns(gdf.drop(columns=["src_id"]), personal_role=ROLES[role].personal)
@@ -475,7 +604,7 @@ def load_layer(role: str, path: str, *, crs_in: str | CrsSpec | None = None,
                  encoding=raw.encoding.encoding if raw.encoding else None,
                  encoding_source=raw.encoding.source if raw.encoding else "",
                  encoding_sample=_shareable_sample(raw, role), columns_used=used,
-                 sensitive=sens, problems=problems)
+                 sensitive=sens, problems=problems, columns_detail=details, class_summary=classes)
 
 
 __all__ = ["Layer", "load_layer", "suffix_of"]

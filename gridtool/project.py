@@ -113,7 +113,7 @@ class Project:
                      encoding: str | dict[str, str] | None = None,
                      fields: dict[str, str] | None = None, dem: str | None = None,
                      name: str | None = None, seed: int = 0, progress: Progress | None = None,
-                     cancelled: Callable[[], bool] | None = None) -> "Project":
+                     cancelled: Callable[[], bool] | None = None, line_classes=None) -> "Project":
         """Load every layer given by role (``{"households": "a.xlsx", "roads": "r.shp"}``).
 
         Parameters
@@ -127,6 +127,9 @@ class Project:
         fields
             ``{"hh": "户数"}`` applies to every layer that has such a column;
             ``{"households.hh": "户数"}`` to one layer, where the column must exist.
+        line_classes
+            A ``--line-classes`` CSV (``layer,column,value,class``) classing roads, watercourses,
+            railways and land parcels by column value (:mod:`gridtool.lineclasses`).
 
         Households and villages are loaded first so that they set the project CRS.
         """
@@ -141,6 +144,9 @@ class Project:
                     raise ValueError(f"unknown role {role!r} in field {key!r}; roles: {', '.join(ROLES)}")
                 strict.setdefault(role, {})[k] = col
         order = sorted(sources, key=lambda r: VECTOR_ROLES.index(r) if r in VECTOR_ROLES else 99)
+        if isinstance(line_classes, (str, Path)):
+            from .lineclasses import read_mapping
+            line_classes = read_mapping(line_classes)
         proj = cls(name=name or Path(next(iter(sources.values()), "project")).stem)
         steps = len(order) + (1 if dem else 0)
         for i, role in enumerate(order):
@@ -151,7 +157,8 @@ class Project:
             proj.add_layer(load_layer(
                 role, sources[role], crs_in=crs_by_role.get(role), crs_default=crs_by_role.get("*"),
                 encoding=enc_by_role.get(role), encoding_default=enc_by_role.get("*"),
-                fields=strict.get(role), fields_default=loose, seed=seed, context=proj._context()))
+                fields=strict.get(role), fields_default=loose, seed=seed, context=proj._context(),
+                line_classes=line_classes))
         unused = [f"{k}={v}" for k, v in loose.items()
                   if not any(v in lyr.columns_used.values() for lyr in proj.layers.values())]
         if unused:
@@ -301,7 +308,8 @@ class Project:
                 format=lm.get("format", ""), crs_in=lm.get("crs_in", ""), encoding=lm.get("encoding"),
                 encoding_source=lm.get("encoding_source", ""),
                 columns_used=lm.get("columns_used", {}), sensitive=lm.get("sensitive", {}),
-                problems=[Problem.from_dict(p) for p in lm.get("problems", [])])
+                problems=[Problem.from_dict(p) for p in lm.get("problems", [])],
+                columns_detail=lm.get("columns_detail", {}), class_summary=lm.get("class_summary", {}))
         if _has_raster(path, "dem"):
             from .io.dem import read_dem_gpkg
             proj.dem = read_dem_gpkg(path, table="dem")
@@ -320,6 +328,10 @@ class Project:
         for role, lyr in self.layers.items():
             entry = {"features": int(len(lyr.gdf)), "source": lyr.source, "crs_in": lyr.crs_in,
                      "columns": dict(lyr.columns_used)}
+            if lyr.columns_detail:
+                entry["columns_detail"] = dict(lyr.columns_detail)
+            if lyr.class_summary:
+                entry["class_summary"] = dict(lyr.class_summary)
             if lyr.total_households is not None:
                 entry["households"] = lyr.total_households
             if lyr.sensitive:

@@ -28,6 +28,9 @@ ROLES: dict[str, Role] = {
         Role("rivers", "河流", ("LineString", "Polygon"), ("name",)),
         Role("railways", "铁路", ("LineString",), ("name",)),
         Role("forest", "林地/农田", ("Polygon",), ("kind",)),
+        # A 三调 地类图斑 (DLTB) layer given once: roads, railways, water, forest and settlement
+        # parcels by their DLBM/DLMC codes (see gridtool.lineclasses).
+        Role("landuse", "地类图斑（三调）", ("Polygon",), ("kind", "class", "dlbm")),
         Role("places", "重点场所", ("Point", "Polygon"), ("category", "name")),
         Role("stations", "站点", ("Point",), ("name", "kind")),
         Role("party_members", "党员", ("Point",), ("name",), personal=True),
@@ -37,7 +40,7 @@ ROLES: dict[str, Role] = {
 }
 
 #: Roles read from vector files, in the order the command line lists them.
-VECTOR_ROLES = ("households", "villages", "roads", "rivers", "railways", "forest", "places",
+VECTOR_ROLES = ("households", "villages", "roads", "rivers", "railways", "forest", "landuse", "places",
                 "stations", "party_members", "incidents")
 
 #: Place categories gridtool knows, with their Chinese names (用于图例和界面).

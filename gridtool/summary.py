@@ -55,6 +55,15 @@ def summary_markdown(project: Project, totals: pd.DataFrame | None, min_hh: int 
     for role, e in s["layers"].items():
         hh = f"{e['households']:,}" if "households" in e else ""
         lines.append(f"| {role} | {e['features']:,} | {hh} | {e['source']} |")
+    from .column_content import describe_all
+    notes = []
+    for role, e in s["layers"].items():
+        if e.get("columns_detail"):
+            notes.append(f"- {role}：" + describe_all(e["columns_detail"], "zh", role=role))
+        if (e.get("class_summary") or {}).get("text_zh"):
+            notes.append(f"- {role}：{e['class_summary']['text_zh']}")
+    if notes:
+        lines += ["", "## 列与等级的识别 / columns and classes found", "", *notes]
     if totals is not None and len(totals):
         lines += ["", f"## 各村户数 / households per village (基础网格 / base grids {min_hh}–{max_hh})", "",
                   "| 村（社区）/ village | 代码 / code | 户数 / households | 可划网格数 / grids | 诊断 / diagnosis |",

@@ -40,7 +40,7 @@ import shapely
 from ..errors import CancelledError, GridtoolError
 from . import parts as partfiles
 from .chunking import (BATCH_COLUMNS, BY_CHOICES, ROW, VILLAGE, Chunk, ChunkSource, GeoPackageSource,
-                       LayersSource, _UnionFind, cut, margin_for)
+                       LayersSource, _UnionFind, cut, margin_for, safe_key)
 from .output import OUTPUT_LAYERS as PLAN_LAYERS
 
 _DISTRICT_SOURCE = "gridtool partition --out-dir"
@@ -327,8 +327,8 @@ class BatchPartitioner:
     Parameters
     ----------
     by : {"township", "village"}
-        Chunk per township (a ``township`` column, else the first 9 digits of 12-digit codes;
-        default) or per village.
+        Chunk per township (a ``township`` column, else the township part of the division code
+        whatever its length; default) or per village.
     workers : int
         1 (default): chunks in this process, one after another. N > 1: a local Dask cluster of N
         worker processes with one thread each.
@@ -508,7 +508,8 @@ class BatchPartitioner:
     # -----------------------------------------------------------------------------------------
     def write_districts(self, out_dir: str | Path, *, force: bool = False,
                         progress: Progress | None = None) -> dict[str, Path]:
-        """One project GeoPackage per district (``<out_dir>/<district code>.gpkg``: villages,
+        """One project GeoPackage per district (``<out_dir>/<district>.gpkg``, named by the
+        villages' county column or the 6-digit district code: villages,
         households with their grid and sub-grid, grids, subgrids, special_grids, corridors,
         party_links, and the district's report in the metadata), assembled from the work
         directory one district at a time. Returns ``{district: path}``."""
@@ -544,7 +545,7 @@ class BatchPartitioner:
                 grids_=lay["grids"], subgrids_=lay["subgrids"], special_grids_=lay["special_grids"],
                 corridors_=lay["corridors"], links_=lay["party_links"], households_=lay["households"],
                 report_=rep), source=_DISTRICT_SOURCE)
-            path = Path(out_dir) / f"{district}.gpkg"
+            path = Path(out_dir) / f"{safe_key(district)}.gpkg"
             proj.save(path, force=force)
             out[district] = path
             totals.append(rep["totals"])

@@ -26,7 +26,8 @@ class Blocks:
     """Block polygons and their adjacency.
 
     ``gdf`` columns: ``village`` (row of the villages layer), ``hh``, ``n_features``, ``area``,
-    ``special`` (row of the special-place table, -1 if none). ``edges``: ``a``, ``b`` (block rows,
+    ``special`` (row of the special-place table, -1 if none), ``strip`` (an empty face inside a
+    soft street/brook parcel, left out of the cuts). ``edges``: ``a``, ``b`` (block rows,
     a < b), ``length``, ``affinity`` (Σ length × class affinity), ``hard`` (every separating
     stretch is hard), ``major`` (a main road or stream separates them), ``cls`` (the class
     separating them over the longest stretch), ``cross_village`` (the blocks lie in two villages). ``household_block``: block row of every household
@@ -36,6 +37,8 @@ class Blocks:
     gdf: gpd.GeoDataFrame
     edges: pd.DataFrame
     household_block: np.ndarray
+    # Borders of the strip faces: ``strip``, ``other`` (the block across), ``geometry`` (segment).
+    strip_border: pd.DataFrame | None = None
 
 
 def _points_in(polys: np.ndarray, tree: shapely.STRtree, pts: np.ndarray, *, touch: bool = True):
@@ -53,7 +56,8 @@ def _points_in(polys: np.ndarray, tree: shapely.STRtree, pts: np.ndarray, *, tou
 
 
 def build_blocks(villages: gpd.GeoDataFrame, points: np.ndarray, hh: np.ndarray,
-                 lines: gpd.GeoDataFrame, *, special: np.ndarray | None = None) -> Blocks:
+                 lines: gpd.GeoDataFrame, *, special: np.ndarray | None = None,
+                 strips: list | None = None) -> Blocks:
     """Cut ``villages`` by ``lines`` into blocks and count the households of each.
 
     Parameters
@@ -63,6 +67,9 @@ def build_blocks(villages: gpd.GeoDataFrame, points: np.ndarray, hh: np.ndarray,
     hh : households per feature.
     lines : barrier lines from :func:`.barriers.barrier_lines`.
     special : optional polygons of special places (专属网格) carved out as blocks of their own.
+    strips : optional ``(cls, area)`` of soft barrier areas (street, brook and ditch parcels) from
+        :func:`.barriers.barrier_lines`: the empty faces inside them are marked ``strip`` and the
+        land on their two sides becomes neighbours across them (see :func:`_join_across_strips`).
     """
     vgeoms = shapely.make_valid(villages.geometry.values)
     boundary = shapely.boundary(vgeoms)
@@ -79,6 +86,22 @@ def build_blocks(villages: gpd.GeoDataFrame, points: np.ndarray, hh: np.ndarray,
         seg_cls.append(ln["cls"].to_numpy(dtype=object))
         seg_aff.append(ln["affinity"].to_numpy(dtype=float))
         seg_hard.append(ln["hard"].to_numpy(dtype=bool))
+        # A hard line stopping a few metres short of another line or of the village boundary (a
+        # river digitised up to the bank road, not onto it) still closes: its end is joined to
+        # what it nearly meets, as :mod:`.geomcheck` reads the drawn grids.
+        from .geomcheck import close_gaps
+        hard = ln["hard"].to_numpy(dtype=bool)
+        if hard.any():
+            lcls = ln["cls"].to_numpy(dtype=object)
+            for cls in sorted(set(lcls[hard])):
+                sel = hard & (lcls == cls)
+                others = np.concatenate([ln.geometry.to_numpy()[~sel], np.asarray(boundary, dtype=object)])
+                links = close_gaps(ln.geometry.to_numpy()[sel], None, extra=others)
+                if len(links):
+                    segs.append(links)
+                    seg_cls.append(np.full(len(links), cls, dtype=object))
+                    seg_aff.append(np.zeros(len(links)))
+                    seg_hard.append(np.ones(len(links), dtype=bool))
     if special is not None and len(special):
         sb = shapely.boundary(shapely.make_valid(special))
         segs.append(sb)
@@ -135,12 +158,99 @@ def build_blocks(villages: gpd.GeoDataFrame, points: np.ndarray, hh: np.ndarray,
     gdf = gpd.GeoDataFrame({"village": face_village, "hh": np.rint(w).astype(np.int64),
                             "n_features": n, "area": shapely.area(faces), "special": face_special},
                            geometry=gpd.GeoSeries(faces, crs=villages.crs))
-    edges = _adjacency(noded, faces, src, src_cls, src_aff, src_hard, face_village)
-    return Blocks(gdf=gdf, edges=edges, household_block=hb)
+    sides: list = []
+    edges = _adjacency(noded, faces, src, src_cls, src_aff, src_hard, face_village, sides=sides)
+    gdf["strip"] = False
+    border = None
+    if strips:
+        edges, is_strip = _join_across_strips(faces, rep, w, face_village, edges, strips)
+        gdf["strip"] = is_strip
+        if is_strip.any() and sides:
+            left, right, seg = sides
+            one = is_strip[left] != is_strip[right]
+            border = pd.DataFrame({"strip": np.where(is_strip[left], left, right)[one],
+                                   "other": np.where(is_strip[left], right, left)[one], "geometry": seg[one]})
+    return Blocks(gdf=gdf, edges=edges, household_block=hb, strip_border=border)
 
 
-def _adjacency(noded, faces, src, src_cls, src_aff, src_hard, face_village) -> pd.DataFrame:
-    """Faces on the two sides of every noded segment, and what separates them."""
+def _join_across_strips(faces, rep, w, face_village, edges: pd.DataFrame, strips: list):
+    """Land on the two sides of a soft strip (a street or brook drawn as a parcel) made neighbours.
+
+    The empty face inside a street network parcel touches every block of a town and nothing
+    else: as a node of the block graph it would be a hub that no cut can split. Each pair of its
+    neighbouring blocks that face each other across it (closer than 1.5 × its width + 1 m) gets an
+    edge with the strip's class; the strip faces themselves are marked so that the engine leaves
+    them out of the cuts and shares them between the grids around them afterwards."""
+    from .barriers import AFFINITY, MAJOR
+    polys, cls = [], []
+    for c, area in strips:
+        for part in shapely.get_parts(area):
+            polys.append(part)
+            cls.append(c)
+    is_strip = np.zeros(len(faces), dtype=bool)
+    if not polys or not len(edges):
+        return edges, is_strip
+    polys = np.asarray(polys, dtype=object)
+    fi, si = shapely.STRtree(polys).query(rep, predicate="within")
+    strip_cls = np.full(len(faces), None, dtype=object)
+    is_strip[fi] = w[fi] == 0
+    strip_cls[fi] = np.asarray(cls, dtype=object)[si]
+    if not is_strip.any():
+        return edges, is_strip
+    ea, eb, el = edges["a"].to_numpy(), edges["b"].to_numpy(), edges["length"].to_numpy()
+    # Only land the strip touches along a soft border: across a railway or river beside the
+    # street nothing is joined.
+    touch = (is_strip[ea] != is_strip[eb]) & ~edges["hard"].to_numpy(dtype=bool)
+    s_of = np.where(is_strip[ea], ea, eb)[touch]
+    n_of = np.where(is_strip[ea], eb, ea)[touch]
+    l_of = el[touch]
+    order = np.argsort(s_of, kind="stable")
+    s_of, n_of, l_of = s_of[order], n_of[order], l_of[order]
+    cuts = np.flatnonzero(np.diff(s_of)) + 1
+    bounds = shapely.bounds(faces)
+    rows = []
+    for grp_s, grp_n, grp_l in zip(np.split(s_of, cuts), np.split(n_of, cuts), np.split(l_of, cuts)):
+        if len(grp_n) < 2:
+            continue
+        st = int(grp_s[0])
+        width = max(2.0 * shapely.area(faces[st]) / max(shapely.length(faces[st]), 1e-9), 1.0)
+        reach = 1.5 * width + 1.0
+        nb = grp_n
+        i, j = shapely.STRtree(faces[nb]).query(faces[nb], predicate="dwithin", distance=reach)
+        keep = i < j
+        i, j = i[keep], j[keep]
+        if not len(i):
+            continue
+        a, b = nb[i], nb[j]
+        # Facing length: the overlap of the two blocks' boxes (grown by the reach), at most the
+        # frontage either has on the strip.
+        ba, bb = bounds[a], bounds[b]
+        dx = np.minimum(ba[:, 2], bb[:, 2]) - np.maximum(ba[:, 0], bb[:, 0]) + reach
+        dy = np.minimum(ba[:, 3], bb[:, 3]) - np.maximum(ba[:, 1], bb[:, 1]) + reach
+        front = np.maximum(np.maximum(dx, dy), 1.0)
+        la, lb = grp_l[i], grp_l[j]
+        length = np.minimum(front, np.minimum(la, lb))
+        c = strip_cls[st]
+        rows.append(pd.DataFrame({"a": np.minimum(a, b), "b": np.maximum(a, b), "length": length,
+                                  "affinity": length * AFFINITY.get(c, 0.6), "major": c in MAJOR,
+                                  "hard": False, "cls": c}))
+    if not rows:
+        return edges, is_strip
+    add = pd.concat(rows, ignore_index=True)
+    add["cross_village"] = face_village[add["a"].to_numpy()] != face_village[add["b"].to_numpy()]
+    both = pd.concat([edges, add[edges.columns]], ignore_index=True)
+    first_cls = both.drop_duplicates(["a", "b"]).set_index(["a", "b"])["cls"]
+    g = both.groupby(["a", "b"], sort=True).agg(length=("length", "sum"), affinity=("affinity", "sum"),
+                                                 major=("major", "any"), hard=("hard", "all"),
+                                                 cross_village=("cross_village", "any"))
+    g["cls"] = first_cls.reindex(g.index).to_numpy()
+    return g.reset_index()[edges.columns], is_strip
+
+
+def _adjacency(noded, faces, src, src_cls, src_aff, src_hard, face_village, sides: list | None = None
+               ) -> pd.DataFrame:
+    """Faces on the two sides of every noded segment, and what separates them (``sides``, when
+    given a list, receives the left faces, right faces and segments)."""
     length = shapely.length(noded)
     noded, length = noded[length > 1e-6], length[length > 1e-6]
     d = np.minimum(0.1, length / 4)
@@ -162,9 +272,12 @@ def _adjacency(noded, faces, src, src_cls, src_aff, src_hard, face_village) -> p
     left, right = side
     ok = (left >= 0) & (right >= 0) & (left != right)
     idx = np.flatnonzero(ok)
+    if sides is not None:
+        sides.extend([left[idx], right[idx], noded[idx]])
     if not len(idx):
-        return pd.DataFrame({"a": [], "b": [], "length": [], "affinity": [], "hard": [], "major": [],
-                             "cls": []}).astype({"a": np.int64, "b": np.int64})
+        return pd.DataFrame({"a": [], "b": [], "length": [], "affinity": [], "major": [], "hard": [],
+                             "cross_village": [], "cls": []}).astype(
+            {"a": np.int64, "b": np.int64, "major": bool, "hard": bool, "cross_village": bool})
     # Which source lines run along each noded segment: the hardest (lowest affinity) wins.
     stree = shapely.STRtree(src)
     mc = shapely.get_coordinates(mid[idx])

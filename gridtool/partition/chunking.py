@@ -4,8 +4,11 @@ Villages are independent once their inputs are cut out, except where the engine 
 village boundary: a village merged into a neighbour (``merge={guest: host}``, or the neighbour that
 ``infeasible="merge"`` picks), special places and corridors near a boundary. So:
 
-- villages are grouped by township (a ``township`` column, else the first 9 digits of a 12-digit
-  division code) or one per village (``by="village"``);
+- villages are grouped by township (a ``township`` column — found by the loader by header or
+  content, or chosen with ``--field villages.township=COLUMN`` — else the township part of the
+  division code: the first 9 digits of 11–19-digit codes, the first 6 of 9–10-digit ones) or one
+  per village (``by="village"``); a chunk's district is the ``county`` column where there is one,
+  else the first 6 digits of the code;
 - groups joined by a merge are put in one chunk (union-find over the merge pairs; with
   ``infeasible="merge"`` also every village that may be infeasible with all its neighbours, because
   the engine may pick any of them);
@@ -33,16 +36,18 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from ..column_content import county_prefix, township_prefix
 from ..errors import CRSError, EmptyLayerError, GridtoolError, MissingColumnError
 from ..spatial import assign_to_polygons, household_points
 from .engine import _village_codes, _village_names
 from .feasibility import feasible_grid_counts
 
 #: Roles the partition engine reads; others (stations, dem) are never shipped to a worker.
-ENGINE_ROLES = ("households", "villages", "roads", "rivers", "railways", "forest", "places", "party_members")
+ENGINE_ROLES = ("households", "villages", "roads", "rivers", "railways", "forest", "landuse", "places",
+                "party_members")
 #: Roles owned by one village (a point in it); the rest are context selected by distance.
 OWNED_ROLES = ("households", "party_members")
-CONTEXT_ROLES = ("roads", "rivers", "railways", "forest", "places")
+CONTEXT_ROLES = ("roads", "rivers", "railways", "forest", "landuse", "places")
 BY_CHOICES = ("township", "village")
 
 #: Columns the batch adds to chunk inputs: global row of the feature and of its village.
@@ -63,7 +68,8 @@ class Chunk:
 
     ``key`` is file-safe (a township code, a village code, or codes joined by ``+``); ``rows`` are
     rows of the villages layer in input order; ``names``/``codes`` as the engine reports them;
-    ``district`` the 6-digit district code (``all`` without division codes); ``merge`` the
+    ``district`` the county (区县) of the ``county`` column, else the 6-digit district code
+    (``all`` without either); ``merge`` the
     ``(guest, host)`` name pairs inside the chunk; ``households`` an estimate for logs (None when
     unknown before the chunk is read).
     """
@@ -123,12 +129,28 @@ def group_keys(villages: gpd.GeoDataFrame, by: str, codes: list[str]) -> list[st
     for i, code in enumerate(codes):
         t = town.iat[i] if town is not None else None
         if t is not None and not (isinstance(t, float) and math.isnan(t)) and str(t).strip():
-            out.append(str(t).strip())
-        elif by == "township" and len(code) == 12 and code.isdigit():
-            out.append(code[:9])
+            out.append(_code_or_text(t))
+        elif by == "township" and township_prefix(code):
+            out.append(township_prefix(code))
         else:
             out.append(code)  # no township known: the village is its own chunk
     return out
+
+
+def _code_or_text(value) -> str:
+    """A township or county value as text: 500101001.0 read from a spreadsheet is 500101001."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def district_of(villages: gpd.GeoDataFrame, row: int, code: str) -> str:
+    """The district (区县) of a village row: its ``county`` value, else the code's first 6 digits."""
+    if "county" in villages:
+        c = villages["county"].iat[row]
+        if c is not None and not (isinstance(c, float) and math.isnan(c)) and str(c).strip():
+            return _code_or_text(c)
+    return county_prefix(code) or "all"
 
 
 def resolve_village(ref: str, names: list[str], codes: list[str], option: str = "merge") -> int:
@@ -191,8 +213,7 @@ def plan_chunks(villages: gpd.GeoDataFrame, *, by: str = "township", merge: dict
                 fix_zh="给同名村的 name 字段加上区分（如乡镇名），再运行。",
                 fix_en="make those names distinct in the villages layer's name column (add the township).",
                 layer="villages", field="name")
-        first = codes[rows[0]]
-        district = first[:6] if len(first) == 12 and first.isdigit() else "all"
+        district = district_of(villages, rows[0], codes[rows[0]])
         hh = int(sum(households[r] for r in rows)) if households is not None else None
         chunks.append(Chunk(key=key, rows=tuple(rows), names=tuple(chunk_names),
                             codes=tuple(codes[r] for r in rows), district=district, merge=mp, households=hh))

@@ -182,17 +182,19 @@ class GridPartitioner:
         xy = shapely.get_coordinates(pts)
 
         say(0.02, "构建街区 / building blocks")
-        lines = barrier_lines(layers, hard=self.hard_barriers)
+        strips: list = []
+        lines = barrier_lines(layers, hard=self.hard_barriers, strips=strips)
         vnames = _village_names(villages)
         vcodes = _village_codes(villages)
         self._vnames = vnames
         self._hh_all = hh
+        self._vlabels = _village_labels(villages, vnames, vcodes)
         # Corridors need only the lines and villages, and their GEOS work releases the GIL: they
         # are drawn on a second thread while blocks, grids and sub-grids are made on this one.
         corridors = _Background(self._corridors, layers, lines, villages, vcodes, vnames, crs)
         special_geoms, special_rows = self._special_places(layers, villages, hhg, pts)
         blocks = build_blocks(villages, pts, hh, lines,
-                              special=special_geoms if len(special_geoms) else None)
+                              special=special_geoms if len(special_geoms) else None, strips=strips)
         self.blocks_ = blocks
         t_blocks = time.perf_counter() - t0
         hb = blocks.household_block
@@ -209,6 +211,7 @@ class GridPartitioner:
         baff = inner["affinity"].to_numpy(dtype=float) if len(inner) else np.zeros(0)
         self._ctx = dict(points_xy=xy, hh=hh, features_of_block=fob, barriers=btree,
                          barrier_affinity=baff)
+        self._lines, self._points = lines, pts  # for the crossings measured on the drawn grids
 
         self._previous = None
         self.changes_ = None
@@ -390,7 +393,12 @@ class GridPartitioner:
         soft = ed[~ed["hard"]]
         g_soft = UnitGraph(w, np.zeros((len(bg), 2)), np.ones(len(bg)), soft["a"], soft["b"], soft["affinity"])
         g_all = UnitGraph(w, np.zeros((len(bg), 2)), np.ones(len(bg)), ed["a"], ed["b"], ed["affinity"])
-        regions = g_soft.components(region_blocks)
+        # Street and brook parcels (strips) stay out of the cuts; the land across them is joined
+        # by edges of their own, and they are shared between the grids around them at the end.
+        is_strip = bg["strip"].to_numpy() if "strip" in bg else np.zeros(len(bg), dtype=bool)
+        strip_blocks = [b for b in region_blocks if is_strip[b]]
+        regions = g_soft.components([b for b in region_blocks if not is_strip[b]] if strip_blocks
+                                    else region_blocks)
         if exception:
             # One exceptional grid for the whole village, flagged; never silently. Barriers inside
             # it are crossed because the village is kept whole (the policy), not by choice.
@@ -413,7 +421,7 @@ class GridPartitioner:
                     kept.append(r)
             regions = kept
         # Regions: merge those no grid count fits across hard edges to a neighbour that makes them fit.
-        regions, joins, isolated = _merge_regions(regions, g_all, w, lo, hi)
+        regions, joins, isolated = _merge_regions(regions, g_all, w, lo, hi, geoms=bg.geometry.values)
         report["unavoidable_hard_crossings"] = joins
         populated = [r for r in regions if w[r].sum() > 0]
         empty = [b for r in regions if w[r].sum() == 0 for b in r]
@@ -452,6 +460,9 @@ class GridPartitioner:
             report["notes"].append(f"separate part of the village with {H} households joined to the "
                                    "nearest grid with room (the grid has an exclave)")
         _attach_empty(grids, empty, g_all, bg)
+        if strip_blocks:
+            _share_strips(grids, strip_blocks, g_all, bg, self.blocks_.strip_border)
+        _mark_apart(grids, g_all, region_blocks)
         # An exclave reachable from nothing populated can join a grid only across a barrier: the
         # crossings its join adds (through the empty blocks around it) are unavoidable too.
         if joined:
@@ -492,6 +503,11 @@ class GridPartitioner:
         w = bg["hh"].to_numpy()
         rset = set(region)
         red = ed[ed["a"].isin(rset) & ed["b"].isin(rset)]
+        # A region in separate pieces (a village in several parts joined because one part alone
+        # fits no grid count) is held together by links between the pieces for the solver.
+        links = _bridge_parts(region, red, bg.geometry.values)
+        if len(links):
+            red = pd.concat([red, links], ignore_index=True)
         # Hard edges between pockets that had to be joined hold the region together. A hard edge
         # inside one soft-connected piece (a river ending inside the village, say) is not needed
         # for connection: leaving it out keeps grids from being connected only across the river.
@@ -985,8 +1001,10 @@ class GridPartitioner:
         geoms, rows = [], []
         # Household features: grid index per (feature, part).
         assign = []  # (feature, part, nparts, hh, grid_index)
+        drawn = _shared_cells(grids)
         for gi, g in enumerate(grids):
-            geom = g.geom if g.geom is not None else dissolve([u[5] for u in g.units])
+            # A locked grid keeps its own polygon; the others are drawn from their cells.
+            geom = g.geom if g.geom is not None else dissolve(drawn[gi])
             geoms.append(geom)
             hh_total = 0
             for blk, feat, part, nparts, h, _ in g.units:
@@ -1039,7 +1057,8 @@ class GridPartitioner:
                       "places", "place_names"):
                 g[c] = []
             return
-        add_grid_metrics(g, self._grids_internal, self.blocks_, self._ctx, layers)
+        add_grid_metrics(g, self._grids_internal, self.blocks_, self._ctx, layers, lines=self._lines,
+                         points=self._points, assign=self._assign)
 
     # ------------------------------------------------------------------------------------------
     def _subgrids(self, stop):
@@ -1073,8 +1092,9 @@ class GridPartitioner:
             ladder = ((self.sub_max, self.sub_target), (self.sub_target, self.sub_min), (half, half),
                       (quarter, quarter))
             cache: dict = {}
+            sites = _sites_inside(ctx["points_xy"][uniq], container)
             for step, (umax, utarget) in enumerate(ladder):
-                fu = household_units(uniq, ctx["points_xy"][uniq], fhh, container,
+                fu = household_units(uniq, sites, fhh, container,
                                      max_unit=umax, target_unit=utarget, min_unit=min(self.sub_min, utarget),
                                      barriers=ctx["barriers"], barrier_affinity=ctx["barrier_affinity"],
                                      cache=cache)
@@ -1339,6 +1359,11 @@ class GridPartitioner:
         forest = layers.get("forest")
         if forest is not None and len(forest):
             sources.append(("forest", shapely.boundary(shapely.make_valid(forest.geometry.values))))
+        lu = layers.get("landuse")
+        if lu is not None and len(lu) and "kind" in lu and (lu["kind"] == "forest").any():
+            # 三调 forest parcels tile the land: their outer edge, not every parcel border.
+            woods = shapely.union_all(shapely.make_valid(lu.geometry.values[(lu["kind"] == "forest").to_numpy()]))
+            sources.append(("forest", shapely.get_parts(shapely.boundary(woods))))
         # A copy: the other thread may prepare the village polygons while this one clips with them.
         vg = shapely.from_wkb(shapely.to_wkb(villages.geometry.values))
         tree = shapely.STRtree(vg)
@@ -1376,9 +1401,13 @@ class GridPartitioner:
     def _report(self, village_reports, plans, timings):
         g = self.grids_
         ok_villages = {r["village"] for r in village_reports if r["status"] == "ok"}
+        # Names repeat across townships: infeasible villages carry their code and township too.
         infeasible = [{"village": p["name"], "households": p["hh"], "status": p["status"],
-                       "applied": p["applied"], "remedies": p["remedies"]}
+                       "applied": p["applied"], "remedies": p["remedies"], **self._vlabels[p["village"]]}
                       for p in plans if p["status"] not in ("ok", "empty")]
+        for r, p in zip(village_reports, [p for p in plans if p["host"] is None]):
+            r.setdefault("code", self._vlabels[p["village"]]["code"])
+            r.setdefault("township", self._vlabels[p["village"]]["township"])
         # Per village: hard crossings beyond those forced by pockets and exclaves.
         hard_by_village = g.groupby("village")["hard_crossings"].sum().to_dict() if len(g) else {}
         # A locked grid's crossings are the planner's to keep, not the redraw's to avoid.
@@ -1386,7 +1415,11 @@ class GridPartitioner:
             if len(g) and "locked" in g else {}
         for r in village_reports:
             r["hard_crossings"] = int(hard_by_village.get(r["village"], 0))
-            r["unavoidable_hard_crossings"] += int(locked_hard.get(r["village"], 0))
+            # A locked grid's crossings are unavoidable for the redraw. Crossings are measured on the
+            # drawn grids; a join the engine had to make may have ended up crossing nothing (its sides
+            # in different grids): never more unavoidable crossings than there are.
+            r["unavoidable_hard_crossings"] = min(int(r["unavoidable_hard_crossings"])
+                                                  + int(locked_hard.get(r["village"], 0)), r["hard_crossings"])
             r["avoidable_hard_crossings"] = max(0, r["hard_crossings"] - r["unavoidable_hard_crossings"])
         plan = plan_figures(g, self.subgrids_, self.special_grids_, self.corridors_,
                             feasible=g["village"].isin(ok_villages), villages=len(plans), infeasible=infeasible,
@@ -1537,6 +1570,23 @@ def _village_codes(villages) -> list[str]:
     return out
 
 
+def _village_labels(villages, vnames, vcodes) -> list[dict]:
+    """Per village row: code, township and a label naming all three (``石柱村（500101001001，高笋塘街道）``),
+    so that a village is never known by a name that repeats across townships."""
+    from ..column_content import township_prefix
+    towns = villages["township"].tolist() if "township" in villages else [None] * len(villages)
+    out = []
+    for name, code, town in zip(vnames, vcodes, towns):
+        if town is None or (isinstance(town, float) and not np.isfinite(town)) or not str(town).strip():
+            town = township_prefix(code) or ""
+        elif isinstance(town, float) and float(town).is_integer():
+            town = str(int(town))
+        town = str(town).strip()
+        extra = "，".join(x for x in (code if not code.startswith("V") or not code[1:].isdigit() else "", town) if x)
+        out.append({"code": code, "township": town, "label": f"{name}（{extra}）" if extra else name})
+    return out
+
+
 def _village_neighbours(edges, village_of_block, n):
     nb: dict[int, set] = {}
     if not len(edges):
@@ -1555,11 +1605,13 @@ def _choose_k(H, lo, hi, target):
     return min(ks, key=lambda k: (abs(H / k - target), k)) if ks else 0
 
 
-def _merge_regions(regions, g_all: UnitGraph, w, lo, hi):
+def _merge_regions(regions, g_all: UnitGraph, w, lo, hi, geoms=None):
     """Join regions that no grid count fits to a neighbour (across a hard barrier) that fixes them.
 
-    Returns the regions, the number of joins (unavoidable hard crossings) and the regions that
-    stayed unfit because nothing populated borders them (exclaves).
+    With ``geoms`` (block polygons), a region nothing reaches through block edges (a separate
+    part of the village) joins the nearest populated region by distance. Returns the regions, the
+    number of joins across barriers (unavoidable hard crossings) and the regions that stayed unfit
+    because nothing populated borders them (exclaves).
     """
     regions = [sorted(r) for r in regions]
     crossings = 0
@@ -1598,6 +1650,13 @@ def _merge_regions(regions, g_all: UnitGraph, w, lo, hi):
                         if best is None or key < best[0]:
                             best = (key, path_of[rj])
             frontier = nxt
+        apart = False
+        if best is None and geoms is not None:
+            # Nothing reaches it through the village: a part of a village in several pieces (an
+            # island, a hamlet beyond another village). It joins the nearest populated region, so
+            # that a village which fits one grid is one grid; no barrier is crossed inside it.
+            best = _nearest_region(i, regions, tot, geoms, lo, hi)
+            apart = best is not None
         if best is None:
             given_up.add(regions[i][0])
             continue
@@ -1606,7 +1665,62 @@ def _merge_regions(regions, g_all: UnitGraph, w, lo, hi):
             merged.extend(regions[rj])
         drop = set(best[1]) | {i}
         regions = [r for j, r in enumerate(regions) if j not in drop] + [sorted(merged)]
-        crossings += 1
+        crossings += 0 if apart else 1
+
+
+def _nearest_region(i: int, regions: list, tot: list, geoms, lo: int, hi: int):
+    """(key, [j]) for the populated region nearest to region ``i`` by distance, preferring one the
+    merge makes feasible; None when there is none."""
+    others = [j for j in range(len(regions)) if j != i and tot[j] > 0]
+    if not others:
+        return None
+    mine = np.asarray(regions[i], dtype=np.int64)
+    theirs = np.concatenate([np.asarray(regions[j], dtype=np.int64) for j in others])
+    owner = np.concatenate([np.full(len(regions[j]), j) for j in others])
+    tree = shapely.STRtree(geoms[theirs])
+    src, dst = tree.query_nearest(geoms[mine], all_matches=False)
+    d = shapely.distance(geoms[mine[src]], geoms[theirs[dst]])
+    dist: dict[int, float] = {}
+    for j, x in zip(owner[dst].tolist(), d.tolist()):
+        dist[j] = min(dist.get(j, np.inf), x)
+    best = None
+    for j in others:
+        if j not in dist:
+            continue
+        key = (not feasible_grid_counts(tot[i] + tot[j], lo, hi), round(dist[j], 3), regions[j][0])
+        if best is None or key < best[0]:
+            best = (key, [j])
+    return best
+
+
+def _bridge_parts(region: list[int], edges: pd.DataFrame, geoms) -> pd.DataFrame:
+    """Links between the separate pieces of a region (a village in several parts): each piece,
+    in order of its first block, joins the nearest block of the pieces before it. The links are
+    hard (never a reason to stay together) and cost nothing to cut."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    loc = {b: k for k, b in enumerate(region)}
+    a = np.array([loc[x] for x in edges["a"].tolist()], dtype=np.int64)
+    b = np.array([loc[x] for x in edges["b"].tolist()], dtype=np.int64)
+    n = len(region)
+    ncomp, lab = connected_components(coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n)), directed=False)
+    if ncomp <= 1:
+        return edges.iloc[:0]
+    blocks = np.asarray(region, dtype=np.int64)
+    comps = sorted((blocks[lab == c] for c in range(ncomp)), key=lambda c: int(c.min()))
+    links = []
+    done = comps[0]
+    for comp in comps[1:]:
+        tree = shapely.STRtree(geoms[done])
+        src, dst = tree.query_nearest(geoms[comp], all_matches=False, return_distance=False)
+        d = shapely.distance(geoms[comp[src]], geoms[done[dst]])
+        k = int(np.argmin(d))
+        x, y = int(comp[src[k]]), int(done[dst[k]])
+        links.append({"a": min(x, y), "b": max(x, y), "length": 0.0, "affinity": 0.0, "major": False,
+                      "hard": True, "cross_village": False, "cls": "apart"})
+        done = np.concatenate([done, comp])
+    out = pd.DataFrame(links)
+    return out[[c for c in edges.columns if c in out]]
 
 
 def _contract_pockets(us, pocket_of: dict, lo: int):
@@ -1789,6 +1903,178 @@ def _attach_empty(grids: list[_Grid], empty: list[int], g_all: UnitGraph, bg):
                 grids[gi].note = "exclave"
 
 
+def _shared_cells(grids: list[_Grid]) -> list[list]:
+    """The polygons each grid is drawn from, with every building split between grids (an
+    apartment block by entrance, whose parts share one cell) drawn once: in the grid holding most
+    of its households, so that grids never overlap and areas count land once. A grid made only of
+    such parts gets a strip of the cell instead, the cell being divided between its grids in
+    proportion to their households."""
+    share: dict[int, dict[int, int]] = {}
+    cell: dict[int, object] = {}
+    for gi, g in enumerate(grids):
+        for _, feat, _, nparts, h, geom in g.units:
+            if feat >= 0 and nparts > 1:
+                share.setdefault(feat, {})
+                share[feat][gi] = share[feat].get(gi, 0) + int(h)
+                cell[feat] = geom
+    split = {f: s for f, s in share.items() if len(s) > 1}
+    owner = {f: min(s, key=lambda gi: (-s[gi], gi)) for f, s in split.items()}
+    drawn: list[list] = []
+    for gi, g in enumerate(grids):
+        polys, seen = [], set()
+        for _, feat, _, _, _, geom in g.units:
+            if feat in split and owner[feat] != gi:
+                continue
+            if id(geom) not in seen:
+                seen.add(id(geom))
+                polys.append(geom)
+        drawn.append(polys)
+    # Grids left with nothing to draw: the buildings they hold are divided into strips.
+    empty = [gi for gi, polys in enumerate(drawn) if not polys]
+    divide = sorted({f for gi in empty for _, f, *_ in grids[gi].units if f in split})
+    for f in divide:
+        members = sorted(split[f])
+        strips = _strips(cell[f], [split[f][gi] for gi in members])
+        for gi, strip in zip(members, strips):
+            drawn[gi] = [p for p in drawn[gi] if p is not cell[f]] + ([strip] if strip is not None else [])
+    for gi, polys in enumerate(drawn):
+        if not polys:  # nothing could be drawn: keep the shared cells rather than an empty grid
+            drawn[gi] = list({id(u[5]): u[5] for u in grids[gi].units}.values())
+    return drawn
+
+
+def _strips(poly, weights: list[int]) -> list:
+    """``poly`` cut across its longer side into strips whose areas follow ``weights``."""
+    x0, y0, x1, y1 = shapely.bounds(poly)
+    horizontal = (x1 - x0) >= (y1 - y0)
+    total = float(sum(weights)) or 1.0
+    area = float(shapely.area(poly))
+    cuts, acc = [], 0.0
+    for wgt in weights[:-1]:
+        acc += wgt / total
+        lo, hi = (x0, x1) if horizontal else (y0, y1)
+        for _ in range(40):  # bisection on the cut position for the area wanted
+            mid = (lo + hi) / 2
+            box = (x0, y0, mid, y1) if horizontal else (x0, y0, x1, mid)
+            if float(shapely.area(shapely.clip_by_rect(poly, *box))) < acc * area:
+                lo = mid
+            else:
+                hi = mid
+        cuts.append((lo + hi) / 2)
+    edges = [x0 if horizontal else y0, *cuts, x1 if horizontal else y1]
+    out = []
+    for a, b in zip(edges, edges[1:]):
+        box = (a, y0, b, y1) if horizontal else (x0, a, x1, b)
+        piece = shapely.make_valid(shapely.clip_by_rect(poly, *box))
+        out.append(None if shapely.is_empty(piece) else piece)
+    return out
+
+
+def _share_strips(grids: list[_Grid], strips: list[int], g_all: UnitGraph, bg, border) -> None:
+    """Each street/brook strip (an empty face inside a soft parcel) divided between the grids
+    around it: points along its border take the grid of the block (or household cell) across it,
+    and the strip's Voronoi cells of those points are dissolved per grid, so the divide runs down
+    the middle of the street. A strip touching one grid goes to it whole; one touching none to the
+    nearest grid."""
+    if not grids:
+        return
+    geoms = bg.geometry.values
+    whole: dict[int, int] = {}
+    cells: dict[int, list] = {}
+    for gi, g in enumerate(grids):
+        for blk, feat, _, _, _, geom in g.units:
+            if feat < 0:
+                whole.setdefault(int(blk), gi)
+            else:
+                cells.setdefault(int(blk), []).append((gi, geom))
+    by_strip = _border_groups(border)
+    for s in strips:
+        poly = geoms[s]
+        grp = by_strip.get(int(s))
+        pts, lab = [], []
+        width = max(2.0 * shapely.area(poly) / max(shapely.length(poly), 1e-9), 1.0)
+        if grp is not None:
+            segs = shapely.segmentize(grp["geometry"].to_numpy(), max(width, 5.0))
+            for other, seg in zip(grp["other"].tolist(), segs):
+                xy = shapely.get_coordinates(seg)
+                xy = (xy[:-1] + xy[1:]) / 2 if len(xy) > 1 else xy
+                if other in whole:
+                    ls = [whole[other]] * len(xy)
+                elif other in cells:
+                    cand = cells[other]
+                    d = np.stack([shapely.distance(c[1], shapely.points(xy)) for c in cand])
+                    ls = [cand[k][0] for k in d.argmin(axis=0)]
+                else:
+                    continue
+                pts.append(xy)
+                lab += ls
+        owners = sorted(set(lab))
+        if not owners:
+            own = np.array([b for g in grids for b in g.blocks], dtype=np.int64)
+            gid = np.array([gi for gi, g in enumerate(grids) for _ in g.blocks], dtype=np.int64)
+            owners = [int(gid[shapely.STRtree(geoms[own]).query_nearest(poly, all_matches=False)[0]])]
+        if len(owners) == 1:
+            pieces = {owners[0]: poly}
+        else:
+            xy = np.vstack(pts)
+            xy, first = np.unique(np.round(xy, 3), axis=0, return_index=True)
+            lab = np.asarray(lab)[first]
+            vor = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(xy), extend_to=poly, ordered=True))
+            pieces = {}
+            for gi in owners:
+                # Voronoi cells tile the plane: their coverage union is exact and fast.
+                part = shapely.make_valid(shapely.intersection(shapely.coverage_union_all(vor[lab == gi]), poly))
+                polys = [q for p in shapely.get_parts(part) if shapely.get_type_id(p) in (3, 6)
+                         for q in shapely.get_parts(p)]
+                part = polys[0] if len(polys) == 1 else shapely.multipolygons(polys) if polys else shapely.Polygon()
+                if not shapely.is_empty(part) and shapely.area(part) > 1e-3:
+                    pieces[int(gi)] = part
+        for gi, part in pieces.items():
+            grids[gi].units.append((int(s), -1, 0, 1, 0, part))
+            grids[gi].blocks.add(int(s))
+
+
+def _border_groups(border) -> dict:
+    """The strip borders by strip face, grouped once per table."""
+    if border is None or not len(border):
+        return {}
+    cached = border.attrs.get("_groups")
+    if cached is None:
+        strip = border["strip"].to_numpy()
+        order = np.argsort(strip, kind="stable")
+        cuts = np.flatnonzero(np.diff(strip[order])) + 1
+        cached = {int(strip[idx[0]]): border.iloc[idx] for idx in np.split(order, cuts)}
+        border.attrs["_groups"] = cached
+    return cached
+
+
+def _sites_inside(xy: np.ndarray, container) -> np.ndarray:
+    """Household positions for sub-grid cells, moved onto ``container`` where they lie outside it
+    (a part of an apartment block drawn in the neighbouring grid), so that every sub-grid has an
+    area in its own grid."""
+    pts = shapely.points(xy)
+    shapely.prepare(container)
+    out = ~shapely.intersects(container, pts)
+    if not out.any():
+        return xy
+    xy = xy.copy()
+    near = shapely.get_point(shapely.shortest_line(pts[out], container), 1)
+    xy[out] = shapely.get_coordinates(near)
+    return xy
+
+
+def _mark_apart(grids: list[_Grid], g_all: UnitGraph, region_blocks) -> None:
+    """A grid holding blocks of more than one separate part of the village says why it is in
+    pieces: ``note = "exclave"`` (the village itself is in several parts)."""
+    comps = g_all.components(region_blocks)
+    if len(comps) <= 1:
+        return
+    part_of = {b: k for k, c in enumerate(comps) for b in c}
+    for g in grids:
+        if g.status == "ok" and not g.note and len({part_of.get(b, -1) for b in g.blocks}) > 1:
+            g.note = "exclave"
+
+
 def _fallback_chunks(G: UnitGraph, hh, cap):
     """Greedy connected chunks of at most ``cap`` (used only when bisection fails; flagged)."""
     order = np.lexsort((G.xy[:, 0], -G.xy[:, 1]))
@@ -1828,14 +2114,26 @@ def assign_codes(gdf: gpd.GeoDataFrame, *, group: str) -> list[str]:
     return codes.tolist()
 
 
-def add_grid_metrics(g: gpd.GeoDataFrame, grids_internal, blocks: Blocks, ctx, layers) -> None:
-    """Area, Polsby-Popper, hard/soft crossings, farthest household and key places per grid."""
+def add_grid_metrics(g: gpd.GeoDataFrame, grids_internal, blocks: Blocks, ctx, layers, *, lines=None,
+                     points=None, assign=None) -> None:
+    """Area, Polsby-Popper, hard/soft crossings, farthest household and key places per grid.
+
+    With the barrier ``lines``, household ``points`` and the engine's ``assign`` table, crossings
+    are measured on the drawn grids (:func:`.geomcheck.grid_crossings`: households on two sides of
+    a hard line inside a grid), whatever the block graph said; without them, on the block graph."""
     geoms = g.geometry.values
     area = shapely.area(geoms)
     per = shapely.length(geoms)
     g["area_m2"] = np.round(area, 1)
     g["polsby_popper"] = np.round(4 * math.pi * area / np.maximum(per, 1e-9) ** 2, 3)
-    hard, soft = crossings(blocks, [gr.blocks for gr in grids_internal])
+    if lines is not None and points is not None and assign is not None:
+        from .geomcheck import grid_crossings, members_of
+        feats, hhs = members_of(assign, len(g))
+        vil = layers.get("villages")
+        hard, soft = grid_crossings(geoms, feats, np.asarray(points, dtype=object), hhs, lines,
+                                    villages=vil.geometry.to_numpy() if vil is not None else None)
+    else:
+        hard, soft = crossings(blocks, [gr.blocks for gr in grids_internal])
     g["hard_crossings"] = hard
     g["soft_crossings"] = soft
     # Farthest household from the grid's centroid.

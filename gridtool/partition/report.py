@@ -29,7 +29,7 @@ def partition_markdown(report: dict) -> str:
         for v in plan["infeasible_villages"]:
             r = v["remedies"]
             merge = "、".join(m["village"] for m in r.get("merge", [])[:3]) or "—"
-            lines.append(f"| {v['village']} | {v['households']} | {v['applied']} | "
+            lines.append(f"| {v.get('label') or v['village']} | {v['households']} | {v['applied']} | "
                          f"例外网格 / one exceptional grid；合并 / merge: {merge}；"
                          f"放宽 / relax: {r['relax'][0]}–{r['relax'][1]} |")
     return "\n".join(lines) + "\n"

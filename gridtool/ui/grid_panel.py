@@ -431,7 +431,8 @@ class GridPanel(QWidget):
         self.infeasible.clear()
         rep = self.session.partition_report()
         for v in (rep.get("plan", {}) or {}).get("infeasible_villages", []):
-            it = QTreeWidgetItem([str(v["village"]), str(v["households"]), applied_text(str(v.get("applied") or ""))])
+            it = QTreeWidgetItem([str(v.get("label") or v["village"]), str(v["households"]),
+                                  applied_text(str(v.get("applied") or ""))])
             it.setData(0, Qt.ItemDataRole.UserRole, v)
             self.infeasible.addTopLevelItem(it)
         self.inf_box.setVisible(self.infeasible.topLevelItemCount() > 0)

@@ -681,7 +681,7 @@ class MainWindow(QMainWindow):
             self.log_message(tr("log.redraw", hh=r.get("households_moved", r.get("households_changed", "?")),
                                 grids=r.get("grids_changed", "?")))
         for v in plan.get("infeasible_villages", []):
-            self.log_message(tr("log.infeasible", village=v["village"], n=v["households"]), "warning")
+            self.log_message(tr("log.infeasible", village=v.get("label") or v["village"], n=v["households"]), "warning")
         if plan.get("infeasible_villages"):
             self.docks["grids"].raise_()
 

@@ -9,6 +9,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "role.rivers": ("河流", "Rivers"),
     "role.railways": ("铁路", "Railways"),
     "role.forest": ("林地/农田", "Forest and fields"),
+    "role.landuse": ("地类图斑（三调）", "Land-use parcels (DLTB)"),
     "role.places": ("重点场所", "Key places"),
     "role.stations": ("站点", "Stations"),
     "role.party_members": ("党员", "Party members"),

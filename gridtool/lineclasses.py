@@ -1,0 +1,791 @@
+"""Classes of roads, watercourses, railways and land parcels from every schema planners hold.
+
+A road may say what it is in an OSM ``highway`` tag, a Chinese grade (``国道``, ``县道``, ``一级公路``),
+a 三调 land-use code (``DLBM`` 1003 公路用地, 1006 农村道路), a route number (``G318``, ``S105``,
+``X012``), a GB/T 13923-style or DIGEST/FACC feature code (``f_code``), its name (``沪渝高速``,
+``石柱溪``), or only its width (``wid`` in metres) or lanes. Each feature is classed by the first
+source that speaks, in this order:
+
+1. a mapping file given with ``--line-classes FILE.csv`` (``layer,column,value,class``);
+2. a class column whose values are OSM tags or Chinese grade words (等级, 类型 …);
+3. 三调/二调 land-use codes or names (``DLBM``/``DLMC``, GB/T 21010-2017 and -2007);
+4. a route number (路线编号: G/S with 1–2 or 4 digits = expressway, G### 国道, S### 省道, X 县道,
+   Y 乡道, C 村道, Z 专用公路);
+5. the name (高速/国道/省道/县道/乡道/村道/机耕; 江/河 → river, 溪 → stream, 渠/沟/堰 → ditch,
+   湖 → lake, 水库 → reservoir, 塘 → pond; route numbers inside names);
+6. a feature code: GB/T 13923 numeric codes by their medium class (41 railway, 42 inter-city
+   highway, 43 urban road, 44 rural road; 21 river, 22 canal/ditch, 23 lake, 24 reservoir) and
+   FACC codes (AP030 road, AP010 track, AP050 trail, AN010 railway, BH140 river, BH020 canal,
+   BH030 ditch, BH080 lake, BH130 reservoir); the grade of a road inside its medium class comes
+   from its width when there is one;
+7. the width (≥ 20 m trunk, ≥ 12 primary, ≥ 8 secondary, ≥ 6 tertiary, ≥ 4 unclassified, ≥ 2.5
+   track, else path; watercourses ≥ 10 m river, ≥ 3 m stream, else ditch) or the lanes;
+8. nothing: counted as unrecognised (roads stay ``unclassified``, watercourses ``river``) and
+   said loudly.
+
+Road classes are OSM ``highway`` values (so routing speeds apply unchanged); watercourse kinds
+are ``river``, ``canal``, ``stream``, ``ditch``, ``lake``, ``reservoir``, ``pond``. Land parcels
+(a 三调 ``DLTB`` layer given once as ``--landuse``) get a ``kind`` (road, railway, water, forest,
+farmland, settlement, built, other) and the barrier ``class`` their outline makes.
+
+The codes were checked against GB/T 21010-2017 and the 三调 working classification (and the
+2007 edition's three-digit codes); GB/T 13923 is used only at its medium classes, which are
+stable across its 1992, 2006 and 2022 editions. Written by hand: these schemas are Chinese
+national standards that no library carries.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .columns import _key
+from .errors import InputFileError
+from .problems import Problem
+
+# ---------------------------------------------------------------------------------------------
+# Vocabulary
+ROAD_CLASSES = ("motorway", "trunk", "primary", "secondary", "tertiary", "unclassified", "residential",
+                "service", "living_street", "pedestrian", "track", "footway", "path", "cycleway",
+                "bridleway", "steps", "road")
+_OSM_ROADS = set(ROAD_CLASSES) | {f"{c}_link" for c in ("motorway", "trunk", "primary", "secondary", "tertiary")}
+WATER_KINDS = ("river", "canal", "stream", "ditch", "drain", "lake", "reservoir", "pond", "riverbank", "water")
+#: Watercourse kinds that are the barrier class ``river`` (hard by default); the rest are ``stream``.
+HARD_WATER = frozenset({"river", "canal", "riverbank", "water", "lake", "reservoir"})
+LANDUSE_KINDS = ("road", "railway", "water", "forest", "farmland", "settlement", "built", "other")
+#: Classes a mapping file may name, by role; ``none`` takes a feature out of the barriers.
+ALLOWED = {
+    "roads": set(ROAD_CLASSES) | {"railway", "none"},
+    "rivers": set(WATER_KINDS) | {"none"},
+    "railways": {"rail", "railway", "subway", "light_rail", "tram", "disused", "none"},
+    "landuse": set(ROAD_CLASSES) | set(WATER_KINDS) | {"railway", "forest", "farmland", "settlement", "built",
+                                                       "other", "none"},
+}
+
+#: Summary groups of road classes, as planners count them.
+ROAD_GROUPS = (("motorway", "高速", "motorway"), ("national", "国省道", "national/provincial"),
+               ("county", "县乡道", "county/township"), ("minor", "村道及以下", "village roads and below"))
+WATER_GROUPS = (("river", "河流", "rivers"), ("lake", "湖库", "lakes/reservoirs"), ("pond", "坑塘", "ponds"),
+                ("ditch", "沟渠溪流", "ditches/streams"))
+HOW = {"mapping": ("映射文件", "mapping file"), "tag": ("等级列", "class column"),
+       "dlbm": ("地类编码", "land-use code"), "ref": ("路线编号", "route number"),
+       "name": ("名称", "name"), "code": ("要素代码", "feature code"), "width": ("宽度", "width"),
+       "lanes": ("车道数", "lanes"), "default": ("未识别", "unrecognised")}
+INFERRED = ("ref", "name", "width", "lanes")
+
+
+def road_group(cls: str) -> str:
+    c = str(cls).removesuffix("_link")
+    if c == "motorway":
+        return "motorway"
+    if c in ("trunk", "primary"):
+        return "national"
+    if c in ("secondary", "tertiary"):
+        return "county"
+    return "minor"
+
+
+def water_group(kind: str) -> str:
+    if kind in ("lake", "reservoir"):
+        return "lake"
+    if kind == "pond":
+        return "pond"
+    if kind in ("stream", "ditch", "drain"):
+        return "ditch"
+    return "river"
+
+
+# Header candidates for the columns a classifier reads (compared after columns._key).
+COLUMNS = {
+    "tag": ("class", "highway", "fclass", "waterway", "railway", "kind", "type", "道路等级", "等级", "道路类型",
+            "道路级别", "行政等级", "技术等级", "公路等级", "公路技术等级", "road_class", "roadclass", "rclass",
+            "grade", "dj", "xzdj", "jsdj", "类型", "类别", "水系类型", "河流类型", "河流等级", "铁路类型"),
+    "dlbm": ("dlbm", "地类编码", "地类代码", "dldm", "tbdlbm"),
+    "dlmc": ("dlmc", "地类名称", "tbdlmc"),
+    "ref": ("ref", "路线编号", "路线编码", "路线代码", "路线号", "道路编号", "lxbm", "lxbh", "lxdm", "roadno",
+            "road_no", "route", "rn"),
+    "name": ("name", "名称", "道路名称", "路名", "河流名称", "河名", "水系名称", "name:zh", "mc", "name_chn", "nam"),
+    "code": ("f_code", "fcode", "gb", "gbcode", "gb_code", "要素代码", "分类代码", "要素编码", "分类码",
+             "要素类型码", "feat_code", "featurecode", "fcc", "code"),
+    "width": ("wid", "width", "宽度", "路宽", "路面宽度", "道路宽度", "河宽", "kd", "lmkd", "width_m"),
+    "lanes": ("lanes", "车道数", "车道", "cds", "lane"),
+    "tunnel": ("tunnel", "隧道", "is_tunnel", "sd"),
+    "bridge": ("bridge", "桥梁", "桥", "is_bridge", "ql"),
+}
+_TRUE = {"1", "yes", "true", "t", "y", "是", "隧道", "桥", "桥梁", "building_passage", "culvert", "viaduct"}
+
+# Chinese and English grade words in class columns (first match wins).
+_ROAD_WORDS = (
+    (re.compile(r"高速|expressway|freeway"), "motorway"),
+    (re.compile(r"快速路|快速干道|国道|national"), "trunk"),
+    (re.compile(r"主干|省道|provincial|^一级"), "primary"),
+    (re.compile(r"次干|县道|^二级"), "secondary"),
+    (re.compile(r"支路|乡道|乡镇道路|^三级"), "tertiary"),
+    (re.compile(r"村道|村级|通村|^四级"), "unclassified"),
+    (re.compile(r"街巷|巷道|内部道路|小区道路|城镇村道路|城镇道路"), "residential"),
+    (re.compile(r"机耕|农村道路|田间|等外|大车路"), "track"),
+    (re.compile(r"台阶|阶梯"), "steps"),
+    (re.compile(r"步行|人行|小路|便道|小径|游步道|乡村路|trail"), "path"),
+)
+_WATER_WORDS = (
+    (re.compile(r"水库|reservoir"), "reservoir"),
+    (re.compile(r"湖|lake"), "lake"),
+    (re.compile(r"坑塘|池塘|鱼塘|养殖|塘|pond|basin"), "pond"),
+    (re.compile(r"运河"), "canal"),
+    (re.compile(r"沟渠|渠|水沟|排水沟|沟|堰|ditch"), "ditch"),
+    (re.compile(r"drain"), "drain"),
+    (re.compile(r"溪|stream|brook"), "stream"),
+    (re.compile(r"江|河|干流|river"), "river"),
+)
+_OSM_WATER = {"river": "river", "riverbank": "riverbank", "canal": "canal", "stream": "stream", "brook": "stream",
+              "ditch": "ditch", "drain": "drain", "water": "water", "lake": "lake", "reservoir": "reservoir",
+              "pond": "pond", "basin": "pond", "wadi": "stream", "tidal_channel": "river"}
+_NAME_ROAD = (
+    (re.compile(r"高速"), "motorway"),
+    (re.compile(r"快速路|高架"), "trunk"),
+    (re.compile(r"国道"), "trunk"),
+    (re.compile(r"省道"), "primary"),
+    (re.compile(r"县道"), "secondary"),
+    (re.compile(r"乡道"), "tertiary"),
+    (re.compile(r"村道"), "unclassified"),
+    (re.compile(r"机耕"), "track"),
+    (re.compile(r"步道|便道|小路"), "path"),
+)
+_NAME_WATER = (
+    (re.compile(r"水库$"), "reservoir"),
+    (re.compile(r"湖$"), "lake"),
+    (re.compile(r"塘$"), "pond"),
+    (re.compile(r"运河"), "canal"),
+    (re.compile(r"(?:渠|沟|堰)(?:\d+|[一二三四五六七八九十]+)?(?:支|段|号)?$"), "ditch"),
+    (re.compile(r"溪(?:\d+|[一二三四五六七八九十]+)?(?:段)?$"), "stream"),
+    (re.compile(r"(?:江|河)(?:[东西南北上下中]?支流|段|干流)?$"), "river"),
+)
+# Route numbers (JTG A03 / GB 917): G + 1–2 or 4 digits = national expressway, G + 3 = 国道;
+# S likewise; X 县道, Y 乡道, C 村道, Z 专用公路, Q 其他.
+_REF = re.compile(r"(?<![A-Za-z])([GSXYCZQ])(\d{1,4})(?!\d)")
+
+# 三调 (GB/T 21010-2017 and the 三调 working classification) and 二调 (GB/T 21010-2007) codes.
+_DLBM_2017 = {
+    "1001": ("railway", "railway"), "1002": ("railway", "railway"),
+    "1003": ("road", "highway"), "1004": ("road", "residential"), "1006": ("road", "track"),
+    "1101": ("water", "river"), "1102": ("water", "lake"), "1103": ("water", "reservoir"),
+    "1104": ("water", "pond"), "1107": ("water", "ditch"),
+}
+_DLBM_2007 = {
+    "101": ("railway", "railway"), "102": ("road", "highway"), "103": ("road", "residential"),
+    "104": ("road", "track"), "111": ("water", "river"), "112": ("water", "lake"), "113": ("water", "reservoir"),
+    "114": ("water", "pond"), "117": ("water", "ditch"),
+}
+_DLMC = (
+    (re.compile(r"铁路用地|轨道交通用地"), ("railway", "railway")),
+    (re.compile(r"公路用地"), ("road", "highway")),
+    (re.compile(r"城镇村道路用地|街巷用地"), ("road", "residential")),
+    (re.compile(r"农村道路"), ("road", "track")),
+    (re.compile(r"河流水面"), ("water", "river")),
+    (re.compile(r"湖泊水面"), ("water", "lake")),
+    (re.compile(r"水库水面"), ("water", "reservoir")),
+    (re.compile(r"坑塘水面|养殖坑塘"), ("water", "pond")),
+    (re.compile(r"沟渠|干渠"), ("water", "ditch")),
+    (re.compile(r"林地"), ("forest", "forest")),
+    (re.compile(r"水田|水浇地|旱地|园地|果园|茶园|橡胶园"), ("farmland", "farmland")),
+    (re.compile(r"住宅用地|宅基地|^城市$|^建制镇$|^村庄$"), ("settlement", "settlement")),
+)
+
+
+def _dlbm_scheme(codes: pd.Series) -> str:
+    """2017 (four characters: 1003, 0301, 1104A) or 2007 (three digits: 102, 031) codes; numbers
+    read from a spreadsheet have lost their leading zero, so the column as a whole decides."""
+    digits = codes.str.extract(r"^(\d+)")[0].dropna()
+    if not len(digits):
+        return "2017"
+    if (digits.str.len() >= 4).any():
+        return "2017"
+    lead = digits.str.zfill(3).str[0]
+    return "2017" if lead.isin(list("3456789")).any() else "2007"
+
+
+def dlbm_parse(value, scheme: str = "2017") -> tuple[str, str] | None:
+    """``"1003"`` → ``("road", "highway")``; ``"0301"`` → ``("forest", "forest")``; None for others."""
+    s = str(value).strip().upper()
+    m = re.match(r"^(\d+)([A-Z]*)", s)
+    if not m:
+        return None
+    num = m.group(1)
+    if scheme == "2017":
+        num = num.zfill(4)
+        if num in _DLBM_2017:
+            return _DLBM_2017[num]
+        head = num[:2]
+        if head == "03":
+            return ("forest", "forest")
+        if head in ("01", "02"):
+            return ("farmland", "farmland")
+        if head == "07":
+            return ("settlement", "settlement")
+        if head in ("05", "06", "08", "09") or num[:2] == "20":
+            return ("built", "built")
+        return ("other", "other")
+    num = num.zfill(3)
+    if num in _DLBM_2007:
+        return _DLBM_2007[num]
+    if num[:2] == "03":
+        return ("forest", "forest")
+    if num[:2] in ("01", "02"):
+        return ("farmland", "farmland")
+    if num in ("071", "072", "201", "202", "203"):
+        return ("settlement", "settlement")
+    if num[:2] in ("05", "06", "08", "09", "20"):
+        return ("built", "built")
+    return ("other", "other")
+
+
+def _feature_code(value) -> tuple[str, str] | None:
+    """A GB/T 13923 (5–6 digit) or FACC (AP030 …) code → (family, class or kind) or None."""
+    s = str(value).strip().upper()
+    if re.fullmatch(r"[A-Z]{2}\d{3}", s):
+        return {"AP030": ("road", "road"), "AP010": ("road", "track"), "AP050": ("road", "path"),
+                "AN010": ("railway", "railway"), "AN050": ("railway", "railway"),
+                "BH140": ("water", "river"), "BH020": ("water", "canal"), "BH030": ("water", "ditch"),
+                "BH080": ("water", "lake"), "BH130": ("water", "reservoir"), "BH040": ("water", "ditch"),
+                "AQ130": ("tunnel", "tunnel"), "AQ040": ("bridge", "bridge")}.get(s)
+    if not re.fullmatch(r"\d{5,6}", s):
+        return None
+    head = s[:2]
+    if s.startswith("2201"):
+        return ("water", "canal")
+    return {"41": ("railway", "railway"), "42": ("road", "highway"), "43": ("road", "urban"),
+            "44": ("road", "rural"), "21": ("water", "river"), "22": ("water", "ditch"),
+            "23": ("water", "lake"), "24": ("water", "reservoir")}.get(head)
+
+
+def road_from_width(w: float) -> str | None:
+    if not np.isfinite(w) or w <= 0:
+        return None
+    for lim, cls in ((20, "trunk"), (12, "primary"), (8, "secondary"), (6, "tertiary"), (4, "unclassified"),
+                     (2.5, "track")):
+        if w >= lim:
+            return cls
+    return "path"
+
+
+def road_from_lanes(n: float) -> str | None:
+    if not np.isfinite(n) or n <= 0:
+        return None
+    return "trunk" if n >= 6 else "primary" if n >= 4 else "secondary" if n >= 3 else "tertiary" if n >= 2 \
+        else "unclassified"
+
+
+def water_from_width(w: float) -> str | None:
+    if not np.isfinite(w) or w <= 0:
+        return None
+    return "river" if w >= 10 else "stream" if w >= 3 else "ditch"
+
+
+def road_from_ref(text) -> str | None:
+    if not isinstance(text, str) or not text:
+        return None
+    m = _REF.search(text.upper())
+    if not m:
+        return None
+    letter, num = m.group(1), m.group(2)
+    if letter in "GS":
+        if len(num) in (1, 2, 4):
+            return "motorway"
+        return "trunk" if letter == "G" else "primary"
+    return {"X": "secondary", "Y": "tertiary", "C": "unclassified", "Z": "service", "Q": "unclassified"}[letter]
+
+
+def road_from_word(text) -> str | None:
+    """A class column's value: an OSM tag, or a Chinese grade word."""
+    if text is None or (isinstance(text, float) and np.isnan(text)):
+        return None
+    s = str(text).strip().lower()
+    if not s:
+        return None
+    if s in _OSM_ROADS:
+        return s
+    for pat, cls in _ROAD_WORDS:
+        if pat.search(s):
+            return cls
+    return None
+
+
+def water_from_word(text) -> str | None:
+    if text is None or (isinstance(text, float) and np.isnan(text)):
+        return None
+    s = str(text).strip().lower()
+    if s in _OSM_WATER:
+        return _OSM_WATER[s]
+    for pat, kind in _WATER_WORDS:
+        if pat.search(s):
+            return kind
+    return None
+
+
+def road_from_name(text) -> str | None:
+    if not isinstance(text, str) or not text.strip():
+        return None
+    for pat, cls in _NAME_ROAD:
+        if pat.search(text):
+            return cls
+    return road_from_ref(text)
+
+
+def water_from_name(text) -> str | None:
+    if not isinstance(text, str) or not text.strip():
+        return None
+    t = re.sub(r"[（(].*?[)）]", "", text.strip())
+    for pat, kind in _NAME_WATER:
+        if pat.search(t):
+            return kind
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Mapping files
+@dataclass(frozen=True)
+class Rule:
+    layer: str
+    column: str
+    value: str
+    cls: str
+    line: int
+
+
+_MAP_HEADERS = {"layer": ("layer", "图层", "role"), "column": ("column", "列", "字段", "field"),
+                "value": ("value", "值", "取值"), "class": ("class", "类别", "等级", "kind")}
+
+
+def read_mapping(path: str | Path) -> list[Rule]:
+    """Rules of a ``--line-classes`` CSV file: ``layer,column,value,class`` (Chinese headers
+    图层,列,值,类别 also read; UTF-8 with or without BOM, or GBK). ``layer`` is a role (roads,
+    rivers, railways, landuse), the file's layer name or ``*``; ``value`` ``*`` matches any value."""
+    p = Path(path)
+    if not p.exists():
+        raise InputFileError(f"找不到线类映射文件 {p}", f"line-class mapping file not found: {p}",
+                             fix_zh="检查 --line-classes 的路径。", fix_en="check the --line-classes path.", file=str(p))
+    raw = p.read_bytes()
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            text = raw.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    rows = list(csv.reader(text.splitlines()))
+    rows = [r for r in rows if any(c.strip() for c in r) and not r[0].lstrip().startswith("#")]
+    if not rows:
+        raise InputFileError("线类映射文件是空的", "the line-class mapping file is empty",
+                             fix_zh="第一行写 layer,column,value,class，其后每行一条规则。",
+                             fix_en="write layer,column,value,class on the first line, one rule per line after it.",
+                             file=str(p))
+    head = [_key(h) for h in rows[0]]
+    pos = {}
+    for k, names in _MAP_HEADERS.items():
+        for n in names:
+            if _key(n) in head:
+                pos[k] = head.index(_key(n))
+                break
+    if len(pos) < 4:
+        missing = [k for k in _MAP_HEADERS if k not in pos]
+        raise InputFileError(
+            f"线类映射文件缺少列：{', '.join(missing)}", f"the line-class mapping file lacks column(s): {', '.join(missing)}",
+            fix_zh="第一行应为 layer,column,value,class（或 图层,列,值,类别）。",
+            fix_en="the first line must be layer,column,value,class (or 图层,列,值,类别).", file=str(p))
+    out = []
+    for i, r in enumerate(rows[1:], start=2):
+        r = r + [""] * (4 - len(r))
+        layer, column, value, cls = (r[pos[k]].strip() for k in ("layer", "column", "value", "class"))
+        role = layer.lower()
+        allowed = ALLOWED.get(role, set().union(*ALLOWED.values()))
+        if cls.lower() not in allowed:
+            raise InputFileError(
+                f"线类映射文件第 {i} 行的类别“{cls}”不认识", f"line {i} of the mapping file: unknown class {cls!r}",
+                fix_zh="可用的类别：" + "、".join(sorted(allowed)), fix_en="classes: " + ", ".join(sorted(allowed)),
+                file=str(p), feature=f"line {i}", field="class")
+        if not column:
+            raise InputFileError(f"线类映射文件第 {i} 行没有列名", f"line {i} of the mapping file names no column",
+                                 fix_zh="填写源数据中的列名，如 DLBM。", fix_en="give the source column, e.g. DLBM.",
+                                 file=str(p), feature=f"line {i}", field="column")
+        out.append(Rule(layer or "*", column, value, cls.lower(), i))
+    return out
+
+
+def _rules_for(rules, role: str, layer_name: str | None, columns) -> list[Rule]:
+    names = {role.lower(), "*", ""} | ({str(layer_name).lower()} if layer_name else set())
+    have = {str(c) for c in columns}
+    return [r for r in rules or () if r.layer.lower() in names and r.column in have]
+
+
+def _apply_rules(df: pd.DataFrame, rules: list[Rule]) -> pd.Series:
+    out = pd.Series([None] * len(df), index=df.index, dtype=object)
+    for r in rules:
+        vals = df[r.column].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v))
+                                else (str(int(v)) if isinstance(v, float) and float(v).is_integer() else str(v)).strip())
+        hit = (vals != "") if r.value == "*" else (vals.str.lower() == r.value.lower())
+        out[hit & out.isna()] = r.cls
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+def find(columns, what: str, fields: dict | None = None) -> str | None:
+    """A source column for one of the classifier's inputs (``fields[what]`` wins)."""
+    if fields and fields.get(what) in list(columns):
+        return fields[what]
+    keys = {_key(c): c for c in reversed(list(columns)) if c != "geometry"}
+    for cand in COLUMNS[what]:
+        if _key(cand) in keys:
+            return keys[_key(cand)]
+    return None
+
+
+def _flag(series: pd.Series) -> pd.Series:
+    if series.dtype == bool:
+        return series.fillna(False)
+    return series.map(lambda v: False if v is None or (isinstance(v, float) and np.isnan(v))
+                      else str(v).strip().lower() in _TRUE).astype(bool)
+
+
+def _numbers(series: pd.Series) -> np.ndarray:
+    s = series.astype(str).str.extract(r"([-+]?\d+(?:\.\d+)?)")[0] if series.dtype == object else series
+    return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
+
+
+@dataclass
+class Classified:
+    values: pd.Series        # class (roads), kind (rivers/railways/landuse)
+    how: pd.Series           # which source decided, one of HOW
+    summary: dict
+    problems: list[Problem]
+    extra: dict              # role-specific columns (tunnel, bridge, barrier class of parcels, dlbm)
+
+
+def classify(role: str, df: pd.DataFrame, *, fields: dict | None = None, rules: list[Rule] | None = None,
+             layer_name: str | None = None, where: dict | None = None) -> Classified:
+    """Class every feature of a roads, rivers, railways or landuse layer; see the module docstring."""
+    fields = dict(fields or {})
+    cols = [c for c in df.columns if c != "geometry"]
+    found = {w: find(cols, w, fields) for w in COLUMNS}
+    if fields.get("class") in cols:
+        found["tag"] = fields["class"]
+    if role in ("rivers", "railways", "landuse") and fields.get("kind") in cols:
+        found["tag"] = fields["kind"]
+    n = len(df)
+    val = pd.Series([None] * n, index=df.index, dtype=object)
+    how = pd.Series(["default"] * n, index=df.index, dtype=object)
+    extra: dict = {}
+
+    def fill(values: pd.Series, label: str) -> None:
+        todo = val.isna() & values.notna()
+        val[todo] = values[todo]
+        how[todo] = label
+
+    rule_cols = _rules_for(rules, role, layer_name, cols)
+    if rule_cols:
+        fill(_apply_rules(df, rule_cols), "mapping")
+    used: dict[str, str] = {}
+    geom_poly = None
+    if "geometry" in df:
+        import shapely
+        geom_poly = shapely.get_type_id(df.geometry.values) >= 3
+    if role == "roads":
+        if found["tag"]:
+            fill(df[found["tag"]].map(road_from_word), "tag")
+        _from_dlbm(df, found, fill, role)
+        if found["ref"]:
+            fill(df[found["ref"]].map(road_from_ref), "ref")
+        if found["name"]:
+            fill(df[found["name"]].map(road_from_name), "name")
+        width = _numbers(df[found["width"]]) if found["width"] else np.full(n, np.nan)
+        lanes = _numbers(df[found["lanes"]]) if found["lanes"] else np.full(n, np.nan)
+        if found["code"]:
+            fc = df[found["code"]].map(_feature_code)
+            by_code, by_width = [], []
+            for f, w in zip(fc, width):
+                if f is None or f[0] not in ("road", "railway"):
+                    by_code.append(None)
+                    by_width.append(None)
+                elif f[0] == "railway":
+                    by_code.append("railway")
+                    by_width.append(None)
+                elif road_from_width(w):  # a road of a medium class: its grade from the width …
+                    by_code.append(None)
+                    by_width.append(road_from_width(w))
+                else:  # … else the class's default
+                    by_code.append({"highway": "secondary", "urban": "residential", "rural": "track",
+                                    "road": "unclassified"}.get(f[1], f[1]))
+                    by_width.append(None)
+            fill(pd.Series(by_code, index=df.index, dtype=object), "code")
+            fill(pd.Series(by_width, index=df.index, dtype=object), "width")
+            extra["tunnel_code"] = fc.map(lambda f: f is not None and f[0] == "tunnel").to_numpy()
+        fill(pd.Series([road_from_width(w) for w in width], index=df.index, dtype=object), "width")
+        fill(pd.Series([road_from_lanes(x) for x in lanes], index=df.index, dtype=object), "lanes")
+        val = val.fillna("unclassified")
+    elif role == "rivers":
+        if found["tag"]:
+            fill(df[found["tag"]].map(water_from_word), "tag")
+        _from_dlbm(df, found, fill, role)
+        if found["name"]:
+            fill(df[found["name"]].map(water_from_name), "name")
+        if found["code"]:
+            fc = df[found["code"]].map(_feature_code)
+            fill(fc.map(lambda f: f[1] if f is not None and f[0] == "water" else None), "code")
+        if found["width"]:
+            fill(pd.Series([water_from_width(w) for w in _numbers(df[found["width"]])], index=df.index,
+                           dtype=object), "width")
+        # Water areas without a kind are water; lines without one are taken as rivers (and said).
+        val = val.fillna("river")
+    elif role == "railways":
+        if found["tag"]:
+            fill(df[found["tag"]].map(_rail_word), "tag")
+        _from_dlbm(df, found, fill, role)
+        if found["code"]:
+            fc = df[found["code"]].map(_feature_code)
+            fill(fc.map(lambda f: "rail" if f is not None and f[0] == "railway" else None), "code")
+        if found["name"]:
+            fill(df[found["name"]].map(_rail_word), "name")
+        val = val.fillna("rail")
+    elif role == "landuse":
+        kind, cls, dl = _landuse(df, found, val, how)
+        val, extra["class"], extra["dlbm"] = kind, cls, dl
+    else:
+        raise ValueError(f"no line classes for role {role!r}")
+    for w in ("tag", "dlbm", "dlmc", "ref", "name", "code", "width", "lanes"):
+        if found[w] and (how == w).any() or (w == "dlmc" and found[w] and (how == "dlbm").any()):
+            used[w] = found[w]
+    if found["code"] and role == "roads" and (how == "width").any() and "code" not in used:
+        used["code"] = found["code"]  # the feature code said "road"; the width told its grade
+    if role in ("roads", "railways"):
+        tunnel = np.zeros(n, dtype=bool)
+        if found["tunnel"]:
+            tunnel |= _flag(df[found["tunnel"]]).to_numpy()
+        if found["name"]:
+            tunnel |= df[found["name"]].astype(str).str.contains("隧道").to_numpy()
+        tunnel |= extra.pop("tunnel_code", np.zeros(n, dtype=bool))
+        extra["tunnel"] = tunnel
+        if found["bridge"]:
+            extra["bridge"] = _flag(df[found["bridge"]]).to_numpy()
+    summary = summarize(role, val, how, used, polygons=geom_poly, tunnels=extra.get("tunnel"),
+                        barrier=extra.get("class"))
+    problems = _uniform_warning(role, summary, df, found, where or {})
+    return Classified(values=val, how=how, summary=summary, problems=problems, extra=extra)
+
+
+def _rail_word(text) -> str | None:
+    if text is None or (isinstance(text, float) and np.isnan(text)):
+        return None
+    s = str(text).strip().lower()
+    if s in ("rail", "subway", "light_rail", "tram", "narrow_gauge", "monorail", "funicular", "preserved"):
+        return s
+    if s in ("abandoned", "disused", "razed", "proposed", "construction") or re.search(r"废弃|拆除|规划|在建", s):
+        return "disused"
+    if re.search(r"地铁", s):
+        return "subway"
+    if re.search(r"轻轨", s):
+        return "light_rail"
+    if re.search(r"有轨电车", s):
+        return "tram"
+    if re.search(r"铁路|高铁|动车|railway", s):
+        return "rail"
+    return None
+
+
+def _from_dlbm(df, found, fill, role) -> None:
+    """Classes from 三调 land-use codes (DLBM) or names (DLMC) on lines or polygons."""
+    pairs = None
+    if found["dlbm"]:
+        codes = df[found["dlbm"]].astype(str).str.strip()
+        scheme = _dlbm_scheme(codes[codes != ""])
+        pairs = codes.map(lambda c: dlbm_parse(c, scheme) if c and c.lower() != "nan" else None)
+    if found["dlmc"]:
+        by_name = df[found["dlmc"]].map(_dlmc_parse)
+        pairs = by_name if pairs is None else pairs.where(pairs.notna(), by_name)
+    if pairs is None:
+        return
+
+    def pick(p):
+        if p is None:
+            return None
+        fam, what = p
+        if role == "roads":
+            return {"road": {"highway": "primary", "residential": "residential", "track": "track"}.get(what),
+                    "railway": "railway"}.get(fam, "none")
+        if role == "rivers":
+            return what if fam == "water" else "none"
+        if role == "railways":
+            return "rail" if fam == "railway" else "none"
+        return None
+    fill(pairs.map(pick), "dlbm")
+
+
+def _dlmc_parse(text) -> tuple[str, str] | None:
+    if not isinstance(text, str) or not text.strip():
+        return None
+    for pat, pair in _DLMC:
+        if pat.search(text.strip()):
+            return pair
+    return ("other", "other")
+
+
+def parcel_width(geoms) -> np.ndarray:
+    """Mean width of strip-shaped polygons (a road parcel): 2·area / perimeter."""
+    import shapely
+    area = shapely.area(geoms)
+    per = shapely.length(shapely.boundary(geoms))
+    return 2.0 * area / np.maximum(per, 1e-9)
+
+
+def _landuse(df, found, val, how):
+    """Parcels of a DLTB-like layer: kind, the barrier class of their outline, and the code."""
+    n = len(df)
+    kinds = pd.Series([None] * n, index=df.index, dtype=object)
+    cls = pd.Series([""] * n, index=df.index, dtype=object)
+    code = pd.Series([""] * n, index=df.index, dtype=object)
+    pairs = pd.Series([None] * n, index=df.index, dtype=object)
+    if found["dlbm"]:
+        raw = df[found["dlbm"]].astype(str).str.strip()
+        scheme = _dlbm_scheme(raw[(raw != "") & (raw.str.lower() != "nan")])
+        pairs = raw.map(lambda c: dlbm_parse(c, scheme) if c and c.lower() != "nan" else None)
+        code = raw.where(raw.str.lower() != "nan", "")
+    if found["dlmc"]:
+        by_name = df[found["dlmc"]].map(_dlmc_parse)
+        pairs = pairs.where(pairs.notna(), by_name)
+    # A mapping file's class (already in val) wins.
+    width = parcel_width(df.geometry.values) if "geometry" in df else np.full(n, np.nan)
+    for i, (idx, p) in enumerate(pairs.items()):
+        mapped = val.at[idx]
+        if mapped is not None:
+            kinds.at[idx], cls.at[idx] = _landuse_from_class(mapped)
+            continue
+        if p is None:
+            kinds.at[idx] = "other"
+            continue
+        fam, what = p
+        how.at[idx] = "dlbm"
+        kinds.at[idx] = fam
+        if fam == "road":
+            if what == "highway":  # 公路用地 holds every grade: its width tells them apart
+                w = width[i]
+                cls.at[idx] = "motorway" if w >= 30 else "primary" if w >= 12 else "tertiary"
+            else:
+                cls.at[idx] = what
+        elif fam == "railway":
+            cls.at[idx] = "railway"
+        elif fam == "water":
+            # 河流水面 holds brooks as well as rivers: a strip under 10 m wide is a small stream.
+            cls.at[idx] = "stream" if what == "river" and width[i] < 10 else what
+    return kinds, cls, code
+
+
+def _landuse_from_class(c: str) -> tuple[str, str]:
+    if c in _OSM_ROADS:
+        return "road", c
+    if c == "railway":
+        return "railway", "railway"
+    if c in WATER_KINDS:
+        return "water", c
+    if c == "none":
+        return "other", ""
+    return c, ""
+
+
+# ---------------------------------------------------------------------------------------------
+def summarize(role: str, values: pd.Series, how: pd.Series, used: dict, *, polygons=None, tunnels=None,
+              barrier=None) -> dict:
+    """Counts per class, per planners' group, per source; ``text_zh``/``text_en`` for printing."""
+    out = {"role": role, "total": len(values), "classes": {str(k): int(v) for k, v in values.value_counts().items()},
+           "how": {str(k): int(v) for k, v in how.value_counts().items()}, "columns": dict(used)}
+    inferred = int(how.isin(INFERRED).sum())
+    unknown = int((how == "default").sum())
+    out["inferred"], out["unknown"] = inferred, unknown
+    inf_cols = "/".join(dict.fromkeys(used[w] for w in INFERRED if w in used and (how == w).any()))
+    inf_zh = f"按 {inf_cols} 推断 {inferred:,}" if inferred else "推断 0"
+    inf_en = f"inferred from {inf_cols} {inferred:,}" if inferred else "inferred 0"
+    if role == "roads":
+        groups = values.map(road_group).value_counts()
+        out["groups"] = {g: int(groups.get(g, 0)) for g, _, _ in ROAD_GROUPS}
+        zh = "、".join(f"{z} {out['groups'][g]:,}" for g, z, _ in ROAD_GROUPS)
+        en = ", ".join(f"{e} {out['groups'][g]:,}" for g, _, e in ROAD_GROUPS)
+        if "railway" in out["classes"] or "none" in out["classes"]:
+            other = out["classes"].get("railway", 0) + out["classes"].get("none", 0)
+            zh += f"、非道路 {other:,}"
+            en += f", not roads {other:,}"
+        out["text_zh"] = f"道路：{zh}；{inf_zh}；未识别 {unknown:,}"
+        out["text_en"] = f"roads: {en}; {inf_en}; unrecognised {unknown:,}"
+    elif role == "rivers":
+        keep = values != "none"
+        groups = values[keep].map(water_group).value_counts()
+        out["groups"] = {g: int(groups.get(g, 0)) for g, _, _ in WATER_GROUPS}
+        hard = int(values.isin(HARD_WATER).sum())
+        out["hard"], out["soft"] = hard, int(keep.sum()) - hard
+        zh = "、".join(f"{z} {out['groups'][g]:,}" for g, z, _ in WATER_GROUPS)
+        en = ", ".join(f"{e} {out['groups'][g]:,}" for g, _, e in WATER_GROUPS)
+        not_water = int((~keep).sum())
+        out["text_zh"] = (f"水系：{zh}（硬边界 {hard:,}，软边界 {out['soft']:,}）"
+                          + (f"、非水域 {not_water:,}" if not_water else "")
+                          + f"；{inf_zh}；未识别 {unknown:,}")
+        out["text_en"] = (f"water: {en} (hard {hard:,}, soft {out['soft']:,})"
+                          + (f", not water {not_water:,}" if not_water else "")
+                          + f"; {inf_en}; unrecognised {unknown:,}")
+    elif role == "railways":
+        nt = int(np.asarray(tunnels).sum()) if tunnels is not None else 0
+        off = int(values.isin(["disused", "none"]).sum())
+        out["tunnels"] = nt
+        out["text_zh"] = f"铁路：{len(values):,} 条（隧道 {nt:,} 条、停用 {off:,} 条不作边界）"
+        out["text_en"] = f"railways: {len(values):,} ({nt:,} in tunnels and {off:,} disused are no barrier)"
+    else:  # landuse
+        counts = values.value_counts()
+        out["kinds"] = {k: int(counts.get(k, 0)) for k in LANDUSE_KINDS}
+        b = pd.Series(barrier if barrier is not None else [""] * len(values), index=values.index)
+        out["barrier"] = {str(k): int(v) for k, v in b[b != ""].value_counts().items()}
+        zh_k = {"road": "道路", "railway": "铁路", "water": "水域", "forest": "林地", "farmland": "耕地园地",
+                "settlement": "住宅", "built": "其他建设用地", "other": "其他"}
+        zh = "、".join(f"{zh_k[k]} {v:,}" for k, v in out["kinds"].items() if v)
+        en = ", ".join(f"{k} {v:,}" for k, v in out["kinds"].items() if v)
+        zh_c = {"motorway": "高速", "trunk": "国道", "primary": "国省道", "secondary": "县道", "tertiary": "县乡道",
+                "residential": "城镇村道路", "track": "农村道路", "railway": "铁路", "river": "河流（硬）",
+                "stream": "溪沟（软）", "ditch": "沟渠（软）", "lake": "湖泊（硬）", "reservoir": "水库（硬）",
+                "pond": "坑塘（软）"}
+        bar = "、".join(f"{zh_c.get(k, k)} {v:,}" for k, v in out["barrier"].items())
+        out["text_zh"] = (f"地类图斑：{zh}；可作边界的图斑：{bar or '无'}（另有道路、铁路线图层时，"
+                          f"道路、铁路图斑只用于判断桥梁）；按 {used.get('dlbm') or used.get('dlmc') or '—'} 识别")
+        out["text_en"] = (f"land parcels: {en}; parcels that can bound blocks: "
+                          f"{', '.join(f'{k} {v:,}' for k, v in out['barrier'].items()) or 'none'} (with a roads "
+                          "or railways line layer, road and railway parcels only mark bridges)")
+    return out
+
+
+def _uniform_warning(role: str, summary: dict, df: pd.DataFrame, found: dict, where: dict) -> list[Problem]:
+    """Say loudly when one class takes (nearly) everything: the schema was probably not understood."""
+    n = summary["total"]
+    if role not in ("roads", "rivers") or n < 20:
+        return []
+    groups = summary.get("groups", {})
+    top, share = max(groups.items(), key=lambda kv: kv[1]) if groups else ("", 0)
+    if share < 0.98 * n and summary["unknown"] < 0.5 * n:
+        return []
+    explicit = sum(summary["how"].get(k, 0) for k in ("tag", "dlbm", "mapping"))
+    if explicit >= 0.5 * n and summary["unknown"] < 0.5 * n:
+        return []  # the data say so themselves (a class column, land-use codes, the user's mapping)
+    zh_name = {g: z for g, z, _ in (ROAD_GROUPS if role == "roads" else WATER_GROUPS)}.get(top, top)
+    en_name = {g: e for g, _, e in (ROAD_GROUPS if role == "roads" else WATER_GROUPS)}.get(top, top)
+    from .column_content import samples_of
+    cands = [c for c in df.columns if c not in ("geometry", "src_id") and c not in found.values()]
+    listed = "；".join(f"{c}（{'、'.join(samples_of(df[c])[:3])}）" for c in cands[:6] if samples_of(df[c]))
+    key = "class" if role == "roads" else "kind"
+    what_zh = "道路" if role == "roads" else "水系"
+    hard_note_zh = "（全部按硬边界处理）" if role == "rivers" and top == "river" else ""
+    hard_note_en = " (all hard barriers)" if role == "rivers" and top == "river" else ""
+    zh = (f"全部 {n:,} 条{what_zh}中有 {share:,} 条归为“{zh_name}”{hard_note_zh}，未识别 {summary['unknown']:,} 条："
+          "等级很可能没有读懂")
+    en = (f"{share:,} of {n:,} {role} fall in one class, {en_name}{hard_note_en}, {summary['unknown']:,} "
+          "unrecognised: their classes were probably not understood")
+    fix_zh = (f"用 --field {role}.{key}=列名 指定等级列，或用 --line-classes 映射文件（layer,column,value,class）"
+              "逐值指定" + (f"。其他列：{listed}" if listed else ""))
+    fix_en = (f"name the class column with --field {role}.{key}=COLUMN, or map values with --line-classes "
+              "FILE.csv (layer,column,value,class)" + (f". Other columns: {listed}" if listed else ""))
+    return [Problem("warning", "line_classes_uniform", zh, en, fix_zh=fix_zh, fix_en=fix_en, **where)]
