@@ -52,6 +52,9 @@ def add_role_arguments(p: argparse.ArgumentParser) -> None:
                    help="指定列 / choose a source column: hh=户数, lon=东经, lat=北纬, name=村名, "
                         "village=所属村; households.hh=户数 for one layer only")
     p.add_argument("--seed", type=int, default=0, help="随机种子 / seed (OSM household estimates)")
+    p.add_argument("--limit", action="append", default=[], metavar="KEY=VALUE",
+                   help="放宽或收紧限制 / change a limit, e.g. hh_per_point=50000, hh_per_village=300000, "
+                        "archive_unpacked_mb=8192, table_columns=5000, duplicates=warning (see gridtool/limits.py)")
 
 
 def _sources(args) -> dict[str, str]:
@@ -87,7 +90,7 @@ def _fields(args) -> dict[str, str]:
     return out
 
 
-def _project_from_args(args):
+def _project_from_args(args, progress=None):
     from .project import Project
     sources = _sources(args)
     if not sources:
@@ -97,7 +100,7 @@ def _project_from_args(args):
     return Project.from_sources(sources, crs_in=_per_role_option(args.crs_in, "--crs-in"),
                                 encoding=_per_role_option(args.encoding, "--encoding"),
                                 fields=_fields(args), dem=args.dem, seed=args.seed,
-                                name=getattr(args, "name", None))
+                                name=getattr(args, "name", None), progress=progress)
 
 
 def _print_problems(args, problems) -> None:
@@ -132,9 +135,11 @@ def _print_summary(args, summary: dict) -> None:
 
 # -- subcommands ------------------------------------------------------------------------------
 def cmd_import(args) -> int:
+    from .ownership import check_replace
     from .validate import validate
     out = Path(args.out)
-    project = _project_from_args(args)
+    check_replace([out], force=args.force, kind="project")  # before reading: refuse early, not after minutes
+    project = _project_from_args(args, progress=None if getattr(args, "quiet", False) else _progress_printer())
     problems = validate(project)
     _print_problems(args, problems)
     project.save(out, force=args.force)
@@ -185,7 +190,8 @@ def _file_info(path: str) -> dict:
             if "hh" in list(meta["fields"]):
                 df = pyogrio.read_dataframe(p, layer=name, columns=["hh"], read_geometry=False)
         if df is not None and "hh" in df:
-            e["households"] = int(pd.to_numeric(df["hh"], errors="coerce").fillna(0).clip(lower=0).sum())
+            hh = pd.to_numeric(df["hh"], errors="coerce")
+            e["households"] = int(hh[hh.abs() < float("inf")].clip(lower=0).sum())
         info["layers"][name] = e
     return info
 
@@ -308,10 +314,13 @@ def cmd_partition(args) -> int:
     from .partition.output import partition_project, write_report
     if (args.workers is not None or args.scheduler or args.out_dir or args.resume or args.by):
         return _partition_batch(args)
-    project = _project_or_sources(args)
+    from .ownership import check_replace
     out = Path(args.out)
-    if args.project and Path(args.project).resolve() == out.resolve():
-        pass  # updating a project in place is what a planner expects; the save is atomic
+    check_replace([out], force=args.force, kind="project")
+    check_replace([args.report] if args.report else [], force=args.force)
+    project = _project_or_sources(args)
+    # Updating a project in place is what a planner expects: the save is atomic, and refuses if
+    # another program rewrote the project while this partition ran (gridtool.writelock).
     gp = partition_project(project, progress=None if args.quiet else _progress_printer(), **_partition_params(args))
     project.save(out, force=args.force)
     rep = gp.report_
@@ -433,6 +442,7 @@ def build_parser() -> argparse.ArgumentParser:
     pi.add_argument("--strict", action="store_true", help="有数据错误时返回 1 / exit 1 when validation finds errors")
     pi.add_argument("--force", action="store_true",
                     help="允许覆盖不是 gridtool 项目的已有文件 / replace an existing file that is not a gridtool project")
+    pi.add_argument("--quiet", action="store_true", help="不显示进度 / no progress messages")
     pi.set_defaults(func=cmd_import)
 
     pf = sub.add_parser("info", help="查看文件或项目 / what a file or project holds")
@@ -530,20 +540,29 @@ def main(argv: list[str] | None = None) -> int:
             stream.reconfigure(errors="replace")
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        from . import limits
+        with limits.override(**limits.from_options(getattr(args, "limit", []))):
+            return args.func(args)
     except GridtoolError as exc:
         print(exc.format(_fmt_lang(args)), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("已中断 / interrupted", file=sys.stderr)
         return 130
+    except MemoryError:
+        print("内存不足：数据太大，无法在这台电脑上处理。\n解决办法：按乡镇或村分批处理（partition --by township "
+              "--out-dir），或换一台内存更大的电脑。\nout of memory: the data are too large for this computer.\n"
+              "Fix: process them in parts (partition --by township --out-dir), or use a computer with more "
+              "memory.", file=sys.stderr)
+        return 2
     except Exception as exc:  # a bug or an unforeseen input: say so plainly, keep the details
-        import tempfile
         import traceback
-        log = Path(tempfile.gettempdir()) / "gridtool-error.log"
-        log.write_text(traceback.format_exc(), encoding="utf-8")
-        print(f"内部错误：{exc}\n详细信息已写入 {log}，请把它和命令一起报告。\n"
-              f"internal error: {exc}\ndetails in {log}; please report them with the command.",
+
+        from .errorlog import write_error
+        log = write_error(traceback.format_exc())
+        first = (str(exc).splitlines() or [""])[0][:300] or type(exc).__name__
+        print(f"内部错误：{first}\n详细信息已写入 {log}，请把它和命令一起报告。\n"
+              f"internal error: {first}\ndetails in {log}; please report them with the command.",
               file=sys.stderr)
         return 3
 

@@ -157,7 +157,8 @@ def detect_shapefile_encoding(shp: str | Path, override: str | None = None, *,
 def detect_text_file_encoding(path: str | Path, override: str | None = None, *,
                               default: str | None = None) -> EncodingGuess:
     """Encoding of a CSV/TXT file: the override; a BOM; strict UTF-8; else ``default`` or GB18030."""
-    raw = Path(path).read_bytes()[:2_000_000]
+    with open(path, "rb") as fh:  # the start is enough: never the whole of a large file in memory
+        raw = fh.read(2_000_000)
     source = "detected"
     if override:
         enc, source = _user_encoding(override), "user"

@@ -91,20 +91,31 @@ def run_web_gis(args, project, progress=None) -> list[tuple[Path, str]]:
         done.append((Path(args.html), "HTML: " + ", ".join(f"{k} {v}" for k, v in m.counts.items())
                      + f"; {m.seconds:.1f} s"))
     crs = getattr(args, "gis_crs", None)
+    force = bool(getattr(args, "force", False))
     if args.gpkg:
-        seen(gis.write_gpkg(project, args.gpkg, roles=roles, include_personal=include, crs=crs), "GeoPackage")
+        seen(gis.write_gpkg(project, args.gpkg, roles=roles, include_personal=include, crs=crs, force=force),
+             "GeoPackage")
     if args.shp:
         seen(gis.write_shapefiles(project, args.shp, roles=roles, encoding=args.encoding, include_personal=include,
-                                  crs=crs), f"Shapefile ({args.encoding})")
+                                  crs=crs, force=force), f"Shapefile ({args.encoding})")
     if args.geojson:
-        seen(gis.write_geojson(project, args.geojson, roles=roles, include_personal=include), "GeoJSON")
+        seen(gis.write_geojson(project, args.geojson, roles=roles, include_personal=include, force=force), "GeoJSON")
     if args.kml:
-        seen(gis.write_kml(project, args.kml, roles=roles, include_personal=include, kmz=False), "KML")
+        seen(gis.write_kml(project, args.kml, roles=roles, include_personal=include, kmz=False, force=force), "KML")
     if args.kmz:
-        seen(gis.write_kml(project, args.kmz, roles=roles, include_personal=include, kmz=True), "KMZ")
+        seen(gis.write_kml(project, args.kmz, roles=roles, include_personal=include, kmz=True, force=force), "KMZ")
     if args.gpx:
-        seen(gis.write_gpx(project, args.gpx, include_personal=include), "GPX")
+        seen(gis.write_gpx(project, args.gpx, include_personal=include, force=force), "GPX")
     return done
+
+
+def _single_file_outputs(args) -> list[Path]:
+    """The HTML map and print files the options ask for (GIS writers check their own targets)."""
+    out = [getattr(args, k, None) for k in ("html", "pdf", "png", "svg", "atlas", "route_cards")]
+    if getattr(args, "assessment", None):
+        from .print_commands import _assessment_out
+        out.append(_assessment_out(args))
+    return [Path(p) for p in out if p]
 
 
 def cmd_export(args) -> int:
@@ -120,18 +131,30 @@ def cmd_export(args) -> int:
     t0 = time.perf_counter()
     project = Project.open(args.project)
     progress = _progress(args)
+    from ..ownership import check_replace
+    check_replace(_single_file_outputs(args), force=bool(getattr(args, "force", False)))
     try:
         done = run_web_gis(args, project, progress)
-    except OSError as exc:  # an unwritable folder, a full disk: say which file, exit 2
-        from .paper import ExportError
-        raise ExportError(f"无法写入文件：{exc.strerror or exc}", f"could not write the file: {exc.strerror or exc}",
-                          fix_zh="检查输出路径、写入权限和磁盘空间。",
-                          fix_en="check the output path, write permission and free disk space.",
-                          file=exc.filename) from exc
-    if wanted_print:
-        from .print_commands import run_print
-        for p in run_print(args, project, progress):
-            done.append((Path(p), "print"))
+        if wanted_print:
+            from .print_commands import run_print
+            for p in run_print(args, project, progress):
+                done.append((Path(p), "print"))
+    except GridtoolError:
+        raise
+    except Exception as exc:  # an unwritable folder, a full disk: say which file, exit 2 (no driver text)
+        from ..atomic import write_failure
+        target = getattr(exc, "filename", None) or next((getattr(args, k) for k in WEB_GIS_OUTPUTS + PRINT_OUTPUTS
+                                                         if getattr(args, k, None)), args.project)
+        plain = write_failure(exc, target)
+        if plain is None and isinstance(exc, OSError):
+            from .paper import ExportError
+            raise ExportError(f"无法写入文件：{exc.strerror or exc}", f"could not write the file: {exc.strerror or exc}",
+                              fix_zh="检查输出路径、写入权限和磁盘空间。",
+                              fix_en="check the output path, write permission and free disk space.",
+                              file=exc.filename) from exc
+        if plain is None:
+            raise
+        raise plain from exc
     _say(args, f"已导出 {len(done)} 个文件（{time.perf_counter() - t0:.1f} 秒）：",
          f"exported {len(done)} file(s) in {time.perf_counter() - t0:.1f} s:")
     for path, what in done:
@@ -188,6 +211,8 @@ def register(subparsers, add_role_arguments=None) -> None:  # noqa: ARG001 (see 
                    help="GeoPackage/Shapefile 的坐标系，默认为输入数据的坐标系 / CRS of GeoPackage and shapefiles "
                         "(default: the inputs' CRS), e.g. EPSG:4547")
     pe.add_argument("--quiet", action="store_true", help="不显示进度 / no progress messages")
+    pe.add_argument("--force", action="store_true",
+                    help="允许覆盖不是 gridtool 导出的已有文件 / replace existing files gridtool did not write")
     from .print_commands import add_print_arguments  # light: argparse helpers only
     add_print_arguments(pe)  # --pdf … --route-cards, --title, --include-personal (shared with the HTML/GIS)
     pe.set_defaults(func=cmd_export)

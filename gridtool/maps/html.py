@@ -660,6 +660,8 @@ def build_html(project, *, title: str | None = None, subtitle: str | None = None
     root.header.add_child(_raw_element(head_html() + f"<script>gridtool.icons = {json_for_script(icons)};</script>\n"),
                           name="gridtool_assets", index=0)
     root.header.add_child(_raw_element(f"<title>{escape_html(title or project.name)}</title>\n"), name="gt_title")
+    # gridtool's mark: a later export may replace this file without --force (gridtool.ownership).
+    root.header.add_child(_raw_element('<meta name="generator" content="gridtool">\n'), name="gt_generator", index=0)
     root.html.add_child(_raw_element(_panel(project, title, subtitle, b.counts, include_personal)), name="gt_panel")
     root.html.add_child(_raw_element(
         '<details class="gt-panel gt-legend" open><summary>图例 legend</summary>' + "".join(b.legend)
