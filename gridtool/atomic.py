@@ -94,15 +94,47 @@ _READONLY = ("read-only file system", "readonly database", "read-only", "permiss
              "unable to open database file", "attempt to write a readonly")
 
 
+def _out_of_room(path: Path) -> bool:
+    """Whether the folder of ``path`` is (nearly) full, or this process may not grow a file as
+    large as the one it was writing (a file-size limit, ``ulimit -f``)."""
+    folder = path.parent if path.parent.exists() else Path(".")
+    try:
+        import shutil
+        if shutil.disk_usage(folder).free < 16 * 2**20:
+            return True
+    except OSError:
+        pass
+    try:
+        import resource
+        soft, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
+    except (ImportError, OSError, ValueError):  # Windows has no such limit
+        return False
+    if soft == resource.RLIM_INFINITY:
+        return False
+    biggest = 0
+    try:
+        for e in os.scandir(folder):
+            if e.name.startswith(".") and e.is_file(follow_symlinks=False):
+                biggest = max(biggest, e.stat().st_size)
+            elif e.name.startswith(".") and e.is_dir(follow_symlinks=False):
+                for f in os.scandir(e.path):
+                    biggest = max(biggest, f.stat().st_size)
+    except OSError:
+        pass
+    return biggest >= soft * 0.9 or soft < 2**20
+
+
 def write_failure(exc: BaseException, path: str | Path) -> WriteError | None:
     """A plain :class:`WriteError` for ``exc`` when it means "the disk is full / the folder cannot
     be written", else None. The driver's own text (often SQL) is not shown."""
-    code = getattr(exc, "errno", None)
+    # Only an OSError's errno is an errno (GDAL's CPLE errors carry their own numbers).
+    code = exc.errno if isinstance(exc, OSError) else None
     text = " ".join(str(a) for a in getattr(exc, "args", ()) if isinstance(a, (str, bytes)))
     text = (text or str(exc)).lower()
     cause = exc.__cause__ or exc.__context__
-    if cause is not None and code is None:
-        code = getattr(cause, "errno", None)
+    if cause is not None:
+        if code is None and isinstance(cause, OSError):
+            code = cause.errno
         text += " " + str(cause).lower()
     path = Path(path)
     if code in (errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", -1)) or any(w in text for w in _FULL):
@@ -112,7 +144,12 @@ def write_failure(exc: BaseException, path: str | Path) -> WriteError | None:
             "previous file is untouched",
             fix_zh="清理磁盘空间或换一个有足够空间的文件夹后重试。",
             fix_en="free some disk space, or write to a folder on a drive with room, and try again.", file=str(path))
-    if code in (errno.EROFS, errno.EACCES, errno.EPERM) or any(w in text for w in _READONLY):
+    readonly = code in (errno.EROFS, errno.EACCES, errno.EPERM)
+    if not readonly and code is None and _out_of_room(path):
+        # Drivers often say only "Failed to commit transaction": look at the disk itself.
+        return write_failure(OSError(errno.ENOSPC, "no space left"), path)
+    readonly = readonly or any(w in text for w in _READONLY)
+    if readonly or (code is None and not os.access(path.parent if path.parent.exists() else ".", os.W_OK)):
         return WriteError(
             f"没有写入权限（文件夹只读或文件被占用），{path.name} 未能写入",
             f"no permission to write (the folder is read-only or the file is in use): {path.name} could "

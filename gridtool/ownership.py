@@ -184,7 +184,7 @@ def check_replace(paths: Iterable[str | Path], *, force: bool = False, kind: str
         what_zh = "gridtool 项目" if kind == "project" else "gridtool 导出的文件"
         what_en = "a gridtool project" if kind == "project" else "a file gridtool exported"
         raise NotOwnFileError(
-            f"{path.name} 已存在且不是{what_zh}（或已被其他程序修改），为免丢失其中的内容，不会覆盖",
+            f"{path.name} 已存在且不是 {what_zh}（或已被其他程序修改），为免丢失其中的内容，不会覆盖",
             f"{path.name} exists and is not {what_en} (or another program has changed it); it is not "
             "replaced, so that nothing in it is lost",
             fix_zh="换一个输出文件名或文件夹；确认其中内容无用后可加 --force 覆盖。",

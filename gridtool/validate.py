@@ -252,13 +252,28 @@ def _check_duplicate_rows(lyr) -> tuple[list[Problem], np.ndarray]:
             features=ids[in_block].tolist(), bounds=_bounds(gdf[in_block]), **_where(lyr)))
     single = rep & ~in_block
     if single.any():
-        pairs = [f"{ids[i]} = {ids[first[i]]}" for i in np.flatnonzero(single)[:8]]
-        groups = len(np.unique(first[single]))
+        where = np.flatnonzero(single)
+        order = pd.unique(first[where])
+        parts_zh, parts_en = [], []
+        for g in order[:6]:
+            reps = where[first[where] == g]
+            if len(reps) == 1:
+                parts_zh.append(f"{ids[reps[0]]} = {ids[g]}")
+                parts_en.append(f"{ids[reps[0]]} = {ids[g]}")
+            else:
+                seq = (np.diff(reps) == 1).all()
+                listed = _span([ids[reps[0]], ids[reps[-1]]]) if seq else \
+                    ", ".join(str(ids[i]) for i in reps[:3]) + (" …" if len(reps) > 3 else "")
+                parts_zh.append(f"{ids[g]} 又出现 {len(reps)} 次（{listed}）")
+                parts_en.append(f"{ids[g]} repeated {len(reps)} times ({listed})")
+        groups = len(order)
+        more_zh = f"；另 {groups - 6} 组" if groups > 6 else ""
+        more_en = f"; {groups - 6} more group(s)" if groups > 6 else ""
         out.append(Problem(
             sev, "duplicate_rows",
-            f"{int(single.sum())} 行与前面的行完全相同（{groups} 组），会被重复计数：" + "；".join(pairs),
+            f"{int(single.sum())} 行与前面的行完全相同（{groups} 组），会被重复计数：" + "；".join(parts_zh) + more_zh,
             f"{int(single.sum())} row(s) are exact copies of earlier rows ({groups} group(s)) and would be "
-            "counted again: " + "; ".join(pairs),
+            "counted again: " + "; ".join(parts_en) + more_en,
             fix_zh="删除重复的行；若确是同一栋楼里的不同住户，合并为一行并在户数列填总户数，或加一列区分（如门牌号）。"
                    "若要把它们都计入，可加 --limit duplicates=warning。",
             fix_en="delete the repeated rows; if they are different households in one building, merge them into "

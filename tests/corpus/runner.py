@@ -239,7 +239,8 @@ def judge(run: Run) -> tuple[str, str]:
         lacks = message_problems(last.err + last.out, names)
         if lacks:
             return "unclear", f"{last.name} exit 2 but " + "; ".join(lacks)
-        return "clear", f"{last.name}: " + next((ln for ln in last.err.splitlines() if ln.strip()), "")[:120]
+        return "clear", f"{last.name}: " + next((ln for ln in last.err.splitlines()
+                                                 if ln.strip() and not ln.startswith("[")), "")[:120]
 
     bad = run.spec.get("bad")
     bad_names = [Path(bad).name] if bad else []
