@@ -42,11 +42,11 @@ class Limits:
     hh_per_point: float = 20_000
     #: Households one village or community may hold.
     hh_per_village: float = 100_000
+    #: Villages one partition run takes (a city has about 10,000; more goes through the batch:
+    #: ``partition --by township --out-dir``).
+    villages_per_run: int = 20_000
     #: Seconds a save waits for another gridtool process writing the same project.
     lock_wait_s: float = 15
-    #: Seconds after which a lock left by a process on another computer is taken over
-    #: (on this computer a lock is stale as soon as its process has ended).
-    lock_stale_s: float = 3600
     #: Duplicate rows and repeated rosters: "error" (partition refuses) or "warning".
     duplicates: str = "error"
 

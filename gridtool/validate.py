@@ -366,6 +366,29 @@ def _check_village_size(project: Project, totals: np.ndarray | None = None) -> l
         **_where(vl))]
 
 
+def _check_village_count(project: Project) -> list[Problem]:
+    """More villages than one run is for (a city has about 10,000): the batch is the way, and a
+    layer of mostly one-household "villages" is probably buildings or parcels given as villages."""
+    vl, hl = project.layers["villages"], project.layers["households"]
+    n = len(vl.gdf)
+    lim = limits.current().villages_per_run
+    if n <= lim:
+        return []
+    hh = pd.to_numeric(hl.gdf["hh"], errors="coerce")
+    mean = float(hh[np.isfinite(hh)].clip(lower=0).sum()) / max(n, 1)
+    hint_zh = f"平均每村只有 {mean:.1f} 户，村界图层可能是建筑或地块；" if mean < 5 else ""
+    hint_en = (f"they hold {mean:.1f} households on average: the villages layer may be buildings or parcels; "
+               if mean < 5 else "")
+    return [Problem(
+        "error", "too_many_villages", f"{n:,} 个村（社区）超过单次划分 {lim:,} 个的上限；{hint_zh}",
+        f"{n:,} villages are more than one partition run takes ({lim:,}); {hint_en}",
+        fix_zh="检查 --villages 是否选对了图层；全市规模请用批量划分：gridtool partition 项目.gpkg --by township "
+               "--out-dir 输出文件夹（可加 --workers N）。若确需一次划分，用 --limit villages_per_run=数值。",
+        fix_en="check that --villages is the right layer; for a whole city use the batch: gridtool partition "
+               "PROJECT.gpkg --by township --out-dir DIR (with --workers N). To run it at once anyway, raise "
+               "--limit villages_per_run=N.", **_where(vl))]
+
+
 def _check_dem(project: Project) -> list[Problem]:
     """An elevation model that does not cover the data (a tile 10° away) is named, not used silently."""
     dem = project.dem
@@ -403,7 +426,7 @@ class BlockingDataError(GridtoolError):
 
 #: Problem codes that stop a partition: with them every household total after would be wrong.
 BLOCKING = ("hh_not_numeric", "hh_not_finite", "hh_not_positive", "hh_absurd", "roster_repeated", "duplicate_rows",
-            "duplicate_id", "village_too_large", "layers_far_apart")
+            "duplicate_id", "village_too_large", "layers_far_apart", "too_many_villages")
 
 
 def partition_blockers(project) -> list[Problem]:
@@ -428,6 +451,7 @@ def partition_blockers(project) -> list[Problem]:
         found += far
         if not far:
             found += _check_village_size(project)
+        found += _check_village_count(project)
     return [p for p in found if p.severity == "error" and p.code in BLOCKING]
 
 
@@ -570,15 +594,20 @@ def _check_villages(project: Project) -> list[Problem]:
     lyr = project.layers["villages"]
     vil = lyr.gdf
     out = []
-    tree = shapely.STRtree(vil.geometry.values)
-    left, right = tree.query(vil.geometry.values, predicate="intersects")
-    pairs = [(i, j) for i, j in zip(left, right) if i < j]
-    overlaps = []
-    for i, j in pairs:
-        a = vil.geometry.iloc[i].intersection(vil.geometry.iloc[j]).area
-        # Shared borders digitised twice give slivers; only real overlaps matter.
-        if a > 100.0 and a > 1e-4 * min(vil.geometry.iloc[i].area, vil.geometry.iloc[j].area):
-            overlaps.append((i, j, a))
+    geoms = vil.geometry.values
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(geoms, predicate="intersects")
+    keep = left < right
+    left, right = left[keep], right[keep]
+    # Neighbours that only share a border (most pairs) are dropped before any overlay is computed:
+    # a county of thousands of villages is checked in seconds, not in a loop over every pair.
+    inner = shapely.relate_pattern(geoms[left], geoms[right], "T********")
+    left, right = left[inner], right[inner]
+    area = shapely.area(shapely.intersection(geoms[left], geoms[right])) if len(left) else np.zeros(0)
+    smaller = np.minimum(shapely.area(geoms[left]), shapely.area(geoms[right])) if len(left) else np.zeros(0)
+    # Shared borders digitised twice give slivers; only real overlaps matter.
+    real = (area > 100.0) & (area > 1e-4 * smaller)
+    overlaps = [(int(i), int(j), float(a)) for i, j, a in zip(left[real], right[real], area[real])]
     if overlaps:
         name = vil["name"].astype(str).tolist() if "name" in vil else [str(k) for k in range(len(vil))]
         listed = "; ".join(f"{name[i]}–{name[j]} {a:,.0f} m²" for i, j, a in overlaps[:10])
@@ -644,6 +673,8 @@ def validate(project: Project, *, repair: bool = True) -> list[Problem]:
     if not far:
         problems.extend(_check_coverage(project))
         problems.extend(_check_village_size(project))
+    if "households" in project.layers and "villages" in project.layers:
+        problems.extend(_check_village_count(project))
     problems.extend(_check_dem(project))
     project.problems = problems
     return problems
