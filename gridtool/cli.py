@@ -139,9 +139,14 @@ def cmd_import(args) -> int:
     from .validate import validate
     out = Path(args.out)
     check_replace([out], force=args.force, kind="project")  # before reading: refuse early, not after minutes
-    project = _project_from_args(args, progress=None if getattr(args, "quiet", False) else _progress_printer())
+    show = None if getattr(args, "quiet", False) else _progress_printer()
+    project = _project_from_args(args, progress=show)
+    if show:
+        show(1.0, "数据检查 / validating")
     problems = validate(project)
     _print_problems(args, problems)
+    if show:
+        show(1.0, "写入项目 / saving")
     project.save(out, force=args.force)
     _say(args, f"已写入项目 {out}", f"project written: {out}")
     _print_summary(args, project.summary())

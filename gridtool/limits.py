@@ -42,6 +42,8 @@ class Limits:
     hh_per_point: float = 20_000
     #: Households one village or community may hold.
     hh_per_village: float = 100_000
+    #: Cells of an elevation model read into memory (float32: 4 bytes each).
+    dem_cells: int = 200_000_000
     #: Villages one partition run takes (a city has about 10,000; more goes through the batch:
     #: ``partition --by township --out-dir``).
     villages_per_run: int = 20_000
