@@ -376,12 +376,12 @@ def _check_village_count(project: Project) -> list[Problem]:
         return []
     hh = pd.to_numeric(hl.gdf["hh"], errors="coerce")
     mean = float(hh[np.isfinite(hh)].clip(lower=0).sum()) / max(n, 1)
-    hint_zh = f"平均每村只有 {mean:.1f} 户，村界图层可能是建筑或地块；" if mean < 5 else ""
-    hint_en = (f"they hold {mean:.1f} households on average: the villages layer may be buildings or parcels; "
+    hint_zh = f"；平均每村只有 {mean:.1f} 户，村界图层可能是建筑或地块" if mean < 5 else ""
+    hint_en = (f"; they hold {mean:.1f} households on average: the villages layer may be buildings or parcels"
                if mean < 5 else "")
     return [Problem(
-        "error", "too_many_villages", f"{n:,} 个村（社区）超过单次划分 {lim:,} 个的上限；{hint_zh}",
-        f"{n:,} villages are more than one partition run takes ({lim:,}); {hint_en}",
+        "error", "too_many_villages", f"{n:,} 个村（社区）超过单次划分 {lim:,} 个的上限{hint_zh}",
+        f"{n:,} villages are more than one partition run takes ({lim:,}){hint_en}",
         fix_zh="检查 --villages 是否选对了图层；全市规模请用批量划分：gridtool partition 项目.gpkg --by township "
                "--out-dir 输出文件夹（可加 --workers N）。若确需一次划分，用 --limit villages_per_run=数值。",
         fix_en="check that --villages is the right layer; for a whole city use the batch: gridtool partition "
@@ -465,9 +465,9 @@ def check_partition_ready(project) -> None:
     fixes_zh = "；".join(dict.fromkeys(p.fix_zh for p in found if p.fix_zh))
     fixes_en = " ".join(dict.fromkeys(p.fix_en for p in found if p.fix_en))
     raise BlockingDataError(
-        f"数据有 {len(found)} 个错误会使户数统计出错，改正前不划分网格：\n  " + "\n  ".join(lines_zh),
-        f"the data have {len(found)} error(s) that would make the household counts wrong; no grids are drawn "
-        "until they are fixed:\n  " + "\n  ".join(lines_en),
+        f"数据有 {len(found)} 个错误，会使户数统计出错或无法划分，改正前不划分网格：\n  " + "\n  ".join(lines_zh),
+        f"the data have {len(found)} error(s) that would make the household counts wrong or the partition "
+        "impossible; no grids are drawn until they are fixed:\n  " + "\n  ".join(lines_en),
         fix_zh=fixes_zh + "（gridtool validate 列出全部问题。）", fix_en=fixes_en + " (gridtool validate lists them all.)")
 
 

@@ -590,7 +590,7 @@ def _many_villages(n: int):
                              geometry=[box(a, b, a + cell, b + cell) for a, b in zip(x0, y0)], crs=4326)
         vp = D.write_vector(v, folder / "villages.gpkg")
         r = pd.DataFrame({"经度": (x0 + cell / 2).round(7), "纬度": (y0 + cell / 2).round(7), "户数": 1})
-        return _std(folder, _csv(folder, r), villages=vp)
+        return _std(folder, _csv(folder, r), villages=vp, bad=vp)
     return make
 
 
