@@ -66,10 +66,13 @@ def _user_encoding(name: str) -> str:
 def dbf_text_bytes(dbf: Path, max_records: int = 2000) -> tuple[list[bytes], int]:
     """The raw bytes of the field names and of the character fields of the first records of a .dbf,
     and its LDID byte."""
-    data = dbf.read_bytes()
-    if len(data) < 32:
-        return [], 0
-    nrec, hdr_len, rec_len = struct.unpack("<IHH", data[4:12])
+    with open(dbf, "rb") as fh:  # the header and the first records only: never a whole large .dbf
+        data = fh.read(32)
+        if len(data) < 32:
+            return [], 0
+        nrec, hdr_len, rec_len = struct.unpack("<IHH", data[4:12])
+        fh.seek(0)
+        data = fh.read(hdr_len + rec_len * min(nrec, max_records))
     ldid = data[29]
     fields = []
     out = []

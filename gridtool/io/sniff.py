@@ -18,7 +18,8 @@ SUFFIX_OF_KIND = {"xlsx": ".xlsx", "ole2": ".xls", "sqlite": ".gpkg", "kml": ".k
                   "tiff": ".tif", "gml": ".gml"}
 #: Kinds each extension may hold as it is.
 ACCEPTS = {
-    ".csv": ("text",), ".txt": ("text",), ".xlsx": ("xlsx", "ole2"), ".xls": ("ole2", "xlsx"),
+    # "zip" for .xlsx/.kmz: a zip that does not open (cut short) is read, and its reader says so.
+    ".csv": ("text",), ".txt": ("text",), ".xlsx": ("xlsx", "ole2", "zip"), ".xls": ("ole2", "xlsx"),
     ".gpkg": ("sqlite",), ".shp": ("shp",), ".zip": ("zip", "kmz"), ".kml": ("kml",), ".kmz": ("kmz", "zip"),
     ".geojson": ("json", "sqlite"), ".json": ("json",), ".osm": ("osm",), ".pbf": ("pbf",), ".fgb": ("binary",),
     ".gml": ("gml", "xml"), ".tab": ("binary", "text"),
@@ -100,7 +101,20 @@ def _as_text(head: bytes) -> str | None:
                 text = head[: exc.start].decode(enc, errors="replace")
                 break
     else:
-        return None
+        # Lines in two encodings (a roster put together from two offices): text all the same.
+        lines = head.split(b"\n")[:-1] or [head]
+        bad = 0
+        for ln in lines:
+            try:
+                ln.decode("utf-8")
+            except UnicodeDecodeError:
+                try:
+                    ln.decode("gb18030")
+                except UnicodeDecodeError:
+                    bad += 1
+        if bad:
+            return None
+        text = head.decode("utf-8", errors="replace")
     ctrl = sum(1 for ch in text[:20000] if ord(ch) < 32 and ch not in "\t\r\n\f")
     return text if ctrl <= max(2, len(text[:20000]) // 200) else None
 

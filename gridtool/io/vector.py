@@ -270,6 +270,18 @@ def _check_shapefile_parts(path: Path) -> None:
                 f"{what_en})", fix_zh=f"把 {path.stem}{part} 与 {path.name} 放在同一文件夹（复制时常被漏掉）。",
                 fix_en=f"put {path.stem}{part} beside {path.name} (it is often left behind when copying).",
                 file=str(path.with_suffix(part)))
+    for part in (path, next(p for p in (path.with_suffix(".shx"), path.with_suffix(".SHX")) if p.exists())):
+        with open(part, "rb") as fh:
+            head = fh.read(28)
+        declared = struct.unpack(">i", head[24:28])[0] * 2 if len(head) >= 28 else 0
+        have = part.stat().st_size
+        if head[:4] == b"\x00\x00\x27\x0a" and declared > have:
+            raise InputFileError(
+                f"{part.name} 不完整：文件头说有 {declared:,} 字节，实际只有 {have:,} 字节（被截断）",
+                f"{part.name} is incomplete: its header says {declared:,} bytes, it holds {have:,} (cut short)",
+                fix_zh="文件可能复制或下载不完整；重新复制或导出这个 Shapefile 的全部文件。",
+                fix_en="it was probably copied or downloaded incompletely; copy or export all files of the "
+                       "shapefile again.", file=str(part))
     dbf = next(p for p in (path.with_suffix(".dbf"), path.with_suffix(".DBF")) if p.exists())
     size = dbf.stat().st_size
     with open(dbf, "rb") as fh:
@@ -410,7 +422,27 @@ def _read_ogr(path: Path, *, layer, role, encoding, encoding_default=None) -> Ra
             except UnicodeDecodeError:
                 if sfx != ".shp":
                     raise
-                gdf, extra_problems = _read_cut_names(path, chosen, kwargs)
+                if enc is not None and enc.source == "cpg":
+                    # The .cpg says one encoding, the text is in another (a GBK file with a UTF-8
+                    # .cpg): the bytes decide, and the user is told.
+                    from ..encoding import dbf_text_bytes, guess_bytes_encoding
+                    dbf = next(p for p in (path.with_suffix(".dbf"), path.with_suffix(".DBF")) if p.exists())
+                    guess = guess_bytes_encoding(dbf_text_bytes(dbf)[0])
+                    if guess not in (enc.encoding, "latin-1"):
+                        extra_problems.append(Problem(
+                            "warning", "cpg_wrong", f"{path.stem}.cpg 声明编码为 {enc.encoding}，但文本是 {guess}，已按 {guess} 读取",
+                            f"{path.stem}.cpg says {enc.encoding} but the text is {guess}; it was read as {guess}",
+                            fix_zh=f"把 {path.stem}.cpg 的内容改为 {guess.upper()}，以免其他软件显示乱码。",
+                            fix_en=f"change {path.stem}.cpg to {guess.upper()} so that other programs show the text right.",
+                            file=str(path.with_suffix(".cpg"))))
+                        kwargs["encoding"] = guess
+                        from dataclasses import replace
+                        enc = replace(detect_shapefile_encoding(path, guess), source="detected (.cpg wrong)")
+                try:
+                    gdf = pyogrio.read_dataframe(path, layer=chosen, fid_as_index=True, **kwargs)
+                except UnicodeDecodeError:
+                    gdf, cut = _read_cut_names(path, chosen, kwargs)
+                    extra_problems += cut
     except UnicodeDecodeError as exc:
         raise EncodingError(
             f"文本无法按 {kwargs.get('encoding')} 解码", f"text cannot be decoded as {kwargs.get('encoding')}",
@@ -565,8 +597,10 @@ def _read_table(path: Path, *, layer, encoding, fields, encoding_default=None) -
     else:
         enc = detect_text_file_encoding(path, encoding, default=encoding_default)
         sep = _sniff_separator(enc.lines)
-        for i, row in enumerate(csv.reader(enc.lines[:15], delimiter=sep)):
-            _check_width(len(row), path, path.stem, i + 1)
+        first = enc.lines[:15]
+        partial = path.stat().st_size > 2_000_000  # detection read the first 2 MB: the last line may be cut
+        for i, row in enumerate(csv.reader(first, delimiter=sep)):
+            _check_width(len(row), path, path.stem, i + 1, at_least=partial and i == len(first) - 1)
         text, lines, mixed = _decode_text(path, enc)
         if mixed:
             problems.append(mixed)
@@ -606,12 +640,13 @@ def _read_table(path: Path, *, layer, encoding, fields, encoding_default=None) -
     return raw
 
 
-def _check_width(ncols: int, path: Path, layer: str, line: int) -> None:
+def _check_width(ncols: int, path: Path, layer: str, line: int, *, at_least: bool = False) -> None:
     lim = limits.current().table_columns
     if ncols > lim:
+        n_zh, n_en = (f"至少 {ncols:,}", f"at least {ncols:,}") if at_least else (f"{ncols:,}", f"{ncols:,}")
         raise InputFileError(
-            f"表格第 {line} 行有 {ncols:,} 列，超过 {lim:,} 列的上限（花名册一般只有几十列）；可能选错了文件或分隔符有误",
-            f"line {line} of the table has {ncols:,} columns, more than the limit of {lim:,} (a roster has a few "
+            f"表格第 {line} 行有 {n_zh} 列，超过 {lim:,} 列的上限（花名册一般只有几十列）；可能选错了文件或分隔符有误",
+            f"line {line} of the table has {n_en} columns, more than the limit of {lim:,} (a roster has a few "
             "dozen); probably the wrong file or a wrong separator",
             fix_zh="检查文件内容；只保留需要的列后另存。若确实需要这么多列，用 --limit table_columns=数值 提高上限。",
             fix_en="check the file; keep only the columns needed and save it again. If it must be so, raise "
@@ -621,14 +656,17 @@ def _check_width(ncols: int, path: Path, layer: str, line: int) -> None:
 def _decode_text(path: Path, enc: EncodingGuess) -> tuple[str, tuple[str, ...], Problem | None]:
     """The file's text, its first lines, and a warning when lines are in two encodings (rosters
     put together from two offices: UTF-8 lines among GBK ones are decoded each as what it is)."""
+    legacy_enc = enc.encoding.lower().replace("-", "") in ("gb18030", "gbk", "gb2312", "latin1")
     try:
         text = path.read_text(encoding=enc.encoding)
     except UnicodeDecodeError as exc:
-        raise EncodingError(
-            f"CSV 文本无法按 {enc.encoding} 解码", f"CSV text cannot be decoded as {enc.encoding}",
-            fix_zh="用 --encoding 指定编码（如 gbk 或 utf-8）。",
-            fix_en="give the encoding with --encoding (e.g. gbk or utf-8).", file=str(path)) from exc
-    if enc.source != "detected" or enc.encoding.lower().replace("-", "") not in ("gb18030", "gbk", "gb2312"):
+        if not (enc.source == "detected" and legacy_enc):
+            raise EncodingError(
+                f"CSV 文本无法按 {enc.encoding} 解码", f"CSV text cannot be decoded as {enc.encoding}",
+                fix_zh="用 --encoding 指定编码（如 gbk 或 utf-8）。",
+                fix_en="give the encoding with --encoding (e.g. gbk or utf-8).", file=str(path)) from exc
+        text = None
+    if enc.source != "detected" or not legacy_enc:
         return text, enc.lines, None
     out, utf8 = [], []
     for i, ln in enumerate(path.read_bytes().split(b"\n")):
@@ -639,9 +677,16 @@ def _decode_text(path: Path, enc: EncodingGuess) -> tuple[str, tuple[str, ...], 
                 continue
             except UnicodeDecodeError:
                 pass
-        out.append(ln.decode(enc.encoding, errors="replace"))
+        try:
+            out.append(ln.decode("gb18030"))
+        except UnicodeDecodeError as exc:
+            raise EncodingError(
+                f"CSV 第 {i + 1} 行既不是 UTF-8 也不是 GBK 编码，无法解码", f"line {i + 1} of the CSV is neither UTF-8 "
+                "nor GBK text and cannot be decoded", fix_zh="用 --encoding 指定编码，或在 Excel 中打开后另存为 CSV UTF-8。",
+                fix_en="give the encoding with --encoding, or open it in Excel and save it as CSV UTF-8.",
+                file=str(path), feature=f"line {i + 1}") from exc
     legacy = sum(1 for ln in out if any(ord(c) > 0x7F for c in ln)) - len(utf8)
-    if not utf8 or legacy <= 0:
+    if (not utf8 or legacy <= 0) and text is not None:
         return text, enc.lines, None
     text = "\n".join(out)
     shown = ", ".join(str(n) for n in utf8[:10]) + (" …" if len(utf8) > 10 else "")

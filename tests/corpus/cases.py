@@ -231,6 +231,21 @@ def _kml_wrong_declared_encoding(folder: Path) -> dict:
                 bad=folder / "villages.kml")
 
 
+def _shp_cut_names(folder: Path) -> dict:
+    # GDAL writes 户主姓名 (12 bytes in UTF-8) into dBase's 10-byte names, cutting a character.
+    p = D.write_vector(D.households_gdf(), folder / "households.shp")
+    return _std(folder, p)
+
+
+def _html_as_xls(folder: Path) -> dict:
+    # Government systems' "Excel" export: an HTML table saved as .xls.
+    rows = "".join("<tr>" + "".join(f"<td>{v}</td>" for v in r) + "</tr>"
+                   for r in D.roster().astype(str).itertuples(index=False))
+    html = ("<html><head><meta charset='utf-8'></head><body><table><tr>"
+            + "".join(f"<th>{c}</th>" for c in D.roster().columns) + "</tr>" + rows + "</table></body></html>")
+    return _std(folder, _bytes(folder, "roster.xls", html.encode("utf-8")))
+
+
 # XML attacks -------------------------------------------------------------------------------
 SECRET = "GRIDTOOL-XXE-SECRET-7f3a"
 
@@ -637,6 +652,18 @@ def _big_village(folder: Path) -> dict:
     return _hh(9_999)(folder)  # 300 points × 9,999 = 3 million households in three villages
 
 
+def _dem_huge(folder: Path) -> dict:
+    """A GeoTIFF that declares 30,000 × 30,000 cells (900 million) but stores none (sparse)."""
+    import rasterio
+    from rasterio.transform import from_origin
+    p = folder / "dem.tif"
+    with rasterio.open(p, "w", driver="GTiff", width=30_000, height=30_000, count=1, dtype="float32",
+                       crs="EPSG:4326", transform=from_origin(D.LON0 - 1, D.LAT0 + 1, 0.0001, 0.0001),
+                       tiled=True, sparse_ok=True, compress="deflate"):
+        pass
+    return _std(folder, _csv(folder, D.roster()), dem=p, bad=p)
+
+
 def _check_total(expected: int):
     def check(run: Run) -> str | None:
         rep = run.report or {}
@@ -686,6 +713,9 @@ def cases(*, heavy: bool = True) -> list[Case]:
              check=_check_village_names))
     add(Case("encoding", "shp-cpg-says-utf8-is-gbk", _shp_cpg_lies, expect="refuse_or_complete", total=TOTAL,
              check=_check_village_names))
+    add(Case("encoding", "shp-field-names-cut-mid-character", _shp_cut_names, expect="complete",
+             codes=("field_names_cut",), total=TOTAL))
+    add(Case("format:misnamed", "html-table-as-xls", _html_as_xls, mentions=("Excel",)))
     add(Case("encoding", "mixed-gbk-utf8-csv", _mixed_encoding_csv, expect="refuse_or_complete", total=TOTAL))
     add(Case("encoding", "kml-declares-gbk", _kml_wrong_declared_encoding, expect="refuse_or_complete", total=TOTAL,
              check=_check_village_names))
@@ -792,6 +822,7 @@ def cases(*, heavy: bool = True) -> list[Case]:
     add(Case("scale", "field-over-128KB", _huge_field, expect="refuse_or_complete", total=TOTAL, mentions=("row 9",)))
     add(Case("scale", "unclosed-quote", _unclosed_quote, expect="refuse", mentions=("line 13",)))
     add(Case("scale", "csv-10000-columns", _wide_csv(10_000), expect="refuse"))
+    add(Case("scale", "dem-900-million-cells", _dem_huge, mentions=("dem_cells",)))
     add(Case("scale", "csv-million-columns", _wide_csv(1_000_000), expect="refuse"))
     if heavy:
         add(Case("scale", "100000-one-household-villages", _many_villages(100_000), expect="flag",
