@@ -11,7 +11,8 @@ rewrites the file removes it, and then the file counts as the user's):
 file                          mark
 ============================  ==========================================================================
 project ``.gpkg``             the ``gridtool_meta`` table (:data:`gridtool.project.META_TABLE`)
-exported ``.gpkg``            the ``gridtool_export`` table (who wrote it, when, from which project)
+exported ``.gpkg``            dataset metadata (``gpkg_metadata``) ``generator = gridtool …``, with the
+                              time and the project (a ``gridtool_export`` table counts too)
 ``.shp`` set (.shx .dbf …)    listed in the ``fields.csv`` (or ``NAME-fields.csv``) written beside it
 ``.zip`` / ``.kmz``           the archive comment starts with ``gridtool``
 ``.kml``                      an XML comment ``<!-- gridtool …`` before the root element
@@ -63,17 +64,26 @@ def _tail(path: Path, n: int = _HEAD) -> bytes:
         return fh.read()
 
 
-def _gpkg_tables(path: Path) -> set[str]:
+def _gpkg_kind(path: Path) -> str | None:
     if _head(path, 16) != b"SQLite format 3\x00":
-        return set()
+        return None
     try:
         con = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
         try:
-            return {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type IN ('table','view')")}
+            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type IN ('table','view')")}
+            if PROJECT_TABLE in tables:
+                return "project"
+            if EXPORT_TABLE in tables:
+                return "export"
+            if "gpkg_metadata" in tables:
+                for (md,) in con.execute("SELECT metadata FROM gpkg_metadata"):
+                    if f'key="generator">{MARK}' in str(md):
+                        return "export"
+            return None
         finally:
             con.close()
     except sqlite3.Error:
-        return set()
+        return None
 
 
 def _listed_in_fields_csv(path: Path) -> bool:
@@ -101,10 +111,7 @@ def owner(path: str | Path) -> str | None:
     sfx = path.suffix.lower()
     try:
         if sfx == ".gpkg":
-            tables = _gpkg_tables(path)
-            if PROJECT_TABLE in tables:
-                return "project"
-            return "export" if EXPORT_TABLE in tables else None
+            return _gpkg_kind(path)
         if sfx in SHAPEFILE_PARTS:
             return "export" if _listed_in_fields_csv(path) else None
         if sfx in (".zip", ".kmz"):
@@ -169,7 +176,8 @@ def check_replace(paths: Iterable[str | Path], *, force: bool = False, kind: str
             continue
         if path.is_dir():
             raise NotOwnFileError(
-                f"输出路径是一个已有的文件夹：{path}", f"the output path is an existing folder: {path}",
+                f"无法写入：输出路径是一个已有的文件夹：{path}",
+                f"could not write the file: the output path is an existing folder: {path}",
                 fix_zh="给出文件名（含扩展名），而不是文件夹。", fix_en="give a file name with its extension, not a folder.",
                 file=str(path))
         got = owner(path)

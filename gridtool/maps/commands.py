@@ -132,6 +132,8 @@ def cmd_export(args) -> int:
     project = Project.open(args.project)
     progress = _progress(args)
     from ..ownership import check_replace
+    from .outputs import check_not_input
+    check_not_input(project, _single_file_outputs(args))  # "never overwrites its inputs" comes first
     check_replace(_single_file_outputs(args), force=bool(getattr(args, "force", False)))
     try:
         done = run_web_gis(args, project, progress)

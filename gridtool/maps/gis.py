@@ -45,7 +45,7 @@ import shapely
 from .. import __version__
 from ..atomic import sweep, write_bytes_atomic
 from ..errors import GridtoolError
-from ..ownership import EXPORT_TABLE, MARK, check_replace
+from ..ownership import MARK, check_replace
 from ..project import GPKG_OPTIONS
 from ..routing.export import KML_NS
 from .outputs import check_not_input, publish
@@ -163,12 +163,12 @@ def _temp_dir(target_dir: Path) -> Path:
     return Path(tempfile.mkdtemp(prefix=f".gridtool-export.{os.getpid()}.", dir=target_dir))
 
 
-def _marker_rows(project) -> pd.DataFrame:
-    """The ``gridtool_export`` table: how a later export knows this GeoPackage is its own."""
+def _marker(project) -> dict[str, str]:
+    """The GeoPackage's dataset metadata (``gpkg_metadata``; QGIS shows it in the layer properties):
+    how a later export knows this GeoPackage is its own, without adding a layer."""
     from datetime import datetime, timezone
-    return pd.DataFrame({"key": ["generator", "written", "project"],
-                         "value": [f"{MARK} {__version__}", datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                                   str(getattr(project, "name", ""))]})
+    return {"generator": f"{MARK} {__version__}", "written": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "project": str(getattr(project, "name", ""))}
 
 
 def _quiet_write(gdf, path, **kwargs) -> None:
@@ -181,8 +181,8 @@ def _quiet_write(gdf, path, **kwargs) -> None:
 # -- GeoPackage ---------------------------------------------------------------------------------
 def write_gpkg(project, path: str | Path, *, roles: Sequence[str] | None = None, include_personal: bool = False,
                crs=None, force: bool = False) -> list[Written]:
-    """All export layers in one GeoPackage (one table per layer, and the ``gridtool_export``
-    table that marks it as gridtool's), atomically. An existing GeoPackage that is not an
+    """All export layers in one GeoPackage (one table per layer; dataset metadata ``generator =
+    gridtool …`` marks it as gridtool's), atomically. An existing GeoPackage that is not an
     export of gridtool (a user's, or a project) is not replaced unless ``force``."""
     path = Path(path)
     check_not_input(project, [path])
@@ -192,11 +192,10 @@ def write_gpkg(project, path: str | Path, *, roles: Sequence[str] | None = None,
     try:
         tmp = tmpdir / path.name
         written = []
-        for role, gdf in layers.items():
+        for i, (role, gdf) in enumerate(layers.items()):
             _quiet_write(gdf, tmp, layer=role, driver="GPKG", promote_to_multi=_has_multi(gdf),
-                         dataset_options=GPKG_OPTIONS)
+                         dataset_options=GPKG_OPTIONS, **({"dataset_metadata": _marker(project)} if i == 0 else {}))
             written.append(Written(path, role, len(gdf)))
-        _quiet_write(_marker_rows(project), tmp, layer=EXPORT_TABLE, driver="GPKG", dataset_options=GPKG_OPTIONS)
         publish(tmp, path)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
