@@ -227,7 +227,8 @@ def cmd_validate(args) -> int:
             raise GridtoolError("请只给出项目文件或按角色的图层之一", "give a project or layers by role, not both",
                                 fix_zh="去掉其中一种。", fix_en="drop one of them.")
     else:
-        project = _project_from_args(args)
+        project = _project_from_args(args, progress=_progress_printer())
+    _progress_printer()(0.9, "数据检查 / validating")
     problems = validate(project)
     if args.json:
         print(json.dumps([p.to_dict() for p in problems], ensure_ascii=False, indent=2, default=str))

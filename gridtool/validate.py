@@ -122,7 +122,7 @@ def _check_households(project: Project) -> list[Problem]:
 
 def _household_count_problems(lyr) -> list[Problem]:
     gdf = lyr.gdf
-    field = lyr.columns_used.get("hh")
+    field = lyr.columns_used.get("hh") or "hh"
     lim = limits.current()
     out = []
     hh = pd.to_numeric(gdf["hh"], errors="coerce")
