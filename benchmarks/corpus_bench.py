@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.corpus.cases import cases  # noqa: E402
-from tests.corpus.runner import run_cases, table  # noqa: E402
+from tests.corpus.cases import cases
+from tests.corpus.runner import run_cases, table
 
 
 def main() -> int:

@@ -200,5 +200,12 @@ def check_replace(paths: Iterable[str | Path], *, force: bool = False, kind: str
             file=str(path))
 
 
-__all__ = ["EXPORT_TABLE", "FIELDS_CSV_HEADER", "MARK", "NotOwnFileError", "PROJECT_TABLE", "check_replace",
-           "owner"]
+__all__ = [
+    "EXPORT_TABLE",
+    "FIELDS_CSV_HEADER",
+    "MARK",
+    "PROJECT_TABLE",
+    "NotOwnFileError",
+    "check_replace",
+    "owner",
+]

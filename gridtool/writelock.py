@@ -56,7 +56,7 @@ def stamp(path: str | Path) -> tuple[int, int, int] | None:
 def _owner_info() -> dict:
     try:
         user = getpass.getuser()
-    except Exception:  # noqa: BLE001 - no user name in some service accounts
+    except Exception:  # no user name in some service accounts
         user = ""
     return {"pid": os.getpid(), "host": socket.gethostname(), "user": user, "started": time.time(),
             "command": " ".join(sys.argv)[:300]}

@@ -23,9 +23,14 @@ import pytest
 
 from gridtool import limits
 from gridtool.cli import main
-from gridtool.ownership import NotOwnFileError, check_replace, owner
+from gridtool.ownership import owner
 from gridtool.project import Project
-from gridtool.writelock import ProjectChangedError, ProjectLockedError, lock_path, write_lock
+from gridtool.writelock import (
+    ProjectChangedError,
+    ProjectLockedError,
+    lock_path,
+    write_lock,
+)
 
 from .corpus import data as D
 

@@ -11,7 +11,6 @@ place; scale (100,000 villages, a million rows, a million columns, huge fields).
 
 from __future__ import annotations
 
-import os
 import random
 import struct
 import zipfile
@@ -20,7 +19,14 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from shapely.geometry import GeometryCollection, LineString, MultiPolygon, Point, Polygon, box
+from shapely.geometry import (
+    GeometryCollection,
+    LineString,
+    MultiPolygon,
+    Point,
+    Polygon,
+    box,
+)
 
 from . import data as D
 from .runner import Case, Run
@@ -186,7 +192,7 @@ def _check_names_decoded(run: Run) -> str | None:
     import pyogrio
     try:
         df = pyogrio.read_dataframe(run.project, layer="households", read_geometry=False)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return f"project unreadable: {exc}"
     text = " ".join(map(str, df.get("所属村", pd.Series(dtype=str)).dropna().unique()))
     return None if "东方广场社区" in text else f"village names garbled: {text[:60]!r}"
