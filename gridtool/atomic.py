@@ -1,20 +1,170 @@
 """Atomic writes for side files (reports, JSON, CSV): a temporary file beside the target, then a
-rename, so a crash or a full disk never leaves half a file where a good one was."""
+rename, so a crash or a full disk never leaves half a file where a good one was.
+
+Temporary names carry the writing process's id (``.NAME.<pid>.<random>.tmp``), so that the next
+write to the same target removes what a killed process left behind (:func:`sweep`), and a failed
+write becomes a plain bilingual message (:func:`write_failure`): a full disk, a file-size limit,
+a read-only folder — never a page of SQL from the GeoPackage driver.
+"""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import re
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
+
+from .errors import GridtoolError
+
+#: A leftover whose process still runs is kept, unless it is older than this (a hung writer,
+#: or a process id reused).
+STALE_S = 24 * 3600
+
+
+class WriteError(GridtoolError):
+    """A file could not be written: the disk is full, the folder is read-only, a size limit."""
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    if os.name == "nt":  # pragma: no cover - no signal 0 there: leftovers go by age (STALE_S)
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def temp_prefix(name: str) -> str:
+    """``.NAME.<pid>.``: the start of this process's temporary files for the target ``NAME``."""
+    return f".{name}.{os.getpid()}."
+
+
+def sweep(folder: str | Path, name: str, suffix: str, *, everything: bool = False) -> list[Path]:
+    """Remove temporary files for the target ``name`` that killed writers left in ``folder``.
+
+    Matches ``.NAME.<pid>.<random><suffix>`` (and SQLite's ``-journal``/``-wal``/``-shm`` beside
+    them). A file is removed when its process no longer runs, when it is older than
+    :data:`STALE_S`, or with ``everything`` (the caller holds the target's write lock, so no
+    other writer of the target can be at work). Returns what was removed.
+    """
+    pat = re.compile(rf"^\.{re.escape(name)}\.(\d+)\.[A-Za-z0-9_]+{re.escape(suffix)}(-journal|-wal|-shm)?$")
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    now = time.time()
+    for e in entries:
+        m = pat.match(e.name)
+        if not m:
+            continue
+        pid = int(m.group(1))
+        try:
+            old = now - e.stat(follow_symlinks=False).st_mtime > STALE_S
+        except OSError:
+            continue
+        if pid == os.getpid() and not old:
+            continue
+        if everything or old or not _pid_alive(pid):
+            try:
+                if e.is_dir(follow_symlinks=False):
+                    import shutil
+                    shutil.rmtree(e.path, ignore_errors=True)
+                else:
+                    os.unlink(e.path)
+                removed.append(Path(e.path))
+            except OSError:
+                pass
+    return removed
+
+
+_FULL = ("no space left", "disk is full", "disk full", "database or disk is full", "file too large", "sqlite_full",
+         "quota exceeded", "disk quota", "not enough space", "write error", "file size limit")
+_READONLY = ("read-only file system", "readonly database", "read-only", "permission denied", "access is denied",
+             "unable to open database file", "attempt to write a readonly")
+
+
+def _out_of_room(path: Path) -> bool:
+    """Whether the folder of ``path`` is (nearly) full, or this process may not grow a file as
+    large as the one it was writing (a file-size limit, ``ulimit -f``)."""
+    folder = path.parent if path.parent.exists() else Path(".")
+    try:
+        import shutil
+        if shutil.disk_usage(folder).free < 16 * 2**20:
+            return True
+    except OSError:
+        pass
+    try:
+        import resource
+        soft, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
+    except (ImportError, OSError, ValueError):  # Windows has no such limit
+        return False
+    if soft == resource.RLIM_INFINITY:
+        return False
+    biggest = 0
+    try:
+        for e in os.scandir(folder):
+            if e.name.startswith(".") and e.is_file(follow_symlinks=False):
+                biggest = max(biggest, e.stat().st_size)
+            elif e.name.startswith(".") and e.is_dir(follow_symlinks=False):
+                for f in os.scandir(e.path):
+                    biggest = max(biggest, f.stat().st_size)
+    except OSError:
+        pass
+    return biggest >= soft * 0.9 or soft < 2**20
+
+
+def write_failure(exc: BaseException, path: str | Path) -> WriteError | None:
+    """A plain :class:`WriteError` for ``exc`` when it means "the disk is full / the folder cannot
+    be written", else None. The driver's own text (often SQL) is not shown."""
+    # Only an OSError's errno is an errno (GDAL's CPLE errors carry their own numbers).
+    code = exc.errno if isinstance(exc, OSError) else None
+    text = " ".join(str(a) for a in getattr(exc, "args", ()) if isinstance(a, (str, bytes)))
+    text = (text or str(exc)).lower()
+    cause = exc.__cause__ or exc.__context__
+    if cause is not None:
+        if code is None and isinstance(cause, OSError):
+            code = cause.errno
+        text += " " + str(cause).lower()
+    path = Path(path)
+    if code in (errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", -1)) or any(w in text for w in _FULL):
+        return WriteError(
+            f"磁盘空间不足（或超出了允许的文件大小），{path.name} 未能写入；原有文件未改动",
+            f"the disk is full (or a file-size limit was reached): {path.name} could not be written; any "
+            "previous file is untouched",
+            fix_zh="清理磁盘空间或换一个有足够空间的文件夹后重试。",
+            fix_en="free some disk space, or write to a folder on a drive with room, and try again.", file=str(path))
+    readonly = code in (errno.EROFS, errno.EACCES, errno.EPERM)
+    if not readonly and code is None and _out_of_room(path):
+        # Drivers often say only "Failed to commit transaction": look at the disk itself.
+        return write_failure(OSError(errno.ENOSPC, "no space left"), path)
+    readonly = readonly or any(w in text for w in _READONLY)
+    if readonly or (code is None and not os.access(path.parent if path.parent.exists() else ".", os.W_OK)):
+        return WriteError(
+            f"没有写入权限（文件夹只读或文件被占用），{path.name} 未能写入",
+            f"no permission to write (the folder is read-only or the file is in use): {path.name} could "
+            "not be written",
+            fix_zh="换一个可以写入的文件夹，或检查文件是否被其他程序（如 QGIS、Excel）打开。",
+            fix_en="write to a folder you can write to, or close the file in other programs (QGIS, Excel).",
+            file=str(path))
+    return None
 
 
 def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    sweep(path.parent, path.name, ".tmp")
+    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path.name), suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -40,14 +190,16 @@ def write_json_atomic(path: str | Path, obj) -> Path:
 
 
 @contextmanager
-def atomic_gpkg(path: str | Path) -> Iterator[Path]:
+def atomic_gpkg(path: str | Path, *, sweep_all: bool = False) -> Iterator[Path]:
     """A temporary path beside ``path`` for GDAL to create a GeoPackage at (it must create the
     file itself, so none exists yet). When the block ends without an error the file is fsynced
     and renamed over ``path``, and the folder fsynced; on any error it and its SQLite journals
-    are removed and ``path`` is untouched."""
+    are removed and ``path`` is untouched. Temporary files that killed saves of ``path`` left
+    are removed first (all of them with ``sweep_all``, when the caller holds the write lock)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.gpkg", dir=path.parent)
+    sweep(path.parent, path.stem, ".tmp.gpkg", everything=sweep_all)
+    fd, tmp_name = tempfile.mkstemp(prefix=temp_prefix(path.stem), suffix=".tmp.gpkg", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     tmp.unlink()

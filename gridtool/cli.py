@@ -58,6 +58,9 @@ def add_role_arguments(p: argparse.ArgumentParser) -> None:
                    help="线类映射 / classes of roads, rivers, railways, land parcels by column value: CSV with "
                         "layer,column,value,class (e.g. roads,DJ,1,motorway; landuse,DLBM,1107,ditch)")
     p.add_argument("--seed", type=int, default=0, help="随机种子 / seed (OSM household estimates)")
+    p.add_argument("--limit", action="append", default=[], metavar="KEY=VALUE",
+                   help="放宽或收紧限制 / change a limit, e.g. hh_per_point=50000, hh_per_village=300000, "
+                        "archive_unpacked_mb=8192, table_columns=5000, duplicates=warning (see gridtool/limits.py)")
 
 
 def _sources(args) -> dict[str, str]:
@@ -93,7 +96,7 @@ def _fields(args) -> dict[str, str]:
     return out
 
 
-def _project_from_args(args):
+def _project_from_args(args, progress=None):
     from .project import Project
     sources = _sources(args)
     if not sources:
@@ -104,7 +107,7 @@ def _project_from_args(args):
                                 encoding=_per_role_option(args.encoding, "--encoding"),
                                 fields=_fields(args), dem=args.dem, seed=args.seed,
                                 name=getattr(args, "name", None),
-                                line_classes=getattr(args, "line_classes", None))
+                                line_classes=getattr(args, "line_classes", None), progress=progress)
 
 
 def _print_problems(args, problems) -> None:
@@ -178,12 +181,20 @@ def _print_columns(args, role: str, e: dict) -> None:
 
 # -- subcommands ------------------------------------------------------------------------------
 def cmd_import(args) -> int:
+    from .ownership import check_replace
     from .validate import validate
     out = Path(args.out)
-    project = _project_from_args(args)
-    problems = validate(project)
+    check_replace([out], force=args.force, kind="project")  # before reading: refuse early, not after minutes
+    with command_progress(args) as show:
+        project = _project_from_args(args, progress=show)
+        if show:
+            show(0.95, "数据检查 / validating")
+        problems = validate(project)
     _print_problems(args, problems)
-    project.save(out, force=args.force)
+    with command_progress(args) as show:
+        if show:
+            show(0.99, "写入项目 / saving")
+        project.save(out, force=args.force)
     _say(args, f"已写入项目 {out}", f"project written: {out}")
     _print_summary(args, project.summary())
     if args.strict and any(p.severity == "error" for p in problems):
@@ -231,7 +242,8 @@ def _file_info(path: str) -> dict:
             if "hh" in list(meta["fields"]):
                 df = pyogrio.read_dataframe(p, layer=name, columns=["hh"], read_geometry=False)
         if df is not None and "hh" in df:
-            e["households"] = int(pd.to_numeric(df["hh"], errors="coerce").fillna(0).clip(lower=0).sum())
+            hh = pd.to_numeric(df["hh"], errors="coerce")
+            e["households"] = int(hh[hh.abs() < float("inf")].clip(lower=0).sum())
         try:  # what the columns look like, from the first rows (村名：F1（石柱村、龙潭村…）)
             from .column_content import detect
             sample = df if df is not None and len(df.columns) > 1 else (
@@ -269,9 +281,13 @@ def cmd_validate(args) -> int:
         if _sources(args):
             raise GridtoolError("请只给出项目文件或按角色的图层之一", "give a project or layers by role, not both",
                                 fix_zh="去掉其中一种。", fix_en="drop one of them.")
+        problems = validate(project)
     else:
-        project = _project_from_args(args)
-    problems = validate(project)
+        with command_progress(args) as show:
+            project = _project_from_args(args, progress=show)
+            if show:
+                show(0.95, "数据检查 / validating")
+            problems = validate(project)
     if args.json:
         print(json.dumps([p.to_dict() for p in problems], ensure_ascii=False, indent=2, default=str))
     else:
@@ -380,10 +396,13 @@ def cmd_partition(args) -> int:
         return _partition_redraw(args)
     if (args.workers is not None or args.scheduler or args.out_dir or args.resume or args.by):
         return _partition_batch(args)
-    project = _project_or_sources(args)
+    from .ownership import check_replace
     out = Path(args.out)
-    if args.project and Path(args.project).resolve() == out.resolve():
-        pass  # updating a project in place is what a planner expects; the save is atomic
+    check_replace([out], force=args.force, kind="project")
+    check_replace([args.report] if args.report else [], force=args.force)
+    project = _project_or_sources(args)
+    # Updating a project in place is what a planner expects: the save is atomic, and refuses if
+    # another program rewrote the project while this partition ran (gridtool.writelock).
     with command_progress(args) as show:
         gp = partition_project(project, progress=show, **_partition_params(args))
     project.save(out, force=args.force)
@@ -654,6 +673,7 @@ def build_parser() -> argparse.ArgumentParser:
     pi.add_argument("--strict", action="store_true", help="有数据错误时返回 1 / exit 1 when validation finds errors")
     pi.add_argument("--force", action="store_true",
                     help="允许覆盖不是 gridtool 项目的已有文件 / replace an existing file that is not a gridtool project")
+    pi.add_argument("--quiet", action="store_true", help="不显示进度 / no progress messages")
     pi.set_defaults(func=cmd_import)
 
     pf = sub.add_parser("info", help="查看文件或项目 / what a file or project holds")
@@ -775,20 +795,29 @@ def main(argv: list[str] | None = None) -> int:
             stream.reconfigure(errors="replace")
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        from . import limits
+        with limits.override(**limits.from_options(getattr(args, "limit", []))):
+            return args.func(args)
     except GridtoolError as exc:
         print(exc.format(_fmt_lang(args)), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("已中断 / interrupted", file=sys.stderr)
         return 130
+    except MemoryError:
+        print("内存不足：数据太大，无法在这台电脑上处理。\n解决办法：按乡镇或村分批处理（partition --by township "
+              "--out-dir），或换一台内存更大的电脑。\nout of memory: the data are too large for this computer.\n"
+              "Fix: process them in parts (partition --by township --out-dir), or use a computer with more "
+              "memory.", file=sys.stderr)
+        return 2
     except Exception as exc:  # a bug or an unforeseen input: say so plainly, keep the details
-        import tempfile
         import traceback
-        log = Path(tempfile.gettempdir()) / "gridtool-error.log"
-        log.write_text(traceback.format_exc(), encoding="utf-8")
-        print(f"内部错误：{exc}\n详细信息已写入 {log}，请把它和命令一起报告。\n"
-              f"internal error: {exc}\ndetails in {log}; please report them with the command.",
+
+        from .errorlog import write_error
+        log = write_error(traceback.format_exc())
+        first = (str(exc).splitlines() or [""])[0][:300] or type(exc).__name__
+        print(f"内部错误：{first}\n详细信息已写入 {log}，请把它和命令一起报告。\n"
+              f"internal error: {first}\ndetails in {log}; please report them with the command.",
               file=sys.stderr)
         return 3
 

@@ -66,10 +66,13 @@ def _user_encoding(name: str) -> str:
 def dbf_text_bytes(dbf: Path, max_records: int = 2000) -> tuple[list[bytes], int]:
     """The raw bytes of the field names and of the character fields of the first records of a .dbf,
     and its LDID byte."""
-    data = dbf.read_bytes()
-    if len(data) < 32:
-        return [], 0
-    nrec, hdr_len, rec_len = struct.unpack("<IHH", data[4:12])
+    with open(dbf, "rb") as fh:  # the header and the first records only: never a whole large .dbf
+        data = fh.read(32)
+        if len(data) < 32:
+            return [], 0
+        nrec, hdr_len, rec_len = struct.unpack("<IHH", data[4:12])
+        fh.seek(0)
+        data = fh.read(hdr_len + rec_len * min(nrec, max_records))
     ldid = data[29]
     fields = []
     out = []
@@ -157,7 +160,8 @@ def detect_shapefile_encoding(shp: str | Path, override: str | None = None, *,
 def detect_text_file_encoding(path: str | Path, override: str | None = None, *,
                               default: str | None = None) -> EncodingGuess:
     """Encoding of a CSV/TXT file: the override; a BOM; strict UTF-8; else ``default`` or GB18030."""
-    raw = Path(path).read_bytes()[:2_000_000]
+    with open(path, "rb") as fh:  # the start is enough: never the whole of a large file in memory
+        raw = fh.read(2_000_000)
     source = "detected"
     if override:
         enc, source = _user_encoding(override), "user"

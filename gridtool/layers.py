@@ -8,6 +8,7 @@ source column fed which key column and which columns hold personal data.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,7 +63,8 @@ class Layer:
     def total_households(self) -> int | None:
         if "hh" not in self.gdf:
             return None
-        # Whole households per feature, as the partition and every output count them.
+        # Whole households per feature, as the partition and every output count them (inf/NaN are
+        # validation errors, not counts).
         from .partition.totals import household_counts
         return int(household_counts(self.gdf["hh"]).sum())
 
@@ -221,8 +223,9 @@ def _numeric(series: pd.Series) -> pd.Series:
         return series.astype(float)
     out = pd.to_numeric(series, errors="coerce")
     slow = out.isna() & series.notna()
-    if slow.any():  # "3户", " 2 " and the like
-        text = series[slow].astype(str).str.strip().str.replace(r"[户套]$", "", regex=True)
+    if slow.any():  # "3户", " 2 ", full-width "３" and the like
+        text = series[slow].astype(str).map(lambda v: unicodedata.normalize("NFKC", v)).str.strip()
+        text = text.str.replace(r"\s*[户套]$", "", regex=True).str.strip()
         out[slow] = pd.to_numeric(text, errors="coerce")
     return out.astype(float)
 

@@ -23,10 +23,11 @@ import pyproj
 import shapely
 
 from . import __version__
-from .atomic import atomic_gpkg
+from .atomic import WriteError, atomic_gpkg, write_failure
 from .crs import metric_crs_for
 from .errors import (CancelledError, CRSError, GridtoolError, MissingColumnError, OverwriteInputError,
                      ProjectError, ProjectVersionError)
+from .writelock import check_unchanged, stamp, write_lock
 from .layers import Layer, load_layer
 from .problems import Problem
 from .roles import ROLES, VECTOR_ROLES
@@ -38,6 +39,10 @@ META_TABLE = "gridtool_meta"
 GPKG_OPTIONS = {"VERSION": "1.2"}
 
 Progress = Callable[[float, str], None]
+
+
+class ProjectWriteError(ProjectError, WriteError):
+    """The project could not be written: a full disk, a size limit, a read-only folder."""
 
 
 def _per_role(value: str | dict[str, str] | None) -> dict[str, str]:
@@ -76,6 +81,10 @@ class Project:
     problems: list[Problem] = field(default_factory=list)
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
     path: str | None = None
+    # The identity of each file this project was opened from or saved to (see gridtool.writelock):
+    # a save refuses when the file changed on disk meanwhile. Shared by copies made with
+    # dataclasses.replace (the app saves such snapshots), so they all know the latest save.
+    _stamps: dict = field(default_factory=dict, repr=False, compare=False)
 
     # -- building ---------------------------------------------------------------------------
     def add_layer(self, layer: Layer) -> Layer:
@@ -213,7 +222,11 @@ class Project:
         """Write the project to ``path`` atomically.
 
         Refuses to overwrite an input file, and any existing file that is not a gridtool project
-        unless ``force`` (a GeoPackage from QGIS can hold work that exists nowhere else).
+        unless ``force`` (a GeoPackage from QGIS can hold work that exists nowhere else). Holds
+        ``PATH.lock`` while writing (a second writer waits, then refuses), refuses when the file
+        changed on disk since this project was opened or last saved there (another import or
+        partition wrote it), and removes temporary files that killed saves left beside it.
+        A full disk or a read-only folder raises :class:`ProjectWriteError` with a plain message.
         """
         path = Path(path)
         for src in self.inputs():
@@ -226,35 +239,47 @@ class Project:
             raise ProjectError("项目文件必须是 .gpkg", "a project file must end in .gpkg",
                                fix_zh="把输出文件名改为 *.gpkg。", fix_en="name the output *.gpkg.",
                                file=str(path))
-        if path.exists() and not force and not _is_project(path):
-            raise OverwriteInputError(
-                f"{path} 已存在且不是 gridtool 项目，不会覆盖", f"{path} exists and is not a gridtool "
-                "project; it is not overwritten",
-                fix_zh="换一个输出文件名，或确认无用后加 --force 覆盖。",
-                fix_en="choose another output name, or add --force if the file may be replaced.",
-                file=str(path))
         write_layer = _write_layer or _write_gdf
+        key = _stamp_key(path)
         try:
-            with atomic_gpkg(path) as tmp:
-                for role, lyr in self.layers.items():
-                    write_layer(lyr.gdf, tmp, role)
-                meta = self.metadata()
-                rows = pd.DataFrame({"key": list(meta), "value": [json.dumps(v, ensure_ascii=False)
-                                                                  for v in meta.values()]})
-                pyogrio.write_dataframe(rows, tmp, layer=META_TABLE, driver="GPKG",
-                                        dataset_options=GPKG_OPTIONS)
-                from .maps.qgis import write_layer_styles  # QGIS opens the project looking like the wall map
-                write_layer_styles(tmp, {role: lyr.gdf for role, lyr in self.layers.items()})
-                if self.dem is not None:
-                    from .io.dem import write_dem_gpkg
-                    write_dem_gpkg(self.dem, tmp, table="dem")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with write_lock(path):
+                if path.exists() and not force and not _is_project(path):
+                    from .ownership import NotOwnFileError
+                    raise NotOwnFileError(
+                        f"{path} 已存在且不是 gridtool 项目，不会覆盖", f"{path} exists and is not a gridtool "
+                        "project; it is not overwritten",
+                        fix_zh="换一个输出文件名，或确认无用后加 --force 覆盖。",
+                        fix_en="choose another output name, or add --force if the file may be replaced.",
+                        file=str(path))
+                check_unchanged(path, self._stamps.get(key))
+                with atomic_gpkg(path, sweep_all=True) as tmp:
+                    for role, lyr in self.layers.items():
+                        write_layer(lyr.gdf, tmp, role)
+                    meta = self.metadata()
+                    rows = pd.DataFrame({"key": list(meta), "value": [json.dumps(v, ensure_ascii=False)
+                                                                      for v in meta.values()]})
+                    pyogrio.write_dataframe(rows, tmp, layer=META_TABLE, driver="GPKG",
+                                            dataset_options=GPKG_OPTIONS)
+                    from .maps.qgis import write_layer_styles  # QGIS opens the project looking like the wall map
+                    write_layer_styles(tmp, {role: lyr.gdf for role, lyr in self.layers.items()})
+                    if self.dem is not None:
+                        from .io.dem import write_dem_gpkg
+                        write_dem_gpkg(self.dem, tmp, table="dem")
+                self._stamps[key] = stamp(path)
         except BaseException as exc:
-            if isinstance(exc, GridtoolError) or not isinstance(exc, Exception):
+            if not isinstance(exc, Exception):
                 raise
-            raise ProjectError(
-                f"保存项目失败：{exc}；原文件未改动", f"saving the project failed: {exc}; the previous "
-                "file is untouched", fix_zh="检查磁盘空间和写入权限后重试。",
-                fix_en="check disk space and write permission, then try again.", file=str(path)) from exc
+            # Our own messages stand, except a write failure of the DEM writer (raised as a
+            # ProjectError around the driver's text), which is told plainly like any other.
+            if isinstance(exc, GridtoolError) and not (isinstance(exc, ProjectError) and exc.__cause__ is not None
+                                                       and not isinstance(exc.__cause__, GridtoolError)):
+                raise
+            plain = write_failure(exc.__cause__ if isinstance(exc, GridtoolError) else exc, path)
+            if plain is not None:
+                raise ProjectWriteError(plain.zh, plain.en, fix_zh=plain.fix_zh, fix_en=plain.fix_en,
+                                        file=str(path)) from exc
+            raise
         self.path = str(path)
         return path
 
@@ -266,6 +291,7 @@ class Project:
         if not path.exists():
             raise ProjectError(f"找不到项目文件 {path}", f"project file not found: {path}",
                                fix_zh="检查路径。", fix_en="check the path.", file=str(path))
+        opened = stamp(path)
         try:
             names = [str(n) for n, _ in pyogrio.list_layers(path)]
         except Exception as exc:
@@ -296,6 +322,7 @@ class Project:
                    parameters=meta.get("parameters", {}),
                    problems=[Problem.from_dict(p) for p in meta.get("problems", [])],
                    created=meta.get("created", ""), path=str(path))
+        proj._stamps[_stamp_key(path)] = opened
         for role, lm in meta.get("layers", {}).items():
             if role not in names:
                 raise ProjectError(f"项目缺少图层 {role}", f"the project lacks its {role} layer",
@@ -345,6 +372,13 @@ class Project:
         errors = sum(p.severity == "error" for p in self.problems)
         out["problems"] = {"errors": errors, "warnings": len(self.problems) - errors}
         return out
+
+
+def _stamp_key(path: str | Path) -> str:
+    try:
+        return str(Path(path).resolve())
+    except OSError:
+        return str(path)
 
 
 def _is_project(path: Path) -> bool:

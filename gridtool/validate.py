@@ -4,17 +4,28 @@ Errors must be fixed before grids are drawn (a household count that is not a num
 different places); warnings are worth a look (a household outside every village, a geometry that
 was repaired). Invalid geometries are repaired here with ``make_valid`` and listed, so that the
 engines can rely on valid shapes.
+
+Some errors make every count after them wrong — a roster pasted twice, identical rows, one ID
+number on two households, a count that is not a number or is absurd (1e12), a village of millions.
+:func:`partition_blockers` finds those; the partition engine refuses to run while any remains
+(:class:`BlockingDataError`, exit 2), instead of counting households twice or running forever.
+Limits (households per point and per village, whether duplicates are errors) come from
+:mod:`gridtool.limits`.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
+from . import limits
 from .columns import find_column
 from .crs import offset_to_wgs84, robust_bounds, wgs84_to_offset
+from .errors import GridtoolError
 from .problems import Problem
 from .project import Project
 from .roles import ROLES, geometry_family
@@ -45,10 +56,19 @@ def repair_geometries(project: Project) -> list[Problem]:
             continue  # gridtool's own layers (grids, a locked grid's shape …) are never reshaped here
         gdf = lyr.gdf
         invalid = ~gdf.geometry.is_valid
+        # A village of (almost) no area: its points lay on a line, which reprojection bent into a
+        # valid sliver. It has no areal form either: dropped, loudly, like an invalid one.
+        sliver = None
+        if lyr.role == "villages" and project.crs is not None and project.crs.is_projected:
+            sliver = _sliver(gdf.geometry)
+            invalid |= sliver
         if not invalid.any():
             continue
         family = ROLES[lyr.role].geometry
-        fixed = [_keep(g, family) for g in shapely.make_valid(gdf.geometry[invalid].values)]
+        # "structure": overlapping parts of a multipolygon are joined (a village drawn in two
+        # overlapping pieces keeps the area of both), where "linework" would cut the overlap out.
+        fixed = [_keep(g, family) for g in shapely.make_valid(gdf.geometry[invalid].values, method="structure",
+                                                              keep_collapsed=False)]
         if "Point" in family:
             # A building drawn with no area still holds its households (and its place in a grid):
             # it is kept as the point in the middle of its outline, not dropped.
@@ -56,6 +76,8 @@ def repair_geometries(project: Project) -> list[Problem]:
                      for g, o in zip(fixed, gdf.geometry[invalid].values)]
         # A polygon with no area (all points on a line) has no valid areal form: drop it, loudly.
         lost = np.array([g is None or g.is_empty for g in fixed])
+        if sliver is not None:
+            lost |= sliver[invalid].to_numpy() & _sliver(gpd.GeoSeries(fixed, index=gdf.index[invalid])).to_numpy()
         idx = gdf.index[invalid]
         gdf.loc[idx[~lost], "geometry"] = [g for g, bad in zip(fixed, lost) if not bad]
         if (~lost).any():
@@ -68,6 +90,7 @@ def repair_geometries(project: Project) -> list[Problem]:
                 fix_en="the repaired shapes are used; correct these features in the source data for exact edges.",
                 features=gdf.loc[idx[~lost], "src_id"].tolist(), bounds=_bounds(gdf.loc[idx[~lost]]),
                 repaired=True, **_where(lyr)))
+            lyr.problems.append(problems[-1])  # kept with the layer: a later validate still says so
         if lost.any():
             problems.append(Problem(
                 "error", "degenerate_geometry",
@@ -77,8 +100,17 @@ def repair_geometries(project: Project) -> list[Problem]:
                 fix_zh="在源数据中重新绘制这些要素。", fix_en="redraw these features in the source data.",
                 features=gdf.loc[idx[lost], "src_id"].tolist(), bounds=_bounds(gdf.loc[idx[lost]]),
                 **_where(lyr)))
+            lyr.problems.append(problems[-1])
             lyr.gdf = gdf.drop(index=idx[lost]).reset_index(drop=True)
     return problems
+
+
+def _sliver(geoms: gpd.GeoSeries) -> pd.Series:
+    """Polygons with (almost) no area: under 1 m², or so thin that 4πA/P² < 1e-4 (a real village,
+    even a long one along a river, is above 1e-2)."""
+    area = geoms.area.fillna(0.0)
+    perim = geoms.length.fillna(0.0)
+    return (area < 1.0) | (4 * np.pi * area < 1e-4 * perim ** 2)
 
 
 def _keep(geom, family: tuple[str, ...]):
@@ -90,9 +122,13 @@ def _keep(geom, family: tuple[str, ...]):
 
 
 def _check_households(project: Project) -> list[Problem]:
-    lyr = project.layers["households"]
+    return _household_count_problems(project.layers["households"])
+
+
+def _household_count_problems(lyr) -> list[Problem]:
     gdf = lyr.gdf
-    field = lyr.columns_used.get("hh")
+    field = lyr.columns_used.get("hh") or "hh"
+    lim = limits.current()
     out = []
     hh = pd.to_numeric(gdf["hh"], errors="coerce")
     bad = hh.isna()
@@ -102,15 +138,44 @@ def _check_households(project: Project) -> list[Problem]:
             f"{int(bad.sum())} household feature(s) have an empty or non-numeric household count",
             fix_zh=f"在“{field}”列填入整数户数（≥1）。", fix_en=f"enter a whole number ≥ 1 in column {field!r}.",
             field=field, features=_ids(gdf, bad), bounds=_bounds(gdf[bad]), **_where(lyr)))
-    neg = hh < 1
+    inf = np.isinf(hh)
+    if inf.any():
+        out.append(Problem(
+            "error", "hh_not_finite", f"{int(inf.sum())} 个住户要素的户数是无穷大（inf 或超出范围的数）",
+            f"{int(inf.sum())} household feature(s) have an infinite household count (inf, or a number too "
+            "large to hold)",
+            fix_zh=f"在“{field}”列填入实际户数。", fix_en=f"enter the real count in column {field!r}.",
+            field=field, features=_ids(gdf, inf), bounds=_bounds(gdf[inf]), **_where(lyr)))
+    neg = hh < 0
     if neg.any():
         out.append(Problem(
-            "error", "hh_not_positive", f"{int(neg.sum())} 个住户要素的户数为零或负数",
-            f"{int(neg.sum())} household feature(s) have a zero or negative household count",
+            "error", "hh_not_positive", f"{int(neg.sum())} 个住户要素的户数为负数",
+            f"{int(neg.sum())} household feature(s) have a negative household count",
             fix_zh=f"“{field}”列的户数应 ≥ 1；无人居住的建筑请从住户图层删除。",
             fix_en=f"counts in {field!r} must be ≥ 1; remove uninhabited buildings from the layer.",
             field=field, features=_ids(gdf, neg), bounds=_bounds(gdf[neg]), **_where(lyr)))
-    frac = hh.notna() & (hh >= 1) & (hh != hh.round())
+    zero = hh == 0
+    if zero.any():
+        out.append(Problem(
+            "warning", "hh_zero", f"{int(zero.sum())} 个住户要素的户数为 0，不计入任何网格",
+            f"{int(zero.sum())} household feature(s) have a count of 0 and count towards no grid",
+            fix_zh="无人居住的建筑请从住户图层删除；否则填入实际户数。",
+            fix_en="remove uninhabited buildings from the layer, or enter their real counts.",
+            field=field, features=_ids(gdf, zero), bounds=_bounds(gdf[zero]), **_where(lyr)))
+    absurd = np.isfinite(hh) & (hh > lim.hh_per_point)
+    if absurd.any():
+        top = float(hh[absurd].max())
+        out.append(Problem(
+            "error", "hh_absurd",
+            f"{int(absurd.sum())} 个住户要素的户数超过每点 {lim.hh_per_point:,.0f} 户的上限（最大 {top:,.0f}），"
+            "很可能录入有误",
+            f"{int(absurd.sum())} household feature(s) hold more than {lim.hh_per_point:,.0f} households each "
+            f"(the largest {top:,.0f}): most likely a typing or unit mistake",
+            fix_zh=f"改正“{field}”列的这些数；若确有这么多户，用 --limit hh_per_point=数值 提高上限。",
+            fix_en=f"correct these counts in {field!r}; if they are real, raise the limit with "
+                   "--limit hh_per_point=N.",
+            field=field, features=_ids(gdf, absurd), bounds=_bounds(gdf[absurd]), **_where(lyr)))
+    frac = hh.notna() & np.isfinite(hh) & (hh >= 1) & (hh != hh.round())
     if frac.any():
         out.append(Problem(
             "warning", "hh_not_integer", f"{int(frac.sum())} 个住户要素的户数不是整数，计算时四舍五入",
@@ -120,23 +185,295 @@ def _check_households(project: Project) -> list[Problem]:
     return out
 
 
-def _check_duplicate_ids(project: Project) -> list[Problem]:
+# Columns that gridtool adds; two rows that differ only in these are still the same source row.
+_DERIVED = ("src_id", "grid", "grid_parts", "subgrid", "subgrid_parts", "special", "special_grid", "link", "party_link")
+
+
+def _row_hashes(gdf: gpd.GeoDataFrame) -> np.ndarray:
+    """One 64-bit hash per row over every source column and the geometry."""
+    cols = [c for c in gdf.columns if c != gdf.geometry.name and c not in _DERIVED]
+    frame = pd.DataFrame({c: gdf[c].astype(str) if gdf[c].dtype == object else gdf[c] for c in cols},
+                         index=pd.RangeIndex(len(gdf)))
+    geom = gdf.geometry.values
+    if len(gdf) and (gdf.geom_type == "Point").all():
+        xy = shapely.get_coordinates(geom)
+        frame["__x"], frame["__y"] = xy[:, 0], xy[:, 1]
+    else:
+        frame["__wkb"] = shapely.to_wkb(geom, hex=True)
+    return pd.util.hash_pandas_object(frame, index=False).to_numpy()
+
+
+def _span(ids: list) -> str:
+    """``row 302``…``row 601`` as ``302–601`` (or the two labels when they are not row numbers)."""
+    a, b = str(ids[0]), str(ids[-1])
+    if a.startswith("row ") and b.startswith("row "):
+        return f"{a[4:]}–{b[4:]}" if a != b else a[4:]
+    return f"{a} – {b}" if a != b else a
+
+
+def _check_duplicate_rows(lyr) -> tuple[list[Problem], np.ndarray]:
+    """Rows that repeat earlier rows exactly: whole blocks pasted again (``roster_repeated``) and
+    single repeats (``duplicate_rows``). Returns the problems and the mask of repeated rows."""
+    gdf = lyr.gdf
+    n = len(gdf)
+    if n < 2:
+        return [], np.zeros(n, dtype=bool)
+    h = _row_hashes(gdf)
+    pos = np.arange(n)
+    first = pd.Series(pos).groupby(h).transform("min").to_numpy()
+    rep = first != pos
+    if not rep.any():
+        return [], rep
+    ids = gdf["src_id"].astype(str).to_numpy() if "src_id" in gdf else np.array([f"FID {i}" for i in pos])
+    sev = "error" if limits.current().duplicates == "error" else "warning"
+    out: list[Problem] = []
+    # Runs of consecutive repeated rows that repeat consecutive earlier rows, in the same order.
+    r = pos[rep]
+    shift = r - first[rep]
+    brk = np.flatnonzero((np.diff(r) != 1) | (np.diff(shift) != 0)) + 1
+    runs = [(seg[0], seg[-1]) for seg in np.split(r, brk)]
+    min_run = max(10, int(0.02 * n))
+    pasted = [(a, b) for a, b in runs if b - a + 1 >= min_run]
+    in_block = np.zeros(n, dtype=bool)
+    if pasted:
+        parts_zh, parts_en = [], []
+        for a, b in pasted[:6]:
+            fa, fb = first[a], first[b]
+            parts_zh.append(f"第 {_span([ids[a], ids[b]])} 行重复了第 {_span([ids[fa], ids[fb]])} 行")
+            parts_en.append(f"rows {_span([ids[a], ids[b]])} repeat rows {_span([ids[fa], ids[fb]])}")
+            in_block[a:b + 1] = True
+        hh_twice = pd.to_numeric(gdf["hh"], errors="coerce")[in_block].fillna(0).sum() if "hh" in gdf else 0
+        more = f"（另有 {len(pasted) - 6} 段）" if len(pasted) > 6 else ""
+        out.append(Problem(
+            sev, "roster_repeated",
+            f"名单被重复粘贴了 {len(pasted)} 次：" + "；".join(parts_zh) + more
+            + f"，这些行的 {hh_twice:,.0f} 户会被重复计数",
+            f"the roster was pasted {len(pasted) + 1} times: " + "; ".join(parts_en)
+            + f"; their {hh_twice:,.0f} households would be counted more than once",
+            fix_zh="删除重复粘贴的行后重新导入（Excel 中选中这些行删除）；如果它们确是不同的住户，请加一列区分"
+                   "（如门牌号、户主姓名）。",
+            fix_en="delete the rows pasted again and import once more; if they really are different households, "
+                   "add a column that tells them apart (house number, householder).",
+            features=ids[in_block].tolist(), bounds=_bounds(gdf[in_block]), **_where(lyr)))
+    single = rep & ~in_block
+    if single.any():
+        where = np.flatnonzero(single)
+        order = pd.unique(first[where])
+        parts_zh, parts_en = [], []
+        for g in order[:6]:
+            reps = where[first[where] == g]
+            if len(reps) == 1:
+                parts_zh.append(f"{ids[reps[0]]} = {ids[g]}")
+                parts_en.append(f"{ids[reps[0]]} = {ids[g]}")
+            else:
+                seq = (np.diff(reps) == 1).all()
+                listed = _span([ids[reps[0]], ids[reps[-1]]]) if seq else \
+                    ", ".join(str(ids[i]) for i in reps[:3]) + (" …" if len(reps) > 3 else "")
+                parts_zh.append(f"{ids[g]} 又出现 {len(reps)} 次（{listed}）")
+                parts_en.append(f"{ids[g]} repeated {len(reps)} times ({listed})")
+        groups = len(order)
+        more_zh = f"；另 {groups - 6} 组" if groups > 6 else ""
+        more_en = f"; {groups - 6} more group(s)" if groups > 6 else ""
+        out.append(Problem(
+            sev, "duplicate_rows",
+            f"{int(single.sum())} 行与前面的行完全相同（{groups} 组），会被重复计数：" + "；".join(parts_zh) + more_zh,
+            f"{int(single.sum())} row(s) are exact copies of earlier rows ({groups} group(s)) and would be "
+            "counted again: " + "; ".join(parts_en) + more_en,
+            fix_zh="删除重复的行；若确是同一栋楼里的不同住户，合并为一行并在户数列填总户数，或加一列区分（如门牌号）。"
+                   "若要把它们都计入，可加 --limit duplicates=warning。",
+            fix_en="delete the repeated rows; if they are different households in one building, merge them into "
+                   "one row with the total count, or add a column that tells them apart (house number). To count "
+                   "them all anyway, add --limit duplicates=warning.",
+            features=sorted(set(ids[single].tolist()) | set(ids[first[single]].tolist()), key=_row_order),
+            bounds=_bounds(gdf[single]), **_where(lyr)))
+    return out, rep
+
+
+def _row_order(label: str):
+    s = str(label)
+    tail = s.rsplit(" ", 1)[-1]
+    return (0, int(tail), s) if tail.isdigit() else (1, 0, s)
+
+
+def _check_duplicate_ids(project: Project, repeated: dict | None = None) -> list[Problem]:
+    """One ID on several features: the layer's ID column, and for layers about people the columns
+    of ID-card numbers (身份证号). Rows that repeat a whole earlier row are reported as such and
+    left out here."""
     out = []
-    for lyr in project.layers.values():
+    for role, lyr in project.layers.items():
+        cols = []
         col = find_column([c for c in lyr.gdf.columns if c not in ("src_id", "osm_id")], "id")
-        if col is None:
-            continue
-        values = lyr.gdf[col]
-        dup = values.notna() & values.duplicated(keep=False)
-        if dup.any():
-            sev = "error" if lyr.role == "households" else "warning"
+        if col is not None:
+            cols.append(col)
+        if ROLES.get(role) is not None and ROLES[role].personal:
+            cols += [c for c, kind in (lyr.sensitive or {}).items() if kind == "id_number" and c in lyr.gdf
+                     and c not in cols]
+        skip = (repeated or {}).get(role)
+        for col in cols:
+            values = lyr.gdf[col]
+            text = values.astype(str).str.strip()
+            present = values.notna() & (text != "") & (text.str.lower() != "nan")
+            if skip is not None and len(skip) == len(values):
+                present &= ~skip
+            dup = present & text.where(present).duplicated(keep=False) & present
+            if not dup.any():
+                continue
+            sev = "error" if role == "households" else "warning"
+            shared = text[dup].value_counts()
+            example = "；".join(f"{v}: " + ", ".join(map(str, lyr.gdf.loc[dup & (text == v), "src_id"].head(4)))
+                               for v in shared.index[:3]) if "src_id" in lyr.gdf else ""
             out.append(Problem(
-                sev, "duplicate_id", f"“{col}”列有 {int(dup.sum())} 个重复编号",
-                f"{int(dup.sum())} feature(s) share an ID in column {col!r}",
-                fix_zh="重复的住户会被重复计数：删除重复行或改正编号。",
-                fix_en="duplicated households are counted twice: delete the repeated rows or correct the IDs.",
+                sev, "duplicate_id", f"“{col}”列有 {int(dup.sum())} 个要素共用 {len(shared)} 个编号（{example}）",
+                f"{int(dup.sum())} feature(s) share {len(shared)} ID(s) in column {col!r} ({example})",
+                fix_zh="同一编号的住户会被重复计数：删除重复行或改正编号。",
+                fix_en="households with one ID are counted twice: delete the repeated rows or correct the IDs.",
                 field=col, features=_ids(lyr.gdf, dup), bounds=_bounds(lyr.gdf[dup]), **_where(lyr)))
     return out
+
+
+def _village_totals(hh: gpd.GeoDataFrame, villages: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The village of each household feature (-1: none) and the households of each village."""
+    idx = assign_to_polygons(household_points(hh), villages.geometry)
+    counts = pd.to_numeric(hh["hh"], errors="coerce").to_numpy(dtype=float)
+    counts = np.where(np.isfinite(counts) & (counts > 0), counts, 0.0)
+    inside = idx >= 0
+    totals = np.bincount(idx[inside], weights=counts[inside], minlength=len(villages))
+    return idx, totals
+
+
+def _check_village_size(project: Project, totals: np.ndarray | None = None) -> list[Problem]:
+    if "households" not in project.layers or "villages" not in project.layers:
+        return []
+    vl = project.layers["villages"]
+    if totals is None:
+        _, totals = _village_totals(project.layers["households"].gdf, vl.gdf)
+    lim = limits.current().hh_per_village
+    big = totals > lim
+    if not big.any():
+        return []
+    names = vl.gdf["name"].astype(str).tolist() if "name" in vl.gdf else [str(i) for i in range(len(totals))]
+    listed = "、".join(f"{names[i]}（{totals[i]:,.0f} 户）" for i in np.flatnonzero(big)[:5])
+    listed_en = ", ".join(f"{names[i]} ({totals[i]:,.0f})" for i in np.flatnonzero(big)[:5])
+    hl = project.layers["households"]
+    col = hl.columns_used.get("hh", "hh")
+    src = Path(str(hl.source).split("!")[0]).name if hl.source else ""
+    where_zh = f"（{src} 的“{col}”列）" if src else f"（“{col}”列）"
+    where_en = f" ({col!r} in {src})" if src else f" ({col!r})"
+    return [Problem(
+        "error", "village_too_large",
+        f"{int(big.sum())} 个村（社区）的户数超过 {lim:,.0f} 户的上限：{listed}；很可能户数列{where_zh}或村界有误",
+        f"{int(big.sum())} village(s) hold more than {lim:,.0f} households: {listed_en}; most likely the count "
+        f"column{where_en} or the village boundaries are wrong",
+        fix_zh="检查户数列（是否把人口数、面积当作了户数）和村界图层；若确实如此，用 --limit hh_per_village=数值 提高上限。",
+        fix_en="check the count column (population or area taken for households?) and the village layer; if it is "
+               "real, raise the limit with --limit hh_per_village=N.",
+        features=vl.gdf.loc[big, "src_id"].tolist() if "src_id" in vl.gdf else [], bounds=_bounds(vl.gdf[big]),
+        **_where(vl))]
+
+
+def _check_village_count(project: Project) -> list[Problem]:
+    """More villages than one run is for (a city has about 10,000): the batch is the way, and a
+    layer of mostly one-household "villages" is probably buildings or parcels given as villages."""
+    vl, hl = project.layers["villages"], project.layers["households"]
+    n = len(vl.gdf)
+    lim = limits.current().villages_per_run
+    if n <= lim:
+        return []
+    hh = pd.to_numeric(hl.gdf["hh"], errors="coerce")
+    mean = float(hh[np.isfinite(hh)].clip(lower=0).sum()) / max(n, 1)
+    hint_zh = f"；平均每村只有 {mean:.1f} 户，村界图层可能是建筑或地块" if mean < 5 else ""
+    hint_en = (f"; they hold {mean:.1f} households on average: the villages layer may be buildings or parcels"
+               if mean < 5 else "")
+    return [Problem(
+        "error", "too_many_villages", f"{n:,} 个村（社区）超过单次划分 {lim:,} 个的上限{hint_zh}",
+        f"{n:,} villages are more than one partition run takes ({lim:,}){hint_en}",
+        fix_zh="检查 --villages 是否选对了图层；全市规模请用批量划分：gridtool partition 项目.gpkg --by township "
+               "--out-dir 输出文件夹（可加 --workers N）。若确需一次划分，用 --limit villages_per_run=数值。",
+        fix_en="check that --villages is the right layer; for a whole city use the batch: gridtool partition "
+               "PROJECT.gpkg --by township --out-dir DIR (with --workers N). To run it at once anyway, raise "
+               "--limit villages_per_run=N.", **_where(vl))]
+
+
+def _check_dem(project: Project) -> list[Problem]:
+    """An elevation model that does not cover the data (a tile 10° away) is named, not used silently."""
+    dem = project.dem
+    ref = project.layers.get("households") or project.layers.get("villages")
+    if dem is None or ref is None or not len(ref.gdf):
+        return []
+    pts = household_points(ref.gdf)
+    pts = pts.iloc[:: max(1, len(pts) // 2000)]
+    try:
+        xy = pts.to_crs(dem.crs) if pts.crs is not None else pts
+        z = dem.sample(xy.x.to_numpy(), xy.y.to_numpy())
+    except Exception:  # noqa: BLE001 - a DEM that cannot even be sampled here does not cover the data
+        z = np.full(len(pts), np.nan)
+    share = float(np.isfinite(z).mean()) if len(z) else 0.0
+    source = str(project.parameters.get("dem_source") or getattr(dem, "source", "") or "")
+    if share == 0.0:
+        return [Problem(
+            "error", "dem_outside_data", "高程模型不覆盖任何住户（可能是别处的图幅或坐标系有误），不会被使用",
+            "the elevation model covers none of the households (a tile of somewhere else, or a CRS mistake); "
+            "it is not used", fix_zh="换用覆盖本乡镇的高程数据（如 SRTM 图幅名应与经纬度相符），或用 --crs-in 声明其坐标系。",
+            fix_en="use a DEM that covers the township (an SRTM tile's name gives its latitude/longitude), or "
+                   "declare its CRS.", role="dem", file=source or None)]
+    if share < 0.9:
+        return [Problem(
+            "warning", "dem_partial", f"高程模型只覆盖 {share:.0%} 的住户", f"the elevation model covers only "
+            f"{share:.0%} of the households", fix_zh="补充相邻图幅，或换用覆盖整个乡镇的高程数据。",
+            fix_en="add the neighbouring tiles, or use a DEM that covers the whole township.", role="dem",
+            file=source or None)]
+    return []
+
+
+class BlockingDataError(GridtoolError):
+    """Data errors that would make the partition count wrong or never end; fix them first."""
+
+
+#: Problem codes that stop a partition: with them every household total after would be wrong.
+BLOCKING = ("hh_not_numeric", "hh_not_finite", "hh_not_positive", "hh_absurd", "roster_repeated", "duplicate_rows",
+            "duplicate_id", "village_too_large", "layers_far_apart", "too_many_villages")
+
+
+def partition_blockers(project) -> list[Problem]:
+    """The errors among :data:`BLOCKING` in ``project`` (a Project, or ``{role: GeoDataFrame}``
+    as the engine takes): households counts, repeated rows and IDs, village sizes, and
+    households and villages far apart. Cheap enough to run before every partition."""
+    from .layers import Layer
+    if not isinstance(project, Project):
+        layers = {r: (g if isinstance(g, Layer) else Layer(role=r, gdf=g)) for r, g in project.items()
+                  if g is not None and r in ("households", "villages")}
+        project = Project(layers=layers)
+    if "households" not in project.layers or "hh" not in project.layers["households"].gdf:
+        return []
+    hl = project.layers["households"]
+    found = _household_count_problems(hl)
+    dups, rep = _check_duplicate_rows(hl)
+    found += dups
+    ids = Project(layers={"households": hl})
+    found += _check_duplicate_ids(ids, {"households": rep})
+    if "villages" in project.layers and len(project.layers["villages"].gdf) and len(hl.gdf):
+        far = [p for p in _far_apart(Project(layers={"households": hl, "villages": project.layers["villages"]}))]
+        found += far
+        if not far:
+            found += _check_village_size(project)
+        found += _check_village_count(project)
+    return [p for p in found if p.severity == "error" and p.code in BLOCKING]
+
+
+def check_partition_ready(project) -> None:
+    """Raise :class:`BlockingDataError` listing every blocking error (see :func:`partition_blockers`)."""
+    found = partition_blockers(project)
+    if not found:
+        return
+    lines_zh = [p.format("zh").splitlines()[0] for p in found[:8]]
+    lines_en = [p.format("en").splitlines()[0] for p in found[:8]]
+    fixes_zh = "；".join(dict.fromkeys(p.fix_zh for p in found if p.fix_zh))
+    fixes_en = " ".join(dict.fromkeys(p.fix_en for p in found if p.fix_en))
+    raise BlockingDataError(
+        f"数据有 {len(found)} 个错误，会使户数统计出错或无法划分，改正前不划分网格：\n  " + "\n  ".join(lines_zh),
+        f"the data have {len(found)} error(s) that would make the household counts wrong or the partition "
+        "impossible; no grids are drawn until they are fixed:\n  " + "\n  ".join(lines_en),
+        fix_zh=fixes_zh + "（gridtool validate 列出全部问题。）", fix_en=fixes_en + " (gridtool validate lists them all.)")
 
 
 def _check_strays(project: Project) -> list[Problem]:
@@ -178,11 +515,15 @@ def _far_apart(project: Project) -> list[Problem]:
         gap_y = max(ref[1] - b[3], b[1] - ref[3], 0.0)
         gap = float(np.hypot(gap_x, gap_y))
         if gap > FAR_APART_M:
+            a = Path(str(lyr.source).split("!")[0]).name if lyr.source else role
+            b = (Path(str(project.layers[ref_role].source).split("!")[0]).name
+                 if project.layers[ref_role].source else ref_role)
             out.append(Problem(
                 "error", "layers_far_apart",
-                f"“{ROLES[role].zh}”图层与“{ROLES[ref_role].zh}”图层相距 {gap / 1000:.0f} 公里，很可能坐标系有误",
-                f"the {role} layer lies {gap / 1000:.0f} km from the {ref_role} layer: most likely a "
-                "coordinate system mistake",
+                f"“{ROLES[role].zh}”图层（{a}）与“{ROLES[ref_role].zh}”图层（{b}）相距 {gap / 1000:.0f} 公里，"
+                "很可能其中一个的坐标系或坐标有误",
+                f"the {role} layer ({a}) lies {gap / 1000:.0f} km from the {ref_role} layer ({b}): most likely a "
+                "coordinate system or coordinate mistake in one of them",
                 fix_zh="检查两个文件的坐标系（.prj 是否缺失或错误），用 --crs-in 声明正确的坐标系。",
                 fix_en="check both files' CRS (a missing or wrong .prj) and declare the right one with --crs-in.",
                 bounds=b, **_where(lyr)))
@@ -258,15 +599,20 @@ def _check_villages(project: Project) -> list[Problem]:
     lyr = project.layers["villages"]
     vil = lyr.gdf
     out = []
-    tree = shapely.STRtree(vil.geometry.values)
-    left, right = tree.query(vil.geometry.values, predicate="intersects")
-    pairs = [(i, j) for i, j in zip(left, right) if i < j]
-    overlaps = []
-    for i, j in pairs:
-        a = vil.geometry.iloc[i].intersection(vil.geometry.iloc[j]).area
-        # Shared borders digitised twice give slivers; only real overlaps matter.
-        if a > 100.0 and a > 1e-4 * min(vil.geometry.iloc[i].area, vil.geometry.iloc[j].area):
-            overlaps.append((i, j, a))
+    geoms = vil.geometry.values
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(geoms, predicate="intersects")
+    keep = left < right
+    left, right = left[keep], right[keep]
+    # Neighbours that only share a border (most pairs) are dropped before any overlay is computed:
+    # a county of thousands of villages is checked in seconds, not in a loop over every pair.
+    inner = shapely.relate_pattern(geoms[left], geoms[right], "T********")
+    left, right = left[inner], right[inner]
+    area = shapely.area(shapely.intersection(geoms[left], geoms[right])) if len(left) else np.zeros(0)
+    smaller = np.minimum(shapely.area(geoms[left]), shapely.area(geoms[right])) if len(left) else np.zeros(0)
+    # Shared borders digitised twice give slivers; only real overlaps matter.
+    real = (area > 100.0) & (area > 1e-4 * smaller)
+    overlaps = [(int(i), int(j), float(a)) for i, j, a in zip(left[real], right[real], area[real])]
     if overlaps:
         name = vil["name"].astype(str).tolist() if "name" in vil else [str(k) for k in range(len(vil))]
         listed = "; ".join(f"{name[i]}–{name[j]} {a:,.0f} m²" for i, j, a in overlaps[:10])
@@ -363,9 +709,12 @@ def validate(project: Project, *, repair: bool = True) -> list[Problem]:
             fix_zh="用 --villages 传入村（社区）边界。", fix_en="give village boundaries with --villages."))
     if repair:
         problems.extend(repair_geometries(project))
+    repeated = {}
     if "households" in project.layers:
         problems.extend(_check_households(project))
-    problems.extend(_check_duplicate_ids(project))
+        dups, repeated["households"] = _check_duplicate_rows(project.layers["households"])
+        problems.extend(dups)
+    problems.extend(_check_duplicate_ids(project, repeated))
     problems.extend(_check_strays(project))
     far = _far_apart(project)
     problems.extend(far)
@@ -373,5 +722,9 @@ def validate(project: Project, *, repair: bool = True) -> list[Problem]:
     problems.extend(_check_incidents(project))
     if not far:
         problems.extend(_check_coverage(project))
+        problems.extend(_check_village_size(project))
+    if "households" in project.layers and "villages" in project.layers:
+        problems.extend(_check_village_count(project))
+    problems.extend(_check_dem(project))
     project.problems = problems
     return problems

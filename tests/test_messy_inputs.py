@@ -169,11 +169,21 @@ def test_kml_features_are_named_by_folder(tmp_path, township):
 
 
 def test_internal_errors_exit_3_with_a_log(monkeypatch, tmp_path, capsys):
+    """One log per process, in the user's cache folder, never a shared path in /tmp."""
     import gridtool.cli as cli
+    import gridtool.errorlog as errorlog
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(errorlog, "_path", None)
     monkeypatch.setattr(cli, "cmd_info", lambda args: 1 / 0)
     assert cli.main(["info", "x"]) == 3
     err = capsys.readouterr().err
-    assert "internal error" in err and "gridtool-error.log" in err and "Traceback" not in err
+    assert "internal error" in err and "Traceback" not in err
+    logs = list((tmp_path / "cache" / "gridtool" / "logs").glob("error-*.log"))
+    assert len(logs) == 1 and str(logs[0]) in err and "ZeroDivisionError" in logs[0].read_text(encoding="utf-8")
+    assert oct(logs[0].stat().st_mode & 0o777) == "0o600"
+    assert cli.main(["info", "x"]) == 3  # the same process appends to its own log
+    assert list((tmp_path / "cache" / "gridtool" / "logs").glob("error-*.log")) == logs
+    assert logs[0].read_text(encoding="utf-8").count("ZeroDivisionError") == 2
 
 
 def test_roads_lines_with_upper_case_oneway(tmp_path):

@@ -185,7 +185,8 @@ def test_failing_village_is_named_and_the_others_complete(city, single):
     bp = BatchPartitioner(workers=1).fit(_broken(city))
     assert [f["villages"] for f in bp.failures_] == [["太白村"]]
     f = bp.failures_[0]
-    assert f["chunk"] == "500101002" and f["codes"] == ["500101002002"] and "could not convert" in f["error"]
+    # The engine refuses the count before partitioning (validate.check_partition_ready).
+    assert f["chunk"] == "500101002" and f["codes"] == ["500101002002"] and "non-numeric household count" in f["error"]
     assert bp.report_["batch"]["failed"] == bp.failures_
     assert [r["chunk"] for r in bp.report_["batch"]["refitted_by_village"]] == ["500101002"]
     done = set(bp.grids_["village"])
@@ -213,6 +214,7 @@ def test_resume_skips_finished_chunks_and_redoes_changed_ones(city, single, tmp_
     changed = dict(city)
     hs = city["households"]
     extra = hs.iloc[[int(np.flatnonzero(shapely.within(hs.geometry.values, city["villages"].geometry.iloc[4]))[0])]]
+    extra = extra.set_geometry(extra.geometry.translate(1.0, 1.0))  # a new household, not a repeated row
     changed["households"] = gpd.GeoDataFrame(pd.concat([hs, extra], ignore_index=True), crs=hs.crs)
     fits.clear()
     third = BatchPartitioner(workers=1).fit(changed, work_dir=work, resume=True,

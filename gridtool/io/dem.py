@@ -420,6 +420,16 @@ def _gdal_path(p: Path, label: str) -> str:
 
 def _read_band(src: Any) -> np.ndarray:
     """Band 1 as float32 metres, NaN for masked/nodata/void cells."""
+    from gridtool import limits
+    cells = int(src.width) * int(src.height)
+    if cells > limits.current().dem_cells:
+        raise InputFileError(
+            f"高程文件有 {cells:,} 个栅格（{src.width}×{src.height}），超过 {limits.current().dem_cells:,} 的上限，"
+            "读入会耗尽内存", f"the elevation file has {cells:,} cells ({src.width}×{src.height}), more than the "
+            f"limit of {limits.current().dem_cells:,}; reading it would exhaust the memory",
+            fix_zh="先在 QGIS 中把高程数据裁剪到本乡镇范围（栅格 → 提取 → 按范围裁剪），或用 --limit dem_cells=数值 提高上限。",
+            fix_en="clip the DEM to the township first (QGIS: Raster → Extraction → Clip by extent), or raise "
+                   "--limit dem_cells=N.", file=str(getattr(src, "name", "")) or None)
     raw = src.read(1, masked=True)
     mask = np.ma.getmaskarray(raw)
     data = np.ma.getdata(raw)

@@ -236,9 +236,11 @@ def _read_layer(path, layer: str) -> gpd.GeoDataFrame:
     try:
         df = pyogrio.read_dataframe(p, layer=layer, CONFIG_FILE=str(OSM_CONFIG))
     except Exception as exc:  # pyogrio raises DataSourceError / DataLayerError and others
+        from .vector import _plain_reason
+        zh, en = _plain_reason(exc)
         raise InputFileError(
-            f"无法读取 OSM 文件的 {layer} 图层：{exc}",
-            f"cannot read layer {layer!r} of the OSM file: {exc}",
+            f"无法读取 OSM 文件的 {layer} 图层：{zh}",
+            f"cannot read layer {layer!r} of the OSM file: {en}",
             fix_zh="文件可能已损坏或不完整，请重新下载 OSM 数据。",
             fix_en="the file may be damaged or truncated; download the extract again.",
             file=str(p), layer=layer,

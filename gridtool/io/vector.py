@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
+import shutil
+import struct
+import sys
 import tempfile
 import unicodedata
 import warnings
@@ -24,11 +28,18 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from .. import limits
 from ..columns import find_column
 from ..encoding import EncodingGuess, detect_shapefile_encoding, detect_text_file_encoding
-from ..errors import (EmptyLayerError, EncodingError, InputFileError, LayerNotFoundError,
+from ..errors import (EmptyLayerError, EncodingError, GridtoolError, InputFileError, LayerNotFoundError,
                       MissingColumnError, UnsupportedFormatError)
 from ..problems import Problem
+from . import archive
+from .sniff import ACCEPTS, NAMES, SUFFIX_OF_KIND, sniff
+
+# The csv module's own cap (128 KB a field) would raise mid-file; gridtool's limit
+# (limits.table_field_chars) is applied to what was read, naming the row.
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 VECTOR_SUFFIXES = (".gpkg", ".shp", ".zip", ".geojson", ".json", ".kml", ".kmz", ".csv", ".txt",
                    ".xlsx", ".xls", ".osm", ".pbf", ".fgb", ".gml", ".tab")
@@ -44,6 +55,7 @@ class RawLayer:
     layer: str | None
     format: str
     encoding: EncodingGuess | None = None
+    problems: list = field(default_factory=list)  # cells cut, mixed encodings (gridtool.problems.Problem)
     columns_used: dict[str, str] = field(default_factory=dict)  # e.g. {"lon": "经度"}
     problems: list[Problem] = field(default_factory=list)
     ids: pd.Series | None = None  # how a planner finds each feature in the source (default: FID n)
@@ -126,6 +138,16 @@ def read_vector(path: str | Path, *, layer: str | None = None, role: str | None 
             fix_zh="使用 GeoPackage、Shapefile、GeoJSON、KML/KMZ、CSV、Excel 或 OSM 文件。",
             fix_en="use a GeoPackage, Shapefile, GeoJSON, KML/KMZ, CSV, Excel or OSM file.",
             file=str(path))
+    if path.is_file():
+        kind = sniff(path)
+        if kind == "empty":
+            raise InputFileError(
+                "文件是空的（0 字节）", "the file is empty (0 bytes)",
+                fix_zh="文件可能没有保存完整或复制失败；重新导出或复制一次。",
+                fix_en="it was probably not saved or copied completely; export or copy it again.", file=str(path))
+        if kind not in ACCEPTS.get(sfx, (kind,)):
+            return _read_by_content(path, kind, layer=layer, role=role, encoding=encoding,
+                                    encoding_default=encoding_default, fields=fields, seed=seed)
     if sfx in (".osm", ".pbf"):
         from .osm import read_osm_role
         if role is None:
@@ -142,6 +164,182 @@ def read_vector(path: str | Path, *, layer: str | None = None, role: str | None 
         return _read_zipped(path, layer=layer, role=role, encoding=encoding,
                             encoding_default=encoding_default, fields=fields)
     return _read_ogr(path, layer=layer, role=role, encoding=encoding, encoding_default=encoding_default)
+
+
+def _read_by_content(path: Path, kind: str, **kw) -> RawLayer:
+    """A file whose content is not what its extension says: read as what it is, with a warning,
+    or refused with a message that says what the file holds."""
+    sfx = suffix_of(path)
+    real = SUFFIX_OF_KIND.get(kind)
+    is_zh, is_en = NAMES.get(kind, NAMES["binary"])
+    if (real is None or real in (".tif", ".zip", ".shp") or sfx in (".osm", ".pbf") or real in (".osm", ".pbf")
+            or (kind == "text" and sfx not in TABLE_SUFFIXES)):
+        fix_zh, fix_en = "确认选对了文件；文件可能已损坏，重新导出或复制一次。", ("check that this is the right file; "
+                                                                  "it may be damaged: export or copy it again.")
+        if kind == "html":
+            fix_zh = "这是网页格式的“Excel”导出：用 Excel 打开后另存为 .xlsx 再导入。"
+            fix_en = "this is a web-page \"Excel\" export: open it in Excel, save it as .xlsx and import that."
+        raise UnsupportedFormatError(
+            f"文件扩展名是 {sfx}，但内容是{is_zh}，无法读取", f"the file is named {sfx} but holds {is_en}; it cannot "
+            "be read", fix_zh=fix_zh, fix_en=fix_en, file=str(path))
+    with tempfile.TemporaryDirectory(prefix="gridtool-as-") as tmp:
+        alias = Path(tmp) / (path.stem + real)
+        try:
+            os.symlink(path.resolve(), alias)
+        except OSError:
+            shutil.copyfile(path, alias)
+        try:
+            raw = read_vector(alias, **kw)
+        except InputFileError as exc:
+            if exc.file and Path(exc.file).name == alias.name:
+                exc.file = str(path)
+                exc.args = (exc.format(),)
+            raise
+    raw.path = str(path)
+    raw.problems.append(Problem(
+        "warning", "format_mismatch", f"{path.name} 的扩展名是 {sfx}，内容却是{is_zh}，已按内容读取",
+        f"{path.name} is named {sfx} but holds {is_en}; it was read as such",
+        fix_zh=f"把文件改名为 {path.stem}{real}，以免其他软件读错。",
+        fix_en=f"rename it {path.stem}{real} so that other programs read it right.", file=str(path),
+        layer=raw.layer))
+    return raw
+
+
+def _plain_reason(exc: BaseException) -> tuple[str, str]:
+    """What a GDAL/driver error means, in plain words (its SQL and C-level detail left out)."""
+    text = str(exc)
+    low = text.lower()
+    if "malformed" in low or "file is not a database" in low or "truncated" in low or "unexpected end" in low \
+            or "unterminated" in low or "no element found" in low or "premature end" in low:
+        return "文件已损坏或不完整（可能下载或复制时中断）", "the file is damaged or incomplete (a download or copy cut short?)"
+    if "not recognized as being in a supported file format" in low or "not a valid" in low:
+        return "文件内容不是可识别的地理数据格式", "the content is not a geographic data format gridtool reads"
+    if "not well-formed" in low or "parsing" in low or "syntax error" in low or "failed to read" in low:
+        return "文件内容格式有误（无法解析）", "the content is malformed (it cannot be parsed)"
+    first = re.sub(r"sqlite3_\w+\(.*?\)\s*failed:\s*", "", text.splitlines()[0] if text else "")
+    return f"无法读取（{first[:120]}）", f"it cannot be read ({first[:120]})"
+
+
+_DOCTYPE = re.compile(rb"<!DOCTYPE[^>]*\[|<!ENTITY", re.IGNORECASE)
+_XML_DECL_ENC = re.compile(rb"^(\xef\xbb\xbf)?\s*<\?xml[^>]*encoding=[\"']([A-Za-z0-9_\-]+)[\"']")
+_EXPAT_ENCODINGS = {"utf-8", "utf8", "utf-16", "utf16", "iso-8859-1", "latin1", "us-ascii", "ascii"}
+
+
+def _check_xml_head(head: bytes, path: Path, member: str | None = None) -> str | None:
+    """Refuse XML that declares entities (XXE, "billion laughs"); return a declared encoding that
+    GDAL's parser does not know (GBK, GB2312 …), else None."""
+    if _DOCTYPE.search(head):
+        raise UnsupportedFormatError(
+            "KML/XML 文件声明了 XML 实体（<!DOCTYPE …[<!ENTITY …>]>），为安全起见不予读取",
+            "the KML/XML file declares XML entities (<!DOCTYPE …[<!ENTITY …>]>); for safety it is not read",
+            fix_zh="正常的 KML 不需要实体声明：删除文件开头的 <!DOCTYPE …> 部分，或用奥维/Google Earth 重新导出。",
+            fix_en="real KML needs no entity declarations: delete the <!DOCTYPE …> block at the top, or export the "
+                   "file again from Ovital/Google Earth.", file=str(path), layer=member)
+    m = _XML_DECL_ENC.match(head)
+    if m and m.group(2).decode("ascii").lower() not in _EXPAT_ENCODINGS:
+        return m.group(2).decode("ascii")
+    return None
+
+
+def _kml_utf8_copy(path: Path, declared: str, tmp: Path) -> Path:
+    """A KML declaring an encoding GDAL cannot read, re-encoded to UTF-8 (text that is valid UTF-8
+    is taken as such whatever the declaration says)."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("gb18030" if declared.lower() in ("gbk", "gb2312", "cp936") else declared)
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise EncodingError(
+                f"KML 声明的编码 {declared} 无法解码文件内容", f"the KML's declared encoding {declared} does not "
+                "decode its content", fix_zh="用奥维/Google Earth 重新导出为 UTF-8 编码的 KML。",
+                fix_en="export it again as UTF-8 KML.", file=str(path)) from exc
+    text = re.sub(r"^(\ufeff)?\s*<\?xml[^>]*\?>", '<?xml version="1.0" encoding="UTF-8"?>', text, count=1)
+    out = tmp / (path.stem + ".kml")
+    out.write_bytes(text.encode("utf-8"))
+    return out
+
+
+def _check_shapefile_parts(path: Path) -> None:
+    """A .shp needs its .dbf (the attributes: without it every count would be a default 1) and
+    .shx; a .dbf cut short loses its last records. Both are named with the fix."""
+    for part, what_zh, what_en in ((".dbf", "属性表", "attribute table"), (".shx", "索引", "index")):
+        if not any(path.with_suffix(s).exists() for s in (part, part.upper())):
+            raise InputFileError(
+                f"Shapefile 缺少 {path.stem}{part}（{what_zh}）", f"the shapefile lacks {path.stem}{part} (its "
+                f"{what_en})", fix_zh=f"把 {path.stem}{part} 与 {path.name} 放在同一文件夹（复制时常被漏掉）。",
+                fix_en=f"put {path.stem}{part} beside {path.name} (it is often left behind when copying).",
+                file=str(path.with_suffix(part)))
+    for part in (path, next(p for p in (path.with_suffix(".shx"), path.with_suffix(".SHX")) if p.exists())):
+        with open(part, "rb") as fh:
+            head = fh.read(28)
+        declared = struct.unpack(">i", head[24:28])[0] * 2 if len(head) >= 28 else 0
+        have = part.stat().st_size
+        if head[:4] == b"\x00\x00\x27\x0a" and declared > have:
+            raise InputFileError(
+                f"{part.name} 不完整：文件头说有 {declared:,} 字节，实际只有 {have:,} 字节（被截断）",
+                f"{part.name} is incomplete: its header says {declared:,} bytes, it holds {have:,} (cut short)",
+                fix_zh="文件可能复制或下载不完整；重新复制或导出这个 Shapefile 的全部文件。",
+                fix_en="it was probably copied or downloaded incompletely; copy or export all files of the "
+                       "shapefile again.", file=str(part))
+    dbf = next(p for p in (path.with_suffix(".dbf"), path.with_suffix(".DBF")) if p.exists())
+    size = dbf.stat().st_size
+    with open(dbf, "rb") as fh:
+        head = fh.read(32)
+    if len(head) < 12:
+        raise InputFileError(f"{dbf.name} 不完整（只有 {size} 字节）", f"{dbf.name} is incomplete ({size} bytes)",
+                             fix_zh="重新复制或导出这个 Shapefile 的全部文件。",
+                             fix_en="copy or export all files of the shapefile again.", file=str(dbf))
+    n_rec, hdr, rec = struct.unpack("<IHH", head[4:12])
+    if rec and size < hdr + n_rec * rec:
+        have = max(0, (size - hdr) // rec)
+        raise InputFileError(
+            f"{dbf.name} 不完整：文件头说有 {n_rec} 条记录，实际只有 {have} 条完整记录（文件在第 {have + 1} 条记录处被截断）",
+            f"{dbf.name} is incomplete: its header says {n_rec} records, it holds {have} whole ones (cut off in "
+            f"record {have + 1})",
+            fix_zh="文件可能复制或下载不完整；重新复制或导出这个 Shapefile 的全部文件。",
+            fix_en="it was probably copied or downloaded incompletely; copy or export all files of the shapefile again.",
+            file=str(dbf), feature=f"FID {have}")
+
+
+def _read_cut_names(path: Path, layer, kwargs: dict) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+    """A shapefile whose field names were cut mid-character (dBase names hold 10 bytes; a writer
+    cut 户主姓名 in UTF-8 to 户主姓 and half a character): names repaired, values decoded as usual."""
+    enc = kwargs.get("encoding") or "utf-8"
+    # "ISO-8859-1" (not "latin-1", which GDAL does not recode): every byte comes back as one character.
+    gdf = pyogrio.read_dataframe(path, layer=layer, fid_as_index=True, encoding="ISO-8859-1")
+    names, renamed = {}, []
+    for c in gdf.columns:
+        if c == "geometry":
+            continue
+        raw = c.encode("latin-1")
+        try:
+            names[c] = raw.decode(enc)
+        except UnicodeDecodeError:
+            fixed = raw.decode(enc, errors="ignore") or "field"
+            while fixed in names.values():
+                fixed += "_"
+            names[c] = fixed
+            renamed.append(fixed)
+    for c in names:
+        if gdf[c].dtype == object or pd.api.types.is_string_dtype(gdf[c]):
+            try:
+                gdf[c] = gdf[c].map(lambda v: v.encode("latin-1").decode(enc) if isinstance(v, str) else v)
+            except UnicodeDecodeError as exc:
+                raise EncodingError(
+                    f"文本无法按 {enc} 解码", f"text cannot be decoded as {enc}",
+                    fix_zh="用 --encoding 指定编码（如 gbk 或 utf-8）。", fix_en="give the encoding with --encoding "
+                    "(e.g. gbk or utf-8).", file=str(path), field=names[c]) from exc
+    gdf = gdf.rename(columns=names)
+    problems = [Problem(
+        "warning", "field_names_cut", f"{len(renamed)} 个字段名在写出时被从汉字中间截断，已去掉残字：{', '.join(renamed)}",
+        f"{len(renamed)} field name(s) were cut inside a character by the program that wrote the file; the broken "
+        f"byte was dropped: {', '.join(renamed)}",
+        fix_zh="Shapefile 字段名最多 10 字节（UTF-8 下约 3 个汉字）：在 QGIS 中改短字段名，或改用 GeoPackage。",
+        fix_en="shapefile field names hold 10 bytes (3 Chinese characters in UTF-8): shorten them in QGIS, or use a "
+               "GeoPackage.", file=str(path))] if renamed else []
+    return gdf, problems
 
 
 def _choose_layer(path: Path, layers: list[str], layer: str | None, role: str | None) -> str | None:
@@ -162,16 +360,38 @@ def _choose_layer(path: Path, layers: list[str], layer: str | None, role: str | 
 
 def _read_ogr(path: Path, *, layer, role, encoding, encoding_default=None) -> RawLayer:
     sfx = suffix_of(path)
+    if sfx == ".shp":
+        _check_shapefile_parts(path)
+    if sfx in (".kml", ".kmz"):
+        if sfx == ".kmz":
+            with archive.open_zip(path) as zf:
+                archive.check_archive(zf, path)
+                docs = [i for i in zf.infolist() if i.filename.lower().endswith(".kml")]
+                head = zf.open(docs[0]).read(65_536) if docs else b""
+                member = docs[0].filename if docs else None
+        else:
+            with open(path, "rb") as fh:
+                head = fh.read(65_536)
+            member = None
+        declared = _check_xml_head(head, path, member)
+        if declared and sfx == ".kml":
+            with tempfile.TemporaryDirectory(prefix="gridtool-kml-") as tmp:
+                raw = _read_ogr(_kml_utf8_copy(path, declared, Path(tmp)), layer=layer, role=role,
+                                encoding=encoding, encoding_default=encoding_default)
+            raw.path = str(path)
+            return raw
     try:
         layers = [str(n) for n, _ in pyogrio.list_layers(path)]
     except Exception as exc:  # GDAL gives DataSourceError with a C-level message
+        zh, en = _plain_reason(exc)
         raise UnsupportedFormatError(
-            f"无法读取文件（{exc}）", f"cannot read the file ({exc})",
+            f"无法读取文件：{zh}", f"cannot read the file: {en}",
             fix_zh="确认文件完整且格式与扩展名一致；可先在 QGIS 中打开检查。",
             fix_en="check that the file is complete and matches its extension; try opening it in QGIS.",
             file=str(path)) from exc
     enc = None
     kwargs = {}
+    extra_problems: list[Problem] = []
     if sfx == ".shp":
         enc = detect_shapefile_encoding(path, encoding, default=encoding_default)
         kwargs["encoding"] = enc.encoding
@@ -198,7 +418,32 @@ def _read_ogr(path: Path, *, layer, role, encoding, encoding_default=None) -> Ra
                 fix_zh="用 路径:图层名 指定，例如 data.gpkg:households。",
                 fix_en="name it as PATH:LAYER, e.g. data.gpkg:households.", file=str(path))
         else:
-            gdf = pyogrio.read_dataframe(path, layer=chosen, fid_as_index=True, **kwargs)
+            try:
+                gdf = pyogrio.read_dataframe(path, layer=chosen, fid_as_index=True, **kwargs)
+            except UnicodeDecodeError:
+                if sfx != ".shp":
+                    raise
+                if enc is not None and enc.source == "cpg":
+                    # The .cpg says one encoding, the text is in another (a GBK file with a UTF-8
+                    # .cpg): the bytes decide, and the user is told.
+                    from ..encoding import dbf_text_bytes, guess_bytes_encoding
+                    dbf = next(p for p in (path.with_suffix(".dbf"), path.with_suffix(".DBF")) if p.exists())
+                    guess = guess_bytes_encoding(dbf_text_bytes(dbf)[0])
+                    if guess not in (enc.encoding, "latin-1"):
+                        extra_problems.append(Problem(
+                            "warning", "cpg_wrong", f"{path.stem}.cpg 声明编码为 {enc.encoding}，但文本是 {guess}，已按 {guess} 读取",
+                            f"{path.stem}.cpg says {enc.encoding} but the text is {guess}; it was read as {guess}",
+                            fix_zh=f"把 {path.stem}.cpg 的内容改为 {guess.upper()}，以免其他软件显示乱码。",
+                            fix_en=f"change {path.stem}.cpg to {guess.upper()} so that other programs show the text right.",
+                            file=str(path.with_suffix(".cpg"))))
+                        kwargs["encoding"] = guess
+                        from dataclasses import replace
+                        enc = replace(detect_shapefile_encoding(path, guess), source="detected (.cpg wrong)")
+                try:
+                    gdf = pyogrio.read_dataframe(path, layer=chosen, fid_as_index=True, **kwargs)
+                except UnicodeDecodeError:
+                    gdf, cut = _read_cut_names(path, chosen, kwargs)
+                    extra_problems += cut
             if sfx in (".kml", ".kmz") and len(gdf):
                 gdf["kml_folder"] = chosen  # one folder (学校): the places' category may be its name
     except UnicodeDecodeError as exc:
@@ -209,12 +454,21 @@ def _read_ogr(path: Path, *, layer, role, encoding, encoding_default=None) -> Ra
             fix_en="give the encoding with --encoding (e.g. gbk or utf-8); if Chinese field names were cut "
                    "(shapefile field names hold 10 bytes), shorten them in QGIS and save again.",
             file=str(path)) from exc
+    except GridtoolError:
+        raise
+    except Exception as exc:  # a damaged file that lists its layers but fails when read
+        zh, en = _plain_reason(exc)
+        raise UnsupportedFormatError(
+            f"无法读取文件：{zh}", f"cannot read the file: {en}",
+            fix_zh="确认文件完整；可先在 QGIS 中打开检查，或重新导出。",
+            fix_en="check that the file is complete; try opening it in QGIS, or export it again.",
+            file=str(path), layer=chosen if chosen != "*" else None) from exc
     ids = None
     if "_kml_id" in gdf:
         ids = gdf.pop("_kml_id")  # "folder #n": what a planner sees in Google Earth / Ovital
     if sfx in (".kml", ".kmz"):
         gdf = gdf.rename(columns={"Name": "name", "Description": "description"})
-    return RawLayer(gdf, str(path), None if chosen == "*" else chosen, fmt, enc, ids=ids)
+    return RawLayer(gdf, str(path), None if chosen == "*" else chosen, fmt, enc, ids=ids, problems=extra_problems)
 
 
 #: KML containers that hold places of every kind (Google Earth's and 奥维's defaults, new folders).
@@ -261,36 +515,70 @@ def category_folder(folder, path: str | Path, document_names: set[str] | None = 
     return None if name in document_names else name
 
 
-def _read_zipped(path: Path, *, layer, role, encoding, encoding_default, fields) -> RawLayer:
-    """A zipped shapefile (or other file): extracted to a temporary folder, never next to the input."""
-    with zipfile.ZipFile(path) as zf:
-        members = [m for m in zf.namelist() if not m.endswith("/")]
-        inner = [m for m in members if suffix_of(Path(m)) in VECTOR_SUFFIXES and
-                 suffix_of(Path(m)) != ".zip"]
+def _read_zipped(path: Path, *, layer, role, encoding, encoding_default, fields, depth: int = 0) -> RawLayer:
+    """A zipped shapefile (or other file): extracted to a temporary folder, never next to the input;
+    member names reduced to their last part (no ``../``), sizes checked first (see ``archive.py``)."""
+    with archive.open_zip(path) as zf:
+        archive.check_archive(zf, path, [])
+        infos = [i for i in zf.infolist() if not i.is_dir()]
+        members = [i.filename for i in infos]
+        inner = [m for m in members if suffix_of(Path(archive.safe_name(m))) in VECTOR_SUFFIXES and
+                 suffix_of(Path(archive.safe_name(m))) != ".zip"]
         shps = [m for m in inner if m.lower().endswith(".shp")] or inner
+        nested = [i for i in infos if i.filename.lower().endswith((".zip", ".kmz"))]
+        if not shps and len(nested) == 1 and depth == 0:
+            # A zip inside a zip (zipped twice by mistake): read the inner one.
+            with tempfile.TemporaryDirectory(prefix="gridtool-zip-") as tmp:
+                got = archive.extract(zf, path, nested, Path(tmp))
+                raw = read_vector(got[nested[0].filename], layer=layer, role=role, encoding=encoding,
+                                  encoding_default=encoding_default, fields=fields) \
+                    if not nested[0].filename.lower().endswith(".zip") else \
+                    _read_zipped(got[nested[0].filename], layer=layer, role=role, encoding=encoding,
+                                 encoding_default=encoding_default, fields=fields, depth=1)
+            raw.path = f"{path}!{archive.safe_name(nested[0].filename)}"
+            return raw
         if not shps:
             raise UnsupportedFormatError(
                 "压缩包里没有可读的矢量文件", "the zip holds no vector file gridtool reads",
                 fix_zh="压缩包中应包含 .shp/.dbf/.shx 或 .gpkg 等文件。",
                 fix_en="the zip should hold a .shp with its .dbf/.shx, or a .gpkg etc.", file=str(path))
         if layer is not None:
-            match = [m for m in shps if Path(m).stem == layer]
+            match = [m for m in shps if Path(archive.safe_name(m)).stem == layer]
             if not match:
                 raise LayerNotFoundError(
                     f"压缩包中没有“{layer}”", f"no {layer!r} in the zip",
-                    fix_zh="可选：" + ", ".join(Path(m).stem for m in shps),
-                    fix_en="choose one of: " + ", ".join(Path(m).stem for m in shps), file=str(path))
+                    fix_zh="可选：" + ", ".join(Path(archive.safe_name(m)).stem for m in shps),
+                    fix_en="choose one of: " + ", ".join(Path(archive.safe_name(m)).stem for m in shps),
+                    file=str(path))
             shps = match
         elif len(shps) > 1:
             raise LayerNotFoundError(
-                f"压缩包中有多个数据文件：{', '.join(Path(m).stem for m in shps)}",
-                f"the zip holds several data files: {', '.join(Path(m).stem for m in shps)}",
+                f"压缩包中有多个数据文件：{', '.join(Path(archive.safe_name(m)).stem for m in shps)}",
+                f"the zip holds several data files: {', '.join(Path(archive.safe_name(m)).stem for m in shps)}",
                 fix_zh="用 文件.zip:名称 指定其中一个。", fix_en="name one as FILE.zip:NAME.", file=str(path))
+        chosen = shps[0]
+        stem = Path(archive.safe_name(chosen)).stem
+        folder = str(Path(chosen.replace("\\", "/")).parent)
+        # The set of the chosen file: same folder and stem (a .shp with its .dbf, .shx, .prj, .cpg).
+        parts = [i for i in infos if Path(archive.safe_name(i.filename)).stem == stem
+                 and str(Path(i.filename.replace("\\", "/")).parent) == folder]
         with tempfile.TemporaryDirectory(prefix="gridtool-zip-") as tmp:
-            zf.extractall(tmp, members=[m for m in members if Path(m).stem == Path(shps[0]).stem])
-            raw = read_vector(Path(tmp) / shps[0], role=role, encoding=encoding,
-                              encoding_default=encoding_default, fields=fields)
-    raw.path = f"{path}!{shps[0]}"
+            got = archive.extract(zf, path, parts, Path(tmp))
+            try:
+                raw = read_vector(got[chosen], role=role, encoding=encoding,
+                                  encoding_default=encoding_default, fields=fields)
+            except GridtoolError as exc:  # name the archive and the member, not the temporary folder
+                if exc.file and str(exc.file).startswith(tmp):
+                    exc.file = f"{path}!{Path(exc.file).name}"
+                    exc.args = (exc.format(),)
+                raise
+    if any(archive.safe_name(m) != m for m in (p.filename for p in parts)):
+        raw.problems.append(Problem(
+            "warning", "archive_paths", "压缩包中的文件带有目录路径（如 ../ 或绝对路径），已只按文件名解压",
+            "files in the archive carry folder paths (such as ../ or absolute paths); they were unpacked by name only",
+            fix_zh="这通常无害；若压缩包来源不明，请核对其内容。",
+            fix_en="this is usually harmless; if the archive's origin is unknown, check its content.", file=str(path)))
+    raw.path = f"{path}!{archive.safe_name(chosen)}"
     return raw
 
 
@@ -333,6 +621,7 @@ class Table:
     header_row: int  # 1-based row number of the header in the file or sheet
     format: str
     encoding: EncodingGuess | None = None
+    problems: list = field(default_factory=list)  # cells cut, mixed encodings (gridtool.problems.Problem)
 
 
 def guess_header_row(frame: pd.DataFrame) -> int | None:
@@ -365,29 +654,41 @@ def read_table(path: str | Path, *, sheet: str | None = None, encoding: str | No
     Parameters
     ----------
     path
-        ``.csv``/``.txt`` (encoding detected, separator sniffed) or ``.xlsx``/``.xls``.
+        ``.csv``/``.txt`` (encoding detected, separator sniffed, lines in two encodings each read in
+        its own) or ``.xlsx``/``.xls``.
     sheet
         Excel sheet; by default the first sheet on which ``find_header`` finds a header.
     find_header
         ``find_header(frame) -> int | None``: the 0-based row of the header in the raw rows
         (default :func:`guess_header_row`); rows above it (titles, notes) are skipped.
 
+    The table limits (:mod:`gridtool.limits`: columns, characters per cell) apply; cells cut to
+    the limit and mixed encodings are reported in ``Table.problems``.
+
     Raises
     ------
-    LayerNotFoundError, UnsupportedFormatError, EncodingError, EmptyLayerError
+    LayerNotFoundError, UnsupportedFormatError, EncodingError, EmptyLayerError, InputFileError
     """
     path = Path(path)
     check_exists(path)
     sfx = suffix_of(path)
     find_header = find_header or guess_header_row
     enc = None
+    problems: list[Problem] = []
+    lim = limits.current()
     if sfx in (".xlsx", ".xls"):
+        if sniff(path) == "xlsx":
+            archive.check_zip_file(path)  # an .xlsx is a zip: no bombs
         try:
             book = pd.read_excel(path, sheet_name=None, header=None, dtype=object)
         except Exception as exc:
+            zh, en = _plain_reason(exc)
+            if isinstance(exc, (zipfile.BadZipFile, EOFError, struct.error, IndexError)) or "index out of range" in str(exc):
+                zh, en = "文件已损坏或不完整", "the file is damaged or incomplete"
             raise UnsupportedFormatError(
-                f"无法读取 Excel 文件（{exc}）", f"cannot read the Excel file ({exc})",
-                fix_zh="另存为 .xlsx 后重试。", fix_en="save it again as .xlsx and retry.",
+                f"无法读取 Excel 文件：{zh}", f"cannot read the Excel file: {en}",
+                fix_zh="在 Excel 中打开后另存为 .xlsx 再试；若打不开，重新获取该文件。",
+                fix_en="open it in Excel and save it again as .xlsx; if it does not open, get the file again.",
                 file=str(path)) from exc
         if sheet is not None and sheet not in book:
             raise LayerNotFoundError(
@@ -395,6 +696,8 @@ def read_table(path: str | Path, *, sheet: str | None = None, encoding: str | No
                 fix_zh="可选：" + ", ".join(book), fix_en="choose one of: " + ", ".join(book),
                 file=str(path), layer=sheet)
         names = [sheet] if sheet is not None else list(book)
+        for n in names:
+            _check_width(book[n].shape[1], path, n, 1)
         found = [(n, find_header(book[n])) for n in names]
         name, header = next(((n, h) for n, h in found if h is not None), (names[0], 0))
         frame = book[name]
@@ -402,15 +705,16 @@ def read_table(path: str | Path, *, sheet: str | None = None, encoding: str | No
         fmt = "Excel"
     elif sfx in (".csv", ".txt"):
         enc = detect_text_file_encoding(path, encoding, default=encoding_default)
-        try:
-            text = path.read_text(encoding=enc.encoding)
-        except UnicodeDecodeError as exc:
-            raise EncodingError(
-                f"CSV 文本无法按 {enc.encoding} 解码", f"CSV text cannot be decoded as {enc.encoding}",
-                fix_zh="用 --encoding 指定编码（如 gbk 或 utf-8）。",
-                fix_en="give the encoding with --encoding (e.g. gbk or utf-8).", file=str(path)) from exc
         sep = _sniff_separator(enc.lines)
-        header = find_header(_rows_frame(csv.reader(io.StringIO("\n".join(enc.lines)), delimiter=sep))) or 0
+        first = enc.lines[:15]
+        partial = path.stat().st_size > 2_000_000  # detection read the first 2 MB: the last line may be cut
+        for i, row in enumerate(csv.reader(first, delimiter=sep)):
+            _check_width(len(row), path, path.stem, i + 1, at_least=partial and i == len(first) - 1)
+        text, lines, mixed = _decode_text(path, enc)
+        if mixed:
+            problems.append(mixed)
+            sep = _sniff_separator(lines)
+        header = find_header(_rows_frame(csv.reader(io.StringIO("\n".join(lines)), delimiter=sep))) or 0
         name, fmt = path.stem, "CSV"
         try:
             # Fast path: pandas' C parser from the header row on (title rows above it are skipped).
@@ -423,10 +727,13 @@ def read_table(path: str | Path, *, sheet: str | None = None, encoding: str | No
             df.columns = [str(c).strip() for c in df.columns]
             df.index = df.index + header + 2  # 1-based line number in the file
             df = df.dropna(how="all")
-        except (pd.errors.ParserError, pd.errors.ParserWarning, ValueError):
+        except (pd.errors.ParserError, pd.errors.ParserWarning, ValueError) as exc:
+            if "EOF inside string" in str(exc):
+                raise _unclosed_quote(text, path) from None
             # Ragged rows or an empty file: the csv module takes rows as they come.
             frame = _rows_frame(csv.reader(io.StringIO(text), delimiter=sep)).replace("", None)
             df = _with_header(frame, header) if len(frame) else pd.DataFrame()
+        del text
     else:
         raise UnsupportedFormatError(
             f"不是表格文件：{path.suffix}", f"not a table file: {path.suffix}",
@@ -435,7 +742,8 @@ def read_table(path: str | Path, *, sheet: str | None = None, encoding: str | No
         raise EmptyLayerError("表格是空的", "the table is empty", fix_zh="检查是否选错了文件或工作表。",
                               fix_en="check that the right file and sheet were given.",
                               file=str(path), layer=name)
-    return Table(df, str(path), name, int(header) + 1, fmt, enc)
+    problems += _cut_long_fields(df, path, name, lim.table_field_chars)
+    return Table(df, str(path), name, int(header) + 1, fmt, enc, problems)
 
 
 def _read_table(path: Path, *, layer, encoding, fields, encoding_default=None) -> RawLayer:
@@ -444,7 +752,109 @@ def _read_table(path: Path, *, layer, encoding, fields, encoding_default=None) -
     df = t.frame
     if "geometry" in df.columns:
         df = df.rename(columns={"geometry": "wkt"})  # a WKT text column, not yet a geometry
-    return _table_to_points(df, path, t.sheet, t.format, t.encoding, fields)
+    raw = _table_to_points(df, path, t.sheet, t.format, t.encoding, fields)
+    raw.problems[:0] = t.problems
+    return raw
+
+
+def _check_width(ncols: int, path: Path, layer: str, line: int, *, at_least: bool = False) -> None:
+    lim = limits.current().table_columns
+    if ncols > lim:
+        n_zh, n_en = (f"至少 {ncols:,}", f"at least {ncols:,}") if at_least else (f"{ncols:,}", f"{ncols:,}")
+        raise InputFileError(
+            f"表格第 {line} 行有 {n_zh} 列，超过 {lim:,} 列的上限（花名册一般只有几十列）；可能选错了文件或分隔符有误",
+            f"line {line} of the table has {n_en} columns, more than the limit of {lim:,} (a roster has a few "
+            "dozen); probably the wrong file or a wrong separator",
+            fix_zh="检查文件内容；只保留需要的列后另存。若确实需要这么多列，用 --limit table_columns=数值 提高上限。",
+            fix_en="check the file; keep only the columns needed and save it again. If it must be so, raise "
+                   "--limit table_columns=N.", file=str(path), layer=layer, feature=f"line {line}")
+
+
+def _decode_text(path: Path, enc: EncodingGuess) -> tuple[str, tuple[str, ...], Problem | None]:
+    """The file's text, its first lines, and a warning when lines are in two encodings (rosters
+    put together from two offices: UTF-8 lines among GBK ones are decoded each as what it is)."""
+    legacy_enc = enc.encoding.lower().replace("-", "") in ("gb18030", "gbk", "gb2312", "latin1")
+    try:
+        text = path.read_text(encoding=enc.encoding)
+    except UnicodeDecodeError as exc:
+        if not (enc.source == "detected" and legacy_enc):
+            raise EncodingError(
+                f"CSV 文本无法按 {enc.encoding} 解码", f"CSV text cannot be decoded as {enc.encoding}",
+                fix_zh="用 --encoding 指定编码（如 gbk 或 utf-8）。",
+                fix_en="give the encoding with --encoding (e.g. gbk or utf-8).", file=str(path)) from exc
+        text = None
+    if enc.source != "detected" or not legacy_enc:
+        return text, enc.lines, None
+    out, utf8 = [], []
+    for i, ln in enumerate(path.read_bytes().split(b"\n")):
+        if max(ln, default=0) > 0x7F:
+            try:
+                out.append(ln.decode("utf-8"))
+                utf8.append(i + 1)
+                continue
+            except UnicodeDecodeError:
+                pass
+        try:
+            out.append(ln.decode("gb18030"))
+        except UnicodeDecodeError as exc:
+            raise EncodingError(
+                f"CSV 第 {i + 1} 行既不是 UTF-8 也不是 GBK 编码，无法解码", f"line {i + 1} of the CSV is neither UTF-8 "
+                "nor GBK text and cannot be decoded", fix_zh="用 --encoding 指定编码，或在 Excel 中打开后另存为 CSV UTF-8。",
+                fix_en="give the encoding with --encoding, or open it in Excel and save it as CSV UTF-8.",
+                file=str(path), feature=f"line {i + 1}") from exc
+    legacy = sum(1 for ln in out if any(ord(c) > 0x7F for c in ln)) - len(utf8)
+    if (not utf8 or legacy <= 0) and text is not None:
+        return text, enc.lines, None
+    text = "\n".join(out)
+    shown = ", ".join(str(n) for n in utf8[:10]) + (" …" if len(utf8) > 10 else "")
+    return text, tuple(text.splitlines()[:20]), Problem(
+        "warning", "mixed_encoding",
+        f"文件混用了两种编码：{len(utf8)} 行是 UTF-8（第 {shown} 行），{legacy} 行是 GBK；已逐行按各自的编码读取",
+        f"the file mixes two encodings: {len(utf8)} line(s) in UTF-8 (lines {shown}), {legacy} in GBK; each line "
+        "was read in its own", fix_zh="在 Excel 中打开后统一另存为一种编码（如 CSV UTF-8）。",
+        fix_en="open it in Excel and save it in one encoding (e.g. CSV UTF-8).", file=str(path),
+        features=[f"line {n}" for n in utf8])
+
+
+def _unclosed_quote(text: str, path: Path) -> InputFileError:
+    """The line where a quotation mark opens a field that never closes (it swallows the rest of
+    the file into one cell, which would silently drop every row after it)."""
+    start, open_ = 0, False
+    for i, ln in enumerate(text.splitlines()):
+        if ln.count('"') % 2:
+            open_ = not open_
+            if open_:
+                start = i + 1
+    return InputFileError(
+        f"第 {start} 行有一个没有配对的引号（\"），它之后的所有行都会被当成一个单元格",
+        f"line {start} opens a quotation mark (\") that never closes: every line after it would become one cell",
+        fix_zh=f"在第 {start} 行补上或删去这个引号（可在记事本中查找 \"）后再导入。",
+        fix_en=f"close or delete the quotation mark on line {start} (search for \" in a text editor) and import again.",
+        file=str(path), feature=f"line {start}")
+
+
+def _cut_long_fields(df: pd.DataFrame, path: Path, layer: str, limit: int) -> list[Problem]:
+    """Cells over ``limit`` characters (Excel's own is 32,767) are cut, and named."""
+    out = []
+    for col in df.columns:
+        s = df[col]
+        if s.dtype != object and not pd.api.types.is_string_dtype(s):
+            continue
+        lens = pd.Series([len(v) if isinstance(v, str) else 0 for v in s.to_numpy()], index=s.index)
+        over = lens > limit
+        if not over.any():
+            continue
+        df[col] = s.where(~over, s.str.slice(0, limit))
+        rows = [f"row {r}" for r in df.index[over.to_numpy()]]
+        out.append(Problem(
+            "warning", "field_too_long",
+            f"“{col}”列有 {int(over.sum())} 个单元格超过 {limit:,} 个字符（最长 {int(lens.max()):,}），已截断",
+            f"{int(over.sum())} cell(s) of column {col!r} hold more than {limit:,} characters (the longest "
+            f"{int(lens.max()):,}); they were cut", fix_zh="检查这些单元格：常见原因是粘贴了大段文字，或少了一个引号。",
+            fix_en="check these cells: usually a long text pasted in, or a missing quotation mark.",
+            file=str(path), layer=layer, field=str(col), features=rows))
+    return out
+
 
 
 def _rows_frame(rows) -> pd.DataFrame:

@@ -99,21 +99,32 @@ def run_web_gis(args, project, progress=None) -> list[tuple[Path, str]]:
         done.append((Path(args.html), f"网页地图：{counts}；{m.seconds:.1f} 秒" if zh
                      else f"HTML: {counts}; {m.seconds:.1f} s"))
     crs = getattr(args, "gis_crs", None)
+    force = bool(getattr(args, "force", False))
     if args.gpkg:
-        seen(gis.write_gpkg(project, args.gpkg, roles=roles, include_personal=include, crs=crs), "GeoPackage")
+        seen(gis.write_gpkg(project, args.gpkg, roles=roles, include_personal=include, crs=crs, force=force),
+             "GeoPackage")
     if args.shp:
         seen(gis.write_shapefiles(project, args.shp, roles=roles, encoding=args.encoding, include_personal=include,
-                                  crs=crs, lang="en" if getattr(args, "lang", "zh") == "en" else "zh"),
+                                  crs=crs, force=force, lang="en" if getattr(args, "lang", "zh") == "en" else "zh"),
              f"Shapefile（{args.encoding.upper()}）" if zh else f"Shapefile ({args.encoding})")
     if args.geojson:
-        seen(gis.write_geojson(project, args.geojson, roles=roles, include_personal=include), "GeoJSON")
+        seen(gis.write_geojson(project, args.geojson, roles=roles, include_personal=include, force=force), "GeoJSON")
     if args.kml:
-        seen(gis.write_kml(project, args.kml, roles=roles, include_personal=include, kmz=False), "KML")
+        seen(gis.write_kml(project, args.kml, roles=roles, include_personal=include, kmz=False, force=force), "KML")
     if args.kmz:
-        seen(gis.write_kml(project, args.kmz, roles=roles, include_personal=include, kmz=True), "KMZ")
+        seen(gis.write_kml(project, args.kmz, roles=roles, include_personal=include, kmz=True, force=force), "KMZ")
     if args.gpx:
-        seen(gis.write_gpx(project, args.gpx, include_personal=include), "GPX")
+        seen(gis.write_gpx(project, args.gpx, include_personal=include, force=force), "GPX")
     return done
+
+
+def _single_file_outputs(args) -> list[Path]:
+    """The HTML map and print files the options ask for (GIS and ledger writers check their own targets)."""
+    out = [getattr(args, k, None) for k in ("html", "pdf", "png", "svg", "atlas", "route_cards")]
+    if getattr(args, "assessment", None):
+        from .print_commands import _assessment_out
+        out.append(_assessment_out(args))
+    return [Path(p) for p in out if p]
 
 
 def cmd_export(args) -> int:
@@ -129,23 +140,37 @@ def cmd_export(args) -> int:
             fix_en="e.g. --html map.html, --pdf wall.pdf, --ledger ledger.xlsx, --gpkg grids.gpkg, --kml grids.kml.")
     t0 = time.perf_counter()
     project = Project.open(args.project)
+    from ..ownership import check_replace
+    from .outputs import check_not_input
+    check_not_input(project, _single_file_outputs(args))  # "never overwrites its inputs" comes first
+    check_replace(_single_file_outputs(args), force=bool(getattr(args, "force", False)))
     if any(getattr(args, o, None) for o in ("html", *PRINT_OUTPUTS)):
         _say_place(args, project)
     with command_progress(args) as progress:
         try:
             done = run_web_gis(args, project, progress)
-        except OSError as exc:  # an unwritable folder, a full disk: say which file, exit 2
-            from .paper import ExportError
-            raise ExportError(f"无法写入文件：{exc.strerror or exc}", f"could not write the file: {exc.strerror or exc}",
-                              fix_zh="检查输出路径、写入权限和磁盘空间。",
-                              fix_en="check the output path, write permission and free disk space.",
-                              file=exc.filename) from exc
-        if getattr(args, "ledger", None) or getattr(args, "ledger_csv", None):
-            done += run_ledger(args, project)
-        if wanted_print:
-            from .print_commands import run_print
-            for p in run_print(args, project, progress):
-                done.append((Path(p), "打印图件" if getattr(args, "lang", "zh") == "zh" else "print"))
+            if getattr(args, "ledger", None) or getattr(args, "ledger_csv", None):
+                done += run_ledger(args, project)
+            if wanted_print:
+                from .print_commands import run_print
+                for p in run_print(args, project, progress):
+                    done.append((Path(p), "打印图件" if getattr(args, "lang", "zh") == "zh" else "print"))
+        except GridtoolError:
+            raise
+        except Exception as exc:  # an unwritable folder, a full disk: say which file, exit 2 (no driver text)
+            from ..atomic import write_failure
+            target = getattr(exc, "filename", None) or next((getattr(args, k) for k in WEB_GIS_OUTPUTS + PRINT_OUTPUTS
+                                                             if getattr(args, k, None)), args.project)
+            plain = write_failure(exc, target)
+            if plain is None and isinstance(exc, OSError):
+                from .paper import ExportError
+                raise ExportError(f"无法写入文件：{exc.strerror or exc}", f"could not write the file: {exc.strerror or exc}",
+                                  fix_zh="检查输出路径、写入权限和磁盘空间。",
+                                  fix_en="check the output path, write permission and free disk space.",
+                                  file=exc.filename) from exc
+            if plain is None:
+                raise
+            raise plain from exc
     _say(args, f"已导出 {len(done)} 个文件（{time.perf_counter() - t0:.1f} 秒）：",
          f"exported {len(done)} file(s) in {time.perf_counter() - t0:.1f} s:")
     for path, what in done:
@@ -184,10 +209,12 @@ def run_ledger(args, project) -> list[tuple[Path, str]]:
     rows = "，".join(f"{s.name} {len(s.rows):,} 行" for s in ledger.sheets)
     done: list[tuple[Path, str]] = []
     if getattr(args, "ledger", None):
-        done.append((write_ledger_xlsx(project, args.ledger, include_personal=include, ledger=ledger),
+        done.append((write_ledger_xlsx(project, args.ledger, include_personal=include, ledger=ledger,
+                                       force=bool(getattr(args, "force", False))),
                      f"台账 / ledger: {rows}"))
     if getattr(args, "ledger_csv", None):
-        for p in write_ledger_csv(project, args.ledger_csv, include_personal=include, ledger=ledger):
+        for p in write_ledger_csv(project, args.ledger_csv, include_personal=include, ledger=ledger,
+                                  force=bool(getattr(args, "force", False))):
             done.append((p, "CSV"))
     _say(args, f"  {ledger.totals.text_zh()}", f"  {ledger.totals.text_en()}")
     return done
@@ -248,6 +275,8 @@ def register(subparsers, add_role_arguments=None) -> None:  # noqa: ARG001 (see 
                         "sub-grids, special grids, household list, exceptions")
     g.add_argument("--ledger-csv", metavar="DIR", help="同样的表，每表一个 CSV 文件 / the same sheets as CSV files")
     pe.add_argument("--quiet", action="store_true", help="不显示进度 / no progress messages")
+    pe.add_argument("--force", action="store_true",
+                    help="允许覆盖不是 gridtool 导出的已有文件 / replace existing files gridtool did not write")
     from .print_commands import add_print_arguments  # light: argparse helpers only
     add_print_arguments(pe)  # --pdf … --route-cards, --title, --include-personal (shared with the HTML/GIS)
     pe.set_defaults(func=cmd_export)

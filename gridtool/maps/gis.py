@@ -16,7 +16,9 @@ What the writers take care of, because GDAL alone would get it wrong silently:
 - **Personal data**: columns of names, ID-card and phone numbers are dropped from GIS tables and
   masked in KML (a viewing format) unless ``include_personal``.
 - **Safety**: every file is written to a temporary name beside the target and renamed into place;
-  no output may be the project file or one of its inputs (``outputs.check_not_input``).
+  no output may be the project file or one of its inputs (``outputs.check_not_input``), and no
+  existing file that gridtool did not write is replaced without ``force`` (each file carries
+  gridtool's mark: see :mod:`gridtool.ownership`).
 
 KML is written by hand (``xml.etree``) rather than through GDAL's KML drivers so that grids carry
 their map fill (the same colours as the wall map and the HTML map), folders have Chinese names and
@@ -26,6 +28,7 @@ popups (``description``) read like the HTML map's. GPX reuses :func:`gridtool.ro
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 import warnings
@@ -39,9 +42,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..atomic import write_bytes_atomic
+from .. import __version__
+from ..atomic import sweep, write_bytes_atomic
 from ..crs import to_user_crs
 from ..errors import GridtoolError
+from ..ownership import MARK, check_replace
 from ..project import GPKG_OPTIONS
 from ..routing.export import KML_NS
 from .outputs import check_not_input, publish
@@ -185,8 +190,19 @@ def prepare_layers(project, roles: Sequence[str] | None = None, *, include_perso
 
 # -- atomic helpers -----------------------------------------------------------------------------
 def _temp_dir(target_dir: Path) -> Path:
+    """A temporary folder beside the targets, named with this process's id; those that killed
+    exports left behind are removed first."""
     target_dir.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=".gridtool-export-", dir=target_dir))
+    sweep(target_dir, "gridtool-export", "")
+    return Path(tempfile.mkdtemp(prefix=f".gridtool-export.{os.getpid()}.", dir=target_dir))
+
+
+def _marker(project) -> dict[str, str]:
+    """The GeoPackage's dataset metadata (``gpkg_metadata``; QGIS shows it in the layer properties):
+    how a later export knows this GeoPackage is its own, without adding a layer."""
+    from datetime import datetime, timezone
+    return {"generator": f"{MARK} {__version__}", "written": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "project": str(getattr(project, "name", ""))}
 
 
 def _quiet_write(gdf, path, **kwargs) -> None:
@@ -198,18 +214,21 @@ def _quiet_write(gdf, path, **kwargs) -> None:
 
 # -- GeoPackage ---------------------------------------------------------------------------------
 def write_gpkg(project, path: str | Path, *, roles: Sequence[str] | None = None, include_personal: bool = False,
-               crs=None) -> list[Written]:
-    """All export layers in one GeoPackage (one table per layer), atomically."""
+               crs=None, force: bool = False) -> list[Written]:
+    """All export layers in one GeoPackage (one table per layer; dataset metadata ``generator =
+    gridtool …`` marks it as gridtool's), atomically. An existing GeoPackage that is not an
+    export of gridtool (a user's, or a project) is not replaced unless ``force``."""
     path = Path(path)
     check_not_input(project, [path])
+    check_replace([path], force=force)
     layers = prepare_layers(project, roles, include_personal=include_personal, crs=crs)
     tmpdir = _temp_dir(path.parent)
     try:
         tmp = tmpdir / path.name
         written = []
-        for role, gdf in layers.items():
+        for i, (role, gdf) in enumerate(layers.items()):
             _quiet_write(gdf, tmp, layer=role, driver="GPKG", promote_to_multi=_has_multi(gdf),
-                         dataset_options=GPKG_OPTIONS)
+                         dataset_options=GPKG_OPTIONS, **({"dataset_metadata": _marker(project)} if i == 0 else {}))
             written.append(Written(path, role, len(gdf)))
         from .qgis import wall_map_fills, write_layer_styles  # QGIS opens the layers as on the wall map
         write_layer_styles(tmp, layers, grid_fills=wall_map_fills(project, layers))
@@ -331,7 +350,8 @@ def _set_paths(path: Path, names: Iterable[str], suffix: str) -> tuple[Path, dic
 
 
 def write_shapefiles(project, path: str | Path, *, roles: Sequence[str] | None = None, encoding: str = "utf-8",
-                     include_personal: bool = False, crs=None, lang: str = "zh") -> list[Written]:
+                     include_personal: bool = False, crs=None, lang: str = "zh",
+                     force: bool = False) -> list[Written]:
     """One shapefile per layer (and geometry type) with ``.cpg``, plus ``fields.csv``.
 
     Parameters
@@ -361,6 +381,8 @@ def write_shapefiles(project, path: str | Path, *, roles: Sequence[str] | None =
     members = [p.with_suffix(s) for p in paths.values() for s in (".shp", ".shx", ".dbf", ".prj", ".cpg")]
     fields_name = f"{path.stem}-fields.csv" if path.suffix.lower() == ".shp" else "fields.csv"
     check_not_input(project, [path] if zipped else members + [folder / fields_name])
+    # Ours: the zip's comment, or the fields.csv beside the shapefiles that lists their layers.
+    check_replace([path] if zipped else members + [folder / fields_name], force=force)
     tmpdir = _temp_dir(folder)
     written, rows = [], []
     try:
@@ -386,6 +408,7 @@ def write_shapefiles(project, path: str | Path, *, roles: Sequence[str] | None =
         if zipped:
             tmpzip = tmpdir / (path.name + ".part")
             with zipfile.ZipFile(tmpzip, "w", zipfile.ZIP_DEFLATED) as zf:
+                zf.comment = f"{MARK} {__version__} shapefiles".encode()
                 for f in sorted(tmpdir.iterdir()):
                     if f != tmpzip:
                         zf.write(f, f.name)
@@ -402,7 +425,7 @@ def write_shapefiles(project, path: str | Path, *, roles: Sequence[str] | None =
 
 # -- GeoJSON ------------------------------------------------------------------------------------
 def write_geojson(project, path: str | Path, *, roles: Sequence[str] | None = None,
-                  include_personal: bool = False) -> list[Written]:
+                  include_personal: bool = False, force: bool = False) -> list[Written]:
     """One RFC 7946 GeoJSON file per layer (WGS84 longitude/latitude, 7 decimals, UTF-8).
 
     ``path``: a folder (``DIR/grids.geojson`` …) or ``NAME.geojson`` (``NAME-grids.geojson`` … beside it).
@@ -411,12 +434,15 @@ def write_geojson(project, path: str | Path, *, roles: Sequence[str] | None = No
     layers = prepare_layers(project, roles, include_personal=include_personal, wgs84=True)
     folder, paths = _set_paths(path, list(layers), ".geojson")
     check_not_input(project, paths.values())
+    check_replace(paths.values(), force=force)
     tmpdir = _temp_dir(folder)
     written = []
     try:
         for role, gdf in layers.items():
             tmp = tmpdir / paths[role].name
-            _quiet_write(gdf, tmp, driver="GeoJSON", layer=role, RFC7946="YES", WRITE_NAME="NO")
+            # The top-level "description" marks the file as gridtool's (a member RFC 7946 allows).
+            _quiet_write(gdf, tmp, driver="GeoJSON", layer=role, RFC7946="YES", WRITE_NAME="NO",
+                         DESCRIPTION=f"{MARK} {__version__} export: {role}")
             publish(tmp, paths[role])
             written.append(Written(paths[role], role, len(gdf)))
     finally:
@@ -616,15 +642,20 @@ def kml_document(project, *, roles: Sequence[str] | None = None, include_persona
 
 
 def write_kml(project, path: str | Path, *, roles: Sequence[str] | None = None, include_personal: bool = False,
-              seed: int = 0, kmz: bool | None = None) -> list[Written]:
+              seed: int = 0, kmz: bool | None = None, force: bool = False) -> list[Written]:
     """KML (or KMZ when ``kmz`` or the path ends in ``.kmz``): folders per layer, grids in map colours."""
     path = Path(path)
     check_not_input(project, [path])
+    check_replace([path], force=force)
     data, counts = kml_document(project, roles=roles, include_personal=include_personal, seed=seed)
+    head, sep, rest = data.partition(b"\n")
+    if head.startswith(b"<?xml") and sep:  # gridtool's mark, before the root element
+        data = head + b"\n<!-- " + f"{MARK} {__version__} export".encode() + b" -->\n" + rest
     if kmz or (kmz is None and path.suffix.lower() == ".kmz"):
         import io
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.comment = f"{MARK} {__version__} export".encode()
             zf.writestr("doc.kml", data)
         data = buf.getvalue()
     write_bytes_atomic(path, data)
@@ -632,12 +663,13 @@ def write_kml(project, path: str | Path, *, roles: Sequence[str] | None = None, 
 
 
 # -- GPX ----------------------------------------------------------------------------------------
-def write_gpx(project, path: str | Path, *, include_personal: bool = False) -> list[Written]:
+def write_gpx(project, path: str | Path, *, include_personal: bool = False, force: bool = False) -> list[Written]:
     """Patrol routes as GPX 1.1 (waypoints, one route and one track per team), WGS84."""
     from ..routing.export import write_gpx as gpx
 
     path = Path(path)
     check_not_input(project, [path])
+    check_replace([path], force=force)
     if "routes" not in project.layers and "route_stops" not in project.layers:
         raise GridtoolError("项目中没有巡逻路线", "the project has no patrol routes",
                             fix_zh="先运行 gridtool patrol。", fix_en="run gridtool patrol first.", layer="routes")

@@ -734,6 +734,8 @@ def build_html(project, *, title: str | None = None, subtitle: str | None = None
     from .titles import map_title
     page_title = map_title(project, "html", title=title, township=township, lang="en" if b.lang == "en" else "zh")
     root.header.add_child(_raw_element(f"<title>{escape_html(page_title)}</title>\n"), name="gt_title")
+    # gridtool's mark: a later export may replace this file without --force (gridtool.ownership).
+    root.header.add_child(_raw_element('<meta name="generator" content="gridtool">\n'), name="gt_generator", index=0)
     root.html.add_child(_raw_element(_panel(project, title, subtitle, b.counts, include_personal, lang=b.lang,
                                             township=township, unit=unit)), name="gt_panel")
     root.html.add_child(_raw_element(

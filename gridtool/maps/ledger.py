@@ -44,9 +44,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..ownership import register_csv_header
 from ..partition.totals import HouseholdTotals, household_counts, household_totals
 
 SHEETS = ("网格台账", "子网格", "专属网格", "住户名单", "例外与问题")
+#: The fixed first columns of each sheet: a CSV starting so is gridtool's own (``--ledger-csv``
+#: replaces it without ``--force``; :func:`gridtool.ownership.register_csv_header`).
+SHEET_HEADS = (("序号", "网格编码", "村（社区）"), ("序号", "子网格编码", "所属网格"), ("序号", "专属网格编码"),
+               ("网格编码", "子网格编码", "走访序号"), ("类型", "编码或名称", "村（社区）"))
+for _head in SHEET_HEADS:
+    register_csv_header(_head)
 #: openpyxl and Excel stop at 1,048,576 rows.
 XLSX_MAX_ROWS = 1_048_576
 
@@ -538,8 +545,9 @@ def _display_width(v) -> float:
 
 
 def write_ledger_xlsx(project, path: str | Path, *, include_personal: bool = False,
-                      ledger: Ledger | None = None) -> Path:
-    """Write the ledger workbook to ``path`` atomically; returns the path."""
+                      ledger: Ledger | None = None, force: bool = False) -> Path:
+    """Write the ledger workbook to ``path`` atomically; returns the path. An existing file that
+    gridtool did not write is refused unless ``force`` (:mod:`gridtool.ownership`)."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter
@@ -549,8 +557,11 @@ def write_ledger_xlsx(project, path: str | Path, *, include_personal: bool = Fal
     from .outputs import check_not_input
     from .paper import ExportError
 
+    from ..ownership import check_replace
+
     path = Path(path)
     check_not_input(project, [path])
+    check_replace([path], force=force)
     if path.suffix.lower() != ".xlsx":
         raise ExportError("台账文件须为 .xlsx", "the ledger must be an .xlsx file",
                           fix_zh="把文件名改为 *.xlsx，或用 --ledger-csv 目录 写 CSV。",
@@ -563,6 +574,7 @@ def write_ledger_xlsx(project, path: str | Path, *, include_personal: bool = Fal
                               fix_zh="用 --ledger-csv 目录 写 CSV 文件。", fix_en="write CSV with --ledger-csv DIR.",
                               file=str(path))
     wb = Workbook()
+    wb.properties.creator = "gridtool"  # gridtool's mark: a later export may replace it (ownership)
     wb.remove(wb.active)
     bold = Font(bold=True)
     head_fill = PatternFill("solid", fgColor="DDE6F0")
@@ -610,15 +622,18 @@ def write_ledger_xlsx(project, path: str | Path, *, include_personal: bool = Fal
 
 
 def write_ledger_csv(project, folder: str | Path, *, include_personal: bool = False,
-                     ledger: Ledger | None = None) -> list[Path]:
-    """Write each sheet as ``folder/<sheet>.csv`` (UTF-8 with BOM, for Excel); returns the paths."""
+                     ledger: Ledger | None = None, force: bool = False) -> list[Path]:
+    """Write each sheet as ``folder/<sheet>.csv`` (UTF-8 with BOM, for Excel); returns the paths.
+    An existing CSV of that name that gridtool did not write is refused unless ``force``."""
     from ..atomic import write_bytes_atomic
     from ..cells import csv_bytes
+    from ..ownership import check_replace
     from .outputs import check_not_input
 
     folder = Path(folder)
     paths = [folder / f"{s}.csv" for s in SHEETS]
     check_not_input(project, paths)
+    check_replace(paths, force=force)
     ledger = ledger or ledger_tables(project, include_personal=include_personal)
     folder.mkdir(parents=True, exist_ok=True)
     return [write_bytes_atomic(folder / f"{s.name}.csv", csv_bytes(s.frame())) for s in ledger.sheets]

@@ -275,9 +275,12 @@ def _adjacency(noded, faces, src, src_cls, src_aff, src_hard, face_village, side
     if sides is not None:
         sides.extend([left[idx], right[idx], noded[idx]])
     if not len(idx):
+        # No two faces share an edge (one block per village, villages apart): an empty table with
+        # every column the engine reads, so that callers never meet a missing column.
         return pd.DataFrame({"a": [], "b": [], "length": [], "affinity": [], "major": [], "hard": [],
                              "cross_village": [], "cls": []}).astype(
-            {"a": np.int64, "b": np.int64, "major": bool, "hard": bool, "cross_village": bool})
+            {"a": np.int64, "b": np.int64, "length": float, "affinity": float, "major": bool, "hard": bool,
+             "cross_village": bool, "cls": object})
     # Which source lines run along each noded segment: the hardest (lowest affinity) wins.
     stree = shapely.STRtree(src)
     mc = shapely.get_coordinates(mid[idx])

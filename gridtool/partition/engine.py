@@ -175,6 +175,11 @@ class GridPartitioner:
         say = progress or (lambda f, m: None)
         stop = cancelled or (lambda: False)
         hhg, villages = _check_inputs(layers)
+        # Counts that are not numbers or absurd (1e12), rosters pasted twice, one ID on two rows,
+        # a village of millions: refused here (BlockingDataError, exit 2) rather than counted
+        # wrong or partitioned forever. A Project gives the messages their file and layer names.
+        from ..validate import check_partition_ready
+        check_partition_ready(data if hasattr(data, "layers") and isinstance(data.layers, dict) else layers)
         crs = villages.crs
         pts = household_points(hhg).values
         hh = hhg["hh"].to_numpy(dtype=float)
