@@ -55,7 +55,6 @@ class RawLayer:
     layer: str | None
     format: str
     encoding: EncodingGuess | None = None
-    problems: list = field(default_factory=list)  # cells cut, mixed encodings (gridtool.problems.Problem)
     columns_used: dict[str, str] = field(default_factory=dict)  # e.g. {"lon": "经度"}
     problems: list[Problem] = field(default_factory=list)
     ids: pd.Series | None = None  # how a planner finds each feature in the source (default: FID n)
