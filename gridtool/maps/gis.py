@@ -15,6 +15,10 @@ What the writers take care of, because GDAL alone would get it wrong silently:
   geometry collections reduced to the layer's geometry type.
 - **Personal data**: columns of names, ID-card and phone numbers are dropped from GIS tables and
   masked in KML (a viewing format) unless ``include_personal``.
+- **Text as text**: KML descriptions are HTML to Google Earth and 奥维, so they are HTML-escaped
+  inside CDATA and every style's ``BalloonStyle`` shows only them
+  (:class:`gridtool.routing.export.KmlWriter`); ``fields.csv`` goes through
+  :func:`gridtool.cells.csv_bytes` (a field named ``=…`` is text in Excel).
 - **Safety**: every file is written to a temporary name beside the target and renamed into place;
   no output may be the project file or one of its inputs (``outputs.check_not_input``).
 
@@ -40,9 +44,10 @@ import pandas as pd
 import shapely
 
 from ..atomic import write_bytes_atomic
+from ..cells import csv_bytes
 from ..errors import GridtoolError
 from ..project import GPKG_OPTIONS
-from ..routing.export import KML_NS
+from ..routing.export import KML_NS, KmlWriter, description_html
 from .outputs import check_not_input, publish
 from .privacy import is_text_column, mask_layer
 
@@ -314,8 +319,7 @@ def write_shapefiles(project, path: str | Path, *, roles: Sequence[str] | None =
             rows += [{"layer": name, "field": src, "shapefile_field": dst} for src, dst in names.items()]
             written.append(Written(paths[name], name, len(df), notes))
         fields_csv = tmpdir / fields_name
-        fields_csv.write_bytes(pd.DataFrame(rows, columns=["layer", "field", "shapefile_field"])
-                               .to_csv(index=False).encode("utf-8-sig"))
+        fields_csv.write_bytes(csv_bytes(pd.DataFrame(rows, columns=["layer", "field", "shapefile_field"])))
         if zipped:
             tmpzip = tmpdir / (path.name + ".part")
             with zipfile.ZipFile(tmpzip, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -416,7 +420,8 @@ def _label_of(role: str, row: pd.Series) -> str:
     return g("code") or g("name") or g("place")
 
 
-def _description(role: str, row: pd.Series) -> str:
+def _description(role: str, row: pd.Series) -> list[str]:
+    """The lines of a placemark's balloon (plain text; escaped when written)."""
     def g(k):
         return _field(row, k)
     if role == "grids":
@@ -432,10 +437,11 @@ def _description(role: str, row: pd.Series) -> str:
         parts = [g("name"), g("category"), g("village")]
     else:
         parts = [g("category"), g("village")]
-    return " · ".join(p for p in parts if p)
+    return [p for p in parts if p]
 
 
-def _kml_styles(doc, E, layers: dict[str, gpd.GeoDataFrame], seed: int) -> dict[str, list[str]]:
+def _kml_styles(doc, E, layers: dict[str, gpd.GeoDataFrame], seed: int,
+                kw: KmlWriter | None = None) -> dict[str, list[str]]:
     """Shared styles; returns per layer the style id of each feature."""
     import xml.etree.ElementTree as ET
 
@@ -454,6 +460,8 @@ def _kml_styles(doc, E, layers: dict[str, gpd.GeoDataFrame], seed: int) -> dict[
             ET.SubElement(ps, E("color")).text = _kml_colour(fill, fill_alpha)
         if label:
             ET.SubElement(ET.SubElement(st, E("LabelStyle")), E("scale")).text = f"{label:g}"
+        if kw is not None:
+            kw.balloon_style(st)
 
     out: dict[str, list[str]] = {}
     teams = sorted({int(t) for r in ("routes", "route_stops") if r in layers and "team" in layers[r]
@@ -503,10 +511,11 @@ def kml_document(project, *, roles: Sequence[str] | None = None, include_persona
 
     layers = prepare_layers(project, roles, include_personal=include_personal, wgs84=True, drop_personal=False)
     ET.register_namespace("", KML_NS)
+    kw = KmlWriter(KML_NS)
     root = ET.Element(E("kml"))
     doc = ET.SubElement(root, E("Document"))
     ET.SubElement(doc, E("name")).text = f"{project.name} 网格与路线"
-    styles = _kml_styles(doc, E, layers, seed)
+    styles = _kml_styles(doc, E, layers, seed, kw)
     counts = {}
     for role, gdf in layers.items():
         geom = gdf.geometry.name
@@ -526,10 +535,9 @@ def kml_document(project, *, roles: Sequence[str] | None = None, include_persona
                 continue
             r = pd.Series(row)
             pm = ET.SubElement(folder, E("Placemark"))
-            ET.SubElement(pm, E("name")).text = _label_of(role, r)
-            desc = _description(role, r)
-            if desc:
-                ET.SubElement(pm, E("description")).text = desc
+            label = _label_of(role, r)
+            ET.SubElement(pm, E("name")).text = label
+            kw.set_description(pm, description_html(label or LAYER_ZH.get(role, role), _description(role, r)))
             ET.SubElement(pm, E("styleUrl")).text = f"#{styles[role][i]}"
             sd = ET.SubElement(ET.SubElement(pm, E("ExtendedData")), E("SchemaData"), {"schemaUrl": f"#schema_{role}"})
             for c in cols:
@@ -541,7 +549,7 @@ def kml_document(project, *, roles: Sequence[str] | None = None, include_persona
             _kml_geometry(pm, g, E)
             n += 1
         counts[role] = n
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True), counts
+    return kw.tostring(root), counts
 
 
 def write_kml(project, path: str | Path, *, roles: Sequence[str] | None = None, include_personal: bool = False,

@@ -120,6 +120,8 @@ def cmd_patrol(args) -> int:
 
 
 def cmd_coverage(args) -> int:
+    from ..atomic import write_bytes_atomic
+    from ..cells import csv_bytes
     from .circles import household_coverage, service_circles
     project = _project(args)
     stations = stations_of(project, category=args.station_category)
@@ -137,7 +139,7 @@ def cmd_coverage(args) -> int:
                                      villages=villages)
             print(cov.summary(args.lang))
             vt = out / f"coverage-{m:g}min-villages.csv"
-            cov.villages.to_csv(vt, index=False, encoding="utf-8-sig")
+            write_bytes_atomic(vt, csv_bytes(cov.villages))  # formula-like village names written as text
             keep = [c for c in ("src_id", "village", "hh", "minutes_to_station", "nearest_station") if c in cov.uncovered]
             layers[f"uncovered_{m:g}min"] = cov.uncovered[keep + ["geometry"]]
             worst = cov.villages[cov.villages["uncovered_hh"] > 0].head(10)
