@@ -80,9 +80,18 @@ def add_routes_to_project(project, plan) -> None:
     project.layers["route_stops"] = Layer(role="route_stops", gdf=plan.stops, source="gridtool patrol")
 
 
-def write_patrol_outputs(project, plan, out: Path, *, name: str = "patrol") -> dict:
-    """GeoPackage (project CRS), GPX/KML (WGS84), CSV stop list and route-card JSON."""
+def write_patrol_outputs(project, plan, out: Path, *, name: str = "patrol", include_personal: bool = False) -> dict:
+    """GeoPackage (project CRS), GPX/KML (WGS84), CSV stop list and route-card JSON.
+
+    Phone and ID numbers in place names ("李四代销点 13912345678") are masked unless ``include_personal``.
+    """
+    from dataclasses import replace
+
+    from ..maps.privacy import mask_frame
     from .export import write_gpx, write_kml, write_stops_csv
+    if not include_personal:
+        plan = replace(plan, stops=mask_frame(plan.stops), routes=mask_frame(plan.routes),
+                       unserved=mask_frame(plan.unserved))
     out.mkdir(parents=True, exist_ok=True)
     files = {
         "gpkg": _write_gpkg(out / f"{name}.gpkg", {"routes": plan.routes, "route_stops": plan.stops}),
@@ -113,7 +122,7 @@ def cmd_patrol(args) -> int:
                        shift_minutes=args.shift, start=args.start, dwell_minutes=args.dwell,
                        max_stops=args.max_stops, balance=not args.no_balance, time_limit=args.time_limit,
                        seed=args.seed, strict=not args.lenient)
-    files = write_patrol_outputs(project, plan, Path(args.out))
+    files = write_patrol_outputs(project, plan, Path(args.out), include_personal=args.include_personal)
     print(plan.summary(args.lang))
     _say(args, "已写入：" + "，".join(files.values()), "written: " + ", ".join(files.values()))
     return 0
@@ -200,6 +209,8 @@ def register(subparsers, add_role_arguments) -> None:
     pp.add_argument("--no-balance", action="store_true", help="不均衡工作量 / do not balance teams")
     pp.add_argument("--lenient", action="store_true",
                     help="排不下或到不了的必到点列为未安排而不报错 / list unservable places instead of failing")
+    pp.add_argument("--include-personal", action="store_true",
+                    help="地点名称中的电话、身份证号不脱敏 / keep phone and ID numbers in place names unmasked")
     pp.set_defaults(func=cmd_patrol)
 
     pc = subparsers.add_parser("coverage", help="服务圈与选址 / service circles, coverage and station siting")
