@@ -619,6 +619,7 @@ class GridPartitioner:
             pl = sorted({int(p) for _, p in ov.index} - set(fixed.values()))
             gl = [r for r in rows if r not in fixed]
             used = set()
+            coded = set(fixed)  # rows given a code here; the others get new numbers below
             for r, p in fixed.items():
                 new_codes[r] = prev_codes[p]
                 used.add(prev_codes[p])
@@ -634,11 +635,13 @@ class GridPartitioner:
                     if m[i, j] > 0:
                         new_codes[gl[i]] = prev_codes[pl[j]]
                         used.add(prev_codes[pl[j]])
+                        coded.add(gl[i])
             taken = {c for c in prev_codes if str(c).startswith(f"{vc}-")} | used
             nums = [int(c.rsplit("-", 1)[1]) for c in taken if c.rsplit("-", 1)[1].isdigit()]
             nxt = max(nums, default=0) + 1
             for r in rows:
-                if new_codes[r] not in used:
+                # (not "code not in used": a fresh reading-order code may equal a kept one)
+                if r not in coded:
                     new_codes[r] = f"{vc}-{nxt:02d}"
                     used.add(new_codes[r])
                     nxt += 1
