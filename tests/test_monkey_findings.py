@@ -3,9 +3,13 @@ level where the rule lives (engine, plan, session), so that they fail fast and s
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from gridtool.partition.engine import GridPartitioner
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before pytest-qt makes the QApplication
 
 
 @pytest.fixture(scope="module")
@@ -37,3 +41,71 @@ def test_redraw_into_more_grids_gives_every_grid_its_own_code(nanjing):
     in_special = int(gp.special_grids_["hh"].sum()) if gp.special_grids_ is not None else 0
     unassigned = int(hs.loc[hs["grid"].isna(), "hh"].sum())
     assert int(gp.grids_["hh"].sum()) + in_special + unassigned == int(hs["hh"].sum())
+
+
+def _qt():
+    pytest.importorskip("PyQt6.QtWidgets")
+    pytest.importorskip("pytestqt")
+
+
+def test_a_new_window_without_a_project_offers_no_grid_or_patrol_commands(qtbot, tmp_path, monkeypatch):
+    """Ctrl+P before any project was open ran the partition on nothing: AttributeError in a slot."""
+    _qt()
+    monkeypatch.setenv("GRIDTOOL_DATA_DIR", str(tmp_path))
+    from PyQt6.QtWidgets import QDialog
+
+    from gridtool.ui.main_window import MainWindow
+    w = MainWindow(autosave=False)
+    qtbot.addWidget(w)
+    for key in ("grid.partition", "grid.redraw", "grid.lock", "grid.split", "grid.validate_plan", "tool.brush",
+                "tool.box", "patrol.plan", "patrol.circles", "file.save", "data.validate"):
+        assert not w.actions_[key].isEnabled(), key
+    assert not w.grid_panel.edit_box.isEnabled()
+    w.actions_["grid.partition"].trigger()
+    assert not [d for d in w.findChildren(QDialog) if d.isVisible()]
+    assert w.actions_["file.open"].isEnabled() and w.actions_["file.new"].isEnabled()
+
+
+def test_attribute_table_sorts_text_with_missing_values(qtbot):
+    """Sorting a text column with empty cells raised TypeError (pandas 3 keeps NaN through astype(str))."""
+    _qt()
+    import geopandas as gpd
+    import numpy as np
+    from PyQt6.QtCore import Qt
+    from shapely.geometry import Point
+
+    from gridtool.ui.attribute_table import GeoTableModel
+    gdf = gpd.GeoDataFrame({"name": ["乙", None, "甲", np.nan, "丙"], "mixed": ["a", 1.5, None, "b", 2]},
+                           geometry=[Point(i, i) for i in range(5)])
+    m = GeoTableModel()
+    m.set_frame(gdf, role="rivers")
+    m.sort(0, Qt.SortOrder.AscendingOrder)
+    assert [gdf["name"].iloc[i] for i in m.order[:3]] == sorted(["乙", "甲", "丙"])  # missing ones last
+    m.sort(1, Qt.SortOrder.DescendingOrder)
+    assert sorted(m.order.tolist()) == list(range(5))
+
+
+def test_exports_take_a_grid_the_planner_emptied(tmp_path):
+    """Painting every household out of a grid leaves it without a shape; the atlas raised
+    ``ValueError: bad scale nan`` on its page. Every export now takes such a grid."""
+    from shapely.geometry import Polygon
+
+    from gridtool.maps import gis
+    from gridtool.maps.atlas import write_atlas
+    from gridtool.maps.html import write_html
+    from gridtool.maps.wallmap import render_wall_map
+
+    from .maps_data import make_project
+    p = make_project()
+    g = p.layers["grids"].gdf
+    g.loc[g.index[1], "geometry"] = Polygon()
+    g.loc[g.index[1], "hh"] = 0
+    out = write_atlas(p, tmp_path / "atlas.pdf")
+    from pypdf import PdfReader
+    pages = PdfReader(out).pages
+    assert len(pages) >= 3 + len(g)
+    assert "500101001001-02" in "".join(pg.extract_text() for pg in pages)
+    assert render_wall_map(p, tmp_path / "wall.pdf").stat().st_size > 10_000
+    assert write_html(p, tmp_path / "map.html").counts["grids"] >= 3
+    gis.write_gpkg(p, tmp_path / "g.gpkg")
+    gis.write_kml(p, tmp_path / "g.kml")

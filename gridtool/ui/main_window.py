@@ -79,6 +79,7 @@ class MainWindow(QMainWindow):
         i18n.on_language_change(self._language_changed)
         qt_translations.apply(i18n.language())
         self.retranslate()
+        self._update_actions()  # no project yet: Partition, Redraw, Patrol … start disabled
 
     def showEvent(self, ev) -> None:
         super().showEvent(ev)
@@ -252,7 +253,7 @@ class MainWindow(QMainWindow):
         if rep is not None:
             rep.parent_widget = self
             self.jobs.on_error = rep.handle
-            rep.shown.connect(lambda text: self.log_message(text.splitlines()[0] if text else "", "error"))
+            rep.shown.connect(self._error_shown)  # the reporter outlives windows: disconnected on close
         else:
             self.jobs.on_error = self._job_error_fallback
 
@@ -480,6 +481,9 @@ class MainWindow(QMainWindow):
         self.log_message(tr(key, title=job.title), "warning" if job.state != "done" else "info")
         self._update_actions()
 
+    def _error_shown(self, text: str) -> None:
+        self.log_message(text.splitlines()[0] if text else "", "error")
+
     def _job_error_fallback(self, exc, tb) -> None:
         self.log_message(f"{type(exc).__name__}: {exc}", "error")
 
@@ -633,6 +637,13 @@ class MainWindow(QMainWindow):
             self.autosaver.stop()
             self.autosaver.discard()
         i18n.remove_listener(self._language_changed)
+        from . import errors
+        rep = errors.reporter()
+        if rep is not None:
+            try:
+                rep.shown.disconnect(self._error_shown)
+            except TypeError:  # not connected
+                pass
         self.jobs.shutdown()
         ev.accept()
 
