@@ -109,3 +109,63 @@ def test_exports_take_a_grid_the_planner_emptied(tmp_path):
     assert write_html(p, tmp_path / "map.html").counts["grids"] >= 3
     gis.write_gpkg(p, tmp_path / "g.gpkg")
     gis.write_kml(p, tmp_path / "g.kml")
+
+
+def test_a_stroke_held_while_a_job_lands_is_kept_as_one_undo_step(qtbot, tmp_path, monkeypatch):
+    """The mouse held down while a job ended: the plan was replaced under the open stroke, whose undo
+    macro stayed open for good (undo disabled, the next stroke raised "a macro is already open").
+    Now the stroke is closed as one undo step before the result lands, and no stroke starts while a
+    job runs."""
+    _qt()
+    import threading
+    from dataclasses import replace
+
+    monkeypatch.setenv("GRIDTOOL_DATA_DIR", str(tmp_path))
+    from gridtool.ui.main_window import MainWindow
+
+    from .maps_data import make_project
+    w = MainWindow(autosave=False)
+    qtbot.addWidget(w)
+    release = threading.Event()
+
+    def work(progress, cancelled):
+        release.wait(10)
+        return 1
+
+    def done(_):  # the job's result replaces the grids (as a partition or a redraw does)
+        g = w.session.project.layers["grids"]
+        w.session.replace_layers({"grids": replace(g, gdf=g.gdf.copy())}, text="替换 / replace")
+
+    w.session.set_project(make_project())
+    try:
+        plan = w.session.plan
+        a, b = plan.codes[0], plan.codes[1]  # two grids of the first village
+        assert w.editor.set_locked(b, False)  # (the test township locks every second grid)
+        before = dict(plan.totals)
+        feats = [f for f in plan.features_of(b) if plan._hh[f] > 0]
+        w.editor.set_target(a)
+        assert w.editor.begin_stroke()
+        w.editor.paint_at(*w.session.edit.xy[feats[0]], 1.0)
+        assert plan.totals[a] > before[a]
+        w.run_job("job", work, done)
+        assert w.jobs.busy and w.editor.stroking
+        release.set()
+        qtbot.waitUntil(lambda: not w.jobs.busy, timeout=10000)
+        u = w.session.undo
+        assert not w.editor.stroking and not u.in_macro and u.can_undo()
+        assert u.undo_text().startswith("替换")
+        u.undo()
+        assert u.undo_text().startswith("涂刷")  # the stroke: its own step
+        # no stroke starts while a job runs
+        release.clear()
+        w.run_job("job", work)
+        assert not w.editor.begin_stroke()
+        release.set()
+        qtbot.waitUntil(lambda: not w.jobs.busy, timeout=10000)
+        assert w.editor.begin_stroke()
+        w.editor.end_stroke()
+    finally:  # no job left running, nothing to save: the window closes without asking
+        release.set()
+        w.jobs.wait(10000)
+        qtbot.waitUntil(lambda: not w.jobs.busy, timeout=10000)
+        w.session.set_project(None)

@@ -325,6 +325,7 @@ class MainWindow(QMainWindow):
         for k in ("patrol.plan", "patrol.circles"):
             a[k].setEnabled(has and "roads" in s.project.layers and not busy)
         self.grid_panel.edit_box.setEnabled(plan and not busy)
+        self.editor.busy = busy
         self.grid_panel.inf_box.setEnabled(not busy)  # a remedy re-runs the partition
         self._update_undo()
 
@@ -475,6 +476,8 @@ class MainWindow(QMainWindow):
             self.job_bar.setToolTip(msg)
 
     def _job_ended(self, job) -> None:
+        if self.editor.stroking:  # a stroke held since before the job: one undo step before the result lands
+            self.editor.end_stroke()
         self.job_box.setVisible(False)
         self.job_label.clear()
         key = {"done": "log.job_done", "failed": "log.job_failed", "cancelled": "log.job_cancelled"}[job.state]
