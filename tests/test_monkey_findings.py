@@ -169,3 +169,34 @@ def test_a_stroke_held_while_a_job_lands_is_kept_as_one_undo_step(qtbot, tmp_pat
         w.jobs.wait(10000)
         qtbot.waitUntil(lambda: not w.jobs.busy, timeout=10000)
         w.session.set_project(None)
+
+
+def test_grid_labels_follow_a_new_grids_layer(qtbot, tmp_path, monkeypatch):
+    """Open a partitioned project, then one without grids and partition it: the new grids layer
+    starts at version 0 like the old one, and the labels' cached points (of the old grids) raised
+    IndexError in paintEvent."""
+    _qt()
+    monkeypatch.setenv("GRIDTOOL_DATA_DIR", str(tmp_path))
+    from gridtool.ui.main_window import MainWindow
+
+    from .maps_data import make_project
+    w = MainWindow(autosave=False)
+    qtbot.addWidget(w)
+    w.resize(900, 700)
+    w.show()
+    qtbot.waitExposed(w)
+    try:
+        p = make_project()
+        p.layers["grids"].gdf = p.layers["grids"].gdf.iloc[:3].copy()  # 3 grids first
+        w.session.set_project(p)
+        w.canvas.zoom_full()
+        assert w.canvas.labels_for(w.canvas.vp.copy())
+        bare = make_project()
+        grids = bare.layers.pop("grids")  # then a project without grids, partitioned into 4
+        w.session.set_project(bare)
+        w.session.replace_layers({"grids": grids}, text="划分 / partition")
+        labels = w.canvas.labels_for(w.canvas.vp.copy())
+        assert sum(1 for lab in labels if lab.bold is False and len(lab.lines) == 2) == 4  # code + households
+        w.canvas.grab()
+    finally:
+        w.session.set_project(None)  # nothing to save: closes without asking
