@@ -249,9 +249,20 @@ def mask_frame(df: pd.DataFrame, sensitive_columns: Mapping[str, str] | Iterable
         if col in found or col in ("geometry", "src_id") or not is_text_column(out[col]):
             continue
         text = out[col]
-        hit = text.map(might_hold_personal).astype(bool)
-        if hit.any():
-            out.loc[hit, col] = text[hit].map(_scrub_text)
+        # each distinct value once (rosters repeat their notes and villages); most need no look
+        try:
+            distinct = pd.unique(text.to_numpy(dtype=object))
+        except TypeError:  # unhashable cells (lists): value by value
+            distinct = text.tolist()
+        new = {}
+        for v in distinct:
+            if might_hold_personal(v):
+                m = _scrub_text(v)
+                if m != v:
+                    new[v] = m
+        if new:
+            hit = text.isin(list(new))
+            out.loc[hit, col] = text[hit].map(new)
     return out
 
 
@@ -294,5 +305,6 @@ def escape_html(value: Any) -> str:
     return html.escape(_text(value) if isinstance(value, float) else str(value), quote=True)
 
 
-__all__ = ["KEY_COLUMNS", "KINDS", "detect_sensitive", "escape_html", "id_check_ok", "is_text_column", "mask_frame", "mask_id",
-           "mask_layer", "mask_name", "mask_phone", "mask_value", "STAFF_COLUMNS", "staff_columns"]
+__all__ = ["KEY_COLUMNS", "KINDS", "STAFF_COLUMNS", "detect_sensitive", "escape_html", "id_check_ok",
+           "is_text_column", "mask_frame", "mask_id", "mask_layer", "mask_name", "mask_phone", "mask_value",
+           "staff_columns"]
