@@ -127,7 +127,8 @@ def _export(project: Path, out: Path, *extra: str) -> dict[str, str]:
     rc = main(["export", str(project), "--quiet", "--html", str(out / "map.html"), "--gpkg", str(out / "g.gpkg"),
                "--shp", str(out / "shp"), "--geojson", str(out / "gj"), "--kml", str(out / "g.kml"),
                "--kmz", str(out / "g.kmz"), "--gpx", str(out / "r.gpx"), "--pdf", str(out / "wall.pdf"),
-               "--atlas", str(out / "atlas.pdf"), "--layers", "households,grids,routes,route_stops", *extra])
+               "--atlas", str(out / "atlas.pdf"), "--route-cards", str(out / "cards.pdf"),
+               "--layers", "households,grids,routes,route_stops", *extra])
     assert rc == 0
     return _texts(out)
 
@@ -144,7 +145,7 @@ def test_no_export_carries_personal_data_unless_asked(personal_project, tmp_path
     assert "赵*" in texts["wall.pdf"] and "赵*" in texts["atlas.pdf"]
     assert "郑*华" in texts["atlas.pdf"]  # the party member in the roster
     assert "王*明" in texts["map.html"] and "Z**** W*****" in texts["map.html"]  # popups, masked
-    assert "红旗代销点 139****5678" in texts["r.gpx"]
+    assert "红旗代销点 139****5678" in texts["r.gpx"] and "139****5678" in texts["cards.pdf"]
     # a GIS table for another office has no personal column at all
     cols = gpd.read_file(tmp_path / "masked" / "gj" / "households.geojson").columns
     assert not {"Owner", "成员", "登记人", "编号A", "联系电话"} & set(cols) and "备注" in cols
@@ -156,7 +157,7 @@ def test_no_export_carries_personal_data_unless_asked(personal_project, tmp_path
         assert not missing, (name, missing)
     assert all(n in texts["map.html"] for n in OWNERS + MEMBERS + REGISTRARS)
     assert WORKER in texts["wall.pdf"] and all(n in texts["atlas.pdf"] for n in PARTY)
-    assert SHOP in texts["r.gpx"]
+    assert SHOP in texts["r.gpx"] and "13912345678" in texts["cards.pdf"]
 
 
 def test_import_flags_the_given_name_column_and_names_found_by_content(tmp_path, capsys):

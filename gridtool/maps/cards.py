@@ -41,18 +41,20 @@ STOPS_FIRST = 22
 STOPS_MORE = 46
 
 
-def cards_from_project(project) -> list[dict]:
-    """Route-card dictionaries (as ``PatrolPlan.route_cards``) from the ``routes``/``route_stops`` layers."""
+def cards_from_project(project, *, include_personal: bool = False) -> list[dict]:
+    """Route-card dictionaries (as ``PatrolPlan.route_cards``) from the ``routes``/``route_stops`` layers;
+    phone and ID numbers in place and station names masked unless ``include_personal``."""
     from ..roles import PLACE_CATEGORIES
     from ..routing.modes import MODE_ZH
+    from .privacy import mask_frame
 
     rl = project.layers.get("routes")
     sl = project.layers.get("route_stops")
     if rl is None or rl.gdf is None or len(rl.gdf) == 0:
         raise ExportError("项目中没有巡逻路线，无法生成路线卡", "the project has no patrol routes; no route cards to make",
                           fix_zh="先运行 gridtool patrol 规划巡逻路线", fix_en="run gridtool patrol first")
-    routes = rl.gdf
-    stops = sl.gdf if sl is not None and sl.gdf is not None else None
+    routes = mask_frame(rl.gdf, include_personal=include_personal)
+    stops = mask_frame(sl.gdf, include_personal=include_personal) if sl is not None and sl.gdf is not None else None
     cards = []
     for _, r in routes.sort_values("team").iterrows():
         team = r.get("team")
@@ -82,7 +84,7 @@ def cards_from_project(project) -> list[dict]:
 
 def write_route_cards(project, out_pdf: str | Path, *, cards: Sequence[dict] | None = None,
                       title: str | None = None, date: str | None = None, progress: Progress | None = None,
-                      cancelled: Callable[[], bool] | None = None) -> Path:
+                      cancelled: Callable[[], bool] | None = None, include_personal: bool = False) -> Path:
     """Write one A4 route card per patrol team to ``out_pdf`` (atomically; checked after writing).
 
     Parameters
@@ -99,6 +101,8 @@ def write_route_cards(project, out_pdf: str | Path, *, cards: Sequence[dict] | N
         Heading (default ``"<project> 巡逻路线卡"``) and date (default today).
     progress, cancelled
         As elsewhere.
+    include_personal
+        Print phone and ID numbers written into place names as they are (default masked).
     """
     import matplotlib
     from matplotlib.backends.backend_pdf import PdfPages
@@ -107,7 +111,7 @@ def write_route_cards(project, out_pdf: str | Path, *, cards: Sequence[dict] | N
     from .fonts import export_rc
     from .wallmap import OSM_CREDIT, uses_osm
 
-    base = cards_from_project(project)
+    base = cards_from_project(project, include_personal=include_personal)
     if cards is not None:
         by_team = {c["team"]: c for c in base}
         merged = []

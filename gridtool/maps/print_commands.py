@@ -123,7 +123,8 @@ def run_print(args, project, progress=None) -> list[Path]:
     if getattr(args, "route_cards", None):
         from .cards import write_route_cards
 
-        out.append(write_route_cards(project, args.route_cards, date=getattr(args, "date", None), progress=progress))
+        out.append(write_route_cards(project, args.route_cards, date=getattr(args, "date", None), progress=progress,
+                                     include_personal=include))
     return out
 
 
