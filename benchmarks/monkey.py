@@ -843,16 +843,17 @@ def _is_input_error(exc) -> bool:
     return isinstance(exc, GridtoolError)
 
 
-def make_sample_projects(folder: Path) -> dict[str, Path]:
-    """The Nanjing sample as a project without grids and partitioned (with sub-grids), in ``folder``."""
+def make_sample_projects(folder: Path, sample: str = "nanjing-xuanwu") -> dict[str, Path]:
+    """A bundled sample (real OSM data) as a project without grids and partitioned (with sub-grids),
+    in ``folder``."""
     from gridtool.demo import sample_sources
     from gridtool.partition.output import partition_project
     from gridtool.project import Project
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    raw, part = folder / "raw.gpkg", folder / "partitioned.gpkg"
+    raw, part = folder / f"{sample}-raw.gpkg", folder / f"{sample}-partitioned.gpkg"
     if not (raw.exists() and part.exists()):
-        p = Project.from_sources(sample_sources("nanjing-xuanwu"), name="nanjing-xuanwu")
+        p = Project.from_sources(sample_sources(sample), name=sample)
         p.save(raw, force=True)
         partition_project(p, corridor_width=0)
         p.save(part, force=True)

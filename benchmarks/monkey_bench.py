@@ -5,7 +5,8 @@
     python benchmarks/monkey_bench.py --seeds 1-20 --actions 1000       # many seeds, one after another
 
 Drives the main window with :class:`monkey.Monkey` (see ``benchmarks/monkey.py`` for the actions and
-the invariants checked after each) on the Nanjing Xuanwu sample, raw and partitioned. Prints, per
+the invariants checked after each) on a bundled sample (``--sample``; Nanjing Xuanwu by default), raw
+and partitioned. Prints, per
 seed, the actions run, actions per second, jobs done / failed / cancelled, windows opened and
 recoveries; exits 1 at the first failure, printing the seed and the action number to replay it
 (``--verbose`` prints every action). The CI test ``tests/test_ui_monkey.py`` runs a short version.
@@ -39,6 +40,8 @@ def main(argv=None) -> int:
     ap.add_argument("--seeds", help="several seeds, e.g. 1-10 or 3,5,8 (overrides --seed)")
     ap.add_argument("--lenient-redraw-locks", action="store_true",
                     help="list redraws that change a locked grid instead of failing")
+    ap.add_argument("--sample", default="nanjing-xuanwu", choices=("nanjing-xuanwu", "liechtenstein"),
+                    help="bundled sample to work on (default nanjing-xuanwu; liechtenstein: 11,776 buildings)")
     ap.add_argument("--verbose", action="store_true", help="print every action")
     ap.add_argument("--keep", metavar="DIR", help="work in DIR (saves, exports, recovery copies) and keep it")
     args = ap.parse_args(argv)
@@ -52,7 +55,7 @@ def main(argv=None) -> int:
         from gridtool.ui.app import make_app
         app = make_app(offscreen=True)
         from monkey import Monkey, MonkeyFailure, make_sample_projects
-        projects = make_sample_projects(root / "sample")
+        projects = make_sample_projects(root / "sample", args.sample)
         total = 0
         for seed in _seeds(args.seeds) if args.seeds else [args.seed]:
             m = Monkey(projects, root / f"seed-{seed}", seed=seed, verbose=args.verbose,
