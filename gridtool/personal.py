@@ -193,5 +193,6 @@ def might_hold_personal(text: Any) -> bool:
     return isinstance(text, str) and PREFILTER.search(text) is not None
 
 
-__all__ = ["COMPOUND_SURNAMES", "KEY_COLUMNS", "NAME_LABELS", "PLACE_ENDINGS", "SURNAMES", "id_check_ok", "is_name_column",
-           "looks_like_name", "might_hold_personal", "name_columns", "name_share", "personal_spans", "scrub_text"]
+__all__ = ["COMPOUND_SURNAMES", "KEY_COLUMNS", "NAME_LABELS", "PLACE_ENDINGS", "SURNAMES", "id_check_ok",
+           "is_name_column", "looks_like_name", "might_hold_personal", "name_columns", "name_share",
+           "personal_spans", "scrub_text"]
