@@ -45,7 +45,7 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
 }
 
 _PERSONAL_NAMES = ("姓名", "户主", "户主姓名", "联系人", "居民姓名", "人员姓名", "党员姓名", "报警人", "报警人姓名",
-                   "householder", "head", "person", "fullname", "full_name", "name", "名字")
+                   "householder", "head", "person", "fullname", "full_name", "name", "名字", "owner")
 _ID_NAMES = ("身份证", "身份证号", "身份证号码", "公民身份号码", "证件号码", "idcard", "id_card",
              "id_no", "idno", "sfzh", "sfzhm")
 _PHONE_NAMES = ("电话", "手机", "手机号", "手机号码", "联系电话", "联系方式", "电话号码", "phone",

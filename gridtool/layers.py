@@ -25,6 +25,7 @@ from .crs import (WGS84, CrsSpec, check_fits, crs_zh, gk_plain_metres, gk_zone_e
                   lonlat_like, lonlat_swapped, offset_to_wgs84, parse_crs, robust_bounds, zone_advice)
 from .errors import CRSError, EmptyLayerError, GeometryTypeError, MissingColumnError
 from .io.vector import RawLayer, read_vector, split_path_layer, suffix_of
+from .personal import name_columns
 from .problems import Problem
 from .roles import PLACE_CATEGORIES, ROLES, geometry_family
 
@@ -329,6 +330,8 @@ def _normalise_columns(gdf: gpd.GeoDataFrame, role: str, fields: dict[str, str],
             record(key, name, by)
         return name
 
+    if role == "households" and fields.get("name"):
+        pick("name")  # the householder's name column (--field households.name=户主): flagged personal
     if role in ("households", "party_members"):
         col = pick("hh", content=True) if role == "households" else None
         if role == "households":
@@ -602,6 +605,9 @@ def load_layer(role: str, path: str, *, crs_in: str | CrsSpec | None = None,
     gdf["src_id"] = ids.loc[gdf.index].astype(str).values
     gdf = _safe_column_names(gdf).reset_index(drop=True)
     sens = sensitive_columns(gdf.drop(columns=["src_id"]), personal_role=ROLES[role].personal)
+    if ROLES[role].personal:  # the name column given or used, and columns of names found by content
+        sens.update({c: "name" for c in [used.get("name")] if c in gdf.columns})
+        sens.update({c: "name" for c in name_columns(gdf, skip=[*sens, *(v for k, v in used.items() if k != "name")])})
     return Layer(role=role, gdf=gdf, source=str(Path(raw.path)) if "!" not in raw.path else raw.path,
                  source_layer=raw.layer, format=raw.format, crs_in=crs_label,
                  encoding=raw.encoding.encoding if raw.encoding else None,

@@ -43,10 +43,12 @@ MARK = "gridtool"
 PROJECT_TABLE = "gridtool_meta"
 EXPORT_TABLE = "gridtool_export"
 FIELDS_CSV_HEADER = "layer,field,shapefile_field"
+#: The same table under ``--lang zh`` (maps/gis.py writes its Chinese header).
+FIELDS_CSV_HEADER_ZH = "图层文件,图层名称,项目字段,Shapefile字段"
 SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qpj", ".sbn", ".sbx", ".qix")
 _HEAD = 65_536
 #: Starts of CSV header lines that only gridtool writes (writers add theirs: :func:`register_csv_header`).
-_CSV_HEADERS: set[str] = {FIELDS_CSV_HEADER}
+_CSV_HEADERS: set[str] = {FIELDS_CSV_HEADER, FIELDS_CSV_HEADER_ZH}
 
 
 def register_csv_header(columns: Iterable[str]) -> None:
@@ -103,7 +105,7 @@ def _listed_in_fields_csv(path: Path) -> bool:
             lines = csv.read_text(encoding="utf-8-sig").splitlines()
         except (OSError, UnicodeDecodeError):
             continue
-        if not lines or lines[0].strip() != FIELDS_CSV_HEADER:
+        if not lines or lines[0].strip() not in (FIELDS_CSV_HEADER, FIELDS_CSV_HEADER_ZH):
             continue
         layers = {ln.split(",", 1)[0] for ln in lines[1:] if ln}
         if any(prefix + layer == stem for layer in layers):

@@ -321,7 +321,7 @@ def _grid_page(sheet, project, idx, grid_raw, row, subs, members, include_person
     fh = 150.0
     fy = y - 2 - fh
     geom = grid_raw.geometry
-    frame = D.MapFrame.fit(fx, fy, fw, fh, tuple(geom.bounds), pad=0.08)
+    frame = D.MapFrame.fit(fx, fy, fw, fh, _page_bounds(project, geom, village), pad=0.08)
     ax = frame.axes(fig, W, H, frame_lw=0.6)
     bbox = frame.bbox
     tol = 0.1 * frame.m_per_mm
@@ -402,6 +402,22 @@ def _grid_page(sheet, project, idx, grid_raw, row, subs, members, include_person
     fig.text(12 / W, ty / H, "子网格花名册", ha="left", va="bottom", fontsize=10)
     _roster(fig, sheet, subs, members, code, 0, ROSTER_ROWS_FIRST, ty - 1.5)
     return fig
+
+
+def _page_bounds(project, geom, village: str) -> tuple[float, float, float, float]:
+    """What a grid page shows: the grid, or — for a grid the planner emptied by hand (no households,
+    no shape) — its village, else all grids."""
+    if geom is not None and not geom.is_empty:
+        return tuple(geom.bounds)
+    for role, sel in (("villages", "name"), ("grids", None)):
+        lyr = project.layers.get(role)
+        if lyr is None or lyr.gdf is None or not len(lyr.gdf):
+            continue
+        g = lyr.gdf if sel is None or sel not in lyr.gdf else lyr.gdf[lyr.gdf[sel].astype(str) == village]
+        b = g.geometry.total_bounds if len(g) else None
+        if b is not None and np.isfinite(b).all():
+            return tuple(float(v) for v in b)
+    return (0.0, 0.0, 1000.0, 1000.0)
 
 
 def _roster_rows(subs, members, code: str):

@@ -41,18 +41,20 @@ STOPS_FIRST = 22
 STOPS_MORE = 46
 
 
-def cards_from_project(project) -> list[dict]:
-    """Route-card dictionaries (as ``PatrolPlan.route_cards``) from the ``routes``/``route_stops`` layers."""
+def cards_from_project(project, *, include_personal: bool = False) -> list[dict]:
+    """Route-card dictionaries (as ``PatrolPlan.route_cards``) from the ``routes``/``route_stops`` layers;
+    phone and ID numbers in place and station names masked unless ``include_personal``."""
     from ..roles import PLACE_CATEGORIES, STOP_CATEGORIES
     from ..routing.modes import MODE_ZH
+    from .privacy import mask_frame
 
     rl = project.layers.get("routes")
     sl = project.layers.get("route_stops")
     if rl is None or rl.gdf is None or len(rl.gdf) == 0:
         raise ExportError("项目中没有巡逻路线，无法生成路线卡", "the project has no patrol routes; no route cards to make",
                           fix_zh="先运行 gridtool patrol 规划巡逻路线", fix_en="run gridtool patrol first")
-    routes = rl.gdf
-    stops = sl.gdf if sl is not None and sl.gdf is not None else None
+    routes = mask_frame(rl.gdf, include_personal=include_personal)
+    stops = mask_frame(sl.gdf, include_personal=include_personal) if sl is not None and sl.gdf is not None else None
     cards = []
     for _, r in routes.sort_values("team").iterrows():
         team = r.get("team")
@@ -84,7 +86,8 @@ def cards_from_project(project) -> list[dict]:
 def write_route_cards(project, out_pdf: str | Path, *, cards: Sequence[dict] | None = None,
                       title: str | None = None, date: str | None = None, progress: Progress | None = None,
                       cancelled: Callable[[], bool] | None = None, township: str | None = None,
-                      unit: str | None = None, from_project: bool = True) -> Path:
+                      unit: str | None = None, from_project: bool = True,
+                      include_personal: bool = False) -> Path:
     """Write one A4 route card per patrol team to ``out_pdf`` (atomically; checked after writing).
 
     Parameters
@@ -106,6 +109,8 @@ def write_route_cards(project, out_pdf: str | Path, *, cards: Sequence[dict] | N
         The place in the default heading, and the 制图单位 in every footer (default: the place).
     progress, cancelled
         As elsewhere.
+    include_personal
+        Print phone and ID numbers written into place names as they are (default masked).
     """
     import matplotlib
     from matplotlib.backends.backend_pdf import PdfPages
@@ -116,7 +121,7 @@ def write_route_cards(project, out_pdf: str | Path, *, cards: Sequence[dict] | N
     from .titles import map_title, map_unit
     from .wallmap import OSM_CREDIT, uses_osm
 
-    base = cards_from_project(project) if cards is None or from_project else []
+    base = cards_from_project(project, include_personal=include_personal) if cards is None or from_project else []
     if cards is not None:
         by_team = {c["team"]: c for c in base}
         merged = []

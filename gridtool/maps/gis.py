@@ -15,6 +15,10 @@ What the writers take care of, because GDAL alone would get it wrong silently:
   geometry collections reduced to the layer's geometry type.
 - **Personal data**: columns of names, ID-card and phone numbers are dropped from GIS tables and
   masked in KML (a viewing format) unless ``include_personal``.
+- **Text as text**: KML descriptions are HTML to Google Earth and 奥维, so they are HTML-escaped
+  inside CDATA and every style's ``BalloonStyle`` shows only them
+  (:class:`gridtool.routing.export.KmlWriter`); ``fields.csv`` goes through
+  :func:`gridtool.cells.csv_bytes` (a field named ``=…`` is text in Excel).
 - **Safety**: every file is written to a temporary name beside the target and renamed into place;
   no output may be the project file or one of its inputs (``outputs.check_not_input``), and no
   existing file that gridtool did not write is replaced without ``force`` (each file carries
@@ -44,11 +48,12 @@ import shapely
 
 from .. import __version__
 from ..atomic import sweep, write_bytes_atomic
+from ..cells import csv_bytes
 from ..crs import to_user_crs
 from ..errors import GridtoolError
 from ..ownership import MARK, check_replace
 from ..project import GPKG_OPTIONS
-from ..routing.export import KML_NS
+from ..routing.export import KML_NS, KmlWriter, description_html
 from .outputs import check_not_input, publish
 from .privacy import is_text_column, mask_layer
 
@@ -404,7 +409,7 @@ def write_shapefiles(project, path: str | Path, *, roles: Sequence[str] | None =
         else:  # a Chinese reader's table: 图层, 图层名称, 项目字段, Shapefile 字段
             table = table[["layer", "layer_zh", "field", "shapefile_field"]].rename(columns={
                 "layer": "图层文件", "layer_zh": "图层名称", "field": "项目字段", "shapefile_field": "Shapefile字段"})
-        fields_csv.write_bytes(table.to_csv(index=False).encode("utf-8-sig"))
+        fields_csv.write_bytes(csv_bytes(table))
         if zipped:
             tmpzip = tmpdir / (path.name + ".part")
             with zipfile.ZipFile(tmpzip, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -509,7 +514,8 @@ def _label_of(role: str, row: pd.Series) -> str:
     return g("code") or g("name") or g("place")
 
 
-def _description(role: str, row: pd.Series) -> str:
+def _description(role: str, row: pd.Series) -> list[str]:
+    """The lines of a placemark's balloon (plain text; escaped when written)."""
     def g(k):
         return _field(row, k)
     if role == "grids":
@@ -525,10 +531,11 @@ def _description(role: str, row: pd.Series) -> str:
         parts = [g("name"), g("category"), g("village")]
     else:
         parts = [g("category"), g("village")]
-    return " · ".join(p for p in parts if p)
+    return [p for p in parts if p]
 
 
-def _kml_styles(doc, E, layers: dict[str, gpd.GeoDataFrame], seed: int) -> dict[str, list[str]]:
+def _kml_styles(doc, E, layers: dict[str, gpd.GeoDataFrame], seed: int,
+                kw: KmlWriter | None = None) -> dict[str, list[str]]:
     """Shared styles; returns per layer the style id of each feature."""
     import xml.etree.ElementTree as ET
 
@@ -547,6 +554,8 @@ def _kml_styles(doc, E, layers: dict[str, gpd.GeoDataFrame], seed: int) -> dict[
             ET.SubElement(ps, E("fill")).text = "0"
         else:
             ET.SubElement(ps, E("color")).text = _kml_colour(fill, fill_alpha)
+        if kw is not None:  # after PolyStyle, as KML 2.2 orders them
+            kw.balloon_style(st)
 
     out: dict[str, list[str]] = {}
     teams = sorted({int(t) for r in ("routes", "route_stops") if r in layers and "team" in layers[r]
@@ -596,11 +605,12 @@ def kml_document(project, *, roles: Sequence[str] | None = None, include_persona
 
     layers = prepare_layers(project, roles, include_personal=include_personal, wgs84=True, drop_personal=False)
     ET.register_namespace("", KML_NS)
+    kw = KmlWriter(KML_NS)
     root = ET.Element(E("kml"))
     doc = ET.SubElement(root, E("Document"))
     from .titles import find_place
     ET.SubElement(doc, E("name")).text = f"{find_place(project).label}网格与路线"
-    styles = _kml_styles(doc, E, layers, seed)
+    styles = _kml_styles(doc, E, layers, seed, kw)
     counts = {}
     folders = []  # KML 2.2 order in a Document: styles, every Schema, then the features
     for role, gdf in layers.items():
@@ -622,10 +632,9 @@ def kml_document(project, *, roles: Sequence[str] | None = None, include_persona
                 continue
             r = pd.Series(row)
             pm = ET.SubElement(folder, E("Placemark"))
-            ET.SubElement(pm, E("name")).text = _label_of(role, r)
-            desc = _description(role, r)
-            if desc:
-                ET.SubElement(pm, E("description")).text = desc
+            label = _label_of(role, r)
+            ET.SubElement(pm, E("name")).text = label
+            kw.set_description(pm, description_html(label or LAYER_ZH.get(role, role), _description(role, r)))
             ET.SubElement(pm, E("styleUrl")).text = f"#{styles[role][i]}"
             sd = ET.SubElement(ET.SubElement(pm, E("ExtendedData")), E("SchemaData"), {"schemaUrl": f"#schema_{role}"})
             for c in cols:
@@ -638,7 +647,7 @@ def kml_document(project, *, roles: Sequence[str] | None = None, include_persona
             n += 1
         counts[role] = n
     doc.extend(folders)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True), counts
+    return kw.tostring(root), counts
 
 
 def write_kml(project, path: str | Path, *, roles: Sequence[str] | None = None, include_personal: bool = False,

@@ -135,7 +135,7 @@ def run_print(args, project, progress=None) -> list[Path]:
         from .cards import write_route_cards
 
         out.append(write_route_cards(project, args.route_cards, date=getattr(args, "date", None), progress=progress,
-                                     **names))
+                                     include_personal=include, **names))
     return out
 
 

@@ -8,8 +8,13 @@ Hand-written because the rules are the common Chinese display conventions, not a
 ``张三丰`` → ``张*丰``, ``张三`` → ``张*``, ``13812341234`` → ``138****1234``, an 18-digit ID number
 keeps its 6-digit region code and last 4 characters (``110101********123X``). Which columns to
 mask comes from the project's ``sensitive`` flags (``gridtool.columns.sensitive_columns`` at load
-time) and, for frames without flags, from the same header and content rules plus common header
-words (姓名, 户主, 电话, 手机, 身份证, phone, tel, id_card …).
+time, and the column given as ``--field households.name=…``) and, for frames without flags, from the
+same header and content rules plus common header words (姓名, 户主, 电话, 手机, 身份证, owner, phone,
+tel, id_card …). Content rules (:mod:`gridtool.personal`): in tables about people, a column whose
+values mostly look like Chinese names is a name column; in every text column of every layer, phone
+and ID numbers inside free text are masked where they stand, and so are the words that look like
+names in a cell that holds such a number or a label such as 户主 (备注 "张三 13812345678
+身份证110105199001011234" → "张* 138****5678 身份证110105********1234").
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from typing import Any, Iterable, Mapping
 
 import pandas as pd
 
+from ..personal import KEY_COLUMNS, id_check_ok, might_hold_personal, name_columns, scrub_text
+
 #: Kinds of personal data; values of ``Layer.sensitive``.
 KINDS = ("name", "phone", "id_number")
 
@@ -29,7 +36,8 @@ _ID_RE = re.compile(r"^\d{17}[\dXx]$|^\d{15}$")
 _PHONE_RE = re.compile(r"^(\+?86[\s-]?)?1[3-9]\d{9}$|^0\d{2,3}[\s-]?\d{7,8}$")
 # Header words beyond those of gridtool.columns (which also checks content). Compared against the
 # lower-cased header with spaces, hyphens and underscores removed.
-_NAME_WORDS = ("姓名", "户主", "联系人", "householder", "person_name", "personname", "fullname")
+_NAME_WORDS = ("姓名", "户主", "联系人", "业主", "房主", "屋主", "负责人", "监护人", "householder", "person_name",
+               "personname", "fullname", "owner", "hzxm", "lxr")
 _PHONE_WORDS = ("电话", "手机", "联系方式", "phone", "mobile", "telephone", "tel", "lxdh")
 _ID_WORDS = ("身份证", "证件号", "公民身份号码", "idcard", "id_card", "idno", "id_no", "sfzh")
 
@@ -125,24 +133,10 @@ def mask_value(value: Any, kind: str | None = None) -> Any:
     return mask_name(value)
 
 
-# Numbers inside free text (备注 "户主电话13812341234"): mobile numbers and ID-card numbers with
-# a valid GB 11643 check character. Digits either side mean a longer number, not one of these.
-_MOBILE_IN_TEXT = re.compile(r"(?<![\dA-Za-z])1[3-9]\d{9}(?!\d)")
-_ID_IN_TEXT = re.compile(r"(?<![\dA-Za-z])\d{17}[\dXx](?![\dA-Za-z])")
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-
-
-def id_check_ok(number: str) -> bool:
-    """True when an 18-character ID number's last character is its GB 11643 check character."""
-    if len(number) != 18 or not number[:17].isdigit():
-        return False
-    total = sum(int(d) * w for d, w in zip(number[:17], _ID_WEIGHTS))
-    return "10X98765432"[total % 11] == number[17].upper()
-
-
 def _scrub_text(text: str) -> str:
-    text = _ID_IN_TEXT.sub(lambda m: mask_id(m.group(0)) if id_check_ok(m.group(0)) else m.group(0), text)
-    return _MOBILE_IN_TEXT.sub(lambda m: mask_phone(m.group(0)), text)
+    """Phone and ID numbers inside free text masked, and names next to them (:mod:`gridtool.personal`)."""
+    return scrub_text(text, mask_number=lambda v, kind: mask_value(v, kind), mask_name=mask_name)
+
 
 
 def is_text_column(s: pd.Series) -> bool:
@@ -167,7 +161,7 @@ def _header_kind(column: str) -> str | None:
 
 
 def detect_sensitive(df: pd.DataFrame, flagged: Mapping[str, str] | Iterable[str] | None = None,
-                     *, personal_role: bool = False) -> dict[str, str]:
+                     *, personal_role: bool = False, exclude: Iterable[str] = ()) -> dict[str, str]:
     """Columns of ``df`` holding personal data, with their kind.
 
     Parameters
@@ -178,7 +172,12 @@ def detect_sensitive(df: pd.DataFrame, flagged: Mapping[str, str] | Iterable[str
         Columns already known to be sensitive: ``Layer.sensitive`` (column → kind) or a list.
     personal_role
         True for tables about people (households, party members): a bare ``name`` column is then
-        a person's name. In other layers ``name`` is a village, road or place and stays.
+        a person's name, and so is any column whose values mostly look like names (2–4 Han
+        characters starting with a common surname). In other layers ``name`` is a village, road or
+        place and stays.
+    exclude
+        Columns never taken as names by their content (the source columns of key columns, such as
+        the roster's 所属村; :data:`KEY_COLUMNS` always are).
 
     Returns
     -------
@@ -202,12 +201,14 @@ def detect_sensitive(df: pd.DataFrame, flagged: Mapping[str, str] | Iterable[str
     if rest:
         plain = pd.DataFrame({c: df[c] for c in rest})
         out.update(sensitive_columns(plain, personal_role=personal_role))
+    if personal_role:
+        out.update({c: "name" for c in name_columns(df, skip=[*out, *exclude])})
     return out
 
 
 def mask_frame(df: pd.DataFrame, sensitive_columns: Mapping[str, str] | Iterable[str] | None = None,
                include_personal: bool = False, *, personal_role: bool = False,
-               drop: bool = False) -> pd.DataFrame:
+               drop: bool = False, exclude: Iterable[str] = ()) -> pd.DataFrame:
     """A copy of ``df`` with personal data masked (or dropped); ``df`` itself is not changed.
 
     Parameters
@@ -223,6 +224,8 @@ def mask_frame(df: pd.DataFrame, sensitive_columns: Mapping[str, str] | Iterable
         The table is about people (households, party members): a ``name`` column is personal.
     drop
         Drop the sensitive columns instead of masking them (GIS exports for other offices).
+    exclude
+        Columns not to take as names by content (see :func:`detect_sensitive`).
 
     Returns
     -------
@@ -232,25 +235,34 @@ def mask_frame(df: pd.DataFrame, sensitive_columns: Mapping[str, str] | Iterable
     out = df.copy()
     if include_personal:
         return out
-    found = detect_sensitive(df, sensitive_columns, personal_role=personal_role)
-    if drop:
-        return out.drop(columns=list(found))
-    for col, kind in found.items():
-        values = out[col]
-        masked = [mask_value(v, kind or None) for v in values.tolist()]
-        out[col] = pd.Series(masked, index=out.index, dtype=object)
-    # Other text columns: numbers written into notes and addresses. src_id is ours (OSM ids are
-    # 11-digit numbers too) and stays.
+    found = detect_sensitive(df, sensitive_columns, personal_role=personal_role, exclude=exclude)
+    if drop:  # the free text of the columns left is scrubbed all the same
+        out = out.drop(columns=list(found))
+    else:
+        for col, kind in found.items():
+            values = out[col]
+            masked = [mask_value(v, kind or None) for v in values.tolist()]
+            out[col] = pd.Series(masked, index=out.index, dtype=object)
+    # Other text columns: numbers (and the names beside them) written into notes and addresses.
+    # src_id is ours (OSM ids are 11-digit numbers too) and stays.
     for col in out.columns:
         if col in found or col in ("geometry", "src_id") or not is_text_column(out[col]):
             continue
         text = out[col]
-        strs = text.map(lambda v: isinstance(v, str))
-        if not strs.any():
-            continue
-        hit = strs & text.where(strs, "").str.contains(r"\d{11}", regex=True)
-        if hit.any():
-            out.loc[hit, col] = text[hit].map(_scrub_text)
+        # each distinct value once (rosters repeat their notes and villages); most need no look
+        try:
+            distinct = pd.unique(text.to_numpy(dtype=object))
+        except TypeError:  # unhashable cells (lists): value by value
+            distinct = text.tolist()
+        new = {}
+        for v in distinct:
+            if might_hold_personal(v):
+                m = _scrub_text(v)
+                if m != v:
+                    new[v] = m
+        if new:
+            hit = text.isin(list(new))
+            out.loc[hit, col] = text[hit].map(new)
     return out
 
 
@@ -275,8 +287,12 @@ def mask_layer(layer, *, include_personal: bool = False, drop: bool = False) -> 
     known = layer.sensitive or {}
     known = dict(known) if isinstance(known, Mapping) else {c: "" for c in known}
     known.update({c: k for c, k in staff_columns(layer.gdf).items() if c not in known})
+    used = getattr(layer, "columns_used", None) or {}
+    key_sources = [c for k, c in used.items() if k != "name"]  # 所属村 is a village, not a person
+    if role is not None and role.personal and used.get("name") in layer.gdf.columns:
+        known.setdefault(used["name"], "name")  # the roster's own name column (--field households.name=…)
     return mask_frame(layer.gdf, known, include_personal, drop=drop,
-                      personal_role=bool(role and role.personal))
+                      personal_role=bool(role and role.personal), exclude=key_sources)
 
 
 def escape_html(value: Any) -> str:
@@ -289,5 +305,6 @@ def escape_html(value: Any) -> str:
     return html.escape(_text(value) if isinstance(value, float) else str(value), quote=True)
 
 
-__all__ = ["KINDS", "detect_sensitive", "escape_html", "id_check_ok", "is_text_column", "mask_frame", "mask_id",
-           "mask_layer", "mask_name", "mask_phone", "mask_value", "STAFF_COLUMNS", "staff_columns"]
+__all__ = ["KEY_COLUMNS", "KINDS", "STAFF_COLUMNS", "detect_sensitive", "escape_html", "id_check_ok",
+           "is_text_column", "mask_frame", "mask_id", "mask_layer", "mask_name", "mask_phone", "mask_value",
+           "staff_columns"]

@@ -145,10 +145,20 @@ def add_routes_to_project(project, plan) -> None:
         project.layers.pop("hotspots", None)
 
 
-def write_patrol_outputs(project, plan, out: Path, *, name: str = "patrol", hotspots=None) -> dict:
+def write_patrol_outputs(project, plan, out: Path, *, name: str = "patrol", hotspots=None,
+                         include_personal: bool = False) -> dict:
     """GeoPackage (project CRS), GPX/KML (WGS84), CSV stop list and route-card JSON; with
-    ``hotspots`` (a :class:`HotSpots`) also the ``hotspots`` and ``hotspot_streets`` layers."""
+    ``hotspots`` (a :class:`HotSpots`) also the ``hotspots`` and ``hotspot_streets`` layers.
+
+    Phone and ID numbers in place names ("李四代销点 13912345678") are masked unless ``include_personal``.
+    """
+    from dataclasses import replace
+
+    from ..maps.privacy import mask_frame
     from .export import write_gpx, write_kml, write_stops_csv
+    if not include_personal:
+        plan = replace(plan, stops=mask_frame(plan.stops), routes=mask_frame(plan.routes),
+                       unserved=mask_frame(plan.unserved))
     out.mkdir(parents=True, exist_ok=True)
     layers = {"routes": plan.routes, "route_stops": plan.stops}
     if plan.hotspots is not None:
@@ -195,7 +205,7 @@ def cmd_patrol(args) -> int:
                        hotspot_dwell=args.dwell if args.dwell is not None else 12,
                        strict=not args.lenient, **common)
     out = Path(args.out)
-    files = write_patrol_outputs(project, plan, out, hotspots=hs)
+    files = write_patrol_outputs(project, plan, out, hotspots=hs, include_personal=args.include_personal)
     print(plan.summary(args.lang))
     if hs is not None:
         near = incident_share_near(plan.routes, incidents, metres=100)
@@ -559,6 +569,8 @@ def register(subparsers, add_role_arguments) -> None:
     pp.add_argument("--max-hotspots", type=int, default=20, metavar="N", help="最多热点数 / at most N hot spots")
     pp.add_argument("--no-hotspots", action="store_true",
                     help="项目中有警情也不安排热点巡逻 / ignore the incidents layer")
+    pp.add_argument("--include-personal", action="store_true",
+                    help="地点名称中的电话、身份证号不脱敏 / keep phone and ID numbers in place names unmasked")
     pp.set_defaults(func=cmd_patrol)
 
     pw = subparsers.add_parser("walk", help="网格街巷巡查路线（中国邮路）/ closed walk over every street of a grid")

@@ -3,17 +3,30 @@
 Written by hand with ``xml.etree`` (no extra dependency), UTF-8 with Chinese names, coordinates in
 WGS84 (GPS devices and 奥维/两步路 apps read WGS84 GPX/KML). Every file is written atomically: to a
 temporary file beside the target, then renamed over it.
+
+KML ``<description>`` is HTML to its viewers (Google Earth shows it in a balloon, 奥维 in a popup), so
+text from the data in it is HTML-escaped and then put in a CDATA section (:class:`KmlWriter`):
+a place named ``<script>…`` shows as those characters, never as markup. ``xml.etree`` cannot write
+CDATA, hence the placeholder-and-replace in :meth:`KmlWriter.tostring`. Every placemark style has a
+``BalloonStyle`` showing only that description, so no viewer builds a balloon from other fields
+(names, ExtendedData) by its own rules. The CSV goes through :func:`gridtool.cells.csv_bytes`
+(formula-like text written as text).
 """
 
 from __future__ import annotations
 
+import html
+import re
+import secrets
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Iterable
 
 import geopandas as gpd
 import shapely
 
 from ..atomic import write_bytes_atomic
+from ..cells import csv_bytes
 
 GPX_NS = "http://www.topografix.com/GPX/1/1"
 KML_NS = "http://www.opengis.net/kml/2.2"
@@ -27,6 +40,46 @@ def _wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if gdf.crs is None:
         raise ValueError("layer has no CRS")
     return gdf.to_crs(4326)
+
+
+def description_html(title: str | None, lines: Iterable[str] = ()) -> str:
+    """A KML balloon: ``title`` in bold, then one line each; every text HTML-escaped."""
+    parts = [f"<b>{html.escape(str(title))}</b>"] if title else []
+    parts += [html.escape(str(line)) for line in lines if line]
+    return "<br>".join(parts)
+
+
+class KmlWriter:
+    """Serialises a KML tree with descriptions as CDATA sections of escaped HTML.
+
+    ``set_description(placemark, html_text)`` stores the HTML (built by :func:`description_html`)
+    and puts a random placeholder into the element; :meth:`tostring` swaps each placeholder for
+    ``<![CDATA[…]]>``. The token is random per document, so no text from the data can match it.
+    """
+
+    def __init__(self, ns: str):
+        self.ns = ns
+        self.token = "gridtool-cdata-" + secrets.token_hex(8)
+        self.items: list[str] = []
+
+    def set_description(self, parent, html_text: str):
+        el = ET.SubElement(parent, f"{{{self.ns}}}description")
+        el.text = f"{self.token}:{len(self.items)}:"
+        self.items.append(html_text)
+        return el
+
+    def balloon_style(self, style) -> None:
+        """A ``BalloonStyle`` that shows the description only (add to every placemark style)."""
+        ET.SubElement(ET.SubElement(style, f"{{{self.ns}}}BalloonStyle"), f"{{{self.ns}}}text").text = "$[description]"
+
+    def tostring(self, root) -> bytes:
+        text = ET.tostring(root, encoding="unicode")
+
+        def cdata(m: re.Match) -> str:
+            body = self.items[int(m.group(1))].replace("]]>", "]]]]><![CDATA[>")  # cannot occur after escaping
+            return f"<![CDATA[{body}]]>"
+        text = re.sub(re.escape(self.token) + r":(\d+):", cdata, text)
+        return b'<?xml version="1.0" encoding="UTF-8"?>\n' + text.encode("utf-8")
 
 
 def _stop_label(s) -> str:
@@ -66,9 +119,11 @@ def write_gpx(path, stops: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, *, name: 
 def write_kml(path, stops: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, *, name: str = "巡逻路线") -> Path:
     """KML 2.2: a folder per team with its line and numbered stop placemarks in order."""
     ET.register_namespace("", KML_NS)
+    kw = KmlWriter(KML_NS)
     root = ET.Element(f"{{{KML_NS}}}kml")
     doc = ET.SubElement(root, f"{{{KML_NS}}}Document")
     ET.SubElement(doc, f"{{{KML_NS}}}name").text = name
+    kw.balloon_style(ET.SubElement(doc, f"{{{KML_NS}}}Style", {"id": "balloon"}))
     st = _wgs84(stops) if len(stops) else stops
     rt = _wgs84(routes) if len(routes) else routes
     for r in rt.itertuples() if len(rt) else ():
@@ -76,21 +131,26 @@ def write_kml(path, stops: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, *, name: 
         ET.SubElement(folder, f"{{{KML_NS}}}name").text = f"第{int(r.team)}队 {r.station}"
         if r.geometry is not None and not r.geometry.is_empty:
             pm = ET.SubElement(folder, f"{{{KML_NS}}}Placemark")
-            ET.SubElement(pm, f"{{{KML_NS}}}name").text = f"第{int(r.team)}队路线 {r.length_km:.1f} 公里"
+            label = f"第{int(r.team)}队路线 {r.length_km:.1f} 公里"
+            ET.SubElement(pm, f"{{{KML_NS}}}name").text = label
+            kw.set_description(pm, description_html(label, [f"{r.station}"]))
+            ET.SubElement(pm, f"{{{KML_NS}}}styleUrl").text = "#balloon"
             ls = ET.SubElement(pm, f"{{{KML_NS}}}LineString")
             ET.SubElement(ls, f"{{{KML_NS}}}coordinates").text = " ".join(
                 f"{x:.7f},{y:.7f}" for x, y in shapely.get_coordinates(r.geometry))
         for s in (st[st["team"] == r.team].sort_values("seq").itertuples() if len(st) else ()):
             pm = ET.SubElement(folder, f"{{{KML_NS}}}Placemark")
             ET.SubElement(pm, f"{{{KML_NS}}}name").text = _stop_label(s)
-            ET.SubElement(pm, f"{{{KML_NS}}}description").text = f"到达 {s.arrive} 离开 {s.depart}"
+            kw.set_description(pm, description_html(_stop_label(s), [f"到达 {s.arrive} 离开 {s.depart}"]))
+            ET.SubElement(pm, f"{{{KML_NS}}}styleUrl").text = "#balloon"
             pt = ET.SubElement(pm, f"{{{KML_NS}}}Point")
             ET.SubElement(pt, f"{{{KML_NS}}}coordinates").text = f"{s.geometry.x:.7f},{s.geometry.y:.7f}"
-    return _atomic_write(Path(path), ET.tostring(root, encoding="utf-8", xml_declaration=True))
+    return _atomic_write(Path(path), kw.tostring(root))
 
 
 def write_stops_csv(path, stops: gpd.GeoDataFrame) -> Path:
-    """The stop list (UTF-8 with BOM so that Excel on Chinese Windows opens it right), WGS84."""
+    """The stop list (UTF-8 with BOM so that Excel on Chinese Windows opens it right), WGS84; place
+    names that start like a formula (``=HYPERLINK(…)``) are written as text (:mod:`gridtool.cells`)."""
     cols = ["team", "seq", "place", "category", "station", "visit", "must", "arrive", "depart",
             "dwell_min", "window", "src_id"]
     df = stops[[c for c in cols if c in stops]].copy()
@@ -102,7 +162,7 @@ def write_stops_csv(path, stops: gpd.GeoDataFrame) -> Path:
                             "category": "类别 category", "station": "站点 station", "visit": "第几次 visit",
                             "must": "必到 must", "arrive": "到达 arrive", "depart": "离开 depart",
                             "dwell_min": "停留分钟 dwell_min", "window": "时间窗 window"})
-    return _atomic_write(Path(path), df.to_csv(index=False).encode("utf-8-sig"))
+    return _atomic_write(Path(path), csv_bytes(df))
 
 
 def write_walk_gpx(path, lines: gpd.GeoDataFrame, *, name: str = "街巷巡查路线", start=None,
@@ -150,5 +210,4 @@ def write_walk_kml(path, lines: gpd.GeoDataFrame, *, name: str = "街巷巡查�
 
 def write_table_csv(path, df) -> Path:
     """A table as CSV (UTF-8 with BOM, formula-like text neutralised: :func:`gridtool.cells.csv_bytes`)."""
-    from ..cells import csv_bytes
     return _atomic_write(Path(path), csv_bytes(df))

@@ -107,13 +107,22 @@ class GeoTableModel(QAbstractTableModel):
             keys = num.to_numpy(dtype=float)
             idx = np.argsort(np.where(np.isnan(keys), np.inf, keys), kind="stable")
         else:
-            idx = np.argsort(s.astype(str).to_numpy(), kind="stable")
+            # as text, missing values last (pandas 3 keeps NaN through astype(str): float < str fails)
+            idx = np.argsort(np.array([_sort_text(v) for v in s.tolist()], dtype=str), kind="stable")
         if order == Qt.SortOrder.DescendingOrder:
             idx = idx[::-1]
         self.order = idx.astype(np.int64)
         self.row_of = np.empty_like(self.order)
         self.row_of[self.order] = np.arange(len(self.order))
         self.layoutChanged.emit()
+
+
+def _sort_text(value) -> str:
+    try:
+        missing = value is None or bool(pd.isna(value))
+    except (TypeError, ValueError):  # lists and arrays in a cell
+        missing = False
+    return "\uffff" if missing else str(value)
 
 
 class AttributeTable(QWidget):

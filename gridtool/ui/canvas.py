@@ -530,7 +530,9 @@ class MapCanvas(QWidget):
     def _grid_labels(self, ml: MapLayer, vp: Viewport) -> list[Label]:
         """Grid code and live household total, coloured under / within / over the bounds."""
         e = self.session.edit
-        sig = (ml.version,)
+        # the layer object and its rows too: a new grids layer (after a project without grids) starts
+        # at version 0 again, and stale points of other grids raised IndexError in paintEvent
+        sig = (id(ml), id(ml.gdf), ml.version, len(ml.gdf))
         if self._grid_label_pts is None or self._grid_label_pts[0] != sig:
             geoms = ml.gdf.geometry.values
             ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))

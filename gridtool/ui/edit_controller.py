@@ -33,6 +33,8 @@ class EditController(QObject):
         self.brush_px = 22
         self.unit = "household"  # or "block"
         self.last_source: str | None = None
+        #: set by the window while a job runs: its result replaces the plan, so no new stroke starts
+        self.busy = False
         self._stroke: Stroke | None = None
         self._hits: HitIndex | None = None
         self._hits_for = None
@@ -41,6 +43,8 @@ class EditController(QObject):
 
     def _on_reset(self) -> None:
         self._hits = None
+        if self._stroke is not None and self.session.undo.in_macro:
+            self._stroke.end()  # (the window ends strokes before a job's result lands; never left open)
         self._stroke = None
         plan = self.session.plan
         if plan is None or self.target not in plan.totals:
@@ -71,6 +75,9 @@ class EditController(QObject):
         return self._stroke is not None
 
     def begin_stroke(self) -> bool:
+        if self.busy:
+            self.message.emit(tr("status.busy"))
+            return False
         if self.target is None or self.session.plan is None:
             self.message.emit(tr("edit.no_target"))
             return False

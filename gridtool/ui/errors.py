@@ -76,6 +76,8 @@ class ErrorReporter(QObject):
         box.setText(text)
         box.setStandardButtons(QMessageBox.StandardButton.Ok)
         box.finished.connect(lambda _=None, b=box: self.dialogs.remove(b) if b in self.dialogs else None)
+        # a dialog goes with its window (tests and a second window): never keep a deleted one listed
+        box.destroyed.connect(lambda _=None, b=box: self.dialogs.remove(b) if b in self.dialogs else None)
         self.dialogs.append(box)
         box.open()
         self.shown.emit(text)

@@ -79,6 +79,7 @@ class MainWindow(QMainWindow):
         i18n.on_language_change(self._language_changed)
         qt_translations.apply(i18n.language())
         self.retranslate()
+        self._update_actions()  # no project yet: Partition, Redraw, Patrol … start disabled
 
     def showEvent(self, ev) -> None:
         super().showEvent(ev)
@@ -253,7 +254,7 @@ class MainWindow(QMainWindow):
         if rep is not None:
             rep.parent_widget = self
             self.jobs.on_error = rep.handle
-            rep.shown.connect(lambda text: self.log_message(text.splitlines()[0] if text else "", "error"))
+            rep.shown.connect(self._error_shown)  # the reporter outlives windows: disconnected on close
         else:
             self.jobs.on_error = self._job_error_fallback
 
@@ -326,6 +327,7 @@ class MainWindow(QMainWindow):
             a[k].setEnabled(has and "roads" in s.project.layers and not busy)
         a["grid.join"].setEnabled(has and "grids" in s.project.layers and not busy)
         self.grid_panel.edit_box.setEnabled(plan and not busy)
+        self.editor.busy = busy
         self.grid_panel.inf_box.setEnabled(not busy)  # a remedy re-runs the partition
         self._update_undo()
 
@@ -476,11 +478,16 @@ class MainWindow(QMainWindow):
             self.job_bar.setToolTip(msg)
 
     def _job_ended(self, job) -> None:
+        if self.editor.stroking:  # a stroke held since before the job: one undo step before the result lands
+            self.editor.end_stroke()
         self.job_box.setVisible(False)
         self.job_label.clear()
         key = {"done": "log.job_done", "failed": "log.job_failed", "cancelled": "log.job_cancelled"}[job.state]
         self.log_message(tr(key, title=job.title), "warning" if job.state != "done" else "info")
         self._update_actions()
+
+    def _error_shown(self, text: str) -> None:
+        self.log_message(text.splitlines()[0] if text else "", "error")
 
     def _job_error_fallback(self, exc, tb) -> None:
         self.log_message(f"{type(exc).__name__}: {exc}", "error")
@@ -635,6 +642,13 @@ class MainWindow(QMainWindow):
             self.autosaver.stop()
             self.autosaver.discard()
         i18n.remove_listener(self._language_changed)
+        from . import errors
+        rep = errors.reporter()
+        if rep is not None:
+            try:
+                rep.shown.disconnect(self._error_shown)
+            except TypeError:  # not connected
+                pass
         self.jobs.shutdown()
         ev.accept()
 
