@@ -192,10 +192,15 @@ def test_shapefile_fields_csv_writes_formula_field_names_as_text(tmp_path):
     p = make_project()
     g = p.layers["grids"].gdf
     p.layers["grids"].gdf = g.rename(columns={"note": "=1+1", "status": "@cmd"})
-    gis.write_shapefiles(p, tmp_path / "shp", roles=["grids"])
+    gis.write_shapefiles(p, tmp_path / "shp", roles=["grids"], lang="en")
     rows = _read_csv(tmp_path / "shp" / "fields.csv")
     _no_formula_cells(rows)
     assert ["grids", "'=1+1"] == rows[[r[1] for r in rows].index("'=1+1")][:2]
+    # the Chinese table (图层文件, 图层名称, 项目字段, Shapefile字段) likewise
+    gis.write_shapefiles(p, tmp_path / "shp-zh", roles=["grids"], lang="zh")
+    rows = _read_csv(tmp_path / "shp-zh" / "fields.csv")
+    _no_formula_cells(rows)
+    assert rows[[r[2] for r in rows].index("'=1+1")][0] == "grids"
 
 
 def test_coverage_villages_csv_writes_formula_names_as_text(tmp_path):
