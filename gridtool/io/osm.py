@@ -115,7 +115,7 @@ import shapely
 
 from gridtool.errors import (EmptyLayerError, InputFileError, MissingColumnError,
                              UnsupportedFormatError)
-from gridtool.io.vector import check_exists
+from gridtool.io.files import check_exists, plain_reason
 
 __all__ = [
     "read_osm_role",
@@ -236,8 +236,7 @@ def _read_layer(path, layer: str) -> gpd.GeoDataFrame:
     try:
         df = pyogrio.read_dataframe(p, layer=layer, CONFIG_FILE=str(OSM_CONFIG))
     except Exception as exc:  # pyogrio raises DataSourceError / DataLayerError and others
-        from .vector import _plain_reason
-        zh, en = _plain_reason(exc)
+        zh, en = plain_reason(exc)
         raise InputFileError(
             f"无法读取 OSM 文件的 {layer} 图层：{zh}",
             f"cannot read layer {layer!r} of the OSM file: {en}",

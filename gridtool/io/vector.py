@@ -35,6 +35,8 @@ from ..errors import (EmptyLayerError, EncodingError, GridtoolError, InputFileEr
                       MissingColumnError, UnsupportedFormatError)
 from ..problems import Problem
 from . import archive
+from .files import check_exists
+from .files import plain_reason as _plain_reason
 from .sniff import ACCEPTS, NAMES, SUFFIX_OF_KIND, sniff
 
 # The csv module's own cap (128 KB a field) would raise mid-file; gridtool's limit
@@ -92,17 +94,6 @@ def list_layers(path: str | Path) -> list[str]:
     if sfx in (".csv", ".txt"):
         return [path.stem]
     return [str(name) for name, _ in pyogrio.list_layers(path)]
-
-
-def check_exists(path: Path) -> None:
-    """Raise InputFileError naming the file when it is not there."""
-    if not path.exists():
-        raise InputFileError(
-            f"找不到文件 {path}", f"file not found: {path}",
-            fix_zh="检查路径和文件名（含扩展名）；Shapefile 需要 .shp、.shx、.dbf 放在一起。",
-            fix_en="check the path and the file name with its extension; a shapefile needs its "
-                   ".shp, .shx and .dbf side by side.",
-            file=str(path))
 
 
 def read_vector(path: str | Path, *, layer: str | None = None, role: str | None = None,
@@ -202,21 +193,6 @@ def _read_by_content(path: Path, kind: str, **kw) -> RawLayer:
         fix_en=f"rename it {path.stem}{real} so that other programs read it right.", file=str(path),
         layer=raw.layer))
     return raw
-
-
-def _plain_reason(exc: BaseException) -> tuple[str, str]:
-    """What a GDAL/driver error means, in plain words (its SQL and C-level detail left out)."""
-    text = str(exc)
-    low = text.lower()
-    if "malformed" in low or "file is not a database" in low or "truncated" in low or "unexpected end" in low \
-            or "unterminated" in low or "no element found" in low or "premature end" in low:
-        return "文件已损坏或不完整（可能下载或复制时中断）", "the file is damaged or incomplete (a download or copy cut short?)"
-    if "not recognized as being in a supported file format" in low or "not a valid" in low:
-        return "文件内容不是可识别的地理数据格式", "the content is not a geographic data format gridtool reads"
-    if "not well-formed" in low or "parsing" in low or "syntax error" in low or "failed to read" in low:
-        return "文件内容格式有误（无法解析）", "the content is malformed (it cannot be parsed)"
-    first = re.sub(r"sqlite3_\w+\(.*?\)\s*failed:\s*", "", text.splitlines()[0] if text else "")
-    return f"无法读取（{first[:120]}）", f"it cannot be read ({first[:120]})"
 
 
 _DOCTYPE = re.compile(rb"<!DOCTYPE[^>]*\[|<!ENTITY", re.IGNORECASE)
