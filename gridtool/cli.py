@@ -202,60 +202,6 @@ def cmd_import(args) -> int:
     return 0
 
 
-def _file_info(path: str) -> dict:
-    """Layers of any input file, with counts, households and CRS, without building a project."""
-    import pandas as pd
-    import pyogrio
-
-    from .io.vector import check_exists, list_layers, read_vector, split_path_layer, suffix_of
-    p, layer = split_path_layer(path)
-    sfx = suffix_of(Path(p))
-    check_exists(Path(p))
-    info = {"name": Path(p).name, "crs": "EPSG:4326" if sfx in (".osm", ".pbf") else "", "layers": {}}
-    if sfx in (".osm", ".pbf"):
-        from .io.osm import osm_roles_available
-        for role, n in osm_roles_available(p).items():
-            info["layers"][role] = {"features": n, "crs": "EPSG:4326"}
-        return info
-    names = [layer] if layer else list_layers(p)
-    for name in names:
-        if sfx in (".csv", ".txt", ".xlsx", ".xls"):
-            try:
-                raw = read_vector(p, layer=name if sfx in (".xlsx", ".xls") else None)
-            except GridtoolError as exc:  # a notes sheet, a table without coordinates
-                info["layers"][name] = {"features": 0, "note": exc.format("en").splitlines()[0]}
-                continue
-            e = {"features": len(raw.gdf), "crs": "(none: lon/lat or --crs-in)",
-                 "columns": {k: v for k, v in raw.columns_used.items()}}
-            df = raw.gdf
-        else:
-            meta = pyogrio.read_info(p, layer=name)
-            if meta.get("geometry_type") is None:
-                continue  # attribute tables such as gridtool_meta
-            e = {"features": int(meta["features"]), "crs": meta.get("crs") or "(none)"}
-            if sfx == ".shp":
-                from .encoding import detect_shapefile_encoding
-                guess = detect_shapefile_encoding(p)
-                e["encoding"] = f"{guess.encoding} ({guess.source})"
-                e["encoding_sample"] = list(guess.sample)
-            df = None
-            if "hh" in list(meta["fields"]):
-                df = pyogrio.read_dataframe(p, layer=name, columns=["hh"], read_geometry=False)
-        if df is not None and "hh" in df:
-            hh = pd.to_numeric(df["hh"], errors="coerce")
-            e["households"] = int(hh[hh.abs() < float("inf")].clip(lower=0).sum())
-        try:  # what the columns look like, from the first rows (村名：F1（石柱村、龙潭村…）)
-            from .column_content import detect
-            sample = df if df is not None and len(df.columns) > 1 else (
-                raw.gdf if sfx in (".csv", ".txt", ".xlsx", ".xls") else
-                pyogrio.read_dataframe(p, layer=name, read_geometry=False, max_features=2000))
-            e["columns_detail"] = detect(sample.drop(columns="geometry", errors="ignore"))
-        except Exception:  # noqa: BLE001 - a sample that cannot be read only loses this line
-            pass
-        info["layers"][name] = e
-    return info
-
-
 def cmd_info(args) -> int:
     from .project import META_TABLE, Project
     path = args.path
@@ -265,7 +211,8 @@ def cmd_info(args) -> int:
         if META_TABLE in [str(n) for n, _ in pyogrio.list_layers(path)]:
             summary = Project.open(path).summary()
     if summary is None:
-        summary = _file_info(path)
+        from .fileinfo import file_info
+        summary = file_info(path)
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
     else:

@@ -332,34 +332,3 @@ def describe_all(details: dict, lang: str = "zh", *, role: str = "") -> str:
             continue
         parts.append(describe(f, lang, role=role))
     return ("；" if lang == "zh" else "; ").join(parts)
-
-
-def detect(df: pd.DataFrame) -> dict[str, dict]:
-    """What ``gridtool info FILE`` shows before any role is chosen: the columns that look like
-    village names, division codes, townships, counties, household counts and line classes."""
-    from .columns import find_column
-    from .lineclasses import find as find_line_column
-    out: dict[str, dict] = {}
-    used: list[str] = []
-    codes = None
-    for key in ("code", "name", "township", "county", "hh"):
-        col = find_column(df.columns, key, exclude=used)
-        if col is not None and len(text_values(df[col])):
-            f = Found(key, col, "header", samples_of(df[col]))
-        else:
-            f = guess(df, key, role="villages", exclude=used, codes=codes)
-        if f is None:
-            continue
-        if key == "name" and f.by == "header" and not len(candidates(df[[f.column]], "name", role="villages")):
-            continue  # a name column that holds no village names (a road's name): not shown as 村名
-        out["village_name" if key == "name" else key] = f.to_dict()
-        used.append(f.column)
-        if key == "code":
-            codes = text_values(df[f.column], limit=len(df) + 1)
-    for what, label in (("tag", "class"), ("dlbm", "dlbm"), ("dlmc", "dlmc"), ("code", "f_code"),
-                        ("ref", "ref"), ("width", "width"), ("lanes", "lanes")):
-        col = find_line_column(df.columns, what)
-        if col is not None and col not in used:
-            out[label] = Found(label, col, "header", samples_of(df[col])).to_dict()
-            used.append(col)
-    return out
