@@ -6,7 +6,7 @@ another system: a shapefile in GBK without .cpg, in CGCS2000 Gauss-Krüger or lo
 such as ``网格编码``/``WGBM``. The code column is the one the user names
 (``--field previous.code=网格编码``), else found by header, else by content (unique, non-empty,
 code-like values), and the choice is always reported. The layer is put in a true CRS the same way
-role layers are (:func:`gridtool.layers._settle_crs`); the engine reprojects it.
+role layers are (:func:`gridtool.io.layer_crs.settle_crs`); the engine reprojects it.
 
 Written by hand: which layer and which column hold a previous plan is specific to the files
 planners receive; reading is pyogrio's (:func:`gridtool.io.vector.read_vector`).
@@ -28,6 +28,8 @@ import shapely
 from ..columns import _key, find_column
 from ..errors import GeometryTypeError, LayerNotFoundError, MissingColumnError
 from ..problems import Problem
+from ..values import truthy
+from .layer_crs import settle_crs
 from .vector import list_layers, read_vector, split_path_layer, suffix_of
 
 #: Headers of a grid code column, most specific first (compared after ``columns._key``).
@@ -76,7 +78,6 @@ def read_previous(spec: str, *, code_field: str | None = None, crs_in=None, crs_
         Text encoding of a shapefile over its .cpg, or where it has none (detected otherwise).
     """
     from ..crs import parse_crs
-    from ..layers import _settle_crs
     path, layer = split_path_layer(spec)
     p = Path(path)
     layer = layer or _choose_layer(p)
@@ -92,7 +93,7 @@ def read_previous(spec: str, *, code_field: str | None = None, crs_in=None, crs_
             file=raw.path, layer=raw.layer)
     problems = list(raw.problems)
     spec_crs = parse_crs(crs_in) or (parse_crs(crs_default) if gdf.crs is None else None)
-    gdf, crs_label = _settle_crs(gdf, spec_crs, raw, "previous", problems)
+    gdf, crs_label = settle_crs(gdf, spec_crs, raw, "previous", problems)
     col, how = find_code_column(gdf, code_field, file=raw.path, layer=raw.layer)
     grids = gdf.rename(columns={col: "code"}) if col != "code" else gdf.copy()
     if col != "code" and "code" in gdf:
@@ -184,15 +185,6 @@ def _code_like(s: pd.Series) -> float:
     if digits_only.all() and v.str.len().max() < 4:
         return 0.2  # 1, 2, 3 …: row numbers or counts rather than codes
     return float(ok.mean())
-
-
-def truthy(v) -> bool:
-    """A ``locked`` cell as read back from any file: True, 1, "1", "true", "是" (not NaN, 0 or "否")."""
-    if v is None or isinstance(v, float) and math.isnan(v):
-        return False
-    if isinstance(v, str):
-        return v.strip().lower() in ("1", "true", "yes", "y", "t", "是", "锁定")
-    return bool(v)
 
 
 def _text(v) -> str:

@@ -320,7 +320,7 @@ def _special_sheet(project, special) -> Sheet:
 
 def _household_parts(hs: pd.DataFrame, hh: np.ndarray) -> pd.DataFrame:
     """One row per (feature, grid) part: ``feature``, ``grid``, ``hh``, ``split`` (the grid_parts text)."""
-    from ..partition.plan import parse_grid_parts
+    from ..values import parse_grid_parts
 
     grid = hs["grid"].tolist() if "grid" in hs else [None] * len(hs)
     parts = hs["grid_parts"].tolist() if "grid_parts" in hs else [None] * len(hs)

@@ -19,9 +19,9 @@ import numpy as np
 import shapely
 
 from ..errors import GridtoolError
-from ..io.previous import truthy
 from ..problems import Problem
 from ..spatial import household_points
+from ..values import parse_grid_parts, truthy
 from .feasibility import feasible_grid_counts
 from .solver import UnitGraph, partition
 
@@ -39,18 +39,6 @@ class _Parts:
     feature: list[int]
     grid: list[str]
     hh: list[int]
-
-
-def parse_grid_parts(value) -> list[tuple[str, int]]:
-    """``"A-01:20;A-02:12"`` → ``[("A-01", 20), ("A-02", 12)]`` (the households layer's ``grid_parts``)."""
-    if not isinstance(value, str) or not value:
-        return []
-    out = []
-    for item in value.split(";"):
-        code, _, n = item.rpartition(":")
-        if code and n.isdigit():
-            out.append((code, int(n)))
-    return out
 
 
 class GridPlan:

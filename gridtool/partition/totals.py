@@ -29,17 +29,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-
-def household_counts(values) -> np.ndarray:
-    """Whole households per feature, as the partition counts them (``np.rint``; missing, negative
-    and non-numeric counts are 0)."""
-    hh = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
-    return np.where(np.isfinite(hh) & (hh > 0), np.rint(hh), 0).astype(np.int64)
-
-
-def _parts(value) -> list[tuple[str, int]]:
-    from .plan import parse_grid_parts  # light module; imported here to keep this one import-free
-    return parse_grid_parts(value)
+from ..values import household_counts
+from ..values import parse_grid_parts as _parts
 
 
 @dataclass(frozen=True)
