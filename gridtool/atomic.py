@@ -21,6 +21,10 @@ from typing import Iterator
 
 from .errors import GridtoolError
 
+#: How every GeoPackage gridtool writes is created: GeoPackage 1.2. GDAL 3.8+ writes 1.4 by default,
+#: which the QGIS/GDAL of many office PCs only "partially supports" (a warning on every open); 1.2
+#: holds everything a project needs.
+GPKG_OPTIONS = {"VERSION": "1.2"}
 #: A leftover whose process still runs is kept, unless it is older than this (a hung writer,
 #: or a process id reused).
 STALE_S = 24 * 3600

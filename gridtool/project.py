@@ -23,7 +23,7 @@ import pyproj
 import shapely
 
 from . import __version__
-from .atomic import WriteError, atomic_gpkg, write_failure
+from .atomic import GPKG_OPTIONS, WriteError, atomic_gpkg, write_failure
 from .crs import metric_crs_for
 from .errors import (CancelledError, CRSError, GridtoolError, MissingColumnError, OverwriteInputError,
                      ProjectError, ProjectVersionError)
@@ -34,9 +34,6 @@ from .roles import ROLES, VECTOR_ROLES
 
 FORMAT_VERSION = 1
 META_TABLE = "gridtool_meta"
-# GeoPackage 1.2: GDAL 3.8+ writes 1.4 by default, which the QGIS/GDAL of many office PCs only
-# "partially supports" (a warning on every open); 1.2 holds everything a project needs.
-GPKG_OPTIONS = {"VERSION": "1.2"}
 
 Progress = Callable[[float, str], None]
 

@@ -47,22 +47,18 @@ import pandas as pd
 import shapely
 
 from .. import __version__
-from ..atomic import sweep, write_bytes_atomic
+from ..atomic import GPKG_OPTIONS, sweep, write_bytes_atomic
 from ..cells import csv_bytes
 from ..crs import to_user_crs
 from ..errors import GridtoolError
 from ..ownership import MARK, check_replace
-from ..project import GPKG_OPTIONS
 from ..routing.export import KML_NS, KmlWriter, description_html
 from .outputs import check_not_input, publish
 from .privacy import is_text_column, mask_layer
+from .style import CIRCLE_COLOURS, LAYER_ZH, TEAM_COLOURS
 
 #: Layers written by default, in this order.
 GIS_LAYERS = ("grids", "subgrids", "special_grids", "corridors", "routes", "route_stops", "circles", "places")
-#: Chinese names of the layers (KML folders, messages).
-LAYER_ZH = {"grids": "基础网格", "subgrids": "子网格", "special_grids": "专属网格", "corridors": "专项网格",
-            "routes": "巡逻路线", "route_stops": "巡逻点位", "circles": "服务圈", "places": "重点场所",
-            "villages": "村（社区）界", "households": "住户"}
 #: Chinese shapefile field names of gridtool's columns (``--lang zh``): at most three characters, so
 #: that they fit dBase's 10 bytes in UTF-8 (3 bytes a character) as in GBK, uncut.
 FIELD_ZH = {
@@ -540,7 +536,6 @@ def _kml_styles(doc, E, layers: dict[str, gpd.GeoDataFrame], seed: int,
     import xml.etree.ElementTree as ET
 
     from .colours import grid_colours
-    from .html import CIRCLE_COLOURS, TEAM_COLOURS
 
     def style(sid: str, line: str, width: float, fill: str | None, fill_alpha: int = 0x99, label: float = 0.0):
         st = ET.SubElement(doc, E("Style"), {"id": sid})

@@ -36,6 +36,7 @@ from . import webgeom
 from .icons import ICONS, category_text, icon_svg
 from .offline import external_references, head_html, json_for_script, strip_external
 from .privacy import detect_sensitive, escape_html, mask_layer
+from .style import CIRCLE_COLOURS, TEAM_COLOURS
 
 Progress = Callable[[float, str], None]
 
@@ -61,10 +62,6 @@ MINOR_WATER = ("stream", "drain", "ditch")
 #: Roads drawn on county maps: only these classes when there are more than ``ALL_ROADS`` roads.
 MAJOR_ROADS = ("motorway", "trunk", "primary", "secondary", "tertiary")
 ALL_ROADS = 20_000
-#: Fills of patrol teams (strong, distinct from the light grid fills).
-TEAM_COLOURS = ("#d62728", "#1f4e9c", "#2e7d32", "#7b1fa2", "#e65100", "#00838f", "#5d4037", "#ad1457")
-#: Outline colours of service circles by their minutes, shortest first.
-CIRCLE_COLOURS = ("#2e7d32", "#ef6c00", "#6a1b9a", "#c62828")
 STATUS_ZH = {"ok": "正常", "exception": "例外（户数超出范围）", "empty": "无住户"}
 STATUS_EN = {"ok": "ok", "exception": "exception (households out of bounds)", "empty": "no households"}
 

@@ -437,8 +437,7 @@ def _road_rules() -> list[Rule]:
 def layer_style(name: str, gdf, *, grid_fills: pd.Series | None = None) -> LayerStyle | None:
     """The wall-map style of gridtool layer ``name`` (None for a layer gridtool does not style)."""
     from ..roles import PLACE_CATEGORIES
-    from .gis import LAYER_ZH
-    from .html import CIRCLE_COLOURS
+    from .style import CIRCLE_COLOURS, LAYER_ZH
 
     geom = _family(gdf)
     if geom is None:

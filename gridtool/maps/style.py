@@ -75,6 +75,15 @@ PLACE_STYLES: dict[str, PlaceStyle] = {
     "other": PlaceStyle("o", "#737373"),
 }
 
+#: Fills of patrol teams (strong, distinct from the light grid fills).
+TEAM_COLOURS = ("#d62728", "#1f4e9c", "#2e7d32", "#7b1fa2", "#e65100", "#00838f", "#5d4037", "#ad1457")
+#: Outline colours of service circles by their minutes, shortest first.
+CIRCLE_COLOURS = ("#2e7d32", "#ef6c00", "#6a1b9a", "#c62828")
+#: Chinese names of the layers (KML folders, messages).
+LAYER_ZH = {"grids": "基础网格", "subgrids": "子网格", "special_grids": "专属网格", "corridors": "专项网格",
+            "routes": "巡逻路线", "route_stops": "巡逻点位", "circles": "服务圈", "places": "重点场所",
+            "villages": "村（社区）界", "households": "住户"}
+
 
 def lw(width_mm: float, unit: float = 1.0) -> float:
     """A line width in points for a width given in millimetres on A4, scaled to the sheet."""
