@@ -216,7 +216,6 @@ class RoadGraph:
         """A graph for ``mode`` from a networkx street graph with osmnx's conventions (node ``x``/``y``,
         edge ``geometry``, ``highway``, ``oneway``, ``maxspeed``; ``G.graph["crs"]``), its junctions
         kept as they are. See :mod:`gridtool.routing.nxgraph`."""
-        from .nxgraph import graph_from_networkx
         return graph_from_networkx(G, mode=mode, crs=crs, speeds=speeds, dem=dem, **build_options)
 
     @classmethod
@@ -226,6 +225,32 @@ class RoadGraph:
         osmnx itself is not needed. The same as :meth:`from_networkx`."""
         return cls.from_networkx(G, mode=mode, crs=crs, speeds=speeds, dem=dem, **build_options)
 
+
+def graph_from_networkx(G, *, mode: str = "walk", crs=None, speeds: dict | None = None, dem=None,
+                        **build_options) -> RoadGraph:
+    """A :class:`RoadGraph` for ``mode`` from a networkx/osmnx street graph (see
+    :mod:`gridtool.routing.nxgraph`), its junctions kept.
+
+    Parameters
+    ----------
+    G
+        The street graph (osmnx conventions).
+    mode
+        ``"walk"``, ``"bicycle"`` or ``"car"``.
+    crs
+        CRS of the node coordinates, default ``G.graph["crs"]``. A graph in degrees is projected to
+        the local metric CRS (:func:`gridtool.crs.metric_crs_for`).
+    speeds, dem, build_options
+        As for :func:`build_graph`.
+    """
+    from .nxgraph import prepare_roads
+
+    roads, options, problems = prepare_roads(G, crs=crs)
+    for k, v in options.items():
+        build_options.setdefault(k, v)
+    graph = build_graph(roads, mode=mode, speeds=speeds, dem=dem, **build_options)
+    graph.problems.extend(problems)
+    return graph
 
 def speed_table(speeds: dict | None = None, *, mode: str | None = None) -> dict[str, dict[str, float | None]]:
     """The default table with the user's changes: ``{"residential": {"car": 25}}`` or, with

@@ -35,6 +35,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from ..crs import metric_crs_for
 from ..errors import GridtoolError
 from ..problems import Problem
 
@@ -143,35 +144,23 @@ def roads_from_networkx(G, *, crs=None) -> gpd.GeoDataFrame:
     return out
 
 
-def graph_from_networkx(G, *, mode: str = "walk", crs=None, speeds: dict | None = None, dem=None,
-                        **build_options):
-    """A :class:`RoadGraph` for ``mode`` from a networkx/osmnx street graph (see the module docstring).
+def prepare_roads(G, *, crs=None) -> tuple[gpd.GeoDataFrame, dict, list[Problem]]:
+    """The roads layer of a networkx/osmnx street graph, in a metric CRS, with the build options that
+    keep the graph's own topology and the warnings to add to the built graph.
 
-    Parameters
-    ----------
-    G
-        The street graph (osmnx conventions).
-    mode
-        ``"walk"``, ``"bicycle"`` or ``"car"``.
-    crs
-        CRS of the node coordinates, default ``G.graph["crs"]``. A graph in degrees is projected to
-        the local metric CRS (:func:`gridtool.crs.metric_crs_for`).
-    speeds, dem, build_options
-        As for :func:`gridtool.routing.graph.build_graph`.
+    A graph in degrees is projected to the local metric CRS (:func:`gridtool.crs.metric_crs_for`).
+    :meth:`gridtool.routing.graph.RoadGraph.from_networkx` builds the graph from these.
     """
-    from ..crs import metric_crs_for
-    from .graph import build_graph
-
     roads = roads_from_networkx(G, crs=crs)
     if roads.crs is not None and roads.crs.is_geographic:
         lon, lat = np.median(shapely.get_coordinates(roads.geometry.values), axis=0)
         roads = roads.to_crs(metric_crs_for(float(lon), float(lat)))
     untagged = roads.attrs.get("edges_without_highway", 0)
-    build_options.setdefault("node_crossings", False)  # the graph's own junctions, nothing added
-    build_options.setdefault("snap_tolerance", 0.0)
-    graph = build_graph(roads, mode=mode, speeds=speeds, dem=dem, **build_options)
+    # the graph's own junctions, nothing added
+    options = {"node_crossings": False, "snap_tolerance": 0.0}
+    problems = []
     if untagged:  # guessed, so said: osmnx's graph_from_xml keeps every way, highway or not
-        graph.problems.append(Problem(
+        problems.append(Problem(
             "warning", "graph_edges_without_class",
             f"道路图中有 {untagged} 条道路（边，双向只计一次）没有 highway（道路等级），按 unclassified（普通道路）处理",
             f"{untagged} street(s) of the graph (edges, a two-way street counted once) have no highway class; "
@@ -179,7 +168,7 @@ def graph_from_networkx(G, *, mode: str = "walk", crs=None, speeds: dict | None 
             fix_zh="如果它们不是道路（建筑轮廓等），先从图中删去：只保留带 highway 属性的边。",
             fix_en="if they are not roads (building outlines …), remove them first: keep the edges with a "
                    "highway attribute.", role="roads"))
-    return graph
+    return roads, options, problems
 
 
-__all__ = ["GraphInputError", "graph_from_networkx", "roads_from_networkx"]
+__all__ = ["GraphInputError", "prepare_roads", "roads_from_networkx"]
