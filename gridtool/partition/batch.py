@@ -466,7 +466,8 @@ class BatchPartitioner:
                     stats["t_compute"] = time.perf_counter()
                 yield i, c, lay, dig
 
-        executor = make_executor(workers=self.workers, scheduler=self.scheduler, max_in_flight=self.max_in_flight)
+        executor = make_executor(task=run_chunk, warm_up=warm_up, workers=self.workers, scheduler=self.scheduler,
+                                 max_in_flight=self.max_in_flight)
         on_workers = self.write_on_workers if self.write_on_workers is not None else self.scheduler is None
         stats["parts_written_by"] = "workers" if (on_workers and not keep and self.work_dir) else "client"
         t_start = time.perf_counter()

@@ -34,11 +34,18 @@ class ClusterError(GridtoolError):
 Job = tuple  # (index, Chunk, {role: GeoDataFrame}, digest or None)
 
 
-def make_executor(*, workers: int = 1, scheduler: str | None = None, max_in_flight: int | None = None):
-    """The in-process executor for one worker without a scheduler, else the Dask executor."""
+def make_executor(*, task: Callable, warm_up: Callable[[], None], workers: int = 1, scheduler: str | None = None,
+                  max_in_flight: int | None = None):
+    """The in-process executor for one worker without a scheduler, else the Dask executor.
+
+    ``task(chunk, layers, params, **options)`` partitions one chunk and ``warm_up()`` loads the
+    engine in a fresh process (:func:`gridtool.partition.batch.run_chunk` and ``warm_up``); they
+    are given here, so that this module never imports the batch module that uses it.
+    """
     if scheduler is None and workers <= 1:
-        return InProcessExecutor()
-    return DaskExecutor(workers=workers, scheduler=scheduler, max_in_flight=max_in_flight)
+        return InProcessExecutor(task=task, warm_up=warm_up)
+    return DaskExecutor(task=task, warm_up=warm_up, workers=workers, scheduler=scheduler,
+                        max_in_flight=max_in_flight)
 
 
 class InProcessExecutor:
@@ -47,21 +54,24 @@ class InProcessExecutor:
     mode = "in-process"
     n_workers = 1
 
+    def __init__(self, *, task: Callable, warm_up: Callable[[], None]):
+        self.task = task
+        self.warm_up = warm_up
+
     def run(self, jobs: Iterable[Job], *, params: dict, isolate: bool, work_dir: str | None, done: Callable,
             failed: Callable, progress: Callable[[float, str], None],
             progress_span: Callable[[int], tuple[float, float]], cancelled: Callable[[], bool]) -> None:
-        from .batch import run_chunk, warm_up
         warmed = False
         for i, chunk, layers, dig in jobs:
             if not warmed:
-                warm_up()
+                self.warm_up()
                 warmed = True
             base, span = progress_span(i)
 
             def relay(f: float, m: str, base=base, span=span, key=chunk.key) -> None:
                 progress(min(base + span * f, 1.0), f"{key}：{m}")
             try:
-                piece = run_chunk(chunk, layers, params, progress=relay, cancelled=cancelled, isolate=isolate,
+                piece = self.task(chunk, layers, params, progress=relay, cancelled=cancelled, isolate=isolate,
                                   work_dir=work_dir, digest=dig)
             except CancelledError:
                 raise
@@ -81,11 +91,10 @@ def _import_dask():
     return distributed
 
 
-def _worker_info() -> dict:
+def _worker_info(warm_up: Callable[[], None]) -> dict:
     """Run on every worker before the work: imports the engine (so the first chunk does not pay
     for it) and says which gridtool it has."""
     import gridtool
-    from gridtool.partition.batch import warm_up
     warm_up()
     return {"gridtool": gridtool.__version__}
 
@@ -94,7 +103,10 @@ class DaskExecutor:
     """Chunks as Dask tasks on ``LocalCluster(n_workers=workers, threads_per_worker=1)`` or on the
     scheduler at ``scheduler``."""
 
-    def __init__(self, *, workers: int = 2, scheduler: str | None = None, max_in_flight: int | None = None):
+    def __init__(self, *, task: Callable, warm_up: Callable[[], None], workers: int = 2, scheduler: str | None = None,
+                 max_in_flight: int | None = None):
+        self.task = task
+        self.warm_up = warm_up
         self.workers = int(workers)
         self.scheduler = scheduler
         self.max_in_flight = max_in_flight
@@ -125,7 +137,7 @@ class DaskExecutor:
         try:
             if self.scheduler:
                 client.wait_for_workers(1, timeout=60)
-            info = client.run(_worker_info)
+            info = client.run(_worker_info, self.warm_up)
         except Exception as exc:  # noqa: BLE001
             client.close()
             if cluster is not None:
@@ -149,7 +161,6 @@ class DaskExecutor:
             failed: Callable, progress: Callable[[float, str], None],
             progress_span: Callable[[int], tuple[float, float]], cancelled: Callable[[], bool]) -> None:
         distributed = _import_dask()
-        from .batch import run_chunk
         client, cluster = self._connect(distributed)
         run_id = uuid.uuid4().hex[:12]
         event = distributed.Event(f"gridtool-cancel-{run_id}", client=client)
@@ -168,7 +179,7 @@ class DaskExecutor:
                         break
                     i, chunk, layers, dig = job
                     [data] = client.scatter([layers], hash=False)
-                    fut = client.submit(run_chunk, chunk, data, params, cancel_event=event.name, isolate=isolate,
+                    fut = client.submit(self.task, chunk, data, params, cancel_event=event.name, isolate=isolate,
                                         work_dir=work_dir, digest=dig, key=f"gridtool-{chunk.key}-{run_id}",
                                         pure=False)
                     meta[fut] = (i, dig, data)
