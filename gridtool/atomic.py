@@ -164,7 +164,28 @@ def write_failure(exc: BaseException, path: str | Path) -> WriteError | None:
     return None
 
 
+def publish(tmp: str | Path, dest: str | Path, *, synced: bool = False) -> Path:
+    """Move a finished temporary file into place: fsync it (unless ``synced``), give it the
+    permissions a new file would get (``mkstemp`` makes it private), rename it over ``dest``
+    atomically (``tmp`` is beside ``dest``) and fsync the folder.
+
+    The one rename path of gridtool: side files (:func:`write_bytes_atomic`), GeoPackages
+    (:func:`atomic_gpkg`) and files a writer (GDAL, matplotlib) made itself at a temporary path
+    (:mod:`gridtool.maps.gis`, :mod:`gridtool.maps.paper`).
+    """
+    if not synced:
+        with open(tmp, "rb+") as fh:  # Windows flushes only handles open for writing
+            os.fsync(fh.fileno())
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    os.replace(tmp, dest)
+    fsync_dir(Path(dest).parent)
+    return Path(dest)
+
+
 def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
+    """``data`` into ``path`` through a temporary file beside it (:func:`publish`)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     sweep(path.parent, path.name, ".tmp")
@@ -174,11 +195,7 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        # mkstemp makes the file private; give it the permissions a normal new file would get.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
+        publish(tmp, path, synced=True)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -209,10 +226,7 @@ def atomic_gpkg(path: str | Path, *, sweep_all: bool = False) -> Iterator[Path]:
     tmp.unlink()
     try:
         yield tmp
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        fsync_dir(path.parent)
+        publish(tmp, path)
     except BaseException:
         for leftover in (tmp, tmp.with_name(tmp.name + "-journal"), tmp.with_name(tmp.name + "-wal")):
             leftover.unlink(missing_ok=True)

@@ -47,13 +47,13 @@ import pandas as pd
 import shapely
 
 from .. import __version__
-from ..atomic import GPKG_OPTIONS, sweep, write_bytes_atomic
+from ..atomic import GPKG_OPTIONS, publish, sweep, write_bytes_atomic
 from ..cells import csv_bytes
 from ..crs import to_user_crs
 from ..errors import GridtoolError
 from ..ownership import MARK, check_replace
 from ..routing.export import KML_NS, KmlWriter, description_html
-from .outputs import check_not_input, publish
+from .outputs import check_not_input
 from .privacy import is_text_column, mask_layer
 from .style import CIRCLE_COLOURS, LAYER_ZH, TEAM_COLOURS
 

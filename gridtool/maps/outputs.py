@@ -6,7 +6,6 @@ village layer; the same for shapefile sets whose members would replace an input'
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Iterable
 
@@ -47,20 +46,4 @@ def check_not_input(project, paths: Iterable[str | Path]) -> None:
                 fix_zh="换一个输出文件名或目录。", fix_en="choose another output name or folder.", file=str(path))
 
 
-def publish(tmp: str | Path, dest: str | Path) -> Path:
-    """Move a finished temporary file into place: fsync, the permissions a new file would get
-    (``mkstemp`` makes it private), then an atomic rename (``tmp`` is beside ``dest``).
-
-    The last step of :func:`gridtool.atomic.write_bytes_atomic`, for files a writer (GDAL,
-    matplotlib) made itself at a temporary path.
-    """
-    with open(tmp, "rb+") as fh:  # Windows flushes only handles open for writing
-        os.fsync(fh.fileno())
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-    os.replace(tmp, dest)
-    return Path(dest)
-
-
-__all__ = ["check_not_input", "input_paths", "publish"]
+__all__ = ["check_not_input", "input_paths"]

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from ..atomic import publish
 from ..errors import CancelledError, GridtoolError
-from .outputs import publish
 
 log = logging.getLogger(__name__)
 
