@@ -17,7 +17,7 @@ What the writers take care of, because GDAL alone would get it wrong silently:
   masked in KML (a viewing format) unless ``include_personal``.
 - **Text as text**: KML descriptions are HTML to Google Earth and 奥维, so they are HTML-escaped
   inside CDATA and every style's ``BalloonStyle`` shows only them
-  (:class:`gridtool.routing.export.KmlWriter`); ``fields.csv`` goes through
+  (:class:`gridtool.io.kml.KmlWriter`); ``fields.csv`` goes through
   :func:`gridtool.cells.csv_bytes` (a field named ``=…`` is text in Excel).
 - **Safety**: every file is written to a temporary name beside the target and renamed into place;
   no output may be the project file or one of its inputs (``outputs.check_not_input``), and no
@@ -52,7 +52,7 @@ from ..cells import csv_bytes
 from ..crs import to_user_crs
 from ..errors import GridtoolError
 from ..ownership import MARK, check_replace
-from ..routing.export import KML_NS, KmlWriter, description_html
+from ..io.kml import KML_NS, KmlWriter, description_html, kml_colour, kml_geometry
 from .outputs import check_not_input
 from .privacy import is_text_column, mask_layer
 from .style import CIRCLE_COLOURS, LAYER_ZH, TEAM_COLOURS
@@ -452,42 +452,6 @@ def write_geojson(project, path: str | Path, *, roles: Sequence[str] | None = No
 
 
 # -- KML / KMZ ----------------------------------------------------------------------------------
-def _kml_colour(hex_rgb: str, alpha: int = 255) -> str:
-    """``#rrggbb`` → KML ``aabbggrr``."""
-    h = hex_rgb.lstrip("#")
-    return f"{alpha:02x}{h[4:6]}{h[2:4]}{h[0:2]}"
-
-
-def _coords(seq) -> str:
-    return " ".join(f"{x:.7f},{y:.7f}" for x, y in np.asarray(seq)[:, :2])
-
-
-def _kml_geometry(parent, geom, E) -> None:
-    """Append the KML geometry of a shapely geometry to ``parent``."""
-    import xml.etree.ElementTree as ET
-    if geom is None or geom.is_empty:
-        return
-    t = geom.geom_type
-    if t.startswith("Multi") or t == "GeometryCollection":
-        mg = ET.SubElement(parent, E("MultiGeometry"))
-        for part in shapely.get_parts(geom):
-            _kml_geometry(mg, part, E)
-    elif t == "Point":
-        ET.SubElement(ET.SubElement(parent, E("Point")), E("coordinates")).text = f"{geom.x:.7f},{geom.y:.7f}"
-    elif t in ("LineString", "LinearRing"):
-        ls = ET.SubElement(parent, E("LineString"))
-        ET.SubElement(ls, E("tessellate")).text = "1"
-        ET.SubElement(ls, E("coordinates")).text = _coords(geom.coords)
-    elif t == "Polygon":
-        pg = ET.SubElement(parent, E("Polygon"))
-        ET.SubElement(pg, E("tessellate")).text = "1"
-        outer = ET.SubElement(ET.SubElement(pg, E("outerBoundaryIs")), E("LinearRing"))
-        ET.SubElement(outer, E("coordinates")).text = _coords(geom.exterior.coords)
-        for hole in geom.interiors:
-            inner = ET.SubElement(ET.SubElement(pg, E("innerBoundaryIs")), E("LinearRing"))
-            ET.SubElement(inner, E("coordinates")).text = _coords(hole.coords)
-
-
 def _field(row: pd.Series, key: str) -> str:
     """A value of ``row`` as text; missing values (and the text "nan") as ``""``."""
     v = row.get(key)
@@ -542,13 +506,13 @@ def _kml_styles(doc, E, layers: dict[str, gpd.GeoDataFrame], seed: int,
         if label:  # KML 2.2 order: IconStyle, LabelStyle, LineStyle, PolyStyle
             ET.SubElement(ET.SubElement(st, E("LabelStyle")), E("scale")).text = f"{label:g}"
         ls = ET.SubElement(st, E("LineStyle"))
-        ET.SubElement(ls, E("color")).text = _kml_colour(line)
+        ET.SubElement(ls, E("color")).text = kml_colour(line)
         ET.SubElement(ls, E("width")).text = f"{width:g}"
         ps = ET.SubElement(st, E("PolyStyle"))
         if fill is None:
             ET.SubElement(ps, E("fill")).text = "0"
         else:
-            ET.SubElement(ps, E("color")).text = _kml_colour(fill, fill_alpha)
+            ET.SubElement(ps, E("color")).text = kml_colour(fill, fill_alpha)
         if kw is not None:  # after PolyStyle, as KML 2.2 orders them
             kw.balloon_style(st)
 
@@ -638,7 +602,7 @@ def kml_document(project, *, roles: Sequence[str] | None = None, include_persona
                     continue
                 ET.SubElement(sd, E("SimpleData"), {"name": str(c)}).text = \
                     ("1" if v else "0") if isinstance(v, (bool, np.bool_)) else str(v)
-            _kml_geometry(pm, g, E)
+            kml_geometry(pm, g)
             n += 1
         counts[role] = n
     doc.extend(folders)

@@ -4,20 +4,13 @@ Written by hand with ``xml.etree`` (no extra dependency), UTF-8 with Chinese nam
 WGS84 (GPS devices and 奥维/两步路 apps read WGS84 GPX/KML). Every file is written atomically: to a
 temporary file beside the target, then renamed over it.
 
-KML ``<description>`` is HTML to its viewers (Google Earth shows it in a balloon, 奥维 in a popup), so
-text from the data in it is HTML-escaped and then put in a CDATA section (:class:`KmlWriter`):
-a place named ``<script>…`` shows as those characters, never as markup. ``xml.etree`` cannot write
-CDATA, hence the placeholder-and-replace in :meth:`KmlWriter.tostring`. Every placemark style has a
-``BalloonStyle`` showing only that description, so no viewer builds a balloon from other fields
-(names, ExtendedData) by its own rules. The CSV goes through :func:`gridtool.cells.csv_bytes`
-(formula-like text written as text).
+KML is built on the one KML writing core of gridtool, :mod:`gridtool.io.kml` (descriptions as
+escaped HTML in CDATA, geometries), shared with the GIS export (:mod:`gridtool.maps.gis`). The CSV
+goes through :func:`gridtool.cells.csv_bytes` (formula-like text written as text).
 """
 
 from __future__ import annotations
 
-import html
-import re
-import secrets
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Iterable
@@ -27,9 +20,9 @@ import shapely
 
 from ..atomic import write_bytes_atomic
 from ..cells import csv_bytes
+from ..io.kml import KML_NS, KmlWriter, description_html, kml_geometry
 
 GPX_NS = "http://www.topografix.com/GPX/1/1"
-KML_NS = "http://www.opengis.net/kml/2.2"
 
 
 def _atomic_write(path: Path, data: bytes) -> Path:
@@ -40,46 +33,6 @@ def _wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if gdf.crs is None:
         raise ValueError("layer has no CRS")
     return gdf.to_crs(4326)
-
-
-def description_html(title: str | None, lines: Iterable[str] = ()) -> str:
-    """A KML balloon: ``title`` in bold, then one line each; every text HTML-escaped."""
-    parts = [f"<b>{html.escape(str(title))}</b>"] if title else []
-    parts += [html.escape(str(line)) for line in lines if line]
-    return "<br>".join(parts)
-
-
-class KmlWriter:
-    """Serialises a KML tree with descriptions as CDATA sections of escaped HTML.
-
-    ``set_description(placemark, html_text)`` stores the HTML (built by :func:`description_html`)
-    and puts a random placeholder into the element; :meth:`tostring` swaps each placeholder for
-    ``<![CDATA[…]]>``. The token is random per document, so no text from the data can match it.
-    """
-
-    def __init__(self, ns: str):
-        self.ns = ns
-        self.token = "gridtool-cdata-" + secrets.token_hex(8)
-        self.items: list[str] = []
-
-    def set_description(self, parent, html_text: str):
-        el = ET.SubElement(parent, f"{{{self.ns}}}description")
-        el.text = f"{self.token}:{len(self.items)}:"
-        self.items.append(html_text)
-        return el
-
-    def balloon_style(self, style) -> None:
-        """A ``BalloonStyle`` that shows the description only (add to every placemark style)."""
-        ET.SubElement(ET.SubElement(style, f"{{{self.ns}}}BalloonStyle"), f"{{{self.ns}}}text").text = "$[description]"
-
-    def tostring(self, root) -> bytes:
-        text = ET.tostring(root, encoding="unicode")
-
-        def cdata(m: re.Match) -> str:
-            body = self.items[int(m.group(1))].replace("]]>", "]]]]><![CDATA[>")  # cannot occur after escaping
-            return f"<![CDATA[{body}]]>"
-        text = re.sub(re.escape(self.token) + r":(\d+):", cdata, text)
-        return b'<?xml version="1.0" encoding="UTF-8"?>\n' + text.encode("utf-8")
 
 
 def _stop_label(s) -> str:
@@ -135,16 +88,13 @@ def write_kml(path, stops: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, *, name: 
             ET.SubElement(pm, f"{{{KML_NS}}}name").text = label
             kw.set_description(pm, description_html(label, [f"{r.station}"]))
             ET.SubElement(pm, f"{{{KML_NS}}}styleUrl").text = "#balloon"
-            ls = ET.SubElement(pm, f"{{{KML_NS}}}LineString")
-            ET.SubElement(ls, f"{{{KML_NS}}}coordinates").text = " ".join(
-                f"{x:.7f},{y:.7f}" for x, y in shapely.get_coordinates(r.geometry))
+            kml_geometry(pm, r.geometry, tessellate=False)
         for s in (st[st["team"] == r.team].sort_values("seq").itertuples() if len(st) else ()):
             pm = ET.SubElement(folder, f"{{{KML_NS}}}Placemark")
             ET.SubElement(pm, f"{{{KML_NS}}}name").text = _stop_label(s)
             kw.set_description(pm, description_html(_stop_label(s), [f"到达 {s.arrive} 离开 {s.depart}"]))
             ET.SubElement(pm, f"{{{KML_NS}}}styleUrl").text = "#balloon"
-            pt = ET.SubElement(pm, f"{{{KML_NS}}}Point")
-            ET.SubElement(pt, f"{{{KML_NS}}}coordinates").text = f"{s.geometry.x:.7f},{s.geometry.y:.7f}"
+            kml_geometry(pm, s.geometry, tessellate=False)
     return _atomic_write(Path(path), kw.tostring(root))
 
 
@@ -202,9 +152,7 @@ def write_walk_kml(path, lines: gpd.GeoDataFrame, *, name: str = "街巷巡查�
             continue
         pm = ET.SubElement(doc, f"{{{KML_NS}}}Placemark")
         ET.SubElement(pm, f"{{{KML_NS}}}name").text = f"第{int(r.walker)}人 {r.length_km:.2f} 公里 {r.minutes:.0f} 分钟"
-        ls = ET.SubElement(pm, f"{{{KML_NS}}}LineString")
-        ET.SubElement(ls, f"{{{KML_NS}}}coordinates").text = " ".join(
-            f"{x:.7f},{y:.7f}" for x, y in shapely.get_coordinates(r.geometry))
+        kml_geometry(pm, r.geometry, tessellate=False)
     return _atomic_write(Path(path), ET.tostring(root, encoding="utf-8", xml_declaration=True))
 
 
