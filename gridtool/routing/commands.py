@@ -14,7 +14,13 @@ import json
 from pathlib import Path
 
 from ..errors import GridtoolError
+from ..maps.route_files import write_layers_gpkg as _write_gpkg
+from ..maps.route_files import write_patrol_outputs
+from .demand import coverage_by_village as _village_table
 from .modes import MODE_ZH, MODES
+from .project_layers import add_routes_to_project, stations_of
+from .project_layers import candidate_sites as _candidates
+from .project_layers import grid_areas as _grid_areas
 
 # geopandas, pyogrio and the solvers are imported inside the functions: registering the commands
 # must not slow down every ``gridtool`` start.
@@ -34,36 +40,6 @@ def _project(args):
                                 fix_zh="去掉其中一种。", fix_en="drop one of them.")
         return Project.open(args.project)
     return _project_from_args(args)
-
-
-def stations_of(project, *, category: str = "police"):
-    """The stations layer, or else the places of ``category`` (police stations by default)."""
-    if "stations" in project.layers and len(project.layers["stations"].gdf):
-        return project.layers["stations"].gdf
-    places = project.layers.get("places")
-    if places is not None and "category" in places.gdf:
-        st = places.gdf[places.gdf["category"].astype(str) == category]
-        if len(st):
-            st = st.copy()
-            st["geometry"] = st.geometry.representative_point()
-            return st
-    raise GridtoolError(
-        "没有站点：既无站点图层，也无类别为派出所的重点场所",
-        f"no stations: no stations layer and no places of category {category!r}",
-        fix_zh="用 --stations 传入站点（派出所、服务站）图层。",
-        fix_en="give the stations (police stations, service stations) with --stations.", layer="stations")
-
-
-def _graph(project, mode: str, args=None):
-    from .graph import build_graph
-    if "roads" not in project.layers:
-        raise GridtoolError("没有道路图层", "there is no roads layer", fix_zh="用 --roads 传入道路。",
-                            fix_en="give the roads with --roads.", layer="roads")
-    extra = {}
-    if args is not None:
-        extra = {"node_crossings": getattr(args, "node_crossings", "auto"),
-                 "speeds": speeds_from_args(args, mode), "maxspeed": not getattr(args, "no_maxspeed", False)}
-    return build_graph(project.layers["roads"].gdf, mode=mode, dem=project.dem, **extra)
 
 
 def add_routing_arguments(p, *, default_mode: str = "walk") -> None:
@@ -115,69 +91,6 @@ def routing_graph(project, args, *, mode: str | None = None):
         _say(args, "按等级指定速度：" + "，".join(f"{k} {v[mode]:g} 公里/小时" for k, v in sp.items()),
              "speeds set by class: " + ", ".join(f"{k} {v[mode]:g} km/h" for k, v in sp.items()))
     return graph
-
-
-def _write_gpkg(path: Path, layers: dict) -> Path:
-    """The non-empty layers into one GeoPackage (1.2, as projects are), atomically."""
-    import pyogrio
-
-    from ..atomic import atomic_gpkg
-    from ..project import GPKG_OPTIONS
-    todo = {name: gdf for name, gdf in layers.items() if len(gdf)}
-    if todo:
-        with atomic_gpkg(path) as tmp:
-            for name, gdf in todo.items():
-                pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG", dataset_options=GPKG_OPTIONS)
-            from ..maps.qgis import write_layer_styles  # QGIS opens routes, circles … styled
-            write_layer_styles(tmp, todo)
-    return path
-
-
-def add_routes_to_project(project, plan) -> None:
-    """Put a patrol plan into the project as layers ``routes`` (lines) and ``route_stops``, and
-    ``hotspots`` when it was planned from incidents (a stale ``hotspots`` layer is removed)."""
-    from ..layers import Layer
-    project.layers["routes"] = Layer(role="routes", gdf=plan.routes, source="gridtool patrol")
-    project.layers["route_stops"] = Layer(role="route_stops", gdf=plan.stops, source="gridtool patrol")
-    if plan.hotspots is not None:
-        project.layers["hotspots"] = Layer(role="hotspots", gdf=plan.hotspots, source="gridtool patrol")
-    else:
-        project.layers.pop("hotspots", None)
-
-
-def write_patrol_outputs(project, plan, out: Path, *, name: str = "patrol", hotspots=None,
-                         include_personal: bool = False) -> dict:
-    """GeoPackage (project CRS), GPX/KML (WGS84), CSV stop list and route-card JSON; with
-    ``hotspots`` (a :class:`HotSpots`) also the ``hotspots`` and ``hotspot_streets`` layers.
-
-    Phone and ID numbers in place names ("李四代销点 13912345678") are masked unless ``include_personal``.
-    """
-    from dataclasses import replace
-
-    from ..maps.privacy import mask_frame
-    from .export import write_gpx, write_kml, write_stops_csv
-    if not include_personal:
-        plan = replace(plan, stops=mask_frame(plan.stops), routes=mask_frame(plan.routes),
-                       unserved=mask_frame(plan.unserved))
-    out.mkdir(parents=True, exist_ok=True)
-    layers = {"routes": plan.routes, "route_stops": plan.stops}
-    if plan.hotspots is not None:
-        layers["hotspots"] = plan.hotspots
-    if hotspots is not None:
-        layers["hotspot_streets"] = hotspots.streets
-    files = {
-        "gpkg": _write_gpkg(out / f"{name}.gpkg", layers),
-        "gpx": write_gpx(out / f"{name}.gpx", plan.stops, plan.routes, name=f"{project.name} 巡逻路线"),
-        "kml": write_kml(out / f"{name}.kml", plan.stops, plan.routes, name=f"{project.name} 巡逻路线"),
-        "csv": write_stops_csv(out / f"{name}-stops.csv", plan.stops),
-    }
-    cards = out / f"{name}-cards.json"
-    cards.write_text(json.dumps({"project": project.name, "start": plan.start, "shift_minutes": plan.shift_minutes,
-                                 "cards": plan.route_cards(),
-                                 "unserved": plan.unserved.to_dict(orient="records")},
-                                ensure_ascii=False, indent=2, default=str), encoding="utf-8")
-    files["cards"] = cards
-    return {k: str(v) for k, v in files.items()}
 
 
 def cmd_patrol(args) -> int:
@@ -254,59 +167,8 @@ def _sites_arg(text: str):
 
 
 def _write_csv(path: Path, df) -> Path:
-    from ..atomic import write_bytes_atomic
-    from ..cells import csv_bytes
-    return write_bytes_atomic(path, csv_bytes(df))
-
-
-def _village_table(demand, covered, villages):
-    """Households per village, covered and not (the households' ``village`` column, else the
-    village polygon each falls in)."""
-    import geopandas as gpd
-    import numpy as np
-    import pandas as pd
-    hh = demand.features
-    if "village" in hh and hh["village"].notna().any():
-        key = hh["village"].astype(object).where(hh["village"].notna(), "(无 / none)")
-    elif villages is not None and len(villages):
-        pts = gpd.GeoDataFrame(geometry=hh.geometry.representative_point(), crs=hh.crs)
-        j = gpd.sjoin(pts, villages[["name", "geometry"]], how="left", predicate="within")
-        j = j[~j.index.duplicated()]
-        key = j["name"].astype(object).where(j["name"].notna(), "(无 / none)").reindex(hh.index)
-    else:
-        key = pd.Series("(全部 / all)", index=hh.index)
-    df = pd.DataFrame({"name": key.to_numpy(), "hh": demand.weight,
-                       "covered_hh": np.where(covered, demand.weight, 0.0)})
-    vt = df.groupby("name", sort=True).sum().reset_index()
-    vt["uncovered_hh"] = vt["hh"] - vt["covered_hh"]
-    vt["share"] = np.where(vt["hh"] > 0, vt["covered_hh"] / vt["hh"], 0.0)
-    return vt.sort_values("share").reset_index(drop=True)
-
-
-def _grid_areas(project, codes: list[str]) -> list[tuple[str, object]]:
-    """(code, polygon) of each grid code, looked up in grids, sub-grids and special grids."""
-    found, known = {}, []
-    for role in ("grids", "subgrids", "special_grids"):
-        lyr = project.layers.get(role)
-        if lyr is None or "code" not in lyr.gdf:
-            continue
-        codes_here = lyr.gdf["code"].astype(str).tolist()
-        known += codes_here
-        for c, g in zip(codes_here, lyr.gdf.geometry):
-            if c in codes and c not in found:
-                found[c] = g
-    if not known:
-        raise GridtoolError("项目中没有网格", "the project has no grids", fix_zh="先运行 gridtool partition 划分网格。",
-                            fix_en="run gridtool partition first.", layer="grids")
-    missing = [c for c in codes if c not in found]
-    if missing:
-        sample = "、".join(known[:12]) + ("…" if len(known) > 12 else "")
-        raise GridtoolError(f"找不到网格编码：{'、'.join(missing)}；已有编码如：{sample}",
-                            f"no grid with code(s) {', '.join(missing)}; codes look like: {', '.join(known[:12])}",
-                            fix_zh="用 gridtool info 或导出的网格表查看编码。",
-                            fix_en="see the codes with gridtool info or the exported grid table.", layer="grids",
-                            field="code")
-    return [(c, found[c]) for c in codes]
+    from .export import write_table_csv
+    return write_table_csv(path, df)
 
 
 def cmd_walk(args) -> int:
@@ -493,18 +355,6 @@ def cmd_coverage(args) -> int:
     return 0
 
 
-def _candidates(project, categories: str):
-    from .demand import match_categories
-    places = project.layers.get("places")
-    if places is None:
-        raise GridtoolError("没有候选点：需要重点场所图层", "no candidate sites: needs the places layer",
-                            fix_zh="用 --places 传入候选点（如村委会、路口）。", fix_en="give candidates with --places.",
-                            layer="places")
-    c = match_categories(places.gdf, categories, option="--candidates").copy()
-    c["geometry"] = c.geometry.representative_point()
-    return c
-
-
 def _read_exits(project, args):
     """The ``--exits PATH[:LAYER]`` points in the project CRS."""
     from ..cli import _per_role_option
@@ -682,3 +532,12 @@ def demo_routing(project, out_dir: Path, lang: str = "zh") -> dict:
           f"service circles cover {cov.share:.1%} of households")
     result["message"] = zh if lang == "zh" else en if lang == "en" else f"{zh}\n{en}"
     return result
+
+
+def _graph(project, mode: str, args=None):
+    from .project_layers import road_graph
+    extra = {}
+    if args is not None:
+        extra = {"node_crossings": getattr(args, "node_crossings", "auto"),
+                 "speeds": speeds_from_args(args, mode), "maxspeed": not getattr(args, "no_maxspeed", False)}
+    return road_graph(project, mode, **extra)

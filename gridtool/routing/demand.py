@@ -324,3 +324,25 @@ def times_within(graph: RoadGraph, src: Snapped, tgt: Snapped, limit: float = np
             t[r, j] = min(t[r, j], s)
         out[idx] = (t <= limit) if covered else np.where(t <= limit, t, np.inf)
     return out
+
+
+def coverage_by_village(demand, covered, villages):
+    """Households per village, covered and not (the households' ``village`` column, else the
+    village polygon each falls in): columns ``name``, ``hh``, ``covered_hh``, ``uncovered_hh`` and
+    ``share``, least covered first. ``covered`` is a boolean per feature of ``demand``."""
+    hh = demand.features
+    if "village" in hh and hh["village"].notna().any():
+        key = hh["village"].astype(object).where(hh["village"].notna(), "(无 / none)")
+    elif villages is not None and len(villages):
+        pts = gpd.GeoDataFrame(geometry=hh.geometry.representative_point(), crs=hh.crs)
+        j = gpd.sjoin(pts, villages[["name", "geometry"]], how="left", predicate="within")
+        j = j[~j.index.duplicated()]
+        key = j["name"].astype(object).where(j["name"].notna(), "(无 / none)").reindex(hh.index)
+    else:
+        key = pd.Series("(全部 / all)", index=hh.index)
+    df = pd.DataFrame({"name": key.to_numpy(), "hh": demand.weight,
+                       "covered_hh": np.where(covered, demand.weight, 0.0)})
+    vt = df.groupby("name", sort=True).sum().reset_index()
+    vt["uncovered_hh"] = vt["hh"] - vt["covered_hh"]
+    vt["share"] = np.where(vt["hh"] > 0, vt["covered_hh"] / vt["hh"], 0.0)
+    return vt.sort_values("share").reset_index(drop=True)

@@ -60,7 +60,7 @@ class _RoutingDialog(QDialog):
         self.error.setWordWrap(True)
 
     def _stations(self):
-        from ..routing.commands import stations_of
+        from ..routing.project_layers import stations_of
         cat = self.station_cat.currentData()
         if not cat:
             return self.project.layers["stations"].gdf

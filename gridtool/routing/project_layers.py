@@ -1,0 +1,111 @@
+"""The routing engine's side of a project: the layers a routing job reads (stations, candidate
+sites, grid areas, the roads as a graph) and the layers a patrol plan adds (``routes``,
+``route_stops``, ``hotspots``).
+
+Shared by the command line (:mod:`gridtool.commands.patrol`) and the desktop app
+(:mod:`gridtool.ui.patrol_dialog`), so both pick stations and build graphs the same way.
+"""
+
+from __future__ import annotations
+
+from ..errors import GridtoolError
+
+
+def stations_of(project, *, category: str = "police"):
+    """The stations layer, or else the places of ``category`` (police stations by default)."""
+    if "stations" in project.layers and len(project.layers["stations"].gdf):
+        return project.layers["stations"].gdf
+    places = project.layers.get("places")
+    if places is not None and "category" in places.gdf:
+        st = places.gdf[places.gdf["category"].astype(str) == category]
+        if len(st):
+            st = st.copy()
+            st["geometry"] = st.geometry.representative_point()
+            return st
+    raise GridtoolError(
+        "没有站点：既无站点图层，也无类别为派出所的重点场所",
+        f"no stations: no stations layer and no places of category {category!r}",
+        fix_zh="用 --stations 传入站点（派出所、服务站）图层。",
+        fix_en="give the stations (police stations, service stations) with --stations.", layer="stations")
+
+
+def candidate_sites(project, categories: str):
+    """Candidate sites for new stations: the places of ``categories`` (``"places"`` for every place,
+    else a comma list such as ``"townhall,school,market"``, any case), as points."""
+    from .demand import match_categories
+    places = project.layers.get("places")
+    if places is None:
+        raise GridtoolError("没有候选点：需要重点场所图层", "no candidate sites: needs the places layer",
+                            fix_zh="用 --places 传入候选点（如村委会、路口）。", fix_en="give candidates with --places.",
+                            layer="places")
+    c = match_categories(places.gdf, categories, option="--candidates").copy()
+    c["geometry"] = c.geometry.representative_point()
+    return c
+
+
+def grid_areas(project, codes: list[str]) -> list[tuple[str, object]]:
+    """(code, polygon) of each grid code, looked up in grids, sub-grids and special grids."""
+    found, known = {}, []
+    for role in ("grids", "subgrids", "special_grids"):
+        lyr = project.layers.get(role)
+        if lyr is None or "code" not in lyr.gdf:
+            continue
+        codes_here = lyr.gdf["code"].astype(str).tolist()
+        known += codes_here
+        for c, g in zip(codes_here, lyr.gdf.geometry):
+            if c in codes and c not in found:
+                found[c] = g
+    if not known:
+        raise GridtoolError("项目中没有网格", "the project has no grids", fix_zh="先运行 gridtool partition 划分网格。",
+                            fix_en="run gridtool partition first.", layer="grids")
+    missing = [c for c in codes if c not in found]
+    if missing:
+        sample = "、".join(known[:12]) + ("…" if len(known) > 12 else "")
+        raise GridtoolError(f"找不到网格编码：{'、'.join(missing)}；已有编码如：{sample}",
+                            f"no grid with code(s) {', '.join(missing)}; codes look like: {', '.join(known[:12])}",
+                            fix_zh="用 gridtool info 或导出的网格表查看编码。",
+                            fix_en="see the codes with gridtool info or the exported grid table.", layer="grids",
+                            field="code")
+    return [(c, found[c]) for c in codes]
+
+
+def road_graph(project, mode: str = "walk", *, node_crossings: str = "auto", speeds: dict | None = None,
+               maxspeed: bool = True):
+    """The road graph of the project's ``roads`` layer for ``mode`` (and its DEM for walking slopes).
+
+    Parameters
+    ----------
+    project
+        A :class:`gridtool.project.Project` with a ``roads`` layer.
+    mode
+        ``"walk"``, ``"bicycle"`` or ``"car"``.
+    node_crossings, speeds, maxspeed
+        As for :func:`gridtool.routing.graph.build_graph` (``--node-crossings``, ``--speed``,
+        ``--no-maxspeed`` on the command line).
+
+    Raises
+    ------
+    GridtoolError
+        The project has no roads layer.
+    """
+    from .graph import build_graph
+    if "roads" not in project.layers:
+        raise GridtoolError("没有道路图层", "there is no roads layer", fix_zh="用 --roads 传入道路。",
+                            fix_en="give the roads with --roads.", layer="roads")
+    return build_graph(project.layers["roads"].gdf, mode=mode, dem=project.dem, node_crossings=node_crossings,
+                       speeds=speeds, maxspeed=maxspeed)
+
+
+def add_routes_to_project(project, plan) -> None:
+    """Put a patrol plan into the project as layers ``routes`` (lines) and ``route_stops``, and
+    ``hotspots`` when it was planned from incidents (a stale ``hotspots`` layer is removed)."""
+    from ..layers import Layer
+    project.layers["routes"] = Layer(role="routes", gdf=plan.routes, source="gridtool patrol")
+    project.layers["route_stops"] = Layer(role="route_stops", gdf=plan.stops, source="gridtool patrol")
+    if plan.hotspots is not None:
+        project.layers["hotspots"] = Layer(role="hotspots", gdf=plan.hotspots, source="gridtool patrol")
+    else:
+        project.layers.pop("hotspots", None)
+
+
+__all__ = ["add_routes_to_project", "candidate_sites", "grid_areas", "road_graph", "stations_of"]
