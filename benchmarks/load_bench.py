@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pyogrio
 
-from gridtool.demo import SAMPLES, sample_sources
+from gridtool.samples import SAMPLES, sample_sources
 from gridtool.project import Project
 from gridtool.validate import validate
 

@@ -846,7 +846,7 @@ def _is_input_error(exc) -> bool:
 def make_sample_projects(folder: Path, sample: str = "nanjing-xuanwu") -> dict[str, Path]:
     """A bundled sample (real OSM data) as a project without grids and partitioned (with sub-grids),
     in ``folder``."""
-    from gridtool.demo import sample_sources
+    from gridtool.samples import sample_sources
     from gridtool.partition.output import partition_project
     from gridtool.project import Project
     folder = Path(folder)

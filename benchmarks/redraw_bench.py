@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gridtool.demo import sample_sources
+from gridtool.samples import sample_sources
 from gridtool.partition.engine import GridPartitioner
 from gridtool.project import Project
 

@@ -109,7 +109,7 @@ def _read_sample(name: str) -> dict[str, gpd.GeoDataFrame]:
         have = osm_roles_available(path)
         proj = Project.from_sources({r: path for r in ROLES if r in have})
     else:
-        from gridtool.demo import sample_sources
+        from gridtool.samples import sample_sources
         proj = Project.from_sources(sample_sources(name))
     return {r: lyr.gdf.reset_index(drop=True) for r, lyr in proj.layers.items() if r in ROLES}
 

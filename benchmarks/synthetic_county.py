@@ -41,7 +41,7 @@ ROLES = ("households", "villages", "roads", "rivers", "railways", "forest", "pla
 
 def load_sample(name: str = "liechtenstein") -> dict[str, gpd.GeoDataFrame]:
     """The sample's layers by role, in the project's metric CRS."""
-    from gridtool.demo import sample_sources
+    from gridtool.samples import sample_sources
     from gridtool.project import Project
 
     p = Project.from_sources(sample_sources(name))

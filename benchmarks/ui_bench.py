@@ -156,7 +156,7 @@ def main(argv=None) -> None:
     from gridtool.ui import fonts
     fonts.apply_app_font(app)
 
-    from gridtool.demo import sample_sources
+    from gridtool.samples import sample_sources
     from gridtool.project import Project
     from synthetic_county import load_sample, make_county
 

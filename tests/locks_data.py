@@ -22,7 +22,7 @@ CUTS = {
 
 @cache
 def _cut(name: str) -> dict[str, gpd.GeoDataFrame]:
-    from gridtool.demo import sample_sources
+    from gridtool.samples import sample_sources
     p = Project.from_sources(sample_sources(name), name=name)
     villages = p.layers["villages"].gdf
     villages = villages[villages["name"].isin(CUTS[name])].reset_index(drop=True)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import pyogrio
 import pytest
 
@@ -81,6 +79,5 @@ def test_help_lists_the_options(capsys):
     for opt in ("--html", "--tiles", "--tiles-attr", "--gpkg", "--shp", "--geojson", "--kml", "--kmz", "--gpx",
                 "--encoding", "--include-personal"):
         assert opt in text
-    if importlib.util.find_spec("gridtool.maps.print_commands"):
-        for opt in ("--pdf", "--png", "--svg", "--size", "--atlas", "--route-cards"):
-            assert opt in text
+    for opt in ("--pdf", "--png", "--svg", "--size", "--atlas", "--route-cards"):
+        assert opt in text

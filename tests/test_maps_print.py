@@ -459,7 +459,7 @@ def test_route_cards_need_routes(tmp_path):
 
 
 def test_print_arguments_and_run_print(project, tmp_path):
-    from gridtool.maps.print_commands import add_print_arguments, run_print
+    from gridtool.commands.export import add_print_arguments, run_print
 
     ap = argparse.ArgumentParser()
     ap.add_argument("project")
@@ -528,7 +528,7 @@ def test_cancel_leaves_no_file(project, tmp_path):
 
 
 def test_demo_print_writes_the_set(project, tmp_path):
-    from gridtool.maps.print_commands import demo_print
+    from gridtool.commands.demo import demo_print
 
     files = demo_print(project, tmp_path, "t")
     assert set(files) == {"wall_pdf", "wall_png", "wall_svg", "atlas", "assessment", "route_cards"}

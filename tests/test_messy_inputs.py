@@ -171,10 +171,11 @@ def test_kml_features_are_named_by_folder(tmp_path, township):
 def test_internal_errors_exit_3_with_a_log(monkeypatch, tmp_path, capsys):
     """One log per process, in the user's cache folder, never a shared path in /tmp."""
     import gridtool.cli as cli
+    import gridtool.commands.data as data_commands
     import gridtool.errorlog as errorlog
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setattr(errorlog, "_path", None)
-    monkeypatch.setattr(cli, "cmd_info", lambda args: 1 / 0)
+    monkeypatch.setattr(data_commands, "cmd_info", lambda args: 1 / 0)
     assert cli.main(["info", "x"]) == 3
     err = capsys.readouterr().err
     assert "internal error" in err and "Traceback" not in err

@@ -14,7 +14,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before pytest-qt makes 
 
 @pytest.fixture(scope="module")
 def nanjing(tmp_path_factory):
-    from gridtool.demo import sample_sources
+    from gridtool.samples import sample_sources
     from gridtool.partition.output import partition_project
     from gridtool.project import Project
     p = Project.from_sources(sample_sources("nanjing-xuanwu"), name="nanjing-xuanwu")

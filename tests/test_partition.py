@@ -301,7 +301,7 @@ def test_cancel_and_bad_input():
 
 
 def test_samples_within_bounds_and_no_hard_crossings(tmp_path):
-    from gridtool.demo import sample_sources
+    from gridtool.samples import sample_sources
     from gridtool.project import Project
     p = Project.from_sources(sample_sources("nanjing-xuanwu"))
     gp = GridPartitioner().fit(p)
@@ -316,7 +316,7 @@ def test_samples_within_bounds_and_no_hard_crossings(tmp_path):
 def test_liechtenstein_crosses_hard_barriers_only_where_pockets_force_it():
     """Liechtenstein's rivers and railway enclose pockets too small for a grid of their own; each
     must join a neighbour across the barrier, and nothing else may cross."""
-    from gridtool.demo import sample_sources
+    from gridtool.samples import sample_sources
     from gridtool.project import Project
     p = Project.from_sources(sample_sources("liechtenstein"))
     gp = GridPartitioner(subgrids=False, corridor_width=0).fit(p)

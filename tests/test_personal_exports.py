@@ -177,7 +177,7 @@ def test_import_flags_the_given_name_column_and_names_found_by_content(tmp_path,
 
 def test_patrol_outputs_mask_phone_numbers_in_place_names(tmp_path):
     from gridtool.routing import build_graph, plan_patrol
-    from gridtool.routing.commands import write_patrol_outputs
+    from gridtool.maps.route_files import write_patrol_outputs
 
     from .test_routing_graph import town
     t = town()

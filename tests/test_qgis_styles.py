@@ -160,8 +160,8 @@ def test_a_style_saved_from_qgis_stays_the_default(export, tmp_path):
 
 
 def test_routing_geopackages_are_styled(project, tmp_path):
-    from gridtool.routing.commands import _write_gpkg
-    path = _write_gpkg(tmp_path / "patrol.gpkg", {"routes": project.layers["routes"].gdf,
+    from gridtool.maps.route_files import write_layers_gpkg
+    path = write_layers_gpkg(tmp_path / "patrol.gpkg", {"routes": project.layers["routes"].gdf,
                                                    "route_stops": project.layers["route_stops"].gdf,
                                                    "circles": project.layers["circles"].gdf})
     styles = _styles(path)

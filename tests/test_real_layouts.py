@@ -436,7 +436,7 @@ def test_split_apartment_blocks_are_drawn_once(tmp_path):
 
 @pytest.mark.parametrize("sample", ["liechtenstein", "nanjing-xuanwu"])
 def test_samples_crossings_overlaps_and_pieces_from_geometry(sample):
-    from gridtool.demo import sample_sources
+    from gridtool.samples import sample_sources
     p = Project.from_sources(sample_sources(sample))
     gp = GridPartitioner(subgrids=False, corridor_width=0).fit(p)
     check = check_plan(gp)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import xml.etree.ElementTree as ET
@@ -10,7 +9,6 @@ import xml.etree.ElementTree as ET
 import geopandas as gpd
 import numpy as np
 import pytest
-import shapely
 from shapely.geometry import Point, box
 
 from gridtool import cli
@@ -18,7 +16,6 @@ from gridtool.errors import GridtoolError
 from gridtool.routing import (InfeasibleError, UnreachableError, build_graph, household_coverage,
                               plan_patrol, service_circles, site_stations, street_walk, write_gpx,
                               write_kml, write_stops_csv)
-from gridtool.routing.commands import register
 
 from .test_routing_graph import GK108, X0, Y0, town
 
@@ -172,11 +169,7 @@ def test_gpx_kml_csv_parse_with_chinese_names_in_order(t, walk, tmp_path):
 
 
 def _parser():
-    p = cli.build_parser()
-    sub = next(a for a in p._actions if isinstance(a, argparse._SubParsersAction))
-    if "patrol" not in sub.choices:
-        register(sub, cli.add_role_arguments)
-    return p
+    return cli.build_parser()
 
 
 def test_patrol_and_coverage_commands(t, tmp_path, capsys):
@@ -222,7 +215,7 @@ def test_patrol_and_coverage_commands(t, tmp_path, capsys):
 
 def test_service_circles_do_not_shrink_on_a_real_graph():
     """On the Nanjing sample's roads: circle areas are monotone in minutes for every station."""
-    from gridtool.demo import sample_sources
+    from gridtool.samples import sample_sources
     from gridtool.project import Project
     src = sample_sources("nanjing-xuanwu")
     proj = Project.from_sources({"roads": src["roads"], "places": src["places"]})

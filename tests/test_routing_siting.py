@@ -3,7 +3,6 @@ checked against brute force on small cases, and the ``coverage``/``seal`` comman
 
 from __future__ import annotations
 
-import argparse
 import csv
 import itertools
 
@@ -26,7 +25,6 @@ from gridtool.routing import (
     site_stations,
     snap,
 )
-from gridtool.routing.commands import register
 from gridtool.routing.demand import times_within
 from gridtool.routing.siting import greedy_coverage
 
@@ -235,11 +233,7 @@ def test_bottleneck_assignment_equals_brute_force():
 
 
 def _parser():
-    p = cli.build_parser()
-    sub = next(a for a in p._actions if isinstance(a, argparse._SubParsersAction))
-    if "seal" not in sub.choices:
-        register(sub, cli.add_role_arguments)
-    return p
+    return cli.build_parser()
 
 
 def _project_files(tmp_path):

@@ -147,13 +147,9 @@ def test_every_routing_command_takes_the_graph_options(tmp_path, capsys):
     import argparse
 
     from gridtool import cli
-    from gridtool.routing.commands import register
 
     from .test_routing_graph import town
     p = cli.build_parser()
-    sub = next(a for a in p._actions if isinstance(a, argparse._SubParsersAction))
-    if "seal" not in sub.choices:
-        register(sub, cli.add_role_arguments)
     t = town()
     gpkg = tmp_path / "t.gpkg"
     for role in ("roads", "places", "stations"):
@@ -170,5 +166,5 @@ def test_every_routing_command_takes_the_graph_options(tmp_path, capsys):
                          + (["--exits", "e.gpkg"] if cmd == "seal" else []))
         assert a.node_crossings == "yes" and a.speed == ["县道=40"] and a.mode == ("car" if cmd == "seal" else "walk")
     with pytest.raises(GridtoolError, match="residential=25"):
-        from gridtool.routing.commands import speeds_from_args
+        from gridtool.commands.args import speeds_from_args
         speeds_from_args(argparse.Namespace(speed=["fast"]), "car")

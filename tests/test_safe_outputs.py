@@ -4,7 +4,6 @@ spreadsheet formulas."""
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import json
@@ -205,7 +204,6 @@ def test_shapefile_fields_csv_writes_formula_field_names_as_text(tmp_path):
 
 def test_coverage_villages_csv_writes_formula_names_as_text(tmp_path):
     from gridtool import cli
-    from gridtool.routing.commands import register
 
     from .test_routing_graph import GK108, X0, Y0, town
     t = town()
@@ -220,9 +218,6 @@ def test_coverage_villages_csv_writes_formula_names_as_text(tmp_path):
     for role, gdf in layers.items():
         gdf.drop(columns=[c for c in ("src_id",) if c in gdf]).to_file(gpkg, layer=role, driver="GPKG")
     parser = cli.build_parser()
-    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    if "coverage" not in sub.choices:
-        register(sub, cli.add_role_arguments)
     args = parser.parse_args(["coverage", *sum(([f"--{r}", f"{gpkg}:{r}"] for r in layers), []),
                               "--minutes", "5", "--out", str(tmp_path / "cov")])
     assert args.func(args) == 0

@@ -40,7 +40,7 @@ def _isolated_settings(tmp_path_factory):
 @pytest.fixture(scope="session")
 def sample(tmp_path_factory):
     """The Nanjing sample as a project, once without grids and once partitioned (≈3 s)."""
-    from gridtool.demo import sample_sources
+    from gridtool.samples import sample_sources
     from gridtool.partition.output import partition_project
     from gridtool.project import Project
     d = tmp_path_factory.mktemp("ui-sample")
@@ -465,7 +465,7 @@ def test_screenshot_command(sample, tmp_path, lang):
 
 
 def test_new_project_wizard_loads_and_lists_problems(qtbot, window):
-    from gridtool.demo import sample_data_dir
+    from gridtool.samples import sample_data_dir
     from gridtool.ui.wizard import NewProjectWizard
     w = window
     src = sample_data_dir() / "nanjing-xuanwu.gpkg"
@@ -495,7 +495,7 @@ def test_new_project_wizard_takes_an_elevation_model(qtbot, window, tmp_path):
     import rasterio
     from rasterio.transform import from_origin
 
-    from gridtool.demo import sample_data_dir
+    from gridtool.samples import sample_data_dir
     from gridtool.ui.wizard import NewProjectWizard
     src = sample_data_dir() / "nanjing-xuanwu.gpkg"
     # A small GeoTIFF over Xuanwu (WGS84 degrees), rising west to east.

@@ -86,7 +86,7 @@ def test_wheel_demo_in_a_fresh_venv(tmp_path):
     assert "Successfully installed gridtool" in install.stdout, install.stdout[-2000:]
     t_install = time.perf_counter() - t0 - t_build
 
-    where = subprocess.run([str(py), "-c", "import gridtool.demo as d, gridtool.io.osm as o; print(d.__file__); "
+    where = subprocess.run([str(py), "-c", "import gridtool.samples as d, gridtool.io.osm as o; print(d.__file__); "
                             "print(d.sample_data_dir()); print(sorted(p.name for p in d.sample_data_dir().glob('*.gpkg')));"
                             "print(o.OSM_CONFIG.is_file())"],
                            capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)

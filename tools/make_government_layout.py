@@ -84,7 +84,7 @@ def _short_name(full: str) -> str:
 
 def build(sample: str, out_dir: Path, district: str = "500154") -> Path:
     sys.path.insert(0, str(ROOT))
-    from gridtool.demo import sample_sources
+    from gridtool.samples import sample_sources
     from gridtool.project import Project
     p = Project.from_sources(sample_sources(sample))
     L = {r: lyr.gdf for r, lyr in p.layers.items()}

@@ -1,38 +1,36 @@
-"""``gridtool export PROJECT``: the offline HTML map, GIS files and the print exports in one go.
-
-Wiring (in ``gridtool/cli.py``): ``from .maps.commands import register as register_export`` and
-``register_export(sub, add_role_arguments)``. The web and GIS options are defined here; the print
-options (``--pdf --png --svg --size --landscape --scale --dpi --title --atlas --assessment
---route-cards --include-personal``) come from :mod:`gridtool.maps.print_commands`, which also writes
-those files (``run_print``).
+"""``gridtool export PROJECT``: the offline HTML map, GIS files (GeoPackage, shapefiles, GeoJSON,
+KML/KMZ, GPX), the Excel ledgers and the print exports (wall maps as PDF/PNG/SVG, the atlas, the
+five-colour map, route cards) in one go.
 
 The command reads a saved project (``gridtool import``/``partition``/``patrol`` write one); layers
 by role are not taken, because the exports are of grids and routes, which only a project holds,
 and because ``--encoding`` here names the encoding of the shapefiles written, not of inputs read.
+The print options (``--pdf --png --svg --size --landscape --scale --dpi --title --atlas
+--assessment --route-cards`` …) are :func:`add_print_arguments`, written by :func:`run_print`;
+``--include-personal`` is shared by every output. folium, geopandas and matplotlib are imported
+inside the functions: registering the command must not slow down every ``gridtool`` start.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from pathlib import Path
 
 from ..errors import GridtoolError
-from ..progress import command_progress
+from ..maps.paper import PAPER_SIZES_MM
+from .args import command_progress, say
 
-# folium, geopandas and matplotlib are imported inside the functions: registering the command
-# must not slow down every ``gridtool`` start.
-
-#: The options of this module that produce a file (the print module adds its own).
+#: The web and GIS options that produce a file (the print options: :data:`PRINT_OUTPUTS`).
 WEB_GIS_OUTPUTS = ("html", "gpkg", "shp", "geojson", "kml", "kmz", "gpx")
+
+
 #: The Excel ledgers (:mod:`gridtool.maps.ledger`).
 LEDGER_OUTPUTS = ("ledger", "ledger_csv")
+
+
 PRINT_OUTPUTS = ("pdf", "png", "svg", "atlas", "assessment", "route_cards")
-
-
-def _say(args, zh: str, en: str) -> None:
-    lang = getattr(args, "lang", "zh")
-    print(zh if lang == "zh" else en if lang == "en" else f"{zh}\n{en}")
 
 
 def _size(path: Path) -> str:
@@ -50,7 +48,7 @@ def _size(path: Path) -> str:
 def _layers(value: str | None) -> list[str] | None:
     if not value:
         return None
-    from .gis import GIS_LAYERS
+    from ..maps.gis import GIS_LAYERS
     roles = [r.strip() for r in value.split(",") if r.strip()]
     bad = [r for r in roles if r not in GIS_LAYERS and r not in ("villages", "households")]
     if bad:
@@ -63,8 +61,8 @@ def _layers(value: str | None) -> list[str] | None:
 
 def run_web_gis(args, project, progress=None) -> list[tuple[Path, str]]:
     """Write the HTML map and GIS files the options ask for; ``(path, what)`` per file written."""
-    from . import gis
-    from .html import write_html
+    from ..maps import gis
+    from ..maps.html import write_html
 
     include = bool(getattr(args, "include_personal", False))
     roles = _layers(getattr(args, "layers", None))
@@ -122,7 +120,6 @@ def _single_file_outputs(args) -> list[Path]:
     """The HTML map and print files the options ask for (GIS and ledger writers check their own targets)."""
     out = [getattr(args, k, None) for k in ("html", "pdf", "png", "svg", "atlas", "route_cards")]
     if getattr(args, "assessment", None):
-        from .print_commands import _assessment_out
         out.append(_assessment_out(args))
     return [Path(p) for p in out if p]
 
@@ -140,8 +137,8 @@ def cmd_export(args) -> int:
             fix_en="e.g. --html map.html, --pdf wall.pdf, --ledger ledger.xlsx, --gpkg grids.gpkg, --kml grids.kml.")
     t0 = time.perf_counter()
     project = Project.open(args.project)
+    from ..maps.outputs import check_not_input
     from ..ownership import check_replace
-    from .outputs import check_not_input
     check_not_input(project, _single_file_outputs(args))  # "never overwrites its inputs" comes first
     check_replace(_single_file_outputs(args), force=bool(getattr(args, "force", False)))
     if any(getattr(args, o, None) for o in ("html", *PRINT_OUTPUTS)):
@@ -152,7 +149,6 @@ def cmd_export(args) -> int:
             if getattr(args, "ledger", None) or getattr(args, "ledger_csv", None):
                 done += run_ledger(args, project)
             if wanted_print:
-                from .print_commands import run_print
                 for p in run_print(args, project, progress):
                     done.append((Path(p), "打印图件" if getattr(args, "lang", "zh") == "zh" else "print"))
         except GridtoolError:
@@ -163,7 +159,7 @@ def cmd_export(args) -> int:
                                                              if getattr(args, k, None)), args.project)
             plain = write_failure(exc, target)
             if plain is None and isinstance(exc, OSError):
-                from .paper import ExportError
+                from ..maps.paper import ExportError
                 raise ExportError(f"无法写入文件：{exc.strerror or exc}", f"could not write the file: {exc.strerror or exc}",
                                   fix_zh="检查输出路径、写入权限和磁盘空间。",
                                   fix_en="check the output path, write permission and free disk space.",
@@ -171,13 +167,13 @@ def cmd_export(args) -> int:
             if plain is None:
                 raise
             raise plain from exc
-    _say(args, f"已导出 {len(done)} 个文件（{time.perf_counter() - t0:.1f} 秒）：",
-         f"exported {len(done)} file(s) in {time.perf_counter() - t0:.1f} s:")
+    say(args, f"已导出 {len(done)} 个文件（{time.perf_counter() - t0:.1f} 秒）：",
+        f"exported {len(done)} file(s) in {time.perf_counter() - t0:.1f} s:")
     for path, what in done:
         print(f"  {path}  ({_size(path)})  {what}")
     if not getattr(args, "include_personal", False):
-        _say(args, "  个人信息（姓名、身份证号、电话）已脱敏或去除。",
-             "  personal data (names, ID-card and phone numbers) masked or left out.")
+        say(args, "  个人信息（姓名、身份证号、电话）已脱敏或去除。",
+            "  personal data (names, ID-card and phone numbers) masked or left out.")
     return 0
 
 
@@ -185,27 +181,27 @@ def _say_place(args, project) -> None:
     """Say where the titles' place name came from (never guessed silently)."""
     if getattr(args, "title", None) or getattr(args, "township", None):
         return
-    from .titles import find_place, map_title
+    from ..maps.titles import find_place, map_title
     place = find_place(project)
     if place.label:
         how = {"village names": ("村名的共同前缀", "the villages' common name prefix")}.get(
             place.source, (f"村界图层的{place.source.replace('columns: ', '').replace(', ', '、')}列"
                            if place.source.startswith("columns") else place.source, place.source))
-        _say(args, f"图名：{map_title(project)}（地名“{place.label}”取自{how[0]}；可用 --township 或 --title 改）",
-             f"title: {map_title(project)} (place {place.label!r} from {how[1]}; change it with --township or --title)")
+        say(args, f"图名：{map_title(project)}（地名“{place.label}”取自{how[0]}；可用 --township 或 --title 改）",
+            f"title: {map_title(project)} (place {place.label!r} from {how[1]}; change it with --township or --title)")
     else:
-        _say(args, f"图名：{map_title(project)}（数据中没有乡镇、区县名；用 --township 或 --title 指定）",
-             f"title: {map_title(project)} (no township or county name in the data; give --township or --title)")
+        say(args, f"图名：{map_title(project)}（数据中没有乡镇、区县名；用 --township 或 --title 指定）",
+            f"title: {map_title(project)} (no township or county name in the data; give --township or --title)")
 
 
 def run_ledger(args, project) -> list[tuple[Path, str]]:
     """Write ``--ledger FILE.xlsx`` and ``--ledger-csv DIR``; print what was guessed and the totals."""
-    from .ledger import ledger_tables, write_ledger_csv, write_ledger_xlsx
+    from ..maps.ledger import ledger_tables, write_ledger_csv, write_ledger_xlsx
 
     include = bool(getattr(args, "include_personal", False))
     ledger = ledger_tables(project, include_personal=include)
     for zh, en in ledger.notes:
-        _say(args, f"  台账：{zh}", f"  ledger: {en}")
+        say(args, f"  台账：{zh}", f"  ledger: {en}")
     rows = "，".join(f"{s.name} {len(s.rows):,} 行" for s in ledger.sheets)
     done: list[tuple[Path, str]] = []
     if getattr(args, "ledger", None):
@@ -216,33 +212,127 @@ def run_ledger(args, project) -> list[tuple[Path, str]]:
         for p in write_ledger_csv(project, args.ledger_csv, include_personal=include, ledger=ledger,
                                   force=bool(getattr(args, "force", False))):
             done.append((p, "CSV"))
-    _say(args, f"  {ledger.totals.text_zh()}", f"  {ledger.totals.text_en()}")
+    say(args, f"  {ledger.totals.text_zh()}", f"  {ledger.totals.text_en()}")
     return done
 
 
-def demo_web_gis(project, out_dir: str | Path, name: str) -> dict[str, str]:
-    """The web, GIS and ledger part of ``gridtool demo``: ``<name>-map.html``, ``<name>-ledger.xlsx``,
-    ``<name>-export.gpkg``, ``<name>-shapefiles.zip``, ``<name>-geojson/`` and ``<name>-grids.kmz`` in ``out_dir``
-    (the routes' GPX and KML are written by the routing demo). Returns the paths by kind."""
-    from . import gis
-    from .html import write_html
-
-    out = Path(out_dir)
-    from .print_commands import DEMO_PLACES
-    files = {"html": write_html(project, out / f"{name}-map.html", township=DEMO_PLACES.get(name)).path,
-             "gpkg": out / f"{name}-export.gpkg", "shp": out / f"{name}-shapefiles.zip",
-             "geojson": out / f"{name}-geojson", "kmz": out / f"{name}-grids.kmz"}
-    if "grids" in project.layers:
-        from .ledger import write_ledger_xlsx
-        files["ledger"] = write_ledger_xlsx(project, out / f"{name}-ledger.xlsx")
-    gis.write_gpkg(project, files["gpkg"])
-    gis.write_shapefiles(project, files["shp"])
-    gis.write_geojson(project, files["geojson"])
-    gis.write_kml(project, files["kmz"], kmz=True)
-    return {k: str(v) for k, v in files.items()}
+def _scale(text: str) -> float:
+    """``5000``, ``1:5000``, ``1:5,000`` → 5000.0."""
+    t = text.replace(",", "").replace("，", "").replace("：", ":").strip()
+    if ":" in t:
+        t = t.split(":", 1)[1]
+    try:
+        v = float(t)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"比例尺应为数字，如 5000 或 1:5000 / scale must be a number like 5000 or 1:5000: {text}")
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"比例尺必须为正数 / scale must be positive: {text}")
+    return v
 
 
-def register(subparsers, add_role_arguments=None) -> None:  # noqa: ARG001 (see the module docstring)
+def _paper_size(text: str) -> str:
+    t = text.strip().upper()
+    if t not in PAPER_SIZES_MM:
+        raise argparse.ArgumentTypeError(f"纸张尺寸可选 {', '.join(PAPER_SIZES_MM)} / paper size: one of {', '.join(PAPER_SIZES_MM)}")
+    return t
+
+
+def _breaks(text: str) -> list[float]:
+    try:
+        return [float(v) for v in text.replace("，", ",").split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--breaks 应为逗号分隔的数字 / --breaks takes numbers separated by commas: {text}")
+
+
+def add_print_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the print options (and ``--include-personal``) to an ``argparse`` parser."""
+    g = parser.add_argument_group("挂图、图册、五色图与路线卡 / wall maps, atlas, assessment map, route cards")
+    g.add_argument("--pdf", metavar="WALL.pdf", help="矢量挂图 PDF（嵌入中文字体）/ vector wall map, fonts embedded")
+    g.add_argument("--png", metavar="WALL.png", help="挂图 PNG（按 --dpi）/ raster wall map at --dpi")
+    g.add_argument("--svg", metavar="WALL.svg", help="挂图 SVG（文字转为路径）/ SVG wall map, text as outlines")
+    g.add_argument("--size", type=_paper_size, default="A3", metavar="{A4,A3,A2,A1,A0}",
+                   help="纸张尺寸，默认 A3 / paper size (default A3)")
+    g.add_argument("--landscape", action="store_true", help="横向 / landscape")
+    g.add_argument("--scale", type=_scale, metavar="N",
+                   help="固定比例尺，如 5000 或 1:5000（默认按范围适配）/ fixed scale, e.g. 5000 (default: fit)")
+    g.add_argument("--dpi", type=float, default=200, help="PNG 分辨率，默认 200 / PNG resolution (default 200)")
+    g.add_argument("--title", help="标题（默认按数据中的乡镇、区县命名）/ title (default: named after the township and "
+                                   "county found in the data)")
+    g.add_argument("--township", metavar="NAME",
+                   help="图名中的地名，如 锡山区东港镇（默认取自村界图层的乡镇、区县列或村名）/ "
+                        "place named in the titles")
+    g.add_argument("--unit", metavar="NAME", help="制图单位（默认为地名）/ the map maker printed on every sheet")
+    g.add_argument("--subtitle", help="副标题（默认为统计数）/ subtitle (default: the totals)")
+    g.add_argument("--date", help="制图日期（默认今天）/ date printed (default today)")
+    g.add_argument("--coord-grid", choices=("auto", "gk", "lonlat", "none"), default="auto",
+                   help="坐标网：auto、gk（高斯-克吕格米制）、lonlat（经纬度）、none / coordinate grid")
+    g.add_argument("--no-labels", action="store_true", help="不注记网格和村名 / no grid or village labels")
+    g.add_argument("--atlas", metavar="ATLAS.pdf", help="网格图册：每个基础网格一页 A4 / one A4 page per base grid")
+    g.add_argument("--atlas-grids", metavar="CODES", help="图册只含这些网格（逗号分隔）/ only these grids (comma list)")
+    g.add_argument("--assessment", metavar="FIELD", help="按网格图层的该字段绘制考核五色图 / five-colour map of FIELD")
+    g.add_argument("--assessment-out", metavar="PATH",
+                   help="五色图文件（.pdf/.png/.svg；默认在项目旁）/ the assessment map file (default beside the project)")
+    g.add_argument("--classes", metavar="NAME=#RRGGBB,…",
+                   help="五色图分级与颜色，按等级 1→5（默认 红,橙,黄,蓝,绿）/ classes and colours, rank 1 first")
+    g.add_argument("--breaks", type=_breaks, metavar="A,B,C,D",
+                   help="分数的分级阈值（默认五分位）/ score thresholds between classes (default quintiles)")
+    g.add_argument("--route-cards", metavar="CARDS.pdf", help="巡逻路线卡：每组一页 A4 / one A4 card per patrol team")
+    parser.add_argument("--include-personal", action="store_true",
+                        help="包含姓名、身份证号、电话（默认脱敏）/ include names, ID and phone numbers (default: masked)")
+
+
+def _assessment_out(args) -> Path:
+    if getattr(args, "assessment_out", None):
+        return Path(args.assessment_out)
+    base = Path(getattr(args, "pdf", None) or getattr(args, "project", None) or "gridtool")
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in str(args.assessment))
+    return base.with_name(f"{base.stem}-assessment-{safe}.pdf")
+
+
+def run_print(args, project, progress=None) -> list[Path]:
+    """Write every print export the parsed ``args`` ask for; return the files written, in order.
+
+    Errors (``GridtoolError`` subclasses, bilingual, with a fix) propagate to the command line,
+    which prints them and exits 2; a file is either complete at its path or not there.
+    """
+    from ..maps.wallmap import render_wall_map
+
+    include = bool(getattr(args, "include_personal", False))
+    coord = getattr(args, "coord_grid", "auto")
+    common = dict(size=getattr(args, "size", "A3"), landscape=bool(getattr(args, "landscape", False)),
+                  scale=getattr(args, "scale", None), dpi=float(getattr(args, "dpi", 200) or 200),
+                  title=getattr(args, "title", None), subtitle=getattr(args, "subtitle", None),
+                  date=getattr(args, "date", None), include_personal=include, progress=progress,
+                  township=getattr(args, "township", None), unit=getattr(args, "unit", None))
+    names = dict(title=common["title"], township=common["township"], unit=common["unit"])
+    out: list[Path] = []
+    for fmt in ("pdf", "png", "svg"):
+        path = getattr(args, fmt, None)
+        if path:
+            out.append(render_wall_map(project, path, fmt=fmt, coord_grid=None if coord == "none" else coord,
+                                       labels=not getattr(args, "no_labels", False), **common))
+    if getattr(args, "assessment", None):
+        from ..maps.assessment import render_assessment_map
+        from ..maps.colours import parse_classes
+
+        classes = parse_classes(args.classes) if getattr(args, "classes", None) else None
+        out.append(render_assessment_map(project, _assessment_out(args), field=args.assessment, classes=classes,
+                                         breaks=getattr(args, "breaks", None), **common))
+    if getattr(args, "atlas", None):
+        from ..maps.atlas import write_atlas
+
+        codes = [c.strip() for c in args.atlas_grids.split(",")] if getattr(args, "atlas_grids", None) else None
+        out.append(write_atlas(project, args.atlas, include_personal=include, date=getattr(args, "date", None),
+                               grids=codes, progress=progress, **names))
+    if getattr(args, "route_cards", None):
+        from ..maps.cards import write_route_cards
+
+        out.append(write_route_cards(project, args.route_cards, date=getattr(args, "date", None), progress=progress,
+                                     include_personal=include, **names))
+    return out
+
+
+def register(subparsers) -> None:
     """Add ``export`` to the ``gridtool`` argument parser."""
     pe = subparsers.add_parser(
         "export", help="导出网页地图、挂图、图册和 GIS 文件 / export the HTML map, wall maps, atlas, GIS files")
@@ -277,9 +367,8 @@ def register(subparsers, add_role_arguments=None) -> None:  # noqa: ARG001 (see 
     pe.add_argument("--quiet", action="store_true", help="不显示进度 / no progress messages")
     pe.add_argument("--force", action="store_true",
                     help="允许覆盖不是 gridtool 导出的已有文件 / replace existing files gridtool did not write")
-    from .print_commands import add_print_arguments  # light: argparse helpers only
     add_print_arguments(pe)  # --pdf … --route-cards, --title, --include-personal (shared with the HTML/GIS)
     pe.set_defaults(func=cmd_export)
 
 
-__all__ = ["cmd_export", "demo_web_gis", "register", "run_ledger", "run_web_gis"]
+__all__ = ["add_print_arguments", "cmd_export", "register", "run_ledger", "run_print", "run_web_gis"]

@@ -1,102 +1,30 @@
-"""``gridtool patrol``, ``gridtool coverage``, ``gridtool seal`` and ``gridtool walk``, and the
-routing part of ``gridtool demo``.
+"""``gridtool patrol``, ``gridtool walk``, ``gridtool coverage`` and ``gridtool seal``: team patrol
+routes (with incident hot spots), street walks of grids, service circles, coverage and station
+siting, and sealing exits.
 
-Wiring (in ``gridtool/cli.py``): ``from .routing.commands import register`` and, after the other
-subcommands, ``register(sub, add_role_arguments)``. The commands take a project ``.gpkg`` or the
-layers by role, like ``validate``. Every routing command builds its road graph with the same
-options (:func:`add_routing_arguments`: ``--mode``, ``--node-crossings``, ``--speed``,
-``--no-maxspeed``) through :func:`routing_graph`, which prints how the graph was built.
+The commands take a project ``.gpkg`` or the layers by role, like ``validate`` (``walk`` takes a
+project with grids). Every one builds its road graph with the same options
+(:func:`gridtool.commands.args.add_routing_arguments`: ``--mode``, ``--node-crossings``, ``--speed``,
+``--no-maxspeed``) through :func:`gridtool.commands.args.routing_graph`, which prints how the graph
+was built. geopandas, pyogrio and the solvers are imported inside the functions: registering the
+commands must not slow down every ``gridtool`` start.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from ..errors import GridtoolError
-from ..maps.route_files import write_layers_gpkg as _write_gpkg
-from ..maps.route_files import write_patrol_outputs
-from .demand import coverage_by_village as _village_table
-from .modes import MODE_ZH, MODES
-from .project_layers import add_routes_to_project, stations_of
-from .project_layers import candidate_sites as _candidates
-from .project_layers import grid_areas as _grid_areas
-
-# geopandas, pyogrio and the solvers are imported inside the functions: registering the commands
-# must not slow down every ``gridtool`` start.
-
-
-def _say(args, zh: str, en: str) -> None:
-    lang = getattr(args, "lang", "zh")
-    print(zh if lang == "zh" else en if lang == "en" else f"{zh}\n{en}")
-
-
-def _project(args):
-    from ..cli import _project_from_args, _sources
-    from ..project import Project
-    if getattr(args, "project", None):
-        if _sources(args):
-            raise GridtoolError("请只给出项目文件或按角色的图层之一", "give a project or layers by role, not both",
-                                fix_zh="去掉其中一种。", fix_en="drop one of them.")
-        return Project.open(args.project)
-    return _project_from_args(args)
-
-
-def add_routing_arguments(p, *, default_mode: str = "walk") -> None:
-    """The road-graph options every routing command shares: ``--mode``, ``--node-crossings``,
-    ``--speed CLASS=KMH`` (repeatable) and ``--no-maxspeed``. Read them with :func:`routing_graph`."""
-    p.add_argument("--mode", choices=MODES, default=default_mode,
-                   help="出行方式 / travel mode: " + ", ".join(f"{m} {MODE_ZH[m]}" for m in MODES))
-    p.add_argument("--node-crossings", choices=("auto", "yes", "no"), default="auto",
-                   help="交叉处是否连通 / join roads where they cross: auto = 由数据判断（已在共享节点相接的路网"
-                        "不在交叉处加路口，立交保持不连通；CAD 式线条在交叉处加路口）/ decided from the layer "
-                        "(a noded network keeps its over/underpasses; a CAD-like one gets junctions at crossings)")
-    p.add_argument("--speed", action="append", default=[], metavar="CLASS=KMH",
-                   help="按道路等级指定车速（公里/小时），可重复 / speed of a road class in km/h for this mode, "
-                        "repeatable: --speed residential=25 --speed 县道=40")
-    p.add_argument("--no-maxspeed", action="store_true",
-                   help="不使用道路自带限速列（maxspeed/限速/speed）/ ignore the roads' own speed-limit column")
-
-
-def speeds_from_args(args, mode: str) -> dict | None:
-    """``--speed CLASS=KMH`` options as ``build_graph``'s ``speeds`` for ``mode``."""
-    out: dict = {}
-    for item in getattr(args, "speed", None) or []:
-        cls, sep, val = str(item).replace("＝", "=").partition("=")
-        try:
-            kmh = float(val)
-        except ValueError:
-            kmh = float("nan")
-        if not sep or not cls.strip() or not kmh > 0:
-            raise GridtoolError(f"无法识别的速度设置：{item}", f"cannot read the speed setting {item!r}",
-                                fix_zh="写成 --speed 等级=公里每小时，例如 --speed residential=25。",
-                                fix_en="write --speed CLASS=KMH, e.g. --speed residential=25.", field="speed")
-        out[cls.strip().lower()] = {mode: kmh}
-    return out or None
-
-
-def routing_graph(project, args, *, mode: str | None = None):
-    """The road graph for a routing command with the shared options (:func:`add_routing_arguments`);
-    prints the graph's warnings, how it was noded and where speeds came from."""
-    mode = mode or args.mode
-    graph = _graph(project, mode, args)
-    lang = getattr(args, "lang", "zh")
-    for p in graph.problems:
-        print(p.format(None if lang == "both" else lang))
-    report = graph.report(lang if lang in ("zh", "en") else "both")
-    if report:
-        print(report)
-    sp = speeds_from_args(args, mode)
-    if sp:
-        _say(args, "按等级指定速度：" + "，".join(f"{k} {v[mode]:g} 公里/小时" for k, v in sp.items()),
-             "speeds set by class: " + ", ".join(f"{k} {v[mode]:g} km/h" for k, v in sp.items()))
-    return graph
+from ..maps.route_files import write_layers_gpkg, write_patrol_outputs
+from ..routing.modes import MODE_ZH
+from ..routing.project_layers import add_routes_to_project, candidate_sites, grid_areas, stations_of
+from .args import add_role_arguments, add_routing_arguments, per_role_option, project_or_sources, routing_graph, say
 
 
 def cmd_patrol(args) -> int:
-    from .hotspots import find_hotspots, incident_share_near
-    from .patrol import pick_depot, plan_patrol
-    project = _project(args)
+    from ..routing.hotspots import find_hotspots, incident_share_near
+    from ..routing.patrol import pick_depot, plan_patrol
+    project = project_or_sources(args)
     stations = pick_depot(stations_of(project, category=args.station_category), args.depot)
     places = project.layers["places"].gdf if "places" in project.layers else None
     incidents = (project.layers["incidents"].gdf if "incidents" in project.layers and not args.no_hotspots
@@ -135,7 +63,7 @@ def cmd_patrol(args) -> int:
             before = None
             line_zh += "（没有重点场所，不考虑警情时无可巡逻的地点）"
             line_en += " (no key places: without incidents there would be nothing to patrol)"
-        _say(args, line_zh, line_en)
+        say(args, line_zh, line_en)
         project.parameters["patrol_incident_share_100m"] = {"with": near, "without": before}
     if not args.no_save:
         add_routes_to_project(project, plan)
@@ -145,10 +73,10 @@ def cmd_patrol(args) -> int:
         target = Path(args.project) if getattr(args, "project", None) else out / "project.gpkg"
         project.save(target)
         files["project"] = str(target)
-        _say(args, f"路线已存入项目 {target}（可再用 gridtool export {target} --route-cards 卡.pdf 打印路线卡）",
-             f"routes stored in the project {target} (print cards with: gridtool export {target} --route-cards "
-             "cards.pdf)")
-    _say(args, "已写入：" + "，".join(files.values()), "written: " + ", ".join(files.values()))
+        say(args, f"路线已存入项目 {target}（可再用 gridtool export {target} --route-cards 卡.pdf 打印路线卡）",
+            f"routes stored in the project {target} (print cards with: gridtool export {target} --route-cards "
+            "cards.pdf)")
+    say(args, "已写入：" + "，".join(files.values()), "written: " + ", ".join(files.values()))
     return 0
 
 
@@ -166,11 +94,6 @@ def _sites_arg(text: str):
     return n
 
 
-def _write_csv(path: Path, df) -> Path:
-    from .export import write_table_csv
-    return write_table_csv(path, df)
-
-
 def cmd_walk(args) -> int:
     import re
 
@@ -178,9 +101,9 @@ def cmd_walk(args) -> int:
 
     from ..maps.cards import write_route_cards
     from ..project import Project
-    from .export import write_table_csv, write_walk_gpx, write_walk_kml
-    from .patrol import clock, parse_clock
-    from .postman import street_walk
+    from ..routing.export import write_table_csv, write_walk_gpx, write_walk_kml
+    from ..routing.patrol import clock, parse_clock
+    from ..routing.postman import street_walk
     if args.walkers < 1:
         raise GridtoolError("--walkers 至少为 1", "--walkers must be at least 1", fix_zh="例如 --walkers 2。",
                             fix_en="e.g. --walkers 2.")
@@ -191,7 +114,7 @@ def cmd_walk(args) -> int:
                             fix_zh="例如 --start 08:00。", fix_en="e.g. --start 08:00.") from None
     project = Project.open(args.project)
     codes = [c.strip() for c in args.grid.split(",") if c.strip()]
-    areas = _grid_areas(project, codes)
+    areas = grid_areas(project, codes)
     graph = routing_graph(project, args)
     try:
         stations = stations_of(project)
@@ -213,7 +136,7 @@ def cmd_walk(args) -> int:
         lines = w.walk_lines()
         stem = "walk-" + re.sub(r"[^\w.-]+", "_", code)
         title = f"网格 {code} 街巷巡查路线"
-        files = [_write_gpkg(out / f"{stem}.gpkg", {"walk": lines, "walk_steps": w.steps}),
+        files = [write_layers_gpkg(out / f"{stem}.gpkg", {"walk": lines, "walk_steps": w.steps}),
                  write_walk_gpx(out / f"{stem}.gpx", lines, name=title, start=start, start_name=start_name),
                  write_walk_kml(out / f"{stem}.kml", lines, name=title)]
         cards, rows = [], []
@@ -250,11 +173,11 @@ def cmd_walk(args) -> int:
                   f"{longest:.0f} 分钟，下界 {w.bound_minutes:.0f} 分钟（+{gap:.0f}%）")
             en = (f"grid {code}: {w.required_km:.2f} km of streets, {args.walkers} walkers, {total_km:.2f} km in all; "
                   f"longest walk {longest:.0f} min, lower bound {w.bound_minutes:.0f} min (+{gap:.0f} %)")
-        _say(args, zh, en)
+        say(args, zh, en)
         if w.cut_off is not None and len(w.cut_off):
-            _say(args, f"  {len(w.cut_off)} 段街巷与路网不连通，未纳入：" + "、".join(w.cut_off["name"].astype(str)[:10]),
-                 f"  {len(w.cut_off)} street piece(s) are cut off from the network and not walked")
-    _say(args, "已写入：" + "，".join(written), "written: " + ", ".join(written))
+            say(args, f"  {len(w.cut_off)} 段街巷与路网不连通，未纳入：" + "、".join(w.cut_off["name"].astype(str)[:10]),
+                f"  {len(w.cut_off)} street piece(s) are cut off from the network and not walked")
+    say(args, "已写入：" + "，".join(written), "written: " + ", ".join(written))
     return 0
 
 
@@ -263,10 +186,11 @@ def cmd_coverage(args) -> int:
     import numpy as np
     import pandas as pd
 
-    from .circles import service_circles
-    from .demand import feature_names, make_demand, nearest_times
-    from .snapping import snap
-    project = _project(args)
+    from ..routing.circles import service_circles
+    from ..routing.demand import coverage_by_village, feature_names, make_demand, nearest_times
+    from ..routing.export import write_table_csv
+    from ..routing.snapping import snap
+    project = project_or_sources(args)
     stations = stations_of(project, category=args.station_category)
     spec = args.demand or ("households" if "households" in project.layers else None)
     if spec is None and args.sites:
@@ -275,19 +199,19 @@ def cmd_coverage(args) -> int:
                             fix_en="give --households, or write --demand places (or places:CATEGORY).",
                             layer="households")
     demand = make_demand(project, spec) if spec else None
-    cand = _candidates(project, args.candidates) if args.sites else None
+    cand = candidate_sites(project, args.candidates) if args.sites else None
     graph = routing_graph(project, args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     mins = list(args.minutes)
     if demand is not None:
-        _say(args, f"覆盖对象：{demand.label_zh}，共 {demand.total:,.0f} {demand.unit_zh}（{len(demand.features):,} 个要素）",
-             f"demand: {demand.label_en}, {demand.total:,.0f} {demand.unit_en} ({len(demand.features):,} features)")
+        say(args, f"覆盖对象：{demand.label_zh}，共 {demand.total:,.0f} {demand.unit_zh}（{len(demand.features):,} 个要素）",
+            f"demand: {demand.label_en}, {demand.total:,.0f} {demand.unit_en} ({len(demand.features):,} features)")
     layers = {}
     all_st = stations
     new_sites = None
     if args.sites:
-        from .siting import site_stations
+        from ..routing.siting import site_stations
         res = site_stations(graph, demand.features, cand, p=args.sites, minutes=mins[0], existing=stations,
                             weights=demand.weight, names=demand.names, time_limit=args.time_limit)
         layers["sites"] = res.chosen
@@ -313,10 +237,10 @@ def cmd_coverage(args) -> int:
             share = cw / demand.total if demand.total else 0.0
             after = "（含新增站点）" if new_sites is not None and len(new_sites) else ""
             after_en = " (new sites included)" if new_sites is not None and len(new_sites) else ""
-            _say(args, f"{MODE_ZH[graph.mode]} {m:g} 分钟服务圈覆盖 {cw:,.0f} / {demand.total:,.0f} {demand.unit_zh}"
-                       f"（{share:.1%}）{after}",
-                 f"{m:g}-minute {graph.mode} service circles cover {cw:,.0f} of {demand.total:,.0f} {demand.unit_en} "
-                 f"({share:.1%}){after_en}")
+            say(args, f"{MODE_ZH[graph.mode]} {m:g} 分钟服务圈覆盖 {cw:,.0f} / {demand.total:,.0f} {demand.unit_zh}"
+                      f"（{share:.1%}）{after}",
+                f"{m:g}-minute {graph.mode} service circles cover {cw:,.0f} of {demand.total:,.0f} {demand.unit_en} "
+                f"({share:.1%}){after_en}")
             unc = np.flatnonzero(~covered)
             gdf = demand.features.iloc[unc]
             layer = gpd.GeoDataFrame({
@@ -330,37 +254,36 @@ def cmd_coverage(args) -> int:
             }, geometry=gdf.geometry.to_numpy(), crs=demand.features.crs)
             layers[f"uncovered_{m:g}min"] = layer
             if demand.kind == "households":
-                vt = _village_table(demand, covered, villages)
-                _write_csv(out / f"coverage-{m:g}min-villages.csv", vt)
+                vt = coverage_by_village(demand, covered, villages)
+                write_table_csv(out / f"coverage-{m:g}min-villages.csv", vt)
                 for r in vt[vt["uncovered_hh"] > 0].head(10).itertuples():
-                    _say(args, f"  {r.name}：未覆盖 {r.uncovered_hh:,.0f} 户（覆盖 {r.share:.0%}）",
-                         f"  {r.name}: {r.uncovered_hh:,.0f} households uncovered ({r.share:.0%} covered)")
+                    say(args, f"  {r.name}：未覆盖 {r.uncovered_hh:,.0f} 户（覆盖 {r.share:.0%}）",
+                        f"  {r.name}: {r.uncovered_hh:,.0f} households uncovered ({r.share:.0%} covered)")
             else:
                 order = layer.sort_values("minutes_to_station", ascending=False, na_position="first")
                 shown = order.head(50)
                 if len(order):
-                    _say(args, f"  {m:g} 分钟内未覆盖的 {len(order):,} 处：", f"  {len(order):,} not covered within {m:g} min:")
+                    say(args, f"  {m:g} 分钟内未覆盖的 {len(order):,} 处：", f"  {len(order):,} not covered within {m:g} min:")
                 for r in shown.itertuples():
                     if np.isfinite(r.minutes_to_station):
-                        _say(args, f"    {r.name}（{r.category}）：最近 {r.nearest_station} {r.minutes_to_station:.2f} 分钟",
-                             f"    {r.name} ({r.category}): nearest {r.nearest_station}, {r.minutes_to_station:.2f} min")
+                        say(args, f"    {r.name}（{r.category}）：最近 {r.nearest_station} {r.minutes_to_station:.2f} 分钟",
+                            f"    {r.name} ({r.category}): nearest {r.nearest_station}, {r.minutes_to_station:.2f} min")
                     else:
-                        _say(args, f"    {r.name}（{r.category}）：路网上无法到达",
-                             f"    {r.name} ({r.category}): not reachable on the road network")
+                        say(args, f"    {r.name}（{r.category}）：路网上无法到达",
+                            f"    {r.name} ({r.category}): not reachable on the road network")
                 if len(order) > len(shown):
-                    _say(args, f"    …… 另有 {len(order) - len(shown):,} 处（见 uncovered_{m:g}min 图层）",
-                         f"    … {len(order) - len(shown):,} more (layer uncovered_{m:g}min)")
-    path = _write_gpkg(out / "coverage.gpkg", layers)
-    _say(args, f"已写入 {path}", f"written: {path}")
+                    say(args, f"    …… 另有 {len(order) - len(shown):,} 处（见 uncovered_{m:g}min 图层）",
+                        f"    … {len(order) - len(shown):,} more (layer uncovered_{m:g}min)")
+    path = write_layers_gpkg(out / "coverage.gpkg", layers)
+    say(args, f"已写入 {path}", f"written: {path}")
     return 0
 
 
 def _read_exits(project, args):
     """The ``--exits PATH[:LAYER]`` points in the project CRS."""
-    from ..cli import _per_role_option
     from ..layers import load_layer
-    crs = _per_role_option(getattr(args, "crs_in", []) or [], "--crs-in")
-    enc = _per_role_option(getattr(args, "encoding", []) or [], "--encoding")
+    crs = per_role_option(getattr(args, "crs_in", []) or [], "--crs-in")
+    enc = per_role_option(getattr(args, "encoding", []) or [], "--encoding")
 
     def pick(v):
         return v.get("exits", v.get("*")) if isinstance(v, dict) else v
@@ -372,8 +295,9 @@ def _read_exits(project, args):
 
 
 def cmd_seal(args) -> int:
-    from .sealing import seal_exits
-    project = _project(args)
+    from ..routing.export import write_table_csv
+    from ..routing.sealing import seal_exits
+    project = project_or_sources(args)
     stations = stations_of(project, category=args.station_category)
     exits = _read_exits(project, args)
     graph = routing_graph(project, args)
@@ -383,16 +307,16 @@ def cmd_seal(args) -> int:
     table = plan.table[["exit", "station", "minutes", "km"]].copy()
     table["minutes"] = table["minutes"].round(2)
     table["km"] = table["km"].round(3)
-    csv = _write_csv(out / "seal.csv", table)
-    gpkg = _write_gpkg(out / "seal.gpkg", {"seal_paths": plan.paths.drop(columns=["exit_no"]),
+    csv = write_table_csv(out / "seal.csv", table)
+    gpkg = write_layers_gpkg(out / "seal.gpkg", {"seal_paths": plan.paths.drop(columns=["exit_no"]),
                                            "exits": plan.exits, "stations": stations})
     print(plan.summary(args.lang if args.lang in ("zh", "en") else "both"))
-    _say(args, f"已写入：{csv}，{gpkg}", f"written: {csv}, {gpkg}")
+    say(args, f"已写入：{csv}，{gpkg}", f"written: {csv}, {gpkg}")
     return 0
 
 
-def register(subparsers, add_role_arguments) -> None:
-    """Add ``patrol``, ``coverage`` and ``seal`` to the ``gridtool`` argument parser."""
+def register(subparsers) -> None:
+    """Add ``patrol``, ``walk``, ``coverage`` and ``seal`` to the ``gridtool`` argument parser."""
     pp = subparsers.add_parser("patrol", help="巡逻路线 / team patrol routes through key places")
     pp.add_argument("project", nargs="?", metavar="PROJECT.gpkg")
     add_role_arguments(pp)
@@ -467,77 +391,3 @@ def register(subparsers, add_role_arguments) -> None:
     ps.add_argument("--station-category", default="police",
                     help="无站点图层时用此类别的重点场所作站点 / place category used as stations")
     ps.set_defaults(func=cmd_seal)
-
-
-def demo_routing(project, out_dir: Path, lang: str = "zh") -> dict:
-    """The routing part of ``gridtool demo`` on a sample project.
-
-    Patrol routes of 3 teams for the afternoon shift 14:00–18:00 (school gates at 16:30–17:30),
-    walking in a compact town (places within 5 km), by car otherwise; 10/15-minute walking service
-    circles with household coverage; 1 new site chosen among town halls, schools and markets; and
-    a 2-walker street walk of the streets within 400 m of the first station. Writes the files into
-    ``out_dir`` (named after the project) and puts the ``routes``, ``route_stops`` and ``circles``
-    layers into ``project`` (save it afterwards to keep them). Returns headline numbers, files and a message.
-    """
-    import shapely
-
-    from .circles import household_coverage, service_circles
-    from .patrol import plan_patrol
-    from .postman import street_walk
-    from .siting import site_stations
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    name = project.name
-    stations = stations_of(project)
-    graph = _graph(project, "walk")
-    places = project.layers["places"].gdf
-    x0, y0, x1, y1 = places.total_bounds
-    pgraph = graph if max(x1 - x0, y1 - y0) <= 5000 else _graph(project, "car")
-    plan = plan_patrol(pgraph, stations, places, teams=3, shift_minutes=240,
-                       start="14:00", strict=False, time_limit=2.0)
-    add_routes_to_project(project, plan)
-    files = write_patrol_outputs(project, plan, out_dir, name=f"{name}-patrol")
-    circles = service_circles(graph, stations, minutes=[10, 15])
-    from ..layers import Layer
-    project.layers["circles"] = Layer(role="circles", gdf=circles, source="gridtool coverage")
-    hh = project.layers["households"].gdf
-    villages = project.layers["villages"].gdf if "villages" in project.layers else None
-    cov = household_coverage(graph, stations, hh, minutes=10, villages=villages)
-    result = {"patrol": {"mode": pgraph.mode, "teams": int((plan.routes["stops"] > 0).sum()) if len(plan.routes) else 0,
-                         "stops": int(len(plan.stops)), "unserved": plan.unserved["place"].tolist(),
-                         "km": float(plan.routes["length_km"].sum()) if len(plan.routes) else 0.0},
-              "coverage": {"minutes": 10, "share": cov.share, "covered_hh": cov.covered_hh,
-                           "total_hh": cov.total_hh},
-              "files": files}
-    layers = {"circles": circles}
-    try:
-        cand = _candidates(project, "townhall,school,market")
-        site = site_stations(graph, hh, cand, p=1, minutes=10, existing=stations, time_limit=20)
-        layers["sites"] = site.chosen
-        result["siting"] = {"method": site.method, "share": site.share,
-                            "new": site.chosen.loc[~site.chosen["existing"], "name"].astype(str).tolist()}
-    except GridtoolError as exc:
-        result["siting"] = {"skipped": exc.format("en")}
-    area = shapely.buffer(stations.geometry.iloc[0], 400)
-    walk = street_walk(graph, area, walkers=2, start=stations.geometry.iloc[0])
-    layers["walk"] = walk.walk_lines()
-    result["walk"] = {"walkers": walk.walkers.to_dict(orient="records"), "required_km": walk.required_km}
-    files["coverage"] = str(_write_gpkg(out_dir / f"{name}-coverage.gpkg", layers))
-    (out_dir / f"{name}-routing.json").write_text(json.dumps(result, ensure_ascii=False, indent=2, default=str),
-                                                  encoding="utf-8")
-    files["summary"] = str(out_dir / f"{name}-routing.json")
-    zh = (f"巡逻：{result['patrol']['teams']} 队 {result['patrol']['stops']} 个点；"
-          f"10 分钟步行服务圈覆盖 {cov.share:.1%} 的住户")
-    en = (f"patrol: {result['patrol']['teams']} team(s), {result['patrol']['stops']} stops; 10-minute walking "
-          f"service circles cover {cov.share:.1%} of households")
-    result["message"] = zh if lang == "zh" else en if lang == "en" else f"{zh}\n{en}"
-    return result
-
-
-def _graph(project, mode: str, args=None):
-    from .project_layers import road_graph
-    extra = {}
-    if args is not None:
-        extra = {"node_crossings": getattr(args, "node_crossings", "auto"),
-                 "speeds": speeds_from_args(args, mode), "maxspeed": not getattr(args, "no_maxspeed", False)}
-    return road_graph(project, mode, **extra)

@@ -1,0 +1,201 @@
+"""What every ``gridtool`` command shares: the layer-by-role options and their parsing
+(``--field``, ``--crs-in``, ``--encoding``, ``--limit``), bilingual messages (:func:`say`), a project
+or layers by role (:func:`project_or_sources`), the progress bar (:func:`command_progress`, from
+:mod:`gridtool.progress`) and the road-graph options of the routing commands.
+
+Nothing heavy is imported at module level: building the parser must not slow down every start.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from ..errors import GridtoolError
+from ..progress import command_progress
+from ..roles import ROLES, VECTOR_ROLES
+from ..routing.modes import MODE_ZH, MODES
+from ..routing.project_layers import road_graph
+
+#: ``--lang``: Chinese (the default), English, or both.
+LANGS = ("zh", "en", "both")
+
+
+def say(args, zh: str, en: str) -> None:
+    """Print a message in the language of ``--lang`` (Chinese, English, or both lines)."""
+    lang = getattr(args, "lang", "zh")
+    print(zh if lang == "zh" else en if lang == "en" else f"{zh}\n{en}")
+
+
+def fmt_lang(args) -> str | None:
+    """The ``lang`` for :meth:`gridtool.errors.GridtoolError.format` and ``Problem.format`` (None: both)."""
+    lang = getattr(args, "lang", "zh")
+    return None if lang == "both" else lang
+
+
+def add_role_arguments(p: argparse.ArgumentParser) -> None:
+    """The layer-by-role options shared by every command that reads input files."""
+    g = p.add_argument_group("layers by role / 按角色传入图层 (PATH or PATH:LAYER)")
+    for role in VECTOR_ROLES:
+        g.add_argument(f"--{role.replace('_', '-')}", dest=role, metavar="PATH[:LAYER]",
+                       help=f"{ROLES[role].zh} / {role}")
+    g.add_argument("--dem", metavar="PATH", help="高程模型 / elevation raster (GeoTIFF, .hgt, .hgt.zip)")
+    p.add_argument("--crs-in", action="append", default=[], metavar="[ROLE=]CRS",
+                   help="输入坐标系 / input CRS: wgs84, cgcs2000, gcj02, bd09, EPSG:4490, EPSG:4547 … "
+                        "CRS alone: for files without a CRS of their own; ROLE=CRS (e.g. households=gcj02): "
+                        "that layer, over its file's own")
+    p.add_argument("--encoding", action="append", default=[], metavar="[ROLE=]ENC",
+                   help="文本编码 / text encoding (gbk, utf-8 …) of shapefiles without .cpg and CSV; "
+                        "ROLE=ENC for one layer; default: detected")
+    p.add_argument("--field", action="append", default=[], metavar="[ROLE.]KEY=COLUMN",
+                   help="指定列 / choose a source column: hh=户数, lon=东经, lat=北纬, name=村名, "
+                        "village=所属村; households.hh=户数 for one layer only")
+    p.add_argument("--line-classes", metavar="FILE.csv",
+                   help="线类映射 / classes of roads, rivers, railways, land parcels by column value: CSV with "
+                        "layer,column,value,class (e.g. roads,DJ,1,motorway; landuse,DLBM,1107,ditch)")
+    p.add_argument("--seed", type=int, default=0, help="随机种子 / seed (OSM household estimates)")
+    p.add_argument("--limit", action="append", default=[], metavar="KEY=VALUE",
+                   help="放宽或收紧限制 / change a limit, e.g. hh_per_point=50000, hh_per_village=300000, "
+                        "archive_unpacked_mb=8192, table_columns=5000, duplicates=warning (see gridtool/limits.py)")
+
+
+def role_sources(args) -> dict[str, str]:
+    """The layers given by role: ``{"households": "PATH[:LAYER]", …}``."""
+    return {role: getattr(args, role) for role in VECTOR_ROLES if getattr(args, role, None)}
+
+
+def per_role_option(values: list[str], option: str) -> str | dict[str, str] | None:
+    """``["gcj02"]`` -> ``"gcj02"``; ``["households=gcj02", "EPSG:4547"]`` -> per role with ``"*"``."""
+    out: dict[str, str] = {}
+    for item in values:
+        role, sep, rest = item.partition("=")
+        if sep and role.strip().replace("-", "_") in ROLES:
+            out[role.strip().replace("-", "_")] = rest.strip()
+        elif "*" in out:
+            raise GridtoolError(f"{option} 只能给一个不带图层的值", f"{option} takes one value without a role",
+                                fix_zh=f"其余写成 图层=值，例如 {option} households=gcj02。",
+                                fix_en=f"give the others as ROLE=VALUE, e.g. {option} households=gcj02.")
+        else:
+            out["*"] = item.strip()
+    if not out:
+        return None
+    return out["*"] if list(out) == ["*"] else out
+
+
+def field_options(args) -> dict[str, str]:
+    """``--field KEY=COLUMN`` options as ``{KEY: COLUMN}`` (``households.hh=户数`` keeps its role prefix)."""
+    out = {}
+    for item in args.field:
+        if "=" not in item:
+            raise GridtoolError(f"--field 需要 键=列名 的形式：{item}", f"--field takes KEY=COLUMN: {item!r}",
+                                fix_zh="例如 --field hh=户数", fix_en="e.g. --field hh=households")
+        k, v = item.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+def pair_options(values: list[str], option: str, sep: str = "=") -> dict[str, str]:
+    """``A=B`` options (``--merge``, ``--relax``) as ``{A: B}``."""
+    out = {}
+    for item in values:
+        if sep not in item:
+            raise GridtoolError(f"{option} 需要 A{sep}B 的形式：{item}", f"{option} takes A{sep}B: {item!r}",
+                                fix_zh=f"例如 {option} 村甲{sep}村乙", fix_en=f"e.g. {option} VillageA{sep}VillageB")
+        a, b = item.split(sep, 1)
+        out[a.strip()] = b.strip()
+    return out
+
+
+def code_list(text: str | None) -> list[str]:
+    """``"A-01,A-02"`` (also with ``，`` or ``、``) as a list of codes."""
+    return [c.strip() for c in (text or "").replace("，", ",").replace("、", ",").split(",") if c.strip()]
+
+
+def project_from_args(args, progress=None):
+    """A project loaded from the layers given by role, with ``--crs-in``, ``--encoding``, ``--field``,
+    ``--dem``, ``--seed`` and ``--line-classes``."""
+    from ..project import Project
+    sources = role_sources(args)
+    if not sources:
+        raise GridtoolError("没有传入任何图层", "no layers given",
+                            fix_zh="至少用 --households 传入住户数据。",
+                            fix_en="give at least --households PATH.")
+    return Project.from_sources(sources, crs_in=per_role_option(args.crs_in, "--crs-in"),
+                                encoding=per_role_option(args.encoding, "--encoding"),
+                                fields=field_options(args), dem=args.dem, seed=args.seed,
+                                name=getattr(args, "name", None),
+                                line_classes=getattr(args, "line_classes", None), progress=progress)
+
+
+def project_or_sources(args):
+    """The project file given as ``PROJECT.gpkg``, or else one loaded from the layers given by role
+    (not both)."""
+    from ..project import Project
+    if getattr(args, "project", None):
+        if role_sources(args):
+            raise GridtoolError("请只给出项目文件或按角色的图层之一", "give a project or layers by role, not both",
+                                fix_zh="去掉其中一种。", fix_en="drop one of them.")
+        return Project.open(args.project)
+    return project_from_args(args)
+
+
+def limit_options(args) -> dict:
+    """``--limit KEY=VALUE`` options as keyword arguments of :func:`gridtool.limits.override`."""
+    from .. import limits
+    return limits.from_options(getattr(args, "limit", None) or [])
+
+
+def add_routing_arguments(p, *, default_mode: str = "walk") -> None:
+    """The road-graph options every routing command shares: ``--mode``, ``--node-crossings``,
+    ``--speed CLASS=KMH`` (repeatable) and ``--no-maxspeed``. Read them with :func:`routing_graph`."""
+    p.add_argument("--mode", choices=MODES, default=default_mode,
+                   help="出行方式 / travel mode: " + ", ".join(f"{m} {MODE_ZH[m]}" for m in MODES))
+    p.add_argument("--node-crossings", choices=("auto", "yes", "no"), default="auto",
+                   help="交叉处是否连通 / join roads where they cross: auto = 由数据判断（已在共享节点相接的路网"
+                        "不在交叉处加路口，立交保持不连通；CAD 式线条在交叉处加路口）/ decided from the layer "
+                        "(a noded network keeps its over/underpasses; a CAD-like one gets junctions at crossings)")
+    p.add_argument("--speed", action="append", default=[], metavar="CLASS=KMH",
+                   help="按道路等级指定车速（公里/小时），可重复 / speed of a road class in km/h for this mode, "
+                        "repeatable: --speed residential=25 --speed 县道=40")
+    p.add_argument("--no-maxspeed", action="store_true",
+                   help="不使用道路自带限速列（maxspeed/限速/speed）/ ignore the roads' own speed-limit column")
+
+
+def speeds_from_args(args, mode: str) -> dict | None:
+    """``--speed CLASS=KMH`` options as ``build_graph``'s ``speeds`` for ``mode``."""
+    out: dict = {}
+    for item in getattr(args, "speed", None) or []:
+        cls, sep, val = str(item).replace("＝", "=").partition("=")
+        try:
+            kmh = float(val)
+        except ValueError:
+            kmh = float("nan")
+        if not sep or not cls.strip() or not kmh > 0:
+            raise GridtoolError(f"无法识别的速度设置：{item}", f"cannot read the speed setting {item!r}",
+                                fix_zh="写成 --speed 等级=公里每小时，例如 --speed residential=25。",
+                                fix_en="write --speed CLASS=KMH, e.g. --speed residential=25.", field="speed")
+        out[cls.strip().lower()] = {mode: kmh}
+    return out or None
+
+
+def routing_graph(project, args, *, mode: str | None = None):
+    """The road graph for a routing command with the shared options (:func:`add_routing_arguments`);
+    prints the graph's warnings, how it was noded and where speeds came from."""
+    mode = mode or args.mode
+    graph = road_graph(project, mode, node_crossings=getattr(args, "node_crossings", "auto"),
+                       speeds=speeds_from_args(args, mode), maxspeed=not getattr(args, "no_maxspeed", False))
+    lang = getattr(args, "lang", "zh")
+    for p in graph.problems:
+        print(p.format(None if lang == "both" else lang))
+    report = graph.report(lang if lang in ("zh", "en") else "both")
+    if report:
+        print(report)
+    sp = speeds_from_args(args, mode)
+    if sp:
+        say(args, "按等级指定速度：" + "，".join(f"{k} {v[mode]:g} 公里/小时" for k, v in sp.items()),
+            "speeds set by class: " + ", ".join(f"{k} {v[mode]:g} km/h" for k, v in sp.items()))
+    return graph
+
+
+__all__ = ["LANGS", "add_role_arguments", "add_routing_arguments", "code_list", "command_progress", "field_options",
+           "fmt_lang", "limit_options", "pair_options", "per_role_option", "project_from_args", "project_or_sources", "role_sources",
+           "routing_graph", "say", "speeds_from_args"]

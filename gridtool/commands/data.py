@@ -1,0 +1,171 @@
+"""``gridtool import``, ``gridtool info`` and ``gridtool validate``: input files by role into a
+project, what a file or project holds, and every data problem with its fix.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..errors import GridtoolError
+from .args import add_role_arguments, command_progress, fmt_lang, project_from_args, role_sources, say
+
+
+def _print_problems(args, problems) -> None:
+    if not problems:
+        say(args, "数据检查：未发现问题。", "validation: no problems found.")
+        return
+    errors = sum(p.severity == "error" for p in problems)
+    say(args, f"数据检查：{errors} 个错误，{len(problems) - errors} 个警告",
+        f"validation: {errors} error(s), {len(problems) - errors} warning(s)")
+    for p in sorted(problems, key=lambda p: p.severity != "error"):
+        print(p.format(fmt_lang(args)))
+
+
+#: Field labels of ``info``/``import`` in Chinese output.
+_SUMMARY_ZH = {"CRS": "坐标系", "input": "输入", "households": "户数", "sensitive": "个人信息列", "crs": "坐标系",
+               "columns": "所用列", "features": "要素", "encoding": "编码"}
+
+
+def _print_summary(args, summary: dict) -> None:
+    zh = getattr(args, "lang", "zh") == "zh"
+
+    def k(label: str) -> str:
+        return _SUMMARY_ZH[label] if zh else label
+
+    eq = "：" if zh else "="
+    crs_text = summary.get("crs", "")
+    if zh:
+        from ..crs import crs_zh, parse_crs
+        try:
+            spec = parse_crs(crs_text.split(" (")[0]) if crs_text else None
+            crs_text = f"{crs_zh(spec.crs)}（{crs_text.split(' (')[0]}）" if spec else crs_text
+        except GridtoolError:
+            pass
+    print(f"{summary.get('name', '')}  {k('CRS')}{'：' if zh else ': '}{crs_text}"
+          + ((f"（{k('input')}：{summary['user_crs']}）" if zh else f"  (input: {summary['user_crs']})")
+             if summary.get("user_crs") else ""))
+    for role, e in summary["layers"].items():
+        hh = f"  {k('households')}{eq}{e['households']:,}" if "households" in e else ""
+        sens = f"  {k('sensitive')}{eq}{','.join(e['sensitive'])}" if e.get("sensitive") else ""
+        crs = f"  {k('crs')}{eq}{e['crs']}" if e.get("crs") else ""
+        cols = (f"  {k('columns')}{eq}" + ",".join(f"{c}:{v}" for c, v in e["columns"].items())) \
+            if e.get("columns") else ""
+        print(f"  {role:<14} {k('features')}{eq}{e['features']:,}{hh}{crs}{cols}{sens}")
+        if e.get("encoding"):
+            sample = " | ".join(e.get("encoding_sample") or [])
+            enc = e["encoding"]
+            if zh:
+                for en_word, zh_word in (("(cpg)", "（.cpg 文件）"), ("(detected)", "（自动检测）"), ("(user)", "（指定）"),
+                                         ("(default)", "（默认）"), ("(ldid)", "（dBase 语言标记）")):
+                    enc = enc.replace(en_word, zh_word)
+            print(f"  {'':<14} {k('encoding')}{eq}{enc}" + (f"{'：' if zh else ': '}{sample}" if sample else ""))
+        if e.get("note"):
+            print(f"  {'':<14} {e['note']}")
+        _print_columns(args, role, e)
+    if summary.get("dem"):
+        d = summary["dem"]
+        print(f"  {'dem':<14} {d.get('shape')}  {d.get('min', 0):.0f}–{d.get('max', 0):.0f} m")
+
+
+def _print_columns(args, role: str, e: dict) -> None:
+    """Which column was used for what (村名：F1（石柱村、龙潭村…）) and the layer's class summary."""
+    from ..column_content import describe_all
+    detail = e.get("columns_detail") or {}
+    if detail:
+        say(args, f"  {'':<14} 列：" + describe_all(detail, "zh", role=role),
+            f"  {'':<14} columns: " + describe_all(detail, "en", role=role))
+    cs = e.get("class_summary") or {}
+    if cs.get("text_zh"):
+        say(args, f"  {'':<14} {cs['text_zh']}", f"  {'':<14} {cs['text_en']}")
+
+
+# -- subcommands ------------------------------------------------------------------------------
+def cmd_import(args) -> int:
+    from ..ownership import check_replace
+    from ..validate import validate
+    out = Path(args.out)
+    check_replace([out], force=args.force, kind="project")  # before reading: refuse early, not after minutes
+    with command_progress(args) as show:
+        project = project_from_args(args, progress=show)
+        if show:
+            show(0.95, "数据检查 / validating")
+        problems = validate(project)
+    _print_problems(args, problems)
+    with command_progress(args) as show:
+        if show:
+            show(0.99, "写入项目 / saving")
+        project.save(out, force=args.force)
+    say(args, f"已写入项目 {out}", f"project written: {out}")
+    _print_summary(args, project.summary())
+    if args.strict and any(p.severity == "error" for p in problems):
+        return 1
+    return 0
+
+
+def cmd_info(args) -> int:
+    from ..project import META_TABLE, Project
+    path = args.path
+    summary = None
+    if path.lower().endswith(".gpkg") and Path(path).exists():
+        import pyogrio
+        if META_TABLE in [str(n) for n, _ in pyogrio.list_layers(path)]:
+            summary = Project.open(path).summary()
+    if summary is None:
+        from ..fileinfo import file_info
+        summary = file_info(path)
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
+    else:
+        _print_summary(args, summary)
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from ..project import Project
+    from ..validate import validate
+    if args.project:
+        project = Project.open(args.project)
+        if role_sources(args):
+            raise GridtoolError("请只给出项目文件或按角色的图层之一", "give a project or layers by role, not both",
+                                fix_zh="去掉其中一种。", fix_en="drop one of them.")
+        problems = validate(project)
+    else:
+        with command_progress(args) as show:
+            project = project_from_args(args, progress=show)
+            if show:
+                show(0.95, "数据检查 / validating")
+            problems = validate(project)
+    if args.json:
+        print(json.dumps([p.to_dict() for p in problems], ensure_ascii=False, indent=2, default=str))
+    else:
+        for role, e in project.summary()["layers"].items():
+            if e.get("columns_detail") or e.get("class_summary"):
+                print(f"  {role}")
+                _print_columns(args, role, e)
+        _print_problems(args, problems)
+    return 1 if any(p.severity == "error" for p in problems) else 0
+
+
+def register(subparsers) -> None:
+    """Add ``import``, ``info`` and ``validate`` to the ``gridtool`` argument parser."""
+    pi = subparsers.add_parser("import", help="导入图层并写入项目 / load layers by role into a project")
+    add_role_arguments(pi)
+    pi.add_argument("--out", required=True, metavar="PROJECT.gpkg", help="项目文件 / project file to write")
+    pi.add_argument("--name", help="项目名称 / project name")
+    pi.add_argument("--strict", action="store_true", help="有数据错误时返回 1 / exit 1 when validation finds errors")
+    pi.add_argument("--force", action="store_true",
+                    help="允许覆盖不是 gridtool 项目的已有文件 / replace an existing file that is not a gridtool project")
+    pi.add_argument("--quiet", action="store_true", help="不显示进度 / no progress messages")
+    pi.set_defaults(func=cmd_import)
+
+    pf = subparsers.add_parser("info", help="查看文件或项目 / what a file or project holds")
+    pf.add_argument("path", metavar="PATH[:LAYER]")
+    pf.add_argument("--json", action="store_true")
+    pf.set_defaults(func=cmd_info)
+
+    pv = subparsers.add_parser("validate", help="检查数据 / check data and list every problem")
+    pv.add_argument("project", nargs="?", metavar="PROJECT.gpkg")
+    add_role_arguments(pv)
+    pv.add_argument("--json", action="store_true")
+    pv.set_defaults(func=cmd_validate)

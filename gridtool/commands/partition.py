@@ -1,0 +1,368 @@
+"""``gridtool partition``: base grids and sub-grids of a project or layers by role, a redraw from an
+earlier plan (``--previous``, ``--lock``) and the city-scale batch (``--workers``, ``--scheduler``,
+``--out-dir``, ``--resume``, ``--by``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import GridtoolError
+from .args import (
+    add_role_arguments,
+    code_list,
+    command_progress,
+    fmt_lang,
+    pair_options,
+    per_role_option,
+    project_or_sources,
+    role_sources,
+    say,
+)
+
+
+def _relax(values: list[str]) -> dict[str, tuple[int, int]]:
+    out = {}
+    for name, rng in pair_options(values, "--relax").items():
+        try:
+            lo, hi = (int(x) for x in rng.replace("–", "-").split("-", 1))
+        except ValueError:
+            raise GridtoolError(f"--relax 的范围应为 最小-最大：{rng}", f"--relax takes NAME=MIN-MAX: {rng!r}",
+                                fix_zh="例如 --relax 平坎=250-500", fix_en="e.g. --relax Planken=250-500") from None
+        out[name] = (lo, hi)
+    return out
+
+
+def _partition_params(args) -> dict:
+    """The engine's parameters from the ``partition`` options."""
+    if args.min > args.max:
+        raise GridtoolError(f"--min {args.min} 大于 --max {args.max}", f"--min {args.min} exceeds --max {args.max}",
+                            fix_zh="交换两个数。", fix_en="swap the two numbers.")
+    return dict(
+        min_hh=args.min, max_hh=args.max, target=args.target if args.target else (args.min + args.max) // 2,
+        sub_min=args.sub_min, sub_max=args.sub_max,
+        sub_target=args.sub_target if args.sub_target else (args.sub_min + args.sub_max) // 2,
+        hard_barriers=[h for h in args.hard_barriers.split(",")] if args.hard_barriers else [],
+        corridor_width=args.corridor_width, infeasible=args.infeasible, pockets=args.pockets,
+        special_radius=getattr(args, "special_radius", 30.0),
+        merge=pair_options(args.merge, "--merge"), relax=_relax(args.relax), subgrids=not args.no_subgrids,
+        seed=args.seed,
+        **({"special_categories": [c.strip() for c in args.special.split(",") if c.strip()]}
+           if args.special is not None else {}))
+
+
+def _print_partition(args, rep: dict, out) -> None:
+    plan = rep["plan"]
+    sp_hh = plan.get("special_grid_households", 0)
+    say(args, f"已写入 {out}：{plan['grids']} 个基础网格，{plan.get('subgrids', 0)} 个子网格，"
+              f"{plan['special_grids']} 个专属网格（{sp_hh:,} 户）",
+        f"written {out}: {plan['grids']} base grids, {plan.get('subgrids', 0)} sub-grids, "
+        f"{plan['special_grids']} special grids ({sp_hh:,} households)")
+    for sk in plan.get("special_places_without_area", []):
+        say(args, f"  重点场所“{sk['name'] or sk['src_id']}”只有一个点且周围都是住户（或不在任何村内），未划专属网格；"
+                  "请在场所图层中画出它的范围",
+            f"  key place {sk['name'] or sk['src_id']!r} is a point with homes all around it (or outside every "
+            "village): no special grid; draw its area in the places layer")
+    pct = plan["pct_within_bounds"]
+    say(args, f"  可划分村（社区）的网格在 {args.min}–{args.max} 户之内：{pct}%；平均紧凑度 {plan['mean_polsby_popper']}；"
+              f"跨越硬边界 {plan['hard_crossings']} 处（其中 {plan['unavoidable_hard_crossings']} 处无法避免）",
+        f"  grids of feasible villages within {args.min}–{args.max}: {pct}%; mean Polsby-Popper "
+        f"{plan['mean_polsby_popper']}; hard-barrier crossings {plan['hard_crossings']} "
+        f"({plan['unavoidable_hard_crossings']} unavoidable)")
+    if rep.get("totals"):
+        from ..partition.totals import HouseholdTotals
+        t = HouseholdTotals.from_dict(rep["totals"])
+        say(args, f"  {t.text_zh()}", f"  {t.text_en()}")
+    for v in plan["infeasible_villages"]:
+        rem = v["remedies"]
+        merge = "、".join(m["village"] for m in rem.get("merge", [])[:3]) or "—"
+        lo, hi = rem["relax"]
+        label = v.get("label") or v["village"]
+        say(args, f"  无法划分：{label}，{v['households']} 户。已采用：{v['applied']}。"
+                  f"可选：保留为一个例外网格；与邻村合并（{merge}）；放宽为 {lo}–{hi} 户",
+            f"  cannot be split: {label}, {v['households']} households. Applied: {v['applied']}. "
+            f"Remedies: keep as one exceptional grid; merge with a neighbour ({merge}); relax to {lo}-{hi}")
+    for pg in plan.get("pocket_grids", []):
+        say(args, f"  硬边界围出的片区保留为例外网格：{pg['code']}（{pg['village']}，{pg['households']} 户）；"
+                  "可用 --pockets join 跨边界并入邻近网格",
+            f"  area enclosed by hard barriers kept as an exceptional grid: {pg['code']} ({pg['village']}, "
+            f"{pg['households']} households); --pockets join joins it across the barrier")
+    if args.report:
+        say(args, f"  报告：{args.report}", f"  report: {args.report}")
+
+
+def cmd_partition(args) -> int:
+    from ..partition.output import partition_project, write_report
+    if args.previous or args.lock:
+        return _partition_redraw(args)
+    if (args.workers is not None or args.scheduler or args.out_dir or args.resume or args.by):
+        return _partition_batch(args)
+    from ..ownership import check_replace
+    out = Path(args.out)
+    check_replace([out], force=args.force, kind="project")
+    check_replace([args.report] if args.report else [], force=args.force)
+    project = project_or_sources(args)
+    # Updating a project in place is what a planner expects: the save is atomic, and refuses if
+    # another program rewrote the project while this partition ran (gridtool.writelock).
+    with command_progress(args) as show:
+        gp = partition_project(project, progress=show, **_partition_params(args))
+    project.save(out, force=args.force)
+    rep = gp.report_
+    if args.report:
+        write_report(args.report, rep)
+    _print_partition(args, rep, out)
+    return 0
+
+
+def _take_previous_options(args) -> dict:
+    """The ``previous.`` entries of --field, --crs-in and --encoding (``--field previous.code=网格编码``,
+    ``--crs-in previous=EPSG:4549``), taken out of the options the role layers read."""
+    out = {}
+    fields = []
+    for item in args.field:
+        k, sep, v = item.partition("=")
+        if sep and k.strip().startswith("previous."):
+            out[k.strip().split(".", 1)[1]] = v.strip()
+        else:
+            fields.append(item)
+    args.field = fields
+    for opt in ("crs_in", "encoding"):
+        kept = []
+        for item in getattr(args, opt):
+            k, sep, v = item.partition("=")
+            if sep and k.strip() == "previous":
+                out[opt] = v.strip()
+            else:
+                kept.append(item)
+        setattr(args, opt, kept)
+    return out
+
+
+def _partition_redraw(args) -> int:
+    """``partition --previous PATH[:LAYER] [--lock CODE,…]``: redraw with minimal change from an
+    earlier plan (gridtool's own, or any polygon layer with a code column); locked grids keep their
+    households, shape and code exactly. Writes the ``changes`` layer and the report's ``redraw``."""
+    from ..io.previous import read_previous
+    from ..partition.engine import GridPartitioner
+    from ..partition.output import apply_to_project, write_report
+    if args.workers is not None or args.scheduler or args.out_dir or args.resume or args.by:
+        raise GridtoolError(
+            "--previous/--lock 不能与批量选项（--workers、--scheduler、--out-dir、--resume、--by）同时使用",
+            "--previous/--lock cannot be combined with the batch options (--workers, --scheduler, --out-dir, "
+            "--resume, --by)",
+            fix_zh="按乡镇分别重绘：每个项目运行一次 gridtool partition 项目.gpkg --previous 旧网格 --out 新项目.gpkg。",
+            fix_en="redraw township by township: gridtool partition PROJECT.gpkg --previous OLD --out NEW.gpkg "
+                   "for each project.")
+    popts = _take_previous_options(args)
+    project = project_or_sources(args)
+    lock = code_list(args.lock)
+    crs_default = per_role_option(args.crs_in, "--crs-in")
+    crs_default = crs_default.get("*") if isinstance(crs_default, dict) else crs_default
+    if args.previous:
+        prev = read_previous(args.previous, code_field=popts.get("code"), crs_in=popts.get("crs_in"),
+                             crs_default=crs_default, encoding=popts.get("encoding"))
+        how = {"given": ("按 --field 指定", "as given by --field"), "header": ("按列名识别", "found by its header"),
+               "content": ("按内容识别", "found by its content")}[prev.code_found_by]
+        where = f"{prev.file}" + (f":{prev.layer}" if prev.layer else "")
+        say(args, f"上一版网格：{where}，{len(prev.grids)} 个网格，坐标系 {prev.crs}；编码字段“{prev.code_column}”（{how[0]}）",
+            f"previous plan: {where}, {len(prev.grids)} grids, CRS {prev.crs}; code column {prev.code_column!r} "
+            f"({how[1]})")
+        for problem in prev.problems:
+            print(problem.format(fmt_lang(args)))
+        if prev.hh_column:
+            say(args, f"  上一版每个网格的户数取自字段“{prev.hh_column}”", f"  households per previous grid from "
+                f"column {prev.hh_column!r}")
+        if prev.households is not None:
+            say(args, f"  按位置匹配上一版的 {len(prev.households):,} 个住户要素（同一楼栋 1 米以内）",
+                f"  households matched by position to the previous plan's {len(prev.households):,} household "
+                "features (same building within 1 m)")
+        else:
+            say(args, "  住户按位置归入上一版网格面（所在的网格）",
+                "  households matched by position: the previous grid polygon each lies in")
+        if prev.locked:
+            say(args, f"  上一版中已锁定的网格保持不变：{'、'.join(prev.locked)}",
+                f"  grids locked in the previous plan are kept: {', '.join(prev.locked)}")
+        previous, previous_hh = prev.grids, prev.households
+        match = "households" if previous_hh is not None else "polygons"
+        locked = sorted(set(lock) | set(prev.locked))
+        described = prev.describe()
+    else:  # --lock alone: the project's own plan is the previous one
+        if "grids" not in project.layers:
+            raise GridtoolError("--lock 需要上一版网格", "--lock needs a previous plan",
+                                fix_zh="给出 --previous 旧网格文件，或先划分网格。",
+                                fix_en="give --previous OLD_GRIDS, or partition the project first.")
+        previous, previous_hh, match, locked = project.layers["grids"].gdf, None, "grid", lock
+        described = {"file": args.project, "layer": "grids", "grids": len(previous)}
+    out = Path(args.out)
+    with command_progress(args) as show:
+        gp = GridPartitioner(**_partition_params(args)).fit(
+            project, previous=previous, locked=locked, match=match, previous_households=previous_hh,
+            progress=show)
+    apply_to_project(project, gp)
+    rep = gp.report_
+    rep["previous"] = described
+    project.parameters["partition"]["previous"] = described
+    project.save(out, force=args.force)
+    if args.report:
+        write_report(args.report, rep)
+    _print_partition(args, rep, out)
+    _print_redraw(args, rep["plan"]["redraw"])
+    return 0
+
+
+def _print_redraw(args, r: dict) -> None:
+    say(args, f"  重绘：{r['households_moved']:,} 户改变网格（共 {r['households_total']:,} 户），"
+              f"{r['grids_changed']} 个网格有变化；保留编码 {r['codes_kept']} 个，新编码 {r['codes_new']} 个，"
+              f"撤销编码 {r['codes_retired']} 个；新增住户 {r['households_new']:,} 户",
+        f"  redraw: {r['households_moved']:,} of {r['households_total']:,} households changed grid, "
+        f"{r['grids_changed']} grids changed; codes kept {r['codes_kept']}, new {r['codes_new']}, retired "
+        f"{r['codes_retired']}; households new since the previous plan {r['households_new']:,}")
+    if r.get("locked"):
+        say(args, f"  锁定网格保持不变（户、楼栋、形状）：{'、'.join(r['locked'])}",
+            f"  locked grids kept exactly (households, buildings, shape): {', '.join(r['locked'])}")
+    for v in r.get("villages", []):
+        if v["households_moved"] or v["codes_new"] or v["codes_retired"] or v["households_new"]:
+            say(args, f"    {v['village']}：{v['households_moved']} 户改变网格，{v['grids_changed']} 个网格有变化，"
+                      f"新增 {v['households_new']} 户" + (f"；新编码 {v['new_codes']}" if v["new_codes"] else "")
+                + (f"；撤销 {v['retired_codes']}" if v["retired_codes"] else ""),
+                f"    {v['village']}: {v['households_moved']} households changed grid, {v['grids_changed']} grids "
+                f"changed, {v['households_new']} new" + (f"; new codes {v['new_codes']}" if v["new_codes"] else "")
+                + (f"; retired {v['retired_codes']}" if v["retired_codes"] else ""))
+    if r.get("features") and r.get("features_matched") is not None:
+        say(args, f"  按位置与上一版住户对上的要素：{r['features_matched']:,} / {r['features']:,}",
+            f"  household features matched to the previous plan's by position: {r['features_matched']:,} of "
+            f"{r['features']:,}")
+    if r.get("households_inside_locked"):
+        say(args, f"  注意：{r['households_inside_locked']:,} 户位于锁定网格的范围内但不属于该网格，仍归未锁定的网格"
+                  "（如应并入，先解锁该网格再重绘）",
+            f"  note: {r['households_inside_locked']:,} households lie inside locked grids but do not belong "
+            "to them; they stay in unlocked grids (unlock the grid and redraw to take them in)")
+    if r.get("previous_without_code"):
+        say(args, f"  注意：上一版中 {r['previous_without_code']} 个没有编码的面已忽略",
+            f"  note: {r['previous_without_code']} previous polygon(s) without a code were left out")
+    say(args, "  每个村（社区）的变化见输出中的 changes 图层", "  per village: the changes layer of the output")
+
+
+def _partition_batch(args) -> int:
+    """``partition --workers/--scheduler/--out-dir/--resume/--by``: chunk by chunk (see
+    :mod:`gridtool.partition.batch`). Exit 4 when some villages failed (the rest is written)."""
+    from ..partition.batch import BatchPartitioner
+    from ..partition.output import apply_to_project, write_report
+    if args.workers is not None and args.workers < 1:
+        raise GridtoolError(f"--workers 至少为 1：{args.workers}", f"--workers must be at least 1: {args.workers}",
+                            fix_zh="例如 --workers 4。", fix_en="e.g. --workers 4.")
+    bp = BatchPartitioner(by=args.by or "township", workers=args.workers or 1, scheduler=args.scheduler,
+                          **_partition_params(args))
+    if args.out_dir:
+        out_dir = Path(args.out_dir)
+        # A project file is read township by township; layers by role are loaded first.
+        data = args.project if args.project and not role_sources(args) else project_or_sources(args)
+        with command_progress(args) as show:
+            bp.fit(data, work_dir=out_dir / ".parts", resume=args.resume, keep=False, progress=show)
+        with command_progress(args) as show:
+            written = bp.write_districts(out_dir, force=args.force, progress=show)
+        out_label = f"{out_dir}（{len(written)} 个区县 / districts）"
+        if not args.report:
+            args.report = str(out_dir / "report.json")
+    else:
+        project = project_or_sources(args)
+        out = Path(args.out)
+        with command_progress(args) as show:
+            bp.fit(project, work_dir=out.with_suffix(".parts"), resume=args.resume, keep=True, progress=show)
+        apply_to_project(project, bp)
+        project.save(out, force=args.force)
+        out_label = out
+    rep = bp.report_
+    if args.report:
+        write_report(args.report, rep)
+    _print_partition(args, rep, out_label)
+    n_vil = sum(len(c.rows) for c in bp.chunks_)
+    if (args.by or "township") == "township" and n_vil > 1 and len(bp.chunks_) == n_vil:
+        say(args, "  警告：村图层没有乡镇列，区划代码也推不出乡镇，每个村单独成块；"
+                  "如有乡镇列，用 --field villages.township=列名 指定",
+            "  WARNING: the villages layer has no township column and the codes give none: one chunk per "
+            "village; name the township column with --field villages.township=COLUMN")
+    t = rep["timings"]
+    say(args, f"  用时 {t['total_s']} 秒，{t['workers']} 个工作进程（{t['mode']}），"
+              f"{rep['batch']['chunks']} 个分块，续算跳过 {t['resumed_chunks']} 个",
+        f"  {t['total_s']} s on {t['workers']} worker(s) ({t['mode']}), {rep['batch']['chunks']} chunks, "
+        f"{t['resumed_chunks']} skipped by --resume")
+    for f in bp.failures_:
+        first = f["error"].splitlines()[0] if f["error"] else f["type"]
+        say(args, f"  划分失败：{'、'.join(f['villages'])}（分块 {f['chunk']}）：{first}",
+            f"  failed: {', '.join(f['villages'])} (chunk {f['chunk']}): {first}")
+    if bp.failures_:
+        say(args, "  其余村（社区）已写入；修正后加 --resume 重新运行，只计算失败和改动的部分。",
+            "  the other villages are written; fix the data and rerun with --resume to compute only "
+            "what failed or changed.")
+        return 4
+    return 0
+
+
+def register(subparsers) -> None:
+    """Add ``partition`` to the ``gridtool`` argument parser."""
+    pp = subparsers.add_parser("partition", help="划分基础网格和子网格 / base grids and sub-grids")
+    pp.add_argument("project", nargs="?", metavar="PROJECT.gpkg", help="项目文件（或用按角色的图层）/ a project, or layers by role")
+    add_role_arguments(pp)
+    pp.add_argument("--min", type=int, default=300, help="基础网格最少户数 / min households per base grid (300)")
+    pp.add_argument("--max", type=int, default=500, help="基础网格最多户数 / max households per base grid (500)")
+    pp.add_argument("--target", type=int, default=400, help="目标户数 / preferred households per grid (400)")
+    pp.add_argument("--sub-min", type=int, default=20, help="子网格最少户数 / sub-grid min (20)")
+    pp.add_argument("--sub-max", type=int, default=40, help="子网格最多户数 / sub-grid max (40)")
+    pp.add_argument("--sub-target", type=int, default=30, help="子网格目标户数 / sub-grid target (30)")
+    pp.add_argument("--hard-barriers", default="river,railway,motorway,trunk",
+                    help="不可跨越的边界类别 / barrier classes never crossed (comma list: river, stream, "
+                         "railway, motorway, trunk, primary …; empty for none)")
+    pp.add_argument("--infeasible", choices=("exception", "relax", "merge"), default="exception",
+                    help="无法划分的村的处理 / villages no grid count fits: keep one exceptional grid "
+                         "(default), relax their bounds, or merge with a neighbour")
+    pp.add_argument("--pockets", choices=("join", "exception"), default="join",
+                    help="硬边界围出的、户数不够一个网格的片区 / an area enclosed by hard barriers that no grid "
+                         "count fits: join it across the barrier (default, reported as unavoidable) or keep it "
+                         "as one exceptional grid (no hard barrier crossed)")
+    pp.add_argument("--merge", action="append", default=[], metavar="VILLAGE=NEIGHBOUR",
+                    help="把一个村并入邻村一起划分 / partition VILLAGE together with NEIGHBOUR (names; with the "
+                         "batch options also 12-digit codes)")
+    pp.add_argument("--relax", action="append", default=[], metavar="VILLAGE=MIN-MAX",
+                    help="放宽某村的户数范围 / other bounds for one village")
+    pp.add_argument("--special", default=None, metavar="CATEGORIES",
+                    help="划为专属网格的场所类别 / place categories carved out as special grids "
+                         "(default school,hospital,market,enterprise; empty for none)")
+    pp.add_argument("--special-radius", type=float, default=30.0, metavar="M",
+                    help="只有点位的场所的专属网格半径（米，不含周围住户）/ radius of the special grid of a place "
+                         "given as a point, in metres (homes around it excluded)")
+    pp.add_argument("--corridor-width", type=float, default=50.0,
+                    help="专项网格（沿河、铁路、林地）宽度，米 / corridor width in metres (0: none)")
+    pp.add_argument("--no-subgrids", action="store_true", help="不划分子网格 / base grids only")
+    pp.add_argument("--previous", metavar="PATH[:LAYER]",
+                    help="从上一版网格以最少改动重绘：本工具的项目或导出，或任意带编码字段的面图层（任意坐标系；"
+                         "编码字段可用 --field previous.code=网格编码 指定）/ redraw with minimal change from an "
+                         "earlier plan: a gridtool project or export, or any polygon layer with a code column "
+                         "(any CRS; name the column with --field previous.code=COLUMN)")
+    pp.add_argument("--lock", metavar="CODE,CODE…",
+                    help="锁定的网格：户、楼栋和形状保持不变 / grids kept exactly (households, buildings, shape)")
+    outs = pp.add_mutually_exclusive_group(required=True)
+    outs.add_argument("--out", metavar="OUT.gpkg",
+                      help="输出项目（含 grids、subgrids 图层）/ project with the grids and subgrids layers")
+    outs.add_argument("--out-dir", metavar="DIR",
+                      help="每个区县一个 GeoPackage（按村图层的区县列，否则区划代码前 6 位）/ one GeoPackage per "
+                           "district (the villages' county column, else code[:6]), for a municipality")
+    pb = pp.add_argument_group("city-scale batch / 全市批量 (needs dask for --workers > 1: "
+                               'pip install "gridtool[cluster]")')
+    pb.add_argument("--workers", type=int, metavar="N",
+                    help="并行工作进程数（本机 Dask 集群）；1 为本进程逐块计算 / worker processes on a local "
+                         "Dask cluster; 1: chunk by chunk in this process")
+    pb.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                    help="已有 Dask 集群的调度器地址 / address of an existing Dask scheduler")
+    pb.add_argument("--by", choices=("township", "village"),
+                    help="分块单位：乡镇（默认；乡镇列或区划代码推得，--field villages.township=列 指定）或村 / "
+                         "chunk per township (default; the town column or the code's township part, "
+                         "--field villages.township=COLUMN to choose) or per village")
+    pb.add_argument("--resume", action="store_true",
+                    help="跳过输入未变、已算完的分块（OUT.parts 或 DIR/.parts）/ skip chunks already done with "
+                         "the same inputs (kept in OUT.parts or DIR/.parts)")
+    pp.add_argument("--report", metavar="REPORT.json", help="报告 / report as JSON")
+    pp.add_argument("--force", action="store_true",
+                    help="允许覆盖不是 gridtool 项目的已有文件 / replace an existing non-project file")
+    pp.add_argument("--quiet", action="store_true")
+    pp.set_defaults(func=cmd_partition)
