@@ -59,7 +59,7 @@ def run_demo(out: Path, *, samples=None, progress: Callable[[float, str], None] 
     from ..partition.output import partition_project, write_report
     from ..partition.report import partition_markdown
     from ..project import Project
-    from ..summary import summary_markdown, village_totals
+    from ..partition.summary import summary_markdown, village_totals
     from ..validate import validate
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .partition.feasibility import diagnose, feasible_grid_counts
-from .project import Project
-from .spatial import assign_to_polygons, household_points
+from ..project import Project
+from ..spatial import assign_to_polygons, household_points
+from .feasibility import diagnose, feasible_grid_counts
 
 
 def assign_villages(project: Project) -> np.ndarray:
@@ -55,7 +55,7 @@ def summary_markdown(project: Project, totals: pd.DataFrame | None, min_hh: int 
     for role, e in s["layers"].items():
         hh = f"{e['households']:,}" if "households" in e else ""
         lines.append(f"| {role} | {e['features']:,} | {hh} | {e['source']} |")
-    from .column_content import describe_all
+    from ..column_content import describe_all
     notes = []
     for role, e in s["layers"].items():
         if e.get("columns_detail"):
