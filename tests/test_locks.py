@@ -20,7 +20,7 @@ from locks_data import cut_layers, cut_project  # noqa: E402
 
 from gridtool.partition.engine import GridPartitioner
 from gridtool.partition.output import apply_to_project
-from gridtool.partition.plan import GridPlan, LockedGridError
+from gridtool.partition.edit import GridPlan, LockedGridError
 from gridtool.ui.session import Session
 from gridtool.ui.stroke import Stroke
 

@@ -11,8 +11,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from partition_data import make_villages  # noqa: E402
 
 from gridtool.partition.engine import GridPartitioner
-from gridtool.partition.plan import GridPlan, LockedGridError, PlanEditError
-from gridtool.undo import UndoStack
+from gridtool.partition.edit import GridPlan, LockedGridError, PlanEditError
+from gridtool.partition.edit import UndoStack
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """Grid editing for the view: the target grid, the brush, strokes, locks, merges and splits.
 
-The logic is in :class:`~gridtool.ui.stroke.Stroke` and :class:`~gridtool.partition.plan.GridPlan`;
+The logic is in :class:`~gridtool.ui.stroke.Stroke` and :class:`~gridtool.partition.edit.GridPlan`;
 this object holds the tool state (target grid, brush size, households or blocks) and turns
 refusals (a locked grid) into messages instead of exceptions.
 """

@@ -13,9 +13,9 @@ from PyQt6.QtWidgets import (QAbstractItemView, QButtonGroup, QComboBox, QGridLa
                              QLabel, QMenu, QPushButton, QSlider, QSplitter, QTableView, QToolButton,
                              QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
+from ..partition.edit import EDITED_NOTE
 from .i18n import tr
 from .render import qcolor
-from .session import EDITED_NOTE
 from .styles import STATE_COLOURS
 
 STATE_BG = {"under": QColor(222, 235, 247), "ok": QColor(229, 245, 224), "over": QColor(254, 224, 210)}

@@ -1,8 +1,8 @@
 """The open project and everything done to it: the app's model, without Qt.
 
-A :class:`Session` holds the :class:`~gridtool.project.Project`, the editable grid plan
-(:class:`~gridtool.partition.plan.GridPlan` with its :class:`Membership` and :class:`GridShapes`),
-and one :class:`~gridtool.undo.UndoStack` for every change: hand edits (moves, locks, merges,
+A :class:`Session` holds the :class:`~gridtool.project.Project`, the editable grid plan (an
+:class:`~gridtool.partition.edit.EditState`: the :class:`~gridtool.partition.edit.GridPlan` with its
+membership and grid shapes), and one :class:`~gridtool.partition.edit.UndoStack` for every change: hand edits (moves, locks, merges,
 splits) and results of background jobs (a partition, a redraw, patrol routes, service circles)
 alike, so undo walks back through all of them in order.
 
@@ -14,37 +14,15 @@ saved or handed to a job (:meth:`Session.materialized`).
 from __future__ import annotations
 
 import copy
-import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import geopandas as gpd
-import numpy as np
-import pandas as pd
-import shapely
 
-from ..partition.plan import GridPlan
+from ..partition.edit import EditState, GridPlan, UndoStack
 from ..project import Project
-from ..spatial import household_points
-from ..undo import UndoStack
 from .events import Signal
-from .grid_shapes import GridShapes
-from .membership import Membership
 
 PARTITION_LAYERS = ("grids", "subgrids", "special_grids", "corridors", "party_links", "changes")
-EDITED_NOTE = "edited"
-
-
-@dataclass
-class EditState:
-    """A grid plan with the layers it was made from (kept so undo can come back to it)."""
-
-    plan: GridPlan
-    membership: Membership
-    shapes: GridShapes
-    households: gpd.GeoDataFrame
-    grids: gpd.GeoDataFrame
-    xy: np.ndarray
-    blocks: object | None = None  # gridtool.partition.blocks.Blocks of these households, when known
 
 
 class ReplaceLayersCommand:
@@ -231,23 +209,7 @@ class Session:
         return self.project.parameters.get("partition", {}) if self.project is not None else {}
 
     def _make_edit_state(self, blocks=None) -> None:
-        p = self.project
-        if "grids" not in p.layers or "households" not in p.layers:
-            self._set_edit_state(None)
-            return
-        hh = p.layers["households"].gdf
-        if "grid" not in hh:
-            self._set_edit_state(None)
-            return
-        plan = GridPlan.from_project(p)
-        grids = plan.grids  # reset_index'ed: positions are row numbers
-        m = Membership(plan)
-        pts = household_points(hh).values
-        xy = np.column_stack([shapely.get_x(pts), shapely.get_y(pts)]) if len(hh) else np.zeros((0, 2))
-        shapes = GridShapes(grids["code"].astype(str), grids.geometry.values, m, xy)
-        if blocks is not None and len(getattr(blocks, "household_block", [])) != len(hh):
-            blocks = None
-        self._set_edit_state(EditState(plan, m, shapes, hh, grids, xy, blocks))
+        self._set_edit_state(EditState.from_project(self.project, blocks=blocks))
 
     def _set_edit_state(self, state: EditState | None) -> None:
         if self.edit is not None:
@@ -258,9 +220,7 @@ class Session:
             state.plan.listeners.append(self._on_plan)
 
     def _on_plan(self, codes: set[str]) -> None:
-        e = self.edit
-        feats = e.membership.update(codes)
-        e.shapes.invalidate(codes)
+        feats = self.edit.update(codes)
         self._pending |= set(codes)
         self.plan_changed.emit(set(codes), feats)
 
@@ -275,36 +235,6 @@ class Session:
 
     def _write_grids(self) -> None:
         """The project's grids layer from the plan: shapes, totals, locks (after each completed edit)."""
-        e = self.edit
-        p = self.project
-        plan = e.plan
-        base = e.grids
-        by_code = {str(c): i for i, c in enumerate(base["code"].astype(str))}
-        touched = e.shapes.touched()
-        rows, geoms = [], []
-        for code in plan.codes:
-            i = by_code.get(code)
-            if i is None:  # made by a split: the attributes of a grid of its village
-                v = plan.village.get(code)
-                i = next((j for c, j in by_code.items() if plan.village.get(c) == v), 0)
-            row = base.iloc[i].drop(labels="geometry").to_dict()
-            row["code"] = code
-            row["hh"] = int(plan.totals.get(code, 0))
-            row["locked"] = code in plan.locked
-            if code in touched or code not in by_code:
-                g = e.shapes.geometry(code)
-                area = float(shapely.area(g))
-                perim = float(shapely.length(g))
-                row["area_m2"] = round(area, 1)
-                row["polsby_popper"] = round(4 * math.pi * area / perim ** 2, 3) if perim > 0 else 0.0
-                note = str(row.get("note") or "")
-                row["note"] = note if EDITED_NOTE in note else (f"{note}; {EDITED_NOTE}" if note else EDITED_NOTE)
-            else:
-                g = base.geometry.iat[i]
-            rows.append(row)
-            geoms.append(g)
-        gdf = gpd.GeoDataFrame(pd.DataFrame(rows, columns=[c for c in base.columns if c != "geometry"]),
-                               geometry=gpd.GeoSeries(geoms, crs=base.crs))
-        old = p.layers["grids"]
-        p.layers["grids"] = replace(old, gdf=gdf)
+        old = self.project.layers["grids"]
+        self.project.layers["grids"] = replace(old, gdf=self.edit.grids_layer())
         self.layers_changed.emit({"grids"})

@@ -1,10 +1,11 @@
 """Painting households (or whole blocks) into a grid: hit tests and the stroke as one undo step.
 
 A :class:`Stroke` opens an undo macro, moves whatever the brush passes over into the target grid
-(step by step, each a :class:`~gridtool.partition.plan.MoveCommand`, so the totals change live),
+(step by step, each a :class:`~gridtool.partition.edit.MoveCommand`, so the totals change live),
 and closes the macro on release; :meth:`Stroke.cancel` (Esc) undoes the stroke so far.
-Households of locked grids, of special grids (专属网格) and of other villages are left where they
-are (grids nest in villages).
+Which households may move is the plan's rule (:meth:`~gridtool.partition.edit.GridPlan.movable`):
+those of locked grids, of special grids (专属网格) and of other villages are left where they are
+(grids nest in villages), and the stroke counts them for the status bar.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.spatial import cKDTree
 
-from ..partition.plan import LockedGridError, PlanEditError
+from ..partition.edit import PlanEditError
 
 
 class HitIndex:
@@ -95,7 +96,8 @@ class StrokeResult:
 class Stroke:
     """One brush or box stroke into ``target`` on a :class:`~gridtool.ui.session.Session`.
 
-    Raises :class:`LockedGridError` from :meth:`begin` when the target is locked.
+    Raises :class:`~gridtool.partition.edit.LockedGridError` from :meth:`begin` when the target is
+    locked, :class:`~gridtool.partition.edit.PlanEditError` when it is not a base grid.
     """
 
     def __init__(self, session, target: str):
@@ -109,13 +111,7 @@ class Stroke:
         if plan is None:
             raise PlanEditError("项目中还没有网格", "the project has no grids yet",
                                 fix_zh="先运行“划分网格”。", fix_en="run the partition first.")
-        if self.target not in plan.totals:
-            raise PlanEditError(f"没有网格 {self.target}", f"no grid {self.target}",
-                                fix_zh="选择一个网格。", fix_en="choose a grid.")
-        if self.target in plan.locked:
-            raise LockedGridError(f"网格 {self.target} 已锁定", f"grid {self.target} is locked",
-                                  fix_zh="先解锁该网格。", fix_en="unlock the grid first.")
-        self._editable = set(plan.codes)
+        plan.check_target(self.target)  # a base grid, not locked (the plan's rules)
         self.session.undo.begin_macro(f"涂刷到 {self.target} / paint into {self.target}")
         self.open = True
 
@@ -133,38 +129,15 @@ class Stroke:
         feats, cur = feats[cur != ti], cur[cur != ti]
         if not len(feats):
             return 0
-        village = plan.village.get(self.target)
-        codes = m.codes
-        editable = self._editable
-        keep = np.ones(len(feats), dtype=bool)
-        for k, c in enumerate(cur):
-            if c < 0:
-                continue
-            code = codes[c]
-            if code in plan.locked or code not in editable:  # locked, or a special grid (专属网格)
-                keep[k] = False
-                self.result.locked_skipped += 1
-            elif plan.village.get(code) != village:
-                keep[k] = False
-                self.result.other_village_skipped += 1
-        feats, cur = feats[keep], cur[keep]
-        if not len(feats):
+        ok = plan.movable(feats.tolist(), self.target)  # the rules: locks, special grids, villages
+        self.result.locked_skipped += len(ok.locked)
+        self.result.other_village_skipped += len(ok.other_village)
+        if not ok.features:
             return 0
-        try:
-            cmd = plan.move(feats.tolist(), self.target)
-        except LockedGridError:
-            # a building shared with a locked grid (apartment parts): move the others
-            ok = []
-            for f in feats.tolist():
-                try:
-                    plan.move([f], self.target)
-                    ok.append(f)
-                except LockedGridError:
-                    self.result.locked_skipped += 1
-            if not ok:
-                return 0
-            cmd = plan.move(ok, self.target)
-            feats = np.asarray(ok)
+        keep = np.isin(feats, ok.features)
+        feats, cur = feats[keep], cur[keep]
+        cmd = plan.move(feats.tolist(), self.target)
+        codes = m.codes
         self.result.sources |= {codes[c] for c in cur if c >= 0}
         self.session.push(cmd)
         self.result.moved += len(feats)

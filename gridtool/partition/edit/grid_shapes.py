@@ -24,7 +24,7 @@ class GridShapes:
     Parameters
     ----------
     codes, geoms : the original grids (codes and polygons, project CRS).
-    membership : :class:`~gridtool.ui.membership.Membership` of the plan being edited.
+    membership : :class:`~.membership.Membership` of the plan being edited.
     xy : household feature positions (n×2).
     """
 

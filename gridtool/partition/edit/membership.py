@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..partition.plan import GridPlan
+from .plan import GridPlan
 
 
 class Membership:

@@ -1,0 +1,418 @@
+"""An editable grid plan: households (buildings) assigned to grids, with live totals and the rules.
+
+This is the model the desktop app paints on, and what an API user edits with. Every edit is an
+undoable command (:mod:`.commands`, run by :class:`~.undo.UndoStack`); totals are kept per grid and
+updated by the households each move carries (like Districtr's ``Tally``), never recomputed from
+scratch, so a paint stroke stays cheap at county scale.
+
+The rules are enforced here, for the app and API users alike:
+
+- **locks**: a locked grid gains and loses no household, and is not merged or split
+  (:class:`LockedGridError`);
+- **village boundaries**: grids nest in villages, so households never move into a grid of another
+  village and grids of two villages are never merged (:class:`OtherVillageError`);
+- **special grids** (专属网格) are carved out of key places by the partition and not edited by hand;
+- **bounds**: every grid keeps its household bounds (its own, else the plan's); :meth:`GridPlan.state`
+  and :meth:`GridPlan.validate` say which grids are out of them.
+
+A building whose households the partition divided between grids (an apartment block split by
+entrance) is held as parts ``(feature, grid, households)``; moving the building moves all its parts.
+
+>>> import geopandas as gpd
+>>> from shapely.geometry import Point, box
+>>> households = gpd.GeoDataFrame({"hh": [150, 200, 180, 170], "grid": ["V-01", "V-01", "V-02", "V-02"]},
+...                               geometry=[Point(0, 0), Point(10, 0), Point(100, 0), Point(110, 0)])
+>>> grids = gpd.GeoDataFrame({"code": ["V-01", "V-02"], "village": ["V", "V"]},
+...                          geometry=[box(-5, -5, 55, 5), box(55, -5, 115, 5)])
+>>> plan = GridPlan(households, grids, min_hh=300, max_hh=500)
+>>> plan.totals
+{'V-01': 350, 'V-02': 350}
+>>> from gridtool.partition.edit import UndoStack
+>>> stack = UndoStack()
+>>> stack.push(plan.move([2], "V-01"))
+>>> plan.totals, plan.state("V-01"), plan.state("V-02")
+({'V-01': 530, 'V-02': 170}, 'over', 'under')
+>>> stack.undo()
+>>> plan.totals
+{'V-01': 350, 'V-02': 350}
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Sequence
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from ...errors import GridtoolError
+from ...problems import Problem
+from ...spatial import household_points
+from ...values import parse_grid_parts, truthy
+from ..feasibility import feasible_grid_counts
+from ..solver import UnitGraph, partition
+from .commands import LockCommand, MergeCommand, MoveCommand, SplitCommand
+
+
+class LockedGridError(GridtoolError):
+    """An edit would change a locked grid."""
+
+
+class PlanEditError(GridtoolError):
+    """An edit that cannot be made (unknown grid, a special grid, nothing to move …)."""
+
+
+class OtherVillageError(PlanEditError):
+    """An edit would cross a village boundary (grids nest in villages)."""
+
+
+@dataclass
+class Movable:
+    """What :meth:`GridPlan.movable` found: the buildings that may go into the target grid, and
+    those left where they are because their grid is locked or special (``locked``) or of another
+    village (``other_village``)."""
+
+    features: list[int] = field(default_factory=list)
+    locked: list[int] = field(default_factory=list)
+    other_village: list[int] = field(default_factory=list)
+
+
+class GridPlan:
+    """Grids of households with live totals, locks and undoable edits.
+
+    Parameters
+    ----------
+    households : GeoDataFrame with ``hh`` and ``grid`` (and ``grid_parts`` for split buildings).
+    grids : GeoDataFrame with ``code``, ``village`` and optionally ``locked``, ``min_hh``, ``max_hh``.
+    min_hh, max_hh : bounds used where a grid has none of its own.
+    """
+
+    def __init__(self, households: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, *, min_hh: int = 300,
+                 max_hh: int = 500):
+        self.households = households
+        self.grids = grids.reset_index(drop=True)
+        self.min_hh, self.max_hh = int(min_hh), int(max_hh)
+        hh = households["hh"].to_numpy(dtype=float)
+        self._hh = np.where(np.isfinite(hh) & (hh > 0), np.rint(hh), 0).astype(np.int64)
+        # Parts per feature: list of [grid, households].
+        self._parts: list[list[list]] = []
+        grid_col = households["grid"].tolist() if "grid" in households else [None] * len(households)
+        parts_col = households["grid_parts"].tolist() if "grid_parts" in households else [None] * len(households)
+        for f, (g, gp) in enumerate(zip(grid_col, parts_col)):
+            parts = parse_grid_parts(gp)
+            if parts:
+                self._parts.append([[c, n] for c, n in parts])
+            elif isinstance(g, str) and g:
+                self._parts.append([[g, int(self._hh[f])]])
+            else:
+                self._parts.append([])
+        self.codes = self.grids["code"].astype(str).tolist()
+        #: The village of each grid (grids nest in villages).
+        self.village = dict(zip(self.codes, self.grids["village"].astype(str)
+                                if "village" in self.grids else [""] * len(self.codes)))
+        self.locked = {c for c, lk in zip(self.codes, self.grids["locked"].tolist()
+                                          if "locked" in self.grids else [False] * len(self.codes)) if truthy(lk)}
+        #: Household bounds of each editable (base) grid; codes outside it are special grids.
+        self.bounds = {c: (int(lo) if _num(lo) else self.min_hh, int(hi) if _num(hi) else self.max_hh)
+                       for c, lo, hi in zip(self.codes,
+                                            self.grids["min_hh"] if "min_hh" in self.grids else [None] * len(self.codes),
+                                            self.grids["max_hh"] if "max_hh" in self.grids else [None] * len(self.codes))}
+        self.totals: dict[str, int] = {c: 0 for c in self.codes}
+        for parts in self._parts:
+            for c, n in parts:
+                self.totals[c] = self.totals.get(c, 0) + n
+        self.listeners: list[Callable[[set[str]], None]] = []
+        self._xy = shapely.get_coordinates(household_points(households).values)
+        #: Changes made to which grid holds which households (undos count too): once there is
+        #: any, the households layer is written from the plan (``to_households``).
+        self.edited = 0
+
+    @classmethod
+    def from_project(cls, project) -> "GridPlan":
+        """The plan of a partitioned project (its ``households`` and ``grids`` layers, the bounds of
+        its last partition)."""
+        if "grids" not in project.layers:
+            raise PlanEditError("项目中还没有网格", "the project has no grids yet",
+                                fix_zh="先运行“划分网格”（gridtool partition）。", fix_en="run the partition first.")
+        params = project.parameters.get("partition", {}).get("parameters", {})
+        return cls(project.layers["households"].gdf, project.layers["grids"].gdf,
+                   min_hh=params.get("min_hh", 300), max_hh=params.get("max_hh", 500))
+
+    # -- reading ------------------------------------------------------------------------------
+    def grid_of(self, feature: int) -> str | None:
+        """The grid holding most of a building's households."""
+        parts = self._parts[feature]
+        return max(parts, key=lambda p: p[1])[0] if parts else None
+
+    def features_of(self, code: str) -> list[int]:
+        """The household features with households in grid ``code``."""
+        return [f for f, parts in enumerate(self._parts) if any(c == code for c, _ in parts)]
+
+    def state(self, code: str) -> str:
+        """``"under"``, ``"ok"`` or ``"over"`` against the grid's bounds (for the live colouring)."""
+        lo, hi = self.bounds.get(code, (self.min_hh, self.max_hh))
+        t = self.totals.get(code, 0)
+        return "under" if t < lo else "over" if t > hi else "ok"
+
+    def editable(self, code: str) -> bool:
+        """Whether ``code`` is a base grid of the plan (special grids and unknown codes are not)."""
+        return code in self.bounds
+
+    def check_target(self, code: str) -> None:
+        """Raise unless households may be painted into ``code``: a base grid of the plan
+        (:class:`PlanEditError`) that is not locked (:class:`LockedGridError`)."""
+        self._check_target(code)
+        if code in self.locked:
+            raise LockedGridError(f"网格 {code} 已锁定", f"grid {code} is locked",
+                                  fix_zh="先解锁该网格。", fix_en="unlock the grid first.")
+
+    # -- edits (each returns a command for an UndoStack) ---------------------------------------
+    def movable(self, features: Iterable[int], to: str) -> Movable:
+        """Sort ``features`` into those :meth:`move` may put into grid ``to`` and those the rules
+        keep where they are: in a locked or special grid, or in a grid of another village than
+        ``to``'s. Buildings in no grid may go anywhere. (The app's brush paints the movable ones and
+        says how many were left.)"""
+        self._check_target(to)
+        out = Movable()
+        village = self.village.get(to)
+        for f in sorted({int(f) for f in features}):
+            self._check_feature(f)
+            src = {c for c, _ in self._parts[f]} - {to}
+            if any(c in self.locked or c not in self.bounds for c in src):
+                out.locked.append(f)
+            elif any(self.village.get(c) != village for c in src):
+                out.other_village.append(f)
+            else:
+                out.features.append(f)
+        return out
+
+    def move(self, features: Iterable[int], to: str) -> MoveCommand:
+        """Move whole buildings into grid ``to`` (a brush stroke step).
+
+        Raises
+        ------
+        LockedGridError
+            ``to``, or a grid the buildings are in, is locked.
+        OtherVillageError
+            A building is in a grid of another village than ``to``'s.
+        PlanEditError
+            ``to`` is not a base grid of the plan, a building is in a special grid, or a feature
+            number is out of range.
+        """
+        self._check_target(to)
+        feats = sorted({int(f) for f in features})
+        for f in feats:
+            self._check_feature(f)
+        if to in self.locked:
+            raise LockedGridError(f"网格 {to} 已锁定，不能修改", f"grid {to} is locked",
+                                  fix_zh="先解锁该网格。", fix_en="unlock the grid first.")
+        src = {c for f in feats for c, _ in self._parts[f]} - {to}
+        locked = sorted(src & self.locked)
+        if locked:
+            raise LockedGridError(f"网格 {', '.join(locked)} 已锁定，不能移出住户",
+                                  f"grid(s) {', '.join(locked)} are locked; households cannot leave them",
+                                  fix_zh="先解锁该网格。", fix_en="unlock the grid first.")
+        special = sorted(c for c in src if c not in self.bounds)
+        if special:
+            raise PlanEditError(f"{'、'.join(special)} 是专属网格，其住户不能移出",
+                                f"{', '.join(special)}: special grid(s); their households are not moved by hand",
+                                fix_zh="专属网格由重点场所的范围决定；修改场所图层后重新划分。",
+                                fix_en="special grids follow the key places' areas; change the places layer and "
+                                       "partition again.", layer="special_grids")
+        village = self.village.get(to)
+        other = sorted(c for c in src if self.village.get(c) != village)
+        if other:
+            raise OtherVillageError(
+                f"网格 {'、'.join(other)} 属于其他村（社区），其住户不能移入 {village} 的网格 {to}",
+                f"grid(s) {', '.join(other)} belong to another village; their households cannot move into "
+                f"grid {to} of {village}",
+                fix_zh="网格不跨村（社区）：只在同一村（社区）的网格之间移动住户；如需调整村界，修改村界图层后重新划分。",
+                fix_en="grids nest in villages: move households between grids of one village only; to change "
+                       "a village boundary, edit the villages layer and partition again.", layer="grids")
+        return MoveCommand(self, feats, to)
+
+    def set_locked(self, code: str, locked: bool = True) -> LockCommand:
+        """Lock (or unlock) a base grid: a locked grid keeps its households, shape and code through
+        edits and redraws."""
+        self._check_target(code)
+        return LockCommand(self, code, locked)
+
+    def merge(self, keep: str, other: str) -> MergeCommand:
+        """All of ``other``'s households into ``keep``; ``other`` is removed. Both must be unlocked
+        base grids of one village."""
+        self._check_target(keep)
+        self._check_target(other)
+        if keep == other:
+            raise PlanEditError("不能把网格与自身合并", "cannot merge a grid with itself",
+                                fix_zh="选择另一个网格。", fix_en="choose another grid.")
+        for c in (keep, other):
+            if c in self.locked:
+                raise LockedGridError(f"网格 {c} 已锁定", f"grid {c} is locked",
+                                      fix_zh="先解锁该网格。", fix_en="unlock the grid first.")
+        if self.village.get(keep) != self.village.get(other):
+            raise OtherVillageError(
+                f"网格 {other}（{self.village.get(other)}）与 {keep}（{self.village.get(keep)}）不属于同一村（社区），不能合并",
+                f"grids {other} ({self.village.get(other)}) and {keep} ({self.village.get(keep)}) belong to "
+                "different villages and cannot be merged",
+                fix_zh="选择同一村（社区）的网格；如需跨村合并，用“与邻村合并后重新划分”。",
+                fix_en="choose a grid of the same village; to join two villages, merge them and partition "
+                       "again (--merge).", layer="grids")
+        return MergeCommand(self, keep, other)
+
+    def split(self, code: str) -> SplitCommand:
+        """Cut a grid in two connected halves, each within bounds when the total allows."""
+        self._check_target(code)
+        if code in self.locked:
+            raise LockedGridError(f"网格 {code} 已锁定", f"grid {code} is locked",
+                                  fix_zh="先解锁该网格。", fix_en="unlock the grid first.")
+        feats = [f for f in self.features_of(code) if self._hh[f] > 0]
+        if len(feats) < 2:
+            raise PlanEditError(f"网格 {code} 的住户太少，无法拆分", f"grid {code} has too few buildings to split",
+                                fix_zh="改为合并。", fix_en="merge it instead.")
+        g = self._graph(feats)
+        H = int(g.w.sum())
+        lo, hi = self.bounds[code]
+        if not feasible_grid_counts(H, lo, hi) or 2 not in feasible_grid_counts(H, lo, hi):
+            lo, hi = max(1, int(H * 0.4)), H - max(1, int(H * 0.4))
+        parts = partition(g, range(len(feats)), 2, lo, hi)
+        if parts is None:
+            order = np.argsort(self._xy[feats, 0], kind="stable")
+            cum = np.cumsum(g.w[order])
+            cut = int(np.searchsorted(cum, H / 2))
+            parts = [order[: cut + 1].tolist(), order[cut + 1:].tolist()]
+        half = [feats[i] for i in parts[1]]
+        return SplitCommand(self, code, self._new_code(code), half)
+
+    # -- checks ----------------------------------------------------------------------------------
+    def validate(self) -> list[Problem]:
+        """Bounds, contiguity, unassigned and double-counted households of the plan."""
+        out = []
+        for c in self.codes:
+            s = self.state(c)
+            if s != "ok":
+                lo, hi = self.bounds[c]
+                t = self.totals[c]
+                out.append(Problem("warning", f"grid_{s}", f"网格 {c} 有 {t} 户，不在 {lo}–{hi} 之内",
+                                   f"grid {c} has {t} households, outside {lo}-{hi}",
+                                   fix_zh="从相邻网格移入或移出住户，或合并/拆分。",
+                                   fix_en="move households from or to a neighbour, or merge/split.",
+                                   role="grids", features=[c], bounds=self._bounds_of(c)))
+        lost = [f for f, parts in enumerate(self._parts) if not parts and self._hh[f] > 0]
+        if lost:
+            out.append(Problem("error", "unassigned_households", f"{len(lost)} 个住户要素不属于任何网格",
+                               f"{len(lost)} household feature(s) belong to no grid",
+                               fix_zh="把它们刷入相邻网格。", fix_en="paint them into a neighbouring grid.",
+                               role="households", features=self._labels(lost)))
+        double = [f for f, parts in enumerate(self._parts) if parts and sum(n for _, n in parts) != self._hh[f]]
+        if double:
+            out.append(Problem("error", "households_counted_twice",
+                               f"{len(double)} 个住户要素的户数与所分网格不符（重复或遗漏）",
+                               f"{len(double)} feature(s) whose households are counted twice or partly",
+                               fix_zh="重新把这些楼栋刷入一个网格。", fix_en="paint these buildings into one grid again.",
+                               role="households", features=self._labels(double)))
+        # Contiguity: a grid's buildings must be joined through neighbours (Delaunay over every
+        # building of the village) that are in the grid too.
+        by_village: dict[str, list[int]] = {}
+        for f, parts in enumerate(self._parts):
+            if parts and self._hh[f] > 0:
+                by_village.setdefault(self.village.get(self.grid_of(f), ""), []).append(f)
+        split_grids = set()
+        for v, feats in by_village.items():
+            if len(feats) < 3:
+                continue
+            g = self._graph(feats, gap_limit=False)
+            mine = [self.grid_of(f) for f in feats]
+            for c in sorted(set(mine)):
+                nodes = [i for i, m in enumerate(mine) if m == c]
+                if len(nodes) > 1 and len(g.components(nodes)) > 1:
+                    split_grids.add(c)
+        for c in self.codes:
+            if c in split_grids:
+                out.append(Problem("warning", "grid_not_contiguous", f"网格 {c} 不连片",
+                                   f"grid {c} is not contiguous", fix_zh="把飞地刷入相邻网格。",
+                                   fix_en="paint the detached part into a neighbouring grid.",
+                                   role="grids", features=[c], bounds=self._bounds_of(c)))
+        return out
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def _check_grid(self, code):
+        if code not in self.totals:
+            raise PlanEditError(f"没有网格 {code}", f"no grid {code}", fix_zh="检查网格编码。",
+                                fix_en="check the grid code.")
+
+    def _check_target(self, code):
+        """``code`` must be a base grid of the plan (not a special grid)."""
+        self._check_grid(code)
+        if code not in self.bounds:
+            raise PlanEditError(f"{code} 是专属网格，不能手工编辑", f"{code} is a special grid; it is not edited by hand",
+                                fix_zh="选择一个基础网格。", fix_en="choose a base grid.", layer="special_grids")
+
+    def _check_feature(self, f: int) -> None:
+        if not 0 <= f < len(self._parts):
+            raise PlanEditError(f"没有第 {f} 个住户要素", f"no household feature {f}",
+                                fix_zh="刷新后重试。", fix_en="refresh and try again.")
+
+    def _new_code(self, code: str) -> str:
+        stem = code.rsplit("-", 1)[0]
+        nums = [int(c.rsplit("-", 1)[1]) for c in self.totals if c.startswith(stem + "-")
+                and c.rsplit("-", 1)[1].isdigit()]
+        return f"{stem}-{max(nums, default=0) + 1:02d}"
+
+    def _graph(self, feats: Sequence[int], gap_limit: bool = True) -> UnitGraph:
+        """Households joined to their Delaunay neighbours among ``feats`` (contiguity and splits)."""
+        from ..units import _site_edges
+        xy = self._xy[list(feats)]
+        jitter = np.arange(len(xy))[:, None] * 1e-4  # identical points would merge in the triangulation
+        a, b, aff = _site_edges(xy + jitter, None, np.zeros(0))
+        # Long edges are gaps between hamlets, not neighbours.
+        d = np.hypot(*(xy[a] - xy[b]).T)
+        limit = max(4 * float(np.median(d)) if len(d) else 0.0, 150.0)
+        keep = d <= limit if gap_limit else np.ones(len(d), dtype=bool)
+        return UnitGraph(self._hh[list(feats)], xy, np.ones(len(xy)), a[keep], b[keep], aff[keep])
+
+    def _labels(self, feats):
+        if "src_id" in self.households:
+            return [str(self.households["src_id"].iat[f]) for f in feats]
+        return [str(f) for f in feats]
+
+    def _bounds_of(self, code):
+        feats = self.features_of(code)
+        if not feats:
+            return None
+        xy = self._xy[feats]
+        return [float(xy[:, 0].min()), float(xy[:, 1].min()), float(xy[:, 0].max()), float(xy[:, 1].max())]
+
+    def _set_parts(self, feature: int, parts: list[list]) -> set[str]:
+        touched = set()
+        self.edited += 1
+        for c, n in self._parts[feature]:
+            self.totals[c] -= n
+            touched.add(c)
+        self._parts[feature] = [list(p) for p in parts]
+        for c, n in self._parts[feature]:
+            self.totals[c] = self.totals.get(c, 0) + n
+            touched.add(c)
+        return touched
+
+    def _changed(self, codes: set[str]) -> None:
+        for f in list(self.listeners):
+            f(codes)
+
+    def to_households(self) -> gpd.GeoDataFrame:
+        """The households layer with ``grid`` and ``grid_parts`` as edited."""
+        hs = self.households.copy()
+        hs["grid"] = [self.grid_of(f) for f in range(len(self._parts))]
+        hs["grid_parts"] = [";".join(f"{c}:{n}" for c, n in p) if len(p) > 1 else "" for p in self._parts]
+        return hs
+
+
+def _num(v) -> bool:
+    try:
+        return v is not None and math.isfinite(float(v))
+    except (TypeError, ValueError):
+        return False
+
+
+__all__ = ["GridPlan", "LockedGridError", "Movable", "OtherVillageError", "PlanEditError", "parse_grid_parts"]
