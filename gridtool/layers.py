@@ -336,10 +336,11 @@ def _normalise_columns(gdf: gpd.GeoDataFrame, role: str, fields: dict[str, str],
         col = pick("hh", content=True) if role == "households" else None
         if role == "households":
             if col is None:
+                # Candidates among the source's own columns (before the default column is added).
+                nums = column_content.text_candidates(gdf, numeric=True)
                 gdf["hh"] = 1.0
                 used["hh"] = "(default 1)"
                 details["hh"] = column_content.Found("hh", "(default 1)", "default").to_dict()
-                nums = column_content.text_candidates(gdf, numeric=True)
                 if nums:
                     problems.append(_not_found_problem(role, "hh", nums, where, severity="warning",
                                                        zh="没有找到户数列，每个要素按 1 户计",
