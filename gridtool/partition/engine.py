@@ -36,6 +36,7 @@ from ..spatial import household_points
 from .barriers import DEFAULT_HARD, barrier_lines
 from .blocks import Blocks, build_blocks
 from .feasibility import diagnose, feasible_grid_counts
+from .shapes import dissolve, dissolve_many
 from .solver import UnitGraph, partition
 from .unitset import UnitSet, build_unitset
 
@@ -998,14 +999,17 @@ class GridPartitioner:
         bg = self.blocks_.gdf
         fob = self._ctx["features_of_block"]
         n_feat = len(hhg)
-        geoms, rows = [], []
+        rows = []
         # Household features: grid index per (feature, part).
         assign = []  # (feature, part, nparts, hh, grid_index)
         drawn = _shared_cells(grids)
+        # A locked grid keeps its own polygon; the others are drawn from their cells.
+        free = [gi for gi, g in enumerate(grids) if g.geom is None]
+        outlines = dissolve_many([drawn[gi] for gi in free])
+        geoms = [g.geom for g in grids]
+        for gi, geom in zip(free, outlines):
+            geoms[gi] = geom
         for gi, g in enumerate(grids):
-            # A locked grid keeps its own polygon; the others are drawn from their cells.
-            geom = g.geom if g.geom is not None else dissolve(drawn[gi])
-            geoms.append(geom)
             hh_total = 0
             for blk, feat, part, nparts, h, _ in g.units:
                 if feat < 0:
@@ -1064,7 +1068,8 @@ class GridPartitioner:
     def _subgrids(self, stop):
         """Sub-grids inside every base grid, on household units."""
         crs = self.grids_.crs
-        rows, geoms, sub_assign = [], [], []
+        rows, cells, sub_assign = [], [], []
+        geoms: list = []
         ctx = self._ctx
         a = self._assign
         by_grid = {gi: (grp["feature"].to_numpy(), grp["hh"].to_numpy())
@@ -1115,8 +1120,10 @@ class GridPartitioner:
                 status = "exception"
             for si, part in enumerate(parts):
                 part = sorted(part)
-                cells = fu.geom[part]
-                geom = dissolve(cells)
+                cells.append(fu.geom[part])
+                if len(cells) >= 2048:  # dissolved in batches: few GEOS calls, the cells not all kept
+                    geoms.extend(dissolve_many(cells))
+                    cells = []
                 apartment = bool((fu.nparts[part] > 1).any())
                 names = sorted({f"{int(fu.feature[u])}" for u in part if fu.nparts[u] > 1})
                 kind = "apartment part" if apartment else "area"
@@ -1125,11 +1132,11 @@ class GridPartitioner:
                              "apartment_parts": ";".join(
                                  f"{self._feature_label(int(fu.feature[u]))}#{int(fu.part[u]) + 1}/{int(fu.nparts[u])}"
                                  for u in part if fu.nparts[u] > 1)})
-                geoms.append(geom)
                 for u in part:
                     sub_assign.append((int(fu.feature[u]), int(fu.part[u]), int(fu.nparts[u]),
                                        int(fu.hh[u]), grow.code, len(rows) - 1))
                 del names
+        geoms.extend(dissolve_many(cells))
         gdf = gpd.GeoDataFrame(rows, geometry=gpd.GeoSeries(geoms, crs=crs)) if rows else \
             gpd.GeoDataFrame({"grid": [], "village": [], "hh": [], "kind": [], "status": [],
                               "n_features": [], "apartment_parts": []}, geometry=gpd.GeoSeries([], crs=crs))
@@ -1486,23 +1493,6 @@ def plan_figures(g: pd.DataFrame, sub: pd.DataFrame | None, special: pd.DataFram
 
 
 # ----------------------------------------------------------------------------------------------
-def dissolve(polys) -> shapely.Geometry:
-    """Union of polygons that tile an area (blocks, Voronoi cells): GEOS's coverage union, which is
-    much faster than a general union; the general union where the pieces overlap or it fails."""
-    uniq = list({id(p): p for p in polys}.values())  # parts of one building share a cell
-    arr = np.array(uniq, dtype=object)
-    if len(arr) == 1:
-        return shapely.make_valid(arr[0])
-    try:
-        out = shapely.coverage_union_all(arr)
-        if shapely.is_valid(out) and abs(shapely.area(out) - float(shapely.area(arr).sum())) < 1e-6 * max(
-                float(shapely.area(arr).sum()), 1.0) + 0.01:
-            return out
-    except shapely.errors.GEOSException:
-        pass
-    return shapely.make_valid(shapely.union_all(arr))
-
-
 def _bands(lines, width):
     """Bands of ``width`` metres along ``lines`` (simplified first: a corridor's edge need not
     follow every bend of a stream)."""
