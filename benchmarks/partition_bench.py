@@ -57,6 +57,7 @@ import pandas as pd
 import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's gridtool
 
 from gridtool.partition.engine import GridPartitioner, crossings  # noqa: E402
 from gridtool.partition.geomcheck import check_plan, grid_crossings  # noqa: E402

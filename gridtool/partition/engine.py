@@ -533,6 +533,7 @@ class GridPartitioner:
         ladder = [{b for b in populated if w[b] > hi},
                   {b for b in populated if w[b] > max((hi - lo) // 5, self.sub_max)},
                   set(populated)]
+        opened: dict = {}  # household units of the blocks opened so far (see build_unitset)
         for edges in ((joins, red) if len(joins) < len(red) else (red,)):
             seen = []
             for refine in ladder:
@@ -540,7 +541,8 @@ class GridPartitioner:
                     continue
                 seen.append(refine)
                 us = build_unitset(self.blocks_, region, edges, refine, unit_max=self.sub_max,
-                                   unit_target=self.sub_target, unit_min=self.sub_min, **self._ctx)
+                                   unit_target=self.sub_target, unit_min=self.sub_min, cache=opened,
+                                   **self._ctx)
                 if len(us.graph.components()) > 1:
                     break  # without those edges the region falls apart: use them all
                 # Pockets too small for a grid go into the solver as one unit each, so none is
@@ -792,9 +794,11 @@ class GridPartitioner:
             start = self._start
             # Blocks whose households started in different grids are opened into household units.
             split = [b for b in free if len(fob.get(b, ())) and len(set(start[fob[b]].tolist()) - {-1}) > 1]
+            opened: dict = {}  # household units of the blocks opened so far (see build_unitset)
             for refine in (split, split + [b for b in free if w[b] > hi], [b for b in free if w[b] > 0]):
                 us = build_unitset(self.blocks_, free, ed, set(refine), unit_max=self.sub_max,
-                                   unit_target=self.sub_target, unit_min=self.sub_min, **self._ctx)
+                                   unit_target=self.sub_target, unit_min=self.sub_min, cache=opened,
+                                   **self._ctx)
                 done = self._repair_units(us, lo, hi, stop)
                 if done is None:
                     continue
@@ -1381,7 +1385,11 @@ class GridPartitioner:
             if not len(g):
                 continue
             bands = _bands(g, w)
-            bi, vi = tree.query(bands, predicate="intersects")
+            # Boxes, then the exact test against the prepared villages (this thread's own copies).
+            bi, vi = tree.query(bands)
+            shapely.prepare(vg)
+            hit = shapely.intersects(vg[vi], bands[bi])
+            bi, vi = bi[hit], vi[hit]
             if not len(bi):
                 continue
             order = np.lexsort((bi, vi))

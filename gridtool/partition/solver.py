@@ -155,38 +155,35 @@ def _bisect(g: UnitGraph, nodes: list[int], k: int, lo: int, hi: int):
     k1 = k // 2
     k2 = k - k1
     w = g.w
-    W = int(w[nodes].sum())
+    nodes_arr = np.asarray(nodes, dtype=np.int64)  # index once; the same values as with the list
+    W = int(w[nodes_arr].sum())
     a = max(lo * k1, W - hi * k2)
     b = min(hi * k1, W - lo * k2)
     if a > b:
         return []
     ideal = W * k1 / k
-    member = set(nodes)
     xy = g.xy
     area = g.area
-    A = float(area[nodes].sum())
     # Region totals for the complement's shape.
-    sa = area[nodes]
-    sx = xy[nodes, 0]
-    sy = xy[nodes, 1]
+    sa = area[nodes_arr]
+    A = float(sa.sum())
+    sx = xy[nodes_arr, 0]
+    sy = xy[nodes_arr, 1]
     # Centre coordinates on the region to keep the moment sums well conditioned.
     cx, cy = float(np.mean(sx)), float(np.mean(sy))
     T = _moments(sa, sx - cx, sy - cy)
     scale = math.sqrt(A) if A > 0 else 1.0
     found = []
-    nodes_arr = np.asarray(nodes)
     if USE_KERNELS:
         from .kernels import bisect_candidates
         indptr, indices, aff = g.csr()
-        ang = 2 * math.pi * np.arange(N_DIRECTIONS) / N_DIRECTIONS
-        dirs = np.ascontiguousarray(np.column_stack([np.cos(ang), np.sin(ang)]))
-        costs, masks = bisect_candidates(indptr, indices, aff, w, xy, area, nodes_arr.astype(np.int64),
+        costs, masks = bisect_candidates(indptr, indices, aff, w, xy, area, nodes_arr,
                                          int(a), int(b), float(ideal), cx, cy, T.astype(float),
-                                         float(scale), float(CUT_WEIGHT), dirs, CANDIDATES_CHECKED)
-        for d in range(N_DIRECTIONS):
-            if np.isfinite(costs[d]):
-                found.append((float(costs[d]), d, np.flatnonzero(masks[d]).tolist()))
+                                         float(scale), float(CUT_WEIGHT), _DIRS, CANDIDATES_CHECKED)
+        for d in np.flatnonzero(np.isfinite(costs)).tolist():
+            found.append((float(costs[d]), d, np.flatnonzero(masks[d]).tolist()))
         return _alternatives(found, nodes, k1, k2)
+    member = set(nodes)
     # Projections of every unit on the compass directions, computed once for all sweeps.
     ang = 2 * math.pi * np.arange(N_DIRECTIONS) / N_DIRECTIONS
     P_all = (sx - cx)[:, None] * np.cos(ang)[None, :] + (sy - cy)[:, None] * np.sin(ang)[None, :]
@@ -221,6 +218,10 @@ def _bisect(g: UnitGraph, nodes: list[int], k: int, lo: int, hi: int):
             found.append((float(cost[r]), d, sorted(side1)))
             break
     return _alternatives(found, nodes, k1, k2)
+
+
+_ANG = 2 * math.pi * np.arange(N_DIRECTIONS) / N_DIRECTIONS
+_DIRS = np.ascontiguousarray(np.column_stack([np.cos(_ANG), np.sin(_ANG)]))
 
 
 def _alternatives(found, nodes, k1, k2):

@@ -216,8 +216,10 @@ def _site_edges(sites: np.ndarray, barriers, barrier_affinity, cells=None):
     src = np.repeat(np.arange(n), nb.shape[1])
     dst = nb.reshape(-1)
     cand.append(np.column_stack([np.minimum(src, dst), np.maximum(src, dst)]))
-    # The distinct pairs in sorted order.
-    pa = np.unique(np.concatenate(cand).astype(np.int64), axis=0).reshape(-1, 2)
+    # The distinct pairs in sorted order (one integer key per pair: a 1-D unique is much faster).
+    allp = np.concatenate(cand).astype(np.int64)
+    key = np.unique(allp[:, 0] * n + allp[:, 1])
+    pa = np.column_stack([key // n, key % n]).reshape(-1, 2)
     if cells is not None and len(pa):
         # Neighbours are sites whose cells share a border, so a group of units is one piece on the map.
         touch = shapely.dwithin(cells[pa[:, 0]], cells[pa[:, 1]], 0.01)

@@ -37,10 +37,13 @@ class UnitSet:
 def build_unitset(blocks: Blocks, region: list[int], edges, refine: set[int], *, points_xy: np.ndarray,
                   hh: np.ndarray, features_of_block: dict[int, np.ndarray], barriers=None,
                   barrier_affinity=None, unit_max: int = 40, unit_target: int = 30,
-                  unit_min: int = 20) -> UnitSet:
+                  unit_min: int = 20, cache: dict | None = None) -> UnitSet:
     """Units for the blocks in ``region``; the blocks in ``refine`` become household units.
 
-    ``edges`` are the block edges among the region (DataFrame with a, b, affinity).
+    ``edges`` are the block edges among the region (DataFrame with a, b, affinity). ``cache``
+    (a dict kept by the caller for one set of blocks and unit sizes) holds each refined block's
+    household units, which depend only on the block: the refinement ladder opens more blocks at
+    each step and reuses those already opened.
     """
     gdf = blocks.gdf
     geoms = gdf.geometry.values
@@ -54,9 +57,13 @@ def build_unitset(blocks: Blocks, region: list[int], edges, refine: set[int], *,
     for blk in region:
         feats = features_of_block.get(blk, np.zeros(0, np.int64))
         if blk in refine and len(feats):
-            fu = household_units(feats, points_xy[feats], hh[feats], geoms[blk], max_unit=unit_max,
-                                 target_unit=unit_target, min_unit=unit_min, barriers=barriers,
-                                 barrier_affinity=barrier_affinity)
+            fu = cache.get(blk) if cache is not None else None
+            if fu is None:
+                fu = household_units(feats, points_xy[feats], hh[feats], geoms[blk], max_unit=unit_max,
+                                     target_unit=unit_target, min_unit=unit_min, barriers=barriers,
+                                     barrier_affinity=barrier_affinity)
+                if cache is not None:
+                    cache[blk] = fu
             m = len(fu.hh)
             cols["block"].append(np.full(m, blk))
             cols["feature"].append(fu.feature)
