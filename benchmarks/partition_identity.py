@@ -37,6 +37,10 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 
+#: Per-grid figures a planner reads: compared too (crossings and compactness "reported as now").
+METRICS = ("area_m2", "polsby_popper", "hard_crossings", "soft_crossings", "max_dist_m", "places", "n_subgrids")
+
+
 def _hashes(geoms) -> np.ndarray:
     wkb = shapely.to_wkb(np.asarray(geoms, dtype=object), hex=True, byte_order=0)
     return np.array([hashlib.sha1(w.encode()).hexdigest() if w is not None else "" for w in wkb], dtype=object)
@@ -52,6 +56,9 @@ def snapshot(grids, subgrids, households) -> dict[str, np.ndarray]:
     out = {"grid_code": _str(g["code"]), "grid_village": _str(g["village"]), "grid_hh": g["hh"].to_numpy(np.int64),
            "grid_status": _str(g["status"]), "grid_note": _str(g["note"]), "grid_wkb": _hashes(g.geometry.values),
            "hh_grid": _str(households["grid"]), "hh_grid_parts": _str(households["grid_parts"])}
+    for col in METRICS:
+        if col in g:
+            out[f"metric_{col}"] = g[col].to_numpy(dtype=float)
     if subgrids is not None and len(subgrids):
         s = subgrids.sort_values("code", kind="stable")
         out.update(sub_code=_str(s["code"]), sub_hh=s["hh"].to_numpy(np.int64), sub_wkb=_hashes(s.geometry.values),
@@ -72,6 +79,10 @@ def compare_snapshots(a: dict, b: dict, *, label_a: str = "before", label_b: str
         lines.append(f"households per grid identical: {hh_same}; status and note identical: {st_same}; "
                      f"grid outlines differing (WKB): {wkb}")
         ok &= hh_same and st_same
+        diff = [f"{c[7:]} {int((~np.isclose(a[c], b[c], rtol=0, atol=0)).sum())}"
+                for c in sorted(set(a) & set(b)) if c.startswith("metric_")]
+        if diff:
+            lines.append("grids whose figures differ: " + ", ".join(diff))
     feat = int((a["hh_grid"] != b["hh_grid"]).sum()) if len(a["hh_grid"]) == len(b["hh_grid"]) else -1
     parts = int((a["hh_grid_parts"] != b["hh_grid_parts"]).sum()) if feat >= 0 else -1
     lines.append(f"household features in another grid: {feat}; with other grid_parts: {parts}")

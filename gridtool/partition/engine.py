@@ -36,7 +36,7 @@ from ..spatial import household_points
 from .barriers import DEFAULT_HARD, barrier_lines
 from .blocks import Blocks, build_blocks
 from .feasibility import diagnose, feasible_grid_counts
-from .shapes import dissolve, dissolve_many
+from .shapes import dissolve, dissolve_many, expand_units
 from .solver import UnitGraph, partition
 from .unitset import UnitSet, build_unitset
 
@@ -172,6 +172,7 @@ class GridPartitioner:
         only) and ``report_``.
         """
         t0 = time.perf_counter()
+        c0 = time.thread_time()  # this thread's CPU: stage costs that hold on a busy machine
         layers = _layers_of(data)
         say = progress or (lambda f, m: None)
         stop = cancelled or (lambda: False)
@@ -198,6 +199,7 @@ class GridPartitioner:
                               special=special_geoms if len(special_geoms) else None, strips=strips)
         self.blocks_ = blocks
         t_blocks = time.perf_counter() - t0
+        c_blocks = time.thread_time() - c0
         hb = blocks.household_block
         order = np.argsort(hb, kind="stable")
         sorted_b = hb[order]
@@ -277,6 +279,7 @@ class GridPartitioner:
             grids.extend(kept)
         self.blocks_ = blocks  # the real blocks again, for metrics and for the app's block brush
         t_grids = time.perf_counter() - t0 - t_blocks
+        c_grids = time.thread_time() - c0 - c_blocks
 
         say(0.82, "网格图层 / grid layers")
         self.grids_, self.households_ = self._grid_layers(grids, villages, vnames, vcodes, hhg, crs)
@@ -292,6 +295,7 @@ class GridPartitioner:
             say(0.88, "子网格 / sub-grids")
             self.subgrids_ = self._subgrids(stop)
         t_sub = time.perf_counter() - t0 - t_blocks - t_grids
+        c_sub = time.thread_time() - c0 - c_blocks - c_grids
         t_c = time.perf_counter()
         self.corridors_ = corridors.result()
         t_corr = corridors.seconds
@@ -305,7 +309,10 @@ class GridPartitioner:
         self.report_ = self._report(village_reports, plans, timings={
             "blocks_s": round(t_blocks, 3), "grids_s": round(t_grids, 3), "subgrids_s": round(t_sub, 3),
             "corridors_s": round(t_corr, 3), "corridors_wait_s": round(t_corr_wait, 3),
-            "total_s": round(time.perf_counter() - t0, 3)})
+            "total_s": round(time.perf_counter() - t0, 3),
+            # CPU seconds of the thread that ran the fit (the corridors' own thread apart).
+            "blocks_cpu_s": round(c_blocks, 3), "grids_cpu_s": round(c_grids, 3), "subgrids_cpu_s": round(c_sub, 3),
+            "corridors_cpu_s": round(corridors.cpu_seconds, 3), "total_cpu_s": round(time.thread_time() - c0, 3)})
         say(1.0, "完成 / done")
         return self
 
@@ -1004,8 +1011,6 @@ class GridPartitioner:
         fob = self._ctx["features_of_block"]
         n_feat = len(hhg)
         rows = []
-        # Household features: grid index per (feature, part).
-        assign = []  # (feature, part, nparts, hh, grid_index)
         drawn = _shared_cells(grids)
         # A locked grid keeps its own polygon; the others are drawn from their cells.
         free = [gi for gi, g in enumerate(grids) if g.geom is None]
@@ -1013,23 +1018,15 @@ class GridPartitioner:
         geoms = [g.geom for g in grids]
         for gi, geom in zip(free, outlines):
             geoms[gi] = geom
+        assign, hh_total = expand_units(grids, fob, self._ctx["hh"])
         for gi, g in enumerate(grids):
-            hh_total = 0
-            for blk, feat, part, nparts, h, _ in g.units:
-                if feat < 0:
-                    for f in fob.get(blk, ()):
-                        assign.append((int(f), 0, 1, int(self._ctx["hh"][f]), gi))
-                    hh_total += h
-                else:
-                    assign.append((feat, part, nparts, h, gi))
-                    hh_total += h
             rows.append({"village": vnames[g.village], "village_code": vcodes[g.village],
-                         "hh": int(hh_total), "status": g.status, "note": g.note,
+                         "hh": int(hh_total[gi]), "status": g.status, "note": g.note,
                          "min_hh": g.bounds[0], "max_hh": g.bounds[1]})
         gdf = gpd.GeoDataFrame(rows, geometry=gpd.GeoSeries(geoms, crs=crs)) if rows else \
             gpd.GeoDataFrame({"village": [], "village_code": [], "hh": [], "status": [], "note": [],
                               "min_hh": [], "max_hh": []}, geometry=gpd.GeoSeries([], crs=crs))
-        a = pd.DataFrame(assign, columns=["feature", "part", "nparts", "hh", "grid_index"])
+        a = pd.DataFrame(assign)
         self._assign = a
         gdf["code"] = assign_codes(gdf, group="village_code")
         if self._previous is not None and len(gdf):
@@ -1078,7 +1075,11 @@ class GridPartitioner:
         a = self._assign
         by_grid = {gi: (grp["feature"].to_numpy(), grp["hh"].to_numpy())
                    for gi, grp in a.groupby("grid_index", sort=True)}
-        for gi, grow in enumerate(self.grids_.itertuples()):
+        g_codes = self.grids_["code"].tolist()
+        g_villages = self.grids_["village"].tolist()
+        g_geoms = self.grids_.geometry.values
+        for gi in range(len(self.grids_)):
+            grow = SimpleNamespace(code=g_codes[gi], village=g_villages[gi], geometry=g_geoms[gi])
             if stop():
                 raise CancelledError()
             if gi not in by_grid:
@@ -2139,6 +2140,11 @@ def add_grid_metrics(g: gpd.GeoDataFrame, grids_internal, blocks: Blocks, ctx, l
     far = np.zeros(len(g))
     xy = ctx["points_xy"]
     fob = ctx["features_of_block"]
+    if assign is not None and len(assign):  # every grid's features at once
+        fa, ga = assign["feature"].to_numpy(), assign["grid_index"].to_numpy()
+        d = np.hypot(*(xy[fa] - cen[ga]).T)
+        np.maximum.at(far, ga, d)
+        grids_internal = ()
     for gi, gr in enumerate(grids_internal):
         feats = []
         for blk, feat, *_ in gr.units:
@@ -2227,15 +2233,16 @@ class _Background:
 
     def __init__(self, fn, *args):
         import threading
-        self._out, self._err, self.seconds = None, None, 0.0
+        self._out, self._err, self.seconds, self.cpu_seconds = None, None, 0.0, 0.0
 
         def run():
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.thread_time()
             try:
                 self._out = fn(*args)
             except BaseException as exc:  # noqa: BLE001 - re-raised in result()
                 self._err = exc
             self.seconds = time.perf_counter() - t
+            self.cpu_seconds = time.thread_time() - c
 
         self._thread = threading.Thread(target=run, name="gridtool-corridors", daemon=True)
         self._thread.start()

@@ -70,3 +70,34 @@ def dissolve_many(groups: list) -> np.ndarray:
         for i in rows[~ok].tolist():
             out[i] = dissolve(uniq[i])
     return out
+
+
+def expand_units(grids, features_of_block: dict, hh: np.ndarray) -> tuple[dict, np.ndarray]:
+    """The household features of every grid: ``({feature, part, nparts, hh, grid_index}``
+    columns, households per grid``)``, with a whole block expanded into its features (in the
+    order of ``features_of_block``) and a household unit (a building or an apartment part) as it
+    is; rows in grid order, then unit order, as the engine's assignment table has always been."""
+    n_units = np.fromiter((len(g.units) for g in grids), dtype=np.int64, count=len(grids))
+    if not n_units.sum():
+        z = np.zeros(0, dtype=np.int64)
+        return {"feature": z, "part": z, "nparts": z, "hh": z, "grid_index": z}, np.zeros(len(grids), dtype=np.int64)
+    cols = np.array([u[:5] for g in grids for u in g.units], dtype=np.int64).reshape(-1, 5)
+    blk, feat, part, nparts, h = cols.T
+    gi = np.repeat(np.arange(len(grids), dtype=np.int64), n_units)
+    hh_total = np.bincount(gi, weights=h, minlength=len(grids)).astype(np.int64)
+    # Blocks → their features, through one flat array of the blocks that appear.
+    is_blk = feat < 0
+    keys = np.unique(blk[is_blk])
+    lists = [np.asarray(features_of_block.get(int(b), ()), dtype=np.int64) for b in keys.tolist()]
+    size = np.array([len(x) for x in lists], dtype=np.int64)
+    flat = np.concatenate(lists) if lists else np.zeros(0, dtype=np.int64)
+    first = np.cumsum(size) - size
+    kpos = np.searchsorted(keys, blk)
+    cnt = np.where(is_blk, size[np.minimum(kpos, max(len(keys) - 1, 0))] if len(keys) else 0, 1)
+    r = np.repeat(np.arange(len(blk), dtype=np.int64), cnt)
+    k = np.arange(len(r), dtype=np.int64) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    rb = is_blk[r]
+    f = np.where(rb, flat[np.where(rb, first[np.minimum(kpos[r], max(len(keys) - 1, 0))] + k, 0)]
+                 if len(flat) else 0, feat[r])
+    return {"feature": f, "part": np.where(rb, 0, part[r]), "nparts": np.where(rb, 1, nparts[r]),
+            "hh": np.where(rb, np.asarray(hh, dtype=np.int64)[f], h[r]), "grid_index": gi[r]}, hh_total

@@ -98,8 +98,8 @@ def household_units(features: np.ndarray, xy: np.ndarray, hh: np.ndarray, contai
     else:
         sites, site_of_feature = np.unique(np.round(xy, 3), axis=0, return_inverse=True)
         site_of_feature = np.asarray(site_of_feature).reshape(-1)
-        cells = _voronoi(sites, container)
-        site_edges = _site_edges(sites, barriers, barrier_affinity, cells=cells)
+        cells, plain = _voronoi(sites, container, with_plain=True)
+        site_edges = _site_edges(sites, barriers, barrier_affinity, cells=cells, plain=plain)
         if cache is not None:
             cache.update(sites=sites, site_of_feature=site_of_feature, cells=cells, site_edges=site_edges)
     nsites = len(sites)
@@ -147,12 +147,17 @@ def household_units(features: np.ndarray, xy: np.ndarray, hh: np.ndarray, contai
                      affinity=np.concatenate([ef1.astype(float), np.full(len(ea2), PART_AFFINITY)]))
 
 
-def _voronoi(sites: np.ndarray, container) -> np.ndarray:
+def _voronoi(sites: np.ndarray, container, *, with_plain: bool = False):
+    """The Voronoi cell of every site, clipped to ``container``, each in one piece. With
+    ``with_plain``, also a mask of the cells left exactly as GEOS drew them (not clipped, not
+    reshaped): two such cells of sites joined by a Delaunay edge share a border."""
     if len(sites) == 1:
-        return np.array([container], dtype=object)
+        out = np.array([container], dtype=object)
+        return (out, np.zeros(1, dtype=bool)) if with_plain else out
     vor = shapely.voronoi_polygons(shapely.multipoints(sites), extend_to=container, ordered=True)
     cells = shapely.get_parts(vor)
-    if len(cells) != len(sites):  # degenerate input: fall back to matching cells to sites
+    matched_in_order = len(cells) == len(sites)
+    if not matched_in_order:  # degenerate input: fall back to matching cells to sites
         tree = shapely.STRtree(cells)
         idx = tree.query(shapely.points(sites), predicate="intersects")
         matched = np.full(len(sites), -1)
@@ -169,7 +174,13 @@ def _voronoi(sites: np.ndarray, container) -> np.ndarray:
     empty = shapely.is_empty(out)
     if empty.any():  # a site on the container's edge: keep a sliver so the unit has a shape
         out[empty] = shapely.intersection(shapely.buffer(shapely.points(sites[empty]), 2.0), container)
-    return _one_piece_cells(out, sites)
+    before = out.copy()
+    out = _one_piece_cells(out, sites)
+    if not with_plain:
+        return out
+    same = np.fromiter((x is y for x, y in zip(out, before)), dtype=bool, count=len(out))
+    plain = ~edge & ~empty & same if matched_in_order else np.zeros(len(out), dtype=bool)
+    return out, plain
 
 
 def _one_piece_cells(cells: np.ndarray, sites: np.ndarray) -> np.ndarray:
@@ -197,7 +208,7 @@ def _one_piece_cells(cells: np.ndarray, sites: np.ndarray) -> np.ndarray:
     return cells
 
 
-def _site_edges(sites: np.ndarray, barriers, barrier_affinity, cells=None):
+def _site_edges(sites: np.ndarray, barriers, barrier_affinity, cells=None, plain=None):
     n = len(sites)
     if n < 2:
         return np.zeros(0, int), np.zeros(0, int), np.zeros(0)
@@ -210,6 +221,7 @@ def _site_edges(sites: np.ndarray, barriers, barrier_affinity, cells=None):
                 cand.append(np.column_stack([np.minimum(sm[:, i], sm[:, j]), np.maximum(sm[:, i], sm[:, j])]))
         except (QhullError, ValueError):
             pass
+    n_del = len(cand)
     kn = min(4, n)
     _, nb = cKDTree(sites).query(sites, k=kn)
     nb = np.asarray(nb).reshape(n, -1)[:, 1:]
@@ -222,7 +234,17 @@ def _site_edges(sites: np.ndarray, barriers, barrier_affinity, cells=None):
     pa = np.column_stack([key // n, key % n]).reshape(-1, 2)
     if cells is not None and len(pa):
         # Neighbours are sites whose cells share a border, so a group of units is one piece on the map.
-        touch = shapely.dwithin(cells[pa[:, 0]], cells[pa[:, 1]], 0.01)
+        # Cells GEOS drew and nothing changed share a border along every Delaunay edge (or meet
+        # at a vertex where four sites lie on a circle): only the other pairs need the test.
+        known = np.zeros(len(pa), dtype=bool)
+        if plain is not None and n_del:
+            dp = np.concatenate(cand[:n_del]).astype(np.int64)
+            is_del = np.isin(key, dp[:, 0] * n + dp[:, 1])
+            known = is_del & plain[pa[:, 0]] & plain[pa[:, 1]]
+        touch = known.copy()
+        test = ~known
+        if test.any():
+            touch[test] = shapely.dwithin(cells[pa[test, 0]], cells[pa[test, 1]], 0.01)
         pa = pa[touch]
     # Join whatever is still apart through the closest pair of points (isolated farmsteads).
     pa = _connect(sites, pa)
