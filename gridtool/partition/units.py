@@ -251,23 +251,13 @@ def _site_edges(sites: np.ndarray, barriers, barrier_affinity, cells=None, plain
     d = np.hypot(*(sites[pa[:, 0]] - sites[pa[:, 1]]).T)
     spacing = max(float(np.median(d)), 1.0)
     aff = np.minimum(1.0, spacing / np.maximum(d, 1e-6)) * spacing
-    if barriers is not None and len(barrier_affinity) and len(pa):
-        # Only pairs whose box meets the box of a barrier line near these sites can cross one:
-        # found with array arithmetic, so that segments are made only for those.
-        p0, p1 = sites[pa[:, 0]], sites[pa[:, 1]]
-        lo, hi = np.minimum(p0, p1), np.maximum(p0, p1)
-        near = barriers.query(shapely.box(*lo.min(axis=0), *hi.max(axis=0)))
-        maybe = np.zeros(len(pa), dtype=bool)
-        for bx0, by0, bx1, by1 in shapely.bounds(barriers.geometries.take(near)).tolist():
-            maybe |= (lo[:, 0] <= bx1) & (hi[:, 0] >= bx0) & (lo[:, 1] <= by1) & (hi[:, 1] >= by0)
-        sel = np.flatnonzero(maybe)
-        segs = shapely.linestrings(np.stack([p0[sel], p1[sel]], axis=1))
+    if barriers is not None and len(barrier_affinity):
+        segs = shapely.linestrings(np.stack([sites[pa[:, 0]], sites[pa[:, 1]]], axis=1))
         # Candidates by bounding box, then the exact test against the (prepared) barrier lines.
-        ei, bi = barriers.query(segs) if len(sel) else (np.zeros(0, dtype=np.int64),) * 2
-        ei = sel[ei]
+        ei, bi = barriers.query(segs)
         if len(ei):
             bg = barriers.geometries.take(bi)
-            hit = shapely.intersects(bg, segs[np.searchsorted(sel, ei)])
+            hit = shapely.intersects(bg, segs[ei])
             ei, bi = ei[hit], bi[hit]
         if len(ei):
             f = np.ones(len(pa))
