@@ -138,7 +138,7 @@ def cmd_workers(args) -> int:
 
     from gridtool.partition.batch import BatchPartitioner
     from gridtool.partition.parts import paths
-    snaps = {}
+    snaps, per_chunk, keys = {}, {}, []
     for w in args.workers:
         city = SyntheticCity(args.households, seed=0)
         t = time.perf_counter()
@@ -152,6 +152,8 @@ def cmd_workers(args) -> int:
                     got[lyr].append(pyogrio.read_dataframe(f, layer=lyr))
             g, s, h = (pd.concat(got[k], ignore_index=True) for k in ("grids", "subgrids", "households"))
             snaps[w] = snapshot(g, s, h)
+            per_chunk[w] = [_hashes(x.geometry.values).tolist() for x in got["subgrids"]]
+            keys = [c.key for c in bp.chunks_]
         print(f"workers {w}: {time.perf_counter() - t:.1f}s, {bp.report_['batch']['chunks']} chunks, "
               f"{len(g)} grids, {len(s)} sub-grids")
     ok = True
@@ -163,6 +165,10 @@ def cmd_workers(args) -> int:
         diff_g = int((a["grid_wkb"] != b["grid_wkb"]).sum()) if same else -1
         diff_s = int((a["sub_wkb"] != b["sub_wkb"]).sum()) if len(a["sub_wkb"]) == len(b["sub_wkb"]) else -1
         print(f"workers {first} vs {w}: grid outlines differing {diff_g}, sub-grid outlines differing {diff_s}")
+        bad = [(k, sum(x != y for x, y in zip(p, q)), len(p)) for k, p, q in zip(keys, per_chunk[first], per_chunk[w])
+               if p != q]
+        if bad:
+            print("chunks with differing sub-grids (key, differing, of): " + ", ".join(map(str, bad[:20])))
         ok &= same and diff_g == 0 and diff_s == 0
     print("BYTE-IDENTICAL" if ok else "DIFFERENT")
     return 0 if ok else 1

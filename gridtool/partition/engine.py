@@ -1047,8 +1047,9 @@ class GridPartitioner:
         multi = a[a.duplicated("feature", keep=False)]
         if len(multi):
             agg = multi.groupby(["feature", "grid"], sort=True)["hh"].sum().reset_index()
-            txt = agg.groupby("feature").apply(
-                lambda d: ";".join(f"{c}:{int(n)}" for c, n in zip(d["grid"], d["hh"])), include_groups=False)
+            # "code:hh" per (feature, grid), joined per feature in grid order (no frame per group).
+            lab = agg["grid"].astype(str) + ":" + agg["hh"].astype(np.int64).astype(str)
+            txt = lab.groupby(agg["feature"].to_numpy(), sort=True).agg(";".join)
             txt = txt[agg.groupby("feature")["grid"].nunique() > 1]
             hs.loc[hs.index[txt.index.to_numpy()], "grid_parts"] = txt.to_numpy()
         if len(hs) != n_feat:
