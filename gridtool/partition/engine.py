@@ -1127,7 +1127,7 @@ class GridPartitioner:
             for si, part in enumerate(parts):
                 part = sorted(part)
                 cells.append(fu.geom[part])
-                if len(cells) >= 2048:  # dissolved in batches: few GEOS calls, the cells not all kept
+                if len(cells) >= 256:  # dissolved in batches: few GEOS calls, the cells not all kept
                     geoms.extend(dissolve_many(cells))
                     cells = []
                 apartment = bool((fu.nparts[part] > 1).any())
