@@ -389,7 +389,8 @@ def _normalise_columns(gdf: gpd.GeoDataFrame, role: str, fields: dict[str, str],
             col = pick(key, content=True, codes=codes)
             if col:
                 gdf[key] = gdf[col].map(_code_text)
-            elif ccol is not None and codes.dropna().map(lambda c, f=prefix: f(c) is not None).all():
+            elif ccol is not None and codes.notna().any() and all(
+                    prefix(c) is not None for c in codes.dropna().tolist()):  # (an empty map is a string Series)
                 gdf[key] = gdf["code"].map(lambda c, f=prefix: f(c) if isinstance(c, str) else None)
                 length = len(str(gdf[key].dropna().iat[0])) if gdf[key].notna().any() else 0
                 details[key] = column_content.Found(
