@@ -57,6 +57,7 @@ import pandas as pd
 import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's gridtool
 
 from gridtool.partition.engine import GridPartitioner, crossings  # noqa: E402
 from gridtool.partition.geomcheck import check_plan, grid_crossings  # noqa: E402
@@ -272,20 +273,177 @@ def gridtool_metrics(gp, problems, villages) -> dict:
             "hh_min": int(hh.min()), "hh_max": int(hh.max())}
 
 
+# ---------------------------------------------------------------------------------------------
+# The geometric floor: the same geometry work done once, in plain shapely, on the same data.
+def floors(villages, points, lines) -> dict[str, float]:
+    """Seconds of the plain-shapely floor of the partition's geometry on these inputs.
+
+    ``blocks``: every village polygonized with the barrier lines that reach it (GEOS noding +
+    polygonize, one call per village) plus point-in-block for every household (STRtree of all
+    faces, bounding boxes then ``intersects``). ``shapes``: the Voronoi cells of every distinct
+    household point, clipped to its village, the Delaunay edges of those points and
+    point-in-polygon of the points against the cells (one pass per village). The engine does
+    more than this (adjacency, barriers along edges, cuts, codes, metrics); the ratio says how
+    much more its whole run costs than the unavoidable geometry."""
+    vg = shapely.make_valid(np.asarray(villages, dtype=object))
+    pts = np.asarray(points, dtype=object)
+    lg = lines.geometry.to_numpy() if lines is not None and len(lines) else np.zeros(0, dtype=object)
+    lg = shapely.force_2d(lg[lines["cls"].to_numpy() != "village"]) if len(lg) else lg
+    vtree = shapely.STRtree(vg)
+    pi, vi = vtree.query(pts, predicate="intersects")
+    pi, first = np.unique(pi, return_index=True)
+    vi = vi[first]
+    by_v = np.split(pi[np.argsort(vi, kind="stable")], np.cumsum(np.bincount(vi, minlength=len(vg)))[:-1])
+    out = {}
+    t, c = time.perf_counter(), time.thread_time()
+    li, lv = vtree.query(lg, predicate="intersects") if len(lg) else (np.zeros(0, int), np.zeros(0, int))
+    order = np.argsort(lv, kind="stable")
+    lines_of = np.split(li[order], np.cumsum(np.bincount(lv, minlength=len(vg)))[:-1])
+    faces = []
+    for v in range(len(vg)):
+        edges = np.concatenate([[shapely.boundary(vg[v])], lg[lines_of[v]]])
+        faces.append(shapely.get_parts(shapely.polygonize(shapely.get_parts(shapely.union_all(edges)))))
+    faces = np.concatenate(faces) if faces else np.zeros(0, dtype=object)
+    ftree = shapely.STRtree(faces)
+    shapely.prepare(faces)
+    i, j = ftree.query(pts)
+    shapely.intersects(faces[j], pts[i])
+    out["blocks"], out["blocks_cpu"] = time.perf_counter() - t, time.thread_time() - c
+    t, c = time.perf_counter(), time.thread_time()
+    for v in range(len(vg)):
+        xy = np.unique(shapely.get_coordinates(pts[by_v[v]]), axis=0)
+        if len(xy) < 3:
+            continue
+        mp = shapely.multipoints(xy)
+        cells = shapely.get_parts(shapely.voronoi_polygons(mp, extend_to=vg[v]))
+        cells = shapely.intersection(cells, vg[v])
+        shapely.get_parts(shapely.delaunay_triangles(mp, only_edges=True))
+        ctree = shapely.STRtree(cells)
+        shapely.prepare(cells)
+        p = shapely.points(xy)
+        i, j = ctree.query(p)
+        shapely.intersects(cells[j], p[i])
+    out["shapes"], out["shapes_cpu"] = time.perf_counter() - t, time.thread_time() - c
+    out["total"] = out["blocks"] + out["shapes"]
+    out["total_cpu"] = out["blocks_cpu"] + out["shapes_cpu"]
+    return out
+
+
+def stage_table(tim: dict, floor: dict, *, extra: dict | None = None) -> list[str]:
+    """Markdown rows: stage, wall seconds, CPU seconds of the fitting thread, the floor's (wall and
+    CPU) and the ratios. On a shared machine the CPU ratio is the one to read: wall time depends on
+    what else runs, CPU time much less."""
+    def row(name, w, c, fkey, what):
+        fw, fc = floor.get(fkey), floor.get(f"{fkey}_cpu")
+        if fw is None:
+            return f"| {name} | {w:.2f} | {c:.2f} | | | | |"
+        return (f"| {name} | {w:.2f} | {c:.2f} | {fw:.2f} / {fc:.2f} {what} | "
+                f"{c / max(fc, 1e-9):.2f}× | {w / max(fw, 1e-9):.2f}× |")
+    cpu = {k: tim.get(f"{k}_cpu_s", float("nan")) for k in ("blocks", "grids", "subgrids", "total")}
+    rows = ["| stage | wall s | CPU s | floor wall / CPU s | ratio (CPU) | ratio (wall) |",
+            "|---|---:|---:|---:|---:|---:|",
+            row("blocks", tim["blocks_s"], cpu["blocks"], "blocks", "(polygonize + point-in-block)"),
+            row("grids + sub-grids (with layers and metrics)", tim["grids_s"] + tim["subgrids_s"],
+                cpu["grids"] + cpu["subgrids"], "shapes", "(Voronoi + Delaunay + point-in-polygon)"),
+            row("— grids", tim["grids_s"], cpu["grids"], None, ""),
+            row("— sub-grids, grid layers, metrics", tim["subgrids_s"], cpu["subgrids"], None, "")]
+    for k, (w, c) in (extra or {}).items():
+        rows.append(row(k, w, c, None, ""))
+    rows.append(row("**total**", tim["total_s"], cpu["total"], "total", ""))
+    return rows
+
+
 def _ratio(r: float) -> str:
     return f"{r:.1f}×" if r >= 10 else f"{r:.2f}×" if r >= 0.1 else f"{r:.3f}×"
 
 
 # ---------------------------------------------------------------------------------------------
-def bench(name: str, layers: dict, *, skip_maxp: bool, maxp_budget: float | None,
+class _PeakRSS:
+    """Peak resident memory of this process while the ``with`` block runs (psutil, every 50 ms)."""
+
+    def __enter__(self):
+        import threading
+
+        import psutil
+        self._p = psutil.Process()
+        self.start_mb = self.peak_mb = self._p.memory_info().rss / 2**20
+        self._stop = threading.Event()
+
+        def run():
+            while not self._stop.wait(0.05):
+                self.peak_mb = max(self.peak_mb, self._p.memory_info().rss / 2**20)
+        self._t = threading.Thread(target=run, daemon=True)
+        self._t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._t.join()
+        self.peak_mb = max(self.peak_mb, self._p.memory_info().rss / 2**20)
+
+
+def bench_city(households: int, *, seed: int = 0, workers: int = 1) -> None:
+    """The larger case: a :class:`synthetic_city.SyntheticCity` of ``households`` households (real
+    OSM buildings of four extracts, synthetic households) partitioned by the batch partitioner
+    township by township in this process (``workers=1``; reading, cutting, hashing and writing
+    the chunk files count), against the floor on the same city in memory."""
+    import tempfile
+
+    from synthetic_city import SyntheticCity
+
+    from gridtool.partition.barriers import DEFAULT_HARD, barrier_lines
+    from gridtool.partition.batch import BatchPartitioner
+    from gridtool.spatial import household_points
+
+    city = SyntheticCity(households, seed=seed)
+    print(f"\n## Synthetic city: {len(city.townships)} townships, {city.households_total:,} households "
+          f"(batch partitioner, {workers} worker(s))\n", flush=True)
+    peak = _PeakRSS()
+    with tempfile.TemporaryDirectory() as tmp, peak:
+        t, c = time.perf_counter(), time.process_time()
+        bp = BatchPartitioner(workers=workers, min_hh=LO, max_hh=HI, target=TARGET).fit(
+            city, work_dir=Path(tmp) / "parts", keep=False)
+        total, cpu = time.perf_counter() - t, time.process_time() - c
+    tim = bp.report_["timings"]
+    eng = tim["engine"]
+    layers = city.to_layers()
+    lines = barrier_lines(layers, hard=DEFAULT_HARD)
+    floor = floors(layers["villages"].geometry.values, household_points(layers["households"]).values, lines)
+    t_eng = {k: eng.get(k, 0.0) for k in ("blocks_s", "grids_s", "subgrids_s", "blocks_cpu_s", "grids_cpu_s",
+                                          "subgrids_cpu_s")}
+    # The whole run's CPU (this process; workers=1 runs every chunk here), client work included.
+    t_eng.update(total_s=total, total_cpu_s=cpu)
+    print("\n".join(stage_table(t_eng, floor, extra={
+        "— engine total (sum over chunks)": (eng.get("total_s", 0.0), eng.get("total_cpu_s", float("nan"))),
+        "— corridors (own threads)": (eng.get("corridors_s", 0.0), eng.get("corridors_cpu_s", float("nan"))),
+        "— client (reading, cutting, hashing, writing parts)": (tim["client_s"], float("nan"))})))
+    plan = bp.report_["plan"]
+    print(f"\n{plan['grids']} grids, {plan.get('pct_within_bounds')}% in bounds, {plan.get('subgrids')} sub-grids "
+          f"({plan.get('subgrids_pct_within_bounds')}% within 20–40), hard crossings {plan.get('hard_crossings')}, "
+          f"{len(bp.failures_)} failed chunks; peak RSS during the run {peak.peak_mb:,.0f} MB "
+          f"(before it: {peak.start_mb:,.0f} MB)", flush=True)
+
+
+def bench(name: str, layers: dict, *, skip_maxp: bool, skip_anchors: bool = False, maxp_budget: float | None,
           maxp_villages: int | None, maxp_construction: int, metis_weighted: bool, seed: int) -> dict[str, float]:
     nhh = int(layers["households"]["hh"].sum())
     print(f"\n## {name}: {len(layers['villages'])} villages, {len(layers['households']):,} buildings, "
           f"{nhh:,} households\n", flush=True)
-    t = time.perf_counter()
-    gp = GridPartitioner(min_hh=LO, max_hh=HI, target=TARGET).fit(layers)
+    peak = _PeakRSS()
+    t, c, pc = time.perf_counter(), time.thread_time(), time.process_time()
+    with peak:
+        gp = GridPartitioner(min_hh=LO, max_hh=HI, target=TARGET).fit(layers)
     t_gt = time.perf_counter() - t
-    tim = gp.report_["timings"]
+    tim = dict(gp.report_["timings"])
+    tim.setdefault("total_cpu_s", time.thread_time() - c)  # (engines before the CPU timings)
+    all_cpu = time.process_time() - pc
+    floor = floors(layers["villages"].geometry.values, gp._points, gp._lines)
+    print("\n".join(stage_table(tim, floor, extra={"corridors (own thread, overlapped)": (
+        tim["corridors_s"], tim.get("corridors_cpu_s", float("nan")))})))
+    print(f"\nCPU of the whole process during the fit (corridor thread included): {all_cpu:.2f} s; "
+          f"peak RSS during the fit: {peak.peak_mb:,.0f} MB (before it: {peak.start_mb:,.0f} MB)\n", flush=True)
+    if skip_anchors:
+        return {"gridtool": t_gt, **{f"floor_{k}": v for k, v in floor.items()}}
     blocks = gp.blocks_
     villages = layers["villages"].reset_index(drop=True)
     problems = village_problems(blocks, len(villages))
@@ -397,21 +555,30 @@ def main(argv=None) -> None:
                          "tools/make_government_layout.py, imported with gridtool import); "
                          "with --sample-only, only these after the sample")
     ap.add_argument("--metis-unweighted", action="store_true", help="unit METIS edge weights")
+    ap.add_argument("--skip-anchors", action="store_true",
+                    help="gridtool against its floor only (no METIS, no max-p)")
+    ap.add_argument("--city", type=int, default=0, metavar="HOUSEHOLDS",
+                    help="also the larger case: a synthetic city of this many households (≥ 1,500,000 "
+                         "for the issue-17 table) through the batch partitioner, against its floor")
+    ap.add_argument("--county-only", action="store_true", help="skip the sample")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     kw = dict(skip_maxp=args.skip_maxp, maxp_budget=args.maxp_budget or None,
               maxp_villages=args.maxp_villages, maxp_construction=args.maxp_construction,
-              metis_weighted=not args.metis_unweighted, seed=args.seed)
+              metis_weighted=not args.metis_unweighted, seed=args.seed, skip_anchors=args.skip_anchors)
 
     from synthetic_county import load_sample, make_county
 
     sample = load_sample("liechtenstein")
-    bench("Liechtenstein sample", sample, **kw)
+    if not args.county_only:
+        bench("Liechtenstein sample", sample, **kw)
     for path in args.project:
         from gridtool.project import Project
         proj = Project.open(path)
         bench(f"Project {Path(path).name}", {r: lyr.gdf for r, lyr in proj.layers.items()}, **kw)
     if args.sample_only:
+        if args.city:
+            bench_city(args.city, seed=args.seed)
         return
     t = time.perf_counter()
     county = make_county(args.households, seed=args.seed, sample=sample)
@@ -419,6 +586,8 @@ def main(argv=None) -> None:
           "tiles of the sample; households are estimates on real OSM buildings, © OpenStreetMap "
           "contributors, ODbL)")
     bench(f"Synthetic county (~{args.households:,} households)", county, **kw)
+    if args.city:
+        bench_city(args.city, seed=args.seed)
 
 
 if __name__ == "__main__":

@@ -222,10 +222,11 @@ def _normalise_columns(gdf: gpd.GeoDataFrame, role: str, fields: dict[str, str],
         col = pick("hh", content=True) if role == "households" else None
         if role == "households":
             if col is None:
+                # Candidates among the source's own columns (before the default column is added).
+                nums = column_content.text_candidates(gdf, numeric=True)
                 gdf["hh"] = 1.0
                 used["hh"] = "(default 1)"
                 details["hh"] = column_content.Found("hh", "(default 1)", "default").to_dict()
-                nums = column_content.text_candidates(gdf, numeric=True)
                 if nums:
                     problems.append(_not_found_problem(role, "hh", nums, where, severity="warning",
                                                        zh="没有找到户数列，每个要素按 1 户计",
@@ -274,7 +275,8 @@ def _normalise_columns(gdf: gpd.GeoDataFrame, role: str, fields: dict[str, str],
             col = pick(key, content=True, codes=codes)
             if col:
                 gdf[key] = gdf[col].map(_code_text)
-            elif ccol is not None and codes.dropna().map(lambda c, f=prefix: f(c) is not None).all():
+            elif ccol is not None and codes.notna().any() and all(
+                    prefix(c) is not None for c in codes.dropna().tolist()):  # (an empty map is a string Series)
                 gdf[key] = gdf["code"].map(lambda c, f=prefix: f(c) if isinstance(c, str) else None)
                 length = len(str(gdf[key].dropna().iat[0])) if gdf[key].notna().any() else 0
                 details[key] = column_content.Found(

@@ -25,7 +25,7 @@ import shapely
 from . import limits
 from .columns import find_column
 from .crs import offset_to_wgs84, robust_bounds, wgs84_to_offset
-from .errors import GridtoolError
+from .errors import GridtoolError, feature_id_zh
 from .problems import Problem
 from .project import Project
 from .roles import ROLES, geometry_family
@@ -232,7 +232,7 @@ def _check_duplicate_rows(lyr) -> tuple[list[Problem], np.ndarray]:
     shift = r - first[rep]
     brk = np.flatnonzero((np.diff(r) != 1) | (np.diff(shift) != 0)) + 1
     runs = [(seg[0], seg[-1]) for seg in np.split(r, brk)]
-    min_run = max(10, int(0.02 * n))
+    min_run = 10  # ten rows in a row that repeat ten earlier rows in order: pasted, not a coincidence
     pasted = [(a, b) for a, b in runs if b - a + 1 >= min_run]
     in_block = np.zeros(n, dtype=bool)
     if pasted:
@@ -263,13 +263,15 @@ def _check_duplicate_rows(lyr) -> tuple[list[Problem], np.ndarray]:
         for g in order[:6]:
             reps = where[first[where] == g]
             if len(reps) == 1:
-                parts_zh.append(f"{ids[reps[0]]} = {ids[g]}")
+                parts_zh.append(f"{feature_id_zh(ids[reps[0]])} = {feature_id_zh(ids[g])}")
                 parts_en.append(f"{ids[reps[0]]} = {ids[g]}")
             else:
                 seq = (np.diff(reps) == 1).all()
                 listed = _span([ids[reps[0]], ids[reps[-1]]]) if seq else \
                     ", ".join(str(ids[i]) for i in reps[:3]) + (" …" if len(reps) > 3 else "")
-                parts_zh.append(f"{ids[g]} 又出现 {len(reps)} 次（{listed}）")
+                listed_zh = f"第 {_span([ids[reps[0]], ids[reps[-1]]])} 行" if seq else \
+                    "、".join(feature_id_zh(ids[i]) for i in reps[:3]) + ("…" if len(reps) > 3 else "")
+                parts_zh.append(f"{feature_id_zh(ids[g])} 又出现 {len(reps)} 次（{listed_zh}）")
                 parts_en.append(f"{ids[g]} repeated {len(reps)} times ({listed})")
         groups = len(order)
         more_zh = f"；另 {groups - 6} 组" if groups > 6 else ""
@@ -320,11 +322,13 @@ def _check_duplicate_ids(project: Project, repeated: dict | None = None) -> list
                 continue
             sev = "error" if role == "households" else "warning"
             shared = text[dup].value_counts()
-            example = "；".join(f"{v}: " + ", ".join(map(str, lyr.gdf.loc[dup & (text == v), "src_id"].head(4)))
-                               for v in shared.index[:3]) if "src_id" in lyr.gdf else ""
+            rows_of = {v: lyr.gdf.loc[dup & (text == v), "src_id"].head(4).astype(str).tolist()
+                       for v in shared.index[:3]} if "src_id" in lyr.gdf else {}
+            example = "；".join(f"{v}：" + "、".join(feature_id_zh(r) for r in rows) for v, rows in rows_of.items())
+            example_en = "; ".join(f"{v}: " + ", ".join(rows) for v, rows in rows_of.items())
             out.append(Problem(
                 sev, "duplicate_id", f"“{col}”列有 {int(dup.sum())} 个要素共用 {len(shared)} 个编号（{example}）",
-                f"{int(dup.sum())} feature(s) share {len(shared)} ID(s) in column {col!r} ({example})",
+                f"{int(dup.sum())} feature(s) share {len(shared)} ID(s) in column {col!r} ({example_en})",
                 fix_zh="同一编号的住户会被重复计数：删除重复行或改正编号。",
                 fix_en="households with one ID are counted twice: delete the repeated rows or correct the IDs.",
                 field=col, features=_ids(lyr.gdf, dup), bounds=_bounds(lyr.gdf[dup]), **_where(lyr)))

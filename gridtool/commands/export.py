@@ -207,7 +207,7 @@ def run_ledger(args, project) -> list[tuple[Path, str]]:
     if getattr(args, "ledger", None):
         done.append((write_ledger_xlsx(project, args.ledger, include_personal=include, ledger=ledger,
                                        force=bool(getattr(args, "force", False))),
-                     f"台账 / ledger: {rows}"))
+                     f"台账：{rows}" if getattr(args, "lang", "zh") == "zh" else f"ledger: {rows}"))
     if getattr(args, "ledger_csv", None):
         for p in write_ledger_csv(project, args.ledger_csv, include_personal=include, ledger=ledger,
                                   force=bool(getattr(args, "force", False))):

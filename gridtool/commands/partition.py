@@ -63,6 +63,15 @@ def _print_partition(args, rep: dict, out) -> None:
                   "请在场所图层中画出它的范围",
             f"  key place {sk['name'] or sk['src_id']!r} is a point with homes all around it (or outside every "
             "village): no special grid; draw its area in the places layer")
+    layer_zh = {"grids": "基础网格", "special_grids": "专属网格", "subgrids": "子网格"}
+    for role, c in (rep.get("joined_columns_carried") or {}).items():
+        new = c["codes_without"]
+        say(args, f"  已连接的列（{'、'.join(c['columns'])}）按编码带入新的{layer_zh.get(role, role)}："
+                  f"{c['with_values']} / {c['grids']} 个有值" + (f"；新编码 {'、'.join(new[:8])}"
+                  f"{'…' if len(new) > 8 else ''} 没有旧值，请再用 gridtool join 补上" if new else ""),
+            f"  joined columns ({', '.join(c['columns'])}) carried to the new {role} by code: {c['with_values']} "
+            f"of {c['grids']} have values" + (f"; new codes {', '.join(new[:8])}{' …' if len(new) > 8 else ''} "
+                                              "have none: join them again" if new else ""))
     pct = plan["pct_within_bounds"]
     say(args, f"  可划分村（社区）的网格在 {args.min}–{args.max} 户之内：{pct}%；平均紧凑度 {plan['mean_polsby_popper']}；"
               f"跨越硬边界 {plan['hard_crossings']} 处（其中 {plan['unavoidable_hard_crossings']} 处无法避免）",

@@ -44,6 +44,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..errors import feature_id_zh
 from ..ownership import register_csv_header
 from ..partition.totals import HouseholdTotals, household_counts, household_totals
 
@@ -388,7 +389,9 @@ def _household_sheet(project, totals, known_codes: set[str], include_personal, n
         g = project.layers.get(role)
         if g is not None and g.gdf is not None and "village" in g.gdf:
             grid_village.update(zip(g.gdf["code"].astype(str), g.gdf["village"].map(_txt)))
-    src = hs["src_id"].map(_txt) if "src_id" in hs else pd.Series([f"FID {i}" for i in range(len(hs))], index=hs.index)
+    # The row a planner finds it by, in Chinese (``row 5`` → ``第5行``, as every Chinese message says it).
+    src = (hs["src_id"].map(_txt).map(lambda v: feature_id_zh(v) if v else v) if "src_id" in hs
+           else pd.Series([f"FID {i}" for i in range(len(hs))], index=hs.index))
     xy = np.column_stack([household_points(hs).x.to_numpy(), household_points(hs).y.to_numpy()]) if len(hs) else \
         np.zeros((0, 2))
     addr_v = address.to_numpy(dtype=object)
@@ -506,7 +509,7 @@ def _problems_sheet(project, grids, subs, totals: HouseholdTotals, parts, includ
         hs = project.layers["households"].gdf
         src = hs["src_id"].map(_txt).to_numpy(dtype=object) if "src_id" in hs else None
         for r in un.itertuples(index=False):
-            where = src[int(r.feature)] if src is not None else f"FID {int(r.feature)}"
+            where = feature_id_zh(src[int(r.feature)]) if src is not None else f"FID {int(r.feature)}"
             rows.append(["未划入网格的住户", where, None, int(r.hh), "该住户不在任何网格中", ""])
     if not rows:
         rows.append(["无", None, None, None, "没有例外或问题", None])

@@ -69,8 +69,10 @@ def _column(df: pd.DataFrame, headers) -> str | None:
 
 
 def _most_common(values) -> str:
+    """The most common name; codes (``320102``, derived from the division code when the layer has
+    no town or county name) are not names for a title."""
     vals = [str(v).strip() for v in values if v is not None and not (isinstance(v, float) and v != v)
-            and str(v).strip() and str(v).strip().lower() not in ("nan", "none")]
+            and str(v).strip() and str(v).strip().lower() not in ("nan", "none") and not str(v).strip().isdigit()]
     return Counter(vals).most_common(1)[0][0] if vals else ""
 
 

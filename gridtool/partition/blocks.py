@@ -79,8 +79,12 @@ def build_blocks(villages: gpd.GeoDataFrame, points: np.ndarray, hh: np.ndarray,
     seg_hard = [np.zeros(len(boundary), dtype=bool)]
     # Only lines that touch a village matter; clip the rest away before noding.
     if len(lines):
+        # Bounding boxes first, then the exact test against the prepared villages (few polygons,
+        # many lines): the tree's own predicate would prepare every line instead.
         tree = shapely.STRtree(vgeoms)
-        near = np.unique(tree.query(lines.geometry.values, predicate="intersects")[0])
+        li, vi = tree.query(lines.geometry.values)
+        shapely.prepare(vgeoms)
+        near = np.unique(li[shapely.intersects(vgeoms[vi], lines.geometry.values[li])])
         ln = lines.iloc[near]
         segs.append(ln.geometry.values)
         seg_cls.append(ln["cls"].to_numpy(dtype=object))

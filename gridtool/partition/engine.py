@@ -36,6 +36,7 @@ from ..spatial import household_points
 from .barriers import DEFAULT_HARD, barrier_lines
 from .blocks import Blocks, build_blocks
 from .feasibility import diagnose, feasible_grid_counts
+from .shapes import dissolve, dissolve_many, expand_units
 from .solver import UnitGraph, partition
 from .unitset import UnitSet, build_unitset
 
@@ -171,6 +172,7 @@ class GridPartitioner:
         only) and ``report_``.
         """
         t0 = time.perf_counter()
+        c0 = time.thread_time()  # this thread's CPU: stage costs that hold on a busy machine
         layers = _layers_of(data)
         say = progress or (lambda f, m: None)
         stop = cancelled or (lambda: False)
@@ -202,6 +204,7 @@ class GridPartitioner:
                               special=special_geoms if len(special_geoms) else None, strips=strips)
         self.blocks_ = blocks
         t_blocks = time.perf_counter() - t0
+        c_blocks = time.thread_time() - c0
         hb = blocks.household_block
         order = np.argsort(hb, kind="stable")
         sorted_b = hb[order]
@@ -281,6 +284,7 @@ class GridPartitioner:
             grids.extend(kept)
         self.blocks_ = blocks  # the real blocks again, for metrics and for the app's block brush
         t_grids = time.perf_counter() - t0 - t_blocks
+        c_grids = time.thread_time() - c0 - c_blocks
 
         say(0.82, "网格图层 / grid layers")
         self.grids_, self.households_ = self._grid_layers(grids, villages, vnames, vcodes, hhg, crs)
@@ -296,6 +300,7 @@ class GridPartitioner:
             say(0.88, "子网格 / sub-grids")
             self.subgrids_ = self._subgrids(stop)
         t_sub = time.perf_counter() - t0 - t_blocks - t_grids
+        c_sub = time.thread_time() - c0 - c_blocks - c_grids
         t_c = time.perf_counter()
         self.corridors_ = corridors.result()
         t_corr = corridors.seconds
@@ -309,7 +314,10 @@ class GridPartitioner:
         self.report_ = self._report(village_reports, plans, timings={
             "blocks_s": round(t_blocks, 3), "grids_s": round(t_grids, 3), "subgrids_s": round(t_sub, 3),
             "corridors_s": round(t_corr, 3), "corridors_wait_s": round(t_corr_wait, 3),
-            "total_s": round(time.perf_counter() - t0, 3)})
+            "total_s": round(time.perf_counter() - t0, 3),
+            # CPU seconds of the thread that ran the fit (the corridors' own thread apart).
+            "blocks_cpu_s": round(c_blocks, 3), "grids_cpu_s": round(c_grids, 3), "subgrids_cpu_s": round(c_sub, 3),
+            "corridors_cpu_s": round(corridors.cpu_seconds, 3), "total_cpu_s": round(time.thread_time() - c0, 3)})
         say(1.0, "完成 / done")
         return self
 
@@ -537,6 +545,7 @@ class GridPartitioner:
         ladder = [{b for b in populated if w[b] > hi},
                   {b for b in populated if w[b] > max((hi - lo) // 5, self.sub_max)},
                   set(populated)]
+        opened: dict = {}  # household units of the blocks opened so far (see build_unitset)
         for edges in ((joins, red) if len(joins) < len(red) else (red,)):
             seen = []
             for refine in ladder:
@@ -544,7 +553,8 @@ class GridPartitioner:
                     continue
                 seen.append(refine)
                 us = build_unitset(self.blocks_, region, edges, refine, unit_max=self.sub_max,
-                                   unit_target=self.sub_target, unit_min=self.sub_min, **self._ctx)
+                                   unit_target=self.sub_target, unit_min=self.sub_min, cache=opened,
+                                   **self._ctx)
                 if len(us.graph.components()) > 1:
                     break  # without those edges the region falls apart: use them all
                 # Pockets too small for a grid go into the solver as one unit each, so none is
@@ -796,9 +806,11 @@ class GridPartitioner:
             start = self._start
             # Blocks whose households started in different grids are opened into household units.
             split = [b for b in free if len(fob.get(b, ())) and len(set(start[fob[b]].tolist()) - {-1}) > 1]
+            opened: dict = {}  # household units of the blocks opened so far (see build_unitset)
             for refine in (split, split + [b for b in free if w[b] > hi], [b for b in free if w[b] > 0]):
                 us = build_unitset(self.blocks_, free, ed, set(refine), unit_max=self.sub_max,
-                                   unit_target=self.sub_target, unit_min=self.sub_min, **self._ctx)
+                                   unit_target=self.sub_target, unit_min=self.sub_min, cache=opened,
+                                   **self._ctx)
                 done = self._repair_units(us, lo, hi, stop)
                 if done is None:
                     continue
@@ -1003,30 +1015,23 @@ class GridPartitioner:
         bg = self.blocks_.gdf
         fob = self._ctx["features_of_block"]
         n_feat = len(hhg)
-        geoms, rows = [], []
-        # Household features: grid index per (feature, part).
-        assign = []  # (feature, part, nparts, hh, grid_index)
+        rows = []
         drawn = _shared_cells(grids)
+        # A locked grid keeps its own polygon; the others are drawn from their cells.
+        free = [gi for gi, g in enumerate(grids) if g.geom is None]
+        outlines = dissolve_many([drawn[gi] for gi in free])
+        geoms = [g.geom for g in grids]
+        for gi, geom in zip(free, outlines):
+            geoms[gi] = geom
+        assign, hh_total = expand_units(grids, fob, self._ctx["hh"])
         for gi, g in enumerate(grids):
-            # A locked grid keeps its own polygon; the others are drawn from their cells.
-            geom = g.geom if g.geom is not None else dissolve(drawn[gi])
-            geoms.append(geom)
-            hh_total = 0
-            for blk, feat, part, nparts, h, _ in g.units:
-                if feat < 0:
-                    for f in fob.get(blk, ()):
-                        assign.append((int(f), 0, 1, int(self._ctx["hh"][f]), gi))
-                    hh_total += h
-                else:
-                    assign.append((feat, part, nparts, h, gi))
-                    hh_total += h
             rows.append({"village": vnames[g.village], "village_code": vcodes[g.village],
-                         "hh": int(hh_total), "status": g.status, "note": g.note,
+                         "hh": int(hh_total[gi]), "status": g.status, "note": g.note,
                          "min_hh": g.bounds[0], "max_hh": g.bounds[1]})
         gdf = gpd.GeoDataFrame(rows, geometry=gpd.GeoSeries(geoms, crs=crs)) if rows else \
             gpd.GeoDataFrame({"village": [], "village_code": [], "hh": [], "status": [], "note": [],
                               "min_hh": [], "max_hh": []}, geometry=gpd.GeoSeries([], crs=crs))
-        a = pd.DataFrame(assign, columns=["feature", "part", "nparts", "hh", "grid_index"])
+        a = pd.DataFrame(assign)
         self._assign = a
         gdf["code"] = assign_codes(gdf, group="village_code")
         if self._previous is not None and len(gdf):
@@ -1047,8 +1052,9 @@ class GridPartitioner:
         multi = a[a.duplicated("feature", keep=False)]
         if len(multi):
             agg = multi.groupby(["feature", "grid"], sort=True)["hh"].sum().reset_index()
-            txt = agg.groupby("feature").apply(
-                lambda d: ";".join(f"{c}:{int(n)}" for c, n in zip(d["grid"], d["hh"])), include_groups=False)
+            # "code:hh" per (feature, grid), joined per feature in grid order (no frame per group).
+            lab = agg["grid"].astype(str) + ":" + agg["hh"].astype(np.int64).astype(str)
+            txt = lab.groupby(agg["feature"].to_numpy(), sort=True).agg(";".join)
             txt = txt[agg.groupby("feature")["grid"].nunique() > 1]
             hs.loc[hs.index[txt.index.to_numpy()], "grid_parts"] = txt.to_numpy()
         if len(hs) != n_feat:
@@ -1069,12 +1075,17 @@ class GridPartitioner:
     def _subgrids(self, stop):
         """Sub-grids inside every base grid, on household units."""
         crs = self.grids_.crs
-        rows, geoms, sub_assign = [], [], []
+        rows, cells, sub_assign = [], [], []
+        geoms: list = []
         ctx = self._ctx
         a = self._assign
         by_grid = {gi: (grp["feature"].to_numpy(), grp["hh"].to_numpy())
                    for gi, grp in a.groupby("grid_index", sort=True)}
-        for gi, grow in enumerate(self.grids_.itertuples()):
+        g_codes = self.grids_["code"].tolist()
+        g_villages = self.grids_["village"].tolist()
+        g_geoms = self.grids_.geometry.values
+        for gi in range(len(self.grids_)):
+            grow = SimpleNamespace(code=g_codes[gi], village=g_villages[gi], geometry=g_geoms[gi])
             if stop():
                 raise CancelledError()
             if gi not in by_grid:
@@ -1120,8 +1131,10 @@ class GridPartitioner:
                 status = "exception"
             for si, part in enumerate(parts):
                 part = sorted(part)
-                cells = fu.geom[part]
-                geom = dissolve(cells)
+                cells.append(fu.geom[part])
+                if len(cells) >= 256:  # dissolved in batches: few GEOS calls, the cells not all kept
+                    geoms.extend(dissolve_many(cells))
+                    cells = []
                 apartment = bool((fu.nparts[part] > 1).any())
                 names = sorted({f"{int(fu.feature[u])}" for u in part if fu.nparts[u] > 1})
                 kind = "apartment part" if apartment else "area"
@@ -1130,11 +1143,11 @@ class GridPartitioner:
                              "apartment_parts": ";".join(
                                  f"{self._feature_label(int(fu.feature[u]))}#{int(fu.part[u]) + 1}/{int(fu.nparts[u])}"
                                  for u in part if fu.nparts[u] > 1)})
-                geoms.append(geom)
                 for u in part:
                     sub_assign.append((int(fu.feature[u]), int(fu.part[u]), int(fu.nparts[u]),
                                        int(fu.hh[u]), grow.code, len(rows) - 1))
                 del names
+        geoms.extend(dissolve_many(cells))
         gdf = gpd.GeoDataFrame(rows, geometry=gpd.GeoSeries(geoms, crs=crs)) if rows else \
             gpd.GeoDataFrame({"grid": [], "village": [], "hh": [], "kind": [], "status": [],
                               "n_features": [], "apartment_parts": []}, geometry=gpd.GeoSeries([], crs=crs))
@@ -1379,7 +1392,11 @@ class GridPartitioner:
             if not len(g):
                 continue
             bands = _bands(g, w)
-            bi, vi = tree.query(bands, predicate="intersects")
+            # Boxes, then the exact test against the prepared villages (this thread's own copies).
+            bi, vi = tree.query(bands)
+            shapely.prepare(vg)
+            hit = shapely.intersects(vg[vi], bands[bi])
+            bi, vi = bi[hit], vi[hit]
             if not len(bi):
                 continue
             order = np.lexsort((bi, vi))
@@ -1491,23 +1508,6 @@ def plan_figures(g: pd.DataFrame, sub: pd.DataFrame | None, special: pd.DataFram
 
 
 # ----------------------------------------------------------------------------------------------
-def dissolve(polys) -> shapely.Geometry:
-    """Union of polygons that tile an area (blocks, Voronoi cells): GEOS's coverage union, which is
-    much faster than a general union; the general union where the pieces overlap or it fails."""
-    uniq = list({id(p): p for p in polys}.values())  # parts of one building share a cell
-    arr = np.array(uniq, dtype=object)
-    if len(arr) == 1:
-        return shapely.make_valid(arr[0])
-    try:
-        out = shapely.coverage_union_all(arr)
-        if shapely.is_valid(out) and abs(shapely.area(out) - float(shapely.area(arr).sum())) < 1e-6 * max(
-                float(shapely.area(arr).sum()), 1.0) + 0.01:
-            return out
-    except shapely.errors.GEOSException:
-        pass
-    return shapely.make_valid(shapely.union_all(arr))
-
-
 def _bands(lines, width):
     """Bands of ``width`` metres along ``lines`` (simplified first: a corridor's edge need not
     follow every bend of a stream)."""
@@ -2146,6 +2146,11 @@ def add_grid_metrics(g: gpd.GeoDataFrame, grids_internal, blocks: Blocks, ctx, l
     far = np.zeros(len(g))
     xy = ctx["points_xy"]
     fob = ctx["features_of_block"]
+    if assign is not None and len(assign):  # every grid's features at once
+        fa, ga = assign["feature"].to_numpy(), assign["grid_index"].to_numpy()
+        d = np.hypot(*(xy[fa] - cen[ga]).T)
+        np.maximum.at(far, ga, d)
+        grids_internal = ()
     for gi, gr in enumerate(grids_internal):
         feats = []
         for blk, feat, *_ in gr.units:
@@ -2234,15 +2239,16 @@ class _Background:
 
     def __init__(self, fn, *args):
         import threading
-        self._out, self._err, self.seconds = None, None, 0.0
+        self._out, self._err, self.seconds, self.cpu_seconds = None, None, 0.0, 0.0
 
         def run():
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.thread_time()
             try:
                 self._out = fn(*args)
             except BaseException as exc:  # noqa: BLE001 - re-raised in result()
                 self._err = exc
             self.seconds = time.perf_counter() - t
+            self.cpu_seconds = time.thread_time() - c
 
         self._thread = threading.Thread(target=run, name="gridtool-corridors", daemon=True)
         self._thread.start()

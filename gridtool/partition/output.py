@@ -23,18 +23,59 @@ def apply_to_project(project, gp: GridPartitioner, *, source: str = "gridtool pa
             "corridors": gp.corridors_, "party_links": gp.links_,
             # a redraw's changes per village against the previous plan (none after a plain partition)
             "changes": getattr(gp, "changes_", None)}
+    carried = {}
     for role, gdf in made.items():
         if gdf is None:
             project.layers.pop(role, None)
             continue
-        project.layers[role] = Layer(role=role, gdf=gdf.reset_index(drop=True), source=source,
-                                     format="derived", crs_in=crs_in,
-                                     sensitive={"member": "name"} if role == "party_links" else {})
+        gdf = gdf.reset_index(drop=True)
+        sensitive = {"member": "name"} if role == "party_links" else {}
+        kept = _carry_joined_columns(project, role, gdf, sensitive)
+        if kept:
+            carried[role] = kept
+        project.layers[role] = Layer(role=role, gdf=gdf, source=source, format="derived", crs_in=crs_in,
+                                     sensitive=sensitive)
+    if carried:
+        gp.report_["joined_columns_carried"] = carried
     hh = project.layers["households"]
     hh.gdf = gp.households_
     # One total for every output: imported = base + special + exception grids + unassigned.
     gp.report_["totals"] = household_totals(project).as_dict()
     project.parameters["partition"] = {k: v for k, v in gp.report_.items() if k != "grids"}
+
+
+def _carry_joined_columns(project, role: str, gdf, sensitive: dict) -> dict | None:
+    """Columns the planner joined to the old ``role`` layer (``gridtool join``: grid workers, phones,
+    scores) go to the new grids of the same code, in place (``gdf``, ``sensitive``): a redraw keeps
+    codes, and a partition must not silently drop the planner's work. Returns what was carried:
+    the columns, how many grids got their values back, and the codes that had none (new grids, to
+    join again)."""
+    import pandas as pd
+
+    old = project.layers.get(role)
+    joined = {c for j in project.parameters.get("joins") or [] for c in (j.get("columns") or {}).values()}
+    if old is None or old.gdf is None or not joined or "code" not in old.gdf or "code" not in gdf:
+        return None
+    cols = [c for c in old.gdf.columns if c in joined and c not in ("geometry", "code")]
+    if not cols:
+        return None
+    prev = old.gdf.assign(_code=old.gdf["code"].astype(str)).drop_duplicates("_code").set_index("_code")
+    codes = gdf["code"].astype(str)
+    for c in cols:
+        vals = codes.map(prev[c])
+        if c in gdf:  # the engine's own empty slot (``worker``): the planner's value wins where it has one
+            mine = gdf[c]
+            empty = mine.isna() | (mine.astype(str).str.strip() == "")
+            gdf[c] = mine.where(~empty, vals)
+        else:
+            gdf[c] = vals
+        if c in (old.sensitive or {}):
+            sensitive[c] = old.sensitive[c]
+    has = pd.Series(False, index=gdf.index)
+    for c in cols:
+        has |= gdf[c].notna() & (gdf[c].astype(str).str.strip() != "")
+    return {"columns": cols, "grids": int(len(gdf)), "with_values": int(has.sum()),
+            "codes_without": codes[~codes.isin(prev.index)].tolist()}
 
 
 def partition_project(project, *, progress: Callable[[float, str], None] | None = None,

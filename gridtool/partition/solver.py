@@ -50,21 +50,28 @@ class UnitGraph:
         self.w = np.asarray(weights, dtype=np.int64)
         self.xy = np.asarray(xy, dtype=float).reshape(-1, 2)
         self.area = np.maximum(np.asarray(area, dtype=float), 1e-6)
-        n = len(self.w)
         ea = np.asarray(edges_a)
-        # A village's graph indexed by county-wide block ids has few edges among many ids: keep
-        # lists only for the ids that have neighbours instead of one (empty) list per id.
-        self.nbrs: list[list[tuple[int, float]]] | dict = \
-            [[] for _ in range(n)] if 8 * len(ea) >= n else defaultdict(list)
         self._edges = (ea.astype(np.int64).reshape(-1), np.asarray(edges_b).astype(np.int64).reshape(-1),
                        np.asarray(affinity, dtype=float).reshape(-1))
         self._csr = None
-        for a, b, f in zip(np.asarray(edges_a).tolist(), np.asarray(edges_b).tolist(),
-                           np.asarray(affinity, dtype=float).tolist()):
-            if a == b:
-                continue
-            self.nbrs[a].append((b, f))
-            self.nbrs[b].append((a, f))
+        self._nbrs = None
+
+    @property
+    def nbrs(self) -> list[list[tuple[int, float]]] | dict:
+        """Each unit's (neighbour, affinity) pairs in edge order, made when first asked for: the
+        compiled cut search and :meth:`components` work on the CSR arrays alone."""
+        if self._nbrs is None:
+            n = len(self.w)
+            indptr, indices, aff = self.csr()
+            # A village's graph indexed by county-wide block ids has few edges among many ids:
+            # keep lists only for the ids that have neighbours instead of one (empty) list per id.
+            nb: list | dict = [[] for _ in range(n)] if 4 * len(indices) >= n else defaultdict(list)
+            deg = np.diff(indptr)
+            pairs = list(zip(indices.tolist(), aff.tolist()))
+            for u in np.flatnonzero(deg).tolist():
+                nb[u] = pairs[indptr[u]:indptr[u + 1]]
+            self._nbrs = nb
+        return self._nbrs
 
     def csr(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(indptr, indices, affinity) of the adjacency, each unit's neighbours in the order of
@@ -89,24 +96,22 @@ class UnitGraph:
 
     def components(self, nodes: Sequence[int] | None = None) -> list[list[int]]:
         """Connected components among ``nodes`` (all units when None), each sorted, in order."""
-        nodes = range(len(self)) if nodes is None else nodes
-        member = set(int(i) for i in nodes)
-        seen: set[int] = set()
-        out = []
-        for s in sorted(member):
-            if s in seen:
-                continue
-            comp, q = [s], deque([s])
-            seen.add(s)
-            while q:
-                u = q.popleft()
-                for v, _ in self.nbrs[u]:
-                    if v in member and v not in seen:
-                        seen.add(v)
-                        comp.append(v)
-                        q.append(v)
-            out.append(sorted(comp))
-        return out
+        from .kernels import _components_mask
+        n = len(self.w)
+        nodes = np.arange(n, dtype=np.int64) if nodes is None else \
+            np.unique(np.fromiter((int(i) for i in nodes), dtype=np.int64))
+        if not len(nodes):
+            return []
+        indptr, indices, _ = self.csr()
+        inrest = np.zeros(n, dtype=np.bool_)
+        inrest[nodes] = True
+        # Breadth-first from the smallest unvisited node: components come in the order of their
+        # smallest member, each sorted.
+        lab, ncomp, _, _ = _components_mask(indptr, indices, inrest, nodes, self.w)
+        lab = lab[nodes]
+        order = np.argsort(lab, kind="stable")
+        cuts = np.flatnonzero(np.diff(lab[order])) + 1
+        return [c.tolist() for c in np.split(nodes[order], cuts)]
 
 
 def partition(graph: UnitGraph, nodes: Sequence[int], k: int, lo: int, hi: int, *,
@@ -150,38 +155,35 @@ def _bisect(g: UnitGraph, nodes: list[int], k: int, lo: int, hi: int):
     k1 = k // 2
     k2 = k - k1
     w = g.w
-    W = int(w[nodes].sum())
+    nodes_arr = np.asarray(nodes, dtype=np.int64)  # index once; the same values as with the list
+    W = int(w[nodes_arr].sum())
     a = max(lo * k1, W - hi * k2)
     b = min(hi * k1, W - lo * k2)
     if a > b:
         return []
     ideal = W * k1 / k
-    member = set(nodes)
     xy = g.xy
     area = g.area
-    A = float(area[nodes].sum())
     # Region totals for the complement's shape.
-    sa = area[nodes]
-    sx = xy[nodes, 0]
-    sy = xy[nodes, 1]
+    sa = area[nodes_arr]
+    A = float(sa.sum())
+    sx = xy[nodes_arr, 0]
+    sy = xy[nodes_arr, 1]
     # Centre coordinates on the region to keep the moment sums well conditioned.
     cx, cy = float(np.mean(sx)), float(np.mean(sy))
     T = _moments(sa, sx - cx, sy - cy)
     scale = math.sqrt(A) if A > 0 else 1.0
     found = []
-    nodes_arr = np.asarray(nodes)
     if USE_KERNELS:
         from .kernels import bisect_candidates
         indptr, indices, aff = g.csr()
-        ang = 2 * math.pi * np.arange(N_DIRECTIONS) / N_DIRECTIONS
-        dirs = np.ascontiguousarray(np.column_stack([np.cos(ang), np.sin(ang)]))
-        costs, masks = bisect_candidates(indptr, indices, aff, w, xy, area, nodes_arr.astype(np.int64),
+        costs, masks = bisect_candidates(indptr, indices, aff, w, xy, area, nodes_arr,
                                          int(a), int(b), float(ideal), cx, cy, T.astype(float),
-                                         float(scale), float(CUT_WEIGHT), dirs, CANDIDATES_CHECKED)
-        for d in range(N_DIRECTIONS):
-            if np.isfinite(costs[d]):
-                found.append((float(costs[d]), d, np.flatnonzero(masks[d]).tolist()))
+                                         float(scale), float(CUT_WEIGHT), _DIRS, CANDIDATES_CHECKED)
+        for d in np.flatnonzero(np.isfinite(costs)).tolist():
+            found.append((float(costs[d]), d, np.flatnonzero(masks[d]).tolist()))
         return _alternatives(found, nodes, k1, k2)
+    member = set(nodes)
     # Projections of every unit on the compass directions, computed once for all sweeps.
     ang = 2 * math.pi * np.arange(N_DIRECTIONS) / N_DIRECTIONS
     P_all = (sx - cx)[:, None] * np.cos(ang)[None, :] + (sy - cy)[:, None] * np.sin(ang)[None, :]
@@ -216,6 +218,10 @@ def _bisect(g: UnitGraph, nodes: list[int], k: int, lo: int, hi: int):
             found.append((float(cost[r]), d, sorted(side1)))
             break
     return _alternatives(found, nodes, k1, k2)
+
+
+_ANG = 2 * math.pi * np.arange(N_DIRECTIONS) / N_DIRECTIONS
+_DIRS = np.ascontiguousarray(np.column_stack([np.cos(_ANG), np.sin(_ANG)]))
 
 
 def _alternatives(found, nodes, k1, k2):

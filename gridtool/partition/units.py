@@ -20,6 +20,13 @@ from scipy.spatial import Delaunay, QhullError, cKDTree
 
 PART_AFFINITY = 50.0  # parts of one building stick together unless they must part
 
+# (i, j) of the k-th pair i < j among c ≤ 8 parts, row by row: _PAIR_I[c, k], _PAIR_J[c, k].
+_PAIR_I = np.zeros((9, 28), dtype=np.int64)
+_PAIR_J = np.zeros((9, 28), dtype=np.int64)
+for _c in range(9):
+    for _k, (_i, _j) in enumerate((i, j) for i in range(_c - 1) for j in range(i + 1, _c)):
+        _PAIR_I[_c, _k], _PAIR_J[_c, _k] = _i, _j
+
 
 @dataclass
 class FineUnits:
@@ -46,25 +53,41 @@ def split_counts(hh: int, max_unit: int, target_unit: int, min_unit: int) -> lis
     return [base + 1] * extra + [base] * (n - extra)
 
 
+def split_counts_array(hh: np.ndarray, max_unit: int, target_unit: int, min_unit: int
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`split_counts` for every building at once: (number of parts, households per part
+    in building order). Arithmetic on counts only; no geometry is made for the parts."""
+    hh = np.asarray(hh, dtype=np.int64)
+    big = hh > max_unit
+    n = np.ones(len(hh), dtype=np.int64)
+    if big.any():
+        h = hh[big]
+        lo_n = -(-h // max_unit)
+        hi_n = np.maximum(lo_n, h // max(min_unit, 1))
+        # Python's round() is round-half-even, as is NumPy's rint.
+        n[big] = np.minimum(np.maximum(np.rint(h / target_unit).astype(np.int64), lo_n), hi_n)
+    base, extra = np.divmod(hh, n)
+    first = np.repeat(np.cumsum(n) - n, n)
+    idx = np.arange(int(n.sum()), dtype=np.int64) - first  # part number within its building
+    counts = np.repeat(base, n) + (idx < np.repeat(extra, n))
+    return n, counts
+
+
 def household_units(features: np.ndarray, xy: np.ndarray, hh: np.ndarray, container, *,
                     max_unit: int, target_unit: int, min_unit: int,
                     barriers=None, barrier_affinity: np.ndarray | None = None,
                     cache: dict | None = None) -> FineUnits:
-    """Units for the household ``features`` (rows) at ``xy`` with ``hh`` households, inside ``container``."""
-    feat, part, nparts, uhh = [], [], [], []
-    for f, h in zip(features.tolist(), hh.tolist()):
-        counts = split_counts(int(h), max_unit, target_unit, min_unit)
-        for i, c in enumerate(counts):
-            feat.append(f)
-            part.append(i)
-            nparts.append(len(counts))
-            uhh.append(c)
-    feat = np.asarray(feat, dtype=np.int64)
-    part = np.asarray(part, dtype=np.int64)
-    nparts = np.asarray(nparts, dtype=np.int64)
-    uhh = np.asarray(uhh, dtype=np.int64)
-    pos = {f: i for i, f in enumerate(features.tolist())}
-    uxy = xy[[pos[f] for f in feat.tolist()]] if len(feat) else np.zeros((0, 2))
+    """Units for the household ``features`` (rows) at ``xy`` with ``hh`` households, inside ``container``.
+
+    One NumPy pass over the buildings: parts of apartment blocks are counts (:func:`split_counts_array`),
+    and the unit graph is the site graph expanded by index arithmetic."""
+    features = np.asarray(features, dtype=np.int64)
+    nparts_f, uhh = split_counts_array(hh, max_unit, target_unit, min_unit)
+    src = np.repeat(np.arange(len(features), dtype=np.int64), nparts_f)  # building of each unit
+    feat = features[src]
+    nparts = nparts_f[src]
+    part = np.arange(len(src), dtype=np.int64) - np.repeat(np.cumsum(nparts_f) - nparts_f, nparts_f)
+    uxy = xy[src] if len(src) else np.zeros((0, 2))
 
     # One site per distinct building position (two features at one spot share a cell).
     # The cells and the site graph depend only on where the buildings are: reused across calls
@@ -75,51 +98,66 @@ def household_units(features: np.ndarray, xy: np.ndarray, hh: np.ndarray, contai
     else:
         sites, site_of_feature = np.unique(np.round(xy, 3), axis=0, return_inverse=True)
         site_of_feature = np.asarray(site_of_feature).reshape(-1)
-        cells = _voronoi(sites, container)
-        site_edges = _site_edges(sites, barriers, barrier_affinity, cells=cells)
+        cells, plain = _voronoi(sites, container, with_plain=True)
+        site_edges = _site_edges(sites, barriers, barrier_affinity, cells=cells, plain=plain)
         if cache is not None:
             cache.update(sites=sites, site_of_feature=site_of_feature, cells=cells, site_edges=site_edges)
-    site_of_unit = site_of_feature[[pos[f] for f in feat.tolist()]] if len(feat) else np.zeros(0, int)
-    geom = cells[site_of_unit] if len(feat) else np.array([], dtype=object)
-    per_site = np.bincount(site_of_unit, minlength=len(sites)) if len(feat) else np.zeros(len(sites))
-    area = shapely.area(geom) / np.maximum(per_site[site_of_unit], 1) if len(feat) else np.zeros(0)
+    nsites = len(sites)
+    site_of_unit = site_of_feature[src] if len(src) else np.zeros(0, dtype=np.int64)
+    geom = cells[site_of_unit] if len(src) else np.array([], dtype=object)
+    per_site = np.bincount(site_of_unit, minlength=nsites) if len(src) else np.zeros(nsites)
+    area = shapely.area(geom) / np.maximum(per_site[site_of_unit], 1) if len(src) else np.zeros(0)
 
-    # Site graph, then expanded to units (every part of A joins every part of B).
+    # Site graph, then expanded to units (every part of A joins every part of B), in the order of
+    # the site edges and, within one, of the units.
     sa, sb, saff = site_edges
-    units_of_site: list[list[int]] = [[] for _ in range(len(sites))]
-    for u, s in enumerate(site_of_unit.tolist()):
-        units_of_site[s].append(u)
-    ea, eb, ef = [], [], []
-    for a, b, f in zip(sa.tolist(), sb.tolist(), saff.tolist()):
-        A, B = units_of_site[a], units_of_site[b]
-        if len(A) * len(B) <= 64:
-            pairs = [(x, y) for x in A for y in B]
-        else:  # many floors on both sides: every part reaches the other building through its first
-            pairs = [(x, B[0]) for x in A] + [(A[0], y) for y in B[1:]]
-        for x, y in pairs:
-            ea.append(x)
-            eb.append(y)
-            ef.append(f)
-    for us in units_of_site:
-        if len(us) <= 8:
-            pairs = [(us[i], us[j]) for i in range(len(us) - 1) for j in range(i + 1, len(us))]
-        else:  # a tall block cut by floor: each floor part joins the next two
-            pairs = [(us[i], us[j]) for i in range(len(us)) for j in (i + 1, i + 2) if j < len(us)]
-        for x, y in pairs:
-            ea.append(x)
-            eb.append(y)
-            ef.append(PART_AFFINITY)
+    by_site = np.argsort(site_of_unit, kind="stable")  # units of each site, in unit order
+    start = np.zeros(nsites + 1, dtype=np.int64)
+    np.cumsum(per_site, out=start[1:])
+    ca, cb = per_site[sa].astype(np.int64), per_site[sb].astype(np.int64)
+    full = ca * cb <= 64
+    # Many floors on both sides: every part reaches the other building through its first.
+    m = np.where(full, ca * cb, ca + cb - 1)
+    e = np.repeat(np.arange(len(sa), dtype=np.int64), m)
+    k = np.arange(int(m.sum()), dtype=np.int64) - np.repeat(np.cumsum(m) - m, m)
+    fe, cae, cbe = full[e], ca[e], cb[e]
+    i = np.where(fe, k // np.maximum(cbe, 1), np.where(k < cae, k, 0))
+    j = np.where(fe, k % np.maximum(cbe, 1), np.where(k < cae, 0, k - cae + 1))
+    ea1 = by_site[start[sa[e]] + i]
+    eb1 = by_site[start[sb[e]] + j]
+    ef1 = saff[e]
+    # Parts of one building: every pair, or each floor part with the next two in a tall block.
+    c = per_site.astype(np.int64)
+    small = c <= 8
+    mi = np.where(small, c * (c - 1) // 2, np.maximum(2 * c - 3, 0))
+    s_ = np.repeat(np.arange(nsites, dtype=np.int64), mi)
+    kk = np.arange(int(mi.sum()), dtype=np.int64) - np.repeat(np.cumsum(mi) - mi, mi)
+    cs = c[s_]
+    # All pairs (i < j, row by row) from a table for up to 8 parts; in a tall block part i joins
+    # i + 1 and i + 2: pair kk is (kk // 2, kk // 2 + 1 + kk % 2).
+    small_s = small[s_]
+    kt = np.where(small_s, kk, 0)
+    ii = np.where(small_s, _PAIR_I[np.where(small_s, cs, 0), kt], kk // 2)
+    jj = np.where(small_s, _PAIR_J[np.where(small_s, cs, 0), kt], kk // 2 + 1 + kk % 2)
+    ea2 = by_site[start[s_] + ii]
+    eb2 = by_site[start[s_] + jj]
     return FineUnits(feature=feat, part=part, nparts=nparts, hh=uhh, xy=uxy, geom=geom, area=area,
-                     edges_a=np.asarray(ea, dtype=np.int64), edges_b=np.asarray(eb, dtype=np.int64),
-                     affinity=np.asarray(ef, dtype=float))
+                     edges_a=np.concatenate([ea1, ea2]).astype(np.int64),
+                     edges_b=np.concatenate([eb1, eb2]).astype(np.int64),
+                     affinity=np.concatenate([ef1.astype(float), np.full(len(ea2), PART_AFFINITY)]))
 
 
-def _voronoi(sites: np.ndarray, container) -> np.ndarray:
+def _voronoi(sites: np.ndarray, container, *, with_plain: bool = False):
+    """The Voronoi cell of every site, clipped to ``container``, each in one piece. With
+    ``with_plain``, also a mask of the cells left exactly as GEOS drew them (not clipped, not
+    reshaped): two such cells of sites joined by a Delaunay edge share a border."""
     if len(sites) == 1:
-        return np.array([container], dtype=object)
+        out = np.array([container], dtype=object)
+        return (out, np.zeros(1, dtype=bool)) if with_plain else out
     vor = shapely.voronoi_polygons(shapely.multipoints(sites), extend_to=container, ordered=True)
     cells = shapely.get_parts(vor)
-    if len(cells) != len(sites):  # degenerate input: fall back to matching cells to sites
+    matched_in_order = len(cells) == len(sites)
+    if not matched_in_order:  # degenerate input: fall back to matching cells to sites
         tree = shapely.STRtree(cells)
         idx = tree.query(shapely.points(sites), predicate="intersects")
         matched = np.full(len(sites), -1)
@@ -136,7 +174,13 @@ def _voronoi(sites: np.ndarray, container) -> np.ndarray:
     empty = shapely.is_empty(out)
     if empty.any():  # a site on the container's edge: keep a sliver so the unit has a shape
         out[empty] = shapely.intersection(shapely.buffer(shapely.points(sites[empty]), 2.0), container)
-    return _one_piece_cells(out, sites)
+    before = out.copy()
+    out = _one_piece_cells(out, sites)
+    if not with_plain:
+        return out
+    same = np.fromiter((x is y for x, y in zip(out, before)), dtype=bool, count=len(out))
+    plain = ~edge & ~empty & same if matched_in_order else np.zeros(len(out), dtype=bool)
+    return out, plain
 
 
 def _one_piece_cells(cells: np.ndarray, sites: np.ndarray) -> np.ndarray:
@@ -164,30 +208,43 @@ def _one_piece_cells(cells: np.ndarray, sites: np.ndarray) -> np.ndarray:
     return cells
 
 
-def _site_edges(sites: np.ndarray, barriers, barrier_affinity, cells=None):
+def _site_edges(sites: np.ndarray, barriers, barrier_affinity, cells=None, plain=None):
     n = len(sites)
     if n < 2:
         return np.zeros(0, int), np.zeros(0, int), np.zeros(0)
-    pairs = set()
+    cand = []
     if n >= 3:
         try:
             tri = Delaunay(sites)
-            s = tri.simplices
+            sm = tri.simplices
             for i, j in ((0, 1), (1, 2), (0, 2)):
-                a = np.minimum(s[:, i], s[:, j])
-                b = np.maximum(s[:, i], s[:, j])
-                pairs.update(zip(a.tolist(), b.tolist()))
+                cand.append(np.column_stack([np.minimum(sm[:, i], sm[:, j]), np.maximum(sm[:, i], sm[:, j])]))
         except (QhullError, ValueError):
             pass
+    n_del = len(cand)
     kn = min(4, n)
     _, nb = cKDTree(sites).query(sites, k=kn)
-    for i in range(n):
-        for j in np.atleast_1d(nb[i])[1:].tolist():
-            pairs.add((min(i, j), max(i, j)))
-    pa = np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
+    nb = np.asarray(nb).reshape(n, -1)[:, 1:]
+    src = np.repeat(np.arange(n), nb.shape[1])
+    dst = nb.reshape(-1)
+    cand.append(np.column_stack([np.minimum(src, dst), np.maximum(src, dst)]))
+    # The distinct pairs in sorted order (one integer key per pair: a 1-D unique is much faster).
+    allp = np.concatenate(cand).astype(np.int64)
+    key = np.unique(allp[:, 0] * n + allp[:, 1])
+    pa = np.column_stack([key // n, key % n]).reshape(-1, 2)
     if cells is not None and len(pa):
         # Neighbours are sites whose cells share a border, so a group of units is one piece on the map.
-        touch = shapely.dwithin(cells[pa[:, 0]], cells[pa[:, 1]], 0.01)
+        # Cells GEOS drew and nothing changed share a border along every Delaunay edge (or meet
+        # at a vertex where four sites lie on a circle): only the other pairs need the test.
+        known = np.zeros(len(pa), dtype=bool)
+        if plain is not None and n_del:
+            dp = np.concatenate(cand[:n_del]).astype(np.int64)
+            is_del = np.isin(key, dp[:, 0] * n + dp[:, 1])
+            known = is_del & plain[pa[:, 0]] & plain[pa[:, 1]]
+        touch = known.copy()
+        test = ~known
+        if test.any():
+            touch[test] = shapely.dwithin(cells[pa[test, 0]], cells[pa[test, 1]], 0.01)
         pa = pa[touch]
     # Join whatever is still apart through the closest pair of points (isolated farmsteads).
     pa = _connect(sites, pa)

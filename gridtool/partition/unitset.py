@@ -37,62 +37,94 @@ class UnitSet:
 def build_unitset(blocks: Blocks, region: list[int], edges, refine: set[int], *, points_xy: np.ndarray,
                   hh: np.ndarray, features_of_block: dict[int, np.ndarray], barriers=None,
                   barrier_affinity=None, unit_max: int = 40, unit_target: int = 30,
-                  unit_min: int = 20) -> UnitSet:
+                  unit_min: int = 20, cache: dict | None = None) -> UnitSet:
     """Units for the blocks in ``region``; the blocks in ``refine`` become household units.
 
-    ``edges`` are the block edges among the region (DataFrame with a, b, affinity).
+    ``edges`` are the block edges among the region (DataFrame with a, b, affinity). ``cache``
+    (a dict kept by the caller for one set of blocks and unit sizes) holds each refined block's
+    household units, which depend only on the block: the refinement ladder opens more blocks at
+    each step and reuses those already opened.
     """
     gdf = blocks.gdf
     geoms = gdf.geometry.values
     bhh = gdf["hh"].to_numpy()
     barea = gdf["area"].to_numpy()
-    cols = {k: [] for k in ("block", "feature", "part", "nparts", "hh", "xy", "area", "geom")}
-    first: dict[int, int] = {}  # block -> index of its first unit
-    fine: dict[int, tuple[int, int]] = {}  # refined block -> (start, stop)
-    ea, eb, ef = [], [], []
-    n = 0
-    for blk in region:
+    region_arr = np.asarray(region, dtype=np.int64).reshape(-1)
+    nb = len(region_arr)
+    # Refined blocks become their household units; every other block is one unit. Whole blocks
+    # are laid out in bulk, refined ones slice by slice, in region order.
+    fus: dict[int, object] = {}  # position in region -> household units
+    for i, blk in enumerate(region_arr.tolist()):
+        if blk not in refine:
+            continue
         feats = features_of_block.get(blk, np.zeros(0, np.int64))
-        if blk in refine and len(feats):
+        if not len(feats):
+            continue
+        fu = cache.get(blk) if cache is not None else None
+        if fu is None:
             fu = household_units(feats, points_xy[feats], hh[feats], geoms[blk], max_unit=unit_max,
                                  target_unit=unit_target, min_unit=unit_min, barriers=barriers,
                                  barrier_affinity=barrier_affinity)
-            m = len(fu.hh)
-            cols["block"].append(np.full(m, blk))
-            cols["feature"].append(fu.feature)
-            cols["part"].append(fu.part)
-            cols["nparts"].append(fu.nparts)
-            cols["hh"].append(fu.hh)
-            cols["xy"].append(fu.xy)
-            cols["area"].append(fu.area)
-            cols["geom"].append(fu.geom)
-            ea.append(fu.edges_a + n)
-            eb.append(fu.edges_b + n)
-            ef.append(fu.affinity)
-            fine[blk] = (n, n + m)
-            first[blk] = n
-            n += m
-        else:
-            c = shapely.get_coordinates(shapely.point_on_surface(geoms[blk]))
-            cols["block"].append(np.array([blk]))
-            cols["feature"].append(np.array([-1]))
-            cols["part"].append(np.array([0]))
-            cols["nparts"].append(np.array([1]))
-            cols["hh"].append(np.array([int(bhh[blk])]))
-            cols["xy"].append(c.reshape(1, 2))
-            cols["area"].append(np.array([float(barea[blk])]))
-            cols["geom"].append(np.array([geoms[blk]], dtype=object))
-            first[blk] = n
-            n += 1
-    trees = {blk: shapely.STRtree(np.concatenate(cols["geom"])[s:e]) for blk, (s, e) in fine.items()} \
-        if fine else {}
-    all_geom = np.concatenate(cols["geom"]) if cols["geom"] else np.array([], dtype=object)
-    for a, b, f in zip(edges["a"].tolist(), edges["b"].tolist(), edges["affinity"].tolist()):
-        if a not in fine and b not in fine:
-            ea.append(np.array([first[a]]))
-            eb.append(np.array([first[b]]))
-            ef.append(np.array([f]))
-            continue
+            if cache is not None:
+                cache[blk] = fu
+        fus[i] = fu
+    size = np.ones(nb, dtype=np.int64)
+    for i, fu in fus.items():
+        size[i] = len(fu.hh)
+    start = np.cumsum(size) - size
+    n = int(size.sum())
+    is_fine = np.zeros(nb, dtype=bool)
+    is_fine[list(fus)] = True
+    whole = np.flatnonzero(~is_fine)
+    wb = region_arr[whole]
+    pos = start[whole]
+    cat = {"block": np.repeat(region_arr, size), "feature": np.full(n, -1, dtype=np.int64),
+           "part": np.zeros(n, dtype=np.int64), "nparts": np.ones(n, dtype=np.int64),
+           "hh": np.zeros(n, dtype=np.int64), "area": np.zeros(n), "geom": np.empty(n, dtype=object)}
+    xy = np.zeros((n, 2))
+    cat["hh"][pos] = bhh[wb].astype(np.int64)
+    cat["area"][pos] = barea[wb].astype(float)
+    cat["geom"][pos] = geoms[wb]
+    if len(wb):
+        xy[pos] = shapely.get_coordinates(shapely.point_on_surface(geoms[wb])).reshape(-1, 2)
+    ea, eb, ef = [], [], []
+    fine: dict[int, tuple[int, int]] = {}  # refined block -> (start, stop)
+    for i, fu in fus.items():
+        s0, s1 = int(start[i]), int(start[i] + size[i])
+        for k in ("feature", "part", "nparts", "hh", "area", "geom"):
+            cat[k][s0:s1] = getattr(fu, k)
+        xy[s0:s1] = fu.xy
+        ea.append(fu.edges_a + s0)
+        eb.append(fu.edges_b + s0)
+        ef.append(fu.affinity)
+        fine[int(region_arr[i])] = (s0, s1)
+    all_geom = cat["geom"]
+    trees = {blk: shapely.STRtree(all_geom[s:e]) for blk, (s, e) in fine.items()}
+    # Block edges in their order: runs between whole blocks in bulk, the others one by one.
+    a_all = edges["a"].to_numpy().astype(np.int64)
+    b_all = edges["b"].to_numpy().astype(np.int64)
+    f_all = edges["affinity"].to_numpy().astype(float)
+    order = np.argsort(region_arr, kind="stable")
+    sorted_r = region_arr[order]
+
+    def first_of(blks):
+        return start[order[np.searchsorted(sorted_r, blks)]]
+
+    first = dict(zip(region_arr.tolist(), start.tolist()))  # block -> index of its first unit
+    fine_ids = np.fromiter(fine, dtype=np.int64, count=len(fine))
+    touches_fine = np.isin(a_all, fine_ids) | np.isin(b_all, fine_ids)
+    fa = first_of(a_all) if len(a_all) else np.zeros(0, dtype=np.int64)
+    fb = first_of(b_all) if len(b_all) else np.zeros(0, dtype=np.int64)
+    prev = 0
+    for j in np.flatnonzero(touches_fine).tolist() + [len(a_all)]:
+        if j > prev:
+            ea.append(fa[prev:j])
+            eb.append(fb[prev:j])
+            ef.append(f_all[prev:j])
+        prev = j + 1
+        if j == len(a_all):
+            break
+        a, b, f = int(a_all[j]), int(b_all[j]), float(f_all[j])
         if a in fine and b in fine:
             sa, _ = fine[a]
             sb, se = fine[b]
@@ -111,8 +143,6 @@ def build_unitset(blocks: Blocks, region: list[int], edges, refine: set[int], *,
         ea.append(ua)
         eb.append(ub)
         ef.append(np.full(len(ua), f / len(ua)))
-    cat = {k: (np.concatenate(v) if v else np.zeros(0)) for k, v in cols.items() if k != "xy"}
-    xy = np.vstack(cols["xy"]) if cols["xy"] else np.zeros((0, 2))
     g = UnitGraph(cat["hh"], xy, cat["area"],
                   np.concatenate(ea) if ea else [], np.concatenate(eb) if eb else [],
                   np.concatenate(ef) if ef else [])
