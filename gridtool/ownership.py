@@ -51,6 +51,16 @@ _HEAD = 65_536
 _CSV_HEADERS: set[str] = {FIELDS_CSV_HEADER, FIELDS_CSV_HEADER_ZH}
 
 
+def export_marker(project=None) -> dict[str, str]:
+    """The GeoPackage dataset metadata (``gpkg_metadata``; QGIS shows it in the layer properties)
+    every gridtool export carries: how a later run knows the GeoPackage is its own, without a layer."""
+    from datetime import datetime, timezone
+
+    from . import __version__
+    return {"generator": f"{MARK} {__version__}", "written": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "project": str(getattr(project, "name", "") or "")}
+
+
 def register_csv_header(columns: Iterable[str]) -> None:
     """Declare that a CSV whose header line starts with ``columns`` (joined by commas) is one
     gridtool writes, so that a later run may replace it without ``--force``."""

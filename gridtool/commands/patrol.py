@@ -15,15 +15,23 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import GridtoolError
-from ..maps.route_files import write_layers_gpkg, write_patrol_outputs
+from ..maps.route_files import patrol_output_paths, route_title, write_layers_gpkg, write_patrol_outputs
 from ..routing.modes import MODE_ZH
 from ..routing.project_layers import add_routes_to_project, candidate_sites, grid_areas, stations_of
 from .args import add_role_arguments, add_routing_arguments, per_role_option, project_or_sources, routing_graph, say
 
 
+def _check_outputs(args, paths) -> None:
+    """Refuse, before any planning, to replace a file in ``--out`` that gridtool did not write
+    (a planner's own ``seal.csv`` or ``patrol.gpkg``), unless ``--force``."""
+    from ..ownership import check_replace
+    check_replace(paths, force=bool(getattr(args, "force", False)))
+
+
 def cmd_patrol(args) -> int:
     from ..routing.hotspots import find_hotspots, incident_share_near
     from ..routing.patrol import pick_depot, plan_patrol
+    _check_outputs(args, patrol_output_paths(Path(args.out)).values())
     project = project_or_sources(args)
     stations = pick_depot(stations_of(project, category=args.station_category), args.depot)
     places = project.layers["places"].gdf if "places" in project.layers else None
@@ -71,7 +79,7 @@ def cmd_patrol(args) -> int:
                                                           ("start", args.start), ("mode", args.mode),
                                                           ("depot", args.depot), ("dwell", args.dwell))}
         target = Path(args.project) if getattr(args, "project", None) else out / "project.gpkg"
-        project.save(target)
+        project.save(target, force=bool(getattr(args, "force", False)))
         files["project"] = str(target)
         say(args, f"路线已存入项目 {target}（可再用 gridtool export {target} --route-cards 卡.pdf 打印路线卡）",
             f"routes stored in the project {target} (print cards with: gridtool export {target} --route-cards "
@@ -115,6 +123,8 @@ def cmd_walk(args) -> int:
     project = Project.open(args.project)
     codes = [c.strip() for c in args.grid.split(",") if c.strip()]
     areas = grid_areas(project, codes)
+    _check_outputs(args, [Path(args.out) / ("walk-" + re.sub(r"[^\w.-]+", "_", code) + sfx) for code, _ in areas
+                          for sfx in (".gpkg", ".gpx", ".kml", "-streets.csv", "-card.pdf")])
     graph = routing_graph(project, args)
     try:
         stations = stations_of(project)
@@ -135,7 +145,7 @@ def cmd_walk(args) -> int:
             start = gpd.points_from_xy([graph.x[w.start_node]], [graph.y[w.start_node]])[0]
         lines = w.walk_lines()
         stem = "walk-" + re.sub(r"[^\w.-]+", "_", code)
-        title = f"网格 {code} 街巷巡查路线"
+        title = f"{route_title(project, '')}网格 {code} 街巷巡查路线"
         files = [write_layers_gpkg(out / f"{stem}.gpkg", {"walk": lines, "walk_steps": w.steps}),
                  write_walk_gpx(out / f"{stem}.gpx", lines, name=title, start=start, start_name=start_name),
                  write_walk_kml(out / f"{stem}.kml", lines, name=title)]
@@ -190,6 +200,8 @@ def cmd_coverage(args) -> int:
     from ..routing.demand import coverage_by_village, feature_names, make_demand, nearest_times
     from ..routing.export import write_table_csv
     from ..routing.snapping import snap
+    _check_outputs(args, [Path(args.out) / "coverage.gpkg"]
+                   + [Path(args.out) / f"coverage-{m:g}min-villages.csv" for m in args.minutes])
     project = project_or_sources(args)
     stations = stations_of(project, category=args.station_category)
     spec = args.demand or ("households" if "households" in project.layers else None)
@@ -297,6 +309,7 @@ def _read_exits(project, args):
 def cmd_seal(args) -> int:
     from ..routing.export import write_table_csv
     from ..routing.sealing import seal_exits
+    _check_outputs(args, [Path(args.out) / "seal.csv", Path(args.out) / "seal.gpkg"])
     project = project_or_sources(args)
     stations = stations_of(project, category=args.station_category)
     exits = _read_exits(project, args)
@@ -321,6 +334,9 @@ def register(subparsers) -> None:
     pp.add_argument("project", nargs="?", metavar="PROJECT.gpkg")
     add_role_arguments(pp)
     pp.add_argument("--out", required=True, metavar="DIR", help="输出目录 / output folder (GPKG, GPX, KML, CSV)")
+    pp.add_argument("--force", action="store_true",
+                   help="覆盖输出目录中不是 gridtool 写的同名文件 / replace files of the same name in --out "
+                        "that gridtool did not write")
     pp.add_argument("--teams", type=int, default=1, help="队伍数 / number of teams (default 1)")
     pp.add_argument("--shift", type=float, default=240, metavar="MIN", help="班次分钟 / shift length in minutes")
     pp.add_argument("--start", default="08:00", metavar="HH:MM", help="出发时间 / start time")
@@ -353,6 +369,9 @@ def register(subparsers) -> None:
     pw.add_argument("--walkers", type=int, default=1, metavar="K", help="巡查人数 / walkers sharing the streets")
     pw.add_argument("--start", default="08:00", metavar="HH:MM", help="出发时间 / start time (for the card)")
     pw.add_argument("--out", required=True, metavar="DIR", help="输出目录 / output folder (GPX, KML, GPKG, PDF)")
+    pw.add_argument("--force", action="store_true",
+                   help="覆盖输出目录中不是 gridtool 写的同名文件 / replace files of the same name in --out "
+                        "that gridtool did not write")
     add_routing_arguments(pw, default_mode="walk")
     pw.set_defaults(func=cmd_walk)
 
@@ -360,6 +379,9 @@ def register(subparsers) -> None:
     pc.add_argument("project", nargs="?", metavar="PROJECT.gpkg")
     add_role_arguments(pc)
     pc.add_argument("--out", required=True, metavar="DIR", help="输出目录 / output folder")
+    pc.add_argument("--force", action="store_true",
+                   help="覆盖输出目录中不是 gridtool 写的同名文件 / replace files of the same name in --out "
+                        "that gridtool did not write")
     pc.add_argument("--minutes", type=float, nargs="+", default=[10], help="分钟 / minutes (default 10)")
     add_routing_arguments(pc, default_mode="walk")
     pc.add_argument("--demand", metavar="households|places[:CATEGORY]",
@@ -385,6 +407,9 @@ def register(subparsers) -> None:
     ps.add_argument("--exits", required=True, metavar="PATH[:LAYER]",
                     help="卡口（出口）点图层 / the exits (checkpoints), points")
     ps.add_argument("--out", required=True, metavar="DIR", help="输出目录 / output folder (seal.csv, seal.gpkg)")
+    ps.add_argument("--force", action="store_true",
+                   help="覆盖输出目录中不是 gridtool 写的同名文件 / replace files of the same name in --out "
+                        "that gridtool did not write")
     add_routing_arguments(ps, default_mode="car")
     ps.add_argument("--per-exit", type=int, default=1, metavar="K",
                     help="每个卡口的警力点数（各来自不同站点）/ posts per exit, each from a different station")

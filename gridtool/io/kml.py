@@ -69,7 +69,10 @@ class KmlWriter:
             body = self.items[int(m.group(1))].replace("]]>", "]]]]><![CDATA[>")  # cannot occur after escaping
             return f"<![CDATA[{body}]]>"
         text = re.sub(re.escape(self.token) + r":(\d+):", cdata, text)
-        return b'<?xml version="1.0" encoding="UTF-8"?>\n' + text.encode("utf-8")
+        # gridtool's mark before the root element (gridtool.ownership: a later run may replace the file)
+        from .. import __version__
+        return (b'<?xml version="1.0" encoding="UTF-8"?>\n' + f"<!-- gridtool {__version__} -->\n".encode()
+                + text.encode("utf-8"))
 
 
 def kml_colour(hex_rgb: str, alpha: int = 255) -> str:

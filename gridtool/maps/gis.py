@@ -51,7 +51,7 @@ from ..atomic import GPKG_OPTIONS, publish, sweep, write_bytes_atomic
 from ..cells import csv_bytes
 from ..crs import to_user_crs
 from ..errors import GridtoolError
-from ..ownership import MARK, check_replace
+from ..ownership import MARK, check_replace, export_marker
 from ..io.kml import KML_NS, KmlWriter, description_html, kml_colour, kml_geometry
 from .outputs import check_not_input
 from .privacy import is_text_column, mask_layer
@@ -199,11 +199,8 @@ def _temp_dir(target_dir: Path) -> Path:
 
 
 def _marker(project) -> dict[str, str]:
-    """The GeoPackage's dataset metadata (``gpkg_metadata``; QGIS shows it in the layer properties):
-    how a later export knows this GeoPackage is its own, without adding a layer."""
-    from datetime import datetime, timezone
-    return {"generator": f"{MARK} {__version__}", "written": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "project": str(getattr(project, "name", ""))}
+    """The GeoPackage's dataset metadata that marks it as gridtool's (:func:`gridtool.ownership.export_marker`)."""
+    return export_marker(project)
 
 
 def _quiet_write(gdf, path, **kwargs) -> None:
@@ -616,9 +613,6 @@ def write_kml(project, path: str | Path, *, roles: Sequence[str] | None = None, 
     check_not_input(project, [path])
     check_replace([path], force=force)
     data, counts = kml_document(project, roles=roles, include_personal=include_personal, seed=seed)
-    head, sep, rest = data.partition(b"\n")
-    if head.startswith(b"<?xml") and sep:  # gridtool's mark, before the root element
-        data = head + b"\n<!-- " + f"{MARK} {__version__} export".encode() + b" -->\n" + rest
     if kmz or (kmz is None and path.suffix.lower() == ".kmz"):
         import io
         buf = io.BytesIO()

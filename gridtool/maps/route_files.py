@@ -12,19 +12,39 @@ import json
 from pathlib import Path
 
 
-def write_layers_gpkg(path: Path, layers: dict) -> Path:
-    """The non-empty layers into one GeoPackage (1.2, as projects are), atomically."""
+def write_layers_gpkg(path: Path, layers: dict, *, project=None) -> Path:
+    """The non-empty layers into one GeoPackage (1.2, as projects are), atomically, marked as
+    gridtool's (dataset metadata ``generator = gridtool …``: a later run may replace it, a user's
+    GeoPackage of the same name is refused by :func:`gridtool.ownership.check_replace`)."""
     import pyogrio
 
     from ..atomic import GPKG_OPTIONS, atomic_gpkg
+    from ..ownership import export_marker
     from .qgis import write_layer_styles  # QGIS opens routes, circles … styled
     todo = {name: gdf for name, gdf in layers.items() if len(gdf)}
     if todo:
         with atomic_gpkg(path) as tmp:
-            for name, gdf in todo.items():
-                pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG", dataset_options=GPKG_OPTIONS)
+            for i, (name, gdf) in enumerate(todo.items()):
+                pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG", dataset_options=GPKG_OPTIONS,
+                                        **({"dataset_metadata": export_marker(project)} if i == 0 else {}))
             write_layer_styles(tmp, todo)
     return path
+
+
+def patrol_output_paths(out: Path, name: str = "patrol") -> dict[str, Path]:
+    """The files :func:`write_patrol_outputs` writes into ``out`` (checked before anything is planned)."""
+    return {"gpkg": out / f"{name}.gpkg", "gpx": out / f"{name}.gpx", "kml": out / f"{name}.kml",
+            "csv": out / f"{name}-stops.csv", "cards": out / f"{name}-cards.json"}
+
+
+def route_title(project, what: str = "巡逻路线") -> str:
+    """The name routes carry in GPX/KML: the township of the data (``玄武门街道巡逻路线``), else the
+    project's name (a file name such as ``project`` says nothing to the officer holding the phone)."""
+    from .titles import find_place
+    place = find_place(project).label
+    if not place:
+        place = "" if str(project.name).lower() in ("", "project", "gridtool", "untitled") else str(project.name)
+    return f"{place}{what}" if place else what
 
 
 def write_patrol_outputs(project, plan, out: Path, *, name: str = "patrol", hotspots=None,
@@ -47,19 +67,21 @@ def write_patrol_outputs(project, plan, out: Path, *, name: str = "patrol", hots
         layers["hotspots"] = plan.hotspots
     if hotspots is not None:
         layers["hotspot_streets"] = hotspots.streets
+    title = route_title(project)
     files = {
         "gpkg": write_layers_gpkg(out / f"{name}.gpkg", layers),
-        "gpx": write_gpx(out / f"{name}.gpx", plan.stops, plan.routes, name=f"{project.name} 巡逻路线"),
-        "kml": write_kml(out / f"{name}.kml", plan.stops, plan.routes, name=f"{project.name} 巡逻路线"),
+        "gpx": write_gpx(out / f"{name}.gpx", plan.stops, plan.routes, name=title),
+        "kml": write_kml(out / f"{name}.kml", plan.stops, plan.routes, name=title),
         "csv": write_stops_csv(out / f"{name}-stops.csv", plan.stops),
     }
     cards = out / f"{name}-cards.json"
-    cards.write_text(json.dumps({"project": project.name, "start": plan.start, "shift_minutes": plan.shift_minutes,
+    from ..atomic import write_bytes_atomic
+    write_bytes_atomic(cards, json.dumps({"generator": "gridtool", "project": project.name, "title": title, "start": plan.start, "shift_minutes": plan.shift_minutes,
                                  "cards": plan.route_cards(),
                                  "unserved": plan.unserved.to_dict(orient="records")},
-                                ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+                                ensure_ascii=False, indent=2, default=str).encode("utf-8"))
     files["cards"] = cards
     return {k: str(v) for k, v in files.items()}
 
 
-__all__ = ["write_layers_gpkg", "write_patrol_outputs"]
+__all__ = ["patrol_output_paths", "route_title", "write_layers_gpkg", "write_patrol_outputs"]

@@ -21,8 +21,15 @@ import shapely
 from ..atomic import write_bytes_atomic
 from ..cells import csv_bytes
 from ..io.kml import KML_NS, KmlWriter, description_html, kml_geometry
+from ..ownership import register_csv_header
 
 GPX_NS = "http://www.topografix.com/GPX/1/1"
+
+# The tables the routing commands write, recognised as gridtool's own so that a second run may
+# replace them (and a user's CSV of the same name is refused without --force).
+for _header in (["队伍 team", "顺序 seq"], ["walker", "seq"], ["exit", "station", "minutes", "km"],
+                ["name", "hh", "covered_hh", "uncovered_hh"]):
+    register_csv_header(_header)
 
 
 def _atomic_write(path: Path, data: bytes) -> Path:
@@ -153,7 +160,7 @@ def write_walk_kml(path, lines: gpd.GeoDataFrame, *, name: str = "街巷巡查�
         pm = ET.SubElement(doc, f"{{{KML_NS}}}Placemark")
         ET.SubElement(pm, f"{{{KML_NS}}}name").text = f"第{int(r.walker)}人 {r.length_km:.2f} 公里 {r.minutes:.0f} 分钟"
         kml_geometry(pm, r.geometry, tessellate=False)
-    return _atomic_write(Path(path), ET.tostring(root, encoding="utf-8", xml_declaration=True))
+    return _atomic_write(Path(path), KmlWriter(KML_NS).tostring(root))
 
 
 def write_table_csv(path, df) -> Path:
