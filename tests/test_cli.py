@@ -79,8 +79,17 @@ def test_gridtool_console_script_runs():
                     reason="sample data not built")
 def test_demo_on_the_bundled_samples(tmp_path, capsys):
     assert main(["--lang", "en", "demo", "--out", str(tmp_path)]) == 0
+    cap = capsys.readouterr()
+    # One total: the line the demo prints adds up to the households in the saved project.
+    for name in ("liechtenstein", "nanjing-xuanwu"):
+        hh = pyogrio.read_dataframe(tmp_path / f"{name}.gpkg", layer="households", read_geometry=False)["hh"]
+        m = re.search(rf"sample {name}:.*?\n(?:.*\n)*?\s+([\d,]+) households = base grids ([\d,]+) \+ special "
+                      r"grids ([\d,]+) \+ exception grids ([\d,]+) \+ unassigned ([\d,]+)", cap.out)
+        assert m, cap.out
+        total, *parts = (int(g.replace(",", "")) for g in m.groups())
+        assert total == sum(parts) == int(hh.fillna(0).sum())
     # The progress a user watches only moves forward and ends at 100 %.
-    shown = [float(m) for m in re.findall(r"^\[\s*([\d.]+)%\]", capsys.readouterr().err, flags=re.M)]
+    shown = [float(m) for m in re.findall(r"^\[\s*([\d.]+)%\]", cap.err, flags=re.M)]
     assert len(shown) > 20 and shown[-1] == 100.0
     assert all(b >= a for a, b in zip(shown, shown[1:])), shown
     summary = json.loads((tmp_path / "liechtenstein-summary.json").read_text(encoding="utf-8"))

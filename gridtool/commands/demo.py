@@ -44,6 +44,11 @@ def cmd_demo(args) -> int:
                       f"专属网格 {pl['special_grids']} 个；报告 {info['partition_report']}",
                 f"  {pl['grids']} base grids ({pl['pct_within_bounds']}% within bounds), {pl.get('subgrids', 0)} "
                 f"sub-grids, {pl['special_grids']} special grids; report {info['partition_report']}")
+        if info.get("totals"):
+            from ..partition.totals import HouseholdTotals
+            t = HouseholdTotals.from_dict(info["totals"])
+            say(args, f"  {t.text_zh()}（项目、摘要、挂图、图册、网页地图、台账同此数）",
+                f"  {t.text_en()} (the same figures in the project, summary, maps, atlas, web map and ledger)")
         if info.get("routing", {}).get("message"):
             print(info["routing"]["message"])
         if info["infeasible"]:
@@ -60,6 +65,7 @@ def run_demo(out: Path, *, samples=None, progress: Callable[[float, str], None] 
     from ..partition.report import partition_markdown
     from ..project import Project
     from ..partition.summary import summary_markdown, village_totals
+    from ..partition.totals import household_totals
     from ..validate import validate
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -99,7 +105,7 @@ def run_demo(out: Path, *, samples=None, progress: Callable[[float, str], None] 
             "warnings": sum(p.severity == "warning" for p in problems),
             "infeasible": [(r.name, int(r.households)) for r in totals.itertuples() if r.feasibility != "ok"],
             "partition": gp.report_["plan"], "partition_report": str(report), "routing": routing,
-            "exports": exports,
+            "exports": exports, "totals": household_totals(project).as_dict(),
         }
     if progress:
         progress(1.0, "完成 / done")
