@@ -294,7 +294,8 @@ def summarize(reports: list[dict], tabs: list[dict], params: dict) -> dict:
     """One report from the reports and attribute tables of pieces, figures recomputed as the
     engine computes them for one run (``pct_within_bounds`` over grids of villages whose own total
     fits, means over all grids …); figures it does not know are added up or joined."""
-    from .engine import GridPartitioner, plan_figures
+    from .engine import GridPartitioner
+    from .metrics import plan_figures
     engine = GridPartitioner(**params)
     plan = _merge_values([r["plan"] for r in reports]) or {}
     villages = [v for r in reports for v in r["villages"]]
