@@ -1,8 +1,8 @@
-"""``GridPartitioner``: villages into base grids (基础网格) and sub-grids (子网格), estimator-style.
+"""``GridPartitioner``: villages into base grids (基础网格) and sub-grids (子网格), estimator-style::
 
->>> gp = GridPartitioner(min_hh=300, max_hh=500, target=400, seed=0)
->>> gp.fit(project)                # or a dict of GeoDataFrames by role
->>> gp.grids_, gp.subgrids_, gp.report_
+    gp = GridPartitioner(min_hh=300, max_hh=500, target=400, seed=0)
+    gp.fit(project)                # or a dict of GeoDataFrames by role
+    gp.grids_, gp.subgrids_, gp.report_
 
 Per village: blocks from barriers (:mod:`.blocks`) → *regions* that no hard barrier crosses →
 for each region, k grids within [min, max] by recursive bisection (:mod:`.solver`), opening blocks
@@ -59,7 +59,14 @@ from .solver import UnitGraph, partition
 from .special import SPECIAL_CATEGORIES, special_layer, special_places
 from .subgrids import draw_subgrids
 from .unitset import build_unitset
-from .villages import village_codes, village_labels, village_names, village_plans
+from .villages import (
+    merged_villages,
+    remedy_fields,
+    village_codes,
+    village_labels,
+    village_names,
+    village_plans,
+)
 
 __all__ = ["GridPartitioner", "INFEASIBLE_POLICIES", "POCKET_POLICIES", "SPECIAL_CATEGORIES",
            # moved to .metrics and .codes; imported from here by the benchmarks and older code
@@ -112,6 +119,38 @@ class GridPartitioner(RedrawMixin):
         Households per party member in the "1+10" links (when a ``party_members`` layer is given).
     seed : int
         Kept for reproducibility records; the construction itself is deterministic.
+
+    Attributes
+    ----------
+    grids_ : geopandas.GeoDataFrame
+        The base grids: ``code``, ``village``, ``village_code``, ``hh``, ``status``, ``note``,
+        bounds, ``locked``, ``worker`` and the figures of :func:`.metrics.add_grid_metrics`.
+    subgrids_ : geopandas.GeoDataFrame or None
+        The sub-grids (``code`` ``<grid>-NN``, ``grid``, ``hh``, ``kind`` …); None with ``subgrids=False``.
+    special_grids_, corridors_ : geopandas.GeoDataFrame
+        Special grids (专属网格) and special-purpose corridors (专项网格).
+    households_ : geopandas.GeoDataFrame
+        The households with their ``grid``, ``grid_parts`` (a building divided between grids) and
+        ``subgrid``.
+    report_ : dict
+        ``parameters``, ``plan`` (the figures, infeasible villages with their remedies, and the
+        structured ``merged_villages``), ``villages``, ``grids`` and ``timings``.
+
+    Examples
+    --------
+    One village of 800 households in 20 houses becomes two grids of 400:
+
+    >>> import geopandas as gpd, shapely
+    >>> from gridtool.partition import GridPartitioner
+    >>> village = gpd.GeoDataFrame({"name": ["石门村"], "code": ["500101001001"]},
+    ...                            geometry=[shapely.box(0, 0, 800, 400)], crs="EPSG:32648")
+    >>> homes = gpd.GeoDataFrame({"hh": [40] * 20}, crs="EPSG:32648", geometry=gpd.points_from_xy(
+    ...     [40 + 80 * (i % 10) for i in range(20)], [100 + 200 * (i // 10) for i in range(20)]))
+    >>> gp = GridPartitioner(min_hh=300, max_hh=500, target=400).fit({"villages": village, "households": homes})
+    >>> gp.grids_[["code", "hh", "status"]].values.tolist()
+    [['500101001001-01', 400, 'ok'], ['500101001001-02', 400, 'ok']]
+    >>> gp.report_["plan"]["pct_within_bounds"], int(gp.subgrids_["hh"].sum())
+    (100.0, 800)
     """
 
     def __init__(self, *, min_hh: int = 300, max_hh: int = 500, target: int = 400,
@@ -161,8 +200,40 @@ class GridPartitioner(RedrawMixin):
             match: str = "auto", previous_households: gpd.GeoDataFrame | None = None, fresh: bool = False,
             progress: Callable[[float, str], None] | None = None,
             cancelled: Callable[[], bool] | None = None) -> "GridPartitioner":
-        """Partition ``data`` (a :class:`~gridtool.project.Project` or ``{role: GeoDataFrame}``).
+        """Partition ``data`` into grids and sub-grids.
 
+        Parameters
+        ----------
+        data : gridtool.project.Project or dict of geopandas.GeoDataFrame
+            The layers by role, in a metric CRS: ``households`` (points or footprints with an
+            ``hh`` column) and ``villages`` (polygons with ``name`` and ``code``) are required;
+            ``roads``, ``rivers``, ``railways``, ``forest``, ``landuse``, ``places`` and
+            ``party_members`` are used when given.
+        previous : geopandas.GeoDataFrame, optional
+            An earlier grids layer with ``code``: redraw with minimal change (below).
+        locked : iterable of str
+            Codes of ``previous`` kept exactly (households, code and polygon).
+        match : {"auto", "grid", "households", "polygons"}
+            Where the previous grid of each household is read: its own ``grid`` / ``grid_parts``
+            columns, ``previous_households``, or the previous polygon containing it; ``auto``
+            takes the first that applies (see :mod:`.previous`).
+        previous_households : geopandas.GeoDataFrame, optional
+            The previous plan's households, matched by position.
+        fresh : bool
+            Draw the unlocked grids from scratch around the locked ones instead of repairing them.
+        progress : callable, optional
+            ``progress(fraction, message)``, called as the work advances.
+        cancelled : callable, optional
+            ``cancelled() -> bool``; when it returns True the fit stops with
+            :class:`~gridtool.errors.CancelledError`.
+
+        Returns
+        -------
+        GridPartitioner
+            ``self``, fitted.
+
+        Notes
+        -----
         ``previous`` (an earlier grids layer with ``code``, any CRS) makes this a *redraw with
         minimal change*: grids start from the previous ones and are only repaired back into
         bounds; codes carry over by household overlap. Which previous grid held each household is
@@ -601,8 +672,11 @@ class GridPartitioner(RedrawMixin):
         g = self.grids_
         ok_villages = {r["village"] for r in village_reports if r["status"] == "ok"}
         # Names repeat across townships: infeasible villages carry their code and township too.
+        # The remedy applied as fields (remedy, merged_into, relaxed_to) besides its words
+        # (applied): readers never parse the words.
         infeasible = [{"village": p["name"], "households": p["hh"], "status": p["status"],
-                       "applied": p["applied"], "remedies": p["remedies"], **self._vlabels[p["village"]]}
+                       "applied": p["applied"], **remedy_fields(p, plans, self._vlabels),
+                       "remedies": p["remedies"], **self._vlabels[p["village"]]}
                       for p in plans if p["status"] not in ("ok", "empty")]
         for r, p in zip(village_reports, [p for p in plans if p["host"] is None]):
             r.setdefault("code", self._vlabels[p["village"]]["code"])
@@ -626,6 +700,7 @@ class GridPartitioner(RedrawMixin):
         cols = [c for c in ("code", "village", "hh", "status", "note", "area_m2", "polsby_popper",
                             "hard_crossings", "soft_crossings", "max_dist_m", "places", "place_names",
                             "n_subgrids") if c in g]
+        plan["merged_villages"] = merged_villages(plans, self._vlabels)
         if getattr(self, "_special_skipped", None):
             plan["special_places_without_area"] = list(self._special_skipped)
         if self._previous is not None:

@@ -3,7 +3,10 @@ village (bounds, status, remedies, merges) under the policy for those no grid co
 
 :func:`village_plans` decides, before any cut, which villages are partitioned alone, which are
 merged into a neighbour (``merge=``, or ``infeasible="merge"``), whose bounds are relaxed and which
-stay one exceptional grid, and records each remedy in words (``applied``) for the report.
+stay one exceptional grid. Each plan records the remedy applied as fields (``remedy``: ``merge``,
+``relax`` or ``exception``; ``host``, the village merged into; ``bounds``) and in English words
+(``applied``, kept for printing); :func:`remedy_fields` gives the report's fields, which the app,
+the command line and the ledgers read instead of parsing the words.
 """
 
 from __future__ import annotations
@@ -75,7 +78,7 @@ def village_plans(vt, vnames, edges, village_of_block, *, min_hh: int, max_hh: i
     name_to_row = {n: i for i, n in enumerate(vnames)}
     plans = [{"village": i, "name": vnames[i], "hh": int(vt[i]), "bounds": (min_hh, max_hh),
               "status": diagnose(int(vt[i]), min_hh, max_hh) if vt[i] > 0 else "empty",
-              "host": None, "guests": [], "remedies": {}, "applied": None}
+              "host": None, "guests": [], "remedies": {}, "applied": None, "remedy": None}
              for i in range(len(vt))]
     neighbours = village_neighbours(edges, village_of_block, len(vt))
     for p in plans:
@@ -93,11 +96,13 @@ def village_plans(vt, vnames, edges, village_of_block, *, min_hh: int, max_hh: i
         g, h = name_to_row[guest], name_to_row[host]
         plans[g]["host"] = h
         plans[g]["applied"] = f"merged into {vnames[h]}"
+        plans[g]["remedy"] = "merge"
         plans[h]["guests"].append(g)
     for name, (lo, hi) in relax.items():
         if name in name_to_row:
             plans[name_to_row[name]]["bounds"] = (lo, hi)
             plans[name_to_row[name]]["applied"] = f"relaxed to {lo}-{hi}"
+            plans[name_to_row[name]]["remedy"] = "relax"
     for p in plans:
         if p["status"] in ("ok", "empty") or p["applied"] or p["host"] is not None:
             continue
@@ -105,14 +110,17 @@ def village_plans(vt, vnames, edges, village_of_block, *, min_hh: int, max_hh: i
             lo, hi = p["remedies"]["relax"]
             p["bounds"] = (lo, hi)
             p["applied"] = f"relaxed to {lo}-{hi}"
+            p["remedy"] = "relax"
         elif infeasible == "merge" and p["remedies"].get("merge"):
             h = name_to_row[p["remedies"]["merge"][0]["village"]]
             if plans[h]["host"] is None and not plans[p["village"]]["guests"]:
                 p["host"] = h
                 p["applied"] = f"merged into {vnames[h]}"
+                p["remedy"] = "merge"
                 plans[h]["guests"].append(p["village"])
         if not p["applied"]:
             p["applied"] = "exception"
+            p["remedy"] = "exception"
     return plans
 
 
@@ -133,3 +141,26 @@ def remedies(p, plans, neighbours, vnames, *, min_hh: int, max_hh: int, target: 
         k = H // hi
         relax = (H // (k + 1), hi)
     return {"exception": f"one grid of {H} households", "merge": merge, "relax": relax}
+
+
+def remedy_fields(p: dict, plans: list[dict], labels: list[dict]) -> dict:
+    """The remedy applied to village plan ``p`` as report fields (None where they do not apply).
+
+    ``remedy``: ``"merge"``, ``"relax"``, ``"exception"`` (None: partitioned as it is);
+    ``merged_into`` / ``merged_into_code``: the name and code of the village it was merged into;
+    ``relaxed_to``: ``[min, max]`` of its relaxed bounds. ``labels`` are :func:`village_labels`.
+    """
+    h = p["host"]
+    return {"remedy": p.get("remedy"),
+            "merged_into": plans[h]["name"] if h is not None else None,
+            "merged_into_code": labels[h]["code"] if h is not None else None,
+            "relaxed_to": list(p["bounds"]) if p.get("remedy") == "relax" else None}
+
+
+def merged_villages(plans: list[dict], labels: list[dict]) -> list[dict]:
+    """Every village merged into a neighbour (``merge=``, or ``infeasible="merge"``), as the
+    report's ``plan["merged_villages"]``: ``village`` (name), ``code``, ``township``, ``label``,
+    ``households``, ``status`` and the host's ``merged_into`` (name) and ``merged_into_code``."""
+    return [{"village": p["name"], **labels[p["village"]], "households": int(p["hh"]), "status": p["status"],
+             "merged_into": plans[p["host"]]["name"], "merged_into_code": labels[p["host"]]["code"]}
+            for p in plans if p["host"] is not None]
