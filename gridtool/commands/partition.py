@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import GridtoolError
+from ..partition.report import remedy_words
 from .args import (
     add_role_arguments,
     code_list,
@@ -87,9 +88,9 @@ def _print_partition(args, rep: dict, out) -> None:
         merge = "、".join(m["village"] for m in rem.get("merge", [])[:3]) or "—"
         lo, hi = rem["relax"]
         label = v.get("label") or v["village"]
-        say(args, f"  无法划分：{label}，{v['households']} 户。已采用：{v['applied']}。"
+        say(args, f"  无法划分：{label}，{v['households']} 户。已采用：{remedy_words(v, 'zh')}。"
                   f"可选：保留为一个例外网格；与邻村合并（{merge}）；放宽为 {lo}–{hi} 户",
-            f"  cannot be split: {label}, {v['households']} households. Applied: {v['applied']}. "
+            f"  cannot be split: {label}, {v['households']} households. Applied: {remedy_words(v, 'en')}. "
             f"Remedies: keep as one exceptional grid; merge with a neighbour ({merge}); relax to {lo}-{hi}")
     for pg in plan.get("pocket_grids", []):
         say(args, f"  硬边界围出的片区保留为例外网格：{pg['code']}（{pg['village']}，{pg['households']} 户）；"

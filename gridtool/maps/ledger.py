@@ -46,6 +46,7 @@ import pandas as pd
 
 from ..errors import feature_id_zh
 from ..ownership import register_csv_header
+from ..partition.report import remedy_words
 from ..partition.totals import HouseholdTotals, household_counts, household_totals
 
 SHEETS = ("网格台账", "子网格", "专属网格", "住户名单", "例外与问题")
@@ -452,15 +453,7 @@ def _problems_sheet(project, grids, subs, totals: HouseholdTotals, parts, includ
         rem = v.get("remedies") or {}
         merge = "、".join(m["village"] for m in rem.get("merge", [])[:3]) or "无可合并的邻村"
         relax = rem.get("relax") or [None, None]
-        applied = str(v.get("applied") or "exception")
-        if applied == "exception":
-            applied_zh = "已保留为一个例外网格"
-        elif applied.startswith("relaxed to "):
-            applied_zh = f"已放宽为 {applied[len('relaxed to '):]} 户"
-        elif applied.startswith("merged into "):
-            applied_zh = f"已与 {applied[len('merged into '):]} 合并划分"
-        else:
-            applied_zh = applied
+        applied_zh = remedy_words(v, "zh") or "已保留为一个例外网格"  # from the report's fields
         why = {"too_small": f"户数不足 {lo_d}", "gap": f"户数落在 {lo_d}–{hi_d} 的倍数之间的空档"}.get(
             str(v.get("status")), str(v.get("status")))
         rows.append(["无法划分的村（社区）", v.get("village"), v.get("village"), _num(v.get("households")),

@@ -1,8 +1,8 @@
-"""City-scale batch partition: chunks of villages fitted one by one or on a Dask cluster.
+"""City-scale batch partition: chunks of villages fitted one by one or on a Dask cluster::
 
->>> bp = BatchPartitioner(workers=2, by="township", min_hh=300, max_hh=500)
->>> bp.fit(project, work_dir="out.parts", resume=True, progress=show)
->>> bp.grids_, bp.households_, bp.report_, bp.failures_
+    bp = BatchPartitioner(workers=2, by="township", min_hh=300, max_hh=500)
+    bp.fit(project, work_dir="out.parts", resume=True, progress=show)
+    bp.grids_, bp.households_, bp.report_, bp.failures_
 
 The municipality is cut into chunks (:mod:`.chunking`: one township each, villages joined by a
 merge kept together); every chunk is an ordinary :class:`~.engine.GridPartitioner` fit
@@ -294,7 +294,8 @@ def summarize(reports: list[dict], tabs: list[dict], params: dict) -> dict:
     """One report from the reports and attribute tables of pieces, figures recomputed as the
     engine computes them for one run (``pct_within_bounds`` over grids of villages whose own total
     fits, means over all grids …); figures it does not know are added up or joined."""
-    from .engine import GridPartitioner, plan_figures
+    from .engine import GridPartitioner
+    from .metrics import plan_figures
     engine = GridPartitioner(**params)
     plan = _merge_values([r["plan"] for r in reports]) or {}
     villages = [v for r in reports for v in r["villages"]]
@@ -347,9 +348,30 @@ class BatchPartitioner:
         :class:`~.engine.GridPartitioner` parameters (``min_hh``, ``max_hh``, ``merge`` by name or
         12-digit code …).
 
-    After :meth:`fit`: ``grids_``, ``subgrids_``, ``special_grids_``, ``corridors_``, ``links_``,
-    ``households_`` (as the engine's; None with ``keep=False``), ``report_`` (the engine's report
-    for the whole run plus ``batch`` and per-worker ``timings``), ``failures_``, ``chunks_``.
+    Attributes
+    ----------
+    grids_, subgrids_, special_grids_, corridors_, links_, households_
+        As the engine's, for the whole run (None with ``keep=False``).
+    report_ : dict
+        The engine's report for the whole run plus ``batch`` and per-worker ``timings``.
+    failures_ : list
+        Chunks (or villages) that failed, with their error.
+    chunks_ : list
+        The chunks, in the order their results were combined.
+
+    Examples
+    --------
+    Two villages of two townships (by their 12-digit codes): two chunks, the plan of one fit.
+
+    >>> import geopandas as gpd, shapely
+    >>> from gridtool.partition import BatchPartitioner
+    >>> villages = gpd.GeoDataFrame({"name": ["石门村", "新华村"], "code": ["500101001001", "500101002001"]},
+    ...     geometry=[shapely.box(0, 0, 800, 400), shapely.box(800, 0, 1600, 400)], crs="EPSG:32648")
+    >>> homes = gpd.GeoDataFrame({"hh": [40] * 40}, crs="EPSG:32648", geometry=gpd.points_from_xy(
+    ...     [40 + 80 * (i % 20) for i in range(40)], [100 + 200 * (i // 20) for i in range(40)]))
+    >>> bp = BatchPartitioner(by="township", min_hh=300, max_hh=500).fit({"villages": villages, "households": homes})
+    >>> bp.report_["batch"]["chunks"], bp.grids_["hh"].tolist()
+    (2, [400, 400, 400, 400])
     """
 
     def __init__(self, *, by: str = "township", workers: int = 1, scheduler: str | None = None,
@@ -388,14 +410,25 @@ class BatchPartitioner:
 
         Parameters
         ----------
-        work_dir : where each finished chunk is written (:mod:`.parts`); needed for ``resume``
-            and ``keep=False``.
-        resume : skip chunks whose result in ``work_dir`` was made from the same inputs and
-            parameters.
-        keep : hold the combined layers in memory (``grids_`` …); ``False`` keeps only the
-            report, for :meth:`write_districts` over a city.
-        progress, cancelled : the desktop app's callables: ``progress(fraction, message)`` with
-            villages done / total and the time left; ``cancelled()`` stops the run.
+        data : str, pathlib.Path, gridtool.project.Project, dict or ChunkSource
+            A project GeoPackage path (streamed), a project or ``{role: GeoDataFrame}`` (cut in
+            memory), or a chunk source.
+        work_dir : str or pathlib.Path, optional
+            Where each finished chunk is written (:mod:`.parts`); needed for ``resume`` and
+            ``keep=False``.
+        resume : bool
+            Skip chunks whose result in ``work_dir`` was made from the same inputs and parameters.
+        keep : bool
+            Hold the combined layers in memory (``grids_`` …); ``False`` keeps only the report,
+            for :meth:`write_districts` over a city.
+        progress, cancelled : callable, optional
+            The desktop app's callables: ``progress(fraction, message)`` with villages done /
+            total and the time left; ``cancelled()`` stops the run.
+
+        Returns
+        -------
+        BatchPartitioner
+            ``self``, fitted.
         """
         from .cluster import make_executor
         if (resume or not keep) and work_dir is None:

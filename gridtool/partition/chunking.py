@@ -39,8 +39,8 @@ import shapely
 from ..column_content import county_prefix, township_prefix
 from ..errors import CRSError, EmptyLayerError, GridtoolError, MissingColumnError
 from ..spatial import assign_to_polygons, household_points
-from .engine import _village_codes, _village_names
 from .feasibility import feasible_grid_counts
+from .villages import village_codes, village_names
 
 #: Roles the partition engine reads; others (stations, dem) are never shipped to a worker.
 ENGINE_ROLES = ("households", "villages", "roads", "rivers", "railways", "forest", "landuse", "places",
@@ -182,8 +182,8 @@ def plan_chunks(villages: gpd.GeoDataFrame, *, by: str = "township", merge: dict
     joins : further pairs of village rows to keep together (see :func:`merge_candidates`).
     households : households per village row, for the chunk estimates.
     """
-    names = _village_names(villages)
-    codes = _village_codes(villages)
+    names = village_names(villages)
+    codes = village_codes(villages)
     keys = group_keys(villages, by, codes)
     uniq = list(dict.fromkeys(keys))
     gid = {k: i for i, k in enumerate(uniq)}
@@ -237,8 +237,8 @@ def merge_candidates(villages: gpd.GeoDataFrame, totals: np.ndarray, special_hh:
     """
     lo, hi = int(params.get("min_hh", 300)), int(params.get("max_hh", 500))
     relaxed = set((params.get("relax") or {}).keys())
-    names = _village_names(villages)
-    codes = _village_codes(villages)
+    names = village_names(villages)
+    codes = village_codes(villages)
     maybe = []
     for i, (h, s) in enumerate(zip(totals.tolist(), special_hh.tolist())):
         if names[i] in relaxed or codes[i] in relaxed or h <= 0:
@@ -277,8 +277,8 @@ def prepare_villages(villages: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Villages with the engine's names and codes written in (its fallbacks number rows, which
     differ inside a chunk) and their global row in ``_batch_vrow``."""
     v = villages.reset_index(drop=True).copy()
-    v["name"] = _village_names(v)
-    v["code"] = _village_codes(v)
+    v["name"] = village_names(v)
+    v["code"] = village_codes(v)
     v[VROW] = np.arange(len(v), dtype=np.int64)
     return v
 
@@ -376,8 +376,8 @@ class LayersSource(ChunkSource):
     ``{role: GeoDataFrame}``) by STRtree queries; only the chunk is copied out."""
 
     def __init__(self, data, *, by: str = "township", params: dict | None = None):
-        from .engine import _layers_of
-        layers = {r: g for r, g in _layers_of(data).items() if r in ENGINE_ROLES and g is not None}
+        from .inputs import layers_of
+        layers = {r: g for r, g in layers_of(data).items() if r in ENGINE_ROLES and g is not None}
         for role in ("households", "villages"):
             if role not in layers or not len(layers[role]):
                 raise EmptyLayerError(f"{role} 图层为空或缺失", f"the {role} layer is empty or missing",

@@ -14,7 +14,29 @@ import math
 def feasible_grid_counts(households: int, min_hh: int = 300, max_hh: int = 500) -> range:
     """Every k for which k grids of ``min_hh``–``max_hh`` households can hold ``households``.
 
-    Empty when no such k exists.
+    Parameters
+    ----------
+    households : int
+        The village's total.
+    min_hh, max_hh : int
+        The bounds per grid (``0 < min_hh <= max_hh``).
+
+    Returns
+    -------
+    range
+        The feasible grid counts; empty when no such k exists (or ``households <= 0``).
+
+    Raises
+    ------
+    ValueError
+        When the bounds are not ``0 < min_hh <= max_hh``.
+
+    Examples
+    --------
+    >>> list(feasible_grid_counts(1200, 300, 500))
+    [3, 4]
+    >>> list(feasible_grid_counts(550, 300, 500))
+    []
     """
     if min_hh <= 0 or max_hh < min_hh:
         raise ValueError(f"bounds must satisfy 0 < min <= max, got {min_hh}-{max_hh}")
@@ -26,7 +48,25 @@ def feasible_grid_counts(households: int, min_hh: int = 300, max_hh: int = 500) 
 
 
 def diagnose(households: int, min_hh: int = 300, max_hh: int = 500) -> str:
-    """``"ok"``, ``"too_small"`` (under min) or ``"gap"`` (between k·max and (k+1)·min)."""
+    """Why a village's total can or cannot be split within the bounds.
+
+    Parameters
+    ----------
+    households : int
+        The village's total.
+    min_hh, max_hh : int
+        The bounds per grid.
+
+    Returns
+    -------
+    str
+        ``"ok"``, ``"too_small"`` (under ``min_hh``) or ``"gap"`` (between k·max and (k+1)·min).
+
+    Examples
+    --------
+    >>> diagnose(650), diagnose(250), diagnose(550)
+    ('ok', 'too_small', 'gap')
+    """
     if feasible_grid_counts(households, min_hh, max_hh):
         return "ok"
     return "too_small" if households < min_hh else "gap"

@@ -16,8 +16,21 @@ OUTPUT_LAYERS = ("grids", "subgrids", "special_grids", "corridors", "party_links
 
 
 def apply_to_project(project, gp: GridPartitioner, *, source: str = "gridtool partition") -> None:
-    """Put a fitted partitioner's layers into ``project`` (replacing an earlier partition); ``gp``
-    may be anything with the engine's result attributes (a batch, one district of it)."""
+    """Put a fitted partitioner's layers into ``project``, replacing an earlier partition.
+
+    Parameters
+    ----------
+    project : gridtool.project.Project
+        The project; gains the layers ``grids``, ``subgrids``, ``special_grids``, ``corridors``,
+        ``party_links`` and ``changes`` (a redraw), the households' ``grid`` / ``subgrid``, and
+        the report in ``project.parameters["partition"]``.
+    gp : GridPartitioner
+        A fitted partitioner, or anything with the engine's result attributes (a batch, one
+        district of it). Its ``report_`` gains ``totals`` (one household total for every output)
+        and ``joined_columns_carried`` when joined columns went to the new grids of the same code.
+    source : str
+        The layers' source as the project records it.
+    """
     crs_in = project.user_crs
     made = {"grids": gp.grids_, "subgrids": gp.subgrids_, "special_grids": gp.special_grids_,
             "corridors": gp.corridors_, "party_links": gp.links_,
@@ -80,12 +93,40 @@ def _carry_joined_columns(project, role: str, gdf, sensitive: dict) -> dict | No
 
 def partition_project(project, *, progress: Callable[[float, str], None] | None = None,
                       cancelled: Callable[[], bool] | None = None, **params) -> GridPartitioner:
-    """Fit a :class:`GridPartitioner` with ``params`` on ``project`` and store the result in it."""
+    """Fit a :class:`GridPartitioner` with ``params`` on ``project`` and store the result in it.
+
+    Parameters
+    ----------
+    project : gridtool.project.Project
+        The project to partition (see :func:`apply_to_project` for what it gains).
+    progress, cancelled : callable, optional
+        As in :meth:`GridPartitioner.fit`.
+    **params
+        :class:`GridPartitioner` parameters (``min_hh``, ``max_hh``, ``target`` …).
+
+    Returns
+    -------
+    GridPartitioner
+        The fitted partitioner.
+    """
     gp = GridPartitioner(**params).fit(project, progress=progress, cancelled=cancelled)
     apply_to_project(project, gp)
     return gp
 
 
 def write_report(path: str | Path, report: dict) -> Path:
-    """The partition report as UTF-8 JSON (atomic)."""
+    """Write the partition report as UTF-8 JSON, atomically (a reader never sees half a file).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The file to write.
+    report : dict
+        ``GridPartitioner.report_`` (or a batch's).
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
     return write_json_atomic(path, report)

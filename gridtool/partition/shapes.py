@@ -11,12 +11,21 @@ does not match the cells' area fall back to :func:`dissolve` itself.
 
 Written by hand because shapely offers the row-wise reduction (``axis=1``) but not the grouping,
 the de-duplication of cells shared by parts of one building, or the fallback.
+
+:func:`shared_cells` chooses what each grid is drawn from: a building divided between grids (an
+apartment block by entrance) is drawn once, in the grid holding most of it, or cut into strips
+(:func:`cut_strips`) when a grid holds nothing else.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import shapely
+
+if TYPE_CHECKING:
+    from .regions import DraftGrid
 
 
 def dissolve(polys) -> shapely.Geometry:
@@ -101,3 +110,70 @@ def expand_units(grids, features_of_block: dict, hh: np.ndarray) -> tuple[dict, 
                  if len(flat) else 0, feat[r])
     return {"feature": f, "part": np.where(rb, 0, part[r]), "nparts": np.where(rb, 1, nparts[r]),
             "hh": np.where(rb, np.asarray(hh, dtype=np.int64)[f], h[r]), "grid_index": gi[r]}, hh_total
+
+
+def shared_cells(grids: list[DraftGrid]) -> list[list]:
+    """The polygons each grid is drawn from, with every building split between grids (an
+    apartment block by entrance, whose parts share one cell) drawn once: in the grid holding most
+    of its households, so that grids never overlap and areas count land once. A grid made only of
+    such parts gets a strip of the cell instead, the cell being divided between its grids in
+    proportion to their households."""
+    share: dict[int, dict[int, int]] = {}
+    cell: dict[int, object] = {}
+    for gi, g in enumerate(grids):
+        for _, feat, _, nparts, h, geom in g.units:
+            if feat >= 0 and nparts > 1:
+                share.setdefault(feat, {})
+                share[feat][gi] = share[feat].get(gi, 0) + int(h)
+                cell[feat] = geom
+    split = {f: s for f, s in share.items() if len(s) > 1}
+    owner = {f: min(s, key=lambda gi: (-s[gi], gi)) for f, s in split.items()}
+    drawn: list[list] = []
+    for gi, g in enumerate(grids):
+        polys, seen = [], set()
+        for _, feat, _, _, _, geom in g.units:
+            if feat in split and owner[feat] != gi:
+                continue
+            if id(geom) not in seen:
+                seen.add(id(geom))
+                polys.append(geom)
+        drawn.append(polys)
+    # Grids left with nothing to draw: the buildings they hold are divided into strips.
+    empty = [gi for gi, polys in enumerate(drawn) if not polys]
+    divide = sorted({f for gi in empty for _, f, *_ in grids[gi].units if f in split})
+    for f in divide:
+        members = sorted(split[f])
+        strips = cut_strips(cell[f], [split[f][gi] for gi in members])
+        for gi, strip in zip(members, strips):
+            drawn[gi] = [p for p in drawn[gi] if p is not cell[f]] + ([strip] if strip is not None else [])
+    for gi, polys in enumerate(drawn):
+        if not polys:  # nothing could be drawn: keep the shared cells rather than an empty grid
+            drawn[gi] = list({id(u[5]): u[5] for u in grids[gi].units}.values())
+    return drawn
+
+
+def cut_strips(poly, weights: list[int]) -> list:
+    """``poly`` cut across its longer side into strips whose areas follow ``weights``."""
+    x0, y0, x1, y1 = shapely.bounds(poly)
+    horizontal = (x1 - x0) >= (y1 - y0)
+    total = float(sum(weights)) or 1.0
+    area = float(shapely.area(poly))
+    cuts, acc = [], 0.0
+    for wgt in weights[:-1]:
+        acc += wgt / total
+        lo, hi = (x0, x1) if horizontal else (y0, y1)
+        for _ in range(40):  # bisection on the cut position for the area wanted
+            mid = (lo + hi) / 2
+            box = (x0, y0, mid, y1) if horizontal else (x0, y0, x1, mid)
+            if float(shapely.area(shapely.clip_by_rect(poly, *box))) < acc * area:
+                lo = mid
+            else:
+                hi = mid
+        cuts.append((lo + hi) / 2)
+    edges = [x0 if horizontal else y0, *cuts, x1 if horizontal else y1]
+    out = []
+    for a, b in zip(edges, edges[1:]):
+        box = (a, y0, b, y1) if horizontal else (x0, a, x1, b)
+        piece = shapely.make_valid(shapely.clip_by_rect(poly, *box))
+        out.append(None if shapely.is_empty(piece) else piece)
+    return out

@@ -13,7 +13,15 @@
   assignment, exact).
 * :func:`write_gpx`, :func:`write_kml`, :func:`write_stops_csv` — exports.
 
-The core never imports Qt.
+One team visits three stops from the station (index 0) on a travel-time matrix, minutes:
+
+>>> from gridtool.routing import plan_tours
+>>> minutes = [[0, 5, 9, 4], [5, 0, 4, 9], [9, 4, 0, 5], [4, 9, 5, 0]]
+>>> plan = plan_tours(minutes, time_limit=1)
+>>> plan.cost, sorted(plan.routes[0])
+(18.0, [1, 2, 3])
+
+Everything listed in ``__all__`` is imported on first use; the core never imports Qt.
 """
 
 from importlib import import_module

@@ -159,7 +159,24 @@ def service_circles(
 
 @dataclass
 class Coverage:
-    """Households within N minutes of a station, on the network."""
+    """Households within N minutes of a station, on the network (what :func:`household_coverage` returns).
+
+    Attributes
+    ----------
+    minutes : float
+        The time limit.
+    mode : str
+        The travel mode of the graph (``walk``, ``bicycle``, ``car``).
+    total_hh, covered_hh : float
+        Households in all, and within ``minutes`` of a station; ``share`` is their ratio.
+    households : geopandas.GeoDataFrame
+        The households with ``minutes_to_station`` (exact; NaN: not reachable),
+        ``nearest_station`` and ``covered``; ``uncovered`` selects those not covered.
+    villages : pandas.DataFrame
+        Per village: ``name``, ``hh``, ``covered_hh``, ``share``, ``uncovered_hh``.
+    unreachable : list of str
+        Stations that are not on the road network.
+    """
 
     minutes: float
     mode: str
@@ -209,7 +226,28 @@ def household_coverage(
     villages: gpd.GeoDataFrame | None = None,
     max_snap: float = 300.0,
 ) -> Coverage:
-    """Share of households within ``minutes`` of a station, the uncovered ones, and per village."""
+    """Share of households within ``minutes`` of a station, the uncovered ones, and per village.
+
+    Parameters
+    ----------
+    graph : RoadGraph
+        The road graph of the travel mode (its CRS is the layers' CRS).
+    stations : geopandas.GeoDataFrame
+        Station points (``name``).
+    households : geopandas.GeoDataFrame
+        Household points or footprints (``hh``, optional ``village``).
+    minutes : float
+        The time limit along the roads.
+    villages : geopandas.GeoDataFrame, optional
+        Village polygons, for the figures per village when the households have no ``village``.
+    max_snap : float
+        Metres from a feature to the road beyond which it counts as off the network.
+
+    Returns
+    -------
+    Coverage
+        The shares, the households with their time to the nearest station, and per village.
+    """
     names = _names(stations, "站点")
     pts = households.geometry.representative_point()
     secs, which, tg = household_times(graph, stations, pts.values, limit=minutes * 60, max_snap=max_snap)

@@ -61,9 +61,23 @@ def category_counts(places: gpd.GeoDataFrame) -> list[tuple[str, int]]:
 
 def match_categories(places: gpd.GeoDataFrame, spec: str, *, option: str = "--candidates",
                      purpose_zh: str = "候选点", purpose_en: str = "candidate sites") -> gpd.GeoDataFrame:
-    """The places whose category is one of ``spec`` (comma-separated; ``places``, ``all`` or ``*``
-    = every place), matched case-insensitively against ``category``, ``category_src`` /
-    ``category_raw`` and the Chinese labels of :data:`gridtool.roles.PLACE_CATEGORIES`.
+    """The places whose category is one of ``spec``.
+
+    Parameters
+    ----------
+    places : geopandas.GeoDataFrame
+        The places layer.
+    spec : str
+        Categories, comma-separated (``places``, ``all`` or ``*`` = every place), matched
+        case-insensitively against ``category``, ``category_src`` / ``category_raw`` and the
+        Chinese labels of :data:`gridtool.roles.PLACE_CATEGORIES` (``school`` or ``学校``).
+    option, purpose_zh, purpose_en : str
+        The command-line option and what the places are for, named in the error message.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The matching places.
 
     Raises
     ------
@@ -103,7 +117,23 @@ def match_categories(places: gpd.GeoDataFrame, spec: str, *, option: str = "--ca
 
 @dataclass
 class Demand:
-    """Features to cover, each with a weight (households, or 1 per place) and a name."""
+    """Features to cover, each with a weight (households, or 1 per place) and a name.
+
+    Attributes
+    ----------
+    kind : {"households", "places"}
+        What is covered.
+    features : geopandas.GeoDataFrame
+        The features, in the project's CRS.
+    weight : numpy.ndarray
+        Households per feature, or 1 per place; ``total`` is their sum.
+    names : list of str
+        A name per feature, for reports.
+    category : numpy.ndarray
+        The place category per feature (``""`` for households).
+    spec : str
+        The ``--demand`` value it was made from.
+    """
 
     kind: str                      # "households" or "places"
     features: gpd.GeoDataFrame
@@ -175,7 +205,20 @@ def _household_names(gdf: gpd.GeoDataFrame) -> list[str]:
 
 
 def make_demand(project, spec: str = "households") -> Demand:
-    """The demand named by ``--demand``: ``households``, ``places`` or ``places:CATEGORY[,…]``."""
+    """The demand named by ``--demand``: ``households``, ``places`` or ``places:CATEGORY[,…]``.
+
+    Parameters
+    ----------
+    project : gridtool.project.Project
+        The project whose ``households`` or ``places`` layer is covered.
+    spec : str
+        ``households``, ``places`` or ``places:CATEGORY[,…]`` (see :func:`match_categories`).
+
+    Returns
+    -------
+    Demand
+        The features with their weights and names.
+    """
     kind, _, cats = str(spec or "households").strip().partition(":")
     kind = kind.strip().lower()
     if kind in ("households", "household", "hh", "住户"):
@@ -273,6 +316,22 @@ def _to_targets(d_nodes: np.ndarray, tgt: Snapped) -> np.ndarray:
 def nearest_times(graph: RoadGraph, src: Snapped, tgt: Snapped) -> tuple[np.ndarray, np.ndarray]:
     """Exact seconds from the nearest source to every target, and which source (-1: none).
 
+    Parameters
+    ----------
+    graph : RoadGraph
+        The road graph.
+    src, tgt : Snapped
+        Sources (stations) and targets (demand), snapped with :func:`snap`.
+
+    Returns
+    -------
+    seconds : numpy.ndarray
+        Per target, seconds from the nearest source (inf: none reaches it).
+    source : numpy.ndarray
+        Per target, the index of that source (-1: none).
+
+    Notes
+    -----
     One Dijkstra from all sources at once (no cut-off), then the two entry nodes of each target,
     then the shortcut along a shared piece.
     """

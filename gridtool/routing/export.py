@@ -47,7 +47,23 @@ def _stop_label(s) -> str:
 
 
 def write_gpx(path, stops: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, *, name: str = "巡逻路线") -> Path:
-    """GPX 1.1: one route (``rte``, ordered waypoints = the stops) and one track per team."""
+    """Write a patrol plan as GPX 1.1: one route (``rte``, ordered waypoints = the stops) and one
+    track per team, WGS84.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The file to write.
+    stops, routes : geopandas.GeoDataFrame
+        A patrol plan's ``stops`` (``team``, ``seq``, ``name`` …) and ``routes`` (one line per team).
+    name : str
+        The name of the file's contents.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
     ET.register_namespace("", GPX_NS)
     root = ET.Element(f"{{{GPX_NS}}}gpx", {"version": "1.1", "creator": "gridtool"})
     meta = ET.SubElement(root, f"{{{GPX_NS}}}metadata")
@@ -77,7 +93,23 @@ def write_gpx(path, stops: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, *, name: 
 
 
 def write_kml(path, stops: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, *, name: str = "巡逻路线") -> Path:
-    """KML 2.2: a folder per team with its line and numbered stop placemarks in order."""
+    """Write a patrol plan as KML 2.2: a folder per team with its line and numbered stop
+    placemarks in order, WGS84.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The file to write.
+    stops, routes : geopandas.GeoDataFrame
+        A patrol plan's ``stops`` and ``routes``.
+    name : str
+        The document's name.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
     ET.register_namespace("", KML_NS)
     kw = KmlWriter(KML_NS)
     root = ET.Element(f"{{{KML_NS}}}kml")
@@ -106,8 +138,22 @@ def write_kml(path, stops: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, *, name: 
 
 
 def write_stops_csv(path, stops: gpd.GeoDataFrame) -> Path:
-    """The stop list (UTF-8 with BOM so that Excel on Chinese Windows opens it right), WGS84; place
-    names that start like a formula (``=HYPERLINK(…)``) are written as text (:mod:`gridtool.cells`)."""
+    """Write the stop list as CSV (UTF-8 with BOM so that Excel on Chinese Windows opens it
+    right), WGS84; place names that start like a formula (``=HYPERLINK(…)``) are written as text
+    (:mod:`gridtool.cells`).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The file to write.
+    stops : geopandas.GeoDataFrame
+        A patrol plan's ``stops``.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
     cols = ["team", "seq", "place", "category", "station", "visit", "must", "arrive", "depart",
             "dwell_min", "window", "src_id"]
     df = stops[[c for c in cols if c in stops]].copy()
@@ -124,8 +170,27 @@ def write_stops_csv(path, stops: gpd.GeoDataFrame) -> Path:
 
 def write_walk_gpx(path, lines: gpd.GeoDataFrame, *, name: str = "街巷巡查路线", start=None,
                    start_name: str = "起点") -> Path:
-    """A street walk as GPX 1.1: the start as a waypoint and one track per walker (``walker``,
-    ``length_km``, ``minutes`` and a line each, as :meth:`CoverageWalk.walk_lines` gives)."""
+    """Write a street walk as GPX 1.1: the start as a waypoint and one track per walker.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The file to write.
+    lines : geopandas.GeoDataFrame
+        One row per walker (``walker``, ``length_km``, ``minutes`` and a line), as
+        :meth:`CoverageWalk.walk_lines` gives.
+    name : str
+        The name of the file's contents.
+    start : shapely.Point, optional
+        The start, in the lines' CRS.
+    start_name : str
+        The start waypoint's name.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
     ET.register_namespace("", GPX_NS)
     root = ET.Element(f"{{{GPX_NS}}}gpx", {"version": "1.1", "creator": "gridtool"})
     meta = ET.SubElement(root, f"{{{GPX_NS}}}metadata")
@@ -148,7 +213,22 @@ def write_walk_gpx(path, lines: gpd.GeoDataFrame, *, name: str = "街巷巡查�
 
 
 def write_walk_kml(path, lines: gpd.GeoDataFrame, *, name: str = "街巷巡查路线") -> Path:
-    """A street walk as KML 2.2: one line placemark per walker, WGS84."""
+    """Write a street walk as KML 2.2: one line placemark per walker, WGS84.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The file to write.
+    lines : geopandas.GeoDataFrame
+        One row per walker, as :meth:`CoverageWalk.walk_lines` gives.
+    name : str
+        The document's name.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
     ET.register_namespace("", KML_NS)
     root = ET.Element(f"{{{KML_NS}}}kml")
     doc = ET.SubElement(root, f"{{{KML_NS}}}Document")

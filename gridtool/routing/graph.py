@@ -76,13 +76,40 @@ class UnreachableError(GridtoolError):
 
 @dataclass
 class RoadGraph:
-    """A directed road graph in a metric CRS.
+    """A directed road graph in a metric CRS (made by :func:`build_graph`, :func:`graph_from_osm`
+    or from a networkx / osmnx graph).
 
-    Nodes are road junctions and dead ends (``x``, ``y``); every directed edge ``e`` runs from
-    ``u[e]`` to ``v[e]`` along road piece ``piece[e]`` (forward when ``forward[e]``), with
-    ``length`` in metres and ``time`` in seconds for the graph's ``mode``. ``geometry`` holds one
-    LineString per piece (drawn from its first to its last node), ``piece_u``/``piece_v`` its
-    end nodes, ``piece_edges`` its forward and backward edge ids (-1: not allowed, one-way).
+    Attributes
+    ----------
+    mode : str
+        The travel mode (``walk``, ``bicycle``, ``car``); ``crs`` the metric CRS.
+    x, y : numpy.ndarray
+        Nodes: road junctions and dead ends.
+    u, v, length, time, piece, forward : numpy.ndarray
+        Every directed edge ``e`` runs from ``u[e]`` to ``v[e]`` along road piece ``piece[e]``
+        (forward when ``forward[e]``), with ``length`` in metres and ``time`` in seconds for the
+        graph's ``mode``.
+    geometry : numpy.ndarray
+        One LineString per piece (drawn from its first to its last node).
+    piece_u, piece_v, piece_edges, piece_road : numpy.ndarray
+        Per piece: its end nodes, its forward and backward edge ids (-1: not allowed, one-way)
+        and the road feature it comes from.
+    names, classes : numpy.ndarray
+        Per piece: the street name and road class.
+    component, main_component, pieces
+        Connected pieces of the network: the component of each node, the main one, and a table
+        of the others (reported as problems).
+    problems, notes, noding, slope_report, speeds
+        What was found and guessed while building (shown to the user), the noding counts
+        (:func:`noding_stats`), DEM grades, and the speeds used.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> roads = gpd.GeoDataFrame(geometry=[shapely.LineString([(0, 0), (450, 0)])], crs="EPSG:32648")
+    >>> g = build_graph(roads, mode="walk")
+    >>> len(g.x), g.length.tolist(), g.time.tolist()  # 450 m both ways at 4.5 km/h
+    (2, [450.0, 450.0], [360.0, 360.0])
     """
 
     mode: str
@@ -272,8 +299,27 @@ def speed_table(speeds: dict | None = None, *, mode: str | None = None) -> dict[
 
 
 def tobler_kmh(slope, flat_kmh: float = 4.5) -> np.ndarray:
-    """Walking speed on a slope (rise/run), Tobler's hiking function scaled to ``flat_kmh`` on
-    the level: ``v = 6·exp(−3.5·|s + 0.05|)`` × flat_kmh / 6·exp(−0.175)."""
+    """Walking speed on a slope, Tobler's hiking function scaled to ``flat_kmh`` on the level.
+
+    ``v = 6·exp(−3.5·|s + 0.05|)`` × flat_kmh / 6·exp(−0.175).
+
+    Parameters
+    ----------
+    slope : float or array_like
+        Rise over run (0.1 = 10 % uphill; negative downhill).
+    flat_kmh : float
+        The speed on the level.
+
+    Returns
+    -------
+    numpy.ndarray
+        km/h per slope.
+
+    Examples
+    --------
+    >>> tobler_kmh([0.0, 0.1, -0.05]).round(2).tolist()
+    [4.5, 3.17, 5.36]
+    """
     s = np.asarray(slope, dtype=float)
     return 6.0 * np.exp(-3.5 * np.abs(s + 0.05)) * (flat_kmh / (6.0 * np.exp(-0.175)))
 
@@ -337,7 +383,25 @@ NODED_MAX_OFF_VERTEX = 0.15
 def noding_stats(lines, *, tol: float = 1.0, skip: np.ndarray | None = None, crossings: bool = True) -> dict:
     """Is a line layer already noded? Junctions at shared vertices against crossings without one.
 
-    Returns a dict:
+    Parameters
+    ----------
+    lines : array_like of shapely.LineString
+        The road (or other) lines, in metres.
+    tol : float
+        Metres within which a line end counts as meeting another line.
+    skip : numpy.ndarray of bool, optional
+        Lines left out of touches, loose ends and crossings (bridges, tunnels).
+    crossings : bool
+        False: count the shared junctions only (the rest is then None).
+
+    Returns
+    -------
+    dict
+        The counts below.
+
+    Notes
+    -----
+    The keys of the dict:
 
     ``shared_junctions``
         Points where two or more lines share a vertex and three or more branches meet (two line
@@ -845,8 +909,27 @@ def graph_from_osm(path, *, mode: str = "walk", crs=None, speeds: dict | None = 
     """Road graph of an OpenStreetMap extract (``.osm.pbf`` or ``.osm``).
 
     Reads the highway lines with :func:`gridtool.io.osm.read_osm_role` (the same reader as the
-    project's roads layer) and projects them to ``crs`` (default: the local metric CRS gridtool
-    picks for the area).
+    project's roads layer) and projects them to ``crs``.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The extract.
+    mode : {"walk", "bicycle", "car"}
+        The travel mode (speeds, one-way streets, roads allowed).
+    crs : optional
+        The metric CRS of the graph (default: the local metric CRS gridtool picks for the area).
+    speeds : dict, optional
+        Speeds by road class and mode overriding :data:`SPEEDS_KMH`.
+    dem : optional
+        A DEM for walking times on slopes (Tobler, see :func:`build_graph`).
+    max_grade : float
+        Steepest grade a walking edge is given a time for.
+
+    Returns
+    -------
+    RoadGraph
+        The graph, as :func:`build_graph` makes it.
     """
     from ..crs import metric_crs_for
     from ..io.osm import read_osm_role

@@ -68,11 +68,23 @@ def _kernel(u: np.ndarray) -> np.ndarray:
 class HotSpots:
     """What :func:`find_hotspots` returns.
 
-    ``spots``: one point per hot spot on its street (``rank``, ``name``, ``incidents``,
-    ``share``, ``peak_hours`` such as ``"20:00-22:00"``, ``peak_incidents``, ``types``,
-    ``street``, ``density_per_km``). ``streets``: the stretch of street of each hot spot
-    (lines, ``rank``). ``incidents``: the incidents given, with ``hotspot`` (its rank, 0 for
-    none), ``snap_m`` (metres to the street; NaN when no street was near enough).
+    Attributes
+    ----------
+    spots : geopandas.GeoDataFrame
+        One point per hot spot on its street (``rank``, ``name``, ``incidents``, ``share``,
+        ``peak_hours`` such as ``"20:00-22:00"``, ``peak_incidents``, ``types``, ``street``,
+        ``density_per_km``).
+    streets : geopandas.GeoDataFrame
+        The stretch of street of each hot spot (lines, ``rank``).
+    incidents : geopandas.GeoDataFrame
+        The incidents given, with ``hotspot`` (its rank, 0 for none) and ``snap_m`` (metres to
+        the street; NaN when no street was near enough).
+    total, on_network, timed : int
+        Incidents given, placed on the network, and with an hour.
+    bandwidth, radius, max_snap : float
+        The parameters used, in metres.
+    notes : list of str
+        Notes for the planner.
     """
 
     spots: gpd.GeoDataFrame
@@ -283,6 +295,11 @@ def find_hotspots(
         Family-wise level of the test against an even spread (see above); None keeps every peak
         with ``min_incidents``.
 
+    Returns
+    -------
+    HotSpots
+        The hot spots, their streets and the incidents with the hot spot they belong to.
+
     Raises
     ------
     EmptyLayerError
@@ -402,7 +419,22 @@ def find_hotspots(
 
 def incident_share_near(routes: gpd.GeoDataFrame, incidents: gpd.GeoDataFrame, *, metres: float = 100.0) -> float:
     """Share of ``incidents`` within ``metres`` (straight line) of any route line: what a patrol
-    passes close enough to be seen from. 0 without routes or incidents."""
+    passes close enough to be seen from.
+
+    Parameters
+    ----------
+    routes : geopandas.GeoDataFrame
+        Route lines (a patrol plan's ``routes``).
+    incidents : geopandas.GeoDataFrame
+        Incident points, in the routes' CRS.
+    metres : float
+        The distance.
+
+    Returns
+    -------
+    float
+        The share, 0–1; 0 without routes or incidents.
+    """
     if not len(incidents):
         return 0.0
     lines = [g for g in (routes.geometry if len(routes) else []) if g is not None and not g.is_empty]

@@ -83,7 +83,29 @@ def parse_windows(text) -> list[tuple[float, float]]:
 
 @dataclass
 class PatrolPlan:
-    """Routes, ordered stops, unserved places and the route-card data of a patrol plan."""
+    """Routes, ordered stops, unserved places and the route-card data of a patrol plan (what
+    :func:`plan_patrol` returns).
+
+    Attributes
+    ----------
+    stops : geopandas.GeoDataFrame
+        The stops in visiting order per team.
+    routes : geopandas.GeoDataFrame
+        One line per team along the roads.
+    unserved : pandas.DataFrame
+        Places no team visits, with the reason code and words (``reason``, ``reason_zh``,
+        ``reason_en``).
+    tours : TourPlan
+        The solver's plan on the travel-time matrix.
+    mode, start : str
+        The travel mode and the clock time the shift starts (``08:00``).
+    shift_minutes : float
+        The shift.
+    notes : list of str
+        Notes for the planner.
+    hotspots : geopandas.GeoDataFrame or None
+        Hot spots with the team and time of their visit.
+    """
 
     stops: gpd.GeoDataFrame
     routes: gpd.GeoDataFrame

@@ -32,10 +32,26 @@ from .snapping import node_path
 class CoverageWalk:
     """The result of :func:`street_walk`.
 
-    ``steps``: one row per street traversal, in order: ``walker``, ``seq``, ``name``,
-    ``length_m``, ``minutes``, ``repeat`` (True for a street walked again or a connecting path),
-    ``required`` (a street of the grid), ``u``, ``v``, ``piece``, geometry (drawn in walking
-    direction). ``walkers``: per walker ``length_km`` and ``minutes``.
+    Attributes
+    ----------
+    steps : geopandas.GeoDataFrame
+        One row per street traversal, in order: ``walker``, ``seq``, ``name``, ``length_m``,
+        ``minutes``, ``repeat`` (True for a street walked again or a connecting path),
+        ``required`` (a street of the grid), ``u``, ``v``, ``piece``, geometry (drawn in walking
+        direction).
+    walkers : pandas.DataFrame
+        Per walker ``length_km`` and ``minutes``.
+    start_node : int
+        The graph node every walk starts and ends at.
+    required_pieces : numpy.ndarray
+        The road pieces inside the grid; ``required_km`` their length and ``required_minutes``
+        the time to walk each once.
+    cut_off : geopandas.GeoDataFrame or None
+        Streets inside the grid but not connected to the network.
+    bound_minutes : float
+        Lower bound on the longest walk (one walker: on the walk).
+    connected : bool
+        The grid's streets form one piece (then one walk is optimal).
     """
 
     steps: gpd.GeoDataFrame
@@ -140,6 +156,11 @@ def street_walk(
         grid nearest its centre. Every walk starts and ends there.
     min_share
         A street counts as inside when at least this share of its length is.
+
+    Returns
+    -------
+    CoverageWalk
+        The walk(s) step by step and the figures per walker.
 
     Raises
     ------

@@ -66,6 +66,20 @@ def bottleneck_assignment(cost, per_exit: int = 1) -> Assignment:
     ValueError
         Fewer stations than exits × ``per_exit``, or no complete assignment (some exits cannot be
         reached by enough stations); the message says which exits.
+
+    Returns
+    -------
+    Assignment
+        ``station[s]`` and ``cost[s]`` for every post ``s`` of exit ``exit[s]``, the
+        ``bottleneck`` (longest trip) and the ``total``.
+
+    Examples
+    --------
+    Three stations, two exits: the longest trip is 2, not 3.
+
+    >>> a = bottleneck_assignment(np.array([[5.0, 1.0], [2.0, 8.0], [3.0, 3.0]]))
+    >>> a.station.tolist(), a.bottleneck, a.total
+    ([1, 0], 2.0, 3.0)
     """
     from scipy.optimize import linear_sum_assignment
     c = np.asarray(cost, dtype=float)
@@ -108,7 +122,23 @@ def bottleneck_assignment(cost, per_exit: int = 1) -> Assignment:
 
 @dataclass
 class SealPlan:
-    """Who goes where, with the paths: ``table`` (exit, station, minutes, km), ``paths`` (lines)."""
+    """Who goes where, with the paths (what :func:`seal_exits` returns).
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per post: exit, station, minutes, km.
+    paths : geopandas.GeoDataFrame
+        The path of every post (lines).
+    exits : geopandas.GeoDataFrame
+        The exits sealed.
+    longest_minutes, total_minutes : float
+        The longest trip (the time by which every exit is sealed) and the sum of all trips.
+    per_exit : int
+        Posts per exit.
+    mode : str
+        The travel mode.
+    """
 
     table: pd.DataFrame
     paths: gpd.GeoDataFrame
@@ -152,10 +182,19 @@ def seal_exits(graph: RoadGraph, stations: gpd.GeoDataFrame, exits: gpd.GeoDataF
 
     Parameters
     ----------
+    graph : RoadGraph
+        The road graph of the travel mode.
     stations, exits
         Points (``name``) in the graph's CRS; polygons are taken at a representative point.
     per_exit
         Posts per exit, each from a different station.
+    max_snap : float
+        Metres from a station or exit to the road beyond which it counts as off the network.
+
+    Returns
+    -------
+    SealPlan
+        Who goes where: the shortest longest trip, then the least total (exact).
 
     Raises
     ------

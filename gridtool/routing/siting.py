@@ -98,8 +98,31 @@ def _solve(prob, time_limit: float):
 
 
 def max_coverage(cover: np.ndarray, weights: np.ndarray, p: int, *, time_limit: float = 30.0) -> CoverSolution:
-    """Exact maximal covering: at most ``p`` rows of ``cover`` (candidates × demand groups)
-    covering the most ``weights``. CBC within ``time_limit`` seconds; greedy if CBC cannot run."""
+    """Exact maximal covering: at most ``p`` rows of ``cover`` covering the most ``weights``.
+
+    Parameters
+    ----------
+    cover : numpy.ndarray of bool
+        Candidates × demand groups: True where the candidate reaches the group.
+    weights : numpy.ndarray
+        Weight per demand group (households).
+    p : int
+        Sites to choose at most.
+    time_limit : float
+        Seconds for CBC; greedy if CBC cannot run.
+
+    Returns
+    -------
+    CoverSolution
+        ``chosen`` (row indices), ``covered`` (weight), ``proven`` (optimal), ``method``.
+
+    Examples
+    --------
+    >>> cover = np.array([[1, 1, 0], [0, 1, 1], [0, 0, 1]], dtype=bool)
+    >>> s = max_coverage(cover, np.array([10.0, 20.0, 30.0]), 1)
+    >>> s.chosen.tolist(), s.covered, s.proven
+    ([1], 50.0, True)
+    """
     t0 = time.perf_counter()
     cover = np.asarray(cover, dtype=bool)
     w = np.asarray(weights, dtype=float)
@@ -136,7 +159,25 @@ def max_coverage(cover: np.ndarray, weights: np.ndarray, p: int, *, time_limit: 
 
 def min_cover(cover: np.ndarray, *, time_limit: float = 30.0) -> CoverSolution:
     """Exact set cover: the fewest rows of ``cover`` covering every column that any row covers.
-    CBC within ``time_limit`` seconds; greedy if CBC cannot run."""
+
+    Parameters
+    ----------
+    cover : numpy.ndarray of bool
+        Candidates × demand groups: True where the candidate reaches the group.
+    time_limit : float
+        Seconds for CBC; greedy if CBC cannot run.
+
+    Returns
+    -------
+    CoverSolution
+        ``chosen`` (row indices), ``covered`` (columns covered), ``proven``, ``method``.
+
+    Examples
+    --------
+    >>> cover = np.array([[1, 1, 0], [0, 1, 1], [0, 0, 1]], dtype=bool)
+    >>> min_cover(cover).chosen.tolist()
+    [0, 1]
+    """
     t0 = time.perf_counter()
     cover = np.asarray(cover, dtype=bool)
     k, g = cover.shape
@@ -162,7 +203,27 @@ def min_cover(cover: np.ndarray, *, time_limit: float = 30.0) -> CoverSolution:
 
 @dataclass
 class Siting:
-    """Chosen sites and what they cover (weights are households, or places for place demand)."""
+    """Chosen sites and what they cover (weights are households, or places for place demand).
+
+    Attributes
+    ----------
+    chosen : geopandas.GeoDataFrame
+        Existing stations and new sites: ``name``, ``existing``, ``covers``, ``adds``.
+    covered_hh, total_hh, covered_before : float
+        Demand weight within reach after the new sites, in all, and before them.
+    minutes : float
+        The time limit.
+    method : str
+        ``mclp-cbc``, ``set-cover-cbc`` or ``greedy (…)``; ``proven`` says whether optimal.
+    requested : int or str
+        The number of sites asked for, or ``all``.
+    notes, excluded : list of (str, str)
+        Notes, and candidates left out with their reasons, in Chinese and English.
+    uncoverable : list of str
+        Demand no station or candidate reaches, with its weight ``uncoverable_weight``.
+    seconds : float
+        Solver time.
+    """
 
     chosen: gpd.GeoDataFrame  # existing stations and new sites: name, existing, covers, adds
     covered_hh: float         # demand weight within reach after the new sites

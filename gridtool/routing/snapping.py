@@ -43,7 +43,22 @@ class Snapped:
 
 
 def snap(graph: RoadGraph, geometries, *, max_distance: float = 300.0) -> Snapped:
-    """Snap points or polygons (shapely array / GeoSeries in the graph's CRS) to the main network."""
+    """Snap points or polygons to the main network of ``graph``.
+
+    Parameters
+    ----------
+    graph : RoadGraph
+        The road graph.
+    geometries : array_like of shapely geometry or geopandas.GeoSeries
+        Points or polygons (taken at a representative point) in the graph's CRS.
+    max_distance : float
+        Metres beyond which a feature is not snapped.
+
+    Returns
+    -------
+    Snapped
+        The position of every feature on the network (``piece`` -1: not snapped).
+    """
     geoms = np.asarray(getattr(geometries, "values", geometries), dtype=object)
     k = len(geoms)
     main = np.flatnonzero(graph.component[graph.piece_u] == graph.main_component)
@@ -119,8 +134,36 @@ def _dijkstra_rows(graph: RoadGraph, sources: np.ndarray, *, limit: float = np.i
 
 
 def travel_matrix(graph: RoadGraph, a: Snapped, b: Snapped | None = None) -> np.ndarray:
-    """Seconds from every feature of ``a`` to every feature of ``b`` (default ``a``) on the graph;
-    inf where there is no path or a feature is not snapped."""
+    """Seconds from every feature of ``a`` to every feature of ``b`` on the graph.
+
+    Parameters
+    ----------
+    graph : RoadGraph
+        The road graph.
+    a, b : Snapped
+        Snapped features (:func:`snap`); ``b`` defaults to ``a``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``len(a) × len(b)`` seconds; inf where there is no path or a feature is not snapped.
+
+    Examples
+    --------
+    Four corners of a block of 400 × 300 m, on foot (4.5 km/h):
+
+    >>> import geopandas as gpd, shapely
+    >>> from gridtool.routing import build_graph, plan_tours
+    >>> ring = [(0, 0), (400, 0), (400, 300), (0, 300), (0, 0)]
+    >>> roads = gpd.GeoDataFrame(geometry=[shapely.LineString(ring[i:i + 2]) for i in range(4)], crs="EPSG:32648")
+    >>> g = build_graph(roads, mode="walk")
+    >>> corners = snap(g, gpd.points_from_xy([0, 400, 400, 0], [0, 0, 300, 300], crs="EPSG:32648"))
+    >>> m = travel_matrix(g, corners)
+    >>> m[0].round().tolist()
+    [0.0, 320.0, 560.0, 240.0]
+    >>> plan_tours(m, time_limit=1).cost
+    1120.0
+    """
     b = a if b is None else b
     ka, kb = len(a.piece), len(b.piece)
     out = np.full((ka, kb), np.inf)

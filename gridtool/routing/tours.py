@@ -34,7 +34,10 @@ _BIG = 2 ** 40  # PyVRP's "unconstrained" values are int64 max; keep sums far fr
 class InfeasibleError(GridtoolError):
     """The must-visit stops cannot all be served within the shift, windows and capacity given.
 
-    ``stops`` holds ``{matrix index: reason code}`` of the stops named (see :data:`REASONS`).
+    Attributes
+    ----------
+    stops : dict or None
+        ``{matrix index: reason code}`` of the stops named (see :data:`REASONS`).
     """
 
     stops: dict | None = None  # set where raised
@@ -497,7 +500,25 @@ REASONS = {
 
 
 def reason_text(code: str, lang: str = "en") -> str:
-    """The words for a reason code of :attr:`TourPlan.reasons` (``lang`` ``"zh"`` or ``"en"``)."""
+    """The words for a reason code of :attr:`TourPlan.reasons`.
+
+    Parameters
+    ----------
+    code : str
+        A reason code (see :data:`REASONS`).
+    lang : {"zh", "en"}
+        The language.
+
+    Returns
+    -------
+    str
+        The words; the code itself when it is unknown.
+
+    Examples
+    --------
+    >>> reason_text("shift", "zh"), reason_text("shift")
+    ('班次内排不下', 'does not fit in the shift')
+    """
     zh, en = REASONS.get(code, (code, code))
     return zh if lang == "zh" else en
 

@@ -14,6 +14,7 @@ from PyQt6.QtWidgets import (QAbstractItemView, QButtonGroup, QComboBox, QGridLa
                              QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from ..partition.edit import EDITED_NOTE
+from ..partition.report import remedy_of
 from .i18n import tr
 from .render import qcolor
 from .styles import STATE_COLOURS
@@ -432,7 +433,7 @@ class GridPanel(QWidget):
         rep = self.session.partition_report()
         for v in (rep.get("plan", {}) or {}).get("infeasible_villages", []):
             it = QTreeWidgetItem([str(v.get("label") or v["village"]), str(v["households"]),
-                                  applied_text(str(v.get("applied") or ""))])
+                                  applied_text(v)])
             it.setData(0, Qt.ItemDataRole.UserRole, v)
             self.infeasible.addTopLevelItem(it)
         self.inf_box.setVisible(self.infeasible.topLevelItemCount() > 0)
@@ -467,12 +468,17 @@ class GridPanel(QWidget):
         self.remedyRequested.emit(v["village"], kind, value)
 
 
-def applied_text(applied: str) -> str:
-    """The remedy the partition applied to a village, in the interface language."""
-    if applied.startswith("merged into "):
-        return tr("grids.applied.merged", village=applied[len("merged into "):])
-    if applied.startswith("relaxed to "):
-        return tr("grids.applied.relaxed", range=applied[len("relaxed to "):])
-    if applied == "exception":
+def applied_text(village: dict) -> str:
+    """The remedy the partition applied to a village (an entry of the report's
+    ``infeasible_villages``), in the interface language, from its fields (``remedy``,
+    ``merged_into``, ``relaxed_to``; :func:`~gridtool.partition.report.remedy_of`)."""
+    r = remedy_of(village)
+    remedy = r["remedy"]
+    if remedy == "merge":
+        return tr("grids.applied.merged", village=r["merged_into"] or "")
+    if remedy == "relax" and r["relaxed_to"]:
+        lo, hi = r["relaxed_to"]
+        return tr("grids.applied.relaxed", range=f"{lo}-{hi}")
+    if remedy == "exception":
         return tr("grids.applied.exception")
-    return applied
+    return str(village.get("applied") or "")

@@ -1,0 +1,34 @@
+"""Grid codes: ``<village code>-NN`` numbered in reading order (west→east within bands, bands
+north→south), as a planner reads a wall map. Used for base grids, sub-grids and special grids."""
+
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+
+def reading_order(gdf) -> list[int]:
+    """1-based numbers for the rows of ``gdf``: west→east within bands, bands north→south."""
+    if not len(gdf):
+        return []
+    c = shapely.get_coordinates(shapely.point_on_surface(gdf.geometry.values))
+    area = shapely.area(gdf.geometry.values)
+    band = max(math.sqrt(float(np.median(area))) if len(area) else 1.0, 1.0)
+    ymax = c[:, 1].max()
+    row = np.floor((ymax - c[:, 1]) / band).astype(int)
+    order = np.lexsort((c[:, 0], row))
+    num = np.empty(len(gdf), dtype=int)
+    num[order] = np.arange(1, len(gdf) + 1)
+    return num.tolist()
+
+
+def assign_codes(gdf: gpd.GeoDataFrame, *, group: str) -> list[str]:
+    """``<group value>-NN`` for every row, numbered west→east, north→south within each group."""
+    codes = np.empty(len(gdf), dtype=object)
+    for key, idx in gdf.groupby(group, sort=False).groups.items():
+        nums = reading_order(gdf.loc[idx])
+        codes[np.asarray([gdf.index.get_loc(i) for i in idx])] = [f"{key}-{n:02d}" for n in nums]
+    return codes.tolist()

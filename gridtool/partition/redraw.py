@@ -1,0 +1,455 @@
+"""Redraws with minimal change: the previous plan's grids kept where they are within bounds,
+repaired with few moves otherwise, locked grids kept exactly, codes carried over by overlap.
+
+:class:`RedrawMixin` holds the redraw steps of :class:`~.engine.GridPartitioner` (it is mixed
+into it, not used alone): the locked grids made from their own households
+(:meth:`~RedrawMixin._locked_grids`), the view of the blocks the other grids are drawn on
+(:meth:`~RedrawMixin._free_view`), each village repaired (:meth:`~RedrawMixin._redraw_village`,
+:mod:`.repair`), codes carried over (:meth:`~RedrawMixin._carry_codes`) and the ``changes`` layer.
+The steps share the fit's state (``_ctx``, ``_previous``, ``blocks_``), so they stay methods;
+they call :meth:`_partition_village` of the engine where a village is drawn afresh.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .blocks import Blocks
+from .feasibility import feasible_grid_counts
+from .regions import DraftGrid, fill_labels, keep_largest_pieces, merge_regions
+from .shapes import dissolve
+from .solver import UnitGraph, partition
+from .unitset import build_unitset
+
+
+class RedrawMixin:
+    """The redraw steps of :class:`~.engine.GridPartitioner` (see the module docstring)."""
+
+    def _locked_grids(self, pv, blocks, villages, vnames) -> dict[int, list[DraftGrid]]:
+        """One grid per locked code, made of exactly the households the previous plan gave it
+        (shares of divided buildings included) and its previous polygon; by village."""
+        hb = blocks.household_block
+        vob = blocks.gdf["village"].to_numpy()
+        geoms = shapely.make_valid(pv.gdf.geometry.values)
+        vgeoms = villages.geometry.values
+        out: dict[int, list[DraftGrid]] = {}
+        for p, members in pv.locked_members().items():
+            votes: dict[int, int] = {}
+            for f, n in members:
+                if hb[f] >= 0:
+                    votes[int(vob[hb[f]])] = votes.get(int(vob[hb[f]]), 0) + n
+            if votes:
+                v = max(votes, key=lambda x: (votes[x], -x))
+            else:  # a locked grid without households: the village its polygon lies in
+                v = int(np.argmax(shapely.area(shapely.intersection(vgeoms, geoms[p])))) if len(vgeoms) else 0
+            lo, hi = self.relax.get(vnames[v], (self.min_hh, self.max_hh))
+            units = [(int(hb[f]), int(f), 0, 1, int(n), geoms[p]) for f, n in members]
+            tot = sum(n for _, n in members)
+            g = DraftGrid(v, units, {int(hb[f]) for f, _ in members if hb[f] >= 0}, "ok", "locked", (lo, hi),
+                      locked=True, prev=int(p), geom=geoms[p])
+            if not lo <= tot <= hi:
+                g.status = "exception"
+                g.note = f"locked, {tot} households outside {lo}-{hi}"
+            out.setdefault(v, []).append(g)
+        return out
+
+    def _free_view(self, pv, blocks):
+        """The blocks as the unlocked grids of a redraw see them: without the households of locked
+        grids (a block shared with a locked grid keeps only its other households) and cut back to
+        outside the locked polygons, so no grid is drawn over a locked one. A block that a locked
+        polygon cuts in pieces becomes one block per piece (rows appended; ``self._parent`` maps
+        them back), so a grid holding households on both sides is seen to be in pieces. The
+        context's households per feature and features per block change with them.
+
+        Returns the view and, per view block, whether nothing is left of it (inside a locked
+        polygon, no households of the other grids)."""
+        hh = self._ctx["hh"]
+        xy = self._ctx["points_xy"]
+        lk = pv.locked_hh()
+        free_hh = np.maximum(hh - lk, 0)
+        hb = blocks.household_block.copy()
+        bg = blocks.gdf
+        n0 = len(bg)
+        all_locked = (lk > 0) & (free_hh == 0)
+        self._redraw_flags = dict(pv.flags)
+        geoms = np.array(bg.geometry.values, dtype=object)
+        parent = np.arange(n0)
+        edges = blocks.edges
+        new_rows: list[int] = []  # parent of each appended piece
+        new_geoms: list = []
+        gone = np.zeros(n0, dtype=bool)
+        if pv.locked:
+            lu = shapely.union_all(shapely.make_valid(pv.gdf.geometry.values[sorted(pv.locked)]))
+            hit = shapely.STRtree(geoms).query(lu, predicate="intersects")
+            hit = hit[bg["special"].to_numpy()[hit] < 0]  # special grids keep their place
+            if len(hit):
+                inb = (hb >= 0) & ~all_locked
+                has_hh = np.bincount(hb[inb], weights=free_hh[inb], minlength=n0)[hit] > 0
+                cut = shapely.difference(geoms[hit], lu)
+                # Slivers along borders the locked polygon shares (drawn on another grid, or by
+                # hand) are no land: an opening of 5 cm removes them.
+                opened = shapely.buffer(shapely.buffer(cut, -0.05, join_style="mitre"), 0.05, join_style="mitre")
+                cut = shapely.intersection(opened, cut)
+                empty = np.array([not any(shapely.area(q) > 1.0 for q in shapely.get_parts(c)) for c in cut])
+                gone[hit[empty & ~has_hh]] = True
+                # Households of unlocked grids inside a locked polygon (added since, or drawn over
+                # by another system) stay in unlocked grids (a block they fill keeps its shape);
+                # the report counts them.
+                idx = np.flatnonzero((free_hh > 0) & (hb >= 0))
+                within = shapely.contains_xy(lu, xy[idx, 0], xy[idx, 1])
+                self._redraw_flags["households_inside_locked"] = int(free_hh[idx[within]].sum())
+                pieces_of = {}
+                for b, c in zip(hit[~empty].tolist(), cut[~empty]):
+                    parts = [q for q in shapely.get_parts(c) if shapely.area(q) > 1.0]
+                    if len(parts) <= 1:
+                        geoms[b] = parts[0] if parts else c
+                        continue
+                    geoms[b] = parts[0]
+                    ids = [b]
+                    for q in parts[1:]:
+                        ids.append(n0 + len(new_rows))
+                        new_rows.append(b)
+                        new_geoms.append(q)
+                    pieces_of[b] = ids
+                allg = np.concatenate([geoms, np.array(new_geoms, dtype=object)]) if new_geoms else geoms
+                # Households of a cut block go to the piece they lie in (else the nearest).
+                for b, ids in pieces_of.items():
+                    fs = np.flatnonzero(hb == b)
+                    if not len(fs):
+                        continue
+                    pts = shapely.points(xy[fs])
+                    d = np.stack([shapely.distance(allg[i], pts) for i in ids], axis=1)
+                    hb[fs] = np.asarray(ids)[np.argmin(d, axis=1)]
+                parent = np.concatenate([parent, np.asarray(new_rows, dtype=np.int64)])
+                gone = np.concatenate([gone, np.zeros(len(new_rows), dtype=bool)])
+                geoms = allg
+                if len(edges):
+                    changed = np.zeros(n0, dtype=bool)
+                    changed[hit] = True
+                    ea, eb = edges["a"].to_numpy(), edges["b"].to_numpy()
+                    keep = ~(gone[ea] | gone[eb]) & ~(changed[ea] | changed[eb])
+                    rows = [edges[keep]]
+                    chk = np.flatnonzero(~(gone[ea] | gone[eb]) & (changed[ea] | changed[eb]))
+                    if len(chk):
+                        # Every pair of pieces of the two blocks that still touch; blocks that
+                        # touched only along what a locked grid covers now are apart.
+                        src, pa, pb = [], [], []
+                        for k in chk.tolist():
+                            for x in pieces_of.get(int(ea[k]), [int(ea[k])]):
+                                for y in pieces_of.get(int(eb[k]), [int(eb[k])]):
+                                    src.append(k)
+                                    pa.append(x)
+                                    pb.append(y)
+                        src, pa, pb = np.asarray(src), np.asarray(pa), np.asarray(pb)
+                        ok = shapely.dwithin(geoms[pa], geoms[pb], 0.05)
+                        sub = edges.iloc[src[ok]].copy()
+                        lo_, hi_ = np.minimum(pa[ok], pb[ok]), np.maximum(pa[ok], pb[ok])
+                        sub["a"], sub["b"] = lo_, hi_
+                        rows.append(sub)
+                    edges = pd.concat(rows, ignore_index=True)
+        self._parent = parent
+        gdf = bg.iloc[parent].reset_index(drop=True)
+        gdf = gdf.set_geometry(gpd.GeoSeries(geoms, crs=bg.crs))
+        inb = (hb >= 0) & ~all_locked
+        gdf["hh"] = np.rint(np.bincount(hb[inb], weights=free_hh[inb], minlength=len(gdf))).astype(np.int64)
+        gdf["n_features"] = np.bincount(hb[inb], minlength=len(gdf))
+        gdf["area"] = shapely.area(geoms)
+        order = np.argsort(hb, kind="stable")
+        bounds = np.searchsorted(hb[order], np.arange(len(gdf) + 1))
+        fob = {}
+        for b in range(len(gdf)):
+            fs = order[bounds[b]:bounds[b + 1]]
+            fs = fs[~all_locked[fs]]
+            if len(fs):
+                fob[b] = fs
+        self._ctx = dict(self._ctx, hh=free_hh, features_of_block=fob)
+        # Where each block starts in a redraw when no household says: the unlocked previous grid
+        # holding a point inside it.
+        rep = shapely.point_on_surface(np.where(gone, np.array(bg.geometry.values, dtype=object)[parent], geoms))
+        bi, pi = shapely.STRtree(pv.gdf.geometry.values).query(rep, predicate="within")
+        bprev = np.full(len(gdf), -1, dtype=np.int64)
+        bprev[bi] = pi
+        bprev[np.isin(bprev, list(pv.locked))] = -1
+        self._block_prev = bprev
+        self._start = np.array([pv.start_label(f) for f in range(len(hh))], dtype=np.int64)
+        self._work_blocks = Blocks(gdf=gdf, edges=edges, household_block=hb)
+        return self._work_blocks, gone
+
+    def _unit_labels(self, us) -> np.ndarray:
+        """The unlocked previous grid of each unit: a building's units take its previous shares
+        (largest first), a whole block the grid most of its households were in."""
+        pv = self._previous
+        start = self._start
+        fob = self._ctx["features_of_block"]
+        hh = self._ctx["hh"]
+        labels = np.full(len(us), -1, dtype=np.int64)
+        by_f: dict[int, list[int]] = {}
+        for u in np.flatnonzero(us.feature >= 0).tolist():
+            by_f.setdefault(int(us.feature[u]), []).append(u)
+        for f, units in by_f.items():
+            left = dict(pv.free_parts(f))
+            if not left:
+                labels[units] = start[f]
+                continue
+            for u in sorted(units, key=lambda x: (-int(us.hh[x]), x)):
+                p = max(left, key=lambda q: (left[q], -q))
+                labels[u] = p
+                left[p] -= int(us.hh[u])
+        for u in np.flatnonzero(us.feature < 0).tolist():
+            b = int(us.block[u])
+            votes: dict[int, int] = {}
+            for f in fob.get(b, ()):
+                for p, n in pv.free_parts(int(f)):
+                    votes[p] = votes.get(p, 0) + n
+            if not votes:
+                for f in fob.get(b, ()):
+                    if start[f] >= 0:
+                        votes[int(start[f])] = votes.get(int(start[f]), 0) + max(int(hh[f]), 1)
+            labels[u] = max(votes, key=lambda q: (votes[q], -q)) if votes else self._block_prev[b]
+        return labels
+
+    def _redraw_village(self, plan, region_blocks, edges, stop):
+        """Previous grids kept where they are within bounds; repaired with few moves otherwise.
+        Works on the unlocked households only (locked grids are made by :meth:`_locked_grids`)."""
+        lo, hi = plan["bounds"]
+        bg = self.blocks_.gdf
+        w = bg["hh"].to_numpy()
+        report = {"village": plan["name"], "households": plan["hh"], "status": plan["status"],
+                  "bounds": [lo, hi], "applied": plan["applied"], "remedies": plan["remedies"],
+                  "guests": plan["guests"], "grids": 0, "unavoidable_hard_crossings": 0,
+                  "refined": False, "notes": [], "redraw": "repaired"}
+        grids: list[DraftGrid] = []
+        free = list(region_blocks)
+        if not free:
+            return grids, report
+        members = set(free)
+        ed = self._edges_among(edges, members, [plan["village"]] + list(plan["guests"]))
+        if plan["host"] is None and not plan["guests"]:
+            ed = ed[~ed["cross_village"]]
+        H = int(w[free].sum())
+        # Areas enclosed by hard barriers that no grid count fits are joined across them, as in
+        # a partition: those crossings are unavoidable.
+        soft = ed[~ed["hard"]]
+        g_soft = UnitGraph(w, np.zeros((len(bg), 2)), np.ones(len(bg)), soft["a"], soft["b"], soft["affinity"])
+        g_all = UnitGraph(w, np.zeros((len(bg), 2)), np.ones(len(bg)), ed["a"], ed["b"], ed["affinity"])
+        report["unavoidable_hard_crossings"] = merge_regions(g_soft.components(free), g_all, w, lo, hi)[1]
+        fresh = False
+        if H == 0:
+            # Nothing left to draw (every household is in a locked grid): the empty blocks go
+            # with no grid; the locked grids keep their own polygons.
+            report["redraw"] = "locked only"
+            return grids, report
+        elif not feasible_grid_counts(H, lo, hi) and not self._previous.locked:
+            fresh = True
+        else:
+            fob = self._ctx["features_of_block"]
+            start = self._start
+            # Blocks whose households started in different grids are opened into household units.
+            split = [b for b in free if len(fob.get(b, ())) and len(set(start[fob[b]].tolist()) - {-1}) > 1]
+            opened: dict = {}  # household units of the blocks opened so far (see build_unitset)
+            for refine in (split, split + [b for b in free if w[b] > hi], [b for b in free if w[b] > 0]):
+                us = build_unitset(self.blocks_, free, ed, set(refine), unit_max=self.sub_max,
+                                   unit_target=self.sub_target, unit_min=self.sub_min, cache=opened,
+                                   **self._ctx)
+                done = self._repair_units(us, lo, hi, stop)
+                if done is None:
+                    continue
+                labels, apart, moved = done
+                pieces = {}
+                for comp in us.graph.components():
+                    for lab in set(labels[comp].tolist()) - {-1}:
+                        pieces[lab] = pieces.get(lab, 0) + 1
+                for lab in np.unique(labels[labels >= 0]):
+                    part = np.flatnonzero(labels == lab)
+                    units = [(int(us.block[u]), int(us.feature[u]), int(us.part[u]), int(us.nparts[u]),
+                              int(us.hh[u]), us.geom[u]) for u in part]
+                    grids.append(DraftGrid(plan["village"], units, {x[0] for x in units}, "ok",
+                                       "exclave" if pieces.get(int(lab), 1) > 1 else "", (lo, hi)))
+                self._place_apart(grids, us, apart, plan, report, lo, hi)
+                report["units_moved"] = moved
+                report["refined"] = bool(refine)
+                break
+            else:
+                fresh = True
+        if fresh:
+            report["redraw"] = "from scratch"
+            sub = dict(plan, hh=H)
+            vg, vrep = self._partition_village(sub, free, edges, stop)
+            grids.extend(vg)
+            report["notes"].extend(vrep["notes"])
+        report["grids"] = len(grids)
+        return grids, report
+
+    def _repair_units(self, us, lo, hi, stop):
+        """Labels for the units of one village's unlocked part, starting from the previous plan and
+        repaired into [lo, hi]; None when no repair fits (then the caller refines or starts afresh).
+
+        Locked grids can cut the unlocked part in pieces. Each piece is handled on its own: a
+        previous grid on several pieces stays on the one holding most of it, a piece no previous
+        grid is left on gets grids of its own, and a piece no number of grids fits is returned
+        apart (``apart``: lists of units) to join a neighbouring grid or stay an exception."""
+        from .repair import repair
+        g = us.graph
+        w = g.w
+        labels = self._unit_labels(us)
+        keep_largest_pieces(g, labels)
+        comps = g.components()
+        apart: list[list[int]] = []
+        held: list[list[int]] = []  # pieces without households: kept out of the repair
+        if len(comps) > 1:
+            comp_of = np.empty(len(w), dtype=np.int64)
+            for i, c in enumerate(comps):
+                comp_of[c] = i
+            for lab in np.unique(labels[labels >= 0]).tolist():
+                idx = np.flatnonzero(labels == lab)
+                cs = comp_of[idx]
+                if len(np.unique(cs)) > 1:
+                    keep = int(np.argmax(np.bincount(cs, weights=w[idx] + 1e-9)))
+                    labels[idx[cs != keep]] = -1
+            nxt = int(labels.max()) + 1 if (labels >= 0).any() else 0
+            for c in comps:
+                Hc = int(w[c].sum())
+                if Hc == 0:
+                    held.append(c)
+                    continue
+                if not feasible_grid_counts(Hc, lo, hi):
+                    apart.append(c)
+                    continue
+                if (labels[c] < 0).all():
+                    ks = sorted(feasible_grid_counts(Hc, lo, hi), key=lambda k: (abs(Hc / k - self.target), k))
+                    parts = None
+                    for k in ks[:3]:
+                        parts = partition(g, c, k, lo, hi, cancelled=stop)
+                        if parts is not None:
+                            break
+                    if parts is None:
+                        apart.append(c)
+                        continue
+                    for part in parts:
+                        labels[np.asarray(part, dtype=np.int64)] = nxt
+                        nxt += 1
+        if not fill_labels(g, labels):
+            return None
+        out = [u for c in apart + held for u in c]
+        filled = labels[out].copy()
+        labels[out] = -1
+        ok, moved = repair(g, labels, lo, hi, target=self.target)
+        if not ok:
+            return None
+        hold = [u for c in held for u in c]
+        labels[hold] = filled[len(out) - len(hold):]  # empty pieces go with the grid nearest to them
+        return labels, apart, moved
+
+    def _place_apart(self, grids, us, apart, plan, report, lo, hi):
+        """A piece of a village's unlocked part that no number of grids fits (cut off by locked
+        grids, or an exclave): joined to the nearest grid with room, else kept as one exceptional
+        grid; named in the report either way."""
+        for comp in apart:
+            H = int(us.hh[comp].sum())
+            geom = dissolve(list(us.geom[comp]))
+            best = None
+            for gi, g in enumerate(grids):
+                if g.village != plan["village"] or g.locked or g.status != "ok":
+                    continue
+                tot = sum(u[4] for u in g.units)
+                if tot + H > hi:
+                    continue
+                d = float(shapely.distance(dissolve([u[5] for u in g.units]), geom))
+                if best is None or d < best[0]:
+                    best = (d, gi)
+            units = [(int(us.block[u]), int(us.feature[u]), int(us.part[u]), int(us.nparts[u]),
+                      int(us.hh[u]), us.geom[u]) for u in comp]
+            if best is None:
+                grids.append(DraftGrid(plan["village"], units, {x[0] for x in units}, "exception", "isolated", (lo, hi)))
+                report["notes"].append(f"separate part of the village with {H} households (cut off by locked "
+                                       "grids or barriers) kept as one exceptional grid")
+            else:
+                g = grids[best[1]]
+                g.units.extend(units)
+                g.blocks |= {x[0] for x in units}
+                g.note = "exclave"
+                report["notes"].append(f"separate part of the village with {H} households (cut off by locked "
+                                       "grids or barriers) joined to the nearest grid with room")
+
+    def _carry_codes(self, grids, gdf, hhg) -> list[str]:
+        """Previous codes for the new grids that hold most of their households (locked grids keep
+        their own), new numbers after the highest old one of the village for the rest."""
+        from scipy.optimize import linear_sum_assignment
+
+        from .previous import change_figures
+        pv = self._previous
+        prev_codes = pv.codes
+        start = self._start
+        a = self._assign
+        codes = np.asarray(gdf["code"].tolist(), dtype=object)
+        new_codes = codes.copy()
+        used: set[str] = set()
+        fixed = {r: grids[r].prev for r in range(len(grids)) if grids[r].locked}
+        for r, p in fixed.items():
+            new_codes[r] = prev_codes[p]
+            used.add(prev_codes[p])
+        taken_rows = set(fixed.values()) | set(pv.locked)
+        carried: set[int] = set()
+        for vc, idx in gdf.groupby("village_code", sort=False).groups.items():
+            rows = np.asarray([gdf.index.get_loc(i) for i in idx])
+            sub = a[a["grid_index"].isin(rows)]
+            pcode = start[sub["feature"].to_numpy()]
+            ov = pd.DataFrame({"g": sub["grid_index"].to_numpy(), "p": pcode, "hh": sub["hh"].to_numpy()})
+            ov = ov[ov["p"] >= 0].groupby(["g", "p"])["hh"].sum()
+            # A previous grid's code goes to one new grid only, across villages too.
+            pl = sorted({int(p) for _, p in ov.index} - taken_rows)
+            gl = [r for r in rows if r not in fixed]
+            if pl and gl:
+                m = np.zeros((len(gl), len(pl)))
+                gpos = {r: i for i, r in enumerate(gl)}
+                ppos = {p: j for j, p in enumerate(pl)}
+                for (g, p), v in ov.items():
+                    if g in gpos and p in ppos:
+                        m[gpos[g], ppos[p]] = v
+                ri, ci = linear_sum_assignment(-m)
+                for i, j in zip(ri, ci):
+                    if m[i, j] > 0:
+                        new_codes[gl[i]] = prev_codes[pl[j]]
+                        used.add(prev_codes[pl[j]])
+                        taken_rows.add(pl[j])
+                        carried.add(gl[i])
+            taken = {c for c in prev_codes if str(c).startswith(f"{vc}-")} | used
+            nums = [int(c.rsplit("-", 1)[1]) for c in taken if str(c).startswith(f"{vc}-")
+                    and c.rsplit("-", 1)[1].isdigit()]
+            nxt = max(nums, default=0) + 1
+            for r in gl:
+                if r not in carried:
+                    new_codes[r] = f"{vc}-{nxt:02d}"
+                    used.add(new_codes[r])
+                    nxt += 1
+        hb = self.blocks_.household_block
+        vob = self.blocks_.gdf["village"].to_numpy()
+        vnames = np.asarray(self._vnames, dtype=object)
+        village_of_feature = np.where(hb >= 0, vnames[vob[np.maximum(hb, 0)]] if len(vob) else "", "")
+        self._redraw_stats, self._change_rows = change_figures(
+            pv, features=a["feature"].to_numpy(), hh=a["hh"].to_numpy(),
+            grid=new_codes[a["grid_index"].to_numpy()], grid_codes=new_codes,
+            grid_village=gdf["village"].astype(str).to_numpy(), hh_all=self._hh_all,
+            village_of_feature=village_of_feature)
+        self._redraw_stats["locked"] = pv.locked_codes
+        self._redraw_stats["matched_by"] = pv.matched_by
+        self._redraw_stats.update(getattr(self, "_redraw_flags", {}))
+        return new_codes.tolist()
+
+    def _changes_layer(self, villages, vnames, vcodes, crs) -> gpd.GeoDataFrame:
+        """The ``changes`` layer of a redraw: one row per village (its polygon) with the households
+        and grids changed, codes kept, new and retired, and the households new since the previous plan."""
+        rows = getattr(self, "_change_rows", [])
+        row_of = {n: i for i, n in enumerate(vnames)}
+        geoms, out = [], []
+        for r in rows:
+            i = row_of.get(r["village"])
+            out.append(dict(r, village_code=vcodes[i] if i is not None else ""))
+            geoms.append(villages.geometry.values[i] if i is not None else None)
+        cols = ["village", "village_code", "households", "households_moved", "households_new", "grids",
+                "grids_changed", "codes_kept", "codes_new", "codes_retired", "locked", "new_codes",
+                "retired_codes", "locked_codes"]
+        return gpd.GeoDataFrame(pd.DataFrame(out, columns=cols), geometry=gpd.GeoSeries(geoms, crs=crs))

@@ -1,0 +1,166 @@
+"""Villages as a partition sees them: names, codes and labels; neighbours; and the plan for each
+village (bounds, status, remedies, merges) under the policy for those no grid count fits.
+
+:func:`village_plans` decides, before any cut, which villages are partitioned alone, which are
+merged into a neighbour (``merge=``, or ``infeasible="merge"``), whose bounds are relaxed and which
+stay one exceptional grid. Each plan records the remedy applied as fields (``remedy``: ``merge``,
+``relax`` or ``exception``; ``host``, the village merged into; ``bounds``) and in English words
+(``applied``, kept for printing); :func:`remedy_fields` gives the report's fields, which the app,
+the command line and the ledgers read instead of parsing the words.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import MissingColumnError
+from .feasibility import diagnose, feasible_grid_counts
+
+
+def village_names(villages) -> list[str]:
+    if "name" in villages:
+        names = villages["name"].astype(object).where(villages["name"].notna(), None).tolist()
+    else:
+        names = [None] * len(villages)
+    return [str(n) if n not in (None, "") else f"村{i + 1}" for i, n in enumerate(names)]
+
+
+def village_codes(villages) -> list[str]:
+    codes = villages["code"].tolist() if "code" in villages else [None] * len(villages)
+    out = []
+    for i, c in enumerate(codes):
+        if c is None or (isinstance(c, float) and not np.isfinite(c)) or str(c).strip() in ("", "nan", "None"):
+            out.append(f"V{i + 1:03d}")
+        else:
+            s = str(c).strip()
+            out.append(s[:-2] if s.endswith(".0") else s)
+    return out
+
+
+def village_labels(villages, vnames, vcodes) -> list[dict]:
+    """Per village row: code, township and a label naming all three (``石柱村（500101001001，高笋塘街道）``),
+    so that a village is never known by a name that repeats across townships."""
+    from ..column_content import township_prefix
+    towns = villages["township"].tolist() if "township" in villages else [None] * len(villages)
+    out = []
+    for name, code, town in zip(vnames, vcodes, towns):
+        if town is None or (isinstance(town, float) and not np.isfinite(town)) or not str(town).strip():
+            town = township_prefix(code) or ""
+        elif isinstance(town, float) and float(town).is_integer():
+            town = str(int(town))
+        town = str(town).strip()
+        extra = "，".join(x for x in (code if not code.startswith("V") or not code[1:].isdigit() else "", town) if x)
+        out.append({"code": code, "township": town, "label": f"{name}（{extra}）" if extra else name})
+    return out
+
+
+def village_neighbours(edges, village_of_block, n):
+    nb: dict[int, set] = {}
+    if not len(edges):
+        return nb
+    x = edges[edges["cross_village"]]
+    va = village_of_block[x["a"].to_numpy()]
+    vb = village_of_block[x["b"].to_numpy()]
+    for a, b in zip(va.tolist(), vb.tolist()):
+        nb.setdefault(a, set()).add(b)
+        nb.setdefault(b, set()).add(a)
+    return nb
+
+
+def choose_k(H, lo, hi, target):
+    ks = feasible_grid_counts(H, lo, hi)
+    return min(ks, key=lambda k: (abs(H / k - target), k)) if ks else 0
+
+
+def village_plans(vt, vnames, edges, village_of_block, *, min_hh: int, max_hh: int, target: int,
+                  infeasible: str, merge: dict, relax: dict) -> list[dict]:
+    """For every village: its bounds, status and remedies; merged villages point to their host."""
+    name_to_row = {n: i for i, n in enumerate(vnames)}
+    plans = [{"village": i, "name": vnames[i], "hh": int(vt[i]), "bounds": (min_hh, max_hh),
+              "status": diagnose(int(vt[i]), min_hh, max_hh) if vt[i] > 0 else "empty",
+              "host": None, "guests": [], "remedies": {}, "applied": None, "remedy": None}
+             for i in range(len(vt))]
+    neighbours = village_neighbours(edges, village_of_block, len(vt))
+    for p in plans:
+        if p["status"] in ("ok", "empty"):
+            continue
+        p["remedies"] = remedies(p, plans, neighbours, vnames, min_hh=min_hh, max_hh=max_hh, target=target)
+    # Explicit choices first, then the default policy.
+    for guest, host in merge.items():
+        if guest not in name_to_row or host not in name_to_row:
+            missing = guest if guest not in name_to_row else host
+            raise MissingColumnError(
+                f"合并参数中的村（社区）“{missing}”不存在", f"village {missing!r} named in merge= does not exist",
+                fix_zh="检查村名是否与村界图层的 name 字段一致。",
+                fix_en="check the name against the villages layer's name column.", field="name")
+        g, h = name_to_row[guest], name_to_row[host]
+        plans[g]["host"] = h
+        plans[g]["applied"] = f"merged into {vnames[h]}"
+        plans[g]["remedy"] = "merge"
+        plans[h]["guests"].append(g)
+    for name, (lo, hi) in relax.items():
+        if name in name_to_row:
+            plans[name_to_row[name]]["bounds"] = (lo, hi)
+            plans[name_to_row[name]]["applied"] = f"relaxed to {lo}-{hi}"
+            plans[name_to_row[name]]["remedy"] = "relax"
+    for p in plans:
+        if p["status"] in ("ok", "empty") or p["applied"] or p["host"] is not None:
+            continue
+        if infeasible == "relax":
+            lo, hi = p["remedies"]["relax"]
+            p["bounds"] = (lo, hi)
+            p["applied"] = f"relaxed to {lo}-{hi}"
+            p["remedy"] = "relax"
+        elif infeasible == "merge" and p["remedies"].get("merge"):
+            h = name_to_row[p["remedies"]["merge"][0]["village"]]
+            if plans[h]["host"] is None and not plans[p["village"]]["guests"]:
+                p["host"] = h
+                p["applied"] = f"merged into {vnames[h]}"
+                p["remedy"] = "merge"
+                plans[h]["guests"].append(p["village"])
+        if not p["applied"]:
+            p["applied"] = "exception"
+            p["remedy"] = "exception"
+    return plans
+
+
+def remedies(p, plans, neighbours, vnames, *, min_hh: int, max_hh: int, target: int) -> dict:
+    H = p["hh"]
+    lo, hi = min_hh, max_hh
+    merge = []
+    for nb in sorted(neighbours.get(p["village"], ())):
+        tot = H + plans[nb]["hh"]
+        if feasible_grid_counts(tot, lo, hi):
+            merge.append({"village": vnames[nb], "households": tot,
+                          "grids": len(feasible_grid_counts(tot, lo, hi)) and
+                          choose_k(tot, lo, hi, target)})
+    merge.sort(key=lambda m: (abs(m["households"] / max(m["grids"], 1) - target), m["village"]))
+    if H < lo:
+        relax = (H, hi)
+    else:  # between k·max and (k+1)·min: lower min so k+1 grids fit, or raise max so k do
+        k = H // hi
+        relax = (H // (k + 1), hi)
+    return {"exception": f"one grid of {H} households", "merge": merge, "relax": relax}
+
+
+def remedy_fields(p: dict, plans: list[dict], labels: list[dict]) -> dict:
+    """The remedy applied to village plan ``p`` as report fields (None where they do not apply).
+
+    ``remedy``: ``"merge"``, ``"relax"``, ``"exception"`` (None: partitioned as it is);
+    ``merged_into`` / ``merged_into_code``: the name and code of the village it was merged into;
+    ``relaxed_to``: ``[min, max]`` of its relaxed bounds. ``labels`` are :func:`village_labels`.
+    """
+    h = p["host"]
+    return {"remedy": p.get("remedy"),
+            "merged_into": plans[h]["name"] if h is not None else None,
+            "merged_into_code": labels[h]["code"] if h is not None else None,
+            "relaxed_to": list(p["bounds"]) if p.get("remedy") == "relax" else None}
+
+
+def merged_villages(plans: list[dict], labels: list[dict]) -> list[dict]:
+    """Every village merged into a neighbour (``merge=``, or ``infeasible="merge"``), as the
+    report's ``plan["merged_villages"]``: ``village`` (name), ``code``, ``township``, ``label``,
+    ``households``, ``status`` and the host's ``merged_into`` (name) and ``merged_into_code``."""
+    return [{"village": p["name"], **labels[p["village"]], "households": int(p["hh"]), "status": p["status"],
+             "merged_into": plans[p["host"]]["name"], "merged_into_code": labels[p["host"]]["code"]}
+            for p in plans if p["host"] is not None]
