@@ -50,7 +50,8 @@ The config file is ``$GRIDTOOL_CONFIG``, else ``config.toml`` in the user's conf
 A setting gridtool does not know, or a value it cannot use, is refused with a
 :class:`SettingsError` that names the file or variable and the fix: never ignored silently.
 The limits themselves (names, defaults, checks) live in :mod:`gridtool.limits`; this module
-only finds them in the config file and hands them over (:func:`limits`).
+only finds them in the config file (:func:`config_limits`), and :func:`gridtool.limits.current`
+puts them under ``GRIDTOOL_LIMITS`` (so ``limits`` imports ``settings``, never the reverse).
 """
 
 from __future__ import annotations
@@ -254,12 +255,5 @@ def config_limits() -> tuple[str, dict]:
     return str(path or ""), dict(cfg.get("limits", {}))
 
 
-def limits():
-    """The limits in force (:func:`gridtool.limits.current`: an override, ``GRIDTOOL_LIMITS``,
-    the config file's ``[limits]``, the defaults)."""
-    from . import limits as _limits
-    return _limits.current()
-
-
 __all__ = ["AUTOSAVE_MS", "LANGS", "Settings", "SettingsError", "config_file", "config_limits", "current",
-           "data_dir", "default_cache_dir", "default_config_file", "default_data_dir", "limits", "temp_dir"]
+           "data_dir", "default_cache_dir", "default_config_file", "default_data_dir", "temp_dir"]
