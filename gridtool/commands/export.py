@@ -235,8 +235,8 @@ def _dpi(text: str) -> float:
         v = float(text)
     except ValueError:
         v = float("nan")
-    if not 50 <= v <= 1200:
-        raise argparse.ArgumentTypeError(f"分辨率应在 50 到 1200 之间，如 200 / --dpi takes 50 to 1200, e.g. 200: {text}")
+    if not 10 <= v <= 1200:
+        raise argparse.ArgumentTypeError(f"分辨率应在 10 到 1200 之间，如 200 / --dpi takes 10 to 1200, e.g. 200: {text}")
     return v
 
 
