@@ -149,7 +149,9 @@ class PlannerSession(RuleBasedStateMachine):
         try:
             self.s.push(self.plan.merge(a, b))
         except GridtoolError:
-            assert a == b or a in self.plan.locked or b in self.plan.locked
+            # refused only for a grid with itself, a locked grid, or grids of two villages
+            assert (a == b or a in self.plan.locked or b in self.plan.locked
+                    or self.plan.village.get(a) != self.plan.village.get(b))
 
     @rule(i=st.integers(0, 99))
     def split(self, i):
