@@ -17,10 +17,9 @@ and dispatches, with the exit codes and the error log; ``gridtool.cli:main`` is 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
-from . import __version__
+from . import __version__, settings
 from .commands import COMMAND_MODULES
 from .commands.args import LANGS, fmt_lang, limit_options
 from .errors import GridtoolError
@@ -31,9 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gridtool", description="网格化管理与巡逻规划 / grid management and patrol "
                                 "planning for townships")
     p.add_argument("--version", action="version", version=f"gridtool {__version__}")
-    env_lang = os.environ.get("GRIDTOOL_LANG", "zh").strip().lower()
-    p.add_argument("--lang", choices=LANGS, default=env_lang if env_lang in LANGS else "zh",
-                   help="输出语言 / output language (default zh; or set GRIDTOOL_LANG)")
+    p.add_argument("--lang", choices=LANGS, default=settings.current().lang,
+                   help="输出语言 / output language (default zh; or set GRIDTOOL_LANG or lang in the config file)")
     sub = p.add_subparsers(dest="command", required=True)
     for module in COMMAND_MODULES:
         module.register(sub)
@@ -45,7 +43,12 @@ def main(argv: list[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="replace")
-    args = build_parser().parse_args(argv)
+    try:
+        parser = build_parser()
+    except GridtoolError as exc:  # a bad GRIDTOOL_* variable or config file (gridtool.settings)
+        print(exc.format(), file=sys.stderr)
+        return 2
+    args = parser.parse_args(argv)
     try:
         from . import limits
         with limits.override(**limit_options(args)):

@@ -294,9 +294,10 @@ def check_fits(bounds, crs: pyproj.CRS, *, file: str | None = None, layer: str |
         )
 
 
-def to_user_crs(gdf, label: str):
-    """Reproject a GeoDataFrame back to what the user works in: an EPSG/pyproj CRS, or gcj02/bd09."""
-    spec = parse_crs(label.split(" (")[0]) if label else None
+def to_user_crs(gdf, label: "str | CrsSpec"):
+    """Reproject a GeoDataFrame back to what the user works in: an EPSG/pyproj CRS, or gcj02/bd09
+    (a label :func:`parse_crs` reads, or what it returned)."""
+    spec = label if isinstance(label, CrsSpec) else parse_crs(label.split(" (")[0]) if label else None
     if spec is None:
         return gdf
     out = gdf.to_crs(spec.crs)

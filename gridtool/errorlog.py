@@ -29,14 +29,13 @@ _path: Path | None = None
 
 
 def log_folder() -> Path:
-    """Where the logs of this user go (not created here)."""
-    if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
-        return Path(base) / "gridtool" / "logs"
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Caches" / "gridtool" / "logs"
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "gridtool" / "logs"
+    """Where the logs of this user go (not created here): ``logs`` in the cache folder of
+    :mod:`gridtool.settings` (``$GRIDTOOL_CACHE``, the config file's ``cache_dir``, the platform's)."""
+    from . import settings
+    try:
+        return settings.current().log_dir
+    except Exception:  # noqa: BLE001  (a broken config file must not lose the error being logged)
+        return settings.default_cache_dir() / "logs"
 
 
 def _create() -> Path:

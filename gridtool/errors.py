@@ -133,3 +133,51 @@ class CancelledError(GridtoolError):
 
     def __init__(self) -> None:
         super().__init__("已取消", "cancelled")
+
+
+class OptionError(GridtoolError, ValueError):
+    """An option (a command-line flag, a field of a dialog, an API argument) has a value gridtool
+    cannot use; the message names the option and gives a value that works.
+
+    Also a :class:`ValueError`, as these checks raised before, so callers catching that keep working.
+    """
+
+
+class UnknownRoleError(OptionError):
+    """A layer role gridtool does not know, or one that a reader (an OSM extract) does not give."""
+
+
+class HouseholdBoundsError(OptionError):
+    """Household bounds no grid can meet: a minimum below 1, or above the maximum."""
+
+
+class ClockTimeError(OptionError):
+    """A time of day that is not ``HH:MM``."""
+
+
+def check_at_least(value, minimum, *, name: str, zh: str, flag: str | None = None, example=None) -> None:
+    """Refuse ``value < minimum`` with an :class:`OptionError` naming the option (``name``, its
+    Chinese ``zh`` and its command-line ``flag``) and an example that works."""
+    if value is not None and value >= minimum:
+        return
+    _refuse(value, f"至少为 {minimum}", f"must be at least {minimum}", name=name, zh=zh, flag=flag,
+            example=minimum if example is None else example)
+
+
+def check_positive(value, *, name: str, zh: str, flag: str | None = None, example=None) -> None:
+    """Refuse a ``value`` that is not a number above 0 (NaN, 0, negative) with an :class:`OptionError`."""
+    try:
+        ok = value is not None and float(value) > 0
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        _refuse(value, "必须大于 0", "must be above 0", name=name, zh=zh, flag=flag, example=example)
+
+
+def _refuse(value, rule_zh: str, rule_en: str, *, name: str, zh: str, flag: str | None, example) -> None:
+    label_zh = f"{zh}（{flag}）" if flag else zh
+    label_en = f"{name} ({flag})" if flag else name
+    use = f"{flag} {example}" if flag else f"{name}={example}"
+    raise OptionError(f"{label_zh}{rule_zh}，现为 {value}", f"{label_en} {rule_en}, got {value!r}",
+                      fix_zh=f"例如 {use}。" if example is not None else None,
+                      fix_en=f"e.g. {use}." if example is not None else None, field=name)

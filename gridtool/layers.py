@@ -23,7 +23,7 @@ from .columns import (find_column, match_category, normalise_category, oneway_re
                       sensitive_columns, to_oneway)
 from .crs import (WGS84, CrsSpec, check_fits, crs_zh, gk_plain_metres, gk_zone_epsg, guess_crs, in_china,
                   lonlat_like, lonlat_swapped, offset_to_wgs84, parse_crs, robust_bounds, zone_advice)
-from .errors import CRSError, EmptyLayerError, GeometryTypeError, MissingColumnError
+from .errors import CRSError, EmptyLayerError, GeometryTypeError, MissingColumnError, UnknownRoleError
 from .io.layer_crs import settle_crs as _settle_crs
 from .io.vector import RawLayer, read_vector, split_path_layer, suffix_of
 from .personal import name_columns
@@ -444,7 +444,8 @@ def load_layer(role: str, path: str, *, crs_in: str | CrsSpec | None = None,
         The data do not fit the role.
     """
     if role not in ROLES:
-        raise ValueError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
+        raise UnknownRoleError(f"未知的图层角色：{role}", f"unknown role {role!r}",
+                               fix_zh="可用角色：" + "、".join(ROLES), fix_en="use one of " + ", ".join(ROLES))
     fields = dict(fields or {})
     loose = {k: v for k, v in (fields_default or {}).items() if k not in fields}
     p, lyr = split_path_layer(path)

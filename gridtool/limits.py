@@ -7,8 +7,8 @@ makes a partition run forever. Every reader and check takes its limit from :func
 The defaults fit the largest real data a township or city office holds (a county's 三调 land
 survey zipped is a few hundred MB; the largest communities have tens of thousands of households).
 Change them for one run with ``--limit KEY=VALUE`` (repeatable), for a session with the
-environment variable ``GRIDTOOL_LIMITS="KEY=VALUE,KEY=VALUE"``, or in Python with
-:func:`override`::
+environment variable ``GRIDTOOL_LIMITS="KEY=VALUE,KEY=VALUE"``, for good in the ``[limits]`` table
+of the user's config file (:mod:`gridtool.settings`), or in Python with :func:`override`::
 
     with limits.override(hh_per_village=300_000):
         partition_project(project)
@@ -84,11 +84,17 @@ def _parse(text: str, source: str) -> dict:
 
 
 def current() -> Limits:
-    """The limits in force: an :func:`override` if one is active, else the environment's, else defaults."""
+    """The limits in force: an :func:`override` if one is active, else ``GRIDTOOL_LIMITS`` over the
+    config file's ``[limits]`` (:mod:`gridtool.settings`) over the defaults."""
     if _override:
         return _override[-1]
+    from .settings import config_limits
+    source, table = config_limits()
+    base = DEFAULT
+    if table:
+        base = replace(DEFAULT, **_parse(",".join(f"{k}={v}" for k, v in table.items()), source or "config"))
     env = os.environ.get("GRIDTOOL_LIMITS", "")
-    return replace(DEFAULT, **_parse(env, "GRIDTOOL_LIMITS")) if env.strip() else DEFAULT
+    return replace(base, **_parse(env, "GRIDTOOL_LIMITS")) if env.strip() else base
 
 
 @contextmanager

@@ -74,7 +74,10 @@ class CommandProgress:
     """
 
     def __init__(self, lang: str | None = None, *, stream: IO[str] | None = None, bar: bool | None = None):
-        self.lang = lang or os.environ.get("GRIDTOOL_LANG", "zh").strip().lower()
+        if not lang:
+            from . import settings
+            lang = settings.current().lang
+        self.lang = lang
         self._stream = stream
         self._want_bar = bar
         self._bar = None

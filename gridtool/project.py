@@ -26,7 +26,7 @@ from . import __version__
 from .atomic import GPKG_OPTIONS, WriteError, atomic_gpkg, write_failure
 from .crs import metric_crs_for
 from .errors import (CancelledError, CRSError, GridtoolError, MissingColumnError, OverwriteInputError,
-                     ProjectError, ProjectVersionError)
+                     ProjectError, ProjectVersionError, UnknownRoleError)
 from .writelock import check_unchanged, stamp, write_lock
 from .layers import Layer, load_layer
 from .problems import Problem
@@ -49,7 +49,9 @@ def _per_role(value: str | dict[str, str] | None) -> dict[str, str]:
     if isinstance(value, dict):
         bad = [k for k in value if k != "*" and k not in ROLES]
         if bad:
-            raise ValueError(f"unknown role(s) {bad}; roles: {', '.join(ROLES)}")
+            raise UnknownRoleError(f"未知的图层角色：{'、'.join(map(str, bad))}", f"unknown role(s) {bad}",
+                                   fix_zh="可用角色：" + "、".join(ROLES) + "；例如 --crs-in households=gcj02。",
+                                   fix_en="roles: " + ", ".join(ROLES) + "; e.g. --crs-in households=gcj02.")
         return dict(value)
     return {"*": value}
 
@@ -147,7 +149,11 @@ class Project:
             if "." in key:
                 role, k = key.split(".", 1)
                 if role not in ROLES:
-                    raise ValueError(f"unknown role {role!r} in field {key!r}; roles: {', '.join(ROLES)}")
+                    raise UnknownRoleError(
+                        f"--field {key}={col} 中的图层角色 {role} 未知", f"unknown role {role!r} in --field {key}={col}",
+                        fix_zh="写成 --field 角色.键=列名，角色为：" + "、".join(ROLES) + "；例如 --field households.hh=户数。",
+                        fix_en="write --field ROLE.KEY=COLUMN with ROLE one of " + ", ".join(ROLES)
+                               + "; e.g. --field households.hh=hh.", field=key)
                 strict.setdefault(role, {})[k] = col
         order = sorted(sources, key=lambda r: VECTOR_ROLES.index(r) if r in VECTOR_ROLES else 99)
         if isinstance(line_classes, (str, Path)):

@@ -4,9 +4,9 @@ wheel alike), by name and by role.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from . import settings
 from .errors import InputFileError
 
 #: The samples in ``gridtool/sample_data``, in the order the demo runs them.
@@ -16,8 +16,7 @@ SAMPLES = ("liechtenstein", "nanjing-xuanwu")
 def sample_data_dir() -> Path:
     """Where the bundled samples are: ``$GRIDTOOL_SAMPLE_DATA``, else ``gridtool/sample_data`` (package
     data: in a checkout and in an installed wheel alike)."""
-    env = os.environ.get("GRIDTOOL_SAMPLE_DATA")
-    here = Path(env) if env else Path(__file__).resolve().parent / "sample_data"
+    here = settings.current().sample_data
     if not here.is_dir():
         raise InputFileError(
             f"找不到示例数据目录 {here}", f"sample data folder not found: {here}",

@@ -150,8 +150,8 @@ class PlannerSession(RuleBasedStateMachine):
             self.s.push(self.plan.merge(a, b))
         except GridtoolError:
             # refused only for a grid with itself, a locked grid, or grids of two villages
-            assert a == b or a in self.plan.locked or b in self.plan.locked or \
-                self.plan.village.get(a) != self.plan.village.get(b)
+            assert (a == b or a in self.plan.locked or b in self.plan.locked
+                    or self.plan.village.get(a) != self.plan.village.get(b))
 
     @rule(i=st.integers(0, 99))
     def split(self, i):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..errors import GridtoolError
+from ..errors import GridtoolError, UnknownRoleError
 from ..progress import command_progress
 from ..roles import ROLES, VECTOR_ROLES
 from ..routing.modes import MODE_ZH, MODES
@@ -70,6 +70,11 @@ def per_role_option(values: list[str], option: str) -> str | dict[str, str] | No
         role, sep, rest = item.partition("=")
         if sep and role.strip().replace("-", "_") in ROLES:
             out[role.strip().replace("-", "_")] = rest.strip()
+        elif sep and role.strip().replace("-", "_").isidentifier():  # a word, not a PROJ string (+proj=…)
+            raise UnknownRoleError(f"{option} {item} 中的图层角色 {role.strip()} 未知",
+                                   f"unknown role {role.strip()!r} in {option} {item}",
+                                   fix_zh="可用角色：" + "、".join(ROLES) + f"；例如 {option} households={rest.strip()}。",
+                                   fix_en="roles: " + ", ".join(ROLES) + f"; e.g. {option} households={rest.strip()}.")
         elif "*" in out:
             raise GridtoolError(f"{option} 只能给一个不带图层的值", f"{option} takes one value without a role",
                                 fix_zh=f"其余写成 图层=值，例如 {option} households=gcj02。",

@@ -230,6 +230,16 @@ def _scale(text: str) -> float:
     return v
 
 
+def _dpi(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        v = float("nan")
+    if not 10 <= v <= 1200:
+        raise argparse.ArgumentTypeError(f"分辨率应在 10 到 1200 之间，如 200 / --dpi takes 10 to 1200, e.g. 200: {text}")
+    return v
+
+
 def _paper_size(text: str) -> str:
     t = text.strip().upper()
     if t not in PAPER_SIZES_MM:
@@ -255,7 +265,7 @@ def add_print_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--landscape", action="store_true", help="横向 / landscape")
     g.add_argument("--scale", type=_scale, metavar="N",
                    help="固定比例尺，如 5000 或 1:5000（默认按范围适配）/ fixed scale, e.g. 5000 (default: fit)")
-    g.add_argument("--dpi", type=float, default=200, help="PNG 分辨率，默认 200 / PNG resolution (default 200)")
+    g.add_argument("--dpi", type=_dpi, default=200, help="PNG 分辨率，默认 200 / PNG resolution (default 200)")
     g.add_argument("--title", help="标题（默认按数据中的乡镇、区县命名）/ title (default: named after the township and "
                                    "county found in the data)")
     g.add_argument("--township", metavar="NAME",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import GridtoolError
+from ..errors import GridtoolError, HouseholdBoundsError, check_at_least
 from ..partition.report import remedy_words
 from .args import (
     add_role_arguments,
@@ -37,8 +37,15 @@ def _relax(values: list[str]) -> dict[str, tuple[int, int]]:
 def _partition_params(args) -> dict:
     """The engine's parameters from the ``partition`` options."""
     if args.min > args.max:
-        raise GridtoolError(f"--min {args.min} 大于 --max {args.max}", f"--min {args.min} exceeds --max {args.max}",
-                            fix_zh="交换两个数。", fix_en="swap the two numbers.")
+        raise HouseholdBoundsError(f"--min {args.min} 大于 --max {args.max}", f"--min {args.min} exceeds --max {args.max}",
+                                   fix_zh="交换两个数。", fix_en="swap the two numbers.", field="min")
+    check_at_least(args.min, 1, name="min", zh="网格最少户数", flag="--min", example=300)
+    if not args.no_subgrids:
+        check_at_least(args.sub_min, 1, name="sub_min", zh="子网格最少户数", flag="--sub-min", example=20)
+        if args.sub_min > args.sub_max:
+            raise HouseholdBoundsError(f"--sub-min {args.sub_min} 大于 --sub-max {args.sub_max}",
+                                       f"--sub-min {args.sub_min} exceeds --sub-max {args.sub_max}",
+                                       fix_zh="交换两个数。", fix_en="swap the two numbers.", field="sub_min")
     return dict(
         min_hh=args.min, max_hh=args.max, target=args.target if args.target else (args.min + args.max) // 2,
         sub_min=args.sub_min, sub_max=args.sub_max,

@@ -113,7 +113,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gridtool.errors import (EmptyLayerError, InputFileError, MissingColumnError,
+from gridtool.errors import (EmptyLayerError, InputFileError, MissingColumnError, UnknownRoleError,
                              UnsupportedFormatError)
 from gridtool.io.files import check_exists, plain_reason
 
@@ -770,11 +770,10 @@ def read_osm_role(path, role: str, *, admin_level: int | None = None,
     ``EmptyLayerError`` (no feature of that role) and ``ValueError`` (unknown role).
     """
     if role not in _EXTRACTORS:
-        raise ValueError(
-            f"未知的图层角色：{role!r}；可用：{', '.join(OSM_ROLES)}。\n"
-            f"unknown role {role!r}; OSM extracts give: {', '.join(OSM_ROLES)}.\n"
-            f"解决办法 / Fix: 使用上列角色之一 / use one of the roles listed."
-        )
+        raise UnknownRoleError(
+            f"OSM 文件不能作为 {role} 图层读取", f"an OSM extract gives no {role} layer",
+            fix_zh=f"OSM 文件可用于：{'、'.join(OSM_ROLES)}；{role} 请用其他文件传入。",
+            fix_en=f"OSM extracts give: {', '.join(OSM_ROLES)}; give {role} from another file.", file=str(path))
     p = _check_path(path)
     gdf = _extract(role, p, admin_level=admin_level, seed=seed)
     if len(gdf) == 0:

@@ -28,7 +28,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from .. import limits
+from .. import limits, settings
 from ..columns import find_column
 from ..encoding import EncodingGuess, detect_shapefile_encoding, detect_text_file_encoding
 from ..errors import (EmptyLayerError, EncodingError, GridtoolError, InputFileError, LayerNotFoundError,
@@ -172,7 +172,7 @@ def _read_by_content(path: Path, kind: str, **kw) -> RawLayer:
         raise UnsupportedFormatError(
             f"文件扩展名是 {sfx}，但内容是{is_zh}，无法读取", f"the file is named {sfx} but holds {is_en}; it cannot "
             "be read", fix_zh=fix_zh, fix_en=fix_en, file=str(path))
-    with tempfile.TemporaryDirectory(prefix="gridtool-as-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="gridtool-as-", dir=settings.temp_dir()) as tmp:
         alias = Path(tmp) / (path.stem + real)
         try:
             os.symlink(path.resolve(), alias)
@@ -350,7 +350,7 @@ def _read_ogr(path: Path, *, layer, role, encoding, encoding_default=None) -> Ra
             member = None
         declared = _check_xml_head(head, path, member)
         if declared and sfx == ".kml":
-            with tempfile.TemporaryDirectory(prefix="gridtool-kml-") as tmp:
+            with tempfile.TemporaryDirectory(prefix="gridtool-kml-", dir=settings.temp_dir()) as tmp:
                 raw = _read_ogr(_kml_utf8_copy(path, declared, Path(tmp)), layer=layer, role=role,
                                 encoding=encoding, encoding_default=encoding_default)
             raw.path = str(path)
@@ -503,7 +503,7 @@ def _read_zipped(path: Path, *, layer, role, encoding, encoding_default, fields,
         nested = [i for i in infos if i.filename.lower().endswith((".zip", ".kmz"))]
         if not shps and len(nested) == 1 and depth == 0:
             # A zip inside a zip (zipped twice by mistake): read the inner one.
-            with tempfile.TemporaryDirectory(prefix="gridtool-zip-") as tmp:
+            with tempfile.TemporaryDirectory(prefix="gridtool-zip-", dir=settings.temp_dir()) as tmp:
                 got = archive.extract(zf, path, nested, Path(tmp))
                 raw = read_vector(got[nested[0].filename], layer=layer, role=role, encoding=encoding,
                                   encoding_default=encoding_default, fields=fields) \
@@ -537,7 +537,7 @@ def _read_zipped(path: Path, *, layer, role, encoding, encoding_default, fields,
         # The set of the chosen file: same folder and stem (a .shp with its .dbf, .shx, .prj, .cpg).
         parts = [i for i in infos if Path(archive.safe_name(i.filename)).stem == stem
                  and str(Path(i.filename.replace("\\", "/")).parent) == folder]
-        with tempfile.TemporaryDirectory(prefix="gridtool-zip-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="gridtool-zip-", dir=settings.temp_dir()) as tmp:
             got = archive.extract(zf, path, parts, Path(tmp))
             try:
                 raw = read_vector(got[chosen], role=role, encoding=encoding,

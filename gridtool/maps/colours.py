@@ -24,6 +24,8 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from ..errors import OptionError
+
 log = logging.getLogger(__name__)
 
 #: Six fills, lightest first; colour class 0 (the most frequent) gets the lightest.
@@ -229,7 +231,9 @@ def score_edges(values: Iterable[Any], classes: Sequence[AssessmentClass] | None
     if breaks is not None:
         edges = np.asarray(sorted(float(b) for b in breaks), dtype=float)
         if len(edges) != len(cls) - 1:
-            raise ValueError(f"breaks needs {len(cls) - 1} thresholds, got {len(edges)}")
+            raise OptionError(f"--breaks 需要 {len(cls) - 1} 个阈值，给了 {len(edges)} 个",
+                              f"breaks needs {len(cls) - 1} thresholds, got {len(edges)}",
+                              fix_zh="例如 --breaks 60,70,80,90。", fix_en="e.g. --breaks 60,70,80,90.", field="breaks")
         return edges
     if not len(nv):
         return None
@@ -261,6 +265,8 @@ def parse_classes(spec: str) -> tuple[AssessmentClass, ...]:
         name, _, colour = item.partition("=")
         name, colour = name.strip(), colour.strip()
         if not re.fullmatch(r"#[0-9a-fA-F]{6}", colour):
-            raise ValueError(f"bad colour {colour!r} in {item!r}; write NAME=#rrggbb")
+            raise OptionError(f"--classes 中的颜色无法识别：{item}", f"bad colour {colour!r} in {item!r}",
+                              fix_zh="写成 名称=#rrggbb，例如 --classes 优秀=#1a9850,良好=#4a90d9。",
+                              fix_en="write NAME=#rrggbb, e.g. --classes good=#1a9850,fair=#4a90d9.", field="classes")
         out.append(AssessmentClass(name, name, name, colour, rank, ()))
     return tuple(out)

@@ -12,7 +12,6 @@ and SVGs carry text as paths, so outputs render the same on any machine.
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -42,8 +41,8 @@ def cjk_font_path() -> Path:
     """
     from gridtool.errors import GridtoolError
 
-    override = os.environ.get("GRIDTOOL_CJK_FONT")
-    path = Path(override) if override else FONT_DIR / FONT_FILE
+    from gridtool import settings
+    path = settings.current().cjk_font or FONT_DIR / FONT_FILE
     if not path.is_file():
         raise GridtoolError(
             f"找不到中文字体文件 {path}", f"CJK font file not found: {path}",

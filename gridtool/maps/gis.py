@@ -49,7 +49,7 @@ import shapely
 from .. import __version__
 from ..atomic import GPKG_OPTIONS, publish, sweep, write_bytes_atomic
 from ..cells import csv_bytes
-from ..crs import to_user_crs
+from ..crs import parse_crs, to_user_crs
 from ..errors import GridtoolError
 from ..ownership import MARK, check_replace, export_marker
 from ..io.kml import KML_NS, KmlWriter, description_html, kml_colour, kml_geometry
@@ -166,6 +166,8 @@ def prepare_layers(project, roles: Sequence[str] | None = None, *, include_perso
         Drop personal columns (GIS tables) rather than mask them (KML).
     """
     roles = [r for r in (roles or GIS_LAYERS) if r in project.layers and project.layers[r].gdf is not None]
+    # Read like every other CRS the user names (gcj02/bd09 too); CRSError says how to write it.
+    target = parse_crs(crs) if crs is not None and not wgs84 else None
     out = {}
     for role in roles:
         lyr = project.layers[role]
@@ -175,8 +177,8 @@ def prepare_layers(project, roles: Sequence[str] | None = None, *, include_perso
         gdf = _tidy_geometry(_plain_values(gdf))
         if wgs84:
             gdf = gdf.to_crs(4326)
-        elif crs is not None:
-            gdf = gdf.to_crs(crs)
+        elif target is not None:
+            gdf = to_user_crs(gdf, target)
         else:
             label = boundary_crs_label(project)
             gdf = to_user_crs(gdf, label) if label else gdf

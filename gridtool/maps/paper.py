@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..atomic import publish
-from ..errors import CancelledError, GridtoolError
+from ..errors import CancelledError, GridtoolError, OptionError
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,8 @@ _NICE = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 7.5, 8.0, 10.0)
 def nice_scale(denominator: float) -> int:
     """The next scale denominator at or above ``denominator`` of the form {1 … 8}·10ⁿ (1:12,500)."""
     if denominator <= 0 or not math.isfinite(denominator):
-        raise ValueError(f"bad scale {denominator}")
+        raise OptionError(f"比例尺必须为正数：{denominator}", f"bad scale {denominator}",
+                          fix_zh="例如 --scale 1:5000。", fix_en="e.g. --scale 1:5000.", field="scale")
     exp = 10 ** math.floor(math.log10(denominator))
     for m in _NICE:
         if m * exp >= denominator * (1 - 1e-9):

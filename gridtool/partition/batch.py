@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..errors import CancelledError, GridtoolError
+from ..errors import CancelledError, GridtoolError, OptionError, check_at_least
 from . import parts as partfiles
 from .chunking import (BATCH_COLUMNS, BY_CHOICES, ROW, VILLAGE, Chunk, ChunkSource, GeoPackageSource,
                        LayersSource, _UnionFind, cut, margin_for, safe_key)
@@ -379,9 +379,9 @@ class BatchPartitioner:
                  write_on_workers: bool | None = None, **params):
         from .engine import GridPartitioner
         if by not in BY_CHOICES:
-            raise ValueError(f"by must be one of {BY_CHOICES}, got {by!r}")
-        if int(workers) < 1:
-            raise ValueError(f"workers must be at least 1, got {workers}")
+            raise OptionError(f"--by 只能是 {' 或 '.join(BY_CHOICES)}：{by}", f"by must be one of {BY_CHOICES}, got {by!r}",
+                              fix_zh="例如 --by township。", fix_en="e.g. --by township.", field="by")
+        check_at_least(int(workers), 1, name="workers", zh="工作进程数", flag="--workers", example=2)
         GridPartitioner(**params)  # the engine's own checks of the parameters, before any work
         self.by = by
         self.workers = int(workers)

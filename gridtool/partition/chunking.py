@@ -37,7 +37,7 @@ import pyogrio
 import shapely
 
 from ..column_content import county_prefix, township_prefix
-from ..errors import CRSError, EmptyLayerError, GridtoolError, MissingColumnError
+from ..errors import CRSError, EmptyLayerError, GridtoolError, MissingColumnError, OptionError
 from ..spatial import assign_to_polygons, household_points
 from .feasibility import feasible_grid_counts
 from .villages import village_codes, village_names
@@ -123,7 +123,8 @@ def safe_key(text: str) -> str:
 def group_keys(villages: gpd.GeoDataFrame, by: str, codes: list[str]) -> list[str]:
     """The chunk key of every village before merges: its township, or itself."""
     if by not in BY_CHOICES:
-        raise ValueError(f"by must be one of {BY_CHOICES}, got {by!r}")
+        raise OptionError(f"--by 只能是 {' 或 '.join(BY_CHOICES)}：{by}", f"by must be one of {BY_CHOICES}, got {by!r}",
+                          fix_zh="例如 --by township。", fix_en="e.g. --by township.", field="by")
     out = []
     town = villages["township"] if by == "township" and "township" in villages else None
     for i, code in enumerate(codes):

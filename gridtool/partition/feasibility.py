@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 
+from ..errors import HouseholdBoundsError
+
 
 def feasible_grid_counts(households: int, min_hh: int = 300, max_hh: int = 500) -> range:
     """Every k for which k grids of ``min_hh``–``max_hh`` households can hold ``households``.
@@ -39,7 +41,10 @@ def feasible_grid_counts(households: int, min_hh: int = 300, max_hh: int = 500) 
     []
     """
     if min_hh <= 0 or max_hh < min_hh:
-        raise ValueError(f"bounds must satisfy 0 < min <= max, got {min_hh}-{max_hh}")
+        raise HouseholdBoundsError(
+            f"网格户数范围 {min_hh}–{max_hh} 无效：最少户数须至少为 1 且不大于最多户数",
+            f"bounds must satisfy 0 < min <= max, got {min_hh}-{max_hh}",
+            fix_zh="例如 --min 300 --max 500。", fix_en="e.g. --min 300 --max 500.", field="min_hh")
     if households <= 0:
         return range(0)
     lo = math.ceil(households / max_hh)

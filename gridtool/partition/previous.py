@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..errors import MissingColumnError
+from ..errors import MissingColumnError, OptionError
 from ..spatial import assign_to_polygons, household_points
 
 MATCHES = ("auto", "grid", "households", "polygons")
@@ -131,7 +131,8 @@ def match_previous(previous: gpd.GeoDataFrame, households: gpd.GeoDataFrame, hh:
     ``previous`` needs a ``code`` column. ``locked`` codes must be among them.
     """
     if match not in MATCHES:
-        raise ValueError(f"match must be one of {MATCHES}, got {match!r}")
+        raise OptionError(f"未知的匹配方式：{match}", f"match must be one of {MATCHES}, got {match!r}",
+                          fix_zh="可选：" + "、".join(MATCHES), fix_en="use one of " + ", ".join(MATCHES), field="match")
     if "code" not in previous:
         raise MissingColumnError("上一版网格图层没有网格编码字段 code", "the previous grids layer has no code column",
                                  fix_zh="用 --field previous.code=编码字段名 指定。",

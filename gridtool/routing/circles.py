@@ -17,6 +17,7 @@ import pandas as pd
 import shapely
 from shapely.ops import substring
 
+from ..errors import OptionError
 from .graph import MODE_ZH, RoadGraph, UnreachableError
 from .snapping import Snapped, snap
 
@@ -126,8 +127,9 @@ def service_circles(
         Columns ``station``, ``minutes``, ``mode``, ``area_km2``, ``road_km``, geometry.
     """
     mins = sorted({float(m) for m in np.atleast_1d(minutes)})
-    if not mins or min(mins) <= 0:
-        raise ValueError("minutes must be positive")
+    if not mins or not min(mins) > 0:
+        raise OptionError(f"服务圈分钟数必须大于 0：{minutes}", f"minutes must be above 0, got {minutes!r}",
+                          fix_zh="例如 --minutes 5 10 15。", fix_en="e.g. --minutes 5 10 15.", field="minutes")
     names = _names(stations, "站点")
     sn = snap(graph, stations.geometry, max_distance=max_snap)
     if strict and not sn.ok.all():

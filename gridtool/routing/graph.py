@@ -33,7 +33,7 @@ import shapely
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-from ..errors import EmptyLayerError, GridtoolError
+from ..errors import CRSError, EmptyLayerError, GridtoolError, OptionError
 from ..problems import Problem
 
 from .modes import MODE_ZH, MODES  # noqa: F401  (re-exported)
@@ -289,12 +289,17 @@ def speed_table(speeds: dict | None = None, *, mode: str | None = None) -> dict[
             row.update(val)
         else:
             if mode is None:
-                raise ValueError("a speed without a mode needs mode=…; or give {class: {mode: km/h}}")
+                raise OptionError(f"道路等级 {cls} 的速度没有指定出行方式",
+                                  f"the speed of road class {cls} has no travel mode",
+                                  fix_zh="传入 mode=…，或写成 {等级: {方式: 公里每小时}}。",
+                                  fix_en="pass mode=…, or give {class: {mode: km/h}}.", field="speed")
             row[mode] = val
     for cls, row in table.items():
         for m, v in row.items():
             if v is not None and not (v > 0):
-                raise ValueError(f"speed for {cls}/{m} must be positive km/h or None, got {v}")
+                raise OptionError(f"道路等级 {cls}（{m}）的速度必须大于 0：{v}",
+                                  f"speed for {cls}/{m} must be positive km/h or None, got {v}",
+                                  fix_zh=f"例如 --speed {cls}=25。", fix_en=f"e.g. --speed {cls}=25.", field="speed")
     return table
 
 
@@ -619,18 +624,26 @@ def build_graph(
         No road the mode may use.
     """
     if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        raise OptionError(f"未知的出行方式：{mode}", f"mode must be one of {MODES}, got {mode!r}",
+                          fix_zh="可选：" + "、".join(f"{m}（{MODE_ZH.get(m, m)}）" for m in MODES) + "。",
+                          fix_en="use one of: " + ", ".join(MODES) + ".", field="mode")
     table = speed_table(speeds, mode=mode)
     if roads is None or len(roads) == 0:
         raise EmptyLayerError("没有道路数据", "there are no roads", fix_zh="用 --roads 传入道路图层。",
                               fix_en="give a roads layer with --roads.", layer="roads")
     crs = roads.crs
     if crs is not None and getattr(crs, "is_geographic", False):
-        raise ValueError("roads must be in a metric CRS (use the project's layers)")
+        raise CRSError("道路图层是经纬度坐标，不能计算行程", "roads must be in a metric CRS, not longitude/latitude",
+                       fix_zh="使用项目中的道路图层（已投影到米制坐标系），或先投影到 CGCS2000 高斯-克吕格坐标系。",
+                       fix_en="use the project's layers (in metres), or project the roads to a CGCS2000 "
+                              "Gauss-Kruger CRS first.", layer="roads")
     if isinstance(node_crossings, str):
         nc = node_crossings.strip().lower()
         if nc not in ("auto", "yes", "no"):
-            raise ValueError(f"node_crossings must be 'auto', 'yes', 'no' or a bool, got {node_crossings!r}")
+            raise OptionError(f"--node-crossings 只能是 auto、yes 或 no：{node_crossings}",
+                              f"node_crossings must be 'auto', 'yes', 'no' or a bool, got {node_crossings!r}",
+                              fix_zh="例如 --node-crossings auto。", fix_en="e.g. --node-crossings auto.",
+                              field="node_crossings")
         node_crossings = "auto" if nc == "auto" else nc == "yes"
     cls = (roads["class"].astype("string").str.strip().str.lower().fillna(_FALLBACK_CLASS)
            if "class" in roads else pd.Series(_FALLBACK_CLASS, index=roads.index))

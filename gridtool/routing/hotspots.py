@@ -51,7 +51,7 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.stats import poisson
 from shapely.ops import substring
 
-from ..errors import EmptyLayerError
+from ..errors import EmptyLayerError, check_positive
 from .graph import RoadGraph
 from .snapping import snap
 
@@ -305,8 +305,8 @@ def find_hotspots(
     EmptyLayerError
         No incident is within ``max_snap`` of a street.
     """
-    if bandwidth <= 0 or lixel <= 0:
-        raise ValueError("bandwidth and lixel must be positive metres")
+    check_positive(bandwidth, name="bandwidth", zh="热点带宽（米）", flag="--hotspot-bandwidth", example=300)
+    check_positive(lixel, name="lixel", zh="路段切分长度（米）", example=20)
     radius = bandwidth / 2 if radius is None else float(radius)
     pts = incidents.geometry.values
     pts = np.asarray(shapely.point_on_surface(pts) if len(pts) else pts, dtype=object)

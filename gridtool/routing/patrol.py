@@ -38,7 +38,7 @@ import pandas as pd
 import shapely
 from shapely.ops import substring
 
-from ..errors import GridtoolError
+from ..errors import ClockTimeError, EmptyLayerError, GridtoolError, check_at_least, check_positive
 from ..roles import PLACE_CATEGORIES, STOP_CATEGORIES
 from .circles import _label, _names
 from .graph import MODE_ZH, RoadGraph, UnreachableError
@@ -59,7 +59,8 @@ def parse_clock(text: str) -> float:
     """``"07:30"`` → minutes after midnight."""
     m = _TIME.match(str(text))
     if not m or int(m.group(1)) > 24 or int(m.group(2)) > 59:
-        raise ValueError(f"not a clock time HH:MM: {text!r}")
+        raise ClockTimeError(f"时间应为 时:分（如 07:30）：{text}", f"not a clock time HH:MM: {text!r}",
+                             fix_zh="例如 --start 08:00。", fix_en="e.g. --start 08:00.", field="start")
     return int(m.group(1)) * 60 + int(m.group(2))
 
 
@@ -265,12 +266,16 @@ def plan_patrol(
     -------
     PatrolPlan
     """
-    if teams < 1:
-        raise ValueError("teams must be at least 1")
-    if shift_minutes <= 0:
-        raise ValueError("shift_minutes must be positive")
+    check_at_least(teams, 1, name="teams", zh="队伍数", flag="--teams", example=2)
+    check_positive(shift_minutes, name="shift_minutes", zh="班次分钟", flag="--shift", example=240)
+    check_at_least(dwell_minutes, 0, name="dwell_minutes", zh="每点停留分钟", flag="--dwell", example=5)
+    check_at_least(hotspot_dwell, 0, name="hotspot_dwell", zh="热点停留分钟", flag="--dwell", example=12)
+    if max_stops is not None:
+        check_at_least(max_stops, 1, name="max_stops", zh="每队最多点数", flag="--max-stops", example=20)
     if len(stations) == 0:
-        raise ValueError("no stations")
+        raise EmptyLayerError("没有站点（派出所、警务室）", "there are no stations", layer="stations",
+                              fix_zh="用 --stations 传入站点图层，或在场所图层中标出站点类别。",
+                              fix_en="give the stations with --stations, or mark them in the places layer.")
     t_start = parse_clock(start)
     stations = pick_depot(stations, depot)
     if hotspots is not None and len(hotspots.spots):

@@ -23,7 +23,7 @@ import pandas as pd
 import shapely
 from scipy.sparse.csgraph import dijkstra
 
-from ..errors import EmptyLayerError
+from ..errors import EmptyLayerError, check_at_least
 from .graph import RoadGraph
 from .snapping import node_path
 
@@ -167,8 +167,7 @@ def street_walk(
     EmptyLayerError
         No street inside the area.
     """
-    if walkers < 1:
-        raise ValueError("walkers must be at least 1")
+    check_at_least(walkers, 1, name="walkers", zh="巡查人数", flag="--walkers", example=2)
     req = required_pieces(graph, area, min_share=min_share)
     # pieces the walk may use both ways
     req = req[graph.piece_edges[req, 1] >= 0] if graph.mode == "car" else req

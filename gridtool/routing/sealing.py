@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..errors import GridtoolError
+from ..errors import GridtoolError, check_at_least
 from .demand import times_within
 from .graph import RoadGraph
 from .snapping import snap
@@ -87,8 +87,7 @@ def bottleneck_assignment(cost, per_exit: int = 1) -> Assignment:
         raise ValueError("cost must be a stations × exits matrix")
     ns, ne = c.shape
     k = int(per_exit)
-    if k < 1:
-        raise ValueError("per_exit must be at least 1")
+    check_at_least(k, 1, name="per_exit", zh="每个卡口的警力点数", flag="--per-exit", example=1)
     slot_exit = np.repeat(np.arange(ne), k)
     if ne == 0:
         return Assignment(slot_exit, np.empty(0, int), np.empty(0), 0.0, 0.0)
@@ -204,8 +203,7 @@ def seal_exits(graph: RoadGraph, stations: gpd.GeoDataFrame, exits: gpd.GeoDataF
     """
     from .patrol import _concat, _leg_coords
     k = int(per_exit)
-    if k < 1:
-        raise ValueError("per_exit must be at least 1")
+    check_at_least(k, 1, name="per_exit", zh="每个卡口的警力点数", flag="--per-exit", example=1)
     st_names = _names(stations, "站点")
     ex_names = _names(exits, "卡口")
     ns, ne = len(stations), len(exits)

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..errors import EmptyLayerError, OptionError, check_at_least
 from .demand import household_weights, subset, times_within
 from .graph import RoadGraph
 from .snapping import near_any_road, snap
@@ -333,11 +334,14 @@ def site_stations(
     t0 = time.perf_counter()
     auto = isinstance(p, str)
     if auto and p.strip().lower() != "auto":
-        raise ValueError(f"p must be a positive number or 'auto', got {p!r}")
-    if not auto and int(p) < 1:
-        raise ValueError("p must be at least 1")
+        raise OptionError(f"新增站点数应为正整数或 auto：{p}", f"p must be a positive number or 'auto', got {p!r}",
+                          fix_zh="例如 --sites 3 或 --sites auto。", fix_en="e.g. --sites 3 or --sites auto.", field="sites")
+    if not auto:
+        check_at_least(int(p), 1, name="p", zh="新增站点数", flag="--sites", example=3)
     if len(candidates) == 0:
-        raise ValueError("no candidate sites")
+        raise EmptyLayerError("没有候选站点位置", "there are no candidate sites", layer="candidates",
+                              fix_zh="候选位置取自道路；检查道路图层是否覆盖服务区域。",
+                              fix_en="candidates are taken from the roads; check that the roads cover the area.")
     limit = float(minutes) * 60
     w = household_weights(households) if weights is None else np.asarray(weights, dtype=float)
     dnames = names if names is not None else _label(households, "#")

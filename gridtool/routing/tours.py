@@ -25,7 +25,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..errors import CancelledError, GridtoolError
+from ..errors import CancelledError, GridtoolError, check_at_least, check_positive
 
 _INT_MAX = np.iinfo(np.int64).max
 _BIG = 2 ** 40  # PyVRP's "unconstrained" values are int64 max; keep sums far from overflow
@@ -250,15 +250,13 @@ def plan_tours(
         raise ValueError("matrix holds NaN values; use inf for 'no path'")
     if (m < 0).any():
         raise ValueError("matrix holds negative travel times")
-    if not time_limit > 0:
-        raise ValueError(f"time_limit must be positive seconds, got {time_limit}")
+    check_positive(time_limit, name="time_limit", zh="求解秒数", flag="--time-limit", example=30)
     depots = [int(depot)] if np.isscalar(depot) else [int(d) for d in depot]
     if not depots or len(set(depots)) != len(depots) or any(not 0 <= d < n for d in depots):
         raise ValueError(f"depot must be distinct indices in 0..{n - 1}, got {depot}")
     if np.isscalar(teams):
         t = int(teams)
-        if t < 1:
-            raise ValueError("teams must be at least 1")
+        check_at_least(t, 1, name="teams", zh="队伍数", flag="--teams", example=2)
         per_depot = [t // len(depots) + (1 if i < t % len(depots) else 0) for i in range(len(depots))]
     else:
         per_depot = [int(x) for x in teams]

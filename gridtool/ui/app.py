@@ -27,7 +27,10 @@ def make_app(argv=None, *, offscreen: bool = False):
     fonts.apply_app_font(app)
     errors.install()
     from .main_window import settings
-    lang = os.environ.get("GRIDTOOL_LANG") or settings().value("language", "zh")
+    # GRIDTOOL_LANG wins; then the language chosen in the app's menu; then the config file's.
+    from .. import settings as gsettings
+    s = gsettings.current()
+    lang = s.lang if s.sources.get("lang") == "env" else settings().value("language", s.lang)
     if lang in i18n.LANGUAGES:
         i18n.set_language(lang)
     return app
@@ -78,10 +81,25 @@ def screenshot(project: str | None, out: str, *, size=(1600, 1000), lang: str | 
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     if not img.save(str(out), "PNG"):
-        raise OSError(f"could not write {out}")
+        from ..atomic import WriteError
+        raise WriteError("无法写入截图", "could not write the screenshot", file=str(out),
+                         fix_zh="检查文件夹是否存在、可写，磁盘是否已满。",
+                         fix_en="check that the folder exists and is writable, and that the disk is not full.")
     w.session.set_project(None)
     w.close()
     return out
+
+
+def window_size(text: str) -> tuple[int, int]:
+    """``"1600x1000"`` (or ``1600×1000``, ``1600*1000``) → (1600, 1000)."""
+    import re
+
+    from ..errors import OptionError
+    m = re.fullmatch(r"\s*(\d{2,5})\s*[xX×*]\s*(\d{2,5})\s*", str(text))
+    if not m:
+        raise OptionError(f"截图尺寸应为 宽x高：{text}", f"the screenshot size takes WxH: {text!r}",
+                          fix_zh="例如 --size 1600x1000。", fix_en="e.g. --size 1600x1000.", field="size")
+    return int(m.group(1)), int(m.group(2))
 
 
 def main(argv=None) -> int:
@@ -92,8 +110,7 @@ def main(argv=None) -> int:
     ap.add_argument("--lang", choices=("zh", "en"), help="界面语言 / interface language")
     args = ap.parse_args(argv)
     if args.screenshot:
-        w, _, h = args.size.partition("x")
-        out = screenshot(args.project, args.screenshot, size=(int(w), int(h)), lang=args.lang)
+        out = screenshot(args.project, args.screenshot, size=window_size(args.size), lang=args.lang)
         print(out)
         return 0
     app = make_app()

@@ -18,11 +18,12 @@ from pathlib import Path
 
 from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 
+from .. import settings
 from ..atomic import write_json_atomic
 from .paths import recovery_dir
 
 log = logging.getLogger("gridtool.ui")
-INTERVAL_MS = int(os.environ.get("GRIDTOOL_AUTOSAVE_MS", 180_000))
+INTERVAL_MS = settings.AUTOSAVE_MS  # default; the one in force: settings.current().autosave_ms
 
 
 def _index_path() -> Path:
@@ -89,7 +90,7 @@ class Autosaver(QObject):
         self._signals.done.connect(self._done)
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.tick)
-        self.timer.start(INTERVAL_MS)
+        self.timer.start(settings.current().autosave_ms)
         self._token = f"{os.getpid()}-{id(self):x}"
         self._last_file: str | None = None
 

@@ -25,12 +25,12 @@ from .qpaths import path_from_rings
 from .render import (KeyStyle, Label, PointPainter, VectorPainter, argb32, draw_arrows, draw_labels,
                      make_pen, qcolor, view_transform)
 from .styles import (CIRCLE_COLOURS, GRID_PALETTE, SPECIAL, STATE_COLOURS, TEAM_COLOURS, UNASSIGNED,
-                     colour_apart)
+                     grid_palette_index)
 from .viewport import Viewport
 
 DYNAMIC_ROLES = frozenset({"households", "grids"})
 SETTLE_MS = 120  # re-render this long after the last pan/zoom step
-GRID_FILL_ALPHA = 105
+GRID_FILL_ALPHA = 140  # the HTML map's fillOpacity 0.55: the basemap layers show through
 
 
 @dataclass
@@ -81,7 +81,8 @@ class MapCanvas(QWidget):
         self._cache: dict[int, _Cached] = {}
         self._labels: _Cached | None = None
         self._plan_rev = 0
-        self.grid_palette = np.zeros(0, dtype=np.int64)  # membership code index -> palette index
+        self.grid_palette = np.zeros(0, dtype=np.int64)  # membership code index -> palette index (-1: none yet)
+        self._fills: tuple[object, dict[str, int]] = (None, {})  # (grids GeoDataFrame, code -> palette index)
         self._special_code = np.zeros(0, dtype=bool)  # membership code index -> a special grid's code
         self._grid_label_pts: tuple[int, dict] | None = None
         self._settle = QTimer(self)
@@ -115,6 +116,13 @@ class MapCanvas(QWidget):
             # an edit rewrites the grids layer row for row: the selection still means the same grids
             if m is None or before.get(r) != len(m.gdf):
                 self.selection.pop(r, None)
+        if "grids" in roles and self.session.edit is not None:
+            # the grids as edited: their fills are recomputed as the wall map would colour them
+            self._colour_grids()
+            p = self._painters.get("households")
+            if isinstance(p, PointPainter) and p.colours is not None:
+                p.colours = self._household_colours()
+            self._bump("households")
         self.update()
 
     def _on_stack(self, role, what) -> None:
@@ -140,7 +148,10 @@ class MapCanvas(QWidget):
         if e is None:
             return
         if len(e.membership.codes) > len(self.grid_palette):
-            self._colour_grids(keep=True)
+            # a split's new grid: no fill until the edit ends and the grids layer is rewritten
+            grow = len(e.membership.codes) - len(self.grid_palette)
+            self.grid_palette = np.concatenate([self.grid_palette, np.full(grow, -1, dtype=np.int64)])
+            self._special_code = np.concatenate([self._special_code, np.zeros(grow, dtype=bool)])
         p = self._painters.get("households")
         if isinstance(p, PointPainter) and p.colours is not None and len(features):
             p.colours[features] = self._household_colours(features)
@@ -152,19 +163,25 @@ class MapCanvas(QWidget):
         self._rev[role] = self._rev.get(role, 0) + 1
 
     # -- colours ---------------------------------------------------------------------------------
-    def _colour_grids(self, keep: bool = False) -> None:
-        """Palette index per grid code so that neighbouring grids differ."""
+    def _grid_fills(self, grids) -> dict[str, int]:
+        """Code -> palette index of the grids layer ``grids`` (the wall map's colouring), cached
+        for the layer last coloured (the project's layer is replaced, never changed in place)."""
+        if self._fills[0] is not grids:
+            self._fills = (grids, grid_palette_index(grids))
+        return self._fills[1]
+
+    def _colour_grids(self) -> None:
+        """Palette index per membership code: the fill the wall map and the HTML map give the grid
+        (:func:`gridtool.maps.colours.grid_colours` of the project's grids layer)."""
         e = self.session.edit
-        if e is None:
+        lyr = self.session.project.layers.get("grids") if self.session.project is not None else None
+        if e is None or lyr is None:
             self.grid_palette = np.zeros(0, dtype=np.int64)
             return
         codes = e.membership.codes
-        edited = set(e.plan.codes) | set(e.plan.totals)
         self._special_code = np.array([c not in e.plan.bounds for c in codes], dtype=bool)
-        geoms = np.array([e.shapes.geometry(c) if c in edited and not sp else shapely.Polygon()
-                          for c, sp in zip(codes, self._special_code)], dtype=object)
-        fixed = {i: int(c) for i, c in enumerate(self.grid_palette)} if keep else None
-        self.grid_palette = colour_apart(geoms, fixed=fixed)
+        fills = self._grid_fills(lyr.gdf)
+        self.grid_palette = np.array([fills.get(c, -1) for c in codes], dtype=np.int64)
 
     def _household_colours(self, feats=None) -> np.ndarray:
         e = self.session.edit
@@ -177,7 +194,8 @@ class MapCanvas(QWidget):
         pal = _HOUSEHOLD_PALETTE
         gp = self.grid_palette
         if len(gp):
-            idx = np.where(of >= 0, gp[np.clip(of, 0, len(gp) - 1)], len(GRID_PALETTE))
+            fill = gp[np.clip(of, 0, len(gp) - 1)]
+            idx = np.where((of >= 0) & (fill >= 0), fill, len(GRID_PALETTE))
         else:
             idx = np.full(len(of), len(GRID_PALETTE))
         idx = np.where(self._special_code[np.clip(of, 0, len(self._special_code) - 1)] & (of >= 0),
@@ -254,12 +272,11 @@ class MapCanvas(QWidget):
         ml = p.layer
         e = self.session.edit
         codes = ml.gdf["code"].astype(str).tolist() if "code" in ml.gdf else []
-        if e is not None and len(self.grid_palette):
-            idx = [e.membership.index.get(c, -1) for c in codes]
-            pal = [int(self.grid_palette[i]) if 0 <= i < len(self.grid_palette) else 0 for i in idx]
+        fills = self._grid_fills(ml.gdf)
+        pal = [fills.get(c, 0) for c in codes]
+        if e is not None:
             locked = [c in e.plan.locked for c in codes]
         else:
-            pal = colour_apart(ml.gdf.geometry.values).tolist() if len(codes) else []
             locked = [bool(v) for v in ml.gdf["locked"]] if "locked" in ml.gdf else [False] * len(codes)
         keys = np.array([k + (100 if lk else 0) for k, lk in zip(pal, locked)], dtype=np.int64)
         key_sig = (tuple(keys.tolist()),)

@@ -1,28 +1,18 @@
-"""Where the app keeps its files: the log, autosaved recovery copies and settings.
-
-``$GRIDTOOL_DATA_DIR`` overrides the platform's user data folder (tests use a temporary one).
+"""Where the app keeps its files: the log and autosaved recovery copies, in the user's data folder
+(:func:`gridtool.settings.data_dir`: ``$GRIDTOOL_DATA``, the config file's ``data_dir``, else the
+platform's user data folder; tests use a temporary one).
 """
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
+
+from .. import settings
 
 
 def data_dir() -> Path:
     """The user's gridtool data folder (created on first use)."""
-    env = os.environ.get("GRIDTOOL_DATA_DIR")
-    if env:
-        d = Path(env)
-    elif sys.platform.startswith("win"):
-        d = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local")) / "gridtool"
-    elif sys.platform == "darwin":
-        d = Path.home() / "Library" / "Application Support" / "gridtool"
-    else:
-        d = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "gridtool"
-    d.mkdir(parents=True, exist_ok=True)
-    return d
+    return settings.data_dir()
 
 
 def log_path() -> Path:

@@ -1,23 +1,31 @@
-"""Default look of each layer role, the grid palette, and colouring neighbours apart.
+"""Default look of each layer role, and the grid fills of the map.
 
 Colours are ``(r, g, b, a)`` tuples of 0–255 so the models stay free of Qt.
+
+Grids are coloured by the one colouring of :mod:`gridtool.maps.colours` (neighbours apart, the
+same palette and the same algorithm), so a grid has the same fill on the screen as on the wall map,
+in the atlas and in the HTML map.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-import numpy as np
-import shapely
+from ..maps import colours as _colours
 
 RGBA = tuple[int, int, int, int]
 
-#: Grid fills: soft colours that stay readable under black labels (ColorBrewer Set3 and Pastel1).
-GRID_PALETTE: list[RGBA] = [
-    (141, 211, 199, 255), (255, 237, 111, 255), (190, 186, 218, 255), (251, 128, 114, 255),
-    (128, 177, 211, 255), (253, 180, 98, 255), (179, 222, 105, 255), (252, 205, 229, 255),
-    (204, 235, 197, 255), (188, 128, 189, 255),
-]
+
+def rgba(hex_colour: str, alpha: int = 255) -> RGBA:
+    """``"#rrggbb"`` as an ``(r, g, b, a)`` tuple."""
+    h = hex_colour.lstrip("#")
+    return (int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16), alpha)
+
+
+#: Grid fills: the wall map's and the HTML map's (:data:`gridtool.maps.colours.GRID_PALETTE`, then
+#: the extra colours a non-planar neighbour graph may need), in that order.
+GRID_PALETTE: list[RGBA] = [rgba(c) for c in (*_colours.GRID_PALETTE, *_colours.EXTRA_PALETTE)]
+_PALETTE_INDEX = {c: i for i, c in enumerate((*_colours.GRID_PALETTE, *_colours.EXTRA_PALETTE))}
 UNASSIGNED: RGBA = (120, 120, 120, 255)
 SPECIAL: RGBA = (230, 85, 13, 255)  # households of special grids (专属网格), as the special grids layer
 
@@ -103,37 +111,15 @@ def default_style(role: str) -> LayerStyle:
     return replace(DEFAULT_STYLES.get(role, LayerStyle()))
 
 
-def colour_apart(geoms, n_colours: int = len(GRID_PALETTE), fixed: dict[int, int] | None = None) -> np.ndarray:
-    """A colour index per polygon such that polygons that touch get different colours when possible.
+def grid_palette_index(grids) -> dict[str, int]:
+    """Code -> position in :data:`GRID_PALETTE` of each grid's fill.
 
-    Greedy in order of decreasing neighbour count (Welsh–Powell); ``fixed`` keeps the colours of
-    some polygons (so a split or merge does not recolour the whole map).
+    The fills are :func:`gridtool.maps.colours.grid_colours` of ``grids`` (the project's ``grids``
+    layer, in its rows' order): the same fill the wall map, the atlas and the HTML map give each grid.
+    Grids without geometry or code are left out.
     """
-    geoms = np.asarray(geoms, dtype=object)
-    n = len(geoms)
-    out = np.full(n, -1, dtype=np.int64)
-    if not n:
-        return out
-    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    nbrs: list[set] = [set() for _ in range(n)]
-    if ok.any():
-        idx = np.flatnonzero(ok)
-        tree = shapely.STRtree(geoms[idx])
-        a, b = tree.query(geoms[idx], predicate="dwithin", distance=1.0)
-        for i, j in zip(idx[a], idx[b]):
-            if i != j:
-                nbrs[i].add(int(j))
-    for i, c in (fixed or {}).items():
-        if 0 <= i < n:
-            out[i] = c
-    order = sorted(range(n), key=lambda i: -len(nbrs[i]))
-    counts = np.bincount(out[out >= 0], minlength=n_colours)
-    for i in order:
-        if out[i] >= 0:
-            continue
-        used = {out[j] for j in nbrs[i] if out[j] >= 0}
-        free = [c for c in range(n_colours) if c not in used]
-        # among the free colours, the least used so far keeps the map balanced
-        out[i] = min(free, key=lambda c: (counts[c], c)) if free else i % n_colours
-        counts[out[i]] += 1
-    return out
+    if grids is None or not len(grids) or "code" not in grids:
+        return {}
+    fills = _colours.grid_colours(grids)
+    return {str(code): _PALETTE_INDEX[f] for code, f in zip(grids["code"], fills)
+            if f in _PALETTE_INDEX and code is not None and code == code}
