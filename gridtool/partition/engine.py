@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..errors import CancelledError, MissingColumnError
+from ..errors import CancelledError, HouseholdBoundsError, MissingColumnError, OptionError
 from ..spatial import household_points
 from .barriers import DEFAULT_HARD, barrier_lines
 from .blocks import build_blocks
@@ -162,13 +162,23 @@ class GridPartitioner(RedrawMixin):
                  subgrids: bool = True, link_min: int = 10, link_max: int = 15, seed: int = 0,
                  pockets: str = "join"):
         if not (0 < min_hh <= max_hh):
-            raise ValueError(f"bounds must satisfy 0 < min <= max, got {min_hh}-{max_hh}")
+            raise HouseholdBoundsError(
+                f"网格户数范围不成立：{min_hh}–{max_hh}", f"bounds must satisfy 0 < min <= max, got {min_hh}-{max_hh}",
+                fix_zh="最小户数应大于 0 且不大于最大户数，例如 min_hh=300, max_hh=500。",
+                fix_en="give 0 < min_hh <= max_hh, e.g. min_hh=300, max_hh=500.")
         if not (0 < sub_min <= sub_max):
-            raise ValueError(f"sub-grid bounds must satisfy 0 < min <= max, got {sub_min}-{sub_max}")
+            raise HouseholdBoundsError(
+                f"子网格户数范围不成立：{sub_min}–{sub_max}",
+                f"sub-grid bounds must satisfy 0 < min <= max, got {sub_min}-{sub_max}",
+                fix_zh="例如 sub_min=20, sub_max=40。", fix_en="e.g. sub_min=20, sub_max=40.")
         if infeasible not in INFEASIBLE_POLICIES:
-            raise ValueError(f"infeasible must be one of {INFEASIBLE_POLICIES}, got {infeasible!r}")
+            raise OptionError(f"无法划分的村（社区）处理方式只能是 {'、'.join(INFEASIBLE_POLICIES)}：{infeasible!r}",
+                              f"infeasible must be one of {INFEASIBLE_POLICIES}, got {infeasible!r}",
+                              fix_zh="例如 infeasible=\"exception\"。", fix_en='e.g. infeasible="exception".')
         if pockets not in POCKET_POLICIES:
-            raise ValueError(f"pockets must be one of {POCKET_POLICIES}, got {pockets!r}")
+            raise OptionError(f"被硬边界围住的小片处理方式只能是 {'、'.join(POCKET_POLICIES)}：{pockets!r}",
+                              f"pockets must be one of {POCKET_POLICIES}, got {pockets!r}",
+                              fix_zh="例如 pockets=\"join\"。", fix_en='e.g. pockets="join".')
         self.pockets = pockets
         self.min_hh, self.max_hh = int(min_hh), int(max_hh)
         self.target = int(min(max(target, min_hh), max_hh))
