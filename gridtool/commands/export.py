@@ -48,14 +48,14 @@ def _size(path: Path) -> str:
 def _layers(value: str | None) -> list[str] | None:
     if not value:
         return None
-    from ..maps.gis import GIS_LAYERS
+    from ..maps.gis import GIS_LAYERS, GIS_LAYERS_ON_REQUEST
     roles = [r.strip() for r in value.split(",") if r.strip()]
-    bad = [r for r in roles if r not in GIS_LAYERS and r not in ("villages", "households")]
+    known = GIS_LAYERS + GIS_LAYERS_ON_REQUEST
+    bad = [r for r in roles if r not in known]
     if bad:
         raise GridtoolError(f"--layers 中有未知图层：{', '.join(bad)}",
                             f"unknown layer(s) in --layers: {', '.join(bad)}",
-                            fix_zh="可选：" + ", ".join(GIS_LAYERS) + ", villages, households",
-                            fix_en="choose from: " + ", ".join(GIS_LAYERS) + ", villages, households")
+                            fix_zh="可选：" + ", ".join(known), fix_en="choose from: " + ", ".join(known))
     return roles
 
 
@@ -108,7 +108,8 @@ def run_web_gis(args, project, progress=None) -> list[tuple[Path, str]]:
     if args.geojson:
         seen(gis.write_geojson(project, args.geojson, roles=roles, include_personal=include, force=force), "GeoJSON")
     if args.kml:
-        seen(gis.write_kml(project, args.kml, roles=roles, include_personal=include, kmz=False, force=force), "KML")
+        seen(gis.write_kml(project, args.kml, roles=roles, include_personal=include, kmz=None, force=force),
+             "KMZ" if str(args.kml).lower().endswith(".kmz") else "KML")  # --kml x.kmz: a real KMZ
     if args.kmz:
         seen(gis.write_kml(project, args.kmz, roles=roles, include_personal=include, kmz=True, force=force), "KMZ")
     if args.gpx:

@@ -58,7 +58,10 @@ from .privacy import is_text_column, mask_layer
 from .style import CIRCLE_COLOURS, LAYER_ZH, TEAM_COLOURS
 
 #: Layers written by default, in this order.
-GIS_LAYERS = ("grids", "subgrids", "special_grids", "corridors", "routes", "route_stops", "circles", "places")
+GIS_LAYERS = ("grids", "subgrids", "special_grids", "corridors", "routes", "route_stops", "circles", "places",
+              "hotspots")
+#: Layers exported only when named in ``--layers`` (incident records are police data: not by default).
+GIS_LAYERS_ON_REQUEST = ("villages", "households", "incidents")
 #: Chinese shapefile field names of gridtool's columns (``--lang zh``): at most three characters, so
 #: that they fit dBase's 10 bytes in UTF-8 (3 bytes a character) as in GBK, uncut.
 FIELD_ZH = {
@@ -645,5 +648,5 @@ def write_gpx(project, path: str | Path, *, include_personal: bool = False, forc
     return [Written(path, "routes", len(routes)), Written(path, "route_stops", len(stops))]
 
 
-__all__ = ["GIS_LAYERS", "LAYER_ZH", "Written", "kml_document", "prepare_layers", "shapefile_field_names",
+__all__ = ["GIS_LAYERS", "GIS_LAYERS_ON_REQUEST", "LAYER_ZH", "Written", "kml_document", "prepare_layers", "shapefile_field_names",
            "write_geojson", "write_gpkg", "write_gpx", "write_kml", "write_shapefiles"]
