@@ -42,3 +42,18 @@ def test_kernel_cuts_equal_python_reference(seed, monkeypatch):
     assert ref is not None
     assert fast == ref
     assert all(lo <= int(g.w[p].sum()) <= hi for p in fast)
+
+
+def test_n_components_counts_what_scipy_counts():
+    """The compiled component count that lets ``units._connect`` skip scipy's sparse set-up."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    from gridtool.partition.kernels import n_components
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        n = int(rng.integers(1, 60))
+        m = int(rng.integers(0, 2 * n))
+        a, b = rng.integers(0, n, m), rng.integers(0, n, m)
+        nc, _ = connected_components(coo_matrix((np.ones(m), (a, b)), shape=(n, n)), directed=False)
+        assert n_components(n, a.astype(np.int64), b.astype(np.int64)) == nc

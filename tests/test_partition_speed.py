@@ -201,3 +201,33 @@ def test_sub_grids_do_not_depend_on_the_process():
         outs.append(json.loads(p.stdout.strip().splitlines()[-1]))
     assert outs[0]["chunks"] == 3 and len(outs[0]["codes"]) > 30
     assert outs[0] == outs[1]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_lines_along_is_the_plain_tree_query(seed):
+    """Blocks: the lines running along each noded segment, found on pieces of the long lines, are
+    the pairs (and the order) of the plain tree query plus ``dwithin`` they replaced."""
+    from gridtool.partition.blocks import _lines_along
+    rng = np.random.default_rng(seed)
+    # Long wiggly lines (village outlines, rivers) with 5–200 vertices, a ring, a multi-line and
+    # copies of some lines (a road drawn twice, a river along a village edge: ties to order).
+    lines = [shapely.linestrings(np.cumsum(rng.normal(0, 20, (int(rng.integers(5, 200)), 2)), axis=0))
+             for _ in range(60)]
+    lines.append(shapely.buffer(shapely.points(0, 0), 80).exterior)
+    lines.append(shapely.multilinestrings([lines[0], lines[1]]))
+    lines += [lines[i] for i in range(0, 60, 7)]
+    src = np.asarray(lines, dtype=object)
+    # Points on the lines (vertices and mid-segment), near them and away from them.
+    xy = shapely.get_coordinates(src)
+    on = shapely.line_interpolate_point(src, rng.uniform(0, 1, len(src)), normalized=True)
+    pts = np.concatenate([shapely.points(xy[::3]), on, shapely.points(xy[1::5] + rng.normal(0, 0.006, (len(xy[1::5]), 2))),
+                          shapely.points(rng.uniform(-300, 300, (300, 2)))])
+    tree = shapely.STRtree(src)
+    mc = shapely.get_coordinates(pts)
+    qi, qs = tree.query(shapely.box(mc[:, 0] - 0.01, mc[:, 1] - 0.01, mc[:, 0] + 0.01, mc[:, 1] + 0.01))
+    near = shapely.dwithin(src[qs], pts[qi], 0.01)
+    for piece in (2, 8):
+        got_i, got_s = _lines_along(src, pts, piece=piece)
+        assert len(got_i) > len(pts) // 2
+        np.testing.assert_array_equal(got_i, qi[near])
+        np.testing.assert_array_equal(got_s, qs[near])

@@ -286,14 +286,7 @@ def _adjacency(noded, faces, src, src_cls, src_aff, src_hard, face_village, side
             {"a": np.int64, "b": np.int64, "length": float, "affinity": float, "major": bool, "hard": bool,
              "cross_village": bool, "cls": object})
     # Which source lines run along each noded segment: the hardest (lowest affinity) wins.
-    stree = shapely.STRtree(src)
-    mc = shapely.get_coordinates(mid[idx])
-    boxes = shapely.box(mc[:, 0] - 0.01, mc[:, 1] - 0.01, mc[:, 0] + 0.01, mc[:, 1] + 0.01)
-    qi, qs = stree.query(boxes)
-    if len(qi):
-        shapely.prepare(src)  # few long lines, many short tests: prepare the lines
-        near = shapely.dwithin(src[qs], mid[idx][qi], 0.01)
-        qi, qs = qi[near], qs[near]
+    qi, qs = _lines_along(src, mid[idx])
     seg_aff = np.ones(len(idx))
     seg_hard = np.zeros(len(idx), dtype=bool)
     seg_cls = np.full(len(idx), "road", dtype=object)
@@ -320,3 +313,65 @@ def _adjacency(noded, faces, src, src_cls, src_aff, src_hard, face_village, side
     g["cross_village"] = face_village[ia] != face_village[ib]
     g["cls"] = longest.reindex(g.index).to_numpy()
     return g.drop(columns="soft_len").reset_index()
+
+
+
+def _lines_along(src: np.ndarray, mid: np.ndarray, dist: float = 0.01, piece: int = 8
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """(point, source line) pairs of the points ``mid`` within ``dist`` of the lines ``src``, in
+    the order ``STRtree(src).query`` then ``dwithin`` gives them (the caller's tie-breaks between
+    lines of equal rank follow it).
+
+    The plain query matched every point against the bounding box of every long line around it
+    (village outlines, rivers: most candidates, then an exact test on a long line each); here
+    lines of more than ``piece`` segments are cut into pieces of ``piece`` segments, so boxes
+    hardly overlap and the candidates are few and cheap. A point is within ``dist`` of a line
+    exactly when it is within ``dist`` of one of its pieces (GEOS measures a line segment by
+    segment), so the pairs are the same; only points near two or more lines are looked up again
+    in the plain tree, for its order."""
+    none = np.zeros(0, dtype=np.intp)
+    if not len(src) or not len(mid):
+        return none, none
+    parts, owner = shapely.get_parts(src, return_index=True)
+    long_ = shapely.get_num_coordinates(parts) > piece + 1
+    pieces, piece_owner = [parts[~long_]], [owner[~long_]]
+    if long_.any():
+        xy, ring = shapely.get_coordinates(parts[long_], return_index=True)
+        start = np.flatnonzero(np.r_[True, ring[1:] != ring[:-1]])  # first vertex of each part
+        pos = np.arange(len(ring)) - np.repeat(start, np.diff(np.r_[start, len(ring)]))
+        last = np.r_[start[1:], len(ring)] - 1
+        # Piece c of a part holds its vertices c·piece … (c + 1)·piece: a vertex at a multiple of
+        # ``piece`` (not the part's ends) ends one piece and starts the next, so it is listed twice.
+        chunk = np.minimum(pos // piece, np.maximum((pos[last] - 1) // piece, 0)[ring])
+        twice = (pos % piece == 0) & (pos > 0) & (np.arange(len(ring)) != last[ring])
+        vi = np.concatenate([np.arange(len(ring)), np.flatnonzero(twice)])
+        ci = np.concatenate([chunk, chunk[twice] - 1])
+        pid = np.concatenate([ring, ring[twice]]).astype(np.int64)
+        order = np.lexsort((vi, ci, pid))
+        vi, ci, pid = vi[order], ci[order], pid[order]
+        label = np.concatenate([[0], np.cumsum((np.diff(ci) != 0) | (np.diff(pid) != 0))])
+        cut = shapely.linestrings(xy[vi], indices=label)
+        first = np.r_[0, np.flatnonzero(np.diff(label)) + 1]
+        pieces.append(cut)
+        piece_owner.append(owner[long_][pid[first]])
+    pieces = np.concatenate(pieces)
+    piece_owner = np.concatenate(piece_owner)
+    pi, sj = shapely.STRtree(pieces).query(mid, predicate="dwithin", distance=dist)
+    n = np.int64(len(src))
+    key = np.unique(pi.astype(np.int64) * n + piece_owner[sj])
+    qi, qs = key // n, key % n
+    many = np.flatnonzero(np.bincount(qi, minlength=len(mid)) > 1)
+    if len(many):
+        # The plain tree's order among the lines found for one point.
+        mc = shapely.get_coordinates(mid[many])
+        boxes = shapely.box(mc[:, 0] - dist, mc[:, 1] - dist, mc[:, 0] + dist, mc[:, 1] + dist)
+        mi, ms = shapely.STRtree(src).query(boxes)
+        mi = many[mi]
+        mkey = mi.astype(np.int64) * n + ms
+        mkey = mkey[np.isin(mkey, key)]
+        single = ~np.isin(qi, many)
+        qi = np.concatenate([qi[single], mkey // n])
+        qs = np.concatenate([qs[single], mkey % n])
+        order = np.argsort(qi, kind="stable")
+        qi, qs = qi[order], qs[order]
+    return qi.astype(np.intp), qs.astype(np.intp)

@@ -11,11 +11,13 @@ import shapely
 
 
 def reading_order(gdf) -> list[int]:
-    """1-based numbers for the rows of ``gdf``: west→east within bands, bands north→south."""
+    """1-based numbers for the rows of ``gdf`` (or an array of geometries): west→east within
+    bands, bands north→south."""
     if not len(gdf):
         return []
-    c = shapely.get_coordinates(shapely.point_on_surface(gdf.geometry.values))
-    area = shapely.area(gdf.geometry.values)
+    geoms = gdf.geometry.values if hasattr(gdf, "geometry") else gdf
+    c = shapely.get_coordinates(shapely.point_on_surface(geoms))
+    area = shapely.area(geoms)
     band = max(math.sqrt(float(np.median(area))) if len(area) else 1.0, 1.0)
     ymax = c[:, 1].max()
     row = np.floor((ymax - c[:, 1]) / band).astype(int)

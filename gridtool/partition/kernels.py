@@ -209,3 +209,24 @@ def bisect_candidates(indptr, indices, aff, w, xy, area, nodes, a, b, ideal, cx,
                 masks[d] = out
                 break
     return costs, masks
+
+
+@njit(cache=True)
+def n_components(n, a, b):
+    """Number of connected components of the graph on ``n`` nodes with edges ``a[i]``–``b[i]``
+    (union-find with path halving)."""
+    parent = np.arange(n)
+    comps = n
+    for i in range(len(a)):
+        x = a[i]
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        y = b[i]
+        while parent[y] != y:
+            parent[y] = parent[parent[y]]
+            y = parent[y]
+        if x != y:
+            parent[x] = y
+            comps -= 1
+    return comps

@@ -180,8 +180,11 @@ def _bisect(g: UnitGraph, nodes: list[int], k: int, lo: int, hi: int):
         costs, masks = bisect_candidates(indptr, indices, aff, w, xy, area, nodes_arr,
                                          int(a), int(b), float(ideal), cx, cy, T.astype(float),
                                          float(scale), float(CUT_WEIGHT), _DIRS, CANDIDATES_CHECKED)
+        # A mask spans every unit of the graph but is set only on ``nodes`` (sorted): reading it
+        # at the nodes gives the same ascending list as ``np.flatnonzero(masks[d])`` without a
+        # pass over the whole graph per direction and per cut.
         for d in np.flatnonzero(np.isfinite(costs)).tolist():
-            found.append((float(costs[d]), d, np.flatnonzero(masks[d]).tolist()))
+            found.append((float(costs[d]), d, nodes_arr[masks[d, nodes_arr]].tolist(), masks[d]))
         return _alternatives(found, nodes, k1, k2)
     member = set(nodes)
     # Projections of every unit on the compass directions, computed once for all sweeps.
@@ -228,13 +231,20 @@ def _alternatives(found, nodes, k1, k2):
     """The distinct cuts, best first, at most ``ALTERNATIVES`` of them."""
     found.sort(key=lambda t: (t[0], t[1]))
     out, seen = [], set()
-    for _, _, s1 in found:
+    nodes_arr = None
+    for _, _, s1, *mask in found:
         key = tuple(s1)
         if key in seen:
             continue
         seen.add(key)
-        ss = set(s1)
-        out.append(((s1, k1), ([u for u in nodes if u not in ss], k2)))
+        if mask:  # the compiled search's mask of side one: the rest, in the order of ``nodes``
+            if nodes_arr is None:
+                nodes_arr = np.asarray(nodes, dtype=np.int64)
+            rest = nodes_arr[~mask[0][nodes_arr]].tolist()
+        else:
+            ss = set(s1)
+            rest = [u for u in nodes if u not in ss]
+        out.append(((s1, k1), (rest, k2)))
         if len(out) == ALTERNATIVES:
             break
     return out

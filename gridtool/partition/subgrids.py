@@ -44,6 +44,8 @@ def draw_subgrids(grids: gpd.GeoDataFrame, households: gpd.GeoDataFrame, assign:
     g_codes = grids["code"].tolist()
     g_villages = grids["village"].tolist()
     g_geoms = grids.geometry.values
+    # Source ids read once, not one pandas lookup per apartment part.
+    labels = households["src_id"].to_numpy() if "src_id" in households else None
     for gi in range(len(grids)):
         grow = SimpleNamespace(code=g_codes[gi], village=g_villages[gi], geometry=g_geoms[gi])
         if stop():
@@ -100,20 +102,22 @@ def draw_subgrids(grids: gpd.GeoDataFrame, households: gpd.GeoDataFrame, assign:
             rows.append({"grid": grow.code, "village": grow.village, "hh": int(fu.hh[part].sum()),
                          "kind": kind, "status": status, "n_features": len(set(fu.feature[part].tolist())),
                          "apartment_parts": ";".join(
-                             f"{feature_label(households, int(fu.feature[u]))}#{int(fu.part[u]) + 1}/{int(fu.nparts[u])}"
+                             f"{_label(labels, int(fu.feature[u]))}#{int(fu.part[u]) + 1}/{int(fu.nparts[u])}"
                              for u in part if fu.nparts[u] > 1)})
-            for u in part:
-                sub_assign.append((int(fu.feature[u]), int(fu.part[u]), int(fu.nparts[u]),
-                                   int(fu.hh[u]), grow.code, len(rows) - 1))
+            # The units of the sub-grid as arrays (one row per unit, in ``part`` order), joined
+            # into the table once at the end instead of a tuple per unit.
+            sub_assign.append((fu.feature[part], fu.part[part], fu.nparts[part], fu.hh[part],
+                               grow.code, len(rows) - 1))
             del names
     geoms.extend(dissolve_many(cells))
     gdf = gpd.GeoDataFrame(rows, geometry=gpd.GeoSeries(geoms, crs=crs)) if rows else \
         gpd.GeoDataFrame({"grid": [], "village": [], "hh": [], "kind": [], "status": [],
                           "n_features": [], "apartment_parts": []}, geometry=gpd.GeoSeries([], crs=crs))
     codes = np.empty(len(gdf), dtype=object)
+    sub_geoms = np.asarray(gdf.geometry.values, dtype=object)
     for code, idx in gdf.groupby("grid").groups.items():
-        sub = gdf.loc[idx]
-        codes[np.asarray(idx)] = [f"{code}-{i:02d}" for i in reading_order(sub)]
+        idx = np.asarray(idx)  # positions: the frame has a RangeIndex
+        codes[idx] = [f"{code}-{i:02d}" for i in reading_order(sub_geoms[idx])]
     gdf["code"] = codes
     if len(gdf):
         area = shapely.area(gdf.geometry.values)
@@ -121,7 +125,15 @@ def draw_subgrids(grids: gpd.GeoDataFrame, households: gpd.GeoDataFrame, assign:
         gdf["polsby_popper"] = np.round(4 * math.pi * area / np.maximum(per, 1e-9) ** 2, 3)
     else:
         gdf["polsby_popper"] = []
-    sa = pd.DataFrame(sub_assign, columns=["feature", "part", "nparts", "hh", "grid", "sub_index"])
+    cols = ["feature", "part", "nparts", "hh", "grid", "sub_index"]
+    if sub_assign:
+        n_of = [len(t[0]) for t in sub_assign]
+        sa = pd.DataFrame({c: np.concatenate([np.asarray(t[k], dtype=np.int64) for t in sub_assign])
+                           for k, c in enumerate(cols[:4])})
+        sa["grid"] = np.repeat(np.array([t[4] for t in sub_assign], dtype=object), n_of)
+        sa["sub_index"] = np.repeat(np.array([t[5] for t in sub_assign], dtype=np.int64), n_of)
+    else:
+        sa = pd.DataFrame([], columns=cols)
     sa["subgrid"] = codes[sa["sub_index"]] if len(sa) else []
     per = sa.sort_values(["feature", "hh"], ascending=[True, False]).drop_duplicates("feature")
     households["subgrid"] = None
@@ -131,6 +143,11 @@ def draw_subgrids(grids: gpd.GeoDataFrame, households: gpd.GeoDataFrame, assign:
     nsub = gdf.groupby("grid").size()
     grids["n_subgrids"] = grids["code"].map(nsub).fillna(0).astype(int)
     return gdf, sa
+
+
+def _label(labels, f: int) -> str:
+    """:func:`feature_label` on the source ids read once (``None``: no ``src_id`` column)."""
+    return str(labels[f]) if labels is not None else str(f)
 
 
 def feature_label(households, f: int) -> str:
