@@ -6,7 +6,7 @@ through this re-export; new code imports ``from gridtool.partition.edit import G
 
 import warnings
 
-from .edit.commands import LockCommand, MergeCommand, MoveCommand, SplitCommand
+from .edit.edits import LockCommand, MergeCommand, MoveCommand, SplitCommand
 from .edit.plan import GridPlan, LockedGridError, Movable, OtherVillageError, PlanEditError, parse_grid_parts
 
 warnings.warn("gridtool.partition.plan is deprecated; import from gridtool.partition.edit",

@@ -2,7 +2,7 @@
 
 - :class:`GridPlan` (:mod:`.plan`): households assigned to grids with live totals, and every rule of
   editing (locks, village boundaries, special grids, bounds) enforced for everyone;
-- the undoable edits (:mod:`.commands`) and the :class:`UndoStack` that runs them (:mod:`.undo`);
+- the undoable edits (:mod:`.edits`) and the :class:`UndoStack` that runs them (:mod:`.undo`);
 - :class:`Membership`, :class:`GridShapes` and :class:`EditState` (:mod:`.membership`,
   :mod:`.grid_shapes`, :mod:`.state`): which grid holds each building, the grids' shapes and the
   ``grids`` layer after edits.
@@ -10,7 +10,7 @@
 The app (``gridtool.ui``) only draws this model and forwards the user's actions to it.
 """
 
-from .commands import LockCommand, MergeCommand, MoveCommand, SplitCommand
+from .edits import LockCommand, MergeCommand, MoveCommand, SplitCommand
 from .grid_shapes import GridShapes
 from .membership import Membership
 from .plan import GridPlan, LockedGridError, Movable, OtherVillageError, PlanEditError, parse_grid_parts

@@ -1,7 +1,7 @@
 """An editable grid plan: households (buildings) assigned to grids, with live totals and the rules.
 
 This is the model the desktop app paints on, and what an API user edits with. Every edit is an
-undoable command (:mod:`.commands`, run by :class:`~.undo.UndoStack`); totals are kept per grid and
+undoable command (:mod:`.edits`, run by :class:`~.undo.UndoStack`); totals are kept per grid and
 updated by the households each move carries (like Districtr's ``Tally``), never recomputed from
 scratch, so a paint stroke stays cheap at county scale.
 
@@ -53,7 +53,7 @@ from ...spatial import household_points
 from ...values import parse_grid_parts, truthy
 from ..feasibility import feasible_grid_counts
 from ..solver import UnitGraph, partition
-from .commands import LockCommand, MergeCommand, MoveCommand, SplitCommand
+from .edits import LockCommand, MergeCommand, MoveCommand, SplitCommand
 
 
 class LockedGridError(GridtoolError):
