@@ -19,6 +19,7 @@ Chinese administrative data, which no library encodes.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 
@@ -140,20 +141,10 @@ def _digit_codes(values: pd.Series) -> tuple[int, float, float] | None:
     same = values[lengths == length]
     if same.nunique() > 1:
         # Codes of one area nest: they share at least the province (2 digits).
-        common = _common_prefix(same.unique().tolist())
+        common = os.path.commonprefix(same.unique().tolist())
         if len(common) < 2:
             return None
     return length, share, float(values.nunique() / len(values))
-
-
-def _common_prefix(values: list[str]) -> str:
-    if not values:
-        return ""
-    lo, hi = min(values), max(values)
-    i = 0
-    while i < min(len(lo), len(hi)) and lo[i] == hi[i]:
-        i += 1
-    return lo[:i]
 
 
 def village_code_of(code: str) -> str:

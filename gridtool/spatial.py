@@ -20,9 +20,12 @@ def assign_to_polygons(points: gpd.GeoSeries, polygons: gpd.GeoSeries) -> np.nda
 
     A point on a shared border goes to the first polygon found, so nothing is counted twice.
     """
-    polys = np.asarray(polygons.values, dtype=object)
-    pts = np.asarray(points.values, dtype=object)
-    tree = shapely.STRtree(polys)
+    return first_containing(np.asarray(points.values, dtype=object), np.asarray(polygons.values, dtype=object))
+
+
+def first_containing(pts: np.ndarray, polys: np.ndarray, tree: shapely.STRtree | None = None) -> np.ndarray:
+    """:func:`assign_to_polygons` on geometry arrays (``tree``: an STRtree of ``polys`` already built)."""
+    tree = shapely.STRtree(polys) if tree is None else tree
     # Boxes from the tree, then the exact test against the prepared polygons: the tree's own
     # predicate prepares every query point (useless for a point) and tests the polygons raw,
     # which is several times slower for many points in few polygons. Same pairs (intersects is
@@ -32,7 +35,7 @@ def assign_to_polygons(points: gpd.GeoSeries, polygons: gpd.GeoSeries) -> np.nda
         shapely.prepare(polys)  # kept on the geometries: changes no result, only speed
         ok = shapely.intersects(polys[dst], pts[src])
         src, dst = src[ok], dst[ok]
-    out = np.full(len(points), -1, dtype=np.int64)
+    out = np.full(len(pts), -1, dtype=np.int64)
     order = np.lexsort((dst, src))
     src, dst = src[order], dst[order]
     first = np.unique(src, return_index=True)[1]

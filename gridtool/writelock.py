@@ -69,20 +69,6 @@ def _read_info(path: Path) -> dict:
         return {}
 
 
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    if sys.platform == "win32":  # pragma: no cover - no os.kill(pid, 0) semantics there
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 if sys.platform == "win32":  # pragma: no cover
     import msvcrt
 

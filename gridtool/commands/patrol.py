@@ -328,15 +328,20 @@ def cmd_seal(args) -> int:
     return 0
 
 
+def _add_out(p, help_text: str) -> None:
+    """``--out DIR`` and the ``--force`` that lets it replace files gridtool did not write."""
+    p.add_argument("--out", required=True, metavar="DIR", help=help_text)
+    p.add_argument("--force", action="store_true",
+                   help="覆盖输出目录中不是 gridtool 写的同名文件 / replace files of the same name in --out "
+                        "that gridtool did not write")
+
+
 def register(subparsers) -> None:
     """Add ``patrol``, ``walk``, ``coverage`` and ``seal`` to the ``gridtool`` argument parser."""
     pp = subparsers.add_parser("patrol", help="巡逻路线 / team patrol routes through key places")
     pp.add_argument("project", nargs="?", metavar="PROJECT.gpkg")
     add_role_arguments(pp)
-    pp.add_argument("--out", required=True, metavar="DIR", help="输出目录 / output folder (GPKG, GPX, KML, CSV)")
-    pp.add_argument("--force", action="store_true",
-                   help="覆盖输出目录中不是 gridtool 写的同名文件 / replace files of the same name in --out "
-                        "that gridtool did not write")
+    _add_out(pp, "输出目录 / output folder (GPKG, GPX, KML, CSV)")
     pp.add_argument("--teams", type=int, default=1, help="队伍数 / number of teams (default 1)")
     pp.add_argument("--shift", type=float, default=240, metavar="MIN", help="班次分钟 / shift length in minutes")
     pp.add_argument("--start", default="08:00", metavar="HH:MM", help="出发时间 / start time")
@@ -368,20 +373,14 @@ def register(subparsers) -> None:
     pw.add_argument("--grid", required=True, metavar="CODE[,CODE…]", help="网格编码 / grid code(s)")
     pw.add_argument("--walkers", type=int, default=1, metavar="K", help="巡查人数 / walkers sharing the streets")
     pw.add_argument("--start", default="08:00", metavar="HH:MM", help="出发时间 / start time (for the card)")
-    pw.add_argument("--out", required=True, metavar="DIR", help="输出目录 / output folder (GPX, KML, GPKG, PDF)")
-    pw.add_argument("--force", action="store_true",
-                   help="覆盖输出目录中不是 gridtool 写的同名文件 / replace files of the same name in --out "
-                        "that gridtool did not write")
+    _add_out(pw, "输出目录 / output folder (GPX, KML, GPKG, PDF)")
     add_routing_arguments(pw, default_mode="walk")
     pw.set_defaults(func=cmd_walk)
 
     pc = subparsers.add_parser("coverage", help="服务圈与选址 / service circles, coverage and station siting")
     pc.add_argument("project", nargs="?", metavar="PROJECT.gpkg")
     add_role_arguments(pc)
-    pc.add_argument("--out", required=True, metavar="DIR", help="输出目录 / output folder")
-    pc.add_argument("--force", action="store_true",
-                   help="覆盖输出目录中不是 gridtool 写的同名文件 / replace files of the same name in --out "
-                        "that gridtool did not write")
+    _add_out(pc, "输出目录 / output folder")
     pc.add_argument("--minutes", type=float, nargs="+", default=[10], help="分钟 / minutes (default 10)")
     add_routing_arguments(pc, default_mode="walk")
     pc.add_argument("--demand", metavar="households|places[:CATEGORY]",
@@ -406,10 +405,7 @@ def register(subparsers) -> None:
     add_role_arguments(ps)
     ps.add_argument("--exits", required=True, metavar="PATH[:LAYER]",
                     help="卡口（出口）点图层 / the exits (checkpoints), points")
-    ps.add_argument("--out", required=True, metavar="DIR", help="输出目录 / output folder (seal.csv, seal.gpkg)")
-    ps.add_argument("--force", action="store_true",
-                   help="覆盖输出目录中不是 gridtool 写的同名文件 / replace files of the same name in --out "
-                        "that gridtool did not write")
+    _add_out(ps, "输出目录 / output folder (seal.csv, seal.gpkg)")
     add_routing_arguments(ps, default_mode="car")
     ps.add_argument("--per-exit", type=int, default=1, metavar="K",
                     help="每个卡口的警力点数（各来自不同站点）/ posts per exit, each from a different station")

@@ -203,11 +203,6 @@ def _temp_dir(target_dir: Path) -> Path:
     return Path(tempfile.mkdtemp(prefix=f".gridtool-export.{os.getpid()}.", dir=target_dir))
 
 
-def _marker(project) -> dict[str, str]:
-    """The GeoPackage's dataset metadata that marks it as gridtool's (:func:`gridtool.ownership.export_marker`)."""
-    return export_marker(project)
-
-
 def _quiet_write(gdf, path, **kwargs) -> None:
     import pyogrio
     with warnings.catch_warnings():
@@ -231,7 +226,7 @@ def write_gpkg(project, path: str | Path, *, roles: Sequence[str] | None = None,
         written = []
         for i, (role, gdf) in enumerate(layers.items()):
             _quiet_write(gdf, tmp, layer=role, driver="GPKG", promote_to_multi=_has_multi(gdf),
-                         dataset_options=GPKG_OPTIONS, **({"dataset_metadata": _marker(project)} if i == 0 else {}))
+                         dataset_options=GPKG_OPTIONS, **({"dataset_metadata": export_marker(project)} if i == 0 else {}))
             written.append(Written(path, role, len(gdf)))
         from .qgis import wall_map_fills, write_layer_styles  # QGIS opens the layers as on the wall map
         write_layer_styles(tmp, layers, grid_fills=wall_map_fills(project, layers))

@@ -18,6 +18,7 @@ whole title, ``--township`` the place in it, ``--unit`` sets the 制图单位 (d
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -76,16 +77,6 @@ def _most_common(values) -> str:
     return Counter(vals).most_common(1)[0][0] if vals else ""
 
 
-def _common_prefix(names: list[str]) -> str:
-    if not names:
-        return ""
-    first, last = min(names), max(names)
-    n = 0
-    while n < min(len(first), len(last)) and first[n] == last[n]:
-        n += 1
-    return first[:n]
-
-
 def find_place(project) -> Place:
     """The county and township of the project's villages (see the module docstring)."""
     lyr = project.layers.get("villages") if hasattr(project, "layers") else None
@@ -100,7 +91,7 @@ def find_place(project) -> Place:
     names = [str(n).strip() for n in v["name"].dropna()] if "name" in v else []
     names = [n for n in names if n and n.lower() != "nan"]
     if len(names) >= 2:
-        pre = _common_prefix(names)
+        pre = os.path.commonprefix(names)
         m_c = _COUNTY_END.match(pre)
         rest = pre[m_c.end():] if m_c else pre
         m_t = _TOWN_END.match(rest)
@@ -110,7 +101,7 @@ def find_place(project) -> Place:
     codes = [str(c) for c in v["code"].dropna()] if "code" in v else []
     codes = [c for c in codes if len(c) == 12 and c.isdigit()]
     if codes:
-        pre = _common_prefix(codes)
+        pre = os.path.commonprefix(codes)
         for length, what in ((9, "township"), (6, "county")):
             if len(pre) < length:
                 continue

@@ -21,7 +21,7 @@ The engine is imported on first use (PEP 562), so that ``import gridtool.partiti
 for commands that only need the feasibility figures. The core never imports Qt.
 """
 
-from importlib import import_module
+from ..lazy import lazy_exports
 
 from .feasibility import diagnose, feasible_grid_counts
 
@@ -37,13 +37,4 @@ _WHERE = {
 __all__ = sorted([*_WHERE, "diagnose", "feasible_grid_counts"])
 
 
-def __getattr__(name: str):
-    if name in _WHERE:
-        value = getattr(import_module(f".{_WHERE[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(__all__) | set(globals()))
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())

@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..spatial import first_containing
+
 #: Line ends this close to another line or to the grid's edge are read as meeting it (metres).
 GAP = 5.0
 
@@ -100,16 +102,7 @@ def locate(pts: np.ndarray, pieces: np.ndarray) -> np.ndarray:
     """Index of the piece each point lies in (a point on a border: the first; outside all: the
     nearest)."""
     tree = shapely.STRtree(pieces)
-    shapely.prepare(pieces)
-    pi, fi = tree.query(pts)
-    if len(pi):
-        ok = shapely.intersects(pieces[fi], pts[pi])
-        pi, fi = pi[ok], fi[ok]
-    out = np.full(len(pts), -1, dtype=np.int64)
-    order = np.lexsort((fi, pi))
-    pi, fi = pi[order], fi[order]
-    first = np.unique(pi, return_index=True)[1]
-    out[pi[first]] = fi[first]
+    out = first_containing(pts, pieces, tree)
     lost = np.flatnonzero(out < 0)
     if len(lost):
         li, lf = tree.query_nearest(pts[lost], all_matches=False)

@@ -24,7 +24,7 @@ One team visits three stops from the station (index 0) on a travel-time matrix, 
 Everything listed in ``__all__`` is imported on first use; the core never imports Qt.
 """
 
-from importlib import import_module
+from ..lazy import lazy_exports
 
 from .modes import MODE_ZH, MODES
 
@@ -51,13 +51,4 @@ _WHERE = {
 __all__ = sorted([*_WHERE, "MODES", "MODE_ZH"])
 
 
-def __getattr__(name: str):
-    if name in _WHERE:
-        value = getattr(import_module(f".{_WHERE[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())

@@ -42,6 +42,14 @@ def _wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gdf.to_crs(4326)
 
 
+def _gpx_root(name: str) -> ET.Element:
+    """A GPX 1.1 root with ``creator="gridtool"`` (gridtool's mark: :mod:`gridtool.ownership`) and the name."""
+    ET.register_namespace("", GPX_NS)
+    root = ET.Element(f"{{{GPX_NS}}}gpx", {"version": "1.1", "creator": "gridtool"})
+    ET.SubElement(ET.SubElement(root, f"{{{GPX_NS}}}metadata"), f"{{{GPX_NS}}}name").text = name
+    return root
+
+
 def _stop_label(s) -> str:
     return f"{int(s.team)}-{int(s.seq):02d} {s.place}"
 
@@ -64,10 +72,7 @@ def write_gpx(path, stops: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, *, name: 
     pathlib.Path
         The path written.
     """
-    ET.register_namespace("", GPX_NS)
-    root = ET.Element(f"{{{GPX_NS}}}gpx", {"version": "1.1", "creator": "gridtool"})
-    meta = ET.SubElement(root, f"{{{GPX_NS}}}metadata")
-    ET.SubElement(meta, f"{{{GPX_NS}}}name").text = name
+    root = _gpx_root(name)
     st = _wgs84(stops) if len(stops) else stops
     rt = _wgs84(routes) if len(routes) else routes
     for s in st.sort_values(["team", "seq"]).itertuples() if len(st) else ():
@@ -191,10 +196,7 @@ def write_walk_gpx(path, lines: gpd.GeoDataFrame, *, name: str = "街巷巡查�
     pathlib.Path
         The path written.
     """
-    ET.register_namespace("", GPX_NS)
-    root = ET.Element(f"{{{GPX_NS}}}gpx", {"version": "1.1", "creator": "gridtool"})
-    meta = ET.SubElement(root, f"{{{GPX_NS}}}metadata")
-    ET.SubElement(meta, f"{{{GPX_NS}}}name").text = name
+    root = _gpx_root(name)
     wl = _wgs84(lines) if len(lines) else lines
     if start is not None:
         p = gpd.GeoSeries([start], crs=lines.crs).to_crs(4326).iloc[0]

@@ -381,20 +381,12 @@ def _zip_encrypted(folder: Path) -> dict:
     members = _shp_members(folder)
     p = _zip_members(folder, "households.zip", members)
     data = bytearray(p.read_bytes())
-    i = 0
-    while True:
-        i = data.find(b"PK\x03\x04", i)
-        if i < 0:
-            break
-        data[i + 6] |= 1
-        i += 4
-    j = 0
-    while True:
-        j = data.find(b"PK\x01\x02", j)
-        if j < 0:
-            break
-        data[j + 8] |= 1
-        j += 4
+    # The encryption bit of the general-purpose flags: local headers (offset 6), central directory (8).
+    for signature, flags_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        i = data.find(signature)
+        while i >= 0:
+            data[i + flags_at] |= 1
+            i = data.find(signature, i + 4)
     p.write_bytes(bytes(data))
     return _std(folder, p)
 
