@@ -11,6 +11,8 @@ import re
 
 import pandas as pd
 
+from .personal import is_id_number
+
 # Candidate source names for each normalised column, most specific first. Compared after
 # `_key()`: lower case, no spaces, no units in brackets.
 CANDIDATES: dict[str, tuple[str, ...]] = {
@@ -51,7 +53,6 @@ _ID_NAMES = ("身份证", "身份证号", "身份证号码", "公民身份号码
 _PHONE_NAMES = ("电话", "手机", "手机号", "手机号码", "联系电话", "联系方式", "电话号码", "phone",
                 "mobile", "tel", "telephone", "lxdh")
 
-_ID_RE = re.compile(r"^\d{17}[\dXx]$")
 _PHONE_RE = re.compile(r"^(\+?86)?1[3-9]\d{9}$|^0\d{2,3}-?\d{7,8}$")
 
 
@@ -103,7 +104,7 @@ def sensitive_columns(df: pd.DataFrame, *, personal_role: bool) -> dict[str, str
             if values.dtype == object or str(values.dtype).startswith(("int", "str", "string")):
                 sample = values.astype(str).str.strip().head(200)
                 if len(sample):
-                    if sample.str.match(_ID_RE).mean() > 0.5:
+                    if sample.map(is_id_number).mean() > 0.5:
                         out[col] = "id_number"
                     elif sample.str.match(_PHONE_RE).mean() > 0.5:
                         out[col] = "phone"

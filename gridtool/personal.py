@@ -77,6 +77,13 @@ def id_check_ok(number: str) -> bool:
     return "10X98765432"[total % 11] == number[17].upper()
 
 
+def is_id_number(value: Any) -> bool:
+    """The whole ``value`` is a 居民身份证号 (18 digits with a birth date, or the old 15): not any
+    18-digit string (a 三调 标识码 ``BSM``, a parcel or account number is not personal)."""
+    text = str(value).strip()
+    return bool(_ID18.fullmatch(text) or _ID15.fullmatch(text))
+
+
 def looks_like_name(value: Any) -> bool:
     """``张三`` ``欧阳娜娜`` ``李 四`` → True; ``王家湾`` ``石柱村`` ``东方广场`` ``学校`` → False."""
     if not isinstance(value, str):

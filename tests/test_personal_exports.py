@@ -204,3 +204,16 @@ def test_mask_layer_takes_the_roster_name_column_of_a_saved_project(personal_pro
     assert set(m["登记人"]) == {"Z**** W*****", "L* X******", "H**** M**", "X* J**"}
     assert set(m["所属村"]) == {"东方广场社区"}  # a village column is not a person
     assert isinstance(p.layers["households"], Layer)
+
+
+def test_an_id_number_column_is_found_by_content_but_not_any_18_digit_code():
+    """A 三调 标识码 (BSM, 18 digits) is not a 身份证号: no 个人信息 flag and nothing masked; a column of
+    real ID numbers under an uninformative header is."""
+    import pandas as pd
+
+    from gridtool.columns import sensitive_columns
+    df = pd.DataFrame({"BSM": [f"{i:018d}" for i in range(1, 6)],
+                       "TBBH": [f"500154{i:012d}" for i in range(1, 6)],
+                       "F7": ["110101199003071234", "11010519491231002X", "440305198512120019",
+                              "51010719800101001X", "110105199001011232"]})
+    assert sensitive_columns(df, personal_role=False) == {"F7": "id_number"}
