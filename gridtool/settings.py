@@ -30,6 +30,9 @@ environment variable        config file key             what (default)
 ``GRIDTOOL_CJK_FONT``       ``cjk_font``                a TrueType CJK font for maps; default the bundled
                                                         Noto Sans SC
 ``GRIDTOOL_AUTOSAVE_MS``    ``autosave_ms``             the app's autosave interval (180000: 3 minutes)
+``GRIDTOOL_PROCESSES``      ``processes``               worker processes a partition draws sub-grids on (1: none;
+                                                        default the cores, at most 4, for 100,000 households or
+                                                        more). The plan does not depend on it
 ``GRIDTOOL_LIMITS``         ``[limits]`` table          the limits of :mod:`gridtool.limits`
                                                         (``KEY=VALUE,KEY=VALUE`` in the variable)
 ``GRIDTOOL_CONFIG``         —                           the config file itself
@@ -73,7 +76,7 @@ _PACKAGE = Path(__file__).resolve().parent
 #: Config-file keys -> environment variables (the variable wins).
 _ENV = {"lang": "GRIDTOOL_LANG", "data_dir": "GRIDTOOL_DATA", "cache_dir": "GRIDTOOL_CACHE",
         "temp_dir": "GRIDTOOL_TMP", "sample_data": "GRIDTOOL_SAMPLE_DATA", "cjk_font": "GRIDTOOL_CJK_FONT",
-        "autosave_ms": "GRIDTOOL_AUTOSAVE_MS"}
+        "autosave_ms": "GRIDTOOL_AUTOSAVE_MS", "processes": "GRIDTOOL_PROCESSES"}
 _OLD_ENV = {"data_dir": "GRIDTOOL_DATA_DIR"}
 
 
@@ -93,6 +96,7 @@ class Settings:
     sample_data: Path
     cjk_font: Path | None
     autosave_ms: int
+    processes: int | None
     config_file: Path | None
     limits: dict
     sources: dict
@@ -217,6 +221,15 @@ def current() -> Settings:
                             f"milliseconds: {auto!r}", **where["autosave_ms"],
                             fix_zh="例如 GRIDTOOL_AUTOSAVE_MS=180000（3 分钟）。",
                             fix_en="e.g. GRIDTOOL_AUTOSAVE_MS=180000 (3 minutes).") from None
+    pr = get("processes")
+    try:
+        n_proc = int(pr) if pr not in (None, "") else None
+        if n_proc is not None and n_proc < 1:
+            raise ValueError
+    except (TypeError, ValueError):
+        raise SettingsError(f"进程数应为正整数：{pr}", f"processes takes a positive whole number: {pr!r}",
+                            **where["processes"], fix_zh="例如 GRIDTOOL_PROCESSES=2；1 表示只用本进程。",
+                            fix_en="e.g. GRIDTOOL_PROCESSES=2; 1 for this process only.") from None
     font = get("cjk_font")
     tmp = get("temp_dir")
     return Settings(
@@ -227,6 +240,7 @@ def current() -> Settings:
         sample_data=folder("sample_data", _PACKAGE / "sample_data"),
         cjk_font=Path(str(font)).expanduser() if font not in (None, "") else None,
         autosave_ms=autosave,
+        processes=n_proc,
         config_file=path,
         limits=dict(cfg.get("limits", {})),
         sources=src,
@@ -249,6 +263,11 @@ def temp_dir() -> str | None:
     return str(d)
 
 
+def processes() -> int | None:
+    """Worker processes a partition may use (the ``processes`` setting), or None for automatic."""
+    return current().processes
+
+
 def config_limits() -> tuple[str, dict]:
     """The ``[limits]`` of the config file (``{}`` without one) and where they came from."""
     path, cfg = _config()
@@ -256,4 +275,4 @@ def config_limits() -> tuple[str, dict]:
 
 
 __all__ = ["AUTOSAVE_MS", "LANGS", "Settings", "SettingsError", "config_file", "config_limits", "current",
-           "data_dir", "default_cache_dir", "default_config_file", "default_data_dir", "temp_dir"]
+           "data_dir", "default_cache_dir", "default_config_file", "default_data_dir", "processes", "temp_dir"]

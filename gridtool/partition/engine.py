@@ -57,7 +57,7 @@ from .regions import (
 from .shapes import dissolve_many, expand_units, shared_cells
 from .solver import UnitGraph, partition
 from .special import SPECIAL_CATEGORIES, special_layer, special_places
-from .subgrids import draw_subgrids
+from .subgrids import draw_subgrids, subgrid_work
 from .unitset import build_unitset
 from .villages import (
     merged_villages,
@@ -119,6 +119,11 @@ class GridPartitioner(RedrawMixin):
         Households per party member in the "1+10" links (when a ``party_members`` layer is given).
     seed : int
         Kept for reproducibility records; the construction itself is deterministic.
+    processes : int, optional
+        Worker processes drawing the sub-grids (1: this process only). Default: the
+        ``processes`` setting (``GRIDTOOL_PROCESSES``), else the machine's cores (at most 4) for a
+        plan of 100,000 households or more and none below. The plan is the same for any number
+        (see :mod:`.subgrid_workers`), so it is not one of :meth:`get_params`.
 
     Attributes
     ----------
@@ -160,7 +165,7 @@ class GridPartitioner(RedrawMixin):
                  corridor_width: float = 50.0, infeasible: str = "exception",
                  merge: dict[str, str] | None = None, relax: dict[str, tuple[int, int]] | None = None,
                  subgrids: bool = True, link_min: int = 10, link_max: int = 15, seed: int = 0,
-                 pockets: str = "join"):
+                 pockets: str = "join", processes: int | None = None):
         if not (0 < min_hh <= max_hh):
             raise HouseholdBoundsError(
                 f"网格户数范围不成立：{min_hh}–{max_hh}", f"bounds must satisfy 0 < min <= max, got {min_hh}-{max_hh}",
@@ -194,6 +199,12 @@ class GridPartitioner(RedrawMixin):
         self.subgrids = bool(subgrids)
         self.link_min, self.link_max = int(link_min), int(link_max)
         self.seed = int(seed)
+        if processes is not None and (isinstance(processes, bool) or not isinstance(processes, (int, np.integer))
+                                      or processes < 1):
+            raise OptionError(f"进程数应为正整数：{processes!r}", f"processes must be a positive whole number, "
+                              f"got {processes!r}", fix_zh="例如 processes=2；1 表示只用本进程。",
+                              fix_en="e.g. processes=2; 1 for this process only.")
+        self.processes = None if processes is None else int(processes)
 
     def get_params(self) -> dict:
         return {"min_hh": self.min_hh, "max_hh": self.max_hh, "target": self.target,
@@ -279,144 +290,163 @@ class GridPartitioner(RedrawMixin):
         hh = hhg["hh"].to_numpy(dtype=float)
         hh = np.where(np.isfinite(hh) & (hh > 0), np.rint(hh), 0).astype(np.int64)
         xy = shapely.get_coordinates(pts)
+        # Sub-grids of a large plan are drawn on worker processes, started now so that their
+        # start-up overlaps the blocks and grids (see .subgrid_workers).
+        workers = self._subgrid_workers(int(hh.sum()))
+        finished = False
+        try:
+            say(0.02, "构建街区 / building blocks")
+            strips: list = []
+            lines = barrier_lines(layers, hard=self.hard_barriers, strips=strips)
+            vnames = village_names(villages)
+            vcodes = village_codes(villages)
+            self._vnames = vnames
+            self._hh_all = hh
+            self._vlabels = village_labels(villages, vnames, vcodes)
+            # Corridors need only the lines and villages, and their GEOS work releases the GIL: they
+            # are drawn on a second thread while blocks, grids and sub-grids are made on this one.
+            corridors = _Background(draw_corridors, layers, lines, villages, vcodes, vnames, crs, self.corridor_width)
+            # The faces the drawn grids' crossings are counted in depend only on the lines and the
+            # villages: cut on another thread too, on copies (GEOS prepares geometries in place).
+            self._faces_job = _Background(_crossing_faces, *_copies(lines, layers.get("villages")), name="gridtool-faces")
+            special_geoms, special_rows, self._special_skipped = special_places(
+                layers, villages, hhg, pts, categories=self.special_categories, radius=self.special_radius)
+            blocks = build_blocks(villages, pts, hh, lines,
+                                  special=special_geoms if len(special_geoms) else None, strips=strips)
+            self.blocks_ = blocks
+            t_blocks = time.perf_counter() - t0
+            c_blocks = time.thread_time() - c0
+            hb = blocks.household_block
+            order = np.argsort(hb, kind="stable")
+            sorted_b = hb[order]
+            starts = np.searchsorted(sorted_b, np.arange(len(blocks.gdf)))
+            stops = np.searchsorted(sorted_b, np.arange(len(blocks.gdf)), side="right")
+            fob = {b: order[s:e] for b, (s, e) in enumerate(zip(starts, stops)) if e > s}
+            inner = lines[lines["cls"] != "village"] if len(lines) else lines
+            bgeoms = inner.geometry.values.copy() if len(inner) else None
+            if bgeoms is not None:
+                shapely.prepare(bgeoms)  # many short segments are tested against the same long lines
+            btree = shapely.STRtree(bgeoms) if len(inner) else None
+            baff = inner["affinity"].to_numpy(dtype=float) if len(inner) else np.zeros(0)
+            self._ctx = dict(points_xy=xy, hh=hh, features_of_block=fob, barriers=btree,
+                             barrier_affinity=baff)
+            self._lines, self._points = lines, pts  # for the crossings measured on the drawn grids
 
-        say(0.02, "构建街区 / building blocks")
-        strips: list = []
-        lines = barrier_lines(layers, hard=self.hard_barriers, strips=strips)
-        vnames = village_names(villages)
-        vcodes = village_codes(villages)
-        self._vnames = vnames
-        self._hh_all = hh
-        self._vlabels = village_labels(villages, vnames, vcodes)
-        # Corridors need only the lines and villages, and their GEOS work releases the GIL: they
-        # are drawn on a second thread while blocks, grids and sub-grids are made on this one.
-        corridors = _Background(draw_corridors, layers, lines, villages, vcodes, vnames, crs, self.corridor_width)
-        special_geoms, special_rows, self._special_skipped = special_places(
-            layers, villages, hhg, pts, categories=self.special_categories, radius=self.special_radius)
-        blocks = build_blocks(villages, pts, hh, lines,
-                              special=special_geoms if len(special_geoms) else None, strips=strips)
-        self.blocks_ = blocks
-        t_blocks = time.perf_counter() - t0
-        c_blocks = time.thread_time() - c0
-        hb = blocks.household_block
-        order = np.argsort(hb, kind="stable")
-        sorted_b = hb[order]
-        starts = np.searchsorted(sorted_b, np.arange(len(blocks.gdf)))
-        stops = np.searchsorted(sorted_b, np.arange(len(blocks.gdf)), side="right")
-        fob = {b: order[s:e] for b, (s, e) in enumerate(zip(starts, stops)) if e > s}
-        inner = lines[lines["cls"] != "village"] if len(lines) else lines
-        bgeoms = inner.geometry.values.copy() if len(inner) else None
-        if bgeoms is not None:
-            shapely.prepare(bgeoms)  # many short segments are tested against the same long lines
-        btree = shapely.STRtree(bgeoms) if len(inner) else None
-        baff = inner["affinity"].to_numpy(dtype=float) if len(inner) else np.zeros(0)
-        self._ctx = dict(points_xy=xy, hh=hh, features_of_block=fob, barriers=btree,
-                         barrier_affinity=baff)
-        self._lines, self._points = lines, pts  # for the crossings measured on the drawn grids
+            self._previous = None
+            self.changes_ = None
+            locked_grids: dict[int, list[DraftGrid]] = {}
+            gone = np.zeros(len(blocks.gdf), dtype=bool)
+            if previous is not None and len(previous):
+                from .previous import match_previous
+                say(0.03, "匹配上一版网格 / matching the previous plan")
+                pv = match_previous(previous, hhg, hh, crs=crs, locked=locked, match=match,
+                                    previous_households=previous_households)
+                self._previous = pv
+                # Locked grids are made from their own households; everything else is drawn on a
+                # view of the blocks without them (see _free_view), then restored for the metrics.
+                locked_grids = self._locked_grids(pv, blocks, villages, vnames)
+                work, gone = self._free_view(pv, blocks)
+                self.blocks_ = work
+            elif list(locked):
+                raise MissingColumnError("锁定网格需要上一版网格（previous）", "locking grids needs the previous plan",
+                                         fix_zh="同时给出上一版网格图层：--previous 文件[:图层]。",
+                                         fix_en="give the previous grids too: --previous PATH[:LAYER].", field="code")
 
-        self._previous = None
-        self.changes_ = None
-        locked_grids: dict[int, list[DraftGrid]] = {}
-        gone = np.zeros(len(blocks.gdf), dtype=bool)
-        if previous is not None and len(previous):
-            from .previous import match_previous
-            say(0.03, "匹配上一版网格 / matching the previous plan")
-            pv = match_previous(previous, hhg, hh, crs=crs, locked=locked, match=match,
-                                previous_households=previous_households)
-            self._previous = pv
-            # Locked grids are made from their own households; everything else is drawn on a
-            # view of the blocks without them (see _free_view), then restored for the metrics.
-            locked_grids = self._locked_grids(pv, blocks, villages, vnames)
-            work, gone = self._free_view(pv, blocks)
-            self.blocks_ = work
-        elif list(locked):
-            raise MissingColumnError("锁定网格需要上一版网格（previous）", "locking grids needs the previous plan",
-                                     fix_zh="同时给出上一版网格图层：--previous 文件[:图层]。",
-                                     fix_en="give the previous grids too: --previous PATH[:LAYER].", field="code")
+            bg = self.blocks_.gdf
+            e = blocks.edges
+            village_of_block = bg["village"].to_numpy()
+            is_special = bg["special"].to_numpy() >= 0
 
-        bg = self.blocks_.gdf
-        e = blocks.edges
-        village_of_block = bg["village"].to_numpy()
-        is_special = bg["special"].to_numpy() >= 0
+            # Village totals (all households, locked ones too) and the policy for those no number of
+            # grids fits.
+            ob = blocks.gdf
+            vt = np.bincount(ob["village"].to_numpy(), weights=np.where(ob["special"].to_numpy() >= 0, 0, ob["hh"].to_numpy()),
+                             minlength=len(villages)).astype(np.int64)
+            plans = village_plans(vt, vnames, e, village_of_block, min_hh=self.min_hh, max_hh=self.max_hh,
+                                  target=self.target, infeasible=self.infeasible, merge=self.merge, relax=self.relax)
 
-        # Village totals (all households, locked ones too) and the policy for those no number of
-        # grids fits.
-        ob = blocks.gdf
-        vt = np.bincount(ob["village"].to_numpy(), weights=np.where(ob["special"].to_numpy() >= 0, 0, ob["hh"].to_numpy()),
-                         minlength=len(villages)).astype(np.int64)
-        plans = village_plans(vt, vnames, e, village_of_block, min_hh=self.min_hh, max_hh=self.max_hh,
-                              target=self.target, infeasible=self.infeasible, merge=self.merge, relax=self.relax)
-
-        grids: list[DraftGrid] = []
-        village_reports = []
-        done = 0
-        todo = [p for p in plans if p["host"] is None]
-        for p in todo:
-            if stop():
-                raise CancelledError()
-            say(0.05 + 0.75 * done / max(len(todo), 1), f"{p['name']}")
-            done += 1
-            members = [p["village"]] + p["guests"]
-            region_blocks = [int(b) for b in np.flatnonzero(np.isin(village_of_block, members) & ~is_special & ~gone)]
-            if self._previous is not None:
-                kept = [g for v in members for g in locked_grids.pop(v, [])]
-                if fresh:
-                    vg, vrep = self._partition_village(dict(p, hh=int(self.blocks_.gdf["hh"].to_numpy()[region_blocks].sum())),
-                                                       region_blocks, self.blocks_.edges, stop)
+            grids: list[DraftGrid] = []
+            village_reports = []
+            done = 0
+            todo = [p for p in plans if p["host"] is None]
+            for p in todo:
+                if stop():
+                    raise CancelledError()
+                say(0.05 + 0.75 * done / max(len(todo), 1), f"{p['name']}")
+                done += 1
+                members = [p["village"]] + p["guests"]
+                region_blocks = [int(b) for b in np.flatnonzero(np.isin(village_of_block, members) & ~is_special & ~gone)]
+                if self._previous is not None:
+                    kept = [g for v in members for g in locked_grids.pop(v, [])]
+                    if fresh:
+                        vg, vrep = self._partition_village(dict(p, hh=int(self.blocks_.gdf["hh"].to_numpy()[region_blocks].sum())),
+                                                           region_blocks, self.blocks_.edges, stop)
+                    else:
+                        vg, vrep = self._redraw_village(p, region_blocks, self.blocks_.edges, stop)
+                    vg = kept + vg
+                    vrep["locked_grids"] = len(kept)
+                    vrep["grids"] = len(vg)
                 else:
-                    vg, vrep = self._redraw_village(p, region_blocks, self.blocks_.edges, stop)
-                vg = kept + vg
-                vrep["locked_grids"] = len(kept)
-                vrep["grids"] = len(vg)
-            else:
-                vg, vrep = self._partition_village(p, region_blocks, e, stop)
-            grids.extend(vg)
-            village_reports.append(vrep)
-        # Locked grids of villages that were merged into others or have no plan of their own.
-        for v, kept in sorted(locked_grids.items()):
-            grids.extend(kept)
-        self.blocks_ = blocks  # the real blocks again, for metrics and for the app's block brush
-        t_grids = time.perf_counter() - t0 - t_blocks
-        c_grids = time.thread_time() - c0 - c_blocks
+                    vg, vrep = self._partition_village(p, region_blocks, e, stop)
+                grids.extend(vg)
+                village_reports.append(vrep)
+            # Locked grids of villages that were merged into others or have no plan of their own.
+            for v, kept in sorted(locked_grids.items()):
+                grids.extend(kept)
+            self.blocks_ = blocks  # the real blocks again, for metrics and for the app's block brush
+            t_grids = time.perf_counter() - t0 - t_blocks
+            c_grids = time.thread_time() - c0 - c_blocks
 
-        say(0.82, "网格图层 / grid layers")
-        self.grids_, self.households_ = self._grid_layers(grids, villages, vnames, vcodes, hhg, crs)
-        if self._previous is not None:
-            self.changes_ = self._changes_layer(villages, vnames, vcodes, crs)
-            for g in grids:  # pieces of blocks cut by locked grids are their blocks again
-                g.blocks = {int(self._parent[b]) for b in g.blocks}
-        self.special_grids_ = special_layer(special_rows, self._work_blocks if self._previous is not None
-                                            else blocks, villages, vcodes, vnames, crs, self.households_,
-                                            self._previous)
-        self._add_metrics(layers)
-        self.subgrids_ = None
-        if self.subgrids:
-            say(0.88, "子网格 / sub-grids")
-            self.subgrids_, self._sub_assign = draw_subgrids(
-                self.grids_, self.households_, self._assign, self._ctx, sub_min=self.sub_min,
-                sub_max=self.sub_max, sub_target=self.sub_target, stop=stop)
-        t_sub = time.perf_counter() - t0 - t_blocks - t_grids
-        c_sub = time.thread_time() - c0 - c_blocks - c_grids
-        t_c = time.perf_counter()
-        self.corridors_ = corridors.result()
-        t_corr = corridors.seconds
-        t_corr_wait = time.perf_counter() - t_c
-        self.links_, self._links_summary = None, []
-        members = layers.get("party_members")
-        if members is not None and len(members):
-            from .staffing import party_links
-            self.links_, self._links_summary = party_links(self.households_, members, self.grids_,
-                                                           min_links=self.link_min, max_links=self.link_max)
-        self.report_ = self._report(village_reports, plans, timings={
-            "blocks_s": round(t_blocks, 3), "grids_s": round(t_grids, 3), "subgrids_s": round(t_sub, 3),
-            "corridors_s": round(t_corr, 3), "corridors_wait_s": round(t_corr_wait, 3),
-            "total_s": round(time.perf_counter() - t0, 3),
-            # CPU seconds of the thread that ran the fit (the corridors' own thread apart).
-            "blocks_cpu_s": round(c_blocks, 3), "grids_cpu_s": round(c_grids, 3), "subgrids_cpu_s": round(c_sub, 3),
-            "corridors_cpu_s": round(corridors.cpu_seconds, 3), "total_cpu_s": round(time.thread_time() - c0, 3)})
-        say(1.0, "完成 / done")
-        return self
-
+            say(0.82, "网格图层 / grid layers")
+            self.grids_, self.households_ = self._grid_layers(grids, villages, vnames, vcodes, hhg, crs)
+            if self._previous is not None:
+                self.changes_ = self._changes_layer(villages, vnames, vcodes, crs)
+                for g in grids:  # pieces of blocks cut by locked grids are their blocks again
+                    g.blocks = {int(self._parent[b]) for b in g.blocks}
+            work = None
+            if workers is not None and self.subgrids:  # the workers start on the sub-grids now
+                work = subgrid_work(self.grids_, self._assign)
+                workers.submit(work, self.grids_.geometry.values, self._ctx,
+                               dict(sub_min=self.sub_min, sub_max=self.sub_max, sub_target=self.sub_target))
+            self.special_grids_ = special_layer(special_rows, self._work_blocks if self._previous is not None
+                                                else blocks, villages, vcodes, vnames, crs, self.households_,
+                                                self._previous)
+            self._add_metrics(layers)
+            self.subgrids_ = None
+            if self.subgrids:
+                say(0.88, "子网格 / sub-grids")
+                self.subgrids_, self._sub_assign = draw_subgrids(
+                    self.grids_, self.households_, self._assign, self._ctx, sub_min=self.sub_min,
+                    sub_max=self.sub_max, sub_target=self.sub_target, stop=stop, workers=workers, work=work)
+            t_sub = time.perf_counter() - t0 - t_blocks - t_grids
+            c_sub = time.thread_time() - c0 - c_blocks - c_grids
+            t_c = time.perf_counter()
+            self.corridors_ = corridors.result()
+            t_corr = corridors.seconds
+            t_corr_wait = time.perf_counter() - t_c
+            self.links_, self._links_summary = None, []
+            members = layers.get("party_members")
+            if members is not None and len(members):
+                from .staffing import party_links
+                self.links_, self._links_summary = party_links(self.households_, members, self.grids_,
+                                                               min_links=self.link_min, max_links=self.link_max)
+            self.report_ = self._report(village_reports, plans, timings={
+                "blocks_s": round(t_blocks, 3), "grids_s": round(t_grids, 3), "subgrids_s": round(t_sub, 3),
+                "corridors_s": round(t_corr, 3), "corridors_wait_s": round(t_corr_wait, 3),
+                "total_s": round(time.perf_counter() - t0, 3),
+                # CPU seconds of the thread that ran the fit (the corridors' own thread apart).
+                "blocks_cpu_s": round(c_blocks, 3), "grids_cpu_s": round(c_grids, 3), "subgrids_cpu_s": round(c_sub, 3),
+                "corridors_cpu_s": round(corridors.cpu_seconds, 3), "total_cpu_s": round(time.thread_time() - c0, 3),
+                # Sub-grids on worker processes: how many, their CPU seconds, why none were used.
+                "subgrid_workers": workers.n if workers is not None and workers.note is None else 1,
+                "subgrid_workers_cpu_s": round(workers.cpu_seconds, 3) if workers is not None else 0.0,
+                **({"subgrid_workers_note": workers.note} if workers is not None and workers.note else {})})
+            say(1.0, "完成 / done")
+            finished = True
+            return self
+        finally:
+            if workers is not None:  # idle after a finished fit: wait for them to exit
+                workers.close(wait=finished)
 
     def _partition_village(self, plan, region_blocks, edges, stop):
         lo, hi = plan["bounds"]
@@ -666,6 +696,13 @@ class GridPartitioner(RedrawMixin):
             raise AssertionError("household count changed")
         return gdf, hs
 
+    def _subgrid_workers(self, households: int):
+        """The worker processes for this fit's sub-grids, or None (see ``processes``)."""
+        from ..settings import processes
+        from .subgrid_workers import SubgridWorkers, auto_processes
+        n = auto_processes(households, self.processes if self.processes is not None else processes())
+        return SubgridWorkers(n) if n > 1 and self.subgrids else None
+
     def _add_metrics(self, layers):
         g = self.grids_
         if not len(g):
@@ -673,8 +710,9 @@ class GridPartitioner(RedrawMixin):
                       "places", "place_names"):
                 g[c] = []
             return
+        job, self._faces_job = getattr(self, "_faces_job", None), None
         add_grid_metrics(g, self._grids_internal, self.blocks_, self._ctx, layers, lines=self._lines,
-                         points=self._points, assign=self._assign)
+                         points=self._points, assign=self._assign, faces=job.result() if job is not None else None)
 
 
     # ------------------------------------------------------------------------------------------
@@ -726,11 +764,27 @@ class GridPartitioner(RedrawMixin):
                 "grids": json_rows(g[cols])}
 
 
+def _copies(lines, villages):
+    """The barrier lines and village polygons as new geometries (the same coordinates), for
+    another thread: GEOS prepares geometries in place, which two threads must not do at once."""
+    if villages is None or lines is None or not len(lines):
+        return None, None
+    lines = lines.copy()
+    lines.geometry = shapely.from_wkb(shapely.to_wkb(lines.geometry.values))
+    return lines, shapely.from_wkb(shapely.to_wkb(villages.geometry.to_numpy()))
+
+
+def _crossing_faces(lines, frames):
+    """:func:`.geomcheck.crossing_faces`, or None without lines or villages."""
+    from .geomcheck import crossing_faces
+    return None if lines is None else crossing_faces(lines, frames)
+
+
 class _Background:
     """``fn(*args)`` on a daemon thread; ``result()`` waits and re-raises its exception here.
     A daemon thread, so that a cancelled fit does not keep the program from exiting."""
 
-    def __init__(self, fn, *args):
+    def __init__(self, fn, *args, name: str = "gridtool-corridors"):
         import threading
         self._out, self._err, self.seconds, self.cpu_seconds = None, None, 0.0, 0.0
 
@@ -743,7 +797,7 @@ class _Background:
             self.seconds = time.perf_counter() - t
             self.cpu_seconds = time.thread_time() - c
 
-        self._thread = threading.Thread(target=run, name="gridtool-corridors", daemon=True)
+        self._thread = threading.Thread(target=run, name=name, daemon=True)
         self._thread.start()
 
     def result(self):

@@ -110,8 +110,30 @@ def locate(pts: np.ndarray, pieces: np.ndarray) -> np.ndarray:
     return out
 
 
+def crossing_faces(lines, frames, *, major=None, gap: float = GAP) -> tuple:
+    """The faces :func:`grid_crossings` counts sides in: the ``frames`` (villages) cut by the hard
+    lines, and cut by the hard lines with the main roads and streams (None where no such line
+    reaches a frame). They depend only on the inputs, not on the grids, so the engine computes
+    them on a second thread while it draws."""
+    from .barriers import MAJOR
+    major = MAJOR if major is None else frozenset(major)
+    if lines is None or not len(lines) or not len(frames):
+        return None, None
+    lg = lines.geometry.to_numpy()
+    is_hard = lines["hard"].to_numpy(dtype=bool)
+    is_major = lines["cls"].isin(list(major)).to_numpy() & ~is_hard
+    used = np.zeros(len(lg), dtype=bool)
+    used[np.unique(shapely.STRtree(lg).query(frames, predicate="intersects")[1])] = True
+    # Gaps close onto any other barrier line (a river stopping short of the bank road).
+    f_hard = faces(frames, lg[is_hard & used], targets=lg[~is_hard & used], gap=gap) \
+        if (is_hard & used).any() else None
+    f_all = faces(frames, lg[(is_hard | is_major) & used], targets=lg[~(is_hard | is_major) & used], gap=gap) \
+        if (is_major & used).any() else None
+    return f_hard, f_all
+
+
 def grid_crossings(geoms, members: list[np.ndarray], points: np.ndarray, hh, lines, *, villages=None,
-                   major=None, gap: float = GAP) -> tuple[np.ndarray, np.ndarray]:
+                   major=None, gap: float = GAP, faces_: tuple | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Per grid: hard crossings (extra populated sides of hard lines) and soft crossings (extra
     populated sides that main roads and streams add), from the geometry alone.
 
@@ -129,26 +151,18 @@ def grid_crossings(geoms, members: list[np.ndarray], points: np.ndarray, hh, lin
     lines : barrier lines (``cls``, ``hard``) from :func:`.barriers.barrier_lines`.
     villages : the village polygons the grids nest in; default the grids' own union.
     major : classes counted for soft crossings (default :data:`.barriers.MAJOR`).
+    faces_ : :func:`crossing_faces` of these lines and villages, when already made.
     """
-    from .barriers import MAJOR
-    major = MAJOR if major is None else frozenset(major)
     geoms = np.asarray(geoms, dtype=object)
     hard = np.zeros(len(geoms), dtype=np.int64)
     soft = np.zeros(len(geoms), dtype=np.int64)
     if lines is None or not len(lines) or not len(geoms):
         return hard, soft
-    lg = lines.geometry.to_numpy()
-    is_hard = lines["hard"].to_numpy(dtype=bool)
-    is_major = lines["cls"].isin(list(major)).to_numpy() & ~is_hard
-    frames = np.asarray(villages, dtype=object) if villages is not None else \
-        shapely.get_parts(shapely.union_all(shapely.make_valid(geoms)))
-    used = np.zeros(len(lg), dtype=bool)
-    used[np.unique(shapely.STRtree(lg).query(frames, predicate="intersects")[1])] = True
-    # Gaps close onto any other barrier line (a river stopping short of the bank road).
-    f_hard = faces(frames, lg[is_hard & used], targets=lg[~is_hard & used], gap=gap) \
-        if (is_hard & used).any() else None
-    f_all = faces(frames, lg[(is_hard | is_major) & used], targets=lg[~(is_hard | is_major) & used], gap=gap) \
-        if (is_major & used).any() else None
+    if faces_ is None:
+        frames = np.asarray(villages, dtype=object) if villages is not None else \
+            shapely.get_parts(shapely.union_all(shapely.make_valid(geoms)))
+        faces_ = crossing_faces(lines, frames, major=major, gap=gap)
+    f_hard, f_all = faces_
     # Sides are the faces of the village the households lie in: two households in different faces
     # cannot meet without crossing a line, and inside a grid that crossing is in the grid.
     face_hard = locate(points, f_hard) if f_hard is not None else None

@@ -22,12 +22,13 @@ from .blocks import Blocks
 
 
 def add_grid_metrics(g: gpd.GeoDataFrame, grids_internal, blocks: Blocks, ctx, layers, *, lines=None,
-                     points=None, assign=None) -> None:
+                     points=None, assign=None, faces=None) -> None:
     """Area, Polsby-Popper, hard/soft crossings, farthest household and key places per grid.
 
     With the barrier ``lines``, household ``points`` and the engine's ``assign`` table, crossings
     are measured on the drawn grids (:func:`.geomcheck.grid_crossings`: households on two sides of
-    a hard line inside a grid), whatever the block graph said; without them, on the block graph."""
+    a hard line inside a grid), whatever the block graph said; without them, on the block graph.
+    ``faces``: :func:`.geomcheck.crossing_faces` of the lines and villages, when already made."""
     geoms = g.geometry.values
     area = shapely.area(geoms)
     per = shapely.length(geoms)
@@ -38,7 +39,7 @@ def add_grid_metrics(g: gpd.GeoDataFrame, grids_internal, blocks: Blocks, ctx, l
         feats, hhs = members_of(assign, len(g))
         vil = layers.get("villages")
         hard, soft = grid_crossings(geoms, feats, np.asarray(points, dtype=object), hhs, lines,
-                                    villages=vil.geometry.to_numpy() if vil is not None else None)
+                                    villages=vil.geometry.to_numpy() if vil is not None else None, faces_=faces)
     else:
         hard, soft = crossings(blocks, [gr.blocks for gr in grids_internal])
     g["hard_crossings"] = hard

@@ -5,12 +5,15 @@ opened into entrances and then floors only when coarser units cannot meet the bo
 units are split into k sub-grids by the same solver as the grids (:mod:`.solver`). A grid whose
 households no count of sub-grids fits gets greedy chunks (:func:`fallback_chunks`), flagged
 ``exception``. Codes are ``<grid code>-NN`` in reading order.
+
+Here: the grids' work (:func:`subgrid_work`), the loop over the grids and the layers made of the
+results. One grid is drawn by :mod:`.subgrid_draw`, in this process or, for a large plan, on the
+worker processes of :mod:`.subgrid_workers`; the plan is the same either way.
 """
 
 from __future__ import annotations
 
 import math
-from types import SimpleNamespace
 from typing import Callable
 
 import geopandas as gpd
@@ -18,97 +21,62 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..errors import CancelledError
 from .codes import reading_order
-from .feasibility import feasible_grid_counts
 from .shapes import dissolve_many
-from .solver import UnitGraph, partition
-from .units import household_units
+from .subgrid_draw import draw_one, fallback_chunks, sites_inside, subgrids_of  # noqa: F401 - moved there
 
 
 def draw_subgrids(grids: gpd.GeoDataFrame, households: gpd.GeoDataFrame, assign: pd.DataFrame, ctx: dict, *,
                   sub_min: int, sub_max: int, sub_target: int,
-                  stop: Callable[[], bool]) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+                  stop: Callable[[], bool], workers=None, work=None) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Sub-grids inside every base grid, on household units.
 
     ``assign`` holds the household units of every grid (feature, hh, grid_index), ``ctx`` the
     engine's household points, barriers and their affinity. Sets ``households["subgrid"]`` and
     ``grids["n_subgrids"]``; returns the sub-grids layer and the units of every sub-grid.
+    ``workers``: a :class:`.subgrid_workers.SubgridWorkers` drawing the grids on other processes
+    (the same plan, byte for byte); ``work``: :func:`subgrid_work` of these grids, when made
+    (and handed to the workers) already.
     """
     crs = grids.crs
-    rows, cells, sub_assign = [], [], []
-    geoms: list = []
-    a = assign
-    by_grid = {gi: (grp["feature"].to_numpy(), grp["hh"].to_numpy())
-               for gi, grp in a.groupby("grid_index", sort=True)}
     g_codes = grids["code"].tolist()
     g_villages = grids["village"].tolist()
     g_geoms = grids.geometry.values
     # Source ids read once, not one pandas lookup per apartment part.
     labels = households["src_id"].to_numpy() if "src_id" in households else None
-    for gi in range(len(grids)):
-        grow = SimpleNamespace(code=g_codes[gi], village=g_villages[gi], geometry=g_geoms[gi])
-        if stop():
-            raise CancelledError()
-        if gi not in by_grid:
-            continue
-        feats, hh_units = by_grid[gi]
-        container = grow.geometry
-        # Each (feature, part) of the grid is a weight; parts of an apartment already split at
-        # grid level keep their size, and whole buildings over sub_max split now.
-        uniq, inv = np.unique(feats, return_inverse=True)
-        fhh = np.bincount(inv, weights=hh_units).astype(np.int64)
-        H = int(fhh.sum())
-        ks = sorted(feasible_grid_counts(H, sub_min, sub_max),
-                    key=lambda k: (abs(H / k - sub_target), k))
-        parts = None
-        # Apartment blocks are cut into finer parts (entrances, then floors) only when the
-        # coarser cut cannot meet the bounds.
-        half = max(sub_min // 2, 1)
-        quarter = max(sub_min // 4, 1)
-        ladder = ((sub_max, sub_target), (sub_target, sub_min), (half, half),
-                  (quarter, quarter))
-        cache: dict = {}
-        sites = sites_inside(ctx["points_xy"][uniq], container)
-        for step, (umax, utarget) in enumerate(ladder):
-            fu = household_units(uniq, sites, fhh, container,
-                                 max_unit=umax, target_unit=utarget, min_unit=min(sub_min, utarget),
-                                 barriers=ctx["barriers"], barrier_affinity=ctx["barrier_affinity"],
-                                 cache=cache)
-            G = UnitGraph(fu.hh, fu.xy, fu.area, fu.edges_a, fu.edges_b, fu.affinity)
-            # Coarse units get a short search: when they do not fit, finer ones will.
-            last = step == len(ladder) - 1
-            for k in ks[:3] if last else ks[:1]:
-                parts = partition(G, range(len(fu.hh)), k, sub_min, sub_max, cancelled=stop,
-                                  budget=40 if last else 8)
-                if parts is not None:
-                    break
-            if parts is not None or not ks:
-                break
-        status = "ok"
-        if parts is None:
-            parts = [list(range(len(fu.hh)))] if H < sub_min or not ks else \
-                fallback_chunks(G, fu.hh, sub_max)
-            status = "exception"
-        for si, part in enumerate(parts):
-            part = sorted(part)
-            cells.append(fu.geom[part])
+    todo, weights = work if work is not None else subgrid_work(grids, assign)
+    bounds = dict(sub_min=sub_min, sub_max=sub_max, sub_target=sub_target)
+    if workers is not None:
+        from .subgrid_workers import draw_with
+        results = draw_with(workers, todo, weights, g_geoms, ctx, bounds, stop)
+    else:
+        results = (draw_one(gi, weights[gi], g_geoms[gi], ctx, bounds, stop) for gi in todo)
+    rows, sub_assign = [], []
+    geoms: list = []
+    cells: list = []
+    for gi, (units, parts, status, cell_groups, outlines) in zip(todo, results):
+        code, village = g_codes[gi], g_villages[gi]
+        feature, part_no, nparts, uhh = units
+        if outlines is not None:  # dissolved where they were drawn
+            geoms.extend(dissolve_many(cells))
+            cells = []
+            geoms.extend(outlines)
+        for part, group in zip(parts, cell_groups or [None] * len(parts)):
+            if group is not None:
+                cells.append(group)
             if len(cells) >= 256:  # dissolved in batches: few GEOS calls, the cells not all kept
                 geoms.extend(dissolve_many(cells))
                 cells = []
-            apartment = bool((fu.nparts[part] > 1).any())
-            names = sorted({f"{int(fu.feature[u])}" for u in part if fu.nparts[u] > 1})
+            apartment = bool((nparts[part] > 1).any())
             kind = "apartment part" if apartment else "area"
-            rows.append({"grid": grow.code, "village": grow.village, "hh": int(fu.hh[part].sum()),
-                         "kind": kind, "status": status, "n_features": len(set(fu.feature[part].tolist())),
+            rows.append({"grid": code, "village": village, "hh": int(uhh[part].sum()),
+                         "kind": kind, "status": status, "n_features": len(set(feature[part].tolist())),
                          "apartment_parts": ";".join(
-                             f"{_label(labels, int(fu.feature[u]))}#{int(fu.part[u]) + 1}/{int(fu.nparts[u])}"
-                             for u in part if fu.nparts[u] > 1)})
+                             f"{_label(labels, int(feature[u]))}#{int(part_no[u]) + 1}/{int(nparts[u])}"
+                             for u in part if nparts[u] > 1)})
             # The units of the sub-grid as arrays (one row per unit, in ``part`` order), joined
             # into the table once at the end instead of a tuple per unit.
-            sub_assign.append((fu.feature[part], fu.part[part], fu.nparts[part], fu.hh[part],
-                               grow.code, len(rows) - 1))
-            del names
+            sub_assign.append((feature[part], part_no[part], nparts[part], uhh[part], code, len(rows) - 1))
     geoms.extend(dissolve_many(cells))
     gdf = gpd.GeoDataFrame(rows, geometry=gpd.GeoSeries(geoms, crs=crs)) if rows else \
         gpd.GeoDataFrame({"grid": [], "village": [], "hh": [], "kind": [], "status": [],
@@ -145,6 +113,18 @@ def draw_subgrids(grids: gpd.GeoDataFrame, households: gpd.GeoDataFrame, assign:
     return gdf, sa
 
 
+def subgrid_work(grids: gpd.GeoDataFrame, assign: pd.DataFrame) -> tuple[list[int], dict]:
+    """The grids that hold households (rows, in order) and, for each, its distinct household
+    features and the households of each there: each (feature, part) of a grid is a weight, so
+    parts of an apartment already split at grid level keep their size."""
+    weights = {}
+    for gi, grp in assign.groupby("grid_index", sort=True):
+        uniq, inv = np.unique(grp["feature"].to_numpy(), return_inverse=True)
+        weights[int(gi)] = (uniq, np.bincount(inv, weights=grp["hh"].to_numpy()).astype(np.int64))
+    todo = [gi for gi in range(len(grids)) if gi in weights]
+    return todo, weights
+
+
 def _label(labels, f: int) -> str:
     """:func:`feature_label` on the source ids read once (``None``: no ``src_id`` column)."""
     return str(labels[f]) if labels is not None else str(f)
@@ -156,33 +136,3 @@ def feature_label(households, f: int) -> str:
     if "src_id" in hs:
         return str(hs["src_id"].iat[f])
     return str(f)
-
-
-def sites_inside(xy: np.ndarray, container) -> np.ndarray:
-    """Household positions for sub-grid cells, moved onto ``container`` where they lie outside it
-    (a part of an apartment block drawn in the neighbouring grid), so that every sub-grid has an
-    area in its own grid."""
-    pts = shapely.points(xy)
-    shapely.prepare(container)
-    out = ~shapely.intersects(container, pts)
-    if not out.any():
-        return xy
-    xy = xy.copy()
-    near = shapely.get_point(shapely.shortest_line(pts[out], container), 1)
-    xy[out] = shapely.get_coordinates(near)
-    return xy
-
-
-def fallback_chunks(G: UnitGraph, hh, cap):
-    """Greedy connected chunks of at most ``cap`` (used only when bisection fails; flagged)."""
-    order = np.lexsort((G.xy[:, 0], -G.xy[:, 1]))
-    parts, cur, tot = [], [], 0
-    for u in order.tolist():
-        if tot + hh[u] > cap and cur:
-            parts.append(cur)
-            cur, tot = [], 0
-        cur.append(u)
-        tot += int(hh[u])
-    if cur:
-        parts.append(cur)
-    return parts

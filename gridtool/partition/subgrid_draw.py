@@ -1,0 +1,97 @@
+"""The sub-grids of one grid: household units, the cut into parts of about 30, the fallback.
+
+:func:`subgrids_of` depends only on the grid's households, its outline and the barrier lines
+across it, so :mod:`.subgrids` draws grids one after another here and :mod:`.subgrid_workers`
+on other processes, with the same result byte for byte. Inside each grid the households are cut
+into Voronoi units (:mod:`.units`); apartment blocks are opened into entrances and then floors
+only when coarser units cannot meet the bounds, and the units are split into k sub-grids by the
+same solver as the grids (:mod:`.solver`). A grid whose households no count of sub-grids fits
+gets greedy chunks (:func:`fallback_chunks`), flagged ``exception``.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import shapely
+
+from ..errors import CancelledError
+from .feasibility import feasible_grid_counts
+from .solver import UnitGraph, partition
+from .units import household_units
+
+def draw_one(gi, weights, container, ctx, bounds, stop):
+    """:func:`subgrids_of` of grid ``gi`` of :func:`.subgrids.subgrid_work`, in this process."""
+    if stop():
+        raise CancelledError()
+    uniq, fhh = weights
+    return subgrids_of(uniq, fhh, ctx["points_xy"][uniq], container, ctx["barriers"], ctx["barrier_affinity"],
+                       stop=stop, **bounds)
+
+
+def subgrids_of(uniq, fhh, xy, container, barriers, barrier_affinity, *, sub_min: int, sub_max: int,
+                sub_target: int, stop: Callable[[], bool] | None = None):
+    """The sub-grids of one grid from its features ``uniq`` (rows), their households ``fhh`` and
+    positions ``xy``: ``((feature, part, nparts, hh) per unit, parts as sorted unit indices,
+    status, the cells of each part, None)``. Depends on nothing else, so grids may be drawn anywhere
+    (:mod:`.subgrid_workers`) and collected in grid order."""
+    H = int(fhh.sum())
+    ks = sorted(feasible_grid_counts(H, sub_min, sub_max), key=lambda k: (abs(H / k - sub_target), k))
+    parts = None
+    # Apartment blocks are cut into finer parts (entrances, then floors) only when the
+    # coarser cut cannot meet the bounds.
+    half = max(sub_min // 2, 1)
+    quarter = max(sub_min // 4, 1)
+    ladder = ((sub_max, sub_target), (sub_target, sub_min), (half, half), (quarter, quarter))
+    cache: dict = {}
+    sites = sites_inside(xy, container)
+    for step, (umax, utarget) in enumerate(ladder):
+        fu = household_units(uniq, sites, fhh, container,
+                             max_unit=umax, target_unit=utarget, min_unit=min(sub_min, utarget),
+                             barriers=barriers, barrier_affinity=barrier_affinity, cache=cache)
+        G = UnitGraph(fu.hh, fu.xy, fu.area, fu.edges_a, fu.edges_b, fu.affinity)
+        # Coarse units get a short search: when they do not fit, finer ones will.
+        last = step == len(ladder) - 1
+        for k in ks[:3] if last else ks[:1]:
+            parts = partition(G, range(len(fu.hh)), k, sub_min, sub_max, cancelled=stop, budget=40 if last else 8)
+            if parts is not None:
+                break
+        if parts is not None or not ks:
+            break
+    status = "ok"
+    if parts is None:
+        parts = [list(range(len(fu.hh)))] if H < sub_min or not ks else fallback_chunks(G, fu.hh, sub_max)
+        status = "exception"
+    parts = [np.asarray(sorted(p), dtype=np.int64) for p in parts]
+    return (fu.feature, fu.part, fu.nparts, fu.hh), parts, status, [fu.geom[p] for p in parts], None
+
+
+def sites_inside(xy: np.ndarray, container) -> np.ndarray:
+    """Household positions for sub-grid cells, moved onto ``container`` where they lie outside it
+    (a part of an apartment block drawn in the neighbouring grid), so that every sub-grid has an
+    area in its own grid."""
+    pts = shapely.points(xy)
+    shapely.prepare(container)
+    out = ~shapely.intersects(container, pts)
+    if not out.any():
+        return xy
+    xy = xy.copy()
+    near = shapely.get_point(shapely.shortest_line(pts[out], container), 1)
+    xy[out] = shapely.get_coordinates(near)
+    return xy
+
+
+def fallback_chunks(G: UnitGraph, hh, cap):
+    """Greedy connected chunks of at most ``cap`` (used only when bisection fails; flagged)."""
+    order = np.lexsort((G.xy[:, 0], -G.xy[:, 1]))
+    parts, cur, tot = [], [], 0
+    for u in order.tolist():
+        if tot + hh[u] > cap and cur:
+            parts.append(cur)
+            cur, tot = [], 0
+        cur.append(u)
+        tot += int(hh[u])
+    if cur:
+        parts.append(cur)
+    return parts

@@ -1,0 +1,195 @@
+"""Sub-grids of a large plan drawn on worker processes, one share of the grids on each core.
+
+The sub-grids of one grid depend only on that grid's households, its outline and the barrier
+lines across it (:func:`.subgrid_draw.subgrids_of`), so the grids can be drawn anywhere and collected
+in grid order: the plan is the same as on one core, byte for byte
+(``tests/test_subgrid_workers.py``). Threads do not help here: most of the work is many small
+NumPy, shapely and solver calls that hold the GIL (measured on 150,000 households: 2 threads, the
+same wall time and 50 % more CPU). So these are processes, started with ``spawn`` — the same on
+Windows and Linux, and safe beside the engine's corridor thread, which ``fork`` is not.
+
+Each task carries a batch of grids: their features, households, positions and outlines (WKB), and
+only the barrier lines whose boxes meet those grids (a site-to-site segment inside a grid lies in
+its box, so no other line can cross it). The workers are started when the fit begins, so their
+start-up (about 1.5 s of imports) overlaps the blocks and grids.
+
+Written by hand because :mod:`concurrent.futures` gives the pool but not the batching, the barrier
+subsets, the cancel or the fallback: when the workers cannot start (a script without
+``if __name__ == "__main__":``, a frozen app, a process that may not have children) or break,
+the grids are drawn in this process and the reason is kept in :attr:`SubgridWorkers.note`.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from typing import Callable
+
+import numpy as np
+import shapely
+
+from ..errors import CancelledError
+
+#: Households from which a fit draws its sub-grids on worker processes by default.
+AUTO_MIN_HOUSEHOLDS = 100_000
+
+
+def auto_processes(households: int, setting: int | None) -> int:
+    """How many worker processes a fit of ``households`` uses: ``setting`` when given (1: none),
+    else the machine's cores (at most 4) for a plan of :data:`AUTO_MIN_HOUSEHOLDS` or more."""
+    if setting is not None:
+        return max(1, int(setting))
+    if households < AUTO_MIN_HOUSEHOLDS or getattr(sys, "frozen", False):
+        return 1
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+class SubgridWorkers:
+    """A pool of ``n`` spawned processes drawing sub-grids (see the module docstring).
+
+    ``note`` is None while the workers serve, else why the grids were drawn here instead."""
+
+    def __init__(self, n: int):
+        self.n = int(n)
+        self.note: str | None = None
+        self.cpu_seconds = 0.0  # the workers' CPU on the batches collected
+        self._ex = None
+        self._jobs = None
+        if multiprocessing.current_process().daemon:  # a Dask or pool worker may not have children
+            self.note = "this process may not start others (a batch worker): drawn on one core"
+            return
+        try:
+            from concurrent.futures import ProcessPoolExecutor
+            self._ex = ProcessPoolExecutor(max_workers=self.n, mp_context=multiprocessing.get_context("spawn"))
+            # Started now, so that their imports overlap the blocks and grids.
+            self._warm = [self._ex.submit(_ready) for _ in range(self.n)]
+        except (OSError, RuntimeError, ValueError) as exc:
+            self._fail(exc)
+
+    def _fail(self, exc: BaseException) -> None:
+        self.note = (f"sub-grid workers unavailable ({type(exc).__name__}: {exc}); drawn in this process. "
+                     "A script that starts a partition needs `if __name__ == \"__main__\":` for them")
+        self.close()
+
+    def close(self, wait: bool = False) -> None:
+        """Stop the workers (``wait``: until they have exited; they are idle after a fit)."""
+        if self._ex is not None:
+            self._ex.shutdown(wait=wait, cancel_futures=True)
+            self._ex = None
+
+    def submit(self, work: tuple[list[int], dict], g_geoms, ctx: dict, bounds: dict) -> None:
+        """Hand the grids of :func:`.subgrids.subgrid_work` to the workers now; :meth:`draw`
+        collects them."""
+        if self._ex is None:
+            return
+        try:
+            self._jobs = (work[0], self._submit(*work, g_geoms, ctx, bounds))
+        except (OSError, RuntimeError) as exc:
+            self._fail(exc)
+
+    def _submit(self, todo, weights, g_geoms, ctx, bounds):
+        xy_all, tree, aff = ctx["points_xy"], ctx["barriers"], ctx["barrier_affinity"]
+        # Batches of similar work (households), several per worker so that they finish together.
+        hh = np.array([int(weights[gi][1].sum()) for gi in todo], dtype=np.int64)
+        target = max(int(hh.sum()) // (self.n * 6), 1)
+        batches, cur, acc = [], [], 0
+        for gi, h in zip(todo, hh.tolist()):
+            cur.append(gi)
+            acc += h
+            if acc >= target:
+                batches.append(cur)
+                cur, acc = [], 0
+        if cur:
+            batches.append(cur)
+        futs = []
+        for b in batches:
+            boxes = shapely.box(*shapely.bounds(np.asarray([g_geoms[gi] for gi in b], dtype=object)).T)
+            li = np.unique(tree.query(boxes)[1]) if tree is not None else np.zeros(0, dtype=np.int64)
+            lines = shapely.to_wkb(tree.geometries.take(li)) if tree is not None else None
+            grids = [(weights[gi][0], weights[gi][1], xy_all[weights[gi][0]], shapely.to_wkb(g_geoms[gi]))
+                     for gi in b]
+            futs.append(self._ex.submit(_draw_batch, grids, lines, aff[li] if len(aff) else aff, bounds))
+        return futs
+
+    def draw(self, todo: list[int], weights: dict, g_geoms, ctx: dict, bounds: dict, stop: Callable[[], bool]):
+        """The results of :func:`.subgrid_draw.subgrids_of` for the grids ``todo``, in that order
+        (with the outlines dissolved in the workers)."""
+        from concurrent.futures import FIRST_COMPLETED, wait
+        from concurrent.futures.process import BrokenProcessPool
+
+        if self._ex is None:
+            raise _Restart()
+        try:
+            if self._jobs is not None and self._jobs[0] == todo:
+                futs = self._jobs[1]
+            else:
+                futs = self._submit(todo, weights, g_geoms, ctx, bounds)
+            self._jobs = None
+            for f in futs:
+                while True:
+                    done, _ = wait([f], timeout=0.1, return_when=FIRST_COMPLETED)
+                    if done:
+                        break
+                    if stop():
+                        raise CancelledError()
+                if stop():
+                    raise CancelledError()
+                cpu, results = f.result()
+                self.cpu_seconds += cpu
+                yield from results
+        except CancelledError:
+            self.close()
+            raise
+        except (BrokenProcessPool, OSError, RuntimeError) as exc:
+            self._fail(exc)
+            raise _Restart() from exc
+
+
+class _Restart(Exception):
+    """The workers broke: :func:`draw_with` draws the grids not yet given in this process."""
+
+
+def draw_with(workers: SubgridWorkers | None, todo, weights, g_geoms, ctx, bounds, stop):
+    """:meth:`SubgridWorkers.draw`, or this process when there are none or they break."""
+    from .subgrid_draw import draw_one
+    given = 0
+    if workers is not None:
+        try:
+            for r in workers.draw(todo, weights, g_geoms, ctx, bounds, stop):
+                given += 1
+                yield r
+            return
+        except _Restart:
+            pass
+    for gi in todo[given:]:
+        yield draw_one(gi, weights[gi], g_geoms[gi], ctx, bounds, stop)
+
+
+def _ready() -> int:
+    """Load what a task needs before the first one: the imports and the compiled solver (one
+    tiny grid of six houses)."""
+    from .subgrid_draw import subgrids_of
+    xy = np.array([[0.0, 0.0], [10, 0], [20, 0], [0, 10], [10, 10], [20, 10]])
+    subgrids_of(np.arange(6), np.full(6, 10, dtype=np.int64), xy, shapely.box(-5, -5, 25, 15), None,
+                np.zeros(0), sub_min=20, sub_max=40, sub_target=30)
+    return os.getpid()
+
+
+def _draw_batch(grids, lines_wkb, affinity, bounds):
+    import time
+
+    from .shapes import dissolve_many
+    from .subgrid_draw import subgrids_of
+    c = time.process_time()
+    tree = None
+    if lines_wkb is not None and len(lines_wkb):
+        geoms = shapely.from_wkb(lines_wkb)
+        shapely.prepare(geoms)
+        tree = shapely.STRtree(geoms)
+    out = []
+    for uniq, fhh, xy, outline in grids:
+        units, parts, status, cells, _ = subgrids_of(uniq, fhh, xy, shapely.from_wkb(outline), tree,
+                                                     np.asarray(affinity, dtype=float), **bounds)
+        out.append((units, parts, status, None, list(dissolve_many(cells))))
+    return time.process_time() - c, out
