@@ -340,6 +340,9 @@ def stage_table(tim: dict, floor: dict, *, extra: dict | None = None) -> list[st
         return (f"| {name} | {w:.2f} | {c:.2f} | {fw:.2f} / {fc:.2f} {what} | "
                 f"{c / max(fc, 1e-9):.2f}× | {w / max(fw, 1e-9):.2f}× |")
     cpu = {k: tim.get(f"{k}_cpu_s", float("nan")) for k in ("blocks", "grids", "subgrids", "total")}
+    # Sub-grids drawn on worker processes: their CPU belongs to the stage (and to the total).
+    cpu["subgrids"] += tim.get("subgrid_workers_cpu_s", 0.0)
+    cpu["total"] += tim.get("subgrid_workers_cpu_s", 0.0)
     rows = ["| stage | wall s | CPU s | floor wall / CPU s | ratio (CPU) | ratio (wall) |",
             "|---|---:|---:|---:|---:|---:|",
             row("blocks", tim["blocks_s"], cpu["blocks"], "blocks", "(polygonize + point-in-block)"),
@@ -411,7 +414,12 @@ def bench_city(households: int, *, seed: int = 0, workers: int = 1) -> None:
     floor = floors(layers["villages"].geometry.values, household_points(layers["households"]).values, lines)
     t_eng = {k: eng.get(k, 0.0) for k in ("blocks_s", "grids_s", "subgrids_s", "blocks_cpu_s", "grids_cpu_s",
                                           "subgrids_cpu_s")}
-    # The whole run's CPU (this process; workers=1 runs every chunk here), client work included.
+    # The whole run's CPU: this process's (workers=1 runs every chunk here, threads included), or
+    # with more workers the engines' (main threads, corridor and face threads) plus this client's.
+    if workers > 1:
+        cpu += sum(eng.get(k, 0.0) for k in ("total_cpu_s", "corridors_cpu_s", "faces_cpu_s"))
+        print(f"(stage rows are sums over the chunks the {workers} workers ran side by side; the total is "
+              "the wall time of the whole run)\n")
     t_eng.update(total_s=total, total_cpu_s=cpu)
     print("\n".join(stage_table(t_eng, floor, extra={
         "— engine total (sum over chunks)": (eng.get("total_s", 0.0), eng.get("total_cpu_s", float("nan"))),
@@ -438,8 +446,13 @@ def bench(name: str, layers: dict, *, skip_maxp: bool, skip_anchors: bool = Fals
     tim.setdefault("total_cpu_s", time.thread_time() - c)  # (engines before the CPU timings)
     all_cpu = time.process_time() - pc
     floor = floors(layers["villages"].geometry.values, gp._points, gp._lines)
-    print("\n".join(stage_table(tim, floor, extra={"corridors (own thread, overlapped)": (
-        tim["corridors_s"], tim.get("corridors_cpu_s", float("nan")))})))
+    print("\n".join(stage_table(tim, floor, extra={
+        "corridors (own thread, overlapped)": (tim["corridors_s"], tim.get("corridors_cpu_s", float("nan"))),
+        "crossing faces (own thread, overlapped)": (tim.get("faces_s", 0.0), tim.get("faces_cpu_s", float("nan")))})))
+    print(f"\nSub-grids drawn on {tim.get('subgrid_workers', 1)} process(es)"
+          + (f" ({tim['subgrid_workers_cpu_s']:.2f} CPU s there, counted in the sub-grid and total CPU above)"
+             if tim.get("subgrid_workers_cpu_s") else "")
+          + (f"; {tim['subgrid_workers_note']}" if tim.get("subgrid_workers_note") else ""))
     print(f"\nCPU of the whole process during the fit (corridor thread included): {all_cpu:.2f} s; "
           f"peak RSS during the fit: {peak.peak_mb:,.0f} MB (before it: {peak.start_mb:,.0f} MB)\n", flush=True)
     if skip_anchors:
@@ -561,6 +574,8 @@ def main(argv=None) -> None:
                     help="also the larger case: a synthetic city of this many households (≥ 1,500,000 "
                          "for the issue-17 table) through the batch partitioner, against its floor")
     ap.add_argument("--county-only", action="store_true", help="skip the sample")
+    ap.add_argument("--city-workers", type=int, nargs="+", default=[1], metavar="N",
+                    help="batch workers for the city (one run per number; 2 uses both cores of the CI machine)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     kw = dict(skip_maxp=args.skip_maxp, maxp_budget=args.maxp_budget or None,
@@ -577,8 +592,8 @@ def main(argv=None) -> None:
         proj = Project.open(path)
         bench(f"Project {Path(path).name}", {r: lyr.gdf for r, lyr in proj.layers.items()}, **kw)
     if args.sample_only:
-        if args.city:
-            bench_city(args.city, seed=args.seed)
+        for w in args.city_workers if args.city else ():
+            bench_city(args.city, seed=args.seed, workers=w)
         return
     t = time.perf_counter()
     county = make_county(args.households, seed=args.seed, sample=sample)
@@ -586,8 +601,8 @@ def main(argv=None) -> None:
           "tiles of the sample; households are estimates on real OSM buildings, © OpenStreetMap "
           "contributors, ODbL)")
     bench(f"Synthetic county (~{args.households:,} households)", county, **kw)
-    if args.city:
-        bench_city(args.city, seed=args.seed)
+    for w in args.city_workers if args.city else ():
+        bench_city(args.city, seed=args.seed, workers=w)
 
 
 if __name__ == "__main__":

@@ -437,6 +437,9 @@ class GridPartitioner(RedrawMixin):
                 # CPU seconds of the thread that ran the fit (the corridors' own thread apart).
                 "blocks_cpu_s": round(c_blocks, 3), "grids_cpu_s": round(c_grids, 3), "subgrids_cpu_s": round(c_sub, 3),
                 "corridors_cpu_s": round(corridors.cpu_seconds, 3), "total_cpu_s": round(time.thread_time() - c0, 3),
+                # The crossing faces cut on their own thread (overlapped).
+                "faces_s": round(getattr(self, "_faces_times", (0.0, 0.0))[0], 3),
+                "faces_cpu_s": round(getattr(self, "_faces_times", (0.0, 0.0))[1], 3),
                 # Sub-grids on worker processes: how many, their CPU seconds, why none were used.
                 "subgrid_workers": workers.n if workers is not None and workers.note is None else 1,
                 "subgrid_workers_cpu_s": round(workers.cpu_seconds, 3) if workers is not None else 0.0,
@@ -711,8 +714,10 @@ class GridPartitioner(RedrawMixin):
                 g[c] = []
             return
         job, self._faces_job = getattr(self, "_faces_job", None), None
+        faces = job.result() if job is not None else None
+        self._faces_times = (job.seconds, job.cpu_seconds) if job is not None else (0.0, 0.0)
         add_grid_metrics(g, self._grids_internal, self.blocks_, self._ctx, layers, lines=self._lines,
-                         points=self._points, assign=self._assign, faces=job.result() if job is not None else None)
+                         points=self._points, assign=self._assign, faces=faces)
 
 
     # ------------------------------------------------------------------------------------------
