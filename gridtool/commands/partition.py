@@ -86,6 +86,13 @@ def _print_partition(args, rep: dict, out) -> None:
         f"  grids of feasible villages within {args.min}–{args.max}: {pct}%; mean Polsby-Popper "
         f"{plan['mean_polsby_popper']}; hard-barrier crossings {plan['hard_crossings']} "
         f"({plan['unavoidable_hard_crossings']} unavoidable)")
+    tim = rep.get("timings") or {}
+    if tim.get("subgrid_workers", 1) > 1:
+        say(args, f"  子网格由 {tim['subgrid_workers']} 个进程并行绘制（结果与单进程相同）",
+            f"  sub-grids drawn on {tim['subgrid_workers']} processes (the same plan as on one)")
+    elif tim.get("subgrid_workers_note"):
+        say(args, "  子网格未能使用并行进程，已在本进程中绘制（结果相同，只是较慢）",
+            f"  sub-grids: {tim['subgrid_workers_note']}")
     if rep.get("totals"):
         from ..partition.totals import HouseholdTotals
         t = HouseholdTotals.from_dict(rep["totals"])
@@ -122,7 +129,8 @@ def cmd_partition(args) -> int:
     # Updating a project in place is what a planner expects: the save is atomic, and refuses if
     # another program rewrote the project while this partition ran (gridtool.writelock).
     with command_progress(args) as show:
-        gp = partition_project(project, progress=show, **_partition_params(args))
+        gp = partition_project(project, progress=show, **_partition_params(args),
+                               processes=getattr(args, "processes", None))
     project.save(out, force=args.force)
     rep = gp.report_
     if args.report:
@@ -212,7 +220,7 @@ def _partition_redraw(args) -> int:
         described = {"file": args.project, "layer": "grids", "grids": len(previous)}
     out = Path(args.out)
     with command_progress(args) as show:
-        gp = GridPartitioner(**_partition_params(args)).fit(
+        gp = GridPartitioner(**_partition_params(args), processes=getattr(args, "processes", None)).fit(
             project, previous=previous, locked=locked, match=match, previous_households=previous_hh,
             progress=show)
     apply_to_project(project, gp)
@@ -351,6 +359,10 @@ def register(subparsers) -> None:
     pp.add_argument("--corridor-width", type=float, default=50.0,
                     help="专项网格（沿河、铁路、林地）宽度，米 / corridor width in metres (0: none)")
     pp.add_argument("--no-subgrids", action="store_true", help="不划分子网格 / base grids only")
+    pp.add_argument("--processes", type=int, default=None, metavar="N",
+                    help="划子网格的并行进程数（默认：10 万户及以上用本机全部核心，最多 4 个；1 为只用本进程；"
+                         "结果相同）/ worker processes drawing the sub-grids (default: the cores, up to 4, for "
+                         "100,000 households or more; 1: this process only; the plan is the same)")
     pp.add_argument("--previous", metavar="PATH[:LAYER]",
                     help="从上一版网格以最少改动重绘：本工具的项目或导出，或任意带编码字段的面图层（任意坐标系；"
                          "编码字段可用 --field previous.code=网格编码 指定）/ redraw with minimal change from an "

@@ -308,7 +308,8 @@ class GridPartitioner(RedrawMixin):
             corridors = _Background(draw_corridors, layers, lines, villages, vcodes, vnames, crs, self.corridor_width)
             # The faces the drawn grids' crossings are counted in depend only on the lines and the
             # villages: cut on another thread too, on copies (GEOS prepares geometries in place).
-            self._faces_job = _Background(_crossing_faces, *_copies(lines, layers.get("villages")), name="gridtool-faces")
+            self._faces_job = _Background(_crossing_faces, *_copies(lines, layers.get("villages")),
+                                          name="gridtool-faces")
             special_geoms, special_rows, self._special_skipped = special_places(
                 layers, villages, hhg, pts, categories=self.special_categories, radius=self.special_radius)
             blocks = build_blocks(villages, pts, hh, lines,

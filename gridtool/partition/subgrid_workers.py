@@ -88,8 +88,7 @@ class SubgridWorkers:
         except (OSError, RuntimeError) as exc:
             self._fail(exc)
 
-    def _submit(self, todo, weights, g_geoms, ctx, bounds):
-        xy_all, tree, aff = ctx["points_xy"], ctx["barriers"], ctx["barrier_affinity"]
+    def _submit(self, todo, weights, g_geoms, ctx, bounds) -> "_Jobs":
         # Batches of similar work (households), several per worker so that they finish together.
         hh = np.array([int(weights[gi][1].sum()) for gi in todo], dtype=np.int64)
         target = max(int(hh.sum()) // (self.n * 6), 1)
@@ -102,15 +101,7 @@ class SubgridWorkers:
                 cur, acc = [], 0
         if cur:
             batches.append(cur)
-        futs = []
-        for b in batches:
-            boxes = shapely.box(*shapely.bounds(np.asarray([g_geoms[gi] for gi in b], dtype=object)).T)
-            li = np.unique(tree.query(boxes)[1]) if tree is not None else np.zeros(0, dtype=np.int64)
-            lines = shapely.to_wkb(tree.geometries.take(li)) if tree is not None else None
-            grids = [(weights[gi][0], weights[gi][1], xy_all[weights[gi][0]], shapely.to_wkb(g_geoms[gi]))
-                     for gi in b]
-            futs.append(self._ex.submit(_draw_batch, grids, lines, aff[li] if len(aff) else aff, bounds))
-        return futs
+        return _Jobs(self._ex, batches, weights, g_geoms, ctx, bounds, ahead=2 * self.n)
 
     def draw(self, todo: list[int], weights: dict, g_geoms, ctx: dict, bounds: dict, stop: Callable[[], bool]):
         """The results of :func:`.subgrid_draw.subgrids_of` for the grids ``todo``, in that order
@@ -122,11 +113,12 @@ class SubgridWorkers:
             raise _Restart()
         try:
             if self._jobs is not None and self._jobs[0] == todo:
-                futs = self._jobs[1]
+                jobs = self._jobs[1]
             else:
-                futs = self._submit(todo, weights, g_geoms, ctx, bounds)
+                jobs = self._submit(todo, weights, g_geoms, ctx, bounds)
             self._jobs = None
-            for f in futs:
+            for i in range(len(jobs.batches)):
+                f = jobs.future(i)
                 while True:
                     done, _ = wait([f], timeout=0.1, return_when=FIRST_COMPLETED)
                     if done:
@@ -136,6 +128,7 @@ class SubgridWorkers:
                 if stop():
                     raise CancelledError()
                 cpu, results = f.result()
+                jobs.forget(i)
                 self.cpu_seconds += cpu
                 yield from results
         except CancelledError:
@@ -144,6 +137,41 @@ class SubgridWorkers:
         except (BrokenProcessPool, OSError, RuntimeError) as exc:
             self._fail(exc)
             raise _Restart() from exc
+
+
+class _Jobs:
+    """The batches of one draw, each sent when it comes within ``ahead`` batches of the one being
+    collected: the workers always have the next at hand, and this process does not hold every
+    batch's arrays and WKB at once."""
+
+    def __init__(self, ex, batches, weights, g_geoms, ctx, bounds, *, ahead: int):
+        self.ex, self.batches, self.weights, self.g_geoms, self.ctx, self.bounds = ex, batches, weights, g_geoms, ctx, bounds
+        self.ahead = ahead
+        self.futs: dict = {}
+        self.sent = 0
+        self._top_up(0)
+
+    def _top_up(self, i: int) -> None:
+        while self.sent < len(self.batches) and self.sent < i + self.ahead:
+            self.futs[self.sent] = self._send(self.batches[self.sent])
+            self.sent += 1
+
+    def future(self, i: int):
+        self._top_up(i)
+        return self.futs[i]
+
+    def forget(self, i: int) -> None:
+        self.futs.pop(i, None)
+        self._top_up(i + 1)
+
+    def _send(self, b: list[int]):
+        xy_all, tree, aff = self.ctx["points_xy"], self.ctx["barriers"], self.ctx["barrier_affinity"]
+        w, g_geoms = self.weights, self.g_geoms
+        boxes = shapely.box(*shapely.bounds(np.asarray([g_geoms[gi] for gi in b], dtype=object)).T)
+        li = np.unique(tree.query(boxes)[1]) if tree is not None else np.zeros(0, dtype=np.int64)
+        lines = shapely.to_wkb(tree.geometries.take(li)) if tree is not None else None
+        grids = [(w[gi][0], w[gi][1], xy_all[w[gi][0]], shapely.to_wkb(g_geoms[gi])) for gi in b]
+        return self.ex.submit(_draw_batch, grids, lines, aff[li] if len(aff) else aff, self.bounds)
 
 
 class _Restart(Exception):
