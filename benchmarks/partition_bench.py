@@ -362,7 +362,8 @@ def _ratio(r: float) -> str:
 
 # ---------------------------------------------------------------------------------------------
 class _PeakRSS:
-    """Peak resident memory of this process while the ``with`` block runs (psutil, every 50 ms)."""
+    """Peak resident memory while the ``with`` block runs (psutil, every 50 ms): of this process
+    (``peak_mb``) and of this process with its children, the sub-grid workers (``peak_all_mb``)."""
 
     def __enter__(self):
         import threading
@@ -370,11 +371,20 @@ class _PeakRSS:
         import psutil
         self._p = psutil.Process()
         self.start_mb = self.peak_mb = self._p.memory_info().rss / 2**20
+        self.peak_all_mb = self.peak_mb
         self._stop = threading.Event()
 
         def run():
             while not self._stop.wait(0.05):
-                self.peak_mb = max(self.peak_mb, self._p.memory_info().rss / 2**20)
+                own = self._p.memory_info().rss / 2**20
+                kids = 0.0
+                for c in self._p.children(recursive=True):
+                    try:
+                        kids += c.memory_info().rss / 2**20
+                    except psutil.Error:  # exited meanwhile
+                        pass
+                self.peak_mb = max(self.peak_mb, own)
+                self.peak_all_mb = max(self.peak_all_mb, own + kids)
         self._t = threading.Thread(target=run, daemon=True)
         self._t.start()
         return self
@@ -383,6 +393,7 @@ class _PeakRSS:
         self._stop.set()
         self._t.join()
         self.peak_mb = max(self.peak_mb, self._p.memory_info().rss / 2**20)
+        self.peak_all_mb = max(self.peak_all_mb, self.peak_mb)
 
 
 def bench_city(households: int, *, seed: int = 0, workers: int = 1) -> None:
@@ -454,7 +465,8 @@ def bench(name: str, layers: dict, *, skip_maxp: bool, skip_anchors: bool = Fals
              if tim.get("subgrid_workers_cpu_s") else "")
           + (f"; {tim['subgrid_workers_note']}" if tim.get("subgrid_workers_note") else ""))
     print(f"\nCPU of the whole process during the fit (corridor thread included): {all_cpu:.2f} s; "
-          f"peak RSS during the fit: {peak.peak_mb:,.0f} MB (before it: {peak.start_mb:,.0f} MB)\n", flush=True)
+          f"peak RSS during the fit: {peak.peak_mb:,.0f} MB (before it: {peak.start_mb:,.0f} MB; with the sub-grid "
+          f"worker processes: {peak.peak_all_mb:,.0f} MB)\n", flush=True)
     if skip_anchors:
         return {"gridtool": t_gt, **{f"floor_{k}": v for k, v in floor.items()}}
     blocks = gp.blocks_

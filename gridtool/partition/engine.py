@@ -306,15 +306,17 @@ class GridPartitioner(RedrawMixin):
             # Corridors need only the lines and villages, and their GEOS work releases the GIL: they
             # are drawn on a second thread while blocks, grids and sub-grids are made on this one.
             corridors = _Background(draw_corridors, layers, lines, villages, vcodes, vnames, crs, self.corridor_width)
-            # The faces the drawn grids' crossings are counted in depend only on the lines and the
-            # villages: cut on another thread too, on copies (GEOS prepares geometries in place).
-            self._faces_job = _Background(_crossing_faces, *_copies(lines, layers.get("villages")),
-                                          name="gridtool-faces")
             special_geoms, special_rows, self._special_skipped = special_places(
                 layers, villages, hhg, pts, categories=self.special_categories, radius=self.special_radius)
             blocks = build_blocks(villages, pts, hh, lines,
                                   special=special_geoms if len(special_geoms) else None, strips=strips)
             self.blocks_ = blocks
+            # The faces the drawn grids' crossings are counted in depend only on the lines and the
+            # villages: cut on another thread while the grids are drawn, on copies (GEOS prepares
+            # geometries in place). Not during the blocks: two noding passes at once contend for
+            # the memory and the cores the corridors use.
+            self._faces_job = _Background(_crossing_faces, *_copies(lines, layers.get("villages")),
+                                          name="gridtool-faces")
             t_blocks = time.perf_counter() - t0
             c_blocks = time.thread_time() - c0
             hb = blocks.household_block
