@@ -44,6 +44,11 @@ def _same_plan(a: GridPartitioner, b: GridPartitioner) -> None:
     assert sa["apartment_parts"].tolist() == sb["apartment_parts"].tolist()
     assert (shapely.to_wkb(sa.geometry.values) == shapely.to_wkb(sb.geometry.values)).all()
     assert a.households_["subgrid"].tolist() == b.households_["subgrid"].tolist()
+    # Corridors and the crossing faces are made on a worker too: the same corridors and crossings.
+    assert a.corridors_["code"].tolist() == b.corridors_["code"].tolist()
+    assert (shapely.to_wkb(a.corridors_.geometry.values) == shapely.to_wkb(b.corridors_.geometry.values)).all()
+    for col in ("hard_crossings", "soft_crossings", "area_m2", "polsby_popper"):
+        assert a.grids_[col].tolist() == b.grids_[col].tolist(), col
 
 
 def test_workers_draw_the_same_plan(sample, one_core):
@@ -51,6 +56,7 @@ def test_workers_draw_the_same_plan(sample, one_core):
     t = two.report_["timings"]
     assert t["subgrid_workers"] == 2 and "subgrid_workers_note" not in t
     assert t["subgrid_workers_cpu_s"] > 0  # the sub-grids were drawn there, not here
+    assert len(two.corridors_) > 0 and t["corridors_cpu_s"] > 0
     assert one_core.report_["timings"]["subgrid_workers"] == 1
     _same_plan(one_core, two)
     # Every household is in exactly one sub-grid of its grid, as on one core.

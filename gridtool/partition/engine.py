@@ -305,7 +305,16 @@ class GridPartitioner(RedrawMixin):
             self._vlabels = village_labels(villages, vnames, vcodes)
             # Corridors need only the lines and villages, and their GEOS work releases the GIL: they
             # are drawn on a second thread while blocks, grids and sub-grids are made on this one.
-            corridors = _Background(draw_corridors, layers, lines, villages, vcodes, vnames, crs, self.corridor_width)
+            # With worker processes (a large plan) they are drawn on one of those instead, followed
+            # by the crossing faces: a thread here contends for the GIL with the blocks and grids,
+            # and one worker busy beside this process keeps the two cores busy, not three.
+            corridor_args = ({k: layers[k] for k in ("forest", "landuse") if layers.get(k) is not None}, lines,
+                             villages, vcodes, vnames, crs, self.corridor_width)
+            vil = layers.get("villages")
+            both = workers.call(_corridors_and_faces, corridor_args, (lines, vil.geometry.to_numpy())) \
+                if workers is not None and vil is not None else None
+            corridors = _Part(both, 0) if both is not None else _Background(draw_corridors, *corridor_args)
+            self._faces_job = _Part(both, 1) if both is not None else None
             special_geoms, special_rows, self._special_skipped = special_places(
                 layers, villages, hhg, pts, categories=self.special_categories, radius=self.special_radius)
             blocks = build_blocks(villages, pts, hh, lines,
@@ -315,8 +324,8 @@ class GridPartitioner(RedrawMixin):
             # villages: cut on another thread while the grids are drawn, on copies (GEOS prepares
             # geometries in place). Not during the blocks: two noding passes at once contend for
             # the memory and the cores the corridors use.
-            self._faces_job = _Background(_crossing_faces, *_copies(lines, layers.get("villages")),
-                                          name="gridtool-faces")
+            if self._faces_job is None:
+                self._faces_job = _Background(_crossing_faces, *_copies(lines, vil), name="gridtool-faces")
             t_blocks = time.perf_counter() - t0
             c_blocks = time.thread_time() - c0
             hb = blocks.household_block
@@ -780,6 +789,29 @@ def _copies(lines, villages):
     lines = lines.copy()
     lines.geometry = shapely.from_wkb(shapely.to_wkb(lines.geometry.values))
     return lines, shapely.from_wkb(shapely.to_wkb(villages.geometry.to_numpy()))
+
+
+def _corridors_and_faces(corridor_args, faces_args):
+    """:func:`.corridors.draw_corridors` then :func:`_crossing_faces`, one after the other on one
+    sub-grid worker, each with its own seconds (see :class:`_Part`)."""
+    t, c = time.perf_counter(), time.process_time()
+    corr = draw_corridors(*corridor_args)
+    t2, c2 = time.perf_counter(), time.process_time()
+    faces = _crossing_faces(*faces_args)
+    return (corr, t2 - t, c2 - c), (faces, time.perf_counter() - t2, time.process_time() - c2)
+
+
+class _Part:
+    """One of the two results of :func:`_corridors_and_faces` on a worker, as a job with
+    ``result()``, ``seconds`` and ``cpu_seconds``."""
+
+    def __init__(self, remote, i: int):
+        self._remote, self._i = remote, i
+        self.seconds = self.cpu_seconds = 0.0
+
+    def result(self):
+        out, self.seconds, self.cpu_seconds = self._remote.result()[self._i]
+        return out
 
 
 def _crossing_faces(lines, frames):

@@ -78,6 +78,19 @@ class SubgridWorkers:
             self._ex.shutdown(wait=wait, cancel_futures=True)
             self._ex = None
 
+    def call(self, fn, *args) -> "_Remote | None":
+        """``fn(*args)`` on a worker (``fn`` importable, the arguments picklable), as a job with
+        ``result()``, ``seconds`` and ``cpu_seconds`` like the engine's thread jobs; None when the
+        workers are unavailable. Used for the corridors and crossing faces, which depend only on
+        the inputs: on a worker they do not contend for this process's GIL, as a thread does."""
+        if self._ex is None:
+            return None
+        try:
+            return _Remote(self._ex.submit(_timed, fn, *args), fn, args)
+        except (OSError, RuntimeError) as exc:
+            self._fail(exc)
+            return None
+
     def submit(self, work: tuple[list[int], dict], g_geoms, ctx: dict, bounds: dict) -> None:
         """Hand the grids of :func:`.subgrids.subgrid_work` to the workers now; :meth:`draw`
         collects them."""
@@ -137,6 +150,34 @@ class SubgridWorkers:
         except (BrokenProcessPool, OSError, RuntimeError) as exc:
             self._fail(exc)
             raise _Restart() from exc
+
+
+class _Remote:
+    """A call on a worker; when the workers broke, ``result()`` makes it here instead (the same
+    function on the same inputs: the same result)."""
+
+    def __init__(self, fut, fn, args):
+        self._fut, self._fn, self._args = fut, fn, args
+        self._done = False
+        self._out = None
+        self.seconds = self.cpu_seconds = 0.0
+
+    def result(self):
+        from concurrent.futures.process import BrokenProcessPool
+        if not self._done:
+            try:
+                self._out, self.seconds, self.cpu_seconds = self._fut.result()
+            except BrokenProcessPool:
+                self._out, self.seconds, self.cpu_seconds = _timed(self._fn, *self._args)
+            self._done, self._fn, self._args = True, None, None
+        return self._out
+
+
+def _timed(fn, *args):
+    import time
+    t, c = time.perf_counter(), time.process_time()
+    out = fn(*args)
+    return out, time.perf_counter() - t, time.process_time() - c
 
 
 class _Jobs:
