@@ -458,8 +458,8 @@ def bench(name: str, layers: dict, *, skip_maxp: bool, skip_anchors: bool = Fals
     all_cpu = time.process_time() - pc
     floor = floors(layers["villages"].geometry.values, gp._points, gp._lines)
     print("\n".join(stage_table(tim, floor, extra={
-        "corridors (own thread, overlapped)": (tim["corridors_s"], tim.get("corridors_cpu_s", float("nan"))),
-        "crossing faces (own thread, overlapped)": (tim.get("faces_s", 0.0), tim.get("faces_cpu_s", float("nan")))})))
+        "corridors (own thread or sub-grid worker, overlapped)": (tim["corridors_s"], tim.get("corridors_cpu_s", float("nan"))),
+        "crossing faces (own thread or sub-grid worker, overlapped)": (tim.get("faces_s", 0.0), tim.get("faces_cpu_s", float("nan")))})))
     print(f"\nSub-grids drawn on {tim.get('subgrid_workers', 1)} process(es)"
           + (f" ({tim['subgrid_workers_cpu_s']:.2f} CPU s there, counted in the sub-grid and total CPU above)"
              if tim.get("subgrid_workers_cpu_s") else "")
