@@ -320,12 +320,9 @@ class GridPartitioner(RedrawMixin):
             blocks = build_blocks(villages, pts, hh, lines,
                                   special=special_geoms if len(special_geoms) else None, strips=strips)
             self.blocks_ = blocks
-            # The faces the drawn grids' crossings are counted in depend only on the lines and the
-            # villages: cut on another thread while the grids are drawn, on copies (GEOS prepares
-            # geometries in place). Not during the blocks: two noding passes at once contend for
-            # the memory and the cores the corridors use.
-            if self._faces_job is None:
-                self._faces_job = _Background(_crossing_faces, *_copies(lines, vil), name="gridtool-faces")
+            # Without workers the crossing faces are cut when the metrics need them, on this thread:
+            # as a thread of their own they contended with the grids for the GIL and the cores
+            # (300k-household city, interleaved runs: no faster, up to 10 % slower).
             t_blocks = time.perf_counter() - t0
             c_blocks = time.thread_time() - c0
             hb = blocks.household_block
@@ -779,16 +776,6 @@ class GridPartitioner(RedrawMixin):
         return {"parameters": self.get_params(), "plan": plan, "timings": timings,
                 "villages": village_reports,
                 "grids": json_rows(g[cols])}
-
-
-def _copies(lines, villages):
-    """The barrier lines and village polygons as new geometries (the same coordinates), for
-    another thread: GEOS prepares geometries in place, which two threads must not do at once."""
-    if villages is None or lines is None or not len(lines):
-        return None, None
-    lines = lines.copy()
-    lines.geometry = shapely.from_wkb(shapely.to_wkb(lines.geometry.values))
-    return lines, shapely.from_wkb(shapely.to_wkb(villages.geometry.to_numpy()))
 
 
 def _corridors_and_faces(corridor_args, faces_args):
