@@ -14,13 +14,16 @@ its box, so no other line can cross it). The workers are started when the fit be
 start-up (about 1.5 s of imports) overlaps the blocks and grids.
 
 Written by hand because :mod:`concurrent.futures` gives the pool but not the batching, the barrier
-subsets, the cancel or the fallback: when the workers cannot start (a script without
-``if __name__ == "__main__":``, a frozen app, a process that may not have children) or break,
-the grids are drawn in this process and the reason is kept in :attr:`SubgridWorkers.note`.
+subsets, the cancel or the fallback: when the workers cannot start (a process that may not have
+children, such as a Dask worker) or break, the grids are drawn in this process and the reason is
+kept in :attr:`SubgridWorkers.note`. The workers start without the caller's main script (a
+planner's script without ``if __name__ == "__main__":`` is not run again in them); a frozen app
+does not start them unless asked.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import sys
@@ -62,14 +65,15 @@ class SubgridWorkers:
         try:
             from concurrent.futures import ProcessPoolExecutor
             self._ex = ProcessPoolExecutor(max_workers=self.n, mp_context=multiprocessing.get_context("spawn"))
-            # Started now, so that their imports overlap the blocks and grids.
-            self._warm = [self._ex.submit(_ready) for _ in range(self.n)]
+            # Started now (one process per submit), so that their imports overlap the blocks and
+            # grids; without the caller's main script, which they do not need (see _main_hidden).
+            with _main_hidden():
+                self._warm = [self._ex.submit(_ready) for _ in range(self.n)]
         except (OSError, RuntimeError, ValueError) as exc:
             self._fail(exc)
 
     def _fail(self, exc: BaseException) -> None:
-        self.note = (f"sub-grid workers unavailable ({type(exc).__name__}: {exc}); drawn in this process. "
-                     "A script that starts a partition needs `if __name__ == \"__main__\":` for them")
+        self.note = f"sub-grid workers unavailable ({type(exc).__name__}: {exc}); drawn in this process"
         self.close()
 
     def close(self, wait: bool = False) -> None:
@@ -213,6 +217,29 @@ class _Jobs:
         lines = shapely.to_wkb(tree.geometries.take(li)) if tree is not None else None
         grids = [(w[gi][0], w[gi][1], xy_all[w[gi][0]], shapely.to_wkb(g_geoms[gi])) for gi in b]
         return self.ex.submit(_draw_batch, grids, lines, aff[li] if len(aff) else aff, self.bounds)
+
+
+@contextlib.contextmanager
+def _main_hidden():
+    """Start processes without re-running the caller's script in them.
+
+    A spawned process imports the parent's main script (as ``__mp_main__``) so that functions
+    defined there can be called; a planner's script without ``if __name__ == "__main__":`` would
+    then run again in every worker: its whole partition, its file writes. The workers call only
+    gridtool's own functions, so the script is hidden from multiprocessing while they start (the
+    main module's ``__file__`` and ``__spec__``, put back right after)."""
+    main = sys.modules.get("__main__")
+    saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if main is not None and k in main.__dict__}
+    try:
+        for k in saved:
+            if k == "__spec__":
+                main.__spec__ = None
+            else:
+                del main.__dict__[k]
+        yield
+    finally:
+        for k, v in saved.items():
+            main.__dict__[k] = v
 
 
 class _Restart(Exception):
