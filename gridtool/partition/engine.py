@@ -447,8 +447,7 @@ class GridPartitioner(RedrawMixin):
                 "blocks_cpu_s": round(c_blocks, 3), "grids_cpu_s": round(c_grids, 3), "subgrids_cpu_s": round(c_sub, 3),
                 "corridors_cpu_s": round(corridors.cpu_seconds, 3), "total_cpu_s": round(time.thread_time() - c0, 3),
                 # The crossing faces cut on their own thread (overlapped).
-                "faces_s": round(getattr(self, "_faces_times", (0.0, 0.0))[0], 3),
-                "faces_cpu_s": round(getattr(self, "_faces_times", (0.0, 0.0))[1], 3),
+                "faces_s": round(self._faces_times[0], 3), "faces_cpu_s": round(self._faces_times[1], 3),
                 # Sub-grids on worker processes: how many, their CPU seconds, why none were used.
                 "subgrid_workers": workers.n if workers is not None and workers.note is None else 1,
                 "subgrid_workers_cpu_s": round(workers.cpu_seconds, 3) if workers is not None else 0.0,
@@ -716,18 +715,18 @@ class GridPartitioner(RedrawMixin):
         return SubgridWorkers(n) if n > 1 and self.subgrids else None
 
     def _add_metrics(self, layers):
+        # The crossing faces drawn on a worker (large plans), collected here whatever the grids.
+        job, self._faces_job = self._faces_job, None
+        faces = job.result() if job is not None else None
+        self._faces_times = (job.seconds, job.cpu_seconds) if job is not None else (0.0, 0.0)
         g = self.grids_
         if not len(g):
             for c in ("area_m2", "polsby_popper", "hard_crossings", "soft_crossings", "max_dist_m",
                       "places", "place_names"):
                 g[c] = []
             return
-        job, self._faces_job = getattr(self, "_faces_job", None), None
-        faces = job.result() if job is not None else None
-        self._faces_times = (job.seconds, job.cpu_seconds) if job is not None else (0.0, 0.0)
         add_grid_metrics(g, self._grids_internal, self.blocks_, self._ctx, layers, lines=self._lines,
                          points=self._points, assign=self._assign, faces=faces)
-
 
     # ------------------------------------------------------------------------------------------
     def _report(self, village_reports, plans, timings):

@@ -23,7 +23,7 @@ import shapely
 
 from .codes import reading_order
 from .shapes import dissolve_many
-from .subgrid_draw import draw_one, fallback_chunks, sites_inside, subgrids_of  # noqa: F401 - moved there
+from .subgrid_draw import draw_one
 
 
 def draw_subgrids(grids: gpd.GeoDataFrame, households: gpd.GeoDataFrame, assign: pd.DataFrame, ctx: dict, *,
