@@ -22,12 +22,14 @@ import sys
 from . import __version__, settings
 from .commands import COMMAND_MODULES
 from .commands.args import LANGS, fmt_lang, limit_options
+from .commands.usage import Parser
 from .errors import GridtoolError
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``gridtool`` argument parser: ``--version``, ``--lang`` and every subcommand."""
-    p = argparse.ArgumentParser(prog="gridtool", description="网格化管理与巡逻规划 / grid management and patrol "
+    # Subcommand parsers are made of the same class: every usage error is bilingual (.commands.usage).
+    p = Parser(prog="gridtool", description="网格化管理与巡逻规划 / grid management and patrol "
                                 "planning for townships")
     p.add_argument("--version", action="version", version=f"gridtool {__version__}")
     p.add_argument("--lang", choices=LANGS, default=settings.current().lang,

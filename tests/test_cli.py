@@ -101,3 +101,31 @@ def test_demo_on_the_bundled_samples(tmp_path, capsys):
     assert "社区" in md
     assert {"households", "villages", "roads", "gridtool_meta"} <= {
         str(n) for n, _ in pyogrio.list_layers(tmp_path / "liechtenstein.gpkg")}
+
+
+@pytest.mark.parametrize("argv, zh, en, near", [
+    (["partition", "p.gpkg"], "必须给出其中一个参数：--out --out-dir",
+     "one of the arguments --out --out-dir is required", None),
+    (["partiton", "p.gpkg"], "没有命令 'partiton'", "invalid choice: 'partiton'", "partition"),
+    (["partition", "p.gpkg", "--out", "o.gpkg", "--min-hh", "300"], "无法识别的参数：--min-hh 300",
+     "unrecognized arguments: --min-hh 300", "--min"),
+    (["partition", "p.gpkg", "--out", "o.gpkg", "--min", "abc"], "参数 --min 的值 'abc' 不是有效的整数",
+     "argument --min: invalid int value: 'abc'", None),
+    (["coverage", "p.gpkg", "--sites", "-3"], "参数 --sites：--sites 应为正整数或 auto", "--sites takes a positive number", None),
+])
+def test_usage_errors_in_chinese_then_english_with_the_fix(argv, zh, en, near, capsys):
+    """A mistyped command line is refused with exit 2 as argparse does, but in Chinese (the
+    default), naming the nearest valid command or option and the --help to read; --lang en and
+    --lang both give English."""
+    with pytest.raises(SystemExit) as ex:
+        main(["--lang", "zh", *argv])
+    assert ex.value.code == 2
+    err = capsys.readouterr().err
+    assert "错误：" + zh in err and "解决办法：" in err and "--help" in err
+    assert "error:" not in err and not re.search(r"[A-Za-z]{4,} [a-z]{4,} [a-z]{4,}", err.split("错误：")[1])
+    if near:
+        assert f"是不是要输入 {near}？" in err
+    with pytest.raises(SystemExit):
+        main(["--lang", "both", *argv])
+    err = capsys.readouterr().err
+    assert zh in err and en in err and "Fix: " in err and (near is None or f"did you mean {near}?" in err)

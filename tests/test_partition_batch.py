@@ -351,3 +351,23 @@ def test_synthetic_city_uses_real_codes_and_streams_townships():
     again = src.layers(src.chunks()[1])
     assert shapely.equals_exact(again["households"].geometry.values, lay["households"].geometry.values, 0).all()
     assert again["households"]["_batch_row"].tolist() == lay["households"]["_batch_row"].tolist()
+
+
+def test_a_script_without_a_main_guard_runs_on_two_workers(tmp_path):
+    """Dask's local workers are spawned processes, which import the caller's main script: a
+    planner's script without ``if __name__ == "__main__":`` stopped every worker from starting
+    ("Nanny failed to start", a page of tracebacks). It now runs once, on both workers."""
+    pytest.importorskip("distributed")
+    script = tmp_path / "plan.py"
+    script.write_text(
+        "import sys\n"
+        f"sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})\n"
+        "from test_partition_batch import _city\n"
+        "from gridtool.partition.batch import BatchPartitioner\n"
+        "bp = BatchPartitioner(workers=2).fit(_city())\n"
+        "print('RAN', bp.report_['timings']['workers'], len(bp.grids_), len(bp.failures_))\n", encoding="utf-8")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-3000:]
+    ran = [line for line in out.stdout.splitlines() if line.startswith("RAN")]
+    assert len(ran) == 1 and ran[0].split()[1] == "2" and ran[0].split()[3] == "0", out.stdout
+    assert "Traceback" not in out.stderr

@@ -98,7 +98,8 @@ def _sites_arg(text: str):
         n = 0
     if n < 1:
         import argparse
-        raise argparse.ArgumentTypeError(f"--sites takes a positive number or auto, not {text!r}")
+        raise argparse.ArgumentTypeError(f"--sites 应为正整数或 auto，而不是 {text!r} / "
+                                         f"--sites takes a positive number or auto, not {text!r}")
     return n
 
 

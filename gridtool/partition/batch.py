@@ -316,6 +316,9 @@ def summarize(reports: list[dict], tabs: list[dict], params: dict) -> dict:
         infeasible=[x for r in reports for x in r["plan"].get("infeasible_villages", [])],
         village_reports=villages, sub_bounds=(engine.sub_min, engine.sub_max)))
     engine_t = _merge_values([r.get("timings", {}) for r in reports]) or {}
+    # Seconds add up over chunks; the count of sub-grid processes does not (the most any chunk used).
+    if "subgrid_workers" in engine_t:
+        engine_t["subgrid_workers"] = max(int(r.get("timings", {}).get("subgrid_workers", 0) or 0) for r in reports)
     return {"parameters": engine.get_params(), "plan": plan,
             "timings": {k: round(v, 3) if isinstance(v, float) else v for k, v in engine_t.items()},
             "villages": villages, "grids": [row for r in reports for row in r.get("grids", [])]}
@@ -473,7 +476,8 @@ class BatchPartitioner:
             say(stats["villages_done"] / max(n_villages, 1), _progress_message(stats, n_villages, c, piece))
 
         def jobs() -> Iterable[tuple[int, Chunk, dict, str | None]]:
-            for i, c in enumerate(chunks):
+            for i in order:
+                c = chunks[i]
                 if stop():
                     raise CancelledError()
                 tc = time.perf_counter()
@@ -499,6 +503,12 @@ class BatchPartitioner:
                     stats["t_compute"] = time.perf_counter()
                 yield i, c, lay, dig
 
+        # Several workers take the largest chunks first, so that the run does not end with one
+        # worker on a large township while the others wait (results are kept by chunk index, so
+        # the order changes nothing else). One worker goes in input order, as the progress reads.
+        order = list(range(len(chunks)))
+        if self.workers > 1 or self.scheduler is not None:
+            order.sort(key=lambda i: (-(chunks[i].households or 0), -len(chunks[i].rows), i))
         executor = make_executor(task=run_chunk, warm_up=warm_up, workers=self.workers, scheduler=self.scheduler,
                                  max_in_flight=self.max_in_flight)
         on_workers = self.write_on_workers if self.write_on_workers is not None else self.scheduler is None

@@ -5,8 +5,9 @@ grid borders follow the lines on the ground. Two blocks are neighbours when they
 line; the edge between them records which classes of line separate them (all hard → a hard edge)
 and the affinity-weighted length of the shared border (see :mod:`.barriers`).
 
-Built with shapely's noding and polygonize (GEOS); the side-of-segment lookup that finds the two
-faces along each noded segment is ours, because GEOS's polygonizer does not return face adjacency.
+Built with shapely's noding and polygonize (GEOS); finding the two faces along each noded segment
+(matching its first segment with the faces' ring segments, exactly) is ours, because GEOS's
+polygonizer does not return face adjacency.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import numpy as np
 import pandas as pd
 import shapely
 
-_SIDE = 0.05  # metres either side of a segment where its two faces are looked up
 
 
 @dataclass
@@ -257,23 +257,7 @@ def _adjacency(noded, faces, src, src_cls, src_aff, src_hard, face_village, side
     given a list, receives the left faces, right faces and segments)."""
     length = shapely.length(noded)
     noded, length = noded[length > 1e-6], length[length > 1e-6]
-    d = np.minimum(0.1, length / 4)
-    mid = shapely.line_interpolate_point(noded, length / 2)
-    p1 = shapely.get_coordinates(shapely.line_interpolate_point(noded, length / 2 - d))
-    p2 = shapely.get_coordinates(shapely.line_interpolate_point(noded, length / 2 + d))
-    m = shapely.get_coordinates(mid)
-    t = p2 - p1
-    t /= np.maximum(np.hypot(t[:, 0], t[:, 1]), 1e-12)[:, None]
-    nrm = np.column_stack([-t[:, 1], t[:, 0]])
-    ftree = shapely.STRtree(faces)
-    side = []
-    for sign in (1.0, -1.0):
-        pts = shapely.points(m + sign * _SIDE * nrm)
-        si, sf = _points_in(faces, ftree, pts)
-        f = np.full(len(noded), -1, dtype=np.int64)
-        f[si] = sf
-        side.append(f)
-    left, right = side
+    left, right = _faces_along(noded, faces)
     ok = (left >= 0) & (right >= 0) & (left != right)
     idx = np.flatnonzero(ok)
     if sides is not None:
@@ -286,7 +270,8 @@ def _adjacency(noded, faces, src, src_cls, src_aff, src_hard, face_village, side
             {"a": np.int64, "b": np.int64, "length": float, "affinity": float, "major": bool, "hard": bool,
              "cross_village": bool, "cls": object})
     # Which source lines run along each noded segment: the hardest (lowest affinity) wins.
-    qi, qs = _lines_along(src, mid[idx])
+    mid = shapely.line_interpolate_point(noded[idx], length[idx] / 2)
+    qi, qs = _lines_along(src, mid)
     seg_aff = np.ones(len(idx))
     seg_hard = np.zeros(len(idx), dtype=bool)
     seg_cls = np.full(len(idx), "road", dtype=object)
@@ -314,6 +299,86 @@ def _adjacency(noded, faces, src, src_cls, src_aff, src_hard, face_village, side
     g["cls"] = longest.reindex(g.index).to_numpy()
     return g.drop(columns="soft_len").reset_index()
 
+
+
+def _faces_along(noded: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The two faces on either side of every noded line (-1 where there is none: a dangle, the
+    outside of every village), found exactly: polygonize builds each face's rings from the noded
+    lines' own vertices, so the faces along a noded line are the faces whose rings hold its first
+    segment (in either direction; a line has the same faces all along, faces change only at
+    nodes). ``left`` gets the lower face number, ``right`` the other; a line both of whose sides
+    are one face (a cut edge inside a block) gets it twice.
+
+    Each segment gets a 64-bit key from the bits of its end coordinates (the same either way
+    round); the face segments are looked up among the lines' sorted keys and every match is then
+    compared coordinate for coordinate, so a key shared by chance changes nothing. This replaced
+    two point-in-polygon lookups per line, 5 cm either side, which jumped over sliver faces."""
+    n = len(noded)
+    left = np.full(n, -1, dtype=np.int64)
+    right = np.full(n, -1, dtype=np.int64)
+    if not n or not len(faces):
+        return left, right
+    # First segment of each noded line, and every segment of every face ring.
+    lxy, lid = shapely.get_coordinates(noded, return_index=True)
+    first = np.r_[0, np.flatnonzero(np.diff(lid)) + 1]
+    qa, qb = lxy[first], lxy[first + 1]
+    rings, owner = shapely.get_rings(faces, return_index=True)
+    rxy, rid = shapely.get_coordinates(rings, return_index=True)
+    same = np.flatnonzero(rid[:-1] == rid[1:])
+    sa, sb = rxy[same], rxy[same + 1]
+    seg_face = owner[rid[same]]
+    qkey = _segment_key(qa, qb)
+    skey = _segment_key(sa, sb)
+    order = np.argsort(qkey, kind="stable")
+    qs = qkey[order]
+    pos = np.minimum(np.searchsorted(qs, skey), n - 1)
+    hit = np.flatnonzero(qs[pos] == skey)
+    line = order[pos[hit]]
+    face = seg_face[hit]
+    # Exact: the same two points, either way round.
+    a, b, c, d = qa[line], qb[line], sa[hit], sb[hit]
+    exact = ((a == c).all(axis=1) & (b == d).all(axis=1)) | ((a == d).all(axis=1) & (b == c).all(axis=1))
+    line, face = line[exact], face[exact]
+    if len(qs) > 1 and (qs[1:] == qs[:-1]).any():
+        # Two lines with one key (equal first segments cannot be after noding; a shared key by
+        # chance): the lookup above found only one of them, so those lines are matched one by one.
+        dup = np.flatnonzero(np.isin(qkey, qs[1:][qs[1:] == qs[:-1]]))
+        extra_l, extra_f = [], []
+        for i in dup.tolist():
+            m = np.flatnonzero(skey == qkey[i])
+            ok = (((sa[m] == qa[i]).all(axis=1) & (sb[m] == qb[i]).all(axis=1))
+                  | ((sa[m] == qb[i]).all(axis=1) & (sb[m] == qa[i]).all(axis=1)))
+            extra_l.append(np.full(int(ok.sum()), i, dtype=np.int64))
+            extra_f.append(seg_face[m[ok]])
+        keep = ~np.isin(line, dup)
+        line = np.concatenate([line[keep], *extra_l])
+        face = np.concatenate([face[keep], *extra_f])
+    if not len(line):
+        return left, right
+    o = np.lexsort((face, line))
+    line, face = line[o], face[o]
+    head = np.r_[True, line[1:] != line[:-1]]
+    rank = np.arange(len(line)) - np.maximum.accumulate(np.where(head, np.arange(len(line)), 0))
+    left[line[rank == 0]] = face[rank == 0]
+    right[line[rank == 1]] = face[rank == 1]
+    return left, right
+
+
+def _segment_key(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """A 64-bit key of the segment ``a``–``b`` from its coordinates' bits, the same for ``b``–``a``
+    (a key, not an identity: matches are checked on the coordinates)."""
+    def mix(xy):  # splitmix64 of each coordinate's bits, combined
+        bits = np.ascontiguousarray(xy, dtype=np.float64).view(np.uint64)
+        h = bits[:, 0] * np.uint64(0x9E3779B97F4A7C15) + bits[:, 1]
+        h ^= h >> np.uint64(30)
+        h *= np.uint64(0xBF58476D1CE4E5B9)
+        h ^= h >> np.uint64(27)
+        h *= np.uint64(0x94D049BB133111EB)
+        return h ^ (h >> np.uint64(31))
+    with np.errstate(over="ignore"):
+        ha, hb = mix(a), mix(b)
+        lo, hi = np.minimum(ha, hb), np.maximum(ha, hb)
+        return lo * np.uint64(0xD6E8FEB86659FD93) ^ hi
 
 
 def _lines_along(src: np.ndarray, mid: np.ndarray, dist: float = 0.01, piece: int = 8

@@ -25,6 +25,7 @@ import uuid
 from typing import Callable, Iterable
 
 from ..errors import CancelledError, GridtoolError
+from .spawning import main_hidden
 
 
 class ClusterError(GridtoolError):
@@ -123,10 +124,14 @@ class DaskExecutor:
             else:
                 # ":0": the scheduler's HTTP endpoint binds a free port (with None it still takes
                 # 8787, and warns when another cluster holds it).
-                cluster = distributed.LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                                                   dashboard_address=":0", silence_logs=logging.ERROR)
+                # Without the caller's main script: a script with no ``if __name__ == "__main__":``
+                # would stop every worker from starting (see .spawning).
+                with main_hidden():
+                    cluster = distributed.LocalCluster(n_workers=self.workers, threads_per_worker=1,
+                                                       processes=True, dashboard_address=":0",
+                                                       silence_logs=logging.ERROR)
                 client = distributed.Client(cluster)
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, RuntimeError) as exc:
             if cluster is not None:
                 cluster.close()
             where = self.scheduler or "LocalCluster"

@@ -54,11 +54,14 @@ def draw_corridors(layers, lines, villages, vcodes, vnames, crs, width: float) -
         bi, vi = bi[hit], vi[hit]
         if not len(bi):
             continue
+        # A band wholly inside its village needs no clipping (most of them: an overlay with the
+        # village outline cost more than the prepared test).
+        inside = shapely.contains_properly(vg[vi], bands[bi])
         order = np.lexsort((bi, vi))
-        bi, vi = bi[order], vi[order]
+        bi, vi, inside = bi[order], vi[order], inside[order]
         cuts = np.flatnonzero(np.diff(vi)) + 1
-        for sel, v in zip(np.split(bi, cuts), vi[np.r_[0, cuts]]):
-            clipped = shapely.get_parts(shapely.intersection(bands[sel], vg[v]))
+        for sel, ins, v in zip(np.split(bi, cuts), np.split(inside, cuts), vi[np.r_[0, cuts]]):
+            clipped = np.concatenate([bands[sel[ins]], shapely.get_parts(shapely.intersection(bands[sel[~ins]], vg[v]))])
             clipped = clipped[np.isin(shapely.get_type_id(clipped), (3, 6))]
             if not len(clipped):
                 continue

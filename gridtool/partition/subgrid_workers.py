@@ -23,7 +23,6 @@ does not start them unless asked.
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
 import os
 import sys
@@ -33,6 +32,7 @@ import numpy as np
 import shapely
 
 from ..errors import CancelledError
+from .spawning import main_hidden
 
 #: Households from which a fit draws its sub-grids on worker processes by default.
 AUTO_MIN_HOUSEHOLDS = 100_000
@@ -66,8 +66,8 @@ class SubgridWorkers:
             from concurrent.futures import ProcessPoolExecutor
             self._ex = ProcessPoolExecutor(max_workers=self.n, mp_context=multiprocessing.get_context("spawn"))
             # Started now (one process per submit), so that their imports overlap the blocks and
-            # grids; without the caller's main script, which they do not need (see _main_hidden).
-            with _main_hidden():
+            # grids; without the caller's main script, which they do not need (see .spawning).
+            with main_hidden():
                 self._warm = [self._ex.submit(_ready) for _ in range(self.n)]
         except (OSError, RuntimeError, ValueError) as exc:
             self._fail(exc)
@@ -217,29 +217,6 @@ class _Jobs:
         lines = shapely.to_wkb(tree.geometries.take(li)) if tree is not None else None
         grids = [(w[gi][0], w[gi][1], xy_all[w[gi][0]], shapely.to_wkb(g_geoms[gi])) for gi in b]
         return self.ex.submit(_draw_batch, grids, lines, aff[li] if len(aff) else aff, self.bounds)
-
-
-@contextlib.contextmanager
-def _main_hidden():
-    """Start processes without re-running the caller's script in them.
-
-    A spawned process imports the parent's main script (as ``__mp_main__``) so that functions
-    defined there can be called; a planner's script without ``if __name__ == "__main__":`` would
-    then run again in every worker: its whole partition, its file writes. The workers call only
-    gridtool's own functions, so the script is hidden from multiprocessing while they start (the
-    main module's ``__file__`` and ``__spec__``, put back right after)."""
-    main = sys.modules.get("__main__")
-    saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if main is not None and k in main.__dict__}
-    try:
-        for k in saved:
-            if k == "__spec__":
-                main.__spec__ = None
-            else:
-                del main.__dict__[k]
-        yield
-    finally:
-        for k, v in saved.items():
-            main.__dict__[k] = v
 
 
 class _Restart(Exception):
