@@ -14,12 +14,14 @@ library, and a catalogue would not add the suggestions.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import re
 import sys
 
 #: (pattern of argparse's English message, Chinese template): the first that matches is used.
 _PHRASES: tuple[tuple[str, str], ...] = (
+    (r"the following arguments are required: command", "缺少命令（import、partition、export 等）"),
     (r"the following arguments are required: (?P<a>.+)", "缺少必需的参数：{a}"),
     (r"one of the arguments (?P<a>.+) is required", "必须给出其中一个参数：{a}"),
     (r"argument (?P<a>\S+): not allowed with argument (?P<b>\S+)", "参数 {a} 不能与 {b} 同时使用"),
@@ -79,7 +81,7 @@ def _suggestion(message: str, options: list[str]) -> str | None:
 def _command_options(parser: argparse.ArgumentParser, argv: list[str]) -> tuple[str, list[str]]:
     """The subcommand named in ``argv`` (its full prog) and its option strings; the parser's own
     when none is named. argparse reports unrecognised options from the top parser, whose options
-    are not the ones the user was typing."""
+    are not the ones the user was typing (its ``_actions`` are read: argparse has no public list)."""
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for tok in argv:
@@ -121,30 +123,30 @@ def bilingual(message: str, prog: str, lang: str = "zh", options: list[str] | No
     return zh_text
 
 
+@contextlib.contextmanager
+def _remembered(args):
+    """Keep the whole command line while the outermost parse runs (subcommand parses nest in it)."""
+    global _argv
+    outer = _argv is None
+    if outer:
+        _argv = list(sys.argv[1:] if args is None else args)
+    try:
+        yield
+    finally:
+        if outer:
+            _argv = None
+
+
 class Parser(argparse.ArgumentParser):
     """argparse's parser with usage errors in Chinese (and English): exit status 2 as before."""
 
     def parse_known_args(self, args=None, namespace=None):
-        global _argv
-        outer = _argv is None
-        if outer:
-            _argv = list(sys.argv[1:] if args is None else args)
-        try:
+        with _remembered(args):
             return super().parse_known_args(args, namespace)
-        finally:
-            if outer:
-                _argv = None
 
     def parse_args(self, args=None, namespace=None):
-        global _argv
-        outer = _argv is None
-        if outer:
-            _argv = list(sys.argv[1:] if args is None else args)
-        try:
+        with _remembered(args):
             return super().parse_args(args, namespace)
-        finally:
-            if outer:
-                _argv = None
 
     def error(self, message: str):  # noqa: D401 - argparse's hook
         argv = _argv if _argv is not None else sys.argv[1:]

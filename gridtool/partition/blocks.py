@@ -368,7 +368,7 @@ def _segment_key(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """A 64-bit key of the segment ``a``–``b`` from its coordinates' bits, the same for ``b``–``a``
     (a key, not an identity: matches are checked on the coordinates)."""
     def mix(xy):  # splitmix64 of each coordinate's bits, combined
-        bits = np.ascontiguousarray(xy, dtype=np.float64).view(np.uint64)
+        bits = np.ascontiguousarray(xy + 0.0, dtype=np.float64).view(np.uint64)  # + 0.0: -0.0 → 0.0
         h = bits[:, 0] * np.uint64(0x9E3779B97F4A7C15) + bits[:, 1]
         h ^= h >> np.uint64(30)
         h *= np.uint64(0xBF58476D1CE4E5B9)
