@@ -77,3 +77,20 @@ def add_households(layers: dict, fraction: float, seed: int = 1) -> dict:
     out = dict(layers)
     out["households"] = gpd.GeoDataFrame(pd.concat([hs, new], ignore_index=True), crs=hs.crs)
     return out
+
+
+def run_unguarded_script(folder, body: str) -> list[str]:
+    """Run ``body`` as a planner's script without ``if __name__ == "__main__":`` (``plan.py`` in
+    ``folder``, this folder importable) and return the lines it printed starting with ``RAN``;
+    the script must succeed without a traceback. Spawned worker processes import such a script,
+    which is what the tests using this check."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    script = Path(folder) / "plan.py"
+    here = str(Path(__file__).resolve().parent)
+    script.write_text(f"import sys\nsys.path.insert(0, {here!r})\n" + body, encoding="utf-8")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600, cwd=folder)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "Traceback" not in out.stderr, out.stderr[-3000:]
+    return [line for line in out.stdout.splitlines() if line.startswith("RAN")]

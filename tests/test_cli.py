@@ -122,6 +122,8 @@ def test_usage_errors_in_chinese_then_english_with_the_fix(argv, zh, en, near, c
     assert ex.value.code == 2
     err = capsys.readouterr().err
     assert "错误：" + zh in err and "解决办法：" in err and "--help" in err
+    # The usage of the command being typed (not the top level's), its one English word translated.
+    assert err.startswith("用法：gridtool " + ("[-h]" if argv[0] == "partiton" else argv[0] + " "))
     assert "error:" not in err and not re.search(r"[A-Za-z]{4,} [a-z]{4,} [a-z]{4,}", err.split("错误：")[1])
     if near:
         assert f"是不是要输入 {near}？" in err
@@ -129,3 +131,4 @@ def test_usage_errors_in_chinese_then_english_with_the_fix(argv, zh, en, near, c
         main(["--lang", "both", *argv])
     err = capsys.readouterr().err
     assert zh in err and en in err and "Fix: " in err and (near is None or f"did you mean {near}?" in err)
+

@@ -395,6 +395,23 @@ def test_blocks_along_a_sliver_are_neighbours_of_it():
     assert (e["length"].round(6) == 100.0).all()
 
 
+def test_block_edges_do_not_depend_on_the_segment_keys(monkeypatch):
+    """The faces along each noded line are looked up by a 64-bit key of its first segment and
+    then compared coordinate for coordinate: with every key the same (all collide), the blocks'
+    edges are the same as with the real keys."""
+    from gridtool.partition import blocks as B
+    layers = make_villages(n_villages=1, households=400, seed=3)
+    from gridtool.partition.barriers import barrier_lines
+    from gridtool.spatial import household_points
+    args = (layers["villages"], household_points(layers["households"]).values,
+            layers["households"]["hh"].to_numpy(float), barrier_lines(layers))
+    real = B.build_blocks(*args).edges
+    monkeypatch.setattr(B, "_segment_key", lambda a, b: np.zeros(len(a), dtype=np.uint64))
+    same_key = B.build_blocks(*args).edges
+    assert len(real) > 50
+    assert real.equals(same_key)
+
+
 @pytest.mark.parametrize("sample", ["liechtenstein", "nanjing-xuanwu"])
 def test_an_exclave_note_means_a_grid_in_pieces(sample):
     """``exclave`` in the ledger says a grid holds a part of its village cut off from the rest; on

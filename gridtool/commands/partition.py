@@ -130,7 +130,7 @@ def cmd_partition(args) -> int:
     # another program rewrote the project while this partition ran (gridtool.writelock).
     with command_progress(args) as show:
         gp = partition_project(project, progress=show, **_partition_params(args),
-                               processes=getattr(args, "processes", None))
+                               processes=args.processes)
     project.save(out, force=args.force)
     rep = gp.report_
     if args.report:
@@ -220,7 +220,7 @@ def _partition_redraw(args) -> int:
         described = {"file": args.project, "layer": "grids", "grids": len(previous)}
     out = Path(args.out)
     with command_progress(args) as show:
-        gp = GridPartitioner(**_partition_params(args), processes=getattr(args, "processes", None)).fit(
+        gp = GridPartitioner(**_partition_params(args), processes=args.processes).fit(
             project, previous=previous, locked=locked, match=match, previous_households=previous_hh,
             progress=show)
     apply_to_project(project, gp)
@@ -393,5 +393,5 @@ def register(subparsers) -> None:
     pp.add_argument("--report", metavar="REPORT.json", help="报告 / report as JSON")
     pp.add_argument("--force", action="store_true",
                     help="允许覆盖不是 gridtool 项目的已有文件 / replace an existing non-project file")
-    pp.add_argument("--quiet", action="store_true")
+    pp.add_argument("--quiet", action="store_true", help="不显示进度 / no progress messages")
     pp.set_defaults(func=cmd_partition)

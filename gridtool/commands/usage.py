@@ -19,6 +19,8 @@ import difflib
 import re
 import sys
 
+from ..errors import OptionError
+
 #: (pattern of argparse's English message, Chinese template): the first that matches is used.
 _PHRASES: tuple[tuple[str, str], ...] = (
     (r"the following arguments are required: command", "缺少命令（import、partition、export 等）"),
@@ -78,23 +80,23 @@ def _suggestion(message: str, options: list[str]) -> str | None:
     return None
 
 
-def _command_options(parser: argparse.ArgumentParser, argv: list[str]) -> tuple[str, list[str]]:
-    """The subcommand named in ``argv`` (its full prog) and its option strings; the parser's own
-    when none is named. argparse reports unrecognised options from the top parser, whose options
-    are not the ones the user was typing (its ``_actions`` are read: argparse has no public list)."""
+def _command_parser(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.ArgumentParser:
+    """The parser of the subcommand named in ``argv``, else ``parser``. argparse reports an
+    unrecognised option from the top parser, whose usage and options are not the ones the user was
+    typing (its ``_actions`` are read: argparse has no public list)."""
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for tok in argv:
                 if tok in action.choices:
-                    sp = action.choices[tok]
-                    return sp.prog, [o for a in sp._actions for o in a.option_strings if o.startswith("--")]
-    return parser.prog, [o for a in parser._actions for o in a.option_strings if o.startswith("--")]
+                    return action.choices[tok]
+    return parser
 
 
 def bilingual(message: str, prog: str, lang: str = "zh", options: list[str] | None = None) -> str:
-    """argparse's ``message`` for ``prog`` as gridtool prints errors: Chinese (``lang`` ``zh``),
-    English (``en``) or both (``both``), each with its fix; ``options``: the valid option strings,
-    for a suggestion when one is mistyped."""
+    """argparse's ``message`` for ``prog`` as gridtool prints every error
+    (:meth:`gridtool.errors.GridtoolError.format`): Chinese (``lang`` ``zh``), English (``en``) or
+    both (``both``), each with its fix; ``options``: the valid option strings, for a suggestion
+    when one is mistyped."""
     zh = None
     for pat, tpl in _PHRASES:
         m = re.fullmatch(pat, message, flags=re.S)
@@ -112,15 +114,10 @@ def bilingual(message: str, prog: str, lang: str = "zh", options: list[str] | No
         en = own.group("head") + own.group("en")
     near = _suggestion(message, options or [])
     help_cmd = f"{prog} --help"
-    fix_zh = (f"是不是要输入 {near}？" if near else "") + f"运行 {help_cmd} 查看用法。"
-    fix_en = (f"did you mean {near}? " if near else "") + f"Run {help_cmd} for the usage."
-    zh_text = f"错误：{zh}\n解决办法：{fix_zh}"
-    en_text = f"error: {en}\nFix: {fix_en}"
-    if lang == "en":
-        return en_text
-    if lang == "both":
-        return zh_text + "\n" + en_text
-    return zh_text
+    err = OptionError(f"错误：{zh}", f"error: {en}",
+                      fix_zh=(f"是不是要输入 {near}？" if near else "") + f"运行 {help_cmd} 查看用法。",
+                      fix_en=(f"did you mean {near}? " if near else "") + f"Run {help_cmd} for the usage.")
+    return err.format(None if lang == "both" else lang)
 
 
 @contextlib.contextmanager
@@ -150,6 +147,10 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str):  # noqa: D401 - argparse's hook
         argv = _argv if _argv is not None else sys.argv[1:]
-        prog, options = _command_options(self, argv)
-        self.print_usage(sys.stderr)
-        self.exit(2, bilingual(message, prog, _lang(argv), options) + "\n")
+        lang = _lang(argv)
+        cmd = _command_parser(self, argv)
+        usage = cmd.format_usage()
+        if lang != "en":  # argparse's own word; the synopsis itself is options and names
+            usage = usage.replace("usage: ", "用法：", 1)
+        options = [o for a in cmd._actions for o in a.option_strings if o.startswith("--")]
+        self.exit(2, usage + bilingual(message, cmd.prog, lang, options) + "\n")

@@ -275,18 +275,23 @@ def tables(layers: dict) -> dict[str, pd.DataFrame | None]:
     return out
 
 
-def _merge_values(values: list):
-    """Plan figures the batch does not recompute: numbers add up, lists join, dicts recurse."""
+#: Counts of a chunk that do not add up over chunks: the batch reports the most any chunk had.
+_MOST = frozenset({"subgrid_workers"})
+
+
+def _merge_values(values: list, most: bool = False):
+    """Plan figures the batch does not recompute: numbers add up (the keys of :data:`_MOST`: the
+    largest), lists join, dicts recurse."""
     vals = [v for v in values if v is not None]
     if not vals:
         return None
     if all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) for v in vals):
-        return sum(vals)
+        return max(vals) if most else sum(vals)
     if all(isinstance(v, list) for v in vals):
         return [x for v in vals for x in v]
     if all(isinstance(v, dict) for v in vals):
         keys = list(dict.fromkeys(k for v in vals for k in v))
-        return {k: _merge_values([v.get(k) for v in vals]) for k in keys}
+        return {k: _merge_values([v.get(k) for v in vals], most=k in _MOST) for k in keys}
     return vals[0]
 
 
@@ -316,9 +321,6 @@ def summarize(reports: list[dict], tabs: list[dict], params: dict) -> dict:
         infeasible=[x for r in reports for x in r["plan"].get("infeasible_villages", [])],
         village_reports=villages, sub_bounds=(engine.sub_min, engine.sub_max)))
     engine_t = _merge_values([r.get("timings", {}) for r in reports]) or {}
-    # Seconds add up over chunks; the count of sub-grid processes does not (the most any chunk used).
-    if "subgrid_workers" in engine_t:
-        engine_t["subgrid_workers"] = max(int(r.get("timings", {}).get("subgrid_workers", 0) or 0) for r in reports)
     return {"parameters": engine.get_params(), "plan": plan,
             "timings": {k: round(v, 3) if isinstance(v, float) else v for k, v in engine_t.items()},
             "villages": villages, "grids": [row for r in reports for row in r.get("grids", [])]}

@@ -300,7 +300,6 @@ def _adjacency(noded, faces, src, src_cls, src_aff, src_hard, face_village, side
     return g.drop(columns="soft_len").reset_index()
 
 
-
 def _faces_along(noded: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The two faces on either side of every noded line (-1 where there is none: a dangle, the
     outside of every village), found exactly: polygonize builds each face's rings from the noded
@@ -331,28 +330,19 @@ def _faces_along(noded: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.n
     skey = _segment_key(sa, sb)
     order = np.argsort(qkey, kind="stable")
     qs = qkey[order]
-    pos = np.minimum(np.searchsorted(qs, skey), n - 1)
-    hit = np.flatnonzero(qs[pos] == skey)
-    line = order[pos[hit]]
+    # Every line with the face segment's key (one, nearly always; a key shared by chance gives
+    # more, and the comparison of coordinates keeps the right one).
+    lo = np.searchsorted(qs, skey, side="left")
+    some = np.flatnonzero(qs[np.minimum(lo, n - 1)] == skey)  # most ring segments match no line
+    cnt = np.searchsorted(qs, skey[some], side="right") - lo[some]
+    lo = lo[some]
+    hit = np.repeat(some, cnt)
+    line = order[np.repeat(lo, cnt) + (np.arange(len(hit)) - np.repeat(np.cumsum(cnt) - cnt, cnt))]
     face = seg_face[hit]
     # Exact: the same two points, either way round.
     a, b, c, d = qa[line], qb[line], sa[hit], sb[hit]
     exact = ((a == c).all(axis=1) & (b == d).all(axis=1)) | ((a == d).all(axis=1) & (b == c).all(axis=1))
     line, face = line[exact], face[exact]
-    if len(qs) > 1 and (qs[1:] == qs[:-1]).any():
-        # Two lines with one key (equal first segments cannot be after noding; a shared key by
-        # chance): the lookup above found only one of them, so those lines are matched one by one.
-        dup = np.flatnonzero(np.isin(qkey, qs[1:][qs[1:] == qs[:-1]]))
-        extra_l, extra_f = [], []
-        for i in dup.tolist():
-            m = np.flatnonzero(skey == qkey[i])
-            ok = (((sa[m] == qa[i]).all(axis=1) & (sb[m] == qb[i]).all(axis=1))
-                  | ((sa[m] == qb[i]).all(axis=1) & (sb[m] == qa[i]).all(axis=1)))
-            extra_l.append(np.full(int(ok.sum()), i, dtype=np.int64))
-            extra_f.append(seg_face[m[ok]])
-        keep = ~np.isin(line, dup)
-        line = np.concatenate([line[keep], *extra_l])
-        face = np.concatenate([face[keep], *extra_f])
     if not len(line):
         return left, right
     o = np.lexsort((face, line))

@@ -40,6 +40,7 @@ from .blocks import build_blocks
 from .codes import assign_codes
 from .corridors import draw_corridors
 from .feasibility import feasible_grid_counts
+from .geomcheck import crossing_faces
 from .inputs import check_inputs, layers_of
 from .metrics import add_grid_metrics, crossings, json_rows, plan_figures
 from .redraw import RedrawMixin
@@ -446,7 +447,7 @@ class GridPartitioner(RedrawMixin):
                 # CPU seconds of the thread that ran the fit (the corridors' own thread apart).
                 "blocks_cpu_s": round(c_blocks, 3), "grids_cpu_s": round(c_grids, 3), "subgrids_cpu_s": round(c_sub, 3),
                 "corridors_cpu_s": round(corridors.cpu_seconds, 3), "total_cpu_s": round(time.thread_time() - c0, 3),
-                # The crossing faces cut on their own thread (overlapped).
+                # The crossing faces cut on a sub-grid worker beside the fit (0 when cut in the metrics).
                 "faces_s": round(self._faces_times[0], 3), "faces_cpu_s": round(self._faces_times[1], 3),
                 # Sub-grids on worker processes: how many, their CPU seconds, why none were used.
                 "subgrid_workers": workers.n if workers is not None and workers.note is None else 1,
@@ -778,12 +779,12 @@ class GridPartitioner(RedrawMixin):
 
 
 def _corridors_and_faces(corridor_args, faces_args):
-    """:func:`.corridors.draw_corridors` then :func:`_crossing_faces`, one after the other on one
-    sub-grid worker, each with its own seconds (see :class:`_Part`)."""
+    """:func:`.corridors.draw_corridors` then :func:`.geomcheck.crossing_faces`, one after the
+    other on one sub-grid worker, each with its own seconds (see :class:`_Part`)."""
     t, c = time.perf_counter(), time.process_time()
     corr = draw_corridors(*corridor_args)
     t2, c2 = time.perf_counter(), time.process_time()
-    faces = _crossing_faces(*faces_args)
+    faces = crossing_faces(*faces_args)
     return (corr, t2 - t, c2 - c), (faces, time.perf_counter() - t2, time.process_time() - c2)
 
 
@@ -800,17 +801,11 @@ class _Part:
         return out
 
 
-def _crossing_faces(lines, frames):
-    """:func:`.geomcheck.crossing_faces`, or None without lines or villages."""
-    from .geomcheck import crossing_faces
-    return None if lines is None else crossing_faces(lines, frames)
-
-
 class _Background:
     """``fn(*args)`` on a daemon thread; ``result()`` waits and re-raises its exception here.
     A daemon thread, so that a cancelled fit does not keep the program from exiting."""
 
-    def __init__(self, fn, *args, name: str = "gridtool-corridors"):
+    def __init__(self, fn, *args):
         import threading
         self._out, self._err, self.seconds, self.cpu_seconds = None, None, 0.0, 0.0
 
@@ -823,7 +818,7 @@ class _Background:
             self.seconds = time.perf_counter() - t
             self.cpu_seconds = time.thread_time() - c
 
-        self._thread = threading.Thread(target=run, name=name, daemon=True)
+        self._thread = threading.Thread(target=run, name="gridtool-corridors", daemon=True)
         self._thread.start()
 
     def result(self):

@@ -113,8 +113,8 @@ def locate(pts: np.ndarray, pieces: np.ndarray) -> np.ndarray:
 def crossing_faces(lines, frames, *, major=None, gap: float = GAP) -> tuple:
     """The faces :func:`grid_crossings` counts sides in: the ``frames`` (villages) cut by the hard
     lines, and cut by the hard lines with the main roads and streams (None where no such line
-    reaches a frame). They depend only on the inputs, not on the grids, so the engine computes
-    them on a second thread while it draws."""
+    reaches a frame). They depend only on the inputs, not on the grids, so for a large plan the
+    engine has them cut on a sub-grid worker while it draws."""
     from .barriers import MAJOR
     major = MAJOR if major is None else frozenset(major)
     if lines is None or not len(lines) or not len(frames):

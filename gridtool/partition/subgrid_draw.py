@@ -21,6 +21,7 @@ from .feasibility import feasible_grid_counts
 from .solver import UnitGraph, partition
 from .units import household_units
 
+
 def draw_one(gi, weights, container, ctx, bounds, stop):
     """:func:`subgrids_of` of grid ``gi`` of :func:`.subgrids.subgrid_work`, in this process."""
     if stop():
