@@ -46,6 +46,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "f_code": ("要素代码", "feature code"),
     "width": ("宽度", "width"),
     "lanes": ("车道数", "lanes"),
+    "lon": ("经度", "longitude"),
+    "lat": ("纬度", "latitude"),
 }
 #: The village layer's name column is a village name.
 VILLAGE_LABELS = {"name": ("村名", "village name")}

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import re
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -596,7 +598,59 @@ def _check_coverage(project: Project) -> list[Problem]:
             fix_zh="检查住户图层是否完整，或该村边界是否正确。",
             fix_en="check that the households layer is complete and the village boundary is right.",
             features=_ids(vil, empty), bounds=_bounds(vil[empty]), **_where(vl)))
+    out.extend(_check_roster_village(hl, vl, idx))
     return out
+
+
+_COMMITTEE = re.compile(r"(村民委员会|居民委员会|村委会|居委会|工作站)$")
+
+
+def _name_key(text: str) -> str:
+    """A village name as rosters and boundary layers both write it: no spaces, no committee suffix."""
+    return _COMMITTEE.sub("", re.sub(r"\s+", "", str(text)))
+
+
+def _check_roster_village(hl, vl, idx: np.ndarray) -> list[Problem]:
+    """Households whose village column names another village than the one they lie in.
+
+    A roster's 所属村 is read as a column (the summary says so), but grids follow where each
+    household *is*: a household typed into the wrong village, or placed at the wrong spot, would
+    otherwise be counted in the other village's grids without a word. The village column matches
+    when it is the village's name or code, or one contains the other (``龙凤桥街道群兴村``,
+    ``群兴村民委员会``)."""
+    hh, vil = hl.gdf, vl.gdf
+    if "village" not in hh or "name" not in vil or not len(hh):
+        return []
+    field = hl.columns_used.get("village") or "village"
+    given = hh["village"].to_numpy(dtype=object)
+    inside = np.flatnonzero((idx >= 0) & pd.notna(given) & (pd.Series(given).astype(str).str.strip() != "").to_numpy())
+    if not len(inside):
+        return []
+    names = vil["name"].astype(str).to_numpy()
+    codes = vil["code"].astype(str).to_numpy() if "code" in vil else np.full(len(vil), "", dtype=object)
+    pairs = pd.DataFrame({"given": pd.Series(given[inside]).astype(str).str.strip().to_numpy(), "v": idx[inside]})
+    ok = {}
+    for g, v in pairs.drop_duplicates().itertuples(index=False):  # few distinct (value, village) pairs
+        a, b = _name_key(g), _name_key(names[v])
+        ok[(g, v)] = bool(a) and (a == b or g == codes[v] or (len(b) >= 2 and b in a) or (len(a) >= 2 and a in b))
+    bad_rows = inside[[not ok[(g, v)] for g, v in pairs.itertuples(index=False)]]
+    if not len(bad_rows):
+        return []
+    mask = np.zeros(len(hh), dtype=bool)
+    mask[bad_rows] = True
+    ids = _ids(hh, mask)
+    ex = [(ids[i], str(given[r]).strip(), names[idx[r]]) for i, r in enumerate(bad_rows[:3])]
+    ex_zh = "；".join(f"{feature_id_zh(f)}写“{g}”，位于“{n}”" for f, g, n in ex)
+    ex_en = "; ".join(f"{f} says {g!r}, lies in {n!r}" for f, g, n in ex)
+    n_hh = int(pd.to_numeric(hh["hh"], errors="coerce").to_numpy()[bad_rows].clip(min=0).sum())
+    return [Problem(
+        "warning", "household_village_differs",
+        f"{len(bad_rows)} 个住户要素（{n_hh:,} 户）的“{field}”与其位置所在的村（社区）不同，网格按位置划分：{ex_zh}",
+        f"{len(bad_rows)} household feature(s) ({n_hh:,} households) name another village in {field!r} than the "
+        f"one they lie in; grids follow the position: {ex_en}",
+        fix_zh=f"核对这些住户的坐标和“{field}”：坐标有误就改坐标，所属村有误就改所属村。",
+        fix_en=f"check these households' coordinates and {field!r}: correct whichever is wrong.",
+        field=field, features=ids, bounds=_bounds(hh[mask]), **_where(hl))]
 
 
 def _check_villages(project: Project) -> list[Problem]:

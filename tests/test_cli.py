@@ -88,6 +88,16 @@ def test_demo_on_the_bundled_samples(tmp_path, capsys):
         assert m, cap.out
         total, *parts = (int(g.replace(",", "")) for g in m.groups())
         assert total == sum(parts) == int(hh.fillna(0).sum())
+        # Grids counted as the totals count them: an exception grid is not a base grid.
+        g = pyogrio.read_dataframe(tmp_path / f"{name}.gpkg", layer="grids", read_geometry=False)
+        exc = int((g["status"] == "exception").sum())
+        assert f"{len(g) - exc} base grids" + (f", {exc} exception grids" if exc else "") + " (" in cap.out
+        md = (tmp_path / f"{name}-summary.md").read_text(encoding="utf-8")
+        assert f"- 基础网格 {len(g) - exc} 个" + (f"、例外网格 {exc} 个" if exc else "") + "（" in md
+        # The wall map's title line says the same (its panel lists them on separate lines).
+        wall = subprocess.run(["pdftotext", str(next(tmp_path.glob(f"{name}-wall-*.pdf"))), "-"],
+                              capture_output=True, text=True, check=True).stdout
+        assert f"基础网格 {len(g) - exc} 个" + (f"、例外网格 {exc} 个" if exc else "") in wall
     # The progress a user watches only moves forward and ends at 100 %.
     shown = [float(m) for m in re.findall(r"^\[\s*([\d.]+)%\]", cap.err, flags=re.M)]
     assert len(shown) > 20 and shown[-1] == 100.0
@@ -132,3 +142,19 @@ def test_usage_errors_in_chinese_then_english_with_the_fix(argv, zh, en, near, c
     err = capsys.readouterr().err
     assert zh in err and en in err and "Fix: " in err and (near is None or f"did you mean {near}?" in err)
 
+
+def test_import_summary_in_chinese_has_no_english_words(tmp_path, township, written, capsys):
+    """A roster with 经度/纬度 and no CRS: in Chinese output the CRS note and the key columns are
+    in Chinese (（推定）, 经度:经度), not the summary's internal words ((assumed), lon:经度)."""
+    pts = township["households"].to_crs(4326)
+    csv = tmp_path / "花名册.csv"
+    csv.write_text("经度,纬度,户数\n" + "".join(f"{p.x:.6f},{p.y:.6f},{h}\n" for p, h in
+                                             zip(pts.geometry, township["households"]["户数"])), encoding="utf-8")
+    out = tmp_path / "p.gpkg"
+    assert main(["--lang", "zh", "import", "--households", str(csv), "--villages", written["villages"],
+                 "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    line = next(x for x in text.splitlines() if x.strip().startswith("households"))
+    assert "所用列：经度:经度,纬度:纬度,户数:户数" in line, line
+    assert "（推定）" in text and "(assumed)" not in text
+    assert not re.search(r"\b(lon|lat|hh):", text), text

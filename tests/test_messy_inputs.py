@@ -216,3 +216,34 @@ def test_a_row_longer_than_the_header_loses_nothing(tmp_path):
     lyr = load_layer("households", str(csv))
     assert lyr.gdf["src_id"].tolist() == ["row 3", "row 4"]
     assert "备注多一列" in lyr.gdf.astype(str).to_numpy().ravel().tolist()  # the extra field is kept
+
+
+def test_roster_village_that_differs_from_the_position_is_reported(tmp_path, township):
+    """A roster's 所属村 names another village than the one the household lies in (typed into the
+    wrong village, or the wrong coordinates): grids follow the position, so validation says which
+    rows differ. Names written with a committee suffix, a township prefix or as the code match."""
+    from .conftest import VILLAGES
+    hs = township["households"]
+    pts = hs.to_crs(4326)
+    west = (hs.geometry.x < 481_000.0).to_numpy()
+    names = [VILLAGES[0][0] if w else VILLAGES[1][0] for w in west]
+    names[0] = names[0] + "居民委员会"
+    names[1] = "龙凤桥街道" + names[1]
+    names[2] = VILLAGES[0][1] if west[2] else VILLAGES[1][1]  # the 12-digit code
+    wrong = [5, 9, 20]
+    for i in wrong:
+        names[i] = VILLAGES[1][0] if west[i] else VILLAGES[0][0]
+    names[30] = "不存在村"
+    df = pd.DataFrame({"经度": pts.geometry.x, "纬度": pts.geometry.y, "户数": hs["户数"], "所属村": names})
+    csv = tmp_path / "roster.csv"
+    df.to_csv(csv, index=False, encoding="utf-8")
+    vil = tmp_path / "v.gpkg"
+    township["villages"].to_file(vil, driver="GPKG")
+    project = Project.from_sources({"households": str(csv), "villages": str(vil)})
+    found = [p for p in validate(project) if p.code == "household_village_differs"]
+    assert len(found) == 1
+    p = found[0]
+    # Spreadsheet rows: the header is row 1.
+    assert p.features == [f"row {i + 2}" for i in sorted(wrong + [30])]
+    assert p.severity == "warning" and p.field == "所属村" and "网格按位置划分" in p.zh
+    assert f"（{int(hs['户数'].iloc[sorted(wrong + [30])].sum()):,} 户）" in p.zh

@@ -25,6 +25,20 @@ def _print_problems(args, problems) -> None:
 #: Field labels of ``info``/``import`` in Chinese output.
 _SUMMARY_ZH = {"CRS": "坐标系", "input": "输入", "households": "户数", "sensitive": "个人信息列", "crs": "坐标系",
                "columns": "所用列", "features": "要素", "encoding": "编码"}
+#: How an encoding or a CRS was found, as the summary records it, in Chinese output.
+_HOW_ZH = (("(cpg)", "（.cpg 文件）"), ("(detected)", "（自动检测）"), ("(user)", "（指定）"), ("(default)", "（默认）"),
+           ("(ldid)", "（dBase 语言标记）"), (" (assumed)", "（推定）"), ("(assumed)", "（推定）"))
+
+
+def _key_label(key: str, role: str) -> str:
+    from ..column_content import LABELS, VILLAGE_LABELS
+    return ((VILLAGE_LABELS if role == "villages" else {}).get(key) or LABELS.get(key, (key, key)))[0]
+
+
+def _how_zh(text: str) -> str:
+    for en_word, zh_word in _HOW_ZH:
+        text = text.replace(en_word, zh_word)
+    return text
 
 
 def _print_summary(args, summary: dict) -> None:
@@ -43,22 +57,21 @@ def _print_summary(args, summary: dict) -> None:
         except GridtoolError:
             pass
     print(f"{summary.get('name', '')}  {k('CRS')}{'：' if zh else ': '}{crs_text}"
-          + ((f"（{k('input')}：{summary['user_crs']}）" if zh else f"  (input: {summary['user_crs']})")
+          + ((f"（{k('input')}：{_how_zh(str(summary['user_crs']))}）" if zh else f"  (input: {summary['user_crs']})")
              if summary.get("user_crs") else ""))
     for role, e in summary["layers"].items():
         hh = f"  {k('households')}{eq}{e['households']:,}" if "households" in e else ""
         sens = f"  {k('sensitive')}{eq}{','.join(e['sensitive'])}" if e.get("sensitive") else ""
-        crs = f"  {k('crs')}{eq}{e['crs']}" if e.get("crs") else ""
-        cols = (f"  {k('columns')}{eq}" + ",".join(f"{c}:{v}" for c, v in e["columns"].items())) \
-            if e.get("columns") else ""
+        crs = f"  {k('crs')}{eq}{_how_zh(str(e['crs'])) if zh else e['crs']}" if e.get("crs") else ""
+        # The key columns by their Chinese labels in Chinese output (纬度:北纬), not the internal keys.
+        cols = (f"  {k('columns')}{eq}" + ",".join(f"{_key_label(c, role) if zh else c}:{v}"
+                                                 for c, v in e["columns"].items())) if e.get("columns") else ""
         print(f"  {role:<14} {k('features')}{eq}{e['features']:,}{hh}{crs}{cols}{sens}")
         if e.get("encoding"):
             sample = " | ".join(e.get("encoding_sample") or [])
             enc = e["encoding"]
             if zh:
-                for en_word, zh_word in (("(cpg)", "（.cpg 文件）"), ("(detected)", "（自动检测）"), ("(user)", "（指定）"),
-                                         ("(default)", "（默认）"), ("(ldid)", "（dBase 语言标记）")):
-                    enc = enc.replace(en_word, zh_word)
+                enc = _how_zh(enc)
             print(f"  {'':<14} {k('encoding')}{eq}{enc}" + (f"{'：' if zh else ': '}{sample}" if sample else ""))
         if e.get("note"):
             print(f"  {'':<14} {e['note']}")

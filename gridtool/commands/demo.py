@@ -40,9 +40,13 @@ def cmd_demo(args) -> int:
             f"{info['errors']} error(s), {info['warnings']} warning(s)")
         pl = info.get("partition")
         if pl:
-            say(args, f"  基础网格 {pl['grids']} 个（范围内 {pl['pct_within_bounds']}%），子网格 {pl.get('subgrids', 0)} 个，"
+            from ..partition.totals import HouseholdTotals
+            t = HouseholdTotals.from_dict(info["totals"]) if info.get("totals") else None
+            g_zh = t.grids_zh() if t is not None else f"网格 {pl['grids']} 个"
+            g_en = t.grids_en() if t is not None else f"{pl['grids']} grids"
+            say(args, f"  {g_zh}（范围内 {pl['pct_within_bounds']}%），子网格 {pl.get('subgrids', 0)} 个，"
                       f"专属网格 {pl['special_grids']} 个；报告 {info['partition_report']}",
-                f"  {pl['grids']} base grids ({pl['pct_within_bounds']}% within bounds), {pl.get('subgrids', 0)} "
+                f"  {g_en} ({pl['pct_within_bounds']}% within bounds), {pl.get('subgrids', 0)} "
                 f"sub-grids, {pl['special_grids']} special grids; report {info['partition_report']}")
         if info.get("totals"):
             from ..partition.totals import HouseholdTotals
@@ -239,5 +243,5 @@ def register(subparsers) -> None:
     pd_.add_argument("--out", required=True, metavar="DIR")
     pd_.add_argument("--sample", action="append", choices=("liechtenstein", "nanjing-xuanwu"),
                      help="示例（默认全部）/ which sample (default: all)")
-    pd_.add_argument("--quiet", action="store_true")
+    pd_.add_argument("--quiet", action="store_true", help="不显示进度 / no progress messages")
     pd_.set_defaults(func=cmd_demo)

@@ -203,7 +203,9 @@ def assessment_style(project, field: str, *, classes: Sequence[AssessmentClass] 
 
     if subtitle is None:
         from ..partition.totals import household_totals
-        subtitle = f"考核字段：{field} · 基础网格 {len(grids)} 个 · 住户 {household_totals(project).imported:,} 户"
+        t = household_totals(project)
+        g_zh = t.grids_zh() if t.partitioned else f"基础网格 {len(grids)} 个"
+        subtitle = f"考核字段：{field} · {g_zh} · 住户 {t.imported:,} 户"
     from .titles import map_title
     return dict(title=map_title(project, "assessment", title=title, township=township), subtitle=subtitle,
                 grid_fills=fills, fill_legend=legend, fill_title="考核等级", grid_label=label)

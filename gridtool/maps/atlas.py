@@ -240,7 +240,8 @@ def _cover(sheet, project, sel, title, date, privacy, credit, total_pages, unit=
     hh = int(pd.to_numeric(sel.get("hh"), errors="coerce").fillna(0).sum()) if "hh" in sel else 0
     sub = project.layers.get("subgrids")
     nsub = 0 if sub is None or sub.gdf is None else len(sub.gdf)
-    head = (f"基础网格 {len(sel)} 个 · 子网格 {nsub:,} 个 · 住户 {totals.imported:,} 户" if whole else
+    g_zh = totals.grids_zh() if totals.partitioned else f"基础网格 {len(sel)} 个"
+    head = (f"{g_zh} · 子网格 {nsub:,} 个 · 住户 {totals.imported:,} 户" if whole else
             f"本册基础网格 {len(sel)} 个、住户 {hh:,} 户（全部 {len(all_codes)} 个网格）")
     fig.text(0.5, 0.745, head, ha="center", va="center", fontsize=12, color="#333333")
     fig.text(0.5, 0.718, totals.text_zh(), ha="center", va="center", fontsize=9.5, color="#333333")

@@ -432,8 +432,8 @@ def draw_wall_map(fig, project, *, size: str | tuple[float, float] = "A3", lands
         parts = []
         if villages is not None:
             parts.append(f"村（社区）{len(villages)} 个")
-        if n_grids:
-            parts.append(f"基础网格 {n_grids} 个")
+        if n_grids:  # an exception grid is counted as one, as the totals count its households
+            parts.append(totals.grids_zh() if totals.partitioned else f"基础网格 {n_grids} 个")
         if n_sub:
             parts.append(f"子网格 {n_sub:,} 个")
         if hh_total:
@@ -453,7 +453,10 @@ def draw_wall_map(fig, project, *, size: str | tuple[float, float] = "A3", lands
         fill_handles = [(Patch(facecolor=c, edgecolor=S.GRID_EDGE, lw=0.4), lab) for c, lab in fill_legend]
     _panel(fig, ax, L, sheet, frame, project, handles, fill_handles, fill_title,
            stats=[("村（社区）", None if villages is None else len(villages), "个"),
-                  ("基础网格", n_grids or None, "个"), ("子网格", n_sub or None, "个"),
+                  *([("基础网格", totals.base_grids or None, "个")]
+                    + ([("例外网格", totals.exception_grids, "个")] if totals.exception_grids else [])
+                    if totals.partitioned else [("基础网格", n_grids or None, "个")]),
+                  ("子网格", n_sub or None, "个"),
                   ("住户", hh_total, "户")]
            + ([(("  其中" if i == 0 else "  ") + k, v, "户") for i, (k, v) in enumerate(totals.parts_zh())]
               if totals.partitioned else []))

@@ -83,9 +83,13 @@ def partition_markdown(report: dict) -> str:
     """
     plan = report["plan"]
     p = report["parameters"]
+    from .totals import HouseholdTotals
+    t = HouseholdTotals.from_dict(report["totals"]) if report.get("totals") else None
+    g_zh = t.grids_zh() if t is not None else f"网格 {plan['grids']} 个"
+    g_en = t.grids_en() if t is not None else f"{plan['grids']} grids"
     lines = ["", "## 网格划分 / Partition", "",
-             f"- 基础网格 {plan['grids']} 个（{p['min_hh']}–{p['max_hh']} 户，目标 {p['target']}）/ "
-             f"{plan['grids']} base grids ({p['min_hh']}–{p['max_hh']}, target {p['target']})",
+             f"- {g_zh}（{p['min_hh']}–{p['max_hh']} 户，目标 {p['target']}）/ "
+             f"{g_en} ({p['min_hh']}–{p['max_hh']}, target {p['target']})",
              f"- 可划分村（社区）的网格在范围内 / within bounds: {plan['pct_within_bounds']}%",
              f"- 子网格 / sub-grids: {plan.get('subgrids', 0)}（范围内 / within {p['sub_min']}–{p['sub_max']}: "
              f"{plan.get('subgrids_pct_within_bounds', '—')}%，楼栋分单元 / apartment parts: "
@@ -96,9 +100,7 @@ def partition_markdown(report: dict) -> str:
              f"（无法避免 / unavoidable: {plan['unavoidable_hard_crossings']}）；"
              f"跨越主要道路 / main-road crossings: {plan['soft_crossings']}",
              f"- 用时 / time: {report['timings']['total_s']} s"]
-    if report.get("totals"):
-        from .totals import HouseholdTotals
-        t = HouseholdTotals.from_dict(report["totals"])
+    if t is not None:
         lines.insert(3, f"- {t.text_zh()} / {t.text_en()}")
     merged = plan.get("merged_villages") or []
     if merged:

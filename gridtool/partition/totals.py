@@ -86,6 +86,15 @@ class HouseholdTotals:
             return head
         return head + " = " + " + ".join(f"{k} {v:,}" for k, v in self.parts_zh())
 
+    def grids_zh(self) -> str:
+        """``基础网格 71 个、例外网格 1 个``: the grids layer's rows by kind, in the words of
+        :meth:`parts_zh` (an exception grid is not a base grid of 300–500 households)."""
+        return f"基础网格 {self.base_grids} 个" + (f"、例外网格 {self.exception_grids} 个" if self.exception_grids else "")
+
+    def grids_en(self) -> str:
+        return f"{self.base_grids} base grids" + (f", {self.exception_grids} exception grids"
+                                                  if self.exception_grids else "")
+
     def text_en(self) -> str:
         head = f"{self.imported:,} households"
         if not self.partitioned:
