@@ -60,11 +60,16 @@ def _partition_params(args) -> dict:
 
 
 def _print_partition(args, rep: dict, out) -> None:
+    from ..partition.totals import HouseholdTotals
     plan = rep["plan"]
     sp_hh = plan.get("special_grid_households", 0)
-    say(args, f"已写入 {out}：{plan['grids']} 个基础网格，{plan.get('subgrids', 0)} 个子网格，"
-              f"{plan['special_grids']} 个专属网格（{sp_hh:,} 户）",
-        f"written {out}: {plan['grids']} base grids, {plan.get('subgrids', 0)} sub-grids, "
+    # Grids counted as the totals count their households: an exception grid is not a base grid.
+    t = HouseholdTotals.from_dict(rep["totals"]) if rep.get("totals") else None
+    g_zh = t.grids_zh() if t is not None else f"网格 {plan['grids']} 个"
+    g_en = t.grids_en() if t is not None else f"{plan['grids']} grids"
+    say(args, f"已写入 {out}：{g_zh}，子网格 {plan.get('subgrids', 0)} 个，"
+              f"专属网格 {plan['special_grids']} 个（{sp_hh:,} 户）",
+        f"written {out}: {g_en}, {plan.get('subgrids', 0)} sub-grids, "
         f"{plan['special_grids']} special grids ({sp_hh:,} households)")
     for sk in plan.get("special_places_without_area", []):
         say(args, f"  重点场所“{sk['name'] or sk['src_id']}”只有一个点且周围都是住户（或不在任何村内），未划专属网格；"
@@ -93,9 +98,7 @@ def _print_partition(args, rep: dict, out) -> None:
     elif tim.get("subgrid_workers_note"):
         say(args, "  子网格未能使用并行进程，已在本进程中绘制（结果相同，只是较慢）",
             f"  sub-grids: {tim['subgrid_workers_note']}")
-    if rep.get("totals"):
-        from ..partition.totals import HouseholdTotals
-        t = HouseholdTotals.from_dict(rep["totals"])
+    if t is not None:
         say(args, f"  {t.text_zh()}", f"  {t.text_en()}")
     for v in plan["infeasible_villages"]:
         rem = v["remedies"]
