@@ -1,7 +1,8 @@
 """A small planned township for the export tests, built directly (no partition run): two villages
 (one named with a script tag), four grids, eight sub-grids (one a geometry collection, as overlays
 leave them), a special grid, a corridor, key places as points and polygons, two patrol teams with
-their stops, service circles and 60 households with names, phone and ID-card numbers."""
+their stops, service circles and 60 households with names, phone and ID-card numbers;
+:func:`add_incidents` adds incident records and hot spots on them."""
 
 from __future__ import annotations
 
@@ -84,4 +85,35 @@ def make_project(*, user_crs: str = "EPSG:4490"):
                       ("corridors", corridors), ("routes", routes), ("route_stops", stops), ("circles", circles)]:
         project.layers[role] = Layer(role=role, gdf=gdf, source="", crs_in=user_crs,
                                      sensitive=sens if role == "households" else {})
+    return project
+
+
+def add_incidents(project, n: int = 3000, seed: int = 1):
+    """Put ``n`` incident records (three dense clusters over an even background, an escaped-text
+    type, the caller's name and phone) and three hot spots on them into ``project``."""
+    from gridtool.incidents import normalise_incident_columns
+    from gridtool.layers import Layer
+
+    rng = np.random.default_rng(seed)
+    centres = np.array([[X0 + 400, Y0 + 300], [X0 + 1500, Y0 + 700], [X0 + 900, Y0 + 800]])
+    which = rng.integers(0, 4, n)
+    xy = np.column_stack([X0 + rng.random(n) * 2000, Y0 + rng.random(n) * 1000])
+    for c in range(3):
+        xy[which == c] = centres[c] + rng.normal(0, 40, ((which == c).sum(), 2))
+    records = _gdf({"报警时间": [f"2024/03/{1 + i % 28:02d} {i % 24:02d}:15" for i in range(n)],
+                    "警情类别": [XSS if i % 3 == 0 else "盗窃" for i in range(n)],
+                    "报警人": [NAMES[i % 4] for i in range(n)], "联系电话": [PHONE] * n},
+                   geometry=[Point(x, y) for x, y in xy])
+    used: dict = {}
+    records = normalise_incident_columns(records, {}, used)
+    project.layers["incidents"] = Layer(role="incidents", gdf=records, columns_used=used)
+    held = [int((which == c).sum()) for c in range(3)]
+    spots = _gdf({"rank": [1, 2, 3], "name": ["热点1", "热点2", "热点3"], "incidents": held,
+                  "share": [h / n for h in held], "peak_hours": ["20:00-22:00", "", ""], "peak_incidents": [90, 0, 0],
+                  "types": [f"盗窃 9、{XSS} 3", "", ""], "street": ["东方路", XSS, ""], "team": [1, 0, 2],
+                  "arrive": ["14:20", "", "15:00"], "window": ["", "", ""]},
+                 geometry=[Point(*c) for c in centres])
+    project.layers["hotspots"] = Layer(role="hotspots", gdf=spots)
+    project.parameters["hotspots"] = {"total": n, "on_network": n, "max_snap": 100.0, "bandwidth": 150.0,
+                                      "radius": 75.0}
     return project

@@ -20,8 +20,10 @@ from gridtool.errors import GridtoolError, OverwriteInputError
 from gridtool.maps import webgeom
 from gridtool.maps.html import build_html, write_html
 from gridtool.maps.offline import external_references
+from gridtool.maps.privacy import mask_name
 
-from .maps_data import ID_NUMBER, PHONE, XSS, XSS_IMG, make_project
+from .maps_data import ID_NUMBER, NAMES, PHONE, XSS, XSS_IMG, add_incidents, make_project
+from .patrol_data import patrol_town, write_layers
 
 CHROMIUM = next((p for p in (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome",
                                                         "google-chrome-stable")) if p), None)
@@ -146,6 +148,105 @@ def test_never_overwrites_the_project(project, tmp_path):
     assert saved.read_bytes() == before
 
 
+# -- incidents and hot spots (警情、警情热点) ----------------------------------------------------
+ESCAPED_XSS = "&lt;script&gt;alert(1)&lt;/script&gt;"
+
+
+@pytest.fixture(scope="module")
+def patrolled(tmp_path_factory):
+    """A town's incidents (one type a script tag, the caller's name and phone) through ``gridtool
+    import``, ``patrol`` and ``export --html``: (page text, what patrol printed, project path)."""
+    from gridtool import cli
+    tmp = tmp_path_factory.mktemp("police")
+    layers = patrol_town()
+    inc = layers["incidents"]
+    inc["警情类别"] = [XSS if i % 10 == 0 else t for i, t in enumerate(inc["警情类别"])]
+    inc["联系电话"] = PHONE
+    src = write_layers(tmp / "town.gpkg", layers)
+    proj = tmp / "project.gpkg"
+    assert cli.main(["import", *sum(([f"--{k}", v] for k, v in src.items()), []), "--out", str(proj)]) == 0
+    import contextlib
+    import io
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert cli.main(["patrol", str(proj), "--teams", "2", "--start", "14:00", "--time-limit", "0.3",
+                         "--out", str(tmp / "p")]) == 0
+    assert cli.main(["export", str(proj), "--html", str(tmp / "map.html")]) == 0
+    return (tmp / "map.html").read_text(encoding="utf-8"), printed.getvalue(), proj
+
+
+def _police_layers(html: str) -> tuple[dict, dict, dict]:
+    pays = _payloads(html)
+    incidents = [p for p in pays if p.get("cluster")]
+    badges = [p for p in pays if p["kind"] == "badge"]
+    areas = [p for p in pays if p["kind"] == "polygon" and "rank" in p["cols"]]
+    assert len(incidents) == len(badges) == len(areas) == 1
+    return incidents[0], badges[0], areas[0]
+
+
+def test_incidents_and_hot_spots_state_what_patrol_printed(patrolled):
+    html, printed, _ = patrolled
+    incidents, badges, areas = _police_layers(html)
+    # every incident record is a point of the clustered layer
+    assert sum(g is not None for g in incidents["g"]) == len(patrol_town()["incidents"]) == 115
+    # hot spots: the rank, street, count and share lines patrol printed (  1. 东3路：25 条（21.7%）…)
+    lines = re.findall(r"^  (\d+)\. (\S+?)：(\d+) 条（([\d.]+%)）", printed, re.MULTILINE)
+    assert lines and badges["n"] == areas["n"] == len(lines)
+    c = badges["cols"]
+    assert [(str(r), s, str(n), sh) for r, s, n, sh in zip(c["rank"], c["street"], c["n"], c["share"])] == lines
+    # the summary line as printed (警情 115 条（…）；热点 3 处，含 57 条（50%）；核密度带宽 150 米)
+    headline = next(x for x in printed.splitlines() if x.startswith("警情 "))
+    assert f'<div class="gt-sub">{headline}</div>' in html
+    # named in Chinese in the layer control (folium writes its names as JSON) and in the legend
+    control = [json.loads(f'"{n}"') for n in re.findall(r'"((?:[^"\\]|\\.)*)" : feature_group_', html)]
+    assert {"警情（聚合显示，数字为条数）", "警情热点（数字为排名）"} <= set(control)
+    legend = html[html.index("<summary>图例</summary>"):]
+    for text in ("<div class=\"gt-group\">警情</div>", "单条警情", "<div class=\"gt-group\">警情热点</div>",
+                 "热点范围（沿街 75 米）"):
+        assert text in legend
+
+
+def test_incident_text_escaped_and_personal_data_masked(patrolled):
+    html, _, proj = patrolled
+    incidents, badges, _ = _police_layers(html)
+    assert XSS not in html
+    assert ESCAPED_XSS in incidents["cols"]["type"]
+    assert any(ESCAPED_XSS in t for t in badges["cols"]["types"])  # a main type of a hot spot
+    # the popup names the record's columns; the caller's name and phone are masked
+    pop = incidents["pop"]
+    name_col = next(k for k in incidents["cols"] if f"<th>报警人</th><td>{{{k}}}" in pop)
+    phone_col = next(k for k in incidents["cols"] if f"<th>联系电话</th><td>{{{k}}}" in pop)
+    assert incidents["cols"][name_col] == [mask_name(f"张{i}") for i in range(115)]  # 张*, 张*7, 张**3 …
+    assert set(incidents["cols"][phone_col]) == {"138****1234"}
+    assert PHONE not in html and "张17" not in html
+    from gridtool.project import Project
+    full = build_html(Project.open(proj), include_personal=True).html
+    assert "张17" in full and PHONE in full
+
+
+def test_police_layers_reference_nothing_remote(patrolled):
+    html, _, _ = patrolled
+    parser = _Fetches()
+    parser.feed(html)
+    assert [r for r in parser.refs if not r[2].startswith(("data:", "#"))] == []
+    assert external_references(html) == []
+    # the police layers' data and the legend name no address (the vendored CSS comments do)
+    legend = html[html.index('<details class="gt-panel gt-legend"'):]
+    legend = legend[:legend.index("</details>")]
+    assert not re.search(r"https?:|//[a-z]", json.dumps(_police_layers(html)) + legend)
+
+
+def test_many_incidents_clustered_in_the_page_data():
+    m = build_html(add_incidents(make_project(), 3000))
+    assert m.counts["incidents"] == 3000 and m.counts["hotspots"] == 3 and m.counts["hotspot_areas"] == 3
+    incidents, badges, _ = _police_layers(m.html)
+    assert incidents["n"] == 3000 and incidents["cluster"]["px"] > 0
+    assert sum(badges["cols"]["n"]) == sum(add_incidents(make_project(), 3000).layers["hotspots"].gdf["incidents"])
+    assert "警情 3000 条（3000 条在道路 100 米内）" in m.html
+    for raw in NAMES[:2]:
+        assert raw not in m.html
+
+
 # -- geometry encoding --------------------------------------------------------------------------
 def test_ring_encoding_round_trip():
     ring = np.array([(118.7712345, 32.0412345), (118.7722345, 32.0412345), (118.7722345, 32.0422345),
@@ -244,3 +345,34 @@ def test_tooltips_in_chromium_show_escaped_text(page, tmp_path):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in tips  # village name in grid tooltips, as text
     assert "&lt;img src=x" in tips  # the place name with an image tag, as text
     assert "<img" not in tips and "<script>alert" not in tips
+
+
+@needs_chromium
+def test_incidents_cluster_in_chromium(tmp_path):
+    """At the whole-area view 3000 incidents are a few bubbles whose counts, with the single dots,
+    add up to every incident; zoomed in on a hot spot there are no bubbles."""
+    page = tmp_path / "police.html"
+    write_html(add_incidents(make_project(), 3000), page)
+    probe = tmp_path / "probe.html"
+    probe.write_text(page.read_text(encoding="utf-8") + """
+<script>
+(function () {
+  var m = gridtoolMap;
+  function count() {
+    var bubbles = document.querySelectorAll(".gt-cluster"), sum = 0, dots = 0;
+    bubbles.forEach(function (b) { sum += parseInt(b.textContent, 10); });
+    m.eachLayer(function (l) { if (l instanceof L.CircleMarker && l.options.fillColor === "#c62828") { dots++; } });
+    return [bubbles.length, sum, dots];
+  }
+  var whole = count(), badge = null;
+  m.eachLayer(function (l) { if (!badge && l.options.icon && l.options.icon.options.className === "gt-badge-icon") {
+    badge = l; } });
+  m.setView(badge.getLatLng(), 19, {animate: false});
+  var near = count();
+  document.title = "whole=" + whole.join(",") + " near=" + near.join(",");
+})();
+</script>""", encoding="utf-8")
+    dom = _chromium(["--dump-dom", probe.as_uri()], tmp_path).stdout
+    whole, near = (list(map(int, x.split(","))) for x in re.search(r"whole=([\d,]+) near=([\d,]+)", dom).groups())
+    assert 0 < whole[0] < 300 and whole[1] + whole[2] == 3000 and whole[2] < 300
+    assert near[0] == 0 and 0 < near[2] < 3000

@@ -75,7 +75,8 @@ def run_web_gis(args, project, progress=None) -> list[tuple[Path, str]]:
             return layer
         base, _, fam = layer.rpartition("_") if layer not in gis.LAYER_ZH else (layer, "", "")
         fam_zh = {"point": "（点）", "line": "（线）", "polygon": "（面）"}.get(fam, "")
-        html_zh = {"place_areas": "场所范围", "households": "住户", "household_totals": "住户汇总", "villages": "村界",
+        html_zh = {"place_areas": "场所范围", "hotspot_areas": "热点范围", "households": "住户",
+                   "household_totals": "住户汇总", "villages": "村界",
                    "rivers": "河流", "roads": "道路", "railways": "铁路"}
         return gis.LAYER_ZH.get(base, html_zh.get(layer, layer)) + fam_zh
 

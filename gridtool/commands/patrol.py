@@ -74,7 +74,7 @@ def cmd_patrol(args) -> int:
         say(args, line_zh, line_en)
         project.parameters["patrol_incident_share_100m"] = {"with": near, "without": before}
     if not args.no_save:
-        add_routes_to_project(project, plan)
+        add_routes_to_project(project, plan, hs)
         project.parameters["patrol"] = {k: v for k, v in (("teams", args.teams), ("shift", args.shift),
                                                           ("start", args.start), ("mode", args.mode),
                                                           ("depot", args.depot), ("dwell", args.dwell))}

@@ -4,7 +4,8 @@
 the wall map), sub-grids, special grids, corridors, households (one dot per building on small
 maps; per sub-grid totals on large ones), key places with category icons, patrol routes with
 direction arrows and numbered stops, service circles, village boundaries and the main roads,
-rivers and railways; tooltips and popups give the grid code, household total and grid worker;
+rivers and railways, incident records (clustered) and the hot spots of a patrol plan
+(:mod:`.html_incidents`); tooltips and popups give the grid code, household total and grid worker;
 a layer control, a legend in plain HTML/CSS, a search box for grid codes and village names.
 
 folium builds the page (map, layer groups, layer control, optional tile layer), but the data
@@ -49,7 +50,7 @@ MANY_STOPS = 40
 #: Layer names in progress messages.
 ROLE_ZH = {"grids": "基础网格", "special_grids": "专属网格", "context": "底图要素", "villages": "村界",
            "subgrids": "子网格", "corridors": "专项网格", "circles": "服务圈", "households": "住户",
-           "routes": "巡逻路线", "places": "重点场所"}
+           "routes": "巡逻路线", "places": "重点场所", "incidents": "警情", "hotspots": "警情热点"}
 #: Outline and fill of corridors (专项网格) by kind.
 CORRIDOR_COLOURS = {"river": "#1565c0", "railway": "#616161", "forest": "#2e7d32", "other": "#6a1b9a"}
 #: Corridors with more vertices than this appear only when zoomed in.
@@ -164,7 +165,7 @@ def _encode(kind: str, geoms, crs, *, tolerance: float = 0.0, coverage: bool = F
     g = np.asarray(geoms, dtype=object)
     if kind in ("polygon", "line") and tolerance > 0:
         g = webgeom.simplify(g, tolerance, coverage=coverage and kind == "polygon", min_area=min_area)
-    if kind in ("point", "icon", "stop"):
+    if kind in ("point", "icon", "stop", "badge"):
         g = np.array([x if x is None or x.is_empty or x.geom_type == "Point" else x.point_on_surface()
                       for x in g], dtype=object)
     ll = _lonlat(g, crs)
@@ -252,12 +253,19 @@ class _Builder:
             self.progress(f, msg)
 
     def _area(self) -> tuple[float, float, float, float] | None:
-        for role in ("grids", "villages", "subgrids", "households", "places", "routes"):
+        for role in ("grids", "villages", "subgrids", "households"):
             if role in self.layers:
                 b = self.layers[role].to_crs(4326).total_bounds
                 if np.isfinite(b).all():
                     return tuple(float(x) for x in b)
-        return None
+        # A police project without grids: all its places, routes and incidents in view.
+        found = [self.layers[r].to_crs(4326).total_bounds for r in ("places", "routes", "hotspots", "incidents")
+                 if r in self.layers]
+        found = [b for b in found if np.isfinite(b).all()]
+        if not found:
+            return None
+        a = np.array(found)
+        return (float(a[:, 0].min()), float(a[:, 1].min()), float(a[:, 2].max()), float(a[:, 3].max()))
 
     def _tolerance(self) -> float:
         """One tolerance for grids, sub-grids and village borders, so their shared edges agree."""
@@ -620,12 +628,21 @@ class _Builder:
             f'{CIRCLE_COLOURS[i % len(CIRCLE_COLOURS)]}"></span>{self.t(f"{m:g} 分钟", f"{m:g} minutes")}</div>'
             for i, m in enumerate(levels)))
 
+    def incidents(self) -> None:
+        from .html_incidents import add_incidents
+        add_incidents(self)
+
+    def hotspots(self) -> None:
+        from .html_incidents import add_hotspots
+        add_hotspots(self)
+
     def _masked(self, role: str):
         return mask_layer(self.project.layers[role], include_personal=self.include_personal)
 
 
 def _panel(project, title: str | None, subtitle: str | None, counts: dict, include_personal: bool,
-           lang: str = "zh", township: str | None = None, unit: str | None = None) -> str:
+           lang: str = "zh", township: str | None = None, unit: str | None = None,
+           notes: Sequence[tuple[str, str]] = ()) -> str:
     from ..partition.totals import household_totals
     from .titles import map_title, map_unit
 
@@ -655,6 +672,8 @@ def _panel(project, title: str | None, subtitle: str | None, counts: dict, inclu
     made = escape_html(f"{t('制图单位：', 'made by ')}{maker} · ") if maker else ""
     breakdown = (f'<div class="gt-sub gt-totals">{escape_html(t(totals.text_zh(), totals.text_en()))}</div>'
                  if totals.partitioned and not subtitle else "")
+    # further figures (the hot spots' line as the patrol command printed it), in the map's language
+    breakdown += "".join(f'<div class="gt-sub">{escape_html(zh if lang != "en" else en)}</div>' for zh, en in notes)
     return (f'<div class="gt-panel gt-title"><h1>{name}</h1><div class="gt-sub">{sub}</div>{breakdown}'
             f'<div class="gt-sub">{made}{date.today().isoformat()} · gridtool</div>'
             f'<div class="gt-note">{note}</div>'
@@ -716,7 +735,8 @@ def build_html(project, *, title: str | None = None, subtitle: str | None = None
                          overlay=i > 0, control=True, max_zoom=20, max_native_zoom=18).add_to(b.map)
     steps = [("grids", b.grids), ("special_grids", b.special_grids), ("context", b.context),
              ("villages", b.villages), ("subgrids", b.subgrids), ("corridors", b.corridors),
-             ("circles", b.circles), ("households", b.households), ("routes", b.routes), ("places", b.places)]
+             ("circles", b.circles), ("households", b.households), ("incidents", b.incidents),
+             ("hotspots", b.hotspots), ("routes", b.routes), ("places", b.places)]
     for i, (name, fn) in enumerate(steps):
         b._step(0.05 + 0.85 * i / len(steps), f"网页地图：{ROLE_ZH.get(name, name)} / HTML map: {name}")
         fn()
@@ -733,8 +753,10 @@ def build_html(project, *, title: str | None = None, subtitle: str | None = None
     root.header.add_child(_raw_element(f"<title>{escape_html(page_title)}</title>\n"), name="gt_title")
     # gridtool's mark: a later export may replace this file without --force (gridtool.ownership).
     root.header.add_child(_raw_element('<meta name="generator" content="gridtool">\n'), name="gt_generator", index=0)
+    from .html_incidents import hotspot_headline
+    notes = [line for line in (hotspot_headline(b),) if line]
     root.html.add_child(_raw_element(_panel(project, title, subtitle, b.counts, include_personal, lang=b.lang,
-                                            township=township, unit=unit)), name="gt_panel")
+                                            township=township, unit=unit, notes=notes)), name="gt_panel")
     root.html.add_child(_raw_element(
         f'<details class="gt-panel gt-legend" open><summary>{b.t("图例", "legend")}</summary>' + "".join(b.legend)
         + "</details>"), name="gt_legend")

@@ -59,6 +59,33 @@ HOTSPOT_COLUMNS = ["rank", "name", "incidents", "share", "expected", "peak_hours
                    "street", "density_per_km", "geometry"]
 
 
+def headline(spots, *, total: int, on_network: int | None = None, max_snap: float = 100.0,
+             bandwidth: float | None = None, **_) -> tuple[str, str]:
+    """The first line of the hot spots' summary, Chinese and English: incidents, hot spots and the
+    incidents they hold. The command line prints it; the HTML map states it from the same figures.
+
+    Parameters
+    ----------
+    spots
+        The hot spots (``incidents`` per spot).
+    total
+        Incidents given.
+    on_network, max_snap, bandwidth
+        Incidents within ``max_snap`` metres of a street and the kernel bandwidth; left out of the
+        line when None (a project saved before they were recorded).
+    """
+    held = int(pd.to_numeric(spots["incidents"], errors="coerce").fillna(0).sum()) if len(spots) else 0
+    share = held / total if total else 0.0
+    near_zh = f"（{on_network} 条在道路 {max_snap:.0f} 米内）" if on_network is not None else ""
+    near_en = f" ({on_network} within {max_snap:.0f} m of a street)" if on_network is not None else ""
+    zh = f"警情 {total} 条{near_zh}；热点 {len(spots)} 处，含 {held} 条（{share:.0%}）"
+    en = f"incidents: {total}{near_en}; {len(spots)} hot spot(s) holding {held} ({share:.0%})"
+    if bandwidth is not None:
+        zh += f"；核密度带宽 {bandwidth:g} 米"
+        en += f"; network kernel density, bandwidth {bandwidth:g} m"
+    return zh, en
+
+
 def _kernel(u: np.ndarray) -> np.ndarray:
     """Quartic (biweight) kernel on [0, 1): 15/16 (1 − u²)²; 0 beyond."""
     return np.where(u < 1.0, 15.0 / 16.0 * (1.0 - u * u) ** 2, 0.0)
@@ -103,13 +130,14 @@ class HotSpots:
         """Share of all incidents given that lie in a hot spot."""
         return float(self.spots["incidents"].sum()) / self.total if self.total else 0.0
 
+    def record(self) -> dict:
+        """The figures the hot spots' summary line needs besides the spots (kept in a project's
+        ``parameters["hotspots"]``, so that later maps state the same line)."""
+        return {"total": int(self.total), "on_network": int(self.on_network), "max_snap": float(self.max_snap),
+                "bandwidth": float(self.bandwidth), "radius": float(self.radius)}
+
     def summary(self, lang: str = "zh") -> str:
-        zh = (f"警情 {self.total} 条（{self.on_network} 条在道路 {self.max_snap:.0f} 米内）；"
-              f"热点 {len(self.spots)} 处，含 {int(self.spots['incidents'].sum())} 条（{self.share:.0%}）；"
-              f"核密度带宽 {self.bandwidth:g} 米")
-        en = (f"incidents: {self.total} ({self.on_network} within {self.max_snap:.0f} m of a street); "
-              f"{len(self.spots)} hot spot(s) holding {int(self.spots['incidents'].sum())} ({self.share:.0%}); "
-              f"network kernel density, bandwidth {self.bandwidth:g} m")
+        zh, en = headline(self.spots, **self.record())
         lines_zh, lines_en = [zh], [en]
         for s in self.spots.head(10).itertuples():
             peak = f"，高发 {s.peak_hours}" if s.peak_hours else ""
@@ -446,4 +474,4 @@ def incident_share_near(routes: gpd.GeoDataFrame, incidents: gpd.GeoDataFrame, *
     return len(np.unique(qi)) / len(pts)
 
 
-__all__ = ["HOTSPOT_COLUMNS", "HotSpots", "find_hotspots", "incident_share_near", "peak_hours"]
+__all__ = ["HOTSPOT_COLUMNS", "HotSpots", "find_hotspots", "headline", "incident_share_near", "peak_hours"]

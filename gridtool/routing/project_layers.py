@@ -96,9 +96,13 @@ def road_graph(project, mode: str = "walk", *, node_crossings: str = "auto", spe
                        speeds=speeds, maxspeed=maxspeed)
 
 
-def add_routes_to_project(project, plan) -> None:
+def add_routes_to_project(project, plan, hotspots=None) -> None:
     """Put a patrol plan into the project as layers ``routes`` (lines) and ``route_stops``, and
-    ``hotspots`` when it was planned from incidents (a stale ``hotspots`` layer is removed)."""
+    ``hotspots`` when it was planned from incidents (a stale ``hotspots`` layer is removed).
+
+    ``hotspots`` (the :class:`~gridtool.routing.hotspots.HotSpots` the plan was made from) keeps
+    its summary figures in ``parameters["hotspots"]``, so that the HTML map states the line the
+    command printed."""
     from ..layers import Layer
     project.layers["routes"] = Layer(role="routes", gdf=plan.routes, source="gridtool patrol")
     project.layers["route_stops"] = Layer(role="route_stops", gdf=plan.stops, source="gridtool patrol")
@@ -106,6 +110,10 @@ def add_routes_to_project(project, plan) -> None:
         project.layers["hotspots"] = Layer(role="hotspots", gdf=plan.hotspots, source="gridtool patrol")
     else:
         project.layers.pop("hotspots", None)
+    if plan.hotspots is not None and hotspots is not None:
+        project.parameters["hotspots"] = hotspots.record()
+    else:
+        project.parameters.pop("hotspots", None)
 
 
 __all__ = ["add_routes_to_project", "candidate_sites", "grid_areas", "road_graph", "stations_of"]

@@ -134,8 +134,53 @@
     update();
   }
 
+  /* Points binned on screen: cells of `c.px` pixels holding two or more points become one bubble
+   * with their count (coloured by count, a density reading); single points stay themselves. Only
+   * the view (and a margin) is binned, again after every zoom or pan; from zoom `c.until` on,
+   * every point in view is drawn. Thousands of points stay readable and cheap to draw. */
+  function clustered(map, group, inner, layers, c) {
+    var bubbles = L.featureGroup().addTo(group), base = [];
+    layers.forEach(function (l) { base.push(map.project(l.getLatLng(), 0)); });
+    bubbles.bindTooltip(function (l) { return c.tip.replace("{n}", String(l._gtN)); }, { direction: "top" });
+    bubbles.on("click", function (e) {
+      map.fitBounds(e.layer._gtBounds.pad(0.3), { maxZoom: Math.max(map.getZoom() + 2, c.until) });
+    });
+    function bubble(n, ll, bounds) {
+      var k = n < 10 ? 0 : n < 50 ? 1 : 2, s = [22, 28, 36][k];
+      var m = L.marker(ll, { icon: L.divIcon({ className: "gt-cluster", iconSize: [s, s], iconAnchor: [s / 2, s / 2],
+        html: '<span style="background:' + c.colours[k] + ';line-height:' + (s - 4) + 'px">' + n + "</span>" }),
+        keyboard: false });
+      m._gtN = n;
+      m._gtBounds = bounds;
+      return m;
+    }
+    function draw() {
+      inner.clearLayers();
+      bubbles.clearLayers();
+      if (!map.hasLayer(group)) { return; }
+      var z = map.getZoom(), f = Math.pow(2, z), view = map.getPixelBounds().pad(0.25), cells = {}, keys = [];
+      for (var i = 0; i < layers.length; i++) {
+        var p = base[i].multiplyBy(f);
+        if (!view.contains(p)) { continue; }
+        if (z >= c.until) { inner.addLayer(layers[i]); continue; }
+        var key = Math.floor(p.x / c.px) + ":" + Math.floor(p.y / c.px), cell = cells[key];
+        if (!cell) { cell = cells[key] = { idx: [], x: 0, y: 0 }; keys.push(key); }
+        cell.idx.push(i); cell.x += p.x; cell.y += p.y;
+      }
+      keys.forEach(function (k) {
+        var cell = cells[k], n = cell.idx.length;
+        if (n === 1) { inner.addLayer(layers[cell.idx[0]]); return; }
+        var bounds = L.latLngBounds(cell.idx.map(function (j) { return layers[j].getLatLng(); }));
+        bubbles.addLayer(bubble(n, map.unproject(L.point(cell.x / n, cell.y / n), z), bounds));
+      });
+    }
+    map.on("zoomend moveend", draw);
+    group.on("add", draw);
+    draw();
+  }
+
   /* Add one data layer to `group` (a folium FeatureGroup). d: {kind, q, n, g, cols, pal, fill, color,
-   * style, tip, pop, r, icon, num, lp, label, labelZoom, minZoom, strokeOnly, key, arrows}. */
+   * style, tip, pop, r, icon, num, colour, lp, label, labelZoom, minZoom, strokeOnly, key, arrows, cluster}. */
   function addLayer(map, group, d) {
     var layers = [], routes = [];
     for (var i = 0; i < d.n; i++) {
@@ -151,6 +196,12 @@
       } else if (d.kind === "icon") {
         lyr = L.marker(decode("point", d.g[i], d.q), { icon: iconFor(d.icon[i], d.iconSize || 22), keyboard: false,
                                                        riseOnHover: true });
+      } else if (d.kind === "badge") {  // a numbered square left of the point (hot-spot ranks): the
+        // incidents bubble on the point stays readable
+        lyr = L.marker(decode("point", d.g[i], d.q), { icon: L.divIcon({ className: "gt-badge-icon",
+          html: '<span class="gt-badge" style="background:' + (d.colour || "#b71c1c") + '">' +
+                value(d.cols, d.num || "num", i) + "</span>",
+          iconSize: [24, 24], iconAnchor: [30, 12] }), riseOnHover: true, keyboard: false, zIndexOffset: 900 });
       } else if (d.kind === "stop") {
         ll = decode("point", d.g[i], d.q);
         lyr = L.marker(ll, { icon: L.divIcon({ className: "gt-stop",
@@ -185,7 +236,10 @@
       inner.on("mouseout", function (e) { e.layer.setStyle({ weight: (d.style || {}).weight || 1,
                                                             color: (d.style || {}).color || "#333" }); });
     }
-    if (d.minZoom) {
+    if (d.cluster) {
+      group.addLayer(inner);
+      clustered(map, group, inner, layers, d.cluster);
+    } else if (d.minZoom) {
       var shown = false;
       var update = function () {
         var want = map.getZoom() >= d.minZoom;
