@@ -571,3 +571,147 @@ def test_join_table_action_and_ledger_export(qtbot, window, sample, tmp_path):
     book = openpyxl.load_workbook(tmp_path / "台账输出.xlsx")
     head = [c.value for c in book["网格台账"][1]]
     assert "考核得分" in head and book["网格台账"].cell(row=2, column=head.index("网格员") + 1).value.count("*") == 1
+
+
+# -- coverage, siting and sealing from the app: the figures of the command line ------------------
+
+@pytest.fixture(scope="session")
+def town_project(tmp_path_factory):
+    """The small street-grid town of the coverage/seal command tests as a project, with one village
+    (城关村) that four streets leave; the exits layer stays in the source file, as ``--exits`` takes it."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from gridtool.project import Project
+
+    from .test_routing_graph import GK108, X0, Y0
+    from .test_routing_siting import _project_files
+    d = tmp_path_factory.mktemp("ui-town")
+    gpkg = _project_files(d)
+    gpd.GeoDataFrame({"name": ["城关村"], "code": ["500101001001"]},
+                     geometry=[box(X0 + 150, Y0 + 150, X0 + 250, Y0 + 250)], crs=GK108).to_file(
+        gpkg, layer="villages", driver="GPKG")
+    p = Project.from_sources({r: f"{gpkg}:{r}" for r in ("roads", "stations", "places", "households", "villages")},
+                             name="城关")
+    return {"project": p.save(d / "project.gpkg"), "exits": f"{gpkg}:exits"}
+
+
+def _cli(capsys, *argv) -> str:
+    from gridtool import cli
+    capsys.readouterr()
+    args = cli.build_parser().parse_args(["--lang", "zh", *argv])
+    assert args.func(args) == 0
+    return capsys.readouterr().out
+
+
+def _layers(path) -> dict:
+    import pyogrio
+    return {str(n): pyogrio.read_dataframe(path, layer=str(n)) for n, _ in pyogrio.list_layers(path)
+            if str(n) != "layer_styles"}  # the QGIS styles table
+
+
+def test_siting_dialog_reports_and_exports_what_the_coverage_command_does(qtbot, window, town_project, tmp_path,
+                                                                          capsys):
+    w = window
+    _open(qtbot, w, town_project["project"])
+    act = w.actions_["patrol.siting"]
+    assert act.isEnabled() and act in w.menus["patrol"].actions() and HAN.search(act.text())
+    dlg = w.circles_dialog(siting=True)
+    assert dlg.sites() == "auto"
+    dlg.minutes.setText("3 10")
+    dlg.mode.setCurrentIndex(dlg.mode.findData("walk"))
+    dlg.demand.setCurrentIndex(dlg.demand.findData("places:Intersection"))
+    for c, cb in dlg.candidates.items():
+        cb.setChecked(c in ("school", "market"))
+    dlg.buttons.accepted.emit()
+    qtbot.waitUntil(lambda: not w.jobs.busy, timeout=60000)
+    text = w.analysis.text.toPlainText()
+    out = _cli(capsys, "coverage", str(town_project["project"]), "--minutes", "3", "10", "--mode", "walk",
+               "--demand", "places:Intersection", "--sites", "auto", "--candidates", "school,market",
+               "--out", str(tmp_path / "cli"))
+    assert "需新增 1 处：市场" in text and "步行 3 分钟服务圈覆盖 2 / 4 处（50.0%）" in text
+    assert text in out  # every line the command prints about coverage, in its order
+    rows = [[w.analysis.table.topLevelItem(i).text(c) for c in range(5)]
+            for i in range(w.analysis.table.topLevelItemCount())]
+    assert rows[:2] == [["3", "2 处", "4 处", "50.0%", "2"], ["10", "3 处", "4 处", "75.0%", "1"]]
+    # on the map: circles, the new site, the places left uncovered at the first time
+    p = w.session.project
+    assert {"circles", "sites", "uncovered"} <= set(w.stack.roles())
+    assert p.layers["sites"].gdf["name"].tolist() == ["市场"] and len(p.layers["uncovered"].gdf) == 2
+    # the export writes the command's GeoPackage: the same layers, names and minutes
+    files = w.analysis.export_to(tmp_path / "app")
+    mine, theirs = _layers(files[0]), _layers(tmp_path / "cli" / "coverage.gpkg")
+    assert set(mine) == set(theirs) == {"circles", "sites", "uncovered_3min", "uncovered_10min"}
+    for name in ("sites", "uncovered_3min", "uncovered_10min"):
+        a, b = mine[name].drop(columns="geometry"), theirs[name].drop(columns="geometry")
+        assert a.astype(str).values.tolist() == b.astype(str).values.tolist()
+    w.actions_["edit.undo"].trigger()  # one undo step takes the whole result off the map
+    assert not {"circles", "sites", "uncovered"} & set(w.session.project.layers)
+
+
+def test_coverage_dialog_counts_households_as_the_command_and_the_village_table(qtbot, window, town_project,
+                                                                                tmp_path, capsys):
+    import csv
+    w = window
+    _open(qtbot, w, town_project["project"])
+    dlg = w.circles_dialog()
+    assert dlg.sites() is None and dlg.demand.currentData() == "households"
+    dlg.minutes.setText("abc")
+    dlg.buttons.accepted.emit()  # a wrong entry: the dialog says why and stays open, nothing runs
+    assert "分钟数应为正数" in dlg.error.text() and not w.jobs.busy and "circles" not in w.session.project.layers
+    dlg.minutes.setText("3")
+    dlg.mode.setCurrentIndex(dlg.mode.findData("walk"))
+    dlg.buttons.accepted.emit()
+    qtbot.waitUntil(lambda: not w.jobs.busy, timeout=60000)
+    text = w.analysis.text.toPlainText()
+    out = _cli(capsys, "coverage", str(town_project["project"]), "--minutes", "3", "--mode", "walk",
+               "--out", str(tmp_path / "cli"))
+    assert "共 30 户" in text and text in out
+    cov = w.session.project.parameters["coverage"]
+    assert [c["total_hh"] for c in cov] == [30] and "/ 30 户" in w.routes.coverage.text()
+    files = w.analysis.export_to(tmp_path / "app")
+    with open(tmp_path / "app" / "coverage-3min-villages.csv", encoding="utf-8-sig") as fh:
+        assert sum(float(r["hh"]) for r in csv.DictReader(fh)) == 30
+    assert (tmp_path / "app" / "coverage-3min-villages.csv").read_bytes() == \
+        (tmp_path / "cli" / "coverage-3min-villages.csv").read_bytes()
+    assert len(files) == 2
+
+
+def test_seal_dialog_from_a_file_and_from_a_village(qtbot, window, town_project, tmp_path, capsys):
+    from shapely.geometry import box
+
+    from gridtool.routing.project_layers import road_graph
+    from gridtool.routing.sealing import area_exits, seal_exits
+
+    from .test_routing_graph import X0, Y0
+    w = window
+    _open(qtbot, w, town_project["project"])
+    dlg = w.seal_dialog()
+    assert dlg.mode.currentData() == "car"  # as gridtool seal
+    dlg.source.setCurrentIndex(dlg.source.findData("file"))
+    dlg.file.setText(town_project["exits"])
+    dlg.mode.setCurrentIndex(dlg.mode.findData("walk"))
+    dlg.buttons.accepted.emit()
+    qtbot.waitUntil(lambda: not w.jobs.busy, timeout=60000)
+    text = w.analysis.text.toPlainText()
+    out = _cli(capsys, "seal", str(town_project["project"]), "--exits", town_project["exits"], "--mode", "walk",
+               "--out", str(tmp_path / "cli"))
+    assert text.startswith("封控 3 个卡口") and text in out
+    assert w.analysis.table.topLevelItemCount() == 3 and {"seal_paths", "exits"} <= set(w.stack.roles())
+    w.analysis.export_to(tmp_path / "app")
+    assert (tmp_path / "app" / "seal.csv").read_bytes() == (tmp_path / "cli" / "seal.csv").read_bytes()
+    assert len(_layers(tmp_path / "app" / "seal.gpkg")["seal_paths"]) == 3
+    # sealing 城关村: its exits are where the streets cross its boundary, the plan the engine's
+    dlg = w.seal_dialog()
+    dlg.source.setCurrentIndex(dlg.source.findData("area"))
+    assert dlg.area.currentText() == "村（社区）：城关村"
+    dlg.mode.setCurrentIndex(dlg.mode.findData("walk"))
+    dlg.buttons.accepted.emit()
+    qtbot.waitUntil(lambda: not w.jobs.busy, timeout=60000)
+    exits = w.session.project.layers["exits"].gdf
+    village = box(X0 + 150, Y0 + 150, X0 + 250, Y0 + 250)
+    assert len(exits) == 4 and (exits.distance(village.boundary) < 1).all()
+    graph = road_graph(w.session.project, "walk")
+    plan = seal_exits(graph, w.session.project.layers["stations"].gdf, area_exits(graph, village))
+    assert plan.summary("zh") == w.analysis.text.toPlainText()
+    assert f"最长 {plan.longest_minutes:.1f} 分钟" in w.analysis.title.text()

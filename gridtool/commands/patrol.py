@@ -16,7 +16,6 @@ from pathlib import Path
 
 from ..errors import GridtoolError
 from ..maps.route_files import patrol_output_paths, route_title, write_layers_gpkg, write_patrol_outputs
-from ..routing.modes import MODE_ZH
 from ..routing.project_layers import add_routes_to_project, candidate_sites, grid_areas, stations_of
 from .args import add_role_arguments, add_routing_arguments, per_role_option, project_or_sources, routing_graph, say
 
@@ -193,16 +192,10 @@ def cmd_walk(args) -> int:
 
 
 def cmd_coverage(args) -> int:
-    import geopandas as gpd
-    import numpy as np
-    import pandas as pd
-
-    from ..routing.circles import service_circles
-    from ..routing.demand import coverage_by_village, feature_names, make_demand, nearest_times
-    from ..routing.export import write_table_csv
-    from ..routing.snapping import snap
-    _check_outputs(args, [Path(args.out) / "coverage.gpkg"]
-                   + [Path(args.out) / f"coverage-{m:g}min-villages.csv" for m in args.minutes])
+    from ..maps.route_files import coverage_output_paths, write_coverage_outputs
+    from ..routing.coverage import analyse_coverage
+    from ..routing.demand import make_demand
+    _check_outputs(args, coverage_output_paths(Path(args.out), args.minutes))
     project = project_or_sources(args)
     stations = stations_of(project, category=args.station_category)
     spec = args.demand or ("households" if "households" in project.layers else None)
@@ -214,80 +207,12 @@ def cmd_coverage(args) -> int:
     demand = make_demand(project, spec) if spec else None
     cand = candidate_sites(project, args.candidates) if args.sites else None
     graph = routing_graph(project, args)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    mins = list(args.minutes)
-    if demand is not None:
-        say(args, f"覆盖对象：{demand.label_zh}，共 {demand.total:,.0f} {demand.unit_zh}（{len(demand.features):,} 个要素）",
-            f"demand: {demand.label_en}, {demand.total:,.0f} {demand.unit_en} ({len(demand.features):,} features)")
-    layers = {}
-    all_st = stations
-    new_sites = None
-    if args.sites:
-        from ..routing.siting import site_stations
-        res = site_stations(graph, demand.features, cand, p=args.sites, minutes=mins[0], existing=stations,
-                            weights=demand.weight, names=demand.names, time_limit=args.time_limit)
-        layers["sites"] = res.chosen
-        print(res.summary(args.lang if args.lang in ("zh", "en") else "both", demand.unit_zh, demand.unit_en))
-        new_sites = res.new_sites
-        if len(new_sites):
-            all_st = pd.concat([stations.assign(new=False), new_sites.assign(new=True)], ignore_index=True)
-            all_st = gpd.GeoDataFrame(all_st, geometry="geometry", crs=stations.crs)
-    circles = service_circles(graph, all_st, minutes=mins)
-    if "new" in all_st:
-        per = dict(zip(feature_names(all_st, "站点"), all_st["new"]))
-        circles["new"] = circles["station"].map(per).fillna(False).astype(bool)
-    layers = {"circles": circles, **layers}
-    if demand is not None:
-        st_names = feature_names(all_st, "站点")
-        ss = snap(graph, all_st.geometry.representative_point().values)
-        tg = snap(graph, demand.points())
-        secs, which = nearest_times(graph, ss, tg)
-        villages = project.layers["villages"].gdf if "villages" in project.layers else None
-        for m in mins:
-            covered = secs <= m * 60
-            cw = float(demand.weight[covered].sum())
-            share = cw / demand.total if demand.total else 0.0
-            after = "（含新增站点）" if new_sites is not None and len(new_sites) else ""
-            after_en = " (new sites included)" if new_sites is not None and len(new_sites) else ""
-            say(args, f"{MODE_ZH[graph.mode]} {m:g} 分钟服务圈覆盖 {cw:,.0f} / {demand.total:,.0f} {demand.unit_zh}"
-                      f"（{share:.1%}）{after}",
-                f"{m:g}-minute {graph.mode} service circles cover {cw:,.0f} of {demand.total:,.0f} {demand.unit_en} "
-                f"({share:.1%}){after_en}")
-            unc = np.flatnonzero(~covered)
-            gdf = demand.features.iloc[unc]
-            layer = gpd.GeoDataFrame({
-                "name": [demand.names[i] for i in unc],
-                "category": demand.category[unc],
-                "minutes_to_station": np.where(np.isfinite(secs[unc]), secs[unc] / 60, np.nan),
-                "nearest_station": [st_names[which[i]] if which[i] >= 0 else None for i in unc],
-                **({"hh": demand.weight[unc]} if demand.kind == "households" else {}),
-                **({"village": gdf["village"].to_numpy()} if "village" in gdf else {}),
-                "src_id": gdf["src_id"].astype(str).to_numpy() if "src_id" in gdf else [str(i) for i in unc],
-            }, geometry=gdf.geometry.to_numpy(), crs=demand.features.crs)
-            layers[f"uncovered_{m:g}min"] = layer
-            if demand.kind == "households":
-                vt = coverage_by_village(demand, covered, villages)
-                write_table_csv(out / f"coverage-{m:g}min-villages.csv", vt)
-                for r in vt[vt["uncovered_hh"] > 0].head(10).itertuples():
-                    say(args, f"  {r.name}：未覆盖 {r.uncovered_hh:,.0f} 户（覆盖 {r.share:.0%}）",
-                        f"  {r.name}: {r.uncovered_hh:,.0f} households uncovered ({r.share:.0%} covered)")
-            else:
-                order = layer.sort_values("minutes_to_station", ascending=False, na_position="first")
-                shown = order.head(50)
-                if len(order):
-                    say(args, f"  {m:g} 分钟内未覆盖的 {len(order):,} 处：", f"  {len(order):,} not covered within {m:g} min:")
-                for r in shown.itertuples():
-                    if np.isfinite(r.minutes_to_station):
-                        say(args, f"    {r.name}（{r.category}）：最近 {r.nearest_station} {r.minutes_to_station:.2f} 分钟",
-                            f"    {r.name} ({r.category}): nearest {r.nearest_station}, {r.minutes_to_station:.2f} min")
-                    else:
-                        say(args, f"    {r.name}（{r.category}）：路网上无法到达",
-                            f"    {r.name} ({r.category}): not reachable on the road network")
-                if len(order) > len(shown):
-                    say(args, f"    …… 另有 {len(order) - len(shown):,} 处（见 uncovered_{m:g}min 图层）",
-                        f"    … {len(order) - len(shown):,} more (layer uncovered_{m:g}min)")
-    path = write_layers_gpkg(out / "coverage.gpkg", layers)
+    villages = project.layers["villages"].gdf if "villages" in project.layers else None
+    result = analyse_coverage(graph, stations, minutes=args.minutes, demand=demand, candidates=cand,
+                              sites=args.sites, time_limit=args.time_limit, villages=villages)
+    for zh, en in result.messages:
+        say(args, zh, en)
+    path = write_coverage_outputs(result, Path(args.out))[0]
     say(args, f"已写入 {path}", f"written: {path}")
     return 0
 
@@ -308,22 +233,15 @@ def _read_exits(project, args):
 
 
 def cmd_seal(args) -> int:
-    from ..routing.export import write_table_csv
+    from ..maps.route_files import seal_output_paths, write_seal_outputs
     from ..routing.sealing import seal_exits
-    _check_outputs(args, [Path(args.out) / "seal.csv", Path(args.out) / "seal.gpkg"])
+    _check_outputs(args, seal_output_paths(Path(args.out)))
     project = project_or_sources(args)
     stations = stations_of(project, category=args.station_category)
     exits = _read_exits(project, args)
     graph = routing_graph(project, args)
     plan = seal_exits(graph, stations, exits, per_exit=args.per_exit)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    table = plan.table[["exit", "station", "minutes", "km"]].copy()
-    table["minutes"] = table["minutes"].round(2)
-    table["km"] = table["km"].round(3)
-    csv = write_table_csv(out / "seal.csv", table)
-    gpkg = write_layers_gpkg(out / "seal.gpkg", {"seal_paths": plan.paths.drop(columns=["exit_no"]),
-                                           "exits": plan.exits, "stations": stations})
+    csv, gpkg = write_seal_outputs(plan, stations, Path(args.out))
     print(plan.summary(args.lang if args.lang in ("zh", "en") else "both"))
     say(args, f"已写入：{csv}，{gpkg}", f"written: {csv}, {gpkg}")
     return 0

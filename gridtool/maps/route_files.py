@@ -84,4 +84,40 @@ def write_patrol_outputs(project, plan, out: Path, *, name: str = "patrol", hots
     return {k: str(v) for k, v in files.items()}
 
 
-__all__ = ["patrol_output_paths", "route_title", "write_layers_gpkg", "write_patrol_outputs"]
+def coverage_output_paths(out: Path, minutes) -> list[Path]:
+    """The files :func:`write_coverage_outputs` may write into ``out`` (checked before planning)."""
+    return [out / "coverage.gpkg"] + [out / f"coverage-{float(m):g}min-villages.csv" for m in minutes]
+
+
+def write_coverage_outputs(result, out: Path) -> list[Path]:
+    """``coverage.gpkg`` (circles, sites, uncovered features per time) and, for households,
+    ``coverage-{N}min-villages.csv`` per time, from a :class:`gridtool.routing.coverage.CoverageResult`.
+    Returns the paths written, the GeoPackage first."""
+    from ..routing.export import write_table_csv
+    out.mkdir(parents=True, exist_ok=True)
+    tables = [write_table_csv(out / f"coverage-{c.minutes:g}min-villages.csv", c.villages)
+              for c in result.per_minute if c.villages is not None]
+    return [write_layers_gpkg(out / "coverage.gpkg", result.layers()), *tables]
+
+
+def seal_output_paths(out: Path) -> list[Path]:
+    """The files :func:`write_seal_outputs` writes into ``out``."""
+    return [out / "seal.csv", out / "seal.gpkg"]
+
+
+def write_seal_outputs(plan, stations, out: Path) -> list[Path]:
+    """``seal.csv`` (exit, station, minutes, km per post) and ``seal.gpkg`` (``seal_paths``,
+    ``exits``, ``stations``) of a :class:`gridtool.routing.sealing.SealPlan`."""
+    from ..routing.export import write_table_csv
+    out.mkdir(parents=True, exist_ok=True)
+    table = plan.table[["exit", "station", "minutes", "km"]].copy()
+    table["minutes"] = table["minutes"].round(2)
+    table["km"] = table["km"].round(3)
+    csv = write_table_csv(out / "seal.csv", table)
+    gpkg = write_layers_gpkg(out / "seal.gpkg", {"seal_paths": plan.paths.drop(columns=["exit_no"]),
+                                                 "exits": plan.exits, "stations": stations})
+    return [csv, gpkg]
+
+
+__all__ = ["coverage_output_paths", "patrol_output_paths", "route_title", "seal_output_paths",
+           "write_coverage_outputs", "write_layers_gpkg", "write_patrol_outputs", "write_seal_outputs"]

@@ -40,6 +40,7 @@ _WHERE = {
     "Siting": "siting", "site_stations": "siting", "max_coverage": "siting", "min_cover": "siting",
     "Demand": "demand", "make_demand": "demand", "match_categories": "demand", "nearest_times": "demand",
     "SealPlan": "sealing", "SealingError": "sealing", "bottleneck_assignment": "sealing", "seal_exits": "sealing",
+    "area_exits": "sealing", "CoverageResult": "coverage", "analyse_coverage": "coverage",
     "noding_stats": "graph",
     "snap": "snapping", "travel_matrix": "snapping",
     "InfeasibleError": "tours", "TourPlan": "tours", "plan_tours": "tours", "REASONS": "tours",

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..errors import GridtoolError, check_at_least
+from ..errors import CancelledError, GridtoolError, check_at_least
 from .demand import times_within
 from .graph import RoadGraph
 from .snapping import snap
@@ -175,8 +175,60 @@ def _names(gdf: gpd.GeoDataFrame, prefix: str) -> list[str]:
     return feature_names(gdf, prefix)
 
 
+def area_exits(graph: RoadGraph, area, *, merge_m: float = 30.0) -> gpd.GeoDataFrame:
+    """The exits of an area (a village or a grid to seal): where a road the graph's mode may use
+    crosses the area's boundary.
+
+    Parameters
+    ----------
+    graph : RoadGraph
+        The road graph of the travel mode (a motorway does not give walkers an exit).
+    area : shapely Polygon or MultiPolygon
+        The area, in the graph's CRS.
+    merge_m : float
+        Crossings closer than this (a road running along the boundary, a junction on it) are one exit.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One point per exit with ``name`` (the street's name with 口, or 卡口 N), west to east.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> roads = gpd.GeoDataFrame({"name": ["中山路"]}, geometry=[shapely.LineString([(0, 50), (300, 50)])],
+    ...                          crs="EPSG:32648")
+    >>> from gridtool.routing.graph import build_graph
+    >>> area_exits(build_graph(roads, mode="walk"), shapely.box(100, 0, 200, 100))["name"].tolist()
+    ['中山路口', '中山路口 2']
+    """
+    boundary = shapely.boundary(area)
+    usable = np.flatnonzero((graph.piece_edges >= 0).any(axis=1)
+                            & (graph.component[graph.piece_u] == graph.main_component))
+    tree = shapely.STRtree(graph.geometry[usable])
+    hits = usable[tree.query(boundary, predicate="intersects")]
+    pts, streets = [], []
+    for p in hits:
+        cut = shapely.intersection(graph.geometry[p], boundary)
+        for part in shapely.get_parts(cut):
+            # a road along the boundary meets it in a line: its start is where it reaches the area
+            pts.append(part if part.geom_type == "Point" else shapely.Point(part.coords[0]))
+            streets.append(str(graph.names[p] or "").strip())
+    order = np.lexsort(([pt.y for pt in pts], [pt.x for pt in pts])) if pts else np.empty(0, int)
+    kept: list[int] = []
+    for i in order:
+        if all(pts[i].distance(pts[k]) >= merge_m for k in kept):
+            kept.append(int(i))
+    names, seen = [], {}
+    for n, i in enumerate(kept, 1):
+        base = f"{streets[i]}口" if streets[i] and streets[i].lower() != "nan" else f"卡口 {n}"
+        seen[base] = seen.get(base, 0) + 1
+        names.append(base if seen[base] == 1 else f"{base} {seen[base]}")
+    return gpd.GeoDataFrame({"name": names}, geometry=[pts[i] for i in kept], crs=graph.crs)
+
+
 def seal_exits(graph: RoadGraph, stations: gpd.GeoDataFrame, exits: gpd.GeoDataFrame, *,
-               per_exit: int = 1, max_snap: float = 300.0) -> SealPlan:
+               per_exit: int = 1, max_snap: float = 300.0, progress=None, cancelled=None) -> SealPlan:
     """Plan posts at every exit from the stations (see the module docstring).
 
     Parameters
@@ -189,6 +241,8 @@ def seal_exits(graph: RoadGraph, stations: gpd.GeoDataFrame, exits: gpd.GeoDataF
         Posts per exit, each from a different station.
     max_snap : float
         Metres from a station or exit to the road beyond which it counts as off the network.
+    progress, cancelled : callable, optional
+        ``progress(fraction, message)`` and ``cancelled()`` as every long job takes them.
 
     Returns
     -------
@@ -228,7 +282,11 @@ def seal_exits(graph: RoadGraph, stations: gpd.GeoDataFrame, exits: gpd.GeoDataF
             f"no usable road within {max_snap:.0f} m of exit(s): {', '.join(bad)}",
             fix_zh="检查卡口坐标，或补充道路数据。", fix_en="check the exits' positions or add the roads.",
             layer="exits")
+    if progress is not None:
+        progress(0.6, "计算站点到卡口的用时 / travel times to the exits")
     cost = times_within(graph, ss, es)  # stations × exits, seconds
+    if cancelled is not None and cancelled():
+        raise CancelledError()
     try:
         a = bottleneck_assignment(cost, k)
     except ValueError:

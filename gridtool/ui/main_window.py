@@ -55,10 +55,13 @@ class MainWindow(QMainWindow):
         self.problems = ProblemsPanel()
         from .route_panel import RoutePanel
         self.routes = RoutePanel(self.session)
+        from .analysis_panel import AnalysisPanel
+        self.analysis = AnalysisPanel(self)
         self.docks = {}
         for key, widget, area in (("layers", self.layer_panel, Qt.DockWidgetArea.LeftDockWidgetArea),
                                   ("grids", self.grid_panel, Qt.DockWidgetArea.RightDockWidgetArea),
                                   ("routes", self.routes, Qt.DockWidgetArea.RightDockWidgetArea),
+                                  ("analysis", self.analysis, Qt.DockWidgetArea.RightDockWidgetArea),
                                   ("table", self.table, Qt.DockWidgetArea.BottomDockWidgetArea),
                                   ("problems", self.problems, Qt.DockWidgetArea.BottomDockWidgetArea)):
             d = QDockWidget(self)
@@ -67,6 +70,7 @@ class MainWindow(QMainWindow):
             self.addDockWidget(area, d)
             self.docks[key] = d
         self.tabifyDockWidget(self.docks["grids"], self.docks["routes"])
+        self.tabifyDockWidget(self.docks["routes"], self.docks["analysis"])
         self.tabifyDockWidget(self.docks["table"], self.docks["problems"])
         self.docks["grids"].raise_()
         self.docks["table"].raise_()
@@ -132,6 +136,8 @@ class MainWindow(QMainWindow):
         self.actions_["tool.pan"].setChecked(True)
         self._act("patrol.plan", self.patrol_dialog)
         self._act("patrol.circles", self.circles_dialog)
+        self._act("patrol.siting", lambda: self.circles_dialog(siting=True))
+        self._act("patrol.seal", self.seal_dialog)
         self._act("help.about", self.about)
         self._act("help.log", self.show_log_path)
         self.lang_group = QActionGroup(self)
@@ -171,7 +177,7 @@ class MainWindow(QMainWindow):
             self.menus["view"].addAction(d.toggleViewAction())
         menu("grid", ["grid.partition", "grid.redraw", None, "tool.pan", "tool.brush", "tool.box", "tool.pick", None,
                       "grid.lock", "grid.split", None, "grid.validate_plan", "data.validate", None, "grid.join"])
-        menu("patrol", ["patrol.plan", "patrol.circles"])
+        menu("patrol", ["patrol.plan", None, "patrol.circles", "patrol.siting", None, "patrol.seal"])
         lm = menu("lang", [])
         for code in i18n.LANGUAGES:
             lm.addAction(a[f"lang.{code}"])
@@ -283,7 +289,7 @@ class MainWindow(QMainWindow):
             d.setWindowTitle(tr(f"dock.{key}"))
         self.toolbar.setWindowTitle(tr("toolbar.main"))
         self.job_cancel.setText(tr("common.cancel"))
-        for w in (self.layer_panel, self.grid_panel, self.table, self.problems, self.routes):
+        for w in (self.layer_panel, self.grid_panel, self.table, self.problems, self.routes, self.analysis):
             w.retranslate()
         from .export_dialogs import retranslate_export_menu
         retranslate_export_menu(self, self.export_menu)
@@ -323,7 +329,7 @@ class MainWindow(QMainWindow):
                                        and not busy)
         for k in ("grid.redraw", "grid.validate_plan", "grid.lock", "grid.split", "tool.brush", "tool.box", "tool.pick"):
             a[k].setEnabled(plan and not busy)
-        for k in ("patrol.plan", "patrol.circles"):
+        for k in ("patrol.plan", "patrol.circles", "patrol.siting", "patrol.seal"):
             a[k].setEnabled(has and "roads" in s.project.layers and not busy)
         a["grid.join"].setEnabled(has and "grids" in s.project.layers and not busy)
         self.grid_panel.edit_box.setEnabled(plan and not busy)
@@ -760,9 +766,19 @@ class MainWindow(QMainWindow):
         from .patrol_dialog import PatrolDialog
         PatrolDialog(self).open()
 
-    def circles_dialog(self) -> None:
-        from .patrol_dialog import CirclesDialog
-        CirclesDialog(self).open()
+    def circles_dialog(self, *, siting: bool = False):
+        """Service circles and coverage (``gridtool coverage``); with ``siting`` new sites as well."""
+        from .coverage_dialog import CoverageDialog
+        dlg = CoverageDialog(self, siting=siting)
+        dlg.open()
+        return dlg
+
+    def seal_dialog(self):
+        """Sealing the exits of an area (``gridtool seal``)."""
+        from .seal_dialog import SealDialog
+        dlg = SealDialog(self)
+        dlg.open()
+        return dlg
 
     # -- help -------------------------------------------------------------------------------------
     def about(self) -> None:

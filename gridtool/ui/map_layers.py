@@ -16,12 +16,12 @@ from .geometry import LayerGeometry
 from .styles import LayerStyle, default_style
 
 #: Drawing order, top first.
-DRAW_ORDER = ("route_stops", "routes", "stations", "places", "hotspots", "incidents", "party_links",
+DRAW_ORDER = ("route_stops", "routes", "exits", "sites", "stations", "uncovered", "seal_paths", "places", "hotspots", "incidents", "party_links",
               "party_members", "households",
               "special_grids", "subgrids", "grids", "corridors", "circles", "railways", "rivers", "roads",
               "forest", "villages")
 HIDDEN_BY_DEFAULT = frozenset({"subgrids", "corridors", "party_links", "party_members"})
-LABELS_BY_DEFAULT = frozenset({"grids", "villages", "route_stops", "special_grids"})
+LABELS_BY_DEFAULT = frozenset({"grids", "villages", "route_stops", "special_grids", "exits", "sites"})
 #: Roles that are not drawn as map layers.
 NOT_DRAWN = frozenset({"dem"})
 

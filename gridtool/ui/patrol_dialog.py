@@ -1,17 +1,16 @@
-"""Patrol routes and service circles: dialogs whose runs go to the background job runner.
+"""Patrol routes, and the base of every routing dialog (stations, travel mode, the road graph built
+on the worker): runs go to the background job runner.
 
-The routing itself is :func:`gridtool.routing.patrol.plan_patrol`,
-:func:`gridtool.routing.circles.service_circles` and :func:`~gridtool.routing.circles.household_coverage`;
-the results enter the project as layers (``routes``/``route_stops``, ``circles``) in one undo step.
+The routing itself is :func:`gridtool.routing.patrol.plan_patrol`; the routes enter the project as
+layers (``routes``/``route_stops``) in one undo step. Coverage and siting are in
+:mod:`.coverage_dialog`, sealing exits in :mod:`.seal_dialog`.
 """
 
 from __future__ import annotations
 
-import copy
-
 from PyQt6.QtCore import QTime
 from PyQt6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout,
-                             QGridLayout, QGroupBox, QLabel, QLayout, QLineEdit, QSpinBox, QTimeEdit, QVBoxLayout)
+                             QGridLayout, QGroupBox, QLabel, QLayout, QSpinBox, QTimeEdit, QVBoxLayout)
 
 from ..errors import CancelledError, GridtoolError
 from ..layers import Layer
@@ -181,63 +180,3 @@ class PatrolDialog(_RoutingDialog):
             w.docks["routes"].raise_()
 
         w.run_job(tr("job.patrol"), work, done)
-
-
-class CirclesDialog(_RoutingDialog):
-    """Service circles of N minutes around the stations, with the share of households covered."""
-
-    def __init__(self, window):
-        super().__init__(window)
-        self.setWindowTitle(tr("circles.title"))
-        self.minutes = QLineEdit("10 15")
-        form = QFormLayout()
-        form.addRow(tr("patrol.stations"), self.station_cat)
-        form.addRow(tr("circles.minutes"), self.minutes)
-        form.addRow(tr("patrol.mode"), self.mode)
-        self._finish_layout(form)
-
-    def start(self) -> None:
-        from ..routing.circles import household_coverage, service_circles
-        w = self.window
-        p = self.project
-        try:
-            mins = sorted({float(x) for x in self.minutes.text().replace(",", " ").replace("，", " ").split()})
-        except ValueError:
-            mins = []
-        if not mins or min(mins) <= 0:
-            raise GridtoolError("分钟数应为正数，例如 10 15", "minutes must be positive numbers, e.g. 10 15",
-                                fix_zh="用空格分隔多个时间。", fix_en="separate several times with spaces.")
-        stations = self._stations()
-        build = self._graph_builder()
-        hh = p.layers["households"].gdf if "households" in p.layers else None
-        villages = p.layers["villages"].gdf if "villages" in p.layers else None
-        mode = self.mode.currentData()
-
-        def work(progress, cancelled):
-            graph = build(progress, cancelled)
-            progress(0.4, tr("circles.computing"))
-            circles = service_circles(graph, stations, minutes=mins)
-            cov = []
-            for k, m in enumerate(mins):
-                if cancelled():
-                    raise CancelledError()
-                progress(0.6 + 0.4 * k / len(mins), tr("circles.coverage"))
-                if hh is not None:
-                    c = household_coverage(graph, stations, hh, minutes=m, villages=villages)
-                    cov.append({"minutes": m, "mode": mode, "share": c.share, "covered_hh": c.covered_hh,
-                                "total_hh": c.total_hh})
-            return circles, cov
-
-        def done(result):
-            circles, cov = result
-            params = copy.deepcopy(w.session.project.parameters)
-            params["coverage"] = cov
-            w.session.replace_layers({"circles": Layer(role="circles", gdf=circles, source="gridtool coverage")},
-                                     text="服务圈 / service circles", parameters=params)
-            for c in cov:
-                w.log_message(tr("routes.coverage_line", minutes=f"{c['minutes']:g}", mode=tr(f"mode.{c['mode']}"),
-                                 share=f"{c['share']:.1%}", covered=f"{c['covered_hh']:,.0f}",
-                                 total=f"{c['total_hh']:,.0f}"))
-            w.docks["routes"].raise_()
-
-        w.run_job(tr("job.circles"), work, done)

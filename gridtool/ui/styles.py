@@ -102,6 +102,13 @@ DEFAULT_STYLES: dict[str, LayerStyle] = {
     "route_stops": LayerStyle(fill=(255, 255, 255, 255), stroke=(40, 40, 40, 255), width=1.2, point_size=14.0,
                               label_field="seq"),
     "incidents": LayerStyle(fill=(253, 141, 60, 200), stroke=None, point_size=4.0, label_field="type"),
+    "sites": LayerStyle(fill=(35, 139, 69, 255), stroke=(255, 255, 255, 255), width=1.2, point_size=12.0,
+                        label_field="name"),
+    "uncovered": LayerStyle(fill=(253, 141, 60, 230), stroke=(120, 40, 0, 255), width=0.6, point_size=6.0,
+                            label_field="name"),
+    "seal_paths": LayerStyle(stroke=(117, 52, 167, 230), width=3.0, label_field="station"),
+    "exits": LayerStyle(fill=(200, 20, 20, 255), stroke=(255, 255, 255, 255), width=1.4, point_size=13.0,
+                        label_field="name"),
     "hotspots": LayerStyle(fill=(189, 0, 38, 230), stroke=(255, 255, 255, 255), width=1.2, point_size=12.0,
                            label_field="rank"),
 }

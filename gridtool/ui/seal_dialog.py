@@ -1,0 +1,150 @@
+"""Sealing an area (封控): the app's face of ``gridtool seal``. The exits are where the roads cross
+the boundary of a village or grid chosen from the project
+(:func:`gridtool.routing.sealing.area_exits`), or the points of a file, as ``--exits`` takes them;
+posts per exit and travel mode as ``--per-exit`` and ``--mode``.
+
+The plan is :func:`gridtool.routing.sealing.seal_exits` on the background runner; it enters the
+project as layers (``seal_paths``, ``exits``) in one undo step and its report goes to the analysis
+panel, which exports ``seal.csv`` and ``seal.gpkg``.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PyQt6.QtWidgets import QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLineEdit, QPushButton, QSpinBox
+
+from ..errors import GridtoolError
+from ..layers import Layer
+from . import i18n
+from .i18n import tr
+from .patrol_dialog import _RoutingDialog
+
+
+def area_choices(project) -> list[tuple[str, str, int]]:
+    """(label, role, row) of every village and base grid that can be sealed."""
+    out = []
+    for role, column, key in (("villages", "name", "seal.area_village"), ("grids", "code", "seal.area_grid")):
+        lyr = project.layers.get(role)
+        if lyr is None:
+            continue
+        gdf = lyr.gdf
+        for i in range(len(gdf)):
+            g = gdf.geometry.iloc[i]
+            if g is None or g.is_empty:
+                continue
+            label = str(gdf[column].iloc[i]) if column in gdf else f"#{i + 1}"
+            out.append((tr(key, name=label), role, i))
+    return out
+
+
+class SealDialog(_RoutingDialog):
+    """Stations, the area to seal (or a file of exits), posts per exit, travel mode."""
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.setWindowTitle(tr("seal.title"))
+        self.mode.setCurrentIndex(self.mode.findData("car"))  # as ``gridtool seal`` (police cars)
+        self.source = QComboBox()
+        self.source.addItem(tr("seal.from_area"), "area")
+        self.source.addItem(tr("seal.from_file"), "file")
+        self.area = QComboBox()
+        for label, role, row in area_choices(self.project):
+            self.area.addItem(label, (role, row))
+        if not self.area.count():
+            self.source.setCurrentIndex(1)
+        self.file = QLineEdit()
+        self.file.setPlaceholderText(tr("seal.file_hint"))
+        self.file.setMinimumWidth(self.file.fontMetrics().horizontalAdvance(tr("seal.file_hint")) + 24)
+        browse = QPushButton(tr("seal.browse"))
+        browse.clicked.connect(self._browse)
+        file_row = QHBoxLayout()
+        file_row.addWidget(self.file, 1)
+        file_row.addWidget(browse)
+        self.per_exit = QSpinBox()
+        self.per_exit.setRange(1, 20)
+        self.per_exit.setValue(1)
+        self.source.currentIndexChanged.connect(lambda _: self._enable())
+        form = QFormLayout()
+        form.addRow(tr("patrol.stations"), self.station_cat)
+        form.addRow(tr("seal.exits"), self.source)
+        form.addRow(tr("seal.area"), self.area)
+        form.addRow(tr("seal.file"), file_row)
+        form.addRow(tr("seal.per_exit"), self.per_exit)
+        form.addRow(tr("patrol.mode"), self.mode)
+        self._browse_button = browse
+        self._finish_layout(form)
+        self._enable()
+
+    def _enable(self) -> None:
+        area = self.source.currentData() == "area"
+        self.area.setEnabled(area)
+        self.file.setEnabled(not area)
+        self._browse_button.setEnabled(not area)
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, tr("seal.file"), "", tr("seal.file_filter"))
+        if path:
+            self.file.setText(path)
+
+    def _file_exits(self):
+        """The points of the chosen file (``PATH`` or ``PATH:LAYER``), in the project's CRS."""
+        from ..layers import load_layer
+        text = self.file.text().strip()
+        if not text:
+            raise GridtoolError("没有选择卡口文件", "no exits file chosen", fix_zh="点“浏览…”选择卡口点图层。",
+                                fix_en="press Browse… and choose the layer of exit points.", layer="exits")
+        gdf = load_layer("places", text).gdf
+        crs = self.project.crs
+        if crs is not None and gdf.crs is not None and not gdf.crs.equals(crs):
+            gdf = gdf.to_crs(crs)
+        return gdf
+
+    def start(self) -> None:
+        from ..routing.sealing import area_exits, seal_exits
+        w = self.window
+        stations = self._stations()
+        per_exit = self.per_exit.value()
+        if self.source.currentData() == "area":
+            if self.area.currentData() is None:
+                raise GridtoolError("项目中没有村或网格可供封控", "the project has no villages or grids to seal",
+                                    fix_zh="改用卡口点文件，或先导入村界。", fix_en="use a file of exits, or import villages.",
+                                    layer="villages")
+            role, row = self.area.currentData()
+            shape, label = self.project.layers[role].gdf.geometry.iloc[row], self.area.currentText()
+            exits = None
+        else:
+            shape, label, exits = None, "", self._file_exits()
+        build = self._graph_builder()
+
+        def work(progress, cancelled):
+            graph = build(progress, cancelled)
+            ex = exits
+            if ex is None:
+                progress(0.4, tr("seal.finding_exits"))
+                ex = area_exits(graph, shape)
+                if not len(ex):
+                    raise GridtoolError(f"{label}的边界上没有可通行的道路穿过", f"no usable road crosses the boundary of "
+                                        f"{label}", fix_zh="换一个出行方式或区域，或改用卡口点文件。",
+                                        fix_en="choose another travel mode or area, or a file of exits.", layer="roads")
+            return seal_exits(graph, stations, ex, per_exit=per_exit, progress=progress, cancelled=cancelled)
+
+        def done(plan):
+            show_seal(w, plan, stations)
+
+        w.run_job(tr("job.seal"), work, done)
+
+
+def show_seal(window, plan, stations) -> None:
+    """Put a sealing plan into the project (one undo step), the analysis panel and the log."""
+    w = window
+    w.session.replace_layers({"seal_paths": Layer(role="seal_paths", gdf=plan.paths, source="gridtool seal"),
+                              "exits": Layer(role="exits", gdf=plan.exits, source="gridtool seal")},
+                             text="封控卡口 / sealing exits")
+    w.analysis.show_seal(plan, stations)
+    b = plan.paths.total_bounds
+    if len(plan.paths) and all(map(math.isfinite, b)):
+        w.canvas.zoom_to_bounds(tuple(b), margin=0.15)
+    for line in plan.summary(i18n.language()).splitlines():
+        w.log_message(line)
+    w.docks["analysis"].raise_()
