@@ -112,6 +112,7 @@ def is_name_column(values: Iterable[Any], *, share: float = 0.6, sample: int = 5
 
 #: gridtool's own key columns: codes, villages and categories, never a person's name.
 KEY_COLUMNS = frozenset(("geometry", "src_id", "hh", "village", "village_code", "grid", "subgrid", "grid_parts",
+                         "subgrid_parts",
                          "code", "category", "category_raw", "kind", "class", "status", "note", "mode"))
 
 

@@ -194,7 +194,9 @@ def test_ledger_workbook_sheets_totals_masking_and_cells(tmp_path, capsys):
     assert body[0][7] == "赵*" and body[0][8] == "138****1234"  # the worker masked
     assert body[0][3] == "500101001"  # township from the 12-digit code, said in the notes
     total_row = grid_rows[1 + len(body)]
-    assert total_row[0] == "合计" and total_row[4] == int(p.layers["grids"].gdf["hh"].sum())
+    # The grids' households as their households count them (the stored hh is stale here), so the
+    # 合计 row says what the totals below it say.
+    assert total_row[0] == "合计" and total_row[4] == t.in_grids != int(p.layers["grids"].gdf["hh"].sum())
     labels = {r[0]: r[4] for r in grid_rows if r[0]}
     assert labels["住户合计（导入）"] == t.imported
     assert (labels["其中：基础网格"], labels["其中：专属网格"], labels["其中：例外网格"], labels["其中：未划入网格"]) == \
@@ -388,3 +390,95 @@ def test_one_household_total_in_every_output(planned, capsys):
     assert "红 <60 分 · 2 个" in five  # 50 and 59
     assert "网格员" in _rows(wb["网格台账"])[0] and any(r[7] and "*" in r[7] for r in _rows(wb["网格台账"])[1:])
 
+
+
+# -- buildings: one count per level -----------------------------------------------------------------
+def _building_sums(wb):
+    """Per grid: its 楼栋数 on the grid sheet and the sum of its sub-grids' 楼栋数; the 合计 rows."""
+    grid_rows, sub_rows = _rows(wb["网格台账"]), _rows(wb["子网格"])
+    gh, sh = grid_rows[0], sub_rows[0]
+    per_grid = {r[1]: r[gh.index("楼栋数")] for r in grid_rows[1:] if isinstance(r[0], int)}
+    per_sub: dict[str, int] = {}
+    for r in sub_rows[1:]:
+        if isinstance(r[0], int):
+            per_sub[r[2]] = per_sub.get(r[2], 0) + r[sh.index("楼栋数")]
+    totals = (next(r[gh.index("楼栋数")] for r in grid_rows if r[0] == "合计"),
+              next(r[sh.index("楼栋数")] for r in sub_rows if r[0] == "合计"))
+    return per_grid, per_sub, totals
+
+
+@needs_pdftotext
+def test_ledger_counts_a_divided_building_once_in_grid_and_subgrid(tmp_path, capsys):
+    """Apartment blocks of 50–120 households are divided between sub-grids of about 30: each block
+    counts in one sub-grid's 楼栋数 only (the one holding most of it), so a grid's sub-grids add up
+    to the grid, both 合计 rows agree with the buildings imported, and 跨子网格楼栋 shows the split
+    blocks. The atlas roster prints the same figures. Projects saved before ``subgrid_parts`` agree too."""
+    from gridtool.maps.ledger import write_ledger_xlsx
+    from gridtool.project import Project
+
+    layers = make_villages(n_villages=2, households=900, river=False, apartments=2, seed=5)
+    src = tmp_path / "乡镇.gpkg"
+    for role in ("households", "villages", "roads"):
+        layers[role].to_file(src, layer=role, driver="GPKG")
+    proj = tmp_path / "项目.gpkg"
+    assert main(["import", "--households", f"{src}:households", "--villages", f"{src}:villages", "--roads",
+                 f"{src}:roads", "--out", str(proj), "--quiet"]) == 0
+    assert main(["partition", str(proj), "--out", str(proj), "--quiet"]) == 0
+    hs = Project.open(proj).layers["households"].gdf
+    divided = hs[hs["subgrid_parts"].fillna("") != ""]
+    assert len(divided) >= 2  # the apartment blocks, each in several sub-grids
+    for code, parts in zip(divided["subgrid"], divided["subgrid_parts"]):
+        shares = dict(p.rsplit(":", 1) for p in parts.split(";"))
+        assert int(shares[code]) == max(int(v) for v in shares.values())  # held where most of it lives
+    code = Project.open(proj).layers["grids"].gdf["code"].iat[0]
+    assert main(["export", str(proj), "--ledger", str(tmp_path / "台账.xlsx"), "--atlas", str(tmp_path / "图册.pdf"),
+                 "--atlas-grids", code, "--quiet"]) == 0
+    capsys.readouterr()
+    wb = openpyxl.load_workbook(tmp_path / "台账.xlsx")
+    per_grid, per_sub, (grid_total, sub_total) = _building_sums(wb)
+    assert per_sub == {g: n for g, n in per_grid.items() if g in per_sub} and set(per_sub) == set(per_grid)
+    assert grid_total == sub_total == sum(per_grid.values())
+    labels = {r[0]: r[5] for r in _rows(wb["网格台账"]) if r[0]}
+    assert labels["住户合计（导入）"] == len(hs)
+    assert sum(labels[f"其中：{k}"] for k in ("基础网格", "专属网格", "例外网格", "未划入网格")) == len(hs)
+    assert labels["其中：基础网格"] + labels["其中：例外网格"] == grid_total
+    sub_rows = _rows(wb["子网格"])
+    shared = sub_rows[0].index("跨子网格楼栋")
+    assert sum(1 for r in sub_rows[1:] if isinstance(r[0], int) and r[shared]) >= 2 * len(divided) - 1
+    assert next(r[shared] for r in sub_rows if r[0] == "合计") == len(divided)
+    assert any(r[0] == "说明" and "住户最多的子网格" in r[11] for r in sub_rows)
+    # The household list gives each sub-grid's worker its part of a divided block: per sub-grid, the
+    # list's 户数 are the sub-grid sheet's.
+    listed: dict[str, int] = {}
+    for r in _rows(wb["住户名单"])[1:]:
+        if r[1] and r[0] != "合计":
+            listed[r[1]] = listed.get(r[1], 0) + r[3]
+    assert listed == {r[1]: r[4] for r in sub_rows[1:] if isinstance(r[0], int)}
+    # The HTML map's totals per sub-grid (a township's many households): the same 户数 and 楼栋数.
+    from gridtool.maps.html import build_html
+
+    page = build_html(Project.open(proj), max_household_points=10).html
+    data = [json.loads(m.group(1)) for m in re.finditer(r"gridtool\.addLayer\(\w+, \w+, (.*?)\);\n", page)]
+    cols = next(d["cols"] for d in data if "n" in d["cols"] and "k" in d["cols"])
+    on_map = {k: (int(h), int(n)) for k, h, n in zip(cols["k"], cols["hh"], cols["n"]) if k != "—"}
+    assert on_map == {r[1]: (r[4], r[5]) for r in sub_rows[1:] if isinstance(r[0], int)}
+    # The atlas page of the grid: the roster's 楼栋数 as the sub-grid sheet states them, and the grid's.
+    atlas = pdf_text(tmp_path / "图册.pdf")
+    assert f"楼栋 {per_grid[code]} 栋" in atlas
+    ours = {r[1]: r[5] for r in sub_rows[1:] if isinstance(r[0], int) and r[2] == code}
+    printed = dict(re.findall(rf"^({re.escape(code)}-\d+)\s+\d+\s+\S+\s+(\d+)", pdf_text_layout(tmp_path / "图册.pdf"),
+                              re.M))
+    assert {k: int(v) for k, v in printed.items()} == ours
+
+    # A project saved before subgrid_parts: the sub-grids' apartment parts say where the blocks are.
+    p = Project.open(proj)
+    p.layers["households"].gdf = p.layers["households"].gdf.drop(columns="subgrid_parts")
+    old = openpyxl.load_workbook(write_ledger_xlsx(p, tmp_path / "旧.xlsx"))
+    per_grid_old, per_sub_old, totals_old = _building_sums(old)
+    assert per_grid_old == per_grid and per_sub_old == {g: n for g, n in per_grid.items() if g in per_sub_old}
+    assert totals_old == (grid_total, sub_total)
+
+
+def pdf_text_layout(path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout

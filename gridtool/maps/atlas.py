@@ -8,8 +8,8 @@ Signature::
 
 Each grid page shows the grid (its neighbours greyed for context) with sub-grid outlines and
 codes, buildings, key places with their names, roads, water and railways, a scale bar and north
-arrow; below, the roster: one row per sub-grid (code, households, kind, buildings, party members
-living there) under a line with the grid's worker. Names and phone numbers are masked unless
+arrow; below, the roster: one row per sub-grid (code, households, kind, buildings counted as the
+ledger counts them (:mod:`gridtool.partition.buildings`), party members living there) under a line with the grid's worker. Names and phone numbers are masked unless
 ``include_personal`` (``gridtool.maps.privacy``). A roster longer than the page continues on the
 next page.
 
@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..partition.buildings import building_counts
 from . import draw as D
 from . import style as S
 from .pages import (LayerIndex, draw_base_layers, draw_place_markers, draw_table,
@@ -153,6 +154,11 @@ def write_atlas(project, out_pdf: str | Path, *, include_personal: bool = False,
     members = _party(project, include_personal)
     idx = LayerIndex(project)
     sub_all = idx.get("subgrids")
+    # 楼栋数 as the ledger counts them: a building divided between grids or sub-grids counts in one only.
+    buildings = building_counts(project)
+    if sub_all is not None and "code" in sub_all:
+        per = buildings.per_subgrid
+        sub_all = sub_all.assign(_buildings=[per.get(c, 0) for c in sub_all["code"].astype(str)])
     sub_by_grid = ({g: df for g, df in sub_all.groupby(sub_all["grid"].astype(str))}
                    if sub_all is not None and "grid" in sub_all else {})
 
@@ -215,7 +221,8 @@ def write_atlas(project, out_pdf: str | Path, *, include_personal: bool = False,
                 p = page_of[code] + (0 if start == 0 else 1 + (start - ROSTER_ROWS_FIRST) // ROSTER_ROWS_MORE)
                 subs = sub_by_grid.get(code)
                 if start == 0:
-                    fig = _grid_page(sheet, project, idx, sel.iloc[i], row, subs, members, include_personal)
+                    fig = _grid_page(sheet, project, idx, sel.iloc[i], row, subs, members, include_personal,
+                                     buildings.per_grid.get(code, 0))
                 else:
                     fig = _continuation_page(sheet, row, subs, members, start, nrows)
                 footer(fig, p)
@@ -301,7 +308,7 @@ def _status_text(row) -> str:
     return zh + (f"，{note}" if note else "")
 
 
-def _grid_page(sheet, project, idx, grid_raw, row, subs, members, include_personal):
+def _grid_page(sheet, project, idx, grid_raw, row, subs, members, include_personal, buildings: int = 0):
     """The page of one grid: header, map, roster."""
     from matplotlib.figure import Figure
 
@@ -315,7 +322,7 @@ def _grid_page(sheet, project, idx, grid_raw, row, subs, members, include_person
         worker += f" {phone}"
     hh = _text(row.get("hh"))
     nsub = 0 if subs is None else len(subs)
-    y = page_header(fig, sheet, f"网格 {code}", f"{village} · 住户 {hh} 户 · 子网格 {nsub} 个 · 网格员 {worker} · "
+    y = page_header(fig, sheet, f"网格 {code}", f"{village} · 住户 {hh} 户 · 楼栋 {buildings} 栋 · 子网格 {nsub} 个 · 网格员 {worker} · "
                     f"{_status_text(row)}", right=village)
     # Map frame: full width, ~58 % of the page.
     fx, fw = 12.0, W - 24.0
@@ -429,7 +436,8 @@ def _roster_rows(subs, members, code: str):
     for _, s in subs.iterrows():
         sc = _text(s.get("code"))
         kind = {"area": "片区", "apartment part": "楼栋单元"}.get(_text(s.get("kind")), _text(s.get("kind")))
-        rows.append([sc, _text(s.get("hh")), kind, _text(s.get("n_features")), _member_names(members, code, sc)])
+        rows.append([sc, _text(s.get("hh")), kind, _text(s.get("_buildings", s.get("n_features"))),
+                     _member_names(members, code, sc)])
     return rows
 
 

@@ -69,7 +69,7 @@ FIELD_ZH = {
     "min_hh": "户数下", "max_hh": "户数上", "worker": "网格员", "worker_slots": "员额", "worker_phone": "员电话",
     "locked": "锁定", "area_m2": "面积", "polsby_popper": "紧凑度", "hard_crossings": "硬跨越",
     "soft_crossings": "软跨越", "max_dist_m": "最远距", "places": "场所数", "place_names": "场所名",
-    "n_subgrids": "子网格数", "grid": "网格", "subgrid": "子网格", "grid_parts": "网格段", "kind": "类型",
+    "n_subgrids": "子网格数", "grid": "网格", "subgrid": "子网格", "grid_parts": "网格段", "subgrid_parts": "子格段", "kind": "类型",
     "n_features": "要素数", "apartment_parts": "分户数", "category": "类别", "category_raw": "原类别", "name": "名称",
     "width_m": "宽度", "team": "队号", "station": "站点", "stops": "点数", "length_km": "里程", "minutes": "分钟",
     "start": "开始", "end": "结束", "mode": "方式", "seq": "顺序", "place": "场所", "visit": "次序", "must": "必到",

@@ -196,6 +196,30 @@ def _grid_index(points, grids) -> list[str]:
 
 
 # -- the map ------------------------------------------------------------------------------------
+def _spread_divided(df: pd.DataFrame, parts: list, x: np.ndarray, y: np.ndarray) -> pd.DataFrame:
+    """Per-sub-grid rows (``k``, ``x``/``y`` weighted by ``w`` households, ``n`` buildings) with a
+    building divided between sub-grids (``subgrid_parts``) spread over them: its households where
+    they live, the building itself once, in the sub-grid holding it (``k``), as the ledger counts."""
+    from ..values import parse_grid_parts
+
+    extra = []
+    w = df["w"].to_numpy(dtype=float).copy()
+    for f, txt in enumerate(parts):
+        pp = parse_grid_parts(txt)
+        if not pp:
+            continue
+        home = df["k"].iat[f]
+        for code, k in pp:
+            k = min(float(k), w[f])
+            if code != home and k > 0:
+                extra.append((code, x[f] * k, y[f] * k, k, 0))
+                w[f] -= k
+    if not extra:
+        return df
+    df = df.assign(w=w, x=x * w, y=y * w)
+    return pd.concat([df, pd.DataFrame(extra, columns=["k", "x", "y", "w", "n"])], ignore_index=True)
+
+
 class _Builder:
     def __init__(self, project, *, include_personal: bool, max_household_points: int, seed: int,
                  progress: Progress | None, lang: str = "zh") -> None:
@@ -512,6 +536,8 @@ class _Builder:
             what, what_en = "250 米方格", "250 m square"
         w = hh.to_numpy()
         df = pd.DataFrame({"k": key.to_numpy(), "x": xy.x.to_numpy() * w, "y": xy.y.to_numpy() * w, "w": w, "n": 1})
+        if what == "子网格" and "subgrid_parts" in h:
+            df = _spread_divided(df, h["subgrid_parts"].tolist(), xy.x.to_numpy(), xy.y.to_numpy())
         agg = df.groupby("k", sort=True).sum()
         w = agg["w"].where(agg["w"] > 0, 1)
         import geopandas as gpd

@@ -11,11 +11,14 @@ Sheets (Chinese headers; each with a frozen header row, column widths and print 
 
 - **网格台账**: one row per base grid — 网格编码, 村（社区）, 乡镇（街道）, 户数, 楼栋数, 子网格数,
   网格员, 联系电话, 面积, 状态, 锁定, 备注, then the columns joined from tables (职务, 考核得分 …);
-  a 合计 row, and below it the household total of the whole plan and its parts
-  (:mod:`gridtool.partition.totals`), the figures every other output states.
-- **子网格**, **专属网格**: one row each, with a 合计 row.
-- **住户名单**: one row per household point or building (a building split between grids: one row
-  per part), with 网格编码, 子网格编码, 走访序号, 户数, 地址, 户主, 联系电话, 来源; sorted by grid,
+  a 合计 row, and below it the household and building totals of the whole plan and their parts
+  (:mod:`gridtool.partition.totals`, :mod:`gridtool.partition.buildings`), the figures every other
+  output states. 户数 and 楼栋数 are counted from the households, as the totals are.
+- **子网格**: one row each, with 跨子网格楼栋 (buildings whose households are divided between this
+  and another sub-grid) and a 合计 row; a building counts in the 楼栋数 of one sub-grid only, so the
+  sub-grids of a grid add up to the grid's 楼栋数. **专属网格**: one row each, with a 合计 row.
+- **住户名单**: one row per household point or building (a building split between grids or
+  sub-grids: one row per part), with 网格编码, 子网格编码, 走访序号, 户数, 地址, 户主, 联系电话, 来源; sorted by grid,
   sub-grid, then address (natural order: 3号 before 12号) when the roster has addresses, else along a
   short walking path through the sub-grid. Households in no grid come last. Its 户数 add up to the
   imported total.
@@ -46,6 +49,7 @@ import pandas as pd
 
 from ..errors import feature_id_zh
 from ..ownership import register_csv_header
+from ..partition.buildings import BuildingCounts, building_counts
 from ..partition.report import remedy_words
 from ..partition.totals import HouseholdTotals, household_counts, household_totals
 
@@ -253,7 +257,8 @@ def _phone_col(gdf) -> str | None:
 
 
 # -- sheets -------------------------------------------------------------------------------------
-def _grid_sheet(project, grids, totals: HouseholdTotals, features_in: dict[str, int], towns, notes) -> Sheet:
+def _grid_sheet(project, grids, totals: HouseholdTotals, hh_in: dict[str, int], buildings: BuildingCounts,
+                n_subs: dict[str, int] | None, towns, notes) -> Sheet:
     joined = _joined_columns(project, "grids", grids)
     cols = ["序号", "网格编码", "村（社区）", "乡镇（街道）", "户数", "楼栋数", "子网格数", "网格员", "联系电话",
             "面积（平方千米）", "状态", "锁定", "备注"] + joined
@@ -264,7 +269,8 @@ def _grid_sheet(project, grids, totals: HouseholdTotals, features_in: dict[str, 
     for i, (_, r) in enumerate(order.iterrows()):
         code = _txt(r.get("code"))
         rows.append([i + 1, code, _txt(r.get("village")), towns.get(_txt(r.get("village_code")) or "", None),
-                     _num(r.get("hh")), features_in.get(code or "", 0), _num(r.get("n_subgrids")) or 0,
+                     hh_in.get(code or "", 0), buildings.per_grid.get(code or "", 0),
+                     n_subs.get(code or "", 0) if n_subs is not None else _num(r.get("n_subgrids")) or 0,
                      _txt(r.get("worker")), _txt(r.get(phone)) if phone else None,
                      round(float(area[i]), 3), STATUS_ZH.get(_txt(r.get("status")) or "", _txt(r.get("status"))),
                      "是" if bool(r.get("locked")) and str(r.get("locked")).lower() not in ("0", "false") else "",
@@ -273,50 +279,68 @@ def _grid_sheet(project, grids, totals: HouseholdTotals, features_in: dict[str, 
     hh_sum = sum(int(x[4] or 0) for x in rows)
     footer = [["合计", f"{len(rows)} 个网格", None, None, hh_sum, sum(int(x[5] or 0) for x in rows),
                sum(int(x[6] or 0) for x in rows), None, None, round(float(area.sum()), 3)]]
-    footer += [[], ["住户合计（导入）", None, None, None, totals.imported, None, None, None, None, None,
+    # The buildings beside the households: each building counted once, in the grid holding most of it.
+    footer += [[], ["住户合计（导入）", None, None, None, totals.imported, buildings.imported, None, None, None, None,
                     totals.text_zh().split(" = ", 1)[-1] if totals.partitioned else ""]]
+    in_parts = buildings.parts()
     for k, v in totals.parts_zh():
         see = {"专属网格": "（见“专属网格”表）", "例外网格": "（已含在上表合计中，见“例外与问题”表）",
                "未划入网格": "（见“例外与问题”表）", "基础网格": "（上表合计中状态正常的网格）"}[k]
-        footer.append([f"其中：{k}", None, None, None, v, None, None, None, None, None, see])
+        footer.append([f"其中：{k}", None, None, None, v, in_parts[k], None, None, None, None, see])
+    footer.append(["说明", None, None, None, None, None, None, None, None, None,
+                   _buildings_note(buildings.shared_grid_total, "网格")])
     return Sheet("网格台账", cols, rows, footer, {"面积（平方千米）": "0.000"})
 
 
-def _subgrid_sheet(project, subs, features_in) -> Sheet:
+def _buildings_note(shared: int, level: str) -> str:
+    """How the 楼栋数 column counts a building divided between grids or sub-grids."""
+    return (f"楼栋数：住户分在几个{level}的楼栋只计入住户最多的{level}（户数相同时取编码在前者），各级合计一致；"
+            f"共 {shared:,} 栋楼的住户分在不同{level}")
+
+
+def _subgrid_sheet(project, subs, buildings: BuildingCounts) -> Sheet:
     joined = _joined_columns(project, "subgrids", subs)
-    cols = ["序号", "子网格编码", "所属网格", "村（社区）", "户数", "楼栋数", "类型", "状态", "网格员", "联系电话",
-            "楼栋分单元"] + joined
+    cols = ["序号", "子网格编码", "所属网格", "村（社区）", "户数", "楼栋数", "跨子网格楼栋", "类型", "状态", "网格员",
+            "联系电话", "楼栋分单元"] + joined
     if subs is None or not len(subs):
         return Sheet("子网格", cols, [], [["合计", "0 个子网格"]])
     order = subs.sort_values(["grid", "code"], kind="stable")
     phone = _phone_col(order)
     rows = []
     for i, (_, r) in enumerate(order.iterrows()):
-        rows.append([i + 1, _txt(r.get("code")), _txt(r.get("grid")), _txt(r.get("village")), _num(r.get("hh")),
-                     _num(r.get("n_features")), KIND_ZH.get(_txt(r.get("kind")) or "", _txt(r.get("kind"))),
+        code = _txt(r.get("code")) or ""
+        rows.append([i + 1, code or None, _txt(r.get("grid")), _txt(r.get("village")), _num(r.get("hh")),
+                     buildings.per_subgrid.get(code, 0), buildings.shared_subgrid.get(code, 0),
+                     KIND_ZH.get(_txt(r.get("kind")) or "", _txt(r.get("kind"))),
                      STATUS_ZH.get(_txt(r.get("status")) or "", _txt(r.get("status"))), _txt(r.get("worker")),
                      _txt(r.get(phone)) if phone else None, _txt(r.get("apartment_parts"))]
                     + [_num(r.get(c)) if pd.api.types.is_numeric_dtype(subs[c]) else _txt(r.get(c)) for c in joined])
+    # 跨子网格楼栋 counts a divided building in each of its sub-grids: its total counts it once.
     footer = [["合计", f"{len(rows)} 个子网格", None, None, sum(int(x[4] or 0) for x in rows),
-               sum(int(x[5] or 0) for x in rows)]]
+               sum(int(x[5] or 0) for x in rows), buildings.shared_subgrid_total],
+              # The note in the last fixed column, which is wide already: the code columns stay narrow.
+              ["说明"] + [None] * 10 + [_buildings_note(buildings.shared_subgrid_total, "子网格")
+                                         + "；“跨子网格楼栋”是住户分在本子网格和其他子网格的楼栋，合计行每栋只计一次"]]
     return Sheet("子网格", cols, rows, footer)
 
 
-def _special_sheet(project, special) -> Sheet:
-    cols = ["序号", "专属网格编码", "村（社区）", "名称", "类别", "户数", "网格员", "联系电话"]
+def _special_sheet(project, special, hh_in: dict[str, int], buildings: BuildingCounts) -> Sheet:
+    cols = ["序号", "专属网格编码", "村（社区）", "名称", "类别", "户数", "楼栋数", "网格员", "联系电话"]
     if special is None or not len(special):
-        return Sheet("专属网格", cols, [], [["合计", "0 个专属网格", None, None, None, 0]])
+        return Sheet("专属网格", cols, [], [["合计", "0 个专属网格", None, None, None, 0, 0]])
     joined = _joined_columns(project, "special_grids", special)
     cols += joined
     order = special.sort_values("code", kind="stable")
     phone = _phone_col(order)
     rows = []
     for i, (_, r) in enumerate(order.iterrows()):
-        rows.append([i + 1, _txt(r.get("code")), _txt(r.get("village")), _txt(r.get("name")),
-                     CATEGORY_ZH.get(_txt(r.get("category")) or "", _txt(r.get("category"))), _num(r.get("hh")),
-                     _txt(r.get("worker")), _txt(r.get(phone)) if phone else None]
+        code = _txt(r.get("code")) or ""
+        rows.append([i + 1, code or None, _txt(r.get("village")), _txt(r.get("name")),
+                     CATEGORY_ZH.get(_txt(r.get("category")) or "", _txt(r.get("category"))), hh_in.get(code, 0),
+                     buildings.per_grid.get(code, 0), _txt(r.get("worker")), _txt(r.get(phone)) if phone else None]
                     + [_num(r.get(c)) if pd.api.types.is_numeric_dtype(special[c]) else _txt(r.get(c)) for c in joined])
-    footer = [["合计", f"{len(rows)} 个专属网格", None, None, None, sum(int(x[5] or 0) for x in rows)]]
+    footer = [["合计", f"{len(rows)} 个专属网格", None, None, None, sum(int(x[5] or 0) for x in rows),
+               sum(int(x[6] or 0) for x in rows)]]
     return Sheet("专属网格", cols, rows, footer)
 
 
@@ -350,6 +374,37 @@ def _household_parts(hs: pd.DataFrame, hh: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({"feature": feat, "grid": code, "hh": n, "split": split})
 
 
+def _subgrid_rows(parts: pd.DataFrame, hs) -> pd.DataFrame:
+    """Each grid part of a building divided between sub-grids (``subgrid_parts``) as one row per
+    sub-grid of that grid, so that every sub-grid's worker finds the households they visit and the
+    list's 户数 per sub-grid are the sub-grid sheet's; ``split`` then says all the building's parts."""
+    from ..values import parse_grid_parts
+
+    if "subgrid_parts" not in hs or not len(parts):
+        return parts
+    sp = hs["subgrid_parts"].to_numpy(dtype=object)
+    has = np.array([isinstance(sp[f], str) and sp[f] != "" for f in parts["feature"]], dtype=bool)
+    if not has.any():
+        return parts
+    out = []
+    for r in parts[has].to_dict("records"):
+        g = r["grid"]
+        mine = [(c, k) for c, k in parse_grid_parts(sp[r["feature"]]) if isinstance(g, str) and c.startswith(g + "-")]
+        if not mine:
+            out.append(r)
+            continue
+        left, rows = int(r["hh"]), []
+        for c, k in mine:
+            rows.append(dict(r, subgrid=c, hh=min(int(k), left), split=sp[r["feature"]]))
+            left -= rows[-1]["hh"]
+        # Households the parts do not name (none when the layers are the engine's) stay in the held one.
+        held = next((x for x in rows if x["subgrid"] == r["subgrid"]), rows[0])
+        held["hh"] += left
+        out.extend([x for x in rows if x["hh"] > 0] or rows[:1])
+    return pd.concat([parts[~has], pd.DataFrame(out, columns=parts.columns)], ignore_index=True) \
+        .sort_values(["feature"], kind="stable").reset_index(drop=True)
+
+
 def _household_sheet(project, totals, known_codes: set[str], include_personal, notes) -> tuple[Sheet, pd.DataFrame]:
     from ..spatial import household_points
 
@@ -362,6 +417,7 @@ def _household_sheet(project, totals, known_codes: set[str], include_personal, n
     sub = hs["subgrid"].tolist() if "subgrid" in hs else [None] * len(hs)
     parts["subgrid"] = [s if isinstance(s, str) and isinstance(g, str) and s.startswith(g + "-") else None
                         for s, g in zip((sub[f] for f in parts["feature"]), parts["grid"])]
+    parts = _subgrid_rows(parts, hs)
     cols = hs.columns
     addr_col = _find(cols, _ADDRESS_HEADERS)
     street, number = _find(cols, ("addr:street", "街路巷", "街道名", "路名")), _find(cols, ("addr:housenumber", "门牌"))
@@ -527,9 +583,13 @@ def ledger_tables(project, *, include_personal: bool = False) -> Ledger:
         known |= set(special["code"].astype(str))
     towns = _towns(project, notes)
     hs_sheet, parts = _household_sheet(project, totals, known, include_personal, notes)
-    features_in = parts.dropna(subset=["grid"]).groupby("grid")["feature"].nunique().to_dict()
-    sheets = [_grid_sheet(project, grids, totals, features_in, towns, notes), _subgrid_sheet(project, subs, features_in),
-              _special_sheet(project, special), hs_sheet,
+    # Households and buildings per grid from the households themselves (as the totals count them),
+    # never from a grids layer that may be stale; sub-grids per grid as the sub-grid sheet lists them.
+    hh_in = {str(k): int(v) for k, v in parts.dropna(subset=["grid"]).groupby("grid")["hh"].sum().items()}
+    buildings = building_counts(project)
+    n_subs = subs.groupby(subs["grid"].astype(str)).size().to_dict() if subs is not None and "grid" in subs else None
+    sheets = [_grid_sheet(project, grids, totals, hh_in, buildings, n_subs, towns, notes),
+              _subgrid_sheet(project, subs, buildings), _special_sheet(project, special, hh_in, buildings), hs_sheet,
               _problems_sheet(project, project.layers["grids"].gdf, subs, totals, parts, include_personal)]
     return Ledger(sheets, totals, notes)
 

@@ -48,8 +48,8 @@ _DISTRICT_SOURCE = "gridtool partition --out-dir"
 Progress = Callable[[float, str], None]
 
 #: Household columns the engine (re)writes; new columns it adds are carried as well.
-HOUSEHOLD_OUTPUTS = ("grid", "subgrid", "grid_parts")
-_DEFAULTS = {"grid_parts": ""}
+HOUSEHOLD_OUTPUTS = ("grid", "subgrid", "grid_parts", "subgrid_parts")
+_DEFAULTS = {"grid_parts": "", "subgrid_parts": ""}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -136,8 +136,9 @@ class GridPartitioner(RedrawMixin):
     special_grids_, corridors_ : geopandas.GeoDataFrame
         Special grids (专属网格) and special-purpose corridors (专项网格).
     households_ : geopandas.GeoDataFrame
-        The households with their ``grid``, ``grid_parts`` (a building divided between grids) and
-        ``subgrid``.
+        The households with their ``grid``, ``grid_parts`` (a building divided between grids),
+        ``subgrid`` (the sub-grid holding most of the building) and ``subgrid_parts`` (a building
+        divided between sub-grids).
     report_ : dict
         ``parameters``, ``plan`` (the figures, infeasible villages with their remedies, and the
         structured ``merged_villages``), ``villages``, ``grids`` and ``timings``.

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .buildings import subgrid_homes
 from .codes import reading_order
 from .shapes import dissolve_many
 from .subgrid_draw import draw_one
@@ -32,8 +33,9 @@ def draw_subgrids(grids: gpd.GeoDataFrame, households: gpd.GeoDataFrame, assign:
     """Sub-grids inside every base grid, on household units.
 
     ``assign`` holds the household units of every grid (feature, hh, grid_index), ``ctx`` the
-    engine's household points, barriers and their affinity. Sets ``households["subgrid"]`` and
-    ``grids["n_subgrids"]``; returns the sub-grids layer and the units of every sub-grid.
+    engine's household points, barriers and their affinity. Sets ``households["subgrid"]`` (the sub-grid
+    holding the building: :mod:`.buildings`), ``households["subgrid_parts"]`` (``"code:hh;…"`` for a
+    building divided between sub-grids) and ``grids["n_subgrids"]``; returns the sub-grids layer and the units of every sub-grid.
     ``workers``: a :class:`.subgrid_workers.SubgridWorkers` drawing the grids on other processes
     (the same plan, byte for byte); ``work``: :func:`subgrid_work` of these grids, when made
     (and handed to the workers) already.
@@ -103,11 +105,17 @@ def draw_subgrids(grids: gpd.GeoDataFrame, households: gpd.GeoDataFrame, assign:
     else:
         sa = pd.DataFrame([], columns=cols)
     sa["subgrid"] = codes[sa["sub_index"]] if len(sa) else []
-    per = sa.sort_values(["feature", "hh"], ascending=[True, False]).drop_duplicates("feature")
+    # Each building's sub-grid: the one of its grid holding most of its households, so that every
+    # building counts once per level; a building divided between sub-grids says so in subgrid_parts.
+    home_grid = households["grid"].to_numpy(dtype=object) if "grid" in households else \
+        np.full(len(households), None, dtype=object)
+    homes, divided = subgrid_homes(sa, home_grid)
     households["subgrid"] = None
-    if len(per):
-        households.loc[households.index[per["feature"].to_numpy()], "subgrid"] = \
-            per["subgrid"].to_numpy()
+    households["subgrid_parts"] = ""
+    if homes:
+        households.loc[households.index[list(homes)], "subgrid"] = list(homes.values())
+    if divided:
+        households.loc[households.index[list(divided)], "subgrid_parts"] = list(divided.values())
     nsub = gdf.groupby("grid").size()
     grids["n_subgrids"] = grids["code"].map(nsub).fillna(0).astype(int)
     return gdf, sa
