@@ -117,3 +117,30 @@ def add_incidents(project, n: int = 3000, seed: int = 1):
     project.parameters["hotspots"] = {"total": n, "on_network": n, "max_snap": 100.0, "bandwidth": 150.0,
                                       "radius": 75.0}
     return project
+
+
+def make_crowded_villages(nx: int = 6, ny: int = 4, size: float = 300.0, *, rotate: float = 0.0):
+    """``nx`` × ``ny`` small villages (``size`` metres square), each split into two grids whose
+    labels fill the village's middle: the village names have to find other room. ``rotate``
+    turns the whole township (degrees) about its corner, e.g. 90 to make a wide one tall."""
+    from gridtool.layers import Layer
+    from gridtool.project import Project
+
+    villages, grids = [], []
+    for j in range(ny):
+        for i in range(nx):
+            k = j * nx + i
+            x, y = X0 + i * size, Y0 + j * size
+            code = f"500101001{k + 1:03d}"
+            name = f"{'东南西北上下前后'[k % 8]}{'山水田林湾坝沟岭'[k // 8 % 8]}{k + 1}村"
+            villages.append({"name": name, "code": code, "geometry": box(x, y, x + size, y + size)})
+            for h in range(2):
+                grids.append({"village": name, "village_code": code, "code": f"{code}-{h + 1:02d}", "hh": 350 + h,
+                              "status": "ok", "geometry": box(x + h * size / 2, y, x + (h + 1) * size / 2, y + size)})
+    project = Project(name="拥挤测试", crs=pyproj.CRS(GK108), user_crs="EPSG:4490")
+    for role, rows in (("villages", villages), ("grids", grids)):
+        gdf = _gdf(rows)
+        if rotate:
+            gdf = gdf.set_geometry(gdf.geometry.rotate(rotate, origin=(X0, Y0)))
+        project.layers[role] = Layer(role=role, gdf=gdf, source="", crs_in="EPSG:4490")
+    return project

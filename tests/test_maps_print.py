@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from shapely.geometry import Point, box
 
-from tests.maps_data import GK108, NAMES, PHONE, X0, Y0, make_project
+from tests.maps_data import GK108, NAMES, PHONE, X0, Y0, make_crowded_villages, make_project
 
 pypdf = pytest.importorskip("pypdf")
 
@@ -250,7 +250,7 @@ def test_wall_png_pixel_size_and_svg(project, tmp_path):
 
     from gridtool.maps.wallmap import render_wall_map
 
-    png = render_wall_map(project, tmp_path / "wall.png", size="A4", dpi=60)
+    png = render_wall_map(project, tmp_path / "wall.png", size="A4", landscape=False, dpi=60)
     with Image.open(png) as im:
         assert im.size == (int(210 / 25.4 * 60), int(297 / 25.4 * 60))
         arr = np.asarray(im.convert("L"))
@@ -318,6 +318,171 @@ def test_labels_never_overlap_and_drop_when_crowded():
     for c in cands:
         if c.placed:
             assert c.placed[1] >= 4.5
+
+
+def _page_mm(pdf: Path) -> tuple[float, float]:
+    box_ = pypdf.PdfReader(str(pdf)).pages[0].mediabox
+    return float(box_.width) / 72 * 25.4, float(box_.height) / 72 * 25.4
+
+
+@pytest.fixture(scope="module")
+def crowded():
+    """126 small villages whose two grid labels each fill the village's middle."""
+    return make_crowded_villages(14, 9)
+
+
+def test_wall_map_names_every_village_when_grid_labels_crowd_them(crowded, tmp_path):
+    """On A4, every village name is printed (inside its village, or beside it with a leader line)
+    though each village's middle holds its grid labels; the console is told nothing is missing."""
+    from gridtool.maps.wallmap import render_wall_map
+
+    notes = []
+    pdf = render_wall_map(crowded, tmp_path / "w.pdf", size="A4", landscape=True, notes=notes)
+    text = pdf_text(pdf).replace("\n", "")
+    names = crowded.layers["villages"].gdf["name"].tolist()
+    assert [n for n in names if n not in text] == []
+    assert not any("放不下" in zh for zh, _ in notes)
+
+
+def test_wall_map_says_which_village_names_found_no_room(crowded, tmp_path):
+    """On a postcard-sized sheet not every name fits: the console note counts those missing and
+    names them (the first 30, then 等)."""
+    from gridtool.maps.wallmap import render_wall_map
+
+    notes = []
+    pdf = render_wall_map(crowded, tmp_path / "w.pdf", size=(148, 105), landscape=True, notes=notes)
+    text = pdf_text(pdf).replace("\n", "")
+    missing = [n for n in crowded.layers["villages"].gdf["name"] if n not in text]
+    said = [zh for zh, _ in notes if "放不下" in zh]
+    assert missing and len(said) == 1
+    assert f"{len(missing)} 个村（社区）名放不下" in said[0]
+    assert all(n in said[0] for n in missing[:30]) and ("等（" in said[0]) == (len(missing) > 30)
+    assert [en for _, en in notes if "found no room" in en]
+
+
+@pytest.mark.parametrize("rotate, landscape", [(0, True), (90, False)])
+def test_orientation_follows_the_data_extent(rotate, landscape, tmp_path):
+    """A wide township goes on a landscape sheet and a tall one on a portrait sheet, unless asked
+    otherwise; the choice is said for the console."""
+    from gridtool.maps.wallmap import render_wall_map
+
+    p = make_crowded_villages(6, 2, 300.0, rotate=rotate)  # 1800 m × 600 m, or turned upright
+    notes = []
+    w, h = _page_mm(render_wall_map(p, tmp_path / "auto.pdf", size="A4", labels=False, notes=notes))
+    assert (w > h) == landscape and {round(w), round(h)} == {210, 297}
+    assert any(("横向" if landscape else "纵向") in zh for zh, _ in notes)
+    notes.clear()
+    w, h = _page_mm(render_wall_map(p, tmp_path / "asked.pdf", size="A4", landscape=not landscape, labels=False,
+                                    notes=notes))
+    assert (w > h) == (not landscape) and notes == []
+
+
+def test_orientation_options_on_the_command_line(tmp_path, capsys):
+    from gridtool.cli import main
+
+    path = tmp_path / "tall.gpkg"
+    make_crowded_villages(6, 2, 300.0, rotate=90).save(path)
+    assert main(["export", str(path), "--pdf", str(tmp_path / "a.pdf"), "--size", "A4", "--no-labels"]) in (0, None)
+    assert "纵向" in capsys.readouterr().out
+    w, h = _page_mm(tmp_path / "a.pdf")
+    assert h > w
+    assert main(["export", str(path), "--pdf", str(tmp_path / "b.pdf"), "--size", "A4", "--no-labels",
+                 "--orientation", "landscape"]) in (0, None)
+    w, h = _page_mm(tmp_path / "b.pdf")
+    assert w > h
+    assert main(["export", str(path), "--pdf", str(tmp_path / "c.pdf"), "--size", "A4", "--no-labels",
+                 "--landscape"]) in (0, None)
+    w, h = _page_mm(tmp_path / "c.pdf")
+    assert w > h
+    assert main(["export", str(path), "--pdf", str(tmp_path / "d.pdf"), "--landscape", "--orientation",
+                 "portrait"]) == 2
+    err = capsys.readouterr().err
+    assert "--orientation" in err and "矛盾" in err and not (tmp_path / "d.pdf").exists()
+
+
+def _with_roads(project, values: list[str], column: str = "等级"):
+    """``project`` with a roads layer classed from ``column`` as an import classes it."""
+    from shapely.geometry import LineString
+
+    from gridtool.layers import Layer
+    from gridtool.lineclasses import classify
+
+    roads = gpd.GeoDataFrame({column: values},
+                             geometry=[LineString([(X0 + 50, Y0 + 100 + 80 * i), (X0 + 1950, Y0 + 120 + 80 * i)])
+                                       for i in range(len(values))], crs=GK108)
+    cl = classify("roads", roads)
+    roads["class"], roads["class_src"] = cl.values.to_numpy(), cl.how.to_numpy()
+    project.layers["roads"] = Layer(role="roads", gdf=roads, source="", crs_in="EPSG:4490")
+    return project
+
+
+ROAD_WORDS = ("高速公路", "国道", "快速路", "省道", "主干路", "县道", "次干路", "乡道", "支路", "村道", "街巷",
+              "内部道路", "机耕路", "步行道", "小路")
+
+
+@pytest.mark.parametrize("values, expected", [
+    (["县道", "乡道", "村道", "村道"], {"县道", "乡道", "村道"}),
+    (["主干路", "次干路", "支路", "街巷"], {"主干路", "次干路", "支路", "街巷"}),
+    (["X012", "Y103", "C201"], {"县道", "乡道", "村道"}),
+])
+def test_road_legend_uses_the_data_wording_and_only_classes_present(values, expected, tmp_path):
+    """A county's 县道/乡道/村道 are named so in the legend, a city's streets as streets, and no
+    class the data lack is listed."""
+    from gridtool.maps.wallmap import render_wall_map
+
+    column = "路线编号" if values[0][0] in "XYC" else "等级"
+    p = _with_roads(make_project(), values, column)
+    text = pdf_text(render_wall_map(p, tmp_path / "w.pdf", size="A4", landscape=True, labels=False))
+    assert {w for w in ROAD_WORDS if w in text} == expected
+
+
+def test_road_systems_from_sources_and_class_mix():
+    """OSM-style tags say nothing of the network: a layer of tracks and village roads is rural,
+    one of residential streets urban; a route number or a grade word decides for its own road."""
+    import pandas as pd
+    from shapely.geometry import LineString
+
+    from gridtool.maps.road_words import legend_label, road_systems
+
+    def layer(classes, **cols):
+        return gpd.GeoDataFrame({"class": classes, **cols},
+                                geometry=[LineString([(0, i), (100, i)]) for i in range(len(classes))], crs=GK108)
+
+    assert set(road_systems(layer(["track", "track", "unclassified", "residential"]))) == {"rural"}
+    assert set(road_systems(layer(["residential", "residential", "service", "track"]))) == {"urban"}
+    mixed = road_systems(layer(["secondary", "secondary", "residential"], ref=["X012", None, None],
+                               name=["", "中山路", "城镇道路"]))
+    assert list(mixed) == ["rural", "rural", "urban"]
+    assert legend_label(["secondary", "tertiary"], ["rural", "rural"]) == "县道、乡道"
+    assert legend_label(pd.Series(["secondary", "secondary_link"]), ["urban", "urban"]) == "次干路"
+    assert legend_label(["unclassified", "residential", "service", "track"], ["rural"] * 4) == "村道、街巷、内部道路等"
+
+
+def test_minor_road_legend_swatch_stands_out_from_the_legend():
+    """A white street with its grey casing is drawn on a grey patch, so it shows in the legend."""
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.colors import to_rgb
+    from matplotlib.figure import Figure
+
+    from gridtool.maps.pages import RoadSwatch, legend_handler_map
+    from gridtool.maps.style import ROAD_STYLES, lw
+
+    st = next(s for s in ROAD_STYLES if s.key == "minor")
+    with matplotlib.rc_context({"figure.dpi": 200}):
+        fig = Figure(figsize=(1.0, 0.4))
+        FigureCanvasAgg(fig)
+        fig.legend([RoadSwatch(st.colour, lw(st.width_mm, 2.0), st.casing, lw(st.width_mm + 0.16, 2.0))], [""],
+                   handler_map=legend_handler_map(), handlelength=4, handleheight=2, frameon=False, loc="center")
+        fig.canvas.draw()
+        rgb = np.asarray(fig.canvas.buffer_rgba())[:, :, :3].astype(float) / 255
+    ground = np.all(np.abs(rgb - to_rgb(RoadSwatch.GROUND)) < 0.03, axis=2)
+    assert ground.sum() > 200  # the patch is there
+    rows, cols = np.nonzero(ground)
+    patch = rgb[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    mid = patch[:, patch.shape[1] // 2]
+    assert (mid.min(axis=1) > 0.97).sum() >= 2  # the white road inside the patch
+    assert (mid.max(axis=1) < 0.7).sum() >= 1  # its darker casing
 
 
 # ---------------------------------------------------------------------------------------------

@@ -525,6 +525,10 @@ def test_export_dialogs_preview_and_write(qtbot, window, sample, tmp_path):
     dlg = open_export_dialog(w, "wallmap")  # the preview is drawn by the export's draw_wall_map
     qtbot.waitUntil(lambda: dlg.canvas.shown, timeout=30000)
     assert dlg.canvas.figure.axes and not w.jobs.busy
+    # The sheet's orientation follows the data's shape unless chosen (portrait, landscape).
+    assert dlg.options()["landscape"] is None
+    dlg.orientation.setCurrentIndex(1)
+    assert dlg.options()["landscape"] is False and dlg.orientation.currentText() == "纵向"
     img = dlg.canvas.grab().toImage()
     assert len({img.pixel(x, y) for x in range(0, img.width(), 5) for y in range(0, img.height(), 5)}) > 20
     dlg.reject()

@@ -203,7 +203,7 @@ def demo_web_gis(project, out_dir: str | Path, name: str) -> dict[str, str]:
 
 
 def demo_print(project, out_dir: str | Path, name: str, *, progress=None) -> dict[str, str]:
-    """The print part of ``gridtool demo``: ``<name>-wall-A1.pdf`` (A1 landscape), ``<name>-wall-A3.png``
+    """The print part of ``gridtool demo``: ``<name>-wall-A1.pdf`` (A1, oriented to the data's shape), ``<name>-wall-A3.png``
     (150 dpi), ``<name>-wall-A3.svg``, ``<name>-atlas.pdf``, ``<name>-assessment.pdf`` (five-colour
     map of the grids' Polsby-Popper compactness, as a stand-in rating) and ``<name>-route-cards.pdf``
     when the project has routes. Returns the paths by kind."""
@@ -216,7 +216,7 @@ def demo_print(project, out_dir: str | Path, name: str, *, progress=None) -> dic
     out = Path(out_dir)
     place = DEMO_PLACES.get(name)
     files = {
-        "wall_pdf": render_wall_map(project, out / f"{name}-wall-A1.pdf", size="A1", landscape=True, progress=progress,
+        "wall_pdf": render_wall_map(project, out / f"{name}-wall-A1.pdf", size="A1", progress=progress,
                                     township=place),
         "wall_png": render_wall_map(project, out / f"{name}-wall-A3.png", size="A3", landscape=True, dpi=150,
                                     township=place),

@@ -264,7 +264,10 @@ def add_print_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--svg", metavar="WALL.svg", help="挂图 SVG（文字转为路径）/ SVG wall map, text as outlines")
     g.add_argument("--size", type=_paper_size, default="A3", metavar="{A4,A3,A2,A1,A0}",
                    help="纸张尺寸，默认 A3 / paper size (default A3)")
-    g.add_argument("--landscape", action="store_true", help="横向 / landscape")
+    g.add_argument("--landscape", action="store_true", help="横向（同 --orientation landscape）/ landscape")
+    g.add_argument("--orientation", choices=("auto", "portrait", "landscape"), default="auto",
+                   help="纸张方向：auto（按数据范围的形状选择，默认）、portrait 纵向、landscape 横向 / "
+                        "sheet orientation (default auto: the one that fits the data's extent)")
     g.add_argument("--scale", type=_scale, metavar="N",
                    help="固定比例尺，如 5000 或 1:5000（默认按范围适配）/ fixed scale, e.g. 5000 (default: fit)")
     g.add_argument("--dpi", type=_dpi, default=200, help="PNG 分辨率，默认 200 / PNG resolution (default 200)")
@@ -301,35 +304,51 @@ def _assessment_out(args) -> Path:
     return base.with_name(f"{base.stem}-assessment-{safe}.pdf")
 
 
+def _landscape(args) -> bool | None:
+    """``--landscape`` / ``--orientation`` as the wall map's ``landscape`` (None: choose from the data)."""
+    orientation = getattr(args, "orientation", "auto") or "auto"
+    if getattr(args, "landscape", False):
+        if orientation == "portrait":
+            from ..errors import OptionError
+            raise OptionError("--landscape 与 --orientation portrait 矛盾", "--landscape contradicts --orientation portrait",
+                              fix_zh="只保留其中一个。", fix_en="keep one of them.", field="orientation")
+        return True
+    return {"portrait": False, "landscape": True}.get(orientation)
+
+
 def run_print(args, project, progress=None) -> list[Path]:
     """Write every print export the parsed ``args`` ask for; return the files written, in order.
 
     Errors (``GridtoolError`` subclasses, bilingual, with a fix) propagate to the command line,
-    which prints them and exits 2; a file is either complete at its path or not there.
+    which prints them and exits 2; a file is either complete at its path or not there. What the
+    wall maps chose or left out (orientation, village names with no room) is said as it goes.
     """
     from ..maps.wallmap import render_wall_map
 
     include = bool(getattr(args, "include_personal", False))
     coord = getattr(args, "coord_grid", "auto")
-    common = dict(size=getattr(args, "size", "A3"), landscape=bool(getattr(args, "landscape", False)),
+    common = dict(size=getattr(args, "size", "A3"), landscape=_landscape(args),
                   scale=getattr(args, "scale", None), dpi=float(getattr(args, "dpi", 200) or 200),
                   title=getattr(args, "title", None), subtitle=getattr(args, "subtitle", None),
                   date=getattr(args, "date", None), include_personal=include, progress=progress,
                   township=getattr(args, "township", None), unit=getattr(args, "unit", None))
     names = dict(title=common["title"], township=common["township"], unit=common["unit"])
     out: list[Path] = []
+    notes: list[tuple[str, str]] = []
     for fmt in ("pdf", "png", "svg"):
         path = getattr(args, fmt, None)
         if path:
             out.append(render_wall_map(project, path, fmt=fmt, coord_grid=None if coord == "none" else coord,
-                                       labels=not getattr(args, "no_labels", False), **common))
+                                       labels=not getattr(args, "no_labels", False), notes=notes, **common))
     if getattr(args, "assessment", None):
         from ..maps.assessment import render_assessment_map
         from ..maps.colours import parse_classes
 
         classes = parse_classes(args.classes) if getattr(args, "classes", None) else None
         out.append(render_assessment_map(project, _assessment_out(args), field=args.assessment, classes=classes,
-                                         breaks=getattr(args, "breaks", None), **common))
+                                         breaks=getattr(args, "breaks", None), notes=notes, **common))
+    for zh, en in notes:
+        say(args, f"  {zh}", f"  {en}")
     if getattr(args, "atlas", None):
         from ..maps.atlas import write_atlas
 

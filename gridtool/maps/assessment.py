@@ -3,7 +3,7 @@
 Signature::
 
     render_assessment_map(project, out_path, *, field, classes=None, breaks=None, fmt=None,
-                          size="A3", landscape=False, scale=None, dpi=200, title=None,
+                          size="A3", landscape=None, scale=None, dpi=200, title=None,
                           subtitle=None, date=None, include_personal=False, max_pixels=None,
                           progress=None, cancelled=None) -> Path
 
@@ -140,12 +140,12 @@ def assessment_fills(grids, field: str, classes: Sequence[AssessmentClass] | Non
 
 def render_assessment_map(project, out_path: str | Path, *, field: str,
                           classes: Sequence[AssessmentClass] | None = None, breaks: Sequence[float] | None = None,
-                          fmt: str | None = None, size: str | tuple[float, float] = "A3", landscape: bool = False,
+                          fmt: str | None = None, size: str | tuple[float, float] = "A3", landscape: bool | None = None,
                           scale: float | None = None, dpi: float = 200, title: str | None = None,
                           subtitle: str | None = None, date: str | None = None, include_personal: bool = False,
                           max_pixels: int | None = None, progress: Progress | None = None,
                           cancelled: Callable[[], bool] | None = None, township: str | None = None,
-                          unit: str | None = None) -> Path:
+                          unit: str | None = None, notes: list[tuple[str, str]] | None = None) -> Path:
     """Export the five-colour map of rating ``field`` (PDF, PNG or SVG from the suffix or ``fmt``).
 
     Parameters
@@ -178,7 +178,7 @@ def render_assessment_map(project, out_path: str | Path, *, field: str,
                              township=township)
     return render_wall_map(project, out_path, fmt=fmt, size=size, landscape=landscape, scale=scale, dpi=dpi,
                            date=date, include_personal=include_personal, max_pixels=max_pixels, progress=progress,
-                           cancelled=cancelled, township=township, unit=unit, **style)
+                           cancelled=cancelled, township=township, unit=unit, notes=notes, **style)
 
 
 def assessment_style(project, field: str, *, classes: Sequence[AssessmentClass] | None = None,

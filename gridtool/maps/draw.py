@@ -336,6 +336,8 @@ class LabelCandidate:
     """Text variants for one feature, best first (each a list of lines), at one anchor point.
 
     Candidates sharing a ``group`` are alternative anchors of one label: at most one is placed.
+    A candidate with a ``leader`` (a point in map units) stands beside its feature and is joined
+    to that point by a thin line when placed.
     """
 
     x: float
@@ -345,6 +347,7 @@ class LabelCandidate:
     priority: float = 0.0
     color: str = "#111111"
     group: object = None
+    leader: tuple[float, float] | None = None
     placed: tuple[int, float] | None = field(default=None)
 
 
@@ -422,6 +425,8 @@ def place_labels(ax, frame: MapFrame, placer: LabelPlacer, labels: Sequence[Labe
                 lab = labels[i]
                 halo_text(ax, lab.x, lab.y, "\n".join(lab.variants[v]), size=size, color=lab.color,
                           zorder=zorder)
+                if lab.leader is not None:
+                    _leader_line(ax, frame, lab.leader, b, color=lab.color, size=size, zorder=zorder - 0.02)
                 lab.placed = (v, size)
                 placed += 1
                 done = True
@@ -429,6 +434,25 @@ def place_labels(ax, frame: MapFrame, placer: LabelPlacer, labels: Sequence[Labe
             if done:
                 break
     return placed
+
+
+def _leader_line(ax, frame: MapFrame, point: tuple[float, float], box_mm, *, color: str, size: float,
+                 zorder: float) -> None:
+    """A thin line (over a white halo) from ``point`` to the nearest edge of a label's box, and a dot
+    at the point, so that a name standing beside its feature says which feature it names."""
+    import matplotlib.patheffects as pe
+
+    px, py = (float(v) for v in frame.to_mm(point[0], point[1]))
+    ex = min(max(px, box_mm[0]), box_mm[2])
+    ey = min(max(py, box_mm[1]), box_mm[3])
+    m = frame.m_per_mm
+    xs = [frame.xmin + (px - frame.x0_mm) * m, frame.xmin + (ex - frame.x0_mm) * m]
+    ys = [frame.ymin + (py - frame.y0_mm) * m, frame.ymin + (ey - frame.y0_mm) * m]
+    lw = max(0.4, size * 0.05)
+    halo = [pe.Stroke(linewidth=lw * 3, foreground="white"), pe.Normal()]
+    ax.plot(xs, ys, color=color, lw=lw, zorder=zorder, solid_capstyle="round", path_effects=halo, clip_on=False)
+    ax.plot(xs[:1], ys[:1], "o", color=color, markersize=lw * 4, zorder=zorder, markeredgecolor="white",
+            markeredgewidth=lw * 0.8)
 
 
 def label_points(geoms: Sequence) -> np.ndarray:

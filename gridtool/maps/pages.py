@@ -38,19 +38,31 @@ class LayerIndex:
         for role, lyr in project.layers.items():
             if lyr.gdf is not None and len(lyr.gdf):
                 self.gdfs[role] = lyr.gdf
+        self._road_systems = None
 
     def get(self, role: str):
         return self.gdfs.get(role)
 
-    def query(self, role: str, bbox: tuple[float, float, float, float]):
-        """Rows of ``role`` whose geometry meets ``bbox`` (None when the layer is absent or none do)."""
+    def positions(self, role: str, bbox: tuple[float, float, float, float]) -> np.ndarray | None:
+        """Row positions of ``role`` whose geometry meets ``bbox``, in order (None: absent or none)."""
         gdf = self.gdfs.get(role)
         if gdf is None:
             return None
         idx = gdf.sindex.query(shapely.box(*bbox), predicate="intersects")
-        if len(idx) == 0:
-            return None
-        return gdf.iloc[np.sort(idx)]
+        return np.sort(idx) if len(idx) else None
+
+    def query(self, role: str, bbox: tuple[float, float, float, float]):
+        """Rows of ``role`` whose geometry meets ``bbox`` (None when the layer is absent or none do)."""
+        pos = self.positions(role, bbox)
+        return None if pos is None else self.gdfs[role].iloc[pos]
+
+    def road_systems(self) -> np.ndarray:
+        """Rural or urban wording of every road (:func:`road_words.road_systems`, once per layer)."""
+        if self._road_systems is None:
+            from .road_words import road_systems
+
+            self._road_systems = road_systems(self.gdfs["roads"])
+        return self._road_systems
 
 
 def draw_base_layers(ax, layers: LayerIndex, frame: D.MapFrame, *, du: float, tol: float,
@@ -87,11 +99,16 @@ def draw_base_layers(ax, layers: LayerIndex, frame: D.MapFrame, *, du: float, to
             D.add_lines(ax, lines.geometry.values, colors=S.WATER_LINE, linewidths=width, zorder=3, tolerance=tol)
             handles.append((Line2D([], [], color=S.WATER_LINE, lw=S.lw(0.5, du)), "河流、水系"))
     if "roads" in roles:
-        roads = layers.query("roads", bbox)
-        if roads is not None:
+        pos = layers.positions("roads", bbox)
+        if pos is not None:
+            from .road_words import legend_label
+
+            roads = layers.get("roads").iloc[pos]
+            systems = layers.road_systems()[pos]
             cls = roads["class"].astype(str) if "class" in roads else pd.Series("road", index=roads.index)
             group = cls.map({c: S.road_group(c) for c in cls.unique()}).to_numpy()
             geoms = roads.geometry.values
+            n_before = len(handles)
             for i, st in enumerate(S.ROAD_STYLES):
                 if frame.scale > st.max_scale:
                     continue
@@ -105,10 +122,9 @@ def draw_base_layers(ax, layers: LayerIndex, frame: D.MapFrame, *, du: float, to
                 dash = tuple(d * PT_PER_MM / max(w, 0.1) for d in st.dashes) if st.dashes else None
                 D.add_lines(ax, geoms[sel], colors=st.colour, linewidths=w, zorder=6 + i * 0.01, dashes=dash,
                             capstyle="butt" if dash else "round", tolerance=tol)
-                h = Line2D([], [], color=st.colour, lw=w, ls=(0, dash) if dash else "-")
-                if st.casing:
-                    h = (Line2D([], [], color=st.casing, lw=cw), h)
-                handles.append((h, st.zh))
+                # Most important road first in the legend (drawn last, on top).
+                handles.insert(n_before, (RoadSwatch(st.colour, w, st.casing, cw if st.casing else 0.0, dash),
+                                          legend_label(cls.to_numpy()[sel], systems[sel])))
     if "railways" in roles:
         rail = layers.query("railways", bbox)
         if rail is not None:
@@ -124,6 +140,45 @@ def draw_base_layers(ax, layers: LayerIndex, frame: D.MapFrame, *, du: float, to
                 handles.append(((Line2D([], [], color=S.RAIL, lw=w),
                                  Line2D([], [], color="white", lw=w * 0.55, ls=(0, dash))), "铁路"))
     return handles
+
+
+class RoadSwatch:
+    """Legend handle of a road symbol: casing and fill as on the map, on a light grey patch like
+    the grid fills the roads cross (a white street on the white legend would not show)."""
+
+    #: The patch behind the line: about as light as the grid palette.
+    GROUND = "#dadada"
+
+    def __init__(self, colour: str, width_pt: float, casing: str | None, casing_pt: float,
+                 dashes: tuple[float, float] | None = None) -> None:
+        self.colour, self.width_pt = colour, width_pt
+        self.casing, self.casing_pt = casing, casing_pt
+        self.dashes = dashes
+
+
+def legend_handler_map() -> dict:
+    """``handler_map`` for a matplotlib legend holding :class:`RoadSwatch` handles."""
+    from matplotlib.legend_handler import HandlerBase
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Rectangle
+
+    class Handler(HandlerBase):
+        def create_artists(self, legend, orig, xdescent, ydescent, width, height, fontsize, trans):
+            x0, y0 = -xdescent, -ydescent
+            ym = y0 + height / 2
+            out = [Rectangle((x0, y0), width, height, facecolor=RoadSwatch.GROUND, edgecolor="none",
+                             transform=trans)]
+            if orig.casing:
+                out.append(Line2D([x0, x0 + width], [ym, ym], color=orig.casing, lw=orig.casing_pt,
+                                  solid_capstyle="butt", transform=trans))
+            line = Line2D([x0, x0 + width], [ym, ym], color=orig.colour, lw=orig.width_pt,
+                          solid_capstyle="butt", transform=trans)
+            if orig.dashes:
+                line.set_dashes(orig.dashes)
+            out.append(line)
+            return out
+
+    return {RoadSwatch: Handler()}
 
 
 def place_categories(places) -> np.ndarray:

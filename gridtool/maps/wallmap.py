@@ -2,17 +2,17 @@
 
 Signatures::
 
-    render_wall_map(project, out_path, *, fmt=None, size="A3", landscape=False, scale=None,
+    render_wall_map(project, out_path, *, fmt=None, size="A3", landscape=None, scale=None,
                     dpi=200, title=None, subtitle=None, date=None, coord_grid="auto",
                     labels=True, include_personal=False, centre=None, max_pixels=None,
-                    progress=None, cancelled=None) -> Path
-    draw_wall_map(fig, project, *, size="A3", landscape=False, scale=None, centre=None,
+                    progress=None, cancelled=None, notes=None) -> Path
+    draw_wall_map(fig, project, *, size="A3", landscape=None, scale=None, centre=None,
                   title=None, subtitle=None, date=None, coord_grid="auto", labels=True,
                   include_personal=False, grid_fills=None, fill_legend=None, fill_title=None,
                   grid_label=None, progress=None, cancelled=None) -> WallMapInfo
     preview_image(project, *, width_px=1200, **draw_kw) -> numpy.ndarray  (H × W × 4, uint8)
 
-``render_wall_map`` is the export; ``draw_wall_map`` draws onto any matplotlib ``Figure`` (the
+``landscape=None`` chooses the orientation that shows the data larger. ``render_wall_map`` is the export; ``draw_wall_map`` draws onto any matplotlib ``Figure`` (the
 export's, or the desktop app's preview canvas), so the preview is the print. The five-colour
 assessment map is this map with other fills (``grid_fills``/``fill_legend``).
 
@@ -62,6 +62,8 @@ class WallMapInfo:
     places_drawn: bool = False
     osm: bool = False
     layers: list[str] = field(default_factory=list)
+    names_unplaced: list[str] = field(default_factory=list)  # village names no position could take
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (zh, en) to say in the console
 
 
 def _gdf(project, role: str):
@@ -165,6 +167,69 @@ def _lattice_anchors(geom, n: int = 3) -> list[tuple[float, float]]:
     return cand
 
 
+#: Sixteenths of a turn from east, alternately up and down: where a name beside its village goes.
+_TURNS = (0, 1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6, -6, 7, -7, 8)
+
+
+def _village_names(ax, frame, placer, villages, *, max_pt: float, min_pt: float) -> tuple[int, list[str]]:
+    """Name every village seen in the frame; return how many were placed and the names that were not.
+
+    Grid labels come first and fill the small villages of a town centre, so a name that finds no
+    room at its village's usual anchors tries, in turn, at a readable size (≥ 55 % of ``max_pt``):
+    a denser lattice of anchors inside the village, then places around the village's label point,
+    outside it if need be, joined to it by a leader line; and then both again down to ``min_pt``.
+    """
+    import shapely
+
+    from . import draw as D
+
+    vg = _in_frame(villages.geometry.values, frame.bbox)
+    names = {}
+    for i, name in enumerate(villages["name"].tolist()):
+        if name is None or (isinstance(name, float) and math.isnan(name)) or vg[i] is None or vg[i].is_empty:
+            continue
+        if str(name).strip():
+            names[i] = str(name)
+    points = {i: D.label_points(np.array([vg[i]], dtype=object))[0] for i in names}
+
+    def inside(i, lattice):
+        # The main part of a village first: a name belongs on the village, not on its mountain exclave.
+        parts = sorted(getattr(vg[i], "geoms", [vg[i]]), key=lambda g: -g.area)
+        anchors = ([(points[i].x, points[i].y)] if lattice == 4 else []) + _lattice_anchors(parts[0], lattice)
+        if len(parts) > 1:
+            anchors += _lattice_anchors(vg[i], lattice)
+        return [D.LabelCandidate(x, y, [[names[i]]], region=vg[i], color=S.VILLAGE_EDGE,
+                                 priority=float(shapely.area(vg[i])), group=i) for x, y in anchors]
+
+    def beside(i):
+        w, h = D.block_size_mm([names[i]], max_pt)
+        m = frame.m_per_mm
+        px, py = points[i].x, points[i].y
+        out = []
+        for r in (0.6 * w + h, 0.6 * w + 2.5 * h, 1.2 * w + 3 * h, 2 * w + 4 * h):
+            for k in range(16):  # east first, then round: a name beside, not above, reads best
+                a = math.pi * 2 * _TURNS[k] / 16
+                out.append(D.LabelCandidate(px + r * m * math.cos(a), py + 0.6 * r * m * math.sin(a),
+                                            [[names[i]]], color=S.VILLAGE_EDGE, group=i, leader=(px, py),
+                                            priority=float(shapely.area(vg[i]))))
+        return out
+
+    # A name in its village at a readable size, else beside it at that size, and only then small.
+    mid = max(min_pt, 0.55 * max_pt)
+    passes = ((lambda i: inside(i, 4), max_pt, mid), (lambda i: inside(i, 9), max_pt, mid), (beside, max_pt, mid),
+              (lambda i: inside(i, 9), mid * 0.85, min_pt), (beside, mid * 0.85, min_pt))
+    placed = 0
+    todo = list(names)
+    for make, top, bottom in passes:
+        if not todo or top < bottom:
+            continue
+        cands = [c for i in todo for c in make(i)]
+        placed += D.place_labels(ax, frame, placer, cands, max_pt=top, min_pt=bottom, zorder=22, inside=1.0)
+        done = {c.group for c in cands if c.placed is not None}
+        todo = [i for i in todo if i not in done]
+    return placed, [names[i] for i in todo]
+
+
 class _Swatches:
     """Legend handle: a row of small fills (the grid palette)."""
 
@@ -209,7 +274,25 @@ def _layout(sheet: Paper, *, grid_labels: bool):
                 foot=(m, m, W - 2 * m, foot_h), margin=m)
 
 
-def draw_wall_map(fig, project, *, size: str | tuple[float, float] = "A3", landscape: bool = False,
+def choose_landscape(project, size: str | tuple[float, float] = "A3", *, coord_grid: str | None = "auto") -> bool:
+    """True when the data's extent shows larger on a landscape sheet than on a portrait one.
+
+    Both layouts are tried (a landscape sheet puts the legend beside the map, a portrait one below
+    it) and the orientation whose map frame fits :func:`map_bounds` at the larger scale wins; on
+    a tie (a square extent) portrait, the orientation a sheet has when nobody asks.
+    """
+    from .paper import fit_scale
+
+    x0, y0, x1, y1 = map_bounds(project)
+    w, h = max(x1 - x0, 1.0) * 1.06, max(y1 - y0, 1.0) * 1.06  # the fit's 3 % margin on each side
+    denom = {}
+    for land in (False, True):
+        _, _, fw, fh = _layout(paper(size, landscape=land), grid_labels=coord_grid is not None)["frame"]
+        denom[land] = fit_scale(w, h, fw, fh)
+    return denom[True] < denom[False] * 0.995
+
+
+def draw_wall_map(fig, project, *, size: str | tuple[float, float] = "A3", landscape: bool | None = None,
                   scale: float | None = None, centre: tuple[float, float] | None = None,
                   title: str | None = None, subtitle: str | None = None, date: str | None = None,
                   coord_grid: str | None = "auto", labels: bool = True, include_personal: bool = False,
@@ -227,7 +310,8 @@ def draw_wall_map(fig, project, *, size: str | tuple[float, float] = "A3", lands
         A matplotlib ``Figure``, empty. Its size is set to the sheet (``forward=False``, so a
         preview canvas keeps its widget size and scales the drawing).
     size, landscape
-        ISO sheet ``"A4"`` … ``"A0"`` (or ``(width_mm, height_mm)``) and its orientation.
+        ISO sheet ``"A4"`` … ``"A0"`` (or ``(width_mm, height_mm)``) and its orientation; None
+        chooses the one that shows the data larger (:func:`choose_landscape`).
     scale
         Scale denominator (``5000`` → 1:5,000) centred on ``centre`` or the grids; None fits the
         grids (else villages) to the frame at the next nice scale.
@@ -240,7 +324,10 @@ def draw_wall_map(fig, project, *, size: str | tuple[float, float] = "A3", lands
         ``"gk"`` (project metres, labelled in km), ``"lonlat"`` (graticule), None (no grid) or
         ``"auto"``: metres at 1:50,000 and larger, longitude/latitude at smaller scales.
     labels
-        Grid and village labels (sized to fit each polygon; those that do not fit are dropped).
+        Grid and village labels, sized to fit each polygon. A grid label that does not fit is
+        dropped; a village name tries more positions and smaller sizes inside its village, then a
+        place beside it with a leader line, and is listed in ``WallMapInfo.names_unplaced`` if
+        even that fails.
     include_personal
         Show grid workers' names unmasked (default masked: ``张*``).
     grid_fills, fill_legend, fill_title
@@ -265,6 +352,8 @@ def draw_wall_map(fig, project, *, size: str | tuple[float, float] = "A3", lands
     from .fonts import register_matplotlib_font
 
     register_matplotlib_font()
+    if landscape is None:
+        landscape = choose_landscape(project, size, coord_grid=coord_grid)
     sheet = paper(size, landscape=landscape)
     W, H, u = sheet.width_mm, sheet.height_mm, sheet.unit
     fig.set_size_inches(*sheet.inches, forward=False)
@@ -397,19 +486,8 @@ def draw_wall_map(fig, project, *, size: str | tuple[float, float] = "A3", lands
         info.labels_placed += placed
         info.labels_dropped += len(cands) - placed
     if labels and villages is not None and "name" in villages:
-        vg = _in_frame(villages.geometry.values, bbox)
-        cands = []
-        for i, name in enumerate(villages["name"].tolist()):
-            if name is None or (isinstance(name, float) and math.isnan(name)) or vg[i] is None or vg[i].is_empty:
-                continue
-            anchors = [(p.x, p.y) for p in D.label_points(np.array([vg[i]], dtype=object))]
-            anchors += _lattice_anchors(vg[i], 4)
-            for ax_, ay_ in anchors:
-                cands.append(D.LabelCandidate(ax_, ay_, [[str(name)]], region=vg[i], color=S.VILLAGE_EDGE,
-                                              priority=float(shapely.area(vg[i])), group=i))
-        # One label per village: its anchors are alternatives, the first that fits wins.
-        placed_v = D.place_labels(ax, frame, placer, cands, max_pt=12.0 * u ** 0.8, min_pt=5.5, zorder=22,
-                                  inside=1.0)
+        placed_v, info.names_unplaced = _village_names(ax, frame, placer, villages, max_pt=12.0 * u ** 0.8,
+                                                       min_pt=5.5)
         info.labels_placed += placed_v
     if labels and subgrids is not None and info.subgrids_drawn and sub_mm >= 14:
         sg = subgrids
@@ -496,6 +574,7 @@ def _panel(fig, ax_map, L, sheet: Paper, frame, project, handles, fill_handles, 
     still do not fit.
     """
     from . import draw as D
+    from .pages import legend_handler_map
 
     W, H, u = sheet.width_mm, sheet.height_mm, sheet.unit
     px, py, pw, ph = L["panel"]
@@ -517,7 +596,8 @@ def _panel(fig, ax_map, L, sheet: Paper, frame, project, handles, fill_handles, 
         pax.legend([h for h, _ in rows], labels, loc="upper left",
                    bbox_to_anchor=((x_mm - px) / pw, (top_mm - py) / ph), title=title, title_fontsize=lfs * 1.05,
                    alignment="left", ncol=ncol, columnspacing=1.5, frameon=False, fontsize=lfs, handlelength=2.6,
-                   handleheight=1.2, borderaxespad=0, labelspacing=0.55, handler_map={_Swatches: _swatch_handler()})
+                   handleheight=1.2, borderaxespad=0, labelspacing=0.55,
+                   handler_map={_Swatches: _swatch_handler(), **legend_handler_map()})
 
     stats_txt = "\n".join(stats_rows)
     if L["side"]:
@@ -587,14 +667,14 @@ def _savefig_metadata(fmt: str, title: str | None) -> dict:
 
 
 def render_wall_map(project, out_path: str | Path, *, fmt: str | None = None,
-                    size: str | tuple[float, float] = "A3", landscape: bool = False,
+                    size: str | tuple[float, float] = "A3", landscape: bool | None = None,
                     scale: float | None = None, dpi: float = 200, title: str | None = None,
                     subtitle: str | None = None, date: str | None = None, coord_grid: str | None = "auto",
                     labels: bool = True, include_personal: bool = False,
                     township: str | None = None, unit: str | None = None,
                     centre: tuple[float, float] | None = None, max_pixels: int | None = None,
                     progress: Progress | None = None, cancelled: Callable[[], bool] | None = None,
-                    **draw_kw) -> Path:
+                    notes: list[tuple[str, str]] | None = None, **draw_kw) -> Path:
     """Export the wall map to ``out_path`` (PDF, PNG or SVG; written atomically and checked).
 
     Parameters as :func:`draw_wall_map`, plus:
@@ -606,6 +686,9 @@ def render_wall_map(project, out_path: str | Path, *, fmt: str | None = None,
     max_pixels
         Refuse PNGs larger than this (default :data:`gridtool.maps.paper.MAX_PIXELS`, and never
         more than 60 % of the free memory allows).
+    notes
+        A list that receives ``(zh, en)`` messages for the console: the orientation chosen when
+        ``landscape`` is None, and village names that could not be placed.
 
     Returns
     -------
@@ -626,6 +709,9 @@ def render_wall_map(project, out_path: str | Path, *, fmt: str | None = None,
     from .paper import check_raster
 
     fmt = format_from_path(out_path, fmt)
+    chosen = landscape is None
+    if chosen:
+        landscape = choose_landscape(project, size, coord_grid=coord_grid)
     sheet = paper(size, landscape=landscape)
     expected = None
     if fmt == "png":
@@ -647,7 +733,19 @@ def render_wall_map(project, out_path: str | Path, *, fmt: str | None = None,
 
         out = write_checked(out_path, fmt, write, expected_px=expected)
     report(1.0, f"已写出 / written: {out}")
-    del info
+    if notes is not None:
+        if chosen:
+            zh, en = ("横向", "landscape") if landscape else ("纵向", "portrait")
+            other = "portrait" if landscape else "landscape"
+            notes.append((f"{out.name}：按数据范围的形状选用{zh}（--orientation {other} 可改）",
+                          f"{out.name}: {en}, to fit the data's extent (change with --orientation {other})"))
+        if info.names_unplaced:
+            n, shown = len(info.names_unplaced), info.names_unplaced[:30]  # a console line, not a roster
+            more_zh, more_en = ("等" if n > len(shown) else ""), (", …" if n > len(shown) else "")
+            notes.append((f"{out.name}：{n} 个村（社区）名放不下，未注记：{'、'.join(shown)}{more_zh}"
+                          "（可换更大的纸张，如 --size A0）",
+                          f"{out.name}: {n} village name(s) found no room and are not printed: "
+                          f"{', '.join(shown)}{more_en} (use a larger sheet, e.g. --size A0)"))
     return out
 
 
@@ -662,7 +760,10 @@ def preview_image(project, *, width_px: int = 1200, **draw_kw) -> np.ndarray:
 
     from .fonts import export_rc
 
-    sheet = paper(draw_kw.get("size", "A3"), landscape=draw_kw.get("landscape", False))
+    if draw_kw.get("landscape") is None:
+        draw_kw["landscape"] = choose_landscape(project, draw_kw.get("size", "A3"),
+                                                coord_grid=draw_kw.get("coord_grid", "auto"))
+    sheet = paper(draw_kw.get("size", "A3"), landscape=draw_kw["landscape"])
     dpi = width_px / sheet.inches[0]
     with matplotlib.rc_context(export_rc()):
         fig = Figure(figsize=sheet.inches, dpi=dpi)

@@ -223,7 +223,11 @@ class WallMapDialog(_ExportDialog):
         self.size = QComboBox()
         self.size.addItems(SIZES)
         self.size.setCurrentText("A3")
-        self.landscape = QCheckBox(tr("export.landscape"))
+        # Orientation: automatic (the one that shows the data larger) unless the user picks one.
+        self.orientation = QComboBox()
+        for key, value in (("export.orientation_auto", None), ("export.portrait", False),
+                           ("export.landscape", True)):
+            self.orientation.addItem(tr(key), value)
         self.scale = QSpinBox()
         self.scale.setRange(0, 1_000_000)
         self.scale.setSingleStep(500)
@@ -236,7 +240,7 @@ class WallMapDialog(_ExportDialog):
         self.dpi.setValue(200)
         sheet = QHBoxLayout()
         sheet.addWidget(self.size)
-        sheet.addWidget(self.landscape)
+        sheet.addWidget(self.orientation)
         self.form.addRow(tr("export.sheet"), sheet)
         self.form.addRow(tr("export.scale"), self.scale)
         self.form.addRow(tr("export.dpi"), self.dpi)
@@ -261,7 +265,7 @@ class WallMapDialog(_ExportDialog):
             QTimer.singleShot(0, self.draw_preview)
 
     def options(self) -> dict:
-        return dict(size=self.size.currentText(), landscape=self.landscape.isChecked(),
+        return dict(size=self.size.currentText(), landscape=self.orientation.currentData(),
                     scale=self.scale.value() or None, labels=self.labels.isChecked(),
                     include_personal=self.personal.isChecked(), **self.names())
 

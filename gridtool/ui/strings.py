@@ -459,6 +459,8 @@ STRINGS.update({
     "export.done": ("已导出{what}：{path}", "Exported {what}: {path}"),
     "export.sheet": ("纸张", "Sheet"),
     "export.landscape": ("横向", "Landscape"),
+    "export.portrait": ("纵向", "Portrait"),
+    "export.orientation_auto": ("自动方向（按数据范围）", "Auto orientation (fits the data)"),
     "export.scale": ("比例尺", "Scale"),
     "export.scale_fit": ("自动适合", "fit to sheet"),
     "export.dpi": ("PNG 分辨率（dpi）", "PNG resolution (dpi)"),
