@@ -92,8 +92,9 @@ def test_demo_on_the_bundled_samples(tmp_path, capsys):
         g = pyogrio.read_dataframe(tmp_path / f"{name}.gpkg", layer="grids", read_geometry=False)
         exc = int((g["status"] == "exception").sum())
         assert f"{len(g) - exc} base grids" + (f", {exc} exception grids" if exc else "") + " (" in cap.out
-        md = (tmp_path / f"{name}-summary.md").read_text(encoding="utf-8")
-        assert f"- 基础网格 {len(g) - exc} 个" + (f"、例外网格 {exc} 个" if exc else "") + "（" in md
+        md = (tmp_path / f"{name}-summary.md").read_text(encoding="utf-8")  # --lang en: English only
+        assert f"- {len(g) - exc} base grids" + (f", {exc} exception grids" if exc else "") + " (" in md
+        assert not re.search(r"基础网格|户数|数据检查|网格划分", md)
         # The wall map's title line says the same (its panel lists them on separate lines).
         wall = subprocess.run(["pdftotext", str(next(tmp_path.glob(f"{name}-wall-*.pdf"))), "-"],
                               capture_output=True, text=True, check=True).stdout
@@ -117,8 +118,8 @@ def test_demo_on_the_bundled_samples(tmp_path, capsys):
     (["partition", "p.gpkg"], "必须给出其中一个参数：--out --out-dir",
      "one of the arguments --out --out-dir is required", None),
     (["partiton", "p.gpkg"], "没有命令 'partiton'", "invalid choice: 'partiton'", "partition"),
-    (["partition", "p.gpkg", "--out", "o.gpkg", "--min-hh", "300"], "无法识别的参数：--min-hh 300",
-     "unrecognized arguments: --min-hh 300", "--min"),
+    (["partition", "p.gpkg", "--out", "o.gpkg", "--min-hh", "300"], "没有这个选项：--min-hh（值 300）",
+     "unknown option: --min-hh (value 300)", "--min"),
     (["partition", "p.gpkg", "--out", "o.gpkg", "--min", "abc"], "参数 --min 的值 'abc' 不是有效的整数",
      "argument --min: invalid int value: 'abc'", None),
     (["coverage", "p.gpkg", "--sites", "-3"], "参数 --sites：--sites 应为正整数或 auto", "--sites takes a positive number", None),
@@ -158,3 +159,79 @@ def test_import_summary_in_chinese_has_no_english_words(tmp_path, township, writ
     assert "所用列：经度:经度,纬度:纬度,户数:户数" in line, line
     assert "（推定）" in text and "(assumed)" not in text
     assert not re.search(r"\b(lon|lat|hh):", text), text
+
+
+@pytest.mark.parametrize("argv, typo, value, near", [
+    (["export", "--papr", "A3", "x.gpkg"], "--papr", "A3", "--paper"),
+    (["export", "x.gpkg", "--atlass", "a.pdf", "--html", "m.html"], "--atlass", "a.pdf", "--atlas"),
+    (["partition", "--mn", "300", "p.gpkg", "--out", "o.gpkg"], "--mn", "300", "--min"),
+    (["import", "--housholds", "h.xlsx", "--out", "p.gpkg"], "--housholds", "h.xlsx", "--households"),
+    (["validate", "--housholds", "h.shp"], "--housholds", "h.shp", "--households"),
+    (["patrol", "--tems", "3", "p.gpkg", "--out", "o.gpkg"], "--tems", "3", "--teams"),
+    (["coverage", "--minuts", "10", "p.gpkg"], "--minuts", "10", "--minutes"),
+])
+def test_a_mistyped_option_is_named_not_the_file_after_it(argv, typo, value, near, capsys):
+    """``export --papr A3 x.gpkg``: argparse would read A3 as the project and blame x.gpkg; every
+    command names the mistyped option, the value typed with it, and the option meant."""
+    with pytest.raises(SystemExit) as ex:
+        main(argv)
+    assert ex.value.code == 2
+    err = capsys.readouterr().err
+    (line,) = [x for x in err.splitlines() if x.startswith("错误：")]
+    assert line == f"错误：没有这个选项：{typo}（值 {value}）", err
+    assert f"是不是要输入 {near}？运行 gridtool {argv[0]} --help 查看用法。" in err
+    with pytest.raises(SystemExit):
+        main(["--lang", "en", *argv])
+    err = capsys.readouterr().err
+    assert f"error: unknown option: {typo} (value {value})" in err and f"did you mean {near}?" in err
+    assert not re.search(r"[\u4e00-\u9fff]", err.split("error:")[1])
+
+
+def test_gridtools_own_option_after_the_command_is_shown_where_it_goes(capsys):
+    with pytest.raises(SystemExit) as ex:
+        main(["info", "x.gpkg", "--lang", "en"])
+    assert ex.value.code == 2
+    assert "error: option --lang goes before the command: gridtool --lang en info x.gpkg" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["export", "--help"], ["join", "-h"]])
+def test_help_speaks_the_language_asked(argv, capsys):
+    """argparse's own words (usage, positional arguments, options, the -h help) in Chinese by default,
+    in English with --lang en, both with --lang both; the help still comes first with a typo beside it."""
+    english = ("usage:", "positional arguments", "options:", "show this help message and exit")
+    chinese = ("用法：gridtool", "选项:", "显示本帮助并退出")
+    for lang, present, absent in (("zh", chinese, english), ("en", english, chinese),
+                                  ("both", ("用法 / usage: gridtool", "选项 / options:",
+                                            "显示本帮助并退出 / show this help message and exit"), ())):
+        with pytest.raises(SystemExit) as ex:
+            main(["--lang", lang, *argv, "--typo"])
+        assert ex.value.code == 0
+        out = capsys.readouterr().out
+        assert all(w in out for w in present) and not any(w in out for w in absent), (lang, out)
+        if argv != ["--help"]:
+            assert ("位置参数" in out) == (lang != "en") and ("positional arguments" in out) == (lang != "zh")
+
+
+def test_summary_markdown_in_the_language_asked(tmp_path, written, capsys):
+    """The summary a planner opens is Chinese only by default, English only with en, both with both."""
+    from gridtool.partition.summary import summary_markdown, village_totals
+    from gridtool.project import Project
+    out = tmp_path / "p.gpkg"
+    assert main(["import", *_flags(written), "--out", str(out)]) == 0
+    project = Project.open(out)
+    totals = village_totals(project)
+    zh, en, both = (summary_markdown(project, totals, lang=lang) for lang in ("zh", "en", "both"))
+    assert "| 住户 | 60 |" in zh and "## 各村户数（基础网格 300–500）" in zh and "## 数据检查：" in zh
+    assert "坐标系：" in zh and "（EPSG:4545）" in zh
+    assert " / " not in zh and not re.search(r"\b(households|layer|features|validation|village)\b", zh)
+    assert "| households | 60 |" in en and "## households per village (base grids 300–500)" in en
+    assert not re.search(r"住户|图层|数据检查|坐标系|诊断", en)  # 户数 is a column of the data
+    assert "住户 / households" in both and "数据检查" in both and "validation" in both
+
+
+def test_abbreviated_options_are_still_taken(tmp_path, capsys):
+    """argparse takes a unique prefix of an option (--lan for --landscape): not refused as unknown."""
+    assert main(["--lang", "en", "export", str(tmp_path / "nope.gpkg"), "--lan", "--pape", "A4",
+                 "--pd", str(tmp_path / "w.pdf")]) == 2
+    err = capsys.readouterr().err
+    assert "not found" in err and "unknown option" not in err

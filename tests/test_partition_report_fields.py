@@ -4,6 +4,8 @@ there, in the reader's language, instead of parsing the English words."""
 
 from __future__ import annotations
 
+import json
+import re
 import sys
 from pathlib import Path
 
@@ -15,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from partition_data import GK108, make_villages  # noqa: E402
 
 from gridtool.partition import GridPartitioner, partition_markdown  # noqa: E402
+from gridtool.partition.output import write_report  # noqa: E402
 from gridtool.partition.report import remedy_of, remedy_words  # noqa: E402
 
 SMALL, HOST = "乌龙池社区", "东方广场社区"
@@ -68,7 +71,7 @@ def test_an_explicit_merge_of_a_feasible_village_is_listed(layers):
     """merge= on a village that would fit alone: not infeasible, but the report names the merge."""
     rep = GridPartitioner(corridor_width=0, subgrids=False, merge={HOST: SMALL}).fit(layers).report_
     assert [(m["village"], m["merged_into"]) for m in rep["plan"]["merged_villages"]] == [(HOST, SMALL)]
-    (line,) = [x for x in partition_markdown(rep).splitlines() if x.startswith("- 合并划分 / merged")]
+    (line,) = [x for x in partition_markdown(rep, "both").splitlines() if x.startswith("- 合并划分 / merged")]
     assert HOST in line and line.endswith(f"→ {SMALL}")
 
 
@@ -82,8 +85,34 @@ def test_words_come_from_the_fields_in_each_language(reports):
     assert remedy_words(r, "zh") == "已放宽为 270-500 户"
     e = reports["exception"]["plan"]["infeasible_villages"][0]
     assert remedy_words(e, "zh") == "已保留为一个例外网格"
-    md = partition_markdown(reports["merge"])
+    md = partition_markdown(reports["merge"], "both")
     assert f"已与 {HOST} 合并划分 / merged into {HOST}" in md
+
+
+def test_the_report_json_gives_the_remedies_in_chinese_and_english(reports, tmp_path):
+    """A planner opening the report JSON reads the remedies in Chinese (remedy_zh, remedies_zh), a
+    program the English beside them; the codes and the old keys stay."""
+    for policy, applied_zh in (("exception", "已保留为一个例外网格"), ("relax", "已放宽为 270-500 户"),
+                               ("merge", f"已与 {HOST} 合并划分")):
+        path = write_report(tmp_path / f"{policy}.json", reports[policy])
+        (v,) = json.loads(path.read_text(encoding="utf-8"))["plan"]["infeasible_villages"]
+        assert {"applied", "remedy", "remedies", "merged_into", "relaxed_to"} <= set(v)  # kept for programs
+        assert v["remedy_zh"] == applied_zh and v["remedy_en"] == remedy_words(v, "en")
+        assert v["remedies_zh"].startswith("保留为一个例外网格（270 户）")
+        assert f"与 {HOST} 合并（共 " in v["remedies_zh"] and "放宽为 270–500 户" in v["remedies_zh"]
+        assert not re.search(r"[A-Za-z]{3,}", v["remedy_zh"] + v["remedies_zh"])  # no English word
+        assert v["remedies_en"].startswith("keep as one exceptional grid of 270 households")
+        assert "relax the bounds to 270–500" in v["remedies_en"]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en", "both"])
+def test_partition_markdown_in_one_language_or_both(reports, lang):
+    md = partition_markdown(reports["merge"], lang)
+    zh_words, en_words = ("网格划分", "已采用", "跨越硬边界", "用时"), ("Partition", "applied", "hard-barrier", "time")
+    assert all(w in md for w in zh_words) == (lang != "en")
+    assert all(w in md for w in en_words) == (lang != "zh")
+    assert not any(w in md for w in (en_words if lang == "zh" else zh_words if lang == "en" else ()))
+    assert (" / " in md) == (lang == "both")
 
 
 def test_a_report_saved_before_the_fields_still_reads(reports):

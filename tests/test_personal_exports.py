@@ -149,9 +149,26 @@ def test_no_export_carries_personal_data_unless_asked(personal_project, tmp_path
     # a GIS table for another office has no personal column at all
     cols = gpd.read_file(tmp_path / "masked" / "gj" / "households.geojson").columns
     assert not {"Owner", "成员", "登记人", "编号A", "联系电话"} & set(cols) and "备注" in cols
-    assert "已脱敏" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "已脱敏" in out and "警告" not in out
     # --include-personal: the user's explicit choice; the raw values are in every table export
     texts = _export(personal_project, tmp_path / "raw", "--include-personal")
+    # ... and the console says which files show what, and that the law protects it
+    out = capsys.readouterr().out
+    assert "已脱敏" not in out
+    warning = out[out.index("警告：以下文件含未脱敏的个人信息"):].splitlines()
+    shown = {Path(x.strip().split("：", 1)[0]).name: x.split("：", 1)[1] for x in warning[1:-1]}
+    assert set(shown) == {"map.html", "g.gpkg", "shp", "gj", "g.kml", "g.kmz", "r.gpx", "wall.pdf", "atlas.pdf",
+                          "cards.pdf"}, warning
+    for name in ("map.html", "g.gpkg", "g.kml"):
+        assert all(w in shown[name] for w in ("住户（", "Owner 姓名", "成员 姓名", "登记人 姓名", "编号A 身份证号",
+                                              "联系电话 电话号码", "备注 文字中的电话、身份证号和姓名")), shown[name]
+        assert "基础网格（worker 姓名、worker_phone 电话号码）" in shown[name]
+    assert shown["wall.pdf"] == "基础网格（worker 姓名）"  # the label names the worker, nothing else personal
+    assert shown["atlas.pdf"].startswith("基础网格（worker 姓名、worker_phone 电话号码）；党员（党员姓名 姓名")
+    assert "手机" not in shown["atlas.pdf"]  # the roster names the party members, without their phones
+    assert "巡逻点位（place 文字中的电话、身份证号和姓名）" in shown["cards.pdf"] == shown["r.gpx"]
+    assert "个人信息保护法" in warning[-1] and "去掉 --include-personal" in warning[-1]
     for name in ("g.gpkg", "households.dbf", "households.geojson", "g.kml", "g.kmz"):
         missing = [raw for raw in RAW[:-2] if raw not in texts[name]]
         assert not missing, (name, missing)
@@ -217,3 +234,23 @@ def test_an_id_number_column_is_found_by_content_but_not_any_18_digit_code():
                        "F7": ["110101199003071234", "11010519491231002X", "440305198512120019",
                               "51010719800101001X", "110105199001011232"]})
     assert sensitive_columns(df, personal_role=False) == {"F7": "id_number"}
+
+
+def test_include_personal_warns_only_of_what_is_there(tmp_path, capsys):
+    """Layers without personal data exported with --include-personal: no warning. With them, the
+    warning in English under --lang en names the file, the layer and the columns."""
+    project = make_project().save(tmp_path / "p.gpkg")
+    assert main(["export", str(project), "--quiet", "--gpkg", str(tmp_path / "c.gpkg"), "--layers", "circles,corridors",
+                 "--include-personal"]) == 0
+    out = capsys.readouterr().out
+    assert "警告" not in out and "个人信息" not in out
+    assert main(["--lang", "en", "export", str(project), "--quiet", "--gpkg", str(tmp_path / "h.gpkg"),
+                 "--layers", "households,circles", "--include-personal"]) == 0
+    out = capsys.readouterr().out
+    assert "warning: these files hold personal data unmasked (exported with --include-personal):" in out
+    assert f"{tmp_path / 'h.gpkg'}: households (户主姓名 names, 联系电话 phone numbers, 身份证号 ID-card numbers)" in out
+    assert "circles" not in out.split("warning:")[1] and "Personal Information Protection Law" in out
+    assert main(["--lang", "both", "export", str(project), "--quiet", "--gpkg", str(tmp_path / "b.gpkg"),
+                 "--layers", "households", "--include-personal"]) == 0
+    out = capsys.readouterr().out
+    assert "警告：以下文件含未脱敏的个人信息" in out and "warning: these files hold personal data unmasked" in out

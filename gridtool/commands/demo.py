@@ -56,15 +56,17 @@ def cmd_demo(args) -> int:
         if info.get("routing", {}).get("message"):
             print(info["routing"]["message"])
         if info["infeasible"]:
-            listed = ", ".join(f"{n} ({h})" for n, h in info["infeasible"])
-            say(args, f"  无法按 300–500 户划分的村（社区）：{listed}",
-                f"  villages that cannot be split into grids of 300–500 households: {listed}")
+            say(args, "  无法按 300–500 户划分的村（社区）：" + "、".join(f"{n}（{h} 户）" for n, h in info["infeasible"]),
+                "  villages that cannot be split into grids of 300–500 households: "
+                + ", ".join(f"{n} ({h})" for n, h in info["infeasible"]))
     return 0
 
 
 def run_demo(out: Path, *, samples=None, progress: Callable[[float, str], None] | None = None,
              lang: str = "both") -> dict:
-    """Run the demo on each sample; returns per sample the files written and the headline numbers."""
+    """Run the demo on each sample; returns per sample the files written and the headline numbers.
+
+    ``lang`` (``zh``, ``en`` or ``both``) is the language of the summary ``.md`` and the messages."""
     from ..partition.output import partition_project, write_report
     from ..partition.report import partition_markdown
     from ..project import Project
@@ -101,7 +103,8 @@ def run_demo(out: Path, *, samples=None, progress: Callable[[float, str], None] 
         (out / f"{name}-summary.json").write_text(
             json.dumps(summary, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
         md = out / f"{name}-summary.md"
-        md.write_text(summary_markdown(project, totals) + partition_markdown(gp.report_), encoding="utf-8")
+        md.write_text(summary_markdown(project, totals, lang=lang) + partition_markdown(gp.report_, lang),
+                      encoding="utf-8")
         result[name] = {
             "project": str(gpkg), "summary_md": str(md),
             "villages": len(totals), "households": int(gp.report_["totals"]["imported"]),

@@ -173,10 +173,36 @@ def cmd_export(args) -> int:
         f"exported {len(done)} file(s) in {time.perf_counter() - t0:.1f} s:")
     for path, what in done:
         print(f"  {path}  ({_size(path)})  {what}")
-    if not getattr(args, "include_personal", False):
+    if getattr(args, "include_personal", False):
+        _warn_unmasked(args, project)
+    else:
         say(args, "  个人信息（姓名、身份证号、电话）已脱敏或去除。",
             "  personal data (names, ID-card and phone numbers) masked or left out.")
     return 0
+
+
+def _warn_unmasked(args, project) -> None:
+    """After ``--include-personal``: name the files that show personal data as it is, with the
+    columns, and what the law asks of whoever holds them (nothing when there is none)."""
+    from ..maps.unmasked import EXPORT_LAYERS, gis_layers, unmasked_outputs, warning_lines
+
+    kinds = {"html": "html", "gpx": "gpx", "ledger": "ledger", "ledger_csv": "ledger", "pdf": "wall",
+             "png": "wall", "svg": "wall", "atlas": "atlas", "route_cards": "route_cards"}
+    outputs = []
+    for opt in ("html", "gpkg", "shp", "geojson", "kml", "kmz", "gpx", "ledger", "ledger_csv", "pdf", "png", "svg",
+                "assessment", "atlas", "route_cards"):
+        target = getattr(args, opt, None)
+        if not target:
+            continue
+        if opt == "assessment":
+            outputs.append((_assessment_out(args), "wall", EXPORT_LAYERS["wall"]))
+        elif opt in kinds:
+            outputs.append((target, kinds[opt], EXPORT_LAYERS[kinds[opt]]))
+        else:
+            outputs.append((target, "gis", gis_layers(_layers(getattr(args, "layers", None)))))
+    found = unmasked_outputs(project, outputs)
+    if found:
+        say(args, "\n".join(warning_lines(found, "zh")), "\n".join(warning_lines(found, "en")))
 
 
 def _say_place(args, project) -> None:
@@ -262,7 +288,7 @@ def add_print_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--pdf", metavar="WALL.pdf", help="矢量挂图 PDF（嵌入中文字体）/ vector wall map, fonts embedded")
     g.add_argument("--png", metavar="WALL.png", help="挂图 PNG（按 --dpi）/ raster wall map at --dpi")
     g.add_argument("--svg", metavar="WALL.svg", help="挂图 SVG（文字转为路径）/ SVG wall map, text as outlines")
-    g.add_argument("--size", type=_paper_size, default="A3", metavar="{A4,A3,A2,A1,A0}",
+    g.add_argument("--size", "--paper", type=_paper_size, default="A3", metavar="{A4,A3,A2,A1,A0}",
                    help="纸张尺寸，默认 A3 / paper size (default A3)")
     g.add_argument("--landscape", action="store_true", help="横向（同 --orientation landscape）/ landscape")
     g.add_argument("--orientation", choices=("auto", "portrait", "landscape"), default="auto",

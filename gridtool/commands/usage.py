@@ -7,8 +7,17 @@ parsing and exit status 2 and rewrites the message: the known argparse phrases a
 an unknown command or choice gets the nearest valid one ("did you mean"), and the fix names
 ``gridtool <command> --help``.
 
+argparse's own words in ``--help`` and usage (``usage:``, ``positional arguments``, ``options``,
+``show this help message and exit``) are translated by :class:`HelpFormatter`, the formatter of
+every :class:`Parser`, when the help is written (the language is then known from the command line).
+An option the command does not have is refused before parsing (:func:`unknown_options`), so that
+``export --papr A3 p.gpkg`` names ``--papr`` instead of taking ``A3`` for the project file.
+
 Written by hand: argparse's messages come from gettext with no Chinese catalogue in the standard
-library, and a catalogue would not add the suggestions.
+library, a catalogue would not add the suggestions, and installing one (``gettext.install``) would
+change every program's argparse in the process; the formatter's hooks are argparse's own
+(``add_usage``'s prefix, ``start_section``'s heading, ``_get_help_string`` as in
+``ArgumentDefaultsHelpFormatter``) and stable from Python 3.10 to 3.14.
 """
 
 from __future__ import annotations
@@ -28,6 +37,8 @@ _PHRASES: tuple[tuple[str, str], ...] = (
     (r"one of the arguments (?P<a>.+) is required", "必须给出其中一个参数：{a}"),
     (r"argument (?P<a>\S+): not allowed with argument (?P<b>\S+)", "参数 {a} 不能与 {b} 同时使用"),
     (r"unrecognized arguments: (?P<a>.+)", "无法识别的参数：{a}"),
+    (r"unknown options?: (?P<a>.+)", "没有这个选项：{a}"),
+    (r"option (?P<a>\S+) goes before the command: (?P<e>.+)", "选项 {a} 要写在命令名之前：{e}"),
     (r"argument command: invalid choice: (?P<v>.+?) \(choose from (?P<c>.+)\)", "没有命令 {v}，可选的命令：{c}"),
     (r"argument (?P<a>\S+): invalid choice: (?P<v>.+?) \(choose from (?P<c>.+)\)", "参数 {a} 的值 {v} 无效，可选：{c}"),
     (r"argument (?P<a>\S+): invalid (?P<t>\w+) value: (?P<v>.+)", "参数 {a} 的值 {v} 不是有效的{t}"),
@@ -41,6 +52,15 @@ _PHRASES: tuple[tuple[str, str], ...] = (
     (r"argument (?P<a>\S+): (?P<m>.+)", "参数 {a}：{m}"),
 )
 _TYPES = {"int": "整数", "float": "数字"}
+#: argparse's own words in help and usage: (Chinese, English). ``optional arguments``: before 3.10.
+_HELP_WORDS = {
+    "usage: ": ("用法：", "usage: "),
+    "positional arguments": ("位置参数", "positional arguments"),
+    "options": ("选项", "options"),
+    "optional arguments": ("选项", "optional arguments"),
+    "show this help message and exit": ("显示本帮助并退出", "show this help message and exit"),
+    "show program's version number and exit": ("显示版本号并退出", "show program's version number and exit"),
+}
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 #: The command line being parsed (set by the outermost :meth:`Parser.parse_args`): a subcommand's
@@ -70,7 +90,7 @@ def _suggestion(message: str, options: list[str]) -> str | None:
         choices = re.findall(r"'([^']*)'", m.group("c"))
         near = difflib.get_close_matches(m.group("v"), choices, n=1, cutoff=0.5)
         return near[0] if near else None
-    m = re.fullmatch(r"unrecognized arguments: (?P<a>.+)", message, flags=re.S)
+    m = re.fullmatch(r"(?:unrecognized arguments|unknown options?): (?P<a>.+)", message, flags=re.S)
     if m and options:
         for tok in m.group("a").split():
             if tok.startswith("--"):
@@ -80,16 +100,79 @@ def _suggestion(message: str, options: list[str]) -> str | None:
     return None
 
 
+def _command_at(parser: argparse.ArgumentParser, argv: list[str]) -> tuple[argparse.ArgumentParser, int]:
+    """The parser of the subcommand named in ``argv`` and where its name is, else ``(parser, -1)``."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for i, tok in enumerate(argv):
+                if tok == "--":
+                    break
+                if tok in action.choices:
+                    return action.choices[tok], i
+    return parser, -1
+
+
 def _command_parser(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.ArgumentParser:
     """The parser of the subcommand named in ``argv``, else ``parser``. argparse reports an
     unrecognised option from the top parser, whose usage and options are not the ones the user was
     typing (its ``_actions`` are read: argparse has no public list)."""
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for tok in argv:
-                if tok in action.choices:
-                    return action.choices[tok]
-    return parser
+    return _command_at(parser, argv)[0]
+
+
+def _options(parser: argparse.ArgumentParser) -> dict[str, argparse.Action]:
+    """The parser's option strings (``--size``, ``-h`` …) and their actions."""
+    return {o: a for a in parser._actions for o in a.option_strings}
+
+
+def misplaced_option(parser: argparse.ArgumentParser, argv: list[str]) -> tuple[str, str] | None:
+    """An option of ``gridtool`` itself (``--lang``) typed after the command, and the command line
+    written right (``info x --lang en`` → ``("--lang", "gridtool --lang en info x")``), else None."""
+    cmd, at = _command_at(parser, argv)
+    top, sub = _options(parser), _options(cmd)
+    for i, tok in enumerate(argv[at + 1:] if at >= 0 else (), start=at + 1):
+        if tok == "--":
+            break
+        name, eq, _ = tok.partition("=")
+        if name in top and name not in sub and name.startswith("--"):
+            n = 1 if eq or top[name].nargs == 0 or i + 1 >= len(argv) else 2
+            moved = argv[i:i + n]
+            rest = argv[:i] + argv[i + n:]
+            words = [parser.prog, *rest[:at], *moved, *rest[at:]]
+            return name, " ".join(f'"{w}"' if " " in w else w for w in words)  # quoted as cmd.exe and sh read
+    return None
+
+
+def unknown_options(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """The ``--options`` in ``argv`` that the command they follow does not have, each with the value
+    typed after it when the nearest real option takes one (``["--papr (value A3)"]``); empty when
+    all are known.
+
+    argparse collects an unknown option apart and lets the word after it fill the next positional
+    argument, so ``export --papr A3 p.gpkg`` would read ``A3`` as the project file and blame
+    ``p.gpkg``. An abbreviation of a real option (``--lan`` for ``--landscape``) counts as known, as
+    argparse takes it; with ``-h``/``--help`` nothing is refused, the help comes first, as in argparse.
+    """
+    if "-h" in argv or "--help" in argv:
+        return []
+    cmd, at = _command_at(parser, argv)
+    top, sub = _options(parser), _options(cmd)
+    found = []
+    for i, tok in enumerate(argv):
+        if tok == "--":  # the rest are positional arguments
+            break
+        if not tok.startswith("--") or i == at:
+            continue
+        name, eq, _ = tok.partition("=")
+        known = top if i < at or at < 0 else sub
+        if name in known or (name in top and at >= 0):  # gridtool's own after the command: misplaced_option
+            continue
+        if parser.allow_abbrev and any(o.startswith(name) for o in known if o.startswith("--")):
+            continue
+        near = difflib.get_close_matches(name, [o for o in known if o.startswith("--")], n=1, cutoff=0.6)
+        value = argv[i + 1] if not eq and i + 1 < len(argv) and not argv[i + 1].startswith("-") else None
+        takes_value = bool(near) and known[near[0]].nargs != 0
+        found.append(f"{tok} (value {value})" if value is not None and takes_value else tok)
+    return found
 
 
 def bilingual(message: str, prog: str, lang: str = "zh", options: list[str] | None = None) -> str:
@@ -106,6 +189,8 @@ def bilingual(message: str, prog: str, lang: str = "zh", options: list[str] | No
             break
     if zh is None:  # a message argparse added later: as it is
         zh = message
+    if message.startswith("unknown option"):  # unknown_options: "--papr (value A3), --x" in Chinese
+        zh = re.sub(r" \(value ([^()]*)\)", r"（值 \1）", zh).replace(", --", "、--")
     en = message
     # gridtool's own type checks say "中文 / English": each language gets its half.
     own = re.fullmatch(r"(?P<head>argument \S+: )(?P<zh>.+?) / (?P<en>.+)", message, flags=re.S)
@@ -120,37 +205,85 @@ def bilingual(message: str, prog: str, lang: str = "zh", options: list[str] | No
     return err.format(None if lang == "both" else lang)
 
 
+def _help_word(text: str | None, lang: str) -> str | None:
+    """One of argparse's own words (:data:`_HELP_WORDS`) in ``lang``; other text as it is."""
+    words = _HELP_WORDS.get(text) if text else None
+    if words is None or lang == "en":
+        return text
+    zh, en = words
+    if lang == "zh":
+        return zh
+    return "用法 / usage: " if text == "usage: " else f"{zh} / {en}"
+
+
+def _current_lang() -> str:
+    return _lang(_argv if _argv is not None else sys.argv[1:])
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's help and usage with its own words in the language of ``--lang`` (Chinese by default;
+    ``both``: ``中文 / English``). gridtool's help texts are written in both languages already."""
+
+    def add_usage(self, usage, actions, groups, prefix=None):
+        super().add_usage(usage, actions, groups, _help_word("usage: ", _current_lang()) if prefix is None else prefix)
+
+    def start_section(self, heading):
+        super().start_section(_help_word(heading, _current_lang()))
+
+    def _get_help_string(self, action):
+        return _help_word(super()._get_help_string(action), _current_lang())
+
+
 @contextlib.contextmanager
 def _remembered(args):
-    """Keep the whole command line while the outermost parse runs (subcommand parses nest in it)."""
+    """Keep the whole command line while the outermost parse runs (subcommand parses nest in it);
+    yields True in the outermost parse."""
     global _argv
     outer = _argv is None
     if outer:
         _argv = list(sys.argv[1:] if args is None else args)
     try:
-        yield
+        yield outer
     finally:
         if outer:
             _argv = None
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse's parser with usage errors in Chinese (and English): exit status 2 as before."""
+    """argparse's parser with usage errors and help in Chinese (and English): exit status 2 as before."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", HelpFormatter)  # subcommand parsers are made with this class too
+        super().__init__(*args, **kwargs)
 
     def parse_known_args(self, args=None, namespace=None):
-        with _remembered(args):
+        with _remembered(args) as outer:
+            if outer:
+                self._refuse_unknown_options()
             return super().parse_known_args(args, namespace)
 
     def parse_args(self, args=None, namespace=None):
-        with _remembered(args):
+        with _remembered(args) as outer:
+            if outer:
+                self._refuse_unknown_options()
             return super().parse_args(args, namespace)
+
+    def _refuse_unknown_options(self) -> None:
+        if "-h" in (_argv or []) or "--help" in (_argv or []):
+            return  # the help comes first, as in argparse
+        misplaced = misplaced_option(self, _argv or [])
+        if misplaced:
+            self.error(f"option {misplaced[0]} goes before the command: {misplaced[1]}")
+        unknown = unknown_options(self, _argv or [])
+        if unknown:
+            self.error(("unknown option: " if len(unknown) == 1 else "unknown options: ") + ", ".join(unknown))
 
     def error(self, message: str):  # noqa: D401 - argparse's hook
         argv = _argv if _argv is not None else sys.argv[1:]
         lang = _lang(argv)
         cmd = _command_parser(self, argv)
-        usage = cmd.format_usage()
-        if lang != "en":  # argparse's own word; the synopsis itself is options and names
-            usage = usage.replace("usage: ", "用法：", 1)
-        options = [o for a in cmd._actions for o in a.option_strings if o.startswith("--")]
+        usage = cmd.format_usage()  # "用法：" in Chinese (HelpFormatter)
+        # the command's options, then gridtool's own (--lang typed after the command, or mistyped before it)
+        options = list(dict.fromkeys(o for p in (cmd, self) for a in p._actions for o in a.option_strings
+                                     if o.startswith("--")))
         self.exit(2, usage + bilingual(message, cmd.prog, lang, options) + "\n")

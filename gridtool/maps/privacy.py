@@ -277,10 +277,9 @@ def staff_columns(df: pd.DataFrame) -> dict[str, str]:
     return {c: k for c, k in STAFF_COLUMNS.items() if c in df.columns}
 
 
-def mask_layer(layer, *, include_personal: bool = False, drop: bool = False) -> pd.DataFrame:
-    """A project layer's GeoDataFrame with its personal data masked (see :func:`mask_frame`): the
-    columns flagged when it was loaded, staff columns (:data:`STAFF_COLUMNS`) and those found by
-    :func:`detect_sensitive`."""
+def _layer_rules(layer) -> tuple[dict[str, str], dict]:
+    """What :func:`mask_layer` masks in a layer: its known personal columns (flagged at load time,
+    staff columns, the roster's own name column) and the keywords of :func:`mask_frame`."""
     from ..roles import ROLES
 
     role = ROLES.get(layer.role)
@@ -291,8 +290,45 @@ def mask_layer(layer, *, include_personal: bool = False, drop: bool = False) -> 
     key_sources = [c for k, c in used.items() if k != "name"]  # 所属村 is a village, not a person
     if role is not None and role.personal and used.get("name") in layer.gdf.columns:
         known.setdefault(used["name"], "name")  # the roster's own name column (--field households.name=…)
-    return mask_frame(layer.gdf, known, include_personal, drop=drop,
-                      personal_role=bool(role and role.personal), exclude=key_sources)
+    return known, {"personal_role": bool(role and role.personal), "exclude": key_sources}
+
+
+def mask_layer(layer, *, include_personal: bool = False, drop: bool = False) -> pd.DataFrame:
+    """A project layer's GeoDataFrame with its personal data masked (see :func:`mask_frame`): the
+    columns flagged when it was loaded, staff columns (:data:`STAFF_COLUMNS`) and those found by
+    :func:`detect_sensitive`."""
+    known, rules = _layer_rules(layer)
+    return mask_frame(layer.gdf, known, include_personal, drop=drop, **rules)
+
+
+def personal_columns(layer) -> dict[str, str]:
+    """The columns of a project layer whose values masking changes: what an export made with
+    ``include_personal=True`` shows as it is.
+
+    Returns
+    -------
+    dict
+        Column → ``"name"``, ``"phone"``, ``"id_number"``, ``"personal"`` (flagged without a kind),
+        or ``"text"`` (numbers, and the names beside them, inside free text such as 备注); columns
+        with nothing to mask are left out.
+    """
+    gdf = layer.gdf
+    if gdf is None or not len(gdf):
+        return {}
+    known, rules = _layer_rules(layer)
+    found = detect_sensitive(gdf, known, **rules)
+    masked = mask_frame(gdf, known, **rules)
+
+    def cell(v):
+        return None if _missing(v) else _text(v)
+
+    out = {}
+    for col in gdf.columns:
+        if col == "geometry" or col not in masked:
+            continue
+        if any(cell(a) != cell(b) for a, b in zip(gdf[col].tolist(), masked[col].tolist())):
+            out[col] = (found[col] or "personal") if col in found else "text"
+    return out
 
 
 def escape_html(value: Any) -> str:
@@ -307,4 +343,4 @@ def escape_html(value: Any) -> str:
 
 __all__ = ["KEY_COLUMNS", "KINDS", "STAFF_COLUMNS", "detect_sensitive", "escape_html", "id_check_ok",
            "is_text_column", "mask_frame", "mask_id", "mask_layer", "mask_name", "mask_phone", "mask_value",
-           "staff_columns"]
+           "personal_columns", "staff_columns"]

@@ -44,6 +44,7 @@ from .geomcheck import crossing_faces
 from .inputs import check_inputs, layers_of
 from .metrics import add_grid_metrics, crossings, json_rows, plan_figures
 from .redraw import RedrawMixin
+from .report import remedy_texts
 from .regions import (
     DraftGrid,
     attach_empty,
@@ -741,6 +742,8 @@ class GridPartitioner(RedrawMixin):
                        "applied": p["applied"], **remedy_fields(p, plans, self._vlabels),
                        "remedies": p["remedies"], **self._vlabels[p["village"]]}
                       for p in plans if p["status"] not in ("ok", "empty")]
+        for v in infeasible:  # the remedies in words, Chinese first (the codes above are for programs)
+            v.update(remedy_texts(v))
         for r, p in zip(village_reports, [p for p in plans if p["host"] is None]):
             r.setdefault("code", self._vlabels[p["village"]]["code"])
             r.setdefault("township", self._vlabels[p["village"]]["township"])

@@ -1,4 +1,5 @@
-"""The partition report in words: a Markdown section for summaries (Chinese first, then English)."""
+"""The partition report in words: the remedies of infeasible villages and a Markdown section for
+summaries, in Chinese, English or both."""
 
 from __future__ import annotations
 
@@ -67,53 +68,92 @@ def remedy_words(village: dict, lang: str = "zh") -> str:
     return str(village.get("applied") or "")
 
 
-def partition_markdown(report: dict) -> str:
-    """The partition report as a Markdown section, Chinese first, then English.
+def remedy_options(village: dict, lang: str = "zh") -> str:
+    """The remedies an infeasible village could take (its report entry's ``remedies``), in words.
+
+    >>> v = {"households": 268, "remedies": {"merge": [{"village": "新华村", "households": 720, "grids": 2}],
+    ...                                       "relax": [268, 500]}}
+    >>> remedy_options(v, "zh")
+    '保留为一个例外网格（268 户）；与 新华村 合并（共 720 户，2 个网格）；放宽为 268–500 户'
+    """
+    r = village.get("remedies") or {}
+    zh = lang == "zh"
+    hh = village.get("households")
+    parts = [(f"保留为一个例外网格（{hh:,} 户）" if zh else f"keep as one exceptional grid of {hh:,} households")
+             if hh is not None else ("保留为一个例外网格" if zh else "keep as one exceptional grid")]
+    for m in (r.get("merge") or [])[:3]:
+        parts.append(f"与 {m['village']} 合并（共 {m['households']:,} 户，{m['grids']} 个网格）" if zh else
+                     f"merge with {m['village']} ({m['households']:,} households, {m['grids']} grids)")
+    if r.get("relax"):
+        lo, hi = r["relax"]
+        parts.append(f"放宽为 {lo}–{hi} 户" if zh else f"relax the bounds to {lo}–{hi}")
+    return ("；" if zh else "; ").join(parts)
+
+
+def remedy_texts(village: dict) -> dict:
+    """The words of an infeasible village's remedies for its report entry, in both languages:
+    ``remedy_zh``/``remedy_en`` (the one applied) and ``remedies_zh``/``remedies_en`` (the options).
+    The report is read by programs too: the codes (``remedy``, ``remedies``) stay as they are."""
+    return {"remedy_zh": remedy_words(village, "zh"), "remedy_en": remedy_words(village, "en"),
+            "remedies_zh": remedy_options(village, "zh"), "remedies_en": remedy_options(village, "en")}
+
+
+def partition_markdown(report: dict, lang: str = "zh") -> str:
+    """The partition report as a Markdown section.
 
     Parameters
     ----------
     report : dict
         ``GridPartitioner.report_`` (after :func:`~gridtool.partition.apply_to_project` it also
         states the household totals).
+    lang : {"zh", "en", "both"}
+        Chinese only (the default), English only, or both (``中文 / English``).
 
     Returns
     -------
     str
-        The section, starting with ``## 网格划分 / Partition``.
+        The section, starting with ``## 网格划分`` (``## Partition``; ``## 网格划分 / Partition``).
     """
     plan = report["plan"]
     p = report["parameters"]
     from .totals import HouseholdTotals
-    t = HouseholdTotals.from_dict(report["totals"]) if report.get("totals") else None
-    g_zh = t.grids_zh() if t is not None else f"网格 {plan['grids']} 个"
-    g_en = t.grids_en() if t is not None else f"{plan['grids']} grids"
-    lines = ["", "## 网格划分 / Partition", "",
-             f"- {g_zh}（{p['min_hh']}–{p['max_hh']} 户，目标 {p['target']}）/ "
-             f"{g_en} ({p['min_hh']}–{p['max_hh']}, target {p['target']})",
-             f"- 可划分村（社区）的网格在范围内 / within bounds: {plan['pct_within_bounds']}%",
-             f"- 子网格 / sub-grids: {plan.get('subgrids', 0)}（范围内 / within {p['sub_min']}–{p['sub_max']}: "
-             f"{plan.get('subgrids_pct_within_bounds', '—')}%，楼栋分单元 / apartment parts: "
-             f"{plan.get('apartment_subgrids', 0)}）",
-             f"- 专属网格 / special grids: {plan['special_grids']}；专项网格 / corridors: {plan['corridors']}",
-             f"- 平均紧凑度 (Polsby-Popper) / mean compactness: {plan['mean_polsby_popper']}",
-             f"- 跨越硬边界 / hard-barrier crossings: {plan['hard_crossings']}"
-             f"（无法避免 / unavoidable: {plan['unavoidable_hard_crossings']}）；"
-             f"跨越主要道路 / main-road crossings: {plan['soft_crossings']}",
-             f"- 用时 / time: {report['timings']['total_s']} s"]
-    if t is not None:
-        lines.insert(3, f"- {t.text_zh()} / {t.text_en()}")
+
+    def t(zh: str, en: str) -> str:
+        return zh if lang == "zh" else en if lang == "en" else f"{zh} / {en}"
+
+    tot = HouseholdTotals.from_dict(report["totals"]) if report.get("totals") else None
+    g_zh = tot.grids_zh() if tot is not None else f"网格 {plan['grids']} 个"
+    g_en = tot.grids_en() if tot is not None else f"{plan['grids']} grids"
+    colon = "：" if lang == "zh" else ": "
+    sub_pct = plan.get("subgrids_pct_within_bounds", "—")
+    lines = ["", f"## {t('网格划分', 'Partition')}", "",
+             "- " + t(f"{g_zh}（{p['min_hh']}–{p['max_hh']} 户，目标 {p['target']}）",
+                      f"{g_en} ({p['min_hh']}–{p['max_hh']}, target {p['target']})"),
+             f"- {t('可划分村（社区）的网格在范围内', 'within bounds')}{colon}{plan['pct_within_bounds']}%",
+             "- " + t(f"子网格：{plan.get('subgrids', 0)} 个（{p['sub_min']}–{p['sub_max']} 户范围内 {sub_pct}%，"
+                      f"楼栋分单元 {plan.get('apartment_subgrids', 0)} 个）",
+                      f"sub-grids: {plan.get('subgrids', 0)} (within {p['sub_min']}–{p['sub_max']}: {sub_pct}%, "
+                      f"apartment parts: {plan.get('apartment_subgrids', 0)})"),
+             "- " + t(f"专属网格：{plan['special_grids']} 个；专项网格：{plan['corridors']} 条",
+                      f"special grids: {plan['special_grids']}; corridors: {plan['corridors']}"),
+             f"- {t('平均紧凑度（Polsby-Popper）', 'mean compactness (Polsby-Popper)')}{colon}"
+             f"{plan['mean_polsby_popper']}",
+             "- " + t(f"跨越硬边界：{plan['hard_crossings']} 处（无法避免 {plan['unavoidable_hard_crossings']} 处）；"
+                      f"跨越主要道路：{plan['soft_crossings']} 处",
+                      f"hard-barrier crossings: {plan['hard_crossings']} (unavoidable: "
+                      f"{plan['unavoidable_hard_crossings']}); main-road crossings: {plan['soft_crossings']}"),
+             "- " + t(f"用时：{report['timings']['total_s']} 秒", f"time: {report['timings']['total_s']} s")]
+    if tot is not None:
+        lines.insert(3, "- " + t(tot.text_zh(), tot.text_en()))
     merged = plan.get("merged_villages") or []
     if merged:
-        lines.append("- 合并划分 / merged: " + "；".join(
+        lines.append(f"- {t('合并划分', 'merged')}{colon}" + ("；" if lang != "en" else "; ").join(
             f"{m.get('label') or m['village']} → {m['merged_into']}" for m in merged))
     if plan["infeasible_villages"]:
-        lines += ["", "| 村（社区）/ village | 户数 / households | 已采用 / applied | 可选 / remedies |",
-                  "|---|---:|---|---|"]
+        lines += ["", f"| {t('村（社区）', 'village')} | {t('户数', 'households')} | {t('已采用', 'applied')} | "
+                      f"{t('可选', 'remedies')} |", "|---|---:|---|---|"]
         for v in plan["infeasible_villages"]:
-            r = v["remedies"]
-            merge = "、".join(m["village"] for m in r.get("merge", [])[:3]) or "—"
             lines.append(f"| {v.get('label') or v['village']} | {v['households']} | "
-                         f"{remedy_words(v, 'zh')} / {remedy_words(v, 'en')} | "
-                         f"例外网格 / one exceptional grid；合并 / merge: {merge}；"
-                         f"放宽 / relax: {r['relax'][0]}–{r['relax'][1]} |")
+                         f"{t(remedy_words(v, 'zh'), remedy_words(v, 'en'))} | "
+                         f"{t(remedy_options(v, 'zh'), remedy_options(v, 'en'))} |")
     return "\n".join(lines) + "\n"

@@ -46,38 +46,98 @@ def village_totals(project: Project, min_hh: int = 300, max_hh: int = 500) -> pd
     return out
 
 
+def _pick(lang: str):
+    """``t(zh, en)`` for one language of a Markdown report: Chinese, English, or ``中文 / English``."""
+    return lambda zh, en: zh if lang == "zh" else en if lang == "en" else f"{zh} / {en}"
+
+
+#: How the summary says a CRS was found (``EPSG:4326 (assumed)``), in Chinese.
+_HOW_ZH = {"assumed": "推定", "user": "指定", "detected": "自动检测", "default": "默认"}
+
+
+def _crs_words(text: str, lang: str) -> str:
+    """A summary's CRS (``EPSG:32632 (WGS 84 / UTM zone 32N)``, ``EPSG:4326 (assumed)``) in Chinese
+    words for Chinese output (``WGS84 UTM 第32带（北半球）（EPSG:32632）``); as it is for English."""
+    if lang == "en" or not text:
+        return text
+    from ..crs import crs_zh
+    from ..errors import GridtoolError
+    base, _, how = text.partition(" (")
+    how = _HOW_ZH.get(how.rstrip(")").strip())
+    try:
+        return f"{crs_zh(base)}（{base}{'，' + how if how else ''}）"
+    except GridtoolError:
+        return text
+
+
 def summary_markdown(project: Project, totals: pd.DataFrame | None, min_hh: int = 300,
-                     max_hh: int = 500) -> str:
-    """A short bilingual report of what was loaded and what was found."""
+                     max_hh: int = 500, *, lang: str = "zh") -> str:
+    """A short report of what was loaded and what was found, as Markdown.
+
+    Parameters
+    ----------
+    project : Project
+        The loaded project.
+    totals : pandas.DataFrame or None
+        :func:`village_totals` of the project.
+    min_hh, max_hh : int
+        The base grids' bounds the totals were diagnosed with.
+    lang : {"zh", "en", "both"}
+        Chinese only (the default), English only, or both (``中文 / English``).
+    """
+    from ..maps.style import LAYER_ZH  # the output layers' names (grids → 基础网格), as the maps say them
+    from ..roles import ROLES
+    t = _pick(lang)
     s = project.summary()
-    lines = [f"# {project.name}", "", f"- 坐标系 / CRS: {s['crs']} (输入 / input: {s['user_crs']})", "",
-             "| 图层 / layer | 要素 / features | 户数 / households | 来源 / source |", "|---|---:|---:|---|"]
+    user = s.get("user_crs") or ""
+    zh = lang == "zh"
+    colon, (op, cp) = ("：", "（）") if zh else (": ", ("(", ")"))
+    lines = [f"# {project.name}", "",
+             f"- {t('坐标系', 'CRS')}{colon}{_crs_words(s['crs'], lang)}"
+             + (f"{' ' * (not zh)}{op}{t('输入', 'input')}{colon}{_crs_words(user, lang)}{cp}" if user else ""), "",
+             f"| {t('图层', 'layer')} | {t('要素', 'features')} | {t('户数', 'households')} | {t('来源', 'source')} |",
+             "|---|---:|---:|---|"]
+
+    def role_name(role: str) -> str:  # households → 住户 in Chinese; the role's key in English
+        return t(ROLES[role].zh if role in ROLES else LAYER_ZH.get(role, role), role)
+
     for role, e in s["layers"].items():
         hh = f"{e['households']:,}" if "households" in e else ""
-        lines.append(f"| {role} | {e['features']:,} | {hh} | {e['source']} |")
+        lines.append(f"| {role_name(role)} | {e['features']:,} | {hh} | {e['source']} |")
     from ..column_content import describe_all
     notes = []
     for role, e in s["layers"].items():
         if e.get("columns_detail"):
-            notes.append(f"- {role}：" + describe_all(e["columns_detail"], "zh", role=role))
-        if (e.get("class_summary") or {}).get("text_zh"):
-            notes.append(f"- {role}：{e['class_summary']['text_zh']}")
+            if lang != "en":
+                notes.append(f"- {role_name(role)}：" + describe_all(e["columns_detail"], "zh", role=role))
+            if lang != "zh":
+                notes.append(f"- {role}: " + describe_all(e["columns_detail"], "en", role=role))
+        cs = e.get("class_summary") or {}
+        if lang != "en" and cs.get("text_zh"):
+            notes.append(f"- {role_name(role)}：{cs['text_zh']}")
+        if lang != "zh" and cs.get("text_en"):
+            notes.append(f"- {role}: {cs['text_en']}")
     if notes:
-        lines += ["", "## 列与等级的识别 / columns and classes found", "", *notes]
+        lines += ["", f"## {t('列与等级的识别', 'columns and classes found')}", "", *notes]
     if totals is not None and len(totals):
-        lines += ["", f"## 各村户数 / households per village (基础网格 / base grids {min_hh}–{max_hh})", "",
-                  "| 村（社区）/ village | 代码 / code | 户数 / households | 可划网格数 / grids | 诊断 / diagnosis |",
+        lines += ["", f"## {t('各村户数', 'households per village')}{' ' * (not zh)}{op}"
+                      f"{t('基础网格', 'base grids')} {min_hh}–{max_hh}{cp}", "",
+                  f"| {t('村（社区）', 'village')} | {t('代码', 'code')} | {t('户数', 'households')} | "
+                  f"{t('可划网格数', 'grids')} | {t('诊断', 'diagnosis')} |",
                   "|---|---|---:|---|---|"]
         for r in totals.itertuples():
             grids = "—" if pd.isna(r.grids_min) else (
                 f"{int(r.grids_min)}" if r.grids_min == r.grids_max else f"{int(r.grids_min)}–{int(r.grids_max)}")
-            diag = {"ok": "可划分 / ok", "too_small": f"不足 {min_hh} 户 / under {min_hh}",
-                    "gap": "户数落在区间空档 / between bounds"}[r.feasibility]
+            diag = {"ok": t("可划分", "ok"), "too_small": t(f"不足 {min_hh} 户", f"under {min_hh}"),
+                    "gap": t("户数落在区间空档", "between bounds")}[r.feasibility]
             lines.append(f"| {r.name} | {r.code or ''} | {r.households:,} | {grids} | {diag} |")
     errors = [p for p in project.problems if p.severity == "error"]
     warnings = [p for p in project.problems if p.severity == "warning"]
-    lines += ["", f"## 数据检查 / validation: {len(errors)} 错误 / errors, {len(warnings)} 警告 / warnings", ""]
+    head = {"zh": f"数据检查：{len(errors)} 个错误，{len(warnings)} 个警告",
+            "en": f"validation: {len(errors)} error(s), {len(warnings)} warning(s)"}
+    lines += ["", "## " + (head[lang] if lang in head else f"{head['zh']} / {head['en']}"), ""]
     for p in errors + warnings:
-        lines.append("- " + p.format("zh").splitlines()[0])
-        lines.append("  " + p.format("en").splitlines()[0])
+        first = [p.format(x).splitlines()[0] for x in (("zh", "en") if lang == "both" else (lang,))]
+        lines.append("- " + first[0])
+        lines += ["  " + x for x in first[1:]]
     return "\n".join(lines) + "\n"
