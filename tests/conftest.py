@@ -9,7 +9,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import settings
 from shapely.geometry import LineString, Point, box
+
+# Property tests check behaviour, not speed: hypothesis's default 200 ms deadline per example is a
+# timed assertion that fails on a loaded 2-core machine (a mobile-number mask once took longer).
+settings.register_profile("gridtool", deadline=None)
+settings.load_profile("gridtool")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("GRIDTOOL_SHARED_DATA", REPO.parent / "shared" / "data"))
