@@ -5,6 +5,7 @@ module                  commands
 ======================  ===============================================================
 :mod:`.data`            ``import``, ``info``, ``validate``
 :mod:`.partition`       ``partition`` (with ``--previous``/``--lock`` redraws and batches)
+:mod:`.edit`            ``edit`` (the app's hand edits: lock, merge, split, move)
 :mod:`.join`            ``join``
 :mod:`.demo`            ``demo``
 :mod:`.gui`             ``gui`` (the desktop app's launcher)
@@ -21,9 +22,9 @@ chosen one. The engines (``gridtool.io``, ``partition``, ``routing``, ``maps``) 
 
 from __future__ import annotations
 
-from . import data, demo, export, gui, join, partition, patrol
+from . import data, demo, edit, export, gui, join, partition, patrol
 
 #: The command groups in the order ``gridtool --help`` lists their subcommands.
-COMMAND_MODULES = (data, partition, join, demo, gui, patrol, export)
+COMMAND_MODULES = (data, partition, edit, join, demo, gui, patrol, export)
 
 __all__ = ["COMMAND_MODULES"]

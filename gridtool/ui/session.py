@@ -143,8 +143,14 @@ class Session:
         p = self.project
         snap = replace(p, layers=dict(p.layers), parameters=copy.deepcopy(p.parameters))
         if self.edit is not None and (len(self.edit.membership.moved_since_base()) or self.edit.plan.edited):
-            hh = p.layers["households"]
-            snap.layers["households"] = replace(hh, gdf=self.edit.plan.to_households())
+            # The households as edited, and the sub-grids of every grid the edits changed drawn
+            # again (as ``gridtool edit`` does), so a saved plan has no sub-grid of households that
+            # left its grid and the ledger's sheets agree.
+            from ..partition.edit.redrawn_subgrids import edited_layers
+            params = p.parameters.get("partition", {}).get("parameters", {})
+            for role, gdf in edited_layers(self.edit, p.layers, params).items():
+                if role in p.layers:
+                    snap.layers[role] = replace(p.layers[role], gdf=gdf)
         return snap
 
     def redraw_inputs(self) -> tuple[Project, gpd.GeoDataFrame | None, list[str]]:

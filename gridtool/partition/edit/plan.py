@@ -403,7 +403,11 @@ class GridPlan:
     def to_households(self) -> gpd.GeoDataFrame:
         """The households layer with ``grid`` and ``grid_parts`` as edited."""
         hs = self.households.copy()
-        hs["grid"] = [self.grid_of(f) for f in range(len(self._parts))]
+        # A building divided evenly keeps the grid the partition named for it (its sub-grid lies
+        # there); only a building whose largest share moved gets another grid.
+        was = hs["grid"].tolist() if "grid" in hs else [None] * len(self._parts)
+        hs["grid"] = [w if parts and any(c == w and n == max(k for _, k in parts) for c, n in parts)
+                      else self.grid_of(f) for f, (w, parts) in enumerate(zip(was, self._parts))]
         hs["grid_parts"] = [";".join(f"{c}:{n}" for c, n in p) if len(p) > 1 else "" for p in self._parts]
         return hs
 

@@ -1,0 +1,183 @@
+"""Hand edits given as a list (the command line's ``gridtool edit``), applied with the same rules and
+the same undoable commands as the desktop app's brush, merge, split and lock.
+
+:func:`apply_edits` runs the edits in order on a :class:`~.state.EditState` of the project; the
+first refused edit (a locked grid, a grid of another village, an unknown code) stops everything
+and nothing is written, so a script never leaves a half-edited plan. After the edits the sub-grids
+of every changed grid are drawn again (:mod:`.redrawn_subgrids`) and the project's ``households``,
+``grids`` and ``subgrids`` layers are replaced.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field, replace
+
+from ...errors import GridtoolError
+from ...problems import Problem
+from .plan import PlanEditError
+from .redrawn_subgrids import edited_layers
+from .state import EditState
+
+#: The edits :func:`apply_edits` knows, as the command line names them.
+EDIT_KINDS = ("lock", "unlock", "merge", "split", "move", "move_subgrid")
+
+
+@dataclass
+class EditOutcome:
+    """What :func:`apply_edits` did.
+
+    Attributes
+    ----------
+    messages : list of (str, str)
+        One line per edit, Chinese and English.
+    changed : list of str
+        The grids whose households changed (their sub-grids were drawn again), sorted.
+    problems : list of Problem
+        :meth:`GridPlan.validate` after the edits (grids out of bounds, in pieces).
+    """
+
+    messages: list[tuple[str, str]] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _split_list(text: str) -> list[str]:
+    return [t.strip() for t in str(text).replace("，", ",").split(",") if t.strip()]
+
+
+def _pair(kind: str, text: str) -> tuple[str, str]:
+    left, sep, right = str(text).replace("＝", "=").partition("=")
+    if not sep or not left.strip() or not right.strip():
+        example = {"merge": "--merge 500101001001-01=500101001001-02",
+                   "move": "--move 户001,户002=500101001001-02",
+                   "move_subgrid": "--move-subgrid 500101001001-01-03=500101001001-02"}[kind]
+        raise PlanEditError(f"{kind} 的写法不对：{text}", f"{kind}: cannot read {text!r}",
+                            fix_zh=f"写成 {example}", fix_en=f"write it as {example}")
+    return left.strip(), right.strip()
+
+
+def _unknown(what_zh: str, what_en: str, value: str, choices) -> PlanEditError:
+    close = difflib.get_close_matches(value, [str(c) for c in choices], n=3, cutoff=0.6)
+    hint_zh = f"是不是 {'、'.join(close)}？" if close else ""
+    hint_en = f"did you mean {', '.join(close)}? " if close else ""
+    return PlanEditError(f"项目中没有{what_zh} {value}", f"no {what_en} {value} in the project",
+                         fix_zh=f"{hint_zh}用 gridtool info 查看项目中的编码。",
+                         fix_en=f"{hint_en}list the codes with gridtool info.")
+
+
+def _features_by_id(state: EditState, ids: list[str], column: str | None) -> list[int]:
+    hs = state.plan.households
+    col = column or "src_id"
+    if col not in hs:
+        raise PlanEditError(f"住户图层没有列 {col}", f"the households layer has no column {col}",
+                            fix_zh=f"用 --id-column 指定编号列（可选：{'、'.join(map(str, hs.columns[:12]))}）。",
+                            fix_en="name the id column with --id-column.", layer="households", field=col)
+    values = [str(v).strip() for v in hs[col].tolist()]
+    where: dict[str, list[int]] = {}
+    for f, v in enumerate(values):
+        where.setdefault(v, []).append(f)
+    out = []
+    for i in ids:
+        if i not in where:
+            raise _unknown(f"编号为 {col}={i} 的住户", f"household with {col}", i, where)
+        out.extend(where[i])
+    return out
+
+
+def _features_of_subgrid(state: EditState, code: str) -> list[int]:
+    """The buildings a sub-grid holds (is counted in: :mod:`gridtool.partition.buildings`)."""
+    hs = state.plan.households
+    subs = [v if isinstance(v, str) else "" for v in hs["subgrid"].tolist()] if "subgrid" in hs else []
+    feats = [f for f, s in enumerate(subs) if s == code]
+    if feats:
+        return feats
+    parts = hs["subgrid_parts"].tolist() if "subgrid_parts" in hs else []
+    if any(isinstance(t, str) and f"{code}:" in t for t in parts):
+        raise PlanEditError(f"子网格 {code} 只含几栋跨子网格楼栋的一部分，不能整体移动",
+                            f"sub-grid {code} holds only parts of buildings divided between sub-grids",
+                            fix_zh="按楼栋移动：--move 楼栋编号=网格编码（整栋楼移动）。",
+                            fix_en="move the buildings instead: --move ID=CODE (whole buildings).",
+                            layer="subgrids", feature=code)
+    raise _unknown("子网格", "sub-grid", code, sorted(set(subs) - {""}))
+
+
+def _check_code(state: EditState, code: str) -> None:
+    if code not in set(state.plan.codes):
+        raise _unknown("网格", "grid", code, state.plan.codes)
+
+
+def apply_edits(project, edits: list[tuple[str, str]], *, id_column: str | None = None) -> EditOutcome:
+    """Apply ``edits`` (``(kind, text)`` in order; kinds in :data:`EDIT_KINDS`) to a partitioned
+    ``project`` and put the edited layers into it (not saved).
+
+    ``lock``/``unlock``: ``"CODE,CODE"``; ``merge``: ``"KEEP=OTHER"``; ``split``: ``"CODE"``;
+    ``move``: ``"ID,ID=CODE"`` (buildings by ``id_column``, default ``src_id``);
+    ``move_subgrid``: ``"SUBCODE=CODE"`` (the buildings of a sub-grid into another grid).
+
+    Raises
+    ------
+    GridtoolError
+        The first edit the plan refuses (locked grid, other village, unknown code); the project is
+        left unchanged.
+    """
+    state = EditState.from_project(project)
+    if state is None:
+        raise PlanEditError("项目中还没有网格", "the project has no grids yet",
+                            fix_zh="先运行 gridtool partition。", fix_en="run gridtool partition first.")
+    plan = state.plan
+    out = EditOutcome()
+    plan.listeners.append(state.update)  # as the app's session: membership and shapes follow each edit
+
+    def run(command) -> None:
+        command.do()
+
+    for kind, text in edits:
+        if kind in ("lock", "unlock"):
+            for code in _split_list(text):
+                _check_code(state, code)
+                run(plan.set_locked(code, kind == "lock"))
+                out.messages.append((f"{'锁定' if kind == 'lock' else '解锁'}网格 {code}",
+                                     f"grid {code} {'locked' if kind == 'lock' else 'unlocked'}"))
+        elif kind == "merge":
+            keep, other = _pair(kind, text)
+            _check_code(state, keep)
+            _check_code(state, other)
+            run(plan.merge(keep, other))
+            out.messages.append((f"合并：网格 {other} 并入 {keep}，现有 {plan.totals[keep]:,} 户",
+                                 f"merged grid {other} into {keep}: {plan.totals[keep]:,} households"))
+        elif kind == "split":
+            for code in _split_list(text):
+                _check_code(state, code)
+                before = set(plan.codes)
+                run(plan.split(code))
+                new = next(c for c in plan.codes if c not in before)
+                out.messages.append((f"拆分：网格 {code} 拆为 {code}（{plan.totals[code]:,} 户）和 {new}（{plan.totals[new]:,} 户）",
+                                     f"split grid {code} into {code} ({plan.totals[code]:,} households) and {new} "
+                                     f"({plan.totals[new]:,})"))
+        elif kind in ("move", "move_subgrid"):
+            what, to = _pair(kind, text)
+            _check_code(state, to)
+            feats = _features_by_id(state, _split_list(what), id_column) if kind == "move" \
+                else _features_of_subgrid(state, what)
+            n_hh = int(plan._hh[feats].sum())
+            run(plan.move(feats, to))
+            label = f"子网格 {what} 的 " if kind == "move_subgrid" else ""
+            out.messages.append((f"移动：{label}{len(feats):,} 栋（{n_hh:,} 户）移入网格 {to}，现有 {plan.totals[to]:,} 户",
+                                 f"moved {len(feats):,} building(s) ({n_hh:,} households) into grid {to}: "
+                                 f"{plan.totals[to]:,} households"))
+        else:
+            raise GridtoolError(f"未知的修改：{kind}", f"unknown edit: {kind}",
+                                fix_zh=f"可用：{'、'.join(EDIT_KINDS)}", fix_en=f"known: {', '.join(EDIT_KINDS)}")
+    params = project.parameters.get("partition", {}).get("parameters", {})
+    layers = edited_layers(state, project.layers, params)
+    for role, gdf in layers.items():
+        old = project.layers.get(role)
+        if old is not None:
+            project.layers[role] = replace(old, gdf=gdf)
+    out.changed = sorted(state.shapes.touched())
+    out.problems = plan.validate()
+    return out
+
+
+__all__ = ["EDIT_KINDS", "EditOutcome", "apply_edits"]

@@ -1,0 +1,146 @@
+"""``gridtool edit``: the app's hand edits (lock, merge, split, move buildings or a sub-grid) from the
+command line, with the app's rules, all-or-nothing, and the sub-grids of the changed grids drawn
+again so that the ledger's grid and sub-grid sheets state one total. The app's save draws them the
+same way (its session, no Qt).
+
+Real data: three Nanjing communities cut from the bundled sample (apartment blocks divided between
+grids and sub-grids), partitioned with sub-grids."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+import shapely
+
+sys.path.insert(0, str(Path(__file__).parent))
+from locks_data import cut_project  # noqa: E402
+
+from gridtool.cli import main
+from gridtool.partition.engine import GridPartitioner
+from gridtool.partition.output import apply_to_project
+from gridtool.project import Project
+
+PARAMS = {"min_hh": 300, "max_hh": 500, "corridor_width": 0}
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory) -> Path:
+    p = cut_project("nanjing-xuanwu")
+    apply_to_project(p, GridPartitioner(**PARAMS).fit(p))
+    path = tmp_path_factory.mktemp("edit") / "plan.gpkg"
+    p.save(path)
+    return path
+
+
+def _copy(saved: Path, tmp_path: Path) -> Path:
+    out = tmp_path / "plan.gpkg"
+    out.write_bytes(saved.read_bytes())
+    return out
+
+
+def _village_pair(grids):
+    """Two grids of one village sharing a border, and a third grid of a village with ≥ 2 grids."""
+    geo = grids.set_index("code").geometry
+    ok = grids[grids["status"] == "ok"]
+    for v, g in ok.groupby("village"):
+        codes = sorted(g["code"])
+        for a in codes:
+            for b in codes:
+                if a < b and shapely.intersects(geo[a], geo[b]):
+                    return a, b, [c for c in codes if c not in (a, b)]
+    raise AssertionError("no two neighbouring grids in one village")
+
+
+def _consistent(path: Path) -> tuple:
+    p = Project.open(path)
+    g, s, h = (p.layers[r].gdf for r in ("grids", "subgrids", "households"))
+    # Every building's sub-grid lies in its grid; the sub-grids of a grid hold its households.
+    for grid, sub in zip(h["grid"], h["subgrid"]):
+        if isinstance(grid, str) and grid in set(g["code"]):
+            assert isinstance(sub, str) and sub.startswith(grid + "-"), (grid, sub)
+    per = s.groupby("grid")["hh"].sum()
+    for code, hh, n in zip(g["code"], g["hh"], g["n_subgrids"]):
+        assert int(per.get(code, 0)) == int(hh), code
+        assert int((s["grid"] == code).sum()) == int(n), code
+    assert set(s["grid"]) <= set(g["code"])
+    return p, g, s, h
+
+
+def _ledger_totals(path: Path, tmp_path: Path) -> dict:
+    xlsx = tmp_path / "ledger.xlsx"
+    assert main(["export", str(path), "--ledger", str(xlsx), "--quiet"]) == 0
+    wb = openpyxl.load_workbook(xlsx)
+    out = {}
+    for sheet in ("网格台账", "子网格"):
+        ws = wb[sheet]
+        header = next(r for r in ws.iter_rows(values_only=True) if r and "户数" in r)
+        total = next(r for r in ws.iter_rows(values_only=True) if r and r[0] == "合计")
+        out[sheet] = (total[header.index("户数")], total[header.index("楼栋数")])
+    return out
+
+
+def test_edit_merges_splits_and_moves_a_subgrid_with_subgrids_drawn_again(saved, tmp_path, capsys):
+    path = _copy(saved, tmp_path)
+    before, g0, s0, h0 = _consistent(path)
+    a, b, rest = _village_pair(g0)
+    victim = rest[0] if rest else a
+    moved_sub = sorted(v for v in h0["subgrid"] if isinstance(v, str) and v.startswith(victim + "-"))[0]
+    total0 = int(g0["hh"].sum())
+    assert main(["edit", str(path), "--merge", f"{a}={b}", "--split", a,
+                 *(["--move-subgrid", f"{moved_sub}={a}"] if rest else [])]) == 0
+    out = capsys.readouterr().out
+    assert f"合并：网格 {b} 并入 {a}" in out and f"拆分：网格 {a}" in out and "已重新划分" in out
+    assert "住户" in out and "基础网格" in out
+    p, g, s, h = _consistent(path)
+    assert b not in set(g["code"]) and len(g) == len(g0)  # one merged away, one made by the split
+    assert int(g["hh"].sum()) == total0
+    # Grids the edits did not touch keep their sub-grids exactly (codes and outlines).
+    changed = {a, b, victim} | (set(g["code"]) - set(g0["code"]))
+    keep0 = s0[~s0["grid"].isin(changed)].set_index("code")
+    keep1 = s[~s["grid"].isin(changed)].set_index("code")
+    assert set(keep0.index) == set(keep1.index)
+    assert all(shapely.equals(keep0.geometry[c], keep1.geometry[c]) for c in keep0.index)
+    # The ledger's grid and sub-grid sheets state the same households and buildings.
+    tot = _ledger_totals(path, tmp_path)
+    assert tot["网格台账"] == tot["子网格"]
+
+
+def test_a_refused_edit_saves_nothing(saved, tmp_path, capsys):
+    path = _copy(saved, tmp_path)
+    g0 = Project.open(path).layers["grids"].gdf
+    a, b, _ = _village_pair(g0)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    # The lock is applied first, then the merge into the locked grid is refused: nothing is written.
+    assert main(["edit", str(path), "--lock", b, "--merge", f"{a}={b}"]) == 2
+    err = capsys.readouterr().err
+    assert f"网格 {a}" in err or f"网格 {b}" in err
+    assert "先解锁该网格" in err
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
+    # An unknown code is named with the close ones.
+    assert main(["edit", str(path), "--split", a[:-1] + "9"]) == 2
+    assert "项目中没有网格" in capsys.readouterr().err
+    # Without any edit: a usage message, not a save.
+    assert main(["edit", str(path)]) == 2
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
+
+
+def test_app_save_draws_the_subgrids_as_the_command_line(saved, tmp_path):
+    from gridtool.ui.session import Session
+    (tmp_path / "cli").mkdir()
+    cli = _copy(saved, tmp_path / "cli")
+    app = tmp_path / "app.gpkg"
+    g0 = Project.open(cli).layers["grids"].gdf
+    a, b, _ = _village_pair(g0)
+    assert main(["edit", str(cli), "--merge", f"{a}={b}"]) == 0
+    s = Session()
+    s.open(saved)
+    s.push(s.plan.merge(a, b))
+    s.materialized().save(app)
+    _, _, sub_app, h_app = _consistent(app)
+    _, _, sub_cli, h_cli = _consistent(cli)
+    assert sorted(sub_app["code"]) == sorted(sub_cli["code"])
+    assert h_app["subgrid"].tolist() == h_cli["subgrid"].tolist()
