@@ -209,19 +209,25 @@ def _em_width(text: str, font: str) -> float:
     return sum(adv.get(ord(ch), 1.0 if ord(ch) > 0x2E80 else default) for ch in text)
 
 
-def text_width_pt(text: str, size_pt: float) -> float:
-    """Advance width of one line of ``text`` in points, from the bundled font's metrics."""
+def _font_file() -> str:
     from .fonts import cjk_font_path
 
-    return size_pt * _em_width(text, str(cjk_font_path()))
+    return str(cjk_font_path())
+
+
+def text_width_pt(text: str, size_pt: float, font: str | None = None) -> float:
+    """Advance width of one line of ``text`` in points, from the bundled font's metrics (``font``:
+    the font file, when the caller resolved it already: finding it reads the settings)."""
+    return size_pt * _em_width(text, font or _font_file())
 
 
 LINE_SPACING = 1.2  # matplotlib's default linespacing for multi-line text
 
 
-def block_size_mm(lines: Sequence[str], size_pt: float) -> tuple[float, float]:
+def block_size_mm(lines: Sequence[str], size_pt: float, font: str | None = None) -> tuple[float, float]:
     """Width and height (mm) of a centred multi-line text block, halo included."""
-    w = max((text_width_pt(s, size_pt) for s in lines), default=0.0)
+    font = font or _font_file()
+    w = max((text_width_pt(s, size_pt, font) for s in lines), default=0.0)
     h = size_pt * (1 + LINE_SPACING * (len(lines) - 1)) * 1.05
     pad = size_pt * 0.12
     return (w + 2 * pad) / PT_PER_MM, (h + 2 * pad) / PT_PER_MM
@@ -381,9 +387,14 @@ def place_labels(ax, frame: MapFrame, placer: LabelPlacer, labels: Sequence[Labe
         shapely.prepare(regions[has_region])
     # Block size at 1 pt (mm); sizes scale linearly.
     unit = np.full((nvar, n, 2), np.inf)
+    font = _font_file()  # once: a village name is tried at dozens of anchors
+    sized: dict[tuple, tuple[float, float]] = {}
     for i, lab in enumerate(labels):
         for v, lines in enumerate(lab.variants):
-            unit[v, i] = block_size_mm(lines, 1.0)
+            key = tuple(lines)
+            if key not in sized:
+                sized[key] = block_size_mm(lines, 1.0, font)
+            unit[v, i] = sized[key]
     fits = np.zeros((nvar, len(sizes), n), dtype=bool)
     m = frame.m_per_mm
     for v in range(nvar):
