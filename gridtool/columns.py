@@ -28,7 +28,7 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
                 "社区", "村居", "所属社区", "cjqymc", "zldwmc"),
     "name": ("name", "名称", "name:zh", "名字", "村名", "村庄名称", "社区名称", "村社区名称", "xzqmc",
              "cjqymc", "zldwmc", "qsdwmc", "村名称", "行政村名称", "村居名称", "village_name", "vill_name",
-             "地名", "标题", "title", "道路名称", "河流名称"),
+             "地名", "标题", "title", "道路名称", "河流名称", "卡口名称", "站点名称", "派出所名称"),
     "code": ("code", "区划代码", "行政区划代码", "代码", "编码", "xzqdm", "cjqydm", "zldwdm", "qsdwdm",
              "村代码", "村级代码", "village_code", "admin_code", "adcode", "ref", "统计用区划代码"),
     # Above the village: its township (乡镇/街道) and county (区县), by name or by code.
@@ -43,6 +43,9 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
                  "type", "分类"),
     "kind": ("kind", "type", "类型", "地类", "地类名称", "dlmc", "landuse", "fclass"),
     "priority": ("priority", "优先级", "重要性", "等级"),
+    # Posts a station can send to seal exits (officers or cars on duty).
+    "posts": ("posts", "警力", "警力数", "警力点数", "可派警力", "出警警力", "警车", "警车数", "车辆数", "巡逻车数",
+              "officers", "cars", "patrol_cars", "units"),
     "id": ("id", "编号", "户编号", "户号", "objectid", "uid"),
 }
 

@@ -312,8 +312,8 @@ def test_seal_command_and_brute_force_on_the_network(tmp_path, capsys):
     c = times_within(g, snap(g, st.geometry), snap(g, ex.geometry))
     plan = seal_exits(g, st, ex)
     assert (plan.longest_minutes * 60, plan.total_minutes * 60) == pytest.approx(_brute_seal(c, 1))
-    # two posts per exit from four stations: a clear error
+    # two posts per exit from four stations that send one post each: a clear error
     args = _parser().parse_args(["seal", *roles, "--exits", f"{gpkg}:exits", "--per-exit", "2",
-                                 "--out", str(tmp_path / "s2")])
-    with pytest.raises(GridtoolError, match="需要 6 个站点，只有 4 个"):
+                                 "--posts-per-station", "1", "--out", str(tmp_path / "s2")])
+    with pytest.raises(GridtoolError, match="需要 6 个，4 个站点共可派 4 个"):
         args.func(args)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..errors import GridtoolError
 from ..maps.route_files import patrol_output_paths, route_title, write_layers_gpkg, write_patrol_outputs
-from ..routing.project_layers import add_routes_to_project, candidate_sites, grid_areas, stations_of
+from ..routing.project_layers import add_routes_to_project, candidate_sites, grid_areas, seal_area, stations_of
 from .args import add_role_arguments, add_routing_arguments, per_role_option, project_or_sources, routing_graph, say
 
 
@@ -24,6 +24,7 @@ def _check_outputs(args, paths) -> None:
     """Refuse, before any planning, to replace a file in ``--out`` that gridtool did not write
     (a planner's own ``seal.csv`` or ``patrol.gpkg``), unless ``--force``."""
     from ..ownership import check_replace
+    from ..routing import export  # noqa: F401  (registers the headers of gridtool's routing CSVs: a rerun may replace them)
     check_replace(paths, force=bool(getattr(args, "force", False)))
 
 
@@ -234,14 +235,19 @@ def _read_exits(project, args):
 
 def cmd_seal(args) -> int:
     from ..maps.route_files import seal_output_paths, write_seal_outputs
-    from ..routing.sealing import seal_exits
+    from ..routing.sealing import exits_of_area, seal_exits
     _check_outputs(args, seal_output_paths(Path(args.out)))
     project = project_or_sources(args)
     stations = stations_of(project, category=args.station_category)
-    exits = _read_exits(project, args)
+    area = seal_area(project, args.area) if args.area else None  # an unknown name fails before the graph
+    exits = _read_exits(project, args) if area is None else None
     graph = routing_graph(project, args)
-    plan = seal_exits(graph, stations, exits, per_exit=args.per_exit)
-    csv, gpkg = write_seal_outputs(plan, stations, Path(args.out))
+    if area is not None:
+        exits = exits_of_area(graph, area[1], area[0])
+        say(args, f"{area[0]}：边界上有 {len(exits)} 个卡口（道路穿过边界处）",
+            f"{area[0]}: {len(exits)} exit(s) where roads cross its boundary")
+    plan = seal_exits(graph, stations, exits, per_exit=args.per_exit, posts_per_station=args.posts_per_station)
+    csv, gpkg = write_seal_outputs(plan, stations, Path(args.out), include_personal=args.include_personal)
     print(plan.summary(args.lang if args.lang in ("zh", "en") else "both"))
     say(args, f"已写入：{csv}，{gpkg}", f"written: {csv}, {gpkg}")
     return 0
@@ -322,12 +328,21 @@ def register(subparsers) -> None:
                                             "exit, shortest longest trip")
     ps.add_argument("project", nargs="?", metavar="PROJECT.gpkg")
     add_role_arguments(ps)
-    ps.add_argument("--exits", required=True, metavar="PATH[:LAYER]",
-                    help="卡口（出口）点图层 / the exits (checkpoints), points")
+    where = ps.add_mutually_exclusive_group(required=True)
+    where.add_argument("--exits", metavar="PATH[:LAYER]", help="卡口（出口）点图层 / the exits (checkpoints), points")
+    where.add_argument("--area", metavar="NAME|CODE",
+                       help="封控的村（村名或代码）或网格（编码）：卡口为道路穿过其边界处 / the village (name or code) "
+                            "or grid (code) to seal: exits where roads cross its boundary")
     _add_out(ps, "输出目录 / output folder (seal.csv, seal.gpkg)")
     add_routing_arguments(ps, default_mode="car")
     ps.add_argument("--per-exit", type=int, default=1, metavar="K",
                     help="每个卡口的警力点数（各来自不同站点）/ posts per exit, each from a different station")
+    ps.add_argument("--posts-per-station", type=int, metavar="N",
+                    help="每个站点可派的警力点数（默认站点图层的“警力/警车数”列，无此列则取够封控全部卡口的最少值）"
+                         " / posts each station can send (default: the stations layer's 警力/警车数 column, else the "
+                         "fewest that seal every exit)")
+    ps.add_argument("--include-personal", action="store_true",
+                    help="站点的电话、人名不脱敏 / keep the stations' phone numbers and names unmasked")
     ps.add_argument("--station-category", default="police",
                     help="无站点图层时用此类别的重点场所作站点 / place category used as stations")
     ps.set_defaults(func=cmd_seal)

@@ -53,13 +53,14 @@ from ..crs import parse_crs, to_user_crs
 from ..errors import GridtoolError
 from ..ownership import MARK, check_replace, export_marker
 from ..io.kml import KML_NS, KmlWriter, description_html, kml_colour, kml_geometry
+from .icons import category_text
 from .outputs import check_not_input
 from .privacy import is_text_column, mask_layer
 from .style import CIRCLE_COLOURS, LAYER_ZH, TEAM_COLOURS
 
 #: Layers written by default, in this order.
 GIS_LAYERS = ("grids", "subgrids", "special_grids", "corridors", "routes", "route_stops", "circles", "places",
-              "hotspots")
+              "stations", "hotspots")
 #: Layers exported only when named in ``--layers`` (incident records are police data: not by default).
 GIS_LAYERS_ON_REQUEST = ("villages", "households", "incidents")
 #: Chinese shapefile field names of gridtool's columns (``--lang zh``): at most three characters, so
@@ -486,6 +487,8 @@ def _description(role: str, row: pd.Series) -> list[str]:
         parts = [f"{float(km):.1f} 公里" if km else "", f"{g('start')}–{g('end')}" if g("start") else ""]
     elif role == "special_grids":
         parts = [g("name"), g("category"), g("village")]
+    elif role == "stations":
+        parts = [category_text(g("kind") or "police"), g("village")]
     else:
         parts = [g("category"), g("village")]
     return [p for p in parts if p]
@@ -544,8 +547,8 @@ def _kml_styles(doc, E, layers: dict[str, gpd.GeoDataFrame], seed: int,
         else:
             sid = role
             line, width, fill = {"subgrids": ("#555555", 1, None), "special_grids": ("#8e244d", 1.5, "#f06292"),
-                                 "corridors": ("#1565c0", 1.2, "#64b5f6"), "places": ("#6a1b9a", 1, "#ce93d8")
-                                 }.get(role, ("#333333", 1, None))
+                                 "corridors": ("#1565c0", 1.2, "#64b5f6"), "places": ("#6a1b9a", 1, "#ce93d8"),
+                                 "stations": ("#0d47a1", 1, "#1565c0")}.get(role, ("#333333", 1, None))
             style(sid, line, width, fill, 0x55)
             out[role] = [sid] * len(gdf)
     return out

@@ -4,8 +4,8 @@
 the wall map), sub-grids, special grids, corridors, households (one dot per building on small
 maps; per sub-grid totals on large ones), key places with category icons, patrol routes with
 direction arrows and numbered stops, service circles, village boundaries and the main roads,
-rivers and railways, incident records (clustered) and the hot spots of a patrol plan
-(:mod:`.html_incidents`); tooltips and popups give the grid code, household total and grid worker;
+rivers and railways, incident records (clustered), the hot spots of a patrol plan and the police
+stations (:mod:`.html_incidents`); tooltips and popups give the grid code, household total and grid worker;
 a layer control, a legend in plain HTML/CSS, a search box for grid codes and village names.
 
 folium builds the page (map, layer groups, layer control, optional tile layer), but the data
@@ -50,7 +50,8 @@ MANY_STOPS = 40
 #: Layer names in progress messages.
 ROLE_ZH = {"grids": "基础网格", "special_grids": "专属网格", "context": "底图要素", "villages": "村界",
            "subgrids": "子网格", "corridors": "专项网格", "circles": "服务圈", "households": "住户",
-           "routes": "巡逻路线", "places": "重点场所", "incidents": "警情", "hotspots": "警情热点"}
+           "routes": "巡逻路线", "places": "重点场所", "incidents": "警情", "hotspots": "警情热点",
+           "stations": "派出所（站点）"}
 #: Outline and fill of corridors (专项网格) by kind.
 CORRIDOR_COLOURS = {"river": "#1565c0", "railway": "#616161", "forest": "#2e7d32", "other": "#6a1b9a"}
 #: Corridors with more vertices than this appear only when zoomed in.
@@ -283,7 +284,7 @@ class _Builder:
                 if np.isfinite(b).all():
                     return tuple(float(x) for x in b)
         # A police project without grids: all its places, routes and incidents in view.
-        found = [self.layers[r].to_crs(4326).total_bounds for r in ("places", "routes", "hotspots", "incidents")
+        found = [self.layers[r].to_crs(4326).total_bounds for r in ("places", "stations", "routes", "hotspots", "incidents")
                  if r in self.layers]
         found = [b for b in found if np.isfinite(b).all()]
         if not found:
@@ -662,6 +663,10 @@ class _Builder:
         from .html_incidents import add_hotspots
         add_hotspots(self)
 
+    def stations(self) -> None:
+        from .html_incidents import add_stations
+        add_stations(self)
+
     def _masked(self, role: str):
         return mask_layer(self.project.layers[role], include_personal=self.include_personal)
 
@@ -762,7 +767,7 @@ def build_html(project, *, title: str | None = None, subtitle: str | None = None
     steps = [("grids", b.grids), ("special_grids", b.special_grids), ("context", b.context),
              ("villages", b.villages), ("subgrids", b.subgrids), ("corridors", b.corridors),
              ("circles", b.circles), ("households", b.households), ("incidents", b.incidents),
-             ("hotspots", b.hotspots), ("routes", b.routes), ("places", b.places)]
+             ("hotspots", b.hotspots), ("routes", b.routes), ("places", b.places), ("stations", b.stations)]
     for i, (name, fn) in enumerate(steps):
         b._step(0.05 + 0.85 * i / len(steps), f"网页地图：{ROLE_ZH.get(name, name)} / HTML map: {name}")
         fn()

@@ -1,4 +1,5 @@
-"""The police layers of the HTML map: incident records (警情) and the hot spots a patrol was planned on.
+"""The police layers of the HTML map: incident records (警情), the hot spots a patrol was planned on,
+and the stations (派出所、警务室) patrols start from and sealing posts are sent from.
 
 A station's incident table holds thousands of points; drawn one by one they hide the grids and
 each other at the whole-area view. They are therefore clustered in the browser
@@ -14,6 +15,9 @@ a hot spot lie within that distance along the streets, hence within the circle).
 figures the command line printed: rank, street, incidents and share, peak hours and types, and
 the team that visits it. The summary line is :func:`gridtool.routing.hotspots.headline`.
 
+Stations are icons (the police badge of the key places) in a layer of their own, above the key
+places, with a popup of name, category and grid.
+
 Every text value is escaped in Python; the personal columns of incident records (the caller's
 name, phone, ID number) are masked unless ``include_personal``.
 """
@@ -23,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .icons import icon_svg
 from .privacy import detect_sensitive, escape_html
 
 #: Incidents closer than this on screen (pixels) are drawn as one bubble with their count.
@@ -164,4 +169,33 @@ def add_hotspots(b) -> None:
                     f'{b.t(f"热点范围（沿街 {radius:g} 米）", f"hot-spot extent ({radius:g} m along streets)")}</div>')
 
 
-__all__ = ["CLUSTER_PIXELS", "CLUSTER_UNTIL_ZOOM", "add_hotspots", "add_incidents", "hotspot_headline"]
+def add_stations(b) -> None:
+    """The ``stations`` layer: police icons with name, category (``kind``) and grid."""
+    from .html import _col, _grid_index, _raw
+    from .icons import ICONS, category_text
+
+    st = b.layers.get("stations")
+    if st is None:
+        return
+    m = b._masked("stations")
+    kinds = [str(k) if str(k) not in ("", "nan", "None") else "police" for k in _raw(st, "kind", "police")]
+    # a station of a known category keeps its icon; 派出所、警务室 and the rest wear the police badge
+    icon = [k if k in ICONS else "police" for k in kinds]
+    pts = st.geometry.representative_point()
+    cols = {"name": _col(m, "name"), "cat": [escape_html(category_text(k, b.lang)) for k in kinds],
+            "grid": _grid_index(pts.values, b.layers.get("grids"))}
+    grp = b.group(b.t("派出所（站点）", "police stations"))
+    b.add(grp, "icon", st.assign(geometry=pts.values), cols, count_as="stations", icon=icon,
+          tip="<b>{name}</b>[[<br>{cat}]]",
+          pop=b.tt("<b>{name}</b><table><tr><th>类别</th><td>{cat}</td></tr>"
+                   "[[<tr><th>所在网格</th><td>{grid}</td></tr>]]</table>",
+                   "<b>{name}</b><table><tr><th>category</th><td>{cat}</td></tr>"
+                   "[[<tr><th>grid</th><td>{grid}</td></tr>]]</table>"))
+    present = sorted(set(kinds))
+    b.legend.append(f'<div class="gt-group">{b.t("派出所（站点）", "police stations")}</div>' + "".join(
+        f'<div class="gt-row">{icon_svg(k if k in ICONS else "police", size=16)}{escape_html(category_text(k, b.lang))}'
+        '</div>' for k in present))
+
+
+__all__ = ["CLUSTER_PIXELS", "CLUSTER_UNTIL_ZOOM", "add_hotspots", "add_incidents", "add_stations",
+           "hotspot_headline"]

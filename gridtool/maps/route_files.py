@@ -105,17 +105,22 @@ def seal_output_paths(out: Path) -> list[Path]:
     return [out / "seal.csv", out / "seal.gpkg"]
 
 
-def write_seal_outputs(plan, stations, out: Path) -> list[Path]:
+def write_seal_outputs(plan, stations, out: Path, *, include_personal: bool = False) -> list[Path]:
     """``seal.csv`` (exit, station, minutes, km per post) and ``seal.gpkg`` (``seal_paths``,
-    ``exits``, ``stations``) of a :class:`gridtool.routing.sealing.SealPlan`."""
+    ``exits``, ``stations``) of a :class:`gridtool.routing.sealing.SealPlan`; the stations' phone
+    numbers and names of people masked as in every export, unless ``include_personal``."""
+    from ..layers import Layer
     from ..routing.export import write_table_csv
+    from .privacy import mask_layer
     out.mkdir(parents=True, exist_ok=True)
     table = plan.table[["exit", "station", "minutes", "km"]].copy()
     table["minutes"] = table["minutes"].round(2)
     table["km"] = table["km"].round(3)
     csv = write_table_csv(out / "seal.csv", table)
     gpkg = write_layers_gpkg(out / "seal.gpkg", {"seal_paths": plan.paths.drop(columns=["exit_no"]),
-                                                 "exits": plan.exits, "stations": stations})
+                                                 "exits": plan.exits,
+                                                 "stations": mask_layer(Layer(role="stations", gdf=stations),
+                                                                        include_personal=include_personal)})
     return [csv, gpkg]
 
 

@@ -69,6 +69,62 @@ def grid_areas(project, codes: list[str]) -> list[tuple[str, object]]:
     return [(c, found[c]) for c in codes]
 
 
+def seal_area(project, text: str) -> tuple[str, object]:
+    """The area ``gridtool seal --area`` and the app's seal dialog close: a village by name or
+    code, or a grid (base grid, sub-grid or special grid) by code. Returns ``(label, polygon)``.
+
+    Raises
+    ------
+    GridtoolError
+        No village or grid is so named; the message lists the closest names and codes.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> from gridtool.layers import Layer
+    >>> from gridtool.project import Project
+    >>> v = gpd.GeoDataFrame({"name": ["五老村社区"], "code": ["320102900009"]}, geometry=[shapely.box(0, 0, 1, 1)])
+    >>> seal_area(Project(layers={"villages": Layer(role="villages", gdf=v)}), "320102900009")[0]
+    '五老村社区'
+    """
+    import difflib
+    want = str(text).strip()
+    known: list[str] = []
+    for role, columns in (("villages", ("name", "code")), ("grids", ("code",)), ("subgrids", ("code",)),
+                          ("special_grids", ("code", "name"))):
+        lyr = project.layers.get(role)
+        if lyr is None:
+            continue
+        gdf = lyr.gdf
+        for col in columns:
+            if col not in gdf:
+                continue
+            values = gdf[col].astype("string").str.strip()
+            hit = (values == want).fillna(False).to_numpy()
+            if hit.any():
+                shape = gdf.geometry[hit].union_all() if hit.sum() > 1 else gdf.geometry[hit].iloc[0]
+                label = str(gdf["name"][hit].iloc[0]) if role == "villages" and "name" in gdf else want
+                if role != "villages":
+                    label = f"网格 {want}"
+                if shape is not None and not shape.is_empty:
+                    return label, shape
+            known += [v for v in values.dropna().tolist() if v]
+    if not known:
+        raise GridtoolError("项目中没有村或网格可供封控", "the project has no villages or grids to seal",
+                            fix_zh="用 --villages 传入村界，或改用 --exits 卡口点图层。",
+                            fix_en="give the villages with --villages, or the exits with --exits.", layer="villages")
+    close = difflib.get_close_matches(want, known, n=6, cutoff=0.3)
+    close += [k for k in known if want and (want in k or k in want) and k not in close][:6 - len(close)]
+    sample = close or known[:8]
+    lead_zh = "是不是：" if close else "已有如："
+    lead_en = "did you mean: " if close else "names and codes look like: "
+    raise GridtoolError(f"找不到村或网格“{want}”；{lead_zh}{'、'.join(sample)}",
+                        f"no village or grid named or coded {want!r}; {lead_en}{', '.join(sample)}",
+                        fix_zh="--area 写村名、村代码或网格编码（gridtool info 或导出的网格表可查）。",
+                        fix_en="give --area a village name or code, or a grid code (see gridtool info or the "
+                               "exported grid table).", layer="villages", field="name")
+
+
 def road_graph(project, mode: str = "walk", *, node_crossings: str = "auto", speeds: dict | None = None,
                maxspeed: bool = True):
     """The road graph of the project's ``roads`` layer for ``mode`` (and its DEM for walking slopes).
@@ -116,4 +172,4 @@ def add_routes_to_project(project, plan, hotspots=None) -> None:
         project.parameters.pop("hotspots", None)
 
 
-__all__ = ["add_routes_to_project", "candidate_sites", "grid_areas", "road_graph", "stations_of"]
+__all__ = ["add_routes_to_project", "candidate_sites", "grid_areas", "road_graph", "seal_area", "stations_of"]

@@ -1,13 +1,18 @@
-"""Sealing exits (封控/卡口): a post from a different station at every exit (``per_exit`` posts
-each), so that the longest trip from a station to its exit is as short as possible, and among
-those plans the total travel is least.
+"""Sealing exits (封控/卡口): posts at every exit (``per_exit`` posts each, from different stations),
+so that the longest trip from a station to its exit is as short as possible, and among those plans
+the total travel is least. A station sends as many posts as it has officers or cars for
+(``posts_per_station``, or a 警力/警车数 column of the stations layer); by default the fewest per
+station with which every exit is sealed, so one 派出所 seals all the exits of its area alone.
 
 This is the bottleneck assignment problem, solved exactly: a binary search over the distinct
 travel times T, each step asking whether every exit slot can get its own station within T — a
 maximum bipartite matching (Hopcroft–Karp, ``scipy.sparse.csgraph.maximum_bipartite_matching``).
 The smallest such T is the optimal longest trip; then the linear assignment with trips longer than
 T forbidden (``scipy.optimize.linear_sum_assignment``) gives the least total among the plans that
-achieve it. A station sends one post (to one exit). Written here because no library offers the
+achieve it. A station that sends ``n`` posts is ``n`` rows of the matrix; when an exit needs posts
+from several different stations and a station sends several, that rule does not fit a matrix and
+the same two steps run on a flow network (networkx maximum flow, then minimum-cost flow) instead.
+Written here because no library offers the
 bottleneck objective; the two steps are the textbook method (Burkard, Dell'Amico & Martello,
 *Assignment Problems*, §6.2). ``plan_tours(balance=True)`` only approaches the longest trip
 heuristically (see ``benchmarks/routing_bench.py``).
@@ -22,6 +27,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..columns import find_column
 from ..errors import CancelledError, GridtoolError, check_at_least
 from .demand import times_within
 from .graph import RoadGraph
@@ -51,7 +57,7 @@ def _matches(ok: np.ndarray) -> np.ndarray:
     return maximum_bipartite_matching(m, perm_type="column")
 
 
-def bottleneck_assignment(cost, per_exit: int = 1) -> Assignment:
+def bottleneck_assignment(cost, per_exit: int = 1, capacity=None) -> Assignment:
     """Exact bottleneck assignment with least total among the optimal-bottleneck plans.
 
     Parameters
@@ -60,11 +66,13 @@ def bottleneck_assignment(cost, per_exit: int = 1) -> Assignment:
         Stations × exits travel times (``inf``: no path).
     per_exit
         Posts each exit needs, each from a different station.
+    capacity
+        Posts each station can send (default 1 each).
 
     Raises
     ------
     ValueError
-        Fewer stations than exits × ``per_exit``, or no complete assignment (some exits cannot be
+        Fewer posts than exits × ``per_exit``, or no complete assignment (some exits cannot be
         reached by enough stations); the message says which exits.
 
     Returns
@@ -80,8 +88,12 @@ def bottleneck_assignment(cost, per_exit: int = 1) -> Assignment:
     >>> a = bottleneck_assignment(np.array([[5.0, 1.0], [2.0, 8.0], [3.0, 3.0]]))
     >>> a.station.tolist(), a.bottleneck, a.total
     ([1, 0], 2.0, 3.0)
+
+    One station with two posts seals both exits.
+
+    >>> bottleneck_assignment(np.array([[4.0, 6.0]]), capacity=[2]).station.tolist()
+    [0, 0]
     """
-    from scipy.optimize import linear_sum_assignment
     c = np.asarray(cost, dtype=float)
     if c.ndim != 2:
         raise ValueError("cost must be a stations × exits matrix")
@@ -91,9 +103,24 @@ def bottleneck_assignment(cost, per_exit: int = 1) -> Assignment:
     slot_exit = np.repeat(np.arange(ne), k)
     if ne == 0:
         return Assignment(slot_exit, np.empty(0, int), np.empty(0), 0.0, 0.0)
-    if ns < ne * k:
-        raise ValueError(f"{ns} stations for {ne} exits × {k} posts")
-    cs = c[:, slot_exit].T  # slots × stations
+    cap = np.ones(ns, dtype=int) if capacity is None else np.asarray(capacity, dtype=int).reshape(-1)
+    if cap.shape != (ns,) or (cap < 0).any():
+        raise ValueError("capacity must give a number ≥ 0 per station")
+    cap = np.minimum(cap, ne)  # a station never sends two posts to one exit: more than ne is never used
+    if cap.sum() < ne * k:
+        raise ValueError(f"{int(cap.sum())} posts from {ns} stations for {ne} exits × {k} posts")
+    if k > 1 and (cap > 1).any():
+        return _bottleneck_flow(c, k, cap)
+    owner = np.repeat(np.arange(ns), cap)  # one row per post a station can send
+    a = _bottleneck_slots(c[owner], slot_exit)
+    a.station = owner[a.station]
+    return a
+
+
+def _bottleneck_slots(c: np.ndarray, slot_exit: np.ndarray) -> Assignment:
+    """The matrix method (module docstring) on posts × exits, one post per row."""
+    from scipy.optimize import linear_sum_assignment
+    cs = c[:, slot_exit].T  # slots × posts
     finite = np.isfinite(cs)
     full = _matches(finite)
     if (full < 0).any():
@@ -119,6 +146,45 @@ def bottleneck_assignment(cost, per_exit: int = 1) -> Assignment:
     return Assignment(slot_exit, station, trip, float(trip.max()), float(trip.sum()))
 
 
+def _bottleneck_flow(c: np.ndarray, k: int, cap: np.ndarray) -> Assignment:
+    """The same two steps on a flow network: source → station (its posts) → exit (one post from
+    each station) → sink (``k`` posts each); maximum flow decides a time limit, minimum-cost flow
+    gives the least total (costs in whole milliseconds, as network simplex needs integers)."""
+    import networkx as nx
+    ns, ne = c.shape
+    finite = np.isfinite(c)
+    need = ne * k
+
+    def network(limit: float):
+        g = nx.DiGraph()
+        for i in range(ns):
+            g.add_edge("s", ("st", i), capacity=int(cap[i]), weight=0)
+        for j in range(ne):
+            g.add_edge(("ex", j), "t", capacity=k, weight=0)
+        for i, j in zip(*np.nonzero(finite & (c <= limit))):
+            g.add_edge(("st", int(i)), ("ex", int(j)), capacity=1, weight=int(round(c[i, j] * 1000)))
+        return g
+
+    values = np.unique(c[finite])
+    if not len(values) or nx.maximum_flow_value(network(values[-1]), "s", "t") < need:
+        bad = [j for j in range(ne) if finite[:, j].sum() < k] or list(range(ne))
+        raise ValueError(f"no complete assignment; exits short of reachable stations: {bad}")
+    lo, hi = 0, len(values) - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if nx.maximum_flow_value(network(values[mid]), "s", "t") >= need:
+            hi = mid
+        else:
+            lo = mid + 1
+    flow = nx.max_flow_min_cost(network(values[lo]), "s", "t")
+    pairs = sorted((j, i) for i in range(ns) for node, f in flow[("st", i)].items() if f > 0
+                   for j in [node[1]])
+    ex = np.array([j for j, _ in pairs], dtype=int)
+    st = np.array([i for _, i in pairs], dtype=int)
+    trip = c[st, ex]
+    return Assignment(ex, st, trip, float(trip.max()), float(trip.sum()))
+
+
 @dataclass
 class SealPlan:
     """Who goes where, with the paths (what :func:`seal_exits` returns).
@@ -137,6 +203,11 @@ class SealPlan:
         Posts per exit.
     mode : str
         The travel mode.
+    posts : pandas.DataFrame
+        One row per station: ``station``, ``posts`` (it can send), ``sent``.
+    posts_from : str
+        Where ``posts`` came from: ``"option"`` (``--posts-per-station``), ``"fewest"`` (the fewest
+        per station that seal every exit) or the stations layer's column (such as ``警力``).
     """
 
     table: pd.DataFrame
@@ -146,6 +217,22 @@ class SealPlan:
     total_minutes: float
     per_exit: int
     mode: str
+    posts: pd.DataFrame | None = None
+    posts_from: str = "option"
+
+    def posts_line(self) -> tuple[str, str]:
+        """How many posts each station could send and sent, and where that number came from."""
+        if self.posts is None or not len(self.posts):
+            return "", ""
+        how_zh = {"option": "按 --posts-per-station", "fewest": "默认：够封控全部卡口的最少值，可用 --posts-per-station "
+                  "或站点图层的“警力”列指定"}.get(self.posts_from, f"按站点图层“{self.posts_from}”列")
+        how_en = {"option": "from --posts-per-station", "fewest": "default: the fewest that seal every exit; set "
+                  "--posts-per-station or a 警力 column in the stations layer"}.get(
+                      self.posts_from, f"from the stations layer's column {self.posts_from!r}")
+        zh = "站点警力：" + "；".join(f"{r.station} 可派 {r.posts} 个、派出 {r.sent} 个" for r in self.posts.itertuples())
+        en = "station posts: " + "; ".join(f"{r.station} can send {r.posts}, sends {r.sent}"
+                                           for r in self.posts.itertuples())
+        return f"{zh}（{how_zh}）", f"{en} ({how_en})"
 
     def summary(self, lang: str = "zh") -> str:
         from .modes import MODE_ZH
@@ -162,6 +249,10 @@ class SealPlan:
               + f", total {self.total_minutes:.1f} min; exact bottleneck assignment: the longest trip is "
               "proven shortest, and the total least among such plans")
         rows_zh, rows_en = [], []
+        posts_zh, posts_en = self.posts_line()
+        if posts_zh:
+            rows_zh.append(posts_zh)
+            rows_en.append(posts_en)
         for r in self.table.sort_values(["exit_no", "minutes"]).itertuples():
             rows_zh.append(f"  {r.exit} ← {r.station}：{r.minutes:.1f} 分钟，{r.km:.2f} 公里")
             rows_en.append(f"  {r.exit} ← {r.station}: {r.minutes:.1f} min, {r.km:.2f} km")
@@ -227,8 +318,60 @@ def area_exits(graph: RoadGraph, area, *, merge_m: float = 30.0) -> gpd.GeoDataF
     return gpd.GeoDataFrame({"name": names}, geometry=[pts[i] for i in kept], crs=graph.crs)
 
 
+def exits_of_area(graph: RoadGraph, area, label: str) -> gpd.GeoDataFrame:
+    """:func:`area_exits`, refusing an area no usable road crosses (``label`` names it)."""
+    ex = area_exits(graph, area)
+    if not len(ex):
+        raise SealingError(f"{label}的边界上没有可通行的道路穿过", f"no usable road crosses the boundary of {label}",
+                           fix_zh="换一个出行方式或区域，或改用卡口点文件（--exits）。",
+                           fix_en="choose another travel mode or area, or a file of exits (--exits).", layer="roads")
+    return ex
+
+
+def station_posts(stations: gpd.GeoDataFrame, posts_per_station: int | None = None) -> tuple[np.ndarray | None, str]:
+    """The posts each station can send, and where the number came from.
+
+    ``posts_per_station`` for every station (``"option"``); else the stations layer's column of
+    officers or cars (``posts``, ``警力``, ``警车数`` …; a blank counts 1); else ``(None,
+    "fewest")``: :func:`seal_exits` then takes the fewest per station that seal every exit.
+
+    Examples
+    --------
+    >>> st = gpd.GeoDataFrame({"name": ["一所", "二所"], "警车数": [3, None]}, geometry=[None, None])
+    >>> cap, col = station_posts(st)
+    >>> cap.tolist(), col
+    ([3, 1], '警车数')
+    """
+    if posts_per_station is not None:
+        check_at_least(int(posts_per_station), 1, name="posts_per_station", zh="每个站点可派警力点数",
+                       flag="--posts-per-station", example=2)
+        return np.full(len(stations), int(posts_per_station)), "option"
+    col = find_column(stations.columns, "posts")
+    if col is None:
+        return None, "fewest"
+    n = pd.to_numeric(stations[col], errors="coerce").fillna(1).clip(lower=0)
+    return np.floor(n.to_numpy()).astype(int), str(col)
+
+
+def _reach_error(cost: np.ndarray, k: int, ex_names: list[str]) -> SealingError:
+    """Exits that too few stations reach (or, if each is reached, all of them), with the fix."""
+    ne = cost.shape[1]
+    reach = np.isfinite(cost).sum(axis=0)
+    short = [f"{ex_names[j]}（{int(reach[j])} 个站点可达）" for j in range(ne) if reach[j] < k]
+    short_en = [f"{ex_names[j]} ({int(reach[j])} station(s) reach it)" for j in range(ne) if reach[j] < k]
+    if not short:  # each exit is reachable, but not by enough posts together
+        short = short_en = [ex_names[j] for j in range(ne)]
+    return SealingError(
+        f"无法为每个卡口各派 {k} 个不同站点的警力：{'、'.join(short)}",
+        f"cannot send {k} post(s) from different stations to every exit: {', '.join(short_en)}",
+        fix_zh="检查这些卡口附近道路是否连通（单行、断头），提高每站警力（--posts-per-station），或增加站点。",
+        fix_en="check that the roads near these exits connect (one-way streets, gaps), raise "
+               "--posts-per-station, or add stations.", layer="exits")
+
+
 def seal_exits(graph: RoadGraph, stations: gpd.GeoDataFrame, exits: gpd.GeoDataFrame, *,
-               per_exit: int = 1, max_snap: float = 300.0, progress=None, cancelled=None) -> SealPlan:
+               per_exit: int = 1, posts_per_station: int | None = None, max_snap: float = 300.0,
+               progress=None, cancelled=None) -> SealPlan:
     """Plan posts at every exit from the stations (see the module docstring).
 
     Parameters
@@ -239,6 +382,9 @@ def seal_exits(graph: RoadGraph, stations: gpd.GeoDataFrame, exits: gpd.GeoDataF
         Points (``name``) in the graph's CRS; polygons are taken at a representative point.
     per_exit
         Posts per exit, each from a different station.
+    posts_per_station
+        Posts every station can send; default its 警力/警车数 column (:func:`station_posts`), else
+        the fewest per station with which every exit is sealed.
     max_snap : float
         Metres from a station or exit to the road beyond which it counts as off the network.
     progress, cancelled : callable, optional
@@ -252,8 +398,8 @@ def seal_exits(graph: RoadGraph, stations: gpd.GeoDataFrame, exits: gpd.GeoDataF
     Raises
     ------
     SealingError
-        Fewer stations than exits × ``per_exit``; stations or exits off the road network; exits
-        that too few stations can reach. The message names them.
+        Fewer stations than ``per_exit``, or fewer posts than exits × ``per_exit``; stations or
+        exits off the road network; exits that too few stations can reach. The message names them.
     """
     from .patrol import _concat, _leg_coords
     k = int(per_exit)
@@ -262,15 +408,32 @@ def seal_exits(graph: RoadGraph, stations: gpd.GeoDataFrame, exits: gpd.GeoDataF
     ex_names = _names(exits, "卡口")
     ns, ne = len(stations), len(exits)
     if ne == 0:
-        raise SealingError("没有卡口", "there are no exits", fix_zh="用 --exits 传入卡口点图层。",
-                           fix_en="give the exits (checkpoints) with --exits.", layer="exits")
-    if ns < ne * k:
+        raise SealingError("没有卡口", "there are no exits", fix_zh="用 --exits 传入卡口点图层，或用 --area 指定村或网格。",
+                           fix_en="give the exits (checkpoints) with --exits, or a village or grid with --area.",
+                           layer="exits")
+    if ns < k:
         raise SealingError(
-            f"站点不足：{ne} 个卡口 × 每个 {k} 个警力点需要 {ne * k} 个站点，只有 {ns} 个",
-            f"too few stations: {ne} exit(s) × {k} post(s) each need {ne * k} stations, there are {ns}",
-            fix_zh="增加站点（--stations），减少每个卡口的警力点（--per-exit），或分批封控卡口。",
-            fix_en="add stations (--stations), lower --per-exit, or seal the exits in batches.",
-            layer="stations")
+            f"站点不足：每个卡口要 {k} 个不同站点的警力点，只有 {ns} 个站点",
+            f"too few stations: every exit needs posts from {k} different stations, there are {ns}",
+            fix_zh=f"把 --per-exit 降到 {max(ns, 1)}，或增加站点（--stations）。",
+            fix_en=f"lower --per-exit to {max(ns, 1)}, or add stations (--stations).", layer="stations")
+    cap, posts_from = station_posts(stations, posts_per_station)
+    if cap is not None and int(np.minimum(cap, ne).sum()) < ne * k:
+        have = int(np.minimum(cap, ne).sum())
+        each = -(-ne * k // ns)
+        raise_zh = "" if posts_from == "option" else f"在站点图层“{posts_from}”列填写更大的数，"
+        raise_en = "" if posts_from == "option" else f"raise the numbers in the stations layer's column {posts_from!r}, "
+        by_zh = "--posts-per-station" if posts_from == "option" else f"站点图层“{posts_from}”列"
+        by_en = "--posts-per-station" if posts_from == "option" else f"the stations layer's column {posts_from!r}"
+        raise SealingError(
+            f"警力不足：{ne} 个卡口 × 每个 {k} 个警力点需要 {ne * k} 个，{ns} 个站点共可派 {have} 个（按 {by_zh}）",
+            f"too few posts: {ne} exit(s) × {k} post(s) each need {ne * k}, the {ns} station(s) can send {have} "
+            f"(by {by_en})",
+            fix_zh=f"{raise_zh}用 --posts-per-station {each} 让每个站点可派 {each} 个警力点，增加站点（--stations），"
+                   "减少 --per-exit，或分批封控卡口。",
+            fix_en=f"{raise_en}let every station send {each} post(s) with --posts-per-station {each}, add stations "
+                   "(--stations), lower --per-exit, or seal the exits in batches.",
+            layer="stations", field=None if posts_from == "option" else posts_from)
     s_pts = stations.geometry.representative_point().values
     e_pts = exits.geometry.representative_point().values
     ss = snap(graph, s_pts, max_distance=max_snap)
@@ -287,20 +450,24 @@ def seal_exits(graph: RoadGraph, stations: gpd.GeoDataFrame, exits: gpd.GeoDataF
     cost = times_within(graph, ss, es)  # stations × exits, seconds
     if cancelled is not None and cancelled():
         raise CancelledError()
-    try:
-        a = bottleneck_assignment(cost, k)
-    except ValueError:
-        reach = np.isfinite(cost).sum(axis=0)
-        short = [f"{ex_names[j]}（{int(reach[j])} 个站点可达）" for j in range(ne) if reach[j] < k]
-        short_en = [f"{ex_names[j]} ({int(reach[j])} station(s) reach it)" for j in range(ne) if reach[j] < k]
-        if not short:  # each exit is reachable, but not by enough different stations together
-            short = short_en = [ex_names[j] for j in range(ne)]
-        raise SealingError(
-            f"无法为每个卡口各派 {k} 个不同站点的警力：{'、'.join(short)}",
-            f"cannot send {k} post(s) from different stations to every exit: {', '.join(short_en)}",
-            fix_zh="检查这些卡口附近道路是否连通（单行、断头），或增加站点。",
-            fix_en="check that the roads near these exits connect (one-way streets, gaps), or add stations.",
-            layer="exits") from None
+    if cap is None:  # the fewest posts per station that seal every exit
+        most = np.full(ns, ne)
+        try:
+            bottleneck_assignment(cost, k, most)
+        except ValueError:
+            raise _reach_error(cost, k, ex_names) from None
+        for each in range(-(-ne * k // ns), ne + 1):
+            try:
+                a = bottleneck_assignment(cost, k, np.full(ns, each))
+            except ValueError:
+                continue
+            cap = np.full(ns, each)
+            break
+    else:
+        try:
+            a = bottleneck_assignment(cost, k, cap)
+        except ValueError:
+            raise _reach_error(cost, k, ex_names) from None
     both = _concat(ss, es)
     rows, geoms = [], []
     for s_slot, (j, i, sec) in enumerate(zip(a.exit, a.station, a.cost)):
@@ -318,5 +485,7 @@ def seal_exits(graph: RoadGraph, stations: gpd.GeoDataFrame, exits: gpd.GeoDataF
     ex_out["stations"] = ["、".join(table.loc[table["exit_no"] == j + 1, "station"]) for j in range(ne)]
     ex_out["minutes"] = [float(table.loc[table["exit_no"] == j + 1, "minutes"].max()) for j in range(ne)]
     ex_out = gpd.GeoDataFrame(ex_out, geometry="geometry", crs=graph.crs)
+    sent = np.bincount(a.station, minlength=ns)
+    posts = pd.DataFrame({"station": st_names, "posts": cap.astype(int), "sent": sent.astype(int)})
     return SealPlan(table=table, paths=paths, exits=ex_out, longest_minutes=a.bottleneck / 60,
-                    total_minutes=a.total / 60, per_exit=k, mode=graph.mode)
+                    total_minutes=a.total / 60, per_exit=k, mode=graph.mode, posts=posts, posts_from=posts_from)

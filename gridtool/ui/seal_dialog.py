@@ -1,6 +1,6 @@
 """Sealing an area (封控): the app's face of ``gridtool seal``. The exits are where the roads cross
 the boundary of a village or grid chosen from the project
-(:func:`gridtool.routing.sealing.area_exits`), or the points of a file, as ``--exits`` takes them;
+(:func:`gridtool.routing.sealing.exits_of_area`, as ``--area``), or the points of a file, as ``--exits`` takes them;
 posts per exit and travel mode as ``--per-exit`` and ``--mode``.
 
 The plan is :func:`gridtool.routing.sealing.seal_exits` on the background runner; it enters the
@@ -101,7 +101,7 @@ class SealDialog(_RoutingDialog):
         return gdf
 
     def start(self) -> None:
-        from ..routing.sealing import area_exits, seal_exits
+        from ..routing.sealing import exits_of_area, seal_exits
         w = self.window
         stations = self._stations()
         per_exit = self.per_exit.value()
@@ -122,11 +122,7 @@ class SealDialog(_RoutingDialog):
             ex = exits
             if ex is None:
                 progress(0.4, tr("seal.finding_exits"))
-                ex = area_exits(graph, shape)
-                if not len(ex):
-                    raise GridtoolError(f"{label}的边界上没有可通行的道路穿过", f"no usable road crosses the boundary of "
-                                        f"{label}", fix_zh="换一个出行方式或区域，或改用卡口点文件。",
-                                        fix_en="choose another travel mode or area, or a file of exits.", layer="roads")
+                ex = exits_of_area(graph, shape, label)  # as ``gridtool seal --area``
             return seal_exits(graph, stations, ex, per_exit=per_exit, progress=progress, cancelled=cancelled)
 
         def done(plan):
