@@ -268,7 +268,9 @@ def register(subparsers) -> None:
     add_role_arguments(pp)
     _add_out(pp, "输出目录 / output folder (GPKG, GPX, KML, CSV)")
     pp.add_argument("--teams", type=int, default=1, help="队伍数 / number of teams (default 1)")
-    pp.add_argument("--shift", type=float, default=240, metavar="MIN", help="班次分钟 / shift length in minutes")
+    pp.add_argument("--shift", type=float, default=240, metavar="MIN",
+                    help="班次分钟（可跨午夜：--start 22:00 --shift 240 到次日 02:00）/ shift length in minutes "
+                         "(may run past midnight)")
     pp.add_argument("--start", default="08:00", metavar="HH:MM", help="出发时间 / start time")
     pp.add_argument("--dwell", type=float, default=None, metavar="MIN",
                     help="每点停留分钟（默认重点场所 5、警情热点 12）/ minutes at each stop (default: places 5, "

@@ -7,11 +7,13 @@ Signature::
 
 Each card shows the team's route over the roads, water and grid outlines, the station (★), the
 stops numbered in visiting order with arrows along the route giving its direction, and the
-table: seq, place, category, arrival, departure, dwell and notes (must-visit, time window).
+table: seq, place, category, arrival, departure, dwell and notes (must-visit, time window, the wait
+for a window that opens after the team gets there: 等候 N 分钟).
 Cards are built from the project's ``routes`` and ``route_stops`` layers (``gridtool patrol``),
 as the same dictionaries :meth:`gridtool.routing.patrol.PatrolPlan.route_cards` returns; pass
-``cards`` to print a plan that was not saved into the project. A stop list longer than a page
-continues on the next page.
+``cards`` to print a plan that was not saved into the project. A team's card is one A4 page: a
+stop list a little too long for the usual rows is printed in smaller rows (down to
+:data:`MIN_ROW_MM`); a longer one continues on pages headed （续）.
 
 Why hand-written: as the atlas, a page layout over the shared primitives; the direction arrows
 are placed every few centimetres of paper along the route line (shapely interpolation), not per
@@ -34,11 +36,14 @@ from .pages import (LayerIndex, draw_base_layers, draw_table, map_furniture,
                     page_footer, page_header)
 from .pages import cell_text as _text
 from .paper import PT_PER_MM, ExportError, check_cancelled, paper, write_checked
+from ..routing.shift_windows import wait_words
 
 Progress = Callable[[float, str], None]
 
-STOPS_FIRST = 22
-STOPS_MORE = 46
+ROW_MM = 5.0      # the usual row of the stop table
+MIN_ROW_MM = 3.8  # the smallest row still easily read (5.7 pt text)
+BOTTOM_MM = 15.0  # the table ends above the footer rule (at the 12 mm margin)
+MAP_H_MM = 128.0
 
 
 def cards_from_project(project, *, include_personal: bool = False) -> list[dict]:
@@ -69,6 +74,7 @@ def cards_from_project(project, *, include_personal: bool = False) -> list[dict]
                              "arrive": _text(s.get("arrive")),
                              "depart": _text(s.get("depart")),
                              "dwell_min": float(s["dwell_min"]) if pd.notna(s.get("dwell_min")) else None,
+                             "wait_min": float(s["wait_min"]) if pd.notna(s.get("wait_min")) else None,
                              "must": bool(s.get("must")) if pd.notna(s.get("must")) else False,
                              "window": _text(s.get("window")),
                              "xy": (s.geometry.x, s.geometry.y) if s.geometry is not None else None})
@@ -139,24 +145,19 @@ def write_route_cards(project, out_pdf: str | Path, *, cards: Sequence[dict] | N
     unit = map_unit(project, unit=unit, township=township)
     credit = f"坐标系：{crs_zh(project.crs)}" + (f" · {OSM_CREDIT}" if uses_osm(project) else "")
     idx = LayerIndex(project)
-    pages = []
-    for c in base:
-        n = len(c.get("stops", []))
-        pages.append((c, 0))
-        start = STOPS_FIRST
-        while start < n:
-            pages.append((c, start))
-            start += STOPS_MORE
+    first_top, more_top = _table_tops(sheet)
+    pages = [(c, *part) for c in base for part in paginate(len(c.get("stops", [])), first_top - BOTTOM_MM,
+                                                           more_top - BOTTOM_MM)]
     total = len(pages)
 
     def write(tmp: Path) -> None:
         with matplotlib.rc_context(export_rc()), PdfPages(tmp, metadata={"Title": title,
                                                                          "Creator": f"gridtool {__version__}"}) as pdf:
-            for k, (card, start) in enumerate(pages):
+            for k, (card, start, count, row_mm) in enumerate(pages):
                 check_cancelled(cancelled)
                 report(k / max(total, 1), f"第 {card['team']} 组 / team {card['team']}")
-                fig = _card_page(sheet, project, idx, card, start, title) if start == 0 else \
-                    _card_continuation(sheet, card, start)
+                fig = _card_page(sheet, project, idx, card, count, row_mm, title) if start == 0 else \
+                    _card_continuation(sheet, card, start, count, row_mm)
                 page_footer(fig, sheet, left=f"{title} · {date}", centre=credit,
                             right=(f"制图单位：{unit} · " if unit else "") + f"第 {k + 1} 页 / 共 {total} 页")
                 pdf.savefig(fig)
@@ -165,6 +166,44 @@ def write_route_cards(project, out_pdf: str | Path, *, cards: Sequence[dict] | N
     out = write_checked(out_pdf, "pdf", write, min_pages=total)
     report(1.0, f"已写出 / written: {out}")
     return out
+
+
+def paginate(n: int, first_mm: float, more_mm: float) -> list[tuple[int, int, float]]:
+    """Split ``n`` stop rows over a card's pages: ``(first row, rows, row height mm)`` per page.
+
+    A page whose table (``first_mm`` tall on the card's first page, ``more_mm`` on the next ones,
+    header row included) holds the remaining rows at :data:`MIN_ROW_MM` takes them all, in rows
+    as tall as fit up to :data:`ROW_MM`; otherwise it takes what fits at ``ROW_MM`` and the list
+    continues on the next page.
+
+    Examples
+    --------
+    >>> paginate(24, 117, 249)      # one page, rows of 4.68 mm
+    [(0, 24, 4.68)]
+    >>> [p[:2] for p in paginate(70, 117, 249)]
+    [(0, 22), (22, 48)]
+    """
+    pages, start, room = [], 0, first_mm
+    while True:
+        rest = n - start
+        if rest + 1 <= int(room / MIN_ROW_MM + 1e-9):
+            pages.append((start, rest, round(min(ROW_MM, room / (rest + 1)), 2)))
+            return pages
+        count = int(room / ROW_MM + 1e-9) - 1
+        pages.append((start, count, ROW_MM))
+        start += count
+        room = more_mm
+
+
+def _table_tops(sheet) -> tuple[float, float]:
+    """Where the stop table starts (mm from the bottom) on a card's first page, under the header
+    and the map, and on a continuation page."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=sheet.inches)
+    first = page_header(fig, sheet, "卡", "卡") - 2 - MAP_H_MM - 4
+    more = page_header(fig, sheet, "卡（续）", "卡") - 2
+    return first, more
 
 
 def _header_text(card) -> tuple[str, str]:
@@ -203,7 +242,7 @@ def _direction_arrows(ax, line, frame: D.MapFrame, *, every_mm: float, colour: s
                                         shrinkA=0, shrinkB=0), zorder=14, annotation_clip=True)
 
 
-def _card_page(sheet, project, idx, card, start, title):
+def _card_page(sheet, project, idx, card, count, row_mm, title):
     from matplotlib.figure import Figure
     from matplotlib.patches import Circle
 
@@ -222,7 +261,7 @@ def _card_page(sheet, project, idx, card, start, title):
         sb = (xy[:, 0].min(), xy[:, 1].min(), xy[:, 0].max(), xy[:, 1].max())
         bounds = sb if bounds is None else (min(bounds[0], sb[0]), min(bounds[1], sb[1]),
                                             max(bounds[2], sb[2]), max(bounds[3], sb[3]))
-    fx, fw, fh = 12.0, W - 24.0, 128.0
+    fx, fw, fh = 12.0, W - 24.0, MAP_H_MM
     fy = y - 2 - fh
     if bounds is None:
         fig.text(0.5, (fy + fh / 2) / H, "本组没有路线几何", ha="center", va="center", fontsize=10)
@@ -275,17 +314,18 @@ def _card_page(sheet, project, idx, card, start, title):
                                               group=("stop", s["seq"]), priority=-s["seq"], color="#222222"))
         D.place_labels(ax, frame, placer, cands, max_pt=6.0, min_pt=5.0, zorder=25)
         map_furniture(fig, ax, frame, sheet, crs=project.crs)
-    _stop_table(fig, sheet, stops, 0, STOPS_FIRST, fy - 4)
+    _stop_table(fig, sheet, stops, 0, count, fy - 4, row_mm)
     return fig
 
 
-def _stop_table(fig, sheet, stops, start, n, top_mm):
+def _stop_table(fig, sheet, stops, start, n, top_mm, row_mm=ROW_MM):
     W, H = sheet.width_mm, sheet.height_mm
-    cols = [("序号", 12.0, "center"), ("地点", 62.0, "left"), ("类别", 24.0, "left"), ("到达", 16.0, "center"),
-            ("离开", 16.0, "center"), ("停留(分)", 18.0, "right"), ("备注", W - 24 - 148.0, "left")]
+    # the notes get 50 mm on A4: "等候 50 分钟，时段 21:30-23:18" must not end in "…"
+    cols = [("序号", 12.0, "center"), ("地点", 58.0, "left"), ("类别", 20.0, "left"), ("到达", 16.0, "center"),
+            ("离开", 16.0, "center"), ("停留(分)", 14.0, "right"), ("备注", W - 24 - 136.0, "left")]
     rows = []
     for s in stops[start:start + n]:
-        note = []
+        note = [wait_words(s.get("wait_min"))] if wait_words(s.get("wait_min")) else []
         if s.get("must"):
             note.append("必到")
         if s.get("window"):
@@ -297,14 +337,16 @@ def _stop_table(fig, sheet, stops, start, n, top_mm):
     if not rows:
         fig.text(12 / W, (top_mm - 4) / H, "本组没有停靠点。", ha="left", va="top", fontsize=8.5)
         return top_mm
-    return draw_table(fig, 12, top_mm, cols, rows, paper_w_mm=W, paper_h_mm=H, size_pt=7.5, row_h_mm=5.0)
+    # text shrinks with the rows (7.5 pt in 5 mm rows, 5.7 pt in the smallest)
+    return draw_table(fig, 12, top_mm, cols, rows, paper_w_mm=W, paper_h_mm=H, size_pt=round(min(7.5, 1.5 * row_mm), 1),
+                      row_h_mm=row_mm)
 
 
-def _card_continuation(sheet, card, start):
+def _card_continuation(sheet, card, start, count, row_mm):
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=sheet.inches)
     head, sub = _header_text(card)
     y = page_header(fig, sheet, head + "（续）", sub)
-    _stop_table(fig, sheet, card.get("stops", []), start, STOPS_MORE, y - 2)
+    _stop_table(fig, sheet, card.get("stops", []), start, count, y - 2, row_mm)
     return fig

@@ -75,7 +75,7 @@ FIELD_ZH = {
     "width_m": "宽度", "team": "队号", "station": "站点", "stops": "点数", "length_km": "里程", "minutes": "分钟",
     "start": "开始", "end": "结束", "mode": "方式", "seq": "顺序", "place": "场所", "visit": "次序", "must": "必到",
     "priority": "优先级", "arrive": "到达", "depart": "离开", "arrive_min": "到达分", "depart_min": "离开分",
-    "dwell_min": "停留分", "window": "时间窗", "src_id": "源编号", "kml_folder": "文件夹", "description": "描述",
+    "dwell_min": "停留分", "wait_min": "等候分", "window": "时间窗", "src_id": "源编号", "kml_folder": "文件夹", "description": "描述",
 }
 #: Coded values written in Chinese in Chinese shapefiles (the GeoPackage keeps gridtool's codes).
 VALUE_ZH = {

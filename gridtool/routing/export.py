@@ -22,6 +22,7 @@ from ..atomic import write_bytes_atomic
 from ..cells import csv_bytes
 from ..io.kml import KML_NS, KmlWriter, description_html, kml_geometry
 from ..ownership import register_csv_header
+from .shift_windows import wait_words
 
 GPX_NS = "http://www.topografix.com/GPX/1/1"
 
@@ -54,6 +55,12 @@ def _stop_label(s) -> str:
     return f"{int(s.team)}-{int(s.seq):02d} {s.place}"
 
 
+def _stop_times(s) -> str:
+    """``"到达 21:30 离开 21:42（等候 50 分钟）"``: the times at a stop and the wait for its window."""
+    wait = wait_words(getattr(s, "wait_min", None))
+    return f"到达 {s.arrive} 离开 {s.depart}" + (f"（{wait}）" if wait else "")
+
+
 def write_gpx(path, stops: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, *, name: str = "巡逻路线") -> Path:
     """Write a patrol plan as GPX 1.1: one route (``rte``, ordered waypoints = the stops) and one
     track per team, WGS84.
@@ -78,7 +85,7 @@ def write_gpx(path, stops: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, *, name: 
     for s in st.sort_values(["team", "seq"]).itertuples() if len(st) else ():
         w = ET.SubElement(root, f"{{{GPX_NS}}}wpt", {"lat": f"{s.geometry.y:.7f}", "lon": f"{s.geometry.x:.7f}"})
         ET.SubElement(w, f"{{{GPX_NS}}}name").text = _stop_label(s)
-        ET.SubElement(w, f"{{{GPX_NS}}}desc").text = f"到达 {s.arrive} 离开 {s.depart}"
+        ET.SubElement(w, f"{{{GPX_NS}}}desc").text = _stop_times(s)
     for r in rt.itertuples() if len(rt) else ():
         team_stops = st[st["team"] == r.team].sort_values("seq") if len(st) else st
         rte = ET.SubElement(root, f"{{{GPX_NS}}}rte")
@@ -136,7 +143,7 @@ def write_kml(path, stops: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, *, name: 
         for s in (st[st["team"] == r.team].sort_values("seq").itertuples() if len(st) else ()):
             pm = ET.SubElement(folder, f"{{{KML_NS}}}Placemark")
             ET.SubElement(pm, f"{{{KML_NS}}}name").text = _stop_label(s)
-            kw.set_description(pm, description_html(_stop_label(s), [f"到达 {s.arrive} 离开 {s.depart}"]))
+            kw.set_description(pm, description_html(_stop_label(s), [_stop_times(s)]))
             ET.SubElement(pm, f"{{{KML_NS}}}styleUrl").text = "#balloon"
             kml_geometry(pm, s.geometry, tessellate=False)
     return _atomic_write(Path(path), kw.tostring(root))
@@ -160,7 +167,7 @@ def write_stops_csv(path, stops: gpd.GeoDataFrame) -> Path:
         The path written.
     """
     cols = ["team", "seq", "place", "category", "station", "visit", "must", "arrive", "depart",
-            "dwell_min", "window", "src_id"]
+            "dwell_min", "wait_min", "window", "src_id"]
     df = stops[[c for c in cols if c in stops]].copy()
     if len(stops):
         w = _wgs84(stops)
@@ -169,7 +176,8 @@ def write_stops_csv(path, stops: gpd.GeoDataFrame) -> Path:
     df = df.rename(columns={"team": "队伍 team", "seq": "顺序 seq", "place": "地点 place",
                             "category": "类别 category", "station": "站点 station", "visit": "第几次 visit",
                             "must": "必到 must", "arrive": "到达 arrive", "depart": "离开 depart",
-                            "dwell_min": "停留分钟 dwell_min", "window": "时间窗 window"})
+                            "dwell_min": "停留分钟 dwell_min", "wait_min": "等候分钟 wait_min",
+                            "window": "时间窗 window"})
     return _atomic_write(Path(path), csv_bytes(df))
 
 

@@ -2,7 +2,8 @@
 
 Places (``places`` role) carry ``name``, ``category`` and optionally ``priority`` (1–5 or 高/中/低),
 ``must`` (must-visit: 是/否, yes/no, 1/0), ``dwell`` (minutes), ``visits`` (times per shift) and
-``window`` ("07:30-08:00" or several alternatives "07:30-08:00;16:30-17:30"); Chinese column names
+``window`` ("07:30-08:00", several alternatives "07:30-08:00;16:30-17:30", or past midnight
+"23:00-00:48": see :mod:`gridtool.routing.shift_windows`); Chinese column names
 are read too (:data:`PLACE_COLUMNS`: 优先级, 必到, 停留分钟, 频次, 时间窗 …). Defaults by category: schools and kindergartens
 are must-visit at gate times (护学岗 07:30–08:00 / 16:30–17:30), banks must-visit, markets and
 hospitals priority 2, the rest priority 1 (optional, visited when worth the detour).
@@ -38,48 +39,22 @@ import pandas as pd
 import shapely
 from shapely.ops import substring
 
-from ..errors import ClockTimeError, EmptyLayerError, GridtoolError, check_at_least, check_positive
+from ..errors import EmptyLayerError, GridtoolError, check_at_least, check_positive
 from ..roles import PLACE_CATEGORIES, STOP_CATEGORIES
 from .circles import _label, _names
 from .graph import MODE_ZH, RoadGraph, UnreachableError
 from .snapping import Snapped, near_any_road, node_path, snap, travel_matrix
+from .patrol_advice import fit_advice
+from .shift_windows import clock, outside_shift_words, parse_clock, parse_windows, shift_words, wait_words, windows_in_shift
 from .tours import TourPlan, plan_tours
 
 DEFAULT_PRIORITY = {"school": 3, "kindergarten": 3, "bank": 3, "market": 2, "supermarket": 2,
                     "hospital": 2, "clinic": 1, "camera": 1, "townhall": 1, "enterprise": 1, "other": 1}
 DEFAULT_WINDOWS = {"school": "07:30-08:00;16:30-17:30", "kindergarten": "07:30-08:00;16:30-17:30"}
 STOP_COLUMNS = ["team", "seq", "place", "category", "station", "visit", "must", "priority", "arrive",
-                "depart", "arrive_min", "depart_min", "dwell_min", "window", "src_id", "geometry"]
+                "depart", "arrive_min", "depart_min", "dwell_min", "wait_min", "window", "src_id", "geometry"]
 UNSERVED_COLUMNS = ["place", "src_id", "category", "must", "visit", "reason", "reason_zh", "reason_en"]
 ROUTE_COLUMNS = ["team", "station", "stops", "length_km", "minutes", "start", "end", "mode", "geometry"]
-_TIME = re.compile(r"^\s*(\d{1,2})[:：](\d{2})\s*$")
-
-
-def parse_clock(text: str) -> float:
-    """``"07:30"`` → minutes after midnight."""
-    m = _TIME.match(str(text))
-    if not m or int(m.group(1)) > 24 or int(m.group(2)) > 59:
-        raise ClockTimeError(f"时间应为 时:分（如 07:30）：{text}", f"not a clock time HH:MM: {text!r}",
-                             fix_zh="例如 --start 08:00。", fix_en="e.g. --start 08:00.", field="start")
-    return int(m.group(1)) * 60 + int(m.group(2))
-
-
-def clock(minutes: float) -> str:
-    m = int(round(minutes)) % (24 * 60)
-    return f"{m // 60:02d}:{m % 60:02d}"
-
-
-def parse_windows(text) -> list[tuple[float, float]]:
-    """``"07:30-08:00;16:30-17:30"`` → [(450, 480), (990, 1050)] (minutes after midnight)."""
-    if text is None or (isinstance(text, float) and np.isnan(text)) or str(text).strip() == "":
-        return []
-    out = []
-    for part in re.split(r"[;,，；、]", str(text)):
-        if not part.strip():
-            continue
-        a, _, b = part.replace("—", "-").replace("~", "-").replace("至", "-").partition("-")
-        out.append((parse_clock(a), parse_clock(b)))
-    return out
 
 
 @dataclass
@@ -131,6 +106,7 @@ class PatrolPlan:
                            "category_zh": PLACE_CATEGORIES.get(s.category) or STOP_CATEGORIES.get(s.category,
                                                                                                   s.category),
                            "arrive": s.arrive, "depart": s.depart, "dwell_min": round(float(s.dwell_min), 1),
+                           "wait_min": round(float(s.wait_min), 1),
                            "must": bool(s.must), "window": s.window} for s in st.itertuples()],
                 "bounds": tuple(float(v) for v in r.geometry.bounds) if r.geometry is not None else None,
             })
@@ -140,10 +116,17 @@ class PatrolPlan:
         zh = [f"巡逻方案（{MODE_ZH[self.mode]}，{self.start} 起，班次 {self.shift_minutes:g} 分钟）"]
         en = [f"patrol plan ({self.mode}, from {self.start}, shift {self.shift_minutes:g} min)"]
         for r in self.routes.itertuples():
+            st = self.stops[self.stops["team"] == r.team].sort_values("seq")
+            waits = [(s.place, s.arrive, s.wait_min) for s in st.itertuples() if wait_words(s.wait_min)]
+            total = sum(w for _, _, w in waits)
+            wait_zh = (f"；途中等候共 {total:.0f} 分钟（" + "、".join(f"{p} {a} 前{wait_words(w)}" for p, a, w in waits)
+                       + "）") if waits else ""
+            wait_en = (f"; waiting {total:.0f} min in all (" + ", ".join(f"{wait_words(w, 'en')} before {p} at {a}"
+                                                                         for p, a, w in waits) + ")") if waits else ""
             zh.append(f"  第{r.team}队（{r.station}）：{r.stops} 个点，{r.length_km:.1f} 公里，"
-                      f"{r.minutes:.0f} 分钟，{r.start}–{r.end}")
+                      f"{r.minutes:.0f} 分钟，{r.start}–{r.end}{wait_zh}")
             en.append(f"  team {r.team} ({r.station}): {r.stops} stops, {r.length_km:.1f} km, "
-                      f"{r.minutes:.0f} min, {r.start}–{r.end}")
+                      f"{r.minutes:.0f} min, {r.start}–{r.end}{wait_en}")
         if self.hotspots is not None and len(self.hotspots):
             seen = self.hotspots[self.hotspots["team"] > 0]
             zh.append(f"  警情热点：{len(self.hotspots)} 处，巡到 {len(seen)} 处（占警情 {seen['share'].sum():.0%}）")
@@ -353,7 +336,7 @@ def plan_patrol(
         if not reach[i]:
             continue
         try:
-            wins = [(a - t_start, b - t_start) for a, b in parse_windows(win_text[i])]
+            written = parse_windows(win_text[i])
         except ValueError:
             raise GridtoolError(
                 f"地点 {_label(places, i, pnames)} 的时间窗无法识别：{win_text[i]!r}",
@@ -361,16 +344,15 @@ def plan_patrol(
                 fix_zh="写成 07:30-08:00，多个时段用分号分隔：07:30-08:00;16:30-17:30。",
                 fix_en="write it as 07:30-08:00; several as 07:30-08:00;16:30-17:30.",
                 layer="places", field="window") from None
-        wins = [(max(0.0, a), min(shift, b)) for a, b in wins if b >= 0 and a <= shift]
-        wins = [(a, b) for a, b in wins if a <= b]
-        if win_text[i] and not wins:
-            unserve(i, f"时间窗 {win_text[i]} 不在班次内", f"its time window {win_text[i]} is outside the shift",
-                    "outside_shift")
+        wins = windows_in_shift(written, t_start, shift)  # minutes after the start, on any day of the shift
+        if written and not wins:
+            unserve(i, *outside_shift_words(str(win_text[i]), written, t_start, shift), "outside_shift")
             continue
         for k in range(visits[i]):
             lo, hi = (shift * k / visits[i], shift * (k + 1) / visits[i]) if visits[i] > 1 else (0.0, shift)
+            # a window that only touches this visit's part of the shift leaves no time to be there
             w = [(max(a, lo), min(b, hi)) for a, b in (wins or [(0.0, shift)])]
-            w = [(a, b) for a, b in w if a <= b]
+            w = [(a, b) for (a, b), (wa, wb) in zip(w, wins or [(0.0, shift)]) if a < b or (wa == wb and lo <= wa <= hi)]
             if not w:
                 unserve(i, f"第{k + 1}次巡查的时段不在时间窗内", f"visit {k + 1} has no window in its half of the shift",
                         "time_window", k + 1)
@@ -416,13 +398,16 @@ def plan_patrol(
         from .tours import InfeasibleError
         listed_zh = "；".join(f"{_label(places, stops_place[j - nd], pnames)}：{why[j][0]}" for j in missing)
         listed_en = "; ".join(f"{_label(places, stops_place[j - nd], pnames)}: {why[j][1]}" for j in missing)
+        # advice for the case at hand: more teams do not help a window no team can reach in time
+        fix_zh, fix_en, _ = fit_advice(
+            m, nd, missing, tws, svc, depots=[d for d, k in enumerate(per) if k > 0], limit=limit * 60,
+            start=t_start, shift=shift, teams=teams, max_stops=max_stops,
+            labels={j: _label(places, stops_place[j - nd], pnames) for j in missing})
         err = InfeasibleError(
-            f"有 {len(missing)} 个必到地点排不进巡逻路线：{listed_zh}",
-            f"{len(missing)} must-visit place(s) cannot be fitted into the patrol routes: {listed_en}",
-            fix_zh="增加队伍、延长班次、调整开始时间、放宽时间窗、缩短停留时间、提高工作量上限，或把部分地点设为可选。",
-            fix_en="add teams, lengthen or move the shift, widen time windows, shorten dwell times, raise the "
-                   "workload limit, or make some places optional.",
-            layer="places")
+            f"有 {len(missing)} 个必到地点排不进巡逻路线（班次 {shift_words(t_start, shift)}）：{listed_zh}",
+            f"{len(missing)} must-visit place(s) cannot be fitted into the patrol routes (shift "
+            f"{clock(t_start)}–{clock(t_start + shift)}): {listed_en}",
+            fix_zh=fix_zh, fix_en=fix_en, layer="places")
         err.stops = {pnames[stops_place[j - nd]]: plan.reasons[j] for j in missing}
         raise err
     for j in plan.unvisited:
@@ -443,17 +428,21 @@ def plan_patrol(
         for a, b in zip(legs[:-1], legs[1:]):
             c = _leg_coords(graph, all_sn, int(a), int(b))
             coords.extend(c if not coords else c[1:])
+        prev, left = d, 0.0
         for k, j in enumerate(route):
             i = stops_place[j - nd]
             arr_min = plan.arrivals[t][k] / 60
             dep_min = plan.departures[t][k] / 60
+            # the team gets there early and waits for the window to open
+            wait_min = max(0.0, arr_min - left - m[prev, j] / 60)
+            prev, left = j, dep_min
             win = tws[j - nd]
             wu = plan.windows_used[t][k] if plan.windows_used else 0
             stop_rows.append({
                 "team": t + 1, "seq": k + 1, "place": pnames[i], "category": cat[i],
                 "station": snames[s_idx], "visit": stops_visit[j - nd], "must": must[i],
                 "priority": prio[i], "arrive": clock(t_start + arr_min), "depart": clock(t_start + dep_min),
-                "arrive_min": arr_min, "depart_min": dep_min, "dwell_min": dwell[i],
+                "arrive_min": arr_min, "depart_min": dep_min, "dwell_min": dwell[i], "wait_min": round(wait_min, 1),
                 "window": (f"{clock(t_start + win[wu][0] / 60)}-{clock(t_start + win[wu][1] / 60)}"
                            if win and not (win[wu][0] == 0 and win[wu][1] >= shift * 60) else ""),
                 "src_id": str(places["src_id"].iloc[i]) if "src_id" in places else str(i),

@@ -562,6 +562,7 @@ STRINGS.update({
     "field.arrive_min": ("到达（分钟）", "Arrive (min)"),
     "field.depart_min": ("离开（分钟）", "Leave (min)"),
     "field.dwell_min": ("停留（分钟）", "Dwell (min)"),
+    "field.wait_min": ("等候（分钟）", "Wait (min)"),
     "field.window": ("时间窗", "Time window"),
     "field.area_km2": ("面积（平方公里）", "Area (km²)"),
     "field.road_km": ("道路（公里）", "Roads (km)"),
