@@ -746,6 +746,33 @@ def _check_incidents(project: Project) -> list[Problem]:
     return out
 
 
+#: What the road graph reports about the drawn network (see :mod:`gridtool.routing.road_defects`).
+ROAD_NETWORK_CODES = ("road_gaps_bridged", "road_ends_near_miss", "road_duplicates", "road_network_disconnected")
+
+
+def _check_roads(project: Project) -> list[Problem]:
+    """The road network as the routing commands will build it (default ``--snap``): gaps they
+    bridge, line ends left just short of a road, pieces drawn twice, pieces not connected.
+    Every class is let through so that the check is of the drawing, not of one travel mode."""
+    if "roads" not in project.layers or not len(project.layers["roads"].gdf):
+        return []
+    from .routing.graph import SPEEDS_KMH, build_graph
+    lyr = project.layers["roads"]
+    speeds = {c: {"walk": 4.5} for c, row in SPEEDS_KMH.items() if row.get("walk") is None}
+    try:
+        graph = build_graph(lyr.gdf, mode="walk", speeds=speeds, maxspeed=False)
+    except GridtoolError:
+        return []  # no usable line, or not in metres: reported by the layer's own checks
+    out = []
+    for p in graph.problems:
+        if p.code in ROAD_NETWORK_CODES:
+            p.file, p.layer = lyr.source, lyr.source_layer
+            if p.code == "road_network_disconnected":
+                p.en = p.en.replace(" for mode walk", "")
+            out.append(p)
+    return out
+
+
 def validate(project: Project, *, repair: bool = True) -> list[Problem]:
     """Check the whole project and return every problem found (also stored in ``project.problems``).
 
@@ -786,5 +813,6 @@ def validate(project: Project, *, repair: bool = True) -> list[Problem]:
     if "households" in project.layers and "villages" in project.layers:
         problems.extend(_check_village_count(project))
     problems.extend(_check_dem(project))
+    problems.extend(_check_roads(project))
     project.problems = problems
     return problems

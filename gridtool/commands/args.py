@@ -151,13 +151,18 @@ def limit_options(args) -> dict:
 
 def add_routing_arguments(p, *, default_mode: str = "walk") -> None:
     """The road-graph options every routing command shares: ``--mode``, ``--node-crossings``,
-    ``--speed CLASS=KMH`` (repeatable) and ``--no-maxspeed``. Read them with :func:`routing_graph`."""
+    ``--snap M``, ``--speed CLASS=KMH`` (repeatable) and ``--no-maxspeed``. Read them with :func:`routing_graph`."""
     p.add_argument("--mode", choices=MODES, default=default_mode,
                    help="出行方式 / travel mode: " + ", ".join(f"{m} {MODE_ZH[m]}" for m in MODES))
     p.add_argument("--node-crossings", choices=("auto", "yes", "no"), default="auto",
                    help="交叉处是否连通 / join roads where they cross: auto = 由数据判断（已在共享节点相接的路网"
                         "不在交叉处加路口，立交保持不连通；CAD 式线条在交叉处加路口）/ decided from the layer "
                         "(a noded network keeps its over/underpasses; a CAD-like one gets junctions at crossings)")
+    p.add_argument("--snap", type=float, default=None, metavar="M",
+                   help="线端吸附容差（米）：线端未接上其他道路、相距不超过此值时连上（只连线端，不连交叉线和桥隧）；"
+                        "默认 CAD 式图层 3 米、已在共享节点相接的路网 0 / join a line end that stops within M metres "
+                        "of another road to it (ends only; never crossing lines, bridges or tunnels); default 3 m "
+                        "for a CAD-like layer, 0 for a noded network")
     p.add_argument("--speed", action="append", default=[], metavar="CLASS=KMH",
                    help="按道路等级指定车速（公里/小时），可重复 / speed of a road class in km/h for this mode, "
                         "repeatable: --speed residential=25 --speed 县道=40")
@@ -187,7 +192,7 @@ def routing_graph(project, args, *, mode: str | None = None):
     prints the graph's warnings, how it was noded and where speeds came from."""
     mode = mode or args.mode
     graph = road_graph(project, mode, node_crossings=getattr(args, "node_crossings", "auto"),
-                       speeds=speeds_from_args(args, mode), maxspeed=not getattr(args, "no_maxspeed", False))
+                       snap=getattr(args, "snap", None), speeds=speeds_from_args(args, mode), maxspeed=not getattr(args, "no_maxspeed", False))
     lang = getattr(args, "lang", "zh")
     for p in graph.problems:
         print(p.format(None if lang == "both" else lang))

@@ -37,6 +37,9 @@ from ..errors import CRSError, EmptyLayerError, GridtoolError, OptionError
 from ..problems import Problem
 
 from .modes import MODE_ZH, MODES  # noqa: F401  (re-exported)
+from .road_defects import (CAD_SNAP_M, NEAR_END_M, bridge_gaps, duplicate_pieces, duplicate_problem, find_gaps,
+                           gap_problems)
+from .vertices import _ROUND, _add_points, _key_id, _vertex_index
 
 #: Default speeds in km/h per road class and mode; None = the mode may not use that class.
 #: Walking 4.5 km/h (75 m/min, a planner's usual figure; GB 50180-2018 life circles assume
@@ -67,7 +70,7 @@ SPEEDS_KMH: dict[str, dict[str, float | None]] = {
     "steps":          {"walk": 2.5, "bicycle": None, "car": None},
 }
 _FALLBACK_CLASS = "unclassified"
-_ROUND = 100.0  # vertices equal to 1 cm are the same node
+_MERGE_M = 1.0  # nodes closer than this are one junction (a CAD end a little off a vertex)
 
 
 class UnreachableError(GridtoolError):
@@ -183,6 +186,17 @@ class RoadGraph:
                          f"{cross:,} crossing(s) without a shared vertex are treated as over/underpasses; ")
                       + "no junction added")
             lines.append((zh, en))
+            if "snap_m" in nd:
+                snap_m = nd["snap_m"]
+                zh = (f"线端吸附：容差 {snap_m:g} 米（--snap），连接缺口 {nd['gaps_bridged']:,} 处，共 {nd['gap_m']:.1f} 米"
+                      if snap_m > 0 else "线端吸附：未启用（--snap 0；已在共享节点相接的路网默认不吸附）")
+                en = (f"line ends snapped within {snap_m:g} m (--snap): {nd['gaps_bridged']:,} gap(s) bridged, "
+                      f"{nd['gap_m']:.1f} m" if snap_m > 0 else
+                      "line ends not snapped (--snap 0; the default for a noded network)")
+                if nd.get("duplicates"):
+                    zh += f"；重复绘制的道路 {nd['duplicates']:,} 段（{nd['duplicate_m'] / 1000:.2f} 公里）只计一次"
+                    en += f"; {nd['duplicates']:,} piece(s) drawn twice ({nd['duplicate_m'] / 1000:.2f} km) counted once"
+                lines.append((zh, en))
         lines += list(self.notes)
         return "\n".join(zh if lang == "zh" else en if lang == "en" else f"{zh}\n{en}" for zh, en in lines)
 
@@ -353,31 +367,6 @@ def _cut_line(coords: np.ndarray, cut_at: np.ndarray) -> list[np.ndarray]:
     return [c for c in out if len(c) >= 2]
 
 
-def _vertex_index(lines: np.ndarray):
-    """Rounded vertex keys of ``lines``: (unique keys, key of each vertex, owner line, is-end)."""
-    coords, owner = shapely.get_coordinates(lines, return_index=True)
-    keys = np.round(coords * _ROUND).astype(np.int64)
-    ukey, inv = np.unique(keys, axis=0, return_inverse=True)
-    starts = np.r_[0, np.flatnonzero(np.diff(owner)) + 1] if len(owner) else np.empty(0, int)
-    ends = np.r_[starts[1:] - 1, len(owner) - 1] if len(owner) else np.empty(0, int)
-    is_end = np.zeros(len(owner), dtype=bool)
-    is_end[starts] = True
-    is_end[ends] = True
-    return ukey, inv.ravel(), owner, is_end
-
-
-def _key_id(ukey: np.ndarray, pts: np.ndarray) -> np.ndarray:
-    """Index in ``ukey`` (sorted, unique rows) of each point's rounded key, -1 if absent."""
-    if not len(pts) or not len(ukey):
-        return np.full(len(pts), -1)
-    k = np.round(pts * _ROUND).astype(np.int64)
-    dt = np.dtype([("x", np.int64), ("y", np.int64)])
-    uk = np.ascontiguousarray(ukey).view(dt).ravel()
-    kk = np.ascontiguousarray(k).view(dt).ravel()
-    pos = np.clip(np.searchsorted(uk, kk), 0, len(uk) - 1)
-    return np.where(uk[pos] == kk, pos, -1)
-
-
 #: A layer is taken as noded when at most this share of its junctions (points where lines meet,
 #: cross or nearly touch) lie off a shared vertex. Over/underpasses not flagged as bridges are
 #: 0.7 % of the junctions of Malta's OSM roads and 1 % of Nanjing Xuanwu's; the same roads drawn as
@@ -515,56 +504,15 @@ def _insert_crossings(lines: np.ndarray, skip: np.ndarray, tol: float) -> tuple[
         at_pt += [q, q]
     if not at_line:
         return lines, 0
-    # one row per (line, point), points rounded to the node grid
-    rows = np.column_stack([np.concatenate(at_line).astype(np.int64),
-                            np.round(np.vstack(at_pt) * _ROUND).astype(np.int64)])
-    rows = np.unique(rows, axis=0)
-    p_line, p_xy = rows[:, 0], rows[:, 1:] / _ROUND
+    p_line = np.concatenate(at_line).astype(np.int64)
+    p_xy = np.vstack(at_pt)
     ukey, inv, owner_v, _ = _vertex_index(lines)
     pair = np.unique(np.stack([inv, owner_v]), axis=1)
     shared = np.bincount(pair[0], minlength=len(ukey)) >= 2
-    new_pts = np.unique(rows[:, 1:], axis=0) / _ROUND
+    new_pts = np.unique(np.round(p_xy * _ROUND).astype(np.int64), axis=0) / _ROUND
     kid = _key_id(ukey, new_pts)
     added = int(((kid < 0) | ~shared[np.maximum(kid, 0)]).sum())
-    # the affected lines' own vertices, with their distance along the line
-    aff = np.unique(p_line)
-    v_xy, v_own = shapely.get_coordinates(lines[aff], return_index=True)
-    step = np.r_[0.0, np.hypot(*np.diff(v_xy, axis=0).T)]
-    first = np.r_[True, v_own[1:] != v_own[:-1]]
-    step[first] = 0.0
-    cum = np.cumsum(step)
-    v_d = cum - np.maximum.accumulate(np.where(first, cum, 0.0))
-    p_own = np.searchsorted(aff, p_line)
-    p_d = shapely.line_locate_point(lines[p_line], shapely.points(p_xy))
-    length = shapely.length(lines[aff])
-    # the ends of a line stay its ends: a point at an end replaces that end vertex
-    p_start = p_d <= 1e-9
-    p_end = (p_d >= length[p_own] - 1e-9) & ~p_start
-    last = np.r_[first[1:], True]
-    v_xy = v_xy.copy()
-    for mask, at in ((p_start, first), (p_end, last)):
-        if mask.any():
-            own, idx = np.unique(p_own[mask], return_index=True)  # first such point per line
-            pos = np.flatnonzero(at)[own]
-            v_xy[pos] = p_xy[mask][idx]
-    inner = ~(p_start | p_end)
-    all_own = np.r_[v_own, p_own[inner]]
-    all_d = np.r_[v_d, p_d[inner]]
-    all_xy = np.vstack([v_xy, p_xy[inner]])
-    is_pt = np.r_[np.zeros(len(v_own), bool), np.ones(int(inner.sum()), bool)]
-    order = np.lexsort((is_pt, all_d, all_own))
-    all_own, all_xy = all_own[order], all_xy[order]
-    keepc = np.ones(len(all_own), dtype=bool)
-    keepc[1:] = (all_own[1:] != all_own[:-1]) | np.any(np.abs(np.diff(all_xy, axis=0)) > 1e-9, axis=1)
-    all_own, all_xy = all_own[keepc], all_xy[keepc]
-    count = np.bincount(all_own, minlength=len(aff))
-    ok = count >= 2
-    sel = ok[all_own]
-    out = lines.copy()
-    if ok.any():
-        geoms = shapely.linestrings(all_xy[sel], indices=np.searchsorted(np.flatnonzero(ok), all_own[sel]))
-        out[aff[ok]] = geoms
-    return out, added
+    return _add_points(lines, p_line, p_xy), added
 
 
 def build_graph(
@@ -573,7 +521,7 @@ def build_graph(
     mode: str = "walk",
     speeds: dict | None = None,
     dem=None,
-    snap_tolerance: float = 1.0,
+    snap_tolerance: float | None = None,
     node_crossings: bool | str = "auto",
     maxspeed: bool = True,
     max_grade: float = 0.40,
@@ -599,7 +547,14 @@ def build_graph(
         Steepest grade used with a DEM (rise / run; default 0.40): steeper grades are DEM
         artefacts and are clipped (counted in ``slope_report`` and ``problems``).
     snap_tolerance
-        Metres: line ends closer than this are joined.
+        Metres (``--snap``): a line end that meets no other line but stops within this distance
+        of one is joined to its nearest point (the gap counts as road), if the gap continues the
+        line (:mod:`gridtool.routing.road_defects`); crossing lines are never joined by it, nor
+        bridges and tunnels. Nodes closer than ``min(snap_tolerance, 1)`` m are one junction.
+        Default None: :data:`~gridtool.routing.road_defects.CAD_SNAP_M` (3 m) for a CAD-like
+        layer, 0 for a noded one (OSM: a dead end near a street is left a dead end). The gaps
+        bridged, the ends left within 5 m of a road and the pieces drawn twice (same ends,
+        within 1 m: kept once) are in ``problems`` and ``noding``.
     node_crossings
         ``"yes"``/True: also cut lines where they cross and join ends that nearly touch a line
         (CAD drawings); ``"no"``/False: join lines only at shared vertices (OSM, topologically
@@ -637,6 +592,11 @@ def build_graph(
                        fix_zh="使用项目中的道路图层（已投影到米制坐标系），或先投影到 CGCS2000 高斯-克吕格坐标系。",
                        fix_en="use the project's layers (in metres), or project the roads to a CGCS2000 "
                               "Gauss-Kruger CRS first.", layer="roads")
+    if snap_tolerance is not None and not (float(snap_tolerance) >= 0 and np.isfinite(float(snap_tolerance))):
+        raise OptionError(f"--snap 必须是不小于 0 的米数：{snap_tolerance}",
+                          f"--snap must be metres ≥ 0, got {snap_tolerance!r}",
+                          fix_zh="例如 --snap 3（0 为不自动连接）。", fix_en="e.g. --snap 3 (0 joins nothing).",
+                          field="snap")
     if isinstance(node_crossings, str):
         nc = node_crossings.strip().lower()
         if nc not in ("auto", "yes", "no"):
@@ -681,16 +641,31 @@ def build_graph(
     names = (rd["name"].astype(object).where(rd["name"].notna(), "").to_numpy()
              if "name" in rd else np.full(len(rd), "", dtype=object))
     lines, src = _explode_lines(rd)
-    stats = noding_stats(lines, tol=snap_tolerance, skip=flat_col[src], crossings=node_crossings is not False)
+    fid = (rd["src_id"].astype(str).to_numpy() if "src_id" in rd else rd.index.to_numpy())
+    # nodes closer than this are one junction; longer gaps are bridged only from a line's end
+    merge_tol = _MERGE_M if snap_tolerance is None else min(float(snap_tolerance), _MERGE_M)
+    stats = noding_stats(lines, tol=merge_tol, skip=flat_col[src], crossings=node_crossings is not False)
     if node_crossings == "auto":
         mode_used = "noded" if stats["noded"] else "unnoded"
         node_crossings = not stats["noded"]
     else:
         mode_used = "yes" if node_crossings else "no"
+    if snap_tolerance is None:
+        snap_m = CAD_SNAP_M if node_crossings else 0.0
+    else:
+        snap_m = float(snap_tolerance)
+    bridged, near = find_gaps(lines, flat_col[src], 0.0), None
+    if snap_m > 0:
+        lines, bridged = bridge_gaps(lines, flat_col[src], snap_m)
+    near = find_gaps(lines, flat_col[src], max(NEAR_END_M, snap_m))
+    near = near[(near["distance"] > max(merge_tol, 1.0 / _ROUND)) & ~near["overshoot"]]
+    problems += gap_problems(bridged, near, fid[src], snap_m)
     added = 0
     if node_crossings:
-        lines, added = _insert_crossings(lines, flat_col[src], snap_tolerance)
-    noding = {"mode": mode_used, **{k: v for k, v in stats.items() if k != "noded"}, "junctions_added": added}
+        lines, added = _insert_crossings(lines, flat_col[src], merge_tol)
+    noding = {"mode": mode_used, **{k: v for k, v in stats.items() if k != "noded"}, "junctions_added": added,
+              "snap_m": snap_m, "gaps_bridged": int((bridged["distance"] > 1.0 / _ROUND).sum()),
+              "gap_m": float(bridged["distance"].sum()), "near_misses": len(near)}
 
     # -- nodes: shared vertices, ends, and ends snapped together within tolerance --------------
     coords, owner = shapely.get_coordinates(lines, return_index=True)
@@ -708,10 +683,10 @@ def build_graph(
     is_node[inv[ends]] = True
     node_keys = np.flatnonzero(is_node)
     rep = np.arange(len(ukey))
-    if snap_tolerance > 0 and len(node_keys) > 1:
+    if merge_tol > 0 and len(node_keys) > 1:
         from scipy.spatial import cKDTree
         pts = ukey[node_keys] / _ROUND
-        pairs = cKDTree(pts).query_pairs(snap_tolerance, output_type="ndarray")
+        pairs = cKDTree(pts).query_pairs(merge_tol, output_type="ndarray")
         if len(pairs):
             g = sparse.coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])),
                                   shape=(len(node_keys),) * 2)
@@ -762,6 +737,11 @@ def build_graph(
     plen = shapely.length(geom)
     ok = plen > 0
     geom, p_u, p_v, p_road, plen = geom[ok], p_u[ok], p_v[ok], p_road[ok], plen[ok]
+    # the same stretch drawn twice would be walked twice and counted twice: keep one
+    dup = duplicate_pieces(geom, p_u, p_v, cls[allowed][p_road], oneway_col[p_road])
+    problems += duplicate_problem(int(dup.sum()), float(plen[dup].sum()), fid[p_road[dup]])
+    noding.update(duplicates=int(dup.sum()), duplicate_m=float(plen[dup].sum()))
+    geom, p_u, p_v, p_road, plen = geom[~dup], p_u[~dup], p_v[~dup], p_road[~dup], plen[~dup]
     mps = sp[allowed][p_road] / 3.6  # allowed roads have a positive finite speed
     t_fwd = plen / mps
     t_bwd = t_fwd.copy()
@@ -790,8 +770,7 @@ def build_graph(
     g = RoadGraph(mode=mode, crs=crs, x=nx_, y=ny_, u=u, v=v, length=length, time=ttime, piece=piece,
                   forward=forward, geometry=geom, piece_u=p_u, piece_v=p_v,
                   piece_edges=np.stack([fwd_id, bwd_id], axis=1),
-                  piece_road=(rd["src_id"].astype(str).to_numpy() if "src_id" in rd
-                              else rd.index.to_numpy())[p_road],
+                  piece_road=fid[p_road],
                   names=names[p_road], classes=cls[allowed][p_road], component=comp,
                   main_component=main, pieces=pd.DataFrame(), speeds=table, noding=noding, notes=notes,
                   problems=problems, slope_report=slope_report)

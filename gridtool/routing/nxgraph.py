@@ -48,10 +48,14 @@ class GraphInputError(GridtoolError):
     """A networkx graph that cannot be read as a street network (no CRS, nodes without x/y …)."""
 
 
-def _first(v):
-    """osmnx stores merged edges' attributes as lists: their first value; NaN/None as None."""
+def _first(v, *, sort: bool = False):
+    """osmnx stores merged edges' attributes as lists: their first value; NaN/None as None.
+
+    ``sort``: the first in alphabetical order. osmnx builds some lists (``highway``) from sets, in
+    an order that changes from run to run; sorted, one graph always gives the same classes."""
     if isinstance(v, (list, tuple)):
-        v = next((x for x in v if x is not None), None)
+        vals = [x for x in v if x is not None]
+        v = (min(vals, key=str) if sort else vals[0]) if vals else None
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return None
     return v
@@ -126,7 +130,7 @@ def roads_from_networkx(G, *, crs=None) -> gpd.GeoDataFrame:
             two_way[key] = seen + 1
             if seen % 2 == 1:
                 continue
-        highway = _first(d.get("highway"))
+        highway = _first(d.get("highway"), sort=True)
         untagged += highway is None
         rows.append({"class": str(highway or "unclassified").lower(), "oneway": bool(oneway),
                      "name": str(_first(d.get("name")) or ""), "maxspeed": _first(d.get("maxspeed")),

@@ -126,7 +126,7 @@ def seal_area(project, text: str) -> tuple[str, object]:
 
 
 def road_graph(project, mode: str = "walk", *, node_crossings: str = "auto", speeds: dict | None = None,
-               maxspeed: bool = True):
+               maxspeed: bool = True, snap: float | None = None):
     """The road graph of the project's ``roads`` layer for ``mode`` (and its DEM for walking slopes).
 
     Parameters
@@ -138,6 +138,9 @@ def road_graph(project, mode: str = "walk", *, node_crossings: str = "auto", spe
     node_crossings, speeds, maxspeed
         As for :func:`gridtool.routing.graph.build_graph` (``--node-crossings``, ``--speed``,
         ``--no-maxspeed`` on the command line).
+    snap
+        ``build_graph``'s ``snap_tolerance`` (``--snap M``; None: 3 m for a CAD-like layer, 0 for a
+        noded one).
 
     Raises
     ------
@@ -149,7 +152,7 @@ def road_graph(project, mode: str = "walk", *, node_crossings: str = "auto", spe
         raise GridtoolError("没有道路图层", "there is no roads layer", fix_zh="用 --roads 传入道路。",
                             fix_en="give the roads with --roads.", layer="roads")
     return build_graph(project.layers["roads"].gdf, mode=mode, dem=project.dem, node_crossings=node_crossings,
-                       speeds=speeds, maxspeed=maxspeed)
+                       speeds=speeds, maxspeed=maxspeed, snap_tolerance=snap)
 
 
 def add_routes_to_project(project, plan, hotspots=None) -> None:
