@@ -36,6 +36,7 @@ from ..routing.modes import MODE_ZH
 from . import webgeom
 from .icons import ICONS, category_text, icon_svg
 from .offline import external_references, head_html, json_for_script, strip_external
+from .html_columns import _col, _grid_index, _int_col, _ints, _raw, _text
 from .privacy import detect_sensitive, escape_html, mask_layer
 from .style import CIRCLE_COLOURS, TEAM_COLOURS
 
@@ -80,31 +81,6 @@ class HtmlMap:
     @property
     def size(self) -> int:
         return len(self.html.encode("utf-8"))
-
-
-# -- text columns -------------------------------------------------------------------------------
-def _text(values: Iterable) -> list[str]:
-    """Escaped text per value; missing values (and the texts "nan", "None", "NaT") become ``""``."""
-    return ["" if s in ("nan", "None", "NaT") else s for s in map(escape_html, values)]
-
-
-def _ints(values: Iterable) -> list:
-    return [("" if v is None or (isinstance(v, float) and math.isnan(v)) else int(round(float(v))))
-            for v in pd.to_numeric(pd.Series(list(values)), errors="coerce").tolist()]
-
-
-def _col(gdf, name: str, default="") -> list:
-    """Escaped text of a column (``default`` for every row when the column is missing)."""
-    return _text(gdf[name]) if name in gdf else [default] * len(gdf)
-
-
-def _raw(gdf, name: str, default="") -> list:
-    """The values of a column as they are (``default`` when the column is missing)."""
-    return gdf[name].tolist() if name in gdf else [default] * len(gdf)
-
-
-def _int_col(gdf, name: str) -> list:
-    return _ints(gdf[name]) if name in gdf else [""] * len(gdf)
 
 
 # -- the data layer element ---------------------------------------------------------------------
@@ -181,19 +157,6 @@ def _payload(kind: str, encoded: list, cols: dict[str, list], **extra) -> dict:
     d = {"kind": kind, "q": webgeom.QUANT, "n": len(encoded), "g": encoded, "cols": cols}
     d.update({k: v for k, v in extra.items() if v is not None})
     return d
-
-
-def _grid_index(points, grids) -> list[str]:
-    """Code of the grid each point falls in (``""`` outside every grid)."""
-    if grids is None or not len(grids) or not len(points):
-        return [""] * len(points)
-    tree_idx = grids.sindex.query(points, predicate="within")
-    out = [""] * len(points)
-    codes = grids["code"].astype(str).tolist() if "code" in grids else [""] * len(grids)
-    for p, g in zip(*tree_idx):
-        if not out[p]:
-            out[p] = escape_html(codes[g])
-    return out
 
 
 # -- the map ------------------------------------------------------------------------------------

@@ -69,7 +69,7 @@ def _extra_columns(b, layer) -> list[str]:
 
 def add_incidents(b) -> None:
     """The ``incidents`` layer as clustered points (see the module docstring)."""
-    from .html import _col, _grid_index, _text
+    from .html_columns import _col, _grid_index, _text
 
     layer = b.project.layers.get("incidents")
     g = b.layers.get("incidents")
@@ -120,7 +120,7 @@ def hotspot_headline(b) -> tuple[str, str] | None:
 
 def add_hotspots(b) -> None:
     """The ``hotspots`` layer: areas (circles of the counting radius) and numbered badges."""
-    from .html import _col, _int_col, _ints, _raw
+    from .html_columns import _col, _int_col, _ints, _raw
 
     spots = b.layers.get("hotspots")
     if spots is None:
@@ -171,7 +171,7 @@ def add_hotspots(b) -> None:
 
 def add_stations(b) -> None:
     """The ``stations`` layer: police icons with name, category (``kind``) and grid."""
-    from .html import _col, _grid_index, _raw
+    from .html_columns import _col, _grid_index, _raw
     from .icons import ICONS, category_text
 
     st = b.layers.get("stations")
