@@ -57,6 +57,14 @@ def road_class(value) -> str:
     return v if v in AFFINITY else "road"
 
 
+def _road_classes(values: pd.Series) -> pd.Series:
+    """:func:`road_class` of every value, worked out once per distinct value (a county's roads
+    carry a dozen classes on a hundred thousand lines)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    table = np.array([road_class(u) for u in uniques] + ["road"], dtype=object)  # -1 (missing): "road"
+    return pd.Series(table[codes], index=values.index, dtype=object)
+
+
 def barrier_lines(layers: dict[str, gpd.GeoDataFrame], *,
                   hard: Iterable[str] = DEFAULT_HARD, strips: list | None = None) -> gpd.GeoDataFrame:
     """All barrier lines of the project as one GeoDataFrame (``cls``, ``hard``, ``affinity``, ``src``).
@@ -73,7 +81,7 @@ def barrier_lines(layers: dict[str, gpd.GeoDataFrame], *,
     if roads is not None and len(roads):
         keep = ~_flag(roads, "tunnel")
         r = roads[keep]
-        cls = r["class"].map(road_class) if "class" in r else pd.Series("road", index=r.index)
+        cls = _road_classes(r["class"]) if "class" in r else pd.Series("road", index=r.index)
         if "class" in r:  # a mapping file may take a line out of the barriers, or call it a railway
             raw = r["class"].astype(str).str.lower()
             cls = cls.where(~raw.isin(["railway", "none"]), raw)
