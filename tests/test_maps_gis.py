@@ -160,7 +160,7 @@ def test_kml_and_kmz(project, tmp_path):
     # The <script> village name is plain text in the XML, escaped by the serializer.
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in kml.read_text(encoding="utf-8")
     lyr = pyogrio.read_dataframe(kml, layer="基础网格 grids")
-    assert len(lyr) == 4 and lyr["village"].tolist()[0] == "东方广场社区"
+    assert len(lyr) == 4 and lyr["村社区"].tolist()[0] == "东方广场社区"  # gridtool's fields in Chinese
     kmz = tmp_path / "网格.kmz"
     gis.write_kml(project, kmz)
     assert zipfile.ZipFile(kmz).namelist() == ["doc.kml"]

@@ -277,7 +277,7 @@ def test_walk_command_writes_closed_walks_over_every_street(t, tmp_path, capsys)
         pdf = (out / f"walk-{code}-card.pdf").read_bytes()
         assert pdf.startswith(b"%PDF")
         table = pd.read_csv(out / f"walk-{code}-streets.csv", encoding="utf-8-sig")
-        assert set(table["walker"]) == {1, 2} and table["length_m"].sum() == pytest.approx(
+        assert set(table["巡查人"]) == {1, 2} and table["长度（米）"].sum() == pytest.approx(
             lines.geometry.length.sum(), rel=1e-3)
     assert cli.main(["walk", str(path), "--grid", "NOPE", "--out", str(out)]) == 2
     assert "500101001001-01" in capsys.readouterr().err

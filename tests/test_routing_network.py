@@ -165,7 +165,7 @@ def test_gpx_kml_csv_parse_with_chinese_names_in_order(t, walk, tmp_path):
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
-    assert [r["地点 place"] for r in rows] == [p for p in plan.stops.sort_values("seq")["place"]]
+    assert [r["地点"] for r in rows] == [p for p in plan.stops.sort_values("seq")["place"]]
 
 
 def _parser():

@@ -280,7 +280,7 @@ def test_coverage_command_places_by_category_with_names_and_exact_minutes(tmp_pa
     out = capsys.readouterr().out
     assert "共 30 户" in out and "/ 30 户" in out
     with open(tmp_path / "h" / "coverage-3min-villages.csv", encoding="utf-8-sig") as fh:
-        assert sum(float(r["hh"]) for r in csv.DictReader(fh)) == 30
+        assert sum(int(r["户数"]) for r in csv.DictReader(fh)) == 30
     # an unknown candidate category: the error lists what is there
     args = _parser().parse_args(["coverage", *roles, "--sites", "2", "--candidates", "gate",
                                  "--demand", "places", "--out", str(tmp_path / "x")])

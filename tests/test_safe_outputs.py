@@ -114,7 +114,7 @@ def test_gis_kml_descriptions_render_data_markup_as_text(tmp_path):
     # GDAL still reads it (QGIS users)
     import pyogrio
     lyr = pyogrio.read_dataframe(kml, layer="巡逻点位 route_stops")
-    assert len(lyr) == 5 and XSS in lyr["place"].tolist()
+    assert len(lyr) == 5 and XSS in lyr["场所"].tolist()  # gridtool's fields in Chinese (FIELD_ZH)
 
 
 def test_route_kml_descriptions_render_data_markup_as_text(tmp_path):
@@ -179,11 +179,11 @@ def test_patrol_stops_csv_writes_formulas_as_text(tmp_path):
     rows = _read_csv(write_stops_csv(tmp_path / "patrol-stops.csv", st))
     _no_formula_cells(rows)
     header = rows[0]
-    places = [r[header.index("地点 place")] for r in rows[1:]]
+    places = [r[header.index("地点")] for r in rows[1:]]
     assert places == ["'" + f for f in FORMULAS[:5]]  # the text is kept, behind the apostrophe
-    assert [r[header.index("站点 station")] for r in rows[1:]] == ["'" + FORMULAS[5]] * 5
-    assert [r[header.index("顺序 seq")] for r in rows[1:]] == ["1", "2", "3", "1", "2"]  # numbers stay numbers
-    lon = float(rows[1][header.index("lon")])
+    assert [r[header.index("站点")] for r in rows[1:]] == ["'" + FORMULAS[5]] * 5
+    assert [r[header.index("顺序")] for r in rows[1:]] == ["1", "2", "3", "1", "2"]  # numbers stay numbers
+    lon = float(rows[1][header.index("经度")])
     assert 100 < lon < 115
 
 
@@ -223,5 +223,5 @@ def test_coverage_villages_csv_writes_formula_names_as_text(tmp_path):
     assert args.func(args) == 0
     rows = _read_csv(tmp_path / "cov" / "coverage-5min-villages.csv")
     _no_formula_cells(rows)
-    names = {r[rows[0].index("name")] for r in rows[1:]}
+    names = {r[rows[0].index("村（社区）")] for r in rows[1:]}
     assert names == {"'" + FORMULAS[0], "'" + FORMULAS[2]}

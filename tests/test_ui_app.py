@@ -675,7 +675,7 @@ def test_coverage_dialog_counts_households_as_the_command_and_the_village_table(
     assert [c["total_hh"] for c in cov] == [30] and "/ 30 户" in w.routes.coverage.text()
     files = w.analysis.export_to(tmp_path / "app")
     with open(tmp_path / "app" / "coverage-3min-villages.csv", encoding="utf-8-sig") as fh:
-        assert sum(float(r["hh"]) for r in csv.DictReader(fh)) == 30
+        assert sum(int(r["户数"]) for r in csv.DictReader(fh)) == 30
     assert (tmp_path / "app" / "coverage-3min-villages.csv").read_bytes() == \
         (tmp_path / "cli" / "coverage-3min-villages.csv").read_bytes()
     assert len(files) == 2

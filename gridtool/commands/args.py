@@ -197,10 +197,11 @@ def routing_graph(project, args, *, mode: str | None = None):
     for p in graph.problems:
         print(p.format(None if lang == "both" else lang))
     report = graph.report(lang if lang in ("zh", "en") else "both")
-    if report:
+    quiet = bool(getattr(args, "quiet", False))  # --quiet: warnings only, not how the graph was built
+    if report and not quiet:
         print(report)
     sp = speeds_from_args(args, mode)
-    if sp:
+    if sp and not quiet:
         say(args, "按等级指定速度：" + "，".join(f"{k} {v[mode]:g} 公里/小时" for k, v in sp.items()),
             "speeds set by class: " + ", ".join(f"{k} {v[mode]:g} km/h" for k, v in sp.items()))
     return graph

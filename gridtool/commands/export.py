@@ -95,8 +95,9 @@ def run_web_gis(args, project, progress=None) -> list[tuple[Path, str]]:
                        lang=getattr(args, "lang", "zh") or "zh", township=getattr(args, "township", None),
                        unit=getattr(args, "unit", None))
         counts = ("、" if zh else ", ").join(f"{name(k)} {v}" for k, v in m.counts.items())
-        done.append((Path(args.html), f"网页地图：{counts}；{m.seconds:.1f} 秒" if zh
-                     else f"HTML: {counts}; {m.seconds:.1f} s"))
+        missing = m.left_out_text(name, zh)  # features the map could not draw, named
+        done.append((Path(args.html), f"网页地图：{counts}；{m.seconds:.1f} 秒" + (f"；{missing}" if missing else "")
+                     if zh else f"HTML: {counts}; {m.seconds:.1f} s" + (f"; {missing}" if missing else "")))
     crs = getattr(args, "gis_crs", None)
     force = bool(getattr(args, "force", False))
     if args.gpkg:
@@ -109,10 +110,12 @@ def run_web_gis(args, project, progress=None) -> list[tuple[Path, str]]:
     if args.geojson:
         seen(gis.write_geojson(project, args.geojson, roles=roles, include_personal=include, force=force), "GeoJSON")
     if args.kml:
-        seen(gis.write_kml(project, args.kml, roles=roles, include_personal=include, kmz=None, force=force),
+        seen(gis.write_kml(project, args.kml, roles=roles, include_personal=include, kmz=None, force=force,
+                           lang="en" if getattr(args, "lang", "zh") == "en" else "zh"),
              "KMZ" if str(args.kml).lower().endswith(".kmz") else "KML")  # --kml x.kmz: a real KMZ
     if args.kmz:
-        seen(gis.write_kml(project, args.kmz, roles=roles, include_personal=include, kmz=True, force=force), "KMZ")
+        seen(gis.write_kml(project, args.kmz, roles=roles, include_personal=include, kmz=True, force=force,
+                           lang="en" if getattr(args, "lang", "zh") == "en" else "zh"), "KMZ")
     if args.gpx:
         seen(gis.write_gpx(project, args.gpx, include_personal=include, force=force), "GPX")
     return done

@@ -17,6 +17,7 @@ from pathlib import Path
 from ..errors import GridtoolError
 from ..maps.route_files import patrol_output_paths, route_title, write_layers_gpkg, write_patrol_outputs
 from ..routing.project_layers import add_routes_to_project, candidate_sites, grid_areas, seal_area, stations_of
+from ..routing.table_words import LANG_TABLE_HELP
 from .args import add_role_arguments, add_routing_arguments, per_role_option, project_or_sources, routing_graph, say
 
 
@@ -26,6 +27,12 @@ def _check_outputs(args, paths) -> None:
     from ..ownership import check_replace
     from ..routing import export  # noqa: F401  (registers the headers of gridtool's routing CSVs: a rerun may replace them)
     check_replace(paths, force=bool(getattr(args, "force", False)))
+
+
+def _table_lang(args) -> str:
+    """The language of the CSV headers and values: ``--lang`` (see :mod:`gridtool.routing.table_words`)."""
+    lang = getattr(args, "lang", "zh") or "zh"
+    return lang if lang in ("zh", "en", "both") else "zh"
 
 
 def cmd_patrol(args) -> int:
@@ -46,7 +53,8 @@ def cmd_patrol(args) -> int:
     hs = None
     if incidents is not None:
         hs = find_hotspots(graph, incidents, bandwidth=args.hotspot_bandwidth, max_spots=args.max_hotspots)
-        print(hs.summary(args.lang))
+        if not args.quiet:
+            print(hs.summary(args.lang))
     common = dict(teams=args.teams, shift_minutes=args.shift, start=args.start,
                   dwell_minutes=args.dwell if args.dwell is not None else 5, max_stops=args.max_stops,
                   balance=not args.no_balance, time_limit=args.time_limit, seed=args.seed)
@@ -54,7 +62,8 @@ def cmd_patrol(args) -> int:
                        hotspot_dwell=args.dwell if args.dwell is not None else 12,
                        strict=not args.lenient, **common)
     out = Path(args.out)
-    files = write_patrol_outputs(project, plan, out, hotspots=hs, include_personal=args.include_personal)
+    files = write_patrol_outputs(project, plan, out, hotspots=hs, include_personal=args.include_personal,
+                                 lang=_table_lang(args))
     print(plan.summary(args.lang))
     if hs is not None:
         near = incident_share_near(plan.routes, incidents, metres=100)
@@ -101,6 +110,13 @@ def _sites_arg(text: str):
         raise argparse.ArgumentTypeError(f"--sites 应为正整数或 auto，而不是 {text!r} / "
                                          f"--sites takes a positive number or auto, not {text!r}")
     return n
+
+
+def _street_note(st: dict) -> str:
+    """The card's note on a stretch: its length (to follow an unnamed road, 无名道路 3（向东）,
+    the worker needs how far), and how much of it is walked again."""
+    note = f"{st['length_m']:.0f} 米"
+    return note + (f"，含重复 {st['repeat_m']:.0f} 米" if 0 < st["repeat_m"] < st["length_m"] else "")
 
 
 def cmd_walk(args) -> int:
@@ -160,11 +176,10 @@ def cmd_walk(args) -> int:
                           "start": clock(t0), "end": clock(t0 + r.minutes), "minutes": round(float(r.minutes), 1),
                           "length_km": round(float(r.length_km), 2),
                           "stops": [{**st, "category_zh": "重复/连接" if st["repeat"] else "街巷",
-                                     "window": f"含重复 {st['repeat_m']:.0f} 米" if 0 < st["repeat_m"] < st["length_m"]
-                                     else ""} for st in streets],
+                                     "note": _street_note(st)} for st in streets],
                           "geometry": r.geometry})
         import pandas as pd
-        files.append(write_table_csv(out / f"{stem}-streets.csv", pd.DataFrame(rows)))
+        files.append(write_table_csv(out / f"{stem}-streets.csv", pd.DataFrame(rows), lang=_table_lang(args)))
         files.append(write_route_cards(project, out / f"{stem}-card.pdf", cards=cards, title=f"{title}卡",
                                        from_project=False))
         written += [str(f) for f in files]
@@ -213,7 +228,7 @@ def cmd_coverage(args) -> int:
                               sites=args.sites, time_limit=args.time_limit, villages=villages)
     for zh, en in result.messages:
         say(args, zh, en)
-    path = write_coverage_outputs(result, Path(args.out))[0]
+    path = write_coverage_outputs(result, Path(args.out), lang=_table_lang(args))[0]
     say(args, f"已写入 {path}", f"written: {path}")
     return 0
 
@@ -247,7 +262,8 @@ def cmd_seal(args) -> int:
         say(args, f"{area[0]}：边界上有 {len(exits)} 个卡口（道路穿过边界处）",
             f"{area[0]}: {len(exits)} exit(s) where roads cross its boundary")
     plan = seal_exits(graph, stations, exits, per_exit=args.per_exit, posts_per_station=args.posts_per_station)
-    csv, gpkg = write_seal_outputs(plan, stations, Path(args.out), include_personal=args.include_personal)
+    csv, gpkg = write_seal_outputs(plan, stations, Path(args.out), include_personal=args.include_personal,
+                                   lang=_table_lang(args))
     print(plan.summary(args.lang if args.lang in ("zh", "en") else "both"))
     say(args, f"已写入：{csv}，{gpkg}", f"written: {csv}, {gpkg}")
     return 0
@@ -261,9 +277,17 @@ def _add_out(p, help_text: str) -> None:
                         "that gridtool did not write")
 
 
+def _add_quiet(p) -> None:
+    """``--quiet``, as the other long commands (import, partition, export) have it."""
+    p.add_argument("--quiet", action="store_true",
+                   help="不显示过程信息（路网构建、热点明细），只显示警告、结果和写出的文件 / no progress messages "
+                        "(how the graph was built, hot-spot details): only warnings, results and files written")
+
+
 def register(subparsers) -> None:
     """Add ``patrol``, ``walk``, ``coverage`` and ``seal`` to the ``gridtool`` argument parser."""
-    pp = subparsers.add_parser("patrol", help="巡逻路线 / team patrol routes through key places")
+    pp = subparsers.add_parser("patrol", help="巡逻路线 / team patrol routes through key places",
+                               epilog=LANG_TABLE_HELP)
     pp.add_argument("project", nargs="?", metavar="PROJECT.gpkg")
     add_role_arguments(pp)
     _add_out(pp, "输出目录 / output folder (GPKG, GPX, KML, CSV)")
@@ -293,18 +317,22 @@ def register(subparsers) -> None:
                     help="项目中有警情也不安排热点巡逻 / ignore the incidents layer")
     pp.add_argument("--include-personal", action="store_true",
                     help="地点名称中的电话、身份证号不脱敏 / keep phone and ID numbers in place names unmasked")
+    _add_quiet(pp)
     pp.set_defaults(func=cmd_patrol)
 
-    pw = subparsers.add_parser("walk", help="网格街巷巡查路线（中国邮路）/ closed walk over every street of a grid")
+    pw = subparsers.add_parser("walk", help="网格街巷巡查路线（中国邮路）/ closed walk over every street of a grid",
+                               epilog=LANG_TABLE_HELP)
     pw.add_argument("project", metavar="PROJECT.gpkg", help="含网格的项目 / a project with grids")
     pw.add_argument("--grid", required=True, metavar="CODE[,CODE…]", help="网格编码 / grid code(s)")
     pw.add_argument("--walkers", type=int, default=1, metavar="K", help="巡查人数 / walkers sharing the streets")
     pw.add_argument("--start", default="08:00", metavar="HH:MM", help="出发时间 / start time (for the card)")
     _add_out(pw, "输出目录 / output folder (GPX, KML, GPKG, PDF)")
     add_routing_arguments(pw, default_mode="walk")
+    _add_quiet(pw)
     pw.set_defaults(func=cmd_walk)
 
-    pc = subparsers.add_parser("coverage", help="服务圈与选址 / service circles, coverage and station siting")
+    pc = subparsers.add_parser("coverage", help="服务圈与选址 / service circles, coverage and station siting",
+                               epilog=LANG_TABLE_HELP)
     pc.add_argument("project", nargs="?", metavar="PROJECT.gpkg")
     add_role_arguments(pc)
     _add_out(pc, "输出目录 / output folder")
@@ -324,10 +352,11 @@ def register(subparsers) -> None:
                     help="选址求解秒数（超时则说明未证明最优）/ solver seconds for siting")
     pc.add_argument("--station-category", default="police",
                     help="无站点图层时用此类别的重点场所作站点 / place category used as stations")
+    _add_quiet(pc)
     pc.set_defaults(func=cmd_coverage)
 
     ps = subparsers.add_parser("seal", help="封控卡口：每个卡口派警力，最长用时最短 / seal exits: a post at every "
-                                            "exit, shortest longest trip")
+                                            "exit, shortest longest trip", epilog=LANG_TABLE_HELP)
     ps.add_argument("project", nargs="?", metavar="PROJECT.gpkg")
     add_role_arguments(ps)
     where = ps.add_mutually_exclusive_group(required=True)
@@ -347,4 +376,5 @@ def register(subparsers) -> None:
                     help="站点的电话、人名不脱敏 / keep the stations' phone numbers and names unmasked")
     ps.add_argument("--station-category", default="police",
                     help="无站点图层时用此类别的重点场所作站点 / place category used as stations")
+    _add_quiet(ps)
     ps.set_defaults(func=cmd_seal)

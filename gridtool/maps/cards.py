@@ -104,7 +104,8 @@ def write_route_cards(project, out_pdf: str | Path, *, cards: Sequence[dict] | N
     cards
         Route-card dictionaries as :meth:`PatrolPlan.route_cards` returns (``team``, ``station``,
         ``mode_zh``, ``start``, ``end``, ``minutes``, ``length_km``, ``stops`` with ``seq``,
-        ``place``, ``category_zh``, ``arrive``, ``depart``, ``dwell_min``, ``must``, ``window``);
+        ``place``, ``category_zh``, ``arrive``, ``depart``, ``dwell_min``, ``must``, ``window``, and
+        optionally ``note``, printed as it is in the notes column);
         stops without ``xy`` are located from the ``route_stops`` layer, the line from ``routes``.
     from_project
         False: print ``cards`` exactly as given (a street walk's cards), without the project's
@@ -330,6 +331,8 @@ def _stop_table(fig, sheet, stops, start, n, top_mm, row_mm=ROW_MM):
             note.append("必到")
         if s.get("window"):
             note.append(f"时段 {s['window']}")
+        if s.get("note"):  # a street walk's stretch: its length, metres walked again
+            note.append(str(s["note"]))
         dwell = s.get("dwell_min")
         rows.append([s.get("seq"), _text(s.get("place")), _text(s.get("category_zh") or s.get("category")),
                      _text(s.get("arrive")), _text(s.get("depart")),

@@ -76,6 +76,9 @@ FIELD_ZH = {
     "start": "开始", "end": "结束", "mode": "方式", "seq": "顺序", "place": "场所", "visit": "次序", "must": "必到",
     "priority": "优先级", "arrive": "到达", "depart": "离开", "arrive_min": "到达分", "depart_min": "离开分",
     "dwell_min": "停留分", "wait_min": "等候分", "window": "时间窗", "src_id": "源编号", "kml_folder": "文件夹", "description": "描述",
+    # 警情热点 (hotspots)
+    "rank": "排名", "incidents": "警情数", "share": "占比", "expected": "期望数", "peak_hours": "高发时",
+    "peak_incidents": "高发数", "types": "警情类", "street": "街道", "density_per_km": "密度",
 }
 #: Coded values written in Chinese in Chinese shapefiles (the GeoPackage keeps gridtool's codes).
 VALUE_ZH = {
@@ -277,9 +280,9 @@ def shapefile_field_names(columns: Iterable[str], encoding: str = "utf-8") -> di
 
 def _chinese_values(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """gridtool's coded values (status ok, category school …) in Chinese, for Chinese shapefiles."""
-    from ..roles import PLACE_CATEGORIES
+    from ..roles import PLACE_CATEGORIES, STOP_CATEGORIES
     out = gdf.copy()
-    for col, table in (*VALUE_ZH.items(), ("category", PLACE_CATEGORIES)):
+    for col, table in (*VALUE_ZH.items(), ("category", {**PLACE_CATEGORIES, **STOP_CATEGORIES})):
         if col in out and is_text_column(out[col]):
             out[col] = out[col].map(lambda v, t=table: t.get(v, v) if isinstance(v, str) else v)
     return out
@@ -554,9 +557,37 @@ def _kml_styles(doc, E, layers: dict[str, gpd.GeoDataFrame], seed: int,
     return out
 
 
+#: Decimals of gridtool's measures in KML/GeoJSON attributes (10.6 公里, not 10.60356579050939).
+DECIMALS = {"length_km": 2, "minutes": 1, "dwell_min": 1, "arrive_min": 1, "depart_min": 1, "area_m2": 0,
+            "max_dist_m": 0, "width_m": 1, "polsby_popper": 3}
+
+
+def _rounded(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """gridtool's float columns rounded for reading (:data:`DECIMALS`; others to 3 decimals)."""
+    geom = gdf.geometry.name
+    out = gdf.copy()
+    for col in out.columns:
+        if col != geom and pd.api.types.is_float_dtype(out[col]):
+            out[col] = out[col].round(DECIMALS.get(col, 3))
+    return out
+
+
+def _kml_fields(columns: Sequence[str], lang: str) -> dict[str, str]:
+    """KML field names: gridtool's own columns in Chinese (:data:`FIELD_ZH`, as the Chinese
+    shapefile) unless ``lang="en"``; the user's own columns keep their names."""
+    if lang == "en":
+        return {c: str(c) for c in columns}
+    taken = {c for c in columns if c not in FIELD_ZH}
+    return {c: FIELD_ZH[c] if c in FIELD_ZH and FIELD_ZH[c] not in taken else str(c) for c in columns}
+
+
 def kml_document(project, *, roles: Sequence[str] | None = None, include_personal: bool = False,
-                 seed: int = 0) -> tuple[bytes, dict[str, int]]:
-    """The export layers as one KML 2.2 document (a folder per layer); bytes and feature counts."""
+                 seed: int = 0, lang: str = "zh") -> tuple[bytes, dict[str, int]]:
+    """The export layers as one KML 2.2 document (a folder per layer); bytes and feature counts.
+
+    Under ``lang="zh"`` (the default) the attribute fields of gridtool's columns have their Chinese
+    names (``length_km`` → ``里程``, :data:`FIELD_ZH`) and coded values are Chinese (驾车, 学校);
+    ``lang="en"`` keeps the column names and codes. Measures are rounded (:data:`DECIMALS`)."""
     import xml.etree.ElementTree as ET
 
     def E(tag: str) -> str:
@@ -575,16 +606,20 @@ def kml_document(project, *, roles: Sequence[str] | None = None, include_persona
     for role, gdf in layers.items():
         geom = gdf.geometry.name
         cols = [c for c in gdf.columns if c != geom]
+        # labels and descriptions read the codes (_label_of); the attribute table shows them in lang
+        data = _rounded(gdf if lang == "en" else _chinese_values(gdf))
+        fields = _kml_fields(cols, lang)
         schema = ET.SubElement(doc, E("Schema"), {"name": role, "id": f"schema_{role}"})
         for c in cols:
-            kind = "bool" if pd.api.types.is_bool_dtype(gdf[c]) else \
-                "int" if pd.api.types.is_integer_dtype(gdf[c]) else \
-                "double" if pd.api.types.is_float_dtype(gdf[c]) else "string"
-            ET.SubElement(schema, E("SimpleField"), {"name": str(c), "type": kind})
+            kind = "bool" if pd.api.types.is_bool_dtype(data[c]) else \
+                "int" if pd.api.types.is_integer_dtype(data[c]) else \
+                "double" if pd.api.types.is_float_dtype(data[c]) else "string"
+            ET.SubElement(schema, E("SimpleField"), {"name": fields[c], "type": kind})
         folder = ET.Element(E("Folder"))
         folders.append(folder)
         ET.SubElement(folder, E("name")).text = f"{LAYER_ZH.get(role, role)} {role}"
         n = 0
+        values = data.drop(columns=geom).to_dict("records")
         for i, row in enumerate(gdf.drop(columns=geom).to_dict("records")):
             g = gdf.geometry.iloc[i]
             if g is None or g.is_empty:
@@ -597,10 +632,10 @@ def kml_document(project, *, roles: Sequence[str] | None = None, include_persona
             ET.SubElement(pm, E("styleUrl")).text = f"#{styles[role][i]}"
             sd = ET.SubElement(ET.SubElement(pm, E("ExtendedData")), E("SchemaData"), {"schemaUrl": f"#schema_{role}"})
             for c in cols:
-                v = row[c]
+                v = values[i][c]
                 if v is None or (isinstance(v, float) and np.isnan(v)):
                     continue
-                ET.SubElement(sd, E("SimpleData"), {"name": str(c)}).text = \
+                ET.SubElement(sd, E("SimpleData"), {"name": fields[c]}).text = \
                     ("1" if v else "0") if isinstance(v, (bool, np.bool_)) else str(v)
             kml_geometry(pm, g)
             n += 1
@@ -610,12 +645,13 @@ def kml_document(project, *, roles: Sequence[str] | None = None, include_persona
 
 
 def write_kml(project, path: str | Path, *, roles: Sequence[str] | None = None, include_personal: bool = False,
-              seed: int = 0, kmz: bool | None = None, force: bool = False) -> list[Written]:
-    """KML (or KMZ when ``kmz`` or the path ends in ``.kmz``): folders per layer, grids in map colours."""
+              seed: int = 0, kmz: bool | None = None, force: bool = False, lang: str = "zh") -> list[Written]:
+    """KML (or KMZ when ``kmz`` or the path ends in ``.kmz``): folders per layer, grids in map colours;
+    attribute fields in ``lang`` (:func:`kml_document`)."""
     path = Path(path)
     check_not_input(project, [path])
     check_replace([path], force=force)
-    data, counts = kml_document(project, roles=roles, include_personal=include_personal, seed=seed)
+    data, counts = kml_document(project, roles=roles, include_personal=include_personal, seed=seed, lang=lang)
     if kmz or (kmz is None and path.suffix.lower() == ".kmz"):
         import io
         buf = io.BytesIO()

@@ -30,6 +30,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from ..errors import GridtoolError
 from ..routing.modes import MODE_ZH
@@ -77,6 +78,27 @@ class HtmlMap:
     path: Path | None = None
     counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    #: Features not drawn, per layer and why: ``{"roads": {"tiny": ["FID 137"], "empty": […]}}`` —
+    #: ``empty`` without geometry, ``tiny`` shorter or smaller than the map's coordinate step
+    #: (1e-5 degrees, about 1 m), which collapses them to a point.
+    left_out: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+
+    def left_out_text(self, layer_name, zh: bool = True) -> str:
+        """``道路 2 条未画出（短于约 1 米，在网页地图上缩成一点：FID 137、FID 201）``, or ``""``."""
+        parts = []
+        for layer, why in self.left_out.items():
+            for kind, ids in why.items():
+                if not ids:
+                    continue
+                shown = ("、" if zh else ", ").join(ids[:5]) + ("……" if zh and len(ids) > 5 else
+                                                                ", …" if len(ids) > 5 else "")
+                if zh:
+                    reason = "没有几何图形" if kind == "empty" else "短于或小于约 1 米，在网页地图上缩成一点"
+                    parts.append(f"{layer_name(layer)} {len(ids)} 个未画出（{reason}：{shown}）")
+                else:
+                    reason = "no geometry" if kind == "empty" else "under about 1 m: a point at the map's precision"
+                    parts.append(f"{len(ids)} {layer_name(layer)} not drawn ({reason}: {shown})")
+        return ("；" if zh else "; ").join(parts)
 
     @property
     def size(self) -> int:
@@ -197,6 +219,7 @@ class _Builder:
         self.seed = seed
         self.progress = progress
         self.counts: dict[str, int] = {}
+        self.left_out: dict[str, dict[str, list[str]]] = {}
         self.legend: list[str] = []
         self.layers = {r: lyr.gdf for r, lyr in project.layers.items() if lyr.gdf is not None and len(lyr.gdf)}
         self.DataLayer = _data_layer_class()
@@ -275,6 +298,22 @@ class _Builder:
             extra["lp"] = _encode("point", gdf.geometry.values, gdf.crs or self.crs)
         self.DataLayer(self.name, _payload(kind, enc, cols, order=self.order, **extra)).add_to(group)
         self.counts[count_as] = self.counts.get(count_as, 0) + sum(e is not None for e in enc)
+        self._note_left_out(gdf, enc, count_as)
+
+    def _note_left_out(self, gdf, enc: list, count_as: str) -> None:
+        """Remember the features that drew nothing (the export summary names them: a count that
+        differs from the project's must say why)."""
+        lost = np.array([e is None for e in enc], dtype=bool)
+        if not lost.any():
+            return
+        geoms = np.asarray(gdf.geometry.values, dtype=object)
+        empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+        ids = (gdf["src_id"].astype(str).to_numpy() if "src_id" in gdf
+               else np.array([f"#{i + 1}" for i in range(len(gdf))], dtype=object))
+        why = self.left_out.setdefault(count_as, {})
+        for kind, mask in (("empty", lost & empty), ("tiny", lost & ~empty)):
+            if mask.any():
+                why.setdefault(kind, []).extend(ids[mask].tolist())
 
     # -- layers ---------------------------------------------------------------------------------
     def grids(self) -> None:
@@ -769,7 +808,7 @@ def build_html(project, *, title: str | None = None, subtitle: str | None = None
     bad = external_references(html, allowed=tuple(tiles))
     if bad:
         raise RuntimeError(f"the HTML map still references the network: {bad[:3]}")
-    return HtmlMap(html=html, counts=b.counts, seconds=time.perf_counter() - t0)
+    return HtmlMap(html=html, counts=b.counts, seconds=time.perf_counter() - t0, left_out=b.left_out)
 
 
 def write_html(project, path: str | Path, **kwargs) -> HtmlMap:

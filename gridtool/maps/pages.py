@@ -281,14 +281,47 @@ def page_header(fig, sheet, title: str, subtitle: str | None = None, right: str 
 
 def page_footer(fig, sheet, left: str = "", centre: str = "", right: str = "", *, margin_mm: float = 12.0,
                 rule: bool = True, y_mm: float | None = None) -> None:
-    """Footer texts (left, centre, right) under a thin rule at the bottom margin."""
+    """Footer texts (left, centre, right) under a thin rule at the bottom margin, never over each other.
+
+    A long left text (a walk card's title and date) would run under a centred one: the texts are
+    measured as drawn, and the centre one moves into the free space between the others, else onto
+    a second line; a line still too wide for the page is set in a smaller size."""
     W, H = sheet.width_mm, sheet.height_mm
     y = margin_mm - 4 if y_mm is None else y_mm
     if rule:
         fig.add_artist(_hline(fig, margin_mm, W - margin_mm, margin_mm, W, H, lw=0.4))
-    for x, text, ha in ((margin_mm, left, "left"), (W / 2, centre, "center"), (W - margin_mm, right, "right")):
+    gap, size, width = 3.0, 6.5, W - 2 * margin_mm
+    texts = {}
+    for key, x, text, ha in (("left", margin_mm, left, "left"), ("centre", W / 2, centre, "center"),
+                             ("right", W - margin_mm, right, "right")):
         if text:
-            fig.text(x / W, y / H, text, ha=ha, va="center", fontsize=6.5, color="#444444")
+            texts[key] = fig.text(x / W, y / H, text, ha=ha, va="center", fontsize=size, color="#444444")
+    mm = _text_widths_mm(fig, texts)
+    wl, wc, wr = (mm.get(k, 0.0) for k in ("left", "centre", "right"))
+    lines = [[k for k in ("left", "centre", "right") if k in texts]]
+    if "centre" in texts and (margin_mm + wl + gap > W / 2 - wc / 2 or W / 2 + wc / 2 + gap > W - margin_mm - wr):
+        free = width - wl - wr - gap * (("left" in texts) + ("right" in texts))
+        if wc <= free:  # centred in the space between the other two
+            x0 = margin_mm + (wl + gap if "left" in texts else 0.0)
+            texts["centre"].set_x((x0 + free / 2) / W)
+        else:
+            lines = [[k for k in ("left", "right") if k in texts], ["centre"]]
+    line_h = size / PT_PER_MM * 1.4
+    for k, line in enumerate(lines):
+        yk = y + (len(lines) - 1) * line_h / 2 - k * line_h
+        need = sum(mm[t] for t in line) + gap * (len(line) - 1)
+        for t in line:
+            texts[t].set_y(yk / H)
+            if need > width:
+                texts[t].set_fontsize(max(4.5, size * width / need))
+
+
+def _text_widths_mm(fig, texts: dict) -> dict:
+    """Widths of figure texts as they will be drawn (fonts and fallbacks included), in millimetres."""
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    renderer = RendererAgg(fig.bbox.width, fig.bbox.height, fig.dpi)
+    return {k: t.get_window_extent(renderer=renderer).width / fig.dpi * 25.4 for k, t in texts.items()}
 
 
 def _hline(fig, x0_mm, x1_mm, y_mm, W, H, *, lw: float):

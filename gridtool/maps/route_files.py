@@ -48,9 +48,10 @@ def route_title(project, what: str = "巡逻路线") -> str:
 
 
 def write_patrol_outputs(project, plan, out: Path, *, name: str = "patrol", hotspots=None,
-                         include_personal: bool = False) -> dict:
+                         include_personal: bool = False, lang: str = "zh") -> dict:
     """GeoPackage (project CRS), GPX/KML (WGS84), CSV stop list and route-card JSON; with
     ``hotspots`` (a :class:`HotSpots`) also the ``hotspots`` and ``hotspot_streets`` layers.
+    The stop list's headers and categories follow ``lang`` (:mod:`gridtool.routing.table_words`).
 
     Phone and ID numbers in place names ("李四代销点 13912345678") are masked unless ``include_personal``.
     """
@@ -72,7 +73,7 @@ def write_patrol_outputs(project, plan, out: Path, *, name: str = "patrol", hots
         "gpkg": write_layers_gpkg(out / f"{name}.gpkg", layers),
         "gpx": write_gpx(out / f"{name}.gpx", plan.stops, plan.routes, name=title),
         "kml": write_kml(out / f"{name}.kml", plan.stops, plan.routes, name=title),
-        "csv": write_stops_csv(out / f"{name}-stops.csv", plan.stops),
+        "csv": write_stops_csv(out / f"{name}-stops.csv", plan.stops, lang=lang),
     }
     cards = out / f"{name}-cards.json"
     from ..atomic import write_bytes_atomic
@@ -89,15 +90,27 @@ def coverage_output_paths(out: Path, minutes) -> list[Path]:
     return [out / "coverage.gpkg"] + [out / f"coverage-{float(m):g}min-villages.csv" for m in minutes]
 
 
-def write_coverage_outputs(result, out: Path) -> list[Path]:
+def write_coverage_outputs(result, out: Path, *, lang: str = "zh") -> list[Path]:
     """``coverage.gpkg`` (circles, sites, uncovered features per time) and, for households,
-    ``coverage-{N}min-villages.csv`` per time, from a :class:`gridtool.routing.coverage.CoverageResult`.
+    ``coverage-{N}min-villages.csv`` per time (headers in ``lang``, households whole, the share
+    to 0.1 %), from a :class:`gridtool.routing.coverage.CoverageResult`.
     Returns the paths written, the GeoPackage first."""
     from ..routing.export import write_table_csv
     out.mkdir(parents=True, exist_ok=True)
-    tables = [write_table_csv(out / f"coverage-{c.minutes:g}min-villages.csv", c.villages)
+    tables = [write_table_csv(out / f"coverage-{c.minutes:g}min-villages.csv", _village_table(c.villages), lang=lang)
               for c in result.per_minute if c.villages is not None]
     return [write_layers_gpkg(out / "coverage.gpkg", result.layers()), *tables]
+
+
+def _village_table(villages):
+    """Households counted whole (weights are household counts) and the share rounded, as printed."""
+    t = villages.copy()
+    for col in ("hh", "covered_hh", "uncovered_hh"):
+        if col in t:
+            t[col] = t[col].fillna(0).round().astype("int64")
+    if "share" in t:
+        t["share"] = t["share"].round(3)
+    return t
 
 
 def seal_output_paths(out: Path) -> list[Path]:
@@ -105,10 +118,11 @@ def seal_output_paths(out: Path) -> list[Path]:
     return [out / "seal.csv", out / "seal.gpkg"]
 
 
-def write_seal_outputs(plan, stations, out: Path, *, include_personal: bool = False) -> list[Path]:
-    """``seal.csv`` (exit, station, minutes, km per post) and ``seal.gpkg`` (``seal_paths``,
-    ``exits``, ``stations``) of a :class:`gridtool.routing.sealing.SealPlan`; the stations' phone
-    numbers and names of people masked as in every export, unless ``include_personal``."""
+def write_seal_outputs(plan, stations, out: Path, *, include_personal: bool = False, lang: str = "zh") -> list[Path]:
+    """``seal.csv`` (exit, station, minutes, km per post; headers in ``lang``: 卡口, 站点, 分钟, 公里)
+    and ``seal.gpkg`` (``seal_paths``, ``exits``, ``stations``) of a
+    :class:`gridtool.routing.sealing.SealPlan`; the stations' phone numbers and names of people
+    masked as in every export, unless ``include_personal``."""
     from ..layers import Layer
     from ..routing.export import write_table_csv
     from .privacy import mask_layer
@@ -116,7 +130,7 @@ def write_seal_outputs(plan, stations, out: Path, *, include_personal: bool = Fa
     table = plan.table[["exit", "station", "minutes", "km"]].copy()
     table["minutes"] = table["minutes"].round(2)
     table["km"] = table["km"].round(3)
-    csv = write_table_csv(out / "seal.csv", table)
+    csv = write_table_csv(out / "seal.csv", table, lang=lang)
     gpkg = write_layers_gpkg(out / "seal.gpkg", {"seal_paths": plan.paths.drop(columns=["exit_no"]),
                                                  "exits": plan.exits,
                                                  "stations": mask_layer(Layer(role="stations", gdf=stations),

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CancelledError
+from ..roles import PLACE_CATEGORIES
 from .demand import Demand, coverage_by_village, feature_names, nearest_times
 from .graph import RoadGraph
 from .modes import MODE_ZH
@@ -103,6 +104,19 @@ def _uncovered_layer(demand: Demand, unc: np.ndarray, secs, which, st_names) -> 
     }, geometry=gdf.geometry.to_numpy(), crs=demand.features.crs)
 
 
+def _named_zh(name, category) -> str:
+    """``东郊水库监控（监控点）``: the category in the product's Chinese words (:data:`PLACE_CATEGORIES`),
+    left out when unknown, empty or already in the label (``监控点（第54行）``)."""
+    cat = str(category or "")
+    word = PLACE_CATEGORIES.get(cat, "" if cat.isascii() else cat)
+    return f"{name}（{word}）" if word and word not in str(name) else str(name)
+
+
+def _named_en(name, category) -> str:
+    cat = str(category or "")
+    return f"{name} ({cat})" if cat else str(name)
+
+
 def _uncovered_lines(m: float, layer: gpd.GeoDataFrame) -> list[tuple[str, str]]:
     """Places not covered within ``m`` minutes, farthest (and unreachable) first, at most 50 named."""
     out = []
@@ -111,12 +125,12 @@ def _uncovered_lines(m: float, layer: gpd.GeoDataFrame) -> list[tuple[str, str]]
     if len(order):
         out.append((f"  {m:g} 分钟内未覆盖的 {len(order):,} 处：", f"  {len(order):,} not covered within {m:g} min:"))
     for r in shown.itertuples():
+        zh, en = _named_zh(r.name, r.category), _named_en(r.name, r.category)
         if np.isfinite(r.minutes_to_station):
-            out.append((f"    {r.name}（{r.category}）：最近 {r.nearest_station} {r.minutes_to_station:.2f} 分钟",
-                        f"    {r.name} ({r.category}): nearest {r.nearest_station}, {r.minutes_to_station:.2f} min"))
+            out.append((f"    {zh}：最近 {r.nearest_station} {r.minutes_to_station:.2f} 分钟",
+                        f"    {en}: nearest {r.nearest_station}, {r.minutes_to_station:.2f} min"))
         else:
-            out.append((f"    {r.name}（{r.category}）：路网上无法到达",
-                        f"    {r.name} ({r.category}): not reachable on the road network"))
+            out.append((f"    {zh}：路网上无法到达", f"    {en}: not reachable on the road network"))
     if len(order) > len(shown):
         out.append((f"    …… 另有 {len(order) - len(shown):,} 处（见 uncovered_{m:g}min 图层）",
                     f"    … {len(order) - len(shown):,} more (layer uncovered_{m:g}min)"))

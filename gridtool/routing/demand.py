@@ -25,7 +25,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ..errors import GridtoolError
+from ..errors import GridtoolError, feature_id_zh
 from ..roles import PLACE_CATEGORIES
 from .graph import RoadGraph
 from .snapping import Snapped
@@ -176,7 +176,8 @@ def household_weights(households: gpd.GeoDataFrame) -> np.ndarray:
 
 def feature_names(gdf: gpd.GeoDataFrame, prefix: str = "场所") -> list[str]:
     """A readable label per feature: its ``name``; else its category's Chinese name (or
-    ``prefix``) with the feature's id in the source file (``派出所（FID 12）``), never a bare FID."""
+    ``prefix``) with the feature's id in the source file (``派出所（FID 12）``, ``学校（第3行）`` for
+    spreadsheet row 3), never a bare FID."""
     out = []
     n = len(gdf)
     cats = gdf["category"].map(_text) if "category" in gdf else pd.Series([""] * n, index=gdf.index)
@@ -189,7 +190,8 @@ def feature_names(gdf: gpd.GeoDataFrame, prefix: str = "场所") -> list[str]:
             out.append(nm)
             continue
         head = PLACE_CATEGORIES.get(c, c) if c and c != "other" else (sc or prefix)
-        out.append(f"{head}（{sid or f'#{i + 1}'}）")
+        # labels go into Chinese outputs: a spreadsheet's "row 3" reads 第3行 there
+        out.append(f"{head}（{feature_id_zh(sid) if sid else f'#{i + 1}'}）")
     return out
 
 
@@ -201,7 +203,7 @@ def _household_names(gdf: gpd.GeoDataFrame) -> list[str]:
     vil = gdf["village"].map(_text) if "village" in gdf else pd.Series("", index=gdf.index)
     sids = gdf["src_id"].astype(str) if "src_id" in gdf else pd.Series([f"#{i + 1}" for i in range(len(gdf))],
                                                                            index=gdf.index)
-    return [f"{v or '住户'}（{s}）" for v, s in zip(vil, sids)]
+    return [f"{v or '住户'}（{feature_id_zh(s)}）" for v, s in zip(vil, sids)]
 
 
 def make_demand(project, spec: str = "households") -> Demand:

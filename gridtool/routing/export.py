@@ -23,14 +23,17 @@ from ..cells import csv_bytes
 from ..io.kml import KML_NS, KmlWriter, description_html, kml_geometry
 from ..ownership import register_csv_header
 from .shift_windows import wait_words
+from .table_words import header_starts, localise_table
 
 GPX_NS = "http://www.topografix.com/GPX/1/1"
 
 # The tables the routing commands write, recognised as gridtool's own so that a second run may
 # replace them (and a user's CSV of the same name is refused without --force).
-for _header in (["队伍 team", "顺序 seq"], ["walker", "seq"], ["exit", "station", "minutes", "km"],
-                ["name", "hh", "covered_hh", "uncovered_hh"]):
-    register_csv_header(_header)
+# Every --lang writes other headers (:mod:`.table_words`): all are gridtool's.
+for _columns in (["team", "seq"], ["walker", "seq"], ["exit", "station", "minutes", "km"],
+                 ["name", "hh", "covered_hh", "uncovered_hh"]):
+    for _header in header_starts(_columns):
+        register_csv_header(_header)
 
 
 def _atomic_write(path: Path, data: bytes) -> Path:
@@ -149,7 +152,7 @@ def write_kml(path, stops: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, *, name: 
     return _atomic_write(Path(path), kw.tostring(root))
 
 
-def write_stops_csv(path, stops: gpd.GeoDataFrame) -> Path:
+def write_stops_csv(path, stops: gpd.GeoDataFrame, *, lang: str = "zh") -> Path:
     """Write the stop list as CSV (UTF-8 with BOM so that Excel on Chinese Windows opens it
     right), WGS84; place names that start like a formula (``=HYPERLINK(…)``) are written as text
     (:mod:`gridtool.cells`).
@@ -160,6 +163,9 @@ def write_stops_csv(path, stops: gpd.GeoDataFrame) -> Path:
         The file to write.
     stops : geopandas.GeoDataFrame
         A patrol plan's ``stops``.
+    lang : {"zh", "en", "both"}
+        Headers and values (:func:`.table_words.localise_table`): Chinese (队伍, 类别 学校 …),
+        English column names and codes, or ``队伍 team`` headers with the codes.
 
     Returns
     -------
@@ -173,12 +179,7 @@ def write_stops_csv(path, stops: gpd.GeoDataFrame) -> Path:
         w = _wgs84(stops)
         df["lon"] = w.geometry.x.round(7)
         df["lat"] = w.geometry.y.round(7)
-    df = df.rename(columns={"team": "队伍 team", "seq": "顺序 seq", "place": "地点 place",
-                            "category": "类别 category", "station": "站点 station", "visit": "第几次 visit",
-                            "must": "必到 must", "arrive": "到达 arrive", "depart": "离开 depart",
-                            "dwell_min": "停留分钟 dwell_min", "wait_min": "等候分钟 wait_min",
-                            "window": "时间窗 window"})
-    return _atomic_write(Path(path), csv_bytes(df))
+    return _atomic_write(Path(path), csv_bytes(localise_table(df, lang)))
 
 
 def write_walk_gpx(path, lines: gpd.GeoDataFrame, *, name: str = "街巷巡查路线", start=None,
@@ -253,6 +254,7 @@ def write_walk_kml(path, lines: gpd.GeoDataFrame, *, name: str = "街巷巡查�
     return _atomic_write(Path(path), KmlWriter(KML_NS).tostring(root))
 
 
-def write_table_csv(path, df) -> Path:
-    """A table as CSV (UTF-8 with BOM, formula-like text neutralised: :func:`gridtool.cells.csv_bytes`)."""
-    return _atomic_write(Path(path), csv_bytes(df))
+def write_table_csv(path, df, *, lang: str | None = None) -> Path:
+    """A table as CSV (UTF-8 with BOM, formula-like text neutralised: :func:`gridtool.cells.csv_bytes`);
+    with ``lang``, gridtool's headers and codes in that language (:func:`.table_words.localise_table`)."""
+    return _atomic_write(Path(path), csv_bytes(df if lang is None else localise_table(df, lang)))

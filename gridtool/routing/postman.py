@@ -71,7 +71,8 @@ class CoverageWalk:
 
     def street_list(self, walker: int = 1, *, start_minutes: float = 8 * 60) -> list[dict]:
         """One walker's streets in walking order, consecutive pieces of the same street merged:
-        ``seq``, ``place`` (street name, or 无名道路), ``category`` ``"street"``, ``repeat`` (True
+        ``seq``, ``place`` (street name; unnamed stretches numbered in walking order and placed,
+        see :func:`_unnamed_labels`), ``category`` ``"street"``, ``repeat`` (True
         when all of it is walked again or only connects), ``length_m``, ``repeat_m`` (metres of
         it walked again / connecting), ``minutes``, ``arrive``/``depart`` (clock, from
         ``start_minutes`` after midnight), ``xy`` (the middle of the stretch) — the rows of a
@@ -80,25 +81,30 @@ class CoverageWalk:
         rows: list[dict] = []
         t = float(start_minutes)
         for r in st.itertuples():
-            name = r.name or "无名道路"
-            if rows and rows[-1]["place"] == name:
+            name = r.name or ""
+            # an unnamed road (CAD lines carry no names) continues only while the walk goes on
+            # straight: at a turn a new stretch starts, so that the card can be followed
+            if rows and rows[-1]["name"] == name and (name or _straight_on(rows[-1]["parts"], r.geometry)):
                 row = rows[-1]
                 row["parts"].append(r.geometry)
                 row["repeat"] = row["repeat"] and bool(r.repeat)
             else:
-                row = {"seq": len(rows) + 1, "place": name, "category": "street", "repeat": bool(r.repeat),
+                row = {"seq": len(rows) + 1, "name": name, "category": "street", "repeat": bool(r.repeat),
                        "length_m": 0.0, "repeat_m": 0.0, "minutes": 0.0, "start": t, "parts": [r.geometry]}
                 rows.append(row)
             row["length_m"] += float(r.length_m)
             row["repeat_m"] += float(r.length_m) if r.repeat else 0.0
             row["minutes"] += float(r.minutes)
             t += float(r.minutes)
+        labels = _unnamed_labels(rows)
         out = []
-        for row in rows:
+        for row, label in zip(rows, labels):
             parts = row.pop("parts")
+            row.pop("name")
             mid = shapely.line_interpolate_point(parts[len(parts) // 2], 0.5, normalized=True)
             start = row.pop("start")
-            out.append({**row, "length_m": round(row["length_m"], 1), "repeat_m": round(row["repeat_m"], 1),
+            out.append({"seq": row.pop("seq"), "place": label, **row, "length_m": round(row["length_m"], 1),
+                        "repeat_m": round(row["repeat_m"], 1),
                         "minutes": round(row["minutes"], 2), "arrive": _clock(start),
                         "depart": _clock(start + row["minutes"]), "dwell_min": round(row["minutes"], 1),
                         "must": False, "window": "", "xy": (mid.x, mid.y)})
@@ -116,6 +122,59 @@ class CoverageWalk:
                          "minutes": grp["minutes"].sum(),
                          "geometry": shapely.linestrings(coords) if len(coords) >= 2 else None})
         return gpd.GeoDataFrame(rows, geometry="geometry", crs=self.steps.crs)
+
+
+#: A walk turning by more than this (degrees) at a junction leaves an unnamed road for another.
+TURN_DEG = 40.0
+#: Metres under which an unnamed piece is part of the stretch it joins, never one of its own.
+MIN_STRETCH_M = 20.0
+_COMPASS = ("东", "东北", "北", "西北", "西", "西南", "南", "东南")
+
+
+def _heading(coords: np.ndarray) -> float | None:
+    """Direction (degrees, counter-clockwise from east) of a run of points, None if it has no length."""
+    d = coords[-1] - coords[0]
+    return None if not np.any(d) else float(np.degrees(np.arctan2(d[1], d[0])))
+
+
+def _straight_on(parts: list, b) -> bool:
+    """True when the walk goes on straight from the stretch ``parts`` into line ``b`` (walking order).
+
+    Pieces shorter than :data:`MIN_STRETCH_M` (the slivers CAD gaps and overshoots leave at
+    junctions) never start a stretch of their own, nor set its direction."""
+    if b.length < MIN_STRETCH_M:
+        return True
+    last = next((p for p in reversed(parts) if p.length >= MIN_STRETCH_M), None)
+    if last is None:
+        return True
+    ca, cb = shapely.get_coordinates(last), shapely.get_coordinates(b)
+    ha, hb = _heading(ca[-2:]), _heading(cb[:2])
+    if ha is None or hb is None:
+        return True
+    return abs((hb - ha + 180) % 360 - 180) <= TURN_DEG
+
+
+def _unnamed_labels(rows: list[dict]) -> list[str]:
+    """Card labels: a named street as it is; unnamed stretches numbered in walking order, each
+    placed by the named streets it runs between (``无名道路 2（中山路与太平路之间）``), else by the
+    way it goes (``无名道路 3（向东北）``) — a worker holding the card can follow it."""
+    out, k = [], 0
+    for i, row in enumerate(rows):
+        if row["name"]:
+            out.append(row["name"])
+            continue
+        k += 1
+        before = next((r["name"] for r in reversed(rows[:i]) if r["name"]), "")
+        after = next((r["name"] for r in rows[i + 1:] if r["name"]), "")
+        if before and after and before != after and i > 0 and i + 1 < len(rows) \
+                and rows[i - 1]["name"] and rows[i + 1]["name"]:
+            out.append(f"无名道路 {k}（{before}与{after}之间）")
+            continue
+        coords = np.vstack([shapely.get_coordinates(g) for g in row["parts"]])
+        h = _heading(coords)
+        way = f"向{_COMPASS[int(((h + 22.5) % 360) // 45)]}" if h is not None else "绕一圈回到起点"
+        out.append(f"无名道路 {k}（{way}）")
+    return out
 
 
 def _clock(minutes: float) -> str:
