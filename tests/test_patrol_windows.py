@@ -76,7 +76,7 @@ def test_night_shift_serves_places_and_hot_spots_busy_past_midnight(t, walk, tmp
     assert plan.routes["end"].iloc[0] > "01:00" and plan.routes["end"].iloc[0] < "02:01"
     # the stop list and the GPX say the same times
     rows = list(csv.DictReader(open(write_stops_csv(tmp_path / "s.csv", plan.stops), encoding="utf-8-sig")))
-    assert {r["地点 place"]: r["到达 arrive"] for r in rows}["网吧"] == st.loc["网吧", "arrive"]
+    assert {r["地点"]: r["到达"] for r in rows}["网吧"] == st.loc["网吧", "arrive"]
     gpx = ET.parse(write_gpx(tmp_path / "s.gpx", plan.stops, plan.routes)).getroot()
     descs = [e.text for e in gpx.iter("{http://www.topografix.com/GPX/1/1}desc")]
     assert any(f"到达 {st.loc['网吧', 'arrive']}" in d for d in descs)
@@ -130,7 +130,7 @@ def test_waits_for_a_window_are_marked_on_card_stop_list_and_console(t, walk, tm
     n = round(st["wait_min"])
     assert f"等候 {n} 分钟" in plan.summary("zh") and f"wait {n} min" in plan.summary("en")
     rows = list(csv.DictReader(open(write_stops_csv(tmp_path / "s.csv", plan.stops), encoding="utf-8-sig")))
-    assert round(float(rows[0]["等候分钟 wait_min"])) == n
+    assert round(float(rows[0]["等候分钟"])) == n
     from gridtool.maps.cards import write_route_cards
     pdf = write_route_cards(make_project(), tmp_path / "c.pdf", cards=plan.route_cards(), from_project=False)
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
@@ -174,4 +174,4 @@ def test_night_patrol_command_runs_again_into_the_same_folder(t, tmp_path):
         assert r.returncode == 0, r.stderr
         assert "Traceback" not in r.stderr and "不在班次" not in r.stdout
     rows = list(csv.DictReader(open(tmp_path / "out" / "patrol-stops.csv", encoding="utf-8-sig")))
-    assert [r["地点 place"] for r in rows] == ["酒吧街"] and "00:30" <= rows[0]["到达 arrive"] <= "01:30"
+    assert [r["地点"] for r in rows] == ["酒吧街"] and "00:30" <= rows[0]["到达"] <= "01:30"

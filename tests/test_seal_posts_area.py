@@ -92,8 +92,8 @@ def test_one_station_seals_every_exit_and_posts_run_out_with_the_numbers(tmp_pat
     assert cli.main([*seal, "--out", str(tmp_path / "a")]) == 0
     out = capsys.readouterr().out
     rows = _rows(tmp_path / "a" / "seal.csv")
-    assert {r["exit"] for r in rows} == {"北口", "东口", "东北口"} and {r["station"] for r in rows} == {"五老村派出所"}
-    longest = max(float(r["minutes"]) for r in rows)
+    assert {r["卡口"] for r in rows} == {"北口", "东口", "东北口"} and {r["站点"] for r in rows} == {"五老村派出所"}
+    longest = max(float(r["分钟"]) for r in rows)
     assert f"最长 {longest:.1f} 分钟" in out and "五老村派出所 可派 3 个、派出 3 个" in out
     st = pyogrio.read_dataframe(tmp_path / "a" / "seal.gpkg", layer="stations")
     assert "025-84421234" not in st.astype(str).to_string()  # the duty phone is masked
@@ -117,7 +117,7 @@ def test_the_stations_column_of_officers_is_read_and_printed(tmp_path, capsys):
     assert cli.main([*seal, "--out", str(tmp_path / "b")]) == 0
     out = capsys.readouterr().out
     assert "按站点图层“警车数”列" in out and "城关所 可派 2 个、派出 2 个" in out
-    assert sorted(r["station"] for r in _rows(tmp_path / "b" / "seal.csv")) == ["城关所", "城关所", "西南所"]
+    assert sorted(r["站点"] for r in _rows(tmp_path / "b" / "seal.csv")) == ["城关所", "城关所", "西南所"]
 
 
 def test_seal_area_by_village_name_code_or_grid_as_the_app(tmp_path, capsys):
@@ -133,7 +133,7 @@ def test_seal_area_by_village_name_code_or_grid_as_the_app(tmp_path, capsys):
     g = build_graph(town(n=6)["roads"], mode="walk")
     village = gpd.read_file(gpkg, layer="villages").geometry.iloc[0]
     plan = seal_exits(g, pyogrio.read_dataframe(gpkg, layer="stations"), exits_of_area(g, village, "五老村社区"))
-    assert [(r["exit"], r["station"]) for r in by_name] == list(zip(plan.table["exit"], plan.table["station"]))
+    assert [(r["卡口"], r["站点"]) for r in by_name] == list(zip(plan.table["exit"], plan.table["station"]))
     assert f"最长 {plan.longest_minutes:.1f} 分钟" in out
     # a mistyped name: the close names, no traceback
     assert cli.main([*seal, "--area", "五老村", "--out", str(tmp_path / "c")]) == 2
