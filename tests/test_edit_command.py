@@ -67,6 +67,18 @@ def _consistent(path: Path) -> tuple:
         assert int(per.get(code, 0)) == int(hh), code
         assert int((s["grid"] == code).sum()) == int(n), code
     assert set(s["grid"]) <= set(g["code"])
+    # The households say the same: a building divided between sub-grids lists its shares
+    # (subgrid_parts), and these add up to each sub-grid's households.
+    from gridtool.values import parse_grid_parts
+    from collections import Counter
+    told: Counter = Counter()
+    for sub, parts, hh in zip(h["subgrid"], h["subgrid_parts"], h["hh"]):
+        shares = parse_grid_parts(parts)
+        if shares:
+            told.update(dict(shares))
+        elif isinstance(sub, str):
+            told[sub] += int(hh)
+    assert {c: told[c] for c in s["code"]} == dict(zip(s["code"], s["hh"].astype(int)))
     return p, g, s, h
 
 
@@ -144,3 +156,34 @@ def test_app_save_draws_the_subgrids_as_the_command_line(saved, tmp_path):
     _, _, sub_cli, h_cli = _consistent(cli)
     assert sorted(sub_app["code"]) == sorted(sub_cli["code"])
     assert h_app["subgrid"].tolist() == h_cli["subgrid"].tolist()
+
+
+def test_a_building_shared_with_a_locked_grid_keeps_its_shares(saved, tmp_path):
+    """A building divided between an edited grid and a locked one: its share in the locked grid's
+    sub-grid stays exactly, and the shares add up to each sub-grid's households."""
+    from gridtool.values import parse_grid_parts
+    path = _copy(saved, tmp_path)
+    p0 = Project.open(path)
+    g0, h0 = p0.layers["grids"].gdf, p0.layers["households"].gdf
+    geo = g0.set_index("code").geometry
+    village = dict(zip(g0["code"], g0["village"]))
+    case = None
+    for f, gp in enumerate(h0["grid_parts"]):
+        grids = [c for c, _ in parse_grid_parts(gp)]
+        if len(set(grids)) != 2:
+            continue
+        a, locked = grids
+        others = [c for c in g0["code"] if c not in grids and village[c] == village[a]
+                  and shapely.intersects(geo[a], geo[c]) and (g0.set_index("code").loc[c, "status"] == "ok")]
+        if others:
+            case = f, a, locked, others[0]
+            break
+    assert case is not None, "no building divided between two grids next to a third grid"
+    f, a, locked, other = case
+    before = [(c, k) for c, k in parse_grid_parts(h0["subgrid_parts"].iat[f]) if c.startswith(locked + "-")]
+    assert before
+    assert main(["edit", str(path), "--lock", locked, "--merge", f"{a}={other}"]) == 0
+    _, _, _, h = _consistent(path)
+    after = parse_grid_parts(h["subgrid_parts"].iat[f])
+    assert [(c, k) for c, k in after if c.startswith(locked + "-")] == before
+    assert sum(k for _, k in after) == int(h["hh"].iat[f])

@@ -109,6 +109,7 @@ def edited_layers(state: EditState, layers: dict, parameters: dict | None = None
     sub_grid_of = dict(zip(old_subs["code"].astype(str), old_subs["grid"].astype(str))) if "code" in old_subs else {}
     sub_grid_of.update(zip(new_subs["code"].astype(str), new_subs["grid"].astype(str)))
     touched_feats = set(feats)
+    share = pd.Series(hhs, dtype=np.int64).groupby(np.asarray(feats, dtype=np.int64)).sum().to_dict() if feats else {}
     subgrid, subparts = [], []
     for f, g in enumerate(households["grid"].tolist()):
         if f not in touched_feats and not (isinstance(old_sub[f], str) and sub_grid_of.get(old_sub[f]) in drop):
@@ -116,7 +117,9 @@ def edited_layers(state: EditState, layers: dict, parameters: dict | None = None
             subparts.append(old_parts[f] if isinstance(old_parts[f], str) else "")
             continue
         kept = [(c, k) for c, k in parse_grid_parts(old_parts[f]) if sub_grid_of.get(c) not in drop]
-        fresh = parse_grid_parts(new_parts[f]) or ([(new_sub[f], 0)] if isinstance(new_sub[f], str) else [])
+        # Held whole by one new sub-grid: its share is the building's households in the redrawn grids.
+        fresh = parse_grid_parts(new_parts[f]) or ([(new_sub[f], int(share.get(f, 0)))]
+                                                   if isinstance(new_sub[f], str) else [])
         parts = sorted(kept + fresh)
         subgrid.append(new_sub[f] if g in index else (old_sub[f] if sub_grid_of.get(old_sub[f]) not in drop else None))
         subparts.append(";".join(f"{c}:{k}" for c, k in parts) if len(parts) > 1 and all(k for _, k in parts) else "")

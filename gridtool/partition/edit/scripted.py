@@ -19,8 +19,10 @@ from .plan import PlanEditError
 from .redrawn_subgrids import edited_layers
 from .state import EditState
 
-#: The edits :func:`apply_edits` knows, as the command line names them.
-EDIT_KINDS = ("lock", "unlock", "merge", "split", "move", "move_subgrid")
+#: The edits :func:`apply_edits` knows, and the command-line option of each.
+OPTIONS = {"lock": "--lock", "unlock": "--unlock", "merge": "--merge", "split": "--split", "move": "--move",
+           "move_subgrid": "--move-subgrid"}
+EDIT_KINDS = tuple(OPTIONS)
 
 
 @dataclass
@@ -52,7 +54,7 @@ def _pair(kind: str, text: str) -> tuple[str, str]:
         example = {"merge": "--merge 500101001001-01=500101001001-02",
                    "move": "--move 户001,户002=500101001001-02",
                    "move_subgrid": "--move-subgrid 500101001001-01-03=500101001001-02"}[kind]
-        raise PlanEditError(f"{kind} 的写法不对：{text}", f"{kind}: cannot read {text!r}",
+        raise PlanEditError(f"{OPTIONS[kind]} 的写法不对：{text}", f"{OPTIONS[kind]}: cannot read {text!r}",
                             fix_zh=f"写成 {example}", fix_en=f"write it as {example}")
     return left.strip(), right.strip()
 
@@ -158,6 +160,16 @@ def apply_edits(project, edits: list[tuple[str, str]], *, id_column: str | None 
         elif kind in ("move", "move_subgrid"):
             what, to = _pair(kind, text)
             _check_code(state, to)
+            if kind == "move_subgrid":
+                # Sub-grids are read as the project holds them: a grid changed earlier in this run
+                # has no sub-grids yet (they are drawn at the end).
+                earlier = {c for c in state.shapes.touched() if what.startswith(c + "-")}
+                if earlier:
+                    raise PlanEditError(
+                        f"子网格 {what} 所在的网格 {'、'.join(sorted(earlier))} 已在本次修改中改变，其子网格尚未重新划分",
+                        f"sub-grid {what}: its grid {', '.join(sorted(earlier))} was changed earlier in this run and "
+                        "its sub-grids are not drawn yet", fix_zh="先保存这些修改，再另行运行 gridtool edit --move-subgrid。",
+                        fix_en="save these edits first, then run gridtool edit --move-subgrid on its own.")
             feats = _features_by_id(state, _split_list(what), id_column) if kind == "move" \
                 else _features_of_subgrid(state, what)
             n_hh = int(plan._hh[feats].sum())
@@ -168,7 +180,7 @@ def apply_edits(project, edits: list[tuple[str, str]], *, id_column: str | None 
                                  f"{plan.totals[to]:,} households"))
         else:
             raise GridtoolError(f"未知的修改：{kind}", f"unknown edit: {kind}",
-                                fix_zh=f"可用：{'、'.join(EDIT_KINDS)}", fix_en=f"known: {', '.join(EDIT_KINDS)}")
+                                fix_zh=f"可用：{'、'.join(OPTIONS.values())}", fix_en=f"known: {', '.join(OPTIONS.values())}")
     params = project.parameters.get("partition", {}).get("parameters", {})
     layers = edited_layers(state, project.layers, params)
     for role, gdf in layers.items():
@@ -180,4 +192,4 @@ def apply_edits(project, edits: list[tuple[str, str]], *, id_column: str | None 
     return out
 
 
-__all__ = ["EDIT_KINDS", "EditOutcome", "apply_edits"]
+__all__ = ["EDIT_KINDS", "OPTIONS", "EditOutcome", "apply_edits"]
