@@ -254,3 +254,15 @@ def test_include_personal_warns_only_of_what_is_there(tmp_path, capsys):
                  "--layers", "households", "--include-personal"]) == 0
     out = capsys.readouterr().out
     assert "警告：以下文件含未脱敏的个人信息" in out and "warning: these files hold personal data unmasked" in out
+
+
+def test_include_personal_warns_of_incident_callers_on_the_html_map(tmp_path, capsys):
+    """The HTML map shows incident records (警情): with --include-personal their callers' names and
+    phone numbers are unmasked there, and the warning says so, naming the layer."""
+    from .maps_data import add_incidents
+    project = add_incidents(make_project(), 50).save(tmp_path / "p.gpkg")
+    html = tmp_path / "m.html"
+    assert main(["export", str(project), "--quiet", "--html", str(html), "--include-personal"]) == 0
+    out = capsys.readouterr().out
+    warning = out.split("警告：以下文件含未脱敏的个人信息")[1]
+    assert str(html) in warning and "警情" in warning and "报警人" in warning

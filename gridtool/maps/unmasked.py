@@ -20,7 +20,7 @@ _STAFF = ("worker", "worker_phone", "phone", "联系电话", "head", "网格员"
 #: None: all of them). The GIS files show the layers asked for (:func:`gis_layers`).
 EXPORT_LAYERS: dict[str, dict[str, tuple[str, ...] | None]] = {
     "html": dict.fromkeys(("grids", "subgrids", "special_grids", "corridors", "villages", "households", "places",
-                           "routes", "route_stops", "circles")),
+                           "routes", "route_stops", "circles", "incidents", "hotspots", "stations")),
     "gpx": dict.fromkeys(("routes", "route_stops")),
     "ledger": dict.fromkeys(("grids", "subgrids", "special_grids", "households")),
     "wall": {"grids": ("worker",)},  # the label: code, households, worker
