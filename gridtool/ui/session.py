@@ -102,6 +102,7 @@ class Session:
         self.edit: EditState | None = None
         self._unsaved = False
         self._pending: set[str] = set()
+        self._edited_cache: tuple | None = None  # (plan state, layers) of :meth:`materialized`
         self.project_changed = Signal()
         self.layers_changed = Signal()
         self.plan_reset = Signal()
@@ -147,8 +148,14 @@ class Session:
             # again (as ``gridtool edit`` does), so a saved plan has no sub-grid of households that
             # left its grid and the ledger's sheets agree.
             from ..partition.edit.redrawn_subgrids import edited_layers
-            params = p.parameters.get("partition", {}).get("parameters", {})
-            for role, gdf in edited_layers(self.edit, p.layers, params).items():
+            # Drawn once per state of the plan (``edited`` counts every change, undos too): an
+            # autosave tick or an export after no new edit reuses them instead of waiting again.
+            c = self._edited_cache
+            if c is None or c[0] is not self.edit or c[1] != self.edit.plan.edited:
+                params = p.parameters.get("partition", {}).get("parameters", {})
+                c = self._edited_cache = (self.edit, self.edit.plan.edited,
+                                          edited_layers(self.edit, p.layers, params))
+            for role, gdf in c[2].items():
                 if role in p.layers:
                     snap.layers[role] = replace(p.layers[role], gdf=gdf)
         return snap
