@@ -75,6 +75,8 @@ def windows_in_shift(windows, start: float, shift: float) -> list[tuple[float, f
     [(60.0, 168.0)]
     >>> windows_in_shift([(450, 480)], 8 * 60, 240)        # 07:30-08:00 ends as 08:00-12:00 starts
     []
+    >>> windows_in_shift([(0, 1440)], 22 * 60, 240)        # all day, in a shift across midnight
+    [(0.0, 240.0)]
     """
     out = set()
     for a, b in windows:
@@ -83,7 +85,13 @@ def windows_in_shift(windows, start: float, shift: float) -> list[tuple[float, f
             clo, chi = max(lo, 0.0), min(hi, float(shift))
             if chi > clo or (a == b and 0 <= lo <= shift):
                 out.add((float(clo), float(chi)))
-    return sorted(out)
+    merged: list[tuple[float, float]] = []
+    for a, b in sorted(out):  # one day's window seen on two days (00:00-24:00 in 22:00-02:00) is one
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    return merged
 
 
 def shift_words(start: float, shift: float) -> str:
@@ -117,7 +125,7 @@ def outside_shift_words(text: str, windows, start: float, shift: float) -> tuple
         # the window that opens soonest after the shift: reachable by a longer shift too
         later = min(((a - start) % DAY, b - a) for a, b in windows)
         longer = math.ceil(later[0] + later[1])
-        if longer <= DAY:
+        if longer < DAY - shift:  # not "a shift of a whole day": only a real lengthening helps
             fix_zh += f" 或 --shift {longer}"
             fix_en += f" or --shift {longer}"
     return (f"时间窗 {text} 不在班次 {span} 内{fix_zh}",
