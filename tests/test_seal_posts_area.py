@@ -173,3 +173,16 @@ def test_stations_on_the_html_map_and_in_kml_and_gpkg_masked(tmp_path):
     write_gpkg(project, tmp_path / "out.gpkg")
     st = pyogrio.read_dataframe(tmp_path / "out.gpkg", layer="stations")
     assert st["name"].tolist() == ["<b>城关</b>派出所"] and "13912345678" not in st.astype(str).to_string()
+
+
+def test_officer_numbers_written_with_units_are_read_and_text_without_one_refused():
+    """A 警车数 of "2辆" or "３ 人" counts 2 and 3 (not 1); a cell with no number at all names the
+    station and the column; stations with 0 posts do not count as stations that can send one."""
+    from gridtool.routing.sealing import SealingError, station_posts
+    st = gpd.GeoDataFrame({"name": ["一所", "二所", "三所"], "警车数": ["2辆", "３ 人", None]}, geometry=[None] * 3)
+    cap, col = station_posts(st)
+    assert cap.tolist() == [2, 3, 1] and col == "警车数"
+    st.loc[1, "警车数"] = "若干"
+    with pytest.raises(SealingError) as e:
+        station_posts(st)
+    assert "二所" in e.value.zh and "警车数" in e.value.zh and "若干" in e.value.zh

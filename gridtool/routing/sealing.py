@@ -20,6 +20,9 @@ heuristically (see ``benchmarks/routing_bench.py``).
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -349,8 +352,24 @@ def station_posts(stations: gpd.GeoDataFrame, posts_per_station: int | None = No
     col = find_column(stations.columns, "posts")
     if col is None:
         return None, "fewest"
-    n = pd.to_numeric(stations[col], errors="coerce").fillna(1).clip(lower=0)
-    return np.floor(n.to_numpy()).astype(int), str(col)
+    # "2辆", "3 人", "２": the number written; a blank counts 1; text without a number is refused.
+    raw = stations[col].astype(object).where(stations[col].notna(), None).tolist()
+    out = []
+    names = _names(stations, "站点")
+    for i, v in enumerate(raw):
+        text = unicodedata.normalize("NFKC", str(v)).strip() if v is not None else ""
+        if not text or text.lower() == "nan":
+            out.append(1)
+            continue
+        m = re.search(r"\d+(?:\.\d+)?", text)
+        if m is None:
+            raise SealingError(f"站点“{names[i]}”的“{col}”不是数字：{text}",
+                               f"station {names[i]}: {col} is not a number: {text!r}",
+                               fix_zh=f"在“{col}”列填写可派的警力点数（如 2），或用 --posts-per-station。",
+                               fix_en=f"write the number of posts in {col!r} (e.g. 2), or use --posts-per-station.",
+                               layer="stations", field=str(col), feature=names[i])
+        out.append(max(0, int(float(m.group()))))
+    return np.asarray(out, dtype=int), str(col)
 
 
 def _reach_error(cost: np.ndarray, k: int, ex_names: list[str]) -> SealingError:
@@ -411,13 +430,15 @@ def seal_exits(graph: RoadGraph, stations: gpd.GeoDataFrame, exits: gpd.GeoDataF
         raise SealingError("没有卡口", "there are no exits", fix_zh="用 --exits 传入卡口点图层，或用 --area 指定村或网格。",
                            fix_en="give the exits (checkpoints) with --exits, or a village or grid with --area.",
                            layer="exits")
-    if ns < k:
+    cap, posts_from = station_posts(stations, posts_per_station)
+    staffed = ns if cap is None else int((cap > 0).sum())  # a station with 0 posts sends nobody
+    if staffed < k:
+        ns = staffed
         raise SealingError(
             f"站点不足：每个卡口要 {k} 个不同站点的警力点，只有 {ns} 个站点",
             f"too few stations: every exit needs posts from {k} different stations, there are {ns}",
             fix_zh=f"把 --per-exit 降到 {max(ns, 1)}，或增加站点（--stations）。",
             fix_en=f"lower --per-exit to {max(ns, 1)}, or add stations (--stations).", layer="stations")
-    cap, posts_from = station_posts(stations, posts_per_station)
     if cap is not None and int(np.minimum(cap, ne).sum()) < ne * k:
         have = int(np.minimum(cap, ne).sum())
         each = -(-ne * k // ns)
