@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import copy
 
-from PyQt6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout, QGroupBox, QLineEdit,
+from PyQt6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLineEdit,
                              QSpinBox, QVBoxLayout)
 
 from ..errors import GridtoolError
 from ..layers import Layer
 from . import i18n
 from .i18n import tr
-from .patrol_dialog import _categories, _category_name, _RoutingDialog
+from .patrol_dialog import _categories, _category_name, _RoutingDialog, category_boxes
 
 #: Candidate categories ticked at first, as ``--candidates`` defaults (when the places have them).
 DEFAULT_CANDIDATES = ("townhall", "school", "market")
@@ -79,16 +79,9 @@ class CoverageDialog(_RoutingDialog):
         self.time_limit.setRange(1, 600)
         self.time_limit.setValue(30)
         self.time_limit.setSuffix(" " + tr("common.seconds"))
-        self.candidates: dict[str, QCheckBox] = {}
         cats = _categories(p)
         some_default = any(c in DEFAULT_CANDIDATES for c in cats)
-        grid = QGridLayout()
-        cats = [c for i, c in enumerate(cats) if c.lower() not in {x.lower() for x in cats[:i]}]  # any case
-        for i, c in enumerate(cats):
-            cb = QCheckBox(_category_name(c))
-            cb.setChecked(c in DEFAULT_CANDIDATES or not some_default)
-            self.candidates[c] = cb
-            grid.addWidget(cb, i // 3, i % 3)
+        self.candidates, grid = category_boxes(cats, lambda c: c in DEFAULT_CANDIDATES or not some_default)
         cand_box = QGroupBox(tr("coverage.candidates"))
         cand_box.setLayout(grid)
         sform = QFormLayout()

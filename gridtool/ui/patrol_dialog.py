@@ -32,6 +32,23 @@ def _category_name(c: str) -> str:
     return c if t == key else t
 
 
+def category_boxes(categories, checked) -> tuple[dict[str, QCheckBox], QGridLayout]:
+    """One check box per place category (3 a row; "School" and "school" once), ticked where
+    ``checked(category)``: the patrol's places and the siting's candidates."""
+    boxes: dict[str, QCheckBox] = {}
+    grid = QGridLayout()
+    seen: set[str] = set()
+    for c in categories:
+        if c.lower() in seen:
+            continue
+        seen.add(c.lower())
+        cb = QCheckBox(_category_name(c))
+        cb.setChecked(bool(checked(c)))
+        grid.addWidget(cb, len(boxes) // 3, len(boxes) % 3)
+        boxes[c] = cb
+    return boxes, grid
+
+
 class _RoutingDialog(QDialog):
     def __init__(self, window):
         super().__init__(window)
@@ -126,13 +143,7 @@ class PatrolDialog(_RoutingDialog):
         self.time_limit.setRange(0.5, 120)
         self.time_limit.setValue(2.0)
         self.time_limit.setSuffix(" " + tr("common.seconds"))
-        self.cats = {}
-        grid = QGridLayout()
-        for i, c in enumerate(x for x in _categories(self.project) if x != "police"):
-            cb = QCheckBox(_category_name(c))
-            cb.setChecked(True)
-            self.cats[c] = cb
-            grid.addWidget(cb, i // 3, i % 3)
+        self.cats, grid = category_boxes([x for x in _categories(self.project) if x != "police"], lambda c: True)
         places = QGroupBox(tr("patrol.places"))
         places.setLayout(grid)
         form = QFormLayout()
