@@ -64,6 +64,9 @@ class SealDialog(_RoutingDialog):
         self.per_exit = QSpinBox()
         self.per_exit.setRange(1, 20)
         self.per_exit.setValue(1)
+        self.posts = QSpinBox()  # 0: as ``gridtool seal`` without --posts-per-station
+        self.posts.setRange(0, 200)
+        self.posts.setSpecialValueText(tr("seal.posts_auto"))
         self.source.currentIndexChanged.connect(lambda _: self._enable())
         form = QFormLayout()
         form.addRow(tr("patrol.stations"), self.station_cat)
@@ -71,6 +74,7 @@ class SealDialog(_RoutingDialog):
         form.addRow(tr("seal.area"), self.area)
         form.addRow(tr("seal.file"), file_row)
         form.addRow(tr("seal.per_exit"), self.per_exit)
+        form.addRow(tr("seal.posts_per_station"), self.posts)
         form.addRow(tr("patrol.mode"), self.mode)
         self._browse_button = browse
         self._finish_layout(form)
@@ -105,6 +109,7 @@ class SealDialog(_RoutingDialog):
         w = self.window
         stations = self._stations()
         per_exit = self.per_exit.value()
+        posts = self.posts.value() or None
         if self.source.currentData() == "area":
             if self.area.currentData() is None:
                 raise GridtoolError("项目中没有村或网格可供封控", "the project has no villages or grids to seal",
@@ -123,7 +128,8 @@ class SealDialog(_RoutingDialog):
             if ex is None:
                 progress(0.4, tr("seal.finding_exits"))
                 ex = exits_of_area(graph, shape, label)  # as ``gridtool seal --area``
-            return seal_exits(graph, stations, ex, per_exit=per_exit, progress=progress, cancelled=cancelled)
+            return seal_exits(graph, stations, ex, per_exit=per_exit, posts_per_station=posts, progress=progress,
+                              cancelled=cancelled)
 
         def done(plan):
             show_seal(w, plan, stations)

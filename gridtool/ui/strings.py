@@ -344,6 +344,8 @@ STRINGS.update({
                          "Point layers (*.gpkg *.shp *.kml *.geojson *.csv *.xlsx);;All files (*)"),
     "seal.browse": ("浏览…", "Browse…"),
     "seal.per_exit": ("每个卡口的警力点数", "Posts per exit"),
+    "seal.posts_per_station": ("每个站点可派警力点数", "Posts each station can send"),
+    "seal.posts_auto": ("自动（站点图层的警力列，或够用的最少值）", "Auto (the stations' officers column, or the fewest that do)"),
     "seal.finding_exits": ("查找区域出口", "finding the area's exits"),
     "analysis.export": ("导出…", "Export…"),
     "analysis.export_title": ("选择导出文件夹", "Choose the export folder"),
