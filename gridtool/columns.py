@@ -28,7 +28,11 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
                 "社区", "村居", "所属社区", "cjqymc", "zldwmc"),
     "name": ("name", "名称", "name:zh", "名字", "村名", "村庄名称", "社区名称", "村社区名称", "xzqmc",
              "cjqymc", "zldwmc", "qsdwmc", "村名称", "行政村名称", "村居名称", "village_name", "vill_name",
-             "地名", "标题", "title", "道路名称", "河流名称", "卡口名称", "站点名称", "派出所名称"),
+             "地名", "标题", "title", "道路名称", "河流名称",
+             # Point registers of police and government offices (重点场所、卡口、监控点位 sheets).
+             "场所名称", "单位名称", "卡口名称", "点位名称", "监控点名称", "监控点位名称", "重点场所", "重点场所名称",
+             "地点名称", "站点名称", "机构名称", "企业名称", "学校名称", "医院名称", "派出所名称", "网点名称",
+             "设施名称", "点位", "卡口", "mc", "dwmc", "csmc"),
     "code": ("code", "区划代码", "行政区划代码", "代码", "编码", "xzqdm", "cjqydm", "zldwdm", "qsdwdm",
              "村代码", "村级代码", "village_code", "admin_code", "adcode", "ref", "统计用区划代码"),
     # Above the village: its township (乡镇/街道) and county (区县), by name or by code.
@@ -42,7 +46,8 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
     "category": ("category", "类别", "类型", "场所类型", "场所类别", "amenity", "fclass", "kind",
                  "type", "分类"),
     "kind": ("kind", "type", "类型", "地类", "地类名称", "dlmc", "landuse", "fclass"),
-    "priority": ("priority", "优先级", "重要性", "等级"),
+    "priority": ("priority", "优先级", "重要性", "等级", "重点等级", "重点级别", "级别", "管控等级", "风险等级",
+                 "防控等级", "重要等级", "重点程度", "巡逻等级", "巡防等级"),
     # Posts a station can send to seal exits (officers or cars on duty).
     "posts": ("posts", "警力", "警力数", "警力点数", "可派警力", "出警警力", "警车", "警车数", "车辆数", "巡逻车数",
               "officers", "cars", "patrol_cars", "units"),
@@ -51,6 +56,10 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
 
 _PERSONAL_NAMES = ("姓名", "户主", "户主姓名", "联系人", "居民姓名", "人员姓名", "党员姓名", "报警人", "报警人姓名",
                    "householder", "head", "person", "fullname", "full_name", "name", "名字", "owner")
+# Headers that name a person in any layer (a place's 负责人, an incident's 报警人), not only in
+# layers about people.
+_PERSON_HEADERS = ("负责人", "联系人", "报警人", "报案人", "户主", "法人", "法定代表人", "法人代表", "业主", "监护人",
+                   "责任人", "安全员", "网格员", "民警", "辅警")
 _ID_NAMES = ("身份证", "身份证号", "身份证号码", "公民身份号码", "证件号码", "idcard", "id_card",
              "id_no", "idno", "sfzh", "sfzhm")
 _PHONE_NAMES = ("电话", "手机", "手机号", "手机号码", "联系电话", "联系方式", "电话号码", "phone",
@@ -72,6 +81,25 @@ def find_column(columns, what: str, *, exclude=()) -> str | None:
         k = _key(cand)
         if k in keys:
             return keys[k]
+    return None
+
+
+# Headers ending in 名称 that name something else than the point itself: its village, township,
+# category, road, the person in charge.
+_NOT_PLACE_NAME = ("村", "社区", "乡", "镇", "街道", "辖区", "区县", "县", "城市", "地市", "省", "所属", "类", "型",
+                   "等级", "级别", "道路", "负责人", "联系人", "人员", "法人", "河流", "文件", "图层")
+
+
+def find_point_name_column(columns, *, exclude=()) -> str | None:
+    """A point register's own name column when no header of ``CANDIDATES["name"]`` matched: the
+    first header ending in 名称 (``网吧名称``, ``宾馆名称``, ``公共场所名称``) that names no division,
+    category, road or person (``所属社区名称``, ``类别名称``, ``负责人名称`` are left alone)."""
+    for col in columns:
+        if col in exclude or col == "geometry":
+            continue
+        k = _key(col)
+        if k.endswith("名称") and len(k) > 2 and not any(w in k[:-2] for w in _NOT_PLACE_NAME):
+            return col
     return None
 
 
@@ -101,6 +129,8 @@ def sensitive_columns(df: pd.DataFrame, *, personal_role: bool) -> dict[str, str
         elif any(_header_matches(k, n) for n in _PHONE_NAMES):
             out[col] = "phone"
         elif personal_role and any(_key(n) == k for n in _PERSONAL_NAMES):
+            out[col] = "name"
+        elif any(k.endswith((n, n + "姓名")) for n in _PERSON_HEADERS):  # 场所负责人; not 民警人数
             out[col] = "name"
         else:
             values = df[col].dropna()
@@ -172,6 +202,45 @@ def normalise_category(value) -> str:
     if _blank(value):
         return "other"
     return match_category(value) or str(value).strip()
+
+
+# Grades of key places as police and township registers write them. 一级 is the highest grade,
+# so grade N is priority 4 − N on gridtool's scale (3 and above: must-visit on patrols).
+_LEVEL_WORDS = {"高": 3, "中": 2, "低": 1, "high": 3, "medium": 2, "middle": 2, "low": 1, "重点": 3, "一般": 1,
+                "特级": 4, "最高": 4, "较高": 2.5, "较低": 1.5}
+_GRADE_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "1": 1, "2": 2, "3": 3, "4": 4, "5": 5,
+                 "Ⅰ": 1, "Ⅱ": 2, "Ⅲ": 3, "Ⅳ": 4, "Ⅴ": 5, "I": 1, "II": 2, "III": 3, "IV": 4, "V": 5}
+_GRADE_RE = re.compile(r"^(?:第)?(一|二|三|四|五|[1-5]|Ⅰ|Ⅱ|Ⅲ|Ⅳ|Ⅴ|I{1,3}|IV|V)\s*(?:级|类|等)")
+
+
+def priority_level(value) -> float:
+    """A place's priority on gridtool's 1–5 scale from the words of a 重点等级 column, NaN if none.
+
+    Numbers stay themselves (``3``, ``"3"``, ``"３"``); ``高/中/低`` and ``high/medium/low`` are 3/2/1,
+    ``重点`` 3 and ``一般`` 1; grades count down from the top: ``一级`` (also ``1级``, ``Ⅰ级``,
+    ``一类``, ``一级重点``) is 3, ``二级`` 2, ``三级`` and lower 1.
+    """
+    import unicodedata
+    if _blank(value) or isinstance(value, bool):
+        return float("nan")
+    if isinstance(value, (int, float)):
+        return float(value)
+    t = unicodedata.normalize("NFKC", str(value)).strip()
+    try:
+        return float(t)
+    except ValueError:
+        pass
+    low = t.lower()
+    if low in _LEVEL_WORDS:
+        return float(_LEVEL_WORDS[low])
+    m = _GRADE_RE.match(t.upper())
+    if m:
+        return float(max(1, 4 - _GRADE_DIGITS[m.group(1)]))
+    for word, level in _LEVEL_WORDS.items():  # 高风险, 重点单位, 一般场所
+        if not word.isascii() and (t.startswith(word) or t.endswith(word)):
+            return float(level)
+    m = re.match(r"^\s*(\d+(?:\.\d+)?)", t)
+    return float(m.group(1)) if m else float("nan")
 
 
 # Geofabrik: F = oneway along the line, T = oneway against it, B = both ways.

@@ -19,8 +19,8 @@ import pyproj
 import shapely
 
 from . import column_content
-from .columns import (find_column, match_category, normalise_category, oneway_reversed,
-                      sensitive_columns, to_oneway)
+from .columns import (find_column, find_point_name_column, match_category, normalise_category, oneway_reversed,
+                      priority_level, sensitive_columns, to_oneway)
 from .crs import (WGS84, CrsSpec, check_fits, crs_zh, gk_plain_metres, gk_zone_epsg, guess_crs, in_china,
                   lonlat_like, lonlat_swapped, offset_to_wgs84, parse_crs, robust_bounds, zone_advice)
 from .errors import CRSError, EmptyLayerError, GeometryTypeError, MissingColumnError, UnknownRoleError
@@ -174,6 +174,23 @@ def _place_categories(gdf: gpd.GeoDataFrame, ccol: str | None, raw: RawLayer, us
     return cat
 
 
+#: Roles of point registers whose features people know by name (重点场所, 派出所): a missing name
+#: column is worth a warning.
+_POINT_REGISTERS = ("places", "stations")
+
+
+def _name_candidates(gdf: gpd.GeoDataFrame, used: dict[str, str]) -> list:
+    """Text columns that might hold a register's names, most distinct values first; never a column
+    of personal data (its samples would be printed), a category, grade or serial number."""
+    skip = {*used.values(), *sensitive_columns(gdf, personal_role=False)}
+    for key in ("category", "priority", "id", "class", "village", "township", "county"):
+        skip.add(find_column(gdf.columns, key))
+    cands = column_content.text_candidates(gdf, exclude=[c for c in skip if c], limit=50)
+    cands = [c for c in cands if not all(str(v).strip().isdigit() for v in c.samples)]
+    cands.sort(key=lambda c: -gdf[c.column].nunique())
+    return cands[:6]
+
+
 def _normalise_columns(gdf: gpd.GeoDataFrame, role: str, fields: dict[str, str], raw: RawLayer,
                        used: dict[str, str], loose: dict[str, str],
                        details: dict[str, dict] | None = None,
@@ -239,6 +256,17 @@ def _normalise_columns(gdf: gpd.GeoDataFrame, role: str, fields: dict[str, str],
             gdf["village"] = gdf[vcol].astype("string")
     if role in ("villages", "roads", "rivers", "railways", "places", "stations", "party_members"):
         ncol = pick("name", content=role == "villages")
+        if ncol is None and role in _POINT_REGISTERS:
+            ncol = find_point_name_column(gdf.columns, exclude=list(used.values()))
+            if ncol:  # 网吧名称, 宾馆名称: guessed from the header's 名称, and said so
+                used["name"] = ncol
+                record("name", ncol, "header", ("表头以“名称”结尾", "header ends in 名称"))
+        if ncol is None and role in _POINT_REGISTERS:
+            problems.append(_not_found_problem(
+                role, "name", _name_candidates(gdf, used), where,
+                zh=f"没有找到{ROLES[role].zh}的名称列：路线、台账和报告将用“类别（第 N 行）”代替名称",
+                en=f"no name column found in the {role}: routes, ledgers and reports show "
+                   "'category (row N)' instead of names"))
         if ncol and ncol != "name":
             gdf["name"] = gdf[ncol]
         elif ncol is None:
@@ -305,8 +333,8 @@ def _normalise_columns(gdf: gpd.GeoDataFrame, role: str, fields: dict[str, str],
             gdf["category_raw"] = gdf[ccol]
         gdf["category"] = _place_categories(gdf, ccol, raw, used, [] if problems is None else problems)
         pcol = pick("priority")
-        if pcol and pcol != "priority":
-            gdf["priority"] = _numeric(gdf[pcol])
+        if pcol:  # 一级/二级/三级, 高/中/低 or numbers, on the patrol's 1–5 scale
+            gdf["priority"] = gdf[pcol].map(priority_level).astype(float)
     if role == "incidents":
         from .incidents import normalise_incident_columns
         gdf = normalise_incident_columns(gdf, {**{k: v for k, v in loose.items() if v in gdf.columns}, **fields},

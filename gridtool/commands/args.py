@@ -63,18 +63,22 @@ def role_sources(args) -> dict[str, str]:
     return {role: getattr(args, role) for role in VECTOR_ROLES if getattr(args, role, None)}
 
 
-def per_role_option(values: list[str], option: str) -> str | dict[str, str] | None:
-    """``["gcj02"]`` -> ``"gcj02"``; ``["households=gcj02", "EPSG:4547"]`` -> per role with ``"*"``."""
+def per_role_option(values: list[str], option: str, extra_roles=()) -> str | dict[str, str] | None:
+    """``["gcj02"]`` -> ``"gcj02"``; ``["households=gcj02", "EPSG:4547"]`` -> per role with ``"*"``.
+
+    ``extra_roles`` are the files a command reads besides the layers by role (``seal --exits``:
+    ``exits``), accepted as roles too."""
     out: dict[str, str] = {}
+    known = [*ROLES, *extra_roles]
     for item in values:
         role, sep, rest = item.partition("=")
-        if sep and role.strip().replace("-", "_") in ROLES:
+        if sep and role.strip().replace("-", "_") in known:
             out[role.strip().replace("-", "_")] = rest.strip()
         elif sep and role.strip().replace("-", "_").isidentifier():  # a word, not a PROJ string (+proj=…)
             raise UnknownRoleError(f"{option} {item} 中的图层角色 {role.strip()} 未知",
                                    f"unknown role {role.strip()!r} in {option} {item}",
-                                   fix_zh="可用角色：" + "、".join(ROLES) + f"；例如 {option} households={rest.strip()}。",
-                                   fix_en="roles: " + ", ".join(ROLES) + f"; e.g. {option} households={rest.strip()}.")
+                                   fix_zh="可用角色：" + "、".join(known) + f"；例如 {option} households={rest.strip()}。",
+                                   fix_en="roles: " + ", ".join(known) + f"; e.g. {option} households={rest.strip()}.")
         elif "*" in out:
             raise GridtoolError(f"{option} 只能给一个不带图层的值", f"{option} takes one value without a role",
                                 fix_zh=f"其余写成 图层=值，例如 {option} households=gcj02。",
@@ -115,18 +119,55 @@ def code_list(text: str | None) -> list[str]:
     return [c.strip() for c in (text or "").replace("，", ",").replace("、", ",").split(",") if c.strip()]
 
 
+def file_roles(args) -> tuple[str, ...]:
+    """The command's own input files that take ``--crs-in ROLE=…``, ``--encoding ROLE=…`` and
+    ``--field ROLE.KEY=…`` like the layers by role (``seal``: ``exits``); set with ``set_defaults``."""
+    return tuple(getattr(args, "file_roles", ()) or ())
+
+
+def _without(value, roles):
+    """A per-role option without the entries of ``roles`` (a command's own files, not layers)."""
+    if not isinstance(value, dict):
+        return value
+    rest = {k: v for k, v in value.items() if k not in roles}
+    return (rest["*"] if list(rest) == ["*"] else rest) or None
+
+
+def file_options(args, role: str) -> dict:
+    """How to read the command's own file ``role`` (one of :func:`file_roles`): ``crs_in`` (its own
+    ``--crs-in role=…``, over the file's CRS), ``crs_default`` (the one ``--crs-in CRS`` for files
+    without a CRS), ``encoding``, ``encoding_default`` and ``fields`` (``--field role.name=…``), as
+    :func:`gridtool.layers.load_layer` takes them."""
+    extra = file_roles(args)
+    crs = per_role_option(getattr(args, "crs_in", []) or [], "--crs-in", extra)
+    enc = per_role_option(getattr(args, "encoding", []) or [], "--encoding", extra)
+
+    def split(v):
+        if isinstance(v, dict):
+            return v.get(role), v.get("*")
+        return None, v
+    fields = {k.split(".", 1)[1]: v for k, v in field_options(args).items() if k.startswith(role + ".")}
+    crs_in, crs_default = split(crs)
+    encoding, encoding_default = split(enc)
+    return dict(crs_in=crs_in, crs_default=crs_default, encoding=encoding, encoding_default=encoding_default,
+                fields=fields or None)
+
+
 def project_from_args(args, progress=None):
     """A project loaded from the layers given by role, with ``--crs-in``, ``--encoding``, ``--field``,
-    ``--dem``, ``--seed`` and ``--line-classes``."""
+    ``--dem``, ``--seed`` and ``--line-classes`` (the entries for the command's own files,
+    :func:`file_roles`, are left to it)."""
     from ..project import Project
     sources = role_sources(args)
     if not sources:
         raise GridtoolError("没有传入任何图层", "no layers given",
                             fix_zh="至少用 --households 传入住户数据。",
                             fix_en="give at least --households PATH.")
-    return Project.from_sources(sources, crs_in=per_role_option(args.crs_in, "--crs-in"),
-                                encoding=per_role_option(args.encoding, "--encoding"),
-                                fields=field_options(args), dem=args.dem, seed=args.seed,
+    extra = file_roles(args)
+    fields = {k: v for k, v in field_options(args).items() if k.split(".", 1)[0] not in extra or "." not in k}
+    return Project.from_sources(sources, crs_in=_without(per_role_option(args.crs_in, "--crs-in", extra), extra),
+                                encoding=_without(per_role_option(args.encoding, "--encoding", extra), extra),
+                                fields=fields, dem=args.dem, seed=args.seed,
                                 name=getattr(args, "name", None),
                                 line_classes=getattr(args, "line_classes", None), progress=progress)
 
@@ -208,5 +249,5 @@ def routing_graph(project, args, *, mode: str | None = None):
 
 
 __all__ = ["LANGS", "add_role_arguments", "add_routing_arguments", "code_list", "command_progress", "field_options",
-           "fmt_lang", "limit_options", "pair_options", "per_role_option", "project_from_args", "project_or_sources", "role_sources",
+           "file_options", "file_roles", "fmt_lang", "limit_options", "pair_options", "per_role_option", "project_from_args", "project_or_sources", "role_sources",
            "routing_graph", "say", "speeds_from_args"]

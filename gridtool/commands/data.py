@@ -35,7 +35,7 @@ def _key_label(key: str, role: str) -> str:
     return ((VILLAGE_LABELS if role == "villages" else {}).get(key) or LABELS.get(key, (key, key)))[0]
 
 
-def _how_zh(text: str) -> str:
+def how_zh(text: str) -> str:
     for en_word, zh_word in _HOW_ZH:
         text = text.replace(en_word, zh_word)
     return text
@@ -57,12 +57,12 @@ def _print_summary(args, summary: dict) -> None:
         except GridtoolError:
             pass
     print(f"{summary.get('name', '')}  {k('CRS')}{'：' if zh else ': '}{crs_text}"
-          + ((f"（{k('input')}：{_how_zh(str(summary['user_crs']))}）" if zh else f"  (input: {summary['user_crs']})")
+          + ((f"（{k('input')}：{how_zh(str(summary['user_crs']))}）" if zh else f"  (input: {summary['user_crs']})")
              if summary.get("user_crs") else ""))
     for role, e in summary["layers"].items():
         hh = f"  {k('households')}{eq}{e['households']:,}" if "households" in e else ""
         sens = f"  {k('sensitive')}{eq}{','.join(e['sensitive'])}" if e.get("sensitive") else ""
-        crs = f"  {k('crs')}{eq}{_how_zh(str(e['crs'])) if zh else e['crs']}" if e.get("crs") else ""
+        crs = f"  {k('crs')}{eq}{how_zh(str(e['crs'])) if zh else e['crs']}" if e.get("crs") else ""
         # The key columns by their Chinese labels in Chinese output (纬度:北纬), not the internal keys.
         cols = (f"  {k('columns')}{eq}" + ",".join(f"{_key_label(c, role) if zh else c}:{v}"
                                                  for c, v in e["columns"].items())) if e.get("columns") else ""
@@ -71,17 +71,17 @@ def _print_summary(args, summary: dict) -> None:
             sample = " | ".join(e.get("encoding_sample") or [])
             enc = e["encoding"]
             if zh:
-                enc = _how_zh(enc)
+                enc = how_zh(enc)
             print(f"  {'':<14} {k('encoding')}{eq}{enc}" + (f"{'：' if zh else ': '}{sample}" if sample else ""))
         if e.get("note"):
             print(f"  {'':<14} {e['note']}")
-        _print_columns(args, role, e)
+        print_columns(args, role, e)
     if summary.get("dem"):
         d = summary["dem"]
         print(f"  {'dem':<14} {d.get('shape')}  {d.get('min', 0):.0f}–{d.get('max', 0):.0f} m")
 
 
-def _print_columns(args, role: str, e: dict) -> None:
+def print_columns(args, role: str, e: dict) -> None:
     """Which column was used for what (村名：F1（石柱村、龙潭村…）) and the layer's class summary."""
     from ..column_content import describe_all
     detail = e.get("columns_detail") or {}
@@ -155,7 +155,7 @@ def cmd_validate(args) -> int:
         for role, e in project.summary()["layers"].items():
             if e.get("columns_detail") or e.get("class_summary"):
                 print(f"  {role}")
-                _print_columns(args, role, e)
+                print_columns(args, role, e)
         _print_problems(args, problems)
     return 1 if any(p.severity == "error" for p in problems) else 0
 

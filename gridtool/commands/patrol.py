@@ -15,10 +15,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import GridtoolError
-from ..maps.route_files import patrol_output_paths, route_title, write_layers_gpkg, write_patrol_outputs
+from ..maps.route_files import (patrol_layers, patrol_output_paths, route_title, write_layers_gpkg,
+                                write_patrol_outputs)
 from ..routing.project_layers import add_routes_to_project, candidate_sites, grid_areas, seal_area, stations_of
 from ..routing.table_words import LANG_TABLE_HELP
-from .args import add_role_arguments, add_routing_arguments, per_role_option, project_or_sources, routing_graph, say
+from .args import (add_role_arguments, add_routing_arguments, file_options, fmt_lang, project_or_sources, routing_graph,
+                   say)
 
 
 def _check_outputs(args, paths) -> None:
@@ -35,11 +37,32 @@ def _table_lang(args) -> str:
     return lang if lang in ("zh", "en", "both") else "zh"
 
 
+def _project(args):
+    """The project, or the layers given by role; layers read from files here report, as ``import``
+    does, which columns were taken for what and the loader's warnings (a CRS assumed, no name
+    column), so that a guess is never silent."""
+    project = project_or_sources(args)
+    if getattr(args, "project", None):
+        return project
+    from ..roles import ROLES
+    from .data import how_zh, print_columns
+    for role, lyr in project.layers.items():
+        cols = ", ".join(f"{k}:{v}" for k, v in lyr.columns_used.items())
+        say(args, f"{ROLES[role].zh}：{lyr.source}，{len(lyr.gdf)} 个要素，坐标系 {how_zh(lyr.crs_in)}"
+            + (f"，所用列：{cols}" if cols else ""),
+            f"{role}: {lyr.source}, {len(lyr.gdf)} feature(s), CRS {lyr.crs_in}"
+            + (f", columns used: {cols}" if cols else ""))
+        print_columns(args, role, lyr.meta())
+        for p in lyr.problems:
+            print(p.format(fmt_lang(args)))
+    return project
+
+
 def cmd_patrol(args) -> int:
     from ..routing.hotspots import find_hotspots, incident_share_near
     from ..routing.patrol import pick_depot, plan_patrol
     _check_outputs(args, patrol_output_paths(Path(args.out)).values())
-    project = project_or_sources(args)
+    project = _project(args)
     stations = pick_depot(stations_of(project, category=args.station_category), args.depot)
     places = project.layers["places"].gdf if "places" in project.layers else None
     incidents = (project.layers["incidents"].gdf if "incidents" in project.layers and not args.no_hotspots
@@ -65,6 +88,9 @@ def cmd_patrol(args) -> int:
     files = write_patrol_outputs(project, plan, out, hotspots=hs, include_personal=args.include_personal,
                                  lang=_table_lang(args))
     print(plan.summary(args.lang))
+    _warn_unmasked(args, [(files["gpkg"], patrol_layers(plan, hs)),
+                          *[(files[k], {"route_stops": plan.stops}) for k in ("gpx", "kml", "csv")],
+                          (files["cards"], {"route_stops": plan.stops, "unserved": plan.unserved})])
     if hs is not None:
         near = incident_share_near(plan.routes, incidents, metres=100)
         line_zh = f"路线 100 米内的警情：{near:.0%}"
@@ -208,11 +234,12 @@ def cmd_walk(args) -> int:
 
 
 def cmd_coverage(args) -> int:
-    from ..maps.route_files import coverage_output_paths, write_coverage_outputs
+    from ..maps.route_files import (coverage_output_paths, coverage_outputs, coverage_personal_layers,
+                                    write_coverage_outputs)
     from ..routing.coverage import analyse_coverage
     from ..routing.demand import make_demand
     _check_outputs(args, coverage_output_paths(Path(args.out), args.minutes))
-    project = project_or_sources(args)
+    project = _project(args)
     stations = stations_of(project, category=args.station_category)
     spec = args.demand or ("households" if "households" in project.layers else None)
     if spec is None and args.sites:
@@ -228,20 +255,41 @@ def cmd_coverage(args) -> int:
                               sites=args.sites, time_limit=args.time_limit, villages=villages)
     for zh, en in result.messages:
         say(args, zh, en)
-    path = write_coverage_outputs(result, Path(args.out), lang=_table_lang(args))[0]
+    path = write_coverage_outputs(result, Path(args.out), include_personal=args.include_personal,
+                                  lang=_table_lang(args))[0]
+    _warn_unmasked(args, coverage_outputs(result, Path(args.out)), coverage_personal_layers(result))
     say(args, f"已写入 {path}", f"written: {path}")
     return 0
 
 
-def _read_exits(project, args):
-    """The ``--exits PATH[:LAYER]`` points in the project CRS."""
-    from ..layers import load_layer
-    crs = per_role_option(getattr(args, "crs_in", []) or [], "--crs-in")
-    enc = per_role_option(getattr(args, "encoding", []) or [], "--encoding")
+def _as_exits(problem):
+    """A loader's problem with the exits file in the words of ``seal``: the exits are read by the
+    rules of key places, but their options are ``--field exits.…`` and the officer calls them 卡口."""
+    from dataclasses import replace
 
-    def pick(v):
-        return v.get("exits", v.get("*")) if isinstance(v, dict) else v
-    lyr = load_layer("places", args.exits, crs_default=pick(crs), encoding_default=pick(enc))
+    def zh(t):
+        return t.replace("places.", "exits.").replace("重点场所", "卡口")
+
+    def en(t):
+        return t.replace("places.", "exits.").replace("key places", "exits").replace("the places", "the exits")
+    return replace(problem, role="exits", zh=zh(problem.zh), fix_zh=zh(problem.fix_zh), en=en(problem.en),
+                   fix_en=en(problem.fix_en))
+
+
+def _read_exits(project, args):
+    """The ``--exits PATH[:LAYER]`` points in the project CRS, read with ``--crs-in exits=…``,
+    ``--encoding exits=…`` and ``--field exits.name=…``; prints the columns used and the loader's
+    warnings (a CRS assumed, no name column) as ``import`` does."""
+    from ..layers import load_layer
+    from .data import how_zh, print_columns
+    lyr = load_layer("places", args.exits, **file_options(args, "exits"))
+    cols = ", ".join(f"{k}:{v}" for k, v in lyr.columns_used.items() if k != "category")  # exits need none
+    say(args, f"卡口：{lyr.source}，{len(lyr.gdf)} 个，坐标系 {how_zh(lyr.crs_in)}，所用列：{cols}",
+        f"exits: {lyr.source}, {len(lyr.gdf)} point(s), CRS {lyr.crs_in}, columns used: {cols}")
+    print_columns(args, "places", lyr.meta())
+    for p in lyr.problems:
+        if p.code != "category_from_name":  # an exit needs no category
+            print(_as_exits(p).format(fmt_lang(args)))
     gdf = lyr.gdf
     if project.crs is not None and gdf.crs is not None and not gdf.crs.equals(project.crs):
         gdf = gdf.to_crs(project.crs)
@@ -249,10 +297,10 @@ def _read_exits(project, args):
 
 
 def cmd_seal(args) -> int:
-    from ..maps.route_files import seal_output_paths, write_seal_outputs
+    from ..maps.route_files import seal_output_paths, seal_outputs, write_seal_outputs
     from ..routing.sealing import exits_of_area, seal_exits
     _check_outputs(args, seal_output_paths(Path(args.out)))
-    project = project_or_sources(args)
+    project = _project(args)
     stations = stations_of(project, category=args.station_category)
     area = seal_area(project, args.area) if args.area else None  # an unknown name fails before the graph
     exits = _read_exits(project, args) if area is None else None
@@ -265,8 +313,26 @@ def cmd_seal(args) -> int:
     csv, gpkg = write_seal_outputs(plan, stations, Path(args.out), include_personal=args.include_personal,
                                    lang=_table_lang(args))
     print(plan.summary(args.lang if args.lang in ("zh", "en") else "both"))
+    _warn_unmasked(args, seal_outputs(plan, stations, Path(args.out)))
     say(args, f"已写入：{csv}，{gpkg}", f"written: {csv}, {gpkg}")
     return 0
+
+
+def _add_personal(p) -> None:
+    """``--include-personal``, as ``export`` has it."""
+    p.add_argument("--include-personal", action="store_true",
+                   help="包含姓名、身份证号、电话（默认脱敏）/ include names, ID and phone numbers (default: masked)")
+
+
+def _warn_unmasked(args, files, personal_layers=()) -> None:
+    """After ``--include-personal``: the files that show personal data as it is, with the columns,
+    and what the law asks of whoever holds them (``export``'s warning; nothing when there is none)."""
+    if not getattr(args, "include_personal", False):
+        return
+    from ..maps.unmasked import unmasked_tables, warning_lines
+    found = unmasked_tables(files, personal_layers=personal_layers)
+    if found:
+        say(args, "\n".join(warning_lines(found, "zh")), "\n".join(warning_lines(found, "en")))
 
 
 def _add_out(p, help_text: str) -> None:
@@ -315,8 +381,7 @@ def register(subparsers) -> None:
     pp.add_argument("--max-hotspots", type=int, default=20, metavar="N", help="最多热点数 / at most N hot spots")
     pp.add_argument("--no-hotspots", action="store_true",
                     help="项目中有警情也不安排热点巡逻 / ignore the incidents layer")
-    pp.add_argument("--include-personal", action="store_true",
-                    help="地点名称中的电话、身份证号不脱敏 / keep phone and ID numbers in place names unmasked")
+    _add_personal(pp)
     _add_quiet(pp)
     pp.set_defaults(func=cmd_patrol)
 
@@ -353,6 +418,7 @@ def register(subparsers) -> None:
     pc.add_argument("--station-category", default="police",
                     help="无站点图层时用此类别的重点场所作站点 / place category used as stations")
     _add_quiet(pc)
+    _add_personal(pc)
     pc.set_defaults(func=cmd_coverage)
 
     ps = subparsers.add_parser("seal", help="封控卡口：每个卡口派警力，最长用时最短 / seal exits: a post at every "
@@ -360,7 +426,10 @@ def register(subparsers) -> None:
     ps.add_argument("project", nargs="?", metavar="PROJECT.gpkg")
     add_role_arguments(ps)
     where = ps.add_mutually_exclusive_group(required=True)
-    where.add_argument("--exits", metavar="PATH[:LAYER]", help="卡口（出口）点图层 / the exits (checkpoints), points")
+    where.add_argument("--exits", metavar="PATH[:LAYER]",
+                       help="卡口（出口）点图层；坐标系、编码、列另用 --crs-in exits=gcj02、--encoding exits=gbk、"
+                            "--field exits.name=卡口名称 / the exits (checkpoints), points; their CRS, encoding and "
+                            "columns with --crs-in exits=…, --encoding exits=…, --field exits.name=…")
     where.add_argument("--area", metavar="NAME|CODE",
                        help="封控的村（村名或代码）或网格（编码）：卡口为道路穿过其边界处 / the village (name or code) "
                             "or grid (code) to seal: exits where roads cross its boundary")
@@ -372,9 +441,8 @@ def register(subparsers) -> None:
                     help="每个站点可派的警力点数（默认站点图层的“警力/警车数”列，无此列则取够封控全部卡口的最少值）"
                          " / posts each station can send (default: the stations layer's 警力/警车数 column, else the "
                          "fewest that seal every exit)")
-    ps.add_argument("--include-personal", action="store_true",
-                    help="站点的电话、人名不脱敏 / keep the stations' phone numbers and names unmasked")
     ps.add_argument("--station-category", default="police",
                     help="无站点图层时用此类别的重点场所作站点 / place category used as stations")
     _add_quiet(ps)
-    ps.set_defaults(func=cmd_seal)
+    _add_personal(ps)
+    ps.set_defaults(func=cmd_seal, file_roles=("exits",))

@@ -277,6 +277,14 @@ def staff_columns(df: pd.DataFrame) -> dict[str, str]:
     return {c: k for c, k in STAFF_COLUMNS.items() if c in df.columns}
 
 
+def mask_output(df: pd.DataFrame, include_personal: bool = False, *, personal_role: bool = False) -> pd.DataFrame:
+    """A table the routing commands write (sites, exits, stops …) masked as exports mask layers:
+    the staff columns (:data:`STAFF_COLUMNS`) and every column :func:`detect_sensitive` finds."""
+    if df is None:
+        return df
+    return mask_frame(df, staff_columns(df), include_personal, personal_role=personal_role)
+
+
 def _layer_rules(layer) -> tuple[dict[str, str], dict]:
     """What :func:`mask_layer` masks in a layer: its known personal columns (flagged at load time,
     staff columns, the roster's own name column) and the keywords of :func:`mask_frame`."""
@@ -316,6 +324,19 @@ def personal_columns(layer) -> dict[str, str]:
     if gdf is None or not len(gdf):
         return {}
     known, rules = _layer_rules(layer)
+    return _changed_columns(gdf, known, **rules)
+
+
+def frame_personal_columns(df: pd.DataFrame, *, personal_role: bool = False) -> dict[str, str]:
+    """:func:`personal_columns` of a table that is no project layer (the ``sites`` of a coverage
+    run, the ``exits`` of a sealing plan): the columns :func:`mask_frame` changes, with their kind."""
+    if df is None or not len(df):
+        return {}
+    return _changed_columns(df, {**staff_columns(df)}, personal_role=personal_role, exclude=())
+
+
+def _changed_columns(gdf, known, **rules) -> dict[str, str]:
+    """The columns of ``gdf`` whose values :func:`mask_frame` changes, with their kind."""
     found = detect_sensitive(gdf, known, **rules)
     masked = mask_frame(gdf, known, **rules)
 
@@ -342,5 +363,5 @@ def escape_html(value: Any) -> str:
 
 
 __all__ = ["KEY_COLUMNS", "KINDS", "STAFF_COLUMNS", "detect_sensitive", "escape_html", "id_check_ok",
-           "is_text_column", "mask_frame", "mask_id", "mask_layer", "mask_name", "mask_phone", "mask_value",
+           "frame_personal_columns", "is_text_column", "mask_frame", "mask_output", "mask_id", "mask_layer", "mask_name", "mask_phone", "mask_value",
            "personal_columns", "staff_columns"]

@@ -53,21 +53,20 @@ def write_patrol_outputs(project, plan, out: Path, *, name: str = "patrol", hots
     ``hotspots`` (a :class:`HotSpots`) also the ``hotspots`` and ``hotspot_streets`` layers.
     The stop list's headers and categories follow ``lang`` (:mod:`gridtool.routing.table_words`).
 
-    Phone and ID numbers in place names ("李四代销点 13912345678") are masked unless ``include_personal``.
+    Personal data in every layer and file (phone and ID numbers in place names, "李四代销点
+    13912345678"; a contact's name or phone column) is masked unless ``include_personal``.
     """
     from dataclasses import replace
 
     from ..routing.export import write_gpx, write_kml, write_stops_csv
-    from .privacy import mask_frame
+    from .privacy import mask_output
     if not include_personal:
-        plan = replace(plan, stops=mask_frame(plan.stops), routes=mask_frame(plan.routes),
-                       unserved=mask_frame(plan.unserved))
+        plan = replace(plan, stops=mask_output(plan.stops), routes=mask_output(plan.routes),
+                       unserved=mask_output(plan.unserved), hotspots=mask_output(plan.hotspots))
     out.mkdir(parents=True, exist_ok=True)
-    layers = {"routes": plan.routes, "route_stops": plan.stops}
-    if plan.hotspots is not None:
-        layers["hotspots"] = plan.hotspots
-    if hotspots is not None:
-        layers["hotspot_streets"] = hotspots.streets
+    layers = patrol_layers(plan, hotspots)
+    if not include_personal and "hotspot_streets" in layers:  # the plan's own tables are masked above
+        layers["hotspot_streets"] = mask_output(layers["hotspot_streets"])
     title = route_title(project)
     files = {
         "gpkg": write_layers_gpkg(out / f"{name}.gpkg", layers),
@@ -85,21 +84,51 @@ def write_patrol_outputs(project, plan, out: Path, *, name: str = "patrol", hots
     return {k: str(v) for k, v in files.items()}
 
 
+def patrol_layers(plan, hotspots=None) -> dict:
+    """The layers of ``patrol.gpkg``: ``routes``, ``route_stops``, and the hot spots when planned."""
+    layers = {"routes": plan.routes, "route_stops": plan.stops}
+    if plan.hotspots is not None:
+        layers["hotspots"] = plan.hotspots
+    if hotspots is not None:
+        layers["hotspot_streets"] = hotspots.streets
+    return layers
+
+
 def coverage_output_paths(out: Path, minutes) -> list[Path]:
     """The files :func:`write_coverage_outputs` may write into ``out`` (checked before planning)."""
     return [out / "coverage.gpkg"] + [out / f"coverage-{float(m):g}min-villages.csv" for m in minutes]
 
 
-def write_coverage_outputs(result, out: Path, *, lang: str = "zh") -> list[Path]:
-    """``coverage.gpkg`` (circles, sites, uncovered features per time) and, for households,
-    ``coverage-{N}min-villages.csv`` per time (headers in ``lang``, households whole, the share
-    to 0.1 %), from a :class:`gridtool.routing.coverage.CoverageResult`.
-    Returns the paths written, the GeoPackage first."""
-    from ..routing.export import write_table_csv
-    out.mkdir(parents=True, exist_ok=True)
-    tables = [write_table_csv(out / f"coverage-{c.minutes:g}min-villages.csv", _village_table(c.villages), lang=lang)
+def coverage_outputs(result, out: Path) -> list[tuple[Path, dict]]:
+    """What :func:`write_coverage_outputs` writes: ``(path, {layer: table})``, the GeoPackage first."""
+    files = [(out / "coverage.gpkg", result.layers())]
+    files += [(out / f"coverage-{c.minutes:g}min-villages.csv", {"villages_table": c.villages})
               for c in result.per_minute if c.villages is not None]
-    return [write_layers_gpkg(out / "coverage.gpkg", result.layers()), *tables]
+    return files
+
+
+def coverage_personal_layers(result) -> tuple[str, ...]:
+    """The layers of a coverage run about people: the uncovered households (their names, if any, are
+    householders')."""
+    return tuple(f"uncovered_{c.minutes:g}min" for c in result.per_minute if c.villages is not None)
+
+
+def write_coverage_outputs(result, out: Path, *, include_personal: bool = False, lang: str = "zh") -> list[Path]:
+    """``coverage.gpkg`` (circles, sites, uncovered features per time) and, for households,
+    ``coverage-{N}min-villages.csv`` per time (headers in ``lang``, households whole), from a :class:`gridtool.routing.coverage.CoverageResult`.
+    Personal data (a candidate site's 负责人 and 联系电话, householders' names) is masked unless
+    ``include_personal``. Returns the paths written, the GeoPackage first."""
+    from ..routing.export import write_table_csv
+    from .privacy import mask_output
+    out.mkdir(parents=True, exist_ok=True)
+    people = coverage_personal_layers(result)
+
+    def masked(layers):
+        return {k: mask_output(v, include_personal, personal_role=k in people) for k, v in layers.items()}
+    files = coverage_outputs(result, out)
+    tables = [write_table_csv(path, _village_table(masked(layers)["villages_table"]), lang=lang)
+              for path, layers in files[1:]]
+    return [write_layers_gpkg(files[0][0], masked(files[0][1])), *tables]
 
 
 def _village_table(villages):
@@ -118,25 +147,30 @@ def seal_output_paths(out: Path) -> list[Path]:
     return [out / "seal.csv", out / "seal.gpkg"]
 
 
-def write_seal_outputs(plan, stations, out: Path, *, include_personal: bool = False, lang: str = "zh") -> list[Path]:
-    """``seal.csv`` (exit, station, minutes, km per post; headers in ``lang``: 卡口, 站点, 分钟, 公里)
-    and ``seal.gpkg`` (``seal_paths``, ``exits``, ``stations``) of a
-    :class:`gridtool.routing.sealing.SealPlan`; the stations' phone numbers and names of people
-    masked as in every export, unless ``include_personal``."""
-    from ..layers import Layer
-    from ..routing.export import write_table_csv
-    from .privacy import mask_layer
-    out.mkdir(parents=True, exist_ok=True)
+def seal_outputs(plan, stations, out: Path) -> list[tuple[Path, dict]]:
+    """What :func:`write_seal_outputs` writes: ``(path, {layer: table})`` for ``seal.csv`` and
+    ``seal.gpkg``."""
     table = plan.table[["exit", "station", "minutes", "km"]].copy()
     table["minutes"] = table["minutes"].round(2)
     table["km"] = table["km"].round(3)
-    csv = write_table_csv(out / "seal.csv", table, lang=lang)
-    gpkg = write_layers_gpkg(out / "seal.gpkg", {"seal_paths": plan.paths.drop(columns=["exit_no"]),
-                                                 "exits": plan.exits,
-                                                 "stations": mask_layer(Layer(role="stations", gdf=stations),
-                                                                        include_personal=include_personal)})
+    return [(out / "seal.csv", {"seal": table}),
+            (out / "seal.gpkg", {"seal_paths": plan.paths.drop(columns=["exit_no"]), "exits": plan.exits,
+                                 "stations": stations})]
+
+
+def write_seal_outputs(plan, stations, out: Path, *, include_personal: bool = False, lang: str = "zh") -> list[Path]:
+    """``seal.csv`` (exit, station, minutes, km per post; headers in ``lang``) and ``seal.gpkg`` (``seal_paths``,
+    ``exits``, ``stations``) of a :class:`gridtool.routing.sealing.SealPlan`; personal data (the
+    exits' or stations' contacts and phones) masked unless ``include_personal``."""
+    from ..routing.export import write_table_csv
+    from .privacy import mask_output
+    out.mkdir(parents=True, exist_ok=True)
+    (csv_path, table), (gpkg_path, layers) = seal_outputs(plan, stations, out)
+    csv = write_table_csv(csv_path, mask_output(table["seal"], include_personal), lang=lang)
+    gpkg = write_layers_gpkg(gpkg_path, {k: mask_output(v, include_personal) for k, v in layers.items()})
     return [csv, gpkg]
 
 
-__all__ = ["coverage_output_paths", "patrol_output_paths", "route_title", "seal_output_paths",
-           "write_coverage_outputs", "write_layers_gpkg", "write_patrol_outputs", "write_seal_outputs"]
+__all__ = ["coverage_output_paths", "coverage_outputs", "coverage_personal_layers", "patrol_layers",
+           "patrol_output_paths", "route_title", "seal_output_paths", "seal_outputs", "write_coverage_outputs",
+           "write_layers_gpkg", "write_patrol_outputs", "write_seal_outputs"]

@@ -38,10 +38,17 @@ def gis_layers(roles: Sequence[str] | None) -> dict[str, None]:
     return dict.fromkeys(roles or GIS_LAYERS)
 
 
+#: Layers of the routing commands' files that no project layer names.
+OUTPUT_LAYER_ZH = {"sites": "站点与选址", "exits": "卡口", "stations": "站点", "seal_paths": "封控路线",
+                   "seal": "封控表", "hotspot_streets": "热点街道", "unserved": "未安排地点", "villages_table": "各村覆盖"}
+
+
 def _layer_zh(role: str) -> str:
     """grids → 基础网格 (as the maps name them), party_members → 党员 (as the roles do)."""
     from ..roles import ROLES
-    return LAYER_ZH.get(role) or (ROLES[role].zh if role in ROLES else role)
+    if role.startswith("uncovered_"):
+        return f"未覆盖（{role.removeprefix('uncovered_')}）"
+    return LAYER_ZH.get(role) or OUTPUT_LAYER_ZH.get(role) or (ROLES[role].zh if role in ROLES else role)
 
 
 @dataclass
@@ -97,6 +104,24 @@ def unmasked_outputs(project, outputs: Sequence[tuple[str, str, Mapping[str, tup
     return out
 
 
+def unmasked_tables(outputs: Sequence[tuple[str, Mapping[str, object]]], *, personal_layers: Sequence[str] = ()
+                    ) -> list[Unmasked]:
+    """:func:`unmasked_outputs` for files written from tables that are no project layers (``coverage``,
+    ``seal`` and ``patrol`` results): ``(path, {layer name: DataFrame})`` per file written with
+    ``include_personal=True``; ``personal_layers`` are about people (uncovered households)."""
+    from .privacy import frame_personal_columns
+    out = []
+    for path, layers in outputs:
+        shown = {}
+        for name, df in layers.items():
+            cols = frame_personal_columns(df, personal_role=name in personal_layers)
+            if cols:
+                shown[name] = cols
+        if shown:
+            out.append(Unmasked(str(path), shown))
+    return out
+
+
 def warning_lines(unmasked: Sequence[Unmasked], lang: str = "zh") -> list[str]:
     """The warning printed after an export with ``--include-personal`` (empty: nothing to warn of)."""
     if not unmasked:
@@ -113,4 +138,5 @@ def warning_lines(unmasked: Sequence[Unmasked], lang: str = "zh") -> list[str]:
                "for anyone else, export again without --include-personal."])
 
 
-__all__ = ["EXPORT_LAYERS", "KIND_WORDS", "Unmasked", "gis_layers", "unmasked_outputs", "warning_lines"]
+__all__ = ["EXPORT_LAYERS", "KIND_WORDS", "OUTPUT_LAYER_ZH", "Unmasked", "gis_layers", "unmasked_outputs", "unmasked_tables",
+           "warning_lines"]

@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..errors import CancelledError
 from ..roles import PLACE_CATEGORIES
-from .demand import Demand, coverage_by_village, feature_names, nearest_times
+from .demand import Demand, coverage_by_village, feature_names, nearest_times, village_label
 from .graph import RoadGraph
 from .modes import MODE_ZH
 
@@ -226,8 +226,9 @@ def analyse_coverage(graph: RoadGraph, stations: gpd.GeoDataFrame, *, minutes, d
         if demand.kind == "households":
             vt = coverage_by_village(demand, covered, villages)
             for r in vt[vt["uncovered_hh"] > 0].head(10).itertuples():
-                messages.append((f"  {r.name}：未覆盖 {r.uncovered_hh:,.0f} 户（覆盖 {r.share:.0%}）",
-                                 f"  {r.name}: {r.uncovered_hh:,.0f} households uncovered ({r.share:.0%} covered)"))
+                label = village_label(r)
+                messages.append((f"  {label}：未覆盖 {r.uncovered_hh:,.0f} 户（覆盖 {r.share:.0%}）",
+                                 f"  {label}: {r.uncovered_hh:,.0f} households uncovered ({r.share:.0%} covered)"))
         else:
             messages += _uncovered_lines(m, layer)
         result.per_minute.append(MinuteCoverage(m, cw, demand.total, layer, vt))

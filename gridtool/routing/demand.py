@@ -390,7 +390,9 @@ def times_within(graph: RoadGraph, src: Snapped, tgt: Snapped, limit: float = np
 def coverage_by_village(demand, covered, villages):
     """Households per village, covered and not (the households' ``village`` column, else the
     village polygon each falls in): columns ``name``, ``hh``, ``covered_hh``, ``uncovered_hh`` and
-    ``share``, least covered first. ``covered`` is a boolean per feature of ``demand``."""
+    ``share``, least covered first. ``covered`` is a boolean per feature of ``demand``. Where the
+    households name their village by division code, ``name`` is the village's name from ``villages``
+    and ``code`` the code; whole household counts are integers."""
     hh = demand.features
     if "village" in hh and hh["village"].notna().any():
         key = hh["village"].astype(object).where(hh["village"].notna(), "(无 / none)")
@@ -405,5 +407,29 @@ def coverage_by_village(demand, covered, villages):
                        "covered_hh": np.where(covered, demand.weight, 0.0)})
     vt = df.groupby("name", sort=True).sum().reset_index()
     vt["uncovered_hh"] = vt["hh"] - vt["covered_hh"]
-    vt["share"] = np.where(vt["hh"] > 0, vt["covered_hh"] / vt["hh"], 0.0)
-    return vt.sort_values("share").reset_index(drop=True)
+    vt["share"] = np.where(vt["hh"] > 0, vt["covered_hh"] / vt["hh"], 0.0).round(4)
+    named = _village_names(villages)
+    if named and vt["name"].astype(str).isin(list(named)).any():
+        # The households' 所属村 holds division codes (320102900001): the planner reads names.
+        code = vt["name"].astype(str)
+        vt.insert(1, "code", code.where(code.isin(list(named))))
+        vt["name"] = code.map(lambda c: named.get(c, c))
+    whole = np.isclose(demand.weight, np.round(demand.weight)).all() if len(demand.weight) else True
+    if whole:  # household counts are whole numbers: 1024, not 1024.0
+        for col in ("hh", "covered_hh", "uncovered_hh"):
+            vt[col] = vt[col].round().astype("int64")
+    return vt.sort_values("share", kind="stable").reset_index(drop=True)
+
+
+def _village_names(villages) -> dict[str, str]:
+    """Division code → village name, from the villages layer (empty without codes or names)."""
+    if villages is None or not len(villages) or "code" not in villages or "name" not in villages:
+        return {}
+    ok = villages["code"].notna() & villages["name"].notna()
+    return {str(c): str(n) for c, n in zip(villages.loc[ok, "code"], villages.loc[ok, "name"]) if str(c) != str(n)}
+
+
+def village_label(row) -> str:
+    """``上海路社区（320102900001）`` for a row of :func:`coverage_by_village`, or its name alone."""
+    code = getattr(row, "code", None)
+    return f"{row.name}（{code}）" if isinstance(code, str) and code and code != row.name else str(row.name)

@@ -28,7 +28,7 @@ HEADERS = {
     # seal.csv
     "exit": ("卡口", "exit"), "km": ("公里", "km"),
     # coverage-*-villages.csv
-    "name": ("村（社区）", "name"), "hh": ("户数", "hh"), "covered_hh": ("覆盖户数", "covered_hh"),
+    "name": ("村（社区）", "name"), "code": ("代码", "code"), "hh": ("户数", "hh"), "covered_hh": ("覆盖户数", "covered_hh"),
     "uncovered_hh": ("未覆盖户数", "uncovered_hh"), "share": ("覆盖率", "share"),
 }
 
