@@ -113,7 +113,7 @@ def test_seal_takes_gcj02_exits_by_role_with_names_masked(tmp_path, capsys):
     assert placed["负责人"].tolist() == ["王*", "李*", "张*"]
     assert placed["联系电话"].tolist()[0] == "139****3645"
     with open(tmp_path / "s" / "seal.csv", encoding="utf-8-sig") as fh:
-        assert {r["exit"] for r in csv.DictReader(fh)} == {"北口", "东口", "东北口"}
+        assert {r["卡口"] for r in csv.DictReader(fh)} == {"北口", "东口", "东北口"}
     # --include-personal: shown as written, and the warning export gives names the file and columns
     assert _run(["seal", *roles, "--exits", str(exits), "--crs-in", "exits=gcj02", "--mode", "walk",
                  "--include-personal", "--out", str(tmp_path / "s2")]) == 0
@@ -174,5 +174,5 @@ def test_coverage_lists_villages_by_name_with_whole_households(tmp_path, capsys)
     assert "上海路社区（320102900001）：未覆盖 35 户" in out
     with open(tmp_path / "c" / "coverage-0.1min-villages.csv", encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
-    assert [(r["name"], r["code"], r["hh"], r["uncovered_hh"]) for r in rows] == \
+    assert [(r["村（社区）"], r["代码"], r["户数"], r["未覆盖户数"]) for r in rows] == \
         [("上海路社区", "320102900001", "35", "35")]
