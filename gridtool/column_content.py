@@ -112,7 +112,13 @@ def text_values(series: pd.Series, limit: int = 2000) -> pd.Series:
 def samples_of(series: pd.Series, n: int = 3) -> tuple[str, ...]:
     """Up to ``n`` distinct values, and a fourth when there are more (shown as "…")."""
     v = text_values(series, limit=500)
-    return tuple(dict.fromkeys(v.tolist()))[:n + 1]
+    out = tuple(dict.fromkeys(v.tolist()))[:n + 1]
+    # Examples are printed and kept in the project: a phone or ID number inside one is masked.
+    from .personal import might_hold_personal
+    if any(might_hold_personal(s) for s in out):
+        from .maps.privacy import mask_text
+        out = tuple(mask_text(s) for s in out)
+    return out
 
 
 def _columns(df: pd.DataFrame, exclude=()) -> list[str]:

@@ -266,3 +266,21 @@ def test_include_personal_warns_of_incident_callers_on_the_html_map(tmp_path, ca
     out = capsys.readouterr().out
     warning = out.split("警告：以下文件含未脱敏的个人信息")[1]
     assert str(html) in warning and "警情" in warning and "报警人" in warning
+
+
+def test_patrol_console_masks_a_phone_number_in_a_place_name(tmp_path, capsys):
+    """The places the plan leaves out are listed on the console: a shop named with its owner's
+    mobile number is listed masked, as in the files, unless --include-personal."""
+    from .patrol_data import patrol_town, write_layers
+    layers = patrol_town()
+    layers["places"] = layers["places"].assign(name=["红旗代销点 13912345678", "张三小卖部", "工商银行", "监控点A"])
+    src = write_layers(tmp_path / "in.gpkg", {r: layers[r] for r in ("roads", "places", "stations")})
+    roles = [f"--{r}={v}" for r, v in src.items()]
+    # a 20-minute shift leaves most places out, so they are listed by name
+    assert main(["patrol", *roles, "--mode", "walk", "--shift", "20", "--no-hotspots", "--out", str(tmp_path / "o"),
+                 "--quiet", "--lenient"]) == 0
+    out = capsys.readouterr().out
+    assert "13912345678" not in out and "红旗代销点 139****5678" in out
+    assert main(["patrol", *roles, "--mode", "walk", "--shift", "20", "--no-hotspots", "--out", str(tmp_path / "p"),
+                 "--quiet", "--lenient", "--include-personal"]) == 0
+    assert "红旗代销点 13912345678" in capsys.readouterr().out

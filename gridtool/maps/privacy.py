@@ -138,6 +138,12 @@ def _scrub_text(text: str) -> str:
     return scrub_text(text, mask_number=lambda v, kind: mask_value(v, kind), mask_name=mask_name)
 
 
+def mask_text(text: str) -> str:
+    """:func:`_scrub_text` of a value shown on the console or stored as an example of a column
+    ("红旗代销点 13912345678" → "红旗代销点 139****5678"); text without personal numbers as it is."""
+    return _scrub_text(text) if might_hold_personal(text) else text
+
+
 
 def is_text_column(s: pd.Series) -> bool:
     """Object or string dtype (pandas 3 stores text as ``str``, earlier versions as ``object``)."""
