@@ -41,6 +41,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "oneway": ("单行", "oneway"),
     "priority": ("优先级", "priority"),
     "dlbm": ("地类编码", "land-use code"),
+    "cad_layer": ("CAD 图层", "CAD layer"),
     "dlmc": ("地类名称", "land-use name"),
     "ref": ("路线编号", "route number"),
     "f_code": ("要素代码", "feature code"),

@@ -18,6 +18,8 @@ def feature_id_zh(fid) -> str:
     text = str(fid)
     if text.startswith("row ") and text[4:].isdigit():
         return f"第{text[4:]}行"
+    if text.startswith("handle "):  # an AutoCAD entity handle (DXF), found with the LIST command
+        return f"句柄 {text[7:]}"
     return text
 
 

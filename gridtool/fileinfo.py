@@ -31,6 +31,15 @@ def file_info(path: str) -> dict:
         for role, n in osm_roles_available(p).items():
             info["layers"][role] = {"features": n, "crs": "EPSG:4326"}
         return info
+    if sfx == ".dxf":  # a CAD drawing: its entities, the text encoding and the CAD layers
+        from .io.dxf import dxf_encoding
+        raw = read_vector(p, layer=layer)
+        enc = dxf_encoding(Path(p))
+        cad = raw.gdf["Layer"].fillna("0").value_counts() if "Layer" in raw.gdf else pd.Series(dtype=int)
+        info["layers"]["entities"] = {
+            "features": len(raw.gdf), "crs": "(none: --crs-in)", "encoding": f"{enc.encoding} ({enc.source})",
+            "encoding_sample": [f"{k} ({v})" for k, v in cad.head(20).items()]}
+        return info
     names = [layer] if layer else list_layers(p)
     for name in names:
         if sfx in (".csv", ".txt", ".xlsx", ".xls"):

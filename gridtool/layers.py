@@ -367,7 +367,7 @@ def _classify_lines(gdf, role, fields, loose, raw, used, details, problems, rule
         if flag in cl.extra and (cl.extra[flag].any() or flag in gdf):
             gdf[flag] = cl.extra[flag]
     for what, col in cl.summary["columns"].items():
-        label = {"tag": key, "dlbm": "dlbm", "dlmc": "dlmc", "ref": "ref", "name": "name", "code": "f_code",
+        label = {"tag": key, "cad_layer": "cad_layer", "dlbm": "dlbm", "dlmc": "dlmc", "ref": "ref", "name": "name", "code": "f_code",
                  "width": "width", "lanes": "lanes"}[what]
         if label not in details:
             used.setdefault(label, col)

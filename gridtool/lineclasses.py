@@ -7,7 +7,9 @@ a 三调 land-use code (``DLBM`` 1003 公路用地, 1006 农村道路), a route 
 source that speaks, in this order:
 
 1. a mapping file given with ``--line-classes FILE.csv`` (``layer,column,value,class``);
-2. a class column whose values are OSM tags or Chinese grade words (等级, 类型 …);
+2. a class column whose values are OSM tags or Chinese grade words (等级, 类型 …), then the CAD
+   layer of a drawing (``Layer`` of a DXF: 主干路, 次干路, 支路, 河流, 铁路; one layer such as
+   道路中心线 names no grade and decides nothing);
 3. 三调/二调 land-use codes or names (``DLBM``/``DLMC``, GB/T 21010-2017 and -2007);
 4. a route number (路线编号: G/S with 1–2 or 4 digits = expressway, G### 国道, S### 省道, X 县道,
    Y 乡道, C 村道, Z 专用公路);
@@ -73,6 +75,7 @@ ROAD_GROUPS = (("motorway", "高速", "motorway"), ("national", "国省道", "na
 WATER_GROUPS = (("river", "河流", "rivers"), ("lake", "湖库", "lakes/reservoirs"), ("pond", "坑塘", "ponds"),
                 ("ditch", "沟渠溪流", "ditches/streams"))
 HOW = {"mapping": ("映射文件", "mapping file"), "tag": ("等级列", "class column"),
+       "cad_layer": ("CAD 图层", "CAD layer"),
        "dlbm": ("地类编码", "land-use code"), "ref": ("路线编号", "route number"),
        "name": ("名称", "name"), "code": ("要素代码", "feature code"), "width": ("宽度", "width"),
        "lanes": ("车道数", "lanes"), "default": ("未识别", "unrecognised")}
@@ -106,6 +109,8 @@ COLUMNS = {
             "道路级别", "行政等级", "技术等级", "公路等级", "公路技术等级", "road_class", "roadclass", "rclass",
             "grade", "dj", "xzdj", "jsdj", "类型", "类别", "水系类型", "河流类型", "河流等级", "铁路类型"),
     "dlbm": ("dlbm", "地类编码", "地类代码", "dldm", "tbdlbm"),
+    # The CAD layer of a drawing (GDAL's DXF/DWG column, and ArcGIS's CAD export): 主干路, 河流 …
+    "cad_layer": ("layer", "cad图层", "cadlayer", "图层", "图层名", "图层名称"),
     "dlmc": ("dlmc", "地类名称", "tbdlmc"),
     "ref": ("ref", "路线编号", "路线编码", "路线代码", "路线号", "道路编号", "lxbm", "lxbh", "lxdm", "roadno",
             "road_no", "route", "rn"),
@@ -495,6 +500,8 @@ def classify(role: str, df: pd.DataFrame, *, fields: dict | None = None, rules: 
     if role == "roads":
         if found["tag"]:
             fill(df[found["tag"]].map(road_from_word), "tag")
+        if found["cad_layer"]:
+            fill(df[found["cad_layer"]].map(road_from_word), "cad_layer")
         _from_dlbm(df, found, fill, role)
         if found["ref"]:
             fill(df[found["ref"]].map(road_from_ref), "ref")
@@ -528,6 +535,8 @@ def classify(role: str, df: pd.DataFrame, *, fields: dict | None = None, rules: 
     elif role == "rivers":
         if found["tag"]:
             fill(df[found["tag"]].map(water_from_word), "tag")
+        if found["cad_layer"]:
+            fill(df[found["cad_layer"]].map(water_from_word), "cad_layer")
         _from_dlbm(df, found, fill, role)
         if found["name"]:
             fill(df[found["name"]].map(water_from_name), "name")
@@ -542,6 +551,8 @@ def classify(role: str, df: pd.DataFrame, *, fields: dict | None = None, rules: 
     elif role == "railways":
         if found["tag"]:
             fill(df[found["tag"]].map(_rail_word), "tag")
+        if found["cad_layer"]:
+            fill(df[found["cad_layer"]].map(_rail_word), "cad_layer")
         _from_dlbm(df, found, fill, role)
         if found["code"]:
             fc = df[found["code"]].map(_feature_code)
@@ -554,7 +565,7 @@ def classify(role: str, df: pd.DataFrame, *, fields: dict | None = None, rules: 
         val, extra["class"], extra["dlbm"] = kind, cls, dl
     else:
         raise ValueError(f"no line classes for role {role!r}")
-    for w in ("tag", "dlbm", "dlmc", "ref", "name", "code", "width", "lanes"):
+    for w in ("tag", "cad_layer", "dlbm", "dlmc", "ref", "name", "code", "width", "lanes"):
         if found[w] and (how == w).any() or (w == "dlmc" and found[w] and (how == "dlbm").any()):
             used[w] = found[w]
     if found["code"] and role == "roads" and (how == "width").any() and "code" not in used:
@@ -768,7 +779,7 @@ def _uniform_warning(role: str, summary: dict, df: pd.DataFrame, found: dict, wh
     top, share = max(groups.items(), key=lambda kv: kv[1]) if groups else ("", 0)
     if share < 0.98 * n and summary["unknown"] < 0.5 * n:
         return []
-    explicit = sum(summary["how"].get(k, 0) for k in ("tag", "dlbm", "mapping"))
+    explicit = sum(summary["how"].get(k, 0) for k in ("tag", "cad_layer", "dlbm", "mapping"))
     if explicit >= 0.5 * n and summary["unknown"] < 0.5 * n:
         return []  # the data say so themselves (a class column, land-use codes, the user's mapping)
     zh_name = {g: z for g, z, _ in (ROAD_GROUPS if role == "roads" else WATER_GROUPS)}.get(top, top)
@@ -784,8 +795,17 @@ def _uniform_warning(role: str, summary: dict, df: pd.DataFrame, found: dict, wh
           "等级很可能没有读懂")
     en = (f"{share:,} of {n:,} {role} fall in one class, {en_name}{hard_note_en}, {summary['unknown']:,} "
           "unrecognised: their classes were probably not understood")
+    listed_en = listed
+    cad = found.get("cad_layer")
+    cad_names = list(dict.fromkeys(str(v) for v in df[cad].dropna()))[:5] if cad else []
+    if cad_names and not summary["how"].get("cad_layer"):
+        # 道路中心线 / DLZXX: the drawing's layers say "road", not which grade.
+        listed = (f"{cad}（CAD 图层：{'、'.join(cad_names)}，不含等级；可在 CAD 中按等级分图层，如 主干路、次干路、支路）"
+                  + (f"；{listed}" if listed else ""))
+        listed_en = (f"{cad} (CAD layers: {', '.join(cad_names)}, no grades; put each grade on its own CAD layer, "
+                     "e.g. 主干路, 次干路, 支路)" + (f"; {listed_en}" if listed_en else ""))
     fix_zh = (f"用 --field {role}.{key}=列名 指定等级列，或用 --line-classes 映射文件（layer,column,value,class）"
               "逐值指定" + (f"。其他列：{listed}" if listed else ""))
     fix_en = (f"name the class column with --field {role}.{key}=COLUMN, or map values with --line-classes "
-              "FILE.csv (layer,column,value,class)" + (f". Other columns: {listed}" if listed else ""))
+              "FILE.csv (layer,column,value,class)" + (f". Other columns: {listed_en}" if listed_en else ""))
     return [Problem("warning", "line_classes_uniform", zh, en, fix_zh=fix_zh, fix_en=fix_en, **where)]

@@ -241,3 +241,95 @@ def test_gbk_detection_survives_characters_cut_at_the_field_width(tmp_path):
     cut = "重庆市渝中区解放碑街道".encode("gbk")[:9]  # a fixed-width field ends mid-character
     assert guess_bytes_encoding([cut, "东方广场社区".encode("gbk")]) == "gb18030"
     assert guess_bytes_encoding(["东方广场社区".encode("utf-8")[:7]]) == "utf-8"
+
+
+# --- CAD drawings (DXF) -------------------------------------------------------------------------
+
+def test_dxf_roads_in_gbk_get_classes_from_their_cad_layers(tmp_path):
+    from gridtool.io.vector import read_vector
+    from tests.dxf_data import graded_roads, write_dxf
+    path = write_dxf(tmp_path / "道路.dxf", graded_roads())  # GBK under ANSI_936, as Chinese AutoCAD writes
+    lyr = load_layer("roads", str(path), crs_in="EPSG:4549")
+    assert lyr.encoding == "gb18030" and lyr.encoding_source == "dwgcodepage"
+    assert dict(zip(lyr.gdf["Layer"], lyr.gdf["class"])) == {"主干路": "primary", "次干路": "secondary",
+                                                               "支路": "tertiary"}
+    assert lyr.class_summary["how"] == {"cad_layer": 3} and lyr.columns_used["cad_layer"] == "Layer"
+    dropped = next(p for p in lyr.problems if p.code == "dxf_dropped")
+    assert all(w in dropped.zh for w in ("文字 1 个", "点 1 个", "圆 1 个"))  # the label, survey point, manhole
+    assert lyr.crs_in == "EPSG:4549" and round(lyr.gdf.length.sum()) == round(500 + 400 + 2 * 180.278)
+    assert not lyr.gdf.has_z.any()  # CAD elevations (0) are not kept
+    # places take the points, not the lines
+    assert list(read_vector(path, role="places").gdf.geometry.geom_type) == ["Point"]
+
+
+def test_dxf_utf8_text_under_a_western_codepage_is_read_as_utf8(tmp_path):
+    from tests.dxf_data import centre_lines, write_dxf
+    # What GIS tools write (and the probe's drawing): UTF-8 text, header left at ANSI_1252.
+    path = write_dxf(tmp_path / "roads_cad.dxf", centre_lines(), codepage="ANSI_1252", encoding="utf-8",
+                     version="AC1018")
+    lyr = load_layer("roads", str(path), crs_in="EPSG:4549")
+    assert set(lyr.gdf["Layer"]) == {"道路中心线"} and lyr.encoding == "utf-8" and len(lyr.gdf) == 24
+    # 道路中心线 says "road", no grade: nothing is classed from it, and the warning says so
+    assert lyr.class_summary["unknown"] == 24
+    uniform = next(p for p in lyr.problems if p.code == "line_classes_uniform")
+    assert "道路中心线，不含等级" in uniform.fix_zh and "no grades" in uniform.fix_en
+    with pytest.raises(EncodingError) as exc:  # --encoding is obeyed, and says where it fails
+        load_layer("roads", str(path), crs_in="EPSG:4549", encoding="gbk")
+    assert exc.value.field == "Layer" and "--encoding" in exc.value.fix_zh
+
+
+def test_dxf_import_says_how_to_set_its_crs(tmp_path, capsys):
+    from gridtool.cli import main
+    from tests.dxf_data import centre_lines, write_dxf
+    path = write_dxf(tmp_path / "roads.dxf", centre_lines())
+    assert main(["import", "--roads", str(path), "--out", str(tmp_path / "a.gpkg")]) != 0
+    out = capsys.readouterr()
+    assert "文件没有坐标系信息" in out.err + out.out and "--crs-in roads=" in out.err + out.out
+    # eastings written with the zone number (40 383 000): the zone is assumed and said
+    zoned = write_dxf(tmp_path / "zoned.dxf", centre_lines(x0=40_383_000.0))
+    assert main(["import", "--roads", str(zoned), "--out", str(tmp_path / "b.gpkg")]) == 0
+    text = capsys.readouterr().out
+    assert "EPSG:4528" in text and "推定" in text and "--crs-in roads=EPSG:代码" in text
+    assert main(["import", "--roads", str(path), "--crs-in", "roads=EPSG:4549", "--out",
+                 str(tmp_path / "c.gpkg")]) == 0
+    text = capsys.readouterr().out
+    assert "编码：gb18030" in text and "道路中心线" in text and "EPSG:4549" in text
+    assert len(gpd.read_file(tmp_path / "c.gpkg", layer="roads")) == 24
+    assert main(["info", str(path)]) == 0  # the CAD layers and the encoding before importing
+    assert "要素：24" in (text := capsys.readouterr().out) and "道路中心线 (24)" in text and "gb18030" in text
+
+
+def test_dxf_villages_from_closed_polylines_and_a_chosen_cad_layer(tmp_path):
+    from tests.dxf_data import X0, Y0, centre_lines, polyline, write_dxf
+    square = [(X0, Y0), (X0 + 600, Y0), (X0 + 600, Y0 + 500), (X0, Y0 + 500)]
+    path = write_dxf(tmp_path / "村界.dxf", polyline("村界", square, closed=True) + centre_lines(4, "道路边线"))
+    lyr = load_layer("villages", str(path), crs_in="EPSG:4549")
+    assert list(lyr.gdf.geom_type) == ["Polygon"] and round(lyr.gdf.area.sum()) == 300_000
+    assert "线 4 个" in next(p for p in lyr.problems if p.code == "dxf_dropped").zh
+    roads = load_layer("roads", f"{path}:道路边线", crs_in="EPSG:4549")
+    assert len(roads.gdf) == 4 and set(roads.gdf["Layer"]) == {"道路边线"}
+    with pytest.raises(LayerNotFoundError) as exc:
+        load_layer("roads", f"{path}:道路中心线", crs_in="EPSG:4549")
+    assert "村界（1）" in exc.value.zh and "道路边线（4）" in exc.value.zh
+
+
+def test_dxf_errors_say_what_to_do(tmp_path):
+    from gridtool.errors import GeometryTypeError
+    from tests.dxf_data import text, write_dxf
+    only_text = write_dxf(tmp_path / "注记.dxf", text("注记", (383_000, 3_546_000), "中山路"))
+    with pytest.raises(GeometryTypeError) as exc:
+        load_layer("roads", str(only_text), crs_in="EPSG:4549")
+    assert "文字 1 个" in exc.value.zh and "LINE/PLINE" in exc.value.fix_en
+    dwg = tmp_path / "roads.dxf"
+    dwg.write_bytes(b"AC1032\x00\x00\x00\x00\x00\x06\x01" + bytes(range(256)) * 4)  # a DWG renamed .dxf
+    with pytest.raises(UnsupportedFormatError) as exc:
+        load_layer("roads", str(dwg))
+    assert "DWG" in exc.value.zh and "另存为" in exc.value.fix_zh and "Save As" in exc.value.fix_en
+    (tmp_path / "roads.dwg").write_bytes(dwg.read_bytes())
+    with pytest.raises(UnsupportedFormatError) as exc:
+        load_layer("roads", str(tmp_path / "roads.dwg"))
+    assert "DXF" in exc.value.fix_zh
+    (tmp_path / "roads.mif").write_text("Version 300\n")
+    with pytest.raises(UnsupportedFormatError) as exc:
+        load_layer("roads", str(tmp_path / "roads.mif"))
+    assert "DXF" in exc.value.fix_zh and "DXF" in exc.value.fix_en

@@ -27,7 +27,8 @@ _SUMMARY_ZH = {"CRS": "坐标系", "input": "输入", "households": "户数", "s
                "columns": "所用列", "features": "要素", "encoding": "编码"}
 #: How an encoding or a CRS was found, as the summary records it, in Chinese output.
 _HOW_ZH = (("(cpg)", "（.cpg 文件）"), ("(detected)", "（自动检测）"), ("(user)", "（指定）"), ("(default)", "（默认）"),
-           ("(ldid)", "（dBase 语言标记）"), (" (assumed)", "（推定）"), ("(assumed)", "（推定）"))
+           ("(ldid)", "（dBase 语言标记）"),
+           ("(dwgcodepage)", "（DXF 文件头 $DWGCODEPAGE）"), (" (assumed)", "（推定）"), ("(assumed)", "（推定）"))
 
 
 def _key_label(key: str, role: str) -> str:

@@ -126,9 +126,13 @@ def settle_crs(gdf: gpd.GeoDataFrame, spec: CrsSpec | None, raw: RawLayer, role:
             "warning", "missing_crs",
             f"文件没有坐标系信息，按坐标值假定为 {crs_zh(guess.crs)}（{guess}）", f"the file has no CRS; assumed {guess} "
             "from the coordinate values",
-            fix_zh="如果坐标来自高德/腾讯或百度地图，请用 --crs-in gcj02 或 bd09 声明，否则会偏移数百米。",
-            fix_en="if the coordinates were picked on AMap/Tencent or Baidu maps, declare --crs-in "
-                   "gcj02 or bd09, or they will be hundreds of metres off.", role=role, **where))
+            fix_zh=("如果坐标来自高德/腾讯或百度地图，请用 --crs-in gcj02 或 bd09 声明，否则会偏移数百米。"
+                    if guess.crs.is_geographic else
+                    f"横坐标含带号，已按该带推定；如不是这个坐标系，用 --crs-in {role}=EPSG:代码 声明。"),
+            fix_en=("if the coordinates were picked on AMap/Tencent or Baidu maps, declare --crs-in "
+                    "gcj02 or bd09, or they will be hundreds of metres off." if guess.crs.is_geographic else
+                    f"the eastings carry their zone number, which was used; if it is another CRS, declare "
+                    f"--crs-in {role}=EPSG:CODE."), role=role, **where))
         check_fits(bounds, guess.crs, **where)
         return gdf.set_crs(guess.crs), f"{guess} (assumed)"
     check_fits(bounds, gdf.crs, lon_hint=lon_hint, **where)

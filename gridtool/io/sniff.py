@@ -23,6 +23,8 @@ ACCEPTS = {
     ".gpkg": ("sqlite",), ".shp": ("shp",), ".zip": ("zip", "kmz"), ".kml": ("kml",), ".kmz": ("kmz", "zip"),
     ".geojson": ("json", "sqlite"), ".json": ("json",), ".osm": ("osm",), ".pbf": ("pbf",), ".fgb": ("binary",),
     ".gml": ("gml", "xml"), ".tab": ("binary", "text"),
+    # Binary DXF, or a DWG renamed .dxf: the DXF reader says which and what to do.
+    ".dxf": ("text", "binary"),
 }
 NAMES = {"xlsx": ("Excel 工作簿 (.xlsx)", "an Excel workbook (.xlsx)"), "ole2": ("Excel 97-2003 工作簿 (.xls)",
          "an Excel 97-2003 workbook (.xls)"), "sqlite": ("GeoPackage/SQLite 数据库", "a GeoPackage/SQLite database"),

@@ -1,7 +1,8 @@
 """Reading vector data in the formats planners hold, as a GeoDataFrame in the file's own coordinates.
 
-GeoPackage, Shapefile (also zipped; encoding detected), GeoJSON, KML/KMZ (all folders), CSV and
-Excel tables with coordinate columns, and OpenStreetMap extracts (by role, see ``osm.py``).
+GeoPackage, Shapefile (also zipped; encoding detected), GeoJSON, KML/KMZ (all folders), CAD drawings
+as DXF (see ``dxf.py``), CSV and Excel tables with coordinate columns, and OpenStreetMap extracts (by
+role, see ``osm.py``).
 pyogrio does the reading; this module decides the format, layer and encoding, and turns tables
 into points, so that every format ends up in the same shape.
 """
@@ -44,7 +45,7 @@ from .sniff import ACCEPTS, NAMES, SUFFIX_OF_KIND, sniff
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 VECTOR_SUFFIXES = (".gpkg", ".shp", ".zip", ".geojson", ".json", ".kml", ".kmz", ".csv", ".txt",
-                   ".xlsx", ".xls", ".osm", ".pbf", ".fgb", ".gml", ".tab")
+                   ".xlsx", ".xls", ".osm", ".pbf", ".fgb", ".gml", ".tab", ".dxf")
 TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xls")
 
 
@@ -122,11 +123,14 @@ def read_vector(path: str | Path, *, layer: str | None = None, role: str | None 
     check_exists(path)
     sfx = suffix_of(path)
     fields = fields or {}
+    if sfx == ".dwg":
+        from .dxf import dwg_error
+        raise dwg_error(path, renamed=False)
     if sfx not in VECTOR_SUFFIXES:
         raise UnsupportedFormatError(
             f"不支持的文件格式：{path.suffix}", f"unsupported file format: {path.suffix}",
-            fix_zh="使用 GeoPackage、Shapefile、GeoJSON、KML/KMZ、CSV、Excel 或 OSM 文件。",
-            fix_en="use a GeoPackage, Shapefile, GeoJSON, KML/KMZ, CSV, Excel or OSM file.",
+            fix_zh="使用 GeoPackage、Shapefile、GeoJSON、KML/KMZ、CAD 图纸 DXF、CSV、Excel 或 OSM 文件。",
+            fix_en="use a GeoPackage, Shapefile, GeoJSON, KML/KMZ, CAD drawing (DXF), CSV, Excel or OSM file.",
             file=str(path))
     if path.is_file():
         kind = sniff(path)
@@ -147,6 +151,9 @@ def read_vector(path: str | Path, *, layer: str | None = None, role: str | None 
                                  file=str(path))
         gdf = read_osm_role(path, role, seed=seed)
         return RawLayer(gdf, str(path), role, "OSM")
+    if sfx == ".dxf":
+        from .dxf import read_dxf
+        return read_dxf(path, layer=layer, role=role, encoding=encoding, encoding_default=encoding_default)
     if sfx in TABLE_SUFFIXES:
         return _read_table(path, layer=layer, encoding=encoding, encoding_default=encoding_default,
                            fields=fields)

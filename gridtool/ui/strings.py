@@ -423,6 +423,7 @@ STRINGS.update({
     "wizard.enc_source.cpg": (".cpg 文件", "the .cpg file"),
     "wizard.enc_source.detected": ("自动识别", "detected"),
     "wizard.enc_source.ldid": ("dBase 语言标记", "the dBase language id"),
+    "wizard.enc_source.dwgcodepage": ("DXF 文件头 $DWGCODEPAGE", "the DXF header $DWGCODEPAGE"),
     "wizard.enc_source.user": ("手动指定", "chosen"),
     "wizard.enc_source.default": ("默认", "default"),
     "wizard.check_title": ("导入与检查", "Load and check"),

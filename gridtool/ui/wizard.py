@@ -22,7 +22,7 @@ from .i18n import role_name, tr
 
 ENCODINGS = ("", "utf-8", "gbk", "gb18030", "big5")
 CRS_CHOICES = ("", "wgs84", "cgcs2000", "gcj02", "bd09", "EPSG:4490", "EPSG:4547", "EPSG:3857")
-FILE_FILTER = "*.gpkg *.shp *.zip *.geojson *.json *.kml *.kmz *.csv *.txt *.xlsx *.xls *.osm *.pbf"
+FILE_FILTER = "*.gpkg *.shp *.zip *.geojson *.json *.kml *.kmz *.csv *.txt *.xlsx *.xls *.osm *.pbf *.dxf"
 
 
 class _RoleRow:
@@ -169,6 +169,10 @@ class LayersPage(QWizardPage):
             elif sfx in (".csv", ".txt"):
                 g = detect_text_file_encoding(p, enc)
                 text = "\n".join(g.sample)
+            elif sfx == ".dxf":
+                from ..io.dxf import dxf_encoding
+                g = dxf_encoding(Path(p), enc)
+                text = "\n".join(g.sample) or tr("wizard.ascii_only")
             else:
                 self.preview.setPlainText(tr("wizard.preview_na", role=role_name(row.role)))
                 return
@@ -177,7 +181,7 @@ class LayersPage(QWizardPage):
             return
         self.preview.setPlainText(tr("wizard.preview_text", role=role_name(row.role), enc=g.encoding,
                                      source=tr(f"wizard.enc_source.{g.source}") if g.source in
-                                     ("cpg", "detected", "ldid", "user", "default") else g.source) + "\n" + text)
+                                     ("cpg", "detected", "ldid", "user", "default", "dwgcodepage") else g.source) + "\n" + text)
 
     def sources(self) -> tuple[dict, dict, dict]:
         src, crs, enc = {}, {}, {}

@@ -1,0 +1,351 @@
+"""Reading CAD drawings (DXF): road centre lines, rivers, village boundaries drawn in AutoCAD.
+
+Survey institutes and planning offices deliver their layers as AutoCAD drawings. GDAL reads DXF
+as one layer ``entities`` with the CAD layer of each entity in the ``Layer`` column, but
+
+- the text encoding comes from the header ``$DWGCODEPAGE`` (ANSI_936 = GBK in Chinese AutoCAD),
+  which other programs often get wrong (UTF-8 text under ANSI_1252), so GDAL is asked for the
+  raw bytes (ISO-8859-1) and the text is decoded here: ``--encoding``, else strict UTF-8, else the
+  declared code page, else GB18030;
+- a drawing holds everything: lines, text, dimensions, hatches, symbols, title blocks in paper
+  space. Only what the role needs is kept, and what was left out is counted by kind;
+- a DXF carries no coordinate system: the caller settles it like a shapefile without .prj.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from ..encoding import EncodingGuess, _normalise, _user_encoding
+from ..errors import EncodingError, GeometryTypeError, LayerNotFoundError, UnsupportedFormatError
+from ..problems import Problem
+from ..roles import ROLES
+from .files import plain_reason
+
+#: Roles drawn as lines; rivers also as closed outlines (ponds, reservoirs) taken as water areas.
+LINE_ROLES = ("roads", "railways")
+#: Roles drawn as closed outlines (村界, 林地, 图斑).
+AREA_ROLES = ("villages", "forest", "landuse")
+
+#: Entity kinds as a planner names them in CAD (zh, en).
+KIND_NAMES = {
+    "line": ("线", "line(s)"), "closed": ("闭合线", "closed polyline(s)"), "area": ("填充/面", "hatch/solid fill(s)"),
+    "text": ("文字", "text(s)"), "point": ("点", "point(s)"), "block": ("图块", "block insert(s)"),
+    "dimension": ("标注", "dimension(s)"), "circle": ("圆", "circle(s)"),
+    "paper": ("图纸空间（布局）要素", "paper-space (layout) entities"), "empty": ("空几何", "empty entities"),
+}
+
+_ACADVER = re.compile(rb"\$ACADVER\s*\r?\n\s*1\s*\r?\n\s*(AC\d{4})")
+_CODEPAGE = re.compile(rb"\$DWGCODEPAGE\s*\r?\n\s*3\s*\r?\n\s*([^\r\n]*)")
+_NON_ASCII = re.compile(rb"[^\r\n]*[\x80-\xff][^\r\n]*")
+_DETECT_BYTES = 64_000_000  # enough text of any drawing a township holds; never the whole of a huge file
+
+
+def is_dwg(head: bytes) -> bool:
+    """A binary AutoCAD drawing (``AC1015``, ``AC1032`` … followed by binary data), not a DXF."""
+    return bool(re.match(rb"AC1\d{3}", head[:6])) and b"\x00" in head[6:128]
+
+
+def dwg_error(path: Path, renamed: bool) -> UnsupportedFormatError:
+    """What to do with a DWG drawing: save it as DXF from CAD."""
+    zh = "这是 AutoCAD 的 DWG 图纸（只是改名为 .dxf），无法直接读取" if renamed else "无法直接读取 AutoCAD 的 DWG 图纸"
+    en = ("this is an AutoCAD DWG drawing (only renamed .dxf); it cannot be read" if renamed
+          else "AutoCAD DWG drawings cannot be read directly")
+    return UnsupportedFormatError(
+        zh, en, fix_zh="在 AutoCAD/中望CAD/浩辰CAD 中打开图纸，选择“另存为”，文件类型选 DXF（如 AutoCAD 2013 DXF），再导入 .dxf 文件。",
+        fix_en="open the drawing in AutoCAD (or ZWCAD/GstarCAD), use Save As with file type DXF (e.g. AutoCAD 2013 "
+               "DXF), and import the .dxf file.", file=str(path))
+
+
+def _codepage(name: str) -> str | None:
+    """A Python codec for a ``$DWGCODEPAGE`` value: ``ANSI_936`` → gb18030, ``UTF-8`` → utf-8 …"""
+    key = name.strip().upper().replace("ANSI_", "")
+    return _normalise(key) if key else None
+
+
+def dxf_encoding(path: Path, override: str | None = None, *, default: str | None = None) -> EncodingGuess:
+    """The text encoding of a DXF file.
+
+    In order: the user's ``override``; text that decodes as strict UTF-8 is UTF-8 (GBK bytes almost
+    never do; drawings written by GIS tools put UTF-8 under ``ANSI_1252``); the header's
+    ``$DWGCODEPAGE`` when it names a code page other than the Western default; the user's
+    ``default``; GB18030 when it decodes; else the declared code page.
+    """
+    with open(path, "rb") as fh:
+        data = fh.read(_DETECT_BYTES)
+    ver = _ACADVER.search(data[:200_000])
+    cp = _CODEPAGE.search(data[:200_000])
+    declared = _codepage(cp.group(1).decode("ascii", "replace")) if cp else None
+    if ver and ver.group(1) >= b"AC1021":
+        declared = "utf-8"  # AutoCAD 2007 and later write DXF in UTF-8 whatever the header says
+    chunks = _NON_ASCII.findall(data)
+    del data
+
+    def sample(enc: str) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(c.decode(enc, errors="replace").strip() for c in chunks[:400]))[:5]
+
+    if override:
+        enc = _user_encoding(override)
+        return EncodingGuess(enc, "user", sample(enc))
+    if not chunks:
+        return EncodingGuess(declared or "utf-8", "dwgcodepage" if declared else "default", ())
+    if all(_decodes(c, "utf-8") for c in chunks):
+        return EncodingGuess("utf-8", "dwgcodepage" if declared == "utf-8" else "detected", sample("utf-8"))
+    if declared and declared not in ("cp1252", "latin-1", "iso8859-1", "utf-8") and all(
+            _decodes(c, declared) for c in chunks):
+        return EncodingGuess(declared, "dwgcodepage", sample(declared))
+    if default:
+        enc = _user_encoding(default)
+        return EncodingGuess(enc, "user", sample(enc))
+    if all(_decodes(c, "gb18030") for c in chunks):
+        return EncodingGuess("gb18030", "detected", sample("gb18030"))
+    enc = declared if declared and declared != "utf-8" else "cp1252"
+    return EncodingGuess(enc, "dwgcodepage" if declared else "default", sample(enc))
+
+
+def _decodes(b: bytes, enc: str) -> bool:
+    try:
+        b.decode(enc)
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def _decode_columns(gdf: pd.DataFrame, enc: str, path: Path) -> None:
+    """Text read by GDAL as ISO-8859-1 (the file's bytes one for one) decoded as ``enc``."""
+    def fix(v):
+        if not isinstance(v, str):
+            return v
+        try:
+            raw = v.encode("latin-1")
+        except UnicodeEncodeError:
+            return v  # \U+XXXX escapes GDAL already turned into characters
+        return raw.decode(enc)
+
+    for col in gdf.columns:
+        if col == "geometry" or not (gdf[col].dtype == object or pd.api.types.is_string_dtype(gdf[col])):
+            continue
+        try:
+            gdf[col] = gdf[col].map(fix).astype(object)
+        except UnicodeDecodeError as exc:
+            raise EncodingError(
+                f"DXF 中的文字无法按 {enc} 解码", f"text in the DXF cannot be decoded as {enc}",
+                fix_zh="用 --encoding 指定图纸的编码（中文 AutoCAD 一般是 gbk；2007 版以后的 DXF 是 utf-8）。",
+                fix_en="give the drawing's encoding with --encoding (gbk for Chinese AutoCAD; utf-8 for DXF of "
+                       "AutoCAD 2007 and later).", file=str(path), field=col) from exc
+
+
+def _kinds(gdf: gpd.GeoDataFrame) -> pd.Series:
+    """Each entity's kind (keys of :data:`KIND_NAMES`), from its AutoCAD subclasses and geometry
+    (R12 drawings have no subclasses: the geometry alone decides)."""
+    sub = gdf["SubClasses"].fillna("").astype(str) if "SubClasses" in gdf else pd.Series("", index=gdf.index)
+    text = gdf["Text"].notna() if "Text" in gdf else pd.Series(False, index=gdf.index)
+    geoms = gdf.geometry.values
+    gtype = pd.Series(gdf.geometry.geom_type.fillna("").to_numpy(), index=gdf.index)
+    empty = pd.Series(shapely.is_missing(geoms) | shapely.is_empty(geoms), index=gdf.index)
+    closed = pd.Series(np.zeros(len(gdf), dtype=bool), index=gdf.index)
+    lines = gtype == "LineString"
+    if lines.any():
+        closed[lines] = shapely.is_closed(geoms[lines.to_numpy()]) & (shapely.get_num_coordinates(
+            geoms[lines.to_numpy()]) >= 4)
+    circles = pd.Series(False, index=gdf.index)
+    if closed.any():  # R12 circles (manholes, trees) come as many-sided closed lines
+        idx = closed.index[closed.to_numpy()]
+        rnd = np.array([_round(g) for g in gdf.geometry.loc[idx]], dtype=bool)
+        circles[idx[rnd]] = True
+        closed[idx[rnd]] = False
+    block_ref = sub.str.contains("AcDbBlockReference") | (gdf["BlockName"].notna() if "BlockName" in gdf else False)
+    conds = [
+        empty,
+        gdf["PaperSpace"].fillna(0).astype(bool) if "PaperSpace" in gdf else pd.Series(False, index=gdf.index),
+        sub.str.contains("AcDbDimension"),
+        text | sub.str.contains("AcDbText|AcDbMText|AcDbAttribute"),
+        sub.str.contains(r"AcDbCircle$") | sub.str.contains("AcDbEllipse") | circles,
+        gtype.isin(["GeometryCollection"]) | (block_ref & ~gtype.isin(["Point", "MultiPoint"])),
+        gtype.isin(["Point", "MultiPoint"]) & block_ref,
+        gtype.isin(["Polygon", "MultiPolygon"]),
+        gtype.isin(["Point", "MultiPoint"]),
+        closed,
+        gtype.isin(["LineString", "MultiLineString"]),
+    ]
+    names = ["empty", "paper", "dimension", "text", "circle", "block", "block", "area", "point", "closed", "line"]
+    return pd.Series(np.select([np.asarray(c, dtype=bool) for c in conds], names, default="block"), index=gdf.index)
+
+
+def _round(line) -> bool:
+    """A closed line of 16 or more vertices all at one distance from its centre: a drawn circle."""
+    xy = shapely.get_coordinates(line)
+    if len(xy) < 16 or not shapely.is_closed(line):
+        return False
+    r = np.hypot(*(xy - xy[:-1].mean(axis=0)).T)
+    return bool(r.mean() > 0 and r.std() < 0.01 * r.mean())
+
+
+def _keep(role: str, kinds: pd.Series) -> set[str]:
+    """The kinds a role takes from a drawing."""
+    present = set(kinds)
+    if role in LINE_ROLES:
+        return {"line", "closed"}
+    if role == "rivers":
+        return {"line", "closed"} | ({"area"} if "closed" not in present else set())
+    if role in AREA_ROLES:
+        return {"closed"} | ({"area"} if "closed" not in present else set())
+    keep = {"point", "block"} if "Point" in ROLES[role].geometry else set()
+    if "Polygon" in ROLES[role].geometry and not (present & keep):
+        keep |= {"closed"} | ({"area"} if "closed" not in present else set())
+    return keep
+
+
+def _counts_text(counts: dict[str, int], lang: str) -> str:
+    i = 0 if lang == "zh" else 1
+    sep = "、" if lang == "zh" else ", "
+    return sep.join(f"{n:,} {KIND_NAMES[k][i]}" if lang == "en" else f"{KIND_NAMES[k][i]} {n:,} 个"
+                    for k, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+
+
+def _cad_layers_text(layers: pd.Series, n: int = 8) -> str:
+    counts = layers.fillna("").value_counts()
+    shown = [f"{name or '0'}（{c:,}）" for name, c in counts.head(n).items()]
+    return "、".join(shown) + ("…" if len(counts) > n else "")
+
+
+def read_dxf(path: Path, *, layer: str | None, role: str | None, encoding: str | None,
+             encoding_default: str | None = None):
+    """Read the entities of a DXF drawing that a role can use.
+
+    Parameters
+    ----------
+    path
+        The ``.dxf`` file (ASCII; binary DWG is refused with how to save it as DXF).
+    layer
+        CAD layer name(s) to take, e.g. ``道路中心线`` or ``主干路,次干路`` (``PATH:LAYER``); by
+        default every CAD layer.
+    role
+        The layer's role: which geometry is kept (lines for roads; closed polylines become
+        polygons for villages; points and block inserts for places).
+    encoding, encoding_default
+        As for shapefiles: over the header's code page, or only where the text is not UTF-8.
+
+    Returns
+    -------
+    RawLayer
+        Geometry in the drawing's own coordinates (no CRS), the columns ``Layer`` (CAD layer),
+        ``Text`` and ``BlockName`` where present, feature ids ``handle XXXX``.
+    """
+    from .vector import RawLayer
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    if is_dwg(head):
+        raise dwg_error(path, renamed=True)
+    enc = dxf_encoding(path, encoding, default=encoding_default)
+    points = role is not None and "Point" in ROLES[role].geometry
+    # Raw bytes (ISO-8859-1) decoded here; symbols as one point each for point roles.
+    options = {"DXF_ENCODING": "ISO-8859-1", "DXF_INLINE_BLOCKS": "FALSE" if points else None}
+    before = {k: pyogrio.get_gdal_config_option(k) for k in options}
+    try:
+        pyogrio.set_gdal_config_options(options)
+        gdf = pyogrio.read_dataframe(path, layer="entities", fid_as_index=True)
+    except Exception as exc:  # GDAL's DataSourceError with a C-level message
+        zh, en = plain_reason(exc)
+        raise UnsupportedFormatError(
+            f"无法读取 DXF 图纸：{zh}", f"cannot read the DXF drawing: {en}",
+            fix_zh="在 CAD 中打开图纸，用“另存为”重新保存为 DXF（ASCII 格式，如 AutoCAD 2013 DXF）后再导入。",
+            fix_en="open the drawing in CAD and save it again as DXF (ASCII, e.g. AutoCAD 2013 DXF), then import that.",
+            file=str(path)) from exc
+    finally:
+        pyogrio.set_gdal_config_options(before)
+    _decode_columns(gdf, enc.encoding, path)
+    ids = (gdf["EntityHandle"].map(lambda h: f"handle {h}" if isinstance(h, str) and h else None)
+           if "EntityHandle" in gdf else pd.Series(None, index=gdf.index, dtype=object))
+    ids = ids.fillna(pd.Series([f"FID {i}" for i in gdf.index], index=gdf.index))
+    problems: list[Problem] = []
+    where = dict(file=str(path), layer=layer)
+    if layer and layer != "entities":
+        wanted = [s.strip() for s in re.split(r"[,，;；]", layer) if s.strip()]
+        have = gdf["Layer"].fillna("0").astype(str)
+        missing = [w for w in wanted if w not in set(have)]
+        if missing:
+            raise LayerNotFoundError(
+                f"图纸中没有 CAD 图层“{'、'.join(missing)}”；现有图层：{_cad_layers_text(have, 30)}",
+                f"no CAD layer {', '.join(missing)} in the drawing; its layers: {_cad_layers_text(have, 30)}",
+                fix_zh="用 文件.dxf:图层名 指定其中的图层，多个用逗号分隔，如 roads.dxf:主干路,次干路。",
+                fix_en="name its layers as FILE.dxf:LAYER, several separated by commas, e.g. roads.dxf:主干路,次干路.",
+                file=str(path), layer=layer)
+        gdf, ids = gdf[have.isin(wanted)], ids[have.isin(wanted)]
+    kinds = _kinds(gdf)
+    keep = _keep(role, kinds) if role in ROLES else set(kinds) - {"paper", "empty"}
+    chosen = kinds.isin(keep)
+    dropped = {k: int(n) for k, n in kinds[~chosen].value_counts().items()}
+    all_counts = {k: int(n) for k, n in kinds.value_counts().items()}
+    role_zh = ROLES[role].zh if role in ROLES else "图层"
+    if not chosen.any():
+        raise GeometryTypeError(
+            f"DXF 图纸中没有“{role_zh}”可用的要素：图纸里有{_counts_text(all_counts, 'zh') or '（空）'}；"
+            f"CAD 图层：{_cad_layers_text(gdf['Layer']) if 'Layer' in gdf else '—'}",
+            f"the DXF drawing holds nothing a {role} layer can use: it has "
+            f"{_counts_text(all_counts, 'en') or 'nothing'}",
+            fix_zh=_need_fix(role)[0], fix_en=_need_fix(role)[1], **where)
+    if dropped:
+        problems.append(Problem(
+            "warning", "dxf_dropped",
+            f"CAD 图纸中{_counts_text(dropped, 'zh')}不是“{role_zh}”图层需要的几何，已略去",
+            f"{_counts_text(dropped, 'en')} in the CAD drawing are not what a {role} layer uses; left out",
+            fix_zh=_need_fix(role)[0], fix_en=_need_fix(role)[1], role=role, **where))
+    gdf, ids, kinds = gdf[chosen].copy(), ids[chosen], kinds[chosen]
+    # Closed polylines are areas for every role but the line ones (a roundabout stays a road).
+    to_area = (kinds == "closed") & (role not in LINE_ROLES)
+    if to_area.any():
+        geoms = gdf.geometry.values.copy()
+        mask = to_area.to_numpy()
+        geoms[mask] = shapely.make_valid(np.array([shapely.Polygon(shapely.get_coordinates(g))
+                                                   for g in geoms[mask]], dtype=object))
+        gdf = gdf.set_geometry(geoms)
+    if role in ("roads", "railways", "rivers"):
+        problems += _edge_lines_warning(gdf, role, where)
+    cols = [c for c in ("Layer", "Text", "BlockName") if c in gdf and gdf[c].notna().any()]
+    gdf = gpd.GeoDataFrame(gdf[cols], geometry=shapely.force_2d(gdf.geometry.values), crs=None, index=gdf.index)
+    return RawLayer(gdf, str(path), layer, "DXF", enc, problems=problems, ids=ids)
+
+
+def _need_fix(role: str | None) -> tuple[str, str]:
+    """How a role's features must be drawn in CAD (zh, en)."""
+    if role in LINE_ROLES or role == "rivers":
+        return ("线要素要在模型空间中用直线或多段线（LINE/PLINE）绘制；文字、标注、填充和图块不作为线读取。"
+                "若图纸中有多个 CAD 图层，可用 文件.dxf:图层名 只读其中的中心线图层。",
+                "lines must be LINE/PLINE entities in model space; text, dimensions, hatches and blocks are not read "
+                "as lines. To take only the centre-line layer, name it as FILE.dxf:LAYER.")
+    if role in AREA_ROLES or role is None:
+        return ("面要素（村界、林地等）要画成闭合多段线：在 CAD 中用 PEDIT 选“闭合”，或用 BOUNDARY 命令生成边界。",
+                "areas (village boundaries, forest) must be closed polylines: close them with PEDIT, or make them "
+                "with the BOUNDARY command.")
+    return ("点要素（场所、站点等）要画成点（POINT）或图块；文字注记不作为点读取，可把场所整理到 Excel 表中再导入。",
+            "points (places, stations) must be POINT entities or block inserts; text labels are not read as points; "
+            "a table of places in Excel works too.")
+
+
+def _edge_lines_warning(gdf: gpd.GeoDataFrame, role: str, where: dict) -> list[Problem]:
+    """A road drawing with both centre lines and edge lines (道路边线): edges would double every road."""
+    if "Layer" not in gdf:
+        return []
+    names = set(gdf["Layer"].dropna().astype(str))
+    centre = sorted(n for n in names if "中心线" in n)
+    edges = sorted(n for n in names if re.search(r"边线|边界|路沿|路缘|岸线", n))
+    if not (centre and edges):
+        return []
+    return [Problem(
+        "warning", "dxf_edge_lines",
+        f"图纸同时有中心线图层（{'、'.join(centre)}）和边线图层（{'、'.join(edges)}），已全部读入，边线会使线路重复",
+        f"the drawing has centre-line layers ({', '.join(centre)}) and edge-line layers ({', '.join(edges)}); both "
+        "were read, and the edges double the lines",
+        fix_zh=f"只读中心线：--{role} 文件.dxf:{','.join(centre)}", fix_en=f"take the centre lines only: --{role} "
+        f"FILE.dxf:{','.join(centre)}", role=role, **where)]
+
+
+__all__ = ["dxf_encoding", "dwg_error", "is_dwg", "read_dxf"]
