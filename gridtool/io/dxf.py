@@ -15,6 +15,7 @@ as one layer ``entities`` with the CAD layer of each entity in the ``Layer`` col
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 
 import geopandas as gpd
@@ -28,6 +29,7 @@ from ..errors import EncodingError, GeometryTypeError, LayerNotFoundError, Unsup
 from ..problems import Problem
 from ..roles import ROLES
 from .files import plain_reason
+from .raw_layer import RawLayer
 
 #: Roles drawn as lines; rivers also as closed outlines (ponds, reservoirs) taken as water areas.
 LINE_ROLES = ("roads", "railways")
@@ -47,6 +49,8 @@ _CODEPAGE = re.compile(rb"\$DWGCODEPAGE\s*\r?\n\s*3\s*\r?\n\s*([^\r\n]*)")
 _NON_ASCII = re.compile(rb"[^\r\n]*[\x80-\xff][^\r\n]*")
 _DETECT_BYTES = 64_000_000  # enough text of any drawing a township holds; never the whole of a huge file
 
+
+_GDAL_OPTIONS = threading.Lock()
 
 def is_dwg(head: bytes) -> bool:
     """A binary AutoCAD drawing (``AC1015``, ``AC1032`` … followed by binary data), not a DXF."""
@@ -239,7 +243,6 @@ def read_dxf(path: Path, *, layer: str | None, role: str | None, encoding: str |
         Geometry in the drawing's own coordinates (no CRS), the columns ``Layer`` (CAD layer),
         ``Text`` and ``BlockName`` where present, feature ids ``handle XXXX``.
     """
-    from .vector import RawLayer
     with open(path, "rb") as fh:
         head = fh.read(4096)
     if is_dwg(head):
@@ -248,19 +251,9 @@ def read_dxf(path: Path, *, layer: str | None, role: str | None, encoding: str |
     points = role is not None and "Point" in ROLES[role].geometry
     # Raw bytes (ISO-8859-1) decoded here; symbols as one point each for point roles.
     options = {"DXF_ENCODING": "ISO-8859-1", "DXF_INLINE_BLOCKS": "FALSE" if points else None}
-    before = {k: pyogrio.get_gdal_config_option(k) for k in options}
-    try:
-        pyogrio.set_gdal_config_options(options)
-        gdf = pyogrio.read_dataframe(path, layer="entities", fid_as_index=True)
-    except Exception as exc:  # GDAL's DataSourceError with a C-level message
-        zh, en = plain_reason(exc)
-        raise UnsupportedFormatError(
-            f"无法读取 DXF 图纸：{zh}", f"cannot read the DXF drawing: {en}",
-            fix_zh="在 CAD 中打开图纸，用“另存为”重新保存为 DXF（ASCII 格式，如 AutoCAD 2013 DXF）后再导入。",
-            fix_en="open the drawing in CAD and save it again as DXF (ASCII, e.g. AutoCAD 2013 DXF), then import that.",
-            file=str(path)) from exc
-    finally:
-        pyogrio.set_gdal_config_options(before)
+    # GDAL's config options are process-wide: one DXF read at a time sets and restores them.
+    with _GDAL_OPTIONS:
+        gdf = _read_entities(path, options)
     _decode_columns(gdf, enc.encoding, path)
     ids = (gdf["EntityHandle"].map(lambda h: f"handle {h}" if isinstance(h, str) and h else None)
            if "EntityHandle" in gdf else pd.Series(None, index=gdf.index, dtype=object))
@@ -349,3 +342,20 @@ def _edge_lines_warning(gdf: gpd.GeoDataFrame, role: str, where: dict) -> list[P
 
 
 __all__ = ["dxf_encoding", "dwg_error", "is_dwg", "read_dxf"]
+
+
+def _read_entities(path: Path, options: dict) -> "gpd.GeoDataFrame":
+    """The drawing's entities read with GDAL ``options`` set, then the previous values back."""
+    before = {k: pyogrio.get_gdal_config_option(k) for k in options}
+    try:
+        pyogrio.set_gdal_config_options(options)
+        return pyogrio.read_dataframe(path, layer="entities", fid_as_index=True)
+    except Exception as exc:  # GDAL's DataSourceError with a C-level message
+        zh, en = plain_reason(exc)
+        raise UnsupportedFormatError(
+            f"无法读取 DXF 图纸：{zh}", f"cannot read the DXF drawing: {en}",
+            fix_zh="在 CAD 中打开图纸，用“另存为”重新保存为 DXF（ASCII 格式，如 AutoCAD 2013 DXF）后再导入。",
+            fix_en="open the drawing in CAD and save it again as DXF (ASCII, e.g. AutoCAD 2013 DXF), then import that.",
+            file=str(path)) from exc
+    finally:
+        pyogrio.set_gdal_config_options(before)

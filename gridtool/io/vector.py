@@ -36,6 +36,7 @@ from ..errors import (EmptyLayerError, EncodingError, GridtoolError, InputFileEr
                       MissingColumnError, UnsupportedFormatError)
 from ..problems import Problem
 from . import archive
+from .raw_layer import RawLayer
 from .files import check_exists
 from .files import plain_reason as _plain_reason
 from .sniff import ACCEPTS, NAMES, SUFFIX_OF_KIND, sniff
@@ -47,20 +48,6 @@ csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 VECTOR_SUFFIXES = (".gpkg", ".shp", ".zip", ".geojson", ".json", ".kml", ".kmz", ".csv", ".txt",
                    ".xlsx", ".xls", ".osm", ".pbf", ".fgb", ".gml", ".tab", ".dxf")
 TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xls")
-
-
-@dataclass
-class RawLayer:
-    """What was read, before coordinate handling: geometry in the file's own coordinates."""
-
-    gdf: gpd.GeoDataFrame
-    path: str
-    layer: str | None
-    format: str
-    encoding: EncodingGuess | None = None
-    columns_used: dict[str, str] = field(default_factory=dict)  # e.g. {"lon": "经度"}
-    problems: list[Problem] = field(default_factory=list)
-    ids: pd.Series | None = None  # how a planner finds each feature in the source (default: FID n)
 
 
 def split_path_layer(spec: str) -> tuple[str, str | None]:
