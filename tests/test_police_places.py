@@ -176,3 +176,7 @@ def test_coverage_lists_villages_by_name_with_whole_households(tmp_path, capsys)
         rows = list(csv.DictReader(fh))
     assert [(r["村（社区）"], r["代码"], r["户数"], r["未覆盖户数"]) for r in rows] == \
         [("上海路社区", "320102900001", "35", "35")]
+    # A second run into the same folder, in each language, replaces gridtool's own table.
+    for lang in ("zh", "en", "both"):
+        assert _run(["--lang", lang, "coverage", *roles, "--minutes", "0.1", "--mode", "walk",
+                     "--out", str(tmp_path / "c")]) == 0

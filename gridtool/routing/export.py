@@ -31,7 +31,7 @@ GPX_NS = "http://www.topografix.com/GPX/1/1"
 # replace them (and a user's CSV of the same name is refused without --force).
 # Every --lang writes other headers (:mod:`.table_words`): all are gridtool's.
 for _columns in (["team", "seq"], ["walker", "seq"], ["exit", "station", "minutes", "km"],
-                 ["name", "hh", "covered_hh", "uncovered_hh"]):
+                 ["name", "hh", "covered_hh", "uncovered_hh"], ["name", "code", "hh", "covered_hh", "uncovered_hh"]):
     for _header in header_starts(_columns):
         register_csv_header(_header)
 
