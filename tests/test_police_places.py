@@ -180,3 +180,20 @@ def test_coverage_lists_villages_by_name_with_whole_households(tmp_path, capsys)
     for lang in ("zh", "en", "both"):
         assert _run(["--lang", lang, "coverage", *roles, "--minutes", "0.1", "--mode", "walk",
                      "--out", str(tmp_path / "c")]) == 0
+
+
+def test_seal_console_masks_a_phone_number_in_an_exit_name(tmp_path, capsys):
+    """An exit named with its keeper's mobile ("北口 13912345678") is printed masked in the plan on
+    the console, as in the files, unless --include-personal."""
+    gpkg = _project_files(tmp_path)
+    roles = [f"--{r}={gpkg}:{r}" for r in ("roads", "stations")]
+    exits, _ = _exits_csv(tmp_path / "exits.csv", offset=None, encoding="utf-8")
+    table = pd.read_csv(exits, dtype=str)
+    table.loc[0, "卡口名称"] = "北口 13912345678"
+    table.to_csv(exits, index=False)
+    argv = ["seal", *roles, "--exits", str(exits), "--mode", "walk", "--quiet"]
+    assert _run([*argv, "--out", str(tmp_path / "s")]) == 0
+    out = capsys.readouterr().out
+    assert "13912345678" not in out and "北口 139****5678" in out
+    assert _run([*argv, "--out", str(tmp_path / "t"), "--include-personal"]) == 0
+    assert "北口 13912345678" in capsys.readouterr().out

@@ -254,7 +254,7 @@ def cmd_coverage(args) -> int:
     result = analyse_coverage(graph, stations, minutes=args.minutes, demand=demand, candidates=cand,
                               sites=args.sites, time_limit=args.time_limit, villages=villages)
     for zh, en in result.messages:
-        say(args, zh, en)
+        say(args, _shown(args, zh), _shown(args, en))
     path = write_coverage_outputs(result, Path(args.out), include_personal=args.include_personal,
                                   lang=_table_lang(args))[0]
     _warn_unmasked(args, coverage_outputs(result, Path(args.out)), coverage_personal_layers(result))
@@ -312,10 +312,19 @@ def cmd_seal(args) -> int:
     plan = seal_exits(graph, stations, exits, per_exit=args.per_exit, posts_per_station=args.posts_per_station)
     csv, gpkg = write_seal_outputs(plan, stations, Path(args.out), include_personal=args.include_personal,
                                    lang=_table_lang(args))
-    print(plan.summary(args.lang if args.lang in ("zh", "en") else "both"))
+    print(_shown(args, plan.summary(args.lang if args.lang in ("zh", "en") else "both")))
     _warn_unmasked(args, seal_outputs(plan, stations, Path(args.out)))
     say(args, f"已写入：{csv}，{gpkg}", f"written: {csv}, {gpkg}")
     return 0
+
+
+def _shown(args, text: str) -> str:
+    """A line for the console with phone and ID numbers (and names beside them) masked, as in the
+    files, unless ``--include-personal`` ("北口 139****5678 ← 城关所")."""
+    if getattr(args, "include_personal", False):
+        return text
+    from ..maps.privacy import mask_text
+    return "\n".join(mask_text(line) for line in text.split("\n"))
 
 
 def _add_personal(p) -> None:
