@@ -28,11 +28,14 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
                 "社区", "村居", "所属社区", "cjqymc", "zldwmc"),
     "name": ("name", "名称", "name:zh", "名字", "村名", "村庄名称", "社区名称", "村社区名称", "xzqmc",
              "cjqymc", "zldwmc", "qsdwmc", "村名称", "行政村名称", "村居名称", "village_name", "vill_name",
-             "地名", "标题", "title", "道路名称", "河流名称",
-             # Point registers of police and government offices (重点场所、卡口、监控点位 sheets).
-             "场所名称", "单位名称", "卡口名称", "点位名称", "监控点名称", "监控点位名称", "重点场所", "重点场所名称",
-             "地点名称", "站点名称", "机构名称", "企业名称", "学校名称", "医院名称", "派出所名称", "网点名称",
-             "设施名称", "点位", "卡口", "mc", "dwmc", "csmc"),
+             "地名", "标题", "title", "道路名称", "河流名称"),
+    # Point registers of police and government offices (重点场所、卡口、监控点位 sheets): read for
+    # places (and exits) only. In a village or roster layer 单位名称 is an employer or a township,
+    # and in a places sheet 派出所名称 is the station in charge, not the place.
+    "place_name": ("场所名称", "单位名称", "卡口名称", "点位名称", "监控点名称", "监控点位名称", "重点场所",
+                   "重点场所名称", "地点名称", "机构名称", "企业名称", "学校名称", "医院名称", "网点名称", "设施名称",
+                   "点位", "卡口", "mc", "dwmc", "csmc"),
+    "station_name": ("站点名称", "派出所名称", "警务室名称", "单位名称", "机构名称", "mc", "dwmc"),
     "code": ("code", "区划代码", "行政区划代码", "代码", "编码", "xzqdm", "cjqydm", "zldwdm", "qsdwdm",
              "村代码", "村级代码", "village_code", "admin_code", "adcode", "ref", "统计用区划代码"),
     # Above the village: its township (乡镇/街道) and county (区县), by name or by code.
@@ -74,10 +77,16 @@ def _key(name: str) -> str:
     return re.sub(r"[\s_\-]+", "_", s).strip("_")
 
 
+#: Candidates tried after ``name``'s for the registers of one role.
+_NAME_FOR = {"place_name": "name", "station_name": "name"}
+
+
 def find_column(columns, what: str, *, exclude=()) -> str | None:
-    """The first source column whose name matches one of ``what``'s candidates, else None."""
+    """The first source column whose name matches one of ``what``'s candidates, else None
+    (``place_name`` and ``station_name``: ``name``'s candidates first, then the register's)."""
     keys = {_key(c): c for c in reversed(list(columns)) if c not in exclude and c != "geometry"}
-    for cand in CANDIDATES[what]:
+    cands = (*CANDIDATES[_NAME_FOR[what]], *CANDIDATES[what]) if what in _NAME_FOR else CANDIDATES[what]
+    for cand in cands:
         k = _key(cand)
         if k in keys:
             return keys[k]
@@ -86,8 +95,9 @@ def find_column(columns, what: str, *, exclude=()) -> str | None:
 
 # Headers ending in 名称 that name something else than the point itself: its village, township,
 # category, road, the person in charge.
-_NOT_PLACE_NAME = ("村", "社区", "乡", "镇", "街道", "辖区", "区县", "县", "城市", "地市", "省", "所属", "类", "型",
-                   "等级", "级别", "道路", "负责人", "联系人", "人员", "法人", "河流", "文件", "图层")
+_NOT_PLACE_NAME = ("村", "社区", "乡", "镇", "街道", "辖区", "区县", "县", "城市", "地市", "省", "所属", "所在", "类", "型",
+                   "等级", "级别", "道路", "负责人", "联系人", "人员", "法人", "河流", "文件", "图层", "小区", "网格",
+                   "派出所", "警务", "单位", "管理")
 
 
 def find_point_name_column(columns, *, exclude=()) -> str | None:
@@ -113,6 +123,16 @@ def _header_matches(key: str, name: str) -> bool:
     return n in key
 
 
+def _numbers(values: pd.Series) -> bool:
+    """A column of counts (3, "2", "4人"): most of its values are numbers."""
+    v = values.dropna()
+    if not len(v):
+        return False
+    if pd.api.types.is_numeric_dtype(v):
+        return True
+    return bool(v.astype(str).str.strip().str.match(r"^\d+(\.\d+)?\s*(人|名|辆|个)?$").mean() > 0.8)
+
+
 def sensitive_columns(df: pd.DataFrame, *, personal_role: bool) -> dict[str, str]:
     """Columns holding personal data, with the kind: ``"name"``, ``"id_number"``, ``"phone"``.
 
@@ -130,8 +150,8 @@ def sensitive_columns(df: pd.DataFrame, *, personal_role: bool) -> dict[str, str
             out[col] = "phone"
         elif personal_role and any(_key(n) == k for n in _PERSONAL_NAMES):
             out[col] = "name"
-        elif any(k.endswith((n, n + "姓名")) for n in _PERSON_HEADERS):  # 场所负责人; not 民警人数
-            out[col] = "name"
+        elif any(k.endswith((n, n + "姓名")) for n in _PERSON_HEADERS) and not _numbers(df[col]):
+            out[col] = "name"  # 场所负责人; not 民警人数, nor a column 民警 of head counts
         else:
             values = df[col].dropna()
             if values.dtype == object or str(values.dtype).startswith(("int", "str", "string")):
@@ -213,21 +233,32 @@ _GRADE_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "1": 1, "2": 
 _GRADE_RE = re.compile(r"^(?:第)?(一|二|三|四|五|[1-5]|Ⅰ|Ⅱ|Ⅲ|Ⅳ|Ⅴ|I{1,3}|IV|V)\s*(?:级|类|等)")
 
 
-def priority_level(value) -> float:
+def is_grade_header(column) -> bool:
+    """A 重点等级 / 级别 column: its numbers are grades, 1 the highest (not priorities)."""
+    k = _key(column)
+    return "等级" in k or "级别" in k
+
+
+def priority_level(value, *, grade: bool = False) -> float:
     """A place's priority on gridtool's 1–5 scale from the words of a 重点等级 column, NaN if none.
 
-    Numbers stay themselves (``3``, ``"3"``, ``"３"``); ``高/中/低`` and ``high/medium/low`` are 3/2/1,
-    ``重点`` 3 and ``一般`` 1; grades count down from the top: ``一级`` (also ``1级``, ``Ⅰ级``,
-    ``一类``, ``一级重点``) is 3, ``二级`` 2, ``三级`` and lower 1.
+    Numbers stay themselves (``3``, ``"3"``, ``"３"``) unless ``grade`` (the column is a grade,
+    :func:`is_grade_header`): then ``1`` is the top grade as ``一级`` is; ``高/中/低`` and
+    ``high/medium/low`` are 3/2/1, ``重点`` 3 and ``一般`` 1; grades count down from the top:
+    ``一级`` (also ``1级``, ``Ⅰ级``, ``一类``, ``一级重点``) is 3, ``二级`` 2, ``三级`` and lower 1.
+
+    >>> [priority_level(v) for v in ("1级", 3, "高")], priority_level("1", grade=True)
+    ([3.0, 3.0, 3.0], 3.0)
     """
     import unicodedata
     if _blank(value) or isinstance(value, bool):
         return float("nan")
     if isinstance(value, (int, float)):
-        return float(value)
+        return float(max(1, 4 - int(value))) if grade and float(value).is_integer() and value >= 1 else float(value)
     t = unicodedata.normalize("NFKC", str(value)).strip()
     try:
-        return float(t)
+        n = float(t)
+        return float(max(1, 4 - int(n))) if grade and n.is_integer() and n >= 1 else n
     except ValueError:
         pass
     low = t.lower()
@@ -239,6 +270,8 @@ def priority_level(value) -> float:
     for word, level in _LEVEL_WORDS.items():  # 高风险, 重点单位, 一般场所
         if not word.isascii() and (t.startswith(word) or t.endswith(word)):
             return float(level)
+    if grade:  # "5A" (a scenic-spot rating) or "3星" say nothing about a patrol's grade
+        return float("nan")
     m = re.match(r"^\s*(\d+(?:\.\d+)?)", t)
     return float(m.group(1)) if m else float("nan")
 

@@ -19,8 +19,8 @@ import pyproj
 import shapely
 
 from . import column_content
-from .columns import (find_column, find_point_name_column, match_category, normalise_category, oneway_reversed,
-                      priority_level, sensitive_columns, to_oneway)
+from .columns import (find_column, find_point_name_column, is_grade_header, match_category, normalise_category,
+                      oneway_reversed, priority_level, sensitive_columns, to_oneway)
 from .crs import (WGS84, CrsSpec, check_fits, crs_zh, gk_plain_metres, gk_zone_epsg, guess_crs, in_china,
                   lonlat_like, lonlat_swapped, offset_to_wgs84, parse_crs, robust_bounds, zone_advice)
 from .errors import CRSError, EmptyLayerError, GeometryTypeError, MissingColumnError, UnknownRoleError
@@ -255,7 +255,7 @@ def _normalise_columns(gdf: gpd.GeoDataFrame, role: str, fields: dict[str, str],
         if vcol and vcol != "village":
             gdf["village"] = gdf[vcol].astype("string")
     if role in ("villages", "roads", "rivers", "railways", "places", "stations", "party_members"):
-        ncol = pick("name", content=role == "villages")
+        ncol = pick("name", {"places": "place_name", "stations": "station_name"}.get(role), content=role == "villages")
         if ncol is None and role in _POINT_REGISTERS:
             ncol = find_point_name_column(gdf.columns, exclude=list(used.values()))
             if ncol:  # 网吧名称, 宾馆名称: guessed from the header's 名称, and said so
@@ -334,7 +334,11 @@ def _normalise_columns(gdf: gpd.GeoDataFrame, role: str, fields: dict[str, str],
         gdf["category"] = _place_categories(gdf, ccol, raw, used, [] if problems is None else problems)
         pcol = pick("priority")
         if pcol:  # 一级/二级/三级, 高/中/低 or numbers, on the patrol's 1–5 scale
-            gdf["priority"] = gdf[pcol].map(priority_level).astype(float)
+            grade = is_grade_header(pcol)
+            gdf["priority"] = gdf[pcol].map(lambda v: priority_level(v, grade=grade)).astype(float)
+            if grade:  # a number under 重点等级 is a grade: said, as every guess is
+                record("priority", pcol, details["priority"]["by"],
+                       ("数字按等级读：1 级最高（必到）", "numbers read as grades: 1 is the highest (must visit)"))
     if role == "incidents":
         from .incidents import normalise_incident_columns
         gdf = normalise_incident_columns(gdf, {**{k: v for k, v in loose.items() if v in gdf.columns}, **fields},

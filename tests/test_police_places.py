@@ -41,7 +41,41 @@ def _register(path, name_header="场所名称"):
 @pytest.mark.parametrize("header", ["场所名称", "单位名称", "卡口名称", "点位名称", "监控点名称", "重点场所", "地点名称",
                                     "Name", "名称"])
 def test_register_name_headers_are_names(header):
-    assert find_column(["序号", header, "场所类别", "负责人"], "name") == header
+    assert find_column(["序号", header, "场所类别", "负责人"], "place_name") == header
+
+
+@pytest.mark.parametrize(("what", "columns", "expected"), [
+    ("name", ["行政村", "单位名称", "代码"], None),        # a village layer: 单位名称 is the township office
+    ("name", ["村委会", "DWMC", "代码"], None),
+    ("name", ["路名", "单位名称"], None),                  # a road's maintenance unit
+    ("name", ["姓名", "单位名称"], None),                  # a party member's employer
+    ("place_name", ["场所名称", "派出所名称"], "场所名称"),
+    ("place_name", ["派出所名称", "网吧名称"], None),      # the station in charge is not the place
+    ("station_name", ["派出所名称", "地址"], "派出所名称"),
+])
+def test_register_headers_are_read_only_for_registers(what, columns, expected):
+    """The register headers (单位名称, DWMC, 派出所名称 …) name a place or a station, and nothing in
+    other layers; a places sheet's 派出所名称 column is its station in charge."""
+    assert find_column(columns, what) == expected
+
+
+@pytest.mark.parametrize(("columns", "expected"), [(["派出所名称", "网吧名称"], "网吧名称"),
+                                                   (["所在小区名称", "网吧名称"], "网吧名称"),
+                                                   (["网格名称", "宾馆名称"], "宾馆名称")])
+def test_a_header_ending_in_mingcheng_names_the_place_not_its_surroundings(columns, expected):
+    from gridtool.columns import find_point_name_column
+    assert find_point_name_column(columns) == expected
+
+
+def test_grades_are_read_top_down_and_head_counts_are_not_names():
+    """Under 重点等级 a 1 is the top grade (as 一级): must visit; a 5A scenic rating is no grade; a
+    stations column 民警 holding head counts is not masked as a name, 负责人 is."""
+    from gridtool.columns import is_grade_header, priority_level, sensitive_columns
+    assert is_grade_header("重点等级") and not is_grade_header("优先级")
+    assert [priority_level(v, grade=True) for v in ("1", 2, "3", "一级", "1级", "5A")][:5] == [3.0, 2.0, 1.0, 3.0, 3.0]
+    assert pd.isna(priority_level("5A", grade=True)) and priority_level("3") == 3.0
+    st = pd.DataFrame({"name": ["城关所"], "民警": [3], "辅警": ["4人"], "负责人": ["王伟"]})
+    assert sensitive_columns(st, personal_role=False) == {"负责人": "name"}
 
 
 @pytest.mark.parametrize("header", ["重点等级", "等级", "级别", "优先级", "priority"])

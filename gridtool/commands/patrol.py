@@ -310,8 +310,13 @@ def cmd_seal(args) -> int:
         say(args, f"{area[0]}：边界上有 {len(exits)} 个卡口（道路穿过边界处）",
             f"{area[0]}: {len(exits)} exit(s) where roads cross its boundary")
     plan = seal_exits(graph, stations, exits, per_exit=args.per_exit, posts_per_station=args.posts_per_station)
+    # Columns flagged personal when the stations (or places) were loaded stay masked (--field …).
+    flagged = {}
+    for r in ("places", "stations"):
+        sens = project.layers[r].sensitive if r in project.layers else None
+        flagged.update(sens if isinstance(sens, dict) else dict.fromkeys(sens or (), ""))
     csv, gpkg = write_seal_outputs(plan, stations, Path(args.out), include_personal=args.include_personal,
-                                   lang=_table_lang(args))
+                                   lang=_table_lang(args), flagged=flagged)
     print(_shown(args, plan.summary(args.lang if args.lang in ("zh", "en") else "both")))
     _warn_unmasked(args, seal_outputs(plan, stations, Path(args.out)))
     say(args, f"已写入：{csv}，{gpkg}", f"written: {csv}, {gpkg}")

@@ -283,12 +283,16 @@ def staff_columns(df: pd.DataFrame) -> dict[str, str]:
     return {c: k for c, k in STAFF_COLUMNS.items() if c in df.columns}
 
 
-def mask_output(df: pd.DataFrame, include_personal: bool = False, *, personal_role: bool = False) -> pd.DataFrame:
+def mask_output(df: pd.DataFrame, include_personal: bool = False, *, personal_role: bool = False,
+                flagged: Mapping[str, str] | None = None) -> pd.DataFrame:
     """A table the routing commands write (sites, exits, stops …) masked as exports mask layers:
-    the staff columns (:data:`STAFF_COLUMNS`) and every column :func:`detect_sensitive` finds."""
+    the staff columns (:data:`STAFF_COLUMNS`), the columns ``flagged`` when its layer was loaded
+    (``Layer.sensitive``, ``--field``) and every column :func:`detect_sensitive` finds."""
     if df is None:
         return df
-    return mask_frame(df, staff_columns(df), include_personal, personal_role=personal_role)
+    known = {c: k for c, k in dict(flagged or {}).items() if c in df.columns}
+    known.update({c: k for c, k in staff_columns(df).items() if c not in known})
+    return mask_frame(df, known, include_personal, personal_role=personal_role)
 
 
 def _layer_rules(layer) -> tuple[dict[str, str], dict]:

@@ -166,7 +166,8 @@ def seal_outputs(plan, stations, out: Path) -> list[tuple[Path, dict]]:
                                  "stations": stations})]
 
 
-def write_seal_outputs(plan, stations, out: Path, *, include_personal: bool = False, lang: str = "zh") -> list[Path]:
+def write_seal_outputs(plan, stations, out: Path, *, include_personal: bool = False, lang: str = "zh",
+                       flagged=None) -> list[Path]:
     """``seal.csv`` (exit, station, minutes, km per post; headers in ``lang``) and ``seal.gpkg`` (``seal_paths``,
     ``exits``, ``stations``) of a :class:`gridtool.routing.sealing.SealPlan`; personal data (the
     exits' or stations' contacts and phones) masked unless ``include_personal``."""
@@ -175,7 +176,8 @@ def write_seal_outputs(plan, stations, out: Path, *, include_personal: bool = Fa
     out.mkdir(parents=True, exist_ok=True)
     (csv_path, table), (gpkg_path, layers) = seal_outputs(plan, stations, out)
     csv = write_table_csv(csv_path, mask_output(table["seal"], include_personal), lang=lang)
-    gpkg = write_layers_gpkg(gpkg_path, {k: mask_output(v, include_personal) for k, v in layers.items()})
+    gpkg = write_layers_gpkg(gpkg_path, {k: mask_output(v, include_personal, flagged=flagged)
+                                         for k, v in layers.items()})
     return [csv, gpkg]
 
 

@@ -261,12 +261,12 @@ def household_coverage(
     out["nearest_station"] = [names[w] if w >= 0 else None for w in which]
     out["covered"] = covered
     if "village" in out and out["village"].notna().any():
-        key = out["village"].astype(object).where(out["village"].notna(), "(无 / none)")
+        key = out["village"].astype(object).where(out["village"].notna(), "（不在任何村内）")
     elif villages is not None and len(villages):
         j = gpd.sjoin(gpd.GeoDataFrame(geometry=pts, crs=households.crs),
                       villages[["name", "geometry"]], how="left", predicate="within")
         j = j[~j.index.duplicated()]
-        key = j["name"].astype(object).where(j["name"].notna(), "(无 / none)").reindex(out.index)
+        key = j["name"].astype(object).where(j["name"].notna(), "（不在任何村内）").reindex(out.index)
     else:
         key = pd.Series("(全部 / all)", index=out.index)
     df = pd.DataFrame({"name": key.to_numpy(), "hh": hh, "covered_hh": np.where(covered, hh, 0.0)})

@@ -395,12 +395,12 @@ def coverage_by_village(demand, covered, villages):
     and ``code`` the code; whole household counts are integers."""
     hh = demand.features
     if "village" in hh and hh["village"].notna().any():
-        key = hh["village"].astype(object).where(hh["village"].notna(), "(无 / none)")
+        key = hh["village"].astype(object).where(hh["village"].notna(), "（不在任何村内）")
     elif villages is not None and len(villages):
         pts = gpd.GeoDataFrame(geometry=hh.geometry.representative_point(), crs=hh.crs)
         j = gpd.sjoin(pts, villages[["name", "geometry"]], how="left", predicate="within")
         j = j[~j.index.duplicated()]
-        key = j["name"].astype(object).where(j["name"].notna(), "(无 / none)").reindex(hh.index)
+        key = j["name"].astype(object).where(j["name"].notna(), "（不在任何村内）").reindex(hh.index)
     else:
         key = pd.Series("(全部 / all)", index=hh.index)
     df = pd.DataFrame({"name": key.to_numpy(), "hh": demand.weight,
