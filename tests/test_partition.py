@@ -356,26 +356,22 @@ def test_cli_partition_writes_layers_and_report(tmp_path):
 def test_cli_counts_an_exception_grid_apart_from_the_base_grids(tmp_path, capsys):
     """A village too small for 300–500 is kept as an exception grid: the console counts it as
     such, as the totals line counts its households (not as a base grid of 300–500)."""
-    from gridtool.cli import main
-    layers = make_villages(n_villages=2, households=900, seed=6)
-    small = make_villages(n_villages=1, households=250, seed=2)
-    src = tmp_path / "in.gpkg"
-    for role, gdf in layers.items():
-        gdf.to_file(src, layer=role, driver="GPKG")
-    rc = main(["--lang", "zh", "partition", "--households", f"{src}:households", "--villages", f"{src}:villages",
-               "--roads", f"{src}:roads", "--out", str(tmp_path / "a.gpkg"), "--quiet"])
-    assert rc == 0
     import pyogrio
-    g = pyogrio.read_dataframe(tmp_path / "a.gpkg", layer="grids", read_geometry=False)
+
+    from gridtool.cli import main
+
+    def partition(layers, name):
+        src = tmp_path / f"{name}-in.gpkg"
+        for role, gdf in layers.items():
+            gdf.to_file(src, layer=role, driver="GPKG")
+        assert main(["--lang", "zh", "partition", *(f"--{r}={src}:{r}" for r in ("households", "villages", "roads")),
+                     "--out", str(tmp_path / f"{name}.gpkg"), "--quiet"]) == 0
+        return pyogrio.read_dataframe(tmp_path / f"{name}.gpkg", layer="grids", read_geometry=False)
+
+    g = partition(make_villages(n_villages=2, households=900, seed=6), "a")
     assert (g["status"] != "exception").all()
     assert f"基础网格 {len(g)} 个，子网格" in capsys.readouterr().out
-    src2 = tmp_path / "small.gpkg"
-    for role, gdf in small.items():
-        gdf.to_file(src2, layer=role, driver="GPKG")
-    rc = main(["--lang", "zh", "partition", "--households", f"{src2}:households", "--villages", f"{src2}:villages",
-               "--roads", f"{src2}:roads", "--out", str(tmp_path / "b.gpkg"), "--quiet"])
-    assert rc == 0
-    g = pyogrio.read_dataframe(tmp_path / "b.gpkg", layer="grids", read_geometry=False)
+    g = partition(make_villages(n_villages=1, households=250, seed=2), "b")
     exc = int((g["status"] == "exception").sum())
     assert exc == 1
     text = capsys.readouterr().out

@@ -40,10 +40,8 @@ def cmd_demo(args) -> int:
             f"{info['errors']} error(s), {info['warnings']} warning(s)")
         pl = info.get("partition")
         if pl:
-            from ..partition.totals import HouseholdTotals
-            t = HouseholdTotals.from_dict(info["totals"]) if info.get("totals") else None
-            g_zh = t.grids_zh() if t is not None else f"网格 {pl['grids']} 个"
-            g_en = t.grids_en() if t is not None else f"{pl['grids']} grids"
+            from ..partition.totals import grid_words
+            g_zh, g_en = grid_words(info.get("totals"), pl["grids"])
             say(args, f"  {g_zh}（范围内 {pl['pct_within_bounds']}%），子网格 {pl.get('subgrids', 0)} 个，"
                       f"专属网格 {pl['special_grids']} 个；报告 {info['partition_report']}",
                 f"  {g_en} ({pl['pct_within_bounds']}% within bounds), {pl.get('subgrids', 0)} "

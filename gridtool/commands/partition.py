@@ -60,13 +60,12 @@ def _partition_params(args) -> dict:
 
 
 def _print_partition(args, rep: dict, out) -> None:
-    from ..partition.totals import HouseholdTotals
+    from ..partition.totals import HouseholdTotals, grid_words
     plan = rep["plan"]
     sp_hh = plan.get("special_grid_households", 0)
     # Grids counted as the totals count their households: an exception grid is not a base grid.
     t = HouseholdTotals.from_dict(rep["totals"]) if rep.get("totals") else None
-    g_zh = t.grids_zh() if t is not None else f"网格 {plan['grids']} 个"
-    g_en = t.grids_en() if t is not None else f"{plan['grids']} grids"
+    g_zh, g_en = grid_words(rep.get("totals"), plan["grids"])
     say(args, f"已写入 {out}：{g_zh}，子网格 {plan.get('subgrids', 0)} 个，"
               f"专属网格 {plan['special_grids']} 个（{sp_hh:,} 户）",
         f"written {out}: {g_en}, {plan.get('subgrids', 0)} sub-grids, "

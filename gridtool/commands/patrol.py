@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import GridtoolError
-from ..maps.route_files import (masked_plan, patrol_layers, patrol_output_paths, route_title, write_layers_gpkg,
+from ..maps.route_files import (patrol_layers, patrol_output_paths, route_title, write_layers_gpkg,
                                 write_patrol_outputs)
 from ..routing.project_layers import add_routes_to_project, candidate_sites, grid_areas, seal_area, stations_of
 from ..routing.table_words import LANG_TABLE_HELP
@@ -87,7 +87,7 @@ def cmd_patrol(args) -> int:
     out = Path(args.out)
     files = write_patrol_outputs(project, plan, out, hotspots=hs, include_personal=args.include_personal,
                                  lang=_table_lang(args))
-    print(masked_plan(plan, args.include_personal).summary(args.lang))  # the console masks as the files do
+    print(_shown(args, plan.summary(args.lang)))
     _warn_unmasked(args, [(files["gpkg"], patrol_layers(plan, hs)),
                           *[(files[k], {"route_stops": plan.stops}) for k in ("gpx", "kml", "csv")],
                           (files["cards"], {"route_stops": plan.stops, "unserved": plan.unserved})])

@@ -47,18 +47,6 @@ def route_title(project, what: str = "巡逻路线") -> str:
     return f"{place}{what}" if place else what
 
 
-def masked_plan(plan, include_personal: bool = False):
-    """The patrol plan with personal data in its tables masked (a place named "李四代销点
-    13912345678"), for its files and the summary the console prints; as it is with ``include_personal``."""
-    if include_personal:
-        return plan
-    from dataclasses import replace
-
-    from .privacy import mask_output
-    return replace(plan, stops=mask_output(plan.stops), routes=mask_output(plan.routes),
-                   unserved=mask_output(plan.unserved), hotspots=mask_output(plan.hotspots))
-
-
 def write_patrol_outputs(project, plan, out: Path, *, name: str = "patrol", hotspots=None,
                          include_personal: bool = False, lang: str = "zh") -> dict:
     """GeoPackage (project CRS), GPX/KML (WGS84), CSV stop list and route-card JSON; with
@@ -68,9 +56,13 @@ def write_patrol_outputs(project, plan, out: Path, *, name: str = "patrol", hots
     Personal data in every layer and file (phone and ID numbers in place names, "李四代销点
     13912345678"; a contact's name or phone column) is masked unless ``include_personal``.
     """
+    from dataclasses import replace
+
     from ..routing.export import write_gpx, write_kml, write_stops_csv
     from .privacy import mask_output
-    plan = masked_plan(plan, include_personal)
+    if not include_personal:
+        plan = replace(plan, stops=mask_output(plan.stops), routes=mask_output(plan.routes),
+                       unserved=mask_output(plan.unserved), hotspots=mask_output(plan.hotspots))
     out.mkdir(parents=True, exist_ok=True)
     layers = patrol_layers(plan, hotspots)
     if not include_personal and "hotspot_streets" in layers:  # the plan's own tables are masked above

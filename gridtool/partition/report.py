@@ -116,14 +116,13 @@ def partition_markdown(report: dict, lang: str = "zh") -> str:
     """
     plan = report["plan"]
     p = report["parameters"]
-    from .totals import HouseholdTotals
+    from .totals import HouseholdTotals, grid_words
 
     def t(zh: str, en: str) -> str:
         return zh if lang == "zh" else en if lang == "en" else f"{zh} / {en}"
 
     tot = HouseholdTotals.from_dict(report["totals"]) if report.get("totals") else None
-    g_zh = tot.grids_zh() if tot is not None else f"网格 {plan['grids']} 个"
-    g_en = tot.grids_en() if tot is not None else f"{plan['grids']} grids"
+    g_zh, g_en = grid_words(report.get("totals"), plan["grids"])
     colon = "：" if lang == "zh" else ": "
     sub_pct = plan.get("subgrids_pct_within_bounds", "—")
     lines = ["", f"## {t('网格划分', 'Partition')}", "",

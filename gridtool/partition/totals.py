@@ -103,6 +103,15 @@ class HouseholdTotals:
                 f"{self.exception:,} + unassigned {self.unassigned:,}")
 
 
+def grid_words(totals: dict | None, n_grids: int) -> tuple[str, str]:
+    """``("基础网格 71 个、例外网格 1 个", "71 base grids, 1 exception grids")`` from a report's
+    ``totals`` (:meth:`HouseholdTotals.as_dict`); a report without them names ``n_grids`` grids."""
+    if not totals:
+        return f"网格 {n_grids} 个", f"{n_grids} grids"
+    t = HouseholdTotals.from_dict(totals)
+    return t.grids_zh(), t.grids_en()
+
+
 def household_totals(project) -> HouseholdTotals:
     """The household totals of ``project`` (a Project, or ``{role: GeoDataFrame or Layer}``)."""
     layers = getattr(project, "layers", project) or {}

@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ...spatial import household_points
 from ...values import parse_grid_parts
 from .state import EditState
 
@@ -95,8 +94,7 @@ def edited_layers(state: EditState, layers: dict, parameters: dict | None = None
     sub_grids["_order"] = sub_grids["code"].astype(str).map(index)
     sub_grids = sub_grids.sort_values("_order").drop(columns="_order").reset_index(drop=True)
     tree, aff = _barriers(layers, params.get("hard_barriers"))
-    ctx = {"points_xy": shapely.get_coordinates(household_points(households).values), "barriers": tree,
-           "barrier_affinity": aff}
+    ctx = {"points_xy": state.xy, "barriers": tree, "barrier_affinity": aff}  # the plan's own positions
     scratch = households.copy()
     new_subs, _ = draw_subgrids(sub_grids, scratch, assign, ctx, sub_min=int(params["sub_min"]),
                                 sub_max=int(params["sub_max"]), sub_target=int(params["sub_target"]),
