@@ -289,11 +289,20 @@ def guess(df: pd.DataFrame, key: str, *, role: str = "", exclude=(), codes: pd.S
     return Found(key, best.column, "content", best.samples, note_zh, note_en)
 
 
+def _numeric_column(values: pd.Series) -> bool:
+    """Numbers, whether typed as such or read as text (a roster read from Excel is all text)."""
+    if pd.api.types.is_numeric_dtype(values):
+        return True
+    v = values.dropna().astype(str).str.strip()
+    v = v[v != ""]
+    return bool(len(v)) and bool(pd.to_numeric(v, errors="coerce").notna().mean() > 0.8)
+
+
 def text_candidates(df: pd.DataFrame, *, exclude=(), numeric: bool = False, limit: int = 6) -> list[Candidate]:
     """Columns a user might mean, with sample values, for a "nothing fits" message."""
     out = []
     for col in _columns(df, exclude):
-        is_num = pd.api.types.is_numeric_dtype(df[col])
+        is_num = _numeric_column(df[col])
         if is_num != numeric:
             continue
         smp = samples_of(df[col])

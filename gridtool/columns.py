@@ -74,6 +74,8 @@ _PHONE_RE = re.compile(r"^(\+?86)?1[3-9]\d{9}$|^0\d{2,3}-?\d{7,8}$")
 def _key(name: str) -> str:
     s = str(name).strip().lower()
     s = re.sub(r"[（(\[【].*?[)）\]】]", "", s)  # drop units: 经度(°), 户数（户）
+    # Spaces typed to align a Chinese header in Excel (户  数, 联系 电话) are not a word break.
+    s = re.sub(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])", "", s)
     return re.sub(r"[\s_\-]+", "_", s).strip("_")
 
 

@@ -247,3 +247,18 @@ def test_roster_village_that_differs_from_the_position_is_reported(tmp_path, tow
     assert p.features == [f"row {i + 2}" for i in sorted(wrong + [30])]
     assert p.severity == "warning" and p.field == "所属村" and "网格按位置划分" in p.zh
     assert f"（{int(hs['户数'].iloc[sorted(wrong + [30])].sum()):,} 户）" in p.zh
+
+
+def test_a_chinese_header_spaced_to_align_is_read_and_a_missing_count_is_warned(tmp_path):
+    """An Excel roster's 户数 typed as "户 数" (spaced to align the header) is the household count,
+    not a silent 1 per row; a roster whose only numbers are another count (人口), read from Excel as
+    text, gets the warning that every row counts 1 household."""
+    rows = {"户主姓名": ["王伟", "李芳", "张敏"], "经度": [118.79, 118.791, 118.792], "纬度": [32.05, 32.051, 32.052]}
+    path = tmp_path / "spaced.xlsx"
+    pd.DataFrame({**rows, "户 数": [12, 30, 7]}).to_excel(path, index=False)
+    lyr = load_layer("households", path)
+    assert lyr.gdf["hh"].tolist() == [12, 30, 7] and lyr.columns_used["hh"] == "户 数"
+    path = tmp_path / "people.xlsx"
+    pd.DataFrame({**rows, "人口": ["12", "30", "7"]}).astype(str).to_excel(path, index=False)
+    lyr = load_layer("households", path)
+    assert any(p.zh == "没有找到户数列，每个要素按 1 户计" and "人口" in p.fix_zh for p in lyr.problems)
