@@ -376,3 +376,15 @@ def test_incidents_cluster_in_chromium(tmp_path):
     whole, near = (list(map(int, x.split(","))) for x in re.search(r"whole=([\d,]+) near=([\d,]+)", dom).groups())
     assert 0 < whole[0] < 300 and whole[1] + whole[2] == 3000 and whole[2] < 300
     assert near[0] == 0 and 0 < near[2] < 3000
+
+
+def test_title_counts_an_exception_grid_apart_as_the_totals_line():
+    """The title panel's grid count says 基础网格 N 个、例外网格 M 个, as the totals line under it
+    counts their households (it said "N+M 个基础网格")."""
+    from gridtool.partition.totals import household_totals
+    p = make_project()
+    t = household_totals(p)
+    assert t.exception_grids >= 1
+    html = build_html(p).html
+    assert t.grids_zh() in html and f"{t.base_grids + t.exception_grids} 个基础网格" not in html
+    assert f"例外网格 {t.exception:,}" in html

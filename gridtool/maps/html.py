@@ -691,9 +691,10 @@ def _panel(project, title: str | None, subtitle: str | None, counts: dict, inclu
         parts.append(t(f"{n} 个村（社区）", f"{n} villages"))
     if hh is not None:
         parts.append(t(f"{hh:,} 户", f"{hh:,} households"))
-    if "grids" in layers:
+    if "grids" in layers:  # an exception grid counted apart, as the totals count its households
         n = len(layers['grids'].gdf)
-        parts.append(t(f"{n} 个基础网格", f"{n} base grids"))
+        parts.append(t(totals.grids_zh(), totals.grids_en()) if totals.partitioned else
+                     t(f"{n} 个基础网格", f"{n} base grids"))
     if "subgrids" in layers:
         n = len(layers['subgrids'].gdf)
         parts.append(t(f"{n} 个子网格", f"{n} sub-grids"))
