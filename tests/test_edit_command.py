@@ -67,6 +67,9 @@ def _consistent(path: Path) -> tuple:
         assert int(per.get(code, 0)) == int(hh), code
         assert int((s["grid"] == code).sum()) == int(n), code
     assert set(s["grid"]) <= set(g["code"])
+    # A grid's status says whether it is in its bounds, edited or not (the totals count by it).
+    inside = (g["hh"] >= g["min_hh"]) & (g["hh"] <= g["max_hh"])
+    assert (g["status"] == inside.map({True: "ok", False: "exception"})).all()
     # The households say the same: a building divided between sub-grids lists its shares
     # (subgrid_parts), and these add up to each sub-grid's households.
     from gridtool.values import parse_grid_parts

@@ -95,6 +95,10 @@ class EditState:
             row["hh"] = int(plan.totals.get(code, 0))
             row["locked"] = code in plan.locked
             if code in touched or code not in by_code:
+                # Its households changed: in bounds now or not (a split exception grid of 592 gives
+                # 300 + 292), so the totals, ledger and maps count it as what it is now.
+                if "status" in row and row.get("status") in ("ok", "exception"):
+                    row["status"] = "ok" if plan.state(code) == "ok" else "exception"
                 g = self.shapes.geometry(code)
                 area = float(shapely.area(g))
                 perim = float(shapely.length(g))
