@@ -39,6 +39,7 @@ from . import archive
 from .raw_layer import RawLayer
 from .files import check_exists
 from .files import plain_reason as _plain_reason
+from .kml_description import expand_descriptions
 from .sniff import ACCEPTS, NAMES, SUFFIX_OF_KIND, sniff
 
 # The csv module's own cap (128 KB a field) would raise mid-file; gridtool's limit
@@ -437,6 +438,8 @@ def _read_ogr(path: Path, *, layer, role, encoding, encoding_default=None) -> Ra
         ids = gdf.pop("_kml_id")  # "folder #n": what a planner sees in Google Earth / Ovital
     if sfx in (".kml", ".kmz"):
         gdf = gdf.rename(columns={"Name": "name", "Description": "description"})
+        # 奥维/ArcGIS keep attributes as an HTML table in the description: read them as columns.
+        gdf, _ = expand_descriptions(gdf)
     return RawLayer(gdf, str(path), None if chosen == "*" else chosen, fmt, enc, ids=ids, problems=extra_problems)
 
 
