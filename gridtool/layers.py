@@ -435,6 +435,27 @@ def _safe_column_names(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gdf.rename(columns=renames)
 
 
+def _default_offset_not_applied(default: CrsSpec | None, own, raw: RawLayer, role: str,
+                                problems: list[Problem]) -> None:
+    """``--crs-in gcj02`` alone applies to files without a CRS of their own; a KML (WGS84 by its
+    standard) or a GeoPackage in lon/lat keeps its own. Say so: 奥维 and web tools also write
+    GCJ-02 into such files, and read as WGS84 they lie some 500 m off a GCJ-02 roster."""
+    if default is None or not default.offset:
+        return
+    name = own.name if own.to_epsg() != 4326 else "WGS84"
+    off = default.offset.upper().replace("GCJ02", "GCJ-02").replace("BD09", "BD-09")
+    problems.append(Problem(
+        "warning", "crs_default_not_applied",
+        f"--crs-in {default.offset} 只用于没有自带坐标系的文件；本文件自带 {name}，已按 {name} 读取，未做 {off} 纠偏",
+        f"--crs-in {default.offset} applies to files without a CRS of their own; this file says {name} and "
+        f"was read as {name}, without undoing a {off} offset",
+        fix_zh=f"如果坐标是从高德/腾讯/奥维（{off}）取得的，用 --crs-in {role}={default.offset} 对这个图层声明；"
+               "若确是 WGS84，可不理会。",
+        fix_en=f"if the coordinates were taken in AMap/Tencent/Ovital ({off}), declare --crs-in "
+               f"{role}={default.offset} for this layer; if they are WGS84, ignore this.",
+        role=role, file=raw.path, layer=raw.layer))
+
+
 def load_layer(role: str, path: str, *, crs_in: str | CrsSpec | None = None,
                encoding: str | None = None, fields: dict[str, str] | None = None,
                layer: str | None = None, seed: int = 0, crs_default: str | CrsSpec | None = None,
@@ -515,6 +536,8 @@ def load_layer(role: str, path: str, *, crs_in: str | CrsSpec | None = None,
     if spec is None and gdf.crs is None:
         spec = parse_crs(crs_default)
         from_default = spec is not None
+    elif spec is None and gdf.crs is not None and gdf.crs.is_geographic:
+        _default_offset_not_applied(parse_crs(crs_default), gdf.crs, raw, role, problems)
     gdf, crs_label = _settle_crs(gdf, spec, raw, role, problems, from_default=from_default, context=context)
     gdf = _check_geometry(gdf, role, raw, problems, ids)
     details: dict[str, dict] = {}

@@ -111,3 +111,23 @@ def test_gis_exports_default_to_the_boundaries_crs(wuxi, capsys):
     # GeoJSON stays WGS84 lon/lat, as RFC 7946 requires.
     gj = gpd.read_file(wuxi / "gj" / "grids.geojson")
     assert gj.crs.to_epsg() == 4326 and 120 < gj.total_bounds[0] < 121
+
+
+def test_crs_in_alone_says_when_a_kml_keeps_its_own_wgs84(wuxi, capsys):
+    # An Ovital KML of the villages in GCJ-02 beside the GCJ-02 roster: `--crs-in gcj02` is for files
+    # without a CRS, so the KML is read as WGS84 (its standard), ~500 m off; it used to pass unsaid.
+    v = gpd.read_file(wuxi / "村界.shp", encoding="gbk").set_crs(4326)
+    v.rename(columns={"村名": "Name"}).to_file(wuxi / "村界.kml", driver="LIBKML")
+    out = wuxi / "p.gpkg"
+    assert main(["import", "--households", str(wuxi / "花名册.xlsx"), "--villages", str(wuxi / "村界.kml"),
+                 "--crs-in", "gcj02", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "--crs-in gcj02 只用于没有自带坐标系的文件" in text and "--crs-in villages=gcj02" in text
+    p = Project.open(out)
+    assert p.layers["villages"].crs_in == "EPSG:4326" and p.layers["households"].crs_in == "gcj02"
+    # The fix the warning names undoes the offset.
+    assert main(["import", "--households", str(wuxi / "花名册.xlsx"), "--villages", str(wuxi / "村界.kml"),
+                 "--crs-in", "gcj02", "--crs-in", "villages=gcj02", "--out", str(out), "--force"]) == 0
+    text = capsys.readouterr().out
+    assert "只用于没有自带坐标系" not in text and "不在任何村" not in text
+    assert Project.open(out).layers["villages"].crs_in == "gcj02"
