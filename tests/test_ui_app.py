@@ -450,6 +450,68 @@ def test_save_writes_the_edits(qtbot, window, sample, tmp_path):
     assert int(hh.loc[hh["grid"] == a, "hh"].sum()) <= w.session.plan.totals[a]
 
 
+def _subgrid_bytes(gdf) -> list:
+    """Every row of a layer as it would be written: attribute values and WKB geometry."""
+    return [tuple(r) for r in gdf.to_wkb().itertuples(index=False)]
+
+
+def test_split_redraws_the_changed_grids_subgrids_at_once_and_undo_restores_them(qtbot, window, sample, tmp_path,
+                                                                                 monkeypatch):
+    import shapely
+
+    from gridtool.partition.edit import redrawn_subgrids
+    from gridtool.project import Project
+    from gridtool.values import parse_grid_parts
+    w = window
+    _open(qtbot, w, sample["partitioned"])
+    s = w.session
+    old = s.project.layers["subgrids"].gdf
+    old_bytes = _subgrid_bytes(old)
+    draws = []
+    real = redrawn_subgrids.edited_layers
+    monkeypatch.setattr(redrawn_subgrids, "edited_layers", lambda *a, **k: draws.append(1) or real(*a, **k))
+    plan = s.plan
+    code = max((c for c in plan.codes if c in plan.bounds), key=lambda c: plan.totals[c])
+    w.editor.set_target(code)
+    w.actions_["grid.split"].trigger()
+    new = next(c for c in plan.codes if c not in set(old["grid"].astype(str)))
+    qtbot.waitUntil(lambda: not w.jobs.busy and not s.subgrids.pending, timeout=60000)
+    # the map draws the sub-grids of the two grids now, each inside its grid
+    drawn = w.stack.get("subgrids").gdf
+    assert drawn is s.project.layers["subgrids"].gdf and len(draws) == 1
+    grids = s.project.layers["grids"].gdf.set_index("code")
+    for c in (code, new):
+        mine = drawn[drawn["grid"].astype(str) == c]
+        assert len(mine) >= 2 and int(mine["hh"].sum()) == plan.totals[c]
+        outside = shapely.area(shapely.difference(mine.geometry.values, grids.loc[c, "geometry"].buffer(0.5)))
+        assert outside.max() < 1.0  # m²: no sub-grid crosses the new boundary
+        # the grids panel counts them
+        row = w.grid_panel.model.row_of[c]
+        col = w.grid_panel.model.COLUMNS.index("subgrids")
+        assert w.grid_panel.model.data(w.grid_panel.model.index(row, col)) == str(len(mine))
+    # every sub-grid's households are in one grid, the sub-grid's (the save writes them, drawn once)
+    out = tmp_path / "split.gpkg"
+    w.save_sync(str(out))
+    assert len(draws) == 1
+    saved = Project.open(out)
+    hh = saved.layers["households"].gdf
+    subs = saved.layers["subgrids"].gdf
+    grid_of_sub = dict(zip(subs["code"].astype(str), subs["grid"].astype(str)))
+    for g, gp, sub, sp in zip(hh["grid"], hh["grid_parts"].fillna(""), hh["subgrid"], hh["subgrid_parts"].fillna("")):
+        in_grids = {c for c, _ in parse_grid_parts(gp)} or {g}  # a building shared by grids has parts
+        in_subs = {c for c, _ in parse_grid_parts(sp)} or ({sub} if isinstance(sub, str) and sub else set())
+        assert {grid_of_sub[c] for c in in_subs} <= in_grids
+    assert set(subs["grid"].astype(str)) >= {code, new}
+    # undo: the sub-grids before the split, byte for byte, at once
+    w.actions_["edit.undo"].trigger()
+    qtbot.waitUntil(lambda: not w.jobs.busy and not s.subgrids.pending, timeout=60000)
+    assert new not in plan.codes and len(draws) == 2
+    assert _subgrid_bytes(s.project.layers["subgrids"].gdf) == old_bytes
+    assert _subgrid_bytes(w.stack.get("subgrids").gdf) == old_bytes
+    w.actions_["edit.redo"].trigger()  # the split's sub-grids again, without drawing them again
+    assert s.project.layers["subgrids"].gdf is drawn and len(draws) == 2
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_screenshot_command(sample, tmp_path, lang):
     out = tmp_path / "shot.png"
@@ -729,3 +791,36 @@ def test_seal_dialog_from_a_file_and_from_a_village(qtbot, window, town_project,
     qtbot.waitUntil(lambda: not w.jobs.busy, timeout=60000)
     four = seal_exits(graph, w.session.project.layers["stations"].gdf, area_exits(graph, village), posts_per_station=4)
     assert four.summary("zh") == w.analysis.text.toPlainText()
+
+
+@pytest.mark.parametrize("snap", [None, 0.0, 5.0])
+def test_patrol_dialog_snaps_line_ends_as_the_patrol_command(qtbot, window, town_project, snap):
+    from gridtool.routing.patrol import plan_patrol
+    from gridtool.routing.project_layers import road_graph
+    from gridtool.ui.patrol_dialog import PatrolDialog
+    w = window
+    _open(qtbot, w, town_project["project"])
+    dlg = PatrolDialog(w)
+    assert dlg.snap.text() == "自动（CAD 式图层 3 米，已在节点相接的路网 0）"  # the command's default
+    if snap is not None:
+        dlg.snap.setValue(snap)
+    dlg.mode.setCurrentIndex(dlg.mode.findData("walk"))
+    dlg.buttons.accepted.emit()
+    qtbot.waitUntil(lambda: not w.jobs.busy, timeout=60000)
+    p = w.session.project
+    # the route gridtool patrol --snap plans: its graph (road_graph, as the command) and solver
+    graph = road_graph(p, "walk", snap=snap)
+    places = p.layers["places"].gdf
+    places = places[places["category"].astype(str).isin(list(dlg.cats))]
+    plan = plan_patrol(graph, dlg._stations(), places, teams=dlg.teams.value(), shift_minutes=float(dlg.shift.value()),
+                       start="08:00", dwell_minutes=dlg.dwell.value(), balance=True,
+                       time_limit=dlg.time_limit.value(), strict=False)
+    mine = p.layers["routes"].gdf
+    assert mine.drop(columns="geometry").astype(str).values.tolist() == \
+        plan.routes.drop(columns="geometry").astype(str).values.tolist()
+    assert mine.geometry.to_wkb().tolist() == plan.routes.geometry.to_wkb().tolist()
+    # the log states the snapping as the command prints it
+    log = w.problems.log.toPlainText()
+    line = next(x for x in graph.report("zh").splitlines() if x.startswith("线端吸附"))
+    assert line in log
+    assert (f"容差 {snap:g} 米" in line) if snap else ("未启用" in line or "容差 3 米" in line)

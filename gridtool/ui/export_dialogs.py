@@ -41,7 +41,7 @@ def fill_export_menu(window, menu) -> None:
 def _enable(window) -> None:
     p = window.session.project
     for key, needs in KINDS:
-        ok = p is not None and (needs is None or needs in p.layers) and not window.jobs.busy
+        ok = p is not None and (needs is None or needs in p.layers) and not window.blocked
         window.export_actions[key].setEnabled(ok)
 
 

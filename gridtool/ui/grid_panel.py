@@ -15,6 +15,7 @@ from PyQt6.QtWidgets import (QAbstractItemView, QButtonGroup, QComboBox, QGridLa
 
 from ..partition.edit import EDITED_NOTE
 from ..partition.report import remedy_of
+from . import i18n
 from .i18n import tr
 from .render import qcolor
 from .styles import STATE_COLOURS
@@ -23,9 +24,10 @@ STATE_BG = {"under": QColor(222, 235, 247), "ok": QColor(229, 245, 224), "over":
 
 
 class GridTableModel(QAbstractTableModel):
-    """One row per grid of the plan: code, village, live households, bounds, state, compactness, flags."""
+    """One row per grid of the plan: code, village, live households, bounds, state, compactness, its
+    sub-grids (drawn again after each edit of the grid), flags."""
 
-    COLUMNS = ("code", "village", "hh", "bounds", "state", "compactness", "flags")
+    COLUMNS = ("code", "village", "hh", "bounds", "state", "compactness", "subgrids", "flags")
 
     def __init__(self, session, parent=None):
         super().__init__(parent)
@@ -43,7 +45,7 @@ class GridTableModel(QAbstractTableModel):
         self.attrs = {}
         if p is not None and "grids" in p.layers:
             g = p.layers["grids"].gdf
-            cols = [c for c in ("code", "polsby_popper", "status", "note", "hard_crossings") if c in g]
+            cols = [c for c in ("code", "polsby_popper", "status", "note", "hard_crossings", "n_subgrids") if c in g]
             for row in g[cols].itertuples(index=False):
                 d = row._asdict()
                 self.attrs[str(d.get("code"))] = d
@@ -80,6 +82,9 @@ class GridTableModel(QAbstractTableModel):
         if col == "compactness":
             v = a.get("polsby_popper")
             return "" if v is None or v != v else f"{float(v):.2f}"
+        if col == "subgrids":
+            v = a.get("n_subgrids")
+            return "" if v is None or v != v else str(int(v))
         if col == "flags":
             flags = []
             note = str(a.get("note") or "")
@@ -108,9 +113,23 @@ class GridTableModel(QAbstractTableModel):
             return STATE_BG[self.session.plan.state(code)]
         if role == Qt.ItemDataRole.ForegroundRole and col in ("hh", "state"):
             return qcolor(STATE_COLOURS[self.session.plan.state(code)])
-        if role == Qt.ItemDataRole.TextAlignmentRole and col in ("hh", "compactness"):
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in ("hh", "compactness", "subgrids"):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole and col == "subgrids":
+            return self._subgrid_tip(code)
         return None
+
+    def _subgrid_tip(self, code: str) -> str | None:
+        """The grid's sub-grids with their households, as the map shows them now."""
+        p = self.session.project
+        subs = p.layers["subgrids"].gdf if p is not None and "subgrids" in p.layers else None
+        if subs is None or not {"grid", "code", "hh"} <= set(subs.columns):
+            return None
+        mine = subs[subs["grid"].astype(str) == code].sort_values("code")
+        if not len(mine):
+            return None
+        items = ("，" if i18n.language() == "zh" else ", ").join(f"{c} {int(h)}" for c, h in zip(mine["code"].astype(str), mine["hh"].fillna(0)))
+        return tr("grids.subgrids_tip", code=code, list=items)
 
     def refresh_codes(self, codes) -> None:
         """Live update of the rows of these grids (a move changed their totals)."""
@@ -139,6 +158,8 @@ class GridTableModel(QAbstractTableModel):
             key = lambda c: plan.totals.get(c, 0)  # noqa: E731
         elif col == "compactness":
             key = lambda c: float(self.attrs.get(c, {}).get("polsby_popper") or 0)  # noqa: E731
+        elif col == "subgrids":
+            key = lambda c: int(self.attrs.get(c, {}).get("n_subgrids") or 0)  # noqa: E731
         else:
             key = lambda c: str(self._value(c, col))  # noqa: E731
         self.codes.sort(key=key, reverse=self.sort_desc)

@@ -44,6 +44,8 @@ class MainWindow(QMainWindow):
         self.stack = LayerStack()
         self.jobs = JobRunner(self)
         self.editor = EditController(self.session, self)
+        self.session.subgrids.background = self._draw_subgrids_in_background
+        self._subgrid_job = None  # the job drawing sub-grids after an edit: it blocks no edit
         self.canvas = MapCanvas(self.session, self.stack, self)
         self.setCentralWidget(self.canvas)
         self.resize(1500, 950)
@@ -309,7 +311,7 @@ class MainWindow(QMainWindow):
     def _update_undo(self) -> None:
         u = self.session.undo
         a = self.actions_
-        busy = self.jobs.busy
+        busy = self.blocked
         a["edit.undo"].setEnabled(u.can_undo() and not busy)
         a["edit.redo"].setEnabled(u.can_redo() and not busy)
         sep = "：" if i18n.language() == "zh" else ": "
@@ -319,7 +321,7 @@ class MainWindow(QMainWindow):
 
     def _update_actions(self) -> None:
         s = self.session
-        busy = self.jobs.busy
+        busy = self.blocked  # (the sub-grids drawn after an edit block nothing)
         has = s.project is not None
         plan = s.plan is not None
         a = self.actions_
@@ -460,20 +462,29 @@ class MainWindow(QMainWindow):
         c.setFocus()
 
     def undo(self) -> None:
-        if not self.jobs.busy and not self.editor.stroking:
+        if not self.blocked and not self.editor.stroking:
             self.session.undo.undo()
 
     def redo(self) -> None:
-        if not self.jobs.busy and not self.editor.stroking:
+        if not self.blocked and not self.editor.stroking:
             self.session.undo.redo()
 
     # -- jobs -------------------------------------------------------------------------------------
+    @property
+    def blocked(self) -> bool:
+        """A job runs whose result replaces the plan or reads it (everything but the sub-grids drawn
+        after an edit, which are drawn from a copy): no edit, undo or other job starts."""
+        return self.jobs.busy and self.jobs.current is not self._subgrid_job
+
     def _job_started(self, job) -> None:
         self.job_label.setText(job.title)
         self.job_bar.setValue(0)
         self.job_box.setVisible(True)
         job.progress.connect(self._job_progress)
-        self.log_message(tr("log.job_started", title=job.title))
+        if self._subgrid_job is True:
+            self._subgrid_job = job
+        if job is not self._subgrid_job:  # (one after every edit: not logged)
+            self.log_message(tr("log.job_started", title=job.title))
         self._update_actions()
 
     def _job_progress(self, f: float, msg: str) -> None:
@@ -489,7 +500,14 @@ class MainWindow(QMainWindow):
         self.job_box.setVisible(False)
         self.job_label.clear()
         key = {"done": "log.job_done", "failed": "log.job_failed", "cancelled": "log.job_cancelled"}[job.state]
-        self.log_message(tr(key, title=job.title), "warning" if job.state != "done" else "info")
+        if job is self._subgrid_job:
+            self._subgrid_job = None
+            if job.state != "done":
+                self.log_message(tr(key, title=job.title), "warning")
+        else:
+            self.log_message(tr(key, title=job.title), "warning" if job.state != "done" else "info")
+            if self.session.project is not None:
+                self.session.subgrids.follow()  # a drawing this job put off
         self._update_actions()
 
     def _error_shown(self, text: str) -> None:
@@ -498,7 +516,29 @@ class MainWindow(QMainWindow):
     def _job_error_fallback(self, exc, tb) -> None:
         self.log_message(f"{type(exc).__name__}: {exc}", "error")
 
+    def _draw_subgrids_in_background(self, draw, done, failed) -> bool:
+        """Draw the sub-grids of the grids an edit changed on the job runner (a few tenths of a
+        second per changed grid in a large village); False when another job runs."""
+        def error(exc, tb):
+            failed()
+            (self.jobs.on_error or self._job_error_fallback)(exc, tb)
+
+        if self.jobs.busy:
+            return False
+        self._subgrid_job = True  # (``blocked`` and the log know it from its start)
+        self._subgrid_job = self.jobs.submit(tr("job.subgrids"), lambda progress, cancelled: draw(), on_done=done,
+                                             on_error=error, on_cancel=failed)
+        return self._subgrid_job is not None
+
+    def _stop_subgrid_job(self) -> None:
+        """Drop the sub-grids being drawn (drawn again when the next job ends, or by the save)."""
+        if self.jobs.busy and self.jobs.current is self._subgrid_job:
+            self.jobs.cancel()
+            self.jobs.wait(30000)
+            QApplication.processEvents()  # deliver the job's end
+
     def run_job(self, title: str, fn, on_done=None, **kw):
+        self._stop_subgrid_job()  # the planner's job goes first
         job = self.jobs.submit(title, fn, on_done=on_done, **kw)
         if job is None:
             self.statusBar().showMessage(tr("status.busy"), 5000)
@@ -633,6 +673,7 @@ class MainWindow(QMainWindow):
         return True
 
     def closeEvent(self, ev) -> None:
+        self._stop_subgrid_job()
         if self.jobs.busy:
             r = QMessageBox.question(self, tr("app.title"), tr("app.job_running"))
             if r != QMessageBox.StandardButton.Yes:

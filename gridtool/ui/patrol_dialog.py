@@ -90,14 +90,15 @@ class _RoutingDialog(QDialog):
         lay.addWidget(self.error)
         lay.addWidget(self.buttons)
 
-    def _graph_builder(self):
-        """``build(progress, cancelled)`` for the worker: the road graph in the chosen mode (inputs read now)."""
+    def _graph_builder(self, snap: float | None = None):
+        """``build(progress, cancelled)`` for the worker: the road graph in the chosen mode (inputs read
+        now); ``snap`` as ``--snap`` (None: the command's default for the layer)."""
         from ..routing.graph import build_graph
         roads, mode, dem = self.project.layers["roads"].gdf, self.mode.currentData(), self.project.dem
 
         def build(progress, cancelled):
             progress(0.05, tr("patrol.building_graph"))
-            graph = build_graph(roads, mode=mode, dem=dem)
+            graph = build_graph(roads, mode=mode, dem=dem, snap_tolerance=snap)
             if cancelled():
                 raise CancelledError()
             return graph
@@ -118,8 +119,26 @@ def _without_stations(project):
     return p
 
 
+def snap_box() -> QDoubleSpinBox:
+    """``--snap M`` as a spin box: metres, or 自动 (its lowest value) for the command's default."""
+    box = QDoubleSpinBox()
+    box.setRange(-1, 50)  # -1: auto (3 m for a CAD-like layer, 0 for a noded one)
+    box.setDecimals(1)
+    box.setSingleStep(1)
+    box.setValue(-1)
+    box.setSuffix(" " + tr("common.metres"))
+    box.setSpecialValueText(tr("patrol.snap_auto"))
+    box.setToolTip(tr("patrol.snap_tip"))
+    return box
+
+
+def snap_value(box: QDoubleSpinBox) -> float | None:
+    """The ``snap`` of :func:`gridtool.routing.project_layers.road_graph`: None for 自动."""
+    return None if box.value() < 0 else float(box.value())
+
+
 class PatrolDialog(_RoutingDialog):
-    """Stations, places to visit, teams, shift, start, dwell, mode."""
+    """Stations, places to visit, teams, shift, start, dwell, mode, snapping of CAD line ends."""
 
     def __init__(self, window):
         super().__init__(window)
@@ -143,6 +162,7 @@ class PatrolDialog(_RoutingDialog):
         self.time_limit.setRange(0.5, 120)
         self.time_limit.setValue(2.0)
         self.time_limit.setSuffix(" " + tr("common.seconds"))
+        self.snap = snap_box()
         self.cats, grid = category_boxes([x for x in _categories(self.project) if x != "police"], lambda c: True)
         places = QGroupBox(tr("patrol.places"))
         places.setLayout(grid)
@@ -153,6 +173,7 @@ class PatrolDialog(_RoutingDialog):
         form.addRow(tr("patrol.start"), self.start_time)
         form.addRow(tr("patrol.dwell"), self.dwell)
         form.addRow(tr("patrol.mode"), self.mode)
+        form.addRow(tr("patrol.snap"), self.snap)
         form.addRow(tr("patrol.time_limit"), self.time_limit)
         form.addRow(self.balance)
         self._finish_layout(form, places)
@@ -171,7 +192,7 @@ class PatrolDialog(_RoutingDialog):
         if not len(places):
             raise GridtoolError("没有选中要巡查的场所", "no places chosen to visit", fix_zh="至少勾选一类场所。",
                                 fix_en="tick at least one category.")
-        build = self._graph_builder()
+        build = self._graph_builder(snap_value(self.snap))
         kw = dict(teams=self.teams.value(), shift_minutes=float(self.shift.value()),
                   start=self.start_time.time().toString("HH:mm"), dwell_minutes=self.dwell.value(),
                   balance=self.balance.isChecked(), time_limit=self.time_limit.value(), strict=False)
@@ -179,14 +200,20 @@ class PatrolDialog(_RoutingDialog):
         def work(progress, cancelled):
             graph = build(progress, cancelled)
             progress(0.3, tr("patrol.solving"))
-            return plan_patrol(graph, stations, places, progress=progress, cancelled=cancelled, **kw)
+            plan = plan_patrol(graph, stations, places, progress=progress, cancelled=cancelled, **kw)
+            return plan, graph
 
-        def done(plan):
+        def done(result):
+            plan, graph = result
             w.session.replace_layers(
                 {"routes": Layer(role="routes", gdf=plan.routes, source="gridtool patrol"),
                  "route_stops": Layer(role="route_stops", gdf=plan.stops, source="gridtool patrol")},
                 text="巡逻路线 / patrol routes")
-            for line in plan.summary(i18n.language()).splitlines():
+            # As ``gridtool patrol`` prints: the graph's warnings, how it was noded and how many
+            # gaps between line ends were joined (--snap), then the plan.
+            for p in graph.problems:
+                w.log_message(p.format(i18n.language()), "warning")
+            for line in (graph.report(i18n.language()) + "\n" + plan.summary(i18n.language())).splitlines():
                 w.log_message(line)
             w.docks["routes"].raise_()
 

@@ -7,8 +7,9 @@ splits) and results of background jobs (a partition, a redraw, patrol routes, se
 alike, so undo walks back through all of them in order.
 
 While grids are being edited the project's ``grids`` layer is kept up to date after each completed
-edit (shapes, totals, locks); the households' ``grid`` columns are written when the project is
-saved or handed to a job (:meth:`Session.materialized`).
+edit (shapes, totals, locks), and its ``subgrids`` layer shows the sub-grids of the changed grids
+drawn again (:mod:`.following_subgrids`); the households' ``grid`` and ``subgrid`` columns are
+written when the project is saved or handed to a job (:meth:`Session.materialized`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import geopandas as gpd
 from ..partition.edit import EditState, GridPlan, UndoStack
 from ..project import Project
 from .events import Signal
+from .following_subgrids import FollowingSubgrids, with_subgrid_counts
 
 PARTITION_LAYERS = ("grids", "subgrids", "special_grids", "corridors", "party_links", "changes")
 
@@ -102,7 +104,8 @@ class Session:
         self.edit: EditState | None = None
         self._unsaved = False
         self._pending: set[str] = set()
-        self._edited_cache: tuple | None = None  # (plan state, layers) of :meth:`materialized`
+        #: the sub-grids of the plan as edited, kept per plan state (also what a save writes)
+        self.subgrids = FollowingSubgrids(self)
         self.project_changed = Signal()
         self.layers_changed = Signal()
         self.plan_reset = Signal()
@@ -147,17 +150,15 @@ class Session:
             # The households as edited, and the sub-grids of every grid the edits changed drawn
             # again (as ``gridtool edit`` does), so a saved plan has no sub-grid of households that
             # left its grid and the ledger's sheets agree.
-            from ..partition.edit.redrawn_subgrids import edited_layers
-            # Drawn once per state of the plan (``edited`` counts every change, undos too): an
-            # autosave tick or an export after no new edit reuses them instead of waiting again.
-            c = self._edited_cache
-            if c is None or c[0] is not self.edit or c[1] != self.edit.plan.edited:
-                params = p.parameters.get("partition", {}).get("parameters", {})
-                c = self._edited_cache = (self.edit, self.edit.plan.edited,
-                                          edited_layers(self.edit, p.layers, params))
-            for role, gdf in c[2].items():
-                if role in p.layers:
-                    snap.layers[role] = replace(p.layers[role], gdf=gdf)
+            # Drawn once per state of the plan (the map's sub-grids after the last edit, kept): a
+            # save, an autosave tick or an export reuses them instead of drawing them again.
+            edited = self.subgrids.layers()
+            for role in ("households", "subgrids"):
+                if role in edited and role in p.layers:
+                    snap.layers[role] = replace(p.layers[role], gdf=edited[role])
+            if "subgrids" in edited:  # the grids as edited (locks too) with their sub-grid counts
+                snap.layers["grids"] = replace(p.layers["grids"], gdf=with_subgrid_counts(
+                    p.layers["grids"].gdf, edited["subgrids"]))
         return snap
 
     def redraw_inputs(self) -> tuple[Project, gpd.GeoDataFrame | None, list[str]]:
@@ -229,6 +230,7 @@ class Session:
             self.edit.plan.listeners.clear()
         self.edit = state
         self._pending.clear()
+        self.subgrids.reset(state)
         if state is not None:
             state.plan.listeners.append(self._on_plan)
 
@@ -241,6 +243,7 @@ class Session:
         if not self.undo.in_macro and self._pending and self.edit is not None:
             self._pending.clear()
             self._write_grids()
+            self.subgrids.follow()
         self._emit_dirty()
 
     def _emit_dirty(self) -> None:
@@ -249,5 +252,9 @@ class Session:
     def _write_grids(self) -> None:
         """The project's grids layer from the plan: shapes, totals, locks (after each completed edit)."""
         old = self.project.layers["grids"]
-        self.project.layers["grids"] = replace(old, gdf=self.edit.grids_layer())
+        grids = self.edit.grids_layer()
+        if "subgrids" in self.project.layers:  # counted on the sub-grids shown until they follow
+            grids = with_subgrid_counts(grids, self.project.layers["subgrids"].gdf)
+        self.project.layers["grids"] = replace(old, gdf=grids)
         self.layers_changed.emit({"grids"})
+

@@ -39,6 +39,8 @@ entrance) is held as parts ``(feature, grid, households)``; moving the building 
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import math
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
@@ -399,6 +401,23 @@ class GridPlan:
     def _changed(self, codes: set[str]) -> None:
         for f in list(self.listeners):
             f(codes)
+
+    def frozen_copy(self) -> "GridPlan":
+        """A copy that later edits of this plan do not change (read on another thread while the
+        planner goes on editing); the layers it was made from are shared, not copied."""
+        out = copy.copy(self)
+        out._parts = [[list(p) for p in parts] for parts in self._parts]
+        out.codes, out.totals, out.bounds = list(self.codes), dict(self.totals), dict(self.bounds)
+        out.village, out.locked, out.listeners = dict(self.village), set(self.locked), []
+        return out
+
+    def fingerprint(self) -> str:
+        """A digest of which households each grid holds (codes, bounds and every building's shares):
+        equal for equal plans, so an undo comes back to the digest it left; a lock does not change it."""
+        h = hashlib.blake2b(repr((self.codes, sorted(self.bounds.items()))).encode(), digest_size=16)
+        for parts in self._parts:  # int(): a share may be a NumPy integer, whose repr differs
+            h.update(";".join(f"{c}:{int(n)}" for c, n in parts).encode() + b"|")
+        return h.hexdigest()
 
     def to_households(self) -> gpd.GeoDataFrame:
         """The households layer with ``grid`` and ``grid_parts`` as edited."""

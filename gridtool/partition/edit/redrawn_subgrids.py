@@ -51,8 +51,9 @@ def edited_layers(state: EditState, layers: dict, parameters: dict | None = None
     state : EditState
         The plan after its edits (:meth:`EditState.grids_layer` gives the grids' new shapes).
     layers : dict
-        The project's layers by role (``Layer`` or GeoDataFrame): ``subgrids`` and the barrier
-        layers (roads, rivers, railways, landuse) are read.
+        The project's layers by role (``Layer`` or GeoDataFrame): the barrier layers (roads,
+        rivers, railways, landuse) are read, and ``subgrids`` when the state keeps none
+        (:attr:`EditState.subgrids`, the sub-grids the plan was made from).
     parameters : dict, optional
         The last partition's parameters (``sub_min``, ``sub_max``, ``sub_target``,
         ``hard_barriers``); the engine's defaults where absent.
@@ -68,7 +69,7 @@ def edited_layers(state: EditState, layers: dict, parameters: dict | None = None
     plan = state.plan
     households = plan.to_households()
     grids = state.grids_layer()
-    old_subs = _frame(layers.get("subgrids"))
+    old_subs = state.subgrids if state.subgrids is not None else _frame(layers.get("subgrids"))
     if old_subs is None or "grid" not in old_subs:
         return {"households": households, "grids": grids}
     changed = state.shapes.touched()

@@ -11,8 +11,9 @@ households from ``state.plan.to_households()``.
 
 from __future__ import annotations
 
+import copy
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import geopandas as gpd
 import numpy as np
@@ -40,6 +41,8 @@ class EditState:
     households, grids : the layers the plan was made from (``grids`` reset-indexed).
     xy : household feature positions (n×2, project CRS).
     blocks : :class:`gridtool.partition.blocks.Blocks` of these households, when known (painting by block).
+    subgrids : the ``subgrids`` layer the plan was made from (None without sub-grids): the edits'
+        sub-grids are drawn from it, whatever the project's layer shows meanwhile.
     """
 
     plan: GridPlan
@@ -49,6 +52,7 @@ class EditState:
     grids: gpd.GeoDataFrame
     xy: np.ndarray
     blocks: object | None = None
+    subgrids: gpd.GeoDataFrame | None = None
 
     @classmethod
     def from_project(cls, project, blocks=None) -> "EditState | None":
@@ -67,7 +71,18 @@ class EditState:
         shapes = GridShapes(grids["code"].astype(str), grids.geometry.values, m, xy)
         if blocks is not None and len(getattr(blocks, "household_block", [])) != len(hh):
             blocks = None
-        return cls(plan, m, shapes, hh, grids, xy, blocks)
+        subs = project.layers["subgrids"].gdf if "subgrids" in project.layers else None
+        return cls(plan, m, shapes, hh, grids, xy, blocks, subs)
+
+    def frozen(self) -> "EditState":
+        """A copy that later edits do not change, for drawing on a worker thread while the planner
+        goes on editing (plan, membership and shape caches copied; layers and positions shared)."""
+        plan = self.plan.frozen_copy()
+        m = copy.copy(self.membership)
+        m.plan, m.codes, m.index, m.of_feature = plan, list(m.codes), dict(m.index), m.of_feature.copy()
+        shapes = copy.copy(self.shapes)
+        shapes.m, shapes._cache, shapes._cells = m, dict(shapes._cache), dict(shapes._cells)
+        return replace(self, plan=plan, membership=m, shapes=shapes)
 
     def update(self, codes) -> np.ndarray:
         """Bring membership and shapes up to date after an edit that touched ``codes``; returns the
