@@ -696,8 +696,11 @@ def _check_villages(project: Project) -> list[Problem]:
             out.append(Problem(
                 "warning", "duplicate_village_name", f"{int(dup.sum())} 个村（社区）重名",
                 f"{int(dup.sum())} villages share a name",
-                fix_zh="重名会让报表混淆：加上乡镇名或区划代码区分。",
-                fix_en="shared names confuse reports: add the township or the division code.",
+                fix_zh="网格、报表和图件以“村名（乡镇）”区分它们（无乡镇时用区划代码）；"
+                       "--merge/--relax 请用这种写法或区划代码。如需别的写法，在源数据的村名中区分。",
+                fix_en="grids, reports and maps tell them apart as 'name（township）' (the division code "
+                       "without a township); use that or the code in --merge/--relax, or make the names "
+                       "distinct in the source data.",
                 field=lyr.columns_used.get("name"), features=_ids(vil, dup), **_where(lyr)))
     return out
 

@@ -421,7 +421,11 @@ def _page_bounds(project, geom, village: str) -> tuple[float, float, float, floa
         lyr = project.layers.get(role)
         if lyr is None or lyr.gdf is None or not len(lyr.gdf):
             continue
-        g = lyr.gdf if sel is None or sel not in lyr.gdf else lyr.gdf[lyr.gdf[sel].astype(str) == village]
+        if sel is None or sel not in lyr.gdf:
+            g = lyr.gdf
+        else:  # grids carry display names: 上海路社区（新街口街道） where two villages share a name
+            from ..partition.villages import village_names
+            g = lyr.gdf[np.asarray(village_names(lyr.gdf)) == village]
         b = g.geometry.total_bounds if len(g) else None
         if b is not None and np.isfinite(b).all():
             return tuple(float(v) for v in b)

@@ -491,6 +491,9 @@ class _Builder:
         if v is None:
             return
         v = self._masked("villages")
+        if "name" in v:  # the display names the grids carry (same-named villages qualified)
+            from ..partition.villages import village_names
+            v = v.assign(name=village_names(v))
         cols = {"name": _col(v, "name"), "code": _col(v, "code")}
         grp = self.group(self.t("村（社区）界", "villages"))
         self.add(grp, "polygon", v, cols, count_as="villages", tolerance=self.tolerance, coverage=True,

@@ -5,7 +5,8 @@ a file name (the roster's ``花名册`` used to become the title). The place com
 data, in this order:
 
 1. town and county columns of the villages layer (``乡镇``/``街道``/``township`` …, ``区县``/
-   ``county`` …), the most frequent value of each;
+   ``county`` …); villages of several towns are named by their county, else by the towns
+   (``新街口街道、华侨路街道``, beyond three ``…等5个街道``), never by one of them;
 2. the part that every village name starts with, when it ends like a township or a county
    (``东港镇张泾村``, ``东港镇东亭社区`` → ``东港镇``), as land-survey (三调) names are written;
 3. a feature of any layer whose code is the villages' common township (or county) code prefix and
@@ -69,12 +70,26 @@ def _column(df: pd.DataFrame, headers) -> str | None:
     return None
 
 
-def _most_common(values) -> str:
-    """The most common name; codes (``320102``, derived from the division code when the layer has
-    no town or county name) are not names for a title."""
+def _names_by_count(values) -> list[str]:
+    """The distinct names, most frequent first; codes (``320102``, derived from the division code
+    when the layer has no town or county name) are not names for a title."""
     vals = [str(v).strip() for v in values if v is not None and not (isinstance(v, float) and v != v)
             and str(v).strip() and str(v).strip().lower() not in ("nan", "none") and not str(v).strip().isdigit()]
-    return Counter(vals).most_common(1)[0][0] if vals else ""
+    return [n for n, _ in Counter(vals).most_common()]
+
+
+def _most_common(values) -> str:
+    names = _names_by_count(values)
+    return names[0] if names else ""
+
+
+def towns_text(towns: list[str]) -> str:
+    """Several towns as a title names them: ``新街口街道、华侨路街道``; beyond three the first two and
+    the count (``新街口街道、华侨路街道等5个街道``)."""
+    if len(towns) <= 3:
+        return "、".join(towns)
+    kinds = [k for k in ("街道", "镇", "乡") if all(t.endswith(k) for t in towns)]
+    return f"{'、'.join(towns[:2])}等{len(towns)}个{kinds[0] if kinds else '乡镇（街道）'}"
 
 
 def find_place(project) -> Place:
@@ -84,10 +99,13 @@ def find_place(project) -> Place:
     if v is None or not len(v):
         return Place()
     town_col, county_col = _column(v, TOWN_HEADERS), _column(v, COUNTY_HEADERS)
-    town = _most_common(v[town_col]) if town_col else ""
+    towns = _names_by_count(v[town_col]) if town_col else []
     county = _most_common(v[county_col]) if county_col else ""
+    # Villages of several towns: the county names them all, else the towns do (never one of them).
+    town = "" if len(towns) > 1 and county else towns_text(towns)
     if town or county:
-        return Place(county, town, "columns: " + ", ".join(c for c in (county_col, town_col) if c))
+        used = (county_col if county else None, town_col if town else None)
+        return Place(county, town, "columns: " + ", ".join(c for c in used if c))
     names = [str(n).strip() for n in v["name"].dropna()] if "name" in v else []
     names = [n for n in names if n and n.lower() != "nan"]
     if len(names) >= 2:
@@ -136,4 +154,4 @@ def map_unit(project, *, unit: str | None = None, township: str | None = None) -
     return township if township is not None else find_place(project).label
 
 
-__all__ = ["KIND_TITLES", "Place", "find_place", "map_title", "map_unit"]
+__all__ = ["KIND_TITLES", "Place", "find_place", "map_title", "map_unit", "towns_text"]

@@ -181,15 +181,19 @@ def _village_names(ax, frame, placer, villages, *, max_pt: float, min_pt: float)
     """
     import shapely
 
+    from ..partition.villages import village_names
     from . import draw as D
 
     vg = _in_frame(villages.geometry.values, frame.bbox)
     names = {}
-    for i, name in enumerate(villages["name"].tolist()):
+    # The names the grids and ledgers carry: 上海路社区（新街口街道） where two 街道 share one.
+    shown = village_names(villages) if "name" in villages else [None] * len(villages)
+    raw = villages["name"].tolist() if "name" in villages else [None] * len(villages)
+    for i, name in enumerate(raw):
         if name is None or (isinstance(name, float) and math.isnan(name)) or vg[i] is None or vg[i].is_empty:
             continue
         if str(name).strip():
-            names[i] = str(name)
+            names[i] = shown[i]
     points = {i: D.label_points(np.array([vg[i]], dtype=object))[0] for i in names}
 
     def inside(i, lattice):

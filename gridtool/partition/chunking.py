@@ -40,7 +40,7 @@ from ..column_content import county_prefix, township_prefix
 from ..errors import CRSError, EmptyLayerError, GridtoolError, MissingColumnError, OptionError
 from ..spatial import assign_to_polygons, household_points
 from .feasibility import feasible_grid_counts
-from .villages import village_codes, village_names
+from .villages import raw_village_names, village_codes, village_names
 
 #: Roles the partition engine reads; others (stations, dem) are never shipped to a worker.
 ENGINE_ROLES = ("households", "villages", "roads", "rivers", "railways", "forest", "landuse", "places",
@@ -154,9 +154,12 @@ def district_of(villages: gpd.GeoDataFrame, row: int, code: str) -> str:
     return county_prefix(code) or "all"
 
 
-def resolve_village(ref: str, names: list[str], codes: list[str], option: str = "merge") -> int:
-    """Row of the village named or coded ``ref``; an error naming the fix when unknown or ambiguous."""
-    rows = [i for i, c in enumerate(codes) if c == ref] or [i for i, n in enumerate(names) if n == ref]
+def resolve_village(ref: str, names: list[str], codes: list[str], option: str = "merge",
+                    raw: list[str] | None = None) -> int:
+    """Row of the village named (display or ``raw`` name) or coded ``ref``; an error naming the fix
+    when unknown or ambiguous."""
+    rows = ([i for i, c in enumerate(codes) if c == ref] or [i for i, n in enumerate(names) if n == ref]
+            or [i for i, n in enumerate(raw or ()) if n == ref])
     if not rows:
         raise MissingColumnError(
             f"{option} 参数中的村（社区）“{ref}”不存在", f"village {ref!r} named in {option}= does not exist",
@@ -191,7 +194,8 @@ def plan_chunks(villages: gpd.GeoDataFrame, *, by: str = "township", merge: dict
     uf = _UnionFind(list(range(len(uniq))))
     pairs = []
     for guest, host in (merge or {}).items():
-        g, h = resolve_village(guest, names, codes), resolve_village(host, names, codes)
+        raw = raw_village_names(villages)
+        g, h = resolve_village(guest, names, codes, raw=raw), resolve_village(host, names, codes, raw=raw)
         pairs.append((g, h))
         uf.union(gid[keys[g]], gid[keys[h]])
     for a, b in joins:

@@ -62,6 +62,7 @@ from .special import SPECIAL_CATEGORIES, special_layer, special_places
 from .subgrids import draw_subgrids, subgrid_work
 from .unitset import build_unitset
 from .villages import (
+    by_display_name,
     merged_villages,
     remedy_fields,
     village_codes,
@@ -306,6 +307,8 @@ class GridPartitioner(RedrawMixin):
             self._vnames = vnames
             self._hh_all = hh
             self._vlabels = village_labels(villages, vnames, vcodes)
+            # merge=/relax= may name a village by code, display name or a name only it has.
+            self._merge_v, self._relax_v = by_display_name(villages, vnames, vcodes, self.merge, self.relax)
             # Corridors need only the lines and villages, and their GEOS work releases the GIL: they
             # are drawn on a second thread while blocks, grids and sub-grids are made on this one.
             # With worker processes (a large plan) they are drawn on one of those instead, followed
@@ -375,7 +378,7 @@ class GridPartitioner(RedrawMixin):
             vt = np.bincount(ob["village"].to_numpy(), weights=np.where(ob["special"].to_numpy() >= 0, 0, ob["hh"].to_numpy()),
                              minlength=len(villages)).astype(np.int64)
             plans = village_plans(vt, vnames, e, village_of_block, min_hh=self.min_hh, max_hh=self.max_hh,
-                                  target=self.target, infeasible=self.infeasible, merge=self.merge, relax=self.relax)
+                                  target=self.target, infeasible=self.infeasible, merge=self._merge_v, relax=self._relax_v)
 
             grids: list[DraftGrid] = []
             village_reports = []

@@ -45,7 +45,7 @@ class RedrawMixin:
                 v = max(votes, key=lambda x: (votes[x], -x))
             else:  # a locked grid without households: the village its polygon lies in
                 v = int(np.argmax(shapely.area(shapely.intersection(vgeoms, geoms[p])))) if len(vgeoms) else 0
-            lo, hi = self.relax.get(vnames[v], (self.min_hh, self.max_hh))
+            lo, hi = getattr(self, "_relax_v", self.relax).get(vnames[v], (self.min_hh, self.max_hh))
             units = [(int(hb[f]), int(f), 0, 1, int(n), geoms[p]) for f, n in members]
             tot = sum(n for _, n in members)
             g = DraftGrid(v, units, {int(hb[f]) for f, _ in members if hb[f] >= 0}, "ok", "locked", (lo, hi),

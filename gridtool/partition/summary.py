@@ -8,6 +8,7 @@ import pandas as pd
 from ..project import Project
 from ..spatial import assign_to_polygons, household_points
 from .feasibility import diagnose, feasible_grid_counts
+from .villages import village_names
 
 
 def assign_villages(project: Project) -> np.ndarray:
@@ -27,12 +28,13 @@ def village_totals(project: Project, min_hh: int = 300, max_hh: int = 500) -> pd
     inside = idx >= 0
     sums = np.bincount(idx[inside], weights=hh.values[inside], minlength=len(vil))
     feats = np.bincount(idx[inside], minlength=len(vil))
+    names = village_names(vil)  # same-named villages qualified, as the grids will carry them
     rows = []
     for i in range(len(vil)):
         total = int(round(sums[i]))
         ks = feasible_grid_counts(total, min_hh, max_hh)
         rows.append({
-            "name": vil["name"].iloc[i] if "name" in vil else str(i),
+            "name": names[i] if "name" in vil else str(i),
             "code": vil["code"].iloc[i] if "code" in vil else None,
             "features": int(feats[i]),
             "households": total,

@@ -13,16 +13,71 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import MissingColumnError
+from ..errors import MissingColumnError, OptionError
 from .feasibility import diagnose, feasible_grid_counts
 
 
 def village_names(villages) -> list[str]:
+    """The one display name of every village row, used by the grids, the report and every map.
+
+    A name two villages share (上海路社区 in two 街道) is qualified by the township —
+    ``上海路社区（新街口街道）`` — or, when the townships do not tell them apart, by the division
+    code (``上海路社区（320102900001）``); names that occur once stay as they are. A village
+    without a name is ``村<row>``.
+    """
+    names = raw_village_names(villages)
+    seen: dict[str, list[int]] = {}
+    for i, n in enumerate(names):
+        seen.setdefault(n, []).append(i)
+    clash = [rows for rows in seen.values() if len(rows) > 1]
+    if not clash:
+        return names
+    towns = _townships(villages)
+    codes = village_codes(villages)
+    out = list(names)
+    for rows in clash:
+        by_town = [towns[r] for r in rows]
+        tags = by_town if all(by_town) and len(set(by_town)) == len(rows) else [codes[r] for r in rows]
+        for r, tag in zip(rows, tags):
+            out[r] = f"{names[r]}（{tag}）"
+    return out
+
+
+def raw_village_names(villages) -> list[str]:
+    """The villages' names as written in the layer (``村<row>`` where empty), before
+    :func:`village_names` qualifies the ones that repeat."""
     if "name" in villages:
         names = villages["name"].astype(object).where(villages["name"].notna(), None).tolist()
     else:
         names = [None] * len(villages)
     return [str(n) if n not in (None, "") else f"村{i + 1}" for i, n in enumerate(names)]
+
+
+def _townships(villages) -> list[str]:
+    """Township name per village row ('' where unknown; codes are not names)."""
+    towns = villages["township"].tolist() if "township" in villages else [None] * len(villages)
+    out = []
+    for t in towns:
+        t = "" if t is None or (isinstance(t, float) and not np.isfinite(t)) else str(t).strip()
+        out.append("" if t.isdigit() or t.lower() in ("nan", "none") else t)
+    return out
+
+
+def village_row(ref: str, vnames: list[str], raw: list[str], codes: list[str]) -> int | None:
+    """Row of the village that ``ref`` (a merge=/relax= key) names: by display name, division code,
+    or a raw name only one village has. None when unknown; an error when a raw name is shared."""
+    for pool in (vnames, codes):
+        if ref in pool:
+            return pool.index(ref)
+    rows = [i for i, n in enumerate(raw) if n == ref]
+    if len(rows) > 1:
+        raise OptionError(
+            f"merge/relax 参数中的“{ref}”对应 {len(rows)} 个村（社区）：{'、'.join(vnames[r] for r in rows)}",
+            f"{ref!r} in merge/relax names {len(rows)} villages: {', '.join(vnames[r] for r in rows)}",
+            fix_zh=f"改用带乡镇的名称（如“{vnames[rows[0]]}”）或区划代码。",
+            fix_en=f"use the qualified name (e.g. {vnames[rows[0]]!r}) or the division code.",
+            layer="villages", field="name")
+    return rows[0] if rows else None
 
 
 def village_codes(villages) -> list[str]:
@@ -43,15 +98,32 @@ def village_labels(villages, vnames, vcodes) -> list[dict]:
     from ..column_content import township_prefix
     towns = villages["township"].tolist() if "township" in villages else [None] * len(villages)
     out = []
-    for name, code, town in zip(vnames, vcodes, towns):
+    # The label names code and township itself: the raw name, not the display name's qualifier twice.
+    raw = raw_village_names(villages) if len(villages) == len(vnames) else vnames
+    for name, code, town, shown in zip(raw, vcodes, towns, vnames):
         if town is None or (isinstance(town, float) and not np.isfinite(town)) or not str(town).strip():
             town = township_prefix(code) or ""
         elif isinstance(town, float) and float(town).is_integer():
             town = str(int(town))
         town = str(town).strip()
         extra = "，".join(x for x in (code if not code.startswith("V") or not code[1:].isdigit() else "", town) if x)
-        out.append({"code": code, "township": town, "label": f"{name}（{extra}）" if extra else name})
+        # A chunk's layer already holds display names (see chunking.prepare_villages).
+        for tag in (town, code):
+            if tag and name.endswith(f"（{tag}）"):
+                name = name[: -len(tag) - 2]
+        out.append({"code": code, "township": town, "label": f"{name}（{extra}）" if extra else shown})
     return out
+
+
+def by_display_name(villages, vnames, vcodes, merge: dict, relax: dict) -> tuple[dict, dict]:
+    """``merge`` and ``relax`` keyed by display names (:func:`village_names`); a key that names no
+    village is kept as given, so that :func:`village_plans` reports it."""
+    raw = raw_village_names(villages)
+
+    def name(ref):
+        row = village_row(str(ref), vnames, raw, vcodes)
+        return ref if row is None else vnames[row]
+    return {name(g): name(h) for g, h in merge.items()}, {name(k): b for k, b in relax.items()}
 
 
 def village_neighbours(edges, village_of_block, n):

@@ -225,6 +225,8 @@ def analyse_coverage(graph: RoadGraph, stations: gpd.GeoDataFrame, *, minutes, d
         vt = None
         if demand.kind == "households":
             vt = coverage_by_village(demand, covered, villages)
+            if vt.attrs.get("note") and m == mins[0]:
+                messages.append(vt.attrs["note"])
             for r in vt[vt["uncovered_hh"] > 0].head(10).itertuples():
                 label = village_label(r)
                 messages.append((f"  {label}：未覆盖 {r.uncovered_hh:,.0f} 户（覆盖 {r.share:.0%}）",

@@ -394,13 +394,12 @@ def coverage_by_village(demand, covered, villages):
     households name their village by division code, ``name`` is the village's name from ``villages``
     and ``code`` the code; whole household counts are integers."""
     hh = demand.features
+    note = None
     if "village" in hh and hh["village"].notna().any():
         key = hh["village"].astype(object).where(hh["village"].notna(), "（不在任何村内）")
+        key, note = _shared_names_by_location(key, hh, villages)
     elif villages is not None and len(villages):
-        pts = gpd.GeoDataFrame(geometry=hh.geometry.representative_point(), crs=hh.crs)
-        j = gpd.sjoin(pts, villages[["name", "geometry"]], how="left", predicate="within")
-        j = j[~j.index.duplicated()]
-        key = j["name"].astype(object).where(j["name"].notna(), "（不在任何村内）").reindex(hh.index)
+        key = _village_by_location(hh, villages).fillna("（不在任何村内）")
     else:
         key = pd.Series("(全部 / all)", index=hh.index)
     df = pd.DataFrame({"name": key.to_numpy(), "hh": demand.weight,
@@ -418,15 +417,52 @@ def coverage_by_village(demand, covered, villages):
     if whole:  # household counts are whole numbers: 1024, not 1024.0
         for col in ("hh", "covered_hh", "uncovered_hh"):
             vt[col] = vt[col].round().astype("int64")
-    return vt.sort_values("share", kind="stable").reset_index(drop=True)
+    vt = vt.sort_values("share", kind="stable").reset_index(drop=True)
+    if note:
+        vt.attrs["note"] = note
+    return vt
+
+
+def _village_by_location(hh, villages) -> pd.Series:
+    """Display name (:func:`~gridtool.partition.villages.village_names`) of the village each
+    household lies in; NaN outside every village."""
+    from ..partition.villages import village_names
+    v = gpd.GeoDataFrame({"_shown": village_names(villages)}, geometry=villages.geometry.values, crs=villages.crs)
+    pts = gpd.GeoDataFrame(geometry=hh.geometry.representative_point(), crs=hh.crs)
+    j = gpd.sjoin(pts, v, how="left", predicate="within")
+    j = j[~j.index.duplicated()]
+    return j["_shown"].astype(object).reindex(hh.index)
+
+
+def _shared_names_by_location(key: pd.Series, hh, villages) -> tuple[pd.Series, tuple[str, str] | None]:
+    """Households whose village column holds a name two villages share (上海路社区 in two 街道) are
+    counted in the one they lie in, never both under one name; the note says so."""
+    if villages is None or not len(villages) or "name" not in villages:
+        return key, None
+    from ..partition.villages import raw_village_names
+    raw = pd.Series(raw_village_names(villages))
+    shared = set(raw[raw.duplicated(keep=False)])
+    amb = key.astype(str).isin(shared) if shared else pd.Series(False, index=key.index)
+    if not amb.any():
+        return key, None
+    where = _village_by_location(hh[amb.to_numpy()], villages)
+    key = key.copy()
+    key[amb] = where.where(where.notna(), key[amb])
+    names = "、".join(sorted(shared))
+    return key, (f"“{names}”是多个村（社区）共用的名称：{int(amb.sum())} 个住户要素按位置归入所在的村（社区）",
+                 f"{names!r} is the name of several villages: {int(amb.sum())} household feature(s) are counted "
+                 "in the village they lie in")
 
 
 def _village_names(villages) -> dict[str, str]:
-    """Division code → village name, from the villages layer (empty without codes or names)."""
+    """Division code → village display name, from the villages layer (empty without codes or names);
+    names two villages share carry their township (:func:`~gridtool.partition.villages.village_names`)."""
     if villages is None or not len(villages) or "code" not in villages or "name" not in villages:
         return {}
+    from ..partition.villages import village_names
+    shown = pd.Series(village_names(villages), index=villages.index)
     ok = villages["code"].notna() & villages["name"].notna()
-    return {str(c): str(n) for c, n in zip(villages.loc[ok, "code"], villages.loc[ok, "name"]) if str(c) != str(n)}
+    return {str(c): str(n) for c, n in zip(villages.loc[ok, "code"], shown[ok]) if str(c) != str(n)}
 
 
 def village_label(row) -> str:
