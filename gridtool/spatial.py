@@ -41,3 +41,26 @@ def first_containing(pts: np.ndarray, polys: np.ndarray, tree: shapely.STRtree |
     first = np.unique(src, return_index=True)[1]
     out[src[first]] = dst[first]
     return out
+
+
+def label_points(geoms) -> np.ndarray:
+    """A point well inside each polygon, where the wall map, the atlas, the HTML map and the app
+    put its label: the centre of the largest inscribed circle (pole of inaccessibility), else a
+    point on the surface. Never the centroid, which lies outside an L-shaped or crescent grid; nor
+    GEOS's point on the surface alone, which may sit in a thin arm a few metres from the edge."""
+    geoms = np.asarray(geoms, dtype=object)
+    if len(geoms) == 0:
+        return geoms
+    if hasattr(shapely, "maximum_inscribed_circle"):
+        # Largest part only: the inscribed circle of a MultiPolygon is that of one part anyway.
+        try:
+            tol = np.maximum(np.sqrt(shapely.area(geoms)) / 200.0, 0.01)
+            lines = shapely.maximum_inscribed_circle(geoms, tol)
+            pts = shapely.get_point(lines, 0)
+            bad = shapely.is_missing(pts) | shapely.is_empty(pts)
+            if bad.any():
+                pts[bad] = shapely.point_on_surface(geoms[bad])
+            return pts
+        except Exception:  # noqa: BLE001 - invalid geometries: fall back below
+            pass
+    return shapely.point_on_surface(geoms)

@@ -482,3 +482,65 @@ def test_ledger_counts_a_divided_building_once_in_grid_and_subgrid(tmp_path, cap
 def pdf_text_layout(path) -> str:
     return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
                           check=True).stdout
+
+
+@needs_pdftotext
+def test_one_grid_count_in_every_output(planned, capsys):
+    """A plan with an exception grid: every output splits the grids layer as the totals do
+    (基础网格 N 个、例外网格 M 个) — the export summary, the HTML map (title, layer name, legend,
+    popups), the GeoPackage's layer description, the ledger's 合计 row, the wall map, atlas and
+    five-colour map, and the project summary; none counts N + M base grids."""
+    import sqlite3
+
+    from gridtool.partition.summary import summary_markdown
+    from gridtool.partition.totals import household_totals
+    from gridtool.project import Project
+
+    d = planned["dir"]
+    plan = d / "一格例外.gpkg"
+    assert main(["partition", str(planned["project"]), "--out", str(plan), "--quiet"]) == 0
+    t = household_totals(Project.open(plan))
+    n, m = t.base_grids, t.exception_grids
+    assert n > 0 and m > 0 and t.exception > 0
+    capsys.readouterr()
+    out = d / "grids"
+    assert main(["export", str(plan), "--html", str(out / "图.html"), "--gpkg", str(out / "网格.gpkg"),
+                 "--kml", str(out / "网格.kml"), "--ledger", str(out / "台账.xlsx"), "--pdf", str(out / "挂图.pdf"),
+                 "--atlas", str(out / "图册.pdf"), "--assessment", "hh", "--assessment-out", str(out / "五色图.pdf"),
+                 "--quiet"]) == 0
+    console = capsys.readouterr().out
+    split = f"基础网格 {n}、例外网格 {m}"
+    for what in ("网页地图", "GeoPackage", "KML"):
+        assert f"{what}：{split}、" in console, (what, console)
+    assert f"基础网格 {n + m}" not in console
+
+    html = (out / "图.html").read_text(encoding="utf-8")
+    assert t.grids_zh() in html_text(out / "图.html") and "基础网格、例外网格（相邻不同色）" in html
+    control = [json.loads(f'"{s}"') for s in re.findall(r'"((?:[^"\\]|\\.)*)" : feature_group_', html)]
+    assert "基础网格、例外网格" in control
+    popups = next(json.loads(a) for a in re.findall(r'"kind":(\[[^\]]*\])', html) if "基础网格" in a)
+    assert popups.count("例外网格") == m and popups.count("基础网格") == n
+
+    kml = (out / "网格.kml").read_text(encoding="utf-8")
+    grid_folder = kml.split("<name>基础网格 grids</name>", 1)[1].split("</Folder>", 1)[0]
+    assert grid_folder.count("<br>例外网格<br>") == m  # the balloon of an exception grid says so
+
+    with sqlite3.connect(out / "网格.gpkg") as con:
+        about = dict(con.execute("select table_name, description from gpkg_contents"))
+    assert about["grids"] == f"{t.grids_zh()}；{t.text_zh()}"
+
+    wb = openpyxl.load_workbook(out / "台账.xlsx")
+    total_row = next(r for r in _rows(wb["网格台账"]) if r[0] == "合计")
+    assert total_row[1] == t.grids_zh() and total_row[4] == t.base + t.exception
+
+    for name in ("挂图.pdf", "五色图.pdf"):
+        text = pdf_text(out / name)
+        assert t.grids_zh() in text and f"基础网格 {n + m} 个" not in text, name
+    assert t.grids_zh() in pdf_text(out / "图册.pdf").split("\f")[0]
+    g = Project.open(plan).layers["grids"].gdf
+    some = [g.loc[g["status"] == "exception", "code"].iat[0], g.loc[g["status"] != "exception", "code"].iat[0]]
+    assert main(["export", str(plan), "--atlas", str(out / "两格.pdf"), "--atlas-grids", ",".join(some), "--quiet"]) == 0
+    assert "本册基础网格 1 个、例外网格 1 个" in pdf_text(out / "两格.pdf").split("\f")[0]
+
+    md = summary_markdown(Project.open(plan), None, lang="zh")
+    assert f"| 基础网格 | {n:,} | {t.base:,} |" in md and f"| 例外网格 | {m:,} | {t.exception:,} |" in md

@@ -388,3 +388,30 @@ def test_title_counts_an_exception_grid_apart_as_the_totals_line():
     html = build_html(p).html
     assert t.grids_zh() in html and f"{t.base_grids + t.exception_grids} 个基础网格" not in html
     assert f"例外网格 {t.exception:,}" in html
+
+
+def test_grid_labels_sit_inside_a_c_shaped_grid_where_the_wall_map_puts_them():
+    """A grid shaped like a C (a 40 m back joining two 400 m arms): its label goes to the widest
+    part, where the wall map puts it, not into the thin back (GEOS's point on the surface, 20 m
+    from the edge) nor outside (the centroid, in the C's mouth)."""
+    import geopandas as gpd
+
+    from gridtool.maps.draw import label_points as wall_points
+
+    from .maps_data import GK108, X0, Y0
+    p = make_project()
+    g = p.layers["grids"].gdf
+    c_shape = box(X0, Y0, X0 + 500, Y0 + 1000).difference(box(X0 + 40, Y0 + 400, X0 + 500, Y0 + 600))
+    p.layers["grids"].gdf = g.set_geometry(
+        [c_shape if i == 0 else geom for i, geom in enumerate(g.geometry)], crs=g.crs)
+    assert not c_shape.contains(c_shape.centroid)
+    grids = next(d for d in _payloads(build_html(p).html) if d.get("key") == "code" and "lp" in d
+                 and "range" in d["cols"])
+    i = grids["cols"]["code"].index(g["code"].iloc[0])
+    lon, lat = (v / grids["q"] for v in grids["lp"][i])
+    at = gpd.GeoSeries(gpd.points_from_xy([lon], [lat]), crs=4326).to_crs(GK108).iloc[0]
+    assert c_shape.contains(at) and c_shape.exterior.distance(at) > 100  # the back is 40 m wide
+    # The same point on the wall map (and in the app, which calls the same function).
+    from gridtool.spatial import label_points
+    wall = wall_points([c_shape])[0]
+    assert wall.distance(at) < 2 and label_points([c_shape])[0].equals(wall)

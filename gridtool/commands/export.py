@@ -80,9 +80,15 @@ def run_web_gis(args, project, progress=None) -> list[tuple[Path, str]]:
                    "rivers": "河流", "roads": "道路", "railways": "铁路"}
         return gis.LAYER_ZH.get(base, html_zh.get(layer, layer)) + fam_zh
 
+    from ..partition.totals import household_totals
+    totals = household_totals(project)
+
+    def count(layer: str, n: int) -> str:  # grids → 基础网格 71、例外网格 1, as every output splits them
+        return totals.grids_written(n, "zh" if zh else "en") if layer == "grids" else f"{name(layer)} {n}"
+
     def seen(written, what: str) -> None:
         for p in dict.fromkeys(w.path for w in written):
-            layers = [f"{name(w.layer)} {w.features}" for w in written if w.path == p]
+            layers = [count(w.layer, w.features) for w in written if w.path == p]
             done.append((p, f"{what}{'：' if zh else ': '}" + ("、" if zh else ", ").join(layers)))
             for w in written:
                 for note in w.notes if w.path == p else ():
@@ -94,7 +100,7 @@ def run_web_gis(args, project, progress=None) -> list[tuple[Path, str]]:
                        tiles=args.tiles, tiles_attr=args.tiles_attr, progress=progress,
                        lang=getattr(args, "lang", "zh") or "zh", township=getattr(args, "township", None),
                        unit=getattr(args, "unit", None))
-        counts = ("、" if zh else ", ").join(f"{name(k)} {v}" for k, v in m.counts.items())
+        counts = ("、" if zh else ", ").join(count(k, v) for k, v in m.counts.items())
         missing = m.left_out_text(name, zh)  # features the map could not draw, named
         done.append((Path(args.html), f"网页地图：{counts}；{m.seconds:.1f} 秒" + (f"；{missing}" if missing else "")
                      if zh else f"HTML: {counts}; {m.seconds:.1f} s" + (f"; {missing}" if missing else "")))

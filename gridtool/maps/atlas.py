@@ -239,7 +239,7 @@ def _cover(sheet, project, sel, title, date, privacy, credit, total_pages, unit=
     W, H = sheet.width_mm, sheet.height_mm
     fig = Figure(figsize=sheet.inches)
     fig.text(0.5, 0.80, title, ha="center", va="center", fontsize=26)
-    from ..partition.totals import household_totals
+    from ..partition.totals import grid_kinds_text, household_totals
 
     totals = household_totals(project)  # the figures every output states (partition/totals.py)
     all_codes = project.layers["grids"].gdf["code"].astype(str)
@@ -249,7 +249,8 @@ def _cover(sheet, project, sel, title, date, privacy, credit, total_pages, unit=
     nsub = 0 if sub is None or sub.gdf is None else len(sub.gdf)
     g_zh = totals.grids_zh() if totals.partitioned else f"基础网格 {len(sel)} 个"
     head = (f"{g_zh} · 子网格 {nsub:,} 个 · 住户 {totals.imported:,} 户" if whole else
-            f"本册基础网格 {len(sel)} 个、住户 {hh:,} 户（全部 {len(all_codes)} 个网格）")
+            f"本册{grid_kinds_text(sel['status'] if 'status' in sel else ['ok'] * len(sel))}、住户 {hh:,} 户"
+            f"（全部 {len(all_codes)} 个网格）")
     fig.text(0.5, 0.745, head, ha="center", va="center", fontsize=12, color="#333333")
     fig.text(0.5, 0.718, totals.text_zh(), ha="center", va="center", fontsize=9.5, color="#333333")
     fig.text(0.5, 0.69, (f"制图单位：{unit} · " if unit else "") + f"编制日期 {date} · 共 {total_pages} 页", ha="center", va="center", fontsize=10, color="#333333")

@@ -25,6 +25,7 @@ import shapely
 from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.path import Path as MplPath
 
+from ..spatial import label_points  # noqa: F401 - the maps' label points (D.label_points)
 from .paper import PT_PER_MM, nice_length
 
 # ---------------------------------------------------------------------------------------------
@@ -464,27 +465,6 @@ def _leader_line(ax, frame: MapFrame, point: tuple[float, float], box_mm, *, col
     ax.plot(xs, ys, color=color, lw=lw, zorder=zorder, solid_capstyle="round", path_effects=halo, clip_on=False)
     ax.plot(xs[:1], ys[:1], "o", color=color, markersize=lw * 4, zorder=zorder, markeredgecolor="white",
             markeredgewidth=lw * 0.8)
-
-
-def label_points(geoms: Sequence) -> np.ndarray:
-    """A point well inside each polygon: centre of the largest inscribed circle (pole of
-    inaccessibility) where shapely has it, else a point on the surface."""
-    geoms = np.asarray(geoms, dtype=object)
-    if len(geoms) == 0:
-        return geoms
-    if hasattr(shapely, "maximum_inscribed_circle"):
-        # Largest part only: the inscribed circle of a MultiPolygon is that of one part anyway.
-        try:
-            tol = np.maximum(np.sqrt(shapely.area(geoms)) / 200.0, 0.01)
-            lines = shapely.maximum_inscribed_circle(geoms, tol)
-            pts = shapely.get_point(lines, 0)
-            bad = shapely.is_missing(pts) | shapely.is_empty(pts)
-            if bad.any():
-                pts[bad] = shapely.point_on_surface(geoms[bad])
-            return pts
-        except Exception:  # noqa: BLE001 - invalid geometries: fall back below
-            pass
-    return shapely.point_on_surface(geoms)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -53,6 +53,7 @@ from ..crs import parse_crs, to_user_crs
 from ..errors import GridtoolError
 from ..ownership import MARK, check_replace, export_marker
 from ..io.kml import KML_NS, KmlWriter, description_html, kml_colour, kml_geometry
+from ..partition.totals import GRID_KINDS, grid_kind, household_totals
 from .icons import category_text
 from .outputs import check_not_input
 from .privacy import is_text_column, mask_layer
@@ -228,9 +229,15 @@ def write_gpkg(project, path: str | Path, *, roles: Sequence[str] | None = None,
     try:
         tmp = tmpdir / path.name
         written = []
+        totals = household_totals(project)
         for i, (role, gdf) in enumerate(layers.items()):
+            # gpkg_contents.description (QGIS: the layer's information): the grids by kind and the
+            # households, in the words every other output uses.
+            about = ({"DESCRIPTION": f"{totals.grids_written(len(gdf), unit=' 个')}；{totals.text_zh()}"}
+                     if role == "grids" else {})
             _quiet_write(gdf, tmp, layer=role, driver="GPKG", promote_to_multi=_has_multi(gdf),
-                         dataset_options=GPKG_OPTIONS, **({"dataset_metadata": export_marker(project)} if i == 0 else {}))
+                         dataset_options=GPKG_OPTIONS, **about,
+                         **({"dataset_metadata": export_marker(project)} if i == 0 else {}))
             written.append(Written(path, role, len(gdf)))
         from .qgis import wall_map_fills, write_layer_styles  # QGIS opens the layers as on the wall map
         write_layer_styles(tmp, layers, grid_fills=wall_map_fills(project, layers))
@@ -479,8 +486,9 @@ def _description(role: str, row: pd.Series) -> list[str]:
     """The lines of a placemark's balloon (plain text; escaped when written)."""
     def g(k):
         return _field(row, k)
-    if role == "grids":
-        parts = [g("village"), f"{g('hh')} 户" if g("hh") else "", f"网格员 {g('worker')}" if g("worker") else ""]
+    if role == "grids":  # an exception grid named as one, as the totals and the HTML map count it
+        kind = GRID_KINDS["exception"][0] if grid_kind(g("status")) == "exception" else ""
+        parts = [kind, g("village"), f"{g('hh')} 户" if g("hh") else "", f"网格员 {g('worker')}" if g("worker") else ""]
     elif role == "subgrids":
         parts = [f"所属网格 {g('grid')}", f"{g('hh')} 户" if g("hh") else ""]
     elif role == "route_stops":

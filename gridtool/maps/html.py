@@ -34,6 +34,7 @@ import shapely
 
 from ..errors import GridtoolError
 from ..routing.modes import MODE_ZH
+from ..spatial import label_points
 from . import webgeom
 from .icons import ICONS, category_text, icon_svg
 from .offline import external_references, head_html, json_for_script, strip_external
@@ -294,8 +295,9 @@ class _Builder:
         enc = _encode(kind, gdf.geometry.values, gdf.crs or self.crs, tolerance=tolerance, coverage=coverage,
                       min_area=min_area)
         self.order += 1
-        if "label" in extra:
-            extra["lp"] = _encode("point", gdf.geometry.values, gdf.crs or self.crs)
+        if "label" in extra:  # inside the polygon, where the wall map puts it (spatial.label_points)
+            where = label_points(gdf.geometry.values) if kind == "polygon" else gdf.geometry.values
+            extra["lp"] = _encode("point", where, gdf.crs or self.crs)
         self.DataLayer(self.name, _payload(kind, enc, cols, order=self.order, **extra)).add_to(group)
         self.counts[count_as] = self.counts.get(count_as, 0) + sum(e is not None for e in enc)
         self._note_left_out(gdf, enc, count_as)
@@ -327,29 +329,36 @@ class _Builder:
         g = self._masked("grids")
         names = STATUS_ZH if self.lang != "en" else STATUS_EN
         status = [names.get(str(s), escape_html(s)) for s in _raw(g, "status")]
+        # An exception grid is named as one (its popup, the layer's name), as the totals count it.
+        from ..partition.totals import GRID_KINDS, grid_kind, household_totals
+        totals = household_totals(self.project)
+        kinds = [GRID_KINDS[grid_kind(s)] for s in _raw(g, "status")]
+        layer_zh = totals.grid_names("zh") if totals.partitioned else "基础网格"
+        layer_en = totals.grid_names("en") if layer_zh != "基础网格" else "grids"
         area = (g["area_m2"] if "area_m2" in g else g.geometry.area) / 1e6
         cols = {"code": _col(g, "code"), "village": _col(g, "village"), "hh": _int_col(g, "hh"),
                 "worker": _col(g, "worker"), "status": status,
                 "wk": [w or "—" for w in _col(g, "worker")], "note": _col(g, "note"),
                 "sub": _int_col(g, "n_subgrids"),
+                "kind": [zh if self.lang != "en" else en.capitalize() for zh, en in kinds],
                 "places": _col(g, "place_names"), "area": [f"{a:.3f}" for a in area],
                 "range": [f"{a}–{b}" for a, b in zip(_ints(g["min_hh"]), _ints(g["max_hh"]))]
                 if "min_hh" in g and "max_hh" in g else [""] * len(g)}
-        grp = self.group(self.t("基础网格", "grids"))
+        grp = self.group(self.t(layer_zh, layer_en))
         self.add(grp, "polygon", g, cols, count_as="grids", tolerance=self.tolerance, coverage=True,
                  pal=pal, fill=[idx[c] for c in fills],
                  style={"color": "#333", "weight": 1.2, "fillOpacity": 0.55, "opacity": 0.9},
                  hover={"weight": 3, "color": "#000"}, key="code",
                  tip=self.tt("<b>网格 {code}</b><br>{village} · {hh} 户[[<br>网格员 {worker}]]",
                              "<b>Grid {code}</b><br>{village} · {hh} households[[<br>worker {worker}]]"),
-                 pop=self.tt("<b>基础网格 {code}</b><table><tr><th>村（社区）</th><td>{village}</td></tr>"
+                 pop=self.tt("<b>{kind} {code}</b><table><tr><th>村（社区）</th><td>{village}</td></tr>"
                              "<tr><th>户数</th><td>{hh}[[（范围 {range}）]]</td></tr>"
                              "<tr><th>网格员</th><td>{wk}</td></tr>"
                              "<tr><th>子网格</th><td>{sub}</td></tr>"
                              "<tr><th>状态</th><td>{status}[[ {note}]]</td></tr>"
                              "[[<tr><th>重点场所</th><td>{places}</td></tr>]]"
                              "<tr><th>面积</th><td>{area} 平方公里</td></tr></table>",
-                             "<b>Base grid {code}</b><table><tr><th>village</th><td>{village}</td></tr>"
+                             "<b>{kind} {code}</b><table><tr><th>village</th><td>{village}</td></tr>"
                              "<tr><th>households</th><td>{hh}[[ (bounds {range})]]</td></tr>"
                              "<tr><th>worker</th><td>{wk}</td></tr>"
                              "<tr><th>sub-grids</th><td>{sub}</td></tr>"
@@ -361,7 +370,7 @@ class _Builder:
         swatches = "".join(f'<span class="gt-sw" style="background:{c};margin-right:2px;width:10px"></span>'
                            for c in pal)
         self.legend.append(f'<div class="gt-row">{swatches}<span>&nbsp;'
-                           f'{self.t("基础网格（相邻不同色）", "grids (neighbours differ)")}</span></div>')
+                           f'{self.t(f"{layer_zh}（相邻不同色）", f"{layer_en} (neighbours differ)")}</span></div>')
 
     def subgrids(self) -> None:
         s = self.layers.get("subgrids")

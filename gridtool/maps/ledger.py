@@ -277,7 +277,7 @@ def _grid_sheet(project, grids, totals: HouseholdTotals, hh_in: dict[str, int], 
                      note_zh(r.get("note"))] + [_num(r.get(c)) if pd.api.types.is_numeric_dtype(grids[c])
                                                 else _txt(r.get(c)) for c in joined])
     hh_sum = sum(int(x[4] or 0) for x in rows)
-    footer = [["合计", f"{len(rows)} 个网格", None, None, hh_sum, sum(int(x[5] or 0) for x in rows),
+    footer = [["合计", totals.grids_written(len(rows), unit=" 个"), None, None, hh_sum, sum(int(x[5] or 0) for x in rows),
                sum(int(x[6] or 0) for x in rows), None, None, round(float(area.sum()), 3)]]
     # The buildings beside the households: each building counted once, in the grid holding most of it.
     footer += [[], ["住户合计（导入）", None, None, None, totals.imported, buildings.imported, None, None, None, None,

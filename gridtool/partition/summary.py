@@ -103,8 +103,13 @@ def summary_markdown(project: Project, totals: pd.DataFrame | None, min_hh: int 
     def role_name(role: str) -> str:  # households → 住户 in Chinese; the role's key in English
         return t(ROLES[role].zh if role in ROLES else LAYER_ZH.get(role, role), role)
 
+    from .totals import household_totals
+    split = household_totals(project)  # the grids layer by kind, as every output counts it
     for role, e in s["layers"].items():
         hh = f"{e['households']:,}" if "households" in e else ""
+        if role == "grids" and split.partitioned and e["features"] == split.base_grids + split.exception_grids:
+            lines += [f"| {t(zh, en + 's')} | {n:,} | {k:,} | {e['source']} |" for zh, en, n, k in split.grid_kinds()]
+            continue
         lines.append(f"| {role_name(role)} | {e['features']:,} | {hh} | {e['source']} |")
     from ..column_content import describe_all
     notes = []

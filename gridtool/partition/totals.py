@@ -33,6 +33,16 @@ from ..values import household_counts
 from ..values import parse_grid_parts as _parts
 
 
+#: The kinds of rows of the ``grids`` layer, as every output names them: ``(Chinese, English singular)``.
+GRID_KINDS = {"base": ("基础网格", "base grid"), "exception": ("例外网格", "exception grid")}
+
+
+def grid_kind(status) -> str:
+    """``"exception"`` for a grid whose ``status`` is ``exception``, else ``"base"``: the rule by
+    which :func:`household_totals` counts a grid's households and the grid itself."""
+    return "exception" if str(status) == "exception" else "base"
+
+
 @dataclass(frozen=True)
 class HouseholdTotals:
     """Households imported and where they are; ``imported == base + special + exception + unassigned``."""
@@ -86,14 +96,38 @@ class HouseholdTotals:
             return head
         return head + " = " + " + ".join(f"{k} {v:,}" for k, v in self.parts_zh())
 
-    def grids_zh(self) -> str:
+    def grid_kinds(self) -> list[tuple[str, str, int, int]]:
+        """``[("基础网格", "base grid", grids, households), ("例外网格", …)]``: the grids layer's rows
+        by kind (the exception kind only when the plan has one)."""
+        out = [(*GRID_KINDS["base"], self.base_grids, self.base)]
+        if self.exception_grids:
+            out.append((*GRID_KINDS["exception"], self.exception_grids, self.exception))
+        return out
+
+    def grids_zh(self, unit: str = " 个") -> str:
         """``基础网格 71 个、例外网格 1 个``: the grids layer's rows by kind, in the words of
-        :meth:`parts_zh` (an exception grid is not a base grid of 300–500 households)."""
-        return f"基础网格 {self.base_grids} 个" + (f"、例外网格 {self.exception_grids} 个" if self.exception_grids else "")
+        :meth:`parts_zh` (an exception grid is not a base grid of 300–500 households); ``unit=""``
+        gives ``基础网格 71、例外网格 1`` (a list of layers and their features)."""
+        return "、".join(f"{zh} {n}{unit}" for zh, _, n, _ in self.grid_kinds())
 
     def grids_en(self) -> str:
-        return f"{self.base_grids} base grids" + (f", {self.exception_grids} exception grids"
-                                                  if self.exception_grids else "")
+        return ", ".join(f"{n} {en}s" for _, en, n, _ in self.grid_kinds())
+
+    def grid_names(self, lang: str = "zh") -> str:
+        """The grids layer's name by the kinds it holds: ``基础网格`` or ``基础网格、例外网格``
+        (``base grids, exception grids``) — for a layer list or a legend."""
+        kinds = self.grid_kinds()
+        return "、".join(k[0] for k in kinds) if lang != "en" else ", ".join(f"{k[1]}s" for k in kinds)
+
+    def grids_written(self, n: int, lang: str = "zh", unit: str = "") -> str:
+        """An output's count of the ``n`` grids it holds: ``基础网格 71、例外网格 1`` (``unit=" 个"``:
+        ``基础网格 71 个、例外网格 1 个``) when they are the plan's grids, split as the totals split
+        them; otherwise (a grid left out, a plan not partitioned) ``网格 n`` (``grids n``), never a
+        split the output does not hold."""
+        if self.partitioned and n == self.base_grids + self.exception_grids:
+            return self.grids_zh(unit=unit) if lang != "en" else ", ".join(
+                f"{en}s {k}" for _, en, k, _ in self.grid_kinds())
+        return f"网格 {n}{unit}" if lang != "en" else f"grids {n}"
 
     def text_en(self) -> str:
         head = f"{self.imported:,} households"
@@ -110,6 +144,18 @@ def grid_words(totals: dict | None, n_grids: int) -> tuple[str, str]:
         return f"网格 {n_grids} 个", f"{n_grids} grids"
     t = HouseholdTotals.from_dict(totals)
     return t.grids_zh(), t.grids_en()
+
+
+def grid_kinds_text(statuses, unit: str = " 个", lang: str = "zh") -> str:
+    """``基础网格 3 个、例外网格 1 个`` (``3 base grids, 1 exception grids``): some grids (their
+    ``status`` values) by kind, as :meth:`HouseholdTotals.grids_zh` counts a whole plan (an atlas
+    of some grids, the app's layer list)."""
+    kinds = [grid_kind(s) for s in statuses]
+    n = {k: kinds.count(k) for k in GRID_KINDS}
+    shown = [k for k in GRID_KINDS if n[k] or k == "base"]
+    if lang == "en":
+        return ", ".join(f"{n[k]:,} {GRID_KINDS[k][1]}s" for k in shown)
+    return "、".join(f"{GRID_KINDS[k][0]} {n[k]:,}{unit}" for k in shown)
 
 
 def household_totals(project) -> HouseholdTotals:
@@ -131,7 +177,7 @@ def household_totals(project) -> HouseholdTotals:
                                unassigned_features=int((hh > 0).sum()))
     codes = grids["code"].astype(str).tolist() if "code" in grids else []
     status = (grids["status"].astype(str).tolist() if "status" in grids else ["ok"] * len(codes))
-    kind = {c: ("exception" if s == "exception" else "base") for c, s in zip(codes, status)}
+    kind = {c: grid_kind(s) for c, s in zip(codes, status)}
     special_codes = set(special["code"].astype(str)) if special is not None and "code" in special else set()
     kind.update({c: "special" for c in special_codes})
     sums = {"base": 0, "special": 0, "exception": 0, "unassigned": 0}
@@ -180,4 +226,4 @@ def household_totals(project) -> HouseholdTotals:
     return out
 
 
-__all__ = ["HouseholdTotals", "household_counts", "household_totals"]
+__all__ = ["GRID_KINDS", "HouseholdTotals", "grid_kind", "grid_kinds_text", "grid_words", "household_counts", "household_totals"]

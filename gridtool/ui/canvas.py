@@ -18,6 +18,7 @@ from PyQt6.QtCore import QPointF, QRectF, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QBrush, QColor, QFont, QImage, QPainter, QPainterPath, QPen
 from PyQt6.QtWidgets import QWidget
 
+from ..spatial import label_points
 from . import i18n
 from .geometry import bounds_of, pick, pick_box, rings_of
 from .map_layers import LayerStack, MapLayer
@@ -84,7 +85,7 @@ class MapCanvas(QWidget):
         self.grid_palette = np.zeros(0, dtype=np.int64)  # membership code index -> palette index (-1: none yet)
         self._fills: tuple[object, dict[str, int]] = (None, {})  # (grids GeoDataFrame, code -> palette index)
         self._special_code = np.zeros(0, dtype=bool)  # membership code index -> a special grid's code
-        self._grid_label_pts: tuple[int, dict] | None = None
+        self._grid_label_pts: tuple | None = None  # (layer signature, label points, their geometries)
         self._settle = QTimer(self)
         self._settle.setSingleShot(True)
         self._settle.timeout.connect(self._settled)
@@ -551,13 +552,20 @@ class MapCanvas(QWidget):
         # at version 0 again, and stale points of other grids raised IndexError in paintEvent
         sig = (id(ml), id(ml.gdf), ml.version, len(ml.gdf))
         if self._grid_label_pts is None or self._grid_label_pts[0] != sig:
-            geoms = ml.gdf.geometry.values
+            # Where the wall map and the HTML map put the label (inside an L-shaped or thin grid);
+            # after an edit only the grids whose shape changed are placed again.
+            geoms = np.asarray(ml.gdf.geometry.values, dtype=object)
             ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
             pts = np.full((len(geoms), 2), np.nan)
-            if ok.any():
-                rp = shapely.point_on_surface(geoms[ok])
-                pts[ok] = np.column_stack([shapely.get_x(rp), shapely.get_y(rp)])
-            self._grid_label_pts = (sig, pts)
+            todo = ok.copy()
+            old = self._grid_label_pts
+            if old is not None and len(old[2]) == len(geoms):
+                same = ok & np.asarray(shapely.equals_exact(old[2], geoms, 0.0), dtype=bool)
+                pts[same], todo = old[1][same], ok & ~same
+            if todo.any():
+                rp = label_points(geoms[todo])
+                pts[todo] = np.column_stack([shapely.get_x(rp), shapely.get_y(rp)])
+            self._grid_label_pts = (sig, pts, geoms)
         pts = self._grid_label_pts[1]
         codes = ml.gdf["code"].astype(str).to_numpy() if "code" in ml.gdf else np.array([])
         vcodes = ml.gdf["village_code"].astype(str).to_numpy() if "village_code" in ml.gdf else None

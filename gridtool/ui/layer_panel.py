@@ -7,7 +7,7 @@ from PyQt6.QtGui import QColor, QIcon, QPixmap
 from PyQt6.QtWidgets import (QColorDialog, QHBoxLayout, QPushButton, QTreeWidget, QTreeWidgetItem,
                              QVBoxLayout, QWidget)
 
-from .i18n import role_name, tr
+from .i18n import language, role_name, tr
 from .map_layers import LayerStack
 from .render import qcolor
 
@@ -85,7 +85,7 @@ class LayerPanel(QWidget):
         self._filling = True
         self.tree.clear()
         for ml in self.stack:
-            it = QTreeWidgetItem([f"{role_name(ml.role)}  ({len(ml.gdf):,})", ""])
+            it = QTreeWidgetItem([self._name(ml), ""])
             it.setData(0, Qt.ItemDataRole.UserRole, ml.role)
             it.setFlags(it.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             it.setCheckState(0, Qt.CheckState.Checked if ml.visible else Qt.CheckState.Unchecked)
@@ -96,6 +96,16 @@ class LayerPanel(QWidget):
         self._filling = False
         if cur:
             self.set_current(cur)
+
+    @staticmethod
+    def _name(ml) -> str:
+        """``子网格  (946)``; the grids by kind when one is an exception grid (``基础网格 71、例外网格 1``),
+        as the exports and the totals count them."""
+        status = ml.gdf["status"] if ml.role == "grids" and "status" in ml.gdf else None
+        if status is not None and (status.astype(str) == "exception").any():
+            from ..partition.totals import grid_kinds_text
+            return grid_kinds_text(status, unit="", lang=language())
+        return f"{role_name(ml.role)}  ({len(ml.gdf):,})"
 
     def _item_changed(self, it, col) -> None:
         if self._filling:

@@ -729,8 +729,10 @@ class MainWindow(QMainWindow):
         return self.run_job(title, work, done)
 
     def _report_partition(self, rep: dict) -> None:
+        from ..partition.totals import grid_words
         plan = rep["plan"]
-        self.log_message(tr("log.partition", grids=plan["grids"], pct=plan.get("pct_within_bounds"),
+        grids = i18n.pick(*grid_words(rep.get("totals"), plan["grids"]))  # 基础网格 71 个、例外网格 1 个
+        self.log_message(tr("log.partition", grids=grids, pct=plan.get("pct_within_bounds"),
                             sub=plan.get("subgrids", 0), special=plan.get("special_grids", 0),
                             pp=plan.get("mean_polsby_popper")))
         if rep.get("totals"):  # the one household total every output states

@@ -248,8 +248,8 @@ STRINGS.update({
     "log.job_failed": ("失败：{title}", "Failed: {title}"),
     "log.job_cancelled": ("已取消：{title}", "Cancelled: {title}"),
     "log.opened": ("已打开项目 {name}（{n} 个图层）", "Opened project {name} ({n} layers)"),
-    "log.partition": ("划分完成：{grids} 个基础网格（可划分村的网格 {pct}% 在范围内），{sub} 个子网格，{special} 个专属网格；平均紧凑度 {pp}",
-                      "Partition done: {grids} base grids ({pct}% of those in feasible villages within bounds), "
+    "log.partition": ("划分完成：{grids}（可划分村的网格 {pct}% 在范围内），{sub} 个子网格，{special} 个专属网格；平均紧凑度 {pp}",
+                      "Partition done: {grids} ({pct}% of those in feasible villages within bounds), "
                       "{sub} sub-grids, {special} special grids; mean Polsby-Popper {pp}"),
     "log.redraw": ("重绘：{hh} 户、{grids} 个网格有变化", "Redraw: {hh} households and {grids} grids changed"),
     "log.infeasible": ("无法划分：{village}（{n} 户），见“网格”面板中的处理办法", "Cannot be split: {village} ({n} households); see the remedies in the Grids panel"),
