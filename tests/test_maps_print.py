@@ -594,6 +594,20 @@ def test_atlas_pages_text_and_masking(project, tmp_path):
     assert "欧阳娜娜" in t and PHONE in t and "赵六" in t
 
 
+def test_partial_atlas_index_map_gives_pages_only_to_its_grids(project, tmp_path):
+    """An atlas of some grids (--atlas-grids) labelled every other grid on its index map 第页, a page
+    number left blank; now those show their number only and the subtitle says which carry pages."""
+    from gridtool.maps.atlas import write_atlas
+
+    codes = project.layers["grids"].gdf["code"].astype(str).tolist()
+    pdf = write_atlas(project, tmp_path / "part.pdf", grids=[codes[0]], date="2025-01-02")
+    index_map = pypdf.PdfReader(str(pdf)).pages[1].extract_text()
+    assert "索引图" in index_map and "第页" not in index_map
+    assert "第4页" in index_map and "本册 1 个网格标有页码" in index_map
+    others = [c.rsplit("-", 1)[-1] for c in codes[1:]]
+    assert any(o in index_map for o in others)
+
+
 def test_atlas_long_roster_continues(tmp_path):
     from gridtool.layers import Layer
     from gridtool.maps.atlas import ROSTER_ROWS_FIRST, write_atlas
