@@ -278,6 +278,43 @@ def test_lonlat_grid_and_fixed_scale(project, tmp_path):
     assert "1:5,000" in text and "°" in text and "E" in text
 
 
+def pdf_words(path: Path) -> tuple[float, list[tuple[float, float, float, float, str]]]:
+    """Page width (pt) and every word on page 1 as poppler places it: (x0, y0, x1, y1, text), y down."""
+    import re
+
+    out = subprocess.run(["pdftotext", "-bbox", "-f", "1", "-l", "1", str(path), "-"], capture_output=True,
+                         text=True, check=True).stdout
+    width = float(re.search(r'<page width="([\d.]+)"', out).group(1))
+    words = [(float(a), float(b), float(c), float(d), t) for a, b, c, d, t in
+             re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', out)]
+    return width, words
+
+
+@needs_poppler
+@pytest.mark.parametrize("title", ["测试镇网格化管理分布图", "重庆市渝北区两路街道网格考核五色图（示例：以紧凑度代替考核分）"])
+def test_wall_map_header_does_not_overprint_on_a4_portrait(project, tmp_path, title):
+    """The totals line of a township with an exception grid is long on an A4 portrait sheet: it ran
+    into 制图日期 at the right end of its row (户 printed over 制); and a long title ran off the sheet.
+    Every word of the title band stands apart from the others, inside the page."""
+    from gridtool.maps.wallmap import render_wall_map
+
+    subtitle = "村（社区）11 个 · 基础网格 71 个、例外网格 1 个 · 子网格 940 个 · 住户 28,340 户"
+    pdf = render_wall_map(project, tmp_path / "a4.pdf", size="A4", landscape=False, title=title,
+                          subtitle=subtitle, date="2026-12-06")
+    width, words = pdf_words(pdf)
+    band = [w for w in words if w[3] < 30 / 25.4 * 72 + 10 * 72 / 25.4]  # the title band, 10 mm margin + 20 mm
+    texts = [w[4] for w in band]
+    assert "制图日期" in texts and "2026-12-06" in texts and "28,340" in texts
+    assert "".join(texts).startswith(title.replace(" ", "")[:4])
+    for a in band:
+        assert 0 <= a[0] and a[2] <= width, a
+        for b in band:
+            if a is not b:
+                overlap_x = min(a[2], b[2]) - max(a[0], b[0])
+                overlap_y = min(a[3], b[3]) - max(a[1], b[1])
+                assert overlap_x <= 0.5 or overlap_y <= 0.5, (a, b)
+
+
 def test_draw_on_given_figure_and_preview(project):
     from matplotlib.figure import Figure
 
@@ -555,6 +592,20 @@ def test_atlas_pages_text_and_masking(project, tmp_path):
     t = pdf_text(full)
     assert len(pypdf.PdfReader(str(full)).pages) == 4
     assert "欧阳娜娜" in t and PHONE in t and "赵六" in t
+
+
+def test_partial_atlas_index_map_gives_pages_only_to_its_grids(project, tmp_path):
+    """An atlas of some grids (--atlas-grids) labelled every other grid on its index map 第页, a page
+    number left blank; now those show their number only and the subtitle says which carry pages."""
+    from gridtool.maps.atlas import write_atlas
+
+    codes = project.layers["grids"].gdf["code"].astype(str).tolist()
+    pdf = write_atlas(project, tmp_path / "part.pdf", grids=[codes[0]], date="2025-01-02")
+    index_map = pypdf.PdfReader(str(pdf)).pages[1].extract_text()
+    assert "索引图" in index_map and "第页" not in index_map
+    assert "第4页" in index_map and "本册 1 个网格标有页码" in index_map
+    others = [c.rsplit("-", 1)[-1] for c in codes[1:]]
+    assert any(o in index_map for o in others)
 
 
 def test_atlas_long_roster_continues(tmp_path):

@@ -188,7 +188,9 @@ def cmd_walk(args) -> int:
             start = gpd.points_from_xy([graph.x[w.start_node]], [graph.y[w.start_node]])[0]
         lines = w.walk_lines()
         stem = "walk-" + re.sub(r"[^\w.-]+", "_", code)
-        title = f"{route_title(project, '')}网格 {code} 街巷巡查路线"
+        place = route_title(project, "")
+        # A project name in Latin letters (nanjing-xuanwu) is set off from the Chinese that follows.
+        title = f"{place}{' ' if place[-1:].isascii() and place else ''}网格 {code} 街巷巡查路线"
         files = [write_layers_gpkg(out / f"{stem}.gpkg", {"walk": lines, "walk_steps": w.steps}),
                  write_walk_gpx(out / f"{stem}.gpx", lines, name=title, start=start, start_name=start_name),
                  write_walk_kml(out / f"{stem}.kml", lines, name=title)]
@@ -198,7 +200,8 @@ def cmd_walk(args) -> int:
             rows += [{"walker": int(r.walker), **{k: v for k, v in st.items() if k not in ("xy", "must", "window",
                                                                                          "category", "dwell_min")}}
                      for st in streets]
-            cards.append({"team": int(r.walker), "station": start_name, "mode": "walk", "mode_zh": "步行",
+            cards.append({"team": int(r.walker), "heading": f"街巷巡查路线卡 · 巡查人 {int(r.walker)}",
+                          "station": start_name, "mode": "walk", "mode_zh": "步行",
                           "start": clock(t0), "end": clock(t0 + r.minutes), "minutes": round(float(r.minutes), 1),
                           "length_km": round(float(r.length_km), 2),
                           "stops": [{**st, "category_zh": "重复/连接" if st["repeat"] else "街巷",
@@ -227,7 +230,9 @@ def cmd_walk(args) -> int:
                   f"longest walk {longest:.0f} min, lower bound {w.bound_minutes:.0f} min (+{gap:.0f} %)")
         say(args, zh, en)
         if w.cut_off is not None and len(w.cut_off):
-            say(args, f"  {len(w.cut_off)} 段街巷与路网不连通，未纳入：" + "、".join(w.cut_off["name"].astype(str)[:10]),
+            # Unnamed pieces have an empty name: list only the names there are (no "：、、、").
+            names = list(dict.fromkeys(n for n in w.cut_off["name"].fillna("").astype(str).str.strip() if n))
+            say(args, f"  {len(w.cut_off)} 段街巷与路网不连通，未纳入" + ("：" + "、".join(names[:10]) if names else ""),
                 f"  {len(w.cut_off)} street piece(s) are cut off from the network and not walked")
     say(args, "已写入：" + "，".join(written), "written: " + ", ".join(written))
     return 0

@@ -179,6 +179,16 @@ def write_atlas(project, out_pdf: str | Path, *, include_personal: bool = False,
             page += 1
     total_pages = page - 1
 
+    whole = len(page_of) == len(all_grids)
+
+    def index_label(row) -> list[list[str]]:
+        # A grid left out of a partial atlas (--atlas-grids) has no page: its number only, never "第页".
+        code = _text(row.get("code"))
+        short = code.rsplit("-", 1)[-1]
+        if code not in page_of:
+            return [[short]]
+        return [[short, f"第{page_of[code]}页"], [f"{page_of[code]}"]]
+
     def footer(fig, p, *, under_map: bool = False):
         right = (f"{unit} · " if unit else "") + f"{date} · 第 {p} 页 / 共 {total_pages} 页"
         if under_map:  # the index map has the wall map's own footer (CRS, credit): only the page
@@ -202,11 +212,9 @@ def write_atlas(project, out_pdf: str | Path, *, include_personal: bool = False,
             report(0.02, "索引图 / index map")
             fig = Figure(figsize=sheet.inches)
             draw_wall_map(fig, project, size="A4", title="索引图", coord_grid=None,
-                          subtitle="图中数字为网格所在页码 · 网格按村（社区）编号顺序排列",
-                          date=date, include_personal=include_personal, unit=unit,
-                          grid_label=lambda row: [[f"{_text(row.get('code')).rsplit('-', 1)[-1]}",
-                                                   f"第{page_of.get(_text(row.get('code')), '')}页"],
-                                                  [f"{page_of.get(_text(row.get('code')), '')}"]])
+                          subtitle=("图中数字为网格所在页码 · 网格按村（社区）编号顺序排列" if whole else
+                                    f"本册 {len(sel)} 个网格标有页码，其余网格只注编号"),
+                          date=date, include_personal=include_personal, unit=unit, grid_label=index_label)
             footer(fig, 2, under_map=True)
             emit(fig)
             for k in range(n_index):

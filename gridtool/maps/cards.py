@@ -105,7 +105,8 @@ def write_route_cards(project, out_pdf: str | Path, *, cards: Sequence[dict] | N
         Route-card dictionaries as :meth:`PatrolPlan.route_cards` returns (``team``, ``station``,
         ``mode_zh``, ``start``, ``end``, ``minutes``, ``length_km``, ``stops`` with ``seq``,
         ``place``, ``category_zh``, ``arrive``, ``depart``, ``dwell_min``, ``must``, ``window``, and
-        optionally ``note``, printed as it is in the notes column);
+        optionally ``note``, printed as it is in the notes column, and ``heading``, the page heading
+        instead of ``巡逻路线卡 · 第 N 组``);
         stops without ``xy`` are located from the ``route_stops`` layer, the line from ``routes``.
     from_project
         False: print ``cards`` exactly as given (a street walk's cards), without the project's
@@ -218,7 +219,8 @@ def _header_text(card) -> tuple[str, str]:
     if card.get("length_km") is not None:
         parts.append(f"全程 {card['length_km']:g} 千米")
     parts.append(f"{len(card.get('stops', []))} 个地点")
-    return f"巡逻路线卡 · 第 {card['team']} 组", " · ".join(parts)
+    # A street walk (gridtool walk) is one grid worker's 日常巡查, not a team's patrol: it names its own heading.
+    return card.get("heading") or f"巡逻路线卡 · 第 {card['team']} 组", " · ".join(parts)
 
 
 def _direction_arrows(ax, line, frame: D.MapFrame, *, every_mm: float, colour: str) -> None:

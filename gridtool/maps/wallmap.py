@@ -522,13 +522,7 @@ def draw_wall_map(fig, project, *, size: str | tuple[float, float] = "A3", lands
             parts.append(f"住户 {hh_total:,} 户")
         subtitle = " · ".join(parts)
     date = date if date is not None else _date.today().isoformat()
-    tx, ty, tw, th = L["title"]
-    fig.text((tx + tw / 2) / W, (ty + th * 0.62) / H, title, ha="center", va="center", fontsize=20 * u ** 0.85)
-    if subtitle:
-        fig.text((tx + tw / 2) / W, (ty + th * 0.2) / H, subtitle, ha="center", va="center",
-                 fontsize=10.5 * u ** 0.85, color="#333333")
-    fig.text((tx + tw) / W, (ty + th * 0.2) / H, f"制图日期 {date}", ha="right", va="center",
-             fontsize=8 * u ** 0.85, color="#333333")
+    _header(fig, L, sheet, title, subtitle, f"制图日期 {date}")
 
     fill_handles = []
     if grid_fills is not None and fill_legend:
@@ -551,6 +545,48 @@ def draw_wall_map(fig, project, *, size: str | tuple[float, float] = "A3", lands
                              fill=False, edgecolor="#333333", linewidth=S.lw(0.5, u)))
     report(1.0, "完成 / done")
     return info
+
+
+def header_sizes(sheet: Paper, tw: float, title: str, subtitle: str, date_text: str) -> dict:
+    """Font sizes (pt) and the row of the date in the title band, so that nothing overprints.
+
+    The subtitle is centred with the date at the right end of its row; a long subtitle (the
+    totals of a township with exception grids, on A4) would run into the date. Then the date
+    moves up beside the title when there is room there, else the subtitle shrinks (to 60 %) and,
+    last, everything shrinks to fit. A title wider than the band shrinks too.
+    """
+    from .draw import text_width_pt
+
+    u = sheet.unit
+    gap = 3 * u
+    fs_t, fs_s, fs_d = 20 * u ** 0.85, 10.5 * u ** 0.85, 8 * u ** 0.85
+
+    def mm(text, fs):
+        return text_width_pt(text, fs) / PT_PER_MM
+
+    fs_t = min(fs_t, fs_t * tw / max(mm(title, fs_t), 1e-9))
+    date_w = mm(date_text, fs_d) + gap
+    if not subtitle or mm(subtitle, fs_s) <= tw - 2 * date_w:
+        return dict(title=fs_t, subtitle=fs_s, date=fs_d, date_row="subtitle")
+    if mm(title, fs_t) <= tw - 2 * date_w:  # room beside the title: the subtitle gets the whole row
+        return dict(title=fs_t, subtitle=min(fs_s, fs_s * tw / mm(subtitle, fs_s)), date=fs_d, date_row="title")
+    fs_s = max(0.6 * fs_s, fs_s * (tw - 2 * date_w) / mm(subtitle, fs_s))
+    k = min(1.0, tw / (mm(subtitle, fs_s) + 2 * date_w))
+    return dict(title=fs_t, subtitle=fs_s * k, date=fs_d * k, date_row="subtitle")
+
+
+def _header(fig, L, sheet: Paper, title: str, subtitle: str | None, date_text: str) -> None:
+    """Title, subtitle and 制图日期 in the title band, sized by :func:`header_sizes`."""
+    W, H = sheet.width_mm, sheet.height_mm
+    tx, ty, tw, th = L["title"]
+    fs = header_sizes(sheet, tw, title, subtitle or "", date_text)
+    fig.text((tx + tw / 2) / W, (ty + th * 0.62) / H, title, ha="center", va="center", fontsize=fs["title"])
+    if subtitle:
+        fig.text((tx + tw / 2) / W, (ty + th * 0.2) / H, subtitle, ha="center", va="center",
+                 fontsize=fs["subtitle"], color="#333333")
+    row = 0.62 if fs["date_row"] == "title" else 0.2
+    fig.text((tx + tw) / W, (ty + th * row) / H, date_text, ha="right", va="center", fontsize=fs["date"],
+             color="#333333")
 
 
 def _legend_fit(labels: Sequence[str], fs: float, width_mm: float, height_mm: float, *,
