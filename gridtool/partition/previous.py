@@ -218,9 +218,11 @@ def match_previous(previous: gpd.GeoDataFrame, households: gpd.GeoDataFrame, hh:
             # far as today's count allows; an increase is new households.
             parts[f] = _scale(ps, int(hh[f]))
             prev_hh[f] = had
-        gone = int(phh[~used].sum())
+        # Gone: buildings no longer on the roster, and fewer households in a building than before.
+        dec = sum(max(0, int(phh[j]) - int(hh[f])) for f, j in pairs)
+        gone = int(phh[~used].sum()) + dec
         flags.update(features_matched=len(pairs), features=n, previous_features=len(ph),
-                     match_tolerance_m=tolerance)
+                     match_tolerance_m=tolerance, households_previous=int(phh.sum()))
     else:  # polygons
         for f in range(n):
             if inside[f] >= 0 and hh[f] > 0:

@@ -75,6 +75,7 @@ class RedrawMixin:
         n0 = len(bg)
         all_locked = (lk > 0) & (free_hh == 0)
         self._redraw_flags = dict(pv.flags)
+        self._inside_locked: list[tuple[int, int]] = []  # (feature, locked row) inside a locked polygon
         geoms = np.array(bg.geometry.values, dtype=object)
         parent = np.arange(n0)
         edges = blocks.edges
@@ -101,6 +102,11 @@ class RedrawMixin:
                 idx = np.flatnonzero((free_hh > 0) & (hb >= 0))
                 within = shapely.contains_xy(lu, xy[idx, 0], xy[idx, 1])
                 self._redraw_flags["households_inside_locked"] = int(free_hh[idx[within]].sum())
+                # Which locked grid each lies in, to tell the planner where they went (_carry_codes).
+                for p in sorted(pv.locked):
+                    f_in = idx[within][shapely.contains_xy(shapely.make_valid(pv.gdf.geometry.values[p]),
+                                                           xy[idx[within], 0], xy[idx[within], 1])]
+                    self._inside_locked.extend((int(f), int(p)) for f in f_in)
                 pieces_of = {}
                 for b, c in zip(hit[~empty].tolist(), cut[~empty]):
                     parts = [q for q in shapely.get_parts(c) if shapely.area(q) > 1.0]
@@ -211,9 +217,10 @@ class RedrawMixin:
             labels[u] = max(votes, key=lambda q: (votes[q], -q)) if votes else self._block_prev[b]
         return labels
 
-    def _redraw_village(self, plan, region_blocks, edges, stop):
+    def _redraw_village(self, plan, region_blocks, edges, stop, *, has_locked: bool = False):
         """Previous grids kept where they are within bounds; repaired with few moves otherwise.
-        Works on the unlocked households only (locked grids are made by :meth:`_locked_grids`)."""
+        Works on the unlocked households only (locked grids are made by :meth:`_locked_grids`;
+        ``has_locked``: the village holds some)."""
         lo, hi = plan["bounds"]
         bg = self.blocks_.gdf
         w = bg["hh"].to_numpy()
@@ -242,7 +249,9 @@ class RedrawMixin:
             # with no grid; the locked grids keep their own polygons.
             report["redraw"] = "locked only"
             return grids, report
-        elif not feasible_grid_counts(H, lo, hi) and not self._previous.locked:
+        elif not feasible_grid_counts(H, lo, hi) and not has_locked:
+            # No grid count fits the village: one exceptional grid, as a partition makes it (locks
+            # in other villages change nothing here).
             fresh = True
         else:
             fob = self._ctx["features_of_block"]
@@ -269,6 +278,11 @@ class RedrawMixin:
                     grids.append(DraftGrid(plan["village"], units, {x[0] for x in units}, "ok",
                                        "exclave" if pieces.get(int(lab), 1) > 1 else "", (lo, hi)))
                 self._place_apart(grids, us, apart, plan, report, lo, hi)
+                for g in grids:
+                    # What no grid count fits beside the village's locked grids is an exception
+                    # too: the totals count it so.
+                    if g.status == "ok" and not lo <= sum(u[4] for u in g.units) <= hi:
+                        g.status, g.note = "exception", plan["status"] if plan["status"] != "ok" else "outside_bounds"
                 report["units_moved"] = moved
                 report["refined"] = bool(refine)
                 break
@@ -435,9 +449,31 @@ class RedrawMixin:
             grid_village=gdf["village"].astype(str).to_numpy(), hh_all=self._hh_all,
             village_of_feature=village_of_feature)
         self._redraw_stats["locked"] = pv.locked_codes
+        self._redraw_stats["inside_locked"] = self._inside_locked_went(prev_codes, new_codes, grids)
         self._redraw_stats["matched_by"] = pv.matched_by
         self._redraw_stats.update(getattr(self, "_redraw_flags", {}))
         return new_codes.tolist()
+
+    def _inside_locked_went(self, prev_codes, new_codes, grids) -> list[dict]:
+        """Per locked grid, the households inside its polygon that are not its own (new buildings
+        since the plan was locked) and the unlocked grids that took them: ``{"locked": code,
+        "households": n, "went_to": {code: n}}``."""
+        a = self._assign
+        seen: set[int] = set()
+        out: dict[int, dict] = {}
+        for f, p in getattr(self, "_inside_locked", []):
+            if f in seen:  # on the border of two locked grids: told once
+                continue
+            seen.add(f)
+            rows = a[(a["feature"] == f).to_numpy()]
+            entry = out.setdefault(p, {"locked": str(prev_codes[p]), "households": 0, "went_to": {}})
+            for gi, n in zip(rows["grid_index"].tolist(), rows["hh"].tolist()):
+                if grids[gi].locked or n <= 0:
+                    continue
+                code = str(new_codes[gi])
+                entry["went_to"][code] = entry["went_to"].get(code, 0) + int(n)
+                entry["households"] += int(n)
+        return [out[p] for p in sorted(out, key=lambda q: str(prev_codes[q]))]
 
     def _changes_layer(self, villages, vnames, vcodes, crs) -> gpd.GeoDataFrame:
         """The ``changes`` layer of a redraw: one row per village (its polygon) with the households
