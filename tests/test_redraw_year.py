@@ -1,6 +1,7 @@
 """A planner's yearly redraw on the command line: last year's plan (partitioned, a grid locked with
 ``gridtool edit --lock``, a 网格员 ledger joined with ``gridtool join``), this year's roster imported
-afresh (buildings gone, a building with fewer households, new buildings inside the locked grid),
+afresh (buildings gone, a building with fewer households, new buildings inside the locked grid, a
+village renamed and recoded),
 then ``gridtool partition NEW --previous LAST --out NEXT``.
 
 Real data: three Nanjing communities cut from the bundled sample (``locks_data``); 四条巷社区 is cut
@@ -82,6 +83,9 @@ def year(tmp_path_factory):
                            geometry=spots, crs=hs.crs)
     p.layers["households"].gdf = gpd.GeoDataFrame(gpd.pd.concat([hs[~gone], new], ignore_index=True),
                                                   crs=hs.crs)
+    # ... and 五老村社区 renamed and recoded by the civil affairs bureau
+    v = p.layers["villages"].gdf
+    v.loc[v["code"] == "320102900009", ["name", "code"]] = ["五老新村社区", "320102900099"]
     now = p.save(d / "this_year.gpkg")
     out, rep = d / "next.gpkg", d / "next.json"
     before = last.read_bytes()
@@ -96,8 +100,9 @@ def test_the_ledger_and_the_locked_grids_worker_survive_a_redraw_from_last_years
     """The 网格员 joined last year stay on every grid whose code is kept, the locked one first."""
     g = gpd.read_file(year["out"], layer="grids").set_index("code")
     assert g.loc[year["locked"], "worker"] == year["workers"][year["locked"]]
-    kept = [c for c in g.index if c in year["workers"]]
-    assert kept and all(g.loc[c, "worker"] == year["workers"][c] for c in kept)
+    old_code = {e["new"]: e["old"] for e in year["report"]["plan"]["redraw"]["recoded"]}
+    kept = [c for c in g.index if old_code.get(c, c) in year["workers"]]
+    assert len(kept) == len(g) and all(g.loc[c, "worker"] == year["workers"][old_code.get(c, c)] for c in kept)
     carried = year["report"]["joined_columns_carried"]["grids"]
     assert carried["columns"] == ["worker"] and carried["with_values"] == len(kept)
     # the ledger export reads the joined columns from the project's join log: it is carried too
@@ -168,3 +173,25 @@ def test_a_previous_plan_of_another_county_or_an_unknown_lock_is_refused_in_both
     err = capsys.readouterr().err
     assert "320102900007-99" in err and "last.gpkg" in err and "layer=grids" in err and "field=code" in err
     assert "320102900007-01" in err and "Fix:" in err and "Traceback" not in err and not out.exists()
+
+
+def test_a_recoded_villages_grids_follow_its_new_code_and_the_table_says_old_to_new(year):
+    """Grid codes start with the village's division code: 五老村社区 recoded 320102900009 →
+    320102900099 has its grids renumbered under the new code, sequence kept, households not moved;
+    the report, the changes layer and the ledger's values follow."""
+    g = gpd.read_file(year["out"], layer="grids")
+    last = gpd.read_file(year["last"], layer="grids")
+    was = sorted(last.loc[last["village_code"] == "320102900009", "code"])
+    now = g[g["village"] == "五老新村社区"]
+    assert sorted(now["code"]) == sorted(c.replace("320102900009-", "320102900099-") for c in was)
+    red = year["report"]["plan"]["redraw"]
+    assert sorted((e["old"], e["new"]) for e in red["recoded"]) == \
+        [(c, c.replace("320102900009-", "320102900099-")) for c in was]
+    assert not any(c.startswith("320102900009") for c in red["new_codes"] + red["retired_codes"])
+    ch = gpd.read_file(year["out"], layer="changes").set_index("village")
+    row = ch.loc["五老新村社区"]
+    assert row["codes_kept"] == len(was) and row["codes_new"] == 0 and row["codes_retired"] == 0
+    assert row["households_moved"] <= 0.05 * row["households"]
+    assert row["recoded_codes"].count("→") == len(was)
+    workers = now.set_index("code")["worker"]
+    assert all(workers[c.replace("320102900009-", "320102900099-")] == year["workers"][c] for c in was)

@@ -258,6 +258,12 @@ def _print_redraw(args, r: dict, totals: dict) -> None:
                   + ("=" if same else "；") + f" 本次 {now:,} 户",
             f"  previous plan {before:,} households − {r['households_gone']:,} no longer on the roster + "
             f"{r['households_new']:,} new " + ("=" if same else ";") + f" {now:,} now")
+    if r.get("recoded"):
+        say(args, f"  村（社区）代码已变的网格按新代码重新编码（顺序号不变；旧编码不再使用）：{len(r['recoded'])} 个",
+            f"  grids of villages whose division code changed are renumbered under the new code (sequence "
+            f"kept; the old codes are not reused): {len(r['recoded'])}")
+        for e in sorted(r["recoded"], key=lambda e: e["old"]):
+            say(args, f"    {e['old']} → {e['new']}（{e['village']}）", f"    {e['old']} → {e['new']} ({e['village']})")
     if r.get("locked"):
         say(args, f"  锁定网格保持不变（户、楼栋、形状）：{'、'.join(r['locked'])}",
             f"  locked grids kept exactly (households, buildings, shape): {', '.join(r['locked'])}")

@@ -40,6 +40,8 @@ def apply_to_project(project, gp: GridPartitioner, *, source: str = "gridtool pa
             # a redraw's changes per village against the previous plan (none after a plain partition)
             "changes": getattr(gp, "changes_", None)}
     carried = {}
+    # grids renumbered under a recoded village's code take the joined values of their old code
+    back = {e["new"]: e["old"] for e in ((gp.report_.get("plan") or {}).get("redraw") or {}).get("recoded", [])}
     for role, gdf in made.items():
         if gdf is None:
             project.layers.pop(role, None)
@@ -49,11 +51,12 @@ def apply_to_project(project, gp: GridPartitioner, *, source: str = "gridtool pa
         old = project.layers.get(role)
         own = {c for j in project.parameters.get("joins") or [] for c in (j.get("columns") or {}).values()}
         kept = _carry_joined_columns(old.gdf if old is not None else None, own,
-                                     old.sensitive if old is not None else {}, gdf, sensitive)
+                                     old.sensitive if old is not None else {}, gdf, sensitive,
+                                     back if role == "grids" else {})
         if role == "grids" and previous is not None and previous.joins:
             # A redraw of a fresh import from last year's project: the ledger is in that project.
             theirs = {c for j in previous.joins for c in (j.get("columns") or {}).values()}
-            kept = _carry_joined_columns(previous.grids, theirs, previous.sensitive, gdf, sensitive) or kept
+            kept = _carry_joined_columns(previous.grids, theirs, previous.sensitive, gdf, sensitive, back) or kept
             logged = project.parameters.setdefault("joins", [])
             logged[:0] = [j for j in previous.joins if j not in logged]
         if kept:
@@ -69,12 +72,14 @@ def apply_to_project(project, gp: GridPartitioner, *, source: str = "gridtool pa
     project.parameters["partition"] = {k: v for k, v in gp.report_.items() if k != "grids"}
 
 
-def _carry_joined_columns(old, joined: set, old_sensitive: dict, gdf, sensitive: dict) -> dict | None:
+def _carry_joined_columns(old, joined: set, old_sensitive: dict, gdf, sensitive: dict,
+                          back: dict | None = None) -> dict | None:
     """Columns the planner joined (``joined``) to the old layer ``old`` (``gridtool join``: grid
     workers, phones, scores) go to the new grids of the same code, in place (``gdf``,
     ``sensitive``): a redraw keeps codes, and a partition must not silently drop the planner's work.
-    Returns what was carried: the columns, how many grids got their values back, and the codes that
-    had none (new grids, to join again)."""
+    ``back``: new code → old code of grids renumbered under a recoded village. Returns what was
+    carried: the columns, how many grids got their values back, and the codes that had none (new
+    grids, to join again)."""
     import pandas as pd
 
     if old is None or not joined or "code" not in old or "code" not in gdf:
@@ -84,8 +89,9 @@ def _carry_joined_columns(old, joined: set, old_sensitive: dict, gdf, sensitive:
         return None
     prev = old.assign(_code=old["code"].astype(str)).drop_duplicates("_code").set_index("_code")
     codes = gdf["code"].astype(str)
+    looked = codes.map(lambda k: (back or {}).get(k, k))
     for c in cols:
-        vals = codes.map(prev[c])
+        vals = looked.map(prev[c])
         if c in gdf:  # the engine's own empty slot (``worker``): the planner's value wins where it has one
             mine = gdf[c]
             empty = mine.isna() | (mine.astype(str).str.strip() == "")
@@ -98,7 +104,7 @@ def _carry_joined_columns(old, joined: set, old_sensitive: dict, gdf, sensitive:
     for c in cols:
         has |= gdf[c].notna() & (gdf[c].astype(str).str.strip() != "")
     return {"columns": cols, "grids": int(len(gdf)), "with_values": int(has.sum()),
-            "codes_without": codes[~codes.isin(prev.index)].tolist()}
+            "codes_without": codes[~looked.isin(prev.index)].tolist()}
 
 
 def partition_project(project, *, progress: Callable[[float, str], None] | None = None,

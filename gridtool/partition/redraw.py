@@ -439,6 +439,8 @@ class RedrawMixin:
                     new_codes[r] = f"{vc}-{nxt:02d}"
                     used.add(new_codes[r])
                     nxt += 1
+        recoded = _follow_village_codes(new_codes, gdf["village_code"].astype(str).tolist(),
+                                        gdf["village"].astype(str).tolist(), set(prev_codes.tolist()))
         hb = self.blocks_.household_block
         vob = self.blocks_.gdf["village"].to_numpy()
         vnames = np.asarray(self._vnames, dtype=object)
@@ -447,9 +449,10 @@ class RedrawMixin:
             pv, features=a["feature"].to_numpy(), hh=a["hh"].to_numpy(),
             grid=new_codes[a["grid_index"].to_numpy()], grid_codes=new_codes,
             grid_village=gdf["village"].astype(str).to_numpy(), hh_all=self._hh_all,
-            village_of_feature=village_of_feature)
-        self._redraw_stats["locked"] = pv.locked_codes
+            village_of_feature=village_of_feature, renamed={e["old"]: e["new"] for e in recoded})
+        self._redraw_stats["locked"] = sorted({e["old"]: e["new"] for e in recoded}.get(c, c) for c in pv.locked_codes)
         self._redraw_stats["inside_locked"] = self._inside_locked_went(prev_codes, new_codes, grids)
+        self._redraw_stats["recoded"] = recoded
         self._redraw_stats["matched_by"] = pv.matched_by
         self._redraw_stats.update(getattr(self, "_redraw_flags", {}))
         return new_codes.tolist()
@@ -459,6 +462,7 @@ class RedrawMixin:
         since the plan was locked) and the unlocked grids that took them: ``{"locked": code,
         "households": n, "went_to": {code: n}}``."""
         a = self._assign
+        code_of = {g.prev: str(new_codes[r]) for r, g in enumerate(grids) if g.locked}  # as recoded
         seen: set[int] = set()
         out: dict[int, dict] = {}
         for f, p in getattr(self, "_inside_locked", []):
@@ -466,7 +470,8 @@ class RedrawMixin:
                 continue
             seen.add(f)
             rows = a[(a["feature"] == f).to_numpy()]
-            entry = out.setdefault(p, {"locked": str(prev_codes[p]), "households": 0, "went_to": {}})
+            entry = out.setdefault(p, {"locked": code_of.get(p, str(prev_codes[p])), "households": 0,
+                                       "went_to": {}})
             for gi, n in zip(rows["grid_index"].tolist(), rows["hh"].tolist()):
                 if grids[gi].locked or n <= 0:
                     continue
@@ -487,5 +492,31 @@ class RedrawMixin:
             geoms.append(villages.geometry.values[i] if i is not None else None)
         cols = ["village", "village_code", "households", "households_moved", "households_new", "grids",
                 "grids_changed", "codes_kept", "codes_new", "codes_retired", "locked", "new_codes",
-                "retired_codes", "locked_codes"]
+                "retired_codes", "locked_codes", "recoded_codes"]
         return gpd.GeoDataFrame(pd.DataFrame(out, columns=cols), geometry=gpd.GeoSeries(geoms, crs=crs))
+
+
+def _follow_village_codes(codes: np.ndarray, vcodes: list[str], vnames: list[str], taken: set[str]) -> list[dict]:
+    """A grid code carried over starts with its village's 12-digit division code: a village
+    recoded since the previous plan (or a grid now in another village) gets its grids renumbered
+    under the village's code, the sequence kept where it is free (never a code of the previous
+    plan: a retired code is not reused). ``codes`` changes in place; returns the old → new table."""
+    out = []
+    used = set(codes.tolist()) | taken
+    nxt: dict[str, int] = {}
+    for r, c in enumerate(codes.tolist()):
+        pre, _, seq = str(c).rpartition("-")
+        vc = vcodes[r]
+        if pre == vc or not (len(pre) == 12 and pre.isdigit() and len(vc) == 12 and vc.isdigit()):
+            continue
+        new = f"{vc}-{seq}" if seq.isdigit() else ""
+        if not new or new in used:
+            if vc not in nxt:
+                nums = [int(u.rsplit("-", 1)[1]) for u in used if u.startswith(f"{vc}-") and u.rsplit("-", 1)[1].isdigit()]
+                nxt[vc] = max(nums, default=0) + 1
+            new = f"{vc}-{nxt[vc]:02d}"
+            nxt[vc] += 1
+        codes[r] = new
+        used.add(new)
+        out.append({"old": str(c), "new": new, "village": vnames[r], "village_code": vc})
+    return out
