@@ -195,3 +195,30 @@ def test_a_recoded_villages_grids_follow_its_new_code_and_the_table_says_old_to_
     assert row["recoded_codes"].count("→") == len(was)
     workers = now.set_index("code")["worker"]
     assert all(workers[c.replace("320102900009-", "320102900099-")] == year["workers"][c] for c in was)
+
+
+def test_the_ledger_has_the_change_report_in_chinese_with_the_same_totals(year, tmp_path):
+    """``gridtool export --ledger`` after the redraw: a 重绘变化 sheet with the old → new code table,
+    the locked grid and where the households inside it went, and last year − gone + new = the total
+    the 网格台账 states."""
+    import openpyxl
+    xlsx = tmp_path / "台账.xlsx"
+    assert main(["export", str(year["out"]), "--ledger", str(xlsx), "--quiet"]) == 0
+    wb = openpyxl.load_workbook(xlsx)
+    rows = list(wb["重绘变化"].iter_rows(values_only=True))
+    assert rows[0] == ("类型", "村（社区）", "旧编码", "新编码", "户数", "说明")
+    red = year["report"]["plan"]["redraw"]
+    recoded = {(r[2], r[3]) for r in rows if r[0] == "改编码"}
+    assert recoded == {(e["old"], e["new"]) for e in red["recoded"]} and len(recoded) >= 2
+    (inside,) = [r for r in rows if r[0] == "锁定网格范围内的新住户"]
+    assert inside[3] == year["locked"] and inside[4] == 60
+    assert [r[3] for r in rows if r[0] == "锁定网格"] == [year["locked"]]
+    total = year["report"]["totals"]["imported"]
+    (line,) = [r for r in rows if r[0] == "住户"]
+    assert line[4] == total and line[5].endswith(f"= 本次 {total:,} 户")
+    assert f"上一版 {red['households_previous']:,} 户" in line[5]
+    grid_rows = list(wb["网格台账"].iter_rows(values_only=True))
+    assert [r[4] for r in grid_rows if r[0] == "住户合计（导入）"] == [total]
+    # every cell in Chinese: no English words from the report
+    assert not any(isinstance(c, str) and any(w in c for w in ("households", "grid", "locked"))
+                   for r in rows for c in r)
