@@ -173,6 +173,11 @@ def test_a_previous_plan_of_another_county_or_an_unknown_lock_is_refused_in_both
     err = capsys.readouterr().err
     assert "320102900007-99" in err and "last.gpkg" in err and "layer=grids" in err and "field=code" in err
     assert "320102900007-01" in err and "Fix:" in err and "Traceback" not in err and not out.exists()
+    # --lock alone (the project's own plan): last year's code of the recoded village
+    old_code = year["report"]["plan"]["redraw"]["recoded"][0]["old"]
+    assert main(["partition", str(year["out"]), "--lock", old_code, "--out", str(out), *FAST]) == 2
+    err = capsys.readouterr().err
+    assert old_code in err and "next.gpkg" in err and "图层：grids" in err and "解决办法" in err
 
 
 def test_a_recoded_villages_grids_follow_its_new_code_and_the_table_says_old_to_new(year):

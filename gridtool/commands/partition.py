@@ -169,7 +169,7 @@ def _partition_redraw(args) -> int:
     """``partition --previous PATH[:LAYER] [--lock CODE,…]``: redraw with minimal change from an
     earlier plan (gridtool's own, or any polygon layer with a code column); locked grids keep their
     households, shape and code exactly. Writes the ``changes`` layer and the report's ``redraw``."""
-    from ..io.previous import check_previous, read_previous
+    from ..io.previous import PreviousLayers, check_previous, read_previous
     from ..partition.engine import GridPartitioner
     from ..partition.output import apply_to_project, write_report
     if args.workers is not None or args.scheduler or args.out_dir or args.resume or args.by:
@@ -222,6 +222,8 @@ def _partition_redraw(args) -> int:
                                 fix_zh="给出 --previous 旧网格文件，或先划分网格。",
                                 fix_en="give --previous OLD_GRIDS, or partition the project first.")
         previous, previous_hh, match, locked = project.layers["grids"].gdf, None, "grid", lock
+        check_previous(PreviousLayers(grids=previous, households=None, file=args.project, layer="grids",
+                                      code_column="code", code_found_by="given", crs=""), None, lock)
         carry_from = None
         described = {"file": args.project, "layer": "grids", "grids": len(previous)}
     out = Path(args.out)
