@@ -169,7 +169,7 @@ def _partition_redraw(args) -> int:
     """``partition --previous PATH[:LAYER] [--lock CODE,…]``: redraw with minimal change from an
     earlier plan (gridtool's own, or any polygon layer with a code column); locked grids keep their
     households, shape and code exactly. Writes the ``changes`` layer and the report's ``redraw``."""
-    from ..io.previous import read_previous
+    from ..io.previous import PreviousLayers, check_previous, read_previous
     from ..partition.engine import GridPartitioner
     from ..partition.output import apply_to_project, write_report
     if args.workers is not None or args.scheduler or args.out_dir or args.resume or args.by:
@@ -209,7 +209,10 @@ def _partition_redraw(args) -> int:
         if prev.locked:
             say(args, f"  上一版中已锁定的网格保持不变：{'、'.join(prev.locked)}",
                 f"  grids locked in the previous plan are kept: {', '.join(prev.locked)}")
+        vl = project.layers.get("villages")
+        check_previous(prev, vl.gdf if vl is not None else None, lock)
         previous, previous_hh = prev.grids, prev.households
+        carry_from = prev
         match = "households" if previous_hh is not None else "polygons"
         locked = sorted(set(lock) | set(prev.locked))
         described = prev.describe()
@@ -219,13 +222,16 @@ def _partition_redraw(args) -> int:
                                 fix_zh="给出 --previous 旧网格文件，或先划分网格。",
                                 fix_en="give --previous OLD_GRIDS, or partition the project first.")
         previous, previous_hh, match, locked = project.layers["grids"].gdf, None, "grid", lock
+        check_previous(PreviousLayers(grids=previous, households=None, file=args.project, layer="grids",
+                                      code_column="code", code_found_by="given", crs=""), None, lock)
+        carry_from = None
         described = {"file": args.project, "layer": "grids", "grids": len(previous)}
     out = Path(args.out)
     with command_progress(args) as show:
         gp = GridPartitioner(**_partition_params(args), processes=args.processes).fit(
             project, previous=previous, locked=locked, match=match, previous_households=previous_hh,
             progress=show)
-    apply_to_project(project, gp)
+    apply_to_project(project, gp, previous=carry_from)
     rep = gp.report_
     rep["previous"] = described
     project.parameters["partition"]["previous"] = described
@@ -233,17 +239,33 @@ def _partition_redraw(args) -> int:
     if args.report:
         write_report(args.report, rep)
     _print_partition(args, rep, out)
-    _print_redraw(args, rep["plan"]["redraw"])
+    _print_redraw(args, rep["plan"]["redraw"], rep.get("totals") or {})
     return 0
 
 
-def _print_redraw(args, r: dict) -> None:
-    say(args, f"  重绘：{r['households_moved']:,} 户改变网格（共 {r['households_total']:,} 户），"
+def _print_redraw(args, r: dict, totals: dict) -> None:
+    # households_total: those in base and exceptional grids (special grids are not redrawn)
+    say(args, f"  重绘：{r['households_moved']:,} 户改变网格（基础网格和例外网格共 {r['households_total']:,} 户），"
               f"{r['grids_changed']} 个网格有变化；保留编码 {r['codes_kept']} 个，新编码 {r['codes_new']} 个，"
               f"撤销编码 {r['codes_retired']} 个；新增住户 {r['households_new']:,} 户",
-        f"  redraw: {r['households_moved']:,} of {r['households_total']:,} households changed grid, "
+        f"  redraw: {r['households_moved']:,} of the {r['households_total']:,} households of base and exceptional "
+        "grids changed grid, "
         f"{r['grids_changed']} grids changed; codes kept {r['codes_kept']}, new {r['codes_new']}, retired "
         f"{r['codes_retired']}; households new since the previous plan {r['households_new']:,}")
+    if r.get("households_previous") is not None and totals.get("imported") is not None:
+        # Last year's households, those gone, those new and this year's: the figure of the totals.
+        before, now = r["households_previous"], totals["imported"]
+        same = before - r["households_gone"] + r["households_new"] == now
+        say(args, f"  上一版 {before:,} 户 − 已不在名册 {r['households_gone']:,} 户 + 新增 {r['households_new']:,} 户 "
+                  + ("=" if same else "；") + f" 本次 {now:,} 户",
+            f"  previous plan {before:,} households − {r['households_gone']:,} no longer on the roster + "
+            f"{r['households_new']:,} new " + ("=" if same else ";") + f" {now:,} now")
+    if r.get("recoded"):
+        say(args, f"  村（社区）代码已变的网格按新代码重新编码（顺序号不变；旧编码不再使用）：{len(r['recoded'])} 个",
+            f"  grids of villages whose division code changed are renumbered under the new code (sequence "
+            f"kept; the old codes are not reused): {len(r['recoded'])}")
+        for e in sorted(r["recoded"], key=lambda e: e["old"]):
+            say(args, f"    {e['old']} → {e['new']}（{e['village']}）", f"    {e['old']} → {e['new']} ({e['village']})")
     if r.get("locked"):
         say(args, f"  锁定网格保持不变（户、楼栋、形状）：{'、'.join(r['locked'])}",
             f"  locked grids kept exactly (households, buildings, shape): {', '.join(r['locked'])}")
@@ -264,6 +286,11 @@ def _print_redraw(args, r: dict) -> None:
                   "（如应并入，先解锁该网格再重绘）",
             f"  note: {r['households_inside_locked']:,} households lie inside locked grids but do not belong "
             "to them; they stay in unlocked grids (unlock the grid and redraw to take them in)")
+        for e in r.get("inside_locked") or []:
+            went_zh = "、".join(f"{c}（{n} 户）" for c, n in sorted(e["went_to"].items()))
+            went_en = ", ".join(f"{c} ({n})" for c, n in sorted(e["went_to"].items()))
+            say(args, f"    锁定网格 {e['locked']} 范围内的 {e['households']:,} 户归入：{went_zh}",
+                f"    the {e['households']:,} households inside locked grid {e['locked']} went to: {went_en}")
     if r.get("previous_without_code"):
         say(args, f"  注意：上一版中 {r['previous_without_code']} 个没有编码的面已忽略",
             f"  note: {r['previous_without_code']} previous polygon(s) without a code were left out")

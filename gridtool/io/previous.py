@@ -26,7 +26,7 @@ import pyogrio.errors
 import shapely
 
 from ..columns import _key, find_column
-from ..errors import GeometryTypeError, LayerNotFoundError, MissingColumnError
+from ..errors import GeometryTypeError, LayerNotFoundError, MissingColumnError, OptionError
 from ..problems import Problem
 from ..values import truthy
 from .layer_crs import settle_crs
@@ -53,6 +53,10 @@ class PreviousLayers:
     hh_column: str | None = None  # households per grid, when the layer has them
     locked: list[str] = field(default_factory=list)  # codes the file itself marks as locked
     problems: list[Problem] = field(default_factory=list)
+    #: gridtool's own project only: its ``gridtool join`` log entries on the grids (网格员, phones …)
+    #: and which of the grids' columns are personal data, so a redraw carries the ledger over
+    joins: list[dict] = field(default_factory=list)
+    sensitive: dict = field(default_factory=dict)
 
     def describe(self) -> dict:
         return {"file": self.file, "layer": self.layer, "grids": len(self.grids), "code_column": self.code_column,
@@ -109,8 +113,41 @@ def read_previous(spec: str, *, code_field: str | None = None, crs_in=None, crs_
     if "locked" in grids:
         locked = sorted(c for c, lk in zip(grids["code"], grids["locked"]) if truthy(lk) and c)
     households = _households_of(p, raw.layer, gdf.crs)
+    joins, sensitive = _joins_of(p, raw.layer)
     return PreviousLayers(grids=grids, households=households, file=raw.path, layer=raw.layer, code_column=col,
-                          code_found_by=how, crs=crs_label, hh_column=hh_col, locked=locked, problems=problems)
+                          code_found_by=how, crs=crs_label, hh_column=hh_col, locked=locked, problems=problems,
+                          joins=joins, sensitive=sensitive)
+
+
+def check_previous(prev: PreviousLayers, villages: gpd.GeoDataFrame | None, locked=()) -> None:
+    """Refuse a redraw that cannot start from ``prev``: codes to lock that it does not have, or a
+    plan lying nowhere near the project's villages (another county's file: every grid would be
+    retired and every household counted as new, with nothing said)."""
+    codes = set(prev.grids["code"].tolist())
+    unknown = sorted({str(c) for c in locked} - codes)
+    if unknown:
+        near = sorted(c for c in codes if any(str(c)[:12] == u[:12] for u in unknown))[:5] or sorted(codes)[:5]
+        raise MissingColumnError(
+            f"要锁定的网格在上一版中不存在：{'、'.join(unknown)}（上一版编码如 {'、'.join(near)}）",
+            f"grids to lock are not in the previous plan: {', '.join(unknown)} (its codes are like "
+            f"{', '.join(near)})",
+            fix_zh=f"按上一版网格图层的编码字段“{prev.code_column}”改正 --lock 的编码。",
+            fix_en=f"correct the --lock codes after the previous grids' code column {prev.code_column!r}.",
+            file=prev.file, layer=prev.layer, field=prev.code_column)
+    if villages is None or not len(villages) or not len(prev.grids) or prev.grids.crs is None \
+            or villages.crs is None:
+        return
+    area = shapely.union_all(shapely.make_valid(villages.geometry.values))
+    grids = prev.grids.to_crs(villages.crs).geometry.values
+    if not shapely.intersects(area, shapely.make_valid(grids)).any():
+        raise OptionError(
+            f"上一版网格（{len(grids)} 个）与本项目的村（社区）没有任何重叠，可能是别的区县或乡镇的文件",
+            f"the previous grids ({len(grids)}) do not overlap any of the project's villages: a plan of "
+            "another county or township?",
+            fix_zh="检查 --previous 的文件和图层；如坐标系有误，用 --crs-in previous=坐标系 指定。",
+            fix_en="check the --previous file and layer; if its CRS is wrong, give it with "
+                   "--crs-in previous=CRS.",
+            file=prev.file, layer=prev.layer)
 
 
 def _choose_layer(path: Path) -> str | None:
@@ -192,6 +229,25 @@ def _text(v) -> str:
         return ""
     s = str(v).strip()
     return s[:-2] if s.endswith(".0") and s[:-2].isdigit() else s
+
+
+def _joins_of(path: Path, grids_layer: str | None) -> tuple[list[dict], dict]:
+    """The ``gridtool join`` log on the grids and the grids' personal columns of a gridtool project
+    (its ``gridtool_meta`` table); nothing for other files."""
+    import json
+
+    from ..project import META_TABLE
+    if suffix_of(path) != ".gpkg" or grids_layer != "grids":
+        return [], {}
+    try:
+        if META_TABLE not in list_layers(path):
+            return [], {}
+        rows = pyogrio.read_dataframe(path, layer=META_TABLE)
+        meta = {k: json.loads(v) for k, v in zip(rows["key"], rows["value"])}
+    except (pyogrio.errors.DataSourceError, OSError, ValueError, KeyError):
+        return [], {}
+    joins = [j for j in (meta.get("parameters") or {}).get("joins") or [] if j.get("target") == "grids"]
+    return joins, dict(((meta.get("layers") or {}).get("grids") or {}).get("sensitive") or {})
 
 
 def _households_of(path: Path, grids_layer: str | None, crs) -> gpd.GeoDataFrame | None:

@@ -25,6 +25,9 @@ Sheets (Chinese headers; each with a frozen header row, column widths and print 
 - **例外与问题**: villages that cannot be split (with what was applied and the remedies), areas
   enclosed by hard barriers, areas no cut fits, locked grids out of bounds, grids out of bounds
   after edits, households in no grid (each named by its row in the roster).
+- **重绘变化** (after ``gridtool partition --previous`` only): what the redraw changed — villages,
+  the old → new code table, retired, new and locked codes, households inside locked grids — and
+  last year's households − gone + new = the total above (:mod:`gridtool.maps.ledger_changes`).
 
 Names, phone and ID numbers are masked by :func:`gridtool.maps.privacy.mask_layer` unless
 ``include_personal``; every cell goes through :func:`gridtool.cells.write_rows` (XLSX) or
@@ -52,6 +55,7 @@ from ..ownership import register_csv_header
 from ..partition.buildings import BuildingCounts, building_counts
 from ..partition.report import remedy_words
 from ..partition.totals import HouseholdTotals, household_counts, household_totals
+from .ledger_changes import changes_sheet
 
 SHEETS = ("网格台账", "子网格", "专属网格", "住户名单", "例外与问题")
 #: The fixed first columns of each sheet: a CSV starting so is gridtool's own (``--ledger-csv``
@@ -591,6 +595,9 @@ def ledger_tables(project, *, include_personal: bool = False) -> Ledger:
     sheets = [_grid_sheet(project, grids, totals, hh_in, buildings, n_subs, towns, notes),
               _subgrid_sheet(project, subs, buildings), _special_sheet(project, special, hh_in, buildings), hs_sheet,
               _problems_sheet(project, project.layers["grids"].gdf, subs, totals, parts, include_personal)]
+    changes = changes_sheet(project, totals)
+    if changes is not None:
+        sheets.append(changes)
     return Ledger(sheets, totals, notes)
 
 
@@ -691,6 +698,9 @@ def write_ledger_csv(project, folder: str | Path, *, include_personal: bool = Fa
     check_not_input(project, paths)
     check_replace(paths, force=force)
     ledger = ledger or ledger_tables(project, include_personal=include_personal)
+    more = [folder / f"{s.name}.csv" for s in ledger.sheets if s.name not in SHEETS]  # 重绘变化 after a redraw
+    check_not_input(project, more)
+    check_replace(more, force=force)
     folder.mkdir(parents=True, exist_ok=True)
     return [write_bytes_atomic(folder / f"{s.name}.csv", csv_bytes(s.frame())) for s in ledger.sheets]
 

@@ -397,7 +397,8 @@ class GridPartitioner(RedrawMixin):
                         vg, vrep = self._partition_village(dict(p, hh=int(self.blocks_.gdf["hh"].to_numpy()[region_blocks].sum())),
                                                            region_blocks, self.blocks_.edges, stop)
                     else:
-                        vg, vrep = self._redraw_village(p, region_blocks, self.blocks_.edges, stop)
+                        vg, vrep = self._redraw_village(p, region_blocks, self.blocks_.edges, stop,
+                                                         has_locked=bool(kept))
                     vg = kept + vg
                     vrep["locked_grids"] = len(kept)
                     vrep["grids"] = len(vg)

@@ -15,7 +15,7 @@ from .totals import household_totals
 OUTPUT_LAYERS = ("grids", "subgrids", "special_grids", "corridors", "party_links")
 
 
-def apply_to_project(project, gp: GridPartitioner, *, source: str = "gridtool partition") -> None:
+def apply_to_project(project, gp: GridPartitioner, *, source: str = "gridtool partition", previous=None) -> None:
     """Put a fitted partitioner's layers into ``project``, replacing an earlier partition.
 
     Parameters
@@ -30,6 +30,9 @@ def apply_to_project(project, gp: GridPartitioner, *, source: str = "gridtool pa
         and ``joined_columns_carried`` when joined columns went to the new grids of the same code.
     source : str
         The layers' source as the project records it.
+    previous : gridtool.io.previous.PreviousLayers, optional
+        The plan a redraw started from: the columns joined to its grids (``joins``) go to the new
+        grids of the same code where the project has none of its own, and its join log is kept.
     """
     crs_in = project.user_crs
     made = {"grids": gp.grids_, "subgrids": gp.subgrids_, "special_grids": gp.special_grids_,
@@ -37,13 +40,25 @@ def apply_to_project(project, gp: GridPartitioner, *, source: str = "gridtool pa
             # a redraw's changes per village against the previous plan (none after a plain partition)
             "changes": getattr(gp, "changes_", None)}
     carried = {}
+    # grids renumbered under a recoded village's code take the joined values of their old code
+    back = {e["new"]: e["old"] for e in ((gp.report_.get("plan") or {}).get("redraw") or {}).get("recoded", [])}
     for role, gdf in made.items():
         if gdf is None:
             project.layers.pop(role, None)
             continue
         gdf = gdf.reset_index(drop=True)
         sensitive = {"member": "name"} if role == "party_links" else {}
-        kept = _carry_joined_columns(project, role, gdf, sensitive)
+        old = project.layers.get(role)
+        own = {c for j in project.parameters.get("joins") or [] for c in (j.get("columns") or {}).values()}
+        kept = _carry_joined_columns(old.gdf if old is not None else None, own,
+                                     old.sensitive if old is not None else {}, gdf, sensitive,
+                                     back if role == "grids" else {})
+        if role == "grids" and previous is not None and previous.joins:
+            # A redraw of a fresh import from last year's project: the ledger is in that project.
+            theirs = {c for j in previous.joins for c in (j.get("columns") or {}).values()}
+            kept = _carry_joined_columns(previous.grids, theirs, previous.sensitive, gdf, sensitive, back) or kept
+            logged = project.parameters.setdefault("joins", [])
+            logged[:0] = [j for j in previous.joins if j not in logged]
         if kept:
             carried[role] = kept
         project.layers[role] = Layer(role=role, gdf=gdf, source=source, format="derived", crs_in=crs_in,
@@ -57,38 +72,39 @@ def apply_to_project(project, gp: GridPartitioner, *, source: str = "gridtool pa
     project.parameters["partition"] = {k: v for k, v in gp.report_.items() if k != "grids"}
 
 
-def _carry_joined_columns(project, role: str, gdf, sensitive: dict) -> dict | None:
-    """Columns the planner joined to the old ``role`` layer (``gridtool join``: grid workers, phones,
-    scores) go to the new grids of the same code, in place (``gdf``, ``sensitive``): a redraw keeps
-    codes, and a partition must not silently drop the planner's work. Returns what was carried:
-    the columns, how many grids got their values back, and the codes that had none (new grids, to
-    join again)."""
+def _carry_joined_columns(old, joined: set, old_sensitive: dict, gdf, sensitive: dict,
+                          back: dict | None = None) -> dict | None:
+    """Columns the planner joined (``joined``) to the old layer ``old`` (``gridtool join``: grid
+    workers, phones, scores) go to the new grids of the same code, in place (``gdf``,
+    ``sensitive``): a redraw keeps codes, and a partition must not silently drop the planner's work.
+    ``back``: new code → old code of grids renumbered under a recoded village. Returns what was
+    carried: the columns, how many grids got their values back, and the codes that had none (new
+    grids, to join again)."""
     import pandas as pd
 
-    old = project.layers.get(role)
-    joined = {c for j in project.parameters.get("joins") or [] for c in (j.get("columns") or {}).values()}
-    if old is None or old.gdf is None or not joined or "code" not in old.gdf or "code" not in gdf:
+    if old is None or not joined or "code" not in old or "code" not in gdf:
         return None
-    cols = [c for c in old.gdf.columns if c in joined and c not in ("geometry", "code")]
+    cols = [c for c in old.columns if c in joined and c not in ("geometry", "code")]
     if not cols:
         return None
-    prev = old.gdf.assign(_code=old.gdf["code"].astype(str)).drop_duplicates("_code").set_index("_code")
+    prev = old.assign(_code=old["code"].astype(str)).drop_duplicates("_code").set_index("_code")
     codes = gdf["code"].astype(str)
+    looked = codes.map(lambda k: (back or {}).get(k, k))
     for c in cols:
-        vals = codes.map(prev[c])
+        vals = looked.map(prev[c])
         if c in gdf:  # the engine's own empty slot (``worker``): the planner's value wins where it has one
             mine = gdf[c]
             empty = mine.isna() | (mine.astype(str).str.strip() == "")
             gdf[c] = mine.where(~empty, vals)
         else:
             gdf[c] = vals
-        if c in (old.sensitive or {}):
-            sensitive[c] = old.sensitive[c]
+        if c in (old_sensitive or {}):
+            sensitive[c] = old_sensitive[c]
     has = pd.Series(False, index=gdf.index)
     for c in cols:
         has |= gdf[c].notna() & (gdf[c].astype(str).str.strip() != "")
     return {"columns": cols, "grids": int(len(gdf)), "with_values": int(has.sum()),
-            "codes_without": codes[~codes.isin(prev.index)].tolist()}
+            "codes_without": codes[~looked.isin(prev.index)].tolist()}
 
 
 def partition_project(project, *, progress: Callable[[float, str], None] | None = None,

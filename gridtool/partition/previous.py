@@ -218,9 +218,11 @@ def match_previous(previous: gpd.GeoDataFrame, households: gpd.GeoDataFrame, hh:
             # far as today's count allows; an increase is new households.
             parts[f] = _scale(ps, int(hh[f]))
             prev_hh[f] = had
-        gone = int(phh[~used].sum())
+        # Gone: buildings no longer on the roster, and fewer households in a building than before.
+        dec = sum(max(0, int(phh[j]) - int(hh[f])) for f, j in pairs)
+        gone = int(phh[~used].sum()) + dec
         flags.update(features_matched=len(pairs), features=n, previous_features=len(ph),
-                     match_tolerance_m=tolerance)
+                     match_tolerance_m=tolerance, households_previous=int(phh.sum()))
     else:  # polygons
         for f in range(n):
             if inside[f] >= 0 and hh[f] > 0:
@@ -331,13 +333,14 @@ def match_points(a: np.ndarray, b: np.ndarray, tolerance: float) -> list[tuple[i
 
 def change_figures(pv: PreviousPlan, *, features: np.ndarray, hh: np.ndarray, grid: np.ndarray,
                    grid_codes: np.ndarray, grid_village: np.ndarray, hh_all: np.ndarray,
-                   village_of_feature: np.ndarray) -> tuple[dict, list[dict]]:
+                   village_of_feature: np.ndarray, renamed: dict | None = None) -> tuple[dict, list[dict]]:
     """What a redraw changed against the previous plan, in total and per village.
 
     ``features``, ``hh``, ``grid``: the new plan's assignment rows (a feature's households in a
     base grid); ``grid_codes`` and ``grid_village``: the new grids' codes and village names;
     ``hh_all``: households per feature; ``village_of_feature``: village name of every feature
-    ("" outside all villages).
+    ("" outside all villages); ``renamed``: previous codes renumbered under a recoded village's
+    code (old → new), counted as kept and listed as ``recoded_codes``.
 
     A household *moved* when its building's share in a grid is smaller than before (counted where
     it is now); *new* households are those the previous plan did not have: features it did not
@@ -346,7 +349,9 @@ def change_figures(pv: PreviousPlan, *, features: np.ndarray, hh: np.ndarray, gr
     each previous grid over its recorded ``hh`` (when the layer has one) plus those outside all
     previous grids.
     """
-    codes = pv.codes
+    renamed = renamed or {}
+    codes = np.asarray([renamed.get(c, c) for c in pv.codes.tolist()], dtype=object)
+    locked_codes = sorted(renamed.get(c, c) for c in pv.locked_codes)
     now = pd.DataFrame({"f": np.asarray(features, dtype=np.int64), "c": np.asarray(grid, dtype=object),
                         "n": np.asarray(hh, dtype=np.int64)})
     now = now.groupby(["f", "c"], sort=False)["n"].sum().reset_index()
@@ -421,7 +426,8 @@ def change_figures(pv: PreviousPlan, *, features: np.ndarray, hh: np.ndarray, gr
     for v in villages:
         now_v = {c for c, vv in village_of_code.items() if vv == v}
         prev_v = {c for c, vv in prev_village.items() if vv == v}
-        locked_v = sorted(c for c in pv.locked_codes if c in now_v)
+        locked_v = sorted(c for c in locked_codes if c in now_v)
+        recoded_v = sorted((o, n) for o, n in renamed.items() if n in now_v)
         new_hh = int(new_by_v.get(v, 0)) + growth_by_village.get(v, 0)
         rows.append({"village": v, "households": int(by_v["n"].get(v, 0)),
                      "households_moved": int(by_v["moved"].get(v, 0)), "households_new": new_hh,
@@ -430,7 +436,8 @@ def change_figures(pv: PreviousPlan, *, features: np.ndarray, hh: np.ndarray, gr
                      "codes_retired": len(prev_v - now_set), "locked": len(locked_v),
                      "new_codes": "、".join(sorted(now_v - prev_set)),
                      "retired_codes": "、".join(sorted(prev_v - now_set)),
-                     "locked_codes": "、".join(locked_v)})
+                     "locked_codes": "、".join(locked_v),
+                     "recoded_codes": "、".join(f"{o}→{n}" for o, n in recoded_v)})
     total_new = int(new_all.sum()) + sum(growth_by_village.values())
     totals = {"households_moved": int(per_f["moved"].sum()), "households_new": total_new,
               "households_total": int(per_f["n"].sum()), "households_gone": int(pv.households_gone),

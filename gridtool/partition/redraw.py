@@ -75,6 +75,7 @@ class RedrawMixin:
         n0 = len(bg)
         all_locked = (lk > 0) & (free_hh == 0)
         self._redraw_flags = dict(pv.flags)
+        self._inside_locked: list[tuple[int, int]] = []  # (feature, locked row) inside a locked polygon
         geoms = np.array(bg.geometry.values, dtype=object)
         parent = np.arange(n0)
         edges = blocks.edges
@@ -101,6 +102,11 @@ class RedrawMixin:
                 idx = np.flatnonzero((free_hh > 0) & (hb >= 0))
                 within = shapely.contains_xy(lu, xy[idx, 0], xy[idx, 1])
                 self._redraw_flags["households_inside_locked"] = int(free_hh[idx[within]].sum())
+                # Which locked grid each lies in, to tell the planner where they went (_carry_codes).
+                for p in sorted(pv.locked):
+                    f_in = idx[within][shapely.contains_xy(shapely.make_valid(pv.gdf.geometry.values[p]),
+                                                           xy[idx[within], 0], xy[idx[within], 1])]
+                    self._inside_locked.extend((int(f), int(p)) for f in f_in)
                 pieces_of = {}
                 for b, c in zip(hit[~empty].tolist(), cut[~empty]):
                     parts = [q for q in shapely.get_parts(c) if shapely.area(q) > 1.0]
@@ -211,9 +217,10 @@ class RedrawMixin:
             labels[u] = max(votes, key=lambda q: (votes[q], -q)) if votes else self._block_prev[b]
         return labels
 
-    def _redraw_village(self, plan, region_blocks, edges, stop):
+    def _redraw_village(self, plan, region_blocks, edges, stop, *, has_locked: bool = False):
         """Previous grids kept where they are within bounds; repaired with few moves otherwise.
-        Works on the unlocked households only (locked grids are made by :meth:`_locked_grids`)."""
+        Works on the unlocked households only (locked grids are made by :meth:`_locked_grids`;
+        ``has_locked``: the village holds some)."""
         lo, hi = plan["bounds"]
         bg = self.blocks_.gdf
         w = bg["hh"].to_numpy()
@@ -242,7 +249,9 @@ class RedrawMixin:
             # with no grid; the locked grids keep their own polygons.
             report["redraw"] = "locked only"
             return grids, report
-        elif not feasible_grid_counts(H, lo, hi) and not self._previous.locked:
+        elif not feasible_grid_counts(H, lo, hi) and not has_locked:
+            # No grid count fits the village: one exceptional grid, as a partition makes it (locks
+            # in other villages change nothing here).
             fresh = True
         else:
             fob = self._ctx["features_of_block"]
@@ -269,6 +278,11 @@ class RedrawMixin:
                     grids.append(DraftGrid(plan["village"], units, {x[0] for x in units}, "ok",
                                        "exclave" if pieces.get(int(lab), 1) > 1 else "", (lo, hi)))
                 self._place_apart(grids, us, apart, plan, report, lo, hi)
+                for g in grids:
+                    # What no grid count fits beside the village's locked grids is an exception
+                    # too: the totals count it so.
+                    if g.status == "ok" and not lo <= sum(u[4] for u in g.units) <= hi:
+                        g.status, g.note = "exception", plan["status"] if plan["status"] != "ok" else "outside_bounds"
                 report["units_moved"] = moved
                 report["refined"] = bool(refine)
                 break
@@ -425,6 +439,8 @@ class RedrawMixin:
                     new_codes[r] = f"{vc}-{nxt:02d}"
                     used.add(new_codes[r])
                     nxt += 1
+        recoded = _follow_village_codes(new_codes, gdf["village_code"].astype(str).tolist(),
+                                        gdf["village"].astype(str).tolist(), set(prev_codes.tolist()))
         hb = self.blocks_.household_block
         vob = self.blocks_.gdf["village"].to_numpy()
         vnames = np.asarray(self._vnames, dtype=object)
@@ -433,11 +449,36 @@ class RedrawMixin:
             pv, features=a["feature"].to_numpy(), hh=a["hh"].to_numpy(),
             grid=new_codes[a["grid_index"].to_numpy()], grid_codes=new_codes,
             grid_village=gdf["village"].astype(str).to_numpy(), hh_all=self._hh_all,
-            village_of_feature=village_of_feature)
-        self._redraw_stats["locked"] = pv.locked_codes
+            village_of_feature=village_of_feature, renamed={e["old"]: e["new"] for e in recoded})
+        self._redraw_stats["locked"] = sorted({e["old"]: e["new"] for e in recoded}.get(c, c) for c in pv.locked_codes)
+        self._redraw_stats["inside_locked"] = self._inside_locked_went(prev_codes, new_codes, grids)
+        self._redraw_stats["recoded"] = recoded
         self._redraw_stats["matched_by"] = pv.matched_by
         self._redraw_stats.update(getattr(self, "_redraw_flags", {}))
         return new_codes.tolist()
+
+    def _inside_locked_went(self, prev_codes, new_codes, grids) -> list[dict]:
+        """Per locked grid, the households inside its polygon that are not its own (new buildings
+        since the plan was locked) and the unlocked grids that took them: ``{"locked": code,
+        "households": n, "went_to": {code: n}}``."""
+        a = self._assign
+        code_of = {g.prev: str(new_codes[r]) for r, g in enumerate(grids) if g.locked}  # as recoded
+        seen: set[int] = set()
+        out: dict[int, dict] = {}
+        for f, p in getattr(self, "_inside_locked", []):
+            if f in seen:  # on the border of two locked grids: told once
+                continue
+            seen.add(f)
+            rows = a[(a["feature"] == f).to_numpy()]
+            entry = out.setdefault(p, {"locked": code_of.get(p, str(prev_codes[p])), "households": 0,
+                                       "went_to": {}})
+            for gi, n in zip(rows["grid_index"].tolist(), rows["hh"].tolist()):
+                if grids[gi].locked or n <= 0:
+                    continue
+                code = str(new_codes[gi])
+                entry["went_to"][code] = entry["went_to"].get(code, 0) + int(n)
+                entry["households"] += int(n)
+        return [out[p] for p in sorted(out, key=lambda q: str(prev_codes[q]))]
 
     def _changes_layer(self, villages, vnames, vcodes, crs) -> gpd.GeoDataFrame:
         """The ``changes`` layer of a redraw: one row per village (its polygon) with the households
@@ -451,5 +492,31 @@ class RedrawMixin:
             geoms.append(villages.geometry.values[i] if i is not None else None)
         cols = ["village", "village_code", "households", "households_moved", "households_new", "grids",
                 "grids_changed", "codes_kept", "codes_new", "codes_retired", "locked", "new_codes",
-                "retired_codes", "locked_codes"]
+                "retired_codes", "locked_codes", "recoded_codes"]
         return gpd.GeoDataFrame(pd.DataFrame(out, columns=cols), geometry=gpd.GeoSeries(geoms, crs=crs))
+
+
+def _follow_village_codes(codes: np.ndarray, vcodes: list[str], vnames: list[str], taken: set[str]) -> list[dict]:
+    """A grid code carried over starts with its village's 12-digit division code: a village
+    recoded since the previous plan (or a grid now in another village) gets its grids renumbered
+    under the village's code, the sequence kept where it is free (never a code of the previous
+    plan: a retired code is not reused). ``codes`` changes in place; returns the old → new table."""
+    out = []
+    used = set(codes.tolist()) | taken
+    nxt: dict[str, int] = {}
+    for r, c in enumerate(codes.tolist()):
+        pre, _, seq = str(c).rpartition("-")
+        vc = vcodes[r]
+        if pre == vc or not (len(pre) == 12 and pre.isdigit() and len(vc) == 12 and vc.isdigit()):
+            continue
+        new = f"{vc}-{seq}" if seq.isdigit() else ""
+        if not new or new in used:
+            if vc not in nxt:
+                nums = [int(u.rsplit("-", 1)[1]) for u in used if u.startswith(f"{vc}-") and u.rsplit("-", 1)[1].isdigit()]
+                nxt[vc] = max(nums, default=0) + 1
+            new = f"{vc}-{nxt[vc]:02d}"
+            nxt[vc] += 1
+        codes[r] = new
+        used.add(new)
+        out.append({"old": str(c), "new": new, "village": vnames[r], "village_code": vc})
+    return out

@@ -1,0 +1,83 @@
+"""The ledger's 重绘变化 sheet: what a redraw from last year's plan changed, in Chinese, for the
+township office to file with the new plan (``gridtool export --ledger`` after
+``gridtool partition --previous``).
+
+One row per village that changed, then the code table: codes renumbered under a recoded village
+(旧编码 → 新编码), codes retired, codes new, locked grids, and where the households inside a
+locked grid went. Below it the same figures as the console and the totals: last year's households,
+those no longer on the roster, those new, this year's (the ledger's own total).
+"""
+
+from __future__ import annotations
+
+from ..ownership import register_csv_header
+from ..partition.totals import HouseholdTotals
+
+NAME = "重绘变化"
+COLUMNS = ["类型", "村（社区）", "旧编码", "新编码", "户数", "说明"]
+register_csv_header(tuple(COLUMNS[:3]))
+
+
+def _split(text) -> list[str]:
+    return [c for c in str(text or "").split("、") if c]
+
+
+def changes_sheet(project, totals: HouseholdTotals):
+    """The 重绘变化 sheet of a redrawn project (``None`` when the plan was not a redraw).
+
+    Parameters
+    ----------
+    project : gridtool.project.Project
+        The project; its ``parameters["partition"]["plan"]["redraw"]`` is what the redraw recorded.
+    totals : HouseholdTotals
+        The ledger's household totals: this year's figure is theirs.
+
+    Returns
+    -------
+    gridtool.maps.ledger.Sheet or None
+    """
+    from .ledger import Sheet
+
+    r = ((project.parameters.get("partition") or {}).get("plan") or {}).get("redraw")
+    if not r:
+        return None
+    rows: list[list] = []
+    recoded = {e["old"]: e for e in r.get("recoded") or []}
+    for v in r.get("villages") or []:
+        if not (v.get("households_moved") or v.get("households_new") or v.get("codes_new")
+                or v.get("codes_retired") or v.get("grids_changed") or v.get("recoded_codes")):
+            continue
+        rows.append(["村（社区）变化", v["village"], None, None, v.get("households"),
+                     f"{v.get('households_moved', 0)} 户改变网格，{v.get('grids_changed', 0)} 个网格有变化，"
+                     f"新增 {v.get('households_new', 0)} 户；保留编码 {v.get('codes_kept', 0)} 个，"
+                     f"新编码 {v.get('codes_new', 0)} 个，撤销 {v.get('codes_retired', 0)} 个"])
+    for old, e in sorted(recoded.items()):
+        rows.append(["改编码", e["village"], old, e["new"], None,
+                     f"村（社区）代码改为 {e['village_code']}，顺序号不变；旧编码不再使用"])
+    village_of = {c: v["village"] for v in r.get("villages") or [] for c in _split(v.get("retired_codes"))}
+    for c in r.get("retired_codes") or []:
+        rows.append(["撤销编码", village_of.get(c), c, None, None, "该网格的住户已归入其他网格；编码不再使用"])
+    village_of = {c: v["village"] for v in r.get("villages") or [] for c in _split(v.get("new_codes"))}
+    for c in r.get("new_codes") or []:
+        rows.append(["新编码", village_of.get(c), None, c, None, "新划出的网格（不重复使用撤销的编码）；网格员需补录"])
+    village_of = {c: v["village"] for v in r.get("villages") or [] for c in _split(v.get("locked_codes"))}
+    back = {e["new"]: old for old, e in recoded.items()}
+    for c in r.get("locked") or []:
+        rows.append(["锁定网格", village_of.get(c), back.get(c, c), c, None, "户、楼栋和形状保持不变"])
+    for e in r.get("inside_locked") or []:
+        went = "、".join(f"{c}（{n} 户）" for c, n in sorted(e["went_to"].items()))
+        rows.append(["锁定网格范围内的新住户", village_of.get(e["locked"]), back.get(e["locked"], e["locked"]),
+                     e["locked"], e["households"],
+                     f"不属于该锁定网格，已归入：{went}；如应并入，先解锁该网格再重绘"])
+    if not rows:
+        rows.append(["无变化", None, None, None, None, "与上一版相同"])
+    footer = [["合计", None, None, None, totals.imported,
+               f"改变网格 {r.get('households_moved', 0):,} 户；有变化的网格 {r.get('grids_changed', 0)} 个；"
+               f"保留编码 {r.get('codes_kept', 0)} 个，新编码 {r.get('codes_new', 0)} 个，"
+               f"撤销编码 {r.get('codes_retired', 0)} 个，改编码 {len(recoded)} 个"]]
+    if r.get("households_previous") is not None:
+        before, gone, new = r["households_previous"], r.get("households_gone", 0), r.get("households_new", 0)
+        sign = "=" if before - gone + new == totals.imported else "；"
+        footer.append(["住户", None, None, None, totals.imported,
+                       f"上一版 {before:,} 户 − 已不在名册 {gone:,} 户 + 新增 {new:,} 户 {sign} 本次 {totals.imported:,} 户"])
+    return Sheet(NAME, list(COLUMNS), rows, footer)

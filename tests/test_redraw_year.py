@@ -1,0 +1,229 @@
+"""A planner's yearly redraw on the command line: last year's plan (partitioned, a grid locked with
+``gridtool edit --lock``, a 网格员 ledger joined with ``gridtool join``), this year's roster imported
+afresh (buildings gone, a building with fewer households, new buildings inside the locked grid, a
+village renamed and recoded),
+then ``gridtool partition NEW --previous LAST --out NEXT``.
+
+Real data: three Nanjing communities cut from the bundled sample (``locks_data``); 四条巷社区 is cut
+down below one grid's minimum so that it stays one exceptional grid, and given a detached empty
+piece of land.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+sys.path.insert(0, str(Path(__file__).parent))
+from locks_data import cut_project  # noqa: E402
+
+from gridtool.cli import main
+from gridtool.project import Project
+
+FAST = ["--no-subgrids", "--corridor-width", "0", "--quiet"]
+SMALL = "四条巷社区"
+
+
+def _last_year(d: Path) -> tuple[Project, Path]:
+    p = cut_project("nanjing-xuanwu")
+    hs = p.layers["households"].gdf
+    v = p.layers["villages"].gdf
+    small = v.geometry[v["name"] == SMALL].iat[0]
+    inside = np.flatnonzero(shapely.contains(small, hs.geometry.representative_point().values))
+    keep_in = inside[np.cumsum(hs["hh"].to_numpy()[inside]) <= 250]
+    drop = np.setdiff1d(inside, keep_in)
+    p.layers["households"].gdf = hs.drop(index=hs.index[drop]).reset_index(drop=True)
+    # ... and it owns a detached piece of land where nobody lives (a field across the district)
+    x0, y0, x1, y1 = shapely.union_all(v.geometry.values).bounds
+    island = shapely.box(x1 + 300.0, y0, x1 + 400.0, y0 + 100.0)
+    v.loc[v["name"] == SMALL, "geometry"] = [shapely.MultiPolygon([*shapely.get_parts(small), island])]
+    return p, p.save(d / "last_raw.gpkg")
+
+
+@pytest.fixture(scope="module")
+def year(tmp_path_factory):
+    d = tmp_path_factory.mktemp("redraw-year")
+    p, raw = _last_year(d)
+    last = d / "last.gpkg"
+    assert main(["partition", str(raw), "--out", str(last), *FAST]) == 0
+    grids = gpd.read_file(last, layer="grids")
+    ok = grids[(grids["status"] == "ok") & (grids["village"] == "长白街社区")]
+    locked = ok["code"].iat[0]
+    assert main(["edit", str(last), "--lock", locked]) == 0
+    ledger = d / "ledger.csv"
+    ledger.write_text("网格编码,网格员\n" + "".join(f"{c},员{c[-2:]}{i}\n" for i, c in enumerate(grids["code"])),
+                      encoding="utf-8")
+    assert main(["join", str(last), "--table", str(ledger), "--on", "网格编码"]) == 0
+    workers = dict(zip(gpd.read_file(last, layer="grids")["code"], gpd.read_file(last, layer="grids")["worker"]))
+
+    # This year's roster: 5 % of buildings gone, one building with 3 households fewer, three new
+    # buildings of 20 households inside the locked grid (not its own: it keeps its households).
+    hs = p.layers["households"].gdf
+    hh_last = int(hs["hh"].sum())
+    rng = np.random.default_rng(5)
+    gone = rng.random(len(hs)) < 0.05
+    fewer = int(np.flatnonzero(~gone & (hs["hh"].to_numpy() > 5))[0])
+    hs.loc[hs.index[fewer], "hh"] = hs["hh"].iat[fewer] - 3
+    poly = grids.set_index("code").geometry[locked]
+    taken = shapely.union_all(shapely.buffer(hs.geometry.values, 3.0))
+    spots = []
+    while len(spots) < 3:
+        x0, y0, x1, y1 = poly.bounds
+        pt = shapely.Point(rng.uniform(x0, x1), rng.uniform(y0, y1))
+        if poly.buffer(-5.0).contains(pt) and not taken.contains(pt):
+            spots.append(pt)
+            taken = taken.union(pt.buffer(3.0))
+    new = gpd.GeoDataFrame({"hh": [20, 20, 20], "src_id": ["new 1", "new 2", "new 3"]},
+                           geometry=spots, crs=hs.crs)
+    p.layers["households"].gdf = gpd.GeoDataFrame(gpd.pd.concat([hs[~gone], new], ignore_index=True),
+                                                  crs=hs.crs)
+    # ... and 五老村社区 renamed and recoded by the civil affairs bureau
+    v = p.layers["villages"].gdf
+    v.loc[v["code"] == "320102900009", ["name", "code"]] = ["五老新村社区", "320102900099"]
+    now = p.save(d / "this_year.gpkg")
+    out, rep = d / "next.gpkg", d / "next.json"
+    before = last.read_bytes()
+    assert main(["partition", str(now), "--previous", str(last), "--out", str(out), "--report", str(rep),
+                 *FAST]) == 0
+    assert last.read_bytes() == before  # the previous plan is not touched
+    return {"last": last, "out": out, "locked": locked, "workers": workers,
+            "report": json.loads(rep.read_text(encoding="utf-8")), "hh_last": hh_last}
+
+
+def test_the_ledger_and_the_locked_grids_worker_survive_a_redraw_from_last_years_project(year):
+    """The 网格员 joined last year stay on every grid whose code is kept, the locked one first."""
+    g = gpd.read_file(year["out"], layer="grids").set_index("code")
+    assert g.loc[year["locked"], "worker"] == year["workers"][year["locked"]]
+    old_code = {e["new"]: e["old"] for e in year["report"]["plan"]["redraw"]["recoded"]}
+    kept = [c for c in g.index if old_code.get(c, c) in year["workers"]]
+    assert len(kept) == len(g) and all(g.loc[c, "worker"] == year["workers"][old_code.get(c, c)] for c in kept)
+    carried = year["report"]["joined_columns_carried"]["grids"]
+    assert carried["columns"] == ["worker"] and carried["with_values"] == len(kept)
+    # the ledger export reads the joined columns from the project's join log: it is carried too
+    assert any("worker" in (j.get("columns") or {}).values()
+               for j in Project.open(year["out"]).parameters.get("joins", []))
+
+
+def test_new_households_inside_a_locked_grid_are_told_where_they_went(year):
+    red = year["report"]["plan"]["redraw"]
+    g = gpd.read_file(year["out"], layer="grids").set_index("code")
+    last = gpd.read_file(year["last"], layer="grids").set_index("code")
+    assert g.loc[year["locked"], "hh"] <= last.loc[year["locked"], "hh"]  # nothing added to it
+    assert shapely.symmetric_difference(g.geometry[year["locked"]], last.geometry[year["locked"]]).area < 1e-6
+    (entry,) = red["inside_locked"]
+    assert entry["locked"] == year["locked"] and entry["households"] == 60 == red["households_inside_locked"]
+    hs = gpd.read_file(year["out"], layer="households")
+    new = hs[hs["src_id"].str.startswith("new")]
+    went = new.groupby("grid")["hh"].sum().to_dict()
+    assert entry["went_to"] == {c: int(n) for c, n in went.items()} and year["locked"] not in went
+
+
+def test_a_village_too_small_for_a_grid_stays_an_exception_beside_a_lock_elsewhere(year):
+    """One total: the exceptional grid of 四条巷社区 is counted as an exception, not a base grid."""
+    g = gpd.read_file(year["out"], layer="grids")
+    small = g[g["village"] == SMALL]
+    assert len(small) == 1 and small["status"].iat[0] == "exception"
+    t = year["report"]["totals"]
+    assert t["exception"] == int(small["hh"].iat[0]) and t["exception_grids"] == 1
+    assert t["imported"] == t["base"] + t["special"] + t["exception"] + t["unassigned"]
+
+
+def test_the_redraw_states_last_years_total_those_gone_and_those_new(year, tmp_path, capsys):
+    red = year["report"]["plan"]["redraw"]
+    assert red["households_previous"] == year["hh_last"]
+    # three fewer in one building count as gone, the three new buildings as new
+    t = year["report"]["totals"]
+    assert red["households_previous"] - red["households_gone"] + red["households_new"] == t["imported"]
+    assert red["households_total"] == t["base"] + t["exception"]
+    assert red["households_new"] == 60
+    out = tmp_path / "again.gpkg"
+    now = year["out"].parent / "this_year.gpkg"
+    assert main(["partition", str(now), "--previous", str(year["last"]), "--out", str(out), *FAST]) == 0
+    text = capsys.readouterr().out
+    assert (f"上一版 {red['households_previous']:,} 户 − 已不在名册 {red['households_gone']:,} 户 + 新增 60 户 = "
+            f"本次 {t['imported']:,} 户") in text
+    assert f"住户 {t['imported']:,} 户 = 基础网格" in text
+    assert f"锁定网格 {year['locked']} 范围内的 60 户归入：" in text
+    # the same inputs give the same plan
+    a = gpd.read_file(year["out"], layer="households")
+    b = gpd.read_file(out, layer="households")
+    assert a["grid"].tolist() == b["grid"].tolist()
+
+
+def test_a_previous_plan_of_another_county_or_an_unknown_lock_is_refused_in_both_languages(year, tmp_path,
+                                                                                          capsys):
+    """Nothing is written, and the message names the file, the layer, the code column and a fix."""
+    now = year["out"].parent / "this_year.gpkg"
+    other = tmp_path / "另一个区县网格.shp"
+    g = gpd.read_file(year["last"], layer="grids")[["code", "hh", "geometry"]]
+    g.set_geometry(g.geometry.translate(0.0, 250_000.0)).to_file(other, encoding="utf-8")
+    out = tmp_path / "x.gpkg"
+    assert main(["partition", str(now), "--previous", str(other), "--out", str(out), *FAST]) == 2
+    err = capsys.readouterr().err
+    assert "没有任何重叠" in err and other.name in err and "解决办法" in err and "--crs-in previous" in err
+    assert not out.exists()
+    assert main(["--lang", "en", "partition", str(now), "--previous", str(year["last"]), "--lock",
+                 "320102900007-99", "--out", str(out), *FAST]) == 2
+    err = capsys.readouterr().err
+    assert "320102900007-99" in err and "last.gpkg" in err and "layer=grids" in err and "field=code" in err
+    assert "320102900007-01" in err and "Fix:" in err and "Traceback" not in err and not out.exists()
+    # --lock alone (the project's own plan): last year's code of the recoded village
+    old_code = year["report"]["plan"]["redraw"]["recoded"][0]["old"]
+    assert main(["partition", str(year["out"]), "--lock", old_code, "--out", str(out), *FAST]) == 2
+    err = capsys.readouterr().err
+    assert old_code in err and "next.gpkg" in err and "图层：grids" in err and "解决办法" in err
+
+
+def test_a_recoded_villages_grids_follow_its_new_code_and_the_table_says_old_to_new(year):
+    """Grid codes start with the village's division code: 五老村社区 recoded 320102900009 →
+    320102900099 has its grids renumbered under the new code, sequence kept, households not moved;
+    the report, the changes layer and the ledger's values follow."""
+    g = gpd.read_file(year["out"], layer="grids")
+    last = gpd.read_file(year["last"], layer="grids")
+    was = sorted(last.loc[last["village_code"] == "320102900009", "code"])
+    now = g[g["village"] == "五老新村社区"]
+    assert sorted(now["code"]) == sorted(c.replace("320102900009-", "320102900099-") for c in was)
+    red = year["report"]["plan"]["redraw"]
+    assert sorted((e["old"], e["new"]) for e in red["recoded"]) == \
+        [(c, c.replace("320102900009-", "320102900099-")) for c in was]
+    assert not any(c.startswith("320102900009") for c in red["new_codes"] + red["retired_codes"])
+    ch = gpd.read_file(year["out"], layer="changes").set_index("village")
+    row = ch.loc["五老新村社区"]
+    assert row["codes_kept"] == len(was) and row["codes_new"] == 0 and row["codes_retired"] == 0
+    assert row["households_moved"] <= 0.05 * row["households"]
+    assert row["recoded_codes"].count("→") == len(was)
+    workers = now.set_index("code")["worker"]
+    assert all(workers[c.replace("320102900009-", "320102900099-")] == year["workers"][c] for c in was)
+
+
+def test_the_ledger_has_the_change_report_in_chinese_with_the_same_totals(year, tmp_path):
+    """``gridtool export --ledger`` after the redraw: a 重绘变化 sheet with the old → new code table,
+    the locked grid and where the households inside it went, and last year − gone + new = the total
+    the 网格台账 states."""
+    import openpyxl
+    xlsx = tmp_path / "台账.xlsx"
+    assert main(["export", str(year["out"]), "--ledger", str(xlsx), "--quiet"]) == 0
+    wb = openpyxl.load_workbook(xlsx)
+    rows = list(wb["重绘变化"].iter_rows(values_only=True))
+    assert rows[0] == ("类型", "村（社区）", "旧编码", "新编码", "户数", "说明")
+    red = year["report"]["plan"]["redraw"]
+    recoded = {(r[2], r[3]) for r in rows if r[0] == "改编码"}
+    assert recoded == {(e["old"], e["new"]) for e in red["recoded"]} and len(recoded) >= 2
+    (inside,) = [r for r in rows if r[0] == "锁定网格范围内的新住户"]
+    assert inside[3] == year["locked"] and inside[4] == 60
+    assert [r[3] for r in rows if r[0] == "锁定网格"] == [year["locked"]]
+    total = year["report"]["totals"]["imported"]
+    (line,) = [r for r in rows if r[0] == "住户"]
+    assert line[4] == total and line[5].endswith(f"= 本次 {total:,} 户")
+    assert f"上一版 {red['households_previous']:,} 户" in line[5]
+    grid_rows = list(wb["网格台账"].iter_rows(values_only=True))
+    assert [r[4] for r in grid_rows if r[0] == "住户合计（导入）"] == [total]
+    # every cell in Chinese: no English words from the report
+    assert not any(isinstance(c, str) and any(w in c for w in ("households", "grid", "locked"))
+                   for r in rows for c in r)
