@@ -155,7 +155,7 @@ def test_import_summary_in_chinese_has_no_english_words(tmp_path, township, writ
     assert main(["--lang", "zh", "import", "--households", str(csv), "--villages", written["villages"],
                  "--out", str(out)]) == 0
     text = capsys.readouterr().out
-    line = next(x for x in text.splitlines() if x.strip().startswith("households"))
+    line = next(x for x in text.splitlines() if x.strip().startswith("住户（households）"))  # the layer by its Chinese name
     assert "所用列：经度:经度,纬度:纬度,户数:户数" in line, line
     assert "（推定）" in text and "(assumed)" not in text
     assert not re.search(r"\b(lon|lat|hh):", text), text

@@ -169,7 +169,8 @@ document.fonts.ready.then(function () {
   document.title = "check=" + document.fonts.check("16px " + page, "网格") +
     " pageDiff=" + (px(emb, "网") !== px(emb, "格")) + " sysDiff=" + (px(sys, "网") !== px(sys, "格")) +
     " scale=" + (scale ? scale.textContent : "none") + " scales=" + document.querySelectorAll(
-      ".leaflet-control-scale-line").length + " zoom=" + document.querySelector(".leaflet-control-zoom-in").title;
+      ".leaflet-control-scale-line").length + " zoom=" + document.querySelector(".leaflet-control-zoom-in").title +
+    " layers=" + document.querySelector(".leaflet-control-layers-toggle").title;
 });
 </script>"""
 
@@ -188,6 +189,7 @@ def test_chinese_renders_in_chromium_without_any_cjk_font(township_project, tmp_
     # One scale bar, metric, in Chinese; zoom buttons titled in Chinese.
     assert re.search(r"scale=\d+ (米|公里) scales=1 ", title), title
     assert "zoom=放大" in title
+    assert "layers=图层" in title  # Leaflet's layer switch says "Layers" on hover
     shot = tmp_path / "map.png"
     _chromium([f"--screenshot={shot}", page.as_uri()], tmp_path)
     from PIL import Image
@@ -229,3 +231,57 @@ def test_console_progress_and_places_in_chinese(tmp_path, capsys, written):
                  written["villages"], "--min", "20", "--max", "400", "--out", str(tmp_path / "h.gpkg")]) == 0
     err = capsys.readouterr().err
     assert "building blocks" in err and "构建街区" not in err
+
+
+@needs_pdftotext
+def test_chinese_files_hold_no_english_words_or_codes(township_project, tmp_path):
+    """Every file a Chinese user hands out, read as its reader sees it (tests/zh_text.py): no
+    English word and no code of gridtool's (grid notes such as too_small, categories such as school,
+    apartment parts as row 5#1/3, the rated field's name) is left; Latin text from the data is."""
+    from .zh_text import data_words, latin_words, output_files, visible_texts
+
+    subs = township_project.layers["subgrids"].gdf
+    subs["apartment_parts"] = ["row 5#1/3;row 5#2/3"] + [""] * (len(subs) - 1)  # a building in 3 parts
+    proj = tmp_path / "p.gpkg"
+    township_project.save(proj)
+    out = tmp_path / "out"
+    assert main(["export", str(proj), "--html", str(out / "地图.html"), "--kml", str(out / "网格.kml"),
+                 "--ledger", str(out / "台账.xlsx"), "--ledger-csv", str(out / "台账"), "--atlas", str(out / "图册.pdf"),
+                 "--assessment", "polsby_popper", "--assessment-out", str(out / "五色图.pdf"), "--quiet"]) == 0
+    files = output_files(out)
+    assert len(files) >= 9
+    # Latin text from the data, and the layer names KML folders carry after the Chinese (基础网格 grids:
+    # the layer GDAL and users' scripts open by that name).
+    known = data_words(township_project) | set(gis.LAYER_ZH)
+    leaks = {f.name: words for f in files if (words := latin_words(visible_texts(f), known))}
+    assert not leaks, leaks
+    texts = [t for _, t in visible_texts(out / "台账.xlsx")]
+    assert "第5行 第1–2/3部分" in texts  # part 1 and 2 of the 3 parts of the building in roster row 5
+    assert any("考核字段：紧凑度" in t for _, t in visible_texts(out / "五色图.pdf"))
+    notes = [t for w, t in visible_texts(out / "地图.html") if w.endswith(":note")]
+    assert notes and all(not re.search(r"[a-z]{3}", t) for t in notes), notes
+
+
+def test_plan_words_in_chinese():
+    from gridtool.maps.plan_words import apartment_parts_zh, note_zh
+
+    assert apartment_parts_zh("row 945#1/17") == "第945行 第1/17部分"
+    assert apartment_parts_zh("FID 944#6/17;FID 944#7/17;FID 944#9/17;row 3#2/2") == \
+        "FID 944 第6–7/17部分；FID 944 第9/17部分；第3行 第2/2部分"
+    assert apartment_parts_zh("") is None and apartment_parts_zh("楼栋A") == "楼栋A"
+    assert note_zh("too_small; edited") == "村（社区）户数不足，整村一格；已手工调整"
+    assert note_zh("locked, 12 households outside 300-500") == "已锁定，12 户超出 300–500 户"
+    # The atlas page's one header line: the short words (locked outside the bounds said in Chinese too).
+    assert note_zh("too_small", short=True) == "户数不足"
+    assert note_zh("locked, 12 households outside 300-500", short=True) == "已锁定，12 户超出 300–500 户"
+
+
+def test_info_names_layers_in_chinese(township_project, tmp_path, capsys):
+    proj = tmp_path / "p.gpkg"
+    township_project.save(proj)
+    assert main(["info", str(proj)]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"基础网格（grids）\s+要素：4（基础网格 2、例外网格 2）", out), out
+    assert "住户（households）" in out and not re.search(r"^\s+grids\s", out, re.M)
+    assert main(["--lang", "en", "info", str(proj)]) == 0
+    assert re.search(r"^\s+grids\s+features=4 \(2 base grids, 2 exception grids\)", capsys.readouterr().out, re.M)

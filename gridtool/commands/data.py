@@ -42,7 +42,16 @@ def how_zh(text: str) -> str:
     return text
 
 
-def _print_summary(args, summary: dict) -> None:
+def _layer_label(role: str) -> str:
+    """``基础网格（grids）``: a layer by its Chinese name, its layer name (for ``PATH:LAYER`` and
+    ``--layers``) after it; a layer gridtool does not know by its name."""
+    from ..maps.style import LAYER_ZH
+    from ..roles import ROLES
+    zh = ROLES[role].zh if role in ROLES else LAYER_ZH.get(role)
+    return f"{zh}（{role}）" if zh else role
+
+
+def _print_summary(args, summary: dict, grid_statuses=None) -> None:
     zh = getattr(args, "lang", "zh") == "zh"
 
     def k(label: str) -> str:
@@ -67,7 +76,11 @@ def _print_summary(args, summary: dict) -> None:
         # The key columns by their Chinese labels in Chinese output (纬度:北纬), not the internal keys.
         cols = (f"  {k('columns')}{eq}" + ",".join(f"{_key_label(c, role) if zh else c}:{v}"
                                                  for c, v in e["columns"].items())) if e.get("columns") else ""
-        print(f"  {role:<14} {k('features')}{eq}{e['features']:,}{hh}{crs}{cols}{sens}")
+        kinds = ""
+        if role == "grids" and grid_statuses is not None:  # 基础网格 71、例外网格 1, as every output counts them
+            from ..partition.totals import grid_kinds_text
+            kinds = f"（{grid_kinds_text(grid_statuses, '')}）" if zh else f" ({grid_kinds_text(grid_statuses, lang='en')})"
+        print(f"  {_layer_label(role) if zh else role:<14} {k('features')}{eq}{e['features']:,}{kinds}{hh}{crs}{cols}{sens}")
         if e.get("encoding"):
             sample = " | ".join(e.get("encoding_sample") or [])
             enc = e["encoding"]
@@ -79,7 +92,8 @@ def _print_summary(args, summary: dict) -> None:
         print_columns(args, role, e)
     if summary.get("dem"):
         d = summary["dem"]
-        print(f"  {'dem':<14} {d.get('shape')}  {d.get('min', 0):.0f}–{d.get('max', 0):.0f} m")
+        print(f"  {'高程（dem）' if zh else 'dem':<14} {d.get('shape')}  {d.get('min', 0):.0f}–{d.get('max', 0):.0f} "
+              + ("米" if zh else "m"))
 
 
 def print_columns(args, role: str, e: dict) -> None:
@@ -120,18 +134,22 @@ def cmd_import(args) -> int:
 def cmd_info(args) -> int:
     from ..project import META_TABLE, Project
     path = args.path
-    summary = None
+    summary, statuses = None, None
     if path.lower().endswith(".gpkg") and Path(path).exists():
         import pyogrio
         if META_TABLE in [str(n) for n, _ in pyogrio.list_layers(path)]:
-            summary = Project.open(path).summary()
+            project = Project.open(path)
+            summary = project.summary()
+            grids = project.layers.get("grids")
+            if grids is not None and "status" in grids.gdf:
+                statuses = grids.gdf["status"].tolist()
     if summary is None:
         from ..fileinfo import file_info
         summary = file_info(path)
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
     else:
-        _print_summary(args, summary)
+        _print_summary(args, summary, statuses)
     return 0
 
 

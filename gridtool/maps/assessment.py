@@ -62,6 +62,13 @@ def class_ranges(edges, n_classes: int, *, integer: bool) -> dict[int, str]:
     return out
 
 
+#: gridtool's own measures of a grid as a Chinese reader names them (the subtitle says which one
+#: coloured the map); the user's own columns (考核得分 …) are named as they are.
+FIELD_WORDS = {"polsby_popper": "紧凑度", "hh": "户数", "area_m2": "面积（平方米）", "max_dist_m": "最远距离（米）",
+               "hard_crossings": "跨越硬边界数", "soft_crossings": "跨越软边界数", "places": "重点场所数",
+               "n_subgrids": "子网格数", "worker_slots": "网格员员额"}
+
+
 def _value_text(v) -> str:
     if v is None or (isinstance(v, float) and pd.isna(v)):
         return ""
@@ -205,7 +212,7 @@ def assessment_style(project, field: str, *, classes: Sequence[AssessmentClass] 
         from ..partition.totals import household_totals
         t = household_totals(project)
         g_zh = t.grids_zh() if t.partitioned else f"基础网格 {len(grids)} 个"
-        subtitle = f"考核字段：{field} · {g_zh} · 住户 {t.imported:,} 户"
+        subtitle = f"考核字段：{FIELD_WORDS.get(field, field)} · {g_zh} · 住户 {t.imported:,} 户"
     from .titles import map_title
     return dict(title=map_title(project, "assessment", title=title, township=township), subtitle=subtitle,
                 grid_fills=fills, fill_legend=legend, fill_title="考核等级", grid_label=label)

@@ -35,6 +35,7 @@ from . import style as S
 from .pages import (LayerIndex, draw_base_layers, draw_place_markers, draw_table,
                     map_furniture, page_footer, page_header, place_categories)
 from .pages import cell_text as _text
+from .plan_words import note_zh
 from .paper import PT_PER_MM, ExportError, check_cancelled, paper, write_checked
 
 Progress = Callable[[float, str], None]
@@ -304,16 +305,11 @@ def _index_page(sheet, rows, page_of, k, n_index, footer, page_no):
     return fig
 
 
-#: The engine's grid notes in Chinese (as the desktop app shows them).
-NOTE_ZH = {"pocket": "硬边界围出的片区", "exclave": "含飞地", "no_cut": "无法在范围内切分", "isolated": "孤立片区",
-           "too_small": "户数不足", "gap": "户数落在两档之间", "edited": "已手工编辑"}
-
-
 def _status_text(row) -> str:
     st = _text(row.get("status"))
     note = _text(row.get("note"))
     zh = {"ok": "正常", "exception": "例外（户数超出范围）", "relaxed": "放宽范围"}.get(st, st)
-    note = "；".join(NOTE_ZH.get(n.strip(), n.strip()) for n in note.split(";") if n.strip())
+    note = note_zh(note, short=True)  # the ledger's words, short: the page's header line is one line
     return zh + (f"，{note}" if note else "")
 
 

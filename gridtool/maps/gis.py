@@ -56,6 +56,7 @@ from ..io.kml import KML_NS, KmlWriter, description_html, kml_colour, kml_geomet
 from ..partition.totals import GRID_KINDS, grid_kind, household_totals
 from .icons import category_text
 from .outputs import check_not_input
+from .plan_words import apartment_parts_zh, note_zh
 from .privacy import is_text_column, mask_layer
 from .style import CIRCLE_COLOURS, LAYER_ZH, TEAM_COLOURS
 
@@ -292,6 +293,9 @@ def _chinese_values(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     for col, table in (*VALUE_ZH.items(), ("category", {**PLACE_CATEGORIES, **STOP_CATEGORIES})):
         if col in out and is_text_column(out[col]):
             out[col] = out[col].map(lambda v, t=table: t.get(v, v) if isinstance(v, str) else v)
+    for col, words in (("note", note_zh), ("apartment_parts", apartment_parts_zh)):  # too_small, row 9#1/3
+        if col in out and is_text_column(out[col]):
+            out[col] = out[col].map(lambda v, f=words: (f(v) or None) if isinstance(v, str) else v)
     return out
 
 
@@ -497,11 +501,11 @@ def _description(role: str, row: pd.Series) -> list[str]:
         km = g("length_km")
         parts = [f"{float(km):.1f} 公里" if km else "", f"{g('start')}–{g('end')}" if g("start") else ""]
     elif role == "special_grids":
-        parts = [g("name"), g("category"), g("village")]
+        parts = [g("name"), category_text(g("category")) if g("category") else "", g("village")]
     elif role == "stations":
         parts = [category_text(g("kind") or "police"), g("village")]
-    else:
-        parts = [g("category"), g("village")]
+    else:  # places, route stops: the category as the map's legend says it (school → 学校)
+        parts = [category_text(g("category")) if g("category") else "", g("village")]
     return [p for p in parts if p]
 
 

@@ -39,6 +39,7 @@ from . import webgeom
 from .icons import ICONS, category_text, icon_svg
 from .offline import external_references, head_html, json_for_script, strip_external
 from .html_columns import _col, _grid_index, _int_col, _ints, _raw, _text
+from .plan_words import note_zh
 from .privacy import detect_sensitive, escape_html, mask_layer
 from .style import CIRCLE_COLOURS, TEAM_COLOURS
 
@@ -338,7 +339,8 @@ class _Builder:
         area = (g["area_m2"] if "area_m2" in g else g.geometry.area) / 1e6
         cols = {"code": _col(g, "code"), "village": _col(g, "village"), "hh": _int_col(g, "hh"),
                 "worker": _col(g, "worker"), "status": status,
-                "wk": [w or "—" for w in _col(g, "worker")], "note": _col(g, "note"),
+                "wk": [w or "—" for w in _col(g, "worker")],
+                "note": _col(g, "note") if self.lang == "en" else [escape_html(note_zh(n)) for n in _raw(g, "note")],
                 "sub": _int_col(g, "n_subgrids"),
                 "kind": [zh if self.lang != "en" else en.capitalize() for zh, en in kinds],
                 "places": _col(g, "place_names"), "area": [f"{a:.3f}" for a in area],

@@ -56,6 +56,7 @@ from ..partition.buildings import BuildingCounts, building_counts
 from ..partition.report import remedy_words
 from ..partition.totals import HouseholdTotals, household_counts, household_totals
 from .ledger_changes import changes_sheet
+from .plan_words import apartment_parts_zh, note_zh
 
 SHEETS = ("网格台账", "子网格", "专属网格", "住户名单", "例外与问题")
 #: The fixed first columns of each sheet: a CSV starting so is gridtool's own (``--ledger-csv``
@@ -68,9 +69,6 @@ for _head in SHEET_HEADS:
 XLSX_MAX_ROWS = 1_048_576
 
 STATUS_ZH = {"ok": "正常", "exception": "例外", "relaxed": "放宽范围", "empty": "无住户"}
-NOTE_ZH = {"too_small": "村（社区）户数不足，整村一格", "gap": "村（社区）户数落在区间空档，整村一格",
-           "pocket": "硬边界围出的片区", "no_cut": "找不到范围内的切分", "isolated": "与村（社区）主体分离的片区",
-           "exclave": "含飞地", "locked": "已锁定", "edited": "已手工调整", "merged": "合并划分"}
 KIND_ZH = {"area": "片区", "apartment part": "楼栋分单元"}
 CATEGORY_ZH = {"school": "学校", "kindergarten": "幼儿园", "hospital": "医院", "clinic": "诊所", "market": "市场",
                "supermarket": "超市", "bank": "银行", "police": "派出所", "townhall": "村（居）委会/政府",
@@ -152,16 +150,6 @@ def _num(v):
     return int(f) if f.is_integer() else f
 
 
-def note_zh(note) -> str:
-    """The partition's ``note`` in Chinese: ``"pocket; edited"`` → ``硬边界围出的片区；已手工调整``."""
-    out = []
-    for token in [t.strip() for t in str(note or "").split(";") if t.strip()]:
-        m = re.match(r"locked, (\d+) households outside (\d+)-(\d+)", token)
-        if m:
-            out.append(f"已锁定，{m.group(1)} 户超出 {m.group(2)}–{m.group(3)} 户")
-        else:
-            out.append(NOTE_ZH.get(token, token))
-    return "；".join(out)
 
 
 def _natural_key(text) -> tuple:
@@ -317,7 +305,7 @@ def _subgrid_sheet(project, subs, buildings: BuildingCounts) -> Sheet:
                      buildings.per_subgrid.get(code, 0), buildings.shared_subgrid.get(code, 0),
                      KIND_ZH.get(_txt(r.get("kind")) or "", _txt(r.get("kind"))),
                      STATUS_ZH.get(_txt(r.get("status")) or "", _txt(r.get("status"))), _txt(r.get("worker")),
-                     _txt(r.get(phone)) if phone else None, _txt(r.get("apartment_parts"))]
+                     _txt(r.get(phone)) if phone else None, apartment_parts_zh(_txt(r.get("apartment_parts")))]
                     + [_num(r.get(c)) if pd.api.types.is_numeric_dtype(subs[c]) else _txt(r.get(c)) for c in joined])
     # 跨子网格楼栋 counts a divided building in each of its sub-grids: its total counts it once.
     footer = [["合计", f"{len(rows)} 个子网格", None, None, sum(int(x[4] or 0) for x in rows),
@@ -705,5 +693,5 @@ def write_ledger_csv(project, folder: str | Path, *, include_personal: bool = Fa
     return [write_bytes_atomic(folder / f"{s.name}.csv", csv_bytes(s.frame())) for s in ledger.sheets]
 
 
-__all__ = ["Ledger", "SHEETS", "Sheet", "ledger_tables", "note_zh", "walking_order", "write_ledger_csv",
+__all__ = ["Ledger", "SHEETS", "Sheet", "apartment_parts_zh", "ledger_tables", "note_zh", "walking_order", "write_ledger_csv",
            "write_ledger_xlsx"]

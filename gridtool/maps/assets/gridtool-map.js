@@ -276,8 +276,8 @@
   }
 
   // Metric only, in the map's language: 200 米 / 1 公里 (Leaflet's own scale also shows feet).
-  var words = { zh: { m: " 米", km: " 公里", zoomIn: "放大", zoomOut: "缩小" },
-                en: { m: " m", km: " km", zoomIn: "Zoom in", zoomOut: "Zoom out" } };
+  var words = { zh: { m: " 米", km: " 公里", zoomIn: "放大", zoomOut: "缩小", layers: "图层" },
+                en: { m: " m", km: " km", zoomIn: "Zoom in", zoomOut: "Zoom out", layers: "Layers" } };
   var Scale = L.Control.Scale.extend({
     _updateMetric: function (maxMeters) {
       var meters = this._getRoundNum(maxMeters), w = this.options.words;
@@ -297,6 +297,11 @@
     var input = document.getElementById("gt-search");
     if (input) { search(map, input); }
     map.on("overlayadd", function () { restack(map); });
+    // Leaflet titles the layer switch "Layers"; the control is added after this script has run.
+    setTimeout(function () {
+      var toggle = map.getContainer().querySelector(".leaflet-control-layers-toggle");
+      if (toggle) { toggle.title = w.layers; }
+    }, 0);
     restack(map);
     global.gridtoolMap = map;
   }
