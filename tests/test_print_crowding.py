@@ -76,3 +76,60 @@ def test_stop_markers_keep_lone_stops_in_place_and_move_only_crowded_ones():
     assert ((moved[:, 0] - 2.3 >= corner[2]) | (moved[:, 1] - 2.3 >= corner[3])).all()
     assert (np.hypot(moved[:, 0] - 100, moved[:, 1] - 60) < 25).all()  # beside their place, not far off
 
+
+def _five_colour_project():
+    """The test township with its grids redrawn as five slices meeting at one point: every grid
+    touches every other, so the neighbour colouring needs five fills."""
+    import math
+
+    import geopandas as gpd
+    from shapely.geometry import Polygon, box
+
+    project = make_project()
+    grids = project.layers["grids"].gdf
+    cx, cy, r = X0 + 1000, Y0 + 500, 5000
+    area = box(X0, Y0, X0 + 2000, Y0 + 1000)
+    rows = []
+    for k in range(5):
+        arc = [(cx + r * math.cos(a), cy + r * math.sin(a)) for a in
+               (2 * math.pi * (k + t / 8) / 5 for t in range(9))]
+        row = grids.iloc[k % len(grids)].drop("geometry").to_dict()
+        row.update(code=f"500101001001-{k + 1:02d}", geometry=Polygon([(cx, cy), *arc]).intersection(area))
+        rows.append(row)
+    project.layers["grids"].gdf = gpd.GeoDataFrame(rows, crs=grids.crs)
+    return project
+
+
+@needs_poppler
+def test_wall_map_legend_swatch_shows_every_grid_fill_the_map_uses(tmp_path):
+    """Five grids that all touch one another are filled in five colours, but the legend swatch
+    of 基础网格（相邻网格不同色） showed four. The swatch's colours, sampled from the rendered page,
+    are exactly the grid fills sampled from the map."""
+    import numpy as np
+    from PIL import Image
+
+    from gridtool.maps.colours import EXTRA_PALETTE, GRID_PALETTE, grid_colours
+    from gridtool.maps.wallmap import render_wall_map
+
+    project = _five_colour_project()
+    assert grid_colours(project.layers["grids"].gdf).nunique() == 5
+    pdf = render_wall_map(project, tmp_path / "w.pdf", size="A4", landscape=True, labels=False, coord_grid=None)
+    dpi = 150
+    subprocess.run(["pdftoppm", "-png", "-r", str(dpi), "-singlefile", str(pdf), str(tmp_path / "w")], check=True)
+    img = np.asarray(Image.open(tmp_path / "w.png").convert("RGB")).astype(int)
+    palette = {c: np.array([int(c[i:i + 2], 16) for i in (1, 3, 5)]) for c in (*GRID_PALETTE, *EXTRA_PALETTE)}
+
+    def fills_in(region) -> set[str]:
+        px = region.reshape(-1, 3)
+        return {c for c, rgb in palette.items() if (np.abs(px - rgb).max(axis=1) <= 2).sum() >= 4}
+
+    words = page_words(pdf)
+    label = next(w for w in words if w[4].startswith("基础网格（相邻"))
+    panel = next(w for w in words if w[4] == "图例")[0] - 20  # the legend panel starts right of the map
+    k = dpi / 72
+    y0, y1 = int(label[1] * k), int(label[3] * k) + 1
+    swatch = img[y0:y1, max(int((label[0] - 40) * k), 0):int(label[0] * k)]
+    # the map: everything left of the legend panel, under the title band
+    on_map = img[int(img.shape[0] * 0.2):int(img.shape[0] * 0.9), int(img.shape[1] * 0.05):int(panel * k)]
+    assert len(fills_in(on_map)) == 5
+    assert fills_in(swatch) == fills_in(on_map)

@@ -352,7 +352,7 @@ def draw_wall_map(fig, project, *, size: str | tuple[float, float] = "A3", lands
     from matplotlib.patches import Patch
 
     from . import draw as D
-    from .colours import GRID_PALETTE, grid_colours
+    from .colours import EXTRA_PALETTE, GRID_PALETTE, grid_colours
     from .fonts import register_matplotlib_font
 
     register_matplotlib_font()
@@ -389,12 +389,14 @@ def draw_wall_map(fig, project, *, size: str | tuple[float, float] = "A3", lands
     step(0.1, "网格 / grids")
     if grids is not None:
         gm = masked_grids(grids, include_personal=include_personal)
-        if grid_fills is None:
-            fills = grid_colours(grids)
-            handles.insert(0, (_Swatches(GRID_PALETTE[:4]), "基础网格（相邻网格不同色）"))
-        else:
-            fills = grid_fills.reindex(grids.index).fillna("#ffffff")
+        fills = grid_colours(grids) if grid_fills is None else grid_fills.reindex(grids.index).fillna("#ffffff")
         g, pos = D.prepare(grids.geometry.values, bbox=bbox)
+        if grid_fills is None:
+            # The swatch shows the fills the map uses (five where the neighbours need five), in palette order.
+            used = set(fills.to_numpy()[pos])
+            order = list(dict.fromkeys([*GRID_PALETTE, *EXTRA_PALETTE]))
+            handles.insert(0, (_Swatches(sorted(used, key=lambda c: (order.index(c) if c in order else len(order), c))),
+                               "基础网格（相邻网格不同色）"))
         D.add_polygons(ax, g, facecolors=fills.to_numpy()[pos], zorder=2, tolerance=tol)
         D.add_polygons(ax, g, edgecolors=S.GRID_EDGE, linewidths=S.lw(0.3, du), zorder=9, tolerance=tol)
         info.layers.append("grids")
