@@ -133,3 +133,52 @@ def test_wall_map_legend_swatch_shows_every_grid_fill_the_map_uses(tmp_path):
     on_map = img[int(img.shape[0] * 0.2):int(img.shape[0] * 0.9), int(img.shape[1] * 0.05):int(panel * k)]
     assert len(fills_in(on_map)) == 5
     assert fills_in(swatch) == fills_in(on_map)
+
+
+@pytest.fixture(scope="module")
+def liechtenstein():
+    """The bundled Liechtenstein sample partitioned into base grids (no sub-grids: quicker)."""
+    from gridtool.partition import GridPartitioner
+    from gridtool.partition.output import apply_to_project
+    from gridtool.project import Project
+    from gridtool.samples import sample_sources
+
+    project = Project.from_sources(sample_sources("liechtenstein"))
+    apply_to_project(project, GridPartitioner(subgrids=False).fit(project))
+    return project
+
+
+@needs_poppler
+def test_a0_wall_map_grid_labels_are_readable_from_the_wall_and_apart(liechtenstein, tmp_path):
+    """On an A0 wall map of Liechtenstein the small grids of Schaan and Vaduz were labelled in
+    5 pt (under 2 mm), unreadable at a metre. Every grid label is now at least the wall minimum
+    (9 pt on A0), each grid's number is on the map, and no two labels, grid or village, overlap."""
+    import pypdf
+
+    from gridtool.maps.paper import paper
+    from gridtool.maps.wallmap import label_min_pt, render_wall_map
+
+    pdf = render_wall_map(liechtenstein, tmp_path / "a0.pdf", size="A0", landscape=False)
+    minimum = label_min_pt(paper("A0"))
+    assert minimum >= 9.0
+    label = re.compile(r"\d{2}|\d{3}户|\d{12}-\d{2}")
+    sizes = []
+
+    def visit(text, cm, tm, font, size):
+        sizes.extend((t, round(size * tm[0] * cm[0], 2)) for t in text.split() if label.fullmatch(t))
+
+    pypdf.PdfReader(str(pdf)).pages[0].extract_text(visitor_text=visit)
+    assert sizes and min(s for _, s in sizes) >= minimum - 0.01, sorted(sizes, key=lambda t: t[1])[:5]
+    grids = liechtenstein.layers["grids"].gdf
+    shown = {t for t, _ in sizes}
+    assert {c.rsplit("-", 1)[-1] for c in grids["code"]} <= shown | {c for c in grids["code"]}
+
+    villages = set(liechtenstein.layers["villages"].gdf["name"].astype(str))
+    words = [w for w in page_words(pdf) if label.fullmatch(w[4]) or w[4] in villages]
+    # A word's glyphs: its box less the font's ascent and descent (pdftotext's boxes of two lines
+    # of one label touch).
+    core = [(w[0], (w[1] + w[3]) / 2 - 0.35 * (w[3] - w[1]), w[2], (w[1] + w[3]) / 2 + 0.35 * (w[3] - w[1]), w[4])
+            for w in words]
+    clashes = [(a[4], b[4]) for k, a in enumerate(core) for b in core[k + 1:]
+               if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]]
+    assert clashes == []
