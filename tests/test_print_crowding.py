@@ -182,3 +182,19 @@ def test_a0_wall_map_grid_labels_are_readable_from_the_wall_and_apart(liechtenst
     clashes = [(a[4], b[4]) for k, a in enumerate(core) for b in core[k + 1:]
                if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]]
     assert clashes == []
+
+
+@needs_poppler
+def test_atlas_index_map_title_names_the_township(tmp_path):
+    """The atlas's index map was headed 索引图 alone: a sheet taken out of the book for a meeting
+    did not say which township it shows. Its title line now reads 两路街道网格图册 · 索引图."""
+    from gridtool.maps.atlas import write_atlas
+
+    project = make_project()
+    project.layers["villages"].gdf["乡镇街道"] = "两路街道"
+    pdf = write_atlas(project, tmp_path / "atlas.pdf", date="2025-01-02")
+    words = page_words(pdf, page=2)
+    title = next(w for w in words if w[4] == "索引图")
+    line = [w[4] for w in sorted(words, key=lambda w: w[0]) if abs(w[3] - title[3]) < 1]
+    assert "".join(line) == "两路街道网格图册·索引图", line
+    assert title[1] < min(w[1] for w in words if w[4].startswith("图中数字"))  # the top line of the sheet
