@@ -212,7 +212,7 @@ def write_atlas(project, out_pdf: str | Path, *, include_personal: bool = False,
             check()
             report(0.02, "索引图 / index map")
             fig = Figure(figsize=sheet.inches)
-            draw_wall_map(fig, project, size="A4", title="索引图", coord_grid=None,
+            draw_wall_map(fig, project, size="A4", title=f"{title} · 索引图", coord_grid=None,  # which book, which town
                           subtitle=("图中数字为网格所在页码 · 网格按村（社区）编号顺序排列" if whole else
                                     f"本册 {len(sel)} 个网格标有页码，其余网格只注编号"),
                           date=date, include_personal=include_personal, unit=unit, grid_label=index_label)

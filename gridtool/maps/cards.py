@@ -22,6 +22,7 @@ segment, so a route with thousands of vertices still gets evenly spaced arrows.
 
 from __future__ import annotations
 
+import math
 from datetime import date as _date
 from pathlib import Path
 from typing import Callable, Sequence
@@ -245,6 +246,81 @@ def _direction_arrows(ax, line, frame: D.MapFrame, *, every_mm: float, colour: s
                                         shrinkA=0, shrinkB=0), zorder=14, annotation_clip=True)
 
 
+def place_stop_markers(xmm, ymm, r_mm: float, *, taken: Sequence[tuple[float, float, float, float]] = (),
+                       frame_box: tuple[float, float, float, float] | None = None,
+                       gap_mm: float = 0.4) -> np.ndarray:
+    """Centres (mm on the paper) of the numbered stop markers, none overprinting another.
+
+    A stop whose marker is clear of the others stays on its place. Where stops crowd (a car
+    route at 1:100,000 passes five within a few millimetres), each one after the first, in
+    visiting order, stands aside on the nearest free spot on widening rings around its place,
+    away from the crowd first; the card then joins it to its place with a leader line.
+
+    Parameters
+    ----------
+    xmm, ymm
+        The stops' places on the paper (mm), in visiting order.
+    r_mm
+        Marker radius.
+    taken
+        Boxes ``(x0, y0, x1, y1)`` the markers must keep clear of (the scale bar corner).
+    frame_box
+        The map frame; moved markers stay inside it.
+    gap_mm
+        Clear paper between two markers.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n, 2)`` marker centres; unmoved stops keep their place exactly.
+    """
+    pts = np.column_stack([np.asarray(xmm, dtype=float), np.asarray(ymm, dtype=float)]).reshape(-1, 2)
+    n = len(pts)
+    out = pts.copy()
+    if n == 0:
+        return out
+    d = 2 * r_mm + gap_mm  # centre to centre
+    dist = np.hypot(pts[:, None, 0] - pts[None, :, 0], pts[:, None, 1] - pts[None, :, 1])
+    np.fill_diagonal(dist, np.inf)
+    crowded = dist.min(axis=1) < d
+    placed = list(np.flatnonzero(~crowded))  # lone stops first: a moved marker must not take their place
+
+    def clear(c, others):
+        if others and np.min(np.hypot(out[others, 0] - c[0], out[others, 1] - c[1])) < d:
+            return False
+        for b in taken:
+            if c[0] + r_mm > b[0] and c[0] - r_mm < b[2] and c[1] + r_mm > b[1] and c[1] - r_mm < b[3]:
+                return False
+        if frame_box is not None and not (frame_box[0] + r_mm <= c[0] <= frame_box[2] - r_mm
+                                          and frame_box[1] + r_mm <= c[1] <= frame_box[3] - r_mm):
+            return False
+        return True
+
+    for i in np.flatnonzero(crowded):
+        if clear(pts[i], placed):
+            placed.append(i)
+            continue
+        near = dist[i] < 3 * d
+        away = pts[i] - pts[near].mean(axis=0) if near.any() else np.zeros(2)
+        a0 = math.atan2(away[1], away[0]) if np.hypot(*away) > 1e-9 else math.pi / 4
+        # a stop's own place stays visible: the marker never covers another stop's place either
+        places = [j for j in range(n) if j != i]
+        spot = None
+        for ring in np.arange(1.3, 12.01, 0.5):  # 1.3: a leader shows beside the crowd
+            for k in range(24):
+                turn = (k + 1) // 2 * (1 if k % 2 else -1)  # 0, +1, -1, +2, …: away from the crowd first
+                a = a0 + turn * math.pi / 12
+                c = pts[i] + ring * d * np.array([math.cos(a), math.sin(a)])
+                if clear(c, placed) and np.min(np.hypot(pts[places, 0] - c[0], pts[places, 1] - c[1])) >= r_mm + 0.6:
+                    spot = c
+                    break
+            if spot is not None:
+                break
+        out[i] = spot if spot is not None else pts[i]
+        placed.append(i)
+    return out
+
+
 def _card_page(sheet, project, idx, card, count, row_mm, title):
     from matplotlib.figure import Figure
     from matplotlib.patches import Circle
@@ -297,17 +373,26 @@ def _card_page(sheet, project, idx, card, count, row_mm, title):
                         color="#08306b", zorder=26)
         r_mm = 2.3
         xm, ym = frame.to_mm(xy[:, 0], xy[:, 1]) if len(xy) else (np.array([]), np.array([]))
-        for (x_, y_), xmm, ymm in zip(xy, xm, ym):
-            placer.add((xmm - r_mm, ymm - r_mm, xmm + r_mm, ymm + r_mm))
         seqs = [s for s in stops if s.get("xy") is not None]
-        for s, (x_, y_) in zip(seqs, xy):
-            ax.add_patch(Circle((x_, y_), r_mm * frame.m_per_mm, facecolor="white" if not s.get("must") else "#ffe9a8",
+        centres = place_stop_markers(xm, ym, r_mm, taken=list(placer.boxes),
+                                     frame_box=(fx, fy, fx + fw, fy + fh))
+        m = frame.m_per_mm
+        cxy = np.column_stack([frame.xmin + (centres[:, 0] - fx) * m, frame.ymin + (centres[:, 1] - fy) * m]) \
+            if len(xy) else xy
+        for (cx, cy) in centres:
+            placer.add((cx - r_mm, cy - r_mm, cx + r_mm, cy + r_mm))
+        for s, (x_, y_), (cx, cy), moved in zip(seqs, xy, cxy, np.hypot(centres[:, 0] - xm, centres[:, 1] - ym)):
+            if moved > 1e-6:  # a crowded stop's number stands aside, joined to its place by a leader
+                ax.plot([x_, cx], [y_, cy], color=colour, lw=0.6, zorder=16.5, solid_capstyle="round")
+                ax.plot([x_], [y_], "o", color=colour, markersize=2.6, markeredgecolor="white",
+                        markeredgewidth=0.4, zorder=16.6)
+            ax.add_patch(Circle((cx, cy), r_mm * m, facecolor="white" if not s.get("must") else "#ffe9a8",
                                 edgecolor=colour, linewidth=1.2, zorder=17))
             n = str(s["seq"])
-            ax.text(x_, y_, n, ha="center", va="center", fontsize=6.2 if len(n) < 3 else 5.0, zorder=18,
+            ax.text(cx, cy, n, ha="center", va="center", fontsize=6.2 if len(n) < 3 else 5.0, zorder=18,
                     color="#111111")
         cands = []
-        for s, (x_, y_) in zip(seqs, xy):
+        for s, (x_, y_) in zip(seqs, cxy):
             name = _text(s.get("place"))
             if not name:
                 continue

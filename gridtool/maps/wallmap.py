@@ -234,6 +234,51 @@ def _village_names(ax, frame, placer, villages, *, max_pt: float, min_pt: float)
     return placed, [names[i] for i in todo]
 
 
+def label_min_pt(sheet: Paper) -> float:
+    """The smallest grid label (pt) on ``sheet``: 4.5 pt up to A2, read at arm's length; on a wall
+    map (A1 and larger, read from a step or two back) it grows with the sheet, 7.6 pt on A1 and
+    9 pt (3.2 mm) on A0."""
+    return 4.5 * math.sqrt(sheet.unit) if sheet.unit >= 2.5 else 4.5
+
+
+def _grid_labels(ax, frame, placer, gm, g, *, grid_label, max_pt: float, min_pt: float) -> tuple[int, int]:
+    """Label every grid in the frame, none below ``min_pt``; return how many were placed and dropped.
+
+    A label goes inside its grid, the fullest variant at the largest size that fits. A grid too
+    small for even its number at ``min_pt`` (a town centre on A0) gets its number beside it, joined
+    to it by a leader line: the village's name is on the map already.
+    """
+    import shapely
+
+    from . import draw as D
+
+    vcode = gm["village_code"] if "village_code" in gm else pd.Series(None, index=gm.index)
+    pts = D.label_points(g)
+    inside, short = [], {}
+    for i, (idx, row) in enumerate(gm.drop(columns="geometry").iterrows()):
+        p = pts[i]
+        if p is None or p.is_empty:
+            continue
+        variants = grid_label(row) if grid_label is not None else grid_label_variants(row, vcode.get(idx))
+        short[i] = min((v for v in variants if len(v) == 1), key=lambda v: len(v[0]), default=variants[-1])
+        inside.append(D.LabelCandidate(p.x, p.y, variants, region=g[i], group=i,
+                                       priority=float(shapely.area(g[i]))))
+    placed = D.place_labels(ax, frame, placer, inside, max_pt=max_pt, min_pt=min_pt, zorder=21)
+    todo = [c.group for c in inside if c.placed is None]
+    m = frame.m_per_mm
+    beside = []
+    for i in todo:
+        w, h = D.block_size_mm(short[i], min_pt)
+        px, py = pts[i].x, pts[i].y
+        for r in (0.6 * w + h, 0.6 * w + 2.5 * h, 1.2 * w + 3.5 * h):
+            for k in range(16):  # east first, then round, as the village names
+                a = math.pi * 2 * _TURNS[k] / 16
+                beside.append(D.LabelCandidate(px + r * m * math.cos(a), py + 0.7 * r * m * math.sin(a), [short[i]],
+                                               group=i, leader=(px, py), priority=float(shapely.area(g[i]))))
+    placed += D.place_labels(ax, frame, placer, beside, max_pt=min_pt, min_pt=min_pt, zorder=21)
+    return placed, len(inside) - placed
+
+
 class _Swatches:
     """Legend handle: a row of small fills (the grid palette)."""
 
@@ -352,7 +397,7 @@ def draw_wall_map(fig, project, *, size: str | tuple[float, float] = "A3", lands
     from matplotlib.patches import Patch
 
     from . import draw as D
-    from .colours import GRID_PALETTE, grid_colours
+    from .colours import EXTRA_PALETTE, GRID_PALETTE, grid_colours
     from .fonts import register_matplotlib_font
 
     register_matplotlib_font()
@@ -389,12 +434,14 @@ def draw_wall_map(fig, project, *, size: str | tuple[float, float] = "A3", lands
     step(0.1, "网格 / grids")
     if grids is not None:
         gm = masked_grids(grids, include_personal=include_personal)
-        if grid_fills is None:
-            fills = grid_colours(grids)
-            handles.insert(0, (_Swatches(GRID_PALETTE[:4]), "基础网格（相邻网格不同色）"))
-        else:
-            fills = grid_fills.reindex(grids.index).fillna("#ffffff")
+        fills = grid_colours(grids) if grid_fills is None else grid_fills.reindex(grids.index).fillna("#ffffff")
         g, pos = D.prepare(grids.geometry.values, bbox=bbox)
+        if grid_fills is None:
+            # The swatch shows the fills the map uses (five where the neighbours need five), in palette order.
+            used = set(fills.to_numpy()[pos])
+            order = list(dict.fromkeys([*GRID_PALETTE, *EXTRA_PALETTE]))
+            handles.insert(0, (_Swatches(sorted(used, key=lambda c: (order.index(c) if c in order else len(order), c))),
+                               "基础网格（相邻网格不同色）"))
         D.add_polygons(ax, g, facecolors=fills.to_numpy()[pos], zorder=2, tolerance=tol)
         D.add_polygons(ax, g, edgecolors=S.GRID_EDGE, linewidths=S.lw(0.3, du), zorder=9, tolerance=tol)
         info.layers.append("grids")
@@ -474,24 +521,15 @@ def draw_wall_map(fig, project, *, size: str | tuple[float, float] = "A3", lands
     step(0.75, "注记 / labels")
     placer = D.LabelPlacer(cell_mm=10 * u)
     # Furniture inside the frame is none; labels only compete with each other.
+    min_pt = label_min_pt(sheet)
     if labels and grids is not None:
-        vcode = gm["village_code"] if "village_code" in gm else pd.Series(None, index=gm.index)
-        g = _in_frame(grids.geometry.values, bbox)
-        pts = D.label_points(g)
-        cands = []
-        for i, (idx, row) in enumerate(gm.drop(columns="geometry").iterrows()):
-            p = pts[i]
-            if p is None or p.is_empty:
-                continue
-            variants = grid_label(row) if grid_label is not None else grid_label_variants(row, vcode.get(idx))
-            cands.append(D.LabelCandidate(p.x, p.y, variants, region=g[i],
-                                          priority=float(shapely.area(g[i]))))
-        placed = D.place_labels(ax, frame, placer, cands, max_pt=8.0 * u ** 0.75, min_pt=4.5, zorder=21)
+        placed, dropped = _grid_labels(ax, frame, placer, gm, _in_frame(grids.geometry.values, bbox),
+                                       grid_label=grid_label, max_pt=8.0 * u ** 0.75, min_pt=min_pt)
         info.labels_placed += placed
-        info.labels_dropped += len(cands) - placed
+        info.labels_dropped += dropped
     if labels and villages is not None and "name" in villages:
         placed_v, info.names_unplaced = _village_names(ax, frame, placer, villages, max_pt=12.0 * u ** 0.8,
-                                                       min_pt=5.5)
+                                                       min_pt=max(5.5, min_pt))
         info.labels_placed += placed_v
     if labels and subgrids is not None and info.subgrids_drawn and sub_mm >= 14:
         sg = subgrids
