@@ -172,6 +172,7 @@ def _partition_redraw(args) -> int:
     from ..io.previous import PreviousLayers, check_previous, read_previous
     from ..partition.engine import GridPartitioner
     from ..partition.output import apply_to_project, write_report
+    from ..partition.yearly import fit_redraw
     if args.workers is not None or args.scheduler or args.out_dir or args.resume or args.by:
         raise GridtoolError(
             "--previous/--lock 不能与批量选项（--workers、--scheduler、--out-dir、--resume、--by）同时使用",
@@ -209,32 +210,29 @@ def _partition_redraw(args) -> int:
         if prev.locked:
             say(args, f"  上一版中已锁定的网格保持不变：{'、'.join(prev.locked)}",
                 f"  grids locked in the previous plan are kept: {', '.join(prev.locked)}")
-        vl = project.layers.get("villages")
-        check_previous(prev, vl.gdf if vl is not None else None, lock)
-        previous, previous_hh = prev.grids, prev.households
         carry_from = prev
-        match = "households" if previous_hh is not None else "polygons"
-        locked = sorted(set(lock) | set(prev.locked))
-        described = prev.describe()
     else:  # --lock alone: the project's own plan is the previous one
         if "grids" not in project.layers:
             raise GridtoolError("--lock 需要上一版网格", "--lock needs a previous plan",
                                 fix_zh="给出 --previous 旧网格文件，或先划分网格。",
                                 fix_en="give --previous OLD_GRIDS, or partition the project first.")
-        previous, previous_hh, match, locked = project.layers["grids"].gdf, None, "grid", lock
-        check_previous(PreviousLayers(grids=previous, households=None, file=args.project, layer="grids",
-                                      code_column="code", code_found_by="given", crs=""), None, lock)
         carry_from = None
-        described = {"file": args.project, "layer": "grids", "grids": len(previous)}
+        own = PreviousLayers(grids=project.layers["grids"].gdf, households=None, file=args.project, layer="grids",
+                             code_column="code", code_found_by="given", crs="")
+        check_previous(own, None, lock)
     out = Path(args.out)
     with command_progress(args) as show:
-        gp = GridPartitioner(**_partition_params(args), processes=args.processes).fit(
-            project, previous=previous, locked=locked, match=match, previous_households=previous_hh,
-            progress=show)
+        if carry_from is not None:  # the app's 按上一版重绘 takes the same path
+            gp = fit_redraw(project, carry_from, params=_partition_params(args), lock=lock,
+                            processes=args.processes, progress=show)
+        else:
+            gp = GridPartitioner(**_partition_params(args), processes=args.processes).fit(
+                project, previous=own.grids, locked=lock, match="grid", progress=show)
     apply_to_project(project, gp, previous=carry_from)
     rep = gp.report_
-    rep["previous"] = described
-    project.parameters["partition"]["previous"] = described
+    if carry_from is None:
+        rep["previous"] = project.parameters["partition"]["previous"] = {
+            "file": args.project, "layer": "grids", "grids": len(own.grids)}
     project.save(out, force=args.force)
     if args.report:
         write_report(args.report, rep)

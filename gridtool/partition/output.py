@@ -32,7 +32,8 @@ def apply_to_project(project, gp: GridPartitioner, *, source: str = "gridtool pa
         The layers' source as the project records it.
     previous : gridtool.io.previous.PreviousLayers, optional
         The plan a redraw started from: the columns joined to its grids (``joins``) go to the new
-        grids of the same code where the project has none of its own, and its join log is kept.
+        grids of the same code where the project has none of its own, and its join log is kept;
+        the report's ``previous`` describes it (:mod:`gridtool.partition.yearly`).
     """
     crs_in = project.user_crs
     made = {"grids": gp.grids_, "subgrids": gp.subgrids_, "special_grids": gp.special_grids_,
@@ -69,6 +70,8 @@ def apply_to_project(project, gp: GridPartitioner, *, source: str = "gridtool pa
     hh.gdf = gp.households_
     # One total for every output: imported = base + special + exception grids + unassigned.
     gp.report_["totals"] = household_totals(project).as_dict()
+    if previous is not None:
+        gp.report_["previous"] = previous.describe()
     project.parameters["partition"] = {k: v for k, v in gp.report_.items() if k != "grids"}
 
 
