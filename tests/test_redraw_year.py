@@ -227,3 +227,19 @@ def test_the_ledger_has_the_change_report_in_chinese_with_the_same_totals(year, 
     # every cell in Chinese: no English words from the report
     assert not any(isinstance(c, str) and any(w in c for w in ("households", "grid", "locked"))
                    for r in rows for c in r)
+
+
+def test_locking_last_years_code_of_a_recoded_village_names_its_new_code(year, tmp_path, capsys):
+    """``--lock`` with a code the recode renumbered: the message names the code it has now and the
+    fix with it, in both languages, whether the plan is the project's own or given as --previous."""
+    e = sorted(year["report"]["plan"]["redraw"]["recoded"], key=lambda e: e["old"])[0]
+    out = tmp_path / "x.gpkg"
+    for extra in ([], ["--previous", str(year["out"])]):
+        assert main(["partition", str(year["out"]), *extra, "--lock", e["old"], "--out", str(out), *FAST]) == 2
+        err = capsys.readouterr().err
+        assert f"{e['old']} 现为 {e['new']}" in err and f"--lock {e['new']}" in err and "解决办法" in err
+        assert "recoded_codes" in err and not out.exists()
+    assert main(["--lang", "en", "partition", str(year["out"]), "--lock", e["old"], "--out", str(out), *FAST]) == 2
+    err = capsys.readouterr().err
+    assert f"{e['old']} is now {e['new']}" in err and f"--lock {e['new']}" in err and "Fix:" in err
+

@@ -169,7 +169,7 @@ def _partition_redraw(args) -> int:
     """``partition --previous PATH[:LAYER] [--lock CODE,…]``: redraw with minimal change from an
     earlier plan (gridtool's own, or any polygon layer with a code column); locked grids keep their
     households, shape and code exactly. Writes the ``changes`` layer and the report's ``redraw``."""
-    from ..io.previous import PreviousLayers, check_previous, read_previous
+    from ..io.previous import PreviousLayers, check_previous, read_previous, recoded_table
     from ..partition.engine import GridPartitioner
     from ..partition.output import apply_to_project, write_report
     from ..partition.yearly import fit_redraw
@@ -218,7 +218,8 @@ def _partition_redraw(args) -> int:
                                 fix_en="give --previous OLD_GRIDS, or partition the project first.")
         carry_from = None
         own = PreviousLayers(grids=project.layers["grids"].gdf, households=None, file=args.project, layer="grids",
-                             code_column="code", code_found_by="given", crs="")
+                             code_column="code", code_found_by="given", crs="",
+                             recoded=recoded_table(project.parameters))
         check_previous(own, None, lock)
     out = Path(args.out)
     with command_progress(args) as show:

@@ -57,6 +57,9 @@ class PreviousLayers:
     #: and which of the grids' columns are personal data, so a redraw carries the ledger over
     joins: list[dict] = field(default_factory=list)
     sensitive: dict = field(default_factory=dict)
+    #: old code → new code of grids the plan's own redraw renumbered under a recoded village
+    #: (``plan.redraw.recoded`` of gridtool's project), to say what last year's code is now
+    recoded: dict = field(default_factory=dict)
 
     def describe(self) -> dict:
         return {"file": self.file, "layer": self.layer, "grids": len(self.grids), "code_column": self.code_column,
@@ -113,10 +116,17 @@ def read_previous(spec: str, *, code_field: str | None = None, crs_in=None, crs_
     if "locked" in grids:
         locked = sorted(c for c, lk in zip(grids["code"], grids["locked"]) if truthy(lk) and c)
     households = _households_of(p, raw.layer, gdf.crs)
-    joins, sensitive = _joins_of(p, raw.layer)
+    joins, sensitive, recoded = _joins_of(p, raw.layer)
     return PreviousLayers(grids=grids, households=households, file=raw.path, layer=raw.layer, code_column=col,
                           code_found_by=how, crs=crs_label, hh_column=hh_col, locked=locked, problems=problems,
-                          joins=joins, sensitive=sensitive)
+                          joins=joins, sensitive=sensitive, recoded=recoded)
+
+
+def recoded_table(parameters: dict) -> dict:
+    """Old code → new code of the grids a project's last redraw renumbered (recoded villages)."""
+    red = ((parameters or {}).get("partition") or {}).get("plan") or {}
+    return {str(e["old"]): str(e["new"]) for e in (red.get("redraw") or {}).get("recoded") or []
+            if e.get("old") and e.get("new")}
 
 
 def check_previous(prev: PreviousLayers, villages: gpd.GeoDataFrame | None, locked=()) -> None:
@@ -125,6 +135,18 @@ def check_previous(prev: PreviousLayers, villages: gpd.GeoDataFrame | None, lock
     retired and every household counted as new, with nothing said)."""
     codes = set(prev.grids["code"].tolist())
     unknown = sorted({str(c) for c in locked} - codes)
+    renamed = {u: prev.recoded[u] for u in unknown if prev.recoded.get(u) in codes}
+    if renamed:  # last year's code of a recoded village: name its code now
+        pairs_zh = "、".join(f"{o} 现为 {n}" for o, n in renamed.items())
+        pairs_en = ", ".join(f"{o} is now {n}" for o, n in renamed.items())
+        fixed = ",".join(renamed.get(c, c) for c in sorted({str(c) for c in locked}))
+        raise MissingColumnError(
+            f"要锁定的网格编码已因村（社区）代码变更而改编：{pairs_zh}",
+            f"the grid codes to lock were renumbered when their village's division code changed: {pairs_en}",
+            fix_zh=f"改用新编码：--lock {fixed}（新旧编码对照见 changes 图层的 recoded_codes 列或台账的“重绘变化”表）。",
+            fix_en=f"use the new codes: --lock {fixed} (the old → new table is in the changes layer's "
+                   "recoded_codes column and the ledger's 重绘变化 sheet).",
+            file=prev.file, layer=prev.layer, field=prev.code_column)
     if unknown:
         near = sorted(c for c in codes if any(str(c)[:12] == u[:12] for u in unknown))[:5] or sorted(codes)[:5]
         raise MissingColumnError(
@@ -231,23 +253,25 @@ def _text(v) -> str:
     return s[:-2] if s.endswith(".0") and s[:-2].isdigit() else s
 
 
-def _joins_of(path: Path, grids_layer: str | None) -> tuple[list[dict], dict]:
-    """The ``gridtool join`` log on the grids and the grids' personal columns of a gridtool project
-    (its ``gridtool_meta`` table); nothing for other files."""
+def _joins_of(path: Path, grids_layer: str | None) -> tuple[list[dict], dict, dict]:
+    """The ``gridtool join`` log on the grids, the grids' personal columns and the old → new code
+    table of its last redraw of a gridtool project (its ``gridtool_meta`` table); nothing for other
+    files."""
     import json
 
     from ..project import META_TABLE
     if suffix_of(path) != ".gpkg" or grids_layer != "grids":
-        return [], {}
+        return [], {}, {}
     try:
         if META_TABLE not in list_layers(path):
-            return [], {}
+            return [], {}, {}
         rows = pyogrio.read_dataframe(path, layer=META_TABLE)
         meta = {k: json.loads(v) for k, v in zip(rows["key"], rows["value"])}
     except (pyogrio.errors.DataSourceError, OSError, ValueError, KeyError):
-        return [], {}
+        return [], {}, {}
     joins = [j for j in (meta.get("parameters") or {}).get("joins") or [] if j.get("target") == "grids"]
-    return joins, dict(((meta.get("layers") or {}).get("grids") or {}).get("sensitive") or {})
+    return (joins, dict(((meta.get("layers") or {}).get("grids") or {}).get("sensitive") or {}),
+            recoded_table(meta.get("parameters") or {}))
 
 
 def _households_of(path: Path, grids_layer: str | None, crs) -> gpd.GeoDataFrame | None:
