@@ -117,6 +117,8 @@ def read_previous(spec: str, *, code_field: str | None = None, crs_in=None, crs_
         locked = sorted(c for c, lk in zip(grids["code"], grids["locked"]) if truthy(lk) and c)
     households = _households_of(p, raw.layer, gdf.crs)
     joins, sensitive, recoded = _joins_of(p, raw.layer)
+    if not joins:  # another system's grids (the county's platform): its 网格员 / 电话 columns
+        grids, joins, sensitive = _staff_columns(grids, raw.path, col)
     return PreviousLayers(grids=grids, households=households, file=raw.path, layer=raw.layer, code_column=col,
                           code_found_by=how, crs=crs_label, hh_column=hh_col, locked=locked, problems=problems,
                           joins=joins, sensitive=sensitive, recoded=recoded)
@@ -272,6 +274,24 @@ def _joins_of(path: Path, grids_layer: str | None) -> tuple[list[dict], dict, di
     joins = [j for j in (meta.get("parameters") or {}).get("joins") or [] if j.get("target") == "grids"]
     return (joins, dict(((meta.get("layers") or {}).get("grids") or {}).get("sensitive") or {}),
             recoded_table(meta.get("parameters") or {}))
+
+
+def _staff_columns(grids: gpd.GeoDataFrame, file: str, code_column: str) -> tuple[gpd.GeoDataFrame, list, dict]:
+    """A grids file of another system with a 网格员 / 联系电话 / 网格长 column (named as ``gridtool
+    join`` names them): those columns become gridtool's staff columns (``worker``, ``worker_phone``
+    …), logged as a join from the file itself, so a redraw carries them by code like a ledger."""
+    from ..join import PROTECTED, STAFF_KINDS, _find_staff
+    staff = {c: t for c, t in _find_staff([str(c) for c in grids.columns if c not in PROTECTED]).items()
+             if grids[c].map(lambda v: v is not None and v == v and str(v).strip() != "").any()}
+    if not staff:
+        return grids, [], {}
+    out = grids.drop(columns=[t for c, t in staff.items() if t in grids and t != c])
+    out = out.rename(columns={c: t for c, t in staff.items()})
+    for t in staff.values():  # as text: a phone read as a number loses nothing but ".0"
+        out[t] = [None if v is None or (isinstance(v, float) and v != v) else _text(v) for v in out[t]]
+    entry = {"table": file, "sheet": None, "on": code_column, "target": "grids", "columns": dict(staff),
+             "numeric": [], "source": "previous"}
+    return out, [entry], {t: STAFF_KINDS[t] for t in staff.values()}
 
 
 def _households_of(path: Path, grids_layer: str | None, crs) -> gpd.GeoDataFrame | None:
