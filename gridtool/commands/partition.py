@@ -78,6 +78,9 @@ def _print_partition(args, rep: dict, out) -> None:
     layer_zh = {"grids": "基础网格", "special_grids": "专属网格", "subgrids": "子网格"}
     for role, c in (rep.get("joined_columns_carried") or {}).items():
         new = c["codes_without"]
+        if "reassign" in c:  # the sub-grid ledger of last year's project: kept where the households are
+            _print_subgrid_ledger(args, c)
+            continue
         say(args, f"  已连接的列（{'、'.join(c['columns'])}）按编码带入新的{layer_zh.get(role, role)}："
                   f"{c['with_values']} / {c['grids']} 个有值" + (f"；新编码 {'、'.join(new[:8])}"
                   f"{'…' if len(new) > 8 else ''} 没有旧值，请再用 gridtool join 补上" if new else ""),
@@ -240,6 +243,16 @@ def _partition_redraw(args) -> int:
     _print_partition(args, rep, out)
     _print_redraw(args, rep["plan"]["redraw"], rep.get("totals") or {})
     return 0
+
+
+def _print_subgrid_ledger(args, c: dict) -> None:
+    cols = "、".join(c["columns"])
+    say(args, f"  子网格已连接的列（{cols}）：住户与上一版相同的 {len(c['carried'])} 个子网格沿用；上一版 "
+              f"{len(c['reassign'])} 个子网格的住户有变化，{len(c['codes_without'])} 个子网格需重新指定"
+              "（见台账“重绘变化”表），再用 gridtool join 补上",
+        f"  sub-grid joined columns ({', '.join(c['columns'])}): kept on the {len(c['carried'])} sub-grids with "
+        f"last year's households; {len(c['reassign'])} of last year's sub-grids changed, "
+        f"{len(c['codes_without'])} sub-grids need a new assignment (the ledger's 重绘变化 sheet): join them again")
 
 
 def _print_redraw(args, r: dict, totals: dict) -> None:

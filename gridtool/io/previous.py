@@ -60,6 +60,11 @@ class PreviousLayers:
     #: old code → new code of grids the plan's own redraw renumbered under a recoded village
     #: (``plan.redraw.recoded`` of gridtool's project), to say what last year's code is now
     recoded: dict = field(default_factory=dict)
+    #: gridtool's own project with a sub-grid ledger (楼长, 网格助理 joined onto the sub-grids): its
+    #: sub-grids, that join log and their personal columns (:mod:`gridtool.partition.subgrid_ledger`)
+    subgrids: gpd.GeoDataFrame | None = None
+    subgrid_joins: list[dict] = field(default_factory=list)
+    subgrid_sensitive: dict = field(default_factory=dict)
 
     def describe(self) -> dict:
         return {"file": self.file, "layer": self.layer, "grids": len(self.grids), "code_column": self.code_column,
@@ -116,12 +121,16 @@ def read_previous(spec: str, *, code_field: str | None = None, crs_in=None, crs_
     if "locked" in grids:
         locked = sorted(c for c, lk in zip(grids["code"], grids["locked"]) if truthy(lk) and c)
     households = _households_of(p, raw.layer, gdf.crs)
-    joins, sensitive, recoded = _joins_of(p, raw.layer)
+    meta = _meta_of(p, raw.layer)
+    joins, sensitive = meta.get("joins") or [], meta.get("sensitive") or {}
     if not joins:  # another system's grids (the county's platform): its 网格员 / 电话 columns
         grids, joins, sensitive = _staff_columns(grids, raw.path, col)
+    sub_joins = meta.get("subgrid_joins") or []
     return PreviousLayers(grids=grids, households=households, file=raw.path, layer=raw.layer, code_column=col,
                           code_found_by=how, crs=crs_label, hh_column=hh_col, locked=locked, problems=problems,
-                          joins=joins, sensitive=sensitive, recoded=recoded)
+                          joins=joins, sensitive=sensitive, recoded=meta.get("recoded") or {},
+                          subgrids=_subgrids_of(p, gdf.crs) if sub_joins else None, subgrid_joins=sub_joins,
+                          subgrid_sensitive=meta.get("subgrid_sensitive") or {})
 
 
 def recoded_table(parameters: dict) -> dict:
@@ -255,25 +264,41 @@ def _text(v) -> str:
     return s[:-2] if s.endswith(".0") and s[:-2].isdigit() else s
 
 
-def _joins_of(path: Path, grids_layer: str | None) -> tuple[list[dict], dict, dict]:
-    """The ``gridtool join`` log on the grids, the grids' personal columns and the old → new code
-    table of its last redraw of a gridtool project (its ``gridtool_meta`` table); nothing for other
-    files."""
+def _meta_of(path: Path, grids_layer: str | None) -> dict:
+    """Of a gridtool project (its ``gridtool_meta`` table; nothing for other files): the ``gridtool
+    join`` log on the grids (``joins``) and on the sub-grids (``subgrid_joins``), the personal columns
+    of both layers (``sensitive``, ``subgrid_sensitive``) and the old → new code table of its last
+    redraw (``recoded``)."""
     import json
 
     from ..project import META_TABLE
     if suffix_of(path) != ".gpkg" or grids_layer != "grids":
-        return [], {}, {}
+        return {}
     try:
         if META_TABLE not in list_layers(path):
-            return [], {}, {}
+            return {}
         rows = pyogrio.read_dataframe(path, layer=META_TABLE)
         meta = {k: json.loads(v) for k, v in zip(rows["key"], rows["value"])}
     except (pyogrio.errors.DataSourceError, OSError, ValueError, KeyError):
-        return [], {}, {}
-    joins = [j for j in (meta.get("parameters") or {}).get("joins") or [] if j.get("target") == "grids"]
-    return (joins, dict(((meta.get("layers") or {}).get("grids") or {}).get("sensitive") or {}),
-            recoded_table(meta.get("parameters") or {}))
+        return {}
+    logged = (meta.get("parameters") or {}).get("joins") or []
+    layers = meta.get("layers") or {}
+    return {"joins": [j for j in logged if j.get("target") == "grids"],
+            "subgrid_joins": [j for j in logged if j.get("target") == "subgrids"],
+            "sensitive": dict((layers.get("grids") or {}).get("sensitive") or {}),
+            "subgrid_sensitive": dict((layers.get("subgrids") or {}).get("sensitive") or {}),
+            "recoded": recoded_table(meta.get("parameters") or {})}
+
+
+def _subgrids_of(path: Path, crs) -> gpd.GeoDataFrame | None:
+    """The previous project's sub-grids layer (its joined 楼长 / 网格助理 columns), when it has one."""
+    try:
+        if "subgrids" not in list_layers(path):
+            return None
+        sg = pyogrio.read_dataframe(path, layer="subgrids")
+    except (pyogrio.errors.DataSourceError, OSError):
+        return None
+    return sg.set_crs(crs) if sg.crs is None and crs is not None else sg
 
 
 def _staff_columns(grids: gpd.GeoDataFrame, file: str, code_column: str) -> tuple[gpd.GeoDataFrame, list, dict]:
@@ -310,5 +335,5 @@ def _households_of(path: Path, grids_layer: str | None, crs) -> gpd.GeoDataFrame
         return None
     if hs.crs is None and crs is not None:
         hs = hs.set_crs(crs)
-    keep = [c for c in ("hh", "grid", "grid_parts", hs.geometry.name) if c in hs]
+    keep = [c for c in ("hh", "grid", "grid_parts", "subgrid", "subgrid_parts", hs.geometry.name) if c in hs]
     return hs[keep]

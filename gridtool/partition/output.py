@@ -60,6 +60,14 @@ def apply_to_project(project, gp: GridPartitioner, *, source: str = "gridtool pa
             kept = _carry_joined_columns(previous.grids, theirs, previous.sensitive, gdf, sensitive, back) or kept
             logged = project.parameters.setdefault("joins", [])
             logged[:0] = [j for j in previous.joins if j not in logged]
+        if role == "subgrids" and previous is not None and previous.subgrid_joins:
+            # 楼长 / 网格助理 on last year's sub-grids: kept where the households are the same
+            from .subgrid_ledger import carry_subgrid_columns
+            theirs = {c for j in previous.subgrid_joins for c in (j.get("columns") or {}).values()}
+            kept = carry_subgrid_columns(previous.subgrids, previous.households, theirs, previous.subgrid_sensitive,
+                                         gdf, gp.households_, sensitive) or kept
+            logged = project.parameters.setdefault("joins", [])
+            logged[:0] = [j for j in previous.subgrid_joins if j not in logged]
         if kept:
             carried[role] = kept
         project.layers[role] = Layer(role=role, gdf=gdf, source=source, format="derived", crs_in=crs_in,
