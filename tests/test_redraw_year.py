@@ -227,3 +227,48 @@ def test_the_ledger_has_the_change_report_in_chinese_with_the_same_totals(year, 
     # every cell in Chinese: no English words from the report
     assert not any(isinstance(c, str) and any(w in c for w in ("households", "grid", "locked"))
                    for r in rows for c in r)
+
+
+def test_locking_last_years_code_of_a_recoded_village_names_its_new_code(year, tmp_path, capsys):
+    """``--lock`` with a code the recode renumbered: the message names the code it has now and the
+    fix with it, in both languages, whether the plan is the project's own or given as --previous."""
+    e = sorted(year["report"]["plan"]["redraw"]["recoded"], key=lambda e: e["old"])[0]
+    out = tmp_path / "x.gpkg"
+    for extra in ([], ["--previous", str(year["out"])]):
+        assert main(["partition", str(year["out"]), *extra, "--lock", e["old"], "--out", str(out), *FAST]) == 2
+        err = capsys.readouterr().err
+        assert f"{e['old']} 现为 {e['new']}" in err and f"--lock {e['new']}" in err and "解决办法" in err
+        assert "recoded_codes" in err and not out.exists()
+    assert main(["--lang", "en", "partition", str(year["out"]), "--lock", e["old"], "--out", str(out), *FAST]) == 2
+    err = capsys.readouterr().err
+    assert f"{e['old']} is now {e['new']}" in err and f"--lock {e['new']}" in err and "Fix:" in err
+
+
+def test_a_previous_plan_from_a_shapefile_carries_its_grid_workers_and_phones(year, tmp_path, capsys):
+    """Last year's grids kept as a shapefile from the county's platform (GBK, 网格编码 / 网格员 /
+    联系电话 columns, no households layer): the 网格员 and phones go to the new grids by code, the
+    recoded village's grids included, flagged as personal data."""
+    last = gpd.read_file(year["last"], layer="grids")
+    phones = {c: f"1380000{i:04d}" for i, c in enumerate(last["code"])}
+    shp = gpd.GeoDataFrame({"网格编码": last["code"], "网格员": last["worker"],
+                            "联系电话": last["code"].map(phones), "户数": last["hh"]},
+                           geometry=last.geometry.values, crs=last.crs)
+    path = tmp_path / "去年网格.shp"
+    shp.to_file(path, encoding="gbk")
+    now = year["out"].parent / "this_year.gpkg"
+    out = tmp_path / "from_shp.gpkg"
+    assert main(["partition", str(now), "--previous", str(path), "--field", "previous.code=网格编码",
+                 "--out", str(out), *FAST]) == 0
+    capsys.readouterr()
+    p = Project.open(out)
+    g = p.layers["grids"].gdf.set_index("code")
+    old_code = {e["new"]: e["old"] for e in p.parameters["partition"]["plan"]["redraw"]["recoded"]}
+    assert old_code and set(old_code.values()) <= set(phones)
+    kept = [c for c in g.index if old_code.get(c, c) in phones]
+    assert len(kept) >= len(g) - 2
+    assert all(g.loc[c, "worker"] == year["workers"][old_code.get(c, c)] for c in kept)
+    assert all(g.loc[c, "worker_phone"] == phones[old_code.get(c, c)] for c in kept)
+    assert p.layers["grids"].sensitive.get("worker") == "name"
+    assert p.layers["grids"].sensitive.get("worker_phone") == "phone"
+    carried = p.parameters["partition"]["joined_columns_carried"]["grids"]
+    assert sorted(carried["columns"]) == ["worker", "worker_phone"] and carried["with_values"] == len(kept)

@@ -78,6 +78,9 @@ def _print_partition(args, rep: dict, out) -> None:
     layer_zh = {"grids": "基础网格", "special_grids": "专属网格", "subgrids": "子网格"}
     for role, c in (rep.get("joined_columns_carried") or {}).items():
         new = c["codes_without"]
+        if "reassign" in c:  # the sub-grid ledger of last year's project: kept where the households are
+            _print_subgrid_ledger(args, c)
+            continue
         say(args, f"  已连接的列（{'、'.join(c['columns'])}）按编码带入新的{layer_zh.get(role, role)}："
                   f"{c['with_values']} / {c['grids']} 个有值" + (f"；新编码 {'、'.join(new[:8])}"
                   f"{'…' if len(new) > 8 else ''} 没有旧值，请再用 gridtool join 补上" if new else ""),
@@ -169,9 +172,10 @@ def _partition_redraw(args) -> int:
     """``partition --previous PATH[:LAYER] [--lock CODE,…]``: redraw with minimal change from an
     earlier plan (gridtool's own, or any polygon layer with a code column); locked grids keep their
     households, shape and code exactly. Writes the ``changes`` layer and the report's ``redraw``."""
-    from ..io.previous import PreviousLayers, check_previous, read_previous
+    from ..io.previous import PreviousLayers, check_previous, read_previous, recoded_table
     from ..partition.engine import GridPartitioner
     from ..partition.output import apply_to_project, write_report
+    from ..partition.yearly import fit_redraw
     if args.workers is not None or args.scheduler or args.out_dir or args.resume or args.by:
         raise GridtoolError(
             "--previous/--lock 不能与批量选项（--workers、--scheduler、--out-dir、--resume、--by）同时使用",
@@ -209,38 +213,46 @@ def _partition_redraw(args) -> int:
         if prev.locked:
             say(args, f"  上一版中已锁定的网格保持不变：{'、'.join(prev.locked)}",
                 f"  grids locked in the previous plan are kept: {', '.join(prev.locked)}")
-        vl = project.layers.get("villages")
-        check_previous(prev, vl.gdf if vl is not None else None, lock)
-        previous, previous_hh = prev.grids, prev.households
         carry_from = prev
-        match = "households" if previous_hh is not None else "polygons"
-        locked = sorted(set(lock) | set(prev.locked))
-        described = prev.describe()
     else:  # --lock alone: the project's own plan is the previous one
         if "grids" not in project.layers:
             raise GridtoolError("--lock 需要上一版网格", "--lock needs a previous plan",
                                 fix_zh="给出 --previous 旧网格文件，或先划分网格。",
                                 fix_en="give --previous OLD_GRIDS, or partition the project first.")
-        previous, previous_hh, match, locked = project.layers["grids"].gdf, None, "grid", lock
-        check_previous(PreviousLayers(grids=previous, households=None, file=args.project, layer="grids",
-                                      code_column="code", code_found_by="given", crs=""), None, lock)
         carry_from = None
-        described = {"file": args.project, "layer": "grids", "grids": len(previous)}
+        own = PreviousLayers(grids=project.layers["grids"].gdf, households=None, file=args.project, layer="grids",
+                             code_column="code", code_found_by="given", crs="",
+                             recoded=recoded_table(project.parameters))
+        check_previous(own, None, lock)
     out = Path(args.out)
     with command_progress(args) as show:
-        gp = GridPartitioner(**_partition_params(args), processes=args.processes).fit(
-            project, previous=previous, locked=locked, match=match, previous_households=previous_hh,
-            progress=show)
+        if carry_from is not None:  # the app's 按上一版重绘 takes the same path
+            gp = fit_redraw(project, carry_from, params=_partition_params(args), lock=lock,
+                            processes=args.processes, progress=show)
+        else:
+            gp = GridPartitioner(**_partition_params(args), processes=args.processes).fit(
+                project, previous=own.grids, locked=lock, match="grid", progress=show)
     apply_to_project(project, gp, previous=carry_from)
     rep = gp.report_
-    rep["previous"] = described
-    project.parameters["partition"]["previous"] = described
+    if carry_from is None:
+        rep["previous"] = project.parameters["partition"]["previous"] = {
+            "file": args.project, "layer": "grids", "grids": len(own.grids)}
     project.save(out, force=args.force)
     if args.report:
         write_report(args.report, rep)
     _print_partition(args, rep, out)
     _print_redraw(args, rep["plan"]["redraw"], rep.get("totals") or {})
     return 0
+
+
+def _print_subgrid_ledger(args, c: dict) -> None:
+    cols = "、".join(c["columns"])
+    say(args, f"  子网格已连接的列（{cols}）：住户与上一版相同的 {len(c['carried'])} 个子网格沿用；上一版 "
+              f"{len(c['reassign'])} 个子网格的住户有变化，{len(c['codes_without'])} 个子网格需重新指定"
+              "（见台账“重绘变化”表），再用 gridtool join 补上",
+        f"  sub-grid joined columns ({', '.join(c['columns'])}): kept on the {len(c['carried'])} sub-grids with "
+        f"last year's households; {len(c['reassign'])} of last year's sub-grids changed, "
+        f"{len(c['codes_without'])} sub-grids need a new assignment (the ledger's 重绘变化 sheet): join them again")
 
 
 def _print_redraw(args, r: dict, totals: dict) -> None:

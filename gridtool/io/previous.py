@@ -57,6 +57,14 @@ class PreviousLayers:
     #: and which of the grids' columns are personal data, so a redraw carries the ledger over
     joins: list[dict] = field(default_factory=list)
     sensitive: dict = field(default_factory=dict)
+    #: old code → new code of grids the plan's own redraw renumbered under a recoded village
+    #: (``plan.redraw.recoded`` of gridtool's project), to say what last year's code is now
+    recoded: dict = field(default_factory=dict)
+    #: gridtool's own project with a sub-grid ledger (楼长, 网格助理 joined onto the sub-grids): its
+    #: sub-grids, that join log and their personal columns (:mod:`gridtool.partition.subgrid_ledger`)
+    subgrids: gpd.GeoDataFrame | None = None
+    subgrid_joins: list[dict] = field(default_factory=list)
+    subgrid_sensitive: dict = field(default_factory=dict)
 
     def describe(self) -> dict:
         return {"file": self.file, "layer": self.layer, "grids": len(self.grids), "code_column": self.code_column,
@@ -113,10 +121,23 @@ def read_previous(spec: str, *, code_field: str | None = None, crs_in=None, crs_
     if "locked" in grids:
         locked = sorted(c for c, lk in zip(grids["code"], grids["locked"]) if truthy(lk) and c)
     households = _households_of(p, raw.layer, gdf.crs)
-    joins, sensitive = _joins_of(p, raw.layer)
+    meta = _meta_of(p, raw.layer)
+    joins, sensitive = meta.get("joins") or [], meta.get("sensitive") or {}
+    if not joins:  # another system's grids (the county's platform): its 网格员 / 电话 columns
+        grids, joins, sensitive = _staff_columns(grids, raw.path, col)
+    sub_joins = meta.get("subgrid_joins") or []
     return PreviousLayers(grids=grids, households=households, file=raw.path, layer=raw.layer, code_column=col,
                           code_found_by=how, crs=crs_label, hh_column=hh_col, locked=locked, problems=problems,
-                          joins=joins, sensitive=sensitive)
+                          joins=joins, sensitive=sensitive, recoded=meta.get("recoded") or {},
+                          subgrids=_subgrids_of(p, gdf.crs) if sub_joins else None, subgrid_joins=sub_joins,
+                          subgrid_sensitive=meta.get("subgrid_sensitive") or {})
+
+
+def recoded_table(parameters: dict) -> dict:
+    """Old code → new code of the grids a project's last redraw renumbered (recoded villages)."""
+    red = ((parameters or {}).get("partition") or {}).get("plan") or {}
+    return {str(e["old"]): str(e["new"]) for e in (red.get("redraw") or {}).get("recoded") or []
+            if e.get("old") and e.get("new")}
 
 
 def check_previous(prev: PreviousLayers, villages: gpd.GeoDataFrame | None, locked=()) -> None:
@@ -125,6 +146,18 @@ def check_previous(prev: PreviousLayers, villages: gpd.GeoDataFrame | None, lock
     retired and every household counted as new, with nothing said)."""
     codes = set(prev.grids["code"].tolist())
     unknown = sorted({str(c) for c in locked} - codes)
+    renamed = {u: prev.recoded[u] for u in unknown if prev.recoded.get(u) in codes}
+    if renamed:  # last year's code of a recoded village: name its code now
+        pairs_zh = "、".join(f"{o} 现为 {n}" for o, n in renamed.items())
+        pairs_en = ", ".join(f"{o} is now {n}" for o, n in renamed.items())
+        fixed = ",".join(renamed.get(c, c) for c in sorted({str(c) for c in locked}))
+        raise MissingColumnError(
+            f"要锁定的网格编码已因村（社区）代码变更而改编：{pairs_zh}",
+            f"the grid codes to lock were renumbered when their village's division code changed: {pairs_en}",
+            fix_zh=f"改用新编码：--lock {fixed}（新旧编码对照见 changes 图层的 recoded_codes 列或台账的“重绘变化”表）。",
+            fix_en=f"use the new codes: --lock {fixed} (the old → new table is in the changes layer's "
+                   "recoded_codes column and the ledger's 重绘变化 sheet).",
+            file=prev.file, layer=prev.layer, field=prev.code_column)
     if unknown:
         near = sorted(c for c in codes if any(str(c)[:12] == u[:12] for u in unknown))[:5] or sorted(codes)[:5]
         raise MissingColumnError(
@@ -231,23 +264,59 @@ def _text(v) -> str:
     return s[:-2] if s.endswith(".0") and s[:-2].isdigit() else s
 
 
-def _joins_of(path: Path, grids_layer: str | None) -> tuple[list[dict], dict]:
-    """The ``gridtool join`` log on the grids and the grids' personal columns of a gridtool project
-    (its ``gridtool_meta`` table); nothing for other files."""
+def _meta_of(path: Path, grids_layer: str | None) -> dict:
+    """Of a gridtool project (its ``gridtool_meta`` table; nothing for other files): the ``gridtool
+    join`` log on the grids (``joins``) and on the sub-grids (``subgrid_joins``), the personal columns
+    of both layers (``sensitive``, ``subgrid_sensitive``) and the old → new code table of its last
+    redraw (``recoded``)."""
     import json
 
     from ..project import META_TABLE
     if suffix_of(path) != ".gpkg" or grids_layer != "grids":
-        return [], {}
+        return {}
     try:
         if META_TABLE not in list_layers(path):
-            return [], {}
+            return {}
         rows = pyogrio.read_dataframe(path, layer=META_TABLE)
         meta = {k: json.loads(v) for k, v in zip(rows["key"], rows["value"])}
     except (pyogrio.errors.DataSourceError, OSError, ValueError, KeyError):
-        return [], {}
-    joins = [j for j in (meta.get("parameters") or {}).get("joins") or [] if j.get("target") == "grids"]
-    return joins, dict(((meta.get("layers") or {}).get("grids") or {}).get("sensitive") or {})
+        return {}
+    logged = (meta.get("parameters") or {}).get("joins") or []
+    layers = meta.get("layers") or {}
+    return {"joins": [j for j in logged if j.get("target") == "grids"],
+            "subgrid_joins": [j for j in logged if j.get("target") == "subgrids"],
+            "sensitive": dict((layers.get("grids") or {}).get("sensitive") or {}),
+            "subgrid_sensitive": dict((layers.get("subgrids") or {}).get("sensitive") or {}),
+            "recoded": recoded_table(meta.get("parameters") or {})}
+
+
+def _subgrids_of(path: Path, crs) -> gpd.GeoDataFrame | None:
+    """The previous project's sub-grids layer (its joined 楼长 / 网格助理 columns), when it has one."""
+    try:
+        if "subgrids" not in list_layers(path):
+            return None
+        sg = pyogrio.read_dataframe(path, layer="subgrids")
+    except (pyogrio.errors.DataSourceError, OSError):
+        return None
+    return sg.set_crs(crs) if sg.crs is None and crs is not None else sg
+
+
+def _staff_columns(grids: gpd.GeoDataFrame, file: str, code_column: str) -> tuple[gpd.GeoDataFrame, list, dict]:
+    """A grids file of another system with a 网格员 / 联系电话 / 网格长 column (named as ``gridtool
+    join`` names them): those columns become gridtool's staff columns (``worker``, ``worker_phone``
+    …), logged as a join from the file itself, so a redraw carries them by code like a ledger."""
+    from ..join import PROTECTED, STAFF_KINDS, _find_staff
+    staff = {c: t for c, t in _find_staff([str(c) for c in grids.columns if c not in PROTECTED]).items()
+             if grids[c].map(lambda v: v is not None and v == v and str(v).strip() != "").any()}
+    if not staff:
+        return grids, [], {}
+    out = grids.drop(columns=[t for c, t in staff.items() if t in grids and t != c])
+    out = out.rename(columns={c: t for c, t in staff.items()})
+    for t in staff.values():  # as text: a phone read as a number loses nothing but ".0"
+        out[t] = [None if v is None or (isinstance(v, float) and v != v) else _text(v) for v in out[t]]
+    entry = {"table": file, "sheet": None, "on": code_column, "target": "grids", "columns": dict(staff),
+             "numeric": [], "source": "previous"}
+    return out, [entry], {t: STAFF_KINDS[t] for t in staff.values()}
 
 
 def _households_of(path: Path, grids_layer: str | None, crs) -> gpd.GeoDataFrame | None:
@@ -266,5 +335,5 @@ def _households_of(path: Path, grids_layer: str | None, crs) -> gpd.GeoDataFrame
         return None
     if hs.crs is None and crs is not None:
         hs = hs.set_crs(crs)
-    keep = [c for c in ("hh", "grid", "grid_parts", hs.geometry.name) if c in hs]
+    keep = [c for c in ("hh", "grid", "grid_parts", "subgrid", "subgrid_parts", hs.geometry.name) if c in hs]
     return hs[keep]

@@ -4,7 +4,9 @@ township office to file with the new plan (``gridtool export --ledger`` after
 
 One row per village that changed, then the code table: codes renumbered under a recoded village
 (旧编码 → 新编码), codes retired, codes new, locked grids, and where the households inside a
-locked grid went. Below it the same figures as the console and the totals: last year's households,
+locked grid went; then the sub-grid ledger (楼长, 网格助理 joined onto the sub-grids): how many
+sub-grids kept their people (the same households), last year's sub-grids whose people need a new
+assignment and this year's sub-grids with nobody yet. Below it the same figures as the console and the totals: last year's households,
 those no longer on the roster, those new, this year's (the ledger's own total).
 """
 
@@ -69,6 +71,7 @@ def changes_sheet(project, totals: HouseholdTotals):
         rows.append(["锁定网格范围内的新住户", village_of.get(e["locked"]), back.get(e["locked"], e["locked"]),
                      e["locked"], e["households"],
                      f"不属于该锁定网格，已归入：{went}；如应并入，先解锁该网格再重绘"])
+    rows += _subgrid_rows(project, recoded)
     if not rows:
         rows.append(["无变化", None, None, None, None, "与上一版相同"])
     footer = [["合计", None, None, None, totals.imported,
@@ -81,3 +84,30 @@ def changes_sheet(project, totals: HouseholdTotals):
         footer.append(["住户", None, None, None, totals.imported,
                        f"上一版 {before:,} 户 − 已不在名册 {gone:,} 户 + 新增 {new:,} 户 {sign} 本次 {totals.imported:,} 户"])
     return Sheet(NAME, list(COLUMNS), rows, footer)
+
+
+def _subgrid_rows(project, recoded: dict) -> list[list]:
+    """The sub-grid ledger carried by a redraw (``joined_columns_carried["subgrids"]``,
+    :mod:`gridtool.partition.subgrid_ledger`)."""
+    c = ((project.parameters.get("partition") or {}).get("joined_columns_carried") or {}).get("subgrids")
+    if not c or "reassign" not in c:
+        return []
+    cols = "、".join(c["columns"])
+    grids = project.layers.get("grids")
+    village = dict(zip(grids.gdf["code"].astype(str), grids.gdf["village"])) if grids is not None \
+        and "village" in grids.gdf else {}
+    rows = [["子网格沿用", None, None, None, None,
+             f"{len(c.get('carried') or {})} 个子网格的住户与上一版相同，{cols}沿用上一版"]]
+    for e in c["reassign"]:
+        g = str(e.get("grid") or "")
+        rows.append(["子网格需重新指定", village.get((recoded.get(g) or {}).get("new", g)), e["old"], None,
+                     e.get("households"), f"该子网格的住户已有变化，{cols}需重新指定"])
+    sub = project.layers.get("subgrids")
+    if sub is not None:
+        s = sub.gdf.assign(_c=sub.gdf["code"].astype(str)).set_index("_c")
+        for code in c.get("codes_without") or []:
+            if code in s.index:
+                g = str(s.at[code, "grid"]) if "grid" in s else ""
+                rows.append(["子网格待指定", village.get(g), None, code,
+                             int(s.at[code, "hh"]) if "hh" in s else None, f"新的或有变化的子网格，{cols}待补录"])
+    return rows

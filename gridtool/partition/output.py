@@ -32,7 +32,8 @@ def apply_to_project(project, gp: GridPartitioner, *, source: str = "gridtool pa
         The layers' source as the project records it.
     previous : gridtool.io.previous.PreviousLayers, optional
         The plan a redraw started from: the columns joined to its grids (``joins``) go to the new
-        grids of the same code where the project has none of its own, and its join log is kept.
+        grids of the same code where the project has none of its own, and its join log is kept;
+        the report's ``previous`` describes it (:mod:`gridtool.partition.yearly`).
     """
     crs_in = project.user_crs
     made = {"grids": gp.grids_, "subgrids": gp.subgrids_, "special_grids": gp.special_grids_,
@@ -59,6 +60,14 @@ def apply_to_project(project, gp: GridPartitioner, *, source: str = "gridtool pa
             kept = _carry_joined_columns(previous.grids, theirs, previous.sensitive, gdf, sensitive, back) or kept
             logged = project.parameters.setdefault("joins", [])
             logged[:0] = [j for j in previous.joins if j not in logged]
+        if role == "subgrids" and previous is not None and previous.subgrid_joins:
+            # 楼长 / 网格助理 on last year's sub-grids: kept where the households are the same
+            from .subgrid_ledger import carry_subgrid_columns
+            theirs = {c for j in previous.subgrid_joins for c in (j.get("columns") or {}).values()}
+            kept = carry_subgrid_columns(previous.subgrids, previous.households, theirs, previous.subgrid_sensitive,
+                                         gdf, gp.households_, sensitive) or kept
+            logged = project.parameters.setdefault("joins", [])
+            logged[:0] = [j for j in previous.subgrid_joins if j not in logged]
         if kept:
             carried[role] = kept
         project.layers[role] = Layer(role=role, gdf=gdf, source=source, format="derived", crs_in=crs_in,
@@ -69,6 +78,8 @@ def apply_to_project(project, gp: GridPartitioner, *, source: str = "gridtool pa
     hh.gdf = gp.households_
     # One total for every output: imported = base + special + exception grids + unassigned.
     gp.report_["totals"] = household_totals(project).as_dict()
+    if previous is not None:
+        gp.report_["previous"] = previous.describe()
     project.parameters["partition"] = {k: v for k, v in gp.report_.items() if k != "grids"}
 
 

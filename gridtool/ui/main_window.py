@@ -126,6 +126,7 @@ class MainWindow(QMainWindow):
         self._act("view.selection", self.canvas.zoom_to_selection, "Ctrl+J")
         self._act("grid.partition", self.partition_dialog, "Ctrl+P")
         self._act("grid.redraw", self.redraw_unlocked)
+        self._act("grid.redraw_previous", self.redraw_previous_dialog)
         self._act("grid.validate_plan", self.validate_plan)
         self._act("grid.join", self.join_dialog)
         self._act("data.validate", self.validate_data)
@@ -177,7 +178,7 @@ class MainWindow(QMainWindow):
         menu("view", ["view.full", "view.in", "view.out", "view.layer", "view.selection", None])
         for d in self.docks.values():
             self.menus["view"].addAction(d.toggleViewAction())
-        menu("grid", ["grid.partition", "grid.redraw", None, "tool.pan", "tool.brush", "tool.box", "tool.pick", None,
+        menu("grid", ["grid.partition", "grid.redraw", "grid.redraw_previous", None, "tool.pan", "tool.brush", "tool.box", "tool.pick", None,
                       "grid.lock", "grid.split", None, "grid.validate_plan", "data.validate", None, "grid.join"])
         menu("patrol", ["patrol.plan", None, "patrol.circles", "patrol.siting", None, "patrol.seal"])
         lm = menu("lang", [])
@@ -329,6 +330,7 @@ class MainWindow(QMainWindow):
             a[k].setEnabled(has and not busy)
         a["grid.partition"].setEnabled(has and "households" in s.project.layers and "villages" in s.project.layers
                                        and not busy)
+        a["grid.redraw_previous"].setEnabled(a["grid.partition"].isEnabled())
         for k in ("grid.redraw", "grid.validate_plan", "grid.lock", "grid.split", "tool.brush", "tool.box", "tool.pick"):
             a[k].setEnabled(plan and not busy)
         for k in ("patrol.plan", "patrol.circles", "patrol.siting", "patrol.seal"):
@@ -754,6 +756,40 @@ class MainWindow(QMainWindow):
             return
         self.run_partition(s.partition_parameters(), redraw=True, title=tr("job.redraw", n=len(s.plan.locked)),
                            undo_text="重绘未锁定网格 / redraw unlocked grids")
+
+    def redraw_previous_dialog(self) -> None:
+        """网格 → 按上一版重绘…: last year's plan (a gridtool project, or grids from the county's
+        platform), then the partition's parameters; the same redraw as ``gridtool partition
+        --previous``."""
+        path, _ = QFileDialog.getOpenFileName(self, tr("redraw.previous_title"), settings().value("last_dir", ""),
+                                              tr("file.filter_previous"))
+        if not path:
+            return
+        from .partition_dialog import PartitionDialog
+        dlg = PartitionDialog(self.session.partition_parameters(), self)
+        dlg.accepted.connect(lambda: self.redraw_from_previous(path, params=dlg.params()))
+        dlg.open()
+
+    def redraw_from_previous(self, path: str, *, params: dict, lock=(), code_field: str | None = None):
+        """Redraw this project's grids from the plan in ``path`` (``gridtool partition NEW
+        --previous PATH``): :func:`gridtool.partition.yearly.fit_redraw` in the background, the
+        ledger joined to that plan carried by code (one undo step)."""
+        from ..io.previous import read_previous
+        from ..partition.yearly import fit_redraw
+        snap = self.session.materialized()
+        lock = list(lock)
+
+        def work(progress, cancelled):
+            prev = read_previous(str(path), code_field=code_field)
+            return prev, fit_redraw(snap, prev, params=params, lock=lock, progress=progress, cancelled=cancelled)
+
+        def done(result):
+            prev, fitted = result
+            self.session.apply_partition(fitted, text="按上一版重绘 / redraw from the previous plan", previous=prev)
+            self.log_message(tr("log.redraw_previous", file=Path(prev.file).name, grids=len(prev.grids)))
+            self._report_partition(fitted.report_)
+
+        return self.run_job(tr("job.redraw_previous"), work, done)
 
     def apply_remedy(self, village: str, kind: str, value) -> None:
         """Re-run the partition with a remedy for one village (merge / relax / keep as exception)."""

@@ -185,13 +185,15 @@ class Session:
     def replace_layers(self, layers: dict, *, text: str, parameters: dict | None = None, blocks=None) -> None:
         self.push(ReplaceLayersCommand(self, layers, text=text, parameters=parameters, blocks=blocks))
 
-    def apply_partition(self, gp, *, text: str) -> None:
-        """Put a fitted GridPartitioner's layers into the project as one undoable step."""
+    def apply_partition(self, gp, *, text: str, previous=None) -> None:
+        """Put a fitted GridPartitioner's layers into the project as one undoable step; ``previous``
+        (:class:`gridtool.io.previous.PreviousLayers`): the other file's plan a redraw started from,
+        whose joined ledger columns go to the new grids (as on the command line)."""
         from ..partition.output import apply_to_project
         p = self.project
         scratch = replace(p, layers=dict(p.layers), parameters=copy.deepcopy(p.parameters))
         scratch.layers["households"] = replace(p.layers["households"])  # apply_to_project sets its gdf
-        apply_to_project(scratch, gp)
+        apply_to_project(scratch, gp, previous=previous)
         roles = set(PARTITION_LAYERS) | {"households"}
         layers = {r: scratch.layers.get(r) for r in roles}
         self.replace_layers(layers, text=text, parameters=scratch.parameters, blocks=gp.blocks_)

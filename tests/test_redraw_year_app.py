@@ -1,0 +1,74 @@
+"""The yearly redraw in the desktop app (pytest-qt, offscreen): this year's roster opened, 网格 →
+按上一版重绘… with last year's project gives exactly what ``gridtool partition NEW --previous LAST``
+gives on the same inputs: grids, codes, the carried 网格员 ledger, the change report and the
+ledger's 重绘变化 sheet (the scenario of ``test_redraw_year``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import shapely
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+pytest.importorskip("PyQt6.QtWidgets")
+pytest.importorskip("pytestqt")
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_redraw_year import year  # noqa: E402,F401  (the module-scoped scenario)
+from test_ui_locks import window  # noqa: E402,F401
+
+from gridtool.cli import main  # noqa: E402
+from gridtool.project import Project  # noqa: E402
+
+
+def _plain(x):
+    return json.loads(json.dumps(x, ensure_ascii=False, default=str))
+
+
+def _sheets(path: Path, tmp: Path) -> dict:
+    import openpyxl
+    xlsx = tmp / f"{path.stem}.xlsx"
+    assert main(["export", str(path), "--ledger", str(xlsx), "--quiet"]) == 0
+    wb = openpyxl.load_workbook(xlsx)
+    return {n: list(wb[n].iter_rows(values_only=True)) for n in ("网格台账", "重绘变化")}
+
+
+def test_the_apps_redraw_from_last_years_project_equals_the_command_lines(qtbot, window, year, tmp_path):  # noqa: F811
+    w = window
+    cli = Project.open(year["out"])
+    w.open_project(str(year["out"].parent / "this_year.gpkg"))
+    qtbot.waitUntil(lambda: w.session.project is not None and not w.jobs.busy, timeout=20000)
+    assert w.actions_["grid.redraw_previous"].isEnabled()
+    w.redraw_from_previous(str(year["last"]), params=cli.parameters["partition"]["parameters"])
+    qtbot.waitUntil(lambda: not w.jobs.busy, timeout=120000)
+    s = w.session
+    assert s.undo.undo_text().startswith("按上一版重绘")
+    cols = ["code", "village", "village_code", "hh", "status", "locked", "worker"]
+    a = s.project.layers["grids"].gdf.sort_values("code").reset_index(drop=True)
+    b = cli.layers["grids"].gdf.sort_values("code").reset_index(drop=True)
+    assert a[cols].astype(str).values.tolist() == b[cols].astype(str).values.tolist()
+    assert all(shapely.symmetric_difference(x, y).area < 1e-3 for x, y in zip(a.geometry.values, b.geometry.values))
+    # the 网格员 of last year's ledger, on the locked grid and the recoded village's grids too
+    assert a.set_index("code").loc[year["locked"], "worker"] == year["workers"][year["locked"]]
+    assert a["worker"].notna().all()
+    assert s.project.layers["households"].gdf["grid"].tolist() == cli.layers["households"].gdf["grid"].tolist()
+    ch = ["village", "households", "households_moved", "households_new", "codes_kept", "new_codes",
+          "retired_codes", "locked_codes", "recoded_codes"]
+    assert s.project.layers["changes"].gdf[ch].values.tolist() == cli.layers["changes"].gdf[ch].values.tolist()
+    mine, theirs = _plain(s.project.parameters["partition"]), _plain(cli.parameters["partition"])
+    for k in ("plan", "totals", "joined_columns_carried", "previous"):
+        if k == "plan":
+            assert mine[k]["redraw"] == theirs[k]["redraw"]
+        else:
+            assert mine[k] == theirs[k], k
+    assert mine["plan"]["redraw"]["recoded"] and mine["joined_columns_carried"]["grids"]["columns"] == ["worker"]
+    # saved from the app, its ledger export is the command line's, 重绘变化 sheet included
+    saved = tmp_path / "app.gpkg"
+    w.save_sync(str(saved))
+    assert gpd.read_file(saved, layer="grids")["worker"].notna().all()
+    assert _sheets(saved, tmp_path) == _sheets(year["out"], tmp_path)
