@@ -56,6 +56,7 @@ from ..partition.buildings import BuildingCounts, building_counts
 from ..partition.report import remedy_words
 from ..partition.totals import HouseholdTotals, household_counts, household_totals
 from .ledger_changes import changes_sheet
+from .ledger_sheet import Sheet
 from .plan_words import apartment_parts_zh, note_zh
 
 SHEETS = ("网格台账", "子网格", "专属网格", "住户名单", "例外与问题")
@@ -84,23 +85,6 @@ _ADDRESS_HEADERS = ("地址", "住址", "详细地址", "家庭住址", "现住�
 _HOLDER_HEADERS = ("户主姓名", "户主", "户主名", "姓名", "居民姓名", "householder", "head_of_household")
 _PHONE_HEADERS = ("联系电话", "电话", "手机", "手机号", "手机号码", "户主电话", "户主联系电话", "phone", "mobile", "tel")
 _TOWN_HEADERS = ("乡镇", "乡镇名称", "乡镇街道", "乡镇（街道）", "街道", "所属乡镇", "所属街道", "township", "town")
-
-
-@dataclass
-class Sheet:
-    """One sheet: a header, body rows, and rows below the body (a 合计 row, notes)."""
-
-    name: str
-    columns: list[str]
-    rows: list[list]
-    footer: list[list] = field(default_factory=list)
-    number_formats: dict[str, str] = field(default_factory=dict)  # column -> Excel number format
-
-    def frame(self) -> pd.DataFrame:
-        """Body and footer as one table (for CSV)."""
-        width = len(self.columns)
-        rows = self.rows + ([[None] * width] if self.footer else []) + [r + [None] * (width - len(r)) for r in self.footer]
-        return pd.DataFrame(rows, columns=self.columns, dtype=object)
 
 
 @dataclass

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from ..ownership import register_csv_header
 from ..partition.totals import HouseholdTotals
+from .ledger_sheet import Sheet
 
 NAME = "重绘变化"
 COLUMNS = ["类型", "村（社区）", "旧编码", "新编码", "户数", "说明"]
@@ -38,7 +39,6 @@ def changes_sheet(project, totals: HouseholdTotals):
     -------
     gridtool.maps.ledger.Sheet or None
     """
-    from .ledger import Sheet
 
     r = ((project.parameters.get("partition") or {}).get("plan") or {}).get("redraw")
     if not r:
