@@ -84,3 +84,29 @@ def test_description_forms():
     # A note is not fields: kept as the description.
     assert description_fields("此处道路施工，注意：绕行北门桥") == {}
     assert description_fields(None) == {}
+
+
+def test_a_table_read_across_takes_its_header_row_as_the_keys(tmp_path, township):
+    """Web tools also write the attributes across: a header row of <th> and a row of values. The
+    values' row is no key–value pair: a 户主's name must not become a column header (which no mask
+    reaches), nor 户主 hold the word 电话."""
+    across = ("<table><tr><th>户主</th><th>电话</th></tr>"
+              "<tr><td>王五</td><td>13900001111</td></tr></table>")
+    assert description_fields(across) == {"户主": "王五", "电话": "13900001111"}
+    three = ("<table><tr><th>户数</th><th>户主</th><th>电话</th></tr>"
+             "<tr><td>4</td><td>李四</td><td>13900002222</td></tr></table>")
+    assert description_fields(three) == {"户数": "4", "户主": "李四", "电话": "13900002222"}
+    # A list of several records under one header is not one placemark's fields: kept as text.
+    assert description_fields(across.replace("</table>", "<tr><td>赵六</td><td>13900003333</td></tr></table>")) == {}
+    pts = township["households"].to_crs(4326)
+    marks = [_placemark(f"住户{i + 1}",
+                        "<table><tr><th>户数</th><th>户主</th><th>电话</th></tr>"
+                        f"<tr><td>{int(hh)}</td><td>张{i}</td><td>1390000{i:04d}</td></tr></table>",
+                        f"<Point><coordinates>{g.x:.7f},{g.y:.7f},0</coordinates></Point>")
+             for i, (g, hh) in enumerate(zip(pts.geometry, pts["户数"]))]
+    kml = tmp_path / "住户横表.kml"
+    kml.write_text(_ovital_doc("住户", marks), encoding="utf-8")
+    lyr = load_layer("households", str(kml))
+    assert not any(str(c).startswith("张") for c in lyr.gdf.columns)
+    assert lyr.total_households == int(township["households"]["户数"].sum())
+    assert {"户主", "电话"} <= set(lyr.sensitive)

@@ -12,6 +12,7 @@ piece of land.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -272,3 +273,46 @@ def test_a_previous_plan_from_a_shapefile_carries_its_grid_workers_and_phones(ye
     assert p.layers["grids"].sensitive.get("worker_phone") == "phone"
     carried = p.parameters["partition"]["joined_columns_carried"]["grids"]
     assert sorted(carried["columns"]) == ["worker", "worker_phone"] and carried["with_values"] == len(kept)
+
+
+def test_what_no_grid_count_fits_beside_a_lock_is_an_exception_named_in_chinese_and_listed():
+    """A village of two grids of 450, one locked, the other grown to 550 (between one grid's 500 and
+    two grids' 600): the redraw keeps it as one exceptional grid. Its note says why in the
+    ledger's words (it said "ok", a code in a Chinese ledger) and 例外与问题 lists it (it was in no
+    sheet but the grid table)."""
+    from partition_data import make_villages
+
+    from gridtool.maps.ledger import ledger_tables
+    from gridtool.maps.plan_words import note_zh
+    from gridtool.partition.engine import GridPartitioner
+    from gridtool.partition.output import apply_to_project
+    from gridtool.project import Layer
+
+    params = dict(min_hh=300, max_hh=500, subgrids=False, corridor_width=0)
+    layers = make_villages(households=900, river=False, apartments=0, seed=3)
+    first = GridPartitioner(**params).fit(layers)
+    g = first.grids_
+    assert sorted(g["hh"]) == [450, 450]
+    a, b = g["code"].tolist()
+    hs = first.households_.copy()
+    grow = 100
+    for i in hs.index[hs["grid"] == b]:
+        if grow <= 0:
+            break
+        hs.loc[i, "hh"] += min(10, grow)
+        grow -= 10
+    edited = dict(layers, households=hs)
+    again = GridPartitioner(**params).fit(edited, previous=g, locked=[a])
+    grids = again.grids_.set_index("code")
+    assert grids.loc[a, "hh"] == 450 and grids.loc[b, "hh"] == 550 and grids.loc[b, "status"] == "exception"
+    note = str(grids.loc[b, "note"])
+    words = note_zh(note)
+    assert note not in ("", "ok") and words and not re.search(r"[A-Za-z]", words), (note, words)
+    project = Project(layers={r: Layer(role=r, gdf=v) for r, v in edited.items()})
+    apply_to_project(project, again)
+    ledger = ledger_tables(project)
+    (problems,) = [s for s in ledger.sheets if s.name == "例外与问题"]
+    listed = [r for r in problems.rows if r[1] == b]
+    assert listed and "锁定" in listed[0][0] + listed[0][4] + listed[0][5], listed
+    (grid_sheet,) = [s for s in ledger.sheets if s.name == "网格台账"]
+    assert not any(c == "ok" for r in grid_sheet.rows for c in r)

@@ -29,20 +29,26 @@ class _TableRows(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.rows: list[list[str]] = []
+        self.heads: list[bool] = []  # per row: every cell a <th> (a header row, read across)
         self.stack: list[list[str]] = []
+        self.kinds: list[list[str]] = []
         self.lines: list[str] = [""]
 
     def handle_starttag(self, tag, attrs):
         if tag == "tr":
             self.stack.append([])
+            self.kinds.append([])
         elif tag in ("td", "th") and self.stack:
             self.stack[-1].append("")
+            self.kinds[-1].append(tag)
         elif tag in ("br", "p", "div", "li"):
             self.lines.append("")
 
     def handle_endtag(self, tag):
         if tag == "tr" and self.stack:
             self.rows.append(self.stack.pop())
+            kinds = self.kinds.pop()
+            self.heads.append(bool(kinds) and all(k == "th" for k in kinds))
         elif tag in ("p", "div", "li", "tr"):
             self.lines.append("")
 
@@ -57,7 +63,8 @@ def _clean(text: str) -> str:
 
 
 def description_fields(text) -> dict[str, str]:
-    """The attributes in one description: its two-cell table rows, else its ``键：值`` lines.
+    """The attributes in one description: a table read across (a ``<th>`` header row over one row
+    of values), else its two-cell table rows, else its ``键：值`` lines.
 
     Returns an empty dict when the description is free text (a sentence, a note): it is then kept
     as it is. Keys are stripped of spaces and a trailing colon; empty keys are skipped.
@@ -71,8 +78,22 @@ def description_fields(text) -> dict[str, str]:
     except Exception:  # html.parser raises on little; a broken description stays text
         return {}
     out: dict[str, str] = {}
-    for row in parser.rows:
-        if len(row) == 2:
+    rows, heads = parser.rows, parser.heads
+    for i, (row, head) in enumerate(zip(rows, heads)):
+        if not head or len(row) < 2:
+            continue
+        # A table read across: a header row of <th> and one row of values under it. Never its
+        # values' row as a key–value pair (a 户主's name as a column header no mask reaches).
+        data = [r for r, h in zip(rows[i + 1:], heads[i + 1:]) if not h and len(r) == len(row)]
+        if len(data) != 1:  # several records under one header: a list, kept as text
+            return {}
+        for k, v in zip(row, data[0]):
+            key = _clean(k).rstrip(":：")
+            if key and len(key) <= _MAX_KEY_CHARS * 2:
+                out.setdefault(key, _clean(v))
+        return out
+    for row, head in zip(rows, heads):
+        if len(row) == 2 and not head:
             key = _clean(row[0]).rstrip(":：")
             if key and len(key) <= _MAX_KEY_CHARS * 2:
                 out.setdefault(key, _clean(row[1]))

@@ -511,6 +511,9 @@ def _problems_sheet(project, grids, subs, totals: HouseholdTotals, parts, includ
             elif status == "exception" and (tokens & {"too_small", "gap"}) and str(r.get("village")) not in listed_villages:
                 rows.append(["无法划分的村（社区）", _txt(r.get("code")), _txt(r.get("village")), hh, note_zh(note),
                              "保留为例外网格、与邻村合并或放宽户数范围后重新划分"])
+            elif status == "exception" and tokens & {"beside_locked", "outside_bounds"}:
+                rows.append(["锁定网格以外无法划分的部分", _txt(r.get("code")), _txt(r.get("village")), hh,
+                             note_zh(note), "保留为例外网格；或解锁本村（社区）的锁定网格、放宽户数范围后重绘"])
             if locked and not lo <= hh <= hi:
                 rows.append(["锁定网格超出户数范围", _txt(r.get("code")), _txt(r.get("village")), hh,
                              f"已锁定，{hh} 户，超出 {lo}–{hi} 户", "解锁后调整，或确认保留"])

@@ -12,11 +12,14 @@ from ..errors import feature_id_zh
 
 NOTE_ZH = {"too_small": "村（社区）户数不足，整村一格", "gap": "村（社区）户数落在区间空档，整村一格",
            "pocket": "硬边界围出的片区", "no_cut": "找不到范围内的切分", "isolated": "与村（社区）主体分离的片区",
-           "exclave": "含飞地", "locked": "已锁定", "edited": "已手工调整", "merged": "合并划分"}
+           "exclave": "含飞地", "locked": "已锁定", "edited": "已手工调整", "merged": "合并划分",
+           # a redraw: the households outside the village's locked grids fit no grid count
+           "beside_locked": "锁定网格以外的户数分不出范围内的网格", "outside_bounds": "锁定网格以外的户数分不出范围内的网格"}
 
 #: The same, short, where a line has little room (the atlas page's header line).
 NOTE_SHORT_ZH = {**NOTE_ZH, "too_small": "户数不足", "gap": "户数落在两档之间", "no_cut": "无法在范围内切分",
-                 "isolated": "孤立片区"}
+                 "isolated": "孤立片区", "beside_locked": "锁定网格外户数不合范围",
+                 "outside_bounds": "锁定网格外户数不合范围"}
 
 
 def note_zh(note, *, short: bool = False) -> str:

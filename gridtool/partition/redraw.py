@@ -282,7 +282,7 @@ class RedrawMixin:
                     # What no grid count fits beside the village's locked grids is an exception
                     # too: the totals count it so.
                     if g.status == "ok" and not lo <= sum(u[4] for u in g.units) <= hi:
-                        g.status, g.note = "exception", plan["status"] if plan["status"] != "ok" else "outside_bounds"
+                        g.status, g.note = "exception", _add_note(g.note, BESIDE_LOCKED)
                 report["units_moved"] = moved
                 report["refined"] = bool(refine)
                 break
@@ -292,6 +292,10 @@ class RedrawMixin:
             report["redraw"] = "from scratch"
             sub = dict(plan, hh=H)
             vg, vrep = self._partition_village(sub, free, edges, stop)
+            if has_locked:  # the village's status is of all its households: say why this one is whole
+                for g in vg:
+                    if g.status == "exception" and g.note in ("", plan["status"]):
+                        g.note = BESIDE_LOCKED
             grids.extend(vg)
             report["notes"].extend(vrep["notes"])
         report["grids"] = len(grids)
@@ -494,6 +498,16 @@ class RedrawMixin:
                 "grids_changed", "codes_kept", "codes_new", "codes_retired", "locked", "new_codes",
                 "retired_codes", "locked_codes", "recoded_codes"]
         return gpd.GeoDataFrame(pd.DataFrame(out, columns=cols), geometry=gpd.GeoSeries(geoms, crs=crs))
+
+
+#: The note of a grid made exceptional beside its village's locked grids: the households left
+#: outside them fit no number of grids within the bounds (the village as a whole may).
+BESIDE_LOCKED = "beside_locked"
+
+
+def _add_note(note: str, token: str) -> str:
+    tokens = [t.strip() for t in str(note or "").split(";") if t.strip()]
+    return "; ".join(tokens + [token] if token not in tokens else tokens)
 
 
 def _follow_village_codes(codes: np.ndarray, vcodes: list[str], vnames: list[str], taken: set[str]) -> list[dict]:
