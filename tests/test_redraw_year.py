@@ -316,3 +316,22 @@ def test_what_no_grid_count_fits_beside_a_lock_is_an_exception_named_in_chinese_
     assert listed and "锁定" in listed[0][0] + listed[0][4] + listed[0][5], listed
     (grid_sheet,) = [s for s in ledger.sheets if s.name == "网格台账"]
     assert not any(c == "ok" for r in grid_sheet.rows for c in r)
+
+
+def test_the_change_sheet_says_when_hand_edits_came_after_the_redraw(year, tmp_path):
+    """The 重绘变化 sheet is the redraw's record: after the locked grid is unlocked and two grids
+    are merged by hand, it says so at the top and names what no longer holds, instead of reading as
+    today's plan (it listed the unlocked grid as 锁定网格 … 保持不变)."""
+    import shutil
+
+    import openpyxl
+    edited = tmp_path / "edited.gpkg"
+    shutil.copy(year["out"], edited)
+    xlsx = tmp_path / "before.xlsx"
+    assert main(["export", str(edited), "--ledger", str(xlsx), "--quiet"]) == 0
+    assert not [r for r in openpyxl.load_workbook(xlsx)["重绘变化"].iter_rows(values_only=True) if r[0] == "注意"]
+    assert main(["edit", str(edited), "--unlock", year["locked"]]) == 0
+    xlsx = tmp_path / "after.xlsx"
+    assert main(["export", str(edited), "--ledger", str(xlsx), "--quiet"]) == 0
+    rows = list(openpyxl.load_workbook(xlsx)["重绘变化"].iter_rows(values_only=True))
+    assert rows[1][0] == "注意" and year["locked"] in rows[1][5] and "网格台账" in rows[1][5]

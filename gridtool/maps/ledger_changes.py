@@ -74,6 +74,13 @@ def changes_sheet(project, totals: HouseholdTotals):
     rows += _subgrid_rows(project, recoded)
     if not rows:
         rows.append(["无变化", None, None, None, None, "与上一版相同"])
+    since = edited_since(project, r)
+    if since:
+        # The sheet is the redraw's record; hand edits after it (gridtool edit, the app) are not in
+        # it, so it must not read as the plan of today.
+        rows.insert(0, ["注意", None, None, None, None,
+                        "本表为重绘时的变化；重绘后又做过手工调整（" + "；".join(since)
+                        + "），现有网格、编码和户数以「网格台账」为准"])
     footer = [["合计", None, None, None, totals.imported,
                f"改变网格 {r.get('households_moved', 0):,} 户；有变化的网格 {r.get('grids_changed', 0)} 个；"
                f"保留编码 {r.get('codes_kept', 0)} 个，新编码 {r.get('codes_new', 0)} 个，"
@@ -84,6 +91,24 @@ def changes_sheet(project, totals: HouseholdTotals):
         footer.append(["住户", None, None, None, totals.imported,
                        f"上一版 {before:,} 户 − 已不在名册 {gone:,} 户 + 新增 {new:,} 户 {sign} 本次 {totals.imported:,} 户"])
     return Sheet(NAME, list(COLUMNS), rows, footer)
+
+
+def edited_since(project, redraw: dict) -> list[str]:
+    """What of the redraw's record the plan no longer shows (hand edits after the redraw), in
+    Chinese: new codes gone, locked grids unlocked, retired codes back. Empty when it still holds."""
+    layer = project.layers.get("grids")
+    if layer is None or "code" not in layer.gdf:
+        return []
+    g = layer.gdf
+    codes = set(g["code"].astype(str))
+    locked_now = set(g.loc[g["locked"].fillna(False).astype(bool), "code"].astype(str)) if "locked" in g else set()
+    out = []
+    for words, found in (("新编码已不存在", [c for c in redraw.get("new_codes") or [] if c not in codes]),
+                         ("锁定网格已解锁或不存在", [c for c in redraw.get("locked") or [] if c not in locked_now]),
+                         ("撤销编码又出现", [c for c in redraw.get("retired_codes") or [] if c in codes])):
+        if found:
+            out.append(f"{words}：{'、'.join(found[:5])}" + (f" 等 {len(found)} 个" if len(found) > 5 else ""))
+    return out
 
 
 def _subgrid_rows(project, recoded: dict) -> list[list]:
