@@ -271,6 +271,21 @@ def _check_shapefile_parts(path: Path) -> None:
             fix_zh="文件可能复制或下载不完整；重新复制或导出这个 Shapefile 的全部文件。",
             fix_en="it was probably copied or downloaded incompletely; copy or export all files of the shapefile again.",
             file=str(dbf), feature=f"FID {have}")
+    shx = next(p for p in (path.with_suffix(".shx"), path.with_suffix(".SHX")) if p.exists())
+    shapes = max(0, (shx.stat().st_size - 100) // 8)
+    if shx.stat().st_size >= 100 and n_rec != shapes:
+        # GDAL reads the shorter of the two silently: households without a row (or rows without a
+        # shape) would vanish from every count.
+        raise InputFileError(
+            f"{dbf.name} 有 {n_rec} 条记录，而 {path.name} 有 {shapes} 个图形：属性表与图形对不上，"
+            f"{abs(shapes - n_rec)} 个{'图形没有属性' if shapes > n_rec else '记录没有图形'}",
+            f"{dbf.name} holds {n_rec} records but {path.name} holds {shapes} shapes: the attribute table does not "
+            f"match the shapes ({abs(shapes - n_rec)} {'shapes lack a row' if shapes > n_rec else 'rows lack a shape'})",
+            fix_zh=f"{dbf.name} 可能来自另一版本的数据（只复制了部分文件，或在 Excel 中编辑过 .dbf）："
+                   "从同一次导出中重新复制这个 Shapefile 的全部文件，或在 QGIS/ArcGIS 中重新导出。",
+            fix_en=f"{dbf.name} probably comes from another version of the data (only some files copied, or the "
+                   ".dbf edited in Excel): copy all files of the shapefile from one export, or export it again "
+                   "from QGIS/ArcGIS.", file=str(dbf), feature=f"FID {min(n_rec, shapes)}")
 
 
 def _read_cut_names(path: Path, layer, kwargs: dict) -> tuple[gpd.GeoDataFrame, list[Problem]]:
