@@ -121,9 +121,16 @@ def cmd_info(args) -> int:
     from ..project import META_TABLE, Project
     path = args.path
     summary = None
-    if path.lower().endswith(".gpkg") and Path(path).exists():
+    if path.lower().endswith(".gpkg") and Path(path).is_file():
         import pyogrio
-        if META_TABLE in [str(n) for n, _ in pyogrio.list_layers(path)]:
+
+        from ..io.files import check_not_in_use
+        check_not_in_use(Path(path))
+        try:
+            names = [str(n) for n, _ in pyogrio.list_layers(path)]
+        except Exception:  # noqa: BLE001 - locked, empty or not a GeoPackage: file_info says which
+            names = []
+        if META_TABLE in names:
             summary = Project.open(path).summary()
     if summary is None:
         from ..fileinfo import file_info

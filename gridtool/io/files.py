@@ -7,9 +7,10 @@ for them.
 from __future__ import annotations
 
 import re
+import sqlite3
 from pathlib import Path
 
-from ..errors import InputFileError
+from ..errors import FileInUseError, InputFileError
 
 
 def check_exists(path: Path) -> None:
@@ -38,4 +39,43 @@ def plain_reason(exc: BaseException) -> tuple[str, str]:
     return f"无法读取（{first[:120]}）", f"it cannot be read ({first[:120]})"
 
 
-__all__ = ["check_exists", "plain_reason"]
+def sqlite_in_use(path: Path, *, writing: bool = False) -> bool:
+    """True when another program holds the SQLite/GeoPackage file locked: for reading (``writing``
+    False) a write under way that blocks readers; for writing, any other writer."""
+    try:
+        with open(path, "rb") as fh:
+            if fh.read(16) != b"SQLite format 3\x00":
+                return False
+        uri = Path(path).resolve().as_uri() + ("?mode=rw" if writing else "?mode=ro")
+        con = sqlite3.connect(uri, uri=True, timeout=0.2, isolation_level=None)
+    except (OSError, ValueError, sqlite3.Error):
+        return False
+    try:
+        if writing:
+            con.execute("BEGIN IMMEDIATE")
+            con.execute("ROLLBACK")
+        else:
+            con.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError as exc:
+        return "locked" in str(exc).lower() or "busy" in str(exc).lower()
+    except sqlite3.Error:
+        return False
+    finally:
+        con.close()
+    return False
+
+
+def check_not_in_use(path: Path, *, writing: bool = False) -> None:
+    """Raise :class:`FileInUseError` naming the file when another program holds it locked."""
+    if sqlite_in_use(path, writing=writing):
+        zh, en = ("写入", "written") if writing else ("读取", "read")
+        raise FileInUseError(
+            f"{Path(path).name} 正被其他程序打开并写入（被锁定），现在无法{zh}",
+            f"{Path(path).name} is open in another program that is writing to it (locked); it cannot be {en} now",
+            fix_zh="在 QGIS/ArcGIS 中保存并关闭这个文件（或等正在写它的另一个 gridtool 结束），然后重试"
+                   + ("；或换一个输出文件名。" if writing else "。"),
+            fix_en="save and close the file in QGIS/ArcGIS (or let the other gridtool writing it finish), then "
+                   "try again" + ("; or choose another output name." if writing else "."), file=str(path))
+
+
+__all__ = ["check_exists", "check_not_in_use", "plain_reason", "sqlite_in_use"]

@@ -37,7 +37,7 @@ from ..errors import (EmptyLayerError, EncodingError, GridtoolError, InputFileEr
 from ..problems import Problem
 from . import archive
 from .raw_layer import RawLayer
-from .files import check_exists
+from .files import check_exists, check_not_in_use
 from .files import plain_reason as _plain_reason
 from .kml_description import expand_descriptions
 from .sniff import ACCEPTS, NAMES, SUFFIX_OF_KIND, sniff
@@ -127,6 +127,8 @@ def read_vector(path: str | Path, *, layer: str | None = None, role: str | None 
                 "文件是空的（0 字节）", "the file is empty (0 bytes)",
                 fix_zh="文件可能没有保存完整或复制失败；重新导出或复制一次。",
                 fix_en="it was probably not saved or copied completely; export or copy it again.", file=str(path))
+        if kind == "sqlite":
+            check_not_in_use(path)
         if kind not in ACCEPTS.get(sfx, (kind,)):
             return _read_by_content(path, kind, layer=layer, role=role, encoding=encoding,
                                     encoding_default=encoding_default, fields=fields, seed=seed)
@@ -231,7 +233,7 @@ def _kml_utf8_copy(path: Path, declared: str, tmp: Path) -> Path:
     return out
 
 
-def _check_shapefile_parts(path: Path) -> None:
+def check_shapefile_parts(path: Path) -> None:
     """A .shp needs its .dbf (the attributes: without it every count would be a default 1) and
     .shx; a .dbf cut short loses its last records. Both are named with the fix."""
     for part, what_zh, what_en in ((".dbf", "属性表", "attribute table"), (".shx", "索引", "index")):
@@ -346,7 +348,7 @@ def _choose_layer(path: Path, layers: list[str], layer: str | None, role: str | 
 def _read_ogr(path: Path, *, layer, role, encoding, encoding_default=None) -> RawLayer:
     sfx = suffix_of(path)
     if sfx == ".shp":
-        _check_shapefile_parts(path)
+        check_shapefile_parts(path)
     if sfx in (".kml", ".kmz"):
         if sfx == ".kmz":
             with archive.open_zip(path) as zf:
