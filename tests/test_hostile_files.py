@@ -3,10 +3,14 @@ naming the file and the fix (or is read right), never a traceback or a silently 
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import struct
 import subprocess
 import sys
+import zipfile
 
+import pandas as pd
 import pytest
 
 from gridtool.atomic import write_bytes_atomic
@@ -15,8 +19,8 @@ from gridtool.errors import FileInUseError, InputFileError
 from gridtool.layers import load_layer
 
 
-def _shapefile(tmp_path, township, name="住户"):
-    shp = tmp_path / f"{name}.shp"
+def _shapefile(folder, township, name="住户"):
+    shp = folder / f"{name}.shp"
     township["households"].to_file(shp, driver="ESRI Shapefile", encoding="utf-8", engine="pyogrio")
     return shp
 
@@ -85,3 +89,35 @@ def test_a_geopackage_locked_by_another_program_is_named_as_such(tmp_path, writt
     with pytest.raises(FileInUseError):  # every export's last step (GeoPackage, shapefile zip, wall map)
         write_bytes_atomic(project, b"an export")
     assert project.read_bytes() == before
+
+
+def test_info_on_renamed_zipped_cut_and_damaged_files_reads_them_or_says_why(tmp_path, township, capsys):
+    (tmp_path / "数据 (最终版)").mkdir()
+    shp = _shapefile(tmp_path / "数据 (最终版)", township)
+    pts = township["households"].to_crs(4326)
+    table = pd.DataFrame({"户主姓名": township["households"]["户主姓名"], "户数": township["households"]["户数"],
+                          "经度": pts.geometry.x.round(6), "纬度": pts.geometry.y.round(6)})
+    csv_as_xlsx = tmp_path / "住户 表.xlsx"
+    table.to_csv(csv_as_xlsx, index=False)
+    zipped = tmp_path / "住户.zip"  # mailed by a planner: the shapefile in a subfolder
+    with zipfile.ZipFile(zipped, "w") as zf:
+        for part in shp.parent.glob("住户.*"):
+            zf.write(part, f"住户数据/图层/{part.name}")
+    read = {shp: 60, csv_as_xlsx: 60, zipped: 60}  # field names cut mid-character by the writer; renamed; zipped
+    for path, features in read.items():
+        assert main(["info", "--json", str(path)]) == 0, path
+        summary = json.loads(capsys.readouterr().out)
+        assert [e["features"] for e in summary["layers"].values()] == [features]
+    empty_sqlite = tmp_path / "空.gpkg"
+    sqlite3.connect(empty_sqlite).execute("CREATE TABLE t(a)").connection.commit()
+    no_kml = tmp_path / "标注.kmz"
+    with zipfile.ZipFile(no_kml, "w") as zf:
+        zf.writestr("files/icon.png", b"\x89PNG")
+    short = tmp_path / "short"
+    short.mkdir()
+    cut = _shapefile(short, township)
+    _cut_dbf_to(cut.with_suffix(".dbf"), 40)
+    for path in (empty_sqlite, no_kml, cut):
+        assert main(["info", str(path)]) == 2, path
+        err = capsys.readouterr().err
+        assert "解决办法" in err and "内部错误" not in err and "Traceback" not in err
