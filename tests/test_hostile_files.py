@@ -121,3 +121,34 @@ def test_info_on_renamed_zipped_cut_and_damaged_files_reads_them_or_says_why(tmp
         assert main(["info", str(path)]) == 2, path
         err = capsys.readouterr().err
         assert "解决办法" in err and "内部错误" not in err and "Traceback" not in err
+
+
+def _roster(tmp_path, township, name="住户.xlsx"):
+    pts = township["households"].to_crs(4326)
+    table = pd.DataFrame({"户主姓名": township["households"]["户主姓名"], "户数": township["households"]["户数"],
+                          "经度": pts.geometry.x.round(6), "纬度": pts.geometry.y.round(6)})
+    path = tmp_path / name
+    table.to_excel(path, index=False)
+    return path
+
+
+def test_excel_lock_file_and_password_protected_workbook_are_named(tmp_path, township, capsys):
+    roster = _roster(tmp_path, township)
+    lock = tmp_path / "~$住户.xlsx"  # what WPS/Excel leave beside a workbook while it is open
+    lock.write_bytes(b"\x05\x00" + "张三".encode("utf-16-le") + b" " * 150)
+    with pytest.raises(InputFileError) as info:
+        load_layer("households", str(lock))
+    assert "住户.xlsx" in info.value.fix_zh and "lock file" in info.value.en
+    # The workbook itself is read, with a warning that unsaved edits in Excel/WPS are not in it.
+    lyr = load_layer("households", str(roster))
+    assert len(lyr.gdf) == 60 and any(p.code == "open_in_office" for p in lyr.problems)
+    secret = tmp_path / "加密 (密码).xlsx"  # an encrypted workbook is an OLE2 container whatever its name
+    body = bytearray(bytes.fromhex("D0CF11E0A1B11AE1") + bytes(range(256)) * 12)
+    body[1024:1024 + 32] = "EncryptedPackage".encode("utf-16-le")
+    secret.write_bytes(bytes(body))
+    junk = tmp_path / "损坏.xlsx"
+    junk.write_bytes(bytes.fromhex("D0CF11E0A1B11AE1") + bytes(range(256)) * 12)
+    for path, says in ((secret, "password (encrypted) and cannot be read"), (junk, "most likely it is protected")):
+        assert main(["--lang", "both", "validate", "--households", str(path)]) == 2
+        err = capsys.readouterr().err
+        assert says in err and "取消密码" in err and path.name in err and "marker" not in err

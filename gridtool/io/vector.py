@@ -38,6 +38,7 @@ from ..problems import Problem
 from . import archive
 from .raw_layer import RawLayer
 from .files import check_exists, check_not_in_use
+from .office import check_not_lock_file, ole2_workbook_error, open_in_office
 from .files import plain_reason as _plain_reason
 from .kml_description import expand_descriptions
 from .sniff import ACCEPTS, NAMES, SUFFIX_OF_KIND, sniff
@@ -109,6 +110,7 @@ def read_vector(path: str | Path, *, layer: str | None = None, role: str | None 
     """
     path = Path(path)
     check_exists(path)
+    check_not_lock_file(path)
     sfx = suffix_of(path)
     fields = fields or {}
     if sfx == ".dwg":
@@ -660,6 +662,7 @@ def read_table(path: str | Path, *, sheet: str | None = None, encoding: str | No
     """
     path = Path(path)
     check_exists(path)
+    check_not_lock_file(path)
     sfx = suffix_of(path)
     find_header = find_header or guess_header_row
     enc = None
@@ -674,6 +677,8 @@ def read_table(path: str | Path, *, sheet: str | None = None, encoding: str | No
             zh, en = _plain_reason(exc)
             if isinstance(exc, (zipfile.BadZipFile, EOFError, struct.error, IndexError)) or "index out of range" in str(exc):
                 zh, en = "文件已损坏或不完整", "the file is damaged or incomplete"
+            if sniff(path) == "ole2":
+                raise ole2_workbook_error(path, zh, en) from exc
             raise UnsupportedFormatError(
                 f"无法读取 Excel 文件：{zh}", f"cannot read the Excel file: {en}",
                 fix_zh="在 Excel 中打开后另存为 .xlsx 再试；若打不开，重新获取该文件。",
@@ -732,6 +737,7 @@ def read_table(path: str | Path, *, sheet: str | None = None, encoding: str | No
                               fix_en="check that the right file and sheet were given.",
                               file=str(path), layer=name)
     problems += _cut_long_fields(df, path, name, lim.table_field_chars)
+    problems += [p for p in (open_in_office(path),) if p is not None]
     return Table(df, str(path), name, int(header) + 1, fmt, enc, problems)
 
 
