@@ -10,6 +10,7 @@ import subprocess
 import sys
 import zipfile
 
+import openpyxl
 import pandas as pd
 import pytest
 
@@ -152,3 +153,35 @@ def test_excel_lock_file_and_password_protected_workbook_are_named(tmp_path, tow
         assert main(["--lang", "both", "validate", "--households", str(path)]) == 2
         err = capsys.readouterr().err
         assert says in err and "取消密码" in err and path.name in err and "marker" not in err
+
+
+def test_a_header_merged_over_two_rows_keeps_every_name_and_hidden_rows_count(tmp_path, township):
+    pts = township["households"].to_crs(4326)
+    hh = township["households"]
+    book = openpyxl.Workbook()
+    notes = book.active
+    notes.title, notes["A1"], notes.sheet_state = "说明", "填表说明", "hidden"
+    sheet = book.create_sheet("住户")
+    sheet.append(["户编号", "户主信息", None, "户数", "位置", None])
+    sheet.append([None, "姓名", "电话", None, "经度", "纬度"])
+    for cells in ("A1:A2", "B1:C1", "D1:D2", "E1:F1"):
+        sheet.merge_cells(cells)
+    for i in range(len(hh)):
+        sheet.append([hh["户编号"][i], hh["户主姓名"][i], hh["联系电话"][i], int(hh["户数"][i]),
+                      float(pts.geometry.x[i]), float(pts.geometry.y[i])])
+    for row in range(5, 10):
+        sheet.row_dimensions[row].hidden = True  # hidden, still households
+    path = tmp_path / "数据 (最终版)" / "住户 表.xlsx"
+    path.parent.mkdir()
+    book.save(path)
+    lyr = load_layer("households", f"{path}:住户")
+    assert len(lyr.gdf) == 60 and lyr.gdf["hh"].sum() == hh["户数"].sum()
+    assert lyr.columns_used["hh"] == "户数" and {"户编号", "姓名", "电话"} <= set(lyr.gdf.columns)
+    # A title row above the header (one cell) names nothing.
+    titled = tmp_path / "标题.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(["东方广场社区住户花名册"])
+    book.active.append(["户主", None, "经度", "纬度"])
+    book.active.append(["张三", 3, float(pts.geometry.x[0]), float(pts.geometry.y[0])])
+    book.save(titled)
+    assert "东方广场社区住户花名册" not in load_layer("households", str(titled)).gdf.columns

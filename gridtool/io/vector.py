@@ -596,9 +596,28 @@ def _sniff_separator(lines: tuple[str, ...]) -> str:
 
 def _with_header(frame: pd.DataFrame, header: int) -> pd.DataFrame:
     df = frame.iloc[header + 1:].copy()
-    df.columns = [str(c).strip() if pd.notna(c) else f"col{i}" for i, c in enumerate(frame.iloc[header])]
+    df.columns = _header_names(frame, header)
     df.index = df.index + 1  # 1-based row number in the file or sheet, for messages
     return df.dropna(how="all")
+
+
+def _text(value) -> str:
+    return str(value).strip() if pd.notna(value) else ""
+
+
+def _header_names(frame: pd.DataFrame, header: int) -> list[str]:
+    """Column names from the header row. A header over two rows (户主信息 merged over 姓名 and 电话,
+    户数 merged down over both rows) leaves the lower row empty under a cell merged down: such a
+    column takes its name from the row above, when that row is a header too (two or more cells)."""
+    row = [_text(c) for c in frame.iloc[header]]
+    above = [_text(c) for c in frame.iloc[header - 1]] if header > 0 else []
+    two_rows = sum(bool(c) for c in above) >= 2
+    names: list[str] = []
+    for i, name in enumerate(row):
+        if not name and two_rows and above[i] and above[i] not in row and above[i] not in names:
+            name = above[i]
+        names.append(name or f"col{i}")
+    return names
 
 
 @dataclass
