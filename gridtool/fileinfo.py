@@ -16,7 +16,7 @@ import pyogrio
 from .column_content import Found, candidates, guess, samples_of, text_values
 from .columns import find_column
 from .errors import GridtoolError
-from .io.files import check_not_in_use
+from .io.files import check_geopackage, check_not_in_use
 from .io.sniff import ACCEPTS, sniff
 from .io.vector import check_exists, check_shapefile_parts, list_layers, read_vector, split_path_layer, suffix_of
 from .lineclasses import find as find_line_column
@@ -46,6 +46,7 @@ def file_info(path: str) -> dict:
         kind = sniff(p)
         if kind == "sqlite":
             check_not_in_use(Path(p))
+            check_geopackage(Path(p))
         if kind == "empty" or kind not in ACCEPTS.get(sfx, (kind,)) or sfx in (".zip", ".kmz"):
             return _info_as_read(p, layer, info)  # the reader says what the file holds, or reads it as such
         if sfx == ".shp":

@@ -185,3 +185,32 @@ def test_a_header_merged_over_two_rows_keeps_every_name_and_hidden_rows_count(tm
     book.active.append(["张三", 3, float(pts.geometry.x[0]), float(pts.geometry.y[0])])
     book.save(titled)
     assert "东方广场社区住户花名册" not in load_layer("households", str(titled)).gdf.columns
+
+
+def test_empty_sqlite_gpkg_kmz_without_kml_and_zip_subfolders_are_told_plainly(tmp_path, township, capsys):
+    empty = tmp_path / "网格 (最终版).gpkg"  # a database made but never filled, or another program's
+    sqlite3.connect(empty).execute("CREATE TABLE t(a)").connection.commit()
+    no_kml = tmp_path / "标注.kmz"
+    with zipfile.ZipFile(no_kml, "w") as zf:
+        zf.writestr("files/icon.png", b"\x89PNG")
+    for path, says in ((empty, "not a GeoPackage"), (no_kml, "holds no .kml file")):
+        for args in (["validate", "--households", str(path)], ["info", str(path)]):
+            assert main(["--lang", "both", *args]) == 2, args
+            err = capsys.readouterr().err
+            assert says in err and path.name in err and "gpkg_contents, is missing" not in err
+            assert "RuntimeWarning" not in err
+    (tmp_path / "shp").mkdir()
+    shp = _shapefile(tmp_path / "shp", township)  # its field names cut mid-character: a warning
+    zipped = tmp_path / "住户.zip"
+    with zipfile.ZipFile(zipped, "w") as zf:
+        for part in shp.parent.glob("住户.*"):
+            zf.write(part, f"住户数据/{part.name}")
+    lyr = load_layer("households", str(zipped))
+    assert len(lyr.gdf) == 60
+    assert {p.code for p in lyr.problems} >= {"field_names_cut"} and "archive_paths" not in {p.code for p in lyr.problems}
+    assert all(p.file is None or p.file.startswith(str(zipped)) for p in lyr.problems)
+    escaping = tmp_path / "逃逸.zip"  # a member path that leaves the folder is still told
+    with zipfile.ZipFile(escaping, "w") as zf:
+        for part in shp.parent.glob("住户.*"):
+            zf.write(part, f"../{part.name}")
+    assert "archive_paths" in {p.code for p in load_layer("households", str(escaping)).problems}

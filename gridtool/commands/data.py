@@ -5,6 +5,7 @@ project, what a file or project holds, and every data problem with its fix.
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 from ..errors import GridtoolError
@@ -127,7 +128,9 @@ def cmd_info(args) -> int:
         from ..io.files import check_not_in_use
         check_not_in_use(Path(path))
         try:
-            names = [str(n) for n, _ in pyogrio.list_layers(path)]
+            with warnings.catch_warnings():  # GDAL's "bad application_id": file_info says it plainly
+                warnings.simplefilter("ignore")
+                names = [str(n) for n, _ in pyogrio.list_layers(path)]
         except Exception:  # noqa: BLE001 - locked, empty or not a GeoPackage: file_info says which
             names = []
         if META_TABLE in names:

@@ -65,6 +65,28 @@ def sqlite_in_use(path: Path, *, writing: bool = False) -> bool:
     return False
 
 
+def check_geopackage(path: Path) -> None:
+    """Refuse a SQLite database that is not a GeoPackage (an empty database, another program's
+    file named .gpkg) naming what is missing, instead of GDAL's words about required tables."""
+    try:
+        with sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True, timeout=0.2) as con:
+            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type IN ('table','view')")}
+    except (OSError, ValueError, sqlite3.Error):
+        return  # locked or damaged: the callers' own checks and GDAL say so
+    if "gpkg_contents" in tables:
+        return
+    if any(t.lower().startswith(("geometry_columns", "spatial_ref_sys")) for t in tables):
+        return  # a SpatiaLite database: GDAL reads it
+    zh = "空的 SQLite 数据库（没有任何表）" if not tables else f"SQLite 数据库，但不是 GeoPackage（有 {len(tables)} 个表，没有 gpkg_contents）"
+    en = "an empty SQLite database (no tables)" if not tables else (
+        f"a SQLite database but not a GeoPackage ({len(tables)} tables, no gpkg_contents)")
+    raise InputFileError(
+        f"{Path(path).name} 是一个{zh}，没有可读的图层", f"{Path(path).name} is {en}; it holds no layer to read",
+        fix_zh="文件可能在保存完成前被复制，或来自其他软件：在 QGIS/ArcGIS 中重新导出为 GeoPackage。",
+        fix_en="it was perhaps copied before it was saved, or comes from another program: export it again as a "
+               "GeoPackage from QGIS/ArcGIS.", file=str(path))
+
+
 def check_not_in_use(path: Path, *, writing: bool = False) -> None:
     """Raise :class:`FileInUseError` naming the file when another program holds it locked."""
     if sqlite_in_use(path, writing=writing):
@@ -78,4 +100,4 @@ def check_not_in_use(path: Path, *, writing: bool = False) -> None:
                    "try again" + ("; or choose another output name." if writing else "."), file=str(path))
 
 
-__all__ = ["check_exists", "check_not_in_use", "plain_reason", "sqlite_in_use"]
+__all__ = ["check_exists", "check_geopackage", "check_not_in_use", "plain_reason", "sqlite_in_use"]

@@ -21,7 +21,7 @@ import unicodedata
 import warnings
 import zipfile
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import geopandas as gpd
 import numpy as np
@@ -37,7 +37,7 @@ from ..errors import (EmptyLayerError, EncodingError, GridtoolError, InputFileEr
 from ..problems import Problem
 from . import archive
 from .raw_layer import RawLayer
-from .files import check_exists, check_not_in_use
+from .files import check_exists, check_geopackage, check_not_in_use
 from .office import check_not_lock_file, ole2_workbook_error, open_in_office
 from .files import plain_reason as _plain_reason
 from .kml_description import expand_descriptions
@@ -131,6 +131,7 @@ def read_vector(path: str | Path, *, layer: str | None = None, role: str | None 
                 fix_en="it was probably not saved or copied completely; export or copy it again.", file=str(path))
         if kind == "sqlite":
             check_not_in_use(path)
+            check_geopackage(path)
         if kind not in ACCEPTS.get(sfx, (kind,)):
             return _read_by_content(path, kind, layer=layer, role=role, encoding=encoding,
                                     encoding_default=encoding_default, fields=fields, seed=seed)
@@ -356,7 +357,15 @@ def _read_ogr(path: Path, *, layer, role, encoding, encoding_default=None) -> Ra
             with archive.open_zip(path) as zf:
                 archive.check_archive(zf, path)
                 docs = [i for i in zf.infolist() if i.filename.lower().endswith(".kml")]
-                head = zf.open(docs[0]).read(65_536) if docs else b""
+                if not docs:
+                    shown = ", ".join(archive.safe_name(i.filename) for i in zf.infolist()[:5] if not i.is_dir())
+                    raise UnsupportedFormatError(
+                        f"KMZ 里没有 .kml 文件（里面是：{shown or '空'}），没有可读的标注",
+                        f"the KMZ holds no .kml file (it holds: {shown or 'nothing'}), so no placemarks to read",
+                        fix_zh="在奥维互动地图/Google Earth 中重新导出 KMZ（或直接导出 KML）；确认选对了文件。",
+                        fix_en="export the KMZ again from Ovital/Google Earth (or export KML); check that this is "
+                               "the right file.", file=str(path))
+                head = zf.open(docs[0]).read(65_536)
                 member = docs[0].filename if docs else None
         else:
             with open(path, "rb") as fh:
@@ -563,7 +572,11 @@ def _read_zipped(path: Path, *, layer, role, encoding, encoding_default, fields,
                     exc.file = f"{path}!{Path(exc.file).name}"
                     exc.args = (exc.format(),)
                 raise
-    if any(archive.safe_name(m) != m for m in (p.filename for p in parts)):
+            for problem in raw.problems:  # warnings name the archive and the member, not a folder now gone
+                if problem.file and str(problem.file).startswith(tmp):
+                    problem.file = f"{path}!{Path(problem.file).name}"
+    if any(".." in PurePosixPath(m.replace("\\", "/")).parts or m.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", m)
+           for m in (p.filename for p in parts)):  # a plain subfolder (住户数据/hh.shp) is normal
         raw.problems.append(Problem(
             "warning", "archive_paths", "压缩包中的文件带有目录路径（如 ../ 或绝对路径），已只按文件名解压",
             "files in the archive carry folder paths (such as ../ or absolute paths); they were unpacked by name only",
