@@ -173,6 +173,9 @@ def publish(tmp: str | Path, dest: str | Path, *, synced: bool = False) -> Path:
     (:func:`atomic_gpkg`) and files a writer (GDAL, matplotlib) made itself at a temporary path
     (:mod:`gridtool.maps.gis`, :mod:`gridtool.maps.paper`).
     """
+    if Path(dest).is_file():  # a GeoPackage another program is writing: never replaced under it
+        from .io.files import check_not_in_use
+        check_not_in_use(Path(dest), writing=True)
     if not synced:
         with open(tmp, "rb+") as fh:  # Windows flushes only handles open for writing
             os.fsync(fh.fileno())
@@ -218,6 +221,9 @@ def atomic_gpkg(path: str | Path, *, sweep_all: bool = False) -> Iterator[Path]:
     are removed and ``path`` is untouched. Temporary files that killed saves of ``path`` left
     are removed first (all of them with ``sweep_all``, when the caller holds the write lock)."""
     path = Path(path)
+    if path.is_file():  # QGIS writing to it: replacing it now would lose that work (or fail on Windows)
+        from .io.files import check_not_in_use
+        check_not_in_use(path, writing=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     sweep(path.parent, path.stem, ".tmp.gpkg", everything=sweep_all)
     fd, tmp_name = tempfile.mkstemp(prefix=temp_prefix(path.stem), suffix=".tmp.gpkg", dir=path.parent)

@@ -126,6 +126,10 @@ class ProjectVersionError(ProjectError):
     """The project was written by a newer gridtool than this one."""
 
 
+class FileInUseError(InputFileError):
+    """A file is held open for writing by another program (QGIS, ArcGIS, another gridtool)."""
+
+
 class OverwriteInputError(GridtoolError):
     """An output path is one of the input files; gridtool never overwrites its inputs."""
 

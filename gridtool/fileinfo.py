@@ -16,7 +16,9 @@ import pyogrio
 from .column_content import Found, candidates, guess, samples_of, text_values
 from .columns import find_column
 from .errors import GridtoolError
-from .io.vector import check_exists, list_layers, read_vector, split_path_layer, suffix_of
+from .io.files import check_geopackage, check_not_in_use
+from .io.sniff import ACCEPTS, sniff
+from .io.vector import check_exists, check_shapefile_parts, list_layers, read_vector, split_path_layer, suffix_of
 from .lineclasses import find as find_line_column
 
 
@@ -40,7 +42,21 @@ def file_info(path: str) -> dict:
             "features": len(raw.gdf), "crs": "(none: --crs-in)", "encoding": f"{enc.encoding} ({enc.source})",
             "encoding_sample": [f"{k} ({v})" for k, v in cad.head(20).items()]}
         return info
-    names = [layer] if layer else list_layers(p)
+    if Path(p).is_file():
+        kind = sniff(p)
+        if kind == "sqlite":
+            check_not_in_use(Path(p))
+            check_geopackage(Path(p))
+        if kind == "empty" or kind not in ACCEPTS.get(sfx, (kind,)) or sfx in (".zip", ".kmz"):
+            return _info_as_read(p, layer, info)  # the reader says what the file holds, or reads it as such
+        if sfx == ".shp":
+            check_shapefile_parts(Path(p))
+    try:
+        names = [layer] if layer else list_layers(p)
+    except GridtoolError:
+        raise
+    except Exception:  # noqa: BLE001 - a driver's own error: the reader turns it into a plain message
+        return _info_as_read(p, layer, info)
     for name in names:
         if sfx in (".csv", ".txt", ".xlsx", ".xls"):
             try:
@@ -52,7 +68,12 @@ def file_info(path: str) -> dict:
                  "columns": {k: v for k, v in raw.columns_used.items()}}
             df = raw.gdf
         else:
-            meta = pyogrio.read_info(p, layer=name)
+            try:
+                meta = pyogrio.read_info(p, layer=name)
+            except Exception:  # noqa: BLE001 - e.g. field names cut mid-character: read as the reader does
+                if len(names) > 1:
+                    raise
+                return _info_as_read(p, layer, info)
             if meta.get("geometry_type") is None:
                 continue  # attribute tables such as gridtool_meta
             e = {"features": int(meta["features"]), "crs": meta.get("crs") or "(none)"}
@@ -75,6 +96,27 @@ def file_info(path: str) -> dict:
         except Exception:  # noqa: BLE001 - a sample that cannot be read only loses this line
             pass
         info["layers"][name] = e
+    return info
+
+
+def _info_as_read(path: str, layer: str | None, info: dict) -> dict:
+    """The file read whole by :func:`read_vector`, for files the quick look cannot open: a renamed
+    file, a zip, a damaged file (the reader's plain message is raised)."""
+    raw = read_vector(path, layer=layer)
+    df = raw.gdf
+    e = {"features": len(df), "crs": df.crs.to_string() if df.crs is not None else "(none: lon/lat or --crs-in)"}
+    if raw.columns_used:
+        e["columns"] = dict(raw.columns_used)
+    if "hh" in df:
+        hh = pd.to_numeric(df["hh"], errors="coerce")
+        e["households"] = int(hh[hh.abs() < float("inf")].clip(lower=0).sum())
+    try:
+        e["columns_detail"] = detect_columns(df.drop(columns="geometry", errors="ignore"))
+    except Exception:  # noqa: BLE001 - a sample that cannot be read only loses this line
+        pass
+    if raw.problems:  # e.g. "named .xlsx but holds plain text; read as such"
+        e["note"] = " | ".join(f"{p.zh} / {p.en}" for p in raw.problems[:3])
+    info["layers"][raw.layer or Path(path).stem] = e
     return info
 
 

@@ -28,6 +28,7 @@ from .crs import metric_crs_for
 from .errors import (CancelledError, CRSError, GridtoolError, MissingColumnError, OverwriteInputError,
                      ProjectError, ProjectVersionError, UnknownRoleError)
 from .writelock import check_unchanged, stamp, write_lock
+from .io.files import check_not_in_use
 from .layers import Layer, load_layer
 from .problems import Problem
 from .roles import ROLES, VECTOR_ROLES
@@ -247,6 +248,8 @@ class Project:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             with write_lock(path):
+                if path.is_file():
+                    check_not_in_use(path, writing=True)
                 if path.exists() and not force and not _is_project(path):
                     from .ownership import NotOwnFileError
                     raise NotOwnFileError(
@@ -295,6 +298,7 @@ class Project:
             raise ProjectError(f"找不到项目文件 {path}", f"project file not found: {path}",
                                fix_zh="检查路径。", fix_en="check the path.", file=str(path))
         opened = stamp(path)
+        check_not_in_use(path)  # before GDAL, which waits for the lock and then says nothing useful
         try:
             names = [str(n) for n, _ in pyogrio.list_layers(path)]
         except Exception as exc:

@@ -5,6 +5,7 @@ project, what a file or project holds, and every data problem with its fix.
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 from ..errors import GridtoolError
@@ -135,9 +136,18 @@ def cmd_info(args) -> int:
     from ..project import META_TABLE, Project
     path = args.path
     summary, statuses = None, None
-    if path.lower().endswith(".gpkg") and Path(path).exists():
+    if path.lower().endswith(".gpkg") and Path(path).is_file():
         import pyogrio
-        if META_TABLE in [str(n) for n, _ in pyogrio.list_layers(path)]:
+
+        from ..io.files import check_not_in_use
+        check_not_in_use(Path(path))
+        try:
+            with warnings.catch_warnings():  # GDAL's "bad application_id": file_info says it plainly
+                warnings.simplefilter("ignore")
+                names = [str(n) for n, _ in pyogrio.list_layers(path)]
+        except Exception:  # noqa: BLE001 - locked, empty or not a GeoPackage: file_info says which
+            names = []
+        if META_TABLE in names:
             project = Project.open(path)
             summary = project.summary()
             grids = project.layers.get("grids")

@@ -7,9 +7,10 @@ for them.
 from __future__ import annotations
 
 import re
+import sqlite3
 from pathlib import Path
 
-from ..errors import InputFileError
+from ..errors import FileInUseError, InputFileError
 
 
 def check_exists(path: Path) -> None:
@@ -38,4 +39,65 @@ def plain_reason(exc: BaseException) -> tuple[str, str]:
     return f"无法读取（{first[:120]}）", f"it cannot be read ({first[:120]})"
 
 
-__all__ = ["check_exists", "plain_reason"]
+def sqlite_in_use(path: Path, *, writing: bool = False) -> bool:
+    """True when another program holds the SQLite/GeoPackage file locked: for reading (``writing``
+    False) a write under way that blocks readers; for writing, any other writer."""
+    try:
+        with open(path, "rb") as fh:
+            if fh.read(16) != b"SQLite format 3\x00":
+                return False
+        uri = Path(path).resolve().as_uri() + ("?mode=rw" if writing else "?mode=ro")
+        con = sqlite3.connect(uri, uri=True, timeout=0.2, isolation_level=None)
+    except (OSError, ValueError, sqlite3.Error):
+        return False
+    try:
+        if writing:
+            con.execute("BEGIN IMMEDIATE")
+            con.execute("ROLLBACK")
+        else:
+            con.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError as exc:
+        return "locked" in str(exc).lower() or "busy" in str(exc).lower()
+    except sqlite3.Error:
+        return False
+    finally:
+        con.close()
+    return False
+
+
+def check_geopackage(path: Path) -> None:
+    """Refuse a SQLite database that is not a GeoPackage (an empty database, another program's
+    file named .gpkg) naming what is missing, instead of GDAL's words about required tables."""
+    try:
+        with sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True, timeout=0.2) as con:
+            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type IN ('table','view')")}
+    except (OSError, ValueError, sqlite3.Error):
+        return  # locked or damaged: the callers' own checks and GDAL say so
+    if "gpkg_contents" in tables:
+        return
+    if any(t.lower().startswith(("geometry_columns", "spatial_ref_sys")) for t in tables):
+        return  # a SpatiaLite database: GDAL reads it
+    zh = "空的 SQLite 数据库（没有任何表）" if not tables else f"SQLite 数据库，但不是 GeoPackage（有 {len(tables)} 个表，没有 gpkg_contents）"
+    en = "an empty SQLite database (no tables)" if not tables else (
+        f"a SQLite database but not a GeoPackage ({len(tables)} tables, no gpkg_contents)")
+    raise InputFileError(
+        f"{Path(path).name} 是一个{zh}，没有可读的图层", f"{Path(path).name} is {en}; it holds no layer to read",
+        fix_zh="文件可能在保存完成前被复制，或来自其他软件：在 QGIS/ArcGIS 中重新导出为 GeoPackage。",
+        fix_en="it was perhaps copied before it was saved, or comes from another program: export it again as a "
+               "GeoPackage from QGIS/ArcGIS.", file=str(path))
+
+
+def check_not_in_use(path: Path, *, writing: bool = False) -> None:
+    """Raise :class:`FileInUseError` naming the file when another program holds it locked."""
+    if sqlite_in_use(path, writing=writing):
+        zh, en = ("写入", "written") if writing else ("读取", "read")
+        raise FileInUseError(
+            f"{Path(path).name} 正被其他程序打开并写入（被锁定），现在无法{zh}",
+            f"{Path(path).name} is open in another program that is writing to it (locked); it cannot be {en} now",
+            fix_zh="在 QGIS/ArcGIS 中保存并关闭这个文件（或等正在写它的另一个 gridtool 结束），然后重试"
+                   + ("；或换一个输出文件名。" if writing else "。"),
+            fix_en="save and close the file in QGIS/ArcGIS (or let the other gridtool writing it finish), then "
+                   "try again" + ("; or choose another output name." if writing else "."), file=str(path))
+
+
+__all__ = ["check_exists", "check_geopackage", "check_not_in_use", "plain_reason", "sqlite_in_use"]

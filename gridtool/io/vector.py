@@ -21,7 +21,7 @@ import unicodedata
 import warnings
 import zipfile
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import geopandas as gpd
 import numpy as np
@@ -37,7 +37,8 @@ from ..errors import (EmptyLayerError, EncodingError, GridtoolError, InputFileEr
 from ..problems import Problem
 from . import archive
 from .raw_layer import RawLayer
-from .files import check_exists
+from .files import check_exists, check_geopackage, check_not_in_use
+from .office import check_not_lock_file, ole2_workbook_error, open_in_office
 from .files import plain_reason as _plain_reason
 from .kml_description import expand_descriptions
 from .sniff import ACCEPTS, NAMES, SUFFIX_OF_KIND, sniff
@@ -109,6 +110,7 @@ def read_vector(path: str | Path, *, layer: str | None = None, role: str | None 
     """
     path = Path(path)
     check_exists(path)
+    check_not_lock_file(path)
     sfx = suffix_of(path)
     fields = fields or {}
     if sfx == ".dwg":
@@ -127,6 +129,9 @@ def read_vector(path: str | Path, *, layer: str | None = None, role: str | None 
                 "文件是空的（0 字节）", "the file is empty (0 bytes)",
                 fix_zh="文件可能没有保存完整或复制失败；重新导出或复制一次。",
                 fix_en="it was probably not saved or copied completely; export or copy it again.", file=str(path))
+        if kind == "sqlite":
+            check_not_in_use(path)
+            check_geopackage(path)
         if kind not in ACCEPTS.get(sfx, (kind,)):
             return _read_by_content(path, kind, layer=layer, role=role, encoding=encoding,
                                     encoding_default=encoding_default, fields=fields, seed=seed)
@@ -231,7 +236,7 @@ def _kml_utf8_copy(path: Path, declared: str, tmp: Path) -> Path:
     return out
 
 
-def _check_shapefile_parts(path: Path) -> None:
+def check_shapefile_parts(path: Path) -> None:
     """A .shp needs its .dbf (the attributes: without it every count would be a default 1) and
     .shx; a .dbf cut short loses its last records. Both are named with the fix."""
     for part, what_zh, what_en in ((".dbf", "属性表", "attribute table"), (".shx", "索引", "index")):
@@ -271,6 +276,21 @@ def _check_shapefile_parts(path: Path) -> None:
             fix_zh="文件可能复制或下载不完整；重新复制或导出这个 Shapefile 的全部文件。",
             fix_en="it was probably copied or downloaded incompletely; copy or export all files of the shapefile again.",
             file=str(dbf), feature=f"FID {have}")
+    shx = next(p for p in (path.with_suffix(".shx"), path.with_suffix(".SHX")) if p.exists())
+    shapes = max(0, (shx.stat().st_size - 100) // 8)
+    if shx.stat().st_size >= 100 and n_rec != shapes:
+        # GDAL reads the shorter of the two silently: households without a row (or rows without a
+        # shape) would vanish from every count.
+        raise InputFileError(
+            f"{dbf.name} 有 {n_rec} 条记录，而 {path.name} 有 {shapes} 个图形：属性表与图形对不上，"
+            f"{abs(shapes - n_rec)} 个{'图形没有属性' if shapes > n_rec else '记录没有图形'}",
+            f"{dbf.name} holds {n_rec} records but {path.name} holds {shapes} shapes: the attribute table does not "
+            f"match the shapes ({abs(shapes - n_rec)} {'shapes lack a row' if shapes > n_rec else 'rows lack a shape'})",
+            fix_zh=f"{dbf.name} 可能来自另一版本的数据（只复制了部分文件，或在 Excel 中编辑过 .dbf）："
+                   "从同一次导出中重新复制这个 Shapefile 的全部文件，或在 QGIS/ArcGIS 中重新导出。",
+            fix_en=f"{dbf.name} probably comes from another version of the data (only some files copied, or the "
+                   ".dbf edited in Excel): copy all files of the shapefile from one export, or export it again "
+                   "from QGIS/ArcGIS.", file=str(dbf), feature=f"FID {min(n_rec, shapes)}")
 
 
 def _read_cut_names(path: Path, layer, kwargs: dict) -> tuple[gpd.GeoDataFrame, list[Problem]]:
@@ -331,13 +351,21 @@ def _choose_layer(path: Path, layers: list[str], layer: str | None, role: str | 
 def _read_ogr(path: Path, *, layer, role, encoding, encoding_default=None) -> RawLayer:
     sfx = suffix_of(path)
     if sfx == ".shp":
-        _check_shapefile_parts(path)
+        check_shapefile_parts(path)
     if sfx in (".kml", ".kmz"):
         if sfx == ".kmz":
             with archive.open_zip(path) as zf:
                 archive.check_archive(zf, path)
                 docs = [i for i in zf.infolist() if i.filename.lower().endswith(".kml")]
-                head = zf.open(docs[0]).read(65_536) if docs else b""
+                if not docs:
+                    shown = ", ".join(archive.safe_name(i.filename) for i in zf.infolist()[:5] if not i.is_dir())
+                    raise UnsupportedFormatError(
+                        f"KMZ 里没有 .kml 文件（里面是：{shown or '空'}），没有可读的标注",
+                        f"the KMZ holds no .kml file (it holds: {shown or 'nothing'}), so no placemarks to read",
+                        fix_zh="在奥维互动地图/Google Earth 中重新导出 KMZ（或直接导出 KML）；确认选对了文件。",
+                        fix_en="export the KMZ again from Ovital/Google Earth (or export KML); check that this is "
+                               "the right file.", file=str(path))
+                head = zf.open(docs[0]).read(65_536)
                 member = docs[0].filename if docs else None
         else:
             with open(path, "rb") as fh:
@@ -544,7 +572,11 @@ def _read_zipped(path: Path, *, layer, role, encoding, encoding_default, fields,
                     exc.file = f"{path}!{Path(exc.file).name}"
                     exc.args = (exc.format(),)
                 raise
-    if any(archive.safe_name(m) != m for m in (p.filename for p in parts)):
+            for problem in raw.problems:  # warnings name the archive and the member, not a folder now gone
+                if problem.file and str(problem.file).startswith(tmp):
+                    problem.file = f"{path}!{Path(problem.file).name}"
+    if any(".." in PurePosixPath(m.replace("\\", "/")).parts or m.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", m)
+           for m in (p.filename for p in parts)):  # a plain subfolder (住户数据/hh.shp) is normal
         raw.problems.append(Problem(
             "warning", "archive_paths", "压缩包中的文件带有目录路径（如 ../ 或绝对路径），已只按文件名解压",
             "files in the archive carry folder paths (such as ../ or absolute paths); they were unpacked by name only",
@@ -577,9 +609,28 @@ def _sniff_separator(lines: tuple[str, ...]) -> str:
 
 def _with_header(frame: pd.DataFrame, header: int) -> pd.DataFrame:
     df = frame.iloc[header + 1:].copy()
-    df.columns = [str(c).strip() if pd.notna(c) else f"col{i}" for i, c in enumerate(frame.iloc[header])]
+    df.columns = _header_names(frame, header)
     df.index = df.index + 1  # 1-based row number in the file or sheet, for messages
     return df.dropna(how="all")
+
+
+def _text(value) -> str:
+    return str(value).strip() if pd.notna(value) else ""
+
+
+def _header_names(frame: pd.DataFrame, header: int) -> list[str]:
+    """Column names from the header row. A header over two rows (户主信息 merged over 姓名 and 电话,
+    户数 merged down over both rows) leaves the lower row empty under a cell merged down: such a
+    column takes its name from the row above, when that row is a header too (two or more cells)."""
+    row = [_text(c) for c in frame.iloc[header]]
+    above = [_text(c) for c in frame.iloc[header - 1]] if header > 0 else []
+    two_rows = sum(bool(c) for c in above) >= 2
+    names: list[str] = []
+    for i, name in enumerate(row):
+        if not name and two_rows and above[i] and above[i] not in row and above[i] not in names:
+            name = above[i]
+        names.append(name or f"col{i}")
+    return names
 
 
 @dataclass
@@ -643,6 +694,7 @@ def read_table(path: str | Path, *, sheet: str | None = None, encoding: str | No
     """
     path = Path(path)
     check_exists(path)
+    check_not_lock_file(path)
     sfx = suffix_of(path)
     find_header = find_header or guess_header_row
     enc = None
@@ -657,6 +709,8 @@ def read_table(path: str | Path, *, sheet: str | None = None, encoding: str | No
             zh, en = _plain_reason(exc)
             if isinstance(exc, (zipfile.BadZipFile, EOFError, struct.error, IndexError)) or "index out of range" in str(exc):
                 zh, en = "文件已损坏或不完整", "the file is damaged or incomplete"
+            if sniff(path) == "ole2":
+                raise ole2_workbook_error(path, zh, en) from exc
             raise UnsupportedFormatError(
                 f"无法读取 Excel 文件：{zh}", f"cannot read the Excel file: {en}",
                 fix_zh="在 Excel 中打开后另存为 .xlsx 再试；若打不开，重新获取该文件。",
@@ -715,6 +769,7 @@ def read_table(path: str | Path, *, sheet: str | None = None, encoding: str | No
                               fix_en="check that the right file and sheet were given.",
                               file=str(path), layer=name)
     problems += _cut_long_fields(df, path, name, lim.table_field_chars)
+    problems += [p for p in (open_in_office(path),) if p is not None]
     return Table(df, str(path), name, int(header) + 1, fmt, enc, problems)
 
 
