@@ -50,3 +50,32 @@ def test_a_roster_headed_xingming_names_its_members_in_the_links(tmp_path, plan)
     links = GridPartitioner(corridor_width=0, subgrids=False).fit(
         dict(layers, party_members=members.gdf.to_crs(GK108))).links_
     assert links["member"].notna().all() and "王建国" in set(links["member"])
+
+
+def test_floating_frail_and_outside_members_get_no_households_and_are_listed_with_why(tmp_path, plan):
+    layers, gp = plan
+    extra = [{"姓名": "赵流动", "是否流动党员": "是", "经度": None, "纬度": None},
+             {"姓名": "钱老", "备注": "年老体弱", "经度": None, "纬度": None},
+             {"姓名": "孙外村", "经度": 100.0, "纬度": 30.0}]  # far outside every village
+    roster = _roster(tmp_path, gp)
+    df = pd.read_excel(roster)
+    for e, src in zip(extra, (0, 1)):  # the floating and the frail live in a grid like the others
+        if e["经度"] is None:
+            e["经度"], e["纬度"] = df.loc[src, "经度"], df.loc[src, "纬度"]
+    pd.concat([df, pd.DataFrame(extra)], ignore_index=True).to_excel(roster, index=False)
+    members = load_layer("party_members", str(roster), crs_in="wgs84")
+    gp2 = GridPartitioner(corridor_width=0, subgrids=False).fit(dict(layers, party_members=members.gdf.to_crs(GK108)))
+    links, pl = gp2.links_, gp2.report_["plan"]["party_links"]
+    n = len(df)
+    assert not {"赵流动", "钱老", "孙外村"} & set(links["member"])
+    why = {m["member_id"]: m["reason"] for m in pl["members_not_linked"]}
+    assert why == {f"row {n + 2}": "floating", f"row {n + 3}": "frail", f"row {n + 4}": "outside"}
+    assert all(m["fix_zh"] and m["why_zh"] for m in pl["members_not_linked"])
+    assert pl["members_total"] == n + 3 and pl["members"] == n
+    # The grids' first members share one name: each is linked on their own, 10–15 households each.
+    per = links.groupby("member_id")["hh"].sum()
+    assert len(per) == n and per.between(10, 15).all()
+    assert (links["member"] == "王建国").sum() >= len(gp.grids_)
+    # One total: linked + not linked = every household.
+    assert pl["households_linked"] == int(links["hh"].sum())
+    assert pl["households_linked"] + pl["households_unlinked"] == int(gp2.households_["hh"].sum())
