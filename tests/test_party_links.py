@@ -79,3 +79,36 @@ def test_floating_frail_and_outside_members_get_no_households_and_are_listed_wit
     # One total: linked + not linked = every household.
     assert pl["households_linked"] == int(links["hh"].sum())
     assert pl["households_linked"] + pl["households_unlinked"] == int(gp2.households_["hh"].sum())
+
+
+def test_the_ledger_has_a_party_sheet_with_masked_members_their_grid_count_and_addresses(tmp_path, plan):
+    import openpyxl
+
+    from gridtool.layers import Layer
+    from gridtool.maps.ledger import write_ledger_xlsx
+    from gridtool.partition.output import apply_to_project
+    from gridtool.project import Project
+
+    layers, gp = plan
+    roster = _roster(tmp_path, gp, [{"姓名": "钱老", "备注": "年老体弱", "经度": 100.0, "纬度": 30.0}])
+    members = load_layer("party_members", str(roster), crs_in="wgs84")
+    members.gdf = members.gdf.to_crs(GK108)
+    project = Project(crs=GK108)
+    hs = layers["households"].assign(地址=[f"幸福路{i + 1}号" for i in range(len(layers["households"]))])
+    for role, gdf in dict(layers, households=hs).items():
+        project.layers[role] = Layer(role=role, gdf=gdf, source="", crs_in=GK108)
+    project.layers["party_members"] = members
+    fitted = GridPartitioner(corridor_width=0, subgrids=False).fit(project)
+    apply_to_project(project, fitted)
+    rows = list(openpyxl.load_workbook(write_ledger_xlsx(project, tmp_path / "台账.xlsx"))["党员联户"].values)
+    assert rows[0][:7] == ("序号", "党员", "名册行", "所属党支部", "网格编码", "联系户数", "联系户地址")
+    body = [r for r in rows[1:] if isinstance(r[0], int)]
+    assert len(body) == len(pd.read_excel(roster))
+    assert "王建国" not in str(rows) and "13800001111" not in str(rows)  # masked by default
+    linked = [r for r in body if r[5]]
+    assert all(10 <= r[5] <= 15 and "幸福路" in r[6] and r[4] in set(gp.grids_["code"]) for r in linked)
+    frail = next(r for r in body if r[5] == 0)
+    assert "年老体弱" in frail[7] and frail[1] == "钱*"
+    total = int(hs["hh"].sum())
+    linked_hh = sum(r[5] for r in body)
+    assert f"住户 {total:,} 户 = 已联系 {linked_hh:,} + 未联系 {total - linked_hh:,}" in str(rows)
