@@ -29,6 +29,9 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
     "name": ("name", "名称", "name:zh", "名字", "村名", "村庄名称", "社区名称", "村社区名称", "xzqmc",
              "cjqymc", "zldwmc", "qsdwmc", "村名称", "行政村名称", "村居名称", "village_name", "vill_name",
              "地名", "标题", "title", "道路名称", "河流名称"),
+    # A party-member roster (党员名册) names its members under 姓名; read for party members only
+    # (in a household roster 姓名 is the householder, personal data but not the feature's name).
+    "member_name": ("姓名", "党员姓名", "name", "名字", "党员", "xm"),
     # Point registers of police and government offices (重点场所、卡口、监控点位 sheets): read for
     # places (and exits) only. In a village or roster layer 单位名称 is an employer or a township,
     # and in a places sheet 派出所名称 is the station in charge, not the place.

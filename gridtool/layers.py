@@ -255,7 +255,8 @@ def _normalise_columns(gdf: gpd.GeoDataFrame, role: str, fields: dict[str, str],
         if vcol and vcol != "village":
             gdf["village"] = gdf[vcol].astype("string")
     if role in ("villages", "roads", "rivers", "railways", "places", "stations", "party_members"):
-        ncol = pick("name", {"places": "place_name", "stations": "station_name"}.get(role), content=role == "villages")
+        ncol = pick("name", {"places": "place_name", "stations": "station_name", "party_members": "member_name"}.get(role),
+                    content=role == "villages")
         if ncol is None and role in _POINT_REGISTERS:
             ncol = find_point_name_column(gdf.columns, exclude=list(used.values()))
             if ncol:  # 网吧名称, 宾馆名称: guessed from the header's 名称, and said so

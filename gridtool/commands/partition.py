@@ -102,6 +102,8 @@ def _print_partition(args, rep: dict, out) -> None:
             f"  sub-grids: {tim['subgrid_workers_note']}")
     if t is not None:
         say(args, f"  {t.text_zh()}", f"  {t.text_en()}")
+    if plan.get("party_links"):
+        _print_party_links(args, plan["party_links"])
     for v in plan["infeasible_villages"]:
         rem = v["remedies"]
         merge = "、".join(m["village"] for m in rem.get("merge", [])[:3]) or "—"
@@ -243,6 +245,22 @@ def _partition_redraw(args) -> int:
     _print_partition(args, rep, out)
     _print_redraw(args, rep["plan"]["redraw"], rep.get("totals") or {})
     return 0
+
+
+def _print_party_links(args, pl: dict) -> None:
+    """党员联户 in one line of totals, then every member given no households with why and the fix
+    (rows of the roster, never names: the console may be shared or logged)."""
+    say(args, f"  党员联户：党员 {pl.get('members_total', pl['members'])} 名，联户 {pl['members']} 名；"
+              f"住户 {pl['households_total']:,} 户 = 已联系 {pl['households_linked']:,} + 未联系 "
+              f"{pl['households_unlinked']:,}；联系户不足 {pl.get('min_links', 10)} 户的党员 {pl['members_under_min']} 名",
+        f"  party-member links: {pl.get('members_total', pl['members'])} members, {pl['members']} linked; "
+        f"households {pl['households_total']:,} = linked {pl['households_linked']:,} + not linked "
+        f"{pl['households_unlinked']:,}; members under the minimum {pl['members_under_min']}")
+    for m in pl.get("members_not_linked") or []:
+        mid = str(m["member_id"])
+        zh, en = (f"第 {mid[4:]} 行", f"row {mid[4:]}") if mid.startswith("row ") else (f"要素 {mid}", f"feature {mid}")
+        say(args, f"  未安排联系户：党员名册{zh}，{m['why_zh']}。解决办法：{m['fix_zh']}",
+            f"  no households: party roster {en}, {m['why_en']}. Fix: {m['fix_en']}")
 
 
 def _print_subgrid_ledger(args, c: dict) -> None:

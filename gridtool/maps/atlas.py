@@ -68,9 +68,12 @@ def _party(project, include_personal: bool):
         members[col] = vals
     links = project.layers.get("party_links")
     if links is not None and links.gdf is not None and "member" in links.gdf:
-        counts = links.gdf.groupby("member")["hh"].sum() if "hh" in links.gdf else links.gdf["member"].value_counts()
-        raw_names = lyr.gdf["name"].astype(str) if "name" in lyr.gdf else pd.Series("", index=lyr.gdf.index)
-        members["_links"] = raw_names.map(counts).fillna(0).astype(int).to_numpy()
+        # By the member's row when the links have it: two members of one name are two members.
+        key = "member_id" if "member_id" in links.gdf and "src_id" in lyr.gdf else "member"
+        counts = links.gdf.groupby(key)["hh"].sum() if "hh" in links.gdf else links.gdf[key].value_counts()
+        col = "src_id" if key == "member_id" else "name"
+        raw = lyr.gdf[col].astype(str) if col in lyr.gdf else pd.Series("", index=lyr.gdf.index)
+        members["_links"] = raw.map(counts).fillna(0).astype(int).to_numpy()
     return members
 
 

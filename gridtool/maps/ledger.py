@@ -25,6 +25,9 @@ Sheets (Chinese headers; each with a frozen header row, column widths and print 
 - **例外与问题**: villages that cannot be split (with what was applied and the remedies), areas
   enclosed by hard barriers, areas no cut fits, locked grids out of bounds, grids out of bounds
   after edits, households in no grid (each named by its row in the roster).
+- **党员联户** (with party-member links only): one row per member — 党员, 所属党支部, 网格编码,
+  联系户数, 联系户地址, 说明 (why a member has no households, and the fix) — and households linked +
+  not linked = the total (:mod:`gridtool.maps.ledger_party`).
 - **重绘变化** (after ``gridtool partition --previous`` only): what the redraw changed — villages,
   the old → new code table, retired, new and locked codes, households inside locked grids — and
   last year's households − gone + new = the total above (:mod:`gridtool.maps.ledger_changes`).
@@ -56,6 +59,7 @@ from ..partition.buildings import BuildingCounts, building_counts
 from ..partition.report import remedy_words
 from ..partition.totals import HouseholdTotals, household_counts, household_totals
 from .ledger_changes import changes_sheet
+from .ledger_party import party_sheet
 from .ledger_sheet import Sheet
 from .plan_words import apartment_parts_zh, note_zh
 
@@ -570,6 +574,10 @@ def ledger_tables(project, *, include_personal: bool = False) -> Ledger:
     sheets = [_grid_sheet(project, grids, totals, hh_in, buildings, n_subs, towns, notes),
               _subgrid_sheet(project, subs, buildings), _special_sheet(project, special, hh_in, buildings), hs_sheet,
               _problems_sheet(project, project.layers["grids"].gdf, subs, totals, parts, include_personal)]
+    party = party_sheet(project, address_col=_find(project.layers["households"].gdf.columns, _ADDRESS_HEADERS),
+                        total=totals.imported, include_personal=include_personal)
+    if party is not None:
+        sheets.append(party)
     changes = changes_sheet(project, totals)
     if changes is not None:
         sheets.append(changes)

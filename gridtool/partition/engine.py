@@ -440,11 +440,11 @@ class GridPartitioner(RedrawMixin):
             self.corridors_ = corridors.result()
             t_corr = corridors.seconds
             t_corr_wait = time.perf_counter() - t_c
-            self.links_, self._links_summary = None, []
+            self.links_, self._links_summary, self._links_missing = None, [], []
             members = layers.get("party_members")
             if members is not None and len(members):
                 from .staffing import party_links
-                self.links_, self._links_summary = party_links(self.households_, members, self.grids_,
+                self.links_, self._links_summary, self._links_missing = party_links(self.households_, members, self.grids_,
                                                                min_links=self.link_min, max_links=self.link_max)
             self.report_ = self._report(village_reports, plans, timings={
                 "blocks_s": round(t_blocks, 3), "grids_s": round(t_grids, 3), "subgrids_s": round(t_sub, 3),
@@ -777,10 +777,16 @@ class GridPartitioner(RedrawMixin):
             plan["redraw"] = dict(getattr(self, "_redraw_stats", {}), villages=getattr(self, "_change_rows", []))
         if self.links_ is not None:
             short = [n for r in self._links_summary for n in r["members_under_min"]]
-            plan["party_links"] = {"members": int(sum(r["members"] for r in self._links_summary)),
+            linked = int(sum(r["households_linked"] for r in self._links_summary))
+            total = int(self.households_["hh"].fillna(0).sum())
+            # One total: households linked + not linked = every household imported.
+            placed = int(sum(r["members"] for r in self._links_summary))
+            plan["party_links"] = {"members": placed, "members_total": placed + len(self._links_missing),
                                    "links": len(self.links_),
-                                   "households_linked": int(sum(r["households_linked"] for r in self._links_summary)),
-                                   "members_under_min": len(short)}
+                                   "households_linked": linked, "households_unlinked": total - linked,
+                                   "households_total": total,
+                                   "min_links": self.link_min, "members_under_min": len(short), "members_under_min_ids": short,
+                                   "members_not_linked": list(self._links_missing)}
         return {"parameters": self.get_params(), "plan": plan, "timings": timings,
                 "villages": village_reports,
                 "grids": json_rows(g[cols])}

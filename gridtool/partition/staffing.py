@@ -6,11 +6,18 @@ Per grid, the households (a building with several counts several times) are matc
 distance (scipy's ``linear_sum_assignment``), so the links are the nearest possible in total and
 no member takes more than the maximum. Members get at least ``min_links`` whenever the grid has
 enough households; a member left short is listed in the report.
+
+Members who are not given households are listed in the summary with why and what to do, never
+dropped silently: a 流动党员 (a column 是否流动党员 / 流动党员 saying 是), a member marked
+年老体弱 (or 行动不便, 卧床) in any column, a member whose point lies in no base grid (living in
+another village, outside the township, or in a special grid). Links carry the member's ``src_id``
+(``member_id``): two members of the same name are two members.
 """
 
 from __future__ import annotations
 
 import math
+import re
 
 import geopandas as gpd
 import numpy as np
@@ -20,21 +27,53 @@ from scipy.optimize import linear_sum_assignment
 
 from ..spatial import household_points
 
+_FLOATING_HEADERS = ("是否流动党员", "流动党员", "流动", "是否流动")
+_YES = ("是", "y", "yes", "1", "√", "true", "流动", "流动党员")
+#: Words in a member's row that say they cannot look after households (年老体弱、行动不便).
+_FRAIL_RE = re.compile(r"年老体弱|体弱|行动不便|卧床|失能")
+
+#: Why a member has no households: (zh, en, fix zh, fix en).
+REASONS = {
+    "floating": ("流动党员，不安排联系户", "a floating (流动) party member: no households",
+                 "回村后把“是否流动党员”改为“否”再划分", "set 是否流动党员 to 否 when they are back, and partition again"),
+    "frail": ("年老体弱，不安排联系户", "elderly or frail (年老体弱): no households",
+              "如本人愿意联户，删去“年老体弱”标注再划分", "remove the 年老体弱 mark if they want households, and partition again"),
+    "outside": ("居住点不在任何基础网格内（住在其他村、辖区外或专属网格内）",
+                "their point lies in no base grid (another village, outside the township, or a special grid)",
+                "核对经纬度；住在外村的由所在村党组织联系，或改到本村住址", "check the coordinates; a member living in another "
+                "village is linked there, or give their address in this village"),
+}
+
 
 def party_links(households: gpd.GeoDataFrame, members: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, *,
                 min_links: int = 10, max_links: int = 15) -> tuple[gpd.GeoDataFrame, list[dict]]:
-    """Links from each member to the households they look after, and a per-grid summary.
+    """Links from each member to the households they look after, a per-grid summary, and the
+    members given no households.
 
     ``households`` needs ``hh`` and ``grid``; members are points; a member belongs to the grid
-    their point lies in. Returns (links as lines member → household with ``member``, ``grid``,
-    ``household`` (src_id), ``hh``, ``distance_m``; summary rows per grid).
+    their point lies in. Returns (links as lines member → household with ``member``,
+    ``member_id`` (the member's src_id), ``grid``, ``household`` (src_id), ``hh``, ``distance_m``;
+    summary rows per grid, whose ``members_under_min`` are member ids; the members not linked, each
+    ``member_id``, ``reason`` (a key of :data:`REASONS`), ``why_zh``/``why_en``, ``fix_zh``/``fix_en``).
     """
     crs = grids.crs
     mpts = members.geometry.values
     gi, mi = shapely.STRtree(grids.geometry.values).query(mpts, predicate="within")
     member_grid = np.full(len(members), -1)
     member_grid[gi] = mi
-    names = members["name"].astype(str).tolist() if "name" in members else [f"党员{i + 1}" for i in range(len(members))]
+    names = members["name"].astype("string").fillna("").tolist() if "name" in members else [""] * len(members)
+    ids = members["src_id"].astype(str).tolist() if "src_id" in members else [f"row {i + 2}" for i in range(len(members))]
+    # A member without a name is still a member: named by their row (党员（row 5）).
+    names = [n.strip() or f"党员（{i}）" for n, i in zip(names, ids)]
+    why = member_exclusions(members)
+    not_linked = []
+    for m in range(len(members)):
+        reason = why[m] or ("outside" if member_grid[m] < 0 else None)
+        if reason:
+            member_grid[m] = -1
+            zh, en, fzh, fen = REASONS[reason]
+            not_linked.append({"member_id": ids[m], "reason": reason, "why_zh": zh, "why_en": en,
+                               "fix_zh": fzh, "fix_en": fen})
     hpts = household_points(households).values
     hxy = shapely.get_coordinates(hpts)
     mxy = shapely.get_coordinates(mpts)
@@ -67,12 +106,27 @@ def party_links(households: gpd.GeoDataFrame, members: gpd.GeoDataFrame, grids: 
         counts = agg.groupby("m")["hh"].sum() if len(agg) else pd.Series(dtype=int)
         for r in agg.itertuples():
             m, f = int(r.m), int(r.f)
-            rows.append({"member": names[m], "grid": code, "household": hid[f], "hh": int(r.hh),
+            rows.append({"member": names[m], "member_id": ids[m], "grid": code, "household": hid[f], "hh": int(r.hh),
                          "distance_m": round(float(r.d), 1),
                          "geometry": shapely.linestrings([mxy[m], hxy[f]])})
-        short = [names[m] for m in ms if int(counts.get(m, 0)) < min_links]
+        short = [ids[m] for m in ms if int(counts.get(m, 0)) < min_links]
         summary.append({"grid": code, "members": len(ms), "households_linked": int(agg["hh"].sum()) if len(agg) else 0,
                         "members_under_min": short})
     links = gpd.GeoDataFrame(rows, geometry="geometry", crs=crs) if rows else gpd.GeoDataFrame(
-        {"member": [], "grid": [], "household": [], "hh": [], "distance_m": []}, geometry=gpd.GeoSeries([], crs=crs))
-    return links, summary
+        {"member": [], "member_id": [], "grid": [], "household": [], "hh": [], "distance_m": []},
+        geometry=gpd.GeoSeries([], crs=crs))
+    return links, summary, not_linked
+
+
+def member_exclusions(members: pd.DataFrame) -> list[str | None]:
+    """Per member, why they get no households by the roster's own words: ``"floating"`` (是否流动党员
+    是), ``"frail"`` (年老体弱 … in any text column), else None."""
+    out: list[str | None] = [None] * len(members)
+    cols = [c for c in members.columns if c not in ("geometry", "name", "src_id")]
+    flo = next((c for c in members.columns if str(c).strip() in _FLOATING_HEADERS), None)
+    for i, (_, row) in enumerate(members.iterrows()):
+        if flo is not None and str(row[flo]).strip().lower() in _YES:
+            out[i] = "floating"
+        elif any(isinstance(row[c], str) and _FRAIL_RE.search(row[c]) for c in cols if c != flo):
+            out[i] = "frail"
+    return out

@@ -1,0 +1,114 @@
+"""Party-member links ("1+10", 党员联系户) as a township's 组织委员 runs them: a 党员名册 in Excel
+with 姓名, 是否流动党员 and 备注, members who must not be given households, and the totals."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from pyproj import Transformer
+
+sys.path.insert(0, str(Path(__file__).parent))
+from partition_data import GK108, make_villages  # noqa: E402
+
+from gridtool.layers import load_layer
+from gridtool.partition.engine import GridPartitioner
+
+
+@pytest.fixture(scope="module")
+def plan():
+    layers = make_villages(households=1300, river=False, apartments=0, seed=9)
+    gp = GridPartitioner(corridor_width=0, subgrids=False).fit(layers)
+    return layers, gp
+
+
+def _roster(tmp_path: Path, gp, rows_extra=()) -> Path:
+    """A 党员名册 sheet: two members at households of each grid, located by 经度/纬度."""
+    to_ll = Transformer.from_crs(GK108, 4326, always_xy=True)
+    rows = []
+    for code in gp.grids_["code"]:
+        hs = gp.households_[gp.households_["grid"] == code]
+        for i in range(2):
+            p = hs.geometry.iloc[i * 7].representative_point()
+            lon, lat = to_ll.transform(p.x, p.y)
+            rows.append({"姓名": "王建国" if i == 0 else f"李{code[-2:]}", "性别": "男", "联系电话": "13800001111",
+                         "所属党支部": "第一党支部", "是否流动党员": "否", "备注": "", "经度": lon, "纬度": lat})
+    rows.extend(rows_extra)
+    path = tmp_path / "党员名册.xlsx"
+    pd.DataFrame(rows).to_excel(path, index=False)
+    return path
+
+
+def test_a_roster_headed_xingming_names_its_members_in_the_links(tmp_path, plan):
+    layers, gp = plan
+    members = load_layer("party_members", str(_roster(tmp_path, gp)), crs_in="wgs84")
+    assert members.gdf["name"].iloc[0] == "王建国" and members.gdf["name"].notna().all()
+    assert members.sensitive.get("name") == "name"  # masked in every output
+    links = GridPartitioner(corridor_width=0, subgrids=False).fit(
+        dict(layers, party_members=members.gdf.to_crs(GK108))).links_
+    assert links["member"].notna().all() and "王建国" in set(links["member"])
+
+
+def test_floating_frail_and_outside_members_get_no_households_and_are_listed_with_why(tmp_path, plan):
+    layers, gp = plan
+    extra = [{"姓名": "赵流动", "是否流动党员": "是", "经度": None, "纬度": None},
+             {"姓名": "钱老", "备注": "年老体弱", "经度": None, "纬度": None},
+             {"姓名": "孙外村", "经度": 100.0, "纬度": 30.0}]  # far outside every village
+    roster = _roster(tmp_path, gp)
+    df = pd.read_excel(roster)
+    for e, src in zip(extra, (0, 1)):  # the floating and the frail live in a grid like the others
+        if e["经度"] is None:
+            e["经度"], e["纬度"] = df.loc[src, "经度"], df.loc[src, "纬度"]
+    pd.concat([df, pd.DataFrame(extra)], ignore_index=True).to_excel(roster, index=False)
+    members = load_layer("party_members", str(roster), crs_in="wgs84")
+    gp2 = GridPartitioner(corridor_width=0, subgrids=False).fit(dict(layers, party_members=members.gdf.to_crs(GK108)))
+    links, pl = gp2.links_, gp2.report_["plan"]["party_links"]
+    n = len(df)
+    assert not {"赵流动", "钱老", "孙外村"} & set(links["member"])
+    why = {m["member_id"]: m["reason"] for m in pl["members_not_linked"]}
+    assert why == {f"row {n + 2}": "floating", f"row {n + 3}": "frail", f"row {n + 4}": "outside"}
+    assert all(m["fix_zh"] and m["why_zh"] for m in pl["members_not_linked"])
+    assert pl["members_total"] == n + 3 and pl["members"] == n
+    # The grids' first members share one name: each is linked on their own, 10–15 households each.
+    per = links.groupby("member_id")["hh"].sum()
+    assert len(per) == n and per.between(10, 15).all()
+    assert (links["member"] == "王建国").sum() >= len(gp.grids_)
+    # One total: linked + not linked = every household.
+    assert pl["households_linked"] == int(links["hh"].sum())
+    assert pl["households_linked"] + pl["households_unlinked"] == int(gp2.households_["hh"].sum())
+
+
+def test_the_ledger_has_a_party_sheet_with_masked_members_their_grid_count_and_addresses(tmp_path, plan):
+    import openpyxl
+
+    from gridtool.layers import Layer
+    from gridtool.maps.ledger import write_ledger_xlsx
+    from gridtool.partition.output import apply_to_project
+    from gridtool.project import Project
+
+    layers, gp = plan
+    roster = _roster(tmp_path, gp, [{"姓名": "钱老", "备注": "年老体弱", "经度": 100.0, "纬度": 30.0}])
+    members = load_layer("party_members", str(roster), crs_in="wgs84")
+    members.gdf = members.gdf.to_crs(GK108)
+    project = Project(crs=GK108)
+    hs = layers["households"].assign(地址=[f"幸福路{i + 1}号" for i in range(len(layers["households"]))])
+    for role, gdf in dict(layers, households=hs).items():
+        project.layers[role] = Layer(role=role, gdf=gdf, source="", crs_in=GK108)
+    project.layers["party_members"] = members
+    fitted = GridPartitioner(corridor_width=0, subgrids=False).fit(project)
+    apply_to_project(project, fitted)
+    rows = list(openpyxl.load_workbook(write_ledger_xlsx(project, tmp_path / "台账.xlsx"))["党员联户"].values)
+    assert rows[0][:7] == ("序号", "党员", "名册行", "所属党支部", "网格编码", "联系户数", "联系户地址")
+    body = [r for r in rows[1:] if isinstance(r[0], int)]
+    assert len(body) == len(pd.read_excel(roster))
+    assert "王建国" not in str(rows) and "13800001111" not in str(rows)  # masked by default
+    linked = [r for r in body if r[5]]
+    assert all(10 <= r[5] <= 15 and "幸福路" in r[6] and r[4] in set(gp.grids_["code"]) for r in linked)
+    frail = next(r for r in body if r[5] == 0)
+    assert "年老体弱" in frail[7] and frail[1] == "钱*"
+    total = int(hs["hh"].sum())
+    linked_hh = sum(r[5] for r in body)
+    assert f"住户 {total:,} 户 = 已联系 {linked_hh:,} + 未联系 {total - linked_hh:,}" in str(rows)
