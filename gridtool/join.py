@@ -63,7 +63,7 @@ _NAME_FALLBACK = ("姓名", "name")
 #: Columns the partition writes; a joined table never overwrites them.
 PROTECTED = frozenset({"geometry", "code", "village", "village_code", "hh", "status", "note", "min_hh", "max_hh",
                        "worker_slots", "locked", "area_m2", "polsby_popper", "hard_crossings", "soft_crossings",
-                       "max_dist_m", "places", "place_names", "n_subgrids", "grid", "kind", "n_features",
+                       "max_dist_m", "ridge_m", "places", "place_names", "n_subgrids", "grid", "kind", "n_features",
                        "apartment_parts", "category", "name", "fid", "src_id"})
 #: Header words of score columns: these become numbers.
 SCORE_WORDS = ("得分", "分数", "评分", "考核", "成绩", "分值", "score", "points", "rating")

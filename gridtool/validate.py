@@ -417,6 +417,22 @@ def _check_dem(project: Project) -> list[Problem]:
         z = np.full(len(pts), np.nan)
     share = float(np.isfinite(z).mean()) if len(z) else 0.0
     source = str(project.parameters.get("dem_source") or getattr(dem, "source", "") or "")
+    sunk, lowest = getattr(dem, "below_land", (0, 0.0))
+    below = []
+    if sunk:
+        below = [Problem(
+            "warning", "dem_below_land", f"高程模型有 {sunk:,} 个栅格低于 -500 米（最低 {lowest:,.0f} 米），不是地面高程，"
+            "已按空洞处理（多为重采样时空洞值 -32768 未设为无数据）",
+            f"{sunk:,} cell(s) of the elevation model lie below -500 m (lowest {lowest:,.0f} m): no land is that "
+            "low, so they are treated as voids (usually voids of -32768 resampled without being set as nodata)",
+            fix_zh="重新导出高程数据时把 -32768 设为无数据（QGIS：栅格 → 转换 → 转换格式，指定无数据值）。",
+            fix_en="export the DEM again with -32768 set as nodata (e.g. gdalwarp -srcnodata -32768).",
+            role="dem", file=source or None)]
+    return below + _dem_cover(share, source)
+
+
+def _dem_cover(share: float, source: str) -> list[Problem]:
+    """The problem of a DEM covering no household or only some of them."""
     if share == 0.0:
         return [Problem(
             "error", "dem_outside_data", "高程模型不覆盖任何住户（可能是别处的图幅或坐标系有误），不会被使用",

@@ -276,3 +276,22 @@ def test_real_srtm_tile_andorra() -> None:
     assert np.isfinite(z).mean() > 0.95
     assert 700 < np.nanmin(z) and np.nanmax(z) < 3100
     assert 1500 < np.nanmedian(z) < 2600
+
+
+def test_resampled_srtm_voids_below_any_land_are_voids_and_named(tmp_path: Path, written) -> None:
+    """An SRTM tile reprojected without -32768 set as nodata carries blurred voids (-32,750 m,
+    -16,000 m): they are voids, not pits 33 km deep, and validation says how many there were."""
+    from gridtool.project import Project
+    from gridtool.validate import validate
+    arr = (np.arange(100, dtype=np.float32).reshape(10, 10) + 300.0)
+    arr[2, 3], arr[2, 4], arr[7, 7] = -32750.0, -16384.0, -9999.0  # -9999 is the file's own nodata
+    path = _write_tif(tmp_path / "warped.tif", arr, from_origin(480_000, 3_266_000, 200, 200),
+                      crs="EPSG:4545", nodata=-9999.0)
+    dem = read_dem(path)
+    assert np.isnan(dem.array[2, 3]) and np.isnan(dem.array[2, 4]) and np.isnan(dem.array[7, 7])
+    assert dem.summary()["min"] == pytest.approx(300.0)
+    assert dem.below_land == (2, -32750.0)
+    problems = [p for p in validate(Project.from_sources(written, dem=str(path))) if p.code == "dem_below_land"]
+    assert len(problems) == 1 and problems[0].severity == "warning"
+    text = problems[0].format("zh")
+    assert "2 个栅格低于 -500 米" in text and "-32,750" in text and "warped.tif" in text

@@ -121,3 +121,20 @@ def test_andorra_srtm_grades_are_bounded_and_reported():
     assert worst.max() <= 4.06 * 1.001                # Tobler at the 40 % cap, uphill
     ferrata = [k for k, n in enumerate(g.names) if "Esquers" in str(n)]
     assert ferrata and max(max(g.time[fe[k]], g.time[be[k]]) for k in ferrata) < 20 * 60
+
+
+def test_the_graph_says_how_the_dem_shaped_its_times():
+    walk = build_graph(_streets(), mode="walk", dem=_dem(grade=0.10))
+    said = walk.report("zh")
+    assert "步行时间按高程坡度计算" in said and "10% 上坡 3.2 公里/小时" in said
+    assert "10% uphill" in walk.report("en")
+    assert not [p for p in walk.problems if p.code == "dem_not_used_for_mode"]
+    # cycling and driving ignore the DEM: a warning says their mountain times are optimistic
+    for mode, word in (("bicycle", "骑行"), ("car", "驾车")):
+        g = build_graph(_streets(), mode=mode, dem=_dem(grade=0.10))
+        warned = [p for p in g.problems if p.code == "dem_not_used_for_mode"]
+        assert len(warned) == 1 and warned[0].severity == "warning" and word in warned[0].format("zh")
+        assert "步行时间按高程坡度计算" not in g.report("zh")
+    flat = build_graph(_streets(), mode="bicycle")  # no DEM: nothing claimed
+    assert not [p for p in flat.problems if p.code == "dem_not_used_for_mode"]
+    assert "坡度" not in flat.report("zh")

@@ -113,6 +113,18 @@ def _print_partition(args, rep: dict, out) -> None:
                   f"可选：保留为一个例外网格；与邻村合并（{merge}）；放宽为 {lo}–{hi} 户",
             f"  cannot be split: {label}, {v['households']} households. Applied: {remedy_words(v, 'en')}. "
             f"Remedies: keep as one exceptional grid; merge with a neighbour ({merge}); relax to {lo}-{hi}")
+    ridges = plan.get("ridge_grids") or []
+    if ridges:
+        lim = int(plan.get("ridge_warn_m", 150))
+        shown_zh = "、".join(f"{r['code']}（{r['village']}，{r['ridge_m']} 米）" for r in ridges[:8])
+        shown_en = ", ".join(f"{r['code']} ({r['village']}, {r['ridge_m']} m)" for r in ridges[:8])
+        more = f" …（共 {len(ridges)} 个）" if len(ridges) > 8 else ""
+        say(args, f"  [警告] {len(ridges)} 个网格的住户之间隔着山脊（在网格内往来须翻越 {lim} 米以上，按高程模型）："
+                  f"{shown_zh}{more}。可沿山脊手工拆分（gridtool edit --split 编码），或把山脊画成边界线后重新划分",
+            f"  [warning] {len(ridges)} grid(s) hold households on both sides of a ridge (walking between them "
+            f"inside the grid climbs {lim} m or more, from the DEM): {shown_en}"
+            f"{f' … ({len(ridges)} in all)' if len(ridges) > 8 else ''}. Split them along the ridge by hand "
+            "(gridtool edit --split CODE), or draw the ridge as a boundary line and partition again")
     for pg in plan.get("pocket_grids", []):
         say(args, f"  硬边界围出的片区保留为例外网格：{pg['code']}（{pg['village']}，{pg['households']} 户）；"
                   "可用 --pockets join 跨边界并入邻近网格",

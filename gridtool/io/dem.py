@@ -75,6 +75,9 @@ PathLike = str | os.PathLike
 SRTM_VOID = -32768
 #: Values beyond this magnitude are nodata markers (e.g. -3.4e38), never elevations.
 _ABSURD = 1.0e20
+#: Lower than any dry land (the Dead Sea shore is -430 m): such cells are voids blurred by
+#: resampling (an SRTM tile reprojected without its -32768 marked as nodata gives -32,750, -16,000 …).
+_BELOW_LAND_M = -500.0
 #: Metres per vertical unit for the unit names GDAL reports most often.
 _VERTICAL_UNITS = {"m": 1.0, "metre": 1.0, "meter": 1.0, "metres": 1.0, "meters": 1.0,
                    "ft": 0.3048, "foot": 0.3048, "feet": 0.3048, "us-ft": 1200 / 3937,
@@ -114,6 +117,8 @@ class Dem:
     transform: Affine
     crs: pyproj.CRS
     source: str
+    #: Cells read below any land and made voids, with the lowest value: ``(count, metres)``.
+    below_land: tuple[int, float] = (0, 0.0)
 
     def __post_init__(self) -> None:
         self.array = np.asarray(self.array, dtype=np.float32)
@@ -338,7 +343,7 @@ def read_dem(path: PathLike, *, crs: Any = None) -> Dem:
                     subs = list(src.subdatasets or ())
                     _raise_unsupported(label, detail="no raster bands" + (
                         f"; it has {len(subs)} subdatasets, e.g. {subs[0]}" if subs else ""))
-                array = _read_band(src)
+                array, below = _read_band(src)
                 transform = src.transform
                 file_crs = src.crs
                 has_georef = transform != Affine.identity()
@@ -363,6 +368,7 @@ def read_dem(path: PathLike, *, crs: Any = None) -> Dem:
 
     file_pcrs = _file_crs(file_crs)
     dem = Dem(array=array, transform=transform, crs=pyproj.CRS("EPSG:4326"), source=label)
+    dem.below_land = below
     if user_crs is not None:
         if file_pcrs is not None and not file_pcrs.equals(user_crs, ignore_axis_order=True):
             warnings.warn(
@@ -418,8 +424,9 @@ def _gdal_path(p: Path, label: str) -> str:
     _raise_unsupported(label, detail="the zip archive holds no .hgt/.tif/.asc raster")
 
 
-def _read_band(src: Any) -> np.ndarray:
-    """Band 1 as float32 metres, NaN for masked/nodata/void cells."""
+def _read_band(src: Any) -> tuple[np.ndarray, tuple[int, float]]:
+    """Band 1 as float32 metres, NaN for masked/nodata/void cells; and the cells found below any land
+    (made voids) with the lowest of them, ``(count, metres)``."""
     from gridtool import limits
     cells = int(src.width) * int(src.height)
     if cells > limits.current().dem_cells:
@@ -446,7 +453,10 @@ def _read_band(src: Any) -> np.ndarray:
     if factor not in (None, 1.0):
         arr = (arr.astype(np.float64) * factor).astype(np.float32)
     arr[void] = np.nan
-    return arr
+    sunk = np.isfinite(arr) & (arr < _BELOW_LAND_M)
+    below = (int(sunk.sum()), float(arr[sunk].min())) if sunk.any() else (0, 0.0)
+    arr[sunk] = np.nan
+    return arr, below
 
 
 def _north_up(array: np.ndarray, transform: Affine) -> tuple[np.ndarray, Affine]:
@@ -641,7 +651,7 @@ def read_dem_gpkg(gpkg_path: PathLike, *, table: str = "dem") -> Dem | None:
         return None
     try:
         with rasterio.Env(GDAL_PAM_ENABLED="NO"), rasterio.open(f"GPKG:{path}:{name}") as src:
-            array = _read_band(src)
+            array, _ = _read_band(src)
             transform = src.transform
             crs = _file_crs(src.crs)
             tags = src.tags()

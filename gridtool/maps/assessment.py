@@ -65,7 +65,7 @@ def class_ranges(edges, n_classes: int, *, integer: bool) -> dict[int, str]:
 #: gridtool's own measures of a grid as a Chinese reader names them (the subtitle says which one
 #: coloured the map); the user's own columns (考核得分 …) are named as they are.
 FIELD_WORDS = {"polsby_popper": "紧凑度", "hh": "户数", "area_m2": "面积（平方米）", "max_dist_m": "最远距离（米）",
-               "hard_crossings": "跨越硬边界数", "soft_crossings": "跨越软边界数", "places": "重点场所数",
+               "hard_crossings": "跨越硬边界数", "soft_crossings": "跨越软边界数", "ridge_m": "网格内山脊高差（米）", "places": "重点场所数",
                "n_subgrids": "子网格数", "worker_slots": "网格员员额"}
 
 

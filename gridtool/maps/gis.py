@@ -71,7 +71,7 @@ FIELD_ZH = {
     "code": "编码", "village": "村社区", "village_code": "村编码", "hh": "户数", "status": "状态", "note": "备注",
     "min_hh": "户数下", "max_hh": "户数上", "worker": "网格员", "worker_slots": "员额", "worker_phone": "员电话",
     "locked": "锁定", "area_m2": "面积", "polsby_popper": "紧凑度", "hard_crossings": "硬跨越",
-    "soft_crossings": "软跨越", "max_dist_m": "最远距", "places": "场所数", "place_names": "场所名",
+    "soft_crossings": "软跨越", "max_dist_m": "最远距", "ridge_m": "山脊高", "places": "场所数", "place_names": "场所名",
     "n_subgrids": "子网格数", "grid": "网格", "subgrid": "子网格", "grid_parts": "网格段", "subgrid_parts": "子格段", "kind": "类型",
     "n_features": "要素数", "apartment_parts": "分户数", "category": "类别", "category_raw": "原类别", "name": "名称",
     "width_m": "宽度", "team": "队号", "station": "站点", "stops": "点数", "length_km": "里程", "minutes": "分钟",
@@ -571,7 +571,7 @@ def _kml_styles(doc, E, layers: dict[str, gpd.GeoDataFrame], seed: int,
 
 #: Decimals of gridtool's measures in KML/GeoJSON attributes (10.6 公里, not 10.60356579050939).
 DECIMALS = {"length_km": 2, "minutes": 1, "dwell_min": 1, "arrive_min": 1, "depart_min": 1, "area_m2": 0,
-            "max_dist_m": 0, "width_m": 1, "polsby_popper": 3}
+            "max_dist_m": 0, "ridge_m": 0, "width_m": 1, "polsby_popper": 3}
 
 
 def _rounded(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

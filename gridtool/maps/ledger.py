@@ -81,7 +81,7 @@ CATEGORY_ZH = {"school": "学校", "kindergarten": "幼儿园", "hospital": "医
 #: Columns of the grids layers that gridtool itself writes (never shown as "joined" columns).
 _OWN = frozenset({"geometry", "code", "village", "village_code", "hh", "status", "note", "min_hh", "max_hh",
                   "worker_slots", "locked", "area_m2", "polsby_popper", "hard_crossings", "soft_crossings",
-                  "max_dist_m", "places", "place_names", "n_subgrids", "grid", "kind", "n_features",
+                  "max_dist_m", "ridge_m", "places", "place_names", "n_subgrids", "grid", "kind", "n_features",
                   "apartment_parts", "category", "name", "worker", "worker_phone", "head", "head_phone", "fid",
                   "src_id"})
 _ADDRESS_HEADERS = ("地址", "住址", "详细地址", "家庭住址", "现住址", "居住地址", "门牌地址", "户籍地址", "门牌号",

@@ -466,6 +466,13 @@ def draw_wall_map(fig, project, *, size: str | tuple[float, float] = "A3", lands
 
     base = draw_base_layers(ax, LayerIndex(project), frame, du=du, tol=tol)
     handles.extend(base)
+    if getattr(project, "dem", None) is not None and project.crs is not None:
+        # Valleys and ridges: the grid fills alone read as flat land in a mountain township.
+        from .relief import draw_hillshade
+        relief = draw_hillshade(ax, project.dem, project.crs, bbox, m_per_mm=frame.m_per_mm)
+        if relief is not None:
+            handles.append(relief)
+            info.layers.append("dem")
     info.layers.extend(r for r in ("forest", "rivers", "roads", "railways") if _gdf(project, r) is not None)
 
     # -- special grids, corridors, village boundaries ----------------------------------------

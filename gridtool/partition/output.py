@@ -76,11 +76,27 @@ def apply_to_project(project, gp: GridPartitioner, *, source: str = "gridtool pa
         gp.report_["joined_columns_carried"] = carried
     hh = project.layers["households"]
     hh.gdf = gp.households_
+    _measure_ridges(project, gp)
     # One total for every output: imported = base + special + exception grids + unassigned.
     gp.report_["totals"] = household_totals(project).as_dict()
     if previous is not None:
         gp.report_["previous"] = previous.describe()
     project.parameters["partition"] = {k: v for k, v in gp.report_.items() if k != "grids"}
+
+
+def _measure_ridges(project, gp) -> None:
+    """With an elevation model, each grid's ``ridge_m`` (the climb between its households, see
+    :mod:`.terrain`) and the report's ``plan["ridge_grids"]``: crossing figures count lines only,
+    so a grid spanning a mountain would otherwise look as sound as one in a single valley."""
+    grids = project.layers.get("grids")
+    dem = getattr(project, "dem", None)
+    if dem is None or grids is None or grids.gdf is None or not len(grids.gdf) or project.crs is None:
+        return
+    from .terrain import RIDGE_WARN_M, grid_ridges, ridge_grids
+    grids.gdf["ridge_m"] = grid_ridges(grids.gdf, project.layers["households"].gdf, dem, project.crs)
+    plan = gp.report_.setdefault("plan", {})
+    plan["ridge_grids"] = ridge_grids(grids.gdf)
+    plan["ridge_warn_m"] = RIDGE_WARN_M
 
 
 def _carry_joined_columns(old, joined: set, old_sensitive: dict, gdf, sensitive: dict,

@@ -144,6 +144,12 @@ def partition_markdown(report: dict, lang: str = "zh") -> str:
              "- " + t(f"用时：{report['timings']['total_s']} 秒", f"time: {report['timings']['total_s']} s")]
     if tot is not None:
         lines.insert(3, "- " + t(tot.text_zh(), tot.text_en()))
+    ridges = plan.get("ridge_grids") or []
+    if ridges:
+        lim = int(plan.get("ridge_warn_m", 150))
+        lines.append("- " + t(f"隔山脊的网格（网格内往来须翻越 {lim} 米以上）：", f"grids across a ridge (a climb of "
+                              f"{lim} m or more between their households): ")
+                     + ("、" if lang != "en" else ", ").join(f"{r['code']} ({r['ridge_m']} m)" for r in ridges))
     merged = plan.get("merged_villages") or []
     if merged:
         lines.append(f"- {t('合并划分', 'merged')}{colon}" + ("；" if lang != "en" else "; ").join(

@@ -776,7 +776,32 @@ def build_graph(
                   problems=problems, slope_report=slope_report)
     _report_pieces(g, comp_len)
     _report_slopes(g)
+    if dem is not None:
+        _state_slopes(g, max_grade)
     return g
+
+
+def _state_slopes(g: RoadGraph, max_grade: float) -> None:
+    """Say what the DEM did to the times: a planner in the mountains must know whether a 10-minute
+    circle was walked uphill or on the flat."""
+    if g.mode == "walk":
+        up, down = (float(v) for v in tobler_kmh([0.10, -0.05], g.walk_speed * 3.6))
+        g.notes.append((
+            f"步行时间按高程坡度计算（Tobler 徒步公式，上坡慢、下坡快）：平路 {g.walk_speed * 3.6:.1f} 公里/小时，"
+            f"10% 上坡 {up:.1f} 公里/小时，5% 下坡 {down:.1f} 公里/小时；坡度按 {max_grade:.0%} 封顶",
+            f"walking times follow the DEM's grades (Tobler's hiking function: slower uphill, faster gently "
+            f"downhill): {g.walk_speed * 3.6:.1f} km/h on the level, {up:.1f} km/h at 10% uphill, {down:.1f} km/h "
+            f"at 5% downhill; grades capped at {max_grade:.0%}"))
+        return
+    word = {"bicycle": ("骑行", "cycling"), "car": ("驾车", "driving")}.get(g.mode, (g.mode, g.mode))
+    g.problems.append(Problem(
+        "warning", "dem_not_used_for_mode",
+        f"高程模型只用于步行：{word[0]}时间按平路速度计算，不因上坡变慢，山区的{word[0]}服务圈和路线用时偏乐观",
+        f"the DEM is used for walking only: {word[1]} times are at level-road speeds, not slower uphill, so "
+        f"{word[1]} circles and route times in the mountains are optimistic",
+        fix_zh="山区按步行（--mode walk）计算，或用 --speed 为山路等级设较低的速度（如 --speed track=8）。",
+        fix_en="plan mountain areas on foot (--mode walk), or give mountain road classes lower speeds with "
+               "--speed (e.g. --speed track=8).", role="dem"))
 
 
 #: Columns holding a road's own speed (limit or design speed) in km/h, in order of preference.

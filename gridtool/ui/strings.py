@@ -541,6 +541,7 @@ STRINGS.update({
     "field.hard_crossings": ("跨硬边界", "Hard crossings"),
     "field.soft_crossings": ("跨软边界", "Soft crossings"),
     "field.max_dist_m": ("最远住户距离（米）", "Farthest household (m)"),
+    "field.ridge_m": ("网格内山脊高差（米）", "Ridge between households (m)"),
     "field.places": ("重点场所数", "Key places"),
     "field.place_names": ("重点场所", "Key place names"),
     "field.n_subgrids": ("子网格数", "Sub-grids"),

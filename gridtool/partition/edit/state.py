@@ -119,6 +119,8 @@ class EditState:
                 perim = float(shapely.length(g))
                 row["area_m2"] = round(area, 1)
                 row["polsby_popper"] = round(4 * math.pi * area / perim ** 2, 3) if perim > 0 else 0.0
+                if "ridge_m" in row:  # measured on the old households: not known until partitioned again
+                    row["ridge_m"] = float("nan")
                 note = str(row.get("note") or "")
                 row["note"] = note if EDITED_NOTE in note else (f"{note}; {EDITED_NOTE}" if note else EDITED_NOTE)
             else:
