@@ -35,7 +35,8 @@ def _roster(tmp_path: Path, gp, rows_extra=()) -> Path:
             p = hs.geometry.iloc[i * 7].representative_point()
             lon, lat = to_ll.transform(p.x, p.y)
             rows.append({"姓名": "王建国" if i == 0 else f"李{code[-2:]}", "性别": "男", "联系电话": "13800001111",
-                         "所属党支部": "第一党支部", "是否流动党员": "否", "备注": "", "经度": lon, "纬度": lat})
+                         "所属党支部": "第一党支部", "是否流动党员": "否", "备注": "",
+                         "现居住地址": f"乌龙池社区3组{code[-2:]}{i}号", "经度": lon, "纬度": lat})
     rows.extend(rows_extra)
     path = tmp_path / "党员名册.xlsx"
     pd.DataFrame(rows).to_excel(path, index=False)
@@ -112,3 +113,36 @@ def test_the_ledger_has_a_party_sheet_with_masked_members_their_grid_count_and_a
     total = int(hs["hh"].sum())
     linked_hh = sum(r[5] for r in body)
     assert f"住户 {total:,} 户 = 已联系 {linked_hh:,} + 未联系 {total - linked_hh:,}" in str(rows)
+
+
+def _project(layers, members):
+    """A partitioned project of ``layers`` (households with 地址) and the roster layer ``members``."""
+    from gridtool.layers import Layer
+    from gridtool.partition.output import apply_to_project
+    from gridtool.project import Project
+
+    members.gdf = members.gdf.to_crs(GK108)
+    project = Project(crs=GK108)
+    hs = layers["households"].assign(地址=[f"幸福路{i + 1}号" for i in range(len(layers["households"]))])
+    for role, gdf in dict(layers, households=hs).items():
+        project.layers[role] = Layer(role=role, gdf=gdf, source="", crs_in=GK108)
+    project.layers["party_members"] = members
+    apply_to_project(project, GridPartitioner(corridor_width=0, subgrids=False).fit(project))
+    return project
+
+
+def test_a_members_home_address_is_masked_but_the_household_roster_address_is_not(tmp_path, plan):
+    from gridtool.maps.gis import write_geojson
+    from gridtool.maps.unmasked import unmasked_outputs, warning_lines
+
+    layers, gp = plan
+    members = load_layer("party_members", str(_roster(tmp_path, gp)), crs_in="wgs84")
+    assert members.sensitive.get("现居住地址") == "address"
+    project = _project(layers, members)
+    write_geojson(project, tmp_path / "gj", roles=["party_members", "households"])
+    text = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "gj").glob("*.geojson"))
+    assert "乌龙池社区3组" not in text and "王建国" not in text and "13800001111" not in text
+    assert "幸福路1号" in text  # a household's 地址 places it and names no one: kept
+    # --include-personal keeps the address and says so
+    warn = "\n".join(warning_lines(unmasked_outputs(project, [("p.geojson", "gis", {"party_members": None})])))
+    assert "现居住地址 住址" in warn

@@ -28,7 +28,7 @@ EXPORT_LAYERS: dict[str, dict[str, tuple[str, ...] | None]] = {
     "route_cards": dict.fromkeys(("routes", "route_stops")),
 }
 KIND_WORDS = {"name": ("姓名", "names"), "phone": ("电话号码", "phone numbers"),
-              "id_number": ("身份证号", "ID-card numbers"), "personal": ("个人信息", "personal data"),
+              "id_number": ("身份证号", "ID-card numbers"), "address": ("住址", "addresses"), "personal": ("个人信息", "personal data"),
               "text": ("文字中的电话、身份证号和姓名", "phone and ID numbers and names in the text")}
 
 
