@@ -141,8 +141,60 @@ def test_a_members_home_address_is_masked_but_the_household_roster_address_is_no
     project = _project(layers, members)
     write_geojson(project, tmp_path / "gj", roles=["party_members", "households"])
     text = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "gj").glob("*.geojson"))
-    assert "乌龙池社区3组" not in text and "王建国" not in text and "13800001111" not in text
+    assert "3组010号" not in text and "王建国" not in text and "13800001111" not in text
     assert "幸福路1号" in text  # a household's 地址 places it and names no one: kept
     # --include-personal keeps the address and says so
     warn = "\n".join(warning_lines(unmasked_outputs(project, [("p.geojson", "gis", {"party_members": None})])))
     assert "现居住地址 住址" in warn
+
+
+def _leaks(data: str) -> set[str]:
+    """The roster's names, phone and addresses found in ``data`` (as text or \\u-escaped in JSON)."""
+    import json
+    words = ("王建国", "13800001111", "3组010号")  # 3组*** is the masked address
+    return {w for w in words if w in data or json.dumps(w)[1:-1] in data}
+
+
+def test_party_links_and_members_are_layers_of_the_html_map_gpkg_and_kml_masked_unless_asked(tmp_path, plan):
+    import re
+    import sqlite3
+
+    import pyogrio
+
+    from gridtool.maps.gis import write_gpkg, write_kml
+    from gridtool.maps.html import build_html
+
+    layers, gp = plan
+    roster = _roster(tmp_path, gp, [{"姓名": "钱老", "备注": "年老体弱", "经度": 100.0, "纬度": 30.0}])
+    project = _project(layers, load_layer("party_members", str(roster), crs_in="wgs84"))
+    links = project.layers["party_links"].gdf
+    n_members = len(project.layers["party_members"].gdf)
+
+    # The HTML map: two layers in the control, off until a 支部书记 turns them on; every link counted.
+    m = build_html(project, embed_font=False)
+    assert m.counts["party_links"] == len(links) and m.counts["party_members"] == n_members
+    groups = dict(re.findall(r'"([^"]+)" : (feature_group_\w+)', m.html))
+    on = {json_name.encode().decode("unicode_escape"): g for json_name, g in groups.items()}
+    for name in ("党员联户连线", "党员（联户）"):
+        assert name in on and f"{on[name]}.addTo(" not in m.html
+    assert f"{on['基础网格']}.addTo(" in m.html
+    assert not _leaks(m.html) and "联系户数" in m.html
+    assert _leaks(build_html(project, embed_font=False, include_personal=True).html) >= {"王建国"}
+
+    # The GeoPackage: both layers, styled for QGIS like the others, names and phones dropped.
+    gpkg = write_gpkg(project, tmp_path / "网格.gpkg")[0].path
+    assert {"party_links", "party_members"} <= set(pyogrio.list_layers(gpkg)[:, 0])
+    with sqlite3.connect(gpkg) as db:
+        styled = {r[0] for r in db.execute("select f_table_name from layer_styles")}
+    assert {"grids", "party_links", "party_members"} <= styled
+    pm = pyogrio.read_dataframe(gpkg, layer="party_members")
+    assert int(pm["hh"].sum()) == int(links["hh"].sum())  # one total: the links' households
+    assert "年老体弱" in set(pm["note"]) or pm["note"].str.contains("年老体弱").any()
+    assert not _leaks(gpkg.read_bytes().decode("utf-8", "replace"))
+
+    # KML (Google Earth, 奥维): a folder per layer, masked names in the balloons.
+    kml = write_kml(project, tmp_path / "网格.kml")[0].path.read_text(encoding="utf-8")
+    assert "党员联户连线 party_links" in kml and "党员 party_members" in kml
+    assert not _leaks(kml) and "王*" in kml
+    kml_all = write_kml(project, tmp_path / "全部.kml", include_personal=True)[0].path.read_text(encoding="utf-8")
+    assert "王建国" in kml_all

@@ -20,9 +20,11 @@ _STAFF = ("worker", "worker_phone", "phone", "联系电话", "head", "网格员"
 #: None: all of them). The GIS files show the layers asked for (:func:`gis_layers`).
 EXPORT_LAYERS: dict[str, dict[str, tuple[str, ...] | None]] = {
     "html": dict.fromkeys(("grids", "subgrids", "special_grids", "corridors", "villages", "households", "places",
-                           "routes", "route_stops", "circles", "incidents", "hotspots", "stations")),
+                           "routes", "route_stops", "circles", "incidents", "hotspots", "stations", "party_links",
+                           "party_members")),
     "gpx": dict.fromkeys(("routes", "route_stops")),
-    "ledger": dict.fromkeys(("grids", "subgrids", "special_grids", "households")),
+    "ledger": {**dict.fromkeys(("grids", "subgrids", "special_grids", "households")),
+               "party_members": ("name",)},  # the 党员联户 sheet: the members' names
     "wall": {"grids": ("worker",)},  # the label: code, households, worker
     "atlas": {"grids": _STAFF, "party_members": ("name",)},  # the grid worker and phone; the members' names
     "route_cards": dict.fromkeys(("routes", "route_stops")),
