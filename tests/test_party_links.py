@@ -198,3 +198,36 @@ def test_party_links_and_members_are_layers_of_the_html_map_gpkg_and_kml_masked_
     assert not _leaks(kml) and "王*" in kml
     kml_all = write_kml(project, tmp_path / "全部.kml", include_personal=True)[0].path.read_text(encoding="utf-8")
     assert "王建国" in kml_all
+
+
+def test_a_member_of_one_villages_branch_living_in_another_village_is_listed_not_linked(tmp_path):
+    import openpyxl
+
+    from gridtool.maps.ledger import write_ledger_xlsx
+
+    layers = make_villages(n_villages=2, households=900, river=False, apartments=0, seed=4)
+    gp = GridPartitioner(corridor_width=0, subgrids=False).fit(layers)
+    to_ll = Transformer.from_crs(GK108, 4326, always_xy=True)
+    rows = []
+    for code, village in zip(gp.grids_["code"], gp.grids_["village"]):
+        p = gp.households_[gp.households_["grid"] == code].geometry.iloc[0].representative_point()
+        lon, lat = to_ll.transform(p.x, p.y)
+        # 东方广场社区's members in 东方广场社区 (named without 社区); 乌龙池社区's branch has one who lives there
+        branch = "东方广场党支部" if village == "东方广场社区" else "乌龙池社区党支部"
+        rows.append({"姓名": "王建国", "所属党支部": branch, "经度": lon, "纬度": lat})
+    away = next(r for r in rows if r["所属党支部"] == "东方广场党支部")
+    rows.append({"姓名": "周外住", "所属党支部": "乌龙池社区党支部", "经度": away["经度"], "纬度": away["纬度"]})
+    pd.DataFrame(rows).to_excel(tmp_path / "党员名册.xlsx", index=False)
+    members = load_layer("party_members", str(tmp_path / "党员名册.xlsx"), crs_in="wgs84")
+    project = _project(layers, members)
+    pl = project.parameters["partition"]["plan"]["party_links"]
+    odd = f"row {len(rows) + 1}"
+    listed = {m["member_id"]: m for m in pl["members_not_linked"]}
+    assert set(listed) == {odd} and listed[odd]["reason"] == "other_village"
+    assert "乌龙池社区" in listed[odd]["why_zh"] and "东方广场社区" in listed[odd]["why_zh"]
+    assert "核对住址或所属党支部" in listed[odd]["fix_zh"]
+    links = project.layers["party_links"].gdf
+    assert odd not in set(links["member_id"]) and links["member_id"].nunique() == len(rows) - 1
+    sheet = list(openpyxl.load_workbook(write_ledger_xlsx(project, tmp_path / "台账.xlsx"))["党员联户"].values)
+    row = next(r for r in sheet if r[2] == f"第 {len(rows) + 1} 行")
+    assert row[5] == 0 and "核对住址或所属党支部" in row[7] and row[1] == "周*住"

@@ -8,14 +8,13 @@ Names, ID and phone numbers of members (and any personal text in the addresses) 
 
 from __future__ import annotations
 
-import re
 
 import pandas as pd
 
+from ..partition.staffing import BRANCH_RE
 from .ledger_sheet import Sheet
 
 COLUMNS = ["序号", "党员", "名册行", "所属党支部", "网格编码", "联系户数", "联系户地址", "说明"]
-_BRANCH = re.compile(r"党支部|支部|党组织|党小组")
 
 
 def _text(v) -> str | None:
@@ -52,7 +51,7 @@ def party_sheet(project, *, address_col: str | None, total: int, include_persona
     links = links_l.gdf
     members = mask_layer(members_l, include_personal=include_personal)
     ids = members_l.gdf["src_id"].astype(str) if "src_id" in members_l.gdf else pd.Series(dtype=str)
-    branch = next((c for c in members.columns if _BRANCH.search(str(c))), None)
+    branch = next((c for c in members.columns if BRANCH_RE.search(str(c))), None)
     hs_l = project.layers["households"]
     hs = mask_layer(hs_l, include_personal=include_personal)
     src = hs_l.gdf["src_id"].astype(str) if "src_id" in hs_l.gdf else pd.Series(dtype=str)
