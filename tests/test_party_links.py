@@ -231,3 +231,28 @@ def test_a_member_of_one_villages_branch_living_in_another_village_is_listed_not
     sheet = list(openpyxl.load_workbook(write_ledger_xlsx(project, tmp_path / "台账.xlsx"))["党员联户"].values)
     row = next(r for r in sheet if r[2] == f"第 {len(rows) + 1} 行")
     assert row[5] == 0 and "核对住址或所属党支部" in row[7] and row[1] == "周*住"
+
+
+def test_roster_rows_skipped_at_import_for_want_of_coordinates_are_in_the_partition_and_ledger_totals(tmp_path, plan):
+    import openpyxl
+
+    from gridtool.maps.ledger import write_ledger_xlsx
+
+    layers, gp = plan
+    roster = _roster(tmp_path, gp, [{"姓名": "吴无坐标", "经度": None, "纬度": None},
+                                    {"姓名": "郑也无", "经度": "不详", "纬度": ""},
+                                    {"姓名": "钱老", "备注": "年老体弱", "经度": 100.0, "纬度": 30.0}])
+    n = len(pd.read_excel(roster))
+    members = load_layer("party_members", str(roster), crs_in="wgs84")
+    assert len(members.gdf) == n - 2  # import skips the two rows, with a warning
+    project = _project(layers, members)
+    pl = project.parameters["partition"]["plan"]["party_links"]
+    why = {m["member_id"]: m["reason"] for m in pl["members_not_linked"]}
+    assert why == {f"row {n - 1}": "no_point", f"row {n}": "no_point", f"row {n + 1}": "frail"}
+    assert pl["members_total"] == n == pl["members"] + len(why)
+    rows = list(openpyxl.load_workbook(write_ledger_xlsx(project, tmp_path / "台账.xlsx"))["党员联户"].values)
+    body = [r for r in rows[1:] if isinstance(r[0], int)]
+    assert len(body) == n
+    skipped = [r for r in body if r[2] in (f"第 {n - 1} 行", f"第 {n} 行")]
+    assert len(skipped) == 2 and all("没有经纬度" in r[7] and "补全经纬度" in r[7] for r in skipped)
+    assert f"党员名册 {n} 名 = 已联户 {n - 3} + 未联户 3（原因见“说明”）" in str(rows)

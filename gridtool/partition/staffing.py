@@ -12,7 +12,9 @@ dropped silently: a 流动党员 (a column 是否流动党员 / 流动党员 say
 年老体弱 (or 行动不便, 卧床) in any column, a member whose point lies in no base grid (living in
 another village, outside the township, or in a special grid), and a member whose branch (所属党支部
 五老村社区党支部) names a village other than the one their point lies in: a wrong address or a
-member who should be linked by the other village's branch, for the planner to check. Links carry the member's ``src_id``
+member who should be linked by the other village's branch, for the planner to check. Roster rows
+import skipped (no coordinates) are listed too (:func:`skipped_members`), so the roster's count is
+the partition's. Links carry the member's ``src_id``
 (``member_id``): two members of the same name are two members.
 """
 
@@ -49,6 +51,9 @@ REASONS = {
                       "核对住址或所属党支部：住址有误的改正经纬度，确属{home}的由{home}党组织联系",
                       "check the address or the branch (所属党支部): correct the coordinates if wrong, or let "
                       "{home}'s branch link them"),
+    "no_point": ("名册中这一行没有经纬度（或读不成坐标），导入时已跳过", "no coordinates in the roster (or none readable): "
+                 "skipped at import", "在党员名册中补全经纬度后重新导入（gridtool import）再划分",
+                 "fill in the longitude and latitude in the roster, import it again and partition again"),
     "outside": ("居住点不在任何基础网格内（住在其他村、辖区外或专属网格内）",
                 "their point lies in no base grid (another village, outside the township, or a special grid)",
                 "核对经纬度；住在外村的由所在村党组织联系，或改到本村住址", "check the coordinates; a member living in another "
@@ -133,6 +138,22 @@ def party_links(households: gpd.GeoDataFrame, members: gpd.GeoDataFrame, grids: 
         {"member": [], "member_id": [], "grid": [], "household": [], "hh": [], "distance_m": []},
         geometry=gpd.GeoSeries([], crs=crs))
     return links, summary, not_linked
+
+
+#: Import problems (:class:`gridtool.problems.Problem` codes) that leave a roster row out of the layer.
+_SKIPPED_CODES = ("bad_coordinates", "empty_geometry")
+
+
+def skipped_members(layer) -> list[dict]:
+    """The roster rows import left out of the ``party_members`` layer (no or unreadable coordinates),
+    as :func:`party_links`'s members not linked (reason ``"no_point"``), so that the roster's total
+    is the partition's: 名册 = 已联户 + 未联户. ``layer`` is a :class:`gridtool.layers.Layer` (a bare
+    GeoDataFrame, which keeps no import problems, gives none)."""
+    zh, en, fzh, fen = REASONS["no_point"]
+    rows = dict.fromkeys(str(f) for p in getattr(layer, "problems", None) or () if p.code in _SKIPPED_CODES
+                         for f in p.features or ())
+    return [{"member_id": r, "reason": "no_point", "why_zh": zh, "why_en": en, "fix_zh": fzh, "fix_en": fen}
+            for r in rows]
 
 
 def branch_villages(members: pd.DataFrame, villages: list[str]) -> list[list[str] | None]:
