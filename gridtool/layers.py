@@ -26,7 +26,7 @@ from .crs import (WGS84, CrsSpec, check_fits, crs_zh, gk_plain_metres, gk_zone_e
 from .errors import CRSError, EmptyLayerError, GeometryTypeError, MissingColumnError, UnknownRoleError
 from .io.layer_crs import settle_crs as _settle_crs
 from .io.vector import RawLayer, read_vector, split_path_layer, suffix_of
-from .personal import name_columns
+from .personal import ADDRESS_ROLES, address_columns, name_columns
 from .problems import Problem
 from .roles import PLACE_CATEGORIES, ROLES, geometry_family
 from .values import household_counts
@@ -553,6 +553,8 @@ def load_layer(role: str, path: str, *, crs_in: str | CrsSpec | None = None,
     if ROLES[role].personal:  # the name column given or used, and columns of names found by content
         sens.update({c: "name" for c in [used.get("name")] if c in gdf.columns})
         sens.update({c: "name" for c in name_columns(gdf, skip=[*sens, *(v for k, v in used.items() if k != "name")])})
+    if role in ADDRESS_ROLES:  # 现居住地址 beside a member's name says who they are
+        sens.update({c: "address" for c in address_columns(gdf.columns) if c not in sens})
     return Layer(role=role, gdf=gdf, source=str(Path(raw.path)) if "!" not in raw.path else raw.path,
                  source_layer=raw.layer, format=raw.format, crs_in=crs_label,
                  encoding=raw.encoding.encoding if raw.encoding else None,

@@ -17,7 +17,9 @@ What counts:
   18-digit ID numbers with a valid date and either a valid check character or an ID label just
   before them (身份证, 证件 …: a typo'd ID written as one is still one), 15-digit ID numbers with a
   valid date, and — in a cell that holds such a number or a label like 户主/姓名 — the words of that
-  cell that look like names.
+  cell that look like names;
+- an **address** of a party member (a header such as 现居住地址, 家庭住址, 住址: :func:`address_columns`),
+  but not the household roster's 地址, which places a household and names no one.
 """
 
 from __future__ import annotations
@@ -196,11 +198,29 @@ def scrub_text(text: str, *, mask_number: Callable[[str, str], str],
     return "".join(out)
 
 
+#: Header words of a person's address (现居住地址, 家庭住址, 户籍地址, 住址 …). Personal in rolls of
+#: people named one by one (the 党员名册): next to the member's name, their address says who they
+#: are. Not in the household roster, whose 地址 places a household and names nobody by itself.
+ADDRESS_WORDS = ("地址", "住址", "居住地", "住所", "address", "addr")
+#: Layers (roles) whose address columns are personal: rolls of named people.
+ADDRESS_ROLES = ("party_members",)
+
+
+def address_columns(columns: Iterable[Any]) -> list[str]:
+    """Columns headed as an address (:data:`ADDRESS_WORDS`): ``现居住地址`` ``家庭住址`` ``住址``."""
+    out = []
+    for c in columns:
+        k = str(c).strip().lower()
+        if c not in KEY_COLUMNS and any(w in k for w in ADDRESS_WORDS):
+            out.append(c)
+    return out
+
+
 def might_hold_personal(text: Any) -> bool:
     """Cheap test before :func:`scrub_text` (most cells of most columns have no digits or labels)."""
     return isinstance(text, str) and PREFILTER.search(text) is not None
 
 
-__all__ = ["COMPOUND_SURNAMES", "KEY_COLUMNS", "NAME_LABELS", "PLACE_ENDINGS", "SURNAMES", "id_check_ok",
+__all__ = ["ADDRESS_ROLES", "ADDRESS_WORDS", "COMPOUND_SURNAMES", "address_columns", "KEY_COLUMNS", "NAME_LABELS", "PLACE_ENDINGS", "SURNAMES", "id_check_ok",
            "is_name_column", "looks_like_name", "might_hold_personal", "name_columns", "name_share",
            "personal_spans", "scrub_text"]

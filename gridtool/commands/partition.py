@@ -262,10 +262,11 @@ def _partition_redraw(args) -> int:
 def _print_party_links(args, pl: dict) -> None:
     """党员联户 in one line of totals, then every member given no households with why and the fix
     (rows of the roster, never names: the console may be shared or logged)."""
-    say(args, f"  党员联户：党员 {pl.get('members_total', pl['members'])} 名，联户 {pl['members']} 名；"
+    total, out = pl.get("members_total", pl["members"]), len(pl.get("members_not_linked") or [])
+    say(args, f"  党员联户：党员名册 {total} 名 = 已联户 {pl['members']} + 未联户 {out}（原因见下）；"
               f"住户 {pl['households_total']:,} 户 = 已联系 {pl['households_linked']:,} + 未联系 "
               f"{pl['households_unlinked']:,}；联系户不足 {pl.get('min_links', 10)} 户的党员 {pl['members_under_min']} 名",
-        f"  party-member links: {pl.get('members_total', pl['members'])} members, {pl['members']} linked; "
+        f"  party-member links: roster {total} members = linked {pl['members']} + not linked {out} (why below); "
         f"households {pl['households_total']:,} = linked {pl['households_linked']:,} + not linked "
         f"{pl['households_unlinked']:,}; members under the minimum {pl['members_under_min']}")
     for m in pl.get("members_not_linked") or []:

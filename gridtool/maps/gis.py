@@ -1,8 +1,9 @@
 """GIS exports of the plan: GeoPackage, Shapefile, GeoJSON, KML/KMZ and GPX.
 
 For the county's GIS office (QGIS, ArcGIS) and for phones and GPS units: the layers ``grids``,
-``subgrids``, ``special_grids``, ``corridors``, ``routes``, ``route_stops``, ``circles`` and
-``places``, in the CRS of the user's own boundaries (:func:`boundary_crs_label`; or ``crs=``), except the
+``subgrids``, ``special_grids``, ``corridors``, ``routes``, ``route_stops``, ``circles``,
+``places`` and the party-member links (``party_links`` from member to household, ``party_members``
+with their grid, households linked and why a member has none), in the CRS of the user's own boundaries (:func:`boundary_crs_label`; or ``crs=``), except the
 formats that are WGS84 by definition (GeoJSON per RFC 7946, KML, GPX).
 
 What the writers take care of, because GDAL alone would get it wrong silently:
@@ -62,7 +63,7 @@ from .style import CIRCLE_COLOURS, LAYER_ZH, TEAM_COLOURS
 
 #: Layers written by default, in this order.
 GIS_LAYERS = ("grids", "subgrids", "special_grids", "corridors", "routes", "route_stops", "circles", "places",
-              "stations", "hotspots")
+              "stations", "hotspots", "party_links", "party_members")
 #: Layers exported only when named in ``--layers`` (incident records are police data: not by default).
 GIS_LAYERS_ON_REQUEST = ("villages", "households", "incidents")
 #: Chinese shapefile field names of gridtool's columns (``--lang zh``): at most three characters, so
@@ -81,6 +82,8 @@ FIELD_ZH = {
     # 警情热点 (hotspots)
     "rank": "排名", "incidents": "警情数", "share": "占比", "expected": "期望数", "peak_hours": "高发时",
     "peak_incidents": "高发数", "types": "警情类", "street": "街道", "density_per_km": "密度",
+    # 党员联户 (party_links, party_members)
+    "member": "党员", "member_id": "党员行", "household": "住户", "distance_m": "距离",
 }
 #: Coded values written in Chinese in Chinese shapefiles (the GeoPackage keeps gridtool's codes).
 VALUE_ZH = {
@@ -183,6 +186,9 @@ def prepare_layers(project, roles: Sequence[str] | None = None, *, include_perso
         if not len(lyr.gdf):
             continue
         gdf = mask_layer(lyr, include_personal=include_personal, drop=drop_personal)
+        if role == "party_members":  # each member's grid, households linked and why none
+            from .party_layers import member_links
+            gdf = member_links(project, gdf)
         gdf = _tidy_geometry(_plain_values(gdf))
         if wgs84:
             gdf = gdf.to_crs(4326)
@@ -483,6 +489,8 @@ def _label_of(role: str, row: pd.Series) -> str:
         return f"{float(m):g} 分钟 {g('station')}" if m else g("station")
     if role == "corridors":
         return g("name") or g("code")
+    if role == "party_links":
+        return g("member")
     return g("code") or g("name") or g("place")
 
 
@@ -504,6 +512,10 @@ def _description(role: str, row: pd.Series) -> list[str]:
         parts = [g("name"), category_text(g("category")) if g("category") else "", g("village")]
     elif role == "stations":
         parts = [category_text(g("kind") or "police"), g("village")]
+    elif role == "party_links":
+        parts = [f"网格 {g('grid')}", f"联系 {g('hh')} 户", f"相距 {float(g('distance_m')):.0f} 米" if g("distance_m") else ""]
+    elif role == "party_members":
+        parts = [f"网格 {g('grid')}" if g("grid") else "", f"联系户 {g('hh') or 0} 户", g("note")]
     else:  # places, route stops: the category as the map's legend says it (school → 学校)
         parts = [category_text(g("category")) if g("category") else "", g("village")]
     return [p for p in parts if p]
@@ -563,7 +575,8 @@ def _kml_styles(doc, E, layers: dict[str, gpd.GeoDataFrame], seed: int,
             sid = role
             line, width, fill = {"subgrids": ("#555555", 1, None), "special_grids": ("#8e244d", 1.5, "#f06292"),
                                  "corridors": ("#1565c0", 1.2, "#64b5f6"), "places": ("#6a1b9a", 1, "#ce93d8"),
-                                 "stations": ("#0d47a1", 1, "#1565c0")}.get(role, ("#333333", 1, None))
+                                 "stations": ("#0d47a1", 1, "#1565c0"), "party_links": ("#c62828", 1, None),
+                                 "party_members": ("#c62828", 1, "#c62828")}.get(role, ("#333333", 1, None))
             style(sid, line, width, fill, 0x55)
             out[role] = [sid] * len(gdf)
     return out

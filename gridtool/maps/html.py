@@ -5,7 +5,7 @@ the wall map), sub-grids, special grids, corridors, households (one dot per buil
 maps; per sub-grid totals on large ones), key places with category icons, patrol routes with
 direction arrows and numbered stops, service circles, village boundaries and the main roads,
 rivers and railways, incident records (clustered), the hot spots of a patrol plan and the police
-stations (:mod:`.html_incidents`); tooltips and popups give the grid code, household total and grid worker;
+stations (:mod:`.html_incidents`), the party-member links, off until turned on (:mod:`.html_party`); tooltips and popups give the grid code, household total and grid worker;
 a layer control, a legend in plain HTML/CSS, a search box for grid codes and village names.
 
 folium builds the page (map, layer groups, layer control, optional tile layer), but the data
@@ -55,7 +55,7 @@ MANY_STOPS = 40
 ROLE_ZH = {"grids": "基础网格", "special_grids": "专属网格", "context": "底图要素", "villages": "村界",
            "subgrids": "子网格", "corridors": "专项网格", "circles": "服务圈", "households": "住户",
            "routes": "巡逻路线", "places": "重点场所", "incidents": "警情", "hotspots": "警情热点",
-           "stations": "派出所（站点）"}
+           "stations": "派出所（站点）", "party": "党员联户"}
 #: Outline and fill of corridors (专项网格) by kind.
 CORRIDOR_COLOURS = {"river": "#1565c0", "railway": "#616161", "forest": "#2e7d32", "other": "#6a1b9a"}
 #: Corridors with more vertices than this appear only when zoomed in.
@@ -683,6 +683,10 @@ class _Builder:
         from .html_incidents import add_stations
         add_stations(self)
 
+    def party(self) -> None:
+        from .html_party import add_party
+        add_party(self)
+
     def _masked(self, role: str):
         return mask_layer(self.project.layers[role], include_personal=self.include_personal)
 
@@ -783,7 +787,7 @@ def build_html(project, *, title: str | None = None, subtitle: str | None = None
                          overlay=i > 0, control=True, max_zoom=20, max_native_zoom=18).add_to(b.map)
     steps = [("grids", b.grids), ("special_grids", b.special_grids), ("context", b.context),
              ("villages", b.villages), ("subgrids", b.subgrids), ("corridors", b.corridors),
-             ("circles", b.circles), ("households", b.households), ("incidents", b.incidents),
+             ("circles", b.circles), ("households", b.households), ("party", b.party), ("incidents", b.incidents),
              ("hotspots", b.hotspots), ("routes", b.routes), ("places", b.places), ("stations", b.stations)]
     for i, (name, fn) in enumerate(steps):
         b._step(0.05 + 0.85 * i / len(steps), f"网页地图：{ROLE_ZH.get(name, name)} / HTML map: {name}")

@@ -1,6 +1,7 @@
 """The ledger's 党员联户 sheet: one row per party member for the 支部书记 — 党员, 所属党支部, 网格编码,
-联系户数, 联系户地址 — with the member's roster row (names are masked by default), members given no households with why and the fix, and below the 合计 row the
-households linked + not linked = the plan's household total.
+联系户数, 联系户地址 — with the member's roster row (names are masked by default), members given no households with why and the fix
+(roster rows import skipped for want of coordinates too), and below the 合计 row the roster = members
+linked + not linked, and households linked + not linked = the plan's household total.
 
 Names, ID and phone numbers of members (and any personal text in the addresses) are masked by
 :func:`gridtool.maps.privacy.mask_layer` unless ``include_personal``.
@@ -8,14 +9,13 @@ Names, ID and phone numbers of members (and any personal text in the addresses) 
 
 from __future__ import annotations
 
-import re
 
 import pandas as pd
 
+from ..partition.staffing import BRANCH_RE
 from .ledger_sheet import Sheet
 
 COLUMNS = ["序号", "党员", "名册行", "所属党支部", "网格编码", "联系户数", "联系户地址", "说明"]
-_BRANCH = re.compile(r"党支部|支部|党组织|党小组")
 
 
 def _text(v) -> str | None:
@@ -52,7 +52,7 @@ def party_sheet(project, *, address_col: str | None, total: int, include_persona
     links = links_l.gdf
     members = mask_layer(members_l, include_personal=include_personal)
     ids = members_l.gdf["src_id"].astype(str) if "src_id" in members_l.gdf else pd.Series(dtype=str)
-    branch = next((c for c in members.columns if _BRANCH.search(str(c))), None)
+    branch = next((c for c in members.columns if BRANCH_RE.search(str(c))), None)
     hs_l = project.layers["households"]
     hs = mask_layer(hs_l, include_personal=include_personal)
     src = hs_l.gdf["src_id"].astype(str) if "src_id" in hs_l.gdf else pd.Series(dtype=str)
@@ -72,10 +72,18 @@ def party_sheet(project, *, address_col: str | None, total: int, include_persona
         note = why.get(mid) or (f"联系户不足 {lo} 户（本网格住户不够）" if n < lo else None)
         rows.append([i + 1, _text(m.get("name")), _row_words(mid), _text(m.get(branch)) if branch else None,
                      "、".join(sorted(set(mine["grid"].astype(str)))) or None, n, addr or None, note])
+    # Roster rows import skipped (no coordinates) are members all the same: one row each, by roster row.
+    known = set(ids)
+    for m in plan.get("members_not_linked") or []:
+        if str(m["member_id"]) not in known:
+            rows.append([len(rows) + 1, None, _row_words(str(m["member_id"])), None, None, 0, None,
+                         f"{m['why_zh']}；{m['fix_zh']}"])
     rows.sort(key=lambda r: (r[4] is None, r[4] or "", r[0]))
     for i, r in enumerate(rows):
         r[0] = i + 1
     linked = int(links["hh"].sum()) if len(links) else 0
+    out = len(why)  # the members partition gave no households, each with why (as the console counts)
     footer = [["合计", f"{len(rows)} 名党员", None, None, None, linked],
+              [f"党员名册 {len(rows)} 名 = 已联户 {len(rows) - out} + 未联户 {out}（原因见“说明”）"],
               [f"住户 {total:,} 户 = 已联系 {linked:,} + 未联系 {total - linked:,}"]]
     return Sheet("党员联户", COLUMNS, rows, footer)

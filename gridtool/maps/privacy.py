@@ -26,10 +26,10 @@ from typing import Any, Iterable, Mapping
 
 import pandas as pd
 
-from ..personal import KEY_COLUMNS, id_check_ok, might_hold_personal, name_columns, scrub_text
+from ..personal import ADDRESS_ROLES, KEY_COLUMNS, address_columns, id_check_ok, might_hold_personal, name_columns, scrub_text
 
 #: Kinds of personal data; values of ``Layer.sensitive``.
-KINDS = ("name", "phone", "id_number")
+KINDS = ("name", "phone", "id_number", "address")
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _ID_RE = re.compile(r"^\d{17}[\dXx]$|^\d{15}$")
@@ -116,10 +116,27 @@ def mask_id(value: Any) -> Any:
     return (s[:1] + "*" * (n - 1)) if n else s
 
 
+_PLACE_PART = re.compile(r".*(?:社区|小区|村|组|镇|乡|街道|路|街|巷|弄|里)")
+
+
+def mask_address(value: Any) -> Any:
+    """Mask a person's address below the road, village or estate: ``五老村社区3组12号`` →
+    ``五老村社区3组***``, ``幸福路18号2单元301`` → ``幸福路*********``; the place stays readable, the
+    door does not. An address with no such word keeps its first two characters."""
+    if _missing(value):
+        return value
+    s = _text(value)
+    m = _PLACE_PART.match(s)
+    # a place alone (五老村社区) is no one's door and stays whole
+    keep = m.end() if m else min(2, len(s) - 1) if len(s) > 1 else 0
+    return s[:keep] + "*" * (len(s) - keep)
+
+
 def mask_value(value: Any, kind: str | None = None) -> Any:
     """Mask one value of the given ``kind`` (``"name"``, ``"phone"``, ``"id_number"``).
 
     Without a kind the value's form decides: an ID-card number, a phone number, else a name.
+    ``"address"``: :func:`mask_address`.
     """
     if _missing(value):
         return value
@@ -130,6 +147,8 @@ def mask_value(value: Any, kind: str | None = None) -> Any:
         return mask_phone(value)
     if kind == "id_number":
         return mask_id(value)
+    if kind == "address":
+        return mask_address(value)
     return mask_name(value)
 
 
@@ -308,6 +327,8 @@ def _layer_rules(layer) -> tuple[dict[str, str], dict]:
     key_sources = [c for k, c in used.items() if k != "name"]  # 所属村 is a village, not a person
     if role is not None and role.personal and used.get("name") in layer.gdf.columns:
         known.setdefault(used["name"], "name")  # the roster's own name column (--field households.name=…)
+    if layer.role in ADDRESS_ROLES:  # a member's address beside their name says who they are
+        known.update({c: "address" for c in address_columns(layer.gdf.columns) if c not in known})
     return known, {"personal_role": bool(role and role.personal), "exclude": key_sources}
 
 
@@ -373,5 +394,5 @@ def escape_html(value: Any) -> str:
 
 
 __all__ = ["KEY_COLUMNS", "KINDS", "STAFF_COLUMNS", "detect_sensitive", "escape_html", "id_check_ok",
-           "frame_personal_columns", "is_text_column", "mask_frame", "mask_output", "mask_id", "mask_layer", "mask_name", "mask_phone", "mask_value",
+           "frame_personal_columns", "is_text_column", "mask_address", "mask_frame", "mask_output", "mask_id", "mask_layer", "mask_name", "mask_phone", "mask_value",
            "personal_columns", "staff_columns"]

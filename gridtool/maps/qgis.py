@@ -529,6 +529,14 @@ def layer_style(name: str, gdf, *, grid_fills: pd.Series | None = None) -> Layer
         st.rules = [Rule("出口" if name == "exits" else "警情热点", (Marker(shape, S.SPECIAL_EDGE, 3.2),))]
         if "name" in gdf:
             st.label = Label(("name",), 7, S.SPECIAL_EDGE, max_scale=25_000)
+    elif name == "party_links" and geom == "line":  # thin: a member's lines read as a star over their households
+        st.rules = [Rule("党员到所联系住户", (Stroke("#c62828", 0.15, opacity=0.6),))]
+    elif name == "party_members" and geom == "point":
+        red = Marker("o", "#c62828", 2.4)
+        st.rules = ([Rule("党员（未安排联系户）", (Marker("o", "#9e9e9e", 2.2),), ("hh", [0])),
+                     Rule("党员（已联户）", (red,), ("ELSE",))] if "hh" in gdf else [Rule(title, (red,))])
+        if "name" in gdf:
+            st.label = Label(("name",), 7, "#c62828", max_scale=10_000)
     elif name == "circles" and geom == "polygon":
         for i, m in enumerate(_values(gdf, "minutes")):
             colour = CIRCLE_COLOURS[i % len(CIRCLE_COLOURS)]

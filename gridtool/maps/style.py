@@ -83,7 +83,7 @@ CIRCLE_COLOURS = ("#2e7d32", "#ef6c00", "#6a1b9a", "#c62828")
 LAYER_ZH = {"grids": "基础网格", "subgrids": "子网格", "special_grids": "专属网格", "corridors": "专项网格",
             "routes": "巡逻路线", "route_stops": "巡逻点位", "circles": "服务圈", "places": "重点场所",
             "villages": "村（社区）界", "households": "住户", "hotspots": "警情热点", "incidents": "警情",
-            "stations": "派出所（站点）"}
+            "stations": "派出所（站点）", "party_links": "党员联户连线", "party_members": "党员"}
 
 
 def lw(width_mm: float, unit: float = 1.0) -> float:

@@ -20,15 +20,17 @@ _STAFF = ("worker", "worker_phone", "phone", "联系电话", "head", "网格员"
 #: None: all of them). The GIS files show the layers asked for (:func:`gis_layers`).
 EXPORT_LAYERS: dict[str, dict[str, tuple[str, ...] | None]] = {
     "html": dict.fromkeys(("grids", "subgrids", "special_grids", "corridors", "villages", "households", "places",
-                           "routes", "route_stops", "circles", "incidents", "hotspots", "stations")),
+                           "routes", "route_stops", "circles", "incidents", "hotspots", "stations", "party_links",
+                           "party_members")),
     "gpx": dict.fromkeys(("routes", "route_stops")),
-    "ledger": dict.fromkeys(("grids", "subgrids", "special_grids", "households")),
+    "ledger": {**dict.fromkeys(("grids", "subgrids", "special_grids", "households")),
+               "party_members": ("name",)},  # the 党员联户 sheet: the members' names
     "wall": {"grids": ("worker",)},  # the label: code, households, worker
     "atlas": {"grids": _STAFF, "party_members": ("name",)},  # the grid worker and phone; the members' names
     "route_cards": dict.fromkeys(("routes", "route_stops")),
 }
 KIND_WORDS = {"name": ("姓名", "names"), "phone": ("电话号码", "phone numbers"),
-              "id_number": ("身份证号", "ID-card numbers"), "personal": ("个人信息", "personal data"),
+              "id_number": ("身份证号", "ID-card numbers"), "address": ("住址", "addresses"), "personal": ("个人信息", "personal data"),
               "text": ("文字中的电话、身份证号和姓名", "phone and ID numbers and names in the text")}
 
 

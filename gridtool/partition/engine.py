@@ -446,6 +446,9 @@ class GridPartitioner(RedrawMixin):
                 from .staffing import party_links
                 self.links_, self._links_summary, self._links_missing = party_links(self.households_, members, self.grids_,
                                                                min_links=self.link_min, max_links=self.link_max)
+                # the roster's rows import skipped (no coordinates) are members too, never linked
+                from .staffing import skipped_members
+                self._links_missing += skipped_members((getattr(data, "layers", None) or {}).get("party_members"))
             self.report_ = self._report(village_reports, plans, timings={
                 "blocks_s": round(t_blocks, 3), "grids_s": round(t_grids, 3), "subgrids_s": round(t_sub, 3),
                 "corridors_s": round(t_corr, 3), "corridors_wait_s": round(t_corr_wait, 3),

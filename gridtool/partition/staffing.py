@@ -10,7 +10,11 @@ enough households; a member left short is listed in the report.
 Members who are not given households are listed in the summary with why and what to do, never
 dropped silently: a 流动党员 (a column 是否流动党员 / 流动党员 saying 是), a member marked
 年老体弱 (or 行动不便, 卧床) in any column, a member whose point lies in no base grid (living in
-another village, outside the township, or in a special grid). Links carry the member's ``src_id``
+another village, outside the township, or in a special grid), and a member whose branch (所属党支部
+五老村社区党支部) names a village other than the one their point lies in: a wrong address or a
+member who should be linked by the other village's branch, for the planner to check. Roster rows
+import skipped (no coordinates) are listed too (:func:`skipped_members`), so the roster's count is
+the partition's. Links carry the member's ``src_id``
 (``member_id``): two members of the same name are two members.
 """
 
@@ -28,6 +32,11 @@ from scipy.optimize import linear_sum_assignment
 from ..spatial import household_points
 
 _FLOATING_HEADERS = ("是否流动党员", "流动党员", "流动", "是否流动")
+#: Headers of the member's branch (所属党支部, 党组织): the ledger shows it, and a branch named after a
+#: village says which village's households the member looks after.
+BRANCH_RE = re.compile(r"党支部|支部|党组织|党小组")
+#: Endings a branch may drop from its village's name (五老村党支部 for 五老村社区).
+_VILLAGE_ENDINGS = re.compile(r"(?:村民委员会|居民委员会|村委会|居委会|社区|村)$")
 _YES = ("是", "y", "yes", "1", "√", "true", "流动", "流动党员")
 #: Words in a member's row that say they cannot look after households (年老体弱、行动不便).
 _FRAIL_RE = re.compile(r"年老体弱|体弱|行动不便|卧床|失能")
@@ -38,6 +47,13 @@ REASONS = {
                  "回村后把“是否流动党员”改为“否”再划分", "set 是否流动党员 to 否 when they are back, and partition again"),
     "frail": ("年老体弱，不安排联系户", "elderly or frail (年老体弱): no households",
               "如本人愿意联户，删去“年老体弱”标注再划分", "remove the 年老体弱 mark if they want households, and partition again"),
+    "other_village": ("所属党支部在{branch}，居住点却在{home}", "their branch is in {branch} but their point lies in {home}",
+                      "核对住址或所属党支部：住址有误的改正经纬度，确属{home}的由{home}党组织联系",
+                      "check the address or the branch (所属党支部): correct the coordinates if wrong, or let "
+                      "{home}'s branch link them"),
+    "no_point": ("名册中这一行没有经纬度（或读不成坐标），导入时已跳过", "no coordinates in the roster (or none readable): "
+                 "skipped at import", "在党员名册中补全经纬度后重新导入（gridtool import）再划分",
+                 "fill in the longitude and latitude in the roster, import it again and partition again"),
     "outside": ("居住点不在任何基础网格内（住在其他村、辖区外或专属网格内）",
                 "their point lies in no base grid (another village, outside the township, or a special grid)",
                 "核对经纬度；住在外村的由所在村党组织联系，或改到本村住址", "check the coordinates; a member living in another "
@@ -66,12 +82,18 @@ def party_links(households: gpd.GeoDataFrame, members: gpd.GeoDataFrame, grids: 
     # A member without a name is still a member: named by their row (党员（row 5）).
     names = [n.strip() or f"党员（{i}）" for n, i in zip(names, ids)]
     why = member_exclusions(members)
+    home = grids["village"].astype(str).tolist() if "village" in grids else None
+    branch = branch_villages(members, sorted(set(home))) if home else [None] * len(members)
     not_linked = []
     for m in range(len(members)):
         reason = why[m] or ("outside" if member_grid[m] < 0 else None)
+        words = {}
+        if not reason and branch[m] and home[member_grid[m]] not in branch[m]:
+            # 五老村社区党支部's member living in 石门坎村: not linked to another village's households
+            reason, words = "other_village", {"branch": "、".join(branch[m]), "home": home[member_grid[m]]}
         if reason:
             member_grid[m] = -1
-            zh, en, fzh, fen = REASONS[reason]
+            zh, en, fzh, fen = (w.format(**words) for w in REASONS[reason])
             not_linked.append({"member_id": ids[m], "reason": reason, "why_zh": zh, "why_en": en,
                                "fix_zh": fzh, "fix_en": fen})
     hpts = household_points(households).values
@@ -116,6 +138,44 @@ def party_links(households: gpd.GeoDataFrame, members: gpd.GeoDataFrame, grids: 
         {"member": [], "member_id": [], "grid": [], "household": [], "hh": [], "distance_m": []},
         geometry=gpd.GeoSeries([], crs=crs))
     return links, summary, not_linked
+
+
+#: Import problems (:class:`gridtool.problems.Problem` codes) that leave a roster row out of the layer.
+_SKIPPED_CODES = ("bad_coordinates", "empty_geometry")
+
+
+def skipped_members(layer) -> list[dict]:
+    """The roster rows import left out of the ``party_members`` layer (no or unreadable coordinates),
+    as :func:`party_links`'s members not linked (reason ``"no_point"``), so that the roster's total
+    is the partition's: 名册 = 已联户 + 未联户. ``layer`` is a :class:`gridtool.layers.Layer` (a bare
+    GeoDataFrame, which keeps no import problems, gives none)."""
+    zh, en, fzh, fen = REASONS["no_point"]
+    rows = dict.fromkeys(str(f) for p in getattr(layer, "problems", None) or () if p.code in _SKIPPED_CODES
+                         for f in p.features or ())
+    return [{"member_id": r, "reason": "no_point", "why_zh": zh, "why_en": en, "fix_zh": fzh, "fix_en": fen}
+            for r in rows]
+
+
+def branch_villages(members: pd.DataFrame, villages: list[str]) -> list[list[str] | None]:
+    """Per member, the villages their branch column (所属党支部 …, :data:`BRANCH_RE`) names —
+    ``五老村社区党支部`` and ``五老村党支部`` both name 五老村社区 — or None when it names none
+    (第一党支部, 机关党支部, no branch column)."""
+    col = next((c for c in members.columns if BRANCH_RE.search(str(c))), None)
+    if col is None:
+        return [None] * len(members)
+    # the longest spelling first, so that 五老村社区 is not also found as 五老村 inside 新五老村
+    keys = sorted(((k, v) for v in villages for k in {v, _VILLAGE_ENDINGS.sub("", v)} if len(k) >= 2),
+                  key=lambda kv: -len(kv[0]))
+    out: list[list[str] | None] = []
+    for text in members[col].tolist():
+        found: list[str] = []
+        rest = text if isinstance(text, str) else ""
+        for k, v in keys:
+            if k in rest:
+                rest = rest.replace(k, "\0")
+                found.append(v)
+        out.append(sorted(set(found)) or None)
+    return out
 
 
 def member_exclusions(members: pd.DataFrame) -> list[str | None]:
