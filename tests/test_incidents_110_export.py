@@ -1,0 +1,69 @@
+"""A 110 接处警 export as a 派出所 duty officer feeds it: a title row above the header, a 合计 row
+at the end, BD-09 coordinates with many rows never located (empty, 0/0) and a few typed latitude
+first."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from openpyxl import Workbook
+
+from gridtool.io.table_rows import is_total_cell, swapped_rows, zero_rows
+from gridtool.project import Project
+
+# Nanjing Xuanwu, BD-09
+LON, LAT = 118.7905, 32.0535
+
+
+def write_110_export(path, *, placed=12, zeros=5, empty=4, swapped=1):
+    """The workbook and its Excel row numbers by kind (row 1 title, row 2 header)."""
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["某某派出所警情统计表 2026年11月"])
+    ws.merge_cells("A1:I1")
+    ws.append(["警情编号", "接警时间", "警情类别", "简要警情", "发案地址", "报警人", "联系电话", "经度", "纬度"])
+    rows = {"placed": [], "zero": [], "empty": [], "swapped": []}
+    times = [datetime(2026, 11, 6, 23, 45), "2026/11/6 23:45", "2026年11月6日23时45分"]
+    kinds = ["placed"] * placed + ["zero"] * zeros + ["empty"] * empty + ["swapped"] * swapped
+    for i, kind in enumerate(kinds):
+        lon, lat = LON + 0.0004 * (i % 7), LAT + 0.0003 * (i % 5)
+        xy = {"placed": (lon, lat), "zero": (0, 0) if i % 2 else ("0", "0"), "empty": (None, None),
+              "swapped": (lat, lon)}[kind]
+        ws.append([f"32010220261106{i + 1:04d}", times[i % 3], "治安-盗窃", f"报警人张伟称电动车被盗，电话1381234{i:04d}",
+                   f"中山路{i + 1}号", "张伟", f"1381234{i:04d}", *xy])
+        rows[kind].append(ws.max_row)
+    ws.append(["合计", None, None, None, None, None, None, None, None])
+    rows["total"] = [ws.max_row]
+    wb.save(path)
+    return rows
+
+
+def test_zero_and_swapped_rows_do_not_sink_the_whole_table(tmp_path):
+    """Before: 0,0 rows (and swapped ones) widened the layer's bounds to 0…119, so the whole sheet
+    failed to load as 'coordinates look like metres'; the 合计 row counted as a row without
+    coordinates. Now zeros are skipped and named, swapped rows exchanged and named, 合计 dropped."""
+    path = tmp_path / "警情.xlsx"
+    rows = write_110_export(path)
+    lyr = Project.from_sources({"incidents": str(path)}, crs_in="bd09").layers["incidents"]
+    assert len(lyr.gdf) == 12 + 1
+    by_code = {p.code: p for p in lyr.problems}
+    assert by_code["zero_coordinates"].features == [f"row {r}" for r in rows["zero"]]
+    assert by_code["bad_coordinates"].features == [f"row {r}" for r in rows["empty"]]
+    assert by_code["lonlat_swapped_rows"].features == [f"row {r}" for r in rows["swapped"]]
+    assert by_code["totals_row"].features == [f"row {r}" for r in rows["total"]]
+    assert "0,0" in by_code["zero_coordinates"].zh and by_code["zero_coordinates"].fix_zh
+    # the swapped row lies among the others once exchanged
+    xs = lyr.gdf.to_crs(4326).geometry.x
+    assert xs.between(118.7, 118.9).all()
+
+
+def test_row_helpers():
+    import pandas as pd
+    assert is_total_cell("合 计") and is_total_cell("总计：") and not is_total_cell("合计路1号")
+    x = pd.Series([118.79, 118.80, 32.05, 0.0, 118.81, 118.78, None])
+    y = pd.Series([32.05, 32.06, 118.79, 0.0, 32.04, 32.05, 32.0])
+    assert list(zero_rows(x, y)) == [3]
+    assert list(swapped_rows(x.mask(x == 0), y.mask(y == 0))) == [2]
+    # a table in metres is never "swapped"
+    assert not len(swapped_rows(x * 1e4, y * 1e4))
