@@ -67,3 +67,18 @@ def test_row_helpers():
     assert list(swapped_rows(x.mask(x == 0), y.mask(y == 0))) == [2]
     # a table in metres is never "swapped"
     assert not len(swapped_rows(x * 1e4, y * 1e4))
+
+
+@pytest.mark.parametrize("text, name", [
+    ("报警人张伟称在店内发生交通-事故，电话13812348920", "张伟"),
+    ("事主李娜反映其电动车被盗", "李娜"),
+    ("报案人欧阳娜娜报称手机被盗", "欧阳娜娜"),
+])
+def test_caller_names_in_the_brief_are_masked_by_content(text, name):
+    """简要警情 names its caller as 报警人张伟称…: before, the run 张伟称在店内发生交通 was no name and
+    every export (HTML popups, CSV, cards) showed the caller's name beside the masked phone."""
+    from gridtool.maps.privacy import mask_text
+    masked = mask_text(text)
+    assert name not in masked and name[0] in masked
+    assert "13812348920" not in masked
+    assert mask_text("名称：人民中学，王家湾村，报警人称在中山路被盗") == "名称：人民中学，王家湾村，报警人称在中山路被盗"
