@@ -82,3 +82,26 @@ def test_caller_names_in_the_brief_are_masked_by_content(text, name):
     assert name not in masked and name[0] in masked
     assert "13812348920" not in masked
     assert mask_text("名称：人民中学，王家湾村，报警人称在中山路被盗") == "名称：人民中学，王家湾村，报警人称在中山路被盗"
+
+
+def test_every_line_states_rows_in_as_placed_plus_not_placed(tmp_path):
+    """Before: the hot-spot line (console and HTML map) said '警情 13 条' for a sheet of 22 calls;
+    the 9 never located were only in import's warnings. Now the line, kept in the project for
+    the map, says 22 = 13 + 9 and why."""
+    import geopandas as gpd
+
+    from gridtool.routing.hotspots import HotSpots, headline, unplaced_counts
+    path = tmp_path / "警情.xlsx"
+    write_110_export(path)
+    lyr = Project.from_sources({"incidents": str(path)}, crs_in="bd09").layers["incidents"]
+    counts = unplaced_counts(lyr.problems)
+    assert counts == {"bad_coordinates": 4, "zero_coordinates": 5}
+    spots = gpd.GeoDataFrame({"incidents": [6]}, geometry=lyr.gdf.geometry[:1].to_numpy(), crs=lyr.gdf.crs)
+    zh, en = headline(spots, total=len(lyr.gdf), unplaced=counts)
+    assert "警情 22 条 = 落图 13 + 未落图 9（坐标为空 4、坐标为 0,0 5" in zh and "占落图的 46%" in zh
+    assert "incidents: 22 = 13 placed + 9 not placed" in en
+    hs = HotSpots(spots, spots.iloc[:0], lyr.gdf, total=13, on_network=13, bandwidth=150, radius=75,
+                  unplaced=counts)
+    kept = hs.record()  # what the project keeps for the HTML map's line
+    assert kept["unplaced"] == counts
+    assert headline(spots, **kept)[0].startswith("警情 22 条 = 落图 13 + 未落图 9")
