@@ -50,7 +50,11 @@ PLACE_ENDINGS = frozenset(
 # (Not 山 江 海 林 田 河 湖 园 城: as common at the end of given names as of places.)
 #: Words that say the text next to them is a person's name or number.
 NAME_LABELS = ("户主姓名", "联系人姓名", "户主", "姓名", "联系人", "业主", "房主", "屋主", "负责人", "监护人",
-               "法人", "本人", "家属", "网格员", "网格长")
+               "法人", "本人", "家属", "网格员", "网格长",
+               # the people of a 110 call's 简要警情
+               "报警人", "报案人", "求助人", "来电人", "当事人", "事主", "受害人", "被害人", "嫌疑人", "违法人员")
+#: Verbs that follow a name in police narratives (报警人张伟称…, 事主李娜反映…): cut words there.
+NARRATIVE_VERBS = ("报称", "反映", "来电", "报警称", "报警", "诉称", "自称", "称")
 ID_LABELS = ("身份证", "证件", "身份号", "公民身份", "sfz", "id")
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -64,7 +68,8 @@ _MOBILE = re.compile(r"(?<![\dA-Za-z+])(?:(?:\+|00)?86[-\s]?)?1[3-9]\d(?:[-\s]?\
 _LANDLINE = re.compile(r"(?<![\dA-Za-z])(?:[(（]0\d{2,3}[)）]|0\d{2,3})[-\s]?[2-9]\d{6,7}(?![\dA-Za-z])")
 _LABEL_SPLIT = re.compile("|".join(sorted(NAME_LABELS + ("电话", "手机", "手机号", "号码", "联系方式", "身份证号",
                                                           "身份证", "证件号", "住址", "地址", "备注", "家庭",
-                                                          "妻子", "丈夫", "儿子", "女儿", "父亲", "母亲"),
+                                                          "妻子", "丈夫", "儿子", "女儿", "父亲", "母亲")
+                                         + NARRATIVE_VERBS,
                                          key=len, reverse=True)))
 #: A cheap first look before the regular expressions: 7 digits in a row or a label word.
 PREFILTER = re.compile(r"\d{7}|\d{3,4}[-\s]\d{4}|" + "|".join(NAME_LABELS + ID_LABELS[:4]))

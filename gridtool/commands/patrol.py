@@ -59,7 +59,7 @@ def _project(args):
 
 
 def cmd_patrol(args) -> int:
-    from ..routing.hotspots import find_hotspots, incident_share_near
+    from ..routing.hotspots import find_hotspots, incident_share_near, unplaced_counts
     from ..routing.patrol import pick_depot, plan_patrol
     _check_outputs(args, patrol_output_paths(Path(args.out)).values())
     project = _project(args)
@@ -76,6 +76,7 @@ def cmd_patrol(args) -> int:
     hs = None
     if incidents is not None:
         hs = find_hotspots(graph, incidents, bandwidth=args.hotspot_bandwidth, max_spots=args.max_hotspots)
+        hs.unplaced = unplaced_counts(project.layers["incidents"].problems)
         if not args.quiet:
             print(hs.summary(args.lang))
     common = dict(teams=args.teams, shift_minutes=args.shift, start=args.start,
@@ -95,6 +96,10 @@ def cmd_patrol(args) -> int:
         near = incident_share_near(plan.routes, incidents, metres=100)
         line_zh = f"路线 100 米内的警情：{near:.0%}"
         line_en = f"incidents within 100 m of the routes: {near:.0%}"
+        if hs.unplaced:  # shares of the placed rows: say so, with the rows that are not
+            missing = sum(hs.unplaced.values())
+            line_zh += f"（占落图的 {hs.total} 条；未落图 {missing} 条不计）"
+            line_en += f" (of the {hs.total} placed; {missing} not placed are not counted)"
         has_places = places is not None and len(places) and (
             "category" not in places or bool((places["category"].astype(str) != "police").any()))
         if has_places:

@@ -42,6 +42,7 @@ from .office import check_not_lock_file, ole2_workbook_error, open_in_office
 from .files import plain_reason as _plain_reason
 from .kml_description import expand_descriptions
 from .sniff import ACCEPTS, NAMES, SUFFIX_OF_KIND, sniff
+from .table_rows import swapped_rows, total_rows, zero_rows
 
 # The csv module's own cap (128 KB a field) would raise mid-file; gridtool's limit
 # (limits.table_field_chars) is applied to what was read, naming the row.
@@ -148,7 +149,7 @@ def read_vector(path: str | Path, *, layer: str | None = None, role: str | None 
         from .dxf import read_dxf
         return read_dxf(path, layer=layer, role=role, encoding=encoding, encoding_default=encoding_default)
     if sfx in TABLE_SUFFIXES:
-        return _read_table(path, layer=layer, encoding=encoding, encoding_default=encoding_default,
+        return _read_table(path, layer=layer, role=role, encoding=encoding, encoding_default=encoding_default,
                            fields=fields)
     if sfx == ".zip":
         return _read_zipped(path, layer=layer, role=role, encoding=encoding,
@@ -773,13 +774,13 @@ def read_table(path: str | Path, *, sheet: str | None = None, encoding: str | No
     return Table(df, str(path), name, int(header) + 1, fmt, enc, problems)
 
 
-def _read_table(path: Path, *, layer, encoding, fields, encoding_default=None) -> RawLayer:
+def _read_table(path: Path, *, layer, encoding, fields, encoding_default=None, role=None) -> RawLayer:
     t = read_table(path, sheet=layer, encoding=encoding, encoding_default=encoding_default,
                    find_header=lambda frame: _find_header_row(frame, fields))
     df = t.frame
     if "geometry" in df.columns:
         df = df.rename(columns={"geometry": "wkt"})  # a WKT text column, not yet a geometry
-    raw = _table_to_points(df, path, t.sheet, t.format, t.encoding, fields)
+    raw = _table_to_points(df, path, t.sheet, t.format, t.encoding, fields, role=role)
     raw.problems[:0] = t.problems
     return raw
 
@@ -922,7 +923,12 @@ def _to_number(series: pd.Series) -> pd.Series:
     return out.astype(float)
 
 
-def _table_to_points(df, path: Path, layer, fmt, enc, fields) -> RawLayer:
+def _table_to_points(df, path: Path, layer, fmt, enc, fields, role=None) -> RawLayer:
+    """Points of a table with coordinates. Rows without coordinates and 合计 rows are skipped and
+    named. In a table of records (``incidents``: a 110 export where many calls were never located)
+    0,0 rows are rows without coordinates too and rows typed latitude first are exchanged; in a
+    roster they stay, to be named as errors by validation (a household must not vanish)."""
+    records = role == "incidents"
     used: dict[str, str] = {}
     problems: list[Problem] = []
     for key in ("lon", "lat", "lonlat", "wkt"):
@@ -955,6 +961,7 @@ def _table_to_points(df, path: Path, layer, fmt, enc, fields) -> RawLayer:
         geoms = shapely.from_wkt(df[used["wkt"]].astype(str).where(df[used["wkt"]].notna()),
                                  on_invalid="ignore")
         bad = df.index[pd.isna(geoms)].tolist()
+        zeros = pd.Index([])
     else:
         if "lonlat" in used:
             parts = df[used["lonlat"]].astype(str).str.replace("，", ",").str.split(r"[,\s]+",
@@ -964,10 +971,36 @@ def _table_to_points(df, path: Path, layer, fmt, enc, fields) -> RawLayer:
             x, y = _to_number(parts[0]), _to_number(parts[1])
         else:
             x, y = _to_number(df[used["lon"]]), _to_number(df[used["lat"]])
+        zeros = zero_rows(x, y) if records else pd.Index([])
+        x, y = x.mask(x.index.isin(zeros)), y.mask(y.index.isin(zeros))
+        swapped = swapped_rows(x, y) if records else pd.Index([])
+        if len(swapped):  # latitude typed first: unambiguous, so exchanged back, and said
+            label = used.get("lonlat") or f"{used['lon']}/{used['lat']}"
+            x.loc[swapped], y.loc[swapped] = y.loc[swapped].to_numpy(), x.loc[swapped].to_numpy()
+            problems.append(Problem(
+                "warning", "lonlat_swapped_rows",
+                f"{len(swapped)} 行经度、纬度写反，已按对调后的位置读入",
+                f"{len(swapped)} row(s) had longitude and latitude swapped; read with the two exchanged",
+                fix_zh=f"在表格中对调这些行“{label}”的经度、纬度值。",
+                fix_en=f"exchange these rows' longitude and latitude ({label}) in the table.",
+                file=str(path), layer=layer, field=label,
+                features=[f"row {r}" for r in swapped]))
         bad = df.index[x.isna() | y.isna()].tolist()
         geoms = gpd.points_from_xy(x.fillna(0), y.fillna(0))
-    gdf = gpd.GeoDataFrame(df, geometry=geoms, crs=None)
     field_name = used.get("wkt") or used.get("lonlat") or f"{used['lon']}/{used['lat']}"
+    totals = total_rows(df, pd.Series(df.index.isin(bad), index=df.index))
+    if len(totals):  # a 合计 row is not a record: dropped, said, never counted as unplaced
+        problems.append(Problem(
+            "warning", "totals_row", f"{len(totals)} 行是合计行（不是记录），已跳过",
+            f"{len(totals)} totals row(s) (合计/总计, not records) were skipped",
+            fix_zh="如果这些行其实是记录，把第一列的“合计”改成实际内容。",
+            fix_en="if these rows are records, replace 合计 in their first column.",
+            file=str(path), layer=layer, features=[f"row {r}" for r in totals]))
+        keep = ~df.index.isin(totals)
+        df, geoms = df[keep], geoms[keep]
+        bad = [r for r in bad if r not in set(totals)]
+        zeros = zeros[~zeros.isin(totals)]
+    gdf = gpd.GeoDataFrame(df, geometry=geoms, crs=None)
     if bad and len(bad) == len(df):
         cols = [c for c in (used.get("wkt"), used.get("lonlat"), used.get("lon"), used.get("lat")) if c]
         examples = "; ".join(str(v) for v in df[cols[0]].dropna().astype(str).head(3))
@@ -979,11 +1012,22 @@ def _table_to_points(df, path: Path, layer, fmt, enc, fields) -> RawLayer:
                    "metres; check that the right columns were chosen.",
             file=str(path), layer=layer, field=field_name)
     if bad:
-        problems.append(Problem(
-            "warning", "bad_coordinates",
-            f"{len(bad)} 行坐标为空或不是数字，已跳过", f"{len(bad)} row(s) with empty or non-numeric "
-            "coordinates were skipped",
-            fix_zh="在表格中补全这些行的坐标。", fix_en="fill in the coordinates of these rows.",
-            file=str(path), layer=layer, field=field_name, features=[f"row {r}" for r in bad]))
+        zero = set(zeros)
+        empty = [r for r in bad if r not in zero]
+        if empty:
+            problems.append(Problem(
+                "warning", "bad_coordinates",
+                f"{len(empty)} 行坐标为空或不是数字，已跳过", f"{len(empty)} row(s) with empty or non-numeric "
+                "coordinates were skipped",
+                fix_zh="在表格中补全这些行的坐标。", fix_en="fill in the coordinates of these rows.",
+                file=str(path), layer=layer, field=field_name, features=[f"row {r}" for r in empty]))
+        if zero:
+            problems.append(Problem(
+                "warning", "zero_coordinates",
+                f"{len(zero)} 行坐标为 0,0（未定位时系统填的默认值），已跳过",
+                f"{len(zero)} row(s) with coordinates 0,0 (a default for a position never taken) were skipped",
+                fix_zh="在表格中补上这些行的实际坐标（可按地址在地图上取点）。",
+                fix_en="fill in these rows' real coordinates (pick them on a map by their address).",
+                file=str(path), layer=layer, field=field_name, features=[f"row {r}" for r in sorted(zero)]))
         gdf = gdf.drop(index=bad)
     return RawLayer(gdf, str(path), layer, fmt, enc, used, problems)

@@ -59,8 +59,23 @@ HOTSPOT_COLUMNS = ["rank", "name", "incidents", "share", "expected", "peak_hours
                    "street", "density_per_km", "geometry"]
 
 
+#: Why rows of an incidents table were not placed: the loader's problem code → words.
+UNPLACED_REASONS = {"bad_coordinates": ("坐标为空", "no coordinates"),
+                    "zero_coordinates": ("坐标为 0,0", "coordinates 0,0")}
+
+
+def unplaced_counts(problems) -> dict[str, int]:
+    """Rows of the incidents table left off the map, by reason (the loader's problems, which name
+    the rows): ``{"bad_coordinates": 29, "zero_coordinates": 31}``."""
+    out: dict[str, int] = {}
+    for p in problems or ():
+        if p.code in UNPLACED_REASONS:
+            out[p.code] = out.get(p.code, 0) + len(p.features)
+    return out
+
+
 def headline(spots, *, total: int, on_network: int | None = None, max_snap: float = 100.0,
-             bandwidth: float | None = None, **_) -> tuple[str, str]:
+             bandwidth: float | None = None, unplaced: dict | None = None, **_) -> tuple[str, str]:
     """The first line of the hot spots' summary, Chinese and English: incidents, hot spots and the
     incidents they hold. The command line prints it; the HTML map states it from the same figures.
 
@@ -73,6 +88,9 @@ def headline(spots, *, total: int, on_network: int | None = None, max_snap: floa
     on_network, max_snap, bandwidth
         Incidents within ``max_snap`` metres of a street and the kernel bandwidth; left out of the
         line when None (a project saved before they were recorded).
+    unplaced
+        Rows of the table not placed, by reason (:func:`unplaced_counts`): the line then states
+        rows in = placed + not placed, and the share is of the placed ones.
     """
     held = int(pd.to_numeric(spots["incidents"], errors="coerce").fillna(0).sum()) if len(spots) else 0
     share = held / total if total else 0.0
@@ -80,6 +98,14 @@ def headline(spots, *, total: int, on_network: int | None = None, max_snap: floa
     near_en = f" ({on_network} within {max_snap:.0f} m of a street)" if on_network is not None else ""
     zh = f"警情 {total} 条{near_zh}；热点 {len(spots)} 处，含 {held} 条（{share:.0%}）"
     en = f"incidents: {total}{near_en}; {len(spots)} hot spot(s) holding {held} ({share:.0%})"
+    missing = sum((unplaced or {}).values())
+    if missing:  # one total: rows in = placed + not placed, with why, wherever the line is shown
+        why_zh = "、".join(f"{UNPLACED_REASONS[k][0]} {n}" for k, n in unplaced.items() if k in UNPLACED_REASONS)
+        why_en = ", ".join(f"{UNPLACED_REASONS[k][1]} {n}" for k, n in unplaced.items() if k in UNPLACED_REASONS)
+        zh = (f"警情 {total + missing} 条 = 落图 {total} + 未落图 {missing}（{why_zh}；gridtool validate 列出行号）"
+              f"{near_zh}；热点 {len(spots)} 处，含 {held} 条（占落图的 {share:.0%}）")
+        en = (f"incidents: {total + missing} = {total} placed + {missing} not placed ({why_en}; gridtool validate "
+              f"lists the rows){near_en}; {len(spots)} hot spot(s) holding {held} ({share:.0%} of those placed)")
     if bandwidth is not None:
         zh += f"；核密度带宽 {bandwidth:g} 米"
         en += f"; network kernel density, bandwidth {bandwidth:g} m"
@@ -124,6 +150,7 @@ class HotSpots:
     timed: int = 0
     max_snap: float = 100.0
     notes: list[str] = field(default_factory=list)
+    unplaced: dict = field(default_factory=dict)  # rows of the table not placed, by reason
 
     @property
     def share(self) -> float:
@@ -134,7 +161,8 @@ class HotSpots:
         """The figures the hot spots' summary line needs besides the spots (kept in a project's
         ``parameters["hotspots"]``, so that later maps state the same line)."""
         return {"total": int(self.total), "on_network": int(self.on_network), "max_snap": float(self.max_snap),
-                "bandwidth": float(self.bandwidth), "radius": float(self.radius)}
+                "bandwidth": float(self.bandwidth), "radius": float(self.radius),
+                "unplaced": {k: int(v) for k, v in self.unplaced.items()}}
 
     def summary(self, lang: str = "zh") -> str:
         zh, en = headline(self.spots, **self.record())

@@ -1,0 +1,64 @@
+"""Rows of a coordinate table that are not features: totals rows and rows without a position.
+
+Spreadsheets exported from office systems (a 110 接处警 export, a household roster) end with a
+合计/总计 row and often hold rows whose position was never taken: empty cells, or 0 and 0 written by
+the system as a default. Such rows are told apart here so that the loader can skip them and say
+which rows and why, instead of a (0, 0) point deciding the layer's CRS (a table with 30 % zeros
+read as "metres 0…119" and failed as a whole) or a 合计 row being counted as an unplaced record.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+#: Words of a totals row; compared with spaces removed (合 计).
+TOTAL_WORDS = frozenset(("合计", "总计", "小计", "共计", "总数", "合计数", "total", "sum", "subtotal"))
+_SPACE = re.compile(r"[\s\u3000]+")
+
+
+def is_total_cell(value) -> bool:
+    """``合计`` ``合 计`` ``总计：`` ``Total`` → True; anything else → False."""
+    if not isinstance(value, str):
+        return False
+    return _SPACE.sub("", value).strip(":：").lower() in TOTAL_WORDS
+
+
+def total_rows(df: pd.DataFrame, missing: pd.Series) -> pd.Index:
+    """Rows without coordinates whose first non-empty cell (or any cell of the first three columns)
+    says 合计/总计/小计."""
+    rows = df.index[missing.to_numpy()]
+    if not len(rows):
+        return rows
+    head = df.loc[rows, list(df.columns[:3])]
+    hit = head.apply(lambda r: any(is_total_cell(v) for v in r), axis=1)
+    return rows[hit.to_numpy()]
+
+
+def zero_rows(x: pd.Series, y: pd.Series) -> pd.Index:
+    """Rows whose coordinates are both 0: a position never taken, not a place off West Africa."""
+    return x.index[((x == 0) & (y == 0)).to_numpy()]
+
+
+def swapped_rows(x: pd.Series, y: pd.Series, *, reach: float = 2.0) -> pd.Index:
+    """Rows of a lon/lat table written latitude first (32.05, 118.79 among 118.79, 32.05 rows).
+
+    A row counts when, with its two values exchanged, it lies within ``reach`` degrees (about
+    200 km: a city or a county) of the table's median position, and as written it does not: an
+    unambiguous mistake, never decided for tables in metres or rows that fit either way.
+    """
+    ok = x.notna() & y.notna()
+    if ok.sum() < 5:
+        return x.index[:0]
+    mx, my = float(x[ok].median()), float(y[ok].median())
+    if not (abs(mx) <= 180 and abs(my) <= 90):
+        return x.index[:0]
+
+    def near(a, b):
+        return ((a - mx).abs() <= reach) & ((b - my).abs() <= reach)
+
+    return x.index[(ok & near(y, x) & ~near(x, y)).to_numpy()]
+
+
+__all__ = ["TOTAL_WORDS", "is_total_cell", "swapped_rows", "total_rows", "zero_rows"]
