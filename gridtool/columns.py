@@ -11,7 +11,7 @@ import re
 
 import pandas as pd
 
-from .personal import is_id_number
+from .personal import is_id_column
 
 # Candidate source names for each normalised column, most specific first. Compared after
 # `_key()`: lower case, no spaces, no units in brackets.
@@ -142,7 +142,8 @@ def sensitive_columns(df: pd.DataFrame, *, personal_role: bool) -> dict[str, str
     """Columns holding personal data, with the kind: ``"name"``, ``"id_number"``, ``"phone"``.
 
     By header (names only count in roles about people: households, party members) and by
-    content: an 18-digit ID number or a mobile number in any column marks it, whatever the role.
+    content: ID numbers (:func:`gridtool.personal.is_id_column`: check characters that pass, not a
+    column of 警情编号) or mobile numbers in any column mark it, whatever the role.
     """
     out: dict[str, str] = {}
     for col in df.columns:
@@ -162,7 +163,7 @@ def sensitive_columns(df: pd.DataFrame, *, personal_role: bool) -> dict[str, str
             if values.dtype == object or str(values.dtype).startswith(("int", "str", "string")):
                 sample = values.astype(str).str.strip().head(200)
                 if len(sample):
-                    if sample.map(is_id_number).mean() > 0.5:
+                    if is_id_column(sample.tolist(), col):  # not a 警情编号 with dates inside
                         out[col] = "id_number"
                     elif sample.str.match(_PHONE_RE).mean() > 0.5:
                         out[col] = "phone"

@@ -85,10 +85,52 @@ def id_check_ok(number: str) -> bool:
 
 
 def is_id_number(value: Any) -> bool:
-    """The whole ``value`` is a 居民身份证号 (18 digits with a birth date, or the old 15): not any
-    18-digit string (a 三调 标识码 ``BSM``, a parcel or account number is not personal)."""
+    """The whole ``value`` is a 居民身份证号 by its form alone: 18 characters with a birth date and a
+    valid check character, or the old 15 digits with a date. Not any 18-digit string: a 三调 标识码
+    ``BSM``, an account number or a 警情编号 such as ``320102202611060001`` (a date inside, but the
+    wrong check character) is not personal. A typo'd ID under an ID header is found by its header."""
+    text = str(value).strip()
+    return bool((_ID18.fullmatch(text) and id_check_ok(text)) or _ID15.fullmatch(text))
+
+
+#: Header words of a record's own number (警情编号, 案件编号, 接警单号, 流水号 …): the key an officer
+#: looks a call up by, never a person's ID, even when one in eleven passes the ID check by chance.
+RECORD_NUMBER_WORDS = ("编号", "流水号", "单号", "案号", "警情号", "序号", "编码", "代码", "标识码", "serial",
+                       "case_no", "caseno", "case_id", "record_no", "incident_no", "incident_id", "bsm")
+#: Header words of an ID-card number: these win over :data:`RECORD_NUMBER_WORDS` (身份证编号).
+ID_HEADER_WORDS = ("身份证", "证件", "公民身份", "idcard", "id_card", "sfz")
+
+
+def has_id_form(value: Any) -> bool:
+    """18 characters with a birth date (check character right or not), or the old 15 digits."""
     text = str(value).strip()
     return bool(_ID18.fullmatch(text) or _ID15.fullmatch(text))
+
+
+def is_id_column(values: Iterable[Any], header: Any = "") -> bool:
+    """A column of ID numbers by content (its header did not say so).
+
+    Most values have the form of an ID (:func:`has_id_form`) and the check characters pass far
+    more often than chance (at least 40% of the values; random digits pass one time in eleven), so
+    a roster column with a few typo'd IDs is one, while a column of 警情编号 ``32010220261106xxxx`` is
+    not. A column headed as a record's number (:func:`is_record_number_header`) needs five values
+    or more besides: one incident number passing the check by chance proves nothing.
+    """
+    texts = [str(v).strip() for v in values]
+    texts = [t for t in texts if t]
+    if not texts or (is_record_number_header(header) and len(texts) < 5):
+        return False
+    form = sum(map(has_id_form, texts)) / len(texts)
+    checked = sum(map(is_id_number, texts)) / len(texts)
+    return form > 0.5 and checked >= 0.4
+
+
+def is_record_number_header(header: Any) -> bool:
+    """``警情编号`` ``案件编号`` ``接警编号`` ``流水号`` → True; ``身份证号`` ``身份证编号`` ``备注`` → False."""
+    k = re.sub(r"[\s\-]+", "_", str(header).strip().lower())
+    if any(w in k for w in ID_HEADER_WORDS):
+        return False
+    return any(w in k for w in RECORD_NUMBER_WORDS)
 
 
 def looks_like_name(value: Any) -> bool:
@@ -226,6 +268,6 @@ def might_hold_personal(text: Any) -> bool:
     return isinstance(text, str) and PREFILTER.search(text) is not None
 
 
-__all__ = ["ADDRESS_ROLES", "ADDRESS_WORDS", "COMPOUND_SURNAMES", "address_columns", "KEY_COLUMNS", "NAME_LABELS", "PLACE_ENDINGS", "SURNAMES", "id_check_ok",
-           "is_name_column", "looks_like_name", "might_hold_personal", "name_columns", "name_share",
+__all__ = ["ADDRESS_ROLES", "ADDRESS_WORDS", "COMPOUND_SURNAMES", "address_columns", "KEY_COLUMNS", "NAME_LABELS", "RECORD_NUMBER_WORDS", "PLACE_ENDINGS", "SURNAMES", "has_id_form", "id_check_ok",
+           "is_id_column", "is_id_number", "is_name_column", "is_record_number_header", "looks_like_name", "might_hold_personal", "name_columns", "name_share",
            "personal_spans", "scrub_text"]

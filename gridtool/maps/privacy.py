@@ -26,13 +26,16 @@ from typing import Any, Iterable, Mapping
 
 import pandas as pd
 
-from ..personal import ADDRESS_ROLES, KEY_COLUMNS, address_columns, id_check_ok, might_hold_personal, name_columns, scrub_text
+from ..personal import (ADDRESS_ROLES, KEY_COLUMNS, address_columns, id_check_ok, is_record_number_header,
+                        might_hold_personal, name_columns, scrub_text)
 
 #: Kinds of personal data; values of ``Layer.sensitive``.
 KINDS = ("name", "phone", "id_number", "address")
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _ID_RE = re.compile(r"^\d{17}[\dXx]$|^\d{15}$")
+# A bare code (320102202611060001, JQ2026-0001) in a 警情编号 column: its key, never scrubbed.
+_BARE_CODE = re.compile(r"^[0-9A-Za-z_\-]+$")
 _PHONE_RE = re.compile(r"^(\+?86[\s-]?)?1[3-9]\d{9}$|^0\d{2,3}[\s-]?\d{7,8}$")
 # Header words beyond those of gridtool.columns (which also checks content). Compared against the
 # lower-cased header with spaces, hyphens and underscores removed.
@@ -274,6 +277,7 @@ def mask_frame(df: pd.DataFrame, sensitive_columns: Mapping[str, str] | Iterable
         if col in found or col in ("geometry", "src_id") or not is_text_column(out[col]):
             continue
         text = out[col]
+        code_col = is_record_number_header(col)
         # each distinct value once (rosters repeat their notes and villages); most need no look
         try:
             distinct = pd.unique(text.to_numpy(dtype=object))
@@ -281,7 +285,7 @@ def mask_frame(df: pd.DataFrame, sensitive_columns: Mapping[str, str] | Iterable
             distinct = text.tolist()
         new = {}
         for v in distinct:
-            if might_hold_personal(v):
+            if might_hold_personal(v) and not (code_col and _BARE_CODE.match(str(v).strip())):
                 m = _scrub_text(v)
                 if m != v:
                     new[v] = m
