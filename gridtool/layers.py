@@ -53,6 +53,9 @@ class Layer:
     columns_detail: dict[str, dict] = field(default_factory=dict)
     # Lines and parcels per class and how the classes were found (roads, rivers, railways, landuse).
     class_summary: dict = field(default_factory=dict)
+    # Incidents: the rows read without coordinates (key columns added, index = row number), not
+    # saved; Project.from_sources places those whose address it finds (gridtool.address_match).
+    unlocated: pd.DataFrame | None = None
 
     def meta(self) -> dict:
         return {"role": self.role, "source": self.source, "source_layer": self.source_layer,
@@ -555,12 +558,19 @@ def load_layer(role: str, path: str, *, crs_in: str | CrsSpec | None = None,
         sens.update({c: "name" for c in name_columns(gdf, skip=[*sens, *(v for k, v in used.items() if k != "name")])})
     if role in ADDRESS_ROLES:  # 现居住地址 beside a member's name says who they are
         sens.update({c: "address" for c in address_columns(gdf.columns) if c not in sens})
+    unlocated = None
+    if role == "incidents" and raw.unlocated is not None and len(raw.unlocated):
+        from .incidents import normalise_incident_columns  # the same time and type columns
+        picked = {k: v.removesuffix(" (by content)") for k, v in used.items() if k in ("time", "clock", "type")}
+        unlocated = pd.DataFrame(normalise_incident_columns(raw.unlocated, picked, {}))
+        unlocated["src_id"] = [f"row {i}" for i in unlocated.index]
     return Layer(role=role, gdf=gdf, source=str(Path(raw.path)) if "!" not in raw.path else raw.path,
                  source_layer=raw.layer, format=raw.format, crs_in=crs_label,
                  encoding=raw.encoding.encoding if raw.encoding else None,
                  encoding_source=raw.encoding.source if raw.encoding else "",
                  encoding_sample=_shareable_sample(raw, role), columns_used=used,
-                 sensitive=sens, problems=problems, columns_detail=details, class_summary=classes)
+                 sensitive=sens, problems=problems, columns_detail=details, class_summary=classes,
+                 unlocated=unlocated)
 
 
 __all__ = ["Layer", "load_layer", "suffix_of"]

@@ -172,6 +172,9 @@ class Project:
                 encoding=enc_by_role.get(role), encoding_default=enc_by_role.get("*"),
                 fields=strict.get(role), fields_default=loose, seed=seed, context=proj._context(),
                 line_classes=line_classes))
+        if "incidents" in proj.layers:  # calls without coordinates, placed by their address
+            from .address_match import place_by_address
+            place_by_address(proj.layers["incidents"], proj.layers.get("households"), proj.layers.get("places"))
         unused = [f"{k}={v}" for k, v in loose.items()
                   if not any(v in lyr.columns_used.values() for lyr in proj.layers.values())]
         if unused:

@@ -36,3 +36,55 @@ def test_incident_number_is_not_masked_as_an_id_card_number(tmp_path):
     assert masked["案件编号"].tolist() == df["案件编号"].tolist()
     assert not masked["身份证号"].isin(df["身份证号"]).any()
     assert not masked["号码"].isin(df["号码"]).any()  # valid IDs under no header: by content
+
+
+def _export_with_addresses(tmp_path):
+    """The 110 export with two unlocated calls whose 发案地址 a household or a place carries, written
+    another way; a roster where 中山路20号 is two doors far apart; the three paths by role."""
+    from openpyxl import load_workbook
+
+    from tests.test_incidents_110_export import LAT, LON
+    path = tmp_path / "警情.xlsx"
+    rows = write_110_export(path)
+    wb = load_workbook(path)
+    ws = wb.active
+    ws[f"E{rows['zero'][0]}"] = "中山路 13 号附近"  # roster: 中山路１３# (full-width, #)
+    ws[f"E{rows['empty'][0]}"] = "人民中学门口"  # a key place's name
+    ws[f"E{rows['empty'][1]}"] = "中山路20号"  # two households 2 km apart: not placed
+    wb.save(path)
+    hh = pd.DataFrame({"户主": ["王明", "李强", "赵丽"], "地址": ["中山路１３#", "中山路20号", "中山路20号"], "户数": 1,
+                       "经度": [LON + .001, LON + .002, LON + .022], "纬度": [LAT, LAT, LAT]})
+    hh.to_csv(tmp_path / "住户.csv", index=False)
+    pd.DataFrame({"名称": ["人民中学"], "类别": ["学校"], "经度": [LON - .001], "纬度": [LAT]}).to_csv(
+        tmp_path / "场所.csv", index=False)
+    return {"incidents": str(path), "households": str(tmp_path / "住户.csv"), "places": str(tmp_path / "场所.csv")}, rows
+
+
+def test_calls_without_coordinates_are_placed_by_address(tmp_path):
+    """Before: every call with empty or 0,0 coordinates stayed off the map although its 发案地址 was
+    a household's 地址 or a key place's name. Now those equal once written alike are placed there,
+    the rule (地址匹配) and the rows are named, and the one count line says 落图 A（其中按地址 B）."""
+    import geopandas as gpd
+
+    from gridtool.address_match import normalise_address, placed_by_address_count
+    from gridtool.routing.hotspots import headline, unplaced_counts
+    assert normalise_address("中山路 １３# 旁") == normalise_address("中山路13號") == "中山路13号"
+    sources, rows = _export_with_addresses(tmp_path)
+    p = Project.from_sources(sources, crs_in="bd09")
+    lyr = p.layers["incidents"]
+    assert len(lyr.gdf) == 13 + 2 and (lyr.gdf["placed_by"] == "地址匹配").sum() == 2
+    placed = lyr.gdf[lyr.gdf["placed_by"] == "地址匹配"]
+    assert set(placed["src_id"]) == {f"row {rows['zero'][0]}", f"row {rows['empty'][0]}"}
+    assert placed["type"].eq("治安-盗窃").all() and placed["hour"].eq(23.75).all()
+    school = p.layers["places"].gdf.to_crs(lyr.gdf.crs).geometry.iloc[0]
+    assert placed.geometry.distance(school).min() < 1
+    by_code = {q.code: q for q in lyr.problems}
+    assert by_code["placed_by_address"].features == list(placed["src_id"])
+    assert "地址匹配" in by_code["placed_by_address"].zh and "仍有 7 条未落图" in by_code["placed_by_address"].zh
+    assert f"row {rows['empty'][1]}" in by_code["bad_coordinates"].features  # 中山路20号: two doors
+    assert by_code["bad_coordinates"].zh.startswith("3 行") and by_code["zero_coordinates"].zh.startswith("4 行")
+    counts = unplaced_counts(lyr.problems)
+    spots = gpd.GeoDataFrame({"incidents": [6]}, geometry=lyr.gdf.geometry[:1].to_numpy(), crs=lyr.gdf.crs)
+    zh, en = headline(spots, total=len(lyr.gdf), unplaced=counts, by_address=placed_by_address_count(lyr.problems))
+    assert zh.startswith("警情 22 条 = 落图 15（其中按地址 2）+ 未落图 7（坐标为空 3、坐标为 0,0 4"), zh
+    assert en.startswith("incidents: 22 = 15 placed (2 by address) + 7 not placed"), en

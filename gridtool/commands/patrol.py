@@ -59,6 +59,7 @@ def _project(args):
 
 
 def cmd_patrol(args) -> int:
+    from ..address_match import placed_by_address_count
     from ..routing.hotspots import find_hotspots, incident_share_near, unplaced_counts
     from ..routing.patrol import pick_depot, plan_patrol
     _check_outputs(args, patrol_output_paths(Path(args.out)).values())
@@ -77,6 +78,7 @@ def cmd_patrol(args) -> int:
     if incidents is not None:
         hs = find_hotspots(graph, incidents, bandwidth=args.hotspot_bandwidth, max_spots=args.max_hotspots)
         hs.unplaced = unplaced_counts(project.layers["incidents"].problems)
+        hs.by_address = placed_by_address_count(project.layers["incidents"].problems)
         if not args.quiet:
             print(hs.summary(args.lang))
     common = dict(teams=args.teams, shift_minutes=args.shift, start=args.start,

@@ -24,6 +24,9 @@ class RawLayer:
     columns_used: dict[str, str] = field(default_factory=dict)  # e.g. {"lon": "经度"}
     problems: list[Problem] = field(default_factory=list)
     ids: pd.Series | None = None  # how a planner finds each feature in the source (default: FID n)
+    # Rows of a table skipped for want of coordinates (empty, 0,0), index = row number: an incident
+    # can still be placed by its address (:mod:`gridtool.address_match`).
+    unlocated: pd.DataFrame | None = None
 
 
 __all__ = ["RawLayer"]

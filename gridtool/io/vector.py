@@ -1029,5 +1029,7 @@ def _table_to_points(df, path: Path, layer, fmt, enc, fields, role=None) -> RawL
                 fix_zh="在表格中补上这些行的实际坐标（可按地址在地图上取点）。",
                 fix_en="fill in these rows' real coordinates (pick them on a map by their address).",
                 file=str(path), layer=layer, field=field_name, features=[f"row {r}" for r in sorted(zero)]))
+        unlocated = pd.DataFrame(df.loc[bad])
         gdf = gdf.drop(index=bad)
+        return RawLayer(gdf, str(path), layer, fmt, enc, used, problems, unlocated=unlocated)
     return RawLayer(gdf, str(path), layer, fmt, enc, used, problems)

@@ -75,7 +75,8 @@ def unplaced_counts(problems) -> dict[str, int]:
 
 
 def headline(spots, *, total: int, on_network: int | None = None, max_snap: float = 100.0,
-             bandwidth: float | None = None, unplaced: dict | None = None, **_) -> tuple[str, str]:
+             bandwidth: float | None = None, unplaced: dict | None = None, by_address: int = 0,
+             **_) -> tuple[str, str]:
     """The first line of the hot spots' summary, Chinese and English: incidents, hot spots and the
     incidents they hold. The command line prints it; the HTML map states it from the same figures.
 
@@ -91,6 +92,9 @@ def headline(spots, *, total: int, on_network: int | None = None, max_snap: floa
     unplaced
         Rows of the table not placed, by reason (:func:`unplaced_counts`): the line then states
         rows in = placed + not placed, and the share is of the placed ones.
+    by_address
+        Of the placed rows, those placed by their address (:mod:`gridtool.address_match`), said
+        as ``落图 A（其中按地址 B）``.
     """
     held = int(pd.to_numeric(spots["incidents"], errors="coerce").fillna(0).sum()) if len(spots) else 0
     share = held / total if total else 0.0
@@ -99,13 +103,18 @@ def headline(spots, *, total: int, on_network: int | None = None, max_snap: floa
     zh = f"警情 {total} 条{near_zh}；热点 {len(spots)} 处，含 {held} 条（{share:.0%}）"
     en = f"incidents: {total}{near_en}; {len(spots)} hot spot(s) holding {held} ({share:.0%})"
     missing = sum((unplaced or {}).values())
-    if missing:  # one total: rows in = placed + not placed, with why, wherever the line is shown
-        why_zh = "、".join(f"{UNPLACED_REASONS[k][0]} {n}" for k, n in unplaced.items() if k in UNPLACED_REASONS)
-        why_en = ", ".join(f"{UNPLACED_REASONS[k][1]} {n}" for k, n in unplaced.items() if k in UNPLACED_REASONS)
-        zh = (f"警情 {total + missing} 条 = 落图 {total} + 未落图 {missing}（{why_zh}；gridtool validate 列出行号）"
+    if missing or by_address:  # one total: rows in = placed + not placed, with why, wherever the line is shown
+        why_zh = "、".join(f"{UNPLACED_REASONS[k][0]} {n}" for k, n in (unplaced or {}).items() if k in UNPLACED_REASONS)
+        why_en = ", ".join(f"{UNPLACED_REASONS[k][1]} {n}" for k, n in (unplaced or {}).items()
+                           if k in UNPLACED_REASONS)
+        addr_zh = f"（其中按地址 {by_address}）" if by_address else ""
+        addr_en = f" ({by_address} by address)" if by_address else ""
+        why_zh = f"（{why_zh}；gridtool validate 列出行号）" if missing else ""
+        why_en = f" ({why_en}; gridtool validate lists the rows)" if missing else ""
+        zh = (f"警情 {total + missing} 条 = 落图 {total}{addr_zh or ' '}+ 未落图 {missing}{why_zh}"
               f"{near_zh}；热点 {len(spots)} 处，含 {held} 条（占落图的 {share:.0%}）")
-        en = (f"incidents: {total + missing} = {total} placed + {missing} not placed ({why_en}; gridtool validate "
-              f"lists the rows){near_en}; {len(spots)} hot spot(s) holding {held} ({share:.0%} of those placed)")
+        en = (f"incidents: {total + missing} = {total} placed{addr_en} + {missing} not placed{why_en}"
+              f"{near_en}; {len(spots)} hot spot(s) holding {held} ({share:.0%} of those placed)")
     if bandwidth is not None:
         zh += f"；核密度带宽 {bandwidth:g} 米"
         en += f"; network kernel density, bandwidth {bandwidth:g} m"
@@ -151,6 +160,7 @@ class HotSpots:
     max_snap: float = 100.0
     notes: list[str] = field(default_factory=list)
     unplaced: dict = field(default_factory=dict)  # rows of the table not placed, by reason
+    by_address: int = 0  # rows placed by their address (counted in total)
 
     @property
     def share(self) -> float:
@@ -162,7 +172,7 @@ class HotSpots:
         ``parameters["hotspots"]``, so that later maps state the same line)."""
         return {"total": int(self.total), "on_network": int(self.on_network), "max_snap": float(self.max_snap),
                 "bandwidth": float(self.bandwidth), "radius": float(self.radius),
-                "unplaced": {k: int(v) for k, v in self.unplaced.items()}}
+                "unplaced": {k: int(v) for k, v in self.unplaced.items()}, "by_address": int(self.by_address)}
 
     def summary(self, lang: str = "zh") -> str:
         zh, en = headline(self.spots, **self.record())
