@@ -202,5 +202,61 @@ def normalise_incident_columns(gdf, fields: dict[str, str], used: dict[str, str]
     return gdf
 
 
+#: Between a category and its sub-category: 治安-盗窃, 治安/盗窃, 治安－盗窃, 治安>盗窃, 治安·盗窃.
+_CATEGORY_SPLIT = re.compile(r"\s*[-/\\>|－／—–＞｜·]+\s*")
+
+
+def split_category(value) -> tuple[str, str]:
+    """``治安-盗窃`` ``治安/盗窃`` → (``治安``, ``盗窃``); ``盗窃`` → (``盗窃``, ``""``); empty → (``""``, ``""``)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "", ""
+    parts = [p for p in _CATEGORY_SPLIT.split(str(value).strip()) if p]
+    if not parts:
+        return "", ""
+    return parts[0], "-".join(parts[1:])
+
+
+def category_summary(values, top: int = 3) -> str:
+    """The main categories of some incidents, sub-categories grouped under their parent (治安 and
+    治安-盗窃 are one type): ``治安 7（盗窃 5）、刑事 2``, the most frequent sub-category in brackets."""
+    from collections import Counter
+    parents: Counter = Counter()
+    children: dict[str, Counter] = {}
+    for v in values:
+        parent, child = split_category(v)
+        if not parent or parent.lower() == "nan":
+            continue
+        parents[parent] += 1
+        if child:
+            children.setdefault(parent, Counter())[child] += 1
+    out = []
+    for parent, n in parents.most_common(top):
+        sub = children.get(parent)
+        out.append(f"{parent} {n}" + (f"（{sub.most_common(1)[0][0]} {sub.most_common(1)[0][1]}）" if sub else ""))
+    return "、".join(out)
+
+
+def select_categories(values, wanted) -> tuple[np.ndarray, list[str]]:
+    """Which incidents are of the ``wanted`` categories (parent names, ``治安``, or full names,
+    ``治安-盗窃`` = ``治安/盗窃``), and the names wanted that no incident has.
+
+    Returns
+    -------
+    (numpy.ndarray of bool, list of str)
+    """
+    keys = [split_category(w) for w in wanted if str(w).strip()]
+    mask = np.zeros(len(values), dtype=bool)
+    used = set()
+    for i, v in enumerate(values):
+        parent, child = split_category(v)
+        for k in keys:
+            if parent == k[0] and (not k[1] or child == k[1]):
+                mask[i] = True
+                used.add(k)
+    missing = [w for w, k in zip([w for w in wanted if str(w).strip()], keys) if k not in used]
+    return mask, missing
+
+
 __all__ = ["CLOCK_NAMES", "TIME_NAMES", "TYPE_NAMES", "find_time_columns", "find_type_column",
-           "normalise_incident_columns", "parse_clock", "parse_time", "parse_times"]
+           "normalise_incident_columns", "parse_clock", "parse_time", "parse_times", "category_summary",
+           "select_categories", "split_category"]

@@ -88,3 +88,40 @@ def test_calls_without_coordinates_are_placed_by_address(tmp_path):
     zh, en = headline(spots, total=len(lyr.gdf), unplaced=counts, by_address=placed_by_address_count(lyr.problems))
     assert zh.startswith("警情 22 条 = 落图 15（其中按地址 2）+ 未落图 7（坐标为空 3、坐标为 0,0 4"), zh
     assert en.startswith("incidents: 22 = 15 placed (2 by address) + 7 not placed"), en
+
+
+def test_categories_group_under_their_parent_and_patrol_filters_them(tmp_path, capsys):
+    """Before: 治安 and 治安-盗窃 were two types in a hot spot's 主要类别, and hot spots came from every
+    call. Now sub-categories (治安-盗窃, 治安/纠纷) count under their parent, and
+    ``patrol --category 治安`` makes hot spots from those calls only, stating the filter and the
+    count it keeps; a category no call has is an error listing those present."""
+    from gridtool import cli
+    from gridtool.incidents import category_summary, select_categories, split_category
+    from tests.patrol_data import patrol_town, write_layers
+    assert split_category("治安/盗窃") == split_category("治安 - 盗窃") == ("治安", "盗窃")
+    assert category_summary(["治安", "治安-盗窃", "治安/盗窃", "刑事-诈骗", None]) == "治安 3（盗窃 2）、刑事 1（诈骗 1）"
+    mask, missing = select_categories(["治安", "治安-盗窃", "刑事-诈骗", "其他"], ["治安/盗窃", "刑事", "交通"])
+    assert mask.tolist() == [False, True, True, False] and missing == ["交通"]
+
+    t = patrol_town()
+    renamed = {"盗窃": "治安-盗窃", "纠纷": "治安/纠纷", "诈骗": "刑事-诈骗", "其他": "其他"}
+    t["incidents"] = t["incidents"].assign(警情类别=t["incidents"]["警情类别"].map(renamed))
+    n_public = int(t["incidents"]["警情类别"].str.startswith("治安").sum())
+    src = write_layers(tmp_path / "town.gpkg", t)
+    args = sum(([f"--{k}", v] for k, v in src.items()), [])
+    code = cli.main(["patrol", *args, "--start", "14:00", "--time-limit", "0.3", "--no-save",
+                     "--out", str(tmp_path / "all")])
+    out = capsys.readouterr().out
+    assert code == 0 and f"警情 {len(t['incidents'])} 条" in out
+    assert "治安-盗窃 " not in out and "治安 " in out  # 主要类别 by parent: 治安 n（盗窃 m）
+    code = cli.main(["patrol", *args, "--category", "治安", "--start", "14:00", "--time-limit", "0.3",
+                     "--no-save", "--out", str(tmp_path / "public")])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert f"按类别筛选 --category 治安：警情 {len(t['incidents'])} 条" in out
+    assert f"类别为 治安 的 {n_public} 条" in out and f"其余 {len(t['incidents']) - n_public} 条不计" in out
+    assert f"警情（只计类别 治安）{n_public} 条" in out and "刑事" not in out.split("警情（只计类别")[1]
+    code = cli.main(["patrol", *args, "--category", "交通", "--out", str(tmp_path / "none")])
+    err = capsys.readouterr().err
+    assert code == 2 and "交通" in err and "治安" in err and "刑事" in err
+

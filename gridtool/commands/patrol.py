@@ -12,6 +12,7 @@ commands must not slow down every ``gridtool`` start.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from ..errors import GridtoolError
@@ -58,6 +59,49 @@ def _project(args):
     return project
 
 
+def _only_categories(args, layer, incidents):
+    """``--category 治安,刑事``: the placed incidents of those categories (parent or full names,
+    :func:`gridtool.incidents.select_categories`), with a line stating the filter and what it
+    keeps; an error naming the categories present when it keeps none."""
+    from ..address_match import placed_by_address_count
+    from ..incidents import category_summary, select_categories
+    from ..routing.hotspots import unplaced_counts
+    wanted = [w.strip() for w in re.split(r"[,，、]", args.category) if w.strip()]
+    present = category_summary(incidents["type"], top=12) if "type" in incidents else ""
+    if "type" not in incidents or not present:
+        raise GridtoolError(
+            f"警情图层没有类别列，不能按 --category {args.category} 筛选",
+            f"the incidents layer has no category column: cannot filter by --category {args.category}",
+            fix_zh="用 --field incidents.type=列名 指定警情类别列（如 警情类别、案由），或去掉 --category。",
+            fix_en="name the category column with --field incidents.type=COLUMN, or drop --category.",
+            file=layer.source, layer="incidents", field="type")
+    mask, missing = select_categories(incidents["type"].tolist(), wanted)
+    if not mask.any():
+        raise GridtoolError(
+            f"没有类别为 {'、'.join(wanted)} 的警情（落图的 {len(incidents)} 条中）",
+            f"no incident of the categories {', '.join(wanted)} (among the {len(incidents)} placed)",
+            fix_zh=f"现有类别（大类在前）：{present}；--category 写大类（治安）或全名（治安-盗窃）。",
+            fix_en=f"the categories present (parents first): {present}; give --category parents (治安) or full "
+                   "names (治安-盗窃).", file=layer.source, layer="incidents", field="type")
+    kept = incidents[mask]
+    wanted = [w for w in wanted if w not in missing]  # the line names what it kept
+    total = len(incidents) + sum(unplaced_counts(layer.problems).values())
+    by_address = placed_by_address_count(layer.problems)
+    addr_zh = f"（其中按地址 {by_address}）" if by_address else ""
+    addr_en = f" ({by_address} by address)" if by_address else ""
+    say(args, f"按类别筛选 --category {args.category}：警情 {total} 条 = 落图 {len(incidents)}{addr_zh}"
+              f"{'' if addr_zh else ' '}+ 未落图 {total - len(incidents)}；热点只用落图中类别为 {'、'.join(wanted)} "
+              f"的 {len(kept)} 条（{category_summary(kept['type'], top=len(wanted) + 2)}），其余 "
+              f"{len(incidents) - len(kept)} 条不计",
+        f"filter --category {args.category}: incidents {total} = {len(incidents)} placed{addr_en} + "
+        f"{total - len(incidents)} not placed; hot spots from the {len(kept)} placed of categories "
+        f"{', '.join(wanted)} only, the other {len(incidents) - len(kept)} are not counted")
+    if missing:
+        say(args, f"[警告] 没有警情的类别：{'、'.join(missing)}（现有：{present}）",
+            f"[warning] no incident has the categor(ies): {', '.join(missing)} (present: {present})")
+    return kept, "、".join(wanted)
+
+
 def cmd_patrol(args) -> int:
     from ..address_match import placed_by_address_count
     from ..routing.hotspots import find_hotspots, incident_share_near, unplaced_counts
@@ -73,12 +117,18 @@ def cmd_patrol(args) -> int:
                             fix_zh="用 --places 传入重点场所，或用 --incidents 传入警情。",
                             fix_en="give the key places with --places, or incidents with --incidents.",
                             layer="places")
+    category = ""
+    if incidents is not None and getattr(args, "category", None):
+        incidents, category = _only_categories(args, project.layers["incidents"], incidents)
     graph = routing_graph(project, args)
     hs = None
     if incidents is not None:
         hs = find_hotspots(graph, incidents, bandwidth=args.hotspot_bandwidth, max_spots=args.max_hotspots)
-        hs.unplaced = unplaced_counts(project.layers["incidents"].problems)
-        hs.by_address = placed_by_address_count(project.layers["incidents"].problems)
+        if category:  # the filter's line gave rows in = placed + not placed; this one counts the kept
+            hs.category = category
+        else:
+            hs.unplaced = unplaced_counts(project.layers["incidents"].problems)
+            hs.by_address = placed_by_address_count(project.layers["incidents"].problems)
         if not args.quiet:
             print(hs.summary(args.lang))
     common = dict(teams=args.teams, shift_minutes=args.shift, start=args.start,
@@ -96,8 +146,8 @@ def cmd_patrol(args) -> int:
                           (files["cards"], {"route_stops": plan.stops, "unserved": plan.unserved})])
     if hs is not None:
         near = incident_share_near(plan.routes, incidents, metres=100)
-        line_zh = f"路线 100 米内的警情：{near:.0%}"
-        line_en = f"incidents within 100 m of the routes: {near:.0%}"
+        line_zh = f"路线 100 米内的警情{f'（类别 {category}）' if category else ''}：{near:.0%}"
+        line_en = f"incidents{f' ({category})' if category else ''} within 100 m of the routes: {near:.0%}"
         if hs.unplaced:  # shares of the placed rows: say so, with the rows that are not
             missing = sum(hs.unplaced.values())
             line_zh += f"（占落图的 {hs.total} 条；未落图 {missing} 条不计）"
@@ -405,6 +455,9 @@ def register(subparsers) -> None:
     pp.add_argument("--hotspot-bandwidth", type=float, default=150.0, metavar="M",
                     help="警情热点核密度带宽（米，沿道路）/ hot-spot kernel bandwidth along the streets (m)")
     pp.add_argument("--max-hotspots", type=int, default=20, metavar="N", help="最多热点数 / at most N hot spots")
+    pp.add_argument("--category", metavar="类别,类别",
+                    help="只用这些类别的警情找热点，写大类（治安）或全名（治安-盗窃），逗号分隔 / hot spots from "
+                         "incidents of these categories only: parents (治安) or full names (治安-盗窃), comma-separated")
     pp.add_argument("--no-hotspots", action="store_true",
                     help="项目中有警情也不安排热点巡逻 / ignore the incidents layer")
     _add_personal(pp)

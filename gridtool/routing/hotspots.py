@@ -39,7 +39,6 @@ the computation is a bounded Dijkstra per street piece with incidents (SciPy) an
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -52,6 +51,7 @@ from scipy.stats import poisson
 from shapely.ops import substring
 
 from ..errors import EmptyLayerError, check_positive
+from ..incidents import category_summary
 from .graph import RoadGraph
 from .snapping import snap
 
@@ -76,7 +76,7 @@ def unplaced_counts(problems) -> dict[str, int]:
 
 def headline(spots, *, total: int, on_network: int | None = None, max_snap: float = 100.0,
              bandwidth: float | None = None, unplaced: dict | None = None, by_address: int = 0,
-             **_) -> tuple[str, str]:
+             category: str = "", **_) -> tuple[str, str]:
     """The first line of the hot spots' summary, Chinese and English: incidents, hot spots and the
     incidents they hold. The command line prints it; the HTML map states it from the same figures.
 
@@ -95,6 +95,8 @@ def headline(spots, *, total: int, on_network: int | None = None, max_snap: floa
     by_address
         Of the placed rows, those placed by their address (:mod:`gridtool.address_match`), said
         as ``落图 A（其中按地址 B）``.
+    category
+        The categories kept (``patrol --category``): the line then counts those only and says so.
     """
     held = int(pd.to_numeric(spots["incidents"], errors="coerce").fillna(0).sum()) if len(spots) else 0
     share = held / total if total else 0.0
@@ -102,8 +104,12 @@ def headline(spots, *, total: int, on_network: int | None = None, max_snap: floa
     near_en = f" ({on_network} within {max_snap:.0f} m of a street)" if on_network is not None else ""
     zh = f"警情 {total} 条{near_zh}；热点 {len(spots)} 处，含 {held} 条（{share:.0%}）"
     en = f"incidents: {total}{near_en}; {len(spots)} hot spot(s) holding {held} ({share:.0%})"
+    if category:  # a filter: the placed calls of these categories only, said first
+        zh = f"警情（只计类别 {category}）{total} 条{near_zh}；热点 {len(spots)} 处，含 {held} 条（{share:.0%}）"
+        en = (f"incidents (categories {category} only): {total}{near_en}; {len(spots)} hot spot(s) holding "
+              f"{held} ({share:.0%})")
     missing = sum((unplaced or {}).values())
-    if missing or by_address:  # one total: rows in = placed + not placed, with why, wherever the line is shown
+    if (missing or by_address) and not category:  # one total: rows in = placed + not placed, with why, wherever the line is shown
         why_zh = "、".join(f"{UNPLACED_REASONS[k][0]} {n}" for k, n in (unplaced or {}).items() if k in UNPLACED_REASONS)
         why_en = ", ".join(f"{UNPLACED_REASONS[k][1]} {n}" for k, n in (unplaced or {}).items()
                            if k in UNPLACED_REASONS)
@@ -161,6 +167,7 @@ class HotSpots:
     notes: list[str] = field(default_factory=list)
     unplaced: dict = field(default_factory=dict)  # rows of the table not placed, by reason
     by_address: int = 0  # rows placed by their address (counted in total)
+    category: str = ""  # the categories kept (patrol --category), "" for all
 
     @property
     def share(self) -> float:
@@ -172,7 +179,8 @@ class HotSpots:
         ``parameters["hotspots"]``, so that later maps state the same line)."""
         return {"total": int(self.total), "on_network": int(self.on_network), "max_snap": float(self.max_snap),
                 "bandwidth": float(self.bandwidth), "radius": float(self.radius),
-                "unplaced": {k: int(v) for k, v in self.unplaced.items()}, "by_address": int(self.by_address)}
+                "unplaced": {k: int(v) for k, v in self.unplaced.items()}, "by_address": int(self.by_address),
+                "category": self.category}
 
     def summary(self, lang: str = "zh") -> str:
         zh, en = headline(self.spots, **self.record())
@@ -452,7 +460,6 @@ def find_hotspots(
         claimed[members] = True
         member_of[members] = rank
         ph, pc = peak_hours(hours[members], peak_width_hours)
-        tc = Counter(str(t) for t in types[members] if t is not None and str(t).strip() and str(t) != "nan")
         street = str(graph.names[p] or "")
         if not street:  # an unnamed lane: the nearest named street it joins
             named = [q for q in near if graph.names[q]]
@@ -461,7 +468,7 @@ def find_hotspots(
         rows.append({"rank": rank, "name": f"热点{rank}" + (f" {street}" if street else ""),
                      "incidents": int(len(members)), "share": len(members) / total,
                      "expected": round(expected, 2), "peak_hours": ph,
-                     "peak_incidents": pc, "types": "、".join(f"{k} {v}" for k, v in tc.most_common(3)),
+                     "peak_incidents": pc, "types": category_summary(types[members]),
                      "street": street, "density_per_km": float(density_km[li]), "geometry": point})
         segs = [substring(graph.geometry[q], max(0.0, x - hh), min(net.plen[q], x + hh))
                 for q, x, hh in zip(net.lix_piece[sel], net.lix_x[sel], net.lix_half[sel])]
