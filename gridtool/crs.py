@@ -241,10 +241,12 @@ def gk_prefix_zone(bounds) -> int | None:
 
 
 def check_fits(bounds, crs: pyproj.CRS, *, file: str | None = None, layer: str | None = None,
-               lon_hint: float | None = None) -> None:
+               lon_hint: float | None = None, role: str | None = None) -> None:
     """Raise CRSError when coordinates cannot be in the declared CRS (degrees vs metres, swapped axes).
 
-    ``lon_hint``: the longitude of the other layers, so that the fix names the right zone."""
+    ``lon_hint``: the longitude of the other layers, so that the fix names the right zone.
+    ``role``: the layer's role, which the fix names as ``--crs-in`` takes it (``incidents=…``,
+    never the sheet or layer inside the file)."""
     minx, miny, maxx, maxy = bounds
     if not all(map(math.isfinite, bounds)):
         return
@@ -264,7 +266,7 @@ def check_fits(bounds, crs: pyproj.CRS, *, file: str | None = None, layer: str |
                 zh, en = f"EPSG:{epsg}（{crs_zh(pyproj.CRS.from_epsg(epsg))}）", f"EPSG:{epsg}"
             else:
                 zh, en = zone_advice(lon_hint)
-            what = f"--crs-in {layer}=EPSG:…" if layer else "--crs-in"
+            what = f"--crs-in {role}=EPSG:…" if role else "--crs-in"
             raise CRSError(
                 f"坐标系声明为经纬度（{crs_zh(crs)}），但坐标值像是米（{minx:.0f}…{maxx:.0f}）",
                 f"the CRS says degrees ({crs.name}) but the coordinates look like metres "

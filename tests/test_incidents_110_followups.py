@@ -125,3 +125,30 @@ def test_categories_group_under_their_parent_and_patrol_filters_them(tmp_path, c
     err = capsys.readouterr().err
     assert code == 2 and "交通" in err and "治安" in err and "刑事" in err
 
+
+def test_crs_fix_names_the_role_and_quiet_patrol_keeps_the_count_line(tmp_path, capsys):
+    """Before: metres declared as degrees in a 110 export asked for ``--crs-in Sheet1=EPSG:…`` (the
+    sheet, which --crs-in does not take), and ``patrol --quiet`` hid the one count line although
+    import, partition and export keep their results under --quiet (it hides progress only). Now
+    the fix says ``--crs-in incidents=EPSG:…`` and --quiet hides only the list of hot spots."""
+    from gridtool import cli
+    from gridtool.errors import CRSError
+    from tests.patrol_data import patrol_town, write_layers
+    path = tmp_path / "警情.xlsx"
+    pd.DataFrame({"警情编号": ["A1", "A2", "A3"], "经度": [480000, 480100, 480200],
+                  "纬度": [3265000, 3265100, 3265200]}).to_excel(path, index=False)
+    try:
+        Project.from_sources({"incidents": str(path)}, crs_in={"incidents": "wgs84"})
+    except CRSError as e:
+        assert "--crs-in incidents=EPSG:" in e.fix_zh and "--crs-in incidents=EPSG:" in e.fix_en, e.fix_zh
+        assert "Sheet" not in e.fix_zh
+    else:
+        raise AssertionError("metres declared as degrees must fail")
+
+    t = patrol_town()
+    src = write_layers(tmp_path / "town.gpkg", t)
+    code = cli.main(["patrol", *sum(([f"--{k}", v] for k, v in src.items()), []), "--quiet", "--start", "14:00",
+                     "--time-limit", "0.3", "--no-save", "--out", str(tmp_path / "q")])
+    out = capsys.readouterr().out
+    assert code == 0 and f"警情 {len(t['incidents'])} 条" in out and "热点 3 处" in out
+    assert "  1. " not in out  # the list of hot spots is detail, hidden by --quiet

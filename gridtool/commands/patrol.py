@@ -129,8 +129,9 @@ def cmd_patrol(args) -> int:
         else:
             hs.unplaced = unplaced_counts(project.layers["incidents"].problems)
             hs.by_address = placed_by_address_count(project.layers["incidents"].problems)
-        if not args.quiet:
-            print(hs.summary(args.lang))
+        # --quiet hides progress and the list of hot spots, never the count line (as import,
+        # partition and export keep their results)
+        print(hs.summary(args.lang) if not args.quiet else hs.summary(args.lang, top=0))
     common = dict(teams=args.teams, shift_minutes=args.shift, start=args.start,
                   dwell_minutes=args.dwell if args.dwell is not None else 5, max_stops=args.max_stops,
                   balance=not args.no_balance, time_limit=args.time_limit, seed=args.seed)

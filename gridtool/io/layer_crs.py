@@ -72,7 +72,7 @@ def settle_crs(gdf: gpd.GeoDataFrame, spec: CrsSpec | None, raw: RawLayer, role:
                 fix_zh="GCJ-02/BD-09 只适用于经纬度数据；只对经纬度图层声明，如 --crs-in households=gcj02。",
                 fix_en="GCJ-02/BD-09 apply to lon/lat data only; declare it for the lon/lat layer alone, "
                        "e.g. --crs-in households=gcj02.", **where)
-        check_fits(bounds, WGS84, lon_hint=lon_hint, **where)
+        check_fits(bounds, WGS84, lon_hint=lon_hint, role=role, **where)
         xy = shapely.get_coordinates(gdf.geometry.values)
         if len(xy) and not in_china(xy[:, 0], xy[:, 1]).all():
             problems.append(Problem(
@@ -94,11 +94,11 @@ def settle_crs(gdf: gpd.GeoDataFrame, spec: CrsSpec | None, raw: RawLayer, role:
                 f"the file says {gdf.crs.name}; used {spec} as you declared",
                 fix_zh="如果文件自带的坐标系是对的，请去掉对这个图层的 --crs-in。",
                 fix_en="if the file's own CRS is right, drop --crs-in for this layer.", role=role, **where))
-        check_fits(bounds, spec.crs, lon_hint=lon_hint, **where)
+        check_fits(bounds, spec.crs, lon_hint=lon_hint, role=role, **where)
         return gdf.set_crs(spec.crs, allow_override=True), str(spec)
     if gdf.crs is None:
         if lonlat_swapped(bounds):
-            check_fits(bounds, WGS84, **where)  # raises the "swapped" error with its fix
+            check_fits(bounds, WGS84, role=role, **where)  # raises the "swapped" error with its fix
         guess = guess_crs(bounds)
         if guess is None and gk_plain_metres(bounds) and lon_hint is not None:
             zone = pyproj.CRS.from_epsg(gk_zone_epsg(lon_hint))
@@ -133,9 +133,9 @@ def settle_crs(gdf: gpd.GeoDataFrame, spec: CrsSpec | None, raw: RawLayer, role:
                     "gcj02 or bd09, or they will be hundreds of metres off." if guess.crs.is_geographic else
                     f"the eastings carry their zone number, which was used; if it is another CRS, declare "
                     f"--crs-in {role}=EPSG:CODE."), role=role, **where))
-        check_fits(bounds, guess.crs, **where)
+        check_fits(bounds, guess.crs, role=role, **where)
         return gdf.set_crs(guess.crs), f"{guess} (assumed)"
-    check_fits(bounds, gdf.crs, lon_hint=lon_hint, **where)
+    check_fits(bounds, gdf.crs, lon_hint=lon_hint, role=role, **where)
     epsg = gdf.crs.to_epsg()
     return gdf, f"EPSG:{epsg}" if epsg else gdf.crs.to_string()
 

@@ -182,10 +182,11 @@ class HotSpots:
                 "unplaced": {k: int(v) for k, v in self.unplaced.items()}, "by_address": int(self.by_address),
                 "category": self.category}
 
-    def summary(self, lang: str = "zh") -> str:
+    def summary(self, lang: str = "zh", top: int = 10) -> str:
+        """The count line, then the first ``top`` hot spots (``top=0``: the line alone)."""
         zh, en = headline(self.spots, **self.record())
         lines_zh, lines_en = [zh], [en]
-        for s in self.spots.head(10).itertuples():
+        for s in self.spots.head(top).itertuples():
             peak = f"，高发 {s.peak_hours}" if s.peak_hours else ""
             peak_en = f", peak {s.peak_hours}" if s.peak_hours else ""
             lines_zh.append(f"  {s.rank}. {s.street or '（无名道路）'}：{s.incidents} 条（{s.share:.1%}）{peak}"
