@@ -342,6 +342,13 @@ def _partition_batch(args) -> int:
     if args.report:
         write_report(args.report, rep)
     _print_partition(args, rep, out_label)
+    outside = (rep.get("totals") or {}).get("outside_villages")
+    if outside:
+        n = rep["totals"]["outside_village_features"]
+        say(args, f"  其中 {outside:,} 户（{n:,} 个住户点）不在任何村（社区）界内，不在任何区县文件中（计入未划入网格）；"
+                  "检查村界是否覆盖全市",
+            f"  of which {outside:,} households ({n:,} features) lie in no village and so in no district's file "
+            "(counted as unassigned); check that the villages cover the city")
     n_vil = sum(len(c.rows) for c in bp.chunks_)
     if (args.by or "township") == "township" and n_vil > 1 and len(bp.chunks_) == n_vil:
         say(args, "  警告：村图层没有乡镇列，区划代码也推不出乡镇，每个村单独成块；"
@@ -354,9 +361,11 @@ def _partition_batch(args) -> int:
         f"  {t['total_s']} s on {t['workers']} worker(s) ({t['mode']}), {rep['batch']['chunks']} chunks, "
         f"{t['resumed_chunks']} skipped by --resume")
     for f in bp.failures_:
-        first = f["error"].splitlines()[0] if f["error"] else f["type"]
-        say(args, f"  划分失败：{'、'.join(f['villages'])}（分块 {f['chunk']}）：{first}",
-            f"  failed: {', '.join(f['villages'])} (chunk {f['chunk']}): {first}")
+        # The whole message: what is wrong, where, and the fix (a second line).
+        zh = (f.get("error_zh") or f["error"] or f["type"]).replace("\n", "\n    ")
+        en = (f["error"] or f["type"]).replace("\n", "\n    ")
+        say(args, f"  划分失败：{'、'.join(f['villages'])}（分块 {f['chunk']}）：{zh}",
+            f"  failed: {', '.join(f['villages'])} (chunk {f['chunk']}): {en}")
     if bp.failures_:
         say(args, "  其余村（社区）已写入；修正后加 --resume 重新运行，只计算失败和改动的部分。",
             "  the other villages are written; fix the data and rerun with --resume to compute only "

@@ -38,9 +38,10 @@ import pandas as pd
 import shapely
 
 from ..errors import CancelledError, GridtoolError, OptionError, check_at_least
+from ..values import household_counts
 from . import parts as partfiles
 from .chunking import (BATCH_COLUMNS, BY_CHOICES, ROW, VILLAGE, Chunk, ChunkSource, GeoPackageSource,
-                       LayersSource, _UnionFind, cut, margin_for, safe_key)
+                       LayersSource, _UnionFind, VROW, cut, margin_for, safe_key)
 from .output import OUTPUT_LAYERS as PLAN_LAYERS
 
 _DISTRICT_SOURCE = "gridtool partition --out-dir"
@@ -82,7 +83,8 @@ def run_chunk(chunk: Chunk, layers: dict[str, gpd.GeoDataFrame], params: dict, *
         groups = _merge_groups(chunk) if isolate and len(chunk.rows) > 1 else []
         refitted = _failure(chunk, chunk.rows, exc)["error"] if groups else None
         if not groups:
-            failures.append(_failure(chunk, chunk.rows, exc))
+            failures.append(_failure(chunk, chunk.rows, exc, layers))
+            pieces.append(_unfitted(layers, chunk.rows))
         for rows in groups:
             if stop():
                 raise CancelledError()
@@ -94,7 +96,8 @@ def run_chunk(chunk: Chunk, layers: dict[str, gpd.GeoDataFrame], params: dict, *
             except CancelledError:
                 raise
             except Exception as exc2:  # noqa: BLE001
-                failures.append(_failure(chunk, rows, exc2))
+                failures.append(_failure(chunk, rows, exc2, sub))
+                pieces.append(_unfitted(sub, rows))
     out = combine(pieces, params, crs=layers["villages"].crs)
     out["failures"] = failures
     # The whole chunk failed and its villages were fitted one group at a time: said in the report,
@@ -182,12 +185,67 @@ def _merge_groups(chunk: Chunk) -> list[list[int]]:
     return list(groups.values())
 
 
-def _failure(chunk: Chunk, rows, exc: BaseException) -> dict:
+def _unfitted(layers: dict, rows) -> dict:
+    """Villages ``rows`` that could not be partitioned, as a piece: their households with no grid
+    and their boundaries. Every output then counts those households as unassigned (未划入网格), so
+    the city's total is still the input's, and the district file shows where they are."""
+    want = np.asarray(list(rows), dtype=np.int64)
+    v = layers["villages"]
+    v = v[np.isin(v[VROW].to_numpy(), want)] if VROW in v else v
+    hs = layers.get("households")
+    if hs is not None and len(hs) and VILLAGE in hs:
+        hs = hs[np.isin(hs[VILLAGE].to_numpy(), want)].copy()
+        # A count the engine refused (text, negative …) is 0 in every total: written as such.
+        hs["hh"] = household_counts(hs["hh"])
+        for col in ("grid", "subgrid"):
+            hs[col] = None
+    else:
+        hs = None
+    empty = {"plan": {}, "villages": [], "grids": [], "timings": {}}
+    return {"layers": {"households": hs, "villages": v}, "report": empty, "village_times": []}
+
+
+def _failure(chunk: Chunk, rows, exc: BaseException, layers: dict | None = None) -> dict:
+    """What the report and the console say about villages ``rows`` that failed: where, why (in
+    both languages) and what to do; the traceback only in the report."""
     idx = [chunk.rows.index(r) for r in rows]
-    msg = exc.format("en") if isinstance(exc, GridtoolError) else f"{type(exc).__name__}: {exc}"
+    names = [chunk.names[i] for i in idx]
+    codes = [chunk.codes[i] for i in idx]
+    if not isinstance(exc, GridtoolError):
+        exc = _explain(exc, layers, rows, names, codes)
     tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
-    return {"chunk": chunk.key, "villages": [chunk.names[i] for i in idx], "codes": [chunk.codes[i] for i in idx],
-            "error": msg, "type": type(exc).__name__, "traceback": "".join(tb[-6:])}
+    return {"chunk": chunk.key, "villages": names, "codes": codes, "error": exc.format("en"),
+            "error_zh": exc.format("zh"), "type": type(exc).__name__, "traceback": "".join(tb[-6:])}
+
+
+def _explain(exc: BaseException, layers: dict | None, rows, names, codes) -> GridtoolError:
+    """A library's error on a village as a user's error: an invalid boundary is named as such (it
+    is what a GEOS ``TopologyException`` nearly always means), anything else with its own text."""
+    v = layers.get("villages") if layers else None
+    if v is not None and VROW in v and len(v):
+        sel = v[np.isin(v[VROW].to_numpy(), np.asarray(list(rows), dtype=np.int64))]
+        bad = sel[~shapely.is_valid(sel.geometry.values)]
+        if len(bad):
+            labels = [f"{n}（{c}）" for n, c in zip(bad["name"].astype(str), bad["code"].astype(str))]
+            why = shapely.is_valid_reason(bad.geometry.values[0])
+            err = GridtoolError(
+                f"村界无效：{'、'.join(labels)}（{why}），无法划分", f"invalid village boundary: {', '.join(labels)} "
+                f"({why}); it cannot be partitioned",
+                fix_zh="在 QGIS 中对村界图层运行“修复几何图形”（或重画自相交处），保存后加 --resume 重新运行。",
+                fix_en="run Fix Geometries on the villages layer in QGIS (or redraw the self-intersection), "
+                       "save, and rerun with --resume.",
+                layer="villages", feature=labels[0])
+            err.__cause__ = exc
+            return err
+    label = "、".join(f"{n}（{c}）" for n, c in zip(names, codes))
+    err = GridtoolError(
+        f"{label} 划分时出错：{type(exc).__name__}: {exc}",
+        f"{', '.join(f'{n} ({c})' for n, c in zip(names, codes))} failed: {type(exc).__name__}: {exc}",
+        fix_zh="检查该村的村界和住户数据；报告（report.json）的 batch.failed 中有详细信息，可发给技术支持。",
+        fix_en="check this village's boundary and households; batch.failed in the report (report.json) holds "
+               "the details for support.", layer="villages", feature=label)
+    err.__cause__ = exc
+    return err
 
 
 def _worker_name() -> str:
@@ -442,6 +500,7 @@ class BatchPartitioner:
         say = progress or (lambda f, m: None)
         stop = cancelled or (lambda: False)
         src = self.source(data)
+        self._source = src
         chunks = src.chunks()
         self.chunks_ = chunks
         self.work_dir = Path(work_dir) if work_dir is not None else None
@@ -601,6 +660,15 @@ class BatchPartitioner:
                     "base_grids", "exception_grids", "special_grids")
             self.report_["totals"] = {k: sum(int(t.get(k, 0)) for t in totals) for k in keys}
             self.report_["totals"].update(partitioned=True, stale=[c for t in totals for c in t.get("stale", [])])
+            # Households in no village are in no district's file; the city's total still holds
+            # them, as unassigned, and says how many (``outside_villages``).
+            city = self._source.household_total() if getattr(self, "_source", None) is not None else None
+            if city is not None:
+                t = self.report_["totals"]
+                hh, n = city[0] - t["imported"], city[1] - t["features"]
+                t.update(imported=city[0], features=city[1], unassigned=t["unassigned"] + hh,
+                         unassigned_features=t["unassigned_features"] + n,
+                         outside_villages=hh, outside_village_features=n)
         return out
 
 

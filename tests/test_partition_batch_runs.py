@@ -1,0 +1,58 @@
+"""A city's batch run from the command line, as a big-data bureau runs it: per-district files
+with ``--out-dir``, failing townships, resuming and files that are not gridtool's."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import shapely
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_partition_batch import _city, _save_project  # noqa: E402
+
+from gridtool.cli import main  # noqa: E402
+from gridtool.partition.totals import household_totals  # noqa: E402
+from gridtool.project import Project  # noqa: E402
+from gridtool.values import household_counts  # noqa: E402
+
+
+def _bow_tie(layers: dict, row: int) -> dict:
+    """Village ``row`` drawn as a bow tie (self-intersecting): GEOS fails on it."""
+    lay = dict(layers)
+    v = layers["villages"].copy()
+    x0, y0, x1, y1 = v.geometry.iloc[row].bounds
+    v.loc[v.index[row], "geometry"] = shapely.Polygon([(x0, y0), (x1, y1), (x1, y0), (x0, y1)])
+    lay["villages"] = v
+    return lay
+
+
+def test_a_failed_village_keeps_its_households_in_the_district_file_and_the_totals(tmp_path, capsys):
+    city = _bow_tie(_city(), 3)  # 太白村, township 500101002, district 500101
+    path = _save_project(city, tmp_path / "city.gpkg")
+    imported = int(household_counts(city["households"]["hh"]).sum())
+    out = tmp_path / "out"
+    rc = main(["partition", str(path), "--out-dir", str(out), "--workers", "1", "--quiet", "--no-subgrids"])
+    text = capsys.readouterr().out
+    assert rc == 4  # partial
+    # Named with why and the fix, in Chinese: not GEOS's English.
+    assert "划分失败：太白村（分块 500101002）：村界无效：太白村（500101002002）" in text
+    assert "修复几何图形" in text and "TopologyException" not in text
+    rep = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert rep["totals"]["imported"] == imported
+    assert f"住户 {imported:,} 户" in text
+    per_file = []
+    for name in ("500101.gpkg", "500102.gpkg"):
+        per_file.append(household_totals(Project.open(out / name)))
+    # Half of the bow tie's box lies in no village: those households are in no file, and said so.
+    outside = rep["totals"]["outside_villages"]
+    assert outside > 0 and sum(t.imported for t in per_file) + outside == imported
+    assert f"其中 {outside:,} 户" in text
+    # 太白村's households are in its district's file, in no grid.
+    hs = Project.open(out / "500101.gpkg").layers["households"].gdf
+    taibai = shapely.within(hs.geometry.values, city["villages"].geometry.iloc[3])
+    assert taibai.any() and hs.loc[taibai, "grid"].isna().all()
+    assert per_file[0].unassigned == int(household_counts(hs.loc[taibai, "hh"]).sum()) > 0
+    assert rep["totals"]["unassigned"] == per_file[0].unassigned + outside
+
