@@ -56,3 +56,32 @@ def test_a_failed_village_keeps_its_households_in_the_district_file_and_the_tota
     assert per_file[0].unassigned == int(household_counts(hs.loc[taibai, "hh"]).sum()) > 0
     assert rep["totals"]["unassigned"] == per_file[0].unassigned + outside
 
+
+def test_files_in_the_out_dir_that_are_not_gridtools_are_refused_before_the_run(tmp_path, capsys):
+    import geopandas as gpd
+    path = _save_project(_city(), tmp_path / "city.gpkg")
+    out = tmp_path / "out"
+    out.mkdir()
+    # A planner's own GeoPackage that happens to carry a district's name, and a report of theirs.
+    mine = gpd.GeoDataFrame({"备注": ["重点人员"]}, geometry=[shapely.Point(0, 0)], crs="EPSG:4326")
+    mine.to_file(out / "500102.gpkg", layer="mine")
+    (out / "report.json").write_text('{"我的": 1}', encoding="utf-8")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    rc = main(["partition", str(path), "--out-dir", str(out), "--workers", "1", "--quiet", "--no-subgrids"])
+    cap = capsys.readouterr()
+    text = cap.out + cap.err
+    assert rc != 0 and "500102.gpkg" in text and "--force" in text
+    # Refused before any work: nothing computed, nothing written, the planner's files as they were.
+    assert sorted(p.name for p in out.iterdir()) == sorted(before)
+    assert all((out / n).read_bytes() == b for n, b in before.items())
+    # Without the GeoPackage, the report of theirs is refused in the same way.
+    (out / "500102.gpkg").unlink()
+    rc = main(["partition", str(path), "--out-dir", str(out), "--workers", "1", "--quiet", "--no-subgrids"])
+    cap = capsys.readouterr()
+    assert rc != 0 and "report.json" in cap.out + cap.err
+    assert (out / "report.json").read_text(encoding="utf-8") == '{"我的": 1}'
+    assert sorted(p.name for p in out.iterdir()) == ["report.json"]
+    # gridtool's own files of an earlier run are replaced without --force.
+    (out / "report.json").unlink()
+    assert main(["partition", str(path), "--out-dir", str(out), "--workers", "1", "--quiet", "--no-subgrids"]) == 0
+    assert main(["partition", str(path), "--out-dir", str(out), "--workers", "1", "--quiet", "--no-subgrids"]) == 0

@@ -312,7 +312,9 @@ def _print_redraw(args, r: dict, totals: dict) -> None:
 def _partition_batch(args) -> int:
     """``partition --workers/--scheduler/--out-dir/--resume/--by``: chunk by chunk (see
     :mod:`gridtool.partition.batch`). Exit 4 when some villages failed (the rest is written)."""
+    from ..ownership import check_replace
     from ..partition.batch import BatchPartitioner
+    from ..partition.chunking import safe_key
     from ..partition.output import apply_to_project, write_report
     if args.workers is not None and args.workers < 1:
         raise GridtoolError(f"--workers 至少为 1：{args.workers}", f"--workers must be at least 1: {args.workers}",
@@ -323,6 +325,11 @@ def _partition_batch(args) -> int:
         out_dir = Path(args.out_dir)
         # A project file is read township by township; layers by role are loaded first.
         data = args.project if args.project and not role_sources(args) else project_or_sources(args)
+        data = bp.source(data)
+        # Files this run will write, refused now if they are not gridtool's: not after hours of work.
+        districts = dict.fromkeys(c.district for c in data.chunks())
+        check_replace([out_dir / f"{safe_key(d)}.gpkg" for d in districts], force=args.force, kind="project")
+        check_replace([args.report or out_dir / "report.json"], force=args.force)
         with command_progress(args) as show:
             bp.fit(data, work_dir=out_dir / ".parts", resume=args.resume, keep=False, progress=show)
         with command_progress(args) as show:
@@ -331,8 +338,10 @@ def _partition_batch(args) -> int:
         if not args.report:
             args.report = str(out_dir / "report.json")
     else:
-        project = project_or_sources(args)
         out = Path(args.out)
+        check_replace([out], force=args.force, kind="project")
+        check_replace([args.report] if args.report else [], force=args.force)
+        project = project_or_sources(args)
         with command_progress(args) as show:
             bp.fit(project, work_dir=out.with_suffix(".parts"), resume=args.resume, keep=True, progress=show)
         apply_to_project(project, bp)
