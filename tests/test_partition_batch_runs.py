@@ -85,3 +85,27 @@ def test_files_in_the_out_dir_that_are_not_gridtools_are_refused_before_the_run(
     (out / "report.json").unlink()
     assert main(["partition", str(path), "--out-dir", str(out), "--workers", "1", "--quiet", "--no-subgrids"]) == 0
     assert main(["partition", str(path), "--out-dir", str(out), "--workers", "1", "--quiet", "--no-subgrids"]) == 0
+
+
+def test_resume_after_a_roster_change_redoes_that_township_and_says_why(tmp_path, capsys):
+    city = _city()
+    path = _save_project(city, tmp_path / "city.gpkg")
+    out = tmp_path / "out"
+    args = ["partition", str(path), "--out-dir", str(out), "--workers", "1", "--no-subgrids", "--resume"]
+    assert main(args) == 0
+    first = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    capsys.readouterr()
+    # The roster of 龙宝村 (township 500102003) changes: one household more in a home.
+    hs = city["households"].copy()
+    row = int(shapely.within(hs.geometry.values, city["villages"].geometry.iloc[4]).nonzero()[0][0])
+    hs.iat[row, hs.columns.get_loc("hh")] = hs["hh"].iat[row] + 1
+    _save_project({**city, "households": hs}, path)
+    assert main(args) == 0
+    cap = capsys.readouterr()
+    text = cap.out + cap.err
+    rep = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert rep["timings"]["resumed_chunks"] == 2
+    assert rep["batch"]["recomputed"] == [{"chunk": "500102003", "why": ["households"]}]
+    assert "分块 500102003（龙宝村、永宁村）重新计算：住户图层已改变" in text  # progress, as it happens
+    assert "续算重新计算 1 个分块（住户图层已改变）：500102003" in text  # and in the summary
+    assert rep["totals"]["imported"] == first["totals"]["imported"] + 1

@@ -313,7 +313,7 @@ def _partition_batch(args) -> int:
     """``partition --workers/--scheduler/--out-dir/--resume/--by``: chunk by chunk (see
     :mod:`gridtool.partition.batch`). Exit 4 when some villages failed (the rest is written)."""
     from ..ownership import check_replace
-    from ..partition.batch import BatchPartitioner
+    from ..partition.batch import BatchPartitioner, why_words
     from ..partition.chunking import safe_key
     from ..partition.output import apply_to_project, write_report
     if args.workers is not None and args.workers < 1:
@@ -369,6 +369,14 @@ def _partition_batch(args) -> int:
               f"{rep['batch']['chunks']} 个分块，续算跳过 {t['resumed_chunks']} 个",
         f"  {t['total_s']} s on {t['workers']} worker(s) ({t['mode']}), {rep['batch']['chunks']} chunks, "
         f"{t['resumed_chunks']} skipped by --resume")
+    by_why: dict[tuple, list[str]] = {}
+    for r in rep["batch"].get("recomputed", []):
+        by_why.setdefault(tuple(r["why"]), []).append(r["chunk"])
+    for why, keys in by_why.items():
+        zh, en = why_words(list(why))
+        shown = "、".join(keys[:5]) + ("…" if len(keys) > 5 else "")
+        say(args, f"  续算重新计算 {len(keys)} 个分块（{zh}）：{shown}",
+            f"  --resume computed {len(keys)} chunk(s) again ({en}): {shown.replace('、', ', ')}")
     for f in bp.failures_:
         # The whole message: what is wrong, where, and the fix (a second line).
         zh = (f.get("error_zh") or f["error"] or f["type"]).replace("\n", "\n    ")

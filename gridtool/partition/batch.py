@@ -108,7 +108,8 @@ def run_chunk(chunk: Chunk, layers: dict[str, gpd.GeoDataFrame], params: dict, *
                   "households": int(out["report"]["plan"].get("households") or 0)}
     out["written"] = False
     if work_dir is not None and digest is not None:
-        partfiles.write(work_dir, chunk.key, digest, out)
+        # The parts of the digest (cheap next to the fit) let a later --resume say what changed.
+        partfiles.write(work_dir, chunk.key, digest, out, partfiles.digests(chunk, layers, params)[1])
         out = {**out, "layers": tables(out["layers"]), "written": True}
     return out
 
@@ -505,6 +506,8 @@ class BatchPartitioner:
         self.chunks_ = chunks
         self.work_dir = Path(work_dir) if work_dir is not None else None
         self._digests: dict[str, str | None] = {}
+        parts_of: dict[str, dict[str, str]] = {}
+        recomputed: list[dict] = []  # with resume: chunks computed again, and why
         n_villages = sum(len(c.rows) for c in chunks)
         results: dict[int, dict] = {}   # chunk index -> piece (or its tables when not kept)
         stats = {"resumed": 0, "villages_done": 0, "villages_computed": 0, "t_compute": None, "client_s": 0.0}
@@ -523,7 +526,7 @@ class BatchPartitioner:
                         fix_en="put the output on a disk the workers share, or let the client write "
                                "(write_on_workers=False).")
             elif not resumed and self.work_dir is not None and dig is not None:
-                partfiles.write(self.work_dir, c.key, dig, piece)
+                partfiles.write(self.work_dir, c.key, dig, piece, parts_of.get(c.key))
             stats["client_s"] += time.perf_counter() - tc
             if not keep and not piece.get("written"):
                 piece = {**piece, "layers": tables(piece["layers"])}
@@ -544,11 +547,12 @@ class BatchPartitioner:
                 tc = time.perf_counter()
                 try:
                     lay = src.layers(c)
-                    dig = partfiles.digest(c, lay, self.params) if self.work_dir is not None else None
+                    dig, part_of = partfiles.digests(c, lay, self.params) if self.work_dir is not None else (None, {})
                 except Exception as exc:  # noqa: BLE001 - an unreadable township fails alone
                     finished(i, _failed_piece(c, exc, src.crs), None, False)
                     continue
                 self._digests[c.key] = dig
+                parts_of[c.key] = part_of
                 if resume and dig is not None:
                     meta = partfiles.done(self.work_dir, c.key, dig)
                     if meta is not None:
@@ -559,6 +563,12 @@ class BatchPartitioner:
                         stats["client_s"] += time.perf_counter() - tc
                         finished(i, piece, dig, True)
                         continue
+                    why = partfiles.changed(self.work_dir, c.key, part_of)
+                    recomputed.append({"chunk": c.key, "why": why})
+                    if why != ["new"]:  # chunks not reached before are many and need no word
+                        zh, en = why_words(why)
+                        say(stats["villages_done"] / max(n_villages, 1),
+                            f"分块 {c.label}重新计算：{zh} / chunk {c.key} computed again: {en}")
                 stats["client_s"] += time.perf_counter() - tc
                 if stats["t_compute"] is None:
                     stats["t_compute"] = time.perf_counter()
@@ -585,6 +595,8 @@ class BatchPartitioner:
         ordered = [results[i] for i in range(len(chunks))]
         self._finish(src, chunks, ordered, keep, executor, time.perf_counter() - t0,
                      time.perf_counter() - t_start, stats)
+        if resume:
+            self.report_["batch"]["recomputed"] = recomputed
         say(1.0, "完成 / done")
         return self
 
@@ -717,6 +729,28 @@ def _write_back(full: gpd.GeoDataFrame, parts: gpd.GeoDataFrame) -> gpd.GeoDataF
         col[rows] = vals
         hs[c] = pd.Series(col, index=hs.index, dtype=object)  # not inferred as str: None stays None
     return _drop_batch(hs)
+
+
+#: Why a chunk is computed again on --resume (:func:`gridtool.partition.parts.changed`).
+_WHY = {"new": ("上次未算完", "not finished before"), "missing": ("结果文件缺失", "its result file is missing"),
+        "version": ("gridtool 版本不同", "another gridtool version"),
+        "parameters": ("参数已改变", "the parameters changed"),
+        "chunk": ("分块的村（社区）或合并已改变", "its villages or merges changed"),
+        "unknown": ("输入或参数已改变", "its inputs or parameters changed")}
+
+
+def why_words(why: list[str]) -> tuple[str, str]:
+    """The reasons of :func:`gridtool.partition.parts.changed` in Chinese and English."""
+    from ..roles import ROLES
+    zh, en = [], []
+    for w in why:
+        if w in _WHY:
+            zh.append(_WHY[w][0])
+            en.append(_WHY[w][1])
+        else:
+            zh.append(f"{ROLES[w].zh if w in ROLES else w}图层已改变")
+            en.append(f"the {w} layer changed")
+    return "、".join(zh), ", ".join(en)
 
 
 def _fmt_duration(s: float) -> tuple[str, str]:
