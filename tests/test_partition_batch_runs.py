@@ -109,3 +109,36 @@ def test_resume_after_a_roster_change_redoes_that_township_and_says_why(tmp_path
     assert "分块 500102003（龙宝村、永宁村）重新计算：住户图层已改变" in text  # progress, as it happens
     assert "续算重新计算 1 个分块（住户图层已改变）：500102003" in text  # and in the summary
     assert rep["totals"]["imported"] == first["totals"]["imported"] + 1
+
+
+def test_ctrl_c_on_two_workers_stops_without_tracebacks_and_resume_goes_on(tmp_path, capfd):
+    """A terminal's Ctrl-C reaches the command and every worker process: the run stops at once
+    with no worker's traceback, keeps the chunks it finished, and --resume takes them up."""
+    import os
+    import signal
+
+    import pytest
+    pytest.importorskip("distributed")
+    psutil = pytest.importorskip("psutil")
+    from gridtool.partition.batch import BatchPartitioner
+    city = _city()
+    work = tmp_path / "parts"
+
+    def ctrl_c(f, m):
+        if "villages 1/6" in m:  # one chunk done: press Ctrl-C, as a terminal sends it to the group
+            for p in psutil.Process().children(recursive=True):
+                os.kill(p.pid, signal.SIGINT)
+            signal.raise_signal(signal.SIGINT)
+
+    with pytest.raises(KeyboardInterrupt):
+        BatchPartitioner(workers=2, by="village", subgrids=False).fit(city, work_dir=work, progress=ctrl_c)
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    finished = len(list(work.glob("*.json")))
+    assert 1 <= finished < 6
+    whole = BatchPartitioner(workers=1, by="village", subgrids=False).fit(city)
+    again = BatchPartitioner(workers=1, by="village", subgrids=False).fit(city, work_dir=work, resume=True)
+    assert again.report_["timings"]["resumed_chunks"] == finished
+    assert again.grids_["code"].tolist() == whole.grids_["code"].tolist()
+    assert again.grids_["hh"].tolist() == whole.grids_["hh"].tolist()
+    assert again.households_["grid"].tolist() == whole.households_["grid"].tolist()

@@ -5,6 +5,8 @@ earlier plan (``--previous``, ``--lock``) and the city-scale batch (``--workers`
 
 from __future__ import annotations
 
+import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import GridtoolError, HouseholdBoundsError, check_at_least
@@ -309,6 +311,19 @@ def _print_redraw(args, r: dict, totals: dict) -> None:
     say(args, "  每个村（社区）的变化见输出中的 changes 图层", "  per village: the changes layer of the output")
 
 
+@contextmanager
+def _resume_hint(args):
+    """On Ctrl-C during a batch run: finished chunks are kept, and how to go on from them."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        zh = "已算完的分块已保存；同一命令加 --resume 从中断处继续。"
+        en = "the chunks already finished are kept; rerun the same command with --resume to go on."
+        lang = getattr(args, "lang", "zh")
+        print(zh if lang == "zh" else en if lang == "en" else f"{zh}\n{en}", file=sys.stderr)
+        raise
+
+
 def _partition_batch(args) -> int:
     """``partition --workers/--scheduler/--out-dir/--resume/--by``: chunk by chunk (see
     :mod:`gridtool.partition.batch`). Exit 4 when some villages failed (the rest is written)."""
@@ -330,7 +345,7 @@ def _partition_batch(args) -> int:
         districts = dict.fromkeys(c.district for c in data.chunks())
         check_replace([out_dir / f"{safe_key(d)}.gpkg" for d in districts], force=args.force, kind="project")
         check_replace([args.report or out_dir / "report.json"], force=args.force)
-        with command_progress(args) as show:
+        with command_progress(args) as show, _resume_hint(args):
             bp.fit(data, work_dir=out_dir / ".parts", resume=args.resume, keep=False, progress=show)
         with command_progress(args) as show:
             written = bp.write_districts(out_dir, force=args.force, progress=show)
@@ -342,7 +357,7 @@ def _partition_batch(args) -> int:
         check_replace([out], force=args.force, kind="project")
         check_replace([args.report] if args.report else [], force=args.force)
         project = project_or_sources(args)
-        with command_progress(args) as show:
+        with command_progress(args) as show, _resume_hint(args):
             bp.fit(project, work_dir=out.with_suffix(".parts"), resume=args.resume, keep=True, progress=show)
         apply_to_project(project, bp)
         project.save(out, force=args.force)
