@@ -142,3 +142,30 @@ def test_ctrl_c_on_two_workers_stops_without_tracebacks_and_resume_goes_on(tmp_p
     assert again.grids_["code"].tolist() == whole.grids_["code"].tolist()
     assert again.grids_["hh"].tolist() == whole.grids_["hh"].tolist()
     assert again.households_["grid"].tolist() == whole.households_["grid"].tolist()
+
+
+def test_a_chunk_result_cut_off_between_its_two_files_is_never_taken_for_finished(tmp_path, monkeypatch):
+    """Inputs A give a result; inputs B are computed and the run is killed after B's GeoPackage but
+    before its JSON; the inputs go back to A: --resume must compute again, not read B's grids as A's."""
+    import pytest
+
+    from gridtool.partition import parts
+    from gridtool.partition.batch import BatchPartitioner
+    city = _city()
+    work = tmp_path / "parts"
+    first = BatchPartitioner(workers=1, subgrids=False).fit(city, work_dir=work)
+    chunk = first.chunks_[0]
+    dig_a = parts.digest(chunk, first.source(city).layers(chunk), first.params)
+    piece = parts.read(work, chunk.key, parts.done(work, chunk.key, dig_a))
+    piece["layers"]["grids"] = piece["layers"]["grids"].iloc[:1]  # another result, from inputs B
+
+    def killed(*a, **k):
+        raise KeyboardInterrupt()
+    monkeypatch.setattr(parts, "write_json_atomic", killed)
+    with pytest.raises(KeyboardInterrupt):
+        parts.write(work, chunk.key, "digest-of-B", piece)
+    monkeypatch.undo()
+    assert parts.done(work, chunk.key, dig_a) is None
+    again = BatchPartitioner(workers=1, subgrids=False).fit(city, work_dir=work, resume=True)
+    assert again.report_["timings"]["resumed_chunks"] == len(first.chunks_) - 1
+    assert again.grids_["code"].tolist() == first.grids_["code"].tolist()

@@ -100,6 +100,10 @@ def write(work_dir: str | Path, key: str, dig: str, piece: dict, part_of: dict[s
     ``part_of`` (:func:`digests`) is kept to say later what changed."""
     from ..project import _write_gdf
     gpkg, meta = paths(work_dir, key)
+    # The old JSON goes first: a run killed between the two renames below must not leave an earlier
+    # result's JSON vouching for this result's GeoPackage (inputs changed back and --resume would
+    # take the new layers for the old ones).
+    meta.unlink(missing_ok=True)
     present = [n for n in RESULT_LAYERS if piece["layers"].get(n) is not None and len(piece["layers"][n])]
     if present:
         with atomic_gpkg(gpkg) as tmp:
