@@ -169,3 +169,35 @@ def test_a_chunk_result_cut_off_between_its_two_files_is_never_taken_for_finishe
     again = BatchPartitioner(workers=1, subgrids=False).fit(city, work_dir=work, resume=True)
     assert again.report_["timings"]["resumed_chunks"] == len(first.chunks_) - 1
     assert again.grids_["code"].tolist() == first.grids_["code"].tolist()
+
+
+def test_a_chunk_whose_process_died_is_counted_where_it_is_and_resume_computes_it(tmp_path, capsys, monkeypatch):
+    """A worker killed under a chunk (out of memory on an office PC): its households are still in
+    its district's file and in the totals (not 'outside every village'), the console says what
+    happened and that --resume helps, and --resume does compute it."""
+    from gridtool.partition import batch
+    city = _city()
+    path = _save_project(city, tmp_path / "city.gpkg")
+    imported = int(household_counts(city["households"]["hh"]).sum())
+    out = tmp_path / "out"
+    args = ["partition", str(path), "--out-dir", str(out), "--workers", "1", "--no-subgrids", "--quiet"]
+    real = batch.run_chunk
+
+    def dies_on_500102003(chunk, *a, **k):
+        if chunk.key == "500102003":
+            raise RuntimeError("worker process killed")
+        return real(chunk, *a, **k)
+    monkeypatch.setattr(batch, "run_chunk", dies_on_500102003)
+    assert main(args) == 4
+    text = capsys.readouterr().out
+    assert "分块 500102003（龙宝村、永宁村）的计算进程意外退出" in text and "--resume" in text
+    rep = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert rep["totals"]["imported"] == imported and not rep["totals"].get("outside_villages")
+    t = household_totals(Project.open(out / "500102.gpkg"))
+    assert t.imported == rep["totals"]["unassigned"] > 0 and t.base == 0
+    monkeypatch.undo()
+    assert main(args + ["--resume"]) == 0
+    text = capsys.readouterr().out
+    rep = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert rep["timings"]["resumed_chunks"] == 2 and rep["totals"]["unassigned"] == 0
+    assert "续算重新计算 1 个分块（上次计算进程意外退出）：500102003" in text

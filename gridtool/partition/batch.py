@@ -549,7 +549,7 @@ class BatchPartitioner:
                     lay = src.layers(c)
                     dig, part_of = partfiles.digests(c, lay, self.params) if self.work_dir is not None else (None, {})
                 except Exception as exc:  # noqa: BLE001 - an unreadable township fails alone
-                    finished(i, _failed_piece(c, exc, src.crs), None, False)
+                    finished(i, _failed_piece(c, exc, src.crs, died=False), None, False)
                     continue
                 self._digests[c.key] = dig
                 parts_of[c.key] = part_of
@@ -574,6 +574,19 @@ class BatchPartitioner:
                     stats["t_compute"] = time.perf_counter()
                 yield i, c, lay, dig
 
+        def task_died(i: int, exc: BaseException, dig: str | None) -> None:
+            # The chunk's households are read again (they are in no result) so that they are
+            # counted, in no grid; its result is kept under another digest: written into the
+            # district files, never taken for finished by --resume.
+            c = chunks[i]
+            try:
+                lay = src.layers(c)
+            except Exception:  # noqa: BLE001 - reported as failed all the same
+                lay = None
+            dead = f"died:{dig}" if dig is not None else None
+            self._digests[c.key] = dead
+            finished(i, _failed_piece(c, exc, src.crs, lay), dead, False)
+
         # Several workers take the largest chunks first, so that the run does not end with one
         # worker on a large township while the others wait (results are kept by chunk index, so
         # the order changes nothing else). One worker goes in input order, as the progress reads.
@@ -588,7 +601,7 @@ class BatchPartitioner:
         executor.run(jobs(), params=self.params, isolate=self.isolate_failures,
                      work_dir=str(self.work_dir) if stats["parts_written_by"] == "workers" else None,
                      done=lambda i, piece, dig: finished(i, piece, dig, False),
-                     failed=lambda i, exc, dig: finished(i, _failed_piece(chunks[i], exc, src.crs), dig, False),
+                     failed=task_died,
                      progress=say, progress_span=lambda i: (stats["villages_done"] / max(n_villages, 1),
                                                             len(chunks[i].rows) / max(n_villages, 1)),
                      cancelled=stop)
@@ -696,15 +709,33 @@ def _renumber(piece: dict, layers: dict) -> None:
         hs[VILLAGE] = cur[VILLAGE].to_numpy()
 
 
-def _failed_piece(chunk: Chunk, exc: BaseException, crs) -> dict:
-    """A chunk whose task died (a worker killed, data that could not be sent): all its villages
-    are reported failed."""
+def _failed_piece(chunk: Chunk, exc: BaseException, crs, layers: dict | None = None, *, died: bool = True) -> dict:
+    """A chunk whose task died (a worker killed, data that could not be sent) or whose inputs could
+    not be read: all its villages are reported failed; with its ``layers`` its households are kept,
+    in no grid, so that they are counted where they are."""
     empty = {name: None for name in (*PLAN_LAYERS, "households", "villages")}
+    if layers is not None:
+        empty.update(_unfitted(layers, chunk.rows)["layers"])
+    if died and not isinstance(exc, GridtoolError):
+        exc = _died(chunk, exc)
     rep = {"plan": {"villages": 0}, "villages": [], "grids": [], "timings": {}}
     return {"layers": empty, "report": rep, "village_times": [], "failures": [_failure(chunk, chunk.rows, exc)],
             "refitted": None,
             "run": {"chunk": chunk.key, "worker": "?", "pid": None, "seconds": 0.0, "villages": len(chunk.rows),
                     "households": 0}}
+
+
+def _died(chunk: Chunk, exc: BaseException) -> GridtoolError:
+    """The task of ``chunk`` died (not its data's fault, as far as anyone can tell)."""
+    err = GridtoolError(
+        f"分块 {chunk.label}的计算进程意外退出或结果丢失（{type(exc).__name__}: {exc}），其村（社区）未划分",
+        f"the process computing chunk {chunk.key} died or lost its data ({type(exc).__name__}: {exc}); its "
+        "villages are not partitioned",
+        fix_zh="同一命令加 --resume 重新运行，只计算这些分块；反复出现时多为内存不足：减少 --workers 或改用 --by village。",
+        fix_en="rerun the same command with --resume to compute only these chunks; if it recurs (mostly memory), "
+               "use fewer --workers or --by village.")
+    err.__cause__ = exc
+    return err
 
 
 def _drop_batch(g):
@@ -736,7 +767,8 @@ _WHY = {"new": ("上次未算完", "not finished before"), "missing": ("结果�
         "version": ("gridtool 版本不同", "another gridtool version"),
         "parameters": ("参数已改变", "the parameters changed"),
         "chunk": ("分块的村（社区）或合并已改变", "its villages or merges changed"),
-        "unknown": ("输入或参数已改变", "its inputs or parameters changed")}
+        "unknown": ("输入或参数已改变", "its inputs or parameters changed"),
+        "died": ("上次计算进程意外退出", "its process died last time")}
 
 
 def why_words(why: list[str]) -> tuple[str, str]:

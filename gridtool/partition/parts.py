@@ -76,7 +76,7 @@ def changed(work_dir: str | Path, key: str, part_of: dict[str, str]) -> list[str
     """Why the chunk ``key`` is computed again: ``["new"]`` (no finished result: never computed,
     or the run stopped before it), ``["missing"]`` (its result file is gone), else the parts of
     :func:`digests` that differ (``"households"``, ``"parameters"`` …); ``["unknown"]`` for a
-    result of an earlier gridtool that kept no parts."""
+    result of an earlier gridtool that kept no parts, ``["died"]`` for a chunk whose process died."""
     gpkg, meta = paths(work_dir, key)
     try:
         m = json.loads(meta.read_text(encoding="utf-8"))
@@ -84,6 +84,8 @@ def changed(work_dir: str | Path, key: str, part_of: dict[str, str]) -> list[str
         return ["new"]
     if m.get("layers") and not gpkg.exists():
         return ["missing"]
+    if str(m.get("digest", "")).startswith("died:"):  # kept for the district files, never finished
+        return ["died"]
     old = m.get("parts")
     if not old:  # written before the parts were kept: what changed is not known
         return ["unknown"]
