@@ -201,3 +201,46 @@ def test_a_chunk_whose_process_died_is_counted_where_it_is_and_resume_computes_i
     rep = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert rep["timings"]["resumed_chunks"] == 2 and rep["totals"]["unassigned"] == 0
     assert "续算重新计算 1 个分块（上次计算进程意外退出）：500102003" in text
+
+
+_KILL_A_WORKER = """
+import os, signal, sys
+sys.path.insert(0, {tests!r})
+import psutil
+from test_partition_batch import _city
+from gridtool.partition.batch import BatchPartitioner
+
+killed = []
+
+def kill_a_worker(f, m):
+    if "villages 1/6" in m and not killed:  # the kernel's out-of-memory killer, say
+        workers = [p for p in psutil.Process().children(recursive=True) if "spawn_main" in " ".join(p.cmdline())]
+        killed.append(workers[-1].pid)
+        os.kill(workers[-1].pid, signal.SIGKILL)
+
+if __name__ == "__main__":
+    city = _city()
+    bp = BatchPartitioner(workers=2, by="village", subgrids=False, max_in_flight=6).fit(
+        city, work_dir={parts!r}, progress=kill_a_worker)
+    assert killed and len(bp.households_) == len(city["households"])
+    for f in bp.failures_:
+        print(f["error_zh"].splitlines()[0])
+"""
+
+
+def test_a_killed_worker_leaves_no_dask_log_and_its_chunks_are_named(tmp_path):
+    """A worker killed mid-run (the out-of-memory killer): the console holds gridtool's words about
+    the chunks it had, not Dask's English ERROR lines with timestamps."""
+    import subprocess
+
+    import pytest
+    pytest.importorskip("distributed")
+    pytest.importorskip("psutil")
+    script = tmp_path / "kill_a_worker.py"
+    script.write_text(_KILL_A_WORKER.format(tests=str(Path(__file__).parent), parts=str(tmp_path / "parts")),
+                      encoding="utf-8")
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "ERROR" not in run.stderr and "Traceback" not in run.stderr, run.stderr
+    for line in run.stdout.splitlines():
+        assert "计算进程意外退出" in line

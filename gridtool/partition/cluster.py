@@ -166,11 +166,13 @@ class DaskExecutor:
                 # ":0": the scheduler's HTTP endpoint binds a free port (with None it still takes
                 # 8787, and warns when another cluster holds it).
                 # Without the caller's main script: a script with no ``if __name__ == "__main__":``
-                # would stop every worker from starting (see .spawning).
+                # would stop every worker from starting (see .spawning). Dask's own log stays quiet
+                # (a killed worker is an English ERROR line with a timestamp): what failed is
+                # reported by chunk, with the fix, by the batch.
                 with main_hidden():
                     cluster = distributed.LocalCluster(n_workers=self.workers, threads_per_worker=1,
                                                        processes=True, dashboard_address=":0",
-                                                       silence_logs=logging.ERROR)
+                                                       silence_logs=logging.CRITICAL)
                 client = distributed.Client(cluster)
         except (OSError, TimeoutError, RuntimeError) as exc:
             if cluster is not None:
