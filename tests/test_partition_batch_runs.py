@@ -10,7 +10,7 @@ from pathlib import Path
 import shapely
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_partition_batch import _city, _save_project  # noqa: E402
+from test_partition_batch import CODES, _city, _save_project  # noqa: E402
 
 from gridtool.cli import main  # noqa: E402
 from gridtool.partition.totals import household_totals  # noqa: E402
@@ -244,3 +244,31 @@ def test_a_killed_worker_leaves_no_dask_log_and_its_chunks_are_named(tmp_path):
     assert "ERROR" not in run.stderr and "Traceback" not in run.stderr, run.stderr
     for line in run.stdout.splitlines():
         assert "计算进程意外退出" in line
+
+
+def test_each_district_file_is_named_with_how_it_was_found_and_its_totals(tmp_path, capsys):
+    """Two villages carry a county name (万州区), the others none: those go by their codes' first
+    six digits (500101, 500102). The console states every file's figures, as guessed, and they
+    add up to the city's."""
+    city = _city()
+    v = city["villages"].copy()
+    v["county"] = ["万州区", "万州区", None, None, None, None]
+    city["villages"] = v
+    path = _save_project(city, tmp_path / "city.gpkg")
+    out = tmp_path / "out"
+    assert main(["partition", str(path), "--out-dir", str(out), "--workers", "1", "--quiet", "--no-subgrids"]) == 0
+    text = capsys.readouterr().out
+    rep = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    files = {d["file"]: d for d in rep["batch"]["districts"]}
+    assert sorted(files) == sorted(p.name for p in out.glob("*.gpkg")) == ["500101.gpkg", "500102.gpkg", "万州区.gpkg"]
+    assert files["万州区.gpkg"]["from"] == "county" and files["500102.gpkg"]["from"] == "code"
+    for name, d in files.items():
+        t = household_totals(Project.open(out / name))
+        assert d["totals"]["imported"] == t.imported and d["totals"]["base"] == t.base
+        how = "村图层的区县列" if d["from"] == "county" else "区划代码前 6 位"
+        assert (f"区县 {d['district']}（按{how}）→ {name}：{d['villages']} 个村（社区），住户 {t.imported:,} 户 = "
+                f"基础网格 {t.base:,} + 专属网格 {t.special:,} + 例外网格 {t.exception:,} + 未划入网格 {t.unassigned:,}") in text
+        codes = set(Project.open(out / name).layers["villages"].gdf["code"])
+        assert codes == {"万州区.gpkg": set(CODES[:2]), "500101.gpkg": set(CODES[2:4]), "500102.gpkg": set(CODES[4:])}[name]
+    assert sum(d["totals"]["imported"] for d in files.values()) == rep["totals"]["imported"]
+    assert f"住户 {rep['totals']['imported']:,} 户" in text

@@ -366,6 +366,16 @@ def _partition_batch(args) -> int:
     if args.report:
         write_report(args.report, rep)
     _print_partition(args, rep, out_label)
+    for d in rep["batch"].get("districts", []):
+        t = d["totals"]
+        how_zh = "区划代码前 6 位" if d["from"] == "code" else "村图层的区县列"
+        how_en = "the codes' first 6 digits" if d["from"] == "code" else "the villages' county column"
+        say(args, f"  区县 {d['district']}（按{how_zh}）→ {d['file']}：{d['villages']} 个村（社区），"
+                  f"住户 {t['imported']:,} 户 = 基础网格 {t['base']:,} + 专属网格 {t['special']:,} + "
+                  f"例外网格 {t['exception']:,} + 未划入网格 {t['unassigned']:,}",
+            f"  district {d['district']} (by {how_en}) → {d['file']}: {d['villages']} villages, "
+            f"{t['imported']:,} households = base grids {t['base']:,} + special grids {t['special']:,} + "
+            f"exception grids {t['exception']:,} + unassigned {t['unassigned']:,}")
     outside = (rep.get("totals") or {}).get("outside_villages")
     if outside:
         n = rep["totals"]["outside_village_features"]

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..column_content import county_prefix
 from ..errors import CancelledError, GridtoolError, OptionError, check_at_least
 from ..values import household_counts
 from . import parts as partfiles
@@ -654,6 +655,7 @@ class BatchPartitioner:
             by_district.setdefault(c.district, []).append(c)
         out = {}
         totals: list[dict] = []
+        files: list[dict] = []
         for n, (district, chunks) in enumerate(by_district.items()):
             pieces = []
             for c in chunks:
@@ -679,7 +681,14 @@ class BatchPartitioner:
             proj.save(path, force=force)
             out[district] = path
             totals.append(rep["totals"])
+            # Which villages went where, as guessed: by a county column or the codes' first 6 digits.
+            by_code = all(county_prefix(c.codes[0]) == district for c in chunks)
+            files.append({"district": district, "file": path.name, "from": "code" if by_code else "county",
+                          "chunks": len(chunks), "villages": sum(len(c.rows) for c in chunks),
+                          "totals": rep["totals"]})
             say((n + 1) / len(by_district), f"区县 {district} / district {district}: {path}")
+        if self.report_ is not None:
+            self.report_["batch"]["districts"] = files
         if totals and self.report_ is not None:  # the city's totals: the districts' added up
             keys = ("imported", "base", "special", "exception", "unassigned", "features", "unassigned_features",
                     "base_grids", "exception_grids", "special_grids")
