@@ -272,3 +272,24 @@ def test_each_district_file_is_named_with_how_it_was_found_and_its_totals(tmp_pa
         assert codes == {"万州区.gpkg": set(CODES[:2]), "500101.gpkg": set(CODES[2:4]), "500102.gpkg": set(CODES[4:])}[name]
     assert sum(d["totals"]["imported"] for d in files.values()) == rep["totals"]["imported"]
     assert f"住户 {rep['totals']['imported']:,} 户" in text
+
+
+def test_district_files_of_an_earlier_run_are_named_not_counted(tmp_path, capsys):
+    """The city is run again without the district 500102 (its villages moved out of this run): the
+    500102.gpkg of the first run stays as it was, and the console says it is not this run's."""
+    city = _city()
+    out = tmp_path / "out"
+    path = _save_project(city, tmp_path / "city.gpkg")
+    assert main(["partition", str(path), "--out-dir", str(out), "--workers", "1", "--quiet", "--no-subgrids"]) == 0
+    old = (out / "500102.gpkg").read_bytes()
+    keep = city["villages"]["code"].str.startswith("500101").to_numpy()
+    smaller = {**city, "villages": city["villages"][keep]}
+    path = _save_project(smaller, tmp_path / "smaller.gpkg")
+    capsys.readouterr()
+    assert main(["partition", str(path), "--out-dir", str(out), "--workers", "1", "--quiet", "--no-subgrids"]) == 0
+    text = capsys.readouterr().out
+    assert (out / "500102.gpkg").read_bytes() == old
+    assert "输出文件夹中还有 1 个不是本次写入的项目文件" in text and "500102.gpkg" in text
+    rep = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert rep["batch"]["other_files"] == ["500102.gpkg"]
+    assert [d["file"] for d in rep["batch"]["districts"]] == ["500101.gpkg"]

@@ -327,7 +327,7 @@ def _resume_hint(args):
 def _partition_batch(args) -> int:
     """``partition --workers/--scheduler/--out-dir/--resume/--by``: chunk by chunk (see
     :mod:`gridtool.partition.batch`). Exit 4 when some villages failed (the rest is written)."""
-    from ..ownership import check_replace
+    from ..ownership import check_replace, owner
     from ..partition.batch import BatchPartitioner, why_words
     from ..partition.chunking import safe_key
     from ..partition.output import apply_to_project, write_report
@@ -350,6 +350,11 @@ def _partition_batch(args) -> int:
         with command_progress(args) as show:
             written = bp.write_districts(out_dir, force=args.force, progress=show)
         out_label = f"{out_dir}（{len(written)} 个区县 / districts）"
+        # District files of an earlier run that this one did not write: left alone, but named, so
+        # that nobody adds them to this run's figures.
+        mine = {p.resolve() for p in written.values()}
+        bp.report_["batch"]["other_files"] = sorted(
+            p.name for p in out_dir.glob("*.gpkg") if p.resolve() not in mine and owner(p) == "project")
         if not args.report:
             args.report = str(out_dir / "report.json")
     else:
@@ -376,6 +381,13 @@ def _partition_batch(args) -> int:
             f"  district {d['district']} (by {how_en}) → {d['file']}: {d['villages']} villages, "
             f"{t['imported']:,} households = base grids {t['base']:,} + special grids {t['special']:,} + "
             f"exception grids {t['exception']:,} + unassigned {t['unassigned']:,}")
+    others = rep["batch"].get("other_files") or []
+    if others:
+        shown = "、".join(others[:10]) + ("…" if len(others) > 10 else "")
+        say(args, f"  注意：输出文件夹中还有 {len(others)} 个不是本次写入的项目文件（较早的运行留下，未更新，"
+                  f"不计入上面的合计）：{shown}；确认无用后可删除",
+            f"  note: the output folder holds {len(others)} project file(s) this run did not write (left by an "
+            f"earlier run, not updated, not in the totals above): {shown.replace('、', ', ')}; delete them if unused")
     outside = (rep.get("totals") or {}).get("outside_villages")
     if outside:
         n = rep["totals"]["outside_village_features"]
