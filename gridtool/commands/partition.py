@@ -5,6 +5,8 @@ earlier plan (``--previous``, ``--lock``) and the city-scale batch (``--workers`
 
 from __future__ import annotations
 
+import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import GridtoolError, HouseholdBoundsError, check_at_least
@@ -340,10 +342,25 @@ def _print_redraw(args, r: dict, totals: dict) -> None:
     say(args, "  每个村（社区）的变化见输出中的 changes 图层", "  per village: the changes layer of the output")
 
 
+@contextmanager
+def _resume_hint(args):
+    """On Ctrl-C during a batch run: finished chunks are kept, and how to go on from them."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        zh = "已算完的分块已保存；同一命令加 --resume 从中断处继续。"
+        en = "the chunks already finished are kept; rerun the same command with --resume to go on."
+        lang = getattr(args, "lang", "zh")
+        print(zh if lang == "zh" else en if lang == "en" else f"{zh}\n{en}", file=sys.stderr)
+        raise
+
+
 def _partition_batch(args) -> int:
     """``partition --workers/--scheduler/--out-dir/--resume/--by``: chunk by chunk (see
     :mod:`gridtool.partition.batch`). Exit 4 when some villages failed (the rest is written)."""
-    from ..partition.batch import BatchPartitioner
+    from ..ownership import check_replace, owner
+    from ..partition.batch import BatchPartitioner, why_words
+    from ..partition.chunking import safe_key
     from ..partition.output import apply_to_project, write_report
     if args.workers is not None and args.workers < 1:
         raise GridtoolError(f"--workers 至少为 1：{args.workers}", f"--workers must be at least 1: {args.workers}",
@@ -354,17 +371,29 @@ def _partition_batch(args) -> int:
         out_dir = Path(args.out_dir)
         # A project file is read township by township; layers by role are loaded first.
         data = args.project if args.project and not role_sources(args) else project_or_sources(args)
-        with command_progress(args) as show:
+        data = bp.source(data)
+        # Files this run will write, refused now if they are not gridtool's: not after hours of work.
+        districts = dict.fromkeys(c.district for c in data.chunks())
+        check_replace([out_dir / f"{safe_key(d)}.gpkg" for d in districts], force=args.force, kind="project")
+        check_replace([args.report or out_dir / "report.json"], force=args.force)
+        with command_progress(args) as show, _resume_hint(args):
             bp.fit(data, work_dir=out_dir / ".parts", resume=args.resume, keep=False, progress=show)
         with command_progress(args) as show:
             written = bp.write_districts(out_dir, force=args.force, progress=show)
         out_label = f"{out_dir}（{len(written)} 个区县 / districts）"
+        # District files of an earlier run that this one did not write: left alone, but named, so
+        # that nobody adds them to this run's figures.
+        mine = {p.resolve() for p in written.values()}
+        bp.report_["batch"]["other_files"] = sorted(
+            p.name for p in out_dir.glob("*.gpkg") if p.resolve() not in mine and owner(p) == "project")
         if not args.report:
             args.report = str(out_dir / "report.json")
     else:
-        project = project_or_sources(args)
         out = Path(args.out)
-        with command_progress(args) as show:
+        check_replace([out], force=args.force, kind="project")
+        check_replace([args.report] if args.report else [], force=args.force)
+        project = project_or_sources(args)
+        with command_progress(args) as show, _resume_hint(args):
             bp.fit(project, work_dir=out.with_suffix(".parts"), resume=args.resume, keep=True, progress=show)
         apply_to_project(project, bp)
         project.save(out, force=args.force)
@@ -373,6 +402,30 @@ def _partition_batch(args) -> int:
     if args.report:
         write_report(args.report, rep)
     _print_partition(args, rep, out_label)
+    for d in rep["batch"].get("districts", []):
+        t = d["totals"]
+        how_zh = "区划代码前 6 位" if d["from"] == "code" else "村图层的区县列"
+        how_en = "the codes' first 6 digits" if d["from"] == "code" else "the villages' county column"
+        say(args, f"  区县 {d['district']}（按{how_zh}）→ {d['file']}：{d['villages']} 个村（社区），"
+                  f"住户 {t['imported']:,} 户 = 基础网格 {t['base']:,} + 专属网格 {t['special']:,} + "
+                  f"例外网格 {t['exception']:,} + 未划入网格 {t['unassigned']:,}",
+            f"  district {d['district']} (by {how_en}) → {d['file']}: {d['villages']} villages, "
+            f"{t['imported']:,} households = base grids {t['base']:,} + special grids {t['special']:,} + "
+            f"exception grids {t['exception']:,} + unassigned {t['unassigned']:,}")
+    others = rep["batch"].get("other_files") or []
+    if others:
+        shown = "、".join(others[:10]) + ("…" if len(others) > 10 else "")
+        say(args, f"  注意：输出文件夹中还有 {len(others)} 个不是本次写入的项目文件（较早的运行留下，未更新，"
+                  f"不计入上面的合计）：{shown}；确认无用后可删除",
+            f"  note: the output folder holds {len(others)} project file(s) this run did not write (left by an "
+            f"earlier run, not updated, not in the totals above): {shown.replace('、', ', ')}; delete them if unused")
+    outside = (rep.get("totals") or {}).get("outside_villages")
+    if outside:
+        n = rep["totals"]["outside_village_features"]
+        say(args, f"  其中 {outside:,} 户（{n:,} 个住户点）不在任何村（社区）界内，不在任何区县文件中（计入未划入网格）；"
+                  "检查村界是否覆盖全市",
+            f"  of which {outside:,} households ({n:,} features) lie in no village and so in no district's file "
+            "(counted as unassigned); check that the villages cover the city")
     n_vil = sum(len(c.rows) for c in bp.chunks_)
     if (args.by or "township") == "township" and n_vil > 1 and len(bp.chunks_) == n_vil:
         say(args, "  警告：村图层没有乡镇列，区划代码也推不出乡镇，每个村单独成块；"
@@ -384,10 +437,20 @@ def _partition_batch(args) -> int:
               f"{rep['batch']['chunks']} 个分块，续算跳过 {t['resumed_chunks']} 个",
         f"  {t['total_s']} s on {t['workers']} worker(s) ({t['mode']}), {rep['batch']['chunks']} chunks, "
         f"{t['resumed_chunks']} skipped by --resume")
+    by_why: dict[tuple, list[str]] = {}
+    for r in rep["batch"].get("recomputed", []):
+        by_why.setdefault(tuple(r["why"]), []).append(r["chunk"])
+    for why, keys in by_why.items():
+        zh, en = why_words(list(why))
+        shown = "、".join(keys[:5]) + ("…" if len(keys) > 5 else "")
+        say(args, f"  续算重新计算 {len(keys)} 个分块（{zh}）：{shown}",
+            f"  --resume computed {len(keys)} chunk(s) again ({en}): {shown.replace('、', ', ')}")
     for f in bp.failures_:
-        first = f["error"].splitlines()[0] if f["error"] else f["type"]
-        say(args, f"  划分失败：{'、'.join(f['villages'])}（分块 {f['chunk']}）：{first}",
-            f"  failed: {', '.join(f['villages'])} (chunk {f['chunk']}): {first}")
+        # The whole message: what is wrong, where, and the fix (a second line).
+        zh = (f.get("error_zh") or f["error"] or f["type"]).replace("\n", "\n    ")
+        en = (f["error"] or f["type"]).replace("\n", "\n    ")
+        say(args, f"  划分失败：{'、'.join(f['villages'])}（分块 {f['chunk']}）：{zh}",
+            f"  failed: {', '.join(f['villages'])} (chunk {f['chunk']}): {en}")
     if bp.failures_:
         say(args, "  其余村（社区）已写入；修正后加 --resume 重新运行，只计算失败和改动的部分。",
             "  the other villages are written; fix the data and rerun with --resume to compute only "

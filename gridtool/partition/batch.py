@@ -37,10 +37,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..column_content import county_prefix
 from ..errors import CancelledError, GridtoolError, OptionError, check_at_least
+from ..values import household_counts
 from . import parts as partfiles
 from .chunking import (BATCH_COLUMNS, BY_CHOICES, ROW, VILLAGE, Chunk, ChunkSource, GeoPackageSource,
-                       LayersSource, _UnionFind, cut, margin_for, safe_key)
+                       LayersSource, _UnionFind, VROW, cut, margin_for, safe_key)
 from .output import OUTPUT_LAYERS as PLAN_LAYERS
 
 _DISTRICT_SOURCE = "gridtool partition --out-dir"
@@ -82,7 +84,8 @@ def run_chunk(chunk: Chunk, layers: dict[str, gpd.GeoDataFrame], params: dict, *
         groups = _merge_groups(chunk) if isolate and len(chunk.rows) > 1 else []
         refitted = _failure(chunk, chunk.rows, exc)["error"] if groups else None
         if not groups:
-            failures.append(_failure(chunk, chunk.rows, exc))
+            failures.append(_failure(chunk, chunk.rows, exc, layers))
+            pieces.append(_unfitted(layers, chunk.rows))
         for rows in groups:
             if stop():
                 raise CancelledError()
@@ -94,7 +97,8 @@ def run_chunk(chunk: Chunk, layers: dict[str, gpd.GeoDataFrame], params: dict, *
             except CancelledError:
                 raise
             except Exception as exc2:  # noqa: BLE001
-                failures.append(_failure(chunk, rows, exc2))
+                failures.append(_failure(chunk, rows, exc2, sub))
+                pieces.append(_unfitted(sub, rows))
     out = combine(pieces, params, crs=layers["villages"].crs)
     out["failures"] = failures
     # The whole chunk failed and its villages were fitted one group at a time: said in the report,
@@ -105,7 +109,8 @@ def run_chunk(chunk: Chunk, layers: dict[str, gpd.GeoDataFrame], params: dict, *
                   "households": int(out["report"]["plan"].get("households") or 0)}
     out["written"] = False
     if work_dir is not None and digest is not None:
-        partfiles.write(work_dir, chunk.key, digest, out)
+        # The parts of the digest (cheap next to the fit) let a later --resume say what changed.
+        partfiles.write(work_dir, chunk.key, digest, out, partfiles.digests(chunk, layers, params)[1])
         out = {**out, "layers": tables(out["layers"]), "written": True}
     return out
 
@@ -182,12 +187,67 @@ def _merge_groups(chunk: Chunk) -> list[list[int]]:
     return list(groups.values())
 
 
-def _failure(chunk: Chunk, rows, exc: BaseException) -> dict:
+def _unfitted(layers: dict, rows) -> dict:
+    """Villages ``rows`` that could not be partitioned, as a piece: their households with no grid
+    and their boundaries. Every output then counts those households as unassigned (未划入网格), so
+    the city's total is still the input's, and the district file shows where they are."""
+    want = np.asarray(list(rows), dtype=np.int64)
+    v = layers["villages"]
+    v = v[np.isin(v[VROW].to_numpy(), want)] if VROW in v else v
+    hs = layers.get("households")
+    if hs is not None and len(hs) and VILLAGE in hs:
+        hs = hs[np.isin(hs[VILLAGE].to_numpy(), want)].copy()
+        # A count the engine refused (text, negative …) is 0 in every total: written as such.
+        hs["hh"] = household_counts(hs["hh"])
+        for col in ("grid", "subgrid"):
+            hs[col] = None
+    else:
+        hs = None
+    empty = {"plan": {}, "villages": [], "grids": [], "timings": {}}
+    return {"layers": {"households": hs, "villages": v}, "report": empty, "village_times": []}
+
+
+def _failure(chunk: Chunk, rows, exc: BaseException, layers: dict | None = None) -> dict:
+    """What the report and the console say about villages ``rows`` that failed: where, why (in
+    both languages) and what to do; the traceback only in the report."""
     idx = [chunk.rows.index(r) for r in rows]
-    msg = exc.format("en") if isinstance(exc, GridtoolError) else f"{type(exc).__name__}: {exc}"
+    names = [chunk.names[i] for i in idx]
+    codes = [chunk.codes[i] for i in idx]
+    if not isinstance(exc, GridtoolError):
+        exc = _explain(exc, layers, rows, names, codes)
     tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
-    return {"chunk": chunk.key, "villages": [chunk.names[i] for i in idx], "codes": [chunk.codes[i] for i in idx],
-            "error": msg, "type": type(exc).__name__, "traceback": "".join(tb[-6:])}
+    return {"chunk": chunk.key, "villages": names, "codes": codes, "error": exc.format("en"),
+            "error_zh": exc.format("zh"), "type": type(exc).__name__, "traceback": "".join(tb[-6:])}
+
+
+def _explain(exc: BaseException, layers: dict | None, rows, names, codes) -> GridtoolError:
+    """A library's error on a village as a user's error: an invalid boundary is named as such (it
+    is what a GEOS ``TopologyException`` nearly always means), anything else with its own text."""
+    v = layers.get("villages") if layers else None
+    if v is not None and VROW in v and len(v):
+        sel = v[np.isin(v[VROW].to_numpy(), np.asarray(list(rows), dtype=np.int64))]
+        bad = sel[~shapely.is_valid(sel.geometry.values)]
+        if len(bad):
+            labels = [f"{n}（{c}）" for n, c in zip(bad["name"].astype(str), bad["code"].astype(str))]
+            why = shapely.is_valid_reason(bad.geometry.values[0])
+            err = GridtoolError(
+                f"村界无效：{'、'.join(labels)}（{why}），无法划分", f"invalid village boundary: {', '.join(labels)} "
+                f"({why}); it cannot be partitioned",
+                fix_zh="在 QGIS 中对村界图层运行“修复几何图形”（或重画自相交处），保存后加 --resume 重新运行。",
+                fix_en="run Fix Geometries on the villages layer in QGIS (or redraw the self-intersection), "
+                       "save, and rerun with --resume.",
+                layer="villages", feature=labels[0])
+            err.__cause__ = exc
+            return err
+    label = "、".join(f"{n}（{c}）" for n, c in zip(names, codes))
+    err = GridtoolError(
+        f"{label} 划分时出错：{type(exc).__name__}: {exc}",
+        f"{', '.join(f'{n} ({c})' for n, c in zip(names, codes))} failed: {type(exc).__name__}: {exc}",
+        fix_zh="检查该村的村界和住户数据；报告（report.json）的 batch.failed 中有详细信息，可发给技术支持。",
+        fix_en="check this village's boundary and households; batch.failed in the report (report.json) holds "
+               "the details for support.", layer="villages", feature=label)
+    err.__cause__ = exc
+    return err
 
 
 def _worker_name() -> str:
@@ -442,10 +502,13 @@ class BatchPartitioner:
         say = progress or (lambda f, m: None)
         stop = cancelled or (lambda: False)
         src = self.source(data)
+        self._source = src
         chunks = src.chunks()
         self.chunks_ = chunks
         self.work_dir = Path(work_dir) if work_dir is not None else None
         self._digests: dict[str, str | None] = {}
+        parts_of: dict[str, dict[str, str]] = {}
+        recomputed: list[dict] = []  # with resume: chunks computed again, and why
         n_villages = sum(len(c.rows) for c in chunks)
         results: dict[int, dict] = {}   # chunk index -> piece (or its tables when not kept)
         stats = {"resumed": 0, "villages_done": 0, "villages_computed": 0, "t_compute": None, "client_s": 0.0}
@@ -464,7 +527,7 @@ class BatchPartitioner:
                         fix_en="put the output on a disk the workers share, or let the client write "
                                "(write_on_workers=False).")
             elif not resumed and self.work_dir is not None and dig is not None:
-                partfiles.write(self.work_dir, c.key, dig, piece)
+                partfiles.write(self.work_dir, c.key, dig, piece, parts_of.get(c.key))
             stats["client_s"] += time.perf_counter() - tc
             if not keep and not piece.get("written"):
                 piece = {**piece, "layers": tables(piece["layers"])}
@@ -485,11 +548,12 @@ class BatchPartitioner:
                 tc = time.perf_counter()
                 try:
                     lay = src.layers(c)
-                    dig = partfiles.digest(c, lay, self.params) if self.work_dir is not None else None
+                    dig, part_of = partfiles.digests(c, lay, self.params) if self.work_dir is not None else (None, {})
                 except Exception as exc:  # noqa: BLE001 - an unreadable township fails alone
-                    finished(i, _failed_piece(c, exc, src.crs), None, False)
+                    finished(i, _failed_piece(c, exc, src.crs, died=False), None, False)
                     continue
                 self._digests[c.key] = dig
+                parts_of[c.key] = part_of
                 if resume and dig is not None:
                     meta = partfiles.done(self.work_dir, c.key, dig)
                     if meta is not None:
@@ -500,10 +564,29 @@ class BatchPartitioner:
                         stats["client_s"] += time.perf_counter() - tc
                         finished(i, piece, dig, True)
                         continue
+                    why = partfiles.changed(self.work_dir, c.key, part_of)
+                    recomputed.append({"chunk": c.key, "why": why})
+                    if why != ["new"]:  # chunks not reached before are many and need no word
+                        zh, en = why_words(why)
+                        say(stats["villages_done"] / max(n_villages, 1),
+                            f"分块 {c.label}重新计算：{zh} / chunk {c.key} computed again: {en}")
                 stats["client_s"] += time.perf_counter() - tc
                 if stats["t_compute"] is None:
                     stats["t_compute"] = time.perf_counter()
                 yield i, c, lay, dig
+
+        def task_died(i: int, exc: BaseException, dig: str | None) -> None:
+            # The chunk's households are read again (they are in no result) so that they are
+            # counted, in no grid; its result is kept under another digest: written into the
+            # district files, never taken for finished by --resume.
+            c = chunks[i]
+            try:
+                lay = src.layers(c)
+            except Exception:  # noqa: BLE001 - reported as failed all the same
+                lay = None
+            dead = f"died:{dig}" if dig is not None else None
+            self._digests[c.key] = dead
+            finished(i, _failed_piece(c, exc, src.crs, lay), dead, False)
 
         # Several workers take the largest chunks first, so that the run does not end with one
         # worker on a large township while the others wait (results are kept by chunk index, so
@@ -519,13 +602,15 @@ class BatchPartitioner:
         executor.run(jobs(), params=self.params, isolate=self.isolate_failures,
                      work_dir=str(self.work_dir) if stats["parts_written_by"] == "workers" else None,
                      done=lambda i, piece, dig: finished(i, piece, dig, False),
-                     failed=lambda i, exc, dig: finished(i, _failed_piece(chunks[i], exc, src.crs), dig, False),
+                     failed=task_died,
                      progress=say, progress_span=lambda i: (stats["villages_done"] / max(n_villages, 1),
                                                             len(chunks[i].rows) / max(n_villages, 1)),
                      cancelled=stop)
         ordered = [results[i] for i in range(len(chunks))]
         self._finish(src, chunks, ordered, keep, executor, time.perf_counter() - t0,
                      time.perf_counter() - t_start, stats)
+        if resume:
+            self.report_["batch"]["recomputed"] = recomputed
         say(1.0, "完成 / done")
         return self
 
@@ -570,6 +655,7 @@ class BatchPartitioner:
             by_district.setdefault(c.district, []).append(c)
         out = {}
         totals: list[dict] = []
+        files: list[dict] = []
         for n, (district, chunks) in enumerate(by_district.items()):
             pieces = []
             for c in chunks:
@@ -595,12 +681,28 @@ class BatchPartitioner:
             proj.save(path, force=force)
             out[district] = path
             totals.append(rep["totals"])
+            # Which villages went where, as guessed: by a county column or the codes' first 6 digits.
+            by_code = all(county_prefix(c.codes[0]) == district for c in chunks)
+            files.append({"district": district, "file": path.name, "from": "code" if by_code else "county",
+                          "chunks": len(chunks), "villages": sum(len(c.rows) for c in chunks),
+                          "totals": rep["totals"]})
             say((n + 1) / len(by_district), f"区县 {district} / district {district}: {path}")
+        if self.report_ is not None:
+            self.report_["batch"]["districts"] = files
         if totals and self.report_ is not None:  # the city's totals: the districts' added up
             keys = ("imported", "base", "special", "exception", "unassigned", "features", "unassigned_features",
                     "base_grids", "exception_grids", "special_grids")
             self.report_["totals"] = {k: sum(int(t.get(k, 0)) for t in totals) for k in keys}
             self.report_["totals"].update(partitioned=True, stale=[c for t in totals for c in t.get("stale", [])])
+            # Households in no village are in no district's file; the city's total still holds
+            # them, as unassigned, and says how many (``outside_villages``).
+            city = self._source.household_total() if getattr(self, "_source", None) is not None else None
+            if city is not None:
+                t = self.report_["totals"]
+                hh, n = city[0] - t["imported"], city[1] - t["features"]
+                t.update(imported=city[0], features=city[1], unassigned=t["unassigned"] + hh,
+                         unassigned_features=t["unassigned_features"] + n,
+                         outside_villages=hh, outside_village_features=n)
         return out
 
 
@@ -616,15 +718,33 @@ def _renumber(piece: dict, layers: dict) -> None:
         hs[VILLAGE] = cur[VILLAGE].to_numpy()
 
 
-def _failed_piece(chunk: Chunk, exc: BaseException, crs) -> dict:
-    """A chunk whose task died (a worker killed, data that could not be sent): all its villages
-    are reported failed."""
+def _failed_piece(chunk: Chunk, exc: BaseException, crs, layers: dict | None = None, *, died: bool = True) -> dict:
+    """A chunk whose task died (a worker killed, data that could not be sent) or whose inputs could
+    not be read: all its villages are reported failed; with its ``layers`` its households are kept,
+    in no grid, so that they are counted where they are."""
     empty = {name: None for name in (*PLAN_LAYERS, "households", "villages")}
+    if layers is not None:
+        empty.update(_unfitted(layers, chunk.rows)["layers"])
+    if died and not isinstance(exc, GridtoolError):
+        exc = _died(chunk, exc)
     rep = {"plan": {"villages": 0}, "villages": [], "grids": [], "timings": {}}
     return {"layers": empty, "report": rep, "village_times": [], "failures": [_failure(chunk, chunk.rows, exc)],
             "refitted": None,
             "run": {"chunk": chunk.key, "worker": "?", "pid": None, "seconds": 0.0, "villages": len(chunk.rows),
                     "households": 0}}
+
+
+def _died(chunk: Chunk, exc: BaseException) -> GridtoolError:
+    """The task of ``chunk`` died (not its data's fault, as far as anyone can tell)."""
+    err = GridtoolError(
+        f"分块 {chunk.label}的计算进程意外退出或结果丢失（{type(exc).__name__}: {exc}），其村（社区）未划分",
+        f"the process computing chunk {chunk.key} died or lost its data ({type(exc).__name__}: {exc}); its "
+        "villages are not partitioned",
+        fix_zh="同一命令加 --resume 重新运行，只计算这些分块；反复出现时多为内存不足：减少 --workers 或改用 --by village。",
+        fix_en="rerun the same command with --resume to compute only these chunks; if it recurs (mostly memory), "
+               "use fewer --workers or --by village.")
+    err.__cause__ = exc
+    return err
 
 
 def _drop_batch(g):
@@ -649,6 +769,29 @@ def _write_back(full: gpd.GeoDataFrame, parts: gpd.GeoDataFrame) -> gpd.GeoDataF
         col[rows] = vals
         hs[c] = pd.Series(col, index=hs.index, dtype=object)  # not inferred as str: None stays None
     return _drop_batch(hs)
+
+
+#: Why a chunk is computed again on --resume (:func:`gridtool.partition.parts.changed`).
+_WHY = {"new": ("上次未算完", "not finished before"), "missing": ("结果文件缺失", "its result file is missing"),
+        "version": ("gridtool 版本不同", "another gridtool version"),
+        "parameters": ("参数已改变", "the parameters changed"),
+        "chunk": ("分块的村（社区）或合并已改变", "its villages or merges changed"),
+        "unknown": ("输入或参数已改变", "its inputs or parameters changed"),
+        "died": ("上次计算进程意外退出", "its process died last time")}
+
+
+def why_words(why: list[str]) -> tuple[str, str]:
+    """The reasons of :func:`gridtool.partition.parts.changed` in Chinese and English."""
+    from ..roles import ROLES
+    zh, en = [], []
+    for w in why:
+        if w in _WHY:
+            zh.append(_WHY[w][0])
+            en.append(_WHY[w][1])
+        else:
+            zh.append(f"{ROLES[w].zh if w in ROLES else w}图层已改变")
+            en.append(f"the {w} layer changed")
+    return "、".join(zh), ", ".join(en)
 
 
 def _fmt_duration(s: float) -> tuple[str, str]:

@@ -39,6 +39,7 @@ import shapely
 from ..column_content import county_prefix, township_prefix
 from ..errors import CRSError, EmptyLayerError, GridtoolError, MissingColumnError, OptionError
 from ..spatial import assign_to_polygons, household_points
+from ..values import household_counts
 from .feasibility import feasible_grid_counts
 from .villages import raw_village_names, village_codes, village_names
 
@@ -375,6 +376,14 @@ class ChunkSource:
     def households(self) -> gpd.GeoDataFrame | None:
         return None
 
+    def household_total(self) -> tuple[int, int] | None:
+        """Households and features of the whole households layer, inside a village or not
+        (None when unknown): the city's total, which the chunks alone do not give."""
+        hs = self.households()
+        if hs is None or "hh" not in hs:
+            return None
+        return int(household_counts(hs["hh"]).sum()), len(hs)
+
 
 class LayersSource(ChunkSource):
     """Chunks cut from layers held in memory (a :class:`~gridtool.project.Project` or
@@ -471,6 +480,11 @@ class GeoPackageSource(ChunkSource):
 
     def chunks(self) -> list[Chunk]:
         return list(self._chunks)
+
+    def household_total(self) -> tuple[int, int] | None:
+        # The counts alone, without geometry: one quick pass over a city's households.
+        hs = pyogrio.read_dataframe(self.path, layer="households", columns=["hh"], read_geometry=False)
+        return int(household_counts(hs["hh"]).sum()), len(hs)
 
     def _read(self, role: str, box) -> tuple[gpd.GeoDataFrame, np.ndarray]:
         g = pyogrio.read_dataframe(self.path, layer=role, bbox=tuple(box), fid_as_index=True)

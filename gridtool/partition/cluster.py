@@ -92,12 +92,53 @@ def _import_dask():
     return distributed
 
 
-def _worker_info(warm_up: Callable[[], None]) -> dict:
+def _worker_info(warm_up: Callable[[], None], local: bool = False) -> dict:
     """Run on every worker before the work: imports the engine (so the first chunk does not pay
-    for it) and says which gridtool it has."""
+    for it) and says which gridtool it has.
+
+    ``local``: a worker of this run's own cluster ignores Ctrl-C. A terminal sends it to every
+    process of the command, and the worker would die printing a traceback; the command itself
+    stops the tasks and closes the cluster (a worker of someone's ``--scheduler`` is left alone).
+    """
+    import signal
+    import threading
+
     import gridtool
+    if local and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     warm_up()
     return {"gridtool": gridtool.__version__}
+
+
+class _CtrlC:
+    """Ctrl-C during a Dask run, noted and raised where the run can stop cleanly.
+
+    Python raises ``KeyboardInterrupt`` wherever the main thread happens to be, and in a Dask
+    client that is often a callback whose exceptions are ignored (``Exception ignored in
+    GCDiagnosis._gc_callback``): the run then went on as if nothing was pressed. The handler only
+    notes the key; :meth:`check` (in the polling loop) raises it.
+    """
+
+    def __init__(self) -> None:
+        import signal
+        import threading
+        self.pressed = False
+        self._previous = None
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._note)
+
+    def _note(self, signum, frame) -> None:
+        self.pressed = True
+
+    def check(self) -> None:
+        if self.pressed:
+            raise KeyboardInterrupt()
+
+    def restore(self) -> None:
+        import signal
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
 
 
 class DaskExecutor:
@@ -125,11 +166,13 @@ class DaskExecutor:
                 # ":0": the scheduler's HTTP endpoint binds a free port (with None it still takes
                 # 8787, and warns when another cluster holds it).
                 # Without the caller's main script: a script with no ``if __name__ == "__main__":``
-                # would stop every worker from starting (see .spawning).
+                # would stop every worker from starting (see .spawning). Dask's own log stays quiet
+                # (a killed worker is an English ERROR line with a timestamp): what failed is
+                # reported by chunk, with the fix, by the batch.
                 with main_hidden():
                     cluster = distributed.LocalCluster(n_workers=self.workers, threads_per_worker=1,
                                                        processes=True, dashboard_address=":0",
-                                                       silence_logs=logging.ERROR)
+                                                       silence_logs=logging.CRITICAL)
                 client = distributed.Client(cluster)
         except (OSError, TimeoutError, RuntimeError) as exc:
             if cluster is not None:
@@ -142,7 +185,7 @@ class DaskExecutor:
         try:
             if self.scheduler:
                 client.wait_for_workers(1, timeout=60)
-            info = client.run(_worker_info, self.warm_up)
+            info = client.run(_worker_info, self.warm_up, cluster is not None)
         except Exception as exc:  # noqa: BLE001
             client.close()
             if cluster is not None:
@@ -173,6 +216,7 @@ class DaskExecutor:
         pending = distributed.as_completed()
         meta: dict = {}  # future -> (index, digest, scattered data)
         ok = False
+        ctrl_c = _CtrlC()
         try:
             it = iter(jobs)
             more = True
@@ -193,6 +237,7 @@ class DaskExecutor:
                     break
                 if cancelled():
                     raise CancelledError()
+                ctrl_c.check()
                 if not pending.has_ready():
                     time.sleep(0.05)
                     continue
@@ -210,12 +255,23 @@ class DaskExecutor:
                     data.release()
             ok = True
         finally:
+            ctrl_c.restore()  # a second Ctrl-C while the cluster closes: Python's own
+            quiet = None
             if not ok:
+                # Stopping on purpose: Dask's complaints about cancelled tasks and scattered data
+                # going away with their workers are not the user's business.
+                quiet = logging.getLogger("distributed")
+                level = quiet.level
+                quiet.setLevel(logging.CRITICAL)
                 try:
                     event.set()
                     client.cancel(list(meta))
                 except Exception:  # noqa: BLE001 - closing anyway
                     pass
-            client.close(timeout=15)
-            if cluster is not None:
-                cluster.close(timeout=15)
+            try:
+                client.close(timeout=15)
+                if cluster is not None:
+                    cluster.close(timeout=15)
+            finally:
+                if quiet is not None:
+                    quiet.setLevel(level)

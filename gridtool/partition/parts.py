@@ -36,24 +36,60 @@ def digest(chunk: Chunk, layers: dict[str, gpd.GeoDataFrame], params: dict) -> s
     """SHA-256 of what decides a chunk's result: gridtool's version, the parameters, the chunk's
     villages and merges, and every input feature (geometry as WKB, attributes hashed by pandas).
     The batch's own row numbers are left out: rows shifting elsewhere in a file change nothing."""
-    h = hashlib.sha256()
-    h.update(json.dumps({"version": __version__, "params": params, "key": chunk.key, "codes": chunk.codes,
-                         "names": chunk.names, "merge": chunk.merge}, sort_keys=True, default=str,
-                        ensure_ascii=False).encode())
+    return digests(chunk, layers, params)[0]
+
+
+def digests(chunk: Chunk, layers: dict[str, gpd.GeoDataFrame], params: dict) -> tuple[str, dict[str, str]]:
+    """:func:`digest` and the digests of its parts (``version``, ``parameters``, ``chunk`` and
+    each input layer by role): kept with a result so that a later ``--resume`` can say *what*
+    changed when it computes a chunk again (:func:`changed`)."""
+    whole = hashlib.sha256()  # the bytes of the parts in order: the same digest as before parts were kept
+    whole.update(json.dumps({"version": __version__, "params": params, "key": chunk.key, "codes": chunk.codes,
+                             "names": chunk.names, "merge": chunk.merge}, sort_keys=True, default=str,
+                            ensure_ascii=False).encode())
+    part_of: dict[str, str] = {}
+    for name, value in (("version", __version__), ("parameters", params),
+                        ("chunk", {"key": chunk.key, "codes": chunk.codes, "names": chunk.names, "merge": chunk.merge})):
+        part_of[name] = hashlib.sha256(json.dumps(value, sort_keys=True, default=str,
+                                                  ensure_ascii=False).encode()).hexdigest()
     for role in sorted(layers):
         g = layers[role]
-        h.update(f"|{role}:{len(g)}|".encode())
-        if not len(g):
-            continue
-        h.update(b"".join(shapely.to_wkb(g.geometry.values, hex=False, include_srid=False)))
-        attrs = pd.DataFrame(g.drop(columns=[g.geometry.name, *[c for c in BATCH_COLUMNS if c in g]]))
-        h.update("|".join(map(str, attrs.columns)).encode())
-        try:
-            hv = pd.util.hash_pandas_object(attrs, index=False).to_numpy()
-        except TypeError:  # unhashable cells (lists): their text stands in
-            hv = pd.util.hash_pandas_object(attrs.astype(str), index=False).to_numpy()
-        h.update(np.ascontiguousarray(hv).tobytes())
-    return h.hexdigest()
+        h = hashlib.sha256()
+        pieces = [f"|{role}:{len(g)}|".encode()]
+        if len(g):
+            pieces.append(b"".join(shapely.to_wkb(g.geometry.values, hex=False, include_srid=False)))
+            attrs = pd.DataFrame(g.drop(columns=[g.geometry.name, *[c for c in BATCH_COLUMNS if c in g]]))
+            pieces.append("|".join(map(str, attrs.columns)).encode())
+            try:
+                hv = pd.util.hash_pandas_object(attrs, index=False).to_numpy()
+            except TypeError:  # unhashable cells (lists): their text stands in
+                hv = pd.util.hash_pandas_object(attrs.astype(str), index=False).to_numpy()
+            pieces.append(np.ascontiguousarray(hv).tobytes())
+        for b in pieces:
+            h.update(b)
+            whole.update(b)
+        part_of[role] = h.hexdigest()
+    return whole.hexdigest(), part_of
+
+
+def changed(work_dir: str | Path, key: str, part_of: dict[str, str]) -> list[str]:
+    """Why the chunk ``key`` is computed again: ``["new"]`` (no finished result: never computed,
+    or the run stopped before it), ``["missing"]`` (its result file is gone), else the parts of
+    :func:`digests` that differ (``"households"``, ``"parameters"`` …); ``["unknown"]`` for a
+    result of an earlier gridtool that kept no parts, ``["died"]`` for a chunk whose process died."""
+    gpkg, meta = paths(work_dir, key)
+    try:
+        m = json.loads(meta.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ["new"]
+    if m.get("layers") and not gpkg.exists():
+        return ["missing"]
+    if str(m.get("digest", "")).startswith("died:"):  # kept for the district files, never finished
+        return ["died"]
+    old = m.get("parts")
+    if not old:  # written before the parts were kept: what changed is not known
+        return ["unknown"]
+    return [k for k in dict.fromkeys([*part_of, *old]) if old.get(k) != part_of.get(k)] or ["new"]
 
 
 def paths(work_dir: str | Path, key: str) -> tuple[Path, Path]:
@@ -61,10 +97,15 @@ def paths(work_dir: str | Path, key: str) -> tuple[Path, Path]:
     return d / f"{key}.gpkg", d / f"{key}.json"
 
 
-def write(work_dir: str | Path, key: str, dig: str, piece: dict) -> None:
-    """Write a chunk result (``piece`` from :func:`gridtool.partition.batch.run_chunk`) atomically."""
+def write(work_dir: str | Path, key: str, dig: str, piece: dict, part_of: dict[str, str] | None = None) -> None:
+    """Write a chunk result (``piece`` from :func:`gridtool.partition.batch.run_chunk`) atomically;
+    ``part_of`` (:func:`digests`) is kept to say later what changed."""
     from ..project import _write_gdf
     gpkg, meta = paths(work_dir, key)
+    # The old JSON goes first: a run killed between the two renames below must not leave an earlier
+    # result's JSON vouching for this result's GeoPackage (inputs changed back and --resume would
+    # take the new layers for the old ones).
+    meta.unlink(missing_ok=True)
     present = [n for n in RESULT_LAYERS if piece["layers"].get(n) is not None and len(piece["layers"][n])]
     if present:
         with atomic_gpkg(gpkg) as tmp:
@@ -78,7 +119,7 @@ def write(work_dir: str | Path, key: str, dig: str, piece: dict) -> None:
                              "crs": crs.to_wkt() if crs is not None else None,
                              "report": piece["report"], "failures": piece["failures"],
                              "village_times": piece["village_times"], "run": piece["run"],
-                             "refitted": piece.get("refitted")})
+                             "refitted": piece.get("refitted"), "parts": part_of or piece.get("parts")})
 
 
 def done(work_dir: str | Path, key: str, dig: str) -> dict | None:

@@ -1,0 +1,295 @@
+"""A city's batch run from the command line, as a big-data bureau runs it: per-district files
+with ``--out-dir``, failing townships, resuming and files that are not gridtool's."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import shapely
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_partition_batch import CODES, _city, _save_project  # noqa: E402
+
+from gridtool.cli import main  # noqa: E402
+from gridtool.partition.totals import household_totals  # noqa: E402
+from gridtool.project import Project  # noqa: E402
+from gridtool.values import household_counts  # noqa: E402
+
+
+def _bow_tie(layers: dict, row: int) -> dict:
+    """Village ``row`` drawn as a bow tie (self-intersecting): GEOS fails on it."""
+    lay = dict(layers)
+    v = layers["villages"].copy()
+    x0, y0, x1, y1 = v.geometry.iloc[row].bounds
+    v.loc[v.index[row], "geometry"] = shapely.Polygon([(x0, y0), (x1, y1), (x1, y0), (x0, y1)])
+    lay["villages"] = v
+    return lay
+
+
+def test_a_failed_village_keeps_its_households_in_the_district_file_and_the_totals(tmp_path, capsys):
+    city = _bow_tie(_city(), 3)  # 太白村, township 500101002, district 500101
+    path = _save_project(city, tmp_path / "city.gpkg")
+    imported = int(household_counts(city["households"]["hh"]).sum())
+    out = tmp_path / "out"
+    rc = main(["partition", str(path), "--out-dir", str(out), "--workers", "1", "--quiet", "--no-subgrids"])
+    text = capsys.readouterr().out
+    assert rc == 4  # partial
+    # Named with why and the fix, in Chinese: not GEOS's English.
+    assert "划分失败：太白村（分块 500101002）：村界无效：太白村（500101002002）" in text
+    assert "修复几何图形" in text and "TopologyException" not in text
+    rep = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert rep["totals"]["imported"] == imported
+    assert f"住户 {imported:,} 户" in text
+    per_file = []
+    for name in ("500101.gpkg", "500102.gpkg"):
+        per_file.append(household_totals(Project.open(out / name)))
+    # Half of the bow tie's box lies in no village: those households are in no file, and said so.
+    outside = rep["totals"]["outside_villages"]
+    assert outside > 0 and sum(t.imported for t in per_file) + outside == imported
+    assert f"其中 {outside:,} 户" in text
+    # 太白村's households are in its district's file, in no grid.
+    hs = Project.open(out / "500101.gpkg").layers["households"].gdf
+    taibai = shapely.within(hs.geometry.values, city["villages"].geometry.iloc[3])
+    assert taibai.any() and hs.loc[taibai, "grid"].isna().all()
+    assert per_file[0].unassigned == int(household_counts(hs.loc[taibai, "hh"]).sum()) > 0
+    assert rep["totals"]["unassigned"] == per_file[0].unassigned + outside
+
+
+def test_files_in_the_out_dir_that_are_not_gridtools_are_refused_before_the_run(tmp_path, capsys):
+    import geopandas as gpd
+    path = _save_project(_city(), tmp_path / "city.gpkg")
+    out = tmp_path / "out"
+    out.mkdir()
+    # A planner's own GeoPackage that happens to carry a district's name, and a report of theirs.
+    mine = gpd.GeoDataFrame({"备注": ["重点人员"]}, geometry=[shapely.Point(0, 0)], crs="EPSG:4326")
+    mine.to_file(out / "500102.gpkg", layer="mine")
+    (out / "report.json").write_text('{"我的": 1}', encoding="utf-8")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    rc = main(["partition", str(path), "--out-dir", str(out), "--workers", "1", "--quiet", "--no-subgrids"])
+    cap = capsys.readouterr()
+    text = cap.out + cap.err
+    assert rc != 0 and "500102.gpkg" in text and "--force" in text
+    # Refused before any work: nothing computed, nothing written, the planner's files as they were.
+    assert sorted(p.name for p in out.iterdir()) == sorted(before)
+    assert all((out / n).read_bytes() == b for n, b in before.items())
+    # Without the GeoPackage, the report of theirs is refused in the same way.
+    (out / "500102.gpkg").unlink()
+    rc = main(["partition", str(path), "--out-dir", str(out), "--workers", "1", "--quiet", "--no-subgrids"])
+    cap = capsys.readouterr()
+    assert rc != 0 and "report.json" in cap.out + cap.err
+    assert (out / "report.json").read_text(encoding="utf-8") == '{"我的": 1}'
+    assert sorted(p.name for p in out.iterdir()) == ["report.json"]
+    # gridtool's own files of an earlier run are replaced without --force.
+    (out / "report.json").unlink()
+    assert main(["partition", str(path), "--out-dir", str(out), "--workers", "1", "--quiet", "--no-subgrids"]) == 0
+    assert main(["partition", str(path), "--out-dir", str(out), "--workers", "1", "--quiet", "--no-subgrids"]) == 0
+
+
+def test_resume_after_a_roster_change_redoes_that_township_and_says_why(tmp_path, capsys):
+    city = _city()
+    path = _save_project(city, tmp_path / "city.gpkg")
+    out = tmp_path / "out"
+    args = ["partition", str(path), "--out-dir", str(out), "--workers", "1", "--no-subgrids", "--resume"]
+    assert main(args) == 0
+    first = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    capsys.readouterr()
+    # The roster of 龙宝村 (township 500102003) changes: one household more in a home.
+    hs = city["households"].copy()
+    row = int(shapely.within(hs.geometry.values, city["villages"].geometry.iloc[4]).nonzero()[0][0])
+    hs.iat[row, hs.columns.get_loc("hh")] = hs["hh"].iat[row] + 1
+    _save_project({**city, "households": hs}, path)
+    assert main(args) == 0
+    cap = capsys.readouterr()
+    text = cap.out + cap.err
+    rep = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert rep["timings"]["resumed_chunks"] == 2
+    assert rep["batch"]["recomputed"] == [{"chunk": "500102003", "why": ["households"]}]
+    assert "分块 500102003（龙宝村、永宁村）重新计算：住户图层已改变" in text  # progress, as it happens
+    assert "续算重新计算 1 个分块（住户图层已改变）：500102003" in text  # and in the summary
+    assert rep["totals"]["imported"] == first["totals"]["imported"] + 1
+
+
+def test_ctrl_c_on_two_workers_stops_without_tracebacks_and_resume_goes_on(tmp_path, capfd):
+    """A terminal's Ctrl-C reaches the command and every worker process: the run stops at once
+    with no worker's traceback, keeps the chunks it finished, and --resume takes them up."""
+    import os
+    import signal
+
+    import pytest
+    pytest.importorskip("distributed")
+    psutil = pytest.importorskip("psutil")
+    from gridtool.partition.batch import BatchPartitioner
+    city = _city()
+    work = tmp_path / "parts"
+
+    def ctrl_c(f, m):
+        if "villages 1/6" in m:  # one chunk done: press Ctrl-C, as a terminal sends it to the group
+            for p in psutil.Process().children(recursive=True):
+                os.kill(p.pid, signal.SIGINT)
+            signal.raise_signal(signal.SIGINT)
+
+    with pytest.raises(KeyboardInterrupt):
+        BatchPartitioner(workers=2, by="village", subgrids=False).fit(city, work_dir=work, progress=ctrl_c)
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    finished = len(list(work.glob("*.json")))
+    assert 1 <= finished < 6
+    whole = BatchPartitioner(workers=1, by="village", subgrids=False).fit(city)
+    again = BatchPartitioner(workers=1, by="village", subgrids=False).fit(city, work_dir=work, resume=True)
+    assert again.report_["timings"]["resumed_chunks"] == finished
+    assert again.grids_["code"].tolist() == whole.grids_["code"].tolist()
+    assert again.grids_["hh"].tolist() == whole.grids_["hh"].tolist()
+    assert again.households_["grid"].tolist() == whole.households_["grid"].tolist()
+
+
+def test_a_chunk_result_cut_off_between_its_two_files_is_never_taken_for_finished(tmp_path, monkeypatch):
+    """Inputs A give a result; inputs B are computed and the run is killed after B's GeoPackage but
+    before its JSON; the inputs go back to A: --resume must compute again, not read B's grids as A's."""
+    import pytest
+
+    from gridtool.partition import parts
+    from gridtool.partition.batch import BatchPartitioner
+    city = _city()
+    work = tmp_path / "parts"
+    first = BatchPartitioner(workers=1, subgrids=False).fit(city, work_dir=work)
+    chunk = first.chunks_[0]
+    dig_a = parts.digest(chunk, first.source(city).layers(chunk), first.params)
+    piece = parts.read(work, chunk.key, parts.done(work, chunk.key, dig_a))
+    piece["layers"]["grids"] = piece["layers"]["grids"].iloc[:1]  # another result, from inputs B
+
+    def killed(*a, **k):
+        raise KeyboardInterrupt()
+    monkeypatch.setattr(parts, "write_json_atomic", killed)
+    with pytest.raises(KeyboardInterrupt):
+        parts.write(work, chunk.key, "digest-of-B", piece)
+    monkeypatch.undo()
+    assert parts.done(work, chunk.key, dig_a) is None
+    again = BatchPartitioner(workers=1, subgrids=False).fit(city, work_dir=work, resume=True)
+    assert again.report_["timings"]["resumed_chunks"] == len(first.chunks_) - 1
+    assert again.grids_["code"].tolist() == first.grids_["code"].tolist()
+
+
+def test_a_chunk_whose_process_died_is_counted_where_it_is_and_resume_computes_it(tmp_path, capsys, monkeypatch):
+    """A worker killed under a chunk (out of memory on an office PC): its households are still in
+    its district's file and in the totals (not 'outside every village'), the console says what
+    happened and that --resume helps, and --resume does compute it."""
+    from gridtool.partition import batch
+    city = _city()
+    path = _save_project(city, tmp_path / "city.gpkg")
+    imported = int(household_counts(city["households"]["hh"]).sum())
+    out = tmp_path / "out"
+    args = ["partition", str(path), "--out-dir", str(out), "--workers", "1", "--no-subgrids", "--quiet"]
+    real = batch.run_chunk
+
+    def dies_on_500102003(chunk, *a, **k):
+        if chunk.key == "500102003":
+            raise RuntimeError("worker process killed")
+        return real(chunk, *a, **k)
+    monkeypatch.setattr(batch, "run_chunk", dies_on_500102003)
+    assert main(args) == 4
+    text = capsys.readouterr().out
+    assert "分块 500102003（龙宝村、永宁村）的计算进程意外退出" in text and "--resume" in text
+    rep = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert rep["totals"]["imported"] == imported and not rep["totals"].get("outside_villages")
+    t = household_totals(Project.open(out / "500102.gpkg"))
+    assert t.imported == rep["totals"]["unassigned"] > 0 and t.base == 0
+    monkeypatch.undo()
+    assert main(args + ["--resume"]) == 0
+    text = capsys.readouterr().out
+    rep = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert rep["timings"]["resumed_chunks"] == 2 and rep["totals"]["unassigned"] == 0
+    assert "续算重新计算 1 个分块（上次计算进程意外退出）：500102003" in text
+
+
+_KILL_A_WORKER = """
+import os, signal, sys
+sys.path.insert(0, {tests!r})
+import psutil
+from test_partition_batch import _city
+from gridtool.partition.batch import BatchPartitioner
+
+killed = []
+
+def kill_a_worker(f, m):
+    if "villages 1/6" in m and not killed:  # the kernel's out-of-memory killer, say
+        workers = [p for p in psutil.Process().children(recursive=True) if "spawn_main" in " ".join(p.cmdline())]
+        killed.append(workers[-1].pid)
+        os.kill(workers[-1].pid, signal.SIGKILL)
+
+if __name__ == "__main__":
+    city = _city()
+    bp = BatchPartitioner(workers=2, by="village", subgrids=False, max_in_flight=6).fit(
+        city, work_dir={parts!r}, progress=kill_a_worker)
+    assert killed and len(bp.households_) == len(city["households"])
+    for f in bp.failures_:
+        print(f["error_zh"].splitlines()[0])
+"""
+
+
+def test_a_killed_worker_leaves_no_dask_log_and_its_chunks_are_named(tmp_path):
+    """A worker killed mid-run (the out-of-memory killer): the console holds gridtool's words about
+    the chunks it had, not Dask's English ERROR lines with timestamps."""
+    import subprocess
+
+    import pytest
+    pytest.importorskip("distributed")
+    pytest.importorskip("psutil")
+    script = tmp_path / "kill_a_worker.py"
+    script.write_text(_KILL_A_WORKER.format(tests=str(Path(__file__).parent), parts=str(tmp_path / "parts")),
+                      encoding="utf-8")
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "ERROR" not in run.stderr and "Traceback" not in run.stderr, run.stderr
+    for line in run.stdout.splitlines():
+        assert "计算进程意外退出" in line
+
+
+def test_each_district_file_is_named_with_how_it_was_found_and_its_totals(tmp_path, capsys):
+    """Two villages carry a county name (万州区), the others none: those go by their codes' first
+    six digits (500101, 500102). The console states every file's figures, as guessed, and they
+    add up to the city's."""
+    city = _city()
+    v = city["villages"].copy()
+    v["county"] = ["万州区", "万州区", None, None, None, None]
+    city["villages"] = v
+    path = _save_project(city, tmp_path / "city.gpkg")
+    out = tmp_path / "out"
+    assert main(["partition", str(path), "--out-dir", str(out), "--workers", "1", "--quiet", "--no-subgrids"]) == 0
+    text = capsys.readouterr().out
+    rep = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    files = {d["file"]: d for d in rep["batch"]["districts"]}
+    assert sorted(files) == sorted(p.name for p in out.glob("*.gpkg")) == ["500101.gpkg", "500102.gpkg", "万州区.gpkg"]
+    assert files["万州区.gpkg"]["from"] == "county" and files["500102.gpkg"]["from"] == "code"
+    for name, d in files.items():
+        t = household_totals(Project.open(out / name))
+        assert d["totals"]["imported"] == t.imported and d["totals"]["base"] == t.base
+        how = "村图层的区县列" if d["from"] == "county" else "区划代码前 6 位"
+        assert (f"区县 {d['district']}（按{how}）→ {name}：{d['villages']} 个村（社区），住户 {t.imported:,} 户 = "
+                f"基础网格 {t.base:,} + 专属网格 {t.special:,} + 例外网格 {t.exception:,} + 未划入网格 {t.unassigned:,}") in text
+        codes = set(Project.open(out / name).layers["villages"].gdf["code"])
+        assert codes == {"万州区.gpkg": set(CODES[:2]), "500101.gpkg": set(CODES[2:4]), "500102.gpkg": set(CODES[4:])}[name]
+    assert sum(d["totals"]["imported"] for d in files.values()) == rep["totals"]["imported"]
+    assert f"住户 {rep['totals']['imported']:,} 户" in text
+
+
+def test_district_files_of_an_earlier_run_are_named_not_counted(tmp_path, capsys):
+    """The city is run again without the district 500102 (its villages moved out of this run): the
+    500102.gpkg of the first run stays as it was, and the console says it is not this run's."""
+    city = _city()
+    out = tmp_path / "out"
+    path = _save_project(city, tmp_path / "city.gpkg")
+    assert main(["partition", str(path), "--out-dir", str(out), "--workers", "1", "--quiet", "--no-subgrids"]) == 0
+    old = (out / "500102.gpkg").read_bytes()
+    keep = city["villages"]["code"].str.startswith("500101").to_numpy()
+    smaller = {**city, "villages": city["villages"][keep]}
+    path = _save_project(smaller, tmp_path / "smaller.gpkg")
+    capsys.readouterr()
+    assert main(["partition", str(path), "--out-dir", str(out), "--workers", "1", "--quiet", "--no-subgrids"]) == 0
+    text = capsys.readouterr().out
+    assert (out / "500102.gpkg").read_bytes() == old
+    assert "输出文件夹中还有 1 个不是本次写入的项目文件" in text and "500102.gpkg" in text
+    rep = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert rep["batch"]["other_files"] == ["500102.gpkg"]
+    assert [d["file"] for d in rep["batch"]["districts"]] == ["500101.gpkg"]
