@@ -181,3 +181,34 @@ def test_id_numbers_under_a_plain_number_header_are_masked():
     assert is_record_number_header("警情编号") and is_record_number_header("案件编号")
     calls = pd.DataFrame({"警情编号": ["11010519491231002X", "320102202611060001"]})
     assert mask_frame(calls)["警情编号"].tolist() == calls["警情编号"].tolist()
+
+
+def test_a_household_address_without_a_door_number_places_no_call(tmp_path):
+    """Found in review: a roster row whose 地址 is only its village or road (五老村, 中山路) placed
+    every call written 五老村 (or 中山路一带) on that one household's door, although the call names
+    no door: a hot spot drawn on a house by a guess. A household's address places a call only when
+    it has a door number; a key place's name still places it."""
+    from openpyxl import load_workbook
+
+    from tests.test_incidents_110_export import LAT, LON
+    path = tmp_path / "警情.xlsx"
+    rows = write_110_export(path)
+    wb = load_workbook(path)
+    ws = wb.active
+    ws[f"E{rows['empty'][0]}"] = "五老村"
+    ws[f"E{rows['empty'][1]}"] = "中山路一带"
+    ws[f"E{rows['empty'][2]}"] = "中山路99号"
+    ws[f"E{rows['empty'][3]}"] = "人民中学门口"
+    wb.save(path)
+    pd.DataFrame({"户主": ["王明", "李强", "赵丽"], "地址": ["五老村", "中山路", "中山路99号"], "户数": 1,
+                  "经度": [LON + .001, LON + .002, LON + .003], "纬度": [LAT, LAT, LAT]}).to_csv(
+        tmp_path / "住户.csv", index=False)
+    pd.DataFrame({"名称": ["人民中学"], "类别": ["学校"], "经度": [LON - .001], "纬度": [LAT]}).to_csv(
+        tmp_path / "场所.csv", index=False)
+    p = Project.from_sources({"incidents": str(path), "households": str(tmp_path / "住户.csv"),
+                              "places": str(tmp_path / "场所.csv")}, crs_in="bd09")
+    lyr = p.layers["incidents"]
+    placed = set(lyr.gdf.loc[lyr.gdf["placed_by"] == "地址匹配", "src_id"])
+    assert placed == {f"row {rows['empty'][2]}", f"row {rows['empty'][3]}"}
+    left = {f for q in lyr.problems if q.code == "bad_coordinates" for f in q.features}
+    assert {f"row {rows['empty'][0]}", f"row {rows['empty'][1]}"} <= left
