@@ -2,7 +2,8 @@
 
 A 110 export leaves many calls unlocated (coordinates empty or 0,0) while its 发案地址 names a door
 the project already knows: a household of the roster (地址 ``中山路12号``) or a key place by name
-(``人民中学``). Such a call is placed on that household or place when the two texts are the same
+(``人民中学``). A household's address places calls only when it names a door (a number in it:
+``五老村`` or ``中山路`` alone is a village or a road). Such a call is placed on that household or place when the two texts are the same
 once written alike (:func:`normalise_address`); nothing is geocoded, nothing guessed beyond that.
 A text that matches points far apart (two 中山路1号 in two villages) places nothing.
 
@@ -38,6 +39,9 @@ HOUSEHOLD_ADDRESS_NAMES = ("地址", "住址", "门牌地址", "门牌号", "家
 _NEAR = re.compile(r"(附近|旁边|旁|门口|对面|周边|一带|处)+$")
 #: Spellings of a door number: 12#, 12號, 12 号 → 12号.
 _NUMBER_SIGN = re.compile(r"(?<=\d)(#|號)")
+#: A door number in an address (中山路12号, 3组12, 12-1): a household's address without one (五老村,
+#: 中山路) is a village or a road, and places no call on that one household.
+_DOOR = re.compile(r"\d")
 #: Most metres between the points one address matches: a building, not two villages.
 MAX_SPREAD_M = 100.0
 
@@ -114,7 +118,8 @@ def place_by_address(incidents, households=None, places=None) -> int:
     hcol = _column(households.gdf.columns, HOUSEHOLD_ADDRESS_NAMES) if households is not None else None
     if hcol is not None:
         for k, pts in _index(households.gdf, hcol, crs).items():
-            known.setdefault(k, []).extend(pts)
+            if _DOOR.search(k):  # 五老村, 中山路: no door, and a call written so names none either
+                known.setdefault(k, []).extend(pts)
         sources.append(f"住户“{hcol}”")
     metric = crs is not None and not crs.is_geographic
     found = {}

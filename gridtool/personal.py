@@ -93,10 +93,13 @@ def is_id_number(value: Any) -> bool:
     return bool((_ID18.fullmatch(text) and id_check_ok(text)) or _ID15.fullmatch(text))
 
 
-#: Header words of a record's own number (警情编号, 案件编号, 接警单号, 流水号 …): the key an officer
-#: looks a call up by, never a person's ID, even when one in eleven passes the ID check by chance.
-RECORD_NUMBER_WORDS = ("编号", "流水号", "单号", "案号", "警情号", "序号", "编码", "代码", "标识码", "serial",
-                       "case_no", "caseno", "case_id", "record_no", "incident_no", "incident_id", "bsm")
+#: Header words of a call's or a case's own number (警情编号, 案件编号, 接警单号, 流水号 …): the key an
+#: officer looks a call up by, never a person's ID, even when one in eleven passes the ID check by
+#: chance. Only words that name a call or a case: a bare 编号, 序号, 党员编号 or 编码 of a roster is
+#: any number, and the ID numbers some rosters keep there are masked like any others.
+RECORD_NUMBER_WORDS = ("警情编号", "案件编号", "接警编号", "出警编号", "报警编号", "警情号", "案件号", "案号",
+                       "接警单号", "警单号", "流水号", "case_no", "caseno", "case_id", "case_number",
+                       "incident_no", "incident_id", "incident_number")
 #: Header words of an ID-card number: these win over :data:`RECORD_NUMBER_WORDS` (身份证编号).
 ID_HEADER_WORDS = ("身份证", "证件", "公民身份", "idcard", "id_card", "sfz")
 

@@ -88,3 +88,28 @@ def test_without_a_dem_nothing_is_claimed():
     p, gp = _partitioned(None)
     assert "ridge_m" not in p.layers["grids"].gdf
     assert "ridge_grids" not in gp.report_["plan"]
+
+
+def test_ridges_measured_beforehand_are_taken_as_they_are(monkeypatch):
+    """Found in review: ``ridge_m`` was measured inside apply_to_project, which the app runs on its
+    GUI thread (the window froze up to half a second per grid on a mountain plan, no progress, no
+    cancel). The app now measures in its background job (:func:`measure_ridges`) and
+    apply_to_project takes those figures: the same ``ridge_m`` and report, nothing measured again."""
+    import gridtool.partition.terrain as terrain
+    from gridtool.partition.output import measure_ridges
+    layers = _layers()
+    gp = GridPartitioner(min_hh=300, max_hh=500, corridor_width=0, subgrids=False).fit(layers)
+    p = Project(name="山区", crs=layers["villages"].crs)
+    for role, gdf in layers.items():
+        p.layers[role] = Layer(role=role, gdf=gdf)
+    p.dem = _dem(600.0)
+    measure_ridges(p, gp)
+    assert 550 <= gp.ridge_m_[0] <= 600
+
+    def never(*a, **k):
+        raise AssertionError("ridges measured again when the result was applied")
+
+    monkeypatch.setattr(terrain, "grid_ridges", never)
+    apply_to_project(p, gp)
+    assert p.layers["grids"].gdf["ridge_m"].tolist() == gp.ridge_m_.tolist()
+    assert [r["code"] for r in gp.report_["plan"]["ridge_grids"]] == p.layers["grids"].gdf["code"].tolist()

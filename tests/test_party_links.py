@@ -256,3 +256,20 @@ def test_roster_rows_skipped_at_import_for_want_of_coordinates_are_in_the_partit
     skipped = [r for r in body if r[2] in (f"第 {n - 1} 行", f"第 {n} 行")]
     assert len(skipped) == 2 and all("没有经纬度" in r[7] and "补全经纬度" in r[7] for r in skipped)
     assert f"党员名册 {n} 名 = 已联户 {n - 3} + 未联户 3（原因见“说明”）" in str(rows)
+
+
+def test_a_members_door_number_is_masked_before_a_later_place_word():
+    """Found in review: a member's address kept everything up to its last place word, so the door
+    came out whole when an estate followed it (中山路12号新村3栋 → 中山路12号新村**, 幸福路18号幸福里小区5栋301
+    → 幸福路18号幸福里小区*****) and 12号 alone kept its number. The door never stays readable now."""
+    import pandas as pd
+
+    from gridtool.maps.privacy import mask_address, mask_frame
+    assert mask_address("中山路12号新村3栋") == "中山路*******"
+    assert mask_address("幸福路18号幸福里小区5栋301") == "幸福路" + "*" * 13
+    assert mask_address("12号") == "***"
+    assert mask_address("五老村社区3组12号") == "五老村社区3组***"  # the place stays readable
+    assert mask_address("五老村社区") == "五老村社区"
+    df = pd.DataFrame({"姓名": ["王建国"], "现居住地址": ["光华路8号阳光小区2幢"]})
+    out = mask_frame(df, {"现居住地址": "address"}, personal_role=True)
+    assert "8号" not in out["现居住地址"].iloc[0] and out["现居住地址"].iloc[0].startswith("光华路")

@@ -120,6 +120,8 @@ def mask_id(value: Any) -> Any:
 
 
 _PLACE_PART = re.compile(r".*(?:社区|小区|村|组|镇|乡|街道|路|街|巷|弄|里)")
+#: A door, building or flat number (12号, 12#, 3栋, 2单元, 301室): nothing from it on stays readable.
+_DOOR_NUMBER = re.compile(r"[\d０-９]+\s*(?:号|#|＃|栋|幢|单元|室|楼)")
 
 
 def mask_address(value: Any) -> Any:
@@ -132,6 +134,9 @@ def mask_address(value: Any) -> Any:
     m = _PLACE_PART.match(s)
     # a place alone (五老村社区) is no one's door and stays whole
     keep = m.end() if m else min(2, len(s) - 1) if len(s) > 1 else 0
+    door = _DOOR_NUMBER.search(s)
+    if door is not None:  # 中山路12号新村3栋: the door comes before the last place word, and goes
+        keep = min(keep, door.start())
     return s[:keep] + "*" * (len(s) - keep)
 
 

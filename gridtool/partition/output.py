@@ -84,6 +84,20 @@ def apply_to_project(project, gp: GridPartitioner, *, source: str = "gridtool pa
     project.parameters["partition"] = {k: v for k, v in gp.report_.items() if k != "grids"}
 
 
+def measure_ridges(project, gp) -> None:
+    """Each grid's ``ridge_m`` of a fitted partitioner measured now (``gp.ridge_m_``), for
+    :func:`apply_to_project` to take as it is. The app calls this in its background job: measured
+    in :func:`apply_to_project`, on the app's GUI thread, a mountain plan with an elevation model
+    froze the window for up to half a second per grid, with no progress and no cancel."""
+    dem = getattr(project, "dem", None)
+    grids = getattr(gp, "grids_", None)
+    if dem is None or grids is None or not len(grids) or project.crs is None:
+        gp.ridge_m_ = None
+        return
+    from .terrain import grid_ridges
+    gp.ridge_m_ = grid_ridges(grids.reset_index(drop=True), gp.households_, dem, project.crs)
+
+
 def _measure_ridges(project, gp) -> None:
     """With an elevation model, each grid's ``ridge_m`` (the climb between its households, see
     :mod:`.terrain`) and the report's ``plan["ridge_grids"]``: crossing figures count lines only,
@@ -93,7 +107,11 @@ def _measure_ridges(project, gp) -> None:
     if dem is None or grids is None or grids.gdf is None or not len(grids.gdf) or project.crs is None:
         return
     from .terrain import RIDGE_WARN_M, grid_ridges, ridge_grids
-    grids.gdf["ridge_m"] = grid_ridges(grids.gdf, project.layers["households"].gdf, dem, project.crs)
+    ready = getattr(gp, "ridge_m_", None)  # measured in the app's background job (measure_ridges)
+    if ready is not None and len(ready) == len(grids.gdf):
+        grids.gdf["ridge_m"] = ready
+    else:
+        grids.gdf["ridge_m"] = grid_ridges(grids.gdf, project.layers["households"].gdf, dem, project.crs)
     plan = gp.report_.setdefault("plan", {})
     plan["ridge_grids"] = ridge_grids(grids.gdf)
     plan["ridge_warn_m"] = RIDGE_WARN_M

@@ -721,8 +721,11 @@ class MainWindow(QMainWindow):
         title = title or tr("job.partition")
 
         def work(progress, cancelled):
-            return gp.fit(snap, previous=previous, locked=locked, fresh=not redraw, progress=progress,
-                          cancelled=cancelled)
+            from ..partition.output import measure_ridges
+            fitted = gp.fit(snap, previous=previous, locked=locked, fresh=not redraw, progress=progress,
+                            cancelled=cancelled)
+            measure_ridges(snap, fitted)  # here, not on the GUI thread when the result is applied
+            return fitted
 
         def done(fitted):
             self.session.apply_partition(fitted, text=undo_text)
@@ -780,8 +783,11 @@ class MainWindow(QMainWindow):
         lock = list(lock)
 
         def work(progress, cancelled):
+            from ..partition.output import measure_ridges
             prev = read_previous(str(path), code_field=code_field)
-            return prev, fit_redraw(snap, prev, params=params, lock=lock, progress=progress, cancelled=cancelled)
+            fitted = fit_redraw(snap, prev, params=params, lock=lock, progress=progress, cancelled=cancelled)
+            measure_ridges(snap, fitted)  # here, not on the GUI thread when the result is applied
+            return prev, fitted
 
         def done(result):
             prev, fitted = result
