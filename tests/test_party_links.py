@@ -273,3 +273,16 @@ def test_a_members_door_number_is_masked_before_a_later_place_word():
     df = pd.DataFrame({"姓名": ["王建国"], "现居住地址": ["光华路8号阳光小区2幢"]})
     out = mask_frame(df, {"现居住地址": "address"}, personal_role=True)
     assert "8号" not in out["现居住地址"].iloc[0] and out["现居住地址"].iloc[0].startswith("光华路")
+
+
+def test_a_member_who_looks_after_frail_households_is_not_taken_for_frail():
+    """年老体弱 in a member's row takes their households away only when it describes the member:
+    "负责联系年老体弱户" (they look after frail households) did too, so the most willing members
+    got no households (found in review)."""
+    import pandas as pd
+
+    from gridtool.partition.staffing import member_exclusions
+    roster = pd.DataFrame({"name": ["甲", "乙", "丙", "丁", "戊"],
+                           "备注": ["负责联系年老体弱户", "年老体弱", "本人行动不便", "帮扶卧床老人", None],
+                           "身体状况": [None, None, None, None, "体弱"]})
+    assert member_exclusions(roster) == [None, "frail", "frail", None, "frail"]

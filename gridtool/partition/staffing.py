@@ -187,6 +187,24 @@ def member_exclusions(members: pd.DataFrame) -> list[str | None]:
     for i, (_, row) in enumerate(members.iterrows()):
         if flo is not None and str(row[flo]).strip().lower() in _YES:
             out[i] = "floating"
-        elif any(isinstance(row[c], str) and _FRAIL_RE.search(row[c]) for c in cols if c != flo):
+        elif any(isinstance(row[c], str) and _says_frail(row[c]) for c in cols if c != flo):
             out[i] = "frail"
     return out
+
+
+#: Words around 年老体弱 … that make it about other people, not the member: "负责联系年老体弱户"
+#: (they look after frail households) must not take their households away.
+_OTHERS_AFTER = ("户", "家庭", "人员", "群众", "老人", "对象", "者")
+_OTHERS_BEFORE = ("联系", "帮扶", "照顾", "看望", "关爱", "走访", "结对", "服务")
+
+
+def _says_frail(text: str) -> bool:
+    """True when ``text`` marks the member as elderly or frail (年老体弱, 行动不便 …), not when
+    it names frail people the member looks after."""
+    for m in _FRAIL_RE.finditer(text):
+        after = text[m.end():m.end() + 2]
+        before = text[max(0, m.start() - 6):m.start()]
+        if after.startswith(_OTHERS_AFTER) or any(w in before for w in _OTHERS_BEFORE):
+            continue
+        return True
+    return False
