@@ -286,3 +286,23 @@ def test_a_member_who_looks_after_frail_households_is_not_taken_for_frail():
                            "备注": ["负责联系年老体弱户", "年老体弱", "本人行动不便", "帮扶卧床老人", None],
                            "身体状况": [None, None, None, None, "体弱"]})
     assert member_exclusions(roster) == [None, "frail", "frail", None, "frail"]
+
+
+def test_a_member_the_grids_households_ran_out_for_is_not_linked_with_why():
+    """Three members in a grid of one household: two get none. They were counted 已联户 in the
+    console and the ledger while the HTML map drew them grey ("no households"); now they are
+    未联户 with why and fix, and 名册 = 已联户 + 未联户 still holds (found in review)."""
+    import shapely
+
+    from gridtool.partition.staffing import party_links
+    crs = GK108
+    grids = gpd.GeoDataFrame({"code": ["G1"], "village": ["甲村"]}, geometry=[shapely.box(0, 0, 100, 100)], crs=crs)
+    households = gpd.GeoDataFrame({"hh": [1], "grid": ["G1"], "src_id": ["row 2"]},
+                                  geometry=[shapely.Point(50, 50)], crs=crs)
+    members = gpd.GeoDataFrame({"name": ["甲", "乙", "丙"], "src_id": ["row 2", "row 3", "row 4"]},
+                               geometry=[shapely.Point(50, 51), shapely.Point(10, 10), shapely.Point(90, 90)], crs=crs)
+    links, summary, not_linked = party_links(households, members, grids)
+    assert len(links) == 1 and links["member_id"].iat[0] == "row 2"
+    assert summary[0]["members"] == 1
+    assert [(m["member_id"], m["reason"]) for m in not_linked] == [("row 3", "none_left"), ("row 4", "none_left")]
+    assert all(m["why_zh"] and m["fix_zh"] for m in not_linked)

@@ -54,6 +54,10 @@ REASONS = {
     "no_point": ("名册中这一行没有经纬度（或读不成坐标），导入时已跳过", "no coordinates in the roster (or none readable): "
                  "skipped at import", "在党员名册中补全经纬度后重新导入（gridtool import）再划分",
                  "fill in the longitude and latitude in the roster, import it again and partition again"),
+    "none_left": ("本网格住户已由其他党员联系完，没有余下的住户", "the grid's households all went to other members: "
+                  "none left", "本网格党员多于住户所需：可安排到相邻网格联户，或担任网格助理",
+                  "more members than the grid's households need: link them in a neighbouring grid, or make them "
+                  "grid assistants"),
     "outside": ("居住点不在任何基础网格内（住在其他村、辖区外或专属网格内）",
                 "their point lies in no base grid (another village, outside the township, or a special grid)",
                 "核对经纬度；住在外村的由所在村党组织联系，或改到本村住址", "check the coordinates; a member living in another "
@@ -131,9 +135,16 @@ def party_links(households: gpd.GeoDataFrame, members: gpd.GeoDataFrame, grids: 
             rows.append({"member": names[m], "member_id": ids[m], "grid": code, "household": hid[f], "hh": int(r.hh),
                          "distance_m": round(float(r.d), 1),
                          "geometry": shapely.linestrings([mxy[m], hxy[f]])})
-        short = [ids[m] for m in ms if int(counts.get(m, 0)) < min_links]
-        summary.append({"grid": code, "members": len(ms), "households_linked": int(agg["hh"].sum()) if len(agg) else 0,
-                        "members_under_min": short})
+        # A member the grid's households ran out for has none: not linked, with why (the HTML map,
+        # the ledger and the console then agree), not one of the grid's linked members.
+        none = [m for m in ms if int(counts.get(m, 0)) == 0]
+        for m in none:
+            zh, en, fzh, fen = REASONS["none_left"]
+            not_linked.append({"member_id": ids[m], "reason": "none_left", "why_zh": zh, "why_en": en,
+                               "fix_zh": fzh, "fix_en": fen})
+        short = [ids[m] for m in ms if 0 < int(counts.get(m, 0)) < min_links]
+        summary.append({"grid": code, "members": len(ms) - len(none),
+                        "households_linked": int(agg["hh"].sum()) if len(agg) else 0, "members_under_min": short})
     links = gpd.GeoDataFrame(rows, geometry="geometry", crs=crs) if rows else gpd.GeoDataFrame(
         {"member": [], "member_id": [], "grid": [], "household": [], "hh": [], "distance_m": []},
         geometry=gpd.GeoSeries([], crs=crs))
