@@ -15,6 +15,7 @@ import sys
 import threading
 import traceback
 from logging.handlers import RotatingFileHandler
+from pathlib import Path
 
 from PyQt6.QtCore import QObject, pyqtSignal
 from PyQt6.QtWidgets import QMessageBox
@@ -31,6 +32,12 @@ def setup_logging() -> str:
     """Log to the user's data folder (rotating, UTF-8); returns the path."""
     path = log_path()
     root = logging.getLogger("gridtool")
+    for h in [h for h in root.handlers if isinstance(h, RotatingFileHandler)]:
+        # A log of another data folder (GRIDTOOL_DATA_DIR changed since): the message the user is
+        # shown names this folder's log, so that is where the record must go.
+        if Path(h.baseFilename) != Path(path).absolute():
+            root.removeHandler(h)
+            h.close()
     if not any(isinstance(h, RotatingFileHandler) for h in root.handlers):
         h = RotatingFileHandler(path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
         h.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
