@@ -329,3 +329,18 @@ def test_join_is_one_undoable_step_and_keeps_hand_edits(session, tmp_path):
     # A stroke after the join keeps the joined columns in the grids layer.
     _paint(s, a, b, 1)
     assert s.project.layers["grids"].gdf.set_index("code").loc[a, "worker"].startswith("员")
+
+
+def test_every_column_of_a_partitioned_sample_has_a_chinese_header_in_the_attribute_table():
+    """The app's attribute table heads columns through ``i18n.field_name``: a column it does not
+    know shows its internal name. A newcomer saw ``subgrid_parts`` among Chinese headers; the
+    villages' township/county and the roads' class_src were raw too (found in the app probe)."""
+    from gridtool.partition.output import partition_project
+    from gridtool.samples import sample_sources
+    from gridtool.ui import i18n
+    i18n.set_language("zh")
+    p = Project.from_sources(sample_sources("nanjing-xuanwu"), name="nanjing-xuanwu")
+    partition_project(p, corridor_width=0)
+    raw = {(role, c) for role, lyr in p.layers.items() for c in lyr.gdf.columns
+           if c != lyr.gdf.geometry.name and i18n.field_name(c, role) == c}
+    assert raw == set()
