@@ -200,8 +200,11 @@ def personal_spans(text: str) -> list[tuple[int, int, str]]:
     def free(a: int, b: int) -> bool:
         return all(b <= s or a >= e for s, e, _ in spans)
 
+    # A number shaped like an ID with a wrong check character (a typo) is still someone's ID when
+    # the text labels it, or names a person (户主李四，1101052000040449X0): masked then as well.
+    about_someone = any(label in text for label in NAME_LABELS)
     for m in _ID18.finditer(text):
-        if id_check_ok(m.group(0)) or _labelled(text, m.start(), ID_LABELS):
+        if id_check_ok(m.group(0)) or about_someone or _labelled(text, m.start(), ID_LABELS):
             spans.append((m.start(), m.end(), "id_number"))
     for m in _ID15.finditer(text):
         if free(*m.span()):
