@@ -85,22 +85,12 @@ def test_floating_frail_and_outside_members_get_no_households_and_are_listed_wit
 def test_the_ledger_has_a_party_sheet_with_masked_members_their_grid_count_and_addresses(tmp_path, plan):
     import openpyxl
 
-    from gridtool.layers import Layer
     from gridtool.maps.ledger import write_ledger_xlsx
-    from gridtool.partition.output import apply_to_project
-    from gridtool.project import Project
 
     layers, gp = plan
     roster = _roster(tmp_path, gp, [{"姓名": "钱老", "备注": "年老体弱", "经度": 100.0, "纬度": 30.0}])
-    members = load_layer("party_members", str(roster), crs_in="wgs84")
-    members.gdf = members.gdf.to_crs(GK108)
-    project = Project(crs=GK108)
-    hs = layers["households"].assign(地址=[f"幸福路{i + 1}号" for i in range(len(layers["households"]))])
-    for role, gdf in dict(layers, households=hs).items():
-        project.layers[role] = Layer(role=role, gdf=gdf, source="", crs_in=GK108)
-    project.layers["party_members"] = members
-    fitted = GridPartitioner(corridor_width=0, subgrids=False).fit(project)
-    apply_to_project(project, fitted)
+    project = _project(layers, load_layer("party_members", str(roster), crs_in="wgs84"))
+    hs = project.layers["households"].gdf
     rows = list(openpyxl.load_workbook(write_ledger_xlsx(project, tmp_path / "台账.xlsx"))["党员联户"].values)
     assert rows[0][:7] == ("序号", "党员", "名册行", "所属党支部", "网格编码", "联系户数", "联系户地址")
     body = [r for r in rows[1:] if isinstance(r[0], int)]

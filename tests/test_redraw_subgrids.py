@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_redraw_year import _last_year  # noqa: E402
+from test_redraw_year import _last_years_plan  # noqa: E402
 
 from gridtool.cli import main  # noqa: E402
 from gridtool.project import Project  # noqa: E402
@@ -26,9 +26,7 @@ FAST = ["--corridor-width", "0", "--quiet"]
 @pytest.fixture(scope="module")
 def subs(tmp_path_factory):
     d = tmp_path_factory.mktemp("redraw-subgrids")
-    p, raw = _last_year(d)
-    last = d / "last.gpkg"
-    assert main(["partition", str(raw), "--out", str(last), *FAST]) == 0
+    p, last = _last_years_plan(d, FAST)
     sg = gpd.read_file(last, layer="subgrids")
     ledger = d / "楼长.csv"
     ledger.write_text("子网格编码,楼长\n" + "".join(f"{c},楼长{i}\n" for i, c in enumerate(sg["code"])),

@@ -47,12 +47,18 @@ def _last_year(d: Path) -> tuple[Project, Path]:
     return p, p.save(d / "last_raw.gpkg")
 
 
+def _last_years_plan(d: Path, options=FAST) -> tuple[Project, Path]:
+    """Last year's inputs (:func:`_last_year`) partitioned with ``options`` into ``d/last.gpkg``."""
+    p, raw = _last_year(d)
+    last = d / "last.gpkg"
+    assert main(["partition", str(raw), "--out", str(last), *options]) == 0
+    return p, last
+
+
 @pytest.fixture(scope="module")
 def year(tmp_path_factory):
     d = tmp_path_factory.mktemp("redraw-year")
-    p, raw = _last_year(d)
-    last = d / "last.gpkg"
-    assert main(["partition", str(raw), "--out", str(last), *FAST]) == 0
+    p, last = _last_years_plan(d)
     grids = gpd.read_file(last, layer="grids")
     ok = grids[(grids["status"] == "ok") & (grids["village"] == "长白街社区")]
     locked = ok["code"].iat[0]
