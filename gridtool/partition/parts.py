@@ -110,7 +110,8 @@ def write(work_dir: str | Path, key: str, dig: str, piece: dict, part_of: dict[s
     if present:
         with atomic_gpkg(gpkg) as tmp:
             for name in present:
-                _write_gdf(piece["layers"][name].reset_index(drop=True), tmp, name)
+                # No R-tree: part files are read back whole (district files get theirs).
+                _write_gdf(piece["layers"][name].reset_index(drop=True), tmp, name, spatial_index=False)
     else:
         gpkg.unlink(missing_ok=True)
     crs = next((g.crs for g in piece["layers"].values() if g is not None and g.crs is not None), None)
