@@ -781,6 +781,27 @@ def read_table(path: str | Path, *, sheet: str | None = None, encoding: str | No
     return Table(df, str(path), name, int(header) + 1, fmt, enc, problems)
 
 
+def sample_attributes(path: str | Path, *, layer: str | None = None, encoding: str | None = None,
+                      rows: int = 2000) -> pd.DataFrame:
+    """The attribute columns of a layer's first ``rows`` features, without geometry, with a table's
+    header found as the loader finds it; for a form (the wizard) to offer the columns. Empty when
+    the file cannot be read this way (OSM, DXF): the loader then reports what is wrong.
+    """
+    path = Path(path)
+    sfx = suffix_of(path)
+    try:
+        if sfx in TABLE_SUFFIXES:
+            t = read_table(path, sheet=layer, encoding=encoding,
+                           find_header=lambda frame: _find_header_row(frame, {}))
+            return t.frame.head(rows)
+        if sfx in (".osm", ".pbf", ".dxf"):
+            return pd.DataFrame()
+        return pd.DataFrame(pyogrio.read_dataframe(path, layer=layer, read_geometry=False, max_features=rows,
+                                                   encoding=encoding))
+    except (GridtoolError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError, OSError):
+        return pd.DataFrame()
+
+
 def _read_table(path: Path, *, layer, encoding, fields, encoding_default=None, role=None) -> RawLayer:
     t = read_table(path, sheet=layer, encoding=encoding, encoding_default=encoding_default,
                    find_header=lambda frame: _find_header_row(frame, fields))
