@@ -71,6 +71,9 @@ _ID_NAMES = ("身份证", "身份证号", "身份证号码", "公民身份号码
 _PHONE_NAMES = ("电话", "手机", "手机号", "手机号码", "联系电话", "联系方式", "电话号码", "phone",
                 "mobile", "tel", "telephone", "lxdh")
 
+# Address headers (门牌 included): a header word, not a value, in a table whose header is unmarked.
+_ADDRESS_HEADERS = ("地址", "住址", "家庭住址", "现住址", "居住地址", "门牌号", "门牌", "备注", "address")
+
 _PHONE_RE = re.compile(r"^(\+?86)?1[3-9]\d{9}$|^0\d{2,3}-?\d{7,8}$")
 
 
@@ -103,6 +106,17 @@ def find_column(columns, what: str, *, exclude=()) -> str | None:
 _NOT_PLACE_NAME = ("村", "社区", "乡", "镇", "街道", "辖区", "区县", "县", "城市", "地市", "省", "所属", "所在", "类", "型",
                    "等级", "级别", "道路", "负责人", "联系人", "人员", "法人", "河流", "文件", "图层", "小区", "网格",
                    "派出所", "警务", "单位", "管理")
+
+
+def is_header_word(text) -> bool:
+    """True for a column header gridtool knows (户数, 户主, 联系电话, 身份证号, 家庭住址, 经度 …):
+    tells a table's header row from its values where the header is not marked as such."""
+    k = _key(text)
+    if not k:
+        return False
+    known = (*(c for cands in CANDIDATES.values() for c in cands), *_PERSONAL_NAMES, *_PERSON_HEADERS,
+             *_ID_NAMES, *_PHONE_NAMES, *_ADDRESS_HEADERS)
+    return any(k == _key(c) for c in known) or any(_header_matches(k, n) for n in (*_ID_NAMES, *_PHONE_NAMES))
 
 
 def find_point_name_column(columns, *, exclude=()) -> str | None:

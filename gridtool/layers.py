@@ -108,6 +108,12 @@ def _check_geometry(gdf, role: str, raw: RawLayer, problems: list[Problem], ids)
     return gdf
 
 
+#: ``--field households.hh=1``: each row (feature) is one household, whatever column looks like a
+#: count; what ``columns_used["hh"]`` then says.
+ONE_PER_ROW = "1"
+PER_ROW_LABEL = "(每行一户 / 1 per row)"
+
+
 def _numeric(series: pd.Series) -> pd.Series:
     if pd.api.types.is_numeric_dtype(series):
         return series.astype(float)
@@ -239,8 +245,14 @@ def _normalise_columns(gdf: gpd.GeoDataFrame, role: str, fields: dict[str, str],
     if role == "households" and fields.get("name"):
         pick("name")  # the householder's name column (--field households.name=户主): flagged personal
     if role in ("households", "party_members"):
-        col = pick("hh", content=True) if role == "households" else None
-        if role == "households":
+        chosen = fields.get("hh", loose.get("hh"))
+        per_row = role == "households" and chosen == ONE_PER_ROW and ONE_PER_ROW not in gdf.columns
+        col = pick("hh", content=True) if role == "households" and not per_row else None
+        if per_row:  # --field households.hh=1: buildings or not, every row is one household
+            gdf["hh"] = 1.0
+            used["hh"] = PER_ROW_LABEL
+            details["hh"] = column_content.Found("hh", PER_ROW_LABEL, "user").to_dict()
+        elif role == "households":
             if col is None:
                 # Candidates among the source's own columns (before the default column is added).
                 nums = column_content.text_candidates(gdf, numeric=True)
@@ -460,6 +472,18 @@ def _default_offset_not_applied(default: CrsSpec | None, own, raw: RawLayer, rol
         role=role, file=raw.path, layer=raw.layer))
 
 
+def guess_count_column(df: pd.DataFrame) -> str | None:
+    """The household-count column the loader would take in a roster's attributes ``df``: by header
+    (户数, 住户数（户）, 户 数), else by content for a header that says nothing; None: each row
+    counts as one household."""
+    coords = [c for k in ("lon", "lat", "lonlat", "wkt") for c in [find_column(df.columns, k)] if c]
+    name = find_column(df.columns, "hh", exclude=coords)
+    if name is not None and len(column_content.text_values(df[name])):
+        return name
+    found = column_content.guess(df, "hh", role="households", exclude=coords)
+    return found.column if found is not None else name
+
+
 def load_layer(role: str, path: str, *, crs_in: str | CrsSpec | None = None,
                encoding: str | None = None, fields: dict[str, str] | None = None,
                layer: str | None = None, seed: int = 0, crs_default: str | CrsSpec | None = None,
@@ -573,4 +597,4 @@ def load_layer(role: str, path: str, *, crs_in: str | CrsSpec | None = None,
                  unlocated=unlocated)
 
 
-__all__ = ["Layer", "load_layer", "suffix_of"]
+__all__ = ["ONE_PER_ROW", "PER_ROW_LABEL", "Layer", "guess_count_column", "load_layer", "suffix_of"]

@@ -29,7 +29,7 @@ from .errors import (CancelledError, CRSError, GridtoolError, MissingColumnError
                      ProjectError, ProjectVersionError, UnknownRoleError)
 from .writelock import check_unchanged, stamp, write_lock
 from .io.files import check_not_in_use
-from .layers import Layer, load_layer
+from .layers import ONE_PER_ROW, Layer, load_layer
 from .problems import Problem
 from .roles import ROLES, VECTOR_ROLES
 
@@ -176,7 +176,8 @@ class Project:
             from .address_match import place_by_address
             place_by_address(proj.layers["incidents"], proj.layers.get("households"), proj.layers.get("places"))
         unused = [f"{k}={v}" for k, v in loose.items()
-                  if not any(v in lyr.columns_used.values() for lyr in proj.layers.values())]
+                  if not any(v in lyr.columns_used.values() for lyr in proj.layers.values())
+                  and not (k == "hh" and v == ONE_PER_ROW and "households" in proj.layers)]
         if unused:
             raise MissingColumnError(
                 f"没有任何图层含有指定的列：{', '.join(unused)}",

@@ -110,3 +110,17 @@ def test_a_table_read_across_takes_its_header_row_as_the_keys(tmp_path, township
     assert not any(str(c).startswith("张") for c in lyr.gdf.columns)
     assert lyr.total_households == int(township["households"]["户数"].sum())
     assert {"户主", "电话"} <= set(lyr.sensitive)
+
+
+def test_a_header_row_in_plain_td_cells_is_read_across():
+    """Many tools write the header row in <td>, not <th>: a two-row table whose first row is known
+    header words is read header → value, so a 户主's name never becomes a column header."""
+    two = "<table><tr><td>户主</td><td>电话</td></tr><tr><td>王五</td><td>13900001111</td></tr></table>"
+    assert description_fields(two) == {"户主": "王五", "电话": "13900001111"}
+    wide = ("<table><tr><td>户数</td><td>户主姓名</td><td>联系电话</td><td>家庭住址</td></tr>"
+            "<tr><td>3</td><td>李四</td><td>13900002222</td><td>石柱村3组</td></tr></table>")
+    assert description_fields(wide) == {"户数": "3", "户主姓名": "李四", "联系电话": "13900002222",
+                                        "家庭住址": "石柱村3组"}
+    # Key–value rows stay key–value: their first row is a key and its value, not two headers.
+    pairs = "<table><tr><td>户主</td><td>王五</td></tr><tr><td>户数</td><td>4</td></tr></table>"
+    assert description_fields(pairs) == {"户主": "王五", "户数": "4"}

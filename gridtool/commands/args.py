@@ -47,7 +47,7 @@ def add_role_arguments(p: argparse.ArgumentParser) -> None:
                    help="文本编码 / text encoding (gbk, utf-8 …) of shapefiles without .cpg and CSV; "
                         "ROLE=ENC for one layer; default: detected")
     p.add_argument("--field", action="append", default=[], metavar="[ROLE.]KEY=COLUMN",
-                   help="指定列 / choose a source column: hh=户数, lon=东经, lat=北纬, name=村名, "
+                   help="指定列 / choose a source column: hh=户数 (hh=1: 每行一户 / each row one household), lon=东经, lat=北纬, name=村名, "
                         "village=所属村; households.hh=户数 for one layer only")
     p.add_argument("--line-classes", metavar="FILE.csv",
                    help="线类映射 / classes of roads, rivers, railways, land parcels by column value: CSV with "

@@ -62,9 +62,26 @@ def _clean(text: str) -> str:
     return re.sub(r"\s+", " ", text.replace("\xa0", " ")).strip()
 
 
+def _header_row_in_td(rows: list[list[str]], heads: list[bool]) -> list[bool]:
+    """``heads`` with a header row written in plain ``<td>`` cells marked: a table of two rows of
+    equal width whose first row holds only known header words (户主, 电话, 户数, 地址 …) and whose
+    second does not. Read as key–value pairs it would make a 户主's name a column header."""
+    from ..columns import is_header_word
+    filled = [(r, h) for r, h in zip(rows, heads) if any(_clean(c) for c in r)]
+    if len(filled) != 2 or any(h for _, h in filled):
+        return heads
+    (top, _), (below, _) = filled
+    if len(top) < 2 or len(top) != len(below):
+        return heads
+    if all(is_header_word(_clean(c)) for c in top) and not all(is_header_word(_clean(c)) for c in below):
+        return [r is top for r in rows]
+    return heads
+
+
 def description_fields(text) -> dict[str, str]:
     """The attributes in one description: a table read across (a ``<th>`` header row over one row
-    of values), else its two-cell table rows, else its ``键：值`` lines.
+    of values, or a ``<td>`` row of known header words over one row of values), else its two-cell
+    table rows, else its ``键：值`` lines.
 
     Returns an empty dict when the description is free text (a sentence, a note): it is then kept
     as it is. Keys are stripped of spaces and a trailing colon; empty keys are skipped.
@@ -78,7 +95,8 @@ def description_fields(text) -> dict[str, str]:
     except Exception:  # html.parser raises on little; a broken description stays text
         return {}
     out: dict[str, str] = {}
-    rows, heads = parser.rows, parser.heads
+    rows = parser.rows
+    heads = _header_row_in_td(rows, parser.heads)
     for i, (row, head) in enumerate(zip(rows, heads)):
         if not head or len(row) < 2:
             continue

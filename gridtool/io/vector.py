@@ -38,6 +38,7 @@ from ..problems import Problem
 from . import archive
 from .raw_layer import RawLayer
 from .files import check_exists, check_geopackage, check_not_in_use
+from .excel_hidden import hidden_problems, other_sheets_problem, sheet_view
 from .office import check_not_lock_file, ole2_workbook_error, open_in_office
 from .files import plain_reason as _plain_reason
 from .kml_description import expand_descriptions
@@ -730,6 +731,12 @@ def read_table(path: str | Path, *, sheet: str | None = None, encoding: str | No
         frame = book[name]
         df = _with_header(frame, header) if len(frame) else pd.DataFrame()
         fmt = "Excel"
+        if sheet is None and len(df):  # one sheet per village: say which were not read
+            others = {n: (_header_names(book[n], h), len(_with_header(book[n], h)))
+                      for n, h in found if n != name and h is not None}
+            problems += [p for p in (other_sheets_problem(path, name, list(df.columns), others),) if p]
+        if len(df) and sniff(path) == "xlsx":
+            problems += hidden_problems(path, name, df, sheet_view(path, name))
     elif sfx in (".csv", ".txt"):
         enc = detect_text_file_encoding(path, encoding, default=encoding_default)
         sep = _sniff_separator(enc.lines)
@@ -772,6 +779,27 @@ def read_table(path: str | Path, *, sheet: str | None = None, encoding: str | No
     problems += _cut_long_fields(df, path, name, lim.table_field_chars)
     problems += [p for p in (open_in_office(path),) if p is not None]
     return Table(df, str(path), name, int(header) + 1, fmt, enc, problems)
+
+
+def sample_attributes(path: str | Path, *, layer: str | None = None, encoding: str | None = None,
+                      rows: int = 2000) -> pd.DataFrame:
+    """The attribute columns of a layer's first ``rows`` features, without geometry, with a table's
+    header found as the loader finds it; for a form (the wizard) to offer the columns. Empty when
+    the file cannot be read this way (OSM, DXF): the loader then reports what is wrong.
+    """
+    path = Path(path)
+    sfx = suffix_of(path)
+    try:
+        if sfx in TABLE_SUFFIXES:
+            t = read_table(path, sheet=layer, encoding=encoding,
+                           find_header=lambda frame: _find_header_row(frame, {}))
+            return t.frame.head(rows)
+        if sfx in (".osm", ".pbf", ".dxf"):
+            return pd.DataFrame()
+        return pd.DataFrame(pyogrio.read_dataframe(path, layer=layer, read_geometry=False, max_features=rows,
+                                                   encoding=encoding))
+    except (GridtoolError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError, OSError):
+        return pd.DataFrame()
 
 
 def _read_table(path: Path, *, layer, encoding, fields, encoding_default=None, role=None) -> RawLayer:

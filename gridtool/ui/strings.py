@@ -444,6 +444,22 @@ STRINGS.update({
     "wizard.enc_source.dwgcodepage": ("DXF 文件头 $DWGCODEPAGE", "the DXF header $DWGCODEPAGE"),
     "wizard.enc_source.user": ("手动指定", "chosen"),
     "wizard.enc_source.default": ("默认", "default"),
+    "wizard.hh_column": ("户数列：", "Household count:"),
+    "wizard.hh_auto": ("自动：“{col}”", "automatic: {col!r}"),
+    "wizard.hh_auto_none": ("自动：未找到，每行 1 户", "automatic: none found, 1 per row"),
+    "wizard.hh_per_row": ("每行一户（不用户数列）", "each row is one household"),
+    "wizard.hh_guessed": ("识别为“{col}”（{samples}）：每行的户数取这一列，决定所有户数合计；不对请另选。",
+                          "Guessed {col!r} ({samples}): each row counts this many households, which decides every "
+                          "total; choose another if wrong."),
+    "wizard.hh_none": ("没有识别出户数列：每行（每个点）按 1 户计。若点是楼栋且有住户数列，请在左边选择它。",
+                       "No household-count column recognised: each row (point) counts as 1 household. If the "
+                       "points are buildings with a household column, choose it on the left."),
+    "wizard.hh_chosen": ("每行的户数取“{col}”列（同命令行 --field households.hh={col}）。",
+                         "Each row counts the households in {col!r} (as --field households.hh={col} does)."),
+    "wizard.hh_one": ("每行（每个点）按 1 户计（同命令行 --field households.hh=1）。",
+                      "Each row (point) counts as 1 household (as --field households.hh=1 does)."),
+    "wizard.hh_total": ("住户：{features:,} 个要素，共 {total:,} 户；{column}", "Households: {features:,} features, "
+                        "{total:,} households; {column}"),
     "wizard.check_title": ("导入与检查", "Load and check"),
     "wizard.check_sub": ("在后台读取并检查所有图层；所有问题一次列出。双击问题可在地图上查看。",
                          "All layers are read and checked in the background; every problem is listed at once. "

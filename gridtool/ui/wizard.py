@@ -15,7 +15,9 @@ from PyQt6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout, Q
                              QPlainTextEdit, QProgressBar, QPushButton, QTreeWidget, QTreeWidgetItem,
                              QVBoxLayout, QWizard, QWizardPage)
 
+from ..column_content import Found, describe
 from ..errors import GridtoolError
+from ..layers import ONE_PER_ROW
 from ..roles import VECTOR_ROLES
 from . import i18n
 from .i18n import role_name, tr
@@ -55,6 +57,9 @@ class _RoleRow:
         for w in (self.path, self.layer, self.encoding, self.crs):
             w.installEventFilter(page)
             w.setProperty("role_row", role)
+        if role == "households":  # another sheet or encoding: other columns to offer for 户数
+            self.layer.activated.connect(lambda _i: self.page.refresh_count_column())
+            self.encoding.activated.connect(lambda _i: self.page.refresh_count_column())
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self.page, role_name(self.role), "",
@@ -80,6 +85,8 @@ class _RoleRow:
             if i >= 0:
                 self.layer.setCurrentIndex(i)
         self.page.show_preview(self)
+        if self.role == "households":
+            self.page.refresh_count_column()
 
     def spec(self) -> str | None:
         p = self.path.text().strip()
@@ -120,6 +127,18 @@ class LayersPage(QWizardPage):
         grid.addWidget(self.dem_path, r, 1)
         grid.addWidget(dem_browse, r, 2)
         grid.setColumnStretch(1, 1)
+        # The household-count column decides every total: shown as guessed, and chosen here
+        # (a column, or each row one household) as --field households.hh=… does on the command line.
+        self.hh_column = QComboBox()
+        self.hh_column.setMinimumWidth(220)
+        self.hh_column.currentIndexChanged.connect(lambda _i: self._show_count_choice())
+        self.hh_note = QLabel()
+        self.hh_note.setWordWrap(True)
+        self._hh_guess: tuple[str | None, str] = (None, "")
+        hh_row = QHBoxLayout()
+        hh_row.addWidget(QLabel(tr("wizard.hh_column")))
+        hh_row.addWidget(self.hh_column)
+        hh_row.addWidget(self.hh_note, 1)
         self.preview_label = QLabel(tr("wizard.preview"))
         self.preview = QPlainTextEdit()
         self.preview.setReadOnly(True)
@@ -130,8 +149,53 @@ class LayersPage(QWizardPage):
         lay = QVBoxLayout(self)
         lay.addLayout(top)
         lay.addLayout(grid)
+        lay.addLayout(hh_row)
         lay.addWidget(self.preview_label)
         lay.addWidget(self.preview)
+
+    def refresh_count_column(self) -> None:
+        """Offer the households file's columns for the household count, the loader's guess first."""
+        from ..column_content import samples_of
+        from ..io.vector import sample_attributes
+        from ..layers import guess_count_column
+        row = self.rows["households"]
+        p = row.path.text().strip()
+        df = None
+        if p and Path(p).exists():
+            df = sample_attributes(p, layer=row.layer.currentData(), encoding=row.encoding.currentData() or None)
+        cols = [str(c) for c in df.columns if c != "geometry"] if df is not None else []
+        guess = guess_count_column(df) if cols else None
+        self._hh_guess = (guess, "、".join(samples_of(df[guess])) if guess else "")
+        self.hh_column.blockSignals(True)
+        self.hh_column.clear()
+        self.hh_column.addItem(tr("wizard.hh_auto", col=guess) if guess else tr("wizard.hh_auto_none"), None)
+        self.hh_column.addItem(tr("wizard.hh_per_row"), ONE_PER_ROW)
+        for c in cols:
+            self.hh_column.addItem(c, c)
+        self.hh_column.blockSignals(False)
+        self._show_count_choice()
+
+    def _show_count_choice(self) -> None:
+        choice = self.hh_column.currentData()
+        guess, samples = self._hh_guess
+        if choice == ONE_PER_ROW:
+            text = tr("wizard.hh_one")
+        elif choice is not None:
+            text = tr("wizard.hh_chosen", col=choice)
+        elif guess:
+            text = tr("wizard.hh_guessed", col=guess, samples=samples)
+        else:
+            text = tr("wizard.hh_none") if self.rows["households"].path.text().strip() else ""
+        self.hh_note.setText(text)
+
+    def count_column(self) -> str | None:
+        """The household-count column chosen, ``ONE_PER_ROW``, or None for the loader's own guess."""
+        return self.hh_column.currentData()
+
+    def fields(self) -> dict[str, str]:
+        """``--field`` options of the choices made here: ``{"households.hh": column or "1"}``."""
+        col = self.count_column()
+        return {"households.hh": col} if col is not None and self.rows["households"].spec() else {}
 
     def _browse_dem(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, role_name("dem"), "",
@@ -228,6 +292,7 @@ class CheckPage(QWizardPage):
         self.tree.clear()
         layers = self.wiz.layers_page
         src, crs, enc = layers.sources()
+        fields = layers.fields()
         name = layers.name.text().strip() or None
         dem = layers.dem()
         self.status.setText(tr("wizard.loading"))
@@ -235,7 +300,7 @@ class CheckPage(QWizardPage):
         self.bar.setFormat("%p%")
 
         def work(progress, cancelled):
-            p = Project.from_sources(src, crs_in=crs or None, encoding=enc or None, name=name, dem=dem,
+            p = Project.from_sources(src, crs_in=crs or None, encoding=enc or None, fields=fields, name=name, dem=dem,
                                      progress=lambda f, m: progress(0.8 * f, m), cancelled=cancelled)
             progress(0.85, tr("job.validate"))
             problems = validate(p)
@@ -264,9 +329,14 @@ class CheckPage(QWizardPage):
         self.bar.setValue(1000)
         self.bar.setFormat("%p%")
         errors = sum(p.severity == "error" for p in self.problems)
-        self.status.setText(tr("wizard.loaded", n=len(project.layers), errors=errors,
-                               warnings=len(self.problems) - errors))
         lang = i18n.language()
+        status = tr("wizard.loaded", n=len(project.layers), errors=errors, warnings=len(self.problems) - errors)
+        hl = project.layers.get("households")
+        if hl is not None and hl.total_households is not None:  # the total the count column decided
+            detail = hl.columns_detail.get("hh")
+            column = describe(Found.from_dict("hh", detail), lang, role="households") if detail else ""
+            status = tr("wizard.hh_total", features=len(hl.gdf), total=hl.total_households, column=column) + "\n" + status
+        self.status.setText(status)
         for p in sorted(self.problems, key=lambda p: p.severity != "error"):
             it = QTreeWidgetItem([tr("problems.error") if p.severity == "error" else tr("problems.warning"),
                                   (p.zh if lang == "zh" else p.en) + (f"\n{p.where(lang)}" if p.where(lang) else ""),

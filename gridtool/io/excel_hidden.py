@@ -1,0 +1,236 @@
+"""What a clerk hid in an Excel roster, and sheets of a workbook left unread.
+
+A clerk hides rows meant as deleted, or filters the roster (自动筛选) to show one village; hides a
+column (户数, 身份证号) to print the rest; keeps one sheet per village (一村一表). Hidden is not
+deleted, so every row is still imported, but the counts then differ from what the planner sees in
+Excel: each of these is said once, naming the file, the sheet, the rows or columns and the fix.
+
+Rows and columns are found in the sheet's XML (``<row hidden="1">``, ``<col hidden="1">``,
+``<autoFilter>``), scanned in chunks: openpyxl's read-only mode does not keep them, and its full
+mode holds the whole workbook in memory.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pandas as pd
+
+from ..columns import find_column, sensitive_columns
+from ..problems import Problem
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_PKG = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_ROW = re.compile(rb"<(?:\w+:)?row\b([^>]*)>")
+_COL = re.compile(rb"<(?:\w+:)?col\b([^>]*)/?>")
+_FILTER = re.compile(rb"<(?:\w+:)?autoFilter\b([^>]*?)(/?)>")
+_FILTER_COLUMN = re.compile(rb"<(?:\w+:)?filterColumn\b")
+_SHEET_DATA_END = re.compile(rb"</(?:\w+:)?sheetData>")
+_CHUNK = 4 << 20
+#: Key columns a hidden column may hold, as the loader reads them.
+_KEYS = {"hh": ("户数", "households"), "lon": ("经度", "longitude"), "lat": ("纬度", "latitude"),
+         "lonlat": ("经纬度", "coordinates"), "village": ("村", "village"), "name": ("名称", "name")}
+_PERSONAL = {"name": ("姓名", "names"), "id_number": ("身份证号", "ID numbers"), "phone": ("电话", "phone numbers")}
+
+
+@dataclass
+class SheetView:
+    """Rows and columns hidden on one sheet (1-based, as Excel numbers them) and its AutoFilter."""
+
+    hidden_rows: list[int] = field(default_factory=list)
+    hidden_columns: list[int] = field(default_factory=list)
+    filter_ref: str | None = None
+    filter_active: bool = False  # a filter condition is set (not only the drop-down buttons)
+
+
+def _attr(attrs: bytes, name: str) -> str | None:
+    m = re.search(rb"\b" + name.encode() + rb'="([^"]*)"', attrs)
+    return m.group(1).decode("utf-8", "replace") if m else None
+
+
+def _true(value: str | None) -> bool:
+    return value in ("1", "true")
+
+
+def _sheet_member(zf: zipfile.ZipFile, sheet: str) -> str | None:
+    """The zip member holding ``sheet``'s XML, through workbook.xml and its relationships."""
+    book = ElementTree.fromstring(zf.read("xl/workbook.xml"))
+    rid = next((s.get(f"{_REL}id") for s in book.iter(f"{_MAIN}sheet") if s.get("name") == sheet), None)
+    if rid is None:
+        return None
+    rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    target = next((r.get("Target") for r in rels.iter(f"{_PKG}Relationship") if r.get("Id") == rid), None)
+    if not target:
+        return None
+    return target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+
+
+def sheet_view(path: str | Path, sheet: str) -> SheetView | None:
+    """Hidden rows, hidden columns and the AutoFilter of ``sheet`` in an ``.xlsx``; None when the
+    file is no readable .xlsx (an .xls: its hidden rows are not looked for)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            member = _sheet_member(zf, sheet)
+            if member is None or member not in zf.namelist():
+                return None
+            view = SheetView()
+            with zf.open(member) as fh:
+                _scan(fh, view)
+            return view
+    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, OSError):
+        return None
+
+
+def _scan(fh, view: SheetView) -> None:
+    """Read the sheet XML in chunks; a tag cut by a chunk's end is kept for the next chunk."""
+    rest, tail, row, in_data, done_data = b"", b"", 0, False, False
+    while True:
+        chunk = fh.read(_CHUNK)
+        buf = rest + chunk
+        cut = buf.rfind(b"<") if chunk else len(buf)
+        if cut < 0 or buf.find(b">", cut) >= 0:
+            cut = len(buf)  # the last tag is whole
+        part, rest = buf[:cut], buf[cut:]
+        if not done_data:
+            if not in_data:
+                for m in _COL.finditer(part.split(b"<sheetData", 1)[0]):
+                    if _true(_attr(m.group(1), "hidden")):
+                        lo, hi = int(_attr(m.group(1), "min") or 0), int(_attr(m.group(1), "max") or 0)
+                        view.hidden_columns += range(lo, min(hi, lo + 16384) + 1)
+                in_data = b"<sheetData" in part
+            for m in _ROW.finditer(part):
+                r = _attr(m.group(1), "r")
+                row = int(r) if r and r.isdigit() else row + 1  # a writer may leave r out: rows follow
+                if _true(_attr(m.group(1), "hidden")):
+                    view.hidden_rows.append(row)
+            end = _SHEET_DATA_END.search(part)
+            done_data = end is not None
+            part = part[end.end():] if end else b""
+        tail += part  # what follows the rows (AutoFilter, print settings) is short
+        if not chunk:
+            break
+    m = _FILTER.search(tail)
+    if m:
+        view.filter_ref = _attr(m.group(1), "ref")
+        view.filter_active = not m.group(2) and bool(_FILTER_COLUMN.search(tail, m.end()))
+
+
+def _ranges(numbers: list[int], *, limit: int = 8) -> tuple[str, str]:
+    """``[6, 7, 8, 12]`` → ``("6–8、12", "6–8, 12")``; after ``limit`` ranges ``等``/``…``."""
+    spans: list[tuple[int, int]] = []
+    for n in sorted(numbers):
+        if spans and n == spans[-1][1] + 1:
+            spans[-1] = (spans[-1][0], n)
+        else:
+            spans.append((n, n))
+    shown = [f"{a}" if a == b else f"{a}–{b}" for a, b in spans[:limit]]
+    more = len(spans) > limit
+    return "、".join(shown) + (" 等" if more else ""), ", ".join(shown) + (" …" if more else "")
+
+
+def _letter(col: int) -> str:
+    out = ""
+    while col:
+        col, r = divmod(col - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def hidden_problems(path: str | Path, sheet: str, df: pd.DataFrame, view: SheetView | None) -> list[Problem]:
+    """Warnings for the hidden data rows (``df`` is indexed by Excel row number) and for hidden
+    columns that hold data, naming those the loader reads or that hold personal data."""
+    if view is None:
+        return []
+    path = Path(path)
+    out: list[Problem] = []
+    where = dict(file=str(path), layer=sheet)
+    rows = sorted(set(view.hidden_rows) & {int(i) for i in df.index})
+    if rows:
+        zh_r, en_r = _ranges(rows)
+        flt_zh = flt_en = ""
+        if view.filter_active:
+            flt_zh = f"（工作表启用了自动筛选 {view.filter_ref or ''}，筛选掉的行也是隐藏行）"
+            flt_en = f" (an AutoFilter {view.filter_ref or ''} is active; rows it filters out are hidden rows)"
+        out.append(Problem(
+            "warning", "excel_hidden_rows",
+            f"{path.name} 工作表“{sheet}”中有 {len(rows):,} 行数据被隐藏{flt_zh}：第 {zh_r} 行；"
+            f"隐藏不等于删除，这些行已全部导入并计入户数",
+            f"{path.name}, sheet {sheet!r}: {len(rows):,} data row(s) are hidden{flt_en}: rows {en_r}; "
+            "hidden is not deleted, so they were all imported and counted",
+            fix_zh="若这些行不应计入：在 Excel 中清除筛选、取消隐藏，删除这些行后保存再导入；若应计入，无需处理。",
+            fix_en="if they should not count: in Excel clear the filter, unhide the rows, delete them, save and "
+                   "import again; if they should count, nothing to do.", **where))
+    elif view.filter_active:
+        out.append(Problem(
+            "warning", "excel_filter",
+            f"{path.name} 工作表“{sheet}”启用了自动筛选（{view.filter_ref or ''}）；所有行都已导入，不只是筛选显示的行",
+            f"{path.name}, sheet {sheet!r} has an active AutoFilter ({view.filter_ref or ''}); every row was "
+            "imported, not only those the filter shows",
+            fix_zh="若只应导入筛选出的行，把它们复制到新工作表后导入该工作表。",
+            fix_en="if only the filtered rows should count, copy them to a new sheet and import that.", **where))
+    cols = [c for c in sorted(set(view.hidden_columns)) if c <= len(df.columns)]
+    names = [df.columns[c - 1] for c in cols if df.iloc[:, c - 1].notna().any()]
+    if names:
+        letters = {df.columns[c - 1]: _letter(c) for c in cols}
+        role_of = {col: _KEYS[k] for k in _KEYS for col in [find_column(df.columns, k)] if col in names}
+        personal = {c: _PERSONAL.get(k, (k, k)) for c, k in
+                    sensitive_columns(df[names], personal_role=True).items()}
+
+        def label(c, zh: bool) -> str:
+            notes = []
+            if c in role_of:
+                notes.append(f"用作{role_of[c][0]}" if zh else f"read as {role_of[c][1]}")
+            if c in personal:
+                notes.append(f"个人信息：{personal[c][0]}" if zh else f"personal data: {personal[c][1]}")
+            if zh:
+                return f"{c}（{'，'.join([letters[c] + ' 列', *notes])}）"
+            return f"{c} ({', '.join(['column ' + letters[c], *notes])})"
+        used = bool(role_of or personal)
+        out.append(Problem(
+            "warning", "excel_hidden_columns",
+            f"{path.name} 工作表“{sheet}”中有 {len(names)} 列被隐藏，但仍会读取：" + "、".join(label(c, True) for c in names)
+            + ("；其中有 gridtool 用到的列或个人信息" if used else ""),
+            f"{path.name}, sheet {sheet!r}: {len(names)} hidden column(s) are still read: "
+            + "; ".join(label(c, False) for c in names)
+            + ("; some are used by gridtool or hold personal data" if used else ""),
+            fix_zh="在 Excel 中取消隐藏这些列并检查内容；不应使用的列请删除，或用 --field 指定应使用的列。",
+            fix_en="unhide these columns in Excel and check them; delete those that should not be used, or "
+                   "choose the right columns with --field.", **where))
+    return out
+
+
+def other_sheets_problem(path: str | Path, chosen: str, header: list[str],
+                         others: dict[str, tuple[list[str], int]]) -> Problem | None:
+    """A warning when sheets other than ``chosen`` hold rows under (mostly) the same header, as
+    in a workbook with one sheet per village (一村一表): only ``chosen`` was read.
+
+    ``others`` maps a sheet's name to its header and number of data rows."""
+    mine = {h for h in header if h and not h.startswith("col")}
+    same = {n: rows for n, (cols, rows) in others.items()
+            if rows and mine and len(mine & set(cols)) >= 0.5 * len(mine)}
+    if not same:
+        return None
+    path = Path(path)
+    listed_zh = "、".join(f"“{n}”（{r:,} 行）" for n, r in list(same.items())[:10]) + (" 等" if len(same) > 10 else "")
+    listed_en = ", ".join(f"{n!r} ({r:,} rows)" for n, r in list(same.items())[:10]) + (" …" if len(same) > 10 else "")
+    first = next(iter(same))
+    return Problem(
+        "warning", "excel_other_sheets",
+        f"{path.name} 有 {len(same) + 1} 个表头相同的工作表，只读取了“{chosen}”；未读取的工作表：{listed_zh}，"
+        f"其中的 {sum(same.values()):,} 行没有导入",
+        f"{path.name} has {len(same) + 1} sheets with the same header; only {chosen!r} was read; sheets not "
+        f"read: {listed_en}, {sum(same.values()):,} row(s) not imported",
+        fix_zh=f"若每个工作表是一个村（一村一表），在 Excel 中把它们合并到一个工作表（加一列“村”）后导入；"
+               f"或指定要读取的工作表：--households {path.name}:{first}（向导中在“图层”里选择工作表）。",
+        fix_en=f"if each sheet is one village, merge them into one sheet in Excel (with a 村 column) and import "
+               f"that; or choose the sheet: --households {path.name}:{first} (in the wizard, pick it under Layer).",
+        file=str(path), layer=chosen)
+
+
+__all__ = ["SheetView", "hidden_problems", "other_sheets_problem", "sheet_view"]
