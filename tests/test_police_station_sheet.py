@@ -1,0 +1,46 @@
+"""A 派出所's own station sheet and place register in the police commands: the 所长 column is a
+person's name and is masked like 负责人; the register's categories in the police's words (金融网点,
+商超) are read as gridtool's, and what each category was read as is printed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyogrio
+
+from gridtool import cli
+from gridtool.crs import wgs84_to_offset
+from gridtool.layers import load_layer
+
+from .test_routing_siting import _project_files
+
+
+def _run(argv):
+    args = cli.build_parser().parse_args(argv)
+    return args.func(args)
+
+
+def _station_sheet(gpkg, path):
+    """The test town's stations as a station keeps them: AMap (GCJ-02) 经度/纬度, 值班电话, 所长."""
+    st = pyogrio.read_dataframe(gpkg, layer="stations").to_crs(4326)
+    shown = wgs84_to_offset(np.array(st.geometry.values), "gcj02")
+    pd.DataFrame({"名称": st["name"], "经度": [p.x for p in shown], "纬度": [p.y for p in shown],
+                  "值班电话": ["13975013645", "025-84661234", "13948665326", "13945337062"],
+                  "所长": ["王建国", "李卫东", "张明", "赵伟"]}).to_excel(path, index=False)
+    return path
+
+
+def test_seal_masks_the_station_heads_name_and_duty_phone(tmp_path, capsys):
+    gpkg = _project_files(tmp_path)
+    sheet = _station_sheet(gpkg, tmp_path / "派出所.xlsx")
+    argv = ["seal", f"--roads={gpkg}:roads", "--stations", str(sheet), "--crs-in", "stations=gcj02",
+            f"--exits={gpkg}:exits", "--mode", "walk", "--quiet"]
+    assert _run([*argv, "--out", str(tmp_path / "s")]) == 0
+    capsys.readouterr()
+    st = pyogrio.read_dataframe(tmp_path / "s" / "seal.gpkg", layer="stations")
+    assert st["所长"].tolist() == ["王*国", "李*东", "张*", "赵*"]
+    assert not st["值班电话"].isin(["13975013645", "13948665326"]).any()
+    assert _run([*argv, "--include-personal", "--out", str(tmp_path / "s2")]) == 0
+    out = capsys.readouterr().out
+    st = pyogrio.read_dataframe(tmp_path / "s2" / "seal.gpkg", layer="stations")
+    assert st["所长"].tolist()[0] == "王建国" and "所长 姓名" in out
