@@ -44,3 +44,18 @@ def test_seal_masks_the_station_heads_name_and_duty_phone(tmp_path, capsys):
     out = capsys.readouterr().out
     st = pyogrio.read_dataframe(tmp_path / "s2" / "seal.gpkg", layer="stations")
     assert st["所长"].tolist()[0] == "王建国" and "所长 姓名" in out
+
+
+def test_register_categories_in_police_words_are_read_and_said(tmp_path, capsys):
+    """金融网点 and 储蓄所 are banks (must-visit on patrols), 商超 a supermarket; 网吧 and 加油站 are
+    kept as written; import prints what each category was read as."""
+    xlsx = tmp_path / "重点场所.xlsx"
+    pd.DataFrame({"场所名称": ["工行珠江路支行", "邮政储蓄所", "苏果", "星空网吧", "中石化加油站", "人民中学"],
+                  "类别": ["金融网点", "储蓄所", "商超", "网吧", "加油站", "学校"],
+                  "经度": np.linspace(118.77, 118.79, 6), "纬度": np.linspace(32.04, 32.05, 6)}).to_excel(xlsx, index=False)
+    lyr = load_layer("places", str(xlsx))
+    assert lyr.gdf["category"].tolist() == ["bank", "bank", "supermarket", "网吧", "加油站", "school"]
+    assert _run(["import", "--places", str(xlsx), "--out", str(tmp_path / "p.gpkg")]) == 0
+    out = capsys.readouterr().out
+    assert "类别读作：金融网点→银行 1、储蓄所→银行 1、商超→超市 1" in out
+    assert "未识别、按原样保留（巡逻优先级同“其他”）：网吧 1、加油站 1" in out
