@@ -59,3 +59,23 @@ def test_register_categories_in_police_words_are_read_and_said(tmp_path, capsys)
     out = capsys.readouterr().out
     assert "类别读作：金融网点→银行 1、储蓄所→银行 1、商超→超市 1" in out
     assert "未识别、按原样保留（巡逻优先级同“其他”）：网吧 1、加油站 1" in out
+
+
+def test_seal_names_the_station_with_no_road_near_it_not_the_exits(tmp_path):
+    """A station 3 km from any road (its coordinates taken wrongly) sends no posts: the error names
+    that station and how to fix its coordinates, not the exits' roads."""
+    import geopandas as gpd
+    import pytest
+    from shapely.geometry import Point
+
+    from gridtool.errors import GridtoolError
+
+    from .test_routing_graph import GK108, X0, Y0
+    gpkg = _project_files(tmp_path)
+    gpd.GeoDataFrame({"name": ["湖心警务室"]}, geometry=[Point(X0 - 3000, Y0 - 3000)], crs=GK108
+                     ).to_file(gpkg, layer="far", driver="GPKG")
+    with pytest.raises(GridtoolError) as err:
+        _run(["seal", f"--roads={gpkg}:roads", f"--stations={gpkg}:far", f"--exits={gpkg}:exits",
+              "--mode", "walk", "--quiet", "--out", str(tmp_path / "s")])
+    assert "湖心警务室" in err.value.zh and "--crs-in stations=gcj02" in err.value.fix_zh
+    assert "湖心警务室" in err.value.en and err.value.layer == "stations"
