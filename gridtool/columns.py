@@ -62,10 +62,11 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
 
 _PERSONAL_NAMES = ("姓名", "户主", "户主姓名", "联系人", "居民姓名", "人员姓名", "党员姓名", "报警人", "报警人姓名",
                    "householder", "head", "person", "fullname", "full_name", "name", "名字", "owner")
-# Headers that name a person in any layer (a place's 负责人, an incident's 报警人), not only in
-# layers about people.
+# Headers that name a person in any layer (a place's 负责人, an incident's 报警人, a station's 所长
+# or 值班领导), not only in layers about people.
 _PERSON_HEADERS = ("负责人", "联系人", "报警人", "报案人", "户主", "法人", "法定代表人", "法人代表", "业主", "监护人",
-                   "责任人", "安全员", "网格员", "民警", "辅警")
+                   "责任人", "安全员", "网格员", "民警", "辅警", "所长", "站长", "队长", "警长", "教导员",
+                   "指导员", "主任", "值班领导", "带班领导", "值班人", "值班员", "联络员")
 _ID_NAMES = ("身份证", "身份证号", "身份证号码", "公民身份号码", "证件号码", "idcard", "id_card",
              "id_no", "idno", "sfzh", "sfzhm")
 _PHONE_NAMES = ("电话", "手机", "手机号", "手机号码", "联系电话", "联系方式", "电话号码", "phone",
@@ -191,9 +192,10 @@ _CATEGORY_WORDS = (
                 "college", "university")),
     ("hospital", ("医院", "卫生院", "hospital")),
     ("clinic", ("诊所", "卫生室", "卫生站", "社区卫生服务", "clinic", "doctors", "pharmacy", "药店")),
-    ("supermarket", ("超市", "supermarket")),
+    ("supermarket", ("超市", "商超", "便利店", "supermarket")),
     ("market", ("市场", "农贸", "集市", "菜场", "菜市场", "商场", "market", "marketplace", "mall")),
-    ("bank", ("银行", "信用社", "bank", "atm")),
+    # 金融网点 / 金融机构 / 储蓄所: the police registers' words for banks (must-visit on patrols)
+    ("bank", ("银行", "信用社", "信用联社", "金融", "储蓄", "bank", "atm")),
     ("police", ("派出所", "公安", "警务", "警察", "police")),
     ("camera", ("监控", "摄像", "天网", "雪亮", "camera", "surveillance", "cctv")),
     ("townhall", ("村委", "居委", "政府", "便民服务", "党群服务", "townhall", "town_hall", "town hall",

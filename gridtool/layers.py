@@ -183,6 +183,34 @@ def _place_categories(gdf: gpd.GeoDataFrame, ccol: str | None, raw: RawLayer, us
     return cat
 
 
+def _note_category_reading(detail: dict, values: pd.Series, categories: pd.Series, most: int = 8) -> None:
+    """Say what each value of the category column was read as (``金融网点→银行 23``) and which
+    values gridtool does not know (kept as written, patrolled as 其他): the words differ from one
+    register to the next, and a misread one changes which places are must-visit."""
+    given = values.map(lambda v: str(v).strip() if _has_value(v) else None)
+    pairs = (pd.DataFrame({"raw": given, "cat": categories}).dropna().groupby(["raw", "cat"], sort=False).size()
+             .sort_values(ascending=False, kind="stable"))  # most first, ties in the register's order
+    read_zh, read_en, kept = [], [], []
+    for (text, cat), n in pairs.items():
+        if cat in PLACE_CATEGORIES:
+            if text != PLACE_CATEGORIES[cat] and text.lower() != cat:
+                read_zh.append(f"{text}→{PLACE_CATEGORIES[cat]} {n}")
+                read_en.append(f"{text}→{cat} {n}")
+        else:
+            kept.append(f"{text} {n}")
+    zh, en = [], []
+    if read_zh:
+        zh.append("类别读作：" + "、".join(read_zh[:most]) + ("等" if len(read_zh) > most else ""))
+        en.append("read as: " + ", ".join(read_en[:most]) + (" …" if len(read_en) > most else ""))
+    if kept:
+        zh.append("未识别、按原样保留（巡逻优先级同“其他”）：" + "、".join(kept[:most])
+                  + ("等" if len(kept) > most else ""))
+        en.append("not recognised, kept as written (patrol priority as 'other'): " + ", ".join(kept[:most])
+                  + (" …" if len(kept) > most else ""))
+    detail["note_zh"] = "，".join(x for x in (detail.get("note_zh"), *zh) if x)
+    detail["note_en"] = "; ".join(x for x in (detail.get("note_en"), *en) if x)
+
+
 #: Roles of point registers whose features people know by name (重点场所, 派出所): a missing name
 #: column is worth a warning.
 _POINT_REGISTERS = ("places", "stations")
@@ -348,6 +376,8 @@ def _normalise_columns(gdf: gpd.GeoDataFrame, role: str, fields: dict[str, str],
         if ccol:
             gdf["category_raw"] = gdf[ccol]
         gdf["category"] = _place_categories(gdf, ccol, raw, used, [] if problems is None else problems)
+        if ccol and details.get("category", {}).get("column") == ccol:
+            _note_category_reading(details["category"], gdf[ccol], gdf["category"])
         pcol = pick("priority")
         if pcol:  # 一级/二级/三级, 高/中/低 or numbers, on the patrol's 1–5 scale
             grade = is_grade_header(pcol)

@@ -372,8 +372,21 @@ def station_posts(stations: gpd.GeoDataFrame, posts_per_station: int | None = No
     return np.asarray(out, dtype=int), str(col)
 
 
-def _reach_error(cost: np.ndarray, k: int, ex_names: list[str]) -> SealingError:
-    """Exits that too few stations reach (or, if each is reached, all of them), with the fix."""
+def _reach_error(cost: np.ndarray, k: int, ex_names: list[str], off_road: list[str] = (),
+                 max_snap: float = 300.0) -> SealingError:
+    """Exits that too few stations reach (or, if each is reached, all of them), with the fix;
+    stations left out because no road lies near them are named first: they, not the exits' roads,
+    are then the likely cause (a station typed in GCJ-02 and read as WGS84 lies ~500 m off)."""
+    if off_road:
+        where = "、".join(off_road)
+        return SealingError(
+            f"站点 {where} {max_snap:.0f} 米内没有可用道路，未参与派警；其余站点不够为每个卡口各派 {k} 个警力",
+            f"station(s) {', '.join(off_road)} have no usable road within {max_snap:.0f} m and send no posts; "
+            f"the other stations cannot send {k} post(s) to every exit",
+            fix_zh="检查这些站点的坐标（取自高德/腾讯或百度地图的要用 --crs-in stations=gcj02 或 bd09 声明），"
+                   "或补充站点附近的道路。",
+            fix_en="check these stations' coordinates (picked on AMap/Tencent or Baidu: declare --crs-in "
+                   "stations=gcj02 or bd09), or add the roads near them.", layer="stations")
     ne = cost.shape[1]
     reach = np.isfinite(cost).sum(axis=0)
     short = [f"{ex_names[j]}（{int(reach[j])} 个站点可达）" for j in range(ne) if reach[j] < k]
@@ -466,6 +479,7 @@ def seal_exits(graph: RoadGraph, stations: gpd.GeoDataFrame, exits: gpd.GeoDataF
             f"no usable road within {max_snap:.0f} m of exit(s): {', '.join(bad)}",
             fix_zh="检查卡口坐标，或补充道路数据。", fix_en="check the exits' positions or add the roads.",
             layer="exits")
+    off_road = [st_names[i] for i in np.flatnonzero(~ss.ok)]
     if progress is not None:
         progress(0.6, "计算站点到卡口的用时 / travel times to the exits")
     cost = times_within(graph, ss, es)  # stations × exits, seconds
@@ -476,7 +490,7 @@ def seal_exits(graph: RoadGraph, stations: gpd.GeoDataFrame, exits: gpd.GeoDataF
         try:
             bottleneck_assignment(cost, k, most)
         except ValueError:
-            raise _reach_error(cost, k, ex_names) from None
+            raise _reach_error(cost, k, ex_names, off_road, max_snap) from None
         for each in range(-(-ne * k // ns), ne + 1):
             try:
                 a = bottleneck_assignment(cost, k, np.full(ns, each))
@@ -488,7 +502,7 @@ def seal_exits(graph: RoadGraph, stations: gpd.GeoDataFrame, exits: gpd.GeoDataF
         try:
             a = bottleneck_assignment(cost, k, cap)
         except ValueError:
-            raise _reach_error(cost, k, ex_names) from None
+            raise _reach_error(cost, k, ex_names, off_road, max_snap) from None
     both = _concat(ss, es)
     rows, geoms = [], []
     for s_slot, (j, i, sec) in enumerate(zip(a.exit, a.station, a.cost)):
