@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PyQt6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QLineEdit
+from PyQt6.QtWidgets import QComboBox, QDialogButtonBox, QFormLayout, QGroupBox, QLabel, QLineEdit
 
 from ..errors import GridtoolError
 from ..partition.redraw_words import lock_codes
@@ -60,6 +60,7 @@ class RedrawDialog(PartitionDialog):
         if not hasattr(self, "prev_box"):
             return
         self.setWindowTitle(tr("redraw.title"))
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(tr("redraw.run"))
         self.prev_box.setTitle(tr("redraw.box", file=Path(self.path).name))
         self.l_code.setText(tr("redraw.code_column"))
         self.l_lock.setText(tr("redraw.locks"))

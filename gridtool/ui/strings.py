@@ -231,6 +231,7 @@ STRINGS.update({
                              "previous plans (*.gpkg *.shp *.geojson *.json *.kml *.zip)"),
     "redraw.previous_title": ("选择上一版网格方案", "Choose the previous plan"),
     "redraw.title": ("按上一版重绘", "Redraw from the previous plan"),
+    "redraw.run": ("开始重绘", "Redraw"),
     "redraw.box": ("上一版网格：{file}", "Previous plan: {file}"),
     "redraw.code_column": ("编码字段", "Code column"),
     "redraw.code_guessed": ("自动识别（{how}），如不对请改选", "guessed ({how}); choose another if wrong"),
