@@ -115,8 +115,10 @@ def pair_options(values: list[str], option: str, sep: str = "=") -> dict[str, st
 
 
 def code_list(text: str | None) -> list[str]:
-    """``"A-01,A-02"`` (also with ``，`` or ``、``) as a list of codes."""
-    return [c.strip() for c in (text or "").replace("，", ",").replace("、", ",").split(",") if c.strip()]
+    """``"A-01,A-02"`` (also with ``，``, ``、`` or spaces) as a list of codes: the app's lock field
+    reads them with the same :func:`gridtool.partition.redraw_words.lock_codes`."""
+    from ..partition.redraw_words import lock_codes
+    return lock_codes(text)
 
 
 def file_roles(args) -> tuple[str, ...]:

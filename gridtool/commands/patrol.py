@@ -246,9 +246,7 @@ def cmd_walk(args) -> int:
             start = gpd.points_from_xy([graph.x[w.start_node]], [graph.y[w.start_node]])[0]
         lines = w.walk_lines()
         stem = "walk-" + re.sub(r"[^\w.-]+", "_", code)
-        place = route_title(project, "")
-        # A project name in Latin letters (nanjing-xuanwu) is set off from the Chinese that follows.
-        title = f"{place}{' ' if place[-1:].isascii() and place else ''}网格 {code} 街巷巡查路线"
+        title = route_title(project, f"网格 {code} 街巷巡查路线", area=area)  # the township, else the grid's villages
         files = [write_layers_gpkg(out / f"{stem}.gpkg", {"walk": lines, "walk_steps": w.steps}),
                  write_walk_gpx(out / f"{stem}.gpx", lines, name=title, start=start, start_name=start_name),
                  write_walk_kml(out / f"{stem}.kml", lines, name=title)]

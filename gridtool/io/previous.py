@@ -133,6 +133,21 @@ def read_previous(spec: str, *, code_field: str | None = None, crs_in=None, crs_
                           subgrid_sensitive=meta.get("subgrid_sensitive") or {})
 
 
+def previous_columns(spec: str) -> tuple[list[str], str | None, str | None]:
+    """The columns of the previous plan's grids layer in ``PATH[:LAYER]`` (the layer
+    :func:`read_previous` takes), the code column it would take when none is named and how that was
+    found (``header``/``content``; ``None, None`` when no column looks like codes): what the app's
+    redraw dialog offers, with the guess shown first."""
+    path, layer = split_path_layer(spec)
+    raw = read_vector(Path(path), layer=layer or _choose_layer(Path(path)))
+    cols = [str(c) for c in raw.gdf.columns if c != raw.gdf.geometry.name]
+    try:
+        col, how = find_code_column(raw.gdf, file=raw.path, layer=raw.layer)
+    except MissingColumnError:
+        return cols, None, None
+    return cols, str(col), how
+
+
 def recoded_table(parameters: dict) -> dict:
     """Old code → new code of the grids a project's last redraw renumbered (recoded villages)."""
     red = ((parameters or {}).get("partition") or {}).get("plan") or {}
@@ -164,8 +179,9 @@ def check_previous(prev: PreviousLayers, villages: gpd.GeoDataFrame | None, lock
             f"要锁定的网格在上一版中不存在：{'、'.join(unknown)}（上一版编码如 {'、'.join(near)}）",
             f"grids to lock are not in the previous plan: {', '.join(unknown)} (its codes are like "
             f"{', '.join(near)})",
-            fix_zh=f"按上一版网格图层的编码字段“{prev.code_column}”改正 --lock 的编码。",
-            fix_en=f"correct the --lock codes after the previous grids' code column {prev.code_column!r}.",
+            fix_zh=f"按上一版网格图层的编码字段“{prev.code_column}”改正 --lock 的编码（桌面程序：重绘对话框的“锁定网格”）。",
+            fix_en=f"correct the --lock codes after the previous grids' code column {prev.code_column!r} (in the "
+                   "app: 锁定网格 in the redraw dialog).",
             file=prev.file, layer=prev.layer, field=prev.code_column)
     if villages is None or not len(villages) or not len(prev.grids) or prev.grids.crs is None \
             or villages.crs is None:

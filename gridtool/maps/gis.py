@@ -702,8 +702,8 @@ def write_gpx(project, path: str | Path, *, include_personal: bool = False, forc
     layers = prepare_layers(project, ["routes", "route_stops"], include_personal=include_personal, wgs84=True)
     routes = layers.get("routes", gpd.GeoDataFrame({"team": []}, geometry=[], crs=4326))
     stops = layers.get("route_stops", gpd.GeoDataFrame({"team": [], "seq": []}, geometry=[], crs=4326))
-    from .titles import find_place
-    gpx(path, stops, routes, name=f"{find_place(project).label}巡逻路线")
+    from .route_files import route_title
+    gpx(path, stops, routes, name=route_title(project))  # as gridtool patrol names its GPX
     return [Written(path, "routes", len(routes)), Written(path, "route_stops", len(stops))]
 
 

@@ -37,13 +37,13 @@ def patrol_output_paths(out: Path, name: str = "patrol") -> dict[str, Path]:
             "csv": out / f"{name}-stops.csv", "cards": out / f"{name}-cards.json"}
 
 
-def route_title(project, what: str = "巡逻路线") -> str:
-    """The name routes carry in GPX/KML: the township of the data (``玄武门街道巡逻路线``), else the
-    project's name (a file name such as ``project`` says nothing to the officer holding the phone)."""
-    from .titles import find_place
-    place = find_place(project).label
-    if not place:
-        place = "" if str(project.name).lower() in ("", "project", "gridtool", "untitled") else str(project.name)
+def route_title(project, what: str = "巡逻路线", *, area=None) -> str:
+    """The name routes carry in GPX/KML and on their cards: the township of the data
+    (``玄武门街道巡逻路线``), else the stations or villages of the routes, or for a street walk
+    (``area``: the grid) its villages (:func:`gridtool.maps.titles.route_place`); never a file name
+    such as ``demo_project``, which says nothing to the officer holding the phone."""
+    from .titles import route_place
+    place = route_place(project, area=area).label
     return f"{place}{what}" if place else what
 
 

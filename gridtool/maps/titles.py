@@ -136,12 +136,76 @@ def find_place(project) -> Place:
     return Place()
 
 
+def names_text(names: list[str], unit: str) -> str:
+    """Names as a title lists them: up to three joined by ``、``, beyond three the first two and the
+    count (``东风村、红星村等5个村（社区）``)."""
+    return "、".join(names) if len(names) <= 3 else f"{'、'.join(names[:2])}等{len(names)}个{unit}"
+
+
+def _village_names(project, area) -> list[str]:
+    """Names of the villages ``area`` covers, most covered first (the villages layer, else the
+    ``village`` column of the grids inside it)."""
+    import shapely
+    for role, col in (("villages", "name"), ("grids", "village")):
+        lyr = project.layers.get(role)
+        g = lyr.gdf if lyr is not None else None
+        if g is None or col not in g or not len(g):
+            continue
+        geoms = shapely.make_valid(g.geometry.values)
+        parts = shapely.intersection(geoms, area) if area is not None else geoms
+        # a grid covers a village by area; routes (lines) run through it by length
+        lines = area is not None and shapely.get_dimensions(area) < 2
+        share = shapely.length(parts) if lines else shapely.area(parts)
+        order = [i for a, i in sorted((-float(a), i) for i, a in enumerate(share) if a > 0)]
+        valid = set(_names_by_count([g[col].iat[i] for i in order]))  # no codes, no blanks
+        names = list(dict.fromkeys(n for n in (str(g[col].iat[i]).strip() for i in order) if n in valid))
+        if names:
+            return names
+    return []
+
+
+def route_place(project, *, area=None) -> Place:
+    """The place a patrol route's or a street walk's title names, never a file name (``demo_project``
+    is not what an officer prints). In order: the township of the data (:func:`find_place`); for a
+    street walk (``area``, the grid) the villages it lies in; for patrol routes the stations they
+    start from (``城关派出所``), else the villages they run through; a project name the user wrote in
+    Chinese; nothing (the title is then the kind alone, ``巡逻路线``). ``source`` says which."""
+    place = find_place(project)
+    if place.label:
+        return place
+    if area is not None:
+        names = _village_names(project, area)
+        return Place("", names_text(names, "村（社区）"), "villages of the grid") if names else _named(project)
+    routes = project.layers.get("routes")
+    stations = project.layers.get("stations")
+    for lyr, col in ((routes, "station"), (stations, "name")):
+        names = _names_by_count(lyr.gdf[col]) if lyr is not None and col in lyr.gdf else []
+        if names:
+            return Place("", names_text(names, "站点"), f"{lyr.role}: {col}")
+    if routes is not None and len(routes.gdf):
+        import shapely
+        names = _village_names(project, shapely.union_all(routes.gdf.geometry.values))
+        if names:
+            return Place("", names_text(names, "村（社区）"), "villages of the routes")
+    return _named(project)
+
+
+def _named(project) -> Place:
+    """The project's name when the user wrote one in Chinese (``城关``), not a file's (``demo_project``)."""
+    name = str(getattr(project, "name", "") or "").strip()
+    return Place("", name, "project name") if re.search(r"[\u4e00-\u9fff]", name) and not re.search(r"[_/\\.]", name) \
+        else Place()
+
+
 def map_title(project, kind: str = "wall", *, title: str | None = None, township: str | None = None,
               lang: str = "zh") -> str:
     """The title of a print: ``title`` as given, else ``<township>`` + the kind (``网格化管理分布图``)."""
     if title:
         return title
-    place = township if township is not None else find_place(project).label
+    if township is not None:
+        place = township
+    else:  # a route card is titled by its station or villages when the data name no township
+        place = (route_place(project) if kind == "cards" else find_place(project)).label
     if lang == "en":
         return f"{place} {KIND_TITLES_EN[kind]}".strip().capitalize() if place else KIND_TITLES_EN[kind].capitalize()
     return f"{place}{KIND_TITLES[kind]}"
@@ -154,4 +218,4 @@ def map_unit(project, *, unit: str | None = None, township: str | None = None) -
     return township if township is not None else find_place(project).label
 
 
-__all__ = ["KIND_TITLES", "Place", "find_place", "map_title", "map_unit", "towns_text"]
+__all__ = ["KIND_TITLES", "Place", "find_place", "map_title", "map_unit", "names_text", "route_place", "towns_text"]

@@ -1,6 +1,6 @@
 """Service circles, coverage of households or key places, and station siting: the app's face of
 ``gridtool coverage`` (``--minutes``, ``--mode``, ``--demand``, ``--sites N|auto``, ``--candidates``,
-``--time-limit``).
+``--time-limit``, ``--snap``).
 
 The work is :func:`gridtool.routing.coverage.analyse_coverage` on the background runner; the
 result enters the project as layers (``circles``, ``sites``, ``uncovered``) in one undo step and
@@ -18,7 +18,7 @@ from ..errors import GridtoolError
 from ..layers import Layer
 from . import i18n
 from .i18n import tr
-from .patrol_dialog import _categories, _category_name, _RoutingDialog, category_boxes
+from .patrol_dialog import _categories, _category_name, _RoutingDialog, category_boxes, log_graph, snap_box, snap_value
 
 #: Candidate categories ticked at first, as ``--candidates`` defaults (when the places have them).
 DEFAULT_CANDIDATES = ("townhall", "school", "market")
@@ -79,6 +79,7 @@ class CoverageDialog(_RoutingDialog):
         self.time_limit.setRange(1, 600)
         self.time_limit.setValue(30)
         self.time_limit.setSuffix(" " + tr("common.seconds"))
+        self.snap = snap_box()
         cats = _categories(p)
         some_default = any(c in DEFAULT_CANDIDATES for c in cats)
         self.candidates, grid = category_boxes(cats, lambda c: c in DEFAULT_CANDIDATES or not some_default)
@@ -95,6 +96,7 @@ class CoverageDialog(_RoutingDialog):
         form.addRow(tr("patrol.stations"), self.station_cat)
         form.addRow(tr("circles.minutes"), self.minutes)
         form.addRow(tr("patrol.mode"), self.mode)
+        form.addRow(tr("patrol.snap"), self.snap)
         form.addRow(tr("coverage.demand"), self.demand)
         self._finish_layout(form, self.siting)
 
@@ -126,16 +128,19 @@ class CoverageDialog(_RoutingDialog):
                                     fix_zh="至少勾选一类重点场所作为候选点。", fix_en="tick at least one category of places.")
             cand = candidate_sites(p, ",".join(ticked))
         villages = p.layers["villages"].gdf if "villages" in p.layers else None
-        build = self._graph_builder()
+        build = self._graph_builder(snap_value(self.snap))
         time_limit = self.time_limit.value()
 
         def work(progress, cancelled):
             graph = build(progress, cancelled)
-            return analyse_coverage(graph, stations, minutes=mins, demand=demand, candidates=cand, sites=sites,
-                                    time_limit=time_limit, villages=villages, progress=progress, cancelled=cancelled)
+            return graph, analyse_coverage(graph, stations, minutes=mins, demand=demand, candidates=cand, sites=sites,
+                                           time_limit=time_limit, villages=villages, progress=progress,
+                                           cancelled=cancelled)
 
         def done(result):
-            show_coverage(w, result)
+            graph, coverage = result
+            log_graph(w, graph)  # as gridtool coverage prints: the graph (--snap), then the coverage
+            show_coverage(w, coverage)
 
         w.run_job(tr("job.siting" if sites else "job.circles"), work, done)
 

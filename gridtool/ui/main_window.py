@@ -746,8 +746,13 @@ class MainWindow(QMainWindow):
             self.log_message(i18n.pick(t.text_zh(), t.text_en()))
         if plan.get("redraw"):
             r = plan["redraw"]
-            self.log_message(tr("log.redraw", hh=r.get("households_moved", r.get("households_changed", "?")),
-                                grids=r.get("grids_changed", "?")))
+            if {"households_total", "codes_kept"} <= set(r):  # the lines gridtool partition --previous prints
+                from ..partition.redraw_words import redraw_lines
+                for zh, en in redraw_lines(r, rep.get("totals") or {}):
+                    self.log_message(i18n.pick(zh, en))
+            else:
+                self.log_message(tr("log.redraw", hh=r.get("households_moved", r.get("households_changed", "?")),
+                                    grids=r.get("grids_changed", "?")))
         for v in plan.get("infeasible_villages", []):
             self.log_message(tr("log.infeasible", village=v.get("label") or v["village"], n=v["households"]), "warning")
         if plan.get("infeasible_villages"):
@@ -760,31 +765,44 @@ class MainWindow(QMainWindow):
         self.run_partition(s.partition_parameters(), redraw=True, title=tr("job.redraw", n=len(s.plan.locked)),
                            undo_text="重绘未锁定网格 / redraw unlocked grids")
 
-    def redraw_previous_dialog(self) -> None:
+    def redraw_previous_dialog(self, path: str | None = None, *, params: dict | None = None):
         """网格 → 按上一版重绘…: last year's plan (a gridtool project, or grids from the county's
-        platform), then the partition's parameters; the same redraw as ``gridtool partition
-        --previous``."""
-        path, _ = QFileDialog.getOpenFileName(self, tr("redraw.previous_title"), settings().value("last_dir", ""),
-                                              tr("file.filter_previous"))
+        platform), then its code column, grids to lock, CRS and the partition's parameters; the same
+        redraw as ``gridtool partition --previous PATH --field previous.code=… --lock … --crs-in
+        previous=…``. ``path``/``params``: skip the file dialog / start from these parameters."""
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self, tr("redraw.previous_title"), settings().value("last_dir", ""),
+                                                  tr("file.filter_previous"))
         if not path:
-            return
-        from .partition_dialog import PartitionDialog
-        dlg = PartitionDialog(self.session.partition_parameters(), self)
-        dlg.accepted.connect(lambda: self.redraw_from_previous(path, params=dlg.params()))
+            return None
+        from .redraw_dialog import RedrawDialog
+        villages = self.session.project.layers.get("villages")
+        try:
+            dlg = RedrawDialog(path, villages.gdf if villages is not None else None,
+                               params if params is not None else self.session.partition_parameters(), self)
+        except GridtoolError as exc:  # a file that is no plan: say which and why
+            QMessageBox.warning(self, tr("app.title"), exc.format(i18n.language()))
+            return None
+        dlg.accepted.connect(lambda: self.redraw_from_previous(
+            path, params=dlg.params(), lock=dlg.locks(), code_field=dlg.code_field(), crs_in=dlg.crs_in()))
         dlg.open()
+        return dlg
 
-    def redraw_from_previous(self, path: str, *, params: dict, lock=(), code_field: str | None = None):
+    def redraw_from_previous(self, path: str, *, params: dict, lock=(), code_field: str | None = None,
+                             crs_in: str | None = None):
         """Redraw this project's grids from the plan in ``path`` (``gridtool partition NEW
         --previous PATH``): :func:`gridtool.partition.yearly.fit_redraw` in the background, the
-        ledger joined to that plan carried by code (one undo step)."""
+        ledger joined to that plan carried by code (one undo step). The log shows what the command
+        prints about the previous plan and the redraw (:mod:`gridtool.partition.redraw_words`)."""
         from ..io.previous import read_previous
+        from ..partition.redraw_words import previous_lines
         from ..partition.yearly import fit_redraw
         snap = self.session.materialized()
         lock = list(lock)
 
         def work(progress, cancelled):
             from ..partition.output import measure_ridges
-            prev = read_previous(str(path), code_field=code_field)
+            prev = read_previous(str(path), code_field=code_field, crs_in=crs_in)
             fitted = fit_redraw(snap, prev, params=params, lock=lock, progress=progress, cancelled=cancelled)
             measure_ridges(snap, fitted)  # here, not on the GUI thread when the result is applied
             return prev, fitted
@@ -792,7 +810,12 @@ class MainWindow(QMainWindow):
         def done(result):
             prev, fitted = result
             self.session.apply_partition(fitted, text="按上一版重绘 / redraw from the previous plan", previous=prev)
-            self.log_message(tr("log.redraw_previous", file=Path(prev.file).name, grids=len(prev.grids)))
+            lines = previous_lines(prev, given_by=("在对话框中指定", "chosen in the dialog"))
+            self.log_message(i18n.pick(*lines[0]))
+            for p in prev.problems:
+                self.log_message(p.format(i18n.language()), "warning")
+            for zh, en in lines[1:]:
+                self.log_message(i18n.pick(zh, en))
             self._report_partition(fitted.report_)
 
         return self.run_job(tr("job.redraw_previous"), work, done)

@@ -137,6 +137,15 @@ def snap_value(box: QDoubleSpinBox) -> float | None:
     return None if box.value() < 0 else float(box.value())
 
 
+def log_graph(window, graph) -> None:
+    """As every routing command prints first: the road graph's warnings (line ends left open that
+    ``--snap`` would join, gaps joined), then how it was noded and snapped."""
+    for p in graph.problems:
+        window.log_message(p.format(i18n.language()), "warning")
+    for line in graph.report(i18n.language()).splitlines():
+        window.log_message(line)
+
+
 class PatrolDialog(_RoutingDialog):
     """Stations, places to visit, teams, shift, start, dwell, mode, snapping of CAD line ends."""
 
@@ -209,11 +218,8 @@ class PatrolDialog(_RoutingDialog):
                 {"routes": Layer(role="routes", gdf=plan.routes, source="gridtool patrol"),
                  "route_stops": Layer(role="route_stops", gdf=plan.stops, source="gridtool patrol")},
                 text="巡逻路线 / patrol routes")
-            # As ``gridtool patrol`` prints: the graph's warnings, how it was noded and how many
-            # gaps between line ends were joined (--snap), then the plan.
-            for p in graph.problems:
-                w.log_message(p.format(i18n.language()), "warning")
-            for line in (graph.report(i18n.language()) + "\n" + plan.summary(i18n.language())).splitlines():
+            log_graph(w, graph)  # as gridtool patrol prints: the graph (--snap), then the plan
+            for line in plan.summary(i18n.language()).splitlines():
                 w.log_message(line)
             w.docks["routes"].raise_()
 

@@ -1,7 +1,7 @@
 """Sealing an area (封控): the app's face of ``gridtool seal``. The exits are where the roads cross
 the boundary of a village or grid chosen from the project
 (:func:`gridtool.routing.sealing.exits_of_area`, as ``--area``), or the points of a file, as ``--exits`` takes them;
-posts per exit and travel mode as ``--per-exit`` and ``--mode``.
+posts per exit, travel mode and the joining of road line ends as ``--per-exit``, ``--mode`` and ``--snap``.
 
 The plan is :func:`gridtool.routing.sealing.seal_exits` on the background runner; it enters the
 project as layers (``seal_paths``, ``exits``) in one undo step and its report goes to the analysis
@@ -18,7 +18,7 @@ from ..errors import GridtoolError
 from ..layers import Layer
 from . import i18n
 from .i18n import tr
-from .patrol_dialog import _RoutingDialog
+from .patrol_dialog import _RoutingDialog, log_graph, snap_box, snap_value
 
 
 def area_choices(project) -> list[tuple[str, str, int]]:
@@ -67,6 +67,7 @@ class SealDialog(_RoutingDialog):
         self.posts = QSpinBox()  # 0: as ``gridtool seal`` without --posts-per-station
         self.posts.setRange(0, 200)
         self.posts.setSpecialValueText(tr("seal.posts_auto"))
+        self.snap = snap_box()
         self.source.currentIndexChanged.connect(lambda _: self._enable())
         form = QFormLayout()
         form.addRow(tr("patrol.stations"), self.station_cat)
@@ -76,6 +77,7 @@ class SealDialog(_RoutingDialog):
         form.addRow(tr("seal.per_exit"), self.per_exit)
         form.addRow(tr("seal.posts_per_station"), self.posts)
         form.addRow(tr("patrol.mode"), self.mode)
+        form.addRow(tr("patrol.snap"), self.snap)
         self._browse_button = browse
         self._finish_layout(form)
         self._enable()
@@ -120,7 +122,7 @@ class SealDialog(_RoutingDialog):
             exits = None
         else:
             shape, label, exits = None, "", self._file_exits()
-        build = self._graph_builder()
+        build = self._graph_builder(snap_value(self.snap))
 
         def work(progress, cancelled):
             graph = build(progress, cancelled)
@@ -128,10 +130,12 @@ class SealDialog(_RoutingDialog):
             if ex is None:
                 progress(0.4, tr("seal.finding_exits"))
                 ex = exits_of_area(graph, shape, label)  # as ``gridtool seal --area``
-            return seal_exits(graph, stations, ex, per_exit=per_exit, posts_per_station=posts, progress=progress,
-                              cancelled=cancelled)
+            return graph, seal_exits(graph, stations, ex, per_exit=per_exit, posts_per_station=posts,
+                                     progress=progress, cancelled=cancelled)
 
-        def done(plan):
+        def done(result):
+            graph, plan = result
+            log_graph(w, graph)  # as gridtool seal prints: the graph (--snap), then the plan
             show_seal(w, plan, stations)
 
         w.run_job(tr("job.seal"), work, done)

@@ -1,0 +1,106 @@
+"""What a redraw from a previous plan says, in both languages: the lines ``gridtool partition
+--previous`` prints and the app's log shows (网格 → 按上一版重绘…), made once here so both say the
+same. Each function gives ``(zh, en)`` pairs; the caller prints or logs them in its language.
+"""
+
+from __future__ import annotations
+
+#: How the previous plan's code column was found, by who found it (``PreviousLayers.code_found_by``).
+FOUND_BY = {"given": ("按 --field 指定", "as given by --field"), "header": ("按列名识别", "found by its header"),
+            "content": ("按内容识别", "found by its content")}
+
+
+def lock_codes(text: str | None) -> list[str]:
+    """Codes typed as a list: ``"A-01,A-02"``, also separated by ``，``, ``、``, ``;`` or spaces
+    (grid codes hold none of these), repeats dropped, in the order typed."""
+    for sep in ("，", "、", ";", "；"):
+        text = (text or "").replace(sep, ",")
+    return list(dict.fromkeys(c for part in (text or "").split(",") for c in part.split() if c))
+
+
+def previous_lines(prev, *, given_by: tuple[str, str] | None = None) -> list[tuple[str, str]]:
+    """The previous plan as read (:class:`gridtool.io.previous.PreviousLayers`): where, how many
+    grids, CRS, which code column and how it was found, how households are matched, the grids the
+    file itself locks. ``given_by`` names who gave the code column (default ``--field``)."""
+    how = given_by if prev.code_found_by == "given" and given_by else FOUND_BY[prev.code_found_by]
+    where = f"{prev.file}" + (f":{prev.layer}" if prev.layer else "")
+    out = [(f"上一版网格：{where}，{len(prev.grids)} 个网格，坐标系 {prev.crs}；编码字段“{prev.code_column}”"
+            f"（{how[0]}）",
+            f"previous plan: {where}, {len(prev.grids)} grids, CRS {prev.crs}; code column {prev.code_column!r} "
+            f"({how[1]})")]
+    if prev.hh_column:
+        out.append((f"  上一版每个网格的户数取自字段“{prev.hh_column}”",
+                    f"  households per previous grid from column {prev.hh_column!r}"))
+    if prev.households is not None:
+        out.append((f"  按位置匹配上一版的 {len(prev.households):,} 个住户要素（同一楼栋 1 米以内）",
+                    f"  households matched by position to the previous plan's {len(prev.households):,} household "
+                    "features (same building within 1 m)"))
+    else:
+        out.append(("  住户按位置归入上一版网格面（所在的网格）",
+                    "  households matched by position: the previous grid polygon each lies in"))
+    if prev.locked:
+        out.append((f"  上一版中已锁定的网格保持不变：{'、'.join(prev.locked)}",
+                    f"  grids locked in the previous plan are kept: {', '.join(prev.locked)}"))
+    return out
+
+
+def redraw_lines(r: dict, totals: dict) -> list[tuple[str, str]]:
+    """The redraw's changes (the report's ``plan.redraw``) against the household ``totals``: households
+    moved, codes kept/new/retired, last year's households to this year's, recoded villages, locked
+    grids, each village that changed, households inside locked grids."""
+    # households_total: those in base and exceptional grids (special grids are not redrawn)
+    out = [(f"  重绘：{r['households_moved']:,} 户改变网格（基础网格和例外网格共 {r['households_total']:,} 户），"
+            f"{r['grids_changed']} 个网格有变化；保留编码 {r['codes_kept']} 个，新编码 {r['codes_new']} 个，"
+            f"撤销编码 {r['codes_retired']} 个；新增住户 {r['households_new']:,} 户",
+            f"  redraw: {r['households_moved']:,} of the {r['households_total']:,} households of base and exceptional "
+            "grids changed grid, "
+            f"{r['grids_changed']} grids changed; codes kept {r['codes_kept']}, new {r['codes_new']}, retired "
+            f"{r['codes_retired']}; households new since the previous plan {r['households_new']:,}")]
+    if r.get("households_previous") is not None and totals.get("imported") is not None:
+        # Last year's households, those gone, those new and this year's: the figure of the totals.
+        before, now = r["households_previous"], totals["imported"]
+        same = before - r["households_gone"] + r["households_new"] == now
+        out.append((f"  上一版 {before:,} 户 − 已不在名册 {r['households_gone']:,} 户 + 新增 {r['households_new']:,} 户 "
+                    + ("=" if same else "；") + f" 本次 {now:,} 户",
+                    f"  previous plan {before:,} households − {r['households_gone']:,} no longer on the roster + "
+                    f"{r['households_new']:,} new " + ("=" if same else ";") + f" {now:,} now"))
+    if r.get("recoded"):
+        out.append((f"  村（社区）代码已变的网格按新代码重新编码（顺序号不变；旧编码不再使用）：{len(r['recoded'])} 个",
+                    f"  grids of villages whose division code changed are renumbered under the new code (sequence "
+                    f"kept; the old codes are not reused): {len(r['recoded'])}"))
+        out += [(f"    {e['old']} → {e['new']}（{e['village']}）", f"    {e['old']} → {e['new']} ({e['village']})")
+                for e in sorted(r["recoded"], key=lambda e: e["old"])]
+    if r.get("locked"):
+        out.append((f"  锁定网格保持不变（户、楼栋、形状）：{'、'.join(r['locked'])}",
+                    f"  locked grids kept exactly (households, buildings, shape): {', '.join(r['locked'])}"))
+    for v in r.get("villages", []):
+        if v["households_moved"] or v["codes_new"] or v["codes_retired"] or v["households_new"]:
+            out.append((f"    {v['village']}：{v['households_moved']} 户改变网格，{v['grids_changed']} 个网格有变化，"
+                        f"新增 {v['households_new']} 户" + (f"；新编码 {v['new_codes']}" if v["new_codes"] else "")
+                        + (f"；撤销 {v['retired_codes']}" if v["retired_codes"] else ""),
+                        f"    {v['village']}: {v['households_moved']} households changed grid, {v['grids_changed']} "
+                        f"grids changed, {v['households_new']} new"
+                        + (f"; new codes {v['new_codes']}" if v["new_codes"] else "")
+                        + (f"; retired {v['retired_codes']}" if v["retired_codes"] else "")))
+    if r.get("features") and r.get("features_matched") is not None:
+        out.append((f"  按位置与上一版住户对上的要素：{r['features_matched']:,} / {r['features']:,}",
+                    f"  household features matched to the previous plan's by position: {r['features_matched']:,} of "
+                    f"{r['features']:,}"))
+    if r.get("households_inside_locked"):
+        out.append((f"  注意：{r['households_inside_locked']:,} 户位于锁定网格的范围内但不属于该网格，仍归未锁定的网格"
+                    "（如应并入，先解锁该网格再重绘）",
+                    f"  note: {r['households_inside_locked']:,} households lie inside locked grids but do not belong "
+                    "to them; they stay in unlocked grids (unlock the grid and redraw to take them in)"))
+        for e in r.get("inside_locked") or []:
+            went_zh = "、".join(f"{c}（{n} 户）" for c, n in sorted(e["went_to"].items()))
+            went_en = ", ".join(f"{c} ({n})" for c, n in sorted(e["went_to"].items()))
+            out.append((f"    锁定网格 {e['locked']} 范围内的 {e['households']:,} 户归入：{went_zh}",
+                        f"    the {e['households']:,} households inside locked grid {e['locked']} went to: {went_en}"))
+    if r.get("previous_without_code"):
+        out.append((f"  注意：上一版中 {r['previous_without_code']} 个没有编码的面已忽略",
+                    f"  note: {r['previous_without_code']} previous polygon(s) without a code were left out"))
+    out.append(("  每个村（社区）的变化见输出中的 changes 图层", "  per village: the changes layer of the output"))
+    return out
+
+
+__all__ = ["FOUND_BY", "lock_codes", "previous_lines", "redraw_lines"]
