@@ -511,7 +511,15 @@ class BatchPartitioner:
         recomputed: list[dict] = []  # with resume: chunks computed again, and why
         n_villages = sum(len(c.rows) for c in chunks)
         results: dict[int, dict] = {}   # chunk index -> piece (or its tables when not kept)
-        stats = {"resumed": 0, "villages_done": 0, "villages_computed": 0, "t_compute": None, "client_s": 0.0}
+        stats = {"resumed": 0, "villages_done": 0, "villages_computed": 0, "t_compute": None, "client_s": 0.0,
+                 "villages_to_skip": 0}
+        # Chunks --resume will most likely skip (a result on disk; its digest is known only when the
+        # chunk is read): with several workers they come in any order, and the time left must not
+        # count them as work still to do.
+        expected_skip: set[str] = set()
+        if resume:
+            expected_skip = {c.key for c in chunks if partfiles.paths(self.work_dir, c.key)[1].exists()}
+            stats["villages_to_skip"] = sum(len(c.rows) for c in chunks if c.key in expected_skip)
         say(0.0, f"{len(chunks)} 个分块，{n_villages} 个村（社区）/ {len(chunks)} chunks, {n_villages} villages")
 
         def finished(i: int, piece: dict, dig: str | None, resumed: bool) -> None:
@@ -533,6 +541,9 @@ class BatchPartitioner:
                 piece = {**piece, "layers": tables(piece["layers"])}
             results[i] = piece
             stats["villages_done"] += len(c.rows)
+            if c.key in expected_skip:  # reached: skipped (done) or computed again (left to do until done)
+                expected_skip.discard(c.key)
+                stats["villages_to_skip"] -= len(c.rows)
             if resumed:
                 stats["resumed"] += 1
                 piece["run"] = {**piece.get("run", {}), "resumed": True}
@@ -564,6 +575,9 @@ class BatchPartitioner:
                         stats["client_s"] += time.perf_counter() - tc
                         finished(i, piece, dig, True)
                         continue
+                    if c.key in expected_skip:  # computed again after all: work left to do
+                        expected_skip.discard(c.key)
+                        stats["villages_to_skip"] -= len(c.rows)
                     why = partfiles.changed(self.work_dir, c.key, part_of)
                     recomputed.append({"chunk": c.key, "why": why})
                     if why != ["new"]:  # chunks not reached before are many and need no word
@@ -805,14 +819,25 @@ def _fmt_duration(s: float) -> tuple[str, str]:
     return f"{sec} 秒", f"{sec} s"
 
 
+def time_left(stats: dict, n_villages: int, now: float) -> float | None:
+    """Seconds the run still needs, at the pace of the villages computed in this run (None before
+    the first): villages not yet done and not in a chunk --resume is expected to skip, over the
+    villages computed per second since the first chunk was started (``now`` from
+    ``time.perf_counter``). Skipped chunks count neither as work done nor as work left."""
+    t, computed = stats["t_compute"], stats["villages_computed"]
+    if t is None or not computed:
+        return None
+    to_compute = max(n_villages - stats["villages_done"] - stats.get("villages_to_skip", 0), 0)
+    return to_compute * max(now - t, 1e-9) / computed
+
+
 def _progress_message(stats: dict, n_villages: int, chunk: Chunk, piece: dict) -> str:
     done = stats["villages_done"]
     msg_zh = f"村（社区）{done}/{n_villages}"
     msg_en = f"villages {done}/{n_villages}"
-    t = stats["t_compute"]
-    if t is not None and stats["villages_computed"]:
-        rate = stats["villages_computed"] / max(time.perf_counter() - t, 1e-9)
-        zh, en = _fmt_duration((n_villages - done) / rate)
+    left = time_left(stats, n_villages, time.perf_counter())
+    if left is not None:
+        zh, en = _fmt_duration(left)
         msg_zh += f"，剩余约 {zh}"
         msg_en += f", about {en} left"
     bad = len(piece.get("failures", []))
