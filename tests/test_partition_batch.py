@@ -91,6 +91,16 @@ def test_chunks_by_township_district_and_merges(city):
         plan_chunks(dup, merge={"东方村": "石门村"})
 
 
+def test_a_merge_across_counties_names_the_counties_of_its_chunk(city):
+    """乌龙村 (district 500101) merged into 龙宝村 (500102): one chunk, written to the first
+    village's district, with both districts and their villages listed for the warning."""
+    joined = plan_chunks(city["villages"], by="township", merge={"乌龙村": "龙宝村"})
+    mixed = [c for c in joined if c.districts]
+    assert [(c.key, c.district, c.districts) for c in mixed] == [
+        ("500101001+500102003", "500101", (("500101", 2), ("500102", 2)))]
+    assert not [c for c in plan_chunks(city["villages"], by="township") if c.districts or c.split_from]
+
+
 def test_chunk_inputs_are_whole_features_near_the_villages(city):
     src = LayersSource(city, params={})
     lay = src.layers(src.chunks()[1])

@@ -293,3 +293,27 @@ def test_district_files_of_an_earlier_run_are_named_not_counted(tmp_path, capsys
     rep = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert rep["batch"]["other_files"] == ["500102.gpkg"]
     assert [d["file"] for d in rep["batch"]["districts"]] == ["500101.gpkg"]
+
+
+def test_a_township_name_shared_by_two_counties_goes_to_each_countys_file(tmp_path, capsys):
+    """Two counties each have a 城关镇 (the township column holds names): the three villages of
+    万州区 go to 万州区.gpkg and the three of 开州区 to 开州区.gpkg, not all six to the first
+    village's county, and the console names the township, the counties and their villages."""
+    city = _city()
+    v = city["villages"].copy()
+    v["township"] = ["城关镇"] * 6
+    v["county"] = ["万州区"] * 3 + ["开州区"] * 3
+    city["villages"] = v
+    path = _save_project(city, tmp_path / "city.gpkg")
+    out = tmp_path / "out"
+    assert main(["partition", str(path), "--out-dir", str(out), "--workers", "1", "--quiet", "--no-subgrids"]) == 0
+    text = capsys.readouterr().out
+    assert sorted(p.name for p in out.glob("*.gpkg")) == ["万州区.gpkg", "开州区.gpkg"]
+    for name, codes in (("万州区.gpkg", CODES[:3]), ("开州区.gpkg", CODES[3:])):
+        assert sorted(Project.open(out / name).layers["villages"].gdf["code"]) == codes
+    assert "乡镇 城关镇 的村（社区）分属 2 个区县（万州区 3 个、开州区 3 个），已按区县分开划分" in text
+    rep = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert rep["batch"]["townships_split"] == [{"township": "城关镇", "counties": {"万州区": 3, "开州区": 3},
+                                                "chunks": ["城关镇@万州区", "城关镇@开州区"]}]
+    assert sum(d["totals"]["imported"] for d in rep["batch"]["districts"]) + \
+        rep["totals"].get("outside_villages", 0) == rep["totals"]["imported"]

@@ -412,6 +412,7 @@ def _partition_batch(args) -> int:
             f"  district {d['district']} (by {how_en}) → {d['file']}: {d['villages']} villages, "
             f"{t['imported']:,} households = base grids {t['base']:,} + special grids {t['special']:,} + "
             f"exception grids {t['exception']:,} + unassigned {t['unassigned']:,}")
+    _print_county_splits(args, rep["batch"])
     others = rep["batch"].get("other_files") or []
     if others:
         shown = "、".join(others[:10]) + ("…" if len(others) > 10 else "")
@@ -457,6 +458,27 @@ def _partition_batch(args) -> int:
             "what failed or changed.")
         return 4
     return 0
+
+
+def _print_county_splits(args, batch: dict) -> None:
+    """Townships cut by county, and chunks a merge keeps across counties: named, as guessed."""
+    for e in batch.get("townships_split") or []:
+        zh = "、".join(f"{d} {n} 个" for d, n in e["counties"].items())
+        en = ", ".join(f"{d}: {n}" for d, n in e["counties"].items())
+        say(args, f"  注意：乡镇 {e['township']} 的村（社区）分属 {len(e['counties'])} 个区县（{zh}），已按区县分开划分，"
+                  "各村写入所属区县的文件；如区县列有误或部分为空，改正村图层的区县列（或用 --field "
+                  "villages.county=列名 指定）后加 --resume 重新运行",
+            f"  note: the villages of township {e['township']} carry {len(e['counties'])} counties ({en}); they "
+            "were partitioned by county, each village in its county's file; if the county column is wrong or "
+            "partly empty, correct it (or name it with --field villages.county=COLUMN) and rerun with --resume")
+    for e in batch.get("mixed_districts") or []:
+        zh = "、".join(f"{d} {n} 个" for d, n in e["counties"].items())
+        en = ", ".join(f"{d}: {n}" for d, n in e["counties"].items())
+        say(args, f"  警告：分块 {e['chunk']} 因合并（--merge 或 --infeasible merge）含多个区县的村（社区）（{zh}），"
+                  f"全部写入 {e['district']} 的文件；如不应跨区县合并，去掉该合并后重新运行",
+            f"  WARNING: chunk {e['chunk']} holds villages of several counties ({en}) because of a merge "
+            f"(--merge or --infeasible merge); all are written to {e['district']}'s file; drop that merge "
+            "and rerun if it should not cross counties")
 
 
 def register(subparsers) -> None:

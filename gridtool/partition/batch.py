@@ -636,7 +636,10 @@ class BatchPartitioner:
         report["batch"] = {"by": self.by, "chunks": len(chunks), "villages": sum(len(c.rows) for c in chunks),
                            "failed": self.failures_,
                            "refitted_by_village": [{"chunk": c.key, "error": p["refitted"]}
-                                                   for c, p in zip(chunks, pieces) if p.get("refitted")]}
+                                                   for c, p in zip(chunks, pieces) if p.get("refitted")],
+                           "townships_split": townships_split(chunks),
+                           "mixed_districts": [{"chunk": c.key, "district": c.district, "counties": dict(c.districts)}
+                                               for c in chunks if c.districts]}
         report["timings"] = _timings(pieces, report["timings"], executor, total_s, run_s, stats)
         self.report_ = report
         self.grids_ = self.subgrids_ = self.special_grids_ = self.corridors_ = None
@@ -721,6 +724,18 @@ class BatchPartitioner:
 
 
 # ---------------------------------------------------------------------------------------------
+def townships_split(chunks: list[Chunk]) -> list[dict]:
+    """Townships whose villages carry several counties and were cut by county (in chunk order):
+    ``{"township", "counties": {county: villages}, "chunks": [keys]}``."""
+    out: dict[str, dict] = {}
+    for c in chunks:
+        for town in filter(None, c.split_from.split("、")):
+            e = out.setdefault(town, {"township": town, "counties": {}, "chunks": []})
+            e["counties"][c.district] = e["counties"].get(c.district, 0) + len(c.rows)
+            e["chunks"].append(c.key)
+    return list(out.values())
+
+
 def _renumber(piece: dict, layers: dict) -> None:
     """A resumed chunk's households are the same features in the same order as the current
     inputs (same digest); their row numbers in the current files may have moved, so take them
