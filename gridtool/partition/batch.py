@@ -39,6 +39,7 @@ import shapely
 
 from ..column_content import county_prefix
 from ..errors import CancelledError, GridtoolError, OptionError, check_at_least
+from ..ownership import owner
 from ..values import household_counts
 from . import parts as partfiles
 from .chunking import (BATCH_COLUMNS, BY_CHOICES, ROW, VILLAGE, Chunk, ChunkSource, GeoPackageSource,
@@ -654,15 +655,21 @@ class BatchPartitioner:
         self.households_ = _write_back(full, lay["households"]) if full is not None else _drop_batch(lay["households"])
 
     # -----------------------------------------------------------------------------------------
-    def write_districts(self, out_dir: str | Path, *, force: bool = False,
+    def write_districts(self, out_dir: str | Path, *, force: bool = False, include_personal: bool = False,
                         progress: Progress | None = None) -> dict[str, Path]:
         """One project GeoPackage per district (``<out_dir>/<district>.gpkg``, named by the
         villages' county column or the 6-digit district code: villages,
         households with their grid and sub-grid, grids, subgrids, special_grids, corridors,
         party_links, and the district's report in the metadata), assembled from the work
-        directory one district at a time. Returns ``{district: path}``."""
+        directory one district at a time. Returns ``{district: path}``.
+
+        The households in no grid — in no village, or in a village of a district file but in no
+        grid — are written to ``<out_dir>/未划入网格住户.gpkg`` with why (:mod:`.unassigned`;
+        personal columns masked unless ``include_personal``), and summed up in the report's
+        ``batch.unassigned``."""
         from ..layers import Layer
         from ..project import Project
+        from . import unassigned
         from .output import apply_to_project
         if self.work_dir is None:
             raise ValueError("write_districts needs the work_dir given to fit()")
@@ -673,6 +680,7 @@ class BatchPartitioner:
         out = {}
         totals: list[dict] = []
         files: list[dict] = []
+        no_grid: list[gpd.GeoDataFrame] = []  # households of the district files in no grid
         for n, (district, chunks) in enumerate(by_district.items()):
             pieces = []
             for c in chunks:
@@ -686,6 +694,11 @@ class BatchPartitioner:
             rep = merged["report"]
             rep["batch"] = {"district": district, "chunks": [c.key for c in chunks],
                             "failed": [f for p in pieces for f in p["failures"]]}
+            hs = merged["layers"]["households"]
+            if hs is not None and len(hs) and VILLAGE in hs:
+                codes = {str(c) for role in ("grids", "special_grids") if merged["layers"][role] is not None
+                         and "code" in merged["layers"][role] for c in merged["layers"][role]["code"]}
+                no_grid.append(hs[unassigned.no_grid(hs, codes)])
             lay = {role: _drop_batch(g) for role, g in merged["layers"].items()}
             proj = Project(name=district, crs=crs)
             for role in ("villages", "households"):
@@ -706,6 +719,19 @@ class BatchPartitioner:
             say((n + 1) / len(by_district), f"区县 {district} / district {district}: {path}")
         if self.report_ is not None:
             self.report_["batch"]["districts"] = files
+        src = getattr(self, "_source", None)
+        if src is not None:
+            failed = {str(c) for f in (self.failures_ or []) for c in f.get("codes", [])}
+            layer = unassigned.unassigned_households(src.outside_villages(), no_grid, src.villages(), failed)
+            path = Path(out_dir) / unassigned.FILE_NAME
+            if len(layer):
+                unassigned.write(path, layer, include_personal=include_personal)
+            elif owner(path) == "export":  # an earlier run's list, no longer true
+                path.unlink()
+                path.with_name(path.name + ".aux.xml").unlink(missing_ok=True)  # GDAL's note on it, if read
+            if self.report_ is not None:
+                self.report_["batch"]["unassigned"] = {"file": path.name if len(layer) else None,
+                                                       **unassigned.summary(layer)}
         if totals and self.report_ is not None:  # the city's totals: the districts' added up
             keys = ("imported", "base", "special", "exception", "unassigned", "features", "unassigned_features",
                     "base_grids", "exception_grids", "special_grids")

@@ -408,6 +408,15 @@ class ChunkSource:
             return None
         return int(household_counts(hs["hh"]).sum()), len(hs)
 
+    def villages(self) -> gpd.GeoDataFrame:  # pragma: no cover - interface
+        """The whole villages layer (:func:`prepare_villages`)."""
+        raise NotImplementedError
+
+    def outside_villages(self) -> gpd.GeoDataFrame:  # pragma: no cover - interface
+        """Household features whose point lies in no village (in no chunk), every column kept and
+        their row in the households layer in ``_batch_row``."""
+        raise NotImplementedError
+
 
 class LayersSource(ChunkSource):
     """Chunks cut from layers held in memory (a :class:`~gridtool.project.Project` or
@@ -459,6 +468,15 @@ class LayersSource(ChunkSource):
     def households(self) -> gpd.GeoDataFrame:
         return self._layers["households"]
 
+    def villages(self) -> gpd.GeoDataFrame:
+        return self._layers["villages"]
+
+    def outside_villages(self) -> gpd.GeoDataFrame:
+        rows = np.flatnonzero(self._owners["households"] < 0)
+        out = self._layers["households"].iloc[rows].copy()
+        out[ROW] = rows
+        return out
+
 
 class GeoPackageSource(ChunkSource):
     """Chunks read straight from a project GeoPackage (one layer per role) with pyogrio bbox
@@ -509,6 +527,27 @@ class GeoPackageSource(ChunkSource):
         # The counts alone, without geometry: one quick pass over a city's households.
         hs = pyogrio.read_dataframe(self.path, layer="households", columns=["hh"], read_geometry=False)
         return int(household_counts(hs["hh"]).sum()), len(hs)
+
+    def villages(self) -> gpd.GeoDataFrame:
+        return self._villages
+
+    def outside_villages(self, batch: int = 200_000) -> gpd.GeoDataFrame:
+        # The whole layer in slices (a city's roster never sits in memory at once); only the
+        # features outside every village are kept.
+        n = pyogrio.read_info(self.path, layer="households")["features"]
+        kept = []
+        for start in range(0, max(n, 1), batch):
+            g = pyogrio.read_dataframe(self.path, layer="households", skip_features=start, max_features=batch)
+            if not len(g):
+                break
+            owner = assign_to_polygons(household_points(g), gpd.GeoSeries(self._vgeoms))
+            sel = owner < 0
+            g = g[sel].copy()
+            g[ROW] = np.flatnonzero(sel) + start
+            kept.append(g)
+        if not kept:
+            return gpd.GeoDataFrame({ROW: np.zeros(0, dtype=np.int64)}, geometry=gpd.GeoSeries([], crs=self.crs))
+        return gpd.GeoDataFrame(pd.concat(kept, ignore_index=True), crs=kept[0].crs)
 
     def _read(self, role: str, box) -> tuple[gpd.GeoDataFrame, np.ndarray]:
         g = pyogrio.read_dataframe(self.path, layer=role, bbox=tuple(box), fid_as_index=True)
