@@ -309,7 +309,12 @@ def test_cli_on_a_cluster_reports_the_broken_village(city, tmp_path, capsys, sch
     assert "failed: 太白村 (chunk 500101002)" in err
     rep = json.loads((tmp_path / "out" / "report.json").read_text())
     assert [f["villages"] for f in rep["batch"]["failed"]] == [["太白村"]]
-    assert sorted(p.name for p in (tmp_path / "out").glob("*.gpkg")) == ["500101.gpkg", "500102.gpkg"]
+    # The district files, and the list of the households in no grid (太白村's, in English here too:
+    # the reasons are printed in the interface's language, the file says them in Chinese).
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.gpkg")) == ["500101.gpkg", "500102.gpkg",
+                                                                         "未划入网格住户.gpkg"]
+    assert rep["batch"]["unassigned"]["by_reason"]["failed"][0] == rep["totals"]["unassigned"] > 0
+    assert "its village could not be partitioned" in err
     g = Project.open(tmp_path / "out" / "500101.gpkg").layers["grids"].gdf
     assert "太白村" not in set(g["village"]) and "石门村" in set(g["village"])
 
