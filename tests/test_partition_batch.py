@@ -91,6 +91,16 @@ def test_chunks_by_township_district_and_merges(city):
         plan_chunks(dup, merge={"东方村": "石门村"})
 
 
+def test_a_merge_across_counties_names_the_counties_of_its_chunk(city):
+    """乌龙村 (district 500101) merged into 龙宝村 (500102): one chunk, written to the first
+    village's district, with both districts and their villages listed for the warning."""
+    joined = plan_chunks(city["villages"], by="township", merge={"乌龙村": "龙宝村"})
+    mixed = [c for c in joined if c.districts]
+    assert [(c.key, c.district, c.districts) for c in mixed] == [
+        ("500101001+500102003", "500101", (("500101", 2), ("500102", 2)))]
+    assert not [c for c in plan_chunks(city["villages"], by="township") if c.districts or c.split_from]
+
+
 def test_chunk_inputs_are_whole_features_near_the_villages(city):
     src = LayersSource(city, params={})
     lay = src.layers(src.chunks()[1])
@@ -299,7 +309,12 @@ def test_cli_on_a_cluster_reports_the_broken_village(city, tmp_path, capsys, sch
     assert "failed: 太白村 (chunk 500101002)" in err
     rep = json.loads((tmp_path / "out" / "report.json").read_text())
     assert [f["villages"] for f in rep["batch"]["failed"]] == [["太白村"]]
-    assert sorted(p.name for p in (tmp_path / "out").glob("*.gpkg")) == ["500101.gpkg", "500102.gpkg"]
+    # The district files, and the list of the households in no grid (太白村's, in English here too:
+    # the reasons are printed in the interface's language, the file says them in Chinese).
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.gpkg")) == ["500101.gpkg", "500102.gpkg",
+                                                                         "未划入网格住户.gpkg"]
+    assert rep["batch"]["unassigned"]["by_reason"]["failed"][0] == rep["totals"]["unassigned"] > 0
+    assert "its village could not be partitioned" in err
     g = Project.open(tmp_path / "out" / "500101.gpkg").layers["grids"].gdf
     assert "太白村" not in set(g["village"]) and "石门村" in set(g["village"])
 

@@ -45,7 +45,7 @@ def test_a_failed_village_keeps_its_households_in_the_district_file_and_the_tota
     per_file = []
     for name in ("500101.gpkg", "500102.gpkg"):
         per_file.append(household_totals(Project.open(out / name)))
-    # Half of the bow tie's box lies in no village: those households are in no file, and said so.
+    # Half of the bow tie's box lies in no village: those households are in no district file, and said so.
     outside = rep["totals"]["outside_villages"]
     assert outside > 0 and sum(t.imported for t in per_file) + outside == imported
     assert f"其中 {outside:,} 户" in text
@@ -293,3 +293,71 @@ def test_district_files_of_an_earlier_run_are_named_not_counted(tmp_path, capsys
     rep = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert rep["batch"]["other_files"] == ["500102.gpkg"]
     assert [d["file"] for d in rep["batch"]["districts"]] == ["500101.gpkg"]
+
+
+def test_a_township_name_shared_by_two_counties_goes_to_each_countys_file(tmp_path, capsys):
+    """Two counties each have a 城关镇 (the township column holds names): the three villages of
+    万州区 go to 万州区.gpkg and the three of 开州区 to 开州区.gpkg, not all six to the first
+    village's county, and the console names the township, the counties and their villages."""
+    city = _city()
+    v = city["villages"].copy()
+    v["township"] = ["城关镇"] * 6
+    v["county"] = ["万州区"] * 3 + ["开州区"] * 3
+    city["villages"] = v
+    path = _save_project(city, tmp_path / "city.gpkg")
+    out = tmp_path / "out"
+    assert main(["partition", str(path), "--out-dir", str(out), "--workers", "1", "--quiet", "--no-subgrids"]) == 0
+    text = capsys.readouterr().out
+    assert sorted(p.name for p in out.glob("*.gpkg")) == ["万州区.gpkg", "开州区.gpkg"]
+    for name, codes in (("万州区.gpkg", CODES[:3]), ("开州区.gpkg", CODES[3:])):
+        assert sorted(Project.open(out / name).layers["villages"].gdf["code"]) == codes
+    assert "乡镇 城关镇 的村（社区）分属 2 个区县（万州区 3 个、开州区 3 个），已按区县分开划分" in text
+    rep = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert rep["batch"]["townships_split"] == [{"township": "城关镇", "counties": {"万州区": 3, "开州区": 3},
+                                                "chunks": ["城关镇@万州区", "城关镇@开州区"]}]
+    assert sum(d["totals"]["imported"] for d in rep["batch"]["districts"]) + \
+        rep["totals"].get("outside_villages", 0) == rep["totals"]["imported"]
+
+
+def test_households_in_no_grid_are_listed_in_one_file_with_why(tmp_path, capsys):
+    """太白村 is a bow tie: its households are in no grid (its village failed) and half of its box
+    lies in no village (those households are in no district file). Both are listed in
+    未划入网格住户.gpkg with their roster feature number, coordinates and why, the outside ones with
+    the nearest village and the distance; the figures are the console's; names are masked."""
+    import pyogrio
+    city = _bow_tie(_city(), 3)
+    hs = city["households"].copy()
+    hs["户主姓名"] = ["张伟", "王芳", "李娜", "刘洋"] * (len(hs) // 4) + ["陈静"] * (len(hs) % 4)
+    city["households"] = hs
+    path = _save_project(city, tmp_path / "city.gpkg")
+    out = tmp_path / "out"
+    rc = main(["partition", str(path), "--out-dir", str(out), "--workers", "1", "--quiet", "--no-subgrids"])
+    text = capsys.readouterr().out
+    assert rc == 4
+    rep = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    t, u = rep["totals"], rep["batch"]["unassigned"]
+    listed = pyogrio.read_dataframe(out / "未划入网格住户.gpkg", layer="unassigned_households")
+    # One total: the file holds every household the totals call unassigned, no more.
+    assert u["file"] == "未划入网格住户.gpkg" and int(listed["hh"].sum()) == u["households"] == t["unassigned"]
+    assert len(listed) == u["features"] == t["unassigned_features"]
+    outside = listed[listed["reason"] == "outside"]
+    failed = listed[listed["reason"] == "failed"]
+    assert int(outside["hh"].sum()) == t["outside_villages"] > 0
+    assert set(failed["village"]) == {"太白村"} and int(failed["hh"].sum()) == t["unassigned"] - t["outside_villages"]
+    assert set(outside["why"]) == {"不在任何村（社区）界内"} and set(failed["why"]) == {"所在村（社区）划分失败"}
+    # Outside ones: the nearest village and how far; every row: found again in the roster by its number.
+    assert (outside["distance_m"] > 0).all() and set(outside["nearest_village"]) <= set(city["villages"]["name"])
+    roster = city["households"]
+    for r in listed.itertuples():
+        src = roster.iloc[r.fid_in_roster - 1]
+        assert int(src["hh"]) == r.hh and src.geometry.equals_exact(r.geometry, 1e-6)
+    assert listed["lon"].between(-180, 180).all() and listed["lat"].between(-90, 90).all()
+    # Names masked, as in every export.
+    assert not set(listed["户主姓名"]) & {"张伟", "王芳", "李娜", "刘洋", "陈静"}
+    assert f"未划入网格的 {t['unassigned']:,} 户（{t['unassigned_features']:,} 个住户点）列在 {out / '未划入网格住户.gpkg'}" in text
+    assert f"不在任何村（社区）界内 {t['outside_villages']:,} 户" in text
+    # A second run replaces its own list; once every household is in a grid the stale list goes.
+    rc = main(["partition", str(_save_project(_city(), tmp_path / "fixed.gpkg")), "--out-dir", str(out),
+               "--workers", "1", "--quiet", "--no-subgrids"])
+    rep = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert (rep["batch"]["unassigned"]["households"] == 0) == (not (out / "未划入网格住户.gpkg").exists())

@@ -338,9 +338,12 @@ def test_eleven_digit_county_is_batched_by_town_and_written_per_county(tmp_path,
     assert sorted(f.name for f in out.glob("*.gpkg")) == ["云阳县.gpkg", "开州区.gpkg"]
     rep = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert rep["batch"]["chunks"] == 3
-    # Forcing another column as the township: one chunk per village here.
+    # Forcing another column as the township (the village names, which repeat in both counties):
+    # grouped by it, and cut by county so that no chunk crosses a county.
     p2 = Project.from_sources(src, fields={"villages.township": "村名称"})
-    assert len(plan_chunks(p2.layers["villages"].gdf, by="township")) == 3
+    forced = plan_chunks(p2.layers["villages"].gdf, by="township")
+    assert len(forced) == 6 and not [c for c in forced if c.districts]
+    assert {c.split_from for c in forced} == set(p2.layers["villages"].gdf["村名称"])
 
 
 def test_infeasible_villages_are_named_with_code_and_town(tmp_path, capsys):

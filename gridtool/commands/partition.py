@@ -300,6 +300,7 @@ def _partition_batch(args) -> int:
     from ..partition.batch import BatchPartitioner, why_words
     from ..partition.chunking import safe_key
     from ..partition.output import apply_to_project, write_report
+    from ..partition.unassigned import FILE_NAME as UNASSIGNED_FILE
     if args.workers is not None and args.workers < 1:
         raise GridtoolError(f"--workers 至少为 1：{args.workers}", f"--workers must be at least 1: {args.workers}",
                             fix_zh="例如 --workers 4。", fix_en="e.g. --workers 4.")
@@ -313,17 +314,19 @@ def _partition_batch(args) -> int:
         # Files this run will write, refused now if they are not gridtool's: not after hours of work.
         districts = dict.fromkeys(c.district for c in data.chunks())
         check_replace([out_dir / f"{safe_key(d)}.gpkg" for d in districts], force=args.force, kind="project")
-        check_replace([args.report or out_dir / "report.json"], force=args.force)
+        check_replace([args.report or out_dir / "report.json", out_dir / UNASSIGNED_FILE], force=args.force)
         with command_progress(args) as show, _resume_hint(args):
             bp.fit(data, work_dir=out_dir / ".parts", resume=args.resume, keep=False, progress=show)
         with command_progress(args) as show:
-            written = bp.write_districts(out_dir, force=args.force, progress=show)
+            written = bp.write_districts(out_dir, force=args.force, progress=show,
+                                         include_personal=args.include_personal)
         out_label = f"{out_dir}（{len(written)} 个区县 / districts）"
         # District files of an earlier run that this one did not write: left alone, but named, so
         # that nobody adds them to this run's figures.
         mine = {p.resolve() for p in written.values()}
         bp.report_["batch"]["other_files"] = sorted(
             p.name for p in out_dir.glob("*.gpkg") if p.resolve() not in mine and owner(p) == "project")
+        bp.report_["batch"]["out_dir"] = str(out_dir)
         if not args.report:
             args.report = str(out_dir / "report.json")
     else:
@@ -350,6 +353,7 @@ def _partition_batch(args) -> int:
             f"  district {d['district']} (by {how_en}) → {d['file']}: {d['villages']} villages, "
             f"{t['imported']:,} households = base grids {t['base']:,} + special grids {t['special']:,} + "
             f"exception grids {t['exception']:,} + unassigned {t['unassigned']:,}")
+    _print_county_splits(args, rep["batch"])
     others = rep["batch"].get("other_files") or []
     if others:
         shown = "、".join(others[:10]) + ("…" if len(others) > 10 else "")
@@ -364,6 +368,7 @@ def _partition_batch(args) -> int:
                   "检查村界是否覆盖全市",
             f"  of which {outside:,} households ({n:,} features) lie in no village and so in no district's file "
             "(counted as unassigned); check that the villages cover the city")
+    _print_unassigned_file(args, rep, out_label)
     n_vil = sum(len(c.rows) for c in bp.chunks_)
     if (args.by or "township") == "township" and n_vil > 1 and len(bp.chunks_) == n_vil:
         say(args, "  警告：村图层没有乡镇列，区划代码也推不出乡镇，每个村单独成块；"
@@ -395,6 +400,49 @@ def _partition_batch(args) -> int:
             "what failed or changed.")
         return 4
     return 0
+
+
+def _print_unassigned_file(args, rep: dict, out_label) -> None:
+    """Where the households in no grid are listed, by why, with the same figures as the totals."""
+    from ..partition.unassigned import REASONS
+    u = rep["batch"].get("unassigned") or {}
+    if not u.get("file"):
+        return
+    path = Path(str(rep["batch"].get("out_dir") or "")) / u["file"]
+    by = u["by_reason"]
+    zh = "，".join(f"{REASONS[r][0]} {hh:,} 户" for r, (hh, _) in by.items())
+    en = ", ".join(f"{REASONS[r][1]}: {hh:,}" for r, (hh, _) in by.items())
+    say(args, f"  未划入网格的 {u['households']:,} 户（{u['features']:,} 个住户点）列在 {path}（{zh}）："
+              "每户有名册序号、经纬度、原因，以及所在或最近的村（社区）和距离",
+        f"  the {u['households']:,} households in no grid ({u['features']:,} features) are listed in {path} "
+        f"({en}): each with its roster feature number, longitude and latitude, why, and its village or the "
+        "nearest one with the distance")
+    left = (rep.get("totals") or {}).get("unassigned", 0) - u["households"]
+    if left > 0:
+        say(args, f"  另有 {left:,} 户属于跨网格拆分的楼栋中未分配的部分，不在该文件中（见各区县文件的住户图层）",
+            f"  another {left:,} households are the unallotted part of buildings split between grids, not in "
+            "that file (see the households layer of the district files)")
+
+
+def _print_county_splits(args, batch: dict) -> None:
+    """Townships cut by county, and chunks a merge keeps across counties: named, as guessed."""
+    for e in batch.get("townships_split") or []:
+        zh = "、".join(f"{d} {n} 个" for d, n in e["counties"].items())
+        en = ", ".join(f"{d}: {n}" for d, n in e["counties"].items())
+        say(args, f"  注意：乡镇 {e['township']} 的村（社区）分属 {len(e['counties'])} 个区县（{zh}），已按区县分开划分，"
+                  "各村写入所属区县的文件；如区县列有误或部分为空，改正村图层的区县列（或用 --field "
+                  "villages.county=列名 指定）后加 --resume 重新运行",
+            f"  note: the villages of township {e['township']} carry {len(e['counties'])} counties ({en}); they "
+            "were partitioned by county, each village in its county's file; if the county column is wrong or "
+            "partly empty, correct it (or name it with --field villages.county=COLUMN) and rerun with --resume")
+    for e in batch.get("mixed_districts") or []:
+        zh = "、".join(f"{d} {n} 个" for d, n in e["counties"].items())
+        en = ", ".join(f"{d}: {n}" for d, n in e["counties"].items())
+        say(args, f"  警告：分块 {e['chunk']} 因合并（--merge 或 --infeasible merge）含多个区县的村（社区）（{zh}），"
+                  f"全部写入 {e['district']} 的文件；如不应跨区县合并，去掉该合并后重新运行",
+            f"  WARNING: chunk {e['chunk']} holds villages of several counties ({en}) because of a merge "
+            f"(--merge or --infeasible merge); all are written to {e['district']}'s file; drop that merge "
+            "and rerun if it should not cross counties")
 
 
 def register(subparsers) -> None:
@@ -464,6 +512,9 @@ def register(subparsers) -> None:
                     help="跳过输入未变、已算完的分块（OUT.parts 或 DIR/.parts）/ skip chunks already done with "
                          "the same inputs (kept in OUT.parts or DIR/.parts)")
     pp.add_argument("--report", metavar="REPORT.json", help="报告 / report as JSON")
+    pp.add_argument("--include-personal", action="store_true",
+                    help="未划入网格住户文件（--out-dir）中不遮盖姓名、电话、身份证号 / do not mask names, phone "
+                         "and ID numbers in the list of households in no grid (--out-dir)")
     pp.add_argument("--force", action="store_true",
                     help="允许覆盖不是 gridtool 项目的已有文件 / replace an existing non-project file")
     pp.add_argument("--quiet", action="store_true", help="不显示进度 / no progress messages")

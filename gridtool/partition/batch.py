@@ -39,6 +39,7 @@ import shapely
 
 from ..column_content import county_prefix
 from ..errors import CancelledError, GridtoolError, OptionError, check_at_least
+from ..ownership import owner
 from ..values import household_counts
 from . import parts as partfiles
 from .chunking import (BATCH_COLUMNS, BY_CHOICES, ROW, VILLAGE, Chunk, ChunkSource, GeoPackageSource,
@@ -511,7 +512,15 @@ class BatchPartitioner:
         recomputed: list[dict] = []  # with resume: chunks computed again, and why
         n_villages = sum(len(c.rows) for c in chunks)
         results: dict[int, dict] = {}   # chunk index -> piece (or its tables when not kept)
-        stats = {"resumed": 0, "villages_done": 0, "villages_computed": 0, "t_compute": None, "client_s": 0.0}
+        stats = {"resumed": 0, "villages_done": 0, "villages_computed": 0, "t_compute": None, "client_s": 0.0,
+                 "villages_to_skip": 0}
+        # Chunks --resume will most likely skip (a result on disk; its digest is known only when the
+        # chunk is read): with several workers they come in any order, and the time left must not
+        # count them as work still to do.
+        expected_skip: set[str] = set()
+        if resume:
+            expected_skip = {c.key for c in chunks if partfiles.paths(self.work_dir, c.key)[1].exists()}
+            stats["villages_to_skip"] = sum(len(c.rows) for c in chunks if c.key in expected_skip)
         say(0.0, f"{len(chunks)} 个分块，{n_villages} 个村（社区）/ {len(chunks)} chunks, {n_villages} villages")
 
         def finished(i: int, piece: dict, dig: str | None, resumed: bool) -> None:
@@ -533,6 +542,9 @@ class BatchPartitioner:
                 piece = {**piece, "layers": tables(piece["layers"])}
             results[i] = piece
             stats["villages_done"] += len(c.rows)
+            if c.key in expected_skip:  # reached: skipped (done) or computed again (left to do until done)
+                expected_skip.discard(c.key)
+                stats["villages_to_skip"] -= len(c.rows)
             if resumed:
                 stats["resumed"] += 1
                 piece["run"] = {**piece.get("run", {}), "resumed": True}
@@ -564,6 +576,9 @@ class BatchPartitioner:
                         stats["client_s"] += time.perf_counter() - tc
                         finished(i, piece, dig, True)
                         continue
+                    if c.key in expected_skip:  # computed again after all: work left to do
+                        expected_skip.discard(c.key)
+                        stats["villages_to_skip"] -= len(c.rows)
                     why = partfiles.changed(self.work_dir, c.key, part_of)
                     recomputed.append({"chunk": c.key, "why": why})
                     if why != ["new"]:  # chunks not reached before are many and need no word
@@ -622,7 +637,10 @@ class BatchPartitioner:
         report["batch"] = {"by": self.by, "chunks": len(chunks), "villages": sum(len(c.rows) for c in chunks),
                            "failed": self.failures_,
                            "refitted_by_village": [{"chunk": c.key, "error": p["refitted"]}
-                                                   for c, p in zip(chunks, pieces) if p.get("refitted")]}
+                                                   for c, p in zip(chunks, pieces) if p.get("refitted")],
+                           "townships_split": townships_split(chunks),
+                           "mixed_districts": [{"chunk": c.key, "district": c.district, "counties": dict(c.districts)}
+                                               for c in chunks if c.districts]}
         report["timings"] = _timings(pieces, report["timings"], executor, total_s, run_s, stats)
         self.report_ = report
         self.grids_ = self.subgrids_ = self.special_grids_ = self.corridors_ = None
@@ -637,15 +655,21 @@ class BatchPartitioner:
         self.households_ = _write_back(full, lay["households"]) if full is not None else _drop_batch(lay["households"])
 
     # -----------------------------------------------------------------------------------------
-    def write_districts(self, out_dir: str | Path, *, force: bool = False,
+    def write_districts(self, out_dir: str | Path, *, force: bool = False, include_personal: bool = False,
                         progress: Progress | None = None) -> dict[str, Path]:
         """One project GeoPackage per district (``<out_dir>/<district>.gpkg``, named by the
         villages' county column or the 6-digit district code: villages,
         households with their grid and sub-grid, grids, subgrids, special_grids, corridors,
         party_links, and the district's report in the metadata), assembled from the work
-        directory one district at a time. Returns ``{district: path}``."""
+        directory one district at a time. Returns ``{district: path}``.
+
+        The households in no grid — in no village, or in a village of a district file but in no
+        grid — are written to ``<out_dir>/未划入网格住户.gpkg`` with why (:mod:`.unassigned`;
+        personal columns masked unless ``include_personal``), and summed up in the report's
+        ``batch.unassigned``."""
         from ..layers import Layer
         from ..project import Project
+        from . import unassigned
         from .output import apply_to_project
         if self.work_dir is None:
             raise ValueError("write_districts needs the work_dir given to fit()")
@@ -656,6 +680,7 @@ class BatchPartitioner:
         out = {}
         totals: list[dict] = []
         files: list[dict] = []
+        no_grid: list[gpd.GeoDataFrame] = []  # households of the district files in no grid
         for n, (district, chunks) in enumerate(by_district.items()):
             pieces = []
             for c in chunks:
@@ -669,6 +694,11 @@ class BatchPartitioner:
             rep = merged["report"]
             rep["batch"] = {"district": district, "chunks": [c.key for c in chunks],
                             "failed": [f for p in pieces for f in p["failures"]]}
+            hs = merged["layers"]["households"]
+            if hs is not None and len(hs) and VILLAGE in hs:
+                codes = {str(c) for role in ("grids", "special_grids") if merged["layers"][role] is not None
+                         and "code" in merged["layers"][role] for c in merged["layers"][role]["code"]}
+                no_grid.append(hs[unassigned.no_grid(hs, codes)])
             lay = {role: _drop_batch(g) for role, g in merged["layers"].items()}
             proj = Project(name=district, crs=crs)
             for role in ("villages", "households"):
@@ -689,6 +719,19 @@ class BatchPartitioner:
             say((n + 1) / len(by_district), f"区县 {district} / district {district}: {path}")
         if self.report_ is not None:
             self.report_["batch"]["districts"] = files
+        src = getattr(self, "_source", None)
+        if src is not None:
+            failed = {str(c) for f in (self.failures_ or []) for c in f.get("codes", [])}
+            layer = unassigned.unassigned_households(src.outside_villages(), no_grid, src.villages(), failed)
+            path = Path(out_dir) / unassigned.FILE_NAME
+            if len(layer):
+                unassigned.write(path, layer, include_personal=include_personal)
+            elif owner(path) == "export":  # an earlier run's list, no longer true
+                path.unlink()
+                path.with_name(path.name + ".aux.xml").unlink(missing_ok=True)  # GDAL's note on it, if read
+            if self.report_ is not None:
+                self.report_["batch"]["unassigned"] = {"file": path.name if len(layer) else None,
+                                                       **unassigned.summary(layer)}
         if totals and self.report_ is not None:  # the city's totals: the districts' added up
             keys = ("imported", "base", "special", "exception", "unassigned", "features", "unassigned_features",
                     "base_grids", "exception_grids", "special_grids")
@@ -707,6 +750,18 @@ class BatchPartitioner:
 
 
 # ---------------------------------------------------------------------------------------------
+def townships_split(chunks: list[Chunk]) -> list[dict]:
+    """Townships whose villages carry several counties and were cut by county (in chunk order):
+    ``{"township", "counties": {county: villages}, "chunks": [keys]}``."""
+    out: dict[str, dict] = {}
+    for c in chunks:
+        for town in filter(None, c.split_from.split("、")):
+            e = out.setdefault(town, {"township": town, "counties": {}, "chunks": []})
+            e["counties"][c.district] = e["counties"].get(c.district, 0) + len(c.rows)
+            e["chunks"].append(c.key)
+    return list(out.values())
+
+
 def _renumber(piece: dict, layers: dict) -> None:
     """A resumed chunk's households are the same features in the same order as the current
     inputs (same digest); their row numbers in the current files may have moved, so take them
@@ -805,14 +860,25 @@ def _fmt_duration(s: float) -> tuple[str, str]:
     return f"{sec} 秒", f"{sec} s"
 
 
+def time_left(stats: dict, n_villages: int, now: float) -> float | None:
+    """Seconds the run still needs, at the pace of the villages computed in this run (None before
+    the first): villages not yet done and not in a chunk --resume is expected to skip, over the
+    villages computed per second since the first chunk was started (``now`` from
+    ``time.perf_counter``). Skipped chunks count neither as work done nor as work left."""
+    t, computed = stats["t_compute"], stats["villages_computed"]
+    if t is None or not computed:
+        return None
+    to_compute = max(n_villages - stats["villages_done"] - stats.get("villages_to_skip", 0), 0)
+    return to_compute * max(now - t, 1e-9) / computed
+
+
 def _progress_message(stats: dict, n_villages: int, chunk: Chunk, piece: dict) -> str:
     done = stats["villages_done"]
     msg_zh = f"村（社区）{done}/{n_villages}"
     msg_en = f"villages {done}/{n_villages}"
-    t = stats["t_compute"]
-    if t is not None and stats["villages_computed"]:
-        rate = stats["villages_computed"] / max(time.perf_counter() - t, 1e-9)
-        zh, en = _fmt_duration((n_villages - done) / rate)
+    left = time_left(stats, n_villages, time.perf_counter())
+    if left is not None:
+        zh, en = _fmt_duration(left)
         msg_zh += f"，剩余约 {zh}"
         msg_en += f", about {en} left"
     bad = len(piece.get("failures", []))

@@ -82,6 +82,12 @@ class Chunk:
     district: str
     merge: tuple[tuple[str, str], ...] = ()
     households: int | None = None
+    #: The township this chunk is one county's part of, when the township's villages carry several
+    #: counties (each county's villages are a chunk of their own, written to their county's file).
+    split_from: str = ""
+    #: ``((district, villages), …)`` when a merge keeps villages of several counties in this chunk
+    #: (all are written to ``district``'s file, the first village's); empty otherwise.
+    districts: tuple[tuple[str, int], ...] = ()
 
     @property
     def label(self) -> str:
@@ -190,6 +196,19 @@ def plan_chunks(villages: gpd.GeoDataFrame, *, by: str = "township", merge: dict
     names = village_names(villages)
     codes = village_codes(villages)
     keys = group_keys(villages, by, codes)
+    dists = [district_of(villages, r, codes[r]) for r in range(len(codes))]
+    # A township whose villages carry several counties (a township column of names repeated across
+    # counties, or a county column filled in part) is cut by county, so that each village goes to
+    # its own county's file. Keys of townships in one county are unchanged (--resume stays valid).
+    by_town: dict[str, dict[str, int]] = {}
+    for k, d in zip(keys, dists):
+        by_town.setdefault(k, {}).setdefault(d, 0)
+        by_town[k][d] += 1
+    split_from = [""] * len(keys)
+    for r, k in enumerate(keys):
+        if len(by_town[k]) > 1:
+            split_from[r] = k
+            keys[r] = f"{k}@{dists[r]}"
     uniq = list(dict.fromkeys(keys))
     gid = {k: i for i, k in enumerate(uniq)}
     uf = _UnionFind(list(range(len(uniq))))
@@ -219,10 +238,15 @@ def plan_chunks(villages: gpd.GeoDataFrame, *, by: str = "township", merge: dict
                 fix_zh="给同名村的 name 字段加上区分（如乡镇名），再运行。",
                 fix_en="make those names distinct in the villages layer's name column (add the township).",
                 layer="villages", field="name")
-        district = district_of(villages, rows[0], codes[rows[0]])
+        district = dists[rows[0]]
+        counts: dict[str, int] = {}
+        for r in rows:
+            counts[dists[r]] = counts.get(dists[r], 0) + 1
         hh = int(sum(households[r] for r in rows)) if households is not None else None
         chunks.append(Chunk(key=key, rows=tuple(rows), names=tuple(chunk_names),
-                            codes=tuple(codes[r] for r in rows), district=district, merge=mp, households=hh))
+                            codes=tuple(codes[r] for r in rows), district=district, merge=mp, households=hh,
+                            split_from="、".join(dict.fromkeys(split_from[r] for r in rows if split_from[r])),
+                            districts=tuple(counts.items()) if len(counts) > 1 else ()))
     seen: dict[str, int] = {}
     out = []
     for c in chunks:  # two groups that sanitise to one file name
@@ -384,6 +408,15 @@ class ChunkSource:
             return None
         return int(household_counts(hs["hh"]).sum()), len(hs)
 
+    def villages(self) -> gpd.GeoDataFrame:  # pragma: no cover - interface
+        """The whole villages layer (:func:`prepare_villages`)."""
+        raise NotImplementedError
+
+    def outside_villages(self) -> gpd.GeoDataFrame:  # pragma: no cover - interface
+        """Household features whose point lies in no village (in no chunk), every column kept and
+        their row in the households layer in ``_batch_row``."""
+        raise NotImplementedError
+
 
 class LayersSource(ChunkSource):
     """Chunks cut from layers held in memory (a :class:`~gridtool.project.Project` or
@@ -435,6 +468,15 @@ class LayersSource(ChunkSource):
     def households(self) -> gpd.GeoDataFrame:
         return self._layers["households"]
 
+    def villages(self) -> gpd.GeoDataFrame:
+        return self._layers["villages"]
+
+    def outside_villages(self) -> gpd.GeoDataFrame:
+        rows = np.flatnonzero(self._owners["households"] < 0)
+        out = self._layers["households"].iloc[rows].copy()
+        out[ROW] = rows
+        return out
+
 
 class GeoPackageSource(ChunkSource):
     """Chunks read straight from a project GeoPackage (one layer per role) with pyogrio bbox
@@ -485,6 +527,27 @@ class GeoPackageSource(ChunkSource):
         # The counts alone, without geometry: one quick pass over a city's households.
         hs = pyogrio.read_dataframe(self.path, layer="households", columns=["hh"], read_geometry=False)
         return int(household_counts(hs["hh"]).sum()), len(hs)
+
+    def villages(self) -> gpd.GeoDataFrame:
+        return self._villages
+
+    def outside_villages(self, batch: int = 200_000) -> gpd.GeoDataFrame:
+        # The whole layer in slices (a city's roster never sits in memory at once); only the
+        # features outside every village are kept.
+        n = pyogrio.read_info(self.path, layer="households")["features"]
+        kept = []
+        for start in range(0, max(n, 1), batch):
+            g = pyogrio.read_dataframe(self.path, layer="households", skip_features=start, max_features=batch)
+            if not len(g):
+                break
+            owner = assign_to_polygons(household_points(g), gpd.GeoSeries(self._vgeoms))
+            sel = owner < 0
+            g = g[sel].copy()
+            g[ROW] = np.flatnonzero(sel) + start
+            kept.append(g)
+        if not kept:
+            return gpd.GeoDataFrame({ROW: np.zeros(0, dtype=np.int64)}, geometry=gpd.GeoSeries([], crs=self.crs))
+        return gpd.GeoDataFrame(pd.concat(kept, ignore_index=True), crs=kept[0].crs)
 
     def _read(self, role: str, box) -> tuple[gpd.GeoDataFrame, np.ndarray]:
         g = pyogrio.read_dataframe(self.path, layer=role, bbox=tuple(box), fid_as_index=True)
