@@ -28,6 +28,7 @@ from . import limits
 from .columns import find_column
 from .crs import offset_to_wgs84, robust_bounds, wgs84_to_offset
 from .errors import GridtoolError, feature_id_zh
+from .offset_fit import check_offsets
 from .problems import Problem
 from .project import Project
 from .roles import ROLES, geometry_family
@@ -827,6 +828,7 @@ def validate(project: Project, *, repair: bool = True) -> list[Problem]:
     problems.extend(_check_villages(project))
     problems.extend(_check_incidents(project))
     if not far:
+        problems.extend(check_offsets(project))
         problems.extend(_check_coverage(project))
         problems.extend(_check_village_size(project))
     if "households" in project.layers and "villages" in project.layers:

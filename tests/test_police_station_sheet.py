@@ -79,3 +79,53 @@ def test_seal_names_the_station_with_no_road_near_it_not_the_exits(tmp_path):
               "--mode", "walk", "--quiet", "--out", str(tmp_path / "s")])
     assert "湖心警务室" in err.value.zh and "--crs-in stations=gcj02" in err.value.fix_zh
     assert "湖心警务室" in err.value.en and err.value.layer == "stations"
+
+
+def _with_far_station(tmp_path):
+    """The test town with a 湖心警务室 3 km from any road (its coordinates taken wrongly) added."""
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from .test_routing_graph import GK108, X0, Y0
+    gpkg = _project_files(tmp_path)
+    st = pyogrio.read_dataframe(gpkg, layer="stations")
+    far = gpd.GeoDataFrame({"name": ["湖心警务室"]}, geometry=[Point(X0 - 3000, Y0 - 3000)], crs=GK108)
+    pd.concat([st, far.to_crs(st.crs)], ignore_index=True).to_file(gpkg, layer="more", driver="GPKG")
+    far.to_file(gpkg, layer="far", driver="GPKG")
+    return gpkg
+
+
+def test_coverage_names_the_station_with_no_road_near_it(tmp_path, capsys):
+    """It has no circle and covers nothing: said by name with the --crs-in fix, not a silently lower
+    share; with no station on a road at all, coverage stops with the same words."""
+    import pytest
+
+    from gridtool.errors import GridtoolError
+    gpkg = _with_far_station(tmp_path)
+    roles = [f"--roads={gpkg}:roads", f"--households={gpkg}:households"]
+    assert _run(["--lang", "both", "coverage", *roles, f"--stations={gpkg}:more", "--minutes", "5",
+                 "--mode", "walk", "--out", str(tmp_path / "c")]) == 0
+    out = capsys.readouterr().out
+    assert "站点 湖心警务室 300 米内没有可用道路，没有服务圈、不计入覆盖" in out
+    assert "--crs-in stations=gcj02" in out and "station(s) 湖心警务室 have no usable road" in out
+    with pytest.raises(GridtoolError) as err:
+        _run(["coverage", *roles, f"--stations={gpkg}:far", "--minutes", "5", "--mode", "walk",
+              "--out", str(tmp_path / "c2")])
+    assert "湖心警务室" in err.value.zh and "--crs-in stations=gcj02" in err.value.fix_zh
+
+
+def test_patrol_names_the_station_that_sends_no_team(tmp_path, capsys):
+    """A station off the roads sends no team: the plan says which and how to fix its coordinates;
+    when it is the only station, the error names it instead of 'all stations'."""
+    import pytest
+
+    from gridtool.errors import GridtoolError
+    gpkg = _with_far_station(tmp_path)
+    roles = [f"--roads={gpkg}:roads", f"--places={gpkg}:places"]
+    common = ["--mode", "walk", "--teams", "2", "--time-limit", "0.5"]
+    assert _run(["patrol", *roles, f"--stations={gpkg}:more", *common, "--out", str(tmp_path / "p")]) == 0
+    out = capsys.readouterr().out
+    assert "站点 湖心警务室 300 米内没有可用道路，未派巡逻队" in out and "--crs-in stations=gcj02" in out
+    with pytest.raises(GridtoolError) as err:
+        _run(["patrol", *roles, f"--stations={gpkg}:far", *common, "--out", str(tmp_path / "p2")])
+    assert "湖心警务室" in err.value.zh and "--crs-in stations=gcj02" in err.value.fix_zh

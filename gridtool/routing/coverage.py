@@ -18,8 +18,11 @@ import pandas as pd
 from ..errors import CancelledError
 from ..roles import PLACE_CATEGORIES
 from .demand import Demand, coverage_by_village, feature_names, nearest_times, village_label
-from .graph import RoadGraph
+from .graph import RoadGraph, UnreachableError
 from .modes import MODE_ZH
+from .snapping import OFF_ROAD_FIX_EN, OFF_ROAD_FIX_ZH, off_road_words, snap
+
+MAX_SNAP_M = 300.0  # a station farther than this from every road has no circle (as service_circles)
 
 
 @dataclass
@@ -169,7 +172,6 @@ def analyse_coverage(graph: RoadGraph, stations: gpd.GeoDataFrame, *, minutes, d
     CoverageResult
     """
     from .circles import service_circles
-    from .snapping import snap
     say = progress or (lambda *_: None)
     stop = cancelled or (lambda: False)
 
@@ -179,6 +181,16 @@ def analyse_coverage(graph: RoadGraph, stations: gpd.GeoDataFrame, *, minutes, d
 
     mins = [float(m) for m in minutes]
     messages: list[tuple[str, str]] = []
+    # A station with no road near it has no circle and covers nothing: named with the fix, never
+    # a silently lower coverage (mostly coordinates picked on AMap/Baidu and read as WGS84).
+    off_road = list(np.asarray(feature_names(stations, "站点"), dtype=object)[
+        ~snap(graph, stations.geometry.representative_point().values, max_distance=MAX_SNAP_M).ok])
+    if off_road and len(off_road) == len(stations):
+        zh, en = off_road_words(off_road, MAX_SNAP_M, "没有服务圈，无法统计覆盖", "no circle can be drawn")
+        raise UnreachableError(zh, en, fix_zh=OFF_ROAD_FIX_ZH, fix_en=OFF_ROAD_FIX_EN, layer="stations")
+    if off_road:
+        messages.append(off_road_words(off_road, MAX_SNAP_M, f"没有服务圈、不计入覆盖。解决办法：{OFF_ROAD_FIX_ZH}",
+                                       f"they get no circle and cover nothing. Fix: {OFF_ROAD_FIX_EN}"))
     if demand is not None:
         messages.append((f"覆盖对象：{demand.label_zh}，共 {demand.total:,.0f} {demand.unit_zh}（{len(demand.features):,} 个要素）",
                          f"demand: {demand.label_en}, {demand.total:,.0f} {demand.unit_en} "

@@ -43,7 +43,8 @@ from ..errors import EmptyLayerError, GridtoolError, check_at_least, check_posit
 from ..roles import PLACE_CATEGORIES, STOP_CATEGORIES
 from .circles import _label, _names
 from .graph import MODE_ZH, RoadGraph, UnreachableError
-from .snapping import Snapped, near_any_road, node_path, snap, travel_matrix
+from .snapping import (OFF_ROAD_FIX_EN, OFF_ROAD_FIX_ZH, Snapped, near_any_road, node_path, off_road_words, snap,
+                       travel_matrix)
 from .patrol_advice import fit_advice
 from .shift_windows import clock, outside_shift_words, parse_clock, parse_windows, shift_words, wait_words, windows_in_shift
 from .tours import TourPlan, plan_tours
@@ -77,8 +78,8 @@ class PatrolPlan:
         The travel mode and the clock time the shift starts (``08:00``).
     shift_minutes : float
         The shift.
-    notes : list of str
-        Notes for the planner.
+    notes : list of (str, str)
+        Notes for the planner (Chinese, English), printed with the summary.
     hotspots : geopandas.GeoDataFrame or None
         Hot spots with the team and time of their visit.
     """
@@ -90,7 +91,7 @@ class PatrolPlan:
     mode: str
     start: str
     shift_minutes: float
-    notes: list[str] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)
     hotspots: gpd.GeoDataFrame | None = None  # hot spots with the team and time of their visit
 
     def route_cards(self) -> list[dict]:
@@ -132,6 +133,9 @@ class PatrolPlan:
             zh.append(f"  警情热点：{len(self.hotspots)} 处，巡到 {len(seen)} 处（占警情 {seen['share'].sum():.0%}）")
             en.append(f"  hot spots: {len(seen)} of {len(self.hotspots)} visited ({seen['share'].sum():.0%} of the "
                       "incidents)")
+        for nz, ne in self.notes:
+            zh.append(f"  {nz}")
+            en.append(f"  {ne}")
         if len(self.unserved):  # grouped by reason: "16 schools: time window 16:30-17:30", not 16 lines
             for (rz, re_), grp in self.unserved.groupby(["reason_zh", "reason_en"], sort=False):
                 zh.append(f"  未安排 {len(grp)} 处（{rz}）：" + "、".join(grp["place"].astype(str)))
@@ -298,11 +302,14 @@ def plan_patrol(
     # snap and reachability
     pts = places.geometry.values
     st_sn = snap(graph, stations.geometry.values, max_distance=max_snap)
+    off_road = [snames[s] for s in np.flatnonzero(~st_sn.ok)]
     if not st_sn.ok.any():
-        raise UnreachableError(
-            f"所有站点 {max_snap:.0f} 米内都没有可用道路", f"no station is within {max_snap:.0f} m of a usable road",
-            fix_zh="检查站点坐标和道路图层，或换一种出行方式。", fix_en="check the stations and roads, or try another mode.",
-            layer="stations")
+        zh, en = off_road_words(off_road, max_snap, "没有站点可以出发", "no team can set out")
+        raise UnreachableError(zh, en, fix_zh=OFF_ROAD_FIX_ZH + "也可换一种出行方式。",
+                               fix_en=OFF_ROAD_FIX_EN + " Or try another mode.", layer="stations")
+    # A station left out sends no team: said with the plan, or its patrols vanish without a word.
+    notes = [off_road_words(off_road, max_snap, f"未派巡逻队。解决办法：{OFF_ROAD_FIX_ZH}",
+                            f"they send no team. Fix: {OFF_ROAD_FIX_EN}")] if off_road else []
     pl_sn = snap(graph, pts, max_distance=max_snap)
     all_sn = _concat(st_sn, pl_sn)
     if progress:
@@ -468,7 +475,7 @@ def plan_patrol(
     if progress:
         progress(1.0, "完成 / done")
     return PatrolPlan(stops=stops, routes=routes, unserved=uns, tours=plan, mode=graph.mode,
-                      start=clock(t_start), shift_minutes=shift, hotspots=spots)
+                      start=clock(t_start), shift_minutes=shift, notes=notes, hotspots=spots)
 
 
 def _reason_words(code: str, window, max_stops, max_minutes, shift) -> tuple[str, str]:

@@ -34,7 +34,7 @@ from ..columns import find_column
 from ..errors import CancelledError, GridtoolError, check_at_least
 from .demand import times_within
 from .graph import RoadGraph
-from .snapping import snap
+from .snapping import OFF_ROAD_FIX_EN, OFF_ROAD_FIX_ZH, off_road_words, snap
 
 
 class SealingError(GridtoolError):
@@ -378,15 +378,9 @@ def _reach_error(cost: np.ndarray, k: int, ex_names: list[str], off_road: list[s
     stations left out because no road lies near them are named first: they, not the exits' roads,
     are then the likely cause (a station typed in GCJ-02 and read as WGS84 lies ~500 m off)."""
     if off_road:
-        where = "、".join(off_road)
-        return SealingError(
-            f"站点 {where} {max_snap:.0f} 米内没有可用道路，未参与派警；其余站点不够为每个卡口各派 {k} 个警力",
-            f"station(s) {', '.join(off_road)} have no usable road within {max_snap:.0f} m and send no posts; "
-            f"the other stations cannot send {k} post(s) to every exit",
-            fix_zh="检查这些站点的坐标（取自高德/腾讯或百度地图的要用 --crs-in stations=gcj02 或 bd09 声明），"
-                   "或补充站点附近的道路。",
-            fix_en="check these stations' coordinates (picked on AMap/Tencent or Baidu: declare --crs-in "
-                   "stations=gcj02 or bd09), or add the roads near them.", layer="stations")
+        zh, en = off_road_words(off_road, max_snap, f"未参与派警；其余站点不够为每个卡口各派 {k} 个警力",
+                                f"they send no posts, and the other stations cannot send {k} post(s) to every exit")
+        return SealingError(zh, en, fix_zh=OFF_ROAD_FIX_ZH, fix_en=OFF_ROAD_FIX_EN, layer="stations")
     ne = cost.shape[1]
     reach = np.isfinite(cost).sum(axis=0)
     short = [f"{ex_names[j]}（{int(reach[j])} 个站点可达）" for j in range(ne) if reach[j] < k]

@@ -219,3 +219,17 @@ def node_path(graph: RoadGraph, a: int, b: int) -> list[int]:
         nodes.append(int(pred[nodes[-1]]))
     nodes.reverse()
     return [graph.edge_between(x, y) for x, y in zip(nodes[:-1], nodes[1:])]
+
+
+#: The fix for stations with no road near them: mostly their coordinates are wrong, 经度/纬度 picked
+#: on AMap/Tencent (GCJ-02) or Baidu (BD-09) maps and read as WGS84 lie 300–700 m off.
+OFF_ROAD_FIX_ZH = ("检查这些站点的坐标（取自高德/腾讯或百度地图的要用 --crs-in stations=gcj02 或 bd09 声明），"
+                   "或补充站点附近的道路。")
+OFF_ROAD_FIX_EN = ("check these stations' coordinates (picked on AMap/Tencent or Baidu: declare --crs-in "
+                   "stations=gcj02 or bd09), or add the roads near them.")
+
+
+def off_road_words(names, max_distance: float, zh_then: str, en_then: str) -> tuple[str, str]:
+    """``站点 甲、乙 300 米内没有可用道路，<zh_then>`` and its English, naming every off-road station."""
+    return (f"站点 {'、'.join(names)} {max_distance:.0f} 米内没有可用道路，{zh_then}",
+            f"station(s) {', '.join(names)} have no usable road within {max_distance:.0f} m: {en_then}")
