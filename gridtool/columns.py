@@ -194,8 +194,10 @@ _CATEGORY_WORDS = (
     ("clinic", ("诊所", "卫生室", "卫生站", "社区卫生服务", "clinic", "doctors", "pharmacy", "药店")),
     ("supermarket", ("超市", "商超", "便利店", "supermarket")),
     ("market", ("市场", "农贸", "集市", "菜场", "菜市场", "商场", "market", "marketplace", "mall")),
-    # 金融网点 / 金融机构 / 储蓄所: the police registers' words for banks (must-visit on patrols)
-    ("bank", ("银行", "信用社", "信用联社", "金融", "储蓄", "bank", "atm")),
+    # 金融网点 / 金融机构 / 储蓄所: the police registers' words for banks (must-visit on patrols);
+    # not 金融 alone: 金融街派出所, 金融城社区居委会, 金融科技公司 are no banks.
+    ("bank", ("银行", "信用社", "信用联社", "金融网点", "金融机构", "金融服务网点", "金融服务点", "储蓄所",
+              "储蓄网点", "bank", "atm")),
     ("police", ("派出所", "公安", "警务", "警察", "police")),
     ("camera", ("监控", "摄像", "天网", "雪亮", "camera", "surveillance", "cctv")),
     ("townhall", ("村委", "居委", "政府", "便民服务", "党群服务", "townhall", "town_hall", "town hall",

@@ -56,3 +56,31 @@ def written(tmp_path, township) -> dict[str, Path]:
     for role, gdf in township.items():
         gdf.to_file(path, layer=role, driver="GPKG")
     return {role: f"{path}:{role}" for role in township}
+
+
+@pytest.fixture
+def window(qtbot, qapp, tmp_path, monkeypatch):
+    """The app's main window with settings, log and recovery copies in a temporary folder
+    (for pytest-qt tests, which skip themselves without PyQt6 and pytest-qt)."""
+    from PyQt6.QtCore import QSettings  # here: the suite runs without PyQt6 too
+
+    d = tmp_path / "data"
+    monkeypatch.setenv("GRIDTOOL_DATA_DIR", str(d))
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(d / "settings"))
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(d / "settings"))
+    from gridtool.ui import errors, fonts, i18n
+    from gridtool.ui.main_window import MainWindow
+    fonts.apply_app_font(qapp)
+    i18n.set_language("zh")
+    w = MainWindow(autosave=False)
+    errors.install(w)
+    w.jobs.on_error = errors.reporter().handle
+    w.resize(1200, 800)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.jobs.cancel()
+    qtbot.waitUntil(lambda: not w.jobs.busy, timeout=30000)
+    w.session.set_project(None)
+    w.close()
+    w.deleteLater()

@@ -103,3 +103,23 @@ def test_the_sheet_view_is_read_from_the_xml(tmp_path, hidden):
     assert view.hidden_rows == list(hidden) and view.hidden_columns == [3]
     assert view.filter_ref == "A2:E32" and view.filter_active
     assert sheet_view(path, "没有这个表") is None
+
+
+@pytest.mark.parametrize("quote", ["'", '"'])
+def test_hidden_rows_are_found_whatever_quotes_the_writer_used(tmp_path, quote):
+    """XML lets a writer other than Excel quote attributes with ' and space the '=': the hidden
+    rows and column of such a sheet are said as for one Excel saved."""
+    import re
+    import zipfile
+    src = _roster(tmp_path / "src.xlsx", hidden_rows=(5, 6), hidden_cols=("B",))
+    path = tmp_path / "住户.xlsx"
+    with zipfile.ZipFile(src) as zi, zipfile.ZipFile(path, "w") as zo:
+        for item in zi.infolist():
+            data = zi.read(item.filename)
+            if item.filename.startswith("xl/worksheets/"):
+                data = re.sub(rb'(\w+)="([^"]*)"', rb"\1 = " + quote.encode() + rb"\2" + quote.encode(), data)
+            zo.writestr(item, data)
+    lyr = load_layer("households", str(path))
+    assert lyr.total_households == 60
+    assert "第 5–6 行" in _codes(lyr)["excel_hidden_rows"].zh
+    assert "身份证号（B 列" in _codes(lyr)["excel_hidden_columns"].zh

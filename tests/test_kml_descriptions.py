@@ -124,3 +124,12 @@ def test_a_header_row_in_plain_td_cells_is_read_across():
     # Key–value rows stay key–value: their first row is a key and its value, not two headers.
     pairs = "<table><tr><td>户主</td><td>王五</td></tr><tr><td>户数</td><td>4</td></tr></table>"
     assert description_fields(pairs) == {"户主": "王五", "户数": "4"}
+
+
+def test_two_key_value_rows_whose_value_is_a_header_word_stay_key_value():
+    """A community's 类型 is 社区 and a party member's 身份 may be 党员, words that are also headers:
+    the two rows, each a key and its value, are still read as such (not 类型 → 名称, 社区 → 东风社区)."""
+    community = "<table><tr><td>类型</td><td>社区</td></tr><tr><td>名称</td><td>东风社区</td></tr></table>"
+    assert description_fields(community) == {"类型": "社区", "名称": "东风社区"}
+    township = "<table><tr><td>乡镇</td><td>街道</td></tr><tr><td>城关镇</td><td>玄武门街道</td></tr></table>"
+    assert description_fields(township) == {"乡镇": "城关镇", "街道": "玄武门街道"}  # a header row, read across

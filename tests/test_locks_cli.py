@@ -184,3 +184,18 @@ def test_lock_alone_redraws_the_projects_own_plan_and_batch_options_are_refused(
     assert main(["partition", str(plans["raw"]), "--previous", str(out), "--lock", "NO-SUCH",
                  "--out", str(d / "x.gpkg"), *FAST]) == 2
     assert "NO-SUCH" in capsys.readouterr().err
+
+
+def test_lock_codes_typed_in_full_width_lock_those_grids(plans):
+    """An input method left in full-width mode types ５００…－０１ and ；: the codes are the grids'
+    all the same, both grids are locked (not refused as unknown codes that look like known ones)."""
+    d = plans["dir"]
+    codes = gpd.read_file(plans["first"], layer="grids")["code"].iloc[[0, 2]].tolist()
+    wide = "；　".join("".join(chr(ord(ch) + 0xFEE0) if "!" <= ch <= "~" else ch for ch in c) for c in codes)
+    assert wide != "; ".join(codes)
+    before = [_members(plans["first"], c) for c in codes]
+    out = d / "locked-wide.gpkg"
+    assert main(["partition", str(plans["first"]), "--lock", wide, "--out", str(out), *FAST]) == 0
+    again = gpd.read_file(out, layer="grids").set_index("code")
+    assert again.loc[codes, "locked"].astype(bool).all()
+    assert [_members(out, c) for c in codes] == before

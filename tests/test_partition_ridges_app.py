@@ -16,13 +16,12 @@ pytest.importorskip("pytestqt")
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_partition_ridges import _dem, _layers  # noqa: E402
-from test_ui_locks import window  # noqa: E402,F401
 
 from gridtool.layers import Layer  # noqa: E402
 from gridtool.project import Project  # noqa: E402
 
 
-def test_the_app_measures_ridges_off_the_gui_thread(qtbot, window, monkeypatch):  # noqa: F811
+def test_the_app_measures_ridges_off_the_gui_thread(qtbot, window, monkeypatch):
     """Found in review: the partition's result was applied with its ridges measured on the GUI
     thread, after the job had ended (a frozen window on a mountain plan with a DEM)."""
     import gridtool.partition.terrain as terrain

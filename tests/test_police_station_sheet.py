@@ -129,3 +129,14 @@ def test_patrol_names_the_station_that_sends_no_team(tmp_path, capsys):
     with pytest.raises(GridtoolError) as err:
         _run(["patrol", *roles, f"--stations={gpkg}:far", *common, "--out", str(tmp_path / "p2")])
     assert "湖心警务室" in err.value.zh and "--crs-in stations=gcj02" in err.value.fix_zh
+
+
+def test_places_named_after_a_finance_street_keep_their_own_category(tmp_path):
+    """金融 in a place's name is no bank: 金融街派出所 is a police station, 金融城社区居委会 a
+    village office, 金融科技公司 an enterprise, guessed from their names as before; 金融网点 and
+    储蓄所 still read as banks."""
+    xlsx = tmp_path / "重点场所.xlsx"
+    pd.DataFrame({"场所名称": ["金融街派出所", "金融城社区居委会", "金融科技公司", "建行金融网点", "邮政储蓄所"],
+                  "经度": np.linspace(118.77, 118.79, 5), "纬度": np.linspace(32.04, 32.05, 5)}).to_excel(xlsx, index=False)
+    lyr = load_layer("places", str(xlsx))
+    assert lyr.gdf["category"].tolist() == ["police", "townhall", "enterprise", "bank", "bank"]

@@ -22,7 +22,6 @@ pytest.importorskip("pytestqt")
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_redraw_year import FAST, year  # noqa: E402,F401  (the module-scoped scenario)
-from test_ui_locks import window  # noqa: E402,F401
 
 from gridtool.cli import main  # noqa: E402
 from gridtool.project import Project  # noqa: E402

@@ -18,36 +18,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 pytest.importorskip("PyQt6.QtWidgets")
 pytest.importorskip("pytestqt")
 
-from PyQt6.QtCore import QSettings, Qt  # noqa: E402
+from PyQt6.QtCore import Qt  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
 from locks_data import cut_project  # noqa: E402
 from test_locks import PARAMS, _members, _pick_paint  # noqa: E402
-
-
-@pytest.fixture
-def window(qtbot, qapp, tmp_path, monkeypatch):
-    """The main window with settings, log and recovery copies in a temporary folder."""
-    d = tmp_path / "data"
-    monkeypatch.setenv("GRIDTOOL_DATA_DIR", str(d))
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(d / "settings"))
-    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(d / "settings"))
-    from gridtool.ui import errors, fonts, i18n
-    from gridtool.ui.main_window import MainWindow
-    fonts.apply_app_font(qapp)
-    i18n.set_language("zh")
-    w = MainWindow(autosave=False)
-    errors.install(w)
-    w.jobs.on_error = errors.reporter().handle
-    w.resize(1200, 800)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.jobs.cancel()
-    qtbot.waitUntil(lambda: not w.jobs.busy, timeout=30000)
-    w.session.set_project(None)
-    w.close()
-    w.deleteLater()
 
 
 def test_brush_lock_and_redraw_button_keep_the_painted_grid(qtbot, window, tmp_path):

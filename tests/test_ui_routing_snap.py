@@ -17,7 +17,6 @@ pytest.importorskip("PyQt6.QtWidgets")
 pytest.importorskip("pytestqt")
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_ui_locks import window  # noqa: E402,F401
 
 from gridtool import cli  # noqa: E402
 from gridtool.project import Project  # noqa: E402
@@ -69,7 +68,7 @@ def _graph_lines(out: str) -> list[str]:
 
 
 @pytest.mark.parametrize("snap", [None, 3.0])
-def test_coverage_dialog_snaps_line_ends_as_the_coverage_command(qtbot, window, lane_project, tmp_path,  # noqa: F811
+def test_coverage_dialog_snaps_line_ends_as_the_coverage_command(qtbot, window, lane_project, tmp_path,
                                                                  capsys, snap):
     w = window
     w.open_project(str(lane_project["project"]))
@@ -91,7 +90,7 @@ def test_coverage_dialog_snaps_line_ends_as_the_coverage_command(qtbot, window, 
         assert "容差 3 米" in log and "连接缺口 1 处" in log and cov["covered_hh"] == 25
 
 
-def test_seal_dialog_snaps_line_ends_as_the_seal_command(qtbot, window, lane_project, tmp_path, capsys):  # noqa: F811
+def test_seal_dialog_snaps_line_ends_as_the_seal_command(qtbot, window, lane_project, tmp_path, capsys):
     from gridtool.errors import GridtoolError
     w = window
     w.open_project(str(lane_project["project"]))

@@ -50,8 +50,9 @@ class SheetView:
 
 
 def _attr(attrs: bytes, name: str) -> str | None:
-    m = re.search(rb"\b" + name.encode() + rb'="([^"]*)"', attrs)
-    return m.group(1).decode("utf-8", "replace") if m else None
+    # XML allows 'single' quotes and spaces around '=' (some writers other than Excel use them).
+    m = re.search(rb"(?<![\w:])" + name.encode() + rb"""\s*=\s*(["'])(.*?)\1""", attrs)
+    return m.group(2).decode("utf-8", "replace") if m else None
 
 
 def _true(value: str | None) -> bool:

@@ -73,6 +73,8 @@ def _header_row_in_td(rows: list[list[str]], heads: list[bool]) -> list[bool]:
     (top, _), (below, _) = filled
     if len(top) < 2 or len(top) != len(below):
         return heads
+    if len(top) == 2 and is_header_word(_clean(below[0])):
+        return heads  # 类型 | 社区 over 名称 | 东风社区: a key down the left in both rows, two key–value pairs
     if all(is_header_word(_clean(c)) for c in top) and not all(is_header_word(_clean(c)) for c in below):
         return [r is top for r in rows]
     return heads

@@ -5,6 +5,8 @@ same. Each function gives ``(zh, en)`` pairs; the caller prints or logs them in 
 
 from __future__ import annotations
 
+import unicodedata
+
 #: How the previous plan's code column was found, by who found it (``PreviousLayers.code_found_by``).
 FOUND_BY = {"given": ("按 --field 指定", "as given by --field"), "header": ("按列名识别", "found by its header"),
             "content": ("按内容识别", "found by its content")}
@@ -12,9 +14,11 @@ FOUND_BY = {"given": ("按 --field 指定", "as given by --field"), "header": ("
 
 def lock_codes(text: str | None) -> list[str]:
     """Codes typed as a list: ``"A-01,A-02"``, also separated by ``，``, ``、``, ``;`` or spaces
-    (grid codes hold none of these), repeats dropped, in the order typed."""
-    for sep in ("，", "、", ";", "；"):
-        text = (text or "").replace(sep, ",")
+    (grid codes hold none of these), repeats dropped, in the order typed. Codes typed with the
+    input method in full-width mode (``５００１０１－０１``) are read as the ASCII they show."""
+    text = unicodedata.normalize("NFKC", text or "")
+    for sep in ("、", ";"):  # NFKC made ，；and the ideographic space ASCII
+        text = text.replace(sep, ",")
     return list(dict.fromkeys(c for part in (text or "").split(",") for c in part.split() if c))
 
 
