@@ -57,7 +57,7 @@ def _partition_params(args) -> dict:
         corridor_width=args.corridor_width, infeasible=args.infeasible, pockets=args.pockets,
         special_radius=getattr(args, "special_radius", 30.0),
         merge=pair_options(args.merge, "--merge"), relax=_relax(args.relax), subgrids=not args.no_subgrids,
-        seed=args.seed,
+        seed=args.seed, terrain=not getattr(args, "ignore_terrain", False),
         **({"special_categories": [c.strip() for c in args.special.split(",") if c.strip()]}
            if args.special is not None else {}))
 
@@ -116,18 +116,26 @@ def _print_partition(args, rep: dict, out) -> None:
                   f"可选：保留为一个例外网格；与邻村合并（{merge}）；放宽为 {lo}–{hi} 户",
             f"  cannot be split: {label}, {v['households']} households. Applied: {remedy_words(v, 'en')}. "
             f"Remedies: keep as one exceptional grid; merge with a neighbour ({merge}); relax to {lo}-{hi}")
+    _print_terrain(args, plan.get("terrain"))
     ridges = plan.get("ridge_grids") or []
     if ridges:
         lim = int(plan.get("ridge_warn_m", 150))
         shown_zh = "、".join(f"{r['code']}（{r['village']}，{r['ridge_m']} 米）" for r in ridges[:8])
         shown_en = ", ".join(f"{r['code']} ({r['village']}, {r['ridge_m']} m)" for r in ridges[:8])
         more = f" …（共 {len(ridges)} 个）" if len(ridges) > 8 else ""
+        used = (plan.get("terrain") or {}).get("used")
+        # With the ridges already borders, what is left is what the household bounds forced.
+        then_zh = ("山脊已作为网格边界，这些网格是户数范围所迫；可沿山脊手工拆分（gridtool edit --split 编码）或放宽该村户数范围（--relax）"
+                   if used else "可沿山脊手工拆分（gridtool edit --split 编码），或把山脊画成边界线后重新划分")
+        then_en = ("The ridges are grid borders already: the household bounds forced these. Split them by hand "
+                   "(gridtool edit --split CODE) or relax the village's bounds (--relax)" if used else
+                   "Split them along the ridge by hand (gridtool edit --split CODE), or draw the ridge as a "
+                   "boundary line and partition again")
         say(args, f"  [警告] {len(ridges)} 个网格的住户之间隔着山脊（在网格内往来须翻越 {lim} 米以上，按高程模型）："
-                  f"{shown_zh}{more}。可沿山脊手工拆分（gridtool edit --split 编码），或把山脊画成边界线后重新划分",
+                  f"{shown_zh}{more}。{then_zh}",
             f"  [warning] {len(ridges)} grid(s) hold households on both sides of a ridge (walking between them "
             f"inside the grid climbs {lim} m or more, from the DEM): {shown_en}"
-            f"{f' … ({len(ridges)} in all)' if len(ridges) > 8 else ''}. Split them along the ridge by hand "
-            "(gridtool edit --split CODE), or draw the ridge as a boundary line and partition again")
+            f"{f' … ({len(ridges)} in all)' if len(ridges) > 8 else ''}. {then_en}")
     for pg in plan.get("pocket_grids", []):
         say(args, f"  硬边界围出的片区保留为例外网格：{pg['code']}（{pg['village']}，{pg['households']} 户）；"
                   "可用 --pockets join 跨边界并入邻近网格",
@@ -135,6 +143,21 @@ def _print_partition(args, rep: dict, out) -> None:
             f"{pg['households']} households); --pockets join joins it across the barrier")
     if args.report:
         say(args, f"  报告：{args.report}", f"  report: {args.report}")
+
+
+def _print_terrain(args, terrain: dict | None) -> None:
+    """One line on the ridges of the elevation model: used (how many km, from which file) or not."""
+    if not terrain:
+        return
+    if not terrain.get("used"):
+        say(args, f"  未使用高程模型（{terrain['dem']}）中的山脊（--ignore-terrain）",
+            f"  ridges of the elevation model ({terrain['dem']}) not used (--ignore-terrain)")
+        return
+    say(args, f"  网格边界沿山脊：由高程模型 {terrain['dem']} 得到山脊线 {terrain['ridge_km']} 公里（{terrain['ridge_lines']} 条，"
+              f"高出两侧谷底 {int(terrain['rise_m'])} 米以上，用时 {terrain['seconds']} 秒）；--ignore-terrain 可关闭",
+        f"  grid borders follow ridges: {terrain['ridge_km']} km of ridge lines ({terrain['ridge_lines']} lines "
+        f"standing {int(terrain['rise_m'])} m or more above the valley floors on both sides) from the elevation "
+        f"model {terrain['dem']}, in {terrain['seconds']} s; --ignore-terrain turns this off")
 
 
 def cmd_partition(args) -> int:
@@ -480,6 +503,9 @@ def register(subparsers) -> None:
     pp.add_argument("--corridor-width", type=float, default=50.0,
                     help="专项网格（沿河、铁路、林地）宽度，米 / corridor width in metres (0: none)")
     pp.add_argument("--no-subgrids", action="store_true", help="不划分子网格 / base grids only")
+    pp.add_argument("--ignore-terrain", action="store_true",
+                    help="不把高程模型中的山脊作为网格边界（默认：项目有高程时，网格边界沿山脊）/ do not draw grid "
+                         "borders along the ridges of the project's elevation model (default: with a DEM they do)")
     pp.add_argument("--processes", type=int, default=None, metavar="N",
                     help="划子网格的并行进程数（默认：10 万户及以上用本机全部核心，最多 4 个；1 为只用本进程；"
                          "结果相同）/ worker processes drawing the sub-grids (default: the cores, up to 4, for "

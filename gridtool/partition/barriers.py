@@ -11,7 +11,8 @@ for rivers and canals, ``stream`` for streams, ditches and drains, ``railway``) 
 
 Tunnels (railway or road) do not split the land above them and are left out. Watercourse kinds
 come from the loader (:mod:`gridtool.lineclasses`): rivers, canals, lakes and reservoirs are the
-class ``river``; streams, ditches, drains and ponds ``stream``.
+class ``river``; streams, ditches, drains and ponds ``stream``. With an elevation model the engine
+adds the ridges between valleys as the class ``ridge`` (:mod:`.ridgelines`).
 
 Land parcels (a 三调 ``DLTB`` layer, role ``landuse``) and water areas act by their outlines: the
 parcels of one barrier class are dissolved first (a river cut into many parcels is one area), and
@@ -39,6 +40,7 @@ AFFINITY = {
     "service": 0.9, "pedestrian": 0.9, "cycleway": 0.95,
     "footway": 1.0, "path": 1.0, "steps": 1.0, "bridleway": 1.0,
     "village": 0.0, "special": 0.0, "road": 0.6,
+    "ridge": 0.1,  # 山脊, from the project's DEM (.ridgelines): a grid worker does not walk over it
 }
 
 #: Classes counted as "main roads" in the soft-crossing metric (a grid straddling one).

@@ -127,6 +127,11 @@ class GridPartitioner(RedrawMixin):
         ``processes`` setting (``GRIDTOOL_PROCESSES``), else the machine's cores (at most 4) for a
         plan of 100,000 households or more and none below. The plan is the same for any number
         (see :mod:`.subgrid_workers`), so it is not one of :meth:`get_params`.
+    terrain : bool
+        With a project elevation model (``project.dem``), add the ridges between its valleys as
+        soft barrier lines of class ``ridge`` (山脊, :mod:`.ridgelines`), so that grid and
+        sub-grid borders follow them (default); False leaves the DEM to ``ridge_m`` alone.
+        ``hard_barriers`` may name ``ridge``. The report's ``plan["terrain"]`` says what was used.
 
     Attributes
     ----------
@@ -169,7 +174,7 @@ class GridPartitioner(RedrawMixin):
                  corridor_width: float = 50.0, infeasible: str = "exception",
                  merge: dict[str, str] | None = None, relax: dict[str, tuple[int, int]] | None = None,
                  subgrids: bool = True, link_min: int = 10, link_max: int = 15, seed: int = 0,
-                 pockets: str = "join", processes: int | None = None):
+                 pockets: str = "join", processes: int | None = None, terrain: bool = True):
         if not (0 < min_hh <= max_hh):
             raise HouseholdBoundsError(
                 f"网格户数范围不成立：{min_hh}–{max_hh}", f"bounds must satisfy 0 < min <= max, got {min_hh}-{max_hh}",
@@ -209,6 +214,7 @@ class GridPartitioner(RedrawMixin):
                               f"got {processes!r}", fix_zh="例如 processes=2；1 表示只用本进程。",
                               fix_en="e.g. processes=2; 1 for this process only.")
         self.processes = None if processes is None else int(processes)
+        self.terrain = bool(terrain)
 
     def get_params(self) -> dict:
         return {"min_hh": self.min_hh, "max_hh": self.max_hh, "target": self.target,
@@ -218,7 +224,7 @@ class GridPartitioner(RedrawMixin):
                 "infeasible": self.infeasible, "merge": self.merge,
                 "relax": {k: list(v) for k, v in self.relax.items()}, "subgrids": self.subgrids,
                 "link_min": self.link_min, "link_max": self.link_max,
-                "seed": self.seed, "pockets": self.pockets}
+                "seed": self.seed, "pockets": self.pockets, "terrain": self.terrain}
 
     # ------------------------------------------------------------------------------------------
     def fit(self, data, *, previous: gpd.GeoDataFrame | None = None, locked: Iterable[str] = (),
@@ -302,6 +308,7 @@ class GridPartitioner(RedrawMixin):
             say(0.02, "构建街区 / building blocks")
             strips: list = []
             lines = barrier_lines(layers, hard=self.hard_barriers, strips=strips)
+            lines = self._with_terrain(data, lines, villages, say)
             vnames = village_names(villages)
             vcodes = village_codes(villages)
             self._vnames = vnames
@@ -739,6 +746,22 @@ class GridPartitioner(RedrawMixin):
                          points=self._points, assign=self._assign, faces=faces)
 
     # ------------------------------------------------------------------------------------------
+    def _with_terrain(self, data, lines, villages, say):
+        """The barrier lines with the ridges of the project's DEM (``terrain``), and
+        ``self._terrain`` for the report (None without a DEM)."""
+        self._terrain = None
+        dem = getattr(data, "dem", None)
+        if dem is None or villages.crs is None:
+            return lines
+        if not self.terrain:
+            self._terrain = {"used": False, "dem": str(getattr(dem, "source", ""))}
+            return lines
+        from .ridgelines import with_ridges
+        say(0.02, "山脊线 / ridge lines")
+        lines, info = with_ridges(lines, villages, dem, hard=self.hard_barriers)
+        self._terrain = {"used": True, **info}
+        return lines
+
     def _report(self, village_reports, plans, timings):
         g = self.grids_
         ok_villages = {r["village"] for r in village_reports if r["status"] == "ok"}
@@ -774,6 +797,8 @@ class GridPartitioner(RedrawMixin):
                             "hard_crossings", "soft_crossings", "max_dist_m", "places", "place_names",
                             "n_subgrids") if c in g]
         plan["merged_villages"] = merged_villages(plans, self._vlabels)
+        if getattr(self, "_terrain", None) is not None:
+            plan["terrain"] = self._terrain
         if getattr(self, "_special_skipped", None):
             plan["special_places_without_area"] = list(self._special_skipped)
         if self._previous is not None:

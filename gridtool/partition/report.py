@@ -144,6 +144,11 @@ def partition_markdown(report: dict, lang: str = "zh") -> str:
              "- " + t(f"用时：{report['timings']['total_s']} 秒", f"time: {report['timings']['total_s']} s")]
     if tot is not None:
         lines.insert(3, "- " + t(tot.text_zh(), tot.text_en()))
+    terrain = plan.get("terrain") or {}
+    if terrain.get("used"):
+        lines.append("- " + t(f"山脊线（高程模型 {terrain['dem']}）：{terrain['ridge_km']} 公里，作为网格边界",
+                              f"ridge lines (elevation model {terrain['dem']}): {terrain['ridge_km']} km, "
+                              "followed by grid borders"))
     ridges = plan.get("ridge_grids") or []
     if ridges:
         lim = int(plan.get("ridge_warn_m", 150))
