@@ -25,6 +25,7 @@ from .jobs import JobRunner
 from .layer_panel import LayerPanel
 from .map_layers import LayerStack
 from .problems_panel import ProblemsPanel
+from .screen import fit_to_screen, scrolling
 from .session import Session
 
 log = logging.getLogger("gridtool.ui")
@@ -48,7 +49,7 @@ class MainWindow(QMainWindow):
         self._subgrid_job = None  # the job drawing sub-grids after an edit: it blocks no edit
         self.canvas = MapCanvas(self.session, self.stack, self)
         self.setCentralWidget(self.canvas)
-        self.resize(1500, 950)
+        fit_to_screen(self, 1500, 950)  # no larger than a 1366×768 screen or 1920×1080 at 150 %
 
         # -- docks
         self.layer_panel = LayerPanel(self.stack)
@@ -68,7 +69,8 @@ class MainWindow(QMainWindow):
                                   ("problems", self.problems, Qt.DockWidgetArea.BottomDockWidgetArea)):
             d = QDockWidget(self)
             d.setObjectName(f"dock_{key}")
-            d.setWidget(widget)
+            # The grid panel's buttons and lists are taller than a small screen leaves the docks: it scrolls.
+            d.setWidget(scrolling(widget) if key == "grids" else widget)
             self.addDockWidget(area, d)
             self.docks[key] = d
         self.tabifyDockWidget(self.docks["grids"], self.docks["routes"])
