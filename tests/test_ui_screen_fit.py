@@ -82,3 +82,19 @@ def test_wall_map_dialog_fits_a_small_screen(main_window, qtbot, tmp_path):
     assert size.height() <= max(room.height() - FRAME.height(), least.height()), (size, room)
     assert _fits(QDialog.minimumSizeHint(dlg), SMALL), QDialog.minimumSizeHint(dlg)
     dlg.reject()
+
+
+def test_the_grid_panel_is_never_cut_off_at_the_windows_edge(main_window, qtbot, tmp_path):
+    """The grid panel scrolls up and down on a short screen, but its width must follow what it
+    holds: once a partitioned project was open, its buttons and target line (目标 …, 偏多) were cut
+    off at the window's right edge, the dock kept to 27 % of the window (found in a newcomer run)."""
+    from gridtool.partition.output import partition_project
+    from gridtool.project import Project
+    from gridtool.samples import sample_sources
+    p = Project.from_sources(sample_sources("nanjing-xuanwu"), name="nanjing-xuanwu")
+    partition_project(p, corridor_width=0)
+    main_window.resize(1500, 950)
+    main_window.open_project(str(p.save(tmp_path / "plan.gpkg")), background=False)
+    area = main_window.docks["grids"].widget()
+    qtbot.waitUntil(lambda: area.viewport().width() >= area.widget().minimumSizeHint().width(), timeout=5000)
+    assert area.widget().width() >= area.widget().minimumSizeHint().width()

@@ -70,7 +70,8 @@ class MainWindow(QMainWindow):
             d = QDockWidget(self)
             d.setObjectName(f"dock_{key}")
             # The grid panel's buttons and lists are taller than a small screen leaves the docks: it scrolls.
-            d.setWidget(scrolling(widget) if key == "grids" else widget)
+            d.setWidget(scrolling(widget, wants=lambda need, d=d: self._widen_dock(d, need))
+                        if key == "grids" else widget)
             self.addDockWidget(area, d)
             self.docks[key] = d
         self.tabifyDockWidget(self.docks["grids"], self.docks["routes"])
@@ -88,6 +89,11 @@ class MainWindow(QMainWindow):
         qt_translations.apply(i18n.language())
         self.retranslate()
         self._update_actions()  # no project yet: Partition, Redraw, Patrol … start disabled
+
+    def _widen_dock(self, dock, width: int) -> None:
+        """Widen ``dock`` to ``width`` (its content grew: the grid panel with a project in it), taking
+        the room from the map; on a small screen the map keeps its minimum and the panel scrolls."""
+        self.resizeDocks([dock], [width], Qt.Orientation.Horizontal)
 
     def showEvent(self, ev) -> None:
         super().showEvent(ev)

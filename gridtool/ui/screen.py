@@ -8,7 +8,7 @@ free area, and panels that cannot shrink (the grid panel, the wizard's list of l
 
 from __future__ import annotations
 
-from PyQt6.QtCore import QSize, Qt
+from PyQt6.QtCore import QEvent, QObject, QSize, Qt
 from PyQt6.QtWidgets import QFrame, QScrollArea, QWidget
 
 #: Room for the title bar and the window frame, which the available geometry does not count.
@@ -31,12 +31,33 @@ def fit_to_screen(widget: QWidget, width: int, height: int) -> QSize:
     return size
 
 
-def scrolling(inner: QWidget) -> QScrollArea:
+class _WantsWidth(QObject):
+    """Calls ``wants(width)`` when the content of a scroll area needs more width than it has (the
+    grid panel grows wider once a project's figures and lists are in it), so that its window can
+    widen the dock while there is room; on a small screen it scrolls instead."""
+
+    def __init__(self, area: QScrollArea, inner: QWidget, wants):
+        super().__init__(area)
+        self._area, self._inner, self._wants = area, inner, wants
+        inner.installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest:
+            need = self._inner.minimumSizeHint().width() + self._area.verticalScrollBar().sizeHint().width()
+            if self._area.width() < need:
+                self._wants(need)
+        return False
+
+
+def scrolling(inner: QWidget, wants=None) -> QScrollArea:
     """``inner`` in a frameless scroll area: it keeps its natural size and scrolls when the window is
-    smaller, so the window's own minimum height stays small."""
+    smaller, so the window's own minimum height stays small. ``wants(width)``, if given, is called
+    when the content needs more width than the area has."""
     area = QScrollArea()
     area.setWidget(inner)
     area.setWidgetResizable(True)
     area.setFrameShape(QFrame.Shape.NoFrame)
     area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+    if wants is not None:
+        _WantsWidth(area, inner, wants)
     return area
