@@ -98,3 +98,20 @@ def test_the_grid_panel_is_never_cut_off_at_the_windows_edge(main_window, qtbot,
     area = main_window.docks["grids"].widget()
     qtbot.waitUntil(lambda: area.viewport().width() >= area.widget().minimumSizeHint().width(), timeout=5000)
     assert area.widget().width() >= area.widget().minimumSizeHint().width()
+
+
+def test_the_grid_dock_keeps_no_room_for_a_scroll_bar_it_does_not_show(main_window, qtbot, tmp_path):
+    """A tall window where the grid panel does not scroll: its dock is as wide as the panel needs,
+    not a scroll bar wider (the map lost 14 pixels to a scroll bar that was never shown)."""
+    from gridtool.partition.output import partition_project
+    from gridtool.project import Project
+    from gridtool.samples import sample_sources
+    p = Project.from_sources(sample_sources("nanjing-xuanwu"), name="nanjing-xuanwu")
+    partition_project(p, corridor_width=0)
+    main_window.resize(1280, 1000)
+    main_window.open_project(str(p.save(tmp_path / "plan.gpkg")), background=False)
+    area = main_window.docks["grids"].widget()
+    need = area.widget().minimumSizeHint().width()
+    qtbot.waitUntil(lambda: area.viewport().width() >= need, timeout=5000)
+    assert not area.verticalScrollBar().isVisible()
+    assert area.width() - need < area.verticalScrollBar().sizeHint().width(), (area.width(), need)

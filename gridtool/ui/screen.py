@@ -43,7 +43,10 @@ class _WantsWidth(QObject):
 
     def eventFilter(self, obj, event) -> bool:
         if event.type() == QEvent.Type.LayoutRequest:
-            need = self._inner.minimumSizeHint().width() + self._area.verticalScrollBar().sizeHint().width()
+            least = self._inner.minimumSizeHint()
+            need = least.width()
+            if least.height() > self._area.viewport().height():  # it scrolls: room for the scroll bar
+                need += self._area.verticalScrollBar().sizeHint().width()
             if self._area.width() < need:
                 self._wants(need)
         return False
