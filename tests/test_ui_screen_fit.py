@@ -21,6 +21,8 @@ from PyQt6.QtWidgets import QDialog  # noqa: E402
 
 #: The inside of a window on 1920×1080 at 150 % (1280×720) less the taskbar and title bar.
 SMALL = QSize(1280, 660)
+#: The inside of a window on a 1366×768 laptop at 150 % (910×512) less the taskbar.
+LAPTOP = QSize(910, 490)
 
 
 def _fits(size: QSize, room: QSize) -> bool:
@@ -115,3 +117,19 @@ def test_the_grid_dock_keeps_no_room_for_a_scroll_bar_it_does_not_show(main_wind
     qtbot.waitUntil(lambda: area.viewport().width() >= need, timeout=5000)
     assert not area.verticalScrollBar().isVisible()
     assert area.width() - need < area.verticalScrollBar().sizeHint().width(), (area.width(), need)
+
+
+def test_main_window_with_a_plan_fits_a_1366_laptop_at_150_percent(main_window, qtbot, tmp_path):
+    """1366×768 at 150 %: about 910×490 for the window. The routes, analysis and problems panels
+    held the window at 525 pixels high (the status bar off the screen): they scroll too now."""
+    from gridtool.partition.output import partition_project
+    from gridtool.project import Project
+    from gridtool.samples import sample_sources
+    p = Project.from_sources(sample_sources("nanjing-xuanwu"), name="nanjing-xuanwu")
+    partition_project(p, corridor_width=0)
+    main_window.open_project(str(p.save(tmp_path / "plan.gpkg")), background=False)
+    main_window.grid_panel.inf_box.setVisible(True)
+    main_window.resize(LAPTOP)
+    qtbot.waitUntil(lambda: main_window.size() == LAPTOP, timeout=5000)
+    assert _fits(main_window.minimumSizeHint(), LAPTOP), main_window.minimumSizeHint()
+    assert main_window.canvas.height() > 0 and main_window.statusBar().geometry().bottom() < LAPTOP.height()

@@ -69,9 +69,13 @@ class MainWindow(QMainWindow):
                                   ("problems", self.problems, Qt.DockWidgetArea.BottomDockWidgetArea)):
             d = QDockWidget(self)
             d.setObjectName(f"dock_{key}")
-            # The grid panel's buttons and lists are taller than a small screen leaves the docks: it scrolls.
-            d.setWidget(scrolling(widget, wants=lambda need, d=d: self._widen_dock(d, need))
-                        if key == "grids" else widget)
+            # Panels with rows of buttons are taller than a small screen (1366×768 at 150 %: about
+            # 910×490) leaves the docks: they scroll; the side ones widen their dock as they grow.
+            if key in ("grids", "routes", "analysis"):
+                widget = scrolling(widget, wants=lambda need, d=d: self._widen_dock(d, need))
+            elif key == "problems":
+                widget = scrolling(widget)
+            d.setWidget(widget)
             self.addDockWidget(area, d)
             self.docks[key] = d
         self.tabifyDockWidget(self.docks["grids"], self.docks["routes"])
