@@ -18,6 +18,7 @@ from PyQt6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QF
 from ..errors import GridtoolError
 from . import i18n
 from .i18n import field_name, role_name, tr
+from .screen import fit_to_screen
 
 #: Export kinds: (key, needs) — needs is the layer the export cannot do without.
 KINDS = (("wallmap", "grids"), ("assessment", "grids"), ("atlas", "grids"), ("cards", "routes"),
@@ -259,7 +260,7 @@ class WallMapDialog(_ExportDialog):
         pl.addWidget(self.refresh)
         self.columns.addWidget(self.preview_box, 2)
         self.finish_layout()
-        self.resize(1150, 760)
+        fit_to_screen(self, 1150, 760)
         if self.canvas is not None:
             from PyQt6.QtCore import QTimer
             QTimer.singleShot(0, self.draw_preview)

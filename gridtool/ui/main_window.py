@@ -25,6 +25,7 @@ from .jobs import JobRunner
 from .layer_panel import LayerPanel
 from .map_layers import LayerStack
 from .problems_panel import ProblemsPanel
+from .screen import fit_to_screen, scrolling
 from .session import Session
 
 log = logging.getLogger("gridtool.ui")
@@ -48,7 +49,7 @@ class MainWindow(QMainWindow):
         self._subgrid_job = None  # the job drawing sub-grids after an edit: it blocks no edit
         self.canvas = MapCanvas(self.session, self.stack, self)
         self.setCentralWidget(self.canvas)
-        self.resize(1500, 950)
+        fit_to_screen(self, 1500, 950)  # no larger than a 1366×768 screen or 1920×1080 at 150 %
 
         # -- docks
         self.layer_panel = LayerPanel(self.stack)
@@ -68,6 +69,12 @@ class MainWindow(QMainWindow):
                                   ("problems", self.problems, Qt.DockWidgetArea.BottomDockWidgetArea)):
             d = QDockWidget(self)
             d.setObjectName(f"dock_{key}")
+            # Panels with rows of buttons are taller than a small screen (1366×768 at 150 %: about
+            # 910×490) leaves the docks: they scroll; the side ones widen their dock as they grow.
+            if key in ("grids", "routes", "analysis"):
+                widget = scrolling(widget, wants=lambda need, d=d: self._widen_dock(d, need))
+            elif key == "problems":
+                widget = scrolling(widget)
             d.setWidget(widget)
             self.addDockWidget(area, d)
             self.docks[key] = d
@@ -86,6 +93,11 @@ class MainWindow(QMainWindow):
         qt_translations.apply(i18n.language())
         self.retranslate()
         self._update_actions()  # no project yet: Partition, Redraw, Patrol … start disabled
+
+    def _widen_dock(self, dock, width: int) -> None:
+        """Widen ``dock`` to ``width`` (its content grew: the grid panel with a project in it), taking
+        the room from the map; on a small screen the map keeps its minimum and the panel scrolls."""
+        self.resizeDocks([dock], [width], Qt.Orientation.Horizontal)
 
     def showEvent(self, ev) -> None:
         super().showEvent(ev)

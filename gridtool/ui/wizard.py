@@ -13,7 +13,7 @@ from pathlib import Path
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
                              QPlainTextEdit, QProgressBar, QPushButton, QTreeWidget, QTreeWidgetItem,
-                             QVBoxLayout, QWizard, QWizardPage)
+                             QVBoxLayout, QWidget, QWizard, QWizardPage)
 
 from ..column_content import Found, describe
 from ..errors import GridtoolError
@@ -21,6 +21,7 @@ from ..layers import ONE_PER_ROW
 from ..roles import VECTOR_ROLES
 from . import i18n
 from .i18n import role_name, tr
+from .screen import fit_to_screen, scrolling
 
 ENCODINGS = ("", "utf-8", "gbk", "gb18030", "big5")
 CRS_CHOICES = ("", "wgs84", "cgcs2000", "gcj02", "bd09", "EPSG:4490", "EPSG:4547", "EPSG:3857")
@@ -146,9 +147,11 @@ class LayersPage(QWizardPage):
         top = QHBoxLayout()
         top.addWidget(QLabel(tr("wizard.name")))
         top.addWidget(self.name, 1)
+        rows = QWidget()  # twelve rows: they scroll on a small screen, the wizard's buttons stay on it
+        rows.setLayout(grid)
         lay = QVBoxLayout(self)
         lay.addLayout(top)
-        lay.addLayout(grid)
+        lay.addWidget(scrolling(rows), 1)
         lay.addLayout(hh_row)
         lay.addWidget(self.preview_label)
         lay.addWidget(self.preview)
@@ -372,7 +375,7 @@ class NewProjectWizard(QWizard):
         self.setButtonText(QWizard.WizardButton.BackButton, tr("wizard.back"))
         self.setButtonText(QWizard.WizardButton.FinishButton, tr("wizard.finish"))
         self.setButtonText(QWizard.WizardButton.CancelButton, tr("common.cancel"))
-        self.resize(1000, 720)
+        fit_to_screen(self, 1000, 720)
         self.accepted.connect(self._finish)
 
     def _finish(self) -> None:

@@ -1,0 +1,66 @@
+"""Windows that fit the planner's screen: 1366×768 laptops and 1920×1080 at 150 % scaling
+(1280×720 logical), less the taskbar and the title bar.
+
+A window asks for the size it would like; :func:`fit_to_screen` gives it no more than the screen's
+free area, and panels that cannot shrink (the grid panel, the wizard's list of layers) scroll inside
+:func:`scrolling` instead of pushing the window's buttons off the screen.
+"""
+
+from __future__ import annotations
+
+from PyQt6.QtCore import QEvent, QObject, QSize, Qt
+from PyQt6.QtWidgets import QFrame, QScrollArea, QWidget
+
+#: Room for the title bar and the window frame, which the available geometry does not count.
+FRAME = QSize(16, 40)
+
+
+def fitted_size(wanted: QSize, available: QSize) -> QSize:
+    """``wanted`` cut to ``available`` less the frame."""
+    return QSize(max(1, min(wanted.width(), available.width() - FRAME.width())),
+                 max(1, min(wanted.height(), available.height() - FRAME.height())))
+
+
+def fit_to_screen(widget: QWidget, width: int, height: int) -> QSize:
+    """Resize ``widget`` to ``width``×``height`` or the free area of its screen, whichever is less."""
+    screen = widget.screen()
+    size = QSize(width, height)
+    if screen is not None:
+        size = fitted_size(size, screen.availableGeometry().size())
+    widget.resize(size)
+    return size
+
+
+class _WantsWidth(QObject):
+    """Calls ``wants(width)`` when the content of a scroll area needs more width than it has (the
+    grid panel grows wider once a project's figures and lists are in it), so that its window can
+    widen the dock while there is room; on a small screen it scrolls instead."""
+
+    def __init__(self, area: QScrollArea, inner: QWidget, wants):
+        super().__init__(area)
+        self._area, self._inner, self._wants = area, inner, wants
+        inner.installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest:
+            least = self._inner.minimumSizeHint()
+            need = least.width()
+            if least.height() > self._area.viewport().height():  # it scrolls: room for the scroll bar
+                need += self._area.verticalScrollBar().sizeHint().width()
+            if self._area.width() < need:
+                self._wants(need)
+        return False
+
+
+def scrolling(inner: QWidget, wants=None) -> QScrollArea:
+    """``inner`` in a frameless scroll area: it keeps its natural size and scrolls when the window is
+    smaller, so the window's own minimum height stays small. ``wants(width)``, if given, is called
+    when the content needs more width than the area has."""
+    area = QScrollArea()
+    area.setWidget(inner)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+    if wants is not None:
+        _WantsWidth(area, inner, wants)
+    return area
