@@ -155,8 +155,15 @@ class Monkey:
 
         def question(parent, title, text, buttons=QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                      *a, **k):
-            return m.rng.choice([QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.Yes,
-                                 QMessageBox.StandardButton.No])
+            r = m.rng.choice([QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.Yes,
+                              QMessageBox.StandardButton.No])
+            # The first recovery copy offered is always restored, so that every run checks one
+            # (the draw above still happens: the rest of the run is the same as before). Declining
+            # it at random made the run's 'recoveries >= 1' depend on the map's width in pixels
+            # (where random clicks land decides what the random stream is used for).
+            if m._offering_recovery and m.result.recoveries == 0:
+                return QMessageBox.StandardButton.Yes
+            return r
 
         def info(*a, **k):
             return QMessageBox.StandardButton.Ok
@@ -238,8 +245,12 @@ class Monkey:
         self.result.windows += 1
         if recover:
             from gridtool.ui.app import offer_recovery
-            if offer_recovery(w):
-                self.result.recoveries += 1
+            self._offering_recovery = True
+            try:
+                if offer_recovery(w):
+                    self.result.recoveries += 1
+            finally:
+                self._offering_recovery = False
         return w
 
     # -- helpers ----------------------------------------------------------------------------------
