@@ -203,6 +203,10 @@ def _unfitted(layers: dict, rows) -> dict:
         hs["hh"] = household_counts(hs["hh"])
         for col in ("grid", "subgrid"):
             hs[col] = None
+        # A building split by an earlier plan names that plan's grids: in none now.
+        for col in ("grid_parts", "subgrid_parts"):
+            if col in hs:
+                hs[col] = ""
     else:
         hs = None
     empty = {"plan": {}, "villages": [], "grids": [], "timings": {}}
@@ -720,6 +724,7 @@ class BatchPartitioner:
                 codes = {str(c) for role in ("grids", "special_grids") if merged["layers"][role] is not None
                          and "code" in merged["layers"][role] for c in merged["layers"][role]["code"]}
                 no_grid.append(hs[unassigned.no_grid(hs, codes)])
+                no_grid.append(unassigned.split_rest(hs, codes))
             lay = {role: _drop_batch(g) for role, g in merged["layers"].items()}
             proj = Project(name=district, crs=crs)
             for role in ("villages", "households"):
