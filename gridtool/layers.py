@@ -63,7 +63,13 @@ class Layer:
                 "encoding_source": self.encoding_source,
                 "columns_used": self.columns_used, "sensitive": self.sensitive,
                 "columns_detail": self.columns_detail, "class_summary": self.class_summary,
-                "features": int(len(self.gdf)), "problems": [p.to_dict() for p in self.problems]}
+                "features": int(len(self.gdf)), "problems": [p.to_dict() for p in self.problems],
+                **({"unplaced": self._unplaced_meta()} if self.role == "incidents" else {})}
+
+    def _unplaced_meta(self) -> list[dict]:
+        # The calls not placed, with their category: a saved project filters them by --category too.
+        from .incidents_unplaced import to_meta
+        return to_meta(self)
 
     @property
     def total_households(self) -> int | None:

@@ -317,6 +317,7 @@ class Project:
                 fix_zh="用 gridtool import --households 文件.gpkg:图层 … --out 项目.gpkg 先导入。",
                 fix_en="import it first: gridtool import --households FILE.gpkg:LAYER … --out project.gpkg.",
                 file=str(path))
+        from .incidents_unplaced import from_meta
         rows = pyogrio.read_dataframe(path, layer=META_TABLE)
         meta = {k: json.loads(v) for k, v in zip(rows["key"], rows["value"])}
         version = int(meta.get("format_version", 0))
@@ -347,7 +348,8 @@ class Project:
                 encoding_source=lm.get("encoding_source", ""),
                 columns_used=lm.get("columns_used", {}), sensitive=lm.get("sensitive", {}),
                 problems=[Problem.from_dict(p) for p in lm.get("problems", [])],
-                columns_detail=lm.get("columns_detail", {}), class_summary=lm.get("class_summary", {}))
+                columns_detail=lm.get("columns_detail", {}), class_summary=lm.get("class_summary", {}),
+                unlocated=from_meta(lm.get("unplaced")))
         if _has_raster(path, "dem"):
             from .io.dem import read_dem_gpkg
             proj.dem = read_dem_gpkg(path, table="dem")
@@ -372,6 +374,12 @@ class Project:
                 entry["class_summary"] = dict(lyr.class_summary)
             if lyr.total_households is not None:
                 entry["households"] = lyr.total_households
+            if role == "incidents":  # the sheet's rows = placed + not placed, with why
+                from .incidents_unplaced import counts, equation
+                eq = equation(int(len(lyr.gdf)), lyr.problems)
+                if eq is not None:
+                    entry["placement"] = {"placed": int(len(lyr.gdf)), "not_placed": counts(lyr.problems),
+                                          "zh": eq[0], "en": eq[1]}
             if lyr.sensitive:
                 entry["sensitive"] = sorted(lyr.sensitive)
             if lyr.encoding:

@@ -212,3 +212,42 @@ def test_a_household_address_without_a_door_number_places_no_call(tmp_path):
     assert placed == {f"row {rows['empty'][2]}", f"row {rows['empty'][3]}"}
     left = {f for q in lyr.problems if q.code == "bad_coordinates" for f in q.features}
     assert {f"row {rows['empty'][0]}", f"row {rows['empty'][1]}"} <= left
+
+
+def test_unplaced_calls_keep_their_category_in_a_saved_project_and_import_states_the_sheets_total(
+        tmp_path, capsys):
+    """Before: a saved project kept only the rows of the calls never placed, so ``patrol --category
+    治安`` on it could not say how many 治安 calls were off the map, and import's line for the
+    incidents layer showed the placed count as if it were the sheet's. Now the category and why of
+    each unplaced call are saved, the filtered count is 警情 N = 落图 A + 未落图 C for 治安 both from
+    the tables and from the saved project, and import states the sheet's rows with the same equation."""
+    from gridtool import cli
+    from tests.patrol_data import patrol_town, write_layers
+    t = patrol_town()
+    renamed = {"盗窃": "治安-盗窃", "纠纷": "治安/纠纷", "诈骗": "刑事-诈骗", "其他": "其他"}
+    inc = t.pop("incidents")
+    ll = inc.to_crs(4326)
+    table = pd.DataFrame({"报警时间": inc["报警时间"].astype(str), "警情类别": inc["警情类别"].map(renamed),
+                          "经度": ll.geometry.x, "纬度": ll.geometry.y})
+    off = pd.DataFrame({"报警时间": table["报警时间"].iloc[0], "警情类别": ["治安-盗窃"] * 3 + ["刑事-诈骗"] * 2,
+                        "经度": [None, None, None, 0, 0], "纬度": [None, None, None, 0, 0]})
+    table = pd.concat([table, off], ignore_index=True)
+    table.to_csv(tmp_path / "警情.csv", index=False)
+    placed_public = int(table["警情类别"].iloc[:len(inc)].str.startswith("治安").sum())
+    src = {**write_layers(tmp_path / "town.gpkg", t), "incidents": str(tmp_path / "警情.csv")}
+    args = sum(([f"--{k}", v] for k, v in src.items()), [])
+    want = f"类别 治安：警情 {placed_public + 3} 条 = 落图 {placed_public} + 未落图 3"
+    run = ["--category", "治安", "--start", "14:00", "--time-limit", "0.3", "--no-save"]
+    assert cli.main(["patrol", *args, *run, "--out", str(tmp_path / "a")]) == 0
+    assert want in capsys.readouterr().out
+    # import: the incidents line states the sheet's rows, not only the placed ones
+    assert cli.main(["import", *args, "--out", str(tmp_path / "p.gpkg")]) == 0
+    out = capsys.readouterr().out
+    assert f"警情 {len(table)} 条 = 落图 {len(inc)} + 未落图 5（坐标为空 3、坐标为 0,0 2）" in out
+    # the saved project: the same count for 治安 as the run from the tables
+    saved = Project.open(tmp_path / "p.gpkg").layers["incidents"].unlocated
+    assert sorted(saved["type"]) == ["刑事-诈骗"] * 2 + ["治安-盗窃"] * 3
+    assert cli.main(["patrol", str(tmp_path / "p.gpkg"), *run, "--out", str(tmp_path / "b")]) == 0
+    assert want in capsys.readouterr().out
+    assert cli.main(["patrol", str(tmp_path / "p.gpkg"), *run[:1], "刑事", *run[2:], "--out", str(tmp_path / "c")]) == 0
+    assert "未落图 2" in capsys.readouterr().out

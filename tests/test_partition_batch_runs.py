@@ -361,3 +361,96 @@ def test_households_in_no_grid_are_listed_in_one_file_with_why(tmp_path, capsys)
                "--workers", "1", "--quiet", "--no-subgrids"])
     rep = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert (rep["batch"]["unassigned"]["households"] == 0) == (not (out / "未划入网格住户.gpkg").exists())
+
+
+def test_party_members_of_a_failed_village_outside_every_village_or_skipped_at_import_stay_in_the_roster_total(
+        tmp_path, capsys):
+    """The roster has five rows: 党员甲 (东方村) and 党员丙 (永宁村) are linked, 党员乙 lives in 太白村
+    (a bow tie: its village fails), 党员丁 lives in no village, and row 7 import skipped for want of
+    coordinates. The batch's 党员名册 counts all five, each one left out named by row with why and fix."""
+    import geopandas as gpd
+
+    from gridtool.layers import Layer
+    from gridtool.problems import Problem
+    city = _bow_tie(_city(), 3)
+    m = city["party_members"]
+    x0, y0, _, _ = city["villages"].total_bounds
+    city["party_members"] = gpd.GeoDataFrame(
+        {"name": [*m["name"], "党员丁"], "src_id": ["row 2", "row 3", "row 4", "row 5"]},
+        geometry=[*m.geometry, shapely.Point(x0 - 5000, y0 - 5000)], crs=m.crs)
+    path = _save_project(city, tmp_path / "city.gpkg")
+    proj = Project.open(path)
+    proj.layers["party_members"].problems.append(Problem(
+        "warning", "bad_coordinates", "第 7 行没有经纬度，已跳过", "row 7 has no coordinates: skipped",
+        role="party_members", features=["row 7"]))
+    proj.save(path, force=True)
+    out = tmp_path / "out"
+    rc = main(["partition", str(path), "--out-dir", str(out), "--workers", "1", "--quiet", "--no-subgrids"])
+    text = capsys.readouterr().out
+    assert rc == 4
+    pl = json.loads((out / "report.json").read_text(encoding="utf-8"))["plan"]["party_links"]
+    why = {x["member_id"]: x["reason"] for x in pl["members_not_linked"]}
+    assert why == {"row 3": "village_failed", "row 5": "outside", "row 7": "no_point"}
+    assert pl["members_total"] == 5 == pl["members"] + len(why) and pl["members"] == 2
+    assert "党员名册 5 名 = 已联户 2 + 未联户 3" in text
+    assert "党员名册第 3 行，所在村（社区）划分失败" in text and "加 --resume 重新运行" in text
+    assert "党员名册第 5 行，居住点不在任何基础网格内" in text and "党员名册第 7 行，名册中这一行没有经纬度" in text
+    # Households linked + not linked = the city's households (not only those of the villages fitted).
+    t = json.loads((out / "report.json").read_text(encoding="utf-8"))["totals"]
+    assert pl["households_total"] == t["imported"] == pl["households_linked"] + pl["households_unlinked"]
+    assert "联系户不足 10 户" in text  # the minimum, not the chunks' minimums added up
+    # The district file of 太白村 lists its member too.
+    dp = Project.open(out / "500101.gpkg").parameters["partition"]["plan"]["party_links"]
+    assert {x["member_id"] for x in dp["members_not_linked"]} == {"row 3"} and dp["members_total"] == 2
+
+
+def test_a_failed_villages_buildings_split_by_an_earlier_plan_are_listed_whole_in_the_unassigned_file(
+        tmp_path, capsys):
+    """A project partitioned before: 太白村's buildings carry last year's grid_parts. When 太白村
+    fails, those buildings are in no grid; the list of households in no grid holds them whole,
+    so the file adds up to the totals' unassigned and the console states no remainder."""
+    import pyogrio
+    city = _bow_tie(_city(), 3)
+    hs = city["households"].copy()
+    taibai = shapely.within(hs.geometry.values, city["villages"].geometry.iloc[3])
+    split = taibai & (household_counts(hs["hh"]) >= 2)
+    hs["grid"] = None
+    hs["grid_parts"] = ""
+    hs.loc[split, "grid"] = "500101002002-01"
+    hs.loc[split, "grid_parts"] = [f"500101002002-01:1;500101002002-02:{int(n) - 1}" for n in hs.loc[split, "hh"]]
+    city["households"] = hs
+    assert split.sum() > 0
+    path = _save_project(city, tmp_path / "city.gpkg")
+    out = tmp_path / "out"
+    rc = main(["partition", str(path), "--out-dir", str(out), "--workers", "1", "--quiet", "--no-subgrids"])
+    text = capsys.readouterr().out
+    assert rc == 4
+    rep = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    t, u = rep["totals"], rep["batch"]["unassigned"]
+    listed = pyogrio.read_dataframe(out / "未划入网格住户.gpkg", layer="unassigned_households")
+    assert int(listed["hh"].sum()) == u["households"] == t["unassigned"]
+    assert len(listed) == t["unassigned_features"]
+    assert "跨网格拆分的楼栋中未分配的部分" not in text
+    # Last year's split is gone from the district file: those buildings are whole, in no grid.
+    dh = Project.open(out / "500101.gpkg").layers["households"].gdf
+    inside = shapely.within(dh.geometry.values, city["villages"].geometry.iloc[3])
+    assert (dh.loc[inside, "grid_parts"].fillna("") == "").all()
+
+
+def test_the_rest_of_a_split_building_no_grid_holds_is_listed_with_why():
+    """A building of 5 households split 2 + 3 between A-01 and Z-09 (a code no layer holds): the
+    3 left are listed as 楼栋拆分余数, as the totals count them."""
+    import geopandas as gpd
+
+    from gridtool.partition import unassigned
+    from gridtool.partition.chunking import ROW, VILLAGE
+    villages = gpd.GeoDataFrame({"name": ["东方村"], "code": ["500101001001"]},
+                                geometry=[shapely.box(0, 0, 100, 100)], crs="EPSG:32648")
+    hs = gpd.GeoDataFrame({"hh": [5, 4], "grid": ["A-01", "A-01"], "grid_parts": ["A-01:2;Z-09:3", ""],
+                           ROW: [0, 1], VILLAGE: [0, 0]},
+                          geometry=[shapely.Point(10, 10), shapely.Point(20, 20)], crs="EPSG:32648")
+    codes = {"A-01"}
+    rest = unassigned.split_rest(hs, codes)
+    layer = unassigned.unassigned_households(hs.iloc[:0], [hs[unassigned.no_grid(hs, codes)], rest], villages, set())
+    assert layer["hh"].tolist() == [3] and layer["fid_in_roster"].tolist() == [1]
+    assert layer["reason"].tolist() == ["split_rest"] and "楼栋拆分余数" in layer["why"].iloc[0]

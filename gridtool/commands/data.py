@@ -88,6 +88,8 @@ def _print_summary(args, summary: dict, grid_statuses=None) -> None:
             if zh:
                 enc = how_zh(enc)
             print(f"  {'':<14} {k('encoding')}{eq}{enc}" + (f"{'：' if zh else ': '}{sample}" if sample else ""))
+        if e.get("placement"):  # 警情 N 条 = 落图 A + 未落图 C: the sheet's rows, not only those on the map
+            print(f"  {'':<14} {e['placement']['zh' if zh else 'en']}")
         if e.get("note"):
             print(f"  {'':<14} {e['note']}")
         print_columns(args, role, e)

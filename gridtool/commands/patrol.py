@@ -84,6 +84,7 @@ def _only_categories(args, layer, incidents):
             fix_en=f"the categories present (parents first): {present}; give --category parents (治安) or full "
                    "names (治安-盗窃).", file=layer.source, layer="incidents", field="type")
     kept = incidents[mask]
+    wanted_all = wanted
     wanted = [w for w in wanted if w not in missing]  # the line names what it kept
     total = len(incidents) + sum(unplaced_counts(layer.problems).values())
     by_address = placed_by_address_count(layer.problems)
@@ -96,10 +97,29 @@ def _only_categories(args, layer, incidents):
         f"filter --category {args.category}: incidents {total} = {len(incidents)} placed{addr_en} + "
         f"{total - len(incidents)} not placed; hot spots from the {len(kept)} placed of categories "
         f"{', '.join(wanted)} only, the other {len(incidents) - len(kept)} are not counted")
+    _say_category_total(args, layer, kept, wanted_all, "、".join(wanted))
     if missing:
         say(args, f"[警告] 没有警情的类别：{'、'.join(missing)}（现有：{present}）",
             f"[warning] no incident has the categor(ies): {', '.join(missing)} (present: {present})")
     return kept, "、".join(wanted)
+
+
+def _say_category_total(args, layer, kept, wanted: list[str], label: str) -> None:
+    """警情 N 条 = 落图 A + 未落图 C for the categories filtered: the calls not placed counted by their
+    category, as saved with the project (:mod:`gridtool.incidents_unplaced`)."""
+    from ..incidents import select_categories
+    from ..incidents_unplaced import unplaced_rows
+    rows = unplaced_rows(layer)
+    if rows is None:  # a project saved before the categories of unplaced calls were kept
+        from ..routing.hotspots import unplaced_counts
+        n = sum(unplaced_counts(layer.problems).values())
+        say(args, f"  未落图的 {n} 条警情不知类别（项目由较早版本保存）：重新 gridtool import 后可按类别计",
+            f"  the {n} calls not placed have no category here (project saved by an older gridtool): import "
+            "again to count them by category")
+        return
+    off = int(select_categories(rows["type"].tolist(), wanted)[0].sum()) if len(rows) else 0
+    say(args, f"  类别 {label}：警情 {len(kept) + off} 条 = 落图 {len(kept)} + 未落图 {off}",
+        f"  categories {label.replace('、', ', ')}: incidents {len(kept) + off} = {len(kept)} placed + {off} not placed")
 
 
 def cmd_patrol(args) -> int:

@@ -42,6 +42,7 @@ from ..errors import CancelledError, GridtoolError, OptionError, check_at_least
 from ..ownership import owner
 from ..values import household_counts
 from . import parts as partfiles
+from .batch_members import add_to_plan, members_left
 from .chunking import (BATCH_COLUMNS, BY_CHOICES, ROW, VILLAGE, Chunk, ChunkSource, GeoPackageSource,
                        LayersSource, _UnionFind, VROW, cut, margin_for, safe_key)
 from .output import OUTPUT_LAYERS as PLAN_LAYERS
@@ -202,6 +203,10 @@ def _unfitted(layers: dict, rows) -> dict:
         hs["hh"] = household_counts(hs["hh"])
         for col in ("grid", "subgrid"):
             hs[col] = None
+        # A building split by an earlier plan names that plan's grids: in none now.
+        for col in ("grid_parts", "subgrid_parts"):
+            if col in hs:
+                hs[col] = ""
     else:
         hs = None
     empty = {"plan": {}, "villages": [], "grids": [], "timings": {}}
@@ -337,7 +342,7 @@ def tables(layers: dict) -> dict[str, pd.DataFrame | None]:
 
 
 #: Counts of a chunk that do not add up over chunks: the batch reports the most any chunk had.
-_MOST = frozenset({"subgrid_workers"})
+_MOST = frozenset({"subgrid_workers", "min_links"})
 
 
 def _merge_values(values: list, most: bool = False):
@@ -642,6 +647,12 @@ class BatchPartitioner:
                            "mixed_districts": [{"chunk": c.key, "district": c.district, "counties": dict(c.districts)}
                                                for c in chunks if c.districts]}
         report["timings"] = _timings(pieces, report["timings"], executor, total_s, run_s, stats)
+        # Roster rows no chunk's fit speaks for (a failed village's, in no village, skipped at import).
+        members = src.party_members()
+        self._members = members
+        city = src.household_total()
+        add_to_plan(report["plan"], members_left(members, self._failed_rows(src), skipped_from=src.party_members_layer()),
+                    city[0] if city is not None else None, self.params.get("link_min", 10))
         self.report_ = report
         self.grids_ = self.subgrids_ = self.special_grids_ = self.corridors_ = None
         self.links_ = self.households_ = self.villages_ = None
@@ -653,6 +664,13 @@ class BatchPartitioner:
         self.villages_ = _drop_batch(lay["villages"])
         full = src.households()
         self.households_ = _write_back(full, lay["households"]) if full is not None else _drop_batch(lay["households"])
+
+    def _failed_rows(self, src) -> set[int]:
+        """Global rows of the villages that could not be partitioned (by their 12-digit codes)."""
+        failed = {str(c) for f in (self.failures_ or []) for c in f.get("codes", [])}
+        if not failed or src is None:
+            return set()
+        return set(np.flatnonzero(src.villages()["code"].astype(str).isin(failed)).tolist())
 
     # -----------------------------------------------------------------------------------------
     def write_districts(self, out_dir: str | Path, *, force: bool = False, include_personal: bool = False,
@@ -674,6 +692,7 @@ class BatchPartitioner:
         if self.work_dir is None:
             raise ValueError("write_districts needs the work_dir given to fit()")
         say = progress or (lambda f, m: None)
+        src_all = getattr(self, "_source", None)
         by_district: dict[str, list[Chunk]] = {}
         for c in self.chunks_:
             by_district.setdefault(c.district, []).append(c)
@@ -692,6 +711,12 @@ class BatchPartitioner:
             crs = next((g.crs for p in pieces for g in p["layers"].values() if g is not None and g.crs), None)
             merged = combine(pieces, self.params, crs=crs)
             rep = merged["report"]
+            mine = {r for c in chunks for r in c.rows}
+            members = getattr(self, "_members", None)
+            if members is not None:
+                members = members[np.isin(members[VILLAGE].to_numpy(), list(mine))]
+            add_to_plan(rep["plan"], members_left(members, self._failed_rows(src_all) & mine, outside=False),
+                        None, self.params.get("link_min", 10))
             rep["batch"] = {"district": district, "chunks": [c.key for c in chunks],
                             "failed": [f for p in pieces for f in p["failures"]]}
             hs = merged["layers"]["households"]
@@ -699,6 +724,7 @@ class BatchPartitioner:
                 codes = {str(c) for role in ("grids", "special_grids") if merged["layers"][role] is not None
                          and "code" in merged["layers"][role] for c in merged["layers"][role]["code"]}
                 no_grid.append(hs[unassigned.no_grid(hs, codes)])
+                no_grid.append(unassigned.split_rest(hs, codes))
             lay = {role: _drop_batch(g) for role, g in merged["layers"].items()}
             proj = Project(name=district, crs=crs)
             for role in ("villages", "households"):

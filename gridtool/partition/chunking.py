@@ -408,6 +408,16 @@ class ChunkSource:
             return None
         return int(household_counts(hs["hh"]).sum()), len(hs)
 
+    def party_members(self) -> gpd.GeoDataFrame | None:
+        """The whole ``party_members`` layer (None without one), its row in ``_batch_row`` and the
+        global village row its point lies in (-1 in none) in ``_batch_village``."""
+        return None
+
+    def party_members_layer(self):
+        """The imported ``party_members`` :class:`~gridtool.layers.Layer` (its import problems name
+        the roster rows skipped), or None."""
+        return None
+
     def villages(self) -> gpd.GeoDataFrame:  # pragma: no cover - interface
         """The whole villages layer (:func:`prepare_villages`)."""
         raise NotImplementedError
@@ -436,6 +446,7 @@ class LayersSource(ChunkSource):
                                      fix_en="name it with --field households.hh=COLUMN.", layer="households",
                                      field="hh")
         _check_metric(layers["villages"])
+        self._members_layer = (getattr(data, "layers", None) or {}).get("party_members")
         params = dict(params or {})
         self.params = params
         self.by = by
@@ -467,6 +478,18 @@ class LayersSource(ChunkSource):
 
     def households(self) -> gpd.GeoDataFrame:
         return self._layers["households"]
+
+    def party_members(self) -> gpd.GeoDataFrame | None:
+        g = self._layers.get("party_members")
+        if g is None:
+            return None
+        g = g.copy()
+        g[ROW] = np.arange(len(g), dtype=np.int64)
+        g[VILLAGE] = self._owners["party_members"]
+        return g
+
+    def party_members_layer(self):
+        return self._members_layer if hasattr(self._members_layer, "problems") else None
 
     def villages(self) -> gpd.GeoDataFrame:
         return self._layers["villages"]
@@ -530,6 +553,28 @@ class GeoPackageSource(ChunkSource):
 
     def villages(self) -> gpd.GeoDataFrame:
         return self._villages
+
+    def party_members(self) -> gpd.GeoDataFrame | None:
+        # A roster is thousands of rows, not millions: read whole.
+        if "party_members" not in self.roles:
+            return None
+        g = pyogrio.read_dataframe(self.path, layer="party_members")
+        g[ROW] = np.arange(len(g), dtype=np.int64)
+        g[VILLAGE] = assign_to_polygons(household_points(g), gpd.GeoSeries(self._vgeoms)) if len(g) else []
+        return g
+
+    def party_members_layer(self):
+        import json
+        from types import SimpleNamespace
+
+        from ..problems import Problem
+        from ..project import META_TABLE
+        if META_TABLE not in {str(n) for n, _ in pyogrio.list_layers(self.path)}:
+            return None
+        rows = pyogrio.read_dataframe(self.path, layer=META_TABLE)
+        meta = {k: v for k, v in zip(rows["key"], rows["value"])}
+        lm = (json.loads(meta.get("layers") or "{}")).get("party_members") or {}
+        return SimpleNamespace(problems=[Problem.from_dict(p) for p in lm.get("problems", [])])
 
     def outside_villages(self, batch: int = 200_000) -> gpd.GeoDataFrame:
         # The whole layer in slices (a city's roster never sits in memory at once); only the

@@ -6,13 +6,15 @@ gathers both into one layer, each with why it is in no grid:
 
 - ``outside``: in no village's boundary; with the nearest village, its district and the distance;
 - ``failed``: its village could not be partitioned (named with its error in the console);
-- ``left``: inside a village but in no grid (left out by the engine, or a grid code no layer holds).
+- ``left``: inside a village but in no grid (left out by the engine, or a grid code no layer holds);
+- ``split_rest``: the households of a building split between grids (``grid_parts``) that no part
+  in a grid holds, e.g. a building whose parts name grids of an earlier plan: one row, ``hh`` the rest.
 
 Every row keeps the roster's columns (personal ones masked, as every export does, unless
 ``include_personal``), its feature number in the households layer (``fid``, from 1) and its
-coordinates in degrees, so that it can be found in the roster and on a map. Whole features only:
-the households of a building split between grids that its parts do not cover are counted in the
-totals but not listed (the file's ``hh`` then adds up to less than the totals' unassigned; said so).
+coordinates in degrees, so that it can be found in the roster and on a map. The file's ``hh``
+adds up to the totals' unassigned households (:func:`~.totals.household_totals`), its rows to their
+unassigned features.
 """
 
 from __future__ import annotations
@@ -25,13 +27,18 @@ import pandas as pd
 import shapely
 
 from ..spatial import household_points
-from ..values import household_counts
+from ..values import household_counts, parse_grid_parts
 from .chunking import BATCH_COLUMNS, ROW, VILLAGE, district_of
 
 #: ``reason`` → (Chinese, English), as the file and the console say it.
 REASONS = {"outside": ("不在任何村（社区）界内", "in no village's boundary"),
            "failed": ("所在村（社区）划分失败", "its village could not be partitioned"),
-           "left": ("在村（社区）界内但未划入网格", "inside a village but in no grid")}
+           "left": ("在村（社区）界内但未划入网格", "inside a village but in no grid"),
+           "split_rest": ("楼栋拆分余数：拆分到多个网格后未分到网格的住户",
+                          "the rest of a building split between grids that no grid holds")}
+
+#: Column marking the rows of :func:`split_rest` until :func:`unassigned_households` names why.
+_REST = "_split_rest"
 
 #: The file beside the district files, and its layer.
 FILE_NAME = "未划入网格住户.gpkg"
@@ -49,6 +56,26 @@ def no_grid(households: gpd.GeoDataFrame, grid_codes: set[str]) -> np.ndarray:
         split = households["grid_parts"].map(lambda v: isinstance(v, str) and v != "").to_numpy(dtype=bool)
         known |= split
     return ~known
+
+
+def split_rest(households: gpd.GeoDataFrame, grid_codes: set[str]) -> gpd.GeoDataFrame:
+    """The buildings split between grids whose parts in ``grid_codes`` hold fewer households than
+    the building (as :func:`~.totals.household_totals` counts them), ``hh`` the households left."""
+    if "grid_parts" not in households or not len(households):
+        return households.iloc[:0].assign(**{_REST: []})
+    hh = household_counts(households["hh"])
+    rest = np.zeros(len(households), dtype=np.int64)
+    for i, gp in enumerate(households["grid_parts"].tolist()):
+        if isinstance(gp, str) and gp:
+            left = int(hh[i])
+            for code, k in parse_grid_parts(gp):
+                if code in grid_codes:
+                    left -= min(int(k), left)
+            rest[i] = left
+    out = households[rest > 0].copy()
+    out["hh"] = rest[rest > 0]
+    out[_REST] = True
+    return out
 
 
 def unassigned_households(outside: gpd.GeoDataFrame, inside: list[gpd.GeoDataFrame],
@@ -83,6 +110,8 @@ def unassigned_households(outside: gpd.GeoDataFrame, inside: list[gpd.GeoDataFra
         vrow = g[VILLAGE].to_numpy(dtype=np.int64)
         g["village"], g["village_code"] = names[vrow], codes[vrow]
         g["reason"] = np.where(np.isin(codes[vrow], list(failed_codes)), "failed", "left")
+        if _REST in g:
+            g.loc[g[_REST].fillna(False).astype(bool).to_numpy(), "reason"] = "split_rest"
         g["nearest_village"], g["nearest_code"] = g["village"], g["village_code"]
         g["district"] = [district_of(villages, int(i), codes[i]) for i in vrow]
         g["distance_m"] = 0.0
@@ -94,7 +123,7 @@ def unassigned_households(outside: gpd.GeoDataFrame, inside: list[gpd.GeoDataFra
     fid = out[ROW].to_numpy(dtype=np.int64) + 1
     lonlat = household_points(out).to_crs(4326) if crs is not None else None
     why = out["reason"].map(lambda r: REASONS[r][0])
-    drop = [c for c in (*BATCH_COLUMNS, "grid", "subgrid", "grid_parts", "subgrid_parts") if c in out]
+    drop = [c for c in (*BATCH_COLUMNS, _REST, "grid", "subgrid", "grid_parts", "subgrid_parts") if c in out]
     out = out.drop(columns=drop)
     out["hh"] = household_counts(out["hh"]) if "hh" in out else 0
     out.insert(0, "fid_in_roster", fid)
