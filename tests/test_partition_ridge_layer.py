@@ -1,10 +1,11 @@
 """The ridges a partition followed are kept and shown: the project layer ``ridges`` (山脊线, with
 length and the DEM's name, saved in the GeoPackage), on the wall map with a legend entry naming the
-DEM, on the HTML map, in the GIS export with its QGIS style and on the app's map canvas. (The two
-valleys of ``test_partition_ridge_lines``.)"""
+DEM, on the HTML map, in the GIS export with its QGIS style and on the app's map canvas. Batch
+modes, which do not use the DEM, say so. (The two valleys of ``test_partition_ridge_lines``.)"""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -83,3 +84,37 @@ def test_the_app_canvas_draws_the_ridges_as_brown_dashes():
     assert m.style.stroke[:3] == (140, 81, 10)
     # above the grids' fills, so a ridge across a grid shows
     assert stack.roles().index("ridges") < stack.roles().index("grids")
+
+
+def _saved(tmp_path) -> Path:
+    layers = _layers()
+    p = Project(name="双河", crs=layers["villages"].crs)
+    for role, gdf in layers.items():
+        p.layers[role] = Layer(role=role, gdf=gdf)
+    p.dem = _dem()
+    return p.save(tmp_path / "双河.gpkg")
+
+
+def test_batch_modes_say_the_ridges_are_not_used(tmp_path, capsys):
+    """Chunks are fitted without the DEM: before, the batch said nothing, and a planner took
+    the grids over the ridge for grids that follow it."""
+    from gridtool.cli import main
+    src = _saved(tmp_path)
+    out = tmp_path / "batch.gpkg"
+    assert main(["partition", str(src), "--out", str(out), "--by", "village", "--no-subgrids",
+                 "--corridor-width", "0", "--report", str(tmp_path / "b.json"), "--quiet"]) == 0
+    said = capsys.readouterr().out
+    assert "批量划分（--workers、--by、--out-dir）未使用高程模型（山区高程.tif）中的山脊" in said
+    assert "网格边界沿山脊：" not in said
+    rep = json.loads((tmp_path / "b.json").read_text(encoding="utf-8"))
+    assert rep["plan"]["terrain"] == {"used": False, "dem": "山区高程.tif", "why": "batch"}
+    assert "ridges" not in Project.open(out).layers
+    # --out-dir reads the project file chunk by chunk: said too
+    assert main(["partition", str(src), "--out-dir", str(tmp_path / "districts"), "--no-subgrids",
+                 "--corridor-width", "0", "--quiet"]) == 0
+    assert "批量划分（--workers、--by、--out-dir）未使用高程模型" in capsys.readouterr().out
+    # --ignore-terrain: the usual line, no batch excuse
+    assert main(["partition", str(src), "--out", str(out), "--by", "village", "--no-subgrids",
+                 "--corridor-width", "0", "--ignore-terrain", "--quiet"]) == 0
+    said = capsys.readouterr().out
+    assert "未使用高程模型（山区高程.tif）中的山脊（--ignore-terrain）" in said and "批量划分" not in said
