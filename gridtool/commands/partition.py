@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..errors import GridtoolError, HouseholdBoundsError, check_at_least
 from ..partition.redraw_words import redraw_lines
-from ..partition.report import remedy_words
+from ..partition.report import remedy_words, terrain_words
 from .args import (
     add_role_arguments,
     code_list,
@@ -146,18 +146,11 @@ def _print_partition(args, rep: dict, out) -> None:
 
 
 def _print_terrain(args, terrain: dict | None) -> None:
-    """One line on the ridges of the elevation model: used (how many km, from which file) or not."""
-    if not terrain:
-        return
-    if not terrain.get("used"):
-        say(args, f"  未使用高程模型（{terrain['dem']}）中的山脊（--ignore-terrain）",
-            f"  ridges of the elevation model ({terrain['dem']}) not used (--ignore-terrain)")
-        return
-    say(args, f"  网格边界沿山脊：由高程模型 {terrain['dem']} 得到山脊线 {terrain['ridge_km']} 公里（{terrain['ridge_lines']} 条，"
-              f"高出两侧谷底 {int(terrain['rise_m'])} 米以上，用时 {terrain['seconds']} 秒）；--ignore-terrain 可关闭",
-        f"  grid borders follow ridges: {terrain['ridge_km']} km of ridge lines ({terrain['ridge_lines']} lines "
-        f"standing {int(terrain['rise_m'])} m or more above the valley floors on both sides) from the elevation "
-        f"model {terrain['dem']}, in {terrain['seconds']} s; --ignore-terrain turns this off")
+    """One line on the ridges of the elevation model: used (how many km, from which file) or not,
+    in the app's log's words (:func:`gridtool.partition.report.terrain_words`)."""
+    words = terrain_words(terrain)
+    if words is not None:
+        say(args, f"  {words[0]}", f"  {words[1]}")
 
 
 def cmd_partition(args) -> int:

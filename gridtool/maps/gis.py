@@ -63,7 +63,7 @@ from .style import CIRCLE_COLOURS, LAYER_ZH, TEAM_COLOURS
 
 #: Layers written by default, in this order.
 GIS_LAYERS = ("grids", "subgrids", "special_grids", "corridors", "routes", "route_stops", "circles", "places",
-              "stations", "hotspots", "party_links", "party_members")
+              "stations", "hotspots", "party_links", "party_members", "ridges")
 #: Layers exported only when named in ``--layers`` (incident records are police data: not by default).
 GIS_LAYERS_ON_REQUEST = ("villages", "households", "incidents")
 #: Chinese shapefile field names of gridtool's columns (``--lang zh``): at most three characters, so
@@ -84,6 +84,8 @@ FIELD_ZH = {
     "peak_incidents": "高发数", "types": "警情类", "street": "街道", "density_per_km": "密度",
     # 党员联户 (party_links, party_members)
     "member": "党员", "member_id": "党员行", "household": "住户", "distance_m": "距离",
+    # 山脊线 (ridges)
+    "length_m": "长度米", "dem": "高程源", "rise_m": "高差米",
 }
 #: Coded values written in Chinese in Chinese shapefiles (the GeoPackage keeps gridtool's codes).
 VALUE_ZH = {
@@ -491,6 +493,8 @@ def _label_of(role: str, row: pd.Series) -> str:
         return g("name") or g("code")
     if role == "party_links":
         return g("member")
+    if role == "ridges":
+        return f"山脊线 {g('village')}".strip()
     return g("code") or g("name") or g("place")
 
 
@@ -516,6 +520,9 @@ def _description(role: str, row: pd.Series) -> list[str]:
         parts = [f"网格 {g('grid')}", f"联系 {g('hh')} 户", f"相距 {float(g('distance_m')):.0f} 米" if g("distance_m") else ""]
     elif role == "party_members":
         parts = [f"网格 {g('grid')}" if g("grid") else "", f"联系户 {g('hh') or 0} 户", g("note")]
+    elif role == "ridges":
+        parts = [f"{g('length_m')} 米" if g("length_m") else "", f"高程模型 {g('dem')}" if g("dem") else "",
+                 "网格边界沿山脊划分"]
     else:  # places, route stops: the category as the map's legend says it (school → 学校)
         parts = [category_text(g("category")) if g("category") else "", g("village")]
     return [p for p in parts if p]
@@ -576,7 +583,7 @@ def _kml_styles(doc, E, layers: dict[str, gpd.GeoDataFrame], seed: int,
             line, width, fill = {"subgrids": ("#555555", 1, None), "special_grids": ("#8e244d", 1.5, "#f06292"),
                                  "corridors": ("#1565c0", 1.2, "#64b5f6"), "places": ("#6a1b9a", 1, "#ce93d8"),
                                  "stations": ("#0d47a1", 1, "#1565c0"), "party_links": ("#c62828", 1, None),
-                                 "party_members": ("#c62828", 1, "#c62828")}.get(role, ("#333333", 1, None))
+                                 "party_members": ("#c62828", 1, "#c62828"), "ridges": ("#8c510a", 1, None)}.get(role, ("#333333", 1, None))
             style(sid, line, width, fill, 0x55)
             out[role] = [sid] * len(gdf)
     return out

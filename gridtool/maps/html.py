@@ -5,7 +5,8 @@ the wall map), sub-grids, special grids, corridors, households (one dot per buil
 maps; per sub-grid totals on large ones), key places with category icons, patrol routes with
 direction arrows and numbered stops, service circles, village boundaries and the main roads,
 rivers and railways, incident records (clustered), the hot spots of a patrol plan and the police
-stations (:mod:`.html_incidents`), the party-member links, off until turned on (:mod:`.html_party`); tooltips and popups give the grid code, household total and grid worker;
+stations (:mod:`.html_incidents`), the party-member links, off until turned on (:mod:`.html_party`), the ridge lines
+a partition with a DEM followed (:mod:`.html_ridges`); tooltips and popups give the grid code, household total and grid worker;
 a layer control, a legend in plain HTML/CSS, a search box for grid codes and village names.
 
 folium builds the page (map, layer groups, layer control, optional tile layer), but the data
@@ -55,7 +56,7 @@ MANY_STOPS = 40
 ROLE_ZH = {"grids": "基础网格", "special_grids": "专属网格", "context": "底图要素", "villages": "村界",
            "subgrids": "子网格", "corridors": "专项网格", "circles": "服务圈", "households": "住户",
            "routes": "巡逻路线", "places": "重点场所", "incidents": "警情", "hotspots": "警情热点",
-           "stations": "派出所（站点）", "party": "党员联户"}
+           "stations": "派出所（站点）", "party": "党员联户", "ridges": "山脊线"}
 #: Outline and fill of corridors (专项网格) by kind.
 CORRIDOR_COLOURS = {"river": "#1565c0", "railway": "#616161", "forest": "#2e7d32", "other": "#6a1b9a"}
 #: Corridors with more vertices than this appear only when zoomed in.
@@ -683,6 +684,10 @@ class _Builder:
         from .html_incidents import add_stations
         add_stations(self)
 
+    def ridges(self) -> None:
+        from .html_ridges import add_ridges
+        add_ridges(self)
+
     def party(self) -> None:
         from .html_party import add_party
         add_party(self)
@@ -786,7 +791,8 @@ def build_html(project, *, title: str | None = None, subtitle: str | None = None
         folium.TileLayer(tiles=url, attr=attr, name=(b.t("底图", "basemap") if i == 0 else b.t(f"注记 {i}", f"overlay {i}")),
                          overlay=i > 0, control=True, max_zoom=20, max_native_zoom=18).add_to(b.map)
     steps = [("grids", b.grids), ("special_grids", b.special_grids), ("context", b.context),
-             ("villages", b.villages), ("subgrids", b.subgrids), ("corridors", b.corridors),
+             ("villages", b.villages), ("subgrids", b.subgrids), ("ridges", b.ridges),
+             ("corridors", b.corridors),
              ("circles", b.circles), ("households", b.households), ("party", b.party), ("incidents", b.incidents),
              ("hotspots", b.hotspots), ("routes", b.routes), ("places", b.places), ("stations", b.stations)]
     for i, (name, fn) in enumerate(steps):

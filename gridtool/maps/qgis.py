@@ -529,6 +529,8 @@ def layer_style(name: str, gdf, *, grid_fills: pd.Series | None = None) -> Layer
         st.rules = [Rule("出口" if name == "exits" else "警情热点", (Marker(shape, S.SPECIAL_EDGE, 3.2),))]
         if "name" in gdf:
             st.label = Label(("name",), 7, S.SPECIAL_EDGE, max_scale=25_000)
+    elif name == "ridges" and geom == "line":  # the ridges a partition followed, as on the wall map
+        st.rules = [Rule(S.ridge_label(gdf), (Stroke(S.RIDGE, 0.18, (1.0, 0.4), cap="flat"),))]
     elif name == "party_links" and geom == "line":  # thin: a member's lines read as a star over their households
         st.rules = [Rule("党员到所联系住户", (Stroke("#c62828", 0.15, opacity=0.6),))]
     elif name == "party_members" and geom == "point":

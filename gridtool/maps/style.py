@@ -51,6 +51,8 @@ GRID_EDGE = "#2f2f2f"
 SUBGRID_EDGE = "#6d6d6d"
 SPECIAL_EDGE = "#b2182b"
 CORRIDOR_EDGE = "#2166ac"
+#: Ridge lines (山脊线) a partition followed: brown like a topographic map's contours.
+RIDGE = "#8c510a"
 ROUTE_COLOURS = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 
 
@@ -83,7 +85,20 @@ CIRCLE_COLOURS = ("#2e7d32", "#ef6c00", "#6a1b9a", "#c62828")
 LAYER_ZH = {"grids": "基础网格", "subgrids": "子网格", "special_grids": "专属网格", "corridors": "专项网格",
             "routes": "巡逻路线", "route_stops": "巡逻点位", "circles": "服务圈", "places": "重点场所",
             "villages": "村（社区）界", "households": "住户", "hotspots": "警情热点", "incidents": "警情",
-            "stations": "派出所（站点）", "party_links": "党员联户连线", "party_members": "党员"}
+            "stations": "派出所（站点）", "party_links": "党员联户连线", "party_members": "党员",
+            "ridges": "山脊线"}
+
+
+def ridge_label(ridges, lang: str = "zh") -> str:
+    """The legend entry of the ridge lines, naming the elevation model they come from:
+    ``山脊线（高程模型 X.tif）``; a map reader asks where a line no survey drew comes from."""
+    dems = []
+    if ridges is not None and "dem" in ridges:
+        dems = sorted({str(d) for d in ridges["dem"].dropna() if str(d).strip()})
+    name = "、".join(dems) if lang == "zh" else ", ".join(dems)
+    if lang == "zh":
+        return f"山脊线（高程模型 {name}）" if name else "山脊线（高程模型）"
+    return f"ridge lines (elevation model {name})" if name else "ridge lines (elevation model)"
 
 
 def lw(width_mm: float, unit: float = 1.0) -> float:

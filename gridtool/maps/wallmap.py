@@ -498,6 +498,16 @@ def draw_wall_map(fig, project, *, size: str | tuple[float, float] = "A3", lands
             handles.append((Patch(facecolor="none", edgecolor=S.CORRIDOR_EDGE, ls=(0, (1, 1.5)), lw=S.lw(0.2, du)),
                             "专项网格（河流、铁路、田林）"))
             info.layers.append("corridors")
+    ridges = _gdf(project, "ridges")
+    if ridges is not None:
+        # The ridges the grid borders follow (partition with a DEM): thin brown dashes over the grid
+        # edges (most ridges are a border: under it they would not show), under the village edges.
+        g, _ = D.prepare(ridges.geometry.values, bbox=bbox)
+        w, dash = S.lw(0.25, du), (0, (4, 2))
+        if len(g) and D.add_lines(ax, g, colors=S.RIDGE, linewidths=w, linestyle=dash, zorder=9.5,
+                                  capstyle="butt", tolerance=tol) is not None:
+            handles.append((Line2D([], [], color=S.RIDGE, lw=w, ls=dash), S.ridge_label(ridges)))
+            info.layers.append("ridges")
     if villages is not None:
         g, _ = D.prepare(villages.geometry.values, bbox=bbox)
         w = S.lw(0.6, du)

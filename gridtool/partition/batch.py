@@ -507,6 +507,7 @@ class BatchPartitioner:
         t0 = time.perf_counter()
         say = progress or (lambda f, m: None)
         stop = cancelled or (lambda: False)
+        self._dem = dem_label(data)
         src = self.source(data)
         self._source = src
         chunks = src.chunks()
@@ -654,6 +655,11 @@ class BatchPartitioner:
         add_to_plan(report["plan"], members_left(members, self._failed_rows(src), skipped_from=src.party_members_layer()),
                     city[0] if city is not None else None, self.params.get("link_min", 10))
         self.report_ = report
+        if getattr(self, "_dem", None):
+            # Chunks are fitted from their layers alone: the project's DEM does not reach them.
+            # Said, not left silent: the planner who sees no line on ridges takes them as used.
+            report.setdefault("plan", {})["terrain"] = {
+                "used": False, "dem": self._dem, **({"why": "batch"} if self.params.get("terrain", True) else {})}
         self.grids_ = self.subgrids_ = self.special_grids_ = self.corridors_ = None
         self.links_ = self.households_ = self.villages_ = None
         if not keep:
@@ -773,6 +779,33 @@ class BatchPartitioner:
                          unassigned_features=t["unassigned_features"] + n,
                          outside_villages=hh, outside_village_features=n)
         return out
+
+
+# ---------------------------------------------------------------------------------------------
+def dem_label(data) -> str | None:
+    """The elevation model of a batch's input, by its source (None without one): a Project's
+    ``dem``, or the ``dem`` raster of a project GeoPackage, or of a chunk source reading one
+    (named as it was imported)."""
+    dem = getattr(data, "dem", None)
+    if dem is not None:
+        return str(getattr(dem, "source", "") or "dem")
+    if isinstance(data, GeoPackageSource):
+        data = data.path
+    if not isinstance(data, (str, Path)) or Path(data).suffix.lower() != ".gpkg" or not Path(data).is_file():
+        return None
+    import json
+
+    from ..project import META_TABLE, _has_raster
+    try:
+        if not _has_raster(Path(data), "dem"):
+            return None
+        import pyogrio
+        meta = pyogrio.read_dataframe(data, layer=META_TABLE, read_geometry=False)
+        params = {k: v for k, v in zip(meta["key"], meta["value"])}.get("parameters")
+        src = (json.loads(params) if params else {}).get("dem_source")
+    except Exception:  # noqa: BLE001 - a file the chunk source will refuse with a plain message
+        return None
+    return str(src or f"{Path(data).name}:dem")
 
 
 # ---------------------------------------------------------------------------------------------

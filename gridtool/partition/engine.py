@@ -142,6 +142,9 @@ class GridPartitioner(RedrawMixin):
         The sub-grids (``code`` ``<grid>-NN``, ``grid``, ``hh``, ``kind`` …); None with ``subgrids=False``.
     special_grids_, corridors_ : geopandas.GeoDataFrame
         Special grids (专属网格) and special-purpose corridors (专项网格).
+    ridges_ : geopandas.GeoDataFrame or None
+        The ridge lines of the DEM the borders followed (``terrain``; :func:`.ridgelines.ridge_layer`),
+        the project layer ``ridges``; None without a DEM or with ``terrain=False``.
     households_ : geopandas.GeoDataFrame
         The households with their ``grid``, ``grid_parts`` (a building divided between grids),
         ``subgrid`` (the sub-grid holding most of the building) and ``subgrid_parts`` (a building
@@ -747,19 +750,22 @@ class GridPartitioner(RedrawMixin):
 
     # ------------------------------------------------------------------------------------------
     def _with_terrain(self, data, lines, villages, say):
-        """The barrier lines with the ridges of the project's DEM (``terrain``), and
-        ``self._terrain`` for the report (None without a DEM)."""
+        """The barrier lines with the ridges of the project's DEM (``terrain``), ``ridges_`` (the
+        ridge lines followed, None when none) and ``self._terrain`` for the report (None without
+        a DEM)."""
         self._terrain = None
+        self.ridges_ = None
         dem = getattr(data, "dem", None)
         if dem is None or villages.crs is None:
             return lines
         if not self.terrain:
             self._terrain = {"used": False, "dem": str(getattr(dem, "source", ""))}
             return lines
-        from .ridgelines import with_ridges
+        from .ridgelines import ridge_layer, with_ridge_lines
         say(0.02, "山脊线 / ridge lines")
-        lines, info = with_ridges(lines, villages, dem, hard=self.hard_barriers)
+        lines, ridges, info = with_ridge_lines(lines, villages, dem, hard=self.hard_barriers)
         self._terrain = {"used": True, **info}
+        self.ridges_ = ridge_layer(ridges, village_names(villages), dem)
         return lines
 
     def _report(self, village_reports, plans, timings):

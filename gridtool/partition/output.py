@@ -1,5 +1,5 @@
 """Partition results into the project (layers ``grids``, ``subgrids``, ``special_grids``,
-``corridors``, ``changes`` after a redraw, the households' ``grid``/``subgrid``) and the JSON report,
+``corridors``, ``ridges`` with a DEM, ``changes`` after a redraw, the households' ``grid``/``subgrid``) and the JSON report,
 which gains the plan's household totals (``report["totals"]``, :mod:`gridtool.partition.totals`)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from ..layers import Layer
 from .engine import GridPartitioner
 from .totals import household_totals
 
-OUTPUT_LAYERS = ("grids", "subgrids", "special_grids", "corridors", "party_links")
+OUTPUT_LAYERS = ("grids", "subgrids", "special_grids", "corridors", "party_links", "ridges")
 
 
 def apply_to_project(project, gp: GridPartitioner, *, source: str = "gridtool partition", previous=None) -> None:
@@ -22,7 +22,8 @@ def apply_to_project(project, gp: GridPartitioner, *, source: str = "gridtool pa
     ----------
     project : gridtool.project.Project
         The project; gains the layers ``grids``, ``subgrids``, ``special_grids``, ``corridors``,
-        ``party_links`` and ``changes`` (a redraw), the households' ``grid`` / ``subgrid``, and
+        ``party_links``, ``ridges`` (the DEM's ridge lines the borders followed) and ``changes``
+        (a redraw), the households' ``grid`` / ``subgrid``, and
         the report in ``project.parameters["partition"]``.
     gp : GridPartitioner
         A fitted partitioner, or anything with the engine's result attributes (a batch, one
@@ -38,6 +39,8 @@ def apply_to_project(project, gp: GridPartitioner, *, source: str = "gridtool pa
     crs_in = project.user_crs
     made = {"grids": gp.grids_, "subgrids": gp.subgrids_, "special_grids": gp.special_grids_,
             "corridors": gp.corridors_, "party_links": gp.links_,
+            # the ridge lines the borders followed (a DEM and terrain=True), drawn on every map
+            "ridges": getattr(gp, "ridges_", None),
             # a redraw's changes per village against the previous plan (none after a plain partition)
             "changes": getattr(gp, "changes_", None)}
     carried = {}

@@ -98,6 +98,39 @@ def remedy_texts(village: dict) -> dict:
             "remedies_zh": remedy_options(village, "zh"), "remedies_en": remedy_options(village, "en")}
 
 
+def terrain_words(terrain: dict | None) -> tuple[str, str] | None:
+    """The one line on the elevation model's ridges, Chinese and English, that the command line
+    prints and the app logs: used (km of ridge lines, from which file) or not, and why.
+
+    Parameters
+    ----------
+    terrain : dict or None
+        The report's ``plan["terrain"]`` (None without a DEM: nothing to say).
+
+    Returns
+    -------
+    tuple of str or None
+        ``(zh, en)``.
+    """
+    if not terrain:
+        return None
+    dem = terrain.get("dem", "")
+    if terrain.get("why") == "batch":
+        return (f"批量划分（--workers、--by、--out-dir）未使用高程模型（{dem}）中的山脊：高程模型不随分块送到各计算进程；"
+                "要让网格边界沿山脊，去掉这些选项按整个项目划分",
+                f"the batch partition (--workers, --by, --out-dir) does not use the ridges of the elevation model "
+                f"({dem}): the model is not sent to the processes with the chunks; to have grid borders follow "
+                "ridges, partition the project without these options")
+    if not terrain.get("used"):
+        return (f"未使用高程模型（{dem}）中的山脊（--ignore-terrain）",
+                f"ridges of the elevation model ({dem}) not used (--ignore-terrain)")
+    return (f"网格边界沿山脊：由高程模型 {dem} 得到山脊线 {terrain['ridge_km']} 公里（{terrain['ridge_lines']} 条，"
+            f"高出两侧谷底 {int(terrain['rise_m'])} 米以上，用时 {terrain['seconds']} 秒）；--ignore-terrain 可关闭",
+            f"grid borders follow ridges: {terrain['ridge_km']} km of ridge lines ({terrain['ridge_lines']} lines "
+            f"standing {int(terrain['rise_m'])} m or more above the valley floors on both sides) from the elevation "
+            f"model {dem}, in {terrain['seconds']} s; --ignore-terrain turns this off")
+
+
 def partition_markdown(report: dict, lang: str = "zh") -> str:
     """The partition report as a Markdown section.
 

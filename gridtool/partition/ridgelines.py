@@ -430,25 +430,63 @@ def timed_ridge_lines(villages, dem, barriers=None) -> tuple[gpd.GeoDataFrame, d
     return lines, describe(lines, dem, time.perf_counter() - t)
 
 
+def ridge_layer(ridges: gpd.GeoDataFrame, names: list[str], dem) -> gpd.GeoDataFrame:
+    """The ridge lines a partition followed, as the project layer ``ridges`` (山脊线).
+
+    Parameters
+    ----------
+    ridges : geopandas.GeoDataFrame
+        :func:`ridge_lines` (``village`` is a village row).
+    names : list of str
+        The villages' display names by row (:func:`.villages.village_names`).
+    dem : gridtool.io.dem.Dem
+        The elevation model they were traced on.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``village`` (name), ``length_m`` (metres, whole), ``dem`` (the DEM's file name), ``rise_m``
+        and line geometry, so that the wall map, the HTML map and QGIS can name where they came from.
+    """
+    from pathlib import PurePath
+
+    src = str(getattr(dem, "source", "") or "")
+    # The file name, not the path: a path names the planner's folders on a shared map.
+    label = PurePath(src.replace("\\", "/")).name or src
+    rows = ridges["village"].to_numpy(dtype=np.int64) if len(ridges) else np.empty(0, dtype=np.int64)
+    return gpd.GeoDataFrame(
+        {"village": [names[i] if 0 <= i < len(names) else "" for i in rows],
+         "length_m": np.rint(shapely.length(ridges.geometry.values)).astype(np.int64) if len(ridges)
+         else np.empty(0, dtype=np.int64),
+         "dem": np.full(len(ridges), label, dtype=object), "rise_m": np.full(len(ridges), RISE_M)},
+        geometry=gpd.GeoSeries(ridges.geometry.values, crs=ridges.crs)).reset_index(drop=True)
 
 
 def with_ridges(lines: gpd.GeoDataFrame, villages: gpd.GeoDataFrame, dem, *, hard=()) -> tuple[gpd.GeoDataFrame, dict]:
     """The barrier lines with the villages' ridges added (class ``ridge``, soft unless ``hard``
     names it), and what :func:`describe` says of them."""
+    lines, _, info = with_ridge_lines(lines, villages, dem, hard=hard)
+    return lines, info
+
+
+def with_ridge_lines(lines: gpd.GeoDataFrame, villages: gpd.GeoDataFrame, dem, *,
+                     hard=()) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, dict]:
+    """:func:`with_ridges`, and the ridge lines themselves (:func:`ridge_lines`) for the project
+    layer (:func:`ridge_layer`)."""
     import pandas as pd
 
     ridges, info = timed_ridge_lines(villages, dem, lines)
     if not len(ridges):
-        return lines, info
+        return lines, ridges, info
     is_hard = RIDGE_CLASS in {h.strip().lower() for h in hard}
-    ridges = ridges.drop(columns="village").assign(hard=is_hard, affinity=0.0 if is_hard else RIDGE_AFFINITY)
+    added = ridges.drop(columns="village").assign(hard=is_hard, affinity=0.0 if is_hard else RIDGE_AFFINITY)
     if not len(lines):
-        return gpd.GeoDataFrame(ridges, geometry="geometry").reset_index(drop=True), info
-    ridges = ridges[[c for c in lines.columns if c in ridges.columns]]
-    out = pd.concat([lines, ridges.set_crs(lines.crs, allow_override=True) if lines.crs else ridges],
+        return gpd.GeoDataFrame(added, geometry="geometry").reset_index(drop=True), ridges, info
+    added = added[[c for c in lines.columns if c in added.columns]]
+    out = pd.concat([lines, added.set_crs(lines.crs, allow_override=True) if lines.crs else added],
                     ignore_index=True)
-    return gpd.GeoDataFrame(out, geometry="geometry"), info
+    return gpd.GeoDataFrame(out, geometry="geometry"), ridges, info
 
 
-__all__ = ["FLOOR_RADIUS_M", "MIN_LENGTH_M", "RIDGE_AFFINITY", "RIDGE_CLASS", "RISE_M", "ridge_lines",
-           "timed_ridge_lines", "with_ridges"]
+__all__ = ["FLOOR_RADIUS_M", "MIN_LENGTH_M", "RIDGE_AFFINITY", "RIDGE_CLASS", "RISE_M", "ridge_layer", "ridge_lines",
+           "timed_ridge_lines", "with_ridge_lines", "with_ridges"]

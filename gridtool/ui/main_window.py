@@ -716,7 +716,9 @@ class MainWindow(QMainWindow):
     # -- partition --------------------------------------------------------------------------------
     def partition_dialog(self) -> None:
         from .partition_dialog import PartitionDialog
-        dlg = PartitionDialog(self.session.partition_parameters(), self)
+        project = self.session.project
+        dlg = PartitionDialog(self.session.partition_parameters(), self,
+                              has_dem=getattr(project, "dem", None) is not None)
         dlg.accepted.connect(lambda: self.run_partition(dlg.params()))
         dlg.open()
 
@@ -756,6 +758,10 @@ class MainWindow(QMainWindow):
             from ..partition.totals import HouseholdTotals
             t = HouseholdTotals.from_dict(rep["totals"])
             self.log_message(i18n.pick(t.text_zh(), t.text_en()))
+        from ..partition.report import terrain_words
+        ridges = terrain_words(plan.get("terrain"))  # the line gridtool partition prints
+        if ridges is not None:
+            self.log_message(i18n.pick(*ridges))
         if plan.get("redraw"):
             r = plan["redraw"]
             if {"households_total", "codes_kept"} <= set(r):  # the lines gridtool partition --previous prints

@@ -1,4 +1,5 @@
-"""The partition dialog: bounds, target, sub-grids, barrier classes and the infeasible-village policy."""
+"""The partition dialog: bounds, target, sub-grids, barrier classes, ridges of the elevation model and
+the infeasible-village policy."""
 
 from __future__ import annotations
 
@@ -21,11 +22,20 @@ def _spin(lo: int, hi: int, value: int) -> QSpinBox:
 
 
 class PartitionDialog(QDialog):
-    """``params()`` gives the keyword arguments of :class:`~gridtool.partition.engine.GridPartitioner`."""
+    """``params()`` gives the keyword arguments of :class:`~gridtool.partition.engine.GridPartitioner`.
 
-    def __init__(self, previous: dict | None = None, parent=None):
+    ``has_dem``: the project has an elevation model, so the checkbox "follow ridges" (``terrain``,
+    the command line's ``--ignore-terrain`` when off) can be used; without one it is greyed out.
+    """
+
+    def __init__(self, previous: dict | None = None, parent=None, *, has_dem: bool = False):
         super().__init__(parent)
         p = dict(previous or {})
+        self.has_dem = bool(has_dem)
+        self._terrain = bool(p.get("terrain", True))
+        self.terrain = QCheckBox()
+        self.terrain.setEnabled(self.has_dem)
+        self.terrain.setChecked(self._terrain and self.has_dem)
         self.setWindowTitle(tr("partition.title"))
         self.min_hh = _spin(1, 100000, p.get("min_hh", 300))
         self.max_hh = _spin(1, 100000, p.get("max_hh", 500))
@@ -74,6 +84,7 @@ class PartitionDialog(QDialog):
         fs.addRow(self.l_smax, self.sub_max)
         fs.addRow(self.l_starget, self.sub_target)
         fs.addRow(self.l_corr, self.corridor)
+        bgrid.addWidget(self.terrain, (len(BARRIER_CLASSES) + 3) // 4, 0, 1, 4)
         self.bar_box = QGroupBox()
         self.bar_box.setLayout(bgrid)
         self.pol_box = QGroupBox()
@@ -115,6 +126,8 @@ class PartitionDialog(QDialog):
         self.bar_box.setTitle(tr("partition.barriers"))
         for c, cb in self.barriers.items():
             cb.setText(tr(f"barrier.{c}"))
+        self.terrain.setText(tr("partition.terrain"))
+        self.terrain.setToolTip(tr("partition.terrain.tip" if self.has_dem else "partition.terrain.no_dem"))
         self.pol_box.setTitle(tr("partition.policy"))
         for i in range(self.policy.count()):
             self.policy.setItemText(i, tr(f"partition.policy.{self.policy.itemData(i)}"))
@@ -139,5 +152,7 @@ class PartitionDialog(QDialog):
                    sub_target=min(max(self.sub_target.value(), self.sub_min.value()), self.sub_max.value()),
                    subgrids=self.subgrids.isChecked(), corridor_width=self.corridor.value(),
                    hard_barriers=[c for c, cb in self.barriers.items() if cb.isChecked()],
-                   infeasible=self.policy.currentData(), pockets=self.pockets.currentData())
+                   infeasible=self.policy.currentData(), pockets=self.pockets.currentData(),
+                   # without a DEM the box is greyed out: the last choice is kept for when there is one
+                   terrain=self.terrain.isChecked() if self.has_dem else self._terrain)
         return out

@@ -24,7 +24,7 @@ from ..project import Project
 from .events import Signal
 from .following_subgrids import FollowingSubgrids, with_subgrid_counts
 
-PARTITION_LAYERS = ("grids", "subgrids", "special_grids", "corridors", "party_links", "changes")
+PARTITION_LAYERS = ("grids", "subgrids", "special_grids", "corridors", "party_links", "changes", "ridges")
 
 
 class ReplaceLayersCommand:

@@ -20,6 +20,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "role.subgrids": ("子网格", "Sub-grids"),
     "role.special_grids": ("专属网格", "Special grids"),
     "role.corridors": ("专项网格", "Corridors"),
+    "role.ridges": ("山脊线", "Ridge lines"),
     "role.routes": ("巡逻路线", "Patrol routes"),
     "role.route_stops": ("巡逻停靠点", "Route stops"),
     "role.circles": ("服务圈", "Service circles"),
@@ -318,6 +319,16 @@ STRINGS.update({
     "partition.policy.merge": ("与邻村合并", "Merge with a neighbour"),
     "partition.policy_note": ("户数范围是硬性规则：无法满足的村会在结果中列出，并可逐个选择处理办法。",
                               "The bounds are a hard rule: villages that cannot meet them are listed with remedies you can choose one by one."),
+    "partition.terrain": ("沿山脊划分（需高程模型）", "Follow ridges (needs a DEM)"),
+    "partition.terrain.tip": ("网格和子网格边界沿高程模型中两侧谷底之间的山脊划分（户数范围优先）；"
+                              "不勾选等同命令行的 --ignore-terrain",
+                              "Grid and sub-grid borders follow the ridges between valleys of the elevation "
+                              "model (the household bounds come first); unticked is the command line's "
+                              "--ignore-terrain"),
+    "partition.terrain.no_dem": ("项目没有高程模型：在新建项目向导中选择高程文件（GeoTIFF、.hgt），"
+                                 "或命令行导入时加 --dem 文件，之后可用",
+                                 "The project has no elevation model: choose one in the new-project wizard "
+                                 "(GeoTIFF, .hgt) or import with --dem FILE to use this"),
     "partition.run": ("开始划分", "Partition"),
     "partition.bad_bounds": ("最少户数不能大于最多户数", "The minimum cannot exceed the maximum"),
     "barrier.river": ("河流", "Rivers"),

@@ -98,6 +98,8 @@ DEFAULT_STYLES: dict[str, LayerStyle] = {
                            label_field="name"),
     "party_members": LayerStyle(fill=(203, 24, 29, 255), stroke=None, point_size=4.0, label_field="name"),
     "party_links": LayerStyle(stroke=(203, 24, 29, 120), width=1.0),
+    # the ridges a partition followed (山脊线): the wall map's thin brown dashes (maps.style.RIDGE)
+    "ridges": LayerStyle(stroke=(140, 81, 10, 230), width=1.2, dash=True, label_field="length_m"),
     "routes": LayerStyle(stroke=(228, 26, 28, 255), width=2.6, label_field="team"),
     "route_stops": LayerStyle(fill=(255, 255, 255, 255), stroke=(40, 40, 40, 255), width=1.2, point_size=14.0,
                               label_field="seq"),
