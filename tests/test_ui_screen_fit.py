@@ -222,3 +222,20 @@ def test_a_full_hd_screen_keeps_the_layout_it_had(qtbot, plan_path):
     finally:
         _close(w)
 
+
+def test_wall_map_dialog_keeps_its_buttons_on_a_1366_laptop_at_150_percent(main_window, qtbot, plan_path):
+    """The wall-map dialog could not shrink below 1073×519: on 910×490 its 导出/取消 were off the
+    screen. Its preview scales down instead."""
+    from gridtool.ui.export_dialogs import WallMapDialog
+    from gridtool.ui.screen import FRAME
+    main_window.open_project(plan_path, background=False)
+    dlg = WallMapDialog(main_window)
+    room = LAPTOP - FRAME
+    assert _fits(QDialog.minimumSizeHint(dlg), room), QDialog.minimumSizeHint(dlg)
+    dlg.show()
+    qtbot.waitExposed(dlg)
+    dlg.resize(room)
+    qtbot.waitUntil(lambda: QDialog.size(dlg) == room, timeout=5000)
+    corner = dlg.buttons.mapTo(dlg, dlg.buttons.rect().bottomRight())
+    assert corner.x() < room.width() and corner.y() < room.height(), corner
+    dlg.reject()
