@@ -133,3 +133,109 @@ def test_main_window_with_a_plan_fits_a_1366_laptop_at_150_percent(main_window, 
     qtbot.waitUntil(lambda: main_window.size() == LAPTOP, timeout=5000)
     assert _fits(main_window.minimumSizeHint(), LAPTOP), main_window.minimumSizeHint()
     assert main_window.canvas.height() > 0 and main_window.statusBar().geometry().bottom() < LAPTOP.height()
+
+
+@pytest.fixture
+def plan_path(tmp_path):
+    from gridtool.partition.output import partition_project
+    from gridtool.project import Project
+    from gridtool.samples import sample_sources
+    p = Project.from_sources(sample_sources("nanjing-xuanwu"), name="nanjing-xuanwu")
+    partition_project(p, corridor_width=0)
+    return str(p.save(tmp_path / "plan.gpkg"))
+
+
+def _window_of(qtbot, size: QSize, plan_path: str):
+    """A main window opened at ``size`` (as on a screen that size: it starts at the screen's free
+    area) with a partitioned project."""
+    from gridtool.ui import fonts, i18n
+    from gridtool.ui.main_window import MainWindow
+    from PyQt6.QtWidgets import QApplication
+    fonts.apply_app_font(QApplication.instance())
+    i18n.set_language("zh")
+    w = MainWindow(autosave=False)
+    w.resize(size)
+    w.show()
+    qtbot.waitExposed(w)
+    w.open_project(plan_path, background=False)
+    qtbot.waitUntil(lambda: w.size() == size, timeout=5000)
+    return w
+
+
+def _close(w) -> None:
+    w.session.set_project(None)
+    w.close()
+    w.deleteLater()
+
+
+def test_the_map_gets_most_of_a_1366_laptop_at_150_percent(qtbot, plan_path):
+    """At 910×490 the map was a 200×235 island (11 % of the window) between a layers dock held at
+    342 pixels by its four buttons, a grid panel that scrolled sideways and the attribute table. Now
+    the layers are a tab beside the grid panel, the table and the log wait until asked, and the
+    target's total wraps onto two lines."""
+    import numpy as np
+    w = _window_of(qtbot, LAPTOP, plan_path)
+    try:
+        qtbot.wait(50)
+        c = w.canvas
+        assert c.width() * c.height() >= 0.5 * LAPTOP.width() * LAPTOP.height(), c.size()
+        d = w.docks
+        assert not d["table"].isVisible() and not d["problems"].isVisible()
+        assert d["layers"] in w.tabifiedDockWidgets(d["grids"])
+        area = d["grids"].widget()  # the grid panel: no sideways scrolling, the whole target line shown
+        assert not area.horizontalScrollBar().isVisible()
+        total = w.grid_panel.target_total
+        assert "320102900001-01" in total.text() and total.wordWrap()
+        assert total.height() >= total.heightForWidth(total.width()), (total.height(), total.width())
+        d["layers"].raise_()  # the layer buttons on two rows, all inside the narrow panel
+        qtbot.waitUntil(lambda: w.layer_panel.isVisible(), timeout=5000)
+        lp = w.layer_panel
+        for b in (lp.up, lp.down, lp.colour, lp.zoom):
+            assert lp.rect().contains(b.geometry()), (b.text(), b.geometry(), lp.rect())
+        assert lp.up.y() == lp.down.y() < lp.colour.y() == lp.zoom.y()
+
+        w.canvas.featuresPicked.emit("grids", np.array([0]), False)  # a click on a grid opens the table
+        qtbot.waitUntil(lambda: d["table"].isVisible(), timeout=5000)
+        assert w.table.role == "grids" and c.height() > 0
+        assert _fits(w.minimumSizeHint(), LAPTOP), w.minimumSizeHint()
+        w.validate_plan()  # a check's problems open the log
+        assert d["problems"].isVisible()
+    finally:
+        _close(w)
+
+
+def test_a_full_hd_screen_keeps_the_layout_it_had(qtbot, plan_path):
+    """1920×1080 at 100 %: the layers on the left with their buttons on one row, the grid panel on
+    the right with its totals on one line, the attribute table and the log below, as before."""
+    w = _window_of(qtbot, QSize(1920, 1080), plan_path)
+    try:
+        d = w.docks
+        assert all(d[k].isVisible() for k in ("layers", "grids", "table"))
+        assert w.dockWidgetArea(d["layers"]) == w.dockWidgetArea(d["layers"]).LeftDockWidgetArea
+        assert not w.tabifiedDockWidgets(d["layers"])
+        lp = w.layer_panel
+        assert lp.up.y() == lp.down.y() == lp.colour.y() == lp.zoom.y()
+        assert not w.grid_panel.target_total.wordWrap()
+        qtbot.waitUntil(lambda: 0.1 < d["table"].height() / 1080 < 0.25, timeout=5000)  # a fifth, as before
+        w.canvas.featuresPicked.emit("grids", __import__("numpy").array([0]), False)
+        assert d["table"].isVisible()
+    finally:
+        _close(w)
+
+
+def test_wall_map_dialog_keeps_its_buttons_on_a_1366_laptop_at_150_percent(main_window, qtbot, plan_path):
+    """The wall-map dialog could not shrink below 1073×519: on 910×490 its 导出/取消 were off the
+    screen. Its preview scales down instead."""
+    from gridtool.ui.export_dialogs import WallMapDialog
+    from gridtool.ui.screen import FRAME
+    main_window.open_project(plan_path, background=False)
+    dlg = WallMapDialog(main_window)
+    room = LAPTOP - FRAME
+    assert _fits(QDialog.minimumSizeHint(dlg), room), QDialog.minimumSizeHint(dlg)
+    dlg.show()
+    qtbot.waitExposed(dlg)
+    dlg.resize(room)
+    qtbot.waitUntil(lambda: QDialog.size(dlg) == room, timeout=5000)
+    corner = dlg.buttons.mapTo(dlg, dlg.buttons.rect().bottomRight())
+    assert corner.x() < room.width() and corner.y() < room.height(), corner
+    dlg.reject()

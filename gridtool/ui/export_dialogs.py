@@ -75,7 +75,7 @@ def sheet_canvas():
     class SheetCanvas(FigureCanvasQTAgg):
         def __init__(self):
             super().__init__(Figure(figsize=(11.7, 16.5)))
-            self.setMinimumSize(480, 360)
+            self.setMinimumSize(240, 180)  # the sheet scales: a small screen keeps the buttons in view
             self.shown = False  # a drawn sheet is on show
 
         def show_figure(self, fig) -> None:
@@ -117,6 +117,20 @@ def sheet_canvas():
     return SheetCanvas()
 
 
+class _PathEdit(QLineEdit):
+    """The output file: room for a folder and a file name, narrower only on a small screen (1366×768
+    at 150 %: 910 pixels for the options and the preview)."""
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.setMinimumWidth(260)
+
+    def sizeHint(self):
+        hint = super().sizeHint()
+        hint.setWidth(max(hint.width(), 380))
+        return hint
+
+
 class _ExportDialog(QDialog):
     """Output file, title, personal-data choice, and a Run button that starts the job."""
 
@@ -130,8 +144,7 @@ class _ExportDialog(QDialog):
         self.setWindowTitle(tr(f"export.{self.kind}"))
         p = window.session.project
         base = Path(window.session.path).with_suffix("") if window.session.path else Path.home() / p.name
-        self.path = QLineEdit(str(base) + f"-{self.kind}{self.suffixes[0]}")
-        self.path.setMinimumWidth(380)  # room for a folder and a file name
+        self.path = _PathEdit(str(base) + f"-{self.kind}{self.suffixes[0]}")
         browse = QPushButton("…")
         browse.setMaximumWidth(32)
         browse.clicked.connect(self._browse)

@@ -304,6 +304,15 @@ class GridPanel(QWidget):
         editor.strokeFinished.connect(lambda _r: self.update_totals())
         self.retranslate()
 
+    def set_compact(self, on: bool) -> None:
+        """On a small screen the totals wrap (目标 320102900001-01: 368 户 on one line, its bounds on
+        the next) and the unit box shows as much of 住户（楼栋） as fits (its list shows it whole),
+        instead of widening the panel until it scrolls sideways."""
+        for label in (self.target_total, self.source_total):
+            label.setWordWrap(on)
+        # two characters and the arrow (a combo box caches its least size from its longest item)
+        self.unit.setMinimumWidth(self.unit.fontMetrics().horizontalAdvance("住户") + 40 if on else 0)
+
     # -- language ----------------------------------------------------------------------------------
     def retranslate(self) -> None:
         self.edit_box.setTitle(tr("grids.edit_box"))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QIcon, QPixmap
-from PyQt6.QtWidgets import (QColorDialog, QHBoxLayout, QPushButton, QTreeWidget, QTreeWidgetItem,
-                             QVBoxLayout, QWidget)
+from PyQt6.QtWidgets import (QColorDialog, QGridLayout, QPushButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout,
+                             QWidget)
 
 from .i18n import language, role_name, tr
 from .map_layers import LayerStack
@@ -42,16 +42,22 @@ class LayerPanel(QWidget):
         self.down.clicked.connect(lambda: self._move(1))
         self.colour.clicked.connect(self._pick_colour)
         self.zoom.clicked.connect(lambda: self.current_role() and self.zoomRequested.emit(self.current_role()))
-        buttons = QHBoxLayout()
-        for b in (self.up, self.down, self.colour, self.zoom):
-            buttons.addWidget(b)
+        self.buttons = QGridLayout()
+        self.set_compact(False)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         lay.addWidget(self.tree)
-        lay.addLayout(buttons)
+        lay.addLayout(self.buttons)
         self._filling = False
         stack.changed.connect(self._on_stack)
         self.retranslate()
+
+    def set_compact(self, on: bool) -> None:
+        """The four buttons on two rows (``on``, a small screen: the panel needs half the width) or
+        on one."""
+        for i, b in enumerate((self.up, self.down, self.colour, self.zoom)):
+            self.buttons.removeWidget(b)
+            self.buttons.addWidget(b, *(divmod(i, 2) if on else (0, i)))
 
     def retranslate(self) -> None:
         self.tree.setHeaderLabels([tr("layers.layer"), tr("layers.labels")])

@@ -83,6 +83,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.docks["table"], self.docks["problems"])
         self.docks["grids"].raise_()
         self.docks["table"].raise_()
+        self.compact = False  # the small-screen layout (set when first shown)
 
         self._make_actions()
         self._make_menus()
@@ -94,6 +95,11 @@ class MainWindow(QMainWindow):
         self.retranslate()
         self._update_actions()  # no project yet: Partition, Redraw, Patrol … start disabled
 
+    def open_dock(self, key: str) -> None:
+        """Show a dock in front of its tabs (on a small screen the table and the log start closed)."""
+        from .dock_layout import open_dock
+        open_dock(self, key)
+
     def _widen_dock(self, dock, width: int) -> None:
         """Widen ``dock`` to ``width`` (its content grew: the grid panel with a project in it), taking
         the room from the map; on a small screen the map keeps its minimum and the panel scrolls."""
@@ -103,11 +109,8 @@ class MainWindow(QMainWindow):
         super().showEvent(ev)
         if not getattr(self, "_sized", False):
             self._sized = True
-            # The map gets most of the window; docks start narrow (the user can widen them).
-            w, h = self.width(), self.height()
-            self.resizeDocks([self.docks["layers"], self.docks["grids"]], [int(w * 0.13), int(w * 0.27)],
-                             Qt.Orientation.Horizontal)
-            self.resizeDocks([self.docks["table"]], [int(h * 0.2)], Qt.Orientation.Vertical)
+            from .dock_layout import first_layout
+            self.compact = first_layout(self)  # a small screen: the map gets most of the window
 
     # -- actions ----------------------------------------------------------------------------------
     def _act(self, key: str, slot=None, shortcut=None, checkable: bool = False) -> QAction:
@@ -415,6 +418,8 @@ class MainWindow(QMainWindow):
 
     def _picked(self, role: str, feats, add: bool) -> None:
         self.canvas.set_selection(role, feats, add)
+        if self.compact and len(feats) and not self.docks["table"].isVisible():  # closed on a small screen
+            self.open_dock("table")
         if self.table.role != role:
             self.table.show_layer(role)
         self.table.select_features(self.canvas.selection.get(role, np.zeros(0, dtype=np.int64)))
@@ -868,7 +873,7 @@ class MainWindow(QMainWindow):
             return
         problems = plan.validate()
         self.problems.set_problems(problems, "plan")
-        self.docks["problems"].raise_()
+        self.open_dock("problems")
         self.log_message(tr("log.validated", n=len(problems)))
 
     def validate_data(self) -> None:
@@ -883,7 +888,7 @@ class MainWindow(QMainWindow):
         def done(problems):
             p.problems = problems
             self.problems.set_problems(problems, "data")
-            self.docks["problems"].raise_()
+            self.open_dock("problems")
 
         self.run_job(tr("job.validate"), work, done)
 
