@@ -5,7 +5,8 @@ A station list, place register or roster whose 经度/纬度 were copied from a 
 coordinates alone cannot tell (the offsets keep them plausible lon/lat), but a layer whose CRS is
 trusted can: the points are compared with it as read and with each offset undone, and only a
 conversion that fits clearly better is reported, with the figures and the ``--crs-in`` fix. Nothing
-is ever converted here; ambiguous evidence says nothing.
+is ever converted here; ambiguous evidence says nothing, and points outside the trusted layer's
+extent (a sheet spanning two towns, roads of one) are no evidence at all.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ class OffsetFit:
     """How a point layer fits a reference layer as read and with ``offset`` undone."""
 
     offset: str
-    points: int            # points compared (a sample of at most MAX_POINTS)
+    points: int            # points compared (of a sample of at most MAX_POINTS, inside the reference's extent)
     median_read_m: float
     median_converted_m: float
     closer: int            # points that came closer once converted
@@ -79,19 +80,33 @@ def _points(gdf: gpd.GeoDataFrame) -> gpd.GeoSeries:
 
 def fit_offsets(points: gpd.GeoSeries, reference) -> list[OffsetFit]:
     """Distances from ``points`` (as read, in a metric CRS) to the nearest ``reference`` geometry,
-    as read and with the GCJ-02 and BD-09 offsets undone, one :class:`OffsetFit` per offset."""
+    as read and with the GCJ-02 and BD-09 offsets undone, one :class:`OffsetFit` per offset.
+
+    Only points inside the reference's extent (its convex hull) both as read and converted are
+    compared: beyond it every shift towards the reference brings points closer, so true WGS84
+    points in a town the roads do not cover would look like offset ones."""
     tree = shapely.STRtree(np.asarray(reference))
+    hull = shapely.convex_hull(shapely.multipoints(shapely.get_coordinates(np.asarray(reference))))
+    shapely.prepare(hull)
 
     def nearest(geoms) -> np.ndarray:
         _, dist = tree.query_nearest(np.asarray(geoms), return_distance=True, all_matches=False)
         return dist
 
-    read = nearest(points.values)
+    def covered(geoms) -> np.ndarray:
+        return shapely.contains_xy(hull, shapely.get_x(geoms), shapely.get_y(geoms))
+
+    as_read = points.values
+    inside = covered(as_read)
     lonlat = points.to_crs(WGS84).values
     out = []
     for offset in OFFSET_NAMES:
-        moved = gpd.GeoSeries(offset_to_wgs84(lonlat, offset), crs=WGS84).to_crs(points.crs)
-        conv = nearest(moved.values)
+        moved = gpd.GeoSeries(offset_to_wgs84(lonlat, offset), crs=WGS84).to_crs(points.crs).values
+        keep = inside & covered(moved)
+        if not keep.any():
+            out.append(OffsetFit(offset, 0, math.nan, math.nan, 0, 0))
+            continue
+        read, conv = nearest(as_read[keep]), nearest(moved[keep])
         changed = np.abs(conv - read) > 1.0
         out.append(OffsetFit(offset, len(read), float(np.median(read)), float(np.median(conv)),
                              int((changed & (conv < read)).sum()), int(changed.sum())))

@@ -28,6 +28,7 @@ from . import limits
 from .columns import find_column
 from .crs import offset_to_wgs84, robust_bounds, wgs84_to_offset
 from .errors import GridtoolError, feature_id_zh
+from .maps.privacy import mask_value
 from .offset_fit import check_offsets
 from .problems import Problem
 from .project import Project
@@ -329,8 +330,11 @@ def _check_duplicate_ids(project: Project, repeated: dict | None = None) -> list
             shared = text[dup].value_counts()
             rows_of = {v: lyr.gdf.loc[dup & (text == v), "src_id"].head(4).astype(str).tolist()
                        for v in shared.index[:3]} if "src_id" in lyr.gdf else {}
-            example = "；".join(f"{v}：" + "、".join(feature_id_zh(r) for r in rows) for v, rows in rows_of.items())
-            example_en = "; ".join(f"{v}: " + ", ".join(rows) for v, rows in rows_of.items())
+            # An ID-card number is personal data: the console, the app and the saved project show it masked.
+            kind = (lyr.sensitive or {}).get(col)
+            shown = {v: mask_value(v, kind) if kind else v for v in rows_of}
+            example = "；".join(f"{shown[v]}：" + "、".join(feature_id_zh(r) for r in rows) for v, rows in rows_of.items())
+            example_en = "; ".join(f"{shown[v]}: " + ", ".join(rows) for v, rows in rows_of.items())
             out.append(Problem(
                 sev, "duplicate_id", f"“{col}”列有 {int(dup.sum())} 个要素共用 {len(shared)} 个编号（{example}）",
                 f"{int(dup.sum())} feature(s) share {len(shared)} ID(s) in column {col!r} ({example_en})",

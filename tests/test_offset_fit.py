@@ -102,3 +102,19 @@ def test_import_prints_the_warning_in_chinese_and_english(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "很可能取自高德/腾讯地图" in out and "--crs-in stations=gcj02" in out
     assert "警务室_gcj02.xlsx" in out and "按 GCJ-02 换算后为" in out
+
+
+@pytest.mark.parametrize("beyond_m", [300, 900])
+def test_true_wgs84_points_beyond_the_roads_extent_get_no_offset_warning(tmp_path, beyond_m):
+    """A sheet spanning two towns, roads of one: the other town's true WGS84 points lie east of the
+    roads, where undoing any offset (a shift west) brings every one of them closer. They are no
+    evidence: no warning telling the planner to move correct points a kilometre."""
+    path, layer = _roads().rsplit(":", 1)
+    x0, y0, x1, y1 = pyogrio.read_dataframe(path, layer=layer).to_crs(GK120).total_bounds
+    rng = np.random.default_rng(1)
+    xy = np.column_stack([x1 + beyond_m + rng.uniform(0, 300, 30), (y0 + y1) / 2 + rng.uniform(-300, 300, 30)])
+    pts = gpd.GeoSeries(shapely.points(xy), crs=GK120).to_crs(4326)
+    sheet = tmp_path / "邻镇警务室.xlsx"
+    pd.DataFrame({"名称": [f"{i + 1}号警务室" for i in range(30)], "经度": pts.x, "纬度": pts.y}).to_excel(sheet, index=False)
+    project = Project.from_sources({"roads": _roads(), "stations": str(sheet)})
+    assert _offset_warnings(project) == []

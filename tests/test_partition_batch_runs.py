@@ -28,6 +28,19 @@ def _bow_tie(layers: dict, row: int) -> dict:
     return lay
 
 
+def _run_failing_batch(city: dict, tmp_path, capsys):
+    """``partition --out-dir`` on ``city`` (one village fails: exit 4): the out folder, the console,
+    the report and the list of households in no grid."""
+    import pyogrio
+    out = tmp_path / "out"
+    rc = main(["partition", str(_save_project(city, tmp_path / "city.gpkg")), "--out-dir", str(out),
+               "--workers", "1", "--quiet", "--no-subgrids"])
+    text = capsys.readouterr().out
+    assert rc == 4
+    rep = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    return out, text, rep, pyogrio.read_dataframe(out / "未划入网格住户.gpkg", layer="unassigned_households")
+
+
 def test_a_failed_village_keeps_its_households_in_the_district_file_and_the_totals(tmp_path, capsys):
     city = _bow_tie(_city(), 3)  # 太白村, township 500101002, district 500101
     path = _save_project(city, tmp_path / "city.gpkg")
@@ -324,19 +337,12 @@ def test_households_in_no_grid_are_listed_in_one_file_with_why(tmp_path, capsys)
     lies in no village (those households are in no district file). Both are listed in
     未划入网格住户.gpkg with their roster feature number, coordinates and why, the outside ones with
     the nearest village and the distance; the figures are the console's; names are masked."""
-    import pyogrio
     city = _bow_tie(_city(), 3)
     hs = city["households"].copy()
     hs["户主姓名"] = ["张伟", "王芳", "李娜", "刘洋"] * (len(hs) // 4) + ["陈静"] * (len(hs) % 4)
     city["households"] = hs
-    path = _save_project(city, tmp_path / "city.gpkg")
-    out = tmp_path / "out"
-    rc = main(["partition", str(path), "--out-dir", str(out), "--workers", "1", "--quiet", "--no-subgrids"])
-    text = capsys.readouterr().out
-    assert rc == 4
-    rep = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    out, text, rep, listed = _run_failing_batch(city, tmp_path, capsys)
     t, u = rep["totals"], rep["batch"]["unassigned"]
-    listed = pyogrio.read_dataframe(out / "未划入网格住户.gpkg", layer="unassigned_households")
     # One total: the file holds every household the totals call unassigned, no more.
     assert u["file"] == "未划入网格住户.gpkg" and int(listed["hh"].sum()) == u["households"] == t["unassigned"]
     assert len(listed) == u["features"] == t["unassigned_features"]
@@ -409,7 +415,6 @@ def test_a_failed_villages_buildings_split_by_an_earlier_plan_are_listed_whole_i
     """A project partitioned before: 太白村's buildings carry last year's grid_parts. When 太白村
     fails, those buildings are in no grid; the list of households in no grid holds them whole,
     so the file adds up to the totals' unassigned and the console states no remainder."""
-    import pyogrio
     city = _bow_tie(_city(), 3)
     hs = city["households"].copy()
     taibai = shapely.within(hs.geometry.values, city["villages"].geometry.iloc[3])
@@ -420,14 +425,8 @@ def test_a_failed_villages_buildings_split_by_an_earlier_plan_are_listed_whole_i
     hs.loc[split, "grid_parts"] = [f"500101002002-01:1;500101002002-02:{int(n) - 1}" for n in hs.loc[split, "hh"]]
     city["households"] = hs
     assert split.sum() > 0
-    path = _save_project(city, tmp_path / "city.gpkg")
-    out = tmp_path / "out"
-    rc = main(["partition", str(path), "--out-dir", str(out), "--workers", "1", "--quiet", "--no-subgrids"])
-    text = capsys.readouterr().out
-    assert rc == 4
-    rep = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    out, text, rep, listed = _run_failing_batch(city, tmp_path, capsys)
     t, u = rep["totals"], rep["batch"]["unassigned"]
-    listed = pyogrio.read_dataframe(out / "未划入网格住户.gpkg", layer="unassigned_households")
     assert int(listed["hh"].sum()) == u["households"] == t["unassigned"]
     assert len(listed) == t["unassigned_features"]
     assert "跨网格拆分的楼栋中未分配的部分" not in text

@@ -174,3 +174,33 @@ def test_cli_says_ridges_were_used_and_ignore_terrain_switches_them_off(tmp_path
     rep_off = json.loads((tmp_path / "off.json").read_text(encoding="utf-8"))
     assert rep_on["plan"]["terrain"]["used"] and not rep_off["plan"]["terrain"]["used"]
     assert rep_on["plan"]["ridge_grids"] == [] and len(rep_off["plan"]["ridge_grids"]) >= 1
+
+
+def test_a_locked_grid_over_the_ridge_stays_byte_identical_and_the_warning_says_the_lock_holds_it(tmp_path, capsys):
+    """Last year's plan, drawn without the DEM, cuts across the ridge. Redrawn with the DEM and one
+    grid locked: that grid keeps its outline byte for byte, and the warning blames the lock, not
+    the household bounds (both villages' 440 fit 300–500 on either side of the ridge)."""
+    import pyogrio
+
+    from gridtool.cli import main
+    layers = _layers()
+    p = Project(name="双河", crs=layers["villages"].crs)
+    for role, gdf in layers.items():
+        p.layers[role] = Layer(role=role, gdf=gdf)
+    old_src = p.save(tmp_path / "去年.gpkg")
+    p.dem = _dem()
+    src = p.save(tmp_path / "今年.gpkg")
+    old = tmp_path / "old.gpkg"
+    common = ["--corridor-width", "0", "--no-subgrids", "--quiet"]
+    assert main(["partition", str(old_src), "--out", str(old), *common]) == 0
+    before = pyogrio.read_dataframe(old, layer="grids").set_index("code")
+    code = before.index[0]
+    capsys.readouterr()
+    assert main(["--lang", "both", "partition", str(src), "--previous", str(old), "--lock", code,
+                 "--out", str(tmp_path / "new.gpkg"), *common]) == 0
+    said = capsys.readouterr().out
+    after = pyogrio.read_dataframe(tmp_path / "new.gpkg", layer="grids").set_index("code")
+    assert shapely.to_wkb(after.geometry[code]) == shapely.to_wkb(before.geometry[code])
+    assert "网格边界沿山脊" in said and "隔着山脊" in said
+    assert f"锁定网格 {code} 保持上一版形状" in said and "这些网格是户数范围所迫" not in said
+    assert f"the locked grid(s) {code} keep the previous shape" in said

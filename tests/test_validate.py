@@ -122,3 +122,23 @@ def test_non_integer_counts_are_a_warning(tmp_path, township):
     project = _project(tmp_path, {"households": hh, "villages": township["villages"]})
     p = _codes(validate(project))["hh_not_integer"]
     assert p.severity == "warning" and p.features == ["FID 1"]
+
+
+def test_a_repeated_id_card_number_is_named_masked(tmp_path, township):
+    """Two roster rows with one 身份证号: the warning names the rows and the number masked, on the
+    console and in the saved project's problem list, never the whole ID-card number."""
+    import sqlite3
+
+    hh = township["households"].copy()
+    hh["身份证号"] = [f"5001011990010{i:05d}" for i in range(len(hh))]
+    hh.loc[6, "身份证号"] = hh.loc[5, "身份证号"]
+    whole = hh.loc[5, "身份证号"]
+    project = _project(tmp_path, {"households": hh, "villages": township["villages"]})
+    dup = [p for p in validate(project) if p.code == "duplicate_id" and p.field == "身份证号"]
+    assert len(dup) == 1
+    assert whole not in dup[0].zh and whole not in dup[0].en
+    assert f"{whole[:6]}********{whole[-4:]}" in dup[0].zh
+    project.layers["households"].problems = dup
+    with sqlite3.connect(project.save(tmp_path / "p.gpkg")) as con:
+        meta = "".join(v for (v,) in con.execute("SELECT value FROM gridtool_meta"))
+    assert "duplicate_id" in meta and whole not in meta

@@ -123,14 +123,7 @@ def _print_partition(args, rep: dict, out) -> None:
         shown_zh = "、".join(f"{r['code']}（{r['village']}，{r['ridge_m']} 米）" for r in ridges[:8])
         shown_en = ", ".join(f"{r['code']} ({r['village']}, {r['ridge_m']} m)" for r in ridges[:8])
         more = f" …（共 {len(ridges)} 个）" if len(ridges) > 8 else ""
-        used = (plan.get("terrain") or {}).get("used")
-        # With the ridges already borders, what is left is what the household bounds forced.
-        then_zh = ("山脊已作为网格边界，这些网格是户数范围所迫；可沿山脊手工拆分（gridtool edit --split 编码）或放宽该村户数范围（--relax）"
-                   if used else "可沿山脊手工拆分（gridtool edit --split 编码），或把山脊画成边界线后重新划分")
-        then_en = ("The ridges are grid borders already: the household bounds forced these. Split them by hand "
-                   "(gridtool edit --split CODE) or relax the village's bounds (--relax)" if used else
-                   "Split them along the ridge by hand (gridtool edit --split CODE), or draw the ridge as a "
-                   "boundary line and partition again")
+        then_zh, then_en = _ridge_remedy(plan, ridges)
         say(args, f"  [警告] {len(ridges)} 个网格的住户之间隔着山脊（在网格内往来须翻越 {lim} 米以上，按高程模型）："
                   f"{shown_zh}{more}。{then_zh}",
             f"  [warning] {len(ridges)} grid(s) hold households on both sides of a ridge (walking between them "
@@ -143,6 +136,27 @@ def _print_partition(args, rep: dict, out) -> None:
             f"{pg['households']} households); --pockets join joins it across the barrier")
     if args.report:
         say(args, f"  报告：{args.report}", f"  report: {args.report}")
+
+
+def _ridge_remedy(plan: dict, ridges: list[dict]) -> tuple[str, str]:
+    """What to do about grids over a ridge: with the ridges already borders, what is left is what
+    the household bounds forced, or a grid the planner locked (it keeps last year's shape)."""
+    if not (plan.get("terrain") or {}).get("used"):
+        return ("可沿山脊手工拆分（gridtool edit --split 编码），或把山脊画成边界线后重新划分",
+                "Split them along the ridge by hand (gridtool edit --split CODE), or draw the ridge as a "
+                "boundary line and partition again")
+    locked = set((plan.get("redraw") or {}).get("locked") or [])
+    held = [r["code"] for r in ridges if r["code"] in locked]
+    if not held:
+        return ("山脊已作为网格边界，这些网格是户数范围所迫；可沿山脊手工拆分（gridtool edit --split 编码）或放宽该村户数范围（--relax）",
+                "The ridges are grid borders already: the household bounds forced these. Split them by hand "
+                "(gridtool edit --split CODE) or relax the village's bounds (--relax)")
+    return (f"山脊已作为网格边界，但锁定网格 {'、'.join(held)} 保持上一版形状（不锁定这些编码再重绘，即可沿山脊重划）；"
+            "其余是户数范围或锁定网格所迫，可沿山脊手工拆分（gridtool edit --split 编码）或放宽该村户数范围（--relax）",
+            f"The ridges are grid borders already, but the locked grid(s) {', '.join(held)} keep the previous "
+            "shape (redraw without these codes in --lock to draw them along the ridge); the household bounds "
+            "or the locked grids forced the others: split them by hand (gridtool edit --split CODE) or relax "
+            "the village's bounds (--relax)")
 
 
 def _print_terrain(args, terrain: dict | None) -> None:
