@@ -121,6 +121,7 @@ class Monkey:
         self.rng = random.Random(seed)
         self.seed = seed
         self.strict_redraw_locks = strict_redraw_locks
+        self._offering_recovery = False  # a recovery question is being asked (see _new_window)
         self.verbose = verbose
         self.log = log
         self.result = MonkeyResult(seed)
