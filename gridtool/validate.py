@@ -31,6 +31,7 @@ from .errors import GridtoolError, feature_id_zh
 from .maps.privacy import mask_value
 from .offset_fit import check_offsets
 from .problems import Problem
+from .personal import is_record_number_header
 from .project import Project
 from .roles import ROLES, geometry_family
 from .spatial import assign_to_polygons, household_points
@@ -303,6 +304,18 @@ def _row_order(label: str):
     return (0, int(tail), s) if tail.isdigit() else (1, 0, s)
 
 
+#: What a shared ID does, by layer: the fix of :func:`_check_duplicate_ids`.
+_DUPLICATE_FIX = {
+    "households": ("同一编号的住户会被重复计数：删除重复行或改正编号。",
+                   "households with one ID are counted twice: delete the repeated rows or correct the IDs."),
+    "incidents": ("同一编号的警情会被重复计入热点和统计：删除重复的行（同一警情导出了两次）或改正编号。",
+                  "calls with one number are counted twice in hot spots and figures: delete the repeated rows "
+                  "(one call exported twice) or correct the numbers."),
+    None: ("同一编号的要素会被重复计算：删除重复行或改正编号。",
+           "features with one ID are counted twice: delete the repeated rows or correct the IDs."),
+}
+
+
 def _check_duplicate_ids(project: Project, repeated: dict | None = None) -> list[Problem]:
     """One ID on several features: the layer's ID column, and for layers about people the columns
     of ID-card numbers (身份证号). Rows that repeat a whole earlier row are reported as such and
@@ -311,9 +324,12 @@ def _check_duplicate_ids(project: Project, repeated: dict | None = None) -> list
     for role, lyr in project.layers.items():
         cols = []
         col = find_column([c for c in lyr.gdf.columns if c not in ("src_id", "osm_id")], "id")
+        if col is None and role == "incidents":  # a 110 export keys its calls by 警情编号/接警编号
+            col = next((c for c in lyr.gdf.columns if is_record_number_header(c)), None)
         if col is not None:
             cols.append(col)
-        if ROLES.get(role) is not None and ROLES[role].personal:
+        # One caller's ID card on many 110 calls is normal; one person's on two households is not.
+        if ROLES.get(role) is not None and ROLES[role].personal and role != "incidents":
             cols += [c for c, kind in (lyr.sensitive or {}).items() if kind == "id_number" and c in lyr.gdf
                      and c not in cols]
         skip = (repeated or {}).get(role)
@@ -338,8 +354,8 @@ def _check_duplicate_ids(project: Project, repeated: dict | None = None) -> list
             out.append(Problem(
                 sev, "duplicate_id", f"“{col}”列有 {int(dup.sum())} 个要素共用 {len(shared)} 个编号（{example}）",
                 f"{int(dup.sum())} feature(s) share {len(shared)} ID(s) in column {col!r} ({example_en})",
-                fix_zh="同一编号的住户会被重复计数：删除重复行或改正编号。",
-                fix_en="households with one ID are counted twice: delete the repeated rows or correct the IDs.",
+                fix_zh=_DUPLICATE_FIX.get(role, _DUPLICATE_FIX[None])[0],
+                fix_en=_DUPLICATE_FIX.get(role, _DUPLICATE_FIX[None])[1],
                 field=col, features=_ids(lyr.gdf, dup), bounds=_bounds(lyr.gdf[dup]), **_where(lyr)))
     return out
 

@@ -142,3 +142,17 @@ def test_a_repeated_id_card_number_is_named_masked(tmp_path, township):
     with sqlite3.connect(project.save(tmp_path / "p.gpkg")) as con:
         meta = "".join(v for (v,) in con.execute("SELECT value FROM gridtool_meta"))
     assert "duplicate_id" in meta and whole not in meta
+
+
+def test_one_caller_on_many_110_calls_is_no_duplicate_but_one_call_exported_twice_is(tmp_path, township):
+    """In a 110 export one 报警人 phoning three times is normal: their ID-card number on three calls
+    is not reported; a 警情编号 on two rows (one call exported twice) is, with the calls' fix (counted
+    twice in hot spots), not the households' one."""
+    pts = township["households"].geometry.to_numpy()[:6]
+    calls = gpd.GeoDataFrame({"警情编号": ["J001", "J002", "J003", "J004", "J004", "J005"],
+                              "报警人身份证号": ["110105200004044993"] * 3 + [f"5001011990010{i:05d}" for i in range(3)],
+                              "警情类别": ["治安"] * 6}, geometry=pts, crs=township["households"].crs)
+    project = _project(tmp_path, {"incidents": calls, "villages": township["villages"]})
+    dup = [p for p in validate(project) if p.code == "duplicate_id"]
+    assert [p.field for p in dup] == ["警情编号"]
+    assert "警情" in dup[0].fix_zh and "住户" not in dup[0].fix_zh and "hot spots" in dup[0].fix_en
