@@ -473,20 +473,26 @@ def with_ridge_lines(lines: gpd.GeoDataFrame, villages: gpd.GeoDataFrame, dem, *
                      hard=()) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, dict]:
     """:func:`with_ridges`, and the ridge lines themselves (:func:`ridge_lines`) for the project
     layer (:func:`ridge_layer`)."""
+    ridges, info = timed_ridge_lines(villages, dem, lines)
+    return add_ridges(lines, ridges, hard=hard), ridges, info
+
+
+def add_ridges(lines: gpd.GeoDataFrame, ridges: gpd.GeoDataFrame, *, hard=()) -> gpd.GeoDataFrame:
+    """The barrier lines with ``ridges`` (:func:`ridge_lines`) added as class ``ridge``, soft
+    (:data:`RIDGE_AFFINITY`) unless ``hard`` names it."""
     import pandas as pd
 
-    ridges, info = timed_ridge_lines(villages, dem, lines)
     if not len(ridges):
-        return lines, ridges, info
+        return lines
     is_hard = RIDGE_CLASS in {h.strip().lower() for h in hard}
-    added = ridges.drop(columns="village").assign(hard=is_hard, affinity=0.0 if is_hard else RIDGE_AFFINITY)
+    added = ridges[["cls", "src", "geometry"]].assign(hard=is_hard, affinity=0.0 if is_hard else RIDGE_AFFINITY)
     if not len(lines):
-        return gpd.GeoDataFrame(added, geometry="geometry").reset_index(drop=True), ridges, info
+        return gpd.GeoDataFrame(added, geometry="geometry").reset_index(drop=True)
     added = added[[c for c in lines.columns if c in added.columns]]
     out = pd.concat([lines, added.set_crs(lines.crs, allow_override=True) if lines.crs else added],
                     ignore_index=True)
-    return gpd.GeoDataFrame(out, geometry="geometry"), ridges, info
+    return gpd.GeoDataFrame(out, geometry="geometry")
 
 
-__all__ = ["FLOOR_RADIUS_M", "MIN_LENGTH_M", "RIDGE_AFFINITY", "RIDGE_CLASS", "RISE_M", "ridge_layer", "ridge_lines",
-           "timed_ridge_lines", "with_ridge_lines", "with_ridges"]
+__all__ = ["FLOOR_RADIUS_M", "MIN_LENGTH_M", "RIDGE_AFFINITY", "RIDGE_CLASS", "RISE_M", "add_ridges", "ridge_layer",
+           "ridge_lines", "timed_ridge_lines", "with_ridge_lines", "with_ridges"]
