@@ -1,7 +1,7 @@
 """The ridges a partition followed are kept and shown: the project layer ``ridges`` (山脊线, with
 length and the DEM's name, saved in the GeoPackage), on the wall map with a legend entry naming the
 DEM, on the HTML map, in the GIS export with its QGIS style and on the app's map canvas. Batch
-modes, which do not use the DEM, say so. (The two valleys of ``test_partition_ridge_lines``.)"""
+modes follow them too. (The two valleys of ``test_partition_ridge_lines``.)"""
 
 from __future__ import annotations
 
@@ -95,26 +95,27 @@ def _saved(tmp_path) -> Path:
     return p.save(tmp_path / "双河.gpkg")
 
 
-def test_batch_modes_say_the_ridges_are_not_used(tmp_path, capsys):
-    """Chunks are fitted without the DEM: before, the batch said nothing, and a planner took
-    the grids over the ridge for grids that follow it."""
+def test_batch_modes_follow_the_ridges_too(tmp_path, capsys):
+    """Chunks get their villages' ridge lines from the client (before, the batch fitted them
+    without the DEM and said so): the same line as one fit, the ridges layer in the result."""
     from gridtool.cli import main
     src = _saved(tmp_path)
     out = tmp_path / "batch.gpkg"
     assert main(["partition", str(src), "--out", str(out), "--by", "village", "--no-subgrids",
                  "--corridor-width", "0", "--report", str(tmp_path / "b.json"), "--quiet"]) == 0
     said = capsys.readouterr().out
-    assert "批量划分（--workers、--by、--out-dir）未使用高程模型（山区高程.tif）中的山脊" in said
-    assert "网格边界沿山脊：" not in said
+    assert "网格边界沿山脊：由高程模型 山区高程.tif 得到山脊线 1.2 公里" in said and "批量划分" not in said
     rep = json.loads((tmp_path / "b.json").read_text(encoding="utf-8"))
-    assert rep["plan"]["terrain"] == {"used": False, "dem": "山区高程.tif", "why": "batch"}
-    assert "ridges" not in Project.open(out).layers
-    # --out-dir reads the project file chunk by chunk: said too
-    assert main(["partition", str(src), "--out-dir", str(tmp_path / "districts"), "--no-subgrids",
-                 "--corridor-width", "0", "--quiet"]) == 0
-    assert "批量划分（--workers、--by、--out-dir）未使用高程模型" in capsys.readouterr().out
-    # --ignore-terrain: the usual line, no batch excuse
+    t = rep["plan"]["terrain"]
+    assert t["used"] and t["dem"] == "山区高程.tif" and t["ridge_km"] == 1.2
+    got = Project.open(out)
+    assert got.layers["ridges"].gdf["village"].tolist() == ["双河村"] * t["ridge_lines"]
+    # one grid per valley, as with one fit
+    p, _ = _plan(_dem())
+    assert sorted(got.layers["grids"].gdf["hh"]) == sorted(p.layers["grids"].gdf["hh"])
+    # --ignore-terrain: the usual line, and no ridges layer
     assert main(["partition", str(src), "--out", str(out), "--by", "village", "--no-subgrids",
-                 "--corridor-width", "0", "--ignore-terrain", "--quiet"]) == 0
+                 "--corridor-width", "0", "--ignore-terrain", "--quiet", "--force"]) == 0
     said = capsys.readouterr().out
-    assert "未使用高程模型（山区高程.tif）中的山脊（--ignore-terrain）" in said and "批量划分" not in said
+    assert "未使用高程模型（山区高程.tif）中的山脊（--ignore-terrain）" in said
+    assert "ridges" not in Project.open(out).layers

@@ -42,6 +42,7 @@ from ..errors import CancelledError, GridtoolError, OptionError, check_at_least
 from ..ownership import owner
 from ..values import household_counts
 from . import parts as partfiles
+from .batch_ridges import RIDGES_INPUT, batch_dem, chunk_ridges
 from .batch_members import add_to_plan, members_left
 from .chunking import (BATCH_COLUMNS, BY_CHOICES, ROW, VILLAGE, Chunk, ChunkSource, GeoPackageSource,
                        LayersSource, _UnionFind, VROW, cut, margin_for, safe_key)
@@ -94,6 +95,8 @@ def run_chunk(chunk: Chunk, layers: dict[str, gpd.GeoDataFrame], params: dict, *
             inside = {chunk.names[chunk.rows.index(r)] for r in rows}
             merge = tuple((g, h) for g, h in chunk.merge if g in inside)
             sub = cut(layers, rows, margin=margin_for(params))
+            if RIDGES_INPUT in layers:  # the engine keeps the lines of these villages
+                sub[RIDGES_INPUT] = layers[RIDGES_INPUT]
             try:
                 pieces.append(_fit(chunk, sub, params, merge, None, stop))
             except CancelledError:
@@ -157,7 +160,7 @@ def _fit(chunk: Chunk, layers, params, merge, progress, stop) -> dict:
             times.append({"village": m, "code": code_of[m], "chunk": chunk.key, "seconds": round(nxt[0] - t, 3)})
     return {"layers": {"grids": gp.grids_, "subgrids": gp.subgrids_, "special_grids": gp.special_grids_,
                        "corridors": gp.corridors_, "party_links": gp.links_, "households": households,
-                       "villages": v},
+                       "villages": v, "ridges": gp.ridges_},
             "report": rep, "village_times": times}
 
 
@@ -421,8 +424,9 @@ class BatchPartitioner:
 
     Attributes
     ----------
-    grids_, subgrids_, special_grids_, corridors_, links_, households_
-        As the engine's, for the whole run (None with ``keep=False``).
+    grids_, subgrids_, special_grids_, corridors_, links_, households_, ridges_
+        As the engine's, for the whole run (None with ``keep=False``); ``ridges_`` the ridge lines
+        of the project's DEM that the chunks followed (:mod:`.batch_ridges`).
     report_ : dict
         The engine's report for the whole run plus ``batch`` and per-worker ``timings``.
     failures_ : list
@@ -508,6 +512,11 @@ class BatchPartitioner:
         say = progress or (lambda f, m: None)
         stop = cancelled or (lambda: False)
         self._dem = dem_label(data)
+        # The DEM stays here: each chunk gets its villages' ridge lines (see .batch_ridges).
+        dem = batch_dem(data) if self._dem and self.params.get("terrain", True) else None
+        if dem is not None:  # named as one fit names it: the file it was imported from
+            self._dem = str(getattr(dem, "source", "") or self._dem)
+        self._ridges = {"km": 0.0, "lines": 0, "seconds": 0.0} if dem is not None else None
         src = self.source(data)
         self._source = src
         chunks = src.chunks()
@@ -566,6 +575,11 @@ class BatchPartitioner:
                 tc = time.perf_counter()
                 try:
                     lay = src.layers(c)
+                    if dem is not None:
+                        lay[RIDGES_INPUT], secs = chunk_ridges(lay, dem, self._dem, self.params)
+                        self._ridges["seconds"] += secs
+                        self._ridges["lines"] += len(lay[RIDGES_INPUT])
+                        self._ridges["km"] += float(shapely.length(lay[RIDGES_INPUT].geometry.values).sum()) / 1000
                     dig, part_of = partfiles.digests(c, lay, self.params) if self.work_dir is not None else (None, {})
                 except Exception as exc:  # noqa: BLE001 - an unreadable township fails alone
                     finished(i, _failed_piece(c, exc, src.crs, died=False), None, False)
@@ -656,17 +670,21 @@ class BatchPartitioner:
                     city[0] if city is not None else None, self.params.get("link_min", 10))
         self.report_ = report
         if getattr(self, "_dem", None):
-            # Chunks are fitted from their layers alone: the project's DEM does not reach them.
-            # Said, not left silent: the planner who sees no line on ridges takes them as used.
-            report.setdefault("plan", {})["terrain"] = {
-                "used": False, "dem": self._dem, **({"why": "batch"} if self.params.get("terrain", True) else {})}
+            from .ridgelines import RISE_M
+
+            # The client traced every chunk's ridges (resumed ones too): its sums are the run's.
+            r = self._ridges
+            report.setdefault("plan", {})["terrain"] = {"used": False, "dem": self._dem} if r is None else {
+                "used": True, "ridge_km": round(r["km"], 1), "ridge_lines": r["lines"], "dem": self._dem,
+                "rise_m": RISE_M, "seconds": round(r["seconds"], 2)}
         self.grids_ = self.subgrids_ = self.special_grids_ = self.corridors_ = None
-        self.links_ = self.households_ = self.villages_ = None
+        self.links_ = self.households_ = self.villages_ = self.ridges_ = None
         if not keep:
             return
         lay = combine_layers(pieces, crs)
         self.grids_, self.subgrids_ = lay["grids"], lay["subgrids"]
         self.special_grids_, self.corridors_, self.links_ = lay["special_grids"], lay["corridors"], lay["party_links"]
+        self.ridges_ = lay["ridges"]
         self.villages_ = _drop_batch(lay["villages"])
         full = src.households()
         self.households_ = _write_back(full, lay["households"]) if full is not None else _drop_batch(lay["households"])
@@ -738,7 +756,7 @@ class BatchPartitioner:
             apply_to_project(proj, SimpleNamespace(
                 grids_=lay["grids"], subgrids_=lay["subgrids"], special_grids_=lay["special_grids"],
                 corridors_=lay["corridors"], links_=lay["party_links"], households_=lay["households"],
-                report_=rep), source=_DISTRICT_SOURCE)
+                ridges_=lay["ridges"], report_=rep), source=_DISTRICT_SOURCE)
             path = Path(out_dir) / f"{safe_key(district)}.gpkg"
             proj.save(path, force=force)
             out[district] = path
@@ -891,7 +909,8 @@ _WHY = {"new": ("上次未算完", "not finished before"), "missing": ("结果�
         "parameters": ("参数已改变", "the parameters changed"),
         "chunk": ("分块的村（社区）或合并已改变", "its villages or merges changed"),
         "unknown": ("输入或参数已改变", "its inputs or parameters changed"),
-        "died": ("上次计算进程意外退出", "its process died last time")}
+        "died": ("上次计算进程意外退出", "its process died last time"),
+        RIDGES_INPUT: ("高程模型中的山脊线已改变", "the ridge lines of the elevation model changed")}
 
 
 def why_words(why: list[str]) -> tuple[str, str]:

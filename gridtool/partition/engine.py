@@ -311,7 +311,7 @@ class GridPartitioner(RedrawMixin):
             say(0.02, "构建街区 / building blocks")
             strips: list = []
             lines = barrier_lines(layers, hard=self.hard_barriers, strips=strips)
-            lines = self._with_terrain(data, lines, villages, say)
+            lines = self._with_terrain(data, layers, lines, villages, say)
             vnames = village_names(villages)
             vcodes = village_codes(villages)
             self._vnames = vnames
@@ -749,13 +749,15 @@ class GridPartitioner(RedrawMixin):
                          points=self._points, assign=self._assign, faces=faces)
 
     # ------------------------------------------------------------------------------------------
-    def _with_terrain(self, data, lines, villages, say):
+    def _with_terrain(self, data, layers, lines, villages, say):
         """The barrier lines with the ridges of the project's DEM (``terrain``), ``ridges_`` (the
         ridge lines followed, None when none) and ``self._terrain`` for the report (None without
         a DEM)."""
         self._terrain = None
         self.ridges_ = None
         dem = getattr(data, "dem", None)
+        if dem is None and villages.crs is not None:
+            return self._given_ridges(layers, lines, villages)
         if dem is None or villages.crs is None:
             return lines
         if not self.terrain:
@@ -767,6 +769,26 @@ class GridPartitioner(RedrawMixin):
         self._terrain = {"used": True, **info}
         self.ridges_ = ridge_layer(ridges, village_names(villages), dem)
         return lines
+
+    def _given_ridges(self, layers, lines, villages):
+        """A batch chunk's ridge lines, traced by the client from the project's DEM
+        (:mod:`.batch_ridges`), used as :meth:`_with_terrain` uses its own."""
+        from types import SimpleNamespace
+
+        from .batch_ridges import given_ridges
+        from .ridgelines import add_ridges, describe, ridge_layer
+        given = given_ridges(layers, villages)
+        if given is None:
+            return lines
+        ridges, label = given
+        dem = SimpleNamespace(source=label)
+        if not self.terrain:
+            self._terrain = {"used": False, "dem": label}
+            return lines
+        # seconds: the client's (the batch's report adds up its own), none spent here
+        self._terrain = {"used": True, **describe(ridges, dem, 0.0)}
+        self.ridges_ = ridge_layer(ridges, village_names(villages), dem)
+        return add_ridges(lines, ridges, hard=self.hard_barriers)
 
     def _report(self, village_reports, plans, timings):
         g = self.grids_

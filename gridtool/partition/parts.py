@@ -29,7 +29,8 @@ from ..atomic import atomic_gpkg, write_json_atomic
 from .chunking import BATCH_COLUMNS, Chunk
 
 #: Layers of a chunk result, in the order they are written.
-RESULT_LAYERS = ("grids", "subgrids", "special_grids", "corridors", "party_links", "households", "villages")
+RESULT_LAYERS = ("grids", "subgrids", "special_grids", "corridors", "party_links", "households", "villages",
+                 "ridges")
 
 
 def digest(chunk: Chunk, layers: dict[str, gpd.GeoDataFrame], params: dict) -> str:

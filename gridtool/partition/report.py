@@ -115,12 +115,6 @@ def terrain_words(terrain: dict | None) -> tuple[str, str] | None:
     if not terrain:
         return None
     dem = terrain.get("dem", "")
-    if terrain.get("why") == "batch":
-        return (f"批量划分（--workers、--by、--out-dir）未使用高程模型（{dem}）中的山脊：高程模型不随分块送到各计算进程；"
-                "要让网格边界沿山脊，去掉这些选项按整个项目划分",
-                f"the batch partition (--workers, --by, --out-dir) does not use the ridges of the elevation model "
-                f"({dem}): the model is not sent to the processes with the chunks; to have grid borders follow "
-                "ridges, partition the project without these options")
     if not terrain.get("used"):
         return (f"未使用高程模型（{dem}）中的山脊（--ignore-terrain）",
                 f"ridges of the elevation model ({dem}) not used (--ignore-terrain)")

@@ -20,7 +20,8 @@ How, per village (the DEM window under it, read coarser beyond :data:`MAX_CELLS`
    side's basin within :data:`FLOOR_RADIUS_M` (a pass or the low end of a spur is left open).
 5. Steps 2–4 run on the whole window and again on tiles of :data:`TILE_M` overlapping by half:
    two side valleys of one river are one basin in the village, but two in a tile they leave apart.
-6. The kept cell edges are merged into lines, simplified by one cell, clipped to the village;
+6. The kept cell edges are merged into lines, simplified by :data:`SIMPLIFY_M` (one cell when
+   coarser), clipped to the village;
    pieces shorter than :data:`MIN_LENGTH_M` are dropped. A loose end (the spur sinking towards a
    confluence) is carried down its steepest slope to the first road or river, so that the ridge
    closes a block with them instead of ending in the middle of one.
@@ -53,11 +54,19 @@ RISE_M = 100.0
 FLOOR_RADIUS_M = 1500.0
 #: Side of the tiles the divides are also looked for in (see :func:`_windows`).
 TILE_M = 4000.0
-_TILE_MARGIN = 3  # cells along a tile's inner edges whose divides are not taken from that tile
+#: Along a tile's inner edges, divides within this distance are not taken from that tile (the
+#: overlapping tiles hold them inside). Metres, not cells: the false basins a cut slope makes reach
+#: as far into the tile on a 30 m DEM as on a 90 m one (3 cells of 90 m before; on 30 m SRTM the
+#: 3-cell margin let 7.7 km of them through in Andorra).
+TILE_MARGIN_M = 270.0
 #: How far down a loose ridge end is carried to the nearest road or river (see ``barriers``).
 DESCENT_M = 1500.0
 #: Ridge pieces shorter than this are dropped (a knoll between two ditches).
 MIN_LENGTH_M = 200.0
+#: Ridge lines are simplified by this much, or by a cell when cells are larger: a divide traced
+#: cell by cell wiggles at the cell size, so that simplifying by one cell made finer DEMs give
+#: longer ridges (4 × 4 km of hills read at 5 m: 14.7 km, at 30 m 12.4 km; now 12.3 and 12.3 km).
+SIMPLIFY_M = 45.0
 #: Cells per village window beyond which the DEM is read coarser (a bounded cost).
 MAX_CELLS = 1_000_000
 #: Finer DEMs are read at no finer than about this cell size (every ``step``-th cell): a ridge 100 m
@@ -150,6 +159,9 @@ def _village_ridges(poly, dem, to_dem, back, rise: float, barriers=(None, None))
     H, W = z.shape
     keep_e = np.zeros((H, W - 1), dtype=bool)  # the edge between (r, c) and (r, c + 1) is a ridge
     keep_s = np.zeros((H - 1, W), dtype=bool)  # the edge between (r, c) and (r + 1, c)
+    # at most a quarter of a tile: tiles overlap by half, so every divide is inside one of them
+    my = min(math.ceil(TILE_MARGIN_M / cell_y), max(1, int(TILE_M / cell_y) // 4))
+    mx = min(math.ceil(TILE_MARGIN_M / cell_x), max(1, int(TILE_M / cell_x) // 4))
     for ys, xs in _windows(H, W, TILE_M / cell_y, TILE_M / cell_x):
         if (ok[ys, xs]).sum() < 9:
             continue
@@ -167,13 +179,13 @@ def _village_ridges(poly, dem, to_dem, back, rise: float, barriers=(None, None))
             # A tile's edge cuts slopes off from where they drain: basins end along it that the
             # DEM does not have. Its own edges are left to the tiles that hold them inside.
             if ys.start > 0:
-                k[:_TILE_MARGIN] = False
+                k[:my] = False
             if ys.stop < H:
-                k[k.shape[0] - _TILE_MARGIN:] = False
+                k[k.shape[0] - my:] = False
             if xs.start > 0:
-                k[:, :_TILE_MARGIN] = False
+                k[:, :mx] = False
             if xs.stop < W:
-                k[:, k.shape[1] - _TILE_MARGIN:] = False
+                k[:, k.shape[1] - mx:] = False
             ye = slice(ys.start, ys.stop - (axis == 0))
             xe = slice(xs.start, xs.stop - (axis == 1))
             keep[ye, xe] |= k
@@ -192,7 +204,7 @@ def _village_ridges(poly, dem, to_dem, back, rise: float, barriers=(None, None))
         y = tw.d * pc[:, 0] + tw.e * pc[:, 1] + tw.f
         return np.column_stack(back.transform(x, y, errcheck=False))
 
-    lines = shapely.simplify(shapely.transform(lines, to_project), max(cell_x, cell_y))
+    lines = shapely.simplify(shapely.transform(lines, to_project), max(cell_x, cell_y, SIMPLIFY_M))
     if barriers[1] is not None:
         down = _descents(lines, z, inside, tw, back, to_project, min(cell_x, cell_y), poly)
         lines = np.concatenate([lines, _cut_at_first(down, *barriers)])
@@ -473,20 +485,26 @@ def with_ridge_lines(lines: gpd.GeoDataFrame, villages: gpd.GeoDataFrame, dem, *
                      hard=()) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, dict]:
     """:func:`with_ridges`, and the ridge lines themselves (:func:`ridge_lines`) for the project
     layer (:func:`ridge_layer`)."""
+    ridges, info = timed_ridge_lines(villages, dem, lines)
+    return add_ridges(lines, ridges, hard=hard), ridges, info
+
+
+def add_ridges(lines: gpd.GeoDataFrame, ridges: gpd.GeoDataFrame, *, hard=()) -> gpd.GeoDataFrame:
+    """The barrier lines with ``ridges`` (:func:`ridge_lines`) added as class ``ridge``, soft
+    (:data:`RIDGE_AFFINITY`) unless ``hard`` names it."""
     import pandas as pd
 
-    ridges, info = timed_ridge_lines(villages, dem, lines)
     if not len(ridges):
-        return lines, ridges, info
+        return lines
     is_hard = RIDGE_CLASS in {h.strip().lower() for h in hard}
-    added = ridges.drop(columns="village").assign(hard=is_hard, affinity=0.0 if is_hard else RIDGE_AFFINITY)
+    added = ridges[["cls", "src", "geometry"]].assign(hard=is_hard, affinity=0.0 if is_hard else RIDGE_AFFINITY)
     if not len(lines):
-        return gpd.GeoDataFrame(added, geometry="geometry").reset_index(drop=True), ridges, info
+        return gpd.GeoDataFrame(added, geometry="geometry").reset_index(drop=True)
     added = added[[c for c in lines.columns if c in added.columns]]
     out = pd.concat([lines, added.set_crs(lines.crs, allow_override=True) if lines.crs else added],
                     ignore_index=True)
-    return gpd.GeoDataFrame(out, geometry="geometry"), ridges, info
+    return gpd.GeoDataFrame(out, geometry="geometry")
 
 
-__all__ = ["FLOOR_RADIUS_M", "MIN_LENGTH_M", "RIDGE_AFFINITY", "RIDGE_CLASS", "RISE_M", "ridge_layer", "ridge_lines",
-           "timed_ridge_lines", "with_ridge_lines", "with_ridges"]
+__all__ = ["FLOOR_RADIUS_M", "MIN_LENGTH_M", "RIDGE_AFFINITY", "RIDGE_CLASS", "RISE_M", "add_ridges", "ridge_layer",
+           "ridge_lines", "timed_ridge_lines", "with_ridge_lines", "with_ridges"]
