@@ -58,12 +58,13 @@ def chunk_ridges(layers: dict[str, gpd.GeoDataFrame], dem, label: str, params: d
         The lines (``cls``, ``src``, ``village`` = row in the chunk, ``dem`` and the village's
         global row ``_batch_vrow``) and the seconds they took.
     """
-    from .barriers import barrier_lines
-    from .engine import GridPartitioner
+    from .barriers import DEFAULT_HARD, barrier_lines
     from .ridgelines import ridge_lines
     t = time.perf_counter()
     villages = layers["villages"].reset_index(drop=True)
-    lines = barrier_lines(layers, hard=GridPartitioner(**params).hard_barriers)  # as the chunk's fit draws them
+    # The hard classes as GridPartitioner reads them (not imported: the engine imports this module).
+    hard = tuple(h.strip().lower() for h in params.get("hard_barriers", DEFAULT_HARD) if h.strip())
+    lines = barrier_lines(layers, hard=hard)  # as the chunk's fit draws them
     out = ridge_lines(villages, dem, barriers=lines)
     out["dem"] = np.full(len(out), label, dtype=object)
     rows = out["village"].to_numpy(dtype=np.int64)
