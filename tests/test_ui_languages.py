@@ -15,7 +15,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 pytest.importorskip("PyQt6.QtWidgets")
 pytest.importorskip("pytestqt")
 
-from PyQt6.QtWidgets import (QAbstractButton, QGroupBox, QLabel, QMenu,  # noqa: E402
+from PyQt6.QtWidgets import (QAbstractButton, QGroupBox, QLabel, QMenu, QMessageBox,  # noqa: E402
                              QTabWidget, QTreeWidget)
 
 # the app tests' fixtures, used by name (ruff's F811 on the test functions below is that use)
@@ -97,6 +97,27 @@ def test_menus_and_dialogs_speak_the_chosen_language(qtbot, window, sample, lang
         assert not dlg.windowTitle().endswith("…"), name  # a dialog's title is no menu item
     assert not wrong, wrong
     w.actions_["lang.zh"].trigger()
+
+
+@pytest.mark.parametrize("catalogue", [True, False], ids=["qt-catalogue", "without-qt-catalogue"])
+def test_message_box_buttons_in_the_interface_language(qapp, monkeypatch, catalogue):
+    from gridtool.ui import qt_translations
+    if not catalogue:  # a Qt packaged without its translations
+        monkeypatch.setitem(qt_translations.CATALOGUES, "zh", "no-such-catalogue")
+    SB = QMessageBox.StandardButton
+
+    def buttons():
+        box = QMessageBox()
+        box.setStandardButtons(SB.Ok | SB.Cancel | SB.Yes | SB.No | SB.Save)
+        return {box.standardButton(b): re.sub(r"\(&\w\)", "", b.text()).replace("&", "") for b in box.buttons()}
+
+    try:
+        qt_translations.apply("zh")
+        assert buttons() == {SB.Ok: "确定", SB.Cancel: "取消", SB.Yes: "是", SB.No: "否", SB.Save: "保存"}
+        qt_translations.apply("en")
+        assert buttons() == {SB.Ok: "OK", SB.Cancel: "Cancel", SB.Yes: "Yes", SB.No: "No", SB.Save: "Save"}
+    finally:
+        qt_translations.apply("zh")
 
 
 def test_an_export_is_logged_by_its_name(qtbot, window, sample, tmp_path):  # noqa: F811
