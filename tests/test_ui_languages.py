@@ -132,3 +132,16 @@ def test_an_export_is_logged_by_its_name(qtbot, window, sample, tmp_path):  # no
     assert any(line.endswith("开始：台账（Excel）") for line in log)
     assert any(line.endswith(f"已导出台账（Excel）：{tmp_path / '台账.xlsx'}") for line in log)
     assert not [line for line in log if "…" in line]
+
+
+def test_import_check_fixes_name_the_app_controls_in_english(sample):  # noqa: F811
+    """The import check's fix for road ends that nearly meet points to the dialogs' snap control by
+    the name the English interface shows it under."""
+    from gridtool.project import Project
+    from gridtool.ui.strings import STRINGS
+    from gridtool.validate import validate
+    problems = validate(Project.open(sample["raw"]))
+    snap = next(p for p in problems if "--snap" in p.fix_en)
+    zh, en = STRINGS["patrol.snap"]
+    assert en in snap.fix_en and zh in snap.fix_zh
+    assert not [p.fix_en for p in problems if HAN.search(p.fix_en)]
