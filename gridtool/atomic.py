@@ -14,12 +14,13 @@ import json
 import os
 import re
 import tempfile
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from .errors import GridtoolError
+from .errors import CancelledError, GridtoolError
 
 #: How every GeoPackage gridtool writes is created: GeoPackage 1.2. GDAL 3.8+ writes 1.4 by default,
 #: which the QGIS/GDAL of many office PCs only "partially supports" (a warning on every open); 1.2
@@ -164,6 +165,26 @@ def write_failure(exc: BaseException, path: str | Path) -> WriteError | None:
     return None
 
 
+_publishing = threading.local()  # the cancel check of the job running on this thread
+
+
+@contextmanager
+def cancel_publishing(cancelled) -> Iterator[None]:
+    """While the block runs, :func:`publish` on this thread raises CancelledError instead of
+    moving a file into place once ``cancelled()`` is true.
+
+    The app's job runner wraps every job in it: a Cancel pressed while a writer that never asks
+    ``cancelled()`` (a ledger, a GeoPackage) is busy still leaves no new file, and the file an
+    earlier export wrote where the new one was going stays as it was.
+    """
+    before = getattr(_publishing, "cancelled", None)
+    _publishing.cancelled = cancelled
+    try:
+        yield
+    finally:
+        _publishing.cancelled = before
+
+
 def publish(tmp: str | Path, dest: str | Path, *, synced: bool = False) -> Path:
     """Move a finished temporary file into place: fsync it (unless ``synced``), give it the
     permissions a new file would get (``mkstemp`` makes it private), rename it over ``dest``
@@ -171,8 +192,12 @@ def publish(tmp: str | Path, dest: str | Path, *, synced: bool = False) -> Path:
 
     The one rename path of gridtool: side files (:func:`write_bytes_atomic`), GeoPackages
     (:func:`atomic_gpkg`) and files a writer (GDAL, matplotlib) made itself at a temporary path
-    (:mod:`gridtool.maps.gis`, :mod:`gridtool.maps.paper`).
+    (:mod:`gridtool.maps.gis`, :mod:`gridtool.maps.paper`). Raises CancelledError, ``tmp`` left for
+    the caller to remove, when the job was cancelled (:func:`cancel_publishing`).
     """
+    cancelled = getattr(_publishing, "cancelled", None)
+    if cancelled is not None and cancelled():
+        raise CancelledError()
     if Path(dest).is_file():  # a GeoPackage another program is writing: never replaced under it
         from .io.files import check_not_in_use
         check_not_in_use(Path(dest), writing=True)

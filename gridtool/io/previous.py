@@ -181,7 +181,7 @@ def check_previous(prev: PreviousLayers, villages: gpd.GeoDataFrame | None, lock
             f"{', '.join(near)})",
             fix_zh=f"按上一版网格图层的编码字段“{prev.code_column}”改正 --lock 的编码（桌面程序：重绘对话框的“锁定网格”）。",
             fix_en=f"correct the --lock codes after the previous grids' code column {prev.code_column!r} (in the "
-                   "app: 锁定网格 in the redraw dialog).",
+                   "app: Grids to lock in the redraw dialog).",
             file=prev.file, layer=prev.layer, field=prev.code_column)
     if villages is None or not len(villages) or not len(prev.grids) or prev.grids.crs is None \
             or villages.crs is None:

@@ -464,8 +464,9 @@ def write_geojson(project, path: str | Path, *, roles: Sequence[str] | None = No
             # The top-level "description" marks the file as gridtool's (a member RFC 7946 allows).
             _quiet_write(gdf, tmp, driver="GeoJSON", layer=role, RFC7946="YES", WRITE_NAME="NO",
                          DESCRIPTION=f"{MARK} {__version__} export: {role}")
-            publish(tmp, paths[role])
             written.append(Written(paths[role], role, len(gdf)))
+        for role in layers:  # all written first: a failure or a Cancel leaves none of the set replaced
+            publish(tmpdir / paths[role].name, paths[role])
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
     return written

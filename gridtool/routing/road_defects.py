@@ -231,7 +231,7 @@ def gap_problems(bridged: pd.DataFrame, near: pd.DataFrame, fid: np.ndarray, sna
             fix_zh=f"如应相接，在 GIS 中把线端延伸到道路上，或在路线命令中加 --snap {NEAR_END_M:g}"
                    f"（桌面程序：巡逻、服务圈、封控对话框的“线端吸附”设为 {NEAR_END_M:g} 米）；断头路可不理会。",
             fix_en=f"where they should meet, extend the ends onto the road in a GIS or add --snap {NEAR_END_M:g} to "
-                   f"the routing command (in the app: 线端吸附 {NEAR_END_M:g} m in the patrol, coverage or seal dialog); dead ends can "
+                   f"the routing command (in the app: Snap line ends {NEAR_END_M:g} m in the patrol, coverage or seal dialog); dead ends can "
                    "be left as they are.",
             role="roads", features=_fids(fid[near["line"].to_numpy()]), bounds=_bounds(near[["x", "y"]].to_numpy())))
     return out

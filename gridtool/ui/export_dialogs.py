@@ -51,6 +51,11 @@ def retranslate_export_menu(window, menu) -> None:
         a.setText(tr(f"export.{key}"))
 
 
+def export_name(kind: str) -> str:
+    """The export's name for its dialog, job and log line: the menu text without its "…"."""
+    return tr(f"export.{kind}").rstrip("…").rstrip()
+
+
 def open_export_dialog(window, kind: str) -> QDialog:
     cls = {"wallmap": WallMapDialog, "assessment": AssessmentDialog, "atlas": AtlasDialog,
            "cards": CardsDialog, "html": HtmlDialog, "gis": GisDialog, "ledger": LedgerDialog}[kind]
@@ -141,7 +146,7 @@ class _ExportDialog(QDialog):
     def __init__(self, window):
         super().__init__(window)
         self.window = window
-        self.setWindowTitle(tr(f"export.{self.kind}"))
+        self.setWindowTitle(export_name(self.kind))
         p = window.session.project
         base = Path(window.session.path).with_suffix("") if window.session.path else Path.home() / p.name
         self.path = _PathEdit(str(base) + f"-{self.kind}{self.suffixes[0]}")
@@ -188,7 +193,7 @@ class _ExportDialog(QDialog):
         self.body.addStretch(1)
 
     def _browse(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, tr(f"export.{self.kind}"), self.path.text(), self.file_filter)
+        path, _ = QFileDialog.getSaveFileName(self, export_name(self.kind), self.path.text(), self.file_filter)
         if path:
             self.path.setText(path)
 
@@ -218,10 +223,10 @@ class _ExportDialog(QDialog):
             return work(project, out, progress=progress, cancelled=cancelled)
 
         def done(result):
-            w.log_message(tr("export.done", what=tr(f"export.{self.kind}"), path=out))
-            w.statusBar().showMessage(tr("export.done", what=tr(f"export.{self.kind}"), path=out), 8000)
+            w.log_message(tr("export.done", what=export_name(self.kind), path=out))
+            w.statusBar().showMessage(tr("export.done", what=export_name(self.kind), path=out), 8000)
 
-        if w.run_job(tr(f"export.{self.kind}"), run, done) is not None:
+        if w.run_job(export_name(self.kind), run, done) is not None:
             self.accept()
 
 
@@ -524,7 +529,7 @@ class GisDialog(_ExportDialog):
     def _browse(self) -> None:
         key = self.format.currentData()
         if key == "geojson":
-            d = QFileDialog.getExistingDirectory(self, tr("export.gis"), self.path.text())
+            d = QFileDialog.getExistingDirectory(self, export_name("gis"), self.path.text())
             if d:
                 self.path.setText(d)
             return
@@ -535,7 +540,7 @@ class GisDialog(_ExportDialog):
         roles = [r for r, cb in self.roles.items() if cb.isChecked()] or None
         personal = self.personal.isChecked()
         encoding = self.encoding.currentText()
-        step = tr("export.gis")
+        step = export_name("gis")
         lang = i18n.language()
 
         def work(project, out, progress, cancelled):

@@ -21,6 +21,7 @@ from typing import Callable
 
 from PyQt6.QtCore import QObject, pyqtSignal
 
+from ..atomic import cancel_publishing
 from ..errors import CancelledError
 
 PROGRESS_EVERY_S = 0.05  # progress signals are thinned to this interval
@@ -101,7 +102,8 @@ class _Task:
             return self.job._cancel.is_set()
 
         try:
-            result = self.job.fn(progress=progress, cancelled=cancelled)
+            with cancel_publishing(cancelled):  # a Cancel stops every file from being put in place
+                result = self.job.fn(progress=progress, cancelled=cancelled)
         except CancelledError:
             self.signals.cancelled.emit()
         except BaseException as exc:  # noqa: BLE001 - every failure goes to the GUI, never kills it
