@@ -24,7 +24,7 @@ from .test_ui_app import _isolated_settings, _open, sample, window  # noqa: E402
 HAN = re.compile(r"[\u4e00-\u9fff]")
 #: English words a Chinese interface keeps: formats, programs, key names, units, sheet sizes.
 ZH_ALLOWED = {"GIS", "KML", "KMZ", "GPX", "HTML", "Excel", "DEM", "PDF", "PNG", "SVG", "CSV", "GPKG", "SHP",
-              "GeoJSON", "GeoPackage", "Shapefile", "QGIS", "EPSG", "CAD", "Esc", "Shift", "Alt", "Ctrl",
+              "GeoJSON", "GeoTIFF", "GeoPackage", "Shapefile", "QGIS", "EPSG", "CAD", "Esc", "Shift", "Alt", "Ctrl",
               "Google", "Earth", "WGS", "CGCS", "dpi", "gridtool", "OSM"}
 
 

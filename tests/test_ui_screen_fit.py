@@ -183,7 +183,8 @@ def test_the_map_gets_most_of_a_1366_laptop_at_150_percent(qtbot, plan_path):
         assert not d["table"].isVisible() and not d["problems"].isVisible()
         assert d["layers"] in w.tabifiedDockWidgets(d["grids"])
         area = d["grids"].widget()  # the grid panel: no sideways scrolling, the whole target line shown
-        assert not area.horizontalScrollBar().isVisible()
+        # (the scroll bar's visibility follows the layout's last pass, late on a loaded machine)
+        qtbot.waitUntil(lambda: not area.horizontalScrollBar().isVisible(), timeout=3000)
         total = w.grid_panel.target_total
         assert "320102900001-01" in total.text() and total.wordWrap()
         assert total.height() >= total.heightForWidth(total.width()), (total.height(), total.width())
