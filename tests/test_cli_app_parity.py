@@ -1,7 +1,11 @@
 """What the app's 网格 menu does, the command line does through the same core call, with the same
 result, so a township's yearly script needs no hand work in the app:
 
-- 检查网格 / Check grids → ``gridtool validate PROJECT --grids`` (``GridPlan.validate``).
+- 检查网格 / Check grids → ``gridtool validate PROJECT --grids`` (``GridPlan.validate``);
+- 划分网格 on a project with locked grids → ``gridtool partition PROJECT`` keeps them
+  (``partition.output.fit_own_plan``);
+- 重绘未锁定网格 / Redraw unlocked grids → ``gridtool partition PROJECT --redraw`` (the same call,
+  with the last partition's parameters).
 
 The app runs offscreen (pytest-qt); skipped without PyQt6 and pytest-qt. Three Liechtenstein
 villages (``locks_data``), one grid given 9 buildings of its neighbour and locked by ``gridtool edit``.
@@ -96,3 +100,54 @@ def test_check_grids_needs_grids(plans, capsys):
     assert main(["validate", str(plans["raw"]), "--grids"]) == 2
     err = capsys.readouterr().err
     assert "项目中还没有网格" in err and "gridtool partition" in err
+
+
+def test_partition_keeps_the_locked_grids_as_the_app_does(qtbot, window, plans, capsys):
+    d, a = plans["dir"], plans["a"]
+    cli = d / "cli-partition.gpkg"
+    assert main(["partition", str(plans["locked"]), "--out", str(cli), *FAST[:-1]]) == 0
+    assert f"保持已锁定的网格 1 个不变：{a}" in capsys.readouterr().out
+    w = window
+    _open(qtbot, w, plans["locked"])
+    assert w.session.plan.locked == {a}
+    w.run_partition(w.session.partition_parameters())  # 网格 → 划分网格, the dialog's values unchanged
+    qtbot.waitUntil(lambda: not w.jobs.busy, timeout=120000)
+    app = d / "app-partition.gpkg"
+    w.save_sync(str(app))
+    grids = _same_plan(cli, app)
+    assert bool(grids.loc[a, "locked"]) and int(grids.loc[a, "hh"]) == plans["a_hh"]
+
+
+def test_redraw_unlocked_grids_on_the_command_line_is_the_apps(qtbot, window, plans, capsys):
+    d, a = plans["dir"], plans["a"]
+    cli = d / "cli-redraw.gpkg"
+    # no partition option: the last partition's parameters, as the app's button takes them
+    assert main(["partition", str(plans["locked"]), "--redraw", "--out", str(cli), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "重绘：" in out and f"锁定网格保持不变（户、楼栋、形状）：{a}" in out
+    w = window
+    _open(qtbot, w, plans["locked"])
+    app_params = w.session.partition_parameters()
+    w.actions_["grid.redraw"].trigger()  # 网格 → 重绘未锁定网格
+    qtbot.waitUntil(lambda: not w.jobs.busy, timeout=120000)
+    assert w.session.undo.undo_text().startswith("重绘未锁定网格")
+    app = d / "app-redraw.gpkg"
+    w.save_sync(str(app))
+    grids = _same_plan(cli, app)
+    assert int(grids.loc[a, "hh"]) == plans["a_hh"]
+    params = Project.open(cli).parameters["partition"]["parameters"]
+    assert params == Project.open(app).parameters["partition"]["parameters"]
+    assert params["corridor_width"] == app_params["corridor_width"] == 0 and params["subgrids"] is False
+    # an option given on the command line goes over the last partition's value
+    bigger = d / "cli-redraw-550.gpkg"
+    assert main(["partition", str(plans["locked"]), "--redraw", "--max", "550", "--out", str(bigger), "--quiet"]) == 0
+    p2 = Project.open(bigger).parameters["partition"]["parameters"]
+    assert p2["max_hh"] == 550 and p2["corridor_width"] == 0 and p2["subgrids"] is False
+
+
+def test_redraw_refuses_previous_and_lock(plans, capsys):
+    out = plans["dir"] / "never.gpkg"
+    assert main(["partition", str(plans["locked"]), "--redraw", "--lock", plans["a"], "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "--redraw" in err and "gridtool edit --lock" in err
+    assert not out.exists()
