@@ -146,8 +146,9 @@ def _session(sample: str) -> Session:
 
 def _redraw(s: Session, *, fresh: bool = False) -> GridPartitioner:
     """What the app's 重绘未锁定网格 / "Redraw unlocked grids" action runs (MainWindow.run_partition)."""
-    snap, previous, locked = s.redraw_inputs()
-    gp = GridPartitioner(**s.partition_parameters()).fit(snap, previous=previous, locked=locked, fresh=fresh)
+    from gridtool.partition.output import fit_own_plan
+    snap, _grids, locked = s.redraw_inputs()
+    gp = fit_own_plan(snap, s.partition_parameters(), redraw=not fresh, locked=locked)
     s.apply_partition(gp, text="重绘未锁定网格 / redraw unlocked grids")
     return gp
 

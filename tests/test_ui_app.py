@@ -796,7 +796,7 @@ def test_seal_dialog_from_a_file_and_from_a_village(qtbot, window, town_project,
 @pytest.mark.parametrize("snap", [None, 0.0, 5.0])
 def test_patrol_dialog_snaps_line_ends_as_the_patrol_command(qtbot, window, town_project, snap):
     from gridtool.routing.patrol import plan_patrol
-    from gridtool.routing.project_layers import road_graph
+    from gridtool.routing.project_layers import places_to_visit, road_graph
     from gridtool.ui.patrol_dialog import PatrolDialog
     w = window
     _open(qtbot, w, town_project["project"])
@@ -810,8 +810,10 @@ def test_patrol_dialog_snaps_line_ends_as_the_patrol_command(qtbot, window, town
     p = w.session.project
     # the route gridtool patrol --snap plans: its graph (road_graph, as the command) and solver
     graph = road_graph(p, "walk", snap=snap)
-    places = p.layers["places"].gdf
-    places = places[places["category"].astype(str).isin(list(dlg.cats))]
+    # the ticked boxes as gridtool patrol --place-category takes them: one box for "Intersection"
+    # and "intersection" visits both spellings
+    places = places_to_visit(p, list(dlg.cats))
+    assert len(places) == len(p.layers["places"].gdf[p.layers["places"].gdf["category"].str.lower() != "police"])
     plan = plan_patrol(graph, dlg._stations(), places, teams=dlg.teams.value(), shift_minutes=float(dlg.shift.value()),
                        start="08:00", dwell_minutes=dlg.dwell.value(), balance=True,
                        time_limit=dlg.time_limit.value(), strict=False)

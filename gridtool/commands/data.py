@@ -12,13 +12,13 @@ from ..errors import GridtoolError
 from .args import add_role_arguments, command_progress, fmt_lang, project_from_args, role_sources, say
 
 
-def _print_problems(args, problems) -> None:
+def _print_problems(args, problems, what: tuple[str, str] = ("数据检查", "validation")) -> None:
     if not problems:
-        say(args, "数据检查：未发现问题。", "validation: no problems found.")
+        say(args, f"{what[0]}：未发现问题。", f"{what[1]}: no problems found.")
         return
     errors = sum(p.severity == "error" for p in problems)
-    say(args, f"数据检查：{errors} 个错误，{len(problems) - errors} 个警告",
-        f"validation: {errors} error(s), {len(problems) - errors} warning(s)")
+    say(args, f"{what[0]}：{errors} 个错误，{len(problems) - errors} 个警告",
+        f"{what[1]}: {errors} error(s), {len(problems) - errors} warning(s)")
     for p in sorted(problems, key=lambda p: p.severity != "error"):
         print(p.format(fmt_lang(args)))
 
@@ -168,6 +168,8 @@ def cmd_info(args) -> int:
 def cmd_validate(args) -> int:
     from ..project import Project
     from ..validate import validate
+    if getattr(args, "grids", False):
+        return _check_grids(args)
     if args.project:
         project = Project.open(args.project)
         if role_sources(args):
@@ -188,6 +190,26 @@ def cmd_validate(args) -> int:
                 print(f"  {role}")
                 print_columns(args, role, e)
         _print_problems(args, problems)
+    return 1 if any(p.severity == "error" for p in problems) else 0
+
+
+def _check_grids(args) -> int:
+    """``validate PROJECT --grids``: the app's 网格 → 检查网格 (Grid → Check grids), the plan's own
+    problems — grids outside their household bounds, grids in pieces, households in no grid or
+    counted twice — from :meth:`gridtool.partition.edit.GridPlan.validate`, as the app lists them."""
+    from ..partition.edit import GridPlan
+    from ..project import Project
+    if not args.project or role_sources(args):
+        raise GridtoolError("--grids 检查的是项目中的网格，请只给出项目文件",
+                            "--grids checks the grids of a project: give the project file alone",
+                            fix_zh="例如 gridtool validate 项目.gpkg --grids", fix_en="e.g. gridtool validate PROJECT.gpkg --grids",
+                            field="grids")
+    project = Project.open(args.project)
+    problems = GridPlan.from_project(project).validate()
+    if args.json:
+        print(json.dumps([p.to_dict() for p in problems], ensure_ascii=False, indent=2, default=str))
+    else:
+        _print_problems(args, problems, ("检查网格", "grid check"))
     return 1 if any(p.severity == "error" for p in problems) else 0
 
 
@@ -212,4 +234,8 @@ def register(subparsers) -> None:
     pv.add_argument("project", nargs="?", metavar="PROJECT.gpkg")
     add_role_arguments(pv)
     pv.add_argument("--json", action="store_true")
+    pv.add_argument("--grids", action="store_true",
+                    help="检查网格（同桌面程序“检查网格”）：户数超出范围、不连片、未分入网格或重复计数的住户 / "
+                         "check the grids (the app's Check grids): out of bounds, in pieces, households in no "
+                         "grid or counted twice")
     pv.set_defaults(func=cmd_validate)

@@ -46,8 +46,8 @@ def cmd_edit(args) -> int:
         print(p.format(fmt_lang(args)))
     if len(outcome.problems) > len(mine):
         n = len(outcome.problems) - len(mine)
-        say(args, f"另有 {n} 个网格的问题与本次修改无关（gridtool validate 可列出）",
-            f"{n} other grid problem(s) not touched by these edits (gridtool validate lists them)")
+        say(args, f"另有 {n} 个网格的问题与本次修改无关（gridtool validate 项目 --grids 可列出）",
+            f"{n} other grid problem(s) not touched by these edits (gridtool validate PROJECT --grids lists them)")
     t = household_totals(project)
     say(args, f"  {t.text_zh()}", f"  {t.text_en()}")
     if args.dry_run:

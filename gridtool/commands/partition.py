@@ -5,6 +5,7 @@ earlier plan (``--previous``, ``--lock``) and the city-scale batch (``--workers`
 
 from __future__ import annotations
 
+import argparse
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -167,27 +168,62 @@ def _print_terrain(args, terrain: dict | None) -> None:
         say(args, f"  {words[0]}", f"  {words[1]}")
 
 
+def _redraw_params(args, project) -> dict:
+    """``--redraw``: the parameters of the project's last partition, as the app's 重绘未锁定网格 takes
+    them, with every option given on the command line (a value other than its default) over them."""
+    stored = dict(project.parameters.get("partition", {}).get("parameters", {}))
+    if not stored:
+        raise GridtoolError("项目中没有上次划分的参数，无法重绘", "the project has no parameters of an earlier partition "
+                            "to redraw with", fix_zh="先划分网格（gridtool partition，不加 --redraw）。",
+                            fix_en="partition first (gridtool partition without --redraw).", file=args.project)
+    given = _partition_params(args)
+    default = _partition_params(argparse.Namespace(**{**vars(args), **args.partition_defaults}))
+    stored.update({k: v for k, v in given.items() if v != default.get(k)})
+    return stored
+
+
 def cmd_partition(args) -> int:
-    from ..partition.output import partition_project, write_report
+    from ..partition.output import apply_to_project, fit_own_plan, locked_codes, write_report
+    if getattr(args, "redraw", False) and (args.previous or args.lock):
+        raise GridtoolError("--redraw 不能与 --previous、--lock 同时使用", "--redraw cannot be combined with --previous "
+                            "or --lock", fix_zh="--redraw 保留项目中已锁定的网格（先用 gridtool edit --lock 锁定）；"
+                            "按另一版网格重绘用 --previous。", fix_en="--redraw keeps the grids locked in the project "
+                            "(lock them first with gridtool edit --lock); redraw from another plan with --previous.",
+                            field="redraw")
     if args.previous or args.lock:
         return _partition_redraw(args)
     if (args.workers is not None or args.scheduler or args.out_dir or args.resume or args.by):
+        if getattr(args, "redraw", False):
+            raise GridtoolError("--redraw 不能与批量选项同时使用", "--redraw cannot be combined with the batch options",
+                                fix_zh="每个项目分别运行 gridtool partition 项目.gpkg --redraw --out 项目.gpkg。",
+                                fix_en="run gridtool partition PROJECT.gpkg --redraw --out PROJECT.gpkg per project.",
+                                field="redraw")
         return _partition_batch(args)
     from ..ownership import check_replace
     out = Path(args.out)
     check_replace([out], force=args.force, kind="project")
     check_replace([args.report] if args.report else [], force=args.force)
     project = project_or_sources(args)
+    redraw = bool(getattr(args, "redraw", False))
+    params = _redraw_params(args, project) if redraw else _partition_params(args)
+    # The app's 划分网格 and 重绘未锁定网格: grids locked in the project (the app's 锁定 button,
+    # gridtool edit --lock) are kept exactly (households, buildings, shape, code).
+    locked = locked_codes(project)
+    if locked:
+        say(args, f"保持已锁定的网格 {len(locked)} 个不变：{'、'.join(locked)}",
+            f"keeping the {len(locked)} locked grid(s) exactly: {', '.join(locked)}")
     # Updating a project in place is what a planner expects: the save is atomic, and refuses if
     # another program rewrote the project while this partition ran (gridtool.writelock).
     with command_progress(args) as show:
-        gp = partition_project(project, progress=show, **_partition_params(args),
-                               processes=args.processes)
+        gp = fit_own_plan(project, params, redraw=redraw, locked=locked, processes=args.processes, progress=show)
+    apply_to_project(project, gp)
     project.save(out, force=args.force)
     rep = gp.report_
     if args.report:
         write_report(args.report, rep)
     _print_partition(args, rep, out)
+    if redraw and {"households_total", "codes_kept"} <= set(rep["plan"].get("redraw") or {}):
+        _print_redraw(args, rep["plan"]["redraw"], rep.get("totals") or {})
     return 0
 
 
@@ -524,6 +560,10 @@ def register(subparsers) -> None:
                          "(any CRS; name the column with --field previous.code=COLUMN)")
     pp.add_argument("--lock", metavar="CODE,CODE…",
                     help="锁定的网格：户、楼栋和形状保持不变 / grids kept exactly (households, buildings, shape)")
+    pp.add_argument("--redraw", action="store_true",
+                    help="重绘未锁定网格（同桌面程序）：已锁定的网格不变，其余网格以最少改动修补；参数沿用上次划分，命令行给出的选项优先 / "
+                         "redraw the unlocked grids (as the app): locked grids kept, the others repaired with "
+                         "minimal change; the last partition's parameters unless given here")
     outs = pp.add_mutually_exclusive_group(required=True)
     outs.add_argument("--out", metavar="OUT.gpkg",
                       help="输出项目（含 grids、subgrids 图层）/ project with the grids and subgrids layers")
@@ -551,4 +591,9 @@ def register(subparsers) -> None:
     pp.add_argument("--force", action="store_true",
                     help="允许覆盖不是 gridtool 项目的已有文件 / replace an existing non-project file")
     pp.add_argument("--quiet", action="store_true", help="不显示进度 / no progress messages")
-    pp.set_defaults(func=cmd_partition)
+    # the defaults of the options --redraw lets override the last partition's parameters
+    pp.set_defaults(func=cmd_partition, partition_defaults={
+        a.dest: a.default for a in pp._actions
+        if a.dest in ("min", "max", "target", "sub_min", "sub_max", "sub_target", "hard_barriers", "infeasible",
+                      "pockets", "merge", "relax", "special", "special_radius", "corridor_width", "no_subgrids",
+                      "ignore_terrain", "seed")})

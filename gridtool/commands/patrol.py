@@ -126,10 +126,12 @@ def cmd_patrol(args) -> int:
     from ..address_match import placed_by_address_count
     from ..routing.hotspots import find_hotspots, incident_share_near, unplaced_counts
     from ..routing.patrol import pick_depot, plan_patrol
+    from ..routing.project_layers import places_to_visit
     _check_outputs(args, patrol_output_paths(Path(args.out)).values())
     project = _project(args)
     stations = pick_depot(stations_of(project, category=args.station_category), args.depot)
-    places = project.layers["places"].gdf if "places" in project.layers else None
+    # --place-category: the categories the app's patrol dialog ticks (every place without it)
+    places = places_to_visit(project, getattr(args, "place_category", None))
     incidents = (project.layers["incidents"].gdf if "incidents" in project.layers and not args.no_hotspots
                  else None)
     if places is None and incidents is None:
@@ -464,6 +466,10 @@ def register(subparsers) -> None:
     pp.add_argument("--max-stops", type=int, metavar="N", help="每队最多点数 / workload limit per team")
     pp.add_argument("--station-category", default="police",
                     help="无站点图层时用此类别的重点场所作站点 / place category used as stations")
+    pp.add_argument("--place-category", metavar="类别,类别",
+                    help="只巡查这些类别的重点场所（同桌面程序勾选的类别），如 school,market 或 学校,市场；默认全部 / "
+                         "visit only the key places of these categories (the app's ticked boxes), e.g. "
+                         "school,market; default every place")
     pp.add_argument("--time-limit", type=float, default=2.0, metavar="S", help="求解秒数 / solver seconds")
     pp.add_argument("--no-balance", action="store_true", help="不均衡工作量 / do not balance teams")
     pp.add_argument("--lenient", action="store_true",

@@ -178,6 +178,57 @@ def partition_project(project, *, progress: Callable[[float, str], None] | None 
     return gp
 
 
+def locked_codes(project) -> list[str]:
+    """The codes of the project's locked grids (the ``grids`` layer's ``locked`` column, set by the
+    app's 锁定 button or ``gridtool edit --lock``), sorted; empty without grids."""
+    from ..values import truthy
+    lyr = project.layers.get("grids")
+    if lyr is None or "locked" not in lyr.gdf or "code" not in lyr.gdf:
+        return []
+    return sorted({str(c) for c, lk in zip(lyr.gdf["code"], lyr.gdf["locked"]) if truthy(lk)})
+
+
+def fit_own_plan(project, params: dict, *, redraw: bool = False, locked: list[str] | None = None,
+                 processes: int | None = None, progress: Callable[[float, str], None] | None = None,
+                 cancelled: Callable[[], bool] | None = None) -> GridPartitioner:
+    """Partition ``project`` again over its own plan, keeping its locked grids exactly: the app's
+    网格 → 划分网格 (``redraw=False``: the unlocked part drawn anew around the locked grids) and
+    重绘未锁定网格 (``redraw=True``: the unlocked grids repaired with as few changes as possible),
+    and ``gridtool partition PROJECT`` / ``gridtool partition PROJECT --redraw``.
+
+    Parameters
+    ----------
+    project : gridtool.project.Project
+        The project (its ``households`` carry the plan as edited: ``grid``/``grid_parts``).
+    params : dict
+        :class:`GridPartitioner` parameters.
+    redraw : bool
+        Repair the unlocked grids instead of drawing them anew; needs a ``grids`` layer.
+    locked : list of str, optional
+        The grids kept exactly; default :func:`locked_codes` of the project.
+    processes, progress, cancelled
+        As in :class:`GridPartitioner` and :meth:`GridPartitioner.fit`.
+
+    Returns
+    -------
+    GridPartitioner
+        Fitted, with each grid's ridge length measured (:func:`measure_ridges`); put it into the
+        project with :func:`apply_to_project`.
+    """
+    grids = project.layers["grids"].gdf if "grids" in project.layers else None
+    if redraw and grids is None:
+        from ..errors import GridtoolError
+        raise GridtoolError("项目中还没有网格，无法重绘", "the project has no grids to redraw",
+                            fix_zh="先划分网格（gridtool partition，不加 --redraw）。",
+                            fix_en="partition first (gridtool partition without --redraw).", layer="grids")
+    locked = locked_codes(project) if locked is None else sorted(locked)
+    previous = grids if (redraw or locked) else None
+    gp = GridPartitioner(**params, processes=processes)
+    gp.fit(project, previous=previous, locked=locked, fresh=not redraw, progress=progress, cancelled=cancelled)
+    measure_ridges(project, gp)
+    return gp
+
+
 def write_report(path: str | Path, report: dict) -> Path:
     """Write the partition report as UTF-8 JSON, atomically (a reader never sees half a file).
 

@@ -29,6 +29,25 @@ def stations_of(project, *, category: str = "police"):
         fix_en="give the stations (police stations, service stations) with --stations.", layer="stations")
 
 
+def places_to_visit(project, categories=None):
+    """The key places a patrol visits: every place of the project (``categories`` None), or those
+    of ``categories`` (a comma list or a list: ``school,market`` or ``学校,市场``, any case), the
+    categories ticked in the app's patrol dialog and ``gridtool patrol --place-category``. None
+    without a places layer; a choice that matches no place is refused with the categories present."""
+    from .demand import match_categories
+    places = project.layers.get("places")
+    if places is None or categories is None:
+        return None if places is None else places.gdf
+    words = [categories] if isinstance(categories, str) else [str(c) for c in categories]
+    spec = ",".join(w for w in words if str(w).strip())
+    if not spec.strip():
+        raise GridtoolError("没有选中要巡查的场所", "no places chosen to visit", fix_zh="至少选一类场所（如 --place-category school）。",
+                            fix_en="choose at least one category (e.g. --place-category school).", layer="places",
+                            field="category")
+    return match_categories(places.gdf, spec, option="--place-category", purpose_zh="巡查场所",
+                            purpose_en="places to visit")
+
+
 def candidate_sites(project, categories: str):
     """Candidate sites for new stations: the places of ``categories`` (``"places"`` for every place,
     else a comma list such as ``"townhall,school,market"``, any case), as points."""

@@ -733,18 +733,15 @@ class MainWindow(QMainWindow):
         Locked grids are kept exactly by a new partition and a redraw alike (the engine draws the
         other grids around them); ``redraw`` repairs the other grids instead of drawing them anew."""
         from ..partition.engine import GridPartitioner
-        snap, previous, locked = self.session.redraw_inputs()
-        if not redraw and not locked:
-            previous = None
-        gp = GridPartitioner(**params)
+        from ..partition.output import fit_own_plan
+        GridPartitioner(**params)  # parameters the engine refuses are said here, before the job
+        snap, _grids, locked = self.session.redraw_inputs()
         title = title or tr("job.partition")
 
         def work(progress, cancelled):
-            from ..partition.output import measure_ridges
-            fitted = gp.fit(snap, previous=previous, locked=locked, fresh=not redraw, progress=progress,
-                            cancelled=cancelled)
-            measure_ridges(snap, fitted)  # here, not on the GUI thread when the result is applied
-            return fitted
+            # ``gridtool partition PROJECT [--redraw]`` calls the same; ridges are measured there,
+            # not on the GUI thread when the result is applied
+            return fit_own_plan(snap, params, redraw=redraw, locked=locked, progress=progress, cancelled=cancelled)
 
         def done(fitted):
             self.session.apply_partition(fitted, text=undo_text)

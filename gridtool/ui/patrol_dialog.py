@@ -194,13 +194,14 @@ class PatrolDialog(_RoutingDialog):
         if "places" not in p.layers:
             raise GridtoolError("没有重点场所图层", "there is no places layer", fix_zh="先导入重点场所。",
                                 fix_en="import the key places first.", layer="places")
+        from ..routing.project_layers import places_to_visit
         stations = self._stations()
         keep = [c for c, cb in self.cats.items() if cb.isChecked()]
-        places = p.layers["places"].gdf
-        places = places[places["category"].astype(str).isin(keep)] if "category" in places else places
-        if not len(places):
+        if self.cats and not keep:
             raise GridtoolError("没有选中要巡查的场所", "no places chosen to visit", fix_zh="至少勾选一类场所。",
                                 fix_en="tick at least one category.")
+        # the ticked categories, as gridtool patrol --place-category takes them
+        places = places_to_visit(p, keep if self.cats else None)
         build = self._graph_builder(snap_value(self.snap))
         kw = dict(teams=self.teams.value(), shift_minutes=float(self.shift.value()),
                   start=self.start_time.time().toString("HH:mm"), dwell_minutes=self.dwell.value(),

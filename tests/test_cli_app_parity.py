@@ -1,0 +1,153 @@
+"""What the app's 网格 menu does, the command line does through the same core call, with the same
+result, so a township's yearly script needs no hand work in the app:
+
+- 检查网格 / Check grids → ``gridtool validate PROJECT --grids`` (``GridPlan.validate``);
+- 划分网格 on a project with locked grids → ``gridtool partition PROJECT`` keeps them
+  (``partition.output.fit_own_plan``);
+- 重绘未锁定网格 / Redraw unlocked grids → ``gridtool partition PROJECT --redraw`` (the same call,
+  with the last partition's parameters).
+
+The app runs offscreen (pytest-qt); skipped without PyQt6 and pytest-qt. Three Liechtenstein
+villages (``locks_data``), one grid given 9 buildings of its neighbour and locked by ``gridtool edit``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import shapely
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+pytest.importorskip("PyQt6.QtWidgets")
+pytest.importorskip("pytestqt")
+
+sys.path.insert(0, str(Path(__file__).parent))
+from locks_data import cut_project  # noqa: E402
+from test_locks import _pick_paint  # noqa: E402
+
+from gridtool.cli import main  # noqa: E402
+from gridtool.partition.edit import EditState  # noqa: E402
+from gridtool.project import Project  # noqa: E402
+
+FAST = ["--no-subgrids", "--corridor-width", "0", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def plans(tmp_path_factory):
+    """The cut partitioned by the command line, then 9 buildings moved into grid ``a`` and ``a``
+    locked (``gridtool edit``): a plan no fresh partition would draw."""
+    d = tmp_path_factory.mktemp("parity")
+    raw = cut_project("liechtenstein").save(d / "raw.gpkg")
+    first = d / "first.gpkg"
+    assert main(["partition", str(raw), "--out", str(first), *FAST]) == 0
+    p = Project.open(first)
+    st = EditState.from_project(p)
+    a, _b, feats = _pick_paint(st.plan, p.layers["grids"].gdf, st.xy)
+    ids = ",".join(p.layers["households"].gdf["src_id"].iloc[list(feats)].astype(str))
+    locked = d / "locked.gpkg"
+    assert main(["edit", str(first), "--move", f"{ids}={a}", "--lock", a, "--out", str(locked)]) == 0
+    hh = int(gpd.read_file(locked, layer="grids").set_index("code").loc[a, "hh"])
+    return {"dir": d, "raw": raw, "first": first, "locked": locked, "a": a, "a_hh": hh}
+
+
+def _open(qtbot, w, path) -> None:
+    w.open_project(str(path))
+    qtbot.waitUntil(lambda: w.session.project is not None and not w.jobs.busy, timeout=30000)
+
+
+def _same_plan(one: Path, other: Path) -> gpd.GeoDataFrame:
+    """The two projects have the same grids (codes, households, locks, shapes) and every
+    household in the same grid; returns the first one's grids by code."""
+    g1 = gpd.read_file(one, layer="grids").set_index("code").sort_index()
+    g2 = gpd.read_file(other, layer="grids").set_index("code").sort_index()
+    assert list(g1.index) == list(g2.index)
+    assert g1["hh"].astype(int).tolist() == g2["hh"].astype(int).tolist()
+    assert g1["locked"].astype(bool).tolist() == g2["locked"].astype(bool).tolist()
+    for code in g1.index:
+        assert shapely.symmetric_difference(g1.geometry[code], g2.geometry[code]).area < 1e-3, code
+    h1 = gpd.read_file(one, layer="households")
+    h2 = gpd.read_file(other, layer="households")
+    assert h1["grid"].astype(str).tolist() == h2["grid"].astype(str).tolist()
+    return g1
+
+
+def test_check_grids_on_the_command_line_lists_what_the_app_lists(qtbot, window, plans, capsys):
+    capsys.readouterr()
+    rc = main(["validate", str(plans["locked"]), "--grids", "--json"])
+    cli = json.loads(capsys.readouterr().out)
+    assert rc == 0  # warnings only: no household lost or counted twice
+    assert cli and all(p["severity"] == "warning" and p["role"] == "grids" for p in cli)
+    w = window
+    _open(qtbot, w, plans["locked"])
+    w.actions_["grid.validate_plan"].trigger()  # 网格 → 检查网格
+    app = [p.to_dict() for p in w.problems.problems]
+    assert w.problems.source == "plan"
+    assert cli == json.loads(json.dumps(app, ensure_ascii=False, default=str))
+    # the plain text names each grid as the app's problem list does
+    main(["validate", str(plans["locked"]), "--grids"])
+    out = capsys.readouterr().out
+    assert "检查网格" in out
+    for p in cli:
+        assert p["zh"] in out
+
+
+def test_check_grids_needs_grids(plans, capsys):
+    assert main(["validate", str(plans["raw"]), "--grids"]) == 2
+    err = capsys.readouterr().err
+    assert "项目中还没有网格" in err and "gridtool partition" in err
+
+
+def test_partition_keeps_the_locked_grids_as_the_app_does(qtbot, window, plans, capsys):
+    d, a = plans["dir"], plans["a"]
+    cli = d / "cli-partition.gpkg"
+    assert main(["partition", str(plans["locked"]), "--out", str(cli), *FAST[:-1]]) == 0
+    assert f"保持已锁定的网格 1 个不变：{a}" in capsys.readouterr().out
+    w = window
+    _open(qtbot, w, plans["locked"])
+    assert w.session.plan.locked == {a}
+    w.run_partition(w.session.partition_parameters())  # 网格 → 划分网格, the dialog's values unchanged
+    qtbot.waitUntil(lambda: not w.jobs.busy, timeout=120000)
+    app = d / "app-partition.gpkg"
+    w.save_sync(str(app))
+    grids = _same_plan(cli, app)
+    assert bool(grids.loc[a, "locked"]) and int(grids.loc[a, "hh"]) == plans["a_hh"]
+
+
+def test_redraw_unlocked_grids_on_the_command_line_is_the_apps(qtbot, window, plans, capsys):
+    d, a = plans["dir"], plans["a"]
+    cli = d / "cli-redraw.gpkg"
+    # no partition option: the last partition's parameters, as the app's button takes them
+    assert main(["partition", str(plans["locked"]), "--redraw", "--out", str(cli), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "重绘：" in out and f"锁定网格保持不变（户、楼栋、形状）：{a}" in out
+    w = window
+    _open(qtbot, w, plans["locked"])
+    app_params = w.session.partition_parameters()
+    w.actions_["grid.redraw"].trigger()  # 网格 → 重绘未锁定网格
+    qtbot.waitUntil(lambda: not w.jobs.busy, timeout=120000)
+    assert w.session.undo.undo_text().startswith("重绘未锁定网格")
+    app = d / "app-redraw.gpkg"
+    w.save_sync(str(app))
+    grids = _same_plan(cli, app)
+    assert int(grids.loc[a, "hh"]) == plans["a_hh"]
+    params = Project.open(cli).parameters["partition"]["parameters"]
+    assert params == Project.open(app).parameters["partition"]["parameters"]
+    assert params["corridor_width"] == app_params["corridor_width"] == 0 and params["subgrids"] is False
+    # an option given on the command line goes over the last partition's value
+    bigger = d / "cli-redraw-550.gpkg"
+    assert main(["partition", str(plans["locked"]), "--redraw", "--max", "550", "--out", str(bigger), "--quiet"]) == 0
+    p2 = Project.open(bigger).parameters["partition"]["parameters"]
+    assert p2["max_hh"] == 550 and p2["corridor_width"] == 0 and p2["subgrids"] is False
+
+
+def test_redraw_refuses_previous_and_lock(plans, capsys):
+    out = plans["dir"] / "never.gpkg"
+    assert main(["partition", str(plans["locked"]), "--redraw", "--lock", plans["a"], "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "--redraw" in err and "gridtool edit --lock" in err
+    assert not out.exists()
