@@ -53,6 +53,8 @@ SMALL_FAR_M = 60.0       # … and farther than a station's door is from its roa
 SMALL_RADIUS_M = 1000.0  # the neighbourhood whose spots say how near a road a point lands by luck
 SMALL_STEP_M = 40.0      # spacing of those spots
 SMALL_CHANCE = 0.002     # chance that random spots come as near the roads as the converted points did
+CONFIRM_POINTS = 10     # a sheet with this many points compared that sits on the roads as read needs no AMap/Baidu warning …
+CONFIRM_NEAR_M = 15.0   # … when its median distance is a map pick's error, and every offset undone moves most away
 SMALL_READ_CHANCE = 0.05  # as read the points must not sit on the roads too (then nothing is off)
 
 
@@ -240,6 +242,13 @@ def _source_kind(lyr) -> tuple[str, str]:
     return lyr.crs_in or "", Path(str(lyr.source).split("!")[0]).suffix.lower()
 
 
+def _confirms_wgs84(fits: list[OffsetFit]) -> bool:
+    """The points sit on the reference as read and every offset undone moves most of them away."""
+    return all(f.points >= CONFIRM_POINTS and f.median_read_m <= CONFIRM_NEAR_M
+               and f.median_converted_m >= 2 * f.median_read_m + MIN_DROP_M
+               and f.closer <= (1 - MIN_CLOSER) * f.moved for f in fits)
+
+
 def _agrees(fit: OffsetFit) -> bool:
     """A small layer's own points do not contradict the pooled verdict: each comes closer."""
     return fit.points > 0 and fit.closer == fit.points and fit.median_converted_m <= MAX_RATIO * fit.median_read_m
@@ -251,7 +260,9 @@ def check_offsets(project) -> list[Problem]:
 
     A sheet of 1–4 points (a 派出所's station list) is judged by :func:`fit_small`, or with the
     points of the other layers from the same kind of file read the same way, when together they
-    are clear and its own points agree."""
+    are clear and its own points agree. A layer whose CRS was only assumed and whose points
+    clearly sit on the roads as read gets a short ``missing_crs`` warning saying so, which
+    :func:`gridtool.validate.validate` puts in place of the generic one."""
     layers = {}
     for role in POINT_ROLES:
         lyr = project.layers.get(role)
@@ -267,6 +278,9 @@ def check_offsets(project) -> list[Problem]:
         if len(points) >= MIN_POINTS:
             fits = fit_offsets(points, geoms)
             best = clear_offset(fits)
+            if best is None and "(assumed)" in (lyr.crs_in or "") and ref_role != "villages" \
+                    and _confirms_wgs84(fits):
+                out.append(_fits_wgs84(role, lyr, ref_role, ref_lyr, fits))
         else:
             best = clear_small_offset(fit_small(points, geoms))
             if best is None:
@@ -286,6 +300,22 @@ def check_offsets(project) -> list[Problem]:
             continue
         out.append(_offset_warning(role, lyr, ref_role, ref_lyr, best, pooled_with))
     return out
+
+
+def _fits_wgs84(role, lyr, ref_role, ref_lyr, fits: list[OffsetFit]) -> Problem:
+    to_zh, to_en = REFERENCES[ref_role]
+    read = f"{fits[0].median_read_m:.0f}"
+    conv_zh = "、".join(f"按 {OFFSET_NAMES[f.offset][0]} 换算则为 {f.median_converted_m:.0f} 米" for f in fits)
+    conv_en = ", ".join(f"{f.median_converted_m:.0f} m as {OFFSET_NAMES[f.offset][0]}" for f in fits)
+    return Problem(
+        "warning", "missing_crs",
+        f"文件没有坐标系信息，坐标按 WGS84 读取，与{to_zh.removeprefix('最近')}吻合（{fits[0].points} 个点到{to_zh}的"
+        f"中位距离 {read} 米；{conv_zh}）",
+        f"the file has no CRS; read as WGS84, the points fit {to_en.removeprefix('the nearest ')}s "
+        f"(median distance to {to_en} {read} m over {fits[0].points} points; {conv_en})",
+        fix_zh=f"无需换算；可用 --crs-in {role}=wgs84 声明，以免再次提示。",
+        fix_en=f"nothing to convert; declare --crs-in {role}=wgs84 to silence this.",
+        role=role, file=lyr.source, layer=lyr.source_layer)
 
 
 def _offset_warning(role, lyr, ref_role, ref_lyr, best: OffsetFit, pooled_with: list[str]) -> Problem:

@@ -207,3 +207,32 @@ def test_three_true_stations_are_not_condemned_by_an_offset_place_register(tmp_p
                                     "stations": _write_sheet(tmp_path / "派出所.xlsx", st, None),
                                     "places": _write_sheet(tmp_path / "重点场所.xlsx", pl, "gcj02", "场所")})
     assert [p.role for p in _offset_warnings(project)] == ["places"]
+
+
+# -- the generic "no CRS, assumed WGS84" warning ---------------------------------------------
+def _missing_crs(project) -> dict:
+    return {p.role: p for p in validate(project) if p.code == "missing_crs"}
+
+
+def test_a_sheet_that_fits_the_roads_as_read_says_so_instead_of_suspecting_amap(tmp_path):
+    project = Project.from_sources({"roads": _roads(), "stations": _sheet(tmp_path, None)})
+    w = _missing_crs(project)["stations"]
+    assert "与道路吻合" in w.zh and "中位距离" in w.zh and "高德" not in w.zh + w.fix_zh
+    assert "--crs-in stations=wgs84" in w.fix_zh and "fit roads" in w.en
+    read = float(re.search(r"中位距离 (\d+) 米", w.zh).group(1))
+    assert read <= 10
+
+
+def test_an_offset_sheet_keeps_the_generic_warning_beside_the_offset_one(tmp_path):
+    project = Project.from_sources({"roads": _roads(), "stations": _sheet(tmp_path, "gcj02")})
+    w = _missing_crs(project)["stations"]
+    assert "高德" in w.fix_zh and "吻合" not in w.zh
+    assert len(_offset_warnings(project)) == 1
+
+
+def test_import_summary_says_the_fit_once_for_a_fitting_sheet(tmp_path, capsys):
+    args = cli.build_parser().parse_args(["import", "--roads", _roads(), "--stations", _sheet(tmp_path, None),
+                                          "--out", str(tmp_path / "p.gpkg")])
+    assert args.func(args) == 0
+    out = capsys.readouterr().out
+    assert out.count("与道路吻合") == 1 and "如果坐标来自高德" not in out
