@@ -9,9 +9,10 @@ is ever converted here; ambiguous evidence says nothing, and points outside the 
 extent (a sheet spanning two towns, roads of one) are no evidence at all.
 
 A 派出所's sheet of 1–4 rows is judged point by point against the roads around it (:func:`fit_small`),
-or pooled with the other sheets picked the same way. Among sparse rural roads two offset points
-are found about one time in three; one point seldom is (a single road-side spot is too common to
-prove anything), and in a dense city's street grid a small sheet alone never is: there pooling helps.
+or pooled with the other sheets picked the same way. Measured (200 random sets each, no false alarm
+in any): among sparse rural roads 2–3 offset points are found one time in five to two in five, one
+point seldom (a single road-side spot is too common to prove anything); in a dense city's street
+grid a small sheet alone almost never is: there pooling helps.
 """
 
 from __future__ import annotations
