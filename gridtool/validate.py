@@ -848,7 +848,12 @@ def validate(project: Project, *, repair: bool = True) -> list[Problem]:
     problems.extend(_check_villages(project))
     problems.extend(_check_incidents(project))
     if not far:
-        problems.extend(check_offsets(project))
+        # A sheet that clearly fits WGS84 as read gets its short missing_crs in place of the generic
+        # one ("if from AMap declare gcj02"): the planner need not wonder about every sheet.
+        offsets = check_offsets(project)
+        fits = {p.role: p for p in offsets if p.code == "missing_crs"}
+        problems = [fits.pop(p.role) if p.code == "missing_crs" and p.role in fits else p for p in problems]
+        problems.extend(p for p in offsets if p.code != "missing_crs")
         problems.extend(_check_coverage(project))
         problems.extend(_check_village_size(project))
     if "households" in project.layers and "villages" in project.layers:
