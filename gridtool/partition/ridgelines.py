@@ -20,6 +20,13 @@ How, per village (the DEM window under it, read coarser beyond :data:`MAX_CELLS`
    side's basin within :data:`FLOOR_RADIUS_M` (a pass or the low end of a spur is left open).
 5. Steps 2–4 run on the whole window and again on tiles of :data:`TILE_M` overlapping by half:
    two side valleys of one river are one basin in the village, but two in a tile they leave apart.
+   Tiles round heights to the metre from the window's lowest cell, as the window does, so that
+   water runs the same way in both and a divide both find lies on the same cell edges (rounded
+   from each tile's own lowest cell, a resampled DEM's heights moved by up to half a metre, which
+   turned the steepest way down of cells along crests: the tiles' copies of a divide lay a cell
+   or two beside it and cut it into pieces under :data:`MIN_LENGTH_M`; 10 × 10 km of synthetic
+   hills gave 52.6 / 80.4 / 85.3 km of ridge at 30 / 60 / 90 m from 1,257 / 298 / 120 pieces,
+   now 89.4 / 90.2 / 88.4 km from 70 / 67 / 67). SRTM's whole metres were never moved.
 6. The kept cell edges are merged into lines, simplified by :data:`SIMPLIFY_M` (one cell when
    coarser), clipped to the village;
    pieces shorter than :data:`MIN_LENGTH_M` are dropped. A loose end (the spur sinking towards a
@@ -159,13 +166,14 @@ def _village_ridges(poly, dem, to_dem, back, rise: float, barriers=(None, None))
     H, W = z.shape
     keep_e = np.zeros((H, W - 1), dtype=bool)  # the edge between (r, c) and (r, c + 1) is a ridge
     keep_s = np.zeros((H - 1, W), dtype=bool)  # the edge between (r, c) and (r + 1, c)
+    zmin = float(z[inside].min())  # one height origin for the window and its tiles (step 5)
     # at most a quarter of a tile: tiles overlap by half, so every divide is inside one of them
     my = min(math.ceil(TILE_MARGIN_M / cell_y), max(1, int(TILE_M / cell_y) // 4))
     mx = min(math.ceil(TILE_MARGIN_M / cell_x), max(1, int(TILE_M / cell_x) // 4))
     for ys, xs in _windows(H, W, TILE_M / cell_y, TILE_M / cell_x):
         if (ok[ys, xs]).sum() < 9:
             continue
-        labels, zf = _valleys(z[ys, xs], inside[ys, xs], rise)
+        labels, zf = _valleys(z[ys, xs], inside[ys, xs], rise, zmin)
         if labels is None:
             continue
         floor = _local_floor(zf, labels, inside[ys, xs], FLOOR_RADIUS_M / cell_y, FLOOR_RADIUS_M / cell_x)
@@ -315,10 +323,11 @@ def _cell_metres(tw: Affine, shape, back) -> tuple[float, float]:
             float(math.hypot(px[2] - px[0], py[2] - py[0])) or 1.0)
 
 
-def _valleys(z: np.ndarray, inside: np.ndarray, rise: float):
+def _valleys(z: np.ndarray, inside: np.ndarray, rise: float, zmin: float | None = None):
     """Basins one must climb at least ``rise`` out of: a label per cell (0 none) and the heights
-    flooded (metres, float); ``(None, None)`` when the village is one basin."""
-    zmin = float(z[inside].min())
+    flooded (whole metres above ``zmin``, by default the lowest cell inside, as float);
+    ``(None, None)`` when the village is one basin."""
+    zmin = float(z[inside].min()) if zmin is None else zmin
     q = np.clip(np.rint(z - zmin), 0, int(_WALL) - 1).astype(np.uint16)
     q[~inside] = _WALL
     basin, n = _drainage_basins(q.astype(float))
