@@ -218,23 +218,11 @@ def _sites_arg(text: str):
     return n
 
 
-def _street_note(st: dict) -> str:
-    """The card's note on a stretch: its length (to follow an unnamed road, 无名道路 3（向东）,
-    the worker needs how far), and how much of it is walked again."""
-    note = f"{st['length_m']:.0f} 米"
-    return note + (f"，含重复 {st['repeat_m']:.0f} 米" if 0 < st["repeat_m"] < st["length_m"] else "")
-
-
 def cmd_walk(args) -> int:
-    import re
-
-    import geopandas as gpd
-
-    from ..maps.cards import write_route_cards
+    from ..maps.route_files import walk_output_paths, write_walk_outputs
     from ..project import Project
-    from ..routing.export import write_table_csv, write_walk_gpx, write_walk_kml
-    from ..routing.patrol import clock, parse_clock
-    from ..routing.postman import street_walk
+    from ..routing.patrol import parse_clock
+    from ..routing.walks import plan_grid_walks, walk_summary
     if args.walkers < 1:
         raise GridtoolError("--walkers 至少为 1", "--walkers must be at least 1", fix_zh="例如 --walkers 2。",
                             fix_en="e.g. --walkers 2.")
@@ -246,72 +234,17 @@ def cmd_walk(args) -> int:
     project = Project.open(args.project)
     codes = [c.strip() for c in args.grid.split(",") if c.strip()]
     areas = grid_areas(project, codes)
-    _check_outputs(args, [Path(args.out) / ("walk-" + re.sub(r"[^\w.-]+", "_", code) + sfx) for code, _ in areas
-                          for sfx in (".gpkg", ".gpx", ".kml", "-streets.csv", "-card.pdf")])
+    _check_outputs(args, walk_output_paths(Path(args.out), [code for code, _ in areas]))
     graph = routing_graph(project, args)
-    try:
-        stations = stations_of(project)
-    except GridtoolError:
-        stations = None
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     written = []
-    for code, area in areas:
-        start, start_name = None, "网格中心附近路口"
-        if stations is not None:
-            inside = stations[stations.geometry.within(area)]
-            if len(inside):
-                start = inside.geometry.iloc[0]
-                start_name = str(inside["name"].iloc[0]) if "name" in inside else "站点"
-        w = street_walk(graph, area, walkers=args.walkers, start=start)
-        if start is None:
-            start = gpd.points_from_xy([graph.x[w.start_node]], [graph.y[w.start_node]])[0]
-        lines = w.walk_lines()
-        stem = "walk-" + re.sub(r"[^\w.-]+", "_", code)
-        title = route_title(project, f"网格 {code} 街巷巡查路线", area=area)  # the township, else the grid's villages
-        files = [write_layers_gpkg(out / f"{stem}.gpkg", {"walk": lines, "walk_steps": w.steps}),
-                 write_walk_gpx(out / f"{stem}.gpx", lines, name=title, start=start, start_name=start_name),
-                 write_walk_kml(out / f"{stem}.kml", lines, name=title)]
-        cards, rows = [], []
-        for r in lines.itertuples():
-            streets = w.street_list(int(r.walker), start_minutes=t0)
-            rows += [{"walker": int(r.walker), **{k: v for k, v in st.items() if k not in ("xy", "must", "window",
-                                                                                         "category", "dwell_min")}}
-                     for st in streets]
-            cards.append({"team": int(r.walker), "heading": f"街巷巡查路线卡 · 巡查人 {int(r.walker)}",
-                          "station": start_name, "mode": "walk", "mode_zh": "步行",
-                          "start": clock(t0), "end": clock(t0 + r.minutes), "minutes": round(float(r.minutes), 1),
-                          "length_km": round(float(r.length_km), 2),
-                          "stops": [{**st, "category_zh": "重复/连接" if st["repeat"] else "街巷",
-                                     "note": _street_note(st)} for st in streets],
-                          "geometry": r.geometry})
-        import pandas as pd
-        files.append(write_table_csv(out / f"{stem}-streets.csv", pd.DataFrame(rows), lang=_table_lang(args)))
-        files.append(write_route_cards(project, out / f"{stem}-card.pdf", cards=cards, title=f"{title}卡",
-                                       from_project=False))
+    # the app's 网格街巷巡查路线 plans, words and writes through the same three functions
+    for gw in plan_grid_walks(project, graph, areas, walkers=args.walkers):
+        files = write_walk_outputs(project, out, gw.code, gw.area, gw.walk.steps, start=gw.start,
+                                   start_name=gw.start_name, start_minutes=t0, lang=_table_lang(args))
         written += [str(f) for f in files]
-        total_km = float(lines["length_km"].sum())
-        longest = float(lines["minutes"].max())
-        gap = 100 * (longest / w.bound_minutes - 1) if w.bound_minutes else 0.0
-        if args.walkers == 1:
-            zh = (f"网格 {code}：街巷 {w.required_km:.2f} 公里；巡查路线 {total_km:.2f} 公里、{longest:.0f} 分钟，"
-                  f"下界 {w.bound_minutes:.0f} 分钟（每条街走一遍并补齐奇数路口的配对），多 {gap:.1f}%"
-                  + ("；街巷连通，此即最短路线" if w.optimal else "；街巷分成几片，连接段为近似"))
-            en = (f"grid {code}: {w.required_km:.2f} km of streets; the walk is {total_km:.2f} km, {longest:.0f} min, "
-                  f"lower bound {w.bound_minutes:.0f} min (every street once plus the pairing of odd junctions), "
-                  f"+{gap:.1f} %" + ("; the streets connect: this is the shortest walk" if w.optimal
-                                     else "; the streets fall apart, the joins are heuristic"))
-        else:
-            zh = (f"网格 {code}：街巷 {w.required_km:.2f} 公里，{args.walkers} 人共走 {total_km:.2f} 公里；最长一人 "
-                  f"{longest:.0f} 分钟，下界 {w.bound_minutes:.0f} 分钟（+{gap:.0f}%）")
-            en = (f"grid {code}: {w.required_km:.2f} km of streets, {args.walkers} walkers, {total_km:.2f} km in all; "
-                  f"longest walk {longest:.0f} min, lower bound {w.bound_minutes:.0f} min (+{gap:.0f} %)")
-        say(args, zh, en)
-        if w.cut_off is not None and len(w.cut_off):
-            # Unnamed pieces have an empty name: list only the names there are (no "：、、、").
-            names = list(dict.fromkeys(n for n in w.cut_off["name"].fillna("").astype(str).str.strip() if n))
-            say(args, f"  {len(w.cut_off)} 段街巷与路网不连通，未纳入" + ("：" + "、".join(names[:10]) if names else ""),
-                f"  {len(w.cut_off)} street piece(s) are cut off from the network and not walked")
+        for zh, en in walk_summary(gw):
+            say(args, zh, en)
     say(args, "已写入：" + "，".join(written), "written: " + ", ".join(written))
     return 0
 

@@ -173,6 +173,111 @@ def write_seal_outputs(plan, stations, out: Path, *, include_personal: bool = Fa
     return [csv, gpkg]
 
 
+
+def walk_stem(code: str) -> str:
+    """``walk-<code>``: the name of a grid's walk files (characters a file name cannot hold as ``_``)."""
+    import re
+    return "walk-" + re.sub(r"[^\w.-]+", "_", str(code))
+
+
+def walk_output_paths(out: Path, codes) -> list[Path]:
+    """The files :func:`write_walk_outputs` writes into ``out`` for the grids ``codes`` (checked
+    before anything is planned or written)."""
+    return [Path(out) / (walk_stem(c) + sfx) for c in codes
+            for sfx in (".gpkg", ".gpx", ".kml", "-streets.csv", "-card.pdf")]
+
+
+def _street_note(st: dict) -> str:
+    """The card's note on a stretch: its length (to follow an unnamed road, 无名道路 3（向东）,
+    the worker needs how far), and how much of it is walked again."""
+    note = f"{st['length_m']:.0f} 米"
+    return note + (f"，含重复 {st['repeat_m']:.0f} 米" if 0 < st["repeat_m"] < st["length_m"] else "")
+
+
+def write_walk_outputs(project, out: Path, code: str, area, steps, *, start, start_name: str,
+                       start_minutes: float = 8 * 60, lang: str = "zh", cancelled=None) -> list[Path]:
+    """The files of one grid's street walk, as ``gridtool walk`` writes them and the app exports
+    them: ``walk-<code>.gpkg`` (layers ``walk`` and ``walk_steps``), ``.gpx`` (the start as a
+    waypoint, a track per walker), ``.kml``, ``-streets.csv`` (headers in ``lang``) and
+    ``-card.pdf`` (one card per walker, times from ``start_minutes`` after midnight).
+
+    ``steps`` are the walk's steps (:attr:`gridtool.routing.postman.CoverageWalk.steps`, or
+    :func:`gridtool.routing.walks.grid_steps` of the project's ``walk_steps`` layer).
+    """
+    import pandas as pd
+
+    from ..routing.export import write_table_csv, write_walk_gpx, write_walk_kml
+    from ..routing.patrol import clock
+    from ..routing.postman import street_list, walk_lines
+    from .cards import write_route_cards
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = float(start_minutes)
+    lines = walk_lines(steps)
+    stem = walk_stem(code)
+    title = route_title(project, f"网格 {code} 街巷巡查路线", area=area)  # the township, else the grid's villages
+    files = [write_layers_gpkg(out / f"{stem}.gpkg", {"walk": lines, "walk_steps": steps}),
+             write_walk_gpx(out / f"{stem}.gpx", lines, name=title, start=start, start_name=start_name),
+             write_walk_kml(out / f"{stem}.kml", lines, name=title)]
+    cards, rows = [], []
+    for r in lines.itertuples():
+        streets = street_list(steps, int(r.walker), start_minutes=t0)
+        rows += [{"walker": int(r.walker), **{k: v for k, v in st.items() if k not in ("xy", "must", "window",
+                                                                                     "category", "dwell_min")}}
+                 for st in streets]
+        cards.append({"team": int(r.walker), "heading": f"街巷巡查路线卡 · 巡查人 {int(r.walker)}",
+                      "station": start_name, "mode": "walk", "mode_zh": "步行",
+                      "start": clock(t0), "end": clock(t0 + r.minutes), "minutes": round(float(r.minutes), 1),
+                      "length_km": round(float(r.length_km), 2),
+                      "stops": [{**st, "category_zh": "重复/连接" if st["repeat"] else "街巷",
+                                 "note": _street_note(st)} for st in streets],
+                      "geometry": r.geometry})
+    files.append(write_table_csv(out / f"{stem}-streets.csv", pd.DataFrame(rows), lang=lang))
+    files.append(write_route_cards(project, out / f"{stem}-card.pdf", cards=cards, title=f"{title}卡",
+                                   from_project=False, cancelled=cancelled))
+    return files
+
+
+def write_project_walks(project, out: Path, *, start_minutes: float = 8 * 60, lang: str = "zh",
+                        progress=None, cancelled=None) -> list[Path]:
+    """The files of every grid's walk kept in the project (layers ``walk`` and ``walk_steps``, as
+    the app's 网格街巷巡查路线 puts them there), each as :func:`write_walk_outputs` writes them:
+    the same files ``gridtool walk`` writes for those grids. Refuses to replace a file in ``out``
+    that gridtool did not write (:func:`gridtool.ownership.check_replace`)."""
+    from ..errors import CancelledError, GridtoolError
+    from ..ownership import check_replace
+    from ..routing import export  # noqa: F401  (registers the headers of gridtool's routing CSVs)
+    from ..routing.walks import grid_steps
+    from shapely.geometry import Point
+    if "walk" not in project.layers or "walk_steps" not in project.layers:
+        raise GridtoolError("项目中没有街巷巡查路线", "the project has no street walk",
+                            fix_zh="先用“巡逻 → 网格街巷巡查路线…”生成。",
+                            fix_en="make one first with Patrol → Street walk of grids….", layer="walk")
+    walk = project.layers["walk"].gdf
+    steps = project.layers["walk_steps"].gdf
+    codes = list(dict.fromkeys(walk["grid"].astype(str)))
+    check_replace(walk_output_paths(out, codes), force=False)
+    grids = {}
+    for role in ("grids", "subgrids", "special_grids"):
+        lyr = project.layers.get(role)
+        if lyr is not None and "code" in lyr.gdf:
+            for c, g in zip(lyr.gdf["code"].astype(str), lyr.gdf.geometry):
+                grids.setdefault(c, g)
+    files: list[Path] = []
+    for i, code in enumerate(codes):
+        if cancelled is not None and cancelled():
+            raise CancelledError()
+        if progress is not None:
+            progress(i / len(codes), f"网格 {code} / grid {code}")
+        first = walk[walk["grid"].astype(str) == code].iloc[0]
+        files += write_walk_outputs(project, out, code, grids.get(code), grid_steps(steps, code),
+                                    start=Point(float(first["start_x"]), float(first["start_y"])),
+                                    start_name=str(first["start_name"]), start_minutes=start_minutes, lang=lang,
+                                    cancelled=cancelled)
+    return files
+
+
 __all__ = ["coverage_output_paths", "coverage_outputs", "coverage_personal_layers", "patrol_layers",
            "patrol_output_paths", "route_title", "seal_output_paths", "seal_outputs", "write_coverage_outputs",
-           "write_layers_gpkg", "write_patrol_outputs", "write_seal_outputs"]
+           "walk_output_paths", "walk_stem", "write_layers_gpkg", "write_patrol_outputs", "write_project_walks",
+           "write_seal_outputs", "write_walk_outputs"]

@@ -70,58 +70,70 @@ class CoverageWalk:
         return self.connected and int(self.walkers["walker"].nunique()) == 1
 
     def street_list(self, walker: int = 1, *, start_minutes: float = 8 * 60) -> list[dict]:
-        """One walker's streets in walking order, consecutive pieces of the same street merged:
-        ``seq``, ``place`` (street name; unnamed stretches numbered in walking order and placed,
-        see :func:`_unnamed_labels`), ``category`` ``"street"``, ``repeat`` (True
-        when all of it is walked again or only connects), ``length_m``, ``repeat_m`` (metres of
-        it walked again / connecting), ``minutes``, ``arrive``/``depart`` (clock, from
-        ``start_minutes`` after midnight), ``xy`` (the middle of the stretch) — the rows of a
-        printed walk card."""
-        st = self.steps[self.steps["walker"] == walker].sort_values("seq")
-        rows: list[dict] = []
-        t = float(start_minutes)
-        for r in st.itertuples():
-            name = r.name or ""
-            # an unnamed road (CAD lines carry no names) continues only while the walk goes on
-            # straight: at a turn a new stretch starts, so that the card can be followed
-            if rows and rows[-1]["name"] == name and (name or _straight_on(rows[-1]["parts"], r.geometry)):
-                row = rows[-1]
-                row["parts"].append(r.geometry)
-                row["repeat"] = row["repeat"] and bool(r.repeat)
-            else:
-                row = {"seq": len(rows) + 1, "name": name, "category": "street", "repeat": bool(r.repeat),
-                       "length_m": 0.0, "repeat_m": 0.0, "minutes": 0.0, "start": t, "parts": [r.geometry]}
-                rows.append(row)
-            row["length_m"] += float(r.length_m)
-            row["repeat_m"] += float(r.length_m) if r.repeat else 0.0
-            row["minutes"] += float(r.minutes)
-            t += float(r.minutes)
-        labels = _unnamed_labels(rows)
-        out = []
-        for row, label in zip(rows, labels):
-            parts = row.pop("parts")
-            row.pop("name")
-            mid = shapely.line_interpolate_point(parts[len(parts) // 2], 0.5, normalized=True)
-            start = row.pop("start")
-            out.append({"seq": row.pop("seq"), "place": label, **row, "length_m": round(row["length_m"], 1),
-                        "repeat_m": round(row["repeat_m"], 1),
-                        "minutes": round(row["minutes"], 2), "arrive": _clock(start),
-                        "depart": _clock(start + row["minutes"]), "dwell_min": round(row["minutes"], 1),
-                        "must": False, "window": "", "xy": (mid.x, mid.y)})
-        return out
+        """One walker's streets in walking order: :func:`street_list` of :attr:`steps`."""
+        return street_list(self.steps, walker, start_minutes=start_minutes)
 
     def walk_lines(self) -> gpd.GeoDataFrame:
-        """One line per walker (for maps and GPX tracks)."""
-        rows = []
-        for w, grp in self.steps.groupby("walker", sort=True):
-            coords = []
-            for g in grp.geometry:
-                c = shapely.get_coordinates(g)
-                coords.extend(c if not coords else c[1:])
-            rows.append({"walker": int(w), "length_km": grp["length_m"].sum() / 1000,
-                         "minutes": grp["minutes"].sum(),
-                         "geometry": shapely.linestrings(coords) if len(coords) >= 2 else None})
-        return gpd.GeoDataFrame(rows, geometry="geometry", crs=self.steps.crs)
+        """One line per walker (for maps and GPX tracks): :func:`walk_lines` of :attr:`steps`."""
+        return walk_lines(self.steps)
+
+
+def street_list(steps: gpd.GeoDataFrame, walker: int = 1, *, start_minutes: float = 8 * 60) -> list[dict]:
+    """One walker's streets in walking order (``steps``: :attr:`CoverageWalk.steps`, or the
+    ``walk_steps`` layer of one grid as the app keeps it in the project), consecutive pieces of the same street merged:
+    ``seq``, ``place`` (street name; unnamed stretches numbered in walking order and placed,
+    see :func:`_unnamed_labels`), ``category`` ``"street"``, ``repeat`` (True
+    when all of it is walked again or only connects), ``length_m``, ``repeat_m`` (metres of
+    it walked again / connecting), ``minutes``, ``arrive``/``depart`` (clock, from
+    ``start_minutes`` after midnight), ``xy`` (the middle of the stretch) — the rows of a
+    printed walk card."""
+    st = steps[steps["walker"] == walker].sort_values("seq")
+    rows: list[dict] = []
+    t = float(start_minutes)
+    for r in st.itertuples():
+        name = r.name or ""
+        # an unnamed road (CAD lines carry no names) continues only while the walk goes on
+        # straight: at a turn a new stretch starts, so that the card can be followed
+        if rows and rows[-1]["name"] == name and (name or _straight_on(rows[-1]["parts"], r.geometry)):
+            row = rows[-1]
+            row["parts"].append(r.geometry)
+            row["repeat"] = row["repeat"] and bool(r.repeat)
+        else:
+            row = {"seq": len(rows) + 1, "name": name, "category": "street", "repeat": bool(r.repeat),
+                   "length_m": 0.0, "repeat_m": 0.0, "minutes": 0.0, "start": t, "parts": [r.geometry]}
+            rows.append(row)
+        row["length_m"] += float(r.length_m)
+        row["repeat_m"] += float(r.length_m) if r.repeat else 0.0
+        row["minutes"] += float(r.minutes)
+        t += float(r.minutes)
+    labels = _unnamed_labels(rows)
+    out = []
+    for row, label in zip(rows, labels):
+        parts = row.pop("parts")
+        row.pop("name")
+        mid = shapely.line_interpolate_point(parts[len(parts) // 2], 0.5, normalized=True)
+        start = row.pop("start")
+        out.append({"seq": row.pop("seq"), "place": label, **row, "length_m": round(row["length_m"], 1),
+                    "repeat_m": round(row["repeat_m"], 1),
+                    "minutes": round(row["minutes"], 2), "arrive": _clock(start),
+                    "depart": _clock(start + row["minutes"]), "dwell_min": round(row["minutes"], 1),
+                    "must": False, "window": "", "xy": (mid.x, mid.y)})
+    return out
+
+
+def walk_lines(steps: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """One line per walker of ``steps`` (for maps and GPX tracks): ``walker``, ``length_km``,
+    ``minutes``, geometry."""
+    rows = []
+    for w, grp in steps.groupby("walker", sort=True):
+        coords = []
+        for g in grp.geometry:
+            c = shapely.get_coordinates(g)
+            coords.extend(c if not coords else c[1:])
+        rows.append({"walker": int(w), "length_km": grp["length_m"].sum() / 1000,
+                     "minutes": grp["minutes"].sum(),
+                     "geometry": shapely.linestrings(coords) if len(coords) >= 2 else None})
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=steps.crs)
 
 
 #: A walk turning by more than this (degrees) at a junction leaves an unnamed road for another.

@@ -252,8 +252,9 @@ class MapCanvas(QWidget):
                 styles[1 + i] = KeyStyle(None, make_pen(rgba, w, st.dash))
             p.set_keys(keys, styles)
             return
-        if ml.role == "routes" and "team" in gdf:
-            teams = np.nan_to_num(np.asarray(gdf["team"], dtype=float)).astype(np.int64)
+        team_col = {"routes": "team", "walk": "walker"}.get(ml.role)
+        if team_col is not None and team_col in gdf:  # a patrol team's or a walker's colour
+            teams = np.nan_to_num(np.asarray(gdf[team_col], dtype=float)).astype(np.int64)
             keys = np.maximum(teams - 1, 0) % len(TEAM_COLOURS)
             p.set_keys(keys, {k: KeyStyle(None, make_pen(TEAM_COLOURS[k], st.width)) for k in range(len(TEAM_COLOURS))})
             return
@@ -413,7 +414,7 @@ class MapCanvas(QWidget):
                 painter.paint(p, vp, dpr)
             else:
                 painter.paint(p, vp)
-                if ml.role == "routes":
+                if ml.role in ("routes", "walk"):  # which way to go
                     cols = [qcolor(TEAM_COLOURS[int(k) % len(TEAM_COLOURS)])
                             for k in (painter.keys if painter.keys is not None else np.zeros(len(ml.gdf), int))]
                     draw_arrows(p, vp, ml.gdf.geometry.values, cols)

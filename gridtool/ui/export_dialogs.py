@@ -21,7 +21,7 @@ from .i18n import field_name, role_name, tr
 from .screen import fit_to_screen
 
 #: Export kinds: (key, needs) — needs is the layer the export cannot do without.
-KINDS = (("wallmap", "grids"), ("assessment", "grids"), ("atlas", "grids"), ("cards", "routes"),
+KINDS = (("wallmap", "grids"), ("assessment", "grids"), ("atlas", "grids"), ("cards", "routes"), ("walk", "walk"),
          ("html", None), ("gis", None), ("ledger", "grids"))
 SIZES = ("A4", "A3", "A2", "A1", "A0")
 GIS_FORMATS = (("gpkg", ".gpkg"), ("shp", ".zip"), ("geojson", ""), ("kml", ".kml"), ("kmz", ".kmz"), ("gpx", ".gpx"))
@@ -58,7 +58,7 @@ def export_name(kind: str) -> str:
 
 def open_export_dialog(window, kind: str) -> QDialog:
     cls = {"wallmap": WallMapDialog, "assessment": AssessmentDialog, "atlas": AtlasDialog,
-           "cards": CardsDialog, "html": HtmlDialog, "gis": GisDialog, "ledger": LedgerDialog}[kind]
+           "cards": CardsDialog, "walk": WalkFilesDialog, "html": HtmlDialog, "gis": GisDialog, "ledger": LedgerDialog}[kind]
     dlg = cls(window)
     dlg.open()
     return dlg
@@ -457,6 +457,47 @@ class CardsDialog(_ExportDialog):
         def work(project, out, progress, cancelled):
             from ..maps.cards import write_route_cards
             return write_route_cards(project, out, progress=progress, cancelled=cancelled, **names)
+        return work
+
+
+class WalkFilesDialog(_ExportDialog):
+    """The street walks kept in the project as ``gridtool walk`` writes them, into a folder: per
+    grid ``walk-<code>.gpkg``, ``.gpx``, ``.kml``, ``-streets.csv`` and ``-card.pdf``
+    (:func:`gridtool.maps.route_files.write_project_walks`); a file of that name gridtool did not
+    write is refused."""
+
+    kind = "walk"
+    suffixes = ("",)
+
+    def __init__(self, window):
+        from PyQt6.QtCore import QTime
+        from PyQt6.QtWidgets import QTimeEdit
+        super().__init__(window)
+        self.form.itemAt(0, QFormLayout.ItemRole.LabelRole).widget().setText(tr("export.walk_folder"))
+        for wdg in (self.title, self.township, self.unit):  # the cards are headed as the command heads them
+            wdg.setVisible(False)
+            self.form.labelForField(wdg).setVisible(False)
+        start = (window.session.project.parameters.get("walk") or {}).get("start") or "08:00"
+        self.start_time = QTimeEdit(QTime.fromString(str(start), "HH:mm"))
+        self.start_time.setDisplayFormat("HH:mm")
+        self.form.addRow(tr("export.walk_start"), self.start_time)
+        self.finish_layout()
+        self.personal.setVisible(False)  # streets, times and a station's name: no personal data
+
+    def _browse(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, export_name(self.kind), self.path.text())
+        if path:
+            self.path.setText(path)
+
+    def job(self):
+        t = self.start_time.time()
+        start = t.hour() * 60 + t.minute()
+        lang = "zh" if i18n.language() == "zh" else "en"
+
+        def work(project, out, progress, cancelled):
+            from ..maps.route_files import write_project_walks
+            return write_project_walks(project, Path(out), start_minutes=start, lang=lang, progress=progress,
+                                       cancelled=cancelled)
         return work
 
 

@@ -156,6 +156,7 @@ class MainWindow(QMainWindow):
         self._act("patrol.circles", self.circles_dialog)
         self._act("patrol.siting", lambda: self.circles_dialog(siting=True))
         self._act("patrol.seal", self.seal_dialog)
+        self._act("patrol.walk", self.walk_dialog)
         self._act("help.about", self.about)
         self._act("help.log", self.show_log_path)
         self.lang_group = QActionGroup(self)
@@ -195,7 +196,7 @@ class MainWindow(QMainWindow):
             self.menus["view"].addAction(d.toggleViewAction())
         menu("grid", ["grid.partition", "grid.redraw", "grid.redraw_previous", None, "tool.pan", "tool.brush", "tool.box", "tool.pick", None,
                       "grid.lock", "grid.split", None, "grid.validate_plan", "data.validate", None, "grid.join"])
-        menu("patrol", ["patrol.plan", None, "patrol.circles", "patrol.siting", None, "patrol.seal"])
+        menu("patrol", ["patrol.plan", "patrol.walk", None, "patrol.circles", "patrol.siting", None, "patrol.seal"])
         lm = menu("lang", [])
         for code in i18n.LANGUAGES:
             lm.addAction(a[f"lang.{code}"])
@@ -351,6 +352,7 @@ class MainWindow(QMainWindow):
         for k in ("patrol.plan", "patrol.circles", "patrol.siting", "patrol.seal"):
             a[k].setEnabled(has and "roads" in s.project.layers and not busy)
         a["grid.join"].setEnabled(has and "grids" in s.project.layers and not busy)
+        a["patrol.walk"].setEnabled(a["patrol.plan"].isEnabled() and "grids" in s.project.layers)
         self.grid_panel.edit_box.setEnabled(plan and not busy)
         self.editor.busy = busy
         self.grid_panel.inf_box.setEnabled(not busy)  # a remedy re-runs the partition
@@ -898,6 +900,13 @@ class MainWindow(QMainWindow):
         """Service circles and coverage (``gridtool coverage``); with ``siting`` new sites as well."""
         from .coverage_dialog import CoverageDialog
         dlg = CoverageDialog(self, siting=siting)
+        dlg.open()
+        return dlg
+
+    def walk_dialog(self):
+        """The street walk of grids (``gridtool walk``): the selected grid, or grids ticked in a list."""
+        from .walk_dialog import WalkDialog
+        dlg = WalkDialog(self)
         dlg.open()
         return dlg
 

@@ -16,14 +16,14 @@ from .geometry import LayerGeometry
 from .styles import LayerStyle, default_style
 
 #: Drawing order, top first.
-DRAW_ORDER = ("route_stops", "routes", "exits", "sites", "stations", "uncovered", "seal_paths", "places", "hotspots", "incidents", "party_links",
+DRAW_ORDER = ("route_stops", "routes", "walk", "exits", "sites", "stations", "uncovered", "seal_paths", "places", "hotspots", "incidents", "party_links",
               "party_members", "households",
               "special_grids", "subgrids", "ridges", "grids", "corridors", "circles", "railways", "rivers", "roads",
               "forest", "villages")
 HIDDEN_BY_DEFAULT = frozenset({"subgrids", "corridors", "party_links", "party_members"})
 LABELS_BY_DEFAULT = frozenset({"grids", "villages", "route_stops", "special_grids", "exits", "sites"})
 #: Roles that are not drawn as map layers.
-NOT_DRAWN = frozenset({"dem"})
+NOT_DRAWN = frozenset({"dem", "walk_steps"})  # a walk is drawn once, by its lines (``walk``)
 
 
 def family_of(gdf: gpd.GeoDataFrame, role: str) -> str:
@@ -35,7 +35,7 @@ def family_of(gdf: gpd.GeoDataFrame, role: str) -> str:
         return "point"
     if types and types <= {"LineString", "MultiLineString", "LinearRing"}:
         return "line"
-    if role in ("roads", "railways", "routes", "party_links", "ridges"):
+    if role in ("roads", "railways", "routes", "walk", "party_links", "ridges"):
         return "line"
     return "polygon"
 

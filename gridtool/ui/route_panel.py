@@ -1,5 +1,5 @@
-"""The routes panel: patrol routes per team, the ordered stops of the chosen team, and the
-service-circle coverage figures."""
+"""The routes panel: patrol routes per team and street walks per grid and walker, the ordered
+stops (or streets) of the chosen one, and the service-circle coverage figures."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ class RoutePanel(QWidget):
         lay.addWidget(split, 1)
         lay.addWidget(self.coverage)
         session.project_changed.connect(self.reload)
-        session.layers_changed.connect(lambda roles: roles & {"routes", "route_stops", "circles"} and self.reload())
+        session.layers_changed.connect(lambda roles: roles & {"routes", "route_stops", "circles", "walk", "walk_steps"} and self.reload())
         self.retranslate()
 
     def retranslate(self) -> None:
@@ -62,10 +62,12 @@ class RoutePanel(QWidget):
                 it.setData(0, Qt.ItemDataRole.UserRole + 1, tuple(g.bounds) if g is not None and not g.is_empty else None)
                 it.setForeground(0, qcolor(TEAM_COLOURS[(team - 1) % len(TEAM_COLOURS)]))
                 self.routes.addTopLevelItem(it)
+        if p is not None and "walk" in p.layers:
+            self._add_walks(p)
+        if self.routes.topLevelItemCount():
             for i in range(self.routes.columnCount()):
                 self.routes.resizeColumnToContents(i)
-            if self.routes.topLevelItemCount():
-                self.routes.setCurrentItem(self.routes.topLevelItem(0))
+            self.routes.setCurrentItem(self.routes.topLevelItem(0))
         self._fill_stops()
         self._fill_coverage()
 
@@ -73,9 +75,12 @@ class RoutePanel(QWidget):
         self.stops.clear()
         p = self.session.project
         it = self.routes.currentItem()
-        if p is None or it is None or "route_stops" not in p.layers:
+        if p is None or it is None or ("route_stops" not in p.layers and "walk_steps" not in p.layers):
             return
         team = it.data(0, Qt.ItemDataRole.UserRole)
+        if isinstance(team, tuple):
+            self._fill_streets(p, *team)
+            return
         st = p.layers["route_stops"].gdf
         if "team" not in st:
             return
@@ -87,6 +92,40 @@ class RoutePanel(QWidget):
                                    str(getattr(s, "depart", "")), "✔" if must else ""])
             if must:
                 row.setForeground(1, QColor(160, 30, 30))
+            self.stops.addTopLevelItem(row)
+        for i in range(self.stops.columnCount()):
+            self.stops.resizeColumnToContents(i)
+
+    def _add_walks(self, p) -> None:
+        """One row per grid and walker of the street walk (``walk`` layer), coloured as on the map."""
+        start = str((p.parameters.get("walk") or {}).get("start") or "08:00")
+        from ..routing.patrol import clock, parse_clock
+        t0 = parse_clock(start)
+        for r in p.layers["walk"].gdf.itertuples():
+            walker = int(getattr(r, "walker", 1) or 1)
+            minutes = float(getattr(r, "minutes", 0) or 0)
+            it = QTreeWidgetItem([tr("routes.walk_item", grid=str(r.grid), walker=walker),
+                                  str(getattr(r, "start_name", "")), str(getattr(r, "streets", "")),
+                                  f"{float(getattr(r, 'length_km', 0) or 0):.1f}", f"{minutes:.0f}",
+                                  f"{clock(t0)}–{clock(t0 + minutes)}"])
+            it.setData(0, Qt.ItemDataRole.UserRole, ("walk", str(r.grid), walker, t0))
+            g = r.geometry
+            it.setData(0, Qt.ItemDataRole.UserRole + 1, tuple(g.bounds) if g is not None and not g.is_empty else None)
+            it.setForeground(0, qcolor(TEAM_COLOURS[(walker - 1) % len(TEAM_COLOURS)]))
+            self.routes.addTopLevelItem(it)
+
+    def _fill_streets(self, p, _kind, grid: str, walker: int, t0: float) -> None:
+        """The chosen walker's streets in walking order, as on the walk's card."""
+        if "walk_steps" not in p.layers:
+            return
+        from ..routing.postman import street_list
+        from ..routing.walks import grid_steps
+        for st in street_list(grid_steps(p.layers["walk_steps"].gdf, grid), walker, start_minutes=t0):
+            row = QTreeWidgetItem([str(st["seq"]), str(st["place"]),
+                                   tr("routes.repeat") if st["repeat"] else tr("routes.street"),
+                                   st["arrive"], st["depart"], ""])
+            if st["repeat"]:
+                row.setForeground(1, QColor(120, 120, 120))
             self.stops.addTopLevelItem(row)
         for i in range(self.stops.columnCount()):
             self.stops.resizeColumnToContents(i)

@@ -29,6 +29,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "role.seal_paths": ("封控警力路线", "Sealing trips"),
     "role.exits": ("卡口", "Exits"),
     "role.dem": ("高程", "Elevation"),
+    "role.walk": ("街巷巡查路线", "Street walks"),
+    "role.walk_steps": ("街巷巡查路线（逐段）", "Street walks, street by street"),
 }
 
 STRINGS.update({
@@ -97,6 +99,7 @@ STRINGS.update({
     "action.patrol.circles": ("服务圈与覆盖分析…", "Service circles and coverage…"),
     "action.patrol.siting": ("站点选址…", "Station siting…"),
     "action.patrol.seal": ("封控卡口…", "Seal an area…"),
+    "action.patrol.walk": ("网格街巷巡查路线…", "Street walk of grids…"),
     "action.help.about": ("关于", "About"),
     "action.help.log": ("日志文件", "Log file"),
     # -- docks ------------------------------------------------------------------------------
@@ -263,6 +266,7 @@ STRINGS.update({
     "job.circles": ("计算服务圈", "Computing service circles"),
     "job.siting": ("站点选址", "Choosing station sites"),
     "job.seal": ("封控卡口", "Sealing exits"),
+    "job.walk": ("网格街巷巡查路线", "Planning street walks"),
     "job.subgrids": ("重绘改动网格的子网格", "Redrawing the sub-grids of the changed grids"),
     "job.export_analysis": ("导出分析结果", "Exporting the analysis"),
     "job.load": ("导入图层", "Loading layers"),
@@ -357,6 +361,18 @@ STRINGS.update({
     "patrol.balance": ("均衡各队工作量", "Balance the teams' workloads"),
     "patrol.building_graph": ("构建路网", "building the road graph"),
     "patrol.solving": ("求解路线", "solving the routes"),
+    "walk.title": ("网格街巷巡查路线", "Street walk of grids"),
+    "walk.grids": ("网格", "Grids"),
+    "walk.walkers": ("巡查人数", "Walkers"),
+    "walk.start_time": ("出发时间", "Start"),
+    "walk.start_point": ("起点", "Start point"),
+    "walk.start_point_text": ("网格内的站点；网格内没有站点时为网格中心附近的路口（同 gridtool walk）",
+                              "the station inside the grid; without one, the junction nearest the grid's centre "
+                              "(as gridtool walk)"),
+    "walk.solving": ("求解巡查路线", "solving the walks"),
+    "routes.walk_item": ("网格 {grid} · 巡查人 {walker}", "Grid {grid} · walker {walker}"),
+    "routes.street": ("街巷", "street"),
+    "routes.repeat": ("重复/连接", "again / joining"),
     "circles.title": ("服务圈", "Service circles"),
     "circles.minutes": ("分钟（可多个）", "Minutes (one or more)"),
     "circles.computing": ("计算服务圈", "computing circles"),
@@ -505,6 +521,9 @@ STRINGS.update({
     "export.assessment": ("五色考核图…", "Five-colour assessment map…"),
     "export.atlas": ("网格图册（PDF）…", "Grid atlas (PDF)…"),
     "export.cards": ("巡逻路线卡（PDF）…", "Route cards (PDF)…"),
+    "export.walk": ("街巷巡查路线文件（GPX、KML、路线卡）…", "Street walk files (GPX, KML, cards)…"),
+    "export.walk_folder": ("输出文件夹", "Output folder"),
+    "export.walk_start": ("出发时间（路线卡）", "Start time (on the cards)"),
     "export.html": ("离线网页地图…", "Offline HTML map…"),
     "export.gis": ("GIS 文件…", "GIS files…"),
     "export.file": ("输出文件", "Output file"),

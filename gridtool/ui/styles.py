@@ -101,6 +101,7 @@ DEFAULT_STYLES: dict[str, LayerStyle] = {
     # the ridges a partition followed (山脊线): the wall map's thin brown dashes (maps.style.RIDGE)
     "ridges": LayerStyle(stroke=(140, 81, 10, 230), width=1.2, dash=True, label_field="length_m"),
     "routes": LayerStyle(stroke=(228, 26, 28, 255), width=2.6, label_field="team"),
+    "walk": LayerStyle(stroke=(228, 26, 28, 255), width=2.6, label_field="walker"),  # 街巷巡查: one colour a walker
     "route_stops": LayerStyle(fill=(255, 255, 255, 255), stroke=(40, 40, 40, 255), width=1.2, point_size=14.0,
                               label_field="seq"),
     "incidents": LayerStyle(fill=(253, 141, 60, 200), stroke=None, point_size=4.0, label_field="type"),
