@@ -151,3 +151,29 @@ def test_redraw_refuses_previous_and_lock(plans, capsys):
     err = capsys.readouterr().err
     assert "--redraw" in err and "gridtool edit --lock" in err
     assert not out.exists()
+
+
+def test_redraw_options_given_go_over_the_last_partition_even_at_their_defaults():
+    """A last partition drawn with --min 200 --max 400: ``--redraw --max 500`` redraws with 500 (the
+    default, given all the same; it was dropped for being the default), and ``--redraw --max 250``
+    is checked against the last --min 200 (it was refused as below the default --min 300)."""
+    from types import SimpleNamespace
+
+    from gridtool.cli import build_parser
+    from gridtool.commands.partition import _redraw_params
+
+    last = dict(min_hh=200, max_hh=400, target=300, sub_min=20, sub_max=40, sub_target=30, corridor_width=0,
+                subgrids=False, seed=7)
+    project = SimpleNamespace(parameters={"partition": {"parameters": last}})
+
+    def redraw(*opts):
+        return _redraw_params(build_parser().parse_args(["partition", "p.gpkg", "--redraw", *opts, "--out", "o.gpkg"]),
+                              project)
+
+    assert redraw() == last  # nothing given: the last partition's parameters
+    p = redraw("--max", "500", "--seed", "0")
+    assert (p["min_hh"], p["max_hh"], p["target"], p["seed"]) == (200, 500, 350, 0)
+    p = redraw("--max", "250")
+    assert (p["min_hh"], p["max_hh"], p["target"]) == (200, 250, 225)
+    assert p["subgrids"] is False and p["corridor_width"] == 0
+    assert redraw("--min", "300", "--target", "320")["target"] == 320
