@@ -177,3 +177,25 @@ def test_redraw_options_given_go_over_the_last_partition_even_at_their_defaults(
     assert (p["min_hh"], p["max_hh"], p["target"]) == (200, 250, 225)
     assert p["subgrids"] is False and p["corridor_width"] == 0
     assert redraw("--min", "300", "--target", "320")["target"] == 320
+
+
+def test_a_locked_grid_whose_village_was_removed_is_refused_not_given_to_a_neighbour(plans, capsys):
+    """The village of the locked grid merged away (its households and boundary gone from the
+    project): ``gridtool partition`` (the app's 划分网格, the same core call) used to keep the
+    empty grid under a neighbouring village's next code (locked, 0 households) while saying it
+    kept the grid unchanged; now it refuses, naming the grid and how to unlock it."""
+    d, a = plans["dir"], plans["a"]
+    p = Project.open(plans["locked"])
+    village = str(p.layers["grids"].gdf.set_index("code").loc[a, "village"])
+    codes = set(p.layers["grids"].gdf.loc[p.layers["grids"].gdf["village"] == village, "code"].astype(str))
+    hh = p.layers["households"].gdf
+    p.layers["households"].gdf = hh[~hh["grid"].astype(str).isin(codes)]
+    v = p.layers["villages"].gdf
+    p.layers["villages"].gdf = v[v["name"] != village]
+    merged = p.save(d / "village-merged.gpkg")
+    out = d / "village-merged-out.gpkg"
+    capsys.readouterr()
+    assert main(["partition", str(merged), "--out", str(out), *FAST]) == 2
+    err = capsys.readouterr().err
+    assert f"锁定网格 {a}" in err and f"--unlock {a}" in err
+    assert not out.exists()
