@@ -212,6 +212,22 @@ def publish(tmp: str | Path, dest: str | Path, *, synced: bool = False) -> Path:
     return Path(dest)
 
 
+def publish_set(pairs) -> list[Path]:
+    """Move a set of finished temporary files into place together (a shapefile's .shp/.shx/.dbf,
+    a folder of GeoJSON layers): a Cancel (:func:`cancel_publishing`) is heeded once, before the
+    first rename, and never between two, so the folder holds the whole old set or the whole new
+    one, never new geometry beside old attributes. ``pairs``: (tmp, dest)."""
+    pairs = [(Path(t), Path(d)) for t, d in pairs]
+    cancelled = getattr(_publishing, "cancelled", None)
+    if cancelled is not None and cancelled():
+        raise CancelledError()
+    for tmp, _ in pairs:  # all on disk before the first rename
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+    with cancel_publishing(None):
+        return [publish(tmp, dest, synced=True) for tmp, dest in pairs]
+
+
 def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
     """``data`` into ``path`` through a temporary file beside it (:func:`publish`)."""
     path = Path(path)

@@ -151,3 +151,51 @@ def test_redraw_refuses_previous_and_lock(plans, capsys):
     err = capsys.readouterr().err
     assert "--redraw" in err and "gridtool edit --lock" in err
     assert not out.exists()
+
+
+def test_redraw_options_given_go_over_the_last_partition_even_at_their_defaults():
+    """A last partition drawn with --min 200 --max 400: ``--redraw --max 500`` redraws with 500 (the
+    default, given all the same; it was dropped for being the default), and ``--redraw --max 250``
+    is checked against the last --min 200 (it was refused as below the default --min 300)."""
+    from types import SimpleNamespace
+
+    from gridtool.cli import build_parser
+    from gridtool.commands.partition import _redraw_params
+
+    last = dict(min_hh=200, max_hh=400, target=300, sub_min=20, sub_max=40, sub_target=30, corridor_width=0,
+                subgrids=False, seed=7)
+    project = SimpleNamespace(parameters={"partition": {"parameters": last}})
+
+    def redraw(*opts):
+        return _redraw_params(build_parser().parse_args(["partition", "p.gpkg", "--redraw", *opts, "--out", "o.gpkg"]),
+                              project)
+
+    assert redraw() == last  # nothing given: the last partition's parameters
+    p = redraw("--max", "500", "--seed", "0")
+    assert (p["min_hh"], p["max_hh"], p["target"], p["seed"]) == (200, 500, 350, 0)
+    p = redraw("--max", "250")
+    assert (p["min_hh"], p["max_hh"], p["target"]) == (200, 250, 225)
+    assert p["subgrids"] is False and p["corridor_width"] == 0
+    assert redraw("--min", "300", "--target", "320")["target"] == 320
+
+
+def test_a_locked_grid_whose_village_was_removed_is_refused_not_given_to_a_neighbour(plans, capsys):
+    """The village of the locked grid merged away (its households and boundary gone from the
+    project): ``gridtool partition`` (the app's 划分网格, the same core call) used to keep the
+    empty grid under a neighbouring village's next code (locked, 0 households) while saying it
+    kept the grid unchanged; now it refuses, naming the grid and how to unlock it."""
+    d, a = plans["dir"], plans["a"]
+    p = Project.open(plans["locked"])
+    village = str(p.layers["grids"].gdf.set_index("code").loc[a, "village"])
+    codes = set(p.layers["grids"].gdf.loc[p.layers["grids"].gdf["village"] == village, "code"].astype(str))
+    hh = p.layers["households"].gdf
+    p.layers["households"].gdf = hh[~hh["grid"].astype(str).isin(codes)]
+    v = p.layers["villages"].gdf
+    p.layers["villages"].gdf = v[v["name"] != village]
+    merged = p.save(d / "village-merged.gpkg")
+    out = d / "village-merged-out.gpkg"
+    capsys.readouterr()
+    assert main(["partition", str(merged), "--out", str(out), *FAST]) == 2
+    err = capsys.readouterr().err
+    assert f"锁定网格 {a}" in err and f"--unlock {a}" in err
+    assert not out.exists()

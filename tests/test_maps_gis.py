@@ -236,3 +236,33 @@ def test_failed_write_leaves_the_old_file(project, tmp_path, monkeypatch):
         gis.write_gpkg(project, out)
     assert out.read_bytes() == before
     assert not list(tmp_path.glob(".gridtool-export-*"))
+
+
+@pytest.mark.parametrize("write,name", [(gis.write_shapefiles, "shp"), (gis.write_geojson, "geojson")])
+def test_cancel_while_a_set_is_put_in_place_leaves_the_whole_old_set(project, tmp_path, write, name):
+    """The app's Cancel pressed while the first file of a shapefile or GeoJSON set is renamed
+    (the job's cancel check is asked once per rename): the folder keeps the whole earlier export,
+    or the whole new one, never a new .shp beside an old .dbf; no temporary file stays."""
+    from gridtool.atomic import cancel_publishing
+    from gridtool.errors import CancelledError
+
+    out = tmp_path / name
+    write(project, out, roles=["grids"])
+    old = {f.name: f.read_bytes() for f in out.iterdir()}
+    asked = []
+
+    def cancelled():  # Cancel pressed once the first file has been asked about
+        asked.append(1)
+        return len(asked) > 1
+
+    try:
+        with cancel_publishing(cancelled):
+            write(project, out, roles=["grids", "places"], include_personal=True)  # other grid columns
+    except CancelledError:
+        now = {f.name: f.read_bytes() for f in out.iterdir()}
+        assert now == old  # nothing of the new set
+    else:
+        ref = tmp_path / "ref"
+        write(project, ref, roles=["grids", "places"], include_personal=True)
+        assert {f.name: f.read_bytes() for f in out.iterdir()} == {f.name: f.read_bytes() for f in ref.iterdir()}
+    assert not [f for f in tmp_path.rglob(".gridtool-export*")]

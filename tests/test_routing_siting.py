@@ -317,3 +317,13 @@ def test_seal_command_and_brute_force_on_the_network(tmp_path, capsys):
                                  "--posts-per-station", "1", "--out", str(tmp_path / "s2")])
     with pytest.raises(GridtoolError, match="需要 6 个，4 个站点共可派 4 个"):
         args.func(args)
+
+
+def test_categories_in_the_police_registers_words_name_the_category_the_import_read():
+    """金融网点 / 信用社 / 储蓄所 are how a 派出所's register names banks: the import reads every one
+    of them as ``bank``, so ``--place-category 金融网点`` (or ``--candidates``) takes all the banks,
+    not only the rows spelt 金融网点."""
+    places = _gdf([(0, 0), (1, 1), (2, 2), (3, 3)], name=["工行", "农信社", "邮储", "小学"],
+                  category=["bank", "bank", "bank", "school"], category_raw=["银行", "信用社", "金融网点", "小学"])
+    assert list(match_categories(places, "金融网点")["name"]) == ["工行", "农信社", "邮储"]
+    assert list(match_categories(places, "储蓄所,中学")["name"]) == ["工行", "农信社", "邮储", "小学"]

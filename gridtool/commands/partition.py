@@ -168,17 +168,50 @@ def _print_terrain(args, terrain: dict | None) -> None:
         say(args, f"  {words[0]}", f"  {words[1]}")
 
 
+#: the partition options --redraw lets override the last partition's parameters, with the
+#: engine parameters each sets (:func:`_partition_params`)
+_REDRAW_OPTIONS = {"min": ("min_hh",), "max": ("max_hh",), "target": ("target",), "sub_min": ("sub_min",),
+                   "sub_max": ("sub_max",), "sub_target": ("sub_target",), "hard_barriers": ("hard_barriers",),
+                   "infeasible": ("infeasible",), "pockets": ("pockets",), "merge": ("merge",), "relax": ("relax",),
+                   "special": ("special_categories",), "special_radius": ("special_radius",),
+                   "corridor_width": ("corridor_width",), "no_subgrids": ("subgrids",), "ignore_terrain": ("terrain",),
+                   "seed": ("seed",)}
+#: the options whose value, when not given, is the last partition's (they are checked together)
+_STORED_BOUNDS = {"min": "min_hh", "max": "max_hh", "target": "target", "sub_min": "sub_min", "sub_max": "sub_max",
+                  "sub_target": "sub_target"}
+
+
+def _noting_given(cls: type) -> type:
+    """``cls`` (an argparse action class) that also adds its option to ``args.given_options`` when
+    the option is on the command line, whatever its value: ``--redraw --max 500`` puts 500 over the
+    last partition's 400 although 500 is the default."""
+    class NotingGiven(cls):
+        def __call__(self, parser, namespace, values, option_string=None):
+            super().__call__(parser, namespace, values, option_string)
+            namespace.given_options = set(getattr(namespace, "given_options", ()) or ()) | {self.dest}
+    return NotingGiven
+
+
 def _redraw_params(args, project) -> dict:
     """``--redraw``: the parameters of the project's last partition, as the app's 重绘未锁定网格 takes
-    them, with every option given on the command line (a value other than its default) over them."""
+    them, with every option given on the command line over them (a bound not given is the last
+    partition's, also where another is checked against it: ``--max 250`` after ``--min 200``)."""
     stored = dict(project.parameters.get("partition", {}).get("parameters", {}))
     if not stored:
         raise GridtoolError("项目中没有上次划分的参数，无法重绘", "the project has no parameters of an earlier partition "
                             "to redraw with", fix_zh="先划分网格（gridtool partition，不加 --redraw）。",
                             fix_en="partition first (gridtool partition without --redraw).", file=args.project)
-    given = _partition_params(args)
-    default = _partition_params(argparse.Namespace(**{**vars(args), **args.partition_defaults}))
-    stored.update({k: v for k, v in given.items() if v != default.get(k)})
+    given = set(getattr(args, "given_options", ()) or ())
+    ns = argparse.Namespace(**vars(args))
+    for dest, key in _STORED_BOUNDS.items():
+        if dest not in given and key in stored:
+            setattr(ns, dest, stored[key])
+    for dest, bounds in (("target", ("min", "max")), ("sub_target", ("sub_min", "sub_max"))):
+        if dest not in given and given & set(bounds):  # new bounds without a target: their middle
+            setattr(ns, dest, None)
+            given.add(dest)
+    params = _partition_params(ns)
+    stored.update({key: params[key] for dest in given for key in _REDRAW_OPTIONS.get(dest, ()) if key in params})
     return stored
 
 
@@ -591,9 +624,7 @@ def register(subparsers) -> None:
     pp.add_argument("--force", action="store_true",
                     help="允许覆盖不是 gridtool 项目的已有文件 / replace an existing non-project file")
     pp.add_argument("--quiet", action="store_true", help="不显示进度 / no progress messages")
-    # the defaults of the options --redraw lets override the last partition's parameters
-    pp.set_defaults(func=cmd_partition, partition_defaults={
-        a.dest: a.default for a in pp._actions
-        if a.dest in ("min", "max", "target", "sub_min", "sub_max", "sub_target", "hard_barriers", "infeasible",
-                      "pockets", "merge", "relax", "special", "special_radius", "corridor_width", "no_subgrids",
-                      "ignore_terrain", "seed")})
+    for a in pp._actions:  # --redraw: the options given go over the last partition's parameters
+        if a.dest in _REDRAW_OPTIONS:
+            a.__class__ = _noting_given(type(a))
+    pp.set_defaults(func=cmd_partition)

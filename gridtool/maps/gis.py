@@ -48,7 +48,7 @@ import pandas as pd
 import shapely
 
 from .. import __version__
-from ..atomic import GPKG_OPTIONS, publish, sweep, write_bytes_atomic
+from ..atomic import GPKG_OPTIONS, publish, publish_set, sweep, write_bytes_atomic
 from ..cells import csv_bytes
 from ..crs import parse_crs, to_user_crs
 from ..errors import GridtoolError
@@ -437,8 +437,7 @@ def write_shapefiles(project, path: str | Path, *, roles: Sequence[str] | None =
             for w in written:
                 w.path = path
         else:
-            for f in sorted(tmpdir.iterdir()):
-                publish(f, folder / f.name)
+            publish_set((f, folder / f.name) for f in sorted(tmpdir.iterdir()))
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
     return written
@@ -465,8 +464,8 @@ def write_geojson(project, path: str | Path, *, roles: Sequence[str] | None = No
             _quiet_write(gdf, tmp, driver="GeoJSON", layer=role, RFC7946="YES", WRITE_NAME="NO",
                          DESCRIPTION=f"{MARK} {__version__} export: {role}")
             written.append(Written(paths[role], role, len(gdf)))
-        for role in layers:  # all written first: a failure or a Cancel leaves none of the set replaced
-            publish(tmpdir / paths[role].name, paths[role])
+        # all written first, then put in place together: a failure or a Cancel replaces none of the set
+        publish_set((tmpdir / paths[role].name, paths[role]) for role in layers)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
     return written

@@ -17,12 +17,23 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..errors import GridtoolError
 from .blocks import Blocks
 from .feasibility import feasible_grid_counts
 from .regions import DraftGrid, fill_labels, keep_largest_pieces, merge_regions
 from .shapes import dissolve
 from .solver import UnitGraph, partition
 from .unitset import build_unitset
+
+
+def _village_gone(code: str) -> GridtoolError:
+    return GridtoolError(
+        f"锁定网格 {code} 已没有住户，所在的村（社区）也已不在项目中，无法保持不变",
+        f"the locked grid {code} has no households left and its village is no longer in the project: it "
+        "cannot be kept",
+        fix_zh=f"确认该村已撤并后解除锁定（gridtool edit 项目.gpkg --unlock {code}，或在桌面程序的网格面板中点“解锁”），再划分网格。",
+        fix_en=f"if the village was merged away, unlock the grid (gridtool edit PROJECT.gpkg --unlock {code}, or "
+               "Unlock in the app's grid panel) and partition again.", layer="grids", feature=code, field="locked")
 
 
 class RedrawMixin:
@@ -44,7 +55,12 @@ class RedrawMixin:
             if votes:
                 v = max(votes, key=lambda x: (votes[x], -x))
             else:  # a locked grid without households: the village its polygon lies in
-                v = int(np.argmax(shapely.area(shapely.intersection(vgeoms, geoms[p])))) if len(vgeoms) else 0
+                overlap = shapely.area(shapely.intersection(vgeoms, geoms[p])) if len(vgeoms) else np.zeros(0)
+                if len(vgeoms) and overlap.sum() < 0.5 * shapely.area(geoms[p]):
+                    # its village is no longer in the project: kept, it would go to a neighbour
+                    # under that village's code, an empty grid no one locked
+                    raise _village_gone(str(pv.gdf["code"].iloc[p]))
+                v = int(np.argmax(overlap)) if len(vgeoms) else 0
             lo, hi = getattr(self, "_relax_v", self.relax).get(vnames[v], (self.min_hh, self.max_hh))
             units = [(int(hb[f]), int(f), 0, 1, int(n), geoms[p]) for f, n in members]
             tot = sum(n for _, n in members)

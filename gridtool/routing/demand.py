@@ -25,6 +25,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from ..columns import match_category
 from ..errors import GridtoolError, feature_id_zh
 from ..roles import PLACE_CATEGORIES
 from .graph import RoadGraph
@@ -97,7 +98,10 @@ def match_categories(places: gpd.GeoDataFrame, spec: str, *, option: str = "--ca
             vals = places[col].map(_text).str.lower().to_numpy(dtype=object)
             hit |= np.isin(vals, words)
             if col == "category":
-                keys = [zh_of[w] for w in words if w in zh_of]
+                # the Chinese label (学校) or a word the import reads as the category (金融网点,
+                # 信用社, 储蓄所 → bank: a police register's words for the banks it visits)
+                keys = [zh_of.get(w) or match_category(w) for w in words]
+                keys = [k for k in keys if k]
                 if keys:
                     hit |= np.isin(vals, keys)
     if hit.any():
