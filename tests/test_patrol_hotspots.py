@@ -287,3 +287,23 @@ def test_walk_command_writes_closed_walks_over_every_street(t, tmp_path, capsys)
             lines.geometry.length.sum(), rel=1e-3)
     assert cli.main(["walk", str(path), "--grid", "NOPE", "--out", str(out)]) == 2
     assert "500101001001-01" in capsys.readouterr().err
+
+
+def test_a_street_walk_by_bicycle_says_so_on_its_card(t, tmp_path, capsys):
+    """The card said 步行 whatever the mode: a round planned by bicycle (its times at cycling speed)
+    printed as a walk. The card names the mode the round was planned with."""
+    from pypdf import PdfReader
+    proj = Project(name="walktown")
+    proj.add_layer(Layer("roads", t["roads"].assign(src_id=[f"FID {i}" for i in range(len(t["roads"]))])))
+    grids = gpd.GeoDataFrame({"code": ["500101001001-01"], "hh": [400]},
+                             geometry=[box(X0 - 1, Y0 - 1, X0 + 301, Y0 + 201)], crs=GK108)
+    proj.add_layer(Layer("grids", grids))
+    path = tmp_path / "p.gpkg"
+    proj.save(path)
+    cards = {}
+    for mode in ("walk", "bicycle"):
+        out = tmp_path / mode
+        assert cli.main(["walk", str(path), "--grid", "500101001001-01", "--mode", mode, "--out", str(out)]) == 0
+        cards[mode] = "\n".join(pg.extract_text() for pg in PdfReader(out / "walk-500101001001-01-card.pdf").pages)
+    assert "步行" in cards["walk"] and "骑行" not in cards["walk"]
+    assert "骑行" in cards["bicycle"] and "步行" not in cards["bicycle"]

@@ -241,7 +241,8 @@ def cmd_walk(args) -> int:
     # the app's 网格街巷巡查路线 plans, words and writes through the same three functions
     for gw in plan_grid_walks(project, graph, areas, walkers=args.walkers):
         files = write_walk_outputs(project, out, gw.code, gw.area, gw.walk.steps, start=gw.start,
-                                   start_name=gw.start_name, start_minutes=t0, lang=_table_lang(args))
+                                   start_name=gw.start_name, start_minutes=t0, lang=_table_lang(args),
+                                   mode=args.mode)
         written += [str(f) for f in files]
         for zh, en in walk_summary(gw):
             say(args, zh, en)

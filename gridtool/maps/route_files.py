@@ -195,7 +195,8 @@ def _street_note(st: dict) -> str:
 
 
 def write_walk_outputs(project, out: Path, code: str, area, steps, *, start, start_name: str,
-                       start_minutes: float = 8 * 60, lang: str = "zh", cancelled=None) -> list[Path]:
+                       start_minutes: float = 8 * 60, lang: str = "zh", mode: str = "walk",
+                       cancelled=None) -> list[Path]:
     """The files of one grid's street walk, as ``gridtool walk`` writes them and the app exports
     them: ``walk-<code>.gpkg`` (layers ``walk`` and ``walk_steps``), ``.gpx`` (the start as a
     waypoint, a track per walker), ``.kml``, ``-streets.csv`` (headers in ``lang``) and
@@ -207,6 +208,7 @@ def write_walk_outputs(project, out: Path, code: str, area, steps, *, start, sta
     import pandas as pd
 
     from ..routing.export import write_table_csv, write_walk_gpx, write_walk_kml
+    from ..routing.modes import MODE_ZH
     from ..routing.patrol import clock
     from ..routing.postman import street_list, walk_lines
     from .cards import write_route_cards
@@ -226,7 +228,7 @@ def write_walk_outputs(project, out: Path, code: str, area, steps, *, start, sta
                                                                                      "category", "dwell_min")}}
                  for st in streets]
         cards.append({"team": int(r.walker), "heading": f"街巷巡查路线卡 · 巡查人 {int(r.walker)}",
-                      "station": start_name, "mode": "walk", "mode_zh": "步行",
+                      "station": start_name, "mode": mode, "mode_zh": MODE_ZH.get(mode, MODE_ZH["walk"]),
                       "start": clock(t0), "end": clock(t0 + r.minutes), "minutes": round(float(r.minutes), 1),
                       "length_km": round(float(r.length_km), 2),
                       "stops": [{**st, "category_zh": "重复/连接" if st["repeat"] else "街巷",
@@ -256,6 +258,7 @@ def write_project_walks(project, out: Path, *, start_minutes: float = 8 * 60, la
     walk = project.layers["walk"].gdf
     steps = project.layers["walk_steps"].gdf
     codes = list(dict.fromkeys(walk["grid"].astype(str)))
+    mode = str((project.parameters.get("walk") or {}).get("mode") or "walk")  # as the app's dialog planned it
     check_replace(walk_output_paths(out, codes), force=False)
     grids = {}
     for role in ("grids", "subgrids", "special_grids"):
@@ -273,7 +276,7 @@ def write_project_walks(project, out: Path, *, start_minutes: float = 8 * 60, la
         files += write_walk_outputs(project, out, code, grids.get(code), grid_steps(steps, code),
                                     start=Point(float(first["start_x"]), float(first["start_y"])),
                                     start_name=str(first["start_name"]), start_minutes=start_minutes, lang=lang,
-                                    cancelled=cancelled)
+                                    mode=mode, cancelled=cancelled)
     return files
 
 
