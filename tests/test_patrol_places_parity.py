@@ -80,3 +80,16 @@ def test_place_category_that_matches_nothing_lists_the_categories(project, tmp_p
                  "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "--place-category" in err and "school 2" in err and "market 1" in err
+
+
+def test_place_category_without_a_places_layer_is_refused_not_ignored(tmp_path):
+    """Asked for schools in a project that has no register of places (hot spots only), the patrol
+    went ahead without a word, visiting no school: refused, naming the layer and the fix."""
+    from gridtool.errors import GridtoolError
+    from gridtool.project import Project
+    from gridtool.routing.project_layers import places_to_visit
+    bare = Project(name="无场所")
+    assert places_to_visit(bare) is None  # nothing asked for: hot spots alone, as before
+    with pytest.raises(GridtoolError) as err:
+        places_to_visit(bare, "school")
+    assert err.value.layer == "places" and "--place-category" in err.value.fix_zh and "school" in err.value.zh

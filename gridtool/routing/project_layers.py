@@ -36,6 +36,13 @@ def places_to_visit(project, categories=None):
     without a places layer; a choice that matches no place is refused with the categories present."""
     from .demand import match_categories
     places = project.layers.get("places")
+    if places is None and categories is not None and str(categories).strip():
+        # a category asked for and no register to find it in: not a patrol of hot spots alone, unsaid
+        raise GridtoolError(f"选了场所类别 {categories}，但项目没有重点场所图层",
+                            f"places of {categories} were asked for, but the project has no places layer",
+                            fix_zh="导入重点场所（--places 文件），或去掉 --place-category。",
+                            fix_en="import the places (--places FILE), or leave out --place-category.",
+                            layer="places", field="category")
     if places is None or categories is None:
         return None if places is None else places.gdf
     words = [categories] if isinstance(categories, str) else [str(c) for c in categories]
