@@ -199,3 +199,24 @@ def test_a_locked_grid_whose_village_was_removed_is_refused_not_given_to_a_neigh
     err = capsys.readouterr().err
     assert f"锁定网格 {a}" in err and f"--unlock {a}" in err
     assert not out.exists()
+
+
+def test_a_locked_grid_the_roster_shrank_below_its_bounds_is_named(plans, capsys):
+    """Households of the locked grid left the roster (moved away, deleted rows): the grid stays as
+    locked, now below 300, and the console names it with the unlock fix, not only a flag in the
+    grids table."""
+    d, a = plans["dir"], plans["a"]
+    p = Project.open(plans["locked"])
+    hh = p.layers["households"].gdf
+    mine = hh.index[hh["grid"].astype(str) == a]
+    counts = hh.loc[mine, "hh"].astype(int).cumsum()
+    gone = mine[: int((counts < plans["a_hh"] - 250).sum()) + 1]  # leaves fewer than 300
+    p.layers["households"].gdf = hh.drop(index=gone)
+    shrunk = p.save(d / "shrunk.gpkg")
+    out = d / "shrunk-out.gpkg"
+    capsys.readouterr()
+    assert main(["partition", str(shrunk), "--out", str(out), *[f for f in FAST if f != "--quiet"]]) == 0
+    said = capsys.readouterr().out
+    left = int(gpd.read_file(out, layer="grids").set_index("code").loc[a, "hh"])
+    assert left < 300
+    assert f"锁定网格 {a} 现有 {left:,} 户，不在 300–500 户之内" in said and f"--unlock {a}" in said

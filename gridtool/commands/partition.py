@@ -255,6 +255,7 @@ def cmd_partition(args) -> int:
     if args.report:
         write_report(args.report, rep)
     _print_partition(args, rep, out)
+    _print_locked_out_of_bounds(args, gp.grids_, locked)
     if redraw and {"households_total", "codes_kept"} <= set(rep["plan"].get("redraw") or {}):
         _print_redraw(args, rep["plan"]["redraw"], rep.get("totals") or {})
     return 0
@@ -345,6 +346,21 @@ def _partition_redraw(args) -> int:
     _print_partition(args, rep, out)
     _print_redraw(args, rep["plan"]["redraw"], rep.get("totals") or {})
     return 0
+
+
+def _print_locked_out_of_bounds(args, grids, locked) -> None:
+    """A locked grid keeps its households and shape; when the roster changed under it, its count
+    may now lie outside its bounds: said by name with the fix, not only flagged in the table."""
+    if grids is None or not len(grids) or not locked or not {"code", "hh", "min_hh", "max_hh"} <= set(grids):
+        return
+    g = grids[grids["code"].astype(str).isin(set(map(str, locked)))]
+    off = g[(g["hh"] < g["min_hh"]) | (g["hh"] > g["max_hh"])]
+    for r in off.itertuples():
+        say(args, f"  锁定网格 {r.code} 现有 {int(r.hh):,} 户，不在 {int(r.min_hh)}–{int(r.max_hh)} 户之内（名册有变化）；"
+                  f"解锁后重绘（gridtool edit --unlock {r.code}，或在桌面程序中点“解锁”），或保留为例外",
+            f"  locked grid {r.code} now holds {int(r.hh):,} households, outside {int(r.min_hh)}-{int(r.max_hh)} "
+            f"(the roster changed); unlock it and redraw (gridtool edit --unlock {r.code}, or 解锁 in the app), "
+            "or keep it as an exception")
 
 
 def _print_party_links(args, pl: dict) -> None:
