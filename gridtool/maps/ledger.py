@@ -3,8 +3,8 @@ door-to-door visits, and exceptions — as an ``.xlsx`` workbook or a folder of 
 
 Signatures::
 
-    ledger_tables(project, *, include_personal=False) -> Ledger
-    write_ledger_xlsx(project, path, *, include_personal=False) -> Path
+    ledger_tables(project, *, include_personal=False, progress=None, cancelled=None) -> Ledger
+    write_ledger_xlsx(project, path, *, include_personal=False, progress=None, cancelled=None) -> Path
     write_ledger_csv(project, folder, *, include_personal=False) -> list[Path]
 
 Sheets (Chinese headers; each with a frozen header row, column widths and print titles):
@@ -54,6 +54,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import feature_id_zh
+from ..progress import Progress
 from ..ownership import register_csv_header
 from ..partition.buildings import BuildingCounts, building_counts
 from ..partition.report import remedy_words
@@ -61,6 +62,7 @@ from ..partition.totals import HouseholdTotals, household_counts, household_tota
 from .ledger_changes import changes_sheet
 from .ledger_party import party_sheet
 from .ledger_sheet import Sheet
+from .paper import check_cancelled
 from .plan_words import apartment_parts_zh, note_zh
 
 SHEETS = ("网格台账", "子网格", "专属网格", "住户名单", "例外与问题")
@@ -72,6 +74,9 @@ for _head in SHEET_HEADS:
     register_csv_header(_head)
 #: openpyxl and Excel stop at 1,048,576 rows.
 XLSX_MAX_ROWS = 1_048_576
+#: A Cancel is looked at between sheets and every this many rows of a sheet (the household list of
+#: a county runs to 500,000 rows).
+ROWS_PER_CHECK = 5000
 
 STATUS_ZH = {"ok": "正常", "exception": "例外", "relaxed": "放宽范围", "empty": "无住户"}
 KIND_ZH = {"area": "片区", "apartment part": "楼栋分单元"}
@@ -385,7 +390,8 @@ def _subgrid_rows(parts: pd.DataFrame, hs) -> pd.DataFrame:
         .sort_values(["feature"], kind="stable").reset_index(drop=True)
 
 
-def _household_sheet(project, totals, known_codes: set[str], include_personal, notes) -> tuple[Sheet, pd.DataFrame]:
+def _household_sheet(project, totals, known_codes: set[str], include_personal, notes,
+                     cancelled=None) -> tuple[Sheet, pd.DataFrame]:
     from ..spatial import household_points
 
     lyr = project.layers["households"]
@@ -443,8 +449,13 @@ def _household_sheet(project, totals, known_codes: set[str], include_personal, n
     parts["_g"] = parts["grid"].fillna("\uffff")
     parts["_s"] = parts["subgrid"].fillna("\uffff")
     seq_all = np.zeros(len(parts), dtype=np.int64)
+    done = 0
     for idx in parts.groupby(["_g", "_s"], sort=False).indices.values():
         idx = np.asarray(idx)
+        done += len(idx)
+        if done >= ROWS_PER_CHECK:  # a county's thousands of sub-grids, each walked in order
+            done = 0
+            check_cancelled(cancelled)
         f = parts["feature"].to_numpy()[idx]
         if use_address:
             keys = [_natural_key(addr_v[k]) if addr_v[k] is not None else ((2, 0, ""),) for k in f]
@@ -461,7 +472,9 @@ def _household_sheet(project, totals, known_codes: set[str], include_personal, n
     hs_village = village.to_numpy(dtype=object)
     src_v = src.to_numpy(dtype=object)
     rows = []
-    for r in parts.itertuples(index=False):
+    for i, r in enumerate(parts.itertuples(index=False)):
+        if i % ROWS_PER_CHECK == ROWS_PER_CHECK - 1:
+            check_cancelled(cancelled)
         f = int(r.feature)
         grid = r.grid if isinstance(r.grid, str) else None
         sub_code = r.subgrid if isinstance(r.subgrid, str) else None
@@ -548,15 +561,25 @@ def _problems_sheet(project, grids, subs, totals: HouseholdTotals, parts, includ
     return Sheet("例外与问题", cols, rows)
 
 
-def ledger_tables(project, *, include_personal: bool = False) -> Ledger:
-    """The ledger of ``project`` as sheets (see the module docstring); nothing is written."""
+def ledger_tables(project, *, include_personal: bool = False, progress: Progress | None = None,
+                  cancelled=None) -> Ledger:
+    """The ledger of ``project`` as sheets (see the module docstring); nothing is written.
+
+    ``progress(fraction, message)``; ``cancelled()`` is asked between sheets and every
+    :data:`ROWS_PER_CHECK` rows of the household list, and stops with CancelledError once true."""
     from .paper import ExportError
+
+    def step(f: float, zh: str, en: str) -> None:
+        check_cancelled(cancelled)
+        if progress:
+            progress(f, f"台账：{zh} / ledger: {en}")
 
     if "grids" not in project.layers or "households" not in project.layers:
         raise ExportError("项目中没有网格，无法生成台账", "the project has no grids; no ledger to write",
                           fix_zh="先运行 gridtool partition 划分网格", fix_en="run gridtool partition first",
                           file=getattr(project, "path", None))
     notes: list[tuple[str, str]] = []
+    step(0.0, "统计户数", "counting households")
     totals = household_totals(project)
     grids = _masked(project, "grids", include_personal)
     subs = _masked(project, "subgrids", include_personal)
@@ -565,22 +588,31 @@ def ledger_tables(project, *, include_personal: bool = False) -> Ledger:
     if special is not None and "code" in special:
         known |= set(special["code"].astype(str))
     towns = _towns(project, notes)
-    hs_sheet, parts = _household_sheet(project, totals, known, include_personal, notes)
+    step(0.1, "住户名单", "household list")
+    hs_sheet, parts = _household_sheet(project, totals, known, include_personal, notes, cancelled)
+    step(0.6, "网格台账", "grids")
     # Households and buildings per grid from the households themselves (as the totals count them),
     # never from a grids layer that may be stale; sub-grids per grid as the sub-grid sheet lists them.
     hh_in = {str(k): int(v) for k, v in parts.dropna(subset=["grid"]).groupby("grid")["hh"].sum().items()}
     buildings = building_counts(project)
     n_subs = subs.groupby(subs["grid"].astype(str)).size().to_dict() if subs is not None and "grid" in subs else None
-    sheets = [_grid_sheet(project, grids, totals, hh_in, buildings, n_subs, towns, notes),
-              _subgrid_sheet(project, subs, buildings), _special_sheet(project, special, hh_in, buildings), hs_sheet,
-              _problems_sheet(project, project.layers["grids"].gdf, subs, totals, parts, include_personal)]
+    sheets = [_grid_sheet(project, grids, totals, hh_in, buildings, n_subs, towns, notes)]
+    step(0.7, "子网格", "sub-grids")
+    sheets.append(_subgrid_sheet(project, subs, buildings))
+    step(0.75, "专属网格", "special grids")
+    sheets += [_special_sheet(project, special, hh_in, buildings), hs_sheet]
+    step(0.8, "例外与问题", "exceptions")
+    sheets.append(_problems_sheet(project, project.layers["grids"].gdf, subs, totals, parts, include_personal))
+    step(0.9, "党员联户", "party members")
     party = party_sheet(project, address_col=_find(project.layers["households"].gdf.columns, _ADDRESS_HEADERS),
                         total=totals.imported, include_personal=include_personal)
     if party is not None:
         sheets.append(party)
+    step(0.95, "重绘变化", "redraw changes")
     changes = changes_sheet(project, totals)
     if changes is not None:
         sheets.append(changes)
+    check_cancelled(cancelled)
     return Ledger(sheets, totals, notes)
 
 
@@ -591,9 +623,13 @@ def _display_width(v) -> float:
 
 
 def write_ledger_xlsx(project, path: str | Path, *, include_personal: bool = False,
-                      ledger: Ledger | None = None, force: bool = False) -> Path:
+                      ledger: Ledger | None = None, force: bool = False, progress: Progress | None = None,
+                      cancelled=None) -> Path:
     """Write the ledger workbook to ``path`` atomically; returns the path. An existing file that
-    gridtool did not write is refused unless ``force`` (:mod:`gridtool.ownership`)."""
+    gridtool did not write is refused unless ``force`` (:mod:`gridtool.ownership`).
+
+    ``progress(fraction, message)``; ``cancelled()`` is asked between sheets and every
+    :data:`ROWS_PER_CHECK` rows, and once true stops with CancelledError before any file is made."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter
@@ -612,7 +648,9 @@ def write_ledger_xlsx(project, path: str | Path, *, include_personal: bool = Fal
         raise ExportError("台账文件须为 .xlsx", "the ledger must be an .xlsx file",
                           fix_zh="把文件名改为 *.xlsx，或用 --ledger-csv 目录 写 CSV。",
                           fix_en="name it *.xlsx, or write CSV with --ledger-csv DIR.", file=str(path))
-    ledger = ledger or ledger_tables(project, include_personal=include_personal)
+    if ledger is None:
+        half = (lambda f, m: progress(0.5 * f, m)) if progress else None
+        ledger = ledger_tables(project, include_personal=include_personal, progress=half, cancelled=cancelled)
     for s in ledger.sheets:
         if len(s.rows) + len(s.footer) + 2 > XLSX_MAX_ROWS:
             raise ExportError(f"“{s.name}”有 {len(s.rows):,} 行，超过 Excel 的上限 {XLSX_MAX_ROWS:,} 行",
@@ -625,10 +663,16 @@ def write_ledger_xlsx(project, path: str | Path, *, include_personal: bool = Fal
     bold = Font(bold=True)
     head_fill = PatternFill("solid", fgColor="DDE6F0")
     thin = Side(style="thin", color="999999")
-    for s in ledger.sheets:
+    for k, s in enumerate(ledger.sheets):
+        check_cancelled(cancelled)
+        if progress:
+            progress(0.5 + 0.4 * k / len(ledger.sheets), f"台账：写出“{s.name}” / ledger: writing {s.name}")
         ws = wb.create_sheet(s.name)
         write_rows(ws, [s.columns])
-        write_rows(ws, s.rows)
+        for start in range(0, len(s.rows), ROWS_PER_CHECK):
+            if start:
+                check_cancelled(cancelled)
+            write_rows(ws, s.rows[start:start + ROWS_PER_CHECK])
         first_footer = ws.max_row + 1
         if s.footer:
             write_rows(ws, s.footer)
@@ -644,7 +688,9 @@ def write_ledger_xlsx(project, path: str | Path, *, include_personal: bool = Fal
             ws.column_dimensions[get_column_letter(j)].width = max(6.0, min(w + 2, 44.0))
             fmt = s.number_formats.get(name)
             if fmt:
-                for row in ws.iter_rows(min_row=2, max_row=ws.max_row, min_col=j, max_col=j):
+                for n, row in enumerate(ws.iter_rows(min_row=2, max_row=ws.max_row, min_col=j, max_col=j)):
+                    if n % ROWS_PER_CHECK == ROWS_PER_CHECK - 1:
+                        check_cancelled(cancelled)
                     for cell in row:
                         if isinstance(cell.value, (int, float)):
                             cell.number_format = fmt
@@ -662,8 +708,12 @@ def write_ledger_xlsx(project, path: str | Path, *, include_personal: bool = Fal
         ws.page_setup.fitToHeight = 0
         ws.sheet_properties.pageSetUpPr.fitToPage = True
         ws.oddFooter.center.text = "第 &P 页 / 共 &N 页"
+    check_cancelled(cancelled)
+    if progress:
+        progress(0.9, "台账：保存 / ledger: saving")
     buf = io.BytesIO()
     wb.save(buf)
+    check_cancelled(cancelled)
     return write_bytes_atomic(path, buf.getvalue())
 
 

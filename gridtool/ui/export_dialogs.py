@@ -418,7 +418,7 @@ class LedgerDialog(_ExportDialog):
 
         def work(project, out, progress, cancelled):
             from ..maps.ledger import write_ledger_xlsx
-            return write_ledger_xlsx(project, out, include_personal=personal)
+            return write_ledger_xlsx(project, out, include_personal=personal, progress=progress, cancelled=cancelled)
         return work
 
 

@@ -1,0 +1,79 @@
+"""Cancel while the ledger (Excel), the HTML map and the GIS files are being made: each writer asks
+``cancelled()`` as it works (between sheets and every few thousand rows, between layers) and stops at
+the first check that says so, leaving no file and no temporary file; never cancelled, the files are
+those written without a ``cancelled`` at all.
+
+No timing: ``cancelled`` is a callable that turns true after k checks and counts them.
+"""
+
+from __future__ import annotations
+
+
+import openpyxl
+import pytest
+
+from gridtool.errors import CancelledError
+from gridtool.maps import ledger
+
+from .maps_data import make_project
+
+
+class CancelAfter:
+    """``cancelled()`` that answers False ``k`` times, then True (never, for ``k=None``); counts its calls."""
+
+    def __init__(self, k: int | None = None):
+        self.k = k
+        self.calls = 0
+
+    def __call__(self) -> bool:
+        self.calls += 1
+        return self.k is not None and self.calls > self.k
+
+
+@pytest.fixture(scope="module")
+def project():
+    return make_project()
+
+
+def _files(folder):
+    return sorted(str(f.relative_to(folder)) for f in folder.rglob("*") if f.is_file())
+
+
+def _cancel_at_every_stage(tmp_path, write, n: int) -> None:
+    """Cancelled after k checks, for the first, a middle and the last check: CancelledError at
+    once (the check that turned true is the last one asked) and nothing in the folder."""
+    assert n >= 3
+    for k in sorted({0, n // 2, n - 1}):
+        out = tmp_path / f"cancel-{k}"
+        out.mkdir()
+        c = CancelAfter(k)
+        with pytest.raises(CancelledError):
+            write(out, c)
+        assert c.calls == k + 1, f"cancelled after {k} checks, but asked {c.calls} times"
+        assert _files(out) == [], f"cancelled after {k} checks left {_files(out)}"
+
+
+# -- ledger -------------------------------------------------------------------------------------
+def _cells(path):
+    wb = openpyxl.load_workbook(path)
+    return [(ws.title, ws.freeze_panes, [[(c.value, c.number_format, c.font.b) for c in row] for row in ws.iter_rows()])
+            for ws in wb.worksheets]
+
+
+@pytest.mark.parametrize("rows_per_check", [ledger.ROWS_PER_CHECK, 7])
+def test_a_cancelled_ledger_stops_at_the_next_check_and_writes_nothing(project, tmp_path, monkeypatch,
+                                                                       rows_per_check):
+    monkeypatch.setattr(ledger, "ROWS_PER_CHECK", rows_per_check)
+    plain = ledger.write_ledger_xlsx(project, tmp_path / "plain.xlsx")
+    never = CancelAfter()
+    steps = []
+    checked = ledger.write_ledger_xlsx(project, tmp_path / "checked.xlsx", cancelled=never,
+                                       progress=lambda f, m: steps.append(f))
+    assert _cells(checked) == _cells(plain)  # xlsx zips carry timestamps: the cells are compared
+    assert steps == sorted(steps) and 0 <= steps[0] and steps[-1] < 1
+    n = never.calls
+    households = len(ledger.ledger_tables(project).sheet("住户名单").rows)
+    if rows_per_check == 7:  # the household list is asked about every 7 rows, not only between sheets
+        assert households > 30 and n > households // 7
+    _cancel_at_every_stage(tmp_path, lambda out, c: ledger.write_ledger_xlsx(project, out / "ledger.xlsx",
+                                                                             cancelled=c), n)
