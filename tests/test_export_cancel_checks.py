@@ -8,12 +8,14 @@ No timing: ``cancelled`` is a callable that turns true after k checks and counts
 
 from __future__ import annotations
 
+import re
 
 import openpyxl
 import pytest
 
 from gridtool.errors import CancelledError
 from gridtool.maps import ledger
+from gridtool.maps.html import write_html
 
 from .maps_data import make_project
 
@@ -77,3 +79,23 @@ def test_a_cancelled_ledger_stops_at_the_next_check_and_writes_nothing(project, 
         assert households > 30 and n > households // 7
     _cancel_at_every_stage(tmp_path, lambda out, c: ledger.write_ledger_xlsx(project, out / "ledger.xlsx",
                                                                              cancelled=c), n)
+
+
+# -- HTML map -----------------------------------------------------------------------------------
+def _html(path) -> str:
+    """The page with folium's random element ids numbered in order of appearance."""
+    text = path.read_text(encoding="utf-8")
+    ids: dict[str, str] = {}
+    return re.sub(r"_[0-9a-f]{32}(?![0-9a-f])", lambda m: ids.setdefault(m.group(0), f"_id{len(ids)}"), text)
+
+
+def test_a_cancelled_html_map_stops_at_the_next_check_and_writes_nothing(project, tmp_path):
+    plain = write_html(project, tmp_path / "plain.html", embed_font=False)
+    never = CancelAfter()
+    checked = write_html(project, tmp_path / "checked.html", embed_font=False, cancelled=never)
+    assert _html(checked.path) == _html(plain.path)
+    assert checked.counts == plain.counts
+    n = never.calls
+    assert n > 2 * len(plain.counts)  # around every layer's encoding, not only before and after
+    _cancel_at_every_stage(tmp_path, lambda out, c: write_html(project, out / "map.html", embed_font=False,
+                                                               cancelled=c), n)

@@ -39,6 +39,7 @@ from ..spatial import label_points
 from . import webgeom
 from .icons import ICONS, category_text, icon_svg
 from .offline import external_references, head_html, json_for_script, strip_external
+from .paper import check_cancelled
 from .html_columns import _col, _grid_index, _int_col, _ints, _raw, _text
 from .plan_words import note_zh
 from .privacy import detect_sensitive, escape_html, mask_layer
@@ -211,7 +212,7 @@ def _spread_divided(df: pd.DataFrame, parts: list, x: np.ndarray, y: np.ndarray)
 
 class _Builder:
     def __init__(self, project, *, include_personal: bool, max_household_points: int, seed: int,
-                 progress: Progress | None, lang: str = "zh") -> None:
+                 progress: Progress | None, lang: str = "zh", cancelled: Callable[[], bool] | None = None) -> None:
         import folium
 
         self.lang = lang if lang in ("zh", "en", "both") else "zh"
@@ -221,6 +222,7 @@ class _Builder:
         self.max_household_points = max_household_points
         self.seed = seed
         self.progress = progress
+        self.cancelled = cancelled
         self.counts: dict[str, int] = {}
         self.left_out: dict[str, dict[str, list[str]]] = {}
         self.legend: list[str] = []
@@ -262,7 +264,12 @@ class _Builder:
         z = math.log2(webgeom.metres_per_pixel(lat, 0) * pixels / size)
         return int(min(max(math.ceil(z), self.zoom), 19))
 
+    def check(self) -> None:
+        """Stop with CancelledError once ``cancelled()`` is true (before and after every layer's encoding)."""
+        check_cancelled(self.cancelled)
+
     def _step(self, f: float, msg: str) -> None:
+        self.check()
         if self.progress:
             self.progress(f, msg)
 
@@ -294,8 +301,10 @@ class _Builder:
 
     def add(self, group, kind: str, gdf, cols: dict, *, count_as: str, tolerance: float = 0.0,
             coverage: bool = False, min_area: float = 0.0, **extra) -> None:
+        self.check()
         enc = _encode(kind, gdf.geometry.values, gdf.crs or self.crs, tolerance=tolerance, coverage=coverage,
                       min_area=min_area)
+        self.check()
         self.order += 1
         if "label" in extra:  # inside the polygon, where the wall map puts it (spatial.label_points)
             where = label_points(gdf.geometry.values) if kind == "polygon" else gdf.geometry.values
@@ -742,7 +751,8 @@ def build_html(project, *, title: str | None = None, subtitle: str | None = None
                tiles: Sequence[str] | str | None = None, tiles_attr: str | None = None,
                max_household_points: int = MAX_HOUSEHOLD_POINTS, seed: int = 0,
                progress: Progress | None = None, lang: str = "zh", township: str | None = None,
-               unit: str | None = None, embed_font: bool = True) -> HtmlMap:
+               unit: str | None = None, embed_font: bool = True,
+               cancelled: Callable[[], bool] | None = None) -> HtmlMap:
     """The offline map of ``project`` as one HTML document (not written; see :func:`write_html`).
 
     Parameters
@@ -773,6 +783,9 @@ def build_html(project, *, title: str | None = None, subtitle: str | None = None
         Another valid colouring of the grids (same as the wall map's ``seed``).
     progress
         ``progress(fraction, message)``.
+    cancelled
+        Asked between layers, around each layer's encoding and before rendering and embedding the
+        font; once true the build stops with CancelledError.
     """
     import folium
 
@@ -785,7 +798,7 @@ def build_html(project, *, title: str | None = None, subtitle: str | None = None
                                 fix_zh="例如 --tiles 'file:///D:/tiles/{z}/{x}/{y}.png'。",
                                 fix_en="e.g. --tiles 'file:///srv/tiles/{z}/{x}/{y}.png'.")
     b = _Builder(project, include_personal=include_personal, max_household_points=max_household_points, seed=seed,
-                 progress=progress, lang=lang)
+                 progress=progress, lang=lang, cancelled=cancelled)
     attr = escape_html(tiles_attr or b.t("用户提供的瓦片", "user tiles"))
     for i, url in enumerate(tiles):
         folium.TileLayer(tiles=url, attr=attr, name=(b.t("底图", "basemap") if i == 0 else b.t(f"注记 {i}", f"overlay {i}")),
@@ -820,12 +833,14 @@ def build_html(project, *, title: str | None = None, subtitle: str | None = None
         + "</details>"), name="gt_legend")
     b._step(0.93, "网页地图：写出 / HTML map: rendering")
     html = root.render()
+    b.check()
     if html.count("<html>") >= 1:  # the page's language: browsers choose CJK glyph shapes by it
         html = html.replace("<html>", f'<html lang="{"en" if b.lang == "en" else "zh-CN"}">', 1)
     if embed_font:
         from .webfont import embed_font_face
         b._step(0.96, "网页地图：嵌入字体 / HTML map: embedding the font")
         html = embed_font_face(html)
+        b.check()
     html, removed = strip_external(html)
     if removed:  # a folium upgrade added an asset: better a working map than a blank one
         import logging
@@ -845,6 +860,7 @@ def write_html(project, path: str | Path, **kwargs) -> HtmlMap:
     path = Path(path)
     check_not_input(project, [path])
     m = build_html(project, **kwargs)
+    check_cancelled(kwargs.get("cancelled"))
     write_bytes_atomic(path, m.html.encode("utf-8"))
     m.path = path
     return m

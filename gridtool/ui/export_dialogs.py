@@ -521,7 +521,7 @@ class HtmlDialog(_ExportDialog):
         def work(project, out, progress, cancelled):
             from ..maps.html import write_html
             return write_html(project, out, include_personal=personal, tiles=tiles, progress=progress,
-                              lang=lang, **names)
+                              cancelled=cancelled, lang=lang, **names)
         return work
 
 
