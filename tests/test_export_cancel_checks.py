@@ -9,12 +9,14 @@ No timing: ``cancelled`` is a callable that turns true after k checks and counts
 from __future__ import annotations
 
 import re
+import zipfile
 
 import openpyxl
+import pyogrio
 import pytest
 
 from gridtool.errors import CancelledError
-from gridtool.maps import ledger
+from gridtool.maps import gis, ledger
 from gridtool.maps.html import write_html
 
 from .maps_data import make_project
@@ -99,3 +101,64 @@ def test_a_cancelled_html_map_stops_at_the_next_check_and_writes_nothing(project
     assert n > 2 * len(plain.counts)  # around every layer's encoding, not only before and after
     _cancel_at_every_stage(tmp_path, lambda out, c: write_html(project, out / "map.html", embed_font=False,
                                                                cancelled=c), n)
+
+
+# -- GIS ----------------------------------------------------------------------------------------
+def _gpkg(path):
+    """Every table of the GeoPackage (the QGIS styles without their time of writing)."""
+    out = []
+    for name, _ in pyogrio.list_layers(path):
+        df = pyogrio.read_dataframe(path, layer=name)
+        df = df.to_wkt() if hasattr(df, "to_wkt") else df.drop(columns=["update_time"], errors="ignore")
+        out.append((name, df.to_dict("list")))
+    return out
+
+
+def _zip(path):
+    with zipfile.ZipFile(path) as zf:
+        return {i.filename: zf.read(i) for i in zf.infolist()}
+
+
+def _bytes(folder):
+    return {f: (folder / f).read_bytes() for f in _files(folder)}
+
+
+GIS = {  # format: (write into a folder, the content to compare)
+    "gpkg": (lambda p, out, **kw: gis.write_gpkg(p, out / "grids.gpkg", **kw), lambda out: _gpkg(out / "grids.gpkg")),
+    "shp": (lambda p, out, **kw: gis.write_shapefiles(p, out, **kw), _bytes),
+    "shp-zip": (lambda p, out, **kw: gis.write_shapefiles(p, out / "grids.zip", **kw),
+                lambda out: _zip(out / "grids.zip")),
+    "geojson": (lambda p, out, **kw: gis.write_geojson(p, out, **kw), _bytes),
+    "kml": (lambda p, out, **kw: gis.write_kml(p, out / "grids.kml", **kw), _bytes),
+    "kmz": (lambda p, out, **kw: gis.write_kml(p, out / "grids.kmz", **kw), lambda out: _zip(out / "grids.kmz")),
+}
+
+
+@pytest.mark.parametrize("fmt", list(GIS))
+def test_a_cancelled_gis_export_stops_at_the_next_check_and_writes_nothing(project, tmp_path, fmt):
+    write, content = GIS[fmt]
+    plain, checked = tmp_path / "plain", tmp_path / "checked"
+    plain.mkdir()
+    checked.mkdir()
+    written = write(project, plain)
+    never = CancelAfter()
+    steps = []
+    again = write(project, checked, cancelled=never, progress=lambda f, m: steps.append(f))
+    assert [(w.layer, w.features, w.notes) for w in again] == [(w.layer, w.features, w.notes) for w in written]
+    assert content(checked) == content(plain)
+    layers = {w.layer.split("_")[0] for w in written}
+    assert len(layers) >= 2 and steps == sorted(steps) and len(steps) >= len(layers)
+    n = never.calls
+    assert n > 2 * len(layers)  # while preparing and while writing every layer
+    _cancel_at_every_stage(tmp_path, lambda out, c: write(project, out, cancelled=c), n)
+
+
+def test_a_cancelled_kml_is_asked_about_every_few_thousand_placemarks(project, tmp_path, monkeypatch):
+    never = CancelAfter()
+    data, counts = gis.kml_document(project, cancelled=never)
+    monkeypatch.setattr(gis, "FEATURES_PER_CHECK", 2)
+    often = CancelAfter()
+    assert gis.kml_document(project, cancelled=often) == (data, counts)
+    assert often.calls - never.calls >= sum(n // 2 for n in counts.values()) - len(counts)
+    _cancel_at_every_stage(tmp_path, lambda out, c: gis.write_kml(project, out / "grids.kml", cancelled=c),
+                           often.calls)

@@ -40,7 +40,7 @@ import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -57,9 +57,15 @@ from ..io.kml import KML_NS, KmlWriter, description_html, kml_colour, kml_geomet
 from ..partition.totals import GRID_KINDS, grid_kind, household_totals
 from .icons import category_text
 from .outputs import check_not_input
+from .paper import check_cancelled
 from .plan_words import apartment_parts_zh, note_zh
 from .privacy import is_text_column, mask_layer
 from .style import CIRCLE_COLOURS, LAYER_ZH, TEAM_COLOURS
+
+Progress = Callable[[float, str], None]
+Cancelled = Callable[[], bool]
+#: KML placemarks between two looks at ``cancelled()`` (a county's households run to 500,000).
+FEATURES_PER_CHECK = 5000
 
 #: Layers written by default, in this order.
 GIS_LAYERS = ("grids", "subgrids", "special_grids", "corridors", "routes", "route_stops", "circles", "places",
@@ -159,7 +165,8 @@ def boundary_crs_label(project) -> str:
 
 
 def prepare_layers(project, roles: Sequence[str] | None = None, *, include_personal: bool = False,
-                   crs=None, wgs84: bool = False, drop_personal: bool = True) -> dict[str, gpd.GeoDataFrame]:
+                   crs=None, wgs84: bool = False, drop_personal: bool = True,
+                   cancelled: Cancelled | None = None) -> dict[str, gpd.GeoDataFrame]:
     """The export layers of ``project``: personal data dropped (or masked), plain values, tidy
     geometry, in the user's CRS (``crs`` to choose another; ``wgs84`` for GeoJSON/KML/GPX).
 
@@ -178,12 +185,15 @@ def prepare_layers(project, roles: Sequence[str] | None = None, *, include_perso
         Plain WGS84 longitude/latitude (no GCJ-02/BD-09 offset): for the formats defined in WGS84.
     drop_personal
         Drop personal columns (GIS tables) rather than mask them (KML).
+    cancelled
+        Asked before each layer; once true, CancelledError.
     """
     roles = [r for r in (roles or GIS_LAYERS) if r in project.layers and project.layers[r].gdf is not None]
     # Read like every other CRS the user names (gcj02/bd09 too); CRSError says how to write it.
     target = parse_crs(crs) if crs is not None and not wgs84 else None
     out = {}
     for role in roles:
+        check_cancelled(cancelled)
         lyr = project.layers[role]
         if not len(lyr.gdf):
             continue
@@ -217,6 +227,13 @@ def _temp_dir(target_dir: Path) -> Path:
     return Path(tempfile.mkdtemp(prefix=f".gridtool-export.{os.getpid()}.", dir=target_dir))
 
 
+def _step(progress: Progress | None, cancelled: Cancelled | None, f: float, role: str) -> None:
+    """Between two layers: stop once ``cancelled()`` is true, else report the layer."""
+    check_cancelled(cancelled)
+    if progress:
+        progress(f, f"GIS 导出：{LAYER_ZH.get(role, role)} / GIS export: {role}")
+
+
 def _quiet_write(gdf, path, **kwargs) -> None:
     import pyogrio
     with warnings.catch_warnings():
@@ -226,20 +243,23 @@ def _quiet_write(gdf, path, **kwargs) -> None:
 
 # -- GeoPackage ---------------------------------------------------------------------------------
 def write_gpkg(project, path: str | Path, *, roles: Sequence[str] | None = None, include_personal: bool = False,
-               crs=None, force: bool = False) -> list[Written]:
+               crs=None, force: bool = False, progress: Progress | None = None,
+               cancelled: Cancelled | None = None) -> list[Written]:
     """All export layers in one GeoPackage (one table per layer; dataset metadata ``generator =
     gridtool …`` marks it as gridtool's), atomically. An existing GeoPackage that is not an
-    export of gridtool (a user's, or a project) is not replaced unless ``force``."""
+    export of gridtool (a user's, or a project) is not replaced unless ``force``. ``cancelled()``
+    is asked between layers: once true, CancelledError and no file (nor temporary one) is left."""
     path = Path(path)
     check_not_input(project, [path])
     check_replace([path], force=force)
-    layers = prepare_layers(project, roles, include_personal=include_personal, crs=crs)
+    layers = prepare_layers(project, roles, include_personal=include_personal, crs=crs, cancelled=cancelled)
     tmpdir = _temp_dir(path.parent)
     try:
         tmp = tmpdir / path.name
         written = []
         totals = household_totals(project)
         for i, (role, gdf) in enumerate(layers.items()):
+            _step(progress, cancelled, 0.2 + 0.7 * i / len(layers), role)
             # gpkg_contents.description (QGIS: the layer's information): the grids by kind and the
             # households, in the words every other output uses.
             about = ({"DESCRIPTION": f"{totals.grids_written(len(gdf), unit=' 个')}；{totals.text_zh()}"}
@@ -248,8 +268,10 @@ def write_gpkg(project, path: str | Path, *, roles: Sequence[str] | None = None,
                          dataset_options=GPKG_OPTIONS, **about,
                          **({"dataset_metadata": export_marker(project)} if i == 0 else {}))
             written.append(Written(path, role, len(gdf)))
+        check_cancelled(cancelled)
         from .qgis import wall_map_fills, write_layer_styles  # QGIS opens the layers as on the wall map
         write_layer_styles(tmp, layers, grid_fills=wall_map_fills(project, layers))
+        check_cancelled(cancelled)
         publish(tmp, path)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
@@ -372,7 +394,8 @@ def _set_paths(path: Path, names: Iterable[str], suffix: str) -> tuple[Path, dic
 
 def write_shapefiles(project, path: str | Path, *, roles: Sequence[str] | None = None, encoding: str = "utf-8",
                      include_personal: bool = False, crs=None, lang: str = "zh",
-                     force: bool = False) -> list[Written]:
+                     force: bool = False, progress: Progress | None = None,
+                     cancelled: Cancelled | None = None) -> list[Written]:
     """One shapefile per layer (and geometry type) with ``.cpg``, plus ``fields.csv``.
 
     Parameters
@@ -386,6 +409,8 @@ def write_shapefiles(project, path: str | Path, *, roles: Sequence[str] | None =
         ``"zh"`` (default): gridtool's fields with Chinese names (:data:`FIELD_ZH`, ``code`` → ``编码``)
         and its coded values in Chinese (``ok`` → ``正常``, ``school`` → ``学校``); ``"en"``: as in the
         project. ``fields.csv`` maps every shapefile field back to the project's column.
+    cancelled
+        Asked between layers; once true, CancelledError, and no file (nor temporary one) is left.
     """
     enc = SHP_ENCODINGS.get(encoding.lower().replace("_", "-"))
     if enc is None:
@@ -393,7 +418,7 @@ def write_shapefiles(project, path: str | Path, *, roles: Sequence[str] | None =
                             fix_zh="用 utf-8 或 gbk。", fix_en="use utf-8 or gbk.")
     codec = "gbk" if enc == "GBK" else "utf-8"
     path = Path(path)
-    layers = prepare_layers(project, roles, include_personal=include_personal, crs=crs)
+    layers = prepare_layers(project, roles, include_personal=include_personal, crs=crs, cancelled=cancelled)
     parts = [(name, part) for role, gdf in layers.items() for name, part in _split_by_family(role, gdf)]
     zipped = path.suffix.lower() == ".zip"
     folder, paths = _set_paths(path.with_suffix("") if zipped else path, [n for n, _ in parts], ".shp")
@@ -407,7 +432,8 @@ def write_shapefiles(project, path: str | Path, *, roles: Sequence[str] | None =
     tmpdir = _temp_dir(folder)
     written, rows = [], []
     try:
-        for name, gdf in parts:
+        for k, (name, gdf) in enumerate(parts):
+            _step(progress, cancelled, 0.2 + 0.7 * k / len(parts), name)
             df, names, notes = _shapefile_frame(gdf, codec, lang)
             tmp = tmpdir / paths[name].name
             _quiet_write(df, tmp, driver="ESRI Shapefile", encoding=enc, promote_to_multi=_has_multi(df))
@@ -426,6 +452,7 @@ def write_shapefiles(project, path: str | Path, *, roles: Sequence[str] | None =
             table = table[["layer", "layer_zh", "field", "shapefile_field"]].rename(columns={
                 "layer": "图层文件", "layer_zh": "图层名称", "field": "项目字段", "shapefile_field": "Shapefile字段"})
         fields_csv.write_bytes(csv_bytes(table))
+        check_cancelled(cancelled)
         if zipped:
             tmpzip = tmpdir / (path.name + ".part")
             with zipfile.ZipFile(tmpzip, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -433,6 +460,7 @@ def write_shapefiles(project, path: str | Path, *, roles: Sequence[str] | None =
                 for f in sorted(tmpdir.iterdir()):
                     if f != tmpzip:
                         zf.write(f, f.name)
+            check_cancelled(cancelled)
             publish(tmpzip, path)
             for w in written:
                 w.path = path
@@ -445,26 +473,30 @@ def write_shapefiles(project, path: str | Path, *, roles: Sequence[str] | None =
 
 # -- GeoJSON ------------------------------------------------------------------------------------
 def write_geojson(project, path: str | Path, *, roles: Sequence[str] | None = None,
-                  include_personal: bool = False, force: bool = False) -> list[Written]:
+                  include_personal: bool = False, force: bool = False, progress: Progress | None = None,
+                  cancelled: Cancelled | None = None) -> list[Written]:
     """One RFC 7946 GeoJSON file per layer (WGS84 longitude/latitude, 7 decimals, UTF-8).
 
     ``path``: a folder (``DIR/grids.geojson`` …) or ``NAME.geojson`` (``NAME-grids.geojson`` … beside it).
+    ``cancelled()`` is asked between layers: once true, CancelledError and none of the set is written.
     """
     path = Path(path)
-    layers = prepare_layers(project, roles, include_personal=include_personal, wgs84=True)
+    layers = prepare_layers(project, roles, include_personal=include_personal, wgs84=True, cancelled=cancelled)
     folder, paths = _set_paths(path, list(layers), ".geojson")
     check_not_input(project, paths.values())
     check_replace(paths.values(), force=force)
     tmpdir = _temp_dir(folder)
     written = []
     try:
-        for role, gdf in layers.items():
+        for k, (role, gdf) in enumerate(layers.items()):
+            _step(progress, cancelled, 0.2 + 0.7 * k / len(layers), role)
             tmp = tmpdir / paths[role].name
             # The top-level "description" marks the file as gridtool's (a member RFC 7946 allows).
             _quiet_write(gdf, tmp, driver="GeoJSON", layer=role, RFC7946="YES", WRITE_NAME="NO",
                          DESCRIPTION=f"{MARK} {__version__} export: {role}")
             written.append(Written(paths[role], role, len(gdf)))
         # all written first, then put in place together: a failure or a Cancel replaces none of the set
+        check_cancelled(cancelled)
         publish_set((tmpdir / paths[role].name, paths[role]) for role in layers)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
@@ -614,18 +646,21 @@ def _kml_fields(columns: Sequence[str], lang: str) -> dict[str, str]:
 
 
 def kml_document(project, *, roles: Sequence[str] | None = None, include_personal: bool = False,
-                 seed: int = 0, lang: str = "zh") -> tuple[bytes, dict[str, int]]:
+                 seed: int = 0, lang: str = "zh", progress: Progress | None = None,
+                 cancelled: Cancelled | None = None) -> tuple[bytes, dict[str, int]]:
     """The export layers as one KML 2.2 document (a folder per layer); bytes and feature counts.
 
     Under ``lang="zh"`` (the default) the attribute fields of gridtool's columns have their Chinese
     names (``length_km`` → ``里程``, :data:`FIELD_ZH`) and coded values are Chinese (驾车, 学校);
-    ``lang="en"`` keeps the column names and codes. Measures are rounded (:data:`DECIMALS`)."""
+    ``lang="en"`` keeps the column names and codes. Measures are rounded (:data:`DECIMALS`).
+    ``cancelled()`` is asked between layers and every :data:`FEATURES_PER_CHECK` placemarks."""
     import xml.etree.ElementTree as ET
 
     def E(tag: str) -> str:
         return f"{{{KML_NS}}}{tag}"
 
-    layers = prepare_layers(project, roles, include_personal=include_personal, wgs84=True, drop_personal=False)
+    layers = prepare_layers(project, roles, include_personal=include_personal, wgs84=True, drop_personal=False,
+                            cancelled=cancelled)
     ET.register_namespace("", KML_NS)
     kw = KmlWriter(KML_NS)
     root = ET.Element(E("kml"))
@@ -635,7 +670,8 @@ def kml_document(project, *, roles: Sequence[str] | None = None, include_persona
     styles = _kml_styles(doc, E, layers, seed, kw)
     counts = {}
     folders = []  # KML 2.2 order in a Document: styles, every Schema, then the features
-    for role, gdf in layers.items():
+    for k, (role, gdf) in enumerate(layers.items()):
+        _step(progress, cancelled, 0.2 + 0.7 * k / len(layers), role)
         geom = gdf.geometry.name
         cols = [c for c in gdf.columns if c != geom]
         # labels and descriptions read the codes (_label_of); the attribute table shows them in lang
@@ -653,6 +689,8 @@ def kml_document(project, *, roles: Sequence[str] | None = None, include_persona
         n = 0
         values = data.drop(columns=geom).to_dict("records")
         for i, row in enumerate(gdf.drop(columns=geom).to_dict("records")):
+            if i % FEATURES_PER_CHECK == FEATURES_PER_CHECK - 1:
+                check_cancelled(cancelled)
             g = gdf.geometry.iloc[i]
             if g is None or g.is_empty:
                 continue
@@ -672,18 +710,21 @@ def kml_document(project, *, roles: Sequence[str] | None = None, include_persona
             kml_geometry(pm, g)
             n += 1
         counts[role] = n
+    check_cancelled(cancelled)
     doc.extend(folders)
     return kw.tostring(root), counts
 
 
 def write_kml(project, path: str | Path, *, roles: Sequence[str] | None = None, include_personal: bool = False,
-              seed: int = 0, kmz: bool | None = None, force: bool = False, lang: str = "zh") -> list[Written]:
+              seed: int = 0, kmz: bool | None = None, force: bool = False, lang: str = "zh",
+              progress: Progress | None = None, cancelled: Cancelled | None = None) -> list[Written]:
     """KML (or KMZ when ``kmz`` or the path ends in ``.kmz``): folders per layer, grids in map colours;
     attribute fields in ``lang`` (:func:`kml_document`)."""
     path = Path(path)
     check_not_input(project, [path])
     check_replace([path], force=force)
-    data, counts = kml_document(project, roles=roles, include_personal=include_personal, seed=seed, lang=lang)
+    data, counts = kml_document(project, roles=roles, include_personal=include_personal, seed=seed, lang=lang,
+                                progress=progress, cancelled=cancelled)
     if kmz or (kmz is None and path.suffix.lower() == ".kmz"):
         import io
         buf = io.BytesIO()
@@ -691,12 +732,14 @@ def write_kml(project, path: str | Path, *, roles: Sequence[str] | None = None, 
             zf.comment = f"{MARK} {__version__} export".encode()
             zf.writestr("doc.kml", data)
         data = buf.getvalue()
+    check_cancelled(cancelled)
     write_bytes_atomic(path, data)
     return [Written(path, role, n) for role, n in counts.items()]
 
 
 # -- GPX ----------------------------------------------------------------------------------------
-def write_gpx(project, path: str | Path, *, include_personal: bool = False, force: bool = False) -> list[Written]:
+def write_gpx(project, path: str | Path, *, include_personal: bool = False, force: bool = False,
+              cancelled: Cancelled | None = None) -> list[Written]:
     """Patrol routes as GPX 1.1 (waypoints, one route and one track per team), WGS84."""
     from ..routing.export import write_gpx as gpx
 
@@ -706,10 +749,12 @@ def write_gpx(project, path: str | Path, *, include_personal: bool = False, forc
     if "routes" not in project.layers and "route_stops" not in project.layers:
         raise GridtoolError("项目中没有巡逻路线", "the project has no patrol routes",
                             fix_zh="先运行 gridtool patrol。", fix_en="run gridtool patrol first.", layer="routes")
-    layers = prepare_layers(project, ["routes", "route_stops"], include_personal=include_personal, wgs84=True)
+    layers = prepare_layers(project, ["routes", "route_stops"], include_personal=include_personal, wgs84=True,
+                            cancelled=cancelled)
     routes = layers.get("routes", gpd.GeoDataFrame({"team": []}, geometry=[], crs=4326))
     stops = layers.get("route_stops", gpd.GeoDataFrame({"team": [], "seq": []}, geometry=[], crs=4326))
     from .route_files import route_title
+    check_cancelled(cancelled)
     gpx(path, stops, routes, name=route_title(project))  # as gridtool patrol names its GPX
     return [Written(path, "routes", len(routes)), Written(path, "route_stops", len(stops))]
 

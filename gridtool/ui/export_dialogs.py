@@ -587,14 +587,15 @@ class GisDialog(_ExportDialog):
         def work(project, out, progress, cancelled):
             from ..maps import gis
             progress(0.1, step)
+            check = dict(progress=progress, cancelled=cancelled)
             if key == "gpkg":
-                return gis.write_gpkg(project, out, roles=roles, include_personal=personal)
+                return gis.write_gpkg(project, out, roles=roles, include_personal=personal, **check)
             if key == "shp":
                 return gis.write_shapefiles(project, out, roles=roles, encoding=encoding, include_personal=personal,
-                                            lang=lang)
+                                            lang=lang, **check)
             if key == "geojson":
-                return gis.write_geojson(project, out, roles=roles, include_personal=personal)
+                return gis.write_geojson(project, out, roles=roles, include_personal=personal, **check)
             if key in ("kml", "kmz"):
-                return gis.write_kml(project, out, roles=roles, include_personal=personal, kmz=key == "kmz")
-            return gis.write_gpx(project, out, include_personal=personal)
+                return gis.write_kml(project, out, roles=roles, include_personal=personal, kmz=key == "kmz", **check)
+            return gis.write_gpx(project, out, include_personal=personal, cancelled=cancelled)
         return work
