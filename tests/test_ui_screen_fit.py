@@ -29,6 +29,12 @@ def _fits(size: QSize, room: QSize) -> bool:
     return size.width() <= room.width() and size.height() <= room.height()
 
 
+@pytest.fixture(autouse=True)
+def _own_settings(isolated_settings):
+    """Every window here opens with the first layout: none saved by another test or by the user."""
+    return isolated_settings
+
+
 @pytest.fixture
 def main_window(qtbot, qapp):
     from gridtool.ui import fonts, i18n
@@ -240,3 +246,4 @@ def test_wall_map_dialog_keeps_its_buttons_on_a_1366_laptop_at_150_percent(main_
     corner = dlg.buttons.mapTo(dlg, dlg.buttons.rect().bottomRight())
     assert corner.x() < room.width() and corner.y() < room.height(), corner
     dlg.reject()
+
