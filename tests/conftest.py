@@ -59,15 +59,21 @@ def written(tmp_path, township) -> dict[str, Path]:
 
 
 @pytest.fixture
-def window(qtbot, qapp, tmp_path, monkeypatch):
-    """The app's main window with settings, log and recovery copies in a temporary folder
-    (for pytest-qt tests, which skip themselves without PyQt6 and pytest-qt)."""
-    from PyQt6.QtCore import QSettings  # here: the suite runs without PyQt6 too
-
+def isolated_settings(tmp_path, monkeypatch) -> Path:
+    """This test's own data folder (log, recovery copies) and Qt settings (recent files, the window's
+    saved layout): no test opens a window as another test or the user left it."""
+    QtCore = pytest.importorskip("PyQt6.QtCore")  # here: the suite runs without PyQt6 too
     d = tmp_path / "data"
     monkeypatch.setenv("GRIDTOOL_DATA_DIR", str(d))
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(d / "settings"))
-    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(d / "settings"))
+    for fmt in (QtCore.QSettings.Format.IniFormat, QtCore.QSettings.Format.NativeFormat):
+        QtCore.QSettings.setPath(fmt, QtCore.QSettings.Scope.UserScope, str(d / "settings"))
+    return d
+
+
+@pytest.fixture
+def window(qtbot, qapp, isolated_settings):
+    """The app's main window with settings, log and recovery copies in a temporary folder
+    (for pytest-qt tests, which skip themselves without PyQt6 and pytest-qt)."""
     from gridtool.ui import errors, fonts, i18n
     from gridtool.ui.main_window import MainWindow
     fonts.apply_app_font(qapp)

@@ -48,10 +48,9 @@ def _qt():
     pytest.importorskip("pytestqt")
 
 
-def test_a_new_window_without_a_project_offers_no_grid_or_patrol_commands(qtbot, tmp_path, monkeypatch):
+def test_a_new_window_without_a_project_offers_no_grid_or_patrol_commands(qtbot, tmp_path, isolated_settings):
     """Ctrl+P before any project was open ran the partition on nothing: AttributeError in a slot."""
     _qt()
-    monkeypatch.setenv("GRIDTOOL_DATA_DIR", str(tmp_path))
     from PyQt6.QtWidgets import QDialog
 
     from gridtool.ui.main_window import MainWindow
@@ -111,7 +110,7 @@ def test_exports_take_a_grid_the_planner_emptied(tmp_path):
     gis.write_kml(p, tmp_path / "g.kml")
 
 
-def test_a_stroke_held_while_a_job_lands_is_kept_as_one_undo_step(qtbot, tmp_path, monkeypatch):
+def test_a_stroke_held_while_a_job_lands_is_kept_as_one_undo_step(qtbot, tmp_path, isolated_settings):
     """The mouse held down while a job ended: the plan was replaced under the open stroke, whose undo
     macro stayed open for good (undo disabled, the next stroke raised "a macro is already open").
     Now the stroke is closed as one undo step before the result lands, and no stroke starts while a
@@ -120,7 +119,6 @@ def test_a_stroke_held_while_a_job_lands_is_kept_as_one_undo_step(qtbot, tmp_pat
     import threading
     from dataclasses import replace
 
-    monkeypatch.setenv("GRIDTOOL_DATA_DIR", str(tmp_path))
     from gridtool.ui.main_window import MainWindow
 
     from .maps_data import make_project
@@ -171,12 +169,11 @@ def test_a_stroke_held_while_a_job_lands_is_kept_as_one_undo_step(qtbot, tmp_pat
         w.session.set_project(None)
 
 
-def test_grid_labels_follow_a_new_grids_layer(qtbot, tmp_path, monkeypatch):
+def test_grid_labels_follow_a_new_grids_layer(qtbot, tmp_path, isolated_settings):
     """Open a partitioned project, then one without grids and partition it: the new grids layer
     starts at version 0 like the old one, and the labels' cached points (of the old grids) raised
     IndexError in paintEvent."""
     _qt()
-    monkeypatch.setenv("GRIDTOOL_DATA_DIR", str(tmp_path))
     from gridtool.ui.main_window import MainWindow
 
     from .maps_data import make_project

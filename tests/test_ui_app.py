@@ -20,21 +20,18 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 pytest.importorskip("PyQt6.QtWidgets")
 pytest.importorskip("pytestqt")
 
-from PyQt6.QtCore import QPoint, QSettings, Qt  # noqa: E402
+from PyQt6.QtCore import QPoint, Qt  # noqa: E402
 from PyQt6.QtWidgets import (QAbstractButton, QDockWidget, QGroupBox, QLabel, QMenu,  # noqa: E402
                              QTabWidget, QTreeWidget)
 
 HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _isolated_settings(tmp_path_factory):
-    """Settings, the log and recovery copies in a temporary folder, never the user's."""
-    d = tmp_path_factory.mktemp("gridtool-data")
-    os.environ["GRIDTOOL_DATA_DIR"] = str(d)
-    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(d / "settings"))
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(d / "settings"))
-    return d
+@pytest.fixture(autouse=True)
+def _isolated_settings(isolated_settings):
+    """Settings, the log and recovery copies in each test's own folder, never the user's nor another
+    test's (a window opens with the docks as the last one closed with them)."""
+    return isolated_settings
 
 
 @pytest.fixture(scope="session")

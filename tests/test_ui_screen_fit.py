@@ -16,7 +16,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 pytest.importorskip("PyQt6.QtWidgets")
 pytest.importorskip("pytestqt")
 
-from PyQt6.QtCore import QSize  # noqa: E402
+from PyQt6.QtCore import QPoint, QRect, QSettings, QSize, Qt  # noqa: E402
 from PyQt6.QtWidgets import QDialog  # noqa: E402
 
 #: The inside of a window on 1920×1080 at 150 % (1280×720) less the taskbar and title bar.
@@ -27,6 +27,12 @@ LAPTOP = QSize(910, 490)
 
 def _fits(size: QSize, room: QSize) -> bool:
     return size.width() <= room.width() and size.height() <= room.height()
+
+
+@pytest.fixture(autouse=True)
+def _own_settings(isolated_settings):
+    """Every window here opens with the first layout: none saved by another test or by the user."""
+    return isolated_settings
 
 
 @pytest.fixture
@@ -240,3 +246,128 @@ def test_wall_map_dialog_keeps_its_buttons_on_a_1366_laptop_at_150_percent(main_
     corner = dlg.buttons.mapTo(dlg, dlg.buttons.rect().bottomRight())
     assert corner.x() < room.width() and corner.y() < room.height(), corner
     dlg.reject()
+
+
+# -- the planner's own layout, kept from one start to the next ---------------------------------------
+# The offscreen screen is 800×800: every window that fits it starts with the small layout.
+
+def _new_window(qtbot):
+    from gridtool.ui.main_window import MainWindow
+    w = MainWindow(autosave=False)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def _arrangement(w) -> dict:
+    """Each dock: open or closed (as the View menu shows it), its area and the docks in its tabs."""
+    return {k: (d.toggleViewAction().isChecked(), w.dockWidgetArea(d),
+                sorted(t.objectName() for t in w.tabifiedDockWidgets(d))) for k, d in w.docks.items()}
+
+
+def _arrange(w, qtbot) -> None:
+    """What a planner does to the small layout: opens the attribute table and the log, closes the
+    table again, takes the layers out of the side column to the left and makes the log taller."""
+    d = w.docks
+    w.open_dock("table")
+    w.open_dock("problems")
+    d["table"].close()
+    w.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, d["layers"])
+    w.resizeDocks([d["problems"]], [180], Qt.Orientation.Vertical)
+    qtbot.waitUntil(lambda: d["problems"].height() == 180, timeout=5000)
+
+
+def test_the_window_opens_as_the_planner_left_it(qtbot):
+    """Docks moved, closed or resized came back as they first were at the next start."""
+    w = _new_window(qtbot)
+    w.resize(760, 720)
+    qtbot.waitUntil(lambda: w.size() == QSize(760, 720), timeout=5000)
+    _arrange(w, qtbot)
+    arranged = _arrangement(w)
+    assert not arranged["table"][0] and arranged["problems"][0]
+    assert arranged["layers"][1] == Qt.DockWidgetArea.LeftDockWidgetArea and not arranged["layers"][2]
+    _close(w)
+
+    again = _new_window(qtbot)
+    try:
+        assert _arrangement(again) == arranged
+        assert again.size() == QSize(760, 720)
+        qtbot.waitUntil(lambda: again.docks["problems"].height() == 180, timeout=5000)
+        assert again.compact  # still a small window: a selection opens the closed table
+    finally:
+        _close(again)
+
+
+def test_a_window_saved_on_a_full_hd_monitor_fits_a_1366_laptop_at_150_percent(qtbot, monkeypatch):
+    """A window closed at 1920×1080 on the office's monitor and opened on a 1366×768 laptop at 150 %
+    (910×490 free) is shrunk and moved onto the laptop's screen, its docks as they were."""
+    from gridtool.ui import screen
+    w = _new_window(qtbot)
+    w.resize(1920, 1080)
+    w.move(300, 200)
+    qtbot.waitUntil(lambda: w.size() == QSize(1920, 1080), timeout=5000)
+    w.docks["table"].close()
+    _close(w)
+
+    laptop = QRect(0, 0, LAPTOP.width(), LAPTOP.height())
+    monkeypatch.setattr(screen, "available_area", lambda widget: laptop)
+    again = _new_window(qtbot)
+    try:
+        frame = QRect(again.pos(), again.size() + screen.FRAME)
+        assert laptop.contains(frame), (frame, laptop)
+        assert again._layout_restored and not again.docks["table"].toggleViewAction().isChecked()
+        assert again.compact
+    finally:
+        _close(again)
+
+
+def test_fitted_position_brings_a_window_back_onto_the_screen():
+    from gridtool.ui.screen import FRAME, fitted_position
+    laptop = QRect(0, 0, 910, 490)
+    size = QSize(894, 450)
+    # saved on a monitor to the right of this one, and below the laptop's bottom
+    assert fitted_position(QPoint(2500, 900), size, laptop) == QPoint(910 - 894 - FRAME.width(), 0)
+    assert fitted_position(QPoint(-800, -50), QSize(400, 300), laptop) == QPoint(0, 0)
+    assert fitted_position(QPoint(100, 60), QSize(400, 300), laptop) == QPoint(100, 60)  # on screen: kept
+
+
+def test_reset_layout_gives_the_first_layout_for_this_screen(qtbot):
+    """视图 → 恢复默认布局 forgets the saved arrangement and lays the docks out as a first start does."""
+    from gridtool.ui.i18n import tr
+    first = _new_window(qtbot)
+    first.resize(760, 720)
+    qtbot.waitUntil(lambda: first.size() == QSize(760, 720), timeout=5000)
+    default = _arrangement(first)
+    _arrange(first, qtbot)
+    _close(first)
+
+    w = _new_window(qtbot)
+    try:
+        assert _arrangement(w) != default
+        reset = w.actions_["view.reset_layout"]
+        assert reset in w.menus["view"].actions() and reset.text() == tr("action.view.reset_layout") == "恢复默认布局"
+        reset.trigger()
+        assert _arrangement(w) == default
+        assert not QSettings("gridtool", "gridtool").contains("window/state")
+        assert w.compact and w.docks["grids"].isVisible()
+    finally:
+        _close(w)
+
+
+def test_a_layout_saved_for_other_docks_is_not_restored(qtbot, monkeypatch):
+    """A state saved before the docks changed (another layout version) gives the first layout."""
+    from gridtool.ui import dock_layout
+    w = _new_window(qtbot)
+    w.resize(760, 720)
+    qtbot.waitUntil(lambda: w.size() == QSize(760, 720), timeout=5000)
+    default = _arrangement(w)
+    _arrange(w, qtbot)
+    _close(w)
+
+    monkeypatch.setattr(dock_layout, "LAYOUT_VERSION", dock_layout.LAYOUT_VERSION + 1)
+    again = _new_window(qtbot)
+    try:
+        assert not again._layout_restored
+        assert _arrangement(again) == default
+    finally:
+        _close(again)

@@ -65,7 +65,7 @@ def screenshot(project: str | None, out: str, *, size=(1600, 1000), lang: str | 
     from .main_window import MainWindow
     if lang:
         i18n.set_language(lang)
-    w = MainWindow(autosave=False)
+    w = MainWindow(autosave=False, remember_layout=False)  # the same picture whatever the user arranged
     w.resize(*size)
     w.show()
     app.processEvents()

@@ -39,7 +39,9 @@ def settings() -> QSettings:
 class MainWindow(QMainWindow):
     """The app's window over one :class:`~gridtool.ui.session.Session`."""
 
-    def __init__(self, session: Session | None = None, *, autosave: bool = True):
+    def __init__(self, session: Session | None = None, *, autosave: bool = True, remember_layout: bool = True):
+        """``remember_layout``: open with the docks as the last window closed with them, and keep them
+        so when this one closes (not for ``gridtool-app --screenshot``, whose pictures stay the same)."""
         super().__init__()
         self.session = session or Session()
         self.stack = LayerStack()
@@ -61,12 +63,8 @@ class MainWindow(QMainWindow):
         from .analysis_panel import AnalysisPanel
         self.analysis = AnalysisPanel(self)
         self.docks = {}
-        for key, widget, area in (("layers", self.layer_panel, Qt.DockWidgetArea.LeftDockWidgetArea),
-                                  ("grids", self.grid_panel, Qt.DockWidgetArea.RightDockWidgetArea),
-                                  ("routes", self.routes, Qt.DockWidgetArea.RightDockWidgetArea),
-                                  ("analysis", self.analysis, Qt.DockWidgetArea.RightDockWidgetArea),
-                                  ("table", self.table, Qt.DockWidgetArea.BottomDockWidgetArea),
-                                  ("problems", self.problems, Qt.DockWidgetArea.BottomDockWidgetArea)):
+        for key, widget in (("layers", self.layer_panel), ("grids", self.grid_panel), ("routes", self.routes),
+                            ("analysis", self.analysis), ("table", self.table), ("problems", self.problems)):
             d = QDockWidget(self)
             d.setObjectName(f"dock_{key}")
             # Panels with rows of buttons are taller than a small screen (1366×768 at 150 %: about
@@ -76,17 +74,16 @@ class MainWindow(QMainWindow):
             elif key == "problems":
                 widget = scrolling(widget)
             d.setWidget(widget)
-            self.addDockWidget(area, d)
             self.docks[key] = d
-        self.tabifyDockWidget(self.docks["grids"], self.docks["routes"])
-        self.tabifyDockWidget(self.docks["routes"], self.docks["analysis"])
-        self.tabifyDockWidget(self.docks["table"], self.docks["problems"])
-        self.docks["grids"].raise_()
-        self.docks["table"].raise_()
+        from .dock_layout import place_docks, restore_layout
+        place_docks(self)
         self.compact = False  # the small-screen layout (set when first shown)
 
         self._make_actions()
         self._make_menus()
+        # the arrangement saved when the window last closed (after the toolbar: it is part of it)
+        self._remember_layout = remember_layout
+        self._layout_restored = remember_layout and restore_layout(self, settings())
         self._make_status()
         self._connect()
         self.autosaver = Autosaver(self) if autosave else None
@@ -109,8 +106,19 @@ class MainWindow(QMainWindow):
         super().showEvent(ev)
         if not getattr(self, "_sized", False):
             self._sized = True
-            from .dock_layout import first_layout
-            self.compact = first_layout(self)  # a small screen: the map gets most of the window
+            from .dock_layout import first_layout, is_small, set_compact
+            if self._layout_restored:  # the docks stay where the planner put them
+                self.compact = is_small(self.size())
+                set_compact(self, self.compact)
+            else:
+                self.compact = first_layout(self)  # a small screen: the map gets most of the window
+
+    def reset_layout(self) -> None:
+        """视图 → 恢复默认布局: forget the saved arrangement, the docks as a first start lays them out."""
+        from .dock_layout import default_layout, forget_layout
+        forget_layout(settings())
+        self._layout_restored = False
+        self.compact = default_layout(self)
 
     # -- actions ----------------------------------------------------------------------------------
     def _act(self, key: str, slot=None, shortcut=None, checkable: bool = False) -> QAction:
@@ -139,6 +147,7 @@ class MainWindow(QMainWindow):
         self._act("view.out", lambda: self.canvas.zoom_by(1 / 1.5), K.ZoomOut)
         self._act("view.layer", lambda: self.canvas.zoom_to_layer(self.layer_panel.current_role() or "villages"))
         self._act("view.selection", self.canvas.zoom_to_selection, "Ctrl+J")
+        self._act("view.reset_layout", self.reset_layout)
         self._act("grid.partition", self.partition_dialog, "Ctrl+P")
         self._act("grid.redraw", self.redraw_unlocked)
         self._act("grid.redraw_previous", self.redraw_previous_dialog)
@@ -194,6 +203,8 @@ class MainWindow(QMainWindow):
         menu("view", ["view.full", "view.in", "view.out", "view.layer", "view.selection", None])
         for d in self.docks.values():
             self.menus["view"].addAction(d.toggleViewAction())
+        self.menus["view"].addSeparator()
+        self.menus["view"].addAction(a["view.reset_layout"])
         menu("grid", ["grid.partition", "grid.redraw", "grid.redraw_previous", None, "tool.pan", "tool.brush", "tool.box", "tool.pick", None,
                       "grid.lock", "grid.split", None, "grid.validate_plan", "data.validate", None, "grid.join"])
         menu("patrol", ["patrol.plan", "patrol.walk", None, "patrol.circles", "patrol.siting", None, "patrol.seal"])
@@ -718,6 +729,9 @@ class MainWindow(QMainWindow):
             except TypeError:  # not connected
                 pass
         self.jobs.shutdown()
+        if self._remember_layout and getattr(self, "_sized", False):  # a window never shown has none
+            from .dock_layout import save_layout
+            save_layout(self, settings())
         ev.accept()
 
     # -- partition --------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ free area, and panels that cannot shrink (the grid panel, the wizard's list of l
 
 from __future__ import annotations
 
-from PyQt6.QtCore import QEvent, QObject, QSize, Qt
+from PyQt6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt
 from PyQt6.QtWidgets import QFrame, QScrollArea, QWidget
 
 #: Room for the title bar and the window frame, which the available geometry does not count.
@@ -21,14 +21,41 @@ def fitted_size(wanted: QSize, available: QSize) -> QSize:
                  max(1, min(wanted.height(), available.height() - FRAME.height())))
 
 
+def available_area(widget: QWidget) -> QRect | None:
+    """The free area (less the taskbar) of the screen ``widget`` is on; None without a screen."""
+    screen = widget.screen()
+    return screen.availableGeometry() if screen is not None else None
+
+
 def fit_to_screen(widget: QWidget, width: int, height: int) -> QSize:
     """Resize ``widget`` to ``width``×``height`` or the free area of its screen, whichever is less."""
-    screen = widget.screen()
+    area = available_area(widget)
     size = QSize(width, height)
-    if screen is not None:
-        size = fitted_size(size, screen.availableGeometry().size())
+    if area is not None:
+        size = fitted_size(size, area.size())
     widget.resize(size)
     return size
+
+
+def fitted_position(pos: QPoint, size: QSize, available: QRect) -> QPoint:
+    """Where a window of ``size`` (its inside) whose frame's corner is at ``pos`` goes so that its frame
+    lies inside ``available``: a window saved on a second or a bigger monitor comes back on this one."""
+    right = available.x() + available.width() - size.width() - FRAME.width()
+    bottom = available.y() + available.height() - size.height() - FRAME.height()
+    return QPoint(max(available.x(), min(pos.x(), right)), max(available.y(), min(pos.y(), bottom)))
+
+
+def keep_on_screen(widget: QWidget) -> None:
+    """Shrink and move a window whose saved geometry was restored into its screen's free area."""
+    if widget.isMaximized() or widget.isFullScreen():  # the window system fits those itself
+        return
+    area = available_area(widget)
+    if area is None:
+        return
+    size = fit_to_screen(widget, widget.width(), widget.height())
+    pos = fitted_position(widget.pos(), size, area)
+    if pos != widget.pos():  # moving a window to where it is can shift it by its frame
+        widget.move(pos)
 
 
 class _WantsWidth(QObject):

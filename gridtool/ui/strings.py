@@ -73,6 +73,10 @@ STRINGS.update({
     "action.view.out": ("缩小", "Zoom out"),
     "action.view.layer": ("缩放到图层", "Zoom to layer"),
     "action.view.selection": ("缩放到所选", "Zoom to selection"),
+    "action.view.reset_layout": ("恢复默认布局", "Reset layout"),
+    "action.view.reset_layout.tip": ("面板回到本屏幕大小的默认位置（不再使用上次关闭时的布局）",
+                                     "Put the panels back where they start on a screen this size "
+                                     "(forget the layout saved when the window last closed)"),
     "action.grid.partition": ("划分网格…", "Partition…"),
     "action.grid.partition.tip": ("把各村划分为基础网格和子网格", "Divide every village into base grids and sub-grids"),
     "action.grid.redraw": ("重绘未锁定网格", "Redraw unlocked grids"),
