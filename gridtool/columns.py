@@ -7,6 +7,7 @@ Each role's key columns are found here, and the loader reports which source colu
 
 from __future__ import annotations
 
+import functools
 import re
 
 import pandas as pd
@@ -115,9 +116,15 @@ def is_header_word(text) -> bool:
     k = _key(text)
     if not k:
         return False
-    known = (*(c for cands in CANDIDATES.values() for c in cands), *_PERSONAL_NAMES, *_PERSON_HEADERS,
-             *_ID_NAMES, *_PHONE_NAMES, *_ADDRESS_HEADERS)
-    return any(k == _key(c) for c in known) or any(_header_matches(k, n) for n in (*_ID_NAMES, *_PHONE_NAMES))
+    return k in _known_header_keys() or any(_header_matches(k, n) for n in (*_ID_NAMES, *_PHONE_NAMES))
+
+
+@functools.lru_cache(maxsize=1)
+def _known_header_keys() -> frozenset:
+    """The keys of every header :func:`is_header_word` knows, made once (it is asked for every cell
+    of every KML description table)."""
+    return frozenset(_key(c) for c in (*(c for cands in CANDIDATES.values() for c in cands), *_PERSONAL_NAMES,
+                                       *_PERSON_HEADERS, *_ID_NAMES, *_PHONE_NAMES, *_ADDRESS_HEADERS))
 
 
 def find_point_name_column(columns, *, exclude=()) -> str | None:

@@ -13,10 +13,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .address_match import UNLOCATED_CODES, placed_by_address_count
-
-#: Why a call is not placed: the loader's problem code → (Chinese, English).
-REASON_WORDS = {"bad_coordinates": ("坐标为空", "no coordinates"),
-                "zero_coordinates": ("坐标为 0,0", "coordinates 0,0")}
+from .routing.hotspots import UNPLACED_REASONS, unplaced_counts
 
 
 def _reasons(problems) -> dict[str, str]:
@@ -56,31 +53,22 @@ def from_meta(items) -> pd.DataFrame | None:
     return pd.DataFrame({"src_id": [i["row"] for i in items], "type": [i.get("type") for i in items]})
 
 
-def counts(problems) -> dict[str, int]:
-    """Calls not placed by reason: ``{"bad_coordinates": 3, "zero_coordinates": 4}``."""
-    out: dict[str, int] = {}
-    for p in problems or ():
-        if p.code in REASON_WORDS:
-            out[p.code] = out.get(p.code, 0) + len(p.features)
-    return out
-
-
 def equation(placed: int, problems) -> tuple[str, str] | None:
     """``警情 N 条 = 落图 A（其中按地址 B）+ 未落图 C（坐标为空 x、坐标为 0,0 y）`` and its English,
     or None when every row was placed by its coordinates."""
-    by = counts(problems)
+    by = unplaced_counts(problems)
     missing = sum(by.values())
     by_address = placed_by_address_count(problems)
     if not missing and not by_address:
         return None
     addr_zh = f"（其中按地址 {by_address}）" if by_address else " "
     addr_en = f" ({by_address} by address)" if by_address else ""
-    why_zh = "、".join(f"{REASON_WORDS[k][0]} {n}" for k, n in by.items())
-    why_en = ", ".join(f"{REASON_WORDS[k][1]} {n}" for k, n in by.items())
+    why_zh = "、".join(f"{UNPLACED_REASONS[k][0]} {n}" for k, n in by.items())
+    why_en = ", ".join(f"{UNPLACED_REASONS[k][1]} {n}" for k, n in by.items())
     zh = f"警情 {placed + missing} 条 = 落图 {placed}{addr_zh}+ 未落图 {missing}" + (f"（{why_zh}）" if missing else "")
     en = f"incidents: {placed + missing} = {placed} placed{addr_en} + {missing} not placed" + (
         f" ({why_en})" if missing else "")
     return zh, en
 
 
-__all__ = ["REASON_WORDS", "counts", "equation", "from_meta", "to_meta", "unplaced_rows"]
+__all__ = ["equation", "from_meta", "to_meta", "unplaced_rows"]

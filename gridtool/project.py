@@ -375,10 +375,11 @@ class Project:
             if lyr.total_households is not None:
                 entry["households"] = lyr.total_households
             if role == "incidents":  # the sheet's rows = placed + not placed, with why
-                from .incidents_unplaced import counts, equation
+                from .incidents_unplaced import equation
+                from .routing.hotspots import unplaced_counts
                 eq = equation(int(len(lyr.gdf)), lyr.problems)
                 if eq is not None:
-                    entry["placement"] = {"placed": int(len(lyr.gdf)), "not_placed": counts(lyr.problems),
+                    entry["placement"] = {"placed": int(len(lyr.gdf)), "not_placed": unplaced_counts(lyr.problems),
                                           "zh": eq[0], "en": eq[1]}
             if lyr.sensitive:
                 entry["sensitive"] = sorted(lyr.sensitive)

@@ -343,6 +343,7 @@ def _check_duplicate_ids(project: Project, repeated: dict | None = None) -> list
             if not dup.any():
                 continue
             sev = "error" if role == "households" else "warning"
+            fix_zh, fix_en = _DUPLICATE_FIX.get(role, _DUPLICATE_FIX[None])
             shared = text[dup].value_counts()
             rows_of = {v: lyr.gdf.loc[dup & (text == v), "src_id"].head(4).astype(str).tolist()
                        for v in shared.index[:3]} if "src_id" in lyr.gdf else {}
@@ -354,8 +355,7 @@ def _check_duplicate_ids(project: Project, repeated: dict | None = None) -> list
             out.append(Problem(
                 sev, "duplicate_id", f"“{col}”列有 {int(dup.sum())} 个要素共用 {len(shared)} 个编号（{example}）",
                 f"{int(dup.sum())} feature(s) share {len(shared)} ID(s) in column {col!r} ({example_en})",
-                fix_zh=_DUPLICATE_FIX.get(role, _DUPLICATE_FIX[None])[0],
-                fix_en=_DUPLICATE_FIX.get(role, _DUPLICATE_FIX[None])[1],
+                fix_zh=fix_zh, fix_en=fix_en,
                 field=col, features=_ids(lyr.gdf, dup), bounds=_bounds(lyr.gdf[dup]), **_where(lyr)))
     return out
 

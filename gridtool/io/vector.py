@@ -703,7 +703,8 @@ def read_table(path: str | Path, *, sheet: str | None = None, encoding: str | No
     problems: list[Problem] = []
     lim = limits.current()
     if sfx in (".xlsx", ".xls"):
-        if sniff(path) == "xlsx":
+        kind = sniff(path)  # what the bytes are, whatever the suffix says
+        if kind == "xlsx":
             archive.check_zip_file(path)  # an .xlsx is a zip: no bombs
         try:
             book = pd.read_excel(path, sheet_name=None, header=None, dtype=object)
@@ -711,7 +712,7 @@ def read_table(path: str | Path, *, sheet: str | None = None, encoding: str | No
             zh, en = _plain_reason(exc)
             if isinstance(exc, (zipfile.BadZipFile, EOFError, struct.error, IndexError)) or "index out of range" in str(exc):
                 zh, en = "文件已损坏或不完整", "the file is damaged or incomplete"
-            if sniff(path) == "ole2":
+            if kind == "ole2":
                 raise ole2_workbook_error(path, zh, en) from exc
             raise UnsupportedFormatError(
                 f"无法读取 Excel 文件：{zh}", f"cannot read the Excel file: {en}",
@@ -735,7 +736,7 @@ def read_table(path: str | Path, *, sheet: str | None = None, encoding: str | No
             others = {n: (_header_names(book[n], h), len(_with_header(book[n], h)))
                       for n, h in found if n != name and h is not None}
             problems += [p for p in (other_sheets_problem(path, name, list(df.columns), others),) if p]
-        if len(df) and sniff(path) == "xlsx":
+        if len(df) and kind == "xlsx":
             problems += hidden_problems(path, name, df, sheet_view(path, name))
     elif sfx in (".csv", ".txt"):
         enc = detect_text_file_encoding(path, encoding, default=encoding_default)

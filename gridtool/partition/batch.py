@@ -724,6 +724,7 @@ class BatchPartitioner:
         totals: list[dict] = []
         files: list[dict] = []
         no_grid: list[gpd.GeoDataFrame] = []  # households of the district files in no grid
+        failed_rows = self._failed_rows(src_all)  # the same for every district
         for n, (district, chunks) in enumerate(by_district.items()):
             pieces = []
             for c in chunks:
@@ -739,7 +740,7 @@ class BatchPartitioner:
             members = getattr(self, "_members", None)
             if members is not None:
                 members = members[np.isin(members[VILLAGE].to_numpy(), list(mine))]
-            add_to_plan(rep["plan"], members_left(members, self._failed_rows(src_all) & mine, outside=False),
+            add_to_plan(rep["plan"], members_left(members, failed_rows & mine, outside=False),
                         None, self.params.get("link_min", 10))
             rep["batch"] = {"district": district, "chunks": [c.key for c in chunks],
                             "failed": [f for p in pieces for f in p["failures"]]}

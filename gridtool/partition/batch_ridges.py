@@ -62,9 +62,7 @@ def chunk_ridges(layers: dict[str, gpd.GeoDataFrame], dem, label: str, params: d
     from .ridgelines import ridge_lines
     t = time.perf_counter()
     villages = layers["villages"].reset_index(drop=True)
-    # The hard classes as GridPartitioner reads them (not imported: the engine imports this module).
-    hard = tuple(h.strip().lower() for h in params.get("hard_barriers", DEFAULT_HARD) if h.strip())
-    lines = barrier_lines(layers, hard=hard)  # as the chunk's fit draws them
+    lines = barrier_lines(layers, hard=params.get("hard_barriers", DEFAULT_HARD))  # as the chunk's fit draws them
     out = ridge_lines(villages, dem, barriers=lines)
     out["dem"] = np.full(len(out), label, dtype=object)
     rows = out["village"].to_numpy(dtype=np.int64)

@@ -52,9 +52,11 @@ from scipy import ndimage
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from .barriers import AFFINITY
+
 #: Class name of ridge lines in the barrier lines, and their affinity (a main road's: cut along).
 RIDGE_CLASS = "ridge"
-RIDGE_AFFINITY = 0.1
+RIDGE_AFFINITY = AFFINITY["ridge"]  # one value: barriers.AFFINITY is what the engine reads
 #: A divide counts as a ridge where it rises this much above the valley floors on both sides.
 RISE_M = 100.0
 #: How far from the divide the valley floor on each side is looked for (a grid worker's walk).
@@ -483,17 +485,11 @@ def ridge_layer(ridges: gpd.GeoDataFrame, names: list[str], dem) -> gpd.GeoDataF
         geometry=gpd.GeoSeries(ridges.geometry.values, crs=ridges.crs)).reset_index(drop=True)
 
 
-def with_ridges(lines: gpd.GeoDataFrame, villages: gpd.GeoDataFrame, dem, *, hard=()) -> tuple[gpd.GeoDataFrame, dict]:
-    """The barrier lines with the villages' ridges added (class ``ridge``, soft unless ``hard``
-    names it), and what :func:`describe` says of them."""
-    lines, _, info = with_ridge_lines(lines, villages, dem, hard=hard)
-    return lines, info
-
-
 def with_ridge_lines(lines: gpd.GeoDataFrame, villages: gpd.GeoDataFrame, dem, *,
                      hard=()) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, dict]:
-    """:func:`with_ridges`, and the ridge lines themselves (:func:`ridge_lines`) for the project
-    layer (:func:`ridge_layer`)."""
+    """The barrier lines with the villages' ridges added (class ``ridge``, soft unless ``hard``
+    names it), the ridge lines themselves (:func:`ridge_lines`) for the project layer
+    (:func:`ridge_layer`), and what :func:`describe` says of them."""
     ridges, info = timed_ridge_lines(villages, dem, lines)
     return add_ridges(lines, ridges, hard=hard), ridges, info
 
@@ -516,4 +512,4 @@ def add_ridges(lines: gpd.GeoDataFrame, ridges: gpd.GeoDataFrame, *, hard=()) ->
 
 
 __all__ = ["FLOOR_RADIUS_M", "MIN_LENGTH_M", "RIDGE_AFFINITY", "RIDGE_CLASS", "RISE_M", "add_ridges", "ridge_layer",
-           "ridge_lines", "timed_ridge_lines", "with_ridge_lines", "with_ridges"]
+           "ridge_lines", "timed_ridge_lines", "with_ridge_lines"]
