@@ -46,6 +46,16 @@ def make_villages(*, n_villages: int = 1, households: int = 1200, river: bool = 
         xy = centres[pick] + rng.normal(0, 70, (n_houses, 2))
         xy[:, 0] = np.clip(xy[:, 0], vx + 5, vx + width - 5)
         xy[:, 1] = np.clip(xy[:, 1], y0 + 5, y0 + height - 5)
+        # Houses clipped onto one corner would be exact copies of a row, which validation refuses
+        # (counted twice): each repeat moves half a metre along the diagonal, inward.
+        _, first, inverse = np.unique(xy, axis=0, return_index=True, return_inverse=True)
+        inverse = np.asarray(inverse).reshape(-1)
+        repeat = np.arange(n_houses) - first[inverse]
+        if repeat.any():
+            nth = np.zeros(n_houses)
+            for k in np.flatnonzero(repeat):
+                nth[k] = np.sum(inverse[:k] == inverse[k])
+            xy += np.sign(np.array([vx + width / 2, y0 + height / 2]) - xy) * 0.5 * nth[:, None]
         apt_hh = rng.integers(50, 121, apartments) if apartments else np.zeros(0, int)
         rest = max(households - int(apt_hh.sum()), n_houses)
         hh = np.ones(n_houses, dtype=int) + rng.multinomial(rest - n_houses, np.ones(n_houses) / n_houses)
