@@ -117,14 +117,15 @@ def _converted(points: gpd.GeoSeries, offset: str) -> np.ndarray:
     return gpd.GeoSeries(offset_to_wgs84(lonlat, offset), crs=WGS84).to_crs(points.crs).values
 
 
-def fit_offsets(points: gpd.GeoSeries, reference) -> list[OffsetFit]:
+def fit_offsets(points: gpd.GeoSeries, reference, *, index=None) -> list[OffsetFit]:
     """Distances from ``points`` (as read, in a metric CRS) to the nearest ``reference`` geometry,
     as read and with the GCJ-02 and BD-09 offsets undone, one :class:`OffsetFit` per offset.
 
     Only points inside the reference's extent (its convex hull) both as read and converted are
     compared: beyond it every shift towards the reference brings points closer, so true WGS84
-    points in a town the roads do not cover would look like offset ones."""
-    nearest, covered, _ = _index(reference)
+    points in a town the roads do not cover would look like offset ones. ``index`` is
+    :func:`_index` of ``reference`` when the caller has it already (one per reference layer)."""
+    nearest, covered, _ = index or _index(reference)
     as_read = points.values
     inside = covered(as_read)
     out = []
@@ -149,7 +150,7 @@ def _fisher(chances: np.ndarray) -> float:
     return t * sum((-math.log(t)) ** k / math.factorial(k) for k in range(len(chances)))
 
 
-def fit_small(points: gpd.GeoSeries, reference) -> list[OffsetFit]:
+def fit_small(points: gpd.GeoSeries, reference, *, index=None) -> list[OffsetFit]:
     """Like :func:`fit_offsets` for a handful of points, with each point's luck measured locally.
 
     Around every point, spots on a SMALL_STEP_M lattice within SMALL_RADIUS_M (inside the
@@ -158,7 +159,7 @@ def fit_small(points: gpd.GeoSeries, reference) -> list[OffsetFit]:
     (in a dense city 20 m from a street is common, among fields it is rare). The chances of all
     points combine (Fisher); ``chance`` is that of the converted points, and of the points as
     read must stay unremarkable, or the points were on the roads all along."""
-    nearest, covered, _ = _index(reference)
+    nearest, covered, _ = index or _index(reference)
     as_read = points.values
     inside = covered(as_read)
     r = np.arange(-SMALL_RADIUS_M, SMALL_RADIUS_M + 1.0, SMALL_STEP_M)
@@ -274,16 +275,20 @@ def check_offsets(project) -> list[Problem]:
         if ref is not None and len(points):
             layers[role] = (lyr, ref, points)
     out = []
+    indexes: dict[str, tuple] = {}  # one road index per reference layer, shared by every sheet
     for role, (lyr, (ref_role, ref_lyr, geoms), points) in layers.items():
         pooled_with = []
+        if ref_role not in indexes:
+            indexes[ref_role] = _index(geoms)
+        index = indexes[ref_role]
         if len(points) >= MIN_POINTS:
-            fits = fit_offsets(points, geoms)
+            fits = fit_offsets(points, geoms, index=index)
             best = clear_offset(fits)
             if best is None and "(assumed)" in (lyr.crs_in or "") and ref_role != "villages" \
                     and _confirms_wgs84(fits):
                 out.append(_fits_wgs84(role, lyr, ref_role, ref_lyr, fits))
         else:
-            best = clear_small_offset(fit_small(points, geoms))
+            best = clear_small_offset(fit_small(points, geoms, index=index))
             if best is None:
                 # The other layers picked the same way (same CRS label, same kind of file) and
                 # compared with the same reference: their points and these, as one sheet.
@@ -293,8 +298,8 @@ def check_offsets(project) -> list[Problem]:
                     pooled = gpd.GeoSeries(
                         np.concatenate([points.values] + [layers[r][2].to_crs(points.crs).values
                                                           for r in pooled_with]), crs=points.crs)
-                    best = clear_offset(fit_offsets(pooled, geoms)) if len(pooled) >= MIN_POINTS else None
-                    own = {f.offset: f for f in fit_offsets(points, geoms)}
+                    best = clear_offset(fit_offsets(pooled, geoms, index=index)) if len(pooled) >= MIN_POINTS else None
+                    own = {f.offset: f for f in fit_offsets(points, geoms, index=index)}
                     if best is None or not _agrees(own[best.offset]):
                         best, pooled_with = None, []
         if best is None:
