@@ -230,6 +230,27 @@ def test_a_full_hd_screen_keeps_the_layout_it_had(qtbot, plan_path):
         _close(w)
 
 
+def test_the_panels_follow_the_window_when_it_is_made_small_and_large_again(qtbot, plan_path):
+    """The narrow panels were chosen once, when the window first showed: a window opened on a
+    monitor and then made small (or moved to the laptop's screen) kept four layer buttons on one row
+    and a target line that pushed the grid panel sideways. The docks stay where the planner put them."""
+    w = _window_of(qtbot, QSize(1920, 1080), plan_path)
+    try:
+        lp, total = w.layer_panel, w.grid_panel.target_total
+        assert not w.compact and lp.up.y() == lp.zoom.y() and not total.wordWrap()
+        w.resize(LAPTOP)
+        qtbot.waitUntil(lambda: w.size() == LAPTOP, timeout=5000)
+        assert w.compact and total.wordWrap()
+        qtbot.waitUntil(lambda: lp.up.y() == lp.down.y() < lp.colour.y() == lp.zoom.y(), timeout=5000)
+        assert not w.tabifiedDockWidgets(w.docks["layers"])  # not rearranged behind the planner's back
+        w.resize(QSize(1600, 1000))
+        qtbot.waitUntil(lambda: w.size() == QSize(1600, 1000), timeout=5000)
+        assert not w.compact and not total.wordWrap()
+        qtbot.waitUntil(lambda: lp.up.y() == lp.zoom.y(), timeout=5000)
+    finally:
+        _close(w)
+
+
 def test_wall_map_dialog_keeps_its_buttons_on_a_1366_laptop_at_150_percent(main_window, qtbot, plan_path):
     """The wall-map dialog could not shrink below 1073×519: on 910×490 its 导出/取消 were off the
     screen. Its preview scales down instead."""

@@ -112,6 +112,21 @@ class MainWindow(QMainWindow):
                 set_compact(self, self.compact)
             else:
                 self.compact = first_layout(self)  # a small screen: the map gets most of the window
+            handle = self.windowHandle()
+            if handle is not None:  # dragged onto a smaller monitor (a projector): back inside it
+                from .screen import keep_on_screen
+                handle.screenChanged.connect(lambda _screen: keep_on_screen(self))
+
+    def resizeEvent(self, ev) -> None:
+        """The panels narrow or widen with the window (made small, moved to a laptop's screen, or
+        maximised on a monitor); the docks stay where they are: that is the planner's arrangement."""
+        super().resizeEvent(ev)
+        if getattr(self, "_sized", False):
+            from .dock_layout import is_small, set_compact
+            small = is_small(self.size())
+            if small != self.compact:
+                self.compact = small
+                set_compact(self, small)
 
     def reset_layout(self) -> None:
         """视图 → 恢复默认布局: forget the saved arrangement, the docks as a first start lays them out."""
