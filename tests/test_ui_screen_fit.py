@@ -193,6 +193,9 @@ def test_the_map_gets_most_of_a_1366_laptop_at_150_percent(qtbot, plan_path):
         qtbot.waitUntil(lambda: not area.horizontalScrollBar().isVisible(), timeout=3000)
         total = w.grid_panel.target_total
         assert "320102900001-01" in total.text() and total.wordWrap()
+        code = w.grid_panel.target.lineEdit()  # the whole code in the target box (it showed 102900001-01)
+        assert code.text() == "320102900001-01"
+        assert code.width() >= code.fontMetrics().horizontalAdvance(code.text()) + 4, code.width()
         assert total.height() >= total.heightForWidth(total.width()), (total.height(), total.width())
         d["layers"].raise_()  # the layer buttons on two rows, all inside the narrow panel
         qtbot.waitUntil(lambda: w.layer_panel.isVisible(), timeout=5000)

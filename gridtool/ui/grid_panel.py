@@ -255,9 +255,11 @@ class GridPanel(QWidget):
 
         self.edit_box = QGroupBox()
         g = QGridLayout(self.edit_box)
-        g.addWidget(self.target_label, 0, 0)
-        g.addWidget(self.target, 0, 1, 1, 2)
-        g.addWidget(self.pick, 0, 3)
+        row = QHBoxLayout()  # its own row: the code box takes what the label and button leave
+        row.addWidget(self.target_label)
+        row.addWidget(self.target, 1)
+        row.addWidget(self.pick)
+        g.addLayout(row, 0, 0, 1, 4)
         g.addWidget(self.target_total, 1, 0, 1, 4)
         g.addWidget(self.source_total, 2, 0, 1, 4)
         tools = QHBoxLayout()
@@ -306,8 +308,20 @@ class GridPanel(QWidget):
 
     def set_compact(self, on: bool) -> None:
         """On a small screen the totals wrap (目标 320102900001-01: 368 户 on one line, its bounds on
-        the next) and the unit box shows as much of 住户（楼栋） as fits (its list shows it whole),
-        instead of widening the panel until it scrolls sideways."""
+        the next), the unit box shows as much of 住户（楼栋） as fits (its list shows it whole) and
+        the pick button says 选取 so that the target box shows the whole code (at 910 pixels it
+        showed 102900001-01 of 320102900001-01), instead of widening the panel until it scrolls
+        sideways."""
+        self._compact = on
+        self._pick_text()
+
+    def _pick_text(self) -> None:
+        on = getattr(self, "_compact", False)
+        self.target_label.setText(tr("grids.target_label_short" if on else "grids.target"))
+        self.pick.setText(tr("grids.pick_short" if on else "grids.pick"))
+        # a push button is at least 80 pixels wide in most styles, whatever its text
+        self.pick.setMaximumWidth(self.pick.fontMetrics().horizontalAdvance(self.pick.text()) + 24 if on
+                                  else 16777215)
         for label in (self.target_total, self.source_total):
             label.setWordWrap(on)
         # two characters and the arrow (a combo box caches its least size from its longest item)
@@ -317,8 +331,7 @@ class GridPanel(QWidget):
     def retranslate(self) -> None:
         self.edit_box.setTitle(tr("grids.edit_box"))
         self.inf_box.setTitle(tr("grids.infeasible_box"))
-        self.target_label.setText(tr("grids.target"))
-        self.pick.setText(tr("grids.pick"))
+        self._pick_text()
         self.pick.setToolTip(tr("grids.pick_tip"))
         for name, b in self.tool_buttons.items():
             b.setText(tr(f"tool.{name}"))
