@@ -214,20 +214,10 @@ def add_routing_arguments(p, *, default_mode: str = "walk") -> None:
 
 
 def speeds_from_args(args, mode: str) -> dict | None:
-    """``--speed CLASS=KMH`` options as ``build_graph``'s ``speeds`` for ``mode``."""
-    out: dict = {}
-    for item in getattr(args, "speed", None) or []:
-        cls, sep, val = str(item).replace("＝", "=").partition("=")
-        try:
-            kmh = float(val)
-        except ValueError:
-            kmh = float("nan")
-        if not sep or not cls.strip() or not kmh > 0:
-            raise GridtoolError(f"无法识别的速度设置：{item}", f"cannot read the speed setting {item!r}",
-                                fix_zh="写成 --speed 等级=公里每小时，例如 --speed residential=25。",
-                                fix_en="write --speed CLASS=KMH, e.g. --speed residential=25.", field="speed")
-        out[cls.strip().lower()] = {mode: kmh}
-    return out or None
+    """``--speed CLASS=KMH`` options as ``build_graph``'s ``speeds`` for ``mode``
+    (:func:`gridtool.routing.patrol_options.parse_speeds`, as the app's routing dialogs read them)."""
+    from ..routing.patrol_options import parse_speeds
+    return parse_speeds(getattr(args, "speed", None) or [], mode)
 
 
 def routing_graph(project, args, *, mode: str | None = None):
@@ -243,10 +233,10 @@ def routing_graph(project, args, *, mode: str | None = None):
     quiet = bool(getattr(args, "quiet", False))  # --quiet: warnings only, not how the graph was built
     if report and not quiet:
         print(report)
-    sp = speeds_from_args(args, mode)
-    if sp and not quiet:
-        say(args, "按等级指定速度：" + "，".join(f"{k} {v[mode]:g} 公里/小时" for k, v in sp.items()),
-            "speeds set by class: " + ", ".join(f"{k} {v[mode]:g} km/h" for k, v in sp.items()))
+    if not quiet:
+        from ..routing.patrol_options import speed_lines
+        for zh, en in speed_lines(speeds_from_args(args, mode), mode):
+            say(args, zh, en)
     return graph
 
 

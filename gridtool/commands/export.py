@@ -284,13 +284,6 @@ def _paper_size(text: str) -> str:
     return t
 
 
-def _breaks(text: str) -> list[float]:
-    try:
-        return [float(v) for v in text.replace("，", ",").split(",") if v.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--breaks 应为逗号分隔的数字 / --breaks takes numbers separated by commas: {text}")
-
-
 def add_print_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the print options (and ``--include-personal``) to an ``argparse`` parser."""
     g = parser.add_argument_group("挂图、图册、五色图与路线卡 / wall maps, atlas, assessment map, route cards")
@@ -324,7 +317,7 @@ def add_print_arguments(parser: argparse.ArgumentParser) -> None:
                    help="五色图文件（.pdf/.png/.svg；默认在项目旁）/ the assessment map file (default beside the project)")
     g.add_argument("--classes", metavar="NAME=#RRGGBB,…",
                    help="五色图分级与颜色，按等级 1→5（默认 红,橙,黄,蓝,绿）/ classes and colours, rank 1 first")
-    g.add_argument("--breaks", type=_breaks, metavar="A,B,C,D",
+    g.add_argument("--breaks", metavar="A,B,C,D",
                    help="分数的分级阈值（默认五分位）/ score thresholds between classes (default quintiles)")
     g.add_argument("--route-cards", metavar="CARDS.pdf", help="巡逻路线卡：每组一页 A4 / one A4 card per patrol team")
     parser.add_argument("--include-personal", action="store_true",
@@ -377,11 +370,13 @@ def run_print(args, project, progress=None) -> list[Path]:
                                        labels=not getattr(args, "no_labels", False), notes=notes, **common))
     if getattr(args, "assessment", None):
         from ..maps.assessment import render_assessment_map
-        from ..maps.colours import parse_classes
+        from ..maps.colours import parse_breaks, parse_classes
 
+        # the app's five-colour dialog reads its two boxes with the same two functions
         classes = parse_classes(args.classes) if getattr(args, "classes", None) else None
+        breaks = parse_breaks(args.breaks) if getattr(args, "breaks", None) else None
         out.append(render_assessment_map(project, _assessment_out(args), field=args.assessment, classes=classes,
-                                         breaks=getattr(args, "breaks", None), notes=notes, **common))
+                                         breaks=breaks, notes=notes, **common))
     for zh, en in notes:
         say(args, f"  {zh}", f"  {en}")
     if getattr(args, "atlas", None):

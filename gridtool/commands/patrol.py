@@ -59,73 +59,9 @@ def _project(args):
     return project
 
 
-def _only_categories(args, layer, incidents):
-    """``--category 治安,刑事``: the placed incidents of those categories (parent or full names,
-    :func:`gridtool.incidents.select_categories`), with a line stating the filter and what it
-    keeps; an error naming the categories present when it keeps none."""
-    from ..address_match import placed_by_address_count
-    from ..incidents import category_summary, select_categories
-    from ..routing.hotspots import unplaced_counts
-    wanted = [w.strip() for w in re.split(r"[,，、]", args.category) if w.strip()]
-    present = category_summary(incidents["type"], top=12) if "type" in incidents else ""
-    if "type" not in incidents or not present:
-        raise GridtoolError(
-            f"警情图层没有类别列，不能按 --category {args.category} 筛选",
-            f"the incidents layer has no category column: cannot filter by --category {args.category}",
-            fix_zh="用 --field incidents.type=列名 指定警情类别列（如 警情类别、案由），或去掉 --category。",
-            fix_en="name the category column with --field incidents.type=COLUMN, or drop --category.",
-            file=layer.source, layer="incidents", field="type")
-    mask, missing = select_categories(incidents["type"].tolist(), wanted)
-    if not mask.any():
-        raise GridtoolError(
-            f"没有类别为 {'、'.join(wanted)} 的警情（落图的 {len(incidents)} 条中）",
-            f"no incident of the categories {', '.join(wanted)} (among the {len(incidents)} placed)",
-            fix_zh=f"现有类别（大类在前）：{present}；--category 写大类（治安）或全名（治安-盗窃）。",
-            fix_en=f"the categories present (parents first): {present}; give --category parents (治安) or full "
-                   "names (治安-盗窃).", file=layer.source, layer="incidents", field="type")
-    kept = incidents[mask]
-    wanted_all = wanted
-    wanted = [w for w in wanted if w not in missing]  # the line names what it kept
-    total = len(incidents) + sum(unplaced_counts(layer.problems).values())
-    by_address = placed_by_address_count(layer.problems)
-    addr_zh = f"（其中按地址 {by_address}）" if by_address else ""
-    addr_en = f" ({by_address} by address)" if by_address else ""
-    say(args, f"按类别筛选 --category {args.category}：警情 {total} 条 = 落图 {len(incidents)}{addr_zh}"
-              f"{'' if addr_zh else ' '}+ 未落图 {total - len(incidents)}；热点只用落图中类别为 {'、'.join(wanted)} "
-              f"的 {len(kept)} 条（{category_summary(kept['type'], top=len(wanted) + 2)}），其余 "
-              f"{len(incidents) - len(kept)} 条不计",
-        f"filter --category {args.category}: incidents {total} = {len(incidents)} placed{addr_en} + "
-        f"{total - len(incidents)} not placed; hot spots from the {len(kept)} placed of categories "
-        f"{', '.join(wanted)} only, the other {len(incidents) - len(kept)} are not counted")
-    _say_category_total(args, layer, kept, wanted_all, "、".join(wanted))
-    if missing:
-        say(args, f"[警告] 没有警情的类别：{'、'.join(missing)}（现有：{present}）",
-            f"[warning] no incident has the categor(ies): {', '.join(missing)} (present: {present})")
-    return kept, "、".join(wanted)
-
-
-def _say_category_total(args, layer, kept, wanted: list[str], label: str) -> None:
-    """警情 N 条 = 落图 A + 未落图 C for the categories filtered: the calls not placed counted by their
-    category, as saved with the project (:mod:`gridtool.incidents_unplaced`)."""
-    from ..incidents import select_categories
-    from ..incidents_unplaced import unplaced_rows
-    rows = unplaced_rows(layer)
-    if rows is None:  # a project saved before the categories of unplaced calls were kept
-        from ..routing.hotspots import unplaced_counts
-        n = sum(unplaced_counts(layer.problems).values())
-        say(args, f"  未落图的 {n} 条警情不知类别（项目由较早版本保存）：重新 gridtool import 后可按类别计",
-            f"  the {n} calls not placed have no category here (project saved by an older gridtool): import "
-            "again to count them by category")
-        return
-    off = int(select_categories(rows["type"].tolist(), wanted)[0].sum()) if len(rows) else 0
-    say(args, f"  类别 {label}：警情 {len(kept) + off} 条 = 落图 {len(kept)} + 未落图 {off}",
-        f"  categories {label.replace('、', ', ')}: incidents {len(kept) + off} = {len(kept)} placed + {off} not placed")
-
-
 def cmd_patrol(args) -> int:
-    from ..address_match import placed_by_address_count
-    from ..routing.hotspots import find_hotspots, incident_share_near, unplaced_counts
     from ..routing.patrol import pick_depot, plan_patrol
+    from ..routing.patrol_options import incident_share_line, patrol_hotspots
     from ..routing.project_layers import places_to_visit
     _check_outputs(args, patrol_output_paths(Path(args.out)).values())
     project = _project(args)
@@ -139,18 +75,14 @@ def cmd_patrol(args) -> int:
                             fix_zh="用 --places 传入重点场所，或用 --incidents 传入警情。",
                             fix_en="give the key places with --places, or incidents with --incidents.",
                             layer="places")
-    category = ""
-    if incidents is not None and getattr(args, "category", None):
-        incidents, category = _only_categories(args, project.layers["incidents"], incidents)
     graph = routing_graph(project, args)
     hs = None
     if incidents is not None:
-        hs = find_hotspots(graph, incidents, bandwidth=args.hotspot_bandwidth, max_spots=args.max_hotspots)
-        if category:  # the filter's line gave rows in = placed + not placed; this one counts the kept
-            hs.category = category
-        else:
-            hs.unplaced = unplaced_counts(project.layers["incidents"].problems)
-            hs.by_address = placed_by_address_count(project.layers["incidents"].problems)
+        # --category, --hotspot-bandwidth, --max-hotspots: the app's patrol dialog calls the same
+        hs, incidents, lines = patrol_hotspots(project, graph, bandwidth=args.hotspot_bandwidth,
+                                               max_spots=args.max_hotspots, category=getattr(args, "category", None))
+        for zh, en in lines:
+            say(args, zh, en)
         # --quiet hides progress and the list of hot spots, never the count line (as import,
         # partition and export keep their results)
         print(hs.summary(args.lang) if not args.quiet else hs.summary(args.lang, top=0))
@@ -168,26 +100,9 @@ def cmd_patrol(args) -> int:
                           *[(files[k], {"route_stops": plan.stops}) for k in ("gpx", "kml", "csv")],
                           (files["cards"], {"route_stops": plan.stops, "unserved": plan.unserved})])
     if hs is not None:
-        near = incident_share_near(plan.routes, incidents, metres=100)
-        line_zh = f"路线 100 米内的警情{f'（类别 {category}）' if category else ''}：{near:.0%}"
-        line_en = f"incidents{f' ({category})' if category else ''} within 100 m of the routes: {near:.0%}"
-        if hs.unplaced:  # shares of the placed rows: say so, with the rows that are not
-            missing = sum(hs.unplaced.values())
-            line_zh += f"（占落图的 {hs.total} 条；未落图 {missing} 条不计）"
-            line_en += f" (of the {hs.total} placed; {missing} not placed are not counted)"
-        has_places = places is not None and len(places) and (
-            "category" not in places or bool((places["category"].astype(str) != "police").any()))
-        if has_places:
-            base = plan_patrol(graph, stations, places, strict=False, **common)
-            before = incident_share_near(base.routes, incidents, metres=100)
-            line_zh += f"；同样队伍和班次、不考虑警情时为 {before:.0%}"
-            line_en += f"; {before:.0%} with the same teams and shift planned without incidents"
-        else:
-            before = None
-            line_zh += "（没有重点场所，不考虑警情时无可巡逻的地点）"
-            line_en += " (no key places: without incidents there would be nothing to patrol)"
+        (line_zh, line_en), share = incident_share_line(graph, stations, places, plan, hs, incidents, common=common)
         say(args, line_zh, line_en)
-        project.parameters["patrol_incident_share_100m"] = {"with": near, "without": before}
+        project.parameters["patrol_incident_share_100m"] = share
     if not args.no_save:
         add_routes_to_project(project, plan, hs)
         project.parameters["patrol"] = {k: v for k, v in (("teams", args.teams), ("shift", args.shift),

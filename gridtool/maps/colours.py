@@ -255,6 +255,30 @@ def assessment_colours(values: Iterable[Any], classes: Sequence[AssessmentClass]
     return pd.Series(pal[idx.to_numpy()], index=idx.index, dtype=object, name="colour")
 
 
+def parse_breaks(spec: str) -> list[float]:
+    """Thresholds from ``"60,70,80,90"`` (``--breaks``; the app's box): numbers, each above the one
+    before (a threshold repeated or out of order would leave a class empty or mean a typing slip).
+
+    Raises
+    ------
+    OptionError
+        Something is not a number, or the numbers do not increase.
+    """
+    parts = [p.strip() for p in re.split(r"[,，、;；\s]+", str(spec)) if p.strip()]
+    try:
+        out = [float(p) for p in parts]
+    except ValueError:
+        raise OptionError(f"--breaks 应为逗号分隔的数字：{spec}", f"--breaks takes numbers separated by commas: {spec!r}",
+                          fix_zh="例如 --breaks 60,70,80,90。", fix_en="e.g. --breaks 60,70,80,90.", field="breaks") from None
+    bad = [f"{a:g}→{b:g}" for a, b in zip(out, out[1:]) if not b > a]
+    if bad:
+        raise OptionError(f"--breaks 的阈值应从小到大：{spec}（{'、'.join(bad)} 不是递增）",
+                          f"the --breaks thresholds must increase: {spec!r} ({', '.join(bad)} does not)",
+                          fix_zh="从低分到高分写，例如 --breaks 60,70,80,90。",
+                          fix_en="write them from the lowest to the highest, e.g. --breaks 60,70,80,90.", field="breaks")
+    return out
+
+
 def parse_classes(spec: str) -> tuple[AssessmentClass, ...]:
     """Classes from a command-line string ``"优秀=#1a9850,良好=#4a90d9,…"`` (rank 1 first).
 

@@ -97,6 +97,7 @@ class CoverageDialog(_RoutingDialog):
         form.addRow(tr("circles.minutes"), self.minutes)
         form.addRow(tr("patrol.mode"), self.mode)
         form.addRow(tr("patrol.snap"), self.snap)
+        form.addRow(tr("patrol.speeds"), self.speed_row())
         form.addRow(tr("coverage.demand"), self.demand)
         self._finish_layout(form, self.siting)
 
@@ -139,7 +140,7 @@ class CoverageDialog(_RoutingDialog):
 
         def done(result):
             graph, coverage = result
-            log_graph(w, graph)  # as gridtool coverage prints: the graph (--snap), then the coverage
+            log_graph(w, graph, self.speed_lines)  # as gridtool coverage prints: the graph (--snap), then the coverage
             show_coverage(w, coverage)
 
         w.run_job(tr("job.siting" if sites else "job.circles"), work, done)

@@ -18,6 +18,7 @@ from PyQt6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QF
 from ..errors import GridtoolError
 from . import i18n
 from .i18n import field_name, role_name, tr
+from .more_options import MoreOptions
 from .screen import fit_to_screen
 
 #: Export kinds: (key, needs) — needs is the layer the export cannot do without.
@@ -215,8 +216,12 @@ class _ExportDialog(QDialog):
         if not out:
             self.error.setText(tr("export.no_file"))
             return
+        try:
+            work = self.job()  # the choices read and checked (colours, thresholds, CRS)
+        except GridtoolError as exc:
+            self.error.setText(exc.format(i18n.language()))
+            return
         project = self.snapshot()
-        work = self.job()
         w = self.window
 
         def run(progress, cancelled):
@@ -264,6 +269,19 @@ class WallMapDialog(_ExportDialog):
         self.form.addRow(tr("export.scale"), self.scale)
         self.form.addRow(tr("export.dpi"), self.dpi)
         self.form.addRow(self.labels)
+        # --subtitle, --date, --coord-grid: rarely changed, folded away
+        self.subtitle = QLineEdit()
+        self.subtitle.setPlaceholderText(tr("export.subtitle_default"))
+        self.date = QLineEdit()
+        self.date.setPlaceholderText(tr("export.date_default"))
+        self.coord_grid = QComboBox()
+        for key in ("auto", "gk", "lonlat", "none"):
+            self.coord_grid.addItem(tr(f"export.coord_grid.{key}"), key)
+        self.more = MoreOptions()
+        self.more.form.addRow(tr("export.subtitle"), self.subtitle)
+        self.more.form.addRow(tr("export.date"), self.date)
+        self.more.form.addRow(tr("export.coord_grid"), self.coord_grid)
+        self.body.addWidget(self.more)
         self.preview_box = QGroupBox(tr("export.preview"))
         pl = QVBoxLayout(self.preview_box)
         self.refresh = QPushButton(tr("export.refresh"))
@@ -284,9 +302,12 @@ class WallMapDialog(_ExportDialog):
             QTimer.singleShot(0, self.draw_preview)
 
     def options(self) -> dict:
+        coord = self.coord_grid.currentData()
         return dict(size=self.size.currentText(), landscape=self.orientation.currentData(),
                     scale=self.scale.value() or None, labels=self.labels.isChecked(),
-                    include_personal=self.personal.isChecked(), **self.names())
+                    include_personal=self.personal.isChecked(), subtitle=self.subtitle.text().strip() or None,
+                    date=self.date.text().strip() or None, coord_grid=None if coord == "none" else coord,
+                    **self.names())
 
     def draw_preview(self) -> None:
         """The wall map drawn by the export code (``draw_wall_map``) for the preview canvas.
@@ -369,21 +390,51 @@ class AssessmentDialog(WallMapDialog):
         self.form.insertRow(2, tr("export.field"), self.field)
         # the export always labels the grids with their rating: no choice to offer here
         self.labels.setVisible(False)
+        # --classes NAME=#RRGGBB,… and --breaks A,B,C,D, read by the command's own parsers
+        self.classes = QLineEdit()
+        self.classes.setPlaceholderText(tr("export.classes_default"))
+        self.classes.setToolTip(tr("export.classes_tip"))
+        self.breaks = QLineEdit()
+        self.breaks.setPlaceholderText(tr("export.breaks_default"))
+        self.breaks.setToolTip(tr("export.breaks_tip"))
+        self.form.insertRow(3, tr("export.classes"), self.classes)
+        self.form.insertRow(4, tr("export.breaks"), self.breaks)
+        # the command draws the five-colour map without a coordinate grid choice: none offered here
+        self.coord_grid.setVisible(False)
+        self.more.form.labelForField(self.coord_grid).setVisible(False)
 
     def rating_field(self) -> str:
         return self.field.currentData() or self.field.currentText()
+
+    def options(self) -> dict:
+        opts = super().options()
+        opts.pop("coord_grid")  # as ``gridtool export --assessment``: the default grid
+        return opts
+
+    def scheme(self) -> dict:
+        """``classes`` and ``breaks`` as typed (None: the defaults), refused here when malformed."""
+        from ..maps.colours import parse_breaks, parse_classes
+        classes, breaks = self.classes.text().strip(), self.breaks.text().strip()
+        return dict(classes=parse_classes(classes) if classes else None,
+                    breaks=parse_breaks(breaks) if breaks else None)
 
     def drawer(self):
         # The same drawing as render_assessment_map: title, subtitle, legend title and grid labels.
         opts = self.options()
         opts["labels"] = True
         title = opts.pop("title") or None
+        subtitle = opts.pop("subtitle")
         field = self.rating_field()
+        try:
+            scheme = self.scheme()
+        except GridtoolError:
+            scheme = {}  # the preview in the default colours; Run says what is wrong
 
         def draw(fig, project, progress, cancelled):
             from ..maps.assessment import assessment_style
             from ..maps.wallmap import draw_wall_map
-            style = assessment_style(project, field, title=title, township=opts.get("township"))
+            style = assessment_style(project, field, title=title, subtitle=subtitle, township=opts.get("township"),
+                                     **scheme)
             draw_wall_map(fig, project, progress=progress, cancelled=cancelled, **style, **opts)
         return draw
 
@@ -391,11 +442,12 @@ class AssessmentDialog(WallMapDialog):
         opts = self.options()
         opts.pop("labels", None)
         field, dpi = self.rating_field(), self.dpi.value()
+        scheme = self.scheme()
 
         def work(project, out, progress, cancelled):
             from ..maps.assessment import render_assessment_map
             return render_assessment_map(project, out, field=field, dpi=dpi, progress=progress,
-                                         cancelled=cancelled, **opts)
+                                         cancelled=cancelled, **scheme, **opts)
         return work
 
 
@@ -541,6 +593,13 @@ class GisDialog(_ExportDialog):
         self.encoding.addItems(["utf-8", "gbk"])
         self.form.insertRow(0, tr("export.format"), self.format)
         self.form.addRow(tr("export.encoding"), self.encoding)
+        # --gis-crs: the coordinate system of the GeoPackage and shapefiles (default the boundaries')
+        from ..maps.gis import boundary_crs_label
+        self.crs = QLineEdit()
+        self.crs.setPlaceholderText(tr("export.gis_crs_default", crs=boundary_crs_label(window.session.project)
+                                       or window.session.project.user_crs or "—"))
+        self.crs.setToolTip(tr("export.gis_crs_tip"))
+        self.form.addRow(tr("export.gis_crs"), self.crs)
         box = QGroupBox(tr("export.layers"))
         grid = QGridLayout(box)
         self.roles = {}
@@ -564,6 +623,7 @@ class GisDialog(_ExportDialog):
         stem = str(Path(self.path.text()).with_suffix("")) if Path(self.path.text()).suffix else self.path.text()
         self.path.setText(stem + sfx)
         self.encoding.setEnabled(key == "shp")
+        self.crs.setEnabled(key in ("gpkg", "shp"))  # GeoJSON, KML and GPX are WGS84 by their standards
         for role, cb in self.roles.items():
             cb.setEnabled(key != "gpx")
 
@@ -583,16 +643,20 @@ class GisDialog(_ExportDialog):
         encoding = self.encoding.currentText()
         step = export_name("gis")
         lang = i18n.language()
+        crs = self.crs.text().strip() or None
+        if crs and key in ("gpkg", "shp"):
+            from ..crs import parse_crs
+            parse_crs(crs)  # an unknown CRS is refused here, in the dialog, as the command refuses it
 
         def work(project, out, progress, cancelled):
             from ..maps import gis
             progress(0.1, step)
             check = dict(progress=progress, cancelled=cancelled)
             if key == "gpkg":
-                return gis.write_gpkg(project, out, roles=roles, include_personal=personal, **check)
+                return gis.write_gpkg(project, out, roles=roles, include_personal=personal, crs=crs, **check)
             if key == "shp":
                 return gis.write_shapefiles(project, out, roles=roles, encoding=encoding, include_personal=personal,
-                                            lang=lang, **check)
+                                            lang=lang, crs=crs, **check)
             if key == "geojson":
                 return gis.write_geojson(project, out, roles=roles, include_personal=personal, **check)
             if key in ("kml", "kmz"):

@@ -753,8 +753,11 @@ class MainWindow(QMainWindow):
     def partition_dialog(self) -> None:
         from .partition_dialog import PartitionDialog
         project = self.session.project
+        places = project.layers.get("places") if project is not None else None
+        cats = sorted({str(c) for c in places.gdf["category"].dropna()}) if (
+            places is not None and "category" in places.gdf) else []
         dlg = PartitionDialog(self.session.partition_parameters(), self,
-                              has_dem=getattr(project, "dem", None) is not None)
+                              has_dem=getattr(project, "dem", None) is not None, categories=cats)
         dlg.accepted.connect(lambda: self.run_partition(dlg.params()))
         dlg.open()
 

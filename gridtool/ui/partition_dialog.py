@@ -1,5 +1,6 @@
 """The partition dialog: bounds, target, sub-grids, barrier classes, ridges of the elevation model and
-the infeasible-village policy."""
+the infeasible-village policy; under 更多选项 the categories of special grids (``--special``), their
+radius (``--special-radius``) and the seed (``--seed``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from PyQt6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QD
                              QGridLayout, QGroupBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout)
 
 from ..partition.barriers import DEFAULT_HARD
+from ..partition.special import SPECIAL_CATEGORIES
 from .i18n import tr
+from .more_options import MoreOptions
 
 #: Barrier classes offered as hard (never crossed when avoidable), in the order shown.
 BARRIER_CLASSES = ("river", "stream", "railway", "motorway", "trunk", "primary", "secondary")
@@ -26,9 +29,12 @@ class PartitionDialog(QDialog):
 
     ``has_dem``: the project has an elevation model, so the checkbox "follow ridges" (``terrain``,
     the command line's ``--ignore-terrain`` when off) can be used; without one it is greyed out.
+    ``categories``: the place categories of the project, offered (with the default ones) as
+    categories of special grids.
     """
 
-    def __init__(self, previous: dict | None = None, parent=None, *, has_dem: bool = False):
+    def __init__(self, previous: dict | None = None, parent=None, *, has_dem: bool = False,
+                 categories=()):
         super().__init__(parent)
         p = dict(previous or {})
         self.has_dem = bool(has_dem)
@@ -67,8 +73,29 @@ class PartitionDialog(QDialog):
         self.pockets.setCurrentIndex(max(0, self.pockets.findData(p.get("pockets", "join"))))
         self.l_pockets = QLabel()
         self.l_pockets.setWordWrap(True)
-        self._keep = {k: p[k] for k in ("merge", "relax", "special_categories", "special_radius", "link_min",
-                                         "link_max", "seed") if k in p}
+        self._keep = {k: p[k] for k in ("merge", "relax", "link_min", "link_max") if k in p}
+        # --special: one box per category, the defaults and the project's own (ticked as last time)
+        chosen = list(p.get("special_categories", SPECIAL_CATEGORIES))
+        self.special = {}
+        sgrid = QGridLayout()
+        for c in dict.fromkeys([*SPECIAL_CATEGORIES, *chosen, *(str(x) for x in categories)]):
+            cb = QCheckBox()
+            cb.setChecked(c in chosen)
+            self.special[c] = cb
+            sgrid.addWidget(cb, (len(self.special) - 1) // 4, (len(self.special) - 1) % 4)
+        self.special_radius = QDoubleSpinBox()
+        self.special_radius.setRange(1, 1000)
+        self.special_radius.setValue(float(p.get("special_radius", 30.0)))
+        self.special_radius.setSuffix(" m")
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2**31 - 1)
+        self.seed.setValue(int(p.get("seed", 0)))
+        self.more = MoreOptions()
+        self.l_special, self.l_radius, self.l_seed = QLabel(), QLabel(), QLabel()
+        self.more.form.addRow(self.l_special)
+        self.more.form.addRow(sgrid)
+        self.more.form.addRow(self.l_radius, self.special_radius)
+        self.more.form.addRow(self.l_seed, self.seed)
 
         self.grids_box = QGroupBox()
         f = QFormLayout(self.grids_box)
@@ -107,6 +134,7 @@ class PartitionDialog(QDialog):
         lay.addLayout(top)
         lay.addWidget(self.bar_box)
         lay.addWidget(self.pol_box)
+        lay.addWidget(self.more)
         lay.addWidget(self.error)
         lay.addWidget(self.buttons)
         self.retranslate()
@@ -135,6 +163,15 @@ class PartitionDialog(QDialog):
         self.l_pockets.setText(tr("partition.pockets"))
         for i in range(self.pockets.count()):
             self.pockets.setItemText(i, tr(f"partition.pockets.{self.pockets.itemData(i)}"))
+        self.more.button.setText(tr("common.more_options"))
+        self.l_special.setText(tr("partition.special"))
+        for c, cb in self.special.items():
+            key = f"category.{c}"
+            cb.setText(c if tr(key) == key else tr(key))
+        self.l_radius.setText(tr("partition.special_radius"))
+        self.special_radius.setToolTip(tr("partition.special_radius_tip"))
+        self.l_seed.setText(tr("partition.seed"))
+        self.seed.setToolTip(tr("partition.seed_tip"))
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(tr("partition.run"))
         self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(tr("common.cancel"))
 
@@ -153,6 +190,8 @@ class PartitionDialog(QDialog):
                    subgrids=self.subgrids.isChecked(), corridor_width=self.corridor.value(),
                    hard_barriers=[c for c, cb in self.barriers.items() if cb.isChecked()],
                    infeasible=self.policy.currentData(), pockets=self.pockets.currentData(),
+                   special_categories=[c for c, cb in self.special.items() if cb.isChecked()],
+                   special_radius=self.special_radius.value(), seed=self.seed.value(),
                    # without a DEM the box is greyed out: the last choice is kept for when there is one
                    terrain=self.terrain.isChecked() if self.has_dem else self._terrain)
         return out

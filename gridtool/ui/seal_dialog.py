@@ -78,6 +78,7 @@ class SealDialog(_RoutingDialog):
         form.addRow(tr("seal.posts_per_station"), self.posts)
         form.addRow(tr("patrol.mode"), self.mode)
         form.addRow(tr("patrol.snap"), self.snap)
+        form.addRow(tr("patrol.speeds"), self.speed_row())
         self._browse_button = browse
         self._finish_layout(form)
         self._enable()
@@ -135,7 +136,7 @@ class SealDialog(_RoutingDialog):
 
         def done(result):
             graph, plan = result
-            log_graph(w, graph)  # as gridtool seal prints: the graph (--snap), then the plan
+            log_graph(w, graph, self.speed_lines)  # as gridtool seal prints: the graph (--snap), then the plan
             show_seal(w, plan, stations)
 
         w.run_job(tr("job.seal"), work, done)

@@ -80,6 +80,7 @@ class WalkDialog(_RoutingDialog):
         form.addRow(tr("walk.start_point"), start)
         form.addRow(tr("patrol.mode"), self.mode)
         form.addRow(tr("patrol.snap"), self.snap)
+        form.addRow(tr("patrol.speeds"), self.speed_row())
         self._finish_layout(form)
 
     def chosen_codes(self) -> list[str]:
@@ -115,12 +116,13 @@ class WalkDialog(_RoutingDialog):
 
         def done(result):
             graph, walks = result
-            show_walks(w, walks, graph, dict(grids=codes, walkers=walkers, start=start, mode=mode))
+            show_walks(w, walks, graph, dict(grids=codes, walkers=walkers, start=start, mode=mode),
+                       speed_lines=self.speed_lines)
 
         return w.run_job(tr("job.walk"), work, done)
 
 
-def show_walks(window, walks, graph=None, settings: dict | None = None) -> None:
+def show_walks(window, walks, graph=None, settings: dict | None = None, *, speed_lines=()) -> None:
     """Put the walks into the project (layers ``walk`` and ``walk_steps``, one undo step), the
     map, the routes panel and the log (the graph's lines, then the command's summary lines)."""
     import copy
@@ -133,7 +135,7 @@ def show_walks(window, walks, graph=None, settings: dict | None = None) -> None:
     w.session.replace_layers({r: Layer(role=r, gdf=g, source="gridtool walk") for r, g in layers.items()},
                              text="网格街巷巡查路线 / street walk", parameters=params)
     if graph is not None:
-        log_graph(w, graph)  # as gridtool walk prints: the graph (--snap), then the walks
+        log_graph(w, graph, speed_lines)  # as gridtool walk prints: the graph (--snap), then the walks
     lang = i18n.language()
     for gw in walks:
         for zh, en in walk_summary(gw):

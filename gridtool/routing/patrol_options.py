@@ -1,0 +1,188 @@
+"""The patrol options the command line and the app share, worked out once: speeds by road class
+(``--speed CLASS=KMH``), the incidents a patrol's hot spots come from (``--category``), the hot spots
+(``--hotspot-bandwidth``, ``--max-hotspots``) and the line that compares the routes with and
+without incidents.
+
+``gridtool patrol`` prints the ``(zh, en)`` lines these return; the app's patrol dialog writes the
+same lines to its log, so both state the same figures.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from ..errors import GridtoolError
+
+Lines = list[tuple[str, str]]
+
+
+def parse_speeds(items: Iterable[str] | str | None, mode: str) -> dict | None:
+    """``CLASS=KMH`` items (``--speed``, repeatable; the app's box takes them comma-separated) as
+    :func:`gridtool.routing.graph.build_graph`'s ``speeds`` for ``mode``; None when there are none.
+
+    Raises
+    ------
+    GridtoolError
+        An item is not ``CLASS=KMH`` with a positive number.
+    """
+    if isinstance(items, str):
+        items = [items]
+    out: dict = {}
+    for part in items or []:
+        for item in (t for t in re.split(r"[,，;；、]", str(part)) if t.strip()):
+            cls, sep, val = item.replace("＝", "=").partition("=")
+            try:
+                kmh = float(val)
+            except ValueError:
+                kmh = float("nan")
+            if not sep or not cls.strip() or not kmh > 0:
+                raise GridtoolError(f"无法识别的速度设置：{item.strip()}", f"cannot read the speed setting {item.strip()!r}",
+                                    fix_zh="写成 等级=公里每小时，例如 residential=25（命令行 --speed residential=25）。",
+                                    fix_en="write CLASS=KMH, e.g. residential=25 (on the command line "
+                                           "--speed residential=25).", field="speed")
+            out[cls.strip().lower()] = {mode: kmh}
+    return out or None
+
+
+def speed_lines(speeds: dict | None, mode: str) -> Lines:
+    """The line saying which speeds were set by class (nothing when none were)."""
+    if not speeds:
+        return []
+    return [("按等级指定速度：" + "，".join(f"{k} {v[mode]:g} 公里/小时" for k, v in speeds.items()),
+             "speeds set by class: " + ", ".join(f"{k} {v[mode]:g} km/h" for k, v in speeds.items()))]
+
+
+def incident_categories(layer) -> list[str]:
+    """The parent categories of the incidents layer's placed calls (治安, 刑事 …), most calls first:
+    the choices the app offers for ``--category``."""
+    gdf = getattr(layer, "gdf", None)
+    if gdf is None or "type" not in gdf:
+        return []
+    from ..incidents import split_category
+    parents = [p for p in (split_category(v)[0] for v in gdf["type"].dropna()) if p and p.lower() != "nan"]
+    counts: dict[str, int] = {}
+    for p in parents:
+        counts[p] = counts.get(p, 0) + 1
+    return sorted(counts, key=lambda p: (-counts[p], p))
+
+
+def select_incidents(layer, incidents, category: str):
+    """The placed incidents of ``category`` (``治安,刑事``: parent or full names,
+    :func:`gridtool.incidents.select_categories`); returns ``(kept, label, lines)``, the lines stating
+    the filter and what it keeps (incidents in = placed + not placed, for the categories kept).
+
+    Raises
+    ------
+    GridtoolError
+        The layer has no category column, or no incident has any of the categories (the message
+        names those present).
+    """
+    from ..address_match import placed_by_address_count
+    from ..incidents import category_summary, select_categories
+    from .hotspots import unplaced_counts
+    wanted = [w.strip() for w in re.split(r"[,，、]", category) if w.strip()]
+    present = category_summary(incidents["type"], top=12) if "type" in incidents else ""
+    if "type" not in incidents or not present:
+        raise GridtoolError(
+            f"警情图层没有类别列，不能按 --category {category} 筛选",
+            f"the incidents layer has no category column: cannot filter by --category {category}",
+            fix_zh="用 --field incidents.type=列名 指定警情类别列（如 警情类别、案由），或去掉 --category。",
+            fix_en="name the category column with --field incidents.type=COLUMN, or drop --category.",
+            file=layer.source, layer="incidents", field="type")
+    mask, missing = select_categories(incidents["type"].tolist(), wanted)
+    if not mask.any():
+        raise GridtoolError(
+            f"没有类别为 {'、'.join(wanted)} 的警情（落图的 {len(incidents)} 条中）",
+            f"no incident of the categories {', '.join(wanted)} (among the {len(incidents)} placed)",
+            fix_zh=f"现有类别（大类在前）：{present}；--category 写大类（治安）或全名（治安-盗窃）。",
+            fix_en=f"the categories present (parents first): {present}; give --category parents (治安) or full "
+                   "names (治安-盗窃).", file=layer.source, layer="incidents", field="type")
+    kept = incidents[mask]
+    wanted_all = wanted
+    wanted = [w for w in wanted if w not in missing]  # the line names what it kept
+    total = len(incidents) + sum(unplaced_counts(layer.problems).values())
+    by_address = placed_by_address_count(layer.problems)
+    addr_zh = f"（其中按地址 {by_address}）" if by_address else ""
+    addr_en = f" ({by_address} by address)" if by_address else ""
+    lines: Lines = [(
+        f"按类别筛选 --category {category}：警情 {total} 条 = 落图 {len(incidents)}{addr_zh}"
+        f"{'' if addr_zh else ' '}+ 未落图 {total - len(incidents)}；热点只用落图中类别为 {'、'.join(wanted)} "
+        f"的 {len(kept)} 条（{category_summary(kept['type'], top=len(wanted) + 2)}），其余 "
+        f"{len(incidents) - len(kept)} 条不计",
+        f"filter --category {category}: incidents {total} = {len(incidents)} placed{addr_en} + "
+        f"{total - len(incidents)} not placed; hot spots from the {len(kept)} placed of categories "
+        f"{', '.join(wanted)} only, the other {len(incidents) - len(kept)} are not counted")]
+    lines.append(_category_total(layer, kept, wanted_all, "、".join(wanted)))
+    if missing:
+        lines.append((f"[警告] 没有警情的类别：{'、'.join(missing)}（现有：{present}）",
+                      f"[warning] no incident has the categor(ies): {', '.join(missing)} (present: {present})"))
+    return kept, "、".join(wanted), lines
+
+
+def _category_total(layer, kept, wanted: list[str], label: str) -> tuple[str, str]:
+    """警情 N 条 = 落图 A + 未落图 C for the categories filtered: the calls not placed counted by their
+    category, as saved with the project (:mod:`gridtool.incidents_unplaced`)."""
+    from ..incidents import select_categories
+    from ..incidents_unplaced import unplaced_rows
+    rows = unplaced_rows(layer)
+    if rows is None:  # a project saved before the categories of unplaced calls were kept
+        from .hotspots import unplaced_counts
+        n = sum(unplaced_counts(layer.problems).values())
+        return (f"  未落图的 {n} 条警情不知类别（项目由较早版本保存）：重新 gridtool import 后可按类别计",
+                f"  the {n} calls not placed have no category here (project saved by an older gridtool): import "
+                "again to count them by category")
+    off = int(select_categories(rows["type"].tolist(), wanted)[0].sum()) if len(rows) else 0
+    return (f"  类别 {label}：警情 {len(kept) + off} 条 = 落图 {len(kept)} + 未落图 {off}",
+            f"  categories {label.replace('、', ', ')}: incidents {len(kept) + off} = {len(kept)} placed + {off} not placed")
+
+
+def patrol_hotspots(project, graph, *, bandwidth: float = 150.0, max_spots: int = 20, category: str | None = None):
+    """The hot spots a patrol visits, from the project's incidents layer (``--category`` kept only);
+    returns ``(hotspots, incidents, lines)``: the incidents they came from and the filter's lines
+    (the hot spots' own summary is ``hotspots.summary(lang)``)."""
+    from ..address_match import placed_by_address_count
+    from .hotspots import find_hotspots, unplaced_counts
+    layer = project.layers["incidents"]
+    incidents, label, lines = layer.gdf, "", []
+    if category:
+        incidents, label, lines = select_incidents(layer, incidents, category)
+    hs = find_hotspots(graph, incidents, bandwidth=bandwidth, max_spots=max_spots)
+    if label:  # the filter's line gave rows in = placed + not placed; this one counts the kept
+        hs.category = label
+    else:
+        hs.unplaced = unplaced_counts(layer.problems)
+        hs.by_address = placed_by_address_count(layer.problems)
+    return hs, incidents, lines
+
+
+def incident_share_line(graph, stations, places, plan, hotspots, incidents, *, common: dict):
+    """The share of the incidents within 100 m of the routes, and (when there are key places) of the
+    routes the same teams and shift would drive without incidents (a second plan, ``common`` its
+    options); returns ``((zh, en), {"with": …, "without": …})``."""
+    from .hotspots import incident_share_near
+    from .patrol import plan_patrol
+    category = hotspots.category
+    near = incident_share_near(plan.routes, incidents, metres=100)
+    zh = f"路线 100 米内的警情{f'（类别 {category}）' if category else ''}：{near:.0%}"
+    en = f"incidents{f' ({category})' if category else ''} within 100 m of the routes: {near:.0%}"
+    if hotspots.unplaced:  # shares of the placed rows: say so, with the rows that are not
+        missing = sum(hotspots.unplaced.values())
+        zh += f"（占落图的 {hotspots.total} 条；未落图 {missing} 条不计）"
+        en += f" (of the {hotspots.total} placed; {missing} not placed are not counted)"
+    has_places = places is not None and len(places) and (
+        "category" not in places or bool((places["category"].astype(str) != "police").any()))
+    before = None
+    if has_places:
+        base = plan_patrol(graph, stations, places, strict=False, **common)
+        before = incident_share_near(base.routes, incidents, metres=100)
+        zh += f"；同样队伍和班次、不考虑警情时为 {before:.0%}"
+        en += f"; {before:.0%} with the same teams and shift planned without incidents"
+    else:
+        zh += "（没有重点场所，不考虑警情时无可巡逻的地点）"
+        en += " (no key places: without incidents there would be nothing to patrol)"
+    return (zh, en), {"with": near, "without": before}
+
+
+__all__ = ["incident_categories", "incident_share_line", "parse_speeds", "patrol_hotspots", "select_incidents",
+           "speed_lines"]
