@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .columns import _key
+from .io.table_rows import row_label
 from .problems import Problem
 
 #: The rule, as the console and the tables name it.
@@ -141,7 +142,7 @@ def place_by_address(incidents, households=None, places=None) -> int:
     new = gpd.GeoDataFrame(new, geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=crs)
     incidents.gdf = gpd.GeoDataFrame(pd.concat([gdf, new], ignore_index=True), geometry="geometry", crs=crs)
     incidents.unlocated = rows.drop(index=list(found))
-    _update_problems(incidents, [f"row {i}" for i in found], acol, sources)
+    _update_problems(incidents, [row_label(i) for i in found], acol, sources)
     return len(found)
 
 

@@ -69,7 +69,7 @@ class Found:
 
     key: str
     column: str | None
-    by: str  # "user", "header", "content", "code" (derived from the division code), "default"
+    by: str  # "user", "header", "content", "code" (derived from the division code), "sheet", "default"
     samples: tuple[str, ...] = ()
     note_zh: str = ""
     note_en: str = ""
@@ -320,9 +320,9 @@ def describe(found: Found, lang: str = "zh", *, role: str = "") -> str:
     sample = ("、" if lang == "zh" else ", ").join(found.samples[:3])
     more = "…" if len(found.samples) > 3 else ""
     by_zh = {"content": "按内容识别", "user": "由 --field 指定", "code": "由区划代码推得",
-             "default": "默认"}.get(found.by, "")
+             "sheet": "取自工作表名", "default": "默认"}.get(found.by, "")
     by_en = {"content": "by content", "user": "given by --field", "code": "from the division code",
-             "default": "default"}.get(found.by, "")
+             "sheet": "from the sheet names", "default": "default"}.get(found.by, "")
     if lang == "zh":
         extra = "，".join(x for x in (found.note_zh, by_zh) if x)
         inner = sample + more + (("，" + extra) if extra and sample else extra)

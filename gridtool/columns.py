@@ -103,6 +103,28 @@ def find_column(columns, what: str, *, exclude=()) -> str | None:
     return None
 
 
+#: Kinds of column told apart by :func:`column_kind`, in the order tried (村名 is a village first).
+_KINDS = ("lon", "lat", "lonlat", "wkt", "hh", "village", "code", "township", "county", "id")
+
+
+@functools.lru_cache(maxsize=1)
+def _kind_of_key() -> dict[str, str]:
+    out: dict[str, str] = {}
+    groups = [(k, CANDIDATES[k]) for k in _KINDS]
+    groups += [("person", _PERSONAL_NAMES), ("id_number", _ID_NAMES), ("phone", _PHONE_NAMES)]
+    for kind, names in groups:
+        for n in names:
+            out.setdefault(_key(n), kind)
+    return out
+
+
+def column_kind(name) -> str:
+    """What a header stands for, so that two sheets' headers can be matched: ``户主`` and ``户主姓名``
+    → ``person``, ``户 数`` and ``总户数`` → ``hh``; a header gridtool does not know → its own key."""
+    k = _key(name)
+    return _kind_of_key().get(k, k)
+
+
 # Headers ending in 名称 that name something else than the point itself: its village, township,
 # category, road, the person in charge.
 _NOT_PLACE_NAME = ("村", "社区", "乡", "镇", "街道", "辖区", "区县", "县", "城市", "地市", "省", "所属", "所在", "类", "型",

@@ -25,6 +25,8 @@ from .crs import (WGS84, CrsSpec, check_fits, crs_zh, gk_plain_metres, gk_zone_e
                   lonlat_like, lonlat_swapped, offset_to_wgs84, parse_crs, robust_bounds, zone_advice)
 from .errors import CRSError, EmptyLayerError, GeometryTypeError, MissingColumnError, UnknownRoleError
 from .io.layer_crs import settle_crs as _settle_crs
+from .io.excel_sheets import SHEET_COLUMN, names_villages
+from .io.table_rows import row_label
 from .io.vector import RawLayer, read_vector, split_path_layer, suffix_of
 from .personal import ADDRESS_ROLES, address_columns, name_columns
 from .problems import Problem
@@ -85,7 +87,7 @@ def _feature_ids(raw: RawLayer) -> pd.Series:
     if raw.ids is not None:
         return pd.Series(raw.ids.values, index=idx)
     if raw.format in ("CSV", "Excel"):
-        return pd.Series([f"row {i}" for i in idx], index=idx)
+        return pd.Series([row_label(i) for i in idx], index=idx)
     if raw.format == "OSM" and "osm_id" in raw.gdf:
         return raw.gdf["osm_id"].astype(str)
     return pd.Series([f"FID {i}" for i in idx], index=idx)
@@ -300,7 +302,23 @@ def _normalise_columns(gdf: gpd.GeoDataFrame, role: str, fields: dict[str, str],
                                                           "feature counts as 1 household"))
             else:
                 gdf["hh"] = _numeric(gdf[col])
-        vcol = pick("village", content=role == "households")
+        vcol = None
+        if (role == "households" and SHEET_COLUMN in gdf and not fields.get("village")
+                and loose.get("village") not in gdf.columns and not find_column(gdf.columns, "village")
+                and names_villages(gdf[SHEET_COLUMN].unique())):
+            # 一村一表 without a 村 column: each sheet is named for its village; guessed, and said.
+            vcol = used["village"] = SHEET_COLUMN
+            record("village", SHEET_COLUMN, "sheet")
+            counts = gdf[SHEET_COLUMN].value_counts(sort=False)
+            problems.append(Problem(
+                "warning", "village_from_sheet",
+                "表中没有村名列，已把工作表名当作村名：" + "、".join(f"{n}（{c:,} 行）" for n, c in counts.items()),
+                "no village column in the table; the sheet names were taken as village names: "
+                + ", ".join(f"{n} ({c:,} rows)" for n, c in counts.items()),
+                fix_zh="若工作表名不是村名，在表中加一列“村”，或用 --field households.village=列名 指定。",
+                fix_en="if the sheet names are not the villages, add a 村 column or name it with "
+                       "--field households.village=COLUMN.", **where))
+        vcol = vcol or pick("village", content=role == "households")
         if vcol and vcol != "village":
             gdf["village"] = gdf[vcol].astype("string")
     if role in ("villages", "roads", "rivers", "railways", "places", "stations", "party_members"):
@@ -623,7 +641,7 @@ def load_layer(role: str, path: str, *, crs_in: str | CrsSpec | None = None,
         from .incidents import normalise_incident_columns  # the same time and type columns
         picked = {k: v.removesuffix(" (by content)") for k, v in used.items() if k in ("time", "clock", "type")}
         unlocated = pd.DataFrame(normalise_incident_columns(raw.unlocated, picked, {}))
-        unlocated["src_id"] = [f"row {i}" for i in unlocated.index]
+        unlocated["src_id"] = [row_label(i) for i in unlocated.index]
     return Layer(role=role, gdf=gdf, source=str(Path(raw.path)) if "!" not in raw.path else raw.path,
                  source_layer=raw.layer, format=raw.format, crs_in=crs_label,
                  encoding=raw.encoding.encoding if raw.encoding else None,

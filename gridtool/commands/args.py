@@ -34,7 +34,8 @@ def fmt_lang(args) -> str | None:
 
 def add_role_arguments(p: argparse.ArgumentParser) -> None:
     """The layer-by-role options shared by every command that reads input files."""
-    g = p.add_argument_group("layers by role / 按角色传入图层 (PATH or PATH:LAYER)")
+    g = p.add_argument_group("layers by role / 按角色传入图层 (PATH or PATH:LAYER; "
+                             "FILE.xlsx:* 合并所有工作表 / every sheet as one layer)")
     for role in VECTOR_ROLES:
         g.add_argument(f"--{role.replace('_', '-')}", dest=role, metavar="PATH[:LAYER]",
                        help=f"{ROLES[role].zh} / {role}")

@@ -72,9 +72,12 @@ def _sheet_member(zf: zipfile.ZipFile, sheet: str) -> str | None:
     return target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
 
 
-def sheet_view(path: str | Path, sheet: str) -> SheetView | None:
-    """Hidden rows, hidden columns and the AutoFilter of ``sheet`` in an ``.xlsx``; None when the
-    file is no readable .xlsx (an .xls: its hidden rows are not looked for)."""
+def sheet_view(path: str | Path, sheet: str, *, kind: str | None = None) -> SheetView | None:
+    """Hidden rows, hidden columns and the AutoFilter of ``sheet`` in an ``.xlsx``, or the hidden
+    rows and columns in a legacy ``.xls`` (``kind="ole2"``, :func:`gridtool.io.sniff.sniff`);
+    None when the file cannot be read so."""
+    if kind == "ole2":
+        return _xls_view(path, sheet)
     try:
         with zipfile.ZipFile(path) as zf:
             member = _sheet_member(zf, sheet)
@@ -86,6 +89,20 @@ def sheet_view(path: str | Path, sheet: str) -> SheetView | None:
             return view
     except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, OSError):
         return None
+
+
+def _xls_view(path: str | Path, sheet: str) -> SheetView | None:
+    """An .xls sheet's hidden rows and columns (a filter hides rows the same way). xlrd keeps them
+    only with ``formatting_info``; its AutoFilter is not read, the rows it hides are."""
+    try:
+        import xlrd
+        with xlrd.open_workbook(str(path), formatting_info=True, on_demand=True) as book:
+            sh = book.sheet_by_name(sheet)
+            rows = sorted(r + 1 for r, info in sh.rowinfo_map.items() if info.hidden)
+            cols = sorted(c + 1 for c, info in sh.colinfo_map.items() if info.hidden)
+    except Exception:  # noqa: BLE001 - no view: the table itself was read, the warning is left out
+        return None
+    return SheetView(hidden_rows=rows, hidden_columns=cols)
 
 
 def _scan(fh, view: SheetView) -> None:
@@ -227,10 +244,10 @@ def other_sheets_problem(path: str | Path, chosen: str, header: list[str],
         f"其中的 {sum(same.values()):,} 行没有导入",
         f"{path.name} has {len(same) + 1} sheets with the same header; only {chosen!r} was read; sheets not "
         f"read: {listed_en}, {sum(same.values()):,} row(s) not imported",
-        fix_zh=f"若每个工作表是一个村（一村一表），在 Excel 中把它们合并到一个工作表（加一列“村”）后导入；"
-               f"或指定要读取的工作表：--households {path.name}:{first}（向导中在“图层”里选择工作表）。",
-        fix_en=f"if each sheet is one village, merge them into one sheet in Excel (with a 村 column) and import "
-               f"that; or choose the sheet: --households {path.name}:{first} (in the wizard, pick it under Layer).",
+        fix_zh=f"若每个工作表是一个村（一村一表），用 --households {path.name}:* 合并读取所有工作表"
+               f"（向导中在“图层”里选“合并所有工作表”）；或指定要读取的工作表：--households {path.name}:{first}。",
+        fix_en=f"if each sheet is one village, read them all as one layer: --households {path.name}:* (in the "
+               f"wizard, pick 'all sheets' under Layer); or choose the sheet: --households {path.name}:{first}.",
         file=str(path), layer=chosen)
 
 

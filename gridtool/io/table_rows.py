@@ -16,13 +16,22 @@ import pandas as pd
 #: Words of a totals row; compared with spaces removed (合 计).
 TOTAL_WORDS = frozenset(("合计", "总计", "小计", "共计", "总数", "合计数", "total", "sum", "subtotal"))
 _SPACE = re.compile(r"[\s\u3000]+")
+_TOTAL_ENDS = ("合计", "小计", "总计", "共计")
+
+
+def row_label(row) -> str:
+    """How a message names a table row: ``row 12`` (one sheet or a CSV), or ``石桥村!12`` as it is
+    (a row of a workbook read sheet by sheet, :mod:`gridtool.io.excel_sheets`)."""
+    return str(row) if isinstance(row, str) else f"row {row}"
 
 
 def is_total_cell(value) -> bool:
-    """``合计`` ``合 计`` ``总计：`` ``Total`` → True; anything else → False."""
+    """``合计`` ``合 计`` ``总计：`` ``Total``, and a group's or page's ``一组小计`` ``本页合计`` → True;
+    anything else → False."""
     if not isinstance(value, str):
         return False
-    return _SPACE.sub("", value).strip(":：").lower() in TOTAL_WORDS
+    text = _SPACE.sub("", value).strip(":：").lower()
+    return text in TOTAL_WORDS or (len(text) <= 8 and text.endswith(_TOTAL_ENDS))
 
 
 def total_rows(df: pd.DataFrame, missing: pd.Series) -> pd.Index:
@@ -34,6 +43,15 @@ def total_rows(df: pd.DataFrame, missing: pd.Series) -> pd.Index:
     head = df.loc[rows, list(df.columns[:3])]
     hit = head.apply(lambda r: any(is_total_cell(v) for v in r), axis=1)
     return rows[hit.to_numpy()]
+
+
+def said_totals(df: pd.DataFrame) -> int:
+    """How many rows say 合计/小计 in one of their first three cells, coordinates or not: what a
+    count of a sheet's records leaves out before the rows are read as points."""
+    if not len(df):
+        return 0
+    head = df.iloc[:, :3]
+    return int(head.apply(lambda r: any(is_total_cell(v) for v in r), axis=1).sum())
 
 
 def zero_rows(x: pd.Series, y: pd.Series) -> pd.Index:
@@ -61,4 +79,4 @@ def swapped_rows(x: pd.Series, y: pd.Series, *, reach: float = 2.0) -> pd.Index:
     return x.index[(ok & near(y, x) & ~near(x, y)).to_numpy()]
 
 
-__all__ = ["TOTAL_WORDS", "is_total_cell", "swapped_rows", "total_rows", "zero_rows"]
+__all__ = ["TOTAL_WORDS", "is_total_cell", "row_label", "said_totals", "swapped_rows", "total_rows", "zero_rows"]

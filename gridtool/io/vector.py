@@ -39,11 +39,12 @@ from . import archive
 from .raw_layer import RawLayer
 from .files import check_exists, check_geopackage, check_not_in_use
 from .excel_hidden import hidden_problems, other_sheets_problem, sheet_view
+from .excel_sheets import ALL_SHEETS, SheetTable, merge_sheets
 from .office import check_not_lock_file, ole2_workbook_error, open_in_office
 from .files import plain_reason as _plain_reason
 from .kml_description import expand_descriptions
 from .sniff import ACCEPTS, NAMES, SUFFIX_OF_KIND, sniff
-from .table_rows import swapped_rows, total_rows, zero_rows
+from .table_rows import row_label, said_totals, swapped_rows, total_rows, zero_rows
 
 # The csv module's own cap (128 KB a field) would raise mid-file; gridtool's limit
 # (limits.table_field_chars) is applied to what was read, naming the row.
@@ -719,25 +720,29 @@ def read_table(path: str | Path, *, sheet: str | None = None, encoding: str | No
                 fix_zh="在 Excel 中打开后另存为 .xlsx 再试；若打不开，重新获取该文件。",
                 fix_en="open it in Excel and save it again as .xlsx; if it does not open, get the file again.",
                 file=str(path)) from exc
-        if sheet is not None and sheet not in book:
+        if sheet is not None and sheet != ALL_SHEETS and sheet not in book:
             raise LayerNotFoundError(
                 f"没有工作表“{sheet}”", f"no sheet {sheet!r}",
                 fix_zh="可选：" + ", ".join(book), fix_en="choose one of: " + ", ".join(book),
                 file=str(path), layer=sheet)
-        names = [sheet] if sheet is not None else list(book)
+        names = [sheet] if sheet not in (None, ALL_SHEETS) else list(book)
         for n in names:
             _check_width(book[n].shape[1], path, n, 1)
         found = [(n, find_header(book[n])) for n in names]
-        name, header = next(((n, h) for n, h in found if h is not None), (names[0], 0))
-        frame = book[name]
-        df = _with_header(frame, header) if len(frame) else pd.DataFrame()
         fmt = "Excel"
-        if sheet is None and len(df):  # one sheet per village: say which were not read
-            others = {n: (_header_names(book[n], h), len(_with_header(book[n], h)))
-                      for n, h in found if n != name and h is not None}
-            problems += [p for p in (other_sheets_problem(path, name, list(df.columns), others),) if p]
-        if len(df) and kind == "xlsx":
-            problems += hidden_problems(path, name, df, sheet_view(path, name))
+        if sheet == ALL_SHEETS:  # one sheet per village (一村一表), read as one table
+            df, name, header, more = _all_sheets(path, book, found, kind)
+            problems += more
+        else:
+            name, header = next(((n, h) for n, h in found if h is not None), (names[0], 0))
+            frame = book[name]
+            df = _with_header(frame, header) if len(frame) else pd.DataFrame()
+            if sheet is None and len(df):  # one sheet per village: say which were not read
+                others = {n: (_header_names(book[n], h), len(t) - said_totals(t))
+                          for n, h in found if n != name and h is not None for t in [_with_header(book[n], h)]}
+                problems += [p for p in (other_sheets_problem(path, name, list(df.columns), others),) if p]
+            if len(df):
+                problems += hidden_problems(path, name, df, sheet_view(path, name, kind=kind))
     elif sfx in (".csv", ".txt"):
         enc = detect_text_file_encoding(path, encoding, default=encoding_default)
         sep = _sniff_separator(enc.lines)
@@ -779,7 +784,41 @@ def read_table(path: str | Path, *, sheet: str | None = None, encoding: str | No
                               file=str(path), layer=name)
     problems += _cut_long_fields(df, path, name, lim.table_field_chars)
     problems += [p for p in (open_in_office(path),) if p is not None]
-    return Table(df, str(path), name, int(header) + 1, fmt, enc, problems)
+    return Table(df, str(path), ALL_SHEETS if sheet == ALL_SHEETS else name, int(header) + 1, fmt, enc, problems)
+
+
+def _all_sheets(path: Path, book: dict, found: list, kind: str) -> tuple[pd.DataFrame, str, int, list[Problem]]:
+    """Every sheet with rows under the first roster sheet's header, as one table indexed
+    ``sheet!row``; hidden rows said sheet by sheet; sheets with another header listed."""
+    tables, problems = [], []
+    for n, h in found:
+        frame = book[n]
+        if not frame.notna().any().any():
+            continue  # an empty sheet (Sheet2, Sheet3 of a new workbook) holds nothing to lose
+        part = _with_header(frame, h) if h is not None and len(frame) else pd.DataFrame()
+        tables.append(SheetTable(n, None if h is None else h + 1, part))
+        if len(part) and h is not None:
+            problems += hidden_problems(path, n, part, sheet_view(path, n, kind=kind))
+    df, merged = merge_sheets(path, tables)
+    first = next((t for t in tables if t.header_row is not None and len(t.frame)), None)
+    name = first.name if first else (found[0][0] if found else ALL_SHEETS)
+    header = first.header_row - 1 if first else 0
+    return df, name, header, merged + problems
+
+
+def preview_table(path: str | Path, *, layer: str | None = None, encoding: str | None = None,
+                  role: str = "households") -> tuple[pd.DataFrame, list[Problem]]:
+    """The rows of a CSV or Excel table that the loader imports (title, 合计 and unplaced rows left
+    out; every sheet for ``layer="*"``), without geometry, and the reader's warnings (sheets not
+    read or not merged, hidden rows and columns): what a form shows before the import.
+
+    Raises
+    ------
+    GridtoolError
+        As :func:`read_vector` does.
+    """
+    raw = read_vector(path, layer=layer, role=role, encoding=encoding)
+    return pd.DataFrame(raw.gdf.drop(columns=raw.gdf.geometry.name)), list(raw.problems)
 
 
 def sample_attributes(path: str | Path, *, layer: str | None = None, encoding: str | None = None,
@@ -792,9 +831,7 @@ def sample_attributes(path: str | Path, *, layer: str | None = None, encoding: s
     sfx = suffix_of(path)
     try:
         if sfx in TABLE_SUFFIXES:
-            t = read_table(path, sheet=layer, encoding=encoding,
-                           find_header=lambda frame: _find_header_row(frame, {}))
-            return t.frame.head(rows)
+            return preview_table(path, layer=layer, encoding=encoding)[0]
         if sfx in (".osm", ".pbf", ".dxf"):
             return pd.DataFrame()
         return pd.DataFrame(pyogrio.read_dataframe(path, layer=layer, read_geometry=False, max_features=rows,
@@ -809,7 +846,8 @@ def _read_table(path: Path, *, layer, encoding, fields, encoding_default=None, r
     df = t.frame
     if "geometry" in df.columns:
         df = df.rename(columns={"geometry": "wkt"})  # a WKT text column, not yet a geometry
-    raw = _table_to_points(df, path, t.sheet, t.format, t.encoding, fields, role=role)
+    raw = _table_to_points(df, path, None if t.sheet == ALL_SHEETS else t.sheet, t.format, t.encoding, fields,
+                           role=role)
     raw.problems[:0] = t.problems
     return raw
 
@@ -902,7 +940,7 @@ def _cut_long_fields(df: pd.DataFrame, path: Path, layer: str, limit: int) -> li
         if not over.any():
             continue
         df[col] = s.where(~over, s.str.slice(0, limit))
-        rows = [f"row {r}" for r in df.index[over.to_numpy()]]
+        rows = [row_label(r) for r in df.index[over.to_numpy()]]
         out.append(Problem(
             "warning", "field_too_long",
             f"“{col}”列有 {int(over.sum())} 个单元格超过 {limit:,} 个字符（最长 {int(lens.max()):,}），已截断",
@@ -1013,7 +1051,7 @@ def _table_to_points(df, path: Path, layer, fmt, enc, fields, role=None) -> RawL
                 fix_zh=f"在表格中对调这些行“{label}”的经度、纬度值。",
                 fix_en=f"exchange these rows' longitude and latitude ({label}) in the table.",
                 file=str(path), layer=layer, field=label,
-                features=[f"row {r}" for r in swapped]))
+                features=[row_label(r) for r in swapped]))
         bad = df.index[x.isna() | y.isna()].tolist()
         geoms = gpd.points_from_xy(x.fillna(0), y.fillna(0))
     field_name = used.get("wkt") or used.get("lonlat") or f"{used['lon']}/{used['lat']}"
@@ -1024,7 +1062,7 @@ def _table_to_points(df, path: Path, layer, fmt, enc, fields, role=None) -> RawL
             f"{len(totals)} totals row(s) (合计/总计, not records) were skipped",
             fix_zh="如果这些行其实是记录，把第一列的“合计”改成实际内容。",
             fix_en="if these rows are records, replace 合计 in their first column.",
-            file=str(path), layer=layer, features=[f"row {r}" for r in totals]))
+            file=str(path), layer=layer, features=[row_label(r) for r in totals]))
         keep = ~df.index.isin(totals)
         df, geoms = df[keep], geoms[keep]
         bad = [r for r in bad if r not in set(totals)]
@@ -1049,7 +1087,7 @@ def _table_to_points(df, path: Path, layer, fmt, enc, fields, role=None) -> RawL
                 f"{len(empty)} 行坐标为空或不是数字，已跳过", f"{len(empty)} row(s) with empty or non-numeric "
                 "coordinates were skipped",
                 fix_zh="在表格中补全这些行的坐标。", fix_en="fill in the coordinates of these rows.",
-                file=str(path), layer=layer, field=field_name, features=[f"row {r}" for r in empty]))
+                file=str(path), layer=layer, field=field_name, features=[row_label(r) for r in empty]))
         if zero:
             problems.append(Problem(
                 "warning", "zero_coordinates",
@@ -1057,7 +1095,7 @@ def _table_to_points(df, path: Path, layer, fmt, enc, fields, role=None) -> RawL
                 f"{len(zero)} row(s) with coordinates 0,0 (a default for a position never taken) were skipped",
                 fix_zh="在表格中补上这些行的实际坐标（可按地址在地图上取点）。",
                 fix_en="fill in these rows' real coordinates (pick them on a map by their address).",
-                file=str(path), layer=layer, field=field_name, features=[f"row {r}" for r in sorted(zero)]))
+                file=str(path), layer=layer, field=field_name, features=[row_label(r) for r in sorted(zero)]))
         unlocated = pd.DataFrame(df.loc[bad])
         gdf = gdf.drop(index=bad)
         return RawLayer(gdf, str(path), layer, fmt, enc, used, problems, unlocated=unlocated)

@@ -17,6 +17,7 @@ from PyQt6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout, Q
 
 from ..column_content import Found, describe
 from ..errors import GridtoolError
+from ..io.excel_sheets import SHEET_COLUMN
 from ..layers import ONE_PER_ROW
 from ..roles import VECTOR_ROLES
 from . import i18n
@@ -58,6 +59,7 @@ class _RoleRow:
         for w in (self.path, self.layer, self.encoding, self.crs):
             w.installEventFilter(page)
             w.setProperty("role_row", role)
+        self.layer.activated.connect(lambda _i: self.page.show_preview(self))  # another sheet: its warnings
         if role == "households":  # another sheet or encoding: other columns to offer for 户数
             self.layer.activated.connect(lambda _i: self.page.refresh_count_column())
             self.encoding.activated.connect(lambda _i: self.page.refresh_count_column())
@@ -70,8 +72,9 @@ class _RoleRow:
             self.refresh()
 
     def refresh(self) -> None:
-        """List the file's layers and show its decoded text."""
-        from ..io.vector import list_layers
+        """List the file's layers and show its decoded text (a table: the warnings of its reading)."""
+        from ..io.excel_sheets import ALL_SHEETS
+        from ..io.vector import list_layers, suffix_of
         self.layer.clear()
         p = self.path.text().strip()
         if p and Path(p).exists():
@@ -80,8 +83,13 @@ class _RoleRow:
             except Exception as exc:  # noqa: BLE001 - shown to the user, the wizard goes on
                 self.page.preview.setPlainText(str(exc))
                 names = []
+            workbook = suffix_of(Path(p)) in (".xlsx", ".xls") and len(names) > 1
+            if workbook:  # no sheet named: read as the command line does, and told of the others
+                self.layer.addItem(tr("wizard.sheet_auto"), None)
             for n in names:
                 self.layer.addItem(n, n)
+            if workbook:  # 一村一表: every sheet as one layer (PATH:*)
+                self.layer.addItem(tr("wizard.all_sheets"), ALL_SHEETS)
             i = self.layer.findText(self.role)
             if i >= 0:
                 self.layer.setCurrentIndex(i)
@@ -136,6 +144,7 @@ class LayersPage(QWizardPage):
         self.hh_note = QLabel()
         self.hh_note.setWordWrap(True)
         self._hh_guess: tuple[str | None, str] = (None, "")
+        self._tables: dict[tuple, tuple] = {}  # tables as the import reads them, by file, sheet, encoding
         hh_row = QHBoxLayout()
         hh_row.addWidget(QLabel(tr("wizard.hh_column")))
         hh_row.addWidget(self.hh_column)
@@ -165,8 +174,11 @@ class LayersPage(QWizardPage):
         p = row.path.text().strip()
         df = None
         if p and Path(p).exists():
-            df = sample_attributes(p, layer=row.layer.currentData(), encoding=row.encoding.currentData() or None)
-        cols = [str(c) for c in df.columns if c != "geometry"] if df is not None else []
+            read = self.table_preview(row)
+            df = read[0] if read is not None else sample_attributes(
+                p, layer=row.layer.currentData(), encoding=row.encoding.currentData() or None)
+        # The sheet column of a merged workbook is the village at most, never a count.
+        cols = [str(c) for c in df.columns if c not in ("geometry", SHEET_COLUMN)] if df is not None else []
         guess = guess_count_column(df) if cols else None
         self._hh_guess = (guess, "、".join(samples_of(df[guess])) if guess else "")
         self.hh_column.blockSignals(True)
@@ -220,8 +232,40 @@ class LayersPage(QWizardPage):
     def isComplete(self) -> bool:
         return bool(self.rows["households"].path.text().strip())
 
+    def table_preview(self, row: _RoleRow) -> tuple | None:
+        """``(rows, warnings, error)`` of a CSV or Excel file as the import reads it (the rows it
+        keeps, the sheets not read or not merged, hidden rows), read once per file, sheet and
+        encoding; None for other files."""
+        from ..io.vector import TABLE_SUFFIXES, preview_table, suffix_of
+        p = row.path.text().strip()
+        if not p or not Path(p).is_file() or suffix_of(Path(p)) not in TABLE_SUFFIXES:
+            return None
+        key = (row.role, p, row.layer.currentData(), row.encoding.currentData(), Path(p).stat().st_mtime_ns)
+        if key not in self._tables:
+            try:
+                df, problems = preview_table(p, layer=row.layer.currentData(),
+                                             encoding=row.encoding.currentData() or None, role=row.role)
+                self._tables[key] = (df, problems, None)
+            except GridtoolError as exc:
+                self._tables[key] = (None, [], exc)
+        return self._tables[key]
+
+    def _table_notes(self, row: _RoleRow) -> str:
+        """The rows a table will give and every warning of its reading, in the user's language."""
+        read = self.table_preview(row)
+        if read is None:
+            return ""
+        df, problems, error = read
+        lang = i18n.language()
+        if error is not None:
+            return error.format(lang)
+        head = tr("wizard.table_rows", role=role_name(row.role), rows=len(df))
+        return "\n".join([head, *(p.format(lang) for p in problems)] if problems else
+                         [head + tr("wizard.table_clean")])
+
     def show_preview(self, row: _RoleRow) -> None:
-        """Decoded text of the file in the chosen (or detected) encoding, so a wrong guess shows."""
+        """Decoded text of the file in the chosen (or detected) encoding, so a wrong guess shows;
+        for a table, the rows it gives and the warnings of its reading (sheets, hidden rows)."""
         from ..encoding import detect_shapefile_encoding, detect_text_file_encoding
         p = row.path.text().strip()
         if not p or not Path(p).exists():
@@ -229,13 +273,16 @@ class LayersPage(QWizardPage):
             return
         sfx = Path(p).suffix.lower()
         enc = row.encoding.currentData() or None
+        if sfx in (".xlsx", ".xls"):
+            self.preview.setPlainText(self._table_notes(row))
+            return
         try:
             if sfx == ".shp":
                 g = detect_shapefile_encoding(p, enc)
                 text = "\n".join(g.sample) or tr("wizard.ascii_only")
             elif sfx in (".csv", ".txt"):
                 g = detect_text_file_encoding(p, enc)
-                text = "\n".join(g.sample)
+                text = "\n".join(g.sample) + "\n\n" + self._table_notes(row)
             elif sfx == ".dxf":
                 from ..io.dxf import dxf_encoding
                 g = dxf_encoding(Path(p), enc)

@@ -1,9 +1,9 @@
 """A minimal Excel 97–2003 (.xls, BIFF8) writer, so that the corpus can hold a real .xls roster
 (and truncate one) without a writer library: xlwt is unmaintained and not a dependency.
 
-One worksheet, numbers as NUMBER records and text as LABEL records, in an OLE2 compound file
-with 512-byte sectors and no mini stream (the workbook stream is padded to 4096 bytes). xlrd,
-pandas, LibreOffice and Excel read it.
+Worksheets (hidden rows and columns as ROW and COLINFO records), numbers as NUMBER records and
+text as LABEL records, in an OLE2 compound file with 512-byte sectors and no mini stream (the
+workbook stream is padded to 4096 bytes). xlrd, pandas, LibreOffice and Excel read it.
 """
 
 from __future__ import annotations
@@ -27,9 +27,13 @@ def _ustr(text: str, lenlen: int) -> bytes:
     return struct.pack("<H" if lenlen == 2 else "<B", len(raw) // 2) + b"\x01" + raw
 
 
-def _sheet(rows: list[list]) -> bytes:
+def _sheet(rows: list[list], hidden_rows=(), hidden_cols=()) -> bytes:
     ncols = max((len(r) for r in rows), default=0)
     out = [_bof(0x0010), _rec(0x0200, struct.pack("<IIHHH", 0, len(rows), 0, ncols, 0))]
+    for c in sorted(hidden_cols):  # COLINFO, 1-based as Excel numbers them; flag 1 = hidden
+        out.append(_rec(0x007D, struct.pack("<HHHHHH", c - 1, c - 1, 2560, 0, 0x0001, 0)))
+    for r in sorted(hidden_rows):  # ROW with fDyZero (0x20): the row is hidden
+        out.append(_rec(0x0208, struct.pack("<HHHHHHI", r - 1, 0, ncols, 255, 0, 0, 0x0020 | (15 << 16))))
     for r, row in enumerate(rows):
         for c, v in enumerate(row):
             if v is None:
@@ -44,13 +48,24 @@ def _sheet(rows: list[list]) -> bytes:
 
 
 def workbook_stream(rows: list[list], sheet: str = "Sheet1") -> bytes:
-    name = _ustr(sheet, 1)
+    return workbook_sheets_stream({sheet: rows})
+
+
+def workbook_sheets_stream(sheets: dict[str, list[list]], *, hidden_rows: dict | None = None,
+                           hidden_cols: dict | None = None) -> bytes:
+    """The workbook stream of ``sheets`` in order; ``hidden_rows``/``hidden_cols`` map a sheet's
+    name to the 1-based rows and columns hidden on it."""
+    hidden_rows, hidden_cols = hidden_rows or {}, hidden_cols or {}
     head = _bof(0x0005) + _rec(0x0042, struct.pack("<H", 1200))
-    bound_len = 4 + 4 + 2 + len(name)
-    sheet_pos = len(head) + bound_len + 4  # + the globals' EOF record
-    glob = head + _rec(0x0085, struct.pack("<IBB", sheet_pos, 0, 0) + name) + _rec(0x000A, b"")
-    assert len(glob) == sheet_pos
-    data = glob + _sheet(rows)
+    names = [_ustr(n, 1) for n in sheets]
+    pos = len(head) + sum(4 + 4 + 2 + len(n) for n in names) + 4  # + the globals' EOF record
+    bodies, bound = [], b""
+    for (name, rows), raw in zip(sheets.items(), names):
+        body = _sheet(rows, hidden_rows.get(name, ()), hidden_cols.get(name, ()))
+        bound += _rec(0x0085, struct.pack("<IBB", pos, 0, 0) + raw)
+        bodies.append(body)
+        pos += len(body)
+    data = head + bound + _rec(0x000A, b"") + b"".join(bodies)
     return data + b"\0" * max(0, 4096 - len(data))
 
 
@@ -65,7 +80,16 @@ def _dir_entry(name: str, kind: int, child: int, start: int, size: int) -> bytes
 
 def xls_bytes(rows: list[list], sheet: str = "Sheet1") -> bytes:
     """The bytes of a one-sheet .xls holding ``rows`` (lists of numbers, text or None)."""
-    stream = workbook_stream(rows, sheet)
+    return _ole2(workbook_stream(rows, sheet))
+
+
+def xls_workbook_bytes(sheets: dict[str, list[list]], **hidden) -> bytes:
+    """The bytes of an .xls with several sheets, some rows or columns hidden
+    (:func:`workbook_sheets_stream`)."""
+    return _ole2(workbook_sheets_stream(sheets, **hidden))
+
+
+def _ole2(stream: bytes) -> bytes:
     n_w = -(-len(stream) // 512)
     n_f = 1
     while n_f * 128 < n_w + 1 + n_f:

@@ -1,0 +1,78 @@
+"""The wizard shows, before the import, what reading an Excel roster will say: the rows it will
+import (合计 rows left out), hidden rows, the sheets not read; and reads a workbook with one sheet
+per village as one layer when 合并所有工作表 is chosen, as ``PATH:*`` does (pytest-qt, offscreen).
+
+Needs PyQt6 and pytest-qt; skipped without them."""
+
+from __future__ import annotations
+
+import os
+
+import openpyxl
+import pytest
+
+from tests.test_excel_sheets import _book
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+pytest.importorskip("PyQt6.QtWidgets")
+pytest.importorskip("pytestqt")
+
+
+def _workbook(tmp_path):
+    path = _book(tmp_path / "一村一表.xlsx")
+    wb = openpyxl.load_workbook(path)
+    wb["石桥村"].row_dimensions[5].hidden = True
+    wb.save(path)
+    return path
+
+
+def _page(window, path):
+    from gridtool.ui.wizard import NewProjectWizard
+    wiz = NewProjectWizard(window)
+    row = wiz.layers_page.rows["households"]
+    row.path.setText(str(path))
+    row.refresh()
+    return wiz, row
+
+
+def _choose(row, data):
+    i = row.layer.findData(data)
+    row.layer.setCurrentIndex(i)
+    row.layer.activated.emit(i)
+
+
+def test_the_warnings_of_a_workbook_show_before_the_import(qtbot, window, tmp_path):
+    wiz, row = _page(window, _workbook(tmp_path))
+    page = wiz.layers_page
+    items = [row.layer.itemText(i) for i in range(row.layer.count())]
+    assert items[0].startswith("自动") and items[-1] == "合并所有工作表（一村一表）" and "新华村" in items
+    text = page.preview.toPlainText()
+    assert "住户：将导入 12 行" in text  # the 合计 row is no household
+    assert "只读取了“石桥村”" in text and "“新华村”（7 行）" in text
+    assert "工作表“石桥村”中有 1 行数据被隐藏：第 5 行" in text
+    # The count column offered is read from the rows imported: the 合计 row's 24 is no sample.
+    assert "户数" in page.hh_note.text() and "24" not in page.hh_note.text()
+    _choose(row, "新华村")
+    text = page.preview.toPlainText()
+    assert "将导入 7 行" in text and "只读取了" not in text and "被隐藏" not in text
+
+
+def test_all_sheets_chosen_in_the_wizard_import_as_on_the_command_line(qtbot, window, tmp_path):
+    from gridtool.project import Project
+    path = _workbook(tmp_path)
+    wiz, row = _page(window, path)
+    _choose(row, "*")
+    text = wiz.layers_page.preview.toPlainText()
+    assert "将导入 19 行" in text and "2 个工作表合并为一个图层" in text and "“汇总”" in text
+    assert row.spec() == f"{path}:*"
+    wiz.show()
+    wiz.next()
+    qtbot.waitUntil(lambda: wiz.check_page.project is not None, timeout=20000)
+    hl = wiz.check_page.project.layers["households"]
+    assert hl.total_households == 45 and "共 45 户" in wiz.check_page.status.text()
+    cli = Project.from_sources({"households": f"{path}:*"})
+    assert cli.layers["households"].total_households == 45
+    assert list(hl.gdf["src_id"]) == list(cli.layers["households"].gdf["src_id"])
+    shown = [wiz.check_page.tree.topLevelItem(i).text(1) for i in range(wiz.check_page.tree.topLevelItemCount())]
+    assert any("已把工作表名当作村名" in t for t in shown)
+    wiz.reject()
