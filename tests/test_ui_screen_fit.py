@@ -395,3 +395,50 @@ def test_a_layout_saved_for_other_docks_is_not_restored(qtbot, monkeypatch):
         assert _arrangement(again) == default
     finally:
         _close(again)
+
+
+@pytest.mark.parametrize("kind", ["partition", "redraw", "patrol", "coverage", "walk", "assessment"])
+def test_option_dialogs_keep_their_buttons_on_a_1366_laptop_at_150_percent(main_window, qtbot, plan_path, kind):
+    """The partition dialog needed 616 pixels, the redraw dialog 786 and the coverage dialog 556 where a
+    laptop at 150 % leaves about 450, the five-colour map's 468: 确定/取消 were off the screen. Their
+    options scroll now; the buttons stay."""
+    from gridtool.ui.export_dialogs import AssessmentDialog
+    from gridtool.ui.coverage_dialog import CoverageDialog
+    from gridtool.ui.partition_dialog import PartitionDialog
+    from gridtool.ui.patrol_dialog import PatrolDialog
+    from gridtool.ui.redraw_dialog import RedrawDialog
+    from gridtool.ui.screen import FRAME
+    from gridtool.ui.walk_dialog import WalkDialog
+    main_window.open_project(plan_path, background=False)
+    make = {"partition": lambda: PartitionDialog({}, main_window, has_dem=True, categories=("school",)),
+            "redraw": lambda: RedrawDialog(plan_path, None, {}, main_window),
+            "patrol": lambda: PatrolDialog(main_window), "coverage": lambda: CoverageDialog(main_window),
+            "walk": lambda: WalkDialog(main_window), "assessment": lambda: AssessmentDialog(main_window)}
+    dlg = make[kind]()
+    room = LAPTOP - FRAME
+    dlg.show()
+    qtbot.waitExposed(dlg)
+    if hasattr(dlg, "more"):
+        dlg.more.set_open(True)  # the rarely used options open: the dialog is at its tallest
+    assert _fits(QDialog.minimumSizeHint(dlg), room), QDialog.minimumSizeHint(dlg)
+    dlg.resize(room)
+    qtbot.waitUntil(lambda: QDialog.size(dlg) == room, timeout=5000)
+    corner = dlg.buttons.mapTo(dlg, dlg.buttons.rect().bottomRight())
+    assert corner.x() < room.width() and corner.y() < room.height(), corner
+    dlg.reject()
+
+
+def test_an_option_dialog_opens_whole_where_the_screen_has_room(main_window, qtbot, plan_path):
+    """On a screen with room (the test screen is 800×800) the partition dialog opens at its whole
+    size: nothing scrolls."""
+    from gridtool.ui.partition_dialog import PartitionDialog
+    main_window.open_project(plan_path, background=False)
+    dlg = PartitionDialog({}, main_window)
+    dlg.show()
+    qtbot.waitExposed(dlg)
+    area = dlg.findChild(__import__("PyQt6.QtWidgets", fromlist=["QScrollArea"]).QScrollArea)
+    assert area is not None
+    qtbot.waitUntil(lambda: not area.verticalScrollBar().isVisible(), timeout=3000)  # after the last layout pass
+    assert area.widget().height() <= area.viewport().height()
+    assert dlg.buttons.isVisible() and dlg.grids_box.isVisible()
+    dlg.reject()

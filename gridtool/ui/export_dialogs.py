@@ -19,7 +19,7 @@ from ..errors import GridtoolError
 from . import i18n
 from .i18n import field_name, role_name, tr
 from .more_options import MoreOptions
-from .screen import fit_to_screen
+from .screen import fit_to_screen, scrolling
 
 #: Export kinds: (key, needs) — needs is the layer the export cannot do without.
 KINDS = (("wallmap", "grids"), ("assessment", "grids"), ("atlas", "grids"), ("cards", "routes"), ("walk", "walk"),
@@ -184,7 +184,13 @@ class _ExportDialog(QDialog):
         self.columns = QHBoxLayout()
         self.body = QVBoxLayout()  # the options column; a preview may go beside it
         self.body.addLayout(self.form)
-        self.columns.addLayout(self.body)
+        self.body.setContentsMargins(0, 0, 0, 0)
+        options = QWidget()
+        options.setLayout(self.body)
+        # The options scroll on a laptop (the five-colour map's needed 468 pixels where 450 are
+        # left) instead of pushing 导出/取消 off the screen; the column keeps its content's width.
+        self.options_area = scrolling(options, wants=lambda need: self.options_area.setMinimumWidth(need))
+        self.columns.addWidget(self.options_area)
         outer.addLayout(self.columns, 1)
         outer.addWidget(self.error)
         outer.addWidget(self.buttons)

@@ -11,6 +11,7 @@ from ..partition.barriers import DEFAULT_HARD
 from ..partition.special import SPECIAL_CATEGORIES
 from .i18n import tr
 from .more_options import MoreOptions
+from .screen import scroll_when_tall
 
 #: Barrier classes offered as hard (never crossed when avoidable), in the order shown.
 BARRIER_CLASSES = ("river", "stream", "railway", "motorway", "trunk", "primary", "secondary")
@@ -137,6 +138,7 @@ class PartitionDialog(QDialog):
         lay.addWidget(self.more)
         lay.addWidget(self.error)
         lay.addWidget(self.buttons)
+        scroll_when_tall(self, self.buttons)  # on a laptop the buttons stay on the screen
         self.retranslate()
 
     def retranslate(self) -> None:

@@ -19,6 +19,7 @@ from ..routing.modes import MODES
 from . import i18n
 from .i18n import tr
 from .more_options import MoreOptions
+from .screen import scroll_when_tall
 
 
 def _categories(project) -> list[str]:
@@ -84,6 +85,7 @@ class _RoutingDialog(QDialog):
         self.maxspeed.setChecked(True)
         self.maxspeed.setToolTip(tr("patrol.maxspeed_tip"))
         self.speed_lines: list[tuple[str, str]] = []
+        scroll_when_tall(self, self.buttons)  # the layout comes from the subclass: wrapped when polished
 
     def speed_row(self) -> QHBoxLayout:
         """The speeds by road class and the use of the roads' speed limits, as one form row."""

@@ -91,3 +91,65 @@ def scrolling(inner: QWidget, wants=None) -> QScrollArea:
     if wants is not None:
         _WantsWidth(area, inner, wants)
     return area
+
+
+class _ScrollingBody(QObject):
+    """See :func:`scroll_when_tall`."""
+
+    def __init__(self, dialog: QWidget, keep: QWidget):
+        super().__init__(dialog)
+        self._dialog, self._keep, self._body = dialog, keep, None
+        dialog.installEventFilter(self)
+
+    def _wrap(self) -> None:
+        from PyQt6.QtWidgets import QVBoxLayout
+        lay = self._dialog.layout()
+        if lay is None:
+            return
+        body = QWidget()
+        inner = QVBoxLayout(body)
+        inner.setContentsMargins(0, 0, 0, 0)
+        stretches = [lay.stretch(i) for i in range(lay.count())]
+        for stretch in stretches:
+            item = lay.takeAt(0)
+            if item.widget() is self._keep:
+                continue
+            if item.widget() is not None:
+                inner.addWidget(item.widget(), stretch)
+            elif item.layout() is not None:
+                inner.addLayout(item.layout(), stretch)
+            else:
+                inner.addItem(item)
+        lay.addWidget(scrolling(body), 1)
+        lay.addWidget(self._keep)
+        self._body = body
+        body.installEventFilter(self)
+
+    def _fit(self) -> None:
+        """As big as the content wants, no bigger than the screen: it scrolls only when it must."""
+        lay = self._dialog.layout()
+        m = lay.contentsMargins()
+        want = self._body.sizeHint()
+        w = want.width() + m.left() + m.right() + 20  # 20: a vertical scroll bar, if it comes
+        h = want.height() + self._keep.sizeHint().height() + lay.spacing() + m.top() + m.bottom()
+        if self._dialog.width() < w or self._dialog.height() < h:
+            fit_to_screen(self._dialog, max(w, self._dialog.width()), max(h, self._dialog.height()))
+
+    def eventFilter(self, obj, event) -> bool:
+        kind = event.type()
+        if obj is self._dialog and kind == QEvent.Type.Polish and self._body is None:
+            self._wrap()
+        elif obj is self._dialog and kind == QEvent.Type.Show and self._body is not None:
+            self._fit()
+        elif obj is self._body and kind == QEvent.Type.LayoutRequest and self._dialog.isVisible():
+            self._fit()  # a 更多选项 section opened: the dialog grows while there is room
+        return False
+
+
+def scroll_when_tall(dialog: QWidget, keep: QWidget) -> None:
+    """Everything of ``dialog``'s layout but ``keep`` (its OK/Cancel buttons) scrolls when the
+    screen is too low for it (the partition dialog needed 616 pixels, the redraw dialog 786, on a
+    laptop that leaves 450), so the buttons stay on the screen; on a big screen the dialog opens at
+    its whole size, without a scroll bar. The layout is wrapped when the dialog is first polished,
+    after the subclasses added their rows."""
+    _ScrollingBody(dialog, keep)
