@@ -368,7 +368,7 @@ def test_a_locked_grid_that_lost_a_building_from_the_roster_is_not_called_unchan
     assert shapely.symmetric_difference(g.geometry[locked], last.geometry[locked]).area < 1e-6
     red = json.loads(rep.read_text(encoding="utf-8"))["plan"]["redraw"]
     assert red["locked_changed"] == [{"code": locked, "before": before, "now": after}]
-    assert f"锁定网格保持不变（户、楼栋、形状）：{locked}" not in text
+    assert f"锁定网格保持不变（户、楼栋、形状）：{locked}" not in text and "已锁定的网格保持不变" not in text
     assert f"锁定网格 {locked}：形状和仍在名册的楼栋不变，户数随名册由 {before:,} 户变为 {after:,} 户" in text
     xlsx = tmp_path / "ledger.xlsx"
     assert main(["export", str(out), "--ledger", str(xlsx), "--quiet"]) == 0

@@ -43,8 +43,10 @@ def previous_lines(prev, *, given_by: tuple[str, str] | None = None) -> list[tup
         out.append(("  住户按位置归入上一版网格面（所在的网格）",
                     "  households matched by position: the previous grid polygon each lies in"))
     if prev.locked:
-        out.append((f"  上一版中已锁定的网格保持不变：{'、'.join(prev.locked)}",
-                    f"  grids locked in the previous plan are kept: {', '.join(prev.locked)}"))
+        # Said before the redraw: whether each stays unchanged is the redraw's to tell (a building
+        # gone from the roster leaves it), so this line only says they stay locked.
+        out.append((f"  上一版中已锁定的网格仍锁定：{'、'.join(prev.locked)}",
+                    f"  grids locked in the previous plan stay locked: {', '.join(prev.locked)}"))
     return out
 
 
