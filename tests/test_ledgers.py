@@ -332,6 +332,27 @@ def planned(tmp_path_factory):
     return {"dir": d, "project": proj, "imported": int(hs["hh"].sum())}
 
 
+def test_the_summary_per_village_adds_up_to_the_households_imported(planned):
+    """One total in the summary too: its table of villages ends with the households outside every
+    village and the total imported (they went missing from it: the rows fell 5 short of the
+    layer's figure), and counts whole households per feature as every output does (ten buildings
+    of 2.4 households are 20, as in the ledger, not 24)."""
+    from gridtool.partition.summary import summary_markdown, village_totals
+    from gridtool.partition.totals import household_totals
+    from gridtool.project import Project
+
+    p = Project.open(planned["project"])
+    hs = p.layers["households"].gdf
+    hs["hh"] = hs["hh"].astype(float)
+    hs.loc[hs.index[:10], "hh"] = 2.4
+    t = household_totals(p)
+    vt = village_totals(p)
+    assert int(vt["households"].sum()) + 5 == t.imported  # the two households outside: 3 + 2
+    md = summary_markdown(p, vt, lang="zh")
+    assert "| 不在任何村（社区）内 |  | 5 | — | 未划入网格 |" in md and f"| 合计 |  | {t.imported:,} |  |  |" in md
+    assert f"| 住户 | {len(hs):,} | {t.imported:,} |" in md
+
+
 @needs_pdftotext
 def test_one_household_total_in_every_output(planned, capsys):
     from gridtool.partition.totals import household_totals

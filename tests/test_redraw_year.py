@@ -341,3 +341,37 @@ def test_the_change_sheet_says_when_hand_edits_came_after_the_redraw(year, tmp_p
     assert main(["export", str(edited), "--ledger", str(xlsx), "--quiet"]) == 0
     rows = list(openpyxl.load_workbook(xlsx)["重绘变化"].iter_rows(values_only=True))
     assert rows[1][0] == "注意" and year["locked"] in rows[1][5] and "网格台账" in rows[1][5]
+
+
+def test_a_locked_grid_that_lost_a_building_from_the_roster_is_not_called_unchanged(year, tmp_path, capsys):
+    """Locked means locked, but a building gone from this year's roster cannot stay in it: the
+    redraw keeps the locked grid's shape and its other buildings, and the console, the report and
+    the ledger's 重绘变化 sheet give its households from last year's figure to this year's (they
+    said 锁定网格保持不变（户、楼栋、形状） of a grid that had lost 50 households)."""
+    import openpyxl
+    locked = year["locked"]
+    last = gpd.read_file(year["last"], layer="grids").set_index("code")
+    now = Project.open(year["out"].parent / "this_year.gpkg")
+    hs = now.layers["households"].gdf
+    inside = shapely.contains(last.geometry[locked], hs.geometry.representative_point().values)
+    own = hs.index[inside & (hs["hh"].to_numpy() > 0) & ~hs["src_id"].astype(str).str.startswith("new")]
+    now.layers["households"].gdf = hs.drop(index=own[0]).reset_index(drop=True)
+    fewer = now.save(tmp_path / "fewer.gpkg")
+    out, rep = tmp_path / "next.gpkg", tmp_path / "next.json"
+    capsys.readouterr()
+    assert main(["partition", str(fewer), "--previous", str(year["last"]), "--out", str(out), "--report", str(rep),
+                 *FAST]) == 0
+    text = capsys.readouterr().out
+    g = gpd.read_file(out, layer="grids").set_index("code")
+    before, after = int(last.loc[locked, "hh"]), int(g.loc[locked, "hh"])
+    assert after <= before - int(hs.loc[own[0], "hh"]) and bool(g.loc[locked, "locked"])
+    assert shapely.symmetric_difference(g.geometry[locked], last.geometry[locked]).area < 1e-6
+    red = json.loads(rep.read_text(encoding="utf-8"))["plan"]["redraw"]
+    assert red["locked_changed"] == [{"code": locked, "before": before, "now": after}]
+    assert f"锁定网格保持不变（户、楼栋、形状）：{locked}" not in text and "已锁定的网格保持不变" not in text
+    assert f"锁定网格 {locked}：形状和仍在名册的楼栋不变，户数随名册由 {before:,} 户变为 {after:,} 户" in text
+    xlsx = tmp_path / "ledger.xlsx"
+    assert main(["export", str(out), "--ledger", str(xlsx), "--quiet"]) == 0
+    rows = [r for r in openpyxl.load_workbook(xlsx)["重绘变化"].iter_rows(values_only=True) if r[0] == "锁定网格"]
+    assert rows == [("锁定网格", "长白街社区", locked, locked, after,
+                     f"形状和仍在名册的楼栋不变；户数随名册由 {before:,} 户变为 {after:,} 户")]

@@ -64,8 +64,12 @@ def changes_sheet(project, totals: HouseholdTotals):
         rows.append(["新编码", village_of.get(c), None, c, None, "新划出的网格（不重复使用撤销的编码）；网格员需补录"])
     village_of = {c: v["village"] for v in r.get("villages") or [] for c in _split(v.get("locked_codes"))}
     back = {e["new"]: old for old, e in recoded.items()}
+    changed = {e["code"]: e for e in r.get("locked_changed") or []}
     for c in r.get("locked") or []:
-        rows.append(["锁定网格", village_of.get(c), back.get(c, c), c, None, "户、楼栋和形状保持不变"])
+        e = changed.get(c)
+        rows.append(["锁定网格", village_of.get(c), back.get(c, c), c, None, "户、楼栋和形状保持不变"] if e is None else
+                     ["锁定网格", village_of.get(c), back.get(c, c), c, e["now"],
+                      f"形状和仍在名册的楼栋不变；户数随名册由 {e['before']:,} 户变为 {e['now']:,} 户"])
     for e in r.get("inside_locked") or []:
         went = "、".join(f"{c}（{n} 户）" for c, n in sorted(e["went_to"].items()))
         rows.append(["锁定网格范围内的新住户", village_of.get(e["locked"]), back.get(e["locked"], e["locked"]),

@@ -471,11 +471,26 @@ class RedrawMixin:
             grid_village=gdf["village"].astype(str).to_numpy(), hh_all=self._hh_all,
             village_of_feature=village_of_feature, renamed={e["old"]: e["new"] for e in recoded})
         self._redraw_stats["locked"] = sorted({e["old"]: e["new"] for e in recoded}.get(c, c) for c in pv.locked_codes)
+        self._redraw_stats["locked_changed"] = self._locked_changed(fixed, new_codes)
         self._redraw_stats["inside_locked"] = self._inside_locked_went(prev_codes, new_codes, grids)
         self._redraw_stats["recoded"] = recoded
         self._redraw_stats["matched_by"] = pv.matched_by
         self._redraw_stats.update(getattr(self, "_redraw_flags", {}))
         return new_codes.tolist()
+
+    def _locked_changed(self, fixed: dict[int, int], new_codes) -> list[dict]:
+        """Locked grids whose households differ from the previous plan's ``hh``: buildings gone from
+        this roster, or a building's count changed in it. The lock keeps the shape and every building
+        still listed, but not households the roster no longer has, so the report must not call
+        such a grid unchanged. ``[{"code": code, "before": n, "now": n}]`` (codes as recoded);
+        empty when the previous layer states no households per grid."""
+        hh_prev = self._previous.grid_hh_prev
+        if hh_prev is None or not fixed:
+            return []
+        now = self._assign.groupby("grid_index")["hh"].sum()
+        out = [{"code": str(new_codes[r]), "before": int(hh_prev[p]), "now": int(now.get(r, 0))}
+               for r, p in fixed.items()]
+        return sorted((e for e in out if e["before"] != e["now"]), key=lambda e: e["code"])
 
     def _inside_locked_went(self, prev_codes, new_codes, grids) -> list[dict]:
         """Per locked grid, the households inside its polygon that are not its own (new buildings

@@ -43,8 +43,10 @@ def previous_lines(prev, *, given_by: tuple[str, str] | None = None) -> list[tup
         out.append(("  住户按位置归入上一版网格面（所在的网格）",
                     "  households matched by position: the previous grid polygon each lies in"))
     if prev.locked:
-        out.append((f"  上一版中已锁定的网格保持不变：{'、'.join(prev.locked)}",
-                    f"  grids locked in the previous plan are kept: {', '.join(prev.locked)}"))
+        # Said before the redraw: whether each stays unchanged is the redraw's to tell (a building
+        # gone from the roster leaves it), so this line only says they stay locked.
+        out.append((f"  上一版中已锁定的网格仍锁定：{'、'.join(prev.locked)}",
+                    f"  grids locked in the previous plan stay locked: {', '.join(prev.locked)}"))
     return out
 
 
@@ -74,9 +76,16 @@ def redraw_lines(r: dict, totals: dict) -> list[tuple[str, str]]:
                     f"kept; the old codes are not reused): {len(r['recoded'])}"))
         out += [(f"    {e['old']} → {e['new']}（{e['village']}）", f"    {e['old']} → {e['new']} ({e['village']})")
                 for e in sorted(r["recoded"], key=lambda e: e["old"])]
-    if r.get("locked"):
-        out.append((f"  锁定网格保持不变（户、楼栋、形状）：{'、'.join(r['locked'])}",
-                    f"  locked grids kept exactly (households, buildings, shape): {', '.join(r['locked'])}"))
+    changed = {e["code"]: e for e in r.get("locked_changed") or []}
+    kept = [c for c in r.get("locked") or [] if c not in changed]
+    if kept:
+        out.append((f"  锁定网格保持不变（户、楼栋、形状）：{'、'.join(kept)}",
+                    f"  locked grids kept exactly (households, buildings, shape): {', '.join(kept)}"))
+    for c, e in sorted(changed.items()):
+        # The roster changed under the lock: never say such a grid is unchanged.
+        out.append((f"  锁定网格 {c}：形状和仍在名册的楼栋不变，户数随名册由 {e['before']:,} 户变为 {e['now']:,} 户",
+                    f"  locked grid {c}: shape and the buildings still on the roster kept; households "
+                    f"{e['before']:,} → {e['now']:,} as the roster changed"))
     for v in r.get("villages", []):
         if v["households_moved"] or v["codes_new"] or v["codes_retired"] or v["households_new"]:
             out.append((f"    {v['village']}：{v['households_moved']} 户改变网格，{v['grids_changed']} 个网格有变化，"

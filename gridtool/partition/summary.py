@@ -7,6 +7,7 @@ import pandas as pd
 
 from ..project import Project
 from ..spatial import assign_to_polygons, household_points
+from ..values import household_counts
 from .feasibility import diagnose, feasible_grid_counts
 from .villages import village_names
 
@@ -23,7 +24,9 @@ def village_totals(project: Project, min_hh: int = 300, max_hh: int = 500) -> pd
         return pd.DataFrame(columns=["name", "code", "features", "households", "grids_min",
                                      "grids_max", "feasibility"])
     vil = project.layers["villages"].gdf
-    hh = pd.to_numeric(project.layers["households"].gdf["hh"], errors="coerce").fillna(0).clip(lower=0)
+    # Whole households per feature, as the partition and every output count them (a sum of 2.4s
+    # rounded once per village disagreed with the ledger's figure for the same village).
+    hh = pd.Series(household_counts(project.layers["households"].gdf["hh"]))
     idx = assign_villages(project)
     inside = idx >= 0
     sums = np.bincount(idx[inside], weights=hh.values[inside], minlength=len(vil))
@@ -138,6 +141,13 @@ def summary_markdown(project: Project, totals: pd.DataFrame | None, min_hh: int 
             diag = {"ok": t("可划分", "ok"), "too_small": t(f"不足 {min_hh} 户", f"under {min_hh}"),
                     "gap": t("户数落在区间空档", "between bounds")}[r.feasibility]
             lines.append(f"| {r.name} | {r.code or ''} | {r.households:,} | {grids} | {diag} |")
+        # One total: the table adds up to the households imported; those outside every village
+        # (in no grid) get their own row instead of going missing from it.
+        outside = split.imported - int(totals["households"].sum())
+        if outside > 0:
+            lines.append(f"| {t('不在任何村（社区）内', 'outside every village')} |  | {outside:,} | — | "
+                         f"{t('未划入网格', 'in no grid')} |")
+        lines.append(f"| {t('合计', 'total')} |  | {split.imported:,} |  |  |")
     errors = [p for p in project.problems if p.severity == "error"]
     warnings = [p for p in project.problems if p.severity == "warning"]
     head = {"zh": f"数据检查：{len(errors)} 个错误，{len(warnings)} 个警告",
