@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from gridtool import atomic
+from gridtool import atomic, cells
 from gridtool.atomic import WriteError, publish_together, write_bytes_atomic
 from gridtool.cli import main
 from gridtool.maps import gis, ledger
@@ -129,6 +129,24 @@ def test_a_shapefile_set_is_not_half_replaced_when_one_member_is_held(project, t
     with pytest.raises(WriteError) as info:
         gis.write_shapefiles(project, tmp_path, encoding="gbk")  # other bytes in every member
     assert held.name in str(info.value)
+    assert _snapshot(tmp_path) == before
+
+
+def test_a_ledger_csv_set_is_not_half_replaced_when_one_sheet_is_open_in_excel(project, previous, tmp_path,
+                                                                                 monkeypatch):
+    shutil.copytree(previous("ledger-csv"), tmp_path, dirs_exist_ok=True)
+    before = _snapshot(tmp_path)
+    held = tmp_path / "csv" / f"{ledger.SHEETS[-1]}.csv"  # the last sheet written: the others come first
+
+    def replace(src, dst, *args, **kwargs):
+        if Path(dst) == held:
+            raise PermissionError(errno.EACCES, "Permission denied", str(src), None, str(dst))
+        return _real_replace(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(cells, "csv_bytes", lambda df: b"changed")  # new content in every sheet
+    with pytest.raises(WriteError, match=held.name):
+        ledger.write_ledger_csv(project, tmp_path / "csv")
     assert _snapshot(tmp_path) == before
 
 
