@@ -19,6 +19,7 @@ pytest.importorskip("pytestqt")
 from .test_ui_app import _isolated_settings, _open, _pair, sample, window  # noqa: E402,F401
 
 _real_replace = os.replace
+_real_fsync = os.fsync
 
 
 def _excel_holds_it(src, dst, *args, **kwargs):
@@ -85,3 +86,31 @@ def test_an_export_to_a_full_disk_shows_a_dialog_and_leaves_the_old_ledger(qtbot
     assert "磁盘空间不足" in text and "ledger.xlsx" in text and "内部错误" not in text
     assert out.read_bytes() == before and [p.name for p in out.parent.iterdir()] == ["ledger.xlsx"]
     assert (dict(w.session.project.layers), w.session.undo.can_undo(), w.session.dirty) == state
+
+
+def test_a_failed_autosave_says_so_and_the_next_one_works(qtbot, qapp, sample, monkeypatch):  # noqa: F811
+    from gridtool.ui import autosave
+    from gridtool.ui.main_window import MainWindow
+    w = MainWindow(autosave=True)
+    w.open_project(str(sample["partitioned"]), background=False)
+    a, _b = _pair(w)
+    w.editor.set_locked(a, True)
+    failed = []
+    w.autosaver.failed.connect(failed.append)
+
+    def no_space(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", no_space)
+    assert w.autosaver.tick()
+    qtbot.waitUntil(lambda: bool(failed), timeout=30000)
+    assert "磁盘空间不足" in failed[-1]
+    assert "自动保存失败" in w.statusBar().currentMessage() and "磁盘空间不足" in w.statusBar().currentMessage()
+    assert autosave.pending_recoveries() == [] and w.session.dirty
+    monkeypatch.setattr(os, "fsync", _real_fsync)
+    assert w.autosaver.tick()  # not stopped: the next tick writes the copy
+    qtbot.waitUntil(lambda: any(e["original"] == str(sample["partitioned"]) for e in autosave.pending_recoveries()),
+                    timeout=30000)
+    w.autosaver.discard()
+    w.session.set_project(None)
+    w.close()
