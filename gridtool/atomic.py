@@ -129,17 +129,28 @@ def _out_of_room(path: Path) -> bool:
     return biggest >= soft * 0.9 or soft < 2**20
 
 
-def write_failure(exc: BaseException, path: str | Path) -> WriteError | None:
-    """A plain :class:`WriteError` for ``exc`` when it means "the disk is full / the folder cannot
-    be written", else None. The driver's own text (often SQL) is not shown."""
+#: Windows' "sharing violation" and "lock violation": another program holds the file open.
+_IN_USE_WINERRORS = (32, 33)
+
+
+def write_failure(exc: BaseException, path: str | Path, *, replacing: bool = False) -> WriteError | None:
+    """A plain :class:`WriteError` for ``exc`` when it means "the disk is full / the file is open in
+    another program / the folder cannot be written", else None. The driver's own text (often SQL)
+    is not shown.
+
+    ``replacing``: ``exc`` came from putting the finished file in place of an existing ``path``.
+    The temporary file beside it could be written, so the folder is writable: a refusal now means
+    the old file is held open (Excel and WPS lock the workbook they show) or marked read-only.
+    """
     # Only an OSError's errno is an errno (GDAL's CPLE errors carry their own numbers).
     code = exc.errno if isinstance(exc, OSError) else None
+    winerror = getattr(exc, "winerror", None)
     text = " ".join(str(a) for a in getattr(exc, "args", ()) if isinstance(a, (str, bytes)))
     text = (text or str(exc)).lower()
     cause = exc.__cause__ or exc.__context__
     if cause is not None:
         if code is None and isinstance(cause, OSError):
-            code = cause.errno
+            code, winerror = cause.errno, getattr(cause, "winerror", None)
         text += " " + str(cause).lower()
     path = Path(path)
     if code in (errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", -1)) or any(w in text for w in _FULL):
@@ -147,8 +158,18 @@ def write_failure(exc: BaseException, path: str | Path) -> WriteError | None:
             f"磁盘空间不足（或超出了允许的文件大小），{path.name} 未能写入；原有文件未改动",
             f"the disk is full (or a file-size limit was reached): {path.name} could not be written; any "
             "previous file is untouched",
-            fix_zh="清理磁盘空间或换一个有足够空间的文件夹后重试。",
-            fix_en="free some disk space, or write to a folder on a drive with room, and try again.", file=str(path))
+            fix_zh="清理磁盘（或 U 盘）空间，或换一个有足够空间的文件夹后重试。",
+            fix_en="free some disk space (or room on the USB stick), or write to a folder on a drive with room, "
+                   "and try again.", file=str(path))
+    in_use = winerror in _IN_USE_WINERRORS or (replacing and code in (errno.EACCES, errno.EPERM, errno.EBUSY))
+    if in_use:
+        return WriteError(
+            f"{path.name} 无法替换：文件可能正在被 Excel/WPS 或其他程序（QGIS、奥维）打开；原有文件未改动",
+            f"{path.name} could not be replaced: the file is probably open in Excel/WPS or another program "
+            "(QGIS, Ovital); the previous file is untouched",
+            fix_zh="文件可能正在被 Excel/WPS 打开，请关闭后重试；若文件被设为只读，请取消只读或换一个文件名。",
+            fix_en="close the file in Excel/WPS (or the other program) and try again; if the file is marked "
+                   "read-only, clear that or choose another name.", file=str(path))
     readonly = code in (errno.EROFS, errno.EACCES, errno.EPERM)
     if not readonly and code is None and _out_of_room(path):
         # Drivers often say only "Failed to commit transaction": look at the disk itself.
@@ -156,13 +177,24 @@ def write_failure(exc: BaseException, path: str | Path) -> WriteError | None:
     readonly = readonly or any(w in text for w in _READONLY)
     if readonly or (code is None and not os.access(path.parent if path.parent.exists() else ".", os.W_OK)):
         return WriteError(
-            f"没有写入权限（文件夹只读或文件被占用），{path.name} 未能写入",
-            f"no permission to write (the folder is read-only or the file is in use): {path.name} could "
-            "not be written",
-            fix_zh="换一个可以写入的文件夹，或检查文件是否被其他程序（如 QGIS、Excel）打开。",
-            fix_en="write to a folder you can write to, or close the file in other programs (QGIS, Excel).",
-            file=str(path))
+            f"没有写入权限（输出文件夹只读，或文件被占用），{path.name} 未能写入；原有文件未改动",
+            f"no permission to write (the output folder is read-only, or the file is in use): {path.name} could "
+            "not be written; any previous file is untouched",
+            fix_zh="输出文件夹只读，请换一个文件夹（如“文档”或桌面）；网络文件夹请确认有写入权限；"
+                   "若文件正被 Excel/WPS、QGIS 打开，请关闭后重试。",
+            fix_en="the output folder is read-only: choose another folder (Documents, the desktop); on a network "
+                   "folder ask for write permission; if the file is open in Excel/WPS or QGIS, close it and try "
+                   "again.", file=str(path))
     return None
+
+
+def _plain(exc: OSError, path: str | Path, *, replacing: bool = False) -> BaseException:
+    """``exc`` as a :class:`WriteError` about ``path`` when it is a write failure, else ``exc``."""
+    plain = write_failure(exc, path, replacing=replacing)
+    if plain is None:
+        return exc
+    plain.__cause__ = exc
+    return plain
 
 
 _publishing = threading.local()  # the cancel check of the job running on this thread
@@ -193,56 +225,183 @@ def publish(tmp: str | Path, dest: str | Path, *, synced: bool = False) -> Path:
     The one rename path of gridtool: side files (:func:`write_bytes_atomic`), GeoPackages
     (:func:`atomic_gpkg`) and files a writer (GDAL, matplotlib) made itself at a temporary path
     (:mod:`gridtool.maps.gis`, :mod:`gridtool.maps.paper`). Raises CancelledError, ``tmp`` left for
-    the caller to remove, when the job was cancelled (:func:`cancel_publishing`).
+    the caller to remove, when the job was cancelled (:func:`cancel_publishing`). A rename that
+    fails (the old file open in Excel, a full disk) raises :class:`WriteError` naming ``dest``,
+    ``tmp`` removed and ``dest`` as it was. Inside :func:`publish_together` the rename waits for
+    the end of the block.
     """
     cancelled = getattr(_publishing, "cancelled", None)
     if cancelled is not None and cancelled():
         raise CancelledError()
-    if Path(dest).is_file():  # a GeoPackage another program is writing: never replaced under it
+    dest = Path(dest)
+    if dest.is_file():  # a GeoPackage another program is writing: never replaced under it
         from .io.files import check_not_in_use
-        check_not_in_use(Path(dest), writing=True)
-    if not synced:
-        with open(tmp, "rb+") as fh:  # Windows flushes only handles open for writing
-            os.fsync(fh.fileno())
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-    os.replace(tmp, dest)
-    fsync_dir(Path(dest).parent)
-    return Path(dest)
+        check_not_in_use(dest, writing=True)
+    staged = getattr(_publishing, "staged", None)
+    replacing = False
+    try:
+        if not synced:
+            with open(tmp, "rb+") as fh:  # Windows flushes only handles open for writing
+                os.fsync(fh.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        if staged is not None:  # beside its target, out of the writer's own temporary folder
+            hold = dest.with_name(f".{dest.name}.{os.getpid()}.staged.tmp")
+            os.replace(tmp, hold)
+            staged.append((hold, dest))
+            return dest
+        replacing = dest.exists()
+        os.replace(tmp, dest)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise _plain(exc, dest, replacing=replacing) from exc
+    fsync_dir(dest.parent)
+    return dest
+
+
+def _backup(dest: Path) -> Path | None:
+    """A second name for ``dest``'s current content (a hard link: no copy; a copy where the drive
+    has no links, a FAT32 stick), so that a set half put in place can be put back. None: no file."""
+    if not dest.exists():
+        return None
+    bak = dest.with_name(f".{dest.name}.{os.getpid()}.old.tmp")
+    bak.unlink(missing_ok=True)
+    try:
+        os.link(dest, bak)
+    except OSError:
+        import shutil
+        try:
+            shutil.copy2(dest, bak)
+        except OSError as exc:
+            bak.unlink(missing_ok=True)
+            raise _plain(exc, dest) from exc
+    return bak
+
+
+def _replace_all(pairs: list[tuple[Path, Path]]) -> list[Path]:
+    """Rename every ``tmp`` over its ``dest``, or none: when one fails (Excel holds ``dest``), the
+    ones already renamed get their old content back (or are removed, when there was none), every
+    ``tmp`` is removed, and the failure is raised as :class:`WriteError`."""
+    backups: dict[Path, Path | None] = {}
+    placed: list[Path] = []
+    try:
+        for _, dest in pairs:
+            sweep(dest.parent, dest.name, ".tmp")  # staged or old copies a killed run left
+            backups[dest] = _backup(dest)
+        for tmp, dest in pairs:
+            try:
+                os.replace(tmp, dest)
+            except OSError as exc:
+                raise _plain(exc, dest, replacing=dest.exists()) from exc
+            placed.append(dest)
+    except BaseException:
+        kept = set()  # old copies that could not be put back: left beside the file, nothing lost
+        for dest in reversed(placed):
+            bak = backups.get(dest)
+            try:
+                if bak is None:
+                    dest.unlink(missing_ok=True)
+                else:
+                    os.replace(bak, dest)
+            except OSError:
+                kept.add(bak)
+        for tmp, _ in pairs:
+            Path(tmp).unlink(missing_ok=True)
+        for bak in backups.values():
+            if bak is not None and bak not in kept:
+                try:
+                    bak.unlink(missing_ok=True)
+                except OSError:
+                    pass
+        raise
+    for bak in backups.values():
+        if bak is not None:
+            bak.unlink(missing_ok=True)
+    for folder in {d.parent for _, d in pairs}:
+        fsync_dir(folder)
+    return [d for _, d in pairs]
 
 
 def publish_set(pairs) -> list[Path]:
     """Move a set of finished temporary files into place together (a shapefile's .shp/.shx/.dbf,
     a folder of GeoJSON layers): a Cancel (:func:`cancel_publishing`) is heeded once, before the
     first rename, and never between two, so the folder holds the whole old set or the whole new
-    one, never new geometry beside old attributes. ``pairs``: (tmp, dest)."""
+    one, never new geometry beside old attributes. A rename that fails (ArcGIS or Excel holds the
+    ``.dbf``) puts the files already renamed back as they were. ``pairs``: (tmp, dest)."""
     pairs = [(Path(t), Path(d)) for t, d in pairs]
     cancelled = getattr(_publishing, "cancelled", None)
     if cancelled is not None and cancelled():
         raise CancelledError()
-    for tmp, _ in pairs:  # all on disk before the first rename
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-    with cancel_publishing(None):
-        return [publish(tmp, dest, synced=True) for tmp, dest in pairs]
+    try:
+        for tmp, dest in pairs:  # all on disk before the first rename
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+            if dest.is_file() and dest.suffix.lower() == ".gpkg":
+                from .io.files import check_not_in_use
+                check_not_in_use(dest, writing=True)
+    except OSError as exc:
+        raise _plain(exc, dest) from exc
+    umask = os.umask(0)
+    os.umask(umask)
+    for tmp, _ in pairs:
+        os.chmod(tmp, 0o666 & ~umask)
+    return _replace_all(pairs)
+
+
+@contextmanager
+def publish_together() -> Iterator[None]:
+    """Every :func:`publish` on this thread inside the block waits, its file beside the target,
+    until the block ends; then all are put in place together (:func:`publish_set`'s all or none).
+
+    For the folders the routing commands write (``patrol.gpkg`` with its GPX, KML, stop list and
+    cards): the stop list open in Excel must not leave new routes on the phone beside the old list.
+    An error in the block removes the waiting files and changes nothing.
+    """
+    outer = getattr(_publishing, "staged", None)
+    if outer is not None:  # already inside one: the outer block puts everything in place
+        yield
+        return
+    staged: list[tuple[Path, Path]] = []
+    _publishing.staged = staged
+    try:
+        yield
+    except BaseException:
+        for hold, _ in staged:
+            hold.unlink(missing_ok=True)
+        raise
+    finally:
+        _publishing.staged = None
+    cancelled = getattr(_publishing, "cancelled", None)
+    if cancelled is not None and cancelled():
+        for hold, _ in staged:
+            hold.unlink(missing_ok=True)
+        raise CancelledError()
+    _replace_all(staged)
 
 
 def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
-    """``data`` into ``path`` through a temporary file beside it (:func:`publish`)."""
+    """``data`` into ``path`` through a temporary file beside it (:func:`publish`). A folder that
+    cannot be written or a full disk raises :class:`WriteError` naming ``path``."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sweep(path.parent, path.name, ".tmp")
-    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path.name), suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sweep(path.parent, path.name, ".tmp")
+        fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path.name), suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise _plain(exc, path) from exc
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        publish(tmp, path, synced=True)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise _plain(exc, path) from exc
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    publish(tmp, path, synced=True)
     return path
 
 
@@ -260,23 +419,32 @@ def atomic_gpkg(path: str | Path, *, sweep_all: bool = False) -> Iterator[Path]:
     file itself, so none exists yet). When the block ends without an error the file is fsynced
     and renamed over ``path``, and the folder fsynced; on any error it and its SQLite journals
     are removed and ``path`` is untouched. Temporary files that killed saves of ``path`` left
-    are removed first (all of them with ``sweep_all``, when the caller holds the write lock)."""
+    are removed first (all of them with ``sweep_all``, when the caller holds the write lock).
+    A full disk or a folder that cannot be written (found by GDAL as it writes) raises
+    :class:`WriteError` naming ``path``, not the driver's SQL."""
     path = Path(path)
     if path.is_file():  # QGIS writing to it: replacing it now would lose that work (or fail on Windows)
         from .io.files import check_not_in_use
         check_not_in_use(path, writing=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sweep(path.parent, path.stem, ".tmp.gpkg", everything=sweep_all)
-    fd, tmp_name = tempfile.mkstemp(prefix=temp_prefix(path.stem), suffix=".tmp.gpkg", dir=path.parent)
-    os.close(fd)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sweep(path.parent, path.stem, ".tmp.gpkg", everything=sweep_all)
+        fd, tmp_name = tempfile.mkstemp(prefix=temp_prefix(path.stem), suffix=".tmp.gpkg", dir=path.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise _plain(exc, path) from exc
     tmp = Path(tmp_name)
     tmp.unlink()
     try:
         yield tmp
         publish(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         for leftover in (tmp, tmp.with_name(tmp.name + "-journal"), tmp.with_name(tmp.name + "-wal")):
             leftover.unlink(missing_ok=True)
+        if isinstance(exc, OSError) or type(exc).__module__.startswith("pyogrio"):  # the driver's, not a bug
+            plain = write_failure(exc, path)
+            if plain is not None:
+                raise plain from exc
         raise
 
 

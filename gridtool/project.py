@@ -280,6 +280,9 @@ class Project:
         except BaseException as exc:
             if not isinstance(exc, Exception):
                 raise
+            if isinstance(exc, WriteError) and not isinstance(exc, ProjectWriteError):  # told by atomic_gpkg
+                raise ProjectWriteError(exc.zh, exc.en, fix_zh=exc.fix_zh, fix_en=exc.fix_en,
+                                        file=str(path)) from exc
             # Our own messages stand, except a write failure of the DEM writer (raised as a
             # ProjectError around the driver's text), which is told plainly like any other.
             if isinstance(exc, GridtoolError) and not (isinstance(exc, ProjectError) and exc.__cause__ is not None

@@ -48,7 +48,7 @@ import pandas as pd
 import shapely
 
 from .. import __version__
-from ..atomic import GPKG_OPTIONS, publish, publish_set, sweep, write_bytes_atomic
+from ..atomic import GPKG_OPTIONS, publish, publish_set, sweep, write_bytes_atomic, write_failure
 from ..cells import csv_bytes
 from ..crs import parse_crs, to_user_crs
 from ..errors import GridtoolError
@@ -219,12 +219,19 @@ def prepare_layers(project, roles: Sequence[str] | None = None, *, include_perso
 
 
 # -- atomic helpers -----------------------------------------------------------------------------
-def _temp_dir(target_dir: Path) -> Path:
+def _temp_dir(target_dir: Path, target: Path | None = None) -> Path:
     """A temporary folder beside the targets, named with this process's id; those that killed
-    exports left behind are removed first."""
-    target_dir.mkdir(parents=True, exist_ok=True)
-    sweep(target_dir, "gridtool-export", "")
-    return Path(tempfile.mkdtemp(prefix=f".gridtool-export.{os.getpid()}.", dir=target_dir))
+    exports left behind are removed first. A folder that cannot be written is told naming
+    ``target`` (the file asked for; else the folder)."""
+    try:
+        target_dir.mkdir(parents=True, exist_ok=True)
+        sweep(target_dir, "gridtool-export", "")
+        return Path(tempfile.mkdtemp(prefix=f".gridtool-export.{os.getpid()}.", dir=target_dir))
+    except OSError as exc:  # a read-only folder: say so, naming the folder
+        plain = write_failure(exc, target or target_dir)
+        if plain is None:
+            raise
+        raise plain from exc
 
 
 def _step(progress: Progress | None, cancelled: Cancelled | None, f: float, role: str) -> None:
@@ -253,7 +260,7 @@ def write_gpkg(project, path: str | Path, *, roles: Sequence[str] | None = None,
     check_not_input(project, [path])
     check_replace([path], force=force)
     layers = prepare_layers(project, roles, include_personal=include_personal, crs=crs, cancelled=cancelled)
-    tmpdir = _temp_dir(path.parent)
+    tmpdir = _temp_dir(path.parent, path)
     try:
         tmp = tmpdir / path.name
         written = []

@@ -720,8 +720,9 @@ def write_ledger_xlsx(project, path: str | Path, *, include_personal: bool = Fal
 def write_ledger_csv(project, folder: str | Path, *, include_personal: bool = False,
                      ledger: Ledger | None = None, force: bool = False) -> list[Path]:
     """Write each sheet as ``folder/<sheet>.csv`` (UTF-8 with BOM, for Excel); returns the paths.
-    An existing CSV of that name that gridtool did not write is refused unless ``force``."""
-    from ..atomic import write_bytes_atomic
+    An existing CSV of that name that gridtool did not write is refused unless ``force``. The
+    sheets are put in place together: one of them open in Excel leaves all as they were."""
+    from ..atomic import publish_together, write_bytes_atomic
     from ..cells import csv_bytes
     from ..ownership import check_replace
     from .outputs import check_not_input
@@ -735,7 +736,8 @@ def write_ledger_csv(project, folder: str | Path, *, include_personal: bool = Fa
     check_not_input(project, more)
     check_replace(more, force=force)
     folder.mkdir(parents=True, exist_ok=True)
-    return [write_bytes_atomic(folder / f"{s.name}.csv", csv_bytes(s.frame())) for s in ledger.sheets]
+    with publish_together():
+        return [write_bytes_atomic(folder / f"{s.name}.csv", csv_bytes(s.frame())) for s in ledger.sheets]
 
 
 __all__ = ["Ledger", "SHEETS", "Sheet", "apartment_parts_zh", "ledger_tables", "note_zh", "walking_order", "write_ledger_csv",

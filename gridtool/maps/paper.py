@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ..atomic import publish
+from ..atomic import publish, write_failure
 from ..errors import CancelledError, GridtoolError, OptionError
 
 log = logging.getLogger(__name__)
@@ -303,6 +303,9 @@ def write_checked(out_path: str | Path, fmt: str, write: Callable[[Path], None],
         fd, tmp_name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=f".{fmt}.tmp", dir=out.parent)
         os.close(fd)
     except OSError as exc:
+        plain = write_failure(exc, out)
+        if plain is not None:
+            raise plain from exc
         raise ExportError(f"无法写入 {out}：{exc.strerror or exc}", f"cannot write {out}: {exc.strerror or exc}",
                           fix_zh="选择有写权限的文件夹", fix_en="choose a folder you can write to", file=str(out)) from exc
     tmp = Path(tmp_name)
@@ -312,6 +315,9 @@ def write_checked(out_path: str | Path, fmt: str, write: Callable[[Path], None],
         publish(tmp, out)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
+        plain = write_failure(exc, out)
+        if plain is not None:
+            raise plain from exc
         raise ExportError(f"写入 {out.name} 失败：{exc.strerror or exc}", f"writing {out.name} failed: {exc.strerror or exc}",
                           fix_zh="检查磁盘空间和写权限", fix_en="check free disk space and write permissions",
                           file=str(out)) from exc

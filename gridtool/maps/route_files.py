@@ -12,6 +12,19 @@ import json
 from pathlib import Path
 
 
+def _one_set(write):
+    """``write`` puts its files in place together (:func:`gridtool.atomic.publish_together`): the
+    stop list open in Excel leaves the whole folder as it was, not new routes beside old stops."""
+    import functools
+
+    @functools.wraps(write)
+    def together(*args, **kwargs):
+        from ..atomic import publish_together
+        with publish_together():
+            return write(*args, **kwargs)
+    return together
+
+
 def write_layers_gpkg(path: Path, layers: dict, *, project=None) -> Path:
     """The non-empty layers into one GeoPackage (1.2, as projects are), atomically, marked as
     gridtool's (dataset metadata ``generator = gridtool …``: a later run may replace it, a user's
@@ -47,6 +60,7 @@ def route_title(project, what: str = "巡逻路线", *, area=None) -> str:
     return f"{place}{what}" if place else what
 
 
+@_one_set
 def write_patrol_outputs(project, plan, out: Path, *, name: str = "patrol", hotspots=None,
                          include_personal: bool = False, lang: str = "zh") -> dict:
     """GeoPackage (project CRS), GPX/KML (WGS84), CSV stop list and route-card JSON; with
@@ -113,6 +127,7 @@ def coverage_personal_layers(result) -> tuple[str, ...]:
     return tuple(f"uncovered_{c.minutes:g}min" for c in result.per_minute if c.villages is not None)
 
 
+@_one_set
 def write_coverage_outputs(result, out: Path, *, include_personal: bool = False, lang: str = "zh") -> list[Path]:
     """``coverage.gpkg`` (circles, sites, uncovered features per time) and, for households,
     ``coverage-{N}min-villages.csv`` per time (headers in ``lang``, households whole), from a :class:`gridtool.routing.coverage.CoverageResult`.
@@ -158,6 +173,7 @@ def seal_outputs(plan, stations, out: Path) -> list[tuple[Path, dict]]:
                                  "stations": stations})]
 
 
+@_one_set
 def write_seal_outputs(plan, stations, out: Path, *, include_personal: bool = False, lang: str = "zh",
                        flagged=None) -> list[Path]:
     """``seal.csv`` (exit, station, minutes, km per post; headers in ``lang``) and ``seal.gpkg`` (``seal_paths``,
@@ -194,6 +210,7 @@ def _street_note(st: dict) -> str:
     return note + (f"，含重复 {st['repeat_m']:.0f} 米" if 0 < st["repeat_m"] < st["length_m"] else "")
 
 
+@_one_set
 def write_walk_outputs(project, out: Path, code: str, area, steps, *, start, start_name: str,
                        start_minutes: float = 8 * 60, lang: str = "zh", mode: str = "walk",
                        cancelled=None) -> list[Path]:

@@ -20,6 +20,9 @@ from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 
 from .. import settings
 from ..atomic import write_json_atomic
+from ..errors import GridtoolError
+from . import i18n
+from .i18n import tr
 from .paths import recovery_dir
 
 log = logging.getLogger("gridtool.ui")
@@ -72,13 +75,15 @@ class _Save:
             self.project.save(self.path, force=True)
             self.signals.done.emit(str(self.path), "")
         except Exception as exc:  # noqa: BLE001 - an autosave failure must never disturb the user
-            self.signals.done.emit(str(self.path), f"{type(exc).__name__}: {exc}")
+            text = exc.format(i18n.language()) if isinstance(exc, GridtoolError) else f"{type(exc).__name__}: {exc}"
+            self.signals.done.emit(str(self.path), text)
 
 
 class Autosaver(QObject):
     """Writes recovery copies of the window's session every :data:`INTERVAL_MS`."""
 
     saved = pyqtSignal(str)
+    failed = pyqtSignal(str)  # why a recovery copy could not be written (the next tick tries again)
 
     def __init__(self, window):
         super().__init__(window)
@@ -116,12 +121,21 @@ class Autosaver(QObject):
 
     def _done(self, file: str, error: str) -> None:
         self._saving = False
+        if not error:
+            try:
+                index = read_index()
+                index[Path(file).name] = self._entry
+                _write_index(index)
+            except GridtoolError as exc:  # the recovery folder cannot be written: the copy cannot be found
+                error = exc.format(i18n.language())
         if error:
+            # Said in the status bar, not a dialog every few minutes: the work is still in the window,
+            # and the next tick tries again.
             log.warning("autosave to %s failed: %s", file, error)
+            first = error.splitlines()[0]
+            self.window.statusBar().showMessage(tr("status.autosave_failed", error=first), 60000)
+            self.failed.emit(error)
             return
-        index = read_index()
-        index[Path(file).name] = self._entry
-        _write_index(index)
         self._last_file = file
         self.saved.emit(file)
 

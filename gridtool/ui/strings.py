@@ -119,6 +119,9 @@ STRINGS.update({
     "status.render": ("绘制 {ms} 毫秒", "drawn in {ms} ms"),
     "status.busy": ("已有任务在运行，请稍候或取消", "A job is running; wait or cancel it"),
     "status.saved": ("已保存 {path}", "Saved {path}"),
+    "status.autosave_failed": ("自动保存失败，修改仍在程序中，请尽快用“保存”或“另存为”保存：{error}",
+                               "Autosave failed; your changes are still in the window, save them soon (Save or Save "
+                               "As): {error}"),
     "status.moved": ("已移动 {n} 栋", "Moved {n} buildings"),
     # -- layers -----------------------------------------------------------------------------
     "layers.layer": ("图层", "Layer"),
