@@ -101,6 +101,23 @@ def test_a_merge_across_counties_names_the_counties_of_its_chunk(city):
     assert not [c for c in plan_chunks(city["villages"], by="township") if c.districts or c.split_from]
 
 
+def test_a_township_named_with_an_at_sign_is_not_fused_with_another_countys_part(city):
+    """Township "新华@东" lies in county 500101; township "新华" spans counties 东 and 500102, so its
+    part in county 东 is "新华@东" too. They are two townships: two chunks (the later one's file
+    name told apart), never one fit over both; a township of one county keeps its plain key."""
+    v = city["villages"].copy()
+    v["township"] = ["新华@东", "新华@东", "新华", "新华", "新华", "新华"]
+    v["county"] = ["500101", "500101", "东", "东", "500102", "500102"]
+    chunks = plan_chunks(v, by="township")
+    assert [c.rows for c in chunks] == [(0, 1), (2, 3), (4, 5)]
+    assert [c.key for c in chunks] == ["新华@东", "新华@东~1", "新华@500102"]
+    assert [c.district for c in chunks] == ["500101", "东", "500102"]
+    # Keys that differ only in case are one file on Windows: told apart as well.
+    v["township"] = ["Xinhua", "Xinhua", "XINHUA", "XINHUA", "Xinhua~1", "Xinhua~1"]
+    v["county"] = ["500101"] * 6
+    assert [c.key for c in plan_chunks(v, by="township")] == ["Xinhua", "XINHUA~2", "Xinhua~1"]
+
+
 def test_chunk_inputs_are_whole_features_near_the_villages(city):
     src = LayersSource(city, params={})
     lay = src.layers(src.chunks()[1])

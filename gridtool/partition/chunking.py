@@ -205,11 +205,15 @@ def plan_chunks(villages: gpd.GeoDataFrame, *, by: str = "township", merge: dict
         by_town.setdefault(k, {}).setdefault(d, 0)
         by_town[k][d] += 1
     split_from = [""] * len(keys)
+    # Villages are grouped by (township, county) pairs, never by their text: a township "A@B" and
+    # the part of a township "A" in county "B" are two chunks, not one (their file names, alike, are
+    # told apart below).
+    groups: list[tuple[str, str | None]] = []
     for r, k in enumerate(keys):
         if len(by_town[k]) > 1:
             split_from[r] = k
-            keys[r] = f"{k}@{dists[r]}"
-    uniq = list(dict.fromkeys(keys))
+        groups.append((k, dists[r] if split_from[r] else None))
+    uniq = list(dict.fromkeys(groups))
     gid = {k: i for i, k in enumerate(uniq)}
     uf = _UnionFind(list(range(len(uniq))))
     pairs = []
@@ -217,15 +221,15 @@ def plan_chunks(villages: gpd.GeoDataFrame, *, by: str = "township", merge: dict
         raw = raw_village_names(villages)
         g, h = resolve_village(guest, names, codes, raw=raw), resolve_village(host, names, codes, raw=raw)
         pairs.append((g, h))
-        uf.union(gid[keys[g]], gid[keys[h]])
+        uf.union(gid[groups[g]], gid[groups[h]])
     for a, b in joins:
-        uf.union(gid[keys[a]], gid[keys[b]])
+        uf.union(gid[groups[a]], gid[groups[b]])
     members: dict[int, list[int]] = {}
-    for row, k in enumerate(keys):
+    for row, k in enumerate(groups):
         members.setdefault(uf.find(gid[k]), []).append(row)
     chunks = []
     for rows in sorted(members.values(), key=lambda r: r[0]):
-        ks = list(dict.fromkeys(keys[r] for r in rows))
+        ks = list(dict.fromkeys(_group_label(groups[r]) for r in rows))
         key = safe_key("+".join(ks))
         chunk_names = [names[r] for r in rows]
         inside = set(rows)
@@ -247,13 +251,26 @@ def plan_chunks(villages: gpd.GeoDataFrame, *, by: str = "township", merge: dict
                             codes=tuple(codes[r] for r in rows), district=district, merge=mp, households=hh,
                             split_from="、".join(dict.fromkeys(split_from[r] for r in rows if split_from[r])),
                             districts=tuple(counts.items()) if len(counts) > 1 else ()))
-    seen: dict[str, int] = {}
+    # Groups whose keys sanitise to one file name ("A/B" and "A_B"; "A" and "a" on Windows' disks,
+    # which ignore case): the later ones get "~1", "~2" … (never a key another chunk has).
+    taken = {c.key.casefold() for c in chunks}
+    seen: set[str] = set()
     out = []
-    for c in chunks:  # two groups that sanitise to one file name
-        n = seen.get(c.key, 0)
-        seen[c.key] = n + 1
-        out.append(c if n == 0 else Chunk(**{**c.__dict__, "key": f"{c.key}~{n}"}))
+    for c in chunks:
+        key, n = c.key, 0
+        while key.casefold() in seen or (n and key.casefold() in taken):
+            n += 1
+            key = f"{c.key}~{n}"
+        seen.add(key.casefold())
+        out.append(c if key == c.key else Chunk(**{**c.__dict__, "key": key}))
     return out
+
+
+def _group_label(group: tuple[str, str | None]) -> str:
+    """A village group as its chunk's key says it: the township, or ``TOWNSHIP@COUNTY`` for one
+    county's part of a township that spans several (readable; the grouping itself is by pair)."""
+    town, county = group
+    return town if county is None else f"{town}@{county}"
 
 
 def merge_candidates(villages: gpd.GeoDataFrame, totals: np.ndarray, special_hh: np.ndarray,
