@@ -283,11 +283,30 @@ def _save_project(layers: dict, path: Path) -> Path:
     return path
 
 
-def test_project_file_is_streamed_with_the_same_result(city, single, tmp_path):
+def test_project_file_is_streamed_with_the_same_result(city, single, tmp_path, monkeypatch):
+    """A project file streamed township by township gives the one-run plan; each chunk's inputs
+    are hashed once (not again by the task writing its file) and the city's roster total read once."""
+    from gridtool.partition import parts
+    from gridtool.partition.chunking import GeoPackageSource
     path = _save_project(city, tmp_path / "city.gpkg")
+    calls = {"digests": 0, "total": 0}
+    real_digests, real_total = parts.digests, GeoPackageSource.household_total
+
+    def digests(*a, **k):
+        calls["digests"] += 1
+        return real_digests(*a, **k)
+
+    def total(self):
+        calls["total"] += 1
+        return real_total(self)
+    monkeypatch.setattr(parts, "digests", digests)
+    monkeypatch.setattr(GeoPackageSource, "household_total", total)
     bp = BatchPartitioner(workers=1).fit(str(path), work_dir=tmp_path / "parts", keep=False)
     assert bp.grids_ is None and bp.report_["plan"] == single.report_["plan"]
     files = bp.write_districts(tmp_path / "out")
+    assert calls == {"digests": len(bp.chunks_), "total": 1}
+    from gridtool.values import household_counts
+    assert bp.report_["totals"]["imported"] == int(household_counts(city["households"]["hh"]).sum())
     assert sorted(files) == ["500101", "500102"]
     p = Project.open(files["500101"])
     g = p.layers["grids"].gdf

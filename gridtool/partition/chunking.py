@@ -414,6 +414,12 @@ class ChunkSource:
     def layers(self, chunk: Chunk) -> dict[str, gpd.GeoDataFrame]:  # pragma: no cover - interface
         raise NotImplementedError
 
+    def owned(self, chunk: Chunk) -> dict[str, gpd.GeoDataFrame]:
+        """The villages of ``chunk`` and the households and party members in them, without the
+        context layers: what still counts and lists a chunk's people when its inputs as a whole
+        could not be read (a broken road feature, a worker that died)."""
+        return {r: g for r, g in self.layers(chunk).items() if r == "villages" or r in OWNED_ROLES}
+
     def households(self) -> gpd.GeoDataFrame | None:
         return None
 
@@ -434,6 +440,11 @@ class ChunkSource:
         """The imported ``party_members`` :class:`~gridtool.layers.Layer` (its import problems name
         the roster rows skipped), or None."""
         return None
+
+    def sensitive(self, role: str) -> dict[str, str]:
+        """The personal columns import found in the ``role`` layer (``Layer.sensitive``: column →
+        kind), for the layers of the district files to be masked as the project's are ({} unknown)."""
+        return {}
 
     def villages(self) -> gpd.GeoDataFrame:  # pragma: no cover - interface
         """The whole villages layer (:func:`prepare_villages`)."""
@@ -463,7 +474,8 @@ class LayersSource(ChunkSource):
                                      fix_en="name it with --field households.hh=COLUMN.", layer="households",
                                      field="hh")
         _check_metric(layers["villages"])
-        self._members_layer = (getattr(data, "layers", None) or {}).get("party_members")
+        self._project_layers = getattr(data, "layers", None) or {}  # a Project's Layers (their metadata)
+        self._members_layer = self._project_layers.get("party_members")
         params = dict(params or {})
         self.params = params
         self.by = by
@@ -493,6 +505,10 @@ class LayersSource(ChunkSource):
     def layers(self, chunk: Chunk) -> dict[str, gpd.GeoDataFrame]:
         return cut(self._layers, chunk.rows, margin=self.margin, owners=self._owners, trees=self._trees)
 
+    def owned(self, chunk: Chunk) -> dict[str, gpd.GeoDataFrame]:
+        own = {r: g for r, g in self._layers.items() if r == "villages" or r in OWNED_ROLES}
+        return cut(own, chunk.rows, margin=0.0, owners=self._owners, trees=self._trees)
+
     def households(self) -> gpd.GeoDataFrame:
         return self._layers["households"]
 
@@ -507,6 +523,10 @@ class LayersSource(ChunkSource):
 
     def party_members_layer(self):
         return self._members_layer if hasattr(self._members_layer, "problems") else None
+
+    def sensitive(self, role: str) -> dict[str, str]:
+        layer = self._project_layers.get(role)
+        return dict(getattr(layer, "sensitive", None) or {})
 
     def villages(self) -> gpd.GeoDataFrame:
         return self._layers["villages"]
@@ -581,17 +601,30 @@ class GeoPackageSource(ChunkSource):
         return g
 
     def party_members_layer(self):
-        import json
         from types import SimpleNamespace
 
         from ..problems import Problem
-        from ..project import META_TABLE
-        if META_TABLE not in {str(n) for n, _ in pyogrio.list_layers(self.path)}:
+        lm = self._layer_meta().get("party_members")
+        if lm is None:
             return None
-        rows = pyogrio.read_dataframe(self.path, layer=META_TABLE)
-        meta = {k: v for k, v in zip(rows["key"], rows["value"])}
-        lm = (json.loads(meta.get("layers") or "{}")).get("party_members") or {}
         return SimpleNamespace(problems=[Problem.from_dict(p) for p in lm.get("problems", [])])
+
+    def sensitive(self, role: str) -> dict[str, str]:
+        return dict((self._layer_meta().get(role) or {}).get("sensitive") or {})
+
+    def _layer_meta(self) -> dict[str, dict]:
+        """The project's metadata of each layer by role ({} in a GeoPackage gridtool did not write);
+        read once."""
+        if getattr(self, "_meta", None) is None:
+            import json
+
+            from ..project import META_TABLE
+            self._meta = {}
+            if META_TABLE in {str(n) for n, _ in pyogrio.list_layers(self.path)}:
+                rows = pyogrio.read_dataframe(self.path, layer=META_TABLE)
+                meta = {k: v for k, v in zip(rows["key"], rows["value"])}
+                self._meta = json.loads(meta.get("layers") or "{}")
+        return self._meta
 
     def outside_villages(self, batch: int = 200_000) -> gpd.GeoDataFrame:
         # The whole layer in slices (a city's roster never sits in memory at once); only the
@@ -610,6 +643,29 @@ class GeoPackageSource(ChunkSource):
         if not kept:
             return gpd.GeoDataFrame({ROW: np.zeros(0, dtype=np.int64)}, geometry=gpd.GeoSeries([], crs=self.crs))
         return gpd.GeoDataFrame(pd.concat(kept, ignore_index=True), crs=kept[0].crs)
+
+    def owned(self, chunk: Chunk, batch: int = 200_000) -> dict[str, gpd.GeoDataFrame]:
+        try:
+            return self.layers(chunk, roles=OWNED_ROLES)
+        except Exception:  # noqa: BLE001 - the box read failed (a broken spatial index …): read in slices
+            pass
+        vrows = np.asarray(chunk.rows, dtype=np.int64)
+        out = {"villages": self._villages.iloc[vrows]}
+        for role in (r for r in OWNED_ROLES if r in self.roles):
+            n = pyogrio.read_info(self.path, layer=role)["features"]
+            kept = []
+            for start in range(0, max(n, 1), batch):
+                g = pyogrio.read_dataframe(self.path, layer=role, skip_features=start, max_features=batch)
+                if not len(g):
+                    break
+                owner = assign_to_polygons(household_points(g), gpd.GeoSeries(self._vgeoms))
+                sel = np.isin(owner, vrows)
+                g = g[sel].copy()
+                g[VILLAGE] = owner[sel]
+                g[ROW] = np.flatnonzero(sel) + start
+                kept.append(g)
+            out[role] = gpd.GeoDataFrame(pd.concat(kept, ignore_index=True), crs=kept[0].crs)
+        return out
 
     def _read(self, role: str, box) -> tuple[gpd.GeoDataFrame, np.ndarray]:
         g = pyogrio.read_dataframe(self.path, layer=role, bbox=tuple(box), fid_as_index=True)
