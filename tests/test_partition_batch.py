@@ -101,6 +101,23 @@ def test_a_merge_across_counties_names_the_counties_of_its_chunk(city):
     assert not [c for c in plan_chunks(city["villages"], by="township") if c.districts or c.split_from]
 
 
+def test_a_township_named_with_an_at_sign_is_not_fused_with_another_countys_part(city):
+    """Township "新华@东" lies in county 500101; township "新华" spans counties 东 and 500102, so its
+    part in county 东 is "新华@东" too. They are two townships: two chunks (the later one's file
+    name told apart), never one fit over both; a township of one county keeps its plain key."""
+    v = city["villages"].copy()
+    v["township"] = ["新华@东", "新华@东", "新华", "新华", "新华", "新华"]
+    v["county"] = ["500101", "500101", "东", "东", "500102", "500102"]
+    chunks = plan_chunks(v, by="township")
+    assert [c.rows for c in chunks] == [(0, 1), (2, 3), (4, 5)]
+    assert [c.key for c in chunks] == ["新华@东", "新华@东~1", "新华@500102"]
+    assert [c.district for c in chunks] == ["500101", "东", "500102"]
+    # Keys that differ only in case are one file on Windows: told apart as well.
+    v["township"] = ["Xinhua", "Xinhua", "XINHUA", "XINHUA", "Xinhua~1", "Xinhua~1"]
+    v["county"] = ["500101"] * 6
+    assert [c.key for c in plan_chunks(v, by="township")] == ["Xinhua", "XINHUA~2", "Xinhua~1"]
+
+
 def test_chunk_inputs_are_whole_features_near_the_villages(city):
     src = LayersSource(city, params={})
     lay = src.layers(src.chunks()[1])
@@ -266,11 +283,30 @@ def _save_project(layers: dict, path: Path) -> Path:
     return path
 
 
-def test_project_file_is_streamed_with_the_same_result(city, single, tmp_path):
+def test_project_file_is_streamed_with_the_same_result(city, single, tmp_path, monkeypatch):
+    """A project file streamed township by township gives the one-run plan; each chunk's inputs
+    are hashed once (not again by the task writing its file) and the city's roster total read once."""
+    from gridtool.partition import parts
+    from gridtool.partition.chunking import GeoPackageSource
     path = _save_project(city, tmp_path / "city.gpkg")
+    calls = {"digests": 0, "total": 0}
+    real_digests, real_total = parts.digests, GeoPackageSource.household_total
+
+    def digests(*a, **k):
+        calls["digests"] += 1
+        return real_digests(*a, **k)
+
+    def total(self):
+        calls["total"] += 1
+        return real_total(self)
+    monkeypatch.setattr(parts, "digests", digests)
+    monkeypatch.setattr(GeoPackageSource, "household_total", total)
     bp = BatchPartitioner(workers=1).fit(str(path), work_dir=tmp_path / "parts", keep=False)
     assert bp.grids_ is None and bp.report_["plan"] == single.report_["plan"]
     files = bp.write_districts(tmp_path / "out")
+    assert calls == {"digests": len(bp.chunks_), "total": 1}
+    from gridtool.values import household_counts
+    assert bp.report_["totals"]["imported"] == int(household_counts(city["households"]["hh"]).sum())
     assert sorted(files) == ["500101", "500102"]
     p = Project.open(files["500101"])
     g = p.layers["grids"].gdf

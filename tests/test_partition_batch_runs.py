@@ -216,6 +216,71 @@ def test_a_chunk_whose_process_died_is_counted_where_it_is_and_resume_computes_i
     assert "续算重新计算 1 个分块（上次计算进程意外退出）：500102003" in text
 
 
+def test_a_chunk_whose_inputs_cannot_be_read_lists_its_households_and_resume_computes_it(
+        tmp_path, capsys, monkeypatch):
+    """A road feature of township 500102003 cannot be read (a damaged file): its villages are not
+    partitioned, but their households are in their district's file, in no grid, and in
+    未划入网格住户.gpkg as 'its village failed' (not 'in no village'); every figure adds up to the
+    roster, the console names the chunk and --resume, and --resume computes it."""
+    import pyogrio
+
+    from gridtool.partition.chunking import GeoPackageSource
+    city = _city()
+    path = _save_project(city, tmp_path / "city.gpkg")
+    imported = int(household_counts(city["households"]["hh"]).sum())
+    out = tmp_path / "out"
+    args = ["partition", str(path), "--out-dir", str(out), "--workers", "1", "--no-subgrids", "--quiet"]
+    real = GeoPackageSource.layers
+
+    def broken_roads(self, chunk, roles=None):
+        if chunk.key == "500102003" and (roles is None or "roads" in roles):
+            raise pyogrio.errors.DataSourceError("roads: feature 17: corrupt geometry blob")
+        return real(self, chunk, roles)
+    monkeypatch.setattr(GeoPackageSource, "layers", broken_roads)
+    assert main(args) == 4
+    text = capsys.readouterr().out
+    assert "分块 500102003（龙宝村、永宁村）的输入无法读取（DataSourceError: roads: feature 17" in text
+    assert "--resume" in text
+    rep = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    t = rep["totals"]
+    assert t["imported"] == imported and not t.get("outside_villages")
+    assert t["imported"] == t["base"] + t["special"] + t["exception"] + t["unassigned"]
+    # The district of that township has its file, with its households in no grid.
+    dt = household_totals(Project.open(out / "500102.gpkg"))
+    assert dt.imported == dt.unassigned == t["unassigned"] > 0
+    listed = pyogrio.read_dataframe(out / "未划入网格住户.gpkg", layer="unassigned_households")
+    assert set(listed["reason"]) == {"failed"} and set(listed["village"]) == {"龙宝村", "永宁村"}
+    assert int(listed["hh"].sum()) == t["unassigned"] and len(listed) == t["unassigned_features"]
+    # Its party member (党员丙, 永宁村) is named as one whose village failed.
+    pl = rep["plan"]["party_links"]
+    assert pl["members_total"] == 3 and [m["reason"] for m in pl["members_not_linked"]] == ["village_failed"]
+    monkeypatch.undo()
+    assert main(args + ["--resume"]) == 0
+    text = capsys.readouterr().out
+    rep = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert rep["timings"]["resumed_chunks"] == 2 and rep["totals"]["unassigned"] == 0
+    assert "续算重新计算 1 个分块（上次输入无法读取）：500102003" in text
+
+
+def test_a_damaged_chunk_result_is_computed_again_on_resume(tmp_path, capsys):
+    """A chunk file of the work folder cut short (a full disk, a copy that stopped): --resume
+    computes that chunk again and says why, instead of stopping with a traceback."""
+    city = _city()
+    path = _save_project(city, tmp_path / "city.gpkg")
+    out = tmp_path / "out"
+    args = ["partition", str(path), "--out-dir", str(out), "--workers", "1", "--no-subgrids", "--quiet"]
+    assert main(args) == 0
+    first = json.loads((out / "report.json").read_text(encoding="utf-8"))["totals"]
+    part = out / ".parts" / "500101002.gpkg"
+    part.write_bytes(part.read_bytes()[:4096])
+    capsys.readouterr()
+    assert main(args + ["--resume"]) == 0
+    text = capsys.readouterr().out
+    rep = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert rep["timings"]["resumed_chunks"] == 2 and rep["totals"] == first
+    assert "续算重新计算 1 个分块（上次的结果文件已损坏）：500101002" in text
+
+
 _KILL_A_WORKER = """
 import os, signal, sys
 sys.path.insert(0, {tests!r})
@@ -408,6 +473,50 @@ def test_party_members_of_a_failed_village_outside_every_village_or_skipped_at_i
     # The district file of 太白村 lists its member too.
     dp = Project.open(out / "500101.gpkg").parameters["partition"]["plan"]["party_links"]
     assert {x["member_id"] for x in dp["members_not_linked"]} == {"row 3"} and dp["members_total"] == 2
+
+
+def test_district_files_carry_their_party_members_linked_to_grids_and_masked(tmp_path, capsys):
+    """As one run's project keeps the roster, each district file keeps its villages' party members
+    (党员甲, 党员乙 in 500101; 党员丙 in 500102), with the personal columns import marked, so that a
+    GIS export of the district file shows each member's grid with the name and phone masked; each
+    file's roster count is its layer's, and the files add up to the console's roster."""
+    import geopandas as gpd
+    import pyogrio
+
+    from gridtool.maps.gis import write_gpkg
+    city = _city()
+    m = city["party_members"]
+    city["party_members"] = gpd.GeoDataFrame(
+        {"name": list(m["name"]), "称呼": ["张伟", "王芳", "李娜"], "phone": ["13812345678", "13912345678", "13712345678"],
+         "src_id": ["row 2", "row 3", "row 4"]}, geometry=list(m.geometry), crs=m.crs)
+    path = _save_project(city, tmp_path / "city.gpkg")
+    proj = Project.open(path)
+    proj.layers["party_members"].sensitive = {"称呼": "name", "phone": "phone"}
+    proj.save(path, force=True)
+    out = tmp_path / "out"
+    assert main(["partition", str(path), "--out-dir", str(out), "--workers", "1", "--quiet", "--no-subgrids"]) == 0
+    text = capsys.readouterr().out
+    pl = json.loads((out / "report.json").read_text(encoding="utf-8"))["plan"]["party_links"]
+    assert f"党员名册 {pl['members_total']} 名" in text and pl["members_total"] == 3
+    seen = []
+    for name, want in (("500101.gpkg", ["党员甲", "党员乙"]), ("500102.gpkg", ["党员丙"])):
+        dp = Project.open(out / name)
+        lyr = dp.layers["party_members"]
+        assert list(lyr.gdf["name"]) == want and lyr.sensitive == {"称呼": "name", "phone": "phone"}
+        assert not {"_batch_row", "_batch_village"} & set(lyr.gdf.columns)
+        stated = dp.parameters["partition"]["plan"]["party_links"]
+        assert stated["members_total"] == len(lyr.gdf)
+        seen += list(lyr.gdf["src_id"])
+        write_gpkg(dp, tmp_path / f"export-{name}")
+        shown = pyogrio.read_dataframe(tmp_path / f"export-{name}", layer="party_members")
+        # Dropped or masked, as in every GIS export: never as the roster has them.
+        values = {str(v) for col in ("称呼", "phone") if col in shown for v in shown[col]}
+        assert not values & {"张伟", "王芳", "李娜", "13812345678", "13912345678", "13712345678"}
+        grids = set(dp.layers["grids"].gdf["code"])
+        linked = shown[shown["hh"] > 0]
+        assert len(linked) == stated["members"] > 0
+        assert all(set(g.split("、")) <= grids for g in linked["grid"])
+    assert sorted(seen) == ["row 2", "row 3", "row 4"]
 
 
 def test_a_failed_villages_buildings_split_by_an_earlier_plan_are_listed_whole_in_the_unassigned_file(

@@ -62,7 +62,7 @@ _DEFAULTS = {"grid_parts": "", "subgrid_parts": ""}
 def run_chunk(chunk: Chunk, layers: dict[str, gpd.GeoDataFrame], params: dict, *,
               progress: Progress | None = None, cancelled: Callable[[], bool] | None = None,
               cancel_event: str | None = None, isolate: bool = True, work_dir: str | None = None,
-              digest: str | None = None) -> dict:
+              digest: str | None = None, parts: dict[str, str] | None = None) -> dict:
     """Partition one chunk; never raises for a failing village (except on cancellation).
 
     Returns a *piece*: ``layers`` (grids, subgrids, special_grids, corridors, party_links,
@@ -73,6 +73,8 @@ def run_chunk(chunk: Chunk, layers: dict[str, gpd.GeoDataFrame], params: dict, *
     With ``work_dir`` and ``digest`` the task writes its chunk file itself (:mod:`.parts`) and
     returns only the attribute tables (``written`` is then True): the client neither receives the
     geometries nor writes them, which would otherwise be the part of the run that does not spread.
+    ``parts`` are the digest's parts (:func:`.parts.digests`) as the client computed them with the
+    digest; without them the task hashes the inputs again.
     """
     t0 = time.perf_counter()
     stop = cancelled or _event_poller(cancel_event)
@@ -114,8 +116,10 @@ def run_chunk(chunk: Chunk, layers: dict[str, gpd.GeoDataFrame], params: dict, *
                   "households": int(out["report"]["plan"].get("households") or 0)}
     out["written"] = False
     if work_dir is not None and digest is not None:
-        # The parts of the digest (cheap next to the fit) let a later --resume say what changed.
-        partfiles.write(work_dir, chunk.key, digest, out, partfiles.digests(chunk, layers, params)[1])
+        # The parts of the digest let a later --resume say what changed.
+        if parts is None:
+            parts = partfiles.digests(chunk, layers, params)[1]
+        partfiles.write(work_dir, chunk.key, digest, out, parts)
         out = {**out, "layers": tables(out["layers"]), "written": True}
     return out
 
@@ -567,7 +571,7 @@ class BatchPartitioner:
                 stats["villages_computed"] += len(c.rows)
             say(stats["villages_done"] / max(n_villages, 1), _progress_message(stats, n_villages, c, piece))
 
-        def jobs() -> Iterable[tuple[int, Chunk, dict, str | None]]:
+        def jobs() -> Iterable[tuple[int, Chunk, dict, str | None, dict | None]]:
             for i in order:
                 c = chunks[i]
                 if stop():
@@ -582,16 +586,26 @@ class BatchPartitioner:
                         self._ridges["km"] += float(shapely.length(lay[RIDGES_INPUT].geometry.values).sum()) / 1000
                     dig, part_of = partfiles.digests(c, lay, self.params) if self.work_dir is not None else (None, {})
                 except Exception as exc:  # noqa: BLE001 - an unreadable township fails alone
-                    finished(i, _failed_piece(c, exc, src.crs, died=False), None, False)
+                    # Its villages, households and party members are read alone (no roads …) so
+                    # that they are counted and listed where they are, in no grid; its result is
+                    # kept under a digest --resume never takes for finished.
+                    dead = f"unread:{c.key}" if self.work_dir is not None else None
+                    self._digests[c.key] = dead
+                    finished(i, _failed_piece(c, _unreadable(c, exc), src.crs, _owned(src, c)), dead, False)
                     continue
                 self._digests[c.key] = dig
                 parts_of[c.key] = part_of
                 if resume and dig is not None:
                     meta = partfiles.done(self.work_dir, c.key, dig)
+                    piece = None
                     if meta is not None:
-                        piece = partfiles.read(self.work_dir, c.key, meta, geometry=keep,
-                                               layers=partfiles.RESULT_LAYERS if keep else
-                                               ("grids", "subgrids", "special_grids", "corridors"))
+                        try:
+                            piece = partfiles.read(self.work_dir, c.key, meta, geometry=keep,
+                                                   layers=partfiles.RESULT_LAYERS if keep else
+                                                   ("grids", "subgrids", "special_grids", "corridors"))
+                        except Exception:  # noqa: BLE001 - a damaged result file: computed again
+                            piece = None
+                    if piece is not None:
                         _renumber(piece, lay)
                         stats["client_s"] += time.perf_counter() - tc
                         finished(i, piece, dig, True)
@@ -599,7 +613,7 @@ class BatchPartitioner:
                     if c.key in expected_skip:  # computed again after all: work left to do
                         expected_skip.discard(c.key)
                         stats["villages_to_skip"] -= len(c.rows)
-                    why = partfiles.changed(self.work_dir, c.key, part_of)
+                    why = ["damaged"] if meta is not None else partfiles.changed(self.work_dir, c.key, part_of)
                     recomputed.append({"chunk": c.key, "why": why})
                     if why != ["new"]:  # chunks not reached before are many and need no word
                         zh, en = why_words(why)
@@ -608,17 +622,14 @@ class BatchPartitioner:
                 stats["client_s"] += time.perf_counter() - tc
                 if stats["t_compute"] is None:
                     stats["t_compute"] = time.perf_counter()
-                yield i, c, lay, dig
+                yield i, c, lay, dig, part_of or None
 
         def task_died(i: int, exc: BaseException, dig: str | None) -> None:
             # The chunk's households are read again (they are in no result) so that they are
             # counted, in no grid; its result is kept under another digest: written into the
             # district files, never taken for finished by --resume.
             c = chunks[i]
-            try:
-                lay = src.layers(c)
-            except Exception:  # noqa: BLE001 - reported as failed all the same
-                lay = None
+            lay = _owned(src, c)
             dead = f"died:{dig}" if dig is not None else None
             self._digests[c.key] = dead
             finished(i, _failed_piece(c, exc, src.crs, lay), dead, False)
@@ -666,6 +677,7 @@ class BatchPartitioner:
         members = src.party_members()
         self._members = members
         city = src.household_total()
+        self._city_total = city  # the district files' totals need it again: read once (a city's roster)
         add_to_plan(report["plan"], members_left(members, self._failed_rows(src), skipped_from=src.party_members_layer()),
                     city[0] if city is not None else None, self.params.get("link_min", 10))
         self.report_ = report
@@ -702,7 +714,8 @@ class BatchPartitioner:
         """One project GeoPackage per district (``<out_dir>/<district>.gpkg``, named by the
         villages' county column or the 6-digit district code: villages,
         households with their grid and sub-grid, grids, subgrids, special_grids, corridors,
-        party_links, and the district's report in the metadata), assembled from the work
+        party_links, the party members of its villages (``party_members``, with a roster; personal
+        columns marked as import found them) and the district's report in the metadata), assembled from the work
         directory one district at a time. Returns ``{district: path}``.
 
         The households in no grid — in no village, or in a village of a district file but in no
@@ -725,6 +738,9 @@ class BatchPartitioner:
         files: list[dict] = []
         no_grid: list[gpd.GeoDataFrame] = []  # households of the district files in no grid
         failed_rows = self._failed_rows(src_all)  # the same for every district
+        # Personal columns as import found them: every export from a district file masks them.
+        sensitive = {role: src_all.sensitive(role) if src_all is not None else {}
+                     for role in ("villages", "households", "party_members")}
         for n, (district, chunks) in enumerate(by_district.items()):
             pieces = []
             for c in chunks:
@@ -753,7 +769,12 @@ class BatchPartitioner:
             lay = {role: _drop_batch(g) for role, g in merged["layers"].items()}
             proj = Project(name=district, crs=crs)
             for role in ("villages", "households"):
-                proj.layers[role] = Layer(role=role, gdf=lay[role], source=_DISTRICT_SOURCE, format="derived")
+                proj.layers[role] = Layer(role=role, gdf=lay[role], source=_DISTRICT_SOURCE, format="derived",
+                                          sensitive=sensitive[role])
+            if members is not None:  # the district's roster rows, as one run's project keeps the roster
+                proj.layers["party_members"] = Layer(
+                    role="party_members", gdf=_drop_batch(members).reset_index(drop=True), source=_DISTRICT_SOURCE,
+                    format="derived", sensitive=sensitive["party_members"])
             apply_to_project(proj, SimpleNamespace(
                 grids_=lay["grids"], subgrids_=lay["subgrids"], special_grids_=lay["special_grids"],
                 corridors_=lay["corridors"], links_=lay["party_links"], households_=lay["households"],
@@ -790,7 +811,7 @@ class BatchPartitioner:
             self.report_["totals"].update(partitioned=True, stale=[c for t in totals for c in t.get("stale", [])])
             # Households in no village are in no district's file; the city's total still holds
             # them, as unassigned, and says how many (``outside_villages``).
-            city = self._source.household_total() if getattr(self, "_source", None) is not None else None
+            city = getattr(self, "_city_total", None)
             if city is not None:
                 t = self.report_["totals"]
                 hh, n = city[0] - t["imported"], city[1] - t["features"]
@@ -851,20 +872,49 @@ def _renumber(piece: dict, layers: dict) -> None:
         hs[VILLAGE] = cur[VILLAGE].to_numpy()
 
 
-def _failed_piece(chunk: Chunk, exc: BaseException, crs, layers: dict | None = None, *, died: bool = True) -> dict:
+def _failed_piece(chunk: Chunk, exc: BaseException, crs, layers: dict | None = None) -> dict:
     """A chunk whose task died (a worker killed, data that could not be sent) or whose inputs could
     not be read: all its villages are reported failed; with its ``layers`` its households are kept,
     in no grid, so that they are counted where they are."""
     empty = {name: None for name in (*PLAN_LAYERS, "households", "villages")}
     if layers is not None:
         empty.update(_unfitted(layers, chunk.rows)["layers"])
-    if died and not isinstance(exc, GridtoolError):
+    if not isinstance(exc, GridtoolError):  # not the data's fault, as far as anyone can tell
         exc = _died(chunk, exc)
     rep = {"plan": {"villages": 0}, "villages": [], "grids": [], "timings": {}}
     return {"layers": empty, "report": rep, "village_times": [], "failures": [_failure(chunk, chunk.rows, exc)],
             "refitted": None,
             "run": {"chunk": chunk.key, "worker": "?", "pid": None, "seconds": 0.0, "villages": len(chunk.rows),
                     "households": 0}}
+
+
+def _owned(src: ChunkSource, chunk: Chunk) -> dict | None:
+    """The villages of ``chunk`` and the households and party members in them (None when even
+    these cannot be read: the chunk's households are then in no district file, and the city's
+    total, read from the counts alone, says so as households in no village)."""
+    try:
+        return src.owned(chunk)
+    except Exception:  # noqa: BLE001 - the households layer itself is unreadable
+        return None
+
+
+def _unreadable(chunk: Chunk, exc: BaseException) -> GridtoolError:
+    """The inputs of ``chunk`` could not be read (a damaged feature or file, a disk error)."""
+    if isinstance(exc, GridtoolError):
+        why_zh, why_en = exc.format("zh").splitlines()[0], exc.format("en").splitlines()[0]
+    else:
+        why_zh = why_en = f"{type(exc).__name__}: {exc}"
+    err = GridtoolError(
+        f"分块 {chunk.label}的输入无法读取（{why_zh}），其村（社区）未划分，住户计入未划入网格",
+        f"the inputs of chunk {chunk.key} could not be read ({why_en}); its villages are not partitioned "
+        "and their households are counted as unassigned",
+        fix_zh="用 gridtool validate 检查项目文件（或在 QGIS 中打开该乡镇一带的图层），修正或重新导入后，"
+               "同一命令加 --resume 重新运行，只计算这些分块；磁盘或网络盘一时读不出时，直接加 --resume 重试即可。",
+        fix_en="check the project with gridtool validate (or open the layers around this township in QGIS), fix "
+               "or import again, and rerun the same command with --resume to compute only these chunks; if the "
+               "disk or network drive failed for a moment, just rerun with --resume.")
+    err.__cause__ = exc
+    return err
 
 
 def _died(chunk: Chunk, exc: BaseException) -> GridtoolError:
@@ -911,6 +961,8 @@ _WHY = {"new": ("上次未算完", "not finished before"), "missing": ("结果�
         "chunk": ("分块的村（社区）或合并已改变", "its villages or merges changed"),
         "unknown": ("输入或参数已改变", "its inputs or parameters changed"),
         "died": ("上次计算进程意外退出", "its process died last time"),
+        "unread": ("上次输入无法读取", "its inputs could not be read last time"),
+        "damaged": ("上次的结果文件已损坏", "its result file was damaged"),
         RIDGES_INPUT: ("高程模型中的山脊线已改变", "the ridge lines of the elevation model changed")}
 
 

@@ -205,11 +205,15 @@ def plan_chunks(villages: gpd.GeoDataFrame, *, by: str = "township", merge: dict
         by_town.setdefault(k, {}).setdefault(d, 0)
         by_town[k][d] += 1
     split_from = [""] * len(keys)
+    # Villages are grouped by (township, county) pairs, never by their text: a township "A@B" and
+    # the part of a township "A" in county "B" are two chunks, not one (their file names, alike, are
+    # told apart below).
+    groups: list[tuple[str, str | None]] = []
     for r, k in enumerate(keys):
         if len(by_town[k]) > 1:
             split_from[r] = k
-            keys[r] = f"{k}@{dists[r]}"
-    uniq = list(dict.fromkeys(keys))
+        groups.append((k, dists[r] if split_from[r] else None))
+    uniq = list(dict.fromkeys(groups))
     gid = {k: i for i, k in enumerate(uniq)}
     uf = _UnionFind(list(range(len(uniq))))
     pairs = []
@@ -217,15 +221,15 @@ def plan_chunks(villages: gpd.GeoDataFrame, *, by: str = "township", merge: dict
         raw = raw_village_names(villages)
         g, h = resolve_village(guest, names, codes, raw=raw), resolve_village(host, names, codes, raw=raw)
         pairs.append((g, h))
-        uf.union(gid[keys[g]], gid[keys[h]])
+        uf.union(gid[groups[g]], gid[groups[h]])
     for a, b in joins:
-        uf.union(gid[keys[a]], gid[keys[b]])
+        uf.union(gid[groups[a]], gid[groups[b]])
     members: dict[int, list[int]] = {}
-    for row, k in enumerate(keys):
+    for row, k in enumerate(groups):
         members.setdefault(uf.find(gid[k]), []).append(row)
     chunks = []
     for rows in sorted(members.values(), key=lambda r: r[0]):
-        ks = list(dict.fromkeys(keys[r] for r in rows))
+        ks = list(dict.fromkeys(_group_label(groups[r]) for r in rows))
         key = safe_key("+".join(ks))
         chunk_names = [names[r] for r in rows]
         inside = set(rows)
@@ -247,13 +251,26 @@ def plan_chunks(villages: gpd.GeoDataFrame, *, by: str = "township", merge: dict
                             codes=tuple(codes[r] for r in rows), district=district, merge=mp, households=hh,
                             split_from="、".join(dict.fromkeys(split_from[r] for r in rows if split_from[r])),
                             districts=tuple(counts.items()) if len(counts) > 1 else ()))
-    seen: dict[str, int] = {}
+    # Groups whose keys sanitise to one file name ("A/B" and "A_B"; "A" and "a" on Windows' disks,
+    # which ignore case): the later ones get "~1", "~2" … (never a key another chunk has).
+    taken = {c.key.casefold() for c in chunks}
+    seen: set[str] = set()
     out = []
-    for c in chunks:  # two groups that sanitise to one file name
-        n = seen.get(c.key, 0)
-        seen[c.key] = n + 1
-        out.append(c if n == 0 else Chunk(**{**c.__dict__, "key": f"{c.key}~{n}"}))
+    for c in chunks:
+        key, n = c.key, 0
+        while key.casefold() in seen or (n and key.casefold() in taken):
+            n += 1
+            key = f"{c.key}~{n}"
+        seen.add(key.casefold())
+        out.append(c if key == c.key else Chunk(**{**c.__dict__, "key": key}))
     return out
+
+
+def _group_label(group: tuple[str, str | None]) -> str:
+    """A village group as its chunk's key says it: the township, or ``TOWNSHIP@COUNTY`` for one
+    county's part of a township that spans several (readable; the grouping itself is by pair)."""
+    town, county = group
+    return town if county is None else f"{town}@{county}"
 
 
 def merge_candidates(villages: gpd.GeoDataFrame, totals: np.ndarray, special_hh: np.ndarray,
@@ -397,6 +414,12 @@ class ChunkSource:
     def layers(self, chunk: Chunk) -> dict[str, gpd.GeoDataFrame]:  # pragma: no cover - interface
         raise NotImplementedError
 
+    def owned(self, chunk: Chunk) -> dict[str, gpd.GeoDataFrame]:
+        """The villages of ``chunk`` and the households and party members in them, without the
+        context layers: what still counts and lists a chunk's people when its inputs as a whole
+        could not be read (a broken road feature, a worker that died)."""
+        return {r: g for r, g in self.layers(chunk).items() if r == "villages" or r in OWNED_ROLES}
+
     def households(self) -> gpd.GeoDataFrame | None:
         return None
 
@@ -417,6 +440,11 @@ class ChunkSource:
         """The imported ``party_members`` :class:`~gridtool.layers.Layer` (its import problems name
         the roster rows skipped), or None."""
         return None
+
+    def sensitive(self, role: str) -> dict[str, str]:
+        """The personal columns import found in the ``role`` layer (``Layer.sensitive``: column →
+        kind), for the layers of the district files to be masked as the project's are ({} unknown)."""
+        return {}
 
     def villages(self) -> gpd.GeoDataFrame:  # pragma: no cover - interface
         """The whole villages layer (:func:`prepare_villages`)."""
@@ -446,7 +474,8 @@ class LayersSource(ChunkSource):
                                      fix_en="name it with --field households.hh=COLUMN.", layer="households",
                                      field="hh")
         _check_metric(layers["villages"])
-        self._members_layer = (getattr(data, "layers", None) or {}).get("party_members")
+        self._project_layers = getattr(data, "layers", None) or {}  # a Project's Layers (their metadata)
+        self._members_layer = self._project_layers.get("party_members")
         params = dict(params or {})
         self.params = params
         self.by = by
@@ -476,6 +505,10 @@ class LayersSource(ChunkSource):
     def layers(self, chunk: Chunk) -> dict[str, gpd.GeoDataFrame]:
         return cut(self._layers, chunk.rows, margin=self.margin, owners=self._owners, trees=self._trees)
 
+    def owned(self, chunk: Chunk) -> dict[str, gpd.GeoDataFrame]:
+        own = {r: g for r, g in self._layers.items() if r == "villages" or r in OWNED_ROLES}
+        return cut(own, chunk.rows, margin=0.0, owners=self._owners, trees=self._trees)
+
     def households(self) -> gpd.GeoDataFrame:
         return self._layers["households"]
 
@@ -490,6 +523,10 @@ class LayersSource(ChunkSource):
 
     def party_members_layer(self):
         return self._members_layer if hasattr(self._members_layer, "problems") else None
+
+    def sensitive(self, role: str) -> dict[str, str]:
+        layer = self._project_layers.get(role)
+        return dict(getattr(layer, "sensitive", None) or {})
 
     def villages(self) -> gpd.GeoDataFrame:
         return self._layers["villages"]
@@ -564,17 +601,30 @@ class GeoPackageSource(ChunkSource):
         return g
 
     def party_members_layer(self):
-        import json
         from types import SimpleNamespace
 
         from ..problems import Problem
-        from ..project import META_TABLE
-        if META_TABLE not in {str(n) for n, _ in pyogrio.list_layers(self.path)}:
+        lm = self._layer_meta().get("party_members")
+        if lm is None:
             return None
-        rows = pyogrio.read_dataframe(self.path, layer=META_TABLE)
-        meta = {k: v for k, v in zip(rows["key"], rows["value"])}
-        lm = (json.loads(meta.get("layers") or "{}")).get("party_members") or {}
         return SimpleNamespace(problems=[Problem.from_dict(p) for p in lm.get("problems", [])])
+
+    def sensitive(self, role: str) -> dict[str, str]:
+        return dict((self._layer_meta().get(role) or {}).get("sensitive") or {})
+
+    def _layer_meta(self) -> dict[str, dict]:
+        """The project's metadata of each layer by role ({} in a GeoPackage gridtool did not write);
+        read once."""
+        if getattr(self, "_meta", None) is None:
+            import json
+
+            from ..project import META_TABLE
+            self._meta = {}
+            if META_TABLE in {str(n) for n, _ in pyogrio.list_layers(self.path)}:
+                rows = pyogrio.read_dataframe(self.path, layer=META_TABLE)
+                meta = {k: v for k, v in zip(rows["key"], rows["value"])}
+                self._meta = json.loads(meta.get("layers") or "{}")
+        return self._meta
 
     def outside_villages(self, batch: int = 200_000) -> gpd.GeoDataFrame:
         # The whole layer in slices (a city's roster never sits in memory at once); only the
@@ -593,6 +643,29 @@ class GeoPackageSource(ChunkSource):
         if not kept:
             return gpd.GeoDataFrame({ROW: np.zeros(0, dtype=np.int64)}, geometry=gpd.GeoSeries([], crs=self.crs))
         return gpd.GeoDataFrame(pd.concat(kept, ignore_index=True), crs=kept[0].crs)
+
+    def owned(self, chunk: Chunk, batch: int = 200_000) -> dict[str, gpd.GeoDataFrame]:
+        try:
+            return self.layers(chunk, roles=OWNED_ROLES)
+        except Exception:  # noqa: BLE001 - the box read failed (a broken spatial index …): read in slices
+            pass
+        vrows = np.asarray(chunk.rows, dtype=np.int64)
+        out = {"villages": self._villages.iloc[vrows]}
+        for role in (r for r in OWNED_ROLES if r in self.roles):
+            n = pyogrio.read_info(self.path, layer=role)["features"]
+            kept = []
+            for start in range(0, max(n, 1), batch):
+                g = pyogrio.read_dataframe(self.path, layer=role, skip_features=start, max_features=batch)
+                if not len(g):
+                    break
+                owner = assign_to_polygons(household_points(g), gpd.GeoSeries(self._vgeoms))
+                sel = np.isin(owner, vrows)
+                g = g[sel].copy()
+                g[VILLAGE] = owner[sel]
+                g[ROW] = np.flatnonzero(sel) + start
+                kept.append(g)
+            out[role] = gpd.GeoDataFrame(pd.concat(kept, ignore_index=True), crs=kept[0].crs)
+        return out
 
     def _read(self, role: str, box) -> tuple[gpd.GeoDataFrame, np.ndarray]:
         g = pyogrio.read_dataframe(self.path, layer=role, bbox=tuple(box), fid_as_index=True)

@@ -1,6 +1,6 @@
 """Where batch chunks run: in this process, on a local Dask cluster, or on an existing one.
 
-Both executors take the same lazy stream of jobs ``(index, chunk, layers, digest)`` and report
+Both executors take the same lazy stream of jobs ``(index, chunk, layers, digest, parts)`` and report
 each finished chunk through ``done``/``failed``; the caller orders results by chunk, so the plan
 does not depend on which worker finished first.
 
@@ -32,7 +32,9 @@ class ClusterError(GridtoolError):
     """Dask is missing, the scheduler cannot be reached, or its workers run another gridtool."""
 
 
-Job = tuple  # (index, Chunk, {role: GeoDataFrame}, digest or None)
+#: (index, Chunk, {role: GeoDataFrame}, digest or None, the digest's parts or None): the parts go to
+#: the task with the digest, so that a worker writing its chunk file does not hash the inputs again.
+Job = tuple
 
 
 def make_executor(*, task: Callable, warm_up: Callable[[], None], workers: int = 1, scheduler: str | None = None,
@@ -63,7 +65,7 @@ class InProcessExecutor:
             failed: Callable, progress: Callable[[float, str], None],
             progress_span: Callable[[int], tuple[float, float]], cancelled: Callable[[], bool]) -> None:
         warmed = False
-        for i, chunk, layers, dig in jobs:
+        for i, chunk, layers, dig, parts in jobs:
             if not warmed:
                 self.warm_up()
                 warmed = True
@@ -73,7 +75,7 @@ class InProcessExecutor:
                 progress(min(base + span * f, 1.0), f"{key}：{m}")
             try:
                 piece = self.task(chunk, layers, params, progress=relay, cancelled=cancelled, isolate=isolate,
-                                  work_dir=work_dir, digest=dig)
+                                  work_dir=work_dir, digest=dig, parts=parts)
             except CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - reported by the caller with the chunk's villages
@@ -226,10 +228,10 @@ class DaskExecutor:
                     if job is None:
                         more = False
                         break
-                    i, chunk, layers, dig = job
+                    i, chunk, layers, dig, parts = job
                     [data] = client.scatter([layers], hash=False)
                     fut = client.submit(self.task, chunk, data, params, cancel_event=event.name, isolate=isolate,
-                                        work_dir=work_dir, digest=dig, key=f"gridtool-{chunk.key}-{run_id}",
+                                        work_dir=work_dir, digest=dig, parts=parts, key=f"gridtool-{chunk.key}-{run_id}",
                                         pure=False)
                     meta[fut] = (i, dig, data)
                     pending.add(fut)

@@ -77,7 +77,8 @@ def changed(work_dir: str | Path, key: str, part_of: dict[str, str]) -> list[str
     """Why the chunk ``key`` is computed again: ``["new"]`` (no finished result: never computed,
     or the run stopped before it), ``["missing"]`` (its result file is gone), else the parts of
     :func:`digests` that differ (``"households"``, ``"parameters"`` …); ``["unknown"]`` for a
-    result of an earlier gridtool that kept no parts, ``["died"]`` for a chunk whose process died."""
+    result of an earlier gridtool that kept no parts, ``["died"]`` for a chunk whose process died,
+    ``["unread"]`` for one whose inputs could not be read."""
     gpkg, meta = paths(work_dir, key)
     try:
         m = json.loads(meta.read_text(encoding="utf-8"))
@@ -87,6 +88,8 @@ def changed(work_dir: str | Path, key: str, part_of: dict[str, str]) -> list[str
         return ["missing"]
     if str(m.get("digest", "")).startswith("died:"):  # kept for the district files, never finished
         return ["died"]
+    if str(m.get("digest", "")).startswith("unread:"):  # likewise: its inputs could not be read
+        return ["unread"]
     old = m.get("parts")
     if not old:  # written before the parts were kept: what changed is not known
         return ["unknown"]
