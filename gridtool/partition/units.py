@@ -96,8 +96,7 @@ def household_units(features: np.ndarray, xy: np.ndarray, hh: np.ndarray, contai
         sites, site_of_feature, cells, site_edges = (cache["sites"], cache["site_of_feature"],
                                                      cache["cells"], cache["site_edges"])
     else:
-        sites, site_of_feature = np.unique(np.round(xy, 3), axis=0, return_inverse=True)
-        site_of_feature = np.asarray(site_of_feature).reshape(-1)
+        sites, site_of_feature = _distinct_rows(np.round(xy, 3))
         cells, plain = _voronoi(sites, container, with_plain=True)
         site_edges = _site_edges(sites, barriers, barrier_affinity, cells=cells, plain=plain)
         if cache is not None:
@@ -145,6 +144,20 @@ def household_units(features: np.ndarray, xy: np.ndarray, hh: np.ndarray, contai
                      edges_a=np.concatenate([ea1, ea2]).astype(np.int64),
                      edges_b=np.concatenate([eb1, eb2]).astype(np.int64),
                      affinity=np.concatenate([ef1.astype(float), np.full(len(ea2), PART_AFFINITY)]))
+
+
+def _distinct_rows(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(xy, axis=0, return_inverse=True)`` for an (n, 2) float array: the distinct
+    rows in lexicographic order and the row of each input. A sort on the two columns instead of
+    NumPy's sort of structured rows, about three times faster (once per grid drawn)."""
+    order = np.lexsort((xy[:, 1], xy[:, 0]))
+    s = xy[order]
+    head = np.ones(len(s), dtype=bool)
+    if len(s) > 1:
+        head[1:] = (s[1:] != s[:-1]).any(axis=1)
+    inverse = np.empty(len(s), dtype=np.int64)
+    inverse[order] = np.cumsum(head) - 1
+    return s[head], inverse
 
 
 def _voronoi(sites: np.ndarray, container, *, with_plain: bool = False):
@@ -239,7 +252,9 @@ def _site_edges(sites: np.ndarray, barriers, barrier_affinity, cells=None, plain
         known = np.zeros(len(pa), dtype=bool)
         if plain is not None and n_del:
             dp = np.concatenate(cand[:n_del]).astype(np.int64)
-            is_del = np.isin(key, dp[:, 0] * n + dp[:, 1])
+            # Every Delaunay pair is among the sorted distinct keys: found by bisection, not isin.
+            is_del = np.zeros(len(key), dtype=bool)
+            is_del[np.searchsorted(key, dp[:, 0] * n + dp[:, 1])] = True
             known = is_del & plain[pa[:, 0]] & plain[pa[:, 1]]
         touch = known.copy()
         test = ~known
