@@ -187,18 +187,21 @@ def _voronoi(sites: np.ndarray, container, *, with_plain: bool = False):
     empty = shapely.is_empty(out)
     if empty.any():  # a site on the container's edge: keep a sliver so the unit has a shape
         out[empty] = shapely.intersection(shapely.buffer(shapely.points(sites[empty]), 2.0), container)
-    before = out.copy()
-    out = _one_piece_cells(out, sites)
+    changed: list[int] = []
+    out = _one_piece_cells(out, sites, changed=changed)
     if not with_plain:
         return out
-    same = np.fromiter((x is y for x, y in zip(out, before)), dtype=bool, count=len(out))
+    same = np.ones(len(out), dtype=bool)
+    same[changed] = False
     plain = ~edge & ~empty & same if matched_in_order else np.zeros(len(out), dtype=bool)
     return out, plain
 
 
-def _one_piece_cells(cells: np.ndarray, sites: np.ndarray) -> np.ndarray:
+def _one_piece_cells(cells: np.ndarray, sites: np.ndarray, *, changed: list | None = None) -> np.ndarray:
     """A cell cut in pieces by a bend of its block keeps the piece at its site; the other pieces
-    go to the cell they share most border with, so every unit is one piece on the map."""
+    go to the cell they share most border with, so every unit is one piece on the map.
+    ``changed``, when given a list, receives the index of every cell replaced (the others are
+    the objects given, untouched)."""
     pt = shapely.points(sites)
     orphans = []
     for i in np.flatnonzero(shapely.get_num_geometries(cells) > 1):
@@ -208,6 +211,8 @@ def _one_piece_cells(cells: np.ndarray, sites: np.ndarray) -> np.ndarray:
         d = shapely.distance(np.array(parts, dtype=object), pt[i])
         k = int(np.argmin(d))
         cells[i] = parts[k]
+        if changed is not None:
+            changed.append(int(i))
         orphans.extend(q for j, q in enumerate(parts) if j != k)
     if orphans:
         tree = shapely.STRtree(cells)
@@ -218,6 +223,8 @@ def _one_piece_cells(cells: np.ndarray, sites: np.ndarray) -> np.ndarray:
             shared = shapely.length(shapely.intersection(shapely.boundary(cells[cand]), shapely.buffer(q, 0.01)))
             j = int(cand[int(np.argmax(shared))])
             cells[j] = shapely.union_all([cells[j], q])
+            if changed is not None:
+                changed.append(j)
     return cells
 
 
