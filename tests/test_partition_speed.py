@@ -231,3 +231,100 @@ def test_lines_along_is_the_plain_tree_query(seed):
         assert len(got_i) > len(pts) // 2
         np.testing.assert_array_equal(got_i, qi[near])
         np.testing.assert_array_equal(got_s, qs[near])
+
+
+def _reference_contract_pockets(us, pocket_of, lo):
+    """contract_pockets as first written: loops over the units."""
+    g = us.graph
+    n = len(g)
+    lab = np.array([pocket_of.get(int(b), -1) for b in us.block.tolist()], dtype=np.int64)
+    tot: dict[int, int] = {}
+    for u in range(n):
+        if lab[u] >= 0:
+            tot[int(lab[u])] = tot.get(int(lab[u]), 0) + int(g.w[u])
+    small = {p for p, t in tot.items() if t < lo}
+    members: dict[int, list[int]] = {}
+    for u in range(n):
+        if lab[u] in small:
+            members.setdefault(int(lab[u]), []).append(u)
+    if not any(len(m) > 1 for m in members.values()):
+        return None
+    node = np.full(n, -1, dtype=np.int64)
+    groups: list[list[int]] = []
+    for u in range(n):
+        if node[u] >= 0:
+            continue
+        grp = members[int(lab[u])] if lab[u] in small else [u]
+        node[grp] = len(groups)
+        groups.append(grp)
+    w = np.array([int(g.w[grp].sum()) for grp in groups], dtype=np.int64)
+    area = np.array([float(g.area[grp].sum()) for grp in groups])
+    xy = np.array([(g.xy[grp] * g.area[grp, None]).sum(axis=0) / max(float(g.area[grp].sum()), 1e-9)
+                   for grp in groups]).reshape(-1, 2)
+    ea, eb, ef = g._edges
+    na, nb = node[ea], node[eb]
+    keep = na != nb
+    return UnitGraph(w, xy, area, na[keep], nb[keep], ef[keep]), groups
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_contract_pockets_is_the_unit_by_unit_contraction(seed):
+    """Small pockets (enclosed by hard lines) become one node each, the same nodes, weights,
+    centres (bit for bit) and edges as the loops gave, whatever the pockets' sizes."""
+    from types import SimpleNamespace
+
+    from gridtool.partition.regions import contract_pockets
+    rng = np.random.default_rng(40 + seed)
+    n = int(rng.integers(30, 300))
+    block = rng.integers(0, max(n // 3, 2), n)  # several units per block, as in a refined region
+    g = UnitGraph(rng.integers(0, 40, n), rng.uniform(0, 900, (n, 2)), rng.uniform(0, 400, n),
+                  rng.integers(0, n, 2 * n), rng.integers(0, n, 2 * n), rng.uniform(0, 9, 2 * n))
+    us = SimpleNamespace(block=block, graph=g)
+    contracted = 0
+    for lo in (0, 60, 300, 10_000):
+        pocket_of = {int(b): int(rng.integers(0, 8)) for b in np.unique(block) if rng.random() < 0.6}
+        want = _reference_contract_pockets(us, pocket_of, lo)
+        got = contract_pockets(us, pocket_of, lo)
+        assert (got is None) == (want is None)
+        if want is None:
+            continue
+        contracted += 1
+        assert got[1] == want[1]
+        for a, b in zip((got[0].w, got[0].xy, got[0].area, *got[0]._edges),
+                        (want[0].w, want[0].xy, want[0].area, *want[0]._edges)):
+            assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
+    assert contracted >= 2  # the large bounds leave pockets to merge
+
+
+def test_distinct_sites_are_numpys_unique_rows():
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        n = int(rng.integers(0, 80))
+        # Co-located buildings (many repeats), shared x or y, negative coordinates.
+        xy = np.round(rng.integers(-4, 5, (n, 2)) * rng.choice([1.0, 0.25, 1234.5678]), 3)
+        want, inv = np.unique(xy, axis=0, return_inverse=True)
+        got, ginv = U._distinct_rows(xy)
+        assert np.array_equal(got, want) and np.array_equal(ginv, np.asarray(inv).reshape(-1))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_cut_search_on_any_list_of_nodes(seed, monkeypatch):
+    """The compiled search takes the nodes as a sorted array whatever it is given (a range, an
+    unsorted list): the same grids as the Python reference on the same nodes."""
+    from scipy.spatial import Delaunay
+
+    from gridtool.partition import solver
+    rng = np.random.default_rng(60 + seed)
+    xy = rng.uniform(0, 1000, (250, 2))
+    sm = Delaunay(xy).simplices
+    pairs = np.unique(np.sort(np.concatenate([sm[:, [0, 1]], sm[:, [1, 2]], sm[:, [0, 2]]]), axis=1), axis=0)
+    g = UnitGraph(rng.integers(1, 5, 250), xy, rng.uniform(50, 500, 250), pairs[:, 0], pairs[:, 1],
+                  rng.uniform(0.1, 50, len(pairs)).round(1))
+    nodes = rng.permutation(250).tolist()
+    H = int(g.w.sum())
+    k = next(k for k in range(H // 40, H // 20 + 2) if k and 20 * k <= H <= 40 * k)
+    monkeypatch.setattr(solver, "USE_KERNELS", True)
+    fast = solver.partition(g, nodes, k, 20, 40)
+    monkeypatch.setattr(solver, "USE_KERNELS", False)
+    assert fast is not None and fast == solver.partition(g, nodes, k, 20, 40)
+    assert all(isinstance(u, int) for p in fast for u in p)

@@ -163,31 +163,39 @@ def contract_pockets(us, pocket_of: dict, lo: int):
     Returns (graph, groups: node -> unit indices) or None when there is nothing to merge."""
     g = us.graph
     n = len(g)
-    lab = np.array([pocket_of.get(int(b), -1) for b in us.block.tolist()], dtype=np.int64)
-    tot: dict[int, int] = {}
-    for u in range(n):
-        if lab[u] >= 0:
-            tot[int(lab[u])] = tot.get(int(lab[u]), 0) + int(g.w[u])
-    small = {p for p, t in tot.items() if t < lo}
-    members: dict[int, list[int]] = {}
-    for u in range(n):
-        if lab[u] in small:
-            members.setdefault(int(lab[u]), []).append(u)
-    if not any(len(m) > 1 for m in members.values()):
-        return None
-    node = np.full(n, -1, dtype=np.int64)
-    groups: list[list[int]] = []
-    for u in range(n):  # nodes keep the order of their first unit
-        if node[u] >= 0:
-            continue
-        grp = members[int(lab[u])] if lab[u] in small else [u]
-        node[grp] = len(groups)
-        groups.append(grp)
-    m = len(groups)
-    w = np.array([int(g.w[grp].sum()) for grp in groups], dtype=np.int64)
-    area = np.array([float(g.area[grp].sum()) for grp in groups])
-    xy = np.array([(g.xy[grp] * g.area[grp, None]).sum(axis=0) / max(float(g.area[grp].sum()), 1e-9)
-                   for grp in groups]).reshape(-1, 2)
+    # Arrays, not loops over the units (a region has hundreds; each is refined several times).
+    blocks, inv = np.unique(np.asarray(us.block, dtype=np.int64), return_inverse=True)
+    lab = np.array([pocket_of.get(int(b), -1) for b in blocks.tolist()], dtype=np.int64)[inv.reshape(-1)]
+    inp = lab >= 0
+    plabs, pinv = np.unique(lab[inp], return_inverse=True)
+    tot = np.bincount(pinv.reshape(-1), weights=g.w[inp], minlength=len(plabs))  # whole numbers
+    small_u = np.zeros(n, dtype=bool)
+    small_u[np.flatnonzero(inp)] = tot[pinv.reshape(-1)] < lo
+    if not small_u.any() or len(np.unique(lab[small_u])) == int(small_u.sum()):
+        return None  # no small pocket of more than one unit
+    # Nodes keep the order of their first unit: a small pocket's units form one node, every
+    # other unit one of its own.
+    key = np.where(small_u, lab, -1 - np.arange(n, dtype=np.int64))
+    _, first, kinv = np.unique(key, return_index=True, return_inverse=True)
+    rank = np.empty(len(first), dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(len(first))
+    node = rank[kinv.reshape(-1)]
+    m = len(first)
+    size = np.bincount(node, minlength=m)
+    by_node = np.argsort(node, kind="stable")  # units of each node, ascending
+    groups: list[list[int]] = np.split(by_node, np.cumsum(size)[:-1])
+    groups = [grp.tolist() for grp in groups]
+    # A node of one unit is that unit, with the same arithmetic as the sums below.
+    head = by_node[np.cumsum(size) - size]
+    w = g.w[head].astype(np.int64)
+    area = g.area[head].astype(float)
+    xy = (g.xy[head] * g.area[head, None]) / np.maximum(area, 1e-9)[:, None]
+    for i in np.flatnonzero(size > 1).tolist():
+        grp = groups[i]
+        w[i] = int(g.w[grp].sum())
+        area[i] = float(g.area[grp].sum())
+        xy[i] = (g.xy[grp] * g.area[grp, None]).sum(axis=0) / max(float(g.area[grp].sum()), 1e-9)
+    xy = xy.reshape(-1, 2)
     ea, eb, ef = g._edges
     na, nb = node[ea], node[eb]
     keep = na != nb

@@ -122,9 +122,14 @@ def partition(graph: UnitGraph, nodes: Sequence[int], k: int, lo: int, hi: int, 
     Returns the parts (lists of unit indices) or None when no such cut was found (the caller
     refines the units or reports the village).
     """
-    nodes = sorted(int(i) for i in nodes)
     if k < 1:
         return None
+    if USE_KERNELS:
+        # The compiled search works on sorted arrays; lists are made only for the parts returned.
+        nodes = np.sort(np.arange(nodes.start, nodes.stop, nodes.step, dtype=np.int64) if isinstance(nodes, range)
+                        else np.fromiter((int(i) for i in nodes), dtype=np.int64))
+    else:
+        nodes = sorted(int(i) for i in nodes)
     W = int(graph.w[nodes].sum())
     if not (lo * k <= W <= hi * k):
         return None
@@ -136,7 +141,7 @@ def _solve(g, nodes, k, lo, hi, cancelled, budget):
     """Depth-first: the best cut first; when a side then cannot be split (units too coarse for
     its window), the next best cut of the parent is tried, within a budget of attempts."""
     if k == 1:
-        return [nodes]
+        return [nodes.tolist() if isinstance(nodes, np.ndarray) else nodes]
     if cancelled is not None and cancelled():
         raise CancelledError()
     for (s1, k1), (s2, k2) in _bisect(g, nodes, k, lo, hi):
@@ -169,8 +174,9 @@ def _bisect(g: UnitGraph, nodes: list[int], k: int, lo: int, hi: int):
     A = float(sa.sum())
     sx = xy[nodes_arr, 0]
     sy = xy[nodes_arr, 1]
-    # Centre coordinates on the region to keep the moment sums well conditioned.
-    cx, cy = float(np.mean(sx)), float(np.mean(sy))
+    # Centre coordinates on the region to keep the moment sums well conditioned (sum / n is
+    # np.mean's own arithmetic, without its per-call overhead: thousands of calls per county).
+    cx, cy = float(sx.sum()) / len(sx), float(sy.sum()) / len(sy)
     T = _moments(sa, sx - cx, sy - cy)
     scale = math.sqrt(A) if A > 0 else 1.0
     found = []
@@ -180,12 +186,7 @@ def _bisect(g: UnitGraph, nodes: list[int], k: int, lo: int, hi: int):
         costs, masks = bisect_candidates(indptr, indices, aff, w, xy, area, nodes_arr,
                                          int(a), int(b), float(ideal), cx, cy, T.astype(float),
                                          float(scale), float(CUT_WEIGHT), _DIRS, CANDIDATES_CHECKED)
-        # A mask spans every unit of the graph but is set only on ``nodes`` (sorted): reading it
-        # at the nodes gives the same ascending list as ``np.flatnonzero(masks[d])`` without a
-        # pass over the whole graph per direction and per cut.
-        for d in np.flatnonzero(np.isfinite(costs)).tolist():
-            found.append((float(costs[d]), d, nodes_arr[masks[d, nodes_arr]].tolist(), masks[d]))
-        return _alternatives(found, nodes, k1, k2)
+        return _kernel_alternatives(costs, masks, nodes_arr, k1, k2)
     member = set(nodes)
     # Projections of every unit on the compass directions, computed once for all sweeps.
     ang = 2 * math.pi * np.arange(N_DIRECTIONS) / N_DIRECTIONS
@@ -225,6 +226,27 @@ def _bisect(g: UnitGraph, nodes: list[int], k: int, lo: int, hi: int):
 
 _ANG = 2 * math.pi * np.arange(N_DIRECTIONS) / N_DIRECTIONS
 _DIRS = np.ascontiguousarray(np.column_stack([np.cos(_ANG), np.sin(_ANG)]))
+
+
+def _kernel_alternatives(costs, masks, nodes_arr, k1, k2):
+    """:func:`_alternatives` of the compiled search: the directions by (cost, direction), a cut
+    found from several directions once, at most ``ALTERNATIVES``; each side as a sorted array.
+
+    A mask spans every unit of the graph but is set only on the nodes (sorted): read at the
+    nodes it gives side one in ascending order, and two directions found the same cut exactly
+    when their masks agree there (compared as bytes, not as lists of ints)."""
+    out, seen = [], set()
+    dirs = np.flatnonzero(np.isfinite(costs))
+    for d in dirs[np.lexsort((dirs, costs[dirs]))].tolist():
+        m = masks[d, nodes_arr]
+        key = m.tobytes()
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(((nodes_arr[m], k1), (nodes_arr[~m], k2)))
+        if len(out) == ALTERNATIVES:
+            break
+    return out
 
 
 def _alternatives(found, nodes, k1, k2):

@@ -96,8 +96,7 @@ def household_units(features: np.ndarray, xy: np.ndarray, hh: np.ndarray, contai
         sites, site_of_feature, cells, site_edges = (cache["sites"], cache["site_of_feature"],
                                                      cache["cells"], cache["site_edges"])
     else:
-        sites, site_of_feature = np.unique(np.round(xy, 3), axis=0, return_inverse=True)
-        site_of_feature = np.asarray(site_of_feature).reshape(-1)
+        sites, site_of_feature = _distinct_rows(np.round(xy, 3))
         cells, plain = _voronoi(sites, container, with_plain=True)
         site_edges = _site_edges(sites, barriers, barrier_affinity, cells=cells, plain=plain)
         if cache is not None:
@@ -147,6 +146,20 @@ def household_units(features: np.ndarray, xy: np.ndarray, hh: np.ndarray, contai
                      affinity=np.concatenate([ef1.astype(float), np.full(len(ea2), PART_AFFINITY)]))
 
 
+def _distinct_rows(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(xy, axis=0, return_inverse=True)`` for an (n, 2) float array: the distinct
+    rows in lexicographic order and the row of each input. A sort on the two columns instead of
+    NumPy's sort of structured rows, about three times faster (once per grid drawn)."""
+    order = np.lexsort((xy[:, 1], xy[:, 0]))
+    s = xy[order]
+    head = np.ones(len(s), dtype=bool)
+    if len(s) > 1:
+        head[1:] = (s[1:] != s[:-1]).any(axis=1)
+    inverse = np.empty(len(s), dtype=np.int64)
+    inverse[order] = np.cumsum(head) - 1
+    return s[head], inverse
+
+
 def _voronoi(sites: np.ndarray, container, *, with_plain: bool = False):
     """The Voronoi cell of every site, clipped to ``container``, each in one piece. With
     ``with_plain``, also a mask of the cells left exactly as GEOS drew them (not clipped, not
@@ -174,18 +187,21 @@ def _voronoi(sites: np.ndarray, container, *, with_plain: bool = False):
     empty = shapely.is_empty(out)
     if empty.any():  # a site on the container's edge: keep a sliver so the unit has a shape
         out[empty] = shapely.intersection(shapely.buffer(shapely.points(sites[empty]), 2.0), container)
-    before = out.copy()
-    out = _one_piece_cells(out, sites)
+    changed: list[int] = []
+    out = _one_piece_cells(out, sites, changed=changed)
     if not with_plain:
         return out
-    same = np.fromiter((x is y for x, y in zip(out, before)), dtype=bool, count=len(out))
+    same = np.ones(len(out), dtype=bool)
+    same[changed] = False
     plain = ~edge & ~empty & same if matched_in_order else np.zeros(len(out), dtype=bool)
     return out, plain
 
 
-def _one_piece_cells(cells: np.ndarray, sites: np.ndarray) -> np.ndarray:
+def _one_piece_cells(cells: np.ndarray, sites: np.ndarray, *, changed: list | None = None) -> np.ndarray:
     """A cell cut in pieces by a bend of its block keeps the piece at its site; the other pieces
-    go to the cell they share most border with, so every unit is one piece on the map."""
+    go to the cell they share most border with, so every unit is one piece on the map.
+    ``changed``, when given a list, receives the index of every cell replaced (the others are
+    the objects given, untouched)."""
     pt = shapely.points(sites)
     orphans = []
     for i in np.flatnonzero(shapely.get_num_geometries(cells) > 1):
@@ -195,6 +211,8 @@ def _one_piece_cells(cells: np.ndarray, sites: np.ndarray) -> np.ndarray:
         d = shapely.distance(np.array(parts, dtype=object), pt[i])
         k = int(np.argmin(d))
         cells[i] = parts[k]
+        if changed is not None:
+            changed.append(int(i))
         orphans.extend(q for j, q in enumerate(parts) if j != k)
     if orphans:
         tree = shapely.STRtree(cells)
@@ -205,6 +223,8 @@ def _one_piece_cells(cells: np.ndarray, sites: np.ndarray) -> np.ndarray:
             shared = shapely.length(shapely.intersection(shapely.boundary(cells[cand]), shapely.buffer(q, 0.01)))
             j = int(cand[int(np.argmax(shared))])
             cells[j] = shapely.union_all([cells[j], q])
+            if changed is not None:
+                changed.append(j)
     return cells
 
 
@@ -239,7 +259,9 @@ def _site_edges(sites: np.ndarray, barriers, barrier_affinity, cells=None, plain
         known = np.zeros(len(pa), dtype=bool)
         if plain is not None and n_del:
             dp = np.concatenate(cand[:n_del]).astype(np.int64)
-            is_del = np.isin(key, dp[:, 0] * n + dp[:, 1])
+            # Every Delaunay pair is among the sorted distinct keys: found by bisection, not isin.
+            is_del = np.zeros(len(key), dtype=bool)
+            is_del[np.searchsorted(key, dp[:, 0] * n + dp[:, 1])] = True
             known = is_del & plain[pa[:, 0]] & plain[pa[:, 1]]
         touch = known.copy()
         test = ~known
