@@ -17,6 +17,12 @@ header did not say and the values did. ``--field incidents.time=COLUMN`` and
 Written by hand because pandas' ``to_datetime`` reads one format per column, while these tables mix
 ``2024-03-05 21:34``, ``2024/3/5 21:34:00``, ``2024年3月5日21时34分``, ``20240305213400``,
 Excel date cells and Excel serial numbers (45356.9) in the same column.
+
+A 接处警 system's own summary often writes the date without its year (``11月3日21时``). Such a
+value takes the year that puts it nearest the column's dated rows (``12月30日`` in a sheet of
+January rows is last year's); with no dated row at all its clock time still counts for the peak
+hours and its date stays unknown. :func:`yearless` finds these rows so that the check can say what
+was assumed.
 """
 
 from __future__ import annotations
@@ -43,6 +49,10 @@ _DATE_RE = re.compile(
     r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
     r"(?:\s*[T ]?\s*(\d{1,2})\s*[:：时点]\s*(\d{1,2})?\s*(?:[:：分]\s*(\d{1,2}(?:\.\d+)?)?\s*秒?)?)?\s*$")
 _COMPACT_RE = re.compile(r"^\s*(\d{4})(\d{2})(\d{2})(?:[ T]?(\d{2})(\d{2})(\d{2})?)?\s*$")
+#: A date without its year, as 接处警 summaries write it: ``11月3日21时``, ``11月3日 21:14``.
+_MONTH_DAY_RE = re.compile(
+    r"^\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]"
+    r"(?:\s*(\d{1,2})\s*[:：时点]\s*(\d{1,2})?\s*(?:[:：分]\s*(\d{1,2})?\s*秒?)?)?\s*$")
 _CLOCK_RE = re.compile(r"^\s*(\d{1,2})\s*[:：时点]\s*(\d{1,2})?\s*(?:[:：分]\s*(\d{1,2})?\s*秒?)?\s*$")
 _EXCEL_EPOCH = datetime(1899, 12, 30)
 
@@ -95,12 +105,63 @@ def parse_clock(value) -> float | None:
     return int(m.group(1)) + int(m.group(2) or 0) / 60 + int(m.group(3) or 0) / 3600
 
 
+def _month_day(value) -> tuple[int, int, int | None, int, int] | None:
+    """``11月3日21时14分`` → (11, 3, 21, 14, 0); ``11月3日`` → (11, 3, None, 0, 0); else None."""
+    if value is None or not isinstance(value, str):
+        return None
+    m = _MONTH_DAY_RE.match(value)
+    if not m:
+        return None
+    mo, d, h, mi, s = (int(g) if g else None for g in m.groups())
+    try:
+        date(2000, mo, d)  # a leap year: 2月29日 is a date, 2月30日 is not
+    except ValueError:
+        return None
+    if h is not None and (h > 23 or (mi or 0) > 59 or (s or 0) > 59):
+        return None
+    return mo, d, h, mi or 0, s or 0
+
+
+def _nearest_year(mo: int, d: int, ref: datetime) -> int | None:
+    """The year, next to ``ref``'s, that puts month ``mo`` day ``d`` nearest ``ref``."""
+    best = None
+    for y in (ref.year - 1, ref.year, ref.year + 1):
+        try:
+            gap = abs((datetime(y, mo, d) - ref).total_seconds())
+        except ValueError:  # 2月29日 outside a leap year, 4月31日
+            continue
+        if best is None or gap < best[0]:
+            best = (gap, y)
+    return best[1] if best else None
+
+
+def yearless(values) -> np.ndarray:
+    """Which values are dates written without a year (``11月3日21时``): see the module docstring."""
+    return np.array([parse_time(v)[0] is None and _month_day(v) is not None for v in values], dtype=bool)
+
+
 def parse_times(values) -> tuple[pd.Series, pd.Series]:
-    """A column → (``datetime64`` with NaT where unreadable, hour of day with NaN where unknown)."""
+    """A column → (``datetime64`` with NaT where unreadable, hour of day with NaN where unknown).
+
+    Dates without a year take the one nearest the column's dated rows (see the module docstring)."""
+    index = values.index if isinstance(values, pd.Series) else None
+    values = list(values)
     parsed = [parse_time(v) for v in values]
-    times = pd.Series(pd.to_datetime([p[0] for p in parsed], errors="coerce"), index=getattr(values, "index", None))
-    hours = pd.Series([(p[0].hour + p[0].minute / 60) if p[0] is not None and p[1] else np.nan for p in parsed],
-                      index=times.index, dtype=float)
+    hour_only: dict[int, float] = {}   # year-less rows of a sheet with no dated row: the clock alone
+    md = {i: _month_day(v) for i, (v, p) in enumerate(zip(values, parsed)) if p[0] is None}
+    md = {i: x for i, x in md.items() if x is not None}
+    if md:
+        dated = pd.Series([p[0] for p in parsed if p[0] is not None], dtype="datetime64[ns]")
+        ref = dated.quantile(0.5).to_pydatetime() if len(dated) else None
+        for i, (mo, d, h, mi, s) in md.items():
+            y = _nearest_year(mo, d, ref) if ref is not None else None
+            if y is not None:
+                parsed[i] = (datetime(y, mo, d, h or 0, mi, s), h is not None)
+            elif h is not None:
+                hour_only[i] = h + mi / 60
+    times = pd.Series(pd.to_datetime([p[0] for p in parsed], errors="coerce"), index=index)
+    hours = pd.Series([hour_only.get(i, (p[0].hour + p[0].minute / 60) if p[0] is not None and p[1] else np.nan)
+                       for i, p in enumerate(parsed)], index=times.index, dtype=float)
     return times, hours
 
 
@@ -125,7 +186,7 @@ def _readable_share(series: pd.Series, ok) -> float:
 
 
 def _is_time(v) -> bool:
-    return parse_time(v)[0] is not None
+    return parse_time(v)[0] is not None or _month_day(v) is not None
 
 
 def _is_clock(v) -> bool:

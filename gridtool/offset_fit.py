@@ -18,7 +18,7 @@ grid a small sheet alone almost never is: there pooling helps.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -51,6 +51,7 @@ MAX_CHANCE = 0.05    # … nor so few that a coin would do as well (one-sided si
 SMALL_NEAR_M = 30.0      # once converted, every point is at a road (a station's door, a 警务室 on the street)
 SMALL_RATIO = 3.0        # as read, every point is several times farther …
 SMALL_FAR_M = 60.0       # … and farther than a station's door is from its road
+EXIT_FAR_M = 20.0        # a 卡口 stands on the carriageway: 20 m off it is already off
 SMALL_RADIUS_M = 1000.0  # the neighbourhood whose spots say how near a road a point lands by luck
 SMALL_STEP_M = 40.0      # spacing of those spots
 SMALL_CHANCE = 0.002     # chance that random spots come as near the roads as the converted points did
@@ -150,7 +151,7 @@ def _fisher(chances: np.ndarray) -> float:
     return t * sum((-math.log(t)) ** k / math.factorial(k) for k in range(len(chances)))
 
 
-def fit_small(points: gpd.GeoSeries, reference, *, index=None) -> list[OffsetFit]:
+def fit_small(points: gpd.GeoSeries, reference, *, index=None, far_m: float = SMALL_FAR_M) -> list[OffsetFit]:
     """Like :func:`fit_offsets` for a handful of points, with each point's luck measured locally.
 
     Around every point, spots on a SMALL_STEP_M lattice within SMALL_RADIUS_M (inside the
@@ -158,7 +159,8 @@ def fit_small(points: gpd.GeoSeries, reference, *, index=None) -> list[OffsetFit
     share of spots as near as the converted point is the chance of landing that near by luck
     (in a dense city 20 m from a street is common, among fields it is rare). The chances of all
     points combine (Fisher); ``chance`` is that of the converted points, and of the points as
-    read must stay unremarkable, or the points were on the roads all along."""
+    read must stay unremarkable, or the points were on the roads all along. As read, every point
+    must be at least ``far_m`` from the reference."""
     nearest, covered, _ = index or _index(reference)
     as_read = points.values
     inside = covered(as_read)
@@ -190,7 +192,7 @@ def fit_small(points: gpd.GeoSeries, reference, *, index=None) -> list[OffsetFit
                         chance=_fisher(np.array([share(d, s) for d, s in zip(conv, local)])),
                         max_converted_m=float(conv.max()))
         ok = (fit.points == len(as_read) and fit.closer == fit.points and fit.max_converted_m <= SMALL_NEAR_M
-              and bool(np.all(read >= SMALL_RATIO * conv)) and bool(np.all(read >= SMALL_FAR_M))
+              and bool(np.all(read >= SMALL_RATIO * conv)) and bool(np.all(read >= far_m))
               and _fisher(np.array([share(d, s) for d, s in zip(read, local)])) > SMALL_READ_CHANCE)
         out.append(fit if ok else OffsetFit(offset, fit.points, fit.median_read_m, fit.median_converted_m,
                                             fit.closer, fit.moved, chance=1.0,
@@ -308,6 +310,38 @@ def check_offsets(project) -> list[Problem]:
     return out
 
 
+def check_sheet(gdf: gpd.GeoDataFrame, lyr, project, *, role: str, name_zh: str, name_en: str,
+                far_m: float = EXIT_FAR_M) -> Problem | None:
+    """A point sheet read beside the project (the 卡口 of a sealing exercise), judged as
+    :func:`check_offsets` judges the project's own layers: the warning, or None.
+
+    ``gdf`` is the sheet in the project's CRS, ``lyr`` the loaded layer it came from (its source
+    and how its CRS was read), ``role`` the name of its ``--crs-in`` option and ``name_zh`` /
+    ``name_en`` what the user calls these points. Without this check a 卡口 sheet copied from
+    高德 is read as WGS84 and each 卡口 snaps to whatever road lies 500 m away: a wrong plan.
+    ``far_m``: how far off its road a point of this kind already is (see :func:`fit_small`)."""
+    if not len(gdf) or not _lonlat_read(lyr):
+        return None
+    ref = _reference(project, role)
+    points = _points(gdf)
+    if ref is None or not len(points):
+        return None
+    ref_role, ref_lyr, geoms = ref
+    index = _index(geoms)
+    best = clear_offset(fit_offsets(points, geoms, index=index)) if len(points) >= MIN_POINTS else None
+    if best is None:
+        # 卡口 lie where roads leave the area, so some fall beyond the roads' extent: the few inside
+        # are judged one by one, as a 派出所's short sheet is
+        inside = points[index[1](points.values)]
+        if 0 < len(inside) < MIN_POINTS:
+            best = clear_small_offset(fit_small(inside, geoms, index=index, far_m=far_m))
+    if best is None:
+        return None
+    warning = _offset_warning(role, lyr, ref_role, ref_lyr, best, [], names=(name_zh, name_en))
+    return replace(warning, fix_zh=f"加 --crs-in {role}={best.offset} 重新运行（不必重新导入项目）。",
+                   fix_en=f"run again with --crs-in {role}={best.offset} (the project needs no new import).")
+
+
 def _fits_wgs84(role, lyr, ref_role, ref_lyr, fits: list[OffsetFit]) -> Problem:
     to_zh, to_en = REFERENCES[ref_role]
     read = f"{fits[0].median_read_m:.0f}"
@@ -324,8 +358,10 @@ def _fits_wgs84(role, lyr, ref_role, ref_lyr, fits: list[OffsetFit]) -> Problem:
         role=role, file=lyr.source, layer=lyr.source_layer)
 
 
-def _offset_warning(role, lyr, ref_role, ref_lyr, best: OffsetFit, pooled_with: list[str]) -> Problem:
+def _offset_warning(role, lyr, ref_role, ref_lyr, best: OffsetFit, pooled_with: list[str], *,
+                    names: tuple[str, str] | None = None) -> Problem:
     off, zh_app, en_app, zh_choice, en_choice = OFFSET_NAMES[best.offset]
+    name_zh, name_en = names or (ROLES[role].zh, role)
     to_zh, to_en = REFERENCES[ref_role]
     ref_name = _name(ref_lyr, ref_role)
     read = f"{best.median_read_m:.0f}"
@@ -336,10 +372,10 @@ def _offset_warning(role, lyr, ref_role, ref_lyr, best: OffsetFit, pooled_with: 
         if pooled_with else ""
     return Problem(
         "warning", "lonlat_offset_suspected",
-        f"“{ROLES[role].zh}”图层的坐标很可能取自{zh_app}地图（{off} 坐标），却按 WGS84 读入：到{to_zh}"
+        f"“{name_zh}”图层的坐标很可能取自{zh_app}地图（{off} 坐标），却按 WGS84 读入：到{to_zh}"
         f"（{ROLES[ref_role].zh}图层 {ref_name}）的中位距离按 WGS84 为 {read} 米，按 {off} 换算后为 "
         f"{conv} 米（{best.moved} 个点中 {best.closer} 个更近{pool_zh}）；未自动换算，这些点现在偏移数百米",
-        f"the {role} coordinates were most likely picked on {en_app} maps ({off}) but were read as "
+        f"the {name_en} coordinates were most likely picked on {en_app} maps ({off}) but were read as "
         f"WGS84: median distance to {to_en} ({ref_role} layer {ref_name}) {read} m as read → {conv} m "
         f"as {off} ({best.closer} of {best.moved} points closer{pool_en}); nothing was converted, the "
         "points now lie hundreds of metres off",
@@ -349,4 +385,4 @@ def _offset_warning(role, lyr, ref_role, ref_lyr, best: OffsetFit, pooled_with: 
         role=role, file=lyr.source, layer=lyr.source_layer)
 
 
-__all__ = ["OffsetFit", "check_offsets", "clear_offset", "clear_small_offset", "fit_offsets", "fit_small"]
+__all__ = ["OffsetFit", "check_offsets", "check_sheet", "clear_offset", "clear_small_offset", "fit_offsets", "fit_small"]

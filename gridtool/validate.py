@@ -28,6 +28,7 @@ from . import limits
 from .columns import find_column
 from .crs import offset_to_wgs84, robust_bounds, wgs84_to_offset
 from .errors import GridtoolError, feature_id_zh
+from .incidents import yearless
 from .maps.privacy import mask_value
 from .offset_fit import check_offsets
 from .problems import Problem
@@ -763,6 +764,9 @@ def _check_incidents(project: Project) -> list[Problem]:
         bad = gdf["time"].isna()
         if raw is not None:
             bad &= raw.notna() & (raw.astype(str).str.strip() != "")
+            hour = gdf["hour"] if "hour" in gdf else pd.Series(np.nan, index=gdf.index)
+            out += _incident_years(lyr, raw, src, hour)
+            bad &= ~yearless(raw) | hour.isna()  # 11月3日21时 in a sheet without a year: its hour counts
         if bad.any():
             out.append(Problem(
                 "warning", "incident_time_unreadable", f"{int(bad.sum())} 条警情的时间无法识别，不计入高发时段",
@@ -784,6 +788,29 @@ def _check_incidents(project: Project) -> list[Problem]:
                 fix_en="check these records' coordinates, or that spot will look like a hot spot.",
                 features=_ids(gdf, same), bounds=_bounds(gdf[same]), **_where(lyr)))
     return out
+
+
+def _incident_years(lyr, raw: pd.Series, src: str, hour: pd.Series) -> list[Problem]:
+    """Times written without a year (11月3日21时): say which year they were given, or that their date
+    is unknown and only their clock time counts, so that nobody reads a guessed date as the record's."""
+    gdf = lyr.gdf
+    nyear = yearless(raw) & (gdf["time"].notna() | hour.notna()).to_numpy()  # the rest are unreadable
+    if not nyear.any():
+        return []
+    n = int(nyear.sum())
+    years = gdf.loc[nyear, "time"].dropna().dt.year
+    example = str(raw[nyear].iloc[0]).strip()
+    if len(years):
+        ys = "、".join(str(y) for y in sorted(years.unique()))
+        zh = f"{n} 条警情的时间没有年份（如“{example}”），按本表其他警情的日期读作 {ys} 年"
+        en = f"{n} incident time(s) have no year (e.g. {example!r}); read as {ys}, the year of the sheet's other records"
+    else:
+        zh = f"{n} 条警情的时间没有年份（如“{example}”），日期不详，只按时刻计入高发时段"
+        en = f"{n} incident time(s) have no year (e.g. {example!r}): the date is unknown; only the clock time counts for the peak hours"
+    return [Problem("warning", "incident_time_no_year", zh, en,
+                    fix_zh="核对年份；如不对，在表格中把这些时间写全，如 2026/11/3 21:14。",
+                    fix_en="check the year; if it is wrong, write the full date in the sheet, e.g. 2026/11/3 21:14.",
+                    field=src, features=_ids(gdf, nyear), **_where(lyr))]
 
 
 #: What the road graph reports about the drawn network (see :mod:`gridtool.routing.road_defects`).

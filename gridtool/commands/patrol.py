@@ -213,6 +213,7 @@ def _read_exits(project, args):
     ``--encoding exits=…`` and ``--field exits.name=…``; prints the columns used and the loader's
     warnings (a CRS assumed, no name column) as ``import`` does."""
     from ..layers import load_layer
+    from ..offset_fit import check_sheet
     from .data import how_zh, print_columns
     lyr = load_layer("places", args.exits, **file_options(args, "exits"))
     cols = ", ".join(f"{k}:{v}" for k, v in lyr.columns_used.items() if k != "category")  # exits need none
@@ -225,6 +226,9 @@ def _read_exits(project, args):
     gdf = lyr.gdf
     if project.crs is not None and gdf.crs is not None and not gdf.crs.equals(project.crs):
         gdf = gdf.to_crs(project.crs)
+    offset = check_sheet(gdf, lyr, project, role="exits", name_zh="卡口", name_en="exits")
+    if offset is not None:
+        print(offset.format(fmt_lang(args)))
     return gdf
 
 
