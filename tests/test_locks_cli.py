@@ -176,7 +176,7 @@ def test_lock_alone_redraws_the_projects_own_plan_and_batch_options_are_refused(
     # the lock is carried: redrawing from that output keeps it without --lock
     out2 = d / "locked2.gpkg"
     assert main(["partition", str(plans["raw"]), "--previous", str(out), "--out", str(out2), *FAST]) == 0
-    assert "已锁定的网格保持不变" in capsys.readouterr().out and _members(out2, code) == before
+    assert f"上一版中已锁定的网格仍锁定：{code}" in capsys.readouterr().out and _members(out2, code) == before
     assert main(["partition", str(plans["raw"]), "--previous", str(out), "--workers", "2",
                  "--out", str(d / "x.gpkg"), *FAST]) == 2
     err = capsys.readouterr().err
