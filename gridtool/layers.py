@@ -280,6 +280,8 @@ def _normalise_columns(gdf: gpd.GeoDataFrame, role: str, fields: dict[str, str],
 
     if role == "households" and fields.get("name"):
         pick("name")  # the householder's name column (--field households.name=户主): flagged personal
+    if role == "households" and fields.get("id"):
+        pick("id")  # --field households.id=门牌号: the households' ids (src_id), stable across rosters
     if role in ("households", "party_members"):
         chosen = fields.get("hh", loose.get("hh"))
         per_row = role == "households" and chosen == ONE_PER_ROW and ONE_PER_ROW not in gdf.columns
@@ -628,6 +630,14 @@ def load_layer(role: str, path: str, *, crs_in: str | CrsSpec | None = None,
         from .lineclasses import read_mapping
         line_classes = read_mapping(line_classes)
     gdf = _normalise_columns(gdf, role, fields, raw, used, loose, details, problems, line_classes, classes)
+    if role == "households":
+        from .household_ids import ids_from_column, row_ids_warning
+        if fields.get("id"):
+            ids = ids_from_column(gdf, used["id"], ids)
+        elif raw.ids is None and not (raw.format == "OSM" and "osm_id" in raw.gdf):
+            warn = row_ids_warning(gdf, file=raw.path, layer=raw.layer, example=ids.astype(str).head(2).tolist())
+            if warn is not None:
+                problems.append(warn)
     gdf["src_id"] = ids.loc[gdf.index].astype(str).values
     gdf = _safe_column_names(gdf).reset_index(drop=True)
     sens = sensitive_columns(gdf.drop(columns=["src_id"]), personal_role=ROLES[role].personal)

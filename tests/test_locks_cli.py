@@ -177,7 +177,7 @@ def test_lock_alone_redraws_the_projects_own_plan_and_batch_options_are_refused(
     out2 = d / "locked2.gpkg"
     assert main(["partition", str(plans["raw"]), "--previous", str(out), "--out", str(out2), *FAST]) == 0
     said = capsys.readouterr().out
-    assert "上一版中已锁定的网格仍锁定" in said and f"锁定网格保持不变（户、楼栋、形状）：{code}" in said
+    assert f"上一版中已锁定的网格仍锁定：{code}" in said and f"锁定网格保持不变（户、楼栋、形状）：{code}" in said
     assert _members(out2, code) == before
     assert main(["partition", str(plans["raw"]), "--previous", str(out), "--workers", "2",
                  "--out", str(d / "x.gpkg"), *FAST]) == 2

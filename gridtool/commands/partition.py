@@ -258,6 +258,10 @@ def cmd_partition(args) -> int:
     _print_locked_out_of_bounds(args, gp.grids_, locked)
     if redraw and {"households_total", "codes_kept"} <= set(rep["plan"].get("redraw") or {}):
         _print_redraw(args, rep["plan"]["redraw"], rep.get("totals") or {})
+    elif locked:  # a new partition around locked grids: what became of their sub-grids
+        from ..partition.locked_subgrids import locked_subgrid_lines
+        for zh, en in locked_subgrid_lines((rep["plan"].get("redraw") or {}).get("locked_subgrids") or []):
+            say(args, zh, en)
     return 0
 
 
@@ -334,7 +338,8 @@ def _partition_redraw(args) -> int:
                             processes=args.processes, progress=show)
         else:
             gp = GridPartitioner(**_partition_params(args), processes=args.processes).fit(
-                project, previous=own.grids, locked=lock, match="grid", progress=show)
+                project, previous=own.grids, locked=lock, match="grid", progress=show,
+                previous_subgrids=project.layers["subgrids"].gdf if "subgrids" in project.layers else None)
     apply_to_project(project, gp, previous=carry_from)
     rep = gp.report_
     if carry_from is None:

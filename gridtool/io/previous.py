@@ -60,8 +60,9 @@ class PreviousLayers:
     #: old code → new code of grids the plan's own redraw renumbered under a recoded village
     #: (``plan.redraw.recoded`` of gridtool's project), to say what last year's code is now
     recoded: dict = field(default_factory=dict)
-    #: gridtool's own project with a sub-grid ledger (楼长, 网格助理 joined onto the sub-grids): its
-    #: sub-grids, that join log and their personal columns (:mod:`gridtool.partition.subgrid_ledger`)
+    #: gridtool's own project: its sub-grids (the locked grids keep them, :mod:`gridtool.partition.locked_subgrids`)
+    #: and, with a sub-grid ledger (楼长, 网格助理 joined onto the sub-grids), that join log and their
+    #: personal columns (:mod:`gridtool.partition.subgrid_ledger`)
     subgrids: gpd.GeoDataFrame | None = None
     subgrid_joins: list[dict] = field(default_factory=list)
     subgrid_sensitive: dict = field(default_factory=dict)
@@ -129,7 +130,7 @@ def read_previous(spec: str, *, code_field: str | None = None, crs_in=None, crs_
     return PreviousLayers(grids=grids, households=households, file=raw.path, layer=raw.layer, code_column=col,
                           code_found_by=how, crs=crs_label, hh_column=hh_col, locked=locked, problems=problems,
                           joins=joins, sensitive=sensitive, recoded=meta.get("recoded") or {},
-                          subgrids=_subgrids_of(p, gdf.crs) if sub_joins else None, subgrid_joins=sub_joins,
+                          subgrids=_subgrids_of(p, raw.layer, gdf.crs), subgrid_joins=sub_joins,
                           subgrid_sensitive=meta.get("subgrid_sensitive") or {})
 
 
@@ -306,8 +307,11 @@ def _meta_of(path: Path, grids_layer: str | None) -> dict:
             "recoded": recoded_table(meta.get("parameters") or {})}
 
 
-def _subgrids_of(path: Path, crs) -> gpd.GeoDataFrame | None:
-    """The previous project's sub-grids layer (its joined 楼长 / 网格助理 columns), when it has one."""
+def _subgrids_of(path: Path, grids_layer: str | None, crs) -> gpd.GeoDataFrame | None:
+    """The previous project's sub-grids layer (its codes, polygons and joined 楼长 / 网格助理 columns),
+    when it has one."""
+    if suffix_of(path) != ".gpkg" or grids_layer in (None, "subgrids", "households"):
+        return None
     try:
         if "subgrids" not in list_layers(path):
             return None

@@ -231,7 +231,8 @@ class GridPartitioner(RedrawMixin):
 
     # ------------------------------------------------------------------------------------------
     def fit(self, data, *, previous: gpd.GeoDataFrame | None = None, locked: Iterable[str] = (),
-            match: str = "auto", previous_households: gpd.GeoDataFrame | None = None, fresh: bool = False,
+            match: str = "auto", previous_households: gpd.GeoDataFrame | None = None,
+            previous_subgrids: gpd.GeoDataFrame | None = None, fresh: bool = False,
             progress: Callable[[float, str], None] | None = None,
             cancelled: Callable[[], bool] | None = None) -> "GridPartitioner":
         """Partition ``data`` into grids and sub-grids.
@@ -253,6 +254,9 @@ class GridPartitioner(RedrawMixin):
             takes the first that applies (see :mod:`.previous`).
         previous_households : geopandas.GeoDataFrame, optional
             The previous plan's households, matched by position.
+        previous_subgrids : geopandas.GeoDataFrame, optional
+            The previous plan's sub-grids (``code``, ``grid``): a locked grid keeps its own (codes,
+            polygons, buildings) instead of having them drawn again (:mod:`.locked_subgrids`).
         fresh : bool
             Draw the unlocked grids from scratch around the locked ones instead of repairing them.
         progress : callable, optional
@@ -358,6 +362,7 @@ class GridPartitioner(RedrawMixin):
             self._lines, self._points = lines, pts  # for the crossings measured on the drawn grids
 
             self._previous = None
+            self._locked_subgrids: list[dict] = []
             self.changes_ = None
             locked_grids: dict[int, list[DraftGrid]] = {}
             gone = np.zeros(len(blocks.gdf), dtype=bool)
@@ -430,8 +435,16 @@ class GridPartitioner(RedrawMixin):
                 for g in grids:  # pieces of blocks cut by locked grids are their blocks again
                     g.blocks = {int(self._parent[b]) for b in g.blocks}
             work = None
+            kept_subs: dict = {}
+            if self._previous is not None and self.subgrids:
+                from .locked_subgrids import kept_subgrids
+                kept_subs, self._locked_subgrids = kept_subgrids(
+                    {r: g.prev for r, g in enumerate(grids) if g.locked}, self.grids_["code"].astype(str).tolist(),
+                    self._previous.codes, self._assign, self._previous.sub_parts, previous_subgrids, xy, crs=crs,
+                    sub_min=self.sub_min, sub_max=self.sub_max)
             if workers is not None and self.subgrids:  # the workers start on the sub-grids now
                 work = subgrid_work(self.grids_, self._assign)
+                work = ([gi for gi in work[0] if gi not in kept_subs], work[1])
                 workers.submit(work, self.grids_.geometry.values, self._ctx,
                                dict(sub_min=self.sub_min, sub_max=self.sub_max, sub_target=self.sub_target))
             self.special_grids_ = special_layer(special_rows, self._work_blocks if self._previous is not None
@@ -443,7 +456,8 @@ class GridPartitioner(RedrawMixin):
                 say(0.88, "子网格 / sub-grids")
                 self.subgrids_, self._sub_assign = draw_subgrids(
                     self.grids_, self.households_, self._assign, self._ctx, sub_min=self.sub_min,
-                    sub_max=self.sub_max, sub_target=self.sub_target, stop=stop, workers=workers, work=work)
+                    sub_max=self.sub_max, sub_target=self.sub_target, stop=stop, workers=workers, work=work,
+                    kept=kept_subs)
             t_sub = time.perf_counter() - t0 - t_blocks - t_grids
             c_sub = time.thread_time() - c0 - c_blocks - c_grids
             t_c = time.perf_counter()
@@ -830,7 +844,8 @@ class GridPartitioner(RedrawMixin):
         if getattr(self, "_special_skipped", None):
             plan["special_places_without_area"] = list(self._special_skipped)
         if self._previous is not None:
-            plan["redraw"] = dict(getattr(self, "_redraw_stats", {}), villages=getattr(self, "_change_rows", []))
+            plan["redraw"] = dict(getattr(self, "_redraw_stats", {}), villages=getattr(self, "_change_rows", []),
+                                  locked_subgrids=getattr(self, "_locked_subgrids", []))
         if self.links_ is not None:
             short = [n for r in self._links_summary for n in r["members_under_min"]]
             linked = int(sum(r["households_linked"] for r in self._links_summary))

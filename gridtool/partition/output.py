@@ -67,8 +67,11 @@ def apply_to_project(project, gp: GridPartitioner, *, source: str = "gridtool pa
             # 楼长 / 网格助理 on last year's sub-grids: kept where the households are the same
             from .subgrid_ledger import carry_subgrid_columns
             theirs = {c for j in previous.subgrid_joins for c in (j.get("columns") or {}).values()}
+            # a locked grid's sub-grids kept by code keep their people, households changed or not
+            locked_subs = {n: o for e in ((gp.report_.get("plan") or {}).get("redraw") or {}).get("locked_subgrids", [])
+                           for n, o in (e.get("codes") or {}).items()}
             kept = carry_subgrid_columns(previous.subgrids, previous.households, theirs, previous.subgrid_sensitive,
-                                         gdf, gp.households_, sensitive) or kept
+                                         gdf, gp.households_, sensitive, same=locked_subs) or kept
             logged = project.parameters.setdefault("joins", [])
             logged[:0] = [j for j in previous.subgrid_joins if j not in logged]
         if kept:
@@ -224,7 +227,10 @@ def fit_own_plan(project, params: dict, *, redraw: bool = False, locked: list[st
     locked = locked_codes(project) if locked is None else sorted(locked)
     previous = grids if (redraw or locked) else None
     gp = GridPartitioner(**params, processes=processes)
-    gp.fit(project, previous=previous, locked=locked, fresh=not redraw, progress=progress, cancelled=cancelled)
+    # The locked grids keep their sub-grids (codes on doorplates, a 楼栋长 each): the project's own.
+    subs = project.layers["subgrids"].gdf if previous is not None and "subgrids" in project.layers else None
+    gp.fit(project, previous=previous, locked=locked, fresh=not redraw, previous_subgrids=subs,
+           progress=progress, cancelled=cancelled)
     measure_ridges(project, gp)
     return gp
 

@@ -77,6 +77,12 @@ class PreviousPlan:
     flags: dict = field(default_factory=dict)
     households_gone: int = 0
     grid_hh_prev: np.ndarray | None = None  # households per previous grid (its hh column), when known
+    #: ``sub_parts[f]``: the (previous sub-grid code, households) pairs of feature ``f`` where the
+    #: previous plan says (empty otherwise): a locked grid keeps its sub-grids with them
+    sub_parts: list[list[tuple[str, int]]] = field(default_factory=list)
+    #: previous codes of grids that held households no longer on the roster (buildings gone, or
+    #: fewer households in a building): changed grids, locked or not
+    gone_codes: set[str] = field(default_factory=set)
 
     @property
     def locked_codes(self) -> list[str]:
@@ -180,8 +186,10 @@ def match_previous(previous: gpd.GeoDataFrame, households: gpd.GeoDataFrame, hh:
             match = "polygons"
 
     parts: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+    sub_parts: list[list[tuple[str, int]]] = [[] for _ in range(n)]
     prev_hh = np.zeros(n, dtype=np.int64)
     gone = 0
+    gone_codes: set[str] = set()
     if match == "grid":
         if "grid" not in households:
             raise MissingColumnError("住户图层没有 grid 字段，无法按住户所属网格匹配",
@@ -193,6 +201,7 @@ def match_previous(previous: gpd.GeoDataFrame, households: gpd.GeoDataFrame, hh:
         for f, (g, p) in enumerate(zip(households["grid"].tolist(), gp)):
             recorded = parse_parts(g, p)
             parts[f], prev_hh[f] = _known_parts(recorded, row_of, int(hh[f]))
+        sub_parts = _sub_parts(households, list(range(n)), hh)
     elif match == "households":
         ph = previous_households
         if "grid" not in ph:
@@ -210,14 +219,21 @@ def match_previous(previous: gpd.GeoDataFrame, households: gpd.GeoDataFrame, hh:
         gp = ph["grid_parts"].tolist() if "grid_parts" in ph else [None] * len(ph)
         gcol = ph["grid"].tolist()
         used = np.zeros(len(ph), dtype=bool)
+        of_prev = [-1] * n  # the previous household row paired with each feature
         for f, j in pairs:
             used[j] = True
+            of_prev[f] = j
             recorded = parse_parts(gcol[j], gp[j])
             ps, had = _known_parts(recorded, row_of, int(phh[j]))
             # The building may hold more or fewer households now: the recorded shares are kept as
             # far as today's count allows; an increase is new households.
             parts[f] = _scale(ps, int(hh[f]))
             prev_hh[f] = had
+            if int(hh[f]) < had:  # fewer households: the grids that held the building lost some
+                gone_codes |= {c for c, _ in recorded}
+        gone_codes |= {c for j in np.flatnonzero(~used).tolist() for c, _ in parse_parts(gcol[j], gp[j])
+                       if phh[j] > 0}
+        sub_parts = _sub_parts(ph, of_prev, hh)
         # Gone: buildings no longer on the roster, and fewer households in a building than before.
         dec = sum(max(0, int(phh[j]) - int(hh[f])) for f, j in pairs)
         gone = int(phh[~used].sum()) + dec
@@ -230,8 +246,27 @@ def match_previous(previous: gpd.GeoDataFrame, households: gpd.GeoDataFrame, hh:
                 prev_hh[f] = int(hh[f])
     pv = PreviousPlan(gdf=prev, codes=codes, locked={row_of[c] for c in locked}, parts=parts,
                       prev_hh=prev_hh, inside=np.asarray(inside, dtype=np.int64), matched_by=match,
-                      flags=flags, households_gone=gone, grid_hh_prev=grid_hh_prev)
+                      flags=flags, households_gone=gone, grid_hh_prev=grid_hh_prev, sub_parts=sub_parts,
+                      gone_codes={c for c in gone_codes if c in row_of})
     return pv
+
+
+def _sub_parts(rows: gpd.GeoDataFrame, of: list[int], hh: np.ndarray) -> list[list[tuple[str, int]]]:
+    """Per feature ``f``, the previous sub-grids of the household row ``of[f]`` of ``rows`` (-1:
+    none), from its ``subgrid`` / ``subgrid_parts``, cut down to today's ``hh[f]`` households as the
+    grid shares are (a feature in one sub-grid has all its households there)."""
+    out: list[list[tuple[str, int]]] = [[] for _ in of]
+    if "subgrid" not in rows:
+        return out
+    sg = rows["subgrid"].tolist()
+    sp = rows["subgrid_parts"].tolist() if "subgrid_parts" in rows else [None] * len(rows)
+    rh = pd.to_numeric(rows["hh"], errors="coerce").fillna(0).to_numpy() if "hh" in rows else np.ones(len(rows))
+    for f, j in enumerate(of):
+        if j < 0:
+            continue
+        recorded = [(c, int(rh[j]) if m is None else m) for c, m in parse_parts(sg[j], sp[j])]
+        out[f] = _scale([(c, m) for c, m in recorded if m > 0], int(hh[f]))
+    return out
 
 
 def _code_text(v) -> str:
@@ -333,15 +368,19 @@ def match_points(a: np.ndarray, b: np.ndarray, tolerance: float) -> list[tuple[i
 
 def change_figures(pv: PreviousPlan, *, features: np.ndarray, hh: np.ndarray, grid: np.ndarray,
                    grid_codes: np.ndarray, grid_village: np.ndarray, hh_all: np.ndarray,
-                   village_of_feature: np.ndarray, renamed: dict | None = None) -> tuple[dict, list[dict]]:
+                   village_of_feature: np.ndarray, renamed: dict | None = None,
+                   also_changed=()) -> tuple[dict, list[dict]]:
     """What a redraw changed against the previous plan, in total and per village.
 
     ``features``, ``hh``, ``grid``: the new plan's assignment rows (a feature's households in a
     base grid); ``grid_codes`` and ``grid_village``: the new grids' codes and village names;
     ``hh_all``: households per feature; ``village_of_feature``: village name of every feature
     ("" outside all villages); ``renamed``: previous codes renumbered under a recoded village's
-    code (old → new), counted as kept and listed as ``recoded_codes``.
+    code (old → new), counted as kept and listed as ``recoded_codes``; ``also_changed``: codes (as
+    renamed) of grids changed in ways the rows cannot show, such as a locked grid whose households
+    are fewer than its previous ``hh`` (a building gone from the roster).
 
+    A grid that held households no longer on the roster (``pv.gone_codes``) has changed too.
     A household *moved* when its building's share in a grid is smaller than before (counted where
     it is now); *new* households are those the previous plan did not have: features it did not
     hold, or more households in a building than it recorded. Matched by polygons only, a
@@ -379,6 +418,7 @@ def change_figures(pv: PreviousPlan, *, features: np.ndarray, hh: np.ndarray, gr
     prev_set = set(codes.tolist())
     now_set = set(np.asarray(grid_codes, dtype=object).tolist())
     changed |= now_set - prev_set
+    changed |= {renamed.get(c, c) for c in pv.gone_codes} | set(also_changed)
 
     # Villages: of each new grid; of each previous grid, where most of its households are now
     # (else where its polygon lies).

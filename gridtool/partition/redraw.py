@@ -465,13 +465,16 @@ class RedrawMixin:
         vob = self.blocks_.gdf["village"].to_numpy()
         vnames = np.asarray(self._vnames, dtype=object)
         village_of_feature = np.where(hb >= 0, vnames[vob[np.maximum(hb, 0)]] if len(vob) else "", "")
+        # A locked grid that lost households has changed, in the total and in its village's line.
+        locked_changed = self._locked_changed(fixed, new_codes)
         self._redraw_stats, self._change_rows = change_figures(
             pv, features=a["feature"].to_numpy(), hh=a["hh"].to_numpy(),
             grid=new_codes[a["grid_index"].to_numpy()], grid_codes=new_codes,
             grid_village=gdf["village"].astype(str).to_numpy(), hh_all=self._hh_all,
-            village_of_feature=village_of_feature, renamed={e["old"]: e["new"] for e in recoded})
+            village_of_feature=village_of_feature, renamed={e["old"]: e["new"] for e in recoded},
+            also_changed={e["code"] for e in locked_changed})
         self._redraw_stats["locked"] = sorted({e["old"]: e["new"] for e in recoded}.get(c, c) for c in pv.locked_codes)
-        self._redraw_stats["locked_changed"] = self._locked_changed(fixed, new_codes)
+        self._redraw_stats["locked_changed"] = locked_changed
         self._redraw_stats["inside_locked"] = self._inside_locked_went(prev_codes, new_codes, grids)
         self._redraw_stats["recoded"] = recoded
         self._redraw_stats["matched_by"] = pv.matched_by

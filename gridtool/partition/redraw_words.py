@@ -86,8 +86,11 @@ def redraw_lines(r: dict, totals: dict) -> list[tuple[str, str]]:
         out.append((f"  锁定网格 {c}：形状和仍在名册的楼栋不变，户数随名册由 {e['before']:,} 户变为 {e['now']:,} 户",
                     f"  locked grid {c}: shape and the buildings still on the roster kept; households "
                     f"{e['before']:,} → {e['now']:,} as the roster changed"))
+    from .locked_subgrids import locked_subgrid_lines
+    out += locked_subgrid_lines(r.get("locked_subgrids") or [])
     for v in r.get("villages", []):
-        if v["households_moved"] or v["codes_new"] or v["codes_retired"] or v["households_new"]:
+        if v["households_moved"] or v["codes_new"] or v["codes_retired"] or v["households_new"] \
+                or v["grids_changed"]:
             out.append((f"    {v['village']}：{v['households_moved']} 户改变网格，{v['grids_changed']} 个网格有变化，"
                         f"新增 {v['households_new']} 户" + (f"；新编码 {v['new_codes']}" if v["new_codes"] else "")
                         + (f"；撤销 {v['retired_codes']}" if v["retired_codes"] else ""),

@@ -2,7 +2,9 @@
 redraw from last year's project: a sub-grid whose households are exactly last year's (the same
 buildings, the same households in each) keeps its people, whatever its code now; every other
 sub-grid of last year that had someone is listed as needing a new assignment, as is every sub-grid
-now without anyone (the ledger's 重绘变化 sheet, :mod:`gridtool.maps.ledger_changes`).
+now without anyone (the ledger's 重绘变化 sheet, :mod:`gridtool.maps.ledger_changes`). A locked
+grid's sub-grids are kept by code (:mod:`.locked_subgrids`): they keep their people even when the
+roster took households from them.
 
 Buildings are matched by position as the redraw matches them (:func:`.previous.match_points`,
 within :data:`.previous.MATCH_TOLERANCE`); a sub-grid's households are the ``subgrid`` /
@@ -51,7 +53,7 @@ def _pairs(old: dict, now: dict) -> dict[str, str]:
 
 def carry_subgrid_columns(prev_subgrids: gpd.GeoDataFrame, prev_households: gpd.GeoDataFrame, joined: set,
                           old_sensitive: dict, subgrids: gpd.GeoDataFrame, households: gpd.GeoDataFrame,
-                          sensitive: dict) -> dict | None:
+                          sensitive: dict, same: dict | None = None) -> dict | None:
     """Put the ``joined`` columns of last year's sub-grids on this year's sub-grids with the same
     households (in place: ``subgrids``, ``sensitive``; a value already there wins).
 
@@ -59,7 +61,8 @@ def carry_subgrid_columns(prev_subgrids: gpd.GeoDataFrame, prev_households: gpd.
     sub-grids now, as the grids' entry counts them),
     ``with_values``, ``carried`` (new code → old code), ``reassign`` (last year's sub-grids with a
     value and no identical sub-grid now: ``{"old", "grid", "households"}``) and ``codes_without``
-    (this year's sub-grids with no value).
+    (this year's sub-grids with no value). ``same``: new code → old code of sub-grids kept whole
+    (a locked grid's, :mod:`.locked_subgrids`): they keep their people whatever their households.
     """
     if prev_subgrids is None or prev_households is None or "subgrid" not in prev_households \
             or "code" not in prev_subgrids or "subgrid" not in households or "code" not in subgrids:
@@ -75,7 +78,8 @@ def carry_subgrid_columns(prev_subgrids: gpd.GeoDataFrame, prev_households: gpd.
     b = shapely.get_coordinates(household_points(households.reset_index(drop=True)).values)
     rows = dict(match_points(a, b, MATCH_TOLERANCE))
     old, now = _members(ph, rows), _members(households.reset_index(drop=True))
-    back = _pairs(old, now)
+    same = same or {}
+    back = {n: o for n, o in _pairs(old, now).items() if o not in set(same.values())} | dict(same)
     prev = prev_subgrids.assign(_code=prev_subgrids["code"].astype(str)).drop_duplicates("_code").set_index("_code")
     codes = subgrids["code"].astype(str)
     looked = codes.map(back)

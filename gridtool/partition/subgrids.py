@@ -4,7 +4,8 @@ Inside each grid the households are cut into Voronoi units (:mod:`.units`); apar
 opened into entrances and then floors only when coarser units cannot meet the bounds, and the
 units are split into k sub-grids by the same solver as the grids (:mod:`.solver`). A grid whose
 households no count of sub-grids fits gets greedy chunks (:func:`fallback_chunks`), flagged
-``exception``. Codes are ``<grid code>-NN`` in reading order.
+``exception``. Codes are ``<grid code>-NN`` in reading order; a locked grid's sub-grids are kept
+as they were, codes and all (:mod:`.locked_subgrids`).
 
 Here: the grids' work (:func:`subgrid_work`), the loop over the grids and the layers made of the
 results. One grid is drawn by :mod:`.subgrid_draw`, in this process or, for a large plan, on the
@@ -29,7 +30,8 @@ from .subgrid_draw import draw_one
 
 def draw_subgrids(grids: gpd.GeoDataFrame, households: gpd.GeoDataFrame, assign: pd.DataFrame, ctx: dict, *,
                   sub_min: int, sub_max: int, sub_target: int,
-                  stop: Callable[[], bool], workers=None, work=None) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+                  stop: Callable[[], bool], workers=None, work=None,
+                  kept: dict | None = None) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Sub-grids inside every base grid, on household units.
 
     ``assign`` holds the household units of every grid (feature, hh, grid_index), ``ctx`` the
@@ -38,7 +40,8 @@ def draw_subgrids(grids: gpd.GeoDataFrame, households: gpd.GeoDataFrame, assign:
     building divided between sub-grids) and ``grids["n_subgrids"]``; returns the sub-grids layer and the units of every sub-grid.
     ``workers``: a :class:`.subgrid_workers.SubgridWorkers` drawing the grids on other processes
     (the same plan, byte for byte); ``work``: :func:`subgrid_work` of these grids, when made
-    (and handed to the workers) already.
+    (and handed to the workers) already. ``kept``: grid row → its previous sub-grids kept as they
+    are (:func:`.locked_subgrids.kept_subgrids`, locked grids): not drawn, their codes not renumbered.
     """
     crs = grids.crs
     g_codes = grids["code"].tolist()
@@ -47,6 +50,8 @@ def draw_subgrids(grids: gpd.GeoDataFrame, households: gpd.GeoDataFrame, assign:
     # Source ids read once, not one pandas lookup per apartment part.
     labels = households["src_id"].to_numpy() if "src_id" in households else None
     todo, weights = work if work is not None else subgrid_work(grids, assign)
+    kept = kept or {}
+    todo = [gi for gi in todo if gi not in kept]
     bounds = dict(sub_min=sub_min, sub_max=sub_max, sub_target=sub_target)
     if workers is not None:
         from .subgrid_workers import draw_with
@@ -80,14 +85,38 @@ def draw_subgrids(grids: gpd.GeoDataFrame, households: gpd.GeoDataFrame, assign:
             # into the table once at the end instead of a tuple per unit.
             sub_assign.append((feature[part], part_no[part], nparts[part], uhh[part], code, len(rows) - 1))
     geoms.extend(dissolve_many(cells))
+    fixed: dict[int, str] = {}  # row → the code a kept sub-grid keeps
+    for gi in sorted(kept):
+        # A building of the grid in several kept sub-grids is an apartment divided between them.
+        holders: dict[int, list[str]] = {}
+        for k in kept[gi]:
+            for f, _ in k.units:
+                holders.setdefault(int(f), []).append(k.code)
+        for k in kept[gi]:
+            feature = np.asarray([f for f, _ in k.units], dtype=np.int64)
+            uhh = np.asarray([n for _, n in k.units], dtype=np.int64)
+            nparts = np.asarray([len(holders[f]) for f in feature.tolist()], dtype=np.int64)
+            part_no = np.asarray([holders[f].index(k.code) for f in feature.tolist()], dtype=np.int64)
+            status = "ok" if sub_min <= k.hh <= sub_max else "exception"
+            rows.append({"grid": g_codes[gi], "village": g_villages[gi], "hh": k.hh,
+                         "kind": "apartment part" if (nparts > 1).any() else "area", "status": status,
+                         "n_features": len(set(feature.tolist())),
+                         "apartment_parts": ";".join(f"{_label(labels, int(f))}#{int(q) + 1}/{int(m)}"
+                                                     for f, q, m in zip(feature, part_no, nparts) if m > 1)})
+            geoms.append(k.geom)
+            fixed[len(rows) - 1] = k.code
+            sub_assign.append((feature, part_no, nparts, uhh, g_codes[gi], len(rows) - 1))
     gdf = gpd.GeoDataFrame(rows, geometry=gpd.GeoSeries(geoms, crs=crs)) if rows else \
         gpd.GeoDataFrame({"grid": [], "village": [], "hh": [], "kind": [], "status": [],
                           "n_features": [], "apartment_parts": []}, geometry=gpd.GeoSeries([], crs=crs))
     codes = np.empty(len(gdf), dtype=object)
     sub_geoms = np.asarray(gdf.geometry.values, dtype=object)
     for code, idx in gdf.groupby("grid").groups.items():
-        idx = np.asarray(idx)  # positions: the frame has a RangeIndex
-        codes[idx] = [f"{code}-{i:02d}" for i in reading_order(sub_geoms[idx])]
+        idx = np.asarray([i for i in idx if i not in fixed])  # positions: the frame has a RangeIndex
+        if len(idx):
+            codes[idx] = [f"{code}-{i:02d}" for i in reading_order(sub_geoms[idx])]
+    for i, c in fixed.items():
+        codes[i] = c
     gdf["code"] = codes
     if len(gdf):
         area = shapely.area(gdf.geometry.values)

@@ -37,4 +37,5 @@ def fit_redraw(project, prev: PreviousLayers, *, params: dict, lock: Iterable[st
     params = {**params, **({"processes": processes} if processes is not None else {})}
     return GridPartitioner(**params).fit(
         project, previous=prev.grids, locked=redraw_locks(prev, lock), match=match,
-        previous_households=prev.households, progress=progress, cancelled=cancelled)
+        previous_households=prev.households, previous_subgrids=prev.subgrids, progress=progress,
+        cancelled=cancelled)
