@@ -1,7 +1,7 @@
 """Which id a roster's households carry (``src_id``), and a warning when it is only the row.
 
 A roster without an ID column gets ids from its row order (``FID 96`` of a shapefile, ``row 98`` of
-a table). Those are how a message points to a row in the file, but they shift when rows are added or
+a table; not a GeoPackage, whose fid is its table's key and survives other rows' deletion). Those are how a message points to a row in the file, but they shift when rows are added or
 removed: next year ``gridtool edit --move "FID 96=…"`` names another building. So import says so,
 naming the fix: a 户编号/门牌号 column, or ``--field households.id=COLUMN`` (then ``src_id`` is that
 column's value). A column that would do (unique addresses, 门牌号) is named when the roster has one.

@@ -634,7 +634,9 @@ def load_layer(role: str, path: str, *, crs_in: str | CrsSpec | None = None,
         from .household_ids import ids_from_column, row_ids_warning
         if fields.get("id"):
             ids = ids_from_column(gdf, used["id"], ids)
-        elif raw.ids is None and not (raw.format == "OSM" and "osm_id" in raw.gdf):
+        # A GeoPackage's fid is its table's key: deleting a row does not renumber the others.
+        elif raw.ids is None and raw.format not in ("GeoPackage", "GPKG") \
+                and not (raw.format == "OSM" and "osm_id" in raw.gdf):
             warn = row_ids_warning(gdf, file=raw.path, layer=raw.layer, example=ids.astype(str).head(2).tolist())
             if warn is not None:
                 problems.append(warn)
