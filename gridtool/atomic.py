@@ -131,6 +131,8 @@ def _out_of_room(path: Path) -> bool:
 
 #: Windows' "sharing violation" and "lock violation": another program holds the file open.
 _IN_USE_WINERRORS = (32, 33)
+#: Windows' ERROR_FILENAME_EXCED_RANGE: a path past MAX_PATH (260 characters).
+_NAME_TOO_LONG_WINERROR = 206
 
 
 def write_failure(exc: BaseException, path: str | Path, *, replacing: bool = False) -> WriteError | None:
@@ -153,6 +155,22 @@ def write_failure(exc: BaseException, path: str | Path, *, replacing: bool = Fal
             code, winerror = cause.errno, getattr(cause, "winerror", None)
         text += " " + str(cause).lower()
     path = Path(path)
+    if code == errno.EISDIR or (replacing and path.is_dir()):
+        # Windows refuses a rename over a folder with "access denied", as over a file Excel holds.
+        return WriteError(
+            f"{path.name} 是一个文件夹，不能用作输出文件；其中的内容未改动",
+            f"{path.name} is a folder and cannot be written as an output file; its contents are untouched",
+            fix_zh="换一个文件名（带扩展名，如 台账.xlsx），或在该文件夹中选一个文件名。",
+            fix_en="choose another file name (with its extension, e.g. ledger.xlsx), or a file name inside that "
+                   "folder.", file=str(path))
+    if code == errno.ENAMETOOLONG or winerror == _NAME_TOO_LONG_WINERROR or (
+            winerror == 3 and len(str(path.absolute())) + 24 >= 260):  # the temporary name's tail
+        return WriteError(
+            f"文件名或路径太长，{path.name} 未能写入；原有文件未改动",
+            f"the file name or path is too long: {path.name} could not be written; any previous file is untouched",
+            fix_zh="换一个短一些的文件名，或保存到层级浅一些的文件夹（如 D:\\网格）。",
+            fix_en="choose a shorter file name, or a folder nearer the top of the drive (e.g. D:\\grids).",
+            file=str(path))
     if code in (errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", -1)) or any(w in text for w in _FULL):
         return WriteError(
             f"磁盘空间不足（或超出了允许的文件大小），{path.name} 未能写入；原有文件未改动",
@@ -249,7 +267,8 @@ def publish(tmp: str | Path, dest: str | Path, *, synced: bool = False) -> Path:
         if staged is not None:  # beside its target, out of the writer's own temporary folder
             hold = dest.with_name(f".{dest.name}.{os.getpid()}.staged.tmp")
             os.replace(tmp, hold)
-            staged.append((hold, dest))
+            # Written again in the block: the last content waits (its hold replaced the first).
+            staged[:] = [(h, d) for h, d in staged if d != dest] + [(hold, dest)]
             return dest
         replacing = dest.exists()
         os.replace(tmp, dest)
@@ -360,7 +379,16 @@ def publish_together() -> Iterator[None]:
     """
     outer = getattr(_publishing, "staged", None)
     if outer is not None:  # already inside one: the outer block puts everything in place
-        yield
+        start = len(outer)
+        try:
+            yield
+        except BaseException:
+            # This block failed: its files must not be put in place with the outer block's, even
+            # when the outer block catches the error and goes on.
+            for hold, _ in outer[start:]:
+                hold.unlink(missing_ok=True)
+            del outer[start:]
+            raise
         return
     staged: list[tuple[Path, Path]] = []
     _publishing.staged = staged

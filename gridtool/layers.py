@@ -236,6 +236,27 @@ def _name_candidates(gdf: gpd.GeoDataFrame, used: dict[str, str]) -> list:
     return cands[:6]
 
 
+def _village_from_sheets_without_it(gdf: gpd.GeoDataFrame, vcol: str, where: dict) -> list[Problem]:
+    """A 村 column on some sheets of a merged workbook only: the rows of the sheets without it take
+    their sheet's name as their village (when sheets are named for villages), said; else none."""
+    empty = gdf["village"].isna().groupby(gdf[SHEET_COLUMN], sort=False).all()
+    sheets = [n for n, e in empty.items() if e]
+    if not sheets or not names_villages(sheets):
+        return []
+    rows = gdf[SHEET_COLUMN].isin(sheets)
+    gdf.loc[rows, "village"] = gdf.loc[rows, SHEET_COLUMN].astype("string")
+    counts = gdf.loc[rows, SHEET_COLUMN].value_counts(sort=False)
+    return [Problem(
+        "warning", "village_from_sheet",
+        f"“{vcol}”列只在部分工作表中有；没有该列的工作表已把工作表名当作村名："
+        + "、".join(f"{n}（{c:,} 行）" for n, c in counts.items()),
+        f"the column {vcol!r} is on some sheets only; the sheets without it took their names as village names: "
+        + ", ".join(f"{n} ({c:,} rows)" for n, c in counts.items()),
+        fix_zh=f"若工作表名不是村名，在这些工作表中也加上“{vcol}”列后再导入。",
+        fix_en=f"if the sheet names are not the villages, add the {vcol!r} column to these sheets too and import "
+               "again.", **where)]
+
+
 def _normalise_columns(gdf: gpd.GeoDataFrame, role: str, fields: dict[str, str], raw: RawLayer,
                        used: dict[str, str], loose: dict[str, str],
                        details: dict[str, dict] | None = None,
@@ -323,6 +344,8 @@ def _normalise_columns(gdf: gpd.GeoDataFrame, role: str, fields: dict[str, str],
         vcol = vcol or pick("village", content=role == "households")
         if vcol and vcol != "village":
             gdf["village"] = gdf[vcol].astype("string")
+        if role == "households" and vcol and vcol != SHEET_COLUMN and SHEET_COLUMN in gdf and not fields.get("village"):
+            problems += _village_from_sheets_without_it(gdf, vcol, where)
     if role in ("villages", "roads", "rivers", "railways", "places", "stations", "party_members"):
         ncol = pick("name", {"places": "place_name", "stations": "station_name", "party_members": "member_name"}.get(role),
                     content=role == "villages")

@@ -29,6 +29,7 @@ from .columns import find_column
 from .crs import offset_to_wgs84, robust_bounds, wgs84_to_offset
 from .errors import GridtoolError, feature_id_zh
 from .incidents import yearless
+from .io.excel_sheets import SHEET_COLUMN
 from .maps.privacy import mask_value
 from .offset_fit import check_offsets
 from .problems import Problem
@@ -198,6 +199,11 @@ _DERIVED = ("src_id", "grid", "grid_parts", "subgrid", "subgrid_parts", "special
 def _row_hashes(gdf: gpd.GeoDataFrame) -> np.ndarray:
     """One 64-bit hash per row over every source column and the geometry."""
     cols = [c for c in gdf.columns if c != gdf.geometry.name and c not in _DERIVED]
+    if SHEET_COLUMN in gdf:
+        # A workbook read sheet by sheet: a sheet copied in Excel (石桥村 → 石桥村 (2)) repeats its
+        # rows under another sheet name, and under another village when the sheets name them.
+        from_sheet = "village" in gdf and gdf["village"].astype(str).equals(gdf[SHEET_COLUMN].astype(str))
+        cols = [c for c in cols if c != SHEET_COLUMN and not (from_sheet and c == "village")]
     frame = pd.DataFrame({c: gdf[c].astype(str) if gdf[c].dtype == object else gdf[c] for c in cols},
                          index=pd.RangeIndex(len(gdf)))
     geom = gdf.geometry.values

@@ -165,3 +165,93 @@ def test_a_group_subtotal_row_is_a_totals_row_not_a_household(tmp_path):
     wb.save(path)
     lyr = load_layer("households", f"{path}:*")
     assert lyr.total_households == 3 and _codes(lyr)["totals_row"].features == ["万寿村!6"]
+
+
+def _hidden_old_roster(path, *, first: bool):
+    """A township's workbook with last year's roster kept as a hidden sheet (旧名单)."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "旧名单" if first else "石桥村"
+    sheets = ["旧名单", "新华村"] if first else ["石桥村", "旧名单", "新华村"]
+    for k, name in enumerate(sheets):
+        ws = wb.active if k == 0 else wb.create_sheet(name)
+        _village(ws, name, ["户主", "身份证号", "经度", "纬度", "户数"], 5, lon=106.5 + k * 0.02, total=False)
+    wb["旧名单"].sheet_state = "hidden"
+    wb.active = wb.sheetnames.index("新华村")
+    wb.save(path)
+    return path
+
+
+@pytest.mark.parametrize("first", [False, True])
+def test_a_hidden_sheet_is_neither_merged_nor_read_by_default_and_is_said(tmp_path, first):
+    path = _hidden_old_roster(tmp_path / "r.xlsx", first=first)
+    merged = load_layer("households", f"{path}:*")
+    shown = 1 if first else 2  # the 新华村 sheet, and 石桥村 before it
+    assert merged.total_households == 10 * shown and "旧名单" not in set(merged.gdf["village"])
+    p = _codes(merged)["excel_hidden_sheets"]
+    assert "1 个隐藏的工作表没有读取：“旧名单”（5 行）" in p.zh and "'旧名单' (5 rows)" in p.en
+    assert "旧名单" not in _codes(merged)["excel_sheets_merged"].zh
+    # Without a sheet named, the first sheet shown in Excel is read, not the hidden one before it.
+    default = load_layer("households", str(path))
+    assert default.total_households == 10 and "excel_hidden_sheets" in _codes(default)
+    assert set(default.gdf["户主"].str[0]) == {"新" if first else "石"}
+    # Named, a hidden sheet is read as asked.
+    assert load_layer("households", f"{path}:旧名单").total_households == 10
+
+
+def test_a_householder_or_address_ending_in_a_total_word_is_a_household(tmp_path):
+    """王小计 (a person) and 某某路合计 (an address) without coordinates are households to place by
+    address, not totals rows dropped from the count; 一组小计, 石桥村合计 still are totals."""
+    from gridtool.io.table_rows import is_total_cell
+    assert is_total_cell("第2页小计") and is_total_cell("石桥村合计") and is_total_cell("3组合计")
+    assert not is_total_cell("王小计") and not is_total_cell("某某路合计")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "石桥村"
+    ws.append(["户主", "地址", "经度", "纬度", "户数"])
+    ws.append(["李四", "石桥村1号", 106.5, 29.5, 2])
+    ws.append(["王小计", "石桥村2号", None, None, 3])
+    ws.append(["张三", "某某路合计", None, None, 1])
+    ws.append(["一组小计", None, None, None, 6])
+    path = tmp_path / "r.xlsx"
+    wb.save(path)
+    for spec, row in (("", "row {}"), (":*", "石桥村!{}")):
+        p = _codes(load_layer("households", f"{path}{spec}"))
+        assert p["bad_coordinates"].features == [row.format(3), row.format(4)]  # to be placed, not lost
+        assert p["totals_row"].features == [row.format(5)]
+
+
+def test_a_sheet_copied_in_excel_is_found_as_a_repeated_roster(tmp_path):
+    """Excel's 移动或复制 makes 石桥村 (2): its rows differ from 石桥村's only by the sheet (and the
+    village taken from it), and would count 24 households twice."""
+    from gridtool.validate import _check_duplicate_rows
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "石桥村"
+    _village(ws, "石桥村", ["户主", "身份证号", "经度", "纬度", "户数"], 12, lon=106.5, total=False)
+    wb.copy_worksheet(ws).title = "石桥村 (2)"
+    path = tmp_path / "r.xlsx"
+    wb.save(path)
+    lyr = load_layer("households", f"{path}:*")
+    problems, repeated = _check_duplicate_rows(lyr)
+    assert int(repeated.sum()) == 12
+    p = next(q for q in problems if q.code == "roster_repeated")
+    assert "石桥村 (2)!3" in p.zh and "24 户会被重复计数" in p.zh
+
+
+def test_a_village_column_on_some_sheets_only_leaves_no_sheet_without_its_village(tmp_path):
+    """新华村's clerk added a 村 column, 石桥村's did not: 石桥村's households get their sheet's name
+    as their village, said, instead of no village at all."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "石桥村"
+    _village(ws, "石桥村", ["户主", "身份证号", "经度", "纬度", "户数"], 3, lon=106.5, total=False)
+    _village(wb.create_sheet("新华村"), "新华村", ["户主", "身份证号", "经度", "纬度", "户数", "村"], 4, lon=106.6,
+             hh="1", extra="新华村", total=False)
+    path = tmp_path / "r.xlsx"
+    wb.save(path)
+    lyr = load_layer("households", f"{path}:*")
+    assert lyr.gdf.groupby("village")["hh"].sum().to_dict() == {"石桥村": 6, "新华村": 4}
+    p = _codes(lyr)["village_from_sheet"]
+    assert "“村”列只在部分工作表中有" in p.zh and "石桥村（3 行）" in p.zh and "新华村" not in p.zh
+    assert "on some sheets only" in p.en

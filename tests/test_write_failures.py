@@ -200,3 +200,56 @@ def test_the_windows_sharing_violation_is_told_as_a_file_in_use(tmp_path):
     exc.winerror = 32  # what Windows sets; POSIX OSError has the attribute, always None
     plain = atomic.write_failure(exc, tmp_path / "台账.xlsx")
     assert plain is not None and "Excel/WPS" in plain.zh and "台账.xlsx" in plain.zh
+
+
+@pytest.mark.parametrize("windows", [False, True])
+def test_an_output_name_that_is_a_folder_is_told_as_a_folder_not_excel(tmp_path, monkeypatch, windows):
+    """``-o 台账.xlsx`` where a folder of that name exists: Linux says EISDIR, Windows "access denied"
+    as for a file Excel holds; either way the message names the folder, never Excel, and the
+    folder's contents stay."""
+    target = tmp_path / "台账.xlsx"
+    target.mkdir()
+    (target / "留底.txt").write_bytes(b"keep")
+    if windows:
+        def replace(src, dst, *args, **kwargs):
+            if Path(dst).is_dir():
+                raise PermissionError(errno.EACCES, "Access is denied", str(src), None, str(dst))
+            return _real_replace(src, dst, *args, **kwargs)
+        monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(WriteError) as info:
+        write_bytes_atomic(target, b"new")
+    text = info.value.format()
+    assert "台账.xlsx 是一个文件夹" in text and "is a folder" in text and "Excel/WPS" not in text, text
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["台账.xlsx", "留底.txt"]  # no temporary file left
+
+
+def test_a_name_too_long_for_the_temporary_file_is_told_plainly(tmp_path):
+    """A long Chinese file name (80 characters, 244 bytes: allowed) leaves no room for the temporary
+    name beside it: the message says the name is too long, not a raw OSError (内部错误)."""
+    target = tmp_path / ("石桥村网格化管理住户台账" * 7 + "汇总表.csv")
+    with pytest.raises(WriteError) as info:
+        write_bytes_atomic(target, b"x")
+    text = info.value.format()
+    assert "文件名或路径太长" in text and "too long" in text and "换一个短一些的文件名" in text, text
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_written_twice_in_a_block_ends_with_its_last_content(tmp_path):
+    """A writer that rewrites a file inside publish_together (a list written, then written again
+    with one more line) gets the last version, not a raw FileNotFoundError (内部错误)."""
+    with publish_together():
+        write_bytes_atomic(tmp_path / "patrol-stops.csv", b"first")
+        write_bytes_atomic(tmp_path / "patrol-stops.csv", b"second")
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == {"patrol-stops.csv": b"second"}
+
+
+def test_a_nested_block_that_fails_puts_none_of_its_files_in_place(tmp_path):
+    """A job inside a larger export fails and the export goes on: the failed job's half-written
+    files are not put in place with the rest, and no temporary file is left."""
+    with publish_together():
+        write_bytes_atomic(tmp_path / "grids.csv", b"new")
+        with pytest.raises(ValueError):
+            with publish_together():
+                write_bytes_atomic(tmp_path / "patrol.gpx", b"half")
+                raise ValueError("the patrol could not be planned")
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == {"grids.csv": b"new"}

@@ -91,6 +91,48 @@ def sheet_view(path: str | Path, sheet: str, *, kind: str | None = None) -> Shee
         return None
 
 
+def hidden_sheets(path: str | Path, *, kind: str | None = None) -> list[str]:
+    """Sheets Excel does not show (sheet state ``hidden`` or ``veryHidden``; an .xls for
+    ``kind="ole2"``), in workbook order; [] when the file cannot be read so.
+
+    A clerk hides last year's roster or a working copy rather than delete it: a planner who
+    counts the sheets in Excel never sees them, so neither the default sheet nor ``PATH:*``
+    reads them unasked."""
+    try:
+        if kind == "ole2":
+            import xlrd
+            with xlrd.open_workbook(str(path), on_demand=True) as book:
+                # BOUNDSHEET visibility (0 shown, 1 hidden, 2 very hidden): read without loading a sheet.
+                seen = getattr(book, "_sheet_visibility", [])
+                return [n for n, v in zip(book.sheet_names(), seen) if v]
+        with zipfile.ZipFile(path) as zf:
+            book = ElementTree.fromstring(zf.read("xl/workbook.xml"))
+        return [s.get("name") for s in book.iter(f"{_MAIN}sheet") if s.get("state") in ("hidden", "veryHidden")]
+    except Exception:  # noqa: BLE001 - cannot tell: every sheet counts as shown, as before
+        return []
+
+
+def hidden_sheets_problem(path: str | Path, sheets: dict[str, int]) -> Problem | None:
+    """A warning naming the hidden sheets holding rows (``sheets``: name → data rows) that were
+    not read."""
+    sheets = {n: r for n, r in sheets.items() if r}
+    if not sheets:
+        return None
+    path = Path(path)
+    zh = "、".join(f"“{n}”（{r:,} 行）" for n, r in sheets.items())
+    en = ", ".join(f"{n!r} ({r:,} rows)" for n, r in sheets.items())
+    first = next(iter(sheets))
+    return Problem(
+        "warning", "excel_hidden_sheets",
+        f"{path.name} 中有 {len(sheets)} 个隐藏的工作表没有读取：{zh}",
+        f"{len(sheets)} hidden sheet(s) of {path.name} were not read: {en}",
+        fix_zh=f"隐藏的工作表常是旧名单或草稿；若其中也是要导入的住户，在 Excel 中右键工作表标签→“取消隐藏”后"
+               f"再导入，或单独指定：{path.name}:{first}。",
+        fix_en=f"hidden sheets are often last year's roster or a draft; if they hold households to import, unhide "
+               f"them in Excel (right-click a sheet tab → Unhide) and import again, or name one: "
+               f"{path.name}:{first}.", file=str(path))
+
+
 def _xls_view(path: str | Path, sheet: str) -> SheetView | None:
     """An .xls sheet's hidden rows and columns (a filter hides rows the same way). xlrd keeps them
     only with ``formatting_info``; its AutoFilter is not read, the rows it hides are."""
@@ -251,4 +293,5 @@ def other_sheets_problem(path: str | Path, chosen: str, header: list[str],
         file=str(path), layer=chosen)
 
 
-__all__ = ["SheetView", "hidden_problems", "other_sheets_problem", "sheet_view"]
+__all__ = ["SheetView", "hidden_problems", "hidden_sheets", "hidden_sheets_problem", "other_sheets_problem",
+           "sheet_view"]

@@ -108,7 +108,7 @@ def merge_sheets(path: str | Path, sheets: list[SheetTable]) -> tuple[pd.DataFra
 
 
 def _merged_problem(path: Path, merged: list[SheetTable], renamed, extra) -> Problem:
-    counts = [(s.name, len(s.frame) - said_totals(s.frame), said_totals(s.frame)) for s in merged]
+    counts = [(s.name, len(s.frame) - t, t) for s in merged for t in [said_totals(s.frame)]]
     zh = "、".join(f"“{n}”（{r:,} 行" + (f"，另有 {t} 行合计" if t else "") + "）" for n, r, t in counts)
     en = ", ".join(f"{n!r} ({r:,} rows" + (f", and {t} totals row(s)" if t else "") + ")" for n, r, t in counts)
     more_zh, more_en = "", ""

@@ -16,7 +16,13 @@ import pandas as pd
 #: Words of a totals row; compared with spaces removed (合 计).
 TOTAL_WORDS = frozenset(("合计", "总计", "小计", "共计", "总数", "合计数", "total", "sum", "subtotal"))
 _SPACE = re.compile(r"[\s\u3000]+")
-_TOTAL_ENDS = ("合计", "小计", "总计", "共计")
+#: A group's, page's or village's total (一组小计, 第2页合计, 石桥村合计, 本页合计): the word after what
+#: it adds up. A cell merely ending in the word is a household's (王小计, a person; 某某路合计, an
+#: address), and a household taken for a totals row is lost from the count.
+_SCOPED_TOTAL = re.compile(
+    r"^(?:本|全|各|以上|上述|总|户数|人数|人口|"
+    r"第?[0-9一二三四五六七八九十百]+(?:组|社|队|页|小组|村民小组)|"
+    r".{0,6}(?:组|社|队|村|社区|居委会|居委|片区|网格|页))(?:合计|小计|总计|共计)$")
 
 
 def row_label(row) -> str:
@@ -26,12 +32,12 @@ def row_label(row) -> str:
 
 
 def is_total_cell(value) -> bool:
-    """``合计`` ``合 计`` ``总计：`` ``Total``, and a group's or page's ``一组小计`` ``本页合计`` → True;
-    anything else → False."""
+    """``合计`` ``合 计`` ``总计：`` ``Total``, and a group's, page's or village's ``一组小计``
+    ``本页合计`` ``石桥村合计`` → True; anything else (``王小计``, ``某某路合计``) → False."""
     if not isinstance(value, str):
         return False
     text = _SPACE.sub("", value).strip(":：").lower()
-    return text in TOTAL_WORDS or (len(text) <= 8 and text.endswith(_TOTAL_ENDS))
+    return text in TOTAL_WORDS or bool(_SCOPED_TOTAL.match(text))
 
 
 def total_rows(df: pd.DataFrame, missing: pd.Series) -> pd.Index:

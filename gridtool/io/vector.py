@@ -38,7 +38,8 @@ from ..problems import Problem
 from . import archive
 from .raw_layer import RawLayer
 from .files import check_exists, check_geopackage, check_not_in_use
-from .excel_hidden import hidden_problems, other_sheets_problem, sheet_view
+from .excel_hidden import (hidden_problems, hidden_sheets, hidden_sheets_problem, other_sheets_problem,
+                           sheet_view)
 from .excel_sheets import ALL_SHEETS, SheetTable, merge_sheets
 from .office import check_not_lock_file, ole2_workbook_error, open_in_office
 from .files import plain_reason as _plain_reason
@@ -730,6 +731,9 @@ def read_table(path: str | Path, *, sheet: str | None = None, encoding: str | No
             _check_width(book[n].shape[1], path, n, 1)
         found = [(n, find_header(book[n])) for n in names]
         fmt = "Excel"
+        if sheet in (None, ALL_SHEETS) and len(found) > 1:  # a hidden sheet is read only when named
+            found, more = _shown_sheets(path, book, found, kind)
+            problems += more
         if sheet == ALL_SHEETS:  # one sheet per village (一村一表), read as one table
             df, name, header, more = _all_sheets(path, book, found, kind)
             problems += more
@@ -785,6 +789,18 @@ def read_table(path: str | Path, *, sheet: str | None = None, encoding: str | No
     problems += _cut_long_fields(df, path, name, lim.table_field_chars)
     problems += [p for p in (open_in_office(path),) if p is not None]
     return Table(df, str(path), ALL_SHEETS if sheet == ALL_SHEETS else name, int(header) + 1, fmt, enc, problems)
+
+
+def _shown_sheets(path: Path, book: dict, found: list, kind: str) -> tuple[list, list[Problem]]:
+    """``found`` without the sheets Excel hides (all of them when every sheet is hidden), and a
+    warning naming the hidden ones that hold rows."""
+    hidden = set(hidden_sheets(path, kind=kind))
+    shown = [(n, h) for n, h in found if n not in hidden]
+    if not hidden or not shown:
+        return found, []
+    rows = {n: (len(t) - said_totals(t) if h is not None else int(book[n].notna().any(axis=1).sum()))
+            for n, h in found if n in hidden for t in [_with_header(book[n], h) if h is not None else None]}
+    return shown, [p for p in (hidden_sheets_problem(path, rows),) if p]
 
 
 def _all_sheets(path: Path, book: dict, found: list, kind: str) -> tuple[pd.DataFrame, str, int, list[Problem]]:
