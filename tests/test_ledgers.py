@@ -300,6 +300,22 @@ def test_assessment_legend_ranges_and_refusals(tmp_path, capsys):
     assert "4 个阈值" in capsys.readouterr().err
 
 
+
+def test_breaks_that_do_not_increase_are_refused_before_any_file_is_written(tmp_path, capsys):
+    """--breaks is read before the map, ledger and wall map are made: a slip (90,80,70,60) costs the
+    planner nothing, and leaves no half of the files asked for (it was said after they were written)."""
+    p = make_project()
+    p.layers["grids"].gdf["考核得分"] = [55.0, 72.0, 95.0, 61.0]
+    proj = p.save(tmp_path / "p.gpkg")
+    outs = {k: tmp_path / n for k, n in (("--html", "图.html"), ("--ledger", "台账.xlsx"), ("--pdf", "挂图.pdf"),
+                                          ("--assessment-out", "五色图.pdf"))}
+    args = ["export", str(proj), *[x for k, v in outs.items() for x in (k, str(v))], "--assessment", "考核得分"]
+    assert main([*args, "--breaks", "90,80,70,60"]) == 2
+    assert "从小到大" in capsys.readouterr().err
+    assert not [v.name for v in outs.values() if v.exists()]
+    assert main([*args, "--classes", "优=green"]) == 2  # --classes likewise
+    assert not [v.name for v in outs.values() if v.exists()]
+
 # -- the planner's walkthrough: one total in every output ------------------------------------------
 @pytest.fixture(scope="module")
 def planned(tmp_path_factory):

@@ -397,6 +397,24 @@ def test_a_township_name_shared_by_two_counties_goes_to_each_countys_file(tmp_pa
         rep["totals"].get("outside_villages", 0) == rep["totals"]["imported"]
 
 
+
+def test_two_districts_whose_names_make_one_file_name_keep_two_files(tmp_path, capsys):
+    """Counties 高新区/经开区 and 高新区_经开区 both sanitise to 高新区_经开区.gpkg: the second
+    district's file replaced the first's (its 2,800 households gone from the folder, the console
+    naming both as written). Each keeps its own file; the files add up to the city."""
+    city = _city()
+    city["villages"]["county"] = ["高新区/经开区"] * 4 + ["高新区_经开区"] * 2
+    path = _save_project(city, tmp_path / "city.gpkg")
+    out = tmp_path / "out"
+    assert main(["partition", str(path), "--out-dir", str(out), "--workers", "1", "--quiet", "--no-subgrids"]) == 0
+    text = capsys.readouterr().out
+    assert sorted(p.name for p in out.glob("*.gpkg")) == ["高新区_经开区.gpkg", "高新区_经开区~1.gpkg"]
+    assert "→ 高新区_经开区~1.gpkg：2 个村（社区）" in text
+    for name, codes in (("高新区_经开区.gpkg", CODES[:4]), ("高新区_经开区~1.gpkg", CODES[4:])):
+        assert sorted(Project.open(out / name).layers["villages"].gdf["code"]) == codes
+    rep = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert sum(d["totals"]["imported"] for d in rep["batch"]["districts"]) == rep["totals"]["imported"]
+
 def test_households_in_no_grid_are_listed_in_one_file_with_why(tmp_path, capsys):
     """太白村 is a bow tie: its households are in no grid (its village failed) and half of its box
     lies in no village (those households are in no district file). Both are listed in

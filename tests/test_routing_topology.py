@@ -141,6 +141,32 @@ def test_unknown_classes_warn_and_speed_per_class_sets_them():
     assert g2.time[g2.piece_edges[0, 0]] == pytest.approx(1000 / (50 / 3.6))
 
 
+
+def test_speeds_typed_with_chinese_grades_and_units_set_the_classes_import_gave(tmp_path):
+    """A planner types 县道=40km/h, 乡道=35 公里/小时 (as the app's box suggests): the project's roads
+    carry the classes import gave them (县道 → secondary), so the speeds must land there and the line
+    say so; they were kept under 县道, which no road has, and printed as if used. A class no road
+    has (a typo) is warned about."""
+    from gridtool.layers import load_layer
+    from gridtool.routing.patrol_options import parse_speeds, speed_lines
+
+    roads = _lines([[(0, 0), (1000, 0)], [(1000, 0), (2000, 0)]]).drop(columns="class")
+    roads["等级"] = ["县道", "乡道"]
+    roads.to_file(tmp_path / "r.gpkg", layer="roads", driver="GPKG")
+    gdf = load_layer("roads", str(tmp_path / "r.gpkg")).gdf
+    assert list(gdf["class"]) == ["secondary", "tertiary"]
+    typed = "县道=40km/h，乡道=35 公里/小时"
+    speeds = parse_speeds(typed, "car")
+    g = build_graph(gdf, mode="car", speeds=speeds)
+    assert g.time[g.piece_edges[0, 0]] == pytest.approx(1000 / (40 / 3.6))
+    assert g.time[g.piece_edges[1, 0]] == pytest.approx(1000 / (35 / 3.6))
+    assert not [p for p in g.problems if p.code == "speed_class_unused"]
+    [(zh, en)] = speed_lines(speeds, "car", typed)
+    assert "县道（即 secondary）40 公里/小时" in zh and "乡道 (= tertiary) 35 km/h" in en
+    typo = build_graph(gdf, mode="car", speeds=parse_speeds("residental=25", "car"))
+    [warn] = [p for p in typo.problems if p.code == "speed_class_unused"]
+    assert "residental" in warn.zh and "secondary" in warn.zh
+
 def test_every_routing_command_takes_the_graph_options(tmp_path, capsys):
     """patrol, coverage and seal share --node-crossings / --speed / --no-maxspeed and print how the
     graph was built."""

@@ -208,8 +208,9 @@ def add_routing_arguments(p, *, default_mode: str = "walk") -> None:
                         "of another road to it (ends only; never crossing lines, bridges or tunnels); default 3 m "
                         "for a CAD-like layer, 0 for a noded network")
     p.add_argument("--speed", action="append", default=[], metavar="CLASS=KMH",
-                   help="按道路等级指定车速（公里/小时），可重复 / speed of a road class in km/h for this mode, "
-                        "repeatable: --speed residential=25 --speed 县道=40")
+                   help="按道路等级指定车速（公里/小时），可重复；中文等级按导入时归入的等级（县道 即 secondary）/ "
+                        "speed of a road class in km/h for this mode, repeatable: --speed residential=25 "
+                        "--speed 县道=40 (a Chinese grade sets the class import gave its roads: 县道 = secondary)")
     p.add_argument("--no-maxspeed", action="store_true",
                    help="不使用道路自带限速列（maxspeed/限速/speed）/ ignore the roads' own speed-limit column")
 
@@ -236,7 +237,7 @@ def routing_graph(project, args, *, mode: str | None = None):
         print(report)
     if not quiet:
         from ..routing.patrol_options import speed_lines
-        for zh, en in speed_lines(speeds_from_args(args, mode), mode):
+        for zh, en in speed_lines(speeds_from_args(args, mode), mode, getattr(args, "speed", None)):
             say(args, zh, en)
     return graph
 

@@ -146,6 +146,7 @@ def cmd_export(args) -> int:
             "没有指定要导出的文件", "nothing to export: no output given",
             fix_zh="例如 --html 网格图.html、--pdf 挂图.pdf、--ledger 台账.xlsx、--gpkg 网格.gpkg、--kml 网格.kml。",
             fix_en="e.g. --html map.html, --pdf wall.pdf, --ledger ledger.xlsx, --gpkg grids.gpkg, --kml grids.kml.")
+    _assessment_options(args)  # a --breaks or --classes slip is said before anything is read or written
     t0 = time.perf_counter()
     project = Project.open(args.project)
     from ..maps.outputs import check_not_input
@@ -344,6 +345,16 @@ def _landscape(args) -> bool | None:
     return {"portrait": False, "landscape": True}.get(orientation)
 
 
+def _assessment_options(args) -> tuple:
+    """``--classes`` and ``--breaks`` read (the app's five-colour dialog reads its two boxes with the
+    same two functions); :func:`cmd_export` reads them before any file is written, so that a slip
+    is said before the HTML, ledger and wall maps are made, not after them."""
+    from ..maps.colours import parse_breaks, parse_classes
+    classes = parse_classes(args.classes) if getattr(args, "classes", None) else None
+    breaks = parse_breaks(args.breaks) if getattr(args, "breaks", None) else None
+    return classes, breaks
+
+
 def run_print(args, project, progress=None) -> list[Path]:
     """Write every print export the parsed ``args`` ask for; return the files written, in order.
 
@@ -353,6 +364,7 @@ def run_print(args, project, progress=None) -> list[Path]:
     """
     from ..maps.wallmap import render_wall_map
 
+    classes, breaks = _assessment_options(args)
     include = bool(getattr(args, "include_personal", False))
     coord = getattr(args, "coord_grid", "auto")
     common = dict(size=getattr(args, "size", "A3"), landscape=_landscape(args),
@@ -370,11 +382,6 @@ def run_print(args, project, progress=None) -> list[Path]:
                                        labels=not getattr(args, "no_labels", False), notes=notes, **common))
     if getattr(args, "assessment", None):
         from ..maps.assessment import render_assessment_map
-        from ..maps.colours import parse_breaks, parse_classes
-
-        # the app's five-colour dialog reads its two boxes with the same two functions
-        classes = parse_classes(args.classes) if getattr(args, "classes", None) else None
-        breaks = parse_breaks(args.breaks) if getattr(args, "breaks", None) else None
         out.append(render_assessment_map(project, _assessment_out(args), field=args.assessment, classes=classes,
                                          breaks=breaks, notes=notes, **common))
     for zh, en in notes:

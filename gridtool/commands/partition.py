@@ -418,7 +418,7 @@ def _partition_batch(args) -> int:
     :mod:`gridtool.partition.batch`). Exit 4 when some villages failed (the rest is written)."""
     from ..ownership import check_replace, owner
     from ..partition.batch import BatchPartitioner, why_words
-    from ..partition.chunking import safe_key
+    from ..partition.chunking import district_files
     from ..partition.output import apply_to_project, write_report
     from ..partition.unassigned import FILE_NAME as UNASSIGNED_FILE
     if args.workers is not None and args.workers < 1:
@@ -432,8 +432,7 @@ def _partition_batch(args) -> int:
         data = args.project if args.project and not role_sources(args) else project_or_sources(args)
         data = bp.source(data)
         # Files this run will write, refused now if they are not gridtool's: not after hours of work.
-        districts = dict.fromkeys(c.district for c in data.chunks())
-        check_replace([out_dir / f"{safe_key(d)}.gpkg" for d in districts], force=args.force, kind="project")
+        check_replace([out_dir / n for n in district_files(data.chunks()).values()], force=args.force, kind="project")
         check_replace([args.report or out_dir / "report.json", out_dir / UNASSIGNED_FILE], force=args.force)
         with command_progress(args) as show, _resume_hint(args):
             bp.fit(data, work_dir=out_dir / ".parts", resume=args.resume, keep=False, progress=show)

@@ -45,7 +45,7 @@ from . import parts as partfiles
 from .batch_ridges import RIDGES_INPUT, batch_dem, chunk_ridges
 from .batch_members import add_to_plan, members_left
 from .chunking import (BATCH_COLUMNS, BY_CHOICES, ROW, VILLAGE, Chunk, ChunkSource, GeoPackageSource,
-                       LayersSource, _UnionFind, VROW, cut, margin_for, safe_key)
+                       LayersSource, _UnionFind, VROW, cut, district_files, margin_for)
 from .output import OUTPUT_LAYERS as PLAN_LAYERS
 
 _DISTRICT_SOURCE = "gridtool partition --out-dir"
@@ -741,6 +741,7 @@ class BatchPartitioner:
         # Personal columns as import found them: every export from a district file masks them.
         sensitive = {role: src_all.sensitive(role) if src_all is not None else {}
                      for role in ("villages", "households", "party_members")}
+        names = district_files(self.chunks_)  # two districts never share one file
         for n, (district, chunks) in enumerate(by_district.items()):
             pieces = []
             for c in chunks:
@@ -779,7 +780,7 @@ class BatchPartitioner:
                 grids_=lay["grids"], subgrids_=lay["subgrids"], special_grids_=lay["special_grids"],
                 corridors_=lay["corridors"], links_=lay["party_links"], households_=lay["households"],
                 ridges_=lay["ridges"], report_=rep), source=_DISTRICT_SOURCE)
-            path = Path(out_dir) / f"{safe_key(district)}.gpkg"
+            path = Path(out_dir) / names[district]
             proj.save(path, force=force)
             out[district] = path
             totals.append(rep["totals"])

@@ -251,18 +251,34 @@ def plan_chunks(villages: gpd.GeoDataFrame, *, by: str = "township", merge: dict
                             codes=tuple(codes[r] for r in rows), district=district, merge=mp, households=hh,
                             split_from="、".join(dict.fromkeys(split_from[r] for r in rows if split_from[r])),
                             districts=tuple(counts.items()) if len(counts) > 1 else ()))
-    # Groups whose keys sanitise to one file name ("A/B" and "A_B"; "A" and "a" on Windows' disks,
-    # which ignore case): the later ones get "~1", "~2" … (never a key another chunk has).
-    taken = {c.key.casefold() for c in chunks}
+    # Groups whose keys sanitise to one file name get "~1", "~2" … (unique_file_keys).
+    keys = unique_file_keys([c.key for c in chunks])
+    return [c if key == c.key else Chunk(**{**c.__dict__, "key": key}) for c, key in zip(chunks, keys)]
+
+
+def district_files(chunks) -> dict[str, str]:
+    """The file name of each district of ``chunks`` (``<out_dir>/<name>``), in chunk order: districts
+    whose names sanitise to one file name ("高新区/经开区" and "高新区_经开区"; "A" and "a" on
+    Windows) get "~1" … rather than one file replacing the other."""
+    districts = list(dict.fromkeys(c.district for c in chunks))
+    return {d: f"{k}.gpkg" for d, k in zip(districts, unique_file_keys([safe_key(d) for d in districts]))}
+
+
+def unique_file_keys(keys: list[str]) -> list[str]:
+    """File-name keys (already :func:`safe_key`) made unique as a disk sees them: keys alike ("A/B"
+    and "A_B" both sanitise to ``A_B``; "A" and "a" on Windows' disks, which ignore case) keep the
+    first as it is and give the later ones "~1", "~2" …, never a key another one has; every other
+    key is unchanged (so --resume folders stay valid)."""
+    taken = {k.casefold() for k in keys}
     seen: set[str] = set()
     out = []
-    for c in chunks:
-        key, n = c.key, 0
+    for k in keys:
+        key, n = k, 0
         while key.casefold() in seen or (n and key.casefold() in taken):
             n += 1
-            key = f"{c.key}~{n}"
+            key = f"{k}~{n}"
         seen.add(key.casefold())
-        out.append(c if key == c.key else Chunk(**{**c.__dict__, "key": key}))
+        out.append(key)
     return out
 
 

@@ -622,6 +622,20 @@ def build_graph(
             fix_zh=f"用 --speed 等级=公里每小时 指定速度，例如 --speed {unknown.index[0]}=30。",
             fix_en=f"set their speed with --speed CLASS=KMH, e.g. --speed {unknown.index[0]}=30.",
             role="roads", field="class"))
+    # A speed set for a class no road has changes nothing: say so (a typo, or a grade word the
+    # roads do not carry) rather than print it as if it had been used.
+    present = set(cls.unique())
+    unused = [str(k) for k in (speeds or {}) if str(k).lower() not in present]
+    if unused:
+        have = "、".join(sorted(present)[:12])
+        problems.append(Problem(
+            "warning", "speed_class_unused",
+            f"按等级指定的速度没有用上：没有等级为 {'、'.join(unused)} 的道路（道路的等级：{have}）",
+            f"the speed set for {', '.join(unused)} is not used: no road has that class (the roads' classes: "
+            f"{have.replace('、', ', ')})",
+            fix_zh="写道路图层中的等级（如 residential、tertiary），或中文等级（县道、乡道、村道）。",
+            fix_en="give a class the roads have (e.g. residential, tertiary) or a Chinese grade (县道, 乡道, 村道).",
+            role="roads", field="class"))
     cls = cls.where(cls.isin(list(table)), _FALLBACK_CLASS).to_numpy(dtype=object)
     sp = np.array([table[c].get(mode) or np.nan for c in cls], dtype=float)
     if maxspeed:

@@ -17,9 +17,18 @@ from ..errors import GridtoolError
 Lines = list[tuple[str, str]]
 
 
+#: A unit typed after the number (``40km/h``, ``40 公里/小时``): km/h is what the box asks for.
+_KMH_UNIT = re.compile(r"\s*(?:km/h|kmh|kph|km|公里/小时|公里每小时|公里/时|千米/小时|千米每小时|码)\s*$", re.I)
+
+
 def parse_speeds(items: Iterable[str] | str | None, mode: str) -> dict | None:
     """``CLASS=KMH`` items (``--speed``, repeatable; the app's box takes them comma-separated) as
     :func:`gridtool.routing.graph.build_graph`'s ``speeds`` for ``mode``; None when there are none.
+
+    A Chinese grade (``县道=40``, ``乡道``, ``村道``, ``次干路``) sets the class import gave those
+    roads (:func:`gridtool.lineclasses.road_from_word`: 县道 → ``secondary``), since a project's
+    roads carry OSM classes, never the word; :func:`speed_lines` says which class it set. A unit
+    after the number (``40km/h``, ``40 公里/小时``) is read as km/h.
 
     Raises
     ------
@@ -31,26 +40,48 @@ def parse_speeds(items: Iterable[str] | str | None, mode: str) -> dict | None:
     out: dict = {}
     for part in items or []:
         for item in (t for t in re.split(r"[,，;；、]", str(part)) if t.strip()):
-            cls, sep, val = item.replace("＝", "=").partition("=")
+            cls, sep, val = re.sub(r"[＝:：]", "=", item).partition("=")
             try:
-                kmh = float(val)
+                kmh = float(_KMH_UNIT.sub("", val).strip())
             except ValueError:
                 kmh = float("nan")
             if not sep or not cls.strip() or not kmh > 0:
                 raise GridtoolError(f"无法识别的速度设置：{item.strip()}", f"cannot read the speed setting {item.strip()!r}",
-                                    fix_zh="写成 等级=公里每小时，例如 residential=25（命令行 --speed residential=25）。",
-                                    fix_en="write CLASS=KMH, e.g. residential=25 (on the command line "
+                                    fix_zh="写成 等级=公里每小时，例如 residential=25 或 县道=40（命令行 --speed residential=25）。",
+                                    fix_en="write CLASS=KMH, e.g. residential=25 or 县道=40 (on the command line "
                                            "--speed residential=25).", field="speed")
-            out[cls.strip().lower()] = {mode: kmh}
+            out[road_class_of(cls)] = {mode: kmh}
     return out or None
 
 
-def speed_lines(speeds: dict | None, mode: str) -> Lines:
-    """The line saying which speeds were set by class (nothing when none were)."""
+def road_class_of(word: str) -> str:
+    """The road class a ``--speed`` name sets: itself when it is a class of the speed table (or
+    no grade word gridtool knows), else the class import gives roads of that grade (县道 →
+    ``secondary``)."""
+    from ..lineclasses import road_from_word
+    from .graph import SPEEDS_KMH
+    w = str(word).strip().lower()
+    if w in SPEEDS_KMH:
+        return w
+    return road_from_word(w) or w
+
+
+def speed_lines(speeds: dict | None, mode: str, items: Iterable[str] | str | None = None) -> Lines:
+    """The line saying which speeds were set by class (nothing when none were); with the ``items``
+    as typed, a Chinese grade is named with the class it set (县道 → secondary)."""
     if not speeds:
         return []
-    return [("按等级指定速度：" + "，".join(f"{k} {v[mode]:g} 公里/小时" for k, v in speeds.items()),
-             "speeds set by class: " + ", ".join(f"{k} {v[mode]:g} km/h" for k, v in speeds.items()))]
+    words: dict[str, list[str]] = {}
+    for part in ([items] if isinstance(items, str) else items or []):
+        for item in (t for t in re.split(r"[,，;；、]", str(part)) if t.strip()):
+            w = re.sub(r"[＝:：]", "=", item).partition("=")[0].strip().lower()
+            c = road_class_of(w)
+            if c != w and w not in words.setdefault(c, []):
+                words[c].append(w)
+    zh = [f"{'、'.join(words[k])}（即 {k}）" if words.get(k) else f"{k} " for k in speeds]
+    en = [f"{'/'.join(words[k])} (= {k})" if words.get(k) else k for k in speeds]
+    return [("按等级指定速度：" + "，".join(f"{n}{v[mode]:g} 公里/小时" for n, v in zip(zh, speeds.values())),
+             "speeds set by class: " + ", ".join(f"{n} {v[mode]:g} km/h" for n, v in zip(en, speeds.values())))]
 
 
 def incident_categories(layer) -> list[str]:
@@ -184,5 +215,5 @@ def incident_share_line(graph, stations, places, plan, hotspots, incidents, *, c
     return (zh, en), {"with": near, "without": before}
 
 
-__all__ = ["incident_categories", "incident_share_line", "parse_speeds", "patrol_hotspots", "select_incidents",
-           "speed_lines"]
+__all__ = ["incident_categories", "incident_share_line", "parse_speeds", "patrol_hotspots", "road_class_of",
+           "select_incidents", "speed_lines"]

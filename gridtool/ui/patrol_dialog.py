@@ -117,7 +117,7 @@ class _RoutingDialog(QDialog):
         roads, mode, dem = self.project.layers["roads"].gdf, self.mode.currentData(), self.project.dem
         speeds = parse_speeds(self.speeds.text(), mode)  # a bad entry is refused here, before the job
         maxspeed = self.maxspeed.isChecked()
-        self.speed_lines = speed_lines(speeds, mode)
+        self.speed_lines = speed_lines(speeds, mode, self.speeds.text())
 
         def build(progress, cancelled):
             progress(0.05, tr("patrol.building_graph"))
