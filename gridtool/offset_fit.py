@@ -311,7 +311,7 @@ def check_offsets(project) -> list[Problem]:
 
 
 def check_sheet(gdf: gpd.GeoDataFrame, lyr, project, *, role: str, name_zh: str, name_en: str,
-                far_m: float = EXIT_FAR_M) -> Problem | None:
+                far_m: float = EXIT_FAR_M, app: tuple[str, str] | None = None) -> Problem | None:
     """A point sheet read beside the project (the 卡口 of a sealing exercise), judged as
     :func:`check_offsets` judges the project's own layers: the warning, or None.
 
@@ -319,7 +319,8 @@ def check_sheet(gdf: gpd.GeoDataFrame, lyr, project, *, role: str, name_zh: str,
     and how its CRS was read), ``role`` the name of its ``--crs-in`` option and ``name_zh`` /
     ``name_en`` what the user calls these points. Without this check a 卡口 sheet copied from
     高德 is read as WGS84 and each 卡口 snaps to whatever road lies 500 m away: a wrong plan.
-    ``far_m``: how far off its road a point of this kind already is (see :func:`fit_small`)."""
+    ``far_m``: how far off its road a point of this kind already is (see :func:`fit_small`);
+    ``app``: the app's place for the same choice (zh, en), named in the fix beside the option."""
     if not len(gdf) or not _lonlat_read(lyr):
         return None
     ref = _reference(project, role)
@@ -338,8 +339,11 @@ def check_sheet(gdf: gpd.GeoDataFrame, lyr, project, *, role: str, name_zh: str,
     if best is None:
         return None
     warning = _offset_warning(role, lyr, ref_role, ref_lyr, best, [], names=(name_zh, name_en))
-    return replace(warning, fix_zh=f"加 --crs-in {role}={best.offset} 重新运行（不必重新导入项目）。",
-                   fix_en=f"run again with --crs-in {role}={best.offset} (the project needs no new import).")
+    _, _, _, zh_choice, en_choice = OFFSET_NAMES[best.offset]
+    app_zh = f"；桌面程序：把{app[0]}选为“{zh_choice}”" if app else ""
+    app_en = f"; in the app: set {app[1]} to \"{en_choice}\"" if app else ""
+    return replace(warning, fix_zh=f"加 --crs-in {role}={best.offset} 重新运行（不必重新导入项目{app_zh}）。",
+                   fix_en=f"run again with --crs-in {role}={best.offset} (the project needs no new import{app_en}).")
 
 
 def _fits_wgs84(role, lyr, ref_role, ref_lyr, fits: list[OffsetFit]) -> Problem:

@@ -9,6 +9,7 @@ import warnings
 from pathlib import Path
 
 from ..errors import GridtoolError
+from ..how_read import how_zh  # noqa: F401  (also imported from here by the other commands)
 from .args import add_role_arguments, command_progress, fmt_lang, project_from_args, role_sources, say
 
 
@@ -26,21 +27,11 @@ def _print_problems(args, problems, what: tuple[str, str] = ("数据检查", "va
 #: Field labels of ``info``/``import`` in Chinese output.
 _SUMMARY_ZH = {"CRS": "坐标系", "input": "输入", "households": "户数", "sensitive": "个人信息列", "crs": "坐标系",
                "columns": "所用列", "features": "要素", "encoding": "编码"}
-#: How an encoding or a CRS was found, as the summary records it, in Chinese output.
-_HOW_ZH = (("(cpg)", "（.cpg 文件）"), ("(detected)", "（自动检测）"), ("(user)", "（指定）"), ("(default)", "（默认）"),
-           ("(ldid)", "（dBase 语言标记）"),
-           ("(dwgcodepage)", "（DXF 文件头 $DWGCODEPAGE）"), (" (assumed)", "（推定）"), ("(assumed)", "（推定）"))
 
 
 def _key_label(key: str, role: str) -> str:
     from ..column_content import LABELS, VILLAGE_LABELS
     return ((VILLAGE_LABELS if role == "villages" else {}).get(key) or LABELS.get(key, (key, key)))[0]
-
-
-def how_zh(text: str) -> str:
-    for en_word, zh_word in _HOW_ZH:
-        text = text.replace(en_word, zh_word)
-    return text
 
 
 def _layer_label(role: str) -> str:

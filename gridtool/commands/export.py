@@ -32,6 +32,86 @@ LEDGER_OUTPUTS = ("ledger", "ledger_csv")
 
 PRINT_OUTPUTS = ("pdf", "png", "svg", "atlas", "assessment", "route_cards")
 
+#: What each output is called in the list of those that could not be made.
+OUTPUT_NAMES = {"html": ("网页地图", "HTML map"), "gpkg": ("GeoPackage", "GeoPackage"), "shp": ("Shapefile", "shapefiles"),
+                "geojson": ("GeoJSON", "GeoJSON"), "kml": ("KML", "KML"), "kmz": ("KMZ", "KMZ"),
+                "gpx": ("GPX 巡逻路线", "GPX routes"), "ledger": ("台账", "ledger"), "ledger_csv": ("台账 CSV", "ledger CSV"),
+                "pdf": ("挂图 PDF", "wall map PDF"), "png": ("挂图 PNG", "wall map PNG"), "svg": ("挂图 SVG", "wall map SVG"),
+                "assessment": ("五色图", "assessment map"), "atlas": ("图册", "atlas"),
+                "route_cards": ("路线卡", "route cards")}
+
+
+def _direct(keys, make):
+    """Make an output and let its error stop the caller (:func:`run_print` called on its own)."""
+    return make()
+
+
+def _write_error(exc: Exception, target) -> GridtoolError | None:
+    """An unwritable folder or a full disk while writing ``target`` as a plain error naming the file
+    (no driver text); None for anything else (a bug: reported as one)."""
+    from ..atomic import write_failure
+    plain = write_failure(exc, target)
+    if plain is None and isinstance(exc, OSError):
+        from ..maps.paper import ExportError
+        return ExportError(f"无法写入文件：{exc.strerror or exc}", f"could not write the file: {exc.strerror or exc}",
+                           fix_zh="检查输出路径、写入权限和磁盘空间。",
+                           fix_en="check the output path, write permission and free disk space.", file=exc.filename)
+    return plain
+
+
+class _Outputs:
+    """Makes each asked-for output on its own: one that cannot be made (a layer missing, a full
+    disk) is kept with its reason and fix, and the others are still made. Writers publish a file
+    only when it is complete, so a failed output leaves nothing behind.
+
+    ``blocked``: the outputs found up front to lack a layer (:func:`gridtool.maps.needs.unmet`):
+    never started."""
+
+    def __init__(self, args, blocked: dict[str, GridtoolError]):
+        self.args = args
+        self.blocked = blocked
+        self.failed: list[tuple[tuple[str, ...], GridtoolError]] = []
+
+    def __call__(self, keys, make):
+        from ..errors import CancelledError
+        keys = (keys,) if isinstance(keys, str) else tuple(keys)
+        hit = next((self.blocked[k] for k in keys if k in self.blocked), None)
+        if hit is not None:
+            self.failed.append((keys, hit))
+            return None
+        try:
+            return make()
+        except CancelledError:
+            raise
+        except GridtoolError as exc:
+            self.failed.append((keys, exc))
+        except Exception as exc:  # noqa: BLE001 - an unwritable folder, a full disk: said, the others go on
+            plain = _write_error(exc, getattr(exc, "filename", None) or _target(self.args, keys[0]))
+            if plain is None:
+                raise
+            self.failed.append((keys, plain))
+        return None
+
+    def failed_keys(self) -> set[str]:
+        return {k for keys, _ in self.failed for k in keys}
+
+
+def _target(args, key: str):
+    return _assessment_out(args) if key == "assessment" else getattr(args, key, None)
+
+
+def _named(args, keys) -> tuple[str, str]:
+    """``台账（--ledger L.xlsx）``: an output by its name, option and file."""
+    opts = "，".join(f"--assessment {args.assessment} → {_target(args, k)}" if k == "assessment"
+                    else f"--{k.replace('_', '-')} {_target(args, k)}" for k in keys)
+    return ("、".join(OUTPUT_NAMES[k][0] for k in keys) + f"（{opts}）",
+            ", ".join(OUTPUT_NAMES[k][1] for k in keys) + f" ({opts.replace('，', ', ')})")
+
+
+def _say_err(args, zh: str, en: str) -> None:
+    lang = getattr(args, "lang", "zh")
+    print(zh if lang == "zh" else en if lang == "en" else f"{zh}\n{en}", file=sys.stderr)
+
 
 def _size(path: Path) -> str:
     try:
@@ -59,8 +139,9 @@ def _layers(value: str | None) -> list[str] | None:
     return roles
 
 
-def run_web_gis(args, project, progress=None) -> list[tuple[Path, str]]:
-    """Write the HTML map and GIS files the options ask for; ``(path, what)`` per file written."""
+def run_web_gis(args, project, progress=None, attempt=_direct) -> list[tuple[Path, str]]:
+    """Write the HTML map and GIS files the options ask for; ``(path, what)`` per file written.
+    ``attempt(keys, make)`` makes one output (:class:`_Outputs`: one failing does not stop the rest)."""
     from ..maps import gis
     from ..maps.html import write_html
 
@@ -87,6 +168,7 @@ def run_web_gis(args, project, progress=None) -> list[tuple[Path, str]]:
         return totals.grids_written(n, "zh" if zh else "en") if layer == "grids" else f"{name(layer)} {n}"
 
     def seen(written, what: str) -> None:
+        written = written or []  # None: the output could not be made (kept by ``attempt``)
         for p in dict.fromkeys(w.path for w in written):
             layers = [count(w.layer, w.features) for w in written if w.path == p]
             done.append((p, f"{what}{'：' if zh else ': '}" + ("、" if zh else ", ").join(layers)))
@@ -94,36 +176,38 @@ def run_web_gis(args, project, progress=None) -> list[tuple[Path, str]]:
                 for note in w.notes if w.path == p else ():
                     print(f"  {w.layer}: {note}", file=sys.stderr)
 
-    if args.html:
-        m = write_html(project, args.html, title=getattr(args, "title", None),
-                       subtitle=getattr(args, "subtitle", None), include_personal=include,
-                       tiles=args.tiles, tiles_attr=args.tiles_attr, progress=progress,
-                       lang=getattr(args, "lang", "zh") or "zh", township=getattr(args, "township", None),
-                       unit=getattr(args, "unit", None))
+    m = attempt("html", lambda: write_html(
+        project, args.html, title=getattr(args, "title", None), subtitle=getattr(args, "subtitle", None),
+        include_personal=include, tiles=args.tiles, tiles_attr=args.tiles_attr, progress=progress,
+        lang=getattr(args, "lang", "zh") or "zh", township=getattr(args, "township", None),
+        unit=getattr(args, "unit", None))) if args.html else None
+    if m is not None:
         counts = ("、" if zh else ", ").join(count(k, v) for k, v in m.counts.items())
         missing = m.left_out_text(name, zh)  # features the map could not draw, named
         done.append((Path(args.html), f"网页地图：{counts}；{m.seconds:.1f} 秒" + (f"；{missing}" if missing else "")
                      if zh else f"HTML: {counts}; {m.seconds:.1f} s" + (f"; {missing}" if missing else "")))
     crs = getattr(args, "gis_crs", None)
     force = bool(getattr(args, "force", False))
+    lang = "en" if getattr(args, "lang", "zh") == "en" else "zh"
     if args.gpkg:
-        seen(gis.write_gpkg(project, args.gpkg, roles=roles, include_personal=include, crs=crs, force=force),
-             "GeoPackage")
+        seen(attempt("gpkg", lambda: gis.write_gpkg(project, args.gpkg, roles=roles, include_personal=include,
+                                                     crs=crs, force=force)), "GeoPackage")
     if args.shp:
-        seen(gis.write_shapefiles(project, args.shp, roles=roles, encoding=args.encoding, include_personal=include,
-                                  crs=crs, force=force, lang="en" if getattr(args, "lang", "zh") == "en" else "zh"),
+        seen(attempt("shp", lambda: gis.write_shapefiles(project, args.shp, roles=roles, encoding=args.encoding,
+                                                          include_personal=include, crs=crs, force=force, lang=lang)),
              f"Shapefile（{args.encoding.upper()}）" if zh else f"Shapefile ({args.encoding})")
     if args.geojson:
-        seen(gis.write_geojson(project, args.geojson, roles=roles, include_personal=include, force=force), "GeoJSON")
+        seen(attempt("geojson", lambda: gis.write_geojson(project, args.geojson, roles=roles, include_personal=include,
+                                                           force=force)), "GeoJSON")
     if args.kml:
-        seen(gis.write_kml(project, args.kml, roles=roles, include_personal=include, kmz=None, force=force,
-                           lang="en" if getattr(args, "lang", "zh") == "en" else "zh"),
+        seen(attempt("kml", lambda: gis.write_kml(project, args.kml, roles=roles, include_personal=include, kmz=None,
+                                                   force=force, lang=lang)),
              "KMZ" if str(args.kml).lower().endswith(".kmz") else "KML")  # --kml x.kmz: a real KMZ
     if args.kmz:
-        seen(gis.write_kml(project, args.kmz, roles=roles, include_personal=include, kmz=True, force=force,
-                           lang="en" if getattr(args, "lang", "zh") == "en" else "zh"), "KMZ")
+        seen(attempt("kmz", lambda: gis.write_kml(project, args.kmz, roles=roles, include_personal=include, kmz=True,
+                                                   force=force, lang=lang)), "KMZ")
     if args.gpx:
-        seen(gis.write_gpx(project, args.gpx, include_personal=include, force=force), "GPX")
+        seen(attempt("gpx", lambda: gis.write_gpx(project, args.gpx, include_personal=include, force=force)), "GPX")
     return done
 
 
@@ -153,47 +237,54 @@ def cmd_export(args) -> int:
     from ..ownership import check_replace
     check_not_input(project, _single_file_outputs(args))  # "never overwrites its inputs" comes first
     check_replace(_single_file_outputs(args), force=bool(getattr(args, "force", False)))
-    if any(getattr(args, o, None) for o in ("html", *PRINT_OUTPUTS)):
+    from ..maps.needs import unmet
+    outputs = _Outputs(args, unmet(project, wanted))  # a missing layer is known now, not after a long render
+    if outputs.blocked and len(outputs.blocked) < len(wanted):
+        _say_err(args, "以下文件无法导出，其余照常导出（原因和解决办法见最后）：",
+                 "these outputs cannot be made, the others are made as usual (why and the fix at the end):")
+        for k, exc in outputs.blocked.items():
+            zh, en = _named(args, (k,))
+            _say_err(args, f"  {zh}：{exc.zh}", f"  {en}: {exc.en}")
+    if any(getattr(args, o, None) for o in ("html", *PRINT_OUTPUTS) if o not in outputs.blocked):
         _say_place(args, project)
     with command_progress(args) as progress:
-        try:
-            done = run_web_gis(args, project, progress)
-            if getattr(args, "ledger", None) or getattr(args, "ledger_csv", None):
-                done += run_ledger(args, project)
-            if wanted_print:
-                for p in run_print(args, project, progress):
-                    done.append((Path(p), "打印图件" if getattr(args, "lang", "zh") == "zh" else "print"))
-        except GridtoolError:
-            raise
-        except Exception as exc:  # an unwritable folder, a full disk: say which file, exit 2 (no driver text)
-            from ..atomic import write_failure
-            target = getattr(exc, "filename", None) or next((getattr(args, k) for k in WEB_GIS_OUTPUTS + PRINT_OUTPUTS
-                                                             if getattr(args, k, None)), args.project)
-            plain = write_failure(exc, target)
-            if plain is None and isinstance(exc, OSError):
-                from ..maps.paper import ExportError
-                raise ExportError(f"无法写入文件：{exc.strerror or exc}", f"could not write the file: {exc.strerror or exc}",
-                                  fix_zh="检查输出路径、写入权限和磁盘空间。",
-                                  fix_en="check the output path, write permission and free disk space.",
-                                  file=exc.filename) from exc
-            if plain is None:
-                raise
-            raise plain from exc
-    say(args, f"已导出 {len(done)} 个文件（{time.perf_counter() - t0:.1f} 秒）：",
-        f"exported {len(done)} file(s) in {time.perf_counter() - t0:.1f} s:")
-    for path, what in done:
-        print(f"  {path}  ({_size(path)})  {what}")
-    if getattr(args, "include_personal", False):
-        _warn_unmasked(args, project)
-    else:
-        say(args, "  个人信息（姓名、身份证号、电话）已脱敏或去除。",
-            "  personal data (names, ID-card and phone numbers) masked or left out.")
-    return 0
+        done = run_web_gis(args, project, progress, attempt=outputs)
+        ledger = tuple(k for k in LEDGER_OUTPUTS if getattr(args, k, None))
+        if ledger:
+            done += outputs(ledger, lambda: run_ledger(args, project)) or []
+        if wanted_print:
+            for p in run_print(args, project, progress, attempt=outputs):
+                done.append((Path(p), "打印图件" if getattr(args, "lang", "zh") == "zh" else "print"))
+    if outputs.failed and not done and len(outputs.failed) == 1:
+        raise outputs.failed[0][1]  # the one output asked for: its error, as ever
+    if done:
+        say(args, f"已导出 {len(done)} 个文件（{time.perf_counter() - t0:.1f} 秒）：",
+            f"exported {len(done)} file(s) in {time.perf_counter() - t0:.1f} s:")
+        for path, what in done:
+            print(f"  {path}  ({_size(path)})  {what}")
+        if getattr(args, "include_personal", False):
+            _warn_unmasked(args, project, skip=outputs.failed_keys())
+        else:
+            say(args, "  个人信息（姓名、身份证号、电话）已脱敏或去除。",
+                "  personal data (names, ID-card and phone numbers) masked or left out.")
+    if not outputs.failed:
+        return 0
+    n = len(outputs.failed_keys())
+    _say_err(args, f"未能导出 {n} 个文件" + ("（其余已导出）：" if done else "："),
+             f"{n} output(s) could not be made" + (" (the others were):" if done else ":"))
+    lang = getattr(args, "lang", "zh")
+    for keys, exc in outputs.failed:
+        zh, en = _named(args, keys)
+        _say_err(args, f"  ✗ {zh}", f"  x {en}")
+        text = exc.format(None if lang == "both" else lang)
+        print("\n".join("    " + line for line in text.splitlines()), file=sys.stderr)
+    return 2
 
 
-def _warn_unmasked(args, project) -> None:
+def _warn_unmasked(args, project, skip=frozenset()) -> None:
     """After ``--include-personal``: name the files that show personal data as it is, with the
-    columns, and what the law asks of whoever holds them (nothing when there is none)."""
+    columns, and what the law asks of whoever holds them (nothing when there is none); ``skip``:
+    the outputs that could not be made."""
     from ..maps.unmasked import EXPORT_LAYERS, gis_layers, unmasked_outputs, warning_lines
 
     kinds = {"html": "html", "gpx": "gpx", "ledger": "ledger", "ledger_csv": "ledger", "pdf": "wall",
@@ -202,7 +293,7 @@ def _warn_unmasked(args, project) -> None:
     for opt in ("html", "gpkg", "shp", "geojson", "kml", "kmz", "gpx", "ledger", "ledger_csv", "pdf", "png", "svg",
                 "assessment", "atlas", "route_cards"):
         target = getattr(args, opt, None)
-        if not target:
+        if not target or opt in skip:
             continue
         if opt == "assessment":
             outputs.append((_assessment_out(args), "wall", EXPORT_LAYERS["wall"]))
@@ -355,12 +446,13 @@ def _assessment_options(args) -> tuple:
     return classes, breaks
 
 
-def run_print(args, project, progress=None) -> list[Path]:
+def run_print(args, project, progress=None, attempt=_direct) -> list[Path]:
     """Write every print export the parsed ``args`` ask for; return the files written, in order.
 
     Errors (``GridtoolError`` subclasses, bilingual, with a fix) propagate to the command line,
-    which prints them and exits 2; a file is either complete at its path or not there. What the
-    wall maps chose or left out (orientation, village names with no room) is said as it goes.
+    which prints them and exits 2, unless ``attempt(keys, make)`` keeps them (``gridtool export``:
+    the other outputs are still made); a file is either complete at its path or not there. What
+    the wall maps chose or left out (orientation, village names with no room) is said as it goes.
     """
     from ..maps.wallmap import render_wall_map
 
@@ -375,28 +467,34 @@ def run_print(args, project, progress=None) -> list[Path]:
     names = dict(title=common["title"], township=common["township"], unit=common["unit"])
     out: list[Path] = []
     notes: list[tuple[str, str]] = []
+
+    def made(key: str, make) -> None:
+        p = attempt(key, make)
+        if p is not None:
+            out.append(p)
     for fmt in ("pdf", "png", "svg"):
         path = getattr(args, fmt, None)
         if path:
-            out.append(render_wall_map(project, path, fmt=fmt, coord_grid=None if coord == "none" else coord,
-                                       labels=not getattr(args, "no_labels", False), notes=notes, **common))
+            made(fmt, lambda fmt=fmt, path=path: render_wall_map(
+                project, path, fmt=fmt, coord_grid=None if coord == "none" else coord,
+                labels=not getattr(args, "no_labels", False), notes=notes, **common))
     if getattr(args, "assessment", None):
         from ..maps.assessment import render_assessment_map
-        out.append(render_assessment_map(project, _assessment_out(args), field=args.assessment, classes=classes,
-                                         breaks=breaks, notes=notes, **common))
+        made("assessment", lambda: render_assessment_map(project, _assessment_out(args), field=args.assessment,
+                                                         classes=classes, breaks=breaks, notes=notes, **common))
     for zh, en in notes:
         say(args, f"  {zh}", f"  {en}")
     if getattr(args, "atlas", None):
         from ..maps.atlas import write_atlas
 
         codes = [c.strip() for c in args.atlas_grids.split(",")] if getattr(args, "atlas_grids", None) else None
-        out.append(write_atlas(project, args.atlas, include_personal=include, date=getattr(args, "date", None),
-                               grids=codes, progress=progress, **names))
+        made("atlas", lambda: write_atlas(project, args.atlas, include_personal=include,
+                                          date=getattr(args, "date", None), grids=codes, progress=progress, **names))
     if getattr(args, "route_cards", None):
         from ..maps.cards import write_route_cards
 
-        out.append(write_route_cards(project, args.route_cards, date=getattr(args, "date", None), progress=progress,
-                                     include_personal=include, **names))
+        made("route_cards", lambda: write_route_cards(project, args.route_cards, date=getattr(args, "date", None),
+                                                      progress=progress, include_personal=include, **names))
     return out
 
 

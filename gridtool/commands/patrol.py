@@ -194,42 +194,19 @@ def cmd_coverage(args) -> int:
     return 0
 
 
-def _as_exits(problem):
-    """A loader's problem with the exits file in the words of ``seal``: the exits are read by the
-    rules of key places, but their options are ``--field exits.…`` and the officer calls them 卡口."""
-    from dataclasses import replace
-
-    def zh(t):
-        return t.replace("places.", "exits.").replace("重点场所", "卡口")
-
-    def en(t):
-        return t.replace("places.", "exits.").replace("key places", "exits").replace("the places", "the exits")
-    return replace(problem, role="exits", zh=zh(problem.zh), fix_zh=zh(problem.fix_zh), en=en(problem.en),
-                   fix_en=en(problem.fix_en))
-
-
 def _read_exits(project, args):
     """The ``--exits PATH[:LAYER]`` points in the project CRS, read with ``--crs-in exits=…``,
-    ``--encoding exits=…`` and ``--field exits.name=…``; prints the columns used and the loader's
-    warnings (a CRS assumed, no name column) as ``import`` does."""
-    from ..layers import load_layer
-    from ..offset_fit import check_sheet
-    from .data import how_zh, print_columns
-    lyr = load_layer("places", args.exits, **file_options(args, "exits"))
-    cols = ", ".join(f"{k}:{v}" for k, v in lyr.columns_used.items() if k != "category")  # exits need none
-    say(args, f"卡口：{lyr.source}，{len(lyr.gdf)} 个，坐标系 {how_zh(lyr.crs_in)}，所用列：{cols}",
-        f"exits: {lyr.source}, {len(lyr.gdf)} point(s), CRS {lyr.crs_in}, columns used: {cols}")
-    print_columns(args, "places", lyr.meta())
-    for p in lyr.problems:
-        if p.code != "category_from_name":  # an exit needs no category
-            print(_as_exits(p).format(fmt_lang(args)))
-    gdf = lyr.gdf
-    if project.crs is not None and gdf.crs is not None and not gdf.crs.equals(project.crs):
-        gdf = gdf.to_crs(project.crs)
-    offset = check_sheet(gdf, lyr, project, role="exits", name_zh="卡口", name_en="exits")
-    if offset is not None:
-        print(offset.format(fmt_lang(args)))
-    return gdf
+    ``--encoding exits=…`` and ``--field exits.name=…`` by the app's reader
+    (:func:`gridtool.routing.exits_file.read_exits`); prints the columns used and the loader's and
+    the offset check's warnings (a CRS assumed, no name column, a sheet from 高德) as ``import`` does."""
+    from ..routing.exits_file import read_exits
+    from .data import print_columns
+    sheet = read_exits(project, args.exits, **file_options(args, "exits"))
+    say(args, *sheet.summary())
+    print_columns(args, "places", sheet.layer.meta())
+    for p in sheet.problems:
+        print(p.format(fmt_lang(args)))
+    return sheet.gdf
 
 
 def cmd_seal(args) -> int:

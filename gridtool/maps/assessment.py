@@ -174,13 +174,10 @@ def render_assessment_map(project, out_path: str | Path, *, field: str,
     AssessmentError
         No grid has a rating in ``field``, or ``breaks`` has the wrong length.
     """
-    from .paper import ExportError
+    from .needs import need_assessment
     from .wallmap import render_wall_map
 
-    lyr = project.layers.get("grids")
-    if lyr is None or lyr.gdf is None or len(lyr.gdf) == 0:
-        raise ExportError("项目中没有网格，无法绘制五色图", "the project has no grids; no assessment map to draw",
-                          fix_zh="先运行 gridtool partition 划分网格", fix_en="run gridtool partition first")
+    need_assessment(project)
     style = assessment_style(project, field, classes=classes, breaks=breaks, title=title, subtitle=subtitle,
                              township=township)
     return render_wall_map(project, out_path, fmt=fmt, size=size, landscape=landscape, scale=scale, dpi=dpi,

@@ -128,10 +128,9 @@ def write_atlas(project, out_pdf: str | Path, *, include_personal: bool = False,
     from .titles import map_title, map_unit
     from .wallmap import OSM_CREDIT, draw_wall_map, masked_grids, uses_osm
 
-    lyr = project.layers.get("grids")
-    if lyr is None or lyr.gdf is None or len(lyr.gdf) == 0:
-        raise ExportError("项目中没有网格，无法生成图册", "the project has no grids; no atlas to make",
-                          fix_zh="先运行 gridtool partition 划分网格", fix_en="run gridtool partition first")
+    from .needs import need_atlas
+    need_atlas(project)
+    lyr = project.layers["grids"]
     all_grids = lyr.gdf
     if grids is not None:
         wanted = [str(c) for c in grids]

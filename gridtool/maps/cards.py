@@ -36,7 +36,7 @@ from . import style as S
 from .pages import (LayerIndex, draw_base_layers, draw_table, map_furniture,
                     page_footer, page_header)
 from .pages import cell_text as _text
-from .paper import PT_PER_MM, ExportError, check_cancelled, paper, write_checked
+from .paper import PT_PER_MM, check_cancelled, paper, write_checked
 from ..routing.shift_windows import wait_words
 
 Progress = Callable[[float, str], None]
@@ -56,9 +56,8 @@ def cards_from_project(project, *, include_personal: bool = False) -> list[dict]
 
     rl = project.layers.get("routes")
     sl = project.layers.get("route_stops")
-    if rl is None or rl.gdf is None or len(rl.gdf) == 0:
-        raise ExportError("项目中没有巡逻路线，无法生成路线卡", "the project has no patrol routes; no route cards to make",
-                          fix_zh="先运行 gridtool patrol 规划巡逻路线", fix_en="run gridtool patrol first")
+    from .needs import need_route_cards
+    need_route_cards(project)
     routes = mask_frame(rl.gdf, include_personal=include_personal)
     stops = mask_frame(sl.gdf, include_personal=include_personal) if sl is not None and sl.gdf is not None else None
     cards = []

@@ -753,9 +753,8 @@ def write_gpx(project, path: str | Path, *, include_personal: bool = False, forc
     path = Path(path)
     check_not_input(project, [path])
     check_replace([path], force=force)
-    if "routes" not in project.layers and "route_stops" not in project.layers:
-        raise GridtoolError("项目中没有巡逻路线", "the project has no patrol routes",
-                            fix_zh="先运行 gridtool patrol。", fix_en="run gridtool patrol first.", layer="routes")
+    from .needs import need_gpx
+    need_gpx(project)
     layers = prepare_layers(project, ["routes", "route_stops"], include_personal=include_personal, wgs84=True,
                             cancelled=cancelled)
     routes = layers.get("routes", gpd.GeoDataFrame({"team": []}, geometry=[], crs=4326))

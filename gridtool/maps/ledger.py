@@ -567,17 +567,14 @@ def ledger_tables(project, *, include_personal: bool = False, progress: Progress
 
     ``progress(fraction, message)``; ``cancelled()`` is asked between sheets and every
     :data:`ROWS_PER_CHECK` rows of the household list, and stops with CancelledError once true."""
-    from .paper import ExportError
+    from .needs import need_ledger
 
     def step(f: float, zh: str, en: str) -> None:
         check_cancelled(cancelled)
         if progress:
             progress(f, f"台账：{zh} / ledger: {en}")
 
-    if "grids" not in project.layers or "households" not in project.layers:
-        raise ExportError("项目中没有网格，无法生成台账", "the project has no grids; no ledger to write",
-                          fix_zh="先运行 gridtool partition 划分网格", fix_en="run gridtool partition first",
-                          file=getattr(project, "path", None))
+    need_ledger(project)
     notes: list[tuple[str, str]] = []
     step(0.0, "统计户数", "counting households")
     totals = household_totals(project)

@@ -3,6 +3,12 @@ the boundary of a village or grid chosen from the project
 (:func:`gridtool.routing.sealing.exits_of_area`, as ``--area``), or the points of a file, as ``--exits`` takes them;
 posts per exit, travel mode and the joining of road line ends as ``--per-exit``, ``--mode`` and ``--snap``.
 
+The file is read by the command's reader (:func:`gridtool.routing.exits_file.read_exits`) in the
+coordinate system chosen as the import wizard offers it (``--crs-in exits=…``); what the reading
+found (a CRS assumed, no name column, a sheet copied from 高德 read as WGS84) is shown under the
+form as soon as the file or the choice changes, and written to the log when the plan runs. A sheet
+that looks copied from 高德 does not run at the first press while the note is not yet shown.
+
 The plan is :func:`gridtool.routing.sealing.seal_exits` on the background runner; it enters the
 project as layers (``seal_paths``, ``exits``) in one undo step and its report goes to the analysis
 panel, which exports ``seal.csv`` and ``seal.gpkg``.
@@ -12,11 +18,12 @@ from __future__ import annotations
 
 import math
 
-from PyQt6.QtWidgets import QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLineEdit, QPushButton, QSpinBox
+from PyQt6.QtWidgets import QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox
 
 from ..errors import GridtoolError
 from ..layers import Layer
 from . import i18n
+from .crs_choice import crs_box, crs_value
 from .i18n import tr
 from .patrol_dialog import _RoutingDialog, log_graph, snap_box, snap_value
 
@@ -61,6 +68,13 @@ class SealDialog(_RoutingDialog):
         file_row = QHBoxLayout()
         file_row.addWidget(self.file, 1)
         file_row.addWidget(browse)
+        self.crs = crs_box()  # as --crs-in exits=…, the wizard's choices
+        self.crs.setToolTip(tr("seal.crs_tip"))
+        self.notes = QLabel()  # what reading the file found, before the run
+        self.notes.setWordWrap(True)
+        self.file.editingFinished.connect(self.check_file)
+        self.crs.currentIndexChanged.connect(lambda _i: self.check_file())
+        self.crs.lineEdit().editingFinished.connect(self.check_file)
         self.per_exit = QSpinBox()
         self.per_exit.setRange(1, 20)
         self.per_exit.setValue(1)
@@ -74,13 +88,14 @@ class SealDialog(_RoutingDialog):
         form.addRow(tr("seal.exits"), self.source)
         form.addRow(tr("seal.area"), self.area)
         form.addRow(tr("seal.file"), file_row)
+        form.addRow(tr("seal.crs"), self.crs)
         form.addRow(tr("seal.per_exit"), self.per_exit)
         form.addRow(tr("seal.posts_per_station"), self.posts)
         form.addRow(tr("patrol.mode"), self.mode)
         form.addRow(tr("patrol.snap"), self.snap)
         form.addRow(tr("patrol.speeds"), self.speed_row())
         self._browse_button = browse
-        self._finish_layout(form)
+        self._finish_layout(form, self.notes)
         self._enable()
 
     def _enable(self) -> None:
@@ -88,24 +103,67 @@ class SealDialog(_RoutingDialog):
         self.area.setEnabled(area)
         self.file.setEnabled(not area)
         self._browse_button.setEnabled(not area)
+        self.crs.setEnabled(not area)
+        self.notes.setVisible(not area and bool(self.notes.text()))
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, tr("seal.file"), "", tr("seal.file_filter"))
         if path:
             self.file.setText(path)
+            self.check_file()
 
-    def _file_exits(self):
-        """The points of the chosen file (``PATH`` or ``PATH:LAYER``), in the project's CRS."""
-        from ..layers import load_layer
+    def _read_file(self):
+        """The chosen file read as ``gridtool seal --exits PATH --crs-in exits=CHOICE`` reads it."""
+        from ..routing.exits_file import read_exits
         text = self.file.text().strip()
         if not text:
             raise GridtoolError("没有选择卡口文件", "no exits file chosen", fix_zh="点“浏览…”选择卡口点图层。",
                                 fix_en="press Browse… and choose the layer of exit points.", layer="exits")
-        gdf = load_layer("places", text).gdf
-        crs = self.project.crs
-        if crs is not None and gdf.crs is not None and not gdf.crs.equals(crs):
-            gdf = gdf.to_crs(crs)
-        return gdf
+        return read_exits(self.project, text, crs_in=crs_value(self.crs) or None)
+
+    def _note_text(self, sheet) -> str:
+        lang = i18n.language()
+        zh, en = sheet.summary()
+        head = zh if lang == "zh" else en if lang == "en" else f"{zh}\n{en}"
+        return "\n".join([head, *(p.format(lang) for p in sheet.problems)])
+
+    def check_file(self) -> None:
+        """Read the chosen file now and show under the form what reading it found (or why it cannot
+        be read), so the officer sees a 高德 sheet before planning posts on it."""
+        self.error.clear()
+        self.notes.clear()
+        if self.source.currentData() != "file" or not self.file.text().strip():
+            self._enable()
+            return
+        try:
+            self.notes.setText(self._note_text(self._read_file()))
+        except GridtoolError as exc:
+            self.error.setText(exc.format(i18n.language()))
+        self._enable()
+
+    def _file_exits(self):
+        """The points of the chosen file (``PATH`` or ``PATH:LAYER``) in the project's CRS; what
+        reading found goes to the log, as the command prints it. A sheet that looks copied from 高德
+        whose warning the dialog has not shown yet is shown, and this press plans nothing."""
+        sheet = self._read_file()
+        note = self._note_text(sheet)
+        if sheet.offset is not None and self.notes.text() != note:
+            self.notes.setText(note)
+            self._enable()
+            raise GridtoolError(
+                "卡口坐标很可能取自高德/腾讯或百度地图，按现在的坐标系规划，警力会派到别的路口（见上方说明）",
+                "the exits were most likely picked on AMap/Tencent or Baidu maps: planned as read, the posts "
+                "go to the wrong crossings (see the note above)",
+                fix_zh="把“卡口坐标系”改为说明中的坐标系；确认要照现在的坐标系规划，再按一次“运行”。",
+                fix_en="set the exits coordinate system as the note says; to plan as read anyway, press Run again.",
+                layer="exits")
+        self.notes.setText(note)
+        w, lang = self.window, i18n.language()
+        zh, en = sheet.summary()
+        w.log_message(zh if lang == "zh" else en if lang == "en" else f"{zh} / {en}")
+        for p in sheet.problems:
+            w.log_message(p.format(lang), "warning")
+        return sheet.gdf
 
     def start(self) -> None:
         from ..routing.sealing import exits_of_area, seal_exits

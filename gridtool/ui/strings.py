@@ -448,6 +448,12 @@ STRINGS.update({
     "seal.posts_per_station": ("每个站点可派警力点数", "Posts each station can send"),
     "seal.posts_auto": ("自动（站点图层的警力列，或够用的最少值）", "Auto (the stations' officers column, or the fewest that do)"),
     "seal.finding_exits": ("查找区域出口", "finding the area's exits"),
+    "seal.crs": ("卡口坐标系", "Exits coordinate system"),
+    "seal.crs_tip": ("卡口文件的坐标系（同命令行 --crs-in exits=…）：从高德、腾讯地图抄的经纬度选 GCJ-02，"
+                     "从百度地图抄的选 BD-09；自动识别时按文件自带的坐标系，没有则按 WGS84 读入并检查是否偏移",
+                     "The exits file's coordinate system (as --crs-in exits=… of the command line): GCJ-02 for "
+                     "coordinates copied from AMap/Tencent, BD-09 for Baidu; detect: the file's own, or WGS84 "
+                     "with a check for an offset"),
     "analysis.export": ("导出…", "Export…"),
     "analysis.export_title": ("选择导出文件夹", "Choose the export folder"),
     "analysis.empty": ("尚无分析结果：在“巡逻”菜单中运行服务圈、选址或封控。",

@@ -21,11 +21,11 @@ from ..io.excel_sheets import SHEET_COLUMN
 from ..layers import ONE_PER_ROW
 from ..roles import VECTOR_ROLES
 from . import i18n
+from .crs_choice import CRS_CHOICES, crs_box, crs_value  # noqa: F401  (CRS_CHOICES: the wizard's, as before)
 from .i18n import role_name, tr
 from .screen import fit_to_screen, scrolling
 
 ENCODINGS = ("", "utf-8", "gbk", "gb18030", "big5")
-CRS_CHOICES = ("", "wgs84", "cgcs2000", "gcj02", "bd09", "EPSG:4490", "EPSG:4547", "EPSG:3857")
 FILE_FILTER = "*.gpkg *.shp *.zip *.geojson *.json *.kml *.kmz *.csv *.txt *.xlsx *.xls *.osm *.pbf *.dxf"
 
 
@@ -48,11 +48,7 @@ class _RoleRow:
         for e in ENCODINGS:
             self.encoding.addItem(e or tr("wizard.auto"), e)
         self.encoding.currentIndexChanged.connect(lambda _i: self.page.show_preview(self))
-        self.crs = QComboBox()
-        self.crs.setEditable(True)
-        for c in CRS_CHOICES:
-            self.crs.addItem(tr(f"wizard.crs.{c}") if c in ("", "gcj02", "bd09", "wgs84", "cgcs2000") else c, c)
-        self.crs.setMinimumWidth(150)
+        self.crs = crs_box()
         for col, w in enumerate((self.label, self.path, self.browse, self.layer, self.encoding, self.crs)):
             grid.addWidget(w, row, col)
         self.path.textChanged.connect(lambda _t: self.page.completeChanged.emit())
@@ -105,9 +101,7 @@ class _RoleRow:
         return f"{p}:{layer}" if layer and self.layer.count() > 1 else p
 
     def crs_value(self) -> str:
-        data = self.crs.currentData()
-        text = self.crs.currentText().strip()
-        return data if data is not None and self.crs.itemText(self.crs.currentIndex()) == text else text
+        return crs_value(self.crs)
 
 
 class LayersPage(QWizardPage):
