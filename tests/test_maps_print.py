@@ -541,7 +541,7 @@ def test_failed_write_leaves_nothing(project, tmp_path, monkeypatch):
     monkeypatch.setattr(Figure, "savefig", broken)
     from gridtool.maps.paper import ExportError
 
-    with pytest.raises(ExportError, match="No space left"):
+    with pytest.raises(ExportError, match="磁盘空间不足"):
         render_wall_map(project, out, size="A4")
     assert out.read_bytes().startswith(b"%PDF-1.4 old good file")  # the earlier file is untouched
     assert [p.name for p in tmp_path.iterdir()] == ["w.pdf"]  # no temporary file left
