@@ -539,9 +539,9 @@ def test_failed_write_leaves_nothing(project, tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(Figure, "savefig", broken)
-    from gridtool.maps.paper import ExportError
+    from gridtool.errors import GridtoolError
 
-    with pytest.raises(ExportError, match="磁盘空间不足"):
+    with pytest.raises(GridtoolError, match="磁盘空间不足"):  # the plain words, not a traceback
         render_wall_map(project, out, size="A4")
     assert out.read_bytes().startswith(b"%PDF-1.4 old good file")  # the earlier file is untouched
     assert [p.name for p in tmp_path.iterdir()] == ["w.pdf"]  # no temporary file left
