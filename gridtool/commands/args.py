@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 
 from ..errors import GridtoolError, UnknownRoleError
+from ..field_keys import FIELD_KEYS
 from ..progress import command_progress
 from ..roles import ROLES, VECTOR_ROLES
 from ..routing.modes import MODE_ZH, MODES
@@ -49,7 +50,8 @@ def add_role_arguments(p: argparse.ArgumentParser) -> None:
                         "ROLE=ENC for one layer; default: detected")
     p.add_argument("--field", action="append", default=[], metavar="[ROLE.]KEY=COLUMN",
                    help="指定列 / choose a source column: hh=户数 (hh=1: 每行一户 / each row one household), lon=东经, lat=北纬, name=村名, "
-                        "village=所属村; households.hh=户数 for one layer only")
+                        "village=所属村; households.hh=户数 for one layer only. Keys by layer / 各图层可指定: "
+                        + "; ".join(f"{r}: {', '.join(k)}" for r, k in FIELD_KEYS.items()))
     p.add_argument("--line-classes", metavar="FILE.csv",
                    help="线类映射 / classes of roads, rivers, railways, land parcels by column value: CSV with "
                         "layer,column,value,class (e.g. roads,DJ,1,motorway; landuse,DLBM,1107,ditch)")

@@ -21,6 +21,7 @@ from ..io.excel_sheets import SHEET_COLUMN
 from ..layers import ONE_PER_ROW
 from ..roles import VECTOR_ROLES
 from . import i18n
+from .app_hints import app_fix
 from .crs_choice import CRS_CHOICES, crs_box, crs_value  # noqa: F401  (CRS_CHOICES: the wizard's, as before)
 from .i18n import role_name, tr
 from .screen import fit_to_screen, scrolling
@@ -49,7 +50,13 @@ class _RoleRow:
             self.encoding.addItem(e or tr("wizard.auto"), e)
         self.encoding.currentIndexChanged.connect(lambda _i: self.page.show_preview(self))
         self.crs = crs_box()
-        for col, w in enumerate((self.label, self.path, self.browse, self.layer, self.encoding, self.crs)):
+        # --field ROLE.KEY=COLUMN for this layer (village, id, name, code …), chosen in a dialog.
+        self.fields: dict[str, str] = {}
+        self.fields_button = QPushButton()
+        self.fields_button.clicked.connect(self.choose_fields)
+        self._show_fields()
+        for col, w in enumerate((self.label, self.path, self.browse, self.layer, self.encoding, self.crs,
+                                 self.fields_button)):
             grid.addWidget(w, row, col)
         self.path.textChanged.connect(lambda _t: self.page.completeChanged.emit())
         for w in (self.path, self.layer, self.encoding, self.crs):
@@ -67,10 +74,40 @@ class _RoleRow:
             self.path.setText(path)
             self.refresh()
 
+    def _show_fields(self) -> None:
+        n = len(self.fields)
+        self.fields_button.setText(tr("wizard.fields_set", n=n) if n else tr("wizard.fields"))
+        chosen = "、".join(f"{k}={c}" for k, c in self.fields.items()) or tr("wizard.auto")
+        self.fields_button.setToolTip(tr("wizard.fields_tip", chosen=chosen))
+
+    def columns(self) -> tuple[list[str], bool]:
+        """(The file's attribute columns as the import reads them, is it a table?)."""
+        from ..io.vector import TABLE_SUFFIXES, sample_attributes, suffix_of
+        p = self.path.text().strip()
+        if not p or not Path(p).exists():
+            return [], False
+        table = suffix_of(Path(p)) in TABLE_SUFFIXES
+        read = self.page.table_preview(self)
+        df = read[0] if read is not None else sample_attributes(
+            p, layer=self.layer.currentData(), encoding=self.encoding.currentData() or None)
+        cols = [str(c) for c in df.columns if c != "geometry"] if df is not None else []
+        return cols, table
+
+    def choose_fields(self) -> None:
+        from .columns_dialog import ColumnsDialog
+        cols, table = self.columns()
+        dlg = ColumnsDialog(self.role, cols, self.fields, table=table, parent=self.page)
+        if dlg.exec():
+            self.fields = dlg.chosen()
+            self._show_fields()
+
     def refresh(self) -> None:
         """List the file's layers and show its decoded text (a table: the warnings of its reading)."""
         from ..io.excel_sheets import ALL_SHEETS
         from ..io.vector import list_layers, suffix_of
+        if self.fields:  # another file: its columns differ; the choices made for the old one go
+            self.fields = {}
+            self._show_fields()
         self.layer.clear()
         p = self.path.text().strip()
         if p and Path(p).exists():
@@ -112,7 +149,7 @@ class LayersPage(QWizardPage):
         self.name = QLineEdit()
         self.name.setPlaceholderText(tr("wizard.name_placeholder"))
         grid = QGridLayout()
-        for col, key in enumerate(("role", "file", "", "layer", "encoding", "crs")):
+        for col, key in enumerate(("role", "file", "", "layer", "encoding", "crs", "fields")):
             if key:
                 h = QLabel(f"<b>{tr(f'wizard.col.{key}')}</b>")
                 grid.addWidget(h, 0, col)
@@ -202,9 +239,14 @@ class LayersPage(QWizardPage):
         return self.hh_column.currentData()
 
     def fields(self) -> dict[str, str]:
-        """``--field`` options of the choices made here: ``{"households.hh": column or "1"}``."""
+        """``--field`` options of the choices made here: ``{"households.hh": column or "1",
+        "villages.name": "CJQYMC", …}``."""
         col = self.count_column()
-        return {"households.hh": col} if col is not None and self.rows["households"].spec() else {}
+        out = {"households.hh": col} if col is not None and self.rows["households"].spec() else {}
+        for role, r in self.rows.items():
+            if r.spec():
+                out.update({f"{role}.{k}": c for k, c in r.fields.items()})
+        return out
 
     def _browse_dem(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, role_name("dem"), "",
@@ -384,7 +426,7 @@ class CheckPage(QWizardPage):
         for p in sorted(self.problems, key=lambda p: p.severity != "error"):
             it = QTreeWidgetItem([tr("problems.error") if p.severity == "error" else tr("problems.warning"),
                                   (p.zh if lang == "zh" else p.en) + (f"\n{p.where(lang)}" if p.where(lang) else ""),
-                                  p.fix_zh if lang == "zh" else p.fix_en])
+                                  app_fix(p.fix_zh, p.fix_en)])
             it.setData(0, Qt.ItemDataRole.UserRole, p)
             it.setToolTip(1, it.text(1))  # the whole text where the column cuts it
             it.setToolTip(2, it.text(2))
