@@ -40,6 +40,8 @@ import pandas as pd
 
 from .columns import sensitive_columns
 from .errors import InputFileError, MissingColumnError
+from .io.excel_hidden import for_option
+from .io.excel_sheets import ALL_SHEETS, SHEET_COLUMN
 from .io.vector import Table, header_row_with, read_table, split_path_layer
 
 
@@ -150,9 +152,9 @@ class JoinResult:
     layers: dict                   # role -> new Layer
     columns: dict[str, str]        # table column -> layer column
     numeric: list[str]             # layer columns stored as numbers
-    matched_rows: list[int]
-    unmatched: list[tuple[int, str, str]]       # (row, code, why: "" / "subgrid" / "grid")
-    empty_rows: list[int]          # rows without a code
+    matched_rows: list[int | str]  # spreadsheet rows: 5, or 石桥村!5 for a workbook read whole (FILE:*)
+    unmatched: list[tuple[int | str, str, str]]       # (row, code, why: "" / "subgrid" / "grid")
+    empty_rows: list[int | str]    # rows without a code
     not_in_table: list[str]        # codes of target features no row names
     cleared: dict[str, int]        # layer column -> features that had a value and lost it
     not_numbers: dict[str, list[tuple[int, str]]]  # layer column -> (row, value) not a number
@@ -184,22 +186,25 @@ class JoinResult:
             (f"按“{self.key}”连接到{what_zh}：表中 {len(self.matched_rows)} 行匹配（共 {n_feat} 个网格）；列：{cols}",
              (f"joined on {self.key!r} to the {what_en}: {len(self.matched_rows)} row(s) matched "
               f"({n_feat} grids); columns: {cols_en}"))]
+        for p in self.table.problems:  # how the table was read: other sheets left out, sheets merged …
+            out.append((f"  {p.zh}" + (f"（{p.fix_zh}）" if p.fix_zh else ""),
+                        f"  {p.en}" + (f" ({p.fix_en})" if p.fix_en else "")))
         if self.numeric:
             out.append((f"  数值列：{'、'.join(self.numeric)}", f"  numeric columns: {', '.join(self.numeric)}"))
         for zh, en in self.guessed:
             out.append((f"  {zh}", f"  {en}"))
         if self.unmatched:
-            rows = "；".join(f"第 {r} 行 {c}" + ("（是子网格编码）" if w == "subgrid" else "（是基础网格编码）"
+            listed = "；".join(f"{row_zh(r)} {c}" + ("（是子网格编码）" if w == "subgrid" else "（是基础网格编码）"
                                                 if w == "grid" else "") for r, c, w in self.unmatched[:20])
-            rows_en = "; ".join(f"row {r} {c}" + (" (a sub-grid code)" if w == "subgrid" else " (a base-grid code)"
+            listed_en = "; ".join(f"{row_en(r)} {c}" + (" (a sub-grid code)" if w == "subgrid" else " (a base-grid code)"
                                                  if w == "grid" else "") for r, c, w in self.unmatched[:20])
             more = f" …（共 {len(self.unmatched)} 行）" if len(self.unmatched) > 20 else ""
             more_en = f" … ({len(self.unmatched)} rows)" if len(self.unmatched) > 20 else ""
-            out.append((f"  未匹配的行（编码不在项目中，未连接）：{rows}{more}",
-                        f"  rows not matched (code not in the project, not joined): {rows_en}{more_en}"))
+            out.append((f"  未匹配的行（编码不在项目中，未连接）：{listed}{more}",
+                        f"  rows not matched (code not in the project, not joined): {listed_en}{more_en}"))
         if self.empty_rows:
-            rr = "、".join(map(str, self.empty_rows[:20]))
-            out.append((f"  编码为空的行（未连接）：第 {rr} 行", f"  rows without a code (not joined): {rr}"))
+            rr, rr_en = rows_zh(self.empty_rows[:20]), rows_en(self.empty_rows[:20])
+            out.append((f"  编码为空的行（未连接）：{rr}", f"  rows without a code (not joined): {rr_en}"))
         if self.not_in_table:
             more = " …" if len(self.not_in_table) > 10 else ""
             out.append((f"  表中没有的网格 {len(self.not_in_table)} 个：{'、'.join(self.not_in_table[:10])}{more}",
@@ -209,8 +214,8 @@ class JoinResult:
                 out.append((f"  “{col}”列：{n} 个网格原有值，本表中没有，已清空",
                             f"  column {col!r}: {n} grid(s) had a value and are not in this table; cleared"))
         for col, bad in self.not_numbers.items():
-            rr = "；".join(f"第 {r} 行 “{v}”" for r, v in bad[:10])
-            rr_en = "; ".join(f"row {r} {v!r}" for r, v in bad[:10])
+            rr = "；".join(f"{row_zh(r)} “{v}”" for r, v in bad[:10])
+            rr_en = "; ".join(f"{row_en(r)} {v!r}" for r, v in bad[:10])
             out.append((f"  “{col}”列不是数字、已留空：{rr}", f"  column {col!r}: not a number, left empty: {rr_en}"))
         if self.sensitive:
             out.append((f"  个人信息列（导出时默认脱敏）：{'、'.join(self.sensitive)}",
@@ -253,6 +258,39 @@ def suggest_key_column(project, table: pd.DataFrame) -> str | None:
     return best
 
 
+def _row(r) -> int | str:
+    """A table row as the planner finds it: its number (5), or ``石桥村!5`` in a workbook read whole."""
+    return int(r) if isinstance(r, (int, np.integer)) or str(r).isdigit() else str(r)
+
+
+def row_zh(r) -> str:
+    """``第 5 行``; ``工作表“石桥村”第 5 行`` for a row of a workbook read whole (``FILE:*``)."""
+    sheet, _, n = str(r).rpartition("!")
+    return f"工作表“{sheet}”第 {n} 行" if sheet else f"第 {r} 行"
+
+
+def row_en(r) -> str:
+    """``row 5``; ``sheet 石桥村 row 5``."""
+    sheet, _, n = str(r).rpartition("!")
+    return f"sheet {sheet!r} row {n}" if sheet else f"row {r}"
+
+
+def rows_zh(rows) -> str:
+    """``第 4、7 行``; rows of a workbook read whole each with its sheet."""
+    rows = list(rows)
+    if all(isinstance(r, (int, np.integer)) or str(r).isdigit() for r in rows):
+        return f"第 {'、'.join(str(int(r)) for r in rows)} 行"
+    return "、".join(map(row_zh, rows))
+
+
+def rows_en(rows) -> str:
+    """``rows 4, 7``; rows of a workbook read whole each with its sheet."""
+    rows = list(rows)
+    if all(isinstance(r, (int, np.integer)) or str(r).isdigit() for r in rows):
+        return f"rows {', '.join(str(int(r)) for r in rows)}"
+    return ", ".join(map(row_en, rows))
+
+
 def _codes(project, family: str) -> set[str]:
     roles = ("grids", "special_grids") if family == "grids" else ("subgrids",)
     out: set[str] = set()
@@ -271,6 +309,7 @@ def read_join_table(spec: str, *, on: str | None = None, encoding: str | None = 
     path, sheet = split_path_layer(spec)
     find = (lambda frame: header_row_with(frame, [on])) if on is not None else guess_header_row
     t = read_table(path, sheet=sheet, encoding=encoding, find_header=find)
+    t.problems = for_option(t.problems, "--table")  # other sheets: join them with --table FILE:*
     if on is not None and on not in t.frame.columns:
         # No row holds ``on``: list the columns of the row that looks like the header.
         t = read_table(path, sheet=sheet, encoding=encoding, find_header=guess_header_row)
@@ -341,7 +380,8 @@ def join_table(project, table: str | Table, *, on: str, columns: Iterable[str] |
         wanted = [c for c in wanted if c != on]
     else:
         wanted = [c for c in df.columns if c != on and _squash(c) not in SKIPPED
-                  and not (re.fullmatch(r"col\d+", str(c)) and df[c].isna().all())]
+                  and not (re.fullmatch(r"col\d+", str(c)) and df[c].isna().all())
+                  and not (c == SHEET_COLUMN and t.sheet == ALL_SHEETS)]  # the sheet each row came from
     if not wanted:
         raise JoinError("表中除编码列外没有可连接的列", "the table has no column to join besides the code column",
                         fix_zh="检查表头所在行；或用 --columns 指定列。", fix_en="check the header row, or name columns "
@@ -365,13 +405,13 @@ def join_table(project, table: str | Table, *, on: str, columns: Iterable[str] |
                         fix_zh="用 --columns 只保留其中一列。", fix_en="keep one of them with --columns.", **where)
     # -- keys --------------------------------------------------------------------------------------
     keys = df[on].map(normalise_code)
-    empty_rows = [int(r) for r in keys.index[keys.isna()]]
+    empty_rows = [_row(r) for r in keys.index[keys.isna()]]
     filled = keys.dropna()
     dups = filled[filled.duplicated(keep=False)]
     if len(dups):
         groups = dups.groupby(dups).groups
-        items = [f"{k}：第 {'、'.join(str(int(r)) for r in rows)} 行" for k, rows in list(groups.items())[:10]]
-        items_en = [f"{k}: rows {', '.join(str(int(r)) for r in rows)}" for k, rows in list(groups.items())[:10]]
+        items = [f"{k}：{rows_zh(rows)}" for k, rows in list(groups.items())[:10]]
+        items_en = [f"{k}: {rows_en(rows)}" for k, rows in list(groups.items())[:10]]
         more = f" …（共 {len(groups)} 个）" if len(groups) > 10 else ""
         raise JoinError(
             f"“{on}”列有重复编码，无法确定用哪一行：{'；'.join(items)}{more}",
@@ -395,7 +435,7 @@ def join_table(project, table: str | Table, *, on: str, columns: Iterable[str] |
     target = "grids" if int(in_grids.sum()) >= int(in_subs.sum()) else "subgrids"
     hit = in_grids if target == "grids" else in_subs
     matched_keys = filled[hit]
-    unmatched = [(int(r), k, ("subgrid" if target == "grids" and s else "grid" if target == "subgrids" and g else ""))
+    unmatched = [(_row(r), k, ("subgrid" if target == "grids" and s else "grid" if target == "subgrids" and g else ""))
                  for r, k, g, s in zip(filled.index[~hit], filled[~hit], in_grids[~hit], in_subs[~hit])]
     # -- values ------------------------------------------------------------------------------------
     numeric: list[str] = []
@@ -412,7 +452,7 @@ def join_table(project, table: str | Table, *, on: str, columns: Iterable[str] |
         if m not in sensitive and (is_score_header(c) or _looks_numeric(cells)):
             nums = [_number(v) for v in raw.tolist()]
             # A score header makes the column numeric; a text such as 缺考 is reported, left empty.
-            bad = [(int(r), str(v)) for r, v, n in zip(raw.index, cells, nums) if v is not None and n is None]
+            bad = [(_row(r), str(v)) for r, v, n in zip(raw.index, cells, nums) if v is not None and n is None]
             numeric.append(m)
             if not is_score_header(c):
                 guessed.append((f"“{c}”列的值都是数字，按数值保存", f"column {c!r} holds numbers only: stored as numbers"))
@@ -461,7 +501,7 @@ def join_table(project, table: str | Table, *, on: str, columns: Iterable[str] |
         sens.update({m: k for m, k in sensitive.items() if m in values})
         layers[role] = replace(lyr, gdf=gdf, sensitive=sens)
     return JoinResult(table=t, key=on, target=target, layers=layers, columns=mapping, numeric=numeric,
-                      matched_rows=[int(r) for r in matched_keys.index], unmatched=unmatched,
+                      matched_rows=[_row(r) for r in matched_keys.index], unmatched=unmatched,
                       empty_rows=empty_rows, not_in_table=not_in_table, cleared=cleared,
                       not_numbers=not_numbers, sensitive={m: k for m, k in sensitive.items() if m in values},
                       guessed=guessed)

@@ -293,5 +293,14 @@ def other_sheets_problem(path: str | Path, chosen: str, header: list[str],
         file=str(path), layer=chosen)
 
 
-__all__ = ["SheetView", "hidden_problems", "hidden_sheets", "hidden_sheets_problem", "other_sheets_problem",
-           "sheet_view"]
+def for_option(problems: list[Problem], option: str) -> list[Problem]:
+    """``problems`` with the fix of :func:`other_sheets_problem` naming ``option`` (``--villages``,
+    ``--table`` of ``gridtool join``) instead of ``--households``."""
+    from dataclasses import replace
+    return [replace(p, fix_zh=p.fix_zh.replace("--households ", f"{option} "),
+                    fix_en=p.fix_en.replace("--households ", f"{option} "))
+            if p.code == "excel_other_sheets" and option != "--households" else p for p in problems]
+
+
+__all__ = ["SheetView", "for_option", "hidden_problems", "hidden_sheets", "hidden_sheets_problem",
+           "other_sheets_problem", "sheet_view"]

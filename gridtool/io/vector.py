@@ -38,7 +38,7 @@ from ..problems import Problem
 from . import archive
 from .raw_layer import RawLayer
 from .files import check_exists, check_geopackage, check_not_in_use
-from .excel_hidden import (hidden_problems, hidden_sheets, hidden_sheets_problem, other_sheets_problem,
+from .excel_hidden import (for_option, hidden_problems, hidden_sheets, hidden_sheets_problem, other_sheets_problem,
                            sheet_view)
 from .excel_sheets import ALL_SHEETS, SheetTable, merge_sheets
 from .office import check_not_lock_file, ole2_workbook_error, open_in_office
@@ -864,7 +864,7 @@ def _read_table(path: Path, *, layer, encoding, fields, encoding_default=None, r
         df = df.rename(columns={"geometry": "wkt"})  # a WKT text column, not yet a geometry
     raw = _table_to_points(df, path, None if t.sheet == ALL_SHEETS else t.sheet, t.format, t.encoding, fields,
                            role=role)
-    raw.problems[:0] = t.problems
+    raw.problems[:0] = for_option(t.problems, f"--{role.replace('_', '-')}") if role else t.problems
     return raw
 
 

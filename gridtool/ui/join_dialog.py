@@ -78,13 +78,20 @@ class JoinDialog(QDialog):
             self._load()
 
     def _load(self) -> None:
+        from ..io.excel_sheets import ALL_SHEETS
         from ..io.vector import list_layers, suffix_of
         path = self.path.text().strip()
         self.sheet.blockSignals(True)
         self.sheet.clear()
         try:
             if suffix_of(Path(path)) in (".xlsx", ".xls"):
-                self.sheet.addItems(list_layers(path))
+                names = list_layers(path)
+                if len(names) > 1:  # as the command line reads it: the first sheet with a header, told of the others
+                    self.sheet.addItem(tr("wizard.sheet_auto"), None)
+                for n in names:
+                    self.sheet.addItem(n, n)
+                if len(names) > 1:  # 一村一表: every sheet as one table (--table FILE:*)
+                    self.sheet.addItem(tr("wizard.all_sheets"), ALL_SHEETS)
         except Exception as exc:  # a file Excel cannot open: say so in the dialog
             self.error.setText(str(exc))
         self.sheet.setEnabled(self.sheet.count() > 1)
@@ -92,6 +99,7 @@ class JoinDialog(QDialog):
         self._read()
 
     def _read(self) -> None:
+        from ..io.excel_hidden import for_option
         from ..io.vector import read_table
         from ..join import suggest_key_column
         self.error.clear()
@@ -104,7 +112,8 @@ class JoinDialog(QDialog):
             self.key.blockSignals(False)
             return
         try:
-            self.table = read_table(path, sheet=self.sheet.currentText() or None)
+            self.table = read_table(path, sheet=self.sheet.currentData())
+            self.table.problems = for_option(self.table.problems, "--table")
         except GridtoolError as exc:
             self.error.setText(exc.format(i18n.language()))
             self.key.blockSignals(False)
@@ -115,8 +124,9 @@ class JoinDialog(QDialog):
         if guess is not None:
             self.key.setCurrentText(str(guess))
         self.key.blockSignals(False)
-        self.info.setText(tr("join.read", rows=len(self.table.frame), header=self.table.header_row,
-                             column=guess if guess is not None else "—"))
+        notes = [p.zh if i18n.language() == "zh" else p.en for p in self.table.problems]  # other sheets, hidden rows
+        self.info.setText("\n".join([tr("join.read", rows=len(self.table.frame), header=self.table.header_row,
+                                        column=guess if guess is not None else "—"), *notes]))
         self._fill_columns()
 
     def _fill_columns(self) -> None:
@@ -124,10 +134,11 @@ class JoinDialog(QDialog):
         self.columns.clear()
         if self.table is None:
             return
+        from ..io.excel_sheets import ALL_SHEETS, SHEET_COLUMN
         key = self.key.currentText()
         for c in self.table.frame.columns:
-            if str(c) == key:
-                continue
+            if str(c) == key or (c == SHEET_COLUMN and self.table.sheet == ALL_SHEETS):
+                continue  # the sheet a merged row came from is not a column of the table
             item = QListWidgetItem(str(c))
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Unchecked if _squash(c) in SKIPPED else Qt.CheckState.Checked)
@@ -144,7 +155,8 @@ class JoinDialog(QDialog):
             return
         w = self.window
         snap = w.session.materialized()
-        spec = self.path.text().strip() + (f":{self.sheet.currentText()}" if self.sheet.count() else "")
+        sheet = self.sheet.currentData()
+        spec = self.path.text().strip() + (f":{sheet}" if sheet else "")
         on, columns = self.key.currentText(), self.chosen_columns()
 
         def work(progress, cancelled):
