@@ -140,10 +140,16 @@ def _household_count_problems(lyr) -> list[Problem]:
     hh = pd.to_numeric(gdf["hh"], errors="coerce")
     bad = hh.isna()
     if bad.any():
+        # Formulas saved without results (a system's export) read as empty: the cells are not empty in Excel.
+        formulas = any(p.code == "excel_uncalculated" and field in str(p.field or "").split(",")
+                       for p in lyr.problems)
         out.append(Problem(
             "error", "hh_not_numeric", f"{int(bad.sum())} 个住户要素的户数为空或不是数字",
             f"{int(bad.sum())} household feature(s) have an empty or non-numeric household count",
-            fix_zh=f"在“{field}”列填入整数户数（≥1）。", fix_en=f"enter a whole number ≥ 1 in column {field!r}.",
+            fix_zh=(f"“{field}”列是没有计算结果的公式：在 Excel 或 WPS 中打开并保存一次后再导入。" if formulas
+                    else f"在“{field}”列填入整数户数（≥1）。"),
+            fix_en=(f"column {field!r} holds formulas saved without results: open and save the file once in Excel "
+                    "or WPS, then import again." if formulas else f"enter a whole number ≥ 1 in column {field!r}."),
             field=field, features=_ids(gdf, bad), bounds=_bounds(gdf[bad]), **_where(lyr)))
     inf = np.isinf(hh)
     if inf.any():

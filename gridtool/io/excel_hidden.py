@@ -18,6 +18,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
+from xml.sax.saxutils import unescape
 
 import pandas as pd
 
@@ -32,6 +33,12 @@ _COL = re.compile(rb"<(?:\w+:)?col\b([^>]*)/?>")
 _FILTER = re.compile(rb"<(?:\w+:)?autoFilter\b([^>]*?)(/?)>")
 _FILTER_COLUMN = re.compile(rb"<(?:\w+:)?filterColumn\b")
 _SHEET_DATA_END = re.compile(rb"</(?:\w+:)?sheetData>")
+# A formula cell and its cached result: Excel and WPS store the result they computed (<v>); files
+# written by other programs (Java POI behind most government systems, openpyxl) may store none.
+_FORMULA_CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*)>\s*<(?:\w+:)?f\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?f>)"
+                           rb"\s*(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>(.*?)</(?:\w+:)?v>)?\s*(?:<(?:\w+:)?is>.*?</(?:\w+:)?is>)?"
+                           rb"\s*</(?:\w+:)?c>", re.DOTALL)
+_FULL_CALC = re.compile(rb"<(?:\w+:)?calcPr\b[^>]*\bfullCalcOnLoad\s*=\s*[\"'](?:1|true)[\"']")
 _CHUNK = 4 << 20
 #: Key columns a hidden column may hold, as the loader reads them.
 _KEYS = {"hh": ("户数", "households"), "lon": ("经度", "longitude"), "lat": ("纬度", "latitude"),
@@ -47,6 +54,10 @@ class SheetView:
     hidden_columns: list[int] = field(default_factory=list)
     filter_ref: str | None = None
     filter_active: bool = False  # a filter condition is set (not only the drop-down buttons)
+    #: Formula cells by column number: [cells, without a result, results 0, first cell, its formula].
+    formula_columns: dict[int, list] = field(default_factory=dict)
+    formulas: int = 0              # formula cells on the sheet
+    recalc_on_open: bool = False   # the workbook asks to be recomputed when opened (its results may be stale)
 
 
 def _attr(attrs: bytes, name: str) -> str | None:
@@ -86,6 +97,8 @@ def sheet_view(path: str | Path, sheet: str, *, kind: str | None = None) -> Shee
             view = SheetView()
             with zf.open(member) as fh:
                 _scan(fh, view)
+            if view.formulas:
+                view.recalc_on_open = bool(_FULL_CALC.search(zf.read("xl/workbook.xml")))
             return view
     except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, OSError):
         return None
@@ -169,6 +182,8 @@ def _scan(fh, view: SheetView) -> None:
                 row = int(r) if r and r.isdigit() else row + 1  # a writer may leave r out: rows follow
                 if _true(_attr(m.group(1), "hidden")):
                     view.hidden_rows.append(row)
+            if b"<f" in part or b":f" in part:
+                _formulas(part, view)
             end = _SHEET_DATA_END.search(part)
             done_data = end is not None
             part = part[end.end():] if end else b""
@@ -179,6 +194,31 @@ def _scan(fh, view: SheetView) -> None:
     if m:
         view.filter_ref = _attr(m.group(1), "ref")
         view.filter_active = not m.group(2) and bool(_FILTER_COLUMN.search(tail, m.end()))
+
+
+_REF = re.compile(r"([A-Z]{1,3})(\d+)")
+
+
+def _formulas(part: bytes, view: SheetView) -> None:
+    """Count the formula cells of a chunk of rows by column: all, stored without a result, stored
+    as 0 (xlsxwriter's placeholder). A cell cut by the chunk's end is not matched (no ``</c>``): at
+    worst one cell in 4 MB goes uncounted."""
+    for m in _FORMULA_CELL.finditer(part):
+        view.formulas += 1
+        ref = _REF.fullmatch(_attr(m.group(1), "r") or "")
+        if not ref:
+            continue
+        col = 0
+        for ch in ref.group(1):
+            col = col * 26 + ord(ch) - 64
+        stats = view.formula_columns.setdefault(col, [0, 0, 0, ref.group(0),
+                                                      unescape((m.group(2) or b"").decode("utf-8", "replace"))])
+        stats[0] += 1
+        value = m.group(3)
+        if value is None or (not value.strip() and _attr(m.group(1), "t") != "str"):
+            stats[1] += 1  # (an empty text result of =IF(…,"",…) is a result)
+        elif value.strip() == b"0":
+            stats[2] += 1
 
 
 def _ranges(numbers: list[int], *, limit: int = 8) -> tuple[str, str]:
@@ -234,6 +274,7 @@ def hidden_problems(path: str | Path, sheet: str, df: pd.DataFrame, view: SheetV
             "imported, not only those the filter shows",
             fix_zh="若只应导入筛选出的行，把它们复制到新工作表后导入该工作表。",
             fix_en="if only the filtered rows should count, copy them to a new sheet and import that.", **where))
+    out += _uncalculated_problems(path, sheet, df, view, where)
     cols = [c for c in sorted(set(view.hidden_columns)) if c <= len(df.columns)]
     names = [df.columns[c - 1] for c in cols if df.iloc[:, c - 1].notna().any()]
     if names:
@@ -263,6 +304,34 @@ def hidden_problems(path: str | Path, sheet: str, df: pd.DataFrame, view: SheetV
             fix_en="unhide these columns in Excel and check them; delete those that should not be used, or "
                    "choose the right columns with --field.", **where))
     return out
+
+
+def _uncalculated_problems(path: Path, sheet: str, df: pd.DataFrame, view: SheetView, where: dict) -> list[Problem]:
+    """A warning for columns whose formulas were saved without results: the table reads them as
+    empty (or 0), so a 户数 column of formulas counts nothing. Excel and WPS save results; systems
+    that export with formulas (Java POI, openpyxl) save none, xlsxwriter saves 0 and asks Excel to
+    recompute on opening (``fullCalcOnLoad``)."""
+    cols = []
+    for col, (n, blank, zeros, first, formula) in sorted(view.formula_columns.items()):
+        if col > len(df.columns):
+            continue
+        if blank or (view.recalc_on_open and zeros == n):
+            cols.append((col, blank or zeros, first, formula))
+    if not cols:
+        return []
+    zh = "、".join(f"{_letter(c)} 列“{df.columns[c - 1]}”{k:,} 个（如 {first}：={f}）" for c, k, first, f in cols)
+    en = "; ".join(f"column {_letter(c)} {df.columns[c - 1]!r}: {k:,} (e.g. {first}: ={f})" for c, k, first, f in cols)
+    return [Problem(
+        "warning", "excel_uncalculated",
+        f"{path.name} 工作表“{sheet}”中的公式没有计算结果，读到的是空值或 0：{zh}。"
+        "文件多由业务系统或程序导出，保存时没有经过 Excel/WPS 计算",
+        f"{path.name}, sheet {sheet!r}: formulas saved without their results read as empty or 0: {en}. Such files "
+        "are exported by systems or scripts and were never computed by Excel/WPS",
+        fix_zh="在 Excel 或 WPS 中打开此文件，保存一次（保存时会算出公式结果）后再导入；或把这些列复制后"
+               "“选择性粘贴→数值”。",
+        fix_en="open the file in Excel or WPS and save it once (saving computes the formulas), then import again; or "
+               "copy these columns and paste them as values.",
+        field=",".join(str(df.columns[c - 1]) for c, *_ in cols), **where)]
 
 
 def other_sheets_problem(path: str | Path, chosen: str, header: list[str],
