@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from locks_data import cut_project  # noqa: E402
 
 from gridtool.cli import main
+from gridtool.partition.previous import parse_parts
 from gridtool.partition.redraw_words import redraw_lines
 from gridtool.partition.village_changes import follow_village_codes
 
@@ -143,3 +144,53 @@ def test_codes_follow_the_village_never_twice_and_never_an_old_one():
     codes = np.array([f"{a}-01", f"{a}-02", f"{b}-01", f"{b}-02", f"{b}-03", f"{c}-01"], dtype=object)
     follow_village_codes(codes, [c] * 6, ["新村"] * 6, [f"{a}-01", f"{a}-02", f"{b}-01", f"{b}-02", f"{b}-03"])
     assert codes.tolist() == [f"{c}-04", f"{c}-05", f"{c}-01", f"{c}-02", f"{c}-03", f"{c}-06"]
+
+
+def test_a_split_village_is_named_and_a_locked_grid_across_the_new_border_is_kept_whole_and_said(tmp_path):
+    """长白街社区 split in two at a street line through its middle, the east part under a new code;
+    a locked grid with households on both sides stays whole (its households, its polygon) and the
+    console says which village holds the rest of it."""
+    p = cut_project("nanjing-xuanwu")
+    raw = p.save(tmp_path / "last_raw.gpkg")
+    last = tmp_path / "last.gpkg"
+    assert main(["partition", str(raw), "--out", str(last), *FAST]) == 0
+    grids = gpd.read_file(last, layer="grids")
+    hs = gpd.read_file(last, layer="households")
+    v = p.layers["villages"].gdf
+    geom = v.geometry[v["name"] == "长白街社区"].iat[0]
+    x0, y0, x1, y1 = geom.bounds
+    cx = float(shapely.centroid(geom).x)
+    east_box = shapely.box(cx, y0 - 1, x1 + 1, y1 + 1)
+    pts = hs.geometry.representative_point()
+    east = shapely.contains(east_box, pts.values)
+    # a building divided between grids counts its share in each (grid_parts)
+    rows = [(c, int(h if n is None else n), e) for g_, gp, h, e in zip(hs["grid"], hs["grid_parts"], hs["hh"], east)
+            for c, n in parse_parts(g_, gp)]
+    side = gpd.pd.DataFrame(rows, columns=["grid", "hh", "east"])
+    side = side[side["grid"].str.startswith("320102900007-")]
+    both = side.groupby("grid").apply(lambda d: min(d.loc[d.east, "hh"].sum(), d.loc[~d.east, "hh"].sum()))
+    locked = both.idxmax()
+    assert both[locked] > 0
+    west = v[v["name"] == "长白街社区"].copy()
+    west = west.set_geometry([shapely.difference(geom, east_box)], crs=v.crs)
+    new = v[v["name"] == "长白街社区"].copy()
+    new[["name", "code"]] = ["长白街东社区", "320102900015"]
+    new = new.set_geometry([shapely.intersection(geom, east_box)], crs=v.crs)
+    p.layers["villages"].gdf = gpd.GeoDataFrame(
+        gpd.pd.concat([v[v["name"] != "长白街社区"], west, new], ignore_index=True), crs=v.crs)
+    now = p.save(tmp_path / "this_year.gpkg")
+    out, rep = tmp_path / "next.gpkg", tmp_path / "next.json"
+    assert main(["partition", str(now), "--previous", str(last), "--lock", locked, "--out", str(out),
+                 "--report", str(rep), *FAST]) == 0
+    red = json.loads(rep.read_text(encoding="utf-8"))["plan"]["redraw"]
+    (split,) = [c for c in red["village_changes"] if c["kind"] == "split"]
+    assert [o["code"] for o in split["old"]] == ["320102900007"]
+    assert [n["code"] for n in split["new"]] == ["320102900007", "320102900015"]
+    g = gpd.read_file(out, layer="grids")
+    assert not g["code"].duplicated().any() and (g["code"].str[:12] == g["village_code"].astype(str)).all()
+    (lk,) = g[g["locked"].astype(bool)].itertuples()
+    assert lk.hh == int(grids.set_index("code").loc[locked, "hh"])
+    (across,) = red["locked_across"]
+    assert across["code"] == lk.code and sum(across["others"].values()) == both[locked]
+    zh = "\n".join(z for z, _ in redraw_lines(red, {}))
+    assert f"注意：锁定网格 {lk.code} 跨越新的村（社区）界" in zh and "长白街社区（320102900007） 分为" in zh

@@ -82,6 +82,11 @@ def changes_sheet(project, totals: HouseholdTotals):
         rows.append(["锁定网格", village_of.get(c), back.get(c, c), c, None, kept] if e is None else
                      ["锁定网格", village_of.get(c), back.get(c, c), c, e["now"],
                       f"形状和仍在名册的楼栋不变；户数随名册由 {e['before']:,} 户变为 {e['now']:,} 户"])
+    for e in r.get("locked_across") or []:
+        others = "、".join(f"{v} {n:,} 户" for v, n in sorted(e["others"].items()))
+        rows.append(["锁定网格跨村界", e["village"], back.get(e["code"], e["code"]), e["code"],
+                     sum(e["others"].values()), f"跨越新的村（社区）界（{others}），整体保留并归入 {e['village']}；"
+                     "如应按新村界划分，先解锁该网格再重绘"])
     for e in r.get("inside_locked") or []:
         went = "、".join(f"{c}（{n} 户）" for c, n in sorted(e["went_to"].items()))
         rows.append(["锁定网格范围内的新住户", village_of.get(e["locked"]), back.get(e["locked"], e["locked"]),

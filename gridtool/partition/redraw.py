@@ -48,6 +48,9 @@ class RedrawMixin:
         geoms = shapely.make_valid(pv.gdf.geometry.values)
         vgeoms = villages.geometry.values
         out: dict[int, list[DraftGrid]] = {}
+        #: locked rows whose households now lie in several villages (a village split or its border
+        #: moved): the grid stays whole, in the village holding most of them; the report names the rest
+        self._locked_across: dict[int, dict[str, int]] = {}
         for p, members in pv.locked_members().items():
             votes: dict[int, int] = {}
             for f, n in members:
@@ -55,6 +58,8 @@ class RedrawMixin:
                     votes[int(vob[hb[f]])] = votes.get(int(vob[hb[f]]), 0) + n
             if votes:
                 v = max(votes, key=lambda x: (votes[x], -x))
+                if len(votes) > 1:
+                    self._locked_across[int(p)] = {str(vnames[x]): int(n) for x, n in votes.items() if x != v}
             else:  # a locked grid without households: the village its polygon lies in
                 overlap = shapely.area(shapely.intersection(vgeoms, geoms[p])) if len(vgeoms) else np.zeros(0)
                 if len(vgeoms) and overlap.sum() < 0.5 * shapely.area(geoms[p]):
@@ -479,6 +484,10 @@ class RedrawMixin:
         self._redraw_stats["locked_changed"] = locked_changed
         self._redraw_stats["inside_locked"] = self._inside_locked_went(prev_codes, new_codes, grids)
         self._redraw_stats["recoded"] = recoded
+        self._redraw_stats["locked_across"] = [
+            {"code": str(new_codes[r]), "village": str(gdf["village"].iat[r]),
+             "others": getattr(self, "_locked_across", {})[p]}
+            for r, p in sorted(fixed.items()) if p in getattr(self, "_locked_across", {})]
         # Villages merged, split, renamed or recoded: named, with what their grid codes became.
         self._redraw_stats["village_changes"] = village_changes(
             pv, vrow_of_feature, list(self._vcodes), list(self._vnames), new_codes.tolist(),

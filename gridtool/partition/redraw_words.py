@@ -149,6 +149,15 @@ def redraw_lines(r: dict, totals: dict) -> list[tuple[str, str]]:
         out.append((f"  锁定网格 {c}：形状和仍在名册的楼栋不变，户数随名册由 {e['before']:,} 户变为 {e['now']:,} 户",
                     f"  locked grid {c}: shape and the buildings still on the roster kept; households "
                     f"{e['before']:,} → {e['now']:,} as the roster changed"))
+    for e in r.get("locked_across") or []:
+        # Kept whole as locked, but part of it lies in another village now: say so, never silently.
+        zh_o = "、".join(f"{v} {n:,} 户" for v, n in sorted(e["others"].items()))
+        en_o = ", ".join(f"{n:,} in {v}" for v, n in sorted(e["others"].items()))
+        out.append((f"  注意：锁定网格 {e['code']} 跨越新的村（社区）界（{zh_o}），整体保留并归入户数较多的 {e['village']}；"
+                    f"如应按新村界划分，先解锁（gridtool edit 项目.gpkg --unlock {e['code']}，或在桌面程序中点“解锁”）再重绘",
+                    f"  note: locked grid {e['code']} lies across a new village border ({en_o}); kept whole in "
+                    f"{e['village']}, which holds most of it; to follow the new border, unlock it (gridtool edit "
+                    f"PROJECT.gpkg --unlock {e['code']}, or Unlock in the app) and redraw"))
     from .locked_subgrids import locked_subgrid_lines
     out += locked_subgrid_lines(r.get("locked_subgrids") or [])
     for v in r.get("villages", []):
