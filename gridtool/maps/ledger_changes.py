@@ -13,7 +13,9 @@ those no longer on the roster, those new, this year's (the ledger's own total).
 from __future__ import annotations
 
 from ..ownership import register_csv_header
+from ..partition.redraw_words import village_change_text
 from ..partition.totals import HouseholdTotals
+from ..partition.village_changes import CODE_RULE
 from .ledger_sheet import Sheet
 
 NAME = "重绘变化"
@@ -52,10 +54,19 @@ def changes_sheet(project, totals: HouseholdTotals):
         rows.append(["村（社区）变化", v["village"], None, None, v.get("households"),
                      f"{v.get('households_moved', 0)} 户改变网格，{v.get('grids_changed', 0)} 个网格有变化，"
                      f"新增 {v.get('households_new', 0)} 户；保留编码 {v.get('codes_kept', 0)} 个，"
+                     + (f"改编码 {v['codes_recoded']} 个，" if v.get("codes_recoded") else "") +
                      f"新编码 {v.get('codes_new', 0)} 个，撤销 {v.get('codes_retired', 0)} 个"])
+    changes = r.get("village_changes") or []
+    for c in changes:
+        # The code columns hold grid codes: the village codes are in the words.
+        rows.append(["区划变化", "、".join(v["name"] or v["code"] for v in c["new"]), None, None,
+                     sum(v["households"] for v in c["new"]), village_change_text(c)[0]])
+    if changes:
+        rows.append(["编码规则", None, None, None, None, CODE_RULE[0]])
     for old, e in sorted(recoded.items()):
+        seq = "顺序号不变" if e.get("sequence_kept", True) else "接续编号"
         rows.append(["改编码", e["village"], old, e["new"], None,
-                     f"村（社区）代码改为 {e['village_code']}，顺序号不变；旧编码不再使用"])
+                     f"村（社区）代码改为 {e['village_code']}，{seq}；旧编码不再使用"])
     village_of = {c: v["village"] for v in r.get("villages") or [] for c in _split(v.get("retired_codes"))}
     for c in r.get("retired_codes") or []:
         rows.append(["撤销编码", village_of.get(c), c, None, None, "该网格的住户已归入其他网格；编码不再使用"])
@@ -67,9 +78,15 @@ def changes_sheet(project, totals: HouseholdTotals):
     changed = {e["code"]: e for e in r.get("locked_changed") or []}
     for c in r.get("locked") or []:
         e = changed.get(c)
-        rows.append(["锁定网格", village_of.get(c), back.get(c, c), c, None, "户、楼栋和形状保持不变"] if e is None else
+        kept = "户、楼栋和形状保持不变" + ("；编码随村（社区）代码变更" if c in back else "")
+        rows.append(["锁定网格", village_of.get(c), back.get(c, c), c, None, kept] if e is None else
                      ["锁定网格", village_of.get(c), back.get(c, c), c, e["now"],
                       f"形状和仍在名册的楼栋不变；户数随名册由 {e['before']:,} 户变为 {e['now']:,} 户"])
+    for e in r.get("locked_across") or []:
+        others = "、".join(f"{v} {n:,} 户" for v, n in sorted(e["others"].items()))
+        rows.append(["锁定网格跨村界", e["village"], back.get(e["code"], e["code"]), e["code"],
+                     sum(e["others"].values()), f"跨越新的村（社区）界（{others}），整体保留并归入 {e['village']}；"
+                     "如应按新村界划分，先解锁该网格再重绘"])
     for e in r.get("inside_locked") or []:
         went = "、".join(f"{c}（{n} 户）" for c, n in sorted(e["went_to"].items()))
         rows.append(["锁定网格范围内的新住户", village_of.get(e["locked"]), back.get(e["locked"], e["locked"]),

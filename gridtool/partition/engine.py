@@ -319,6 +319,7 @@ class GridPartitioner(RedrawMixin):
             vnames = village_names(villages)
             vcodes = village_codes(villages)
             self._vnames = vnames
+            self._vcodes = vcodes
             self._hh_all = hh
             self._vlabels = village_labels(villages, vnames, vcodes)
             # merge=/relax= may name a village by code, display name or a name only it has.

@@ -376,7 +376,8 @@ def change_figures(pv: PreviousPlan, *, features: np.ndarray, hh: np.ndarray, gr
     base grid); ``grid_codes`` and ``grid_village``: the new grids' codes and village names;
     ``hh_all``: households per feature; ``village_of_feature``: village name of every feature
     ("" outside all villages); ``renamed``: previous codes renumbered under a recoded village's
-    code (old → new), counted as kept and listed as ``recoded_codes``; ``also_changed``: codes (as
+    code (old → new), counted as ``codes_recoded`` (not kept: the doorplate changes) and listed as
+    ``recoded_codes``; ``also_changed``: codes (as
     renamed) of grids changed in ways the rows cannot show, such as a locked grid whose households
     are fewer than its previous ``hh`` (a building gone from the roster).
 
@@ -416,6 +417,9 @@ def change_figures(pv: PreviousPlan, *, features: np.ndarray, hh: np.ndarray, gr
     changed = set(lost_prev.loc[lost_prev["p"] > lost_prev["n"], "c"].tolist())
     changed |= set(both.loc[(both["n"] > both["p"]) & both["f"].isin(moved_feats), "c"].tolist())
     prev_set = set(codes.tolist())
+    # A code renumbered under its village's new code is not kept: the doorplate changes.
+    recoded_set = set(renamed.values())
+    same = prev_set - recoded_set
     now_set = set(np.asarray(grid_codes, dtype=object).tolist())
     changed |= now_set - prev_set
     changed |= {renamed.get(c, c) for c in pv.gone_codes} | set(also_changed)
@@ -472,7 +476,8 @@ def change_figures(pv: PreviousPlan, *, features: np.ndarray, hh: np.ndarray, gr
         rows.append({"village": v, "households": int(by_v["n"].get(v, 0)),
                      "households_moved": int(by_v["moved"].get(v, 0)), "households_new": new_hh,
                      "grids": len(now_v), "grids_changed": len(now_v & changed),
-                     "codes_kept": len(now_v & prev_set), "codes_new": len(now_v - prev_set),
+                     "codes_kept": len(now_v & same), "codes_recoded": len(now_v & recoded_set),
+                     "codes_new": len(now_v - prev_set),
                      "codes_retired": len(prev_v - now_set), "locked": len(locked_v),
                      "new_codes": "、".join(sorted(now_v - prev_set)),
                      "retired_codes": "、".join(sorted(prev_v - now_set)),
@@ -482,7 +487,8 @@ def change_figures(pv: PreviousPlan, *, features: np.ndarray, hh: np.ndarray, gr
     totals = {"households_moved": int(per_f["moved"].sum()), "households_new": total_new,
               "households_total": int(per_f["n"].sum()), "households_gone": int(pv.households_gone),
               "grids_changed": len(now_set & changed), "grids": len(now_set),
-              "codes_kept": len(now_set & prev_set), "codes_new": len(now_set - prev_set),
+              "codes_kept": len(now_set & same), "codes_recoded": len(now_set & recoded_set),
+              "codes_new": len(now_set - prev_set),
               "codes_retired": len(prev_set - now_set), "retired_codes": sorted(prev_set - now_set),
               "new_codes": sorted(now_set - prev_set)}
     if pv.matched_by == "polygons":

@@ -24,6 +24,7 @@ from .regions import DraftGrid, fill_labels, keep_largest_pieces, merge_regions
 from .shapes import dissolve
 from .solver import UnitGraph, partition
 from .unitset import build_unitset
+from .village_changes import follow_village_codes, village_changes
 
 
 def _village_gone(code: str) -> GridtoolError:
@@ -47,6 +48,9 @@ class RedrawMixin:
         geoms = shapely.make_valid(pv.gdf.geometry.values)
         vgeoms = villages.geometry.values
         out: dict[int, list[DraftGrid]] = {}
+        #: locked rows whose households now lie in several villages (a village split or its border
+        #: moved): the grid stays whole, in the village holding most of them; the report names the rest
+        self._locked_across: dict[int, dict[str, int]] = {}
         for p, members in pv.locked_members().items():
             votes: dict[int, int] = {}
             for f, n in members:
@@ -54,6 +58,8 @@ class RedrawMixin:
                     votes[int(vob[hb[f]])] = votes.get(int(vob[hb[f]]), 0) + n
             if votes:
                 v = max(votes, key=lambda x: (votes[x], -x))
+                if len(votes) > 1:
+                    self._locked_across[int(p)] = {str(vnames[x]): int(n) for x, n in votes.items() if x != v}
             else:  # a locked grid without households: the village its polygon lies in
                 overlap = shapely.area(shapely.intersection(vgeoms, geoms[p])) if len(vgeoms) else np.zeros(0)
                 if len(vgeoms) and overlap.sum() < 0.5 * shapely.area(geoms[p]):
@@ -459,12 +465,13 @@ class RedrawMixin:
                     new_codes[r] = f"{vc}-{nxt:02d}"
                     used.add(new_codes[r])
                     nxt += 1
-        recoded = _follow_village_codes(new_codes, gdf["village_code"].astype(str).tolist(),
-                                        gdf["village"].astype(str).tolist(), set(prev_codes.tolist()))
+        recoded = follow_village_codes(new_codes, gdf["village_code"].astype(str).tolist(),
+                                       gdf["village"].astype(str).tolist(), prev_codes.tolist())
         hb = self.blocks_.household_block
         vob = self.blocks_.gdf["village"].to_numpy()
         vnames = np.asarray(self._vnames, dtype=object)
         village_of_feature = np.where(hb >= 0, vnames[vob[np.maximum(hb, 0)]] if len(vob) else "", "")
+        vrow_of_feature = np.where(hb >= 0, vob[np.maximum(hb, 0)] if len(vob) else -1, -1)
         # A locked grid that lost households has changed, in the total and in its village's line.
         locked_changed = self._locked_changed(fixed, new_codes)
         self._redraw_stats, self._change_rows = change_figures(
@@ -477,6 +484,14 @@ class RedrawMixin:
         self._redraw_stats["locked_changed"] = locked_changed
         self._redraw_stats["inside_locked"] = self._inside_locked_went(prev_codes, new_codes, grids)
         self._redraw_stats["recoded"] = recoded
+        self._redraw_stats["locked_across"] = [
+            {"code": str(new_codes[r]), "village": str(gdf["village"].iat[r]),
+             "others": getattr(self, "_locked_across", {})[p]}
+            for r, p in sorted(fixed.items()) if p in getattr(self, "_locked_across", {})]
+        # Villages merged, split, renamed or recoded: named, with what their grid codes became.
+        self._redraw_stats["village_changes"] = village_changes(
+            pv, vrow_of_feature, list(self._vcodes), list(self._vnames), new_codes.tolist(),
+            gdf["village_code"].astype(str).tolist(), recoded)
         self._redraw_stats["matched_by"] = pv.matched_by
         self._redraw_stats.update(getattr(self, "_redraw_flags", {}))
         return new_codes.tolist()
@@ -520,17 +535,25 @@ class RedrawMixin:
 
     def _changes_layer(self, villages, vnames, vcodes, crs) -> gpd.GeoDataFrame:
         """The ``changes`` layer of a redraw: one row per village (its polygon) with the households
-        and grids changed, codes kept, new and retired, and the households new since the previous plan."""
+        and grids changed, codes kept, renumbered, new and retired, the households new since the
+        previous plan and the village's merge, split, rename or recode (``division_change``)."""
+        from .redraw_words import village_change_text
         rows = getattr(self, "_change_rows", [])
         row_of = {n: i for i, n in enumerate(vnames)}
+        # Each village's merge, split, rename or recode, in the words the console prints.
+        said: dict[str, list[str]] = {}
+        for c in getattr(self, "_redraw_stats", {}).get("village_changes") or []:
+            for v in c["new"]:
+                said.setdefault(v["code"], []).append(village_change_text(c)[0])
         geoms, out = [], []
         for r in rows:
             i = row_of.get(r["village"])
-            out.append(dict(r, village_code=vcodes[i] if i is not None else ""))
+            vc = vcodes[i] if i is not None else ""
+            out.append(dict(r, village_code=vc, division_change="；".join(said.get(vc, []))))
             geoms.append(villages.geometry.values[i] if i is not None else None)
         cols = ["village", "village_code", "households", "households_moved", "households_new", "grids",
-                "grids_changed", "codes_kept", "codes_new", "codes_retired", "locked", "new_codes",
-                "retired_codes", "locked_codes", "recoded_codes"]
+                "grids_changed", "codes_kept", "codes_recoded", "codes_new", "codes_retired", "locked", "new_codes",
+                "retired_codes", "locked_codes", "recoded_codes", "division_change"]
         return gpd.GeoDataFrame(pd.DataFrame(out, columns=cols), geometry=gpd.GeoSeries(geoms, crs=crs))
 
 
@@ -542,29 +565,3 @@ BESIDE_LOCKED = "beside_locked"
 def _add_note(note: str, token: str) -> str:
     tokens = [t.strip() for t in str(note or "").split(";") if t.strip()]
     return "; ".join(tokens + [token] if token not in tokens else tokens)
-
-
-def _follow_village_codes(codes: np.ndarray, vcodes: list[str], vnames: list[str], taken: set[str]) -> list[dict]:
-    """A grid code carried over starts with its village's 12-digit division code: a village
-    recoded since the previous plan (or a grid now in another village) gets its grids renumbered
-    under the village's code, the sequence kept where it is free (never a code of the previous
-    plan: a retired code is not reused). ``codes`` changes in place; returns the old → new table."""
-    out = []
-    used = set(codes.tolist()) | taken
-    nxt: dict[str, int] = {}
-    for r, c in enumerate(codes.tolist()):
-        pre, _, seq = str(c).rpartition("-")
-        vc = vcodes[r]
-        if pre == vc or not (len(pre) == 12 and pre.isdigit() and len(vc) == 12 and vc.isdigit()):
-            continue
-        new = f"{vc}-{seq}" if seq.isdigit() else ""
-        if not new or new in used:
-            if vc not in nxt:
-                nums = [int(u.rsplit("-", 1)[1]) for u in used if u.startswith(f"{vc}-") and u.rsplit("-", 1)[1].isdigit()]
-                nxt[vc] = max(nums, default=0) + 1
-            new = f"{vc}-{nxt[vc]:02d}"
-            nxt[vc] += 1
-        codes[r] = new
-        used.add(new)
-        out.append({"old": str(c), "new": new, "village": vnames[r], "village_code": vc})
-    return out

@@ -50,17 +50,75 @@ def previous_lines(prev, *, given_by: tuple[str, str] | None = None) -> list[tup
     return out
 
 
+def _village(v: dict) -> str:
+    return f"{v['name']}（{v['code']}）" if v["name"] else v["code"]
+
+
+def _village_en(v: dict) -> str:
+    return f"{v['name']} ({v['code']})" if v["name"] else v["code"]
+
+
+def village_change_text(c: dict) -> tuple[str, str]:
+    """One village change (:func:`gridtool.partition.village_changes.village_changes`) in a line:
+    what happened to the villages and what became of their grid codes, e.g. ``石桥村（…001）、新民村
+    （…002）合并为 石新社区（…099）：网格 7 个，保留编码 0 个，改为新编码 7 个（…）``."""
+    old_zh = "、".join(_village(v) for v in c["old"])
+    old_en = ", ".join(_village_en(v) for v in c["old"])
+    new_zh = "、".join(_village(v) for v in c["new"])
+    new_en = ", ".join(_village_en(v) for v in c["new"])
+    o, n = c["old"][0], c["new"][0]
+    zh, en = {
+        "merge": (f"{old_zh} 合并为 {new_zh}", f"{old_en} merged into {new_en}"),
+        "split": (f"{old_zh} 分为 {new_zh}", f"{old_en} split into {new_en}"),
+        "rename": (f"{o['name']} 更名为 {n['name']}（代码 {n['code']} 不变）",
+                   f"{o['name']} renamed {n['name']} (code {n['code']} unchanged)"),
+        "recode": (f"{n['name'] or o['name']} 代码 {o['code']} 改为 {n['code']}",
+                   f"{n['name'] or o['name']}: code {o['code']} changed to {n['code']}"),
+        "rename_recode": (f"{_village(o)} 改为 {_village(n)}", f"{_village_en(o)} became {_village_en(n)}"),
+    }[c["kind"]]
+    rec = c["codes_recoded"]
+    kept_seq = sum(e["sequence_kept"] for e in rec)
+    zh += f"：网格 {c['grids']} 个，保留编码 {c['codes_kept']} 个，改为新编码 {len(rec)} 个"
+    en += f": {c['grids']} grids, codes kept {c['codes_kept']}, renumbered {len(rec)}"
+    if rec:
+        zh += f"（顺序号不变 {kept_seq} 个，接续编号 {len(rec) - kept_seq} 个）"
+        en += f" ({kept_seq} with their sequence number, {len(rec) - kept_seq} numbered on)"
+    if c["codes_new"]:
+        zh += f"，新划网格 {len(c['codes_new'])} 个"
+        en += f", new grids {len(c['codes_new'])}"
+    if c["locked"]:
+        zh += f"；锁定网格 {'、'.join(c['locked'])} 保留（户、楼栋、形状不变）"
+        en += f"; locked grids {', '.join(c['locked'])} kept (households, buildings, shape)"
+    return zh, en
+
+
+def village_change_lines(changes: list[dict]) -> list[tuple[str, str]]:
+    """The villages merged, split, renamed or recoded since the previous plan, each in a line, and
+    the rule the grid codes followed (said once)."""
+    if not changes:
+        return []
+    from .village_changes import CODE_RULE
+    out = [(f"  村（社区）区划变化 {len(changes)} 处（撤并、拆分、更名、改代码）：",
+            f"  village changes since the previous plan (merged, split, renamed, recoded): {len(changes)}")]
+    out += [(f"    {zh}", f"    {en}") for zh, en in map(village_change_text, changes)]
+    out.append((f"    编码规则：{CODE_RULE[0]}", f"    code rule: {CODE_RULE[1]}"))
+    return out
+
+
 def redraw_lines(r: dict, totals: dict) -> list[tuple[str, str]]:
     """The redraw's changes (the report's ``plan.redraw``) against the household ``totals``: households
     moved, codes kept/new/retired, last year's households to this year's, recoded villages, locked
     grids, each village that changed, households inside locked grids."""
     # households_total: those in base and exceptional grids (special grids are not redrawn)
     out = [(f"  重绘：{r['households_moved']:,} 户改变网格（基础网格和例外网格共 {r['households_total']:,} 户），"
-            f"{r['grids_changed']} 个网格有变化；保留编码 {r['codes_kept']} 个，新编码 {r['codes_new']} 个，"
-            f"撤销编码 {r['codes_retired']} 个；新增住户 {r['households_new']:,} 户",
+            f"{r['grids_changed']} 个网格有变化；保留编码 {r['codes_kept']} 个，"
+            + (f"改编码 {r['codes_recoded']} 个，" if r.get("codes_recoded") else "")
+            + f"新编码 {r['codes_new']} 个，撤销编码 {r['codes_retired']} 个；新增住户 {r['households_new']:,} 户",
             f"  redraw: {r['households_moved']:,} of the {r['households_total']:,} households of base and exceptional "
             "grids changed grid, "
-            f"{r['grids_changed']} grids changed; codes kept {r['codes_kept']}, new {r['codes_new']}, retired "
+            f"{r['grids_changed']} grids changed; codes kept {r['codes_kept']}, "
+            + (f"renumbered {r['codes_recoded']}, " if r.get("codes_recoded") else "")
+            + f"new {r['codes_new']}, retired "
             f"{r['codes_retired']}; households new since the previous plan {r['households_new']:,}")]
     if r.get("households_previous") is not None and totals.get("imported") is not None:
         # Last year's households, those gone, those new and this year's: the figure of the totals.
@@ -70,22 +128,36 @@ def redraw_lines(r: dict, totals: dict) -> list[tuple[str, str]]:
                     + ("=" if same else "；") + f" 本次 {now:,} 户",
                     f"  previous plan {before:,} households − {r['households_gone']:,} no longer on the roster + "
                     f"{r['households_new']:,} new " + ("=" if same else ";") + f" {now:,} now"))
+    out += village_change_lines(r.get("village_changes") or [])
     if r.get("recoded"):
-        out.append((f"  村（社区）代码已变的网格按新代码重新编码（顺序号不变；旧编码不再使用）：{len(r['recoded'])} 个",
-                    f"  grids of villages whose division code changed are renumbered under the new code (sequence "
-                    f"kept; the old codes are not reused): {len(r['recoded'])}"))
-        out += [(f"    {e['old']} → {e['new']}（{e['village']}）", f"    {e['old']} → {e['new']} ({e['village']})")
+        out.append((f"  所在村（社区）代码已变的网格按新代码重新编码（旧编码不再使用）：{len(r['recoded'])} 个",
+                    f"  grids whose village's division code changed are renumbered under the new code (the old "
+                    f"codes are not reused): {len(r['recoded'])}"))
+        out += [(f"    {e['old']} → {e['new']}（{e['village']}，{_seq_words(e)[0]}）",
+                 f"    {e['old']} → {e['new']} ({e['village']}, {_seq_words(e)[1]})")
                 for e in sorted(r["recoded"], key=lambda e: e["old"])]
     changed = {e["code"]: e for e in r.get("locked_changed") or []}
     kept = [c for c in r.get("locked") or [] if c not in changed]
+    back = {e["new"]: e["old"] for e in r.get("recoded") or []}
     if kept:
-        out.append((f"  锁定网格保持不变（户、楼栋、形状）：{'、'.join(kept)}",
-                    f"  locked grids kept exactly (households, buildings, shape): {', '.join(kept)}"))
+        # A locked grid of a recoded village keeps its households but not its code: say both.
+        out.append((f"  锁定网格保持不变（户、楼栋、形状）：{'、'.join(_was(c, back, '原') for c in kept)}",
+                    "  locked grids kept exactly (households, buildings, shape): "
+                    + ", ".join(_was(c, back, "was") for c in kept)))
     for c, e in sorted(changed.items()):
         # The roster changed under the lock: never say such a grid is unchanged.
         out.append((f"  锁定网格 {c}：形状和仍在名册的楼栋不变，户数随名册由 {e['before']:,} 户变为 {e['now']:,} 户",
                     f"  locked grid {c}: shape and the buildings still on the roster kept; households "
                     f"{e['before']:,} → {e['now']:,} as the roster changed"))
+    for e in r.get("locked_across") or []:
+        # Kept whole as locked, but part of it lies in another village now: say so, never silently.
+        zh_o = "、".join(f"{v} {n:,} 户" for v, n in sorted(e["others"].items()))
+        en_o = ", ".join(f"{n:,} in {v}" for v, n in sorted(e["others"].items()))
+        out.append((f"  注意：锁定网格 {e['code']} 跨越新的村（社区）界（{zh_o}），整体保留并归入户数较多的 {e['village']}；"
+                    f"如应按新村界划分，先解锁（gridtool edit 项目.gpkg --unlock {e['code']}，或在桌面程序中点“解锁”）再重绘",
+                    f"  note: locked grid {e['code']} lies across a new village border ({en_o}); kept whole in "
+                    f"{e['village']}, which holds most of it; to follow the new border, unlock it (gridtool edit "
+                    f"PROJECT.gpkg --unlock {e['code']}, or Unlock in the app) and redraw"))
     from .locked_subgrids import locked_subgrid_lines
     out += locked_subgrid_lines(r.get("locked_subgrids") or [])
     for v in r.get("villages", []):
@@ -119,4 +191,17 @@ def redraw_lines(r: dict, totals: dict) -> list[tuple[str, str]]:
     return out
 
 
-__all__ = ["FOUND_BY", "lock_codes", "previous_lines", "redraw_lines"]
+def _seq_words(e: dict) -> tuple[str, str]:
+    if e.get("sequence_kept", True):
+        return "顺序号不变", "sequence kept"
+    return "接续编号", "numbered on"
+
+
+def _was(code: str, back: dict, word: str) -> str:
+    if code not in back:
+        return code
+    return f"{code}（{word} {back[code]}，编码随村代码变更）" if word == "原" else \
+        f"{code} ({word} {back[code]}, renumbered with its village's code)"
+
+
+__all__ = ["FOUND_BY", "lock_codes", "previous_lines", "redraw_lines", "village_change_lines", "village_change_text"]

@@ -709,6 +709,7 @@ STRINGS.update({
     "field.distance_m": ("距离（米）", "Distance (m)"),
     "field.placed_by": ("落图方式", "Placed by"),
     "field.recoded_codes": ("改编码（旧→新）", "Recoded (old → new)"),
+    "field.division_change": ("区划变化", "Village change"),
     "field.worker_phone": ("网格员电话", "Worker's phone"),
     "field.head": ("网格长", "Grid head"),
     "field.class_src": ("原始等级", "Original class"),
