@@ -70,11 +70,15 @@ def changes_sheet(project, totals: HouseholdTotals):
         rows.append(["锁定网格", village_of.get(c), back.get(c, c), c, None, "户、楼栋和形状保持不变"] if e is None else
                      ["锁定网格", village_of.get(c), back.get(c, c), c, e["now"],
                       f"形状和仍在名册的楼栋不变；户数随名册由 {e['before']:,} 户变为 {e['now']:,} 户"])
+    from ..partition.new_in_locked import joined_ledger_text
+    for e in r.get("joined_locked") or []:
+        rows.append(["锁定网格内新增住户", village_of.get(e["locked"]), back.get(e["locked"], e["locked"]),
+                     e["locked"], e["households"], joined_ledger_text(e)])
     for e in r.get("inside_locked") or []:
         went = "、".join(f"{c}（{n} 户）" for c, n in sorted(e["went_to"].items()))
-        rows.append(["锁定网格范围内的新住户", village_of.get(e["locked"]), back.get(e["locked"], e["locked"]),
+        rows.append(["锁定网格范围内的其他网格住户", village_of.get(e["locked"]), back.get(e["locked"], e["locked"]),
                      e["locked"], e["households"],
-                     f"不属于该锁定网格，已归入：{went}；如应并入，先解锁该网格再重绘"])
+                     f"上一版已归其他网格，仍在：{went}；如应并入，先解锁该网格再重绘"])
     rows += _subgrid_rows(project, recoded)
     if not rows:
         rows.append(["无变化", None, None, None, None, "与上一版相同"])

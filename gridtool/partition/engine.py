@@ -371,6 +371,9 @@ class GridPartitioner(RedrawMixin):
                 say(0.03, "匹配上一版网格 / matching the previous plan")
                 pv = match_previous(previous, hhg, hh, crs=crs, locked=locked, match=match,
                                     previous_households=previous_households)
+                # New households inside a locked outline join that grid (see .new_in_locked).
+                from .new_in_locked import new_inside_locked
+                pv.joined = new_inside_locked(pv, xy, hh, blocks.household_block, blocks.gdf["special"].to_numpy())
                 self._previous = pv
                 # Locked grids are made from their own households; everything else is drawn on a
                 # view of the blocks without them (see _free_view), then restored for the metrics.

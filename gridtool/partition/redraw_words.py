@@ -86,6 +86,8 @@ def redraw_lines(r: dict, totals: dict) -> list[tuple[str, str]]:
         out.append((f"  锁定网格 {c}：形状和仍在名册的楼栋不变，户数随名册由 {e['before']:,} 户变为 {e['now']:,} 户",
                     f"  locked grid {c}: shape and the buildings still on the roster kept; households "
                     f"{e['before']:,} → {e['now']:,} as the roster changed"))
+    from .new_in_locked import joined_lines
+    out += joined_lines(r.get("joined_locked") or [])
     from .locked_subgrids import locked_subgrid_lines
     out += locked_subgrid_lines(r.get("locked_subgrids") or [])
     for v in r.get("villages", []):
@@ -103,10 +105,11 @@ def redraw_lines(r: dict, totals: dict) -> list[tuple[str, str]]:
                     f"  household features matched to the previous plan's by position: {r['features_matched']:,} of "
                     f"{r['features']:,}"))
     if r.get("households_inside_locked"):
-        out.append((f"  注意：{r['households_inside_locked']:,} 户位于锁定网格的范围内但不属于该网格，仍归未锁定的网格"
-                    "（如应并入，先解锁该网格再重绘）",
-                    f"  note: {r['households_inside_locked']:,} households lie inside locked grids but do not belong "
-                    "to them; they stay in unlocked grids (unlock the grid and redraw to take them in)"))
+        # Those the previous plan put in an unlocked grid (new ones joined the locked grid above).
+        out.append((f"  注意：{r['households_inside_locked']:,} 户位于锁定网格的范围内，但上一版已归入未锁定的网格，仍留在"
+                    "原网格（如应并入，先解锁该网格再重绘）",
+                    f"  note: {r['households_inside_locked']:,} households lie inside locked grids but were in unlocked "
+                    "grids in the previous plan; they stay there (unlock the grid and redraw to take them in)"))
         for e in r.get("inside_locked") or []:
             went_zh = "、".join(f"{c}（{n} 户）" for c, n in sorted(e["went_to"].items()))
             went_en = ", ".join(f"{c} ({n})" for c, n in sorted(e["went_to"].items()))
