@@ -476,6 +476,11 @@ class GridPartitioner(RedrawMixin):
                 # the roster's rows import skipped (no coordinates) are members too, never linked
                 from .staffing import skipped_members
                 self._links_missing += skipped_members((getattr(data, "layers", None) or {}).get("party_members"))
+            # One geometry type per polygon layer, as the project file holds them (see ..geomtypes).
+            from ..geomtypes import one_polygon_type
+            self.grids_, self.subgrids_, self.special_grids_, self.changes_ = (
+                one_polygon_type(x, always=True) if x is not None else None
+                for x in (self.grids_, self.subgrids_, self.special_grids_, self.changes_))
             self.report_ = self._report(village_reports, plans, timings={
                 "blocks_s": round(t_blocks, 3), "grids_s": round(t_grids, 3), "subgrids_s": round(t_sub, 3),
                 "corridors_s": round(t_corr, 3), "corridors_wait_s": round(t_corr_wait, 3),
