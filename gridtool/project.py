@@ -414,8 +414,11 @@ def _is_project(path: Path) -> bool:
 def _write_gdf(gdf: gpd.GeoDataFrame, path: Path, layer: str, *, spatial_index: bool = True) -> None:
     """Write one layer into a GeoPackage. ``spatial_index=False`` leaves the R-tree out: for files
     only gridtool reads back whole (a batch run's chunk results), where building it cost ~40 % of
-    the write (1.6 → 0.9 CPU s for 300k points)."""
-    gdf = gdf.copy()
+    the write (1.6 → 0.9 CPU s for 300k points). The plan's polygon layers are written all
+    MultiPolygon, and any polygon layer of mixed types too (:func:`gridtool.geomtypes.one_polygon_type`):
+    one type per layer, whatever edits made of its rows."""
+    from .geomtypes import PLAN_LAYERS, one_polygon_type
+    gdf = one_polygon_type(gdf, always=layer in PLAN_LAYERS).copy()
     for col in gdf.columns:
         if col != "geometry" and gdf[col].dtype == object:
             # Mixed Python objects (numbers and text in one column) do not fit a GPKG field.

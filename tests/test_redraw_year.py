@@ -117,18 +117,24 @@ def test_the_ledger_and_the_locked_grids_worker_survive_a_redraw_from_last_years
                for j in Project.open(year["out"]).parameters.get("joins", []))
 
 
-def test_new_households_inside_a_locked_grid_are_told_where_they_went(year):
+def test_new_households_inside_a_locked_grid_join_it_and_are_told(year):
+    """The three new buildings inside the locked grid are in it (its 网格员 walks past them), its
+    outline unchanged and no other grid drawn over it; they went to an unlocked neighbour whose
+    outline then reached 8,000 m² into the locked grid."""
     red = year["report"]["plan"]["redraw"]
     g = gpd.read_file(year["out"], layer="grids").set_index("code")
     last = gpd.read_file(year["last"], layer="grids").set_index("code")
-    assert g.loc[year["locked"], "hh"] <= last.loc[year["locked"], "hh"]  # nothing added to it
-    assert shapely.symmetric_difference(g.geometry[year["locked"]], last.geometry[year["locked"]]).area < 1e-6
-    (entry,) = red["inside_locked"]
-    assert entry["locked"] == year["locked"] and entry["households"] == 60 == red["households_inside_locked"]
+    locked = year["locked"]
+    assert shapely.symmetric_difference(g.geometry[locked], last.geometry[locked]).area < 1e-6
+    others = g.drop(index=locked)
+    assert shapely.area(shapely.intersection(others.geometry.values, g.geometry[locked])).max() < 1.0
     hs = gpd.read_file(year["out"], layer="households")
     new = hs[hs["src_id"].str.startswith("new")]
-    went = new.groupby("grid")["hh"].sum().to_dict()
-    assert entry["went_to"] == {c: int(n) for c, n in went.items()} and year["locked"] not in went
+    assert set(new["grid"]) == {locked}
+    (entry,) = red["joined_locked"]
+    assert entry["locked"] == locked and entry["households"] == 60
+    assert entry["buildings"] == ["new 1", "new 2", "new 3"] and entry["hh"] == g.loc[locked, "hh"]
+    assert not red["inside_locked"] and not red.get("households_inside_locked")
 
 
 def test_a_village_too_small_for_a_grid_stays_an_exception_beside_a_lock_elsewhere(year):
@@ -156,7 +162,7 @@ def test_the_redraw_states_last_years_total_those_gone_and_those_new(year, tmp_p
     assert (f"上一版 {red['households_previous']:,} 户 − 已不在名册 {red['households_gone']:,} 户 + 新增 60 户 = "
             f"本次 {t['imported']:,} 户") in text
     assert f"住户 {t['imported']:,} 户 = 基础网格" in text
-    assert f"锁定网格 {year['locked']} 范围内的 60 户归入：" in text
+    assert f"锁定网格 {year['locked']} 内新增 60 户（楼栋 new 1、new 2、new 3），已计入该网格" in text
     # the same inputs give the same plan
     a = gpd.read_file(year["out"], layer="households")
     b = gpd.read_file(out, layer="households")
@@ -213,7 +219,7 @@ def test_a_recoded_villages_grids_follow_its_new_code_and_the_table_says_old_to_
 
 def test_the_ledger_has_the_change_report_in_chinese_with_the_same_totals(year, tmp_path):
     """``gridtool export --ledger`` after the redraw: a 重绘变化 sheet with the old → new code table,
-    the locked grid and where the households inside it went, and last year − gone + new = the total
+    the locked grid and the new households counted in it, and last year − gone + new = the total
     the 网格台账 states."""
     import openpyxl
     xlsx = tmp_path / "台账.xlsx"
@@ -224,8 +230,8 @@ def test_the_ledger_has_the_change_report_in_chinese_with_the_same_totals(year, 
     red = year["report"]["plan"]["redraw"]
     recoded = {(r[2], r[3]) for r in rows if r[0] == "改编码"}
     assert recoded == {(e["old"], e["new"]) for e in red["recoded"]} and len(recoded) >= 2
-    (inside,) = [r for r in rows if r[0] == "锁定网格范围内的新住户"]
-    assert inside[3] == year["locked"] and inside[4] == 60
+    (inside,) = [r for r in rows if r[0] == "锁定网格内新增住户"]
+    assert inside[3] == year["locked"] and inside[4] == 60 and "new 1、new 2、new 3" in inside[5]
     assert [r[3] for r in rows if r[0] == "锁定网格"] == [year["locked"]]
     total = year["report"]["totals"]["imported"]
     (line,) = [r for r in rows if r[0] == "住户"]
@@ -366,7 +372,8 @@ def test_a_locked_grid_that_lost_a_building_from_the_roster_is_not_called_unchan
     text = capsys.readouterr().out
     g = gpd.read_file(out, layer="grids").set_index("code")
     before, after = int(last.loc[locked, "hh"]), int(g.loc[locked, "hh"])
-    assert after <= before - int(hs.loc[own[0], "hh"]) and bool(g.loc[locked, "locked"])
+    # the 60 new households inside it are counted in it, the building gone is not
+    assert after <= before - int(hs.loc[own[0], "hh"]) + 60 and bool(g.loc[locked, "locked"])
     assert shapely.symmetric_difference(g.geometry[locked], last.geometry[locked]).area < 1e-6
     red = json.loads(rep.read_text(encoding="utf-8"))["plan"]["redraw"]
     assert red["locked_changed"] == [{"code": locked, "before": before, "now": after}]

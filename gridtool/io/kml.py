@@ -94,7 +94,11 @@ def kml_geometry(parent, geom, *, tessellate: bool = True) -> None:
     if geom is None or geom.is_empty:
         return
     t = geom.geom_type
-    if t.startswith("Multi") or t == "GeometryCollection":
+    if t.startswith("Multi") and shapely.get_num_geometries(geom) == 1:
+        # A one-part grid (the project keeps every grid a MultiPolygon) is a plain Polygon in
+        # KML, as phone map apps (奥维) draw best.
+        kml_geometry(parent, shapely.get_geometry(geom, 0), tessellate=tessellate)
+    elif t.startswith("Multi") or t == "GeometryCollection":
         mg = ET.SubElement(parent, E("MultiGeometry"))
         for part in shapely.get_parts(geom):
             kml_geometry(mg, part, tessellate=tessellate)

@@ -87,11 +87,15 @@ def changes_sheet(project, totals: HouseholdTotals):
         rows.append(["锁定网格跨村界", e["village"], back.get(e["code"], e["code"]), e["code"],
                      sum(e["others"].values()), f"跨越新的村（社区）界（{others}），整体保留并归入 {e['village']}；"
                      "如应按新村界划分，先解锁该网格再重绘"])
+    from ..partition.new_in_locked import joined_ledger_text
+    for e in r.get("joined_locked") or []:
+        rows.append(["锁定网格内新增住户", village_of.get(e["locked"]), back.get(e["locked"], e["locked"]),
+                     e["locked"], e["households"], joined_ledger_text(e)])
     for e in r.get("inside_locked") or []:
         went = "、".join(f"{c}（{n} 户）" for c, n in sorted(e["went_to"].items()))
-        rows.append(["锁定网格范围内的新住户", village_of.get(e["locked"]), back.get(e["locked"], e["locked"]),
+        rows.append(["锁定网格范围内的其他网格住户", village_of.get(e["locked"]), back.get(e["locked"], e["locked"]),
                      e["locked"], e["households"],
-                     f"不属于该锁定网格，已归入：{went}；如应并入，先解锁该网格再重绘"])
+                     f"上一版已归其他网格，仍在：{went}；如应并入，先解锁该网格再重绘"])
     rows += _subgrid_rows(project, recoded)
     if not rows:
         rows.append(["无变化", None, None, None, None, "与上一版相同"])

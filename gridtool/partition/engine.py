@@ -372,6 +372,9 @@ class GridPartitioner(RedrawMixin):
                 say(0.03, "匹配上一版网格 / matching the previous plan")
                 pv = match_previous(previous, hhg, hh, crs=crs, locked=locked, match=match,
                                     previous_households=previous_households)
+                # New households inside a locked outline join that grid (see .new_in_locked).
+                from .new_in_locked import new_inside_locked
+                pv.joined = new_inside_locked(pv, xy, hh, blocks.household_block, blocks.gdf["special"].to_numpy())
                 self._previous = pv
                 # Locked grids are made from their own households; everything else is drawn on a
                 # view of the blocks without them (see _free_view), then restored for the metrics.
@@ -474,6 +477,11 @@ class GridPartitioner(RedrawMixin):
                 # the roster's rows import skipped (no coordinates) are members too, never linked
                 from .staffing import skipped_members
                 self._links_missing += skipped_members((getattr(data, "layers", None) or {}).get("party_members"))
+            # One geometry type per polygon layer, as the project file holds them (see ..geomtypes).
+            from ..geomtypes import one_polygon_type
+            self.grids_, self.subgrids_, self.special_grids_, self.changes_ = (
+                one_polygon_type(x, always=True) if x is not None else None
+                for x in (self.grids_, self.subgrids_, self.special_grids_, self.changes_))
             self.report_ = self._report(village_reports, plans, timings={
                 "blocks_s": round(t_blocks, 3), "grids_s": round(t_grids, 3), "subgrids_s": round(t_sub, 3),
                 "corridors_s": round(t_corr, 3), "corridors_wait_s": round(t_corr_wait, 3),

@@ -83,13 +83,16 @@ class PreviousPlan:
     #: previous codes of grids that held households no longer on the roster (buildings gone, or
     #: fewer households in a building): changed grids, locked or not
     gone_codes: set[str] = field(default_factory=set)
+    #: per locked row, the (feature, households) it takes in that the plan did not hold: new
+    #: households inside its outline (:func:`.new_in_locked.new_inside_locked`)
+    joined: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
 
     @property
     def locked_codes(self) -> list[str]:
         return sorted(self.codes[sorted(self.locked)].tolist())
 
     def locked_hh(self) -> np.ndarray:
-        """Households of each feature held by locked grids."""
+        """Households of each feature held by locked grids (those they take in included)."""
         out = np.zeros(len(self.parts), dtype=np.int64)
         if not self.locked:
             return out
@@ -97,14 +100,25 @@ class PreviousPlan:
             for p, n in ps:
                 if p in self.locked:
                     out[f] += n
+        for pairs in self.joined.values():
+            for f, n in pairs:
+                out[f] += n
         return out
 
     def locked_members(self) -> dict[int, list[tuple[int, int]]]:
-        """Per locked row: its (feature, households) pairs."""
+        """Per locked row: its (feature, households) pairs, those it takes in included (one pair
+        per feature)."""
         out: dict[int, list[tuple[int, int]]] = {p: [] for p in sorted(self.locked)}
         for f, ps in enumerate(self.parts):
             for p, n in ps:
                 if p in self.locked and n > 0:
+                    out[p].append((f, n))
+        for p, pairs in self.joined.items():
+            have = {f: i for i, (f, _) in enumerate(out[p])}
+            for f, n in pairs:
+                if f in have:  # a building of the grid with more households than recorded
+                    out[p][have[f]] = (f, out[p][have[f]][1] + n)
+                else:
                     out[p].append((f, n))
         return out
 

@@ -118,9 +118,10 @@ class RedrawMixin:
                 cut = shapely.intersection(opened, cut)
                 empty = np.array([not any(shapely.area(q) > 1.0 for q in shapely.get_parts(c)) for c in cut])
                 gone[hit[empty & ~has_hh]] = True
-                # Households of unlocked grids inside a locked polygon (added since, or drawn over
-                # by another system) stay in unlocked grids (a block they fill keeps its shape);
-                # the report counts them.
+                # Households the previous plan put in unlocked grids that lie inside a locked
+                # polygon (drawn over by another system, or painted by hand) stay in them (a block
+                # they fill keeps its shape); the report counts them. New ones joined the locked
+                # grid (pv.joined) and are not free here.
                 idx = np.flatnonzero((free_hh > 0) & (hb >= 0))
                 within = shapely.contains_xy(lu, xy[idx, 0], xy[idx, 1])
                 self._redraw_flags["households_inside_locked"] = int(free_hh[idx[within]].sum())
@@ -483,6 +484,7 @@ class RedrawMixin:
         self._redraw_stats["locked"] = sorted({e["old"]: e["new"] for e in recoded}.get(c, c) for c in pv.locked_codes)
         self._redraw_stats["locked_changed"] = locked_changed
         self._redraw_stats["inside_locked"] = self._inside_locked_went(prev_codes, new_codes, grids)
+        self._redraw_stats["joined_locked"] = self._joined_locked(new_codes, grids, hhg)
         self._redraw_stats["recoded"] = recoded
         self._redraw_stats["locked_across"] = [
             {"code": str(new_codes[r]), "village": str(gdf["village"].iat[r]),
@@ -509,6 +511,21 @@ class RedrawMixin:
         out = [{"code": str(new_codes[r]), "before": int(hh_prev[p]), "now": int(now.get(r, 0))}
                for r, p in fixed.items()]
         return sorted((e for e in out if e["before"] != e["now"]), key=lambda e: e["code"])
+
+    def _joined_locked(self, new_codes, grids, hhg) -> list[dict]:
+        """The locked grids that took in new households inside their outlines
+        (:func:`.new_in_locked.joined_entries`)."""
+        from .new_in_locked import joined_entries
+        joined = self._previous.joined
+        if not joined:
+            return []
+        rows = {g.prev: r for r, g in enumerate(grids) if g.locked}
+        hh_of = self._assign.groupby("grid_index")["hh"].sum()
+        ids = hhg["src_id"].astype(str).to_numpy() if "src_id" in hhg else np.arange(len(hhg)).astype(str)
+        return joined_entries({p: v for p, v in joined.items() if p in rows},
+                              {p: str(new_codes[r]) for p, r in rows.items()},
+                              {p: int(hh_of.get(r, 0)) for p, r in rows.items()},
+                              {p: grids[r].bounds for p, r in rows.items()}, ids)
 
     def _inside_locked_went(self, prev_codes, new_codes, grids) -> list[dict]:
         """Per locked grid, the households inside its polygon that are not its own (new buildings

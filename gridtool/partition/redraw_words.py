@@ -158,6 +158,8 @@ def redraw_lines(r: dict, totals: dict) -> list[tuple[str, str]]:
                     f"  note: locked grid {e['code']} lies across a new village border ({en_o}); kept whole in "
                     f"{e['village']}, which holds most of it; to follow the new border, unlock it (gridtool edit "
                     f"PROJECT.gpkg --unlock {e['code']}, or Unlock in the app) and redraw"))
+    from .new_in_locked import joined_lines
+    out += joined_lines(r.get("joined_locked") or [])
     from .locked_subgrids import locked_subgrid_lines
     out += locked_subgrid_lines(r.get("locked_subgrids") or [])
     for v in r.get("villages", []):
@@ -175,10 +177,11 @@ def redraw_lines(r: dict, totals: dict) -> list[tuple[str, str]]:
                     f"  household features matched to the previous plan's by position: {r['features_matched']:,} of "
                     f"{r['features']:,}"))
     if r.get("households_inside_locked"):
-        out.append((f"  注意：{r['households_inside_locked']:,} 户位于锁定网格的范围内但不属于该网格，仍归未锁定的网格"
-                    "（如应并入，先解锁该网格再重绘）",
-                    f"  note: {r['households_inside_locked']:,} households lie inside locked grids but do not belong "
-                    "to them; they stay in unlocked grids (unlock the grid and redraw to take them in)"))
+        # Those the previous plan put in an unlocked grid (new ones joined the locked grid above).
+        out.append((f"  注意：{r['households_inside_locked']:,} 户位于锁定网格的范围内，但上一版已归入未锁定的网格，仍留在"
+                    "原网格（如应并入，先解锁该网格再重绘）",
+                    f"  note: {r['households_inside_locked']:,} households lie inside locked grids but were in unlocked "
+                    "grids in the previous plan; they stay there (unlock the grid and redraw to take them in)"))
         for e in r.get("inside_locked") or []:
             went_zh = "、".join(f"{c}（{n} 户）" for c, n in sorted(e["went_to"].items()))
             went_en = ", ".join(f"{c} ({n})" for c, n in sorted(e["went_to"].items()))

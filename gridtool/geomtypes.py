@@ -1,0 +1,85 @@
+"""One geometry type per polygon layer: every grid, sub-grid and special grid a MultiPolygon.
+
+Grids are drawn as unions of cells: one grid comes out a Polygon, its neighbour a MultiPolygon, and
+a sub-grid cut along a grid's border can come out a GeometryCollection (its polygon and a line or
+point where the cut touched). A GeoPackage layer of mixed types is declared ``GEOMETRY``: QGIS asks
+which of its sub-layers to load and shows only one, shapefile export must split it, and a grid read
+back from the project is a MultiPolygon where the engine gave a Polygon. So polygon layers are made
+MultiPolygon throughout (the type GDAL itself promotes mixed polygon layers to), collections cut down
+to their polygon parts (a line or point has no area: nothing is lost).
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+_POLYGON, _MULTI, _COLLECTION = 3, 6, 7  # shapely.get_type_id
+
+
+def _polygon_parts(geom) -> shapely.MultiPolygon:
+    parts = [p for p in shapely.get_parts(geom) if shapely.get_type_id(p) in (_POLYGON, _MULTI)]
+    parts = [q for p in parts for q in shapely.get_parts(p)]
+    return shapely.MultiPolygon(parts) if parts else shapely.MultiPolygon()
+
+
+def is_polygon_layer(geoms) -> bool:
+    """Every geometry present is a Polygon, a MultiPolygon or a collection holding a polygon (empty
+    and missing ones aside), and there is at least one."""
+    g = np.asarray(geoms, dtype=object)
+    ids = shapely.get_type_id(g)
+    present = (ids >= 0) & ~shapely.is_empty(g)
+    if not present.any():
+        return False
+    ok = np.isin(ids, (_POLYGON, _MULTI))
+    coll = np.flatnonzero(present & (ids == _COLLECTION))
+    ok[coll] = [any(shapely.get_type_id(p) in (_POLYGON, _MULTI) for p in shapely.get_parts(g[i])) for i in coll]
+    return bool(ok[present].all())
+
+
+def as_multipolygons(geoms) -> np.ndarray:
+    """``geoms`` with each Polygon made a one-part MultiPolygon and each collection its polygon
+    parts (missing geometries stay missing)."""
+    g = np.array(geoms, dtype=object)
+    ids = shapely.get_type_id(g)
+    single = np.flatnonzero(ids == _POLYGON)
+    if len(single):
+        empty = shapely.is_empty(g[single])
+        full = single[~empty]
+        if len(full):
+            g[full] = shapely.multipolygons(g[full], indices=np.arange(len(full)))
+        for i in single[empty]:
+            g[i] = shapely.MultiPolygon()
+    for i in np.flatnonzero(ids == _COLLECTION):
+        g[i] = _polygon_parts(g[i])
+    return g
+
+
+def one_polygon_type(gdf: gpd.GeoDataFrame, *, always: bool = False) -> gpd.GeoDataFrame:
+    """The layer with every geometry a MultiPolygon when it is a polygon layer
+    (:func:`is_polygon_layer`) of mixed types (Polygon beside MultiPolygon, or a collection), or
+    ``always`` (the plan's own layers, :data:`PLAN_LAYERS`: their type must not flip with an edit).
+    A polygon layer of one type (a roster's footprints) and any other layer (points, lines, points
+    and footprints) stay as they are. Returns a new frame only when something changed."""
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf or not len(gdf):
+        return gdf
+    geoms = gdf.geometry.values
+    ids = shapely.get_type_id(np.asarray(geoms, dtype=object))
+    kinds = set(np.unique(ids[np.isin(ids, (_POLYGON, _MULTI, _COLLECTION))]).tolist())
+    if _POLYGON not in kinds and _COLLECTION not in kinds:
+        return gdf  # all MultiPolygon already, or no polygons at all
+    if not always and kinds == {_POLYGON}:
+        return gdf
+    if not is_polygon_layer(geoms):
+        return gdf
+    out = gdf.copy()
+    out[gdf.geometry.name] = gpd.GeoSeries(as_multipolygons(geoms), index=gdf.index, crs=gdf.crs)
+    return out
+
+
+#: The layers a partition writes, always MultiPolygon (changes: one row per village).
+PLAN_LAYERS = ("grids", "subgrids", "special_grids", "changes")
+
+
+__all__ = ["PLAN_LAYERS", "as_multipolygons", "is_polygon_layer", "one_polygon_type"]
