@@ -110,13 +110,13 @@ def _print_partition(args, rep: dict, out) -> None:
         _print_party_links(args, plan["party_links"])
     for v in plan["infeasible_villages"]:
         rem = v["remedies"]
-        merge = "、".join(m["village"] for m in rem.get("merge", [])[:3]) or "—"
+        merge_zh, merge_en = _merge_words(rem, args.min, args.max)
         lo, hi = rem["relax"]
         label = v.get("label") or v["village"]
         say(args, f"  无法划分：{label}，{v['households']} 户。已采用：{remedy_words(v, 'zh')}。"
-                  f"可选：保留为一个例外网格；与邻村合并（{merge}）；放宽为 {lo}–{hi} 户",
+                  f"可选：保留为一个例外网格；与邻村合并（{merge_zh}）；放宽为 {lo}–{hi} 户",
             f"  cannot be split: {label}, {v['households']} households. Applied: {remedy_words(v, 'en')}. "
-            f"Remedies: keep as one exceptional grid; merge with a neighbour ({merge}); relax to {lo}-{hi}")
+            f"Remedies: keep as one exceptional grid; merge with a neighbour ({merge_en}); relax to {lo}-{hi}")
     _print_terrain(args, plan.get("terrain"))
     ridges = plan.get("ridge_grids") or []
     if ridges:
@@ -398,6 +398,22 @@ def _print_subgrid_ledger(args, c: dict) -> None:
 def _print_redraw(args, r: dict, totals: dict) -> None:
     for zh, en in redraw_lines(r, totals):  # the app's log shows the same lines
         say(args, zh, en)
+
+
+def _merge_words(rem: dict, lo: int, hi: int) -> tuple[str, str]:
+    """The neighbours an infeasible village could merge with, or why there is none."""
+    merge = [m["village"] for m in rem.get("merge") or []][:3]
+    if merge:
+        return "、".join(merge), ", ".join(merge)
+    nbs = rem.get("neighbours")
+    if nbs is None:  # a report written before neighbours were named
+        return "—", "—"
+    if not nbs:
+        return "没有相邻的村（社区）", "no village borders it"
+    shown = nbs[:3]
+    more_zh, more_en = ("等" if len(nbs) > 3 else ""), (" …" if len(nbs) > 3 else "")
+    return (f"与相邻的{'、'.join(shown)}{more_zh}合并后也分不成 {lo}–{hi} 户的网格",
+            f"merged with its neighbours {', '.join(shown)}{more_en} it still fits no number of {lo}-{hi} grids")
 
 
 @contextmanager

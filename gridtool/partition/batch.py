@@ -694,6 +694,7 @@ class BatchPartitioner:
         add_to_plan(report["plan"], members_left(members, self._failed_rows(src), skipped_from=src.party_members_layer()),
                     city[0] if city is not None else None, self.params.get("link_min", 10))
         self.report_ = report
+        self._add_neighbour_merges(report["plan"], src)
         if getattr(self, "_dem", None):
             from .ridgelines import RISE_M
 
@@ -713,6 +714,16 @@ class BatchPartitioner:
         self.villages_ = _drop_batch(lay["villages"])
         full = src.households()
         self.households_ = _write_back(full, lay["households"]) if full is not None else _drop_batch(lay["households"])
+
+    def _add_neighbour_merges(self, plan: dict, src) -> None:
+        """Merge remedies of infeasible villages with their neighbours in other chunks (each
+        chunk's fit saw only its own villages), from the whole villages layer."""
+        from .batch_remedies import add_neighbour_merges
+        from .engine import GridPartitioner
+        if src is None or self.report_ is None:
+            return
+        e = GridPartitioner(**self.params)
+        add_neighbour_merges(plan, src.villages(), self.report_.get("villages") or [], (e.min_hh, e.max_hh, e.target))
 
     def _failed_rows(self, src) -> set[int]:
         """Global rows of the villages that could not be partitioned (by their 12-digit codes)."""
@@ -774,6 +785,7 @@ class BatchPartitioner:
                 members = members[np.isin(members[VILLAGE].to_numpy(), list(mine))]
             add_to_plan(rep["plan"], members_left(members, failed_rows & mine, outside=False),
                         None, self.params.get("link_min", 10))
+            self._add_neighbour_merges(rep["plan"], src_all)  # neighbours in other districts too
             rep["batch"] = {"district": district, "chunks": [c.key for c in chunks],
                             "failed": [f for p in pieces for f in p["failures"]]}
             hs = merged["layers"]["households"]
