@@ -61,8 +61,8 @@ def test_damaged_household_features_are_named_counted_apart_and_resume_computes_
     assert "Traceback" not in text and "内部错误" not in text
     assert f"错误：{lost:,} 户（5 个住户点）无法从 {path}（households 图层）读出" in text
     assert "无法读出的要素 fid：" + "、".join(str(r + 1) for r in rows) in text
-    assert "涉及分块 500102003（区县 500102：龙宝村、永宁村）" in text and "修复：" in text
-    assert "另有分块 500102003（龙宝村、永宁村）的住户无法从住户图层读出" in text
+    assert "读取时出错的分块（这些住户点可能在其中）：500102003（区县 500102：龙宝村、永宁村）" in text
+    assert "修复：" in text and "另有分块 500102003（龙宝村、永宁村）的住户读取时遇到无法读出的住户点" in text
     assert "不在任何村（社区）界内" not in text  # never taken for households outside every village
     rep = json.loads((out / "report.json").read_text(encoding="utf-8"))
     t, u = rep["totals"], rep["batch"]["unread_households"]
@@ -113,7 +113,8 @@ def test_a_households_layer_that_cannot_be_read_at_all_is_counted_from_its_attri
     text = capsys.readouterr().out
     assert f"错误：{lost:,} 户（{int(in_town.sum()):,} 个住户点）无法从 {path}（households 图层）读出" in text
     assert "原因：DataSourceError: households: disk I/O error" in text
-    assert "涉及分块 500102003（区县 500102：龙宝村、永宁村）" in text
+    assert "读取时出错的分块（这些住户点可能在其中）：500102003（区县 500102：龙宝村、永宁村）" in text
+    assert "另有分块 500102003（龙宝村、永宁村）的住户无法从住户图层读出" in text
     assert "输入无法读取（DataSourceError: households: disk I/O error）" in text
     rep = json.loads((out / "report.json").read_text(encoding="utf-8"))
     t, u = rep["totals"], rep["batch"]["unread_households"]

@@ -490,11 +490,12 @@ def _partition_batch(args) -> int:
             f"{t['imported']:,} households = base grids {t['base']:,} + special grids {t['special']:,} + "
             f"exception grids {t['exception']:,} + unassigned {t['unassigned']:,}")
         for e in d.get("unread") or []:
-            say(args, f"    另有分块 {e['chunk']}（{'、'.join(e['villages'])}）的住户无法从住户图层读出"
-                      f"{'' if e['all'] else '（部分）'}，不在本区县文件和上面的合计中（见下方全市合计）",
-                f"    the households of chunk {e['chunk']} ({', '.join(e['villages'])}) could "
-                f"{'not' if e['all'] else 'partly not'} be read from the households layer: they are in neither "
-                "this district's file nor the figures above (see the city's total below)")
+            say(args, f"    另有分块 {e['chunk']}（{'、'.join(e['villages'])}）的住户"
+                      f"{'无法从住户图层读出' if e['all'] else '读取时遇到无法读出的住户点，它们可能在其中'}，"
+                      "不在本区县文件和上面的合计中（见下方全市合计）",
+                f"    the households of chunk {e['chunk']} ({', '.join(e['villages'])}) "
+                f"{'could not be read' if e['all'] else 'met household features that could not be read (they may lie in it)'}"
+                ": in neither this district's file nor the figures above (see the city's total below)")
     _print_county_splits(args, rep["batch"])
     others = rep["batch"].get("other_files") or []
     if others:
@@ -573,8 +574,9 @@ def _print_unread(args, rep: dict) -> bool:
         shown = "、".join(map(str, fids[:10])) + ("…" if len(fids) > 10 or (n or 0) > 10 else "")
         say(args, f"    无法读出的要素 fid：{shown}", f"    features that cannot be read, fid: {shown.replace('、', ', ')}")
     for e in u.get("chunks") or []:
-        say(args, f"    涉及分块 {e['chunk']}（区县 {e['district']}：{'、'.join(e['villages'])}）",
-            f"    in chunk {e['chunk']} (district {e['district']}: {', '.join(e['villages'])})")
+        say(args, f"    读取时出错的分块（这些住户点可能在其中）：{e['chunk']}（区县 {e['district']}：{'、'.join(e['villages'])}）",
+            f"    chunk whose read failed (they may lie in it): {e['chunk']} (district {e['district']}: "
+            f"{', '.join(e['villages'])})")
     if u.get("city_total_error"):
         say(args, f"    全市住户数也无法读出（{u['city_total_error']}）：合计只含读出的住户",
             f"    the city's household count could not be read either ({u['city_total_error']}): the totals "

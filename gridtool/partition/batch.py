@@ -592,9 +592,8 @@ class BatchPartitioner:
                     # kept under a digest --resume never takes for finished.
                     dead = f"unread:{c.key}" if self.work_dir is not None else None
                     self._digests[c.key] = dead
-                    before = src.unread_features()
                     owned = _owned(src, c)
-                    lost = owned is None or src.unread_features() > before
+                    lost = owned is None or src.lost_households(c)
                     if lost:  # households of this chunk that no file, list or district total holds
                         self._lost_chunks.append(_lost(c, owned is None, exc))
                     finished(i, _failed_piece(c, _unreadable(c, exc, lost), src.crs, owned), dead, False)
@@ -635,9 +634,8 @@ class BatchPartitioner:
             # counted, in no grid; its result is kept under another digest: written into the
             # district files, never taken for finished by --resume.
             c = chunks[i]
-            before = src.unread_features()
             lay = _owned(src, c)
-            if lay is None or src.unread_features() > before:
+            if lay is None or src.lost_households(c):
                 self._lost_chunks.append(_lost(c, lay is None, exc))
             dead = f"died:{dig}" if dig is not None else None
             self._digests[c.key] = dead

@@ -466,6 +466,11 @@ class ChunkSource:
         """How many household features could not be read so far (damaged; 0 when all could)."""
         return 0
 
+    def lost_households(self, chunk: Chunk) -> bool:
+        """Whether reading the households of ``chunk`` (:meth:`owned`) met features that could not
+        be read: some of its households may be among them."""
+        return False
+
     def unread_households(self) -> dict | None:
         """Household features that could not be read (damaged), None when all could:
         ``{"file", "layer", "households" (None: unknown), "features", "fids" (the first 50), "error"}``."""
@@ -684,7 +689,13 @@ class GeoPackageSource(ChunkSource):
                 g[VILLAGE] = owner[sel]
                 g[ROW] = rows[sel]
                 return g
-            kept = read_slices(self.path, role, batch=batch, unread=self._unread_of(role), keep=mine)
+            unread = self._unread_of(role)
+            failed_before = unread.failed_reads + len(unread.rows)
+            kept = read_slices(self.path, role, batch=batch, unread=unread, keep=mine)
+            if role == "households" and unread.failed_reads + len(unread.rows) > failed_before:
+                # Damaged features met (perhaps already met for another chunk): where they lie is
+                # unknown, so every chunk whose read failed on them is named.
+                self._lost_in = getattr(self, "_lost_in", set()) | {chunk.key}
             if kept:
                 out[role] = gpd.GeoDataFrame(pd.concat(kept, ignore_index=True), crs=kept[0].crs)
             else:
@@ -701,6 +712,9 @@ class GeoPackageSource(ChunkSource):
     def unread_features(self) -> int:
         u = getattr(self, "_unread", {}).get("households")
         return len(u.rows) if u is not None else 0
+
+    def lost_households(self, chunk: Chunk) -> bool:
+        return chunk.key in getattr(self, "_lost_in", set())
 
     def unread_households(self) -> dict | None:
         from .unread import counts_of
