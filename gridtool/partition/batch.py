@@ -598,6 +598,8 @@ class BatchPartitioner:
                         self._lost_chunks.append(_lost(c, owned is None, exc))
                     finished(i, _failed_piece(c, _unreadable(c, exc, lost), src.crs, owned), dead, False)
                     continue
+                if src.lost_households(c):  # partitioned without household features that could not be read
+                    self._lost_chunks.append(_lost(c, False))
                 self._digests[c.key] = dig
                 parts_of[c.key] = part_of
                 if resume and dig is not None:
@@ -875,7 +877,7 @@ class BatchPartitioner:
         if "unread" in t:  # the city total less what was read: exact whenever the counts could be read
             info["households"], info["features"] = t["unread"], t["unread_features"]
         if not info.get("error") and lost:  # no feature was named: the error of the reads that failed
-            info["error"] = lost[0]["error"]
+            info["error"] = next((e["error"] for e in lost if e["error"]), None)
         info.update(chunks=lost, city_total_error=city_error, fix_zh=UNREAD_FIX[0], fix_en=UNREAD_FIX[1])
         return info
 
@@ -957,10 +959,12 @@ def _owned(src: ChunkSource, chunk: Chunk) -> dict | None:
         return None
 
 
-def _lost(chunk: Chunk, whole: bool, exc: BaseException) -> dict:
-    """A chunk some (``whole``: all) of whose households could not be read, for the report."""
+def _lost(chunk: Chunk, whole: bool, exc: BaseException | None = None) -> dict:
+    """A chunk some (``whole``: all) of whose households could not be read, for the report;
+    ``exc`` the error of its read (None: read, with damaged features left out)."""
     return {"chunk": chunk.key, "district": chunk.district, "villages": list(chunk.names),
-            "codes": list(chunk.codes), "all": bool(whole), "error": f"{type(exc).__name__}: {exc}"}
+            "codes": list(chunk.codes), "all": bool(whole),
+            "error": f"{type(exc).__name__}: {exc}" if exc is not None else None}
 
 
 def _unreadable(chunk: Chunk, exc: BaseException, lost: bool = False) -> GridtoolError:

@@ -690,9 +690,9 @@ class GeoPackageSource(ChunkSource):
                 g[ROW] = rows[sel]
                 return g
             unread = self._unread_of(role)
-            failed_before = unread.failed_reads + len(unread.rows)
+            met = unread.met
             kept = read_slices(self.path, role, batch=batch, unread=unread, keep=mine)
-            if role == "households" and unread.failed_reads + len(unread.rows) > failed_before:
+            if role == "households" and unread.met > met:
                 # Damaged features met (perhaps already met for another chunk): where they lie is
                 # unknown, so every chunk whose read failed on them is named.
                 self._lost_in = getattr(self, "_lost_in", set()) | {chunk.key}
@@ -702,6 +702,21 @@ class GeoPackageSource(ChunkSource):
                 out[role] = gpd.GeoDataFrame({ROW: np.zeros(0, dtype=np.int64), VILLAGE: np.zeros(0, dtype=np.int64)},
                                              geometry=gpd.GeoSeries([], crs=self.crs))
         return out
+
+    def _without_damaged(self, role: str, chunk: Chunk, g: gpd.GeoDataFrame, rows: np.ndarray):
+        """``g`` without the features GDAL handed back with no geometry (damaged: import keeps none
+        without one), which are noted as unread, and ``chunk`` as one that may have held them."""
+        from .unread import NO_GEOMETRY
+        bad = (g.geometry.isna() | g.geometry.is_empty).to_numpy() if len(g) else np.zeros(0, dtype=bool)
+        if not bad.any():
+            return g, rows
+        unread = self._unread_of(role)
+        unread.met += 1
+        unread.rows.update(rows[bad].tolist())
+        unread.error = unread.error or NO_GEOMETRY
+        if role == "households":
+            self._lost_in = getattr(self, "_lost_in", set()) | {chunk.key}
+        return g[~bad], rows[~bad]
 
     def _unread_of(self, role: str):
         from .unread import UnreadRows
@@ -743,6 +758,7 @@ class GeoPackageSource(ChunkSource):
             pad = 0.0 if role in OWNED_ROLES else self.margin + 1.0
             g, rows = self._read(role, (x0 - pad, y0 - pad, x1 + pad, y1 + pad))
             if role in OWNED_ROLES:
+                g, rows = self._without_damaged(role, chunk, g, rows)
                 # First village wins among all villages, as in one run over the whole layer.
                 owner = assign_to_polygons(household_points(g), gpd.GeoSeries(self._vgeoms))
                 sel = np.isin(owner, vrows)

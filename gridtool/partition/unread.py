@@ -30,14 +30,17 @@ NO_GEOMETRY = "几何无法读出（要素损坏）/ geometry could not be read 
 
 
 class UnreadRows:
-    """Rows of one layer that could not be read: ``rows`` (0-based, set) and the first error."""
+    """Rows of one layer that could not be read: ``rows`` (0-based, set), the first error, and
+    ``met``: how many times reads came upon them (a second read of the same damage counts too)."""
 
     def __init__(self):
         self.rows: set[int] = set()
         self.error: str | None = None
         self.failed_reads = 0
+        self.met = 0
 
     def add(self, start: int, count: int, exc: BaseException) -> None:
+        self.met += 1
         self.rows.update(range(start, start + count))
         if self.error is None:
             self.error = f"{type(exc).__name__}: {exc}"
@@ -72,6 +75,7 @@ def read_slices(path: str, layer: str, *, batch: int = 200_000, unread: UnreadRo
         # without a geometry, so in a project's layer that is a feature that could not be read.
         bad = (g.geometry.isna() | g.geometry.is_empty).to_numpy() if len(g) else np.zeros(0, dtype=bool)
         if bad.any():
+            unread.met += 1
             unread.rows.update(rows[bad].tolist())
             if unread.error is None:
                 unread.error = NO_GEOMETRY
