@@ -563,9 +563,11 @@ def _print_unread(args, rep: dict) -> bool:
                   f"{n:,} household features could not be read from {where_en} (nor their household counts)")
     else:
         zh, en = f"部分住户无法从 {where}读出，户数未知", f"some households could not be read from {where_en}; how many is unknown"
+    from ..partition.unread import NO_GEOMETRY, NO_GEOMETRY_ZH
     why = u.get("error") or u.get("city_total_error") or ""
+    why_zh = NO_GEOMETRY_ZH if why == NO_GEOMETRY else why
     say(args, f"  错误：{zh}，不在任何区县文件和未划入网格名单中{'（计入全市未划入网格）' if hh is not None else '，全市合计不含它们'}"
-              + (f"；原因：{why}" if why else ""),
+              + (f"；原因：{why_zh}" if why else ""),
         f"  ERROR: {en}; they are in no district's file and not in the list of households in no grid"
         + (" (counted as unassigned in the city's total)" if hh is not None else "; the city's total leaves them out")
         + (f"; reason: {why}" if why else ""))

@@ -25,8 +25,10 @@ from ..values import household_counts
 #: throughout is not read one feature at a time over a city's roster.
 MAX_FAILED_READS = 500
 
-#: Why a feature read without its geometry is taken for unreadable.
-NO_GEOMETRY = "几何无法读出（要素损坏）/ geometry could not be read (damaged feature)"
+#: Why a feature read without its geometry is taken for unreadable (the report's ``error``; the
+#: console says it in Chinese with :data:`NO_GEOMETRY_ZH`).
+NO_GEOMETRY = "geometry could not be read (damaged feature)"
+NO_GEOMETRY_ZH = "几何无法读出（要素损坏）"
 
 
 class UnreadRows:
