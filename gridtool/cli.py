@@ -8,7 +8,8 @@ Subcommands: ``import`` (files by role into a project), ``info`` (what a file or
 ``export`` (offline HTML map, wall maps, atlas, GIS files), ``demo`` (the bundled sample, end to end).
 Exit codes: 0 done; 1 validation found errors; 2 bad input or usage (message says how to fix);
 3 an internal error (details in a log file); 4 a batch partition where some villages failed (the
-others are written and the failures named).
+others are written and the failures named); 5 a batch partition where household features could not
+be read (damaged input: named with file, layer and feature numbers, counted apart in the totals).
 
 This module only builds the parser (each command group adds its subcommands: :mod:`gridtool.commands`)
 and dispatches, with the exit codes and the error log; ``gridtool.cli:main`` is the console entry point.

@@ -307,3 +307,59 @@ def test_gis_crs_writes_the_geopackage_the_command_writes(qtbot, window, rated, 
     dlg._run()
     assert dlg.error.text() and not w.jobs.busy
     dlg.reject()
+
+
+def _record_writers(monkeypatch) -> list:
+    """The atlas and route-card writers replaced by ones that note what they were given."""
+    from gridtool.maps import atlas, cards
+    calls: list[tuple[str, dict]] = []
+
+    def recorder(name):
+        def write(project, out, **kw):
+            calls.append((name, {k: kw.get(k) for k in ("date", "title", "township", "unit")}))
+            Path(out).write_bytes(b"%PDF-1.4\n")
+            return Path(out)
+        return write
+    monkeypatch.setattr(atlas, "write_atlas", recorder("atlas"))
+    monkeypatch.setattr(cards, "write_route_cards", recorder("cards"))
+    return calls
+
+
+def _same_date_as_the_command(qtbot, w, cls, name, calls, cli, tmp_path) -> None:
+    calls.clear()
+    dlg = _dialog(qtbot, w, cls)
+    dlg.date.setText("2024年5月")
+    _write(dlg, tmp_path / f"app-{name}.pdf")
+    dlg.date.setText("")  # left empty: the writer's default (today), as without --date
+    _write(dlg, tmp_path / f"default-{name}.pdf")
+    assert calls == [(name, cli), (name, {**cli, "date": None})]
+    dlg.reject()
+
+
+def test_the_atlas_dialog_prints_the_date_the_command_prints(qtbot, window, rated, tmp_path, monkeypatch):
+    """``export --atlas --date``: the app's 图册 dialog (更多选项 → 制图日期) gives the same date to
+    the same writer."""
+    from gridtool.ui.export_dialogs import AtlasDialog
+    calls = _record_writers(monkeypatch)
+    assert main(["export", str(rated), "--atlas", str(tmp_path / "a.pdf"), "--date", "2024年5月", "--quiet"]) == 0
+    (name, cli), = calls
+    assert name == "atlas" and cli["date"] == "2024年5月"
+    _open(qtbot, window, rated)
+    _same_date_as_the_command(qtbot, window, AtlasDialog, "atlas", calls, cli, tmp_path)
+
+
+def test_the_route_card_dialog_prints_the_date_the_command_prints(qtbot, window, police, tmp_path, monkeypatch):
+    """``export --route-cards --date``: the app's 路线卡 dialog gives the same date to the same writer."""
+    import shutil
+
+    from gridtool.ui.export_dialogs import CardsDialog
+    routed = Path(shutil.copy(police, tmp_path / "routed.gpkg"))
+    assert main(["patrol", str(routed), "--teams", "2", "--time-limit", "0.5", "--out", str(tmp_path / "patrol"),
+                 "--quiet"]) == 0
+    calls = _record_writers(monkeypatch)
+    assert main(["export", str(routed), "--route-cards", str(tmp_path / "c.pdf"), "--date", "2024年5月",
+                 "--quiet"]) == 0
+    (name, cli), = calls
+    assert name == "cards" and cli["date"] == "2024年5月"
+    _open(qtbot, window, routed)
+    _same_date_as_the_command(qtbot, window, CardsDialog, "cards", calls, cli, tmp_path)

@@ -110,13 +110,13 @@ def _print_partition(args, rep: dict, out) -> None:
         _print_party_links(args, plan["party_links"])
     for v in plan["infeasible_villages"]:
         rem = v["remedies"]
-        merge = "、".join(m["village"] for m in rem.get("merge", [])[:3]) or "—"
+        merge_zh, merge_en = _merge_words(rem, args.min, args.max)
         lo, hi = rem["relax"]
         label = v.get("label") or v["village"]
         say(args, f"  无法划分：{label}，{v['households']} 户。已采用：{remedy_words(v, 'zh')}。"
-                  f"可选：保留为一个例外网格；与邻村合并（{merge}）；放宽为 {lo}–{hi} 户",
+                  f"可选：保留为一个例外网格；与邻村合并（{merge_zh}）；放宽为 {lo}–{hi} 户",
             f"  cannot be split: {label}, {v['households']} households. Applied: {remedy_words(v, 'en')}. "
-            f"Remedies: keep as one exceptional grid; merge with a neighbour ({merge}); relax to {lo}-{hi}")
+            f"Remedies: keep as one exceptional grid; merge with a neighbour ({merge_en}); relax to {lo}-{hi}")
     _print_terrain(args, plan.get("terrain"))
     ridges = plan.get("ridge_grids") or []
     if ridges:
@@ -400,6 +400,22 @@ def _print_redraw(args, r: dict, totals: dict) -> None:
         say(args, zh, en)
 
 
+def _merge_words(rem: dict, lo: int, hi: int) -> tuple[str, str]:
+    """The neighbours an infeasible village could merge with, or why there is none."""
+    merge = [m["village"] for m in rem.get("merge") or []][:3]
+    if merge:
+        return "、".join(merge), ", ".join(merge)
+    nbs = rem.get("neighbours")
+    if nbs is None:  # a report written before neighbours were named
+        return "—", "—"
+    if not nbs:
+        return "没有相邻的村（社区）", "no village borders it"
+    shown = nbs[:3]
+    more_zh, more_en = ("等" if len(nbs) > 3 else ""), (" …" if len(nbs) > 3 else "")
+    return (f"与相邻的{'、'.join(shown)}{more_zh}合并后也分不成 {lo}–{hi} 户的网格",
+            f"merged with its neighbours {', '.join(shown)}{more_en} it still fits no number of {lo}-{hi} grids")
+
+
 @contextmanager
 def _resume_hint(args):
     """On Ctrl-C during a batch run: finished chunks are kept, and how to go on from them."""
@@ -415,7 +431,8 @@ def _resume_hint(args):
 
 def _partition_batch(args) -> int:
     """``partition --workers/--scheduler/--out-dir/--resume/--by``: chunk by chunk (see
-    :mod:`gridtool.partition.batch`). Exit 4 when some villages failed (the rest is written)."""
+    :mod:`gridtool.partition.batch`). Exit 4 when some villages failed (the rest is written), 5 when
+    household features could not be read at all (in no district file: named with the fix)."""
     from ..ownership import check_replace, owner
     from ..partition.batch import BatchPartitioner, why_words
     from ..partition.chunking import district_files
@@ -472,6 +489,13 @@ def _partition_batch(args) -> int:
             f"  district {d['district']} (by {how_en}) → {d['file']}: {d['villages']} villages, "
             f"{t['imported']:,} households = base grids {t['base']:,} + special grids {t['special']:,} + "
             f"exception grids {t['exception']:,} + unassigned {t['unassigned']:,}")
+        for e in d.get("unread") or []:
+            say(args, f"    另有分块 {e['chunk']}（{'、'.join(e['villages'])}）的住户"
+                      f"{'无法从住户图层读出' if e['all'] else '读取时遇到无法读出的住户点，它们可能在其中'}，"
+                      "不在本区县文件和上面的合计中（见下方全市合计）",
+                f"    the households of chunk {e['chunk']} ({', '.join(e['villages'])}) "
+                f"{'could not be read' if e['all'] else 'met household features that could not be read (they may lie in it)'}"
+                ": in neither this district's file nor the figures above (see the city's total below)")
     _print_county_splits(args, rep["batch"])
     others = rep["batch"].get("other_files") or []
     if others:
@@ -487,6 +511,7 @@ def _partition_batch(args) -> int:
                   "检查村界是否覆盖全市",
             f"  of which {outside:,} households ({n:,} features) lie in no village and so in no district's file "
             "(counted as unassigned); check that the villages cover the city")
+    unread = _print_unread(args, rep)
     _print_unassigned_file(args, rep, out_label)
     n_vil = sum(len(c.rows) for c in bp.chunks_)
     if (args.by or "township") == "township" and n_vil > 1 and len(bp.chunks_) == n_vil:
@@ -517,8 +542,49 @@ def _partition_batch(args) -> int:
         say(args, "  其余村（社区）已写入；修正后加 --resume 重新运行，只计算失败和改动的部分。",
             "  the other villages are written; fix the data and rerun with --resume to compute only "
             "what failed or changed.")
-        return 4
-    return 0
+    if unread:
+        return 5  # households missing from every file: worse than villages that failed, said apart
+    return 4 if bp.failures_ else 0
+
+
+def _print_unread(args, rep: dict) -> bool:
+    """Household features that could not be read: how many, from which file and layer, why, the
+    chunks that lost them and the fix. True when there are any."""
+    u = rep["batch"].get("unread_households")
+    if not u:
+        return False
+    where = f"{u.get('file') or '?'}（{u.get('layer') or 'households'} 图层）"
+    where_en = f"{u.get('file') or '?'} (layer {u.get('layer') or 'households'})"
+    hh, n = u.get("households"), u.get("features")
+    if hh is not None:
+        zh, en = f"{hh:,} 户（{n:,} 个住户点）无法从 {where}读出", f"{hh:,} households ({n:,} features) could not be read from {where_en}"
+    elif n:
+        zh, en = (f"{n:,} 个住户点无法从 {where}读出（户数也读不出）",
+                  f"{n:,} household features could not be read from {where_en} (nor their household counts)")
+    else:
+        zh, en = f"部分住户无法从 {where}读出，户数未知", f"some households could not be read from {where_en}; how many is unknown"
+    from ..partition.unread import NO_GEOMETRY, NO_GEOMETRY_ZH
+    why = u.get("error") or u.get("city_total_error") or ""
+    why_zh = NO_GEOMETRY_ZH if why == NO_GEOMETRY else why
+    say(args, f"  错误：{zh}，不在任何区县文件和未划入网格名单中{'（计入全市未划入网格）' if hh is not None else '，全市合计不含它们'}"
+              + (f"；原因：{why_zh}" if why else ""),
+        f"  ERROR: {en}; they are in no district's file and not in the list of households in no grid"
+        + (" (counted as unassigned in the city's total)" if hh is not None else "; the city's total leaves them out")
+        + (f"; reason: {why}" if why else ""))
+    fids = u.get("fids") or []
+    if fids:
+        shown = "、".join(map(str, fids[:10])) + ("…" if len(fids) > 10 or (n or 0) > 10 else "")
+        say(args, f"    无法读出的要素 fid：{shown}", f"    features that cannot be read, fid: {shown.replace('、', ', ')}")
+    for e in u.get("chunks") or []:
+        say(args, f"    读取时出错的分块（这些住户点可能在其中）：{e['chunk']}（区县 {e['district']}：{'、'.join(e['villages'])}）",
+            f"    chunk whose read failed (they may lie in it): {e['chunk']} (district {e['district']}: "
+            f"{', '.join(e['villages'])})")
+    if u.get("city_total_error"):
+        say(args, f"    全市住户数也无法读出（{u['city_total_error']}）：合计只含读出的住户",
+            f"    the city's household count could not be read either ({u['city_total_error']}): the totals "
+            "hold only the households read")
+    say(args, f"    修复：{u['fix_zh']}", f"    fix: {u['fix_en']}")
+    return True
 
 
 def _print_unassigned_file(args, rep: dict, out_label) -> None:
@@ -536,7 +602,8 @@ def _print_unassigned_file(args, rep: dict, out_label) -> None:
         f"  the {u['households']:,} households in no grid ({u['features']:,} features) are listed in {path} "
         f"({en}): each with its roster feature number, longitude and latitude, why, and its village or the "
         "nearest one with the distance")
-    left = (rep.get("totals") or {}).get("unassigned", 0) - u["households"]
+    # Households that could not be read are in the unassigned total but in no list: said apart.
+    left = (rep.get("totals") or {}).get("unassigned", 0) - u["households"] - (rep.get("totals") or {}).get("unread", 0)
     if left > 0:
         say(args, f"  另有 {left:,} 户属于跨网格拆分的楼栋中未分配的部分，不在该文件中（见各区县文件的住户图层）",
             f"  another {left:,} households are the unallotted part of buildings split between grids, not in "

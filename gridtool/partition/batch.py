@@ -523,6 +523,7 @@ class BatchPartitioner:
         self._ridges = {"km": 0.0, "lines": 0, "seconds": 0.0} if dem is not None else None
         src = self.source(data)
         self._source = src
+        self._lost_chunks: list[dict] = []  # chunks some of whose households could not be read
         chunks = src.chunks()
         self.chunks_ = chunks
         self.work_dir = Path(work_dir) if work_dir is not None else None
@@ -591,8 +592,14 @@ class BatchPartitioner:
                     # kept under a digest --resume never takes for finished.
                     dead = f"unread:{c.key}" if self.work_dir is not None else None
                     self._digests[c.key] = dead
-                    finished(i, _failed_piece(c, _unreadable(c, exc), src.crs, _owned(src, c)), dead, False)
+                    owned = _owned(src, c)
+                    lost = owned is None or src.lost_households(c)
+                    if lost:  # households of this chunk that no file, list or district total holds
+                        self._lost_chunks.append(_lost(c, owned is None, exc))
+                    finished(i, _failed_piece(c, _unreadable(c, exc, lost), src.crs, owned), dead, False)
                     continue
+                if src.lost_households(c):  # partitioned without household features that could not be read
+                    self._lost_chunks.append(_lost(c, False))
                 self._digests[c.key] = dig
                 parts_of[c.key] = part_of
                 if resume and dig is not None:
@@ -630,6 +637,8 @@ class BatchPartitioner:
             # district files, never taken for finished by --resume.
             c = chunks[i]
             lay = _owned(src, c)
+            if lay is None or src.lost_households(c):
+                self._lost_chunks.append(_lost(c, lay is None, exc))
             dead = f"died:{dig}" if dig is not None else None
             self._digests[c.key] = dead
             finished(i, _failed_piece(c, exc, src.crs, lay), dead, False)
@@ -676,11 +685,16 @@ class BatchPartitioner:
         # Roster rows no chunk's fit speaks for (a failed village's, in no village, skipped at import).
         members = src.party_members()
         self._members = members
-        city = src.household_total()
+        try:
+            city = src.household_total()
+            self._city_error = None
+        except Exception as exc:  # noqa: BLE001 - the attribute table is damaged as well: said, not guessed
+            city, self._city_error = None, f"{type(exc).__name__}: {exc}"
         self._city_total = city  # the district files' totals need it again: read once (a city's roster)
         add_to_plan(report["plan"], members_left(members, self._failed_rows(src), skipped_from=src.party_members_layer()),
                     city[0] if city is not None else None, self.params.get("link_min", 10))
         self.report_ = report
+        self._add_neighbour_merges(report["plan"], src)
         if getattr(self, "_dem", None):
             from .ridgelines import RISE_M
 
@@ -700,6 +714,16 @@ class BatchPartitioner:
         self.villages_ = _drop_batch(lay["villages"])
         full = src.households()
         self.households_ = _write_back(full, lay["households"]) if full is not None else _drop_batch(lay["households"])
+
+    def _add_neighbour_merges(self, plan: dict, src) -> None:
+        """Merge remedies of infeasible villages with their neighbours in other chunks (each
+        chunk's fit saw only its own villages), from the whole villages layer."""
+        from .batch_remedies import add_neighbour_merges
+        from .engine import GridPartitioner
+        if src is None or self.report_ is None:
+            return
+        e = GridPartitioner(**self.params)
+        add_neighbour_merges(plan, src.villages(), self.report_.get("villages") or [], (e.min_hh, e.max_hh, e.target))
 
     def _failed_rows(self, src) -> set[int]:
         """Global rows of the villages that could not be partitioned (by their 12-digit codes)."""
@@ -751,6 +775,8 @@ class BatchPartitioner:
             if not pieces:
                 continue
             crs = next((g.crs for p in pieces for g in p["layers"].values() if g is not None and g.crs), None)
+            if crs is None and src_all is not None:  # only chunks that could not be read: nothing carries it
+                crs = src_all.crs
             merged = combine(pieces, self.params, crs=crs)
             rep = merged["report"]
             mine = {r for c in chunks for r in c.rows}
@@ -759,6 +785,7 @@ class BatchPartitioner:
                 members = members[np.isin(members[VILLAGE].to_numpy(), list(mine))]
             add_to_plan(rep["plan"], members_left(members, failed_rows & mine, outside=False),
                         None, self.params.get("link_min", 10))
+            self._add_neighbour_merges(rep["plan"], src_all)  # neighbours in other districts too
             rep["batch"] = {"district": district, "chunks": [c.key for c in chunks],
                             "failed": [f for p in pieces for f in p["failures"]]}
             hs = merged["layers"]["households"]
@@ -788,11 +815,14 @@ class BatchPartitioner:
             by_code = all(county_prefix(c.codes[0]) == district for c in chunks)
             files.append({"district": district, "file": path.name, "from": "code" if by_code else "county",
                           "chunks": len(chunks), "villages": sum(len(c.rows) for c in chunks),
-                          "totals": rep["totals"]})
+                          "totals": rep["totals"],
+                          # Chunks of the district whose households could not all be read: not in its totals.
+                          "unread": [e for e in getattr(self, "_lost_chunks", []) if e["district"] == district]})
             say((n + 1) / len(by_district), f"区县 {district} / district {district}: {path}")
         if self.report_ is not None:
             self.report_["batch"]["districts"] = files
         src = getattr(self, "_source", None)
+        layer = None
         if src is not None:
             failed = {str(c) for f in (self.failures_ or []) for c in f.get("codes", [])}
             layer = unassigned.unassigned_households(src.outside_villages(), no_grid, src.villages(), failed)
@@ -813,13 +843,43 @@ class BatchPartitioner:
             # Households in no village are in no district's file; the city's total still holds
             # them, as unassigned, and says how many (``outside_villages``).
             city = getattr(self, "_city_total", None)
+            t = self.report_["totals"]
             if city is not None:
-                t = self.report_["totals"]
                 hh, n = city[0] - t["imported"], city[1] - t["features"]
                 t.update(imported=city[0], features=city[1], unassigned=t["unassigned"] + hh,
-                         unassigned_features=t["unassigned_features"] + n,
-                         outside_villages=hh, outside_village_features=n)
+                         unassigned_features=t["unassigned_features"] + n)
+                # What is in no district's file: households read and found in no village, and
+                # household features that could not be read at all (never taken for the former).
+                out_hh, out_n = _outside_counts(layer)
+                if src is None or layer is None:
+                    out_hh, out_n = hh, n
+                t.update(outside_villages=out_hh, outside_village_features=out_n)
+                if (hh - out_hh, n - out_n) != (0, 0):
+                    t.update(unread=hh - out_hh, unread_features=n - out_n)
+        if self.report_ is not None:
+            unread = self._unread_report(src)
+            if unread is not None:
+                self.report_["batch"]["unread_households"] = unread
         return out
+
+    def _unread_report(self, src) -> dict | None:
+        """``batch.unread_households``: the household features of the input that could not be read,
+        where (file, layer, feature numbers), why, how many (from the attribute table, or the
+        city's total less what was read) and the chunks that lost them; None when all were read."""
+        lost = list(getattr(self, "_lost_chunks", []))
+        info = src.unread_households() if src is not None else None
+        city_error = getattr(self, "_city_error", None)
+        if info is None and not lost and city_error is None:
+            return None
+        t = (self.report_ or {}).get("totals") or {}
+        info = dict(info or {"file": getattr(src, "path", None), "layer": "households", "households": None,
+                             "features": None, "fids": [], "error": None})
+        if "unread" in t:  # the city total less what was read: exact whenever the counts could be read
+            info["households"], info["features"] = t["unread"], t["unread_features"]
+        if not info.get("error") and lost:  # no feature was named: the error of the reads that failed
+            info["error"] = next((e["error"] for e in lost if e["error"]), None)
+        info.update(chunks=lost, city_total_error=city_error, fix_zh=UNREAD_FIX[0], fix_en=UNREAD_FIX[1])
+        return info
 
 
 # ---------------------------------------------------------------------------------------------
@@ -892,23 +952,37 @@ def _failed_piece(chunk: Chunk, exc: BaseException, crs, layers: dict | None = N
 def _owned(src: ChunkSource, chunk: Chunk) -> dict | None:
     """The villages of ``chunk`` and the households and party members in them (None when even
     these cannot be read: the chunk's households are then in no district file, and the city's
-    total, read from the counts alone, says so as households in no village)."""
+    total, read from the counts alone, names them as households that could not be read)."""
     try:
         return src.owned(chunk)
     except Exception:  # noqa: BLE001 - the households layer itself is unreadable
         return None
 
 
-def _unreadable(chunk: Chunk, exc: BaseException) -> GridtoolError:
-    """The inputs of ``chunk`` could not be read (a damaged feature or file, a disk error)."""
+def _lost(chunk: Chunk, whole: bool, exc: BaseException | None = None) -> dict:
+    """A chunk some (``whole``: all) of whose households could not be read, for the report;
+    ``exc`` the error of its read (None: read, with damaged features left out)."""
+    return {"chunk": chunk.key, "district": chunk.district, "villages": list(chunk.names),
+            "codes": list(chunk.codes), "all": bool(whole),
+            "error": f"{type(exc).__name__}: {exc}" if exc is not None else None}
+
+
+def _unreadable(chunk: Chunk, exc: BaseException, lost: bool = False) -> GridtoolError:
+    """The inputs of ``chunk`` could not be read (a damaged feature or file, a disk error);
+    ``lost``: some of its households could not be read at all (counted apart, see the totals)."""
     if isinstance(exc, GridtoolError):
         why_zh, why_en = exc.format("zh").splitlines()[0], exc.format("en").splitlines()[0]
     else:
         why_zh = why_en = f"{type(exc).__name__}: {exc}"
+    kept_zh = ("能读出的住户计入未划入网格，住户图层中无法读出的住户点不在任何区县文件中（户数见合计）" if lost
+               else "住户计入未划入网格")
+    kept_en = ("the households that could be read are counted as unassigned; the household features that could "
+               "not be read are in no district's file (their number is in the totals)" if lost
+               else "their households are counted as unassigned")
     err = GridtoolError(
-        f"分块 {chunk.label}的输入无法读取（{why_zh}），其村（社区）未划分，住户计入未划入网格",
+        f"分块 {chunk.label}的输入无法读取（{why_zh}），其村（社区）未划分，{kept_zh}",
         f"the inputs of chunk {chunk.key} could not be read ({why_en}); its villages are not partitioned "
-        "and their households are counted as unassigned",
+        f"and {kept_en}",
         fix_zh="用 gridtool validate 检查项目文件（或在 QGIS 中打开该乡镇一带的图层），修正或重新导入后，"
                "同一命令加 --resume 重新运行，只计算这些分块；磁盘或网络盘一时读不出时，直接加 --resume 重试即可。",
         fix_en="check the project with gridtool validate (or open the layers around this township in QGIS), fix "
@@ -929,6 +1003,22 @@ def _died(chunk: Chunk, exc: BaseException) -> GridtoolError:
                "use fewer --workers or --by village.")
     err.__cause__ = exc
     return err
+
+
+#: What to do about household features that could not be read (the console and the report).
+UNREAD_FIX = ("用 QGIS 打开该文件的住户图层，检查报错的要素（见 fid），或从原始名册重新 gridtool import 生成项目；"
+              "然后同一命令加 --resume 重新运行，只计算这些分块。",
+              "open the households layer of that file in QGIS and check the features that fail (see fid), or "
+              "import the roster again with gridtool import; then rerun the same command with --resume to compute "
+              "only these chunks.")
+
+
+def _outside_counts(layer) -> tuple[int, int]:
+    """Households and features of the list of households in no grid that lie in no village."""
+    if layer is None or not len(layer):
+        return 0, 0
+    sel = layer["reason"].to_numpy() == "outside"
+    return int(layer["hh"].to_numpy()[sel].sum()), int(sel.sum())
 
 
 def _drop_batch(g):

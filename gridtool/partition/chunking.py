@@ -462,6 +462,20 @@ class ChunkSource:
         kind), for the layers of the district files to be masked as the project's are ({} unknown)."""
         return {}
 
+    def unread_features(self) -> int:
+        """How many household features could not be read so far (damaged; 0 when all could)."""
+        return 0
+
+    def lost_households(self, chunk: Chunk) -> bool:
+        """Whether reading the households of ``chunk`` (:meth:`owned`) met features that could not
+        be read: some of its households may be among them."""
+        return False
+
+    def unread_households(self) -> dict | None:
+        """Household features that could not be read (damaged), None when all could:
+        ``{"file", "layer", "households" (None: unknown), "features", "fids" (the first 50), "error"}``."""
+        return None
+
     def villages(self) -> gpd.GeoDataFrame:  # pragma: no cover - interface
         """The whole villages layer (:func:`prepare_villages`)."""
         raise NotImplementedError
@@ -644,44 +658,87 @@ class GeoPackageSource(ChunkSource):
 
     def outside_villages(self, batch: int = 200_000) -> gpd.GeoDataFrame:
         # The whole layer in slices (a city's roster never sits in memory at once); only the
-        # features outside every village are kept.
-        n = pyogrio.read_info(self.path, layer="households")["features"]
-        kept = []
-        for start in range(0, max(n, 1), batch):
-            g = pyogrio.read_dataframe(self.path, layer="households", skip_features=start, max_features=batch)
-            if not len(g):
-                break
+        # features outside every village are kept. Damaged features are skipped and named
+        # (:meth:`unread_households`), never counted as outside.
+        from .unread import concat, read_slices
+
+        def outside(g, rows):
             owner = assign_to_polygons(household_points(g), gpd.GeoSeries(self._vgeoms))
             sel = owner < 0
             g = g[sel].copy()
-            g[ROW] = np.flatnonzero(sel) + start
-            kept.append(g)
+            g[ROW] = rows[sel]
+            return g
+        kept = read_slices(self.path, "households", batch=batch, unread=self._unread_of("households"), keep=outside)
         if not kept:
             return gpd.GeoDataFrame({ROW: np.zeros(0, dtype=np.int64)}, geometry=gpd.GeoSeries([], crs=self.crs))
-        return gpd.GeoDataFrame(pd.concat(kept, ignore_index=True), crs=kept[0].crs)
+        return concat(kept, self.crs)
 
     def owned(self, chunk: Chunk, batch: int = 200_000) -> dict[str, gpd.GeoDataFrame]:
         try:
             return self.layers(chunk, roles=OWNED_ROLES)
-        except Exception:  # noqa: BLE001 - the box read failed (a broken spatial index …): read in slices
-            pass
+        except Exception:  # noqa: BLE001 - the box read failed (a broken spatial index, a damaged
+            pass           # feature …): read in slices, skipping and naming the damaged features
+        from .unread import read_slices
         vrows = np.asarray(chunk.rows, dtype=np.int64)
         out = {"villages": self._villages.iloc[vrows]}
         for role in (r for r in OWNED_ROLES if r in self.roles):
-            n = pyogrio.read_info(self.path, layer=role)["features"]
-            kept = []
-            for start in range(0, max(n, 1), batch):
-                g = pyogrio.read_dataframe(self.path, layer=role, skip_features=start, max_features=batch)
-                if not len(g):
-                    break
+            def mine(g, rows):
                 owner = assign_to_polygons(household_points(g), gpd.GeoSeries(self._vgeoms))
                 sel = np.isin(owner, vrows)
                 g = g[sel].copy()
                 g[VILLAGE] = owner[sel]
-                g[ROW] = np.flatnonzero(sel) + start
-                kept.append(g)
-            out[role] = gpd.GeoDataFrame(pd.concat(kept, ignore_index=True), crs=kept[0].crs)
+                g[ROW] = rows[sel]
+                return g
+            unread = self._unread_of(role)
+            met = unread.met
+            kept = read_slices(self.path, role, batch=batch, unread=unread, keep=mine)
+            if role == "households" and unread.met > met:
+                # Damaged features met (perhaps already met for another chunk): where they lie is
+                # unknown, so every chunk whose read failed on them is named.
+                self._lost_in = getattr(self, "_lost_in", set()) | {chunk.key}
+            if kept:
+                out[role] = gpd.GeoDataFrame(pd.concat(kept, ignore_index=True), crs=kept[0].crs)
+            else:
+                out[role] = gpd.GeoDataFrame({ROW: np.zeros(0, dtype=np.int64), VILLAGE: np.zeros(0, dtype=np.int64)},
+                                             geometry=gpd.GeoSeries([], crs=self.crs))
         return out
+
+    def _without_damaged(self, role: str, chunk: Chunk, g: gpd.GeoDataFrame, rows: np.ndarray):
+        """``g`` without the features GDAL handed back with no geometry (damaged: import keeps none
+        without one), which are noted as unread, and ``chunk`` as one that may have held them."""
+        from .unread import NO_GEOMETRY
+        bad = (g.geometry.isna() | g.geometry.is_empty).to_numpy() if len(g) else np.zeros(0, dtype=bool)
+        if not bad.any():
+            return g, rows
+        unread = self._unread_of(role)
+        unread.met += 1
+        unread.rows.update(rows[bad].tolist())
+        unread.error = unread.error or NO_GEOMETRY
+        if role == "households":
+            self._lost_in = getattr(self, "_lost_in", set()) | {chunk.key}
+        return g[~bad], rows[~bad]
+
+    def _unread_of(self, role: str):
+        from .unread import UnreadRows
+        if not hasattr(self, "_unread"):
+            self._unread = {}
+        return self._unread.setdefault(role, UnreadRows())
+
+    def unread_features(self) -> int:
+        u = getattr(self, "_unread", {}).get("households")
+        return len(u.rows) if u is not None else 0
+
+    def lost_households(self, chunk: Chunk) -> bool:
+        return chunk.key in getattr(self, "_lost_in", set())
+
+    def unread_households(self) -> dict | None:
+        from .unread import counts_of
+        u = getattr(self, "_unread", {}).get("households")
+        if u is None or not u.rows:
+            return None
+        hh, n = counts_of(self.path, "households", u.rows)
+        return {"file": self.path, "layer": "households", "households": hh, "features": n,
+                "fids": [r + 1 for r in sorted(u.rows)[:50]], "error": u.error}
 
     def _read(self, role: str, box) -> tuple[gpd.GeoDataFrame, np.ndarray]:
         g = pyogrio.read_dataframe(self.path, layer=role, bbox=tuple(box), fid_as_index=True)
@@ -701,6 +758,7 @@ class GeoPackageSource(ChunkSource):
             pad = 0.0 if role in OWNED_ROLES else self.margin + 1.0
             g, rows = self._read(role, (x0 - pad, y0 - pad, x1 + pad, y1 + pad))
             if role in OWNED_ROLES:
+                g, rows = self._without_damaged(role, chunk, g, rows)
                 # First village wins among all villages, as in one run over the whole layer.
                 owner = assign_to_polygons(household_points(g), gpd.GeoSeries(self._vgeoms))
                 sel = np.isin(owner, vrows)

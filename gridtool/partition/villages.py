@@ -212,7 +212,9 @@ def remedies(p, plans, neighbours, vnames, *, min_hh: int, max_hh: int, target: 
     else:  # between k·max and (k+1)·min: lower min so k+1 grids fit, or raise max so k do
         k = H // hi
         relax = (H // (k + 1), hi)
-    return {"exception": f"one grid of {H} households", "merge": merge, "relax": relax}
+    # Every neighbour, named: an empty merge list then says why (no neighbour, or none that fits).
+    nbs = [vnames[nb] for nb in sorted(neighbours.get(p["village"], ()))]
+    return {"exception": f"one grid of {H} households", "merge": merge, "relax": relax, "neighbours": nbs}
 
 
 def remedy_fields(p: dict, plans: list[dict], labels: list[dict]) -> dict:

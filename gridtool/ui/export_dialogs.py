@@ -195,6 +195,15 @@ class _ExportDialog(QDialog):
         outer.addWidget(self.error)
         outer.addWidget(self.buttons)
 
+    def add_date(self) -> QLineEdit:
+        """The printed date (the command line's ``--date``), folded under 更多选项: rarely changed."""
+        date = QLineEdit()
+        date.setPlaceholderText(tr("export.date_default"))
+        self.more = MoreOptions()
+        self.more.form.addRow(tr("export.date"), date)
+        self.body.addWidget(self.more)
+        return date
+
     def finish_layout(self) -> None:
         self.form.addRow(self.personal)
         self.body.addStretch(1)
@@ -487,14 +496,15 @@ class AtlasDialog(_ExportDialog):
 
     def __init__(self, window):
         super().__init__(window)
+        self.date = self.add_date()
         self.finish_layout()
 
     def job(self):
-        personal, names = self.personal.isChecked(), self.names()
+        personal, names, date = self.personal.isChecked(), self.names(), self.date.text().strip() or None
 
         def work(project, out, progress, cancelled):
             from ..maps.atlas import write_atlas
-            return write_atlas(project, out, include_personal=personal, progress=progress,
+            return write_atlas(project, out, include_personal=personal, date=date, progress=progress,
                                cancelled=cancelled, **names)
         return work
 
@@ -506,15 +516,16 @@ class CardsDialog(_ExportDialog):
 
     def __init__(self, window):
         super().__init__(window)
+        self.date = self.add_date()
         self.finish_layout()
         self.personal.setVisible(False)  # route cards carry places and times, no personal data
 
     def job(self):
-        names = self.names()
+        names, date = self.names(), self.date.text().strip() or None
 
         def work(project, out, progress, cancelled):
             from ..maps.cards import write_route_cards
-            return write_route_cards(project, out, progress=progress, cancelled=cancelled, **names)
+            return write_route_cards(project, out, date=date, progress=progress, cancelled=cancelled, **names)
         return work
 
 
