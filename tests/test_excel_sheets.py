@@ -255,3 +255,34 @@ def test_a_village_column_on_some_sheets_only_leaves_no_sheet_without_its_villag
     p = _codes(lyr)["village_from_sheet"]
     assert "“村”列只在部分工作表中有" in p.zh and "石桥村（3 行）" in p.zh and "新华村" not in p.zh
     assert "on some sheets only" in p.en
+
+
+def _xls_roster(path):
+    """An .xls (Excel 97–2003, written by :mod:`tests.corpus.xls`) with last year's roster as a
+    hidden sheet between two villages, a title row and a 合计 row on each sheet."""
+    def village(name, n, lon):
+        rows = [[f"{name}住户花名册"], ["户主", "身份证号", "经度", "纬度", "户数"]]
+        rows += [[f"{name[0]}{i}", f"50010119900307{i:04d}", lon + i * 0.001, 29.5, 2] for i in range(n)]
+        return rows + [["合计", None, None, None, 2 * n]]
+    sheets = {"石桥村": village("石桥村", 4, 106.5), "旧名单": village("旧名单", 6, 106.52),
+              "新华村": village("新华村", 3, 106.54)}
+    path.write_bytes(xls_workbook_bytes(sheets, hidden_sheets=("旧名单",), hidden_rows={"新华村": [4]}))
+    return path
+
+
+def test_a_hidden_sheet_of_an_xls_is_left_out_and_said_and_the_file_opened_once(tmp_path, monkeypatch):
+    import xlrd
+    path = _xls_roster(tmp_path / "住户.xls")
+    opened = []
+    real = xlrd.open_workbook
+    monkeypatch.setattr(xlrd, "open_workbook", lambda *a, **k: opened.append(a[0]) or real(*a, **k))
+    merged = load_layer("households", f"{path}:*")
+    assert len(opened) == 1  # one read: the rows, the hidden sheet and the hidden rows from one book
+    assert merged.total_households == 14 and set(merged.gdf["village"]) == {"石桥村", "新华村"}
+    p = _codes(merged)
+    assert "1 个隐藏的工作表没有读取：“旧名单”（6 行）" in p["excel_hidden_sheets"].zh
+    assert "工作表“新华村”中有 1 行数据被隐藏：第 4 行" in p["excel_hidden_rows"].zh
+    default = load_layer("households", str(path))  # the first sheet shown; the others said
+    assert default.total_households == 8 and "excel_hidden_sheets" in _codes(default)
+    assert "“新华村”（3 行）" in _codes(default)["excel_other_sheets"].zh
+    assert load_layer("households", f"{path}:旧名单").total_households == 12  # named: read as asked
