@@ -236,7 +236,20 @@ def test_a_sheet_copied_in_excel_is_found_as_a_repeated_roster(tmp_path):
     problems, repeated = _check_duplicate_rows(lyr)
     assert int(repeated.sum()) == 12
     p = next(q for q in problems if q.code == "roster_repeated")
-    assert "石桥村 (2)!3" in p.zh and "24 户会被重复计数" in p.zh
+    assert "24 户会被重复计数" in p.zh
+    # Rows named as a planner reads them, not as 第 石桥村 (2)!3 – 石桥村 (2)!14 行.
+    assert "工作表“石桥村 (2)”第 3–14 行重复了工作表“石桥村”第 3–14 行" in p.zh and "!" not in p.zh
+    assert "sheet '石桥村 (2)' rows 3–14 repeat sheet '石桥村' rows 3–14" in p.en
+
+
+def test_rows_of_a_run_read_as_a_sentence_says_them():
+    from gridtool.errors import feature_id_zh, rows_span
+    assert rows_span("row 302", "row 601") == "第 302–601 行"
+    assert rows_span("row 302", "row 601", "en") == "rows 302–601"
+    assert rows_span("新华村!9", "新华村!9") == "工作表“新华村”第 9 行"
+    assert rows_span("石桥村!14", "新华村!3") == "工作表“石桥村”第 14 行至工作表“新华村”第 3 行"
+    assert rows_span("石桥村!14", "新华村!3", "en") == "sheet '石桥村' row 14 to sheet '新华村' row 3"
+    assert rows_span("FID 3", "FID 9") == "FID 3 至 FID 9" and feature_id_zh("石桥村!5") == "工作表“石桥村”第5行"
 
 
 def test_a_village_column_on_some_sheets_only_leaves_no_sheet_without_its_village(tmp_path):
