@@ -299,3 +299,17 @@ def test_a_hidden_sheet_of_an_xls_is_left_out_and_said_and_the_file_opened_once(
     assert default.total_households == 8 and "excel_hidden_sheets" in _codes(default)
     assert "“新华村”（3 行）" in _codes(default)["excel_other_sheets"].zh
     assert load_layer("households", f"{path}:旧名单").total_households == 12  # named: read as asked
+
+
+def test_info_says_the_villages_of_a_merged_workbook_come_from_its_sheet_names(tmp_path):
+    from gridtool.column_content import Found, describe
+    from gridtool.fileinfo import file_info
+    path = _book(tmp_path / "一村一表.xlsx")
+    found = Found.from_dict("village_name", file_info(f"{path}:*")["layers"]["*"]["columns_detail"]["village_name"])
+    assert describe(found, "zh") == "村名：工作表（石桥村、新华村，取自工作表名）"
+    assert describe(found, "en") == "village name: 工作表 (石桥村, 新华村; from the sheet names)"
+    # Sheets named as Excel names them (Sheet1, Sheet2) name no village: none is said.
+    wb = openpyxl.load_workbook(path)
+    wb["石桥村"].title, wb["新华村"].title = "Sheet1", "Sheet2"
+    wb.save(path)
+    assert "village_name" not in file_info(f"{path}:*")["layers"]["*"]["columns_detail"]
