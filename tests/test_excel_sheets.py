@@ -299,6 +299,8 @@ def test_a_hidden_sheet_of_an_xls_is_left_out_and_said_and_the_file_opened_once(
     assert default.total_households == 8 and "excel_hidden_sheets" in _codes(default)
     assert "“新华村”（3 行）" in _codes(default)["excel_other_sheets"].zh
     assert load_layer("households", f"{path}:旧名单").total_households == 12  # named: read as asked
+    from gridtool.io.vector import list_layers
+    assert list_layers(path) == ["石桥村", "旧名单", "新华村"]  # the wizard's choices, no sheet loaded
 
 
 def test_info_says_the_villages_of_a_merged_workbook_come_from_its_sheet_names(tmp_path):

@@ -84,7 +84,12 @@ def list_layers(path: str | Path) -> list[str]:
     path = Path(path)
     sfx = suffix_of(path)
     if sfx in (".xlsx", ".xls"):
-        return list(pd.ExcelFile(path).sheet_names)
+        if sniff(path) == "ole2":  # an .xls: the sheet list only, no sheet loaded (a form lists them at once)
+            import xlrd
+            with xlrd.open_workbook(str(path), on_demand=True) as book:
+                return list(book.sheet_names())
+        with pd.ExcelFile(path) as excel:
+            return list(excel.sheet_names)
     if sfx in (".csv", ".txt"):
         return [path.stem]
     return [str(name) for name, _ in pyogrio.list_layers(path)]
