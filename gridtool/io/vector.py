@@ -39,7 +39,7 @@ from . import archive
 from .raw_layer import RawLayer
 from .files import check_exists, check_geopackage, check_not_in_use
 from .excel_hidden import (hidden_problems, hidden_sheets, hidden_sheets_problem, other_sheets_problem,
-                           sheet_view)
+                           sheet_names, sheet_view)
 from .excel_sheets import ALL_SHEETS, SheetTable, merge_sheets
 from .office import check_not_lock_file, ole2_workbook_error, open_in_office
 from .files import plain_reason as _plain_reason
@@ -84,10 +84,15 @@ def list_layers(path: str | Path) -> list[str]:
     path = Path(path)
     sfx = suffix_of(path)
     if sfx in (".xlsx", ".xls"):
-        if sniff(path) == "ole2":  # an .xls: the sheet list only, no sheet loaded (a form lists them at once)
+        # The sheet list only, no sheet loaded: a form lists them at once.
+        kind = sniff(path)
+        if kind == "ole2":
             import xlrd
             with xlrd.open_workbook(str(path), on_demand=True) as book:
                 return list(book.sheet_names())
+        names = sheet_names(path) if kind == "xlsx" else None
+        if names:
+            return names
         with pd.ExcelFile(path) as excel:
             return list(excel.sheet_names)
     if sfx in (".csv", ".txt"):
