@@ -111,3 +111,41 @@ def test_a_workbook_is_read_off_the_gui_thread_and_next_waits_for_no_read(qtbot,
     qtbot.waitUntil(lambda: wiz.check_page.project is not None, timeout=20000)
     assert wiz.check_page.project.layers["households"].total_households == 21  # 新华村: 7 × 3
     wiz.reject()
+
+
+def test_a_workbook_chosen_while_another_job_runs_is_read_after_it_and_a_cancel_is_said(qtbot, window, tmp_path,
+                                                                                         monkeypatch):
+    import threading
+    import time
+    from gridtool.errors import CancelledError
+    from gridtool.io import vector
+    from gridtool.ui.wizard import NewProjectWizard
+    path = _workbook(tmp_path)
+    release = threading.Event()
+    window.run_job("分区", lambda progress, cancelled: release.wait(20))  # the planner's job, running
+    wiz = NewProjectWizard(window)
+    page, row = wiz.layers_page, wiz.layers_page.rows["households"]
+    row.path.setText(str(path))
+    row.refresh()
+    assert "等“分区”完成后读取 一村一表.xlsx" in page.preview.toPlainText()
+    release.set()
+    qtbot.waitUntil(lambda: "将导入 12 行" in page.preview.toPlainText(), timeout=20000)
+    _choose(qtbot, window, row, "*")
+    read = vector.preview_table
+
+    def slow(*a, cancelled=None, **k):  # a read that lasts until it is cancelled
+        while not cancelled():
+            time.sleep(0.01)
+        raise CancelledError()
+    monkeypatch.setattr(vector, "preview_table", slow)
+    i = row.layer.findData("新华村")
+    row.layer.setCurrentIndex(i)
+    row.layer.activated.emit(i)
+    window.jobs.cancel()  # the read stopped from elsewhere (the window's Cancel): said, not left "reading"
+    _read(qtbot, window)
+    assert "读取 一村一表.xlsx 已取消" in page.preview.toPlainText()
+    monkeypatch.setattr(vector, "preview_table", read)
+    row.path.editingFinished.emit()  # the file chosen again: read again
+    _read(qtbot, window)
+    assert "将导入 12 行" in page.preview.toPlainText()
+    wiz.reject()

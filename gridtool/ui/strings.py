@@ -533,6 +533,10 @@ STRINGS.update({
     "wizard.reading": ("正在读取 {name}（在后台读取，窗口可照常使用；读完后在此显示将导入的行数和提示）",
                        "Reading {name} in the background (the window stays usable); the rows to import and "
                        "the warnings show here when it is done"),
+    "wizard.reading_after": ("等“{job}”完成后读取 {name}；读完后在此显示将导入的行数和提示",
+                             "{name} is read when {job!r} is done; the rows to import and the warnings show here"),
+    "wizard.read_stopped": ("读取 {name} 已取消；点一下文件名或重新选择工作表即可再读",
+                            "Reading {name} was cancelled; click the file name or choose the sheet again to read it"),
     "wizard.table_clean": ("；没有隐藏行、未读取的工作表或合计行", "; no hidden rows, sheets left out or totals rows"),
     "wizard.ascii_only": ("（只有 ASCII 文字，任何编码都一样）", "(ASCII text only: any encoding reads the same)"),
     "wizard.enc_source.cpg": (".cpg 文件", "the .cpg file"),

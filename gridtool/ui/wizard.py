@@ -300,6 +300,12 @@ class LayersPage(QWizardPage):
             if self._reading == key:  # not a read started since (the runner's ``ended`` comes first)
                 self._reading = self._preview_job = None
 
+        def stopped() -> None:
+            mine = self._reading == key
+            over()
+            if mine and self._active and self._shown is not None and self._table_key(self._shown) == key:
+                self.preview.setPlainText(tr("wizard.read_stopped", name=Path(key[1]).name))
+
         def done(result):
             self._tables[key] = result
             over()
@@ -318,7 +324,7 @@ class LayersPage(QWizardPage):
         self._reading = key
         self._preview_job = self.window.run_job(tr("job.preview", name=name),
                                                 lambda progress, cancelled: self._read(key, progress, cancelled),
-                                                done, on_error=failed, on_cancel=over)
+                                                done, on_error=failed, on_cancel=stopped)
         if self._preview_job is None:  # the runner would not take it: tried again after its job
             self._reading = None
             self._wait_for_runner()
@@ -364,7 +370,11 @@ class LayersPage(QWizardPage):
             return ""
         read = self.table_preview(row)
         if read is None:
-            return tr("wizard.reading", name=Path(row.path.text().strip()).name)
+            name = Path(row.path.text().strip()).name
+            other = self.window.jobs.current if self.window is not None else None
+            if other is not None and other is not self._preview_job:  # the runner does one job at a time
+                return tr("wizard.reading_after", name=name, job=other.title)
+            return tr("wizard.reading", name=name)
         df, problems, error = read
         lang = i18n.language()
         if error is not None:
