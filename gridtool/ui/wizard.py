@@ -332,7 +332,7 @@ class LayersPage(QWizardPage):
         self._preview_job.progress.connect(self._reading_progress)
 
     def _reading_progress(self, fraction: float, message: str) -> None:
-        if self._shown is not None and self._table_key(self._shown) == self._reading:
+        if self._reading is not None and self._shown is not None and self._table_key(self._shown) == self._reading:
             self.preview.setPlainText(tr("wizard.reading", name=Path(self._reading[1]).name) + "\n"
                                       + f"{fraction:.0%} {i18n.one_side(message or '')}")
 
@@ -353,7 +353,7 @@ class LayersPage(QWizardPage):
         """Stop reading for the preview (the check page or the wizard's end): a read under way is
         cancelled, none is started until the page is used again; True when one was under way."""
         self._active = False
-        if self._preview_job is not None and self.window.jobs.current is self._preview_job:
+        if self.window is not None and self._preview_job is not None and self.window.jobs.current is self._preview_job:
             self.window.jobs.cancel()
             return True
         return False
@@ -456,17 +456,21 @@ class CheckPage(QWizardPage):
         self.project = None
         self.problems = []
         self.job = None
+        self._after_preview = False  # the load waits for a preview read to stop
 
     def initializePage(self) -> None:
         self.project = None
         self.tree.clear()
-        if self.wiz.layers_page.stop_reading():  # the import reads the files anew: start after Cancel
+        if self.wiz.layers_page.stop_reading() or self._after_preview:  # the import reads the files anew
             self.status.setText(tr("wizard.loading"))
-            self.wiz.window.jobs.ended.connect(self._start_after_preview, Qt.ConnectionType.SingleShotConnection)
+            if not self._after_preview:  # once, however often Back and Next are pressed meanwhile
+                self._after_preview = True
+                self.wiz.window.jobs.ended.connect(self._start_after_preview, Qt.ConnectionType.SingleShotConnection)
             return
         self._start()
 
     def _start_after_preview(self, _job=None) -> None:
+        self._after_preview = False
         if self.wiz.currentPage() is self:
             self._start()
 
