@@ -7,20 +7,60 @@ feature, field) and *what to do* rather than only what went wrong.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 
 _WHERE_ZH = {"file": "文件", "layer": "图层", "feature": "要素", "field": "字段", "features": "要素"}
 
 
+#: A row of a workbook read sheet by sheet: ``石桥村 (2)!12`` (:func:`gridtool.io.excel_sheets.row_id`).
+_SHEET_ROW = re.compile(r"^(.+)!(\d+)$")
+
+
 def feature_id_zh(fid) -> str:
-    """A feature id in Chinese: ``row 5`` (spreadsheet row) → ``第5行``; others as they are."""
+    """A feature id in Chinese: ``row 5`` (spreadsheet row) → ``第5行``, ``石桥村!5`` (a row of a
+    merged workbook) → ``工作表“石桥村”第5行``; others as they are."""
     text = str(fid)
     if text.startswith("row ") and text[4:].isdigit():
         return f"第{text[4:]}行"
+    m = _SHEET_ROW.match(text)
+    if m:
+        return f"工作表“{m.group(1)}”第{m.group(2)}行"
     if text.startswith("handle "):  # an AutoCAD entity handle (DXF), found with the LIST command
         return f"句柄 {text[7:]}"
     return text
+
+
+def _sheet_and_row(fid) -> tuple[str | None, str | None]:
+    """``row 5`` → ``(None, "5")``, ``石桥村!5`` → ``("石桥村", "5")``, anything else → ``(None, None)``."""
+    text = str(fid)
+    if text.startswith("row ") and text[4:].isdigit():
+        return None, text[4:]
+    m = _SHEET_ROW.match(text)
+    return (m.group(1), m.group(2)) if m else (None, None)
+
+
+def rows_span(first, last, lang: str = "zh") -> str:
+    """A run of table rows from ``first`` to ``last`` as a sentence says it.
+
+    ``row 302``…``row 601`` → ``第 302–601 行`` / ``rows 302–601``; ``石桥村 (2)!2``…``石桥村 (2)!13``
+    → ``工作表“石桥村 (2)”第 2–13 行`` / ``sheet '石桥村 (2)' rows 2–13``; a run over two sheets
+    names both; other ids (``FID 3``) are joined as they are.
+    """
+    (sa, ra), (sb, rb) = _sheet_and_row(first), _sheet_and_row(last)
+    zh = lang == "zh"
+    if ra is None or rb is None:
+        a, b = str(first), str(last)
+        return a if a == b else (f"{a} 至 {b}" if zh else f"{a} – {b}")
+    if sa == sb:
+        rows = ra if ra == rb else f"{ra}–{rb}"
+        if zh:
+            return (f"工作表“{sa}”" if sa else "") + f"第 {rows} 行"
+        return (f"sheet {sa!r} " if sa else "") + ("row " if ra == rb else "rows ") + rows
+    if zh:
+        return f"工作表“{sa}”第 {ra} 行至工作表“{sb}”第 {rb} 行"
+    return f"sheet {sa!r} row {ra} to sheet {sb!r} row {rb}"
 
 
 def where_text(lang: str = "en", **parts) -> str:

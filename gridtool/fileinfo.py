@@ -16,6 +16,7 @@ import pyogrio
 from .column_content import Found, candidates, guess, samples_of, text_values
 from .columns import find_column
 from .errors import GridtoolError
+from .io.excel_sheets import SHEET_COLUMN, names_villages
 from .io.files import check_geopackage, check_not_in_use
 from .io.sniff import ACCEPTS, sniff
 from .io.vector import check_exists, check_shapefile_parts, list_layers, read_vector, split_path_layer, suffix_of
@@ -92,11 +93,26 @@ def file_info(path: str) -> dict:
             sample = df if df is not None and len(df.columns) > 1 else (
                 raw.gdf if sfx in (".csv", ".txt", ".xlsx", ".xls") else
                 pyogrio.read_dataframe(p, layer=name, read_geometry=False, max_features=2000))
-            e["columns_detail"] = detect_columns(sample.drop(columns="geometry", errors="ignore"))
+            e["columns_detail"] = _table_columns(sample.drop(columns="geometry", errors="ignore"))
         except Exception:  # noqa: BLE001 - a sample that cannot be read only loses this line
             pass
         info["layers"][name] = e
     return info
+
+
+def _table_columns(df: pd.DataFrame) -> dict[str, dict]:
+    """:func:`detect_columns`, told the truth about a merged workbook (``PATH:*``): village names
+    in its sheet column come from the sheet names, as the loader takes them (when the sheets are
+    not named Sheet1, Sheet2 … and no column is headed 村); otherwise that column is no village."""
+    if SHEET_COLUMN not in df:
+        return detect_columns(df)
+    by_sheet = names_villages(df[SHEET_COLUMN].dropna().unique()) and not find_column(
+        [c for c in df.columns if c != SHEET_COLUMN], "village")
+    found = detect_columns(df if by_sheet else df.drop(columns=SHEET_COLUMN))
+    name = found.get("village_name")
+    if name and name.get("column") == SHEET_COLUMN:
+        name["by"] = "sheet"
+    return found
 
 
 def _info_as_read(path: str, layer: str | None, info: dict) -> dict:

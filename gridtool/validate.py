@@ -27,7 +27,7 @@ import shapely
 from . import limits
 from .columns import find_column
 from .crs import offset_to_wgs84, robust_bounds, wgs84_to_offset
-from .errors import GridtoolError, feature_id_zh
+from .errors import GridtoolError, feature_id_zh, rows_span
 from .incidents import yearless
 from .io.excel_sheets import SHEET_COLUMN
 from .maps.privacy import mask_value
@@ -223,14 +223,6 @@ def _row_hashes(gdf: gpd.GeoDataFrame) -> np.ndarray:
     return pd.util.hash_pandas_object(frame, index=False).to_numpy()
 
 
-def _span(ids: list) -> str:
-    """``row 302``…``row 601`` as ``302–601`` (or the two labels when they are not row numbers)."""
-    a, b = str(ids[0]), str(ids[-1])
-    if a.startswith("row ") and b.startswith("row "):
-        return f"{a[4:]}–{b[4:]}" if a != b else a[4:]
-    return f"{a} – {b}" if a != b else a
-
-
 def _check_duplicate_rows(lyr) -> tuple[list[Problem], np.ndarray]:
     """Rows that repeat earlier rows exactly: whole blocks pasted again (``roster_repeated``) and
     single repeats (``duplicate_rows``). Returns the problems and the mask of repeated rows."""
@@ -259,8 +251,8 @@ def _check_duplicate_rows(lyr) -> tuple[list[Problem], np.ndarray]:
         parts_zh, parts_en = [], []
         for a, b in pasted[:6]:
             fa, fb = first[a], first[b]
-            parts_zh.append(f"第 {_span([ids[a], ids[b]])} 行重复了第 {_span([ids[fa], ids[fb]])} 行")
-            parts_en.append(f"rows {_span([ids[a], ids[b]])} repeat rows {_span([ids[fa], ids[fb]])}")
+            parts_zh.append(f"{rows_span(ids[a], ids[b])}重复了{rows_span(ids[fa], ids[fb])}")
+            parts_en.append(f"{rows_span(ids[a], ids[b], 'en')} repeat {rows_span(ids[fa], ids[fb], 'en')}")
             in_block[a:b + 1] = True
         hh_twice = pd.to_numeric(gdf["hh"], errors="coerce")[in_block].fillna(0).sum() if "hh" in gdf else 0
         more = f"（另有 {len(pasted) - 6} 段）" if len(pasted) > 6 else ""
@@ -287,9 +279,9 @@ def _check_duplicate_rows(lyr) -> tuple[list[Problem], np.ndarray]:
                 parts_en.append(f"{ids[reps[0]]} = {ids[g]}")
             else:
                 seq = (np.diff(reps) == 1).all()
-                listed = _span([ids[reps[0]], ids[reps[-1]]]) if seq else \
+                listed = rows_span(ids[reps[0]], ids[reps[-1]], "en") if seq else \
                     ", ".join(str(ids[i]) for i in reps[:3]) + (" …" if len(reps) > 3 else "")
-                listed_zh = f"第 {_span([ids[reps[0]], ids[reps[-1]]])} 行" if seq else \
+                listed_zh = rows_span(ids[reps[0]], ids[reps[-1]]) if seq else \
                     "、".join(feature_id_zh(ids[i]) for i in reps[:3]) + ("…" if len(reps) > 3 else "")
                 parts_zh.append(f"{feature_id_zh(ids[g])} 又出现 {len(reps)} 次（{listed_zh}）")
                 parts_en.append(f"{ids[g]} repeated {len(reps)} times ({listed})")

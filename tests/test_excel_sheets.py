@@ -236,7 +236,20 @@ def test_a_sheet_copied_in_excel_is_found_as_a_repeated_roster(tmp_path):
     problems, repeated = _check_duplicate_rows(lyr)
     assert int(repeated.sum()) == 12
     p = next(q for q in problems if q.code == "roster_repeated")
-    assert "石桥村 (2)!3" in p.zh and "24 户会被重复计数" in p.zh
+    assert "24 户会被重复计数" in p.zh
+    # Rows named as a planner reads them, not as 第 石桥村 (2)!3 – 石桥村 (2)!14 行.
+    assert "工作表“石桥村 (2)”第 3–14 行重复了工作表“石桥村”第 3–14 行" in p.zh and "!" not in p.zh
+    assert "sheet '石桥村 (2)' rows 3–14 repeat sheet '石桥村' rows 3–14" in p.en
+
+
+def test_rows_of_a_run_read_as_a_sentence_says_them():
+    from gridtool.errors import feature_id_zh, rows_span
+    assert rows_span("row 302", "row 601") == "第 302–601 行"
+    assert rows_span("row 302", "row 601", "en") == "rows 302–601"
+    assert rows_span("新华村!9", "新华村!9") == "工作表“新华村”第 9 行"
+    assert rows_span("石桥村!14", "新华村!3") == "工作表“石桥村”第 14 行至工作表“新华村”第 3 行"
+    assert rows_span("石桥村!14", "新华村!3", "en") == "sheet '石桥村' row 14 to sheet '新华村' row 3"
+    assert rows_span("FID 3", "FID 9") == "FID 3 至 FID 9" and feature_id_zh("石桥村!5") == "工作表“石桥村”第5行"
 
 
 def test_a_village_column_on_some_sheets_only_leaves_no_sheet_without_its_village(tmp_path):
@@ -255,3 +268,50 @@ def test_a_village_column_on_some_sheets_only_leaves_no_sheet_without_its_villag
     p = _codes(lyr)["village_from_sheet"]
     assert "“村”列只在部分工作表中有" in p.zh and "石桥村（3 行）" in p.zh and "新华村" not in p.zh
     assert "on some sheets only" in p.en
+
+
+def _xls_roster(path):
+    """An .xls (Excel 97–2003, written by :mod:`tests.corpus.xls`) with last year's roster as a
+    hidden sheet between two villages, a title row and a 合计 row on each sheet."""
+    def village(name, n, lon):
+        rows = [[f"{name}住户花名册"], ["户主", "身份证号", "经度", "纬度", "户数"]]
+        rows += [[f"{name[0]}{i}", f"50010119900307{i:04d}", lon + i * 0.001, 29.5, 2] for i in range(n)]
+        return rows + [["合计", None, None, None, 2 * n]]
+    sheets = {"石桥村": village("石桥村", 4, 106.5), "旧名单": village("旧名单", 6, 106.52),
+              "新华村": village("新华村", 3, 106.54)}
+    path.write_bytes(xls_workbook_bytes(sheets, hidden_sheets=("旧名单",), hidden_rows={"新华村": [4]}))
+    return path
+
+
+def test_a_hidden_sheet_of_an_xls_is_left_out_and_said_and_the_file_opened_once(tmp_path, monkeypatch):
+    import xlrd
+    path = _xls_roster(tmp_path / "住户.xls")
+    opened = []
+    real = xlrd.open_workbook
+    monkeypatch.setattr(xlrd, "open_workbook", lambda *a, **k: opened.append(a[0]) or real(*a, **k))
+    merged = load_layer("households", f"{path}:*")
+    assert len(opened) == 1  # one read: the rows, the hidden sheet and the hidden rows from one book
+    assert merged.total_households == 14 and set(merged.gdf["village"]) == {"石桥村", "新华村"}
+    p = _codes(merged)
+    assert "1 个隐藏的工作表没有读取：“旧名单”（6 行）" in p["excel_hidden_sheets"].zh
+    assert "工作表“新华村”中有 1 行数据被隐藏：第 4 行" in p["excel_hidden_rows"].zh
+    default = load_layer("households", str(path))  # the first sheet shown; the others said
+    assert default.total_households == 8 and "excel_hidden_sheets" in _codes(default)
+    assert "“新华村”（3 行）" in _codes(default)["excel_other_sheets"].zh
+    assert load_layer("households", f"{path}:旧名单").total_households == 12  # named: read as asked
+    from gridtool.io.vector import list_layers
+    assert list_layers(path) == ["石桥村", "旧名单", "新华村"]  # the wizard's choices, no sheet loaded
+
+
+def test_info_says_the_villages_of_a_merged_workbook_come_from_its_sheet_names(tmp_path):
+    from gridtool.column_content import Found, describe
+    from gridtool.fileinfo import file_info
+    path = _book(tmp_path / "一村一表.xlsx")
+    found = Found.from_dict("village_name", file_info(f"{path}:*")["layers"]["*"]["columns_detail"]["village_name"])
+    assert describe(found, "zh") == "村名：工作表（石桥村、新华村，取自工作表名）"
+    assert describe(found, "en") == "village name: 工作表 (石桥村, 新华村; from the sheet names)"
+    # Sheets named as Excel names them (Sheet1, Sheet2) name no village: none is said.
+    wb = openpyxl.load_workbook(path)
+    wb["石桥村"].title, wb["新华村"].title = "Sheet1", "Sheet2"
+    wb.save(path)
+    assert "village_name" not in file_info(f"{path}:*")["layers"]["*"]["columns_detail"]

@@ -36,6 +36,7 @@ def _load(qtbot, window, path, choose=None):
     page = wiz.layers_page
     page.rows["households"].path.setText(str(path))
     page.rows["households"].refresh()
+    qtbot.waitUntil(lambda: not window.jobs.busy, timeout=20000)  # read on the job runner
     if choose is not None:
         page.hh_column.setCurrentIndex(page.hh_column.findData(choose))
     wiz.show()
@@ -62,6 +63,7 @@ def test_an_odd_header_is_chosen_in_the_wizard_as_on_the_command_line(qtbot, win
     probe = NewProjectWizard(window).layers_page
     probe.rows["households"].path.setText(str(path))
     probe.rows["households"].refresh()
+    qtbot.waitUntil(lambda: not window.jobs.busy, timeout=20000)
     assert probe.hh_column.currentText() == "自动：未找到，每行 1 户"  # said, not hidden
     assert "每行（每个点）按 1 户计" in probe.hh_note.text()
     items = [probe.hh_column.itemText(i) for i in range(probe.hh_column.count())]

@@ -83,12 +83,13 @@ def _sheet_member(zf: zipfile.ZipFile, sheet: str) -> str | None:
     return target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
 
 
-def sheet_view(path: str | Path, sheet: str, *, kind: str | None = None) -> SheetView | None:
+def sheet_view(path: str | Path, sheet: str, *, kind: str | None = None, book=None) -> SheetView | None:
     """Hidden rows, hidden columns and the AutoFilter of ``sheet`` in an ``.xlsx``, or the hidden
-    rows and columns in a legacy ``.xls`` (``kind="ole2"``, :func:`gridtool.io.sniff.sniff`);
+    rows and columns in a legacy ``.xls`` (``kind="ole2"``, :func:`gridtool.io.sniff.sniff`;
+    ``book``: the file already opened by xlrd with ``formatting_info``, not opened again);
     None when the file cannot be read so."""
     if kind == "ole2":
-        return _xls_view(path, sheet)
+        return _xls_view(path, sheet, book)
     try:
         with zipfile.ZipFile(path) as zf:
             member = _sheet_member(zf, sheet)
@@ -104,25 +105,38 @@ def sheet_view(path: str | Path, sheet: str, *, kind: str | None = None) -> Shee
         return None
 
 
-def hidden_sheets(path: str | Path, *, kind: str | None = None) -> list[str]:
+def hidden_sheets(path: str | Path, *, kind: str | None = None, book=None) -> list[str]:
     """Sheets Excel does not show (sheet state ``hidden`` or ``veryHidden``; an .xls for
-    ``kind="ole2"``), in workbook order; [] when the file cannot be read so.
+    ``kind="ole2"``, from ``book`` when xlrd already opened it), in workbook order; [] when the
+    file cannot be read so.
 
     A clerk hides last year's roster or a working copy rather than delete it: a planner who
     counts the sheets in Excel never sees them, so neither the default sheet nor ``PATH:*``
     reads them unasked."""
     try:
         if kind == "ole2":
+            if book is not None:
+                return _xls_hidden(book)
             import xlrd
             with xlrd.open_workbook(str(path), on_demand=True) as book:
-                # BOUNDSHEET visibility (0 shown, 1 hidden, 2 very hidden): read without loading a sheet.
-                seen = getattr(book, "_sheet_visibility", [])
-                return [n for n, v in zip(book.sheet_names(), seen) if v]
+                return _xls_hidden(book)
         with zipfile.ZipFile(path) as zf:
             book = ElementTree.fromstring(zf.read("xl/workbook.xml"))
         return [s.get("name") for s in book.iter(f"{_MAIN}sheet") if s.get("state") in ("hidden", "veryHidden")]
     except Exception:  # noqa: BLE001 - cannot tell: every sheet counts as shown, as before
         return []
+
+
+def sheet_names(path: str | Path) -> list[str] | None:
+    """The sheets of an ``.xlsx`` in workbook order, from ``xl/workbook.xml`` alone (openpyxl
+    reads every shared string first: seconds for a large roster); None when it cannot be read so."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            book = ElementTree.fromstring(zf.read("xl/workbook.xml"))
+    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, OSError):
+        return None
+    names = [s.get("name") for s in book.iter(f"{_MAIN}sheet")]
+    return names if names and all(names) else None
 
 
 def hidden_sheets_problem(path: str | Path, sheets: dict[str, int]) -> Problem | None:
@@ -146,15 +160,24 @@ def hidden_sheets_problem(path: str | Path, sheets: dict[str, int]) -> Problem |
                f"{path.name}:{first}.", file=str(path))
 
 
-def _xls_view(path: str | Path, sheet: str) -> SheetView | None:
+def _xls_hidden(book) -> list[str]:
+    # BOUNDSHEET visibility (0 shown, 1 hidden, 2 very hidden): known without loading a sheet.
+    seen = getattr(book, "_sheet_visibility", [])
+    return [n for n, v in zip(book.sheet_names(), seen) if v]
+
+
+def _xls_view(path: str | Path, sheet: str, book=None) -> SheetView | None:
     """An .xls sheet's hidden rows and columns (a filter hides rows the same way). xlrd keeps them
-    only with ``formatting_info``; its AutoFilter is not read, the rows it hides are."""
+    only with ``formatting_info`` (``book``, when given, was opened so); its AutoFilter is not
+    read, the rows it hides are."""
     try:
-        import xlrd
-        with xlrd.open_workbook(str(path), formatting_info=True, on_demand=True) as book:
-            sh = book.sheet_by_name(sheet)
-            rows = sorted(r + 1 for r, info in sh.rowinfo_map.items() if info.hidden)
-            cols = sorted(c + 1 for c, info in sh.colinfo_map.items() if info.hidden)
+        if book is None:
+            import xlrd
+            with xlrd.open_workbook(str(path), formatting_info=True, on_demand=True) as opened:
+                return _xls_view(path, sheet, opened)
+        sh = book.sheet_by_name(sheet)
+        rows = sorted(r + 1 for r, info in sh.rowinfo_map.items() if info.hidden)
+        cols = sorted(c + 1 for c, info in sh.colinfo_map.items() if info.hidden)
     except Exception:  # noqa: BLE001 - no view: the table itself was read, the warning is left out
         return None
     return SheetView(hidden_rows=rows, hidden_columns=cols)
@@ -372,4 +395,4 @@ def for_option(problems: list[Problem], option: str) -> list[Problem]:
 
 
 __all__ = ["SheetView", "for_option", "hidden_problems", "hidden_sheets", "hidden_sheets_problem",
-           "other_sheets_problem", "sheet_view"]
+           "other_sheets_problem", "sheet_names", "sheet_view"]

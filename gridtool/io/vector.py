@@ -32,14 +32,14 @@ import shapely
 from .. import limits, settings
 from ..columns import find_column
 from ..encoding import EncodingGuess, detect_shapefile_encoding, detect_text_file_encoding
-from ..errors import (EmptyLayerError, EncodingError, GridtoolError, InputFileError, LayerNotFoundError,
-                      MissingColumnError, UnsupportedFormatError)
+from ..errors import (CancelledError, EmptyLayerError, EncodingError, GridtoolError, InputFileError,
+                      LayerNotFoundError, MissingColumnError, UnsupportedFormatError)
 from ..problems import Problem
 from . import archive
 from .raw_layer import RawLayer
 from .files import check_exists, check_geopackage, check_not_in_use
 from .excel_hidden import (for_option, hidden_problems, hidden_sheets, hidden_sheets_problem, other_sheets_problem,
-                           sheet_view)
+                           sheet_names, sheet_view)
 from .excel_sheets import ALL_SHEETS, SheetTable, merge_sheets
 from .office import check_not_lock_file, ole2_workbook_error, open_in_office
 from .files import plain_reason as _plain_reason
@@ -84,7 +84,17 @@ def list_layers(path: str | Path) -> list[str]:
     path = Path(path)
     sfx = suffix_of(path)
     if sfx in (".xlsx", ".xls"):
-        return list(pd.ExcelFile(path).sheet_names)
+        # The sheet list only, no sheet loaded: a form lists them at once.
+        kind = sniff(path)
+        if kind == "ole2":
+            import xlrd
+            with xlrd.open_workbook(str(path), on_demand=True) as book:
+                return list(book.sheet_names())
+        names = sheet_names(path) if kind == "xlsx" else None
+        if names:
+            return names
+        with pd.ExcelFile(path) as excel:
+            return list(excel.sheet_names)
     if sfx in (".csv", ".txt"):
         return [path.stem]
     return [str(name) for name, _ in pyogrio.list_layers(path)]
@@ -92,7 +102,7 @@ def list_layers(path: str | Path) -> list[str]:
 
 def read_vector(path: str | Path, *, layer: str | None = None, role: str | None = None,
                 encoding: str | None = None, encoding_default: str | None = None,
-                fields: dict[str, str] | None = None, seed: int = 0) -> RawLayer:
+                fields: dict[str, str] | None = None, seed: int = 0, progress=None, cancelled=None) -> RawLayer:
     """Read one layer of a vector file or table.
 
     Parameters
@@ -111,6 +121,9 @@ def read_vector(path: str | Path, *, layer: str | None = None, role: str | None 
     fields
         Source column names chosen by the user, e.g. ``{"lon": "东经", "lat": "北纬"}``; a name
         that is not in the table is an error.
+    progress, cancelled
+        ``progress(fraction, message)`` and ``cancelled()`` of a background job: an Excel workbook
+        is read sheet by sheet, said and stoppable between sheets (other formats ignore them).
     """
     path = Path(path)
     check_exists(path)
@@ -153,7 +166,7 @@ def read_vector(path: str | Path, *, layer: str | None = None, role: str | None 
         return read_dxf(path, layer=layer, role=role, encoding=encoding, encoding_default=encoding_default)
     if sfx in TABLE_SUFFIXES:
         return _read_table(path, layer=layer, role=role, encoding=encoding, encoding_default=encoding_default,
-                           fields=fields)
+                           fields=fields, progress=progress, cancelled=cancelled)
     if sfx == ".zip":
         return _read_zipped(path, layer=layer, role=role, encoding=encoding,
                             encoding_default=encoding_default, fields=fields)
@@ -675,7 +688,7 @@ def header_row_with(frame: pd.DataFrame, names) -> int | None:
 
 
 def read_table(path: str | Path, *, sheet: str | None = None, encoding: str | None = None,
-               encoding_default: str | None = None, find_header=None) -> Table:
+               encoding_default: str | None = None, find_header=None, progress=None, cancelled=None) -> Table:
     """Read a CSV or Excel table as text cells, with the row numbers a planner sees.
 
     Parameters
@@ -688,6 +701,9 @@ def read_table(path: str | Path, *, sheet: str | None = None, encoding: str | No
     find_header
         ``find_header(frame) -> int | None``: the 0-based row of the header in the raw rows
         (default :func:`guess_header_row`); rows above it (titles, notes) are skipped.
+    progress, cancelled
+        ``progress(fraction, message)`` and ``cancelled()``: a workbook is read sheet by sheet (only
+        the sheet named, when one is), each sheet said and Cancel heard between sheets.
 
     The table limits (:mod:`gridtool.limits`: columns, characters per cell) apply; cells cut to
     the limit and mixed encodings are reported in ``Table.problems``.
@@ -709,7 +725,9 @@ def read_table(path: str | Path, *, sheet: str | None = None, encoding: str | No
         if kind == "xlsx":
             archive.check_zip_file(path)  # an .xlsx is a zip: no bombs
         try:
-            book = pd.read_excel(path, sheet_name=None, header=None, dtype=object)
+            book, xls_book = _read_sheets(path, kind, sheet, progress, cancelled)
+        except CancelledError:
+            raise
         except Exception as exc:
             zh, en = _plain_reason(exc)
             if isinstance(exc, (zipfile.BadZipFile, EOFError, struct.error, IndexError)) or "index out of range" in str(exc):
@@ -732,10 +750,10 @@ def read_table(path: str | Path, *, sheet: str | None = None, encoding: str | No
         found = [(n, find_header(book[n])) for n in names]
         fmt = "Excel"
         if sheet in (None, ALL_SHEETS) and len(found) > 1:  # a hidden sheet is read only when named
-            found, more = _shown_sheets(path, book, found, kind)
+            found, more = _shown_sheets(path, book, found, kind, xls_book)
             problems += more
         if sheet == ALL_SHEETS:  # one sheet per village (一村一表), read as one table
-            df, name, header, more = _all_sheets(path, book, found, kind)
+            df, name, header, more = _all_sheets(path, book, found, kind, xls_book)
             problems += more
         else:
             name, header = next(((n, h) for n, h in found if h is not None), (names[0], 0))
@@ -746,7 +764,7 @@ def read_table(path: str | Path, *, sheet: str | None = None, encoding: str | No
                           for n, h in found if n != name and h is not None for t in [_with_header(book[n], h)]}
                 problems += [p for p in (other_sheets_problem(path, name, list(df.columns), others),) if p]
             if len(df):
-                problems += hidden_problems(path, name, df, sheet_view(path, name, kind=kind))
+                problems += hidden_problems(path, name, df, sheet_view(path, name, kind=kind, book=xls_book))
     elif sfx in (".csv", ".txt"):
         enc = detect_text_file_encoding(path, encoding, default=encoding_default)
         sep = _sniff_separator(enc.lines)
@@ -791,10 +809,45 @@ def read_table(path: str | Path, *, sheet: str | None = None, encoding: str | No
     return Table(df, str(path), ALL_SHEETS if sheet == ALL_SHEETS else name, int(header) + 1, fmt, enc, problems)
 
 
-def _shown_sheets(path: Path, book: dict, found: list, kind: str) -> tuple[list, list[Problem]]:
+def _read_sheets(path: Path, kind: str, sheet: str | None, progress, cancelled) -> tuple[dict, object]:
+    """The raw cells of the workbook's sheets by name (of ``sheet`` alone when one is named and
+    exists), and the xlrd book of an .xls (None for an .xlsx).
+
+    An .xls is opened once, with the formatting that holds its hidden rows, columns and sheets,
+    and that book is read by pandas and :mod:`.excel_hidden` alike. Sheets are read one by one,
+    each said through ``progress`` and Cancel heard between them (an .xlsx of 20 village sheets
+    takes seconds)."""
+    xls_book = None
+    if kind == "ole2":
+        import xlrd
+        xls_book = xlrd.open_workbook(str(path), formatting_info=True)
+        excel = pd.ExcelFile(xls_book, engine="xlrd")
+    else:
+        excel = pd.ExcelFile(path)
+    try:
+        names = list(excel.sheet_names)
+        if sheet in (None, ALL_SHEETS):
+            todo = names
+        else:  # one sheet named; one not there is said by the caller, naming the others
+            todo = [sheet] if sheet in names else []
+        book = {n: None for n in names}
+        for i, n in enumerate(todo):
+            if cancelled is not None and cancelled():
+                raise CancelledError()
+            if progress is not None:
+                progress(i / len(todo), f"读取工作表 {i + 1}/{len(todo)}：{n} / Reading sheet {i + 1} of "
+                                        f"{len(todo)}: {n}")
+            book[n] = pd.read_excel(excel, sheet_name=n, header=None, dtype=object)
+    finally:
+        if xls_book is None:
+            excel.close()  # the .xlsx's zip; an .xls book is kept for its hidden rows and sheets
+    return book, xls_book  # a sheet not read (another was named) is None
+
+
+def _shown_sheets(path: Path, book: dict, found: list, kind: str, xls_book=None) -> tuple[list, list[Problem]]:
     """``found`` without the sheets Excel hides (all of them when every sheet is hidden), and a
     warning naming the hidden ones that hold rows."""
-    hidden = set(hidden_sheets(path, kind=kind))
+    hidden = set(hidden_sheets(path, kind=kind, book=xls_book))
     shown = [(n, h) for n, h in found if n not in hidden]
     if not hidden or not shown:
         return found, []
@@ -803,7 +856,8 @@ def _shown_sheets(path: Path, book: dict, found: list, kind: str) -> tuple[list,
     return shown, [p for p in (hidden_sheets_problem(path, rows),) if p]
 
 
-def _all_sheets(path: Path, book: dict, found: list, kind: str) -> tuple[pd.DataFrame, str, int, list[Problem]]:
+def _all_sheets(path: Path, book: dict, found: list, kind: str,
+                xls_book=None) -> tuple[pd.DataFrame, str, int, list[Problem]]:
     """Every sheet with rows under the first roster sheet's header, as one table indexed
     ``sheet!row``; hidden rows said sheet by sheet; sheets with another header listed."""
     tables, problems = [], []
@@ -814,7 +868,7 @@ def _all_sheets(path: Path, book: dict, found: list, kind: str) -> tuple[pd.Data
         part = _with_header(frame, h) if h is not None and len(frame) else pd.DataFrame()
         tables.append(SheetTable(n, None if h is None else h + 1, part))
         if len(part) and h is not None:
-            problems += hidden_problems(path, n, part, sheet_view(path, n, kind=kind))
+            problems += hidden_problems(path, n, part, sheet_view(path, n, kind=kind, book=xls_book))
     df, merged = merge_sheets(path, tables)
     first = next((t for t in tables if t.header_row is not None and len(t.frame)), None)
     name = first.name if first else (found[0][0] if found else ALL_SHEETS)
@@ -823,17 +877,19 @@ def _all_sheets(path: Path, book: dict, found: list, kind: str) -> tuple[pd.Data
 
 
 def preview_table(path: str | Path, *, layer: str | None = None, encoding: str | None = None,
-                  role: str = "households") -> tuple[pd.DataFrame, list[Problem]]:
+                  role: str = "households", progress=None, cancelled=None) -> tuple[pd.DataFrame, list[Problem]]:
     """The rows of a CSV or Excel table that the loader imports (title, 合计 and unplaced rows left
     out; every sheet for ``layer="*"``), without geometry, and the reader's warnings (sheets not
-    read or not merged, hidden rows and columns): what a form shows before the import.
+    read or not merged, hidden rows and columns): what a form shows before the import. A workbook
+    is read sheet by sheet with ``progress`` and ``cancelled`` (:func:`read_vector`): a form runs
+    this in the background.
 
     Raises
     ------
     GridtoolError
         As :func:`read_vector` does.
     """
-    raw = read_vector(path, layer=layer, role=role, encoding=encoding)
+    raw = read_vector(path, layer=layer, role=role, encoding=encoding, progress=progress, cancelled=cancelled)
     return pd.DataFrame(raw.gdf.drop(columns=raw.gdf.geometry.name)), list(raw.problems)
 
 
@@ -856,9 +912,11 @@ def sample_attributes(path: str | Path, *, layer: str | None = None, encoding: s
         return pd.DataFrame()
 
 
-def _read_table(path: Path, *, layer, encoding, fields, encoding_default=None, role=None) -> RawLayer:
+def _read_table(path: Path, *, layer, encoding, fields, encoding_default=None, role=None, progress=None,
+                cancelled=None) -> RawLayer:
     t = read_table(path, sheet=layer, encoding=encoding, encoding_default=encoding_default,
-                   find_header=lambda frame: _find_header_row(frame, fields))
+                   find_header=lambda frame: _find_header_row(frame, fields), progress=progress,
+                   cancelled=cancelled)
     df = t.frame
     if "geometry" in df.columns:
         df = df.rename(columns={"geometry": "wkt"})  # a WKT text column, not yet a geometry

@@ -280,6 +280,7 @@ STRINGS.update({
     "job.walk": ("网格街巷巡查路线", "Planning street walks"),
     "job.subgrids": ("重绘改动网格的子网格", "Redrawing the sub-grids of the changed grids"),
     "job.export_analysis": ("导出分析结果", "Exporting the analysis"),
+    "job.preview": ("读取 {name}", "Reading {name}"),
     "job.load": ("导入图层", "Loading layers"),
     "log.job_started": ("开始：{title}", "Started: {title}"),
     "log.job_done": ("完成：{title}", "Done: {title}"),
@@ -542,6 +543,13 @@ STRINGS.update({
     "wizard.sheet_auto": ("自动（第一个有表头的工作表）", "automatic (the first sheet with a header)"),
     "wizard.all_sheets": ("合并所有工作表（一村一表）", "all sheets as one layer (one per village)"),
     "wizard.table_rows": ("{role}：将导入 {rows:,} 行", "{role}: {rows:,} row(s) will be imported"),
+    "wizard.reading": ("正在读取 {name}（在后台读取，窗口可照常使用；读完后在此显示将导入的行数和提示）",
+                       "Reading {name} in the background (the window stays usable); the rows to import and "
+                       "the warnings show here when it is done"),
+    "wizard.reading_after": ("等“{job}”完成后读取 {name}；读完后在此显示将导入的行数和提示",
+                             "{name} is read when {job!r} is done; the rows to import and the warnings show here"),
+    "wizard.read_stopped": ("读取 {name} 已取消；点一下文件名或重新选择工作表即可再读",
+                            "Reading {name} was cancelled; click the file name or choose the sheet again to read it"),
     "wizard.table_clean": ("；没有隐藏行、未读取的工作表或合计行", "; no hidden rows, sheets left out or totals rows"),
     "wizard.ascii_only": ("（只有 ASCII 文字，任何编码都一样）", "(ASCII text only: any encoding reads the same)"),
     "wizard.enc_source.cpg": (".cpg 文件", "the .cpg file"),
@@ -557,6 +565,8 @@ STRINGS.update({
     "wizard.hh_guessed": ("识别为“{col}”（{samples}）：每行的户数取这一列，决定所有户数合计；不对请另选。",
                           "Guessed {col!r} ({samples}): each row counts this many households, which decides every "
                           "total; choose another if wrong."),
+    "wizard.hh_reading": ("正在读取文件，读完后在此显示识别出的户数列。",
+                          "Reading the file; the household-count column found shows here when it is done."),
     "wizard.hh_none": ("没有识别出户数列：每行（每个点）按 1 户计。若点是楼栋且有住户数列，请在左边选择它。",
                        "No household-count column recognised: each row (point) counts as 1 household. If the "
                        "points are buildings with a household column, choose it on the left."),

@@ -16,7 +16,7 @@ from PyQt6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout, Q
                              QVBoxLayout, QWidget, QWizard, QWizardPage)
 
 from ..column_content import Found, describe
-from ..errors import GridtoolError
+from ..errors import CancelledError, GridtoolError
 from ..io.excel_sheets import SHEET_COLUMN
 from ..layers import ONE_PER_ROW
 from ..roles import VECTOR_ROLES
@@ -142,8 +142,17 @@ class _RoleRow:
 
 
 class LayersPage(QWizardPage):
-    def __init__(self, parent=None):
+    """Files by role. A table (CSV, Excel) is read as the import reads it on the window's job
+    runner, never on the GUI thread: a workbook of 20 village sheets takes seconds, and the
+    preview says it is being read meanwhile; ``window=None`` reads at once (no runner)."""
+
+    def __init__(self, parent=None, window=None):
         super().__init__(parent)
+        self.window = window
+        self._reading = None  # the key of the table being read in the background
+        self._preview_job = None
+        self._active = True  # False once the import starts or the wizard ends: no more reads
+        self._waiting = False  # for the runner's current job to end
         self.setTitle(tr("wizard.layers_title"))
         self.setSubTitle(tr("wizard.layers_sub"))
         self.name = QLineEdit()
@@ -176,6 +185,7 @@ class LayersPage(QWizardPage):
         self.hh_note.setWordWrap(True)
         self._hh_guess: tuple[str | None, str] = (None, "")
         self._tables: dict[tuple, tuple] = {}  # tables as the import reads them, by file, sheet, encoding
+        self._shown: _RoleRow | None = None  # the row whose file the preview shows
         hh_row = QHBoxLayout()
         hh_row.addWidget(QLabel(tr("wizard.hh_column")))
         hh_row.addWidget(self.hh_column)
@@ -198,16 +208,24 @@ class LayersPage(QWizardPage):
 
     def refresh_count_column(self) -> None:
         """Offer the households file's columns for the household count, the loader's guess first."""
-        from ..column_content import samples_of
         from ..io.vector import sample_attributes
-        from ..layers import guess_count_column
         row = self.rows["households"]
         p = row.path.text().strip()
         df = None
         if p and Path(p).exists():
-            read = self.table_preview(row)
-            df = read[0] if read is not None else sample_attributes(
-                p, layer=row.layer.currentData(), encoding=row.encoding.currentData() or None)
+            if self._table_key(row) is not None:
+                read = self.table_preview(row)
+                if read is None:  # being read in the background: offered when it is done
+                    self._offer_count_columns(None, reading=True)
+                    return
+                df = read[0]
+            else:
+                df = sample_attributes(p, layer=row.layer.currentData(), encoding=row.encoding.currentData() or None)
+        self._offer_count_columns(df)
+
+    def _offer_count_columns(self, df, *, reading: bool = False) -> None:
+        from ..column_content import samples_of
+        from ..layers import guess_count_column
         # The sheet column of a merged workbook is the village at most, never a count.
         cols = [str(c) for c in df.columns if c not in ("geometry", SHEET_COLUMN)] if df is not None else []
         guess = guess_count_column(df) if cols else None
@@ -219,12 +237,14 @@ class LayersPage(QWizardPage):
         for c in cols:
             self.hh_column.addItem(c, c)
         self.hh_column.blockSignals(False)
-        self._show_count_choice()
+        self._show_count_choice(reading)
 
-    def _show_count_choice(self) -> None:
+    def _show_count_choice(self, reading: bool = False) -> None:
         choice = self.hh_column.currentData()
         guess, samples = self._hh_guess
-        if choice == ONE_PER_ROW:
+        if reading and choice is None:
+            text = tr("wizard.hh_reading")
+        elif choice == ONE_PER_ROW:
             text = tr("wizard.hh_one")
         elif choice is not None:
             text = tr("wizard.hh_chosen", col=choice)
@@ -268,29 +288,135 @@ class LayersPage(QWizardPage):
     def isComplete(self) -> bool:
         return bool(self.rows["households"].path.text().strip())
 
-    def table_preview(self, row: _RoleRow) -> tuple | None:
-        """``(rows, warnings, error)`` of a CSV or Excel file as the import reads it (the rows it
-        keeps, the sheets not read or not merged, hidden rows), read once per file, sheet and
-        encoding; None for other files."""
-        from ..io.vector import TABLE_SUFFIXES, preview_table, suffix_of
+    def _table_key(self, row: _RoleRow) -> tuple | None:
+        """What a table's reading depends on (role, file, sheet, encoding, file time); None for
+        other files."""
+        from ..io.vector import TABLE_SUFFIXES, suffix_of
         p = row.path.text().strip()
         if not p or not Path(p).is_file() or suffix_of(Path(p)) not in TABLE_SUFFIXES:
             return None
-        key = (row.role, p, row.layer.currentData(), row.encoding.currentData(), Path(p).stat().st_mtime_ns)
+        return (row.role, p, row.layer.currentData(), row.encoding.currentData(), Path(p).stat().st_mtime_ns)
+
+    def table_preview(self, row: _RoleRow) -> tuple | None:
+        """``(rows, warnings, error)`` of a CSV or Excel file as the import reads it (the rows it
+        keeps, the sheets not read or not merged, hidden rows), read once per file, sheet and
+        encoding; None for other files, and while the table is being read in the background
+        (the preview and the count column are filled in when it is done)."""
+        key = self._table_key(row)
+        if key is None:
+            return None
         if key not in self._tables:
-            try:
-                df, problems = preview_table(p, layer=row.layer.currentData(),
-                                             encoding=row.encoding.currentData() or None, role=row.role)
-                self._tables[key] = (df, problems, None)
-            except GridtoolError as exc:
-                self._tables[key] = (None, [], exc)
+            if self.window is None:
+                self._tables[key] = self._read(key)
+            else:
+                self._read_in_background(key)
+                return None
         return self._tables[key]
+
+    @staticmethod
+    def _read(key, progress=None, cancelled=None) -> tuple:
+        from ..io.vector import preview_table
+        role, p, layer, enc, _mtime = key
+        try:
+            df, problems = preview_table(p, layer=layer, encoding=enc or None, role=role, progress=progress,
+                                         cancelled=cancelled)
+            return (df, problems, None)
+        except CancelledError:
+            raise
+        except GridtoolError as exc:
+            return (None, [], exc)
+
+    def _read_in_background(self, key) -> None:
+        """Read the table of ``key`` on the job runner; when another job runs (a read of another
+        sheet, a partition), read it after that job."""
+        if self._reading == key:
+            return
+        jobs = self.window.jobs
+        if jobs.busy:
+            if self._reading is not None and jobs.current is self._preview_job:
+                jobs.cancel()  # another sheet or file was chosen: that read is of no use now
+            self._wait_for_runner()
+            return
+
+        def over() -> None:
+            if self._reading == key:  # not a read started since (the runner's ``ended`` comes first)
+                self._reading = self._preview_job = None
+
+        def stopped() -> None:
+            mine = self._reading == key
+            over()
+            if mine and self._active and self._shown is not None and self._table_key(self._shown) == key:
+                self.preview.setPlainText(tr("wizard.read_stopped", name=Path(key[1]).name))
+
+        def done(result):
+            self._tables[key] = result
+            over()
+            if self._active:
+                self._refresh_current()
+
+        def failed(exc, tb):
+            self._tables[key] = (None, [], exc)
+            over()
+            if self._active:
+                self._refresh_current()
+            if not isinstance(exc, GridtoolError) and jobs.on_error:
+                jobs.on_error(exc, tb)
+
+        name = Path(key[1]).name
+        self._reading = key
+        self._preview_job = self.window.run_job(tr("job.preview", name=name),
+                                                lambda progress, cancelled: self._read(key, progress, cancelled),
+                                                done, on_error=failed, on_cancel=stopped)
+        if self._preview_job is None:  # the runner would not take it: tried again after its job
+            self._reading = None
+            self._wait_for_runner()
+            return
+        self._preview_job.progress.connect(self._reading_progress)
+
+    def _reading_progress(self, fraction: float, message: str) -> None:
+        if self._reading is not None and self._shown is not None and self._table_key(self._shown) == self._reading:
+            self.preview.setPlainText(tr("wizard.reading", name=Path(self._reading[1]).name) + "\n"
+                                      + f"{fraction:.0%} {i18n.one_side(message or '')}")
+
+    def _wait_for_runner(self) -> None:
+        if not self._waiting:
+            self._waiting = True
+            self.window.jobs.ended.connect(self._after_job)
+
+    def _after_job(self, _job=None) -> None:
+        if self.window.jobs.busy:
+            return  # another job started meanwhile: wait for its end too
+        self._waiting = False
+        self.window.jobs.ended.disconnect(self._after_job)
+        if self._active:
+            self._refresh_current()
+
+    def stop_reading(self) -> bool:
+        """Stop reading for the preview (the check page or the wizard's end): a read under way is
+        cancelled, none is started until the page is used again; True when one was under way."""
+        self._active = False
+        if self.window is not None and self._preview_job is not None and self.window.jobs.current is self._preview_job:
+            self.window.jobs.cancel()
+            return True
+        return False
+
+    def _refresh_current(self) -> None:
+        """Show what was read (or start the next read) for the row on show, and the count column."""
+        if self._shown is not None:
+            self.show_preview(self._shown)
+        self.refresh_count_column()
 
     def _table_notes(self, row: _RoleRow) -> str:
         """The rows a table will give and every warning of its reading, in the user's language."""
+        if self._table_key(row) is None:
+            return ""
         read = self.table_preview(row)
         if read is None:
-            return ""
+            name = Path(row.path.text().strip()).name
+            other = self.window.jobs.current if self.window is not None else None
+            if other is not None and other is not self._preview_job:  # the runner does one job at a time
+                return tr("wizard.reading_after", name=name, job=other.title)
+            return tr("wizard.reading", name=name)
         df, problems, error = read
         lang = i18n.language()
         if error is not None:
@@ -303,6 +429,8 @@ class LayersPage(QWizardPage):
         """Decoded text of the file in the chosen (or detected) encoding, so a wrong guess shows;
         for a table, the rows it gives and the warnings of its reading (sheets, hidden rows)."""
         from ..encoding import detect_shapefile_encoding, detect_text_file_encoding
+        self._shown = row
+        self._active = True
         p = row.path.text().strip()
         if not p or not Path(p).exists():
             self.preview.setPlainText("")
@@ -370,8 +498,25 @@ class CheckPage(QWizardPage):
         self.project = None
         self.problems = []
         self.job = None
+        self._after_preview = False  # the load waits for a preview read to stop
 
     def initializePage(self) -> None:
+        self.project = None
+        self.tree.clear()
+        if self.wiz.layers_page.stop_reading() or self._after_preview:  # the import reads the files anew
+            self.status.setText(tr("wizard.loading"))
+            if not self._after_preview:  # once, however often Back and Next are pressed meanwhile
+                self._after_preview = True
+                self.wiz.window.jobs.ended.connect(self._start_after_preview, Qt.ConnectionType.SingleShotConnection)
+            return
+        self._start()
+
+    def _start_after_preview(self, _job=None) -> None:
+        self._after_preview = False
+        if self.wiz.currentPage() is self:
+            self._start()
+
+    def _start(self) -> None:
         from ..project import Project
         from ..validate import validate
         self.project = None
@@ -450,7 +595,7 @@ class NewProjectWizard(QWizard):
         self.zoom_after = None
         self.setWindowTitle(tr("wizard.title"))
         self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, False)
-        self.layers_page = LayersPage()
+        self.layers_page = LayersPage(window=window)
         self.check_page = CheckPage(self)
         self.addPage(self.layers_page)
         self.addPage(self.check_page)
@@ -460,6 +605,7 @@ class NewProjectWizard(QWizard):
         self.setButtonText(QWizard.WizardButton.CancelButton, tr("common.cancel"))
         fit_to_screen(self, 1000, 720)
         self.accepted.connect(self._finish)
+        self.finished.connect(lambda _r: self.layers_page.stop_reading())
 
     def _finish(self) -> None:
         p = self.check_page.project

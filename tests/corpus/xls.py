@@ -1,7 +1,7 @@
 """A minimal Excel 97–2003 (.xls, BIFF8) writer, so that the corpus can hold a real .xls roster
 (and truncate one) without a writer library: xlwt is unmaintained and not a dependency.
 
-Worksheets (hidden rows and columns as ROW and COLINFO records), numbers as NUMBER records and
+Worksheets (hidden rows and columns as ROW and COLINFO records, hidden sheets in BOUNDSHEET), numbers as NUMBER records and
 text as LABEL records, in an OLE2 compound file with 512-byte sectors and no mini stream (the
 workbook stream is padded to 4096 bytes). xlrd, pandas, LibreOffice and Excel read it.
 """
@@ -52,9 +52,10 @@ def workbook_stream(rows: list[list], sheet: str = "Sheet1") -> bytes:
 
 
 def workbook_sheets_stream(sheets: dict[str, list[list]], *, hidden_rows: dict | None = None,
-                           hidden_cols: dict | None = None) -> bytes:
+                           hidden_cols: dict | None = None, hidden_sheets=()) -> bytes:
     """The workbook stream of ``sheets`` in order; ``hidden_rows``/``hidden_cols`` map a sheet's
-    name to the 1-based rows and columns hidden on it."""
+    name to the 1-based rows and columns hidden on it; ``hidden_sheets`` are hidden as Excel's
+    右键→隐藏 does (BOUNDSHEET visibility 1)."""
     hidden_rows, hidden_cols = hidden_rows or {}, hidden_cols or {}
     head = _bof(0x0005) + _rec(0x0042, struct.pack("<H", 1200))
     names = [_ustr(n, 1) for n in sheets]
@@ -62,7 +63,7 @@ def workbook_sheets_stream(sheets: dict[str, list[list]], *, hidden_rows: dict |
     bodies, bound = [], b""
     for (name, rows), raw in zip(sheets.items(), names):
         body = _sheet(rows, hidden_rows.get(name, ()), hidden_cols.get(name, ()))
-        bound += _rec(0x0085, struct.pack("<IBB", pos, 0, 0) + raw)
+        bound += _rec(0x0085, struct.pack("<IBB", pos, 1 if name in hidden_sheets else 0, 0) + raw)
         bodies.append(body)
         pos += len(body)
     data = head + bound + _rec(0x000A, b"") + b"".join(bodies)
@@ -84,7 +85,7 @@ def xls_bytes(rows: list[list], sheet: str = "Sheet1") -> bytes:
 
 
 def xls_workbook_bytes(sheets: dict[str, list[list]], **hidden) -> bytes:
-    """The bytes of an .xls with several sheets, some rows or columns hidden
+    """The bytes of an .xls with several sheets, some rows, columns or sheets hidden
     (:func:`workbook_sheets_stream`)."""
     return _ole2(workbook_sheets_stream(sheets, **hidden))
 
