@@ -73,6 +73,7 @@ def test_without_a_choice_the_fix_says_where_the_app_makes_it(qtbot, window, tmp
     row = wiz.layers_page.rows["households"]
     row.path.setText(str(_roster(tmp_path / "花名册.xlsx")))
     row.refresh()
+    qtbot.waitUntil(lambda: not window.jobs.busy, timeout=20000)  # the table is read on the job runner
     assert row.fields_button.text() == "字段…"
     p, fixes = _run(qtbot, wiz)
     assert p.layers["households"].gdf["src_id"].iloc[0] == "row 2"  # row numbers: the warning's case
@@ -93,6 +94,7 @@ def test_columns_chosen_in_the_app_read_as_the_command_line_reads_them(qtbot, wi
     hh.refresh()
     vl.path.setText(str(villages))
     vl.refresh()
+    qtbot.waitUntil(lambda: not window.jobs.busy, timeout=20000)
     cols, table = hh.columns()
     assert table and {"房屋编码", "所在村组", "经度"} <= set(cols)
     _pick(monkeypatch, {"id": "房屋编码"})
@@ -120,11 +122,16 @@ def test_another_file_forgets_the_old_files_choices(qtbot, window, tmp_path, mon
     row = page.rows["households"]
     row.path.setText(str(_roster(tmp_path / "a.xlsx")))
     row.refresh()
+    assert row.columns() == (None, True)  # being read off the UI thread: the dialog waits for it
+    row.choose_fields()
+    assert "正在读取文件的列" in page.preview.toPlainText() or not window.jobs.busy
+    qtbot.waitUntil(lambda: not window.jobs.busy, timeout=20000)
     _pick(monkeypatch, {"village": "所在村组"})
     row.choose_fields()
     assert page.fields() == {"households.village": "所在村组"}
     row.path.setText(str(_roster(tmp_path / "b.xlsx")))
     row.refresh()
+    qtbot.waitUntil(lambda: not window.jobs.busy, timeout=20000)
     assert page.fields() == {} and row.fields_button.text() == "字段…"
 
 

@@ -529,6 +529,8 @@ STRINGS.update({
     "columns.note": ("默认“自动识别”：按表头和内容识别，导入后会说明用了哪一列。识别错了再在这里指定（同命令行 --field）。",
                      "“detect” reads headers and contents and says which column it took; choose here only "
                      "where that was wrong (as --field on the command line)."),
+    "columns.reading": ("正在读取文件的列，读完后再点“字段…”。", "the file's columns are still being read; press Columns… "
+                        "again when it is done."),
     "columns.unread": ("未能读取此文件的列（先选择文件和图层/工作表）；导入时会说明原因。",
                        "the file's columns could not be read (choose the file and layer/sheet first); the "
                        "import will say why."),

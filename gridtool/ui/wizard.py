@@ -80,22 +80,30 @@ class _RoleRow:
         chosen = "、".join(f"{k}={c}" for k, c in self.fields.items()) or tr("wizard.auto")
         self.fields_button.setToolTip(tr("wizard.fields_tip", chosen=chosen))
 
-    def columns(self) -> tuple[list[str], bool]:
-        """(The file's attribute columns as the import reads them, is it a table?)."""
-        from ..io.vector import TABLE_SUFFIXES, sample_attributes, suffix_of
+    def columns(self) -> tuple[list[str] | None, bool]:
+        """(The file's attribute columns as the import reads them — None while a table is being
+        read in the background —, is it a table?)."""
+        from ..io.vector import sample_attributes
         p = self.path.text().strip()
         if not p or not Path(p).exists():
             return [], False
-        table = suffix_of(Path(p)) in TABLE_SUFFIXES
-        read = self.page.table_preview(self)
-        df = read[0] if read is not None else sample_attributes(
-            p, layer=self.layer.currentData(), encoding=self.encoding.currentData() or None)
+        table = self.page._table_key(self) is not None
+        if table:
+            read = self.page.table_preview(self)
+            if read is None:
+                return None, True
+            df = read[0]
+        else:
+            df = sample_attributes(p, layer=self.layer.currentData(), encoding=self.encoding.currentData() or None)
         cols = [str(c) for c in df.columns if c != "geometry"] if df is not None else []
         return cols, table
 
     def choose_fields(self) -> None:
         from .columns_dialog import ColumnsDialog
         cols, table = self.columns()
+        if cols is None:  # still reading the workbook (off the UI thread): say so, do not block
+            self.page.preview.appendPlainText(tr("columns.reading"))
+            return
         dlg = ColumnsDialog(self.role, cols, self.fields, table=table, parent=self.page)
         if dlg.exec():
             self.fields = dlg.chosen()
