@@ -197,9 +197,16 @@ def candidates(df: pd.DataFrame, key: str, *, role: str = "", exclude=(), codes:
     ``codes`` are the layer's village codes (as text), used to recognise township and county
     codes that nest in them.
     """
+    from .columns import sensitive_columns
     out: list[Candidate] = []
     n_rows = max(len(df), 1)
-    for col in _columns(df, exclude):
+    cols = _columns(df, exclude)
+    # Mobile and ID numbers are digit strings a code test would take (11 digits, 18), and the
+    # guess's samples are printed: such columns are never a key column.
+    personal = set(sensitive_columns(df[cols], personal_role=False)) if cols else set()
+    for col in cols:
+        if col in personal:
+            continue
         v = text_values(df[col])
         if not len(v):
             continue
