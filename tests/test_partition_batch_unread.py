@@ -43,8 +43,8 @@ def _district_totals(out: Path) -> int:
 
 def test_damaged_household_features_are_named_counted_apart_and_resume_computes_their_township(
         tmp_path, capsys):
-    """Five households of 龙宝村 (township 500102003) have damaged geometries: that township cannot
-    be read. The console, report.json and the district summary name the file, the layer, the
+    """Five households of 龙宝村 (township 500102003) have damaged geometries: that township is
+    partitioned without them (read around the damage). The console, report.json and the district summary name the file, the layer, the
     features and the chunk; the city's total says how many households could not be read (from the
     attribute table) and they are not called 'in no village'; exit 5. Repaired, --resume computes it."""
     city = _city()
@@ -69,6 +69,9 @@ def test_damaged_household_features_are_named_counted_apart_and_resume_computes_
     assert (u["households"], u["features"], u["fids"], u["layer"]) == (lost, 5, [int(r) + 1 for r in rows], "households")
     assert u["file"] == str(path) and [c["chunk"] for c in u["chunks"]] == ["500102003"]
     assert t["unread"] == lost and not t.get("outside_villages")
+    # The township is partitioned without its five damaged points (before: not at all, its 1,400
+    # households unassigned): only what could not be read is left out of the grids.
+    assert t["unassigned"] == lost and t["base"] + t["special"] + t["exception"] == imported - lost
     # One total: the roster = the district files + what could not be read; and = grids + unassigned.
     assert t["imported"] == imported == _district_totals(out) + lost
     assert t["imported"] == t["base"] + t["special"] + t["exception"] + t["unassigned"]
@@ -80,7 +83,7 @@ def test_damaged_household_features_are_named_counted_apart_and_resume_computes_
     text = capsys.readouterr().out
     rep = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert "unread_households" not in rep["batch"] and rep["totals"]["unassigned"] == 0
-    assert "续算重新计算 1 个分块（上次输入无法读取）：500102003" in text
+    assert "续算重新计算 1 个分块（住户图层已改变）：500102003" in text
 
 
 def test_a_households_layer_that_cannot_be_read_at_all_is_counted_from_its_attribute_table(

@@ -44,7 +44,7 @@ from ..values import household_counts
 from . import parts as partfiles
 from .batch_ridges import RIDGES_INPUT, batch_dem, chunk_ridges
 from .batch_members import add_to_plan, members_left
-from .chunking import (BATCH_COLUMNS, BY_CHOICES, ROW, VILLAGE, Chunk, ChunkSource, GeoPackageSource,
+from .chunking import (BATCH_COLUMNS, BY_CHOICES, OWNED_ROLES, ROW, VILLAGE, Chunk, ChunkSource, GeoPackageSource,
                        LayersSource, _UnionFind, VROW, cut, district_files, margin_for)
 from .output import OUTPUT_LAYERS as PLAN_LAYERS
 
@@ -579,7 +579,12 @@ class BatchPartitioner:
                     raise CancelledError()
                 tc = time.perf_counter()
                 try:
-                    lay = src.layers(c)
+                    try:
+                        lay = src.layers(c)
+                    except Exception:  # noqa: BLE001 - damaged household features: read around them
+                        lay = _around_damage(src, c)
+                        if lay is None:
+                            raise
                     if dem is not None:
                         lay[RIDGES_INPUT], secs = chunk_ridges(lay, dem, self._dem, self.params)
                         self._ridges["seconds"] += secs
@@ -947,6 +952,23 @@ def _failed_piece(chunk: Chunk, exc: BaseException, crs, layers: dict | None = N
             "refitted": None,
             "run": {"chunk": chunk.key, "worker": "?", "pid": None, "seconds": 0.0, "villages": len(chunk.rows),
                     "households": 0}}
+
+
+def _around_damage(src: ChunkSource, chunk: Chunk) -> dict | None:
+    """The inputs of ``chunk`` read around damaged household features: the context layers as
+    usual, the households and party members in slices that skip and name the features that cannot
+    be read (:meth:`GeoPackageSource.owned`), so that a few damaged points leave their township
+    partitioned without them rather than not at all. None when the failure was not that (a damaged
+    road, a layer unreadable as a whole): the chunk then fails as before."""
+    context = tuple(r for r in getattr(src, "roles", ()) if r not in OWNED_ROLES and r != "villages")
+    try:
+        lay = src.layers(chunk, roles=context)
+        owned = src.owned(chunk)
+    except Exception:  # noqa: BLE001 - not only the households: the chunk fails, its people counted
+        return None
+    if not src.lost_households(chunk):
+        return None
+    return {**lay, **owned}
 
 
 def _owned(src: ChunkSource, chunk: Chunk) -> dict | None:
