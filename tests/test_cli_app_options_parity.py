@@ -316,7 +316,7 @@ def _record_writers(monkeypatch) -> list:
 
     def recorder(name):
         def write(project, out, **kw):
-            calls.append((name, {k: kw.get(k) for k in ("date", "title", "township", "unit")}))
+            calls.append((name, {k: kw.get(k) for k in ("date", "title", "township", "unit", "grids")}))
             Path(out).write_bytes(b"%PDF-1.4\n")
             return Path(out)
         return write
@@ -346,6 +346,32 @@ def test_the_atlas_dialog_prints_the_date_the_command_prints(qtbot, window, rate
     assert name == "atlas" and cli["date"] == "2024年5月"
     _open(qtbot, window, rated)
     _same_date_as_the_command(qtbot, window, AtlasDialog, "atlas", calls, cli, tmp_path)
+
+
+def test_the_atlas_dialog_prints_one_villages_grids_as_atlas_grids(qtbot, window, rated, tmp_path, monkeypatch):
+    """``export --atlas --atlas-grids A,B``: the app's 图册 dialog (更多选项 → 图册范围: a village,
+    or the codes typed) gives the same grids to the same writer; left at 全部网格, none (every grid)."""
+    from gridtool.project import Project
+    from gridtool.ui.export_dialogs import AtlasDialog
+    g = Project.open(rated).layers["grids"].gdf
+    village = str(g["village"].iloc[0])
+    codes = g.loc[g["village"].astype(str) == village, "code"].astype(str).tolist()
+    calls = _record_writers(monkeypatch)
+    assert main(["export", str(rated), "--atlas", str(tmp_path / "a.pdf"), "--atlas-grids", ",".join(codes),
+                 "--quiet"]) == 0
+    (_, cli), = calls
+    assert cli["grids"] == codes
+    _open(qtbot, window, rated)
+    calls.clear()
+    dlg = _dialog(qtbot, window, AtlasDialog)
+    assert dlg.scope.currentData() is None and dlg.grid_codes() is None
+    dlg.scope.setCurrentIndex(next(i for i in range(dlg.scope.count()) if dlg.scope.itemText(i).startswith(village)))
+    assert dlg.codes.text() == ",".join(codes)
+    _write(dlg, tmp_path / "app-village.pdf")
+    dlg.codes.setText("、".join(codes[:1]))  # typed as a clerk would
+    _write(dlg, tmp_path / "app-one.pdf")
+    assert [c["grids"] for _, c in calls] == [codes, codes[:1]]
+    dlg.reject()
 
 
 def test_the_route_card_dialog_prints_the_date_the_command_prints(qtbot, window, police, tmp_path, monkeypatch):

@@ -497,14 +497,47 @@ class AtlasDialog(_ExportDialog):
     def __init__(self, window):
         super().__init__(window)
         self.date = self.add_date()
+        # --atlas-grids: one village's grids, the grid selected, or codes typed (empty: every grid)
+        self.scope = QComboBox()
+        self.scope.addItem(tr("export.atlas_all"), None)
+        from .walk_dialog import selected_grid
+        chosen = selected_grid(window)
+        if chosen:
+            self.scope.addItem(tr("export.atlas_selected", code=chosen), [chosen])
+        for village, codes in self._village_codes().items():
+            self.scope.addItem(tr("export.atlas_village", village=village, n=len(codes)), codes)
+        self.codes = QLineEdit()
+        self.codes.setPlaceholderText(tr("export.atlas_codes_hint"))
+        self.scope.currentIndexChanged.connect(
+            lambda _i: self.codes.setText(",".join(self.scope.currentData() or [])))
+        self.more.form.addRow(tr("export.atlas_scope"), self.scope)
+        self.more.form.addRow(tr("export.atlas_codes"), self.codes)
         self.finish_layout()
+
+    def _village_codes(self) -> dict[str, list[str]]:
+        """Each village's base-grid codes, in the plan's order (the atlas's pages)."""
+        p = self.window.session.project
+        g = p.layers["grids"].gdf if p is not None and "grids" in p.layers else None
+        if g is None or "code" not in g or "village" not in g:
+            return {}
+        out: dict[str, list[str]] = {}
+        for v, c in zip(g["village"].astype(str), g["code"].astype(str)):
+            out.setdefault(v, []).append(c)
+        return out
+
+    def grid_codes(self) -> list[str] | None:
+        """The codes as ``--atlas-grids`` takes them (comma, 、 or space separated); None: every grid."""
+        import re
+        codes = [c for c in re.split(r"[,，、\s]+", self.codes.text().strip()) if c]
+        return codes or None
 
     def job(self):
         personal, names, date = self.personal.isChecked(), self.names(), self.date.text().strip() or None
+        grids = self.grid_codes()
 
         def work(project, out, progress, cancelled):
             from ..maps.atlas import write_atlas
-            return write_atlas(project, out, include_personal=personal, date=date, progress=progress,
+            return write_atlas(project, out, include_personal=personal, date=date, grids=grids, progress=progress,
                                cancelled=cancelled, **names)
         return work
 
