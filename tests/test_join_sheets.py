@@ -70,6 +70,23 @@ def test_all_sheets_joined_rows_named_by_sheet(partitioned, tmp_path, capsys):
     assert "表中没有的网格" not in out
 
 
+def test_a_notes_sheet_left_out_of_a_ledger_read_whole_is_not_called_households(partitioned, tmp_path, capsys):
+    """A 说明 sheet beside the villages' sheets is left out and said; its fix spoke of households
+    (若这些工作表也是住户) in a join of grid workers."""
+    p = Project.open(partitioned)
+    book = _workbook(tmp_path / "台账.xlsx", p)
+    wb = openpyxl.load_workbook(book)
+    wb.create_sheet("说明").append(["本表由各村（社区）填报"])
+    wb.save(book)
+    target = tmp_path / "g.gpkg"
+    target.write_bytes(partitioned.read_bytes())
+    assert main(["--lang", "both", "join", str(target), "--table", f"{book}:*", "--on", "网格编码"]) == 0
+    out = capsys.readouterr().out
+    assert "没有合并：“说明”" in out and "were not merged: '说明'" in out
+    assert "住户" not in out and "households" not in out
+    assert _grids(target)["worker"].notna().all()
+
+
 def test_one_sheet_of_many_says_which_were_left_out_and_how_to_join_them(partitioned, tmp_path, capsys):
     p = Project.open(partitioned)
     book = _workbook(tmp_path / "台账.xlsx", p)

@@ -151,3 +151,41 @@ def test_one_total_in_the_report_the_console_the_grids_and_the_ledger(year, cons
     assert line[4] == t["imported"] and line[5].endswith(f"= 本次 {t['imported']:,} 户")
     grid_rows = list(wb["网格台账"].iter_rows(values_only=True))
     assert [r[4] for r in grid_rows if r[0] == "住户合计（导入）"] == [t["imported"]]
+
+
+def test_a_new_building_on_the_border_of_two_locked_grids_joins_the_first_code(tmp_path):
+    """A building standing on the shared border of two locked grids (a corner of both outlines) is
+    new this year: it joins the locked grid whose code sorts first. It went to an unlocked grid
+    squeezed between them, and the console said it had been in that grid last year."""
+    fast = ["--corridor-width", "0", "--no-subgrids", "--quiet"]
+    p = cut_project("nanjing-xuanwu")
+    last = tmp_path / "last.gpkg"
+    assert main(["partition", str(p.save(tmp_path / "raw.gpkg")), "--out", str(last), *fast]) == 0
+    g = gpd.read_file(last, layer="grids")
+    g = g[g["status"] == "ok"].set_index("code")
+    hs = p.layers["households"].gdf
+    taken = shapely.union_all(shapely.buffer(hs.geometry.values, 2.0))
+    pair = None
+    for a in sorted(g.index):  # a corner of one grid's outline on another's, away from every building
+        xy = shapely.get_coordinates(shapely.boundary(g.geometry[a]))
+        free = ~shapely.intersects_xy(taken, xy[:, 0], xy[:, 1])
+        for b in sorted(g.index[(g["village"] == g.at[a, "village"]) & (g.index > a)]):
+            on = np.flatnonzero(free & shapely.intersects_xy(g.geometry[b], xy[:, 0], xy[:, 1]))
+            if len(on):
+                pair = (a, b, xy[on[len(on) // 2]])
+                break
+        if pair:
+            break
+    first, second, pt = pair
+    assert main(["edit", str(last), "--lock", first, "--lock", second]) == 0
+    new = gpd.GeoDataFrame({"hh": [7], "src_id": ["界上新楼"]}, geometry=[shapely.Point(pt)], crs=hs.crs)
+    p.layers["households"].gdf = gpd.GeoDataFrame(gpd.pd.concat([hs, new], ignore_index=True), crs=hs.crs)
+    out, rep = tmp_path / "next.gpkg", tmp_path / "next.json"
+    assert main(["partition", str(p.save(tmp_path / "now.gpkg")), "--previous", str(last), "--out", str(out),
+                 "--report", str(rep), *fast]) == 0
+    h = gpd.read_file(out, layer="households")
+    assert h.loc[h["src_id"] == "界上新楼", "grid"].tolist() == [first]
+    red = json.loads(rep.read_text(encoding="utf-8"))["plan"]["redraw"]
+    assert [(e["locked"], e["households"], e["buildings"]) for e in red["joined_locked"]] == [(first, 7, ["界上新楼"])]
+    now = gpd.read_file(out, layer="grids").set_index("code")
+    assert now.at[first, "hh"] == g.at[first, "hh"] + 7 and now.at[second, "hh"] == g.at[second, "hh"]

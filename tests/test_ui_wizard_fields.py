@@ -117,6 +117,8 @@ def test_columns_chosen_in_the_app_read_as_the_command_line_reads_them(qtbot, wi
 
 
 def test_another_file_forgets_the_old_files_choices(qtbot, window, tmp_path, monkeypatch):
+    """A new file clears the choices made for the old one's columns; the same file read again (Enter
+    in the path box, which reloads it) keeps them: they were silently dropped."""
     from gridtool.ui.wizard import NewProjectWizard
     page = NewProjectWizard(window).layers_page
     row = page.rows["households"]
@@ -129,6 +131,8 @@ def test_another_file_forgets_the_old_files_choices(qtbot, window, tmp_path, mon
     _pick(monkeypatch, {"village": "所在村组"})
     row.choose_fields()
     assert page.fields() == {"households.village": "所在村组"}
+    row.path.editingFinished.emit()  # Enter pressed in the path box: the same file, read again
+    assert page.fields() == {"households.village": "所在村组"} and row.fields_button.text() == "字段（1）…"
     row.path.setText(str(_roster(tmp_path / "b.xlsx")))
     row.refresh()
     qtbot.waitUntil(lambda: not window.jobs.busy, timeout=20000)

@@ -194,3 +194,30 @@ def test_a_split_village_is_named_and_a_locked_grid_across_the_new_border_is_kep
     assert across["code"] == lk.code and sum(across["others"].values()) == both[locked]
     zh = "\n".join(z for z, _ in redraw_lines(red, {}))
     assert f"注意：锁定网格 {lk.code} 跨越新的村（社区）界" in zh and "长白街社区（320102900007） 分为" in zh
+
+
+def test_a_village_whose_code_is_left_blank_this_year_is_not_said_to_be_recoded(tmp_path):
+    """This year's village layer leaves 五老村社区's code blank and renames 四条巷社区 with its code
+    blank too: gridtool knows them as V002/V003 (row numbers, not codes). Their grids keep their
+    codes; the console said ``五老村社区 代码 320102900009 改为 V002`` and called the rename's code
+    ``V003`` unchanged."""
+    p = cut_project("nanjing-xuanwu")
+    last = tmp_path / "last.gpkg"
+    assert main(["partition", str(p.save(tmp_path / "last_raw.gpkg")), "--out", str(last), *FAST]) == 0
+    before = gpd.read_file(last, layer="grids")
+    v = p.layers["villages"].gdf
+    v["code"] = v["code"].astype(object)
+    v.loc[v["name"].isin([BIG[0], SMALL[0]]), "code"] = None
+    v.loc[v["name"] == SMALL[0], "name"] = "四条巷新社区"
+    out, rep = tmp_path / "next.gpkg", tmp_path / "next.json"
+    assert main(["partition", str(p.save(tmp_path / "this_year.gpkg")), "--previous", str(last), "--out", str(out),
+                 "--report", str(rep), *FAST]) == 0
+    g = gpd.read_file(out, layer="grids")
+    assert sorted(g["code"]) == sorted(before["code"])
+    red = json.loads(rep.read_text(encoding="utf-8"))["plan"]["redraw"]
+    assert [(c["kind"], c["old"][0]["name"], c["new"][0]["name"]) for c in red["village_changes"]] == [
+        ("rename", SMALL[0], "四条巷新社区")]
+    lines = redraw_lines(red, {})
+    zh, en = "\n".join(z for z, _ in lines), "\n".join(e for _, e in lines)
+    assert f"{SMALL[0]} 更名为 四条巷新社区：" in zh and f"{SMALL[0]} renamed 四条巷新社区:" in en
+    assert "改为 V0" not in zh and "代码 V0" not in zh and "changed to V0" not in en

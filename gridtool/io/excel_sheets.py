@@ -137,9 +137,11 @@ def _skipped_problem(path: Path, ref: str, skipped) -> Problem:
         "warning", "excel_sheets_skipped",
         f"{path.name} 中有 {len(skipped)} 个工作表的表头与“{ref}”不符，没有合并：{zh}",
         f"{len(skipped)} sheet(s) of {path.name} do not have the header of {ref!r} and were not merged: {en}",
-        fix_zh="若这些工作表也是住户，在 Excel 中把它们的表头改成与其他工作表相同后再导入；说明、汇总表可不理会。",
-        fix_en="if these sheets hold households too, give them the same header as the others in Excel and import "
-               "again; notes and summary sheets can be ignored.", file=str(path))
+        # Said of any table read whole (a roster, a 网格员台账 joined with --table FILE:*): no role named.
+        fix_zh="若这些工作表与其他工作表是同一种表、也应读入，在 Excel 中把它们的表头改成与其他工作表相同后再导入；"
+               "说明、汇总表可不理会。",
+        fix_en="if these sheets belong to the same table as the others, give them the same header as the others in "
+               "Excel and import again; notes and summary sheets can be ignored.", file=str(path))
 
 
 __all__ = ["ALL_SHEETS", "SHEET_COLUMN", "SheetTable", "merge_sheets", "names_villages", "row_id"]

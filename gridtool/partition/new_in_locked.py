@@ -56,7 +56,9 @@ def new_inside_locked(pv, xy: np.ndarray, hh: np.ndarray, household_block: np.nd
         if not len(cand):
             break
         geom = shapely.make_valid(pv.gdf.geometry.values[p])
-        inside = shapely.contains_xy(geom, xy[cand, 0], xy[cand, 1])
+        # On the outline counts as inside (contains_xy would leave a point on the border of two
+        # locked grids to an unlocked neighbour squeezed between them): the first code takes it.
+        inside = shapely.intersects_xy(geom, xy[cand, 0], xy[cand, 1])
         if inside.any():
             out[p] = [(int(f), int(rest[f])) for f in cand[inside]]
             cand = cand[~inside]

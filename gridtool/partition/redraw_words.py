@@ -66,12 +66,15 @@ def village_change_text(c: dict) -> tuple[str, str]:
     old_en = ", ".join(_village_en(v) for v in c["old"])
     new_zh = "、".join(_village(v) for v in c["new"])
     new_en = ", ".join(_village_en(v) for v in c["new"])
+    from .village_changes import given_code
     o, n = c["old"][0], c["new"][0]
+    # A village without a code (V001 …) on either side: its code is not said to be unchanged.
+    same = o["code"] == n["code"] and given_code(n["code"])
     zh, en = {
         "merge": (f"{old_zh} 合并为 {new_zh}", f"{old_en} merged into {new_en}"),
         "split": (f"{old_zh} 分为 {new_zh}", f"{old_en} split into {new_en}"),
-        "rename": (f"{o['name']} 更名为 {n['name']}（代码 {n['code']} 不变）",
-                   f"{o['name']} renamed {n['name']} (code {n['code']} unchanged)"),
+        "rename": (f"{o['name']} 更名为 {n['name']}" + (f"（代码 {n['code']} 不变）" if same else ""),
+                   f"{o['name']} renamed {n['name']}" + (f" (code {n['code']} unchanged)" if same else "")),
         "recode": (f"{n['name'] or o['name']} 代码 {o['code']} 改为 {n['code']}",
                    f"{n['name'] or o['name']}: code {o['code']} changed to {n['code']}"),
         "rename_recode": (f"{_village(o)} 改为 {_village(n)}", f"{_village_en(o)} became {_village_en(n)}"),

@@ -46,6 +46,13 @@ def _division(code: str) -> bool:
     return len(code) == 12 and code.isdigit()
 
 
+def given_code(code: str) -> bool:
+    """A code the village layer gave, not the ``V001`` … a village without one is known by (its
+    row: the same village may be another row next year, so no code change can be read from it)."""
+    code = str(code)
+    return bool(code) and not (code.startswith("V") and code[1:].isdigit())
+
+
 def follow_village_codes(codes: np.ndarray, vcodes: list[str], vnames: list[str],
                          previous_codes) -> list[dict]:
     """Renumber the grids whose code embeds another village code than their village's (see the
@@ -218,11 +225,17 @@ def village_changes(pv, feature_village: np.ndarray, vcodes: list[str], vnames: 
         if o in split_old:
             continue
         renamed = name_of_old.get(o, "") not in ("", name_of_new.get(n, ""))
-        if o == n and not renamed:
+        if not (given_code(o) and given_code(n)):
+            # A code missing on either side (V001 …): not a recode, whatever the row numbers say.
+            if not renamed:
+                continue
+            kind = "rename"
+        elif o == n and not renamed:
             continue
-        kind = "rename_recode" if renamed and o != n else "rename" if renamed else "recode"
+        else:
+            kind = "rename_recode" if renamed and o != n else "rename" if renamed else "recode"
         changes.append({"kind": kind, "old": [old(o)], "new": [new(n)], **grids_of([n])})
     return changes
 
 
-__all__ = ["CODE_RULE", "follow_village_codes", "village_changes"]
+__all__ = ["CODE_RULE", "follow_village_codes", "given_code", "village_changes"]

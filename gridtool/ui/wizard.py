@@ -107,13 +107,16 @@ class _RoleRow:
         dlg = ColumnsDialog(self.role, cols, self.fields, table=table, parent=self.page)
         if dlg.exec():
             self.fields = dlg.chosen()
+            self._fields_for = self.path.text().strip()  # the file they name the columns of
             self._show_fields()
 
     def refresh(self) -> None:
         """List the file's layers and show its decoded text (a table: the warnings of its reading)."""
         from ..io.excel_sheets import ALL_SHEETS
         from ..io.vector import list_layers, suffix_of
-        if self.fields:  # another file: its columns differ; the choices made for the old one go
+        # Another file: its columns differ, the choices made for the old one go. The same file read
+        # again (Enter pressed in the path box) keeps them.
+        if self.fields and self.path.text().strip() != getattr(self, "_fields_for", None):
             self.fields = {}
             self._show_fields()
         self.layer.clear()
