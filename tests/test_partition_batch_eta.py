@@ -53,3 +53,16 @@ def test_a_resumed_run_estimates_on_the_chunks_it_computes(tmp_path, monkeypatch
     # Every chunk reached: nothing is expected to be skipped any more, and nothing is left.
     last, _ = seen[-1]
     assert last["villages_to_skip"] == 0 and real(last, n, now=last["t_compute"] + 10.0) == 0.0
+
+
+def test_a_failed_chunk_is_said_in_both_languages_of_the_progress_line():
+    """The progress line is ``中文 / English`` and the console and the app show one side: the
+    failed count was appended after the English side, so the Chinese line never said it."""
+    from gridtool.partition.batch import _progress_message
+    from gridtool.partition.chunking import Chunk
+    from gridtool.progress import one_side
+    chunk = Chunk(key="500102003", rows=[0], names=["龙宝村"], codes=["500102003001"], district="500102")
+    stats = {"villages_done": 3, "villages_computed": 3, "t_compute": None}
+    msg = _progress_message(stats, 27, chunk, {"failures": [{}, {}]})
+    assert "500102003 失败 2 处" in one_side(msg, "zh") and "failed" not in one_side(msg, "zh")
+    assert "500102003: 2 failed" in one_side(msg, "en") and "失败" not in one_side(msg, "en")

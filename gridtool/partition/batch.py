@@ -1126,8 +1126,10 @@ def _progress_message(stats: dict, n_villages: int, chunk: Chunk, piece: dict) -
         msg_zh += f"，剩余约 {zh}"
         msg_en += f", about {en} left"
     bad = len(piece.get("failures", []))
-    tail = f"；{chunk.key} 失败 {bad} 处 / {chunk.key}: {bad} failed" if bad else ""
-    return f"{msg_zh} / {msg_en}{tail}"
+    if bad:  # each language whole on its side of " / " (the console and the app show one side)
+        msg_zh += f"；{chunk.key} 失败 {bad} 处"
+        msg_en += f"; {chunk.key}: {bad} failed"
+    return f"{msg_zh} / {msg_en}"
 
 
 def _timings(pieces, engine, executor, total_s, run_s, stats) -> dict:
