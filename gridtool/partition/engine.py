@@ -436,16 +436,16 @@ class GridPartitioner(RedrawMixin):
                 self.changes_ = self._changes_layer(villages, vnames, vcodes, crs)
                 for g in grids:  # pieces of blocks cut by locked grids are their blocks again
                     g.blocks = {int(self._parent[b]) for b in g.blocks}
-                if previous_subgrids is not None and self.subgrids:
-                    # A grid holding what it held keeps its outline and (below) its sub-grids.
-                    same = self._unchanged_grids(grids)
-                    if same:
-                        geoms = np.array(self.grids_.geometry.values, dtype=object)
-                        prev_geoms = self._previous.gdf.geometry.values
-                        for r, p in same.items():
-                            geoms[r] = prev_geoms[p]
-                        self.grids_ = self.grids_.set_geometry(gpd.GeoSeries(geoms, crs=self.grids_.crs,
-                                                                             index=self.grids_.index))
+                # A grid holding what it held keeps its outline and (below) its sub-grids.
+                unchanged, same = self._unchanged_grids(grids, subgrids=previous_subgrids is not None
+                                                        and self.subgrids)
+                if unchanged:
+                    geoms = np.array(self.grids_.geometry.values, dtype=object)
+                    prev_geoms = self._previous.gdf.geometry.values
+                    for r, p in unchanged.items():
+                        geoms[r] = prev_geoms[p]
+                    self.grids_ = self.grids_.set_geometry(gpd.GeoSeries(geoms, crs=self.grids_.crs,
+                                                                         index=self.grids_.index))
             work = None
             kept_subs: dict = {}
             if self._previous is not None and self.subgrids:

@@ -542,47 +542,48 @@ class RedrawMixin:
         self._redraw_stats.update(getattr(self, "_redraw_flags", {}))
         return new_codes.tolist()
 
-    def _unchanged_grids(self, grids) -> dict[int, int]:
+    def _unchanged_grids(self, grids, *, subgrids: bool) -> tuple[dict[int, int], dict[int, int]]:
         """Unlocked grids that hold exactly the households of one previous grid, no more and no
-        fewer, their buildings' counts as before and their previous sub-grids known for every
-        household, and whose outline drawn now is the previous one within :data:`SAME_OUTLINE_M2`:
-        new grid row → previous row. Such a grid keeps its previous outline and sub-grids (codes,
-        polygons, buildings), as a locked grid does; drawn again, sub-grids would follow rounding
-        noise in the outline, and a redraw of unchanged data must change nothing."""
+        fewer, their buildings' counts as before, and whose outline drawn now is the previous one
+        within :data:`SAME_OUTLINE_M2` (cells of the same households, cut from blocks opened
+        otherwise): new grid row → previous row. Such a grid keeps its previous outline, and
+        (second mapping: those whose previous sub-grids hold every household they have, when
+        ``subgrids``) its sub-grids with codes, polygons and buildings, as a locked grid does:
+        drawn again, sub-grids would follow the rounding noise of the outline, and a redraw of
+        unchanged data must change nothing."""
         pv = self._previous
         a = self._assign
-        if not len(a) or not any(pv.sub_parts):
-            return {}
+        if not len(a):
+            return {}, {}
         prev_of: dict[int, dict[int, int]] = {}
         for f, ps in enumerate(pv.parts):
             for p, n in ps:
                 if n > 0:
                     prev_of.setdefault(p, {})[f] = prev_of.get(p, {}).get(f, 0) + int(n)
         now = a.groupby(["grid_index", "feature"], sort=True)["hh"].sum()
-        gone = pv.gone_codes
-        drawn = self.grids_.geometry.values if getattr(self, "grids_", None) is not None else None
-        out: dict[int, int] = {}
+        drawn = self.grids_.geometry.values
+        same: dict[int, int] = {}
+        subs: dict[int, int] = {}
         for r, grp in now.groupby(level=0, sort=True):
             r = int(r)
-            if grids[r].locked:
-                continue
             held = {int(f): int(n) for (_, f), n in grp.items() if n > 0}
-            f0 = next(iter(held), None)
-            if f0 is None or len(pv.parts[f0]) != 1:
+            if grids[r].locked or not held:
                 continue
-            p = int(pv.parts[f0][0][0])
-            if p in pv.locked or prev_of.get(p) != held or str(pv.codes[p]) in gone:
+            # The previous grid holding exactly these households (a divided building's too).
+            p = next((q for q in sorted({q for f in held for q, _ in pv.parts[f]}) if prev_of.get(q) == held), None)
+            if p is None or p in pv.locked or str(pv.codes[p]) in pv.gone_codes:
                 continue
-            code = str(pv.codes[p])
-            if any(int(pv.prev_hh[f]) != int(self._hh_all[f])
-                   or sum(m for c, m in pv.sub_parts[f] if str(c).startswith(f"{code}-")) != n
-                   for f, n in held.items()):
+            if any(int(pv.prev_hh[f]) != int(self._hh_all[f]) for f in held):
                 continue
             before = shapely.make_valid(pv.gdf.geometry.values[p])
-            if drawn is not None and shapely.area(shapely.symmetric_difference(drawn[r], before)) > SAME_OUTLINE_M2:
+            if shapely.area(shapely.symmetric_difference(drawn[r], before)) > SAME_OUTLINE_M2:
                 continue
-            out[r] = p
-        return out
+            same[r] = p
+            code = f"{pv.codes[p]}-"
+            if subgrids and all(sum(m for c, m in pv.sub_parts[f] if str(c).startswith(code)) == n
+                                for f, n in held.items()):
+                subs[r] = p
+        return same, subs
 
     def _locked_changed(self, fixed: dict[int, int], new_codes) -> list[dict]:
         """Locked grids whose households differ from the previous plan's ``hh``: buildings gone from
@@ -674,8 +675,10 @@ def split_as_before(sizes: list[int], parts: list[tuple[int, int]]) -> list[int]
     reach: list[dict[tuple[int, int], tuple[int, int]]] = [{(0, 0): (0, 0)}]
     for _, n in parts:
         nxt: dict[tuple[int, int], tuple[int, int]] = {}
+        # k parts of lo or lo + 1 households make n only for n / (lo + 1) <= k <= n / lo.
+        k_lo, k_hi = -(-n // (lo + 1)), (n // lo if lo else len(sizes))
         for a0, k0 in reach[-1]:
-            for k in range(0, len(sizes) - k0 + 1):
+            for k in range(k_lo, min(k_hi, len(sizes) - k0) + 1):
                 a = n - k * lo  # k parts of which a are the larger ones
                 if 0 <= a <= k and a0 + a <= len(big) and (k0 - a0) + (k - a) <= len(small):
                     nxt.setdefault((a0 + a, k0 + k), (a, k))
