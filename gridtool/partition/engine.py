@@ -434,18 +434,33 @@ class GridPartitioner(RedrawMixin):
 
             say(0.82, "网格图层 / grid layers")
             self.grids_, self.households_ = self._grid_layers(grids, villages, vnames, vcodes, hhg, crs)
+            same: dict[int, int] = {}  # unchanged grids of a redraw: row → previous row
             if self._previous is not None:
                 self.changes_ = self._changes_layer(villages, vnames, vcodes, crs)
                 for g in grids:  # pieces of blocks cut by locked grids are their blocks again
                     g.blocks = {int(self._parent[b]) for b in g.blocks}
+                # A grid holding what it held keeps its outline and (below) its sub-grids.
+                unchanged, same = self._unchanged_grids(grids, subgrids=previous_subgrids is not None
+                                                        and self.subgrids)
+                if unchanged:
+                    geoms = np.array(self.grids_.geometry.values, dtype=object)
+                    prev_geoms = self._previous.gdf.geometry.values
+                    for r, p in unchanged.items():
+                        geoms[r] = prev_geoms[p]
+                    self.grids_ = self.grids_.set_geometry(gpd.GeoSeries(geoms, crs=self.grids_.crs,
+                                                                         index=self.grids_.index))
             work = None
             kept_subs: dict = {}
             if self._previous is not None and self.subgrids:
                 from .locked_subgrids import kept_subgrids
-                kept_subs, self._locked_subgrids = kept_subgrids(
-                    {r: g.prev for r, g in enumerate(grids) if g.locked}, self.grids_["code"].astype(str).tolist(),
+                locked_rows = {r: g.prev for r, g in enumerate(grids) if g.locked}
+                kept_subs, reports = kept_subgrids(
+                    {**locked_rows, **same}, self.grids_["code"].astype(str).tolist(),
                     self._previous.codes, self._assign, self._previous.sub_parts, previous_subgrids, xy, crs=crs,
-                    sub_min=self.sub_min, sub_max=self.sub_max)
+                    sub_min=self.sub_min, sub_max=self.sub_max, unchanged=set(same))
+                # What the report tells of kept sub-grids is of locked grids: unchanged ones have no news.
+                locked_codes = {str(self.grids_["code"].iat[r]) for r in locked_rows}
+                self._locked_subgrids = [e for e in reports if e["grid"] in locked_codes]
             if workers is not None and self.subgrids:  # the workers start on the sub-grids now
                 work = subgrid_work(self.grids_, self._assign)
                 work = ([gi for gi in work[0] if gi not in kept_subs], work[1])

@@ -17,6 +17,7 @@ sub-grids) has its sub-grids drawn as any grid's. Written by hand: the rules are
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -34,6 +35,9 @@ class KeptSubgrid:
     code: str
     geom: object
     units: list[tuple[int, int]] = field(default_factory=list)
+    #: the previous row's ``kind``, ``status`` and ``apartment_parts``, for a sub-grid of an
+    #: unchanged grid: written as they were (None: made from the units, as for a locked grid)
+    attrs: dict | None = None
 
     @property
     def hh(self) -> int:
@@ -42,7 +46,8 @@ class KeptSubgrid:
 
 def kept_subgrids(locked_rows: dict[int, int], grid_codes: list[str], prev_codes, assign: pd.DataFrame,
                   sub_parts: list[list[tuple[str, int]]], previous_subgrids: gpd.GeoDataFrame | None,
-                  xy: np.ndarray, *, crs, sub_min: int, sub_max: int) -> tuple[dict[int, list[KeptSubgrid]], list[dict]]:
+                  xy: np.ndarray, *, crs, sub_min: int, sub_max: int,
+                  unchanged: Iterable[int] = ()) -> tuple[dict[int, list[KeptSubgrid]], list[dict]]:
     """The kept sub-grids of each locked grid, and what changed in them.
 
     Parameters
@@ -61,6 +66,10 @@ def kept_subgrids(locked_rows: dict[int, int], grid_codes: list[str], prev_codes
         The household points, to place households without a previous sub-grid.
     crs, sub_min, sub_max
         The project's CRS; the sub-grid bounds.
+    unchanged
+        Rows of ``locked_rows`` that are grids of a redraw holding exactly what they held (not
+        locked): their sub-grids keep also the previous rows' ``kind``, ``status`` and
+        ``apartment_parts`` (:attr:`KeptSubgrid.attrs`), so that nothing about them changes.
 
     Returns
     -------
@@ -94,8 +103,9 @@ def kept_subgrids(locked_rows: dict[int, int], grid_codes: list[str], prev_codes
         # A recoded village's locked grid has a new code: its sub-grids follow it, sequence kept.
         name = {str(scodes[i]): new + str(scodes[i])[len(old):] if str(scodes[i]).startswith(old) else str(scodes[i])
                 for i in mine}
-        subs = {c: KeptSubgrid(name[c], shapely.make_valid(ps.geometry.values[i])) for c, i in
-                zip(scodes[mine].tolist(), mine.tolist())}
+        subs = {c: KeptSubgrid(name[c], shapely.make_valid(ps.geometry.values[i]),
+                               attrs=_row_attrs(ps, i) if r in unchanged else None)
+                for c, i in zip(scodes[mine].tolist(), mine.tolist())}
         before = {name[c]: int(before_hh[i]) for c, i in zip(scodes[mine].tolist(), mine.tolist())
                   if before_hh is not None and np.isfinite(before_hh[i])}
         order = list(subs)
@@ -139,6 +149,17 @@ def kept_subgrids(locked_rows: dict[int, int], grid_codes: list[str], prev_codes
                        "changed": changed, "outside": outside,
                        "retired": retired, "joined": joined, "bounds": [int(sub_min), int(sub_max)]})
     return kept, report
+
+
+def _row_attrs(ps: gpd.GeoDataFrame, i: int) -> dict:
+    """The previous sub-grid row ``i``'s ``kind``, ``status`` and ``apartment_parts`` it states."""
+    out = {}
+    for col in ("kind", "status", "apartment_parts"):
+        if col in ps:
+            v = ps[col].iat[i]
+            if isinstance(v, str):
+                out[col] = v
+    return out
 
 
 def locked_subgrid_lines(entries: list[dict]) -> list[tuple[str, str]]:

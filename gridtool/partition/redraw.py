@@ -223,6 +223,12 @@ class RedrawMixin:
             if not left:
                 labels[units] = start[f]
                 continue
+            # Last year's split of the building, household for household, where its parts allow it
+            # (they do when its households are as they were): a redraw of unchanged data changes nothing.
+            exact = split_as_before([int(us.hh[u]) for u in units], sorted(left.items()))
+            if exact is not None:
+                labels[units] = exact
+                continue
             for u in sorted(units, key=lambda x: (-int(us.hh[x]), x)):
                 p = max(left, key=lambda q: (left[q], -q))
                 labels[u] = p
@@ -280,7 +286,11 @@ class RedrawMixin:
             fob = self._ctx["features_of_block"]
             start = self._start
             # Blocks whose households started in different grids are opened into household units.
-            split = [b for b in free if len(fob.get(b, ())) and len(set(start[fob[b]].tolist()) - {-1}) > 1]
+            # Blocks whose households started in different grids, or holding a building the previous
+            # plan divided between grids, are opened into household units.
+            pv = self._previous
+            split = [b for b in free if len(fob.get(b, ())) and (len(set(start[fob[b]].tolist()) - {-1}) > 1
+                                                                 or any(len(pv.free_parts(int(f))) > 1 for f in fob[b]))]
             opened: dict = {}  # household units of the blocks opened so far (see build_unitset)
             for refine in (split, split + [b for b in free if w[b] > hi], [b for b in free if w[b] > 0]):
                 us = build_unitset(self.blocks_, free, ed, set(refine), unit_max=self.sub_max,
@@ -289,18 +299,21 @@ class RedrawMixin:
                 done = self._repair_units(us, lo, hi, stop)
                 if done is None:
                     continue
-                labels, apart, moved = done
+                labels, apart, moved, was = done
                 pieces = {}
                 for comp in us.graph.components():
                     for lab in set(labels[comp].tolist()) - {-1}:
                         pieces[lab] = pieces.get(lab, 0) + 1
+                grid_of_label = {}
                 for lab in np.unique(labels[labels >= 0]):
                     part = np.flatnonzero(labels == lab)
                     units = [(int(us.block[u]), int(us.feature[u]), int(us.part[u]), int(us.nparts[u]),
                               int(us.hh[u]), us.geom[u]) for u in part]
+                    grid_of_label[int(lab)] = len(grids)
                     grids.append(DraftGrid(plan["village"], units, {x[0] for x in units}, "ok",
                                        "exclave" if pieces.get(int(lab), 1) > 1 else "", (lo, hi)))
-                self._place_apart(grids, us, apart, plan, report, lo, hi)
+                self._place_apart(grids, us, apart, plan, report, lo, hi,
+                                  before=[grid_of_label.get(lab) for lab in was])
                 for g in grids:
                     # What no grid count fits beside the village's locked grids is an exception
                     # too: the totals count it so.
@@ -336,7 +349,8 @@ class RedrawMixin:
         g = us.graph
         w = g.w
         labels = self._unit_labels(us)
-        keep_largest_pieces(g, labels)
+        first = labels.copy()
+        keep_largest_pieces(g, labels, self._piece_before(us, labels))
         comps = g.components()
         apart: list[list[int]] = []
         held: list[list[int]] = []  # pieces without households: kept out of the repair
@@ -380,15 +394,46 @@ class RedrawMixin:
         ok, moved = repair(g, labels, lo, hi, target=self.target)
         if not ok:
             return None
-        hold = [u for c in held for u in c]
-        labels[hold] = filled[len(out) - len(hold):]  # empty pieces go with the grid nearest to them
-        return labels, apart, moved
+        hold = np.asarray([u for c in held for u in c], dtype=np.int64)
+        # Empty pieces go with the grid that held them before, else with the grid nearest to them.
+        back = np.isin(first[hold], labels[labels >= 0])
+        labels[hold] = np.where(back, first[hold], filled[len(out) - len(hold):])
+        # The previous grid that held most of each piece apart (-1: none): it joins that one again.
+        was = []
+        for c in apart:
+            v = np.bincount(first[c][first[c] >= 0], weights=w[c][first[c] >= 0]) if (first[c] >= 0).any() else []
+            was.append(int(np.argmax(v)) if len(v) and v.max() > 0 else -1)
+        return labels, apart, moved, was
 
-    def _place_apart(self, grids, us, apart, plan, report, lo, hi):
+    def _piece_before(self, us, labels) -> np.ndarray:
+        """Per unit, the part of its previous grid's polygon (``labels``: previous rows) that holds
+        its point, -1 for none: which pieces of a grid were apart in the previous plan already.
+        Only grids the previous plan says have an exclave (``note``) count: a grid cut in two by
+        a hand edit since is made whole by the redraw."""
+        out = np.full(len(labels), -1, dtype=np.int64)
+        prev = self._previous.gdf
+        if "note" not in prev:
+            return out
+        geoms = prev.geometry.values
+        notes = prev["note"].to_numpy(dtype=object)
+        for lab in np.unique(labels[labels >= 0]).tolist():
+            if "exclave" not in str(notes[lab]):
+                continue
+            idx = np.flatnonzero(labels == lab)
+            parts = shapely.get_parts(shapely.make_valid(geoms[lab]))
+            if len(parts) < 2:
+                out[idx] = 0
+                continue
+            hit_u, hit_p = shapely.STRtree(parts).query(shapely.points(us.xy[idx]), predicate="intersects")
+            out[idx[hit_u]] = hit_p
+        return out
+
+    def _place_apart(self, grids, us, apart, plan, report, lo, hi, before=None):
         """A piece of a village's unlocked part that no number of grids fits (cut off by locked
-        grids, or an exclave): joined to the nearest grid with room, else kept as one exceptional
-        grid; named in the report either way."""
-        for comp in apart:
+        grids, or an exclave): joined to the grid that held it before (``before``: per piece, the
+        row in ``grids`` of its previous grid, or None) when it has room, else to the nearest grid
+        with room, else kept as one exceptional grid; named in the report either way."""
+        for i, comp in enumerate(apart):
             H = int(us.hh[comp].sum())
             geom = dissolve(list(us.geom[comp]))
             best = None
@@ -398,7 +443,8 @@ class RedrawMixin:
                 tot = sum(u[4] for u in g.units)
                 if tot + H > hi:
                     continue
-                d = float(shapely.distance(dissolve([u[5] for u in g.units]), geom))
+                # Its previous grid first: an exclave of last year's plan stays where it was.
+                d = -1.0 if before and before[i] == gi else float(shapely.distance(dissolve([u[5] for u in g.units]), geom))
                 if best is None or d < best[0]:
                     best = (d, gi)
             units = [(int(us.block[u]), int(us.feature[u]), int(us.part[u]), int(us.nparts[u]),
@@ -498,6 +544,49 @@ class RedrawMixin:
         self._redraw_stats.update(getattr(self, "_redraw_flags", {}))
         return new_codes.tolist()
 
+    def _unchanged_grids(self, grids, *, subgrids: bool) -> tuple[dict[int, int], dict[int, int]]:
+        """Unlocked grids that hold exactly the households of one previous grid, no more and no
+        fewer, their buildings' counts as before, and whose outline drawn now is the previous one
+        within :data:`SAME_OUTLINE_M2` (cells of the same households, cut from blocks opened
+        otherwise): new grid row → previous row. Such a grid keeps its previous outline, and
+        (second mapping: those whose previous sub-grids hold every household they have, when
+        ``subgrids``) its sub-grids with codes, polygons and buildings, as a locked grid does:
+        drawn again, sub-grids would follow the rounding noise of the outline, and a redraw of
+        unchanged data must change nothing."""
+        pv = self._previous
+        a = self._assign
+        if not len(a):
+            return {}, {}
+        prev_of: dict[int, dict[int, int]] = {}
+        for f, ps in enumerate(pv.parts):
+            for p, n in ps:
+                if n > 0:
+                    prev_of.setdefault(p, {})[f] = prev_of.get(p, {}).get(f, 0) + int(n)
+        now = a.groupby(["grid_index", "feature"], sort=True)["hh"].sum()
+        drawn = self.grids_.geometry.values
+        same: dict[int, int] = {}
+        subs: dict[int, int] = {}
+        for r, grp in now.groupby(level=0, sort=True):
+            r = int(r)
+            held = {int(f): int(n) for (_, f), n in grp.items() if n > 0}
+            if grids[r].locked or not held:
+                continue
+            # The previous grid holding exactly these households (a divided building's too).
+            p = next((q for q in sorted({q for f in held for q, _ in pv.parts[f]}) if prev_of.get(q) == held), None)
+            if p is None or p in pv.locked or str(pv.codes[p]) in pv.gone_codes:
+                continue
+            if any(int(pv.prev_hh[f]) != int(self._hh_all[f]) for f in held):
+                continue
+            before = shapely.make_valid(pv.gdf.geometry.values[p])
+            if shapely.area(shapely.symmetric_difference(drawn[r], before)) > SAME_OUTLINE_M2:
+                continue
+            same[r] = p
+            code = f"{pv.codes[p]}-"
+            if subgrids and all(sum(m for c, m in pv.sub_parts[f] if str(c).startswith(code)) == n
+                                for f, n in held.items()):
+                subs[r] = p
+        return same, subs
+
     def _locked_changed(self, fixed: dict[int, int], new_codes) -> list[dict]:
         """Locked grids whose households differ from the previous plan's ``hh``: buildings gone from
         this roster, or a building's count changed in it. The lock keeps the shape and every building
@@ -574,9 +663,61 @@ class RedrawMixin:
         return gpd.GeoDataFrame(pd.DataFrame(out, columns=cols), geometry=gpd.GeoSeries(geoms, crs=crs))
 
 
+#: Square metres by which an unchanged grid's outline drawn again may differ from its previous one
+#: and still be the same outline (the cells of its households, cut from blocks opened otherwise).
+SAME_OUTLINE_M2 = 1.0
+
 #: The note of a grid made exceptional beside its village's locked grids: the households left
 #: outside them fit no number of grids within the bounds (the village as a whole may).
 BESIDE_LOCKED = "beside_locked"
+
+
+def split_as_before(sizes: list[int], parts: list[tuple[int, int]]) -> list[int] | None:
+    """The previous grid of each part of one building such that every grid gets exactly the
+    households it had (``parts``: (previous row, households)); None when no choice of parts adds
+    up so (the building's count changed, or its parts are cut otherwise).
+
+    A building's parts differ by at most one household (:func:`.units.split_counts`), so a grid's
+    share fixes how many parts it takes and how many of them are the larger ones; the choice is
+    made grid by grid over those few options (larger parts first, to the previous rows in order).
+    """
+    if not sizes or sum(sizes) != sum(n for _, n in parts):
+        return None
+    lo = min(sizes)
+    big = [i for i, s in enumerate(sizes) if s != lo]
+    small = [i for i, s in enumerate(sizes) if s == lo]
+    if big and any(sizes[i] != lo + 1 for i in big):
+        return None
+    # Reachable (larger parts used, parts used) after each grid, with the choice that got there.
+    reach: list[dict[tuple[int, int], tuple[int, int]]] = [{(0, 0): (0, 0)}]
+    for _, n in parts:
+        nxt: dict[tuple[int, int], tuple[int, int]] = {}
+        # k parts of lo or lo + 1 households make n only for n / (lo + 1) <= k <= n / lo.
+        k_lo, k_hi = -(-n // (lo + 1)), (n // lo if lo else len(sizes))
+        for a0, k0 in reach[-1]:
+            for k in range(k_lo, min(k_hi, len(sizes) - k0) + 1):
+                a = n - k * lo  # k parts of which a are the larger ones
+                if 0 <= a <= k and a0 + a <= len(big) and (k0 - a0) + (k - a) <= len(small):
+                    nxt.setdefault((a0 + a, k0 + k), (a, k))
+        if not nxt:
+            return None
+        reach.append(nxt)
+    state = (len(big), len(sizes))
+    if state not in reach[-1]:
+        return None
+    takes = []
+    for step in reversed(reach[1:]):
+        a, k = step[state]
+        takes.append((a, k))
+        state = (state[0] - a, state[1] - k)
+    out = [-1] * len(sizes)
+    bi, si = iter(big), iter(small)
+    for (p, _), (a, k) in zip(parts, reversed(takes)):
+        for _ in range(a):
+            out[next(bi)] = p
+        for _ in range(k - a):
+            out[next(si)] = p
+    return out
 
 
 def _add_note(note: str, token: str) -> str:

@@ -244,15 +244,24 @@ def keep_pockets_whole(parts: list[list[int]], us, pocket_of: dict, lo: int, hi:
                 break
 
 
-def keep_largest_pieces(g: UnitGraph, labels: np.ndarray) -> None:
+def keep_largest_pieces(g: UnitGraph, labels: np.ndarray, piece_before: np.ndarray | None = None) -> None:
     """A previous grid now in pieces (a road moved) keeps its largest piece; the others are
-    handed to their neighbours by :func:`fill_labels`. Pieces with no neighbour (exclaves) stay."""
+    handed to their neighbours by :func:`fill_labels`. Pieces with no neighbour (exclaves) stay,
+    and so do pieces that were apart in the previous plan already: ``piece_before`` (per unit, the
+    part of its previous grid's polygon it lies in, -1 none) tells them — a piece lying only in
+    parts of the polygon that the largest piece does not touch (an exclave, or land joined
+    across a barrier) is the grid as it was."""
     for lab in np.unique(labels[labels >= 0]).tolist():
         comps = g.components(np.flatnonzero(labels == lab))
         if len(comps) < 2:
             continue
         comps.sort(key=lambda c: (-int(g.w[c].sum()), c[0]))
+        main = set(piece_before[comps[0]].tolist()) if piece_before is not None else set()
         for c in comps[1:]:
+            if piece_before is not None:
+                mine = set(piece_before[c].tolist())
+                if -1 not in mine and not mine & main:
+                    continue
             if any(labels[v] != lab for u in c for v, _ in g.nbrs[u]):
                 labels[c] = -1
 

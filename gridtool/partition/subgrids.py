@@ -102,7 +102,8 @@ def draw_subgrids(grids: gpd.GeoDataFrame, households: gpd.GeoDataFrame, assign:
                          "kind": "apartment part" if (nparts > 1).any() else "area", "status": status,
                          "n_features": len(set(feature.tolist())),
                          "apartment_parts": ";".join(f"{_label(labels, int(f))}#{int(q) + 1}/{int(m)}"
-                                                     for f, q, m in zip(feature, part_no, nparts) if m > 1)})
+                                                     for f, q, m in zip(feature, part_no, nparts) if m > 1),
+                         **(k.attrs or {})})  # an unchanged grid's sub-grid: as the previous plan wrote it
             geoms.append(k.geom)
             fixed[len(rows) - 1] = k.code
             sub_assign.append((feature, part_no, nparts, uhh, g_codes[gi], len(rows) - 1))

@@ -1,0 +1,97 @@
+"""A redraw of unchanged data changes nothing: last year's plan drawn again from the same roster
+(``gridtool partition NEW --previous LAST`` and ``gridtool partition LAST --redraw``, the paths of
+the app's 按上一版重绘 and 重绘未锁定网格) comes back with the same grid and sub-grid codes, the
+same households in each, every apartment building divided as it was, and a change report of 0.
+When one village's roster changed, the other villages' grids and sub-grids stay as they were.
+
+Real data: three Nanjing communities cut from the bundled sample (``locks_data``), whose apartment
+blocks are divided between grids and sub-grids.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from locks_data import cut_project  # noqa: E402
+
+from gridtool.cli import main
+
+QUIET = ["--corridor-width", "0", "--quiet"]
+
+
+def _plan(path: Path) -> dict:
+    """What a planner reads of a plan: households per grid and per sub-grid (by code), and each
+    building's grid, grid_parts, sub-grid and subgrid_parts."""
+    g = gpd.read_file(path, layer="grids")
+    s = gpd.read_file(path, layer="subgrids")
+    h = gpd.read_file(path, layer="households")
+    cols = ["grid", "grid_parts", "subgrid", "subgrid_parts"]
+    return {"grids": dict(zip(g["code"], g["hh"])), "subgrids": dict(zip(s["code"], s["hh"])),
+            "buildings": [tuple("" if v is None or v != v else str(v) for v in row) for row in h[cols].itertuples(index=False)],
+            "grid_outlines": dict(zip(g["code"], g.geometry.normalize().to_wkb())),
+            "subgrid_outlines": dict(zip(s["code"], s.geometry.normalize().to_wkb()))}
+
+
+@pytest.fixture(scope="module")
+def last(tmp_path_factory):
+    d = tmp_path_factory.mktemp("redraw-unchanged")
+    raw = cut_project("nanjing-xuanwu").save(d / "raw.gpkg")
+    last = d / "last.gpkg"
+    assert main(["partition", str(raw), "--out", str(last), *QUIET]) == 0
+    return d, raw, last
+
+
+def test_last_years_plan_has_buildings_divided_between_grids_and_sub_grids(last):
+    plan = _plan(last[2])
+    # The case the redraw must keep: apartment blocks split between grids and between sub-grids.
+    assert any(b[1] for b in plan["buildings"])
+    assert any(b[3] for b in plan["buildings"])
+
+
+@pytest.mark.parametrize("how", ["previous", "redraw"])
+def test_a_redraw_of_unchanged_data_gives_last_years_plan_and_says_nothing_changed(last, how, capsys):
+    d, raw, last_path = last
+    out, rep = d / f"again-{how}.gpkg", d / f"again-{how}.json"
+    args = ["partition", str(raw), "--previous", str(last_path)] if how == "previous" else \
+        ["partition", str(last_path), "--redraw"]
+    capsys.readouterr()
+    assert main([*args, "--out", str(out), "--report", str(rep), "--corridor-width", "0"]) == 0
+    said = capsys.readouterr().out
+    before, now = _plan(last_path), _plan(out)
+    assert now["grids"] == before["grids"]
+    assert now["subgrids"] == before["subgrids"]
+    assert now["buildings"] == before["buildings"]
+    assert now["grid_outlines"] == before["grid_outlines"]
+    assert now["subgrid_outlines"] == before["subgrid_outlines"]
+    redraw = json.loads(rep.read_text(encoding="utf-8"))["plan"]["redraw"]
+    assert redraw["households_moved"] == 0 and redraw["grids_changed"] == 0
+    assert "0 户改变网格" in said and "0 个网格有变化" in said
+
+
+def test_one_villages_new_roster_leaves_the_other_villages_grids_and_sub_grids_as_they_were(last):
+    d, raw, last_path = last
+    from gridtool.project import Project
+    p = Project.open(raw)
+    hs = p.layers["households"].gdf
+    # 四条巷社区's roster: its first ten buildings gone.
+    v = p.layers["villages"].gdf
+    area = v.geometry[v["name"] == "四条巷社区"].iat[0]
+    inside = hs.index[hs.geometry.representative_point().within(area)]
+    p.layers["households"].gdf = hs.drop(index=inside[:10]).reset_index(drop=True)
+    now_raw = p.save(d / "one_village_changed.gpkg")
+    out = d / "one_village_changed_out.gpkg"
+    assert main(["partition", str(now_raw), "--previous", str(last_path), "--out", str(out), *QUIET]) == 0
+    before, now = _plan(last_path), _plan(out)
+    grids = gpd.read_file(last_path, layer="grids")
+    others = set(grids.loc[grids["village"] != "四条巷社区", "code"])
+    assert others
+    assert {c: now["grids"].get(c) for c in others} == {c: before["grids"][c] for c in others}
+    subs = {c for c in before["subgrids"] if c.rsplit("-", 1)[0] in others}
+    assert {c: now["subgrids"].get(c) for c in subs} == {c: before["subgrids"][c] for c in subs}
+    assert {c: now["subgrid_outlines"].get(c) for c in subs} == {c: before["subgrid_outlines"][c] for c in subs}
