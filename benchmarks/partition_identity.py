@@ -41,8 +41,19 @@ sys.path.insert(0, str(HERE.parent))
 METRICS = ("area_m2", "polsby_popper", "hard_crossings", "soft_crossings", "max_dist_m", "places", "n_subgrids")
 
 
+def _as_multi(geoms) -> np.ndarray:
+    """Each polygon as a MultiPolygon: the plan layers are saved as MultiPolygon since the geometry
+    types were made consistent (``gridtool.geomtypes``), which changes a one-part outline's WKB but
+    not the outline; dumps of either version compare."""
+    geoms = np.asarray(geoms, dtype=object)
+    out = geoms.copy()
+    single = shapely.get_type_id(geoms) == 3  # Polygon
+    out[single] = [shapely.MultiPolygon([g]) for g in geoms[single]]
+    return out
+
+
 def _hashes(geoms) -> np.ndarray:
-    wkb = shapely.to_wkb(np.asarray(geoms, dtype=object), hex=True, byte_order=0)
+    wkb = shapely.to_wkb(_as_multi(geoms), hex=True, byte_order=0)
     return np.array([hashlib.sha1(w.encode()).hexdigest() if w is not None else "" for w in wkb], dtype=object)
 
 
