@@ -376,7 +376,7 @@ class _PeakRSS:
         self._stop = threading.Event()
 
         def run():
-            c = time.thread_time()
+            c0 = time.thread_time()
             while not self._stop.wait(0.05):
                 own = self._p.memory_info().rss / 2**20
                 kids = 0.0
@@ -387,7 +387,7 @@ class _PeakRSS:
                         pass
                 self.peak_mb = max(self.peak_mb, own)
                 self.peak_all_mb = max(self.peak_all_mb, own + kids)
-                self.cpu_s = time.thread_time() - c
+                self.cpu_s = time.thread_time() - c0
         self._t = threading.Thread(target=run, daemon=True)
         self._t.start()
         return self
@@ -441,7 +441,8 @@ def bench_city(households: int, *, seed: int = 0, workers: int = 1) -> None:
     print("\n".join(stage_table(t_eng, floor, extra={
         "— engine total (sum over chunks)": (eng.get("total_s", 0.0), eng.get("total_cpu_s", float("nan"))),
         "— corridors (own threads)": (eng.get("corridors_s", 0.0), eng.get("corridors_cpu_s", float("nan"))),
-        "— client (reading, cutting, hashing, writing parts)": (tim["client_s"], float("nan"))})))
+        "— client (reading, cutting, hashing, writing parts)": (tim["client_s"], float("nan")),
+        "— chunk files written by the tasks (wall, sum over chunks)": (tim.get("parts_write_s", 0.0), float("nan"))})))
     plan = bp.report_["plan"]
     print(f"\n{plan['grids']} grids, {plan.get('pct_within_bounds')}% in bounds, {plan.get('subgrids')} sub-grids "
           f"({plan.get('subgrids_pct_within_bounds')}% within 20–40), hard crossings {plan.get('hard_crossings')}, "
