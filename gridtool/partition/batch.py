@@ -119,8 +119,11 @@ def run_chunk(chunk: Chunk, layers: dict[str, gpd.GeoDataFrame], params: dict, *
         # The parts of the digest let a later --resume say what changed.
         if parts is None:
             parts = partfiles.digests(chunk, layers, params)[1]
+        tw = time.perf_counter()
         partfiles.write(work_dir, chunk.key, digest, out, parts)
-        out = {**out, "layers": tables(out["layers"]), "written": True}
+        # Seconds writing the chunk file, for the run's timings (not in the file: it is written).
+        out = {**out, "layers": tables(out["layers"]), "written": True,
+               "run": {**out["run"], "write_s": round(time.perf_counter() - tw, 3)}}
     return out
 
 
@@ -1150,5 +1153,7 @@ def _timings(pieces, engine, executor, total_s, run_s, stats) -> dict:
     return {"total_s": round(total_s, 3), "run_s": round(run_s, 3), "mode": executor.mode,
             "workers": executor.n_workers, "cluster_start_s": getattr(executor, "start_s", 0.0),
             "client_s": round(stats["client_s"], 3), "parts_written_by": stats["parts_written_by"],
+            # Chunk files the tasks wrote (the client's own writes are in client_s).
+            "parts_write_s": round(sum(float(r.get("write_s", 0.0)) for r in runs if r and not r.get("resumed")), 3),
             "resumed_chunks": stats["resumed"], "engine": engine,
             "per_worker": workers, "slowest_chunks": slow_chunks, "slowest_villages": slow_villages}

@@ -25,7 +25,7 @@ import pyogrio
 import shapely
 
 from .. import __version__
-from ..atomic import atomic_gpkg, write_json_atomic
+from ..atomic import atomic_gpkg, unsynced_sqlite, write_json_atomic
 from .chunking import BATCH_COLUMNS, Chunk
 
 #: Layers of a chunk result, in the order they are written.
@@ -112,7 +112,8 @@ def write(work_dir: str | Path, key: str, dig: str, piece: dict, part_of: dict[s
     meta.unlink(missing_ok=True)
     present = [n for n in RESULT_LAYERS if piece["layers"].get(n) is not None and len(piece["layers"][n])]
     if present:
-        with atomic_gpkg(gpkg) as tmp:
+        # No fsync per commit: the finished file is fsynced once before it is renamed into place.
+        with atomic_gpkg(gpkg) as tmp, unsynced_sqlite():
             for name in present:
                 # No R-tree: part files are read back whole (district files get theirs).
                 _write_gdf(piece["layers"][name].reset_index(drop=True), tmp, name, spatial_index=False)
