@@ -23,16 +23,16 @@ from gridtool.values import household_counts  # noqa: E402
 ARGS = ("--workers", "1", "--no-subgrids", "--quiet")
 
 
-def _damage_geometries(path: Path, rows) -> None:
-    """Overwrite the geometry blobs of household features ``rows`` (from 0) with garbage, as a bad
+def _damage_geometries(path: Path, rows, layer: str = "households") -> None:
+    """Overwrite the geometry blobs of ``layer``'s features ``rows`` (from 0) with garbage, as a bad
     disk sector or a copy cut off would (the triggers that would check the blob dropped first)."""
     con = sqlite3.connect(path)
-    for (name,) in con.execute("select name from sqlite_master where type='trigger' and tbl_name like "
-                               "'%households%'").fetchall():
+    for (name,) in con.execute("select name from sqlite_master where type='trigger' and tbl_name like ?",
+                               (f"%{layer}%",)).fetchall():
         con.execute(f'drop trigger "{name}"')
-    col = con.execute("select column_name from gpkg_geometry_columns where table_name='households'").fetchone()[0]
+    col = con.execute("select column_name from gpkg_geometry_columns where table_name=?", (layer,)).fetchone()[0]
     for r in rows:
-        con.execute(f"update households set {col}=X'4750000100000000DEADBEEF' where fid=?", (int(r) + 1,))
+        con.execute(f"update {layer} set {col}=X'4750000100000000DEADBEEF' where fid=?", (int(r) + 1,))
     con.commit()
     con.close()
 
@@ -124,3 +124,25 @@ def test_a_households_layer_that_cannot_be_read_at_all_is_counted_from_its_attri
     assert u["households"] == t["unread"] == lost > 0 and u["chunks"][0]["all"] is True
     assert t["imported"] == int(household_counts(hs["hh"]).sum()) == _district_totals(out) + lost
     assert not t.get("outside_villages")
+
+
+def test_a_damaged_party_member_leaves_its_township_partitioned_and_is_named_as_unreadable(tmp_path, capsys):
+    """党员丙 (永宁村, township 500102003) has a damaged geometry: the township is partitioned all the
+    same (before: not at all, its 1,400 households unassigned for one party member), and the roster
+    line names the member as unreadable, not as living in no village."""
+    city = _city()
+    path = _save_project(city, tmp_path / "city.gpkg")
+    imported = int(household_counts(city["households"]["hh"]).sum())
+    _damage_geometries(path, [2], layer="party_members")
+    out = tmp_path / "out"
+    assert main(["partition", str(path), "--out-dir", str(out), *ARGS]) == 0
+    text = capsys.readouterr().out
+    assert "Traceback" not in text and "划分失败" not in text
+    assert "党员名册 3 名 = 已联户 2 + 未联户 1" in text
+    assert "党员名册第 4 行，项目文件中该党员的要素已损坏（几何无法读出）" in text
+    rep = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    t = rep["totals"]
+    assert not rep["batch"]["failed"] and t["unassigned"] == 0
+    assert t["imported"] == imported == t["base"] + t["special"] + t["exception"] == _district_totals(out)
+    left = rep["plan"]["party_links"]["members_not_linked"]
+    assert [m["reason"] for m in left] == ["unreadable"]

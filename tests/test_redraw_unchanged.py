@@ -95,3 +95,17 @@ def test_one_villages_new_roster_leaves_the_other_villages_grids_and_sub_grids_a
     subs = {c for c in before["subgrids"] if c.rsplit("-", 1)[0] in others}
     assert {c: now["subgrids"].get(c) for c in subs} == {c: before["subgrids"][c] for c in subs}
     assert {c: now["subgrid_outlines"].get(c) for c in subs} == {c: before["subgrid_outlines"][c] for c in subs}
+
+
+def test_a_redraw_with_new_sub_grid_bounds_draws_the_unchanged_grids_sub_grids_within_them(last, capsys):
+    """``--redraw --sub-max 34`` on last year's plan (sub-grids of 20–40): most grids hold what
+    they held, but their sub-grids of 35–40 households are not kept: every sub-grid is within the
+    bounds asked for (before, the unchanged grids kept 73 sub-grids of 35–40, said nowhere)."""
+    d, _raw, last_path = last
+    before = gpd.read_file(last_path, layer="subgrids")
+    assert (before["hh"] > 34).any()  # the case: last year's sub-grids above the new bound
+    out = d / "narrower.gpkg"
+    assert main(["partition", str(last_path), "--redraw", "--sub-min", "20", "--sub-max", "34", "--sub-target", "27",
+                 "--out", str(out), *QUIET]) == 0
+    now = gpd.read_file(out, layer="subgrids")
+    assert int(now["hh"].max()) <= 34

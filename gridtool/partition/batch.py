@@ -962,14 +962,16 @@ def _around_damage(src: ChunkSource, chunk: Chunk) -> dict | None:
     usual, the households and party members in slices that skip and name the features that cannot
     be read (:meth:`GeoPackageSource.owned`), so that a few damaged points leave their township
     partitioned without them rather than not at all. None when the failure was not that (a damaged
-    road, a layer unreadable as a whole): the chunk then fails as before."""
+    road, a layer unreadable as a whole): the chunk then fails as before. A damaged party member
+    is read around as a household is (before, one cost its township its grids); the roster lists
+    it as unreadable (:func:`.batch_members.members_left`)."""
     context = tuple(r for r in getattr(src, "roles", ()) if r not in OWNED_ROLES and r != "villages")
     try:
         lay = src.layers(chunk, roles=context)
         owned = src.owned(chunk)
     except Exception:  # noqa: BLE001 - not only the households: the chunk fails, its people counted
         return None
-    if not src.lost_households(chunk):
+    if not (src.lost_households(chunk) or src.lost_members(chunk)):
         return None
     return {**lay, **owned}
 

@@ -6,7 +6,8 @@ each with why and the fix, so that the batch's roster count is the roster's:
 
 - ``village_failed``: the member's village could not be partitioned (named in the console);
 - ``outside``: the member's point lies in no village (in no chunk), as one run says it;
-- ``no_point``: import skipped the row for want of coordinates (:func:`~.staffing.skipped_members`).
+- ``no_point``: import skipped the row for want of coordinates (:func:`~.staffing.skipped_members`);
+- ``unreadable``: the member's feature in the project file is damaged (its geometry cannot be read).
 """
 
 from __future__ import annotations
@@ -14,13 +15,20 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 
-from .chunking import ROW, VILLAGE
+from .chunking import ROW, UNREAD_MEMBER, VILLAGE
 from .staffing import REASONS, skipped_members
 
 #: A member whose village failed: (zh, en, fix zh, fix en), as :data:`~.staffing.REASONS`.
 VILLAGE_FAILED = ("所在村（社区）划分失败，未安排联系户", "their village could not be partitioned: no households",
                   "按“划分失败”一行所说修正该村（社区）数据，加 --resume 重新运行",
                   "fix the village's data as its 'failed' line says and rerun with --resume")
+
+#: A member whose feature cannot be read from the project file (a damaged geometry).
+UNREADABLE = ("项目文件中该党员的要素已损坏（几何无法读出），未安排联系户",
+              "their feature in the project file is damaged (its geometry cannot be read): no households",
+              "用 gridtool validate 检查项目文件，重新导入党员名册（gridtool import）后加 --resume 重新运行",
+              "check the project with gridtool validate, import the party roster again (gridtool import) "
+              "and rerun with --resume")
 
 
 def member_ids(members: gpd.GeoDataFrame) -> list[str]:
@@ -56,7 +64,9 @@ def members_left(members: gpd.GeoDataFrame | None, failed_rows: set[int], *, out
         own = members[VILLAGE].to_numpy(dtype=np.int64)
         ids = member_ids(members)
         for mid, v in zip(ids, own):
-            if v >= 0 and int(v) in failed_rows:
+            if v == UNREAD_MEMBER:
+                out.append(_entry(mid, "unreadable", UNREADABLE))
+            elif v >= 0 and int(v) in failed_rows:
                 out.append(_entry(mid, "village_failed", VILLAGE_FAILED))
             elif v < 0 and outside:
                 out.append(_entry(mid, "outside", REASONS["outside"]))

@@ -48,6 +48,8 @@ ENGINE_ROLES = ("households", "villages", "roads", "rivers", "railways", "forest
                 "party_members")
 #: Roles owned by one village (a point in it); the rest are context selected by distance.
 OWNED_ROLES = ("households", "party_members")
+#: ``_batch_village`` of a party member whose feature could not be read (damaged geometry).
+UNREAD_MEMBER = -2
 CONTEXT_ROLES = ("roads", "rivers", "railways", "forest", "landuse", "places")
 BY_CHOICES = ("township", "village")
 
@@ -471,6 +473,10 @@ class ChunkSource:
         be read: some of its households may be among them."""
         return False
 
+    def lost_members(self, chunk: Chunk) -> bool:
+        """Whether reading the party members of ``chunk`` met features that could not be read."""
+        return False
+
     def unread_households(self) -> dict | None:
         """Household features that could not be read (damaged), None when all could:
         ``{"file", "layer", "households" (None: unknown), "features", "fids" (the first 50), "error"}``."""
@@ -627,7 +633,13 @@ class GeoPackageSource(ChunkSource):
             return None
         g = pyogrio.read_dataframe(self.path, layer="party_members")
         g[ROW] = np.arange(len(g), dtype=np.int64)
-        g[VILLAGE] = assign_to_polygons(household_points(g), gpd.GeoSeries(self._vgeoms)) if len(g) else []
+        # A member read without a geometry is a damaged feature (import keeps none without one):
+        # UNREAD_MEMBER, never taken for a member living in no village.
+        bad = (g.geometry.isna() | g.geometry.is_empty).to_numpy() if len(g) else np.zeros(0, dtype=bool)
+        own = np.full(len(g), UNREAD_MEMBER, dtype=np.int64)
+        if (~bad).any():
+            own[~bad] = assign_to_polygons(household_points(g[~bad]), gpd.GeoSeries(self._vgeoms))
+        g[VILLAGE] = own
         return g
 
     def party_members_layer(self):
@@ -692,10 +704,10 @@ class GeoPackageSource(ChunkSource):
             unread = self._unread_of(role)
             met = unread.met
             kept = read_slices(self.path, role, batch=batch, unread=unread, keep=mine)
-            if role == "households" and unread.met > met:
+            if unread.met > met:
                 # Damaged features met (perhaps already met for another chunk): where they lie is
                 # unknown, so every chunk whose read failed on them is named.
-                self._lost_in = getattr(self, "_lost_in", set()) | {chunk.key}
+                self._mark_lost(role, chunk)
             if kept:
                 out[role] = gpd.GeoDataFrame(pd.concat(kept, ignore_index=True), crs=kept[0].crs)
             else:
@@ -714,9 +726,13 @@ class GeoPackageSource(ChunkSource):
         unread.met += 1
         unread.rows.update(rows[bad].tolist())
         unread.error = unread.error or NO_GEOMETRY
-        if role == "households":
-            self._lost_in = getattr(self, "_lost_in", set()) | {chunk.key}
+        self._mark_lost(role, chunk)
         return g[~bad], rows[~bad]
+
+    def _mark_lost(self, role: str, chunk: Chunk) -> None:
+        """``chunk`` met damaged features of ``role`` (households or party members) when read."""
+        attr = "_lost_in" if role == "households" else "_members_lost_in"
+        setattr(self, attr, getattr(self, attr, set()) | {chunk.key})
 
     def _unread_of(self, role: str):
         from .unread import UnreadRows
@@ -730,6 +746,9 @@ class GeoPackageSource(ChunkSource):
 
     def lost_households(self, chunk: Chunk) -> bool:
         return chunk.key in getattr(self, "_lost_in", set())
+
+    def lost_members(self, chunk: Chunk) -> bool:
+        return chunk.key in getattr(self, "_members_lost_in", set())
 
     def unread_households(self) -> dict | None:
         from .unread import counts_of

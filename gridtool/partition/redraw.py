@@ -549,8 +549,8 @@ class RedrawMixin:
         fewer, their buildings' counts as before, and whose outline drawn now is the previous one
         within :data:`SAME_OUTLINE_M2` (cells of the same households, cut from blocks opened
         otherwise): new grid row → previous row. Such a grid keeps its previous outline, and
-        (second mapping: those whose previous sub-grids hold every household they have, when
-        ``subgrids``) its sub-grids with codes, polygons and buildings, as a locked grid does:
+        (second mapping: those whose previous sub-grids hold every household they have, each
+        within this redraw's sub-grid bounds, when ``subgrids``) its sub-grids with codes, polygons and buildings, as a locked grid does:
         drawn again, sub-grids would follow the rounding noise of the outline, and a redraw of
         unchanged data must change nothing."""
         pv = self._previous
@@ -582,8 +582,17 @@ class RedrawMixin:
                 continue
             same[r] = p
             code = f"{pv.codes[p]}-"
-            if subgrids and all(sum(m for c, m in pv.sub_parts[f] if str(c).startswith(code)) == n
-                                for f, n in held.items()):
+            if not subgrids or any(sum(m for c, m in pv.sub_parts[f] if str(c).startswith(code)) != n
+                                   for f, n in held.items()):
+                continue
+            # Its sub-grids are kept only within this redraw's bounds: a redraw asked for with
+            # other bounds (--sub-max 34 after 40) draws them again, as before this rule.
+            per_sub: dict[str, int] = {}
+            for f in held:
+                for c, m in pv.sub_parts[f]:
+                    if str(c).startswith(code):
+                        per_sub[str(c)] = per_sub.get(str(c), 0) + int(m)
+            if all(self.sub_min <= n <= self.sub_max for n in per_sub.values()):
                 subs[r] = p
         return same, subs
 
