@@ -109,3 +109,24 @@ def test_a_redraw_with_new_sub_grid_bounds_draws_the_unchanged_grids_sub_grids_w
                  "--out", str(out), *QUIET]) == 0
     now = gpd.read_file(out, layer="subgrids")
     assert int(now["hh"].max()) <= 34
+
+
+def test_a_divided_building_is_named_in_the_grid_holding_most_of_its_households():
+    """A building divided between grids names, in ``grid``, the grid holding most of its households
+    summed over its parts (as ``grid_parts`` and buildings.py say): on the Nanjing sample building
+    255 had 248 households in one grid (eight parts) and 32 in another (one part), and ``grid``
+    named the 32 — its outline not even covering the building."""
+    from gridtool.values import parse_grid_parts
+    from gridtool.partition import GridPartitioner
+    from gridtool.project import Project
+    from gridtool.samples import sample_sources
+    p = Project.from_sources(sample_sources("nanjing-xuanwu"))
+    gp = GridPartitioner(min_hh=300, max_hh=500, target=400, seed=0).fit(
+        {r: lyr.gdf for r, lyr in p.layers.items()})
+    hs = gp.households_
+    divided = hs[hs["grid_parts"].astype(str) != ""]
+    assert len(divided)
+    for grid, parts in zip(divided["grid"], divided["grid_parts"]):
+        parts = parse_grid_parts(parts)
+        most = max(k for _, k in parts)
+        assert grid == next(c for c, k in parts if k == most), (grid, parts)

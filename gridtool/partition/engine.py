@@ -746,8 +746,10 @@ class GridPartitioner(RedrawMixin):
         a["grid"] = gdf["code"].to_numpy()[a["grid_index"]] if len(a) else []
         self._assign = a
         self._grids_internal = grids
-        # Per feature: its grid (the one holding most of it) and whether it is split.
-        per = a.sort_values(["feature", "hh"], ascending=[True, False]).drop_duplicates("feature")
+        # Per feature: its grid (the one holding most of its households, ties to the first code —
+        # summed over its parts: eight parts of 31 in one grid outweigh one of 32 in another).
+        per = (a.groupby(["feature", "grid"], sort=False)["hh"].sum().reset_index()
+               .sort_values(["feature", "hh", "grid"], ascending=[True, False, True]).drop_duplicates("feature"))
         hs = hhg.copy()
         hs["grid"] = None
         hs.loc[hs.index[per["feature"].to_numpy()], "grid"] = per["grid"].to_numpy()
