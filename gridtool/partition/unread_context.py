@@ -87,7 +87,8 @@ def district_lines(entry: dict) -> tuple[str, str]:
                         for role, f in entry["layers"].items())
     what_en = "; ".join(f"{len(f)} feature(s) of layer {role} (fid {', '.join(map(str, f[:5]))}"
                         f"{'…' if len(f) > 5 else ''})" for role, f in entry["layers"].items())
-    return (f"    注意：分块 {entry['chunk']}（{'、'.join(entry['villages'])}）按缺少 {what_zh}划分（无法读出，见下方），"
-            "网格可能越过它们",
+    con = [CONSEQUENCE.get(role, _GENERIC) for role in entry["layers"]]
+    return (f"    注意：分块 {entry['chunk']}（{'、'.join(entry['villages'])}）按缺少 {what_zh}划分（无法读出，见下方）："
+            + "；".join(c[0] for c in con),
             f"    note: chunk {entry['chunk']} ({', '.join(entry['villages'])}) was partitioned without {what_en} "
-            "(could not be read, see below); a grid may cross them")
+            "(could not be read, see below): " + "; ".join(c[1] for c in con))
