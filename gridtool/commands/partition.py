@@ -13,6 +13,7 @@ from pathlib import Path
 from ..errors import GridtoolError, HouseholdBoundsError, check_at_least
 from ..partition.redraw_words import redraw_lines
 from ..partition.report import remedy_words, terrain_words
+from ..partition import unread_context as context_words
 from .args import (
     add_role_arguments,
     code_list,
@@ -496,6 +497,8 @@ def _partition_batch(args) -> int:
                 f"    the households of chunk {e['chunk']} ({', '.join(e['villages'])}) "
                 f"{'could not be read' if e['all'] else 'met household features that could not be read (they may lie in it)'}"
                 ": in neither this district's file nor the figures above (see the city's total below)")
+        for e in d.get("unread_context") or []:
+            say(args, *context_words.district_lines(e))
     _print_county_splits(args, rep["batch"])
     others = rep["batch"].get("other_files") or []
     if others:
@@ -512,6 +515,7 @@ def _partition_batch(args) -> int:
             f"  of which {outside:,} households ({n:,} features) lie in no village and so in no district's file "
             "(counted as unassigned); check that the villages cover the city")
     unread = _print_unread(args, rep)
+    skipped = _print_unread_context(args, rep)
     _print_unassigned_file(args, rep, out_label)
     n_vil = sum(len(c.rows) for c in bp.chunks_)
     if (args.by or "township") == "township" and n_vil > 1 and len(bp.chunks_) == n_vil:
@@ -544,7 +548,33 @@ def _partition_batch(args) -> int:
             "what failed or changed.")
     if unread:
         return 5  # households missing from every file: worse than villages that failed, said apart
-    return 4 if bp.failures_ else 0
+    if bp.failures_:
+        return 4
+    # Every household is in the plan, but grids near the skipped roads (rivers …) may cross them.
+    return context_words.EXIT_CODE if skipped else 0
+
+
+def _print_unread_context(args, rep: dict) -> bool:
+    """Road, river … features that could not be read: file, layer, fids, why, the chunks partitioned
+    without them, what that may cost and the fix. True when there are any."""
+    from ..partition.unread import NO_GEOMETRY, NO_GEOMETRY_ZH
+    entries = rep["batch"].get("unread_context") or []
+    for u in entries:
+        role, n = u["layer"], u["features"]
+        fids = "、".join(map(str, u["fids"][:10])) + ("…" if n > 10 else "")
+        why = u.get("error") or ""
+        why_zh = NO_GEOMETRY_ZH if why == NO_GEOMETRY else why
+        say(args, f"  警告：{u['file']} 的 {role} 图层有 {n:,} 个要素无法读出（fid {fids}），已跳过"
+                  + (f"；原因：{why_zh}" if why else ""),
+            f"  WARNING: {n:,} feature(s) of layer {role} of {u['file']} could not be read (fid "
+            f"{fids.replace('、', ', ')}) and were skipped" + (f"; reason: {why}" if why else ""))
+        for c in u["chunks"]:
+            say(args, f"    分块 {c['chunk']}（区县 {c['district']}：{'、'.join(c['villages'])}）按缺少这些"
+                      f"{context_words.role_zh(role)}划分：{u['consequence_zh']}",
+                f"    chunk {c['chunk']} (district {c['district']}: {', '.join(c['villages'])}) was partitioned "
+                f"without them: {u['consequence_en']}")
+        say(args, f"    修复：{u['fix_zh']}", f"    fix: {u['fix_en']}")
+    return bool(entries)
 
 
 def _print_unread(args, rep: dict) -> bool:

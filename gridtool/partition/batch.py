@@ -42,6 +42,7 @@ from ..errors import CancelledError, GridtoolError, OptionError, check_at_least
 from ..ownership import owner
 from ..values import household_counts
 from . import parts as partfiles
+from . import unread_context
 from .batch_ridges import RIDGES_INPUT, batch_dem, chunk_ridges
 from .batch_members import add_to_plan, members_left
 from .chunking import (BATCH_COLUMNS, BY_CHOICES, OWNED_ROLES, ROW, VILLAGE, Chunk, ChunkSource, GeoPackageSource,
@@ -527,6 +528,7 @@ class BatchPartitioner:
         src = self.source(data)
         self._source = src
         self._lost_chunks: list[dict] = []  # chunks some of whose households could not be read
+        self._context_chunks: list[dict] = []  # chunks read without road (river …) features
         chunks = src.chunks()
         self.chunks_ = chunks
         self.work_dir = Path(work_dir) if work_dir is not None else None
@@ -594,6 +596,11 @@ class BatchPartitioner:
                         self._ridges["lines"] += len(lay[RIDGES_INPUT])
                         self._ridges["km"] += float(shapely.length(lay[RIDGES_INPUT].geometry.values).sum()) / 1000
                     dig, part_of = partfiles.digests(c, lay, self.params) if self.work_dir is not None else (None, {})
+                    skipped = src.unread_context(c)  # roads (rivers …) it is partitioned without
+                    if skipped:
+                        self._context_chunks.append({**_lost(c, False), "layers": skipped})
+                        if dig is not None:
+                            dig, part_of = partfiles.without_unread(dig, part_of, skipped)
                 except Exception as exc:  # noqa: BLE001 - an unreadable township fails alone
                     # Its villages, households and party members are read alone (no roads …) so
                     # that they are counted and listed where they are, in no grid; its result is
@@ -687,6 +694,9 @@ class BatchPartitioner:
                            "refitted_by_village": [{"chunk": c.key, "error": p["refitted"]}
                                                    for c, p in zip(chunks, pieces) if p.get("refitted")],
                            "townships_split": townships_split(chunks),
+                           # Road (river …) features that could not be read: their townships partitioned without them.
+                           "unread_context": unread_context.report(getattr(src, "path", "?"), src.unread_context(),
+                                                                   self._context_chunks),
                            "mixed_districts": [{"chunk": c.key, "district": c.district, "counties": dict(c.districts)}
                                                for c in chunks if c.districts]}
         report["timings"] = _timings(pieces, report["timings"], executor, total_s, run_s, stats)
@@ -825,7 +835,10 @@ class BatchPartitioner:
                           "chunks": len(chunks), "villages": sum(len(c.rows) for c in chunks),
                           "totals": rep["totals"],
                           # Chunks of the district whose households could not all be read: not in its totals.
-                          "unread": [e for e in getattr(self, "_lost_chunks", []) if e["district"] == district]})
+                          "unread": [e for e in getattr(self, "_lost_chunks", []) if e["district"] == district],
+                          # Chunks of the district partitioned without road (river …) features that could not be read.
+                          "unread_context": [{k: e[k] for k in ("chunk", "villages", "layers")}
+                                             for e in getattr(self, "_context_chunks", []) if e["district"] == district]})
             say((n + 1) / len(by_district), f"区县 {district} / district {district}: {path}")
         if self.report_ is not None:
             self.report_["batch"]["districts"] = files
@@ -961,8 +974,9 @@ def _around_damage(src: ChunkSource, chunk: Chunk) -> dict | None:
     """The inputs of ``chunk`` read around damaged household features: the context layers as
     usual, the households and party members in slices that skip and name the features that cannot
     be read (:meth:`GeoPackageSource.owned`), so that a few damaged points leave their township
-    partitioned without them rather than not at all. None when the failure was not that (a damaged
-    road, a layer unreadable as a whole): the chunk then fails as before. A damaged party member
+    partitioned without them rather than not at all. None when the failure was not that (a layer
+    unreadable as a whole): the chunk then fails as before. (A damaged road, river … feature is read
+    around by :meth:`GeoPackageSource.layers` itself, see :mod:`.unread_context`.) A damaged party member
     is read around as a household is (before, one cost its township its grids); the roster lists
     it as unreadable (:func:`.batch_members.members_left`)."""
     context = tuple(r for r in getattr(src, "roles", ()) if r not in OWNED_ROLES and r != "villages")

@@ -482,6 +482,11 @@ class ChunkSource:
         ``{"file", "layer", "households" (None: unknown), "features", "fids" (the first 50), "error"}``."""
         return None
 
+    def unread_context(self, chunk: Chunk | None = None):
+        """Road, river … features that could not be read (damaged): with ``chunk``, ``{role: fids}``
+        that chunk was partitioned without; without, ``{role: UnreadRows}`` over the run."""
+        return {}
+
     def villages(self) -> gpd.GeoDataFrame:  # pragma: no cover - interface
         """The whole villages layer (:func:`prepare_villages`)."""
         raise NotImplementedError
@@ -729,6 +734,33 @@ class GeoPackageSource(ChunkSource):
         self._mark_lost(role, chunk)
         return g[~bad], rows[~bad]
 
+    def _context_around_damage(self, role: str, chunk: Chunk, box) -> gpd.GeoDataFrame | None:
+        """The features of context layer ``role`` whose bounds meet ``box``, read in slices that skip
+        and name the features that cannot be read (a corrupt geometry blob fails every bbox read
+        over it), in the order of the bbox read; None when none is left. ``chunk`` is noted as
+        partitioned without them (:meth:`unread_context`). Raises when the layer cannot be opened."""
+        from .unread import UnreadRows, concat, read_slices
+        area = shapely.box(*box)
+        found = UnreadRows()  # this read's: every chunk names what it was partitioned without
+        kept = read_slices(self.path, role, unread=found,
+                           keep=lambda g, rows: g[shapely.intersects(g.geometry.values, area)])
+        if found.rows:
+            total = self._unread_of(role)
+            total.rows |= found.rows
+            total.met += found.met
+            total.error = total.error or found.error
+            lost = getattr(self, "_context_lost", {})
+            lost.setdefault(chunk.key, {})[role] = [r + 1 for r in sorted(found.rows)]
+            self._context_lost = lost
+        return concat(kept, self.crs)
+
+    def unread_context(self, chunk: Chunk | None = None):
+        """Context features that could not be read. With ``chunk``: ``{role: fids}`` it was read
+        without ({} when none); without: ``{role: UnreadRows}`` over the run."""
+        if chunk is not None:
+            return dict(getattr(self, "_context_lost", {}).get(chunk.key, {}))
+        return {r: u for r, u in getattr(self, "_unread", {}).items() if r not in OWNED_ROLES and u.rows}
+
     def _mark_lost(self, role: str, chunk: Chunk) -> None:
         """``chunk`` met damaged features of ``role`` (households or party members) when read."""
         attr = "_lost_in" if role == "households" else "_members_lost_in"
@@ -775,7 +807,18 @@ class GeoPackageSource(ChunkSource):
             if role == "villages" or (roles is not None and role not in roles):
                 continue
             pad = 0.0 if role in OWNED_ROLES else self.margin + 1.0
-            g, rows = self._read(role, (x0 - pad, y0 - pad, x1 + pad, y1 + pad))
+            box = (x0 - pad, y0 - pad, x1 + pad, y1 + pad)
+            if role in OWNED_ROLES:  # a failure here is read around by the batch (:meth:`owned`)
+                g, rows = self._read(role, box)
+            else:
+                try:
+                    g, rows = self._read(role, box)
+                except MemoryError:
+                    raise
+                except Exception:  # noqa: BLE001 - a damaged road (river …): read around it
+                    g = self._context_around_damage(role, chunk, box)
+                    if g is None:
+                        continue
             if role in OWNED_ROLES:
                 g, rows = self._without_damaged(role, chunk, g, rows)
                 # First village wins among all villages, as in one run over the whole layer.

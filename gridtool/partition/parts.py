@@ -73,6 +73,17 @@ def digests(chunk: Chunk, layers: dict[str, gpd.GeoDataFrame], params: dict) -> 
     return whole.hexdigest(), part_of
 
 
+def without_unread(dig: str, part_of: dict[str, str], unread: dict[str, list[int]]) -> tuple[str, dict[str, str]]:
+    """The digest (and parts) of a chunk read without features that could not be read
+    (``{role: fids}``): never that of a complete read, even when the missing features were beyond
+    the chunk's margin, so that ``--resume`` after the repair computes it again (the role's part
+    differs: "道路图层已改变"), while a rerun on the same damaged file still finds it finished."""
+    mark = json.dumps(unread, sort_keys=True)
+    part_of = {**part_of, **{role: hashlib.sha256(f"{part_of.get(role, '')}|unread:{json.dumps(fids)}".encode())
+                             .hexdigest() for role, fids in unread.items()}}
+    return hashlib.sha256(f"{dig}|unread:{mark}".encode()).hexdigest(), part_of
+
+
 def changed(work_dir: str | Path, key: str, part_of: dict[str, str]) -> list[str]:
     """Why the chunk ``key`` is computed again: ``["new"]`` (no finished result: never computed,
     or the run stopped before it), ``["missing"]`` (its result file is gone), else the parts of
