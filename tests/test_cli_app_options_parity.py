@@ -371,6 +371,11 @@ def test_the_atlas_dialog_prints_one_villages_grids_as_atlas_grids(qtbot, window
     dlg.codes.setText("、".join(codes[:1]))  # typed as a clerk would
     _write(dlg, tmp_path / "app-one.pdf")
     assert [c["grids"] for _, c in calls] == [codes, codes[:1]]
+    dlg.codes.setText(f"{codes[0]},NOPE1")  # a typo: said in the dialog, which stays open with the codes
+    dlg.path.setText(str(tmp_path / "app-typo.pdf"))
+    dlg.buttons.accepted.emit()
+    assert "未知的网格编号：NOPE1" in dlg.error.text() and dlg.codes.text() == f"{codes[0]},NOPE1"
+    assert len(calls) == 2 and not (tmp_path / "app-typo.pdf").exists()
     dlg.reject()
 
 

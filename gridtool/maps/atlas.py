@@ -89,6 +89,18 @@ def _member_names(members, grid_code: str, sub_code: str | None = None) -> str:
     return "、".join(o for o in out if o)
 
 
+def check_atlas_grids(project, grids) -> None:
+    """Refuse codes that are no base grid of ``project`` (``--atlas-grids``, the app's 网格编码),
+    naming them, before anything is drawn."""
+    known = set(project.layers["grids"].gdf["code"].astype(str)) if "grids" in project.layers else set()
+    unknown = sorted({str(c) for c in grids} - known)
+    if unknown:
+        raise ExportError(f"未知的网格编号：{'、'.join(unknown[:10])}", f"unknown grid codes: {', '.join(unknown[:10])}",
+                          fix_zh="检查网格编号（属性表或 gridtool info 列出网格）",
+                          fix_en="check the codes (the attribute table or gridtool info lists the grids)",
+                          field="atlas_grids")
+
+
 def write_atlas(project, out_pdf: str | Path, *, include_personal: bool = False, title: str | None = None,
                 date: str | None = None, grids: Sequence[str] | None = None,
                 progress: Progress | None = None, cancelled: Callable[[], bool] | None = None,
@@ -134,10 +146,7 @@ def write_atlas(project, out_pdf: str | Path, *, include_personal: bool = False,
     all_grids = lyr.gdf
     if grids is not None:
         wanted = [str(c) for c in grids]
-        unknown = sorted(set(wanted) - set(all_grids["code"].astype(str)))
-        if unknown:
-            raise ExportError(f"未知的网格编号：{'、'.join(unknown[:10])}", f"unknown grid codes: {', '.join(unknown[:10])}",
-                              fix_zh="检查网格编号（gridtool info 列出网格）", fix_en="check the codes")
+        check_atlas_grids(project, wanted)
         order = {c: i for i, c in enumerate(wanted)}
         sel = all_grids[all_grids["code"].astype(str).isin(order)]
         sel = sel.iloc[np.argsort([order[c] for c in sel["code"].astype(str)])]

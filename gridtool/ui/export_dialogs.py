@@ -534,6 +534,9 @@ class AtlasDialog(_ExportDialog):
     def job(self):
         personal, names, date = self.personal.isChecked(), self.names(), self.date.text().strip() or None
         grids = self.grid_codes()
+        if grids is not None:  # said in the dialog, the codes typed kept, before the job starts
+            from ..maps.atlas import check_atlas_grids
+            check_atlas_grids(self.window.session.project, grids)
 
         def work(project, out, progress, cancelled):
             from ..maps.atlas import write_atlas
