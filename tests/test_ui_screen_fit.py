@@ -76,6 +76,23 @@ def test_main_window_and_wizard_fit_a_small_screen(main_window, qtbot):
     wiz.reject()
 
 
+def test_the_wizard_shows_four_layer_rows_on_a_1366_laptop_at_150_percent(main_window, qtbot):
+    """At 910×490 the decoded-text preview (110 pixels) left under three of the twelve layer rows in
+    view; it gives up height first now, and keeps its 110 pixels where there is room."""
+    from gridtool.ui.wizard import NewProjectWizard
+    wiz = NewProjectWizard(main_window)
+    wiz.show()
+    qtbot.waitExposed(wiz)
+    page = wiz.layers_page
+    row = page.rows["households"].path.height() + 6
+    wiz.resize(QSize(910, 490))
+    qtbot.waitUntil(lambda: page.rows_area.viewport().height() >= 4 * row, timeout=5000)
+    assert page.preview.height() >= 3 * page.preview.fontMetrics().lineSpacing()  # still readable
+    wiz.resize(QSize(1000, 720))
+    qtbot.waitUntil(lambda: page.preview.height() == 110, timeout=5000)
+    wiz.reject()
+
+
 def test_wall_map_dialog_fits_a_small_screen(main_window, qtbot, tmp_path):
     from gridtool.samples import sample_sources
     from gridtool.project import Project

@@ -212,10 +212,18 @@ class LayersPage(QWizardPage):
         rows.setLayout(grid)
         lay = QVBoxLayout(self)
         lay.addLayout(top)
-        lay.addWidget(scrolling(rows), 1)
+        self.rows_area = scrolling(rows)
+        lay.addWidget(self.rows_area, 1)
         lay.addLayout(hh_row)
         lay.addWidget(self.preview_label)
         lay.addWidget(self.preview)
+
+    def resizeEvent(self, event) -> None:
+        # On a laptop (910×490 at 150 %) the preview's 110 pixels left two of the twelve layer rows
+        # in view: it gives up height first (it scrolls), down to three lines.
+        super().resizeEvent(event)
+        line = self.preview.fontMetrics().lineSpacing()
+        self.preview.setMaximumHeight(max(3 * line + 12, min(110, event.size().height() // 5)))
 
     def refresh_count_column(self) -> None:
         """Offer the households file's columns for the household count, the loader's guess first."""
