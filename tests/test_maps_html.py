@@ -417,3 +417,27 @@ def test_grid_labels_sit_inside_a_c_shaped_grid_where_the_wall_map_puts_them():
     from gridtool.spatial import label_points
     wall = wall_points([c_shape])[0]
     assert wall.distance(at) < 2 and label_points([c_shape])[0].equals(wall)
+
+
+def test_many_households_without_sub_grids_are_totals_per_grid_with_divided_buildings_spread():
+    """Without sub-grids the map totals households per grid: a building divided between two grids
+    (``grid_parts``) counts its households in each, as the grids' own totals do, and the building
+    once, in the grid holding it (before, all 40 households went to the grid named in ``grid``)."""
+    from collections import Counter
+
+    from gridtool.values import parse_grid_parts
+
+    project = make_project()
+    project.layers.pop("subgrids")
+    hs = project.layers["households"].gdf.drop(columns=["subgrid"]).copy()
+    codes = sorted(set(hs["grid"]))
+    hs["grid_parts"] = ""
+    hs.loc[hs.index[0], ["hh", "grid", "grid_parts"]] = [40, codes[0], f"{codes[0]}:25;{codes[1]}:15"]
+    project.layers["households"].gdf = hs
+    want: Counter = Counter()
+    for g, gp, n in zip(hs["grid"], hs["grid_parts"], hs["hh"]):
+        want.update(dict(parse_grid_parts(gp)) or {g: int(n)})
+    totals = [p for p in _payloads(build_html(project, max_household_points=10).html)
+              if "n" in p["cols"] and "k" in p["cols"]][0]["cols"]
+    assert dict(zip(totals["k"], totals["hh"])) == dict(want)
+    assert dict(zip(totals["k"], totals["n"])) == dict(Counter(hs["grid"]))

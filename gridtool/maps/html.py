@@ -187,9 +187,10 @@ def _payload(kind: str, encoded: list, cols: dict[str, list], **extra) -> dict:
 
 # -- the map ------------------------------------------------------------------------------------
 def _spread_divided(df: pd.DataFrame, parts: list, x: np.ndarray, y: np.ndarray) -> pd.DataFrame:
-    """Per-sub-grid rows (``k``, ``x``/``y`` weighted by ``w`` households, ``n`` buildings) with a
-    building divided between sub-grids (``subgrid_parts``) spread over them: its households where
-    they live, the building itself once, in the sub-grid holding it (``k``), as the ledger counts."""
+    """Per-sub-grid (or per-grid) rows (``k``, ``x``/``y`` weighted by ``w`` households, ``n``
+    buildings) with a building divided between them (``subgrid_parts``, ``grid_parts``) spread over
+    them: its households where they live, the building itself once, in the one holding it (``k``),
+    as the ledger counts."""
     from ..values import parse_grid_parts
 
     extra = []
@@ -563,8 +564,11 @@ class _Builder:
             what, what_en = "250 米方格", "250 m square"
         w = hh.to_numpy()
         df = pd.DataFrame({"k": key.to_numpy(), "x": xy.x.to_numpy() * w, "y": xy.y.to_numpy() * w, "w": w, "n": 1})
-        if what == "子网格" and "subgrid_parts" in h:
-            df = _spread_divided(df, h["subgrid_parts"].tolist(), xy.x.to_numpy(), xy.y.to_numpy())
+        # A building divided between sub-grids (grids, when there are none) counts its households
+        # in each part, as the sub-grids' (grids') own totals do.
+        parts_col = {"子网格": "subgrid_parts", "网格": "grid_parts"}.get(what)
+        if parts_col is not None and parts_col in h:
+            df = _spread_divided(df, h[parts_col].tolist(), xy.x.to_numpy(), xy.y.to_numpy())
         agg = df.groupby("k", sort=True).sum()
         w = agg["w"].where(agg["w"] > 0, 1)
         import geopandas as gpd
