@@ -12,6 +12,7 @@ runner (:attr:`FollowingSubgrids.background`); without one it is drawn at once.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from dataclasses import replace
 from typing import Callable
@@ -20,6 +21,13 @@ import geopandas as gpd
 
 #: Plan states whose sub-grids are kept (undo/redo a few steps back is instant).
 KEEP_STATES = 16
+
+#: One drawing at a time in the process. Drawing prepares the plan's shared geometries in place
+#: (``shapely.prepare`` of a grid's outline, the barrier lines): a save or an export on the GUI
+#: thread drawing while the job runner draws the same plan aborted the process in GEOS (seen in
+#: CI: ``save_sync`` during a background redraw, ``Fatal Python error: Aborted``). The GUI thread
+#: waits for the runner's drawing instead, a few tenths of a second.
+_DRAWING = threading.Lock()
 
 
 class FollowingSubgrids:
@@ -73,7 +81,11 @@ class FollowingSubgrids:
         frozen = state.frozen()  # the planner may go on editing while it is drawn
         layers = dict(p.layers)
         params = dict(p.parameters.get("partition", {}).get("parameters", {}))
-        return lambda: edited_layers(frozen, layers, params)
+
+        def draw() -> dict:
+            with _DRAWING:
+                return edited_layers(frozen, layers, params)
+        return draw
 
     def layers(self) -> dict:
         """The ``households``, ``grids`` and ``subgrids`` of the plan as it is now
