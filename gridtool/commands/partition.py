@@ -71,9 +71,10 @@ def _print_partition(args, rep: dict, out) -> None:
     # Grids counted as the totals count their households: an exception grid is not a base grid.
     t = HouseholdTotals.from_dict(rep["totals"]) if rep.get("totals") else None
     g_zh, g_en = grid_words(rep.get("totals"), plan["grids"])
-    say(args, f"已写入 {out}：{g_zh}，子网格 {plan.get('subgrids', 0)} 个，"
+    out_zh, out_en = out if isinstance(out, tuple) else (out, out)  # a folder of districts: said in each language
+    say(args, f"已写入 {out_zh}：{g_zh}，子网格 {plan.get('subgrids', 0)} 个，"
               f"专属网格 {plan['special_grids']} 个（{sp_hh:,} 户）",
-        f"written {out}: {g_en}, {plan.get('subgrids', 0)} sub-grids, "
+        f"written {out_en}: {g_en}, {plan.get('subgrids', 0)} sub-grids, "
         f"{plan['special_grids']} special grids ({sp_hh:,} households)")
     for sk in plan.get("special_places_without_area", []):
         say(args, f"  重点场所“{sk['name'] or sk['src_id']}”只有一个点且周围都是住户（或不在任何村内），未划专属网格；"
@@ -457,7 +458,7 @@ def _partition_batch(args) -> int:
         with command_progress(args) as show:
             written = bp.write_districts(out_dir, force=args.force, progress=show,
                                          include_personal=args.include_personal)
-        out_label = f"{out_dir}（{len(written)} 个区县 / districts）"
+        out_label = (f"{out_dir}（{len(written)} 个区县）", f"{out_dir} ({len(written)} districts)")
         # District files of an earlier run that this one did not write: left alone, but named, so
         # that nobody adds them to this run's figures.
         mine = {p.resolve() for p in written.values()}
