@@ -40,7 +40,6 @@ import pandas as pd
 
 from .columns import sensitive_columns
 from .errors import InputFileError, MissingColumnError
-from .io.excel_hidden import for_option
 from .io.excel_sheets import ALL_SHEETS, SHEET_COLUMN
 from .io.vector import Table, header_row_with, read_table, split_path_layer
 
@@ -308,8 +307,7 @@ def read_join_table(spec: str, *, on: str | None = None, encoding: str | None = 
 
     path, sheet = split_path_layer(spec)
     find = (lambda frame: header_row_with(frame, [on])) if on is not None else guess_header_row
-    t = read_table(path, sheet=sheet, encoding=encoding, find_header=find)
-    t.problems = for_option(t.problems, "--table")  # other sheets: join them with --table FILE:*
+    t = read_table(path, sheet=sheet, encoding=encoding, find_header=find, option="--table")
     if on is not None and on not in t.frame.columns:
         # No row holds ``on``: list the columns of the row that looks like the header.
         t = read_table(path, sheet=sheet, encoding=encoding, find_header=guess_header_row)

@@ -53,3 +53,18 @@ def cut_project(name: str) -> Project:
     for role, gdf in layers.items():
         p.layers[role] = Layer(role=role, gdf=gdf)
     return p
+
+
+def free_spots(poly, homes, n: int, rng) -> list:
+    """``n`` random points inside ``poly`` (5 m in from its edge), each 3 m clear of ``homes`` and of
+    one another: where this year's new buildings stand."""
+    taken = shapely.union_all(shapely.buffer(homes, 3.0))
+    spots = []
+    x0, y0, x1, y1 = poly.bounds
+    inner = poly.buffer(-5.0)
+    while len(spots) < n:
+        pt = shapely.Point(rng.uniform(x0, x1), rng.uniform(y0, y1))
+        if inner.contains(pt) and not taken.contains(pt):
+            spots.append(pt)
+            taken = taken.union(pt.buffer(3.0))
+    return spots

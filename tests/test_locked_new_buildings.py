@@ -20,7 +20,7 @@ import pytest
 import shapely
 
 sys.path.insert(0, str(Path(__file__).parent))
-from locks_data import cut_project  # noqa: E402
+from locks_data import cut_project, free_spots  # noqa: E402
 
 from gridtool.cli import main  # noqa: E402
 from gridtool.partition.engine import GridPartitioner  # noqa: E402
@@ -48,14 +48,7 @@ def year(tmp_path_factory):
     hs = p.layers["households"].gdf
     per = (500 - int(ok["hh"].iat[-1])) // 3 + 5
     rng = np.random.default_rng(11)
-    taken = shapely.union_all(shapely.buffer(hs.geometry.values, 3.0))
-    spots = []
-    while len(spots) < 3:
-        x0, y0, x1, y1 = poly.bounds
-        pt = shapely.Point(rng.uniform(x0, x1), rng.uniform(y0, y1))
-        if poly.buffer(-5.0).contains(pt) and not taken.contains(pt):
-            spots.append(pt)
-            taken = taken.union(pt.buffer(3.0))
+    spots = free_spots(poly, hs.geometry.values, 3, rng)
     new = gpd.GeoDataFrame({"hh": [per] * 3, "src_id": NEW}, geometry=spots, crs=hs.crs)
     p.layers["households"].gdf = gpd.GeoDataFrame(gpd.pd.concat([hs, new], ignore_index=True), crs=hs.crs)
     now = p.save(d / "this_year.gpkg")

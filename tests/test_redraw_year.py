@@ -22,7 +22,7 @@ import pytest
 import shapely
 
 sys.path.insert(0, str(Path(__file__).parent))
-from locks_data import cut_project  # noqa: E402
+from locks_data import cut_project, free_spots  # noqa: E402
 
 from gridtool.cli import main
 from gridtool.project import Project
@@ -78,14 +78,7 @@ def year(tmp_path_factory):
     fewer = int(np.flatnonzero(~gone & (hs["hh"].to_numpy() > 5))[0])
     hs.loc[hs.index[fewer], "hh"] = hs["hh"].iat[fewer] - 3
     poly = grids.set_index("code").geometry[locked]
-    taken = shapely.union_all(shapely.buffer(hs.geometry.values, 3.0))
-    spots = []
-    while len(spots) < 3:
-        x0, y0, x1, y1 = poly.bounds
-        pt = shapely.Point(rng.uniform(x0, x1), rng.uniform(y0, y1))
-        if poly.buffer(-5.0).contains(pt) and not taken.contains(pt):
-            spots.append(pt)
-            taken = taken.union(pt.buffer(3.0))
+    spots = free_spots(poly, hs.geometry.values, 3, rng)
     new = gpd.GeoDataFrame({"hh": [20, 20, 20], "src_id": ["new 1", "new 2", "new 3"]},
                            geometry=spots, crs=hs.crs)
     p.layers["households"].gdf = gpd.GeoDataFrame(gpd.pd.concat([hs[~gone], new], ignore_index=True),

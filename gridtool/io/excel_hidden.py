@@ -358,9 +358,10 @@ def _uncalculated_problems(path: Path, sheet: str, df: pd.DataFrame, view: Sheet
 
 
 def other_sheets_problem(path: str | Path, chosen: str, header: list[str],
-                         others: dict[str, tuple[list[str], int]]) -> Problem | None:
+                         others: dict[str, tuple[list[str], int]], *, option: str = "--households") -> Problem | None:
     """A warning when sheets other than ``chosen`` hold rows under (mostly) the same header, as
-    in a workbook with one sheet per village (一村一表): only ``chosen`` was read.
+    in a workbook with one sheet per village (一村一表): only ``chosen`` was read. ``option``: the
+    command-line option the fix names (the layer's role, ``--table`` of ``gridtool join``).
 
     ``others`` maps a sheet's name to its header and number of data rows."""
     mine = {h for h in header if h and not h.startswith("col")}
@@ -378,21 +379,12 @@ def other_sheets_problem(path: str | Path, chosen: str, header: list[str],
         f"其中的 {sum(same.values()):,} 行没有导入",
         f"{path.name} has {len(same) + 1} sheets with the same header; only {chosen!r} was read; sheets not "
         f"read: {listed_en}, {sum(same.values()):,} row(s) not imported",
-        fix_zh=f"若每个工作表是一个村（一村一表），用 --households {path.name}:* 合并读取所有工作表"
-               f"（向导中在“图层”里选“合并所有工作表”）；或指定要读取的工作表：--households {path.name}:{first}。",
-        fix_en=f"if each sheet is one village, read them all as one layer: --households {path.name}:* (in the "
-               f"wizard, pick 'all sheets' under Layer); or choose the sheet: --households {path.name}:{first}.",
+        fix_zh=f"若每个工作表是一个村（一村一表），用 {option} {path.name}:* 合并读取所有工作表"
+               f"（向导中在“图层”里选“合并所有工作表”）；或指定要读取的工作表：{option} {path.name}:{first}。",
+        fix_en=f"if each sheet is one village, read them all as one layer: {option} {path.name}:* (in the "
+               f"wizard, pick 'all sheets' under Layer); or choose the sheet: {option} {path.name}:{first}.",
         file=str(path), layer=chosen)
 
 
-def for_option(problems: list[Problem], option: str) -> list[Problem]:
-    """``problems`` with the fix of :func:`other_sheets_problem` naming ``option`` (``--villages``,
-    ``--table`` of ``gridtool join``) instead of ``--households``."""
-    from dataclasses import replace
-    return [replace(p, fix_zh=p.fix_zh.replace("--households ", f"{option} "),
-                    fix_en=p.fix_en.replace("--households ", f"{option} "))
-            if p.code == "excel_other_sheets" and option != "--households" else p for p in problems]
-
-
-__all__ = ["SheetView", "for_option", "hidden_problems", "hidden_sheets", "hidden_sheets_problem",
+__all__ = ["SheetView", "hidden_problems", "hidden_sheets", "hidden_sheets_problem",
            "other_sheets_problem", "sheet_names", "sheet_view"]

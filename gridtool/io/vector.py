@@ -38,7 +38,7 @@ from ..problems import Problem
 from . import archive
 from .raw_layer import RawLayer
 from .files import check_exists, check_geopackage, check_not_in_use
-from .excel_hidden import (for_option, hidden_problems, hidden_sheets, hidden_sheets_problem, other_sheets_problem,
+from .excel_hidden import (hidden_problems, hidden_sheets, hidden_sheets_problem, other_sheets_problem,
                            sheet_names, sheet_view)
 from .excel_sheets import ALL_SHEETS, SheetTable, merge_sheets
 from .office import check_not_lock_file, ole2_workbook_error, open_in_office
@@ -688,7 +688,8 @@ def header_row_with(frame: pd.DataFrame, names) -> int | None:
 
 
 def read_table(path: str | Path, *, sheet: str | None = None, encoding: str | None = None,
-               encoding_default: str | None = None, find_header=None, progress=None, cancelled=None) -> Table:
+               encoding_default: str | None = None, find_header=None, progress=None, cancelled=None,
+               option: str = "--households") -> Table:
     """Read a CSV or Excel table as text cells, with the row numbers a planner sees.
 
     Parameters
@@ -704,6 +705,9 @@ def read_table(path: str | Path, *, sheet: str | None = None, encoding: str | No
     progress, cancelled
         ``progress(fraction, message)`` and ``cancelled()``: a workbook is read sheet by sheet (only
         the sheet named, when one is), each sheet said and Cancel heard between sheets.
+    option
+        The command-line option that names this table (``--villages``, ``--table`` …): the fix of
+        the sheets-left-out warning names it.
 
     The table limits (:mod:`gridtool.limits`: columns, characters per cell) apply; cells cut to
     the limit and mixed encodings are reported in ``Table.problems``.
@@ -762,7 +766,8 @@ def read_table(path: str | Path, *, sheet: str | None = None, encoding: str | No
             if sheet is None and len(df):  # one sheet per village: say which were not read
                 others = {n: (_header_names(book[n], h), len(t) - said_totals(t))
                           for n, h in found if n != name and h is not None for t in [_with_header(book[n], h)]}
-                problems += [p for p in (other_sheets_problem(path, name, list(df.columns), others),) if p]
+                problems += [p for p in (other_sheets_problem(path, name, list(df.columns), others, option=option),)
+                             if p]
             if len(df):
                 problems += hidden_problems(path, name, df, sheet_view(path, name, kind=kind, book=xls_book))
     elif sfx in (".csv", ".txt"):
@@ -916,13 +921,13 @@ def _read_table(path: Path, *, layer, encoding, fields, encoding_default=None, r
                 cancelled=None) -> RawLayer:
     t = read_table(path, sheet=layer, encoding=encoding, encoding_default=encoding_default,
                    find_header=lambda frame: _find_header_row(frame, fields), progress=progress,
-                   cancelled=cancelled)
+                   cancelled=cancelled, option=f"--{(role or 'households').replace('_', '-')}")
     df = t.frame
     if "geometry" in df.columns:
         df = df.rename(columns={"geometry": "wkt"})  # a WKT text column, not yet a geometry
     raw = _table_to_points(df, path, None if t.sheet == ALL_SHEETS else t.sheet, t.format, t.encoding, fields,
                            role=role)
-    raw.problems[:0] = for_option(t.problems, f"--{role.replace('_', '-')}") if role else t.problems
+    raw.problems[:0] = t.problems
     return raw
 
 

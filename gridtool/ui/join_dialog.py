@@ -99,7 +99,6 @@ class JoinDialog(QDialog):
         self._read()
 
     def _read(self) -> None:
-        from ..io.excel_hidden import for_option
         from ..io.vector import read_table
         from ..join import suggest_key_column
         self.error.clear()
@@ -112,8 +111,7 @@ class JoinDialog(QDialog):
             self.key.blockSignals(False)
             return
         try:
-            self.table = read_table(path, sheet=self.sheet.currentData())
-            self.table.problems = for_option(self.table.problems, "--table")
+            self.table = read_table(path, sheet=self.sheet.currentData(), option="--table")
         except GridtoolError as exc:
             self.error.setText(exc.format(i18n.language()))
             self.key.blockSignals(False)
@@ -163,7 +161,7 @@ class JoinDialog(QDialog):
             from ..join import join_table
             from ..io.vector import header_row_with, read_table, split_path_layer
             path, sheet = split_path_layer(spec)
-            table = read_table(path, sheet=sheet, find_header=lambda f: header_row_with(f, [on]))
+            table = read_table(path, sheet=sheet, find_header=lambda f: header_row_with(f, [on]), option="--table")
             return join_table(snap, table, on=on, columns=columns)
 
         def done(result):
