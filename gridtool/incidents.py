@@ -28,7 +28,7 @@ was assumed.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 import numpy as np
 import pandas as pd
@@ -70,8 +70,10 @@ def parse_time(value) -> tuple[datetime | None, bool]:
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
         v = float(value)
         if 20_000 < v < 80_000:  # an Excel serial date (1954–2119)
-            dt = _EXCEL_EPOCH + pd.Timedelta(days=v).to_pytimedelta()
-            return dt.replace(microsecond=0), v != int(v)
+            # to the nearest second: 21:00 is stored as 46097.875 ± 1e-11, and cutting the fraction
+            # off read a fifth of a day's minutes one second early (20:59:59, counted in hour 20)
+            dt = _EXCEL_EPOCH + timedelta(seconds=round(v * 86400))
+            return dt, v != int(v)
         value = str(int(v)) if v == int(v) else str(v)
     text = str(value).strip()
     if not text:
