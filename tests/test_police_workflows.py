@@ -44,3 +44,55 @@ def test_excel_serial_alarm_times_keep_their_minute_and_hour(tmp_path):
     gdf = Project.from_sources({"incidents": str(path)}).layers["incidents"].gdf
     assert [t.to_pydatetime() for t in gdf["time"]] == times
     assert gdf["hour"].tolist() == pytest.approx([21.0, 23 + 50 / 60, 21 + 40 / 60, 7.0])
+
+
+def write_ovital_kml(path: Path) -> dict[str, list[str]]:
+    """The sample's named key places as 奥维 exports them: one Folder per 类别 named in Chinese,
+    a shared Style, each Placemark with a styleUrl and an HTML description (the person in charge).
+    Returns the place names by folder."""
+    zh = {"school": "学校", "bank": "银行", "supermarket": "超市", "hospital": "医院", "police": "派出所",
+          "market": "市场", "townhall": "政府", "clinic": "诊所"}
+    places = gpd.read_file(SAMPLE, layer="places")
+    places = places[places["name"].notna()]
+    folders: dict[str, list] = {}
+    for name, cat, pt in zip(places["name"], places["category"], places.geometry.representative_point()):
+        folders.setdefault(zh[cat], []).append((name, pt.x, pt.y))
+    out = ['<?xml version="1.0" encoding="UTF-8"?>', '<kml xmlns="http://www.opengis.net/kml/2.2">',
+           "<Document><name>重点场所</name>", '<Style id="s1"><IconStyle><Icon><href>1.png</href></Icon>'
+           "</IconStyle></Style>"]
+    for folder, items in folders.items():
+        out.append(f"<Folder><name>{folder}</name>")
+        out += [f"<Placemark><name>{n}</name><description><![CDATA[<p>负责人：张伟 13812345678</p>]]>"
+                f"</description><styleUrl>#s1</styleUrl><Point><coordinates>{x:.7f},{y:.7f},0</coordinates>"
+                "</Point></Placemark>" for n, x, y in items]
+        out.append("</Folder>")
+    path.write_text("\n".join(out + ["</Document></kml>"]), encoding="utf-8")
+    return {f: [n for n, _, _ in items] for f, items in folders.items()}
+
+
+@pytest.mark.parametrize("category", ["派出所", "Police"])
+def test_station_category_in_chinese_or_any_case_finds_the_kml_folder_stations(tmp_path, capsys, category):
+    """Before: --station-category 派出所 on places whose 派出所 folder was read as category police
+    failed with 没有站点 (the category was compared as written, in English and lower case)."""
+    from gridtool.cli import main
+    kml = tmp_path / "重点场所.kml"
+    names = write_ovital_kml(kml)
+    out = tmp_path / "out"
+    rc = main(["coverage", "--households", f"{SAMPLE}:households", "--roads", f"{SAMPLE}:roads",
+               "--places", str(kml), "--station-category", category, "--minutes", "5", "--out", str(out),
+               "--quiet"])
+    assert rc == 0, capsys.readouterr()
+    circles = gpd.read_file(out / "coverage.gpkg", layer="circles")
+    assert sorted(circles["station"]) == sorted(names["派出所"])
+
+
+def test_a_station_category_no_place_has_lists_the_categories_present(tmp_path, capsys):
+    from gridtool.cli import main
+    kml = tmp_path / "重点场所.kml"
+    write_ovital_kml(kml)
+    rc = main(["coverage", "--households", f"{SAMPLE}:households", "--roads", f"{SAMPLE}:roads",
+               "--places", str(kml), "--station-category", "加油站", "--out", str(tmp_path / "out")])
+    text = capsys.readouterr()
+    said = text.out + text.err
+    assert rc != 0 and "Traceback" not in said
+    assert "类别为 加油站 的重点场所" in said and "police 1" in said and "--station-category" in said

@@ -12,21 +12,35 @@ from ..errors import GridtoolError
 
 
 def stations_of(project, *, category: str = "police"):
-    """The stations layer, or else the places of ``category`` (police stations by default)."""
+    """The stations layer, or else the places of ``category`` (police stations by default), matched
+    as ``--place-category`` matches (any case, the Chinese label: ``派出所`` is ``police``, or the
+    category as the file wrote it, a KML folder's name)."""
+    from .demand import category_counts, match_categories
     if "stations" in project.layers and len(project.layers["stations"].gdf):
         return project.layers["stations"].gdf
+    category = str(category or "police").strip() or "police"
     places = project.layers.get("places")
-    if places is not None and "category" in places.gdf:
-        st = places.gdf[places.gdf["category"].astype(str) == category]
-        if len(st):
+    counts = []
+    if places is not None and "category" in places.gdf and len(places.gdf):
+        try:
+            st = match_categories(places.gdf, category)
+        except GridtoolError:  # said below, with the stations' own fix
+            counts = category_counts(places.gdf)
+        else:
             st = st.copy()
             st["geometry"] = st.geometry.representative_point()
             return st
+    listed_zh = f"。重点场所现有类别及个数：{'、'.join(f'{c} {n}' for c, n in counts[:30])}" if counts else ""
+    listed_en = f". Categories of the places, with counts: {', '.join(f'{c} {n}' for c, n in counts[:30])}" \
+        if counts else ""
     raise GridtoolError(
-        "没有站点：既无站点图层，也无类别为派出所的重点场所",
-        f"no stations: no stations layer and no places of category {category!r}",
-        fix_zh="用 --stations 传入站点（派出所、服务站）图层。",
-        fix_en="give the stations (police stations, service stations) with --stations.", layer="stations")
+        f"没有站点：既无站点图层，也无类别为 {category} 的重点场所{listed_zh}",
+        f"no stations: no stations layer and no places of category {category!r}{listed_en}",
+        fix_zh="用 --stations 传入站点（派出所、服务站）图层" + ("，或用 --station-category 指定上面列出的类别之一"
+                                                   "（不区分大小写，可写中文，如 派出所）。" if counts else "。"),
+        fix_en="give the stations (police stations, service stations) with --stations" + (
+            ", or one of the categories listed above with --station-category (any case; 派出所 = police)."
+            if counts else "."), layer="stations")
 
 
 def places_to_visit(project, categories=None):
