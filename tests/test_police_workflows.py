@@ -96,3 +96,23 @@ def test_a_station_category_no_place_has_lists_the_categories_present(tmp_path, 
     said = text.out + text.err
     assert rc != 0 and "Traceback" not in said
     assert "类别为 加油站 的重点场所" in said and "police 1" in said and "--station-category" in said
+
+
+def test_uncovered_households_keep_the_labels_the_console_prints(tmp_path, capsys):
+    """Before: coverage.gpkg masked the uncovered households' labels as householders' names
+    (``320102900002（FID 6）`` → ``3*************** 6*``) while the console listed them in the
+    clear: the list a station reads to find the buildings left out was unreadable."""
+    from gridtool.cli import main
+    kml = tmp_path / "重点场所.kml"
+    write_ovital_kml(kml)
+    out = tmp_path / "out"
+    rc = main(["coverage", "--households", f"{SAMPLE}:households", "--roads", f"{SAMPLE}:roads",
+               "--places", str(kml), "--minutes", "5", "--sites", "auto", "--candidates", "school",
+               "--out", str(out), "--quiet"])
+    printed = capsys.readouterr().out
+    assert rc == 0
+    unc = gpd.read_file(out / "coverage.gpkg", layer="uncovered_5min")
+    assert len(unc) and not unc["name"].str.contains(r"\*").any()
+    assert (unc["name"] == unc["village"] + "（" + unc["src_id"] + "）").all()
+    line = next(s for s in printed.splitlines() if "无法在 5 分钟内到达" in s)
+    assert unc["name"].iloc[0] in line

@@ -166,7 +166,7 @@ def cmd_walk(args) -> int:
 
 
 def cmd_coverage(args) -> int:
-    from ..maps.route_files import (coverage_output_paths, coverage_outputs, coverage_personal_layers,
+    from ..maps.route_files import (coverage_output_paths, coverage_outputs,
                                     write_coverage_outputs)
     from ..routing.coverage import analyse_coverage
     from ..routing.demand import make_demand
@@ -189,7 +189,7 @@ def cmd_coverage(args) -> int:
         say(args, _shown(args, zh), _shown(args, en))
     path = write_coverage_outputs(result, Path(args.out), include_personal=args.include_personal,
                                   lang=_table_lang(args))[0]
-    _warn_unmasked(args, coverage_outputs(result, Path(args.out)), coverage_personal_layers(result))
+    _warn_unmasked(args, coverage_outputs(result, Path(args.out)))
     say(args, f"已写入 {path}", f"written: {path}")
     return 0
 

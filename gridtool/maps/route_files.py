@@ -121,25 +121,20 @@ def coverage_outputs(result, out: Path) -> list[tuple[Path, dict]]:
     return files
 
 
-def coverage_personal_layers(result) -> tuple[str, ...]:
-    """The layers of a coverage run about people: the uncovered households (their names, if any, are
-    householders')."""
-    return tuple(f"uncovered_{c.minutes:g}min" for c in result.per_minute if c.villages is not None)
-
-
 @_one_set
 def write_coverage_outputs(result, out: Path, *, include_personal: bool = False, lang: str = "zh") -> list[Path]:
     """``coverage.gpkg`` (circles, sites, uncovered features per time) and, for households,
     ``coverage-{N}min-villages.csv`` per time (headers in ``lang``, households whole), from a :class:`gridtool.routing.coverage.CoverageResult`.
-    Personal data (a candidate site's 负责人 and 联系电话, householders' names) is masked unless
-    ``include_personal``. Returns the paths written, the GeoPackage first."""
+    Personal data (a candidate site's 负责人 and 联系电话) is masked unless ``include_personal``. The
+    uncovered households are labelled by village and source row (``gridtool.routing.demand._household_names``
+    never takes a roster's names), so their labels are written as the console prints them, not masked
+    as if they were householders' names. Returns the paths written, the GeoPackage first."""
     from ..routing.export import write_table_csv
     from .privacy import mask_output
     out.mkdir(parents=True, exist_ok=True)
-    people = coverage_personal_layers(result)
 
     def masked(layers):
-        return {k: mask_output(v, include_personal, personal_role=k in people) for k, v in layers.items()}
+        return {k: mask_output(v, include_personal) for k, v in layers.items()}
     files = coverage_outputs(result, out)
     tables = [write_table_csv(path, _village_table(masked(layers)["villages_table"]), lang=lang)
               for path, layers in files[1:]]
@@ -297,7 +292,7 @@ def write_project_walks(project, out: Path, *, start_minutes: float = 8 * 60, la
     return files
 
 
-__all__ = ["coverage_output_paths", "coverage_outputs", "coverage_personal_layers", "patrol_layers",
+__all__ = ["coverage_output_paths", "coverage_outputs", "patrol_layers",
            "patrol_output_paths", "route_title", "seal_output_paths", "seal_outputs", "write_coverage_outputs",
            "walk_output_paths", "walk_stem", "write_layers_gpkg", "write_patrol_outputs", "write_project_walks",
            "write_seal_outputs", "write_walk_outputs"]
