@@ -116,3 +116,18 @@ def test_uncovered_households_keep_the_labels_the_console_prints(tmp_path, capsy
     assert (unc["name"] == unc["village"] + "（" + unc["src_id"] + "）").all()
     line = next(s for s in printed.splitlines() if "无法在 5 分钟内到达" in s)
     assert unc["name"].iloc[0] in line
+
+
+def test_a_formula_warning_shows_chinese_text_not_xml_references(tmp_path):
+    """A system's export (here openpyxl's) stores 简要案情 formulas with Chinese written as XML
+    character references; the warning quoted them as ``&#28857;&#25105;`` instead of 点我."""
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["报警时间", "警情类别", "简要案情", "经度", "纬度"])
+    for p in _xuanwu_points(3):
+        ws.append(["2026/3/5 21:40", "治安-盗窃", '=CONCATENATE("电动车","被盗")', round(p.x, 6), round(p.y, 6)])
+    path = tmp_path / "警情.xlsx"
+    wb.save(path)
+    lyr = Project.from_sources({"incidents": str(path)}).layers["incidents"]
+    warning = next(p for p in lyr.problems if p.code == "excel_uncalculated")
+    assert '=CONCATENATE("电动车","被盗")' in warning.zh and "&#" not in warning.zh + warning.en

@@ -16,9 +16,9 @@ import posixpath
 import re
 import zipfile
 from dataclasses import dataclass, field
+from html import unescape  # numeric references too (&#28857; → 点), as an XML parser reads them
 from pathlib import Path
 from xml.etree import ElementTree
-from xml.sax.saxutils import unescape
 
 import pandas as pd
 
