@@ -131,3 +131,23 @@ def test_a_formula_warning_shows_chinese_text_not_xml_references(tmp_path):
     lyr = Project.from_sources({"incidents": str(path)}).layers["incidents"]
     warning = next(p for p in lyr.problems if p.code == "excel_uncalculated")
     assert '=CONCATENATE("电动车","被盗")' in warning.zh and "&#" not in warning.zh + warning.en
+
+
+def test_every_team_asked_for_has_a_route_or_is_said_to_have_none(tmp_path, capsys):
+    """Before: --teams 3 for the two markets printed routes for the teams used and nothing about
+    the rest; the officer counting his cards could not tell whether a team had been lost."""
+    import json
+
+    from gridtool.cli import main
+    out = tmp_path / "out"
+    rc = main(["patrol", "--households", f"{SAMPLE}:households", "--roads", f"{SAMPLE}:roads",
+               "--places", f"{SAMPLE}:places", "--place-category", "market", "--depot", "Wulaocun Police Station",
+               "--teams", "3", "--shift", "120", "--out", str(out), "--no-save", "--quiet"])
+    printed = capsys.readouterr().out
+    assert rc == 0
+    cards = json.loads((out / "patrol-cards.json").read_text(encoding="utf-8"))["cards"]
+    used = {c["team"] for c in cards}
+    assert cards and len(used) < 3  # two places cannot keep three teams busy
+    note = next(s for s in printed.splitlines() if "没有排到巡逻点" in s)
+    assert all(f"第{t}队（Wulaocun Police Station）" in note for t in {1, 2, 3} - used)
+    assert "--teams" in note

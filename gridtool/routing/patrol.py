@@ -460,6 +460,15 @@ def plan_patrol(
                            "start": clock(t_start), "end": clock(t_start + plan.durations[t] / 60),
                            "mode": graph.mode,
                            "geometry": shapely.linestrings(coords) if len(coords) >= 2 else None})
+    # A team asked for and given no stop has no route, card or line: said, or it vanishes unexplained
+    idle = [(t + 1, snames[active_st[plan.depots[t]]]) for t, route in enumerate(plan.routes) if not route]
+    if idle:
+        notes.append(("、".join(f"第{t}队（{s}）" for t, s in idle) + "没有排到巡逻点，不出路线"
+                      + ("；其余地点已由其他队伍排下" if not len(unserved) else "")
+                      + "。可减少 --teams，或让各队同站出发（--depot 站点名）",
+                      ", ".join(f"team {t} ({s})" for t, s in idle) + " got no stops and has no route"
+                      + ("; the other teams take every place" if not len(unserved) else "")
+                      + ". Ask for fewer --teams, or start every team at one station (--depot NAME)"))
     stops = gpd.GeoDataFrame(stop_rows or None, columns=STOP_COLUMNS, geometry="geometry", crs=graph.crs)
     routes = gpd.GeoDataFrame(route_rows or None, columns=ROUTE_COLUMNS, geometry="geometry", crs=graph.crs)
     uns = pd.DataFrame(unserved, columns=UNSERVED_COLUMNS)
