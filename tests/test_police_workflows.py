@@ -151,3 +151,16 @@ def test_every_team_asked_for_has_a_route_or_is_said_to_have_none(tmp_path, caps
     note = next(s for s in printed.splitlines() if "没有排到巡逻点" in s)
     assert all(f"第{t}队（Wulaocun Police Station）" in note for t in {1, 2, 3} - used)
     assert "--teams" in note
+
+
+def test_stations_listed_by_address_only_are_refused_with_the_ways_to_place_them(tmp_path, capsys):
+    """A 派出所 lists its 警务室 by address; the command said only "no coordinate columns"."""
+    from gridtool.cli import main
+    sheet = tmp_path / "站点.csv"
+    sheet.write_text("名称,地址,警力\n五老村派出所,南京市玄武区游府西街1号,3\n", encoding="utf-8")
+    rc = main(["patrol", "--households", f"{SAMPLE}:households", "--roads", f"{SAMPLE}:roads",
+               "--places", f"{SAMPLE}:places", "--stations", str(sheet), "--out", str(tmp_path / "out")])
+    text = capsys.readouterr()
+    said = text.out + text.err
+    assert rc != 0 and "Traceback" not in said
+    assert "只有地址的站点无法落图" in said and "--station-category police" in said and "站点.csv" in said

@@ -1095,13 +1095,21 @@ def _table_to_points(df, path: Path, layer, fmt, enc, fields, role=None) -> RawL
         elif find_column(df.columns, "wkt"):
             used["wkt"] = find_column(df.columns, "wkt")
         else:
+            # a 派出所's list of its stations often gives only their addresses: nothing here geocodes
+            addressed = role == "stations" and any("地址" in str(c) or "address" in str(c).lower() for c in df.columns)
             raise MissingColumnError(
-                "表中找不到坐标列（如 经度/纬度、lon/lat、X/Y）",
-                "no coordinate columns found (such as 经度/纬度, lon/lat, X/Y)",
+                "表中找不到坐标列（如 经度/纬度、lon/lat、X/Y）" + ("；只有地址的站点无法落图" if addressed else ""),
+                "no coordinate columns found (such as 经度/纬度, lon/lat, X/Y)"
+                + ("; stations given by address alone cannot be placed" if addressed else ""),
                 fix_zh="给坐标列加上表头“经度”“纬度”，或用 --field lon=列名 --field lat=列名 指定。"
-                       "现有列：" + ", ".join(map(str, df.columns)),
+                       + ("只有地址时：在地图上取点补上经纬度（取自高德/腾讯地图的加 --crs-in stations=gcj02），"
+                          "或不传 --stations、用重点场所中的派出所作站点（--station-category police）。" if addressed else "")
+                       + "现有列：" + ", ".join(map(str, df.columns)),
                 fix_en="name the coordinate columns lon/lat, or pass --field lon=COLUMN --field lat=COLUMN. "
-                       "The columns are: " + ", ".join(map(str, df.columns)),
+                       + ("With addresses only: pick each station on a map and fill in its lon/lat (from AMap/Tencent: "
+                          "add --crs-in stations=gcj02), or leave out --stations and use the police stations among the "
+                          "key places (--station-category police). " if addressed else "")
+                       + "The columns are: " + ", ".join(map(str, df.columns)),
                 file=str(path), layer=layer)
     if "wkt" in used:
         geoms = shapely.from_wkt(df[used["wkt"]].astype(str).where(df[used["wkt"]].notna()),
