@@ -204,6 +204,11 @@ class RedrawMixin:
         bprev = np.full(len(gdf), -1, dtype=np.int64)
         bprev[bi] = pi
         bprev[np.isin(bprev, list(pv.locked))] = -1
+        # Only a grid of the block's own village: an empty lane whose point falls in the next
+        # village's grid (another system's outline drawn a few metres off) would otherwise start
+        # there, a grid with no household in this village, which the repair then fills by
+        # taking hundreds of households from the others.
+        bprev[_foreign(bprev, gdf["village"].to_numpy(), pv.major(), hb, gdf["village"].to_numpy(), hh)] = -1
         self._block_prev = bprev
         self._start = np.array([pv.start_label(f) for f in range(len(hh))], dtype=np.int64)
         self._work_blocks = Blocks(gdf=gdf, edges=edges, household_block=hb)
@@ -692,6 +697,16 @@ SAME_OUTLINE_M2 = 1.0
 #: The note of a grid made exceptional beside its village's locked grids: the households left
 #: outside them fit no number of grids within the bounds (the village as a whole may).
 BESIDE_LOCKED = "beside_locked"
+
+
+def _foreign(bprev: np.ndarray, block_village: np.ndarray, major: np.ndarray, hb: np.ndarray,
+             village_of_block: np.ndarray, hh: np.ndarray) -> np.ndarray:
+    """Blocks whose previous grid (``bprev``) held none of the block's village's households:
+    the village of a previous grid is where the households it held lie now."""
+    ok = (major >= 0) & (hb >= 0) & (np.asarray(hh) > 0)
+    held = set(zip(major[ok].tolist(), village_of_block[hb[ok]].tolist()))
+    return np.array([p >= 0 and (int(p), int(v)) not in held for p, v in zip(bprev.tolist(), block_village.tolist())],
+                    dtype=bool)
 
 
 _SCHEME = re.compile(r"^(.*?)(\d+)$")
