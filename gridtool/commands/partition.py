@@ -551,8 +551,12 @@ def _partition_batch(args) -> int:
         return 5  # households missing from every file: worse than villages that failed, said apart
     if bp.failures_:
         return 4
-    # Every household is in the plan, but grids near the skipped roads (rivers …) may cross them.
-    return context_words.EXIT_CODE if skipped else 0
+    # Every household is in the plan, but grids near the skipped roads (rivers …) may cross them;
+    # a damaged party member (named on its roster line above) has no households: a script that
+    # checks the exit code must not take either for a clean run.
+    members_lost = any(m.get("reason") == "unreadable"
+                       for m in ((rep.get("plan") or {}).get("party_links") or {}).get("members_not_linked") or [])
+    return context_words.EXIT_CODE if skipped or members_lost else 0
 
 
 def _print_unread_context(args, rep: dict) -> bool:

@@ -63,6 +63,10 @@ def changes_sheet(project, totals: HouseholdTotals):
                      sum(v["households"] for v in c["new"]), village_change_text(c)[0]])
     if changes:
         rows.append(["编码规则", None, None, None, None, CODE_RULE[0]])
+    for e in r.get("codes_in_previous_scheme") or []:
+        # Another system's numbering continued (XW083 after XW082), said beside the code.
+        rows.append(["编码方式", e["village"], None, e["code"], None,
+                     f"沿用上一版的编码方式（“{e['prefix']}”+{e['digits']} 位序号），接在已用的最大序号之后"])
     for old, e in sorted(recoded.items()):
         seq = "顺序号不变" if e.get("sequence_kept", True) else "接续编号"
         rows.append(["改编码", e["village"], old, e["new"], None,

@@ -371,7 +371,8 @@ class GridPartitioner(RedrawMixin):
                 from .previous import match_previous
                 say(0.03, "匹配上一版网格 / matching the previous plan")
                 pv = match_previous(previous, hhg, hh, crs=crs, locked=locked, match=match,
-                                    previous_households=previous_households)
+                                    previous_households=previous_households,
+                                    village_of=_village_of_features(blocks))
                 # New households inside a locked outline join that grid (see .new_in_locked).
                 from .new_in_locked import new_inside_locked
                 pv.joined = new_inside_locked(pv, xy, hh, blocks.household_block, blocks.gdf["special"].to_numpy())
@@ -887,6 +888,16 @@ class GridPartitioner(RedrawMixin):
         return {"parameters": self.get_params(), "plan": plan, "timings": timings,
                 "villages": village_reports,
                 "grids": json_rows(g[cols])}
+
+
+def _village_of_features(blocks) -> np.ndarray:
+    """Each household feature's village row; -1 outside every village and in special places
+    (their households are a special grid's, never snapped into a base grid of the previous plan)."""
+    hb = blocks.household_block
+    g = blocks.gdf
+    ok = hb >= 0
+    b = np.maximum(hb, 0)
+    return np.where(ok & (g["special"].to_numpy()[b] < 0), g["village"].to_numpy()[b], -1)
 
 
 def _corridors_and_faces(corridor_args, faces_args):

@@ -38,6 +38,10 @@ from ..spatial import assign_to_polygons, household_points
 MATCHES = ("auto", "grid", "households", "polygons")
 #: Metres within which a household of the previous plan is taken to be the same building.
 MATCH_TOLERANCE = 1.0
+#: Metres within which a building outside every polygon of another system's plan is taken to be
+#: in the nearest one: outlines drawn by hand on a base map (综治 platforms, 奥维) miss buildings
+#: by a few metres, and without it each missed building counts as moved or makes a new grid.
+SNAP_M = 30.0
 
 
 def parse_parts(grid, grid_parts) -> list[tuple[str, int | None]]:
@@ -86,6 +90,9 @@ class PreviousPlan:
     #: per locked row, the (feature, households) it takes in that the plan did not hold: new
     #: households inside its outline (:func:`.new_in_locked.new_inside_locked`)
     joined: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+    #: polygons match: the previous polygon each feature was placed in — the one it lies in, the
+    #: one holding most of a building on an edge, or the nearest within :data:`SNAP_M` (-1 none)
+    placed: np.ndarray | None = None
 
     @property
     def locked_codes(self) -> list[str]:
@@ -145,10 +152,13 @@ class PreviousPlan:
 def match_previous(previous: gpd.GeoDataFrame, households: gpd.GeoDataFrame, hh: np.ndarray, *,
                    crs=None, locked=(), match: str = "auto",
                    previous_households: gpd.GeoDataFrame | None = None,
-                   tolerance: float = MATCH_TOLERANCE) -> PreviousPlan:
+                   tolerance: float = MATCH_TOLERANCE, village_of: np.ndarray | None = None,
+                   snap: float = SNAP_M) -> PreviousPlan:
     """Which previous grid holds each of ``households`` (see the module docstring for ``match``).
 
-    ``previous`` needs a ``code`` column. ``locked`` codes must be among them.
+    ``previous`` needs a ``code`` column. ``locked`` codes must be among them. ``village_of``
+    (today's village row of each household feature, -1 none) keeps the polygons match's
+    snapping (``snap`` metres, see :func:`_snap_outside`) within a village.
     """
     if match not in MATCHES:
         raise OptionError(f"未知的匹配方式：{match}", f"match must be one of {MATCHES}, got {match!r}",
@@ -254,15 +264,97 @@ def match_previous(previous: gpd.GeoDataFrame, households: gpd.GeoDataFrame, hh:
         flags.update(features_matched=len(pairs), features=n, previous_features=len(ph),
                      match_tolerance_m=tolerance, households_previous=int(phh.sum()))
     else:  # polygons
+        where = np.asarray(inside, dtype=np.int64).copy()
+        _largest_overlap(households, where, prev, flags)
+        near = _snap_outside(households, where, prev, hh, village_of, snap)
+        if len(near):
+            where[near[:, 0]] = near[:, 1]
+            flags.update(features_snapped=int(len(near)), households_snapped=int(hh[near[:, 0]].sum()),
+                         snap_m=float(snap))
         for f in range(n):
-            if inside[f] >= 0 and hh[f] > 0:
-                parts[f] = [(int(inside[f]), int(hh[f]))]
+            if where[f] >= 0 and hh[f] > 0:
+                parts[f] = [(int(where[f]), int(hh[f]))]
                 prev_hh[f] = int(hh[f])
-    pv = PreviousPlan(gdf=prev, codes=codes, locked={row_of[c] for c in locked}, parts=parts,
+    placed = where if match == "polygons" else None
+    pv = PreviousPlan(gdf=prev, codes=codes, locked={row_of[c] for c in locked}, parts=parts, placed=placed,
                       prev_hh=prev_hh, inside=np.asarray(inside, dtype=np.int64), matched_by=match,
                       flags=flags, households_gone=gone, grid_hh_prev=grid_hh_prev, sub_parts=sub_parts,
                       gone_codes={c for c in gone_codes if c in row_of})
     return pv
+
+
+def _largest_overlap(households: gpd.GeoDataFrame, where: np.ndarray, prev: gpd.GeoDataFrame, flags: dict) -> None:
+    """A building (a household feature with an outline) that crosses the edge of another
+    system's polygons is put in the one holding most of its outline, not the one its point falls
+    in: an outline drawn a few metres off moves the point of a building on the edge, and the
+    building with it, though most of it is where it was. ``where`` is changed in place."""
+    geoms = np.asarray(households.geometry.values, dtype=object)
+    poly = np.isin(shapely.get_type_id(geoms), (3, 6))
+    if not poly.any() or not len(prev):
+        return
+    idx = np.flatnonzero(poly)
+    pg = shapely.make_valid(np.asarray(prev.geometry.values, dtype=object))
+    fi, pi = shapely.STRtree(pg).query(geoms[idx], predicate="intersects")
+    if not len(fi):
+        return
+    many = np.bincount(fi, minlength=len(idx)) > 1  # only buildings on an edge
+    sel = many[fi]
+    fi, pi = fi[sel], pi[sel]
+    if not len(fi):
+        return
+    area = shapely.area(shapely.intersection(shapely.make_valid(geoms[idx[fi]]), pg[pi]))
+    order = np.lexsort((pi, -area, fi))
+    fi, pi = fi[order], pi[order]
+    first = np.r_[True, np.diff(fi) != 0]
+    f, p = idx[fi[first]], pi[first]
+    moved = where[f] != p
+    where[f] = p
+    if moved.any():
+        flags["features_by_overlap"] = int(moved.sum())
+
+
+def _snap_outside(households: gpd.GeoDataFrame, inside: np.ndarray, prev: gpd.GeoDataFrame, hh: np.ndarray,
+                  village_of: np.ndarray | None, snap: float) -> np.ndarray:
+    """``(feature, previous row)`` for the household features in no previous polygon that lie
+    within ``snap`` metres of one (the building's outline, not only its point, when it has one):
+    the nearest, among the polygons whose households (those inside it) are mostly of the
+    feature's own village when ``village_of`` is given — a building missed by a hand-drawn
+    outline at a village border is not handed to the neighbouring village's grid."""
+    miss = (inside < 0) & (np.asarray(hh) > 0)
+    if village_of is not None:  # -1: outside every village, or a special place's household
+        miss &= np.asarray(village_of) >= 0
+    miss = np.flatnonzero(miss)
+    if not len(miss) or not len(prev) or snap <= 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    geoms = np.asarray(households.geometry.values, dtype=object)[miss]
+    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    miss, geoms = miss[ok], geoms[ok]
+    pg = shapely.make_valid(np.asarray(prev.geometry.values, dtype=object))
+    fi, pi = shapely.STRtree(pg).query(geoms, predicate="dwithin", distance=snap)
+    if not len(fi):
+        return np.zeros((0, 2), dtype=np.int64)
+    if village_of is not None:
+        vo = np.asarray(village_of, dtype=np.int64)
+        # Each polygon's village: the one holding most of the households inside it.
+        inn = np.flatnonzero((inside >= 0) & (vo >= 0))
+        pv = np.full(len(prev), -1, dtype=np.int64)
+        if len(inn):
+            key = inside[inn] * (int(vo.max()) + 1) + vo[inn]
+            u, w = np.unique(key, return_inverse=True)
+            tot = np.bincount(w, weights=np.asarray(hh)[inn])
+            poly, vil = u // (int(vo.max()) + 1), u % (int(vo.max()) + 1)
+            order = np.lexsort((-tot, poly))
+            first = np.r_[True, np.diff(poly[order]) != 0]
+            pv[poly[order][first]] = vil[order][first]
+        keep = pv[pi] == vo[miss[fi]]
+        fi, pi = fi[keep], pi[keep]
+    if not len(fi):
+        return np.zeros((0, 2), dtype=np.int64)
+    d = shapely.distance(geoms[fi], pg[pi])
+    order = np.lexsort((pi, d, fi))  # per feature the nearest, ties to the lower row
+    fi, pi = fi[order], pi[order]
+    first = np.r_[True, np.diff(fi) != 0]
+    return np.column_stack([miss[fi[first]], pi[first]]).astype(np.int64)
 
 
 def _sub_parts(rows: gpd.GeoDataFrame, of: list[int], hh: np.ndarray) -> list[list[tuple[str, int]]]:
@@ -455,7 +547,7 @@ def change_figures(pv: PreviousPlan, *, features: np.ndarray, hh: np.ndarray, gr
     growth_by_village: dict[str, int] = {}
     if pv.matched_by == "polygons" and pv.grid_hh_prev is not None:
         hh_all = np.asarray(hh_all, dtype=np.int64)
-        ins = pv.inside
+        ins = pv.placed if pv.placed is not None else pv.inside
         ok = (ins >= 0) & (np.asarray(village_of_feature, dtype=object) != "")
         inside_now = np.bincount(ins[ok], weights=hh_all[ok], minlength=len(codes)).astype(np.int64)
         net: dict[str, int] = {}
@@ -474,7 +566,8 @@ def change_figures(pv: PreviousPlan, *, features: np.ndarray, hh: np.ndarray, gr
         # outside the grids' polygons of gridtool's own plans without being new).
         in_grid = np.zeros(len(hh_all), dtype=bool)
         in_grid[f_idx] = True
-        new_all = np.where((pv.inside < 0) & in_grid, hh_all, 0)
+        placed = pv.placed if pv.placed is not None else pv.inside
+        new_all = np.where((placed < 0) & in_grid, hh_all, 0)
     else:
         new_all = np.maximum(0, hh_all - pv.prev_hh)
     new_all = np.where(vof != "", new_all, 0)

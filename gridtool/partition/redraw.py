@@ -12,6 +12,8 @@ they call :meth:`_partition_village` of the engine where a village is drawn afre
 
 from __future__ import annotations
 
+import re
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -202,6 +204,11 @@ class RedrawMixin:
         bprev = np.full(len(gdf), -1, dtype=np.int64)
         bprev[bi] = pi
         bprev[np.isin(bprev, list(pv.locked))] = -1
+        # Only a grid of the block's own village: an empty lane whose point falls in the next
+        # village's grid (another system's outline drawn a few metres off) would otherwise start
+        # there, a grid with no household in this village, which the repair then fills by
+        # taking hundreds of households from the others.
+        bprev[_foreign(bprev, gdf["village"].to_numpy(), pv.major(), hb, gdf["village"].to_numpy(), hh)] = -1
         self._block_prev = bprev
         self._start = np.array([pv.start_label(f) for f in range(len(hh))], dtype=np.int64)
         self._work_blocks = Blocks(gdf=gdf, edges=edges, household_block=hb)
@@ -480,6 +487,7 @@ class RedrawMixin:
             used.add(prev_codes[p])
         taken_rows = set(fixed.values()) | set(pv.locked)
         carried: set[int] = set()
+        followed: list[dict] = []  # new grids numbered in the previous plan's own scheme
         for vc, idx in gdf.groupby("village_code", sort=False).groups.items():
             rows = np.asarray([gdf.index.get_loc(i) for i in idx])
             sub = a[a["grid_index"].isin(rows)]
@@ -507,11 +515,20 @@ class RedrawMixin:
             nums = [int(c.rsplit("-", 1)[1]) for c in taken if str(c).startswith(f"{vc}-")
                     and c.rsplit("-", 1)[1].isdigit()]
             nxt = max(nums, default=0) + 1
+            # Another system's numbering (XW001 …, 上海路03 …) continues where the village's grids
+            # use it and none uses gridtool's: a grid numbered 320102900012-01 among XW069–XW073
+            # is found in no ledger of theirs.
+            scheme = _other_scheme([str(prev_codes[p]) for _, p in ov.index], str(vc))
             for r in gl:
                 if r not in carried:
-                    new_codes[r] = f"{vc}-{nxt:02d}"
+                    if scheme is not None:
+                        new_codes[r] = _next_in_scheme(scheme, set(map(str, prev_codes)) | used)
+                        followed.append({"code": str(new_codes[r]), "village": str(gdf["village"].iat[r]),
+                                         "prefix": scheme[0], "digits": scheme[1]})
+                    else:
+                        new_codes[r] = f"{vc}-{nxt:02d}"
+                        nxt += 1
                     used.add(new_codes[r])
-                    nxt += 1
         recoded = follow_village_codes(new_codes, gdf["village_code"].astype(str).tolist(),
                                        gdf["village"].astype(str).tolist(), prev_codes.tolist())
         hb = self.blocks_.household_block
@@ -541,6 +558,7 @@ class RedrawMixin:
             pv, vrow_of_feature, list(self._vcodes), list(self._vnames), new_codes.tolist(),
             gdf["village_code"].astype(str).tolist(), recoded)
         self._redraw_stats["matched_by"] = pv.matched_by
+        self._redraw_stats["codes_in_previous_scheme"] = followed
         self._redraw_stats.update(getattr(self, "_redraw_flags", {}))
         return new_codes.tolist()
 
@@ -679,6 +697,41 @@ SAME_OUTLINE_M2 = 1.0
 #: The note of a grid made exceptional beside its village's locked grids: the households left
 #: outside them fit no number of grids within the bounds (the village as a whole may).
 BESIDE_LOCKED = "beside_locked"
+
+
+def _foreign(bprev: np.ndarray, block_village: np.ndarray, major: np.ndarray, hb: np.ndarray,
+             village_of_block: np.ndarray, hh: np.ndarray) -> np.ndarray:
+    """Blocks whose previous grid (``bprev``) held none of the block's village's households:
+    the village of a previous grid is where the households it held lie now."""
+    ok = (major >= 0) & (hb >= 0) & (np.asarray(hh) > 0)
+    held = set(zip(major[ok].tolist(), village_of_block[hb[ok]].tolist()))
+    return np.array([p >= 0 and (int(p), int(v)) not in held for p, v in zip(bprev.tolist(), block_village.tolist())],
+                    dtype=bool)
+
+
+_SCHEME = re.compile(r"^(.*?)(\d+)$")
+
+
+def _other_scheme(codes: list[str], vcode: str) -> tuple[str, int] | None:
+    """(prefix, digits) of the numbering the previous grids of a village follow when it is not
+    gridtool's ``{village code}-NN``: the prefix most of them share before their trailing number
+    (``XW069`` → ``("XW", 3)``). None when any uses gridtool's, or they have no trailing number."""
+    if not codes or any(c.startswith(f"{vcode}-") for c in codes):
+        return None
+    found = [m.groups() for m in map(_SCHEME.match, codes) if m]
+    if len(found) < len(codes):
+        return None
+    prefixes = pd.Series([p for p, _ in found]).value_counts()
+    pre = str(prefixes.index[0])
+    width = max(len(d) for p, d in found if p == pre)
+    return pre, width
+
+
+def _next_in_scheme(scheme: tuple[str, int], taken: set[str]) -> str:
+    """The number after the highest code of ``scheme`` in ``taken`` (old codes are never given again)."""
+    pre, width = scheme
+    nums = [int(m.group(2)) for m in map(_SCHEME.match, taken) if m and m.group(1) == pre]
+    return f"{pre}{max(nums, default=0) + 1:0{width}d}"
 
 
 def split_as_before(sizes: list[int], parts: list[tuple[int, int]]) -> list[int] | None:

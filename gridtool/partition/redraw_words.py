@@ -175,6 +175,16 @@ def redraw_lines(r: dict, totals: dict) -> list[tuple[str, str]]:
                         f"grids changed, {v['households_new']} new"
                         + (f"; new codes {v['new_codes']}" if v["new_codes"] else "")
                         + (f"; retired {v['retired_codes']}" if v["retired_codes"] else "")))
+    followed = r.get("codes_in_previous_scheme") or []
+    if followed:
+        # Another system's numbering (XW001 …): new grids continue it, never gridtool's own.
+        zh = "、".join(f"{e['code']}（{e['village']}）" for e in followed)
+        en = ", ".join(f"{e['code']} ({e['village']})" for e in followed)
+        pre = "、".join(dict.fromkeys(f"“{e['prefix']}”+{e['digits']} 位序号" for e in followed))
+        pre_en = ", ".join(dict.fromkeys(f"{e['prefix']!r} + {e['digits']}-digit number" for e in followed))
+        out.append((f"  新网格沿用上一版的编码方式（{pre}，接在已用的最大序号之后，旧编码不再使用）：{zh}",
+                    f"  new grids follow the previous plan's numbering ({pre_en}, after the highest number used; "
+                    f"old codes are not reused): {en}"))
     if r.get("features") and r.get("features_matched") is not None:
         out.append((f"  按位置与上一版住户对上的要素：{r['features_matched']:,} / {r['features']:,}",
                     f"  household features matched to the previous plan's by position: {r['features_matched']:,} of "
@@ -190,6 +200,18 @@ def redraw_lines(r: dict, totals: dict) -> list[tuple[str, str]]:
             went_en = ", ".join(f"{c} ({n})" for c, n in sorted(e["went_to"].items()))
             out.append((f"    锁定网格 {e['locked']} 范围内的 {e['households']:,} 户归入：{went_zh}",
                         f"    the {e['households']:,} households inside locked grid {e['locked']} went to: {went_en}"))
+    if r.get("features_snapped"):
+        out.append((f"  注意：{r['households_snapped']:,} 户（{r['features_snapped']:,} 个住户要素）不在上一版任何网格面内，"
+                    f"已按 {r['snap_m']:g} 米内最近的本村网格归入（上一版的网格面画得偏了几米时常见；"
+                    "如实为新增住户，检查上一版网格面是否漏画）",
+                    f"  note: {r['households_snapped']:,} households ({r['features_snapped']:,} features) lay in no "
+                    f"previous grid polygon and were put in the nearest grid of their village within "
+                    f"{r['snap_m']:g} m (common when another system's outlines are drawn a few metres off; if "
+                    "they are new, check the previous outlines)"))
+    if r.get("features_by_overlap"):
+        out.append((f"  {r['features_by_overlap']:,} 栋跨上一版网格边线的楼按楼的大部分所在的网格归入",
+                    f"  {r['features_by_overlap']:,} buildings across a previous grid's edge were put in the grid "
+                    "holding most of the building"))
     if r.get("previous_without_code"):
         out.append((f"  注意：上一版中 {r['previous_without_code']} 个没有编码的面已忽略",
                     f"  note: {r['previous_without_code']} previous polygon(s) without a code were left out"))
