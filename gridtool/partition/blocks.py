@@ -12,6 +12,8 @@ polygonizer does not return face adjacency.
 
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -55,6 +57,21 @@ def _points_in(polys: np.ndarray, tree: shapely.STRtree, pts: np.ndarray, *, tou
     return i[ok], j[ok]
 
 
+@contextmanager
+def _collector_paused():
+    """Python's cyclic garbage collector off for the block. Noding, faces and their rings create
+    millions of short-lived geometry objects, each counted towards the next collection, and every
+    full collection walks all the county's objects: about 4 % of the blocks stage on a
+    510,000-household county, for no garbage (these objects form no cycles)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def build_blocks(villages: gpd.GeoDataFrame, points: np.ndarray, hh: np.ndarray,
                  lines: gpd.GeoDataFrame, *, special: np.ndarray | None = None,
                  strips: list | None = None) -> Blocks:
@@ -71,6 +88,11 @@ def build_blocks(villages: gpd.GeoDataFrame, points: np.ndarray, hh: np.ndarray,
         :func:`.barriers.barrier_lines`: the empty faces inside them are marked ``strip`` and the
         land on their two sides becomes neighbours across them (see :func:`_join_across_strips`).
     """
+    with _collector_paused():
+        return _build_blocks(villages, points, hh, lines, special=special, strips=strips)
+
+
+def _build_blocks(villages, points, hh, lines, *, special, strips) -> Blocks:
     vgeoms = shapely.make_valid(villages.geometry.values)
     boundary = shapely.boundary(vgeoms)
     segs = [boundary]
