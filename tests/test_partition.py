@@ -450,3 +450,30 @@ def test_an_exclave_note_means_a_grid_in_pieces(sample):
     pieces = np.array([len(shapely.get_parts(x)) for x in g.geometry.values])
     noted = g["note"].to_numpy() == "exclave"
     assert (pieces[noted] > 1).all(), g.loc[noted & (pieces == 1), "code"].tolist()
+
+
+def test_a_river_stopping_short_of_a_road_still_cuts_the_blocks():
+    """A river digitised up to 3 m short of the bank road still separates the land on its two
+    sides (its end is joined to the road), whatever other lines lie further away; a stream
+    stopping 20 m short does not."""
+    import gc
+
+    from gridtool.partition.blocks import build_blocks
+    village = gpd.GeoDataFrame({"name": ["v"]}, geometry=[box(0, 0, 400, 200)], crs=GK108)
+    geoms = [shapely.LineString([(0, 100), (400, 100)]),      # the bank road
+             shapely.LineString([(100, 0), (100, 97)]),       # river, 3 m short of it
+             shapely.LineString([(300, 0), (300, 80)]),       # river, 20 m short
+             shapely.LineString([(0, 180), (400, 180)])]      # a road far from both ends
+    lines = gpd.GeoDataFrame({"cls": ["road", "river", "river", "road"], "affinity": [0.6, 0.0, 0.0, 0.6],
+                              "hard": [False, True, True, False]}, geometry=geoms, crs=GK108)
+    pts = np.array([Point(50, 50), Point(150, 50), Point(250, 50), Point(350, 50)], dtype=object)
+    assert gc.isenabled()
+    b = build_blocks(village, pts, np.ones(4), lines)
+    assert gc.isenabled()  # the collector, paused while the blocks are built, runs again
+    hb = b.household_block
+    assert hb[0] != hb[1]  # the short river closes against the road
+    assert hb[2] == hb[3]  # 20 m is no gap to close: one block around the stream's end
+    e = b.edges
+    pair = e[(e["a"] == min(hb[0], hb[1])) & (e["b"] == max(hb[0], hb[1]))]
+    # Their only border is the river and its closing link: a hard edge, nothing soft around the end.
+    assert len(pair) == 1 and bool(pair["hard"].iloc[0]) and pair["cls"].iloc[0] == "river"
