@@ -37,6 +37,12 @@ def _zh(role: str) -> str:
     return DERIVED.get(role, ("",))[0] or LAYER_ZH.get(role) or (ROLES[role].zh if role in ROLES else role)
 
 
+def _names(project, roles) -> tuple[str, str]:
+    """``基础网格 82 个、子网格 1,074 个`` and ``82 grids, 1,074 subgrids``: the layers with their counts."""
+    return ("、".join(f"{_zh(d)} {len(project.layers[d].gdf):,} 个" for d in roles),
+            ", ".join(f"{len(project.layers[d].gdf):,} {d}" for d in roles))
+
+
 def out_of_date(project, replaced: dict, *, dem_replaced: bool = False) -> list[Problem]:
     """Warnings for the derived layers of ``project`` that were made from a layer in ``replaced``
     (``{role: the old Layer}``): one per input replaced, naming the derived layers and their
@@ -49,31 +55,44 @@ def out_of_date(project, replaced: dict, *, dem_replaced: bool = False) -> list[
                if d in project.layers and (role in inputs or (role == "dem" and d in PLAN))]
         if not hit:
             continue
-        names_zh = "、".join(f"{_zh(d)} {len(project.layers[d].gdf):,} 个" for d in hit)
-        names_en = ", ".join(f"{len(project.layers[d].gdf):,} {d}" for d in hit)
         what_zh = ROLES[role].zh if role in ROLES else "高程模型"
+        what_en = role if role in ROLES else "elevation model"
         plan_hit = [d for d in hit if d in PLAN]
-        if role in COUNTS and plan_hit:
-            zh = (f"{what_zh}已替换：项目中的{names_zh}是按原{what_zh}划分的，网格户数已过时，新{what_zh}尚未分入网格"
-                  "（网格、锁定和手工修改都仍在项目中，没有删除）")
-            en = (f"{role} replaced: the project's {names_en} were drawn from the old {role}; their household "
-                  f"counts are out of date and the new {role} are in no grid yet (grids, locks and hand edits "
-                  "are all still in the project)")
-            severity = "warning"
-        else:
-            zh = f"{what_zh}已替换：项目中的{names_zh}是按原{what_zh}生成的，可能已过时（仍保留在项目中）"
-            en = f"{role} replaced: the project's {names_en} were made from the old {role} and may be out of date (kept in the project)"
-            severity = "warning"
-        cmds = []
+        rest = [d for d in hit if d not in PLAN]
+        parts_zh, parts_en = [], []
+        if plan_hit:
+            names_zh, names_en = _names(project, plan_hit)
+            if role == "villages":
+                parts_zh.append(f"{names_zh}是按原村界划分的，可能跨越新村界，各村户数已过时（仍保留在项目中）")
+                parts_en.append(f"the {names_en} were drawn within the old village borders: they may cross the new "
+                                "ones and the villages' counts are out of date (kept in the project)")
+            elif role in COUNTS:
+                parts_zh.append(f"{names_zh}是按原{what_zh}划分的，网格户数已过时，新{what_zh}尚未分入网格"
+                                "（网格、锁定和手工修改都仍在项目中，没有删除）")
+                parts_en.append(f"the {names_en} were drawn from the old {what_en}: their household counts are out of "
+                                f"date and the new {what_en} are in no grid yet (grids, locks and hand edits are all "
+                                "still in the project)")
+            else:
+                parts_zh.append(f"{names_zh}的边界是按原{what_zh}画的，可能与新{what_zh}不符（仍保留在项目中）")
+                parts_en.append(f"the {names_en} have borders drawn along the old {what_en} and may not fit the new "
+                                "ones (kept in the project)")
+        if rest:
+            names_zh, names_en = _names(project, rest)
+            parts_zh.append(f"{names_zh}是按原{what_zh}生成的，可能已过时（仍保留在项目中）")
+            parts_en.append(f"the {names_en} were made from the old {what_en} and may be out of date (kept in the project)")
+        zh = f"{what_zh}已替换：" + "；".join(parts_zh)
+        en = f"{what_en} replaced: " + "; ".join(parts_en)
+        cmds_zh, cmds_en = [], []
         for d in hit:
             c = DERIVED[d][2].format(p=path)
-            if c not in cmds:
-                cmds.append(c)
-        fix_zh = "重新运行：" + "；".join(f"gridtool {c}" for c in cmds)
-        fix_en = "re-run: " + "; ".join(f"gridtool {c.replace('文件夹', 'FOLDER')}" for c in cmds)
-        if plan_hit:
-            fix_zh += "（--redraw：已锁定的网格不变，其余以最少改动重绘）"
-            fix_en += " (--redraw keeps the locked grids and repairs the others with minimal change)"
+            if c in cmds_zh:
+                continue
+            cmds_zh.append(c)
+            cmds_en.append(c.replace("文件夹", "FOLDER"))
+        redraw_zh, redraw_en = "（已锁定的网格不变，其余以最少改动重绘）", " (locked grids kept, the others repaired with minimal change)"
+        fix_zh = "重新运行：" + "；".join(f"gridtool {c}" + (redraw_zh if "--redraw" in c else "") for c in cmds_zh)
+        fix_en = "re-run: " + "; ".join(f"gridtool {c}" + (redraw_en if "--redraw" in c else "") for c in cmds_en)
+        severity = "warning"
         out.append(Problem(severity, "derived_out_of_date", zh, en, fix_zh=fix_zh + "。", fix_en=fix_en + ".",
                            role=role, file=path, layer=hit[0]))
     return out
