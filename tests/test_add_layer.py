@@ -164,3 +164,55 @@ def test_a_new_import_over_a_partitioned_project_is_refused(planned, tmp_path, c
     assert _hash(proj) == h  # a file that cannot be read changes nothing
     assert main(["import", str(proj)]) == 2
     assert "--incidents" in capsys.readouterr().err
+
+
+def test_the_app_adds_the_layer_as_the_command_line_does(planned, tmp_path, qtbot, window, capsys):
+    """文件 → 添加/替换图层 in the app: the same calls in the same places as ``gridtool import
+    PROJECT.gpkg --incidents``, the grids untouched, one undo step, saved and reopened."""
+    from gridtool.ui.add_layer_dialog import AddLayerDialog
+    cli_proj = _copy(planned, tmp_path)
+    assert main(["import", str(cli_proj), "--incidents", str(planned["sheet"]), "--quiet"]) == 0
+    capsys.readouterr()
+    app_proj = tmp_path / "app.gpkg"
+    shutil.copy(planned["plan"], app_proj)
+    w = window
+    w.open_project(str(app_proj))
+    qtbot.waitUntil(lambda: w.session.project is not None and not w.jobs.busy, timeout=30000)
+    assert w.actions_["file.add_layer"].isEnabled()
+    grids_before = w.session.project.layers["grids"].gdf.copy()
+    dlg = AddLayerDialog(w)
+    dlg.path.setText(str(planned["sheet"]))
+    dlg.run()
+    qtbot.waitUntil(lambda: not w.jobs.busy and "incidents" in w.session.project.layers, timeout=60000)
+    texts = [p.zh for p in w.problems.problems]
+    assert any("坐标为 0,0" in t for t in texts)  # the sheet's problems listed, as the command prints them
+    w._save_to(str(app_proj))
+    qtbot.waitUntil(lambda: not w.jobs.busy, timeout=30000)
+    a, b = Project.open(app_proj), Project.open(cli_proj)
+    ga, gb = a.layers["incidents"].gdf, b.layers["incidents"].gdf
+    assert len(ga) == len(gb) == 30
+    assert np.allclose(np.c_[ga.geometry.x, ga.geometry.y], np.c_[gb.geometry.x, gb.geometry.y])
+    assert list(ga["type"]) == list(gb["type"])
+    assert a.layers["grids"].gdf.drop(columns="geometry").equals(grids_before.drop(columns="geometry"))
+    w.undo()
+    assert "incidents" not in w.session.project.layers
+
+
+def test_the_app_replacing_households_lists_the_grids_as_out_of_date(planned, tmp_path, qtbot, window):
+    """A new roster in the app: the grids stay on the map and the problems panel says their counts
+    are the old roster's, with the redraw to run."""
+    from gridtool.ui.add_layer_dialog import add_layers
+    proj = _copy(planned, tmp_path)
+    hh = pyogrio.read_dataframe(proj, layer="households").to_crs(4326)[["hh", "village", "geometry"]]
+    roster = tmp_path / "新住户.gpkg"
+    pyogrio.write_dataframe(hh, roster, layer="住户")
+    w = window
+    w.open_project(str(proj))
+    qtbot.waitUntil(lambda: w.session.project is not None and not w.jobs.busy, timeout=30000)
+    n_grids = len(w.session.project.layers["grids"].gdf)
+    add_layers(w, {"households": str(roster)})
+    qtbot.waitUntil(lambda: not w.jobs.busy and w.session.project.layers["households"].source.endswith("新住户.gpkg"),
+                    timeout=60000)
+    assert len(w.session.project.layers["grids"].gdf) == n_grids
+    stale = [p for p in w.problems.problems if p.code == "derived_out_of_date"]
+    assert stale and "网格户数已过时" in stale[0].zh and "--redraw" in stale[0].fix_zh
