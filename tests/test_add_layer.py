@@ -216,3 +216,14 @@ def test_the_app_replacing_households_lists_the_grids_as_out_of_date(planned, tm
     assert len(w.session.project.layers["grids"].gdf) == n_grids
     stale = [p for p in w.problems.problems if p.code == "derived_out_of_date"]
     assert stale and "网格户数已过时" in stale[0].zh and "--redraw" in stale[0].fix_zh
+
+
+def test_commands_without_layer_options_point_to_import(planned, tmp_path, capsys):
+    """``walk PROJECT --roads F`` (walk reads the project's grids and roads only): the usage error
+    says how to put the corrected roads into the project, not "did you mean --mode"."""
+    with pytest.raises(SystemExit) as e:
+        main(["walk", str(planned["plan"]), "--grid", planned["locked"], "--roads", str(tmp_path / "路.shp"),
+              "--out", str(tmp_path / "w")])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert "gridtool import 项目.gpkg --roads 文件" in err and "--mode" not in err.split("解决办法")[-1]
