@@ -142,6 +142,19 @@ class Project:
 
         Households and villages are loaded first so that they set the project CRS.
         """
+        proj = cls(name=name or Path(next(iter(sources.values()), "project")).stem)
+        proj._load_sources(sources, crs_in=crs_in, encoding=encoding, fields=fields, dem=dem, seed=seed,
+                           progress=progress, cancelled=cancelled, line_classes=line_classes)
+        if progress:
+            progress(1.0, "完成 / done")
+        return proj
+
+    def _load_sources(self, sources: dict[str, str], *, crs_in=None, encoding=None, fields=None, dem=None,
+                      seed: int = 0, progress: Progress | None = None, cancelled=None, line_classes=None) -> None:
+        """Read the layers by role (and the DEM) into this project, as :meth:`from_sources` describes;
+        the loading both a new project and :meth:`add_sources` do, so that a layer added to a saved
+        project is read, checked and told exactly as in a fresh import."""
+        proj = self
         crs_by_role = _per_role(crs_in)
         enc_by_role = _per_role(encoding)
         loose = {k: v for k, v in (fields or {}).items() if "." not in k}
@@ -160,7 +173,6 @@ class Project:
         if isinstance(line_classes, (str, Path)):
             from .lineclasses import read_mapping
             line_classes = read_mapping(line_classes)
-        proj = cls(name=name or Path(next(iter(sources.values()), "project")).stem)
         steps = len(order) + (1 if dem else 0)
         for i, role in enumerate(order):
             if cancelled and cancelled():
@@ -172,11 +184,11 @@ class Project:
                 encoding=enc_by_role.get(role), encoding_default=enc_by_role.get("*"),
                 fields=strict.get(role), fields_default=loose, seed=seed, context=proj._context(),
                 line_classes=line_classes))
-        if "incidents" in proj.layers:  # calls without coordinates, placed by their address
+        if "incidents" in sources:  # calls without coordinates, placed by their address
             from .address_match import place_by_address
             place_by_address(proj.layers["incidents"], proj.layers.get("households"), proj.layers.get("places"))
         unused = [f"{k}={v}" for k, v in loose.items()
-                  if not any(v in lyr.columns_used.values() for lyr in proj.layers.values())
+                  if not any(v in proj.layers[r].columns_used.values() for r in order if r in proj.layers)
                   and not (k == "hh" and v == ONE_PER_ROW and "households" in proj.layers)]
         if unused:
             raise MissingColumnError(
@@ -190,9 +202,40 @@ class Project:
                 progress(len(order) / max(steps, 1), "高程 / dem")
             proj.dem = read_dem(dem)
             proj.parameters.setdefault("dem_source", str(dem))
+
+    def add_sources(self, sources: dict[str, str], *, crs_in: str | dict[str, str] | None = None,
+                    encoding: str | dict[str, str] | None = None, fields: dict[str, str] | None = None,
+                    dem: str | None = None, seed: int = 0, progress: Progress | None = None,
+                    cancelled: Callable[[], bool] | None = None, line_classes=None) -> list[Problem]:
+        """Add or replace the layers given by role in this (opened) project: this month's incidents,
+        a new party roster, corrected roads. Read with the same loader and options as
+        :meth:`from_sources` (into the project's CRS); every other layer — grids, sub-grids, locks,
+        edits, routes, parameters — is kept as it is. All or nothing: if one file cannot be read,
+        the project is left unchanged.
+
+        Returns what the change leaves out of date (:func:`gridtool.layer_deps.out_of_date`:
+        grids drawn from the households replaced, hot spots of last month's incidents …), as
+        warnings naming what to re-run; ``parameters["layers_replaced"]`` records which layer was
+        replaced from which file, and when.
+        """
+        from dataclasses import replace as dc_replace
+
+        from .layer_deps import out_of_date
+        before = dict(self.layers)
+        scratch = dc_replace(self, layers=dict(self.layers), parameters=dict(self.parameters), problems=list(self.problems))
+        scratch._load_sources(sources, crs_in=crs_in, encoding=encoding, fields=fields, dem=dem, seed=seed,
+                              progress=progress, cancelled=cancelled, line_classes=line_classes)
+        self.crs, self.user_crs, self.dem = scratch.crs, scratch.user_crs, scratch.dem
+        self.layers, self.parameters = scratch.layers, scratch.parameters
+        when = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        log = list(self.parameters.get("layers_replaced") or [])
+        for role in sources:
+            log.append({"role": role, "source": self.layers[role].source if role in self.layers else sources[role],
+                        "replaced": role in before, "when": when})
+        self.parameters["layers_replaced"] = log[-50:]  # a year of monthly sheets and then some
         if progress:
             progress(1.0, "完成 / done")
-        return proj
+        return out_of_date(self, {r: before[r] for r in sources if r in before}, dem_replaced=bool(dem))
 
     def _context(self):
         """(CRS, bounds) of the layers loaded so far, for reading a file without a CRS of its own."""

@@ -158,35 +158,59 @@ def file_options(args, role: str) -> dict:
                 fields=fields or None)
 
 
-def project_from_args(args, progress=None):
-    """A project loaded from the layers given by role, with ``--crs-in``, ``--encoding``, ``--field``,
-    ``--dem``, ``--seed`` and ``--line-classes`` (the entries for the command's own files,
+def source_options(args) -> dict:
+    """How to read the layers by role: ``--crs-in``, ``--encoding``, ``--field``, ``--dem``, ``--seed``
+    and ``--line-classes`` as keyword arguments of :meth:`gridtool.project.Project.from_sources`
+    and :meth:`~gridtool.project.Project.add_sources` (the entries for the command's own files,
     :func:`file_roles`, are left to it)."""
+    extra = file_roles(args)
+    fields = {k: v for k, v in field_options(args).items() if k.split(".", 1)[0] not in extra or "." not in k}
+    return dict(crs_in=_without(per_role_option(args.crs_in, "--crs-in", extra), extra),
+                encoding=_without(per_role_option(args.encoding, "--encoding", extra), extra),
+                fields=fields, dem=getattr(args, "dem", None), seed=getattr(args, "seed", 0),
+                line_classes=getattr(args, "line_classes", None))
+
+
+def project_from_args(args, progress=None):
+    """A project loaded from the layers given by role, with :func:`source_options`."""
     from ..project import Project
     sources = role_sources(args)
     if not sources:
         raise GridtoolError("没有传入任何图层", "no layers given",
                             fix_zh="至少用 --households 传入住户数据。",
                             fix_en="give at least --households PATH.")
-    extra = file_roles(args)
-    fields = {k: v for k, v in field_options(args).items() if k.split(".", 1)[0] not in extra or "." not in k}
-    return Project.from_sources(sources, crs_in=_without(per_role_option(args.crs_in, "--crs-in", extra), extra),
-                                encoding=_without(per_role_option(args.encoding, "--encoding", extra), extra),
-                                fields=fields, dem=args.dem, seed=args.seed,
-                                name=getattr(args, "name", None),
-                                line_classes=getattr(args, "line_classes", None), progress=progress)
+    return Project.from_sources(sources, name=getattr(args, "name", None), progress=progress, **source_options(args))
 
 
-def project_or_sources(args):
-    """The project file given as ``PROJECT.gpkg``, or else one loaded from the layers given by role
-    (not both)."""
+def project_or_sources(args, *, one_off: bool = False):
+    """The project file given as ``PROJECT.gpkg``, or else one loaded from the layers given by role.
+
+    Both given: with ``one_off`` (commands that only read the project: patrol, coverage, seal,
+    validate) the layers by role are read into the opened project for this run only, over its own
+    layer of that role (:meth:`~gridtool.project.Project.add_sources`, as ``import PROJECT.gpkg``
+    adds them); the command must then not save the project (:func:`one_off_roles`). Otherwise
+    refused, pointing to ``gridtool import PROJECT.gpkg --ROLE FILE``, which stores them."""
     from ..project import Project
     if getattr(args, "project", None):
-        if role_sources(args):
-            raise GridtoolError("请只给出项目文件或按角色的图层之一", "give a project or layers by role, not both",
-                                fix_zh="去掉其中一种。", fix_en="drop one of them.")
-        return Project.open(args.project)
+        sources = role_sources(args)
+        if sources and not one_off:
+            flags = " ".join(f"--{r.replace('_', '-')} {v}" for r, v in sources.items())
+            raise GridtoolError(
+                "这个命令不能同时使用项目文件和按角色的图层", "this command takes a project or layers by role, not both",
+                fix_zh=f"先把图层存入项目：gridtool import {args.project} {flags}（其余图层、网格和修改都保留），"
+                       f"再对项目运行本命令；或去掉项目文件，只给图层。",
+                fix_en=f"store the layer in the project first: gridtool import {args.project} {flags} (every other "
+                       "layer, the grids and edits are kept), then run this command on the project; or drop the project.")
+        project = Project.open(args.project)
+        if sources:  # what they leave out of date is what this run redoes: not told
+            project.add_sources(sources, **source_options(args))
+        return project
     return project_from_args(args)
+
+
+def one_off_roles(args) -> dict[str, str]:
+    """The layers by role given beside ``PROJECT.gpkg``: read for this run only (:func:`project_or_sources`)."""
+    return role_sources(args) if getattr(args, "project", None) else {}
 
 
 def limit_options(args) -> dict:
@@ -245,5 +269,5 @@ def routing_graph(project, args, *, mode: str | None = None):
 
 
 __all__ = ["LANGS", "add_role_arguments", "add_routing_arguments", "code_list", "command_progress", "field_options",
-           "file_options", "file_roles", "fmt_lang", "limit_options", "pair_options", "per_role_option", "project_from_args", "project_or_sources", "role_sources",
+           "file_options", "file_roles", "fmt_lang", "limit_options", "one_off_roles", "pair_options", "per_role_option", "project_from_args", "project_or_sources", "role_sources", "source_options",
            "routing_graph", "say", "speeds_from_args"]

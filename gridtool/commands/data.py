@@ -10,7 +10,8 @@ from pathlib import Path
 
 from ..errors import GridtoolError
 from ..how_read import how_zh  # noqa: F401  (also imported from here by the other commands)
-from .args import add_role_arguments, command_progress, fmt_lang, project_from_args, role_sources, say
+from .args import (add_role_arguments, command_progress, fmt_lang, project_from_args, project_or_sources, role_sources,
+                   say, source_options)
 
 
 def _print_problems(args, problems, what: tuple[str, str] = ("数据检查", "validation")) -> None:
@@ -106,8 +107,17 @@ def print_columns(args, role: str, e: dict) -> None:
 def cmd_import(args) -> int:
     from ..ownership import check_replace
     from ..validate import validate
+    if getattr(args, "project", None):
+        return _import_into(args)
+    if not args.out:
+        raise GridtoolError("缺少 --out：新项目写到哪个文件", "--out is missing: the file of the new project",
+                            fix_zh="例如 gridtool import --households 住户.xlsx --out 项目.gpkg；往已有项目加入或替换图层："
+                                   "gridtool import 项目.gpkg --incidents 本月警情.xlsx",
+                            fix_en="e.g. gridtool import --households hh.xlsx --out project.gpkg; to add or replace a layer "
+                                   "in an existing project: gridtool import PROJECT.gpkg --incidents calls.xlsx", field="out")
     out = Path(args.out)
     check_replace([out], force=args.force, kind="project")  # before reading: refuse early, not after minutes
+    _check_not_dropping(args, out)
     with command_progress(args) as show:
         project = project_from_args(args, progress=show)
         if show:
@@ -121,6 +131,99 @@ def cmd_import(args) -> int:
     say(args, f"已写入项目 {out}", f"project written: {out}")
     _print_summary(args, project.summary())
     if args.strict and any(p.severity == "error" for p in problems):
+        return 1
+    return 0
+
+
+def _check_not_dropping(args, out: Path) -> None:
+    """A new import over an existing project replaces the whole file: refuse (unless ``--force``)
+    when that would drop layers it holds that this import does not give — the grids, hand edits,
+    routes, last month's incidents — and point to adding the layer to the project instead."""
+    from ..project import META_TABLE
+    if args.force or not out.is_file():
+        return
+    import pyogrio
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            names = [str(n) for n, _ in pyogrio.list_layers(out)]
+    except Exception:  # noqa: BLE001 - not readable: check_replace and save say what it is
+        return
+    if META_TABLE not in names:
+        return
+    given = set(role_sources(args))
+    lost = [n for n in names if n != META_TABLE and n not in given and not n.startswith(("gpkg_", "rtree_", "layer_styles"))
+            and n != "dem"]
+    if not lost:
+        return
+    flags = " ".join(f"--{r.replace('_', '-')} {v}" for r, v in role_sources(args).items())
+    raise GridtoolError(
+        f"{out} 已是 gridtool 项目，含有本次没有给出的图层：{'、'.join(_layer_label(n) for n in lost)}；"
+        "重新导入会以本次给出的图层替换整个项目，这些图层（含网格和手工修改）都会丢失，因此不写入",
+        f"{out} is a gridtool project holding layers this import does not give: {', '.join(lost)}; a new import "
+        "replaces the whole project and they (grids and hand edits included) would be lost, so nothing is written",
+        fix_zh=f"只加入或替换这些图层、保留其余一切：gridtool import {out} {flags}；"
+               "确要从头重建项目：换一个输出文件名，或加 --force。",
+        fix_en=f"to add or replace only these layers and keep everything else: gridtool import {out} {flags}; "
+               "to rebuild the project from scratch: choose another output name, or add --force.", file=str(out))
+
+
+def _import_into(args) -> int:
+    """``import PROJECT.gpkg --ROLE FILE``: add or replace layers in a saved project, every other
+    layer (grids, sub-grids, locks, edits, routes) and the parameters kept; checked as a fresh
+    import checks them; saved atomically in place (or to ``--out``, a copy)."""
+    from ..ownership import check_replace
+    from ..project import Project
+    from ..validate import validate
+    sources = role_sources(args)
+    if not sources:
+        raise GridtoolError("没有给出要加入项目的图层", "no layer given to add to the project",
+                            fix_zh=f"按角色给出文件，例如 gridtool import {args.project} --incidents 本月警情.xlsx",
+                            fix_en=f"give a file by role, e.g. gridtool import {args.project} --incidents calls.xlsx")
+    out = Path(args.out or args.project)
+    if args.out and not Path(args.out).resolve() == Path(args.project).resolve():
+        check_replace([out], force=args.force, kind="project")
+        if out.exists() and not args.force:  # another project: its grids would be lost
+            raise GridtoolError(f"{out} 已存在，不会被这个项目的副本覆盖", f"{out} exists; it is not replaced by a copy of this project",
+                                fix_zh=f"去掉 --out 就地保存到 {args.project}，或换一个输出文件名。",
+                                fix_en=f"drop --out to save in place to {args.project}, or choose another output name.", file=str(out))
+    project = Project.open(args.project)
+    old = {r: len(project.layers[r].gdf) for r in sources if r in project.layers}
+    with command_progress(args) as show:
+        stale = project.add_sources(sources, progress=show, **source_options(args))
+        if show:
+            show(0.95, "数据检查 / validating")
+        problems = validate(project)
+    if args.name:
+        project.name = args.name
+    # The new layers' problems, as a fresh import prints them; the rest of the project is counted.
+    loaded = {id(p) for r in sources if r in project.layers for p in project.layers[r].problems}
+    mine = [p for p in problems if id(p) in loaded or p.role in sources]
+    _print_problems(args, mine)
+    others = len(problems) - len(mine)
+    if others:
+        say(args, f"（项目其余图层另有 {others} 个问题，未改动；gridtool validate {out} 可列出）",
+            f"(the project's other layers have {others} more problem(s), unchanged; list them with gridtool validate {out})")
+    with command_progress(args) as show:
+        if show:
+            show(0.99, "写入项目 / saving")
+        project.save(out, force=args.force)
+    for role in sources:
+        n = len(project.layers[role].gdf)
+        if role in old:
+            say(args, f"已替换{_layer_label(role)}：原 {old[role]:,} 个要素 → 现 {n:,} 个",
+                f"replaced {role}: {old[role]:,} feature(s) before, {n:,} now")
+        else:
+            say(args, f"已加入{_layer_label(role)}：{n:,} 个要素", f"added {role}: {n:,} feature(s)")
+    kept = [r for r in project.layers if r not in sources]
+    say(args, f"已写入项目 {out}；其余图层未改动：" + ("、".join(_layer_label(r) for r in kept) or "无"),
+        f"project written: {out}; every other layer unchanged: " + (", ".join(kept) or "none"))
+    for p in stale:
+        print(p.format(fmt_lang(args)))
+    summary = project.summary()
+    summary["layers"] = {r: e for r, e in summary["layers"].items() if r in sources}
+    _print_summary(args, summary)
+    if args.strict and any(p.severity == "error" for p in mine):
         return 1
     return 0
 
@@ -162,10 +265,8 @@ def cmd_validate(args) -> int:
     if getattr(args, "grids", False):
         return _check_grids(args)
     if args.project:
-        project = Project.open(args.project)
-        if role_sources(args):
-            raise GridtoolError("请只给出项目文件或按角色的图层之一", "give a project or layers by role, not both",
-                                fix_zh="去掉其中一种。", fix_en="drop one of them.")
+        # Layers beside the project: checked with it, as import PROJECT.gpkg would store them (not saved).
+        project = project_or_sources(args, one_off=True)
         problems = validate(project)
     else:
         with command_progress(args) as show:
@@ -206,13 +307,21 @@ def _check_grids(args) -> int:
 
 def register(subparsers) -> None:
     """Add ``import``, ``info`` and ``validate`` to the ``gridtool`` argument parser."""
-    pi = subparsers.add_parser("import", help="导入图层并写入项目 / load layers by role into a project")
+    pi = subparsers.add_parser("import", help="导入图层并写入项目 / load layers by role into a project",
+                               epilog="往已有项目加入或替换图层（网格、锁定、修改和其余图层都保留）/ add or replace a layer in "
+                                      "an existing project, everything else kept: gridtool import 项目.gpkg --incidents 本月警情.xlsx")
+    pi.add_argument("project", nargs="?", metavar="PROJECT.gpkg",
+                    help="已有项目：把给出的图层加入或替换进去，其余不变 / an existing project: the layers given are "
+                         "added or replace its layers of those roles, everything else kept")
     add_role_arguments(pi)
-    pi.add_argument("--out", required=True, metavar="PROJECT.gpkg", help="项目文件 / project file to write")
+    pi.add_argument("--out", metavar="PROJECT.gpkg",
+                    help="项目文件（新项目必填；给出已有项目时默认就地保存）/ project file to write (required for a new "
+                         "project; with PROJECT.gpkg: saved in place unless given)")
     pi.add_argument("--name", help="项目名称 / project name")
     pi.add_argument("--strict", action="store_true", help="有数据错误时返回 1 / exit 1 when validation finds errors")
     pi.add_argument("--force", action="store_true",
-                    help="允许覆盖不是 gridtool 项目的已有文件 / replace an existing file that is not a gridtool project")
+                    help="允许覆盖不是 gridtool 项目的已有文件，或以新导入替换整个已有项目（其网格等都会丢失）/ replace an "
+                         "existing file that is not a gridtool project, or a whole existing project (its grids lost)")
     pi.add_argument("--quiet", action="store_true", help="不显示进度 / no progress messages")
     pi.set_defaults(func=cmd_import)
 

@@ -20,8 +20,8 @@ from ..maps.route_files import (patrol_layers, patrol_output_paths, route_title,
                                 write_patrol_outputs)
 from ..routing.project_layers import add_routes_to_project, candidate_sites, grid_areas, seal_area, stations_of
 from ..routing.table_words import LANG_TABLE_HELP
-from .args import (add_role_arguments, add_routing_arguments, file_options, fmt_lang, project_or_sources, routing_graph,
-                   say)
+from .args import (add_role_arguments, add_routing_arguments, file_options, fmt_lang, one_off_roles, project_or_sources,
+                   routing_graph, say)
 
 
 def _check_outputs(args, paths) -> None:
@@ -39,15 +39,19 @@ def _table_lang(args) -> str:
 
 
 def _project(args):
-    """The project, or the layers given by role; layers read from files here report, as ``import``
-    does, which columns were taken for what and the loader's warnings (a CRS assumed, no name
-    column), so that a guess is never silent."""
-    project = project_or_sources(args)
-    if getattr(args, "project", None):
+    """The project, or the layers given by role, or a project with layers given beside it for this
+    run only (this month's incidents: the project file is not changed). Layers read from files here
+    report, as ``import`` does, which columns were taken for what and the loader's warnings (a CRS
+    assumed, no name column), so that a guess is never silent."""
+    one_off = one_off_roles(args)
+    project = project_or_sources(args, one_off=True)
+    if getattr(args, "project", None) and not one_off:
         return project
     from ..roles import ROLES
     from .data import how_zh, print_columns
     for role, lyr in project.layers.items():
+        if one_off and role not in one_off:
+            continue
         cols = ", ".join(f"{k}:{v}" for k, v in lyr.columns_used.items())
         say(args, f"{ROLES[role].zh}：{lyr.source}，{len(lyr.gdf)} 个要素，坐标系 {how_zh(lyr.crs_in)}"
             + (f"，所用列：{cols}" if cols else ""),
@@ -56,6 +60,13 @@ def _project(args):
         print_columns(args, role, lyr.meta())
         for p in lyr.problems:
             print(p.format(fmt_lang(args)))
+    if one_off:
+        names_zh = "、".join(ROLES[r].zh for r in one_off)
+        flags = " ".join(f"--{r.replace('_', '-')} {v}" for r, v in one_off.items())
+        say(args, f"本次使用所给的{names_zh}图层（项目中的同名图层本次不用），项目文件 {args.project} 不会改动；"
+                  f"要把它存入项目：gridtool import {args.project} {flags}",
+            f"this run uses the {', '.join(one_off)} layer(s) given instead of the project's own; the project file "
+            f"{args.project} is not changed; to store them in it: gridtool import {args.project} {flags}")
     return project
 
 
@@ -103,7 +114,12 @@ def cmd_patrol(args) -> int:
         (line_zh, line_en), share = incident_share_line(graph, stations, places, plan, hs, incidents, common=common)
         say(args, line_zh, line_en)
         project.parameters["patrol_incident_share_100m"] = share
-    if not args.no_save:
+    if not args.no_save and one_off_roles(args):
+        # Routes from a layer the project does not hold would be stored beside the old one: not saved.
+        say(args, f"路线未存入项目 {args.project}（本次使用了项目外的图层）；路线文件见下。",
+            f"routes not stored in the project {args.project} (this run used layers from outside it); "
+            "the route files are listed below.")
+    elif not args.no_save:
         add_routes_to_project(project, plan, hs)
         project.parameters["patrol"] = {k: v for k, v in (("teams", args.teams), ("shift", args.shift),
                                                           ("start", args.start), ("mode", args.mode),

@@ -175,6 +175,15 @@ def unknown_options(parser: argparse.ArgumentParser, argv: list[str]) -> list[st
     return found
 
 
+def _role_option(message: str) -> str | None:
+    """The layer-by-role option (``--incidents``) among argparse's unknown options, if any."""
+    if not message.startswith("unknown option"):
+        return None
+    from ..roles import VECTOR_ROLES
+    flags = {f"--{r.replace('_', '-')}" for r in VECTOR_ROLES}
+    return next((w for w in re.findall(r"--[\w-]+", message) if w in flags), None)
+
+
 def bilingual(message: str, prog: str, lang: str = "zh", options: list[str] | None = None) -> str:
     """argparse's ``message`` for ``prog`` as gridtool prints every error
     (:meth:`gridtool.errors.GridtoolError.format`): Chinese (``lang`` ``zh``), English (``en``) or
@@ -199,9 +208,14 @@ def bilingual(message: str, prog: str, lang: str = "zh", options: list[str] | No
         en = own.group("head") + own.group("en")
     near = _suggestion(message, options or [])
     help_cmd = f"{prog} --help"
-    err = OptionError(f"错误：{zh}", f"error: {en}",
-                      fix_zh=(f"是不是要输入 {near}？" if near else "") + f"运行 {help_cmd} 查看用法。",
-                      fix_en=(f"did you mean {near}? " if near else "") + f"Run {help_cmd} for the usage.")
+    fix_zh = (f"是不是要输入 {near}？" if near else "") + f"运行 {help_cmd} 查看用法。"
+    fix_en = (f"did you mean {near}? " if near else "") + f"Run {help_cmd} for the usage."
+    role = _role_option(message)
+    if role:  # walk/export/edit PROJECT --incidents F: the layer goes into the project first
+        fix_zh = f"这个命令只读项目中的图层：先存入项目 gridtool import 项目.gpkg {role} 文件（网格和修改都保留），再运行本命令。"
+        fix_en = (f"this command reads the project's own layers: store it first with gridtool import PROJECT.gpkg "
+                  f"{role} FILE (grids and edits kept), then run this command.")
+    err = OptionError(f"错误：{zh}", f"error: {en}", fix_zh=fix_zh, fix_en=fix_en)
     return err.format(None if lang == "both" else lang)
 
 

@@ -152,6 +152,7 @@ class MainWindow(QMainWindow):
         K = QKeySequence.StandardKey
         self._act("file.new", self.new_project, K.New)
         self._act("file.open", self.open_dialog, K.Open)
+        self._act("file.add_layer", self.add_layer_dialog)
         self._act("file.save", self.save, K.Save)
         self._act("file.save_as", self.save_as, K.SaveAs)
         self._act("file.quit", self.close, K.Quit)
@@ -211,7 +212,7 @@ class MainWindow(QMainWindow):
 
         self.recent_menu = self._submenu("file.recent")
         self.export_menu = self._submenu("file.export")
-        menu("file", ["file.new", "file.open", self.recent_menu, None, "file.save", "file.save_as", None,
+        menu("file", ["file.new", "file.open", self.recent_menu, "file.add_layer", None, "file.save", "file.save_as", None,
                       self.export_menu, None, "file.quit"])
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         menu("edit", ["edit.undo", "edit.redo"])
@@ -368,7 +369,7 @@ class MainWindow(QMainWindow):
         has = s.project is not None
         plan = s.plan is not None
         a = self.actions_
-        for k in ("file.save", "file.save_as", "view.layer", "data.validate"):
+        for k in ("file.save", "file.save_as", "file.add_layer", "view.layer", "data.validate"):
             a[k].setEnabled(has and not busy)
         a["grid.partition"].setEnabled(has and "households" in s.project.layers and "villages" in s.project.layers
                                        and not busy)
@@ -906,6 +907,11 @@ class MainWindow(QMainWindow):
         self.problems.set_problems(problems, "plan")
         self.open_dock("problems")
         self.log_message(tr("log.validated", n=len(problems)))
+
+    def add_layer_dialog(self) -> None:
+        """文件 → 添加/替换图层: ``gridtool import PROJECT.gpkg --ROLE FILE`` (:mod:`.add_layer_dialog`)."""
+        from .add_layer_dialog import AddLayerDialog
+        AddLayerDialog(self).open()
 
     def validate_data(self) -> None:
         from ..validate import validate

@@ -63,6 +63,10 @@ STRINGS.update({
     "action.file.new.tip": ("按角色导入图层，建立新项目", "Load layers by role into a new project"),
     "action.file.open": ("打开…", "Open…"),
     "action.file.open.tip": ("打开项目文件（.gpkg）", "Open a project file (.gpkg)"),
+    "action.file.add_layer": ("添加/替换图层…", "Add or replace a layer…"),
+    "action.file.add_layer.tip": ("把一个图层（本月警情、新党员名册、更正的道路）加入项目或替换同类图层，网格和修改都保留",
+                                  "Add a layer (this month's incidents, a new roster, corrected roads) to the project or "
+                                  "replace the one of its kind; grids and edits are kept"),
     "action.file.save": ("保存", "Save"),
     "action.file.save.tip": ("保存项目（原子写入，不会损坏原文件）", "Save the project (atomic: the old file is never half-written)"),
     "action.file.save_as": ("另存为…", "Save as…"),
@@ -240,6 +244,15 @@ STRINGS.update({
                             "Details are in the log: {log}\nPlease report it with what you did."),
     # -- files ----------------------------------------------------------------------------------
     "file.open_title": ("打开项目", "Open project"),
+    "addlayer.title": ("添加/替换图层", "Add or replace a layer"),
+    "addlayer.role": ("图层角色", "Role"),
+    "addlayer.file": ("文件", "File"),
+    "addlayer.encoding": ("编码", "Encoding"),
+    "addlayer.crs": ("坐标系", "Coordinate system"),
+    "addlayer.note": ("项目中已有这一角色的图层时将被替换；其余图层、网格、锁定和修改都保留（可撤销）。同命令 gridtool import 项目.gpkg --incidents 文件。",
+                      "A layer of this role already in the project is replaced; every other layer, the grids, locks "
+                      "and edits are kept (undoable). As: gridtool import PROJECT.gpkg --incidents FILE."),
+    "addlayer.no_file": ("请先选择文件。", "Choose a file first."),
     "file.save_title": ("保存项目", "Save project"),
     "file.filter_project": ("gridtool 项目 (*.gpkg)", "gridtool projects (*.gpkg)"),
     "file.filter_previous": ("上一版网格 (*.gpkg *.shp *.geojson *.json *.kml *.zip)",

@@ -1,0 +1,101 @@
+"""What a project's own layers were made from, and what replacing an input layer leaves out of date.
+
+A project keeps the plan (grids, sub-grids, special grids, locks, hand edits) and the analyses
+(patrol routes, hot spots, service circles, street walks) beside the input layers they were drawn
+from. When :meth:`gridtool.project.Project.add_sources` replaces an input (this month's incidents,
+a new households roster, corrected roads), nothing derived is thrown away — it may hold weeks of
+hand edits — but the planner is told, layer by layer, what now describes the old data and which
+command brings it up to date. The words are the same for the command line and the app.
+"""
+
+from __future__ import annotations
+
+from .problems import Problem
+from .roles import ROLES
+
+#: The plan's layers, drawn by ``partition`` (hand-edited and locked in the app or ``gridtool edit``).
+PLAN = ("grids", "subgrids", "special_grids", "corridors", "party_links", "ridges")
+
+#: A derived layer: (its Chinese name, the input roles it was made from, the command that remakes it).
+DERIVED: dict[str, tuple[str, tuple[str, ...], str]] = {
+    **{r: ("", ("households", "villages", "roads", "rivers", "railways", "forest", "landuse", "party_members"),
+           "partition {p} --redraw --out {p}") for r in PLAN},
+    "routes": ("巡逻路线", ("roads", "places", "stations", "incidents"), "patrol {p} --out 文件夹"),
+    "route_stops": ("巡逻点位", ("roads", "places", "stations", "incidents"), "patrol {p} --out 文件夹"),
+    "hotspots": ("警情热点", ("incidents", "roads"), "patrol {p} --out 文件夹"),
+    "circles": ("服务圈", ("roads", "stations", "households"), "coverage {p} --out 文件夹"),
+    "walk": ("街巷巡查路线", ("roads", "grids"), "walk {p} --out 文件夹"),
+}
+DERIVED["party_links"] = ("", ("party_members", "households"), DERIVED["party_links"][2])
+
+#: Inputs whose replacement makes the plan's household counts wrong, not only its borders.
+COUNTS = ("households", "villages")
+
+
+def _zh(role: str) -> str:
+    from .maps.style import LAYER_ZH
+    return DERIVED.get(role, ("",))[0] or LAYER_ZH.get(role) or (ROLES[role].zh if role in ROLES else role)
+
+
+def _names(project, roles) -> tuple[str, str]:
+    """``基础网格 82 个、子网格 1,074 个`` and ``82 grids, 1,074 subgrids``: the layers with their counts."""
+    return ("、".join(f"{_zh(d)} {len(project.layers[d].gdf):,} 个" for d in roles),
+            ", ".join(f"{len(project.layers[d].gdf):,} {d}" for d in roles))
+
+
+def out_of_date(project, replaced: dict, *, dem_replaced: bool = False) -> list[Problem]:
+    """Warnings for the derived layers of ``project`` that were made from a layer in ``replaced``
+    (``{role: the old Layer}``): one per input replaced, naming the derived layers and their
+    counts, what is wrong with them now and the command that redoes them."""
+    path = project.path or "项目.gpkg"
+    out: list[Problem] = []
+    roles = list(replaced) + (["dem"] if dem_replaced else [])
+    for role in roles:
+        hit = [d for d, (_zh_name, inputs, _cmd) in DERIVED.items()
+               if d in project.layers and (role in inputs or (role == "dem" and d in PLAN))]
+        if not hit:
+            continue
+        what_zh = ROLES[role].zh if role in ROLES else "高程模型"
+        what_en = role if role in ROLES else "elevation model"
+        plan_hit = [d for d in hit if d in PLAN]
+        rest = [d for d in hit if d not in PLAN]
+        parts_zh, parts_en = [], []
+        if plan_hit:
+            names_zh, names_en = _names(project, plan_hit)
+            if role == "villages":
+                parts_zh.append(f"{names_zh}是按原村界划分的，可能跨越新村界，各村户数已过时（仍保留在项目中）")
+                parts_en.append(f"the {names_en} were drawn within the old village borders: they may cross the new "
+                                "ones and the villages' counts are out of date (kept in the project)")
+            elif role in COUNTS:
+                parts_zh.append(f"{names_zh}是按原{what_zh}划分的，网格户数已过时，新{what_zh}尚未分入网格"
+                                "（网格、锁定和手工修改都仍在项目中，没有删除）")
+                parts_en.append(f"the {names_en} were drawn from the old {what_en}: their household counts are out of "
+                                f"date and the new {what_en} are in no grid yet (grids, locks and hand edits are all "
+                                "still in the project)")
+            else:
+                parts_zh.append(f"{names_zh}的边界是按原{what_zh}画的，可能与新{what_zh}不符（仍保留在项目中）")
+                parts_en.append(f"the {names_en} have borders drawn along the old {what_en} and may not fit the new "
+                                "ones (kept in the project)")
+        if rest:
+            names_zh, names_en = _names(project, rest)
+            parts_zh.append(f"{names_zh}是按原{what_zh}生成的，可能已过时（仍保留在项目中）")
+            parts_en.append(f"the {names_en} were made from the old {what_en} and may be out of date (kept in the project)")
+        zh = f"{what_zh}已替换：" + "；".join(parts_zh)
+        en = f"{what_en} replaced: " + "; ".join(parts_en)
+        cmds_zh, cmds_en = [], []
+        for d in hit:
+            c = DERIVED[d][2].format(p=path)
+            if c in cmds_zh:
+                continue
+            cmds_zh.append(c)
+            cmds_en.append(c.replace("文件夹", "FOLDER"))
+        redraw_zh, redraw_en = "（已锁定的网格不变，其余以最少改动重绘）", " (locked grids kept, the others repaired with minimal change)"
+        fix_zh = "重新运行：" + "；".join(f"gridtool {c}" + (redraw_zh if "--redraw" in c else "") for c in cmds_zh)
+        fix_en = "re-run: " + "; ".join(f"gridtool {c}" + (redraw_en if "--redraw" in c else "") for c in cmds_en)
+        severity = "warning"
+        out.append(Problem(severity, "derived_out_of_date", zh, en, fix_zh=fix_zh + "。", fix_en=fix_en + ".",
+                           role=role, file=path, layer=hit[0]))
+    return out
+
+
+__all__ = ["COUNTS", "DERIVED", "PLAN", "out_of_date"]

@@ -1,0 +1,229 @@
+"""``gridtool import PROJECT.gpkg --ROLE FILE``: this month's 警情, a new roster or corrected roads
+into a saved project, every other layer (grids, sub-grids, locks, edits) kept; layers beside a
+project for one run (``validate``, ``patrol`` …); and a new import that would wipe a partitioned
+project refused.
+
+Real data: three Nanjing communities cut from the bundled sample (``locks_data``), partitioned
+once by the command line, one grid locked with ``gridtool edit``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pyogrio
+import pytest
+from openpyxl import Workbook
+
+sys.path.insert(0, str(Path(__file__).parent))
+from locks_data import cut_project  # noqa: E402
+
+from gridtool.cli import main
+from gridtool.partition.output import locked_codes
+from gridtool.project import Project
+
+FAST = ["--no-subgrids", "--corridor-width", "0", "--quiet"]
+PLAN = ("grids", "special_grids")
+
+
+def _hash(path: Path) -> str:
+    return hashlib.sha1(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def planned(tmp_path_factory):
+    """The cut partitioned, its first grid locked; and a 警情 sheet derived from its buildings:
+    30 calls at 10 buildings (3 each), plus a row without coordinates and one at 0,0."""
+    d = tmp_path_factory.mktemp("add-layer")
+    raw = cut_project("nanjing-xuanwu").save(d / "raw.gpkg")
+    plan = d / "plan.gpkg"
+    assert main(["partition", str(raw), "--out", str(plan), *FAST]) == 0
+    first = str(pyogrio.read_dataframe(plan, layer="grids")["code"].iloc[0])
+    assert main(["edit", str(plan), "--lock", first]) == 0
+    hh = pyogrio.read_dataframe(plan, layer="households").to_crs(4326).geometry.representative_point()
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "本月警情"
+    ws.append(["警情编号", "经度", "纬度", "报警时间", "警情类别", "报警人", "联系电话"])
+    for k in range(30):
+        p = hh.iloc[(k % 10) * 7]
+        ws.append([f"32010220261100{k:04d}", round(p.x, 6), round(p.y, 6), f"2026-11-{1 + k % 28:02d} 21:{k:02d}",
+                   "治安-盗窃" if k % 2 else "治安-纠纷", "张三", f"138{k:08d}"])
+    ws.append(["320102202611009998", None, None, "2026-11-03 10:00", "治安-纠纷", "李四", "13900000000"])
+    ws.append(["320102202611009999", 0, 0, "2026-11-04 11:00", "治安-纠纷", "王五", "13900000001"])
+    sheet = d / "本月警情.xlsx"
+    wb.save(sheet)
+    return {"dir": d, "plan": plan, "locked": first, "sheet": sheet}
+
+
+def _copy(planned, tmp_path) -> Path:
+    p = tmp_path / "项目.gpkg"
+    shutil.copy(planned["plan"], p)
+    return p
+
+
+def test_incidents_added_to_a_partitioned_project_keep_its_plan(planned, tmp_path, capsys):
+    """Before: ``import PROJECT.gpkg --incidents F`` was a usage error (--out required) and the only
+    way in was a rebuild from every source file, the grids lost. Now the project is reopened with
+    the calls in it, checked as a fresh import checks them, and the plan is the same to the byte."""
+    proj = _copy(planned, tmp_path)
+    before = Project.open(proj)
+    assert main(["import", str(proj), "--incidents", str(planned["sheet"]), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "已加入警情（incidents）：30 个要素" in out
+    assert "第32行" in out and "第33行" in out  # the two rows not placed, named as a fresh import names them
+    after = Project.open(proj)
+    assert set(after.layers) == set(before.layers) | {"incidents"}
+    for role in before.layers:  # grids, sub-grids, households with their grid codes, roads …
+        a, b = before.layers[role].gdf, after.layers[role].gdf
+        assert list(a.columns) == list(b.columns) and len(a) == len(b), role
+        assert a.drop(columns="geometry").equals(b.drop(columns="geometry")), role
+        assert a.geometry.geom_equals_exact(b.geometry, 1e-6).all(), role
+    assert locked_codes(after) == locked_codes(before) == [planned["locked"]]
+    assert after.parameters["partition"] == before.parameters["partition"]
+    assert after.crs.equals(before.crs)
+    inc = after.layers["incidents"]
+    assert len(inc.gdf) == 30 and inc.sensitive.get("联系电话") == "phone"
+    assert after.parameters["layers_replaced"][-1]["role"] == "incidents"
+    assert main(["info", str(proj), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["layers"]["incidents"]["placement"]["placed"] == 30
+    assert info["layers"]["grids"]["features"] == len(before.layers["grids"].gdf)
+
+    # The same engine as a new project reads the sheet with: same rows, same positions.
+    fresh = Project.from_sources({"households": str(planned["plan"]) + ":households",
+                                  "incidents": str(planned["sheet"])})
+    fresh_inc = fresh.layers["incidents"].gdf.to_crs(after.crs)
+    assert np.allclose(np.c_[fresh_inc.geometry.x, fresh_inc.geometry.y], np.c_[inc.gdf.geometry.x, inc.gdf.geometry.y],
+                       atol=0.01)
+
+    # A second month replaces the first: still one incidents layer, the plan still untouched.
+    assert main(["import", str(proj), "--incidents", str(planned["sheet"]), "--quiet"]) == 0
+    assert "已替换警情（incidents）：原 30 个要素 → 现 30 个" in capsys.readouterr().out
+    again = Project.open(proj)
+    assert len(again.layers["incidents"].gdf) == 30
+    assert again.layers["grids"].gdf.drop(columns="geometry").equals(before.layers["grids"].gdf.drop(columns="geometry"))
+
+
+def test_replacing_households_says_the_grids_are_out_of_date_and_redraw_brings_them_back(planned, tmp_path, capsys):
+    """A new roster: the grids are kept (hand edits, locks), the planner is told their counts are
+    those of the old roster and which command redraws them; after that redraw one total holds."""
+    proj = _copy(planned, tmp_path)
+    grids_before = pyogrio.read_dataframe(proj, layer="grids")
+    hh = pyogrio.read_dataframe(proj, layer="households").to_crs(4326)[["hh", "village", "geometry"]]
+    hh.loc[hh.index[:5], "hh"] = hh.loc[hh.index[:5], "hh"] + 4
+    roster = tmp_path / "新住户.gpkg"
+    pyogrio.write_dataframe(hh, roster, layer="住户")
+    assert main(["import", str(proj), "--households", str(roster), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "网格户数已过时" in out and f"gridtool partition {proj} --redraw --out {proj}" in out
+    assert "锁定和手工修改都仍在项目中" in out
+    kept = pyogrio.read_dataframe(proj, layer="grids")
+    assert kept.drop(columns="geometry").equals(grids_before.drop(columns="geometry"))
+    assert main(["partition", str(proj), "--redraw", "--out", str(proj), *FAST]) == 0
+    redrawn = Project.open(proj)
+    total = int(hh["hh"].sum())
+    assert redrawn.layers["households"].total_households == total
+    g, s = redrawn.layers["grids"].gdf, redrawn.layers["special_grids"].gdf
+    assert int(g["hh"].sum()) + int(s["hh"].sum()) == total
+    assert locked_codes(redrawn) == [planned["locked"]]
+
+
+def test_a_layer_beside_the_project_is_for_this_run_only(planned, tmp_path, capsys):
+    """``validate PROJECT --incidents F`` checks the sheet with the project, writing nothing;
+    ``partition`` (which saves the plan) points to ``import PROJECT`` instead of mixing the two."""
+    proj = _copy(planned, tmp_path)
+    h = _hash(proj)
+    assert main(["validate", str(proj), "--incidents", str(planned["sheet"])]) == 0
+    out = capsys.readouterr().out
+    assert "第32行" in out and "第33行" in out
+    assert _hash(proj) == h
+    assert main(["partition", str(proj), "--incidents", str(planned["sheet"]), "--out", str(tmp_path / "b.gpkg")]) == 2
+    err = capsys.readouterr().err
+    assert f"gridtool import {proj} --incidents {planned['sheet']}" in err and "Traceback" not in err
+    assert _hash(proj) == h and not (tmp_path / "b.gpkg").exists()
+
+
+def test_a_new_import_over_a_partitioned_project_is_refused(planned, tmp_path, capsys):
+    """Before: ``import --incidents F --out PROJECT.gpkg`` replaced the whole project with one
+    holding only the calls — grids, locks and edits gone without a word. Now it is refused, naming
+    what would be lost and the command that adds the layer instead; --force still rebuilds."""
+    proj = _copy(planned, tmp_path)
+    h = _hash(proj)
+    assert main(["import", "--incidents", str(planned["sheet"]), "--out", str(proj)]) == 2
+    err = capsys.readouterr().err
+    assert "基础网格（grids）" in err and f"gridtool import {proj} --incidents" in err and "--force" in err
+    assert _hash(proj) == h
+    assert main(["import", str(proj), "--incidents", str(tmp_path / "没有这个.xlsx")]) == 2
+    err = capsys.readouterr().err
+    assert "没有这个.xlsx" in err and "Traceback" not in err
+    assert _hash(proj) == h  # a file that cannot be read changes nothing
+    assert main(["import", str(proj)]) == 2
+    assert "--incidents" in capsys.readouterr().err
+
+
+def test_the_app_adds_the_layer_as_the_command_line_does(planned, tmp_path, qtbot, window, capsys):
+    """文件 → 添加/替换图层 in the app: the same calls in the same places as ``gridtool import
+    PROJECT.gpkg --incidents``, the grids untouched, one undo step, saved and reopened."""
+    from gridtool.ui.add_layer_dialog import AddLayerDialog
+    cli_proj = _copy(planned, tmp_path)
+    assert main(["import", str(cli_proj), "--incidents", str(planned["sheet"]), "--quiet"]) == 0
+    capsys.readouterr()
+    app_proj = tmp_path / "app.gpkg"
+    shutil.copy(planned["plan"], app_proj)
+    w = window
+    w.open_project(str(app_proj))
+    qtbot.waitUntil(lambda: w.session.project is not None and not w.jobs.busy, timeout=30000)
+    assert w.actions_["file.add_layer"].isEnabled()
+    grids_before = w.session.project.layers["grids"].gdf.copy()
+    dlg = AddLayerDialog(w)
+    dlg.path.setText(str(planned["sheet"]))
+    dlg.run()
+    qtbot.waitUntil(lambda: not w.jobs.busy and "incidents" in w.session.project.layers, timeout=60000)
+    texts = [p.zh for p in w.problems.problems]
+    assert any("坐标为 0,0" in t for t in texts)  # the sheet's problems listed, as the command prints them
+    w._save_to(str(app_proj))
+    qtbot.waitUntil(lambda: not w.jobs.busy, timeout=30000)
+    a, b = Project.open(app_proj), Project.open(cli_proj)
+    ga, gb = a.layers["incidents"].gdf, b.layers["incidents"].gdf
+    assert len(ga) == len(gb) == 30
+    assert np.allclose(np.c_[ga.geometry.x, ga.geometry.y], np.c_[gb.geometry.x, gb.geometry.y])
+    assert list(ga["type"]) == list(gb["type"])
+    assert a.layers["grids"].gdf.drop(columns="geometry").equals(grids_before.drop(columns="geometry"))
+    w.undo()
+    assert "incidents" not in w.session.project.layers
+
+
+def test_the_app_replacing_households_lists_the_grids_as_out_of_date(planned, tmp_path, qtbot, window):
+    """A new roster in the app: the grids stay on the map and the problems panel says their counts
+    are the old roster's, with the redraw to run."""
+    from gridtool.ui.add_layer_dialog import add_layers
+    proj = _copy(planned, tmp_path)
+    hh = pyogrio.read_dataframe(proj, layer="households").to_crs(4326)[["hh", "village", "geometry"]]
+    roster = tmp_path / "新住户.gpkg"
+    pyogrio.write_dataframe(hh, roster, layer="住户")
+    w = window
+    w.open_project(str(proj))
+    qtbot.waitUntil(lambda: w.session.project is not None and not w.jobs.busy, timeout=30000)
+    n_grids = len(w.session.project.layers["grids"].gdf)
+    add_layers(w, {"households": str(roster)})
+    qtbot.waitUntil(lambda: not w.jobs.busy and w.session.project.layers["households"].source.endswith("新住户.gpkg"),
+                    timeout=60000)
+    assert len(w.session.project.layers["grids"].gdf) == n_grids
+    stale = [p for p in w.problems.problems if p.code == "derived_out_of_date"]
+    assert stale and "网格户数已过时" in stale[0].zh and "--redraw" in stale[0].fix_zh
+
+
+def test_commands_without_layer_options_point_to_import(planned, tmp_path, capsys):
+    """``walk PROJECT --roads F`` (walk reads the project's grids and roads only): the usage error
+    says how to put the corrected roads into the project, not "did you mean --mode"."""
+    with pytest.raises(SystemExit) as e:
+        main(["walk", str(planned["plan"]), "--grid", planned["locked"], "--roads", str(tmp_path / "路.shp"),
+              "--out", str(tmp_path / "w")])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert "gridtool import 项目.gpkg --roads 文件" in err and "--mode" not in err.split("解决办法")[-1]
