@@ -537,6 +537,11 @@ class RedrawMixin:
              "others": getattr(self, "_locked_across", {})[p]}
             for r, p in sorted(fixed.items()) if p in getattr(self, "_locked_across", {})]
         # Villages merged, split, renamed or recoded: named, with what their grid codes became.
+        # A village partitioned with another (merge=) has its grids under the host's code, last
+        # year as now: its households are the host's here, or an unchanged merge reads as a split.
+        host_of = getattr(self, "_host_of", {})
+        if host_of:
+            vrow_of_feature = np.array([host_of.get(int(v), int(v)) for v in vrow_of_feature], dtype=np.int64)
         self._redraw_stats["village_changes"] = village_changes(
             pv, vrow_of_feature, list(self._vcodes), list(self._vnames), new_codes.tolist(),
             gdf["village_code"].astype(str).tolist(), recoded)

@@ -1,0 +1,65 @@
+"""A yearly redraw of a plan drawn with ``--merge`` (a small community partitioned together with
+its neighbour, no change of division): a grid lying in the small community is locked, then
+``gridtool partition LAST --redraw``. Nothing changed, so nothing may move: the locked grid keeps
+its code and village, and no village is said to have been split.
+
+Real data: three Nanjing communities cut from the bundled sample (``locks_data``).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from locks_data import cut_project  # noqa: E402
+
+from gridtool.cli import main
+
+FAST = ["--no-subgrids", "--corridor-width", "0", "--quiet"]
+GUEST, HOST = "四条巷社区", "长白街社区"
+
+
+@pytest.fixture(scope="module")
+def year(tmp_path_factory):
+    d = tmp_path_factory.mktemp("planned-merge")
+    raw = cut_project("nanjing-xuanwu").save(d / "raw.gpkg")
+    last = d / "last.gpkg"
+    assert main(["partition", str(raw), "--merge", f"{GUEST}={HOST}", "--out", str(last), *FAST]) == 0
+    grids = gpd.read_file(last, layer="grids")
+    hs = gpd.read_file(last, layer="households")
+    guest_code = gpd.read_file(raw, layer="villages").set_index("name").at[GUEST, "code"]
+    # the grid holding most of the guest community's households: drawn under the host's code
+    in_guest = hs[hs["village"] == guest_code].groupby("grid")["hh"].sum()
+    locked = str(in_guest.idxmax())
+    assert locked in set(grids["code"]) and grids.set_index("code").at[locked, "village"] == HOST
+    assert main(["edit", str(last), "--lock", locked]) == 0
+    out, rep = d / "next.gpkg", d / "next.json"
+    assert main(["partition", str(last), "--redraw", "--out", str(out), "--report", str(rep), *FAST]) == 0
+    return {"last": gpd.read_file(last, layer="grids"), "out": out, "locked": locked,
+            "report": json.loads(rep.read_text(encoding="utf-8"))}
+
+
+def test_a_locked_grid_of_a_merged_community_keeps_its_code_and_village(year):
+    g = gpd.read_file(year["out"], layer="grids").set_index("code")
+    last = year["last"].set_index("code")
+    assert year["locked"] in g.index
+    assert g.at[year["locked"], "village"] == last.at[year["locked"], "village"] == HOST
+    assert g.at[year["locked"], "village_code"] == last.at[year["locked"], "village_code"]
+    # every grid of the pair is still under the host, as drawn last year
+    assert sorted(g.index) == sorted(last.index)
+    assert (g["village"] == last["village"].reindex(g.index)).all()
+    red = year["report"]["plan"]["redraw"]
+    assert red["codes_recoded"] == 0 and red["codes_new"] == 0 and red["codes_retired"] == 0
+
+
+def test_an_unchanged_merge_is_no_division_change_in_the_report_or_changes_layer(year):
+    red = year["report"]["plan"]["redraw"]
+    assert red["village_changes"] == []
+    ch = gpd.read_file(year["out"], layer="changes")
+    assert (ch["division_change"].fillna("") == "").all()
+    assert int(ch["codes_recoded"].sum()) == 0
