@@ -27,14 +27,27 @@ from .unitset import build_unitset
 from .village_changes import follow_village_codes, village_changes
 
 
-def _village_gone(code: str) -> GridtoolError:
+def _village_gone(code: str, households: int = 0) -> GridtoolError:
+    # A grid whose households are still on the roster but in no village's polygon is not empty:
+    # saying so would send the planner looking for deleted buildings instead of the village layer.
+    if households:
+        zh = (f"锁定网格 {code} 的 {households:,} 户已不在任何村（社区）范围内（所在的村（社区）已不在村图层中），"
+              "无法保持不变")
+        en = (f"the {households:,} households of the locked grid {code} lie in no village any more (its village "
+              "is no longer in the villages layer): it cannot be kept")
+        extra_zh, extra_en = "；若是村图层漏了该村，把它补回村（社区）图层后再划分", \
+            "; if the villages layer lacks the village by mistake, add it back and partition again"
+    else:
+        zh = f"锁定网格 {code} 已没有住户，所在的村（社区）也已不在项目中，无法保持不变"
+        en = f"the locked grid {code} has no households left and its village is no longer in the project: it cannot be kept"
+        extra_zh = extra_en = ""
     return GridtoolError(
-        f"锁定网格 {code} 已没有住户，所在的村（社区）也已不在项目中，无法保持不变",
-        f"the locked grid {code} has no households left and its village is no longer in the project: it "
-        "cannot be kept",
-        fix_zh=f"确认该村已撤并后解除锁定（gridtool edit 项目.gpkg --unlock {code}，或在桌面程序的网格面板中点“解锁”），再划分网格。",
+        zh, en,
+        fix_zh=f"确认该村已撤并后解除锁定（gridtool edit 项目.gpkg --unlock {code}，或在桌面程序的网格面板中点“解锁”；"
+               f"用 --lock 指定的，从 --lock 中去掉它），再划分网格{extra_zh}。",
         fix_en=f"if the village was merged away, unlock the grid (gridtool edit PROJECT.gpkg --unlock {code}, or "
-               "Unlock in the app's grid panel) and partition again.", layer="grids", feature=code, field="locked")
+               f"Unlock in the app's grid panel; if --lock names it, leave it out) and partition again{extra_en}.",
+        layer="grids", feature=code, field="locked")
 
 
 class RedrawMixin:
@@ -65,7 +78,7 @@ class RedrawMixin:
                 if len(vgeoms) and overlap.sum() < 0.5 * shapely.area(geoms[p]):
                     # its village is no longer in the project: kept, it would go to a neighbour
                     # under that village's code, an empty grid no one locked
-                    raise _village_gone(str(pv.gdf["code"].iloc[p]))
+                    raise _village_gone(str(pv.gdf["code"].iloc[p]), sum(n for _, n in members))
                 v = int(np.argmax(overlap)) if len(vgeoms) else 0
             lo, hi = getattr(self, "_relax_v", self.relax).get(vnames[v], (self.min_hh, self.max_hh))
             units = [(int(hb[f]), int(f), 0, 1, int(n), geoms[p]) for f, n in members]
