@@ -1,7 +1,9 @@
 """A yearly redraw of a plan drawn with ``--merge`` (a small community partitioned together with
-its neighbour, no change of division): a grid lying in the small community is locked, then
-``gridtool partition LAST --redraw``. Nothing changed, so nothing may move: the locked grid keeps
-its code and village, and no village is said to have been split.
+its neighbour, no change of division): a grid lying in the small community and one holding
+households of both are locked, then
+``gridtool partition LAST --redraw``. Nothing changed, so nothing may move: the locked grids keep
+their codes and village, no village is said to have been split, and no locked grid is said to
+cross a village border.
 
 Real data: three Nanjing communities cut from the bundled sample (``locks_data``).
 """
@@ -21,7 +23,7 @@ from locks_data import cut_project  # noqa: E402
 from gridtool.cli import main
 
 FAST = ["--no-subgrids", "--corridor-width", "0", "--quiet"]
-GUEST, HOST = "四条巷社区", "长白街社区"
+GUEST, HOST = "四条巷社区", "五老村社区"
 
 
 @pytest.fixture(scope="module")
@@ -32,29 +34,35 @@ def year(tmp_path_factory):
     assert main(["partition", str(raw), "--merge", f"{GUEST}={HOST}", "--out", str(last), *FAST]) == 0
     grids = gpd.read_file(last, layer="grids")
     hs = gpd.read_file(last, layer="households")
-    guest_code = gpd.read_file(raw, layer="villages").set_index("name").at[GUEST, "code"]
-    # the grid holding most of the guest community's households: drawn under the host's code
-    in_guest = hs[hs["village"] == guest_code].groupby("grid")["hh"].sum()
-    locked = str(in_guest.idxmax())
-    assert locked in set(grids["code"]) and grids.set_index("code").at[locked, "village"] == HOST
-    assert main(["edit", str(last), "--lock", locked]) == 0
+    codes = gpd.read_file(raw, layer="villages").set_index("name")["code"]
+    per = hs[hs["village"].isin([codes[GUEST], codes[HOST]])].pivot_table(
+        index="grid", columns="village", values="hh", aggfunc="sum").fillna(0)
+    # the grid holding most of the guest community's households (drawn under the host's code), and
+    # one holding households of both
+    locked = str(per[codes[GUEST]].idxmax())
+    mixed = str(per[(per[codes[GUEST]] > 0) & (per[codes[HOST]] > 0)].index[0])
+    assert locked != mixed and grids.set_index("code").loc[[locked, mixed], "village"].tolist() == [HOST, HOST]
+    assert main(["edit", str(last), "--lock", f"{locked},{mixed}"]) == 0
     out, rep = d / "next.gpkg", d / "next.json"
     assert main(["partition", str(last), "--redraw", "--out", str(out), "--report", str(rep), *FAST]) == 0
-    return {"last": gpd.read_file(last, layer="grids"), "out": out, "locked": locked,
+    return {"last": gpd.read_file(last, layer="grids"), "out": out, "locked": locked, "mixed": mixed,
             "report": json.loads(rep.read_text(encoding="utf-8"))}
 
 
 def test_a_locked_grid_of_a_merged_community_keeps_its_code_and_village(year):
     g = gpd.read_file(year["out"], layer="grids").set_index("code")
     last = year["last"].set_index("code")
-    assert year["locked"] in g.index
-    assert g.at[year["locked"], "village"] == last.at[year["locked"], "village"] == HOST
-    assert g.at[year["locked"], "village_code"] == last.at[year["locked"], "village_code"]
+    for code in (year["locked"], year["mixed"]):
+        assert code in g.index and bool(g.at[code, "locked"])
+        assert g.at[code, "village"] == last.at[code, "village"] == HOST
+        assert g.at[code, "village_code"] == last.at[code, "village_code"]
     # every grid of the pair is still under the host, as drawn last year
     assert sorted(g.index) == sorted(last.index)
     assert (g["village"] == last["village"].reindex(g.index)).all()
     red = year["report"]["plan"]["redraw"]
     assert red["codes_recoded"] == 0 and red["codes_new"] == 0 and red["codes_retired"] == 0
+    # its households of both communities cross no village border: they are partitioned as one
+    assert red["locked_across"] == []
 
 
 def test_an_unchanged_merge_is_no_division_change_in_the_report_or_changes_layer(year):

@@ -414,8 +414,15 @@ class GridPartitioner(RedrawMixin):
                 region_blocks = [int(b) for b in np.flatnonzero(np.isin(village_of_block, members) & ~is_special & ~gone)]
                 if self._previous is not None:
                     kept = [g for v in members for g in locked_grids.pop(v, [])]
+                    across = getattr(self, "_locked_across", {})
                     for g in kept:  # a guest village's locked grid is its host's, as the others drawn there
                         g.village, g.bounds = p["village"], tuple(p["bounds"])
+                        # households in the villages partitioned together cross no village border
+                        rest = {k: n for k, n in across.get(g.prev, {}).items() if k not in {vnames[m] for m in members}}
+                        if rest:
+                            across[g.prev] = rest
+                        else:
+                            across.pop(g.prev, None)
                         lo, hi = g.bounds
                         tot = sum(u[4] for u in g.units)
                         g.status, g.note = ("ok", "locked") if lo <= tot <= hi else \
