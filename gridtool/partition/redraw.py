@@ -684,7 +684,8 @@ class RedrawMixin:
             vc = vcodes[i] if i is not None else ""
             out.append(dict(r, village_code=vc, division_change="；".join(said.get(vc, []))))
             geoms.append(villages.geometry.values[i] if i is not None else None)
-        cols = ["village", "village_code", "households", "households_moved", "households_new", "grids",
+        cols = ["village", "village_code", "households", "households_moved", "households_new", "households_no_village",
+                "grids",
                 "grids_changed", "codes_kept", "codes_recoded", "codes_new", "codes_retired", "locked", "new_codes",
                 "retired_codes", "locked_codes", "recoded_codes", "division_change"]
         return gpd.GeoDataFrame(pd.DataFrame(out, columns=cols), geometry=gpd.GeoSeries(geoms, crs=crs))

@@ -123,6 +123,14 @@ def redraw_lines(r: dict, totals: dict) -> list[tuple[str, str]]:
             + (f"renumbered {r['codes_recoded']}, " if r.get("codes_recoded") else "")
             + f"new {r['codes_new']}, retired "
             f"{r['codes_retired']}; households new since the previous plan {r['households_new']:,}")]
+    if r.get("households_no_village"):
+        # In a grid last year, on the roster still, in no village now: in no grid, and not "moved".
+        n = r["households_no_village"]
+        out.append((f"  注意：上一版在网格中的 {n:,} 户仍在名册，但已不在任何村（社区）范围内（村被删除或村界改动），"
+                    "本次未划入网格；如该村仍在，把它补回村（社区）图层后再划分",
+                    f"  note: {n:,} households in a grid in the previous plan are still on the roster but lie in no "
+                    "village now (a village deleted or its border moved): in no grid this time; if the village still "
+                    "exists, add it back to the villages layer and partition again"))
     if r.get("households_previous") is not None and totals.get("imported") is not None:
         # Last year's households, those gone, those new and this year's: the figure of the totals.
         before, now = r["households_previous"], totals["imported"]
@@ -167,14 +175,17 @@ def redraw_lines(r: dict, totals: dict) -> list[tuple[str, str]]:
     out += locked_subgrid_lines(r.get("locked_subgrids") or [])
     for v in r.get("villages", []):
         if v["households_moved"] or v["codes_new"] or v["codes_retired"] or v["households_new"] \
-                or v["grids_changed"]:
+                or v["grids_changed"] or v.get("households_no_village"):
+            nv = v.get("households_no_village") or 0
             out.append((f"    {v['village']}：{v['households_moved']} 户改变网格，{v['grids_changed']} 个网格有变化，"
                         f"新增 {v['households_new']} 户" + (f"；新编码 {v['new_codes']}" if v["new_codes"] else "")
-                        + (f"；撤销 {v['retired_codes']}" if v["retired_codes"] else ""),
+                        + (f"；撤销 {v['retired_codes']}" if v["retired_codes"] else "")
+                        + (f"；不在任何村（社区）范围、未划入网格 {nv:,} 户" if nv else ""),
                         f"    {v['village']}: {v['households_moved']} households changed grid, {v['grids_changed']} "
                         f"grids changed, {v['households_new']} new"
                         + (f"; new codes {v['new_codes']}" if v["new_codes"] else "")
-                        + (f"; retired {v['retired_codes']}" if v["retired_codes"] else "")))
+                        + (f"; retired {v['retired_codes']}" if v["retired_codes"] else "")
+                        + (f"; {nv:,} in no village, in no grid" if nv else "")))
     if r.get("features") and r.get("features_matched") is not None:
         out.append((f"  按位置与上一版住户对上的要素：{r['features_matched']:,} / {r['features']:,}",
                     f"  household features matched to the previous plan's by position: {r['features_matched']:,} of "
