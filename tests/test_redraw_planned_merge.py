@@ -71,3 +71,23 @@ def test_an_unchanged_merge_is_no_division_change_in_the_report_or_changes_layer
     ch = gpd.read_file(year["out"], layer="changes")
     assert (ch["division_change"].fillna("") == "").all()
     assert int(ch["codes_recoded"].sum()) == 0
+
+
+def test_a_merge_first_asked_this_year_is_not_called_a_change_of_division(tmp_path, capsys):
+    """Last year apart, this year ``--merge``: the guest's grids take the host's code (as said), and
+    the console, the report and the changes layer call it partitioned together, not a village merge
+    (both communities are still in the villages layer)."""
+    raw = cut_project("nanjing-xuanwu").save(tmp_path / "raw.gpkg")
+    last, out, rep = tmp_path / "last.gpkg", tmp_path / "next.gpkg", tmp_path / "next.json"
+    assert main(["partition", str(raw), "--out", str(last), *FAST]) == 0
+    capsys.readouterr()
+    assert main(["partition", str(raw), "--previous", str(last), "--merge", f"{GUEST}={HOST}", "--out", str(out),
+                 "--report", str(rep), *FAST[:-1]]) == 0
+    text = capsys.readouterr().out
+    (change,) = json.loads(rep.read_text(encoding="utf-8"))["plan"]["redraw"]["village_changes"]
+    assert change["kind"] == "merge_planned"
+    assert sorted(v["name"] for v in change["old"]) == sorted([GUEST, HOST]) and change["new"][0]["name"] == HOST
+    assert "本次合并划分的村（社区） 1 处（上一版分开划分）" in text and "区划变化" not in text
+    assert f"网格用 {HOST}（" in text and "（区划未变）" in text
+    ch = gpd.read_file(out, layer="changes").set_index("village")
+    assert "区划未变" in ch.at[HOST, "division_change"]

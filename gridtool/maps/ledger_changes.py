@@ -62,7 +62,8 @@ def changes_sheet(project, totals: HouseholdTotals):
     changes = r.get("village_changes") or []
     for c in changes:
         # The code columns hold grid codes: the village codes are in the words.
-        rows.append(["区划变化", "、".join(v["name"] or v["code"] for v in c["new"]), None, None,
+        rows.append(["合并划分" if c["kind"] == "merge_planned" else "区划变化",
+                     "、".join(v["name"] or v["code"] for v in c["new"]), None, None,
                      sum(v["households"] for v in c["new"]), village_change_text(c)[0]])
     if changes:
         rows.append(["编码规则", None, None, None, None, CODE_RULE[0]])

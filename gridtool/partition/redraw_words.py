@@ -72,6 +72,8 @@ def village_change_text(c: dict) -> tuple[str, str]:
     same = o["code"] == n["code"] and given_code(n["code"])
     zh, en = {
         "merge": (f"{old_zh} 合并为 {new_zh}", f"{old_en} merged into {new_en}"),
+        "merge_planned": (f"{old_zh} 合并划分，网格用 {new_zh} 的代码（区划未变）",
+                          f"{old_en} partitioned together, the grids under {new_en}'s code (no change of division)"),
         "split": (f"{old_zh} 分为 {new_zh}", f"{old_en} split into {new_en}"),
         "rename": (f"{o['name']} 更名为 {n['name']}" + (f"（代码 {n['code']} 不变）" if same else ""),
                    f"{o['name']} renamed {n['name']}" + (f" (code {n['code']} unchanged)" if same else "")),
@@ -101,9 +103,17 @@ def village_change_lines(changes: list[dict]) -> list[tuple[str, str]]:
     if not changes:
         return []
     from .village_changes import CODE_RULE
-    out = [(f"  村（社区）区划变化 {len(changes)} 处（撤并、拆分、更名、改代码）：",
-            f"  village changes since the previous plan (merged, split, renamed, recoded): {len(changes)}")]
-    out += [(f"    {zh}", f"    {en}") for zh, en in map(village_change_text, changes)]
+    division = [c for c in changes if c["kind"] != "merge_planned"]
+    planned = [c for c in changes if c["kind"] == "merge_planned"]
+    out = []
+    if division:
+        out.append((f"  村（社区）区划变化 {len(division)} 处（撤并、拆分、更名、改代码）：",
+                    f"  village changes since the previous plan (merged, split, renamed, recoded): {len(division)}"))
+        out += [(f"    {zh}", f"    {en}") for zh, en in map(village_change_text, division)]
+    if planned:  # --merge (or --infeasible merge) this time, not last time: no division changed
+        out.append((f"  本次合并划分的村（社区） {len(planned)} 处（上一版分开划分）：",
+                    f"  villages partitioned together this time (apart in the previous plan): {len(planned)}"))
+        out += [(f"    {zh}", f"    {en}") for zh, en in map(village_change_text, planned)]
     out.append((f"    编码规则：{CODE_RULE[0]}", f"    code rule: {CODE_RULE[1]}"))
     return out
 
