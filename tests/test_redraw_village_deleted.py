@@ -16,6 +16,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
+import shapely
 
 sys.path.insert(0, str(Path(__file__).parent))
 from locks_data import cut_project  # noqa: E402
@@ -101,6 +102,10 @@ def test_a_deleted_villages_households_left_in_no_grid_are_counted_everywhere(la
     assert ch.at[GONE, "retired_codes"] == "、".join(last["gone_codes"])
     assert int(ch["codes_retired"].sum()) == red["codes_retired"] == len(last["gone_codes"])
     assert int(ch["households_no_village"].sum()) == n
+    # drawn where its grids were (a GIS shows the row), as every row of the layer a MultiPolygon
+    was = gpd.read_file(last["unlocked"], layer="grids").set_index("code").geometry[last["gone_codes"]]
+    assert set(ch.geom_type) == {"MultiPolygon"}
+    assert abs(ch.geometry[GONE].area - shapely.union_all(was.values).area) < 1.0
     # the ledger's sheet names the village of each retired code and why its households are in no grid
     xlsx = tmp_path / "台账.xlsx"
     assert main(["export", str(out), "--ledger", str(xlsx), "--quiet"]) == 0

@@ -679,14 +679,19 @@ class RedrawMixin:
             for v in c["new"]:
                 said.setdefault(v["code"], []).append(village_change_text(c)[0])
         geoms, out = [], []
+        pv = getattr(self, "_previous", None)
+        prev_geom = dict(zip(pv.gdf["code"].astype(str), pv.gdf.geometry.values)) if pv is not None else {}
         for r in rows:
             i = row_of.get(r["village"])
             vc = vcodes[i] if i is not None else ""
             out.append(dict(r, village_code=vc, division_change="；".join(said.get(vc, []))))
-            geoms.append(villages.geometry.values[i] if i is not None else None)
+            if i is not None:
+                geoms.append(villages.geometry.values[i])
+            else:  # a village no longer in the layer: where its retired grids were
+                was = [prev_geom[c] for c in str(r.get("retired_codes") or "").split("、") if c in prev_geom]
+                geoms.append(shapely.union_all(shapely.make_valid(np.array(was, dtype=object))) if was else None)
         cols = ["village", "village_code", "households", "households_moved", "households_new", "households_no_village",
-                "grids",
-                "grids_changed", "codes_kept", "codes_recoded", "codes_new", "codes_retired", "locked", "new_codes",
+                "grids", "grids_changed", "codes_kept", "codes_recoded", "codes_new", "codes_retired", "locked", "new_codes",
                 "retired_codes", "locked_codes", "recoded_codes", "division_change"]
         return gpd.GeoDataFrame(pd.DataFrame(out, columns=cols), geometry=gpd.GeoSeries(geoms, crs=crs))
 
