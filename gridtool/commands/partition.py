@@ -257,7 +257,8 @@ def cmd_partition(args) -> int:
     if args.report:
         write_report(args.report, rep)
     _print_partition(args, rep, out)
-    _print_locked_out_of_bounds(args, gp.grids_, locked)
+    _print_locked_out_of_bounds(args, gp.grids_, locked,
+                                {e["code"] for e in (rep["plan"].get("redraw") or {}).get("locked_changed") or []})
     if redraw and {"households_total", "codes_kept"} <= set(rep["plan"].get("redraw") or {}):
         _print_redraw(args, rep["plan"]["redraw"], rep.get("totals") or {})
     elif locked:  # a new partition around locked grids: what became of their sub-grids
@@ -351,23 +352,30 @@ def _partition_redraw(args) -> int:
     if args.report:
         write_report(args.report, rep)
     _print_partition(args, rep, out)
-    _print_redraw(args, rep["plan"]["redraw"], rep.get("totals") or {})
+    red = rep["plan"]["redraw"]
+    _print_locked_out_of_bounds(args, gp.grids_, red.get("locked") or [],
+                                {e["code"] for e in red.get("locked_changed") or []})
+    _print_redraw(args, red, rep.get("totals") or {})
     return 0
 
 
-def _print_locked_out_of_bounds(args, grids, locked) -> None:
-    """A locked grid keeps its households and shape; when the roster changed under it, its count
-    may now lie outside its bounds: said by name with the fix, not only flagged in the table."""
+def _print_locked_out_of_bounds(args, grids, locked, roster_changed=frozenset()) -> None:
+    """A locked grid keeps its households and shape; when the roster changed under it (or it was
+    locked so, after a hand merge or split), its count may lie outside its bounds: said by name
+    with the fix, not only flagged in the table. The roster is blamed only for the grids it changed
+    (``roster_changed``)."""
     if grids is None or not len(grids) or not locked or not {"code", "hh", "min_hh", "max_hh"} <= set(grids):
         return
     g = grids[grids["code"].astype(str).isin(set(map(str, locked)))]
     off = g[(g["hh"] < g["min_hh"]) | (g["hh"] > g["max_hh"])]
     for r in off.itertuples():
-        say(args, f"  锁定网格 {r.code} 现有 {int(r.hh):,} 户，不在 {int(r.min_hh)}–{int(r.max_hh)} 户之内（名册有变化）；"
+        why = str(r.code) in roster_changed
+        say(args, f"  锁定网格 {r.code} 现有 {int(r.hh):,} 户，不在 {int(r.min_hh)}–{int(r.max_hh)} 户之内"
+                  f"{'（名册有变化）' if why else ''}；"
                   f"解锁后重绘（gridtool edit --unlock {r.code}，或在桌面程序中点“解锁”），或保留为例外",
-            f"  locked grid {r.code} now holds {int(r.hh):,} households, outside {int(r.min_hh)}-{int(r.max_hh)} "
-            f"(the roster changed); unlock it and redraw (gridtool edit --unlock {r.code}, or 解锁 in the app), "
-            "or keep it as an exception")
+            f"  locked grid {r.code} now holds {int(r.hh):,} households, outside {int(r.min_hh)}-{int(r.max_hh)}"
+            f"{' (the roster changed)' if why else ''}; unlock it and redraw (gridtool edit --unlock {r.code}, "
+            "or 解锁 in the app), or keep it as an exception")
 
 
 def _print_party_links(args, pl: dict) -> None:

@@ -49,17 +49,21 @@ def changes_sheet(project, totals: HouseholdTotals):
     recoded = {e["old"]: e for e in r.get("recoded") or []}
     for v in r.get("villages") or []:
         if not (v.get("households_moved") or v.get("households_new") or v.get("codes_new")
-                or v.get("codes_retired") or v.get("grids_changed") or v.get("recoded_codes")):
+                or v.get("codes_retired") or v.get("grids_changed") or v.get("recoded_codes")
+                or v.get("households_no_village")):
             continue
+        nv = v.get("households_no_village") or 0
         rows.append(["村（社区）变化", v["village"], None, None, v.get("households"),
                      f"{v.get('households_moved', 0)} 户改变网格，{v.get('grids_changed', 0)} 个网格有变化，"
                      f"新增 {v.get('households_new', 0)} 户；保留编码 {v.get('codes_kept', 0)} 个，"
                      + (f"改编码 {v['codes_recoded']} 个，" if v.get("codes_recoded") else "") +
-                     f"新编码 {v.get('codes_new', 0)} 个，撤销 {v.get('codes_retired', 0)} 个"])
+                     f"新编码 {v.get('codes_new', 0)} 个，撤销 {v.get('codes_retired', 0)} 个"
+                     + (f"；不在任何村（社区）范围、未划入网格 {nv:,} 户" if nv else "")])
     changes = r.get("village_changes") or []
     for c in changes:
         # The code columns hold grid codes: the village codes are in the words.
-        rows.append(["区划变化", "、".join(v["name"] or v["code"] for v in c["new"]), None, None,
+        rows.append(["合并划分" if c["kind"] == "merge_planned" else "区划变化",
+                     "、".join(v["name"] or v["code"] for v in c["new"]), None, None,
                      sum(v["households"] for v in c["new"]), village_change_text(c)[0]])
     if changes:
         rows.append(["编码规则", None, None, None, None, CODE_RULE[0]])
@@ -72,8 +76,14 @@ def changes_sheet(project, totals: HouseholdTotals):
         rows.append(["改编码", e["village"], old, e["new"], None,
                      f"村（社区）代码改为 {e['village_code']}，{seq}；旧编码不再使用"])
     village_of = {c: v["village"] for v in r.get("villages") or [] for c in _split(v.get("retired_codes"))}
+    # A village with no grid now (deleted from the villages layer, or all its households gone):
+    # its grids' households went to no other grid of it.
+    no_grid = {v["village"]: v.get("households_no_village") or 0 for v in r.get("villages") or [] if not v.get("grids")}
     for c in r.get("retired_codes") or []:
-        rows.append(["撤销编码", village_of.get(c), c, None, None, "该网格的住户已归入其他网格；编码不再使用"])
+        v = village_of.get(c)
+        why = "该网格的住户已归入其他网格" if v not in no_grid else \
+            "所在村（社区）已不在村图层中，住户未划入网格" if no_grid[v] else "所在村（社区）已没有网格（住户已不在名册或不在村范围内）"
+        rows.append(["撤销编码", v, c, None, None, f"{why}；编码不再使用"])
     village_of = {c: v["village"] for v in r.get("villages") or [] for c in _split(v.get("new_codes"))}
     for c in r.get("new_codes") or []:
         rows.append(["新编码", village_of.get(c), None, c, None, "新划出的网格（不重复使用撤销的编码）；网格员需补录"])
@@ -118,7 +128,9 @@ def changes_sheet(project, totals: HouseholdTotals):
         before, gone, new = r["households_previous"], r.get("households_gone", 0), r.get("households_new", 0)
         sign = "=" if before - gone + new == totals.imported else "；"
         footer.append(["住户", None, None, None, totals.imported,
-                       f"上一版 {before:,} 户 − 已不在名册 {gone:,} 户 + 新增 {new:,} 户 {sign} 本次 {totals.imported:,} 户"])
+                       f"上一版 {before:,} 户 − 已不在名册 {gone:,} 户 + 新增 {new:,} 户 {sign} 本次 {totals.imported:,} 户"
+                       + (f"；其中上一版在网格中、现不在任何村（社区）范围内（未划入网格）{r['households_no_village']:,} 户"
+                          if r.get("households_no_village") else "")])
     return Sheet(NAME, list(COLUMNS), rows, footer)
 
 

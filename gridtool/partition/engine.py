@@ -399,6 +399,8 @@ class GridPartitioner(RedrawMixin):
                              minlength=len(villages)).astype(np.int64)
             plans = village_plans(vt, vnames, e, village_of_block, min_hh=self.min_hh, max_hh=self.max_hh,
                                   target=self.target, infeasible=self.infeasible, merge=self._merge_v, relax=self._relax_v)
+            # village row → the row of the village it is partitioned with (merge=), whose code its grids carry
+            self._host_of = {p["village"]: p["host"] for p in plans if p["host"] is not None}
 
             grids: list[DraftGrid] = []
             village_reports = []
@@ -413,6 +415,19 @@ class GridPartitioner(RedrawMixin):
                 region_blocks = [int(b) for b in np.flatnonzero(np.isin(village_of_block, members) & ~is_special & ~gone)]
                 if self._previous is not None:
                     kept = [g for v in members for g in locked_grids.pop(v, [])]
+                    across = getattr(self, "_locked_across", {})
+                    for g in kept:  # a guest village's locked grid is its host's, as the others drawn there
+                        g.village, g.bounds = p["village"], tuple(p["bounds"])
+                        # households in the villages partitioned together cross no village border
+                        rest = {k: n for k, n in across.get(g.prev, {}).items() if k not in {vnames[m] for m in members}}
+                        if rest:
+                            across[g.prev] = rest
+                        else:
+                            across.pop(g.prev, None)
+                        lo, hi = g.bounds
+                        tot = sum(u[4] for u in g.units)
+                        g.status, g.note = ("ok", "locked") if lo <= tot <= hi else \
+                            ("exception", f"locked, {tot} households outside {lo}-{hi}")
                     if fresh:
                         vg, vrep = self._partition_village(dict(p, hh=int(self.blocks_.gdf["hh"].to_numpy()[region_blocks].sum())),
                                                            region_blocks, self.blocks_.edges, stop)

@@ -131,7 +131,10 @@ def kept_subgrids(locked_rows: dict[int, int], grid_codes: list[str], prev_codes
         alive = [c for c in order if subs[c].hh > 0]
         retired = []
         for c in order:
-            if c in alive or not alive:
+            if c in alive:
+                continue
+            if not alive:  # the grid kept its outline but no household: every sub-grid code retires
+                retired.append({"code": subs[c].code, "into": None})
                 continue
             # Its area goes to the kept sub-grid sharing the longest border (else the nearest).
             g = subs[c].geom
@@ -168,6 +171,13 @@ def locked_subgrid_lines(entries: list[dict]) -> list[tuple[str, str]]:
     for e in entries:
         lo, hi = e["bounds"]
         was = {c: p for c, p in (e.get("codes") or {}).items() if c != p}
+        if not e["subgrids"] and e["retired"]:  # nothing left to keep: not "0 sub-grids kept"
+            out.append((f"  锁定网格 {e['grid']} 已没有住户：其 {len(e['retired'])} 个子网格编码撤销（形状保留）",
+                        f"  locked grid {e['grid']} has no households left: its {len(e['retired'])} sub-grid codes "
+                        "are retired (its outline is kept)"))
+            out.extend((f"    子网格 {x['code']} 已没有住户，撤销该编码", f"    sub-grid {x['code']} has no households "
+                        "left: its code is retired") for x in sorted(e["retired"], key=lambda x: x["code"]))
+            continue
         if was:  # the grid was renumbered with its village's code: its sub-grids' codes follow it
             old = next(iter(was.values())).rsplit("-", 1)[0]
             out.append((f"  锁定网格 {e['grid']} 的 {e['subgrids']} 个子网格保留楼栋（未重新划分），编码随网格由 "

@@ -541,6 +541,29 @@ def change_figures(pv: PreviousPlan, *, features: np.ndarray, hh: np.ndarray, gr
         prev_village = dict(zip(pvill["c"], pvill["v"]))
     for c in prev_set - set(prev_village):
         prev_village[c] = village_of_code.get(c, "")
+    # Last year's households still on the roster that now lie in no village (their village was
+    # deleted from the villages layer, or its border moved off them): in no grid now. Counted per
+    # previous village, whose retired codes are listed under its previous name, so that the
+    # village's line, the changes layer and the totals say where they went.
+    from .village_changes import _division, _old_villages
+    old_vcode, old_vname = _old_villages(pv.gdf)
+    # Another system's code says its village only as a division code at its head (not "RETIRED-01").
+    old_vname = [n or (c if "village_code" in pv.gdf or _division(c) else "") for c, n in zip(old_vcode, old_vname)]
+    vof_all = np.asarray(village_of_feature, dtype=object)
+    in_now = np.zeros(len(vof_all), dtype=bool)
+    in_now[f_idx[f_idx < len(in_now)]] = True
+    no_village: dict[str, int] = {}
+    row_of_code = {c: p for p, c in enumerate(codes.tolist())}
+    for f, ps in enumerate(pv.parts):
+        if not ps or in_now[f] or vof_all[f] != "":
+            continue
+        p = max(ps, key=lambda pn: (pn[1], -pn[0]))[0]
+        v = prev_village.get(codes[p]) or old_vname[p]
+        no_village[v] = no_village.get(v, 0) + min(sum(n for _, n in ps), int(np.asarray(hh_all)[f]))
+    for c, v in list(prev_village.items()):
+        if not v and c in row_of_code:  # a retired grid of a village no longer in the project
+            p = row_of_code[c]
+            prev_village[c] = old_vname[p]
     # Polygons only: the net growth of each village's previous grids over the households they
     # recorded (per village, not per grid: a building divided between two grids lies in one
     # polygon, which is no growth).
@@ -572,7 +595,8 @@ def change_figures(pv: PreviousPlan, *, features: np.ndarray, hh: np.ndarray, gr
         new_all = np.maximum(0, hh_all - pv.prev_hh)
     new_all = np.where(vof != "", new_all, 0)
     new_by_v = pd.Series(new_all).groupby(vof).sum()
-    villages = sorted(set(village_of_code.values()) | {v for v in prev_village.values() if v})
+    villages = sorted(set(village_of_code.values()) | {v for v in prev_village.values() if v}
+                      | {v for v in no_village if v})
     rows = []
     for v in villages:
         now_v = {c for c, vv in village_of_code.items() if vv == v}
@@ -582,6 +606,7 @@ def change_figures(pv: PreviousPlan, *, features: np.ndarray, hh: np.ndarray, gr
         new_hh = int(new_by_v.get(v, 0)) + growth_by_village.get(v, 0)
         rows.append({"village": v, "households": int(by_v["n"].get(v, 0)),
                      "households_moved": int(by_v["moved"].get(v, 0)), "households_new": new_hh,
+                     "households_no_village": int(no_village.get(v, 0)),
                      "grids": len(now_v), "grids_changed": len(now_v & changed),
                      "codes_kept": len(now_v & same), "codes_recoded": len(now_v & recoded_set),
                      "codes_new": len(now_v - prev_set),
@@ -593,6 +618,7 @@ def change_figures(pv: PreviousPlan, *, features: np.ndarray, hh: np.ndarray, gr
     total_new = int(new_all.sum()) + sum(growth_by_village.values())
     totals = {"households_moved": int(per_f["moved"].sum()), "households_new": total_new,
               "households_total": int(per_f["n"].sum()), "households_gone": int(pv.households_gone),
+              "households_no_village": int(sum(no_village.values())),
               "grids_changed": len(now_set & changed), "grids": len(now_set),
               "codes_kept": len(now_set & same), "codes_recoded": len(now_set & recoded_set),
               "codes_new": len(now_set - prev_set),

@@ -29,14 +29,27 @@ from .unitset import build_unitset
 from .village_changes import follow_village_codes, village_changes
 
 
-def _village_gone(code: str) -> GridtoolError:
+def _village_gone(code: str, households: int = 0) -> GridtoolError:
+    # A grid whose households are still on the roster but in no village's polygon is not empty:
+    # saying so would send the planner looking for deleted buildings instead of the village layer.
+    if households:
+        zh = (f"锁定网格 {code} 的 {households:,} 户已不在任何村（社区）范围内（所在的村（社区）已不在村图层中），"
+              "无法保持不变")
+        en = (f"the {households:,} households of the locked grid {code} lie in no village any more (its village "
+              "is no longer in the villages layer): it cannot be kept")
+        extra_zh, extra_en = "；若是村图层漏了该村，把它补回村（社区）图层后再划分", \
+            "; if the villages layer lacks the village by mistake, add it back and partition again"
+    else:
+        zh = f"锁定网格 {code} 已没有住户，所在的村（社区）也已不在项目中，无法保持不变"
+        en = f"the locked grid {code} has no households left and its village is no longer in the project: it cannot be kept"
+        extra_zh = extra_en = ""
     return GridtoolError(
-        f"锁定网格 {code} 已没有住户，所在的村（社区）也已不在项目中，无法保持不变",
-        f"the locked grid {code} has no households left and its village is no longer in the project: it "
-        "cannot be kept",
-        fix_zh=f"确认该村已撤并后解除锁定（gridtool edit 项目.gpkg --unlock {code}，或在桌面程序的网格面板中点“解锁”），再划分网格。",
+        zh, en,
+        fix_zh=f"确认该村已撤并后解除锁定（gridtool edit 项目.gpkg --unlock {code}，或在桌面程序的网格面板中点“解锁”；"
+               f"用 --lock 指定的，从 --lock 中去掉它），再划分网格{extra_zh}。",
         fix_en=f"if the village was merged away, unlock the grid (gridtool edit PROJECT.gpkg --unlock {code}, or "
-               "Unlock in the app's grid panel) and partition again.", layer="grids", feature=code, field="locked")
+               f"Unlock in the app's grid panel; if --lock names it, leave it out) and partition again{extra_en}.",
+        layer="grids", feature=code, field="locked")
 
 
 class RedrawMixin:
@@ -67,7 +80,7 @@ class RedrawMixin:
                 if len(vgeoms) and overlap.sum() < 0.5 * shapely.area(geoms[p]):
                     # its village is no longer in the project: kept, it would go to a neighbour
                     # under that village's code, an empty grid no one locked
-                    raise _village_gone(str(pv.gdf["code"].iloc[p]))
+                    raise _village_gone(str(pv.gdf["code"].iloc[p]), sum(n for _, n in members))
                 v = int(np.argmax(overlap)) if len(vgeoms) else 0
             lo, hi = getattr(self, "_relax_v", self.relax).get(vnames[v], (self.min_hh, self.max_hh))
             units = [(int(hb[f]), int(f), 0, 1, int(n), geoms[p]) for f, n in members]
@@ -554,6 +567,11 @@ class RedrawMixin:
              "others": getattr(self, "_locked_across", {})[p]}
             for r, p in sorted(fixed.items()) if p in getattr(self, "_locked_across", {})]
         # Villages merged, split, renamed or recoded: named, with what their grid codes became.
+        # A village partitioned with another (merge=) has its grids under the host's code, last
+        # year as now: its households are the host's here, or an unchanged merge reads as a split.
+        host_of = getattr(self, "_host_of", {})
+        if host_of:
+            vrow_of_feature = np.array([host_of.get(int(v), int(v)) for v in vrow_of_feature], dtype=np.int64)
         self._redraw_stats["village_changes"] = village_changes(
             pv, vrow_of_feature, list(self._vcodes), list(self._vnames), new_codes.tolist(),
             gdf["village_code"].astype(str).tolist(), recoded)
@@ -679,13 +697,19 @@ class RedrawMixin:
             for v in c["new"]:
                 said.setdefault(v["code"], []).append(village_change_text(c)[0])
         geoms, out = [], []
+        pv = getattr(self, "_previous", None)
+        prev_geom = dict(zip(pv.gdf["code"].astype(str), pv.gdf.geometry.values)) if pv is not None else {}
         for r in rows:
             i = row_of.get(r["village"])
             vc = vcodes[i] if i is not None else ""
             out.append(dict(r, village_code=vc, division_change="；".join(said.get(vc, []))))
-            geoms.append(villages.geometry.values[i] if i is not None else None)
-        cols = ["village", "village_code", "households", "households_moved", "households_new", "grids",
-                "grids_changed", "codes_kept", "codes_recoded", "codes_new", "codes_retired", "locked", "new_codes",
+            if i is not None:
+                geoms.append(villages.geometry.values[i])
+            else:  # a village no longer in the layer: where its retired grids were
+                was = [prev_geom[c] for c in str(r.get("retired_codes") or "").split("、") if c in prev_geom]
+                geoms.append(shapely.union_all(shapely.make_valid(np.array(was, dtype=object))) if was else None)
+        cols = ["village", "village_code", "households", "households_moved", "households_new", "households_no_village",
+                "grids", "grids_changed", "codes_kept", "codes_recoded", "codes_new", "codes_retired", "locked", "new_codes",
                 "retired_codes", "locked_codes", "recoded_codes", "division_change"]
         return gpd.GeoDataFrame(pd.DataFrame(out, columns=cols), geometry=gpd.GeoSeries(geoms, crs=crs))
 

@@ -72,6 +72,8 @@ def village_change_text(c: dict) -> tuple[str, str]:
     same = o["code"] == n["code"] and given_code(n["code"])
     zh, en = {
         "merge": (f"{old_zh} 合并为 {new_zh}", f"{old_en} merged into {new_en}"),
+        "merge_planned": (f"{old_zh} 合并划分，网格用 {new_zh} 的代码（区划未变）",
+                          f"{old_en} partitioned together, the grids under {new_en}'s code (no change of division)"),
         "split": (f"{old_zh} 分为 {new_zh}", f"{old_en} split into {new_en}"),
         "rename": (f"{o['name']} 更名为 {n['name']}" + (f"（代码 {n['code']} 不变）" if same else ""),
                    f"{o['name']} renamed {n['name']}" + (f" (code {n['code']} unchanged)" if same else "")),
@@ -101,9 +103,17 @@ def village_change_lines(changes: list[dict]) -> list[tuple[str, str]]:
     if not changes:
         return []
     from .village_changes import CODE_RULE
-    out = [(f"  村（社区）区划变化 {len(changes)} 处（撤并、拆分、更名、改代码）：",
-            f"  village changes since the previous plan (merged, split, renamed, recoded): {len(changes)}")]
-    out += [(f"    {zh}", f"    {en}") for zh, en in map(village_change_text, changes)]
+    division = [c for c in changes if c["kind"] != "merge_planned"]
+    planned = [c for c in changes if c["kind"] == "merge_planned"]
+    out = []
+    if division:
+        out.append((f"  村（社区）区划变化 {len(division)} 处（撤并、拆分、更名、改代码）：",
+                    f"  village changes since the previous plan (merged, split, renamed, recoded): {len(division)}"))
+        out += [(f"    {zh}", f"    {en}") for zh, en in map(village_change_text, division)]
+    if planned:  # --merge (or --infeasible merge) this time, not last time: no division changed
+        out.append((f"  本次合并划分的村（社区） {len(planned)} 处（上一版分开划分）：",
+                    f"  villages partitioned together this time (apart in the previous plan): {len(planned)}"))
+        out += [(f"    {zh}", f"    {en}") for zh, en in map(village_change_text, planned)]
     out.append((f"    编码规则：{CODE_RULE[0]}", f"    code rule: {CODE_RULE[1]}"))
     return out
 
@@ -123,6 +133,14 @@ def redraw_lines(r: dict, totals: dict) -> list[tuple[str, str]]:
             + (f"renumbered {r['codes_recoded']}, " if r.get("codes_recoded") else "")
             + f"new {r['codes_new']}, retired "
             f"{r['codes_retired']}; households new since the previous plan {r['households_new']:,}")]
+    if r.get("households_no_village"):
+        # In a grid last year, on the roster still, in no village now: in no grid, and not "moved".
+        n = r["households_no_village"]
+        out.append((f"  注意：上一版在网格中的 {n:,} 户仍在名册，但已不在任何村（社区）范围内（村被删除或村界改动），"
+                    "本次未划入网格；如该村仍在，把它补回村（社区）图层后再划分",
+                    f"  note: {n:,} households in a grid in the previous plan are still on the roster but lie in no "
+                    "village now (a village deleted or its border moved): in no grid this time; if the village still "
+                    "exists, add it back to the villages layer and partition again"))
     if r.get("households_previous") is not None and totals.get("imported") is not None:
         # Last year's households, those gone, those new and this year's: the figure of the totals.
         before, now = r["households_previous"], totals["imported"]
@@ -167,14 +185,17 @@ def redraw_lines(r: dict, totals: dict) -> list[tuple[str, str]]:
     out += locked_subgrid_lines(r.get("locked_subgrids") or [])
     for v in r.get("villages", []):
         if v["households_moved"] or v["codes_new"] or v["codes_retired"] or v["households_new"] \
-                or v["grids_changed"]:
+                or v["grids_changed"] or v.get("households_no_village"):
+            nv = v.get("households_no_village") or 0
             out.append((f"    {v['village']}：{v['households_moved']} 户改变网格，{v['grids_changed']} 个网格有变化，"
                         f"新增 {v['households_new']} 户" + (f"；新编码 {v['new_codes']}" if v["new_codes"] else "")
-                        + (f"；撤销 {v['retired_codes']}" if v["retired_codes"] else ""),
+                        + (f"；撤销 {v['retired_codes']}" if v["retired_codes"] else "")
+                        + (f"；不在任何村（社区）范围、未划入网格 {nv:,} 户" if nv else ""),
                         f"    {v['village']}: {v['households_moved']} households changed grid, {v['grids_changed']} "
                         f"grids changed, {v['households_new']} new"
                         + (f"; new codes {v['new_codes']}" if v["new_codes"] else "")
-                        + (f"; retired {v['retired_codes']}" if v["retired_codes"] else "")))
+                        + (f"; retired {v['retired_codes']}" if v["retired_codes"] else "")
+                        + (f"; {nv:,} in no village, in no grid" if nv else "")))
     followed = r.get("codes_in_previous_scheme") or []
     if followed:
         # Another system's numbering (XW001 …): new grids continue it, never gridtool's own.

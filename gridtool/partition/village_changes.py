@@ -155,7 +155,8 @@ def village_changes(pv, feature_village: np.ndarray, vcodes: list[str], vnames: 
     Returns
     -------
     list of dict
-        ``kind`` (``merge``, ``split``, ``rename``, ``recode``, ``rename_recode``), ``old`` and
+        ``kind`` (``merge``, ``merge_planned``: villages still in the layer partitioned together,
+        ``split``, ``rename``, ``recode``, ``rename_recode``), ``old`` and
         ``new`` (lists of ``{"name", "code", "households"}``), and for the new villages the grids:
         ``grids``, ``codes_kept``, ``codes_recoded`` (old → new, with ``sequence_kept``),
         ``codes_new`` and ``locked``.
@@ -219,7 +220,11 @@ def village_changes(pv, feature_village: np.ndarray, vcodes: list[str], vnames: 
     for n in sorted(preds):
         os_ = sorted(preds[n])
         if len(os_) > 1:
-            changes.append({"kind": "merge", "old": [old(o) for o in os_], "new": [new(n)], **grids_of([n])})
+            # Old villages all still in the villages layer: partitioned together (merge=), no
+            # change of division; their grids take the host's code as any merge's do.
+            still = set(vcodes)
+            kind = "merge_planned" if all(o in still for o in os_) else "merge"
+            changes.append({"kind": kind, "old": [old(o) for o in os_], "new": [new(n)], **grids_of([n])})
             continue
         o = os_[0]
         if o in split_old:
