@@ -8,6 +8,7 @@ source column fed which key column and which columns hold personal data.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -135,12 +136,65 @@ def _numeric(series: pd.Series) -> pd.Series:
 
 
 def _code_text(value) -> str | None:
-    """Division codes read as numbers from Excel (5.00101e+11) back to their digits."""
+    """Division codes read as numbers from Excel (5.00101e+11) back to their digits; digits typed
+    in groups (``500 154 006 001``) or full width (``５００１５４``) as one run of digits. Text in
+    Excel's scientific notation stays as written: :func:`_code_repairs` says what it lost."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return None
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
         return str(int(value))
-    return str(value).strip() or None
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    if _SPACED_DIGITS.match(text):
+        text = re.sub(r"\s+", "", text)
+    exact = _sci_digits(text)
+    return exact or text or None
+
+
+_SPACED_DIGITS = re.compile(r"^\d+(\s+\d+)+$")
+# What Excel shows (and a CSV saved from it keeps) for a long number: 5.00154E+11.
+_SCIENTIFIC = re.compile(r"^(\d)(?:\.(\d+))?[eE]\+?(\d{1,2})$")
+
+
+def _sci_digits(text: str) -> str | None:
+    """``5.00154006001E+11`` → ``500154006001`` when every digit is still there; None otherwise
+    (not scientific notation, or digits lost: ``5.00154E+11`` could be any of a million codes)."""
+    m = _SCIENTIFIC.match(text)
+    if not m:
+        return None
+    digits = m.group(1) + (m.group(2) or "")
+    width = int(m.group(3)) + 1
+    # Excel shows six significant digits: fewer than the number has means the rest were dropped
+    # (even zeros: 5.00154E+11 may stand for 500154006001 or 500154000000).
+    return digits if len(digits) == width else None
+
+
+def _code_repairs(gdf: gpd.GeoDataFrame, ccol: str, raw: RawLayer, details: dict, where: dict) -> list[Problem]:
+    """Village codes Excel turned into scientific notation: the digits it dropped cannot be told, so
+    those villages are coded as if they had none (grid codes V001 …) and the file is named to fix;
+    codes typed with spaces were joined, and the column summary says so."""
+    src = gdf[ccol]
+    text = src.map(lambda v: unicodedata.normalize("NFKC", str(v)).strip() if isinstance(v, str) else None)
+    lost = text.map(lambda t: bool(t and _SCIENTIFIC.match(t)) and _sci_digits(t) is None).astype(bool)
+    spaced = text.map(lambda t: bool(t and _SPACED_DIGITS.match(t))).astype(bool)
+    note = details.get("code")
+    if spaced.any() and note is not None:
+        note["note_zh"] = f"{int(spaced.sum())} 个代码中的空格已去掉"
+        note["note_en"] = f"spaces removed from {int(spaced.sum())} code(s)"
+    if not lost.any():
+        return []
+    gdf["code"] = gdf["code"].astype(object).mask(lost, None)
+    examples = "、".join(dict.fromkeys(text[lost].head(3)))
+    ids = _feature_ids(raw).reindex(gdf.index[lost]).astype(str).tolist()
+    return [Problem(
+        "warning", "village_code_scientific",
+        f"{int(lost.sum())} 个村（社区）的区划代码是科学计数法（{examples}），后几位已丢失，无法还原；"
+        "这些村按没有代码处理，网格编码用 V001、V002…",
+        f"{int(lost.sum())} village code(s) are in scientific notation ({examples}): their last digits are "
+        "lost and cannot be recovered; these villages are treated as having no code (grid codes V001, V002 …)",
+        fix_zh=f"在 Excel 中把“{ccol}”列设为文本格式，重新填入完整的 12 位代码（或从原始数据重新导出）后再导入。",
+        fix_en=f"format column {ccol!r} as text in Excel, enter the full 12-digit codes again (or export them "
+               "again from the source data) and import again.",
+        field=ccol, features=ids, **where)]
 
 
 def _has_value(v) -> bool:
@@ -368,6 +422,7 @@ def _normalise_columns(gdf: gpd.GeoDataFrame, role: str, fields: dict[str, str],
         ccol = pick("code", content=True)
         gdf["code"] = gdf[ccol].map(_code_text) if ccol else None
         if ccol:
+            problems += _code_repairs(gdf, ccol, raw, details, where)
             codes = gdf["code"].dropna().astype(str)
             if len(codes) and codes.map(lambda c: column_content.village_code_of(c) != c).all():
                 # 三调 坐落单位代码: a 12-digit village code followed by seven zeros.

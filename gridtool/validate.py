@@ -733,6 +733,7 @@ def _check_villages(project: Project) -> list[Problem]:
                 f"{int(missing.sum())} village(s) have no name",
                 fix_zh="补全名称，网格编号和报表需要它。", fix_en="add names; grid codes and reports use them.",
                 field=lyr.columns_used.get("name"), features=_ids(vil, missing), **_where(lyr)))
+        out += _check_village_codes(lyr)
         dup = vil["name"].notna() & vil["name"].duplicated(keep=False)
         if dup.any():
             out.append(Problem(
@@ -745,6 +746,38 @@ def _check_villages(project: Project) -> list[Problem]:
                        "distinct in the source data.",
                 field=lyr.columns_used.get("name"), features=_ids(vil, dup), **_where(lyr)))
     return out
+
+
+def _check_village_codes(lyr) -> list[Problem]:
+    """One division code on villages of different names: grid codes begin with the village code,
+    so their grids would read as one village's. Codes stored as numbers with six significant
+    digits (3.201029e+11 → 320102900000) end up like this, every village of a township alike."""
+    vil = lyr.gdf
+    if "code" not in vil:
+        return []
+    code = vil["code"].map(lambda c: None if c is None or (isinstance(c, float) and c != c) else str(c).strip() or None)
+    names = vil["name"].astype(str).str.strip()
+    present = code.notna()
+    n_names = names[present].groupby(code[present]).nunique()
+    shared = n_names[n_names > 1]
+    if not len(shared):
+        return []
+    mask = code.isin(shared.index).to_numpy()
+    ex_zh = "；".join(f"{c}：{'、'.join(dict.fromkeys(names[code == c].head(3)))}" for c in shared.index[:3])
+    ex_en = "; ".join(f"{c}: {', '.join(dict.fromkeys(names[code == c].head(3)))}" for c in shared.index[:3])
+    field = lyr.columns_used.get("code")
+    zeros = all(str(c).endswith("000") for c in shared.index)
+    return [Problem(
+        "warning", "duplicate_village_code",
+        f"{int(mask.sum())} 个不同名称的村（社区）共用 {len(shared)} 个区划代码（{ex_zh}），它们的网格编码会以同一代码开头"
+        + ("；代码末尾是 0，可能是 Excel 以数字保存时丢了后几位" if zeros else ""),
+        f"{int(mask.sum())} villages with different names share {len(shared)} division code(s) ({ex_en}); their "
+        "grid codes would start alike" + ("; the codes end in zeros: Excel may have dropped the last digits "
+                                          "when it stored them as numbers" if zeros else ""),
+        fix_zh=f"在源数据中为每个村填入自己的 12 位区划代码（Excel 中先把“{field}”列设为文本格式）后重新导入。",
+        fix_en=f"give each village its own 12-digit division code in the source data (format {field!r} as text in "
+               "Excel first) and import again.",
+        field=field, features=_ids(vil, mask), bounds=_bounds(vil[mask]), **_where(lyr))]
 
 
 def _check_incidents(project: Project) -> list[Problem]:
