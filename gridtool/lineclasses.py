@@ -107,7 +107,7 @@ def water_group(kind: str) -> str:
 COLUMNS = {
     "tag": ("class", "highway", "fclass", "waterway", "railway", "kind", "type", "道路等级", "等级", "道路类型",
             "道路级别", "行政等级", "技术等级", "公路等级", "公路技术等级", "road_class", "roadclass", "rclass",
-            "grade", "dj", "xzdj", "jsdj", "类型", "类别", "水系类型", "河流类型", "河流等级", "铁路类型"),
+            "grade", "dj", "dldj", "lxdj", "gldj", "xzdj", "jsdj", "类型", "类别", "水系类型", "河流类型", "河流等级", "铁路类型"),
     "dlbm": ("dlbm", "地类编码", "地类代码", "dldm", "tbdlbm"),
     # The CAD layer of a drawing (GDAL's DXF/DWG column, and ArcGIS's CAD export): 主干路, 河流 …
     "cad_layer": ("layer", "cad图层", "cadlayer", "图层", "图层名", "图层名称"),

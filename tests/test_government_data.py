@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import geopandas as gpd
-from shapely.geometry import Point, box
+from shapely.geometry import LineString, Point, box
 
 from gridtool.project import Project
 from gridtool.validate import validate
@@ -60,3 +60,15 @@ def test_one_village_drawn_as_two_features_is_not_a_shared_code(tmp_path):
     gdf.loc[1, "name"] = gdf.loc[0, "name"]
     gdf.loc[1, "code"] = gdf.loc[0, "code"]
     assert "duplicate_village_code" not in {p.code for p in validate(project)}
+
+
+def test_survey_road_grade_column_dldj_is_read(tmp_path):
+    # 基础测绘 road lines: the grade in DLDJ (道路等级), CAD-like segments with z coordinates.
+    roads = gpd.GeoDataFrame(
+        {"DLDJ": ["国道", "县道", "乡道", "村道"], "NAME": ["G211", "开城路", "白鹤路", "东华路"]},
+        geometry=[LineString([(X0, Y0 + 100 * i, 210.5), (X0 + 2000, Y0 + 100 * i, 212.0)]) for i in range(4)],
+        crs=GK108)
+    roads.to_file(tmp_path / "DLXX.shp", encoding="gbk")
+    lyr = Project.from_sources({"roads": str(tmp_path / "DLXX.shp")}).layers["roads"]
+    assert lyr.columns_used.get("class") == "DLDJ"
+    assert lyr.gdf["class"].tolist() == ["trunk", "secondary", "tertiary", "unclassified"]
