@@ -32,9 +32,11 @@ def _text(v) -> str:
 
 
 def ids_from_column(gdf: gpd.GeoDataFrame, column: str, fallback: pd.Series) -> pd.Series:
-    """``--field households.id=COLUMN``: each row's value as text; a blank cell keeps its row id."""
+    """``--field households.id=COLUMN``: each row's value as text; a blank cell, or a value other
+    rows share (validation reports it as an error), keeps its row id, so that messages and edits
+    name one row, not every row of that value."""
     text = gdf[column].map(_text)
-    return text.where(text != "", fallback.loc[gdf.index].astype(str))
+    return text.where((text != "") & ~text.duplicated(keep=False), fallback.loc[gdf.index].astype(str))
 
 
 def row_ids_warning(gdf: gpd.GeoDataFrame, *, file: str, layer: str | None, example: list[str]) -> Problem | None:

@@ -333,6 +333,9 @@ def _check_duplicate_ids(project: Project, repeated: dict | None = None) -> list
             col = next((c for c in lyr.gdf.columns if is_record_number_header(c)), None)
         if col is not None:
             cols.append(col)
+        given = (lyr.columns_used or {}).get("id")  # --field households.id=宗地代码: the features' own ids
+        if given in lyr.gdf and given not in cols:
+            cols.append(given)
         # One caller's ID card on many 110 calls is normal; one person's on two households is not.
         if ROLES.get(role) is not None and ROLES[role].personal and role != "incidents":
             cols += [c for c, kind in (lyr.sensitive or {}).items() if kind == "id_number" and c in lyr.gdf
@@ -357,12 +360,32 @@ def _check_duplicate_ids(project: Project, repeated: dict | None = None) -> list
             shown = {v: mask_value(v, kind) if kind else v for v in rows_of}
             example = "；".join(f"{shown[v]}：" + "、".join(feature_id_zh(r) for r in rows) for v, rows in rows_of.items())
             example_en = "; ".join(f"{shown[v]}: " + ", ".join(rows) for v, rows in rows_of.items())
+            if _rounded_by_excel(values[dup]):
+                fix_zh = (f"“{col}”是超过 15 位的数字，Excel 只保留 15 位有效数字、其后各位被改写，不同的编号因此变得相同："
+                          f"在 Excel 中先把该列设为文本格式，再从原始数据重新填入完整编号后导入。")
+                fix_en = (f"{col!r} holds numbers of more than 15 digits: Excel keeps 15 significant digits and rewrites "
+                          "the rest, so different IDs became one. Format the column as text in Excel, "
+                          "enter the full IDs again from the source data and import again.")
             out.append(Problem(
                 sev, "duplicate_id", f"“{col}”列有 {int(dup.sum())} 个要素共用 {len(shared)} 个编号（{example}）",
                 f"{int(dup.sum())} feature(s) share {len(shared)} ID(s) in column {col!r} ({example_en})",
                 fix_zh=fix_zh, fix_en=fix_en,
                 field=col, features=_ids(lyr.gdf, dup), bounds=_bounds(lyr.gdf[dup]), **_where(lyr)))
     return out
+
+
+def _rounded_by_excel(values: pd.Series) -> bool:
+    """IDs that went through a float (19-digit 宗地代码, 18-digit 身份证号 typed into Excel as
+    numbers): 16 digits or more, and each exactly a float's value (5001540060010999808), which a
+    code with all its digits almost never is."""
+    def through_float(v) -> bool:
+        if isinstance(v, (float, np.floating)):
+            return bool(np.isfinite(v)) and abs(v) >= 1e15
+        text = str(v).strip().removesuffix(".0")
+        if not re.fullmatch(r"\d{16,}", text):
+            return False
+        return int(float(text)) == int(text)
+    return bool(len(values)) and bool(values.map(through_float).all())
 
 
 def _village_totals(hh: gpd.GeoDataFrame, villages: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:

@@ -72,3 +72,28 @@ def test_survey_road_grade_column_dldj_is_read(tmp_path):
     lyr = Project.from_sources({"roads": str(tmp_path / "DLXX.shp")}).layers["roads"]
     assert lyr.columns_used.get("class") == "DLDJ"
     assert lyr.gdf["class"].tolist() == ["trunk", "secondary", "tertiary", "unclassified"]
+
+
+def test_19_digit_parcel_codes_rounded_by_excel_are_caught_as_ids(tmp_path):
+    import openpyxl
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["宗地代码", "户数", "经度", "纬度"])
+    for i in range(4):  # 5001540060010000001 …: Excel holds 15 significant digits of a number
+        ws.append([float(5001540060010000001 + i), 3, 108.40 + 0.001 * i, 31.18])
+    path = tmp_path / "宗地花名册.xlsx"
+    wb.save(path)
+    project = Project.from_sources({"households": str(path)}, fields={"households.id": "宗地代码"})
+    p = {p.code: p for p in validate(project)}["duplicate_id"]
+    assert p.severity == "error" and p.field == "宗地代码"
+    assert p.features == ["row 2", "row 3", "row 4", "row 5"]  # rows, not four times the same rounded code
+    assert "15 位有效数字" in p.fix_zh and "文本格式" in p.fix_zh
+
+
+def test_distinct_long_ids_are_not_flagged(tmp_path):
+    hh = gpd.GeoDataFrame({"不动产单元号": [f"500154006001JC{i:05d}F00010001" for i in range(3)], "户数": 2},
+                          geometry=[Point(X0 + 100 * i, Y0) for i in range(3)], crs=GK108)
+    hh.to_file(tmp_path / "FW.gpkg")
+    project = Project.from_sources({"households": str(tmp_path / "FW.gpkg")}, fields={"households.id": "不动产单元号"})
+    assert "duplicate_id" not in {p.code for p in validate(project)}
+    assert project.layers["households"].gdf["src_id"].iat[1] == "500154006001JC00001F00010001"
