@@ -464,7 +464,7 @@ def plan_tours(
     data, best = run(limit0, first)
     if balance and best.is_feasible() and sum(per_depot) > 1:
         data, best = _balance(best, data, run, clients, client_kw, client_stop, im, pv_depots, per_depot,
-                              limit0, search_end, budget, progress)
+                              limit0, search_end, hard_end, budget, progress)
     if not best.is_feasible():
         best = _repair(best, data, hard_end)
     if progress:
@@ -487,7 +487,7 @@ def _rebuild(sol, data):
 
 
 def _balance(best, data, run, clients, client_kw, client_stop, im, pv_depots, per_depot, limit0, search_end,
-             budget, progress):
+             hard_end, budget, progress):
     """Shorten the longest team's route without serving fewer stops, and give idle teams work.
 
     The first plan's optional stops are kept worth more than any detour while the shift limit is
@@ -556,34 +556,46 @@ def _balance(best, data, run, clients, client_kw, client_stop, im, pv_depots, pe
         if progress:
             progress(min(0.99, 1 - max(0.0, search_end - time.perf_counter()) / budget),
                      "均衡各队工作量 / balancing teams")
-    return data, _fill_idle(best, data, key)
+    return data, _fill_idle(best, data, hard_end)
 
 
-def _fill_idle(sol, data, key):
-    """A team left without a stop takes over one stop from a team with several, the one that
-    leaves the longest route shortest; the routes keep the shift and windows."""
+def _fill_idle(sol, data, deadline: float):
+    """A team left without a stop takes over one stop from a team with several: the move that
+    leaves the longest route shortest (then the least travel), both routes keeping the shift and
+    windows. Stops scanning at ``deadline`` (O(stops²) route checks at worst)."""
     from pyvrp import Route, Solution
-    routes = [(_visits(r), r.vehicle_type()) for r in sol.routes()]
-    free = [data.vehicle_type(v).num_available - sum(1 for _, vt in routes if vt == v)
-            for v in range(data.num_vehicle_types)]
-    if sum(len(v) for v, _ in routes) < sum(data.vehicle_type(v).num_available for v in range(len(free))):
+    routes = [Route(data, _visits(r), r.vehicle_type()) for r in sol.routes()]
+    n_vt = data.num_vehicle_types
+    if sum(r.num_clients() for r in routes) < sum(data.vehicle_type(v).num_available for v in range(n_vt)):
         return sol
+    free = [data.vehicle_type(v).num_available - sum(1 for r in routes if r.vehicle_type() == v) for v in range(n_vt)]
+    moved = False
     for v, k in enumerate(free):
         for _ in range(k):
             best = None
-            for ri, (vis, vt) in enumerate(routes):
+            for ri, r in enumerate(routes):
+                vis = _visits(r)
                 if len(vis) < 2:
                     continue
+                others = max((o.duration() for o in routes[:ri] + routes[ri + 1:]), default=0)
                 for j, c in enumerate(vis):
-                    rest = vis[:j] + vis[j + 1:]
-                    new = routes[:ri] + [(rest, vt)] + routes[ri + 1:] + [([c], v)]
-                    cand = Solution(data, [Route(data, x, t) for x, t in new])
-                    if cand.is_feasible() and (best is None or key(cand) < key(best[1])):
-                        best = (new, cand)
-            if best is not None:
-                routes, sol = best
-    return sol
-
+                    if time.perf_counter() > deadline:
+                        break
+                    new = Route(data, [c], v)
+                    if not new.is_feasible():
+                        continue
+                    rest = Route(data, vis[:j] + vis[j + 1:], r.vehicle_type())
+                    if not rest.is_feasible():
+                        continue
+                    score = (max(others, rest.duration(), new.duration()), rest.distance() + new.distance() - r.distance())
+                    if best is None or score < best[0]:
+                        best = (score, ri, rest, new)
+            if best is None:
+                continue
+            _, ri, rest, new = best
+            routes = routes[:ri] + [rest] + routes[ri + 1:] + [new]
+            moved = True
+    return Solution(data, routes) if moved else sol
 
 _TSP_ROUNDS = 4
 _FAST_TSP_SHARE = 0.7      # at most this share of a pure TSP's budget goes to fast-tsp,
