@@ -256,6 +256,8 @@ def plan_tours(
     if (m < 0).any():
         raise ValueError("matrix holds negative travel times")
     check_positive(time_limit, name="time_limit", zh="求解秒数", flag="--time-limit", example=30)
+    if not 0.0 <= balance_share < 1.0:
+        raise ValueError(f"balance_share must be at least 0 and below 1, got {balance_share}")
     depots = [int(depot)] if np.isscalar(depot) else [int(d) for d in depot]
     if not depots or len(set(depots)) != len(depots) or any(not 0 <= d < n for d in depots):
         raise ValueError(f"depot must be distinct indices in 0..{n - 1}, got {depot}")
@@ -474,7 +476,6 @@ def plan_tours(
                    limit_f, strict, names, hard_end, t0, "fast-tsp+pyvrp" if "fast-tsp" in solvers else "pyvrp")
 
 
-
 def _visits(route) -> list[int]:
     return [a.idx for a in route if a.is_client()]
 
@@ -536,7 +537,7 @@ def _balance(best, data, run, clients, client_kw, client_stop, im, pv_depots, pe
     hi = span0
     tol = max(1, hi // 200)  # half a percent of the longest route
     best_key = key(best)
-    patience = max(2_000, 40 * len(clients))
+    patience = max(2_000, 40 * len(clients))  # a step whose search stalls ends early (small problems)
     step, bound, improved = 0, lo, False
     while True:
         if hi - lo <= tol:
