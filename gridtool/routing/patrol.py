@@ -19,7 +19,8 @@ How the constraints are modelled:
   two visits apart (at least a moment apart, typically hours);
 * workload limit: ``max_stops`` (visits per team, as capacity) and ``max_minutes`` (per team, as
   the route duration limit, like the shift);
-* balanced workloads: the longest team's time is reduced by tightening the duration limit (see
+* balanced workloads: the longest team's time is reduced by bisecting the duration limit while
+  keeping every stop of the first plan, and every team gets a stop where one fits (see
   :func:`plan_tours` ``balance``);
 * hot spots (:func:`gridtool.routing.hotspots.find_hotspots`): optional stops of category
   ``hotspot`` worth their share of the incidents (``prize``, minutes), with their own dwell
@@ -392,8 +393,8 @@ def plan_patrol(
             m, teams=per, depot=list(range(nd)), max_duration=limit * 60,
             service_times=[0.0] * nd + svc, time_windows=[None] * nd + tws,
             prizes=[np.inf] * nd + [big if not np.isfinite(p) else p for p in prz],
-            time_limit=time_limit, seed=seed, balance=False, strict=False, names=names, cancelled=cancelled,
-            **kw)
+            time_limit=time_limit, seed=seed, balance=balance and teams > 1, balance_share=0.2, strict=False,
+            names=names, cancelled=cancelled, **kw)
         if sum(must[stops_place[j - nd]] for j in relaxed.unvisited) <= sum(
                 must[stops_place[j - nd]] for j in plan.unvisited):
             plan = relaxed
