@@ -21,6 +21,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "role.special_grids": ("专属网格", "Special grids"),
     "role.corridors": ("专项网格", "Corridors"),
     "role.ridges": ("山脊线", "Ridge lines"),
+    "role.changes": ("重绘变化", "Redraw changes"),  # a redraw's per-village report (the ledger's sheet)
     "role.routes": ("巡逻路线", "Patrol routes"),
     "role.route_stops": ("巡逻停靠点", "Route stops"),
     "role.circles": ("服务圈", "Service circles"),

@@ -1,0 +1,103 @@
+"""What a planner hit in a first hour with the app on data not made for the tests (the
+government-style Liechtenstein layout of tools/make_government_layout.py: 三调 layers, no stations).
+
+* A township's own layers (households, villages, roads) carry no stations and no places: 巡逻 →
+  巡逻路线… raised ``KeyError: 'stations'`` while opening, 服务圈、选址 and 封控 on 运行. The dialogs
+  now say what to add, in the dialog.
+* After 网格 → 按上一版重绘 the layer list showed ``role.changes`` for the redraw's report layer.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+pytest.importorskip("PyQt6.QtWidgets")
+pytest.importorskip("pytestqt")
+
+
+@pytest.fixture
+def no_stations(tmp_path, written):
+    from gridtool.project import Project
+    p = Project.from_sources({r: written[r] for r in ("households", "villages", "roads")}, name="无站点")
+    return p.save(tmp_path / "无站点.gpkg")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("which", ["patrol", "circles", "siting", "seal"])
+def test_routing_dialogs_without_stations_say_what_to_add(qtbot, window, no_stations, which, lang):
+    from gridtool.ui import errors, i18n
+    w = window
+    i18n.set_language(lang)
+    w.open_project(str(no_stations))
+    qtbot.waitUntil(lambda: w.session.project is not None and not w.jobs.busy, timeout=20000)
+    program_errors = []
+    errors.reporter().shown.connect(program_errors.append)
+    if which == "patrol":
+        w.patrol_dialog()
+        from gridtool.ui.patrol_dialog import PatrolDialog
+        dlg = w.findChildren(PatrolDialog)[-1]
+    elif which == "seal":
+        dlg = w.seal_dialog()
+    else:
+        dlg = w.circles_dialog(siting=which == "siting")
+    said = dlg.error.text()
+    word = "站点" if lang == "zh" else "stations"
+    assert word in said and ("新建项目" if lang == "zh" else "New project") in said  # at once, with the fix
+    dlg.buttons.accepted.emit()  # 运行 anyway: said in the dialog, which stays for another choice
+    qtbot.waitUntil(lambda: not w.jobs.busy, timeout=20000)
+    # (the patrol asks for its places first: "没有重点场所图层")
+    assert dlg.isVisible() and (word if which != "patrol" else ("重点场所" if lang == "zh" else "places")) \
+        in dlg.error.text()
+    assert program_errors == [] and w.session.project.layers.keys() == {"households", "villages", "roads"}
+    dlg.reject()
+
+
+def test_the_walk_dialog_needs_no_stations(qtbot, window, no_stations):
+    w = window
+    w.open_project(str(no_stations))
+    qtbot.waitUntil(lambda: w.session.project is not None and not w.jobs.busy, timeout=20000)
+    dlg = w.walk_dialog()
+    assert dlg.error.text() == ""
+    dlg.reject()
+
+
+# -- the layer list after a redraw from the previous plan ----------------------------------------
+
+def test_every_layer_a_project_can_hold_has_a_name_in_both_languages():
+    """The layer list, the attribute table's layer box and the wizard name layers by role; a role
+    without a name showed its key (``role.changes`` after 网格 → 按上一版重绘)."""
+    from gridtool.geomtypes import PLAN_LAYERS
+    from gridtool.partition.output import OUTPUT_LAYERS
+    from gridtool.roles import ROLES
+    from gridtool.ui import i18n
+    from gridtool.ui.map_layers import DRAW_ORDER
+    from gridtool.ui.session import PARTITION_LAYERS
+    roles = set(ROLES) | set(PLAN_LAYERS) | set(OUTPUT_LAYERS) | set(PARTITION_LAYERS) | set(DRAW_ORDER)
+    for lang in ("zh", "en"):
+        i18n.set_language(lang)
+        assert [r for r in sorted(roles) if i18n.role_name(r).startswith("role.")] == []
+    i18n.set_language("zh")
+
+
+def test_the_layer_list_names_the_redraw_changes(qtbot, window, tmp_path, written):
+    from gridtool.partition.output import partition_project
+    from gridtool.project import Project
+    from gridtool.ui import i18n
+    p = Project.from_sources(written, name="重绘")
+    partition_project(p, min_hh=60, max_hh=120, corridor_width=0)
+    last = p.save(tmp_path / "去年.gpkg")
+    w = window
+    w.open_project(str(last))
+    qtbot.waitUntil(lambda: w.session.project is not None and not w.jobs.busy, timeout=20000)
+    w.redraw_from_previous(str(last), params=w.session.partition_parameters())
+    qtbot.waitUntil(lambda: not w.jobs.busy, timeout=120000)
+    assert "changes" in w.session.project.layers
+    for lang, name in (("zh", "重绘变化"), ("en", "Redraw changes")):
+        w.set_language(lang)
+        tree = w.layer_panel.tree
+        texts = [tree.topLevelItem(i).text(0) for i in range(tree.topLevelItemCount())]
+        assert not [t for t in texts if "role." in t] and any(t.startswith(name) for t in texts)
+    i18n.set_language("zh")
