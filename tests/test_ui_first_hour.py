@@ -5,6 +5,7 @@ government-style Liechtenstein layout of tools/make_government_layout.py: 三调
   巡逻路线… raised ``KeyError: 'stations'`` while opening, 服务圈、选址 and 封控 on 运行. The dialogs
   now say what to add, in the dialog.
 * After 网格 → 按上一版重绘 the layer list showed ``role.changes`` for the redraw's report layer.
+* 按上一版重绘 from a file of several polygon layers, none named as grids, could not be started.
 """
 
 from __future__ import annotations
@@ -101,3 +102,39 @@ def test_the_layer_list_names_the_redraw_changes(qtbot, window, tmp_path, writte
         texts = [tree.topLevelItem(i).text(0) for i in range(tree.topLevelItemCount())]
         assert not [t for t in texts if "role." in t] and any(t.startswith(name) for t in texts)
     i18n.set_language("zh")
+
+
+# -- 按上一版重绘 from a county platform's file of several polygon layers ---------------------------
+
+def test_redraw_from_a_file_of_several_polygon_layers_asks_which_holds_the_grids(qtbot, window, tmp_path, written,
+                                                                                monkeypatch):
+    """The county platform's export holds the grids as JCWG (基础网格) beside the village outlines
+    (CJDCQ): the app asked for ``--previous 文件:图层名`` (a command-line fix) and the redraw could not
+    be started."""
+    from PyQt6.QtWidgets import QInputDialog, QMessageBox
+
+    from gridtool.partition.output import partition_project
+    from gridtool.project import Project
+    p = Project.from_sources(written, name="平台")
+    partition_project(p, min_hh=60, max_hh=120, corridor_width=0)
+    platform = tmp_path / "县平台导出.gpkg"
+    last = p.layers["grids"].gdf[["code", "village", "geometry"]].rename(columns={"code": "网格编码"})
+    last.to_file(platform, layer="JCWG", driver="GPKG")
+    p.layers["villages"].gdf.to_file(platform, layer="CJDCQ", driver="GPKG")
+    this_year = Project.from_sources(written, name="今年").save(tmp_path / "今年.gpkg")
+    w = window
+    w.open_project(str(this_year))
+    qtbot.waitUntil(lambda: w.session.project is not None and not w.jobs.busy, timeout=20000)
+    warned, asked = [], []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: warned.append(a[2]))
+    monkeypatch.setattr(QInputDialog, "getItem", lambda *a, **k: asked.append(a[3]) or ("JCWG", True))
+    dlg = w.redraw_previous_dialog(str(platform), params=dict(min_hh=60, max_hh=120, corridor_width=0))
+    assert warned == [] and asked == [["JCWG", "CJDCQ"]] and dlg is not None
+    assert dlg.code.currentText() == "网格编码"  # the grids layer's columns, its code column found
+    dlg.buttons.accepted.emit()
+    qtbot.waitUntil(lambda: not w.jobs.busy, timeout=120000)
+    codes = set(w.session.project.layers["grids"].gdf["code"])
+    assert codes & set(last["网格编码"]) and w.session.plan is not None  # last year's codes carried
+    # cancelled: nothing opens, nothing changes
+    monkeypatch.setattr(QInputDialog, "getItem", lambda *a, **k: ("", False))
+    assert w.redraw_previous_dialog(str(platform)) is None and warned == []

@@ -829,6 +829,9 @@ class MainWindow(QMainWindow):
                                                   tr("file.filter_previous"))
         if not path:
             return None
+        path = self._previous_layer(str(path))
+        if not path:
+            return None
         from .redraw_dialog import RedrawDialog
         villages = self.session.project.layers.get("villages")
         try:
@@ -841,6 +844,30 @@ class MainWindow(QMainWindow):
             path, params=dlg.params(), lock=dlg.locks(), code_field=dlg.code_field(), crs_in=dlg.crs_in()))
         dlg.open()
         return dlg
+
+    def _previous_layer(self, path: str) -> str | None:
+        """``PATH`` or ``PATH:LAYER``: a file of several layers where none is plainly the grids (a
+        county platform's export with its grids and more polygons) asks which layer holds them, as
+        ``--previous PATH:LAYER`` names it; None when the user cancels."""
+        from ..errors import LayerNotFoundError
+        from ..io.previous import _choose_layer
+        from ..io.vector import split_path_layer
+        file, layer = split_path_layer(path)
+        if layer:
+            return path
+        try:
+            _choose_layer(Path(file))
+            return path
+        except LayerNotFoundError:
+            pass
+        import pyogrio
+        from PyQt6.QtWidgets import QInputDialog
+        polygons = [str(n) for n, g in pyogrio.list_layers(file) if g and "polygon" in str(g).lower()]
+        if not polygons:  # no polygon layer at all: the dialog's reading says so
+            return path
+        name, ok = QInputDialog.getItem(self, tr("redraw.previous_title"), tr("redraw.pick_layer", file=Path(file).name),
+                                        polygons, 0, False)
+        return f"{file}:{name}" if ok and name else None
 
     def redraw_from_previous(self, path: str, *, params: dict, lock=(), code_field: str | None = None,
                              crs_in: str | None = None):

@@ -245,6 +245,7 @@ STRINGS.update({
     "file.filter_project": ("gridtool 项目 (*.gpkg)", "gridtool projects (*.gpkg)"),
     "file.filter_previous": ("上一版网格 (*.gpkg *.shp *.geojson *.json *.kml *.zip)",
                              "previous plans (*.gpkg *.shp *.geojson *.json *.kml *.zip)"),
+    "redraw.pick_layer": ("{file} 有多个面图层，上一版网格在哪个图层？", "{file} has several polygon layers: which one holds the previous grids?"),
     "redraw.previous_title": ("选择上一版网格方案", "Choose the previous plan"),
     "redraw.title": ("按上一版重绘", "Redraw from the previous plan"),
     "redraw.run": ("开始重绘", "Redraw"),
