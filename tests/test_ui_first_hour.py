@@ -138,3 +138,58 @@ def test_redraw_from_a_file_of_several_polygon_layers_asks_which_holds_the_grids
     # cancelled: nothing opens, nothing changes
     monkeypatch.setattr(QInputDialog, "getItem", lambda *a, **k: ("", False))
     assert w.redraw_previous_dialog(str(platform)) is None and warned == []
+
+
+# -- File → Open on a GeoPackage of data --------------------------------------------------------
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_opening_a_data_geopackage_offers_the_new_project_wizard(qtbot, window, lang, monkeypatch):
+    """文件 → 打开 on the bundled sample (or the township's own GeoPackage) said "not a gridtool
+    project: gridtool import … --out project.gpkg", a command the planner has not got; now the
+    wizard opens with the file's layers in their rows, and finishing it gives the project."""
+    from PyQt6.QtWidgets import QMessageBox
+
+    from gridtool.samples import sample_data_dir
+    from gridtool.ui import errors, i18n
+    w = window
+    w.set_language(lang)
+    asked = []
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: asked.append(box.text()) or QMessageBox.StandardButton.Yes)
+    program = []
+    errors.reporter().shown.connect(program.append)
+    src = sample_data_dir() / "nanjing-xuanwu.gpkg"
+    w.open_project(str(src))
+    qtbot.waitUntil(lambda: not w.jobs.busy and bool(asked), timeout=20000)
+    assert program == [] and "nanjing-xuanwu.gpkg" in asked[0] and "households" in asked[0]
+    wiz = w.import_wizard
+    page = wiz.layers_page
+    assert {r for r, row in page.rows.items() if row.spec()} >= {"households", "villages", "roads"}
+    assert page.rows["villages"].layer.currentText() == "villages" and page.isComplete()
+    wiz.next()
+    qtbot.waitUntil(lambda: wiz.check_page.project is not None, timeout=60000)
+    wiz.accept()
+    assert w.session.project is not None and w.session.dirty and "households" in w.session.project.layers
+    w.session.set_project(None)
+    i18n.set_language("zh")
+
+
+def test_a_data_geopackage_with_office_layer_names_fills_the_households_row(qtbot, window, tmp_path, township,
+                                                                            monkeypatch):
+    from PyQt6.QtWidgets import QMessageBox
+    gov = tmp_path / "乡镇数据.gpkg"
+    township["households"].to_file(gov, layer="FW", driver="GPKG")
+    township["villages"].to_file(gov, layer="CJDCQ", driver="GPKG")
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: QMessageBox.StandardButton.Yes)
+    w = window
+    w.open_project(str(gov))
+    qtbot.waitUntil(lambda: not w.jobs.busy and hasattr(w, "import_wizard"), timeout=20000)
+    row = w.import_wizard.layers_page.rows["households"]
+    assert row.path.text() == str(gov) and [row.layer.itemText(i) for i in range(row.layer.count())] == ["FW", "CJDCQ"]
+    assert w.session.project is None
+    w.import_wizard.reject()
+    # 取消: nothing opens and nothing more is said
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: QMessageBox.StandardButton.No)
+    del w.import_wizard
+    w.open_project(str(gov))
+    qtbot.waitUntil(lambda: not w.jobs.busy, timeout=20000)
+    assert not hasattr(w, "import_wizard") and w.session.project is None

@@ -608,10 +608,48 @@ class MainWindow(QMainWindow):
             self.session.set_project(project)
             self._remember(path)
 
+        def failed(exc, tb):
+            from ..errors import NotAProjectError
+            if isinstance(exc, NotAProjectError) and self.offer_import(path):
+                return
+            (self.jobs.on_error or self._job_error_fallback)(exc, tb)
+
         if not background:
             done(Project.open(path))
             return
-        self.run_job(tr("job.open", name=Path(path).name), lambda progress, cancelled: Project.open(path), done)
+        self.run_job(tr("job.open", name=Path(path).name), lambda progress, cancelled: Project.open(path), done,
+                     on_error=failed)
+
+    def offer_import(self, path: str) -> bool:
+        """A GeoPackage of data opened as a project (the township's layers, a bundled sample): offer
+        the new-project wizard with the file in it, instead of a message naming ``gridtool import``.
+        False when the file shows no layers (the error is said as it is)."""
+        import pyogrio
+        try:
+            layers = [str(n) for n, g in pyogrio.list_layers(path) if g]
+        except Exception:  # noqa: BLE001 - unreadable: the open's own message says so
+            return False
+        if not layers:
+            return False
+        shown = ", ".join(layers[:8]) + (" …" if len(layers) > 8 else "")
+        box = QMessageBox(QMessageBox.Icon.Question, tr("app.title"), tr("file.not_project", name=Path(path).name,
+                                                                         layers=shown),
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        box.button(QMessageBox.StandardButton.Yes).setText(tr("file.import_it"))
+        box.button(QMessageBox.StandardButton.No).setText(tr("common.cancel"))
+        if box.exec() != QMessageBox.StandardButton.Yes:
+            return True
+        from .wizard import NewProjectWizard
+        wiz = NewProjectWizard(self)
+        page = wiz.layers_page
+        # layers named by role (the samples) fill their rows; else the households row, to choose from
+        for role in [r for r in page.rows if r in layers] or ["households"]:
+            page.rows[role].path.setText(path)
+            page.rows[role].refresh()
+        page.name.setText(Path(path).stem)
+        wiz.open()
+        self.import_wizard = wiz
+        return True
 
     def new_project(self) -> None:
         if not self.maybe_save():

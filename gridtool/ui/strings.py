@@ -261,6 +261,11 @@ STRINGS.update({
     "redraw.crs": ("坐标系", "CRS"),
     "redraw.crs_hint": ("留空用文件自带的；如 EPSG:4549（同 --crs-in previous=）",
                         "empty: the file's own; e.g. EPSG:4549 (as --crs-in previous=)"),
+    "file.not_project": ("{name} 不是 gridtool 项目，而是数据文件（图层：{layers}）。\n"
+                         "用“新建项目”向导把它的图层按角色导入为项目？",
+                         "{name} is not a gridtool project but a data file (layers: {layers}).\n"
+                         "Load its layers by role into a project with the New project wizard?"),
+    "file.import_it": ("导入…", "Import…"),
     "file.no_recent": ("（无）", "(none)"),
     "file.unsaved": ("项目有未保存的修改。是否保存？", "The project has unsaved changes. Save them?"),
     "recovery.offer": ("gridtool 上次没有正常关闭。\n是否恢复“{name}”在 {saved} 自动保存的副本？\n（原文件：{original}）",
