@@ -6,6 +6,8 @@ government-style Liechtenstein layout of tools/make_government_layout.py: 三调
   now say what to add, in the dialog.
 * After 网格 → 按上一版重绘 the layer list showed ``role.changes`` for the redraw's report layer.
 * 按上一版重绘 from a file of several polygon layers, none named as grids, could not be started.
+* 文件 → 打开 on a GeoPackage of data named a command (gridtool import) as the fix.
+* A remedy for one unsplittable village drew every grid anew, throwing away other villages' hand edits.
 """
 
 from __future__ import annotations
@@ -193,3 +195,63 @@ def test_a_data_geopackage_with_office_layer_names_fills_the_households_row(qtbo
     w.open_project(str(gov))
     qtbot.waitUntil(lambda: not w.jobs.busy, timeout=20000)
     assert not hasattr(w, "import_wizard") and w.session.project is None
+
+
+# -- a remedy for one village keeps the hand edits of the others ---------------------------------
+
+@pytest.fixture(scope="module")
+def nanjing_plan(tmp_path_factory):
+    """The Nanjing sample partitioned at 400–450 households: villages no count of grids fits
+    (上海路社区, 1,024 households: two grids hold 900 at most, three need 1,200)."""
+    from gridtool.partition.output import partition_project
+    from gridtool.project import Project
+    from gridtool.samples import sample_sources
+    p = Project.from_sources(sample_sources("nanjing-xuanwu"), name="玄武")
+    partition_project(p, min_hh=400, max_hh=450, corridor_width=0)
+    return p.save(tmp_path_factory.mktemp("remedy") / "玄武.gpkg")
+
+
+@pytest.mark.parametrize("kind", ["relax", "exception"])
+def test_a_remedy_for_one_village_keeps_the_hand_edits_of_the_others(qtbot, window, nanjing_plan, kind):
+    """Grids panel → 无法按户数范围划分的村 → 放宽户数范围 / 保留为例外 ran a whole new partition: a
+    building painted into a neighbouring grid of another village went back, with the rest of the
+    plan drawn anew; one undo step undid it all. Now only what the remedy needs changes."""
+    w = window
+    w.open_project(str(nanjing_plan))
+    qtbot.waitUntil(lambda: w.session.project is not None and not w.jobs.busy, timeout=20000)
+    plan, e = w.session.plan, w.session.edit
+    inf = w.session.partition_report()["plan"]["infeasible_villages"][0]
+    # a building on the border of two grids of another village moved across it (as the brush does),
+    # both grids staying within 400–450
+    import numpy as np
+    move = None
+    for a in plan.codes:
+        for b in plan.codes:
+            if a == b or plan.village[a] != plan.village[b] or plan.village[a] == inf["village"]:
+                continue
+            fa = np.array([int(x) for x in e.membership.features_in(a)])
+            fb = [int(x) for x in e.membership.features_in(b) if plan._hh[int(x)]]
+            if not len(fa) or not fb:
+                continue
+            f = min(fb, key=lambda x: np.hypot(*(e.xy[fa] - e.xy[x]).T).min())
+            n = int(plan._hh[f])
+            if np.hypot(*(e.xy[fa] - e.xy[f]).T).min() < 60 and plan.totals[a] + n <= 450 \
+                    and plan.totals[b] - n >= 400:
+                move = a, b, f
+                break
+        if move:
+            break
+    a, b, f = move
+    w.editor.set_target(a)
+    assert w.editor.begin_stroke()
+    w.editor.paint_at(*e.xy[f], 0.5)
+    w.editor.end_stroke()
+    edited = {c: plan.totals[c] for c in plan.codes if plan.village[c] != inf["village"]}
+    assert edited[a] > 0 and w.session.undo.can_undo()
+    w.apply_remedy(inf["village"], kind, inf["remedies"].get("relax") if kind == "relax" else None)
+    qtbot.waitUntil(lambda: not w.jobs.busy, timeout=120000)
+    after = w.session.plan
+    assert {c: after.totals.get(c) for c in edited} == edited  # every other village's grids as edited
+    assert inf["village"] in w.actions_["edit.undo"].text()  # the remedy is its own undo step
+    w.undo()
+    assert w.session.plan.totals[a] == edited[a]  # the hand edit is still there, under the remedy
