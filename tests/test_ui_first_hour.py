@@ -253,5 +253,9 @@ def test_a_remedy_for_one_village_keeps_the_hand_edits_of_the_others(qtbot, wind
     after = w.session.plan
     assert {c: after.totals.get(c) for c in edited} == edited  # every other village's grids as edited
     assert inf["village"] in w.actions_["edit.undo"].text()  # the remedy is its own undo step
+    said = w.problems.log.toPlainText().rsplit("后重绘未锁定网格", 1)[-1]  # what the repair said
+    if kind == "relax":  # said as done, no longer "cannot be split … see the remedies"
+        name = inf.get("label") or inf["village"]
+        assert f"{name}（{inf['households']} 户）：放宽为" in said and f"无法划分：{name}" not in said
     w.undo()
     assert w.session.plan.totals[a] == edited[a]  # the hand edit is still there, under the remedy

@@ -845,8 +845,14 @@ class MainWindow(QMainWindow):
             else:
                 self.log_message(tr("log.redraw", hh=r.get("households_moved", r.get("households_changed", "?")),
                                     grids=r.get("grids_changed", "?")))
+        from ..partition.report import remedy_of
+        from .grid_panel import applied_text
         for v in plan.get("infeasible_villages", []):
-            self.log_message(tr("log.infeasible", village=v.get("label") or v["village"], n=v["households"]), "warning")
+            name = v.get("label") or v["village"]
+            if remedy_of(v)["remedy"] in ("merge", "relax"):  # dealt with: say how, not "cannot be split"
+                self.log_message(tr("log.remedied", village=name, n=v["households"], applied=applied_text(v)))
+            else:
+                self.log_message(tr("log.infeasible", village=name, n=v["households"]), "warning")
         if plan.get("infeasible_villages"):
             self.docks["grids"].raise_()
 
