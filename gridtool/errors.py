@@ -162,6 +162,10 @@ class ProjectError(GridtoolError):
     """A project file cannot be opened or saved."""
 
 
+class NotAProjectError(ProjectError):
+    """A GeoPackage of data (layers to import), not a gridtool project."""
+
+
 class ProjectVersionError(ProjectError):
     """The project was written by a newer gridtool than this one."""
 

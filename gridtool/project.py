@@ -26,7 +26,7 @@ from . import __version__
 from .atomic import GPKG_OPTIONS, WriteError, atomic_gpkg, write_failure
 from .crs import metric_crs_for
 from .errors import (CancelledError, CRSError, GridtoolError, MissingColumnError, OverwriteInputError,
-                     ProjectError, ProjectVersionError, UnknownRoleError)
+                     NotAProjectError, ProjectError, ProjectVersionError, UnknownRoleError)
 from .writelock import check_unchanged, stamp, write_lock
 from .io.files import check_not_in_use
 from .layers import ONE_PER_ROW, Layer, load_layer
@@ -357,7 +357,7 @@ class Project:
                                fix_en="check that the file is complete; try opening it in QGIS.",
                                file=str(path)) from exc
         if META_TABLE not in names:
-            raise ProjectError(
+            raise NotAProjectError(
                 "这个 GeoPackage 不是 gridtool 项目（缺少 gridtool_meta 表）",
                 "this GeoPackage is not a gridtool project (no gridtool_meta table)",
                 fix_zh="用 gridtool import --households 文件.gpkg:图层 … --out 项目.gpkg 先导入。",

@@ -459,3 +459,20 @@ def test_an_option_dialog_opens_whole_where_the_screen_has_room(main_window, qtb
     assert area.widget().height() <= area.viewport().height()
     assert dlg.buttons.isVisible() and dlg.grids_box.isVisible()
     dlg.reject()
+
+
+@pytest.mark.parametrize("size", [QSize(1366, 705), QSize(1366, 740)])
+def test_a_1366_laptop_at_100_percent_shows_the_grid_list(qtbot, plan_path, size):
+    """A 1366×768 laptop at 100 %, the window maximised under the desktop's bars: the big layout left
+    the grid panel's list one row high (the editing tools above it, the unsplittable villages below,
+    the attribute table under both). Now it is the small layout: the map, and the grid panel with
+    ten and more grids in its list."""
+    w = _window_of(qtbot, size, plan_path)
+    try:
+        qtbot.wait(50)
+        table = w.grid_panel.table
+        rows = (table.viewport().height()) // table.rowHeight(0)
+        assert rows >= 8, (rows, table.viewport().height())
+        assert not w.docks["table"].isVisible()  # the attribute table waits for a selection
+    finally:
+        _close(w)

@@ -16,8 +16,10 @@ from PyQt6.QtWidgets import QMainWindow
 from .screen import keep_on_screen
 
 #: A window smaller than this (either way, in logical pixels) starts with the small-screen layout;
-#: 1920×1080 at 100 % opens at 1500×950 and keeps the big one.
-SMALL_WINDOW = QSize(1200, 700)
+#: 1920×1080 at 100 % opens at 1500×950 and keeps the big one. Every window on a 1366×768 screen is
+#: small: maximised under a 27-pixel top bar (1366×705) it had the big layout, and the grid panel's
+#: list showed one grid between the editing tools and the unsplittable villages.
+SMALL_WINDOW = QSize(1200, 770)
 
 
 #: The version of the docks' arrangement that :func:`save_layout` writes. Raise it when docks are

@@ -609,10 +609,48 @@ class MainWindow(QMainWindow):
             self.session.set_project(project)
             self._remember(path)
 
+        def failed(exc, tb):
+            from ..errors import NotAProjectError
+            if isinstance(exc, NotAProjectError) and self.offer_import(path):
+                return
+            (self.jobs.on_error or self._job_error_fallback)(exc, tb)
+
         if not background:
             done(Project.open(path))
             return
-        self.run_job(tr("job.open", name=Path(path).name), lambda progress, cancelled: Project.open(path), done)
+        self.run_job(tr("job.open", name=Path(path).name), lambda progress, cancelled: Project.open(path), done,
+                     on_error=failed)
+
+    def offer_import(self, path: str) -> bool:
+        """A GeoPackage of data opened as a project (the township's layers, a bundled sample): offer
+        the new-project wizard with the file in it, instead of a message naming ``gridtool import``.
+        False when the file shows no layers (the error is said as it is)."""
+        import pyogrio
+        try:
+            layers = [str(n) for n, g in pyogrio.list_layers(path) if g]
+        except Exception:  # noqa: BLE001 - unreadable: the open's own message says so
+            return False
+        if not layers:
+            return False
+        shown = ", ".join(layers[:8]) + (" …" if len(layers) > 8 else "")
+        box = QMessageBox(QMessageBox.Icon.Question, tr("app.title"), tr("file.not_project", name=Path(path).name,
+                                                                         layers=shown),
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        box.button(QMessageBox.StandardButton.Yes).setText(tr("file.import_it"))
+        box.button(QMessageBox.StandardButton.No).setText(tr("common.cancel"))
+        if box.exec() != QMessageBox.StandardButton.Yes:
+            return True
+        from .wizard import NewProjectWizard
+        wiz = NewProjectWizard(self)
+        page = wiz.layers_page
+        # layers named by role (the samples) fill their rows; else the households row, to choose from
+        for role in [r for r in page.rows if r in layers] or ["households"]:
+            page.rows[role].path.setText(path)
+            page.rows[role].refresh()
+        page.name.setText(Path(path).stem)
+        wiz.open()
+        self.import_wizard = wiz
+        return True
 
     def new_project(self) -> None:
         if not self.maybe_save():
@@ -808,8 +846,14 @@ class MainWindow(QMainWindow):
             else:
                 self.log_message(tr("log.redraw", hh=r.get("households_moved", r.get("households_changed", "?")),
                                     grids=r.get("grids_changed", "?")))
+        from ..partition.report import remedy_of
+        from .grid_panel import applied_text
         for v in plan.get("infeasible_villages", []):
-            self.log_message(tr("log.infeasible", village=v.get("label") or v["village"], n=v["households"]), "warning")
+            name = v.get("label") or v["village"]
+            if remedy_of(v)["remedy"] in ("merge", "relax"):  # dealt with: say how, not "cannot be split"
+                self.log_message(tr("log.remedied", village=name, n=v["households"], applied=applied_text(v)))
+            else:
+                self.log_message(tr("log.infeasible", village=name, n=v["households"]), "warning")
         if plan.get("infeasible_villages"):
             self.docks["grids"].raise_()
 
@@ -830,6 +874,9 @@ class MainWindow(QMainWindow):
                                                   tr("file.filter_previous"))
         if not path:
             return None
+        path = self._previous_layer(str(path))
+        if not path:
+            return None
         from .redraw_dialog import RedrawDialog
         villages = self.session.project.layers.get("villages")
         try:
@@ -842,6 +889,30 @@ class MainWindow(QMainWindow):
             path, params=dlg.params(), lock=dlg.locks(), code_field=dlg.code_field(), crs_in=dlg.crs_in()))
         dlg.open()
         return dlg
+
+    def _previous_layer(self, path: str) -> str | None:
+        """``PATH`` or ``PATH:LAYER``: a file of several layers where none is plainly the grids (a
+        county platform's export with its grids and more polygons) asks which layer holds them, as
+        ``--previous PATH:LAYER`` names it; None when the user cancels."""
+        from ..errors import LayerNotFoundError
+        from ..io.previous import _choose_layer
+        from ..io.vector import split_path_layer
+        file, layer = split_path_layer(path)
+        if layer:
+            return path
+        try:
+            _choose_layer(Path(file))
+            return path
+        except LayerNotFoundError:
+            pass
+        import pyogrio
+        from PyQt6.QtWidgets import QInputDialog
+        polygons = [str(n) for n, g in pyogrio.list_layers(file) if g and "polygon" in str(g).lower()]
+        if not polygons:  # no polygon layer at all: the dialog's reading says so
+            return path
+        name, ok = QInputDialog.getItem(self, tr("redraw.previous_title"), tr("redraw.pick_layer", file=Path(file).name),
+                                        polygons, 0, False)
+        return f"{file}:{name}" if ok and name else None
 
     def redraw_from_previous(self, path: str, *, params: dict, lock=(), code_field: str | None = None,
                              crs_in: str | None = None):
@@ -892,7 +963,11 @@ class MainWindow(QMainWindow):
         params["merge"], params["relax"] = merge, relax
         self.log_message(tr(f"log.remedy.{kind}", village=village, value=value if not isinstance(value, (list, tuple))
                             else f"{value[0]}–{value[1]}"))
-        self.run_partition(params)
+        # A remedy for one village repairs the plan (as 重绘未锁定网格) instead of drawing every grid
+        # anew: a new partition threw away the hand edits of every other village (2,014 households
+        # of three villages changed grid on the Liechtenstein layout for one 268-household village).
+        redraw = "grids" in self.session.project.layers
+        self.run_partition(params, redraw=redraw, undo_text=f"处理 {village} / remedy for {village}")
 
     def join_dialog(self, path: str | None = None):
         """Join a table (网格员台账, 考核得分) to the grids: file, sheet, code column, columns."""

@@ -53,6 +53,9 @@ def category_boxes(categories, checked) -> tuple[dict[str, QCheckBox], QGridLayo
 
 
 class _RoutingDialog(QDialog):
+    #: the dialog starts from stations (patrol, coverage, sealing; not the street walk)
+    needs_stations = True
+
     def __init__(self, window):
         super().__init__(window)
         self.window = window
@@ -85,6 +88,8 @@ class _RoutingDialog(QDialog):
         self.maxspeed.setChecked(True)
         self.maxspeed.setToolTip(tr("patrol.maxspeed_tip"))
         self.speed_lines: list[tuple[str, str]] = []
+        if self.needs_stations and not self.station_cat.count():  # said at once, not after 运行
+            self.error.setText(_no_stations().format(i18n.language()))
         scroll_when_tall(self, self.buttons)  # the layout comes from the subclass: wrapped when polished
 
     def speed_row(self) -> QHBoxLayout:
@@ -98,7 +103,10 @@ class _RoutingDialog(QDialog):
         from ..routing.project_layers import stations_of
         cat = self.station_cat.currentData()
         if not cat:
-            return self.project.layers["stations"].gdf
+            if "stations" in self.project.layers and len(self.project.layers["stations"].gdf):
+                return self.project.layers["stations"].gdf
+            # no stations layer and no places to take them from (a township's 三调 layers alone)
+            raise _no_stations()
         return stations_of(self.project if "stations" not in self.project.layers else _without_stations(self.project),
                            category=cat)
 
@@ -134,6 +142,19 @@ class _RoutingDialog(QDialog):
             self.error.setText(exc.format(i18n.language()))
             return
         self.accept()
+
+
+def _no_stations() -> GridtoolError:
+    """Neither a stations layer nor places: the app's words for what ``stations_of`` says with
+    command-line options."""
+    return GridtoolError(
+        "没有站点：项目中既无站点图层，也无可作站点的重点场所（如派出所）",
+        "no stations: the project has neither a stations layer nor places to start from (a police station)",
+        fix_zh="在“文件 → 新建项目”向导中连同其他图层加入站点图层（派出所、服务站）或含派出所的重点场所图层；"
+               "已划好的网格可用“网格 → 按上一版重绘”从本项目带过去。",
+        fix_en="load a stations layer (police or service stations), or places with police stations, with the other "
+               "layers in the File → New project wizard; bring the grids drawn here over with Grid → Redraw from "
+               "the previous plan.", layer="stations")
 
 
 def _without_stations(project):

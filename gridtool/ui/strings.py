@@ -21,6 +21,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "role.special_grids": ("专属网格", "Special grids"),
     "role.corridors": ("专项网格", "Corridors"),
     "role.ridges": ("山脊线", "Ridge lines"),
+    "role.changes": ("重绘变化", "Redraw changes"),  # a redraw's per-village report (the ledger's sheet)
     "role.routes": ("巡逻路线", "Patrol routes"),
     "role.route_stops": ("巡逻停靠点", "Route stops"),
     "role.circles": ("服务圈", "Service circles"),
@@ -257,6 +258,7 @@ STRINGS.update({
     "file.filter_project": ("gridtool 项目 (*.gpkg)", "gridtool projects (*.gpkg)"),
     "file.filter_previous": ("上一版网格 (*.gpkg *.shp *.geojson *.json *.kml *.zip)",
                              "previous plans (*.gpkg *.shp *.geojson *.json *.kml *.zip)"),
+    "redraw.pick_layer": ("{file} 有多个面图层，上一版网格在哪个图层？", "{file} has several polygon layers: which one holds the previous grids?"),
     "redraw.previous_title": ("选择上一版网格方案", "Choose the previous plan"),
     "redraw.title": ("按上一版重绘", "Redraw from the previous plan"),
     "redraw.run": ("开始重绘", "Redraw"),
@@ -272,6 +274,11 @@ STRINGS.update({
     "redraw.crs": ("坐标系", "CRS"),
     "redraw.crs_hint": ("留空用文件自带的；如 EPSG:4549（同 --crs-in previous=）",
                         "empty: the file's own; e.g. EPSG:4549 (as --crs-in previous=)"),
+    "file.not_project": ("{name} 不是 gridtool 项目，而是数据文件（图层：{layers}）。\n"
+                         "用“新建项目”向导把它的图层按角色导入为项目？",
+                         "{name} is not a gridtool project but a data file (layers: {layers}).\n"
+                         "Load its layers by role into a project with the New project wizard?"),
+    "file.import_it": ("导入…", "Import…"),
     "file.no_recent": ("（无）", "(none)"),
     "file.unsaved": ("项目有未保存的修改。是否保存？", "The project has unsaved changes. Save them?"),
     "recovery.offer": ("gridtool 上次没有正常关闭。\n是否恢复“{name}”在 {saved} 自动保存的副本？\n（原文件：{original}）",
@@ -305,11 +312,12 @@ STRINGS.update({
                       "{sub} sub-grids, {special} special grids; mean Polsby-Popper {pp}"),
     "log.redraw_previous": ("上一版网格：{file}，{grids} 个网格", "Previous plan: {file}, {grids} grids"),
     "log.redraw": ("重绘：{hh} 户、{grids} 个网格有变化", "Redraw: {hh} households and {grids} grids changed"),
+    "log.remedied": ("{village}（{n} 户）：{applied}", "{village} ({n} households): {applied}"),
     "log.infeasible": ("无法划分：{village}（{n} 户），见“网格”面板中的处理办法", "Cannot be split: {village} ({n} households); see the remedies in the Grids panel"),
     "log.validated": ("网格检查：{n} 个问题", "Grid check: {n} problem(s)"),
-    "log.remedy.merge": ("把 {village} 与 {value} 合并后重新划分", "Partitioning again with {village} merged with {value}"),
-    "log.remedy.relax": ("把 {village} 放宽为 {value} 户后重新划分", "Partitioning again with {village} relaxed to {value}"),
-    "log.remedy.exception": ("把 {village} 保留为例外网格后重新划分", "Partitioning again with {village} kept as an exception"),
+    "log.remedy.merge": ("把 {village} 与 {value} 合并后重绘未锁定网格", "Redrawing the unlocked grids with {village} merged with {value}"),
+    "log.remedy.relax": ("把 {village} 的户数范围放宽后重绘未锁定网格（{value} 户）", "Redrawing the unlocked grids with {village} relaxed to {value}"),
+    "log.remedy.exception": ("把 {village} 保留为例外网格后重绘未锁定网格", "Redrawing the unlocked grids with {village} kept as an exception"),
     # -- partition dialog ---------------------------------------------------------------------------
     "partition.title": ("划分网格", "Partition"),
     "partition.grids": ("基础网格", "Base grids"),

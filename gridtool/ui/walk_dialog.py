@@ -52,6 +52,8 @@ def selected_grid(window) -> str | None:
 class WalkDialog(_RoutingDialog):
     """Grids (ticked in a list), walkers, start time, travel mode, snapping of CAD line ends."""
 
+    needs_stations = False  # walkers start on the grid's own streets
+
     def __init__(self, window):
         super().__init__(window)
         self.setWindowTitle(tr("walk.title"))
