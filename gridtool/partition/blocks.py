@@ -352,10 +352,10 @@ def _faces_along(noded: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.n
     rings, owner = shapely.get_rings(faces, return_index=True)
     rxy, rid = shapely.get_coordinates(rings, return_index=True)
     same = np.flatnonzero(rid[:-1] == rid[1:])
-    sa, sb = rxy[same], rxy[same + 1]
     seg_face = owner[rid[same]]
-    qkey = _segment_key(qa, qb)
-    skey = _segment_key(sa, sb)
+    qkey = _segment_key(_point_mix(qa), _point_mix(qb))
+    hv = _point_mix(rxy)
+    skey = _segment_key(hv[same], hv[same + 1])
     order = np.argsort(qkey, kind="stable")
     qs = qkey[order]
     # Most ring segments match no line: a table of the lines' keys' low bits (a few MB, no false
@@ -376,7 +376,7 @@ def _faces_along(noded: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.n
     line = order[np.repeat(lo, cnt) + (np.arange(len(hit)) - np.repeat(np.cumsum(cnt) - cnt, cnt))]
     face = seg_face[hit]
     # Exact: the same two points, either way round.
-    a, b, c, d = qa[line], qb[line], sa[hit], sb[hit]
+    a, b, c, d = qa[line], qb[line], rxy[same[hit]], rxy[same[hit] + 1]
     exact = ((a == c).all(axis=1) & (b == d).all(axis=1)) | ((a == d).all(axis=1) & (b == c).all(axis=1))
     line, face = line[exact], face[exact]
     if not len(line):
@@ -390,19 +390,23 @@ def _faces_along(noded: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.n
     return left, right
 
 
-def _segment_key(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """A 64-bit key of the segment ``a``–``b`` from its coordinates' bits, the same for ``b``–``a``
-    (a key, not an identity: matches are checked on the coordinates)."""
-    def mix(xy):  # splitmix64 of each coordinate's bits, combined
-        bits = np.ascontiguousarray(xy + 0.0, dtype=np.float64).view(np.uint64)  # + 0.0: -0.0 → 0.0
+def _point_mix(xy: np.ndarray) -> np.ndarray:
+    """splitmix64 of each point's coordinate bits, combined: one 64-bit word per point."""
+    bits = np.ascontiguousarray(xy + 0.0, dtype=np.float64).view(np.uint64)  # + 0.0: -0.0 → 0.0
+    with np.errstate(over="ignore"):
         h = bits[:, 0] * np.uint64(0x9E3779B97F4A7C15) + bits[:, 1]
         h ^= h >> np.uint64(30)
         h *= np.uint64(0xBF58476D1CE4E5B9)
         h ^= h >> np.uint64(27)
         h *= np.uint64(0x94D049BB133111EB)
         return h ^ (h >> np.uint64(31))
+
+
+def _segment_key(ha: np.ndarray, hb: np.ndarray) -> np.ndarray:
+    """A 64-bit key of each segment from the :func:`_point_mix` of its two ends, the same either
+    way round (a key, not an identity: matches are checked on the coordinates). The ends are
+    mixed once per vertex: a ring's vertex ends one segment and starts the next."""
     with np.errstate(over="ignore"):
-        ha, hb = mix(a), mix(b)
         lo, hi = np.minimum(ha, hb), np.maximum(ha, hb)
         return lo * np.uint64(0xD6E8FEB86659FD93) ^ hi
 
