@@ -233,6 +233,36 @@ def test_lines_along_is_the_plain_tree_query(seed):
         np.testing.assert_array_equal(got_s, qs[near])
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_lines_reaching_are_the_lines_the_tree_query_finds(seed):
+    """The lines that reach a village (kept for the blocks and the crossing faces), found by their
+    first vertex and only then whole, are those the plain query of every line against the villages
+    finds: lines inside, crossing a village without a vertex in it, starting on its edge, starting
+    in a hole, outside every village, multi-part, empty and missing."""
+    from gridtool.partition.geomcheck import lines_reaching
+    rng = np.random.default_rng(seed)
+    frames = [shapely.box(x, y, x + 100, y + 100) for x in (0, 100, 250) for y in (0, 100)]
+    frames[0] = shapely.Polygon([(0, 0), (100, 0), (100, 100), (0, 100)], [[(30, 30), (70, 30), (70, 70), (30, 70)]])
+    frames = np.asarray(frames, dtype=object)
+    lines = [shapely.linestrings(np.cumsum(rng.normal(0, 30, (int(rng.integers(2, 12)), 2)), axis=0)
+                                 + rng.uniform(-50, 400, 2)) for _ in range(400)]
+    lines += [shapely.linestrings([(-10, 50), (110, 50)]),        # across, no vertex inside
+              shapely.linestrings([(200, 0), (240, -50)]),        # starts on an edge, then outside
+              shapely.linestrings([(40, 40), (60, 60)]),          # inside the hole only
+              shapely.linestrings([(40, 40), (60, 90)]),          # from the hole into the village
+              shapely.linestrings([(600, 600), (700, 700)]),      # far away
+              shapely.multilinestrings([[(600, 0), (650, 0)], [(10, 10), (20, 20)]]),
+              shapely.from_wkt("LINESTRING EMPTY"), None]
+    lines = np.asarray(lines, dtype=object)
+    ok = ~shapely.is_missing(lines)
+    expect = np.zeros(len(lines), dtype=bool)
+    expect[np.flatnonzero(ok)[np.unique(shapely.STRtree(lines[ok]).query(frames, predicate="intersects")[1])]] = True
+    got = lines_reaching(lines, shapely.from_wkb(shapely.to_wkb(frames)))
+    assert 50 < expect.sum() < len(lines) - 50
+    np.testing.assert_array_equal(got, expect)
+    assert got[-8] and got[-7] and not got[-6] and got[-5] and not got[-4] and got[-3] and not got[-2] and not got[-1]
+
+
 def _reference_contract_pockets(us, pocket_of, lo):
     """contract_pockets as first written: loops over the units."""
     g = us.graph

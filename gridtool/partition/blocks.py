@@ -101,12 +101,8 @@ def _build_blocks(villages, points, hh, lines, *, special, strips) -> Blocks:
     seg_hard = [np.zeros(len(boundary), dtype=bool)]
     # Only lines that touch a village matter; clip the rest away before noding.
     if len(lines):
-        # Bounding boxes first, then the exact test against the prepared villages (few polygons,
-        # many lines): the tree's own predicate would prepare every line instead.
-        tree = shapely.STRtree(vgeoms)
-        li, vi = tree.query(lines.geometry.values)
-        shapely.prepare(vgeoms)
-        near = np.unique(li[shapely.intersects(vgeoms[vi], lines.geometry.values[li])])
+        from .geomcheck import GAP, close_gaps, lines_reaching
+        near = np.flatnonzero(lines_reaching(lines.geometry.to_numpy(), vgeoms))
         ln = lines.iloc[near]
         segs.append(ln.geometry.values)
         seg_cls.append(ln["cls"].to_numpy(dtype=object))
@@ -115,7 +111,6 @@ def _build_blocks(villages, points, hh, lines, *, special, strips) -> Blocks:
         # A hard line stopping a few metres short of another line or of the village boundary (a
         # river digitised up to the bank road, not onto it) still closes: its end is joined to
         # what it nearly meets, as :mod:`.geomcheck` reads the drawn grids.
-        from .geomcheck import GAP, close_gaps
         hard = ln["hard"].to_numpy(dtype=bool)
         if hard.any():
             lcls = ln["cls"].to_numpy(dtype=object)
@@ -357,23 +352,31 @@ def _faces_along(noded: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.n
     rings, owner = shapely.get_rings(faces, return_index=True)
     rxy, rid = shapely.get_coordinates(rings, return_index=True)
     same = np.flatnonzero(rid[:-1] == rid[1:])
-    sa, sb = rxy[same], rxy[same + 1]
     seg_face = owner[rid[same]]
-    qkey = _segment_key(qa, qb)
-    skey = _segment_key(sa, sb)
+    qkey = _segment_key(_point_mix(qa), _point_mix(qb))
+    hv = _point_mix(rxy)
+    skey = _segment_key(hv[same], hv[same + 1])
     order = np.argsort(qkey, kind="stable")
     qs = qkey[order]
+    # Most ring segments match no line: a table of the lines' keys' low bits (a few MB, no false
+    # negatives) leaves about a third of the ring segments for the binary search, which misses
+    # the cache at every step.
+    bits = int(min(max(np.ceil(np.log2(16 * n)), 16), 24))
+    low = np.uint64((1 << bits) - 1)
+    seen = np.zeros(1 << bits, dtype=bool)
+    seen[(qkey & low).astype(np.intp)] = True
+    maybe = np.flatnonzero(seen[(skey & low).astype(np.intp)])
+    lo = np.searchsorted(qs, skey[maybe], side="left")
+    found = qs[np.minimum(lo, n - 1)] == skey[maybe]
+    some, lo = maybe[found], lo[found]
     # Every line with the face segment's key (one, nearly always; a key shared by chance gives
     # more, and the comparison of coordinates keeps the right one).
-    lo = np.searchsorted(qs, skey, side="left")
-    some = np.flatnonzero(qs[np.minimum(lo, n - 1)] == skey)  # most ring segments match no line
-    cnt = np.searchsorted(qs, skey[some], side="right") - lo[some]
-    lo = lo[some]
+    cnt = np.searchsorted(qs, skey[some], side="right") - lo
     hit = np.repeat(some, cnt)
     line = order[np.repeat(lo, cnt) + (np.arange(len(hit)) - np.repeat(np.cumsum(cnt) - cnt, cnt))]
     face = seg_face[hit]
     # Exact: the same two points, either way round.
-    a, b, c, d = qa[line], qb[line], sa[hit], sb[hit]
+    a, b, c, d = qa[line], qb[line], rxy[same[hit]], rxy[same[hit] + 1]
     exact = ((a == c).all(axis=1) & (b == d).all(axis=1)) | ((a == d).all(axis=1) & (b == c).all(axis=1))
     line, face = line[exact], face[exact]
     if not len(line):
@@ -387,19 +390,23 @@ def _faces_along(noded: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.n
     return left, right
 
 
-def _segment_key(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """A 64-bit key of the segment ``a``–``b`` from its coordinates' bits, the same for ``b``–``a``
-    (a key, not an identity: matches are checked on the coordinates)."""
-    def mix(xy):  # splitmix64 of each coordinate's bits, combined
-        bits = np.ascontiguousarray(xy + 0.0, dtype=np.float64).view(np.uint64)  # + 0.0: -0.0 → 0.0
+def _point_mix(xy: np.ndarray) -> np.ndarray:
+    """splitmix64 of each point's coordinate bits, combined: one 64-bit word per point."""
+    bits = np.ascontiguousarray(xy + 0.0, dtype=np.float64).view(np.uint64)  # + 0.0: -0.0 → 0.0
+    with np.errstate(over="ignore"):
         h = bits[:, 0] * np.uint64(0x9E3779B97F4A7C15) + bits[:, 1]
         h ^= h >> np.uint64(30)
         h *= np.uint64(0xBF58476D1CE4E5B9)
         h ^= h >> np.uint64(27)
         h *= np.uint64(0x94D049BB133111EB)
         return h ^ (h >> np.uint64(31))
+
+
+def _segment_key(ha: np.ndarray, hb: np.ndarray) -> np.ndarray:
+    """A 64-bit key of each segment from the :func:`_point_mix` of its two ends, the same either
+    way round (a key, not an identity: matches are checked on the coordinates). The ends are
+    mixed once per vertex: a ring's vertex ends one segment and starts the next."""
     with np.errstate(over="ignore"):
-        ha, hb = mix(a), mix(b)
         lo, hi = np.minimum(ha, hb), np.maximum(ha, hb)
         return lo * np.uint64(0xD6E8FEB86659FD93) ^ hi
 
@@ -424,29 +431,30 @@ def _lines_along(src: np.ndarray, mid: np.ndarray, dist: float = 0.01, piece: in
     long_ = shapely.get_num_coordinates(parts) > piece + 1
     pieces, piece_owner = [parts[~long_]], [owner[~long_]]
     if long_.any():
-        xy, ring = shapely.get_coordinates(parts[long_], return_index=True)
-        start = np.flatnonzero(np.r_[True, ring[1:] != ring[:-1]])  # first vertex of each part
-        pos = np.arange(len(ring)) - np.repeat(start, np.diff(np.r_[start, len(ring)]))
-        last = np.r_[start[1:], len(ring)] - 1
-        # Piece c of a part holds its vertices c·piece … (c + 1)·piece: a vertex at a multiple of
-        # ``piece`` (not the part's ends) ends one piece and starts the next, so it is listed twice.
-        chunk = np.minimum(pos // piece, np.maximum((pos[last] - 1) // piece, 0)[ring])
-        twice = (pos % piece == 0) & (pos > 0) & (np.arange(len(ring)) != last[ring])
-        vi = np.concatenate([np.arange(len(ring)), np.flatnonzero(twice)])
-        ci = np.concatenate([chunk, chunk[twice] - 1])
-        pid = np.concatenate([ring, ring[twice]]).astype(np.int64)
-        order = np.lexsort((vi, ci, pid))
-        vi, ci, pid = vi[order], ci[order], pid[order]
-        label = np.concatenate([[0], np.cumsum((np.diff(ci) != 0) | (np.diff(pid) != 0))])
+        # Piece c of a part holds its vertices c·piece … min((c + 1)·piece, last): a vertex at a
+        # multiple of ``piece`` (not the part's last) ends one piece and starts the next. Built
+        # piece by piece in part order, by index arithmetic (no sort of the million vertices).
+        lp = parts[long_]
+        xy = shapely.get_coordinates(lp)
+        cnt = shapely.get_num_coordinates(lp).astype(np.int64)
+        start = np.r_[0, np.cumsum(cnt)[:-1]]
+        k = (cnt - 2) // piece + 1  # pieces per part (> piece + 1 vertices: at least two)
+        pid = np.repeat(np.arange(len(lp)), k)
+        c0 = (np.arange(len(pid)) - np.repeat(np.cumsum(k) - k, k)) * piece
+        plen = np.minimum(c0 + piece, cnt[pid] - 1) - c0 + 1
+        label = np.repeat(np.arange(len(pid)), plen)
+        vi = np.repeat(start[pid] + c0 - (np.cumsum(plen) - plen), plen) + np.arange(len(label))
         cut = shapely.linestrings(xy[vi], indices=label)
-        first = np.r_[0, np.flatnonzero(np.diff(label)) + 1]
         pieces.append(cut)
-        piece_owner.append(owner[long_][pid[first]])
+        piece_owner.append(owner[long_][pid])
     pieces = np.concatenate(pieces)
     piece_owner = np.concatenate(piece_owner)
     pi, sj = shapely.STRtree(pieces).query(mid, predicate="dwithin", distance=dist)
     n = np.int64(len(src))
-    key = np.unique(pi.astype(np.int64) * n + piece_owner[sj])
+    # Sorted distinct (point, line) keys, as np.unique gives them: the pairs come in point order,
+    # so a stable sort (runs already in order) and a mask are much cheaper than its hashing.
+    key = np.sort(pi.astype(np.int64) * n + piece_owner[sj], kind="stable")
+    key = key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key
     qi, qs = key // n, key % n
     many = np.flatnonzero(np.bincount(qi, minlength=len(mid)) > 1)
     if len(many):
@@ -456,8 +464,11 @@ def _lines_along(src: np.ndarray, mid: np.ndarray, dist: float = 0.01, piece: in
         mi, ms = shapely.STRtree(src).query(boxes)
         mi = many[mi]
         mkey = mi.astype(np.int64) * n + ms
-        mkey = mkey[np.isin(mkey, key)]
-        single = ~np.isin(qi, many)
+        at = np.minimum(np.searchsorted(key, mkey), len(key) - 1)  # key is sorted and distinct
+        mkey = mkey[key[at] == mkey]
+        is_many = np.zeros(len(mid), dtype=bool)
+        is_many[many] = True
+        single = ~is_many[qi]
         qi = np.concatenate([qi[single], mkey // n])
         qs = np.concatenate([qs[single], mkey % n])
         order = np.argsort(qi, kind="stable")
