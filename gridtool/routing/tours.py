@@ -541,7 +541,9 @@ def _balance(best, data, run, clients, client_kw, client_stop, im, pv_depots, pe
     step, bound, improved = 0, lo, False
     while True:
         if hi - lo <= tol:
-            if not improved:
+            # (the lower bound is an estimate: a plan can reach it, or come under it, and then
+            # there is nothing left to search below)
+            if not improved or hi - bound <= tol:
                 break
             # a failed step proves nothing (the search is heuristic): search below the new best
             # again, from it, while the time lasts
