@@ -115,7 +115,7 @@ def main(argv=None) -> int:
                                 "landuse": sandiao_parcels(forest, seed=0)}
         woods = forest.geometry.values[(forest["kind"] == "forest").to_numpy()]
         # Deep inside the woods: farther from the true outline than a band reaches.
-        deep["county+三调"] = shapely.buffer(shapely.union_all(woods), -(args.width * 0.6 + 1.0))
+        deep["county+三调"] = shapely.buffer(shapely.union_all(woods), -(args.width * 0.6 + 3.0))
     if args.cases:
         cases = {k: v for k, v in cases.items() if k in args.cases.split(",")}
     bad = False

@@ -33,7 +33,7 @@ def cut_parcels(polys, parcel_ha: float, rng: np.random.Generator) -> tuple[np.n
     ci, pi = shapely.STRtree(cells).query(polys, predicate="intersects")[::-1]
     cut = shapely.intersection(cells[ci], polys[pi])
     parts, idx = shapely.get_parts(cut, return_index=True)
-    keep = np.isin(shapely.get_type_id(parts), (3, 6)) & (shapely.area(parts) > 1.0)
+    keep = np.isin(shapely.get_type_id(parts), (3, 6)) & (shapely.area(parts) > 0.0)
     return parts[keep], pi[idx[keep]]
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
@@ -17,12 +18,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from synthetic_county import load_sample  # noqa: E402
 from synthetic_landuse import sandiao_parcels  # noqa: E402
 
-from gridtool.partition.corridors import draw_corridors, forest_edges  # noqa: E402
+from gridtool.partition.corridors import FOREST_MIN_M2, draw_corridors, forest_edges  # noqa: E402
 from gridtool.partition.villages import village_codes, village_names  # noqa: E402
 
 WIDTH = 50.0
-# A band reaches width/2 from its edge line, which is simplified by width/10 first.
-REACH = WIDTH / 2 + WIDTH / 10 + 1.0
+# A band reaches width/2 from its edge line, which is simplified by width/10 first; the edge lies
+# within a metre or so of the true outline (digitising).
+REACH = WIDTH / 2 + WIDTH / 10 + 3.0
 
 
 @pytest.fixture(scope="module")
@@ -36,11 +38,13 @@ def woods():
     fo = np.flatnonzero(f["kind"].to_numpy() == "forest")
     near_i, near_j = shapely.STRtree(g[fo]).query(g[fo], predicate="dwithin", distance=2.0)
     crowded = set(near_i[near_i != near_j])
-    # ... and has no thin hole of its own (an OSM digitising gap, not a forest edge).
+    # ... and has no thin or tiny hole of its own (OSM digitising, not a forest edge 三调 would map),
+    # nor is itself smaller than a 三调 forest parcel (400 m²).
     holes = [shapely.Polygon(shapely.get_interior_ring(p, k)) for q in g[fo] for p in shapely.get_parts(q)
              for k in range(shapely.get_num_interior_rings(p))]
-    thin = shapely.STRtree(np.array([h for h in holes if h.area < 2.0 * h.length], dtype=object))
-    clear = [fo[k] for k in range(len(fo)) if k not in crowded and not len(thin.query(g[fo[k]], predicate="intersects"))]
+    thin = shapely.STRtree(np.array([h for h in holes if h.area < max(2.0 * h.length, FOREST_MIN_M2)], dtype=object))
+    clear = [fo[k] for k in range(len(fo)) if k not in crowded and shapely.area(g[fo[k]]) >= 400.0
+             and not len(thin.query(g[fo[k]], predicate="intersects"))]
     forest = f.loc[clear + list(np.flatnonzero(f["kind"].to_numpy() == "farmland"))].reset_index(drop=True)
     big = int(np.argmax(shapely.area(forest.geometry.values) * (forest["kind"] == "forest").to_numpy()))
     poly = forest.geometry.iat[big]
@@ -50,15 +54,11 @@ def woods():
     roads = shapely.intersection(roads, poly)
     forest.loc[big, "geometry"] = shapely.difference(poly, shapely.union_all(roads))
     lu = sandiao_parcels(forest, seed=5)
-    lu = pd_concat(lu, gpd.GeoDataFrame({"DLBM": ["1006", "1006"], "DLMC": ["农村道路"] * 2, "kind": ["road"] * 2},
-                                        geometry=roads, crs=lu.crs))
+    road_parcels = gpd.GeoDataFrame({"DLBM": ["1006", "1006"], "DLMC": ["农村道路"] * 2, "kind": ["road"] * 2},
+                                    geometry=roads, crs=lu.crs)
+    lu = gpd.GeoDataFrame(pd.concat([lu, road_parcels], ignore_index=True), geometry="geometry", crs=lu.crs)
     truth = shapely.union_all(forest.geometry.values[(forest["kind"] == "forest").to_numpy()])
     return {"villages": s["villages"], "landuse": lu, "truth": truth, "roads": roads}
-
-
-def pd_concat(a, b):
-    import pandas as pd
-    return gpd.GeoDataFrame(pd.concat([a, b], ignore_index=True), geometry="geometry", crs=a.crs)
 
 
 def _corridors(woods):
@@ -129,3 +129,17 @@ def test_broken_parcels_give_no_edge_and_no_error():
     assert abs(shapely.length(outline) - (600 + 2 * (100 + 2 * 50 * 2 ** 0.5))) < 0.5
     assert not shapely.intersects(outline, shapely.box(99, 10, 101, 90))
     assert len(forest_edges(np.array(bad[:1] + bad[2:], dtype=object))) == 0
+
+
+def test_voids_and_stray_slivers_smaller_than_any_parcel_give_no_edge():
+    """A 3 m × 3 m void a missing parcel left in a wood and a 2 m × 40 m stray sliver of forest in
+    the farmland give no edge; a 20 m × 20 m clearing (400 m², a parcel 三调 maps) does."""
+    wood = shapely.box(0, 0, 300, 200)
+    void, clearing = shapely.box(50, 50, 53, 53), shapely.box(200, 80, 220, 100)
+    parcels = np.array([shapely.difference(shapely.box(0, 0, 150, 200), void),
+                        shapely.difference(shapely.box(150.1, 0, 300, 200), clearing),
+                        shapely.box(0, 300, 2, 340)], dtype=object)
+    edges = forest_edges(parcels)
+    assert len(edges) == 2
+    assert shapely.equals(shapely.Polygon(edges[0]), wood.buffer(0.001, join_style="mitre").buffer(-0.001, join_style="mitre"))
+    assert abs(shapely.Polygon(edges[1]).area - clearing.area) < 0.1

@@ -15,6 +15,10 @@ import shapely
 # narrowest real parcel that can part two forest parcels, a 农村道路 (GB/T 21010 class 1006), is
 # ≥ 1.0 m wide in the south and stays open.
 FOREST_GAP_M = 0.5
+# Nor is a hole in the woods, or a piece of forest, smaller than the smallest parcel 三调 maps
+# (200 m², 建设用地 and 设施农用地): a void a missing sliver parcel leaves, a stray sliver of a
+# parcel over its neighbour. Either would draw a 50 m disc of corridor.
+FOREST_MIN_M2 = 200.0
 
 # Dissolves a village's bands by subsets that touch (GEOS ≥ 3.12, shapely ≥ 2.1): the river, railway
 # and forest-edge bands of a village fall in many clusters that need no overlay with each other.
@@ -100,7 +104,8 @@ def forest_edges(parcels) -> np.ndarray:
     """The outline of the woods made of 三调 forest ``parcels``, as lines: parcel borders inside the
     woods are not edges, and neither are hairline gaps or slivers (< ``FOREST_GAP_M``) left between
     adjacent parcels by digitising, which a plain union keeps as thin holes and inlets and which
-    then drew corridors through the middle of a forest.
+    then drew corridors through the middle of a forest, nor holes and pieces smaller than any
+    parcel (< ``FOREST_MIN_M2``).
 
     A morphological closing: each parcel grown by half the tolerance, the grown parcels dissolved,
     each dissolved piece shrunk back. Never loses forest (the closing holds every parcel); real
@@ -114,5 +119,8 @@ def forest_edges(parcels) -> np.ndarray:
     if not len(polys):
         return np.array([], dtype=object)
     grown = shapely.buffer(polys, r, join_style="mitre")
-    woods = shapely.buffer(shapely.get_parts(_union(grown)), -r, join_style="mitre")
-    return shapely.get_parts(shapely.boundary(woods[~shapely.is_empty(woods)]))
+    woods = shapely.get_parts(shapely.buffer(shapely.get_parts(_union(grown)), -r, join_style="mitre"))
+    woods = woods[shapely.area(woods) >= FOREST_MIN_M2]
+    rings, of = shapely.get_rings(woods, return_index=True)  # each piece's shell first, then its holes
+    hole = np.r_[False, of[1:] == of[:-1]]
+    return rings[~(hole & (shapely.area(shapely.polygons(rings)) < FOREST_MIN_M2))]
