@@ -141,5 +141,5 @@ def test_voids_and_stray_slivers_smaller_than_any_parcel_give_no_edge():
                         shapely.box(0, 300, 2, 340)], dtype=object)
     edges = forest_edges(parcels)
     assert len(edges) == 2
-    assert shapely.equals(shapely.Polygon(edges[0]), wood.buffer(0.001, join_style="mitre").buffer(-0.001, join_style="mitre"))
+    assert shapely.hausdorff_distance(shapely.Polygon(edges[0]), wood) < 0.1
     assert abs(shapely.Polygon(edges[1]).area - clearing.area) < 0.1
