@@ -112,7 +112,7 @@ def forest_edges(parcels) -> np.ndarray:
     are; the tips of notches narrower than the tolerance are filled. Mitre joins keep corners and
     spikes (round joins of one segment a quadrant cut metres off sharp spikes; finer ones cost
     vertices), but GEOS leaves the odd piece invalid with them (9 in 8,820 on the county): those
-    are repaired. The grown parcels dissolve by disjoint subsets: 3.7× faster than the plain
+    are repaired. The grown parcels dissolve by disjoint subsets: 2.6-3.7× faster than the plain
     union_all it replaces on the county's 三调 parcels (benchmarks/corridors_bench.py)."""
     r = FOREST_GAP_M / 2
     polys = shapely.get_parts(shapely.make_valid(np.asarray(parcels, dtype=object)))
