@@ -12,8 +12,14 @@ rows (code, kind, village), and per corridor the symmetric-difference area over 
 (max and mean; float noise and the cut at the village edge, not a different corridor).
 
 Cases: the Liechtenstein and Nanjing samples and the synthetic county (:mod:`synthetic_county`),
-plus ``county+landuse``: the county with its forest given as 三调 land-use parcels instead
-(the path that dissolves the parcels first). Timings compare within one run; no test asserts them.
+plus ``county+landuse``: the county with its forest layer (forest and farmland polygons alike)
+given as land-use parcels of kind forest instead (the path that dissolves the parcels first), and
+``county+三调``: its forest polygons cut into 三调-like parcels with the hairline gaps and overlaps
+digitising leaves (:mod:`synthetic_landuse`), its farmland as farmland parcels. For the 三调
+case ``inner m²`` is the corridor area deep inside the woods (farther than a band reaches from
+the true outline, the union of the forest polygons): a band along a gap between parcels, not
+along a forest edge. ``--cases`` picks cases by name. Timings compare within one run; no test
+asserts them.
 """
 
 from __future__ import annotations
@@ -67,6 +73,12 @@ def compare(old, new) -> dict:
             "valid": bool(shapely.is_valid(b).all())}
 
 
+def inner(cor, deep) -> float:
+    """Forest-corridor area inside ``deep`` (m²)."""
+    band = cor.geometry.values[(cor["kind"] == "forest").to_numpy()]
+    return float(shapely.area(shapely.intersection(shapely.union_all(band), deep)))
+
+
 def timed(fn, args) -> tuple[float, object]:
     c = time.thread_time()
     out = fn(*args)
@@ -79,16 +91,19 @@ def main(argv=None) -> int:
     ap.add_argument("--households", type=int, default=500_000, help="size of the synthetic county (0: samples only)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--width", type=float, default=50.0)
+    ap.add_argument("--cases", default="", help="comma-separated case names (default: all)")
     args = ap.parse_args(argv)
 
     import geopandas as gpd
 
     from gridtool.partition.corridors import draw_corridors
     from synthetic_county import load_sample, make_county
+    from synthetic_landuse import sandiao_parcels
 
     old = old_module(args.against)
     sample = load_sample("liechtenstein")
     cases = {"liechtenstein": sample, "nanjing-xuanwu": load_sample("nanjing-xuanwu")}
+    deep = {}
     if args.households:
         county = make_county(args.households, sample=sample)
         cases["county"] = county
@@ -96,9 +111,16 @@ def main(argv=None) -> int:
         cases["county+landuse"] = {**{k: v for k, v in county.items() if k != "forest"},
                                    "landuse": gpd.GeoDataFrame({"kind": ["forest"] * len(forest)},
                                                                geometry=forest.geometry.values, crs=forest.crs)}
+        cases["county+三调"] = {**{k: v for k, v in county.items() if k != "forest"},
+                                "landuse": sandiao_parcels(forest, seed=0)}
+        woods = forest.geometry.values[(forest["kind"] == "forest").to_numpy()]
+        # Deep inside the woods: farther from the true outline than a band reaches.
+        deep["county+三调"] = shapely.buffer(shapely.union_all(woods), -(args.width * 0.6 + 3.0))
+    if args.cases:
+        cases = {k: v for k, v in cases.items() if k in args.cases.split(",")}
     bad = False
     print(f"{'case':16} {'rows':>5} {'old CPU s':>16} {'new CPU s':>16} {'old/new':>7}  same rows  "
-          "sym-diff/area max, mean")
+          "sym-diff/area max, mean   inner m² old, new")
     for name, layers in cases.items():
         ca = corridor_args(layers, args.width)
         t_old, t_new = [], []
@@ -113,6 +135,7 @@ def main(argv=None) -> int:
               f"{min(t_new):7.2f} (med {statistics.median(t_new):5.2f}) "
               f"{statistics.median(t_old) / max(statistics.median(t_new), 1e-9):6.1f}×  "
               f"{'yes' if c['same_rows'] else 'NO':9}  {c['max']:.2e}, {c['mean']:.2e}"
+              + (f"   {inner(r_old, deep[name]):.0f}, {inner(r_new, deep[name]):.0f}" if name in deep else "")
               + ("" if c.get("valid", True) else "  INVALID geometry"))
     return 1 if bad else 0
 
