@@ -133,6 +133,21 @@ def test_replacing_households_says_the_grids_are_out_of_date_and_redraw_brings_t
     assert locked_codes(redrawn) == [planned["locked"]]
 
 
+def test_a_new_roster_saved_as_a_copy_is_told_to_redraw_the_copy(planned, tmp_path, capsys):
+    """``import P --households new --out P2``: the redraw the planner is told to run is of P2, the
+    project holding the new roster (before: of P, whose roster is the old one)."""
+    proj = _copy(planned, tmp_path)
+    hh = pyogrio.read_dataframe(proj, layer="households").to_crs(4326)[["hh", "village", "geometry"]]
+    hh.loc[hh.index[:3], "hh"] = hh.loc[hh.index[:3], "hh"] + 2
+    roster = tmp_path / "新住户.gpkg"
+    pyogrio.write_dataframe(hh, roster, layer="住户")
+    copy = tmp_path / "今年.gpkg"
+    assert main(["import", str(proj), "--households", str(roster), "--out", str(copy), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert f"gridtool partition {copy} --redraw --out {copy}" in out
+    assert f"partition {proj} " not in out
+
+
 def test_a_layer_beside_the_project_is_for_this_run_only(planned, tmp_path, capsys):
     """``validate PROJECT --incidents F`` checks the sheet with the project, writing nothing;
     ``partition`` (which saves the plan) points to ``import PROJECT`` instead of mixing the two."""
