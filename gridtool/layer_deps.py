@@ -43,11 +43,12 @@ def _names(project, roles) -> tuple[str, str]:
             ", ".join(f"{len(project.layers[d].gdf):,} {d}" for d in roles))
 
 
-def out_of_date(project, replaced: dict, *, dem_replaced: bool = False) -> list[Problem]:
+def out_of_date(project, replaced: dict, *, dem_replaced: bool = False, path=None) -> list[Problem]:
     """Warnings for the derived layers of ``project`` that were made from a layer in ``replaced``
     (``{role: the old Layer}``): one per input replaced, naming the derived layers and their
-    counts, what is wrong with them now and the command that redoes them."""
-    path = project.path or "项目.gpkg"
+    counts, what is wrong with them now and the command that redoes them (on ``path``, default the
+    project's own file)."""
+    path = str(path or project.path or "项目.gpkg")
     out: list[Problem] = []
     roles = list(replaced) + (["dem"] if dem_replaced else [])
     for role in roles:

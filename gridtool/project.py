@@ -206,7 +206,8 @@ class Project:
     def add_sources(self, sources: dict[str, str], *, crs_in: str | dict[str, str] | None = None,
                     encoding: str | dict[str, str] | None = None, fields: dict[str, str] | None = None,
                     dem: str | None = None, seed: int = 0, progress: Progress | None = None,
-                    cancelled: Callable[[], bool] | None = None, line_classes=None) -> list[Problem]:
+                    cancelled: Callable[[], bool] | None = None, line_classes=None,
+                    save_as: str | Path | None = None) -> list[Problem]:
         """Add or replace the layers given by role in this (opened) project: this month's incidents,
         a new party roster, corrected roads. Read with the same loader and options as
         :meth:`from_sources` (into the project's CRS); every other layer — grids, sub-grids, locks,
@@ -216,7 +217,8 @@ class Project:
         Returns what the change leaves out of date (:func:`gridtool.layer_deps.out_of_date`:
         grids drawn from the households replaced, hot spots of last month's incidents …), as
         warnings naming what to re-run; ``parameters["layers_replaced"]`` records which layer was
-        replaced from which file, and when.
+        replaced from which file, and when. ``save_as``: the file the project will be saved to when
+        not its own (the warnings' commands name it).
         """
         from dataclasses import replace as dc_replace
 
@@ -235,7 +237,8 @@ class Project:
         self.parameters["layers_replaced"] = log[-50:]  # a year of monthly sheets and then some
         if progress:
             progress(1.0, "完成 / done")
-        return out_of_date(self, {r: before[r] for r in sources if r in before}, dem_replaced=bool(dem))
+        return out_of_date(self, {r: before[r] for r in sources if r in before}, dem_replaced=bool(dem),
+                           path=save_as)
 
     def _context(self):
         """(CRS, bounds) of the layers loaded so far, for reading a file without a CRS of its own."""

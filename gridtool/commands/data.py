@@ -188,10 +188,9 @@ def _import_into(args) -> int:
                                 fix_zh=f"去掉 --out 就地保存到 {args.project}，或换一个输出文件名。",
                                 fix_en=f"drop --out to save in place to {args.project}, or choose another output name.", file=str(out))
     project = Project.open(args.project)
-    was = project.path
     old = {r: len(project.layers[r].gdf) for r in sources if r in project.layers}
     with command_progress(args) as show:
-        stale = project.add_sources(sources, progress=show, **source_options(args))
+        stale = project.add_sources(sources, progress=show, save_as=out, **source_options(args))
         if show:
             show(0.95, "数据检查 / validating")
         problems = validate(project)
@@ -220,9 +219,6 @@ def _import_into(args) -> int:
     say(args, f"已写入项目 {out}；其余图层未改动：" + ("、".join(_layer_label(r) for r in kept) or "无"),
         f"project written: {out}; every other layer unchanged: " + (", ".join(kept) or "none"))
     for p in stale:
-        if was and was != str(out):  # saved as a copy: the commands that redo the layers name the copy
-            p.fix_zh, p.fix_en = (p.fix_zh or "").replace(was, str(out)), (p.fix_en or "").replace(was, str(out))
-            p.file = str(out)
         print(p.format(fmt_lang(args)))
     summary = project.summary()
     summary["layers"] = {r: e for r, e in summary["layers"].items() if r in sources}
