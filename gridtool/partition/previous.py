@@ -283,6 +283,15 @@ def match_previous(previous: gpd.GeoDataFrame, households: gpd.GeoDataFrame, hh:
     return pv
 
 
+def _best_of(group: np.ndarray, item: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per value of ``group``, the ``item`` of lowest ``score`` (ties to the lower item): the
+    groups in increasing order and their items."""
+    order = np.lexsort((item, score, group))
+    g, i = group[order], item[order]
+    first = np.r_[True, np.diff(g) != 0]
+    return g[first], i[first]
+
+
 def _largest_overlap(households: gpd.GeoDataFrame, where: np.ndarray, prev: gpd.GeoDataFrame, flags: dict) -> None:
     """A building (a household feature with an outline) that crosses the edge of another
     system's polygons is put in the one holding most of its outline, not the one its point falls
@@ -303,10 +312,8 @@ def _largest_overlap(households: gpd.GeoDataFrame, where: np.ndarray, prev: gpd.
     if not len(fi):
         return
     area = shapely.area(shapely.intersection(shapely.make_valid(geoms[idx[fi]]), pg[pi]))
-    order = np.lexsort((pi, -area, fi))
-    fi, pi = fi[order], pi[order]
-    first = np.r_[True, np.diff(fi) != 0]
-    f, p = idx[fi[first]], pi[first]
+    fi, p = _best_of(fi, pi, -area)
+    f = idx[fi]
     moved = where[f] != p
     where[f] = p
     if moved.any():
@@ -342,19 +349,14 @@ def _snap_outside(households: gpd.GeoDataFrame, inside: np.ndarray, prev: gpd.Ge
             key = inside[inn] * (int(vo.max()) + 1) + vo[inn]
             u, w = np.unique(key, return_inverse=True)
             tot = np.bincount(w, weights=np.asarray(hh)[inn])
-            poly, vil = u // (int(vo.max()) + 1), u % (int(vo.max()) + 1)
-            order = np.lexsort((-tot, poly))
-            first = np.r_[True, np.diff(poly[order]) != 0]
-            pv[poly[order][first]] = vil[order][first]
+            poly, vil = _best_of(u // (int(vo.max()) + 1), u % (int(vo.max()) + 1), -tot)
+            pv[poly] = vil
         keep = pv[pi] == vo[miss[fi]]
         fi, pi = fi[keep], pi[keep]
     if not len(fi):
         return np.zeros((0, 2), dtype=np.int64)
-    d = shapely.distance(geoms[fi], pg[pi])
-    order = np.lexsort((pi, d, fi))  # per feature the nearest, ties to the lower row
-    fi, pi = fi[order], pi[order]
-    first = np.r_[True, np.diff(fi) != 0]
-    return np.column_stack([miss[fi[first]], pi[first]]).astype(np.int64)
+    fi, pi = _best_of(fi, pi, shapely.distance(geoms[fi], pg[pi]))  # the nearest, ties to the lower row
+    return np.column_stack([miss[fi], pi]).astype(np.int64)
 
 
 def _sub_parts(rows: gpd.GeoDataFrame, of: list[int], hh: np.ndarray) -> list[list[tuple[str, int]]]:
