@@ -116,7 +116,7 @@ COLUMNS = {
             "road_no", "route", "rn"),
     "name": ("name", "名称", "道路名称", "路名", "河流名称", "河名", "水系名称", "name:zh", "mc", "name_chn", "nam"),
     "code": ("f_code", "fcode", "gb", "gbcode", "gb_code", "要素代码", "分类代码", "要素编码", "分类码",
-             "要素类型码", "feat_code", "featurecode", "fcc", "code"),
+             "要素类型码", "feat_code", "featurecode", "fcc", "code", "xdata"),
     "width": ("wid", "width", "宽度", "路宽", "路面宽度", "道路宽度", "河宽", "kd", "lmkd", "width_m"),
     "lanes": ("lanes", "车道数", "车道", "cds", "lane"),
     "tunnel": ("tunnel", "隧道", "is_tunnel", "sd"),
@@ -320,6 +320,96 @@ def road_from_word(text) -> str | None:
     return None
 
 
+# CAD layers that name a GB/T 13923 medium class (公路 42, 城市道路 43, 乡村道路 44) or only "road"
+# (道路中心线, CASS's DLSS, DL): the lines are roads; the grade comes from the width, else the class's
+# default (as for a feature code), and a bare "road" layer decides no grade.
+_CAD_MEDIUM = (
+    (re.compile(r"城市道路|城镇道路|市政道路|城区道路|街道|urban"), "urban"),
+    (re.compile(r"城际公路|公路|highway"), "highway"),
+    (re.compile(r"乡村道路|农村道路|乡村路|rural"), "rural"),
+    (re.compile(r"道路|^(dl|dlss|dlx|dlxx|dlzx|dlzxx|road|roads)$"), "road"),
+)
+_MEDIUM_DEFAULT = {"highway": "secondary", "urban": "residential", "rural": "track", "road": None}
+_CODE_IN_NAME = re.compile(r"(?<!\d)(4[1-4]\d{4})(?!\d)")
+
+
+def cad_layer_medium(text) -> str | None:
+    """A CAD layer's medium road class: ``highway``, ``urban``, ``rural``, ``road`` (a road of no
+    class), ``railway`` (a 41xxxx code in the name), or None when the layer names no road."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    s = text.strip().lower()
+    m = _CODE_IN_NAME.search(s)
+    if m:
+        fc = _feature_code(m.group(1))
+        if fc is not None:
+            return fc[1] if fc[0] == "road" else fc[0]
+    for pat, medium in _CAD_MEDIUM:
+        if pat.search(s):
+            return medium
+    return None
+
+
+def is_road_layer(text) -> bool:
+    """A CAD layer whose lines are roads: named by grade (主干路, 县道), by medium class (城市道路,
+    公路) or as roads at all (道路中心线, DLSS)."""
+    return road_from_word(text) is not None or cad_layer_medium(text) not in (None, "railway")
+
+
+# Road grade columns holding number codes. 行政等级 (国道 … 村道) is what township and 基础测绘
+# road layers mostly code; a header naming the technical grade (技术等级, JSDJ, GLDJ) means
+# 高速/一级/二级 … Two-digit codes (11, 12, 21 …) are read by their first digit, the grade.
+_ADMIN_CODES = {1: ("国道", "trunk"), 2: ("省道", "primary"), 3: ("县道", "secondary"), 4: ("乡道", "tertiary"),
+                5: ("村道", "unclassified"), 6: ("专用公路", "service")}
+_TECH_CODES = {1: ("高速公路", "motorway"), 2: ("一级公路", "primary"), 3: ("二级公路", "secondary"),
+               4: ("三级公路", "tertiary"), 5: ("四级公路", "unclassified"), 6: ("等外公路", "track")}
+_GRADE_KEYS = {"dldj", "lxdj", "gldj", "xzdj", "jsdj", "dj", "grade", "rclass", "roadclass", "road_class"}
+
+
+def _grade_header(column) -> str | None:
+    """``"tech"`` or ``"admin"`` for a road grade column whose numbers are grade codes, else None
+    (``class``, ``type``, ``kind`` columns hold other numbers)."""
+    k = _key(column)
+    if "技术" in k or k in ("jsdj", "gldj", "公路等级"):
+        return "tech"
+    if k in _GRADE_KEYS or "等级" in k or "级别" in k:
+        return "admin"
+    return None
+
+
+def _code_number(v) -> int | None:
+    import unicodedata
+    if v is None or isinstance(v, bool) or (isinstance(v, float) and not np.isfinite(v)):
+        return None
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        return int(v) if float(v).is_integer() else None
+    t = unicodedata.normalize("NFKC", str(v)).strip()
+    t = t[:-2] if t.endswith(".0") else t
+    return int(t) if t.isdigit() else None
+
+
+def road_grade_codes(values: pd.Series, column: str) -> tuple[pd.Series, list[tuple[str, str, str, int]], dict]:
+    """Classes from a grade column's number codes: (classes, [(value, zh, class, count)] read, {value: count}
+    not read). Numbers 1–6 by the table of the header's kind; 10–69 by their first digit."""
+    table = _TECH_CODES if _grade_header(column) == "tech" else _ADMIN_CODES
+    nums = values.map(_code_number)
+    out = pd.Series([None] * len(values), index=values.index, dtype=object)
+    read: dict[str, list] = {}
+    unread: dict[str, int] = {}
+    for idx, n in nums.items():
+        if n is None:
+            continue
+        grade = n if 1 <= n <= 6 else n // 10 if 10 <= n <= 69 and 1 <= n // 10 <= 6 else None
+        shown = str(n)
+        if grade is None:
+            unread[shown] = unread.get(shown, 0) + 1
+            continue
+        zh, cls = table[grade]
+        out.at[idx] = cls
+        read.setdefault(shown, [zh, cls, 0])[2] += 1
+    return out, [(v, *r) for v, r in sorted(read.items(), key=lambda kv: int(kv[0]))], unread
+
+
 def water_from_word(text) -> str | None:
     if text is None or (isinstance(text, float) and np.isnan(text)):
         return None
@@ -497,9 +587,13 @@ def classify(role: str, df: pd.DataFrame, *, fields: dict | None = None, rules: 
     if "geometry" in df:
         import shapely
         geom_poly = shapely.get_type_id(df.geometry.values) >= 3
+    notes: list[tuple[str, str]] = []  # what was guessed, said in the layer's class summary
+    warnings: list[Problem] = []
     if role == "roads":
         if found["tag"]:
             fill(df[found["tag"]].map(road_from_word), "tag")
+            if _grade_header(found["tag"]):
+                _grade_numbers(df, found["tag"], val, fill, notes, warnings, where or {})
         if found["cad_layer"]:
             fill(df[found["cad_layer"]].map(road_from_word), "cad_layer")
         _from_dlbm(df, found, fill, role)
@@ -529,6 +623,8 @@ def classify(role: str, df: pd.DataFrame, *, fields: dict | None = None, rules: 
             fill(pd.Series(by_code, index=df.index, dtype=object), "code")
             fill(pd.Series(by_width, index=df.index, dtype=object), "width")
             extra["tunnel_code"] = fc.map(lambda f: f is not None and f[0] == "tunnel").to_numpy()
+        if found["cad_layer"]:
+            _cad_medium(df, found["cad_layer"], width, val, how, fill, notes)
         fill(pd.Series([road_from_width(w) for w in width], index=df.index, dtype=object), "width")
         fill(pd.Series([road_from_lanes(x) for x in lanes], index=df.index, dtype=object), "lanes")
         val = val.fillna("unclassified")
@@ -582,8 +678,71 @@ def classify(role: str, df: pd.DataFrame, *, fields: dict | None = None, rules: 
             extra["bridge"] = _flag(df[found["bridge"]]).to_numpy()
     summary = summarize(role, val, how, used, polygons=geom_poly, tunnels=extra.get("tunnel"),
                         barrier=extra.get("class"))
-    problems = _uniform_warning(role, summary, df, found, where or {})
+    if notes:
+        summary["text_zh"] += "；" + "；".join(z for z, _ in notes)
+        summary["text_en"] += "; " + "; ".join(e for _, e in notes)
+    problems = warnings + _uniform_warning(role, summary, df, found, where or {})
     return Classified(values=val, how=how, summary=summary, problems=problems, extra=extra)
+
+
+def _zh_class(cls: str) -> str:
+    from .roles import ROAD_CLASSES as ZH
+    return ZH.get(cls, cls)
+
+
+def _grade_numbers(df, col, val, fill, notes, warnings, where) -> None:
+    """Number codes of a road grade column (DLDJ 1–6, 11/12/21 …): read, the mapping said, values
+    that are no known code named in a warning."""
+    todo = val.isna()
+    classes, read, unread = road_grade_codes(df.loc[todo, col], col)
+    fill(classes.reindex(df.index), "tag")
+    kind_zh, kind_en = ("技术等级", "technical grade") if _grade_header(col) == "tech" else ("行政等级", "administrative grade")
+    if read:
+        notes.append((f"{col} 数字代码按{kind_zh}读：" + "、".join(f"{v}→{zh} {c:,}" for v, zh, _, c in read),
+                      f"{col} number codes read as the {kind_en}: " + ", ".join(f"{v}→{k} {c:,}" for v, _, k, c in read)))
+    if unread:
+        listed = "、".join(f"{v}（{c:,} 条）" for v, c in sorted(unread.items(), key=lambda kv: -kv[1])[:8])
+        listed_en = ", ".join(f"{v} ({c:,})" for v, c in sorted(unread.items(), key=lambda kv: -kv[1])[:8])
+        warnings.append(Problem(
+            "warning", "road_grade_code_unknown",
+            f"道路等级列“{col}”中有不认识的代码：{listed}；这些道路按名称、宽度等推断，推断不出的按未识别处理",
+            f"the road grade column {col!r} holds codes gridtool does not know: {listed_en}; these roads are "
+            "classed from their names, widths …, else left unrecognised",
+            fix_zh="用 --line-classes 映射文件逐值指定，如一行 roads," + col + ",9,unclassified"
+                   "（类别：motorway、trunk、primary、secondary、tertiary、unclassified、track）。",
+            fix_en="map each value with a --line-classes file, e.g. a line roads," + col + ",9,unclassified "
+                   "(classes: motorway, trunk, primary, secondary, tertiary, unclassified, track).",
+            field=col, **where))
+
+
+def _cad_medium(df, col, width, val, how, fill, notes) -> None:
+    """Roads on a CAD layer named for a medium class (城市道路, 公路, 430501): the grade from the
+    width, else the class's default; the reading said per layer."""
+    medium = df[col].map(cad_layer_medium)
+    by_layer, by_width = [], []
+    for m, w in zip(medium, width):
+        road = m not in (None, "railway")
+        by_width.append(road_from_width(w) if road else None)
+        by_layer.append(None if by_width[-1] else "railway" if m == "railway" else _MEDIUM_DEFAULT.get(m))
+    before = val.isna()
+    fill(pd.Series(by_width, index=df.index, dtype=object), "width")
+    fill(pd.Series(by_layer, index=df.index, dtype=object), "cad_layer")
+    took = before & val.notna() & how.isin(["cad_layer", "width"])
+    if not took.any():
+        return
+    parts_zh, parts_en = [], []
+    frame = pd.DataFrame({"layer": df.loc[took, col].astype(str), "cls": val[took], "how": how[took]})
+    for layer, grp in frame.groupby("layer", sort=False):
+        n_w = int((grp["how"] == "width").sum())
+        fixed = grp.loc[grp["how"] == "cad_layer", "cls"]
+        zh = f"{layer}→{_zh_class(fixed.iat[0])} {len(fixed):,}" if len(fixed) else f"{layer}"
+        en = f"{layer}→{fixed.iat[0]} {len(fixed):,}" if len(fixed) else f"{layer}"
+        if n_w:
+            zh += f"（另 {n_w:,} 条按宽度定等级）"
+            en += f" ({n_w:,} more graded by width)"
+        parts_zh.append(zh)
+        parts_en.append(en)
+    notes.append(("CAD 图层按道路类读：" + "、".join(parts_zh), "CAD layers read as road classes: " + ", ".join(parts_en)))
 
 
 def _rail_word(text) -> str | None:

@@ -250,10 +250,14 @@ def read_dxf(path: Path, *, layer: str | None, role: str | None, encoding: str |
     enc = dxf_encoding(path, encoding, default=encoding_default)
     points = role is not None and "Point" in ROLES[role].geometry
     # Raw bytes (ISO-8859-1) decoded here; symbols as one point each for point roles.
-    options = {"DXF_ENCODING": "ISO-8859-1", "DXF_INLINE_BLOCKS": "FALSE" if points else None}
+    # Raw code values: survey software (CASS …) puts each entity's feature code in its extended data.
+    options = {"DXF_ENCODING": "ISO-8859-1", "DXF_INLINE_BLOCKS": "FALSE" if points else None,
+               "DXF_INCLUDE_RAW_CODE_VALUES": "TRUE"}
     # GDAL's config options are process-wide: one DXF read at a time sets and restores them.
     with _GDAL_OPTIONS:
         gdf = _read_entities(path, options)
+    if "RawCodeValues" in gdf:
+        gdf["XData"] = gdf.pop("RawCodeValues").map(_xdata_code)
     _decode_columns(gdf, enc.encoding, path)
     ids = (gdf["EntityHandle"].map(lambda h: f"handle {h}" if isinstance(h, str) and h else None)
            if "EntityHandle" in gdf else pd.Series(None, index=gdf.index, dtype=object))
@@ -291,6 +295,9 @@ def read_dxf(path: Path, *, layer: str | None, role: str | None, encoding: str |
             f"CAD 图纸中{_counts_text(dropped, 'zh')}不是“{role_zh}”图层需要的几何，已略去",
             f"{_counts_text(dropped, 'en')} in the CAD drawing are not what a {role} layer uses; left out",
             fix_zh=_need_fix(role)[0], fix_en=_need_fix(role)[1], role=role, **where))
+    if role == "roads" and not (layer and layer != "entities"):
+        chosen, note = _road_layers(gdf, chosen, where)
+        problems += note
     gdf, ids, kinds = gdf[chosen].copy(), ids[chosen], kinds[chosen]
     # Closed polylines are areas for every role but the line ones (a roundabout stays a road).
     to_area = (kinds == "closed") & (role not in LINE_ROLES)
@@ -302,9 +309,48 @@ def read_dxf(path: Path, *, layer: str | None, role: str | None, encoding: str |
         gdf = gdf.set_geometry(geoms)
     if role in ("roads", "railways", "rivers"):
         problems += _edge_lines_warning(gdf, role, where)
-    cols = [c for c in ("Layer", "Text", "BlockName") if c in gdf and gdf[c].notna().any()]
+    cols = [c for c in ("Layer", "Text", "BlockName", "XData") if c in gdf and gdf[c].notna().any()]
     gdf = gpd.GeoDataFrame(gdf[cols], geometry=shapely.force_2d(gdf.geometry.values), crs=None, index=gdf.index)
     return RawLayer(gdf, str(path), layer, "DXF", enc, problems=problems, ids=ids)
+
+
+def _xdata_code(raw) -> str | None:
+    """An entity's feature code from its extended data (``1001 SOUTH``, ``1000 164301``): the first
+    string (group 1000) that looks like a code, else the first string; None without any."""
+    if raw is None or isinstance(raw, float):
+        return None
+    strings = [str(v)[5:].strip() for v in raw if str(v).startswith("1000 ")]
+    strings = [v for v in strings if v]
+    coded = [v for v in strings if re.fullmatch(r"\d{4,8}|[A-Za-z]{2}\d{3}", v)]
+    return (coded or strings or [None])[0]
+
+
+def _road_layers(gdf: gpd.GeoDataFrame, chosen: pd.Series, where: dict) -> tuple[pd.Series, list[Problem]]:
+    """Lines of a whole survey drawing given as roads: when some CAD layers or feature codes say
+    "road" (城市道路, 道路中心线, DLSS, 4301xx), the lines of the other layers (等高线, 房屋, 河流) are
+    not roads and are left out, and which layers were taken is said; else every line is kept."""
+    from ..lineclasses import _feature_code, is_road_layer
+    layers = gdf["Layer"].fillna("0").astype(str) if "Layer" in gdf else pd.Series("0", index=gdf.index)
+    by_layer = {name: is_road_layer(name) for name in layers[chosen].unique()}
+    road = layers.map(by_layer).fillna(False).astype(bool)
+    if "XData" in gdf:
+        fc = gdf["XData"].map(lambda v: _feature_code(v) if isinstance(v, str) else None)
+        road |= fc.map(lambda f: f is not None and f[0] == "road").astype(bool)
+    taken = chosen & road
+    if not taken.any() or taken.sum() == chosen.sum():
+        return chosen, []
+    left = chosen & ~taken
+    shown = _cad_layers_text(layers[taken])
+    shown_left = _cad_layers_text(layers[left])
+    return taken, [Problem(
+        "warning", "dxf_road_layers",
+        f"按 CAD 图层名和要素代码认出道路：已读入 {int(taken.sum()):,} 条（{shown}）；其他图层的 {int(left.sum()):,} 条线"
+        f"（{shown_left}）不是道路图层，未读入",
+        f"roads recognised by CAD layer name and feature code: {int(taken.sum()):,} lines read ({shown}); "
+        f"{int(left.sum()):,} lines on other layers ({shown_left}) are not road layers and were left out",
+        fix_zh="若其他图层中也有道路，用 文件.dxf:图层1,图层2 指定要读的图层。",
+        fix_en="if other layers hold roads too, name the layers to read as FILE.dxf:LAYER1,LAYER2.", role="roads",
+        **where)]
 
 
 def _need_fix(role: str | None) -> tuple[str, str]:
