@@ -49,6 +49,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "lanes": ("车道数", "lanes"),
     "lon": ("经度", "longitude"),
     "lat": ("纬度", "latitude"),
+    "id": ("户编号", "household id"),
 }
 #: The village layer's name column is a village name.
 VILLAGE_LABELS = {"name": ("村名", "village name")}

@@ -67,9 +67,36 @@ def row_ids_warning(gdf: gpd.GeoDataFrame, *, file: str, layer: str | None, exam
         role="households", file=file, layer=layer)
 
 
+# 不动产单元号 (28 characters: 12-digit village code, 宗地特征码 JC/GB/…, 5-digit parcel number, F/L/W/G
+# and 8 digits of the building/unit) and 宗地代码 (its first 19 characters), as 不动产登记 writes them.
+_UNIT_RE = r"\d{12}[A-Z]{2}\d{5}[FLWGQ]\d{8}"
+_PARCEL_RE = r"\d{12}[A-Z]{2}\d{5}"
+_UNIT_HEADERS = ("不动产单元号", "不动产单元代码", "不动产单元编号", "不动产单元编码", "bdcdyh")
+_PARCEL_HEADERS = ("宗地代码", "宗地编码", "宗地编号", "宗地号", "zddm")
+
+
+def parcel_id_column(gdf: gpd.GeoDataFrame) -> tuple[str, str, str] | None:
+    """A 不动产单元号 or 宗地代码 column to key households by, when the roster has no better one (a
+    户编号/户号/门牌号 column): (column, zh, en) of the first, unit numbers before parcel codes, whose
+    values are filled and differ on every row (several households on one parcel share its code)."""
+    from .columns import _key
+    cols = [c for c in gdf.columns if c not in ("geometry", "src_id", "osm_id")]
+    if any(any(w in str(c) for w in _KEY_WORDS) and _unique_and_filled(gdf[c]) for c in cols):
+        return None
+    for pattern, headers, zh, en in ((_UNIT_RE, _UNIT_HEADERS, "不动产单元号（28 位）", "real-estate unit number (28 characters)"),
+                                     (_PARCEL_RE, _PARCEL_HEADERS, "宗地代码（19 位）", "parcel code (19 characters)")):
+        for c in cols:
+            text = gdf[c].map(_text).str.upper()
+            by_header = _key(c) in {_key(h) for h in headers}
+            by_content = bool(len(text)) and text.str.fullmatch(pattern).mean() >= 0.9
+            if (by_header or by_content) and text.str.fullmatch(pattern).any() and _unique_and_filled(gdf[c]):
+                return c, zh, en
+    return None
+
+
 def _unique_and_filled(s: pd.Series) -> bool:
     t = s.map(_text)
     return bool(len(t)) and not (t == "").any() and not t.duplicated().any()
 
 
-__all__ = ["ids_from_column", "row_ids_warning"]
+__all__ = ["ids_from_column", "parcel_id_column", "row_ids_warning"]

@@ -197,6 +197,31 @@ def _code_repairs(gdf: gpd.GeoDataFrame, ccol: str, raw: RawLayer, details: dict
         field=ccol, features=ids, **where)]
 
 
+def _short_code_warnings(gdf: gpd.GeoDataFrame, used: dict, raw: RawLayer, role: str) -> list[Problem]:
+    """Codes Excel shortened (户编号 00123 → 123, a 12-digit village code of 11 digits) in the columns
+    that key or join the layer: the household id, the village column, the villages' division code."""
+    from .code_digits import short_codes_warning
+    where = dict(role=role, file=raw.path, layer=raw.layer)
+    ids = _feature_ids(raw)
+    checks = ((("id", None, "户编号", "household id(s)"), ("village", "village", "村代码", "village code(s)"),
+               ("code", None, "区划代码", "division code(s)"))
+              if role == "households" else (("code", "code", "区划代码", "division code(s)"),))
+    out, seen = [], set()
+    for key, col, zh, en in checks:
+        src = used.get(key)
+        if not src and key in ("id", "code"):  # a 户编号 or 村代码 column not used here still joins to other records
+            src = find_column(gdf.columns, key, exclude=list(seen))
+            src = src if src is not None and str(src).strip().lower() not in ("id", "objectid", "uid", "fid") else None
+        values = gdf[col] if col and col in gdf else gdf[src] if src in gdf else None
+        if not src or src in seen or values is None:
+            continue
+        seen.add(src)
+        warn = short_codes_warning(values, column=src, ids=ids, what_zh=zh, what_en=en, where=where)
+        if warn is not None:
+            out.append(warn)
+    return out
+
+
 def _has_value(v) -> bool:
     return v is not None and not (isinstance(v, float) and v != v) and bool(str(v).strip())
 
@@ -709,15 +734,28 @@ def load_layer(role: str, path: str, *, crs_in: str | CrsSpec | None = None,
         line_classes = read_mapping(line_classes)
     gdf = _normalise_columns(gdf, role, fields, raw, used, loose, details, problems, line_classes, classes)
     if role == "households":
-        from .household_ids import ids_from_column, row_ids_warning
+        from .household_ids import ids_from_column, parcel_id_column, row_ids_warning
+        parcel = None if fields.get("id") else parcel_id_column(gdf)
         if fields.get("id"):
             ids = ids_from_column(gdf, used["id"], ids)
+        elif parcel is not None:  # 不动产单元号 / 宗地代码: stable from year to year, said as every guess is
+            col, zh, en = parcel
+            ids = ids_from_column(gdf, col, ids)
+            used["id"] = col
+            details["id"] = column_content.Found(
+                "id", col, "content", column_content.samples_of(gdf[col]),
+                f"{zh}，每户不同，作住户编号；另有编号列时用 --field households.id=列名 指定",
+                f"{en}, one per household, taken as the household id; name another with "
+                "--field households.id=COLUMN").to_dict()
         # A GeoPackage's fid is its table's key: deleting a row does not renumber the others.
         elif raw.ids is None and raw.format not in ("GeoPackage", "GPKG") \
                 and not (raw.format == "OSM" and "osm_id" in raw.gdf):
             warn = row_ids_warning(gdf, file=raw.path, layer=raw.layer, example=ids.astype(str).head(2).tolist())
             if warn is not None:
                 problems.append(warn)
+        problems += _short_code_warnings(gdf, used, raw, role)
+    elif role == "villages" and "code" in gdf and used.get("code"):
+        problems += _short_code_warnings(gdf, used, raw, role)
     gdf["src_id"] = ids.loc[gdf.index].astype(str).values
     gdf = _safe_column_names(gdf).reset_index(drop=True)
     sens = sensitive_columns(gdf.drop(columns=["src_id"]), personal_role=ROLES[role].personal)
