@@ -717,7 +717,7 @@ def _grade_numbers(df, col, val, fill, notes, warnings, where) -> None:
 
 def _cad_medium(df, col, width, val, how, fill, notes) -> None:
     """Roads on a CAD layer named for a medium class (城市道路, 公路, 430501): the grade from the
-    width, else the class's default; the reading said per layer."""
+    width, else the class's default; the reading of every CAD layer said per layer."""
     medium = df[col].map(cad_layer_medium)
     by_layer, by_width = [], []
     for m, w in zip(medium, width):
@@ -727,7 +727,8 @@ def _cad_medium(df, col, width, val, how, fill, notes) -> None:
     before = val.isna()
     fill(pd.Series(by_width, index=df.index, dtype=object), "width")
     fill(pd.Series(by_layer, index=df.index, dtype=object), "cad_layer")
-    took = before & val.notna() & how.isin(["cad_layer", "width"])
+    # Every CAD layer read (主干路 by its word as well), so that the whole reading is said at once.
+    took = (how == "cad_layer") | (before & val.notna() & (how == "width"))
     if not took.any():
         return
     parts_zh, parts_en = [], []
