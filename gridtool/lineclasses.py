@@ -7,9 +7,12 @@ a 三调 land-use code (``DLBM`` 1003 公路用地, 1006 农村道路), a route 
 source that speaks, in this order:
 
 1. a mapping file given with ``--line-classes FILE.csv`` (``layer,column,value,class``);
-2. a class column whose values are OSM tags or Chinese grade words (等级, 类型 …), then the CAD
-   layer of a drawing (``Layer`` of a DXF: 主干路, 次干路, 支路, 河流, 铁路; one layer such as
-   道路中心线 names no grade and decides nothing);
+2. a class column whose values are OSM tags or Chinese grade words (等级, 类型 …), or, in a grade
+   column (DLDJ, LXDJ, JSDJ, 道路等级 …), codes: 1–6 (11/12/21 … by their first digit) as the
+   administrative grade 国道…村道, or the technical grade 高速…等外 under a 技术等级/JSDJ header,
+   and the route letters G/S/X/Y/C/Z (the mapping is said; values read by nothing are warned);
+   then the CAD layer of a drawing (``Layer`` of a DXF: 主干路, 次干路, 支路, 河流, 铁路; one layer
+   such as 道路中心线 names no grade and decides nothing);
 3. 三调/二调 land-use codes or names (``DLBM``/``DLMC``, GB/T 21010-2017 and -2007);
 4. a route number (路线编号: G/S with 1–2 or 4 digits = expressway, G### 国道, S### 省道, X 县道,
    Y 乡道, C 村道, Z 专用公路);
@@ -19,7 +22,8 @@ source that speaks, in this order:
    highway, 43 urban road, 44 rural road; 21 river, 22 canal/ditch, 23 lake, 24 reservoir) and
    FACC codes (AP030 road, AP010 track, AP050 trail, AN010 railway, BH140 river, BH020 canal,
    BH030 ditch, BH080 lake, BH130 reservoir); the grade of a road inside its medium class comes
-   from its width when there is one;
+   from its width when there is one; a CAD layer named for a medium class (公路, 城市道路, 乡村道路)
+   or by such a code (``430501``), or a code in the entity's extended data (``XData``), likewise;
 7. the width (≥ 20 m trunk, ≥ 12 primary, ≥ 8 secondary, ≥ 6 tertiary, ≥ 4 unclassified, ≥ 2.5
    track, else path; watercourses ≥ 10 m river, ≥ 3 m stream, else ditch) or the lanes;
 8. nothing: counted as unrecognised (roads stay ``unclassified``, watercourses ``river``) and
@@ -388,26 +392,34 @@ def _code_number(v) -> int | None:
     return int(t) if t.isdigit() else None
 
 
-def road_grade_codes(values: pd.Series, column: str) -> tuple[pd.Series, list[tuple[str, str, str, int]], dict]:
-    """Classes from a grade column's number codes: (classes, [(value, zh, class, count)] read, {value: count}
-    not read). Numbers 1–6 by the table of the header's kind; 10–69 by their first digit."""
+#: 路线行政等级 letters (JTG): a 路线等级 column often holds the letter of the route number alone.
+_ADMIN_LETTERS = {"G": ("国道", "trunk"), "S": ("省道", "primary"), "X": ("县道", "secondary"), "Y": ("乡道", "tertiary"),
+                  "C": ("村道", "unclassified"), "Z": ("专用公路", "service")}
+
+
+def road_grade_codes(values: pd.Series, column: str) -> tuple[pd.Series, list[tuple[str, str, str, int]]]:
+    """Classes from a grade column's codes: (classes, [(value, zh, class, count)] read). Numbers 1–6
+    by the table of the header's kind, 10–69 by their first digit; the letters G/S/X/Y/C/Z."""
+    import unicodedata
     table = _TECH_CODES if _grade_header(column) == "tech" else _ADMIN_CODES
-    nums = values.map(_code_number)
     out = pd.Series([None] * len(values), index=values.index, dtype=object)
     read: dict[str, list] = {}
-    unread: dict[str, int] = {}
-    for idx, n in nums.items():
-        if n is None:
+    for idx, v in values.items():
+        n = _code_number(v)
+        letter = unicodedata.normalize("NFKC", v).strip().upper() if isinstance(v, str) else ""
+        if n is not None:
+            grade = n if 1 <= n <= 6 else n // 10 if 10 <= n <= 69 and 1 <= n // 10 <= 6 else None
+            if grade is None:
+                continue
+            shown, (zh, cls) = str(n), table[grade]
+        elif letter in _ADMIN_LETTERS:
+            shown, (zh, cls) = letter, _ADMIN_LETTERS[letter]
+        else:
             continue
-        grade = n if 1 <= n <= 6 else n // 10 if 10 <= n <= 69 and 1 <= n // 10 <= 6 else None
-        shown = str(n)
-        if grade is None:
-            unread[shown] = unread.get(shown, 0) + 1
-            continue
-        zh, cls = table[grade]
         out.at[idx] = cls
         read.setdefault(shown, [zh, cls, 0])[2] += 1
-    return out, [(v, *r) for v, r in sorted(read.items(), key=lambda kv: int(kv[0]))], unread
+    order = sorted(read.items(), key=lambda kv: (not kv[0].isdigit(), int(kv[0]) if kv[0].isdigit() else 0, kv[0]))
+    return out, [(v, *r) for v, r in order]
 
 
 def water_from_word(text) -> str | None:
@@ -691,22 +703,26 @@ def _zh_class(cls: str) -> str:
 
 
 def _grade_numbers(df, col, val, fill, notes, warnings, where) -> None:
-    """Number codes of a road grade column (DLDJ 1–6, 11/12/21 …): read, the mapping said, values
-    that are no known code named in a warning."""
+    """Codes of a road grade column (DLDJ 1–6, 11/12/21 …, LXDJ G/S/X): read, the mapping said, values
+    that are neither a known code nor a grade word named in a warning."""
     todo = val.isna()
-    classes, read, unread = road_grade_codes(df.loc[todo, col], col)
+    classes, read = road_grade_codes(df.loc[todo, col], col)
     fill(classes.reindex(df.index), "tag")
+    # What the column holds but neither its words nor its codes say (7, 99, 其他): named, not dropped.
+    left = df.loc[val.isna(), col].map(lambda v: "" if v is None or (isinstance(v, float) and v != v)
+                                       else str(int(v)) if isinstance(v, float) and v.is_integer() else str(v).strip())
+    unread = {str(k): int(c) for k, c in left[left != ""].value_counts().items()}
     kind_zh, kind_en = ("技术等级", "technical grade") if _grade_header(col) == "tech" else ("行政等级", "administrative grade")
     if read:
-        notes.append((f"{col} 数字代码按{kind_zh}读：" + "、".join(f"{v}→{zh} {c:,}" for v, zh, _, c in read),
-                      f"{col} number codes read as the {kind_en}: " + ", ".join(f"{v}→{k} {c:,}" for v, _, k, c in read)))
+        notes.append((f"{col} 代码按{kind_zh}读：" + "、".join(f"{v}→{zh} {c:,}" for v, zh, _, c in read),
+                      f"{col} codes read as the {kind_en}: " + ", ".join(f"{v}→{k} {c:,}" for v, _, k, c in read)))
     if unread:
         listed = "、".join(f"{v}（{c:,} 条）" for v, c in sorted(unread.items(), key=lambda kv: -kv[1])[:8])
         listed_en = ", ".join(f"{v} ({c:,})" for v, c in sorted(unread.items(), key=lambda kv: -kv[1])[:8])
         warnings.append(Problem(
             "warning", "road_grade_code_unknown",
-            f"道路等级列“{col}”中有不认识的代码：{listed}；这些道路按名称、宽度等推断，推断不出的按未识别处理",
-            f"the road grade column {col!r} holds codes gridtool does not know: {listed_en}; these roads are "
+            f"道路等级列“{col}”中有不认识的值：{listed}；这些道路按名称、宽度等推断，推断不出的按未识别处理",
+            f"the road grade column {col!r} holds values gridtool does not know: {listed_en}; these roads are "
             "classed from their names, widths …, else left unrecognised",
             fix_zh="用 --line-classes 映射文件逐值指定，如一行 roads," + col + ",9,unclassified"
                    "（类别：motorway、trunk、primary、secondary、tertiary、unclassified、track）。",

@@ -43,8 +43,9 @@ def test_feature_codes_in_cad_extended_data_say_which_lines_are_roads(tmp_path):
     ents = "".join(_coded_line("DLSS", (X0, Y0 + 50 * i), (X0 + 500, Y0 + 50 * i), "430501") for i in range(4))
     ents += _coded_line("0", (X0, Y0 + 400), (X0 + 900, Y0 + 400), "420301")
     ents += "".join(line("房屋", (X0 + 10 * i, Y0), (X0 + 10 * i, Y0 + 20)) for i in range(3))
+    ents += line("440100", (X0, Y0 + 500), (X0 + 900, Y0 + 500))  # a layer named by its code
     lyr = load_layer("roads", str(write_dxf(tmp_path / "cass.dxf", ents)), crs_in="EPSG:4549")
-    assert sorted(lyr.gdf["class"]) == ["residential"] * 4 + ["secondary"]
+    assert sorted(lyr.gdf["class"]) == ["residential"] * 4 + ["secondary", "track"]
     assert lyr.columns_used.get("f_code") == "XData"
     assert "房屋（3）" in next(p for p in lyr.problems if p.code == "dxf_road_layers").zh
 
@@ -61,10 +62,18 @@ def test_road_grade_number_codes_are_read_and_the_reading_printed(tmp_path):
     lyr = _graded(tmp_path, "DLDJ", [1, 2, 3, 4, 5, 11, 21, 9, 9])
     assert lyr.gdf["class"].tolist()[:7] == ["trunk", "primary", "secondary", "tertiary", "unclassified",
                                              "trunk", "primary"]
-    assert "DLDJ 数字代码按行政等级读：1→国道 1" in lyr.class_summary["text_zh"]
+    assert "DLDJ 代码按行政等级读：1→国道 1" in lyr.class_summary["text_zh"]
     assert "21→省道 1" in lyr.class_summary["text_zh"] and "21→primary 1" in lyr.class_summary["text_en"]
     warn = next(p for p in lyr.problems if p.code == "road_grade_code_unknown")
     assert warn.field == "DLDJ" and "9（2 条）" in warn.zh and "roads,DLDJ,9," in warn.fix_zh
+
+
+def test_route_grade_letters_are_read_and_unknown_words_named(tmp_path):
+    lyr = _graded(tmp_path, "LXDJ", ["G", "X", "C", "其他", "县道"])
+    assert lyr.gdf["class"].tolist()[:3] == ["trunk", "secondary", "unclassified"]
+    assert lyr.gdf["class"].iat[4] == "secondary"  # the grade word as before
+    assert "G→国道 1" in lyr.class_summary["text_zh"]
+    assert "其他（1 条）" in next(p for p in lyr.problems if p.code == "road_grade_code_unknown").zh
 
 
 def test_technical_grade_codes_are_read_as_technical_grades(tmp_path):

@@ -9,6 +9,9 @@ as one layer ``entities`` with the CAD layer of each entity in the ``Layer`` col
   declared code page, else GB18030;
 - a drawing holds everything: lines, text, dimensions, hatches, symbols, title blocks in paper
   space. Only what the role needs is kept, and what was left out is counted by kind;
+- a survey drawing given as roads holds contours, buildings and rivers too: when CAD layers
+  (城市道路, 道路中心线, DLSS) or feature codes in the entities' extended data (``XData``, as
+  CASS writes them) say which lines are roads, only those are read, and what was left is said;
 - a DXF carries no coordinate system: the caller settles it like a shapefile without .prj.
 """
 
