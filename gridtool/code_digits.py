@@ -10,7 +10,7 @@ Told apart by the column as a whole, since one value says nothing:
 - some codes keep their leading zero (text cells) and others are shorter: the zeros were dropped
   from the shorter ones;
 - most codes have one length of 5 digits or more (12 for division codes) and some are shorter: the
-  shorter ones lost digits (a serial 1 … 500 has no common length of 5 and is left alone).
+  shorter ones lost digits (a serial 1 … 500, or 1 … 20000 with every number there, is left alone).
 """
 
 from __future__ import annotations
@@ -46,6 +46,9 @@ def short_codes(values: pd.Series) -> tuple[pd.Series, int, bool]:
     common = lengths.value_counts()
     width, n = int(common.index[0]), int(common.iloc[0])
     if width >= 5 and n >= 0.5 * len(digits) and (lengths < width).any():
+        nums = digits.astype(int)
+        if nums.nunique() >= 0.9 * (nums.max() - nums.min() + 1):
+            return none, 0, False  # a serial 1 … 20000 of a large roster, every number there: no code
         return (lengths < width).reindex(values.index, fill_value=False), width, False
     return none, 0, False
 
