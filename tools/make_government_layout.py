@@ -23,6 +23,9 @@ Writes ``<out>/<sample>-gov.gpkg`` with four layers, none of which carries an OS
   code order take the villages of consecutive townships);
 * ``FW`` — the buildings with their households in a column named ``字段1``.
 
+Beside it, ``<out>/<sample>-gov-roads.dxf``: the DLXX roads as a surveyor's CAD drawing, each on
+the CAD layer of its GB/T 13923 medium class (公路, 城市道路, 乡村道路), with no grade and no width.
+
 Household counts are the sample's estimates; names and codes are real but describe no real place
 here. Deterministic (seed 0).
 """
@@ -171,6 +174,12 @@ def build(sample: str, out_dir: Path, district: str = "500154") -> Path:
         path.unlink()
     for name, gdf in (("DLTB", dltb), ("DLXX", dlxx), ("CJDCQ", vil.drop(columns="_src_code")), ("FW", fw)):
         gdf.to_file(path, layer=name, driver="GPKG")
+    cad = gpd.GeoDataFrame({"Layer": dlxx["f_code"].str[:2].map({"42": "公路", "43": "城市道路", "44": "乡村道路"})},
+                           geometry=dlxx.geometry.values, crs=crs)
+    dxf = out_dir / f"{sample}-gov-roads.dxf"
+    if dxf.exists():
+        dxf.unlink()
+    cad.to_file(dxf, driver="DXF")
     return path
 
 
