@@ -296,7 +296,7 @@ def _partition_redraw(args) -> int:
     """``partition --previous PATH[:LAYER] [--lock CODE,…]``: redraw with minimal change from an
     earlier plan (gridtool's own, or any polygon layer with a code column); locked grids keep their
     households, shape and code exactly. Writes the ``changes`` layer and the report's ``redraw``."""
-    from ..io.previous import PreviousLayers, check_previous, read_previous, recoded_table
+    from ..io.previous import PreviousLayers, check_previous, merged_table, read_previous, recoded_table
     from ..partition.engine import GridPartitioner
     from ..partition.output import apply_to_project, write_report
     from ..partition.redraw_words import previous_lines
@@ -342,6 +342,7 @@ def _partition_redraw(args) -> int:
         else:
             gp = GridPartitioner(**_partition_params(args), processes=args.processes).fit(
                 project, previous=own.grids, locked=lock, match="grid", progress=show,
+                previous_merged=merged_table(project.parameters),
                 previous_subgrids=project.layers["subgrids"].gdf if "subgrids" in project.layers else None)
     apply_to_project(project, gp, previous=carry_from)
     rep = gp.report_
