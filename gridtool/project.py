@@ -222,7 +222,7 @@ class Project:
         """
         from dataclasses import replace as dc_replace
 
-        from .layer_deps import out_of_date
+        from .layer_deps import out_of_date, record_out_of_date
         before = dict(self.layers)
         scratch = dc_replace(self, layers=dict(self.layers), parameters=dict(self.parameters), problems=list(self.problems))
         scratch._load_sources(sources, crs_in=crs_in, encoding=encoding, fields=fields, dem=dem, seed=seed,
@@ -235,6 +235,8 @@ class Project:
             log.append({"role": role, "source": self.layers[role].source if role in self.layers else sources[role],
                         "replaced": role in before, "when": when})
         self.parameters["layers_replaced"] = log[-50:]  # a year of monthly sheets and then some
+        replaced = [r for r in sources if r in before] + (["dem"] if dem else [])
+        record_out_of_date(self, replaced)
         if progress:
             progress(1.0, "完成 / done")
         return out_of_date(self, {r: before[r] for r in sources if r in before}, dem_replaced=bool(dem),

@@ -242,3 +242,71 @@ def test_commands_without_layer_options_point_to_import(planned, tmp_path, capsy
     assert e.value.code == 2
     err = capsys.readouterr().err
     assert "gridtool import 项目.gpkg --roads 文件" in err and "--mode" not in err.split("解决办法")[-1]
+
+
+def test_the_out_of_date_warning_is_repeated_by_validate_until_the_grids_are_redrawn(planned, tmp_path, capsys):
+    """Before: said once by ``import``, then ``gridtool validate P`` (and the grid check) said
+    nothing, so a planner who missed the line printed the old roster's counts. Now the project
+    keeps it: validate and validate --grids repeat it, naming the redraw, until the redraw."""
+    proj = _copy(planned, tmp_path)
+    hh = pyogrio.read_dataframe(proj, layer="households").to_crs(4326)[["hh", "village", "geometry"]]
+    hh.loc[hh.index[:5], "hh"] = hh.loc[hh.index[:5], "hh"] + 4
+    roster = tmp_path / "新住户.gpkg"
+    pyogrio.write_dataframe(hh, roster, layer="住户")
+    assert main(["import", str(proj), "--households", str(roster), "--quiet"]) == 0
+    said = capsys.readouterr().out
+    assert said.count("网格户数已过时") == 1
+    redraw = f"gridtool partition {proj} --redraw --out {proj}"
+    # a warning: the data check still passes (the grid check fails on the new roster in no grid)
+    assert main(["validate", str(proj)]) == 0
+    capsys.readouterr()
+    for cmd in (["validate", str(proj)], ["validate", str(proj), "--grids"]):
+        main(cmd)
+        out = capsys.readouterr().out
+        assert out.count("网格户数已过时") == 1 and redraw in out, cmd
+    assert main(["--lang", "en", "validate", str(proj), "--json"]) == 0
+    stale = [p for p in json.loads(capsys.readouterr().out) if p["code"] == "derived_out_of_date"]
+    assert len(stale) == 1 and stale[0]["role"] == "households" and stale[0]["layer"] == "grids"
+    # incidents added later: the grids are still out of date, and import says so again
+    assert main(["import", str(proj), "--incidents", str(planned["sheet"]), "--quiet"]) == 0
+    assert "网格户数已过时" in capsys.readouterr().out
+    assert main(["partition", str(proj), "--redraw", "--out", str(proj), *FAST]) == 0
+    capsys.readouterr()
+    for cmd in (["validate", str(proj)], ["validate", str(proj), "--grids"]):
+        main(cmd)
+        assert "已过时" not in capsys.readouterr().out, cmd
+
+
+def test_the_stored_warning_of_a_copy_names_the_copy_and_the_original_has_none(planned, tmp_path, capsys):
+    proj = _copy(planned, tmp_path)
+    hh = pyogrio.read_dataframe(proj, layer="households").to_crs(4326)[["hh", "village", "geometry"]]
+    roster = tmp_path / "新住户.gpkg"
+    pyogrio.write_dataframe(hh, roster, layer="住户")
+    copy = tmp_path / "今年.gpkg"
+    assert main(["import", str(proj), "--households", str(roster), "--out", str(copy), "--quiet"]) == 0
+    capsys.readouterr()
+    main(["validate", str(copy)])
+    assert f"gridtool partition {copy} --redraw --out {copy}" in capsys.readouterr().out
+    main(["validate", str(proj)])
+    assert "已过时" not in capsys.readouterr().out
+
+
+def test_the_apps_checks_repeat_the_stored_warning(planned, tmp_path, qtbot, window, capsys):
+    """A project whose roster was replaced on the command line, opened in the app: 检查数据 and
+    检查网格 list the grids as out of date with the redraw to run."""
+    proj = _copy(planned, tmp_path)
+    hh = pyogrio.read_dataframe(proj, layer="households").to_crs(4326)[["hh", "village", "geometry"]]
+    roster = tmp_path / "新住户.gpkg"
+    pyogrio.write_dataframe(hh, roster, layer="住户")
+    assert main(["import", str(proj), "--households", str(roster), "--quiet"]) == 0
+    capsys.readouterr()
+    w = window
+    w.open_project(str(proj))
+    qtbot.waitUntil(lambda: w.session.project is not None and not w.jobs.busy, timeout=30000)
+    w.validate_plan()
+    stale = [p for p in w.problems.problems if p.code == "derived_out_of_date"]
+    assert len(stale) == 1 and "网格户数已过时" in stale[0].zh and "--redraw" in stale[0].fix_zh
+    w.problems.set_problems([], "plan")
+    w.validate_data()
+    qtbot.waitUntil(lambda: not w.jobs.busy and any(p.code == "derived_out_of_date" for p in w.problems.problems),
+                    timeout=30000)

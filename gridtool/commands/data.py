@@ -190,7 +190,7 @@ def _import_into(args) -> int:
     project = Project.open(args.project)
     old = {r: len(project.layers[r].gdf) for r in sources if r in project.layers}
     with command_progress(args) as show:
-        stale = project.add_sources(sources, progress=show, save_as=out, **source_options(args))
+        project.add_sources(sources, progress=show, save_as=out, **source_options(args))
         if show:
             show(0.95, "数据检查 / validating")
         problems = validate(project)
@@ -198,7 +198,8 @@ def _import_into(args) -> int:
         project.name = args.name
     # The new layers' problems, as a fresh import prints them; the rest of the project is counted.
     loaded = {id(p) for r in sources if r in project.layers for p in project.layers[r].problems}
-    mine = [p for p in problems if id(p) in loaded or p.role in sources]
+    mine = [p for p in problems if (id(p) in loaded or p.role in sources) and p.code != "derived_out_of_date"]
+    problems = [p for p in problems if p.code != "derived_out_of_date"]  # said below, with the copy's name
     _print_problems(args, mine)
     others = len(problems) - len(mine)
     if others:
@@ -218,7 +219,9 @@ def _import_into(args) -> int:
     kept = [r for r in project.layers if r not in sources]
     say(args, f"已写入项目 {out}；其余图层未改动：" + ("、".join(_layer_label(r) for r in kept) or "无"),
         f"project written: {out}; every other layer unchanged: " + (", ".join(kept) or "none"))
-    for p in stale:
+    # This import's and those of earlier ones not redone yet (stored in the project)
+    from ..layer_deps import stored_out_of_date
+    for p in stored_out_of_date(project, path=out):
         print(p.format(fmt_lang(args)))
     summary = project.summary()
     summary["layers"] = {r: e for r, e in summary["layers"].items() if r in sources}
@@ -297,7 +300,9 @@ def _check_grids(args) -> int:
                             fix_zh="例如 gridtool validate 项目.gpkg --grids", fix_en="e.g. gridtool validate PROJECT.gpkg --grids",
                             field="grids")
     project = Project.open(args.project)
-    problems = GridPlan.from_project(project).validate()
+    from ..layer_deps import PLAN, stored_out_of_date
+    # A layer replaced since the grids were drawn: said with the grids' own problems until redrawn.
+    problems = GridPlan.from_project(project).validate() + stored_out_of_date(project, layers=PLAN)
     if args.json:
         print(json.dumps([p.to_dict() for p in problems], ensure_ascii=False, indent=2, default=str))
     else:

@@ -77,6 +77,7 @@ class AddLayerDialog(QDialog):
 def add_layers(window, sources: dict, **kw):
     """Read ``sources`` into a copy of the open project on the job runner, check it, then put the
     new layers in as one undo step and list their problems and what is now out of date."""
+    from ..layer_deps import stored_out_of_date
     from ..validate import validate
     session = window.session
     if session.project is None:
@@ -84,11 +85,13 @@ def add_layers(window, sources: dict, **kw):
     snapshot = session.materialized()
 
     def work(progress, cancelled):
-        stale = snapshot.add_sources(sources, progress=lambda f, m: progress(0.8 * f, m), cancelled=cancelled, **kw)
+        snapshot.add_sources(sources, progress=lambda f, m: progress(0.8 * f, m), cancelled=cancelled, **kw)
         progress(0.85, tr("job.validate"))
         problems = validate(snapshot)
         loaded = {id(p) for r in sources for p in snapshot.layers[r].problems}
-        return [p for p in problems if id(p) in loaded or p.role in sources] + stale
+        # what is out of date, by this change or an earlier one not redone yet: said once
+        return [p for p in problems if (id(p) in loaded or p.role in sources) and p.code != "derived_out_of_date"] \
+            + stored_out_of_date(snapshot)
 
     def done(problems):
         names = "、".join(role_name(r) for r in sources) if i18n.language() == "zh" else ", ".join(sources)
