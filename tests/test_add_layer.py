@@ -310,3 +310,53 @@ def test_the_apps_checks_repeat_the_stored_warning(planned, tmp_path, qtbot, win
     w.validate_data()
     qtbot.waitUntil(lambda: not w.jobs.busy and any(p.code == "derived_out_of_date" for p in w.problems.problems),
                     timeout=30000)
+
+
+def _dem_over(proj: Path, path: Path) -> Path:
+    """A 30 m elevation model over the project's villages, rising east and north (in its CRS)."""
+    import rasterio
+    from affine import Affine
+    v = pyogrio.read_dataframe(proj, layer="villages")
+    x0, y0, x1, y1 = v.total_bounds + np.array([-200, -200, 200, 200])
+    w, h = int((x1 - x0) / 30) + 1, int((y1 - y0) / 30) + 1
+    yy, xx = np.mgrid[0:h, 0:w]
+    with rasterio.open(path, "w", driver="GTiff", width=w, height=h, count=1, dtype="float32",
+                       transform=Affine(30.0, 0, x0, 0, -30.0, y1), crs=v.crs) as dst:
+        dst.write((20 + 0.5 * xx + 0.2 * yy).astype("float32"), 1)
+    return path
+
+
+def test_an_elevation_model_alone_is_added_to_a_project_as_the_other_layers_are(planned, tmp_path, capsys):
+    """Before: ``gridtool import P.gpkg --dem X`` was refused ("no layer given"). Now the DEM goes
+    in like any role: every layer kept, the grids named as drawn without it (with the redraw), in
+    place or to ``--out COPY``; an unreadable DEM changes nothing."""
+    proj = _copy(planned, tmp_path)
+    dem = _dem_over(proj, tmp_path / "高程.tif")
+    grids_before = pyogrio.read_dataframe(proj, layer="grids")
+    h = _hash(proj)
+    assert main(["import", str(proj), "--dem", str(tmp_path / "没有这个.tif")]) == 2
+    err = capsys.readouterr().err
+    assert "没有这个.tif" in err and "Traceback" not in err
+    assert _hash(proj) == h
+    copy = tmp_path / "加高程.gpkg"
+    assert main(["import", str(proj), "--dem", str(dem), "--out", str(copy), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "已加入高程模型（dem）" in out and "未按山脊划分" in out
+    assert f"gridtool partition {copy} --redraw --out {copy}" in out
+    assert _hash(proj) == h and Project.open(proj).dem is None
+    p = Project.open(copy)
+    assert p.dem is not None and p.parameters["dem_source"] == str(dem)
+    assert set(p.layers) == set(Project.open(proj).layers)
+    assert p.layers["grids"].gdf.drop(columns="geometry").equals(grids_before.drop(columns="geometry"))
+    main(["validate", str(copy)])
+    assert "未按山脊划分" in capsys.readouterr().out
+    # a second DEM replaces it; the grids still predate any: said once
+    dem2 = _dem_over(proj, tmp_path / "高程2.tif")
+    assert main(["import", str(copy), "--dem", str(dem2), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "已替换高程模型（dem）" in out and out.count("高程模型已") == 1
+    assert Project.open(copy).parameters["dem_source"] == str(dem2)
+    assert main(["partition", str(copy), "--redraw", "--out", str(copy), *FAST]) == 0
+    capsys.readouterr()
+    main(["validate", str(copy)])
+    assert "高程模型已" not in capsys.readouterr().out

@@ -176,10 +176,13 @@ def _import_into(args) -> int:
     from ..project import Project
     from ..validate import validate
     sources = role_sources(args)
-    if not sources:
+    dem = getattr(args, "dem", None)
+    if not sources and not dem:
         raise GridtoolError("没有给出要加入项目的图层", "no layer given to add to the project",
-                            fix_zh=f"按角色给出文件，例如 gridtool import {args.project} --incidents 本月警情.xlsx",
-                            fix_en=f"give a file by role, e.g. gridtool import {args.project} --incidents calls.xlsx")
+                            fix_zh=f"按角色给出文件，例如 gridtool import {args.project} --incidents 本月警情.xlsx"
+                                   f"（高程模型：--dem 高程.tif）",
+                            fix_en=f"give a file by role, e.g. gridtool import {args.project} --incidents calls.xlsx "
+                                   "(an elevation model: --dem DEM.tif)")
     out = Path(args.out or args.project)
     if args.out and not Path(args.out).resolve() == Path(args.project).resolve():
         check_replace([out], force=args.force, kind="project")
@@ -189,6 +192,7 @@ def _import_into(args) -> int:
                                 fix_en=f"drop --out to save in place to {args.project}, or choose another output name.", file=str(out))
     project = Project.open(args.project)
     old = {r: len(project.layers[r].gdf) for r in sources if r in project.layers}
+    had_dem = project.dem is not None
     with command_progress(args) as show:
         project.add_sources(sources, progress=show, save_as=out, **source_options(args))
         if show:
@@ -216,6 +220,9 @@ def _import_into(args) -> int:
                 f"replaced {role}: {old[role]:,} feature(s) before, {n:,} now")
         else:
             say(args, f"已加入{_layer_label(role)}：{n:,} 个要素", f"added {role}: {n:,} feature(s)")
+    if dem:
+        say(args, f"已{'替换' if had_dem else '加入'}高程模型（dem）：{dem}",
+            f"{'replaced' if had_dem else 'added'} the elevation model (dem): {dem}")
     kept = [r for r in project.layers if r not in sources]
     say(args, f"已写入项目 {out}；其余图层未改动：" + ("、".join(_layer_label(r) for r in kept) or "无"),
         f"project written: {out}; every other layer unchanged: " + (", ".join(kept) or "none"))
@@ -225,6 +232,8 @@ def _import_into(args) -> int:
         print(p.format(fmt_lang(args)))
     summary = project.summary()
     summary["layers"] = {r: e for r, e in summary["layers"].items() if r in sources}
+    if not dem:
+        summary.pop("dem", None)  # only what this import gave
     _print_summary(args, summary)
     if args.strict and any(p.severity == "error" for p in mine):
         return 1
