@@ -234,14 +234,67 @@ def test_the_app_replacing_households_lists_the_grids_as_out_of_date(planned, tm
 
 
 def test_commands_without_layer_options_point_to_import(planned, tmp_path, capsys):
-    """``walk PROJECT --roads F`` (walk reads the project's grids and roads only): the usage error
-    says how to put the corrected roads into the project, not "did you mean --mode"."""
+    """``walk PROJECT --households F`` (a walk is drawn on the grids, roads and stations only): the
+    usage error says how to put the roster into the project, not "did you mean --mode"."""
     with pytest.raises(SystemExit) as e:
-        main(["walk", str(planned["plan"]), "--grid", planned["locked"], "--roads", str(tmp_path / "路.shp"),
+        main(["walk", str(planned["plan"]), "--grid", planned["locked"], "--households", str(tmp_path / "户.shp"),
               "--out", str(tmp_path / "w")])
     assert e.value.code == 2
     err = capsys.readouterr().err
-    assert "gridtool import 项目.gpkg --roads 文件" in err and "--mode" not in err.split("解决办法")[-1]
+    assert "gridtool import 项目.gpkg --households 文件" in err and "--mode" not in err.split("解决办法")[-1]
+
+
+def _walk_km(folder: Path) -> float:
+    (f,) = folder.glob("walk-*.gpkg")
+    w = pyogrio.read_dataframe(f, layer=pyogrio.list_layers(f)[0][0])
+    return float(w.geometry.length.sum())
+
+
+def test_walk_takes_corrected_roads_for_one_run_as_patrol_does(planned, tmp_path, capsys):
+    """Before: ``walk PROJECT --roads F`` was refused (import the roads first). Now the walk is drawn
+    on the roads given, for this run only: a shorter walk on half the streets, the project file
+    unchanged and the command that would store them named."""
+    proj = _copy(planned, tmp_path)
+    h = _hash(proj)
+    grids = pyogrio.read_dataframe(proj, layer="grids")
+    roads = pyogrio.read_dataframe(proj, layer="roads")
+    # the grid with the most streets, and the roads without every other one of its streets
+    inside = [np.flatnonzero(roads.intersects(g)) for g in grids.geometry]
+    k = int(np.argmax([len(i) for i in inside]))
+    code = str(grids["code"].iloc[k])
+    half = tmp_path / "道路修正.gpkg"
+    pyogrio.write_dataframe(roads.drop(index=roads.index[inside[k][1::2]]).to_crs(4326), half, layer="道路")
+    assert main(["walk", str(proj), "--grid", code, "--out", str(tmp_path / "all"), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["walk", str(proj), "--grid", code, "--roads", str(half), "--out", str(tmp_path / "half"),
+                 "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert f"项目文件 {proj} 不会改动" in out and f"gridtool import {proj} --roads {half}" in out
+    assert 0 < _walk_km(tmp_path / "half") < _walk_km(tmp_path / "all")
+    assert _hash(proj) == h
+
+
+def test_export_takes_places_and_incidents_for_one_run(planned, tmp_path, capsys):
+    """``export PROJECT --html M --places F --incidents F``: the map shows the places and calls
+    given, the project file is not changed, ``--encoding`` is still the shapefiles' own."""
+    proj = _copy(planned, tmp_path)
+    h = _hash(proj)
+    places = pyogrio.read_dataframe(proj, layer="places").to_crs(4326).iloc[:2].copy()
+    places["name"] = ["新设警务室甲", "新设警务室乙"]
+    pf = tmp_path / "新场所.gpkg"
+    pyogrio.write_dataframe(places, pf, layer="场所")
+    html, shp = tmp_path / "图.html", tmp_path / "shp"
+    assert main(["export", str(proj), "--html", str(html), "--shp", str(shp), "--encoding", "gbk", "--layers", "places",
+                 "--places", str(pf), "--incidents", str(planned["sheet"]), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert f"项目文件 {proj} 不会改动" in out
+    text = html.read_text(encoding="utf-8")
+    assert "新设警务室甲" in text and "新设警务室乙" in text
+    assert "治安-盗窃" in text  # this month's calls on the map
+    (cpg,) = shp.glob("*.cpg")
+    assert cpg.read_text().strip().upper() in ("GBK", "CP936")
+    assert len(pyogrio.read_dataframe(next(shp.glob("*.shp")))) == 2
+    assert _hash(proj) == h
 
 
 def test_the_out_of_date_warning_is_repeated_by_validate_until_the_grids_are_redrawn(planned, tmp_path, capsys):

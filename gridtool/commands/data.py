@@ -10,8 +10,7 @@ from pathlib import Path
 
 from ..errors import GridtoolError
 from ..how_read import how_zh  # noqa: F401  (also imported from here by the other commands)
-from .args import (add_role_arguments, command_progress, fmt_lang, project_from_args, project_or_sources, role_sources,
-                   say, source_options)
+from .args import (add_role_arguments, command_progress, fmt_lang, one_off_roles, project_from_args, project_or_sources, role_sources, say, source_options)
 
 
 def _print_problems(args, problems, what: tuple[str, str] = ("数据检查", "validation")) -> None:
@@ -101,6 +100,38 @@ def print_columns(args, role: str, e: dict) -> None:
     cs = e.get("class_summary") or {}
     if cs.get("text_zh"):
         say(args, f"  {'':<14} {cs['text_zh']}", f"  {'':<14} {cs['text_en']}")
+
+
+def project_for_run(args):
+    """The project, or the layers given by role, or a project with layers given beside it for this
+    run only (this month's incidents, corrected roads: the project file is not changed). Layers
+    read from files here report, as ``import`` does, which columns were taken for what and the
+    loader's warnings (a CRS assumed, no name column), so that a guess is never silent."""
+    from ..roles import ROLES
+    one_off = one_off_roles(args)
+    project = project_or_sources(args, one_off=True)
+    if getattr(args, "project", None) and not one_off:
+        return project
+    for role, lyr in project.layers.items():
+        if one_off and role not in one_off:
+            continue
+        cols = ", ".join(f"{k}:{v}" for k, v in lyr.columns_used.items())
+        say(args, f"{ROLES[role].zh}：{lyr.source}，{len(lyr.gdf)} 个要素，坐标系 {how_zh(lyr.crs_in)}"
+            + (f"，所用列：{cols}" if cols else ""),
+            f"{role}: {lyr.source}, {len(lyr.gdf)} feature(s), CRS {lyr.crs_in}"
+            + (f", columns used: {cols}" if cols else ""))
+        print_columns(args, role, lyr.meta())
+        for p in lyr.problems:
+            print(p.format(fmt_lang(args)))
+    if one_off:
+        names_zh = "、".join(ROLES[r].zh if r in ROLES else "高程模型" for r in one_off)
+        names_en = ", ".join(one_off)
+        flags = " ".join(f"--{r.replace('_', '-')} {v}" for r, v in one_off.items())
+        say(args, f"本次使用所给的{names_zh}图层（项目中的同名图层本次不用），项目文件 {args.project} 不会改动；"
+                  f"要把它存入项目：gridtool import {args.project} {flags}",
+            f"this run uses the {names_en} layer(s) given instead of the project's own; the project file "
+            f"{args.project} is not changed; to store them in it: gridtool import {args.project} {flags}")
+    return project
 
 
 # -- subcommands ------------------------------------------------------------------------------

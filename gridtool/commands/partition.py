@@ -19,6 +19,7 @@ from .args import (
     code_list,
     command_progress,
     fmt_lang,
+    one_off_roles,
     pair_options,
     per_role_option,
     project_or_sources,
@@ -457,7 +458,7 @@ def _partition_batch(args) -> int:
     if args.out_dir:
         out_dir = Path(args.out_dir)
         # A project file is read township by township; layers by role are loaded first.
-        data = args.project if args.project and not role_sources(args) else project_or_sources(args)
+        data = args.project if args.project and not one_off_roles(args) else project_or_sources(args)
         data = bp.source(data)
         # Files this run will write, refused now if they are not gridtool's: not after hours of work.
         check_replace([out_dir / n for n in district_files(data.chunks()).values()], force=args.force, kind="project")
