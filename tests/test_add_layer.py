@@ -413,3 +413,28 @@ def test_an_elevation_model_alone_is_added_to_a_project_as_the_other_layers_are(
     capsys.readouterr()
     main(["validate", str(copy)])
     assert "高程模型已" not in capsys.readouterr().out
+
+
+def test_the_app_adds_an_elevation_model_as_import_does(planned, tmp_path, qtbot, window):
+    """文件 → 添加/替换图层 with 高程: the DEM goes into the project (saved with it), the problems
+    panel says the grids were drawn without it, and undo takes it out again."""
+    from gridtool.ui.add_layer_dialog import AddLayerDialog
+    proj = _copy(planned, tmp_path)
+    dem = _dem_over(proj, tmp_path / "高程.tif")
+    w = window
+    w.open_project(str(proj))
+    qtbot.waitUntil(lambda: w.session.project is not None and not w.jobs.busy, timeout=30000)
+    assert w.session.project.dem is None
+    dlg = AddLayerDialog(w)
+    dlg.role.setCurrentIndex(dlg.role.findData("dem"))
+    dlg.path.setText(str(dem))
+    dlg.run()
+    qtbot.waitUntil(lambda: not w.jobs.busy and w.session.project.dem is not None, timeout=60000)
+    stale = [p for p in w.problems.problems if p.code == "derived_out_of_date"]
+    assert len(stale) == 1 and "未按山脊划分" in stale[0].zh and "--redraw" in stale[0].fix_zh
+    w._save_to(str(proj))
+    qtbot.waitUntil(lambda: not w.jobs.busy, timeout=30000)
+    saved = Project.open(proj)
+    assert saved.dem is not None and saved.parameters["dem_source"] == str(dem)
+    w.undo()
+    assert w.session.project.dem is None and "out_of_date" not in w.session.project.parameters
