@@ -43,17 +43,33 @@ def _names(project, roles) -> tuple[str, str]:
             ", ".join(f"{len(project.layers[d].gdf):,} {d}" for d in roles))
 
 
-def out_of_date(project, replaced: dict, *, dem_replaced: bool = False, path=None) -> list[Problem]:
+#: ``parameters[STALE]``: per input replaced (``dem`` for the elevation model), the derived layers
+#: made from the old one and not made again since, so that ``validate`` repeats the warning.
+STALE = "out_of_date"
+
+
+#: The elevation model replaced, or given to a project that had none (``dem_added``): the plan's
+#: borders follow ridges drawn from it.
+DEM_ROLES = ("dem", "dem_added")
+
+
+def _hit(project, role: str) -> list[str]:
+    return [d for d, (_zh_name, inputs, _cmd) in DERIVED.items()
+            if d in project.layers and (role in inputs or (role in DEM_ROLES and d in PLAN))]
+
+
+def out_of_date(project, replaced: dict, *, dem_replaced: bool = False, dem_added: bool = False, path=None,
+                only: dict | None = None) -> list[Problem]:
     """Warnings for the derived layers of ``project`` that were made from a layer in ``replaced``
     (``{role: the old Layer}``): one per input replaced, naming the derived layers and their
     counts, what is wrong with them now and the command that redoes them (on ``path``, default the
-    project's own file)."""
+    project's own file). ``dem_added``: an elevation model given to a project that had none.
+    ``only``: per input, the derived layers still to name (those stored, :func:`stored_out_of_date`)."""
     path = str(path or project.path or "项目.gpkg")
     out: list[Problem] = []
-    roles = list(replaced) + (["dem"] if dem_replaced else [])
+    roles = list(replaced) + (["dem"] if dem_replaced else []) + (["dem_added"] if dem_added else [])
     for role in roles:
-        hit = [d for d, (_zh_name, inputs, _cmd) in DERIVED.items()
-               if d in project.layers and (role in inputs or (role == "dem" and d in PLAN))]
+        hit = [d for d in _hit(project, role) if only is None or d in only.get(role, ())]
         if not hit:
             continue
         what_zh = ROLES[role].zh if role in ROLES else "高程模型"
@@ -63,7 +79,11 @@ def out_of_date(project, replaced: dict, *, dem_replaced: bool = False, path=Non
         parts_zh, parts_en = [], []
         if plan_hit:
             names_zh, names_en = _names(project, plan_hit)
-            if role == "villages":
+            if role == "dem_added":
+                parts_zh.append(f"{names_zh}是在项目没有高程模型时划分的，未按山脊划分（仍保留在项目中）")
+                parts_en.append(f"the {names_en} were drawn before the project had an elevation model, not along "
+                                "the ridges (kept in the project)")
+            elif role == "villages":
                 parts_zh.append(f"{names_zh}是按原村界划分的，可能跨越新村界，各村户数已过时（仍保留在项目中）")
                 parts_en.append(f"the {names_en} were drawn within the old village borders: they may cross the new "
                                 "ones and the villages' counts are out of date (kept in the project)")
@@ -81,8 +101,8 @@ def out_of_date(project, replaced: dict, *, dem_replaced: bool = False, path=Non
             names_zh, names_en = _names(project, rest)
             parts_zh.append(f"{names_zh}是按原{what_zh}生成的，可能已过时（仍保留在项目中）")
             parts_en.append(f"the {names_en} were made from the old {what_en} and may be out of date (kept in the project)")
-        zh = f"{what_zh}已替换：" + "；".join(parts_zh)
-        en = f"{what_en} replaced: " + "; ".join(parts_en)
+        zh = f"{what_zh}{'已加入' if role == 'dem_added' else '已替换'}：" + "；".join(parts_zh)
+        en = f"{what_en} {'added' if role == 'dem_added' else 'replaced'}: " + "; ".join(parts_en)
         cmds_zh, cmds_en = [], []
         for d in hit:
             c = DERIVED[d][2].format(p=path)
@@ -99,4 +119,47 @@ def out_of_date(project, replaced: dict, *, dem_replaced: bool = False, path=Non
     return out
 
 
-__all__ = ["COUNTS", "DERIVED", "PLAN", "out_of_date"]
+def record_out_of_date(project, roles) -> None:
+    """Store in ``project.parameters`` the derived layers the inputs ``roles`` (``dem`` included)
+    were just replaced under, added to those stored before: said once is easily missed, so
+    ``validate`` and the app's checks repeat them until the layers are made again (:func:`remade`)."""
+    stale = {r: list(v) for r, v in (project.parameters.get(STALE) or {}).items()}
+    for role in roles:
+        if role == "dem" and "dem_added" in stale:  # the grids still predate any elevation model
+            role = "dem_added"
+        hit = _hit(project, role)
+        if hit:
+            stale[role] = sorted(set(stale.get(role, ())) | set(hit))
+    if stale:
+        project.parameters[STALE] = stale
+
+
+def remade(parameters: dict, layers) -> None:
+    """The derived ``layers`` were made again from the project's current inputs (partition, patrol,
+    coverage, walk): no longer out of date in the project's ``parameters``."""
+    stale = parameters.get(STALE)
+    if not stale:
+        return
+    left = {r: [d for d in v if d not in set(layers)] for r, v in stale.items()}
+    left = {r: v for r, v in left.items() if v}
+    if left:
+        parameters[STALE] = left
+    else:
+        parameters.pop(STALE, None)
+
+
+def stored_out_of_date(project, path=None, layers=None) -> list[Problem]:
+    """The warnings of :func:`out_of_date` for what is still out of date (``parameters[STALE]``),
+    in the same words; a derived layer since removed from the project is not named. ``layers``:
+    only these derived layers (the plan's, for a check of the grids)."""
+    stale = project.parameters.get(STALE) or {}
+    if layers is not None:
+        stale = {r: [d for d in v if d in set(layers)] for r, v in stale.items()}
+        stale = {r: v for r, v in stale.items() if v}
+    if not stale:
+        return []
+    return out_of_date(project, {r: None for r in stale if r not in DEM_ROLES}, dem_replaced="dem" in stale,
+                       dem_added="dem_added" in stale, path=path, only=stale)
+
+
+__all__ = ["COUNTS", "DERIVED", "PLAN", "STALE", "out_of_date", "record_out_of_date", "remade", "stored_out_of_date"]

@@ -201,7 +201,7 @@ class Project:
             if progress:
                 progress(len(order) / max(steps, 1), "高程 / dem")
             proj.dem = read_dem(dem)
-            proj.parameters.setdefault("dem_source", str(dem))
+            proj.parameters["dem_source"] = str(dem)  # a DEM added to a project replaces the one before
 
     def add_sources(self, sources: dict[str, str], *, crs_in: str | dict[str, str] | None = None,
                     encoding: str | dict[str, str] | None = None, fields: dict[str, str] | None = None,
@@ -222,8 +222,9 @@ class Project:
         """
         from dataclasses import replace as dc_replace
 
-        from .layer_deps import out_of_date
+        from .layer_deps import out_of_date, record_out_of_date
         before = dict(self.layers)
+        had_dem = self.dem is not None
         scratch = dc_replace(self, layers=dict(self.layers), parameters=dict(self.parameters), problems=list(self.problems))
         scratch._load_sources(sources, crs_in=crs_in, encoding=encoding, fields=fields, dem=dem, seed=seed,
                               progress=progress, cancelled=cancelled, line_classes=line_classes)
@@ -234,11 +235,16 @@ class Project:
         for role in sources:
             log.append({"role": role, "source": self.layers[role].source if role in self.layers else sources[role],
                         "replaced": role in before, "when": when})
+        if dem:
+            log.append({"role": "dem", "source": str(dem), "replaced": had_dem, "when": when})
         self.parameters["layers_replaced"] = log[-50:]  # a year of monthly sheets and then some
+        # A first DEM: the grids were drawn without the terrain; another: along the old one.
+        dem_role = ("dem" if had_dem else "dem_added") if dem else None
+        record_out_of_date(self, [r for r in sources if r in before] + ([dem_role] if dem_role else []))
         if progress:
             progress(1.0, "完成 / done")
-        return out_of_date(self, {r: before[r] for r in sources if r in before}, dem_replaced=bool(dem),
-                           path=save_as)
+        return out_of_date(self, {r: before[r] for r in sources if r in before}, dem_replaced=dem_role == "dem",
+                           dem_added=dem_role == "dem_added", path=save_as)
 
     def _context(self):
         """(CRS, bounds) of the layers loaded so far, for reading a file without a CRS of its own."""

@@ -947,5 +947,8 @@ def validate(project: Project, *, repair: bool = True) -> list[Problem]:
         problems.extend(_check_village_count(project))
     problems.extend(_check_dem(project))
     problems.extend(_check_roads(project))
+    # Layers replaced after the grids (routes …) were drawn: repeated until they are made again.
+    from .layer_deps import stored_out_of_date
+    problems.extend(stored_out_of_date(project))
     project.problems = problems
     return problems

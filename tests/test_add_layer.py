@@ -234,11 +234,207 @@ def test_the_app_replacing_households_lists_the_grids_as_out_of_date(planned, tm
 
 
 def test_commands_without_layer_options_point_to_import(planned, tmp_path, capsys):
-    """``walk PROJECT --roads F`` (walk reads the project's grids and roads only): the usage error
-    says how to put the corrected roads into the project, not "did you mean --mode"."""
+    """``walk PROJECT --households F`` (a walk is drawn on the grids, roads and stations only): the
+    usage error says how to put the roster into the project, not "did you mean --mode"."""
     with pytest.raises(SystemExit) as e:
-        main(["walk", str(planned["plan"]), "--grid", planned["locked"], "--roads", str(tmp_path / "路.shp"),
+        main(["walk", str(planned["plan"]), "--grid", planned["locked"], "--households", str(tmp_path / "户.shp"),
               "--out", str(tmp_path / "w")])
     assert e.value.code == 2
     err = capsys.readouterr().err
-    assert "gridtool import 项目.gpkg --roads 文件" in err and "--mode" not in err.split("解决办法")[-1]
+    assert "gridtool import 项目.gpkg --households 文件" in err and "--mode" not in err.split("解决办法")[-1]
+
+
+def _walk_km(folder: Path) -> float:
+    (f,) = folder.glob("walk-*.gpkg")
+    w = pyogrio.read_dataframe(f, layer=pyogrio.list_layers(f)[0][0])
+    return float(w.geometry.length.sum())
+
+
+def test_walk_takes_corrected_roads_for_one_run_as_patrol_does(planned, tmp_path, capsys):
+    """Before: ``walk PROJECT --roads F`` was refused (import the roads first). Now the walk is drawn
+    on the roads given, for this run only: a shorter walk on half the streets, the project file
+    unchanged and the command that would store them named."""
+    proj = _copy(planned, tmp_path)
+    h = _hash(proj)
+    grids = pyogrio.read_dataframe(proj, layer="grids")
+    roads = pyogrio.read_dataframe(proj, layer="roads")
+    # the grid with the most streets, and the roads without every other one of its streets
+    inside = [np.flatnonzero(roads.intersects(g)) for g in grids.geometry]
+    k = int(np.argmax([len(i) for i in inside]))
+    code = str(grids["code"].iloc[k])
+    half = tmp_path / "道路修正.gpkg"
+    pyogrio.write_dataframe(roads.drop(index=roads.index[inside[k][1::2]]).to_crs(4326), half, layer="道路")
+    assert main(["walk", str(proj), "--grid", code, "--out", str(tmp_path / "all"), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["walk", str(proj), "--grid", code, "--roads", str(half), "--out", str(tmp_path / "half"),
+                 "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert f"项目文件 {proj} 不会改动" in out and f"gridtool import {proj} --roads {half}" in out
+    assert 0 < _walk_km(tmp_path / "half") < _walk_km(tmp_path / "all")
+    assert _hash(proj) == h
+
+
+def test_export_takes_places_and_incidents_for_one_run(planned, tmp_path, capsys):
+    """``export PROJECT --html M --places F --incidents F``: the map shows the places and calls
+    given, the project file is not changed, ``--encoding`` is still the shapefiles' own."""
+    proj = _copy(planned, tmp_path)
+    h = _hash(proj)
+    places = pyogrio.read_dataframe(proj, layer="places").to_crs(4326).iloc[:2].copy()
+    places["name"] = ["新设警务室甲", "新设警务室乙"]
+    pf = tmp_path / "新场所.gpkg"
+    pyogrio.write_dataframe(places, pf, layer="场所")
+    html, shp = tmp_path / "图.html", tmp_path / "shp"
+    assert main(["export", str(proj), "--html", str(html), "--shp", str(shp), "--encoding", "gbk", "--layers", "places",
+                 "--places", str(pf), "--incidents", str(planned["sheet"]), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert f"项目文件 {proj} 不会改动" in out
+    text = html.read_text(encoding="utf-8")
+    assert "新设警务室甲" in text and "新设警务室乙" in text
+    assert "治安-盗窃" in text  # this month's calls on the map
+    (cpg,) = shp.glob("*.cpg")
+    assert cpg.read_text().strip().upper() in ("GBK", "CP936")
+    assert len(pyogrio.read_dataframe(next(shp.glob("*.shp")))) == 2
+    assert _hash(proj) == h
+
+
+def test_the_out_of_date_warning_is_repeated_by_validate_until_the_grids_are_redrawn(planned, tmp_path, capsys):
+    """Before: said once by ``import``, then ``gridtool validate P`` (and the grid check) said
+    nothing, so a planner who missed the line printed the old roster's counts. Now the project
+    keeps it: validate and validate --grids repeat it, naming the redraw, until the redraw."""
+    proj = _copy(planned, tmp_path)
+    hh = pyogrio.read_dataframe(proj, layer="households").to_crs(4326)[["hh", "village", "geometry"]]
+    hh.loc[hh.index[:5], "hh"] = hh.loc[hh.index[:5], "hh"] + 4
+    roster = tmp_path / "新住户.gpkg"
+    pyogrio.write_dataframe(hh, roster, layer="住户")
+    assert main(["import", str(proj), "--households", str(roster), "--quiet"]) == 0
+    said = capsys.readouterr().out
+    assert said.count("网格户数已过时") == 1
+    redraw = f"gridtool partition {proj} --redraw --out {proj}"
+    # a warning: the data check still passes (the grid check fails on the new roster in no grid)
+    assert main(["validate", str(proj)]) == 0
+    capsys.readouterr()
+    for cmd in (["validate", str(proj)], ["validate", str(proj), "--grids"]):
+        main(cmd)
+        out = capsys.readouterr().out
+        assert out.count("网格户数已过时") == 1 and redraw in out, cmd
+    assert main(["--lang", "en", "validate", str(proj), "--json"]) == 0
+    stale = [p for p in json.loads(capsys.readouterr().out) if p["code"] == "derived_out_of_date"]
+    assert len(stale) == 1 and stale[0]["role"] == "households" and stale[0]["layer"] == "grids"
+    # incidents added later: the grids are still out of date, and import says so again
+    assert main(["import", str(proj), "--incidents", str(planned["sheet"]), "--quiet"]) == 0
+    assert "网格户数已过时" in capsys.readouterr().out
+    assert main(["partition", str(proj), "--redraw", "--out", str(proj), *FAST]) == 0
+    capsys.readouterr()
+    for cmd in (["validate", str(proj)], ["validate", str(proj), "--grids"]):
+        main(cmd)
+        assert "已过时" not in capsys.readouterr().out, cmd
+
+
+def test_the_stored_warning_of_a_copy_names_the_copy_and_the_original_has_none(planned, tmp_path, capsys):
+    proj = _copy(planned, tmp_path)
+    hh = pyogrio.read_dataframe(proj, layer="households").to_crs(4326)[["hh", "village", "geometry"]]
+    roster = tmp_path / "新住户.gpkg"
+    pyogrio.write_dataframe(hh, roster, layer="住户")
+    copy = tmp_path / "今年.gpkg"
+    assert main(["import", str(proj), "--households", str(roster), "--out", str(copy), "--quiet"]) == 0
+    capsys.readouterr()
+    main(["validate", str(copy)])
+    assert f"gridtool partition {copy} --redraw --out {copy}" in capsys.readouterr().out
+    main(["validate", str(proj)])
+    assert "已过时" not in capsys.readouterr().out
+
+
+def test_the_apps_checks_repeat_the_stored_warning(planned, tmp_path, qtbot, window, capsys):
+    """A project whose roster was replaced on the command line, opened in the app: 检查数据 and
+    检查网格 list the grids as out of date with the redraw to run."""
+    proj = _copy(planned, tmp_path)
+    hh = pyogrio.read_dataframe(proj, layer="households").to_crs(4326)[["hh", "village", "geometry"]]
+    roster = tmp_path / "新住户.gpkg"
+    pyogrio.write_dataframe(hh, roster, layer="住户")
+    assert main(["import", str(proj), "--households", str(roster), "--quiet"]) == 0
+    capsys.readouterr()
+    w = window
+    w.open_project(str(proj))
+    qtbot.waitUntil(lambda: w.session.project is not None and not w.jobs.busy, timeout=30000)
+    w.validate_plan()
+    stale = [p for p in w.problems.problems if p.code == "derived_out_of_date"]
+    assert len(stale) == 1 and "网格户数已过时" in stale[0].zh and "--redraw" in stale[0].fix_zh
+    w.problems.set_problems([], "plan")
+    w.validate_data()
+    qtbot.waitUntil(lambda: not w.jobs.busy and any(p.code == "derived_out_of_date" for p in w.problems.problems),
+                    timeout=30000)
+
+
+def _dem_over(proj: Path, path: Path) -> Path:
+    """A 30 m elevation model over the project's villages, rising east and north (in its CRS)."""
+    import rasterio
+    from affine import Affine
+    v = pyogrio.read_dataframe(proj, layer="villages")
+    x0, y0, x1, y1 = v.total_bounds + np.array([-200, -200, 200, 200])
+    w, h = int((x1 - x0) / 30) + 1, int((y1 - y0) / 30) + 1
+    yy, xx = np.mgrid[0:h, 0:w]
+    with rasterio.open(path, "w", driver="GTiff", width=w, height=h, count=1, dtype="float32",
+                       transform=Affine(30.0, 0, x0, 0, -30.0, y1), crs=v.crs) as dst:
+        dst.write((20 + 0.5 * xx + 0.2 * yy).astype("float32"), 1)
+    return path
+
+
+def test_an_elevation_model_alone_is_added_to_a_project_as_the_other_layers_are(planned, tmp_path, capsys):
+    """Before: ``gridtool import P.gpkg --dem X`` was refused ("no layer given"). Now the DEM goes
+    in like any role: every layer kept, the grids named as drawn without it (with the redraw), in
+    place or to ``--out COPY``; an unreadable DEM changes nothing."""
+    proj = _copy(planned, tmp_path)
+    dem = _dem_over(proj, tmp_path / "高程.tif")
+    grids_before = pyogrio.read_dataframe(proj, layer="grids")
+    h = _hash(proj)
+    assert main(["import", str(proj), "--dem", str(tmp_path / "没有这个.tif")]) == 2
+    err = capsys.readouterr().err
+    assert "没有这个.tif" in err and "Traceback" not in err
+    assert _hash(proj) == h
+    copy = tmp_path / "加高程.gpkg"
+    assert main(["import", str(proj), "--dem", str(dem), "--out", str(copy), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "已加入高程模型（dem）" in out and "未按山脊划分" in out
+    assert f"gridtool partition {copy} --redraw --out {copy}" in out
+    assert _hash(proj) == h and Project.open(proj).dem is None
+    p = Project.open(copy)
+    assert p.dem is not None and p.parameters["dem_source"] == str(dem)
+    assert set(p.layers) == set(Project.open(proj).layers)
+    assert p.layers["grids"].gdf.drop(columns="geometry").equals(grids_before.drop(columns="geometry"))
+    main(["validate", str(copy)])
+    assert "未按山脊划分" in capsys.readouterr().out
+    # a second DEM replaces it; the grids still predate any: said once
+    dem2 = _dem_over(proj, tmp_path / "高程2.tif")
+    assert main(["import", str(copy), "--dem", str(dem2), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "已替换高程模型（dem）" in out and out.count("高程模型已") == 1
+    assert Project.open(copy).parameters["dem_source"] == str(dem2)
+    assert main(["partition", str(copy), "--redraw", "--out", str(copy), *FAST]) == 0
+    capsys.readouterr()
+    main(["validate", str(copy)])
+    assert "高程模型已" not in capsys.readouterr().out
+
+
+def test_the_app_adds_an_elevation_model_as_import_does(planned, tmp_path, qtbot, window):
+    """文件 → 添加/替换图层 with 高程: the DEM goes into the project (saved with it), the problems
+    panel says the grids were drawn without it, and undo takes it out again."""
+    from gridtool.ui.add_layer_dialog import AddLayerDialog
+    proj = _copy(planned, tmp_path)
+    dem = _dem_over(proj, tmp_path / "高程.tif")
+    w = window
+    w.open_project(str(proj))
+    qtbot.waitUntil(lambda: w.session.project is not None and not w.jobs.busy, timeout=30000)
+    assert w.session.project.dem is None
+    dlg = AddLayerDialog(w)
+    dlg.role.setCurrentIndex(dlg.role.findData("dem"))
+    dlg.path.setText(str(dem))
+    dlg.run()
+    qtbot.waitUntil(lambda: not w.jobs.busy and w.session.project.dem is not None, timeout=60000)
+    stale = [p for p in w.problems.problems if p.code == "derived_out_of_date"]
+    assert len(stale) == 1 and "未按山脊划分" in stale[0].zh and "--redraw" in stale[0].fix_zh
+    w._save_to(str(proj))
+    qtbot.waitUntil(lambda: not w.jobs.busy, timeout=30000)
+    saved = Project.open(proj)
+    assert saved.dem is not None and saved.parameters["dem_source"] == str(dem)
+    w.undo()
+    assert w.session.project.dem is None and "out_of_date" not in w.session.project.parameters

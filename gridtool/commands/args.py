@@ -33,11 +33,13 @@ def fmt_lang(args) -> str | None:
     return None if lang == "both" else lang
 
 
-def add_role_arguments(p: argparse.ArgumentParser) -> None:
-    """The layer-by-role options shared by every command that reads input files."""
+def add_role_arguments(p: argparse.ArgumentParser, roles=None, *, encoding: bool = True) -> None:
+    """The layer-by-role options shared by every command that reads input files; ``roles``: only
+    these (a command that takes a one-off layer for what it draws: ``walk --roads``), every role
+    otherwise. ``encoding=False``: the command's own ``--encoding`` is of what it writes (export)."""
     g = p.add_argument_group("layers by role / 按角色传入图层 (PATH or PATH:LAYER; "
                              "FILE.xlsx:* 合并所有工作表 / every sheet as one layer)")
-    for role in VECTOR_ROLES:
+    for role in VECTOR_ROLES if roles is None else [r for r in VECTOR_ROLES if r in roles]:
         g.add_argument(f"--{role.replace('_', '-')}", dest=role, metavar="PATH[:LAYER]",
                        help=f"{ROLES[role].zh} / {role}")
     g.add_argument("--dem", metavar="PATH", help="高程模型 / elevation raster (GeoTIFF, .hgt, .hgt.zip)")
@@ -45,9 +47,10 @@ def add_role_arguments(p: argparse.ArgumentParser) -> None:
                    help="输入坐标系 / input CRS: wgs84, cgcs2000, gcj02, bd09, EPSG:4490, EPSG:4547 … "
                         "CRS alone: for files without a CRS of their own; ROLE=CRS (e.g. households=gcj02): "
                         "that layer, over its file's own")
-    p.add_argument("--encoding", action="append", default=[], metavar="[ROLE=]ENC",
-                   help="文本编码 / text encoding (gbk, utf-8 …) of shapefiles without .cpg and CSV; "
-                        "ROLE=ENC for one layer; default: detected")
+    if encoding:
+        p.add_argument("--encoding", action="append", default=[], metavar="[ROLE=]ENC",
+                       help="文本编码 / text encoding (gbk, utf-8 …) of shapefiles without .cpg and CSV; "
+                            "ROLE=ENC for one layer; default: detected")
     p.add_argument("--field", action="append", default=[], metavar="[ROLE.]KEY=COLUMN",
                    help="指定列 / choose a source column: hh=户数 (hh=1: 每行一户 / each row one household), lon=东经, lat=北纬, name=村名, "
                         "village=所属村; households.hh=户数 for one layer only. Keys by layer / 各图层可指定: "
@@ -145,7 +148,7 @@ def file_options(args, role: str) -> dict:
     :func:`gridtool.layers.load_layer` takes them."""
     extra = file_roles(args)
     crs = per_role_option(getattr(args, "crs_in", []) or [], "--crs-in", extra)
-    enc = per_role_option(getattr(args, "encoding", []) or [], "--encoding", extra)
+    enc = per_role_option(_role_encodings(args), "--encoding", extra)
 
     def split(v):
         if isinstance(v, dict):
@@ -158,6 +161,13 @@ def file_options(args, role: str) -> dict:
                 fields=fields or None)
 
 
+def _role_encodings(args) -> list[str]:
+    """The ``--encoding [ROLE=]ENC`` options of the layers read; none where ``--encoding`` is the
+    encoding a command writes (``export --encoding gbk``: one value, not a list)."""
+    enc = getattr(args, "encoding", None)
+    return list(enc) if isinstance(enc, list) else []
+
+
 def source_options(args) -> dict:
     """How to read the layers by role: ``--crs-in``, ``--encoding``, ``--field``, ``--dem``, ``--seed``
     and ``--line-classes`` as keyword arguments of :meth:`gridtool.project.Project.from_sources`
@@ -166,7 +176,7 @@ def source_options(args) -> dict:
     extra = file_roles(args)
     fields = {k: v for k, v in field_options(args).items() if k.split(".", 1)[0] not in extra or "." not in k}
     return dict(crs_in=_without(per_role_option(args.crs_in, "--crs-in", extra), extra),
-                encoding=_without(per_role_option(args.encoding, "--encoding", extra), extra),
+                encoding=_without(per_role_option(_role_encodings(args), "--encoding", extra), extra),
                 fields=fields, dem=getattr(args, "dem", None), seed=getattr(args, "seed", 0),
                 line_classes=getattr(args, "line_classes", None))
 
@@ -193,8 +203,10 @@ def project_or_sources(args, *, one_off: bool = False):
     from ..project import Project
     if getattr(args, "project", None):
         sources = role_sources(args)
-        if sources and not one_off:
-            flags = " ".join(f"--{r.replace('_', '-')} {v}" for r, v in sources.items())
+        dem = getattr(args, "dem", None)
+        if (sources or dem) and not one_off:
+            # --dem too: beside a project it was silently left out (partition P.gpkg --dem X)
+            flags = " ".join(f"--{r.replace('_', '-')} {v}" for r, v in one_off_roles(args).items())
             raise GridtoolError(
                 "这个命令不能同时使用项目文件和按角色的图层", "this command takes a project or layers by role, not both",
                 fix_zh=f"先把图层存入项目：gridtool import {args.project} {flags}（其余图层、网格和修改都保留），"
@@ -202,15 +214,18 @@ def project_or_sources(args, *, one_off: bool = False):
                 fix_en=f"store the layer in the project first: gridtool import {args.project} {flags} (every other "
                        "layer, the grids and edits are kept), then run this command on the project; or drop the project.")
         project = Project.open(args.project)
-        if sources:  # what they leave out of date is what this run redoes: not told
+        if sources or dem:  # what they leave out of date is what this run redoes: not told
             project.add_sources(sources, **source_options(args))
         return project
     return project_from_args(args)
 
 
 def one_off_roles(args) -> dict[str, str]:
-    """The layers by role given beside ``PROJECT.gpkg``: read for this run only (:func:`project_or_sources`)."""
-    return role_sources(args) if getattr(args, "project", None) else {}
+    """The layers by role (and ``dem``) given beside ``PROJECT.gpkg``: read for this run only
+    (:func:`project_or_sources`)."""
+    if not getattr(args, "project", None):
+        return {}
+    return {**role_sources(args), **({"dem": args.dem} if getattr(args, "dem", None) else {})}
 
 
 def limit_options(args) -> dict:

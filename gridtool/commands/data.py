@@ -10,8 +10,7 @@ from pathlib import Path
 
 from ..errors import GridtoolError
 from ..how_read import how_zh  # noqa: F401  (also imported from here by the other commands)
-from .args import (add_role_arguments, command_progress, fmt_lang, project_from_args, project_or_sources, role_sources,
-                   say, source_options)
+from .args import (add_role_arguments, command_progress, fmt_lang, one_off_roles, project_from_args, project_or_sources, role_sources, say, source_options)
 
 
 def _print_problems(args, problems, what: tuple[str, str] = ("数据检查", "validation")) -> None:
@@ -103,6 +102,38 @@ def print_columns(args, role: str, e: dict) -> None:
         say(args, f"  {'':<14} {cs['text_zh']}", f"  {'':<14} {cs['text_en']}")
 
 
+def project_for_run(args):
+    """The project, or the layers given by role, or a project with layers given beside it for this
+    run only (this month's incidents, corrected roads: the project file is not changed). Layers
+    read from files here report, as ``import`` does, which columns were taken for what and the
+    loader's warnings (a CRS assumed, no name column), so that a guess is never silent."""
+    from ..roles import ROLES
+    one_off = one_off_roles(args)
+    project = project_or_sources(args, one_off=True)
+    if getattr(args, "project", None) and not one_off:
+        return project
+    for role, lyr in project.layers.items():
+        if one_off and role not in one_off:
+            continue
+        cols = ", ".join(f"{k}:{v}" for k, v in lyr.columns_used.items())
+        say(args, f"{ROLES[role].zh}：{lyr.source}，{len(lyr.gdf)} 个要素，坐标系 {how_zh(lyr.crs_in)}"
+            + (f"，所用列：{cols}" if cols else ""),
+            f"{role}: {lyr.source}, {len(lyr.gdf)} feature(s), CRS {lyr.crs_in}"
+            + (f", columns used: {cols}" if cols else ""))
+        print_columns(args, role, lyr.meta())
+        for p in lyr.problems:
+            print(p.format(fmt_lang(args)))
+    if one_off:
+        names_zh = "、".join(ROLES[r].zh if r in ROLES else "高程模型" for r in one_off)
+        names_en = ", ".join(one_off)
+        flags = " ".join(f"--{r.replace('_', '-')} {v}" for r, v in one_off.items())
+        say(args, f"本次使用所给的{names_zh}图层（项目中的同名图层本次不用），项目文件 {args.project} 不会改动；"
+                  f"要把它存入项目：gridtool import {args.project} {flags}",
+            f"this run uses the {names_en} layer(s) given instead of the project's own; the project file "
+            f"{args.project} is not changed; to store them in it: gridtool import {args.project} {flags}")
+    return project
+
+
 # -- subcommands ------------------------------------------------------------------------------
 def cmd_import(args) -> int:
     from ..ownership import check_replace
@@ -176,10 +207,13 @@ def _import_into(args) -> int:
     from ..project import Project
     from ..validate import validate
     sources = role_sources(args)
-    if not sources:
+    dem = getattr(args, "dem", None)
+    if not sources and not dem:
         raise GridtoolError("没有给出要加入项目的图层", "no layer given to add to the project",
-                            fix_zh=f"按角色给出文件，例如 gridtool import {args.project} --incidents 本月警情.xlsx",
-                            fix_en=f"give a file by role, e.g. gridtool import {args.project} --incidents calls.xlsx")
+                            fix_zh=f"按角色给出文件，例如 gridtool import {args.project} --incidents 本月警情.xlsx"
+                                   f"（高程模型：--dem 高程.tif）",
+                            fix_en=f"give a file by role, e.g. gridtool import {args.project} --incidents calls.xlsx "
+                                   "(an elevation model: --dem DEM.tif)")
     out = Path(args.out or args.project)
     if args.out and not Path(args.out).resolve() == Path(args.project).resolve():
         check_replace([out], force=args.force, kind="project")
@@ -189,8 +223,9 @@ def _import_into(args) -> int:
                                 fix_en=f"drop --out to save in place to {args.project}, or choose another output name.", file=str(out))
     project = Project.open(args.project)
     old = {r: len(project.layers[r].gdf) for r in sources if r in project.layers}
+    had_dem = project.dem is not None
     with command_progress(args) as show:
-        stale = project.add_sources(sources, progress=show, save_as=out, **source_options(args))
+        project.add_sources(sources, progress=show, save_as=out, **source_options(args))
         if show:
             show(0.95, "数据检查 / validating")
         problems = validate(project)
@@ -198,7 +233,8 @@ def _import_into(args) -> int:
         project.name = args.name
     # The new layers' problems, as a fresh import prints them; the rest of the project is counted.
     loaded = {id(p) for r in sources if r in project.layers for p in project.layers[r].problems}
-    mine = [p for p in problems if id(p) in loaded or p.role in sources]
+    mine = [p for p in problems if (id(p) in loaded or p.role in sources) and p.code != "derived_out_of_date"]
+    problems = [p for p in problems if p.code != "derived_out_of_date"]  # said below, with the copy's name
     _print_problems(args, mine)
     others = len(problems) - len(mine)
     if others:
@@ -215,13 +251,20 @@ def _import_into(args) -> int:
                 f"replaced {role}: {old[role]:,} feature(s) before, {n:,} now")
         else:
             say(args, f"已加入{_layer_label(role)}：{n:,} 个要素", f"added {role}: {n:,} feature(s)")
+    if dem:
+        say(args, f"已{'替换' if had_dem else '加入'}高程模型（dem）：{dem}",
+            f"{'replaced' if had_dem else 'added'} the elevation model (dem): {dem}")
     kept = [r for r in project.layers if r not in sources]
     say(args, f"已写入项目 {out}；其余图层未改动：" + ("、".join(_layer_label(r) for r in kept) or "无"),
         f"project written: {out}; every other layer unchanged: " + (", ".join(kept) or "none"))
-    for p in stale:
+    # This import's and those of earlier ones not redone yet (stored in the project)
+    from ..layer_deps import stored_out_of_date
+    for p in stored_out_of_date(project, path=out):
         print(p.format(fmt_lang(args)))
     summary = project.summary()
     summary["layers"] = {r: e for r, e in summary["layers"].items() if r in sources}
+    if not dem:
+        summary.pop("dem", None)  # only what this import gave
     _print_summary(args, summary)
     if args.strict and any(p.severity == "error" for p in mine):
         return 1
@@ -297,7 +340,9 @@ def _check_grids(args) -> int:
                             fix_zh="例如 gridtool validate 项目.gpkg --grids", fix_en="e.g. gridtool validate PROJECT.gpkg --grids",
                             field="grids")
     project = Project.open(args.project)
-    problems = GridPlan.from_project(project).validate()
+    from ..layer_deps import PLAN, stored_out_of_date
+    # A layer replaced since the grids were drawn: said with the grids' own problems until redrawn.
+    problems = GridPlan.from_project(project).validate() + stored_out_of_date(project, layers=PLAN)
     if args.json:
         print(json.dumps([p.to_dict() for p in problems], ensure_ascii=False, indent=2, default=str))
     else:

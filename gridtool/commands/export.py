@@ -20,7 +20,11 @@ from pathlib import Path
 
 from ..errors import GridtoolError
 from ..maps.paper import PAPER_SIZES_MM
-from .args import command_progress, say
+from .args import add_role_arguments, command_progress, say
+from .data import project_for_run
+
+#: The layers ``export PROJECT --ROLE FILE`` takes for one run: what the maps draw beside the plan.
+EXPORT_ROLES = ("roads", "rivers", "railways", "places", "stations", "incidents")
 
 #: The web and GIS options that produce a file (the print options: :data:`PRINT_OUTPUTS`).
 WEB_GIS_OUTPUTS = ("html", "gpkg", "shp", "geojson", "kml", "kmz", "gpx")
@@ -220,8 +224,6 @@ def _single_file_outputs(args) -> list[Path]:
 
 
 def cmd_export(args) -> int:
-    from ..project import Project
-
     wanted_print = [o for o in PRINT_OUTPUTS if getattr(args, o, None)]
     wanted = ([o for o in WEB_GIS_OUTPUTS + LEDGER_OUTPUTS if getattr(args, o, None)]
               + wanted_print)
@@ -232,7 +234,7 @@ def cmd_export(args) -> int:
             fix_en="e.g. --html map.html, --pdf wall.pdf, --ledger ledger.xlsx, --gpkg grids.gpkg, --kml grids.kml.")
     _assessment_options(args)  # a --breaks or --classes slip is said before anything is read or written
     t0 = time.perf_counter()
-    project = Project.open(args.project)
+    project = project_for_run(args)
     from ..maps.outputs import check_not_input
     from ..ownership import check_replace
     check_not_input(project, _single_file_outputs(args))  # "never overwrites its inputs" comes first
@@ -534,6 +536,9 @@ def register(subparsers) -> None:
     pe.add_argument("--force", action="store_true",
                     help="允许覆盖不是 gridtool 导出的已有文件 / replace existing files gridtool did not write")
     add_print_arguments(pe)  # --pdf … --route-cards, --title, --include-personal (shared with the HTML/GIS)
+    # Corrected roads, this month's incidents … drawn on the maps for this run only (as patrol and
+    # validate take them); never the layers the plan counts. --encoding stays the shapefiles' own.
+    add_role_arguments(pe, roles=EXPORT_ROLES, encoding=False)
     pe.set_defaults(func=cmd_export)
 
 

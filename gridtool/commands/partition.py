@@ -19,6 +19,7 @@ from .args import (
     code_list,
     command_progress,
     fmt_lang,
+    one_off_roles,
     pair_options,
     per_role_option,
     project_or_sources,
@@ -296,7 +297,7 @@ def _partition_redraw(args) -> int:
     """``partition --previous PATH[:LAYER] [--lock CODE,…]``: redraw with minimal change from an
     earlier plan (gridtool's own, or any polygon layer with a code column); locked grids keep their
     households, shape and code exactly. Writes the ``changes`` layer and the report's ``redraw``."""
-    from ..io.previous import PreviousLayers, check_previous, read_previous, recoded_table
+    from ..io.previous import PreviousLayers, check_previous, merged_table, read_previous, recoded_table
     from ..partition.engine import GridPartitioner
     from ..partition.output import apply_to_project, write_report
     from ..partition.redraw_words import previous_lines
@@ -342,6 +343,7 @@ def _partition_redraw(args) -> int:
         else:
             gp = GridPartitioner(**_partition_params(args), processes=args.processes).fit(
                 project, previous=own.grids, locked=lock, match="grid", progress=show,
+                previous_merged=merged_table(project.parameters),
                 previous_subgrids=project.layers["subgrids"].gdf if "subgrids" in project.layers else None)
     apply_to_project(project, gp, previous=carry_from)
     rep = gp.report_
@@ -456,7 +458,7 @@ def _partition_batch(args) -> int:
     if args.out_dir:
         out_dir = Path(args.out_dir)
         # A project file is read township by township; layers by role are loaded first.
-        data = args.project if args.project and not role_sources(args) else project_or_sources(args)
+        data = args.project if args.project and not one_off_roles(args) else project_or_sources(args)
         data = bp.source(data)
         # Files this run will write, refused now if they are not gridtool's: not after hours of work.
         check_replace([out_dir / n for n in district_files(data.chunks()).values()], force=args.force, kind="project")

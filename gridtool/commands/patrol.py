@@ -20,8 +20,9 @@ from ..maps.route_files import (patrol_layers, patrol_output_paths, route_title,
                                 write_patrol_outputs)
 from ..routing.project_layers import add_routes_to_project, candidate_sites, grid_areas, seal_area, stations_of
 from ..routing.table_words import LANG_TABLE_HELP
-from .args import (add_role_arguments, add_routing_arguments, file_options, fmt_lang, one_off_roles, project_or_sources,
+from .args import (add_role_arguments, add_routing_arguments, file_options, fmt_lang, one_off_roles,
                    routing_graph, say)
+from .data import project_for_run
 
 
 def _check_outputs(args, paths) -> None:
@@ -38,36 +39,11 @@ def _table_lang(args) -> str:
     return lang if lang in ("zh", "en", "both") else "zh"
 
 
-def _project(args):
-    """The project, or the layers given by role, or a project with layers given beside it for this
-    run only (this month's incidents: the project file is not changed). Layers read from files here
-    report, as ``import`` does, which columns were taken for what and the loader's warnings (a CRS
-    assumed, no name column), so that a guess is never silent."""
-    one_off = one_off_roles(args)
-    project = project_or_sources(args, one_off=True)
-    if getattr(args, "project", None) and not one_off:
-        return project
-    from ..roles import ROLES
-    from .data import how_zh, print_columns
-    for role, lyr in project.layers.items():
-        if one_off and role not in one_off:
-            continue
-        cols = ", ".join(f"{k}:{v}" for k, v in lyr.columns_used.items())
-        say(args, f"{ROLES[role].zh}：{lyr.source}，{len(lyr.gdf)} 个要素，坐标系 {how_zh(lyr.crs_in)}"
-            + (f"，所用列：{cols}" if cols else ""),
-            f"{role}: {lyr.source}, {len(lyr.gdf)} feature(s), CRS {lyr.crs_in}"
-            + (f", columns used: {cols}" if cols else ""))
-        print_columns(args, role, lyr.meta())
-        for p in lyr.problems:
-            print(p.format(fmt_lang(args)))
-    if one_off:
-        names_zh = "、".join(ROLES[r].zh for r in one_off)
-        flags = " ".join(f"--{r.replace('_', '-')} {v}" for r, v in one_off.items())
-        say(args, f"本次使用所给的{names_zh}图层（项目中的同名图层本次不用），项目文件 {args.project} 不会改动；"
-                  f"要把它存入项目：gridtool import {args.project} {flags}",
-            f"this run uses the {', '.join(one_off)} layer(s) given instead of the project's own; the project file "
-            f"{args.project} is not changed; to store them in it: gridtool import {args.project} {flags}")
-    return project
+_project = project_for_run  # patrol, coverage, seal, walk: the same one-off layers
+
+#: What a street walk is drawn on besides the project's grids: the roads, and the station (or a
+#: police place) it starts from.
+WALK_ROLES = ("roads", "places", "stations")
 
 
 def cmd_patrol(args) -> int:
@@ -151,7 +127,6 @@ def _sites_arg(text: str):
 
 def cmd_walk(args) -> int:
     from ..maps.route_files import walk_output_paths, write_walk_outputs
-    from ..project import Project
     from ..routing.patrol import parse_clock
     from ..routing.walks import plan_grid_walks, walk_summary
     if args.walkers < 1:
@@ -162,7 +137,7 @@ def cmd_walk(args) -> int:
     except ValueError:
         raise GridtoolError(f"--start 应为 HH:MM：{args.start}", f"--start takes HH:MM: {args.start!r}",
                             fix_zh="例如 --start 08:00。", fix_en="e.g. --start 08:00.") from None
-    project = Project.open(args.project)
+    project = _project(args)
     codes = [c.strip() for c in args.grid.split(",") if c.strip()]
     areas = grid_areas(project, codes)
     _check_outputs(args, walk_output_paths(Path(args.out), [code for code, _ in areas]))
@@ -338,6 +313,8 @@ def register(subparsers) -> None:
     pw = subparsers.add_parser("walk", help="网格街巷巡查路线（中国邮路）/ closed walk over every street of a grid",
                                epilog=LANG_TABLE_HELP)
     pw.add_argument("project", metavar="PROJECT.gpkg", help="含网格的项目 / a project with grids")
+    # corrected roads, or a station to start from, for this run only (as patrol and coverage take them)
+    add_role_arguments(pw, roles=WALK_ROLES)
     pw.add_argument("--grid", required=True, metavar="CODE[,CODE…]", help="网格编码 / grid code(s)")
     pw.add_argument("--walkers", type=int, default=1, metavar="K", help="巡查人数 / walkers sharing the streets")
     pw.add_argument("--start", default="08:00", metavar="HH:MM", help="出发时间 / start time (for the card)")

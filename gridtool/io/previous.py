@@ -66,6 +66,10 @@ class PreviousLayers:
     subgrids: gpd.GeoDataFrame | None = None
     subgrid_joins: list[dict] = field(default_factory=list)
     subgrid_sensitive: dict = field(default_factory=dict)
+    #: gridtool's own project: the villages its plan partitioned with a neighbour (``--merge``,
+    #: ``--infeasible merge``; ``plan.merged_villages``), so villages apart again this year are not
+    #: read as a split of the host (:func:`merged_table`)
+    merged: list[dict] = field(default_factory=list)
 
     def describe(self) -> dict:
         return {"file": self.file, "layer": self.layer, "grids": len(self.grids), "code_column": self.code_column,
@@ -131,7 +135,7 @@ def read_previous(spec: str, *, code_field: str | None = None, crs_in=None, crs_
                           code_found_by=how, crs=crs_label, hh_column=hh_col, locked=locked, problems=problems,
                           joins=joins, sensitive=sensitive, recoded=meta.get("recoded") or {},
                           subgrids=_subgrids_of(p, raw.layer, gdf.crs), subgrid_joins=sub_joins,
-                          subgrid_sensitive=meta.get("subgrid_sensitive") or {})
+                          subgrid_sensitive=meta.get("subgrid_sensitive") or {}, merged=meta.get("merged") or [])
 
 
 def previous_columns(spec: str) -> tuple[list[str], str | None, str | None]:
@@ -147,6 +151,15 @@ def previous_columns(spec: str) -> tuple[list[str], str | None, str | None]:
     except MissingColumnError:
         return cols, None, None
     return cols, str(col), how
+
+
+def merged_table(parameters: dict) -> list[dict]:
+    """The villages a project's plan partitioned with a neighbour: ``{"name", "code", "host",
+    "host_code"}`` each (codes as text)."""
+    plan = ((parameters or {}).get("partition") or {}).get("plan") or {}
+    return [{"name": str(m.get("village") or ""), "code": _text(m.get("code")),
+             "host": str(m.get("merged_into") or ""), "host_code": _text(m.get("merged_into_code"))}
+            for m in plan.get("merged_villages") or [] if m.get("code") and m.get("merged_into_code")]
 
 
 def recoded_table(parameters: dict) -> dict:
@@ -285,7 +298,7 @@ def _meta_of(path: Path, grids_layer: str | None) -> dict:
     """Of a gridtool project (its ``gridtool_meta`` table; nothing for other files): the ``gridtool
     join`` log on the grids (``joins``) and on the sub-grids (``subgrid_joins``), the personal columns
     of both layers (``sensitive``, ``subgrid_sensitive``) and the old → new code table of its last
-    redraw (``recoded``)."""
+    redraw (``recoded``) and the villages its plan partitioned with a neighbour (``merged``)."""
     import json
 
     from ..project import META_TABLE
@@ -304,7 +317,8 @@ def _meta_of(path: Path, grids_layer: str | None) -> dict:
             "subgrid_joins": [j for j in logged if j.get("target") == "subgrids"],
             "sensitive": dict((layers.get("grids") or {}).get("sensitive") or {}),
             "subgrid_sensitive": dict((layers.get("subgrids") or {}).get("sensitive") or {}),
-            "recoded": recoded_table(meta.get("parameters") or {})}
+            "recoded": recoded_table(meta.get("parameters") or {}),
+            "merged": merged_table(meta.get("parameters") or {})}
 
 
 def _subgrids_of(path: Path, grids_layer: str | None, crs) -> gpd.GeoDataFrame | None:

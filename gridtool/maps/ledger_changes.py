@@ -62,7 +62,7 @@ def changes_sheet(project, totals: HouseholdTotals):
     changes = r.get("village_changes") or []
     for c in changes:
         # The code columns hold grid codes: the village codes are in the words.
-        rows.append(["合并划分" if c["kind"] == "merge_planned" else "区划变化",
+        rows.append([{"merge_planned": "合并划分", "merge_ended": "分开划分"}.get(c["kind"], "区划变化"),
                      "、".join(v["name"] or v["code"] for v in c["new"]), None, None,
                      sum(v["households"] for v in c["new"]), village_change_text(c)[0]])
     if changes:
@@ -74,7 +74,7 @@ def changes_sheet(project, totals: HouseholdTotals):
     for old, e in sorted(recoded.items()):
         seq = "顺序号不变" if e.get("sequence_kept", True) else "接续编号"
         rows.append(["改编码", e["village"], old, e["new"], None,
-                     f"村（社区）代码改为 {e['village_code']}，{seq}；旧编码不再使用"])
+                     f"改用所在村（社区）的代码 {e['village_code']}，{seq}；旧编码不再使用"])
     village_of = {c: v["village"] for v in r.get("villages") or [] for c in _split(v.get("retired_codes"))}
     # A village with no grid now (deleted from the villages layer, or all its households gone):
     # its grids' households went to no other grid of it.

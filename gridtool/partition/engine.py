@@ -233,6 +233,7 @@ class GridPartitioner(RedrawMixin):
     def fit(self, data, *, previous: gpd.GeoDataFrame | None = None, locked: Iterable[str] = (),
             match: str = "auto", previous_households: gpd.GeoDataFrame | None = None,
             previous_subgrids: gpd.GeoDataFrame | None = None, fresh: bool = False,
+            previous_merged: Iterable[dict] = (),
             progress: Callable[[float, str], None] | None = None,
             cancelled: Callable[[], bool] | None = None) -> "GridPartitioner":
         """Partition ``data`` into grids and sub-grids.
@@ -259,6 +260,9 @@ class GridPartitioner(RedrawMixin):
             polygons, buildings) instead of having them drawn again (:mod:`.locked_subgrids`).
         fresh : bool
             Draw the unlocked grids from scratch around the locked ones instead of repairing them.
+        previous_merged : iterable of dict
+            The villages ``previous`` partitioned with a neighbour (``code``, ``host_code``;
+            :func:`gridtool.io.previous.merged_table`): apart now, the report says so, not a split.
         progress : callable, optional
             ``progress(fraction, message)``, called as the work advances.
         cancelled : callable, optional
@@ -363,6 +367,7 @@ class GridPartitioner(RedrawMixin):
             self._lines, self._points = lines, pts  # for the crossings measured on the drawn grids
 
             self._previous = None
+            self._previous_merged = list(previous_merged or ())
             self._locked_subgrids: list[dict] = []
             self.changes_ = None
             locked_grids: dict[int, list[DraftGrid]] = {}

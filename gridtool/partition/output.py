@@ -88,6 +88,9 @@ def apply_to_project(project, gp: GridPartitioner, *, source: str = "gridtool pa
     if previous is not None:
         gp.report_["previous"] = previous.describe()
     project.parameters["partition"] = {k: v for k, v in gp.report_.items() if k != "grids"}
+    # Drawn from the inputs as they are now: the plan is no longer out of date (layer_deps).
+    from ..layer_deps import PLAN, remade
+    remade(project.parameters, PLAN)
 
 
 def measure_ridges(project, gp) -> None:

@@ -574,7 +574,7 @@ class RedrawMixin:
             vrow_of_feature = np.array([host_of.get(int(v), int(v)) for v in vrow_of_feature], dtype=np.int64)
         self._redraw_stats["village_changes"] = village_changes(
             pv, vrow_of_feature, list(self._vcodes), list(self._vnames), new_codes.tolist(),
-            gdf["village_code"].astype(str).tolist(), recoded)
+            gdf["village_code"].astype(str).tolist(), recoded, getattr(self, "_previous_merged", ()))
         self._redraw_stats["matched_by"] = pv.matched_by
         self._redraw_stats["codes_in_previous_scheme"] = followed
         self._redraw_stats.update(getattr(self, "_redraw_flags", {}))
@@ -734,6 +734,7 @@ def _foreign(bprev: np.ndarray, block_village: np.ndarray, major: np.ndarray, hb
 
 
 _SCHEME = re.compile(r"^(.*?)(\d+)$")
+_GRIDTOOL_CODE = re.compile(r"^\d{12}-\d+$")
 
 
 def _other_scheme(codes: list[str], vcode: str) -> tuple[str, int] | None:
@@ -741,6 +742,11 @@ def _other_scheme(codes: list[str], vcode: str) -> tuple[str, int] | None:
     gridtool's ``{village code}-NN``: the prefix most of them share before their trailing number
     (``XW069`` → ``("XW", 3)``). None when any uses gridtool's, or they have no trailing number."""
     if not codes or any(c.startswith(f"{vcode}-") for c in codes):
+        return None
+    if _GRIDTOOL_CODE.match(f"{vcode}-1") and all(_GRIDTOOL_CODE.match(c) for c in codes):
+        # gridtool's numbering under another village's code (the village recoded, or last year
+        # partitioned with its neighbour): follow_village_codes renumbers such grids under this
+        # village's code, so a new grid is numbered there too, not after the old code's grids.
         return None
     found = [m.groups() for m in map(_SCHEME.match, codes) if m]
     if len(found) < len(codes):

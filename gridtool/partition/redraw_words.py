@@ -68,12 +68,18 @@ def village_change_text(c: dict) -> tuple[str, str]:
     new_en = ", ".join(_village_en(v) for v in c["new"])
     from .village_changes import given_code
     o, n = c["old"][0], c["new"][0]
+    # Apart again (merge= last year, not now): the guests' grids take their own village's code.
+    guests_zh = "、".join(v["name"] or v["code"] for v in c["new"][1:])
+    guests_en = ", ".join(v["name"] or v["code"] for v in c["new"][1:])
     # A village without a code (V001 …) on either side: its code is not said to be unchanged.
     same = o["code"] == n["code"] and given_code(n["code"])
     zh, en = {
         "merge": (f"{old_zh} 合并为 {new_zh}", f"{old_en} merged into {new_en}"),
         "merge_planned": (f"{old_zh} 合并划分，网格用 {new_zh} 的代码（区划未变）",
                           f"{old_en} partitioned together, the grids under {new_en}'s code (no change of division)"),
+        "merge_ended": (f"上一版合并划分的 {new_zh} 本次分开划分，{guests_zh} 的网格改用本村（社区）代码（区划未变）",
+                        f"{new_en}, partitioned together in the previous plan, partitioned apart this time; the grids "
+                        f"of {guests_en} take their own village's code (no change of division)"),
         "split": (f"{old_zh} 分为 {new_zh}", f"{old_en} split into {new_en}"),
         "rename": (f"{o['name']} 更名为 {n['name']}" + (f"（代码 {n['code']} 不变）" if same else ""),
                    f"{o['name']} renamed {n['name']}" + (f" (code {n['code']} unchanged)" if same else "")),
@@ -103,8 +109,9 @@ def village_change_lines(changes: list[dict]) -> list[tuple[str, str]]:
     if not changes:
         return []
     from .village_changes import CODE_RULE
-    division = [c for c in changes if c["kind"] != "merge_planned"]
+    division = [c for c in changes if c["kind"] not in ("merge_planned", "merge_ended")]
     planned = [c for c in changes if c["kind"] == "merge_planned"]
+    ended = [c for c in changes if c["kind"] == "merge_ended"]
     out = []
     if division:
         out.append((f"  村（社区）区划变化 {len(division)} 处（撤并、拆分、更名、改代码）：",
@@ -114,6 +121,10 @@ def village_change_lines(changes: list[dict]) -> list[tuple[str, str]]:
         out.append((f"  本次合并划分的村（社区） {len(planned)} 处（上一版分开划分）：",
                     f"  villages partitioned together this time (apart in the previous plan): {len(planned)}"))
         out += [(f"    {zh}", f"    {en}") for zh, en in map(village_change_text, planned)]
+    if ended:  # --merge last time, not this time: no division changed either
+        out.append((f"  本次分开划分的村（社区） {len(ended)} 处（上一版合并划分）：",
+                    f"  villages partitioned apart this time (together in the previous plan): {len(ended)}"))
+        out += [(f"    {zh}", f"    {en}") for zh, en in map(village_change_text, ended)]
     out.append((f"    编码规则：{CODE_RULE[0]}", f"    code rule: {CODE_RULE[1]}"))
     return out
 
@@ -151,9 +162,9 @@ def redraw_lines(r: dict, totals: dict) -> list[tuple[str, str]]:
                     f"{r['households_new']:,} new " + ("=" if same else ";") + f" {now:,} now"))
     out += village_change_lines(r.get("village_changes") or [])
     if r.get("recoded"):
-        out.append((f"  所在村（社区）代码已变的网格按新代码重新编码（旧编码不再使用）：{len(r['recoded'])} 个",
-                    f"  grids whose village's division code changed are renumbered under the new code (the old "
-                    f"codes are not reused): {len(r['recoded'])}"))
+        out.append((f"  编码中的村（社区）代码已不是所在村代码的网格按所在村代码重新编码（旧编码不再使用）：{len(r['recoded'])} 个",
+                    f"  grids whose code holds another division code than their village's are renumbered under "
+                    f"their village's code (the old codes are not reused): {len(r['recoded'])}"))
         out += [(f"    {e['old']} → {e['new']}（{e['village']}，{_seq_words(e)[0]}）",
                  f"    {e['old']} → {e['new']} ({e['village']}, {_seq_words(e)[1]})")
                 for e in sorted(r["recoded"], key=lambda e: e["old"])]

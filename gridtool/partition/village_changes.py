@@ -135,7 +135,7 @@ def _old_villages(gdf) -> tuple[list[str], list[str]]:
 
 
 def village_changes(pv, feature_village: np.ndarray, vcodes: list[str], vnames: list[str],
-                    grid_codes, grid_vcodes, recoded: list[dict]) -> list[dict]:
+                    grid_codes, grid_vcodes, recoded: list[dict], merged_before=()) -> list[dict]:
     """The villages merged, split, renamed or recoded since the previous plan, from where the
     previous plan's households are now.
 
@@ -151,12 +151,16 @@ def village_changes(pv, feature_village: np.ndarray, vcodes: list[str], vnames: 
         The new grids' codes (as renumbered) and their villages' codes.
     recoded : list of dict
         :func:`follow_village_codes`'s table.
+    merged_before : iterable of dict
+        The villages the previous plan partitioned with a neighbour (``code``, ``host_code``;
+        :func:`gridtool.io.previous.merged_table`): apart again now, they are no split.
 
     Returns
     -------
     list of dict
         ``kind`` (``merge``, ``merge_planned``: villages still in the layer partitioned together,
-        ``split``, ``rename``, ``recode``, ``rename_recode``), ``old`` and
+        ``merge_ended``: villages the previous plan partitioned together, apart now (the host
+        first in ``new``), ``split``, ``rename``, ``recode``, ``rename_recode``), ``old`` and
         ``new`` (lists of ``{"name", "code", "households"}``), and for the new villages the grids:
         ``grids``, ``codes_kept``, ``codes_recoded`` (old → new, with ``sequence_kept``),
         ``codes_new`` and ``locked``.
@@ -213,7 +217,22 @@ def village_changes(pv, feature_village: np.ndarray, vcodes: list[str], vnames: 
         return {"name": name_of_new.get(n, ""), "code": n, "households": into.get(n, 0)}
 
     changes = []
-    split_old = {o for o, ns in parts_of.items() if len(ns) > 1}
+    # A host whose guests of last year's plan (merge=) are partitioned apart now: no division
+    # changed, whatever share of the households each takes. Only when nothing else took a split's
+    # share of it (else it is a split as well, and said so).
+    guests_of: dict[str, set[str]] = {}
+    for m in merged_before or ():
+        guests_of.setdefault(str(m["host_code"]), set()).add(str(m["code"]))
+    still = set(vcodes)
+    ended: dict[str, list[str]] = {}
+    for o, gs in sorted(guests_of.items()):
+        apart = sorted(n for (oo, n), k in flows.items() if oo == o and n in gs and k > 0)
+        if apart and o in still and set(parts_of.get(o, ())) <= {o} | gs:
+            ended[o] = apart
+    for o, apart in ended.items():
+        changes.append({"kind": "merge_ended", "old": [old(o)], "new": [new(o)] + [new(n) for n in apart],
+                        **grids_of([o] + apart)})
+    split_old = {o for o, ns in parts_of.items() if len(ns) > 1} - set(ended)
     for o in sorted(split_old):
         changes.append({"kind": "split", "old": [old(o)], "new": [new(n) for n in parts_of[o]],
                         **grids_of(parts_of[o])})
@@ -222,12 +241,11 @@ def village_changes(pv, feature_village: np.ndarray, vcodes: list[str], vnames: 
         if len(os_) > 1:
             # Old villages all still in the villages layer: partitioned together (merge=), no
             # change of division; their grids take the host's code as any merge's do.
-            still = set(vcodes)
             kind = "merge_planned" if all(o in still for o in os_) else "merge"
             changes.append({"kind": kind, "old": [old(o) for o in os_], "new": [new(n)], **grids_of([n])})
             continue
         o = os_[0]
-        if o in split_old:
+        if o in split_old or o in ended:
             continue
         renamed = name_of_old.get(o, "") not in ("", name_of_new.get(n, ""))
         if not (given_code(o) and given_code(n)):

@@ -37,5 +37,6 @@ def fit_redraw(project, prev: PreviousLayers, *, params: dict, lock: Iterable[st
     params = {**params, **({"processes": processes} if processes is not None else {})}
     return GridPartitioner(**params).fit(
         project, previous=prev.grids, locked=redraw_locks(prev, lock), match=match,
-        previous_households=prev.households, previous_subgrids=prev.subgrids, progress=progress,
+        previous_households=prev.households, previous_subgrids=prev.subgrids, previous_merged=prev.merged,
+        progress=progress,
         cancelled=cancelled)

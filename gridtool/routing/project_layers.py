@@ -213,6 +213,8 @@ def add_routes_to_project(project, plan, hotspots=None) -> None:
         project.parameters["hotspots"] = hotspots.record()
     else:
         project.parameters.pop("hotspots", None)
+    from ..layer_deps import remade
+    remade(project.parameters, ("routes", "route_stops", "hotspots"))
 
 
 __all__ = ["add_routes_to_project", "candidate_sites", "grid_areas", "road_graph", "seal_area", "stations_of"]

@@ -29,6 +29,7 @@ class AddLayerDialog(QDialog):
         self.role = QComboBox()
         for r in VECTOR_ROLES:
             self.role.addItem(role_name(r), r)
+        self.role.addItem(role_name("dem"), "dem")  # as gridtool import 项目.gpkg --dem 高程.tif
         self.role.setCurrentIndex(VECTOR_ROLES.index("incidents"))
         self.path = QLineEdit()
         self.path.setPlaceholderText(tr("wizard.no_file"))
@@ -54,7 +55,10 @@ class AddLayerDialog(QDialog):
         form.addRow(buttons)
 
     def _browse(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, tr("addlayer.title"), "", FILE_FILTER)
+        dem = self.role.currentData() == "dem"
+        path, _ = QFileDialog.getOpenFileName(self, tr("addlayer.title"), "",
+                                              f"{tr('wizard.filter')} (*.tif *.tiff *.hgt *.zip *.asc *.img)" if dem
+                                              else FILE_FILTER)
         if path:
             self.path.setText(path)
 
@@ -62,12 +66,14 @@ class AddLayerDialog(QDialog):
         """``({role: PATH[:LAYER]}, add_sources keyword arguments)`` as the command line's options give them."""
         role = self.role.currentData()
         crs, enc = crs_value(self.crs), self.encoding.currentData()
+        if role == "dem":  # a raster: its own CRS, no text
+            return {}, {"dem": self.path.text().strip()}
         return {role: self.path.text().strip()}, dict(crs_in={role: crs} if crs else None,
                                                       encoding={role: enc} if enc else None)
 
     def run(self) -> None:
         sources, kw = self.options()
-        if not next(iter(sources.values())):
+        if not (next(iter(sources.values())) if sources else kw.get("dem")):
             self.note.setText(tr("addlayer.no_file"))
             return
         if add_layers(self.window, sources, **kw) is not None:
@@ -77,6 +83,7 @@ class AddLayerDialog(QDialog):
 def add_layers(window, sources: dict, **kw):
     """Read ``sources`` into a copy of the open project on the job runner, check it, then put the
     new layers in as one undo step and list their problems and what is now out of date."""
+    from ..layer_deps import stored_out_of_date
     from ..validate import validate
     session = window.session
     if session.project is None:
@@ -84,17 +91,20 @@ def add_layers(window, sources: dict, **kw):
     snapshot = session.materialized()
 
     def work(progress, cancelled):
-        stale = snapshot.add_sources(sources, progress=lambda f, m: progress(0.8 * f, m), cancelled=cancelled, **kw)
+        snapshot.add_sources(sources, progress=lambda f, m: progress(0.8 * f, m), cancelled=cancelled, **kw)
         progress(0.85, tr("job.validate"))
         problems = validate(snapshot)
         loaded = {id(p) for r in sources for p in snapshot.layers[r].problems}
-        return [p for p in problems if id(p) in loaded or p.role in sources] + stale
+        # what is out of date, by this change or an earlier one not redone yet: said once
+        return [p for p in problems if (id(p) in loaded or p.role in sources) and p.code != "derived_out_of_date"] \
+            + stored_out_of_date(snapshot)
 
     def done(problems):
-        names = "、".join(role_name(r) for r in sources) if i18n.language() == "zh" else ", ".join(sources)
+        given = list(sources) + (["dem"] if kw.get("dem") else [])
+        names = "、".join(role_name(r) for r in given) if i18n.language() == "zh" else ", ".join(given)
         session.replace_layers({r: snapshot.layers[r] for r in sources},
                                text=f"添加/替换图层 {names} / add or replace layer {names}",
-                               parameters=snapshot.parameters)
+                               parameters=snapshot.parameters, **({"dem": snapshot.dem} if kw.get("dem") else {}))
         window.problems.set_problems(problems, "import")
         window.open_dock("problems")
 

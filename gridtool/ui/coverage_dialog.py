@@ -157,6 +157,8 @@ def show_coverage(window, result) -> None:
                                "total_hh": c.total} for c in result.per_minute]
     else:
         params.pop("coverage", None)
+    from ..layer_deps import remade
+    remade(params, ("circles",))  # drawn from today's inputs
     first = result.per_minute[0].uncovered if result.per_minute else None
     new = result.siting.new_sites if result.siting is not None else None  # the stations are drawn already
     layers = {"circles": Layer(role="circles", gdf=result.circles, source="gridtool coverage"),

@@ -978,7 +978,9 @@ class MainWindow(QMainWindow):
         plan = self.session.plan
         if plan is None:
             return
-        problems = plan.validate()
+        from ..layer_deps import PLAN, stored_out_of_date
+        # a layer replaced since the grids were drawn: repeated here until they are redrawn
+        problems = plan.validate() + stored_out_of_date(self.session.project, layers=PLAN)
         self.problems.set_problems(problems, "plan")
         self.open_dock("problems")
         self.log_message(tr("log.validated", n=len(problems)))

@@ -406,4 +406,6 @@ def _patrol_parameters(parameters: dict, plan, hotspots, share) -> dict:
         out.pop("hotspots", None)
     if share is not None:
         out["patrol_incident_share_100m"] = share[1]
+    from ..layer_deps import remade
+    remade(out, ("routes", "route_stops", "hotspots"))  # planned on today's inputs
     return out

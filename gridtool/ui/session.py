@@ -27,6 +27,10 @@ from .following_subgrids import FollowingSubgrids, with_subgrid_counts
 PARTITION_LAYERS = ("grids", "subgrids", "special_grids", "corridors", "party_links", "changes", "ridges")
 
 
+#: ``dem`` of :class:`ReplaceLayersCommand`: the project's elevation model left as it is.
+KEEP = object()
+
+
 class ReplaceLayersCommand:
     """Put new layers (and parameters) into the project; undo puts the old ones back.
 
@@ -35,9 +39,11 @@ class ReplaceLayersCommand:
     """
 
     def __init__(self, session: "Session", layers: dict, *, text: str, parameters: dict | None = None,
-                 blocks=None):
+                 blocks=None, dem=KEEP):
         self.session = session
         self.layers = layers  # role -> Layer or None (remove)
+        self.dem = dem  # the elevation model put in (文件 → 添加/替换图层), or KEEP
+        self._dem_before = None
         self.parameters = parameters
         self.text = text
         self.blocks = blocks
@@ -53,6 +59,9 @@ class ReplaceLayersCommand:
             self._before = {r: p.layers.get(r) for r in self.layers}
             self._params_before = copy.deepcopy(p.parameters)
             self._edit_before = s.edit
+            self._dem_before = p.dem
+        if self.dem is not KEEP:
+            p.dem = self.dem
         for r, lyr in self.layers.items():
             if lyr is None:
                 p.layers.pop(r, None)
@@ -80,6 +89,8 @@ class ReplaceLayersCommand:
             else:
                 p.layers[r] = lyr
         p.parameters = copy.deepcopy(self._params_before)
+        if self.dem is not KEEP:
+            p.dem = self._dem_before
         touches_plan = bool(set(self.layers) & {"grids", "households"})
         if touches_plan:
             s._set_edit_state(self._edit_before)
@@ -182,8 +193,9 @@ class Session:
         """Run an undoable command (a GridPlan edit, a layer replacement)."""
         self.undo.push(command)
 
-    def replace_layers(self, layers: dict, *, text: str, parameters: dict | None = None, blocks=None) -> None:
-        self.push(ReplaceLayersCommand(self, layers, text=text, parameters=parameters, blocks=blocks))
+    def replace_layers(self, layers: dict, *, text: str, parameters: dict | None = None, blocks=None,
+                       dem=KEEP) -> None:
+        self.push(ReplaceLayersCommand(self, layers, text=text, parameters=parameters, blocks=blocks, dem=dem))
 
     def apply_partition(self, gp, *, text: str, previous=None) -> None:
         """Put a fitted GridPartitioner's layers into the project as one undoable step; ``previous``

@@ -134,6 +134,8 @@ def show_walks(window, walks, graph=None, settings: dict | None = None, *, speed
     layers = walk_layers(walks)
     params = copy.deepcopy(w.session.project.parameters)
     params["walk"] = dict(settings or {})
+    from ..layer_deps import remade
+    remade(params, ("walk",))  # drawn from today's roads and grids
     w.session.replace_layers({r: Layer(role=r, gdf=g, source="gridtool walk") for r, g in layers.items()},
                              text="网格街巷巡查路线 / street walk", parameters=params)
     if graph is not None:
