@@ -66,6 +66,7 @@ def _partition_params(args) -> dict:
 
 def _print_partition(args, rep: dict, out) -> None:
     from ..partition.totals import HouseholdTotals, grid_words
+    from ..plurals import count_en
     plan = rep["plan"]
     sp_hh = plan.get("special_grid_households", 0)
     # Grids counted as the totals count their households: an exception grid is not a base grid.
@@ -74,8 +75,8 @@ def _print_partition(args, rep: dict, out) -> None:
     out_zh, out_en = out if isinstance(out, tuple) else (out, out)  # a folder of districts: said in each language
     say(args, f"已写入 {out_zh}：{g_zh}，子网格 {plan.get('subgrids', 0)} 个，"
               f"专属网格 {plan['special_grids']} 个（{sp_hh:,} 户）",
-        f"written {out_en}: {g_en}, {plan.get('subgrids', 0)} sub-grids, "
-        f"{plan['special_grids']} special grids ({sp_hh:,} households)")
+        f"written {out_en}: {g_en}, {count_en(plan.get('subgrids', 0), 'sub-grid')}, "
+        f"{count_en(plan['special_grids'], 'special grid')} ({count_en(sp_hh, 'household')})")
     for sk in plan.get("special_places_without_area", []):
         say(args, f"  重点场所“{sk['name'] or sk['src_id']}”只有一个点且周围都是住户（或不在任何村内），未划专属网格；"
                   "请在场所图层中画出它的范围",
@@ -238,6 +239,8 @@ def cmd_partition(args) -> int:
     out = Path(args.out)
     check_replace([out], force=args.force, kind="project")
     check_replace([args.report] if args.report else [], force=args.force)
+    from ..atomic import check_folder_writable
+    check_folder_writable(out)  # said now, not after the partition has run
     project = project_or_sources(args)
     redraw = bool(getattr(args, "redraw", False))
     params = _redraw_params(args, project) if redraw else _partition_params(args)
