@@ -122,3 +122,13 @@ def test_partition_to_a_folder_that_cannot_hold_files_says_so_before_it_runs(tmp
     text = said.out + said.err
     assert code != 0 and "internal error" not in text and str(out.parent) in text and "folder you can write to" in text
     assert not out.parent.exists() and (tmp_path / "笔记.txt").read_text(encoding="utf-8") == "not a folder"
+
+
+def test_the_redraw_log_names_the_changes_layer_in_one_language():
+    """The app's log after 按上一版重绘 said ``每个村（社区）的变化见输出中的 changes 图层``."""
+    from gridtool.partition.redraw_words import redraw_lines
+    r = {"households_moved": 12, "households_total": 900, "grids_changed": 2, "codes_kept": 3, "codes_new": 0,
+         "codes_retired": 0, "households_new": 0}
+    zh, en = redraw_lines(r, {"imported": 900})[-1]
+    assert "重绘变化" in zh and not re.search(r"[A-Za-z]", zh), zh
+    assert "changes layer" in en and not re.search(r"[\u4e00-\u9fff]", en), en
