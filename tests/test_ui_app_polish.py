@@ -132,3 +132,44 @@ def test_the_redraw_log_names_the_changes_layer_in_one_language():
     zh, en = redraw_lines(r, {"imported": 900})[-1]
     assert "重绘变化" in zh and not re.search(r"[A-Za-z]", zh), zh
     assert "changes layer" in en and not re.search(r"[\u4e00-\u9fff]", en), en
+
+
+# -- the status bar on a 1366 × 768 office screen -------------------------------------------------
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_status_bar_fits_a_1366_pixel_window(qtbot, window, tmp_path, lang):  # noqa: F811
+    """A save message naming a long project file, beside a running job's title and the cursor's
+    coordinates, was cut at ``Exported ledger: /tmp,`` and squeezed the job's progress bar."""
+    from gridtool.ui import i18n
+    w = window
+    i18n.set_language(lang)
+    try:
+        w.resize(1366, 768)
+        qtbot.waitUntil(lambda: w.width() == 1366)
+        path = str(tmp_path / "南京市玄武区新街口街道网格化管理项目_2026年度第二次调整_最终版.gpkg")
+        w.coords.setText("X 412,345.6  Y 3,547,123.4 m  |  119.07195°E 32.04414°N")
+        w.job_label.setText(i18n.tr("job.save", name=Path(path).name))
+        w.job_bar.setFormat("40%  " + i18n.tr("job.saving"))
+        w.job_box.setVisible(True)
+        sb = w.statusBar()
+        from gridtool.ui.export_dialogs import export_name
+        message = i18n.tr("export.done", what=export_name("ledger"), path=path)
+        sb.showMessage(message, 60000)
+        qtbot.wait(50)
+        shown = sb.shown_message()
+        fm = sb.fontMetrics()
+        assert sb.currentMessage() == message and sb.toolTip() == message  # the whole text, on hover
+        assert shown != message and "…" in shown and shown.endswith("最终版.gpkg")  # the file name stays
+        assert fm.horizontalAdvance(shown) <= sb.message_room()
+        right = [x for x in (w.job_box, w.coords, w.scale, w.render_ms) if x.isVisible()]
+        assert sum(x.width() for x in right) + fm.horizontalAdvance(shown) <= sb.width()
+        assert w.job_bar.width() >= 150 and w.job_label.toolTip() == w.job_label.text()
+        assert w.job_label.shown().endswith(".gpkg") and w.job_label.width() <= 260
+        w.grab().save(str(tmp_path / f"status-{lang}.png"))  # (to look at: 1366 px wide)
+        w.job_box.setVisible(False)
+        sb.clearMessage()
+        assert sb.currentMessage() == "" and sb.toolTip() == ""
+        sb.showMessage(i18n.tr("status.busy"), 5000)  # a short message is shown whole, no tooltip
+        assert sb.shown_message() == sb.currentMessage() == i18n.tr("status.busy") and sb.toolTip() == ""
+    finally:
+        i18n.set_language("zh")
