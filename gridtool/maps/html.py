@@ -323,6 +323,7 @@ class _Builder:
         geoms = np.asarray(gdf.geometry.values, dtype=object)
         empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
         ids = (gdf["src_id"].astype(str).to_numpy() if "src_id" in gdf
+               else gdf["code"].astype(str).to_numpy() if "code" in gdf  # a grid's or corridor's own code
                else np.array([f"#{i + 1}" for i in range(len(gdf))], dtype=object))
         why = self.left_out.setdefault(count_as, {})
         for kind, mask in (("empty", lost & empty), ("tiny", lost & ~empty)):
