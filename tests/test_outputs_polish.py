@@ -28,3 +28,18 @@ def test_a_corridor_of_slivers_is_still_drawn_on_the_html_map():
     m = build_html(q)
     assert m.counts["corridors"] == 2, m.left_out
     assert m.left_out_text(lambda r: r) == "" and "未画出" not in m.html
+
+
+def test_features_in_a_message_read_as_a_sentence_not_a_python_list():
+    """A problem's English said ``features=[row 3, row 4, … (+17)]``."""
+    from gridtool.errors import GridtoolError
+    from gridtool.problems import Problem
+    p = Problem("warning", "hh_zero", "户数为 0", "household count is 0", file="住户.xlsx", field="户数",
+                features=[f"row {i}" for i in range(3, 40)] + ["row 45"])
+    assert p.where("zh").endswith("要素：第 3–39 行、第45行") and p.where("en").endswith("features rows 3–39, row 45")
+    q = Problem("error", "bad_geometry", "几何无效", "invalid geometry", features=list(range(0, 200, 2)))
+    zh, en = q.where("zh"), q.where("en")
+    assert "[" not in zh + en and zh.startswith("要素：0、2、4") and zh.endswith("38……等 100 个")
+    assert en.startswith("features 0, 2, 4") and en.endswith("38 … and 80 more")
+    e = GridtoolError("坏", "bad", layer="roads", feature=[3, 5, 8])
+    assert e.format("zh") == "坏（图层：roads，要素：3、5、8）" and e.format("en") == "bad (layer=roads, features 3, 5, 8)"
