@@ -43,3 +43,48 @@ def test_features_in_a_message_read_as_a_sentence_not_a_python_list():
     assert en.startswith("features 0, 2, 4") and en.endswith("38 … and 80 more")
     e = GridtoolError("坏", "bad", layer="roads", feature=[3, 5, 8])
     assert e.format("zh") == "坏（图层：roads，要素：3、5、8）" and e.format("en") == "bad (layer=roads, features 3, 5, 8)"
+
+
+def test_the_english_html_map_counts_one_household_in_its_tooltips(tmp_path):
+    """A household point's tooltip in the English map read ``1 households``."""
+    import re
+
+    import pytest
+
+    from gridtool.maps.html import write_html
+
+    from .test_maps_html import CHROMIUM, _chromium
+    if CHROMIUM is None:
+        pytest.skip("headless Chromium not installed")
+    p = make_project()
+    hh = p.layers["households"].gdf["hh"]
+    assert (hh == 1).any() and (hh > 1).any()
+    page = tmp_path / "map.html"
+    write_html(p, page, lang="en")
+    html = page.read_text(encoding="utf-8")
+    assert "{hh} households" not in html and "{hh|household|households}" in html
+    probe = tmp_path / "probe.html"
+    probe.write_text(html + """
+<script>
+(function () {
+  var m = gridtoolMap, out = document.createElement("div");
+  out.id = "gt-test-out"; document.body.appendChild(out);
+  m.setView(m.getCenter(), 19, {animate: false});
+  m.eachLayer(function (g) {
+    if (!(g instanceof L.FeatureGroup) || !g.getTooltip || !g.getTooltip()) { return; }
+    g.eachLayer(function (l) {
+      g.getTooltip()._source = l;
+      g.openTooltip(l.getLatLng ? l.getLatLng() : l.getBounds().getCenter());
+      var el = g.getTooltip().getElement();
+      if (el) { var d = document.createElement("p"); d.textContent = el.textContent; out.appendChild(d); }
+    });
+  });
+  setTimeout(function () { document.title = "tips=" + out.children.length; }, 300);
+})();
+</script>""", encoding="utf-8")
+    dom = _chromium(["--dump-dom", probe.as_uri()], tmp_path).stdout
+    tips = re.findall(r"<p>([^<]*)</p>", dom[dom.index('id="gt-test-out"'):])
+    said = " | ".join(tips)
+    assert re.search(r"(?<![\d,])1 household\b(?!s)", said), said
+    assert re.search(r"\b[2-5] households\b", said) and not re.search(r"(?<![\d,])1 households", said), said
+    assert "|household|" not in said

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import GridtoolError, HouseholdBoundsError, check_at_least
+from ..plurals import count_en
 from ..partition.redraw_words import redraw_lines
 from ..partition.report import remedy_words, terrain_words
 from ..partition import unread_context as context_words
@@ -66,7 +67,6 @@ def _partition_params(args) -> dict:
 
 def _print_partition(args, rep: dict, out) -> None:
     from ..partition.totals import HouseholdTotals, grid_words
-    from ..plurals import count_en
     plan = rep["plan"]
     sp_hh = plan.get("special_grid_households", 0)
     # Grids counted as the totals count their households: an exception grid is not a base grid.
@@ -249,7 +249,7 @@ def cmd_partition(args) -> int:
     locked = locked_codes(project)
     if locked:
         say(args, f"保持已锁定的网格 {len(locked)} 个不变：{'、'.join(locked)}",
-            f"keeping the {len(locked)} locked grid(s) exactly: {', '.join(locked)}")
+            f"keeping the {count_en(len(locked), 'locked grid')} exactly: {', '.join(locked)}")
     # Updating a project in place is what a planner expects: the save is atomic, and refuses if
     # another program rewrote the project while this partition ran (gridtool.writelock).
     with command_progress(args) as show:
