@@ -163,6 +163,17 @@ def write_failure(exc: BaseException, path: str | Path, *, replacing: bool = Fal
             fix_zh="换一个文件名（带扩展名，如 台账.xlsx），或在该文件夹中选一个文件名。",
             fix_en="choose another file name (with its extension, e.g. ledger.xlsx), or a file name inside that "
                    "folder.", file=str(path))
+    missing = getattr(exc, "filename", None) if code in (errno.ENOENT, errno.ENOTDIR, errno.EEXIST) else None
+    if missing and path.parent.absolute() in (Path(missing).absolute(), Path(missing).absolute().parent):
+        # creating a file (or the folder) there failed: a folder that cannot be made, or a system
+        # folder such as /proc that holds no files of ours
+        folder = path.parent.absolute()
+        return WriteError(
+            f"无法在文件夹 {folder} 中创建文件（文件夹不存在且无法创建，或是系统文件夹），{path.name} 未能写入；原有文件未改动",
+            f"no file can be created in the folder {folder} (it does not exist and cannot be made, or it is a "
+            f"system folder): {path.name} could not be written; any previous file is untouched",
+            fix_zh="换一个可写的文件夹保存（如“文档”或桌面）。",
+            fix_en="save into a folder you can write to (Documents, the desktop).", file=str(path))
     if code == errno.ENAMETOOLONG or winerror == _NAME_TOO_LONG_WINERROR or (
             winerror == 3 and len(str(path.absolute())) + 24 >= 260):  # the temporary name's tail
         return WriteError(
@@ -474,6 +485,23 @@ def atomic_gpkg(path: str | Path, *, sweep_all: bool = False) -> Iterator[Path]:
             if plain is not None:
                 raise plain from exc
         raise
+
+
+def check_folder_writable(path: str | Path) -> None:
+    """Raise the plain :class:`WriteError` of :func:`write_failure` now when no file can be made
+    beside ``path`` (a read-only folder, /proc, a drive that is gone), so that a long command says
+    so before it works for minutes, not after. The folder is created when missing, as a save would."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=temp_prefix(path.stem), suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        plain = write_failure(exc, path)
+        if plain is None:
+            raise
+        raise plain from exc
 
 
 @contextmanager

@@ -7,6 +7,7 @@ feature, field) and *what to do* rather than only what went wrong.
 
 from __future__ import annotations
 
+import numbers
 import re
 from typing import Any
 
@@ -63,12 +64,54 @@ def rows_span(first, last, lang: str = "zh") -> str:
     return f"sheet {sa!r} row {ra} to sheet {sb!r} row {rb}"
 
 
+def _runs(ids: list) -> list[tuple[Any, Any]]:
+    """Consecutive rows of one sheet (``row 5``, ``row 6`` …) or consecutive whole numbers (FIDs) as
+    ``(first, last)`` runs, in the order given; anything else a run of itself."""
+    runs: list[list] = []
+    prev = None
+    for f in ids:
+        sheet, row = _sheet_and_row(f)
+        key = (sheet, int(row)) if row is not None else (
+            ("#", int(f)) if isinstance(f, numbers.Integral) and not isinstance(f, bool) else None)
+        if key is not None and prev is not None and key[0] == prev[0] and key[1] == prev[1] + 1:
+            runs[-1][1] = f
+        else:
+            runs.append([f, f])
+        prev = key
+    return [(a, b) for a, b in runs]
+
+
+def features_text(ids, lang: str = "en", limit: int = 20) -> str:
+    """Some features as a sentence names them, never a Python list: ``第 5–9 行、第 12 行、FID 3`` /
+    ``rows 5–9, row 12, FID 3`` (consecutive rows as one run); past ``limit`` runs ``……等 32 个`` /
+    ``… and 12 more`` (features)."""
+    ids = list(ids)
+    zh = lang == "zh"
+    runs = _runs(ids)
+    shown, n = [], 0
+    for a, b in runs[:limit]:
+        if a is b or a == b:
+            shown.append(feature_id_zh(a) if zh else str(a))
+        elif _sheet_and_row(a)[1] is not None:
+            shown.append(rows_span(a, b, lang))
+        else:
+            shown.append(f"{a}–{b}")
+        n += 1 if a is b or a == b else (int(_sheet_and_row(b)[1] or b) - int(_sheet_and_row(a)[1] or a) + 1)
+    more = len(ids) - n
+    if zh:
+        return "、".join(shown) + (f"……等 {len(ids):,} 个" if more > 0 else "")
+    return ", ".join(shown) + (f" … and {more:,} more" if more > 0 else "")
+
+
 def where_text(lang: str = "en", **parts) -> str:
-    """``file=…, layer=…`` in English, ``文件：…，图层：…`` in Chinese; empty parts left out."""
+    """``file=…, layer=…`` in English, ``文件：…，图层：…`` in Chinese; empty parts left out; a list of
+    features as :func:`features_text` says it (``features 3, 5, 8``, ``要素：3、5、8``)."""
     items = [(k, v) for k, v in parts.items() if v is not None and v != "" and v != []]
     if lang == "zh":
-        return "，".join(f"{_WHERE_ZH.get(k, k)}：{feature_id_zh(v) if k == 'feature' else v}" for k, v in items)
-    return ", ".join(f"{k}={v}" for k, v in items)
+        return "，".join(f"{_WHERE_ZH.get(k, k)}：" + (features_text(v, "zh") if isinstance(v, (list, tuple)) else
+                                                      feature_id_zh(v) if k == "feature" else str(v)) for k, v in items)
+    return ", ".join(f"{'features' if k == 'feature' else k} {features_text(v)}" if isinstance(v, (list, tuple))
+                     else f"{k}={v}" for k, v in items)
 
 
 class GridtoolError(Exception):

@@ -81,5 +81,22 @@ def one_polygon_type(gdf: gpd.GeoDataFrame, *, always: bool = False) -> gpd.GeoD
 #: The layers a partition writes, always MultiPolygon (changes: one row per village).
 PLAN_LAYERS = ("grids", "subgrids", "special_grids", "changes")
 
+#: The geometry type of each layer gridtool makes, for writing it when it has no rows: GDAL takes
+#: the type from the rows, and an empty layer declared ``GEOMETRY`` (no type) is shown by QGIS as a
+#: table, not a layer of the map (a township without key places has no special grids).
+LAYER_TYPES = {**dict.fromkeys(PLAN_LAYERS + ("corridors",), "MultiPolygon"), "circles": "Polygon",
+               **dict.fromkeys(("routes", "walk", "walk_steps", "seal_paths", "party_links"), "LineString"),
+               **dict.fromkeys(("route_stops", "sites", "exits"), "Point")}
 
-__all__ = ["PLAN_LAYERS", "as_multipolygons", "is_polygon_layer", "one_polygon_type"]
+
+def empty_layer_type(gdf, layer: str) -> str | None:
+    """The geometry type to declare for ``layer`` when ``gdf`` has no geometry to take it from
+    (no rows, or every geometry missing); None when the rows give it (or the layer is not one of
+    :data:`LAYER_TYPES`)."""
+    if layer not in LAYER_TYPES or not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf:
+        return None
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    return LAYER_TYPES[layer] if not len(geoms) or shapely.is_missing(geoms).all() else None
+
+
+__all__ = ["LAYER_TYPES", "PLAN_LAYERS", "as_multipolygons", "empty_layer_type", "is_polygon_layer", "one_polygon_type"]

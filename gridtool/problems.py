@@ -26,19 +26,15 @@ class Problem:
     repaired: bool = False
 
     def where(self, lang: str = "en") -> str:
-        """File, layer, field and the features named: ``文件：…，要素：第5行、第9行`` in Chinese."""
-        from .errors import feature_id_zh, where_text
+        """File, layer, field and the features named: ``文件：…，要素：第5行、第9行`` in Chinese,
+        ``file=…, features row 5, row 9`` in English."""
+        from .errors import features_text, where_text
         text = where_text(lang, file=self.file, layer=self.layer, field=self.field)
         if self.features:
-            zh = lang == "zh"
-            ids = [feature_id_zh(f) if zh else str(f) for f in self.features[:MAX_LISTED]]
-            more = len(self.features) - MAX_LISTED
-            if zh:
-                tail = "、".join(ids) + (f" 等（另有 {more} 个）" if more > 0 else "")
-                text += ("，" if text else "") + f"要素：{tail}"
-            else:
-                tail = ", ".join(ids) + (f" … (+{more})" if more > 0 else "")
-                text += (", " if text else "") + f"features=[{tail}]"
+            if lang == "zh":
+                text += ("，" if text else "") + "要素：" + features_text(self.features, "zh", MAX_LISTED)
+            else:  # "features row 5, row 9 … and 12 more", not a Python list
+                text += (", " if text else "") + "features " + features_text(self.features, "en", MAX_LISTED)
         return text
 
     def format(self, lang: str | None = None) -> str:

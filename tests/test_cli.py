@@ -91,9 +91,10 @@ def test_demo_on_the_bundled_samples(tmp_path, capsys):
         # Grids counted as the totals count them: an exception grid is not a base grid.
         g = pyogrio.read_dataframe(tmp_path / f"{name}.gpkg", layer="grids", read_geometry=False)
         exc = int((g["status"] == "exception").sum())
-        assert f"{len(g) - exc} base grids" + (f", {exc} exception grids" if exc else "") + " (" in cap.out
+        words = f"{len(g) - exc} base grids" + (f", {exc} exception grid{'s' * (exc != 1)}" if exc else "")
+        assert words + " (" in cap.out
         md = (tmp_path / f"{name}-summary.md").read_text(encoding="utf-8")  # --lang en: English only
-        assert f"- {len(g) - exc} base grids" + (f", {exc} exception grids" if exc else "") + " (" in md
+        assert f"- {words} (" in md
         assert not re.search(r"基础网格|户数|数据检查|网格划分", md)
         # The wall map's title line says the same (its panel lists them on separate lines).
         wall = subprocess.run(["pdftotext", str(next(tmp_path.glob(f"{name}-wall-*.pdf"))), "-"],

@@ -39,7 +39,7 @@ def test_export_with_personal_data_and_layers(project_file, tmp_path, capsys):
     assert "张三丰" in (out / "m.html").read_text(encoding="utf-8")
     assert [n for n, _ in pyogrio.list_layers(out / "g.gpkg")] == ["grids", "routes", "layer_styles"]  # + QGIS styles
     assert "worker_phone" in pyogrio.read_dataframe(out / "g.gpkg", layer="grids")
-    assert "exported 2 file(s)" in capsys.readouterr().out
+    assert "exported 2 files" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("args, words", [

@@ -61,7 +61,7 @@ def test_an_output_failing_while_made_does_not_stop_the_others(projects, tmp_pat
                    lang="en") == 2
     std = capsys.readouterr()
     assert sorted(p.name for p in out.iterdir()) == ["台账.xlsx", "网格图.html", "路线卡.pdf"]
-    assert "exported 3 file(s)" in std.out and "cannot be made" not in std.err  # nothing was known up front
+    assert "exported 3 files" in std.out and "cannot be made" not in std.err  # nothing was known up front
     assert "1 output(s) could not be made (the others were):" in std.err
     assert f"x assessment map (--assessment 考核得分 → {out / '五色图.pdf'})" in std.err and "考核得分" in std.err
     assert "Fix:" in std.err

@@ -104,7 +104,7 @@ def test_the_apps_redraw_from_last_years_project_equals_the_command_lines(qtbot,
     head = next(i for i, x in enumerate(lines) if x.startswith("上一版网格："))
     end = next(i for i in range(head + 1, len(lines)) if not lines[i].startswith("  "))
     first = next(i for i, x in enumerate(lines) if x.startswith("  重绘："))
-    last_ = next(i for i, x in enumerate(lines) if "changes 图层" in x)
+    last_ = next(i for i, x in enumerate(lines) if "“重绘变化”图层" in x)
     said = [lines[head].replace("按 --field 指定", "在对话框中指定"), *lines[head + 1:end], *lines[first:last_ + 1]]
     # a locked grid that lost buildings from this year's roster is said to have, never to be unchanged
     changed = {e["code"] for e in mine["plan"]["redraw"].get("locked_changed") or []}

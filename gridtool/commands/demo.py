@@ -17,6 +17,7 @@ from typing import Callable
 
 from ..errors import GridtoolError
 from ..maps.route_files import write_layers_gpkg, write_patrol_outputs
+from ..plurals import count_en
 from ..routing.project_layers import add_routes_to_project, candidate_sites, road_graph, stations_of
 from ..samples import SAMPLES, sample_sources
 from .args import command_progress, say
@@ -36,16 +37,16 @@ def cmd_demo(args) -> int:
             f"sample {name}: project {info['project']}, summary {info['summary_md']}")
         say(args, f"  {info['villages']} 个村（社区），{info['households']:,} 户；"
                   f"{info['errors']} 个错误，{info['warnings']} 个警告",
-            f"  {info['villages']} villages, {info['households']:,} households; "
-            f"{info['errors']} error(s), {info['warnings']} warning(s)")
+            f"  {count_en(info['villages'], 'village')}, {count_en(info['households'], 'household')}; "
+            f"{count_en(info['errors'], 'error')}, {count_en(info['warnings'], 'warning')}")
         pl = info.get("partition")
         if pl:
             from ..partition.totals import grid_words
             g_zh, g_en = grid_words(info.get("totals"), pl["grids"])
             say(args, f"  {g_zh}（范围内 {pl['pct_within_bounds']}%），子网格 {pl.get('subgrids', 0)} 个，"
                       f"专属网格 {pl['special_grids']} 个；报告 {info['partition_report']}",
-                f"  {g_en} ({pl['pct_within_bounds']}% within bounds), {pl.get('subgrids', 0)} "
-                f"sub-grids, {pl['special_grids']} special grids; report {info['partition_report']}")
+                f"  {g_en} ({pl['pct_within_bounds']}% within bounds), {count_en(pl.get('subgrids', 0), 'sub-grid')}, "
+                f"{count_en(pl['special_grids'], 'special grid')}; report {info['partition_report']}")
         if info.get("totals"):
             from ..partition.totals import HouseholdTotals
             t = HouseholdTotals.from_dict(info["totals"])

@@ -260,8 +260,9 @@ def cmd_export(args) -> int:
     if outputs.failed and not done and len(outputs.failed) == 1:
         raise outputs.failed[0][1]  # the one output asked for: its error, as ever
     if done:
+        from ..plurals import count_en
         say(args, f"已导出 {len(done)} 个文件（{time.perf_counter() - t0:.1f} 秒）：",
-            f"exported {len(done)} file(s) in {time.perf_counter() - t0:.1f} s:")
+            f"exported {count_en(len(done), 'file')} in {time.perf_counter() - t0:.1f} s:")
         for path, what in done:
             print(f"  {path}  ({_size(path)})  {what}")
         if getattr(args, "include_personal", False):

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import GridtoolError, HouseholdBoundsError, check_at_least
+from ..plurals import count_en
 from ..partition.redraw_words import redraw_lines
 from ..partition.report import remedy_words, terrain_words
 from ..partition import unread_context as context_words
@@ -75,8 +76,8 @@ def _print_partition(args, rep: dict, out) -> None:
     out_zh, out_en = out if isinstance(out, tuple) else (out, out)  # a folder of districts: said in each language
     say(args, f"已写入 {out_zh}：{g_zh}，子网格 {plan.get('subgrids', 0)} 个，"
               f"专属网格 {plan['special_grids']} 个（{sp_hh:,} 户）",
-        f"written {out_en}: {g_en}, {plan.get('subgrids', 0)} sub-grids, "
-        f"{plan['special_grids']} special grids ({sp_hh:,} households)")
+        f"written {out_en}: {g_en}, {count_en(plan.get('subgrids', 0), 'sub-grid')}, "
+        f"{count_en(plan['special_grids'], 'special grid')} ({count_en(sp_hh, 'household')})")
     for sk in plan.get("special_places_without_area", []):
         say(args, f"  重点场所“{sk['name'] or sk['src_id']}”只有一个点且周围都是住户（或不在任何村内），未划专属网格；"
                   "请在场所图层中画出它的范围",
@@ -239,6 +240,8 @@ def cmd_partition(args) -> int:
     out = Path(args.out)
     check_replace([out], force=args.force, kind="project")
     check_replace([args.report] if args.report else [], force=args.force)
+    from ..atomic import check_folder_writable
+    check_folder_writable(out)  # said now, not after the partition has run
     project = project_or_sources(args)
     redraw = bool(getattr(args, "redraw", False))
     params = _redraw_params(args, project) if redraw else _partition_params(args)
@@ -247,7 +250,7 @@ def cmd_partition(args) -> int:
     locked = locked_codes(project)
     if locked:
         say(args, f"保持已锁定的网格 {len(locked)} 个不变：{'、'.join(locked)}",
-            f"keeping the {len(locked)} locked grid(s) exactly: {', '.join(locked)}")
+            f"keeping the {count_en(len(locked), 'locked grid')} exactly: {', '.join(locked)}")
     # Updating a project in place is what a planner expects: the save is atomic, and refuses if
     # another program rewrote the project while this partition ran (gridtool.writelock).
     with command_progress(args) as show:

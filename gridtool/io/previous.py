@@ -183,7 +183,7 @@ def check_previous(prev: PreviousLayers, villages: gpd.GeoDataFrame | None, lock
         raise MissingColumnError(
             f"要锁定的网格编码已因村（社区）代码变更而改编：{pairs_zh}",
             f"the grid codes to lock were renumbered when their village's division code changed: {pairs_en}",
-            fix_zh=f"改用新编码：--lock {fixed}（新旧编码对照见 changes 图层的 recoded_codes 列或台账的“重绘变化”表）。",
+            fix_zh=f"改用新编码：--lock {fixed}（新旧编码对照见“重绘变化”图层（changes）的 recoded_codes 列或台账的“重绘变化”表）。",
             fix_en=f"use the new codes: --lock {fixed} (the old → new table is in the changes layer's "
                    "recoded_codes column and the ledger's 重绘变化 sheet).",
             file=prev.file, layer=prev.layer, field=prev.code_column)

@@ -34,6 +34,7 @@ import pandas as pd
 import shapely
 
 from ..errors import GridtoolError
+from ..plurals import count_en
 from ..routing.modes import MODE_ZH
 from ..spatial import label_points
 from . import webgeom
@@ -101,7 +102,7 @@ class HtmlMap:
                     parts.append(f"{layer_name(layer)} {len(ids)} 个未画出（{reason}：{shown}）")
                 else:
                     reason = "no geometry" if kind == "empty" else "under about 1 m: a point at the map's precision"
-                    parts.append(f"{len(ids)} {layer_name(layer)} not drawn ({reason}: {shown})")
+                    parts.append(f"{layer_name(layer)}: {len(ids)} not drawn ({reason}: {shown})")
         return ("；" if zh else "; ").join(parts)
 
     @property
@@ -323,6 +324,7 @@ class _Builder:
         geoms = np.asarray(gdf.geometry.values, dtype=object)
         empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
         ids = (gdf["src_id"].astype(str).to_numpy() if "src_id" in gdf
+               else gdf["code"].astype(str).to_numpy() if "code" in gdf  # a grid's or corridor's own code
                else np.array([f"#{i + 1}" for i in range(len(gdf))], dtype=object))
         why = self.left_out.setdefault(count_as, {})
         for kind, mask in (("empty", lost & empty), ("tiny", lost & ~empty)):
@@ -363,7 +365,7 @@ class _Builder:
                  style={"color": "#333", "weight": 1.2, "fillOpacity": 0.55, "opacity": 0.9},
                  hover={"weight": 3, "color": "#000"}, key="code",
                  tip=self.tt("<b>网格 {code}</b><br>{village} · {hh} 户[[<br>网格员 {worker}]]",
-                             "<b>Grid {code}</b><br>{village} · {hh} households[[<br>worker {worker}]]"),
+                             "<b>Grid {code}</b><br>{village} · {hh|household|households}[[<br>worker {worker}]]"),
                  pop=self.tt("<b>{kind} {code}</b><table><tr><th>村（社区）</th><td>{village}</td></tr>"
                              "<tr><th>户数</th><td>{hh}[[（范围 {range}）]]</td></tr>"
                              "<tr><th>网格员</th><td>{wk}</td></tr>"
@@ -409,8 +411,8 @@ class _Builder:
                  minZoom=max(self.zoom + 2, self.zoom_for(s.geometry.values, 25)) if many else None,
                  tip=self.tt("<b>子网格 {code}</b> · {hh} 户[[<br>{kind}]]<br>所属网格 {grid}[[ · {ghh} 户]]"
                              "[[<br>网格员 {gw}]]",
-                             "<b>Sub-grid {code}</b> · {hh} households[[<br>{kind}]]<br>grid {grid}"
-                             "[[ · {ghh} households]][[<br>worker {gw}]]"))
+                             "<b>Sub-grid {code}</b> · {hh|household|households}[[<br>{kind}]]<br>grid {grid}"
+                             "[[ · {ghh|household|households}]][[<br>worker {gw}]]"))
         self.legend.append('<div class="gt-row"><span class="gt-line" style="border-top:1.5px dashed #555"></span>'
                            + self.t("子网格", "sub-grids") + (self.t("（放大后显示）", " (zoom in)") if many else "")
                            + "</div>")
@@ -427,7 +429,7 @@ class _Builder:
         self.add(grp, "polygon", s, cols, count_as="special_grids", tolerance=self.tolerance / 2,
                  style={"color": "#8e244d", "weight": 1.5, "fillColor": "#f06292", "fillOpacity": 0.5},
                  key="code", tip=self.tt("<b>专属网格 {code}</b><br>[[{name} · ]]{cat}[[ · {hh} 户]][[<br>{village}]]",
-                                         "<b>Special grid {code}</b><br>[[{name} · ]]{cat}[[ · {hh} households]]"
+                                         "<b>Special grid {code}</b><br>[[{name} · ]]{cat}[[ · {hh|household|households}]]"
                                          "[[<br>{village}]]"))
         self.legend.append('<div class="gt-row"><span class="gt-sw" style="background:#f06292;border-color:#8e244d">'
                            f'</span>{self.t("专属网格", "special grids")}</div>')
@@ -543,10 +545,10 @@ class _Builder:
             self.add(grp, "point", h, cols, count_as="households",
                      r=np.clip(1.8 + 0.55 * np.sqrt(hh.to_numpy()), 2.5, 8).round(1).tolist(),
                      style={"color": "#fff", "weight": 0.8, "fillColor": "#6d4c41", "fillOpacity": 0.85},
-                     tip=self.tt("{hh} 户[[ · 子网格 {sub}]]", "{hh} households[[ · sub-grid {sub}]]"),
+                     tip=self.tt("{hh} 户[[ · 子网格 {sub}]]", "{hh|household|households}[[ · sub-grid {sub}]]"),
                      pop=self.tt("<b>住户 {hh} 户</b><table>[[<tr><th>村（社区）</th><td>{village}</td></tr>]]"
                                  "[[<tr><th>网格</th><td>{grid}</td></tr>]][[<tr><th>子网格</th><td>{sub}</td></tr>]]",
-                                 "<b>{hh} households</b><table>[[<tr><th>village</th><td>{village}</td></tr>]]"
+                                 "<b>{hh|household|households}</b><table>[[<tr><th>village</th><td>{village}</td></tr>]]"
                                  "[[<tr><th>grid</th><td>{grid}</td></tr>]][[<tr><th>sub-grid</th><td>{sub}</td></tr>]]")
                      + rows + "</table>")
             self.legend.append('<div class="gt-row"><span class="gt-dot" style="width:9px;height:9px;'
@@ -582,7 +584,7 @@ class _Builder:
                  if len(pts) > SUBGRIDS_ALWAYS and "subgrids" in self.layers else
                  self.zoom + 2 if len(pts) > SUBGRIDS_ALWAYS else None,
                  tip=self.tt(f"{what} {{k}}：{{hh}} 户（{{n}} 处建筑）",
-                             f"{what_en} {{k}}: {{hh}} households ({{n}} buildings)"))
+                             f"{what_en} {{k}}: {{hh|household|households}} ({{n|building|buildings}})"))
         self.legend.append(f'<div class="gt-row"><span class="gt-dot" style="width:11px;height:11px;'
                            f'background:#6d4c41"></span>{self.t(f"住户数（按{what}汇总）", f"households per {what_en}")}</div>')
 
@@ -643,7 +645,7 @@ class _Builder:
                      pal=list(TEAM_COLOURS), color=[tcol.get(int(t), 0) if pd.notna(t) else 0 for t in r["team"]],
                      style={"weight": 4, "opacity": 0.85}, arrows=90,
                      tip=self.tt("<b>第{team}队</b> {station}<br>[[{mode} · ]]{km} 公里 · {stops} 个点[[ · {start}–{end}]]",
-                                 "<b>Team {team}</b> {station}<br>[[{mode} · ]]{km} km · {stops} stops"
+                                 "<b>Team {team}</b> {station}<br>[[{mode} · ]]{km} km · {stops|stop|stops}"
                                  "[[ · {start}–{end}]]"))
         if s is not None:
             sm = self._masked("route_stops")
@@ -724,16 +726,16 @@ def _panel(project, title: str | None, subtitle: str | None, counts: dict, inclu
     parts = []
     if "villages" in layers:
         n = len(layers['villages'].gdf)
-        parts.append(t(f"{n} 个村（社区）", f"{n} villages"))
+        parts.append(t(f"{n} 个村（社区）", count_en(n, "village")))
     if hh is not None:
-        parts.append(t(f"{hh:,} 户", f"{hh:,} households"))
+        parts.append(t(f"{hh:,} 户", count_en(hh, "household")))
     if "grids" in layers:  # an exception grid counted apart, as the totals count its households
         n = len(layers['grids'].gdf)
         parts.append(t(totals.grids_zh(), totals.grids_en()) if totals.partitioned else
-                     t(f"{n} 个基础网格", f"{n} base grids"))
+                     t(f"{n} 个基础网格", count_en(n, "base grid")))
     if "subgrids" in layers:
         n = len(layers['subgrids'].gdf)
-        parts.append(t(f"{n} 个子网格", f"{n} sub-grids"))
+        parts.append(t(f"{n} 个子网格", count_en(n, "sub-grid")))
     sub = escape_html(subtitle) if subtitle else " · ".join(parts)
     note = (t("含个人信息，仅限内部使用", "contains personal data, internal use only") if include_personal
             else t("个人信息已脱敏", "personal data masked"))

@@ -91,10 +91,20 @@ def simplify_parts(geoms, tolerance: float, *, min_area: float = 0.0) -> np.ndar
     poly = shapely.get_type_id(parts) == 3
     parts, idx = parts[poly], idx[poly]
     if min_area > 0:
-        big = shapely.area(parts) >= min_area
+        area = shapely.area(parts)
+        big = area >= min_area
+        # A feature all of whose parts are specks (a corridor of a 190 m² river sliver) keeps its
+        # largest: it is a feature of the plan, counted everywhere else, and must be on the map too.
+        for f in np.setdiff1d(np.unique(idx), idx[big]):
+            mine = np.flatnonzero(idx == f)
+            big[mine[np.argmax(area[mine])]] = True
         parts, idx = parts[big], idx[big]
         parts = _drop_small_holes(parts, min_area)
-    parts = shapely.simplify(parts, tolerance, preserve_topology=True)
+    simple = shapely.simplify(parts, tolerance, preserve_topology=True)
+    # a part narrower than the tolerance may collapse: kept as it was (it is small, its vertices few)
+    lost = shapely.is_empty(simple) & ~shapely.is_empty(parts)
+    simple[lost] = parts[lost]
+    parts = simple
     keep = ~shapely.is_empty(parts)
     parts, idx = parts[keep], idx[keep]
     out = np.full(len(g), None, dtype=object)

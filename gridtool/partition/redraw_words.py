@@ -247,7 +247,8 @@ def redraw_lines(r: dict, totals: dict) -> list[tuple[str, str]]:
     if r.get("previous_without_code"):
         out.append((f"  注意：上一版中 {r['previous_without_code']} 个没有编码的面已忽略",
                     f"  note: {r['previous_without_code']} previous polygon(s) without a code were left out"))
-    out.append(("  每个村（社区）的变化见输出中的 changes 图层", "  per village: the changes layer of the output"))
+    # the layer's name in the interface (the app's layer list, the ledger's sheet), in one language
+    out.append(("  每个村（社区）的变化见“重绘变化”图层", "  per village: the changes layer"))
     return out
 
 

@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..plurals import count_en
 from ..values import household_counts
 from ..values import parse_grid_parts as _parts
 
@@ -111,7 +112,7 @@ class HouseholdTotals:
         return "、".join(f"{zh} {n}{unit}" for zh, _, n, _ in self.grid_kinds())
 
     def grids_en(self) -> str:
-        return ", ".join(f"{n} {en}s" for _, en, n, _ in self.grid_kinds())
+        return ", ".join(count_en(n, en) for _, en, n, _ in self.grid_kinds())
 
     def grid_names(self, lang: str = "zh") -> str:
         """The grids layer's name by the kinds it holds: ``基础网格`` or ``基础网格、例外网格``
@@ -138,23 +139,23 @@ class HouseholdTotals:
 
 
 def grid_words(totals: dict | None, n_grids: int) -> tuple[str, str]:
-    """``("基础网格 71 个、例外网格 1 个", "71 base grids, 1 exception grids")`` from a report's
+    """``("基础网格 71 个、例外网格 1 个", "71 base grids, 1 exception grid")`` from a report's
     ``totals`` (:meth:`HouseholdTotals.as_dict`); a report without them names ``n_grids`` grids."""
     if not totals:
-        return f"网格 {n_grids} 个", f"{n_grids} grids"
+        return f"网格 {n_grids} 个", count_en(n_grids, "grid")
     t = HouseholdTotals.from_dict(totals)
     return t.grids_zh(), t.grids_en()
 
 
 def grid_kinds_text(statuses, unit: str = " 个", lang: str = "zh") -> str:
-    """``基础网格 3 个、例外网格 1 个`` (``3 base grids, 1 exception grids``): some grids (their
+    """``基础网格 3 个、例外网格 1 个`` (``3 base grids, 1 exception grid``): some grids (their
     ``status`` values) by kind, as :meth:`HouseholdTotals.grids_zh` counts a whole plan (an atlas
     of some grids, the app's layer list)."""
     kinds = [grid_kind(s) for s in statuses]
     n = {k: kinds.count(k) for k in GRID_KINDS}
     shown = [k for k in GRID_KINDS if n[k] or k == "base"]
     if lang == "en":
-        return ", ".join(f"{n[k]:,} {GRID_KINDS[k][1]}s" for k in shown)
+        return ", ".join(count_en(n[k], GRID_KINDS[k][1]) for k in shown)
     return "、".join(f"{GRID_KINDS[k][0]} {n[k]:,}{unit}" for k in shown)
 
 

@@ -7,10 +7,12 @@ Core messages (problems, errors) carry both languages already; :func:`pick` choo
 
 from __future__ import annotations
 
+import string
 from typing import Callable
 
 import numpy as np
 
+from ..plurals import count_en
 from .strings import STRINGS
 
 LANGUAGES = {"zh": "中文", "en": "English"}
@@ -40,13 +42,28 @@ def remove_listener(f: Callable[[str], None]) -> None:
         _listeners.remove(f)
 
 
+class _Counts(string.Formatter):
+    """``str.format`` plus a count field for English: ``{n:~grid}`` → ``1 grid`` / ``3 grids``,
+    ``{n:,~household}`` → ``1,204 households``, ``{n:~person~people}`` for an irregular plural."""
+
+    def format_field(self, value, format_spec):
+        if "~" in format_spec:
+            spec, _, words = format_spec.partition("~")
+            word, _, plural = words.partition("~")
+            return count_en(value, word, plural or None, spec)
+        return super().format_field(value, format_spec)
+
+
+_counts = _Counts()
+
+
 def tr(key: str, **kw) -> str:
     """The text of ``key`` in the current language (the key itself if missing, so a gap shows)."""
     pair = STRINGS.get(key)
     if pair is None:
         return key
     text = pair[0] if _state["lang"] == "zh" else pair[1]
-    return text.format(**kw) if kw else text
+    return _counts.format(text, **kw) if kw else text
 
 
 def pick(zh: str, en: str) -> str:

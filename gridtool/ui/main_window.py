@@ -249,14 +249,18 @@ class MainWindow(QMainWindow):
         return m
 
     def _make_status(self) -> None:
-        sb = self.statusBar()
-        self.coords = QLabel()
+        from .status_bar import ElidedLabel, StatusBar
+        sb = StatusBar(self)  # messages elided to fit beside the job and the coordinates (1366 px)
+        self.setStatusBar(sb)
+        self.coords = ElidedLabel(least=120)
         self.scale = QLabel()
         self.render_ms = QLabel()
-        self.job_label = QLabel()
+        self.job_label = ElidedLabel(least=80)  # "保存 <long file name>.gpkg": the bar stays readable
+        self.job_label.setMaximumWidth(260)
         self.job_bar = QProgressBar()
         self.job_bar.setRange(0, 1000)
         self.job_bar.setMaximumWidth(220)
+        self.job_bar.setMinimumWidth(150)  # its step ("正在写入") readable however long the message
         self.job_cancel = QPushButton()
         self.job_cancel.clicked.connect(self.jobs.cancel)
         self.job_cancel.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)

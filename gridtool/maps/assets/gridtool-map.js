@@ -39,14 +39,20 @@
     return html.indexOf("&") < 0 ? html : parser.parseFromString(html, "text/html").documentElement.textContent;
   }
 
-  // "{code}" is replaced by the (escaped) value; "[[text {worker}]]" disappears when worker is empty.
+  // "{code}" is replaced by the (escaped) value; "[[text {worker}]]" disappears when worker is empty;
+  // "{hh|household|households}" is the count and the word for one or for several ("1 household").
+  var FIELD = /\{(\w+)(?:\|([^|{}]*)\|([^|{}]*))?\}/g;
   function fill(tpl, cols, i) {
     tpl = tpl.replace(/\[\[([\s\S]*?)\]\]/g, function (m, inner) {
       var empty = false;
-      inner.replace(/\{(\w+)\}/g, function (m2, k) { if (value(cols, k, i) === "") { empty = true; } return m2; });
+      inner.replace(FIELD, function (m2, k) { if (value(cols, k, i) === "") { empty = true; } return m2; });
       return empty ? "" : inner;
     });
-    return tpl.replace(/\{(\w+)\}/g, function (m, k) { return value(cols, k, i); });
+    return tpl.replace(FIELD, function (m, k, one, many) {
+      var v = value(cols, k, i);
+      if (one === undefined) { return v; }
+      return v + " " + (String(v).replace(/,/g, "") === "1" ? one : many);
+    });
   }
 
   // A polygon that reacts only near its outline: service circles and corridors cover grids,

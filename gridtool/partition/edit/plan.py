@@ -50,6 +50,7 @@ import numpy as np
 import shapely
 
 from ...errors import GridtoolError
+from ...plurals import count_en
 from ...problems import Problem
 from ...spatial import household_points
 from ...values import parse_grid_parts, truthy
@@ -297,7 +298,7 @@ class GridPlan:
                 lo, hi = self.bounds[c]
                 t = self.totals[c]
                 out.append(Problem("warning", f"grid_{s}", f"网格 {c} 有 {t} 户，不在 {lo}–{hi} 之内",
-                                   f"grid {c} has {t} households, outside {lo}-{hi}",
+                                   f"grid {c} has {count_en(t, 'household')}, outside {lo}-{hi}",
                                    fix_zh="从相邻网格移入或移出住户，或合并/拆分。",
                                    fix_en="move households from or to a neighbour, or merge/split.",
                                    role="grids", features=[c], bounds=self._bounds_of(c)))

@@ -14,6 +14,7 @@ import difflib
 from dataclasses import dataclass, field, replace
 
 from ...errors import GridtoolError
+from ...plurals import count_en
 from ...problems import Problem
 from .plan import PlanEditError
 from .redrawn_subgrids import edited_layers
@@ -147,7 +148,7 @@ def apply_edits(project, edits: list[tuple[str, str]], *, id_column: str | None 
             _check_code(state, other)
             run(plan.merge(keep, other))
             out.messages.append((f"合并：网格 {other} 并入 {keep}，现有 {plan.totals[keep]:,} 户",
-                                 f"merged grid {other} into {keep}: {plan.totals[keep]:,} households"))
+                                 f"merged grid {other} into {keep}: {count_en(plan.totals[keep], 'household')}"))
         elif kind == "split":
             for code in _split_list(text):
                 _check_code(state, code)
@@ -155,7 +156,7 @@ def apply_edits(project, edits: list[tuple[str, str]], *, id_column: str | None 
                 run(plan.split(code))
                 new = next(c for c in plan.codes if c not in before)
                 out.messages.append((f"拆分：网格 {code} 拆为 {code}（{plan.totals[code]:,} 户）和 {new}（{plan.totals[new]:,} 户）",
-                                     f"split grid {code} into {code} ({plan.totals[code]:,} households) and {new} "
+                                     f"split grid {code} into {code} ({count_en(plan.totals[code], 'household')}) and {new} "
                                      f"({plan.totals[new]:,})"))
         elif kind in ("move", "move_subgrid"):
             what, to = _pair(kind, text)
@@ -176,8 +177,8 @@ def apply_edits(project, edits: list[tuple[str, str]], *, id_column: str | None 
             run(plan.move(feats, to))
             label = f"子网格 {what} 的 " if kind == "move_subgrid" else ""
             out.messages.append((f"移动：{label}{len(feats):,} 栋（{n_hh:,} 户）移入网格 {to}，现有 {plan.totals[to]:,} 户",
-                                 f"moved {len(feats):,} building(s) ({n_hh:,} households) into grid {to}: "
-                                 f"{plan.totals[to]:,} households"))
+                                 f"moved {count_en(len(feats), 'building')} ({count_en(n_hh, 'household')}) into grid {to}: "
+                                 f"{count_en(plan.totals[to], 'household')}"))
         else:
             raise GridtoolError(f"未知的修改：{kind}", f"unknown edit: {kind}",
                                 fix_zh=f"可用：{'、'.join(OPTIONS.values())}", fix_en=f"known: {', '.join(OPTIONS.values())}")
