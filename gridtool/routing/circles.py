@@ -30,7 +30,9 @@ def _names(gdf: gpd.GeoDataFrame, prefix: str) -> list[str]:
 
 def _label(gdf: gpd.GeoDataFrame, i: int, names: list[str]) -> str:
     sid = gdf["src_id"].iloc[i] if "src_id" in gdf else gdf.index[i]
-    return f"{names[i]} ({sid})"
+    # an unnamed place is already labelled by its id (幼儿园（FID 48）): not twice
+    from ..errors import feature_id_zh
+    return names[i] if str(sid) in names[i] or feature_id_zh(str(sid)) in names[i] else f"{names[i]} ({sid})"
 
 
 def reach_seconds(graph: RoadGraph, sources: Snapped, *, limit: float = np.inf) -> np.ndarray:

@@ -103,6 +103,7 @@ def _uncovered_layer(demand: Demand, unc: np.ndarray, secs, which, st_names) -> 
         "nearest_station": [st_names[which[i]] if which[i] >= 0 else None for i in unc],
         **({"hh": demand.weight[unc]} if demand.kind == "households" else {}),
         **({"village": gdf["village"].to_numpy()} if "village" in gdf else {}),
+        **({"village_code": gdf["village_code"].to_numpy()} if "village_code" in gdf else {}),
         "src_id": gdf["src_id"].astype(str).to_numpy() if "src_id" in gdf else [str(i) for i in unc],
     }, geometry=gdf.geometry.to_numpy(), crs=demand.features.crs)
 

@@ -202,9 +202,12 @@ def feature_names(gdf: gpd.GeoDataFrame, prefix: str = "场所") -> list[str]:
 _place_names = feature_names
 
 
-def _household_names(gdf: gpd.GeoDataFrame) -> list[str]:
-    # a roster's name column holds the head of household (personal data): never used as a label
+def _household_names(gdf: gpd.GeoDataFrame, named: dict[str, str] | None = None) -> list[str]:
+    # a roster's name column holds the head of household (personal data): never used as a label;
+    # a 所属村 given as a division code reads as the village's name (``named``: code → name)
     vil = gdf["village"].map(_text) if "village" in gdf else pd.Series("", index=gdf.index)
+    if named:
+        vil = vil.map(lambda v: named.get(v, v))
     sids = gdf["src_id"].astype(str) if "src_id" in gdf else pd.Series([f"#{i + 1}" for i in range(len(gdf))],
                                                                            index=gdf.index)
     return [f"{v or '住户'}（{feature_id_zh(s)}）" for v, s in zip(vil, sids)]
@@ -234,6 +237,15 @@ def make_demand(project, spec: str = "households") -> Demand:
                                 fix_zh="用 --households 传入住户，或用 --demand places 计算重点场所的覆盖。",
                                 fix_en="give --households, or cover places with --demand places.")
         gdf = lyr.gdf
+        vl = project.layers.get("villages")
+        named = _village_names(vl.gdf if vl is not None else None)
+        if named and "village" in gdf:
+            # the planner reads village names; the codes stay beside them (village_code)
+            code = gdf["village"].map(_text)
+            if code.isin(list(named)).any():
+                gdf = gdf.copy()
+                gdf["village_code"] = code.where(code.isin(list(named)))
+                gdf["village"] = code.map(lambda c: named.get(c, c)).where(gdf["village"].notna())
         return Demand("households", gdf, household_weights(gdf), _household_names(gdf),
                       np.full(len(gdf), "", dtype=object), "households")
     if kind in ("places", "place", "重点场所"):
@@ -400,7 +412,10 @@ def coverage_by_village(demand, covered, villages):
     hh = demand.features
     note = None
     if "village" in hh and hh["village"].notna().any():
-        key = hh["village"].astype(object).where(hh["village"].notna(), "（不在任何村内）")
+        raw = hh["village"].astype(object)
+        if "village_code" in hh:  # make_demand put names in 所属村: count by the codes as written
+            raw = hh["village_code"].astype(object).where(hh["village_code"].notna(), raw)
+        key = raw.where(raw.notna(), "（不在任何村内）")
         key, note = _shared_names_by_location(key, hh, villages)
     elif villages is not None and len(villages):
         key = _village_by_location(hh, villages).fillna("（不在任何村内）")

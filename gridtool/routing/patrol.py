@@ -138,9 +138,17 @@ class PatrolPlan:
             zh.append(f"  {nz}")
             en.append(f"  {ne}")
         if len(self.unserved):  # grouped by reason: "16 schools: time window 16:30-17:30", not 16 lines
-            for (rz, re_), grp in self.unserved.groupby(["reason_zh", "reason_en"], sort=False):
-                zh.append(f"  未安排 {len(grp)} 处（{rz}）：" + "、".join(grp["place"].astype(str)))
-                en.append(f"  not served, {len(grp)} ({re_}): " + ", ".join(grp["place"].astype(str)))
+            # must-visit places left out come first and are called so: mixed in with the optional
+            # places an officer took 37 schools' gate duty for a detour the plan chose to skip
+            must = self.unserved["must"].astype(bool) if "must" in self.unserved else \
+                pd.Series(False, index=self.unserved.index)
+            for is_must in (True, False):
+                part = self.unserved[must == is_must]
+                for (rz, re_), grp in part.groupby(["reason_zh", "reason_en"], sort=False):
+                    head_zh, head_en = ("必到地点未安排", "must-visit places not served") if is_must else \
+                        ("未安排", "not served")
+                    zh.append(f"  {head_zh} {len(grp)} 处（{rz}）：" + "、".join(grp["place"].astype(str)))
+                    en.append(f"  {head_en}, {len(grp)} ({re_}): " + ", ".join(grp["place"].astype(str)))
         return "\n".join(zh if lang == "zh" else en if lang == "en" else zh + en)
 
 
@@ -404,13 +412,18 @@ def plan_patrol(
     missing = [j for j in plan.unvisited if must[stops_place[j - nd]]]
     if missing and strict:
         from .tours import InfeasibleError
-        listed_zh = "；".join(f"{_label(places, stops_place[j - nd], pnames)}：{why[j][0]}" for j in missing)
-        listed_en = "; ".join(f"{_label(places, stops_place[j - nd], pnames)}: {why[j][1]}" for j in missing)
+        # grouped by reason: thirty schools due at 07:30 read as one list, not thirty clauses
+        groups: dict = {}
+        for j in missing:
+            groups.setdefault(why[j], []).append(_label(places, stops_place[j - nd], pnames))
+        listed_zh = "；".join(f"{wz}：{'、'.join(ls)}" for (wz, _), ls in groups.items())
+        listed_en = "; ".join(f"{we}: {', '.join(ls)}" for (_, we), ls in groups.items())
         # advice for the case at hand: more teams do not help a window no team can reach in time
         fix_zh, fix_en, _ = fit_advice(
             m, nd, missing, tws, svc, depots=[d for d, k in enumerate(per) if k > 0], limit=limit * 60,
             start=t_start, shift=shift, teams=teams, max_stops=max_stops,
-            labels={j: _label(places, stops_place[j - nd], pnames) for j in missing})
+            labels={j: _label(places, stops_place[j - nd], pnames) for j in missing},
+            served=[j for r in plan.routes for j in r if must[stops_place[j - nd]]])
         err = InfeasibleError(
             f"有 {len(missing)} 个必到地点排不进巡逻路线（班次 {shift_words(t_start, shift)}）：{listed_zh}",
             f"{len(missing)} must-visit place(s) cannot be fitted into the patrol routes (shift "

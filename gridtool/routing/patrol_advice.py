@@ -35,8 +35,23 @@ def _alone(m, d: int, j: int, wins, svc: float, limit: float) -> tuple[bool, flo
     return False, late, round_trip
 
 
+def teams_needed(crowded, served, tws, nd: int, teams: int) -> int:
+    """About how many teams serve the ``crowded`` must-visit stops too: per window, the teams
+    scaled by the must-visit stops due then over those the ``teams`` did serve (one more team per
+    stop where none was served). "--teams N+1" for thirty schools due at 07:30 sent the officer
+    round trial after trial."""
+    def key(j):
+        return tuple(tws[j - nd] or ())
+    need = teams + 1
+    for k in {key(j) for j in crowded}:
+        left = sum(1 for j in crowded if key(j) == k)
+        done = sum(1 for j in served if key(j) == k)
+        need = max(need, math.ceil(teams * (left + done) / done) if done else teams + left)
+    return need
+
+
 def fit_advice(m, nd: int, missing, tws, svc, *, depots, limit: float, start: float, shift: float, teams: int,
-               max_stops, labels) -> tuple[str, str, dict]:
+               max_stops, labels, served=()) -> tuple[str, str, dict]:
     """The changes that make the ``missing`` must-visit stops fit, in Chinese and English.
 
     Parameters
@@ -56,6 +71,8 @@ def fit_advice(m, nd: int, missing, tws, svc, *, depots, limit: float, start: fl
         The number of teams and the workload limit (None: no limit).
     labels : dict
         Stop index → the place's name for the message.
+    served : list of int
+        Matrix indices of the must-visit stops the plan did serve (for the number of teams needed).
 
     Returns
     -------
@@ -96,9 +113,12 @@ def fit_advice(m, nd: int, missing, tws, svc, *, depots, limit: float, start: fl
             en.append(f"lengthen the shift{at_least_en} with --shift (the round trip to those places)")
     if crowded:
         more = "提高 --max-stops 或" if max_stops else ""
-        zh.append(f"{more}增加队伍（如 --teams {teams + 1}：同一时段要去的必到地点太多）")
-        en.append(("raise --max-stops or " if max_stops else "") + f"add teams (e.g. --teams {teams + 1}: too many "
-                  "must-visit places are due at the same time)")
+        need = teams_needed(crowded, served, tws, nd, teams)
+        zh.append(f"{more}增加队伍（约需 --teams {need}：{teams} 队排不下 {len(crowded)} 个同一时段要去的必到地点，"
+                  f"按已排下的比例估算）")
+        en.append(("raise --max-stops or " if max_stops else "") + f"add teams (about --teams {need}: {teams} "
+                  f"team(s) leave {len(crowded)} must-visit place(s) due at the same time; estimated from the "
+                  "share they did serve)")
     zh.append("或把部分地点设为可选（必到=否）")
     en.append("or make some of the places optional (must = no)")
     return "；".join(zh) + "。", "; ".join(en) + ".", late
