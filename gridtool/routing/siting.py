@@ -269,12 +269,16 @@ class Siting:
         en += (f"\n  {self.minutes:g}-minute coverage: existing stations {self.covered_before:,.0f} of "
                f"{self.total_hh:,.0f} {unit_en} → with the new sites {self.covered_hh:,.0f} ({self.share:.1%})")
         if self.uncoverable:
+            # The list names demand features (a building holds many households): count them as such,
+            # not in the households' unit the weight beside it uses.
+            where_zh, where_en = ("个住户要素", "household features") if unit_zh == "户" else ("处", "places")
             shown = self.uncoverable[:20]
             more = len(self.uncoverable) - len(shown)
             zh += (f"\n  任何现有站点或候选点都无法在 {self.minutes:g} 分钟内到达（{self.uncoverable_weight:,.0f} "
-                   f"{unit_zh}）：" + "、".join(shown) + (f" 等 {len(self.uncoverable)} 处" if more > 0 else ""))
+                   f"{unit_zh}）：" + "、".join(shown) + (f" 等 {len(self.uncoverable):,} {where_zh}" if more > 0 else ""))
             en += (f"\n  no station or candidate reaches within {self.minutes:g} min ({self.uncoverable_weight:,.0f} "
-                   f"{unit_en}): " + ", ".join(shown) + (f" … ({len(self.uncoverable)} in all)" if more > 0 else ""))
+                   f"{unit_en}): " + ", ".join(shown)
+                   + (f" … ({len(self.uncoverable):,} {where_en} in all)" if more > 0 else ""))
         if self.excluded:
             more_zh = f" 等 {len(self.excluded)} 处" if len(self.excluded) > 20 else ""
             more_en = f" … ({len(self.excluded)} in all)" if len(self.excluded) > 20 else ""
