@@ -358,7 +358,8 @@ def publish_set(pairs) -> list[Path]:
     a folder of GeoJSON layers): a Cancel (:func:`cancel_publishing`) is heeded once, before the
     first rename, and never between two, so the folder holds the whole old set or the whole new
     one, never new geometry beside old attributes. A rename that fails (ArcGIS or Excel holds the
-    ``.dbf``) puts the files already renamed back as they were. ``pairs``: (tmp, dest)."""
+    ``.dbf``) puts the files already renamed back as they were. ``pairs``: (tmp, dest). Inside
+    :func:`publish_together` the set waits, as :func:`publish` does, for the end of the block."""
     pairs = [(Path(t), Path(d)) for t, d in pairs]
     cancelled = getattr(_publishing, "cancelled", None)
     if cancelled is not None and cancelled():
@@ -376,6 +377,16 @@ def publish_set(pairs) -> list[Path]:
     os.umask(umask)
     for tmp, _ in pairs:
         os.chmod(tmp, 0o666 & ~umask)
+    staged = getattr(_publishing, "staged", None)
+    if staged is not None:  # inside publish_together: the set waits with the block's other files
+        for tmp, dest in pairs:
+            hold = dest.with_name(f".{dest.name}.{os.getpid()}.staged.tmp")
+            try:
+                os.replace(tmp, hold)
+            except OSError as exc:
+                raise _plain(exc, dest) from exc
+            staged[:] = [(h, d) for h, d in staged if d != dest] + [(hold, dest)]
+        return [d for _, d in pairs]
     return _replace_all(pairs)
 
 
@@ -385,7 +396,8 @@ def publish_together() -> Iterator[None]:
     until the block ends; then all are put in place together (:func:`publish_set`'s all or none).
 
     For the folders the routing commands write (``patrol.gpkg`` with its GPX, KML, stop list and
-    cards): the stop list open in Excel must not leave new routes on the phone beside the old list.
+    cards): the stop list open in Excel must not leave new routes on the phone beside the old list;
+    and for one ``gridtool export`` (or the app's), whose HTML map, ledger and GIS files must agree.
     An error in the block removes the waiting files and changes nothing.
     """
     outer = getattr(_publishing, "staged", None)

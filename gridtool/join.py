@@ -245,9 +245,12 @@ def _find_staff(columns: list[str]) -> dict[str, str]:
     return out
 
 
-def suggest_key_column(project, table: pd.DataFrame) -> str | None:
-    """The table column whose values match most grid or sub-grid codes of ``project`` (None: none)."""
-    codes = _codes(project, "grids") | _codes(project, "subgrids")
+def suggest_key_column(project, table: pd.DataFrame, *, codes: set[str] | None = None) -> str | None:
+    """The table column whose values match most grid or sub-grid codes of ``project`` (None: none).
+    ``codes``: those codes taken beforehand (:func:`grid_codes`), for a worker thread that must not
+    read the live project."""
+    if codes is None:
+        codes = grid_codes(project)
     best, hits = None, 0
     for col in table.columns:
         vals = {normalise_code(v) for v in table[col].tolist()}
@@ -288,6 +291,11 @@ def rows_en(rows) -> str:
     if all(isinstance(r, (int, np.integer)) or str(r).isdigit() for r in rows):
         return f"rows {', '.join(str(int(r)) for r in rows)}"
     return ", ".join(map(row_en, rows))
+
+
+def grid_codes(project) -> set[str]:
+    """Every grid, special-grid and sub-grid code of ``project``, normalised."""
+    return _codes(project, "grids") | _codes(project, "subgrids")
 
 
 def _codes(project, family: str) -> set[str]:

@@ -4,7 +4,11 @@ Before: the first output that could not be made stopped the command (项目中�
 the outputs after it were never made and those before it were written but never listed. Now every
 output that can be made is made and listed, each one that cannot is named up front (a missing
 layer is known before any render) and again at the end with its reason and fix, the exit code is
-2, and a failed output leaves no file behind."""
+2, and a failed output leaves no file behind.
+
+An output that fails while being made (a full disk, a column only the drawing finds missing) gives
+up the whole set: the files already made are not put in place, so the folder keeps the old set
+whole instead of a new map beside an old ledger (one total everywhere)."""
 
 from __future__ import annotations
 
@@ -54,17 +58,61 @@ def test_every_output_that_can_be_made_is_made_and_the_others_named_with_the_fix
     assert end > 1 and named in err[end + 1] and err[end + 2].strip().startswith(why) and err[end + 3].strip() == fix
 
 
-def test_an_output_failing_while_made_does_not_stop_the_others(projects, tmp_path, capsys):
+def test_an_output_failing_while_made_leaves_the_old_set_and_says_so(projects, tmp_path, capsys):
     out = tmp_path / "out"
-    # a five-colour map of a column the grids do not have: found only when that map is drawn
-    assert _export(projects, "full", out, "--assessment", "考核得分", "--assessment-out", str(out / "五色图.pdf"),
-                   lang="en") == 2
+    assert _export(projects, "full", out, "--title", "旧图") == 0
+    old = {p.name: p.read_bytes() for p in out.iterdir()}
+    capsys.readouterr()
+    # a five-colour map of a column the grids do not have: found only when that map is drawn,
+    # after the HTML map and the ledger were made
+    assert _export(projects, "full", out, "--title", "新图", "--assessment", "考核得分",
+                   "--assessment-out", str(out / "五色图.pdf"), lang="en") == 2
     std = capsys.readouterr()
-    assert sorted(p.name for p in out.iterdir()) == ["台账.xlsx", "网格图.html", "路线卡.pdf"]
-    assert "exported 3 files" in std.out and "cannot be made" not in std.err  # nothing was known up front
-    assert "1 output(s) could not be made (the others were):" in std.err
-    assert f"x assessment map (--assessment 考核得分 → {out / '五色图.pdf'})" in std.err and "考核得分" in std.err
-    assert "Fix:" in std.err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == old  # the old set, no new file, no temporary one
+    assert "exported" not in std.out and "cannot be made" not in std.err  # nothing was known up front
+    assert "none of this export's files were written; the files already there are as they were" in std.err
+    assert f"x assessment map (--assessment 考核得分 → {out / '五色图.pdf'})" in std.err and "Fix:" in std.err
+    assert str(out / "网格图.html") in std.err.split("not written")[1]  # made, but not put in place
+    assert str(out / "路线卡.pdf") in std.err.split("not written")[1]  # after the failure: not made at all
+
+
+@pytest.mark.parametrize("how", ["disk full", "cancelled"])
+def test_the_last_writer_failing_replaces_none_of_the_set(projects, tmp_path, capsys, monkeypatch, how):
+    """The route cards are written last: their failure (or a Cancel there) must not leave the new
+    HTML map, ledger and GeoPackage beside the old cards."""
+    import errno
+
+    from gridtool.errors import CancelledError
+    from gridtool.maps import cards
+
+    out = tmp_path / "out"
+    extra = ("--gpkg", str(out / "网格.gpkg"), "--shp", str(out / "shp"))
+    assert _export(projects, "full", out, "--title", "旧图", *extra) == 0
+    old = {p.relative_to(out): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    assert "旧图" in (out / "网格图.html").read_text(encoding="utf-8")
+    capsys.readouterr()
+    real = cards.write_route_cards
+
+    def failing(project, path, **kw):
+        real(project, path, **kw)  # made, then the disk fills (or Cancel) as it is put in place
+        if how == "cancelled":
+            raise CancelledError()
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(cards, "write_route_cards", failing)
+    rc = _export(projects, "full", out, "--title", "新图", *extra)
+    std = capsys.readouterr()
+    assert rc != 0 and ("已取消" in std.err if how == "cancelled" else rc == 2)
+    now = {p.relative_to(out): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    assert now == old  # every old file as it was: no new HTML beside old cards, no temporary file
+    if how == "disk full":
+        assert "已导出" not in std.out
+        assert "为使各文件一致，本次导出的文件都没有写入，已有的文件保持原样" in std.err
+        assert "路线卡（--route-cards" in std.err and "磁盘" in std.err
+    # the same export without the failure replaces the whole set
+    monkeypatch.setattr(cards, "write_route_cards", real)
+    assert _export(projects, "full", out, "--title", "新图", *extra) == 0
+    assert "新图" in (out / "网格图.html").read_text(encoding="utf-8")
 
 
 def test_when_nothing_can_be_made_every_reason_is_given(projects, tmp_path, capsys):

@@ -120,8 +120,10 @@ def test_the_app_joins_all_sheets_as_the_command_line(qtbot, window, partitioned
     qtbot.waitUntil(lambda: w.session.project is not None and not w.jobs.busy, timeout=30000)
     book = _workbook(tmp_path / "台账.xlsx", w.session.project)
     dlg = w.join_dialog(str(book))
+    qtbot.waitUntil(lambda: dlg.table is not None, timeout=30000)  # read on the job runner
     assert dlg.sheet.currentData() is None and "只读取了" in dlg.info.text()  # told of the other sheet
     dlg.sheet.setCurrentIndex(dlg.sheet.findData(ALL_SHEETS))
+    qtbot.waitUntil(lambda: dlg.table is not None and dlg.table.sheet == ALL_SHEETS, timeout=30000)
     assert dlg.key.currentText() == "网格编码" and "工作表" not in dlg.chosen_columns()
     dlg.buttons.accepted.emit()
     qtbot.waitUntil(lambda: not w.jobs.busy, timeout=30000)

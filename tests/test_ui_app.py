@@ -616,6 +616,7 @@ def test_join_table_action_and_ledger_export(qtbot, window, sample, tmp_path):
         ws.append([i + 1, f"员工{i}", c, f"1390000{i:04d}", 60 + i % 40])
     wb.save(tmp_path / "台账.xlsx")
     dlg = w.join_dialog(str(tmp_path / "台账.xlsx"))
+    qtbot.waitUntil(lambda: dlg.table is not None, timeout=30000)  # read on the job runner
     assert dlg.key.currentText() == "网格编码"  # suggested from the codes, not the first column
     assert dlg.chosen_columns() == ["网格员", "联系电话", "考核得分"]  # 序号 left out
     dlg.buttons.accepted.emit()

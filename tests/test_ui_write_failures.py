@@ -84,6 +84,7 @@ def test_an_export_to_a_full_disk_shows_a_dialog_and_leaves_the_old_ledger(qtbot
     dlg.buttons.accepted.emit()
     text = _dialog_text(qtbot, shown)
     assert "磁盘空间不足" in text and "ledger.xlsx" in text and "内部错误" not in text
+    qtbot.waitUntil(lambda: "已有的文件保持原样" in w.problems.log.toPlainText(), timeout=10000)  # said in the log too
     assert out.read_bytes() == before and [p.name for p in out.parent.iterdir()] == ["ledger.xlsx"]
     assert (dict(w.session.project.layers), w.session.undo.can_undo(), w.session.dirty) == state
 

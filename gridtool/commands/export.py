@@ -75,6 +75,10 @@ class _Outputs:
         self.args = args
         self.blocked = blocked
         self.failed: list[tuple[tuple[str, ...], GridtoolError]] = []
+        #: an output failed while being made: the set is given up (none of it put in place), and the
+        #: outputs after it are not made (they would be thrown away)
+        self.broken = False
+        self.not_made: list[str] = []
 
     def __call__(self, keys, make):
         from ..errors import CancelledError
@@ -83,17 +87,21 @@ class _Outputs:
         if hit is not None:
             self.failed.append((keys, hit))
             return None
+        if self.broken:
+            self.not_made += keys
+            return None
         try:
             return make()
         except CancelledError:
             raise
         except GridtoolError as exc:
             self.failed.append((keys, exc))
-        except Exception as exc:  # noqa: BLE001 - an unwritable folder, a full disk: said, the others go on
+        except Exception as exc:  # noqa: BLE001 - an unwritable folder, a full disk: said, not a traceback
             plain = _write_error(exc, getattr(exc, "filename", None) or _target(self.args, keys[0]))
             if plain is None:
                 raise
             self.failed.append((keys, plain))
+        self.broken = True
         return None
 
     def failed_keys(self) -> set[str]:
@@ -249,14 +257,27 @@ def cmd_export(args) -> int:
             _say_err(args, f"  {zh}：{exc.zh}", f"  {en}: {exc.en}")
     if any(getattr(args, o, None) for o in ("html", *PRINT_OUTPUTS) if o not in outputs.blocked):
         _say_place(args, project)
-    with command_progress(args) as progress:
-        done = run_web_gis(args, project, progress, attempt=outputs)
-        ledger = tuple(k for k in LEDGER_OUTPUTS if getattr(args, k, None))
-        if ledger:
-            done += outputs(ledger, lambda: run_ledger(args, project)) or []
-        if wanted_print:
-            for p in run_print(args, project, progress, attempt=outputs):
-                done.append((Path(p), "打印图件" if getattr(args, "lang", "zh") == "zh" else "print"))
+    from ..atomic import WriteError, publish_together
+    try:
+        # One set: every file waits beside its target until all are made, then all are put in place
+        # together (or none, the old ones as they were): never a new ledger beside an old map.
+        with command_progress(args) as progress, publish_together():
+            done = run_web_gis(args, project, progress, attempt=outputs)
+            ledger = tuple(k for k in LEDGER_OUTPUTS if getattr(args, k, None))
+            if ledger:
+                done += outputs(ledger, lambda: run_ledger(args, project)) or []
+            if wanted_print:
+                for p in run_print(args, project, progress, attempt=outputs):
+                    done.append((Path(p), "打印图件" if getattr(args, "lang", "zh") == "zh" else "print"))
+            if outputs.broken and done:
+                raise _GiveUp()
+    except _GiveUp:
+        pass
+    except WriteError as exc:  # a file could not be replaced (open in Excel): the ones before it put back
+        outputs.failed.append((("publish",), exc))
+        outputs.broken = True
+    if outputs.broken and (done or outputs.not_made or "publish" in outputs.failed_keys()):
+        return _say_kept(args, outputs, done)
     if outputs.failed and not done and len(outputs.failed) == 1:
         raise outputs.failed[0][1]  # the one output asked for: its error, as ever
     if done:
@@ -281,6 +302,36 @@ def cmd_export(args) -> int:
         _say_err(args, f"  ✗ {zh}", f"  x {en}")
         text = exc.format(None if lang == "both" else lang)
         print("\n".join("    " + line for line in text.splitlines()), file=sys.stderr)
+    return 2
+
+
+class _GiveUp(Exception):
+    """An output failed: leave the block so that none of the set is put in place."""
+
+
+def _say_kept(args, outputs: _Outputs, done) -> int:
+    """An export given up: what failed (reason and fix), what was made but not put in place, and
+    that every file already there is as it was; exit code 2."""
+    n = len([k for k in outputs.failed_keys() if k != "publish"])
+    if n:
+        _say_err(args, f"未能导出 {n} 个文件。为使各文件一致，本次导出的文件都没有写入，已有的文件保持原样：",
+                 f"{n} output(s) could not be made. So that the files agree, none of this export's files were "
+                 "written; the files already there are as they were:")
+    else:
+        _say_err(args, "无法替换已有的文件。为使各文件一致，本次导出的文件都没有写入，已有的文件保持原样：",
+                 "an existing file could not be replaced. So that the files agree, none of this export's files "
+                 "were written; the files already there are as they were:")
+    lang = getattr(args, "lang", "zh")
+    for keys, exc in outputs.failed:
+        if keys != ("publish",):
+            zh, en = _named(args, keys)
+            _say_err(args, f"  ✗ {zh}", f"  x {en}")
+        text = exc.format(None if lang == "both" else lang)
+        print("\n".join("    " + line for line in text.splitlines()), file=sys.stderr)
+    waiting = list(dict.fromkeys(str(p) for p, _ in done)) + [str(_target(args, k)) for k in outputs.not_made]
+    if waiting:
+        _say_err(args, "  未写入（改正后重新导出）：" + "、".join(waiting),
+                 "  not written (export again once fixed): " + ", ".join(waiting))
     return 2
 
 

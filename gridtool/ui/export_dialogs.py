@@ -240,13 +240,22 @@ class _ExportDialog(QDialog):
         w = self.window
 
         def run(progress, cancelled):
-            return work(project, out, progress=progress, cancelled=cancelled)
+            from ..atomic import publish_together
+            with publish_together():  # every file of the export in place together, or none of them
+                return work(project, out, progress=progress, cancelled=cancelled)
 
         def done(result):
             w.log_message(tr("export.done", what=export_name(self.kind), path=out))
             w.statusBar().showMessage(tr("export.done", what=export_name(self.kind), path=out), 8000)
 
-        if w.run_job(export_name(self.kind), run, done) is not None:
+        def kept() -> None:
+            w.log_message(tr("export.kept", what=export_name(self.kind), path=out), "warning")
+
+        def failed(exc, tb):
+            (w.jobs.on_error or w._job_error_fallback)(exc, tb)
+            kept()
+
+        if w.run_job(export_name(self.kind), run, done, on_error=failed, on_cancel=kept) is not None:
             self.accept()
 
 

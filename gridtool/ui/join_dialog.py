@@ -2,7 +2,10 @@
 
 The dialog picks the file (and sheet), shows the table's columns as the engine reads them (title
 rows skipped), suggests the code column (the one whose values match most grid codes) and lets the
-user tick the columns to join. The join runs on the worker thread on a snapshot of the project;
+user tick the columns to join. The table is read on the app's job runner, with progress and a
+Stop button in the dialog (a 50 000-row roster takes many seconds; the window never freezes);
+another file or sheet chosen meanwhile stops that read and starts its own. The join runs on the
+worker thread on a snapshot of the project;
 its result goes in as one undoable step (:meth:`gridtool.ui.session.Session.apply_join`) and its
 summary (matched, unmatched rows by number, cleared columns, personal data) to the log. Errors —
 a duplicate code with its rows, a column that is not there — are the engine's, shown as they are.
@@ -12,9 +15,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
-                             QLineEdit, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout)
+                             QLineEdit, QListWidget, QListWidgetItem, QProgressBar, QPushButton, QVBoxLayout)
 
 from ..errors import GridtoolError
 from . import i18n
@@ -30,6 +33,10 @@ class JoinDialog(QDialog):
         super().__init__(window)
         self.window = window
         self.table = None  # gridtool.io.vector.Table of the file as shown
+        self._want = None  # (file, sheet) to show: read, being read or waiting for the runner
+        self._job = None  # the runner's job reading ``_job_key`` for this dialog
+        self._job_key = None
+        self._waiting = False
         self.setWindowTitle(tr("join.title"))
         self.path = QLineEdit(path or "")
         self.path.setMinimumWidth(380)
@@ -51,6 +58,13 @@ class JoinDialog(QDialog):
         self.error = QLabel()
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: rgb(190,30,30)")
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 1000)
+        self.stop = QPushButton(tr("join.stop"))
+        self.stop.clicked.connect(self.stop_reading)
+        reading = QHBoxLayout()
+        reading.addWidget(self.bar, 1)
+        reading.addWidget(self.stop)
         form = QFormLayout()
         form.addRow(tr("join.file"), row)
         form.addRow(tr("join.sheet"), self.sheet)
@@ -64,12 +78,14 @@ class JoinDialog(QDialog):
         outer = QVBoxLayout(self)
         outer.addLayout(form)
         outer.addWidget(self.info)
+        outer.addLayout(reading)
         outer.addWidget(self.error)
         outer.addWidget(self.buttons)
+        self._show_reading(False)
         if path:
             self._load()
 
-    # -- reading the table (small files: on the GUI thread, as a file dialog's preview) -----------
+    # -- reading the table: the sheet list at once, the rows on the job runner --------------------
     def _browse(self) -> None:
         start = self.path.text() or str(Path(self.window.session.path or Path.home()).parent)
         path, _ = QFileDialog.getOpenFileName(self, tr("join.title"), start, FILE_FILTER)
@@ -99,26 +115,137 @@ class JoinDialog(QDialog):
         self._read()
 
     def _read(self) -> None:
-        from ..io.vector import read_table
-        from ..join import suggest_key_column
+        """Show the table of the file and sheet chosen: read in the background, the columns and
+        the suggested code column filled in when it is done."""
         self.error.clear()
         self.key.blockSignals(True)
         self.key.clear()
+        self.key.blockSignals(False)
         self.columns.clear()
         self.table = None
         path = self.path.text().strip()
-        if not path:
-            self.key.blockSignals(False)
+        self._want = (path, self.sheet.currentData()) if path else None
+        self._start_read()
+
+    @property
+    def reading(self) -> bool:
+        """A read for this dialog is under way or waits for the runner."""
+        return self._want is not None and self.table is None and (self._job is not None or self._waiting)
+
+    def _start_read(self) -> None:
+        jobs = self.window.jobs
+        if self._job is not None:
+            if self._job_key != self._want:
+                jobs.cancel()  # another file or sheet chosen: that read is of no use; its end starts this one
+            self._show_reading(True)
             return
-        try:
-            self.table = read_table(path, sheet=self.sheet.currentData(), option="--table")
-        except GridtoolError as exc:
-            self.error.setText(exc.format(i18n.language()))
-            self.key.blockSignals(False)
+        if self._want is None:
+            self._show_reading(False)
             return
+        path, sheet = self._want
+        name = Path(path).name
+        if jobs.busy and jobs.current is not getattr(self.window, "_subgrid_job", None):
+            self.info.setText(tr("join.waiting", job=jobs.current.title, name=name))
+            if not self._waiting:
+                self._waiting = True
+                jobs.ended.connect(self._after_other_job)
+            self._show_reading(True)
+            return
+        from ..join import grid_codes
+        codes = grid_codes(self.window.session.project)  # the live project is read here, never on the worker
+        key = self._want
+
+        def work(progress, cancelled):
+            from ..io.vector import read_table
+            from ..join import suggest_key_column
+            table = read_table(path, sheet=sheet, option="--table", progress=progress, cancelled=cancelled)
+            progress(0.95, "")
+            return table, suggest_key_column(None, table.frame, codes=codes)
+
+        def ended() -> None:
+            self._job = self._job_key = None
+            if self._want != key:  # chosen since: read that now (the runner is free once this slot returns)
+                QTimer.singleShot(0, self._start_read)
+            else:
+                self._show_reading(False)
+
+        def done(result) -> None:
+            ended()
+            if self._want == key:
+                self._show_table(*result)
+
+        def failed(exc, tb) -> None:
+            ended()
+            if self._want != key:
+                return
+            if isinstance(exc, GridtoolError):
+                self.error.setText(exc.format(i18n.language()))
+            else:
+                self.error.setText(f"{type(exc).__name__}: {exc}")
+                (self.window.jobs.on_error or self.window._job_error_fallback)(exc, tb)
+
+        def stopped() -> None:
+            ended()
+            if self._want == key:  # stopped by the user, not by another choice
+                self._want = None
+            if self._want is None:
+                self.info.setText(tr("join.stopped", name=name))
+
+        self._job_key = key
+        self.info.setText(tr("join.reading", name=name))
+        self.bar.setValue(0)
+        self._job = self.window.run_job(tr("join.reading_job", name=name), work, done, on_error=failed,
+                                        on_cancel=stopped)
+        if self._job is None:  # the runner would not take it (status bar says busy): after its job
+            self._job_key = None
+            if not self._waiting:
+                self._waiting = True
+                self.window.jobs.ended.connect(self._after_other_job)
+            return
+        self._job.progress.connect(self._progress)
+        self._show_reading(True)
+
+    def _after_other_job(self, _job=None) -> None:
+        if self.window.jobs.busy:
+            return  # another job started meanwhile: wait for its end too
+        self._waiting = False
+        self.window.jobs.ended.disconnect(self._after_other_job)
+        QTimer.singleShot(0, self._start_read)
+
+    def _progress(self, fraction: float, message: str) -> None:
+        self.bar.setValue(int(fraction * 1000))
+        msg = i18n.one_side(message or "")
+        self.bar.setFormat(f"{fraction:.0%}  {msg}" if msg else "%p%")
+
+    def _show_reading(self, on: bool) -> None:
+        self.bar.setVisible(on)
+        self.stop.setVisible(on)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not on)
+
+    def stop_reading(self) -> None:
+        """Stop button: the read is cancelled (nothing of the project was touched by it)."""
+        if self._waiting:
+            self._waiting = False
+            self.window.jobs.ended.disconnect(self._after_other_job)
+            name = Path(self._want[0]).name if self._want else ""
+            self._want = None
+            self.info.setText(tr("join.stopped", name=name))
+            self._show_reading(False)
+            return
+        if self._job is not None and self.window.jobs.current is self._job:
+            self._want = None
+            self.window.jobs.cancel()
+
+    def reject(self) -> None:
+        self.stop_reading()  # closing the dialog stops its read
+        super().reject()
+
+    def _show_table(self, table, guess) -> None:
+        self.table = table
+        self.key.blockSignals(True)
+        self.key.clear()
         cols = [str(c) for c in self.table.frame.columns]
         self.key.addItems(cols)
-        guess = suggest_key_column(self.window.session.project, self.table.frame)
         if guess is not None:
             self.key.setCurrentText(str(guess))
         self.key.blockSignals(False)
@@ -148,7 +275,7 @@ class JoinDialog(QDialog):
 
     # -- running ------------------------------------------------------------------------------------
     def run(self) -> None:
-        if self.table is None or not self.key.currentText():
+        if self.table is None or not self.key.currentText() or self._job is not None:
             self.error.setText(tr("join.no_table"))
             return
         w = self.window
@@ -161,7 +288,8 @@ class JoinDialog(QDialog):
             from ..join import join_table
             from ..io.vector import header_row_with, read_table, split_path_layer
             path, sheet = split_path_layer(spec)
-            table = read_table(path, sheet=sheet, find_header=lambda f: header_row_with(f, [on]), option="--table")
+            table = read_table(path, sheet=sheet, find_header=lambda f: header_row_with(f, [on]), option="--table",
+                               progress=progress, cancelled=cancelled)
             return join_table(snap, table, on=on, columns=columns)
 
         def done(result):

@@ -636,6 +636,9 @@ STRINGS.update({
     "export.run": ("导出", "Export"),
     "export.no_file": ("请给出输出文件", "Choose an output file"),
     "export.done": ("已导出{what}：{path}", "Exported {what}: {path}"),
+    "export.kept": ("{what}未导出：本次的文件都没有写入，{path} 处已有的文件保持原样",
+                    "{what} not exported: none of its files were written; the files already at {path} are as "
+                    "they were"),
     "export.sheet": ("纸张", "Sheet"),
     "export.landscape": ("横向", "Landscape"),
     "export.portrait": ("纵向", "Portrait"),
@@ -798,6 +801,13 @@ STRINGS.update({
     "join.columns": ("连接的列", "Columns to join"),
     "join.run": ("连接", "Join"),
     "join.job": ("连接表格", "Joining a table"),
+    "join.reading_job": ("读取表格 {name}", "Reading the table {name}"),
+    "join.reading": ("正在后台读取 {name}……窗口可照常使用；点“停止读取”可中止",
+                     "Reading {name} in the background… the window stays usable; press Stop reading to stop"),
+    "join.stop": ("停止读取", "Stop reading"),
+    "join.stopped": ("已停止读取 {name}，项目没有改动。重新选择文件或工作表即可再读取",
+                     "Stopped reading {name}; the project is unchanged. Choose the file or sheet again to read it"),
+    "join.waiting": ("“{job}”完成后再读取 {name}", "{name} is read once “{job}” has finished"),
     "join.hint": ("选择 Excel 或 CSV 表格：表头上方的标题行会自动跳过；编码列中的网格或子网格编码决定连接到哪一层。",
                   "Choose an Excel or CSV table: title rows above the header are skipped; the grid or sub-grid "
                   "codes in the code column decide where it is joined."),
