@@ -61,8 +61,9 @@ def _str(values) -> np.ndarray:
     return np.array(["" if v is None or (isinstance(v, float) and v != v) else str(v) for v in values], dtype=object)
 
 
-def snapshot(grids, subgrids, households) -> dict[str, np.ndarray]:
-    """The arrays :func:`compare_snapshots` compares, from a fitted engine's layers."""
+def snapshot(grids, subgrids, households, corridors=None) -> dict[str, np.ndarray]:
+    """The arrays :func:`compare_snapshots` compares, from a fitted engine's layers (corridors, when
+    given: their codes, the WKB of each and its area)."""
     g = grids.sort_values("code", kind="stable")
     out = {"grid_code": _str(g["code"]), "grid_village": _str(g["village"]), "grid_hh": g["hh"].to_numpy(np.int64),
            "grid_status": _str(g["status"]), "grid_note": _str(g["note"]), "grid_wkb": _hashes(g.geometry.values),
@@ -74,6 +75,10 @@ def snapshot(grids, subgrids, households) -> dict[str, np.ndarray]:
         s = subgrids.sort_values("code", kind="stable")
         out.update(sub_code=_str(s["code"]), sub_hh=s["hh"].to_numpy(np.int64), sub_wkb=_hashes(s.geometry.values),
                    hh_subgrid=_str(households["subgrid"]))
+    if corridors is not None and len(corridors):
+        c = corridors.sort_values("code", kind="stable")
+        out.update(cor_code=_str(c["code"]), cor_wkb=_hashes(c.geometry.values),
+                   cor_area=shapely.area(c.geometry.values).astype(float))
     return out
 
 
@@ -107,6 +112,15 @@ def compare_snapshots(a: dict, b: dict, *, label_a: str = "before", label_b: str
         if len(a["hh_subgrid"]) == len(b["hh_subgrid"]):
             msg += f"; household features in another sub-grid: {int((a['hh_subgrid'] != b['hh_subgrid']).sum())}"
         lines.append(msg)
+    if "cor_code" in a and "cor_code" in b:
+        same_cor = len(a["cor_code"]) == len(b["cor_code"]) and bool((a["cor_code"] == b["cor_code"]).all())
+        msg = f"corridors: {len(a['cor_code'])} {label_a}, {len(b['cor_code'])} {label_b}; codes identical: {same_cor}"
+        if same_cor:
+            rel = np.abs(a["cor_area"] - b["cor_area"]) / np.maximum(a["cor_area"], 1e-9)
+            msg += (f"; outlines differing (WKB): {int((a['cor_wkb'] != b['cor_wkb']).sum())}; "
+                    f"area difference max {float(rel.max(initial=0)):.1e} of a corridor")
+        lines.append(msg)
+        ok &= same_cor
     return ok, lines
 
 
@@ -127,7 +141,7 @@ def cmd_dump(args) -> int:
     gp = GridPartitioner(min_hh=300, max_hh=500, target=400).fit(layers)
     print(f"{args.case}: fitted in {time.perf_counter() - t:.1f}s, {len(gp.grids_)} grids, "
           f"{0 if gp.subgrids_ is None else len(gp.subgrids_)} sub-grids")
-    np.savez_compressed(args.out, **snapshot(gp.grids_, gp.subgrids_, gp.households_))
+    np.savez_compressed(args.out, **snapshot(gp.grids_, gp.subgrids_, gp.households_, gp.corridors_))
     return 0
 
 

@@ -35,7 +35,11 @@ def draw_corridors(layers, lines, villages, vcodes, vnames, crs, width: float) -
     not depend on the others (a batch run gives the same rows). The union is most of the time
     left (forest edges: adjacent parcels' bands overlap); buffering a village's lines as one
     multi-line was 2× slower for forest edges, per-polygon outer-minus-inner buffers no faster
-    (benchmarks/corridors_bench.py)."""
+    (benchmarks/corridors_bench.py). Measured on the county's forest bands (5-7 CPU s of clip and
+    union) and not kept: uniting a village's bands before one clip (1.4× slower: the parts
+    outside are united too), one buffer(0) of all of them (2×), one multi-line buffer with the
+    crossing bands clipped (1.6×), bands in Morton order, the village cut to each band's box
+    before the clip (no gain beyond noise: GEOS already clips to the envelopes)."""
     w = width
     empty = gpd.GeoDataFrame({"code": [], "village": [], "village_code": [], "kind": [], "name": [],
                               "width_m": []}, geometry=gpd.GeoSeries([], crs=crs))
@@ -113,7 +117,14 @@ def forest_edges(parcels) -> np.ndarray:
     spikes (round joins of one segment a quadrant cut metres off sharp spikes; finer ones cost
     vertices), but GEOS leaves the odd piece invalid with them (9 in 8,820 on the county): those
     are repaired. The grown parcels dissolve by disjoint subsets: 2.6-3.7× faster than the plain
-    union_all it replaces on the county's 三调 parcels (benchmarks/corridors_bench.py)."""
+    union_all it replaces on the county's 三调 parcels (benchmarks/corridors_bench.py); a union_all
+    per connected component (STRtree) is 1.2× slower, snap-rounding (grid 1e-6) 2.9×.
+
+    Of the shrink's ~3 CPU s there, 2.4 s are the 18 woods with ~110 clearings each (GEOS's buffer
+    locates every hole's offset curve against the others). Shrinking their outline and growing
+    their clearings apart takes 1.4 s and gives the same set to float noise, but other vertices:
+    the rings then simplify differently (``corridor_bands``) and the corridors move by up to
+    1.5e-3 of their area, so it is not done."""
     r = FOREST_GAP_M / 2
     polys = shapely.get_parts(shapely.make_valid(np.asarray(parcels, dtype=object)))
     polys = polys[np.isin(shapely.get_type_id(polys), (3, 6))]  # collapsed parcels: lines, points
