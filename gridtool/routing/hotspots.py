@@ -203,7 +203,10 @@ class HotSpots:
         Each is optional with a worth (``prize``, minutes of travel) above any optional key place:
         the top of the 1–5 priority scale (``5 × prize_minutes``) plus its share of the incidents
         times the teams' total shift time (a hot spot with 10 % of the incidents is worth
-        50 + 48 minutes of detour to two teams on a 4-hour shift). Planning from incidents is
+        50 + 48 minutes of detour to two teams on a 4-hour shift). Where incidents have times, the
+        share is of those at the shift's hours of the day (:func:`shift_shares`): a night shift
+        goes first to the hot spot of night-time fights, not to one whose thefts are all at noon.
+        Planning from incidents is
         asking for hot-spot patrols: they come before optional places, after must-visit ones.
         ``dwell`` is
         ``dwell_minutes``. Where its incidents have times, its ``window`` is the
@@ -214,16 +217,53 @@ class HotSpots:
         rows = []
         inc = self.incidents
         shift_end = start_minutes + shift_minutes
+        shares = shift_shares(self.spots, inc, start_minutes, shift_minutes)
         for s in self.spots.itertuples():
             hours = inc.loc[inc["hotspot"] == s.rank, "hour"].dropna().to_numpy() if "hour" in inc else np.array([])
             window = _shift_window(hours, start_minutes, shift_end, window_hours, dwell_minutes)
             rows.append({"name": s.name, "category": "hotspot", "must": False,
-                         "prize": 5 * prize_minutes + float(s.share) * shift_minutes * teams,
+                         "prize": 5 * prize_minutes + shares[int(s.rank)] * shift_minutes * teams,
                          "dwell": dwell_minutes, "window": window, "hotspot": int(s.rank),
                          "src_id": f"hotspot {s.rank}", "geometry": s.geometry})
         return gpd.GeoDataFrame(rows or None, columns=["name", "category", "must", "prize", "dwell", "window",
                                                        "hotspot", "src_id", "geometry"],
                                 geometry="geometry", crs=self.spots.crs)
+
+
+def in_shift_hours(hours, start_minutes: float, shift_minutes: float) -> np.ndarray:
+    """Which clock ``hours`` (21.5 = 21:30; NaN = unknown → False) fall in the shift's hours of the
+    day, [start, start + shift) minutes after midnight, past midnight too."""
+    h = np.asarray(hours, dtype=float)
+    if shift_minutes >= 24 * 60:
+        return np.isfinite(h)
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(h) & (((h * 60.0 - start_minutes) % (24 * 60)) < shift_minutes)
+
+
+def shift_shares(spots: gpd.GeoDataFrame, incidents: gpd.GeoDataFrame, start_minutes: float,
+                 shift_minutes: float) -> dict[int, float]:
+    """Each hot spot's (``rank`` →) share of the incidents that happen at the shift's hours of the
+    day. A hot spot is worth what it holds when the team can be there: its share of the whole day
+    counts 淮海路's noon thefts as much as 王府大街's 1 a.m. fights on a 23:00 shift. Hot spots
+    whose incidents mostly lack a time (fewer than three timed), and all of them when no timed
+    incident falls in the shift, keep their share of the day."""
+    day = {int(s.rank): float(s.share) for s in spots.itertuples()}
+    if "hour" not in incidents or not len(incidents):
+        return day
+    hours = pd.to_numeric(incidents["hour"], errors="coerce").to_numpy(dtype=float)
+    inside = in_shift_hours(hours, start_minutes, shift_minutes)
+    if not inside.any():
+        return day
+    rank = incidents["hotspot"].to_numpy() if "hotspot" in incidents else np.zeros(len(incidents), int)
+    out = {}
+    for r, share in day.items():
+        timed = np.isfinite(hours[rank == r])
+        # Too few times (or most untimed) say nothing of the hour: the share of the day stands.
+        if timed.sum() < 3 or timed.sum() * 2 < len(timed):
+            out[r] = share
+        else:
+            out[r] = float((inside & (rank == r)).sum()) / float(inside.sum())
+    return out
 
 
 def _clock(minutes: float) -> str:
@@ -520,4 +560,5 @@ def incident_share_near(routes: gpd.GeoDataFrame, incidents: gpd.GeoDataFrame, *
     return len(np.unique(qi)) / len(pts)
 
 
-__all__ = ["HOTSPOT_COLUMNS", "HotSpots", "find_hotspots", "headline", "incident_share_near", "peak_hours"]
+__all__ = ["HOTSPOT_COLUMNS", "HotSpots", "find_hotspots", "headline", "in_shift_hours", "incident_share_near",
+           "peak_hours", "shift_shares"]

@@ -191,16 +191,31 @@ def incident_share_line(graph, stations, places, plan, hotspots, incidents, *, c
     """The share of the incidents within 100 m of the routes, and (when there are key places) of the
     routes the same teams and shift would drive without incidents (a second plan, ``common`` its
     options); returns ``((zh, en), {"with": …, "without": …})``."""
-    from .hotspots import incident_share_near
+    import pandas as pd
+
+    from .hotspots import in_shift_hours, incident_share_near
     from .patrol import plan_patrol
+    from .shift_windows import clock, parse_clock
     category = hotspots.category
     near = incident_share_near(plan.routes, incidents, metres=100)
+    # The calls at the shift's hours of the day are the ones a patrol then can deter: said beside the day's.
+    t0, span = parse_clock(plan.start), float(plan.shift_minutes)
+    hours = incidents["hour"] if "hour" in incidents else None
+    at_shift = (incidents[in_shift_hours(pd.to_numeric(hours, errors="coerce"), t0, span)]
+                if hours is not None and span < 24 * 60 else None)
+    if at_shift is not None and not len(at_shift):
+        at_shift = None
     zh = f"路线 100 米内的警情{f'（类别 {category}）' if category else ''}：{near:.0%}"
     en = f"incidents{f' ({category})' if category else ''} within 100 m of the routes: {near:.0%}"
     if hotspots.unplaced:  # shares of the placed rows: say so, with the rows that are not
         missing = sum(hotspots.unplaced.values())
         zh += f"（占落图的 {hotspots.total} 条；未落图 {missing} 条不计）"
         en += f" (of the {hotspots.total} placed; {missing} not placed are not counted)"
+    if at_shift is not None:
+        hrs = f"{clock(t0)}–{clock(t0 + span)}"
+        zh += f"；其中班次时段 {hrs} 的 {len(at_shift)} 条：{incident_share_near(plan.routes, at_shift, metres=100):.0%}"
+        en += (f"; of the {len(at_shift)} at the shift's hours {hrs}: "
+               f"{incident_share_near(plan.routes, at_shift, metres=100):.0%}")
     has_places = places is not None and len(places) and (
         "category" not in places or bool((places["category"].astype(str) != "police").any()))
     before = None
@@ -209,6 +224,10 @@ def incident_share_line(graph, stations, places, plan, hotspots, incidents, *, c
         before = incident_share_near(base.routes, incidents, metres=100)
         zh += f"；同样队伍和班次、不考虑警情时为 {before:.0%}"
         en += f"; {before:.0%} with the same teams and shift planned without incidents"
+        if at_shift is not None:
+            base_at = incident_share_near(base.routes, at_shift, metres=100)
+            zh += f"（班次时段的 {base_at:.0%}）"
+            en += f" ({base_at:.0%} of those at the shift's hours)"
     else:
         zh += "（没有重点场所，不考虑警情时无可巡逻的地点）"
         en += " (no key places: without incidents there would be nothing to patrol)"
