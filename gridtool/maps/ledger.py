@@ -531,12 +531,20 @@ def _problems_sheet(project, grids, subs, totals: HouseholdTotals, parts, includ
             elif status == "exception" and tokens & {"beside_locked", "outside_bounds"}:
                 rows.append(["锁定网格以外无法划分的部分", _txt(r.get("code")), _txt(r.get("village")), hh,
                              note_zh(note), "保留为例外网格；或解锁本村（社区）的锁定网格、放宽户数范围后重绘"])
+            # listed above, by its own row or its village's
+            listed = status == "exception" and bool(tokens & {"pocket", "no_cut", "isolated", "too_small", "gap",
+                                                              "beside_locked", "outside_bounds"})
             if locked and not lo <= hh <= hi:
                 rows.append(["锁定网格超出户数范围", _txt(r.get("code")), _txt(r.get("village")), hh,
                              f"已锁定，{hh} 户，超出 {lo}–{hi} 户", "解锁后调整，或确认保留"])
-            elif not locked and status != "exception" and not lo <= hh <= hi:
-                rows.append(["网格超出户数范围", _txt(r.get("code")), _txt(r.get("village")), hh,
-                             f"{hh} 户，超出 {lo}–{hi} 户（手工调整后）", "在程序中调整，或运行“重绘未锁定网格”"])
+            elif not listed and (status == "exception" or not lo <= hh <= hi):
+                # A hand edit that leaves a grid out of bounds marks it an exception: the totals count
+                # its households under 例外网格, so it must be listed here as those totals say.
+                edited = "edited" in tokens
+                why = f"{hh} 户，超出 {lo}–{hi} 户" if not lo <= hh <= hi else (note_zh(note) or "标为例外网格")
+                rows.append(["网格超出户数范围" if not lo <= hh <= hi else "例外网格", _txt(r.get("code")),
+                             _txt(r.get("village")), hh, why + ("（手工调整后）" if edited else ""),
+                             "在程序中调整，或运行“重绘未锁定网格”"])
     for code in totals.stale:
         rows.append(["网格户数与住户不一致", code, None, None, "网格图层的户数与其住户之和不同（图层可能在别处被改动）",
                      "重新打开项目并保存，或重新划分"])
