@@ -423,6 +423,14 @@ def _household_sheet(project, totals, known_codes: set[str], include_personal, n
     if holder_col is None and "name" in cols and lyr.sensitive.get("name") == "name":
         holder_col = "name"
     phone_col = _find(cols, _PHONE_HEADERS)
+    if phone_col is None:
+        # A roster's 联系方式, or a phone column import found by its values (字段9): the import recorded
+        # it as personal, so the list shows it (masked unless --include-personal) rather than nothing.
+        phones = [c for c, kind in (lyr.sensitive or {}).items() if kind == "phone" and c in cols]
+        worded = [c for c in phones if any(w in str(c).lower() for w in ("电话", "手机", "联系方式", "phone", "tel"))]
+        phone_col = (worded or phones or [None])[0]
+        if phone_col is not None:
+            notes.append((f"住户名单的联系电话取自“{phone_col}”列", f"household list: phone from column {phone_col!r}"))
     if holder_col is None:
         notes.append(("住户数据没有户主姓名列，住户名单的“户主”列为空",
                       "no householder column in the households: the list's householder column is empty"))
