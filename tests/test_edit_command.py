@@ -190,3 +190,24 @@ def test_a_building_shared_with_a_locked_grid_keeps_its_shares(saved, tmp_path):
     after = parse_grid_parts(h["subgrid_parts"].iat[f])
     assert [(c, k) for c, k in after if c.startswith(locked + "-")] == before
     assert sum(k for _, k in after) == int(h["hh"].iat[f])
+
+
+def test_a_grid_a_hand_edit_leaves_out_of_bounds_is_listed_where_the_totals_count_it(saved, tmp_path):
+    """A merge that takes a grid past 500 households marks it an exception; the ledger's totals count
+    its households under 例外网格 and point to 例外与问题, which must then name it with its households
+    (it said 没有例外或问题 while the totals said 例外网格 N 户)."""
+    path = _copy(saved, tmp_path)
+    g0 = Project.open(path).layers["grids"].gdf
+    a, b, _ = _village_pair(g0)
+    assert main(["edit", str(path), "--merge", f"{a}={b}"]) == 0
+    merged = Project.open(path).layers["grids"].gdf.set_index("code").loc[a]
+    assert merged["status"] == "exception" and int(merged["hh"]) > 500
+    xlsx = tmp_path / "ledger.xlsx"
+    assert main(["export", str(path), "--ledger", str(xlsx), "--quiet"]) == 0
+    wb = openpyxl.load_workbook(xlsx)
+    labels = {r[0]: r[4] for r in wb["网格台账"].iter_rows(values_only=True) if r and r[0]}
+    probs = [r for r in wb["例外与问题"].iter_rows(values_only=True)][1:]
+    rows = {r[1]: r for r in probs}
+    assert a in rows and rows[a][3] == int(merged["hh"]) and "超出 300–500" in rows[a][4] and "手工调整" in rows[a][4]
+    exception_codes = set(Project.open(path).layers["grids"].gdf.query("status == 'exception'")["code"])
+    assert sum(rows[c][3] for c in exception_codes) == labels["其中：例外网格"]

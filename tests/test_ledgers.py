@@ -581,3 +581,20 @@ def test_one_grid_count_in_every_output(planned, capsys):
 
     md = summary_markdown(Project.open(plan), None, lang="zh")
     assert f"| 基础网格 | {n:,} | {t.base:,} |" in md and f"| 例外网格 | {m:,} | {t.exception:,} |" in md
+
+
+@pytest.mark.parametrize("header", ["联系方式", "字段9"])
+def test_household_list_shows_the_phone_column_import_flagged(header):
+    """A roster's phone under 联系方式, or under a header that says nothing (字段9, found by its values at
+    import), is the householder's phone: the household list shows it masked (the column was empty),
+    in full with include_personal."""
+    from gridtool.maps.ledger import ledger_tables
+    p = make_project()
+    lyr = p.layers["households"]
+    lyr.gdf = lyr.gdf.rename(columns={"联系电话": header})
+    lyr.sensitive = {(header if c == "联系电话" else c): k for c, k in lyr.sensitive.items()}
+    for personal, want in ((False, PHONE[:3] + "****" + PHONE[-4:]), (True, PHONE)):
+        sheet = ledger_tables(p, include_personal=personal).sheet("住户名单")
+        col = sheet.columns.index("联系电话")
+        phones = {r[col] for r in sheet.rows if r[0] is not None}
+        assert phones == {want}, phones

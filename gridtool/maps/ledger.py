@@ -423,6 +423,14 @@ def _household_sheet(project, totals, known_codes: set[str], include_personal, n
     if holder_col is None and "name" in cols and lyr.sensitive.get("name") == "name":
         holder_col = "name"
     phone_col = _find(cols, _PHONE_HEADERS)
+    if phone_col is None:
+        # A roster's 联系方式, or a phone column import found by its values (字段9): the import recorded
+        # it as personal, so the list shows it (masked unless --include-personal) rather than nothing.
+        phones = [c for c, kind in (lyr.sensitive or {}).items() if kind == "phone" and c in cols]
+        worded = [c for c in phones if any(w in str(c).lower() for w in ("电话", "手机", "联系方式", "phone", "tel"))]
+        phone_col = (worded or phones or [None])[0]
+        if phone_col is not None:
+            notes.append((f"住户名单的联系电话取自“{phone_col}”列", f"household list: phone from column {phone_col!r}"))
     if holder_col is None:
         notes.append(("住户数据没有户主姓名列，住户名单的“户主”列为空",
                       "no householder column in the households: the list's householder column is empty"))
@@ -531,12 +539,20 @@ def _problems_sheet(project, grids, subs, totals: HouseholdTotals, parts, includ
             elif status == "exception" and tokens & {"beside_locked", "outside_bounds"}:
                 rows.append(["锁定网格以外无法划分的部分", _txt(r.get("code")), _txt(r.get("village")), hh,
                              note_zh(note), "保留为例外网格；或解锁本村（社区）的锁定网格、放宽户数范围后重绘"])
+            # listed above, by its own row or its village's
+            listed = status == "exception" and bool(tokens & {"pocket", "no_cut", "isolated", "too_small", "gap",
+                                                              "beside_locked", "outside_bounds"})
             if locked and not lo <= hh <= hi:
                 rows.append(["锁定网格超出户数范围", _txt(r.get("code")), _txt(r.get("village")), hh,
                              f"已锁定，{hh} 户，超出 {lo}–{hi} 户", "解锁后调整，或确认保留"])
-            elif not locked and status != "exception" and not lo <= hh <= hi:
-                rows.append(["网格超出户数范围", _txt(r.get("code")), _txt(r.get("village")), hh,
-                             f"{hh} 户，超出 {lo}–{hi} 户（手工调整后）", "在程序中调整，或运行“重绘未锁定网格”"])
+            elif not listed and (status == "exception" or not lo <= hh <= hi):
+                # A hand edit that leaves a grid out of bounds marks it an exception: the totals count
+                # its households under 例外网格, so it must be listed here as those totals say.
+                edited = "edited" in tokens
+                why = f"{hh} 户，超出 {lo}–{hi} 户" if not lo <= hh <= hi else (note_zh(note) or "标为例外网格")
+                rows.append(["网格超出户数范围" if not lo <= hh <= hi else "例外网格", _txt(r.get("code")),
+                             _txt(r.get("village")), hh, why + ("（手工调整后）" if edited else ""),
+                             "在程序中调整，或运行“重绘未锁定网格”"])
     for code in totals.stale:
         rows.append(["网格户数与住户不一致", code, None, None, "网格图层的户数与其住户之和不同（图层可能在别处被改动）",
                      "重新打开项目并保存，或重新划分"])
