@@ -120,7 +120,9 @@ def changes_sheet(project, totals: HouseholdTotals):
         rows.insert(0, ["注意", None, None, None, None,
                         "本表为重绘时的变化；重绘后又做过手工调整（" + "；".join(since)
                         + "），现有网格、编码和户数以「网格台账」为准"])
-    footer = [["合计", None, None, None, totals.imported,
+    # The rows above list only the villages that changed: the footer's figure is every household of
+    # this year's plan, so it is not called 合计 (a planner adding up the column would not find it).
+    footer = [["全部住户（本次）", None, None, None, totals.imported,
                f"改变网格 {r.get('households_moved', 0):,} 户；有变化的网格 {r.get('grids_changed', 0)} 个；"
                f"保留编码 {r.get('codes_kept', 0)} 个，新编码 {r.get('codes_new', 0)} 个，"
                f"撤销编码 {r.get('codes_retired', 0)} 个，改编码 {len(recoded)} 个"]]
