@@ -13,6 +13,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .address_match import UNLOCATED_CODES, placed_by_address_count
+from .incidents_dupes import merged_count
 from .routing.hotspots import UNPLACED_REASONS, unplaced_counts
 
 
@@ -59,15 +60,18 @@ def equation(placed: int, problems) -> tuple[str, str] | None:
     by = unplaced_counts(problems)
     missing = sum(by.values())
     by_address = placed_by_address_count(problems)
-    if not missing and not by_address:
+    merged = merged_count(problems)
+    if not missing and not by_address and not merged:
         return None
     addr_zh = f"（其中按地址 {by_address}）" if by_address else " "
     addr_en = f" ({by_address} by address)" if by_address else ""
     why_zh = "、".join(f"{UNPLACED_REASONS[k][0]} {n}" for k, n in by.items())
     why_en = ", ".join(f"{UNPLACED_REASONS[k][1]} {n}" for k, n in by.items())
-    zh = f"警情 {placed + missing} 条 = 落图 {placed}{addr_zh}+ 未落图 {missing}" + (f"（{why_zh}）" if missing else "")
-    en = f"incidents: {placed + missing} = {placed} placed{addr_en} + {missing} not placed" + (
-        f" ({why_en})" if missing else "")
+    zh = f"警情 {placed + missing + merged} 条 = 落图 {placed}{addr_zh}+ 未落图 {missing}" + (
+        f"（{why_zh}）" if missing else "") + (f" + 重复合并 {merged}（同一警情的重复行，只计一次）" if merged else "")
+    en = f"incidents: {placed + missing + merged} = {placed} placed{addr_en} + {missing} not placed" + (
+        f" ({why_en})" if missing else "") + (f" + {merged} merged (repeated rows of one incident, counted once)"
+                                              if merged else "")
     return zh, en
 
 

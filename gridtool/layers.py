@@ -758,6 +758,11 @@ def load_layer(role: str, path: str, *, crs_in: str | CrsSpec | None = None,
         problems += _short_code_warnings(gdf, used, raw, role)
     gdf["src_id"] = ids.loc[gdf.index].astype(str).values
     gdf = _safe_column_names(gdf).reset_index(drop=True)
+    if role == "incidents":  # one incident on several rows (exported twice, one row per person) counts once
+        from .incidents_dupes import merge_repeated
+        gdf, merged = merge_repeated(gdf, file=raw.path, layer=raw.layer)
+        if merged is not None:
+            problems.append(merged)
     sens = sensitive_columns(gdf.drop(columns=["src_id"]), personal_role=ROLES[role].personal)
     if ROLES[role].personal:  # the name column given or used, and columns of names found by content
         sens.update({c: "name" for c in [used.get("name")] if c in gdf.columns})

@@ -437,8 +437,9 @@ class Project:
                 from .routing.hotspots import unplaced_counts
                 eq = equation(int(len(lyr.gdf)), lyr.problems)
                 if eq is not None:
+                    from .incidents_dupes import merged_count
                     entry["placement"] = {"placed": int(len(lyr.gdf)), "not_placed": unplaced_counts(lyr.problems),
-                                          "zh": eq[0], "en": eq[1]}
+                                          "merged": merged_count(lyr.problems), "zh": eq[0], "en": eq[1]}
             if lyr.sensitive:
                 entry["sensitive"] = sorted(lyr.sensitive)
             if lyr.encoding:

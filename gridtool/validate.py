@@ -313,9 +313,11 @@ def _row_order(label: str):
 _DUPLICATE_FIX = {
     "households": ("同一编号的住户会被重复计数：删除重复行或改正编号。",
                    "households with one ID are counted twice: delete the repeated rows or correct the IDs."),
-    "incidents": ("同一编号的警情会被重复计入热点和统计：删除重复的行（同一警情导出了两次）或改正编号。",
-                  "calls with one number are counted twice in hot spots and figures: delete the repeated rows "
-                  "(one call exported twice) or correct the numbers."),
+    "incidents": ("这些行编号相同但时间或地点不同，各按一条警情计入热点和统计（时间、地点都相同的重复行已合并）："
+                  "若是同一警情，在原表中删除多余的行；若是不同警情，改正编号。",
+                  "these rows share a number but differ in time or place, so each counts as an incident in hot "
+                  "spots and figures (rows with the same time and place were merged): if they are one call, delete "
+                  "the extra rows in the table; if different calls, correct the numbers."),
     None: ("同一编号的要素会被重复计算：删除重复行或改正编号。",
            "features with one ID are counted twice: delete the repeated rows or correct the IDs."),
 }

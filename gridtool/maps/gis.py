@@ -87,7 +87,7 @@ FIELD_ZH = {
     "dwell_min": "停留分", "wait_min": "等候分", "window": "时间窗", "src_id": "源编号", "kml_folder": "文件夹", "description": "描述",
     # 警情热点 (hotspots)
     "rank": "排名", "incidents": "警情数", "share": "占比", "expected": "期望数", "peak_hours": "高发时",
-    "peak_incidents": "高发数", "types": "警情类", "street": "街道", "density_per_km": "密度",
+    "peak_incidents": "高发数", "types": "警情类", "street": "街道", "density_per_km": "密度", "not_visited": "未巡因",
     # 党员联户 (party_links, party_members)
     "member": "党员", "member_id": "党员行", "household": "住户", "distance_m": "距离",
     # 山脊线 (ridges)

@@ -134,7 +134,9 @@ def add_hotspots(b) -> None:
             "peak": _col(m, "peak_hours"), "pn": [v or "" for v in _int_col(spots, "peak_incidents")],
             "types": _col(m, "types"), "window": _col(m, "window"), "arrive": _col(m, "arrive"),
             "team": [t if t else "" for t in team],
-            "none": [b.t("未安排巡逻", "not visited") if not t else "" for t in team],
+            # the reason the plan gave (未巡原因), as the console said it; older projects: the bare fact
+            "none": [(b.t("未安排巡逻", "not visited") + (f"：{w}" if w else "")) if not t else ""
+                     for t, w in zip(team, _col(m, "not_visited"))],
             "radius": [f"{radius:g}"] * len(spots)}
     # "[[…]]" parts (left out when a value in them is empty) do not nest.
     tip = b.tt("<b>警情热点 {rank}</b>[[ {street}]]<br>{n} 条警情（{share}）",

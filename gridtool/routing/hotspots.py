@@ -76,7 +76,7 @@ def unplaced_counts(problems) -> dict[str, int]:
 
 def headline(spots, *, total: int, on_network: int | None = None, max_snap: float = 100.0,
              bandwidth: float | None = None, unplaced: dict | None = None, by_address: int = 0,
-             category: str = "", **_) -> tuple[str, str]:
+             category: str = "", merged: int = 0, **_) -> tuple[str, str]:
     """The first line of the hot spots' summary, Chinese and English: incidents, hot spots and the
     incidents they hold. The command line prints it; the HTML map states it from the same figures.
 
@@ -97,6 +97,9 @@ def headline(spots, *, total: int, on_network: int | None = None, max_snap: floa
         as ``落图 A（其中按地址 B）``.
     category
         The categories kept (``patrol --category``): the line then counts those only and says so.
+    merged
+        Rows merged into an earlier row of the same incident (:mod:`gridtool.incidents_dupes`):
+        the line then states rows in = placed + not placed + merged.
     """
     held = int(pd.to_numeric(spots["incidents"], errors="coerce").fillna(0).sum()) if len(spots) else 0
     share = held / total if total else 0.0
@@ -109,7 +112,7 @@ def headline(spots, *, total: int, on_network: int | None = None, max_snap: floa
         en = (f"incidents (categories {category} only): {total}{near_en}; {len(spots)} hot spot(s) holding "
               f"{held} ({share:.0%})")
     missing = sum((unplaced or {}).values())
-    if (missing or by_address) and not category:  # one total: rows in = placed + not placed, with why, wherever the line is shown
+    if (missing or by_address or merged) and not category:  # one total: rows in = placed + not placed, with why, wherever the line is shown
         why_zh = "、".join(f"{UNPLACED_REASONS[k][0]} {n}" for k, n in (unplaced or {}).items() if k in UNPLACED_REASONS)
         why_en = ", ".join(f"{UNPLACED_REASONS[k][1]} {n}" for k, n in (unplaced or {}).items()
                            if k in UNPLACED_REASONS)
@@ -117,10 +120,12 @@ def headline(spots, *, total: int, on_network: int | None = None, max_snap: floa
         addr_en = f" ({by_address} by address)" if by_address else ""
         why_zh = f"（{why_zh}；gridtool validate 列出行号）" if missing else ""
         why_en = f" ({why_en}; gridtool validate lists the rows)" if missing else ""
-        zh = (f"警情 {total + missing} 条 = 落图 {total}{addr_zh or ' '}+ 未落图 {missing}{why_zh}"
+        merged_zh = f" + 重复合并 {merged}（同一警情的重复行，只计一次）" if merged else ""
+        merged_en = f" + {merged} merged (repeated rows of one incident, counted once)" if merged else ""
+        zh = (f"警情 {total + missing + merged} 条 = 落图 {total}{addr_zh or ' '}+ 未落图 {missing}{why_zh}{merged_zh}"
               f"{near_zh}；热点 {len(spots)} 处，含 {held} 条（占落图的 {share:.0%}）")
-        en = (f"incidents: {total + missing} = {total} placed{addr_en} + {missing} not placed{why_en}"
-              f"{near_en}; {len(spots)} hot spot(s) holding {held} ({share:.0%} of those placed)")
+        en = (f"incidents: {total + missing + merged} = {total} placed{addr_en} + {missing} not placed{why_en}"
+              f"{merged_en}{near_en}; {len(spots)} hot spot(s) holding {held} ({share:.0%} of those placed)")
     if bandwidth is not None:
         zh += f"；核密度带宽 {bandwidth:g} 米"
         en += f"; network kernel density, bandwidth {bandwidth:g} m"
@@ -168,6 +173,7 @@ class HotSpots:
     unplaced: dict = field(default_factory=dict)  # rows of the table not placed, by reason
     by_address: int = 0  # rows placed by their address (counted in total)
     category: str = ""  # the categories kept (patrol --category), "" for all
+    merged: int = 0  # rows merged into an earlier row of the same incident (not in total)
 
     @property
     def share(self) -> float:
@@ -180,7 +186,7 @@ class HotSpots:
         return {"total": int(self.total), "on_network": int(self.on_network), "max_snap": float(self.max_snap),
                 "bandwidth": float(self.bandwidth), "radius": float(self.radius),
                 "unplaced": {k: int(v) for k, v in self.unplaced.items()}, "by_address": int(self.by_address),
-                "category": self.category}
+                "category": self.category, "merged": int(self.merged)}
 
     def summary(self, lang: str = "zh", top: int = 10) -> str:
         """The count line, then the first ``top`` hot spots (``top=0``: the line alone)."""
@@ -206,6 +212,9 @@ class HotSpots:
         50 + 48 minutes of detour to two teams on a 4-hour shift). Where incidents have times, the
         share is of those at the shift's hours of the day (:func:`shift_shares`): a night shift
         goes first to the hot spot of night-time fights, not to one whose thefts are all at noon.
+        The base, too, counts only as far as the hot spot's calls fall in the shift's hours
+        (:func:`shift_presence`): a hot spot with none then is worth the lowest priority level, so
+        it ranks below key places like any optional place and a team goes there only on its way.
         Planning from incidents is
         asking for hot-spot patrols: they come before optional places, after must-visit ones.
         ``dwell`` is
@@ -218,11 +227,15 @@ class HotSpots:
         inc = self.incidents
         shift_end = start_minutes + shift_minutes
         shares = shift_shares(self.spots, inc, start_minutes, shift_minutes)
+        presence = shift_presence(self.spots, inc, start_minutes, shift_minutes)
         for s in self.spots.itertuples():
             hours = inc.loc[inc["hotspot"] == s.rank, "hour"].dropna().to_numpy() if "hour" in inc else np.array([])
             window = _shift_window(hours, start_minutes, shift_end, window_hours, dwell_minutes)
             rows.append({"name": s.name, "category": "hotspot", "must": False,
-                         "prize": 5 * prize_minutes + shares[int(s.rank)] * shift_minutes * teams,
+                         # the 5-level base only as far as its calls happen at the shift's hours: an
+                         # off-hours hot spot ranks as the lowest optional place, by its in-shift share
+                         "prize": max(1.0, 5 * presence[int(s.rank)]) * prize_minutes
+                         + shares[int(s.rank)] * shift_minutes * teams,
                          "dwell": dwell_minutes, "window": window, "hotspot": int(s.rank),
                          "src_id": f"hotspot {s.rank}", "geometry": s.geometry})
         return gpd.GeoDataFrame(rows or None, columns=["name", "category", "must", "prize", "dwell", "window",
@@ -263,6 +276,30 @@ def shift_shares(spots: gpd.GeoDataFrame, incidents: gpd.GeoDataFrame, start_min
             out[r] = share
         else:
             out[r] = float((inside & (rank == r)).sum()) / float(inside.sum())
+    return out
+
+
+def shift_presence(spots: gpd.GeoDataFrame, incidents: gpd.GeoDataFrame, start_minutes: float,
+                   shift_minutes: float) -> dict[int, float]:
+    """How much each hot spot (``rank`` →) is one at the shift's hours, 0–1: the share of its timed
+    incidents in the shift's hours of the day over the share an even spread over the day would put
+    there, at most 1. 0: all its calls are at other hours (淮海路's 1 a.m. fights on a 20:00–24:00
+    shift). 1 where the times say nothing, as :func:`shift_shares` keeps the day's share: fewer than
+    three timed, most untimed, a whole-day shift or no timed incident of any hot spot in the shift."""
+    out = {int(s.rank): 1.0 for s in spots.itertuples()}
+    if "hour" not in incidents or not len(incidents) or shift_minutes >= 24 * 60:
+        return out
+    hours = pd.to_numeric(incidents["hour"], errors="coerce").to_numpy(dtype=float)
+    inside = in_shift_hours(hours, start_minutes, shift_minutes)
+    if not inside.any():
+        return out
+    rank = incidents["hotspot"].to_numpy() if "hotspot" in incidents else np.zeros(len(incidents), int)
+    even = shift_minutes / (24 * 60)
+    for r in out:
+        timed = np.isfinite(hours[rank == r])
+        if timed.sum() < 3 or timed.sum() * 2 < len(timed):
+            continue
+        out[r] = min(1.0, float((inside & (rank == r)).sum()) / float(timed.sum()) / even)
     return out
 
 
@@ -561,4 +598,4 @@ def incident_share_near(routes: gpd.GeoDataFrame, incidents: gpd.GeoDataFrame, *
 
 
 __all__ = ["HOTSPOT_COLUMNS", "HotSpots", "find_hotspots", "headline", "in_shift_hours", "incident_share_near",
-           "peak_hours", "shift_shares"]
+           "peak_hours", "shift_presence", "shift_shares"]

@@ -495,6 +495,10 @@ def plan_patrol(
         spots["arrive"] = [visit.get(n, (0, ""))[1] for n in spots["name"]]
         hp_rows = {n: i for i, n in enumerate(pnames) if cat[i] == "hotspot"}
         spots["window"] = [win_text[hp_rows[n]] or "" if n in hp_rows else "" for n in spots["name"]]
+        # Why a hot spot was not visited, in the console's words: the layer alone said only team 0.
+        why = {str(r.place): str(r.reason_zh) for r in uns.itertuples()} if len(uns) else {}
+        spots["not_visited"] = ["" if t else why.get(str(n), "未安排巡逻")
+                                for n, t in zip(spots["name"], spots["team"])]
     if progress:
         progress(1.0, "完成 / done")
     return PatrolPlan(stops=stops, routes=routes, unserved=uns, tours=plan, mode=graph.mode,

@@ -111,6 +111,7 @@ def select_incidents(layer, incidents, category: str):
     """
     from ..address_match import placed_by_address_count
     from ..incidents import category_summary, select_categories
+    from ..incidents_dupes import merged_count
     from .hotspots import unplaced_counts
     wanted = [w.strip() for w in re.split(r"[,，、]", category) if w.strip()]
     present = category_summary(incidents["type"], top=12) if "type" in incidents else ""
@@ -132,17 +133,20 @@ def select_incidents(layer, incidents, category: str):
     kept = incidents[mask]
     wanted_all = wanted
     wanted = [w for w in wanted if w not in missing]  # the line names what it kept
-    total = len(incidents) + sum(unplaced_counts(layer.problems).values())
+    merged = merged_count(layer.problems)
+    total = len(incidents) + sum(unplaced_counts(layer.problems).values()) + merged
     by_address = placed_by_address_count(layer.problems)
     addr_zh = f"（其中按地址 {by_address}）" if by_address else ""
     addr_en = f" ({by_address} by address)" if by_address else ""
+    merged_zh = f" + 重复合并 {merged}" if merged else ""
+    merged_en = f" + {merged} merged" if merged else ""
     lines: Lines = [(
         f"按类别筛选 --category {category}：警情 {total} 条 = 落图 {len(incidents)}{addr_zh}"
-        f"{'' if addr_zh else ' '}+ 未落图 {total - len(incidents)}；热点只用落图中类别为 {'、'.join(wanted)} "
+        f"{'' if addr_zh else ' '}+ 未落图 {total - len(incidents) - merged}{merged_zh}；热点只用落图中类别为 {'、'.join(wanted)} "
         f"的 {len(kept)} 条（{category_summary(kept['type'], top=len(wanted) + 2)}），其余 "
         f"{len(incidents) - len(kept)} 条不计",
         f"filter --category {category}: incidents {total} = {len(incidents)} placed{addr_en} + "
-        f"{total - len(incidents)} not placed; hot spots from the {len(kept)} placed of categories "
+        f"{total - len(incidents) - merged} not placed{merged_en}; hot spots from the {len(kept)} placed of categories "
         f"{', '.join(wanted)} only, the other {len(incidents) - len(kept)} are not counted")]
     lines.append(_category_total(layer, kept, wanted_all, "、".join(wanted)))
     if missing:
@@ -173,6 +177,7 @@ def patrol_hotspots(project, graph, *, bandwidth: float = 150.0, max_spots: int 
     returns ``(hotspots, incidents, lines)``: the incidents they came from and the filter's lines
     (the hot spots' own summary is ``hotspots.summary(lang)``)."""
     from ..address_match import placed_by_address_count
+    from ..incidents_dupes import merged_count
     from .hotspots import find_hotspots, unplaced_counts
     layer = project.layers["incidents"]
     incidents, label, lines = layer.gdf, "", []
@@ -184,6 +189,7 @@ def patrol_hotspots(project, graph, *, bandwidth: float = 150.0, max_spots: int 
     else:
         hs.unplaced = unplaced_counts(layer.problems)
         hs.by_address = placed_by_address_count(layer.problems)
+        hs.merged = merged_count(layer.problems)
     return hs, incidents, lines
 
 
