@@ -384,7 +384,7 @@ def sealing_rows(data: Path, quick: bool):
                              geometry=gpd.points_from_xy(car.x[pick] + 3, car.y[pick] + 3), crs=car.crs)
         st, ex = g.iloc[:ns], g.iloc[ns:]
         t = time.perf_counter()
-        plan = seal_exits(car, st, ex, per_exit=k)
+        plan = seal_exits(car, st, ex, per_exit=k, posts_per_station=1)  # one post each, as the rows compare
         el = time.perf_counter() - t
         cost = times_within(car, snap(car, st.geometry), snap(car, ex.geometry))
         t = time.perf_counter()

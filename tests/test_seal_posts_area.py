@@ -94,7 +94,7 @@ def test_one_station_seals_every_exit_and_posts_run_out_with_the_numbers(tmp_pat
     rows = _rows(tmp_path / "a" / "seal.csv")
     assert {r["卡口"] for r in rows} == {"北口", "东口", "东北口"} and {r["站点"] for r in rows} == {"五老村派出所"}
     longest = max(float(r["分钟"]) for r in rows)
-    assert f"最长 {longest:.1f} 分钟" in out and "五老村派出所 可派 3 个、派出 3 个" in out
+    assert f"全部封控 {longest:.1f} 分钟" in out and "五老村派出所 派出 3 个：" in out
     st = pyogrio.read_dataframe(tmp_path / "a" / "seal.gpkg", layer="stations")
     assert "025-84421234" not in st.astype(str).to_string()  # the duty phone is masked
     # too few posts: the numbers and the option that fixes it
@@ -134,7 +134,7 @@ def test_seal_area_by_village_name_code_or_grid_as_the_app(tmp_path, capsys):
     village = gpd.read_file(gpkg, layer="villages").geometry.iloc[0]
     plan = seal_exits(g, pyogrio.read_dataframe(gpkg, layer="stations"), exits_of_area(g, village, "五老村社区"))
     assert [(r["卡口"], r["站点"]) for r in by_name] == list(zip(plan.table["exit"], plan.table["station"]))
-    assert f"最长 {plan.longest_minutes:.1f} 分钟" in out
+    assert f"全部封控 {plan.longest_minutes:.1f} 分钟" in out
     # a mistyped name: the close names, no traceback
     assert cli.main([*seal, "--area", "五老村", "--out", str(tmp_path / "c")]) == 2
     assert "找不到村或网格“五老村”；是不是：五老村社区" in capsys.readouterr().err

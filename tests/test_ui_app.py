@@ -778,10 +778,10 @@ def test_seal_dialog_from_a_file_and_from_a_village(qtbot, window, town_project,
     graph = road_graph(w.session.project, "walk")
     plan = seal_exits(graph, w.session.project.layers["stations"].gdf, area_exits(graph, village))
     assert plan.summary("zh") == w.analysis.text.toPlainText()
-    assert f"最长 {plan.longest_minutes:.1f} 分钟" in w.analysis.title.text()
+    assert f"全部封控 {plan.longest_minutes:.1f} 分钟，平均到达 {plan.mean_minutes:.1f} 分钟" in w.analysis.title.text()
     # posts per station, as --posts-per-station: 4 posts from each station
     dlg = w.seal_dialog()
-    assert dlg.posts.value() == 0 and dlg.posts.text() == "自动（站点图层的警力列，或够用的最少值）"
+    assert dlg.posts.value() == 0 and dlg.posts.text() == "自动（站点图层的警力列，无此列则由最先到达的站点派出）"
     dlg.source.setCurrentIndex(dlg.source.findData("area"))
     dlg.mode.setCurrentIndex(dlg.mode.findData("walk"))
     dlg.posts.setValue(4)

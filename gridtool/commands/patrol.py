@@ -110,6 +110,23 @@ def cmd_patrol(args) -> int:
     return 0
 
 
+def _posts_arg(text: str):
+    """``--posts-per-station``: a positive number, or ``fewest`` (spread evenly)."""
+    t = str(text).strip().lower()
+    if t in ("fewest", "平均"):
+        return "fewest"
+    try:
+        n = int(t)
+    except ValueError:
+        n = 0
+    if n < 1:
+        import argparse
+        raise argparse.ArgumentTypeError(f"--posts-per-station 应为正整数或 fewest（平均分派），而不是 {text!r} / "
+                                         f"--posts-per-station takes a positive number or fewest (spread evenly), "
+                                         f"not {text!r}")
+    return n
+
+
 def _sites_arg(text: str):
     t = str(text).strip().lower()
     if t in ("auto", "自动"):
@@ -364,10 +381,12 @@ def register(subparsers) -> None:
     add_routing_arguments(ps, default_mode="car")
     ps.add_argument("--per-exit", type=int, default=1, metavar="K",
                     help="每个卡口的警力点数（各来自不同站点）/ posts per exit, each from a different station")
-    ps.add_argument("--posts-per-station", type=int, metavar="N",
-                    help="每个站点可派的警力点数（默认站点图层的“警力/警车数”列，无此列则取够封控全部卡口的最少值）"
-                         " / posts each station can send (default: the stations layer's 警力/警车数 column, else the "
-                         "fewest that seal every exit)")
+    ps.add_argument("--posts-per-station", type=_posts_arg, metavar="N|fewest",
+                    help="每个站点可派的警力点数（默认站点图层的“警力/警车数”列；无此列则不限，每个卡口由最先到达的"
+                         "站点派出）；fewest = 平均分派，取够封控全部卡口的最少值 / posts each station can send "
+                         "(default: the stations layer's 警力/警车数 column; without one no limit, every exit's post "
+                         "from the station that gets there first); fewest = spread evenly, the fewest that seal "
+                         "every exit")
     ps.add_argument("--station-category", default="police",
                     help="无站点图层时用此类别的重点场所作站点 / place category used as stations")
     _add_quiet(ps)

@@ -9,8 +9,8 @@
 * :func:`service_circles`, :func:`household_coverage` — N-minute service circles and coverage.
 * :func:`site_stations` — new station sites, exactly: the most demand with N sites (maximal
   covering) or the fewest covering all (set cover); :func:`make_demand` — households or places.
-* :func:`seal_exits` — sealing exits: a post at every exit, shortest longest trip (bottleneck
-  assignment, exact).
+* :func:`seal_exits` — sealing exits: a post at every exit, all sealed soonest (each exit from the
+  station that gets there first, or the exact bottleneck assignment when posts are limited).
 * :func:`write_gpx`, :func:`write_kml`, :func:`write_stops_csv` — exports.
 
 One team visits three stops from the station (index 0) on a travel-time matrix, minutes:
@@ -40,7 +40,7 @@ _WHERE = {
     "Siting": "siting", "site_stations": "siting", "max_coverage": "siting", "min_cover": "siting",
     "Demand": "demand", "make_demand": "demand", "match_categories": "demand", "nearest_times": "demand",
     "SealPlan": "sealing", "SealingError": "sealing", "bottleneck_assignment": "sealing", "seal_exits": "sealing",
-    "area_exits": "sealing", "CoverageResult": "coverage", "analyse_coverage": "coverage",
+    "area_exits": "sealing", "fastest_assignment": "sealing", "CoverageResult": "coverage", "analyse_coverage": "coverage",
     "noding_stats": "graph",
     "snap": "snapping", "travel_matrix": "snapping",
     "InfeasibleError": "tours", "TourPlan": "tours", "plan_tours": "tours", "REASONS": "tours",

@@ -1,8 +1,16 @@
 """Sealing exits (封控/卡口): posts at every exit (``per_exit`` posts each, from different stations),
-so that the longest trip from a station to its exit is as short as possible, and among those plans
-the total travel is least. A station sends as many posts as it has officers or cars for
-(``posts_per_station``, or a 警力/警车数 column of the stations layer); by default the fewest per
-station with which every exit is sealed, so one 派出所 seals all the exits of its area alone.
+so that the time by which every exit is sealed (the longest trip from a station to its exit) is as
+short as possible, and among those plans the total travel is least.
+
+快速封控: when nothing limits the posts a station sends (no ``posts_per_station``, no 警力/警车数
+column), every exit's post comes from the station that gets there first (its ``per_exit`` fastest
+stations): that plan has both the shortest longest trip and the least total, so the rest of this
+method is not needed. When the stations layer's column or ``posts_per_station`` limits them, the
+plan below gives each exit its fastest station unless that station's posts have run out (then the
+next fastest): with the longest trip fixed, a plan that sent a slower station while the fastest one
+had posts left would not have the least total. ``posts_per_station="fewest"`` spreads the posts
+evenly instead (the fewest per station with which every exit is sealed; the default before
+2026-12, when a station next to the area sent no more than a station 10 km away).
 
 This is the bottleneck assignment problem, solved exactly: a binary search over the distinct
 travel times T, each step asking whether every exit slot can get its own station within T — a
@@ -120,6 +128,42 @@ def bottleneck_assignment(cost, per_exit: int = 1, capacity=None) -> Assignment:
     return a
 
 
+def fastest_assignment(cost, per_exit: int = 1) -> Assignment:
+    """Every exit's posts from its ``per_exit`` fastest stations (no limit on what a station sends).
+
+    This is the bottleneck assignment with unlimited posts: no plan has a shorter longest trip
+    (each exit's slowest post is as fast as it can be) or a smaller total.
+
+    Raises
+    ------
+    ValueError
+        Exits fewer than ``per_exit`` stations reach.
+
+    Examples
+    --------
+    The nearest station takes both exits; with two posts per exit the second comes from the other.
+
+    >>> a = fastest_assignment(np.array([[1.0, 2.0], [5.0, 9.0]]))
+    >>> a.station.tolist(), a.bottleneck, a.total
+    ([0, 0], 2.0, 3.0)
+    >>> fastest_assignment(np.array([[1.0, 2.0], [5.0, 9.0]]), 2).station.tolist()
+    [0, 1, 0, 1]
+    """
+    c = np.asarray(cost, dtype=float)
+    ns, ne = c.shape
+    k = int(per_exit)
+    check_at_least(k, 1, name="per_exit", zh="每个卡口的警力点数", flag="--per-exit", example=1)
+    slot_exit = np.repeat(np.arange(ne), k)
+    if ne == 0:
+        return Assignment(slot_exit, np.empty(0, int), np.empty(0), 0.0, 0.0)
+    short = [j for j in range(ne) if np.isfinite(c[:, j]).sum() < k]
+    if short:
+        raise ValueError(f"no complete assignment; exits short of reachable stations: {short}")
+    station = np.argsort(c, axis=0, kind="stable")[:k].T.reshape(-1)  # exit by exit, fastest first
+    trip = c[station, slot_exit]
+    return Assignment(slot_exit, station, trip, float(trip.max()), float(trip.sum()))
+
+
 def _bottleneck_slots(c: np.ndarray, slot_exit: np.ndarray) -> Assignment:
     """The matrix method (module docstring) on posts × exits, one post per row."""
     from scipy.optimize import linear_sum_assignment
@@ -209,8 +253,9 @@ class SealPlan:
     posts : pandas.DataFrame
         One row per station: ``station``, ``posts`` (it can send), ``sent``.
     posts_from : str
-        Where ``posts`` came from: ``"option"`` (``--posts-per-station``), ``"fewest"`` (the fewest
-        per station that seal every exit) or the stations layer's column (such as ``警力``).
+        Where ``posts`` came from: ``"fastest"`` (no limit: ``posts`` is what each station sends),
+        ``"option"`` (``--posts-per-station``), ``"fewest"`` (the fewest per station that seal every
+        exit) or the stations layer's column (such as ``警力``).
     """
 
     table: pd.DataFrame
@@ -223,42 +268,67 @@ class SealPlan:
     posts: pd.DataFrame | None = None
     posts_from: str = "option"
 
+    @property
+    def mean_minutes(self) -> float:
+        """The mean arrival of the posts (the total over the number of posts)."""
+        return self.total_minutes / len(self.table) if len(self.table) else 0.0
+
     def posts_line(self) -> tuple[str, str]:
-        """How many posts each station could send and sent, and where that number came from."""
+        """Where the posts each station could send came from (the how of the plan)."""
         if self.posts is None or not len(self.posts):
             return "", ""
-        how_zh = {"option": "按 --posts-per-station", "fewest": "默认：够封控全部卡口的最少值，可用 --posts-per-station "
-                  "或站点图层的“警力”列指定"}.get(self.posts_from, f"按站点图层“{self.posts_from}”列")
-        how_en = {"option": "from --posts-per-station", "fewest": "default: the fewest that seal every exit; set "
-                  "--posts-per-station or a 警力 column in the stations layer"}.get(
-                      self.posts_from, f"from the stations layer's column {self.posts_from!r}")
-        zh = "站点警力：" + "；".join(f"{r.station} 可派 {r.posts} 个、派出 {r.sent} 个" for r in self.posts.itertuples())
-        en = "station posts: " + "; ".join(f"{r.station} can send {r.posts}, sends {r.sent}"
-                                           for r in self.posts.itertuples())
-        return f"{zh}（{how_zh}）", f"{en} ({how_en})"
+        how_zh = {"option": "按 --posts-per-station 限定",
+                  "fewest": "按 --posts-per-station fewest 平均分派（够封控全部卡口的最少值）",
+                  "fastest": "不限，每个卡口由最先到达的站点派出；可用 --posts-per-station 或站点图层的“警力”列限定"}
+        how_en = {"option": "limited by --posts-per-station",
+                  "fewest": "spread evenly by --posts-per-station fewest (the fewest that seal every exit)",
+                  "fastest": "no limit, every exit's post from the station that gets there first; limit them "
+                             "with --posts-per-station or a 警力 column in the stations layer"}
+        zh = how_zh.get(self.posts_from, f"按站点图层“{self.posts_from}”列限定")
+        en = how_en.get(self.posts_from, f"limited by the stations layer's column {self.posts_from!r}")
+        return f"站点警力：{zh}", f"station posts: {en}"
+
+    def station_lines(self, lang: str = "zh") -> list[str]:
+        """Each station with what it sends and its exits in order of arrival (快速封控 as an officer
+        reads it: who goes where, there by when)."""
+        if self.posts is None:
+            return []
+        limited = self.posts_from != "fastest"
+        out = []
+        for st in self.posts.itertuples():
+            mine = self.table[self.table["station"] == st.station].sort_values(["minutes", "exit_no"])
+            if lang == "zh":
+                can = f"可派 {st.posts} 个、" if limited else ""
+                out.append(f"  {st.station} {can}派出 {st.sent} 个：" if len(mine) else f"  {st.station} {can}未派出")
+                out += [f"    {r.exit}：{r.minutes:.1f} 分钟，{r.km:.2f} 公里" for r in mine.itertuples()]
+            else:
+                can = f"can send {st.posts}, " if limited else ""
+                out.append(f"  {st.station} {can}sends {st.sent}:" if len(mine) else f"  {st.station} {can}sends none")
+                out += [f"    {r.exit}: {r.minutes:.1f} min, {r.km:.2f} km" for r in mine.itertuples()]
+        return out
 
     def summary(self, lang: str = "zh") -> str:
         from .modes import MODE_ZH
         worst = self.table.sort_values("minutes", ascending=False).iloc[0] if len(self.table) else None
         n = int(self.exits.shape[0])
+        fastest = self.posts_from == "fastest"
         zh = (f"封控 {n} 个卡口（每个 {self.per_exit} 个警力点，{MODE_ZH.get(self.mode, self.mode)}）："
-              f"最长 {self.longest_minutes:.1f} 分钟"
-              + (f"（{worst['station']} → {worst['exit']}）" if worst is not None else "")
-              + f"，合计 {self.total_minutes:.1f} 分钟；瓶颈指派精确求解，最长用时已证明最短，"
-              "同最长用时下总用时最少")
-        en = (f"sealing {n} exit(s) ({self.per_exit} post(s) each, {self.mode}): longest trip "
+              f"全部封控 {self.longest_minutes:.1f} 分钟"
+              + (f"（最慢：{worst['station']} → {worst['exit']}）" if worst is not None else "")
+              + f"，平均到达 {self.mean_minutes:.1f} 分钟，合计 {self.total_minutes:.1f} 分钟；"
+              + ("每个卡口由最先到达的站点派出，全部封控用时最短、总用时最少" if fastest else
+                 "瓶颈指派精确求解，全部封控用时已证明最短，同用时下总用时最少（最快的站点警力用完时由次快的站点派出）"))
+        en = (f"sealing {n} exit(s) ({self.per_exit} post(s) each, {self.mode}): all sealed in "
               f"{self.longest_minutes:.1f} min"
-              + (f" ({worst['station']} → {worst['exit']})" if worst is not None else "")
-              + f", total {self.total_minutes:.1f} min; exact bottleneck assignment: the longest trip is "
-              "proven shortest, and the total least among such plans")
-        rows_zh, rows_en = [], []
+              + (f" (the slowest: {worst['station']} → {worst['exit']})" if worst is not None else "")
+              + f", mean arrival {self.mean_minutes:.1f} min, total {self.total_minutes:.1f} min; "
+              + ("every exit's post from the station that gets there first: all sealed soonest, least total"
+                 if fastest else "exact bottleneck assignment: the time by which all are sealed is proven "
+                 "shortest, and the total least among such plans (the next fastest station when the fastest "
+                 "has no posts left)"))
         posts_zh, posts_en = self.posts_line()
-        if posts_zh:
-            rows_zh.append(posts_zh)
-            rows_en.append(posts_en)
-        for r in self.table.sort_values(["exit_no", "minutes"]).itertuples():
-            rows_zh.append(f"  {r.exit} ← {r.station}：{r.minutes:.1f} 分钟，{r.km:.2f} 公里")
-            rows_en.append(f"  {r.exit} ← {r.station}: {r.minutes:.1f} min, {r.km:.2f} km")
+        rows_zh = [posts_zh, *self.station_lines("zh")] if posts_zh else []
+        rows_en = [posts_en, *self.station_lines("en")] if posts_en else []
         zh = "\n".join([zh, *rows_zh])
         en = "\n".join([en, *rows_en])
         return zh if lang == "zh" else en if lang == "en" else f"{zh}\n{en}"
@@ -331,12 +401,15 @@ def exits_of_area(graph: RoadGraph, area, label: str) -> gpd.GeoDataFrame:
     return ex
 
 
-def station_posts(stations: gpd.GeoDataFrame, posts_per_station: int | None = None) -> tuple[np.ndarray | None, str]:
+def station_posts(stations: gpd.GeoDataFrame,
+                  posts_per_station: int | str | None = None) -> tuple[np.ndarray | None, str]:
     """The posts each station can send, and where the number came from.
 
-    ``posts_per_station`` for every station (``"option"``); else the stations layer's column of
-    officers or cars (``posts``, ``警力``, ``警车数`` …; a blank counts 1); else ``(None,
-    "fewest")``: :func:`seal_exits` then takes the fewest per station that seal every exit.
+    ``posts_per_station`` for every station (``"option"``); ``"fewest"``: ``(None, "fewest")``,
+    :func:`seal_exits` then takes the fewest per station that seal every exit (spread evenly); else
+    the stations layer's column of officers or cars (``posts``, ``警力``, ``警车数`` …; a blank
+    counts 1); else ``(None, "fastest")``: no limit, every exit's post from the station that gets
+    there first.
 
     Examples
     --------
@@ -345,13 +418,15 @@ def station_posts(stations: gpd.GeoDataFrame, posts_per_station: int | None = No
     >>> cap.tolist(), col
     ([3, 1], '警车数')
     """
+    if posts_per_station == "fewest":
+        return None, "fewest"
     if posts_per_station is not None:
         check_at_least(int(posts_per_station), 1, name="posts_per_station", zh="每个站点可派警力点数",
                        flag="--posts-per-station", example=2)
         return np.full(len(stations), int(posts_per_station)), "option"
     col = find_column(stations.columns, "posts")
     if col is None:
-        return None, "fewest"
+        return None, "fastest"
     # "2辆", "3 人", "２": the number written; a blank counts 1; text without a number is refused.
     raw = stations[col].astype(object).where(stations[col].notna(), None).tolist()
     out = []
@@ -409,8 +484,9 @@ def seal_exits(graph: RoadGraph, stations: gpd.GeoDataFrame, exits: gpd.GeoDataF
     per_exit
         Posts per exit, each from a different station.
     posts_per_station
-        Posts every station can send; default its 警力/警车数 column (:func:`station_posts`), else
-        the fewest per station with which every exit is sealed.
+        Posts every station can send; ``"fewest"``: the fewest per station with which every exit is
+        sealed (spread evenly); default its 警力/警车数 column (:func:`station_posts`), else no
+        limit: every exit's post from the station that gets there first.
     max_snap : float
         Metres from a station or exit to the road beyond which it counts as off the network.
     progress, cancelled : callable, optional
@@ -419,7 +495,7 @@ def seal_exits(graph: RoadGraph, stations: gpd.GeoDataFrame, exits: gpd.GeoDataF
     Returns
     -------
     SealPlan
-        Who goes where: the shortest longest trip, then the least total (exact).
+        Who goes where: the shortest longest trip (all exits sealed), then the least total (exact).
 
     Raises
     ------
@@ -479,7 +555,13 @@ def seal_exits(graph: RoadGraph, stations: gpd.GeoDataFrame, exits: gpd.GeoDataF
     cost = times_within(graph, ss, es)  # stations × exits, seconds
     if cancelled is not None and cancelled():
         raise CancelledError()
-    if cap is None:  # the fewest posts per station that seal every exit
+    if posts_from == "fastest":  # no limit: each exit's fastest stations
+        try:
+            a = fastest_assignment(cost, k)
+        except ValueError:
+            raise _reach_error(cost, k, ex_names, off_road, max_snap) from None
+        cap = np.bincount(a.station, minlength=ns)  # what each station sends is what it needs
+    elif cap is None:  # --posts-per-station fewest: the fewest per station that seal every exit
         most = np.full(ns, ne)
         try:
             bottleneck_assignment(cost, k, most)

@@ -96,7 +96,7 @@ class AnalysisPanel(QWidget):
     def _fill_seal(self) -> None:
         plan = self.result
         self.title.setText(tr("analysis.seal_title", n=len(plan.exits), longest=f"{plan.longest_minutes:.1f}",
-                              total=f"{plan.total_minutes:.1f}"))
+                              mean=f"{plan.mean_minutes:.1f}", total=f"{plan.total_minutes:.1f}"))
         self._headers([tr("analysis.exit"), tr("analysis.station"), tr("analysis.minutes"), tr("analysis.km")])
         for r in plan.table.sort_values(["exit_no", "minutes"]).itertuples():
             self.table.addTopLevelItem(QTreeWidgetItem([str(r.exit), str(r.station), f"{r.minutes:.1f}",
