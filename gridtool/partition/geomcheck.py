@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..arrays import unique_ints
 from ..spatial import first_containing
 
 #: Line ends this close to another line or to the grid's edge are read as meeting it (metres).
@@ -95,7 +96,7 @@ def faces(frames: np.ndarray, lines: np.ndarray, *, targets: np.ndarray | None =
     if not len(out):
         return frames
     fi, _ = shapely.STRtree(frames).query(shapely.point_on_surface(out), predicate="within")
-    return out[np.unique(fi)]
+    return out[unique_ints(fi)]
 
 
 def locate(pts: np.ndarray, pieces: np.ndarray) -> np.ndarray:
@@ -203,7 +204,7 @@ def grid_crossings(geoms, members: list[np.ndarray], points: np.ndarray, hh, lin
         else:
             part_of = np.zeros(len(feats), dtype=np.int64)
         live = w > 0
-        for k in np.unique(part_of[live]):
+        for k in unique_ints(part_of[live]):
             sel = live & (part_of == k)
             n_hard = len(np.unique(face_hard[feats[sel]])) if face_hard is not None else 1
             n_all = len(np.unique(face_all[feats[sel]])) if face_all is not None else n_hard

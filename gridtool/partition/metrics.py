@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..arrays import unique_ints
 from ..roles import PLACE_CATEGORIES
 from .blocks import Blocks
 
@@ -119,7 +120,7 @@ def crossings(blocks: Blocks, grid_blocks: list[set]) -> tuple[np.ndarray, np.nd
                 coo_matrix((np.ones(len(s)), (local[ea[s]], local[eb[s]])), shape=(nb, nb)), directed=False)
             _, lab_all = connected_components(
                 coo_matrix((np.ones(len(idx)), (local[ea[idx]], local[eb[idx]])), shape=(nb, nb)), directed=False)
-            hard[gi] = len(np.unique(lab_soft[pop])) - len(np.unique(lab_all[pop]))
+            hard[gi] = len(unique_ints(lab_soft[pop])) - len(unique_ints(lab_all[pop]))
         local[bl] = -1
     return hard, soft
 
