@@ -75,9 +75,12 @@ def add_grid_metrics(g: gpd.GeoDataFrame, grids_internal, blocks: Blocks, ctx, l
         cnt = np.bincount(gi, minlength=len(g))
         g["places"] = cnt
         names = {}
+        # The columns read once, not one column lookup per place in a grid.
+        pname = places["name"].to_numpy(dtype=object) if "name" in places else None
+        pcat = places["category"].to_numpy(dtype=object) if "category" in places else None
         for a, b in zip(gi.tolist(), pi.tolist()):
-            nm = places["name"].iat[b] if "name" in places else None
-            cat = places["category"].iat[b] if "category" in places else ""
+            nm = pname[b] if pname is not None else None
+            cat = pcat[b] if pcat is not None else ""
             # An unnamed place is listed by its category, in Chinese as the planners read it (银行).
             names.setdefault(a, []).append(str(nm) if isinstance(nm, str) and nm
                                            else PLACE_CATEGORIES.get(str(cat), str(cat)))
