@@ -156,9 +156,22 @@ def subgrid_work(grids: gpd.GeoDataFrame, assign: pd.DataFrame) -> tuple[list[in
     features and the households of each there: each (feature, part) of a grid is a weight, so
     parts of an apartment already split at grid level keep their size."""
     weights = {}
-    for gi, grp in assign.groupby("grid_index", sort=True):
-        uniq, inv = np.unique(grp["feature"].to_numpy(), return_inverse=True)
-        weights[int(gi)] = (uniq, np.bincount(inv, weights=grp["hh"].to_numpy()).astype(np.int64))
+    if len(assign):
+        # One sort of the whole table instead of a pandas group and a unique per grid. The sort is
+        # stable, so each (grid, feature)'s households are summed in table order, as bincount did.
+        g = assign["grid_index"].to_numpy()
+        f = assign["feature"].to_numpy()
+        h = assign["hh"].to_numpy(dtype=float)
+        order = np.lexsort((f, g))
+        g, f, h = g[order], f[order], h[order]
+        head = np.ones(len(g), dtype=bool)
+        head[1:] = (g[1:] != g[:-1]) | (f[1:] != f[:-1])
+        start = np.flatnonzero(head)
+        sums = np.add.reduceat(h, start).astype(np.int64)
+        ug, uf = g[start], f[start]
+        cut = np.flatnonzero(np.r_[True, ug[1:] != ug[:-1]])
+        for s0, s1 in zip(cut.tolist(), np.r_[cut[1:], len(ug)].tolist()):
+            weights[int(ug[s0])] = (uf[s0:s1], sums[s0:s1])
     todo = [gi for gi in range(len(grids)) if gi in weights]
     return todo, weights
 
