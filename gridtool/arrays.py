@@ -20,3 +20,27 @@ def unique_ints(values) -> np.ndarray:
     head[0] = True
     np.not_equal(s[1:], s[:-1], out=head[1:])
     return s[head]
+
+
+def pair_sums(group, key, values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct (``group``, ``key``) pairs, sorted by group then key, and the sum of
+    ``values`` over each: a ``groupby([group, key]).sum()`` in one sort. The sort is stable, so
+    each pair's values are added in their order in the input (integers are summed exactly)."""
+    group, key, values = np.asarray(group), np.asarray(key), np.asarray(values)
+    if not len(group):
+        return group[:0], key[:0], values[:0]
+    order = np.lexsort((key, group))
+    group, key, values = group[order], key[order], values[order]
+    head = np.ones(len(group), dtype=bool)
+    head[1:] = (group[1:] != group[:-1]) | (key[1:] != key[:-1])
+    start = np.flatnonzero(head)
+    return group[start], key[start], np.add.reduceat(values, start)
+
+
+def runs(sorted_values) -> list[tuple[int, int, int]]:
+    """(value, start, stop) of each run of equal values in a sorted array."""
+    v = np.asarray(sorted_values)
+    if not len(v):
+        return []
+    cut = np.flatnonzero(np.r_[True, v[1:] != v[:-1]])
+    return list(zip(v[cut].tolist(), cut.tolist(), np.r_[cut[1:], len(v)].tolist()))

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..arrays import unique_ints
+from ..arrays import pair_sums, runs, unique_ints
 from ..spatial import first_containing
 
 #: Line ends this close to another line or to the grid's edge are read as meeting it (metres).
@@ -284,7 +284,14 @@ def members_of(assign: pd.DataFrame, n_grids: int) -> tuple[list[np.ndarray], li
     """From the engine's (feature, hh, grid_index) table: features and their households per grid."""
     feats: list[np.ndarray] = [np.zeros(0, dtype=np.int64)] * n_grids
     hhs: list[np.ndarray] = [np.zeros(0)] * n_grids
-    if len(assign):
+    if len(assign) and assign["hh"].dtype.kind in "iu":
+        # Whole households (the engine's table): the sums by one sort, not a pandas group per grid.
+        ug, uf, sums = pair_sums(assign["grid_index"].to_numpy(), assign["feature"].to_numpy(),
+                                 assign["hh"].to_numpy())
+        for gi, s0, s1 in runs(ug):
+            feats[int(gi)] = uf[s0:s1].astype(np.int64)
+            hhs[int(gi)] = sums[s0:s1].astype(float)
+    elif len(assign):
         per = assign.groupby(["grid_index", "feature"], sort=True)["hh"].sum().reset_index()
         for gi, grp in per.groupby("grid_index", sort=True):
             feats[int(gi)] = grp["feature"].to_numpy(dtype=np.int64)

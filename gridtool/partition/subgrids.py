@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..arrays import pair_sums, runs
 from .buildings import subgrid_homes
 from .codes import reading_order
 from .shapes import dissolve_many
@@ -157,21 +158,13 @@ def subgrid_work(grids: gpd.GeoDataFrame, assign: pd.DataFrame) -> tuple[list[in
     parts of an apartment already split at grid level keep their size."""
     weights = {}
     if len(assign):
-        # One sort of the whole table instead of a pandas group and a unique per grid. The sort is
-        # stable, so each (grid, feature)'s households are summed in table order, as bincount did.
-        g = assign["grid_index"].to_numpy()
-        f = assign["feature"].to_numpy()
-        h = assign["hh"].to_numpy(dtype=float)
-        order = np.lexsort((f, g))
-        g, f, h = g[order], f[order], h[order]
-        head = np.ones(len(g), dtype=bool)
-        head[1:] = (g[1:] != g[:-1]) | (f[1:] != f[:-1])
-        start = np.flatnonzero(head)
-        sums = np.add.reduceat(h, start).astype(np.int64)
-        ug, uf = g[start], f[start]
-        cut = np.flatnonzero(np.r_[True, ug[1:] != ug[:-1]])
-        for s0, s1 in zip(cut.tolist(), np.r_[cut[1:], len(ug)].tolist()):
-            weights[int(ug[s0])] = (uf[s0:s1], sums[s0:s1])
+        # One sort of the whole table instead of a pandas group and a unique per grid; each
+        # (grid, feature)'s households summed in table order, as bincount did.
+        ug, uf, sums = pair_sums(assign["grid_index"].to_numpy(), assign["feature"].to_numpy(),
+                                 assign["hh"].to_numpy(dtype=float))
+        sums = sums.astype(np.int64)
+        for gi, s0, s1 in runs(ug):
+            weights[int(gi)] = (uf[s0:s1], sums[s0:s1])
     todo = [gi for gi in range(len(grids)) if gi in weights]
     return todo, weights
 
