@@ -127,3 +127,21 @@ def test_the_engine_refuses_dict_layers_too(tmp_path):
     layers = {role: lyr.gdf for role, lyr in project.layers.items()}
     with pytest.raises(BlockingDataError):
         GridPartitioner(min_hh=100, max_hh=250).fit(layers)
+
+
+def test_the_engine_names_a_village_over_the_limit(tmp_path):
+    """The fit hands the check its own household points (made once): the village that holds too
+    many households is still found and named, for a project and for bare layers alike."""
+    r = D.roster().copy()
+    r["户数"] = 600
+    project = _project(tmp_path, r)
+    layers = {role: lyr.gdf for role, lyr in project.layers.items()}
+    with limits.override(hh_per_village=50_000):
+        blockers = partition_blockers(project)
+        assert [b.code for b in blockers] == ["village_too_large"]
+        # the villages over the limit and their households, as the check names them
+        line = blockers[0].format("zh").splitlines()[0].split("；")[0]
+        for data in (project, layers):
+            with pytest.raises(BlockingDataError) as err:
+                GridPartitioner(min_hh=100, max_hh=250).fit(data)
+            assert line in str(err.value)

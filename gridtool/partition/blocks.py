@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..arrays import unique_ints
+
 
 
 @dataclass
@@ -41,6 +43,9 @@ class Blocks:
     household_block: np.ndarray
     # Borders of the strip faces: ``strip``, ``other`` (the block across), ``geometry`` (segment).
     strip_border: pd.DataFrame | None = None
+    # ``point_on_surface`` of every block as (x, y), made once here: the grids stage places every
+    # whole block at it, region after region and refinement step after step.
+    points: np.ndarray | None = None
 
 
 def _points_in(polys: np.ndarray, tree: shapely.STRtree, pts: np.ndarray, *, touch: bool = True):
@@ -126,7 +131,7 @@ def _build_blocks(villages, points, hh, lines, *, special, strips) -> Blocks:
                 # county per class (the same links; the order kept, so ties break the same way).
                 parts = shapely.get_parts(lg[sel])
                 ends = np.concatenate([shapely.get_point(parts, 0), shapely.get_point(parts, -1)])
-                near_sel = np.unique(every_tree.query(ends, predicate="dwithin", distance=GAP + 1e-3)[1])
+                near_sel = unique_ints(every_tree.query(ends, predicate="dwithin", distance=GAP + 1e-3)[1])
                 others = every[near_sel[~np.r_[sel, np.zeros(len(boundary), dtype=bool)][near_sel]]]
                 links = close_gaps(lg[sel], None, extra=others)
                 if len(links):
@@ -179,7 +184,7 @@ def _build_blocks(villages, points, hh, lines, *, special, strips) -> Blocks:
     hb[pi[first]] = pf[first]
     lost = np.flatnonzero(hb < 0)
     if len(lost):
-        inside = np.unique(_points_in(vgeoms, vtree, points[lost])[0])
+        inside = unique_ints(_points_in(vgeoms, vtree, points[lost])[0])
         lost = lost[inside]
         if len(lost):
             li, lf = ftree.query_nearest(points[lost], max_distance=5.0, all_matches=False)
@@ -202,7 +207,8 @@ def _build_blocks(villages, points, hh, lines, *, special, strips) -> Blocks:
             one = is_strip[left] != is_strip[right]
             border = pd.DataFrame({"strip": np.where(is_strip[left], left, right)[one],
                                    "other": np.where(is_strip[left], right, left)[one], "geometry": seg[one]})
-    return Blocks(gdf=gdf, edges=edges, household_block=hb, strip_border=border)
+    return Blocks(gdf=gdf, edges=edges, household_block=hb, strip_border=border,
+                  points=shapely.get_coordinates(rep).reshape(-1, 2))
 
 
 def _join_across_strips(faces, rep, w, face_village, edges: pd.DataFrame, strips: list):

@@ -30,7 +30,9 @@ def reading_order(gdf) -> list[int]:
 def assign_codes(gdf: gpd.GeoDataFrame, *, group: str) -> list[str]:
     """``<group value>-NN`` for every row, numbered west→east, north→south within each group."""
     codes = np.empty(len(gdf), dtype=object)
-    for key, idx in gdf.groupby(group, sort=False).groups.items():
-        nums = reading_order(gdf.loc[idx])
-        codes[np.asarray([gdf.index.get_loc(i) for i in idx])] = [f"{key}-{n:02d}" for n in nums]
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    # Rows by position (``indices``), not a ``.loc`` and a label lookup per row of every group.
+    for key, pos in gdf.groupby(group, sort=False).indices.items():
+        nums = reading_order(geoms[pos])
+        codes[pos] = [f"{key}-{n:02d}" for n in nums]
     return codes.tolist()

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..arrays import unique_ints
 from ..errors import CancelledError, HouseholdBoundsError, MissingColumnError, OptionError
 from ..spatial import household_points
 from .barriers import DEFAULT_HARD, barrier_lines
@@ -305,9 +306,10 @@ class GridPartitioner(RedrawMixin):
         # a village of millions: refused here (BlockingDataError, exit 2) rather than counted
         # wrong or partitioned forever. A Project gives the messages their file and layer names.
         from ..validate import check_partition_ready
-        check_partition_ready(data if hasattr(data, "layers") and isinstance(data.layers, dict) else layers)
+        pts = household_points(hhg).values  # made once: the check places the households too
+        check_partition_ready(data if hasattr(data, "layers") and isinstance(data.layers, dict) else layers,
+                              points=pts)
         crs = villages.crs
-        pts = household_points(hhg).values
         hh = hhg["hh"].to_numpy(dtype=float)
         hh = np.where(np.isfinite(hh) & (hh > 0), np.rint(hh), 0).astype(np.int64)
         xy = shapely.get_coordinates(pts)
@@ -653,21 +655,20 @@ class GridPartitioner(RedrawMixin):
                 keys, starts = np.unique(arr[order], return_index=True)
                 for kk, s0, s1 in zip(keys.tolist(), starts.tolist(), list(starts[1:]) + [len(arr)]):
                     by.setdefault(kk, []).append(order[s0:s1])
-            idx = (edges, {k: np.unique(np.concatenate(v)) for k, v in by.items()})
+            idx = (edges, {k: unique_ints(np.concatenate(v)) for k, v in by.items()})
             self._edge_index = idx
         cand = [idx[1][v] for v in villages if v in idx[1]]
         if not cand:
             return edges.iloc[:0]
-        sub = edges.iloc[np.unique(np.concatenate(cand))]
-        return sub[sub["a"].isin(members) & sub["b"].isin(members)]
+        sub = edges.iloc[unique_ints(np.concatenate(cand))]
+        return sub[_both_in(sub, members, len(self.blocks_.gdf))]
 
     def _split_region(self, region, ed, H, lo, hi, stop):
         """k grids for one region, opening blocks into household units when needed."""
         ks = sorted(feasible_grid_counts(H, lo, hi), key=lambda k: (abs(H / k - self.target), k))
         bg = self.blocks_.gdf
         w = bg["hh"].to_numpy()
-        rset = set(region)
-        red = ed[ed["a"].isin(rset) & ed["b"].isin(rset)]
+        red = ed[_both_in(ed, region, len(bg))]
         # A region in separate pieces (a village in several parts joined because one part alone
         # fits no grid count) is held together by links between the pieces for the solver.
         links = bridge_parts(region, red, bg.geometry.values)
@@ -908,6 +909,16 @@ class GridPartitioner(RedrawMixin):
         return {"parameters": self.get_params(), "plan": plan, "timings": timings,
                 "villages": village_reports,
                 "grids": json_rows(g[cols])}
+
+
+def _both_in(edges: pd.DataFrame, members, n: int) -> np.ndarray:
+    """Mask of the ``edges`` whose two blocks are among ``members`` (of ``n`` blocks): a lookup
+    table instead of two ``isin`` on a set, which hashes the set again for every region."""
+    inside = np.zeros(n, dtype=bool)
+    inside[np.fromiter(members, dtype=np.int64, count=len(members))] = True
+    if not len(edges):
+        return np.zeros(0, dtype=bool)
+    return inside[edges["a"].to_numpy()] & inside[edges["b"].to_numpy()]
 
 
 def _village_of_features(blocks) -> np.ndarray:

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..arrays import pair_sums, runs, unique_ints
 from ..spatial import first_containing
 
 #: Line ends this close to another line or to the grid's edge are read as meeting it (metres).
@@ -95,7 +96,7 @@ def faces(frames: np.ndarray, lines: np.ndarray, *, targets: np.ndarray | None =
     if not len(out):
         return frames
     fi, _ = shapely.STRtree(frames).query(shapely.point_on_surface(out), predicate="within")
-    return out[np.unique(fi)]
+    return out[unique_ints(fi)]
 
 
 def locate(pts: np.ndarray, pieces: np.ndarray) -> np.ndarray:
@@ -203,7 +204,7 @@ def grid_crossings(geoms, members: list[np.ndarray], points: np.ndarray, hh, lin
         else:
             part_of = np.zeros(len(feats), dtype=np.int64)
         live = w > 0
-        for k in np.unique(part_of[live]):
+        for k in unique_ints(part_of[live]):
             sel = live & (part_of == k)
             n_hard = len(np.unique(face_hard[feats[sel]])) if face_hard is not None else 1
             n_all = len(np.unique(face_all[feats[sel]])) if face_all is not None else n_hard
@@ -283,7 +284,14 @@ def members_of(assign: pd.DataFrame, n_grids: int) -> tuple[list[np.ndarray], li
     """From the engine's (feature, hh, grid_index) table: features and their households per grid."""
     feats: list[np.ndarray] = [np.zeros(0, dtype=np.int64)] * n_grids
     hhs: list[np.ndarray] = [np.zeros(0)] * n_grids
-    if len(assign):
+    if len(assign) and assign["hh"].dtype.kind in "iu":
+        # Whole households (the engine's table): the sums by one sort, not a pandas group per grid.
+        ug, uf, sums = pair_sums(assign["grid_index"].to_numpy(), assign["feature"].to_numpy(),
+                                 assign["hh"].to_numpy())
+        for gi, s0, s1 in runs(ug):
+            feats[int(gi)] = uf[s0:s1].astype(np.int64)
+            hhs[int(gi)] = sums[s0:s1].astype(float)
+    elif len(assign):
         per = assign.groupby(["grid_index", "feature"], sort=True)["hh"].sum().reset_index()
         for gi, grp in per.groupby("grid_index", sort=True):
             feats[int(gi)] = grp["feature"].to_numpy(dtype=np.int64)

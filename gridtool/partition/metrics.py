@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..arrays import unique_ints
 from ..roles import PLACE_CATEGORIES
 from .blocks import Blocks
 
@@ -74,9 +75,12 @@ def add_grid_metrics(g: gpd.GeoDataFrame, grids_internal, blocks: Blocks, ctx, l
         cnt = np.bincount(gi, minlength=len(g))
         g["places"] = cnt
         names = {}
+        # The columns read once, not one column lookup per place in a grid.
+        pname = places["name"].to_numpy(dtype=object) if "name" in places else None
+        pcat = places["category"].to_numpy(dtype=object) if "category" in places else None
         for a, b in zip(gi.tolist(), pi.tolist()):
-            nm = places["name"].iat[b] if "name" in places else None
-            cat = places["category"].iat[b] if "category" in places else ""
+            nm = pname[b] if pname is not None else None
+            cat = pcat[b] if pcat is not None else ""
             # An unnamed place is listed by its category, in Chinese as the planners read it (银行).
             names.setdefault(a, []).append(str(nm) if isinstance(nm, str) and nm
                                            else PLACE_CATEGORIES.get(str(cat), str(cat)))
@@ -119,7 +123,7 @@ def crossings(blocks: Blocks, grid_blocks: list[set]) -> tuple[np.ndarray, np.nd
                 coo_matrix((np.ones(len(s)), (local[ea[s]], local[eb[s]])), shape=(nb, nb)), directed=False)
             _, lab_all = connected_components(
                 coo_matrix((np.ones(len(idx)), (local[ea[idx]], local[eb[idx]])), shape=(nb, nb)), directed=False)
-            hard[gi] = len(np.unique(lab_soft[pop])) - len(np.unique(lab_all[pop]))
+            hard[gi] = len(unique_ints(lab_soft[pop])) - len(unique_ints(lab_all[pop]))
         local[bl] = -1
     return hard, soft
 

@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import shapely
 
+from ..arrays import unique_ints
+
 if TYPE_CHECKING:
     from .regions import DraftGrid
 
@@ -60,7 +62,7 @@ def dissolve_many(groups: list) -> np.ndarray:
         return out
     # Size classes (powers of two) keep the padding under half of each array.
     cls = np.ceil(np.log2(sizes[many])).astype(np.int64)
-    for c in np.unique(cls):
+    for c in unique_ints(cls):
         rows = many[cls == c]
         width = int(sizes[rows].max())
         arr = np.full((len(rows), width), None, dtype=object)
@@ -96,7 +98,7 @@ def expand_units(grids, features_of_block: dict, hh: np.ndarray) -> tuple[dict, 
     hh_total = np.bincount(gi, weights=h, minlength=len(grids)).astype(np.int64)
     # Blocks → their features, through one flat array of the blocks that appear.
     is_blk = feat < 0
-    keys = np.unique(blk[is_blk])
+    keys = unique_ints(blk[is_blk])
     lists = [np.asarray(features_of_block.get(int(b), ()), dtype=np.int64) for b in keys.tolist()]
     size = np.array([len(x) for x in lists], dtype=np.int64)
     flat = np.concatenate(lists) if lists else np.zeros(0, dtype=np.int64)

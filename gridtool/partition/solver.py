@@ -32,6 +32,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from ..arrays import unique_ints
 from ..errors import CancelledError
 
 N_DIRECTIONS = 8
@@ -99,7 +100,7 @@ class UnitGraph:
         from .kernels import _components_mask
         n = len(self.w)
         nodes = np.arange(n, dtype=np.int64) if nodes is None else \
-            np.unique(np.fromiter((int(i) for i in nodes), dtype=np.int64))
+            unique_ints(np.fromiter((int(i) for i in nodes), dtype=np.int64))
         if not len(nodes):
             return []
         indptr, indices, _ = self.csr()

@@ -216,8 +216,9 @@ def special_layer(names, blocks, villages, vcodes, vnames, crs, households, prev
         geoms.append(shapely.union_all(geo[sel]))
     gdf = gpd.GeoDataFrame(rows, geometry=gpd.GeoSeries(geoms, crs=crs))
     codes = np.empty(len(gdf), dtype=object)
-    for vc, idx in gdf.groupby("village_code").groups.items():
-        codes[np.asarray(idx)] = [f"{vc}-Z{i:02d}" for i in reading_order(gdf.loc[idx])]
+    sgeoms = np.asarray(gdf.geometry.values, dtype=object)  # by position: a .loc per village cost more
+    for vc, idx in gdf.groupby("village_code").indices.items():
+        codes[idx] = [f"{vc}-Z{i:02d}" for i in reading_order(sgeoms[idx])]
     gdf["code"] = codes
     gdf["kind"] = "special"
     # Households inside a special grid belong to it.

@@ -31,6 +31,7 @@ from typing import Callable
 import numpy as np
 import shapely
 
+from ..arrays import unique_ints
 from ..errors import CancelledError
 from .spawning import main_hidden
 
@@ -213,7 +214,7 @@ class _Jobs:
         xy_all, tree, aff = self.ctx["points_xy"], self.ctx["barriers"], self.ctx["barrier_affinity"]
         w, g_geoms = self.weights, self.g_geoms
         boxes = shapely.box(*shapely.bounds(np.asarray([g_geoms[gi] for gi in b], dtype=object)).T)
-        li = np.unique(tree.query(boxes)[1]) if tree is not None else np.zeros(0, dtype=np.int64)
+        li = unique_ints(tree.query(boxes)[1]) if tree is not None else np.zeros(0, dtype=np.int64)
         lines = shapely.to_wkb(tree.geometries.take(li)) if tree is not None else None
         grids = [(w[gi][0], w[gi][1], xy_all[w[gi][0]], shapely.to_wkb(g_geoms[gi])) for gi in b]
         return self.ex.submit(_draw_batch, grids, lines, aff[li] if len(aff) else aff, self.bounds)

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..arrays import pair_sums, runs
 from .buildings import subgrid_homes
 from .codes import reading_order
 from .shapes import dissolve_many
@@ -156,9 +157,14 @@ def subgrid_work(grids: gpd.GeoDataFrame, assign: pd.DataFrame) -> tuple[list[in
     features and the households of each there: each (feature, part) of a grid is a weight, so
     parts of an apartment already split at grid level keep their size."""
     weights = {}
-    for gi, grp in assign.groupby("grid_index", sort=True):
-        uniq, inv = np.unique(grp["feature"].to_numpy(), return_inverse=True)
-        weights[int(gi)] = (uniq, np.bincount(inv, weights=grp["hh"].to_numpy()).astype(np.int64))
+    if len(assign):
+        # One sort of the whole table instead of a pandas group and a unique per grid; each
+        # (grid, feature)'s households summed in table order, as bincount did.
+        ug, uf, sums = pair_sums(assign["grid_index"].to_numpy(), assign["feature"].to_numpy(),
+                                 assign["hh"].to_numpy(dtype=float))
+        sums = sums.astype(np.int64)
+        for gi, s0, s1 in runs(ug):
+            weights[int(gi)] = (uf[s0:s1], sums[s0:s1])
     todo = [gi for gi in range(len(grids)) if gi in weights]
     return todo, weights
 

@@ -18,6 +18,8 @@ import numpy as np
 import shapely
 from scipy.spatial import Delaunay, QhullError, cKDTree
 
+from ..arrays import unique_ints
+
 PART_AFFINITY = 50.0  # parts of one building stick together unless they must part
 
 # (i, j) of the k-th pair i < j among c ≤ 8 parts, row by row: _PAIR_I[c, k], _PAIR_J[c, k].
@@ -250,7 +252,7 @@ def _site_edges(sites: np.ndarray, barriers, barrier_affinity, cells=None, plain
     cand.append(np.column_stack([np.minimum(src, dst), np.maximum(src, dst)]))
     # The distinct pairs in sorted order (one integer key per pair: a 1-D unique is much faster).
     allp = np.concatenate(cand).astype(np.int64)
-    key = np.unique(allp[:, 0] * n + allp[:, 1])
+    key = unique_ints(allp[:, 0] * n + allp[:, 1])
     pa = np.column_stack([key // n, key % n]).reshape(-1, 2)
     if cells is not None and len(pa):
         # Neighbours are sites whose cells share a border, so a group of units is one piece on the map.

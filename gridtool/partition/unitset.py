@@ -86,7 +86,11 @@ def build_unitset(blocks: Blocks, region: list[int], edges, refine: set[int], *,
     cat["area"][pos] = barea[wb].astype(float)
     cat["geom"][pos] = geoms[wb]
     if len(wb):
-        xy[pos] = shapely.get_coordinates(shapely.point_on_surface(geoms[wb])).reshape(-1, 2)
+        known = getattr(blocks, "points", None)
+        if known is not None and len(known) == len(gdf):
+            xy[pos] = known[wb]
+        else:
+            xy[pos] = shapely.get_coordinates(shapely.point_on_surface(geoms[wb])).reshape(-1, 2)
     ea, eb, ef = [], [], []
     fine: dict[int, tuple[int, int]] = {}  # refined block -> (start, stop)
     for i, fu in fus.items():
