@@ -137,19 +137,38 @@ class PatrolPlan:
         for nz, ne in self.notes:
             zh.append(f"  {nz}")
             en.append(f"  {ne}")
-        if len(self.unserved):  # grouped by reason: "16 schools: time window 16:30-17:30", not 16 lines
-            # must-visit places left out come first and are called so: mixed in with the optional
-            # places an officer took 37 schools' gate duty for a detour the plan chose to skip
-            must = self.unserved["must"].astype(bool) if "must" in self.unserved else \
-                pd.Series(False, index=self.unserved.index)
-            for is_must in (True, False):
-                part = self.unserved[must == is_must]
-                for (rz, re_), grp in part.groupby(["reason_zh", "reason_en"], sort=False):
-                    head_zh, head_en = ("必到地点未安排", "must-visit places not served") if is_must else \
-                        ("未安排", "not served")
-                    zh.append(f"  {head_zh} {len(grp)} 处（{rz}）：" + "、".join(grp["place"].astype(str)))
-                    en.append(f"  {head_en}, {len(grp)} ({re_}): " + ", ".join(grp["place"].astype(str)))
+        for lz, le, _must in unserved_lines(self.unserved):
+            zh.append(f"  {lz}")
+            en.append(f"  {le}")
         return "\n".join(zh if lang == "zh" else en if lang == "en" else zh + en)
+
+    def unserved_record(self) -> list[dict]:
+        """The places left out as the project keeps them (``parameters["patrol_unserved"]``): the
+        routes panel and a reopened project show them, not only the log of the run."""
+        cols = [c for c in ("place", "category", "must", "reason_zh", "reason_en") if c in self.unserved]
+        return [{k: (bool(v) if k == "must" else str(v)) for k, v in row.items()}
+                for row in self.unserved[cols].to_dict(orient="records")]
+
+
+def unserved_lines(unserved) -> list[tuple[str, str, bool]]:
+    """``(zh, en, must)`` per reason for the places no team visits (a DataFrame or the records of
+    :meth:`PatrolPlan.unserved_record`): grouped by reason ("16 schools: time window 16:30-17:30",
+    not 16 lines), the must-visit places first and called so — mixed in with the optional places an
+    officer took 37 schools' gate duty for a detour the plan chose to skip."""
+    uns = pd.DataFrame(list(unserved)) if not isinstance(unserved, pd.DataFrame) else unserved
+    if not len(uns) or "place" not in uns:
+        return []
+    uns = uns.assign(reason_zh=uns["reason_zh"] if "reason_zh" in uns else "",
+                     reason_en=uns["reason_en"] if "reason_en" in uns else "")
+    must = uns["must"].astype(bool) if "must" in uns else pd.Series(False, index=uns.index)
+    out = []
+    for is_must in (True, False):
+        part = uns[must == is_must]
+        for (rz, re_), grp in part.groupby(["reason_zh", "reason_en"], sort=False):
+            head_zh, head_en = ("必到地点未安排", "must-visit places not served") if is_must else ("未安排", "not served")
+            out.append((f"{head_zh} {len(grp)} 处（{rz}）：" + "、".join(grp["place"].astype(str)),
+                        f"{head_en}, {len(grp)} ({re_}): " + ", ".join(grp["place"].astype(str)), is_must))
+    return out
 
 
 #: Column names read for each patrol attribute of a place (the first one present is used).

@@ -213,6 +213,7 @@ def add_routes_to_project(project, plan, hotspots=None) -> None:
         project.parameters["hotspots"] = hotspots.record()
     else:
         project.parameters.pop("hotspots", None)
+    project.parameters["patrol_unserved"] = plan.unserved_record()  # the app's routes panel lists them
     from ..layer_deps import remade
     remade(project.parameters, ("routes", "route_stops", "hotspots"))
 

@@ -157,10 +157,14 @@ class _ExportDialog(QDialog):
         row = QHBoxLayout()
         row.addWidget(self.path, 1)
         row.addWidget(browse)
-        from ..maps.titles import find_place, map_title
+        from ..maps.titles import KIND_TITLES, find_place, map_title
         place = find_place(p).label  # the township and county of the data: the defaults shown
         self.title = QLineEdit()
-        self.title.setPlaceholderText(tr("export.default_title", title=map_title(p, township=place)))
+        # the heading this export prints when left empty (route cards: "…巡逻路线卡", not the wall map's)
+        kind = {"wallmap": "wall"}.get(self.kind, self.kind)
+        shown = map_title(p, kind if kind in KIND_TITLES else "wall",
+                          lang="en" if i18n.language() == "en" and kind == "html" else "zh")
+        self.title.setPlaceholderText(tr("export.default_title", title=shown))
         self.township = QLineEdit()
         self.township.setPlaceholderText(place or tr("export.no_township"))
         self.unit = QLineEdit()

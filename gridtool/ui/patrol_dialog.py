@@ -406,6 +406,8 @@ def _patrol_parameters(parameters: dict, plan, hotspots, share) -> dict:
         out.pop("hotspots", None)
     if share is not None:
         out["patrol_incident_share_100m"] = share[1]
+    # as add_routes_to_project: the places left out, shown under the routes (the log is closed on a laptop)
+    out["patrol_unserved"] = plan.unserved_record()
     from ..layer_deps import remade
     remade(out, ("routes", "route_stops", "hotspots"))  # planned on today's inputs
     return out

@@ -3,6 +3,8 @@ stops (or streets) of the chosen one, and the service-circle coverage figures.""
 
 from __future__ import annotations
 
+import re
+
 from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtGui import QColor
 from PyQt6.QtWidgets import QLabel, QSplitter, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
@@ -29,12 +31,18 @@ class RoutePanel(QWidget):
         self.stops.setRootIsDecorated(False)
         self.coverage = QLabel()
         self.coverage.setWordWrap(True)
+        # the places the plan left out (must-visit ones in red): in the log alone, which a laptop's
+        # layout keeps closed, an officer printed cards that skipped 17 schools without knowing
+        self.unserved = QLabel()
+        self.unserved.setWordWrap(True)
+        self.unserved.setTextFormat(Qt.TextFormat.PlainText)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.routes)
         split.addWidget(self.stops)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         lay.addWidget(split, 1)
+        lay.addWidget(self.unserved)
         lay.addWidget(self.coverage)
         session.project_changed.connect(self.reload)
         session.layers_changed.connect(lambda roles: roles & {"routes", "route_stops", "circles", "walk", "walk_steps"} and self.reload())
@@ -69,6 +77,7 @@ class RoutePanel(QWidget):
                 self.routes.resizeColumnToContents(i)
             self.routes.setCurrentItem(self.routes.topLevelItem(0))
         self._fill_stops()
+        self._fill_unserved()
         self._fill_coverage()
 
     def _fill_stops(self) -> None:
@@ -130,6 +139,20 @@ class RoutePanel(QWidget):
         for i in range(self.stops.columnCount()):
             self.stops.resizeColumnToContents(i)
 
+    def _fill_unserved(self) -> None:
+        from ..routing.patrol import unserved_lines
+        from . import i18n
+        p = self.session.project
+        rec = (p.parameters.get("patrol_unserved") if p is not None and "routes" in p.layers else None) or []
+        lines = unserved_lines(rec)
+        lang = i18n.language()
+        full = [_app_words(zh if lang == "zh" else en if lang == "en" else f"{zh} / {en}") for zh, en, _m in lines]
+        self.unserved.setText("\n".join(_few_names(t) for t in full))
+        self.unserved.setToolTip("\n".join(full))  # every name; the panel shows the first few
+        self.unserved.setVisible(bool(lines))
+        red = any(m for _z, _e, m in lines)
+        self.unserved.setStyleSheet("color: rgb(180,30,30)" if red else "")
+
     def _fill_coverage(self) -> None:
         p = self.session.project
         cov = (p.parameters.get("coverage") if p is not None else None) or []
@@ -139,6 +162,22 @@ class RoutePanel(QWidget):
         if p is not None and "circles" in p.layers and not lines:
             lines = [tr("routes.circles_only", n=len(p.layers["circles"].gdf))]
         self.coverage.setText("\n".join(lines))
+
+
+def _app_words(text: str) -> str:
+    """The command's options in a reason as the patrol dialog names them (出发时间, 班次时长)."""
+    text = re.sub(r"--start (\d\d:\d\d)", lambda m: tr("routes.fix_start", start=m.group(1)), text)
+    return re.sub(r"--shift (\d+)", lambda m: tr("routes.fix_shift", minutes=m.group(1)), text)
+
+
+def _few_names(line: str, keep: int = 5) -> str:
+    """A reason line with its first ``keep`` place names (the tool tip lists them all)."""
+    head, sep, names = line.rpartition("：") if "：" in line else line.rpartition(": ")
+    parts = re.split("、|, ", names) if sep else []
+    if len(parts) <= keep:
+        return line
+    join = "、" if "、" in names else ", "
+    return head + sep + join.join(parts[:keep]) + tr("routes.more_names", n=len(parts) - keep)
 
 
 def _category_name(c: str) -> str:

@@ -514,6 +514,9 @@ STRINGS.update({
     "routes.must": ("必到", "Must"),
     "routes.coverage_line": ("{mode} {minutes} 分钟服务圈覆盖 {covered} / {total} 户（{share}）",
                              "{minutes}-minute {mode} circles cover {covered} of {total:~household} ({share})"),
+    "routes.fix_start": ("出发时间 {start}", "start time {start}"),
+    "routes.fix_shift": ("班次时长 {minutes} 分钟", "shift {minutes} min"),
+    "routes.more_names": ("等 {n} 处（鼠标停留可见全部）", " and {n} more (hover to see all)"),
     "routes.circles_only": ("服务圈 {n} 个（覆盖率在重新计算后显示）", "{n:~service circle} (coverage shows after a new run)"),
     # -- help ---------------------------------------------------------------------------------------
     "help.about_text": ("gridtool {version}\n乡镇网格化管理：导入数据、划分网格、手工调整、巡逻规划与导出。\n全部离线运行。\n"
