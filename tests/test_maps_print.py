@@ -656,7 +656,7 @@ def test_route_cards(project, tmp_path):
     pdf = write_route_cards(project, tmp_path / "cards.pdf", date="2025-01-02")
     assert len(pypdf.PdfReader(str(pdf)).pages) == 2
     text = pdf_text(pdf)
-    for s in ("巡逻路线卡", "第 1 组", "第 2 组", "实验小学", "14:30", "16:30-17:30", "城南派出所", "序号", "停留"):
+    for s in ("巡逻路线卡", "第1队", "第2队", "实验小学", "14:30", "16:30-17:30", "城南派出所", "序号", "停留"):
         assert s in text, s
 
 

@@ -157,7 +157,7 @@ def write_route_cards(project, out_pdf: str | Path, *, cards: Sequence[dict] | N
                                                                          "Creator": f"gridtool {__version__}"}) as pdf:
             for k, (card, start, count, row_mm) in enumerate(pages):
                 check_cancelled(cancelled)
-                report(k / max(total, 1), f"第 {card['team']} 组 / team {card['team']}")
+                report(k / max(total, 1), f"第{card['team']}队 / team {card['team']}")
                 fig = _card_page(sheet, project, idx, card, count, row_mm, title) if start == 0 else \
                     _card_continuation(sheet, card, start, count, row_mm)
                 page_footer(fig, sheet, left=f"{title} · {date}", centre=credit,
@@ -220,7 +220,7 @@ def _header_text(card) -> tuple[str, str]:
         parts.append(f"全程 {card['length_km']:g} 千米")
     parts.append(f"{len(card.get('stops', []))} 个地点")
     # A street walk (gridtool walk) is one grid worker's 日常巡查, not a team's patrol: it names its own heading.
-    return card.get("heading") or f"巡逻路线卡 · 第 {card['team']} 组", " · ".join(parts)
+    return card.get("heading") or f"巡逻路线卡 · 第{card['team']}队", " · ".join(parts)
 
 
 def _direction_arrows(ax, line, frame: D.MapFrame, *, every_mm: float, colour: str) -> None:
