@@ -15,6 +15,7 @@ import geopandas as gpd
 import pandas as pd
 
 from ..errors import CancelledError, GridtoolError
+from ..plurals import count_en, plural_en
 from .postman import CoverageWalk, street_walk
 
 #: Where a walk starts when no station lies inside the grid.
@@ -106,7 +107,8 @@ def walk_summary(gw: GridWalk) -> list[tuple[str, str]]:
         # Unnamed pieces have an empty name: list only the names there are (no "：、、、").
         names = list(dict.fromkeys(n for n in w.cut_off["name"].fillna("").astype(str).str.strip() if n))
         out.append((f"  {len(w.cut_off)} 段街巷与路网不连通，未纳入" + ("：" + "、".join(names[:10]) if names else ""),
-                    f"  {len(w.cut_off)} street piece(s) are cut off from the network and not walked"))
+                    f"  {count_en(len(w.cut_off), 'street piece')} {plural_en(len(w.cut_off), 'is')} cut off from the "
+                    "network and not walked"))
     return out
 
 
