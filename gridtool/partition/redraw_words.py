@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from ..plurals import count_en, plural_en
+
 #: How the previous plan's code column was found, by who found it (``PreviousLayers.code_found_by``).
 FOUND_BY = {"given": ("按 --field 指定", "as given by --field"), "header": ("按列名识别", "found by its header"),
             "content": ("按内容识别", "found by its content")}
@@ -246,7 +248,8 @@ def redraw_lines(r: dict, totals: dict) -> list[tuple[str, str]]:
                     "holding most of the building"))
     if r.get("previous_without_code"):
         out.append((f"  注意：上一版中 {r['previous_without_code']} 个没有编码的面已忽略",
-                    f"  note: {r['previous_without_code']} previous polygon(s) without a code were left out"))
+                    f"  note: {count_en(r['previous_without_code'], 'previous polygon')} without a code "
+                    f"{plural_en(r['previous_without_code'], 'was')} left out"))
     # the layer's name in the interface (the app's layer list, the ledger's sheet), in one language
     out.append(("  每个村（社区）的变化见“重绘变化”图层", "  per village: the changes layer"))
     return out
