@@ -331,7 +331,7 @@ def _village_from_sheets_without_it(gdf: gpd.GeoDataFrame, vcol: str, where: dic
         f"“{vcol}”列只在部分工作表中有；没有该列的工作表已把工作表名当作村名："
         + "、".join(f"{n}（{c:,} 行）" for n, c in counts.items()),
         f"the column {vcol!r} is on some sheets only; the sheets without it took their names as village names: "
-        + ", ".join(f"{n} ({c:,} rows)" for n, c in counts.items()),
+        + ", ".join(f"{n} ({count_en(c, 'row')})" for n, c in counts.items()),
         fix_zh=f"若工作表名不是村名，在这些工作表中也加上“{vcol}”列后再导入。",
         fix_en=f"if the sheet names are not the villages, add the {vcol!r} column to these sheets too and import "
                "again.", **where)]
@@ -417,7 +417,7 @@ def _normalise_columns(gdf: gpd.GeoDataFrame, role: str, fields: dict[str, str],
                 "warning", "village_from_sheet",
                 "表中没有村名列，已把工作表名当作村名：" + "、".join(f"{n}（{c:,} 行）" for n, c in counts.items()),
                 "no village column in the table; the sheet names were taken as village names: "
-                + ", ".join(f"{n} ({c:,} rows)" for n, c in counts.items()),
+                + ", ".join(f"{n} ({count_en(c, 'row')})" for n, c in counts.items()),
                 fix_zh="若工作表名不是村名，在表中加一列“村”，或用 --field households.village=列名 指定。",
                 fix_en="if the sheet names are not the villages, add a 村 column or name it with "
                        "--field households.village=COLUMN.", **where))

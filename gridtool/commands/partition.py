@@ -406,9 +406,9 @@ def _print_subgrid_ledger(args, c: dict) -> None:
     say(args, f"  子网格已连接的列（{cols}）：住户与上一版相同的 {len(c['carried'])} 个子网格沿用；上一版 "
               f"{len(c['reassign'])} 个子网格的住户有变化，{len(c['codes_without'])} 个子网格需重新指定"
               "（见台账“重绘变化”表），再用 gridtool join 补上",
-        f"  sub-grid joined columns ({', '.join(c['columns'])}): kept on the {len(c['carried'])} sub-grids with "
+        f"  sub-grid joined columns ({', '.join(c['columns'])}): kept on the {count_en(len(c['carried']), 'sub-grid')} with "
         f"last year's households; {len(c['reassign'])} of last year's sub-grids changed, "
-        f"{len(c['codes_without'])} sub-grids need a new assignment (the ledger's 重绘变化 sheet): join them again")
+        f"{count_en(len(c['codes_without']), 'sub-grid')} {plural_en(len(c['codes_without']), 'needs', 'need')} a new assignment (the ledger's 重绘变化 sheet): join them again")
 
 
 def _print_redraw(args, r: dict, totals: dict) -> None:
@@ -502,7 +502,7 @@ def _partition_batch(args) -> int:
         say(args, f"  区县 {d['district']}（按{how_zh}）→ {d['file']}：{d['villages']} 个村（社区），"
                   f"住户 {t['imported']:,} 户 = 基础网格 {t['base']:,} + 专属网格 {t['special']:,} + "
                   f"例外网格 {t['exception']:,} + 未划入网格 {t['unassigned']:,}",
-            f"  district {d['district']} (by {how_en}) → {d['file']}: {d['villages']} villages, "
+            f"  district {d['district']} (by {how_en}) → {d['file']}: {count_en(d['villages'], 'village')}, "
             f"{t['imported']:,} households = base grids {t['base']:,} + special grids {t['special']:,} + "
             f"exception grids {t['exception']:,} + unassigned {t['unassigned']:,}")
         for e in d.get("unread") or []:

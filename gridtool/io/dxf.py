@@ -350,8 +350,9 @@ def _road_layers(gdf: gpd.GeoDataFrame, chosen: pd.Series, where: dict) -> tuple
         "warning", "dxf_road_layers",
         f"按 CAD 图层名和要素代码认出道路：已读入 {int(taken.sum()):,} 条（{shown}）；其他图层的 {int(left.sum()):,} 条线"
         f"（{shown_left}）不是道路图层，未读入",
-        f"roads recognised by CAD layer name and feature code: {int(taken.sum()):,} lines read ({shown}); "
-        f"{int(left.sum()):,} lines on other layers ({shown_left}) are not road layers and were left out",
+        f"roads recognised by CAD layer name and feature code: {count_en(int(taken.sum()), 'line')} read ({shown}); "
+        f"{count_en(int(left.sum()), 'line')} on other layers ({shown_left}), which are not road layers, "
+        f"{plural_en(int(left.sum()), 'was')} left out",
         fix_zh="若其他图层中也有道路，用 文件.dxf:图层1,图层2 指定要读的图层。",
         fix_en="if other layers hold roads too, name the layers to read as FILE.dxf:LAYER1,LAYER2.", role="roads",
         **where)]

@@ -372,7 +372,7 @@ def other_sheets_problem(path: str | Path, chosen: str, header: list[str],
         return None
     path = Path(path)
     listed_zh = "、".join(f"“{n}”（{r:,} 行）" for n, r in list(same.items())[:10]) + (" 等" if len(same) > 10 else "")
-    listed_en = ", ".join(f"{n!r} ({r:,} rows)" for n, r in list(same.items())[:10]) + (" …" if len(same) > 10 else "")
+    listed_en = ", ".join(f"{n!r} ({count_en(r, 'row')})" for n, r in list(same.items())[:10]) + (" …" if len(same) > 10 else "")
     first = next(iter(same))
     return Problem(
         "warning", "excel_other_sheets",

@@ -128,7 +128,7 @@ class PatrolPlan:
                                                                          for p, a, w in waits) + ")") if waits else ""
             zh.append(f"  第{r.team}队（{r.station}）：{r.stops} 个点，{r.length_km:.1f} 公里，"
                       f"{r.minutes:.0f} 分钟，{r.start}–{r.end}{wait_zh}")
-            en.append(f"  team {r.team} ({r.station}): {r.stops} stops, {r.length_km:.1f} km, "
+            en.append(f"  team {r.team} ({r.station}): {count_en(r.stops, 'stop')}, {r.length_km:.1f} km, "
                       f"{r.minutes:.0f} min, {r.start}–{r.end}{wait_en}")
         if self.hotspots is not None and len(self.hotspots):
             seen = self.hotspots[self.hotspots["team"] > 0]

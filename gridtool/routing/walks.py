@@ -100,7 +100,7 @@ def walk_summary(gw: GridWalk) -> list[tuple[str, str]]:
     else:
         zh = (f"网格 {code}：街巷 {w.required_km:.2f} 公里，{gw.walkers} 人共走 {total_km:.2f} 公里；最长一人 "
               f"{longest:.0f} 分钟，下界 {w.bound_minutes:.0f} 分钟（+{gap:.0f}%）")
-        en = (f"grid {code}: {w.required_km:.2f} km of streets, {gw.walkers} walkers, {total_km:.2f} km in all; "
+        en = (f"grid {code}: {w.required_km:.2f} km of streets, {count_en(gw.walkers, 'walker')}, {total_km:.2f} km in all; "
               f"longest walk {longest:.0f} min, lower bound {w.bound_minutes:.0f} min (+{gap:.0f} %)")
     out = [(zh, en)]
     if w.cut_off is not None and len(w.cut_off):
