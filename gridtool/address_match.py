@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .columns import _key
+from .plurals import count_en
 from .io.table_rows import row_label
 from .problems import Problem
 
@@ -164,7 +165,7 @@ def _update_problems(incidents, placed_ids: list[str], acol: str, sources: list[
         "warning", PLACED_CODE,
         f"{len(placed_ids)} 条警情没有坐标，按{RULE_ZH}落图（“{acol}”与{where}去掉空格、全半角、号/#、"
         f"末尾“附近/旁/门口”后一致）；仍有 {left} 条未落图",
-        f"{len(placed_ids)} incident(s) without coordinates placed by {RULE_EN} ({acol!r} equal to "
+        f"{count_en(len(placed_ids), 'incident')} without coordinates placed by {RULE_EN} ({acol!r} equal to "
         f"{where} once spaces, full-width characters, 号/# and a trailing 附近/旁/门口 are set aside); "
         f"{left} still not placed",
         fix_zh="核对这些行的位置；要用实际坐标时在表格中补上经纬度。",

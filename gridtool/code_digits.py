@@ -18,6 +18,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .errors import feature_id_zh
+from .plurals import count_en, plural_en
 from .problems import Problem
 
 
@@ -56,7 +57,8 @@ def short_codes(values: pd.Series) -> tuple[pd.Series, int, bool]:
 def short_codes_warning(values: pd.Series, *, column: str, ids: pd.Series, what_zh: str, what_en: str,
                         where: dict) -> Problem | None:
     """The warning for a code column with codes shorter than the rest (see :func:`short_codes`),
-    naming the column, example rows and the fix; None when none is short."""
+    naming the column, example rows and the fix; None when none is short. ``what_en`` is the
+    singular word (``village code``): the message counts it."""
     short, width, zeros = short_codes(values)
     if not short.any():
         return None
@@ -71,7 +73,7 @@ def short_codes_warning(values: pd.Series, *, column: str, ids: pd.Series, what_
         "warning", "code_digits_lost",
         f"“{column}”列有 {int(short.sum()):,} 个{what_zh}比其他行的 {width} 位短（{ex_zh}；其他行如"
         f"“{'”“'.join(longest)}”）：Excel 把代码当数字存储时{why_zh}，按这些代码连接会连错或连不上，未自动补齐",
-        f"{int(short.sum()):,} {what_en} in column {column!r} are shorter than the {width} digits of the other rows "
+        f"{count_en(int(short.sum()), what_en)} in column {column!r} {plural_en(int(short.sum()), 'is')} shorter than the {width} digits of the other rows "
         f"({ex_en}; others such as {', '.join(repr(x) for x in longest)}): stored as numbers by Excel, {why_en}; "
         "joins by these codes would fail or pick the wrong record, and they were not padded",
         fix_zh=f"在 Excel 中把“{column}”列设为文本格式，按原始数据重新填入完整的 {width} 位代码（或在代码前加英文单引号 '）"

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from .columns import sensitive_columns
+from .plurals import count_en, plural_en
 from .errors import InputFileError, MissingColumnError
 from .io.excel_sheets import ALL_SHEETS, SHEET_COLUMN
 from .io.vector import Table, header_row_with, read_table, split_path_layer
@@ -183,8 +184,8 @@ class JoinResult:
         cols_en = ", ".join(f"{a}→{b}" if a != b else a for a, b in self.columns.items())
         out: list[tuple[str, str]] = [
             (f"按“{self.key}”连接到{what_zh}：表中 {len(self.matched_rows)} 行匹配（共 {n_feat} 个网格）；列：{cols}",
-             (f"joined on {self.key!r} to the {what_en}: {len(self.matched_rows)} row(s) matched "
-              f"({n_feat} grids); columns: {cols_en}"))]
+             (f"joined on {self.key!r} to the {what_en}: {count_en(len(self.matched_rows), 'row')} matched "
+              f"({count_en(n_feat, 'grid')}); columns: {cols_en}"))]
         for p in self.table.problems:  # how the table was read: other sheets left out, sheets merged …
             out.append((f"  {p.zh}" + (f"（{p.fix_zh}）" if p.fix_zh else ""),
                         f"  {p.en}" + (f" ({p.fix_en})" if p.fix_en else "")))
@@ -207,11 +208,12 @@ class JoinResult:
         if self.not_in_table:
             more = " …" if len(self.not_in_table) > 10 else ""
             out.append((f"  表中没有的网格 {len(self.not_in_table)} 个：{'、'.join(self.not_in_table[:10])}{more}",
-                        f"  {len(self.not_in_table)} grid(s) not in the table: {', '.join(self.not_in_table[:10])}{more}"))
+                        f"  {count_en(len(self.not_in_table), 'grid')} not in the table: {', '.join(self.not_in_table[:10])}{more}"))
         for col, n in self.cleared.items():
             if n:
                 out.append((f"  “{col}”列：{n} 个网格原有值，本表中没有，已清空",
-                            f"  column {col!r}: {n} grid(s) had a value and are not in this table; cleared"))
+                            f"  column {col!r}: {count_en(n, 'grid')} had a value and {plural_en(n, 'is')} not in this table; "
+                            "cleared"))
         for col, bad in self.not_numbers.items():
             rr = "；".join(f"{row_zh(r)} “{v}”" for r, v in bad[:10])
             rr_en = "; ".join(f"{row_en(r)} {v!r}" for r, v in bad[:10])
@@ -379,7 +381,7 @@ def join_table(project, table: str | Table, *, on: str, columns: Iterable[str] |
         if missing:
             cols = "、".join(map(str, df.columns))
             raise MissingColumnError(f"表中没有列：{'、'.join(missing)}。现有列：{cols}",
-                                     f"no column(s) {', '.join(missing)} in the table. Columns: {', '.join(map(str, df.columns))}",
+                                     f"no {plural_en(len(missing), 'column')} {', '.join(missing)} in the table. Columns: {', '.join(map(str, df.columns))}",
                                      fix_zh="检查 --columns 中的列名（须与表头完全一致）。",
                                      fix_en="check the names in --columns against the headers.",
                                      field=",".join(missing), **where)
@@ -398,7 +400,7 @@ def join_table(project, table: str | Table, *, on: str, columns: Iterable[str] |
     if clash:
         raise JoinError(
             f"表中的列 {'、'.join(clash)} 与网格图层自身的列同名，不能覆盖",
-            f"table column(s) {', '.join(clash)} would overwrite the grids layer's own columns",
+            f"table {plural_en(len(clash), 'column')} {', '.join(clash)} would overwrite the grids layer's own columns",
             fix_zh="用 --columns 只选其他列，或在表中改名（如“备注”改为“台账备注”）后重试。",
             fix_en="choose the other columns with --columns, or rename them in the table.",
             field=",".join(clash), **where)

@@ -30,6 +30,7 @@ from .io.excel_sheets import SHEET_COLUMN, names_villages
 from .io.table_rows import row_label
 from .io.vector import RawLayer, read_vector, split_path_layer, suffix_of
 from .personal import ADDRESS_ROLES, address_columns, name_columns
+from .plurals import count_en, plural_en
 from .problems import Problem
 from .roles import PLACE_CATEGORIES, ROLES, geometry_family
 from .values import household_counts
@@ -110,7 +111,7 @@ def _check_geometry(gdf, role: str, raw: RawLayer, problems: list[Problem], ids)
         problems.append(Problem(
             "warning", "wrong_geometry_type",
             f"{int(wrong.sum())} 个要素的几何类型不适合“{ROLES[role].zh}”，已忽略",
-            f"{int(wrong.sum())} feature(s) have a geometry type a {role} layer cannot use; ignored",
+            f"{count_en(int(wrong.sum()), 'feature')} {plural_en(int(wrong.sum()), 'has')} a geometry type a {role} layer cannot use; ignored",
             fix_zh=f"该图层只接受 {'/'.join(allowed)}。", fix_en=f"this layer takes {'/'.join(allowed)} only.",
             role=role, file=raw.path, layer=raw.layer, features=ids[wrong].tolist()))
         gdf = gdf[~wrong]
@@ -179,7 +180,7 @@ def _code_repairs(gdf: gpd.GeoDataFrame, ccol: str, raw: RawLayer, details: dict
     note = details.get("code")
     if spaced.any() and note is not None:
         note["note_zh"] = f"{int(spaced.sum())} 个代码中的空格已去掉"
-        note["note_en"] = f"spaces removed from {int(spaced.sum())} code(s)"
+        note["note_en"] = f"spaces removed from {count_en(int(spaced.sum()), 'code')}"
     if not lost.any():
         return []
     gdf["code"] = gdf["code"].astype(object).mask(lost, None)
@@ -189,7 +190,7 @@ def _code_repairs(gdf: gpd.GeoDataFrame, ccol: str, raw: RawLayer, details: dict
         "warning", "village_code_scientific",
         f"{int(lost.sum())} 个村（社区）的区划代码是科学计数法（{examples}），后几位已丢失，无法还原；"
         "这些村按没有代码处理，网格编码用 V001、V002…",
-        f"{int(lost.sum())} village code(s) are in scientific notation ({examples}): their last digits are "
+        f"{count_en(int(lost.sum()), 'village code')} {plural_en(int(lost.sum()), 'is')} in scientific notation ({examples}): their last digits are "
         "lost and cannot be recovered; these villages are treated as having no code (grid codes V001, V002 …)",
         fix_zh=f"在 Excel 中把“{ccol}”列设为文本格式，重新填入完整的 12 位代码（或从原始数据重新导出）后再导入。",
         fix_en=f"format column {ccol!r} as text in Excel, enter the full 12-digit codes again (or export them "
@@ -203,9 +204,9 @@ def _short_code_warnings(gdf: gpd.GeoDataFrame, used: dict, raw: RawLayer, role:
     from .code_digits import short_codes_warning
     where = dict(role=role, file=raw.path, layer=raw.layer)
     ids = _feature_ids(raw)
-    checks = ((("id", None, "户编号", "household id(s)"), ("village", "village", "村代码", "village code(s)"),
-               ("code", None, "区划代码", "division code(s)"))
-              if role == "households" else (("code", "code", "区划代码", "division code(s)"),))
+    checks = ((("id", None, "户编号", "household id"), ("village", "village", "村代码", "village code"),
+               ("code", None, "区划代码", "division code"))
+              if role == "households" else (("code", "code", "区划代码", "division code"),))
     out, seen = [], set()
     for key, col, zh, en in checks:
         src = used.get(key)
@@ -259,7 +260,7 @@ def _place_categories(gdf: gpd.GeoDataFrame, ccol: str | None, raw: RawLayer, us
         problems.append(Problem(
             "warning", "category_from_name",
             f"{int(guess.sum())} 个重点场所没有类别（类别列或 KML 文件夹），已按名称推断：{zh}",
-            f"{int(guess.sum())} place(s) have no category (column or KML folder); guessed from their "
+            f"{count_en(int(guess.sum()), 'place')} {plural_en(int(guess.sum()), 'has')} no category (column or KML folder); guessed from their "
             f"names: {en}",
             fix_zh="在类别列（或 KML 文件夹名）中写明类别，如 学校、医院、农贸市场、派出所、企业；"
                    "名称中看不出类别的记为“其他”（列在要素中）。",
@@ -330,7 +331,7 @@ def _village_from_sheets_without_it(gdf: gpd.GeoDataFrame, vcol: str, where: dic
         f"“{vcol}”列只在部分工作表中有；没有该列的工作表已把工作表名当作村名："
         + "、".join(f"{n}（{c:,} 行）" for n, c in counts.items()),
         f"the column {vcol!r} is on some sheets only; the sheets without it took their names as village names: "
-        + ", ".join(f"{n} ({c:,} rows)" for n, c in counts.items()),
+        + ", ".join(f"{n} ({count_en(c, 'row')})" for n, c in counts.items()),
         fix_zh=f"若工作表名不是村名，在这些工作表中也加上“{vcol}”列后再导入。",
         fix_en=f"if the sheet names are not the villages, add the {vcol!r} column to these sheets too and import "
                "again.", **where)]
@@ -416,7 +417,7 @@ def _normalise_columns(gdf: gpd.GeoDataFrame, role: str, fields: dict[str, str],
                 "warning", "village_from_sheet",
                 "表中没有村名列，已把工作表名当作村名：" + "、".join(f"{n}（{c:,} 行）" for n, c in counts.items()),
                 "no village column in the table; the sheet names were taken as village names: "
-                + ", ".join(f"{n} ({c:,} rows)" for n, c in counts.items()),
+                + ", ".join(f"{n} ({count_en(c, 'row')})" for n, c in counts.items()),
                 fix_zh="若工作表名不是村名，在表中加一列“村”，或用 --field households.village=列名 指定。",
                 fix_en="if the sheet names are not the villages, add a 村 column or name it with "
                        "--field households.village=COLUMN.", **where))
@@ -709,7 +710,7 @@ def load_layer(role: str, path: str, *, crs_in: str | CrsSpec | None = None,
     if empty.any():
         problems.append(Problem(
             "warning", "empty_geometry", f"{int(empty.sum())} 个要素没有几何，已忽略",
-            f"{int(empty.sum())} feature(s) have no geometry; ignored",
+            f"{count_en(int(empty.sum()), 'feature')} {plural_en(int(empty.sum()), 'has')} no geometry; ignored",
             fix_zh="在源数据中补画这些要素或删除它们。", fix_en="draw or delete them in the source data.",
             role=role, file=raw.path, layer=raw.layer, features=ids[empty].tolist()))
         gdf = gdf[~empty]

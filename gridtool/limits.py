@@ -22,6 +22,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Iterator
 
 from .errors import GridtoolError
+from .plurals import plural_en
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ def override(**values) -> Iterator[Limits]:
     """Limits changed for the duration of a block (nested blocks stack)."""
     bad = [k for k in values if k not in _NAMES]
     if bad:
-        raise ValueError(f"unknown limit(s) {bad}; limits: {', '.join(_NAMES)}")
+        raise ValueError(f"unknown {plural_en(len(bad), 'limit')} {bad}; limits: {', '.join(_NAMES)}")
     lim = replace(current(), **values)
     _override.append(lim)
     try:

@@ -51,6 +51,7 @@ import numpy as np
 import pandas as pd
 
 from .columns import _key
+from .plurals import plural_en
 from .errors import InputFileError
 from .problems import Problem
 
@@ -500,7 +501,8 @@ def read_mapping(path: str | Path) -> list[Rule]:
     if len(pos) < 4:
         missing = [k for k in _MAP_HEADERS if k not in pos]
         raise InputFileError(
-            f"线类映射文件缺少列：{', '.join(missing)}", f"the line-class mapping file lacks column(s): {', '.join(missing)}",
+            f"线类映射文件缺少列：{', '.join(missing)}", f"the line-class mapping file lacks {plural_en(len(missing), 'column')}: "
+            f"{', '.join(missing)}",
             fix_zh="第一行应为 layer,column,value,class（或 图层,列,值,类别）。",
             fix_en="the first line must be layer,column,value,class (or 图层,列,值,类别).", file=str(p))
     out = []

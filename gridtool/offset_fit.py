@@ -26,6 +26,7 @@ import numpy as np
 import shapely
 
 from .crs import WGS84, in_china, offset_to_wgs84, parse_crs
+from .plurals import plural_en
 from .errors import GridtoolError
 from .problems import Problem
 from .roles import ROLES
@@ -372,7 +373,7 @@ def _offset_warning(role, lyr, ref_role, ref_lyr, best: OffsetFit, pooled_with: 
     conv = f"{best.median_converted_m:.0f}"
     with_zh = "、".join(ROLES[r].zh for r in pooled_with)
     pool_zh = f"，与同样来源的{with_zh}图层合并判断" if pooled_with else ""
-    pool_en = f", judged together with the {', '.join(pooled_with)} layer(s) from the same kind of file" \
+    pool_en = f", judged together with the {', '.join(pooled_with)} {plural_en(len(pooled_with), 'layer')} from the same kind of file" \
         if pooled_with else ""
     return Problem(
         "warning", "lonlat_offset_suspected",

@@ -30,6 +30,7 @@ from .errors import (CancelledError, CRSError, GridtoolError, MissingColumnError
 from .writelock import check_unchanged, stamp, write_lock
 from .io.files import check_not_in_use
 from .layers import ONE_PER_ROW, Layer, load_layer
+from .plurals import count_en, plural_en
 from .problems import Problem
 from .roles import ROLES, VECTOR_ROLES
 
@@ -50,7 +51,7 @@ def _per_role(value: str | dict[str, str] | None) -> dict[str, str]:
     if isinstance(value, dict):
         bad = [k for k in value if k != "*" and k not in ROLES]
         if bad:
-            raise UnknownRoleError(f"未知的图层角色：{'、'.join(map(str, bad))}", f"unknown role(s) {bad}",
+            raise UnknownRoleError(f"未知的图层角色：{'、'.join(map(str, bad))}", f"unknown {plural_en(len(bad), 'role')} {bad}",
                                    fix_zh="可用角色：" + "、".join(ROLES) + "；例如 --crs-in households=gcj02。",
                                    fix_en="roles: " + ", ".join(ROLES) + "; e.g. --crs-in households=gcj02.")
         return dict(value)
@@ -103,7 +104,7 @@ class Project:
                 layer.problems.append(Problem(
                     "error", "unprojectable_coordinates",
                     f"{int((~xy_ok).sum())} 个要素的坐标远离项目区域，无法换算，已移除",
-                    f"{int((~xy_ok).sum())} feature(s) lie so far from the project area that their "
+                    f"{count_en(int((~xy_ok).sum()), 'feature')} {plural_en(int((~xy_ok).sum()), 'lies', 'lie')} so far from the project area that their "
                     "coordinates cannot be converted; removed",
                     fix_zh="检查这些行的坐标：是否为 0、经纬度是否写反。",
                     fix_en="check these rows' coordinates: zeros, swapped latitude/longitude.",
@@ -193,7 +194,7 @@ class Project:
         if unused:
             raise MissingColumnError(
                 f"没有任何图层含有指定的列：{', '.join(unused)}",
-                f"no layer has the column(s) named: {', '.join(unused)}",
+                f"no layer has the {plural_en(len(unused), 'column')} named: {', '.join(unused)}",
                 fix_zh="检查列名拼写；只对一个图层指定时写成 --field households.hh=户数。",
                 fix_en="check the spelling; for one layer write --field households.hh=COLUMN.")
         if dem:

@@ -67,6 +67,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .errors import GridtoolError
+from .plurals import plural_en
 
 LANGS = ("zh", "en", "both")
 APP_NAME = "gridtool"
@@ -162,7 +163,7 @@ def _read_config(path: str, mtime_ns: int) -> dict:
     known = set(_ENV) | {"limits"}
     bad = sorted(set(data) - known)
     if bad:
-        raise SettingsError(f"配置文件中有未知的设置：{'、'.join(bad)}", f"unknown setting(s) in the config file: "
+        raise SettingsError(f"配置文件中有未知的设置：{'、'.join(bad)}", f"unknown {plural_en(len(bad), 'setting')} in the config file: "
                             f"{', '.join(bad)}", file=path, fix_zh="可用的设置：" + "、".join(sorted(known)),
                             fix_en="the settings are: " + ", ".join(sorted(known)))
     if "limits" in data and not isinstance(data["limits"], dict):

@@ -34,6 +34,7 @@ from .maps.privacy import mask_value
 from .offset_fit import check_offsets
 from .problems import Problem
 from .personal import is_record_number_header
+from .plurals import count_en, plural_en
 from .project import Project
 from .roles import ROLES, geometry_family
 from .spatial import assign_to_polygons, first_containing, household_points
@@ -102,8 +103,8 @@ def repair_geometries(project: Project) -> list[Problem]:
             problems.append(Problem(
                 "error", "degenerate_geometry",
                 f"{int(lost.sum())} 个要素的几何退化（如面积为零的面），无法修复，已移除",
-                f"{int(lost.sum())} feature(s) have degenerate geometry (e.g. a polygon with no area) "
-                "that cannot be repaired; removed",
+                f"{count_en(int(lost.sum()), 'feature')} {plural_en(int(lost.sum()), 'has')} degenerate geometry (e.g. a polygon "
+                "with no area) that cannot be repaired; removed",
                 fix_zh="在源数据中重新绘制这些要素。", fix_en="redraw these features in the source data.",
                 features=gdf.loc[idx[lost], "src_id"].tolist(), bounds=_bounds(gdf.loc[idx[lost]]),
                 **_where(lyr)))
@@ -145,7 +146,7 @@ def _household_count_problems(lyr) -> list[Problem]:
                        for p in lyr.problems)
         out.append(Problem(
             "error", "hh_not_numeric", f"{int(bad.sum())} 个住户要素的户数为空或不是数字",
-            f"{int(bad.sum())} household feature(s) have an empty or non-numeric household count",
+            f"{count_en(int(bad.sum()), 'household feature')} {plural_en(int(bad.sum()), 'has')} an empty or non-numeric household count",
             fix_zh=(f"“{field}”列是没有计算结果的公式：在 Excel 或 WPS 中打开并保存一次后再导入。" if formulas
                     else f"在“{field}”列填入整数户数（≥1）。"),
             fix_en=(f"column {field!r} holds formulas saved without results: open and save the file once in Excel "
@@ -155,7 +156,7 @@ def _household_count_problems(lyr) -> list[Problem]:
     if inf.any():
         out.append(Problem(
             "error", "hh_not_finite", f"{int(inf.sum())} 个住户要素的户数是无穷大（inf 或超出范围的数）",
-            f"{int(inf.sum())} household feature(s) have an infinite household count (inf, or a number too "
+            f"{count_en(int(inf.sum()), 'household feature')} {plural_en(int(inf.sum()), 'has')} an infinite household count (inf, or a number too "
             "large to hold)",
             fix_zh=f"在“{field}”列填入实际户数。", fix_en=f"enter the real count in column {field!r}.",
             field=field, features=_ids(gdf, inf), bounds=_bounds(gdf[inf]), **_where(lyr)))
@@ -163,7 +164,7 @@ def _household_count_problems(lyr) -> list[Problem]:
     if neg.any():
         out.append(Problem(
             "error", "hh_not_positive", f"{int(neg.sum())} 个住户要素的户数为负数",
-            f"{int(neg.sum())} household feature(s) have a negative household count",
+            f"{count_en(int(neg.sum()), 'household feature')} {plural_en(int(neg.sum()), 'has')} a negative household count",
             fix_zh=f"“{field}”列的户数应 ≥ 1；无人居住的建筑请从住户图层删除。",
             fix_en=f"counts in {field!r} must be ≥ 1; remove uninhabited buildings from the layer.",
             field=field, features=_ids(gdf, neg), bounds=_bounds(gdf[neg]), **_where(lyr)))
@@ -171,7 +172,7 @@ def _household_count_problems(lyr) -> list[Problem]:
     if zero.any():
         out.append(Problem(
             "warning", "hh_zero", f"{int(zero.sum())} 个住户要素的户数为 0，不计入任何网格",
-            f"{int(zero.sum())} household feature(s) have a count of 0 and count towards no grid",
+            f"{count_en(int(zero.sum()), 'household feature')} {plural_en(int(zero.sum()), 'has')} a count of 0 and count towards no grid",
             fix_zh="无人居住的建筑请从住户图层删除；否则填入实际户数。",
             fix_en="remove uninhabited buildings from the layer, or enter their real counts.",
             field=field, features=_ids(gdf, zero), bounds=_bounds(gdf[zero]), **_where(lyr)))
@@ -182,7 +183,8 @@ def _household_count_problems(lyr) -> list[Problem]:
             "error", "hh_absurd",
             f"{int(absurd.sum())} 个住户要素的户数超过每点 {lim.hh_per_point:,.0f} 户的上限（最大 {top:,.0f}），"
             "很可能录入有误",
-            f"{int(absurd.sum())} household feature(s) hold more than {lim.hh_per_point:,.0f} households each "
+            f"{count_en(int(absurd.sum()), 'household feature')} {plural_en(int(absurd.sum()), 'holds', 'hold')} more than "
+            f"{count_en(lim.hh_per_point, 'household', spec=',.0f')} each "
             f"(the largest {top:,.0f}): most likely a typing or unit mistake",
             fix_zh=f"改正“{field}”列的这些数；若确有这么多户，用 --limit hh_per_point=数值 提高上限。",
             fix_en=f"correct these counts in {field!r}; if they are real, raise the limit with "
@@ -192,7 +194,8 @@ def _household_count_problems(lyr) -> list[Problem]:
     if frac.any():
         out.append(Problem(
             "warning", "hh_not_integer", f"{int(frac.sum())} 个住户要素的户数不是整数，计算时四舍五入",
-            f"{int(frac.sum())} household count(s) are not whole numbers; they are rounded",
+            f"{count_en(int(frac.sum()), 'household count')} {plural_en(int(frac.sum()), 'is')} not whole numbers; "
+            "they are rounded",
             fix_zh="检查这些户数是否录入有误。", fix_en="check these counts for typing mistakes.",
             field=field, features=_ids(gdf, frac), **_where(lyr)))
     return out
@@ -284,14 +287,16 @@ def _check_duplicate_rows(lyr) -> tuple[list[Problem], np.ndarray]:
                 listed_zh = rows_span(ids[reps[0]], ids[reps[-1]]) if seq else \
                     "、".join(feature_id_zh(ids[i]) for i in reps[:3]) + ("…" if len(reps) > 3 else "")
                 parts_zh.append(f"{feature_id_zh(ids[g])} 又出现 {len(reps)} 次（{listed_zh}）")
-                parts_en.append(f"{ids[g]} repeated {len(reps)} times ({listed})")
+                parts_en.append(f"{ids[g]} repeated {count_en(len(reps), 'time')} ({listed})")
         groups = len(order)
         more_zh = f"；另 {groups - 6} 组" if groups > 6 else ""
-        more_en = f"; {groups - 6} more group(s)" if groups > 6 else ""
+        more_en = f"; {count_en(groups - 6, 'more group')}" if groups > 6 else ""
         out.append(Problem(
             sev, "duplicate_rows",
             f"{int(single.sum())} 行与前面的行完全相同（{groups} 组），会被重复计数：" + "；".join(parts_zh) + more_zh,
-            f"{int(single.sum())} row(s) are exact copies of earlier rows ({groups} group(s)) and would be "
+            f"{count_en(int(single.sum()), 'row')} "
+            f"{plural_en(int(single.sum()), 'is an exact copy of an earlier row', 'are exact copies of earlier rows')} "
+            f"({count_en(groups, 'group')}) and would be "
             "counted again: " + "; ".join(parts_en) + more_en,
             fix_zh="删除重复的行；若确是同一栋楼里的不同住户，合并为一行并在户数列填总户数，或加一列区分（如门牌号）。"
                    "若要把它们都计入，可加 --limit duplicates=warning。",
@@ -370,7 +375,7 @@ def _check_duplicate_ids(project: Project, repeated: dict | None = None) -> list
                           "enter the full IDs again from the source data and import again.")
             out.append(Problem(
                 sev, "duplicate_id", f"“{col}”列有 {int(dup.sum())} 个要素共用 {len(shared)} 个编号（{example}）",
-                f"{int(dup.sum())} feature(s) share {len(shared)} ID(s) in column {col!r} ({example_en})",
+                f"{count_en(int(dup.sum()), 'feature')} share {count_en(len(shared), 'ID')} in column {col!r} ({example_en})",
                 fix_zh=fix_zh, fix_en=fix_en,
                 field=col, features=_ids(lyr.gdf, dup), bounds=_bounds(lyr.gdf[dup]), **_where(lyr)))
     return out
@@ -424,7 +429,8 @@ def _check_village_size(project: Project, totals: np.ndarray | None = None, poin
     return [Problem(
         "error", "village_too_large",
         f"{int(big.sum())} 个村（社区）的户数超过 {lim:,.0f} 户的上限：{listed}；很可能户数列{where_zh}或村界有误",
-        f"{int(big.sum())} village(s) hold more than {lim:,.0f} households: {listed_en}; most likely the count "
+        f"{count_en(int(big.sum()), 'village')} {plural_en(int(big.sum()), 'holds', 'hold')} more than "
+        f"{count_en(lim, 'household', spec=',.0f')}: {listed_en}; most likely the count "
         f"column{where_en} or the village boundaries are wrong",
         fix_zh="检查户数列（是否把人口数、面积当作了户数）和村界图层；若确实如此，用 --limit hh_per_village=数值 提高上限。",
         fix_en="check the count column (population or area taken for households?) and the village layer; if it is "
@@ -477,7 +483,7 @@ def _check_dem(project: Project) -> list[Problem]:
         below = [Problem(
             "warning", "dem_below_land", f"高程模型有 {sunk:,} 个栅格低于 -500 米（最低 {lowest:,.0f} 米），不是地面高程，"
             "已按空洞处理（多为重采样时空洞值 -32768 未设为无数据）",
-            f"{sunk:,} cell(s) of the elevation model lie below -500 m (lowest {lowest:,.0f} m): no land is that "
+            f"{count_en(sunk, 'cell')} of the elevation model {plural_en(sunk, 'lies', 'lie')} below -500 m (lowest {lowest:,.0f} m): no land is that "
             "low, so they are treated as voids (usually voids of -32768 resampled without being set as nodata)",
             fix_zh="重新导出高程数据时把 -32768 设为无数据（QGIS：栅格 → 转换 → 转换格式，指定无数据值）。",
             fix_en="export the DEM again with -32768 set as nodata (e.g. gdalwarp -srcnodata -32768).",
@@ -550,7 +556,7 @@ def check_partition_ready(project, *, points=None) -> None:
     fixes_en = " ".join(dict.fromkeys(p.fix_en for p in found if p.fix_en))
     raise BlockingDataError(
         f"数据有 {len(found)} 个错误，会使户数统计出错或无法划分，改正前不划分网格：\n  " + "\n  ".join(lines_zh),
-        f"the data have {len(found)} error(s) that would make the household counts wrong or the partition "
+        f"the data have {count_en(len(found), 'error')} that would make the household counts wrong or the partition "
         "impossible; no grids are drawn until they are fixed:\n  " + "\n  ".join(lines_en),
         fix_zh=fixes_zh + "（gridtool validate 列出全部问题。）", fix_en=fixes_en + " (gridtool validate lists them all.)")
 
@@ -571,7 +577,7 @@ def _check_strays(project: Project) -> list[Problem]:
             out.append(Problem(
                 "error", "stray_coordinates",
                 f"{int(far.sum())} 个要素远离本图层其他要素（超过 {limit / 1000:.0f} 公里），可能是坐标录入错误",
-                f"{int(far.sum())} feature(s) lie more than {limit / 1000:.0f} km from the rest of the layer: "
+                f"{count_en(int(far.sum()), 'feature')} {plural_en(int(far.sum()), 'lies', 'lie')} more than {limit / 1000:.0f} km from the rest of the layer: "
                 "probably mistyped coordinates",
                 fix_zh="检查这些行的坐标：是否为 0、经纬度是否写反、是否少了一位数字。",
                 fix_en="check these rows' coordinates: zeros, swapped latitude/longitude, a missing digit.",
@@ -655,7 +661,8 @@ def _check_coverage(project: Project) -> list[Problem]:
         out.append(Problem(
             "error" if outside.mean() > 0.5 else "warning", "household_outside_villages",
             f"{int(outside.sum())} 个住户要素（{n_hh} 户）不在任何村（社区）范围内",
-            f"{int(outside.sum())} household feature(s) ({n_hh} households) lie outside every village",
+            f"{count_en(int(outside.sum()), 'household feature')} ({count_en(n_hh, 'household')}) "
+            f"{plural_en(int(outside.sum()), 'lies', 'lie')} outside every village",
             fix_zh=fix_zh, fix_en=fix_en,
             features=_ids(hh, outside), bounds=_bounds(hh[outside]), **_where(hl)))
     # Villages with no households.
@@ -665,7 +672,7 @@ def _check_coverage(project: Project) -> list[Problem]:
         out.append(Problem(
             "warning", "village_without_households",
             f"{int(empty.sum())} 个村（社区）没有住户：{', '.join(names[:10])}",
-            f"{int(empty.sum())} village(s) hold no households: {', '.join(names[:10])}",
+            f"{count_en(int(empty.sum()), 'village')} {plural_en(int(empty.sum()), 'holds', 'hold')} no households: {', '.join(names[:10])}",
             fix_zh="检查住户图层是否完整，或该村边界是否正确。",
             fix_en="check that the households layer is complete and the village boundary is right.",
             features=_ids(vil, empty), bounds=_bounds(vil[empty]), **_where(vl)))
@@ -717,7 +724,8 @@ def _check_roster_village(hl, vl, idx: np.ndarray) -> list[Problem]:
     return [Problem(
         "warning", "household_village_differs",
         f"{len(bad_rows)} 个住户要素（{n_hh:,} 户）的“{field}”与其位置所在的村（社区）不同，网格按位置划分：{ex_zh}",
-        f"{len(bad_rows)} household feature(s) ({n_hh:,} households) name another village in {field!r} than the "
+        f"{count_en(len(bad_rows), 'household feature')} ({count_en(n_hh, 'household')}) "
+        f"{plural_en(len(bad_rows), 'names', 'name')} another village in {field!r} than the "
         f"one they lie in; grids follow the position: {ex_en}",
         fix_zh=f"核对这些住户的坐标和“{field}”：坐标有误就改坐标，所属村有误就改所属村。",
         fix_en=f"check these households' coordinates and {field!r}: correct whichever is wrong.",
@@ -750,7 +758,7 @@ def _check_villages(project: Project) -> list[Problem]:
         idx = sorted({k for i, j, _ in overlaps for k in (i, j)})
         out.append(Problem(
             "warning", "overlapping_villages", f"{len(overlaps)} 对村（社区）边界互相重叠：{listed}",
-            f"{len(overlaps)} pair(s) of villages overlap: {listed}",
+            f"{count_en(len(overlaps), 'pair')} of villages {plural_en(len(overlaps), 'overlaps', 'overlap')}: {listed}",
             fix_zh="重叠区的住户会被算入两个村：在源数据中修正村界。",
             fix_en="households in an overlap would belong to two villages: correct the boundaries.",
             features=vil["src_id"].iloc[idx].tolist(), bounds=_bounds(vil.iloc[idx]), **_where(lyr)))
@@ -759,7 +767,7 @@ def _check_villages(project: Project) -> list[Problem]:
         if missing.any():
             out.append(Problem(
                 "warning", "village_without_name", f"{int(missing.sum())} 个村（社区）没有名称",
-                f"{int(missing.sum())} village(s) have no name",
+                f"{count_en(int(missing.sum()), 'village')} {plural_en(int(missing.sum()), 'has')} no name",
                 fix_zh="补全名称，网格编号和报表需要它。", fix_en="add names; grid codes and reports use them.",
                 field=lyr.columns_used.get("name"), features=_ids(vil, missing), **_where(lyr)))
         out += _check_village_codes(lyr)
@@ -800,7 +808,7 @@ def _check_village_codes(lyr) -> list[Problem]:
         "warning", "duplicate_village_code",
         f"{int(mask.sum())} 个不同名称的村（社区）共用 {len(shared)} 个区划代码（{ex_zh}），它们的网格编码会以同一代码开头"
         + ("；代码末尾是 0，可能是 Excel 以数字保存时丢了后几位" if zeros else ""),
-        f"{int(mask.sum())} villages with different names share {len(shared)} division code(s) ({ex_en}); their "
+        f"{int(mask.sum())} villages with different names share {count_en(len(shared), 'division code')} ({ex_en}); their "
         "grid codes would start alike" + ("; the codes end in zeros: Excel may have dropped the last digits "
                                           "when it stored them as numbers" if zeros else ""),
         fix_zh=f"在源数据中为每个村填入自己的 12 位区划代码（Excel 中先把“{field}”列设为文本格式）后重新导入。",
@@ -836,7 +844,7 @@ def _check_incidents(project: Project) -> list[Problem]:
         if bad.any():
             out.append(Problem(
                 "warning", "incident_time_unreadable", f"{int(bad.sum())} 条警情的时间无法识别，不计入高发时段",
-                f"{int(bad.sum())} incident time(s) cannot be read; left out of the peak hours",
+                f"{count_en(int(bad.sum()), 'incident time')} cannot be read; left out of the peak hours",
                 fix_zh="写成 2024-03-05 21:34 或 2024/3/5 21:34 等格式。",
                 fix_en="write them as 2024-03-05 21:34 or 2024/3/5 21:34.", field=src,
                 features=_ids(gdf, bad), **_where(lyr)))
@@ -869,10 +877,12 @@ def _incident_years(lyr, raw: pd.Series, src: str, hour: pd.Series) -> list[Prob
     if len(years):
         ys = "、".join(str(y) for y in sorted(years.unique()))
         zh = f"{n} 条警情的时间没有年份（如“{example}”），按本表其他警情的日期读作 {ys} 年"
-        en = f"{n} incident time(s) have no year (e.g. {example!r}); read as {ys}, the year of the sheet's other records"
+        en = (f"{count_en(n, 'incident time')} {plural_en(n, 'has')} no year (e.g. {example!r}); read as {ys}, the year of the sheet's "
+              "other records")
     else:
         zh = f"{n} 条警情的时间没有年份（如“{example}”），日期不详，只按时刻计入高发时段"
-        en = f"{n} incident time(s) have no year (e.g. {example!r}): the date is unknown; only the clock time counts for the peak hours"
+        en = (f"{count_en(n, 'incident time')} {plural_en(n, 'has')} no year (e.g. {example!r}): the date is unknown; "
+              "only the clock time counts for the peak hours")
     return [Problem("warning", "incident_time_no_year", zh, en,
                     fix_zh="核对年份；如不对，在表格中把这些时间写全，如 2026/11/3 21:14。",
                     fix_en="check the year; if it is wrong, write the full date in the sheet, e.g. 2026/11/3 21:14.",

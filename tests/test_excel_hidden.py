@@ -51,7 +51,7 @@ def test_hidden_and_filtered_rows_are_counted_and_said_once(tmp_path):
     assert p.severity == "warning" and p.file == str(path) and p.layer == "村A"
     assert "住户.xlsx" in p.zh and "“村A”" in p.zh and "4 行" in p.zh and "第 5–7、20 行" in p.zh
     assert "自动筛选 A2:E32" in p.zh
-    assert "4 data row(s) are hidden" in p.en and "rows 5–7, 20" in p.en and "AutoFilter A2:E32" in p.en
+    assert "4 data rows are hidden" in p.en and "rows 5–7, 20" in p.en and "AutoFilter A2:E32" in p.en
     assert "取消隐藏" in p.fix_zh and "delete them" in p.fix_en
 
 
@@ -88,7 +88,7 @@ def test_sheets_left_out_of_a_one_sheet_per_village_workbook_are_named(tmp_path)
     p = _codes(lyr)["excel_other_sheets"]
     assert "只读取了“村A”" in p.zh and "“村B”（12 行）、“村C”（7 行）" in p.zh and "19 行没有导入" in p.zh
     assert "说明" not in p.zh
-    assert "'村B' (12 rows)" in p.en and "19 row(s) not imported" in p.en
+    assert "'村B' (12 rows)" in p.en and "19 rows not imported" in p.en
     assert "--households 一村一表.xlsx:村B" in p.fix_zh
     # The sheet named by the user is read without the warning.
     chosen = load_layer("households", f"{path}:村B")

@@ -107,7 +107,7 @@ def test_coverage_names_the_station_with_no_road_near_it(tmp_path, capsys):
                  "--mode", "walk", "--out", str(tmp_path / "c")]) == 0
     out = capsys.readouterr().out
     assert "站点 湖心警务室 300 米内没有可用道路，没有服务圈、不计入覆盖" in out
-    assert "--crs-in stations=gcj02" in out and "station(s) 湖心警务室 have no usable road" in out
+    assert "--crs-in stations=gcj02" in out and "station 湖心警务室 has no usable road" in out
     with pytest.raises(GridtoolError) as err:
         _run(["coverage", *roles, f"--stations={gpkg}:far", "--minutes", "5", "--mode", "walk",
               "--out", str(tmp_path / "c2")])

@@ -161,7 +161,7 @@ def test_untagged_edges_are_roads_and_said_so():
             d.pop("highway")
     walk = RoadGraph.from_osmnx(G)
     warn = [p for p in walk.problems if p.code == "graph_edges_without_class"]
-    assert len(warn) == 1 and warn[0].en.startswith("1 street(s)")  # both directions: one street
+    assert len(warn) == 1 and warn[0].en.startswith("1 street of the graph")  # both directions: one street
     assert "unclassified" in walk.classes
 
 

@@ -173,7 +173,7 @@ def test_siting_never_reuses_a_station_or_a_place_twice():
     assert "派出所旧址" not in new and not {"学校", "学校东门"} <= set(new)
     assert sorted(new) == ["学校", "村委会"] and res.share == 1.0  # two cover all: no third site
     assert any("派出所旧址" in z for z, _ in res.excluded) and any("学校东门" in z for z, _ in res.excluded)
-    assert res.notes and "only 2 usable candidate site(s) for the 3 asked" in res.notes[0][1]
+    assert res.notes and "only 2 usable candidate sites for the 3 asked" in res.notes[0][1]
     # with more candidates than needed: the fewest that cover everything, and a note saying so
     wide = _gdf([(395, 390), (100, 5), (105, 0), (300, 300)], name=["学校", "村委会", "村委会北", "公园"])
     res3 = site_stations(g, dem, wide, p=3, minutes=2, existing=station)

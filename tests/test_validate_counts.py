@@ -64,7 +64,7 @@ def test_identical_and_scattered_rows(tmp_path):
     got = _codes(validate(_project(tmp_path, rows)))
     assert "roster_repeated" not in got
     p = got["duplicate_rows"]
-    assert p.severity == "error" and "401 行" in p.zh and "401 row(s)" in p.en
+    assert p.severity == "error" and "401 行" in p.zh and "401 rows are exact copies" in p.en
     assert "row 102 repeated 399 times (rows 103–501)" in p.en and "row 502 = row 5" in p.en and "row 503 = row 52" in p.en
     # A real apartment block given row by row, identical rows and all: the user may say so.
     with limits.override(duplicates="warning"):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..errors import GridtoolError
 from ..how_read import how_zh  # noqa: F401  (also imported from here by the other commands)
+from ..plurals import count_en, plural_en
 from .args import (add_role_arguments, command_progress, fmt_lang, one_off_roles, project_from_args, project_or_sources, role_sources, say, source_options)
 
 
@@ -19,7 +20,7 @@ def _print_problems(args, problems, what: tuple[str, str] = ("数据检查", "va
         return
     errors = sum(p.severity == "error" for p in problems)
     say(args, f"{what[0]}：{errors} 个错误，{len(problems) - errors} 个警告",
-        f"{what[1]}: {errors} error(s), {len(problems) - errors} warning(s)")
+        f"{what[1]}: {count_en(errors, 'error')}, {count_en(len(problems) - errors, 'warning')}")
     for p in sorted(problems, key=lambda p: p.severity != "error"):
         print(p.format(fmt_lang(args)))
 
@@ -118,7 +119,7 @@ def project_for_run(args):
         cols = ", ".join(f"{k}:{v}" for k, v in lyr.columns_used.items())
         say(args, f"{ROLES[role].zh}：{lyr.source}，{len(lyr.gdf)} 个要素，坐标系 {how_zh(lyr.crs_in)}"
             + (f"，所用列：{cols}" if cols else ""),
-            f"{role}: {lyr.source}, {len(lyr.gdf)} feature(s), CRS {lyr.crs_in}"
+            f"{role}: {lyr.source}, {count_en(len(lyr.gdf), 'feature')}, CRS {lyr.crs_in}"
             + (f", columns used: {cols}" if cols else ""))
         print_columns(args, role, lyr.meta())
         for p in lyr.problems:
@@ -129,7 +130,7 @@ def project_for_run(args):
         flags = " ".join(f"--{r.replace('_', '-')} {v}" for r, v in one_off.items())
         say(args, f"本次使用所给的{names_zh}图层（项目中的同名图层本次不用），项目文件 {args.project} 不会改动；"
                   f"要把它存入项目：gridtool import {args.project} {flags}",
-            f"this run uses the {names_en} layer(s) given instead of the project's own; the project file "
+            f"this run uses the {names_en} {plural_en(len(one_off), 'layer')} given instead of the project's own; the project file "
             f"{args.project} is not changed; to store them in it: gridtool import {args.project} {flags}")
     return project
 
@@ -239,7 +240,7 @@ def _import_into(args) -> int:
     others = len(problems) - len(mine)
     if others:
         say(args, f"（项目其余图层另有 {others} 个问题，未改动；gridtool validate {out} 可列出）",
-            f"(the project's other layers have {others} more problem(s), unchanged; list them with gridtool validate {out})")
+            f"(the project's other layers have {count_en(others, 'more problem')}, unchanged; list them with gridtool validate {out})")
     with command_progress(args) as show:
         if show:
             show(0.99, "写入项目 / saving")
@@ -248,9 +249,9 @@ def _import_into(args) -> int:
         n = len(project.layers[role].gdf)
         if role in old:
             say(args, f"已替换{_layer_label(role)}：原 {old[role]:,} 个要素 → 现 {n:,} 个",
-                f"replaced {role}: {old[role]:,} feature(s) before, {n:,} now")
+                f"replaced {role}: {count_en(old[role], 'feature')} before, {n:,} now")
         else:
-            say(args, f"已加入{_layer_label(role)}：{n:,} 个要素", f"added {role}: {n:,} feature(s)")
+            say(args, f"已加入{_layer_label(role)}：{n:,} 个要素", f"added {role}: {count_en(n, 'feature')}")
     if dem:
         say(args, f"已{'替换' if had_dem else '加入'}高程模型（dem）：{dem}",
             f"{'replaced' if had_dem else 'added'} the elevation model (dem): {dem}")

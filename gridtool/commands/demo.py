@@ -177,7 +177,7 @@ def demo_routing(project, out_dir: Path, lang: str = "zh") -> dict:
     files["summary"] = str(out_dir / f"{name}-routing.json")
     zh = (f"巡逻：{result['patrol']['teams']} 队 {result['patrol']['stops']} 个点；"
           f"10 分钟步行服务圈覆盖 {cov.share:.1%} 的住户")
-    en = (f"patrol: {result['patrol']['teams']} team(s), {result['patrol']['stops']} stops; 10-minute walking "
+    en = (f"patrol: {count_en(result['patrol']['teams'], 'team')}, {count_en(result['patrol']['stops'], 'stop')}; 10-minute walking "
           f"service circles cover {cov.share:.1%} of households")
     result["message"] = zh if lang == "zh" else en if lang == "en" else f"{zh}\n{en}"
     return result

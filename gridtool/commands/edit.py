@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..plurals import count_en
 from .args import fmt_lang, say
 
 
@@ -37,7 +38,7 @@ def cmd_edit(args) -> int:
         say(args, zh, en)
     if outcome.changed:
         say(args, f"已重新划分 {len(outcome.changed)} 个网格的子网格：{'、'.join(outcome.changed)}",
-            f"sub-grids drawn again in {len(outcome.changed)} grid(s): {', '.join(outcome.changed)}")
+            f"sub-grids drawn again in {count_en(len(outcome.changed), 'grid')}: {', '.join(outcome.changed)}")
     # The plan's problems in the grids these edits changed; older ones (an exception grid, an
     # exclave the partition noted) are counted, not repeated.
     changed = set(outcome.changed)
@@ -47,7 +48,7 @@ def cmd_edit(args) -> int:
     if len(outcome.problems) > len(mine):
         n = len(outcome.problems) - len(mine)
         say(args, f"另有 {n} 个网格的问题与本次修改无关（gridtool validate 项目 --grids 可列出）",
-            f"{n} other grid problem(s) not touched by these edits (gridtool validate PROJECT --grids lists them)")
+            f"{count_en(n, 'other grid problem')} not touched by these edits (gridtool validate PROJECT --grids lists them)")
     t = household_totals(project)
     say(args, f"  {t.text_zh()}", f"  {t.text_en()}")
     if args.dry_run:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from ..errors import GridtoolError
 from ..maps.paper import PAPER_SIZES_MM
+from ..plurals import count_en, plural_en
 from .args import add_role_arguments, command_progress, say
 from .data import project_for_run
 
@@ -146,7 +147,7 @@ def _layers(value: str | None) -> list[str] | None:
     bad = [r for r in roles if r not in known]
     if bad:
         raise GridtoolError(f"--layers 中有未知图层：{', '.join(bad)}",
-                            f"unknown layer(s) in --layers: {', '.join(bad)}",
+                            f"unknown {plural_en(len(bad), 'layer')} in --layers: {', '.join(bad)}",
                             fix_zh="可选：" + ", ".join(known), fix_en="choose from: " + ", ".join(known))
     return roles
 
@@ -281,7 +282,6 @@ def cmd_export(args) -> int:
     if outputs.failed and not done and len(outputs.failed) == 1:
         raise outputs.failed[0][1]  # the one output asked for: its error, as ever
     if done:
-        from ..plurals import count_en
         say(args, f"已导出 {len(done)} 个文件（{time.perf_counter() - t0:.1f} 秒）：",
             f"exported {count_en(len(done), 'file')} in {time.perf_counter() - t0:.1f} s:")
         for path, what in done:
@@ -295,7 +295,7 @@ def cmd_export(args) -> int:
         return 0
     n = len(outputs.failed_keys())
     _say_err(args, f"未能导出 {n} 个文件" + ("（其余已导出）：" if done else "："),
-             f"{n} output(s) could not be made" + (" (the others were):" if done else ":"))
+             f"{count_en(n, 'output')} could not be made" + (" (the others were):" if done else ":"))
     lang = getattr(args, "lang", "zh")
     for keys, exc in outputs.failed:
         zh, en = _named(args, keys)
@@ -315,7 +315,7 @@ def _say_kept(args, outputs: _Outputs, done) -> int:
     n = len([k for k in outputs.failed_keys() if k != "publish"])
     if n:
         _say_err(args, f"未能导出 {n} 个文件。为使各文件一致，本次导出的文件都没有写入，已有的文件保持原样：",
-                 f"{n} output(s) could not be made. So that the files agree, none of this export's files were "
+                 f"{count_en(n, 'output')} could not be made. So that the files agree, none of this export's files were "
                  "written; the files already there are as they were:")
     else:
         _say_err(args, "无法替换已有的文件。为使各文件一致，本次导出的文件都没有写入，已有的文件保持原样：",

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import GridtoolError, HouseholdBoundsError, check_at_least
-from ..plurals import count_en
+from ..plurals import count_en, plural_en
 from ..partition.redraw_words import redraw_lines
 from ..partition.report import remedy_words, terrain_words
 from ..partition import unread_context as context_words
@@ -131,7 +131,7 @@ def _print_partition(args, rep: dict, out) -> None:
         then_zh, then_en = _ridge_remedy(plan, ridges)
         say(args, f"  [警告] {len(ridges)} 个网格的住户之间隔着山脊（在网格内往来须翻越 {lim} 米以上，按高程模型）："
                   f"{shown_zh}{more}。{then_zh}",
-            f"  [warning] {len(ridges)} grid(s) hold households on both sides of a ridge (walking between them "
+            f"  [warning] {count_en(len(ridges), 'grid')} {plural_en(len(ridges), 'holds', 'hold')} households on both sides of a ridge (walking between them "
             f"inside the grid climbs {lim} m or more, from the DEM): {shown_en}"
             f"{f' … ({len(ridges)} in all)' if len(ridges) > 8 else ''}. {then_en}")
     for pg in plan.get("pocket_grids", []):
@@ -158,7 +158,8 @@ def _ridge_remedy(plan: dict, ridges: list[dict]) -> tuple[str, str]:
                 "(gridtool edit --split CODE) or relax the village's bounds (--relax)")
     return (f"山脊已作为网格边界，但锁定网格 {'、'.join(held)} 保持上一版形状（不锁定这些编码再重绘，即可沿山脊重划）；"
             "其余是户数范围或锁定网格所迫，可沿山脊手工拆分（gridtool edit --split 编码）或放宽该村户数范围（--relax）",
-            f"The ridges are grid borders already, but the locked grid(s) {', '.join(held)} keep the previous "
+            f"The ridges are grid borders already, but the {plural_en(len(held), 'locked grid')} {', '.join(held)} "
+            f"{plural_en(len(held), 'keeps', 'keep')} the previous "
             "shape (redraw without these codes in --lock to draw them along the ridge); the household bounds "
             "or the locked grids forced the others: split them by hand (gridtool edit --split CODE) or relax "
             "the village's bounds (--relax)")
@@ -405,9 +406,9 @@ def _print_subgrid_ledger(args, c: dict) -> None:
     say(args, f"  子网格已连接的列（{cols}）：住户与上一版相同的 {len(c['carried'])} 个子网格沿用；上一版 "
               f"{len(c['reassign'])} 个子网格的住户有变化，{len(c['codes_without'])} 个子网格需重新指定"
               "（见台账“重绘变化”表），再用 gridtool join 补上",
-        f"  sub-grid joined columns ({', '.join(c['columns'])}): kept on the {len(c['carried'])} sub-grids with "
+        f"  sub-grid joined columns ({', '.join(c['columns'])}): kept on the {count_en(len(c['carried']), 'sub-grid')} with "
         f"last year's households; {len(c['reassign'])} of last year's sub-grids changed, "
-        f"{len(c['codes_without'])} sub-grids need a new assignment (the ledger's 重绘变化 sheet): join them again")
+        f"{count_en(len(c['codes_without']), 'sub-grid')} {plural_en(len(c['codes_without']), 'needs', 'need')} a new assignment (the ledger's 重绘变化 sheet): join them again")
 
 
 def _print_redraw(args, r: dict, totals: dict) -> None:
@@ -501,7 +502,7 @@ def _partition_batch(args) -> int:
         say(args, f"  区县 {d['district']}（按{how_zh}）→ {d['file']}：{d['villages']} 个村（社区），"
                   f"住户 {t['imported']:,} 户 = 基础网格 {t['base']:,} + 专属网格 {t['special']:,} + "
                   f"例外网格 {t['exception']:,} + 未划入网格 {t['unassigned']:,}",
-            f"  district {d['district']} (by {how_en}) → {d['file']}: {d['villages']} villages, "
+            f"  district {d['district']} (by {how_en}) → {d['file']}: {count_en(d['villages'], 'village')}, "
             f"{t['imported']:,} households = base grids {t['base']:,} + special grids {t['special']:,} + "
             f"exception grids {t['exception']:,} + unassigned {t['unassigned']:,}")
         for e in d.get("unread") or []:
@@ -519,7 +520,7 @@ def _partition_batch(args) -> int:
         shown = "、".join(others[:10]) + ("…" if len(others) > 10 else "")
         say(args, f"  注意：输出文件夹中还有 {len(others)} 个不是本次写入的项目文件（较早的运行留下，未更新，"
                   f"不计入上面的合计）：{shown}；确认无用后可删除",
-            f"  note: the output folder holds {len(others)} project file(s) this run did not write (left by an "
+            f"  note: the output folder holds {count_en(len(others), 'project file')} this run did not write (left by an "
             f"earlier run, not updated, not in the totals above): {shown.replace('、', ', ')}; delete them if unused")
     outside = (rep.get("totals") or {}).get("outside_villages")
     if outside:
@@ -540,7 +541,7 @@ def _partition_batch(args) -> int:
     t = rep["timings"]
     say(args, f"  用时 {t['total_s']} 秒，{t['workers']} 个工作进程（{t['mode']}），"
               f"{rep['batch']['chunks']} 个分块，续算跳过 {t['resumed_chunks']} 个",
-        f"  {t['total_s']} s on {t['workers']} worker(s) ({t['mode']}), {rep['batch']['chunks']} chunks, "
+        f"  {t['total_s']} s on {count_en(t['workers'], 'worker')} ({t['mode']}), {count_en(rep['batch']['chunks'], 'chunk')}, "
         f"{t['resumed_chunks']} skipped by --resume")
     by_why: dict[tuple, list[str]] = {}
     for r in rep["batch"].get("recomputed", []):
@@ -549,7 +550,7 @@ def _partition_batch(args) -> int:
         zh, en = why_words(list(why))
         shown = "、".join(keys[:5]) + ("…" if len(keys) > 5 else "")
         say(args, f"  续算重新计算 {len(keys)} 个分块（{zh}）：{shown}",
-            f"  --resume computed {len(keys)} chunk(s) again ({en}): {shown.replace('、', ', ')}")
+            f"  --resume computed {count_en(len(keys), 'chunk')} again ({en}): {shown.replace('、', ', ')}")
     for f in bp.failures_:
         # The whole message: what is wrong, where, and the fix (a second line).
         zh = (f.get("error_zh") or f["error"] or f["type"]).replace("\n", "\n    ")
@@ -584,7 +585,7 @@ def _print_unread_context(args, rep: dict) -> bool:
         why_zh = NO_GEOMETRY_ZH if why == NO_GEOMETRY else why
         say(args, f"  警告：{u['file']} 的 {role} 图层有 {n:,} 个要素无法读出（fid {fids}），已跳过"
                   + (f"；原因：{why_zh}" if why else ""),
-            f"  WARNING: {n:,} feature(s) of layer {role} of {u['file']} could not be read (fid "
+            f"  WARNING: {count_en(n, 'feature')} of layer {role} of {u['file']} could not be read (fid "
             f"{fids.replace('、', ', ')}) and were skipped" + (f"; reason: {why}" if why else ""))
         for c in u["chunks"]:
             say(args, f"    分块 {c['chunk']}（区县 {c['district']}：{'、'.join(c['villages'])}）按缺少这些"

@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 
 from ..errors import GridtoolError
+from ..plurals import count_en
 from ..maps.route_files import (patrol_layers, patrol_output_paths, route_title, write_layers_gpkg,
                                 write_patrol_outputs)
 from ..routing.project_layers import add_routes_to_project, candidate_sites, grid_areas, seal_area, stations_of
@@ -229,7 +230,7 @@ def cmd_seal(args) -> int:
     if area is not None:
         exits = exits_of_area(graph, area[1], area[0])
         say(args, f"{area[0]}：边界上有 {len(exits)} 个卡口（道路穿过边界处）",
-            f"{area[0]}: {len(exits)} exit(s) where roads cross its boundary")
+            f"{area[0]}: {count_en(len(exits), 'exit')} where roads cross its boundary")
     plan = seal_exits(graph, stations, exits, per_exit=args.per_exit, posts_per_station=args.posts_per_station)
     # Columns flagged personal when the stations (or places) were loaded stay masked (--field …).
     flagged = {}

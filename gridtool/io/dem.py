@@ -66,6 +66,7 @@ from gridtool.errors import (
     ProjectError,
     UnsupportedFormatError,
 )
+from gridtool.plurals import plural_en
 
 __all__ = ["Dem", "read_dem", "write_dem_gpkg", "read_dem_gpkg", "SRTM_VOID"]
 
@@ -610,7 +611,7 @@ def write_dem_gpkg(dem: Dem, gpkg_path: PathLike, *, table: str = "dem") -> None
     if lost or table not in after:
         raise ProjectError(
             "写入高程数据后工程文件中的图层丢失",
-            f"after writing the DEM, the project file lacks layer(s) {lost or [table]}",
+            f"after writing the DEM, the project file lacks {plural_en(len(lost or [table]), 'layer')} {lost or [table]}",
             fix_zh="不要使用这个文件；请重新保存工程并报告此问题。",
             fix_en="do not use this file; save the project again and report the problem.",
             file=label, layer=table)

@@ -29,6 +29,7 @@ import shapely
 
 from ..encoding import EncodingGuess, _normalise, _user_encoding
 from ..errors import EncodingError, GeometryTypeError, LayerNotFoundError, UnsupportedFormatError
+from ..plurals import count_en, plural_en
 from ..problems import Problem
 from ..roles import ROLES
 from .files import plain_reason
@@ -39,12 +40,12 @@ LINE_ROLES = ("roads", "railways")
 #: Roles drawn as closed outlines (村界, 林地, 图斑).
 AREA_ROLES = ("villages", "forest", "landuse")
 
-#: Entity kinds as a planner names them in CAD (zh, en).
+#: Entity kinds as a planner names them in CAD (zh, en: one of them; counts add the plural).
 KIND_NAMES = {
-    "line": ("线", "line(s)"), "closed": ("闭合线", "closed polyline(s)"), "area": ("填充/面", "hatch/solid fill(s)"),
-    "text": ("文字", "text(s)"), "point": ("点", "point(s)"), "block": ("图块", "block insert(s)"),
-    "dimension": ("标注", "dimension(s)"), "circle": ("圆", "circle(s)"),
-    "paper": ("图纸空间（布局）要素", "paper-space (layout) entities"), "empty": ("空几何", "empty entities"),
+    "line": ("线", "line"), "closed": ("闭合线", "closed polyline"), "area": ("填充/面", "hatch/solid fill"),
+    "text": ("文字", "text"), "point": ("点", "point"), "block": ("图块", "block insert"),
+    "dimension": ("标注", "dimension"), "circle": ("圆", "circle"),
+    "paper": ("图纸空间（布局）要素", "paper-space (layout) entity"), "empty": ("空几何", "empty entity"),
 }
 
 _ACADVER = re.compile(rb"\$ACADVER\s*\r?\n\s*1\s*\r?\n\s*(AC\d{4})")
@@ -213,7 +214,7 @@ def _keep(role: str, kinds: pd.Series) -> set[str]:
 def _counts_text(counts: dict[str, int], lang: str) -> str:
     i = 0 if lang == "zh" else 1
     sep = "、" if lang == "zh" else ", "
-    return sep.join(f"{n:,} {KIND_NAMES[k][i]}" if lang == "en" else f"{KIND_NAMES[k][i]} {n:,} 个"
+    return sep.join(count_en(n, KIND_NAMES[k][i]) if lang == "en" else f"{KIND_NAMES[k][i]} {n:,} 个"
                     for k, n in sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
@@ -296,7 +297,7 @@ def read_dxf(path: Path, *, layer: str | None, role: str | None, encoding: str |
         problems.append(Problem(
             "warning", "dxf_dropped",
             f"CAD 图纸中{_counts_text(dropped, 'zh')}不是“{role_zh}”图层需要的几何，已略去",
-            f"{_counts_text(dropped, 'en')} in the CAD drawing are not what a {role} layer uses; left out",
+            f"{_counts_text(dropped, 'en')} in the CAD drawing {plural_en(sum(dropped.values()), 'is')} not what a {role} layer uses; left out",
             fix_zh=_need_fix(role)[0], fix_en=_need_fix(role)[1], role=role, **where))
     if role == "roads" and not (layer and layer != "entities"):
         chosen, note = _road_layers(gdf, chosen, where)
@@ -349,8 +350,9 @@ def _road_layers(gdf: gpd.GeoDataFrame, chosen: pd.Series, where: dict) -> tuple
         "warning", "dxf_road_layers",
         f"按 CAD 图层名和要素代码认出道路：已读入 {int(taken.sum()):,} 条（{shown}）；其他图层的 {int(left.sum()):,} 条线"
         f"（{shown_left}）不是道路图层，未读入",
-        f"roads recognised by CAD layer name and feature code: {int(taken.sum()):,} lines read ({shown}); "
-        f"{int(left.sum()):,} lines on other layers ({shown_left}) are not road layers and were left out",
+        f"roads recognised by CAD layer name and feature code: {count_en(int(taken.sum()), 'line')} read ({shown}); "
+        f"{count_en(int(left.sum()), 'line')} on other layers ({shown_left}), which are not road layers, "
+        f"{plural_en(int(left.sum()), 'was')} left out",
         fix_zh="若其他图层中也有道路，用 文件.dxf:图层1,图层2 指定要读的图层。",
         fix_en="if other layers hold roads too, name the layers to read as FILE.dxf:LAYER1,LAYER2.", role="roads",
         **where)]

@@ -23,6 +23,7 @@ from xml.etree import ElementTree
 import pandas as pd
 
 from ..columns import find_column, sensitive_columns
+from ..plurals import count_en, plural_en
 from ..problems import Problem
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -147,12 +148,12 @@ def hidden_sheets_problem(path: str | Path, sheets: dict[str, int]) -> Problem |
         return None
     path = Path(path)
     zh = "、".join(f"“{n}”（{r:,} 行）" for n, r in sheets.items())
-    en = ", ".join(f"{n!r} ({r:,} rows)" for n, r in sheets.items())
+    en = ", ".join(f"{n!r} ({count_en(r, 'row')})" for n, r in sheets.items())
     first = next(iter(sheets))
     return Problem(
         "warning", "excel_hidden_sheets",
         f"{path.name} 中有 {len(sheets)} 个隐藏的工作表没有读取：{zh}",
-        f"{len(sheets)} hidden sheet(s) of {path.name} were not read: {en}",
+        f"{count_en(len(sheets), 'hidden sheet')} of {path.name} {plural_en(len(sheets), 'was')} not read: {en}",
         fix_zh=f"隐藏的工作表常是旧名单或草稿；若其中也是要导入的住户，在 Excel 中右键工作表标签→“取消隐藏”后"
                f"再导入，或单独指定：{path.name}:{first}。",
         fix_en=f"hidden sheets are often last year's roster or a draft; if they hold households to import, unhide "
@@ -284,7 +285,7 @@ def hidden_problems(path: str | Path, sheet: str, df: pd.DataFrame, view: SheetV
             "warning", "excel_hidden_rows",
             f"{path.name} 工作表“{sheet}”中有 {len(rows):,} 行数据被隐藏{flt_zh}：第 {zh_r} 行；"
             f"隐藏不等于删除，这些行已全部导入并计入户数",
-            f"{path.name}, sheet {sheet!r}: {len(rows):,} data row(s) are hidden{flt_en}: rows {en_r}; "
+            f"{path.name}, sheet {sheet!r}: {count_en(len(rows), 'data row')} {plural_en(len(rows), 'is')} hidden{flt_en}: rows {en_r}; "
             "hidden is not deleted, so they were all imported and counted",
             fix_zh="若这些行不应计入：在 Excel 中清除筛选、取消隐藏，删除这些行后保存再导入；若应计入，无需处理。",
             fix_en="if they should not count: in Excel clear the filter, unhide the rows, delete them, save and "
@@ -320,7 +321,7 @@ def hidden_problems(path: str | Path, sheet: str, df: pd.DataFrame, view: SheetV
             "warning", "excel_hidden_columns",
             f"{path.name} 工作表“{sheet}”中有 {len(names)} 列被隐藏，但仍会读取：" + "、".join(label(c, True) for c in names)
             + ("；其中有 gridtool 用到的列或个人信息" if used else ""),
-            f"{path.name}, sheet {sheet!r}: {len(names)} hidden column(s) are still read: "
+            f"{path.name}, sheet {sheet!r}: {count_en(len(names), 'hidden column')} {plural_en(len(names), 'is')} still read: "
             + "; ".join(label(c, False) for c in names)
             + ("; some are used by gridtool or hold personal data" if used else ""),
             fix_zh="在 Excel 中取消隐藏这些列并检查内容；不应使用的列请删除，或用 --field 指定应使用的列。",
@@ -371,14 +372,14 @@ def other_sheets_problem(path: str | Path, chosen: str, header: list[str],
         return None
     path = Path(path)
     listed_zh = "、".join(f"“{n}”（{r:,} 行）" for n, r in list(same.items())[:10]) + (" 等" if len(same) > 10 else "")
-    listed_en = ", ".join(f"{n!r} ({r:,} rows)" for n, r in list(same.items())[:10]) + (" …" if len(same) > 10 else "")
+    listed_en = ", ".join(f"{n!r} ({count_en(r, 'row')})" for n, r in list(same.items())[:10]) + (" …" if len(same) > 10 else "")
     first = next(iter(same))
     return Problem(
         "warning", "excel_other_sheets",
         f"{path.name} 有 {len(same) + 1} 个表头相同的工作表，只读取了“{chosen}”；未读取的工作表：{listed_zh}，"
         f"其中的 {sum(same.values()):,} 行没有导入",
         f"{path.name} has {len(same) + 1} sheets with the same header; only {chosen!r} was read; sheets not "
-        f"read: {listed_en}, {sum(same.values()):,} row(s) not imported",
+        f"read: {listed_en}, {count_en(sum(same.values()), 'row')} not imported",
         fix_zh=f"若每个工作表是一个村（一村一表），用 {option} {path.name}:* 合并读取所有工作表"
                f"（向导中在“图层”里选“合并所有工作表”）；或指定要读取的工作表：{option} {path.name}:{first}。",
         fix_en=f"if each sheet is one village, read them all as one layer: {option} {path.name}:* (in the "

@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..columns import column_kind
+from ..plurals import count_en, plural_en
 from ..problems import Problem
 from .table_rows import said_totals
 
@@ -110,7 +111,8 @@ def merge_sheets(path: str | Path, sheets: list[SheetTable]) -> tuple[pd.DataFra
 def _merged_problem(path: Path, merged: list[SheetTable], renamed, extra) -> Problem:
     counts = [(s.name, len(s.frame) - t, t) for s in merged for t in [said_totals(s.frame)]]
     zh = "、".join(f"“{n}”（{r:,} 行" + (f"，另有 {t} 行合计" if t else "") + "）" for n, r, t in counts)
-    en = ", ".join(f"{n!r} ({r:,} rows" + (f", and {t} totals row(s)" if t else "") + ")" for n, r, t in counts)
+    en = ", ".join(f"{n!r} ({count_en(r, 'row')}" + (f", and {count_en(t, 'totals row')}" if t else "") + ")"
+                   for n, r, t in counts)
     more_zh, more_en = "", ""
     if renamed:
         more_zh += "；列名不同、按含义对齐：" + "、".join(f"“{n}”的 {a} 作 {b}" for n, a, b in renamed[:10])
@@ -136,7 +138,7 @@ def _skipped_problem(path: Path, ref: str, skipped) -> Problem:
     return Problem(
         "warning", "excel_sheets_skipped",
         f"{path.name} 中有 {len(skipped)} 个工作表的表头与“{ref}”不符，没有合并：{zh}",
-        f"{len(skipped)} sheet(s) of {path.name} do not have the header of {ref!r} and were not merged: {en}",
+        f"{count_en(len(skipped), 'sheet')} of {path.name} {plural_en(len(skipped), 'does', 'do')} not have the header of {ref!r} and were not merged: {en}",
         # Said of any table read whole (a roster, a 网格员台账 joined with --table FILE:*): no role named.
         fix_zh="若这些工作表与其他工作表是同一种表、也应读入，在 Excel 中把它们的表头改成与其他工作表相同后再导入；"
                "说明、汇总表可不理会。",

@@ -116,6 +116,7 @@ import shapely
 from gridtool.errors import (EmptyLayerError, InputFileError, MissingColumnError, UnknownRoleError,
                              UnsupportedFormatError)
 from gridtool.io.files import check_exists, plain_reason
+from gridtool.plurals import plural_en
 
 __all__ = [
     "read_osm_role",
@@ -261,7 +262,7 @@ def _tags(df: pd.DataFrame, keys: Iterable[str]) -> pd.DataFrame:
     keys = list(dict.fromkeys(keys))
     missing = [k for k in keys if k not in df.columns]
     if missing:  # a reader change without its osmconf.ini line: fail loudly, not as all-None
-        raise RuntimeError(f"OSM tag(s) {missing} are not columns of the {df.attrs.get('osm_layer', '?')!r} "
+        raise RuntimeError(f"OSM {plural_en(len(missing), 'tag')} {missing} {plural_en(len(missing), 'is')} not columns of the {df.attrs.get('osm_layer', '?')!r} "
                            f"layer: add them to the attributes of that layer in {OSM_CONFIG}")
     out = pd.DataFrame(index=df.index)
     for k in keys:

@@ -34,6 +34,7 @@ from ..columns import find_column
 from ..encoding import EncodingGuess, detect_shapefile_encoding, detect_text_file_encoding
 from ..errors import (CancelledError, EmptyLayerError, EncodingError, GridtoolError, InputFileError,
                       LayerNotFoundError, MissingColumnError, UnsupportedFormatError)
+from ..plurals import count_en, plural_en
 from ..problems import Problem
 from . import archive
 from .raw_layer import RawLayer
@@ -341,7 +342,7 @@ def _read_cut_names(path: Path, layer, kwargs: dict) -> tuple[gpd.GeoDataFrame, 
     gdf = gdf.rename(columns=names)
     problems = [Problem(
         "warning", "field_names_cut", f"{len(renamed)} 个字段名在写出时被从汉字中间截断，已去掉残字：{', '.join(renamed)}",
-        f"{len(renamed)} field name(s) were cut inside a character by the program that wrote the file; the broken "
+        f"{count_en(len(renamed), 'field name')} {plural_en(len(renamed), 'was')} cut inside a character by the program that wrote the file; the broken "
         f"byte was dropped: {', '.join(renamed)}",
         fix_zh="Shapefile 字段名最多 10 字节（UTF-8 下约 3 个汉字）：在 QGIS 中改短字段名，或改用 GeoPackage。",
         fix_en="shapefile field names hold 10 bytes (3 Chinese characters in UTF-8): shorten them in QGIS, or use a "
@@ -984,7 +985,7 @@ def _decode_text(path: Path, enc: EncodingGuess) -> tuple[str, tuple[str, ...], 
     return text, tuple(text.splitlines()[:20]), Problem(
         "warning", "mixed_encoding",
         f"文件混用了两种编码：{len(utf8)} 行是 UTF-8（第 {shown} 行），{legacy} 行是 GBK；已逐行按各自的编码读取",
-        f"the file mixes two encodings: {len(utf8)} line(s) in UTF-8 (lines {shown}), {legacy} in GBK; each line "
+        f"the file mixes two encodings: {count_en(len(utf8), 'line')} in UTF-8 (lines {shown}), {legacy} in GBK; each line "
         "was read in its own", fix_zh="在 Excel 中打开后统一另存为一种编码（如 CSV UTF-8）。",
         fix_en="open it in Excel and save it in one encoding (e.g. CSV UTF-8).", file=str(path),
         features=[f"line {n}" for n in utf8])
@@ -1023,7 +1024,8 @@ def _cut_long_fields(df: pd.DataFrame, path: Path, layer: str, limit: int) -> li
         out.append(Problem(
             "warning", "field_too_long",
             f"“{col}”列有 {int(over.sum())} 个单元格超过 {limit:,} 个字符（最长 {int(lens.max()):,}），已截断",
-            f"{int(over.sum())} cell(s) of column {col!r} hold more than {limit:,} characters (the longest "
+            f"{count_en(int(over.sum()), 'cell')} of column {col!r} {plural_en(int(over.sum()), 'holds', 'hold')} more than "
+            f"{count_en(limit, 'character')} (the longest "
             f"{int(lens.max()):,}); they were cut", fix_zh="检查这些单元格：常见原因是粘贴了大段文字，或少了一个引号。",
             fix_en="check these cells: usually a long text pasted in, or a missing quotation mark.",
             file=str(path), layer=layer, field=str(col), features=rows))
@@ -1134,7 +1136,7 @@ def _table_to_points(df, path: Path, layer, fmt, enc, fields, role=None) -> RawL
             problems.append(Problem(
                 "warning", "lonlat_swapped_rows",
                 f"{len(swapped)} 行经度、纬度写反，已按对调后的位置读入",
-                f"{len(swapped)} row(s) had longitude and latitude swapped; read with the two exchanged",
+                f"{count_en(len(swapped), 'row')} had longitude and latitude swapped; read with the two exchanged",
                 fix_zh=f"在表格中对调这些行“{label}”的经度、纬度值。",
                 fix_en=f"exchange these rows' longitude and latitude ({label}) in the table.",
                 file=str(path), layer=layer, field=label,
@@ -1146,7 +1148,7 @@ def _table_to_points(df, path: Path, layer, fmt, enc, fields, role=None) -> RawL
     if len(totals):  # a 合计 row is not a record: dropped, said, never counted as unplaced
         problems.append(Problem(
             "warning", "totals_row", f"{len(totals)} 行是合计行（不是记录），已跳过",
-            f"{len(totals)} totals row(s) (合计/总计, not records) were skipped",
+            f"{count_en(len(totals), 'totals row')} (合计/总计, not records) {plural_en(len(totals), 'was')} skipped",
             fix_zh="如果这些行其实是记录，把第一列的“合计”改成实际内容。",
             fix_en="if these rows are records, replace 合计 in their first column.",
             file=str(path), layer=layer, features=[row_label(r) for r in totals]))
@@ -1171,15 +1173,16 @@ def _table_to_points(df, path: Path, layer, fmt, enc, fields, role=None) -> RawL
         if empty:
             problems.append(Problem(
                 "warning", "bad_coordinates",
-                f"{len(empty)} 行坐标为空或不是数字，已跳过", f"{len(empty)} row(s) with empty or non-numeric "
-                "coordinates were skipped",
+                f"{len(empty)} 行坐标为空或不是数字，已跳过", f"{count_en(len(empty), 'row')} with empty or non-numeric "
+                f"coordinates {plural_en(len(empty), 'was')} skipped",
                 fix_zh="在表格中补全这些行的坐标。", fix_en="fill in the coordinates of these rows.",
                 file=str(path), layer=layer, field=field_name, features=[row_label(r) for r in empty]))
         if zero:
             problems.append(Problem(
                 "warning", "zero_coordinates",
                 f"{len(zero)} 行坐标为 0,0（未定位时系统填的默认值），已跳过",
-                f"{len(zero)} row(s) with coordinates 0,0 (a default for a position never taken) were skipped",
+                f"{count_en(len(zero), 'row')} with coordinates 0,0 (a default for a position never taken) "
+                f"{plural_en(len(zero), 'was')} skipped",
                 fix_zh="在表格中补上这些行的实际坐标（可按地址在地图上取点）。",
                 fix_en="fill in these rows' real coordinates (pick them on a map by their address).",
                 file=str(path), layer=layer, field=field_name, features=[row_label(r) for r in sorted(zero)]))

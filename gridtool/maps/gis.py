@@ -48,6 +48,7 @@ import pandas as pd
 import shapely
 
 from .. import __version__
+from ..plurals import count_en, plural_en
 from ..atomic import GPKG_OPTIONS, publish, publish_set, sweep, write_bytes_atomic, write_failure
 from ..cells import csv_bytes
 from ..crs import parse_crs, to_user_crs
@@ -374,10 +375,10 @@ def _shapefile_frame(gdf: gpd.GeoDataFrame, codec: str,
                 vals.append(v)
             df[col] = pd.Series(vals, index=df.index, dtype=object)
             if cut:
-                notes.append(f"{src}: {cut} 个值超过 254 字节已截断 / {cut} value(s) cut to 254 bytes")
+                notes.append(f"{src}: {cut} 个值超过 254 字节已截断 / {count_en(cut, 'value')} cut to 254 bytes")
             if unencodable:
-                notes.append(f"{src}: {unencodable} 个值含 GBK 以外的字符，已替换为 ? / {unencodable} value(s) "
-                             "had characters GBK lacks, replaced by ?")
+                notes.append(f"{src}: {unencodable} 个值含 GBK 以外的字符，已替换为 ? / {count_en(unencodable, 'value')} "
+                             f"{plural_en(unencodable, 'has', 'had')} characters GBK lacks, replaced by ?")
         elif str(s.dtype).startswith("datetime"):
             df[col] = s.astype(str)
     return df, names, notes

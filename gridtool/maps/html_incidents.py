@@ -140,7 +140,7 @@ def add_hotspots(b) -> None:
             "radius": [f"{radius:g}"] * len(spots)}
     # "[[…]]" parts (left out when a value in them is empty) do not nest.
     tip = b.tt("<b>警情热点 {rank}</b>[[ {street}]]<br>{n} 条警情（{share}）",
-               "<b>Hot spot {rank}</b>[[ {street}]]<br>{n} incidents ({share})")
+               "<b>Hot spot {rank}</b>[[ {street}]]<br>{n|incident|incidents} ({share})")
     pop = b.tt("<b>警情热点 {rank}</b>[[ {street}]]<table>"
                "<tr><th>警情</th><td>{n} 条（占全部 {share}）</td></tr>"
                "[[<tr><th>高发时段</th><td>{peak}（{pn} 条）</td></tr>]]"

@@ -39,7 +39,7 @@ def add_party(b) -> None:
         b.add(grp, "line", links, cols, count_as="party_links",
               style={"color": LINK_COLOUR, "weight": 1, "opacity": 0.55},
               tip=b.tt("<b>党员 {member}</b> 联系 {hh} 户[[ · 相距 {m} 米]]<br>网格 {grid}",
-                       "<b>Party member {member}</b>: {hh} household(s)[[ · {m} m]]<br>grid {grid}"))
+                       "<b>Party member {member}</b>: {hh|household|households}[[ · {m} m]]<br>grid {grid}"))
     if members is not None and len(members):
         pts = members.assign(geometry=shapely.point_on_surface(members.geometry.values))
         linked = [int(h) > 0 for h in members["hh"]]
@@ -55,7 +55,7 @@ def add_party(b) -> None:
               fill=[0 if k else 1 for k in linked],
               style={"color": "#fff", "weight": 1, "fillOpacity": 0.95, "radius": 5},
               tip=b.tt("<b>党员 {member}</b><br>联系 {hh} 户[[ · {grid}]]",
-                       "<b>Party member {member}</b><br>{hh} household(s)[[ · {grid}]]"), pop=pop)
+                       "<b>Party member {member}</b><br>{hh|household|households}[[ · {grid}]]"), pop=pop)
     if links is None and members is None:
         return
     b.legend.append(

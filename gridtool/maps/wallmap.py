@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from . import style as S
+from ..plurals import count_en, plural_en
 from .titles import map_title, map_unit
 from .paper import (PT_PER_MM, Paper, check_cancelled, format_from_path, format_scale, paper,
                     write_checked)
@@ -839,7 +840,7 @@ def render_wall_map(project, out_path: str | Path, *, fmt: str | None = None,
             more_zh, more_en = ("等" if n > len(shown) else ""), (", …" if n > len(shown) else "")
             notes.append((f"{out.name}：{n} 个村（社区）名放不下，未注记：{'、'.join(shown)}{more_zh}"
                           "（可换更大的纸张，如 --size A0）",
-                          f"{out.name}: {n} village name(s) found no room and are not printed: "
+                          f"{out.name}: {count_en(n, 'village name')} found no room and {plural_en(n, 'is')} not printed: "
                           f"{', '.join(shown)}{more_en} (use a larger sheet, e.g. --size A0)"))
     return out
 

@@ -26,6 +26,7 @@ import pandas as pd
 import shapely
 
 from .previous import _scale
+from ..plurals import count_en
 
 
 @dataclass
@@ -182,11 +183,11 @@ def locked_subgrid_lines(entries: list[dict]) -> list[tuple[str, str]]:
             old = next(iter(was.values())).rsplit("-", 1)[0]
             out.append((f"  锁定网格 {e['grid']} 的 {e['subgrids']} 个子网格保留楼栋（未重新划分），编码随网格由 "
                         f"{old}-NN 改为 {e['grid']}-NN（顺序号不变）",
-                        f"  locked grid {e['grid']}: its {e['subgrids']} sub-grids keep their buildings (not redrawn); "
+                        f"  locked grid {e['grid']}: its {count_en(e['subgrids'], 'sub-grid')} keep their buildings (not redrawn); "
                         f"their codes follow the grid, {old}-NN → {e['grid']}-NN (sequence kept)"))
         else:
             out.append((f"  锁定网格 {e['grid']} 的 {e['subgrids']} 个子网格保留原编码和楼栋（未重新划分）",
-                        f"  locked grid {e['grid']}: its {e['subgrids']} sub-grids keep their codes and buildings "
+                        f"  locked grid {e['grid']}: its {count_en(e['subgrids'], 'sub-grid')} keep their codes and buildings "
                         "(not redrawn)"))
         outside = {x["code"] for x in e["outside"]}
         for x in e["changed"]:

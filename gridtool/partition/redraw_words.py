@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from ..plurals import count_en, plural_en
+
 #: How the previous plan's code column was found, by who found it (``PreviousLayers.code_found_by``).
 FOUND_BY = {"given": ("按 --field 指定", "as given by --field"), "header": ("按列名识别", "found by its header"),
             "content": ("按内容识别", "found by its content")}
@@ -30,7 +32,7 @@ def previous_lines(prev, *, given_by: tuple[str, str] | None = None) -> list[tup
     where = f"{prev.file}" + (f":{prev.layer}" if prev.layer else "")
     out = [(f"上一版网格：{where}，{len(prev.grids)} 个网格，坐标系 {prev.crs}；编码字段“{prev.code_column}”"
             f"（{how[0]}）",
-            f"previous plan: {where}, {len(prev.grids)} grids, CRS {prev.crs}; code column {prev.code_column!r} "
+            f"previous plan: {where}, {count_en(len(prev.grids), 'grid')}, CRS {prev.crs}; code column {prev.code_column!r} "
             f"({how[1]})")]
     if prev.hh_column:
         out.append((f"  上一版每个网格的户数取自字段“{prev.hh_column}”",
@@ -90,7 +92,7 @@ def village_change_text(c: dict) -> tuple[str, str]:
     rec = c["codes_recoded"]
     kept_seq = sum(e["sequence_kept"] for e in rec)
     zh += f"：网格 {c['grids']} 个，保留编码 {c['codes_kept']} 个，改为新编码 {len(rec)} 个"
-    en += f": {c['grids']} grids, codes kept {c['codes_kept']}, renumbered {len(rec)}"
+    en += f": {count_en(c['grids'], 'grid')}, codes kept {c['codes_kept']}, renumbered {len(rec)}"
     if rec:
         zh += f"（顺序号不变 {kept_seq} 个，接续编号 {len(rec) - kept_seq} 个）"
         en += f" ({kept_seq} with their sequence number, {len(rec) - kept_seq} numbered on)"
@@ -140,7 +142,7 @@ def redraw_lines(r: dict, totals: dict) -> list[tuple[str, str]]:
             + f"新编码 {r['codes_new']} 个，撤销编码 {r['codes_retired']} 个；新增住户 {r['households_new']:,} 户",
             f"  redraw: {r['households_moved']:,} of the {r['households_total']:,} households of base and exceptional "
             "grids changed grid, "
-            f"{r['grids_changed']} grids changed; codes kept {r['codes_kept']}, "
+            f"{count_en(r['grids_changed'], 'grid')} changed; codes kept {r['codes_kept']}, "
             + (f"renumbered {r['codes_recoded']}, " if r.get("codes_recoded") else "")
             + f"new {r['codes_new']}, retired "
             f"{r['codes_retired']}; households new since the previous plan {r['households_new']:,}")]
@@ -202,8 +204,8 @@ def redraw_lines(r: dict, totals: dict) -> list[tuple[str, str]]:
                         f"新增 {v['households_new']} 户" + (f"；新编码 {v['new_codes']}" if v["new_codes"] else "")
                         + (f"；撤销 {v['retired_codes']}" if v["retired_codes"] else "")
                         + (f"；不在任何村（社区）范围、未划入网格 {nv:,} 户" if nv else ""),
-                        f"    {v['village']}: {v['households_moved']} households changed grid, {v['grids_changed']} "
-                        f"grids changed, {v['households_new']} new"
+                        f"    {v['village']}: {count_en(v['households_moved'], 'household')} changed grid, "
+                        f"{count_en(v['grids_changed'], 'grid')} changed, {v['households_new']} new"
                         + (f"; new codes {v['new_codes']}" if v["new_codes"] else "")
                         + (f"; retired {v['retired_codes']}" if v["retired_codes"] else "")
                         + (f"; {nv:,} in no village, in no grid" if nv else "")))
@@ -246,7 +248,8 @@ def redraw_lines(r: dict, totals: dict) -> list[tuple[str, str]]:
                     "holding most of the building"))
     if r.get("previous_without_code"):
         out.append((f"  注意：上一版中 {r['previous_without_code']} 个没有编码的面已忽略",
-                    f"  note: {r['previous_without_code']} previous polygon(s) without a code were left out"))
+                    f"  note: {count_en(r['previous_without_code'], 'previous polygon')} without a code "
+                    f"{plural_en(r['previous_without_code'], 'was')} left out"))
     # the layer's name in the interface (the app's layer list, the ledger's sheet), in one language
     out.append(("  每个村（社区）的变化见“重绘变化”图层", "  per village: the changes layer"))
     return out

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..project import Project
+from ..plurals import count_en
 from ..spatial import assign_to_polygons, household_points
 from ..values import household_counts
 from .feasibility import diagnose, feasible_grid_counts
@@ -151,7 +152,7 @@ def summary_markdown(project: Project, totals: pd.DataFrame | None, min_hh: int 
     errors = [p for p in project.problems if p.severity == "error"]
     warnings = [p for p in project.problems if p.severity == "warning"]
     head = {"zh": f"数据检查：{len(errors)} 个错误，{len(warnings)} 个警告",
-            "en": f"validation: {len(errors)} error(s), {len(warnings)} warning(s)"}
+            "en": f"validation: {count_en(len(errors), 'error')}, {count_en(len(warnings), 'warning')}"}
     lines += ["", "## " + (head[lang] if lang in head else f"{head['zh']} / {head['en']}"), ""]
     for p in errors + warnings:
         first = [p.format(x).splitlines()[0] for x in (("zh", "en") if lang == "both" else (lang,))]

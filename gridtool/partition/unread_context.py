@@ -12,6 +12,7 @@ district summary. A run with any exits 6 (:data:`EXIT_CODE`).
 from __future__ import annotations
 
 from ..roles import ROLES
+from ..plurals import count_en
 
 #: Exit code of a batch run that partitioned townships without context features it could not
 #: read: every household is in the plan, but a grid may cross the road (river …) it did not see.
@@ -85,7 +86,7 @@ def district_lines(entry: dict) -> tuple[str, str]:
     ``entry`` as kept in ``batch.districts[].unread_context``."""
     what_zh = "、".join(f"{role} 图层 {len(f)} 个要素（fid {'、'.join(map(str, f[:5]))}{'…' if len(f) > 5 else ''}）"
                         for role, f in entry["layers"].items())
-    what_en = "; ".join(f"{len(f)} feature(s) of layer {role} (fid {', '.join(map(str, f[:5]))}"
+    what_en = "; ".join(f"{count_en(len(f), 'feature')} of layer {role} (fid {', '.join(map(str, f[:5]))}"
                         f"{'…' if len(f) > 5 else ''})" for role, f in entry["layers"].items())
     con = [CONSEQUENCE.get(role, _GENERIC) for role in entry["layers"]]
     return (f"    注意：分块 {entry['chunk']}（{'、'.join(entry['villages'])}）按缺少 {what_zh}划分（无法读出，见下方）："

@@ -18,6 +18,7 @@ import shapely
 from shapely.ops import substring
 
 from ..errors import OptionError
+from ..plurals import plural_en
 from .graph import MODE_ZH, RoadGraph, UnreachableError
 from .snapping import Snapped, snap
 
@@ -138,7 +139,7 @@ def service_circles(
         bad = [_label(stations, i, names) for i in np.flatnonzero(~sn.ok)]
         raise UnreachableError(
             f"以下站点附近 {max_snap:.0f} 米内没有可用道路：{'、'.join(bad)}",
-            f"no usable road within {max_snap:.0f} m of station(s): {', '.join(bad)}",
+            f"no usable road within {max_snap:.0f} m of {plural_en(len(bad), 'station')}: {', '.join(bad)}",
             fix_zh="检查站点坐标，或补充道路数据。", fix_en="check the stations' positions or add the roads.",
             layer="stations")
     d = reach_seconds(graph, sn, limit=max(mins) * 60)

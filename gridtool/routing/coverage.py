@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CancelledError
+from ..plurals import count_en
 from ..roles import PLACE_CATEGORIES
 from .demand import Demand, coverage_by_village, feature_names, nearest_times, village_label
 from .graph import RoadGraph, UnreachableError
@@ -195,7 +196,7 @@ def analyse_coverage(graph: RoadGraph, stations: gpd.GeoDataFrame, *, minutes, d
     if demand is not None:
         messages.append((f"覆盖对象：{demand.label_zh}，共 {demand.total:,.0f} {demand.unit_zh}（{len(demand.features):,} 个要素）",
                          f"demand: {demand.label_en}, {demand.total:,.0f} {demand.unit_en} "
-                         f"({len(demand.features):,} features)"))
+                         f"({count_en(len(demand.features), 'feature')})"))
     all_st, siting, new_sites = stations, None, None
     if sites:
         from .siting import site_stations

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..columns import match_category
+from ..plurals import count_en, plural_en
 from ..errors import GridtoolError, feature_id_zh
 from ..roles import PLACE_CATEGORIES
 from .graph import RoadGraph
@@ -469,7 +470,8 @@ def _shared_names_by_location(key: pd.Series, hh, villages) -> tuple[pd.Series, 
     key[amb] = where.where(where.notna(), key[amb])
     names = "、".join(sorted(shared))
     return key, (f"“{names}”是多个村（社区）共用的名称：{int(amb.sum())} 个住户要素按位置归入所在的村（社区）",
-                 f"{names!r} is the name of several villages: {int(amb.sum())} household feature(s) are counted "
+                 f"{names!r} is the name of several villages: {count_en(int(amb.sum()), 'household feature')} "
+                 f"{plural_en(int(amb.sum()), 'is')} counted "
                  "in the village they lie in")
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 import geopandas as gpd
 
 from ..how_read import how_zh
+from ..plurals import count_en
 from ..problems import Problem
 
 #: Where the app makes the ``--crs-in exits=…`` choice, named in the offset warning's fix.
@@ -30,7 +31,7 @@ class ExitsSheet:
         lyr = self.layer
         cols = ", ".join(f"{k}:{v}" for k, v in lyr.columns_used.items() if k != "category")  # exits need none
         return (f"卡口：{lyr.source}，{len(lyr.gdf)} 个，坐标系 {how_zh(lyr.crs_in)}，所用列：{cols}",
-                f"exits: {lyr.source}, {len(lyr.gdf)} point(s), CRS {lyr.crs_in}, columns used: {cols}")
+                f"exits: {lyr.source}, {count_en(len(lyr.gdf), 'point')}, CRS {lyr.crs_in}, columns used: {cols}")
 
     @property
     def offset(self) -> Problem | None:

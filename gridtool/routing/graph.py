@@ -34,6 +34,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from ..errors import CRSError, EmptyLayerError, GridtoolError, OptionError
+from ..plurals import count_en, plural_en
 from ..problems import Problem
 
 from .modes import MODE_ZH, MODES  # noqa: F401  (re-exported)
@@ -172,8 +173,8 @@ class RoadGraph:
                     "as --node-crossings yes asks"
                 zh = (f"道路拓扑：{why_zh}，在交叉和近接处新增 {added:,} 个路口"
                       f"（原有共享节点路口 {shared:,} 处）")
-                en = (f"road topology: {why_en}; {added:,} junction(s) added at crossings and near-touching "
-                      f"ends ({shared:,} junction(s) already at shared vertices)")
+                en = (f"road topology: {why_en}; {count_en(added, 'junction')} added at crossings and near-touching "
+                      f"ends ({count_en(shared, 'junction')} already at shared vertices)")
             else:
                 why_zh = "路网已在共享节点相接" if nd["mode"] == "noded" else "按 --node-crossings no"
                 why_en = "the network is noded (lines meet at shared vertices)" if nd["mode"] == "noded" \
@@ -181,21 +182,22 @@ class RoadGraph:
                 zh = (f"道路拓扑：{why_zh}（{shared:,} 处路口），"
                       + ("" if nd["crossings"] is None else f"{cross:,} 处无共享节点的交叉视为立交或桥隧，")
                       + "未新增路口")
-                en = (f"road topology: {why_en} ({shared:,} junctions); "
+                en = (f"road topology: {why_en} ({count_en(shared, 'junction')}); "
                       + ("" if nd["crossings"] is None else
-                         f"{cross:,} crossing(s) without a shared vertex are treated as over/underpasses; ")
+                         f"{count_en(cross, 'crossing')} without a shared vertex {plural_en(cross, 'is')} treated as "
+                         "over/underpasses; ")
                       + "no junction added")
             lines.append((zh, en))
             if "snap_m" in nd:
                 snap_m = nd["snap_m"]
                 zh = (f"线端吸附：容差 {snap_m:g} 米（--snap），连接缺口 {nd['gaps_bridged']:,} 处，共 {nd['gap_m']:.1f} 米"
                       if snap_m > 0 else "线端吸附：未启用（--snap 0；已在共享节点相接的路网默认不吸附）")
-                en = (f"line ends snapped within {snap_m:g} m (--snap): {nd['gaps_bridged']:,} gap(s) bridged, "
+                en = (f"line ends snapped within {snap_m:g} m (--snap): {count_en(nd['gaps_bridged'], 'gap')} bridged, "
                       f"{nd['gap_m']:.1f} m" if snap_m > 0 else
                       "line ends not snapped (--snap 0; the default for a noded network)")
                 if nd.get("duplicates"):
                     zh += f"；重复绘制的道路 {nd['duplicates']:,} 段（{nd['duplicate_m'] / 1000:.2f} 公里）只计一次"
-                    en += f"; {nd['duplicates']:,} piece(s) drawn twice ({nd['duplicate_m'] / 1000:.2f} km) counted once"
+                    en += f"; {count_en(nd['duplicates'], 'piece')} drawn twice ({nd['duplicate_m'] / 1000:.2f} km) counted once"
                 lines.append((zh, en))
         lines += list(self.notes)
         return "\n".join(zh if lang == "zh" else en if lang == "en" else f"{zh}\n{en}" for zh, en in lines)
@@ -869,12 +871,12 @@ def _apply_speed_limits(roads, sp: np.ndarray, mode: str, notes: list) -> np.nda
     zh = (f"速度：{int(use.sum()):,} 条道路有自身限速（列 {col}，公里/小时）"
           + ("，驾车按限速行驶" if mode == "car" else f"，{MODE_ZH[mode]}不超过限速")
           + f"，其中 {changed:,} 条与等级速度不同")
-    en = (f"speeds: {int(use.sum()):,} road(s) carry their own limit (column {col}, km/h)"
+    en = (f"speeds: {count_en(int(use.sum()), 'road')} {plural_en(int(use.sum()), 'carries', 'carry')} their own limit (column {col}, km/h)"
           + ("; cars drive at it" if mode == "car" else f"; {mode} stays at or below it")
-          + f"; {changed:,} differ from their class speed")
+          + f"; {changed:,} {plural_en(changed, 'differs', 'differ')} from their class speed")
     if bad:
         zh += f"；{bad:,} 个值无法识别或不在 3–150 之间，按等级速度"
-        en += f"; {bad:,} value(s) unreadable or outside 3–150, class speed used"
+        en += f"; {count_en(bad, 'value')} unreadable or outside 3–150, class speed used"
     notes.append((zh, en))
     return out
 
@@ -927,7 +929,8 @@ def _report_pieces(g: RoadGraph, comp_len: np.ndarray) -> None:
             "warning", "road_network_disconnected",
             f"道路网络有 {len(rows)} 段与主路网不连通（共 {off / 1000:.1f} 公里，占 {off / total:.1%}）；"
             f"位于其上的地点会吸附到最近的主路网道路",
-            f"{len(rows)} piece(s) of road ({off / 1000:.1f} km, {off / total:.1%}) do not connect to "
+            f"{count_en(len(rows), 'piece')} of road ({off / 1000:.1f} km, {off / total:.1%}) "
+            f"{plural_en(len(rows), 'does', 'do')} not connect to "
             f"the main network for mode {g.mode}; places near them are snapped to the nearest road "
             "of the main network",
             fix_zh="在 GIS 中检查这些道路是否漏画了连接，或单行方向是否正确。",

@@ -51,6 +51,7 @@ from scipy.stats import poisson
 from shapely.ops import substring
 
 from ..errors import EmptyLayerError, check_positive
+from ..plurals import count_en
 from ..incidents import category_summary
 from .graph import RoadGraph
 from .snapping import snap
@@ -106,10 +107,10 @@ def headline(spots, *, total: int, on_network: int | None = None, max_snap: floa
     near_zh = f"（{on_network} 条在道路 {max_snap:.0f} 米内）" if on_network is not None else ""
     near_en = f" ({on_network} within {max_snap:.0f} m of a street)" if on_network is not None else ""
     zh = f"警情 {total} 条{near_zh}；热点 {len(spots)} 处，含 {held} 条（{share:.0%}）"
-    en = f"incidents: {total}{near_en}; {len(spots)} hot spot(s) holding {held} ({share:.0%})"
+    en = f"incidents: {total}{near_en}; {count_en(len(spots), 'hot spot')} holding {held} ({share:.0%})"
     if category:  # a filter: the placed calls of these categories only, said first
         zh = f"警情（只计类别 {category}）{total} 条{near_zh}；热点 {len(spots)} 处，含 {held} 条（{share:.0%}）"
-        en = (f"incidents (categories {category} only): {total}{near_en}; {len(spots)} hot spot(s) holding "
+        en = (f"incidents (categories {category} only): {total}{near_en}; {count_en(len(spots), 'hot spot')} holding "
               f"{held} ({share:.0%})")
     missing = sum((unplaced or {}).values())
     if (missing or by_address or merged) and not category:  # one total: rows in = placed + not placed, with why, wherever the line is shown
@@ -125,7 +126,7 @@ def headline(spots, *, total: int, on_network: int | None = None, max_snap: floa
         zh = (f"警情 {total + missing + merged} 条 = 落图 {total}{addr_zh or ' '}+ 未落图 {missing}{why_zh}{merged_zh}"
               f"{near_zh}；热点 {len(spots)} 处，含 {held} 条（占落图的 {share:.0%}）")
         en = (f"incidents: {total + missing + merged} = {total} placed{addr_en} + {missing} not placed{why_en}"
-              f"{merged_en}{near_en}; {len(spots)} hot spot(s) holding {held} ({share:.0%} of those placed)")
+              f"{merged_en}{near_en}; {count_en(len(spots), 'hot spot')} holding {held} ({share:.0%} of those placed)")
     if bandwidth is not None:
         zh += f"；核密度带宽 {bandwidth:g} 米"
         en += f"; network kernel density, bandwidth {bandwidth:g} m"
@@ -561,9 +562,9 @@ def find_hotspots(
     out["snap_m"] = np.where(ok, sn.dist, np.nan)
     notes = []
     if (~ok).any():
-        notes.append(f"{int((~ok).sum())} incident(s) farther than {max_snap:.0f} m from a street")
+        notes.append(f"{count_en(int((~ok).sum()), 'incident')} farther than {max_snap:.0f} m from a street")
     if chance:
-        notes.append(f"{chance} peak(s) with {min_incidents}+ incidents not above an even spread (p > {alpha:.2g})")
+        notes.append(f"{count_en(chance, 'peak')} with {min_incidents}+ incidents not above an even spread (p > {alpha:.2g})")
     return HotSpots(spots=spots, streets=streets, incidents=out, total=total, on_network=int(ok.sum()),
                     bandwidth=h, radius=radius, timed=int(np.isfinite(hours).sum()), max_snap=max_snap, notes=notes)
 

@@ -36,6 +36,7 @@ import numpy as np
 import shapely
 
 from ..crs import metric_crs_for
+from ..plurals import count_en, plural_en
 from ..errors import GridtoolError
 from ..problems import Problem
 
@@ -167,7 +168,8 @@ def prepare_roads(G, *, crs=None) -> tuple[gpd.GeoDataFrame, dict, list[Problem]
         problems.append(Problem(
             "warning", "graph_edges_without_class",
             f"道路图中有 {untagged} 条道路（边，双向只计一次）没有 highway（道路等级），按 unclassified（普通道路）处理",
-            f"{untagged} street(s) of the graph (edges, a two-way street counted once) have no highway class; "
+            f"{count_en(untagged, 'street')} of the graph (edges, a two-way street counted once) "
+            f"{plural_en(untagged, 'has')} no highway class; "
             "taken as unclassified roads",
             fix_zh="如果它们不是道路（建筑轮廓等），先从图中删去：只保留带 highway 属性的边。",
             fix_en="if they are not roads (building outlines …), remove them first: keep the edges with a "

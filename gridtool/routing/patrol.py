@@ -41,6 +41,7 @@ import shapely
 from shapely.ops import substring
 
 from ..errors import EmptyLayerError, GridtoolError, check_at_least, check_positive
+from ..plurals import count_en
 from ..roles import PLACE_CATEGORIES, STOP_CATEGORIES
 from .circles import _label, _names
 from .graph import MODE_ZH, RoadGraph, UnreachableError
@@ -127,7 +128,7 @@ class PatrolPlan:
                                                                          for p, a, w in waits) + ")") if waits else ""
             zh.append(f"  第{r.team}队（{r.station}）：{r.stops} 个点，{r.length_km:.1f} 公里，"
                       f"{r.minutes:.0f} 分钟，{r.start}–{r.end}{wait_zh}")
-            en.append(f"  team {r.team} ({r.station}): {r.stops} stops, {r.length_km:.1f} km, "
+            en.append(f"  team {r.team} ({r.station}): {count_en(r.stops, 'stop')}, {r.length_km:.1f} km, "
                       f"{r.minutes:.0f} min, {r.start}–{r.end}{wait_en}")
         if self.hotspots is not None and len(self.hotspots):
             seen = self.hotspots[self.hotspots["team"] > 0]
@@ -445,7 +446,7 @@ def plan_patrol(
             served=[j for r in plan.routes for j in r if must[stops_place[j - nd]]])
         err = InfeasibleError(
             f"有 {len(missing)} 个必到地点排不进巡逻路线（班次 {shift_words(t_start, shift)}）：{listed_zh}",
-            f"{len(missing)} must-visit place(s) cannot be fitted into the patrol routes (shift "
+            f"{count_en(len(missing), 'must-visit place')} cannot be fitted into the patrol routes (shift "
             f"{clock(t_start)}–{clock(t_start + shift)}): {listed_en}",
             fix_zh=fix_zh, fix_en=fix_en, layer="places")
         err.stops = {pnames[stops_place[j - nd]]: plan.reasons[j] for j in missing}

@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from .shift_windows import clock
+from ..plurals import count_en, plural_en
 
 
 def _alone(m, d: int, j: int, wins, svc: float, limit: float) -> tuple[bool, float, float]:
@@ -116,8 +117,8 @@ def fit_advice(m, nd: int, missing, tws, svc, *, depots, limit: float, start: fl
         need = teams_needed(crowded, served, tws, nd, teams)
         zh.append(f"{more}增加队伍（约需 --teams {need}：{teams} 队排不下 {len(crowded)} 个同一时段要去的必到地点，"
                   f"按已排下的比例估算）")
-        en.append(("raise --max-stops or " if max_stops else "") + f"add teams (about --teams {need}: {teams} "
-                  f"team(s) leave {len(crowded)} must-visit place(s) due at the same time; estimated from the "
+        en.append(("raise --max-stops or " if max_stops else "") + f"add teams (about --teams {need}: {count_en(teams, 'team')} "
+                  f"{plural_en(teams, 'leaves', 'leave')} {count_en(len(crowded), 'must-visit place')} due at the same time; estimated from the "
                   "share they did serve)")
     zh.append("或把部分地点设为可选（必到=否）")
     en.append("or make some of the places optional (must = no)")

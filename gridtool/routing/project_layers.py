@@ -9,6 +9,7 @@ Shared by the command line (:mod:`gridtool.commands.patrol`) and the desktop app
 from __future__ import annotations
 
 from ..errors import GridtoolError
+from ..plurals import plural_en
 
 
 def stations_of(project, *, category: str = "police"):
@@ -102,7 +103,7 @@ def grid_areas(project, codes: list[str]) -> list[tuple[str, object]]:
     if missing:
         sample = "、".join(known[:12]) + ("…" if len(known) > 12 else "")
         raise GridtoolError(f"找不到网格编码：{'、'.join(missing)}；已有编码如：{sample}",
-                            f"no grid with code(s) {', '.join(missing)}; codes look like: {', '.join(known[:12])}",
+                            f"no grid with {plural_en(len(missing), 'code')} {', '.join(missing)}; codes look like: {', '.join(known[:12])}",
                             fix_zh="用 gridtool info 或导出的网格表查看编码。",
                             fix_en="see the codes with gridtool info or the exported grid table.", layer="grids",
                             field="code")

@@ -18,6 +18,7 @@ import pandas as pd
 import shapely
 
 from ..problems import Problem
+from ..plurals import count_en, plural_en
 from .vertices import _ROUND, _add_points, _key_id, _vertex_index
 
 #: Metres: gaps bridged by default in a CAD-like (unnoded) layer. A line end within 3 m of
@@ -210,7 +211,8 @@ def gap_problems(bridged: pd.DataFrame, near: pd.DataFrame, fid: np.ndarray, sna
             "warning", "road_gaps_bridged",
             f"{len(real):,} 处道路线端距其他道路不足 {snap_m:g} 米而未相接，已自动连接（共补 {real['distance'].sum():.1f} 米；"
             f"最大一处：{a} 的线端距 {b} {w['distance']:.2f} 米，位于 {w['x']:.1f}, {w['y']:.1f}）",
-            f"{len(real):,} road end(s) stopped within {snap_m:g} m of another road without meeting it and were "
+            f"{count_en(len(real), 'road end')} stopped within {snap_m:g} m of another road without meeting it and "
+            f"{plural_en(len(real), 'was')} "
             f"joined to it ({real['distance'].sum():.1f} m added; largest: the end of {a} is "
             f"{w['distance']:.2f} m from {b}, at {w['x']:.1f}, {w['y']:.1f})",
             fix_zh="在 GIS 中把这些线端延伸到道路上（捕捉到线）；如某处确实不相通（断头路、围墙），用 --snap 0 关闭自动连接。",
@@ -225,7 +227,8 @@ def gap_problems(bridged: pd.DataFrame, near: pd.DataFrame, fid: np.ndarray, sna
             f"{len(near):,} 处道路线端距其他道路 {NEAR_END_M:g} 米以内但未相接，行程计算中不连通"
             f"（最近一处：{a} 的线端距 {b} {w['distance']:.2f} 米，"
             f"位于 {w['x']:.1f}, {w['y']:.1f}）",
-            f"{len(near):,} road end(s) stop within {NEAR_END_M:g} m of another road without meeting it and are not "
+            f"{count_en(len(near), 'road end')} {plural_en(len(near), 'stops', 'stop')} within {NEAR_END_M:g} m of another road "
+            f"without meeting it and {plural_en(len(near), 'is')} not "
             f"joined for routing (closest: the end of {a} is {w['distance']:.2f} m from "
             f"{b}, at {w['x']:.1f}, {w['y']:.1f})",
             fix_zh=f"如应相接，在 GIS 中把线端延伸到道路上，或在路线命令中加 --snap {NEAR_END_M:g}"
@@ -245,7 +248,7 @@ def duplicate_problem(n: int, metres: float, fids: list) -> list[Problem]:
     return [Problem(
         "warning", "road_duplicates",
         f"{n:,} 段道路重复绘制（{len(fids):,} 条线上；两端相同、线形重合，共 {metres / 1000:.2f} 公里），只计一次",
-        f"{n:,} piece(s) of road on {len(fids):,} line(s) are drawn twice (same ends, overlapping within "
+        f"{count_en(n, 'piece')} of road on {count_en(len(fids), 'line')} {plural_en(n, 'is')} drawn twice (same ends, overlapping within "
         f"{DUPLICATE_M:g} m; {metres / 1000:.2f} km), counted once",
         fix_zh="在 GIS 中删除重复的线（如 QGIS：矢量→几何工具→删除重复几何；ArcGIS：删除相同项）。",
         fix_en="delete the duplicate lines in a GIS (QGIS: Vector > Geometry Tools > Delete duplicate "

@@ -39,6 +39,7 @@ import pandas as pd
 import shapely
 
 from ..columns import find_column
+from ..plurals import count_en, plural_en
 from ..errors import CancelledError, GridtoolError, check_at_least
 from .demand import times_within
 from .graph import RoadGraph
@@ -318,7 +319,7 @@ class SealPlan:
               + f"，平均到达 {self.mean_minutes:.1f} 分钟，合计 {self.total_minutes:.1f} 分钟；"
               + ("每个卡口由最先到达的站点派出，全部封控用时最短、总用时最少" if fastest else
                  "瓶颈指派精确求解，全部封控用时已证明最短，同用时下总用时最少（最快的站点警力用完时由次快的站点派出）"))
-        en = (f"sealing {n} exit(s) ({self.per_exit} post(s) each, {self.mode}): all sealed in "
+        en = (f"sealing {count_en(n, 'exit')} ({count_en(self.per_exit, 'post')} each, {self.mode}): all sealed in "
               f"{self.longest_minutes:.1f} min"
               + (f" (the slowest: {worst['station']} → {worst['exit']})" if worst is not None else "")
               + f", mean arrival {self.mean_minutes:.1f} min, total {self.total_minutes:.1f} min; "
@@ -454,17 +455,17 @@ def _reach_error(cost: np.ndarray, k: int, ex_names: list[str], off_road: list[s
     are then the likely cause (a station typed in GCJ-02 and read as WGS84 lies ~500 m off)."""
     if off_road:
         zh, en = off_road_words(off_road, max_snap, f"未参与派警；其余站点不够为每个卡口各派 {k} 个警力",
-                                f"they send no posts, and the other stations cannot send {k} post(s) to every exit")
+                                f"they send no posts, and the other stations cannot send {count_en(k, 'post')} to every exit")
         return SealingError(zh, en, fix_zh=OFF_ROAD_FIX_ZH, fix_en=OFF_ROAD_FIX_EN, layer="stations")
     ne = cost.shape[1]
     reach = np.isfinite(cost).sum(axis=0)
     short = [f"{ex_names[j]}（{int(reach[j])} 个站点可达）" for j in range(ne) if reach[j] < k]
-    short_en = [f"{ex_names[j]} ({int(reach[j])} station(s) reach it)" for j in range(ne) if reach[j] < k]
+    short_en = [f"{ex_names[j]} ({count_en(int(reach[j]), 'station')} {plural_en(int(reach[j]), 'reaches', 'reach')} it)" for j in range(ne) if reach[j] < k]
     if not short:  # each exit is reachable, but not by enough posts together
         short = short_en = [ex_names[j] for j in range(ne)]
     return SealingError(
         f"无法为每个卡口各派 {k} 个不同站点的警力：{'、'.join(short)}",
-        f"cannot send {k} post(s) from different stations to every exit: {', '.join(short_en)}",
+        f"cannot send {count_en(k, 'post')} from different stations to every exit: {', '.join(short_en)}",
         fix_zh="检查这些卡口附近道路是否连通（单行、断头），提高每站警力（--posts-per-station），或增加站点。",
         fix_en="check that the roads near these exits connect (one-way streets, gaps), raise "
                "--posts-per-station, or add stations.", layer="exits")
@@ -531,11 +532,12 @@ def seal_exits(graph: RoadGraph, stations: gpd.GeoDataFrame, exits: gpd.GeoDataF
         by_en = "--posts-per-station" if posts_from == "option" else f"the stations layer's column {posts_from!r}"
         raise SealingError(
             f"警力不足：{ne} 个卡口 × 每个 {k} 个警力点需要 {ne * k} 个，{ns} 个站点共可派 {have} 个（按 {by_zh}）",
-            f"too few posts: {ne} exit(s) × {k} post(s) each need {ne * k}, the {ns} station(s) can send {have} "
+            f"too few posts: {count_en(ne, 'exit')} × {count_en(k, 'post')} each need {ne * k}, "
+            f"the {count_en(ns, 'station')} can send {have} "
             f"(by {by_en})",
             fix_zh=f"{raise_zh}用 --posts-per-station {each} 让每个站点可派 {each} 个警力点，增加站点（--stations），"
                    "减少 --per-exit，或分批封控卡口。",
-            fix_en=f"{raise_en}let every station send {each} post(s) with --posts-per-station {each}, add stations "
+            fix_en=f"{raise_en}let every station send {count_en(each, 'post')} with --posts-per-station {each}, add stations "
                    "(--stations), lower --per-exit, or seal the exits in batches.",
             layer="stations", field=None if posts_from == "option" else posts_from)
     s_pts = stations.geometry.representative_point().values
@@ -546,7 +548,7 @@ def seal_exits(graph: RoadGraph, stations: gpd.GeoDataFrame, exits: gpd.GeoDataF
         bad = [ex_names[i] for i in np.flatnonzero(~es.ok)]
         raise SealingError(
             f"以下卡口 {max_snap:.0f} 米内没有可用道路：{'、'.join(bad)}",
-            f"no usable road within {max_snap:.0f} m of exit(s): {', '.join(bad)}",
+            f"no usable road within {max_snap:.0f} m of {plural_en(len(bad), 'exit')}: {', '.join(bad)}",
             fix_zh="检查卡口坐标，或补充道路数据。", fix_en="check the exits' positions or add the roads.",
             layer="exits")
     off_road = [st_names[i] for i in np.flatnonzero(~ss.ok)]

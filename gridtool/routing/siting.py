@@ -29,6 +29,7 @@ import pandas as pd
 import shapely
 
 from ..errors import EmptyLayerError, OptionError, check_at_least
+from ..plurals import count_en, plural_en
 from .demand import household_weights, subset, times_within
 from .graph import RoadGraph
 from .snapping import near_any_road, snap
@@ -258,11 +259,11 @@ class Siting:
             zh = (f"选址（最少新增站点覆盖全部可覆盖对象，{self.method}，{proof_zh}）：需新增 {len(new)} 处"
                   + (f"：{'、'.join(names)}" if names else ""))
             en = (f"siting (fewest new sites covering all coverable demand, {self.method}, {proof_en}): "
-                  f"{len(new)} new site(s)" + (f": {', '.join(names)}" if names else ""))
+                  f"{count_en(len(new), 'new site')}" + (f": {', '.join(names)}" if names else ""))
         else:
             zh = (f"选址（新增 {self.requested} 处最大覆盖，{self.method}，{proof_zh}）：选中 {len(new)} 处"
                   + (f"：{'、'.join(names)}" if names else ""))
-            en = (f"siting ({self.requested} new site(s), maximal coverage, {self.method}, {proof_en}): "
+            en = (f"siting ({count_en(self.requested, 'new site')}, maximal coverage, {self.method}, {proof_en}): "
                   f"{len(new)} chosen" + (f": {', '.join(names)}" if names else ""))
         zh += (f"\n  {self.minutes:g} 分钟覆盖：现有站点 {self.covered_before:,.0f} / {self.total_hh:,.0f} {unit_zh}"
                f" → 新增后 {self.covered_hh:,.0f}（{self.share:.1%}）")
@@ -417,7 +418,7 @@ def site_stations(
     notes: list[tuple[str, str]] = []
     if not auto and int(p) > len(kept):
         notes.append((f"只有 {len(kept)} 个可用候选点（要求 {int(p)} 处）",
-                      f"only {len(kept)} usable candidate site(s) for the {int(p)} asked"))
+                      f"only {count_en(len(kept), 'usable candidate site')} for the {int(p)} asked"))
     left = max(1.0, time_limit - (time.perf_counter() - t0))
     if not coverable.any():
         sol = CoverSolution(np.empty(0, int), 0.0, True, "nothing to cover")
@@ -433,7 +434,8 @@ def site_stations(
                                     sol.seconds + fewest.seconds)
         if len(sol.chosen) < min(int(p), len(kept)) and sol.covered >= gw.sum() - 1e-9:
             nz = f"{len(sol.chosen)} 处新站点已覆盖全部可覆盖对象，再多不会增加覆盖"
-            ne = f"{len(sol.chosen)} new site(s) already cover everything coverable; more would add nothing"
+            ne = (f"{count_en(len(sol.chosen), 'new site')} {plural_en(len(sol.chosen), 'covers', 'cover')} everything coverable; "
+                  "more would add nothing")
             notes.append((nz, ne))
     new_idx = kept[rows[sol.chosen]] if len(sol.chosen) else np.empty(0, int)
     new_cover = cover[np.searchsorted(kept, new_idx)] if len(new_idx) else np.zeros((0, len(w)), dtype=bool)

@@ -15,6 +15,7 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 
 from .graph import RoadGraph
+from ..plurals import plural_en
 
 
 @dataclass
@@ -232,4 +233,4 @@ OFF_ROAD_FIX_EN = ("check these stations' coordinates (picked on AMap/Tencent or
 def off_road_words(names, max_distance: float, zh_then: str, en_then: str) -> tuple[str, str]:
     """``站点 甲、乙 300 米内没有可用道路，<zh_then>`` and its English, naming every off-road station."""
     return (f"站点 {'、'.join(names)} {max_distance:.0f} 米内没有可用道路，{zh_then}",
-            f"station(s) {', '.join(names)} have no usable road within {max_distance:.0f} m: {en_then}")
+            f"{plural_en(len(names), 'station')} {', '.join(names)} {plural_en(len(names), 'has')} no usable road within {max_distance:.0f} m: {en_then}")

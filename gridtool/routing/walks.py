@@ -15,6 +15,7 @@ import geopandas as gpd
 import pandas as pd
 
 from ..errors import CancelledError, GridtoolError
+from ..plurals import count_en, plural_en
 from .postman import CoverageWalk, street_walk
 
 #: Where a walk starts when no station lies inside the grid.
@@ -99,14 +100,15 @@ def walk_summary(gw: GridWalk) -> list[tuple[str, str]]:
     else:
         zh = (f"网格 {code}：街巷 {w.required_km:.2f} 公里，{gw.walkers} 人共走 {total_km:.2f} 公里；最长一人 "
               f"{longest:.0f} 分钟，下界 {w.bound_minutes:.0f} 分钟（+{gap:.0f}%）")
-        en = (f"grid {code}: {w.required_km:.2f} km of streets, {gw.walkers} walkers, {total_km:.2f} km in all; "
+        en = (f"grid {code}: {w.required_km:.2f} km of streets, {count_en(gw.walkers, 'walker')}, {total_km:.2f} km in all; "
               f"longest walk {longest:.0f} min, lower bound {w.bound_minutes:.0f} min (+{gap:.0f} %)")
     out = [(zh, en)]
     if w.cut_off is not None and len(w.cut_off):
         # Unnamed pieces have an empty name: list only the names there are (no "：、、、").
         names = list(dict.fromkeys(n for n in w.cut_off["name"].fillna("").astype(str).str.strip() if n))
         out.append((f"  {len(w.cut_off)} 段街巷与路网不连通，未纳入" + ("：" + "、".join(names[:10]) if names else ""),
-                    f"  {len(w.cut_off)} street piece(s) are cut off from the network and not walked"))
+                    f"  {count_en(len(w.cut_off), 'street piece')} {plural_en(len(w.cut_off), 'is')} cut off from the "
+                    "network and not walked"))
     return out
 
 

@@ -50,7 +50,7 @@ import numpy as np
 import shapely
 
 from ...errors import GridtoolError
-from ...plurals import count_en
+from ...plurals import count_en, plural_en
 from ...problems import Problem
 from ...spatial import household_points
 from ...values import parse_grid_parts, truthy
@@ -215,12 +215,12 @@ class GridPlan:
         locked = sorted(src & self.locked)
         if locked:
             raise LockedGridError(f"网格 {', '.join(locked)} 已锁定，不能移出住户",
-                                  f"grid(s) {', '.join(locked)} are locked; households cannot leave them",
+                                  f"{plural_en(len(locked), 'grid')} {', '.join(locked)} {plural_en(len(locked), 'is')} locked; households cannot leave them",
                                   fix_zh="先解锁该网格。", fix_en="unlock the grid first.")
         special = sorted(c for c in src if c not in self.bounds)
         if special:
             raise PlanEditError(f"{'、'.join(special)} 是专属网格，其住户不能移出",
-                                f"{', '.join(special)}: special grid(s); their households are not moved by hand",
+                                f"{', '.join(special)}: {plural_en(len(special), 'special grid')}; their households are not moved by hand",
                                 fix_zh="专属网格由重点场所的范围决定；修改场所图层后重新划分。",
                                 fix_en="special grids follow the key places' areas; change the places layer and "
                                        "partition again.", layer="special_grids")
@@ -229,7 +229,7 @@ class GridPlan:
         if other:
             raise OtherVillageError(
                 f"网格 {'、'.join(other)} 属于其他村（社区），其住户不能移入 {village} 的网格 {to}",
-                f"grid(s) {', '.join(other)} belong to another village; their households cannot move into "
+                f"{plural_en(len(other), 'grid')} {', '.join(other)} {plural_en(len(other), 'belongs', 'belong')} to another village; their households cannot move into "
                 f"grid {to} of {village}",
                 fix_zh="网格不跨村（社区）：只在同一村（社区）的网格之间移动住户；如需调整村界，修改村界图层后重新划分。",
                 fix_en="grids nest in villages: move households between grids of one village only; to change "
@@ -305,14 +305,14 @@ class GridPlan:
         lost = [f for f, parts in enumerate(self._parts) if not parts and self._hh[f] > 0]
         if lost:
             out.append(Problem("error", "unassigned_households", f"{len(lost)} 个住户要素不属于任何网格",
-                               f"{len(lost)} household feature(s) belong to no grid",
+                               f"{count_en(len(lost), 'household feature')} {plural_en(len(lost), 'belongs', 'belong')} to no grid",
                                fix_zh="把它们刷入相邻网格。", fix_en="paint them into a neighbouring grid.",
                                role="households", features=self._labels(lost)))
         double = [f for f, parts in enumerate(self._parts) if parts and sum(n for _, n in parts) != self._hh[f]]
         if double:
             out.append(Problem("error", "households_counted_twice",
                                f"{len(double)} 个住户要素的户数与所分网格不符（重复或遗漏）",
-                               f"{len(double)} feature(s) whose households are counted twice or partly",
+                               f"{count_en(len(double), 'feature')} whose households are counted twice or partly",
                                fix_zh="重新把这些楼栋刷入一个网格。", fix_en="paint these buildings into one grid again.",
                                role="households", features=self._labels(double)))
         # Contiguity: a grid's buildings must be joined through neighbours (Delaunay over every
