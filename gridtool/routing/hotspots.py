@@ -262,22 +262,32 @@ def shift_shares(spots: gpd.GeoDataFrame, incidents: gpd.GeoDataFrame, start_min
     whose incidents mostly lack a time (fewer than three timed), and all of them when no timed
     incident falls in the shift, keep their share of the day."""
     day = {int(s.rank): float(s.share) for s in spots.itertuples()}
-    if "hour" not in incidents or not len(incidents):
+    seen = _timed_in_shift(incidents, start_minutes, shift_minutes)
+    if seen is None:
         return day
+    inside, rank, timed = seen
+    return {r: share if timed.get(r) is None else float((inside & (rank == r)).sum()) / float(inside.sum())
+            for r, share in day.items()}
+
+
+def _timed_in_shift(incidents: gpd.GeoDataFrame, start_minutes: float, shift_minutes: float):
+    """``(inside, rank, timed)`` for the shift's hours: which incidents fall in them, each one's hot
+    spot, and per hot spot whose times say something of the hour its count of timed incidents (too
+    few times — fewer than three, or most untimed — say nothing: absent). None when no timed
+    incident falls in the shift."""
+    if "hour" not in incidents or not len(incidents):
+        return None
     hours = pd.to_numeric(incidents["hour"], errors="coerce").to_numpy(dtype=float)
     inside = in_shift_hours(hours, start_minutes, shift_minutes)
     if not inside.any():
-        return day
+        return None
     rank = incidents["hotspot"].to_numpy() if "hotspot" in incidents else np.zeros(len(incidents), int)
-    out = {}
-    for r, share in day.items():
-        timed = np.isfinite(hours[rank == r])
-        # Too few times (or most untimed) say nothing of the hour: the share of the day stands.
-        if timed.sum() < 3 or timed.sum() * 2 < len(timed):
-            out[r] = share
-        else:
-            out[r] = float((inside & (rank == r)).sum()) / float(inside.sum())
-    return out
+    timed = {}
+    for r in np.unique(rank):
+        t = np.isfinite(hours[rank == r])
+        if t.sum() >= 3 and t.sum() * 2 >= len(t):
+            timed[int(r)] = int(t.sum())
+    return inside, rank, timed
 
 
 def shift_presence(spots: gpd.GeoDataFrame, incidents: gpd.GeoDataFrame, start_minutes: float,
@@ -288,19 +298,14 @@ def shift_presence(spots: gpd.GeoDataFrame, incidents: gpd.GeoDataFrame, start_m
     shift). 1 where the times say nothing, as :func:`shift_shares` keeps the day's share: fewer than
     three timed, most untimed, a whole-day shift or no timed incident of any hot spot in the shift."""
     out = {int(s.rank): 1.0 for s in spots.itertuples()}
-    if "hour" not in incidents or not len(incidents) or shift_minutes >= 24 * 60:
+    seen = None if shift_minutes >= 24 * 60 else _timed_in_shift(incidents, start_minutes, shift_minutes)
+    if seen is None:
         return out
-    hours = pd.to_numeric(incidents["hour"], errors="coerce").to_numpy(dtype=float)
-    inside = in_shift_hours(hours, start_minutes, shift_minutes)
-    if not inside.any():
-        return out
-    rank = incidents["hotspot"].to_numpy() if "hotspot" in incidents else np.zeros(len(incidents), int)
+    inside, rank, timed = seen
     even = shift_minutes / (24 * 60)
     for r in out:
-        timed = np.isfinite(hours[rank == r])
-        if timed.sum() < 3 or timed.sum() * 2 < len(timed):
-            continue
-        out[r] = min(1.0, float((inside & (rank == r)).sum()) / float(timed.sum()) / even)
+        if r in timed:
+            out[r] = min(1.0, float((inside & (rank == r)).sum()) / float(timed[r]) / even)
     return out
 
 
