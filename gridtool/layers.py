@@ -60,6 +60,9 @@ class Layer:
     # Incidents: the rows read without coordinates (key columns added, index = row number), not
     # saved; Project.from_sources places those whose address it finds (gridtool.address_match).
     unlocated: pd.DataFrame | None = None
+    # Incidents: the rows merged into an earlier row of the same incident (src_id, type …,
+    # gridtool.incidents_dupes), saved as the project's "merged" list: --category counts them.
+    merged: pd.DataFrame | None = None
 
     def meta(self) -> dict:
         return {"role": self.role, "source": self.source, "source_layer": self.source_layer,
@@ -68,7 +71,12 @@ class Layer:
                 "columns_used": self.columns_used, "sensitive": self.sensitive,
                 "columns_detail": self.columns_detail, "class_summary": self.class_summary,
                 "features": int(len(self.gdf)), "problems": [p.to_dict() for p in self.problems],
-                **({"unplaced": self._unplaced_meta()} if self.role == "incidents" else {})}
+                **({"unplaced": self._unplaced_meta()} if self.role == "incidents" else {}),
+                **({"merged": m} if self.role == "incidents" and (m := self._merged_meta()) is not None else {})}
+
+    def _merged_meta(self) -> list[dict] | None:
+        from .incidents_dupes import to_meta
+        return to_meta(self)
 
     def _unplaced_meta(self) -> list[dict]:
         # The calls not placed, with their category: a saved project filters them by --category too.
@@ -759,11 +767,6 @@ def load_layer(role: str, path: str, *, crs_in: str | CrsSpec | None = None,
         problems += _short_code_warnings(gdf, used, raw, role)
     gdf["src_id"] = ids.loc[gdf.index].astype(str).values
     gdf = _safe_column_names(gdf).reset_index(drop=True)
-    if role == "incidents":  # one incident on several rows (exported twice, one row per person) counts once
-        from .incidents_dupes import merge_repeated
-        gdf, merged = merge_repeated(gdf, file=raw.path, layer=raw.layer)
-        if merged is not None:
-            problems.append(merged)
     sens = sensitive_columns(gdf.drop(columns=["src_id"]), personal_role=ROLES[role].personal)
     if ROLES[role].personal:  # the name column given or used, and columns of names found by content
         sens.update({c: "name" for c in [used.get("name")] if c in gdf.columns})
@@ -776,13 +779,17 @@ def load_layer(role: str, path: str, *, crs_in: str | CrsSpec | None = None,
         picked = {k: v.removesuffix(" (by content)") for k, v in used.items() if k in ("time", "clock", "type")}
         unlocated = pd.DataFrame(normalise_incident_columns(raw.unlocated, picked, {}))
         unlocated["src_id"] = [row_label(i) for i in unlocated.index]
+    merged = None
+    if role == "incidents":  # one incident on several rows (exported twice, one row per person) counts once
+        from .incidents_dupes import merge_incident_rows
+        gdf, unlocated, merged = merge_incident_rows(gdf, unlocated, problems, file=raw.path, layer=raw.layer)
     return Layer(role=role, gdf=gdf, source=str(Path(raw.path)) if "!" not in raw.path else raw.path,
                  source_layer=raw.layer, format=raw.format, crs_in=crs_label,
                  encoding=raw.encoding.encoding if raw.encoding else None,
                  encoding_source=raw.encoding.source if raw.encoding else "",
                  encoding_sample=_shareable_sample(raw, role), columns_used=used,
                  sensitive=sens, problems=problems, columns_detail=details, class_summary=classes,
-                 unlocated=unlocated)
+                 unlocated=unlocated, merged=merged)
 
 
 __all__ = ["ONE_PER_ROW", "PER_ROW_LABEL", "Layer", "guess_count_column", "load_layer", "suffix_of"]

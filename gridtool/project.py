@@ -187,7 +187,9 @@ class Project:
                 line_classes=line_classes))
         if "incidents" in sources:  # calls without coordinates, placed by their address
             from .address_match import place_by_address
-            place_by_address(proj.layers["incidents"], proj.layers.get("households"), proj.layers.get("places"))
+            from .incidents_dupes import merge_placed_by_address
+            if place_by_address(proj.layers["incidents"], proj.layers.get("households"), proj.layers.get("places")):
+                merge_placed_by_address(proj.layers["incidents"])  # a call placed at its twin's door counts once
         unused = [f"{k}={v}" for k, v in loose.items()
                   if not any(v in proj.layers[r].columns_used.values() for r in order if r in proj.layers)
                   and not (k == "hh" and v == ONE_PER_ROW and "households" in proj.layers)]
@@ -376,6 +378,7 @@ class Project:
                 fix_zh="用 gridtool import --households 文件.gpkg:图层 … --out 项目.gpkg 先导入。",
                 fix_en="import it first: gridtool import --households FILE.gpkg:LAYER … --out project.gpkg.",
                 file=str(path))
+        from .incidents_dupes import from_meta as merged_from_meta
         from .incidents_unplaced import from_meta
         rows = pyogrio.read_dataframe(path, layer=META_TABLE)
         meta = {k: json.loads(v) for k, v in zip(rows["key"], rows["value"])}
@@ -408,7 +411,7 @@ class Project:
                 columns_used=lm.get("columns_used", {}), sensitive=lm.get("sensitive", {}),
                 problems=[Problem.from_dict(p) for p in lm.get("problems", [])],
                 columns_detail=lm.get("columns_detail", {}), class_summary=lm.get("class_summary", {}),
-                unlocated=from_meta(lm.get("unplaced")))
+                unlocated=from_meta(lm.get("unplaced")), merged=merged_from_meta(lm.get("merged")))
         if _has_raster(path, "dem"):
             from .io.dem import read_dem_gpkg
             proj.dem = read_dem_gpkg(path, table="dem")

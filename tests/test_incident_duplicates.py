@@ -119,3 +119,78 @@ def test_the_hotspots_layer_says_why_a_hot_spot_was_not_visited(town_and_calls):
     reason = plan.unserved.set_index("place").loc[spots.loc[noon, "name"], "reason_zh"]
     assert spots.loc[noon, "team"] == 0 and spots.loc[noon, "not_visited"] == reason and reason
     assert spots.loc[_spot(hs, NIGHT), "not_visited"] == ""
+
+
+ADDR_HEAD = "序号,案件编号,报警时间,警情类别,发案地址,经度,纬度\n"
+
+
+def test_rows_without_coordinates_of_one_case_count_once(tmp_path):
+    """Before: two rows of one case without coordinates (exported twice) were both counted in
+    未落图, and a 0,0 row of a case already on the map counted again. Now they are merged by case
+    number, time and address, said in the same warning, and every total adds up."""
+    from gridtool.routing.patrol_options import select_incidents
+    rows = [
+        "1,J001,2024-03-05 21:30,治安-盗窃,中山路12号,118.790000,32.050000",
+        "2,J009,2024-03-05 22:30,治安-盗窃,中山路14号,,",
+        "3,J009,2024-03-05 22:30,治安-盗窃,中山路 14 号,,",        # exported twice, no coordinates
+        "4,J001,2024-03-05 21:30,治安-盗窃,中山路12号附近,0,0",     # the placed case again, at 0,0
+        "5,J010,2024-03-05 22:30,刑事,中山路15号,,",
+        "6,J010,2024-03-05 22:30,刑事,中山路16号,,",               # same number, another address: kept
+        "7,J011,2024-03-06 08:00,治安-纠纷,建设路1号,118.791000,32.051000",
+    ]
+    lyr = load_layer("incidents", str(_sheet(tmp_path, rows, ADDR_HEAD)))
+    assert sorted(lyr.unlocated["src_id"]) == ["row 3", "row 6", "row 7"]
+    merged = [p for p in lyr.problems if p.code == "incidents_merged"]
+    assert len(merged) == 1 and merged[0].features == ["row 4", "row 5"]
+    assert "J009" in merged[0].zh and "2 行没有坐标" in merged[0].zh and "without coordinates" in merged[0].en
+    assert not any(p.code == "zero_coordinates" for p in lyr.problems)   # its one row was merged
+    empty = next(p for p in lyr.problems if p.code == "bad_coordinates")
+    assert empty.features == ["row 3", "row 6", "row 7"] and empty.zh.startswith("3 行")
+    zh, en = equation(len(lyr.gdf), lyr.problems)
+    assert zh.startswith("警情 7 条 = 落图 2 + 未落图 3") and "重复合并 2" in zh
+    assert en.startswith("incidents: 7 = 2 placed + 3 not placed") and "2 merged" in en
+    # the category's line adds its merged rows: 治安 has 5 rows in the sheet = 2 placed + 1 + 2 merged
+    _, _, lines = select_incidents(lyr, lyr.gdf, "治安")
+    assert "警情 7 条 = 落图 2 + 未落图 3 + 重复合并 2" in lines[0][0]
+    assert lines[1][0].strip() == "类别 治安：警情 5 条 = 落图 2 + 未落图 1 + 重复合并 2"
+    assert lines[1][1].strip() == "categories 治安: incidents 5 = 2 placed + 1 not placed + 2 merged"
+
+
+def test_rows_placed_by_address_are_merged_with_their_twin_and_the_saved_project_counts_them(tmp_path):
+    """Before: a row placed later by its address was not checked, so a case with coordinates and
+    its row without (another address text for the same door) or two rows placed at one door
+    counted twice on the map. Now the same number and time within 10 m counts once, and a saved
+    project's --category line still adds up."""
+    from gridtool.project import Project
+    from gridtool.routing.patrol_options import select_incidents
+    lon, lat = 118.790000, 32.050000
+    pd.DataFrame({"户主": ["王明"], "地址": ["中山路13号"], "户数": 1, "经度": [lon], "纬度": [lat]}).to_csv(
+        tmp_path / "住户.csv", index=False)
+    pd.DataFrame({"名称": ["便民超市"], "类别": ["商店"], "经度": [lon + 0.00002], "纬度": [lat]}).to_csv(
+        tmp_path / "场所.csv", index=False)
+    rows = [
+        f"1,J101,2024-03-05 21:30,治安-盗窃,中山路13号楼下空地,{lon},{lat}",
+        "2,J101,2024-03-05 21:30,治安-盗窃,中山路13号,,",          # placed at the same door: merged
+        "3,J102,2024-03-05 23:00,治安-纠纷,中山路13号,,",
+        "4,J102,2024-03-05 23:00,治安-纠纷,便民超市,,",             # 2 m from 中山路13号: merged
+        "5,J103,2024-03-06 09:00,治安-纠纷,中山路13号,,",          # another case at that door: kept
+        "6,J104,2024-03-06 10:00,刑事,人民路1号,,",                 # no address found: not placed
+    ]
+    sources = {"incidents": str(_sheet(tmp_path, rows, ADDR_HEAD)), "households": str(tmp_path / "住户.csv"),
+               "places": str(tmp_path / "场所.csv")}
+    lyr = Project.from_sources(sources).layers["incidents"]
+    assert sorted(lyr.gdf["src_id"]) == ["row 2", "row 4", "row 6"]
+    merged = next(p for p in lyr.problems if p.code == "incidents_merged")
+    assert merged.features == ["row 3", "row 5"] and "J101" in merged.zh and "J102" in merged.zh
+    by_address = next(p for p in lyr.problems if p.code == "placed_by_address")
+    assert by_address.features == ["row 4", "row 6"]
+    zh, _ = equation(len(lyr.gdf), lyr.problems)
+    assert zh.startswith("警情 6 条 = 落图 3（其中按地址 2）+ 未落图 1") and "重复合并 2" in zh
+    want = "类别 治安：警情 5 条 = 落图 3 + 未落图 0 + 重复合并 2"
+    assert select_incidents(lyr, lyr.gdf, "治安")[2][1][0].strip() == want
+    # saved and opened again: the merged rows keep their categories
+    p = Project.from_sources(sources)
+    p.save(tmp_path / "p.gpkg")
+    again = Project.open(tmp_path / "p.gpkg").layers["incidents"]
+    assert select_incidents(again, again.gdf, "治安")[2][1][0].strip() == want
+    assert equation(len(again.gdf), again.problems)[0] == zh

@@ -781,14 +781,47 @@ def test_seal_dialog_from_a_file_and_from_a_village(qtbot, window, town_project,
     assert f"全部封控 {plan.longest_minutes:.1f} 分钟，平均到达 {plan.mean_minutes:.1f} 分钟" in w.analysis.title.text()
     # posts per station, as --posts-per-station: 4 posts from each station
     dlg = w.seal_dialog()
-    assert dlg.posts.value() == 0 and dlg.posts.text() == "自动（站点图层的警力列，无此列则由最先到达的站点派出）"
+    assert dlg.posts_how.currentText() == "自动：每个卡口由最快到达的派出所派出" and dlg.posts_per_station() is None
     dlg.source.setCurrentIndex(dlg.source.findData("area"))
     dlg.mode.setCurrentIndex(dlg.mode.findData("walk"))
+    dlg.posts_how.setCurrentIndex(dlg.posts_how.findData("number"))
     dlg.posts.setValue(4)
     dlg.buttons.accepted.emit()
     qtbot.waitUntil(lambda: not w.jobs.busy, timeout=60000)
     four = seal_exits(graph, w.session.project.layers["stations"].gdf, area_exits(graph, village), posts_per_station=4)
     assert four.summary("zh") == w.analysis.text.toPlainText()
+
+
+def test_seal_dialog_spreads_posts_evenly_as_posts_per_station_fewest(qtbot, window, town_project, tmp_path,
+                                                                      capsys):
+    """Before: the dialog offered 自动 or N per station only, so the even spread of ``gridtool seal
+    --posts-per-station fewest`` could not be chosen in the app. Now the three choices are there,
+    自动 by default as the command without the flag, N only asked for when chosen, and 平均分配
+    plans what the command plans."""
+    w = window
+    _open(qtbot, w, town_project["project"])
+    dlg = w.seal_dialog()
+    assert [dlg.posts_how.itemText(i) for i in range(dlg.posts_how.count())] == \
+        ["自动：每个卡口由最快到达的派出所派出", "每所人数 N", "平均分配"]
+    assert dlg.posts_per_station() is None and not dlg.posts.isEnabled()
+    assert "--posts-per-station" in dlg.posts_how.toolTip()
+    dlg.posts_how.setCurrentIndex(dlg.posts_how.findData("number"))
+    assert dlg.posts.isEnabled() and dlg.posts_per_station() == dlg.posts.value()
+    dlg.posts_how.setCurrentIndex(dlg.posts_how.findData("fewest"))
+    assert not dlg.posts.isEnabled() and dlg.posts_per_station() == "fewest"
+    dlg.source.setCurrentIndex(dlg.source.findData("file"))
+    dlg.file.setText(town_project["exits"])
+    dlg.mode.setCurrentIndex(dlg.mode.findData("walk"))
+    dlg.buttons.accepted.emit()
+    qtbot.waitUntil(lambda: not w.jobs.busy, timeout=60000)
+    text = w.analysis.text.toPlainText()
+    even = _cli(capsys, "seal", str(town_project["project"]), "--exits", town_project["exits"], "--mode", "walk",
+                "--posts-per-station", "fewest", "--out", str(tmp_path / "even"))
+    fastest = _cli(capsys, "seal", str(town_project["project"]), "--exits", town_project["exits"], "--mode", "walk",
+                   "--out", str(tmp_path / "fastest"))
+    assert text in even and "平均分派" in text and text not in fastest
+    w.analysis.export_to(tmp_path / "app")
+    assert (tmp_path / "app" / "seal.csv").read_bytes() == (tmp_path / "even" / "seal.csv").read_bytes()
 
 
 @pytest.mark.parametrize("snap", [None, 0.0, 5.0])

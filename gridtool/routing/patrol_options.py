@@ -156,11 +156,20 @@ def select_incidents(layer, incidents, category: str):
 
 
 def _category_total(layer, kept, wanted: list[str], label: str) -> tuple[str, str]:
-    """警情 N 条 = 落图 A + 未落图 C for the categories filtered: the calls not placed counted by their
-    category, as saved with the project (:mod:`gridtool.incidents_unplaced`)."""
+    """警情 N 条 = 落图 A + 未落图 C + 重复合并 M for the categories filtered: the calls not placed
+    and the rows merged into an earlier row of their incident counted by their category, as saved
+    with the project (:mod:`gridtool.incidents_unplaced`, :mod:`gridtool.incidents_dupes`)."""
     from ..incidents import select_categories
+    from ..incidents_dupes import merged_rows
     from ..incidents_unplaced import unplaced_rows
     rows = unplaced_rows(layer)
+    twins = merged_rows(layer)
+    if twins is None:  # a project saved before the merged rows' categories were kept
+        from ..incidents_dupes import merged_count
+        n = merged_count(layer.problems)
+        return (f"  重复合并的 {n} 行不知类别（项目由较早版本保存）：重新 gridtool import 后可按类别计",
+                f"  the {n} merged rows have no category here (project saved by an older gridtool): import "
+                "again to count them by category")
     if rows is None:  # a project saved before the categories of unplaced calls were kept
         from .hotspots import unplaced_counts
         n = sum(unplaced_counts(layer.problems).values())
@@ -168,8 +177,11 @@ def _category_total(layer, kept, wanted: list[str], label: str) -> tuple[str, st
                 f"  the {n} calls not placed have no category here (project saved by an older gridtool): import "
                 "again to count them by category")
     off = int(select_categories(rows["type"].tolist(), wanted)[0].sum()) if len(rows) else 0
-    return (f"  类别 {label}：警情 {len(kept) + off} 条 = 落图 {len(kept)} + 未落图 {off}",
-            f"  categories {label.replace('、', ', ')}: incidents {len(kept) + off} = {len(kept)} placed + {off} not placed")
+    twin = int(select_categories(twins["type"].tolist(), wanted)[0].sum()) if len(twins) else 0
+    total = len(kept) + off + twin
+    return (f"  类别 {label}：警情 {total} 条 = 落图 {len(kept)} + 未落图 {off}" + (f" + 重复合并 {twin}" if twin else ""),
+            f"  categories {label.replace('、', ', ')}: incidents {total} = {len(kept)} placed + {off} not placed"
+            + (f" + {twin} merged" if twin else ""))
 
 
 def patrol_hotspots(project, graph, *, bandwidth: float = 150.0, max_spots: int = 20, category: str | None = None):

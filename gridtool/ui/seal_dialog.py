@@ -1,7 +1,8 @@
 """Sealing an area (封控): the app's face of ``gridtool seal``. The exits are where the roads cross
 the boundary of a village or grid chosen from the project
 (:func:`gridtool.routing.sealing.exits_of_area`, as ``--area``), or the points of a file, as ``--exits`` takes them;
-posts per exit, travel mode and the joining of road line ends as ``--per-exit``, ``--mode`` and ``--snap``.
+posts per exit, posts per station (automatic, N, or spread evenly), travel mode and the joining of road
+line ends as ``--per-exit``, ``--posts-per-station`` (none, N, ``fewest``), ``--mode`` and ``--snap``.
 
 The file is read by the command's reader (:func:`gridtool.routing.exits_file.read_exits`) in the
 coordinate system chosen as the import wizard offers it (``--crs-in exits=…``); what the reading
@@ -78,9 +79,20 @@ class SealDialog(_RoutingDialog):
         self.per_exit = QSpinBox()
         self.per_exit.setRange(1, 20)
         self.per_exit.setValue(1)
-        self.posts = QSpinBox()  # 0: as ``gridtool seal`` without --posts-per-station
-        self.posts.setRange(0, 200)
-        self.posts.setSpecialValueText(tr("seal.posts_auto"))
+        # --posts-per-station: none (the command's default), N, or fewest (spread evenly)
+        self.posts_how = QComboBox()
+        self.posts_how.addItem(tr("seal.posts_auto"), "auto")
+        self.posts_how.addItem(tr("seal.posts_number"), "number")
+        self.posts_how.addItem(tr("seal.posts_fewest"), "fewest")
+        self.posts_how.setToolTip(tr("seal.posts_tip"))
+        self.posts = QSpinBox()  # N, when 每所人数 N is chosen
+        self.posts.setRange(1, 200)
+        self.posts.setValue(2)
+        self.posts.setSuffix(tr("seal.posts_suffix"))
+        posts_row = QHBoxLayout()
+        posts_row.addWidget(self.posts_how, 1)
+        posts_row.addWidget(self.posts)
+        self.posts_how.currentIndexChanged.connect(lambda _i: self._enable())
         self.snap = snap_box()
         self.source.currentIndexChanged.connect(lambda _: self._enable())
         form = QFormLayout()
@@ -90,7 +102,7 @@ class SealDialog(_RoutingDialog):
         form.addRow(tr("seal.file"), file_row)
         form.addRow(tr("seal.crs"), self.crs)
         form.addRow(tr("seal.per_exit"), self.per_exit)
-        form.addRow(tr("seal.posts_per_station"), self.posts)
+        form.addRow(tr("seal.posts_per_station"), posts_row)
         form.addRow(tr("patrol.mode"), self.mode)
         form.addRow(tr("patrol.snap"), self.snap)
         form.addRow(tr("patrol.speeds"), self.speed_row())
@@ -105,6 +117,12 @@ class SealDialog(_RoutingDialog):
         self._browse_button.setEnabled(not area)
         self.crs.setEnabled(not area)
         self.notes.setVisible(not area and bool(self.notes.text()))
+        self.posts.setEnabled(self.posts_how.currentData() == "number")
+
+    def posts_per_station(self) -> int | str | None:
+        """What ``gridtool seal --posts-per-station`` gets: None (not given), N, or ``"fewest"``."""
+        how = self.posts_how.currentData()
+        return self.posts.value() if how == "number" else "fewest" if how == "fewest" else None
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, tr("seal.file"), "", tr("seal.file_filter"))
@@ -170,7 +188,7 @@ class SealDialog(_RoutingDialog):
         w = self.window
         stations = self._stations()
         per_exit = self.per_exit.value()
-        posts = self.posts.value() or None
+        posts = self.posts_per_station()
         if self.source.currentData() == "area":
             if self.area.currentData() is None:
                 raise GridtoolError("项目中没有村或网格可供封控", "the project has no villages or grids to seal",

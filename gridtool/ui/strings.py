@@ -469,8 +469,17 @@ STRINGS.update({
     "seal.browse": ("浏览…", "Browse…"),
     "seal.per_exit": ("每个卡口的警力点数", "Posts per exit"),
     "seal.posts_per_station": ("每个站点可派警力点数", "Posts each station can send"),
-    "seal.posts_auto": ("自动（站点图层的警力列，无此列则由最先到达的站点派出）",
-                        "Auto (the stations' officers column, else the station that gets there first)"),
+    "seal.posts_auto": ("自动：每个卡口由最快到达的派出所派出", "Auto: each exit from the station that gets there first"),
+    "seal.posts_number": ("每所人数 N", "N per station"),
+    "seal.posts_fewest": ("平均分配", "Spread evenly"),
+    "seal.posts_tip": ("同命令行 --posts-per-station。自动：站点图层有警力列（警力、警车数）时每所按该列，否则每个卡口由最快"
+                       "到达的派出所派出；每所人数 N：每个派出所最多派 N 个警力点；平均分配（fewest）：各所派的点数相同，"
+                       "取够封控全部卡口的最少值",
+                       "as --posts-per-station on the command line. Auto: the stations layer's officers column "
+                       "(警力, 警车数) when there is one, else each exit's post from the station that gets there "
+                       "first; N per station: each station sends at most N posts; spread evenly (fewest): the same "
+                       "number from every station, the fewest that seal every exit"),
+    "seal.posts_suffix": (" 个/所", " per station"),
     "seal.finding_exits": ("查找区域出口", "finding the area's exits"),
     "seal.crs": ("卡口坐标系", "Exits coordinate system"),
     "seal.crs_tip": ("卡口文件的坐标系（同命令行 --crs-in exits=…）：从高德、腾讯地图抄的经纬度选 GCJ-02，"
