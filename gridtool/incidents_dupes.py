@@ -28,6 +28,7 @@ import shapely
 
 from .errors import feature_id_zh
 from .personal import is_record_number_header
+from .plurals import count_en, plural_en
 from .problems import Problem
 
 #: Rows sharing a case number and the time whose points are this close (metres) are one incident.
@@ -163,8 +164,8 @@ def _problem(merged: pd.DataFrame, col: str | None, *, file=None, layer=None) ->
         no_xy_en = f"; {k} of them without coordinates, merged by number, time and address" if k else ""
         zh = (f"{n} 行与前面的行是同一警情（“{col}”相同，时间相同、地点相距 {SAME_PLACE_M:g} 米内：重复导出或一人一行"
               f"{no_xy_zh}），已合并，每起只计一次（如 {shown}）")
-        en = (f"{n} row(s) repeat an earlier row's incident (same {col!r}, same time, within {SAME_PLACE_M:g} m: "
-              f"exported twice or one row per person{no_xy_en}) and were merged, each incident counted once "
+        en = (f"{count_en(n, 'row')} {plural_en(n, 'repeats', 'repeat')} an earlier row's incident (same {col!r}, same time, within {SAME_PLACE_M:g} m: "
+              f"exported twice or one row per person{no_xy_en}) and {plural_en(n, 'was', 'were')} merged, each incident counted once "
               f"(e.g. {shown_en})")
         fix_zh = "无需处理；若确是不同警情，请在原表中改正编号后重新导入。"
         fix_en = "nothing to do; if they are different incidents, correct the numbers in the table and import again."
@@ -172,7 +173,7 @@ def _problem(merged: pd.DataFrame, col: str | None, *, file=None, layer=None) ->
         shown = "、".join(feature_id_zh(i) for i in ids[:3]) + ("…" if n > 3 else "")
         shown_en = ", ".join(ids[:3]) + (" …" if n > 3 else "")
         zh = f"{n} 行与前面的行完全相同（表中没有警情编号列），视为同一警情重复导出，已合并，只计一次（{shown}）"
-        en = (f"{n} row(s) are exact copies of earlier rows (the table has no case-number column): taken as one "
+        en = (f"{count_en(n, 'row')} {plural_en(n, 'is an exact copy', 'are exact copies')} of earlier rows (the table has no case-number column): taken as one "
               f"incident exported twice, merged and counted once ({shown_en})")
         fix_zh = "无需处理；若确是不同警情，请在原表中加一列警情编号后重新导入。"
         fix_en = "nothing to do; if they are different incidents, add a case-number column and import again."
