@@ -13,7 +13,8 @@ Cards are built from the project's ``routes`` and ``route_stops`` layers (``grid
 as the same dictionaries :meth:`gridtool.routing.patrol.PatrolPlan.route_cards` returns; pass
 ``cards`` to print a plan that was not saved into the project. A team's card is one A4 page: a
 stop list a little too long for the usual rows is printed in smaller rows (down to
-:data:`MIN_ROW_MM`); a longer one continues on pages headed （续）.
+:data:`MIN_ROW_MM`); a longer one continues on pages headed （续）. The places the plan leaves out (the project's
+``patrol_unserved``) follow on a last page 未安排地点, must-visit places first.
 
 Why hand-written: as the atlas, a page layout over the shared primitives; the direction arrows
 are placed every few centimetres of paper along the route line (shapely interpolation), not per
