@@ -384,8 +384,8 @@ def _offset_warning(role, lyr, ref_role, ref_lyr, best: OffsetFit, pooled_with: 
         f"WGS84: median distance to {to_en} ({ref_role} layer {ref_name}) {read} m as read → {conv} m "
         f"as {off} ({best.closer} of {best.moved} points closer{pool_en}); nothing was converted, the "
         "points now lie hundreds of metres off",
-        fix_zh=f"用 --crs-in {role}={best.offset} 重新导入（导入向导：把该图层的坐标系选为“{zh_choice}”）。",
-        fix_en=f"import again with --crs-in {role}={best.offset} (import wizard: set this layer's "
+        fix_zh=f"用 --crs-in {role}={best.offset} 重新导入（程序中把该图层的坐标系选为“{zh_choice}”）。",
+        fix_en=f"import again with --crs-in {role}={best.offset} (in the app: set this layer's "
                f"coordinate system to \"{en_choice}\").",
         role=role, file=lyr.source, layer=lyr.source_layer)
 

@@ -438,3 +438,25 @@ def test_the_app_adds_an_elevation_model_as_import_does(planned, tmp_path, qtbot
     assert saved.dem is not None and saved.parameters["dem_source"] == str(dem)
     w.undo()
     assert w.session.project.dem is None and "out_of_date" not in w.session.project.parameters
+
+
+def test_a_crs_fix_after_adding_a_layer_points_to_the_add_layer_box(planned, tmp_path, qtbot, window):
+    """A 警情 sheet of 经度/纬度 added with 文件 → 添加/替换图层: the CRS problem's fix says to choose
+    the coordinate system in that dialog's 坐标系 box, where the layer is read again, not in the
+    new-project wizard (which would start another project)."""
+    from gridtool.ui.add_layer_dialog import AddLayerDialog
+    w = window
+    w.open_project(str(_copy(planned, tmp_path)))
+    qtbot.waitUntil(lambda: w.session.project is not None and not w.jobs.busy, timeout=30000)
+    dlg = AddLayerDialog(w)
+    dlg.path.setText(str(planned["sheet"]))
+    dlg.run()
+    qtbot.waitUntil(lambda: not w.jobs.busy and "incidents" in w.session.project.layers, timeout=60000)
+    tree = w.problems.tree
+    rows = [(tree.topLevelItem(i).data(0, 256), tree.topLevelItem(i).text(2)) for i in range(tree.topLevelItemCount())]
+    fix = next(text for p, text in rows if p.code == "missing_crs")
+    assert "--crs-in gcj02" in fix  # the command line's words stay
+    where = fix.split("本程序中")[1]
+    assert "添加/替换图层" in where and "“坐标系”框" in where
+    assert "向导" not in fix
+    assert "添加图层检查" in w.problems.summary.text()

@@ -81,3 +81,35 @@ def test_help_lists_the_options(capsys):
         assert opt in text
     for opt in ("--pdf", "--png", "--svg", "--size", "--atlas", "--route-cards"):
         assert opt in text
+
+
+def test_english_summary_names_layers_as_the_app_does(project_file, tmp_path, capsys):
+    """The English summary line of a GIS file says "special grids 1, sub-grids 8", as the app's
+    layer list names them, not the layer keys ``special_grids``, ``subgrids``."""
+    out = tmp_path / "en"
+    assert main(["--lang", "en", "export", str(project_file), "--quiet", "--gpkg", str(out / "g.gpkg"),
+                 "--geojson", str(out / "gj")]) == 0
+    text = capsys.readouterr().out
+    line = next(t for t in text.splitlines() if "g.gpkg" in t and "GeoPackage: " in t)
+    assert "sub-grids 8" in line and "patrol routes" in line
+    assert "special grids" in line and "key places" in line
+    items = [i.rsplit(" ", 1)[0] for i in line.split("GeoPackage: ")[1].split(", ")]
+    assert "service circles" in items and "_" not in "".join(items)
+    assert not {"subgrids", "special_grids", "routes", "circles", "places"} & set(items)
+    assert "GeoJSON: key places 4" in text and "GeoJSON: special grids" in text  # one line a file, named alike
+    # the Chinese summary keeps its names
+    assert main(["--lang", "zh", "export", str(project_file), "--quiet", "--force", "--gpkg", str(out / "g.gpkg")]) == 0
+    zh = capsys.readouterr().out
+    assert "子网格 8" in zh and "专属网格" in zh
+
+
+def test_layer_words_follow_the_app_layer_names():
+    """Every English layer name the summaries use is the app's name of that layer (strings role.*)."""
+    from gridtool.maps.style import LAYER_EN
+    from gridtool.ui.strings import STRINGS
+    for key, en in LAYER_EN.items():
+        if f"role.{key}" in STRINGS:
+            assert STRINGS[f"role.{key}"][1].lower() == en, key
+    from gridtool.commands.export import layer_words
+    assert layer_words("places_point", "en") == "key places (points)"  # a shapefile per geometry type
+    assert layer_words("places_point", "zh") == "重点场所（点）"

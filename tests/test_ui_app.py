@@ -824,6 +824,28 @@ def test_seal_dialog_spreads_posts_evenly_as_posts_per_station_fewest(qtbot, win
     assert (tmp_path / "app" / "seal.csv").read_bytes() == (tmp_path / "even" / "seal.csv").read_bytes()
 
 
+def test_seal_dialog_logs_the_lines_the_seal_command_prints(qtbot, window, town_project, tmp_path, capsys):
+    """Before: sealing a village in the app left out the command's "城关村：边界上有 4 个卡口" line, so
+    the log did not say how many exits the boundary gave. Now every line ``gridtool seal --area``
+    prints about the graph, the exits and the plan is in the log, in the same order."""
+    w = window
+    _open(qtbot, w, town_project["project"])
+    w.problems.log.clear()
+    dlg = w.seal_dialog()
+    dlg.source.setCurrentIndex(dlg.source.findData("area"))
+    dlg.mode.setCurrentIndex(dlg.mode.findData("walk"))
+    dlg.buttons.accepted.emit()
+    qtbot.waitUntil(lambda: not w.jobs.busy, timeout=60000)
+    out = _cli(capsys, "seal", str(town_project["project"]), "--area", "城关村", "--mode", "walk",
+               "--out", str(tmp_path / "cli"))
+    log = w.problems.log.toPlainText()
+    said = [line for line in out.splitlines() if line.strip() and not line.startswith(("已写入", "已加载"))]
+    assert "城关村：边界上有 4 个卡口（道路穿过边界处）" in said
+    at = [log.find(line) for line in said]
+    assert -1 not in at, [line for line, i in zip(said, at) if i < 0]
+    assert at == sorted(at)
+
+
 @pytest.mark.parametrize("snap", [None, 0.0, 5.0])
 def test_patrol_dialog_snaps_line_ends_as_the_patrol_command(qtbot, window, town_project, snap):
     from gridtool.routing.patrol import plan_patrol

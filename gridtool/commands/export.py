@@ -152,6 +152,22 @@ def _layers(value: str | None) -> list[str] | None:
     return roles
 
 
+def layer_words(layer: str, lang: str = "zh") -> str:
+    """A written layer as the summary names it, by the app's layer names: ``grids`` → 基础网格 / base
+    grids, ``places_point`` → 重点场所（点） / key places (points); a layer gridtool does not name keeps its key."""
+    from ..maps.style import LAYER_EN, LAYER_ZH
+    zh = lang == "zh"
+    names = LAYER_ZH if zh else LAYER_EN
+    base, _, fam = layer.rpartition("_") if layer not in names else (layer, "", "")
+    fam_words = ({"point": "（点）", "line": "（线）", "polygon": "（面）"} if zh
+                 else {"point": " (points)", "line": " (lines)", "polygon": " (areas)"}).get(fam, "")
+    html = ({"place_areas": "场所范围", "hotspot_areas": "热点范围", "households": "住户",
+             "household_totals": "住户汇总", "villages": "村界", "rivers": "河流", "roads": "道路", "railways": "铁路"}
+            if zh else {"place_areas": "place areas", "hotspot_areas": "hot-spot areas",
+                        "household_totals": "household totals"})
+    return names[base] + fam_words if base in names else html.get(layer, layer)
+
+
 def run_web_gis(args, project, progress=None, attempt=_direct) -> list[tuple[Path, str]]:
     """Write the HTML map and GIS files the options ask for; ``(path, what)`` per file written.
     ``attempt(keys, make)`` makes one output (:class:`_Outputs`: one failing does not stop the rest)."""
@@ -164,15 +180,8 @@ def run_web_gis(args, project, progress=None, attempt=_direct) -> list[tuple[Pat
 
     zh = getattr(args, "lang", "zh") == "zh"
 
-    def name(layer: str) -> str:  # grids → 基础网格, places_point → 重点场所（点）
-        if not zh:
-            return layer
-        base, _, fam = layer.rpartition("_") if layer not in gis.LAYER_ZH else (layer, "", "")
-        fam_zh = {"point": "（点）", "line": "（线）", "polygon": "（面）"}.get(fam, "")
-        html_zh = {"place_areas": "场所范围", "hotspot_areas": "热点范围", "households": "住户",
-                   "household_totals": "住户汇总", "villages": "村界",
-                   "rivers": "河流", "roads": "道路", "railways": "铁路"}
-        return gis.LAYER_ZH.get(base, html_zh.get(layer, layer)) + fam_zh
+    def name(layer: str) -> str:
+        return layer_words(layer, "zh" if zh else "en")
 
     from ..partition.totals import household_totals
     totals = household_totals(project)

@@ -220,7 +220,7 @@ def _read_exits(project, args):
 
 def cmd_seal(args) -> int:
     from ..maps.route_files import seal_output_paths, seal_outputs, write_seal_outputs
-    from ..routing.sealing import exits_of_area, seal_exits
+    from ..routing.sealing import area_exits_line, exits_of_area, seal_exits
     _check_outputs(args, seal_output_paths(Path(args.out)))
     project = _project(args)
     stations = stations_of(project, category=args.station_category)
@@ -229,8 +229,7 @@ def cmd_seal(args) -> int:
     graph = routing_graph(project, args)
     if area is not None:
         exits = exits_of_area(graph, area[1], area[0])
-        say(args, f"{area[0]}：边界上有 {len(exits)} 个卡口（道路穿过边界处）",
-            f"{area[0]}: {count_en(len(exits), 'exit')} where roads cross its boundary")
+        say(args, *area_exits_line(area[0], len(exits)))
     plan = seal_exits(graph, stations, exits, per_exit=args.per_exit, posts_per_station=args.posts_per_station)
     # Columns flagged personal when the stations (or places) were loaded stay masked (--field …).
     flagged = {}

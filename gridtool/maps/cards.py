@@ -13,7 +13,8 @@ Cards are built from the project's ``routes`` and ``route_stops`` layers (``grid
 as the same dictionaries :meth:`gridtool.routing.patrol.PatrolPlan.route_cards` returns; pass
 ``cards`` to print a plan that was not saved into the project. A team's card is one A4 page: a
 stop list a little too long for the usual rows is printed in smaller rows (down to
-:data:`MIN_ROW_MM`); a longer one continues on pages headed （续）.
+:data:`MIN_ROW_MM`); a longer one continues on pages headed （续）. The places the plan leaves out (the project's
+``patrol_unserved``) follow on a last page 未安排地点, must-visit places first.
 
 Why hand-written: as the atlas, a page layout over the shared primitives; the direction arrows
 are placed every few centimetres of paper along the route line (shapely interpolation), not per
@@ -23,6 +24,7 @@ segment, so a route with thousands of vertices still gets evenly spaced arrows.
 from __future__ import annotations
 
 import math
+import re
 from datetime import date as _date
 from pathlib import Path
 from typing import Callable, Sequence
@@ -93,7 +95,7 @@ def write_route_cards(project, out_pdf: str | Path, *, cards: Sequence[dict] | N
                       title: str | None = None, date: str | None = None, progress: Progress | None = None,
                       cancelled: Callable[[], bool] | None = None, township: str | None = None,
                       unit: str | None = None, from_project: bool = True,
-                      include_personal: bool = False) -> Path:
+                      include_personal: bool = False, unserved=None) -> Path:
     """Write one A4 route card per patrol team to ``out_pdf`` (atomically; checked after writing).
 
     Parameters
@@ -119,6 +121,11 @@ def write_route_cards(project, out_pdf: str | Path, *, cards: Sequence[dict] | N
         As elsewhere.
     include_personal
         Print phone and ID numbers written into place names as they are (default masked).
+    unserved
+        The places the plan leaves out (:meth:`PatrolPlan.unserved_record` records or its
+        ``unserved`` table); default the project's ``parameters["patrol_unserved"]`` when the cards
+        are its routes. Listed on a last page 未安排地点, must-visit places first, in the words of
+        the app's routes panel: whoever hands out the cards sees what no team will visit.
     """
     import matplotlib
     from matplotlib.backends.backend_pdf import PdfPages
@@ -150,7 +157,10 @@ def write_route_cards(project, out_pdf: str | Path, *, cards: Sequence[dict] | N
     first_top, more_top = _table_tops(sheet)
     pages = [(c, *part) for c in base for part in paginate(len(c.get("stops", [])), first_top - BOTTOM_MM,
                                                            more_top - BOTTOM_MM)]
-    total = len(pages)
+    if unserved is None and (cards is None or from_project) and "routes" in project.layers:
+        unserved = project.parameters.get("patrol_unserved") or []
+    left_out = _unserved_pages(sheet, unserved, include_personal=include_personal)
+    total = len(pages) + len(left_out)
 
     def write(tmp: Path) -> None:
         with matplotlib.rc_context(export_rc()), PdfPages(tmp, metadata={"Title": title,
@@ -160,6 +170,13 @@ def write_route_cards(project, out_pdf: str | Path, *, cards: Sequence[dict] | N
                 report(k / max(total, 1), f"第{card['team']}队 / team {card['team']}")
                 fig = _card_page(sheet, project, idx, card, count, row_mm, title) if start == 0 else \
                     _card_continuation(sheet, card, start, count, row_mm)
+                page_footer(fig, sheet, left=f"{title} · {date}", centre=credit,
+                            right=(f"制图单位：{unit} · " if unit else "") + f"第 {k + 1} 页 / 共 {total} 页")
+                pdf.savefig(fig)
+                fig.clear()
+            for k, lines in enumerate(left_out, start=len(pages)):
+                check_cancelled(cancelled)
+                fig = _unserved_page(sheet, lines, title, more=k > len(pages))
                 page_footer(fig, sheet, left=f"{title} · {date}", centre=credit,
                             right=(f"制图单位：{unit} · " if unit else "") + f"第 {k + 1} 页 / 共 {total} 页")
                 pdf.savefig(fig)
@@ -429,6 +446,70 @@ def _stop_table(fig, sheet, stops, start, n, top_mm, row_mm=ROW_MM):
     # text shrinks with the rows (7.5 pt in 5 mm rows, 5.7 pt in the smallest)
     return draw_table(fig, 12, top_mm, cols, rows, paper_w_mm=W, paper_h_mm=H, size_pt=round(min(7.5, 1.5 * row_mm), 1),
                       row_h_mm=row_mm)
+
+
+UNSERVED_PT = 9.0   # the text of the 未安排地点 page
+UNSERVED_LINE_MM = 5.0
+
+
+def unserved_card_lines(unserved, *, include_personal: bool = False) -> list[tuple[str, bool]]:
+    """``(text, must)`` per reason of the places a plan leaves out, as the app's routes panel says
+    them (``必到地点未安排 17 处（时间窗内排不下；可改 出发时间 07:00）：…``), must-visit first;
+    place names masked unless ``include_personal`` (a 代销点 named with its owner's phone)."""
+    from ..routing.patrol import unserved_lines
+    from .privacy import mask_output
+    uns = unserved if isinstance(unserved, pd.DataFrame) else pd.DataFrame(list(unserved or []))
+    if not len(uns):
+        return []
+    if not include_personal:
+        uns = mask_output(uns)
+    return [(_option_words(zh), must) for zh, _en, must in unserved_lines(uns)]
+
+
+def _option_words(text: str) -> str:
+    """The command's options in a reason as the app names them (出发时间, 班次时长): the paper is
+    read by a duty officer, not typed into a console."""
+    text = re.sub(r"--start (\d\d:\d\d)", r"出发时间 \1", text)
+    return re.sub(r"--shift (\d+)", r"班次时长 \1 分钟", text)
+
+
+def _unserved_pages(sheet, unserved, *, include_personal: bool = False) -> list[list[tuple[str, bool]]]:
+    """The wrapped lines of the 未安排地点 page(s): ``[]`` when every place is served."""
+    lines = unserved_card_lines(unserved, include_personal=include_personal)
+    if not lines:
+        return []
+    width_pt = (sheet.width_mm - 24) * PT_PER_MM
+    wrapped: list[tuple[str, bool]] = []
+    for text, must in lines:
+        row = ""
+        for ch in text:
+            # punctuation stays at the end of its line; the names go on indented
+            if row.strip() and ch not in "、，；：）" and D.text_width_pt(row + ch, UNSERVED_PT) > width_pt:
+                wrapped.append((row, must))
+                row = "    "
+            row += ch
+        wrapped.append((row, must))
+        wrapped.append(("", must))  # a blank line between reasons
+    from matplotlib.figure import Figure
+    room = page_header(Figure(figsize=sheet.inches), sheet, "卡", "卡") - 2 - BOTTOM_MM
+    per_page = max(1, int(room / UNSERVED_LINE_MM))
+    return [wrapped[i:i + per_page] for i in range(0, len(wrapped), per_page)]
+
+
+def _unserved_page(sheet, lines, title, *, more: bool = False):
+    from matplotlib.figure import Figure
+
+    W, H = sheet.width_mm, sheet.height_mm
+    fig = Figure(figsize=sheet.inches)
+    head = "未安排地点" + ("（续）" if more else "")
+    y = page_header(fig, sheet, head, "以下地点本次巡逻没有队伍前往；必到地点请另行安排警力或调整计划后重新打印。",
+                    right=title) - 2
+    for text, must in lines:
+        if text:
+            fig.text(12 / W, y / H, text, ha="left", va="top", fontsize=UNSERVED_PT,
+                     color="#b41e1e" if must else "#222222")
+        y -= UNSERVED_LINE_MM
+    return fig
 
 
 def _card_continuation(sheet, card, start, count, row_mm):

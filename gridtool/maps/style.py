@@ -87,6 +87,14 @@ LAYER_ZH = {"grids": "基础网格", "subgrids": "子网格", "special_grids": "
             "villages": "村（社区）界", "households": "住户", "hotspots": "警情热点", "incidents": "警情",
             "stations": "派出所（站点）", "party_links": "党员联户连线", "party_members": "党员",
             "ridges": "山脊线"}
+#: English names of the layers in running text (the app's layer names, ``role.*`` in
+#: :mod:`gridtool.ui.strings`, lower case): a summary says "special grids 21", not the key ``special_grids``.
+LAYER_EN = {"grids": "base grids", "subgrids": "sub-grids", "special_grids": "special grids", "corridors": "corridors",
+            "routes": "patrol routes", "route_stops": "route stops", "circles": "service circles",
+            "places": "key places", "villages": "villages", "households": "households",
+            "hotspots": "incident hot spots", "incidents": "incidents", "stations": "stations",
+            "party_links": "party-member links", "party_members": "party members", "ridges": "ridge lines",
+            "rivers": "rivers", "roads": "roads", "railways": "railways"}
 
 
 def ridge_label(ridges, lang: str = "zh") -> str:

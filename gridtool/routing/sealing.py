@@ -392,6 +392,13 @@ def area_exits(graph: RoadGraph, area, *, merge_m: float = 30.0) -> gpd.GeoDataF
     return gpd.GeoDataFrame({"name": names}, geometry=[pts[i] for i in kept], crs=graph.crs)
 
 
+def area_exits_line(label: str, n: int) -> tuple[str, str]:
+    """``(zh, en)``: how many exits sealing ``label`` found (``上海路社区：边界上有 12 个卡口（道路穿过边界处）``),
+    the line ``gridtool seal --area`` prints and the app's seal dialog logs."""
+    return (f"{label}：边界上有 {n} 个卡口（道路穿过边界处）",
+            f"{label}: {count_en(n, 'exit')} where roads cross its boundary")
+
+
 def exits_of_area(graph: RoadGraph, area, label: str) -> gpd.GeoDataFrame:
     """:func:`area_exits`, refusing an area no usable road crosses (``label`` names it)."""
     ex = area_exits(graph, area)

@@ -105,7 +105,7 @@ def add_layers(window, sources: dict, **kw):
         session.replace_layers({r: snapshot.layers[r] for r in sources},
                                text=f"添加/替换图层 {names} / add or replace layer {names}",
                                parameters=snapshot.parameters, **({"dem": snapshot.dem} if kw.get("dem") else {}))
-        window.problems.set_problems(problems, "import")
+        window.problems.set_problems(problems, "add_layer")  # fixes point to this dialog
         window.open_dock("problems")
 
     return window.run_job(tr("job.load"), work, done)

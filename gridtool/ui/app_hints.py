@@ -12,25 +12,42 @@ import re
 
 from .i18n import pick
 
-# (option, Chinese place, English place); an option seen in the fix adds its place once.
+# (option, its pattern, Chinese place, English place); an option seen in the fix adds its place once.
 _PLACES = (
-    (re.compile(r"--field\s+(households\.)?hh="), "“户数列”框", "the “Household count” box"),
-    (re.compile(r"--field\b(?!\s+(households\.)?hh=)"), "该图层一行的“字段…”按钮", "the layer's “Columns…” button"),
-    (re.compile(r"--crs-in\b"), "该图层一行的“坐标系”", "the layer's “Coordinate system”"),
-    (re.compile(r"--encoding\b"), "该图层一行的“编码”", "the layer's “Encoding”"),
+    ("--field", re.compile(r"--field\s+(households\.)?hh="), "“户数列”框", "the “Household count” box"),
+    ("--field", re.compile(r"--field\b(?!\s+(households\.)?hh=)"), "该图层一行的“字段…”按钮", "the layer's “Columns…” button"),
+    ("--crs-in", re.compile(r"--crs-in\b"), "该图层一行的“坐标系”", "the layer's “Coordinate system”"),
+    ("--encoding", re.compile(r"--encoding\b"), "该图层一行的“编码”", "the layer's “Encoding”"),
 )
+# The same choices in 文件 → 添加/替换图层, which reads one layer into the open project: a layer
+# added there is read again there (its own 坐标系 and 编码 boxes), not in a new project's wizard.
+_ADD_LAYER_PLACES = {"--crs-in": ("“坐标系”框", "the “Coordinate system” box"),
+                     "--encoding": ("“编码”框", "the “Encoding” box")}
 
 
-def app_fix(fix_zh: str, fix_en: str) -> str:
-    """The fix in the app's language, followed by where the app makes it, if it names an option."""
+def app_fix(fix_zh: str, fix_en: str, where: str = "wizard") -> str:
+    """The fix in the app's language, followed by where the app makes it, if it names an option.
+
+    ``where``: ``"wizard"`` (the new-project wizard's first page) or ``"add_layer"`` (the problems
+    of 文件 → 添加/替换图层: its coordinate-system and encoding boxes; columns are chosen only in the
+    wizard)."""
     fix = pick(fix_zh, fix_en)
     seen = f"{fix_zh} {fix_en}"
-    zh = [p_zh for rx, p_zh, _ in _PLACES if rx.search(seen)]
-    if not zh:
+    found = [(opt, p_zh, p_en) for opt, rx, p_zh, p_en in _PLACES if rx.search(seen)]
+    if not found:
         return fix
-    en = [p_en for rx, _, p_en in _PLACES if rx.search(seen)]
-    return fix + pick("\n（本程序中：“新建项目”向导第一页，" + "、".join(zh) + "）",
-                      "\n(In the app: the New project wizard's first page, " + ", ".join(en) + ".)")
+    parts_zh, parts_en = [], []
+    if where == "add_layer":
+        dialog = [_ADD_LAYER_PLACES[opt] for opt, _, _ in found if opt in _ADD_LAYER_PLACES]
+        found = [f for f in found if f[0] not in _ADD_LAYER_PLACES]
+        if dialog:
+            parts_zh.append("“文件 → 添加/替换图层”中的" + "、".join(z for z, _ in dialog) + "，选好后再按“确定”")
+            parts_en.append("File → Add or replace a layer, " + ", ".join(e for _, e in dialog)
+                            + "; then press OK again")
+    if found:
+        parts_zh.append("“新建项目”向导第一页，" + "、".join(z for _, z, _ in found))
+        parts_en.append("the New project wizard's first page, " + ", ".join(e for _, _, e in found))
+    return fix + pick("\n（本程序中：" + "；".join(parts_zh) + "）", "\n(In the app: " + "; ".join(parts_en) + ".)")
 
 
 __all__ = ["app_fix"]

@@ -69,7 +69,7 @@ class ProblemsPanel(QWidget):
             where = p.where(lang)
             if p.role:
                 msg = f"[{role_name(p.role)}] {msg}"
-            it = QTreeWidgetItem([sev, msg + (f"\n{where}" if where else ""), app_fix(p.fix_zh, p.fix_en)])
+            it = QTreeWidgetItem([sev, msg + (f"\n{where}" if where else ""), app_fix(p.fix_zh, p.fix_en, "add_layer" if source == "add_layer" else "wizard")])
             it.setData(0, Qt.ItemDataRole.UserRole, p)
             it.setForeground(0, QColor(190, 30, 30) if p.severity == "error" else QColor(190, 120, 0))
             it.setToolTip(1, msg + (f"\n{where}" if where else ""))

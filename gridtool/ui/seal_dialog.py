@@ -26,7 +26,7 @@ from ..layers import Layer
 from . import i18n
 from .crs_choice import crs_box, crs_value
 from .i18n import tr
-from .patrol_dialog import _RoutingDialog, log_graph, snap_box, snap_value
+from .patrol_dialog import _RoutingDialog, log_graph, log_lines, snap_box, snap_value
 
 
 def area_choices(project) -> list[tuple[str, str, int]]:
@@ -44,6 +44,15 @@ def area_choices(project) -> list[tuple[str, str, int]]:
             label = str(gdf[column].iloc[i]) if column in gdf else f"#{i + 1}"
             out.append((tr(key, name=label), role, i))
     return out
+
+
+def area_label(project, role: str, row: int) -> str:
+    """The chosen area as ``gridtool seal --area`` names it in its lines (the village's name,
+    ``网格 CODE``), not the list's ``村（社区）：…``."""
+    gdf = project.layers[role].gdf
+    if role == "villages":
+        return str(gdf["name"].iloc[row]) if "name" in gdf else f"#{row + 1}"
+    return f"网格 {gdf['code'].iloc[row]}" if "code" in gdf else f"#{row + 1}"
 
 
 class SealDialog(_RoutingDialog):
@@ -184,7 +193,7 @@ class SealDialog(_RoutingDialog):
         return sheet.gdf
 
     def start(self) -> None:
-        from ..routing.sealing import exits_of_area, seal_exits
+        from ..routing.sealing import area_exits_line, exits_of_area, seal_exits
         w = self.window
         stations = self._stations()
         per_exit = self.per_exit.value()
@@ -195,7 +204,7 @@ class SealDialog(_RoutingDialog):
                                     fix_zh="改用卡口点文件，或先导入村界。", fix_en="use a file of exits, or import villages.",
                                     layer="villages")
             role, row = self.area.currentData()
-            shape, label = self.project.layers[role].gdf.geometry.iloc[row], self.area.currentText()
+            shape, label = self.project.layers[role].gdf.geometry.iloc[row], area_label(self.project, role, row)
             exits = None
         else:
             shape, label, exits = None, "", self._file_exits()
@@ -203,16 +212,19 @@ class SealDialog(_RoutingDialog):
 
         def work(progress, cancelled):
             graph = build(progress, cancelled)
-            ex = exits
+            ex, found = exits, []
             if ex is None:
                 progress(0.4, tr("seal.finding_exits"))
                 ex = exits_of_area(graph, shape, label)  # as ``gridtool seal --area``
-            return graph, seal_exits(graph, stations, ex, per_exit=per_exit, posts_per_station=posts,
-                                     progress=progress, cancelled=cancelled)
+                found = [area_exits_line(label, len(ex))]
+            return graph, found, seal_exits(graph, stations, ex, per_exit=per_exit, posts_per_station=posts,
+                                            progress=progress, cancelled=cancelled)
 
         def done(result):
-            graph, plan = result
-            log_graph(w, graph, self.speed_lines)  # as gridtool seal prints: the graph (--snap), then the plan
+            graph, found, plan = result
+            # as gridtool seal prints: the graph (--snap), the exits found on the boundary, then the plan
+            log_graph(w, graph, self.speed_lines)
+            log_lines(w, found)
             show_seal(w, plan, stations)
 
         w.run_job(tr("job.seal"), work, done)

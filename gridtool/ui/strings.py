@@ -162,6 +162,7 @@ STRINGS.update({
     "problems.source.data": ("数据检查", "Data check"),
     "problems.source.plan": ("网格检查", "Grid check"),
     "problems.source.import": ("导入检查", "Import check"),
+    "problems.source.add_layer": ("添加图层检查", "Add-layer check"),
     # -- grids panel ------------------------------------------------------------------------
     "grids.edit_box": ("编辑网格", "Edit grids"),
     "grids.infeasible_box": ("无法按户数范围划分的村（社区）", "Villages that cannot be split within the bounds"),
