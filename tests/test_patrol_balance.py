@@ -36,3 +36,34 @@ def test_every_team_patrols_at_night_and_the_longest_route_is_shorter(xuanwu, te
     assert longest < 0.85 * max(plain.tours.durations)
     assert shortest > 0.5 * longest  # the work is shared, not one team out for hours and one for minutes
     assert "没有排到巡逻点" not in even.summary("zh")
+
+
+def test_the_same_plan_twice_gives_the_same_routes(xuanwu):
+    """Session 29: ``gridtool patrol nanjing-xuanwu.gpkg --teams 3 --start 08:00 --shift 240`` gave
+    13/13/14, 16/12/12 and 15/13/12 stops on three runs: the search and the balancing stopped on
+    the clock. They now stop on iterations, so an officer who plans twice (or in the app and the
+    CLI) gets the same routes, in the same order, at the same times."""
+    from gridtool.routing.patrol import plan_patrol
+    graph, stations, places = xuanwu
+    kw = dict(teams=3, start="08:00", shift_minutes=240, strict=False, seed=0)
+    one = plan_patrol(graph, stations, places, **kw)
+    two = plan_patrol(graph, stations, places, **kw)
+    assert not one.tours.time_capped and not two.tours.time_capped
+    assert one.tours.routes == two.tours.routes and sum(map(len, one.tours.routes)) > 0
+    assert one.tours.arrivals == two.tours.arrivals
+    assert one.summary("zh") == two.summary("zh")
+    assert list(one.stops["place"]) == list(two.stops["place"])
+
+
+def test_a_plan_cut_short_by_the_time_cap_says_so(xuanwu):
+    """The time limit is only a safety cap; when it stops the search, the plan depends on the
+    machine, and the summary says so in both languages (an uncapped plan says nothing)."""
+    from gridtool.routing.patrol import plan_patrol
+    graph, stations, places = xuanwu
+    kw = dict(teams=3, start="08:00", shift_minutes=240, strict=False, seed=0)
+    cut = plan_patrol(graph, stations, places, time_limit=0.01, iterations=10 ** 7, **kw)
+    assert cut.tours.time_capped
+    assert "时间上限" in cut.summary("zh") and "time limit" in cut.summary("en")
+    assert sum(map(len, cut.tours.routes)) > 0  # still a plan: the best found when the cap struck
+    full = plan_patrol(graph, stations, places, iterations=50, **kw)
+    assert not full.tours.time_capped and "时间上限" not in full.summary("zh")

@@ -109,8 +109,8 @@ def test_capacity_limits_stops_per_team_and_multiple_depots():
 
 def test_balance_reduces_the_longest_team():
     m = euclid(16, seed=7)
-    plain = plan_tours(m, teams=3, time_limit=0.6)
-    even = plan_tours(m, teams=3, time_limit=1.2, balance=True)
+    plain = plan_tours(m, teams=3)
+    even = plan_tours(m, teams=3, balance=True)
     assert sorted(s for r in even.routes for s in r) == list(range(1, 16))
     assert even.makespan <= plain.makespan + 1e-6
     assert even.makespan < plain.makespan or max(plain.durations) - min(plain.durations) < 1e-6
@@ -127,7 +127,7 @@ def test_balance_keeps_optional_stops_and_puts_every_team_to_work():
     m = np.hypot(*(pts[:, None] - pts[None]).transpose(2, 0, 1))
     prizes = [np.inf, np.inf] + [np.inf if i % 3 == 0 else 6.0 for i in range(24)]
     kw = dict(teams=[3, 1], depot=[0, 1], service_times=[0, 0] + [5.0] * 24, prizes=prizes, max_duration=240,
-              time_limit=1.0, seed=0)
+              seed=0)  # no time_limit: the search stops on iterations, whatever the machine's load
     plain = plan_tours(m, **kw)
     even = plan_tours(m, balance=True, **kw)
     served = sum(len(r) for r in even.routes)
@@ -310,3 +310,25 @@ def test_time_limit_is_kept_on_large_instances():
     assert time.perf_counter() - t < 4.0
     _accounted(plan, 1000)
     assert not plan.unvisited
+
+
+def test_same_inputs_and_seed_give_the_same_balanced_tours():
+    """The search stops on iterations, not on the clock: two runs (several teams, windows,
+    optional stops, balancing) return the same routes; another seed may differ."""
+    rng = np.random.default_rng(5)
+    pts = np.vstack([[0, 0], [30, 0], rng.uniform(-15, 15, size=(30, 2))])
+    m = np.hypot(*(pts[:, None] - pts[None]).transpose(2, 0, 1))
+    tw = [None, None] + [(0.0, 120.0) if i % 5 == 0 else None for i in range(30)]
+    kw = dict(teams=[2, 1], depot=[0, 1], service_times=[0, 0] + [4.0] * 30, time_windows=tw,
+              prizes=[np.inf, np.inf] + [np.inf if i % 3 else 8.0 for i in range(30)], max_duration=300,
+              balance=True, strict=False, seed=3)
+    one, two = plan_tours(m, **kw), plan_tours(m, **kw)
+    assert not one.time_capped and not two.time_capped
+    assert one.routes == two.routes and one.unvisited == two.unvisited
+    assert one.arrivals == two.arrivals and one.cost == two.cost
+
+
+def test_iterations_must_be_positive():
+    from gridtool.errors import OptionError
+    with pytest.raises(OptionError, match="iterations"):
+        plan_tours(euclid(6, seed=1), iterations=0)

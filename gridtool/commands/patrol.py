@@ -76,7 +76,8 @@ def cmd_patrol(args) -> int:
         print(hs.summary(args.lang) if not args.quiet else hs.summary(args.lang, top=0))
     common = dict(teams=args.teams, shift_minutes=args.shift, start=args.start,
                   dwell_minutes=args.dwell if args.dwell is not None else 5, max_stops=args.max_stops,
-                  balance=not args.no_balance, time_limit=args.time_limit, seed=args.seed)
+                  balance=not args.no_balance, time_limit=args.time_limit, seed=args.seed,
+                  iterations=args.iterations)
     plan = plan_patrol(graph, stations, places, hotspots=hs,
                        hotspot_dwell=args.dwell if args.dwell is not None else 12,
                        strict=not args.lenient, **common)
@@ -308,7 +309,12 @@ def register(subparsers) -> None:
                     help="只巡查这些类别的重点场所（同桌面程序勾选的类别），如 school,market 或 学校,市场；默认全部 / "
                          "visit only the key places of these categories (the app's ticked boxes), e.g. "
                          "school,market; default every place")
-    pp.add_argument("--time-limit", type=float, default=2.0, metavar="S", help="求解秒数 / solver seconds")
+    pp.add_argument("--time-limit", type=float, default=30.0, metavar="S",
+                    help="求解时间上限（秒，保险用；达到时会提示路线随电脑快慢而变）/ solver time cap (seconds, a "
+                         "safety net; when reached the output says the routes depend on the machine)")
+    pp.add_argument("--iterations", type=int, default=None, metavar="N",
+                    help="求解迭代次数（默认 1500；同样输入与 --seed 得到同样路线）/ solver iterations (default "
+                         "1500; the same inputs and --seed give the same routes)")
     pp.add_argument("--no-balance", action="store_true", help="不均衡工作量 / do not balance teams")
     pp.add_argument("--lenient", action="store_true",
                     help="排不下或到不了的必到点列为未安排而不报错 / list unservable places instead of failing")

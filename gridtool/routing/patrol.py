@@ -49,7 +49,7 @@ from .snapping import (OFF_ROAD_FIX_EN, OFF_ROAD_FIX_ZH, Snapped, near_any_road,
                        travel_matrix)
 from .patrol_advice import fit_advice
 from .shift_windows import clock, outside_shift_words, parse_clock, parse_windows, shift_words, wait_words, windows_in_shift
-from .tours import TourPlan, plan_tours
+from .tours import CAPPED_WORDS, TourPlan, plan_tours
 
 DEFAULT_PRIORITY = {"school": 3, "kindergarten": 3, "bank": 3, "market": 2, "supermarket": 2,
                     "hospital": 2, "clinic": 1, "camera": 1, "townhall": 1, "enterprise": 1, "other": 1}
@@ -227,8 +227,9 @@ def plan_patrol(
     max_stops: int | None = None,
     max_minutes: float | None = None,
     balance: bool = True,
-    time_limit: float = 2.0,
+    time_limit: float = 30.0,
     seed: int = 0,
+    iterations: int | None = None,
     strict: bool = True,
     max_snap: float = 300.0,
     depot: str | None = None,
@@ -262,6 +263,10 @@ def plan_patrol(
         Workload limit per team: visits, and minutes out (below the shift).
     balance
         Even out the teams' times (see :func:`plan_tours`).
+    time_limit, seed, iterations
+        As :func:`plan_tours`: the search stops on ``iterations`` (None: the default), so the same
+        inputs and seed give the same routes in the app and the CLI; ``time_limit`` (seconds) is a
+        safety cap, and a plan it cut short says so in ``notes``.
     strict
         Raise :class:`UnreachableError` naming must-visit places that cannot be reached, and
         :class:`InfeasibleError` naming those that do not fit, each with its reason (time window,
@@ -411,8 +416,8 @@ def plan_patrol(
     plan = plan_tours(
         m, teams=per, depot=list(range(nd)), max_duration=limit * 60,
         service_times=[0.0] * nd + svc, time_windows=[None] * nd + tws,
-        prizes=[np.inf] * nd + prz, time_limit=time_limit, seed=seed, balance=balance and teams > 1,
-        strict=False, names=names, progress=None, cancelled=cancelled, **kw)
+        prizes=[np.inf] * nd + prz, time_limit=time_limit, seed=seed, iterations=iterations,
+        balance=balance and teams > 1, strict=False, names=names, progress=None, cancelled=cancelled, **kw)
     if not plan.feasible:
         # Some must-visit places do not fit: find which by making them optional with a prize far
         # above any detour, so the solver drops as few as it can.
@@ -421,8 +426,8 @@ def plan_patrol(
             m, teams=per, depot=list(range(nd)), max_duration=limit * 60,
             service_times=[0.0] * nd + svc, time_windows=[None] * nd + tws,
             prizes=[np.inf] * nd + [big if not np.isfinite(p) else p for p in prz],
-            time_limit=time_limit, seed=seed, balance=balance and teams > 1, balance_share=0.2, strict=False,
-            names=names, cancelled=cancelled, **kw)
+            time_limit=time_limit, seed=seed, iterations=iterations, balance=balance and teams > 1,
+            balance_share=0.2, strict=False, names=names, cancelled=cancelled, **kw)
         if sum(must[stops_place[j - nd]] for j in relaxed.unvisited) <= sum(
                 must[stops_place[j - nd]] for j in plan.unvisited):
             plan = relaxed
@@ -494,6 +499,8 @@ def plan_patrol(
                            "start": clock(t_start), "end": clock(t_start + plan.durations[t] / 60),
                            "mode": graph.mode,
                            "geometry": shapely.linestrings(coords) if len(coords) >= 2 else None})
+    if plan.time_capped:  # the routes then depend on the machine: never silently
+        notes.append(CAPPED_WORDS)
     # A team asked for and given no stop has no route, card or line: said, or it vanishes unexplained
     idle = [(t + 1, snames[active_st[plan.depots[t]]]) for t, route in enumerate(plan.routes) if not route]
     if idle:

@@ -94,6 +94,9 @@ class TourPlan:
     prize_collected: float = 0.0
     solver: str = "pyvrp"   # "fast-tsp+pyvrp" when a plain TSP went to fast-tsp first
     runtime: float = 0.0
+    #: True when the search stopped at ``time_limit`` (the safety cap) before its iterations were
+    #: done: the plan then depends on the machine's speed and load (see :data:`CAPPED_WORDS`).
+    time_capped: bool = False
     reasons: dict[int, str] = field(default_factory=dict)
 
     @property
@@ -161,8 +164,9 @@ def plan_tours(
     capacity: float | None = None,
     time_windows=None,
     prizes=None,
-    time_limit: float = 2.0,
+    time_limit: float = 30.0,
     seed: int = 0,
+    iterations: int | None = None,
     balance: bool = False,
     balance_share: float = 0.5,
     strict: bool = True,
@@ -200,14 +204,20 @@ def plan_tours(
         stop, a finite value for an optional stop worth that much (in matrix units; a stop is
         visited when its prize outweighs the detour).
     time_limit
-        Seconds for the whole call. The call returns within ``1.1 × time_limit + 0.2`` seconds
-        at every size (the search stops at the limit; checking and explaining what was left out
-        gets the small rest). Small instances stop early once the search stalls.
+        A safety cap in seconds for the whole call, not the search budget: the call returns
+        within ``1.1 × time_limit + 0.2`` seconds at every size. The search stops on
+        ``iterations``; when the cap cuts it short the plan has ``time_capped = True`` (it then
+        depends on the machine's speed and load; callers say so, :data:`CAPPED_WORDS`).
     seed
-        Random seed; the same inputs and seed give the same tours when the search stops on
-        stalling (small instances). Runs that use the whole budget depend on timing, and a plain
-        symmetric TSP's first tour comes from fast-tsp, which has no seed: two runs may return
-        different tours (of equal cost in every run measured).
+        Random seed. The search stops on a count of iterations (and on stalling), never on the
+        clock, so the same inputs, seed and ``iterations`` give the same tours on every run and
+        machine unless ``time_capped``. Exception: a plain symmetric TSP's first tour comes from
+        fast-tsp, which runs on time and has no seed (runs may differ, at equal cost in every run
+        measured).
+    iterations
+        Search work: PyVRP iterated-local-search iterations for the first plan (split over its
+        rounds); each balancing step gets a share (``_BALANCE_STEP_SHARE``), at most
+        ``_BALANCE_STEPS`` steps. None: :data:`ITERATIONS`.
     balance
         Even out the teams: after a first solution, the shift limit is bisected between a lower
         bound and the longest team's duration, the first plan's stops kept (an optional stop is
@@ -215,7 +225,8 @@ def plan_tours(
         a stop then takes one over where the shift and windows allow. Minimises the makespan
         heuristically, at some cost in total travel.
     balance_share
-        The share of ``time_limit`` kept for balancing (the first plan gets the rest).
+        The share of ``time_limit`` kept for balancing should the cap strike during the first
+        plan (which then stops at the rest); no effect on a search that ends on its iterations.
     strict
         Raise :class:`InfeasibleError` naming every must-visit stop that cannot be served, with
         the reason; with False, return the best plan found, with those stops in ``unvisited``
@@ -245,7 +256,7 @@ def plan_tours(
     t0 = time.perf_counter()  # the budget counts everything, the first import of PyVRP too
     from pyvrp import Client, ClientGroup, Depot, Location, ProblemData, Route, Solution, VehicleType
     from pyvrp.solve import SolveParams
-    from pyvrp.stop import MultipleCriteria, NoImprovement
+    from pyvrp.stop import MaxIterations, MultipleCriteria, NoImprovement
 
     m = np.asarray(matrix, dtype=float)
     if m.ndim != 2 or m.shape[0] != m.shape[1]:
@@ -295,6 +306,8 @@ def plan_tours(
     limit_f = float(max_duration) if max_duration is not None else np.inf
 
     budget = float(time_limit)
+    iters = ITERATIONS if iterations is None else int(iterations)
+    check_at_least(iters, 1, name="iterations", zh="迭代次数", flag="--iterations", example=ITERATIONS)
     search_end = t0 + budget - min(0.1, 0.03 * budget)  # the search stops here
     hard_end = t0 + 1.05 * budget + 0.1                   # explaining what was left out, by here
 
@@ -418,15 +431,16 @@ def plan_tours(
 
     solvers = ["pyvrp"]
     cache: dict = {}
+    cut: list[float] = []  # searches the clock stopped (then the plan depends on the machine)
 
-    def run(limit, seconds, init=None, cl=None, patience=None, seed_offset=0):
+    def run(limit, work, init=None, cl=None, patience=None, seed_offset=0, end=search_end):
+        # stops on ``work`` iterations (or stalling): the clock (``end``) is only the safety cap
         data = make(limit, cl)
         best = None
         if init is not None:
             init = _rebuild(init, data)
-        end = min(time.perf_counter() + seconds, search_end)
         if pure_tsp and init is None:
-            fast = min(seconds * _FAST_TSP_SHARE, max(0.1, _FAST_TSP_PER_STOP * len(stops)))
+            fast = min(budget * _FAST_TSP_SHARE, max(0.1, _FAST_TSP_PER_STOP * len(stops)))
             fast = min(fast, max(0.01, end - time.perf_counter() - 0.05))
             tour = _fast_tsp(im, depots[0], model_stops, fast, cancelled, no_path=big)
             if tour is not None:
@@ -447,7 +461,7 @@ def plan_tours(
                 t_nb = time.perf_counter()
                 cache["neighbours"] = _neighbours(data, im, client_stop, large)
                 left -= time.perf_counter() - t_nb
-            stop = MultipleCriteria([_Deadline(time.perf_counter() + max(left, 0.01) / (rounds - r)),
+            stop = MultipleCriteria([MaxIterations(max(1, work // rounds)), _Deadline(end),
                                      NoImprovement(patience or max(20_000, 400 * len(clients)))])
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -458,22 +472,29 @@ def plan_tours(
             init = best
             if time.perf_counter() >= end:
                 break
+        if time.perf_counter() >= end:  # the cap, not the iterations, ended this search
+            cut.append(end)
         return data, best
 
-    first = max(t0 + budget * (1.0 - balance_share if balance else 1.0) - time.perf_counter(), 0.01)
     if progress:
         progress(0.0, "求解巡逻路线 / solving tours")
-    data, best = run(limit0, first)
-    if balance and best.is_feasible() and sum(per_depot) > 1:
+    balancing = balance and sum(per_depot) > 1
+    data, best = run(limit0, iters, end=min(search_end, t0 + budget * (1.0 - balance_share)) if balancing
+                     else search_end)
+    if balancing and best.is_feasible():
         data, best = _balance(best, data, run, clients, client_kw, client_stop, im, pv_depots, per_depot,
-                              limit0, search_end, hard_end, budget, progress)
+                              limit0, search_end, hard_end, max(1, int(iters * _BALANCE_STEP_SHARE)), progress)
+    # every deadline up to here is search_end (the safety cap): past it, the plan may depend on timing
+    capped = bool(cut) or time.perf_counter() >= search_end
     if not best.is_feasible():
         best = _repair(best, data, hard_end)
     if progress:
         progress(1.0, "完成 / done")
     sched = _schedules(best, scale, per_depot, client_stop, client_win)
-    return _finish(m, *sched, team_depot, stops, required, prz, reasons, wins, svc0, dem, capacity,
+    plan = _finish(m, *sched, team_depot, stops, required, prz, reasons, wins, svc0, dem, capacity,
                    limit_f, strict, names, hard_end, t0, "fast-tsp+pyvrp" if "fast-tsp" in solvers else "pyvrp")
+    plan.time_capped = capped or time.perf_counter() > hard_end
+    return plan
 
 
 def _visits(route) -> list[int]:
@@ -488,7 +509,7 @@ def _rebuild(sol, data):
 
 
 def _balance(best, data, run, clients, client_kw, client_stop, im, pv_depots, per_depot, limit0, search_end,
-             hard_end, budget, progress):
+             hard_end, step_work, progress):
     """Shorten the longest team's route without serving fewer stops, and give idle teams work.
 
     The first plan's optional stops are kept worth more than any detour while the shift limit is
@@ -496,8 +517,9 @@ def _balance(best, data, run, clients, client_kw, client_stop, im, pv_depots, pe
     of them is a failed step (the bound moves up), never the end of balancing, so the teams at a
     farther station are put to work instead. Plans compare by (required stops missing,
     must-visit-like stops served, stops served, prizes, idle teams, longest route, travel). Each
-    step has its own seed (``seed`` + 1000 + 7 × step); like the first solve, the steps stop at the
-    time limit, so runs on a busy machine may differ a little."""
+    step has its own seed (``seed`` + 1000 + 7 × step) and ``step_work`` iterations, at most
+    ``_BALANCE_STEPS`` steps: the result depends on the inputs and the seed only (``search_end``,
+    the clock, is a safety cap)."""
     from pyvrp import Client
 
     n_teams = sum(per_depot)
@@ -548,14 +570,12 @@ def _balance(best, data, run, clients, client_kw, client_stop, im, pv_depots, pe
             # a failed step proves nothing (the search is heuristic): search below the new best
             # again, from it, while the time lasts
             lo, improved = bound, False
-        remaining = search_end - time.perf_counter()
-        steps_left = max(1, math.ceil(math.log2((hi - lo) / tol)))
-        if remaining < 0.05:
+        if step >= _BALANCE_STEPS or search_end - time.perf_counter() < 0.05:
             break
         target = (lo + hi) // 2
         # alternate a fresh search (it splits one long route freely) with one from the best plan
         # (it refines): measured better than either alone on 150-300 random stops
-        _, cand = run(target, max(0.05, remaining / steps_left), init=best if step % 2 else None, cl=kept,
+        _, cand = run(target, step_work, init=best if step % 2 else None, cl=kept,
                       patience=patience, seed_offset=1000 + 7 * step)
         step += 1
         cand = _rebuild(cand, data)  # judged by the first plan's prizes and shift
@@ -565,8 +585,7 @@ def _balance(best, data, run, clients, client_kw, client_stop, im, pv_depots, pe
         if best_key[6] > target:  # the target was not reached
             lo = target
         if progress:
-            progress(min(0.99, 1 - max(0.0, search_end - time.perf_counter()) / budget),
-                     "均衡各队工作量 / balancing teams")
+            progress(min(0.99, step / _BALANCE_STEPS), "均衡各队工作量 / balancing teams")
     return data, _fill_idle(best, data, hard_end)
 
 
@@ -609,6 +628,18 @@ def _fill_idle(sol, data, deadline: float):
     return Solution(data, routes) if moved else sol
 
 _TSP_ROUNDS = 4
+#: Default search work of :func:`plan_tours`: PyVRP iterations for the first plan. The patrol
+#: demos (40-80 stops) run ~1,000 iterations a second on a loaded 2-core machine; the clock-stopped
+#: search this replaces did ~500 per round (2 rounds) and 10-14 balancing steps of 20-200.
+ITERATIONS = 1500
+_BALANCE_STEPS = 14          # balancing bisection steps at most
+_BALANCE_STEP_SHARE = 0.1    # each balancing step's iterations, as a share of ``iterations``
+#: What a caller says when :attr:`TourPlan.time_capped` (Chinese, English).
+CAPPED_WORDS = ("求解在时间上限（--time-limit）处停止：本次路线取决于电脑快慢与忙闲，同样输入再算可能不同；"
+                "可加大 --time-limit 或减小 --iterations 后重算",
+                "the solver stopped at the time limit (--time-limit): these routes depend on the "
+                "computer's speed and load and may differ when run again; raise --time-limit or "
+                "lower --iterations and run again")
 _FAST_TSP_SHARE = 0.7      # at most this share of a pure TSP's budget goes to fast-tsp,
 _FAST_TSP_PER_STOP = 0.005  # and at most this many seconds per stop (300 stops: 1.4 s of 2 s;
                             # it reaches the optimum of 300-city random TSPs in ~0.1 s)

@@ -222,8 +222,8 @@ class PatrolDialog(_RoutingDialog):
         self.balance = QCheckBox(tr("patrol.balance"))
         self.balance.setChecked(True)
         self.time_limit = QDoubleSpinBox()
-        self.time_limit.setRange(0.5, 120)
-        self.time_limit.setValue(2.0)
+        self.time_limit.setRange(0.5, 600)
+        self.time_limit.setValue(30.0)  # a safety cap as gridtool patrol --time-limit: the search stops on iterations
         self.time_limit.setSuffix(" " + tr("common.seconds"))
         self.snap = snap_box()
         # --depot NAME: every team starts from one station of those chosen above
