@@ -460,3 +460,59 @@ def test_a_crs_fix_after_adding_a_layer_points_to_the_add_layer_box(planned, tmp
     assert "添加/替换图层" in where and "“坐标系”框" in where
     assert "向导" not in fix
     assert "添加图层检查" in w.problems.summary.text()
+
+
+def test_a_crs_fix_in_the_data_check_of_an_open_project_points_to_re_adding_the_layer(planned, tmp_path, qtbot, window):
+    """A 警情 sheet of 经度/纬度 brought into the project by ``gridtool import P --incidents F``, the
+    project then opened in the app and 检查数据 run: the CRS fix says to add the layer again with
+    文件 → 添加/替换图层 and its 坐标系 box (grids and edits kept). Before it sent the planner to the
+    new-project wizard's first page, which starts another project without the grids."""
+    proj = _copy(planned, tmp_path)
+    assert main(["import", str(proj), "--incidents", str(planned["sheet"]), "--quiet"]) == 0
+    w = window
+    w.open_project(str(proj))
+    qtbot.waitUntil(lambda: w.session.project is not None and not w.jobs.busy, timeout=30000)
+    w.validate_data()
+    qtbot.waitUntil(lambda: not w.jobs.busy and w.problems.source == "data", timeout=60000)
+    tree = w.problems.tree
+    rows = [(tree.topLevelItem(i).data(0, 256), tree.topLevelItem(i).text(2)) for i in range(tree.topLevelItemCount())]
+    fix = next(text for p, text in rows if p.code == "missing_crs" and p.role == "incidents")
+    assert "--crs-in" in fix  # the command line's words stay
+    where = fix.split("本程序中")[1]
+    assert "添加/替换图层" in where and "重新添加该图层" in where and "“坐标系”框" in where
+    assert "向导" not in fix
+    assert "数据检查" in w.problems.summary.text()
+
+
+def test_crs_and_encoding_fixes_name_the_place_for_each_list(qtbot, window):
+    """The same layers_far_apart problem, in each problems list: only the import's own list (made by
+    the wizard) points to the wizard; the grid check of an open project points to re-adding the layer,
+    in Chinese and in English; a --field fix stays with the wizard, the only place columns are chosen."""
+    from gridtool.problems import Problem
+    from gridtool.ui import i18n
+    p = Problem("error", "layers_far_apart", "“道路”图层与“住户”图层相距 900 公里",
+                "the roads layer lies 900 km from the households layer",
+                fix_zh="检查两个文件的坐标系，用 --crs-in 声明正确的坐标系；或用 --encoding 指定编码。",
+                fix_en="check both files' CRS and declare the right one with --crs-in; or give --encoding.",
+                role="roads")
+    panel = window.problems
+    panel.set_problems([p], "import")
+    assert "“新建项目”向导第一页" in panel.tree.topLevelItem(0).text(2)
+    panel.set_problems([p], "plan")
+    fix = panel.tree.topLevelItem(0).text(2)
+    assert "重新添加该图层" in fix and "“坐标系”框、“编码”框" in fix and "向导" not in fix
+    assert "网格检查" in panel.summary.text()
+    i18n.set_language("en")
+    try:
+        panel.retranslate()
+        fix = panel.tree.topLevelItem(0).text(2)
+        assert "add the layer again with File → Add or replace a layer" in fix
+        assert "“Coordinate system” box" in fix and "wizard" not in fix
+    finally:
+        i18n.set_language("zh")
+        panel.retranslate()
+    field = Problem("error", "missing_field", "村图层缺少名称列", "the villages layer has no name column",
+                    fix_zh="用 --field villages.name=CJQYMC 指定。", fix_en="name it with --field villages.name=CJQYMC.",
+                    role="villages")
+    panel.set_problems([field], "data")
+    assert "“新建项目”向导第一页" in panel.tree.topLevelItem(0).text(2)

@@ -3,8 +3,9 @@
 The loader's and checker's fixes are shared with the command line, so they say
 ``--field villages.name=CJQYMC``, ``--crs-in households=gcj02`` or ``--encoding roads=gbk``; a
 planner in the app has no command line. The problems lists add, after such a fix, the place in the
-new-project wizard that makes the same choice (the option stays named: it is what a colleague with
-the command line would type)."""
+app that makes the same choice: the new-project wizard for an import, 文件 → 添加/替换图层 for a
+layer of an open project (the option stays named: it is what a colleague with the command line
+would type)."""
 
 from __future__ import annotations
 
@@ -28,22 +29,28 @@ _ADD_LAYER_PLACES = {"--crs-in": ("“坐标系”框", "the “Coordinate syste
 def app_fix(fix_zh: str, fix_en: str, where: str = "wizard") -> str:
     """The fix in the app's language, followed by where the app makes it, if it names an option.
 
-    ``where``: ``"wizard"`` (the new-project wizard's first page) or ``"add_layer"`` (the problems
+    ``where``: ``"wizard"`` (the new-project wizard's first page), ``"add_layer"`` (the problems
     of 文件 → 添加/替换图层: its coordinate-system and encoding boxes; columns are chosen only in the
-    wizard)."""
+    wizard) or ``"project"`` (the data and grid checks of an open project: its layer is read again by
+    re-adding it with 文件 → 添加/替换图层, since a new project's wizard would start over)."""
     fix = pick(fix_zh, fix_en)
     seen = f"{fix_zh} {fix_en}"
     found = [(opt, p_zh, p_en) for opt, rx, p_zh, p_en in _PLACES if rx.search(seen)]
     if not found:
         return fix
     parts_zh, parts_en = [], []
-    if where == "add_layer":
+    if where in ("add_layer", "project"):
         dialog = [_ADD_LAYER_PLACES[opt] for opt, _, _ in found if opt in _ADD_LAYER_PLACES]
         found = [f for f in found if f[0] not in _ADD_LAYER_PLACES]
-        if dialog:
+        if dialog and where == "add_layer":
             parts_zh.append("“文件 → 添加/替换图层”中的" + "、".join(z for z, _ in dialog) + "，选好后再按“确定”")
             parts_en.append("File → Add or replace a layer, " + ", ".join(e for _, e in dialog)
                             + "; then press OK again")
+        elif dialog:
+            parts_zh.append("用“文件 → 添加/替换图层”重新添加该图层，在其" + "、".join(z for z, _ in dialog)
+                            + "中选好，网格和修改都保留")
+            parts_en.append("add the layer again with File → Add or replace a layer and choose it in "
+                            + ", ".join(e for _, e in dialog) + ", keeping the grids and edits")
     if found:
         parts_zh.append("“新建项目”向导第一页，" + "、".join(z for _, z, _ in found))
         parts_en.append("the New project wizard's first page, " + ", ".join(e for _, _, e in found))

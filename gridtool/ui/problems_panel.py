@@ -14,6 +14,10 @@ from . import i18n
 from .app_hints import app_fix
 from .i18n import role_name, tr
 
+# Where a list's --crs-in/--encoding fixes are made: only the import's own list (the wizard) may send
+# the planner to the new-project wizard; an open project's layer is re-added with 文件 → 添加/替换图层.
+_WHERE = {"add_layer": "add_layer", "data": "project", "plan": "project"}
+
 
 class ProblemsPanel(QWidget):
     """Signals: ``zoomTo(problem)`` (double-click or the button)."""
@@ -69,7 +73,7 @@ class ProblemsPanel(QWidget):
             where = p.where(lang)
             if p.role:
                 msg = f"[{role_name(p.role)}] {msg}"
-            it = QTreeWidgetItem([sev, msg + (f"\n{where}" if where else ""), app_fix(p.fix_zh, p.fix_en, "add_layer" if source == "add_layer" else "wizard")])
+            it = QTreeWidgetItem([sev, msg + (f"\n{where}" if where else ""), app_fix(p.fix_zh, p.fix_en, _WHERE.get(source, "wizard"))])
             it.setData(0, Qt.ItemDataRole.UserRole, p)
             it.setForeground(0, QColor(190, 30, 30) if p.severity == "error" else QColor(190, 120, 0))
             it.setToolTip(1, msg + (f"\n{where}" if where else ""))
