@@ -243,6 +243,25 @@ def test_patrol_from_layers_saves_a_project_in_the_output(t, tmp_path, capsys):
     assert saved.parameters["patrol"]["start"] == "07:30"
 
 
+@pytest.mark.parametrize("flag, value, zh, en", [
+    ("--iterations", "0", "迭代次数（--iterations）至少为 1，现为 0", "iterations (--iterations) must be at least 1, got 0"),
+    ("--teams", "0", "队伍数（--teams）至少为 1，现为 0", "teams (--teams) must be at least 1, got 0"),
+])
+def test_patrol_refuses_an_option_out_of_range_before_building_the_graph(t, tmp_path, capsys, flag, value, zh, en):
+    """``gridtool patrol … --iterations 0`` was refused only after the layers were read and the road
+    graph built (its lines printed; Liechtenstein 2.4 s): now at once, with the same bilingual error
+    and fix, nothing read or written."""
+    src = write_layers(tmp_path / "town.gpkg", {k: t[k] for k in ("roads", "places", "stations")})
+    out = tmp_path / "out"
+    code = cli.main(["--lang", "both", "patrol", *sum(([f"--{k}", v] for k, v in src.items()), []),
+                     flag, value, "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert zh in captured.err and en in captured.err and f"{flag} " in captured.err  # the fix: e.g. FLAG N
+    assert "道路拓扑" not in captured.out + captured.err  # no road graph was built
+    assert not out.exists()
+
+
 def test_walk_command_writes_closed_walks_over_every_street(t, tmp_path, capsys):
     proj = Project(name="walktown")
     proj.add_layer(Layer("roads", t["roads"].assign(src_id=[f"FID {i}" for i in range(len(t["roads"]))])))

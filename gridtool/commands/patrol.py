@@ -48,9 +48,13 @@ WALK_ROLES = ("roads", "places", "stations")
 
 
 def cmd_patrol(args) -> int:
-    from ..routing.patrol import pick_depot, plan_patrol
+    from ..routing.patrol import check_patrol_options, pick_depot, plan_patrol
     from ..routing.patrol_options import incident_share_line, patrol_hotspots
     from ..routing.project_layers import places_to_visit
+    # the options plan_patrol refuses, refused before the project is read and the graph built
+    dwell, hs_dwell = (args.dwell, args.dwell) if args.dwell is not None else (5, 12)
+    check_patrol_options(teams=args.teams, shift_minutes=args.shift, dwell_minutes=dwell, hotspot_dwell=hs_dwell,
+                         max_stops=args.max_stops, iterations=args.iterations)
     _check_outputs(args, patrol_output_paths(Path(args.out)).values())
     project = _project(args)
     stations = pick_depot(stations_of(project, category=args.station_category), args.depot)
@@ -75,11 +79,11 @@ def cmd_patrol(args) -> int:
         # partition and export keep their results)
         print(hs.summary(args.lang) if not args.quiet else hs.summary(args.lang, top=0))
     common = dict(teams=args.teams, shift_minutes=args.shift, start=args.start,
-                  dwell_minutes=args.dwell if args.dwell is not None else 5, max_stops=args.max_stops,
+                  dwell_minutes=dwell, max_stops=args.max_stops,
                   balance=not args.no_balance, time_limit=args.time_limit, seed=args.seed,
                   iterations=args.iterations)
     plan = plan_patrol(graph, stations, places, hotspots=hs,
-                       hotspot_dwell=args.dwell if args.dwell is not None else 12,
+                       hotspot_dwell=hs_dwell,
                        strict=not args.lenient, **common)
     out = Path(args.out)
     files = write_patrol_outputs(project, plan, out, hotspots=hs, include_personal=args.include_personal,

@@ -49,7 +49,7 @@ from .snapping import (OFF_ROAD_FIX_EN, OFF_ROAD_FIX_ZH, Snapped, near_any_road,
                        travel_matrix)
 from .patrol_advice import fit_advice
 from .shift_windows import clock, outside_shift_words, parse_clock, parse_windows, shift_words, wait_words, windows_in_shift
-from .tours import CAPPED_WORDS, TourPlan, plan_tours
+from .tours import CAPPED_WORDS, ITERATIONS, TourPlan, plan_tours
 
 DEFAULT_PRIORITY = {"school": 3, "kindergarten": 3, "bank": 3, "market": 2, "supermarket": 2,
                     "hospital": 2, "clinic": 1, "camera": 1, "townhall": 1, "enterprise": 1, "other": 1}
@@ -213,6 +213,23 @@ def _truthy(v) -> bool:
     return str(v).strip().lower() in _TRUE_WORDS
 
 
+def check_patrol_options(*, teams: int = 1, shift_minutes: float = 240, dwell_minutes: float = 5,
+                         hotspot_dwell: float = 12.0, max_stops: int | None = None,
+                         iterations: int | None = None) -> None:
+    """Refuse a patrol option out of range with an :class:`~gridtool.errors.OptionError` naming it.
+
+    :func:`plan_patrol` checks them first; ``gridtool patrol`` calls this before reading the project
+    and building the road graph, so a mistyped option is refused at once, not after seconds of work."""
+    check_at_least(teams, 1, name="teams", zh="队伍数", flag="--teams", example=2)
+    check_positive(shift_minutes, name="shift_minutes", zh="班次分钟", flag="--shift", example=240)
+    check_at_least(dwell_minutes, 0, name="dwell_minutes", zh="每点停留分钟", flag="--dwell", example=5)
+    check_at_least(hotspot_dwell, 0, name="hotspot_dwell", zh="热点停留分钟", flag="--dwell", example=12)
+    if max_stops is not None:
+        check_at_least(max_stops, 1, name="max_stops", zh="每队最多点数", flag="--max-stops", example=20)
+    if iterations is not None:
+        check_at_least(iterations, 1, name="iterations", zh="迭代次数", flag="--iterations", example=ITERATIONS)
+
+
 def plan_patrol(
     graph: RoadGraph,
     stations: gpd.GeoDataFrame,
@@ -287,12 +304,8 @@ def plan_patrol(
     -------
     PatrolPlan
     """
-    check_at_least(teams, 1, name="teams", zh="队伍数", flag="--teams", example=2)
-    check_positive(shift_minutes, name="shift_minutes", zh="班次分钟", flag="--shift", example=240)
-    check_at_least(dwell_minutes, 0, name="dwell_minutes", zh="每点停留分钟", flag="--dwell", example=5)
-    check_at_least(hotspot_dwell, 0, name="hotspot_dwell", zh="热点停留分钟", flag="--dwell", example=12)
-    if max_stops is not None:
-        check_at_least(max_stops, 1, name="max_stops", zh="每队最多点数", flag="--max-stops", example=20)
+    check_patrol_options(teams=teams, shift_minutes=shift_minutes, dwell_minutes=dwell_minutes,
+                         hotspot_dwell=hotspot_dwell, max_stops=max_stops, iterations=iterations)
     if len(stations) == 0:
         raise EmptyLayerError("没有站点（派出所、警务室）", "there are no stations", layer="stations",
                               fix_zh="用 --stations 传入站点图层，或在场所图层中标出站点类别。",
