@@ -135,6 +135,19 @@ def fastest_assignment(cost, per_exit: int = 1) -> Assignment:
     This is the bottleneck assignment with unlimited posts: no plan has a shorter longest trip
     (each exit's slowest post is as fast as it can be) or a smaller total.
 
+    Parameters
+    ----------
+    cost
+        Stations × exits travel times (``inf``: no path).
+    per_exit
+        Posts each exit needs, each from a different station.
+
+    Returns
+    -------
+    Assignment
+        ``station[s]`` and ``cost[s]`` for every post ``s`` of exit ``exit[s]``, the
+        ``bottleneck`` (longest trip) and the ``total``.
+
     Raises
     ------
     ValueError
