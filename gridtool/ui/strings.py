@@ -476,8 +476,8 @@ STRINGS.update({
     "seal.posts_tip": ("同命令行 --posts-per-station。自动：站点图层有警力列（警力、警车数）时每所按该列，否则每个卡口由最快"
                        "到达的派出所派出；每所人数 N：每个派出所最多派 N 个警力点；平均分配（fewest）：各所派的点数相同，"
                        "取够封控全部卡口的最少值",
-                       "as --posts-per-station on the command line. Auto: the stations layer's officers column "
-                       "(警力, 警车数) when there is one, else each exit's post from the station that gets there "
+                       "as --posts-per-station on the command line. Auto: the stations layer's officers or vehicles column "
+                       "when there is one, else each exit's post from the station that gets there "
                        "first; N per station: each station sends at most N posts; spread evenly (fewest): the same "
                        "number from every station, the fewest that seal every exit"),
     "seal.posts_suffix": (" 个/所", " per station"),
