@@ -22,6 +22,8 @@ up too.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import shapely
@@ -199,15 +201,18 @@ def merge_repeated(gdf, *, file: str | None = None, layer: str | None = None):
 def _forget_unlocated(problems: list, ids) -> None:
     """The loader's not-placed problems without ``ids`` (merged, so no longer 未落图); their counts
     follow the rows left."""
-    import re
-
     from .address_match import UNLOCATED_CODES
-    gone = set(map(str, ids))
+    _without_features(problems, UNLOCATED_CODES, set(map(str, ids)))
+
+
+def _without_features(problems: list, codes, gone: set[str]) -> None:
+    """Take the rows ``gone`` out of the problems of ``codes`` (in place): a problem left with no row
+    goes, the others' leading counts follow the rows left."""
     if not gone:
         return
     kept = []
     for p in problems:
-        if p.code in UNLOCATED_CODES:
+        if p.code in codes:
             p.features = [f for f in p.features if str(f) not in gone]
             if not p.features:
                 continue
@@ -299,8 +304,6 @@ def merge_placed_by_address(layer) -> int:
     int
         Rows merged.
     """
-    import re
-
     from .address_match import PLACED_CODE, RULE_ZH
     gdf = layer.gdf
     if "placed_by" not in gdf or not len(gdf):
@@ -316,17 +319,7 @@ def merge_placed_by_address(layer) -> int:
     col = case_column(gdf)
     more = as_merged(gdf, drop, col, True)
     layer.merged = record_merged(layer.problems, layer.merged, more, col)
-    gone = set(more["src_id"])
-    kept = []
-    for p in layer.problems:  # 按地址落图 N 条: the rows left on the map
-        if p.code == PLACED_CODE:
-            p.features = [f for f in p.features if str(f) not in gone]
-            if not p.features:
-                continue
-            p.zh = re.sub(r"^\d+", str(len(p.features)), p.zh)
-            p.en = re.sub(r"^\d+", str(len(p.features)), p.en)
-        kept.append(p)
-    layer.problems[:] = kept
+    _without_features(layer.problems, {PLACED_CODE}, set(map(str, more["src_id"])))  # 按地址落图 N 条: the rows left
     layer.gdf = gdf[~drop].reset_index(drop=True)
     return int(drop.sum())
 

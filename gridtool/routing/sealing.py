@@ -69,6 +69,16 @@ def _matches(ok: np.ndarray) -> np.ndarray:
     return maximum_bipartite_matching(m, perm_type="column")
 
 
+def _posts(cost, per_exit):
+    """The cost matrix as floats, the posts per exit (checked) and each post's exit."""
+    c = np.asarray(cost, dtype=float)
+    if c.ndim != 2:
+        raise ValueError("cost must be a stations × exits matrix")
+    k = int(per_exit)
+    check_at_least(k, 1, name="per_exit", zh="每个卡口的警力点数", flag="--per-exit", example=1)
+    return c, k, np.repeat(np.arange(c.shape[1]), k)
+
+
 def bottleneck_assignment(cost, per_exit: int = 1, capacity=None) -> Assignment:
     """Exact bottleneck assignment with least total among the optimal-bottleneck plans.
 
@@ -106,13 +116,8 @@ def bottleneck_assignment(cost, per_exit: int = 1, capacity=None) -> Assignment:
     >>> bottleneck_assignment(np.array([[4.0, 6.0]]), capacity=[2]).station.tolist()
     [0, 0]
     """
-    c = np.asarray(cost, dtype=float)
-    if c.ndim != 2:
-        raise ValueError("cost must be a stations × exits matrix")
+    c, k, slot_exit = _posts(cost, per_exit)
     ns, ne = c.shape
-    k = int(per_exit)
-    check_at_least(k, 1, name="per_exit", zh="每个卡口的警力点数", flag="--per-exit", example=1)
-    slot_exit = np.repeat(np.arange(ne), k)
     if ne == 0:
         return Assignment(slot_exit, np.empty(0, int), np.empty(0), 0.0, 0.0)
     cap = np.ones(ns, dtype=int) if capacity is None else np.asarray(capacity, dtype=int).reshape(-1)
@@ -163,11 +168,8 @@ def fastest_assignment(cost, per_exit: int = 1) -> Assignment:
     >>> fastest_assignment(np.array([[1.0, 2.0], [5.0, 9.0]]), 2).station.tolist()
     [0, 1, 0, 1]
     """
-    c = np.asarray(cost, dtype=float)
+    c, k, slot_exit = _posts(cost, per_exit)
     ns, ne = c.shape
-    k = int(per_exit)
-    check_at_least(k, 1, name="per_exit", zh="每个卡口的警力点数", flag="--per-exit", example=1)
-    slot_exit = np.repeat(np.arange(ne), k)
     if ne == 0:
         return Assignment(slot_exit, np.empty(0, int), np.empty(0), 0.0, 0.0)
     short = [j for j in range(ne) if np.isfinite(c[:, j]).sum() < k]
