@@ -361,6 +361,76 @@ def is_road_layer(text) -> bool:
     return road_from_word(text) is not None or cad_layer_medium(text) not in (None, "railway")
 
 
+# What the CAD layers of a survey drawing hold, so that a drawing given as roads, rivers or railways
+# reads only those layers: the names surveyors write (水系, 河流, 沟渠, 等高线, 房屋 …), CASS's layer
+# codes (SXSS 水系设施, DLSS 交通设施 — roads and railways both, JMD 居民地, DGX 等高线, JJ 境界,
+# ZBTZ 植被, GXYZ 管线, DMTZ 地貌, DLDW 独立地物, YZH 垣栅, KZD 控制点, GCD 高程点, TK 图框; GQ 沟渠
+# of land consolidation drawings), and GB/T 13923 codes in the name by their major class.
+# (theme, zh, en, pattern); the first that matches wins, so 铁路 is not read as a road (路).
+CAD_THEMES = (
+    ("railway", "铁路", "railways", re.compile(r"铁路|铁道|轨道交通|地铁|轻轨|高铁|^(tl|rail|railways?)$")),
+    ("traffic", "交通设施", "transport", re.compile(r"交通|^(dlss|jt|jtss)$")),
+    ("water", "水系", "water", re.compile(r"水系|河流|河道|河涌|沟渠|水渠|渠道|水涯|坎儿井|湖泊|水库|坑塘|"
+                                          r"^(sx|sxss|hl|gq|hydro|water|waterways?|rivers?)$")),
+    ("contour", "等高线", "contours", re.compile(r"等高线|首曲线|计曲线|间曲线|^dgx$|contour")),
+    ("building", "居民地", "buildings", re.compile(r"房屋|居民地|建筑|^(jmd|fw)$|building")),
+    ("boundary", "境界", "boundaries", re.compile(r"境界|界线|村界|镇界|县界|行政区|权属|宗地|"
+                                                 r"^(jj|xzq|zd|jzd|jzx|dljx)$|boundar")),
+    ("pipe", "管线", "pipelines", re.compile(r"管线|管道|电力线|通信线|^(gx|gxyz)$|pipe")),
+    ("vegetation", "植被", "vegetation", re.compile(r"植被|土质|^zbtz$")),
+    ("relief", "地貌", "relief", re.compile(r"地貌|陡坎|斜坡|^dmtz$")),
+    ("structure", "独立地物", "structures", re.compile(r"独立地物|垣栅|围墙|^(dldw|yzh)$")),
+    ("control", "控制点", "survey points", re.compile(r"控制点|高程点|^(kzd|gcd)$")),
+    ("frame", "图框", "map frame", re.compile(r"图框|图廓|注记|^(tk|zj)$")),
+)
+THEME_NAMES = {t: (zh, en) for t, zh, en, _ in CAD_THEMES} | {"road": ("道路", "roads")}
+# GB/T 13923 major classes (first digit; 2 and 4 by their medium class): 1 定位基础, 3 居民地,
+# 5 管线, 6 境界, 7 地貌 (71 等高线), 8 植被. 25–27 (海洋, 其他水系要素, 水利设施) and 45+ say nothing here.
+_GB_MAJOR = {"1": "control", "3": "building", "5": "pipe", "6": "boundary", "7": "relief", "8": "vegetation"}
+_GB_IN_NAME = re.compile(r"(?<!\d)([1-8]\d{5})(?!\d)")
+#: The barrier roles' themes: a role reads the layers of its themes; the layers of ``neutral``
+#: themes (DLSS holds railways among the roads) only when no layer of its own theme is there.
+ROLE_THEMES = {"roads": ({"road", "traffic"}, set()), "rivers": ({"water"}, set()),
+               "railways": ({"railway"}, {"traffic"})}
+
+
+def cad_layer_theme(text) -> str | None:
+    """What a CAD layer holds (a key of :data:`THEME_NAMES`: ``road``, ``water``, ``railway``,
+    ``contour``, ``building`` …), or None for a name that says nothing (``0``, ``Layer1``)."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    s = text.strip().lower()
+    m = _GB_IN_NAME.search(s)
+    if m:
+        fc = _feature_code(m.group(1))
+        if fc is not None and fc[0] in ("road", "railway", "water"):
+            return fc[0]
+        if m.group(1)[:2] == "71":
+            return "contour"
+        if m.group(1)[0] in _GB_MAJOR:
+            return _GB_MAJOR[m.group(1)[0]]
+    for theme, _, _, pat in CAD_THEMES[:2]:
+        if pat.search(s):
+            return theme
+    if is_road_layer(s):
+        return "road"
+    for theme, _, _, pat in CAD_THEMES[2:]:
+        if pat.search(s):
+            return theme
+    return "water" if water_from_word(s) is not None else None
+
+
+def cass_code_theme(code) -> str | None:
+    """The theme of a CASS code (extended data of app ``SOUTH``): CASS numbers its symbols by the
+    1995 图式 section plus 10, so 14xxxx is 居民地 (141121 砖房) and 18xxxx 水系 (181101 水涯线).
+    Only these two were confirmed; other CASS codes (and 21xxxx, which GB/T 13923 calls 河流)
+    say nothing, and the layer name decides."""
+    s = str(code).strip()
+    if not re.fullmatch(r"\d{6}", s):
+        return None
+    return {"14": "building", "18": "water"}.get(s[:2])
+
+
 # Road grade columns holding number codes. 行政等级 (国道 … 村道) is what township and 基础测绘
 # road layers mostly code; a header naming the technical grade (技术等级, JSDJ, GLDJ) means
 # 高速/一级/二级 … Two-digit codes (11, 12, 21 …) are read by their first digit, the grade.

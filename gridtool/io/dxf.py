@@ -9,9 +9,11 @@ as one layer ``entities`` with the CAD layer of each entity in the ``Layer`` col
   declared code page, else GB18030;
 - a drawing holds everything: lines, text, dimensions, hatches, symbols, title blocks in paper
   space. Only what the role needs is kept, and what was left out is counted by kind;
-- a survey drawing given as roads holds contours, buildings and rivers too: when CAD layers
-  (城市道路, 道路中心线, DLSS) or feature codes in the entities' extended data (``XData``, as
-  CASS writes them) say which lines are roads, only those are read, and what was left is said;
+- a survey drawing given as roads, rivers or railways holds contours, buildings, boundaries and
+  pipes too: when CAD layers (城市道路, DLSS; 河流, 沟渠, SXSS; 铁路) or feature codes in the
+  entities' extended data (``XData``, as CASS writes them) say which lines are the role's, only
+  those are read; else the layers whose names say nothing (0, Layer1) and not those of other
+  themes (DGX 等高线, JMD 居民地); each layer read and left out is said;
 - a DXF carries no coordinate system: the caller settles it like a shapefile without .prj.
 """
 
@@ -260,8 +262,10 @@ def read_dxf(path: Path, *, layer: str | None, role: str | None, encoding: str |
     # GDAL's config options are process-wide: one DXF read at a time sets and restores them.
     with _GDAL_OPTIONS:
         gdf = _read_entities(path, options)
+    apps = None
     if "RawCodeValues" in gdf:
-        gdf["XData"] = gdf.pop("RawCodeValues").map(_xdata_code)
+        raw = gdf.pop("RawCodeValues")
+        gdf["XData"], apps = raw.map(_xdata_code), raw.map(_xdata_app)
     _decode_columns(gdf, enc.encoding, path)
     ids = (gdf["EntityHandle"].map(lambda h: f"handle {h}" if isinstance(h, str) and h else None)
            if "EntityHandle" in gdf else pd.Series(None, index=gdf.index, dtype=object))
@@ -280,6 +284,7 @@ def read_dxf(path: Path, *, layer: str | None, role: str | None, encoding: str |
                 fix_en="name its layers as FILE.dxf:LAYER, several separated by commas, e.g. roads.dxf:主干路,次干路.",
                 file=str(path), layer=layer)
         gdf, ids = gdf[have.isin(wanted)], ids[have.isin(wanted)]
+        apps = apps[have.isin(wanted)] if apps is not None else None
     kinds = _kinds(gdf)
     keep = _keep(role, kinds) if role in ROLES else set(kinds) - {"paper", "empty"}
     chosen = kinds.isin(keep)
@@ -299,8 +304,8 @@ def read_dxf(path: Path, *, layer: str | None, role: str | None, encoding: str |
             f"CAD 图纸中{_counts_text(dropped, 'zh')}不是“{role_zh}”图层需要的几何，已略去",
             f"{_counts_text(dropped, 'en')} in the CAD drawing {plural_en(sum(dropped.values()), 'is')} not what a {role} layer uses; left out",
             fix_zh=_need_fix(role)[0], fix_en=_need_fix(role)[1], role=role, **where))
-    if role == "roads" and not (layer and layer != "entities"):
-        chosen, note = _road_layers(gdf, chosen, where)
+    if role in ("roads", "rivers", "railways") and not (layer and layer != "entities"):
+        chosen, note = _role_layers(gdf, chosen, role, where, apps)
         problems += note
     gdf, ids, kinds = gdf[chosen].copy(), ids[chosen], kinds[chosen]
     # Closed polylines are areas for every role but the line ones (a roundabout stays a road).
@@ -329,33 +334,128 @@ def _xdata_code(raw) -> str | None:
     return (coded or strings or [None])[0]
 
 
-def _road_layers(gdf: gpd.GeoDataFrame, chosen: pd.Series, where: dict) -> tuple[pd.Series, list[Problem]]:
-    """Lines of a whole survey drawing given as roads: when some CAD layers or feature codes say
-    "road" (城市道路, 道路中心线, DLSS, 4301xx), the lines of the other layers (等高线, 房屋, 河流) are
-    not roads and are left out, and which layers were taken is said; else every line is kept."""
-    from ..lineclasses import _feature_code, is_road_layer
+def _xdata_app(raw) -> str | None:
+    """The application that wrote an entity's extended data (group 1001: ``SOUTH`` for CASS)."""
+    if raw is None or isinstance(raw, float):
+        return None
+    apps = [str(v)[5:].strip().upper() for v in raw if str(v).startswith("1001 ")]
+    return apps[0] if apps else None
+
+
+def _code_theme(code, app) -> str | None:
+    """What an entity's extended-data code says it is: CASS's own codes under app SOUTH where
+    confirmed (14 居民地, 18 水系), else a GB/T 13923 or FACC code's family (road, railway, water)."""
+    if not isinstance(code, str):
+        return None
+    from ..lineclasses import _feature_code, cass_code_theme
+    if app == "SOUTH":
+        theme = cass_code_theme(code)
+        if theme is not None or code.strip()[:2] in ("13", "15", "16", "17", "19", "20", "21"):
+            return theme  # CASS's other sections: not confirmed, the layer decides
+    fc = _feature_code(code)
+    return fc[0] if fc is not None and fc[0] in ("road", "railway", "water") else None
+
+
+_ROLE_WORDS = {"roads": ("道路", "roads", "road layers", "道路.dxf:主干路,次干路"),
+               "rivers": ("水系", "rivers", "water layers", "地形图.dxf:河流,沟渠"),
+               "railways": ("铁路", "railways", "railway layers", "地形图.dxf:铁路")}
+
+
+def _role_layers(gdf: gpd.GeoDataFrame, chosen: pd.Series, role: str, where: dict,
+                 apps: pd.Series | None) -> tuple[pd.Series, list[Problem]]:
+    """The lines of a whole survey drawing that a line role takes, by CAD layer name and feature code.
+
+    A survey drawing holds contours, buildings, boundaries and pipes beside the roads, rivers and
+    railways, and every line read as a river or railway is a hard barrier. So: when some layers
+    (河流, SXSS, 铁路, 城市道路) or codes (21xxxx, 41xxxx, 43xxxx; CASS 18xxxx) say the role, only
+    those lines are read; else the lines of layers that say nothing (0, Layer1) are read and the
+    layers of other themes (DGX 等高线, JMD 居民地) left out; a drawing of nothing but other themes is
+    refused. Each layer read and left out is said, with how to choose layers (FILE.dxf:L1,L2).
+    """
+    from ..lineclasses import ROLE_THEMES, cad_layer_theme
     layers = gdf["Layer"].fillna("0").astype(str) if "Layer" in gdf else pd.Series("0", index=gdf.index)
-    by_layer = {name: is_road_layer(name) for name in layers[chosen].unique()}
-    road = layers.map(by_layer).fillna(False).astype(bool)
-    if "XData" in gdf:
-        fc = gdf["XData"].map(lambda v: _feature_code(v) if isinstance(v, str) else None)
-        road |= fc.map(lambda f: f is not None and f[0] == "road").astype(bool)
-    taken = chosen & road
-    if not taken.any() or taken.sum() == chosen.sum():
-        return chosen, []
+    own, neutral = ROLE_THEMES[role]
+    family = {"roads": "road", "rivers": "water", "railways": "railway"}[role]
+    by_layer = layers.map({name: cad_layer_theme(name) for name in layers[chosen].unique()})
+    codes = gdf["XData"] if "XData" in gdf else pd.Series(None, index=gdf.index, dtype=object)
+    app = apps if apps is not None else pd.Series(None, index=gdf.index, dtype=object)
+    by_code = pd.Series([_code_theme(c, a) for c, a in zip(codes, app)], index=gdf.index, dtype=object)
+    # An entity's own code is surer than its layer (a river line coded 210101 on layer 0).
+    theme = by_code.where(by_code.notna(), by_layer)
+    says_role = theme.isin(own) | (by_code == family)
+    says_nothing = theme.isna() | theme.isin(neutral)
+    zh_role, en_role, en_layers, example = _ROLE_WORDS[role]
+    fix_zh = f"用 文件.dxf:图层1,图层2 指定要读的{zh_role}图层（如 {example}）。"
+    fix_en = f"name the {en_layers} to read as FILE.dxf:LAYER1,LAYER2 (e.g. {example})."
+    if (chosen & says_role).any():
+        taken = chosen & says_role
+    elif (chosen & says_nothing).any():
+        taken = chosen & says_nothing
+    else:
+        shown = _layers_read_text(layers[chosen], by_code[chosen], by_layer[chosen], "zh")
+        raise GeometryTypeError(
+            f"DXF 图纸中没有{zh_role}图层：图层都是其他要素（{shown}），不能当作{zh_role}读入",
+            f"the DXF drawing has no {en_layers}: its layers hold other features "
+            f"({_layers_read_text(layers[chosen], by_code[chosen], by_layer[chosen], 'en')}) and cannot be read "
+            f"as {en_role}", fix_zh=fix_zh, fix_en=fix_en, **where)
     left = chosen & ~taken
-    shown = _cad_layers_text(layers[taken])
-    shown_left = _cad_layers_text(layers[left])
+    n_taken, n_left = int(taken.sum()), int(left.sum())
+    read_zh = _layers_read_text(layers[taken], by_code[taken], by_layer[taken], "zh")
+    read_en = _layers_read_text(layers[taken], by_code[taken], by_layer[taken], "en")
+    if not left.any():
+        if (taken & says_role).any():
+            return taken, []  # every line is on a layer of the role: nothing to say
+        return taken, [Problem(
+            "warning", "dxf_layers_unnamed",
+            f"CAD 图层名（{read_zh}）和要素代码都没有说明哪些线是{zh_role}，已读入全部 {n_taken:,} 条线；"
+            f"若图中还有等高线、房屋等其他线，它们也会被当作{zh_role}",
+            f"neither the CAD layer names ({read_en}) nor feature codes say which lines are {en_role}; all "
+            f"{count_en(n_taken, 'line')} {plural_en(n_taken, 'was')} read, and any contours or building outlines "
+            f"among them are taken as {en_role} too", fix_zh=fix_zh, fix_en=fix_en, role=role, **where)]
+    left_zh = _layers_read_text(layers[left], by_code[left], by_layer[left], "zh")
+    left_en = _layers_read_text(layers[left], by_code[left], by_layer[left], "en")
+    if (taken & says_role).any():
+        zh = (f"按 CAD 图层名和要素代码认出{zh_role}：已读入 {n_taken:,} 条（{read_zh}）；其他图层的 {n_left:,} 条线"
+              f"（{left_zh}）不是{zh_role}图层，未读入")
+        en = (f"{en_role} recognised by CAD layer name and feature code: {count_en(n_taken, 'line')} read ({read_en}); "
+              f"{count_en(n_left, 'line')} on other layers ({left_en}), which are not {en_layers}, "
+              f"{plural_en(n_left, 'was')} left out")
+    else:
+        zh = (f"没有 CAD 图层名或要素代码说明哪些线是{zh_role}：已读入名称不表示其他要素的图层 {n_taken:,} 条"
+              f"（{read_zh}）；其他要素图层的 {n_left:,} 条线（{left_zh}）未读入")
+        en = (f"no CAD layer name or feature code says which lines are {en_role}: {count_en(n_taken, 'line')} on "
+              f"layers whose names say nothing {plural_en(n_taken, 'was')} read ({read_en}); "
+              f"{count_en(n_left, 'line')} on layers of other features ({left_en}) {plural_en(n_left, 'was')} left out")
     return taken, [Problem(
-        "warning", "dxf_road_layers",
-        f"按 CAD 图层名和要素代码认出道路：已读入 {int(taken.sum()):,} 条（{shown}）；其他图层的 {int(left.sum()):,} 条线"
-        f"（{shown_left}）不是道路图层，未读入",
-        f"roads recognised by CAD layer name and feature code: {count_en(int(taken.sum()), 'line')} read ({shown}); "
-        f"{count_en(int(left.sum()), 'line')} on other layers ({shown_left}), which are not road layers, "
-        f"{plural_en(int(left.sum()), 'was')} left out",
-        fix_zh="若其他图层中也有道路，用 文件.dxf:图层1,图层2 指定要读的图层。",
-        fix_en="if other layers hold roads too, name the layers to read as FILE.dxf:LAYER1,LAYER2.", role="roads",
-        **where)]
+        "warning", f"dxf_{role[:-1]}_layers", zh, en,
+        fix_zh=f"若其他图层中也有{zh_role}，" + fix_zh, fix_en=f"if other layers hold {en_role} too, " + fix_en,
+        role=role, **where)]
+
+
+def _layers_read_text(layers: pd.Series, by_code: pd.Series, by_layer: pd.Series, lang: str, n: int = 8) -> str:
+    """``河流（3）、SXSS（1，水系）、0（2，要素代码：水系）``: each CAD layer with its count and, where
+    its name is not Chinese, what it was read as (the name's theme, or the entities' codes)."""
+    from ..lineclasses import THEME_NAMES
+    i = 0 if lang == "zh" else 1
+    out = []
+    counts = layers.value_counts()
+    for name, c in counts.head(n).items():
+        sel = layers == name
+        code_themes = list(dict.fromkeys(t for t in by_code[sel] if isinstance(t, str)))
+        note = []
+        if code_themes:
+            words = "/".join(THEME_NAMES.get(t, (t, t))[i] for t in code_themes)
+            note.append(f"要素代码：{words}" if lang == "zh" else f"feature code: {words}")
+        theme = by_layer[sel].iloc[0]
+        if isinstance(theme, str) and not re.search(r"[\u4e00-\u9fff]", name) and not code_themes:
+            note.append(THEME_NAMES.get(theme, (theme, theme))[i])
+        shown = name or "0"
+        if lang == "zh":
+            out.append(f"{shown}（{c:,}" + (f"，{'，'.join(note)}" if note else "") + "）")
+        else:
+            out.append(f"{shown} ({c:,}" + (f", {', '.join(note)}" if note else "") + ")")
+    more = "…" if len(counts) > n else ""
+    return ("、" if lang == "zh" else ", ").join(out) + more
 
 
 def _need_fix(role: str | None) -> tuple[str, str]:
