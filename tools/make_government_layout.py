@@ -24,7 +24,10 @@ Writes ``<out>/<sample>-gov.gpkg`` with four layers, none of which carries an OS
 * ``FW`` — the buildings with their households in a column named ``字段1``.
 
 Beside it, ``<out>/<sample>-gov-roads.dxf``: the DLXX roads as a surveyor's CAD drawing, each on
-the CAD layer of its GB/T 13923 medium class (公路, 城市道路, 乡村道路), with no grade and no width.
+the CAD layer of its GB/T 13923 medium class (公路, 城市道路, 乡村道路), with no grade and no width;
+and ``<out>/<sample>-gov-survey.dxf``: a whole survey drawing to give as the rivers — watercourses on
+河流/沟渠 among railways (铁路), roads (DLSS), village boundaries (JJ), house outlines (JMD) and
+made-up contours (DGX) that a rivers layer must leave out.
 
 Household counts are the sample's estimates; names and codes are real but describe no real place
 here. Deterministic (seed 0).
@@ -180,7 +183,34 @@ def build(sample: str, out_dir: Path, district: str = "500154") -> Path:
     if dxf.exists():
         dxf.unlink()
     cad.to_file(dxf, driver="DXF")
+    _survey_dxf(L, vil, crs, out_dir / f"{sample}-gov-survey.dxf")
     return path
+
+
+def _survey_dxf(L: dict, vil: gpd.GeoDataFrame, crs, path: Path) -> None:
+    """A surveyor's whole drawing, handed out as "the rivers": watercourses on 河流/沟渠, railways on
+    铁路, roads on DLSS, village boundaries on JJ, house outlines on JMD, and contours on DGX. The
+    contours are made up (rings 40 m and 80 m around the watercourses, as valley contours run): the
+    sample has no elevation; they are there to be left out."""
+    riv = L["rivers"]
+    lines = riv[shapely.get_type_id(riv.geometry.values) < 3]
+    kind = lines["kind"].astype(str).to_numpy()
+    water_layer = np.where(np.isin(kind, ["canal", "ditch", "drain"]), "沟渠", "河流")
+    water = shapely.union_all(lines.geometry.values)
+    contours = [shapely.boundary(shapely.buffer(water, d)) for d in (40.0, 80.0)]
+    contours = [g for c in contours for g in shapely.get_parts(shapely.line_merge(c))]
+    homes = shapely.buffer(L["households"].geometry.values, 6, cap_style="square")
+    parts = [(water_layer, lines.geometry.values), (["铁路"] * len(L["railways"]), L["railways"].geometry.values),
+             (["DLSS"] * len(L["roads"]), L["roads"].geometry.values),
+             (["JJ"] * len(vil), shapely.boundary(vil.geometry.values)),
+             (["JMD"] * len(homes), shapely.boundary(homes)), (["DGX"] * len(contours), contours)]
+    layers = np.concatenate([np.asarray(a, dtype=object) for a, _ in parts])
+    geoms = np.concatenate([np.asarray(g, dtype=object) for _, g in parts])
+    cad = gpd.GeoDataFrame({"Layer": layers}, geometry=geoms, crs=crs).explode(index_parts=False)
+    cad = cad[cad.geom_type == "LineString"]
+    if path.exists():
+        path.unlink()
+    cad.to_file(path, driver="DXF")
 
 
 def main(argv=None) -> None:
