@@ -105,6 +105,41 @@ def guess_bytes_encoding(chunks: list[bytes]) -> str:
     return "latin-1"
 
 
+# Single-byte Western code pages a .cpg says when the file was exported on a non-Chinese system.
+_WESTERN = {"cp1252", "latin-1", "iso8859-1", "iso8859-15", "cp437", "cp850", "ascii"}
+
+
+def cpg_contradicted(chunks: list[bytes], said: str) -> str | None:
+    """The encoding the bytes are in when a .cpg says another, else None.
+
+    Two cases decode without an error and so give wrong names silently: a GBK .cpg on UTF-8 text
+    (UTF-8 text decodes as GB18030 bytes too; GBK text almost never decodes as strict UTF-8, so
+    text that does is UTF-8), and a Western .cpg (1252, written by ArcGIS on an English system)
+    on GBK text, which is taken for GBK only when its two-byte characters are nearly all in the
+    GB2312 range (both bytes A1–FE), as Chinese names are and Western accented letters are not.
+    """
+    high = [c for c in chunks if any(ch > 0x7F for ch in c)]
+    if not high:
+        return None
+    if said != "utf-8" and all(_decodes(c, "utf-8") for c in high):
+        return "utf-8"
+    if said in _WESTERN and not all(_decodes(c, "utf-8") for c in high) and all(
+            _decodes(c, "gb18030") for c in high):
+        pairs = gb = 0
+        for c in high:
+            i = 0
+            while i < len(c):
+                if c[i] > 0x7F:
+                    pairs += 1
+                    gb += i + 1 < len(c) and 0xA1 <= c[i] <= 0xFE and 0xA1 <= c[i + 1] <= 0xFE
+                    i += 2
+                else:
+                    i += 1
+        if pairs and gb >= 0.9 * pairs:
+            return "gb18030"
+    return None
+
+
 def _decodes(b: bytes, enc: str) -> bool:
     # final=False: a character cut in two at the end of a fixed-width dBase field is not an error.
     try:
@@ -143,6 +178,9 @@ def detect_shapefile_encoding(shp: str | Path, override: str | None = None, *,
     if cpg is not None:
         enc = _normalise(cpg.read_text(errors="replace"))
         if enc:  # an unreadable .cpg falls through to detection
+            wrong = cpg_contradicted(chunks, enc)
+            if wrong:
+                return EncodingGuess(wrong, "detected (.cpg wrong)", _sample(chunks, wrong))
             return EncodingGuess(enc, "cpg", _sample(chunks, enc))
     if not any(any(ch > 0x7F for ch in c) for c in chunks):
         # Pure ASCII decodes the same in every candidate; prefer the LDID hint if any.

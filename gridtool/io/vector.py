@@ -411,6 +411,10 @@ def _read_ogr(path: Path, *, layer, role, encoding, encoding_default=None) -> Ra
     if sfx == ".shp":
         enc = detect_shapefile_encoding(path, encoding, default=encoding_default)
         kwargs["encoding"] = enc.encoding
+        if enc.source == "detected (.cpg wrong)":  # the .cpg read without an error but wrongly
+            from ..encoding import _normalise
+            cpg = next(p for p in (path.with_suffix(".cpg"), path.with_suffix(".CPG")) if p.exists())
+            extra_problems.append(_cpg_wrong(path, _normalise(cpg.read_text(errors="replace")), enc.encoding))
     chosen = _choose_layer(path, layers, layer, role)
     fmt = {".gpkg": "GeoPackage", ".shp": "Shapefile", ".kml": "KML", ".kmz": "KMZ",
            ".geojson": "GeoJSON", ".json": "GeoJSON"}.get(sfx, sfx.lstrip(".").upper())
@@ -446,12 +450,7 @@ def _read_ogr(path: Path, *, layer, role, encoding, encoding_default=None) -> Ra
                     dbf = next(p for p in (path.with_suffix(".dbf"), path.with_suffix(".DBF")) if p.exists())
                     guess = guess_bytes_encoding(dbf_text_bytes(dbf)[0])
                     if guess not in (enc.encoding, "latin-1"):
-                        extra_problems.append(Problem(
-                            "warning", "cpg_wrong", f"{path.stem}.cpg 声明编码为 {enc.encoding}，但文本是 {guess}，已按 {guess} 读取",
-                            f"{path.stem}.cpg says {enc.encoding} but the text is {guess}; it was read as {guess}",
-                            fix_zh=f"把 {path.stem}.cpg 的内容改为 {guess.upper()}，以免其他软件显示乱码。",
-                            fix_en=f"change {path.stem}.cpg to {guess.upper()} so that other programs show the text right.",
-                            file=str(path.with_suffix(".cpg"))))
+                        extra_problems.append(_cpg_wrong(path, enc.encoding, guess))
                         kwargs["encoding"] = guess
                         from dataclasses import replace
                         enc = replace(detect_shapefile_encoding(path, guess), source="detected (.cpg wrong)")
@@ -1190,3 +1189,13 @@ def _table_to_points(df, path: Path, layer, fmt, enc, fields, role=None) -> RawL
         gdf = gdf.drop(index=bad)
         return RawLayer(gdf, str(path), layer, fmt, enc, used, problems, unlocated=unlocated)
     return RawLayer(gdf, str(path), layer, fmt, enc, used, problems)
+
+
+def _cpg_wrong(path: Path, said: str | None, read_as: str) -> Problem:
+    """A shapefile's .cpg names another encoding than its text's: read by the text, said."""
+    return Problem(
+        "warning", "cpg_wrong", f"{path.stem}.cpg 声明编码为 {said}，但文本是 {read_as}，已按 {read_as} 读取",
+        f"{path.stem}.cpg says {said} but the text is {read_as}; it was read as {read_as}",
+        fix_zh=f"把 {path.stem}.cpg 的内容改为 {read_as.upper()}，以免其他软件显示乱码。",
+        fix_en=f"change {path.stem}.cpg to {read_as.upper()} so that other programs show the text right.",
+        file=str(path.with_suffix(".cpg")))
