@@ -46,7 +46,7 @@ from .office import check_not_lock_file, ole2_workbook_error, open_in_office
 from .files import plain_reason as _plain_reason
 from .kml_description import expand_descriptions
 from .sniff import ACCEPTS, NAMES, SUFFIX_OF_KIND, sniff
-from .table_rows import row_label, said_totals, swapped_rows, total_rows, zero_rows
+from .table_rows import row_label, said_totals, skipped_text, swapped_rows, total_rows, zero_rows
 
 # The csv module's own cap (128 KB a field) would raise mid-file; gridtool's limit
 # (limits.table_field_chars) is applied to what was read, naming the row.
@@ -1172,17 +1172,12 @@ def _table_to_points(df, path: Path, layer, fmt, enc, fields, role=None) -> RawL
         empty = [r for r in bad if r not in zero]
         if empty:
             problems.append(Problem(
-                "warning", "bad_coordinates",
-                f"{len(empty)} 行坐标为空或不是数字，已跳过", f"{count_en(len(empty), 'row')} with empty or non-numeric "
-                f"coordinates {plural_en(len(empty), 'was')} skipped",
+                "warning", "bad_coordinates", *skipped_text("bad_coordinates", len(empty)),
                 fix_zh="在表格中补全这些行的坐标。", fix_en="fill in the coordinates of these rows.",
                 file=str(path), layer=layer, field=field_name, features=[row_label(r) for r in empty]))
         if zero:
             problems.append(Problem(
-                "warning", "zero_coordinates",
-                f"{len(zero)} 行坐标为 0,0（未定位时系统填的默认值），已跳过",
-                f"{count_en(len(zero), 'row')} with coordinates 0,0 (a default for a position never taken) "
-                f"{plural_en(len(zero), 'was')} skipped",
+                "warning", "zero_coordinates", *skipped_text("zero_coordinates", len(zero)),
                 fix_zh="在表格中补上这些行的实际坐标（可按地址在地图上取点）。",
                 fix_en="fill in these rows' real coordinates (pick them on a map by their address).",
                 file=str(path), layer=layer, field=field_name, features=[row_label(r) for r in sorted(zero)]))
