@@ -36,8 +36,9 @@ def plural_en(n, word: str, plural: str | None = None) -> str:
 
 def count_en(n, word: str, plural: str | None = None, spec: str = ",") -> str:
     """``1 exception grid``, ``1,204 households``: ``n`` (formatted with ``spec``) and the word."""
-    if isinstance(n, numbers.Real):
-        return f"{format(n, spec)} {plural_en(n, word, plural)}"
+    if isinstance(n, numbers.Real):  # the number as written decides: 0.6 shown as "1" is "1 household"
+        shown = format(n, spec)
+        return f"{shown} {plural_en(1 if shown == '1' else 2, word, plural)}"
     shown = str(n)  # a count already written out ("1,204") or unknown ("?")
     return f"{shown} {plural_en(1 if shown == '1' else 2, word, plural)}"
 
