@@ -22,14 +22,14 @@ import numpy as np
 import pandas as pd
 
 from .columns import _key
-from .plurals import count_en
-from .io.table_rows import row_label
+from .plurals import count_en, recount_en
+from .io.table_rows import SKIPPED_CODES, recount_skipped, row_label
 from .problems import Problem
 
 #: The rule, as the console and the tables name it.
 RULE_ZH, RULE_EN = "地址匹配", "address match"
 #: The loader's problem codes of rows skipped for want of coordinates.
-UNLOCATED_CODES = ("bad_coordinates", "zero_coordinates")
+UNLOCATED_CODES = SKIPPED_CODES
 #: The problem that names the rows placed by address.
 PLACED_CODE = "placed_by_address"
 #: Header names of an incident's address, best first (compared as in :mod:`gridtool.columns`).
@@ -174,9 +174,20 @@ def _update_problems(incidents, placed_ids: list[str], acol: str, sources: list[
         features=placed_ids))
     for p in kept:  # the counts in the words follow the rows left
         if p.code in UNLOCATED_CODES:
-            p.zh = re.sub(r"^\d+", str(len(p.features)), p.zh)
-            p.en = re.sub(r"^\d+", str(len(p.features)), p.en)
+            recount(p)
     incidents.problems[:] = kept
+
+
+def recount(problem) -> None:
+    """Say ``problem`` (not placed, :data:`UNLOCATED_CODES`, or placed by address,
+    :data:`PLACED_CODE`) for the rows it names now: its count and the English words agreeing with
+    it ("1 row … was skipped", "1 incident … placed")."""
+    n = len(problem.features)
+    if problem.code in UNLOCATED_CODES:
+        recount_skipped(problem)
+    elif problem.code == PLACED_CODE:  # "{n} 条警情没有坐标…" / "{n} incidents without coordinates…"
+        problem.zh = re.sub(r"^\d+", str(n), problem.zh)
+        problem.en = recount_en(problem.en, n, "incident")
 
 
 def placed_by_address_count(problems) -> int:

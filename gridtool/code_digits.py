@@ -73,7 +73,7 @@ def short_codes_warning(values: pd.Series, *, column: str, ids: pd.Series, what_
         "warning", "code_digits_lost",
         f"“{column}”列有 {int(short.sum()):,} 个{what_zh}比其他行的 {width} 位短（{ex_zh}；其他行如"
         f"“{'”“'.join(longest)}”）：Excel 把代码当数字存储时{why_zh}，按这些代码连接会连错或连不上，未自动补齐",
-        f"{count_en(int(short.sum()), what_en)} in column {column!r} {plural_en(int(short.sum()), 'is')} shorter than the {width} digits of the other rows "
+        f"{count_en(int(short.sum()), what_en)} in column {column!r} {plural_en(int(short.sum()), 'is')} shorter than the {count_en(width, 'digit')} of the other rows "
         f"({ex_en}; others such as {', '.join(repr(x) for x in longest)}): stored as numbers by Excel, {why_en}; "
         "joins by these codes would fail or pick the wrong record, and they were not padded",
         fix_zh=f"在 Excel 中把“{column}”列设为文本格式，按原始数据重新填入完整的 {width} 位代码（或在代码前加英文单引号 '）"

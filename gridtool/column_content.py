@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .plurals import count_en
+
 #: Keys this module can find by content, with their Chinese and English labels.
 LABELS: dict[str, tuple[str, str]] = {
     "name": ("名称", "name"),
@@ -291,7 +293,7 @@ def guess(df: pd.DataFrame, key: str, *, role: str = "", exclude=(), codes: pd.S
     best = cands[0]
     note_zh = note_en = ""
     if key == "code":
-        note_zh, note_en = f"{best.extra['length']} 位", f"{best.extra['length']} digits"
+        note_zh, note_en = f"{best.extra['length']} 位", count_en(best.extra['length'], "digit")
     elif best.extra.get("kind") == "code":
         note_zh, note_en = "区划代码", "division code"
     return Found(key, best.column, "content", best.samples, note_zh, note_en)

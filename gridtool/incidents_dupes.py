@@ -22,8 +22,6 @@ up too.
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 import shapely
@@ -210,14 +208,14 @@ def _without_features(problems: list, codes, gone: set[str]) -> None:
     goes, the others' leading counts follow the rows left."""
     if not gone:
         return
+    from .address_match import recount
     kept = []
     for p in problems:
         if p.code in codes:
             p.features = [f for f in p.features if str(f) not in gone]
             if not p.features:
                 continue
-            p.zh = re.sub(r"^\d+", str(len(p.features)), p.zh)
-            p.en = re.sub(r"^\d+", str(len(p.features)), p.en)
+            recount(p)
         kept.append(p)
     problems[:] = kept
 

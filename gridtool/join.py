@@ -199,7 +199,7 @@ class JoinResult:
             listed_en = "; ".join(f"{row_en(r)} {c}" + (" (a sub-grid code)" if w == "subgrid" else " (a base-grid code)"
                                                  if w == "grid" else "") for r, c, w in self.unmatched[:20])
             more = f" …（共 {len(self.unmatched)} 行）" if len(self.unmatched) > 20 else ""
-            more_en = f" … ({len(self.unmatched)} rows)" if len(self.unmatched) > 20 else ""
+            more_en = f" … ({count_en(len(self.unmatched), 'row')})" if len(self.unmatched) > 20 else ""
             out.append((f"  未匹配的行（编码不在项目中，未连接）：{listed}{more}",
                         f"  rows not matched (code not in the project, not joined): {listed_en}{more_en}"))
         if self.empty_rows:

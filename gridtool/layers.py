@@ -491,7 +491,7 @@ def _normalise_columns(gdf: gpd.GeoDataFrame, role: str, fields: dict[str, str],
                 length = len(str(gdf[key].dropna().iat[0])) if gdf[key].notna().any() else 0
                 details[key] = column_content.Found(
                     key, ccol, "code", column_content.samples_of(gdf[key]),
-                    f"代码前 {length} 位", f"first {length} digits of the code").to_dict()
+                    f"代码前 {length} 位", f"first {count_en(length, 'digit')} of the code").to_dict()
     if role in ("roads", "rivers", "railways", "landuse"):
         _classify_lines(gdf, role, fields, loose, raw, used, details, problems, rules, classes, where)
     if role == "roads":

@@ -803,6 +803,15 @@ def _grade_numbers(df, col, val, fill, notes, warnings, where) -> None:
             field=col, **where))
 
 
+def _group_said(cls, lang: str) -> str:
+    """``（县乡道）`` / `` (county/township)``: the summary group (:data:`ROAD_GROUPS`) a road class
+    counts in; empty for what is no road class (railway)."""
+    if str(cls).removesuffix("_link") not in ROAD_CLASSES:
+        return ""
+    _, zh, en = next(g for g in ROAD_GROUPS if g[0] == road_group(cls))
+    return f"（{zh}）" if lang == "zh" else f" ({en})"
+
+
 def _cad_medium(df, col, width, val, how, fill, notes) -> None:
     """Roads on a CAD layer named for a medium class (城市道路, 公路, 430501): the grade from the
     width, else the class's default; the reading of every CAD layer said per layer."""
@@ -824,8 +833,11 @@ def _cad_medium(df, col, width, val, how, fill, notes) -> None:
     for layer, grp in frame.groupby("layer", sort=False):
         n_w = int((grp["how"] == "width").sum())
         fixed = grp.loc[grp["how"] == "cad_layer", "cls"]
-        zh = f"{layer}→{_zh_class(fixed.iat[0])} {len(fixed):,}" if len(fixed) else f"{layer}"
-        en = f"{layer}→{fixed.iat[0]} {len(fixed):,}" if len(fixed) else f"{layer}"
+        # The class with the summary's group it counts in (公路→次干道（县乡道）70), so that the
+        # reading and the line above it ("县乡道 70") use one word for the same roads.
+        zh = f"{layer}→{_zh_class(fixed.iat[0])}{_group_said(fixed.iat[0], 'zh')} {len(fixed):,}" if len(fixed) \
+            else f"{layer}"
+        en = f"{layer}→{fixed.iat[0]}{_group_said(fixed.iat[0], 'en')} {len(fixed):,}" if len(fixed) else f"{layer}"
         if n_w:
             zh += f"（另 {n_w:,} 条按宽度定等级）"
             en += f" ({n_w:,} more graded by width)"

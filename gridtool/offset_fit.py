@@ -26,7 +26,7 @@ import numpy as np
 import shapely
 
 from .crs import WGS84, in_china, offset_to_wgs84, parse_crs
-from .plurals import plural_en
+from .plurals import count_en, plural_en
 from .errors import GridtoolError
 from .problems import Problem
 from .roles import ROLES
@@ -357,7 +357,7 @@ def _fits_wgs84(role, lyr, ref_role, ref_lyr, fits: list[OffsetFit]) -> Problem:
         f"文件没有坐标系信息，坐标按 WGS84 读取，与{to_zh.removeprefix('最近')}吻合（{fits[0].points} 个点到{to_zh}的"
         f"中位距离 {read} 米；{conv_zh}）",
         f"the file has no CRS; read as WGS84, the points fit {to_en.removeprefix('the nearest ')}s "
-        f"(median distance to {to_en} {read} m over {fits[0].points} points; {conv_en})",
+        f"(median distance to {to_en} {read} m over {count_en(fits[0].points, 'point')}; {conv_en})",
         fix_zh=f"无需换算；可用 --crs-in {role}=wgs84 声明，以免再次提示。",
         fix_en=f"nothing to convert; declare --crs-in {role}=wgs84 to silence this.",
         role=role, file=lyr.source, layer=lyr.source_layer)
@@ -382,7 +382,7 @@ def _offset_warning(role, lyr, ref_role, ref_lyr, best: OffsetFit, pooled_with: 
         f"{conv} 米（{best.moved} 个点中 {best.closer} 个更近{pool_zh}）；未自动换算，这些点现在偏移数百米",
         f"the {name_en} coordinates were most likely picked on {en_app} maps ({off}) but were read as "
         f"WGS84: median distance to {to_en} ({ref_role} layer {ref_name}) {read} m as read → {conv} m "
-        f"as {off} ({best.closer} of {best.moved} points closer{pool_en}); nothing was converted, the "
+        f"as {off} ({best.closer} of {count_en(best.moved, 'point')} closer{pool_en}); nothing was converted, the "
         "points now lie hundreds of metres off",
         fix_zh=f"用 --crs-in {role}={best.offset} 重新导入（程序中把该图层的坐标系选为“{zh_choice}”）。",
         fix_en=f"import again with --crs-in {role}={best.offset} (in the app: set this layer's "

@@ -264,7 +264,7 @@ def _check_duplicate_rows(lyr) -> tuple[list[Problem], np.ndarray]:
             f"名单被重复粘贴了 {len(pasted)} 次：" + "；".join(parts_zh) + more
             + f"，这些行的 {hh_twice:,.0f} 户会被重复计数",
             f"the roster was pasted {len(pasted) + 1} times: " + "; ".join(parts_en)
-            + f"; their {hh_twice:,.0f} households would be counted more than once",
+            + f"; their {count_en(hh_twice, 'household', spec=',.0f')} would be counted more than once",
             fix_zh="删除重复粘贴的行后重新导入（Excel 中选中这些行删除）；如果它们确是不同的住户，请加一列区分"
                    "（如门牌号、户主姓名）。",
             fix_en="delete the rows pasted again and import once more; if they really are different households, "
@@ -454,7 +454,7 @@ def _check_village_count(project: Project) -> list[Problem]:
                if mean < 5 else "")
     return [Problem(
         "error", "too_many_villages", f"{n:,} 个村（社区）超过单次划分 {lim:,} 个的上限{hint_zh}",
-        f"{n:,} villages are more than one partition run takes ({lim:,}){hint_en}",
+        f"{count_en(n, 'village')} are more than one partition run takes ({lim:,}){hint_en}",
         fix_zh="检查 --villages 是否选对了图层；全市规模请用批量划分：gridtool partition 项目.gpkg --by township "
                "--out-dir 输出文件夹（可加 --workers N）。若确需一次划分，用 --limit villages_per_run=数值。",
         fix_en="check that --villages is the right layer; for a whole city use the batch: gridtool partition "
@@ -775,7 +775,7 @@ def _check_villages(project: Project) -> list[Problem]:
         if dup.any():
             out.append(Problem(
                 "warning", "duplicate_village_name", f"{int(dup.sum())} 个村（社区）重名",
-                f"{int(dup.sum())} villages share a name",
+                f"{count_en(int(dup.sum()), 'village')} share a name",
                 fix_zh="网格、报表和图件以“村名（乡镇）”区分它们（无乡镇时用区划代码）；"
                        "--merge/--relax 请用这种写法或区划代码。如需别的写法，在源数据的村名中区分。",
                 fix_en="grids, reports and maps tell them apart as 'name（township）' (the division code "
@@ -808,7 +808,7 @@ def _check_village_codes(lyr) -> list[Problem]:
         "warning", "duplicate_village_code",
         f"{int(mask.sum())} 个不同名称的村（社区）共用 {len(shared)} 个区划代码（{ex_zh}），它们的网格编码会以同一代码开头"
         + ("；代码末尾是 0，可能是 Excel 以数字保存时丢了后几位" if zeros else ""),
-        f"{int(mask.sum())} villages with different names share {count_en(len(shared), 'division code')} ({ex_en}); their "
+        f"{count_en(int(mask.sum()), 'village')} with different names share {count_en(len(shared), 'division code')} ({ex_en}); their "
         "grid codes would start alike" + ("; the codes end in zeros: Excel may have dropped the last digits "
                                           "when it stored them as numbers" if zeros else ""),
         fix_zh=f"在源数据中为每个村填入自己的 12 位区划代码（Excel 中先把“{field}”列设为文本格式）后重新导入。",
@@ -856,7 +856,7 @@ def _check_incidents(project: Project) -> list[Problem]:
             out.append(Problem(
                 "warning", "incidents_stacked", f"{int(top.iloc[0])} 条警情（{top.iloc[0] / len(gdf):.0%}）坐标完全相同，"
                 "可能是地址未能定位而落在默认位置",
-                f"{int(top.iloc[0])} incidents ({top.iloc[0] / len(gdf):.0%}) share one position: probably "
+                f"{count_en(int(top.iloc[0]), 'incident')} ({top.iloc[0] / len(gdf):.0%}) share one position: probably "
                 "addresses that could not be located, placed at a default point",
                 fix_zh="核对这些警情的地址坐标；否则该处会被当作热点。",
                 fix_en="check these records' coordinates, or that spot will look like a hot spot.",

@@ -34,7 +34,12 @@ def test_cad_layers_naming_a_road_class_are_roads_and_the_rest_of_the_survey_is_
     assert len(lyr.gdf) == 7  # the contours are not roads
     assert dict(zip(lyr.gdf["Layer"], lyr.gdf["class"])) == {"城市道路": "residential", "公路": "secondary"}
     assert lyr.class_summary["unknown"] == 0
-    assert "城市道路→居住区道路 6" in lyr.class_summary["text_zh"] and "公路→次干道 1" in lyr.class_summary["text_zh"]
+    # the CAD reading names the summary's group of each class, so that "县乡道 1" above and
+    # "公路→次干道 1" beside it no longer read as two words for the same road (round 30)
+    zh, en = lyr.class_summary["text_zh"], lyr.class_summary["text_en"]
+    assert "城市道路→居住区道路（村道及以下） 6" in zh and "公路→次干道（县乡道） 1" in zh
+    assert "县乡道 1" in zh and "村道及以下 6" in zh
+    assert "公路→secondary (county/township) 1" in en and "county/township 1" in en
     taken = next(p for p in lyr.problems if p.code == "dxf_road_layers")
     assert "城市道路（6）" in taken.zh and "等高线（6）" in taken.zh and "文件.dxf:图层1,图层2" in taken.fix_zh
 

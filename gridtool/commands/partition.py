@@ -119,7 +119,7 @@ def _print_partition(args, rep: dict, out) -> None:
         label = v.get("label") or v["village"]
         say(args, f"  无法划分：{label}，{v['households']} 户。已采用：{remedy_words(v, 'zh')}。"
                   f"可选：保留为一个例外网格；与邻村合并（{merge_zh}）；放宽为 {lo}–{hi} 户",
-            f"  cannot be split: {label}, {v['households']} households. Applied: {remedy_words(v, 'en')}. "
+            f"  cannot be split: {label}, {count_en(v['households'], 'household')}. Applied: {remedy_words(v, 'en')}. "
             f"Remedies: keep as one exceptional grid; merge with a neighbour ({merge_en}); relax to {lo}-{hi}")
     _print_terrain(args, plan.get("terrain"))
     ridges = plan.get("ridge_grids") or []
@@ -138,7 +138,7 @@ def _print_partition(args, rep: dict, out) -> None:
         say(args, f"  硬边界围出的片区保留为例外网格：{pg['code']}（{pg['village']}，{pg['households']} 户）；"
                   "可用 --pockets join 跨边界并入邻近网格",
             f"  area enclosed by hard barriers kept as an exceptional grid: {pg['code']} ({pg['village']}, "
-            f"{pg['households']} households); --pockets join joins it across the barrier")
+            f"{count_en(pg['households'], 'household')}); --pockets join joins it across the barrier")
     if args.report:
         say(args, f"  报告：{args.report}", f"  report: {args.report}")
 
@@ -379,7 +379,7 @@ def _print_locked_out_of_bounds(args, grids, locked, roster_changed=frozenset())
         say(args, f"  锁定网格 {r.code} 现有 {int(r.hh):,} 户，不在 {int(r.min_hh)}–{int(r.max_hh)} 户之内"
                   f"{'（名册有变化）' if why else ''}；"
                   f"解锁后重绘（gridtool edit --unlock {r.code}，或在桌面程序中点“解锁”），或保留为例外",
-            f"  locked grid {r.code} now holds {int(r.hh):,} households, outside {int(r.min_hh)}-{int(r.max_hh)}"
+            f"  locked grid {r.code} now holds {count_en(int(r.hh), 'household')}, outside {int(r.min_hh)}-{int(r.max_hh)}"
             f"{' (the roster changed)' if why else ''}; unlock it and redraw (gridtool edit --unlock {r.code}, "
             "or 解锁 in the app), or keep it as an exception")
 
@@ -391,7 +391,7 @@ def _print_party_links(args, pl: dict) -> None:
     say(args, f"  党员联户：党员名册 {total} 名 = 已联户 {pl['members']} + 未联户 {out}（原因见下）；"
               f"住户 {pl['households_total']:,} 户 = 已联系 {pl['households_linked']:,} + 未联系 "
               f"{pl['households_unlinked']:,}；联系户不足 {pl.get('min_links', 10)} 户的党员 {pl['members_under_min']} 名",
-        f"  party-member links: roster {total} members = linked {pl['members']} + not linked {out} (why below); "
+        f"  party-member links: roster {count_en(total, 'member')} = linked {pl['members']} + not linked {out} (why below); "
         f"households {pl['households_total']:,} = linked {pl['households_linked']:,} + not linked "
         f"{pl['households_unlinked']:,}; members under the minimum {pl['members_under_min']}")
     for m in pl.get("members_not_linked") or []:
@@ -503,7 +503,7 @@ def _partition_batch(args) -> int:
                   f"住户 {t['imported']:,} 户 = 基础网格 {t['base']:,} + 专属网格 {t['special']:,} + "
                   f"例外网格 {t['exception']:,} + 未划入网格 {t['unassigned']:,}",
             f"  district {d['district']} (by {how_en}) → {d['file']}: {count_en(d['villages'], 'village')}, "
-            f"{t['imported']:,} households = base grids {t['base']:,} + special grids {t['special']:,} + "
+            f"{count_en(t['imported'], 'household')} = base grids {t['base']:,} + special grids {t['special']:,} + "
             f"exception grids {t['exception']:,} + unassigned {t['unassigned']:,}")
         for e in d.get("unread") or []:
             say(args, f"    另有分块 {e['chunk']}（{'、'.join(e['villages'])}）的住户"
@@ -527,7 +527,7 @@ def _partition_batch(args) -> int:
         n = rep["totals"]["outside_village_features"]
         say(args, f"  其中 {outside:,} 户（{n:,} 个住户点）不在任何村（社区）界内，不在任何区县文件中（计入未划入网格）；"
                   "检查村界是否覆盖全市",
-            f"  of which {outside:,} households ({n:,} features) lie in no village and so in no district's file "
+            f"  of which {count_en(outside, 'household')} ({count_en(n, 'feature')}) {plural_en(outside, 'lies', 'lie')} in no village and so in no district's file "
             "(counted as unassigned); check that the villages cover the city")
     unread = _print_unread(args, rep)
     skipped = _print_unread_context(args, rep)
@@ -606,10 +606,10 @@ def _print_unread(args, rep: dict) -> bool:
     where_en = f"{u.get('file') or '?'} (layer {u.get('layer') or 'households'})"
     hh, n = u.get("households"), u.get("features")
     if hh is not None:
-        zh, en = f"{hh:,} 户（{n:,} 个住户点）无法从 {where}读出", f"{hh:,} households ({n:,} features) could not be read from {where_en}"
+        zh, en = f"{hh:,} 户（{n:,} 个住户点）无法从 {where}读出", f"{count_en(hh, 'household')} ({count_en(n, 'feature')}) could not be read from {where_en}"
     elif n:
         zh, en = (f"{n:,} 个住户点无法从 {where}读出（户数也读不出）",
-                  f"{n:,} household features could not be read from {where_en} (nor their household counts)")
+                  f"{count_en(n, 'household feature')} could not be read from {where_en} (nor their household counts)")
     else:
         zh, en = f"部分住户无法从 {where}读出，户数未知", f"some households could not be read from {where_en}; how many is unknown"
     from ..partition.unread import NO_GEOMETRY, NO_GEOMETRY_ZH
@@ -648,14 +648,15 @@ def _print_unassigned_file(args, rep: dict, out_label) -> None:
     en = ", ".join(f"{REASONS[r][1]}: {hh:,}" for r, (hh, _) in by.items())
     say(args, f"  未划入网格的 {u['households']:,} 户（{u['features']:,} 个住户点）列在 {path}（{zh}）："
               "每户有名册序号、经纬度、原因，以及所在或最近的村（社区）和距离",
-        f"  the {u['households']:,} households in no grid ({u['features']:,} features) are listed in {path} "
+        f"  the {count_en(u['households'], 'household')} in no grid ({count_en(u['features'], 'feature')}) "
+        f"{plural_en(u['households'], 'is')} listed in {path} "
         f"({en}): each with its roster feature number, longitude and latitude, why, and its village or the "
         "nearest one with the distance")
     # Households that could not be read are in the unassigned total but in no list: said apart.
     left = (rep.get("totals") or {}).get("unassigned", 0) - u["households"] - (rep.get("totals") or {}).get("unread", 0)
     if left > 0:
         say(args, f"  另有 {left:,} 户属于跨网格拆分的楼栋中未分配的部分，不在该文件中（见各区县文件的住户图层）",
-            f"  another {left:,} households are the unallotted part of buildings split between grids, not in "
+            f"  another {count_en(left, 'household')} {plural_en(left, 'is')} the unallotted part of buildings split between grids, not in "
             "that file (see the households layer of the district files)")
 
 

@@ -15,6 +15,7 @@ from pathlib import Path, PurePosixPath
 
 from .. import limits
 from ..errors import InputFileError, UnsupportedFormatError
+from ..plurals import count_en
 
 
 class ArchiveLimitError(InputFileError):
@@ -40,7 +41,7 @@ def check_archive(zf: zipfile.ZipFile, path: Path, members: list[zipfile.ZipInfo
     if len(infos) > lim.archive_members:
         raise ArchiveLimitError(
             f"压缩包有 {len(infos):,} 个文件，超过 {lim.archive_members:,} 个的上限",
-            f"the archive lists {len(infos):,} files, more than the limit of {lim.archive_members:,}",
+            f"the archive lists {count_en(len(infos), 'file')}, more than the limit of {lim.archive_members:,}",
             fix_zh="只压缩需要的数据文件；若确实需要，用 --limit archive_members=数值 提高上限。",
             fix_en="zip only the data files needed; if it must be so, raise --limit archive_members=N.",
             file=str(path))

@@ -66,7 +66,7 @@ from gridtool.errors import (
     ProjectError,
     UnsupportedFormatError,
 )
-from gridtool.plurals import plural_en
+from gridtool.plurals import count_en, plural_en
 
 __all__ = ["Dem", "read_dem", "write_dem_gpkg", "read_dem_gpkg", "SRTM_VOID"]
 
@@ -433,7 +433,7 @@ def _read_band(src: Any) -> tuple[np.ndarray, tuple[int, float]]:
     if cells > limits.current().dem_cells:
         raise InputFileError(
             f"高程文件有 {cells:,} 个栅格（{src.width}×{src.height}），超过 {limits.current().dem_cells:,} 的上限，"
-            "读入会耗尽内存", f"the elevation file has {cells:,} cells ({src.width}×{src.height}), more than the "
+            "读入会耗尽内存", f"the elevation file has {count_en(cells, 'cell')} ({src.width}×{src.height}), more than the "
             f"limit of {limits.current().dem_cells:,}; reading it would exhaust the memory",
             fix_zh="先在 QGIS 中把高程数据裁剪到本乡镇范围（栅格 → 提取 → 按范围裁剪），或用 --limit dem_cells=数值 提高上限。",
             fix_en="clip the DEM to the township first (QGIS: Raster → Extraction → Clip by extent), or raise "

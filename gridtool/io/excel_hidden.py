@@ -378,7 +378,7 @@ def other_sheets_problem(path: str | Path, chosen: str, header: list[str],
         "warning", "excel_other_sheets",
         f"{path.name} 有 {len(same) + 1} 个表头相同的工作表，只读取了“{chosen}”；未读取的工作表：{listed_zh}，"
         f"其中的 {sum(same.values()):,} 行没有导入",
-        f"{path.name} has {len(same) + 1} sheets with the same header; only {chosen!r} was read; sheets not "
+        f"{path.name} has {count_en(len(same) + 1, 'sheet')} with the same header; only {chosen!r} was read; sheets not "
         f"read: {listed_en}, {count_en(sum(same.values()), 'row')} not imported",
         fix_zh=f"若每个工作表是一个村（一村一表），用 {option} {path.name}:* 合并读取所有工作表"
                f"（向导中在“图层”里选“合并所有工作表”）；或指定要读取的工作表：{option} {path.name}:{first}。",

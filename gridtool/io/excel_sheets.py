@@ -125,7 +125,7 @@ def _merged_problem(path: Path, merged: list[SheetTable], renamed, extra) -> Pro
         "warning", "excel_sheets_merged",
         f"{path.name} 的 {len(merged)} 个工作表合并为一个图层，共 {total:,} 行：{zh}{more_zh}；"
         f"每行的编号写作“工作表!行号”（如 {row_id(merged[0].name, merged[0].frame.index[0])}）",
-        f"{len(merged)} sheets of {path.name} were read as one layer, {total:,} rows: {en}{more_en}; each row is "
+        f"{count_en(len(merged), 'sheet')} of {path.name} were read as one layer, {count_en(total, 'row')}: {en}{more_en}; each row is "
         f"named 'sheet!row' (e.g. {row_id(merged[0].name, merged[0].frame.index[0])})",
         fix_zh="核对各工作表的行数与 Excel 中一致；列对齐有误时，在 Excel 中把各表的列名改成一样后再导入。",
         fix_en="check each sheet's row count against Excel; if columns were matched wrongly, give the sheets the "

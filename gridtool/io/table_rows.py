@@ -13,6 +13,8 @@ import re
 
 import pandas as pd
 
+from ..plurals import count_en, plural_en
+
 #: Words of a totals row; compared with spaces removed (合 计).
 TOTAL_WORDS = frozenset(("合计", "总计", "小计", "共计", "总数", "合计数", "total", "sum", "subtotal"))
 _SPACE = re.compile(r"[\s\u3000]+")
@@ -85,4 +87,27 @@ def swapped_rows(x: pd.Series, y: pd.Series, *, reach: float = 2.0) -> pd.Index:
     return x.index[(ok & near(y, x) & ~near(x, y)).to_numpy()]
 
 
-__all__ = ["TOTAL_WORDS", "is_total_cell", "row_label", "said_totals", "swapped_rows", "total_rows", "zero_rows"]
+#: The codes of the loader's rows skipped for their coordinates (:func:`skipped_text`).
+SKIPPED_CODES = ("bad_coordinates", "zero_coordinates")
+
+
+def skipped_text(code: str, n: int) -> tuple[str, str]:
+    """The (zh, en) words of the problem ``code`` (:data:`SKIPPED_CODES`) for ``n`` skipped rows.
+
+    One place writes them, so that a problem whose rows change later (some placed by address or
+    merged) is said again for the rows left, "1 row … was", never "1 rows … were"."""
+    if code == "zero_coordinates":
+        return (f"{n} 行坐标为 0,0（未定位时系统填的默认值），已跳过",
+                f"{count_en(n, 'row')} with coordinates 0,0 (a default for a position never taken) "
+                f"{plural_en(n, 'was')} skipped")
+    return (f"{n} 行坐标为空或不是数字，已跳过",
+            f"{count_en(n, 'row')} with empty or non-numeric coordinates {plural_en(n, 'was')} skipped")
+
+
+def recount_skipped(problem) -> None:
+    """Say ``problem`` (one of :data:`SKIPPED_CODES`) again for the rows it names now."""
+    problem.zh, problem.en = skipped_text(problem.code, len(problem.features))
+
+
+__all__ = ["SKIPPED_CODES", "TOTAL_WORDS", "is_total_cell", "recount_skipped", "row_label", "said_totals",
+           "skipped_text", "swapped_rows", "total_rows", "zero_rows"]

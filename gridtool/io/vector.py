@@ -46,7 +46,7 @@ from .office import check_not_lock_file, ole2_workbook_error, open_in_office
 from .files import plain_reason as _plain_reason
 from .kml_description import expand_descriptions
 from .sniff import ACCEPTS, NAMES, SUFFIX_OF_KIND, sniff
-from .table_rows import row_label, said_totals, swapped_rows, total_rows, zero_rows
+from .table_rows import row_label, said_totals, skipped_text, swapped_rows, total_rows, zero_rows
 
 # The csv module's own cap (128 KB a field) would raise mid-file; gridtool's limit
 # (limits.table_field_chars) is applied to what was read, naming the row.
@@ -289,7 +289,7 @@ def check_shapefile_parts(path: Path) -> None:
         have = max(0, (size - hdr) // rec)
         raise InputFileError(
             f"{dbf.name} 不完整：文件头说有 {n_rec} 条记录，实际只有 {have} 条完整记录（文件在第 {have + 1} 条记录处被截断）",
-            f"{dbf.name} is incomplete: its header says {n_rec} records, it holds {have} whole ones (cut off in "
+            f"{dbf.name} is incomplete: its header says {count_en(n_rec, 'record')}, it holds {have} whole {plural_en(have, 'one')} (cut off in "
             f"record {have + 1})",
             fix_zh="文件可能复制或下载不完整；重新复制或导出这个 Shapefile 的全部文件。",
             fix_en="it was probably copied or downloaded incompletely; copy or export all files of the shapefile again.",
@@ -302,7 +302,7 @@ def check_shapefile_parts(path: Path) -> None:
         raise InputFileError(
             f"{dbf.name} 有 {n_rec} 条记录，而 {path.name} 有 {shapes} 个图形：属性表与图形对不上，"
             f"{abs(shapes - n_rec)} 个{'图形没有属性' if shapes > n_rec else '记录没有图形'}",
-            f"{dbf.name} holds {n_rec} records but {path.name} holds {shapes} shapes: the attribute table does not "
+            f"{dbf.name} holds {count_en(n_rec, 'record')} but {path.name} holds {count_en(shapes, 'shape')}: the attribute table does not "
             f"match the shapes ({abs(shapes - n_rec)} {'shapes lack a row' if shapes > n_rec else 'rows lack a shape'})",
             fix_zh=f"{dbf.name} 可能来自另一版本的数据（只复制了部分文件，或在 Excel 中编辑过 .dbf）："
                    "从同一次导出中重新复制这个 Shapefile 的全部文件，或在 QGIS/ArcGIS 中重新导出。",
@@ -937,7 +937,7 @@ def _check_width(ncols: int, path: Path, layer: str, line: int, *, at_least: boo
         n_zh, n_en = (f"至少 {ncols:,}", f"at least {ncols:,}") if at_least else (f"{ncols:,}", f"{ncols:,}")
         raise InputFileError(
             f"表格第 {line} 行有 {n_zh} 列，超过 {lim:,} 列的上限（花名册一般只有几十列）；可能选错了文件或分隔符有误",
-            f"line {line} of the table has {n_en} columns, more than the limit of {lim:,} (a roster has a few "
+            f"line {line} of the table has {n_en} {plural_en(ncols, 'column')}, more than the limit of {lim:,} (a roster has a few "
             "dozen); probably the wrong file or a wrong separator",
             fix_zh="检查文件内容；只保留需要的列后另存。若确实需要这么多列，用 --limit table_columns=数值 提高上限。",
             fix_en="check the file; keep only the columns needed and save it again. If it must be so, raise "
@@ -1171,17 +1171,12 @@ def _table_to_points(df, path: Path, layer, fmt, enc, fields, role=None) -> RawL
         empty = [r for r in bad if r not in zero]
         if empty:
             problems.append(Problem(
-                "warning", "bad_coordinates",
-                f"{len(empty)} 行坐标为空或不是数字，已跳过", f"{count_en(len(empty), 'row')} with empty or non-numeric "
-                f"coordinates {plural_en(len(empty), 'was')} skipped",
+                "warning", "bad_coordinates", *skipped_text("bad_coordinates", len(empty)),
                 fix_zh="在表格中补全这些行的坐标。", fix_en="fill in the coordinates of these rows.",
                 file=str(path), layer=layer, field=field_name, features=[row_label(r) for r in empty]))
         if zero:
             problems.append(Problem(
-                "warning", "zero_coordinates",
-                f"{len(zero)} 行坐标为 0,0（未定位时系统填的默认值），已跳过",
-                f"{count_en(len(zero), 'row')} with coordinates 0,0 (a default for a position never taken) "
-                f"{plural_en(len(zero), 'was')} skipped",
+                "warning", "zero_coordinates", *skipped_text("zero_coordinates", len(zero)),
                 fix_zh="在表格中补上这些行的实际坐标（可按地址在地图上取点）。",
                 fix_en="fill in these rows' real coordinates (pick them on a map by their address).",
                 file=str(path), layer=layer, field=field_name, features=[row_label(r) for r in sorted(zero)]))

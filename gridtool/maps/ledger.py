@@ -64,6 +64,7 @@ from .ledger_party import party_sheet
 from .ledger_sheet import Sheet
 from .paper import check_cancelled
 from .plan_words import apartment_parts_zh, note_zh
+from ..plurals import count_en
 
 SHEETS = ("网格台账", "子网格", "专属网格", "住户名单", "例外与问题")
 #: The fixed first columns of each sheet: a CSV starting so is gridtool's own (``--ledger-csv``
@@ -667,7 +668,7 @@ def write_ledger_xlsx(project, path: str | Path, *, include_personal: bool = Fal
     for s in ledger.sheets:
         if len(s.rows) + len(s.footer) + 2 > XLSX_MAX_ROWS:
             raise ExportError(f"“{s.name}”有 {len(s.rows):,} 行，超过 Excel 的上限 {XLSX_MAX_ROWS:,} 行",
-                              f"sheet {s.name} has {len(s.rows):,} rows, more than Excel's {XLSX_MAX_ROWS:,}",
+                              f"sheet {s.name} has {count_en(len(s.rows), 'row')}, more than Excel's {XLSX_MAX_ROWS:,}",
                               fix_zh="用 --ledger-csv 目录 写 CSV 文件。", fix_en="write CSV with --ledger-csv DIR.",
                               file=str(path))
     wb = Workbook()

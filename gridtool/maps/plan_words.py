@@ -28,7 +28,7 @@ def note_zh(note, *, short: bool = False) -> str:
     words = NOTE_SHORT_ZH if short else NOTE_ZH
     out = []
     for token in [t.strip() for t in str(note or "").split(";") if t.strip()]:
-        m = re.match(r"locked, (\d+) households outside (\d+)-(\d+)", token)
+        m = re.match(r"locked, (\d+) households? outside (\d+)-(\d+)", token)
         if m:
             out.append(f"已锁定，{m.group(1)} 户超出 {m.group(2)}–{m.group(3)} 户")
         else:

@@ -48,6 +48,7 @@ from .batch_members import add_to_plan, members_left
 from .chunking import (BATCH_COLUMNS, BY_CHOICES, OWNED_ROLES, ROW, VILLAGE, Chunk, ChunkSource, GeoPackageSource,
                        LayersSource, _UnionFind, VROW, cut, district_files, margin_for)
 from .output import OUTPUT_LAYERS as PLAN_LAYERS
+from ..plurals import count_en
 
 _DISTRICT_SOURCE = "gridtool partition --out-dir"
 
@@ -546,7 +547,7 @@ class BatchPartitioner:
         if resume:
             expected_skip = {c.key for c in chunks if partfiles.paths(self.work_dir, c.key)[1].exists()}
             stats["villages_to_skip"] = sum(len(c.rows) for c in chunks if c.key in expected_skip)
-        say(0.0, f"{len(chunks)} 个分块，{n_villages} 个村（社区）/ {len(chunks)} chunks, {n_villages} villages")
+        say(0.0, f"{len(chunks)} 个分块，{n_villages} 个村（社区）/ {count_en(len(chunks), 'chunk')}, {count_en(n_villages, 'village')}")
 
         def finished(i: int, piece: dict, dig: str | None, resumed: bool) -> None:
             c = chunks[i]

@@ -42,6 +42,7 @@ from ..spatial import assign_to_polygons, household_points
 from ..values import household_counts
 from .feasibility import feasible_grid_counts
 from .villages import raw_village_names, village_codes, village_names
+from ..plurals import count_en
 
 #: Roles the partition engine reads; others (stations, dem) are never shipped to a worker.
 ENGINE_ROLES = ("households", "villages", "roads", "rivers", "railways", "forest", "landuse", "places",
@@ -176,7 +177,7 @@ def resolve_village(ref: str, names: list[str], codes: list[str], option: str = 
             fix_en="check the name or code against the villages layer's name and code columns.", field="name")
     if len(rows) > 1:
         raise ChunkingError(
-            f"{option} 参数中的“{ref}”对应 {len(rows)} 个村（社区）", f"{ref!r} in {option}= names {len(rows)} villages",
+            f"{option} 参数中的“{ref}”对应 {len(rows)} 个村（社区）", f"{ref!r} in {option}= names {count_en(len(rows), 'village')}",
             fix_zh="改用 12 位区划代码，例如 --merge 500101001001=500101001002。",
             fix_en="use the 12-digit division codes instead, e.g. --merge 500101001001=500101001002.",
             field="name")

@@ -62,6 +62,7 @@ from .solver import UnitGraph, partition
 from .special import SPECIAL_CATEGORIES, special_layer, special_places
 from .subgrids import draw_subgrids, subgrid_work
 from .unitset import build_unitset
+from ..plurals import count_en
 from .villages import (
     by_display_name,
     merged_villages,
@@ -434,7 +435,7 @@ class GridPartitioner(RedrawMixin):
                         lo, hi = g.bounds
                         tot = sum(u[4] for u in g.units)
                         g.status, g.note = ("ok", "locked") if lo <= tot <= hi else \
-                            ("exception", f"locked, {tot} households outside {lo}-{hi}")
+                            ("exception", f"locked, {count_en(tot, 'household', spec='')} outside {lo}-{hi}")
                     if fresh:
                         vg, vrep = self._partition_village(dict(p, hh=int(self.blocks_.gdf["hh"].to_numpy()[region_blocks].sum())),
                                                            region_blocks, self.blocks_.edges, stop)
@@ -582,7 +583,7 @@ class GridPartitioner(RedrawMixin):
                 if H > 0 and not feasible_grid_counts(H, lo, hi):
                     grids.append(self._whole_grid(plan["village"], r, "exception", "pocket", (lo, hi)))
                     report.setdefault("pockets", []).append({"households": H})
-                    report["notes"].append(f"area of {H} households enclosed by hard barriers kept as one "
+                    report["notes"].append(f"area of {count_en(H, 'household')} enclosed by hard barriers kept as one "
                                            "exceptional grid (pockets='join' joins it across the barrier)")
                 else:
                     kept.append(r)
@@ -602,7 +603,7 @@ class GridPartitioner(RedrawMixin):
             report["refined"] |= refined
             if parts is None:
                 grids.append(self._whole_grid(plan["village"], r, "exception", "no_cut", (lo, hi)))
-                report["notes"].append(f"no cut within bounds found for an area of {H} households")
+                report["notes"].append(f"no cut within bounds found for an area of {count_en(H, 'household')}")
                 continue
             for part in parts:
                 units = [(int(us.block[u]), int(us.feature[u]), int(us.part[u]), int(us.nparts[u]),
@@ -614,7 +615,7 @@ class GridPartitioner(RedrawMixin):
             gi = nearest_grid_with_room(grids, r, bg, H, hi) if grids else None
             if gi is None:
                 grids.append(self._whole_grid(plan["village"], r, "exception", "isolated", (lo, hi)))
-                report["notes"].append(f"separate part of the village with {H} households kept as "
+                report["notes"].append(f"separate part of the village with {count_en(H, 'household')} kept as "
                                        "one exceptional grid")
                 continue
             g = grids[gi]
@@ -624,7 +625,7 @@ class GridPartitioner(RedrawMixin):
             g.note = "exclave"
             joined.append((gi, r))
             report.setdefault("exclaves", []).append({"households": H, "joined_to_grid": gi})
-            report["notes"].append(f"separate part of the village with {H} households joined to the "
+            report["notes"].append(f"separate part of the village with {count_en(H, 'household')} joined to the "
                                    "nearest grid with room (the grid has an exclave)")
         attach_empty(grids, empty, g_all, bg)
         if strip_blocks:

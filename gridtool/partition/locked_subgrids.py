@@ -26,7 +26,7 @@ import pandas as pd
 import shapely
 
 from .previous import _scale
-from ..plurals import count_en
+from ..plurals import count_en, plural_en
 
 
 @dataclass
@@ -174,8 +174,8 @@ def locked_subgrid_lines(entries: list[dict]) -> list[tuple[str, str]]:
         was = {c: p for c, p in (e.get("codes") or {}).items() if c != p}
         if not e["subgrids"] and e["retired"]:  # nothing left to keep: not "0 sub-grids kept"
             out.append((f"  锁定网格 {e['grid']} 已没有住户：其 {len(e['retired'])} 个子网格编码撤销（形状保留）",
-                        f"  locked grid {e['grid']} has no households left: its {len(e['retired'])} sub-grid codes "
-                        "are retired (its outline is kept)"))
+                        f"  locked grid {e['grid']} has no households left: its {count_en(len(e['retired']), 'sub-grid code')} "
+                        f"{plural_en(len(e['retired']), 'is')} retired (its outline is kept)"))
             out.extend((f"    子网格 {x['code']} 已没有住户，撤销该编码", f"    sub-grid {x['code']} has no households "
                         "left: its code is retired") for x in sorted(e["retired"], key=lambda x: x["code"]))
             continue
@@ -204,7 +204,7 @@ def locked_subgrid_lines(entries: list[dict]) -> list[tuple[str, str]]:
         for x in e["outside"]:
             if x["code"] not in {c["code"] for c in e["changed"]}:
                 out.append((f"    子网格 {x['code']}：{x['hh']} 户，不在子网格户数范围 {lo}–{hi} 之内（编码保留）",
-                            f"    sub-grid {x['code']}: {x['hh']} households, outside the sub-grid bounds {lo}-{hi} "
+                            f"    sub-grid {x['code']}: {count_en(x['hh'], 'household')}, outside the sub-grid bounds {lo}-{hi} "
                             "(code kept)"))
         for x in e["retired"]:
             out.append((f"    子网格 {x['code']} 已没有住户，撤销该编码；其范围并入 {x['into']}",
@@ -212,7 +212,7 @@ def locked_subgrid_lines(entries: list[dict]) -> list[tuple[str, str]]:
                         f"{x['into']}"))
         for c, n in sorted(e["joined"].items()):
             out.append((f"    {n} 户上一版不在本网格的子网格中（新增或按位置匹配），归入所在或最近的子网格 {c}",
-                        f"    {n} households in no sub-grid of this grid before (new, or matched by position) "
+                        f"    {count_en(n, 'household')} in no sub-grid of this grid before (new, or matched by position) "
                         f"joined the sub-grid they lie in or nearest: {c}"))
     return out
 

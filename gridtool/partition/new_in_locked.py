@@ -18,6 +18,7 @@ import numpy as np
 import shapely
 
 from ..errors import feature_id_zh
+from ..plurals import count_en
 
 
 def new_inside_locked(pv, xy: np.ndarray, hh: np.ndarray, household_block: np.ndarray,
@@ -92,13 +93,13 @@ def joined_lines(entries: list[dict]) -> list[tuple[str, str]]:
         zh, en = _buildings(e["buildings"])
         out.append((f"  锁定网格 {e['locked']} 内新增 {e['households']:,} 户（楼栋 {zh}），已计入该网格"
                     f"（形状不变，现 {e['hh']:,} 户）",
-                    f"  locked grid {e['locked']}: {e['households']:,} new households inside it (buildings {en}) "
-                    f"counted in it (outline kept; {e['hh']:,} households now)"))
+                    f"  locked grid {e['locked']}: {count_en(e['households'], 'new household')} inside it (buildings {en}) "
+                    f"counted in it (outline kept; {count_en(e['hh'], 'household')} now)"))
         if e["hh"] > e["max_hh"]:
             out.append((f"    注意：锁定网格 {e['locked']} 现有 {e['hh']:,} 户，超过上限 {e['max_hh']} 户，已标为例外网格。"
                         f"解决办法：解锁该网格（gridtool edit 项目.gpkg --unlock {e['locked']}，或在桌面程序的网格面板中"
                         "点“解锁”）后重绘",
-                        f"    note: locked grid {e['locked']} now holds {e['hh']:,} households, above the maximum of "
+                        f"    note: locked grid {e['locked']} now holds {count_en(e['hh'], 'household')}, above the maximum of "
                         f"{e['max_hh']}: marked exceptional. Fix: unlock it (gridtool edit PROJECT.gpkg --unlock "
                         f"{e['locked']}, or Unlock in the app's grid panel) and redraw"))
     return out

@@ -27,6 +27,7 @@ from .shapes import dissolve
 from .solver import UnitGraph, partition
 from .unitset import build_unitset
 from .village_changes import follow_village_codes, village_changes
+from ..plurals import count_en, plural_en
 
 
 def _village_gone(code: str, households: int = 0) -> GridtoolError:
@@ -35,7 +36,7 @@ def _village_gone(code: str, households: int = 0) -> GridtoolError:
     if households:
         zh = (f"锁定网格 {code} 的 {households:,} 户已不在任何村（社区）范围内（所在的村（社区）已不在村图层中），"
               "无法保持不变")
-        en = (f"the {households:,} households of the locked grid {code} lie in no village any more (its village "
+        en = (f"the {count_en(households, 'household')} of the locked grid {code} {plural_en(households, 'lies', 'lie')} in no village any more (its village "
               "is no longer in the villages layer): it cannot be kept")
         extra_zh, extra_en = "；若是村图层漏了该村，把它补回村（社区）图层后再划分", \
             "; if the villages layer lacks the village by mistake, add it back and partition again"
@@ -89,7 +90,7 @@ class RedrawMixin:
                       locked=True, prev=int(p), geom=geoms[p])
             if not lo <= tot <= hi:
                 g.status = "exception"
-                g.note = f"locked, {tot} households outside {lo}-{hi}"
+                g.note = f"locked, {count_en(tot, 'household', spec='')} outside {lo}-{hi}"
             out.setdefault(v, []).append(g)
         return out
 
@@ -471,14 +472,14 @@ class RedrawMixin:
                       int(us.hh[u]), us.geom[u]) for u in comp]
             if best is None:
                 grids.append(DraftGrid(plan["village"], units, {x[0] for x in units}, "exception", "isolated", (lo, hi)))
-                report["notes"].append(f"separate part of the village with {H} households (cut off by locked "
+                report["notes"].append(f"separate part of the village with {count_en(H, 'household')} (cut off by locked "
                                        "grids or barriers) kept as one exceptional grid")
             else:
                 g = grids[best[1]]
                 g.units.extend(units)
                 g.blocks |= {x[0] for x in units}
                 g.note = "exclave"
-                report["notes"].append(f"separate part of the village with {H} households (cut off by locked "
+                report["notes"].append(f"separate part of the village with {count_en(H, 'household')} (cut off by locked "
                                        "grids or barriers) joined to the nearest grid with room")
 
     def _carry_codes(self, grids, gdf, hhg) -> list[str]:

@@ -140,7 +140,7 @@ def redraw_lines(r: dict, totals: dict) -> list[tuple[str, str]]:
             f"{r['grids_changed']} 个网格有变化；保留编码 {r['codes_kept']} 个，"
             + (f"改编码 {r['codes_recoded']} 个，" if r.get("codes_recoded") else "")
             + f"新编码 {r['codes_new']} 个，撤销编码 {r['codes_retired']} 个；新增住户 {r['households_new']:,} 户",
-            f"  redraw: {r['households_moved']:,} of the {r['households_total']:,} households of base and exceptional "
+            f"  redraw: {r['households_moved']:,} of the {count_en(r['households_total'], 'household')} of base and exceptional "
             "grids changed grid, "
             f"{count_en(r['grids_changed'], 'grid')} changed; codes kept {r['codes_kept']}, "
             + (f"renumbered {r['codes_recoded']}, " if r.get("codes_recoded") else "")
@@ -151,8 +151,8 @@ def redraw_lines(r: dict, totals: dict) -> list[tuple[str, str]]:
         n = r["households_no_village"]
         out.append((f"  注意：上一版在网格中的 {n:,} 户仍在名册，但已不在任何村（社区）范围内（村被删除或村界改动），"
                     "本次未划入网格；如该村仍在，把它补回村（社区）图层后再划分",
-                    f"  note: {n:,} households in a grid in the previous plan are still on the roster but lie in no "
-                    "village now (a village deleted or its border moved): in no grid this time; if the village still "
+                    f"  note: {count_en(n, 'household')} in a grid in the previous plan {plural_en(n, 'is')} still on the roster but "
+                    f"{plural_en(n, 'lies', 'lie')} in no village now (a village deleted or its border moved): in no grid this time; if the village still "
                     "exists, add it back to the villages layer and partition again"))
     if r.get("households_previous") is not None and totals.get("imported") is not None:
         # Last year's households, those gone, those new and this year's: the figure of the totals.
@@ -160,7 +160,7 @@ def redraw_lines(r: dict, totals: dict) -> list[tuple[str, str]]:
         same = before - r["households_gone"] + r["households_new"] == now
         out.append((f"  上一版 {before:,} 户 − 已不在名册 {r['households_gone']:,} 户 + 新增 {r['households_new']:,} 户 "
                     + ("=" if same else "；") + f" 本次 {now:,} 户",
-                    f"  previous plan {before:,} households − {r['households_gone']:,} no longer on the roster + "
+                    f"  previous plan {count_en(before, 'household')} − {r['households_gone']:,} no longer on the roster + "
                     f"{r['households_new']:,} new " + ("=" if same else ";") + f" {now:,} now"))
     out += village_change_lines(r.get("village_changes") or [])
     if r.get("recoded"):
@@ -225,26 +225,29 @@ def redraw_lines(r: dict, totals: dict) -> list[tuple[str, str]]:
                     f"{r['features']:,}"))
     if r.get("households_inside_locked"):
         # Those the previous plan put in an unlocked grid (new ones joined the locked grid above).
+        k = r["households_inside_locked"]
         out.append((f"  注意：{r['households_inside_locked']:,} 户位于锁定网格的范围内，但上一版已归入未锁定的网格，仍留在"
                     "原网格（如应并入，先解锁该网格再重绘）",
-                    f"  note: {r['households_inside_locked']:,} households lie inside locked grids but were in unlocked "
-                    "grids in the previous plan; they stay there (unlock the grid and redraw to take them in)"))
+                    f"  note: {count_en(k, 'household')} {plural_en(k, 'lies', 'lie')} inside locked grids but "
+                    f"{plural_en(k, 'was')} in unlocked grids in the previous plan; "
+                    f"{plural_en(k, 'it stays', 'they stay')} there (unlock the grid and redraw to take "
+                    f"{plural_en(k, 'it', 'them')} in)"))
         for e in r.get("inside_locked") or []:
             went_zh = "、".join(f"{c}（{n} 户）" for c, n in sorted(e["went_to"].items()))
             went_en = ", ".join(f"{c} ({n})" for c, n in sorted(e["went_to"].items()))
             out.append((f"    锁定网格 {e['locked']} 范围内的 {e['households']:,} 户归入：{went_zh}",
-                        f"    the {e['households']:,} households inside locked grid {e['locked']} went to: {went_en}"))
+                        f"    the {count_en(e['households'], 'household')} inside locked grid {e['locked']} went to: {went_en}"))
     if r.get("features_snapped"):
         out.append((f"  注意：{r['households_snapped']:,} 户（{r['features_snapped']:,} 个住户要素）不在上一版任何网格面内，"
                     f"已按 {r['snap_m']:g} 米内最近的本村网格归入（上一版的网格面画得偏了几米时常见；"
                     "如实为新增住户，检查上一版网格面是否漏画）",
-                    f"  note: {r['households_snapped']:,} households ({r['features_snapped']:,} features) lay in no "
-                    f"previous grid polygon and were put in the nearest grid of their village within "
+                    f"  note: {count_en(r['households_snapped'], 'household')} ({count_en(r['features_snapped'], 'feature')}) lay in no "
+                    f"previous grid polygon and {plural_en(r['households_snapped'], 'was')} put in the nearest grid of their village within "
                     f"{r['snap_m']:g} m (common when another system's outlines are drawn a few metres off; if "
                     "they are new, check the previous outlines)"))
     if r.get("features_by_overlap"):
         out.append((f"  {r['features_by_overlap']:,} 栋跨上一版网格边线的楼按楼的大部分所在的网格归入",
-                    f"  {r['features_by_overlap']:,} buildings across a previous grid's edge were put in the grid "
+                    f"  {count_en(r['features_by_overlap'], 'building')} across a previous grid's edge {plural_en(r['features_by_overlap'], 'was')} put in the grid "
                     "holding most of the building"))
     if r.get("previous_without_code"):
         out.append((f"  注意：上一版中 {r['previous_without_code']} 个没有编码的面已忽略",

@@ -3,6 +3,8 @@ summaries, in Chinese, English or both."""
 
 from __future__ import annotations
 
+from ..plurals import count_en
+
 
 def remedy_of(village: dict) -> dict:
     """The remedy fields of an infeasible village's report entry: ``remedy`` (``"merge"``,
@@ -79,11 +81,11 @@ def remedy_options(village: dict, lang: str = "zh") -> str:
     r = village.get("remedies") or {}
     zh = lang == "zh"
     hh = village.get("households")
-    parts = [(f"保留为一个例外网格（{hh:,} 户）" if zh else f"keep as one exceptional grid of {hh:,} households")
+    parts = [(f"保留为一个例外网格（{hh:,} 户）" if zh else f"keep as one exceptional grid of {count_en(hh, 'household')}")
              if hh is not None else ("保留为一个例外网格" if zh else "keep as one exceptional grid")]
     for m in (r.get("merge") or [])[:3]:
         parts.append(f"与 {m['village']} 合并（共 {m['households']:,} 户，{m['grids']} 个网格）" if zh else
-                     f"merge with {m['village']} ({m['households']:,} households, {m['grids']} grids)")
+                     f"merge with {m['village']} ({count_en(m['households'], 'household')}, {count_en(m['grids'], 'grid')})")
     if r.get("relax"):
         lo, hi = r["relax"]
         parts.append(f"放宽为 {lo}–{hi} 户" if zh else f"relax the bounds to {lo}–{hi}")
@@ -120,7 +122,7 @@ def terrain_words(terrain: dict | None) -> tuple[str, str] | None:
                 f"ridges of the elevation model ({dem}) not used (--ignore-terrain)")
     return (f"网格边界沿山脊：由高程模型 {dem} 得到山脊线 {terrain['ridge_km']} 公里（{terrain['ridge_lines']} 条，"
             f"高出两侧谷底 {int(terrain['rise_m'])} 米以上，用时 {terrain['seconds']} 秒）；--ignore-terrain 可关闭",
-            f"grid borders follow ridges: {terrain['ridge_km']} km of ridge lines ({terrain['ridge_lines']} lines "
+            f"grid borders follow ridges: {terrain['ridge_km']} km of ridge lines ({count_en(terrain['ridge_lines'], 'line')} "
             f"standing {int(terrain['rise_m'])} m or more above the valley floors on both sides) from the elevation "
             f"model {dem}, in {terrain['seconds']} s; --ignore-terrain turns this off")
 

@@ -131,7 +131,7 @@ class HouseholdTotals:
         return f"网格 {n}{unit}" if lang != "en" else f"grids {n}"
 
     def text_en(self) -> str:
-        head = f"{self.imported:,} households"
+        head = count_en(self.imported, "household")
         if not self.partitioned:
             return head
         return (f"{head} = base grids {self.base:,} + special grids {self.special:,} + exception grids "

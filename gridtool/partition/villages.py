@@ -15,6 +15,7 @@ import numpy as np
 
 from ..errors import MissingColumnError, OptionError
 from .feasibility import diagnose, feasible_grid_counts
+from ..plurals import count_en
 
 
 def village_names(villages) -> list[str]:
@@ -73,7 +74,7 @@ def village_row(ref: str, vnames: list[str], raw: list[str], codes: list[str]) -
     if len(rows) > 1:
         raise OptionError(
             f"merge/relax 参数中的“{ref}”对应 {len(rows)} 个村（社区）：{'、'.join(vnames[r] for r in rows)}",
-            f"{ref!r} in merge/relax names {len(rows)} villages: {', '.join(vnames[r] for r in rows)}",
+            f"{ref!r} in merge/relax names {count_en(len(rows), 'village')}: {', '.join(vnames[r] for r in rows)}",
             fix_zh=f"改用带乡镇的名称（如“{vnames[rows[0]]}”）或区划代码。",
             fix_en=f"use the qualified name (e.g. {vnames[rows[0]]!r}) or the division code.",
             layer="villages", field="name")
@@ -214,7 +215,7 @@ def remedies(p, plans, neighbours, vnames, *, min_hh: int, max_hh: int, target: 
         relax = (H // (k + 1), hi)
     # Every neighbour, named: an empty merge list then says why (no neighbour, or none that fits).
     nbs = [vnames[nb] for nb in sorted(neighbours.get(p["village"], ()))]
-    return {"exception": f"one grid of {H} households", "merge": merge, "relax": relax, "neighbours": nbs}
+    return {"exception": f"one grid of {count_en(H, 'household')}", "merge": merge, "relax": relax, "neighbours": nbs}
 
 
 def remedy_fields(p: dict, plans: list[dict], labels: list[dict]) -> dict:

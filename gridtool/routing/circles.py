@@ -18,7 +18,7 @@ import shapely
 from shapely.ops import substring
 
 from ..errors import OptionError
-from ..plurals import plural_en
+from ..plurals import count_en, plural_en
 from .graph import MODE_ZH, RoadGraph, UnreachableError
 from .snapping import Snapped, snap
 
@@ -204,7 +204,7 @@ class Coverage:
         zh = (f"{MODE_ZH[self.mode]} {self.minutes:g} 分钟服务圈覆盖 {self.covered_hh:,.0f} / "
               f"{self.total_hh:,.0f} 户（{self.share:.1%}）")
         en = (f"{self.minutes:g}-minute {self.mode} service circles cover {self.covered_hh:,.0f} of "
-              f"{self.total_hh:,.0f} households ({self.share:.1%})")
+              f"{count_en(self.total_hh, 'household', spec=',.0f')} ({self.share:.1%})")
         return zh if lang == "zh" else en if lang == "en" else f"{zh}\n{en}"
 
 

@@ -244,7 +244,7 @@ def analyse_coverage(graph: RoadGraph, stations: gpd.GeoDataFrame, *, minutes, d
             for r in vt[vt["uncovered_hh"] > 0].head(10).itertuples():
                 label = village_label(r)
                 messages.append((f"  {label}：未覆盖 {r.uncovered_hh:,.0f} 户（覆盖 {r.share:.0%}）",
-                                 f"  {label}: {r.uncovered_hh:,.0f} households uncovered ({r.share:.0%} covered)"))
+                                 f"  {label}: {count_en(r.uncovered_hh, 'household', spec=',.0f')} uncovered ({r.share:.0%} covered)"))
         else:
             messages += _uncovered_lines(m, layer)
         result.per_minute.append(MinuteCoverage(m, cw, demand.total, layer, vt))

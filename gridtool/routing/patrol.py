@@ -554,7 +554,7 @@ def _reason_words(code: str, window, max_stops, max_minutes, shift) -> tuple[str
                 f"does not fit its time window {w} (too many places due then, or too far)" if w
                 else "does not fit its time window")
     if code == "workload":
-        return (f"超出每队工作量上限（{max_stops} 个点）", f"over the workload limit ({max_stops} stops per team)")
+        return (f"超出每队工作量上限（{max_stops} 个点）", f"over the workload limit ({count_en(max_stops, 'stop')} per team)")
     if code == "shift" and max_minutes and max_minutes < shift:
         return (f"超出每队时长上限（{max_minutes:g} 分钟）", f"over the time limit per team ({max_minutes:g} min)")
     if code == "shift":

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 
 from ..errors import GridtoolError
+from ..plurals import count_en, plural_en
 
 Lines = list[tuple[str, str]]
 
@@ -174,7 +175,7 @@ def _category_total(layer, kept, wanted: list[str], label: str) -> tuple[str, st
         from .hotspots import unplaced_counts
         n = sum(unplaced_counts(layer.problems).values())
         return (f"  未落图的 {n} 条警情不知类别（项目由较早版本保存）：重新 gridtool import 后可按类别计",
-                f"  the {n} calls not placed have no category here (project saved by an older gridtool): import "
+                f"  the {count_en(n, 'call')} not placed {plural_en(n, 'has')} no category here (project saved by an older gridtool): import "
                 "again to count them by category")
     off = int(select_categories(rows["type"].tolist(), wanted)[0].sum()) if len(rows) else 0
     twin = int(select_categories(twins["type"].tolist(), wanted)[0].sum()) if len(twins) else 0

@@ -125,7 +125,7 @@ def bottleneck_assignment(cost, per_exit: int = 1, capacity=None) -> Assignment:
         raise ValueError("capacity must give a number ≥ 0 per station")
     cap = np.minimum(cap, ne)  # a station never sends two posts to one exit: more than ne is never used
     if cap.sum() < ne * k:
-        raise ValueError(f"{int(cap.sum())} posts from {ns} stations for {ne} exits × {k} posts")
+        raise ValueError(f"{count_en(int(cap.sum()), 'post')} from {count_en(ns, 'station')} for {count_en(ne, 'exit')} × {count_en(k, 'post')}")
     if k > 1 and (cap > 1).any():
         return _bottleneck_flow(c, k, cap)
     owner = np.repeat(np.arange(ns), cap)  # one row per post a station can send
