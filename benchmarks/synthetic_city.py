@@ -57,7 +57,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from gridtool.partition.chunking import (ROW, VILLAGE, VROW, Chunk, ChunkSource,  # noqa: E402
-                                         margin_for)
+                                         margin_for, prepare_villages)
 from gridtool.spatial import assign_to_polygons, household_points  # noqa: E402
 
 SHARED = Path("/work/shared/data")
@@ -255,6 +255,18 @@ class SyntheticCity(ChunkSource):
         g = g.copy()
         return g.set_geometry(shapely.transform(g.geometry.values, move), crs=CITY_CRS)
 
+    def _township_villages(self, t: Township) -> gpd.GeoDataFrame:
+        s = load_sample(t.sample)
+        rows = np.asarray(t.villages)
+        v = self._moved(s.layers["villages"].iloc[rows], self._mover(t.tile))
+        v["source_name"] = v["name"].astype(str)
+        v["name"] = list(t.names)
+        v["code"] = list(t.codes)
+        v["township"], v["township_name"] = t.code, t.name
+        v["district"], v["district_name"] = t.district, t.district_name
+        v[VROW] = np.arange(t.first_village, t.first_village + len(rows), dtype=np.int64)
+        return v.reset_index(drop=True)
+
     def township_layers(self, t: Township) -> dict[str, gpd.GeoDataFrame]:
         """One township's inputs ``{role: GeoDataFrame}`` in EPSG:4545, built now.
 
@@ -264,14 +276,7 @@ class SyntheticCity(ChunkSource):
         s = load_sample(t.sample)
         move = self._mover(t.tile)
         rows = np.asarray(t.villages)
-        v = self._moved(s.layers["villages"].iloc[rows], move)
-        v["source_name"] = v["name"].astype(str)
-        v["name"] = list(t.names)
-        v["code"] = list(t.codes)
-        v["township"], v["township_name"] = t.code, t.name
-        v["district"], v["district_name"] = t.district, t.district_name
-        v[VROW] = np.arange(t.first_village, t.first_village + len(rows), dtype=np.int64)
-        v = v.reset_index(drop=True)
+        v = self._township_villages(t)
         gvrow = dict(zip(rows.tolist(), v[VROW].tolist()))
         code_of = dict(zip(rows.tolist(), t.codes))
         # Households in the township's villages, in the order of its villages.
@@ -310,6 +315,21 @@ class SyntheticCity(ChunkSource):
     def layers(self, chunk: Chunk) -> dict[str, gpd.GeoDataFrame]:
         t = next(t for t in self.townships if t.code == chunk.key)
         return self.township_layers(t)
+
+    def villages(self) -> gpd.GeoDataFrame:
+        """The whole villages layer (the batch partitioner's checks after the run read it: villages
+        too small on their own, failed chunks), built once; no households are built for it."""
+        if getattr(self, "_villages", None) is None:
+            v = pd.concat([self._township_villages(t) for t in self.townships], ignore_index=True)
+            self._villages = prepare_villages(gpd.GeoDataFrame(v, geometry=v.geometry.name, crs=CITY_CRS))
+        return self._villages
+
+    def outside_villages(self) -> gpd.GeoDataFrame:
+        """None: a sample's buildings in no village are dropped when it is loaded (:func:`load_sample`)."""
+        t = self.townships[0]
+        h = load_sample(t.sample).layers["households"].iloc[:0].copy()
+        h[ROW] = np.zeros(0, dtype=np.int64)
+        return h
 
     def to_layers(self) -> dict[str, gpd.GeoDataFrame]:
         """The whole city in memory, each feature once (context features shared by townships of
