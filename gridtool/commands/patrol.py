@@ -54,7 +54,7 @@ def cmd_patrol(args) -> int:
     # the options plan_patrol refuses, refused before the project is read and the graph built
     dwell, hs_dwell = (args.dwell, args.dwell) if args.dwell is not None else (5, 12)
     check_patrol_options(teams=args.teams, shift_minutes=args.shift, dwell_minutes=dwell, hotspot_dwell=hs_dwell,
-                         max_stops=args.max_stops, iterations=args.iterations)
+                         max_stops=args.max_stops, iterations=args.iterations, time_limit=args.time_limit)
     _check_outputs(args, patrol_output_paths(Path(args.out)).values())
     project = _project(args)
     stations = pick_depot(stations_of(project, category=args.station_category), args.depot)
@@ -184,6 +184,9 @@ def cmd_coverage(args) -> int:
                                     write_coverage_outputs)
     from ..routing.coverage import analyse_coverage
     from ..routing.demand import make_demand
+    from ..errors import check_positive
+    # siting floored 0 or a negative cap to 1 s without a word: refused before any work, as patrol does
+    check_positive(args.time_limit, name="time_limit", zh="求解秒数", flag="--time-limit", example=30)
     _check_outputs(args, coverage_output_paths(Path(args.out), args.minutes))
     project = _project(args)
     stations = stations_of(project, category=args.station_category)
