@@ -74,3 +74,40 @@ def test_a_true_wgs84_incident_sheet_raises_no_offset_alarm(tmp_path, project_pa
     text = capsys.readouterr().out
     assert "很可能取自" not in text and "--crs-in incidents=" not in text
     assert "警情 40 条（40 条在道路 100 米内）" in text
+
+
+@pytest.mark.parametrize("lon, lat", [("百度经度", "百度纬度"), ("经度（BD09）", "纬度（BD09）"), ("bd_lng", "bd_lat")])
+def test_coordinate_headers_that_name_baidu_are_read_as_bd09(tmp_path, project_path, lon, lat):
+    """A 接处警 export with 日期 and 时间 in two columns and 百度经度/百度纬度: the coordinate columns
+    were not found at all ("表中找不到坐标列", exit 2), and 经度（BD09） was read as WGS84. The header
+    says the map: read as BD-09, said as an assumed CRS is, with the way back."""
+    from gridtool.layers import load_layer
+    sheet = tmp_path / "警情.xlsx"
+    _calls(sheet, project_path, bd09=True)
+    from openpyxl import load_workbook
+    wb = load_workbook(sheet)
+    ws = wb.active
+    ws["D1"], ws["E1"] = lon, lat
+    ws.insert_cols(3)  # 报警时间 "2026/3/1 20:00" → 日期 "2026/3/1" + 时间 "20:00"
+    ws["B1"], ws["C1"] = "日期", "时间"
+    for row in range(2, ws.max_row + 1):
+        day, clock = str(ws.cell(row, 2).value).split()
+        ws.cell(row, 2).value, ws.cell(row, 3).value = day, clock
+    wb.save(sheet)
+    lyr = load_layer("incidents", str(sheet))
+    assert lyr.crs_in == "bd09"
+    said = [p for p in lyr.problems if p.code == "crs_from_header"]
+    assert len(said) == 1 and f"“{lon}”" in said[0].zh and "BD-09（百度）" in said[0].zh
+    assert "--crs-in incidents=wgs84" in said[0].fix_zh
+    roads = Project.open(project_path).layers["roads"].gdf
+    calls = lyr.gdf.to_crs(roads.crs)
+    assert float(calls.distance(roads.union_all()).max()) < 5  # on the streets they were taken from
+    assert lyr.gdf["time"].notna().all() and sorted(lyr.gdf["hour"].dropna().astype(int).unique()) == [20, 21, 22, 23]
+
+
+def test_plain_coordinate_headers_name_no_map(tmp_path, project_path):
+    from gridtool.layers import load_layer
+    sheet = tmp_path / "警情.xlsx"
+    _calls(sheet, project_path, bd09=False)
+    lyr = load_layer("incidents", str(sheet))
+    assert lyr.crs_in.startswith("EPSG:4326") and not [p for p in lyr.problems if p.code == "crs_from_header"]
