@@ -111,3 +111,19 @@ def test_plain_coordinate_headers_name_no_map(tmp_path, project_path):
     _calls(sheet, project_path, bd09=False)
     lyr = load_layer("incidents", str(sheet))
     assert lyr.crs_in.startswith("EPSG:4326") and not [p for p in lyr.problems if p.code == "crs_from_header"]
+
+
+def test_an_incident_sheet_with_addresses_only_says_how_to_get_coordinates(tmp_path, project_path, capsys):
+    """案发地址 and no 经纬度: the generic "name the columns 经度/纬度" left an officer renaming 案发地址."""
+    sheet = tmp_path / "警情.xlsx"
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["警情编号", "报警时间", "警情类别", "案发地址"])
+    ws.append(["J001", "2026/3/5 21:30", "治安-盗窃", "玄武区珠江路 1 号"])
+    wb.save(sheet)
+    out = tmp_path / "out"
+    code = cli.main(["--lang", "both", "patrol", str(project_path), "--incidents", str(sheet), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and not out.exists()
+    assert "只有案发地址的警情无法落图" in err and "--crs-in incidents=bd09" in err and str(sheet) in err
+    assert "gridtool does not look addresses up" in err and "Traceback" not in err
