@@ -19,7 +19,8 @@ from ..errors import GridtoolError
 from ..plurals import count_en
 from ..maps.route_files import (patrol_layers, patrol_output_paths, route_title, write_layers_gpkg,
                                 write_patrol_outputs)
-from ..routing.project_layers import add_routes_to_project, candidate_sites, grid_areas, seal_area, stations_of
+from ..routing.project_layers import (add_routes_to_project, candidate_sites, grid_areas, patrol_options, seal_area,
+                                      stations_of)
 from ..routing.table_words import LANG_TABLE_HELP
 from .args import (add_role_arguments, add_routing_arguments, file_options, fmt_lang, one_off_roles,
                    routing_graph, say)
@@ -103,9 +104,8 @@ def cmd_patrol(args) -> int:
             "the route files are listed below.")
     elif not args.no_save:
         add_routes_to_project(project, plan, hs)
-        project.parameters["patrol"] = {k: v for k, v in (("teams", args.teams), ("shift", args.shift),
-                                                          ("start", args.start), ("mode", args.mode),
-                                                          ("depot", args.depot), ("dwell", args.dwell))}
+        project.parameters["patrol"] = patrol_options(teams=args.teams, shift=args.shift, start=args.start,
+                                                      mode=args.mode, depot=args.depot, dwell=args.dwell)
         target = Path(args.project) if getattr(args, "project", None) else out / "project.gpkg"
         project.save(target, force=bool(getattr(args, "force", False)))
         files["project"] = str(target)
