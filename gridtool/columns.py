@@ -91,15 +91,42 @@ def _key(name: str) -> str:
 _NAME_FOR = {"place_name": "name", "station_name": "name"}
 
 
+#: Words in a coordinate header that name the map it was taken from (百度经度, lng_bd09, 高德纬度,
+#: gcj02_lat): the column is still 经度/纬度, and :func:`header_offset` reads the CRS from them.
+_HEADER_OFFSETS = (("bd09", r"bd[_\-]?09|baidu|百度|(?<![a-z])bd(?![a-z])"),
+                   ("gcj02", r"gcj[_\-]?02|gcj|高德|腾讯|火星|amap|gaode"))
+_HEADER_OFFSET_RE = re.compile("|".join(f"(?:{r})" for _, r in _HEADER_OFFSETS))
+
+
+def header_offset(*headers) -> str | None:
+    """``bd09`` or ``gcj02`` when every header given names that map (百度经度 and 百度纬度; 经度（BD09）),
+    else None."""
+    found = set()
+    for h in headers:
+        text = str(h).lower()
+        hit = [off for off, r in _HEADER_OFFSETS if re.search(r, text)]
+        if len(hit) != 1:
+            return None
+        found.add(hit[0])
+    return found.pop() if len(found) == 1 else None
+
+
 def find_column(columns, what: str, *, exclude=()) -> str | None:
     """The first source column whose name matches one of ``what``'s candidates, else None
-    (``place_name`` and ``station_name``: ``name``'s candidates first, then the register's)."""
-    keys = {_key(c): c for c in reversed(list(columns)) if c not in exclude and c != "geometry"}
+    (``place_name`` and ``station_name``: ``name``'s candidates first, then the register's).
+    Coordinates also match with the map's name in the header (百度经度, bd_lng)."""
+    cols = [c for c in reversed(list(columns)) if c not in exclude and c != "geometry"]
+    keys = {_key(c): c for c in cols}
     cands = (*CANDIDATES[_NAME_FOR[what]], *CANDIDATES[what]) if what in _NAME_FOR else CANDIDATES[what]
     for cand in cands:
         k = _key(cand)
         if k in keys:
             return keys[k]
+    if what in ("lon", "lat", "lonlat"):
+        bare = {_key(_HEADER_OFFSET_RE.sub("", str(c).lower())): c for c in cols if _HEADER_OFFSET_RE.search(str(c).lower())}
+        for cand in cands:
+            if _key(cand) in bare:
+                return bare[_key(cand)]
     return None
 
 

@@ -640,6 +640,28 @@ def _default_offset_not_applied(default: CrsSpec | None, own, raw: RawLayer, rol
         role=role, file=raw.path, layer=raw.layer))
 
 
+def _offset_from_header(used: dict[str, str], raw: RawLayer, role: str, problems: list[Problem]) -> CrsSpec | None:
+    """A sheet without a CRS whose coordinate headers name their map (百度经度/百度纬度, 经度（BD09）,
+    高德经度) is read in that map's CRS, said as every assumed CRS is: read as WGS84 the points lay
+    hundreds of metres off although the header told."""
+    from .columns import header_offset
+    heads = [used[k] for k in ("lon", "lat") if used.get(k)] if used.get("lon") else [used.get("lonlat")]
+    off = header_offset(*heads) if heads and all(heads) else None
+    if off is None:
+        return None
+    name = {"gcj02": ("GCJ-02（高德/腾讯）", "GCJ-02 (AMap/Tencent)"), "bd09": ("BD-09（百度）", "BD-09 (Baidu)")}[off]
+    cols = "、".join(f"“{h}”" for h in heads)
+    problems.append(Problem(
+        "warning", "crs_from_header",
+        f"文件没有坐标系信息，坐标列表头{cols}写明是 {name[0]}，已按此换算",
+        f"the file has no CRS; its coordinate {plural_en(len(heads), 'header')} ({', '.join(heads)}) "
+        f"{'name' if len(heads) > 1 else 'names'} {name[1]}: converted from {name[1]}",
+        fix_zh=f"如坐标其实不是 {name[0]}，用 --crs-in {role}=wgs84（或实际坐标系）声明。",
+        fix_en=f"if the coordinates are not {name[1]}, declare --crs-in {role}=wgs84 (or their CRS).",
+        role=role, file=raw.path, layer=raw.layer))
+    return parse_crs(off)
+
+
 def guess_count_column(df: pd.DataFrame) -> str | None:
     """The household-count column the loader would take in a roster's attributes ``df``: by header
     (户数, 住户数（户）, 户 数), else by content for a header that says nothing; None: each row
@@ -734,6 +756,8 @@ def load_layer(role: str, path: str, *, crs_in: str | CrsSpec | None = None,
         from_default = spec is not None
     elif spec is None and gdf.crs is not None and gdf.crs.is_geographic:
         _default_offset_not_applied(parse_crs(crs_default), gdf.crs, raw, role, problems)
+    if spec is None and gdf.crs is None:
+        spec = _offset_from_header(used, raw, role, problems)
     gdf, crs_label = _settle_crs(gdf, spec, raw, role, problems, from_default=from_default, context=context)
     gdf = _check_geometry(gdf, role, raw, problems, ids)
     details: dict[str, dict] = {}

@@ -246,6 +246,8 @@ def test_patrol_from_layers_saves_a_project_in_the_output(t, tmp_path, capsys):
 @pytest.mark.parametrize("flag, value, zh, en", [
     ("--iterations", "0", "迭代次数（--iterations）至少为 1，现为 0", "iterations (--iterations) must be at least 1, got 0"),
     ("--teams", "0", "队伍数（--teams）至少为 1，现为 0", "teams (--teams) must be at least 1, got 0"),
+    ("--time-limit", "0", "求解秒数（--time-limit）必须大于 0，现为 0.0", "time_limit (--time-limit) must be above 0, got 0.0"),
+    ("--time-limit", "-5", "求解秒数（--time-limit）必须大于 0，现为 -5.0", "time_limit (--time-limit) must be above 0, got -5.0"),
 ])
 def test_patrol_refuses_an_option_out_of_range_before_building_the_graph(t, tmp_path, capsys, flag, value, zh, en):
     """``gridtool patrol … --iterations 0`` was refused only after the layers were read and the road
@@ -259,6 +261,20 @@ def test_patrol_refuses_an_option_out_of_range_before_building_the_graph(t, tmp_
     assert code == 2
     assert zh in captured.err and en in captured.err and f"{flag} " in captured.err  # the fix: e.g. FLAG N
     assert "道路拓扑" not in captured.out + captured.err  # no road graph was built
+    assert not out.exists()
+
+
+def test_coverage_refuses_a_time_limit_of_zero_before_building_the_graph(t, tmp_path, capsys):
+    """``gridtool coverage --sites 1 --time-limit 0`` sited with a 1-second cap without a word:
+    refused now, as patrol refuses it, before the layers are read and the graph built."""
+    src = write_layers(tmp_path / "town.gpkg", {k: t[k] for k in ("roads", "places", "stations")})
+    out = tmp_path / "out"
+    code = cli.main(["--lang", "both", "coverage", *sum(([f"--{k}", v] for k, v in src.items()), []),
+                     "--demand", "places", "--sites", "1", "--time-limit", "0", "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "求解秒数（--time-limit）必须大于 0" in captured.err and "--time-limit 30" in captured.err
+    assert "道路拓扑" not in captured.out + captured.err
     assert not out.exists()
 
 

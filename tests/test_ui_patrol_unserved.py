@@ -71,6 +71,9 @@ def test_routes_panel_names_the_must_visit_places_the_plan_left_out(qtbot, windo
     saved = tmp_path / "saved.gpkg"
     w.save_sync(str(saved))
     assert [r["place"] for r in Project.open(saved).parameters["patrol_unserved"]] == ["实验小学"]
+    # the options, as gridtool patrol stores them (the app stored none: a project did not say how its routes were made)
+    assert Project.open(saved).parameters["patrol"] == {"teams": dlg.teams.value(), "shift": 240.0, "start": "08:00", "mode": "walk",
+                                                        "depot": None, "dwell": 5.0}
     w.undo()  # the routes go, and what they left out with them
     qtbot.waitUntil(lambda: not _panel_text(w), timeout=5000)
     w.redo()

@@ -19,7 +19,8 @@ from ..errors import GridtoolError
 from ..plurals import count_en
 from ..maps.route_files import (patrol_layers, patrol_output_paths, route_title, write_layers_gpkg,
                                 write_patrol_outputs)
-from ..routing.project_layers import add_routes_to_project, candidate_sites, grid_areas, seal_area, stations_of
+from ..routing.project_layers import (add_routes_to_project, candidate_sites, grid_areas, patrol_options, seal_area,
+                                      stations_of)
 from ..routing.table_words import LANG_TABLE_HELP
 from .args import (add_role_arguments, add_routing_arguments, file_options, fmt_lang, one_off_roles,
                    routing_graph, say)
@@ -54,7 +55,7 @@ def cmd_patrol(args) -> int:
     # the options plan_patrol refuses, refused before the project is read and the graph built
     dwell, hs_dwell = (args.dwell, args.dwell) if args.dwell is not None else (5, 12)
     check_patrol_options(teams=args.teams, shift_minutes=args.shift, dwell_minutes=dwell, hotspot_dwell=hs_dwell,
-                         max_stops=args.max_stops, iterations=args.iterations)
+                         max_stops=args.max_stops, iterations=args.iterations, time_limit=args.time_limit)
     _check_outputs(args, patrol_output_paths(Path(args.out)).values())
     project = _project(args)
     stations = pick_depot(stations_of(project, category=args.station_category), args.depot)
@@ -103,9 +104,8 @@ def cmd_patrol(args) -> int:
             "the route files are listed below.")
     elif not args.no_save:
         add_routes_to_project(project, plan, hs)
-        project.parameters["patrol"] = {k: v for k, v in (("teams", args.teams), ("shift", args.shift),
-                                                          ("start", args.start), ("mode", args.mode),
-                                                          ("depot", args.depot), ("dwell", args.dwell))}
+        project.parameters["patrol"] = patrol_options(teams=args.teams, shift=args.shift, start=args.start,
+                                                      mode=args.mode, depot=args.depot, dwell=args.dwell)
         target = Path(args.project) if getattr(args, "project", None) else out / "project.gpkg"
         project.save(target, force=bool(getattr(args, "force", False)))
         files["project"] = str(target)
@@ -184,6 +184,9 @@ def cmd_coverage(args) -> int:
                                     write_coverage_outputs)
     from ..routing.coverage import analyse_coverage
     from ..routing.demand import make_demand
+    from ..errors import check_positive
+    # siting floored 0 or a negative cap to 1 s without a word: refused before any work, as patrol does
+    check_positive(args.time_limit, name="time_limit", zh="求解秒数", flag="--time-limit", example=30)
     _check_outputs(args, coverage_output_paths(Path(args.out), args.minutes))
     project = _project(args)
     stations = stations_of(project, category=args.station_category)

@@ -1097,19 +1097,29 @@ def _table_to_points(df, path: Path, layer, fmt, enc, fields, role=None) -> RawL
             used["wkt"] = find_column(df.columns, "wkt")
         else:
             # a 派出所's list of its stations often gives only their addresses: nothing here geocodes
-            addressed = role == "stations" and any("地址" in str(c) or "address" in str(c).lower() for c in df.columns)
+            has_address = any("地址" in str(c) or "address" in str(c).lower() for c in df.columns)
+            addressed = role == "stations" and has_address
+            # a 警情 export with 案发地址 only: the 接处警 system can export the call's 经纬度 too
+            calls = role == "incidents" and has_address
             raise MissingColumnError(
-                "表中找不到坐标列（如 经度/纬度、lon/lat、X/Y）" + ("；只有地址的站点无法落图" if addressed else ""),
+                "表中找不到坐标列（如 经度/纬度、lon/lat、X/Y）" + ("；只有地址的站点无法落图" if addressed else "")
+                + ("；只有案发地址的警情无法落图，也就找不出热点" if calls else ""),
                 "no coordinate columns found (such as 经度/纬度, lon/lat, X/Y)"
-                + ("; stations given by address alone cannot be placed" if addressed else ""),
+                + ("; stations given by address alone cannot be placed" if addressed else "")
+                + ("; incidents given by address alone cannot be placed, nor hot spots found" if calls else ""),
                 fix_zh="给坐标列加上表头“经度”“纬度”，或用 --field lon=列名 --field lat=列名 指定。"
                        + ("只有地址时：在地图上取点补上经纬度（取自高德/腾讯地图的加 --crs-in stations=gcj02），"
                           "或不传 --stations、用重点场所中的派出所作站点（--station-category police）。" if addressed else "")
+                       + ("只有地址时：从接处警系统重新导出，勾选报警位置的经度、纬度（百度坐标的加 --crs-in incidents=bd09，"
+                          "高德的加 --crs-in incidents=gcj02）；gridtool 不按地址查坐标。" if calls else "")
                        + "现有列：" + ", ".join(map(str, df.columns)),
                 fix_en="name the coordinate columns lon/lat, or pass --field lon=COLUMN --field lat=COLUMN. "
                        + ("With addresses only: pick each station on a map and fill in its lon/lat (from AMap/Tencent: "
                           "add --crs-in stations=gcj02), or leave out --stations and use the police stations among the "
                           "key places (--station-category police). " if addressed else "")
+                       + ("With addresses only: export the calls again from the dispatch system with the caller's "
+                          "longitude and latitude (Baidu coordinates: add --crs-in incidents=bd09; AMap: "
+                          "--crs-in incidents=gcj02); gridtool does not look addresses up. " if calls else "")
                        + "The columns are: " + ", ".join(map(str, df.columns)),
                 file=str(path), layer=layer)
     if "wkt" in used:

@@ -215,7 +215,7 @@ def _truthy(v) -> bool:
 
 def check_patrol_options(*, teams: int = 1, shift_minutes: float = 240, dwell_minutes: float = 5,
                          hotspot_dwell: float = 12.0, max_stops: int | None = None,
-                         iterations: int | None = None) -> None:
+                         iterations: int | None = None, time_limit: float | None = None) -> None:
     """Refuse a patrol option out of range with an :class:`~gridtool.errors.OptionError` naming it.
 
     :func:`plan_patrol` checks them first; ``gridtool patrol`` calls this before reading the project
@@ -228,6 +228,8 @@ def check_patrol_options(*, teams: int = 1, shift_minutes: float = 240, dwell_mi
         check_at_least(max_stops, 1, name="max_stops", zh="每队最多点数", flag="--max-stops", example=20)
     if iterations is not None:
         check_at_least(iterations, 1, name="iterations", zh="迭代次数", flag="--iterations", example=ITERATIONS)
+    if time_limit is not None:  # plan_tours refuses it too, but only after the graph and the matrix
+        check_positive(time_limit, name="time_limit", zh="求解秒数", flag="--time-limit", example=30)
 
 
 def plan_patrol(
@@ -305,7 +307,8 @@ def plan_patrol(
     PatrolPlan
     """
     check_patrol_options(teams=teams, shift_minutes=shift_minutes, dwell_minutes=dwell_minutes,
-                         hotspot_dwell=hotspot_dwell, max_stops=max_stops, iterations=iterations)
+                         hotspot_dwell=hotspot_dwell, max_stops=max_stops, iterations=iterations,
+                         time_limit=time_limit)
     if len(stations) == 0:
         raise EmptyLayerError("没有站点（派出所、警务室）", "there are no stations", layer="stations",
                               fix_zh="用 --stations 传入站点图层，或在场所图层中标出站点类别。",

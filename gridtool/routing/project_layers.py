@@ -219,4 +219,24 @@ def add_routes_to_project(project, plan, hotspots=None) -> None:
     remade(project.parameters, ("routes", "route_stops", "hotspots"))
 
 
-__all__ = ["add_routes_to_project", "candidate_sites", "grid_areas", "road_graph", "seal_area", "stations_of"]
+def patrol_options(*, teams: int, shift: float, start: str, mode: str, depot: str | None = None,
+                   dwell: float | None = None) -> dict:
+    """The options a patrol was planned with, as the project keeps them (``parameters["patrol"]``):
+    ``gridtool patrol`` and the app's patrol dialog store the same record, so a project says how its
+    routes were made whichever made them.
+
+    Parameters
+    ----------
+    teams, shift, start, mode, depot, dwell
+        As ``--teams``, ``--shift`` (minutes), ``--start`` (HH:MM), ``--mode``, ``--depot`` (None: every
+        station) and ``--dwell`` (None: the defaults).
+
+    Returns
+    -------
+    dict
+        Those six, by name.
+    """
+    return {"teams": teams, "shift": shift, "start": start, "mode": mode, "depot": depot, "dwell": dwell}
+
+
+__all__ = ["add_routes_to_project", "patrol_options", "candidate_sites", "grid_areas", "road_graph", "seal_area", "stations_of"]

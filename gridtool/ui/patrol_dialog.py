@@ -336,7 +336,7 @@ class PatrolDialog(_RoutingDialog):
     def start(self) -> None:
         from ..routing.patrol import pick_depot, plan_patrol
         from ..routing.patrol_options import incident_share_line, patrol_hotspots
-        from ..routing.project_layers import places_to_visit
+        from ..routing.project_layers import patrol_options, places_to_visit
         w = self.window
         p = self.project
         hot = self.hot_box is not None and self.hot_box.isChecked()
@@ -359,6 +359,9 @@ class PatrolDialog(_RoutingDialog):
         hot_kw = dict(bandwidth=self.bandwidth.value(), max_spots=self.max_hotspots.value(),
                       category=category) if hot else None
         hot_dwell = self.hotspot_dwell.value() if hot else 12.0
+        # stored as gridtool patrol stores them (parameters["patrol"])
+        options = patrol_options(teams=common["teams"], shift=common["shift_minutes"], start=common["start"],
+                                 mode=self.mode.currentData(), depot=self.depot.currentData(), dwell=common["dwell_minutes"])
         project = p
 
         def work(progress, cancelled):
@@ -379,7 +382,7 @@ class PatrolDialog(_RoutingDialog):
                       # as add_routes_to_project: the hot spots the plan visited, or none left stale
                       "hotspots": (Layer(role="hotspots", gdf=plan.hotspots, source="gridtool patrol")
                                    if plan.hotspots is not None else None)}
-            params = _patrol_parameters(w.session.project.parameters, plan, hs, share)
+            params = _patrol_parameters(w.session.project.parameters, plan, hs, share, options)
             w.session.replace_layers(layers, text="巡逻路线 / patrol routes", parameters=params)
             log_graph(w, graph, self.speed_lines)  # as gridtool patrol prints: the graph, hot spots, the plan
             log_lines(w, lines)
@@ -395,11 +398,14 @@ class PatrolDialog(_RoutingDialog):
         w.run_job(tr("job.patrol"), work, done)
 
 
-def _patrol_parameters(parameters: dict, plan, hotspots, share) -> dict:
-    """The project's parameters after a patrol, as the command stores them: the hot spots' figures
-    (the HTML map states them) and the share of incidents near the routes."""
+def _patrol_parameters(parameters: dict, plan, hotspots, share, options: dict | None = None) -> dict:
+    """The project's parameters after a patrol, as the command stores them: the options planned with
+    (:func:`~gridtool.routing.project_layers.patrol_options`), the hot spots' figures (the HTML map
+    states them) and the share of incidents near the routes."""
     import copy
     out = copy.deepcopy(parameters)
+    if options is not None:
+        out["patrol"] = options
     if plan.hotspots is not None and hotspots is not None:
         out["hotspots"] = hotspots.record()
     else:
