@@ -65,6 +65,8 @@ def test_a_baidu_incident_sheet_beside_the_project_is_named_with_its_fix(tmp_pat
     text = capsys.readouterr().out
     assert "很可能取自" not in text and "坐标系 bd09" in text
     assert "警情 40 条（40 条在道路 100 米内）" in text
+    # the line that stores the sheet in the project reads it the way this run did
+    assert f"要把它存入项目：gridtool import {project_path} --incidents {sheet} --crs-in incidents=bd09" in text
 
 
 def test_a_true_wgs84_incident_sheet_raises_no_offset_alarm(tmp_path, project_path, capsys):

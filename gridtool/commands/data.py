@@ -131,12 +131,24 @@ def project_for_run(args):
     if one_off:
         names_zh = "、".join(ROLES[r].zh if r in ROLES else "高程模型" for r in one_off)
         names_en = ", ".join(one_off)
-        flags = " ".join(f"--{r.replace('_', '-')} {v}" for r, v in one_off.items())
+        flags = " ".join([f"--{r.replace('_', '-')} {v}" for r, v in one_off.items()]
+                         + [f"--crs-in {c}" for c in _crs_given_for(args, one_off)])
         say(args, f"本次使用所给的{names_zh}图层（项目中的同名图层本次不用），项目文件 {args.project} 不会改动；"
                   f"要把它存入项目：gridtool import {args.project} {flags}",
             f"this run uses the {names_en} {plural_en(len(one_off), 'layer')} given instead of the project's own; the project file "
             f"{args.project} is not changed; to store them in it: gridtool import {args.project} {flags}")
     return project
+
+
+def _crs_given_for(args, one_off) -> list[str]:
+    """The ``--crs-in`` values of this run that apply to its one-run layers (``ROLE=CRS`` for one
+    of them, or a bare CRS), so the import line that stores them reads them the same way."""
+    out = []
+    for c in getattr(args, "crs_in", None) or []:
+        role = c.split("=", 1)[0].strip().replace("-", "_") if "=" in c else None
+        if role is None or role in one_off:
+            out.append(c)
+    return out
 
 
 def _offset_warnings(project, one_off, project_path) -> dict:
