@@ -129,3 +129,21 @@ def test_an_incident_sheet_with_addresses_only_says_how_to_get_coordinates(tmp_p
     assert code == 2 and not out.exists()
     assert "只有案发地址的警情无法落图" in err and "--crs-in incidents=bd09" in err and str(sheet) in err
     assert "gridtool does not look addresses up" in err and "Traceback" not in err
+
+
+def test_a_header_typed_on_two_lines_is_read_and_shown_on_one(tmp_path, capsys):
+    """报警⏎时间 typed with Alt+Enter in Excel: the column is used for the times and the console's
+    "所用列" line is not broken in two."""
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["警情编号", "报警\n时间", "警情类别", "经度", "纬度"])
+    for i in range(12):
+        ws.append([f"J{i}", f"2026/3/{1 + i} 21:{i:02d}", "治安-盗窃", 118.78 + i * 1e-3, 32.06 + i * 1e-3])
+    wb.save(tmp_path / "警情.xlsx")
+    assert cli.main(["import", "--incidents", str(tmp_path / "警情.xlsx"), "--out", str(tmp_path / "p.gpkg")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    used = [ln for ln in lines if "所用列" in ln]
+    assert len(used) == 1 and "报警 时间" in used[0], used
+    assert not any(ln.startswith("时间") for ln in lines)
+    times = Project.open(tmp_path / "p.gpkg").layers["incidents"].gdf
+    assert times.filter(like="时间").notna().all().all() and len(times) == 12

@@ -5,6 +5,7 @@ project, what a file or project holds, and every data problem with its fix.
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from pathlib import Path
 
@@ -67,8 +68,8 @@ def _print_summary(args, summary: dict, grid_statuses=None) -> None:
         sens = f"  {k('sensitive')}{eq}{','.join(e['sensitive'])}" if e.get("sensitive") else ""
         crs = f"  {k('crs')}{eq}{how_zh(str(e['crs'])) if zh else e['crs']}" if e.get("crs") else ""
         # The key columns by their Chinese labels in Chinese output (纬度:北纬), not the internal keys.
-        cols = (f"  {k('columns')}{eq}" + ",".join(f"{_key_label(c, role) if zh else c}:{v}"
-                                                 for c, v in e["columns"].items())) if e.get("columns") else ""
+        cols = (f"  {k('columns')}{eq}" + _one_line(",".join(f"{_key_label(c, role) if zh else c}:{v}"
+                                                           for c, v in e["columns"].items()))) if e.get("columns") else ""
         kinds = ""
         if role == "grids" and grid_statuses is not None:  # 基础网格 71、例外网格 1, as every output counts them
             from ..partition.totals import grid_kinds_text
@@ -91,13 +92,18 @@ def _print_summary(args, summary: dict, grid_statuses=None) -> None:
               + ("米" if zh else "m"))
 
 
+def _one_line(text: str) -> str:
+    """A header typed with Alt+Enter in Excel (报警⏎时间) shown on the summary's one line."""
+    return re.sub(r"\s*[\r\n]+\s*", " ", text)
+
+
 def print_columns(args, role: str, e: dict) -> None:
     """Which column was used for what (村名：F1（石柱村、龙潭村…）) and the layer's class summary."""
     from ..column_content import describe_all
     detail = e.get("columns_detail") or {}
     if detail:
-        say(args, f"  {'':<14} 列：" + describe_all(detail, "zh", role=role),
-            f"  {'':<14} columns: " + describe_all(detail, "en", role=role))
+        say(args, f"  {'':<14} 列：" + _one_line(describe_all(detail, "zh", role=role)),
+            f"  {'':<14} columns: " + _one_line(describe_all(detail, "en", role=role)))
     cs = e.get("class_summary") or {}
     if cs.get("text_zh"):
         say(args, f"  {'':<14} {cs['text_zh']}", f"  {'':<14} {cs['text_en']}")
@@ -117,7 +123,7 @@ def project_for_run(args):
     for role, lyr in project.layers.items():
         if one_off and role not in one_off:
             continue
-        cols = ", ".join(f"{k}:{v}" for k, v in lyr.columns_used.items())
+        cols = _one_line(", ".join(f"{k}:{v}" for k, v in lyr.columns_used.items()))
         say(args, f"{ROLES[role].zh}：{lyr.source}，{len(lyr.gdf)} 个要素，坐标系 {how_zh(lyr.crs_in)}"
             + (f"，所用列：{cols}" if cols else ""),
             f"{role}: {lyr.source}, {count_en(len(lyr.gdf), 'feature')}, CRS {lyr.crs_in}"
