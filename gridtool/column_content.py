@@ -52,6 +52,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "lon": ("经度", "longitude"),
     "lat": ("纬度", "latitude"),
     "id": ("户编号", "household id"),
+    "time": ("时间", "time"),  # incidents: the call's date or date and time
+    "clock": ("时刻", "clock time"),  # incidents: the time of day in a column of its own
+    "type": ("警情类别", "incident type"),
+    "lonlat": ("经纬度", "longitude, latitude"),
+    "wkt": ("WKT 几何", "WKT geometry"),
 }
 #: The village layer's name column is a village name.
 VILLAGE_LABELS = {"name": ("村名", "village name")}
