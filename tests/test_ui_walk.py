@@ -197,3 +197,44 @@ def test_walk_files_export_refuses_a_users_file(qtbot, window, walk_project, tmp
     qtbot.waitUntil(lambda: not w.jobs.busy, timeout=60000)
     assert mine.read_text(encoding="utf-8") == "我的标注"
     assert not (tmp_path / "app" / f"walk-{CODES[0]}-card.pdf").exists()
+
+
+def test_export_walks_on_the_command_line_writes_the_apps_files(qtbot, window, walk_project, tmp_path, capsys):
+    """导出 → 街巷巡查路线文件 had no command-line way: ``gridtool export PROJECT --walks DIR`` writes
+    the same files from the walks the app kept in the project, the cards from the walk's start time."""
+    w = window
+    _open(qtbot, w, walk_project)
+    _walk(qtbot, w, codes=CODES)
+    dlg_start = "07:30"
+    qtbot.waitUntil(lambda: not w.jobs.busy, timeout=60000)
+    w.session.project.parameters["walk"]["start"] = dlg_start  # as the dialog's start time stores it
+    saved = tmp_path / "walked.gpkg"
+    w.save_sync(str(saved))
+    from gridtool.ui.export_dialogs import open_export_dialog
+    exp = open_export_dialog(w, "walk")
+    assert exp.start_time.time().toString("HH:mm") == dlg_start
+    exp.path.setText(str(tmp_path / "app"))
+    exp.buttons.accepted.emit()
+    qtbot.waitUntil(lambda: not w.jobs.busy, timeout=60000)
+    out = _cli(capsys, "export", str(saved), "--walks", str(tmp_path / "cli"))
+    assert "已导出 10 个文件" in out
+    for code in CODES:
+        stem = f"walk-{code}"
+        for sfx in ("-streets.csv", ".kml", ".gpx"):
+            assert (tmp_path / "app" / f"{stem}{sfx}").read_bytes() == (tmp_path / "cli" / f"{stem}{sfx}").read_bytes()
+    from pypdf import PdfReader
+
+    def text(path):
+        return "\n".join(pg.extract_text() for pg in PdfReader(path).pages)
+    card = f"walk-{CODES[0]}-card.pdf"
+    assert text(tmp_path / "app" / card) == text(tmp_path / "cli" / card) and dlg_start in text(tmp_path / "cli" / card)
+    _cli(capsys, "export", str(saved), "--walks", str(tmp_path / "later"), "--walk-start", "19:00")
+    assert "19:00" in text(tmp_path / "later" / card) and dlg_start not in text(tmp_path / "later" / card)
+
+
+def test_export_walks_without_a_walk_says_how_to_make_one(walk_project, tmp_path, capsys):
+    capsys.readouterr()
+    assert cli.main(["export", str(walk_project), "--walks", str(tmp_path / "w")]) == 2
+    err = capsys.readouterr().err
+    assert "项目中没有街巷巡查路线" in err and "gridtool walk" in err and "Traceback" not in err
+    assert not (tmp_path / "w").exists()

@@ -1,5 +1,6 @@
 """``gridtool edit``: the desktop app's hand edits of a grid plan from the command line — lock and
-unlock grids, merge two grids, split one, move buildings or a whole sub-grid into another grid —
+unlock grids, merge two grids, split one, move buildings, a whole sub-grid or the buildings inside an
+area (the app's box and brush) into another grid —
 with the app's rules (:mod:`gridtool.partition.edit.scripted`), then the sub-grids of the changed
 grids drawn again and the project saved atomically (in place, or to ``--out``).
 """
@@ -30,8 +31,9 @@ def cmd_edit(args) -> int:
     if not edits:
         from ..errors import OptionError
         raise OptionError("没有给出修改", "no edit given",
-                          fix_zh="用 --lock、--unlock、--merge、--split、--move 或 --move-subgrid 说明要做的修改。",
-                          fix_en="say what to change with --lock, --unlock, --merge, --split, --move or --move-subgrid.")
+                          fix_zh="用 --lock、--unlock、--merge、--split、--move、--move-subgrid 或 --move-area 说明要做的修改。",
+                          fix_en="say what to change with --lock, --unlock, --merge, --split, --move, --move-subgrid "
+                                 "or --move-area.")
     project = Project.open(args.project)
     outcome = apply_edits(project, edits, id_column=args.id_column)
     for zh, en in outcome.messages:
@@ -81,6 +83,11 @@ def register(subparsers) -> None:
                     help="把这些楼栋（按 --id-column，默认 src_id）移入网格 CODE / move these buildings into grid CODE")
     pe.add_argument("--move-subgrid", dest="move_subgrid", action=_Ordered, metavar="SUBCODE=CODE",
                     help="把一个子网格的全部楼栋移入相邻网格 CODE / move a sub-grid's buildings into grid CODE")
+    pe.add_argument("--move-area", dest="move_area", action=_Ordered, metavar="PATH[:LAYER]=CODE",
+                    help="把面图层（在 GIS 或地图软件中画的范围，KML、GPKG、SHP，带坐标系）内的楼栋移入网格 CODE，"
+                         "同桌面程序的框选和画笔：锁定网格、专属网格和其他村的楼栋不移动并计数 / move the buildings "
+                         "inside the polygons of a file into grid CODE, as the app's box and brush (those of "
+                         "locked, special or other villages' grids stay, counted)")
     pe.add_argument("--id-column", metavar="COLUMN", help="--move 所用的住户编号列（默认 src_id）/ the households' id "
                                                           "column for --move (default src_id)")
     pe.add_argument("--out", metavar="OUT.gpkg", help="另存为（默认就地保存）/ save to this project instead")

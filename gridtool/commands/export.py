@@ -34,6 +34,9 @@ WEB_GIS_OUTPUTS = ("html", "gpkg", "shp", "geojson", "kml", "kmz", "gpx")
 #: The Excel ledgers (:mod:`gridtool.maps.ledger`).
 LEDGER_OUTPUTS = ("ledger", "ledger_csv")
 
+#: The files of the street walks kept in the project (the app's 导出 → 街巷巡查路线文件).
+WALK_OUTPUTS = ("walks",)
+
 
 PRINT_OUTPUTS = ("pdf", "png", "svg", "atlas", "assessment", "route_cards")
 
@@ -43,7 +46,7 @@ OUTPUT_NAMES = {"html": ("网页地图", "HTML map"), "gpkg": ("GeoPackage", "Ge
                 "gpx": ("GPX 巡逻路线", "GPX routes"), "ledger": ("台账", "ledger"), "ledger_csv": ("台账 CSV", "ledger CSV"),
                 "pdf": ("挂图 PDF", "wall map PDF"), "png": ("挂图 PNG", "wall map PNG"), "svg": ("挂图 SVG", "wall map SVG"),
                 "assessment": ("五色图", "assessment map"), "atlas": ("图册", "atlas"),
-                "route_cards": ("路线卡", "route cards")}
+                "route_cards": ("路线卡", "route cards"), "walks": ("街巷巡查路线文件", "street walk files")}
 
 
 def _direct(keys, make):
@@ -243,13 +246,15 @@ def _single_file_outputs(args) -> list[Path]:
 
 def cmd_export(args) -> int:
     wanted_print = [o for o in PRINT_OUTPUTS if getattr(args, o, None)]
-    wanted = ([o for o in WEB_GIS_OUTPUTS + LEDGER_OUTPUTS if getattr(args, o, None)]
+    wanted = ([o for o in WEB_GIS_OUTPUTS + LEDGER_OUTPUTS + WALK_OUTPUTS if getattr(args, o, None)]
               + wanted_print)
     if not wanted:
         raise GridtoolError(
             "没有指定要导出的文件", "nothing to export: no output given",
-            fix_zh="例如 --html 网格图.html、--pdf 挂图.pdf、--ledger 台账.xlsx、--gpkg 网格.gpkg、--kml 网格.kml。",
-            fix_en="e.g. --html map.html, --pdf wall.pdf, --ledger ledger.xlsx, --gpkg grids.gpkg, --kml grids.kml.")
+            fix_zh="例如 --html 网格图.html、--pdf 挂图.pdf、--ledger 台账.xlsx、--gpkg 网格.gpkg、--kml 网格.kml、"
+                   "--walks 巡查路线文件夹。",
+            fix_en="e.g. --html map.html, --pdf wall.pdf, --ledger ledger.xlsx, --gpkg grids.gpkg, --kml grids.kml, "
+                   "--walks WALKS_DIR.")
     _assessment_options(args)  # a --breaks or --classes slip is said before anything is read or written
     t0 = time.perf_counter()
     project = project_for_run(args)
@@ -276,6 +281,8 @@ def cmd_export(args) -> int:
             ledger = tuple(k for k in LEDGER_OUTPUTS if getattr(args, k, None))
             if ledger:
                 done += outputs(ledger, lambda: run_ledger(args, project)) or []
+            if getattr(args, "walks", None):
+                done += outputs("walks", lambda: run_walks(args, project, progress)) or []
             if wanted_print:
                 for p in run_print(args, project, progress, attempt=outputs):
                     done.append((Path(p), "打印图件" if getattr(args, "lang", "zh") == "zh" else "print"))
@@ -406,6 +413,27 @@ def run_ledger(args, project) -> list[tuple[Path, str]]:
             done.append((p, "CSV"))
     say(args, f"  {ledger.totals.text_zh()}", f"  {ledger.totals.text_en()}")
     return done
+
+
+def run_walks(args, project, progress=None) -> list[tuple[Path, str]]:
+    """``--walks DIR``: the files of every street walk kept in the project, as the app's 导出 →
+    街巷巡查路线文件 writes them (:func:`gridtool.maps.route_files.write_project_walks`); the cards
+    start at ``--walk-start``, else at the walks' own start time."""
+    from ..maps.route_files import stored_walk_start, write_project_walks
+    from ..routing.shift_windows import parse_clock
+    text = getattr(args, "walk_start", None) or stored_walk_start(project)
+    try:
+        start = parse_clock(text)
+    except ValueError:
+        from ..errors import OptionError
+        raise OptionError(f"--walk-start 应为 HH:MM：{text}", f"--walk-start takes HH:MM: {text!r}",
+                          fix_zh="例如 --walk-start 08:00。", fix_en="e.g. --walk-start 08:00.",
+                          field="walk_start") from None
+    # the CSV headers follow --lang (zh, en or both), as gridtool walk writes them
+    files = write_project_walks(project, Path(args.walks), start_minutes=start, lang=getattr(args, "lang", "zh") or "zh",
+                                force=bool(getattr(args, "force", False)), progress=progress)
+    what = "街巷巡查路线" if getattr(args, "lang", "zh") == "zh" else "street walk"
+    return [(Path(f), what) for f in files]
 
 
 def _scale(text: str) -> float:
@@ -593,6 +621,14 @@ def register(subparsers) -> None:
                    help="台账工作簿：网格台账、子网格、专属网格、住户名单、例外与问题 / ledger workbook: grids, "
                         "sub-grids, special grids, household list, exceptions")
     g.add_argument("--ledger-csv", metavar="DIR", help="同样的表，每表一个 CSV 文件 / the same sheets as CSV files")
+    g = pe.add_argument_group("街巷巡查路线 / street walks")
+    g.add_argument("--walks", metavar="DIR",
+                   help="项目中已保存的街巷巡查路线（桌面程序“网格街巷巡查路线”）的文件：每个网格 GPKG、GPX、KML、"
+                        "街巷 CSV 和路线卡 PDF，同桌面程序“导出 → 街巷巡查路线文件” / the files of the street walks "
+                        "kept in the project, per grid (as the app's Export → Street walk files)")
+    g.add_argument("--walk-start", metavar="HH:MM",
+                   help="路线卡上的出发时间（默认为规划时的出发时间，未记录则 08:00）/ start time on the walk cards "
+                        "(default: the walks' own, else 08:00)")
     pe.add_argument("--quiet", action="store_true", help="不显示进度 / no progress messages")
     pe.add_argument("--force", action="store_true",
                     help="允许覆盖不是 gridtool 导出的已有文件 / replace existing files gridtool did not write")
@@ -603,4 +639,4 @@ def register(subparsers) -> None:
     pe.set_defaults(func=cmd_export)
 
 
-__all__ = ["add_print_arguments", "cmd_export", "register", "run_ledger", "run_print", "run_web_gis"]
+__all__ = ["add_print_arguments", "cmd_export", "register", "run_ledger", "run_print", "run_walks", "run_web_gis"]

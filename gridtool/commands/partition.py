@@ -53,7 +53,7 @@ def _partition_params(args) -> dict:
             raise HouseholdBoundsError(f"--sub-min {args.sub_min} 大于 --sub-max {args.sub_max}",
                                        f"--sub-min {args.sub_min} exceeds --sub-max {args.sub_max}",
                                        fix_zh="交换两个数。", fix_en="swap the two numbers.", field="sub_min")
-    return dict(
+    params = dict(
         min_hh=args.min, max_hh=args.max, target=args.target if args.target else (args.min + args.max) // 2,
         sub_min=args.sub_min, sub_max=args.sub_max,
         sub_target=args.sub_target if args.sub_target else (args.sub_min + args.sub_max) // 2,
@@ -64,6 +64,16 @@ def _partition_params(args) -> dict:
         seed=args.seed, terrain=not getattr(args, "ignore_terrain", False),
         **({"special_categories": [c.strip() for c in args.special.split(",") if c.strip()]}
            if args.special is not None else {}))
+    return _keep_exceptions(params, args)
+
+
+def _keep_exceptions(params: dict, args) -> dict:
+    """``--keep-exception VILLAGE``: the village's merge and relaxed bounds dropped (the app's
+    保留为例外), by the rule the app uses (:func:`gridtool.partition.remedy_params.with_remedy`)."""
+    from ..partition.remedy_params import with_remedy
+    for village in getattr(args, "keep_exception", None) or []:
+        params = with_remedy(params, village, "exception")
+    return params
 
 
 def _print_partition(args, rep: dict, out) -> None:
@@ -200,7 +210,9 @@ def _noting_given(cls: type) -> type:
 def _redraw_params(args, project) -> dict:
     """``--redraw``: the parameters of the project's last partition, as the app's 重绘未锁定网格 takes
     them, with every option given on the command line over them (a bound not given is the last
-    partition's, also where another is checked against it: ``--max 250`` after ``--min 200``)."""
+    partition's, also where another is checked against it: ``--max 250`` after ``--min 200``).
+    ``--merge``, ``--relax`` and ``--keep-exception`` change the remedy of the villages they name
+    only, as the app's remedy buttons do (:func:`gridtool.partition.remedy_params.with_remedy`)."""
     stored = dict(project.parameters.get("partition", {}).get("parameters", {}))
     if not stored:
         raise GridtoolError("项目中没有上次划分的参数，无法重绘", "the project has no parameters of an earlier partition "
@@ -216,8 +228,16 @@ def _redraw_params(args, project) -> dict:
             setattr(ns, dest, None)
             given.add(dest)
     params = _partition_params(ns)
-    stored.update({key: params[key] for dest in given for key in _REDRAW_OPTIONS.get(dest, ()) if key in params})
-    return stored
+    stored.update({key: params[key] for dest in given - {"merge", "relax"}
+                   for key in _REDRAW_OPTIONS.get(dest, ()) if key in params})
+    # --merge/--relax/--keep-exception change the remedy of the villages named, as the grids panel's
+    # remedy buttons do: the remedies chosen earlier for other villages stay.
+    from ..partition.remedy_params import with_remedy
+    for village, host in pair_options(args.merge, "--merge").items():
+        stored = with_remedy(stored, village, "merge", host)
+    for village, bounds in _relax(args.relax).items():
+        stored = with_remedy(stored, village, "relax", bounds)
+    return _keep_exceptions(stored, args)
 
 
 def cmd_partition(args) -> int:
@@ -703,10 +723,17 @@ def register(subparsers) -> None:
                          "count fits: join it across the barrier (default, reported as unavoidable) or keep it "
                          "as one exceptional grid (no hard barrier crossed)")
     pp.add_argument("--merge", action="append", default=[], metavar="VILLAGE=NEIGHBOUR",
-                    help="把一个村并入邻村一起划分 / partition VILLAGE together with NEIGHBOUR (names; with the "
-                         "batch options also 12-digit codes)")
+                    help="把一个村并入邻村一起划分（配合 --redraw：只改这个村，其他村已选的处理不变）/ partition "
+                         "VILLAGE together with NEIGHBOUR (names; with the batch options also 12-digit codes; with "
+                         "--redraw only this village's remedy changes)")
     pp.add_argument("--relax", action="append", default=[], metavar="VILLAGE=MIN-MAX",
-                    help="放宽某村的户数范围 / other bounds for one village")
+                    help="放宽某村的户数范围（配合 --redraw：只改这个村）/ other bounds for one village (with "
+                         "--redraw only this village's remedy changes)")
+    pp.add_argument("--keep-exception", action="append", default=[], metavar="VILLAGE",
+                    help="把无法划分的村保留为一个例外网格（取消之前给它的 --merge、--relax；同桌面程序“保留为例外”，"
+                         "配合 --redraw 只改这个村）/ keep VILLAGE as one exceptional grid, dropping an earlier "
+                         "--merge or --relax of it (the app's Keep as exception; with --redraw only this village "
+                         "changes)")
     pp.add_argument("--special", default=None, metavar="CATEGORIES",
                     help="划为专属网格的场所类别 / place categories carved out as special grids "
                          "(default school,hospital,market,enterprise; empty for none)")

@@ -252,26 +252,36 @@ def write_walk_outputs(project, out: Path, code: str, area, steps, *, start, sta
     return files
 
 
-def write_project_walks(project, out: Path, *, start_minutes: float = 8 * 60, lang: str = "zh",
-                        progress=None, cancelled=None) -> list[Path]:
+def stored_walk_start(project) -> str:
+    """The start time (``HH:MM``) of the walks kept in the project, as the app's dialog planned
+    them; 08:00 when none was kept. The app's 导出 → 街巷巡查路线文件 shows it and ``gridtool export
+    --walks`` prints the cards from it unless ``--walk-start`` is given."""
+    return str((project.parameters.get("walk") or {}).get("start") or "08:00")
+
+
+def write_project_walks(project, out: Path, *, start_minutes: float | None = None, lang: str = "zh",
+                        force: bool = False, progress=None, cancelled=None) -> list[Path]:
     """The files of every grid's walk kept in the project (layers ``walk`` and ``walk_steps``, as
     the app's 网格街巷巡查路线 puts them there), each as :func:`write_walk_outputs` writes them:
-    the same files ``gridtool walk`` writes for those grids. Refuses to replace a file in ``out``
-    that gridtool did not write (:func:`gridtool.ownership.check_replace`)."""
-    from ..errors import CancelledError, GridtoolError
+    the same files ``gridtool walk`` writes for those grids. ``start_minutes`` (after midnight):
+    the cards' start, by default the walks' own (:func:`stored_walk_start`). Refuses to replace a
+    file in ``out`` that gridtool did not write (:func:`gridtool.ownership.check_replace`) unless
+    ``force``."""
+    from ..errors import CancelledError
     from ..ownership import check_replace
     from ..routing import export  # noqa: F401  (registers the headers of gridtool's routing CSVs)
+    from ..routing.shift_windows import parse_clock
     from ..routing.walks import grid_steps
     from shapely.geometry import Point
-    if "walk" not in project.layers or "walk_steps" not in project.layers:
-        raise GridtoolError("项目中没有街巷巡查路线", "the project has no street walk",
-                            fix_zh="先用“巡逻 → 网格街巷巡查路线…”生成。",
-                            fix_en="make one first with Patrol → Street walk of grids….", layer="walk")
+    from .needs import need_walks
+    need_walks(project)
+    if start_minutes is None:
+        start_minutes = parse_clock(stored_walk_start(project))
     walk = project.layers["walk"].gdf
     steps = project.layers["walk_steps"].gdf
     codes = list(dict.fromkeys(walk["grid"].astype(str)))
     mode = str((project.parameters.get("walk") or {}).get("mode") or "walk")  # as the app's dialog planned it
-    check_replace(walk_output_paths(out, codes), force=False)
+    check_replace(walk_output_paths(out, codes), force=force)
     grids = {}
     for role in ("grids", "subgrids", "special_grids"):
         lyr = project.layers.get(role)
@@ -294,5 +304,5 @@ def write_project_walks(project, out: Path, *, start_minutes: float = 8 * 60, la
 
 __all__ = ["coverage_output_paths", "coverage_outputs", "patrol_layers",
            "patrol_output_paths", "route_title", "seal_output_paths", "seal_outputs", "write_coverage_outputs",
-           "walk_output_paths", "walk_stem", "write_layers_gpkg", "write_patrol_outputs", "write_project_walks",
+           "stored_walk_start", "walk_output_paths", "walk_stem", "write_layers_gpkg", "write_patrol_outputs", "write_project_walks",
            "write_seal_outputs", "write_walk_outputs"]

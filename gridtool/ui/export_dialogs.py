@@ -595,8 +595,8 @@ class WalkFilesDialog(_ExportDialog):
         for wdg in (self.title, self.township, self.unit):  # the cards are headed as the command heads them
             wdg.setVisible(False)
             self.form.labelForField(wdg).setVisible(False)
-        start = (window.session.project.parameters.get("walk") or {}).get("start") or "08:00"
-        self.start_time = QTimeEdit(QTime.fromString(str(start), "HH:mm"))
+        from ..maps.route_files import stored_walk_start  # the start gridtool export --walks takes too
+        self.start_time = QTimeEdit(QTime.fromString(stored_walk_start(window.session.project), "HH:mm"))
         self.start_time.setDisplayFormat("HH:mm")
         self.form.addRow(tr("export.walk_start"), self.start_time)
         self.finish_layout()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import logging
 from pathlib import Path
 
@@ -952,19 +951,13 @@ class MainWindow(QMainWindow):
 
     def apply_remedy(self, village: str, kind: str, value) -> None:
         """Re-run the partition with a remedy for one village (merge / relax / keep as exception)."""
-        params = copy.deepcopy(self.session.partition_parameters())
-        merge = dict(params.get("merge") or {})
-        relax = {k: tuple(v) for k, v in (params.get("relax") or {}).items()}
-        merge.pop(village, None)
-        relax.pop(village, None)
-        if kind == "merge":
-            merge[village] = value
-        elif kind == "relax" and value:
-            relax[village] = (int(value[0]), int(value[1]))
-        elif kind == "exception" and params.get("infeasible", "exception") != "exception":
+        # the rule is the engine's: ``gridtool partition --redraw --merge/--relax/--keep-exception`` uses it too
+        from ..partition.remedy_params import RemedyPolicyError, with_remedy
+        try:
+            params = with_remedy(self.session.partition_parameters(), village, kind, value)
+        except RemedyPolicyError:
             QMessageBox.information(self, tr("app.title"), tr("grids.remedy.keep_needs_policy"))
             return
-        params["merge"], params["relax"] = merge, relax
         self.log_message(tr(f"log.remedy.{kind}", village=village, value=value if not isinstance(value, (list, tuple))
                             else f"{value[0]}–{value[1]}"))
         # A remedy for one village repairs the plan (as 重绘未锁定网格) instead of drawing every grid

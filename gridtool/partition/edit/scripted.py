@@ -22,7 +22,7 @@ from .state import EditState
 
 #: The edits :func:`apply_edits` knows, and the command-line option of each.
 OPTIONS = {"lock": "--lock", "unlock": "--unlock", "merge": "--merge", "split": "--split", "move": "--move",
-           "move_subgrid": "--move-subgrid"}
+           "move_subgrid": "--move-subgrid", "move_area": "--move-area"}
 EDIT_KINDS = tuple(OPTIONS)
 
 
@@ -50,11 +50,14 @@ def _split_list(text: str) -> list[str]:
 
 
 def _pair(kind: str, text: str) -> tuple[str, str]:
-    left, sep, right = str(text).replace("＝", "=").partition("=")
+    # an area's file name may hold "=", a grid code never does: split at the last one
+    cut = str.rpartition if kind == "move_area" else str.partition
+    left, sep, right = cut(str(text).replace("＝", "="), "=")
     if not sep or not left.strip() or not right.strip():
         example = {"merge": "--merge 500101001001-01=500101001001-02",
                    "move": "--move 户001,户002=500101001001-02",
-                   "move_subgrid": "--move-subgrid 500101001001-01-03=500101001001-02"}[kind]
+                   "move_subgrid": "--move-subgrid 500101001001-01-03=500101001001-02",
+                   "move_area": "--move-area 范围.kml=500101001001-02"}[kind]
         raise PlanEditError(f"{OPTIONS[kind]} 的写法不对：{text}", f"{OPTIONS[kind]}: cannot read {text!r}",
                             fix_zh=f"写成 {example}", fix_en=f"write it as {example}")
     return left.strip(), right.strip()
@@ -105,6 +108,39 @@ def _features_of_subgrid(state: EditState, code: str) -> list[int]:
     raise _unknown("子网格", "sub-grid", code, sorted(set(subs) - {""}))
 
 
+def _features_in_area(state: EditState, spec: str, crs) -> list[int]:
+    """The household features inside the polygons of ``spec`` (``PATH[:LAYER]``: an area drawn in a
+    GIS or a map app, in its own CRS), as the app's box and brush take the households under them."""
+    import shapely
+
+    from ...errors import GeometryTypeError
+    from ...io.layer_crs import settle_crs
+    from ...io.vector import read_vector, split_path_layer
+    path, layer = split_path_layer(spec)
+    raw = read_vector(path, layer=layer)
+    gdf = raw.gdf[~(raw.gdf.geometry.isna() | raw.gdf.geometry.is_empty)]
+    kinds = shapely.get_type_id(gdf.geometry.values)
+    if not len(gdf) or not ((kinds == 3) | (kinds == 6)).all():
+        raise GeometryTypeError("--move-area 的范围应为面（多边形）", "the area of --move-area must be polygons",
+                                fix_zh="在 GIS 或地图软件中把范围画成面，另存为 KML、GeoPackage 或 Shapefile。",
+                                fix_en="draw the area as a polygon in a GIS or map app and save it as KML, "
+                                       "GeoPackage or a shapefile.", file=raw.path, layer=raw.layer)
+    gdf, _label = settle_crs(gdf, None, raw, "area", [])
+    if crs is not None and gdf.crs is not None and not gdf.crs.equals(crs):
+        gdf = gdf.to_crs(crs)
+    area = shapely.union_all(gdf.geometry.values)
+    xy = state.xy
+    inside = shapely.contains_xy(area, xy[:, 0], xy[:, 1]) if len(xy) else []
+    feats = [int(f) for f in (inside.nonzero()[0] if len(xy) else [])]
+    if not feats:
+        raise PlanEditError(f"范围 {raw.path} 内没有住户", f"no household lies inside the area {raw.path}",
+                            fix_zh="检查范围是否画在这些住户上、坐标系是否正确（文件须带坐标系，如 KML 或带 .prj 的 Shapefile）。",
+                            fix_en="check that the area covers the households and that its file carries its "
+                                   "coordinate system (KML, or a shapefile with its .prj).", file=raw.path,
+                            layer=raw.layer)
+    return feats
+
+
 def _check_code(state: EditState, code: str) -> None:
     if code not in set(state.plan.codes):
         raise _unknown("网格", "grid", code, state.plan.codes)
@@ -116,7 +152,9 @@ def apply_edits(project, edits: list[tuple[str, str]], *, id_column: str | None 
 
     ``lock``/``unlock``: ``"CODE,CODE"``; ``merge``: ``"KEEP=OTHER"``; ``split``: ``"CODE"``;
     ``move``: ``"ID,ID=CODE"`` (buildings by ``id_column``, default ``src_id``);
-    ``move_subgrid``: ``"SUBCODE=CODE"`` (the buildings of a sub-grid into another grid).
+    ``move_subgrid``: ``"SUBCODE=CODE"`` (the buildings of a sub-grid into another grid);
+    ``move_area``: ``"PATH[:LAYER]=CODE"`` (the buildings inside the polygons of a file, as the
+    app's box and brush: those in locked, special or other villages' grids stay and are counted).
 
     Raises
     ------
@@ -179,6 +217,29 @@ def apply_edits(project, edits: list[tuple[str, str]], *, id_column: str | None 
             out.messages.append((f"移动：{label}{len(feats):,} 栋（{n_hh:,} 户）移入网格 {to}，现有 {plan.totals[to]:,} 户",
                                  f"moved {count_en(len(feats), 'building')} ({count_en(n_hh, 'household')}) into grid {to}: "
                                  f"{count_en(plan.totals[to], 'household')}"))
+        elif kind == "move_area":
+            # The app's box and brush: the households of the area move, those the rules keep where
+            # they are (a locked or special grid, another village) stay and are counted.
+            what, to = _pair(kind, text)
+            _check_code(state, to)
+            plan.check_target(to)
+            ti = state.membership.index.get(to, -2)
+            feats = [f for f in _features_in_area(state, what, getattr(project, "crs", None))
+                     if state.membership.of_feature[f] != ti]
+            ok = plan.movable(feats, to)
+            n_hh = int(plan._hh[ok.features].sum()) if ok.features else 0
+            if ok.features:
+                run(plan.move(ok.features, to))
+            zh = f"移动：范围 {what} 内 {len(ok.features):,} 栋（{n_hh:,} 户）移入网格 {to}，现有 {plan.totals[to]:,} 户"
+            en = (f"moved {count_en(len(ok.features), 'building')} ({count_en(n_hh, 'household')}) inside {what} into "
+                  f"grid {to}: {count_en(plan.totals[to], 'household')}")
+            if ok.locked:
+                zh += f"；{len(ok.locked):,} 栋属于锁定网格或专属网格，未移动"
+                en += f"; {len(ok.locked):,} in locked or special grids left in place"
+            if ok.other_village:
+                zh += f"；{len(ok.other_village):,} 栋属于其他村（社区），未移动"
+                en += f"; {len(ok.other_village):,} of other villages left in place"
+            out.messages.append((zh, en))
         else:
             raise GridtoolError(f"未知的修改：{kind}", f"unknown edit: {kind}",
                                 fix_zh=f"可用：{'、'.join(OPTIONS.values())}", fix_en=f"known: {', '.join(OPTIONS.values())}")
