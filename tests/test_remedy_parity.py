@@ -110,3 +110,20 @@ def test_the_apps_remedy_button_gives_the_command_lines_plan(qtbot, window, plan
     g1 = gpd.read_file(cli, layer="grids").set_index("code").sort_index()
     g2 = gpd.read_file(app, layer="grids").set_index("code").sort_index()
     assert list(g1.index) == list(g2.index) and g1["hh"].tolist() == g2["hh"].tolist()
+
+
+def test_a_new_partition_says_when_it_leaves_the_bounds_chosen_last_time(plans, capsys):
+    """A script's ``gridtool partition PROJECT`` (no --redraw) after bounds chosen in the app
+    (400–450 here) draws at the defaults 300–500: said, with the options that keep the last ones;
+    bounds given on the command line are the user's choice and not remarked on."""
+    base, d = plans["dir"] / "base.gpkg", plans["dir"]
+    capsys.readouterr()
+    assert main(["partition", str(base), "--no-subgrids", "--out", str(d / "defaults.gpkg"), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "注意：项目上次划分用 400–450 户" in out and "按默认 300–500 户" in out
+    assert "--min 400 --max 450" in out and "--redraw" in out
+    g = Project.open(d / "defaults.gpkg").layers["grids"].gdf
+    assert g["hh"].max() > 450  # the defaults were used, as said
+    assert main(["partition", str(base), "--no-subgrids", "--min", "300", "--max", "500", "--out", str(d / "given.gpkg"),
+                 "--quiet"]) == 0
+    assert "项目上次划分用" not in capsys.readouterr().out

@@ -240,6 +240,30 @@ def _redraw_params(args, project) -> dict:
     return _keep_exceptions(stored, args)
 
 
+def _note_last_bounds(args, project, params: dict) -> None:
+    """A new partition of a project partitioned before (in the app, say at 350–450 households) with
+    bounds left to their defaults draws at 300–500: said, with the two ways to keep the last ones,
+    so that a script does not quietly undo what was chosen in the app."""
+    stored = project.parameters.get("partition", {}).get("parameters", {}) or {}
+    given = set(getattr(args, "given_options", ()) or ())
+    differ = [(dest, key) for dest, key in _STORED_BOUNDS.items()
+              if dest not in given and key in stored and key in params and stored[key] != params[key]]
+    if not differ:
+        return
+
+    def bounds(p: dict, lo: str, hi: str) -> str:
+        return f"{p.get(lo)}–{p.get(hi)}"
+    last = f"{bounds(stored, 'min_hh', 'max_hh')} 户（子网格 {bounds(stored, 'sub_min', 'sub_max')} 户）"
+    now = f"{bounds(params, 'min_hh', 'max_hh')} 户（子网格 {bounds(params, 'sub_min', 'sub_max')} 户）"
+    flags = " ".join(f"--{dest.replace('_', '-')} {stored[key]}" for dest, key in differ)
+    say(args, f"注意：项目上次划分用 {last}，本次未给这些选项，按默认 {now} 划分；"
+              f"要沿用上次的设置，用 --redraw（重绘未锁定网格）或加 {flags}",
+        f"note: the project was last partitioned at {bounds(stored, 'min_hh', 'max_hh')} households (sub-grids "
+        f"{bounds(stored, 'sub_min', 'sub_max')}); these options are not given, so this run uses the defaults "
+        f"{bounds(params, 'min_hh', 'max_hh')} (sub-grids {bounds(params, 'sub_min', 'sub_max')}); to keep the last "
+        f"ones use --redraw (redraw the unlocked grids) or add {flags}")
+
+
 def cmd_partition(args) -> int:
     from ..partition.output import apply_to_project, fit_own_plan, locked_codes, write_report
     if getattr(args, "redraw", False) and (args.previous or args.lock):
@@ -266,6 +290,8 @@ def cmd_partition(args) -> int:
     project = project_or_sources(args)
     redraw = bool(getattr(args, "redraw", False))
     params = _redraw_params(args, project) if redraw else _partition_params(args)
+    if not redraw:
+        _note_last_bounds(args, project, params)
     # The app's 划分网格 and 重绘未锁定网格: grids locked in the project (the app's 锁定 button,
     # gridtool edit --lock) are kept exactly (households, buildings, shape, code).
     locked = locked_codes(project)
