@@ -14,6 +14,9 @@ What the writers take care of, because GDAL alone would get it wrong silently:
   bytes (counted); characters GBK lacks replaced by ``?`` (counted); a layer with mixed geometry
   (places as points and polygons) split into ``places_point.shp`` and ``places_polygon.shp``;
   geometry collections reduced to the layer's geometry type.
+- **GeoPackage**: a mixed layer is split the same way (tables ``places_point``, ``places_polygon``),
+  each with a QGIS style of its own geometry type (:mod:`gridtool.maps.qgis`); a table of one type
+  opens in QGIS as one layer, not as sub-layers of which the areas wear the points' style.
 - **Personal data**: columns of names, ID-card and phone numbers are dropped from GIS tables and
   masked in KML (a viewing format) unless ``include_personal``.
 - **Text as text**: KML descriptions are HTML to Google Earth and 奥维, so they are HTML-escaped
@@ -266,19 +269,22 @@ def write_gpkg(project, path: str | Path, *, roles: Sequence[str] | None = None,
         tmp = tmpdir / path.name
         written = []
         totals = household_totals(project)
-        for i, (role, gdf) in enumerate(layers.items()):
-            _step(progress, cancelled, 0.2 + 0.7 * i / len(layers), role)
+        # A table per geometry family, as in the shapefiles: each opens in QGIS with a style of its type.
+        parts = [(name, role, part) for role, gdf in layers.items() for name, part in _split_by_family(role, gdf)]
+        for i, (name, role, gdf) in enumerate(parts):
+            _step(progress, cancelled, 0.2 + 0.7 * i / len(parts), name)
             # gpkg_contents.description (QGIS: the layer's information): the grids by kind and the
             # households, in the words every other output uses.
             about = ({"DESCRIPTION": f"{totals.grids_written(len(gdf), unit=' 个')}；{totals.text_zh()}"}
-                     if role == "grids" else {})
-            _quiet_write(gdf, tmp, layer=role, driver="GPKG", promote_to_multi=_has_multi(gdf),
+                     if name == "grids" else {})
+            _quiet_write(gdf, tmp, layer=name, driver="GPKG", promote_to_multi=_has_multi(gdf),
                          dataset_options=GPKG_OPTIONS, **about,
                          **({"dataset_metadata": export_marker(project)} if i == 0 else {}))
-            written.append(Written(path, role, len(gdf)))
+            written.append(Written(path, name, len(gdf)))
         check_cancelled(cancelled)
         from .qgis import wall_map_fills, write_layer_styles  # QGIS opens the layers as on the wall map
-        write_layer_styles(tmp, layers, grid_fills=wall_map_fills(project, layers))
+        write_layer_styles(tmp, {name: gdf for name, _, gdf in parts}, grid_fills=wall_map_fills(project, layers),
+                           roles={name: role for name, role, _ in parts})
         check_cancelled(cancelled)
         publish(tmp, path)
     finally:
@@ -385,10 +391,16 @@ def _shapefile_frame(gdf: gpd.GeoDataFrame, codec: str,
 
 
 def _split_by_family(role: str, gdf: gpd.GeoDataFrame) -> list[tuple[str, gpd.GeoDataFrame]]:
+    """A layer of one geometry family as it is; one of mixed families (places as points and school
+    grounds) as ``<role>_point``, ``<role>_line``, ``<role>_polygon``: a shapefile holds one type, and
+    QGIS offers a mixed GeoPackage table as sub-layers sharing one style of the majority's type.
+    Every row lands in exactly one part (a row without geometry in the largest part)."""
     fam = gdf.geom_type.map(_FAMILY)
     present = [f for f in ("point", "line", "polygon") if (fam == f).any()]
     if len(present) <= 1:
         return [(role, gdf)]
+    main = fam.value_counts().index[0]
+    fam = fam.fillna(main)
     return [(f"{role}_{f}", gdf[fam == f]) for f in present]
 
 

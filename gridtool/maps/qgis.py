@@ -434,16 +434,24 @@ def _road_rules() -> list[Rule]:
     return rules
 
 
-def layer_style(name: str, gdf, *, grid_fills: pd.Series | None = None) -> LayerStyle | None:
-    """The wall-map style of gridtool layer ``name`` (None for a layer gridtool does not style)."""
+#: The words a table of one geometry family split from a mixed layer adds to its title (重点场所（面）).
+_FAMILY_ZH = {"point": "（点）", "line": "（线）", "polygon": "（面）"}
+
+
+def layer_style(name: str, gdf, *, grid_fills: pd.Series | None = None, role: str | None = None) -> LayerStyle | None:
+    """The wall-map style of gridtool layer ``name`` (None for a layer gridtool does not style).
+
+    ``role``: the layer's role when the table is named otherwise (``places_polygon``, the areas of a
+    mixed ``places`` layer split by geometry family): styled as that role's areas, titled 重点场所（面）."""
     from ..roles import PLACE_CATEGORIES
     from .style import CIRCLE_COLOURS, LAYER_ZH
 
     geom = _family(gdf)
     if geom is None:
         return None
-    title = LAYER_ZH.get(name, name)
-    st = LayerStyle(name, geom, f"{title}（gridtool 挂图样式）")
+    table, name = name, role or name
+    title = LAYER_ZH.get(name, name) + (_FAMILY_ZH[geom] if table != name and table.endswith(f"_{geom}") else "")
+    st = LayerStyle(table, geom, f"{title}（gridtool 挂图样式）")
     if name == "grids" and geom == "polygon":
         st.rules = _grid_rules(gdf, grid_fills)
         st.label = Label(("code", "\n", "hh", "'户'") if "hh" in gdf else ("code",), 8, max_scale=100_000,
@@ -496,7 +504,13 @@ def layer_style(name: str, gdf, *, grid_fills: pd.Series | None = None) -> Layer
         if "name" in gdf:
             st.label = Label(("name",), 7, "#333333", max_scale=25_000)
     elif name in ("places", "sites", "stations") and geom == "polygon":
-        st.rules = [Rule(title, (Fill(S.PLACE_STYLES["other"].colour, 0.25), Stroke("#6a1b9a", 0.25)))]
+        # a school's grounds in its category's colour, as its point marker would be
+        for c in _values(gdf, "category") if name == "places" else []:
+            colour = S.PLACE_STYLES.get(str(c), S.PLACE_STYLES["other"]).colour
+            st.rules.append(Rule(PLACE_CATEGORIES.get(str(c), str(c)), (Fill(colour, 0.25), Stroke(colour, 0.25)),
+                                 ("category", [c])))
+        st.rules.append(Rule("其他" if st.rules else title, (Fill(S.PLACE_STYLES["other"].colour, 0.25),
+                                                            Stroke("#6a1b9a", 0.25)), ("ELSE",) if st.rules else None))
         if "name" in gdf:
             st.label = Label(("name",), 7, "#333333", max_scale=25_000)
     elif name == "households" or name.startswith("uncovered"):
@@ -566,7 +580,8 @@ def _geometry_columns(path: Path) -> dict[str, str]:
         return dict(con.execute("SELECT table_name, column_name FROM gpkg_geometry_columns").fetchall())
 
 
-def write_layer_styles(path: str | Path, layers: dict, *, grid_fills: pd.Series | None = None) -> list[str]:
+def write_layer_styles(path: str | Path, layers: dict, *, grid_fills: pd.Series | None = None,
+                       roles: dict[str, str] | None = None) -> list[str]:
     """Add (or replace) the default QGIS style of every styled layer of ``layers`` in the GeoPackage.
 
     Parameters
@@ -578,6 +593,9 @@ def write_layer_styles(path: str | Path, layers: dict, *, grid_fills: pd.Series 
         are looked up by code, or by feature id when codes are missing or repeated).
     grid_fills
         The grids' fills (aligned with ``layers["grids"]``), default :func:`colours.grid_colours` of it.
+    roles
+        ``{table name: role}`` for tables named otherwise than their role (``places_point`` →
+        ``places``): styled as that role.
 
     Returns
     -------
@@ -594,7 +612,8 @@ def write_layer_styles(path: str | Path, layers: dict, *, grid_fills: pd.Series 
         if name not in geom_cols:
             continue
         try:
-            st = layer_style(name, gdf, grid_fills=grid_fills if name == "grids" else None)
+            st = layer_style(name, gdf, grid_fills=grid_fills if name == "grids" else None,
+                             role=(roles or {}).get(name))
             if st is None:
                 continue
             row = {"f_table_catalog": "", "f_table_schema": "", "f_table_name": name,
