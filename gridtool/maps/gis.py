@@ -56,6 +56,7 @@ from ..atomic import GPKG_OPTIONS, publish, publish_set, sweep, write_bytes_atom
 from ..cells import csv_bytes
 from ..crs import parse_crs, to_user_crs
 from ..errors import GridtoolError
+from ..geomtypes import split_by_family as _split_by_family
 from ..ownership import MARK, check_replace, export_marker
 from ..io.kml import KML_NS, KmlWriter, description_html, kml_colour, kml_geometry
 from ..partition.totals import GRID_KINDS, grid_kind, household_totals
@@ -388,20 +389,6 @@ def _shapefile_frame(gdf: gpd.GeoDataFrame, codec: str,
         elif str(s.dtype).startswith("datetime"):
             df[col] = s.astype(str)
     return df, names, notes
-
-
-def _split_by_family(role: str, gdf: gpd.GeoDataFrame) -> list[tuple[str, gpd.GeoDataFrame]]:
-    """A layer of one geometry family as it is; one of mixed families (places as points and school
-    grounds) as ``<role>_point``, ``<role>_line``, ``<role>_polygon``: a shapefile holds one type, and
-    QGIS offers a mixed GeoPackage table as sub-layers sharing one style of the majority's type.
-    Every row lands in exactly one part (a row without geometry in the largest part)."""
-    fam = gdf.geom_type.map(_FAMILY)
-    present = [f for f in ("point", "line", "polygon") if (fam == f).any()]
-    if len(present) <= 1:
-        return [(role, gdf)]
-    main = fam.value_counts().index[0]
-    fam = fam.fillna(main)
-    return [(f"{role}_{f}", gdf[fam == f]) for f in present]
 
 
 def _set_paths(path: Path, names: Iterable[str], suffix: str) -> tuple[Path, dict[str, Path]]:
