@@ -154,3 +154,20 @@ def test_incidents_and_hot_spot_streets_are_styled():
     lines = _gdf({"name": ["中山路"]}, geometry=[SHAPES["line"]])
     assert layer_style("incidents", pts).rules[0].title == "警情"
     assert layer_style("hotspot_streets", lines).label.parts == ("name",)
+
+
+def test_coverage_report_names_the_tables_the_rest_are_in():
+    """Beyond the 50 listed, the report points to the layers of coverage.gpkg as they are written."""
+    import numpy as np
+
+    from gridtool.routing.coverage import _uncovered_lines
+
+    n = 60
+    unc = _gdf({"name": [f"场所{i}" for i in range(n)], "category": ["bank"] * n,
+                "minutes_to_station": np.arange(n, dtype=float), "nearest_station": ["城南派出所"] * n},
+               geometry=[box(X0, Y0, X0 + 9, Y0 + 9) if i % 3 == 0 else Point(X0 + i, Y0) for i in range(n)])
+    zh, en = _uncovered_lines(10, unc)[-1]
+    assert "uncovered_10min_point、uncovered_10min_polygon 图层" in zh
+    assert en.endswith("(layers uncovered_10min_point, uncovered_10min_polygon)")
+    zh, _ = _uncovered_lines(10, unc.assign(geometry=Point(X0, Y0)))[-1]
+    assert "（见 uncovered_10min 图层）" in zh  # one type: the table keeps its name
