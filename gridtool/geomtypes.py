@@ -100,3 +100,21 @@ def empty_layer_type(gdf, layer: str) -> str | None:
 
 
 __all__ = ["LAYER_TYPES", "PLAN_LAYERS", "as_multipolygons", "empty_layer_type", "is_polygon_layer", "one_polygon_type"]
+
+
+#: shapely geometry type → the family a shapefile or a QGIS style is made for.
+FAMILY = {"Point": "point", "MultiPoint": "point", "LineString": "line", "MultiLineString": "line",
+          "LinearRing": "line", "Polygon": "polygon", "MultiPolygon": "polygon"}
+
+
+def split_by_family(role: str, gdf: gpd.GeoDataFrame) -> list[tuple[str, gpd.GeoDataFrame]]:
+    """A layer of one geometry family as it is; one of mixed families (places as points and school
+    grounds) as ``<role>_point``, ``<role>_line``, ``<role>_polygon``: a shapefile holds one type, and
+    QGIS offers a mixed GeoPackage table as sub-layers sharing one style of the majority's type.
+    Every row lands in exactly one part (a row without geometry in the largest part)."""
+    fam = gdf.geom_type.map(FAMILY)
+    present = [f for f in ("point", "line", "polygon") if (fam == f).any()]
+    if len(present) <= 1:
+        return [(role, gdf)]
+    fam = fam.fillna(fam.value_counts().index[0])
+    return [(f"{role}_{f}", gdf[fam == f]) for f in present]

@@ -58,7 +58,7 @@ def test_table_is_registered_as_qgis_writes_it(export):
     assert kind == ("attributes",)
     styles = _styles(export)
     assert set(styles) == {"grids", "subgrids", "special_grids", "corridors", "routes", "route_stops", "circles",
-                           "places", "villages", "households"}
+                           "places_point", "places_polygon", "villages", "households"}  # places: both types
     for name, row in styles.items():
         assert row["useAsDefault"] == 1 and row["owner"] == "gridtool"
         assert row["f_geometry_column"] == geom[name]
@@ -75,7 +75,8 @@ def test_qml_parses_and_refers_to_existing_fields(export):
         symbols = {s.get("name"): s for s in renderer.findall("symbols/symbol")}
         assert rules and all(r.get("symbol") in symbols for r in rules), name
         assert len({r.get("key") for r in rules}) == len(rules)
-        kind = {"grids": "fill", "routes": "line", "route_stops": "marker", "households": "marker"}.get(name)
+        kind = {"grids": "fill", "routes": "line", "route_stops": "marker", "households": "marker",
+                "places_point": "marker", "places_polygon": "fill"}.get(name)
         if kind:
             assert {s.get("type") for s in symbols.values()} == {kind}
         fields = set(pyogrio.read_info(export, layer=name)["fields"])

@@ -14,6 +14,9 @@ What the writers take care of, because GDAL alone would get it wrong silently:
   bytes (counted); characters GBK lacks replaced by ``?`` (counted); a layer with mixed geometry
   (places as points and polygons) split into ``places_point.shp`` and ``places_polygon.shp``;
   geometry collections reduced to the layer's geometry type.
+- **GeoPackage**: a mixed layer is split the same way (tables ``places_point``, ``places_polygon``),
+  each with a QGIS style of its own geometry type (:mod:`gridtool.maps.qgis`); a table of one type
+  opens in QGIS as one layer, not as sub-layers of which the areas wear the points' style.
 - **Personal data**: columns of names, ID-card and phone numbers are dropped from GIS tables and
   masked in KML (a viewing format) unless ``include_personal``.
 - **Text as text**: KML descriptions are HTML to Google Earth and 奥维, so they are HTML-escaped
@@ -53,6 +56,7 @@ from ..atomic import GPKG_OPTIONS, publish, publish_set, sweep, write_bytes_atom
 from ..cells import csv_bytes
 from ..crs import parse_crs, to_user_crs
 from ..errors import GridtoolError
+from ..geomtypes import split_by_family as _split_by_family
 from ..ownership import MARK, check_replace, export_marker
 from ..io.kml import KML_NS, KmlWriter, description_html, kml_colour, kml_geometry
 from ..partition.totals import GRID_KINDS, grid_kind, household_totals
@@ -266,19 +270,22 @@ def write_gpkg(project, path: str | Path, *, roles: Sequence[str] | None = None,
         tmp = tmpdir / path.name
         written = []
         totals = household_totals(project)
-        for i, (role, gdf) in enumerate(layers.items()):
-            _step(progress, cancelled, 0.2 + 0.7 * i / len(layers), role)
+        # A table per geometry family, as in the shapefiles: each opens in QGIS with a style of its type.
+        parts = [(name, role, part) for role, gdf in layers.items() for name, part in _split_by_family(role, gdf)]
+        for i, (name, role, gdf) in enumerate(parts):
+            _step(progress, cancelled, 0.2 + 0.7 * i / len(parts), name)
             # gpkg_contents.description (QGIS: the layer's information): the grids by kind and the
             # households, in the words every other output uses.
             about = ({"DESCRIPTION": f"{totals.grids_written(len(gdf), unit=' 个')}；{totals.text_zh()}"}
-                     if role == "grids" else {})
-            _quiet_write(gdf, tmp, layer=role, driver="GPKG", promote_to_multi=_has_multi(gdf),
+                     if name == "grids" else {})
+            _quiet_write(gdf, tmp, layer=name, driver="GPKG", promote_to_multi=_has_multi(gdf),
                          dataset_options=GPKG_OPTIONS, **about,
                          **({"dataset_metadata": export_marker(project)} if i == 0 else {}))
-            written.append(Written(path, role, len(gdf)))
+            written.append(Written(path, name, len(gdf)))
         check_cancelled(cancelled)
         from .qgis import wall_map_fills, write_layer_styles  # QGIS opens the layers as on the wall map
-        write_layer_styles(tmp, layers, grid_fills=wall_map_fills(project, layers))
+        write_layer_styles(tmp, {name: gdf for name, _, gdf in parts}, grid_fills=wall_map_fills(project, layers),
+                           roles={name: role for name, role, _ in parts})
         check_cancelled(cancelled)
         publish(tmp, path)
     finally:
@@ -382,14 +389,6 @@ def _shapefile_frame(gdf: gpd.GeoDataFrame, codec: str,
         elif str(s.dtype).startswith("datetime"):
             df[col] = s.astype(str)
     return df, names, notes
-
-
-def _split_by_family(role: str, gdf: gpd.GeoDataFrame) -> list[tuple[str, gpd.GeoDataFrame]]:
-    fam = gdf.geom_type.map(_FAMILY)
-    present = [f for f in ("point", "line", "polygon") if (fam == f).any()]
-    if len(present) <= 1:
-        return [(role, gdf)]
-    return [(f"{role}_{f}", gdf[fam == f]) for f in present]
 
 
 def _set_paths(path: Path, names: Iterable[str], suffix: str) -> tuple[Path, dict[str, Path]]:

@@ -434,16 +434,29 @@ def _road_rules() -> list[Rule]:
     return rules
 
 
-def layer_style(name: str, gdf, *, grid_fills: pd.Series | None = None) -> LayerStyle | None:
-    """The wall-map style of gridtool layer ``name`` (None for a layer gridtool does not style)."""
+#: Titles of the routing files' layers that the app's layer list does not name.
+_TITLE_ZH = {"hotspot_streets": "警情高发街段", "unassigned_households": "未划入网格住户", "uncovered": "服务圈外住户",
+             "walk": "街巷巡查路线", "sites": "站点", "exits": "出口", "seal_paths": "封控路线"}
+#: The words a table of one geometry family split from a mixed layer adds to its title (重点场所（面）).
+_FAMILY_ZH = {"point": "（点）", "line": "（线）", "polygon": "（面）"}
+
+
+def layer_style(name: str, gdf, *, grid_fills: pd.Series | None = None, role: str | None = None) -> LayerStyle | None:
+    """The wall-map style of gridtool layer ``name`` (None for a layer gridtool does not style).
+
+    ``role``: the layer's role when the table is named otherwise (``places_polygon``, the areas of a
+    mixed ``places`` layer split by geometry family): styled as that role's areas, titled 重点场所（面）."""
     from ..roles import PLACE_CATEGORIES
     from .style import CIRCLE_COLOURS, LAYER_ZH
 
     geom = _family(gdf)
     if geom is None:
         return None
-    title = LAYER_ZH.get(name, name)
-    st = LayerStyle(name, geom, f"{title}（gridtool 挂图样式）")
+    table, name = name, role or name
+    title = LAYER_ZH.get(name) or _TITLE_ZH.get(name) or (
+        f"服务圈外住户（{name.split('_', 1)[1].removesuffix('min')} 分钟）" if name.startswith("uncovered_") else name)
+    title += _FAMILY_ZH[geom] if table != name and table.endswith(f"_{geom}") else ""
+    st = LayerStyle(table, geom, f"{title}（gridtool 挂图样式）")
     if name == "grids" and geom == "polygon":
         st.rules = _grid_rules(gdf, grid_fills)
         st.label = Label(("code", "\n", "hh", "'户'") if "hh" in gdf else ("code",), 8, max_scale=100_000,
@@ -469,7 +482,7 @@ def layer_style(name: str, gdf, *, grid_fills: pd.Series | None = None) -> Layer
         st.rules = _road_rules()
         if "name" in gdf:
             st.label = Label(("name",), 7, "#333333", max_scale=15_000, priority=2)
-    elif name == "rivers":
+    elif name == "rivers" and geom in ("line", "polygon"):  # wells and springs as points: not a river's line
         if geom == "polygon":
             st.rules = [Rule("河流、水面", (Fill(S.WATER_FILL), Stroke(S.WATER_LINE, 0.08)))]
         else:
@@ -496,15 +509,32 @@ def layer_style(name: str, gdf, *, grid_fills: pd.Series | None = None) -> Layer
         if "name" in gdf:
             st.label = Label(("name",), 7, "#333333", max_scale=25_000)
     elif name in ("places", "sites", "stations") and geom == "polygon":
-        st.rules = [Rule(title, (Fill(S.PLACE_STYLES["other"].colour, 0.25), Stroke("#6a1b9a", 0.25)))]
+        # a school's grounds in its category's colour, as its point marker would be
+        for c in _values(gdf, "category") if name == "places" else []:
+            colour = S.PLACE_STYLES.get(str(c), S.PLACE_STYLES["other"]).colour
+            st.rules.append(Rule(PLACE_CATEGORIES.get(str(c), str(c)), (Fill(colour, 0.25), Stroke(colour, 0.25)),
+                                 ("category", [c])))
+        st.rules.append(Rule("其他" if st.rules else title, (Fill(S.PLACE_STYLES["other"].colour, 0.25),
+                                                            Stroke("#6a1b9a", 0.25)), ("ELSE",) if st.rules else None))
         if "name" in gdf:
             st.label = Label(("name",), 7, "#333333", max_scale=25_000)
-    elif name == "households" or name.startswith("uncovered"):
-        colour = "#d62728" if name.startswith("uncovered") else "#5a5a5a"
+    elif name in ("households", "unassigned_households") or name.startswith("uncovered"):
+        # households outside every circle or grid in red, as a point or as their building
+        alarm = name != "households"
+        colour = "#d62728" if alarm else "#5a5a5a"
         if geom == "point":
             st.rules = [Rule(title, (Marker("o", colour, 1.4, outline="#ffffff", outline_mm=0.1),))]
-        else:
-            st.rules = [Rule(title, (Fill("#d9d9d9"), Stroke("#9a9a9a", 0.08)))]
+        elif geom == "polygon":
+            st.rules = [Rule(title, (Fill("#f4a6a6" if alarm else "#d9d9d9"), Stroke(colour if alarm else "#9a9a9a",
+                                                                                     0.08)))]
+        else:  # no fill for a line: a households layer is points or buildings
+            return None
+    elif name == "incidents" and geom == "point":  # 警情 (exported only on request): as on the HTML map
+        st.rules = [Rule(title, (Marker("o", "#c62828", 1.6, outline="#ffffff", outline_mm=0.1),))]
+    elif name == "hotspot_streets" and geom == "line":  # the stretch along the street each hot spot counts
+        st.rules = [Rule(title, (Stroke("#b71c1c", 1.2, opacity=0.6),))]
+        if "name" in gdf:
+            st.label = Label(("name",), 7, "#b71c1c", max_scale=25_000)
     elif name in ("routes", "route_stops", "walk") and geom in ("line", "point"):
         key = "walker" if name == "walk" else "team"
         for t in _values(gdf, key):
@@ -566,7 +596,8 @@ def _geometry_columns(path: Path) -> dict[str, str]:
         return dict(con.execute("SELECT table_name, column_name FROM gpkg_geometry_columns").fetchall())
 
 
-def write_layer_styles(path: str | Path, layers: dict, *, grid_fills: pd.Series | None = None) -> list[str]:
+def write_layer_styles(path: str | Path, layers: dict, *, grid_fills: pd.Series | None = None,
+                       roles: dict[str, str] | None = None) -> list[str]:
     """Add (or replace) the default QGIS style of every styled layer of ``layers`` in the GeoPackage.
 
     Parameters
@@ -578,6 +609,9 @@ def write_layer_styles(path: str | Path, layers: dict, *, grid_fills: pd.Series 
         are looked up by code, or by feature id when codes are missing or repeated).
     grid_fills
         The grids' fills (aligned with ``layers["grids"]``), default :func:`colours.grid_colours` of it.
+    roles
+        ``{table name: role}`` for tables named otherwise than their role (``places_point`` →
+        ``places``): styled as that role.
 
     Returns
     -------
@@ -594,7 +628,8 @@ def write_layer_styles(path: str | Path, layers: dict, *, grid_fills: pd.Series 
         if name not in geom_cols:
             continue
         try:
-            st = layer_style(name, gdf, grid_fills=grid_fills if name == "grids" else None)
+            st = layer_style(name, gdf, grid_fills=grid_fills if name == "grids" else None,
+                             role=(roles or {}).get(name))
             if st is None:
                 continue
             row = {"f_table_catalog": "", "f_table_schema": "", "f_table_name": name,

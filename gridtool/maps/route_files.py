@@ -33,14 +33,18 @@ def write_layers_gpkg(path: Path, layers: dict, *, project=None) -> Path:
 
     from ..atomic import GPKG_OPTIONS, atomic_gpkg
     from ..ownership import export_marker
+    from ..geomtypes import split_by_family
     from .qgis import write_layer_styles  # QGIS opens routes, circles … styled
-    todo = {name: gdf for name, gdf in layers.items() if len(gdf)}
+    # Households outside the circles as points and buildings: a table (and a style) per geometry type.
+    parts = [(name, role, part) for role, gdf in layers.items() if len(gdf)
+             for name, part in split_by_family(role, gdf)]
+    todo = {name: gdf for name, _, gdf in parts}
     if todo:
         with atomic_gpkg(path) as tmp:
             for i, (name, gdf) in enumerate(todo.items()):
                 pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG", dataset_options=GPKG_OPTIONS,
                                         **({"dataset_metadata": export_marker(project)} if i == 0 else {}))
-            write_layer_styles(tmp, todo)
+            write_layer_styles(tmp, todo, roles={name: role for name, role, _ in parts})
     return path
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CancelledError
-from ..plurals import count_en
+from ..plurals import count_en, plural_en
 from ..roles import PLACE_CATEGORIES
 from .demand import Demand, coverage_by_village, feature_names, nearest_times, village_label
 from .graph import RoadGraph, UnreachableError
@@ -137,8 +137,11 @@ def _uncovered_lines(m: float, layer: gpd.GeoDataFrame) -> list[tuple[str, str]]
         else:
             out.append((f"    {zh}：路网上无法到达", f"    {en}: not reachable on the road network"))
     if len(order) > len(shown):
-        out.append((f"    …… 另有 {len(order) - len(shown):,} 处（见 uncovered_{m:g}min 图层）",
-                    f"    … {len(order) - len(shown):,} more (layer uncovered_{m:g}min)"))
+        # the layer's name in coverage.gpkg: points and school grounds are written as two tables
+        from ..geomtypes import split_by_family
+        names = [n for n, _ in split_by_family(f"uncovered_{m:g}min", layer)]
+        out.append((f"    …… 另有 {len(order) - len(shown):,} 处（见 {'、'.join(names)} 图层）",
+                    f"    … {len(order) - len(shown):,} more ({plural_en(len(names), 'layer')} {', '.join(names)})"))
     return out
 
 
