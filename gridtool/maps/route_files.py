@@ -25,10 +25,12 @@ def _one_set(write):
     return together
 
 
-def write_layers_gpkg(path: Path, layers: dict, *, project=None) -> Path:
+def write_layers_gpkg(path: Path, layers: dict, *, project=None, split: bool = True) -> Path:
     """The non-empty layers into one GeoPackage (1.2, as projects are), atomically, marked as
     gridtool's (dataset metadata ``generator = gridtool …``: a later run may replace it, a user's
-    GeoPackage of the same name is refused by :func:`gridtool.ownership.check_replace`)."""
+    GeoPackage of the same name is refused by :func:`gridtool.ownership.check_replace`). A layer of
+    mixed geometry types becomes a table per type unless ``split`` is False (a list that scripts
+    read by its one table name, such as the batch's households in no grid)."""
     import pyogrio
 
     from ..atomic import GPKG_OPTIONS, atomic_gpkg
@@ -37,7 +39,7 @@ def write_layers_gpkg(path: Path, layers: dict, *, project=None) -> Path:
     from .qgis import write_layer_styles  # QGIS opens routes, circles … styled
     # Households outside the circles as points and buildings: a table (and a style) per geometry type.
     parts = [(name, role, part) for role, gdf in layers.items() if len(gdf)
-             for name, part in split_by_family(role, gdf)]
+             for name, part in (split_by_family(role, gdf) if split else [(role, gdf)])]
     todo = {name: gdf for name, _, gdf in parts}
     if todo:
         with atomic_gpkg(path) as tmp:

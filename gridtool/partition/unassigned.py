@@ -153,4 +153,6 @@ def write(path: str | Path, layer: gpd.GeoDataFrame, *, include_personal: bool =
     from ..maps.route_files import write_layers_gpkg
     masked = mask_frame(layer, include_personal=include_personal, personal_role=True,
                         exclude=("why", "reason", "district", "village", "nearest_village"))
-    return write_layers_gpkg(Path(path), {LAYER: masked})
+    # One table, whatever mix of points and building outlines: the list staff work through and
+    # scripts read by its name (unassigned_households).
+    return write_layers_gpkg(Path(path), {LAYER: masked}, split=False)
