@@ -255,7 +255,6 @@ def test_walk_takes_corrected_roads_for_one_run_as_patrol_does(planned, tmp_path
     on the roads given, for this run only: a shorter walk on half the streets, the project file
     unchanged and the command that would store them named."""
     proj = _copy(planned, tmp_path)
-    h = _hash(proj)
     grids = pyogrio.read_dataframe(proj, layer="grids")
     roads = pyogrio.read_dataframe(proj, layer="roads")
     # the grid with the most streets, and the roads without every other one of its streets
@@ -265,11 +264,13 @@ def test_walk_takes_corrected_roads_for_one_run_as_patrol_does(planned, tmp_path
     half = tmp_path / "道路修正.gpkg"
     pyogrio.write_dataframe(roads.drop(index=roads.index[inside[k][1::2]]).to_crs(4326), half, layer="道路")
     assert main(["walk", str(proj), "--grid", code, "--out", str(tmp_path / "all"), "--quiet"]) == 0
-    capsys.readouterr()
+    h = _hash(proj)  # the walk on the project's own roads is stored in it; the one-run walk below is not
+    assert "街巷巡查路线已存入项目" in capsys.readouterr().out
     assert main(["walk", str(proj), "--grid", code, "--roads", str(half), "--out", str(tmp_path / "half"),
                  "--quiet"]) == 0
     out = capsys.readouterr().out
     assert f"项目文件 {proj} 不会改动" in out and f"gridtool import {proj} --roads {half}" in out
+    assert "街巷巡查路线未存入项目" in out
     assert 0 < _walk_km(tmp_path / "half") < _walk_km(tmp_path / "all")
     assert _hash(proj) == h
 

@@ -79,7 +79,9 @@ def test_walk_dialog_makes_the_commands_walk_and_exports_its_files(qtbot, window
     p = w.session.project
     assert {"walk", "walk_steps"} <= set(p.layers) and w.session.undo.can_undo()
 
-    out = _cli(capsys, "walk", str(walk_project), "--grid", CODES[1], "--walkers", "2", "--out", str(tmp_path / "cli"))
+    # --no-save: the module's project stays without a walk for the tests after this one
+    out = _cli(capsys, "walk", str(walk_project), "--grid", CODES[1], "--walkers", "2", "--no-save",
+               "--out", str(tmp_path / "cli"))
     stem = f"walk-{CODES[1]}"
     cli_lines = pyogrio.read_dataframe(tmp_path / "cli" / f"{stem}.gpkg", layer="walk")
     cli_steps = pyogrio.read_dataframe(tmp_path / "cli" / f"{stem}.gpkg", layer="walk_steps")
@@ -133,7 +135,7 @@ def test_walk_of_two_grids_logs_each_as_the_command(qtbot, window, walk_project,
     _open(qtbot, w, walk_project)
     _walk(qtbot, w, codes=CODES)
     qtbot.waitUntil(lambda: not w.jobs.busy, timeout=60000)
-    out = _cli(capsys, "walk", str(walk_project), "--grid", ",".join(CODES), "--out", str(tmp_path / "cli"))
+    out = _cli(capsys, "walk", str(walk_project), "--grid", ",".join(CODES), "--no-save", "--out", str(tmp_path / "cli"))
     log = w.problems.log.toPlainText()
     lines = [x for x in out.splitlines() if x.startswith("网格 ") or x.startswith("  ")]
     assert len(lines) >= 2 and all(x.strip() in log for x in lines)
@@ -238,3 +240,55 @@ def test_export_walks_without_a_walk_says_how_to_make_one(walk_project, tmp_path
     err = capsys.readouterr().err
     assert "项目中没有街巷巡查路线" in err and "gridtool walk" in err and "Traceback" not in err
     assert not (tmp_path / "w").exists()
+
+
+def test_walk_stored_by_the_command_prints_as_the_apps(qtbot, window, walk_project, tmp_path, capsys):
+    """``gridtool walk PROJECT`` stores the walk as the app's dialog does: the same layers and
+    parameters (the start time too), a second walk replacing the first in both, so that ``gridtool
+    export --walks`` prints the same files from either project."""
+    import shutil
+
+    from PyQt6.QtCore import QTime
+    app_copy, cli_copy = tmp_path / "app.gpkg", tmp_path / "cli.gpkg"
+    for path in (app_copy, cli_copy):
+        shutil.copyfile(walk_project, path)
+        _cli(capsys, "walk", str(path), "--grid", ",".join(CODES), "--out", str(tmp_path / "first"))  # both grids
+    w = window
+    _open(qtbot, w, app_copy)
+    assert sorted(set(w.session.project.layers["walk"].gdf["grid"])) == CODES  # the command's walk, opened
+    dlg = w.walk_dialog()
+    from PyQt6.QtCore import Qt
+    for i in range(dlg.grids.count()):
+        it = dlg.grids.item(i)
+        it.setCheckState(Qt.CheckState.Checked if it.text() == CODES[1] else Qt.CheckState.Unchecked)
+    dlg.walkers.setValue(2)
+    dlg.start_time.setTime(QTime(7, 30))
+    dlg.mode.setCurrentIndex(dlg.mode.findData("walk"))
+    dlg.buttons.accepted.emit()
+    qtbot.waitUntil(lambda: not w.jobs.busy, timeout=60000)
+    w.save_sync(str(app_copy))
+
+    out = _cli(capsys, "walk", str(cli_copy), "--grid", CODES[1], "--walkers", "2", "--start", "07:30",
+               "--out", str(tmp_path / "second"))
+    assert f"街巷巡查路线已存入项目 {cli_copy}" in out and f"gridtool export {cli_copy} --walks" in out
+    app_p, cli_p = Project.open(app_copy), Project.open(cli_copy)
+    assert app_p.parameters["walk"] == cli_p.parameters["walk"] == {"grids": [CODES[1]], "walkers": 2,
+                                                                     "start": "07:30", "mode": "walk"}
+    for layer in ("walk", "walk_steps"):  # the second walk replaced the first, in the app and the command
+        a, b = app_p.layers[layer].gdf, cli_p.layers[layer].gdf
+        assert set(a["grid"]) == set(b["grid"]) == {CODES[1]}
+        assert list(a.columns) == list(b.columns) and a.drop(columns="geometry").equals(b.drop(columns="geometry"))
+        assert all(x.equals_exact(y, 1e-9) for x, y in zip(a.geometry, b.geometry))
+    assert app_p.layers["walk"].source == cli_p.layers["walk"].source
+
+    for path, d in ((app_copy, "app"), (cli_copy, "cli")):
+        assert "已导出 5 个文件" in _cli(capsys, "export", str(path), "--walks", str(tmp_path / d))
+    stem = f"walk-{CODES[1]}"
+    for sfx in ("-streets.csv", ".kml", ".gpx"):
+        assert (tmp_path / "app" / f"{stem}{sfx}").read_bytes() == (tmp_path / "cli" / f"{stem}{sfx}").read_bytes(), sfx
+    from pypdf import PdfReader
+
+    def text(path):
+        return "\n".join(pg.extract_text() for pg in PdfReader(path).pages)
+    card = text(tmp_path / "cli" / f"{stem}-card.pdf")
+    assert text(tmp_path / "app" / f"{stem}-card.pdf") == card and "07:30" in card and "巡查人 2" in card

@@ -150,8 +150,8 @@ def _sites_arg(text: str):
 
 def cmd_walk(args) -> int:
     from ..maps.route_files import walk_output_paths, write_walk_outputs
-    from ..routing.patrol import parse_clock
-    from ..routing.walks import plan_grid_walks, walk_summary
+    from ..routing.patrol import clock, parse_clock
+    from ..routing.walks import add_walks_to_project, plan_grid_walks, walk_options, walk_summary
     if args.walkers < 1:
         raise GridtoolError("--walkers 至少为 1", "--walkers must be at least 1", fix_zh="例如 --walkers 2。",
                             fix_en="e.g. --walkers 2.")
@@ -167,16 +167,47 @@ def cmd_walk(args) -> int:
     graph = routing_graph(project, args)
     out = Path(args.out)
     written = []
-    # the app's 网格街巷巡查路线 plans, words and writes through the same three functions
-    for gw in plan_grid_walks(project, graph, areas, walkers=args.walkers):
+    # the app's 网格街巷巡查路线 plans, words, writes and stores through the same functions
+    walks = plan_grid_walks(project, graph, areas, walkers=args.walkers)
+    for gw in walks:
         files = write_walk_outputs(project, out, gw.code, gw.area, gw.walk.steps, start=gw.start,
                                    start_name=gw.start_name, start_minutes=t0, lang=_table_lang(args),
                                    mode=args.mode)
         written += [str(f) for f in files]
         for zh, en in walk_summary(gw):
             say(args, zh, en)
+    target = Path(args.project)
+    if not args.no_save and one_off_roles(args):
+        # A walk on roads the project does not hold would be stored beside the old ones: not saved (as patrol).
+        say(args, f"街巷巡查路线未存入项目 {target}（本次使用了项目外的图层）；路线文件见下。",
+            f"walk not stored in the project {target} (this run used layers from outside it); "
+            "the walk files are listed below.")
+    elif not args.no_save:
+        # the start as the app's time box keeps it (HH:MM): export --walks prints the cards from it
+        add_walks_to_project(project, walks, walk_options(grids=[code for code, _ in areas], walkers=args.walkers,
+                                                          start=clock(t0), mode=args.mode))
+        _save_walk(project, target, args, out)
+        written.append(str(target))
+        say(args, f"街巷巡查路线已存入项目 {target}（可再用 gridtool export {target} --walks 文件夹 重新写出并打印路线卡）",
+            f"walk stored in the project {target} (write and print it again with: gridtool export {target} "
+            "--walks DIR)")
     say(args, "已写入：" + "，".join(written), "written: " + ", ".join(written))
     return 0
+
+
+def _save_walk(project, target: Path, args, out: Path) -> None:
+    """Save the project holding the walk; when another program rewrote it meanwhile, refuse as every
+    command does, saying that the walk's files are written and how to store the walk (the generic
+    advice, ``--out NEW.gpkg``, would name the walk's folder)."""
+    from ..writelock import ProjectChangedError
+    try:
+        project.save(target, force=bool(getattr(args, "force", False)))
+    except ProjectChangedError as exc:
+        raise ProjectChangedError(
+            exc.zh, exc.en, file=exc.file,
+            fix_zh=f"路线文件已写入 {out}。要把路线存入项目，重新运行 gridtool walk {target}（它会读取最新的项目）。",
+            fix_en=f"the walk files are written in {out}. To store the walk in the project, run "
+                   f"gridtool walk {target} again (it reads the project as it is now).") from None
 
 
 def cmd_coverage(args) -> int:
@@ -350,6 +381,9 @@ def register(subparsers) -> None:
     pw.add_argument("--start", default="08:00", metavar="HH:MM", help="出发时间 / start time (for the card)")
     _add_out(pw, "输出目录 / output folder (GPX, KML, GPKG, PDF)")
     add_routing_arguments(pw, default_mode="walk")
+    pw.add_argument("--no-save", action="store_true",
+                    help="不把街巷巡查路线存入项目（默认存入，替换项目中原有的巡查路线）/ do not store the walk in the "
+                         "project (by default it is stored, replacing the walk kept there)")
     _add_quiet(pw)
     pw.set_defaults(func=cmd_walk)
 

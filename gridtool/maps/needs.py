@@ -57,11 +57,11 @@ def need_walks(project) -> None:
     """The street-walk files are of the walks kept in the project (the app's 网格街巷巡查路线)."""
     if "walk" not in project.layers or "walk_steps" not in project.layers:
         raise GridtoolError("项目中没有街巷巡查路线", "the project has no street walk",
-                            fix_zh="先在桌面程序中用“巡逻 → 网格街巷巡查路线…”生成并保存项目；或用 gridtool walk "
-                                   "项目.gpkg --grid 网格编码 --out 文件夹 直接写出这些文件。",
-                            fix_en="make one first with Patrol → Street walk of grids… in the app and save the "
-                                   "project; or write the files at once with gridtool walk PROJECT.gpkg --grid CODE "
-                                   "--out DIR.", layer="walk")
+                            fix_zh="先用 gridtool walk 项目.gpkg --grid 网格编码 --out 文件夹 生成（同时存入项目），"
+                                   "或在桌面程序中用“巡逻 → 网格街巷巡查路线…”生成并保存项目。",
+                            fix_en="make one first with gridtool walk PROJECT.gpkg --grid CODE --out DIR (it is "
+                                   "stored in the project too), or with Patrol → Street walk of grids… in the app "
+                                   "and save the project.", layer="walk")
 
 
 #: ``gridtool export`` option → the check of the layers it needs.

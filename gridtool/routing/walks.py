@@ -2,7 +2,8 @@
 them: one function plans the walks (:func:`plan_grid_walks`), one words the lines the console
 and the app's log show (:func:`walk_summary`), one shapes the layers the app keeps in the project
 (:func:`walk_layers`; the same ``walk`` and ``walk_steps`` layers as the command's GeoPackage,
-with the grid's code and the start added). The files are written by
+with the grid's code and the start added), and one stores them with the options they were planned
+with (:func:`add_walks_to_project`, :func:`walk_options`). The files are written by
 :func:`gridtool.maps.route_files.write_walk_outputs`.
 """
 
@@ -130,6 +131,31 @@ def walk_layers(walks: list[GridWalk]) -> dict[str, gpd.GeoDataFrame]:
     crs = walks[0].walk.steps.crs if walks else None
     return {"walk": gpd.GeoDataFrame(pd.concat(lines, ignore_index=True), geometry="geometry", crs=crs),
             "walk_steps": gpd.GeoDataFrame(pd.concat(steps, ignore_index=True), geometry="geometry", crs=crs)}
+
+
+def walk_options(*, grids, walkers: int, start: str, mode: str) -> dict:
+    """The options a walk was planned with, as the project keeps them (``parameters["walk"]``):
+    ``gridtool walk`` and the app's 网格街巷巡查路线 store the same record, and ``gridtool export
+    --walks`` and the app's export print the cards from its ``start`` and ``mode``.
+
+    Parameters
+    ----------
+    grids, walkers, start, mode
+        The grid codes walked, ``--walkers``, ``--start`` (HH:MM) and ``--mode``.
+    """
+    return {"grids": [str(c) for c in grids], "walkers": int(walkers), "start": str(start), "mode": str(mode)}
+
+
+def add_walks_to_project(project, walks: list[GridWalk], options: dict) -> None:
+    """Put street walks into ``project`` as the layers ``walk`` and ``walk_steps``
+    (:func:`walk_layers`), replacing the walks kept before (of any grid: the project holds the
+    last walk planned), with ``options`` (:func:`walk_options`) in ``parameters["walk"]``."""
+    from ..layer_deps import remade
+    from ..layers import Layer
+    for role, gdf in walk_layers(walks).items():
+        project.layers[role] = Layer(role=role, gdf=gdf, source="gridtool walk")
+    project.parameters["walk"] = dict(options)
+    remade(project.parameters, ("walk",))  # drawn from today's roads and grids
 
 
 def grid_steps(steps: gpd.GeoDataFrame, code: str) -> gpd.GeoDataFrame:

@@ -21,7 +21,6 @@ from PyQt6.QtCore import Qt, QTime
 from PyQt6.QtWidgets import QFormLayout, QLabel, QListWidget, QListWidgetItem, QSpinBox, QTimeEdit
 
 from ..errors import CancelledError, GridtoolError
-from ..layers import Layer
 from . import i18n
 from .i18n import tr
 from .patrol_dialog import _RoutingDialog, log_graph, snap_box, snap_value
@@ -91,7 +90,7 @@ class WalkDialog(_RoutingDialog):
 
     def start(self):
         from ..routing.project_layers import grid_areas
-        from ..routing.walks import plan_grid_walks
+        from ..routing.walks import plan_grid_walks, walk_options
         w = self.window
         codes = self.chosen_codes()
         if not codes:
@@ -118,26 +117,27 @@ class WalkDialog(_RoutingDialog):
 
         def done(result):
             graph, walks = result
-            show_walks(w, walks, graph, dict(grids=codes, walkers=walkers, start=start, mode=mode),
+            show_walks(w, walks, graph, walk_options(grids=codes, walkers=walkers, start=start, mode=mode),
                        speed_lines=self.speed_lines)
 
         return w.run_job(tr("job.walk"), work, done)
 
 
 def show_walks(window, walks, graph=None, settings: dict | None = None, *, speed_lines=()) -> None:
-    """Put the walks into the project (layers ``walk`` and ``walk_steps``, one undo step), the
+    """Put the walks into the project as ``gridtool walk`` stores them
+    (:func:`gridtool.routing.walks.add_walks_to_project`: layers ``walk`` and ``walk_steps``, the
+    ``settings`` of :func:`~gridtool.routing.walks.walk_options`; one undo step), the
     map, the routes panel and the log (the graph's lines, then the command's summary lines)."""
     import copy
 
-    from ..routing.walks import walk_layers, walk_summary
+    from ..routing.walks import add_walks_to_project, walk_summary
     w = window
-    layers = walk_layers(walks)
-    params = copy.deepcopy(w.session.project.parameters)
-    params["walk"] = dict(settings or {})
-    from ..layer_deps import remade
-    remade(params, ("walk",))  # drawn from today's roads and grids
-    w.session.replace_layers({r: Layer(role=r, gdf=g, source="gridtool walk") for r, g in layers.items()},
-                             text="网格街巷巡查路线 / street walk", parameters=params)
+    # the layers and parameters gridtool walk stores, made on a copy: the session applies them as one undo step
+    p = w.session.project
+    scratch = replace(p, layers={}, parameters=copy.deepcopy(p.parameters))
+    add_walks_to_project(scratch, walks, dict(settings or {}))
+    w.session.replace_layers(dict(scratch.layers), text="网格街巷巡查路线 / street walk", parameters=scratch.parameters)
+    layers = {r: lyr.gdf for r, lyr in scratch.layers.items()}
     if graph is not None:
         log_graph(w, graph, speed_lines)  # as gridtool walk prints: the graph (--snap), then the walks
     lang = i18n.language()
