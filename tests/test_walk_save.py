@@ -122,3 +122,16 @@ def test_a_project_rewritten_meanwhile_is_not_overwritten(project, tmp_path, cap
     assert f"路线文件已写入 {tmp_path / 'w'}" in err and f"gridtool walk {project}" in err
     p = Project.open(project)
     assert p.name == "改过的项目" and "walk" not in p.layers  # the other program's save is kept whole
+
+
+def test_more_walkers_than_the_streets_need_is_said(project, tmp_path, capsys):
+    """A small grid given more walkers than its streets can be shared between: the summary no
+    longer says they all walk; it says how many have a walk and how many none."""
+    code, out, _ = _run(capsys, "walk", str(project), "--grid", CODES[0], "--walkers", "20", "--no-save",
+                        "--out", str(tmp_path / "w"), lang="both")
+    assert code == 0
+    walked = pyogrio.read_dataframe(tmp_path / "w" / f"walk-{CODES[0]}.gpkg", layer="walk")
+    n = int(walked["walker"].nunique())
+    assert 0 < n < 20, n
+    assert f"20 人中只需 {n} 人巡查，其余 {20 - n} 人没有路线" in out
+    assert f"{n} of the 20 walkers" in out

@@ -104,6 +104,11 @@ def walk_summary(gw: GridWalk) -> list[tuple[str, str]]:
         en = (f"grid {code}: {w.required_km:.2f} km of streets, {count_en(gw.walkers, 'walker')}, {total_km:.2f} km in all; "
               f"longest walk {longest:.0f} min, lower bound {w.bound_minutes:.0f} min (+{gap:.0f} %)")
     out = [(zh, en)]
+    walking = int(lines["walker"].nunique()) if len(lines) else 0
+    if 0 < walking < gw.walkers:  # a few short streets: splitting them further would only add walking
+        out.append((f"  街巷较少，{gw.walkers} 人中只需 {walking} 人巡查，其余 {gw.walkers - walking} 人没有路线",
+                    f"  few streets: {walking} of the {count_en(gw.walkers, 'walker')} {plural_en(walking, 'has', 'have')} a "
+                    f"walk, the other {gw.walkers - walking} {plural_en(gw.walkers - walking, 'has', 'have')} none"))
     if w.cut_off is not None and len(w.cut_off):
         # Unnamed pieces have an empty name: list only the names there are (no "：、、、").
         names = list(dict.fromkeys(n for n in w.cut_off["name"].fillna("").astype(str).str.strip() if n))
