@@ -44,7 +44,12 @@ def tile_parts(container, geom: np.ndarray, hh: np.ndarray, parts: list[np.ndarr
     # One site per distinct cell object; the households of every (site, part) in one sort.
     uid = np.fromiter((id(g) for g in geom), dtype=np.int64, count=n)
     _, first, site = np.unique(uid, return_index=True, return_inverse=True)
-    cells = geom[first]
+    # Sites numbered by first unit, not by address, so that every process draws the same.
+    by_first = np.argsort(first, kind="stable")
+    rank = np.empty(len(first), dtype=np.int64)
+    rank[by_first] = np.arange(len(first))
+    site = rank[site.reshape(-1)]
+    cells = geom[first[by_first]]
     part_of = np.full(n, -1, dtype=np.int64)
     for p, units in enumerate(parts):
         part_of[units] = p
