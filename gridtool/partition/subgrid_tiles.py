@@ -28,11 +28,14 @@ from .shapes import dissolve
 
 #: Distance (m) under which a left-over piece touches a cell, as in :func:`.units._one_piece_cells`.
 TOUCH = 0.01
+#: Width (m) under which a piece the cells leave over is a rounding sliver, not land.
+SLIVER = 0.02
 
 
-def tile_parts(container, geom: np.ndarray, hh: np.ndarray, parts: list[np.ndarray]) -> tuple[list, list]:
+def tile_parts(container, geom: np.ndarray, hh: np.ndarray, parts: list[np.ndarray], xy=None) -> tuple[list, list]:
     """``(groups, cores)`` for the ``parts`` (unit indices) of one grid ``container`` whose units
-    have cells ``geom`` (parts of one building share the same object) and ``hh`` households.
+    have cells ``geom`` (parts of one building share the same object), ``hh`` households and
+    positions ``xy`` (to lay strips toward the rest of each sub-grid; None: in sub-grid order).
 
     ``groups[p]``: the polygons sub-grid ``p`` is drawn from; together they cover the grid once.
     ``cores[p]``: the cells it was drawn from before (to number the sub-grids as before) where
@@ -63,17 +66,36 @@ def tile_parts(container, geom: np.ndarray, hh: np.ndarray, parts: list[np.ndarr
     head[1:] = ks[order][1:] != ks[order][:-1]
     owner = np.full(len(cells), -1, dtype=np.int64)
     owner[ks[order][head]] = kp[order][head]
+    shared = np.bincount(ks, minlength=len(cells)) > 1
     tile_geom = list(cells)
     tile_lab = owner.copy()
-    shared = np.bincount(ks, minlength=len(cells)) > 1
     touched = set(kp[shared[ks]].tolist())  # sub-grids holding part of a shared cell
     # Sub-grids left with nothing to draw: the cells they share are divided into strips.
     empty = np.flatnonzero(np.bincount(owner[owner >= 0], minlength=k) == 0)
     if len(empty):
+        pos = np.asarray(xy, dtype=float) if xy is not None else None
+        w = np.asarray(hh, dtype=float)
         for s in np.unique(ks[np.isin(kp, empty) & shared[ks]]).tolist():
-            rows = np.flatnonzero(ks == s)  # its sub-grids, in order
+            # Between the sub-grids with nothing else and the one drawing it: the others keep
+            # what they have, a strip elsewhere would only be a piece apart from it.
+            rows = np.flatnonzero((ks == s) & (np.isin(kp, empty) | (kp == owner[s])))
+            hp = kp[rows]
+            x0, y0, x1, y1 = shapely.bounds(cells[s])
+            size = np.array([x1 - x0, y1 - y0])
+            # Each strip on the side of the cell facing the sub-grid's other households, cut
+            # across the way those lie apart (else across the longer side).
+            toward = np.zeros((len(hp), 2))
+            if pos is not None:
+                here = pos[site == s][0]
+                for i, p in enumerate(hp.tolist()):
+                    other = (part_of == p) & (site != s)
+                    toward[i] = np.average(pos[other], axis=0, weights=w[other] + 1e-9) if other.any() else here
+            spread = np.ptp(toward, axis=0) / np.maximum(size, 1e-9)
+            axis = int(np.argmax(spread)) if spread.max() > 0 else (0 if size[0] >= size[1] else 1)
+            order = np.lexsort((hp, toward[:, axis]))
+            rows, hp = rows[order], hp[order]
             tile_lab[s] = -1
-            for p, strip in zip(kp[rows].tolist(), strips(cells[s], kh[rows].tolist())):
+            for p, strip in zip(hp.tolist(), strips(cells[s], kh[rows].tolist(), axis=axis)):
                 if strip is not None:
                     tile_geom.append(strip)
                     tile_lab = np.append(tile_lab, p)
@@ -104,7 +126,10 @@ def _fill(container, tiles: np.ndarray, label: np.ndarray) -> tuple[np.ndarray, 
     if not len(tiles) or area - float(shapely.area(tiles).sum()) <= 1e-7 * area + 0.01:
         return none
     pieces = shapely.get_parts(shapely.difference(container, dissolve(tiles)))
-    pieces = pieces[(shapely.get_type_id(pieces) == 3) & (shapely.area(pieces) > 0)]
+    pieces = pieces[(shapely.get_type_id(pieces) == 3) & (shapely.area(pieces) > 0.01)]
+    # Slivers of rounding along the cells' edges (under 2 cm wide) are no land; joined to a cell
+    # they stay a piece of their own, a sub-grid "in two pieces" on the map.
+    pieces = pieces[~shapely.is_empty(shapely.buffer(pieces, -SLIVER / 2))]
     given = np.full(len(pieces), -1, dtype=np.int64)
     arr, lab = tiles, label
     todo = np.arange(len(pieces))
@@ -157,16 +182,16 @@ def _longest(qi: np.ndarray, lab: np.ndarray, score: np.ndarray, n: int) -> np.n
     return best
 
 
-def strips(poly, weights: list[int]) -> list:
-    """``poly`` cut across its longer side into strips whose areas follow ``weights`` (None for an
-    empty strip). As :func:`.shapes.cut_strips`, but by overlay with boxes reaching past ``poly``,
+def strips(poly, weights: list[int], axis: int | None = None) -> list:
+    """``poly`` cut across its longer side (``axis`` 0: along x, west to east, 1: along y, south to
+    north) into strips whose areas follow ``weights`` (None for an empty strip). As :func:`.shapes.cut_strips`, but by overlay with boxes reaching past ``poly``,
     so that neighbouring strips share their cut exactly and together are ``poly``, a degenerate
     cell does not fail, and without a bisection (40 overlays a cut): between two of its vertices a
     polygon's width along the cut is linear, so the area before a cut is quadratic there, known
     from its values at the vertices and half-way between them (one vectorised overlay)."""
     poly = shapely.make_valid(poly)
     x0, y0, x1, y1 = shapely.bounds(poly)
-    horizontal = (x1 - x0) >= (y1 - y0)
+    horizontal = (x1 - x0) >= (y1 - y0) if axis is None else axis == 0
     lo0, hi0 = (x0, x1) if horizontal else (y0, y1)
 
     def boxes(a, b):
