@@ -4,8 +4,10 @@ Inside each grid the households are cut into Voronoi units (:mod:`.units`); apar
 opened into entrances and then floors only when coarser units cannot meet the bounds, and the
 units are split into k sub-grids by the same solver as the grids (:mod:`.solver`). A grid whose
 households no count of sub-grids fits gets greedy chunks (:func:`fallback_chunks`), flagged
-``exception``. Codes are ``<grid code>-NN`` in reading order; a locked grid's sub-grids are kept
-as they were, codes and all (:mod:`.locked_subgrids`).
+``exception``. The sub-grids of a grid cut it into pieces, no gap and no overlap
+(:mod:`.subgrid_tiles`). Codes are ``<grid code>-NN`` in reading order (of the sub-grids' own cells,
+as before they tiled the grid); a locked grid's sub-grids are kept as they were, codes and all
+(:mod:`.locked_subgrids`).
 
 Here: the grids' work (:func:`subgrid_work`), the loop over the grids and the layers made of the
 results. One grid is drawn by :mod:`.subgrid_draw`, in this process or, for a large plan, on the
