@@ -68,7 +68,7 @@ def subgrids_of(uniq, fhh, xy, container, barriers, barrier_affinity, *, sub_min
         parts = [list(range(len(fu.hh)))] if H < sub_min or not ks else fallback_chunks(G, fu.hh, sub_max)
         status = "exception"
     parts = [np.asarray(sorted(p), dtype=np.int64) for p in parts]
-    groups, cores = tile_parts(container, fu.geom, fu.hh, parts, fu.xy)
+    groups, cores = tile_parts(container, fu.geom, fu.hh, parts, fu.xy, holes=cache.get("dropped"))
     return (fu.feature, fu.part, fu.nparts, fu.hh), parts, status, groups, None, cores
 
 

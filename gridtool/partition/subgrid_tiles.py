@@ -32,10 +32,13 @@ TOUCH = 0.01
 SLIVER = 0.02
 
 
-def tile_parts(container, geom: np.ndarray, hh: np.ndarray, parts: list[np.ndarray], xy=None) -> tuple[list, list]:
+def tile_parts(container, geom: np.ndarray, hh: np.ndarray, parts: list[np.ndarray], xy=None, *,
+               holes: list | None = None) -> tuple[list, list]:
     """``(groups, cores)`` for the ``parts`` (unit indices) of one grid ``container`` whose units
     have cells ``geom`` (parts of one building share the same object), ``hh`` households and
     positions ``xy`` (to lay strips toward the rest of each sub-grid; None: in sub-grid order).
+    ``holes``: pieces of the grid known to be in no cell (left out by :func:`.units._voronoi`),
+    which spare the overlay finding them when they are all there is.
 
     ``groups[p]``: the polygons sub-grid ``p`` is drawn from; together they cover the grid once.
     ``cores[p]``: the cells it was drawn from before (to number the sub-grids as before) where
@@ -106,7 +109,7 @@ def tile_parts(container, geom: np.ndarray, hh: np.ndarray, parts: list[np.ndarr
     tiles = np.array(tile_geom, dtype=object)
     keep = tile_lab >= 0
     tiles, tile_lab = tiles[keep], tile_lab[keep]
-    pieces, piece_lab = _fill(container, tiles, tile_lab)
+    pieces, piece_lab = _fill(container, tiles, tile_lab, holes)
     touched |= set(piece_lab.tolist())
     cores: list = [None] * k
     for p in sorted(touched):
@@ -117,7 +120,7 @@ def tile_parts(container, geom: np.ndarray, hh: np.ndarray, parts: list[np.ndarr
     return groups, cores
 
 
-def _fill(container, tiles: np.ndarray, label: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _fill(container, tiles: np.ndarray, label: np.ndarray, holes: list | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The pieces of ``container`` that no tile covers and the sub-grid (label) each goes to."""
     area = float(shapely.area(container))
     none = (np.array([], dtype=object), np.zeros(0, dtype=np.int64))
@@ -125,7 +128,20 @@ def _fill(container, tiles: np.ndarray, label: np.ndarray) -> tuple[np.ndarray, 
     # (under 0.1 m² a km²) are no land a planner could see.
     if not len(tiles) or area - float(shapely.area(tiles).sum()) <= 1e-7 * area + 0.01:
         return none
-    pieces = shapely.get_parts(shapely.difference(container, dissolve(tiles)))
+    # Parts of the grid holding no cell (a field across the river without houses) are pieces as
+    # they are: the overlay is only for the parts with cells, and only when their areas differ.
+    whole = shapely.get_parts(container)
+    occupied = np.zeros(len(whole), dtype=bool)
+    occupied[shapely.STRtree(tiles).query(whole, predicate="intersects")[0]] = True
+    pieces = whole[~occupied]
+    full = whole[occupied]
+    known = np.array(holes or [], dtype=object)
+    if len(known) and abs(float(shapely.area(full).sum()) - float(shapely.area(tiles).sum())
+                          - float(shapely.area(known).sum())) <= 1e-7 * area + 0.01:
+        pieces = np.concatenate([pieces, known])  # the pieces the cells left out: all that is missing
+    elif float(shapely.area(full).sum()) - float(shapely.area(tiles).sum()) > 1e-7 * area + 0.01:
+        rest = shapely.difference(full[0] if len(full) == 1 else shapely.multipolygons(full), dissolve(tiles))
+        pieces = np.concatenate([pieces, shapely.get_parts(rest)])
     pieces = pieces[(shapely.get_type_id(pieces) == 3) & (shapely.area(pieces) > 0.01)]
     # Slivers of rounding along the cells' edges (under 2 cm wide) are no land; joined to a cell
     # they stay a piece of their own, a sub-grid "in two pieces" on the map.
