@@ -9,10 +9,14 @@ grid cut off that touched no other cell). Here, as the grids do (:func:`.shapes.
 
 - a building divided between sub-grids is drawn once, in the sub-grid holding most of its
   households; a sub-grid left with nothing to draw gets a strip of the cell instead, the cell
-  being divided between its sub-grids in proportion to their households (:func:`strips`);
+  being divided between it and the drawing sub-grid in proportion to their households
+  (:func:`strips`), each strip on the side facing that sub-grid's other households, so that it
+  joins them (Nanjing: 54 sub-grids in pieces, 24 of them only meeting at a corner; 150 with the
+  strips in sub-grid order between every holder);
 - the rest of the grid (grid − all cells) goes, piece by piece, to the sub-grid it shares the
   longest border with, pieces touching only such pieces in later rounds; a piece touching none
-  (a part of the grid without households) to the nearest sub-grid.
+  (a part of the grid without households) to the nearest sub-grid, which is then in pieces as the
+  grid is. Rounding slivers under 2 cm wide are left out (joined, they stay pieces of their own).
 
 Only outlines change: the units, households and parts are the solver's. The codes are numbered on
 the outlines as they were (``cores``), so that they do not change either.
