@@ -19,6 +19,7 @@ import shapely
 from ..errors import CancelledError
 from .feasibility import feasible_grid_counts
 from .solver import UnitGraph, partition
+from .subgrid_tiles import tile_parts
 from .units import household_units
 
 
@@ -35,8 +36,10 @@ def subgrids_of(uniq, fhh, xy, container, barriers, barrier_affinity, *, sub_min
                 sub_target: int, stop: Callable[[], bool] | None = None):
     """The sub-grids of one grid from its features ``uniq`` (rows), their households ``fhh`` and
     positions ``xy``: ``((feature, part, nparts, hh) per unit, parts as sorted unit indices,
-    status, the cells of each part, None)``. Depends on nothing else, so grids may be drawn anywhere
-    (:mod:`.subgrid_workers`) and collected in grid order."""
+    status, the polygons of each part, None, the cells each part was numbered on)``: the polygons
+    tile ``container`` (:func:`.subgrid_tiles.tile_parts`), the last is None for a part drawn from
+    its own cells. Depends on nothing else, so grids may be drawn anywhere (:mod:`.subgrid_workers`)
+    and collected in grid order."""
     H = int(fhh.sum())
     ks = sorted(feasible_grid_counts(H, sub_min, sub_max), key=lambda k: (abs(H / k - sub_target), k))
     parts = None
@@ -65,7 +68,8 @@ def subgrids_of(uniq, fhh, xy, container, barriers, barrier_affinity, *, sub_min
         parts = [list(range(len(fu.hh)))] if H < sub_min or not ks else fallback_chunks(G, fu.hh, sub_max)
         status = "exception"
     parts = [np.asarray(sorted(p), dtype=np.int64) for p in parts]
-    return (fu.feature, fu.part, fu.nparts, fu.hh), parts, status, [fu.geom[p] for p in parts], None
+    groups, cores = tile_parts(container, fu.geom, fu.hh, parts, fu.xy, holes=cache.get("dropped"))
+    return (fu.feature, fu.part, fu.nparts, fu.hh), parts, status, groups, None, cores
 
 
 def sites_inside(xy: np.ndarray, container) -> np.ndarray:

@@ -263,7 +263,12 @@ def _draw_batch(grids, lines_wkb, affinity, bounds):
         tree = shapely.STRtree(geoms)
     out = []
     for uniq, fhh, xy, outline in grids:
-        units, parts, status, cells, _ = subgrids_of(uniq, fhh, xy, shapely.from_wkb(outline), tree,
-                                                     np.asarray(affinity, dtype=float), **bounds)
-        out.append((units, parts, status, None, list(dissolve_many(cells))))
+        units, parts, status, cells, _, cores = subgrids_of(uniq, fhh, xy, shapely.from_wkb(outline), tree,
+                                                            np.asarray(affinity, dtype=float), **bounds)
+        # The outlines the sub-grids are numbered on, only where they differ from the drawn ones.
+        changed = [i for i, c in enumerate(cores) if c is not None]
+        numbered: list = [None] * len(cores)
+        for i, g in zip(changed, dissolve_many([cores[i] for i in changed])):
+            numbered[i] = g
+        out.append((units, parts, status, None, list(dissolve_many(cells)), numbered))
     return time.process_time() - c, out

@@ -4,8 +4,10 @@ Inside each grid the households are cut into Voronoi units (:mod:`.units`); apar
 opened into entrances and then floors only when coarser units cannot meet the bounds, and the
 units are split into k sub-grids by the same solver as the grids (:mod:`.solver`). A grid whose
 households no count of sub-grids fits gets greedy chunks (:func:`fallback_chunks`), flagged
-``exception``. Codes are ``<grid code>-NN`` in reading order; a locked grid's sub-grids are kept
-as they were, codes and all (:mod:`.locked_subgrids`).
+``exception``. The sub-grids of a grid cut it into pieces, no gap and no overlap
+(:mod:`.subgrid_tiles`). Codes are ``<grid code>-NN`` in reading order (of the sub-grids' own cells,
+as before they tiled the grid); a locked grid's sub-grids are kept as they were, codes and all
+(:mod:`.locked_subgrids`).
 
 Here: the grids' work (:func:`subgrid_work`), the loop over the grids and the layers made of the
 results. One grid is drawn by :mod:`.subgrid_draw`, in this process or, for a large plan, on the
@@ -62,14 +64,17 @@ def draw_subgrids(grids: gpd.GeoDataFrame, households: gpd.GeoDataFrame, assign:
     rows, sub_assign = [], []
     geoms: list = []
     cells: list = []
-    for gi, (units, parts, status, cell_groups, outlines) in zip(todo, results):
+    # Sub-grids drawn from more than their own cells (tiling the grid): row → the outline (or the
+    # cells) they are numbered on, their cells as before, so that no code changes.
+    numbered: dict[int, object] = {}
+    for gi, (units, parts, status, cell_groups, outlines, cores) in zip(todo, results):
         code, village = g_codes[gi], g_villages[gi]
         feature, part_no, nparts, uhh = units
         if outlines is not None:  # dissolved where they were drawn
             geoms.extend(dissolve_many(cells))
             cells = []
             geoms.extend(outlines)
-        for part, group in zip(parts, cell_groups or [None] * len(parts)):
+        for part, group, core in zip(parts, cell_groups or [None] * len(parts), cores):
             if group is not None:
                 cells.append(group)
             if len(cells) >= 256:  # dissolved in batches: few GEOS calls, the cells not all kept
@@ -85,7 +90,12 @@ def draw_subgrids(grids: gpd.GeoDataFrame, households: gpd.GeoDataFrame, assign:
             # The units of the sub-grid as arrays (one row per unit, in ``part`` order), joined
             # into the table once at the end instead of a tuple per unit.
             sub_assign.append((feature[part], part_no[part], nparts[part], uhh[part], code, len(rows) - 1))
+            if core is not None:
+                numbered[len(rows) - 1] = core
     geoms.extend(dissolve_many(cells))
+    pending = [r for r, c in numbered.items() if isinstance(c, list)]  # cells, drawn here: dissolved once
+    for r, g in zip(pending, dissolve_many([numbered[r] for r in pending])):
+        numbered[r] = g
     fixed: dict[int, str] = {}  # row → the code a kept sub-grid keeps
     for gi in sorted(kept):
         # A building of the grid in several kept sub-grids is an apartment divided between them.
@@ -112,7 +122,9 @@ def draw_subgrids(grids: gpd.GeoDataFrame, households: gpd.GeoDataFrame, assign:
         gpd.GeoDataFrame({"grid": [], "village": [], "hh": [], "kind": [], "status": [],
                           "n_features": [], "apartment_parts": []}, geometry=gpd.GeoSeries([], crs=crs))
     codes = np.empty(len(gdf), dtype=object)
-    sub_geoms = np.asarray(gdf.geometry.values, dtype=object)
+    sub_geoms = np.asarray(gdf.geometry.values, dtype=object).copy()
+    for r, g in numbered.items():
+        sub_geoms[r] = g
     for code, idx in gdf.groupby("grid").groups.items():
         idx = np.asarray([i for i in idx if i not in fixed])  # positions: the frame has a RangeIndex
         if len(idx):

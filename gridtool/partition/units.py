@@ -119,10 +119,13 @@ def household_units(features: np.ndarray, xy: np.ndarray, hh: np.ndarray, contai
                                                      cache["cells"], cache["site_edges"])
     else:
         sites, site_of_feature = _distinct_rows(np.round(xy, 3))
-        cells, plain = _voronoi(sites, container, with_plain=True)
+        dropped: list = []
+        cells, plain = _voronoi(sites, container, with_plain=True, dropped=dropped)
         site_edges = _site_edges(sites, barriers, barrier_affinity, cells=cells, plain=plain)
         if cache is not None:
-            cache.update(sites=sites, site_of_feature=site_of_feature, cells=cells, site_edges=site_edges)
+            # ``dropped``: pieces of the grid no cell holds, for the sub-grids to take (.subgrid_tiles).
+            cache.update(sites=sites, site_of_feature=site_of_feature, cells=cells, site_edges=site_edges,
+                         dropped=dropped)
     nsites = len(sites)
     site_of_unit = site_of_feature[src] if len(src) else np.zeros(0, dtype=np.int64)
     geom = cells[site_of_unit] if len(src) else np.array([], dtype=object)
@@ -182,10 +185,11 @@ def _distinct_rows(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return s[head], inverse
 
 
-def _voronoi(sites: np.ndarray, container, *, with_plain: bool = False):
+def _voronoi(sites: np.ndarray, container, *, with_plain: bool = False, dropped: list | None = None):
     """The Voronoi cell of every site, clipped to ``container``, each in one piece. With
     ``with_plain``, also a mask of the cells left exactly as GEOS drew them (not clipped, not
-    reshaped): two such cells of sites joined by a Delaunay edge share a border."""
+    reshaped): two such cells of sites joined by a Delaunay edge share a border. ``dropped``, when
+    given a list, receives the pieces of cells that touch no other cell and are left out."""
     if len(sites) == 1:
         out = np.array([container], dtype=object)
         return (out, np.zeros(1, dtype=bool)) if with_plain else out
@@ -210,7 +214,7 @@ def _voronoi(sites: np.ndarray, container, *, with_plain: bool = False):
     if empty.any():  # a site on the container's edge: keep a sliver so the unit has a shape
         out[empty] = shapely.intersection(shapely.buffer(shapely.points(sites[empty]), 2.0), container)
     changed: list[int] = []
-    out = _one_piece_cells(out, sites, changed=changed)
+    out = _one_piece_cells(out, sites, changed=changed, dropped=dropped)
     if not with_plain:
         return out
     same = np.ones(len(out), dtype=bool)
@@ -219,7 +223,8 @@ def _voronoi(sites: np.ndarray, container, *, with_plain: bool = False):
     return out, plain
 
 
-def _one_piece_cells(cells: np.ndarray, sites: np.ndarray, *, changed: list | None = None) -> np.ndarray:
+def _one_piece_cells(cells: np.ndarray, sites: np.ndarray, *, changed: list | None = None,
+                     dropped: list | None = None) -> np.ndarray:
     """A cell cut in pieces by a bend of its block keeps the piece at its site; the other pieces
     go to the cell they share most border with, so every unit is one piece on the map.
     ``changed``, when given a list, receives the index of every cell replaced (the others are
@@ -241,6 +246,8 @@ def _one_piece_cells(cells: np.ndarray, sites: np.ndarray, *, changed: list | No
         for q in orphans:
             cand = tree.query(q, predicate="dwithin", distance=0.01)
             if not len(cand):
+                if dropped is not None:
+                    dropped.append(q)
                 continue
             shared = shapely.length(shapely.intersection(shapely.boundary(cells[cand]), shapely.buffer(q, 0.01)))
             j = int(cand[int(np.argmax(shared))])

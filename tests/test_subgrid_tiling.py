@@ -1,0 +1,116 @@
+"""Sub-grids tile their grid (子网格铺满网格): every point of a grid lies in exactly one of its
+sub-grids, as a planner reads the wall map's 微网格. Before, the blank parts of a grid (no household,
+or a part of the grid holding none) were in no sub-grid (Liechtenstein sample 14.7 % of the grid
+area, Nanjing 2.7 %), and every sub-grid holding floors of an apartment block drew the whole block's
+cell (Nanjing: sub-grids overlapping by 2.5 times the grid area). Only outlines change: the
+households, codes and parts are the solver's (``benchmarks/partition_identity.py compare``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+
+from gridtool.partition import GridPartitioner
+from gridtool.partition.subgrid_draw import subgrids_of
+from gridtool.partition.subgrid_tiles import strips, tile_parts
+
+
+@pytest.fixture(scope="module", params=["liechtenstein", "nanjing-xuanwu"])
+def fitted(request):
+    from gridtool.project import Project
+    from gridtool.samples import sample_sources
+    p = Project.from_sources(sample_sources(request.param))
+    layers = {role: lyr.gdf.reset_index(drop=True) for role, lyr in p.layers.items()}
+    return GridPartitioner(min_hh=300, max_hh=500, target=400, processes=1).fit(layers)
+
+
+def test_every_grid_is_cut_into_its_sub_grids(fitted):
+    grids, subs = fitted.grids_, fitted.subgrids_
+    by_grid = subs.groupby("grid").indices
+    geoms = np.asarray(subs.geometry.values, dtype=object)
+    assert shapely.is_valid(geoms).all()
+    checked = 0
+    for code, g, hh in zip(grids["code"], grids.geometry.values, grids["hh"]):
+        idx = by_grid.get(code)
+        if idx is None:
+            continue
+        s = geoms[idx]
+        union = shapely.union_all(s)
+        area = shapely.area(g)
+        assert shapely.area(shapely.difference(g, union)) < 1e-3 * area, f"{code}: land in no sub-grid"
+        assert shapely.area(shapely.difference(union, g)) < 1e-3 * area, f"{code}: sub-grid outside its grid"
+        a, b = shapely.STRtree(s).query(s, predicate="intersects")
+        pair = a < b
+        overlap = shapely.area(shapely.intersection(s[a[pair]], s[b[pair]]))
+        assert (overlap <= 1.0).all(), f"{code}: sub-grids overlap by {overlap.max():.1f} m²"
+        # The households are the solver's: the sub-grids of a grid hold its households, once.
+        assert int(subs["hh"].to_numpy()[idx].sum()) == int(hh)
+        checked += 1
+    assert checked == (grids["n_subgrids"] > 0).sum() > 50
+
+
+def test_a_building_of_one_sub_grid_lies_inside_it(fitted):
+    """On the wall map a house (not divided between sub-grids) is drawn inside its sub-grid."""
+    hh = fitted.households_
+    one = hh[(hh["subgrid_parts"] == "") & hh["subgrid"].notna()]
+    subs = fitted.subgrids_.set_index("code").geometry
+    inside = shapely.intersects(np.asarray(subs.loc[one["subgrid"]].values, dtype=object),
+                                np.asarray(one.geometry.values, dtype=object))
+    assert inside.mean() > 0.99, f"{int((~inside).sum())} of {len(one)} houses outside their sub-grid"
+
+
+def _grid_with_an_empty_part():
+    """A grid of two fields 50 m apart: 60 houses of one household on the first, none on the second,
+    and one apartment block of 40 households in the middle of the first."""
+    rng = np.random.default_rng(3)
+    xy = np.column_stack([rng.uniform(5, 195, 60), rng.uniform(5, 95, 60)])
+    xy = np.vstack([xy, [[100.0, 50.0]]])
+    fhh = np.r_[np.ones(60, dtype=np.int64), 40]
+    container = shapely.union_all([shapely.box(0, 0, 200, 100), shapely.box(250, 0, 350, 100)])
+    return np.arange(61), fhh, xy, container
+
+
+def test_an_empty_part_and_a_divided_block_are_given_once():
+    uniq, fhh, xy, container = _grid_with_an_empty_part()
+    units, parts, status, groups, _, cores = subgrids_of(uniq, fhh, xy, container, None, np.zeros(0),
+                                                          sub_min=20, sub_max=40, sub_target=30)
+    feature, _, nparts, uhh = units
+    assert status == "ok" and len(parts) >= 3
+    # The block is divided between sub-grids (its floors), drawn by one of them.
+    holders = {p for p, part in enumerate(parts) if (feature[part] == 60).any()}
+    assert len(holders) > 1 and (nparts[feature == 60] > 1).all()
+    outlines = [shapely.union_all(list(g)) for g in groups]
+    total = shapely.union_all(outlines)
+    assert abs(shapely.area(total) - shapely.area(container)) < 1e-6 * shapely.area(container)
+    assert sum(shapely.area(o) for o in outlines) == pytest.approx(shapely.area(container), rel=1e-9)
+    # The empty field belongs to the sub-grid nearest it (the one reaching the east edge).
+    field = shapely.box(250, 0, 350, 100)
+    owner = [p for p, o in enumerate(outlines) if shapely.area(shapely.intersection(o, field)) > 0]
+    assert len(owner) == 1
+    east = max(range(len(parts)), key=lambda p: shapely.bounds(shapely.union_all(list(cores[p] if cores[p] is not None
+                                                                                     else groups[p])))[2])
+    assert owner == [east]
+    # Sub-grids drawn from more than their own cells say which cells they were numbered on.
+    assert cores[owner[0]] is not None
+
+
+def test_a_grid_of_one_apartment_block_is_cut_into_strips_by_households():
+    block = shapely.box(0, 0, 90, 30)
+    cell = shapely.Polygon([(0, 0), (90, 0), (90, 30), (0, 30)])
+    geom = np.array([cell] * 3, dtype=object)  # three floors' parts share the block's cell
+    groups, cores = tile_parts(block, geom, np.array([20, 40, 30]), [np.array([0]), np.array([1]), np.array([2])])
+    areas = [shapely.area(shapely.union_all(list(g))) for g in groups]
+    assert areas == pytest.approx([600, 1200, 900], rel=1e-6)
+    assert shapely.area(shapely.union_all([shapely.union_all(list(g)) for g in groups])) == pytest.approx(2700)
+    assert all(c is not None for c in cores)
+
+
+def test_strips_share_their_cuts_exactly():
+    poly = shapely.buffer(shapely.Point(0, 0), 50)
+    out = strips(poly, [1, 2, 3, 4])
+    assert [round(shapely.area(o) / shapely.area(poly), 4) for o in out] == [0.1, 0.2, 0.3, 0.4]
+    assert shapely.area(shapely.union_all(out)) == pytest.approx(shapely.area(poly), rel=1e-12)
+    for a, b in zip(out, out[1:]):
+        assert shapely.area(shapely.intersection(a, b)) < 1e-9
