@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 from ..plurals import count_en
-from .args import fmt_lang, say
+from .args import file_options, fmt_lang, say
 
 
 class _Ordered(argparse.Action):
@@ -35,7 +35,9 @@ def cmd_edit(args) -> int:
                           fix_en="say what to change with --lock, --unlock, --merge, --split, --move, --move-subgrid "
                                  "or --move-area.")
     project = Project.open(args.project)
-    outcome = apply_edits(project, edits, id_column=args.id_column)
+    area = file_options(args, "area")
+    outcome = apply_edits(project, edits, id_column=args.id_column, area_crs_in=area["crs_in"],
+                          area_crs_default=area["crs_default"])
     for zh, en in outcome.messages:
         say(args, zh, en)
     if outcome.changed:
@@ -88,10 +90,15 @@ def register(subparsers) -> None:
                          "同桌面程序的框选和画笔：锁定网格、专属网格和其他村的楼栋不移动并计数 / move the buildings "
                          "inside the polygons of a file into grid CODE, as the app's box and brush (those of "
                          "locked, special or other villages' grids stay, counted)")
+    pe.add_argument("--crs-in", action="append", default=[], metavar="[area=]CRS",
+                    help="--move-area 范围文件的坐标系：在高德、腾讯地图上画的 area=gcj02，百度地图 area=bd09；不带 area= "
+                         "时只用于没有坐标系的文件（无 .prj 的 Shapefile）/ the CRS of the --move-area file: "
+                         "area=gcj02 for one drawn on AMap or Tencent maps, area=bd09 on Baidu; without area=: "
+                         "for a file without a CRS of its own (a shapefile without .prj)")
     pe.add_argument("--id-column", metavar="COLUMN", help="--move 所用的住户编号列（默认 src_id）/ the households' id "
                                                           "column for --move (default src_id)")
     pe.add_argument("--out", metavar="OUT.gpkg", help="另存为（默认就地保存）/ save to this project instead")
     pe.add_argument("--dry-run", action="store_true", help="只检查并显示结果，不保存 / check and report, do not save")
     pe.add_argument("--force", action="store_true",
                     help="允许覆盖不是 gridtool 项目的已有文件 / replace an existing non-gridtool file")
-    pe.set_defaults(func=cmd_edit, edits=[])
+    pe.set_defaults(func=cmd_edit, edits=[], field=[], file_roles=("area",))

@@ -10,7 +10,7 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import GridtoolError, HouseholdBoundsError, check_at_least
+from ..errors import GridtoolError, HouseholdBoundsError, OptionError, check_at_least
 from ..plurals import count_en, plural_en
 from ..partition.redraw_words import redraw_lines
 from ..partition.report import remedy_words, terrain_words
@@ -74,6 +74,35 @@ def _keep_exceptions(params: dict, args) -> dict:
     for village in getattr(args, "keep_exception", None) or []:
         params = with_remedy(params, village, "exception")
     return params
+
+
+def _check_named_villages(args, project) -> None:
+    """``--keep-exception V`` and ``--relax V=…`` naming no village of the project: said, with the
+    names nearest, instead of a partition that quietly ignores them (``--merge`` is checked by the
+    engine; ``--relax`` is not there, since a city batch hands every chunk the whole list)."""
+    import difflib
+
+    from ..partition.villages import raw_village_names, village_codes, village_names, village_row
+    lyr = project.layers.get("villages") if project is not None else None
+    if lyr is None or lyr.gdf is None or not len(lyr.gdf):
+        return
+    v = lyr.gdf
+    vnames, raw, codes = village_names(v), raw_village_names(v), village_codes(v)
+    named = [("--keep-exception", x) for x in getattr(args, "keep_exception", None) or []]
+    named += [("--relax", x) for x in _relax(getattr(args, "relax", None) or [])]
+    for option, ref in named:
+        ref = str(ref).strip()
+        if village_row(ref, vnames, raw, codes) is not None:
+            continue
+        close = difflib.get_close_matches(ref, list(dict.fromkeys(vnames + raw)), n=3, cutoff=0.4)
+        hint_zh = f"是不是 {'、'.join(close)}？" if close else ""
+        hint_en = f"did you mean {', '.join(close)}? " if close else ""
+        raise OptionError(f"{option} 中的村（社区）“{ref}”不在项目的村界图层中",
+                          f"{option}: no village {ref!r} in the project's villages layer",
+                          fix_zh=f"{hint_zh}村名须与村界图层的 name 字段一致，或写区划代码；用 gridtool info 项目.gpkg 查看。",
+                          fix_en=f"{hint_en}give the name as in the villages layer's name column, or its division "
+                                 "code; gridtool info PROJECT.gpkg lists them.",
+                          layer="villages", field="name")
 
 
 def _print_partition(args, rep: dict, out) -> None:
@@ -288,6 +317,7 @@ def cmd_partition(args) -> int:
     from ..atomic import check_folder_writable
     check_folder_writable(out)  # said now, not after the partition has run
     project = project_or_sources(args)
+    _check_named_villages(args, project)
     redraw = bool(getattr(args, "redraw", False))
     params = _redraw_params(args, project) if redraw else _partition_params(args)
     if not redraw:
@@ -362,6 +392,7 @@ def _partition_redraw(args) -> int:
                    "for each project.")
     popts = _take_previous_options(args)
     project = project_or_sources(args)
+    _check_named_villages(args, project)
     lock = code_list(args.lock)
     crs_default = per_role_option(args.crs_in, "--crs-in")
     crs_default = crs_default.get("*") if isinstance(crs_default, dict) else crs_default

@@ -108,35 +108,60 @@ def _features_of_subgrid(state: EditState, code: str) -> list[int]:
     raise _unknown("子网格", "sub-grid", code, sorted(set(subs) - {""}))
 
 
-def _features_in_area(state: EditState, spec: str, crs) -> list[int]:
+def _features_in_area(state: EditState, spec: str, crs, *, crs_in=None, crs_default=None, context=None,
+                      notes: list | None = None) -> list[int]:
     """The household features inside the polygons of ``spec`` (``PATH[:LAYER]``: an area drawn in a
-    GIS or a map app, in its own CRS), as the app's box and brush take the households under them."""
+    GIS or a map app, in its own CRS), as the app's box and brush take the households under them.
+
+    ``crs_in`` / ``crs_default``: ``--crs-in area=…`` / ``--crs-in …`` (an area drawn on AMap is
+    GCJ-02; a shapefile without .prj); ``context`` the project's (CRS, bounds), so that metres
+    without a CRS are read in its zone. The reader's warnings go to ``notes`` as (zh, en)."""
     import shapely
 
-    from ...errors import GeometryTypeError
+    from ...crs import parse_crs
+    from ...errors import EmptyLayerError, GeometryTypeError
     from ...io.layer_crs import settle_crs
     from ...io.vector import read_vector, split_path_layer
     path, layer = split_path_layer(spec)
     raw = read_vector(path, layer=layer)
     gdf = raw.gdf[~(raw.gdf.geometry.isna() | raw.gdf.geometry.is_empty)]
+    if not len(gdf):
+        raise EmptyLayerError("--move-area 的范围文件中没有画出的范围（0 个要素）",
+                              "the area file of --move-area holds no drawn area (0 features)",
+                              fix_zh="在 GIS 或地图软件中画出范围（面）后保存，再运行；或用 路径:图层名 选另一个图层。",
+                              fix_en="draw the area (a polygon) in a GIS or map app and save it, then run again; "
+                                     "or pick another layer with PATH:LAYER.", file=raw.path, layer=raw.layer)
     kinds = shapely.get_type_id(gdf.geometry.values)
-    if not len(gdf) or not ((kinds == 3) | (kinds == 6)).all():
+    if not ((kinds == 3) | (kinds == 6)).all():
         raise GeometryTypeError("--move-area 的范围应为面（多边形）", "the area of --move-area must be polygons",
                                 fix_zh="在 GIS 或地图软件中把范围画成面，另存为 KML、GeoPackage 或 Shapefile。",
                                 fix_en="draw the area as a polygon in a GIS or map app and save it as KML, "
                                        "GeoPackage or a shapefile.", file=raw.path, layer=raw.layer)
-    gdf, _label = settle_crs(gdf, None, raw, "area", [])
+    spec_crs, from_default = parse_crs(crs_in), False
+    if spec_crs is None and gdf.crs is None:
+        spec_crs = parse_crs(crs_default)
+        from_default = spec_crs is not None
+    problems: list = []
+    gdf, _label = settle_crs(gdf, spec_crs, raw, "area", problems, from_default=from_default, context=context)
+    if notes is not None:
+        notes.extend((p.format("zh"), p.format("en")) for p in problems)
     if crs is not None and gdf.crs is not None and not gdf.crs.equals(crs):
         gdf = gdf.to_crs(crs)
-    area = shapely.union_all(gdf.geometry.values)
+    # A ring drawn crossing itself (a bow-tie, a spike, a lasso) is invalid and its union fails
+    # (GEOS TopologyException); repaired, it is the area drawn, without the lines a spike leaves.
+    parts = shapely.get_parts(shapely.make_valid(gdf.geometry.values))
+    kinds = shapely.get_type_id(parts)
+    area = shapely.union_all(parts[(kinds == 3) | (kinds == 6)])
     xy = state.xy
     inside = shapely.contains_xy(area, xy[:, 0], xy[:, 1]) if len(xy) else []
     feats = [int(f) for f in (inside.nonzero()[0] if len(xy) else [])]
     if not feats:
         raise PlanEditError(f"范围 {raw.path} 内没有住户", f"no household lies inside the area {raw.path}",
-                            fix_zh="检查范围是否画在这些住户上、坐标系是否正确（文件须带坐标系，如 KML 或带 .prj 的 Shapefile）。",
+                            fix_zh="检查范围是否画在这些住户上、坐标系是否正确（文件须带坐标系，如 KML 或带 .prj 的 Shapefile；"
+                                   "在高德、腾讯地图上画的加 --crs-in area=gcj02，百度地图 --crs-in area=bd09）。",
                             fix_en="check that the area covers the households and that its file carries its "
-                                   "coordinate system (KML, or a shapefile with its .prj).", file=raw.path,
+                                   "coordinate system (KML, or a shapefile with its .prj; drawn on AMap or Tencent "
+                                   "maps: add --crs-in area=gcj02, on Baidu maps --crs-in area=bd09).", file=raw.path,
                             layer=raw.layer)
     return feats
 
@@ -146,7 +171,8 @@ def _check_code(state: EditState, code: str) -> None:
         raise _unknown("网格", "grid", code, state.plan.codes)
 
 
-def apply_edits(project, edits: list[tuple[str, str]], *, id_column: str | None = None) -> EditOutcome:
+def apply_edits(project, edits: list[tuple[str, str]], *, id_column: str | None = None,
+                area_crs_in=None, area_crs_default=None) -> EditOutcome:
     """Apply ``edits`` (``(kind, text)`` in order; kinds in :data:`EDIT_KINDS`) to a partitioned
     ``project`` and put the edited layers into it (not saved).
 
@@ -154,7 +180,8 @@ def apply_edits(project, edits: list[tuple[str, str]], *, id_column: str | None 
     ``move``: ``"ID,ID=CODE"`` (buildings by ``id_column``, default ``src_id``);
     ``move_subgrid``: ``"SUBCODE=CODE"`` (the buildings of a sub-grid into another grid);
     ``move_area``: ``"PATH[:LAYER]=CODE"`` (the buildings inside the polygons of a file, as the
-    app's box and brush: those in locked, special or other villages' grids stay and are counted).
+    app's box and brush: those in locked, special or other villages' grids stay and are counted),
+    read in ``area_crs_in`` over its file's CRS, or ``area_crs_default`` where it has none.
 
     Raises
     ------
@@ -224,8 +251,12 @@ def apply_edits(project, edits: list[tuple[str, str]], *, id_column: str | None 
             _check_code(state, to)
             plan.check_target(to)
             ti = state.membership.index.get(to, -2)
-            feats = [f for f in _features_in_area(state, what, getattr(project, "crs", None))
+            notes: list[tuple[str, str]] = []
+            context = project._context() if hasattr(project, "_context") else None
+            feats = [f for f in _features_in_area(state, what, getattr(project, "crs", None), crs_in=area_crs_in,
+                                                  crs_default=area_crs_default, context=context, notes=notes)
                      if state.membership.of_feature[f] != ti]
+            out.messages.extend(notes)
             ok = plan.movable(feats, to)
             n_hh = int(plan._hh[ok.features].sum()) if ok.features else 0
             if ok.features:
