@@ -104,3 +104,16 @@ def test_a_survey_drawing_given_as_roads_still_reads_its_road_layers(tmp_path):
     ents += _coded("DLSS", (X0, Y0 + 80), (X0 + 900, Y0 + 80), "410101", app="GB")  # a railway on DLSS
     lyr = load_layer("roads", str(write_dxf(tmp_path / "地形图.dxf", ents)), crs_in=EPSG)
     assert sorted(lyr.gdf["Layer"]) == ["DLSS", "城市道路"] and len(lyr.gdf) == 2
+
+
+def test_a_broken_drawing_is_named_without_gdal_source_paths(tmp_path):
+    """A DXF cut short in a copy: the message says where the drawing breaks, not the path of the
+    GDAL source file that found it (/opt/vcpkg/…/ogrdxflayer.cpp, 3684: …)."""
+    from gridtool.errors import GridtoolError
+    bad = tmp_path / "道路.dxf"
+    bad.write_text("0\nSECTION\n2\nENTITIES\n0\nLINE\n8\nroads\n10\nabc\n")
+    with pytest.raises(GridtoolError) as e:
+        load_layer("roads", bad, crs_in="EPSG:4549")
+    text = e.value.format()
+    assert ".cpp" not in text and "vcpkg" not in text
+    assert "行附近" in text and str(bad) in text and "另存为" in text

@@ -35,6 +35,13 @@ def plain_reason(exc: BaseException) -> tuple[str, str]:
         return "文件内容不是可识别的地理数据格式", "the content is not a geographic data format gridtool reads"
     if "not well-formed" in low or "parsing" in low or "syntax error" in low or "failed to read" in low:
         return "文件内容格式有误（无法解析）", "the content is malformed (it cannot be parsed)"
+    # GDAL built with its source paths puts them first ("/opt/vcpkg/…/ogrdxflayer.cpp, 3684: error at
+    # line 12 of …"): of no use to a planner.
+    text = re.sub(r"\S+\.(?:cpp|cc|c|h)(?:,\s*\d+)?:\s*", "", text)
+    line = re.search(r"error at line (\d+)", text)
+    if line:
+        return (f"文件内容格式有误（第 {line.group(1)} 行附近，无法解析）",
+                f"the content is malformed near line {line.group(1)} (it cannot be parsed)")
     first = re.sub(r"sqlite3_\w+\(.*?\)\s*failed:\s*", "", text.splitlines()[0] if text else "")
     return f"无法读取（{first[:120]}）", f"it cannot be read ({first[:120]})"
 
