@@ -175,3 +175,31 @@ def test_households_imported_again_are_counted_unassigned_in_every_output_until_
     console = _export(proj, tmp_path / "out2", capsys)
     assert "户数与住户不一致" not in console
     _assert_one_total(Project.open(proj), _read_back(tmp_path / "out2"), console, tmp_path / "out2")
+
+
+def test_the_app_exports_the_households_counts_of_a_roster_imported_again(edited, tmp_path, qtbot, window):
+    """The app's export dialogs draw on the same counts as ``gridtool export``: its GeoPackage of a
+    project whose roster was imported again holds the grids the command writes (0 households each,
+    all of them unassigned), not the old roster's counts."""
+    from gridtool.ui.export_dialogs import GisDialog
+    proj = tmp_path / "项目.gpkg"
+    shutil.copy(edited["project"], proj)
+    hs = pyogrio.read_dataframe(proj, layer="households").to_crs(4326)[["hh", "geometry"]]
+    pyogrio.write_dataframe(hs, tmp_path / "新住户.gpkg", layer="住户")
+    assert main(["import", str(proj), "--households", str(tmp_path / "新住户.gpkg"), "--field", "hh=hh", "--quiet"]) == 0
+    cli = tmp_path / "cli.gpkg"
+    assert main(["export", str(proj), "--gpkg", str(cli), "--layers", "grids,subgrids", "--quiet"]) == 0
+    w = window
+    w.open_project(str(proj))
+    qtbot.waitUntil(lambda: w.session.project is not None and not w.jobs.busy, timeout=30000)
+    dlg = GisDialog(w)
+    qtbot.waitUntil(lambda: not w.jobs.busy, timeout=60000)
+    for r, cb in dlg.roles.items():
+        cb.setChecked(r in ("grids", "subgrids"))
+    made = dlg.job()(dlg.snapshot(), str(tmp_path / "app.gpkg"), progress=lambda *a: None, cancelled=lambda: False)
+    app = made[0].path if isinstance(made, list) else made
+    for layer in ("grids", "subgrids"):
+        a, b = (pyogrio.read_dataframe(f, layer=layer, read_geometry=False) for f in (cli, app))
+        assert list(a["hh"]) == list(b["hh"]) and int(b["hh"].sum()) == 0, layer
+    assert pyogrio.read_dataframe(proj, layer="grids", read_geometry=False)["hh"].sum() > 0  # the project as it was
+    dlg.reject()
