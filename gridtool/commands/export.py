@@ -258,6 +258,7 @@ def cmd_export(args) -> int:
     _assessment_options(args)  # a --breaks or --classes slip is said before anything is read or written
     t0 = time.perf_counter()
     project = project_for_run(args)
+    project = _counted(args, project)
     from ..maps.outputs import check_not_input
     from ..ownership import check_replace
     check_not_input(project, _single_file_outputs(args))  # "never overwrites its inputs" comes first
@@ -319,6 +320,34 @@ def cmd_export(args) -> int:
         text = exc.format(None if lang == "both" else lang)
         print("\n".join("    " + line for line in text.splitlines()), file=sys.stderr)
     return 2
+
+
+def _counted(args, project):
+    """The project with its grids', special grids' and sub-grids' ``hh`` as its households give them
+    (partition/totals.py), so every file states the figures of the one total: stored counts that
+    differ (households imported again after the partition, a grids layer changed in GIS) are said,
+    with the fix, and not written."""
+    from ..partition.totals import with_household_counts
+    project, totals, changed = with_household_counts(project)
+    if not changed:
+        return project
+    n = {r: len(c) for r, c in changed.items()}
+    names = {"grids": ("网格", "grid"), "special_grids": ("专属网格", "special grid"), "subgrids": ("子网格", "sub-grid")}
+    zh = "、".join(f"{names[r][0]} {k:,} 个" for r, k in n.items())
+    en = ", ".join(count_en(k, names[r][1]) for r, k in n.items())
+    first = next(iter(changed.values()))[:5]
+    first_zh, first_en = "、".join(first), ", ".join(first)
+    cause_zh = ("住户已重新导入，尚未分入网格" if totals.unassigned == totals.imported
+                else "网格图层可能在别处被改动")
+    cause_en = ("the households were imported again and are in no grid yet" if totals.unassigned == totals.imported
+                else "the grids layer may have been changed elsewhere")
+    target = getattr(args, "project", None) or "项目.gpkg"
+    say(args, f"注意：{zh}的户数与住户不一致（{cause_zh}；如 {first_zh}）；导出的文件按住户计数（{totals.text_zh()}）。"
+              f"解决办法：gridtool partition {target} --redraw --out {target}（已锁定的网格不变）",
+        f"note: the household counts of {en} differ from their households ({cause_en}; e.g. {first_en}); the "
+        f"files state the households' figures ({totals.text_en()}). Fix: gridtool partition {target} --redraw "
+        f"--out {target} (locked grids are kept)")
+    return project
 
 
 class _GiveUp(Exception):

@@ -19,7 +19,10 @@ by feature, never from a second table that may be stale:
 A building split between grids (``grid_parts`` = ``"A-01:20;A-02:12"``) counts each part in its
 grid; whatever of its households its parts do not cover is unassigned, so the four parts always add
 up to the imported total. ``stale`` lists grids whose stored ``hh`` differs from their households
-(a grids layer edited outside gridtool): outputs still state the households' figures.
+(a grids layer edited outside gridtool, or households imported again after the partition, which
+are in no grid yet): outputs still state the households' figures — :func:`with_household_counts`
+gives every output the layers with those figures, so no map or table shows a stored count beside
+a total that disagrees with it.
 """
 
 from __future__ import annotations
@@ -60,6 +63,8 @@ class HouseholdTotals:
     special_grids: int = 0
     partitioned: bool = False
     stale: tuple[str, ...] = field(default_factory=tuple)
+    #: households per grid and special grid code, as counted here (not in the report JSON)
+    per_grid: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def in_grids(self) -> int:
@@ -80,6 +85,7 @@ class HouseholdTotals:
     def as_dict(self) -> dict:
         """The figures for the report JSON (``report["totals"]``)."""
         d = asdict(self)
+        d.pop("per_grid", None)
         d["stale"] = list(self.stale)
         return d
 
@@ -173,9 +179,13 @@ def household_totals(project) -> HouseholdTotals:
     hh = household_counts(hs["hh"])
     imported = int(hh.sum())
     grids, special = frame("grids"), frame("special_grids")
-    if grids is None or "grid" not in hs:
+    if grids is None:
         return HouseholdTotals(imported=imported, unassigned=imported, features=len(hs),
                                unassigned_features=int((hh > 0).sum()))
+    if "grid" not in hs:
+        # Households imported again after the partition: the grids are still there but none of
+        # these households is in one yet, so every grid holds 0 of them and its stored count is stale.
+        hs = hs.assign(grid=None)
     codes = grids["code"].astype(str).tolist() if "code" in grids else []
     status = (grids["status"].astype(str).tolist() if "status" in grids else ["ok"] * len(codes))
     kind = {c: grid_kind(s) for c, s in zip(codes, status)}
@@ -222,9 +232,72 @@ def household_totals(project) -> HouseholdTotals:
                           unassigned_features=unassigned_features,
                           base_grids=sum(1 for v in kind.values() if v == "base"),
                           exception_grids=sum(1 for v in kind.values() if v == "exception"),
-                          special_grids=len(special_codes), partitioned=True, stale=tuple(stale))
+                          special_grids=len(special_codes), partitioned=True, stale=tuple(stale),
+                          per_grid={c: per_grid.get(c, 0) for c in kind})
     out.check()
     return out
 
 
-__all__ = ["GRID_KINDS", "HouseholdTotals", "grid_kind", "grid_kinds_text", "grid_words", "household_counts", "household_totals"]
+def subgrid_counts(project) -> dict[str, int]:
+    """Households per sub-grid code, counted from the households layer as :func:`household_totals`
+    counts grids (``subgrid``, or each part of ``subgrid_parts`` for a building split between
+    sub-grids); a sub-grid none of whose households is left counts 0."""
+    layers = getattr(project, "layers", project) or {}
+    hs, subs = (getattr(layers.get(r), "gdf", layers.get(r)) for r in ("households", "subgrids"))
+    if subs is None or "code" not in subs:
+        return {}
+    out = {str(c): 0 for c in subs["code"]}
+    if hs is None or "hh" not in hs or "subgrid" not in hs:
+        return out
+    hh = household_counts(hs["hh"]).tolist()
+    parts = hs["subgrid_parts"].tolist() if "subgrid_parts" in hs else [None] * len(hs)
+    for code, gp, n in zip(hs["subgrid"].tolist(), parts, hh):
+        split = _parts(gp)
+        if split:
+            left = n
+            for c, k in split:
+                if c in out:
+                    k = min(int(k), left)
+                    out[c] += k
+                    left -= k
+        elif isinstance(code, str) and code in out:
+            out[code] += n
+    return out
+
+
+def with_household_counts(project):
+    """``(project, totals, changed)``: ``project`` as every output should draw it — its ``grids``,
+    ``special_grids`` and ``subgrids`` with ``hh`` as the households give it (a shallow copy with
+    new layers where a stored count differs; the project itself is not changed) — its
+    :func:`household_totals`, and per layer the codes whose stored count was stale."""
+    import copy
+
+    totals = household_totals(project)
+    layers = getattr(project, "layers", None)
+    if layers is None or not totals.partitioned:
+        return project, totals, {}
+    counts = {"grids": totals.per_grid, "special_grids": totals.per_grid, "subgrids": subgrid_counts(project)}
+    new_layers, changed = dict(layers), {}
+    for role, got in counts.items():
+        lyr = layers.get(role)
+        gdf = getattr(lyr, "gdf", None)
+        if gdf is None or "code" not in gdf or not len(gdf):
+            continue
+        now = [int(got.get(str(c), 0)) for c in gdf["code"]]
+        stored = household_counts(gdf["hh"]).tolist() if "hh" in gdf else [None] * len(gdf)
+        bad = [str(c) for c, a, b in zip(gdf["code"], now, stored) if a != b]
+        if not bad:
+            continue
+        changed[role] = bad
+        lyr2 = copy.copy(lyr)
+        lyr2.gdf = gdf.assign(hh=now)
+        new_layers[role] = lyr2
+    if not changed:
+        return project, totals, {}
+    out = copy.copy(project)
+    out.layers = new_layers
+    return out, totals, changed
+
+
+__all__ = ["GRID_KINDS", "HouseholdTotals", "grid_kind", "grid_kinds_text", "grid_words", "household_counts",
+           "household_totals", "subgrid_counts", "with_household_counts"]

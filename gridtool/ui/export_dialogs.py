@@ -218,7 +218,10 @@ class _ExportDialog(QDialog):
             self.path.setText(path)
 
     def snapshot(self):
-        return self.window.session.materialized()
+        # Counts as the households give them, as gridtool export writes them (a roster imported
+        # again after the partition leaves the grids' stored counts stale): one total in every file.
+        from ..partition.totals import with_household_counts
+        return with_household_counts(self.window.session.materialized())[0]
 
     def names(self) -> dict:
         """``title``, ``township``, ``unit`` as typed (None: the default from the data)."""
