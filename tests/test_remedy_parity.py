@@ -127,3 +127,17 @@ def test_a_new_partition_says_when_it_leaves_the_bounds_chosen_last_time(plans, 
     assert main(["partition", str(base), "--no-subgrids", "--min", "300", "--max", "500", "--out", str(d / "given.gpkg"),
                  "--quiet"]) == 0
     assert "项目上次划分用" not in capsys.readouterr().out
+
+
+def test_keeping_as_exception_a_village_the_bounds_fit_is_said(plans, capsys):
+    """--keep-exception for a village that divides at 400–450 draws it into ordinary grids: said."""
+    base = plans["dir"] / "base.gpkg"
+    p = Project.open(base)
+    infeasible = set(_applied(base))
+    fits = next(n for n in p.layers["grids"].gdf["village"].astype(str).unique() if n not in infeasible)
+    capsys.readouterr()
+    assert main(["partition", str(base), "--redraw", "--keep-exception", fits, "--keep-exception", A,
+                 "--out", str(plans["dir"] / "kept.gpkg"), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert f"注意：{fits} 按户数范围可以划分，已划成普通网格" in out
+    assert f"{A} 按户数范围可以划分" not in out  # the infeasible one is kept as asked, not remarked on

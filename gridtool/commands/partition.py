@@ -76,6 +76,25 @@ def _keep_exceptions(params: dict, args) -> dict:
     return params
 
 
+def _print_kept_feasible(args, rep: dict, project) -> None:
+    """``--keep-exception V`` for a village the bounds fit: it is drawn into ordinary grids (there is
+    nothing to keep as an exception), said rather than left for the user to find in the ledger."""
+    asked = [str(v).strip() for v in getattr(args, "keep_exception", None) or []]
+    lyr = project.layers.get("villages") if project is not None else None
+    if not asked or lyr is None or not len(lyr.gdf):
+        return
+    from ..partition.villages import raw_village_names, village_codes, village_names, village_row
+    v = lyr.gdf
+    vnames, raw, codes = village_names(v), raw_village_names(v), village_codes(v)
+    infeasible = {str(e.get("village")) for e in rep.get("plan", {}).get("infeasible_villages") or []}
+    rows = {ref: village_row(ref, vnames, raw, codes) for ref in asked}
+    fits = [ref for ref, row in rows.items() if row is not None and vnames[row] not in infeasible]
+    if fits:
+        say(args, f"注意：{'、'.join(fits)} 按户数范围可以划分，已划成普通网格（--keep-exception 只对无法划分的村起作用）",
+            f"note: {', '.join(fits)} fit{'s' if len(fits) == 1 else ''} the household bounds and {plural_en(len(fits), 'was', 'were')} "
+            "drawn into ordinary grids (--keep-exception acts only on villages that cannot be divided)")
+
+
 def _check_named_villages(args, project) -> None:
     """``--keep-exception V`` and ``--relax V=…`` naming no village of the project: said, with the
     names nearest, instead of a partition that quietly ignores them (``--merge`` is checked by the
@@ -338,6 +357,7 @@ def cmd_partition(args) -> int:
     if args.report:
         write_report(args.report, rep)
     _print_partition(args, rep, out)
+    _print_kept_feasible(args, rep, project)
     _print_locked_out_of_bounds(args, gp.grids_, locked,
                                 {e["code"] for e in (rep["plan"].get("redraw") or {}).get("locked_changed") or []})
     if redraw and {"households_total", "codes_kept"} <= set(rep["plan"].get("redraw") or {}):
