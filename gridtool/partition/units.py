@@ -299,6 +299,9 @@ def _site_edges(sites: np.ndarray, barriers, barrier_affinity, cells=None, plain
         segs = shapely.linestrings(np.stack([sites[pa[:, 0]], sites[pa[:, 1]]], axis=1))
         # Candidates by bounding box, then the exact test against the (prepared) barrier lines.
         ei, bi = barriers.query(segs)
+        # A line of affinity 1 (a footpath) leaves the edge's affinity as it is: not tested.
+        keep = barrier_affinity[bi] < 1.0
+        ei, bi = ei[keep], bi[keep]
         if len(ei):
             bg = barriers.geometries.take(bi)
             hit = shapely.intersects(bg, segs[ei])
