@@ -34,7 +34,7 @@ test 0.08, barrier test 0.47; most of the rest is the solver. Tried, nothing kep
 Kept: lines of affinity 1 (footpaths, a quarter of a county's barrier lines) are not tested, as
 they change no edge, nor sent to the sub-grid workers; each worker batch dissolves its outlines
 in one :func:`.shapes.dissolve_many` call. The same plan byte for byte; the workers' CPU on the
-county 16.3 → 14.1 s (:mod:`.subgrid_workers`).
+county's 1,296 grids, old and new alternated five times on a shared machine: 13.6 → 12.5 s mean.
 """
 
 from __future__ import annotations
