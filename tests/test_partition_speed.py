@@ -111,6 +111,32 @@ def test_untouched_voronoi_cells_need_no_touch_test(seed):
         assert np.array_equal(a, b)
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_footpaths_change_no_edge_and_are_not_needed(seed):
+    """Edges crossing a barrier take its affinity (a road: sub-grid borders follow it); a footpath
+    (affinity 1) changes nothing, so _site_edges skips it and the workers are not sent it: the
+    same edges as testing every line, and as with the footpaths left out."""
+    rng = np.random.default_rng(200 + seed)
+    sites = np.unique(np.round(rng.uniform(0, 300, (int(rng.integers(20, 300)), 2)), 3), axis=0)
+    ends = rng.uniform(-20, 320, (40, 2, 2))
+    lines = shapely.linestrings(ends)
+    aff = rng.choice([0.0, 0.3, 0.6, 0.9, 1.0, 1.0], size=len(lines))
+    shapely.prepare(lines)
+    got = U._site_edges(sites, shapely.STRtree(lines), aff)
+    # Reference: every edge against every line, the lowest affinity of the lines it crosses.
+    plain = U._site_edges(sites, None, np.zeros(0))
+    segs = shapely.linestrings(np.stack([sites[plain[0]], sites[plain[1]]], axis=1))
+    hit = shapely.intersects(segs[:, None], lines[None, :])
+    factor = np.where(hit, aff[None, :], 1.0).min(axis=1)
+    assert (factor < 1).any() and (hit & (aff[None, :] == 1.0)).any()  # roads and footpaths crossed
+    assert np.array_equal(got[0], plain[0]) and np.array_equal(got[1], plain[1])
+    assert np.array_equal(got[2], plain[2] * factor)
+    roads = aff < 1.0
+    without = U._site_edges(sites, shapely.STRtree(lines[roads]), aff[roads])
+    for a, b in zip(got, without):
+        assert np.array_equal(a, b)
+
+
 def test_dissolve_many_is_dissolve_row_by_row():
     rng = np.random.default_rng(3)
     pts = rng.uniform(0, 100, (300, 2))
