@@ -141,3 +141,22 @@ def test_keeping_as_exception_a_village_the_bounds_fit_is_said(plans, capsys):
     out = capsys.readouterr().out
     assert f"注意：{fits} 按户数范围可以划分，已划成普通网格" in out
     assert f"{A} 按户数范围可以划分" not in out  # the infeasible one is kept as asked, not remarked on
+
+
+def test_bounds_typed_that_no_grid_count_fits_are_reported_as_infeasible(plans, capsys):
+    """--relax V=lo-hi for a village the bounds fit, with bounds no count of grids fits: the village
+    is kept whole as an exception, reported among the villages that cannot be divided (the ledger's
+    note said the raw "ok" and no list of problems named it)."""
+    base = plans["dir"] / "base.gpkg"
+    g = Project.open(base).layers["grids"].gdf
+    infeasible = set(_applied(base))
+    fits = next(n for n in g["village"].astype(str).unique() if n not in infeasible)
+    hh = int(g.loc[g["village"].astype(str) == fits, "hh"].sum())
+    out = plans["dir"] / "typed.gpkg"
+    assert main(["partition", str(base), "--redraw", "--relax", f"{fits}={hh + 1}-{hh + 50}", "--out", str(out),
+                 "--quiet"]) == 0
+    capsys.readouterr()
+    assert _applied(out).get(fits) == "relax"
+    mine = Project.open(out).layers["grids"].gdf
+    mine = mine[mine["village"].astype(str) == fits]
+    assert len(mine) == 1 and mine["status"].iat[0] == "exception" and mine["note"].iat[0] == "too_small"
