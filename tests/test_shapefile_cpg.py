@@ -41,3 +41,28 @@ def test_a_right_western_cpg_is_obeyed(tmp_path):
     lyr = _villages(tmp_path, names, "cp1252", "1252")
     assert list(lyr.gdf["name"]) == names and lyr.encoding == "cp1252"
     assert "cpg_wrong" not in {p.code for p in lyr.problems}
+
+
+def test_an_unknown_cpg_is_said_with_what_was_used_and_the_fix(tmp_path):
+    # A .cpg naming no codepage (a typo, or one only the exporting program knew) used to be
+    # ignored without a word: the names are detected, and the user is told so.
+    for said in ("CP9999", "GB-2312-80x"):
+        folder = tmp_path / said
+        folder.mkdir()
+        lyr = _villages(folder, NAMES, "gbk", said)
+        assert list(lyr.gdf["name"]) == NAMES and lyr.encoding == "gb18030"
+        warn = next(p for p in lyr.problems if p.code == "cpg_unknown")
+        assert f"CJDCQ.cpg 声明的编码“{said}”无法识别" in warn.zh and "按 gb18030 读取" in warn.zh
+        assert f'unknown encoding "{said}"' in warn.en and "read as gb18030" in warn.en
+        assert "--encoding villages=gbk" in warn.fix_zh and "--encoding villages=gbk" in warn.fix_en
+        assert warn.file.endswith("CJDCQ.cpg")
+
+
+def test_an_unknown_cpg_under_a_given_encoding_is_not_said(tmp_path):
+    gdf = gpd.GeoDataFrame({"村名": NAMES}, geometry=[box(480_000 + 1000 * i, 3_265_000, 481_000 + 1000 * i,
+                                                          3_266_000) for i in range(len(NAMES))], crs="EPSG:4545")
+    gdf.to_file(tmp_path / "CJDCQ.shp", encoding="gbk")
+    (tmp_path / "CJDCQ.cpg").write_text("CP9999")
+    lyr = load_layer("villages", str(tmp_path / "CJDCQ.shp"), encoding="gbk")
+    assert list(lyr.gdf["name"]) == NAMES
+    assert "cpg_unknown" not in {p.code for p in lyr.problems}

@@ -415,6 +415,10 @@ def _read_ogr(path: Path, *, layer, role, encoding, encoding_default=None) -> Ra
             from ..encoding import _normalise
             cpg = next(p for p in (path.with_suffix(".cpg"), path.with_suffix(".CPG")) if p.exists())
             extra_problems.append(_cpg_wrong(path, _normalise(cpg.read_text(errors="replace")), enc.encoding))
+        elif not encoding:
+            unknown = _cpg_unknown(path, enc.encoding, role)
+            if unknown is not None:
+                extra_problems.append(unknown)
     chosen = _choose_layer(path, layers, layer, role)
     fmt = {".gpkg": "GeoPackage", ".shp": "Shapefile", ".kml": "KML", ".kmz": "KMZ",
            ".geojson": "GeoJSON", ".json": "GeoJSON"}.get(sfx, sfx.lstrip(".").upper())
@@ -1194,6 +1198,29 @@ def _table_to_points(df, path: Path, layer, fmt, enc, fields, role=None) -> RawL
         gdf = gdf.drop(index=bad)
         return RawLayer(gdf, str(path), layer, fmt, enc, used, problems, unlocated=unlocated)
     return RawLayer(gdf, str(path), layer, fmt, enc, used, problems)
+
+
+def _cpg_unknown(path: Path, read_as: str, role: str | None) -> Problem | None:
+    """A warning when the shapefile's .cpg names no codepage Python knows (``CP9999``): the text was
+    read by detection instead, which may be wrong, so the user is told what was used."""
+    from ..encoding import _normalise
+    cpg = next((p for p in (path.with_suffix(".cpg"), path.with_suffix(".CPG")) if p.exists()), None)
+    if cpg is None:
+        return None
+    said = cpg.read_text(errors="replace").strip()
+    if not said or _normalise(said) is not None:
+        return None  # an empty .cpg says nothing; a known one was used (or found wrong and said)
+    # What the file says is shown, but only printable and short: a .cpg may hold any bytes.
+    said = "".join(ch if ch.isprintable() else "?" for ch in said[:40]) + ("…" if len(said) > 40 else "")
+    flag = f"--encoding {role or 'ROLE'}=gbk"
+    return Problem(
+        "warning", "cpg_unknown",
+        f"{cpg.name} 声明的编码“{said}”无法识别，已自动检测并按 {read_as} 读取",
+        f"{cpg.name} names an unknown encoding \"{said}\"; it was detected and read as {read_as}",
+        fix_zh=f"检查属性文字是否正确；把 {cpg.name} 的内容改为正确的编码（如 GBK 或 UTF-8），或用 {flag} 指定编码。",
+        fix_en=f"check that the attribute text reads right; change {cpg.name} to the right encoding (e.g. GBK "
+               f"or UTF-8), or give it with {flag}.",
+        file=str(cpg))
 
 
 def _cpg_wrong(path: Path, said: str | None, read_as: str) -> Problem:
