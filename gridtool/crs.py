@@ -98,9 +98,12 @@ def in_china(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
 
 def _vectorise(func):
     def apply(coords: np.ndarray) -> np.ndarray:
-        out = np.empty_like(coords)
-        for i, (lon, lat) in enumerate(coords):
-            c = func(prcoords.Coords(lat, lon), check_china=False)
+        # Outside China AMap/Tencent/Baidu show plain WGS84: such points keep their coordinates
+        # (prcoords' own check would warn per point, hence the test here, once for the array).
+        out = coords.copy()
+        inside = in_china(coords[:, 0], coords[:, 1]) if len(coords) else np.zeros(0, bool)
+        for i in np.flatnonzero(inside):
+            c = func(prcoords.Coords(coords[i, 1], coords[i, 0]), check_china=False)
             out[i, 0], out[i, 1] = c.lon, c.lat
         return out
     return apply
@@ -111,12 +114,13 @@ _FROM_WGS = {"gcj02": _vectorise(prcoords.wgs_gcj), "bd09": _vectorise(prcoords.
 
 
 def offset_to_wgs84(geoms, offset: str):
-    """Undo a GCJ-02 or BD-09 offset on shapely geometries in lon/lat (array in, array out)."""
+    """Undo a GCJ-02 or BD-09 offset on shapely geometries in lon/lat (array in, array out); points
+    outside China are left as they are, having no offset."""
     return shapely.transform(geoms, _TO_WGS[offset])
 
 
 def wgs84_to_offset(geoms, offset: str):
-    """Apply a GCJ-02 or BD-09 offset (for exports back to a user who works in AMap/Baidu)."""
+    """Apply a GCJ-02 or BD-09 offset (for exports back to a user who works in AMap/Baidu); none outside China."""
     return shapely.transform(geoms, _FROM_WGS[offset])
 
 

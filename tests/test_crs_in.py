@@ -131,3 +131,28 @@ def test_crs_in_alone_says_when_a_kml_keeps_its_own_wgs84(wuxi, capsys):
     text = capsys.readouterr().out
     assert "只用于没有自带坐标系" not in text and "不在任何村" not in text
     assert Project.open(out).layers["villages"].crs_in == "gcj02"
+
+
+def test_gcj02_declared_outside_china_moves_nothing_there_and_says_so(tmp_path):
+    # Places picked in AMap for a delegation to Tokyo plus its office in Shanghai: AMap shows WGS84
+    # abroad, so the Tokyo points must stay where they are (they used to move by 0.4–1.2 km).
+    from gridtool.layers import load_layer
+    lons, lats = [139.69, 139.70, 121.47], [35.69, 35.70, 31.23]  # Tokyo ×2, Shanghai
+    pd.DataFrame({"名称": ["甲", "乙", "丙"], "经度": lons, "纬度": lats}).to_csv(tmp_path / "p.csv", index=False)
+    for offset in ("gcj02", "bd09"):
+        lyr = load_layer("places", str(tmp_path / "p.csv"), crs_in=offset)
+        got = lyr.gdf.to_crs(4326).geometry
+        assert np.allclose(got.x[:2], lons[:2], atol=1e-9) and np.allclose(got.y[:2], lats[:2], atol=1e-9)
+        assert abs(got.x.iloc[2] - lons[2]) > 1e-4  # inside China the offset is still undone
+        said = next(p for p in lyr.problems if p.code == "offset_outside_china")
+        up = offset.upper()
+        assert f"3 个要素中有 2 个在中国境外" in said.zh and "已原样按 WGS84 使用" in said.zh and up in said.zh
+        assert "2 of 3 features lie outside China" in said.en and f"{up} has no offset" in said.en
+
+
+def test_no_offset_outside_china_either_way():
+    pts = np.array([shapely.Point(2.35, 48.85), shapely.Point(-74.0, 40.7)])  # Paris, New York
+    for offset in ("gcj02", "bd09"):
+        assert shapely.equals(wgs84_to_offset(pts, offset), pts).all()
+        from gridtool.crs import offset_to_wgs84
+        assert shapely.equals(offset_to_wgs84(pts, offset), pts).all()

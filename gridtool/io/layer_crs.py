@@ -28,6 +28,7 @@ from ..crs import (
     zone_advice,
 )
 from ..errors import CRSError
+from ..plurals import count_en
 from ..problems import Problem
 from .vector import RawLayer
 
@@ -73,14 +74,22 @@ def settle_crs(gdf: gpd.GeoDataFrame, spec: CrsSpec | None, raw: RawLayer, role:
                 fix_en="GCJ-02/BD-09 apply to lon/lat data only; declare it for the lon/lat layer alone, "
                        "e.g. --crs-in households=gcj02.", **where)
         check_fits(bounds, WGS84, lon_hint=lon_hint, role=role, **where)
-        xy = shapely.get_coordinates(gdf.geometry.values)
+        xy, idx = shapely.get_coordinates(gdf.geometry.values, return_index=True)
         if len(xy) and not in_china(xy[:, 0], xy[:, 1]).all():
+            # AMap/Tencent/Baidu add no offset outside China, and neither does the conversion:
+            # those coordinates are used as they are (WGS84), and the user is told so.
+            n_out = len(np.unique(idx[~in_china(xy[:, 0], xy[:, 1])]))
+            n_all = len(gdf)
             problems.append(Problem(
                 "warning", "offset_outside_china",
-                f"数据声明为 {spec.offset.upper()}，但有坐标在中国境外；境外坐标没有偏移",
-                f"data declared {spec.offset.upper()} but lie (partly) outside China, where no offset "
-                "exists", fix_zh="确认坐标来源；境外数据一般是 WGS84。",
-                fix_en="check where the coordinates came from; data outside China are usually WGS84.",
+                f"数据声明为 {spec.offset.upper()}，但 {n_all} 个要素中有 {n_out} 个在中国境外；"
+                f"{spec.offset.upper()} 在境外没有偏移（高德/腾讯/百度境外即 WGS84），境外坐标已原样按 WGS84 使用",
+                f"data declared {spec.offset.upper()}, but {n_out} of {count_en(n_all, 'feature')} lie outside "
+                f"China, where {spec.offset.upper()} has no offset (AMap/Tencent/Baidu show WGS84 there): "
+                "those coordinates were used as they are, as WGS84",
+                fix_zh="确认坐标来源和声明的坐标系；若数据本应在国内，检查经纬度是否写错或颠倒。",
+                fix_en="check where the coordinates came from and the declared CRS; if the data should lie in "
+                       "China, check for wrong or swapped longitude/latitude.",
                 role=role, **where))
         if gdf.crs is not None and not gdf.crs.equals(WGS84):
             gdf = gdf.to_crs(WGS84)  # CGCS2000 lon/lat differs from WGS84 by centimetres
