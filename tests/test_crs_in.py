@@ -146,7 +146,7 @@ def test_gcj02_declared_outside_china_moves_nothing_there_and_says_so(tmp_path):
         assert abs(got.x.iloc[2] - lons[2]) > 1e-4  # inside China the offset is still undone
         said = next(p for p in lyr.problems if p.code == "offset_outside_china")
         up = offset.upper()
-        assert f"3 个要素中有 2 个在中国境外" in said.zh and "已原样按 WGS84 使用" in said.zh and up in said.zh
+        assert "3 个要素中有 2 个在中国境外" in said.zh and "已原样按 WGS84 使用" in said.zh and up in said.zh
         assert "2 of 3 features lie outside China" in said.en and f"{up} has no offset" in said.en
 
 

@@ -72,6 +72,31 @@ def test_coordinate_text_forms(text, value):
     assert (got != got) if value is None else got == pytest.approx(value)
 
 
+@pytest.mark.parametrize("text,value", [
+    # decimals with 度/° and the hemisphere in words; minutes without their sign; Word's º and
+    # autocorrected curly quotes
+    ("东经118.78度", 118.78), ("北纬32.06°", 32.06), ("东经：118.78度", 118.78), ("118°47'E", 118 + 47 / 60),
+    ("118°47'30\"", 118 + 47 / 60 + 30 / 3600), ("118度47", 118 + 47 / 60), ("118º47'", 118 + 47 / 60),
+    ("118°47’30”", 118 + 47 / 60 + 30 / 3600), ("32°03'36S", -(32 + 3 / 60 + 36 / 3600)),
+    # no number can be meant for sure: refused (the row is named), never a wrong number
+    ("118°4730", None), ("118°60'", None), ("118°47'75\"", None), ("118.5°30'", None), ("E118°N", None),
+])
+def test_degree_cells_are_read_whole_or_refused(text, value):
+    got = _parse_coordinate(text)
+    assert (got != got) if value is None else got == pytest.approx(value, abs=1e-9)
+
+
+def test_a_minutes_cell_past_60_is_a_named_row_not_a_wrong_place(tmp_path):
+    csv = tmp_path / "places.csv"
+    csv.write_text("名称,经度,纬度\n中心小学,东经118.78度,北纬32.06°\n卫生院,118°47'E,32°03'36\"N\n"
+                   "派出所,118°4730,32°03'\n", encoding="utf-8")
+    lyr = load_layer("places", str(csv))
+    xy = [(round(g.x, 6), round(g.y, 6)) for g in lyr.gdf.to_crs(4326).geometry]
+    assert xy == [(118.78, 32.06), (round(118 + 47 / 60, 6), 32.06)]
+    said = next(p for p in lyr.problems if p.code == "bad_coordinates")
+    assert said.features == ["row 4"] and "经度/纬度" in said.field and "118°47′30″" in said.fix_zh
+
+
 def test_csv_with_title_row_blank_lines_and_utf16(tmp_path, township):
     pts = township["households"].to_crs(4326).head(5)
     body = "\n".join(f"{i},{g.x:.6f},{g.y:.6f},2" for i, g in enumerate(pts.geometry))

@@ -1043,26 +1043,42 @@ def _rows_frame(rows) -> pd.DataFrame:
     return pd.DataFrame([r + [None] * (width - len(r)) for r in rows], dtype=object)
 
 
-_DMS = re.compile(r"^([NSEW东西南北])?\s*(-?\d+(?:\.\d+)?)\s*(?:[°度d]\s*(?:(\d+(?:\.\d+)?)\s*"
-                  r"[′'分m]\s*)?(?:(\d+(?:\.\d+)?)\s*[″\"秒s]?)?)?\s*([NSEW东西南北])?$", re.IGNORECASE)
+# Degrees, then minutes only after a degree sign, seconds only after a minute sign; the last number
+# may lack its sign ("118°47" is 47 minutes, "118°47'30" 30 seconds).
+_DMS = re.compile(r"^([NSEWnsew])?\s*:?\s*(-?\d+(?:\.\d+)?)\s*(?:[°度dD]\s*(?:(\d+(?:\.\d+)?)\s*(?:['分mM]\s*"
+                  r"(?:(\d+(?:\.\d+)?)\s*[\"秒s]?)?)?)?)?\s*([NSEWnsew])?$")  # "36.5S" is south, "36.5s" seconds
+# Signs typed for degrees, minutes and seconds: º/˚ (Word, Excel), curly quotes (autocorrect), primes.
+_SIGNS = str.maketrans({"º": "°", "˚": "°", "′": "'", "’": "'", "‘": "'", "´": "'",
+                        "″": '"', "”": '"', "“": '"'})
 
 
 def _parse_coordinate(value) -> float:
-    """106.5, "106.5°", "E106.5", "106°30'15\"", "东经106度30分", full-width digits: to a float, else NaN."""
+    """106.5, "106.5°", "E106.5", "106°30'15\"", "东经106度30分", full-width digits: to a float, else NaN.
+
+    A cell that is not one of these, or whose minutes or seconds cannot be (60 or more, decimals
+    followed by a smaller unit: "118.5°30'"), is NaN: its row is then named, never placed wrongly."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return np.nan
     if isinstance(value, (int, float, np.number)):
         return float(value)
-    text = str(value).replace("″", '"').replace("′", "'")  # before NFKC, which splits ″ into ′′
-    text = unicodedata.normalize("NFKC", text).strip().replace("东经", "E").replace("北纬", "N")
-    text = text.replace("西经", "W").replace("南纬", "S")
+    text = str(value).translate(_SIGNS)  # before NFKC, which splits ″ into ′′ and makes º an "o"
+    text = unicodedata.normalize("NFKC", text).strip()
+    for word, hemi in (("东经", "E"), ("北纬", "N"), ("西经", "W"), ("南纬", "S"),
+                       ("东", "E"), ("北", "N"), ("西", "W"), ("南", "S")):
+        text = text.replace(word, hemi)
     m = _DMS.match(text)
     if not m:
         return np.nan
     pre, deg, minutes, seconds, post = m.groups()
+    if minutes is not None and ("." in deg or float(minutes) >= 60):
+        return np.nan
+    if seconds is not None and ("." in minutes or float(seconds) >= 60):
+        return np.nan
+    if pre and post and pre.upper() != post.upper():
+        return np.nan  # "E118°N": which one is meant is unknown
     out = abs(float(deg)) + float(minutes or 0) / 60 + float(seconds or 0) / 3600
     hemi = (pre or post or "").upper()
-    negative = deg.startswith("-") or hemi in ("W", "S", "西", "南")
+    negative = deg.startswith("-") or hemi in ("W", "S")
     return -out if negative else out
 
 
@@ -1186,7 +1202,10 @@ def _table_to_points(df, path: Path, layer, fmt, enc, fields, role=None) -> RawL
         if empty:
             problems.append(Problem(
                 "warning", "bad_coordinates", *skipped_text("bad_coordinates", len(empty)),
-                fix_zh="在表格中补全这些行的坐标。", fix_en="fill in the coordinates of these rows.",
+                fix_zh="在表格中补全或改正这些行的坐标：十进制度（如 118.78、东经118.78度）或度分秒"
+                       "（如 118°47′30″，分、秒小于 60）。",
+                fix_en="fill in or correct these rows' coordinates: decimal degrees (118.78, 东经118.78度) or "
+                       "degrees-minutes-seconds (118°47′30″, minutes and seconds under 60).",
                 file=str(path), layer=layer, field=field_name, features=[row_label(r) for r in empty]))
         if zero:
             problems.append(Problem(
