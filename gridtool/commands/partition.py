@@ -306,7 +306,8 @@ def _note_last_bounds(args, project, params: dict) -> None:
     flags = " ".join(f"--{dest.replace('_', '-')} {stored[key]}" for dest, key in differ)
     say(args, f"注意：项目上次划分用 {last}，本次未给这些选项，按默认 {now} 划分；"
               f"要沿用上次的设置，用 --redraw（重绘未锁定网格）或加 {flags}",
-        f"note: the project was last partitioned at {bounds(stored, 'min_hh', 'max_hh')} households (sub-grids "
+        # the range written out (lo–hi), so that it reads as one: "300–500 households" is plural
+        f"note: the project was last partitioned at {stored.get('min_hh')}–{stored.get('max_hh')} households (sub-grids "
         f"{bounds(stored, 'sub_min', 'sub_max')}); these options are not given, so this run uses the defaults "
         f"{bounds(params, 'min_hh', 'max_hh')} (sub-grids {bounds(params, 'sub_min', 'sub_max')}); to keep the last "
         f"ones use --redraw (redraw the unlocked grids) or add {flags}")
