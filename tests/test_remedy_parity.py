@@ -89,6 +89,12 @@ def test_a_village_named_by_its_code_changes_the_remedy_stored_under_its_name(pl
                  "--quiet"]) == 0
     assert _applied(out)[A] == "exception"
     assert Project.open(out).parameters["partition"]["parameters"]["relax"] == {}
+    fresh = plans["dir"] / "fresh-by-code.gpkg"  # typed in one run: the merge by name is dropped too
+    assert main(["partition", str(plans["one"]), "--min", "400", "--max", "450", "--no-subgrids",
+                 "--corridor-width", "0", "--merge", f"{A}={B}", "--keep-exception", code, "--out", str(fresh),
+                 "--quiet"]) == 0
+    assert _applied(fresh)[A] == "exception"
+    assert Project.open(fresh).parameters["partition"]["parameters"]["merge"] == {}
     p = with_remedy({"merge": {"甲村": "乙村"}, "relax": {}}, "500101001001", "relax", (300, 450),
                     aliases=["甲村", "500101001001"])
     assert p["merge"] == {} and p["relax"] == {"500101001001": (300, 450)}  # one remedy a village

@@ -352,7 +352,8 @@ def cmd_partition(args) -> int:
     project = project_or_sources(args)
     _check_named_villages(args, project)
     redraw = bool(getattr(args, "redraw", False))
-    params = _redraw_params(args, project) if redraw else _partition_params(args)
+    # --keep-exception again with the villages known: a village typed by its code drops a merge typed by name
+    params = _redraw_params(args, project) if redraw else _keep_exceptions(_partition_params(args), args, project)
     if not redraw:
         _note_last_bounds(args, project, params)
     # The app's 划分网格 and 重绘未锁定网格: grids locked in the project (the app's 锁定 button,
