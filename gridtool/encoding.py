@@ -121,7 +121,7 @@ def cpg_contradicted(chunks: list[bytes], said: str) -> str | None:
     high = [c for c in chunks if any(ch > 0x7F for ch in c)]
     if not high:
         return None
-    if said != "utf-8" and all(_decodes(c, "utf-8") for c in high):
+    if said != "utf-8" and _utf8_evidence(high):
         return "utf-8"
     if said in _WESTERN and not all(_decodes(c, "utf-8") for c in high) and all(
             _decodes(c, "gb18030") for c in high):
@@ -138,6 +138,16 @@ def cpg_contradicted(chunks: list[bytes], said: str) -> str | None:
         if pairs and gb >= 0.9 * pairs:
             return "gb18030"
     return None
+
+
+def _utf8_evidence(high: list[bytes]) -> bool:
+    """Every chunk decodes as UTF-8 and one holds a whole multi-byte character: a lone accented
+    letter ending a value (1252 ``Café`` = ``Caf\\xe9``) passes the decoder as a character cut at the
+    field's end, and alone is no sign of UTF-8 against the .cpg."""
+    if not all(_decodes(c, "utf-8") for c in high):
+        return False
+    return any(any(ord(ch) > 0x7F for ch in codecs.getincrementaldecoder("utf-8")().decode(c, final=False))
+               for c in high)
 
 
 def _decodes(b: bytes, enc: str) -> bool:

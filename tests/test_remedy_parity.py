@@ -80,6 +80,26 @@ def test_relaxing_a_second_village_keeps_the_first_ones_remedy(plans, capsys):
     assert list(Project.open(three).parameters["partition"]["parameters"]["relax"]) == [B]
 
 
+def test_a_village_named_by_its_code_changes_the_remedy_stored_under_its_name(plans, capsys):
+    # A was relaxed by name; typed by its division code (the check of names takes it) the remedy
+    # stored under the name was kept before: exit 0, A still relaxed, nothing said.
+    code = str(gpd.read_file(plans["one"], layer="villages").set_index("name").loc[A, "code"])
+    out = plans["dir"] / "by-code.gpkg"
+    assert main(["partition", str(plans["one"]), "--redraw", "--keep-exception", code, "--out", str(out),
+                 "--quiet"]) == 0
+    assert _applied(out)[A] == "exception"
+    assert Project.open(out).parameters["partition"]["parameters"]["relax"] == {}
+    fresh = plans["dir"] / "fresh-by-code.gpkg"  # typed in one run: the merge by name is dropped too
+    assert main(["partition", str(plans["one"]), "--min", "400", "--max", "450", "--no-subgrids",
+                 "--corridor-width", "0", "--merge", f"{A}={B}", "--keep-exception", code, "--out", str(fresh),
+                 "--quiet"]) == 0
+    assert _applied(fresh)[A] == "exception"
+    assert Project.open(fresh).parameters["partition"]["parameters"]["merge"] == {}
+    p = with_remedy({"merge": {"甲村": "乙村"}, "relax": {}}, "500101001001", "relax", (300, 450),
+                    aliases=["甲村", "500101001001"])
+    assert p["merge"] == {} and p["relax"] == {"500101001001": (300, 450)}  # one remedy a village
+
+
 def test_keep_exception_under_another_policy_is_refused_with_the_fix(plans, capsys):
     out = plans["dir"] / "never.gpkg"
     capsys.readouterr()

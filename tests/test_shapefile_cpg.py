@@ -66,3 +66,12 @@ def test_an_unknown_cpg_under_a_given_encoding_is_not_said(tmp_path):
     lyr = load_layer("villages", str(tmp_path / "CJDCQ.shp"), encoding="gbk")
     assert list(lyr.gdf["name"]) == NAMES
     assert "cpg_unknown" not in {p.code for p in lyr.problems}
+
+
+def test_a_right_western_cpg_is_obeyed_when_accents_end_the_names(tmp_path):
+    # "Café" in 1252 ends in 0xE9, which the UTF-8 decoder takes for a character cut at the field's
+    # end: alone it is no sign of UTF-8, and the .cpg was right (read as UTF-8: "Caf", "Jos").
+    names = ["Café", "José", "Vaduz", "Schaan"]
+    lyr = _villages(tmp_path, names, "cp1252", "1252")
+    assert list(lyr.gdf["name"]) == names and lyr.encoding == "cp1252"
+    assert "cpg_wrong" not in {p.code for p in lyr.problems}

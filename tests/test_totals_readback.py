@@ -203,3 +203,19 @@ def test_the_app_exports_the_households_counts_of_a_roster_imported_again(edited
         assert list(a["hh"]) == list(b["hh"]) and int(b["hh"].sum()) == 0, layer
     assert pyogrio.read_dataframe(proj, layer="grids", read_geometry=False)["hh"].sum() > 0  # the project as it was
     dlg.reject()
+
+
+def test_the_stale_counts_note_names_no_chinese_file_in_english(edited, capsys):
+    # A project given without its path (the export run from sources) was named 项目.gpkg in the
+    # English line too.
+    import argparse
+
+    from gridtool.commands.export import _counted
+    p = Project.open(edited["project"])
+    g = p.layers["grids"].gdf
+    p.layers["grids"].gdf = g.assign(hh=g["hh"] + 1)  # every stored count off by one
+    capsys.readouterr()
+    _counted(argparse.Namespace(project=None, lang="both"), p)
+    zh, en = capsys.readouterr().out.strip().splitlines()
+    assert "gridtool partition 项目.gpkg --redraw" in zh
+    assert "gridtool partition PROJECT.gpkg --redraw" in en and not re.search(r"[\u4e00-\u9fff]", en)

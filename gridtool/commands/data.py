@@ -173,7 +173,12 @@ def _offset_warnings(project, one_off, project_path) -> dict:
     for p in check_offsets(project):
         if p.code != "lonlat_offset_suspected" or p.role not in read_now:
             continue
-        off = p.fix_zh.split("--crs-in ", 1)[1].split()[0]  # ROLE=bd09, as the warning named it
+        # ROLE=bd09, as the warning named it; a wording without it keeps the warning as it is
+        m = re.search(r"--crs-in\s+([\w-]+=[\w.:-]+)", p.fix_zh or "", flags=re.ASCII)
+        if m is None:
+            out[p.role] = p
+            continue
+        off = m.group(1)
         store = (f"gridtool import {project_path} --{p.role.replace('_', '-')} {one_off[p.role]} --crs-in {off}"
                  if project_path and p.role in one_off else "")
         out[p.role] = replace(p, fix_zh=f"加 --crs-in {off} 重新运行（不必重新导入项目" + (f"；要存入项目：{store}" if store else "")

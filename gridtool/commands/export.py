@@ -341,12 +341,13 @@ def _counted(args, project):
                 else "网格图层可能在别处被改动")
     cause_en = ("the households were imported again and are in no grid yet" if totals.unassigned == totals.imported
                 else "the grids layer may have been changed elsewhere")
-    target = getattr(args, "project", None) or "项目.gpkg"
+    target = getattr(args, "project", None)
+    target_zh, target_en = target or "项目.gpkg", target or "PROJECT.gpkg"  # no Chinese in the English line
     say(args, f"注意：{zh}的户数与住户不一致（{cause_zh}；如 {first_zh}）；导出的文件按住户计数（{totals.text_zh()}）。"
-              f"解决办法：gridtool partition {target} --redraw --out {target}（已锁定的网格不变）",
+              f"解决办法：gridtool partition {target_zh} --redraw --out {target_zh}（已锁定的网格不变）",
         f"note: the household counts of {en} differ from their households ({cause_en}; e.g. {first_en}); the "
-        f"files state the households' figures ({totals.text_en()}). Fix: gridtool partition {target} --redraw "
-        f"--out {target} (locked grids are kept)")
+        f"files state the households' figures ({totals.text_en()}). Fix: gridtool partition {target_en} --redraw "
+        f"--out {target_en} (locked grids are kept)")
     return project
 
 

@@ -67,13 +67,26 @@ def _partition_params(args) -> dict:
     return _keep_exceptions(params, args)
 
 
-def _keep_exceptions(params: dict, args) -> dict:
+def _keep_exceptions(params: dict, args, project=None) -> dict:
     """``--keep-exception VILLAGE``: the village's merge and relaxed bounds dropped (the app's
     保留为例外), by the rule the app uses (:func:`gridtool.partition.remedy_params.with_remedy`)."""
     from ..partition.remedy_params import with_remedy
     for village in getattr(args, "keep_exception", None) or []:
-        params = with_remedy(params, village, "exception")
+        params = with_remedy(params, village, "exception", aliases=_village_aliases(project, village))
     return params
+
+
+def _village_aliases(project, ref) -> list[str]:
+    """The names and code of the village ``ref`` names in the project (none when unknown): a remedy
+    stored under its name is the same village's as one typed with its code."""
+    lyr = project.layers.get("villages") if project is not None else None
+    if lyr is None or lyr.gdf is None or not len(lyr.gdf):
+        return []
+    from ..partition.villages import raw_village_names, village_codes, village_names, village_row
+    v = lyr.gdf
+    vnames, raw, codes = village_names(v), raw_village_names(v), village_codes(v)
+    row = village_row(str(ref).strip(), vnames, raw, codes)
+    return [] if row is None else [vnames[row], raw[row], codes[row]]
 
 
 def _print_kept_feasible(args, rep: dict, project) -> None:
@@ -282,10 +295,10 @@ def _redraw_params(args, project) -> dict:
     # remedy buttons do: the remedies chosen earlier for other villages stay.
     from ..partition.remedy_params import with_remedy
     for village, host in pair_options(args.merge, "--merge").items():
-        stored = with_remedy(stored, village, "merge", host)
+        stored = with_remedy(stored, village, "merge", host, aliases=_village_aliases(project, village))
     for village, bounds in _relax(args.relax).items():
-        stored = with_remedy(stored, village, "relax", bounds)
-    return _keep_exceptions(stored, args)
+        stored = with_remedy(stored, village, "relax", bounds, aliases=_village_aliases(project, village))
+    return _keep_exceptions(stored, args, project)
 
 
 def _note_last_bounds(args, project, params: dict) -> None:
@@ -306,7 +319,8 @@ def _note_last_bounds(args, project, params: dict) -> None:
     flags = " ".join(f"--{dest.replace('_', '-')} {stored[key]}" for dest, key in differ)
     say(args, f"注意：项目上次划分用 {last}，本次未给这些选项，按默认 {now} 划分；"
               f"要沿用上次的设置，用 --redraw（重绘未锁定网格）或加 {flags}",
-        f"note: the project was last partitioned at {bounds(stored, 'min_hh', 'max_hh')} households (sub-grids "
+        # the range written out (lo–hi), so that it reads as one: "300–500 households" is plural
+        f"note: the project was last partitioned at {stored.get('min_hh')}–{stored.get('max_hh')} households (sub-grids "
         f"{bounds(stored, 'sub_min', 'sub_max')}); these options are not given, so this run uses the defaults "
         f"{bounds(params, 'min_hh', 'max_hh')} (sub-grids {bounds(params, 'sub_min', 'sub_max')}); to keep the last "
         f"ones use --redraw (redraw the unlocked grids) or add {flags}")
@@ -338,7 +352,8 @@ def cmd_partition(args) -> int:
     project = project_or_sources(args)
     _check_named_villages(args, project)
     redraw = bool(getattr(args, "redraw", False))
-    params = _redraw_params(args, project) if redraw else _partition_params(args)
+    # --keep-exception again with the villages known: a village typed by its code drops a merge typed by name
+    params = _redraw_params(args, project) if redraw else _keep_exceptions(_partition_params(args), args, project)
     if not redraw:
         _note_last_bounds(args, project, params)
     # The app's 划分网格 and 重绘未锁定网格: grids locked in the project (the app's 锁定 button,

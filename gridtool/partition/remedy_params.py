@@ -22,9 +22,13 @@ class RemedyPolicyError(OptionError):
     the village would be merged or relaxed by the policy all the same."""
 
 
-def with_remedy(params: dict, village: str, kind: str, value=None) -> dict:
+def with_remedy(params: dict, village: str, kind: str, value=None, *, aliases=()) -> dict:
     """``params`` (a partition's parameters, as stored in the project) with ``village``'s remedy
     set to ``kind``; a new dict, ``params`` untouched.
+
+    ``aliases``: the village's other names (its name in the villages layer, its division code), so
+    that a remedy stored under one of them is replaced too: ``--keep-exception 320102900001`` drops
+    the merge stored as ``上海路社区``, not only one stored under the code.
 
     ``merge``: ``value`` the neighbour to partition it with; ``relax``: ``value`` its ``(min, max)``
     (none given: its merge and bounds dropped, as ``exception``); ``exception``: its merge and
@@ -44,8 +48,9 @@ def with_remedy(params: dict, village: str, kind: str, value=None) -> dict:
     out = copy.deepcopy(dict(params or {}))
     merge = dict(out.get("merge") or {})
     relax = {k: tuple(v) for k, v in (out.get("relax") or {}).items()}
-    merge.pop(village, None)
-    relax.pop(village, None)
+    for name in {village, *(str(a).strip() for a in aliases if a is not None)}:
+        merge.pop(name, None)
+        relax.pop(name, None)
     if kind == "merge":
         if not value or not str(value).strip():
             raise OptionError(f"没有给出与 {village} 合并的邻村", f"no neighbour given to merge {village} with",
