@@ -261,7 +261,18 @@ def write_walk_outputs(project, out: Path, code: str, area, steps, *, start, sta
 def stored_walk_start(project) -> str:
     """The start time (``HH:MM``) of the walks kept in the project, as the app's dialog planned
     them; 08:00 when none was kept. The app's 导出 → 街巷巡查路线文件 shows it and ``gridtool export
-    --walks`` prints the cards from it unless ``--walk-start`` is given."""
+    --walks`` prints the cards from it unless ``--walk-start`` is given.
+
+    Parameters
+    ----------
+    project : gridtool.project.Project
+        The project.
+
+    Returns
+    -------
+    str
+        ``HH:MM``.
+    """
     return str((project.parameters.get("walk") or {}).get("start") or "08:00")
 
 

@@ -34,6 +34,24 @@ def with_remedy(params: dict, village: str, kind: str, value=None, *, aliases=()
     (none given: its merge and bounds dropped, as ``exception``); ``exception``: its merge and
     relaxed bounds dropped, so that it stays one exceptional grid.
 
+    Parameters
+    ----------
+    params : dict
+        The partition's parameters (``merge``, ``relax``, ``infeasible`` …).
+    village : str
+        The village, by name or division code.
+    kind : {"merge", "relax", "exception"}
+        The remedy.
+    value : str or tuple of int, optional
+        The neighbour (``merge``) or the ``(min, max)`` bounds (``relax``).
+    aliases : iterable of str
+        The village's other names and its code.
+
+    Returns
+    -------
+    dict
+        The parameters with the remedy set.
+
     Raises
     ------
     RemedyPolicyError

@@ -241,7 +241,18 @@ def household_totals(project) -> HouseholdTotals:
 def subgrid_counts(project) -> dict[str, int]:
     """Households per sub-grid code, counted from the households layer as :func:`household_totals`
     counts grids (``subgrid``, or each part of ``subgrid_parts`` for a building split between
-    sub-grids); a sub-grid none of whose households is left counts 0."""
+    sub-grids); a sub-grid none of whose households is left counts 0.
+
+    Parameters
+    ----------
+    project : gridtool.project.Project
+        A partitioned project.
+
+    Returns
+    -------
+    dict of str to int
+        Households per sub-grid code.
+    """
     layers = getattr(project, "layers", project) or {}
     hs, subs = (getattr(layers.get(r), "gdf", layers.get(r)) for r in ("households", "subgrids"))
     if subs is None or "code" not in subs:
@@ -269,7 +280,18 @@ def with_household_counts(project):
     """``(project, totals, changed)``: ``project`` as every output should draw it — its ``grids``,
     ``special_grids`` and ``subgrids`` with ``hh`` as the households give it (a shallow copy with
     new layers where a stored count differs; the project itself is not changed) — its
-    :func:`household_totals`, and per layer the codes whose stored count was stale."""
+    :func:`household_totals`, and per layer the codes whose stored count was stale.
+
+    Parameters
+    ----------
+    project : gridtool.project.Project
+        A partitioned project (its households perhaps imported again since).
+
+    Returns
+    -------
+    tuple
+        ``(project, totals, changed)``: the project to draw, its totals, ``{layer: [code, …]}``.
+    """
     import copy
 
     totals = household_totals(project)

@@ -147,6 +147,11 @@ def walk_options(*, grids, walkers: int, start: str, mode: str) -> dict:
     ----------
     grids, walkers, start, mode
         The grid codes walked, ``--walkers``, ``--start`` (HH:MM) and ``--mode``.
+
+    Returns
+    -------
+    dict
+        ``{"grids", "walkers", "start", "mode"}``, the start as ``HH:MM``.
     """
     return {"grids": [str(c) for c in grids], "walkers": int(walkers), "start": str(start), "mode": str(mode)}
 
@@ -154,7 +159,17 @@ def walk_options(*, grids, walkers: int, start: str, mode: str) -> dict:
 def add_walks_to_project(project, walks: list[GridWalk], options: dict) -> None:
     """Put street walks into ``project`` as the layers ``walk`` and ``walk_steps``
     (:func:`walk_layers`), replacing the walks kept before (of any grid: the project holds the
-    last walk planned), with ``options`` (:func:`walk_options`) in ``parameters["walk"]``."""
+    last walk planned), with ``options`` (:func:`walk_options`) in ``parameters["walk"]``.
+
+    Parameters
+    ----------
+    project : gridtool.project.Project
+        The project, changed in place (saved by the caller).
+    walks : list of GridWalk
+        The walks planned, one per grid.
+    options : dict
+        :func:`walk_options`.
+    """
     from ..layer_deps import remade
     from ..layers import Layer
     for role, gdf in walk_layers(walks).items():
