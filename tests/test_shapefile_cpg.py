@@ -53,7 +53,7 @@ def test_an_unknown_cpg_is_said_with_what_was_used_and_the_fix(tmp_path):
         assert list(lyr.gdf["name"]) == NAMES and lyr.encoding == "gb18030"
         warn = next(p for p in lyr.problems if p.code == "cpg_unknown")
         assert f"CJDCQ.cpg 声明的编码“{said}”无法识别" in warn.zh and "按 gb18030 读取" in warn.zh
-        assert f'unknown encoding "{said}"' in warn.en and "read as gb18030" in warn.en
+        assert f'the encoding "{said}" in CJDCQ.cpg is unknown' in warn.en and "read as gb18030" in warn.en
         assert "--encoding villages=gbk" in warn.fix_zh and "--encoding villages=gbk" in warn.fix_en
         assert warn.file.endswith("CJDCQ.cpg")
 

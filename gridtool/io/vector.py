@@ -1235,7 +1235,7 @@ def _cpg_unknown(path: Path, read_as: str, role: str | None) -> Problem | None:
     return Problem(
         "warning", "cpg_unknown",
         f"{cpg.name} 声明的编码“{said}”无法识别，已自动检测并按 {read_as} 读取",
-        f"{cpg.name} names an unknown encoding \"{said}\"; it was detected and read as {read_as}",
+        f"the encoding \"{said}\" in {cpg.name} is unknown; the text was detected and read as {read_as}",
         fix_zh=f"检查属性文字是否正确；把 {cpg.name} 的内容改为正确的编码（如 GBK 或 UTF-8），或用 {flag} 指定编码。",
         fix_en=f"check that the attribute text reads right; change {cpg.name} to the right encoding (e.g. GBK "
                f"or UTF-8), or give it with {flag}.",
