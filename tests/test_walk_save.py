@@ -135,3 +135,19 @@ def test_more_walkers_than_the_streets_need_is_said(project, tmp_path, capsys):
     assert 0 < n < 20, n
     assert f"20 人中只需 {n} 人巡查，其余 {20 - n} 人没有路线" in out
     assert f"{n} of the 20 walkers" in out
+
+
+def test_an_unreadable_start_kept_in_the_project_is_named_as_the_projects(project, tmp_path, capsys):
+    """A start time kept in the project that no clock reads (written by another program) was
+    reported as a bad --walk-start, an option the user never gave: now named as the project's, with
+    --walk-start as the fix; given, it prints the cards."""
+    assert _run(capsys, "walk", str(project), "--grid", CODES[0], "--out", str(tmp_path / "w"))[0] == 0
+    p = Project.open(project)
+    p.parameters["walk"]["start"] = "早上"
+    p.save(project)
+    code, out, err = _run(capsys, "export", str(project), "--walks", str(tmp_path / "later"))
+    assert code == 2
+    text = out + err
+    assert "项目中记录的街巷巡查开始时间无法识别：早上" in text and "--walk-start 08:00" in text
+    assert "--walk-start 应为" not in text
+    assert _run(capsys, "export", str(project), "--walks", str(tmp_path / "later"), "--walk-start", "07:30")[0] == 0

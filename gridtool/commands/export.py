@@ -451,14 +451,22 @@ def run_walks(args, project, progress=None) -> list[tuple[Path, str]]:
     start at ``--walk-start``, else at the walks' own start time."""
     from ..maps.route_files import stored_walk_start, write_project_walks
     from ..routing.shift_windows import parse_clock
-    text = getattr(args, "walk_start", None) or stored_walk_start(project)
+    given = getattr(args, "walk_start", None)
+    text = given or stored_walk_start(project)
     try:
         start = parse_clock(text)
     except ValueError:
         from ..errors import OptionError
-        raise OptionError(f"--walk-start 应为 HH:MM：{text}", f"--walk-start takes HH:MM: {text!r}",
-                          fix_zh="例如 --walk-start 08:00。", fix_en="e.g. --walk-start 08:00.",
-                          field="walk_start") from None
+        if given:
+            raise OptionError(f"--walk-start 应为 HH:MM：{text}", f"--walk-start takes HH:MM: {text!r}",
+                              fix_zh="例如 --walk-start 08:00。", fix_en="e.g. --walk-start 08:00.",
+                              field="walk_start") from None
+        # not the user's option: the start time kept in the project (written by another program?)
+        raise OptionError(f"项目中记录的街巷巡查开始时间无法识别：{text}",
+                          f"the street walks' start time kept in the project cannot be read: {text!r}",
+                          fix_zh="用 --walk-start 指定开始时间，例如 --walk-start 08:00。",
+                          fix_en="give the start time with --walk-start, e.g. --walk-start 08:00.",
+                          file=str(getattr(args, "project", "") or ""), field="walk_start") from None
     # the CSV headers follow --lang (zh, en or both), as gridtool walk writes them
     files = write_project_walks(project, Path(args.walks), start_minutes=start, lang=getattr(args, "lang", "zh") or "zh",
                                 force=bool(getattr(args, "force", False)), progress=progress)
