@@ -4,6 +4,8 @@ and the app's log, so both say the same."""
 
 from __future__ import annotations
 
+import re
+
 #: The English provenance marks and their Chinese words (longest first where one contains another).
 HOW_ZH = (("(cpg)", "（.cpg 文件）"), ("(detected)", "（自动检测）"), ("(user)", "（指定）"), ("(default)", "（默认）"),
           ("(ldid)", "（dBase 语言标记）"),
@@ -15,3 +17,9 @@ def how_zh(text: str) -> str:
     for en_word, zh_word in HOW_ZH:
         text = text.replace(en_word, zh_word)
     return text
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line: a header typed with Alt+Enter in Excel (报警⏎时间) in a summary of the
+    columns used, shown ``报警 时间``."""
+    return re.sub(r"\s*[\r\n]+\s*", " ", text)

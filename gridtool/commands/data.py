@@ -10,7 +10,7 @@ import warnings
 from pathlib import Path
 
 from ..errors import GridtoolError
-from ..how_read import how_zh  # noqa: F401  (also imported from here by the other commands)
+from ..how_read import how_zh, one_line  # noqa: F401  (how_zh also imported from here by the other commands)
 from ..plurals import count_en, plural_en
 from .args import (add_role_arguments, command_progress, fmt_lang, one_off_roles, project_from_args, project_or_sources, role_sources, say, source_options)
 
@@ -68,7 +68,7 @@ def _print_summary(args, summary: dict, grid_statuses=None) -> None:
         sens = f"  {k('sensitive')}{eq}{','.join(e['sensitive'])}" if e.get("sensitive") else ""
         crs = f"  {k('crs')}{eq}{how_zh(str(e['crs'])) if zh else e['crs']}" if e.get("crs") else ""
         # The key columns by their Chinese labels in Chinese output (纬度:北纬), not the internal keys.
-        cols = (f"  {k('columns')}{eq}" + _one_line(",".join(f"{_key_label(c, role) if zh else c}:{v}"
+        cols = (f"  {k('columns')}{eq}" + one_line(",".join(f"{_key_label(c, role) if zh else c}:{v}"
                                                            for c, v in e["columns"].items()))) if e.get("columns") else ""
         kinds = ""
         if role == "grids" and grid_statuses is not None:  # 基础网格 71、例外网格 1, as every output counts them
@@ -92,18 +92,13 @@ def _print_summary(args, summary: dict, grid_statuses=None) -> None:
               + ("米" if zh else "m"))
 
 
-def _one_line(text: str) -> str:
-    """A header typed with Alt+Enter in Excel (报警⏎时间) shown on the summary's one line."""
-    return re.sub(r"\s*[\r\n]+\s*", " ", text)
-
-
 def print_columns(args, role: str, e: dict) -> None:
     """Which column was used for what (村名：F1（石柱村、龙潭村…）) and the layer's class summary."""
     from ..column_content import describe_all
     detail = e.get("columns_detail") or {}
     if detail:
-        say(args, f"  {'':<14} 列：" + _one_line(describe_all(detail, "zh", role=role)),
-            f"  {'':<14} columns: " + _one_line(describe_all(detail, "en", role=role)))
+        say(args, f"  {'':<14} 列：" + one_line(describe_all(detail, "zh", role=role)),
+            f"  {'':<14} columns: " + one_line(describe_all(detail, "en", role=role)))
     cs = e.get("class_summary") or {}
     if cs.get("text_zh"):
         say(args, f"  {'':<14} {cs['text_zh']}", f"  {'':<14} {cs['text_en']}")
@@ -123,7 +118,7 @@ def project_for_run(args):
     for role, lyr in project.layers.items():
         if one_off and role not in one_off:
             continue
-        cols = _one_line(", ".join(f"{k}:{v}" for k, v in lyr.columns_used.items()))
+        cols = one_line(", ".join(f"{k}:{v}" for k, v in lyr.columns_used.items()))
         say(args, f"{ROLES[role].zh}：{lyr.source}，{len(lyr.gdf)} 个要素，坐标系 {how_zh(lyr.crs_in)}"
             + (f"，所用列：{cols}" if cols else ""),
             f"{role}: {lyr.source}, {count_en(len(lyr.gdf), 'feature')}, CRS {lyr.crs_in}"

@@ -76,36 +76,43 @@ def _keep_exceptions(params: dict, args, project=None) -> dict:
     return params
 
 
+def _project_villages(project):
+    """``(display names, raw names, codes)`` of the project's villages, as the engine names them,
+    for looking up a village typed on the command line (:func:`~gridtool.partition.villages.village_row`);
+    None without a villages layer."""
+    lyr = project.layers.get("villages") if project is not None else None
+    if lyr is None or lyr.gdf is None or not len(lyr.gdf):
+        return None
+    from ..partition.villages import raw_village_names, village_codes, village_names
+    v = lyr.gdf
+    return village_names(v), raw_village_names(v), village_codes(v)
+
+
 def _village_aliases(project, ref) -> list[str]:
     """The names and code of the village ``ref`` names in the project (none when unknown): a remedy
     stored under its name is the same village's as one typed with its code."""
-    lyr = project.layers.get("villages") if project is not None else None
-    if lyr is None or lyr.gdf is None or not len(lyr.gdf):
-        return []
-    from ..partition.villages import raw_village_names, village_codes, village_names, village_row
-    v = lyr.gdf
-    vnames, raw, codes = village_names(v), raw_village_names(v), village_codes(v)
-    row = village_row(str(ref).strip(), vnames, raw, codes)
-    return [] if row is None else [vnames[row], raw[row], codes[row]]
+    from ..partition.villages import village_row
+    known = _project_villages(project)
+    row = village_row(str(ref).strip(), *known) if known else None
+    return [] if row is None else [known[0][row], known[1][row], known[2][row]]
 
 
 def _print_kept_feasible(args, rep: dict, project) -> None:
     """``--keep-exception V`` for a village the bounds fit: it is drawn into ordinary grids (there is
     nothing to keep as an exception), said rather than left for the user to find in the ledger."""
     asked = [str(v).strip() for v in getattr(args, "keep_exception", None) or []]
-    lyr = project.layers.get("villages") if project is not None else None
-    if not asked or lyr is None or not len(lyr.gdf):
+    known = _project_villages(project) if asked else None
+    if not known:
         return
-    from ..partition.villages import raw_village_names, village_codes, village_names, village_row
-    v = lyr.gdf
-    vnames, raw, codes = village_names(v), raw_village_names(v), village_codes(v)
+    from ..partition.villages import village_row
     infeasible = {str(e.get("village")) for e in rep.get("plan", {}).get("infeasible_villages") or []}
-    rows = {ref: village_row(ref, vnames, raw, codes) for ref in asked}
-    fits = [ref for ref, row in rows.items() if row is not None and vnames[row] not in infeasible]
+    rows = {ref: village_row(ref, *known) for ref in asked}
+    fits = [ref for ref, row in rows.items() if row is not None and known[0][row] not in infeasible]
     if fits:
         say(args, f"注意：{'、'.join(fits)} 按户数范围可以划分，已划成普通网格（--keep-exception 只对无法划分的村起作用）",
-            f"note: {', '.join(fits)} fit{'s' if len(fits) == 1 else ''} the household bounds and {plural_en(len(fits), 'was', 'were')} "
-            "drawn into ordinary grids (--keep-exception acts only on villages that cannot be divided)")
+            f"note: {', '.join(fits)} {plural_en(len(fits), 'fits', 'fit')} the household bounds and "
+            f"{plural_en(len(fits), 'was', 'were')} drawn into ordinary grids (--keep-exception acts only on "
+            "villages that cannot be divided)")
 
 
 def _check_named_villages(args, project) -> None:
@@ -114,12 +121,11 @@ def _check_named_villages(args, project) -> None:
     engine; ``--relax`` is not there, since a city batch hands every chunk the whole list)."""
     import difflib
 
-    from ..partition.villages import raw_village_names, village_codes, village_names, village_row
-    lyr = project.layers.get("villages") if project is not None else None
-    if lyr is None or lyr.gdf is None or not len(lyr.gdf):
+    from ..partition.villages import village_row
+    known = _project_villages(project)
+    if not known:
         return
-    v = lyr.gdf
-    vnames, raw, codes = village_names(v), raw_village_names(v), village_codes(v)
+    vnames, raw, codes = known
     named = [("--keep-exception", x) for x in getattr(args, "keep_exception", None) or []]
     named += [("--relax", x) for x in _relax(getattr(args, "relax", None) or [])]
     for option, ref in named:

@@ -116,36 +116,28 @@ def cmd_patrol(args) -> int:
     return 0
 
 
-def _posts_arg(text: str):
-    """``--posts-per-station``: a positive number, or ``fewest`` (spread evenly)."""
-    t = str(text).strip().lower()
-    if t in ("fewest", "平均"):
-        return "fewest"
-    try:
-        n = int(t)
-    except ValueError:
-        n = 0
-    if n < 1:
-        import argparse
-        raise argparse.ArgumentTypeError(f"--posts-per-station 应为正整数或 fewest（平均分派），而不是 {text!r} / "
-                                         f"--posts-per-station takes a positive number or fewest (spread evenly), "
-                                         f"not {text!r}")
-    return n
+def _count_or(word: str, zh: str, flag: str, meaning_zh: str = "", meaning_en: str = ""):
+    """An argparse type: a positive number, or ``word`` (or its Chinese ``zh``), which it returns."""
+    def parse(text: str):
+        t = str(text).strip().lower()
+        if t in (word, zh):
+            return word
+        try:
+            n = int(t)
+        except ValueError:
+            n = 0
+        if n < 1:
+            import argparse
+            raise argparse.ArgumentTypeError(f"{flag} 应为正整数或 {word}{meaning_zh}，而不是 {text!r} / "
+                                             f"{flag} takes a positive number or {word}{meaning_en}, not {text!r}")
+        return n
+    return parse
 
 
-def _sites_arg(text: str):
-    t = str(text).strip().lower()
-    if t in ("auto", "自动"):
-        return "auto"
-    try:
-        n = int(t)
-    except ValueError:
-        n = 0
-    if n < 1:
-        import argparse
-        raise argparse.ArgumentTypeError(f"--sites 应为正整数或 auto，而不是 {text!r} / "
-                                         f"--sites takes a positive number or auto, not {text!r}")
-    return n
+#: ``--posts-per-station``: a positive number, or ``fewest`` (spread evenly)
+_posts_arg = _count_or("fewest", "平均", "--posts-per-station", "（平均分派）", " (spread evenly)")
+#: ``--sites``: a positive number, or ``auto``
+_sites_arg = _count_or("auto", "自动", "--sites")
 
 
 def cmd_walk(args) -> int:

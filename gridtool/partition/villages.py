@@ -177,11 +177,12 @@ def village_plans(vt, vnames, edges, village_of_block, *, min_hh: int, max_hh: i
             p["bounds"] = (lo, hi)
             p["applied"] = f"relaxed to {lo}-{hi}"
             p["remedy"] = "relax"
-            if p["status"] == "ok" and diagnose(p["hh"], lo, hi) != "ok":
+            typed = diagnose(p["hh"], lo, hi)
+            if p["status"] == "ok" and typed != "ok":
                 # Bounds typed for a village the defaults fit, which no count of grids fits (1,092
                 # households at 600–700): it is kept whole as an exception and reported as infeasible
                 # under its bounds, not a grid noted "ok" that no list of problems names.
-                p["status"] = diagnose(p["hh"], lo, hi)
+                p["status"] = typed
                 p["remedies"] = remedies(p, plans, neighbours, vnames, min_hh=lo, max_hh=hi, target=(lo + hi) // 2)
     for p in plans:
         if p["status"] in ("ok", "empty") or p["applied"] or p["host"] is not None:

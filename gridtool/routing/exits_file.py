@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 
 import geopandas as gpd
 
-from ..how_read import how_zh
+from ..how_read import how_zh, one_line
 from ..plurals import count_en
 from ..problems import Problem
 
@@ -29,7 +29,7 @@ class ExitsSheet:
     def summary(self) -> tuple[str, str]:
         """``卡口：FILE，8 个，坐标系 EPSG:4326（推定），所用列：name:卡口名称`` and its English."""
         lyr = self.layer
-        cols = ", ".join(f"{k}:{v}" for k, v in lyr.columns_used.items() if k != "category")  # exits need none
+        cols = one_line(", ".join(f"{k}:{v}" for k, v in lyr.columns_used.items() if k != "category"))  # exits need none
         return (f"卡口：{lyr.source}，{len(lyr.gdf)} 个，坐标系 {how_zh(lyr.crs_in)}，所用列：{cols}",
                 f"exits: {lyr.source}, {count_en(len(lyr.gdf), 'point')}, CRS {lyr.crs_in}, columns used: {cols}")
 
