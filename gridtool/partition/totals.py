@@ -165,6 +165,38 @@ def grid_kinds_text(statuses, unit: str = " 个", lang: str = "zh") -> str:
     return "、".join(f"{GRID_KINDS[k][0]} {n[k]:,}{unit}" for k in shown)
 
 
+def _per_code(hs, hh: np.ndarray, code_col: str, parts_col: str, known) -> tuple[dict[str, int], int, int]:
+    """Households per code of ``known`` from the households layer ``hs``: a whole feature by its
+    ``code_col``, a building split between codes by each part of ``parts_col`` (``_parts``); with the
+    households and the features left in none (a code no layer holds, or none)."""
+    code = hs[code_col].where(hs[code_col].map(lambda v: isinstance(v, str) and v != ""), None)
+    parts = (hs[parts_col].where(hs[parts_col].map(lambda v: isinstance(v, str) and v != ""), None)
+             if parts_col in hs else pd.Series(None, index=hs.index, dtype=object))
+    split = parts.notna().to_numpy()
+    per: dict[str, int] = {}
+    # Whole features (nearly all): one code each, summed by code.
+    whole = pd.DataFrame({"code": code.to_numpy()[~split], "hh": hh[~split]})
+    for c, n in whole.dropna(subset=["code"]).groupby("code")["hh"].sum().items():
+        if str(c) in known:
+            per[str(c)] = per.get(str(c), 0) + int(n)
+    inside = whole["code"].map(lambda c: c in known).to_numpy(dtype=bool)
+    left = int(whole["hh"].to_numpy()[~inside].sum())
+    left_features = int(((~inside) & (whole["hh"].to_numpy() > 0)).sum())
+    # Buildings split between codes: each part in its code, the rest in none.
+    for gp, n in zip(parts.to_numpy()[split].tolist(), hh[split].tolist()):
+        rest = n
+        for c, k in _parts(gp):
+            if c not in known:
+                continue  # a code no layer holds: stays in ``rest``
+            k = min(int(k), rest)
+            per[c] = per.get(c, 0) + k
+            rest -= k
+        if rest > 0:
+            left += rest
+            left_features += 1
+    return per, left, left_features
+
+
 def household_totals(project) -> HouseholdTotals:
     """The household totals of ``project`` (a Project, or ``{role: GeoDataFrame or Layer}``)."""
     layers = getattr(project, "layers", project) or {}
@@ -191,37 +223,10 @@ def household_totals(project) -> HouseholdTotals:
     kind = {c: grid_kind(s) for c, s in zip(codes, status)}
     special_codes = set(special["code"].astype(str)) if special is not None and "code" in special else set()
     kind.update({c: "special" for c in special_codes})
-    sums = {"base": 0, "special": 0, "exception": 0, "unassigned": 0}
-    per_grid: dict[str, int] = {}
-    grid = hs["grid"].where(hs["grid"].map(lambda v: isinstance(v, str) and v != ""), None)
-    parts_col = (hs["grid_parts"].where(hs["grid_parts"].map(lambda v: isinstance(v, str) and v != ""), None)
-                 if "grid_parts" in hs else pd.Series(None, index=hs.index, dtype=object))
-    split = parts_col.notna().to_numpy()
-    # Whole features (nearly all): one grid each, summed by code.
-    whole = pd.DataFrame({"code": grid.to_numpy()[~split], "hh": hh[~split]})
-    by_code = whole.dropna(subset=["code"]).groupby("code")["hh"].sum()
-    for code, n in by_code.items():
-        what = kind.get(str(code))
-        if what is not None:
-            sums[what] += int(n)
-            per_grid[str(code)] = per_grid.get(str(code), 0) + int(n)
-    known = whole["code"].map(lambda c: c in kind).to_numpy(dtype=bool)
-    sums["unassigned"] += int(whole["hh"].to_numpy()[~known].sum())
-    unassigned_features = int(((~known) & (whole["hh"].to_numpy() > 0)).sum())
-    # Buildings split between grids: each part in its grid, the rest unassigned.
-    for gp, n in zip(parts_col.to_numpy()[split].tolist(), hh[split].tolist()):
-        left = n
-        for code, k in _parts(gp):
-            what = kind.get(code)
-            if what is None:
-                continue  # a code no layer holds: stays in ``left``, unassigned
-            k = min(int(k), left)
-            sums[what] += k
-            per_grid[code] = per_grid.get(code, 0) + k
-            left -= k
-        if left > 0:
-            sums["unassigned"] += left
-            unassigned_features += 1
+    per_grid, left, unassigned_features = _per_code(hs, hh, "grid", "grid_parts", kind)
+    sums = {"base": 0, "special": 0, "exception": 0, "unassigned": left}
+    for code, n in per_grid.items():
+        sums[kind[code]] += n
     stale: list[str] = []
     for tab in (grids, special):
         if tab is not None and "hh" in tab and "code" in tab:
@@ -260,19 +265,8 @@ def subgrid_counts(project) -> dict[str, int]:
     out = {str(c): 0 for c in subs["code"]}
     if hs is None or "hh" not in hs or "subgrid" not in hs:
         return out
-    hh = household_counts(hs["hh"]).tolist()
-    parts = hs["subgrid_parts"].tolist() if "subgrid_parts" in hs else [None] * len(hs)
-    for code, gp, n in zip(hs["subgrid"].tolist(), parts, hh):
-        split = _parts(gp)
-        if split:
-            left = n
-            for c, k in split:
-                if c in out:
-                    k = min(int(k), left)
-                    out[c] += k
-                    left -= k
-        elif isinstance(code, str) and code in out:
-            out[code] += n
+    counted, _, _ = _per_code(hs, household_counts(hs["hh"]), "subgrid", "subgrid_parts", out)
+    out.update(counted)
     return out
 
 
