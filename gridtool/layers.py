@@ -64,6 +64,11 @@ class Layer:
     # gridtool.incidents_dupes), saved as the project's "merged" list: --category counts them.
     merged: pd.DataFrame | None = None
 
+    def source_column(self, column: str) -> str:
+        """The user's column that ``column`` of this layer was read from (``township`` ← ``F3``), as
+        messages should name it; ``column`` itself when gridtool did not map it."""
+        return str((self.columns_used or {}).get(column) or column)
+
     def meta(self) -> dict:
         return {"role": self.role, "source": self.source, "source_layer": self.source_layer,
                 "format": self.format, "crs_in": self.crs_in, "encoding": self.encoding,

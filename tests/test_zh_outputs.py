@@ -285,3 +285,19 @@ def test_info_names_layers_in_chinese(township_project, tmp_path, capsys):
     assert "住户（households）" in out and not re.search(r"^\s+grids\s", out, re.M)
     assert main(["--lang", "en", "info", str(proj)]) == 0
     assert re.search(r"^\s+grids\s+features=4 \(2 base grids, 2 exception grids\)", capsys.readouterr().out, re.M)
+
+
+def test_the_place_and_township_are_said_by_the_users_column_names(township_project, tmp_path, capsys):
+    """Villages read from a 三调-style table with headers F1…F4: the title's place and the ledger's
+    township were said to come from the "county、township" columns (gridtool's own names, English in
+    Chinese output); now from F4、F3, the columns the user can find in the file."""
+    v = township_project.layers["villages"]
+    v.gdf = v.gdf.rename(columns={"乡镇": "township", "区县": "county"})
+    v.columns_used = {**v.columns_used, "township": "F3", "county": "F4"}
+    proj = tmp_path / "p.gpkg"
+    township_project.save(proj)
+    assert main(["export", str(proj), "--ledger", str(tmp_path / "台账.xlsx"), "--html", str(tmp_path / "m.html"),
+                 "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "取自村界图层的F4、F3列" in out and "乡镇（街道）取自村界图层的“F3”列" in out
+    assert "county、township" not in out and "“township”" not in out

@@ -413,9 +413,14 @@ def _say_place(args, project) -> None:
     from ..maps.titles import find_place, map_title
     place = find_place(project)
     if place.label:
-        how = {"village names": ("村名的共同前缀", "the villages' common name prefix")}.get(
-            place.source, (f"村界图层的{place.source.replace('columns: ', '').replace(', ', '、')}列"
-                           if place.source.startswith("columns") else place.source, place.source))
+        if place.source.startswith("columns"):  # named as in the user's file (F4、F3), not gridtool's county, township
+            vil = project.layers.get("villages")
+            cols = [c.strip() for c in place.source.replace("columns: ", "").split(",")]
+            cols = [vil.source_column(c) if hasattr(vil, "source_column") else c for c in cols]
+            how = (f"村界图层的{'、'.join(cols)}列", f"the villages layer's columns {', '.join(cols)}")
+        else:
+            how = {"village names": ("村名的共同前缀", "the villages' common name prefix")}.get(
+                place.source, (place.source, place.source))
         say(args, f"图名：{map_title(project)}（地名“{place.label}”取自{how[0]}；可用 --township 或 --title 改）",
             f"title: {map_title(project)} (place {place.label!r} from {how[1]}; change it with --township or --title)")
     else:

@@ -204,7 +204,8 @@ def _towns(project, notes) -> dict[str, str]:
     col = _find(g.columns, _TOWN_HEADERS)
     codes = g["code"].map(_txt)
     if col is not None:
-        notes.append((f"乡镇（街道）取自村界图层的“{col}”列", f"township taken from the villages layer's column {col!r}"))
+        shown = vil.source_column(col) if hasattr(vil, "source_column") else col  # the user's F3, not township
+        notes.append((f"乡镇（街道）取自村界图层的“{shown}”列", f"township taken from the villages layer's column {shown!r}"))
         return {c: _txt(t) or "" for c, t in zip(codes, g[col]) if c}
     if codes.dropna().str.fullmatch(r"\d{12}").all() and codes.notna().any():
         notes.append(("乡镇（街道）取自 12 位区划代码的前 9 位（村界图层没有乡镇名称列）",
