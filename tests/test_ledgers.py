@@ -598,3 +598,24 @@ def test_household_list_shows_the_phone_column_import_flagged(header):
         col = sheet.columns.index("联系电话")
         phones = {r[col] for r in sheet.rows if r[0] is not None}
         assert phones == {want}, phones
+
+
+def test_a_plan_without_problems_lists_none_and_counts_no_row(tmp_path, capsys):
+    """The Nanjing sample has no exception grid and no household outside a grid (sub-grids left out):
+    the 例外与问题
+    sheet says 没有例外或问题 below its header, and the console counts 0 rows there (it said 1, the
+    note counted as a row)."""
+    from openpyxl import load_workbook
+
+    from gridtool.partition.output import partition_project
+    from gridtool.project import Project
+    from gridtool.samples import sample_sources
+    p = Project.from_sources(sample_sources("nanjing-xuanwu"), name="玄武")
+    partition_project(p, corridor_width=0, subgrids=False)  # (two sub-grids of 8 and 18 would be problems)
+    proj = p.save(tmp_path / "p.gpkg")
+    capsys.readouterr()
+    assert main(["export", str(proj), "--ledger", str(tmp_path / "台账.xlsx")]) == 0
+    out = capsys.readouterr().out
+    assert "例外与问题 0 行" in out
+    cells = [c for row in _rows(load_workbook(tmp_path / "台账.xlsx")["例外与问题"]) for c in row if c]
+    assert "没有例外或问题" in cells

@@ -574,9 +574,9 @@ def _problems_sheet(project, grids, subs, totals: HouseholdTotals, parts, includ
         for r in un.itertuples(index=False):
             where = feature_id_zh(src[int(r.feature)]) if src is not None else f"FID {int(r.feature)}"
             rows.append(["未划入网格的住户", where, None, int(r.hh), "该住户不在任何网格中", ""])
-    if not rows:
-        rows.append(["无", None, None, None, "没有例外或问题", None])
-    return Sheet("例外与问题", cols, rows)
+    # None: said below the header, not a row, so that the sheet's rows count what there is (the
+    # console's "例外与问题 1 行" counted this note).
+    return Sheet("例外与问题", cols, rows, footer=[] if rows else [["无", None, None, None, "没有例外或问题", None]])
 
 
 def ledger_tables(project, *, include_personal: bool = False, progress: Progress | None = None,
