@@ -732,10 +732,10 @@ def _panel(project, title: str | None, subtitle: str | None, counts: dict, inclu
     if "grids" in layers:  # an exception grid counted apart, as the totals count its households
         n = len(layers['grids'].gdf)
         parts.append(t(totals.grids_zh(), totals.grids_en()) if totals.partitioned else
-                     t(f"{n} 个基础网格", count_en(n, "base grid")))
+                     t(f"{n:,} 个基础网格", count_en(n, "base grid")))
     if "subgrids" in layers:
         n = len(layers['subgrids'].gdf)
-        parts.append(t(f"{n} 个子网格", count_en(n, "sub-grid")))
+        parts.append(t(f"{n:,} 个子网格", count_en(n, "sub-grid")))
     sub = escape_html(subtitle) if subtitle else " · ".join(parts)
     note = (t("含个人信息，仅限内部使用", "contains personal data, internal use only") if include_personal
             else t("个人信息已脱敏", "personal data masked"))

@@ -303,7 +303,7 @@ def _subgrid_sheet(project, subs, buildings: BuildingCounts) -> Sheet:
                      _txt(r.get(phone)) if phone else None, apartment_parts_zh(_txt(r.get("apartment_parts")))]
                     + [_num(r.get(c)) if pd.api.types.is_numeric_dtype(subs[c]) else _txt(r.get(c)) for c in joined])
     # 跨子网格楼栋 counts a divided building in each of its sub-grids: its total counts it once.
-    footer = [["合计", f"{len(rows)} 个子网格", None, None, sum(int(x[4] or 0) for x in rows),
+    footer = [["合计", f"{len(rows):,} 个子网格", None, None, sum(int(x[4] or 0) for x in rows),
                sum(int(x[5] or 0) for x in rows), buildings.shared_subgrid_total],
               # The note in the last fixed column, which is wide already: the code columns stay narrow.
               ["说明"] + [None] * 10 + [_buildings_note(buildings.shared_subgrid_total, "子网格")
@@ -326,7 +326,7 @@ def _special_sheet(project, special, hh_in: dict[str, int], buildings: BuildingC
                      CATEGORY_ZH.get(_txt(r.get("category")) or "", _txt(r.get("category"))), hh_in.get(code, 0),
                      buildings.per_grid.get(code, 0), _txt(r.get("worker")), _txt(r.get(phone)) if phone else None]
                     + [_num(r.get(c)) if pd.api.types.is_numeric_dtype(special[c]) else _txt(r.get(c)) for c in joined])
-    footer = [["合计", f"{len(rows)} 个专属网格", None, None, None, sum(int(x[5] or 0) for x in rows),
+    footer = [["合计", f"{len(rows):,} 个专属网格", None, None, None, sum(int(x[5] or 0) for x in rows),
                sum(int(x[6] or 0) for x in rows)]]
     return Sheet("专属网格", cols, rows, footer)
 
