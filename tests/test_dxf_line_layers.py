@@ -68,6 +68,8 @@ def test_a_railway_drawing_reads_its_railway_layers(tmp_path):
     assert sorted(lyr.gdf["Layer"]) == ["410101", "铁路"]
     said = next(p for p in lyr.problems if p.code == "dxf_railway_layers")
     assert "河流（1）" in said.zh and "DLSS（1，交通设施）" in said.zh and "地形图.dxf:铁路" in said.fix_zh
+    # the water left out is named with the option that reads it, so it does not seem lost
+    assert "水系图层可用 --rivers 文件.dxf:河流 读入" in said.zh and "--rivers FILE.dxf:河流" in said.en
 
 
 def test_railways_on_the_cass_transport_layer_are_read_when_no_railway_layer(tmp_path):

@@ -426,6 +426,18 @@ def _role_layers(gdf: gpd.GeoDataFrame, chosen: pd.Series, role: str, where: dic
         en = (f"no CAD layer name or feature code says which lines are {en_role}: {count_en(n_taken, 'line')} on "
               f"layers whose names say nothing {plural_en(n_taken, 'was')} read ({read_en}); "
               f"{count_en(n_left, 'line')} on layers of other features ({left_en}) {plural_en(n_left, 'was')} left out")
+    # Lines left out that another barrier role reads (the 铁路 layer of a drawing given as rivers):
+    # said with the option that takes them, else they would seem lost.
+    elsewhere_zh, elsewhere_en = [], []
+    for other, fam in (("roads", "road"), ("rivers", "water"), ("railways", "railway")):
+        sel = left & ((theme == fam) | theme.isin(ROLE_THEMES[other][0]))
+        if other != role and sel.any():
+            names = ",".join(dict.fromkeys(str(x or "0") for x in layers[sel]))
+            elsewhere_zh.append(f"{_ROLE_WORDS[other][0]}图层可用 --{other} 文件.dxf:{names} 读入")
+            elsewhere_en.append(f"the {_ROLE_WORDS[other][2]} can be read with --{other} FILE.dxf:{names}")
+    if elsewhere_zh:
+        zh += "（" + "；".join(elsewhere_zh) + "）"
+        en += " (" + "; ".join(elsewhere_en) + ")"
     return taken, [Problem(
         "warning", f"dxf_{role[:-1]}_layers", zh, en,
         fix_zh=f"若其他图层中也有{zh_role}，" + fix_zh, fix_en=f"if other layers hold {en_role} too, " + fix_en,
