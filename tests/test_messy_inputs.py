@@ -78,8 +78,12 @@ def test_coordinate_text_forms(text, value):
     ("东经118.78度", 118.78), ("北纬32.06°", 32.06), ("东经：118.78度", 118.78), ("118°47'E", 118 + 47 / 60),
     ("118°47'30\"", 118 + 47 / 60 + 30 / 3600), ("118度47", 118 + 47 / 60), ("118º47'", 118 + 47 / 60),
     ("118°47’30”", 118 + 47 / 60 + 30 / 3600), ("32°03'36S", -(32 + 3 / 60 + 36 / 3600)),
+    # parted by spaces or colons, as GPS units and survey sheets write them
+    ("118 47 30", 118 + 47 / 60 + 30 / 3600), ("118:47:30.5", 118 + 47 / 60 + 30.5 / 3600),
+    ("E 118 47 30", 118 + 47 / 60 + 30 / 3600), ("32 03 36 S", -(32 + 3 / 60 + 36 / 3600)), ("118 47.5", 118 + 47.5 / 60),
     # no number can be meant for sure: refused (the row is named), never a wrong number
     ("118°4730", None), ("118°60'", None), ("118°47'75\"", None), ("118.5°30'", None), ("E118°N", None),
+    ("118.78 32.06", None), ("118 60 00", None), ("118 47 60", None), ("118 47.5 30", None),
 ])
 def test_degree_cells_are_read_whole_or_refused(text, value):
     got = _parse_coordinate(text)

@@ -1047,6 +1047,10 @@ def _rows_frame(rows) -> pd.DataFrame:
 # may lack its sign ("118°47" is 47 minutes, "118°47'30" 30 seconds).
 _DMS = re.compile(r"^([NSEWnsew])?\s*:?\s*(-?\d+(?:\.\d+)?)\s*(?:[°度dD]\s*(?:(\d+(?:\.\d+)?)\s*(?:['分mM]\s*"
                   r"(?:(\d+(?:\.\d+)?)\s*[\"秒s]?)?)?)?)?\s*([NSEWnsew])?$")  # "36.5S" is south, "36.5s" seconds
+# Degrees, minutes and seconds parted by spaces or colons only, as GPS units and survey sheets write
+# them ("118 47 30", "118:47:30.5"); degrees whole, so "118.78 32.06" (a pair) is never read as one.
+_DMS_PARTED = re.compile(r"^([NSEWnsew])?\s*:?\s*(-?\d+)(?:\s*:\s*|\s+)(\d+(?:\.\d+)?)"
+                         r"(?:(?:\s*:\s*|\s+)(\d+(?:\.\d+)?))?\s*([NSEWnsew])?$")
 # Signs typed for degrees, minutes and seconds: º/˚ (Word, Excel), curly quotes (autocorrect), primes.
 _SIGNS = str.maketrans({"º": "°", "˚": "°", "′": "'", "’": "'", "‘": "'", "´": "'",
                         "″": '"', "”": '"', "“": '"'})
@@ -1066,7 +1070,7 @@ def _parse_coordinate(value) -> float:
     for word, hemi in (("东经", "E"), ("北纬", "N"), ("西经", "W"), ("南纬", "S"),
                        ("东", "E"), ("北", "N"), ("西", "W"), ("南", "S")):
         text = text.replace(word, hemi)
-    m = _DMS.match(text)
+    m = _DMS.match(text) or _DMS_PARTED.match(text)
     if not m:
         return np.nan
     pre, deg, minutes, seconds, post = m.groups()
@@ -1203,9 +1207,9 @@ def _table_to_points(df, path: Path, layer, fmt, enc, fields, role=None) -> RawL
             problems.append(Problem(
                 "warning", "bad_coordinates", *skipped_text("bad_coordinates", len(empty)),
                 fix_zh="在表格中补全或改正这些行的坐标：十进制度（如 118.78、东经118.78度）或度分秒"
-                       "（如 118°47′30″，分、秒小于 60）。",
+                       "（如 118°47′30″ 或 118 47 30，分、秒小于 60）。",
                 fix_en="fill in or correct these rows' coordinates: decimal degrees (118.78, 东经118.78度) or "
-                       "degrees-minutes-seconds (118°47′30″, minutes and seconds under 60).",
+                       "degrees-minutes-seconds (118°47′30″ or 118 47 30, minutes and seconds under 60).",
                 file=str(path), layer=layer, field=field_name, features=[row_label(r) for r in empty]))
         if zero:
             problems.append(Problem(
