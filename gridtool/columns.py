@@ -96,6 +96,10 @@ _NAME_FOR = {"place_name": "name", "station_name": "name"}
 _HEADER_OFFSETS = (("bd09", r"bd[_\-]?09|baidu|百度|(?<![a-z])bd(?![a-z])"),
                    ("gcj02", r"gcj[_\-]?02|gcj|高德|腾讯|火星|amap|gaode"))
 _HEADER_OFFSET_RE = re.compile("|".join(f"(?:{r})" for _, r in _HEADER_OFFSETS))
+#: Words naming lon/lat without an offset (经度（WGS84）, GPS经度, lon_cgcs2000, 天地图经度): the
+#: values are read as they are, and the header is said as the reason instead of a guess.
+_HEADER_PLAIN_RE = re.compile(r"wgs[_\-]?84|cgcs[_\-]?2000|(?<![a-z])gps(?![a-z])|天地图|国家2000|2000国家")
+_HEADER_WORDS_RE = re.compile(f"{_HEADER_OFFSET_RE.pattern}|{_HEADER_PLAIN_RE.pattern}")
 
 
 def header_offset(*headers) -> str | None:
@@ -111,6 +115,13 @@ def header_offset(*headers) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
+def header_names_plain(*headers) -> bool:
+    """True when every header given names plain lon/lat (WGS84, CGCS2000, GPS, 天地图) and none a
+    shifted map."""
+    texts = [str(h).lower() for h in headers]
+    return bool(texts) and all(_HEADER_PLAIN_RE.search(t) and not _HEADER_OFFSET_RE.search(t) for t in texts)
+
+
 def find_column(columns, what: str, *, exclude=()) -> str | None:
     """The first source column whose name matches one of ``what``'s candidates, else None
     (``place_name`` and ``station_name``: ``name``'s candidates first, then the register's).
@@ -123,7 +134,7 @@ def find_column(columns, what: str, *, exclude=()) -> str | None:
         if k in keys:
             return keys[k]
     if what in ("lon", "lat", "lonlat"):
-        bare = {_key(_HEADER_OFFSET_RE.sub("", str(c).lower())): c for c in cols if _HEADER_OFFSET_RE.search(str(c).lower())}
+        bare = {_key(_HEADER_WORDS_RE.sub("", str(c).lower())): c for c in cols if _HEADER_WORDS_RE.search(str(c).lower())}
         for cand in cands:
             if _key(cand) in bare:
                 return bare[_key(cand)]

@@ -649,9 +649,21 @@ def _offset_from_header(used: dict[str, str], raw: RawLayer, role: str, problems
     """A sheet without a CRS whose coordinate headers name their map (百度经度/百度纬度, 经度（BD09）,
     高德经度) is read in that map's CRS, said as every assumed CRS is: read as WGS84 the points lay
     hundreds of metres off although the header told."""
-    from .columns import header_offset
+    from .columns import header_names_plain, header_offset
     heads = [used[k] for k in ("lon", "lat") if used.get(k)] if used.get("lon") else [used.get("lonlat")]
     off = header_offset(*heads) if heads and all(heads) else None
+    if off is None and heads and all(heads) and header_names_plain(*heads):
+        # 经度（WGS84）/ GPS经度: the header is the reason, not a guess from the values.
+        cols = "、".join(f"“{h}”" for h in heads)
+        problems.append(Problem(
+            "warning", "crs_from_header",
+            f"文件没有坐标系信息，坐标列表头{cols}写明是 WGS84/CGCS2000 经纬度，已按此读入（未做纠偏）",
+            f"the file has no CRS; its coordinate {plural_en(len(heads), 'header')} ({', '.join(heads)}) "
+            f"{'name' if len(heads) > 1 else 'names'} WGS84/CGCS2000 lon/lat: read as such, without an offset",
+            fix_zh=f"如坐标其实取自高德/腾讯或百度地图，用 --crs-in {role}=gcj02 或 bd09 声明。",
+            fix_en=f"if the coordinates were in fact picked on AMap/Tencent or Baidu maps, declare --crs-in "
+                   f"{role}=gcj02 or bd09.", role=role, file=raw.path, layer=raw.layer))
+        return parse_crs("wgs84")
     if off is None:
         return None
     name = {"gcj02": ("GCJ-02（高德/腾讯）", "GCJ-02 (AMap/Tencent)"), "bd09": ("BD-09（百度）", "BD-09 (Baidu)")}[off]

@@ -147,3 +147,25 @@ def test_a_header_typed_on_two_lines_is_read_and_shown_on_one(tmp_path, capsys):
     assert not any(ln.startswith("时间") for ln in lines)
     times = Project.open(tmp_path / "p.gpkg").layers["incidents"].gdf
     assert times.filter(like="时间").notna().all().all() and len(times) == 12
+
+
+@pytest.mark.parametrize("lon, lat", [("经度（WGS84）", "纬度（WGS84）"), ("GPS经度", "GPS纬度"), ("lon_wgs84", "lat_wgs84")])
+def test_coordinate_headers_that_name_wgs84_are_said_as_the_reason(tmp_path, project_path, lon, lat):
+    """经度（WGS84）: the console said the generic "assumed WGS84 from the values" although the header
+    told it (and lon_wgs84 was not found as a coordinate column at all). Read as WGS84, said with the
+    header as the reason and no generic guess."""
+    from gridtool.layers import load_layer
+    sheet = tmp_path / "警情.xlsx"
+    _calls(sheet, project_path, bd09=False)
+    from openpyxl import load_workbook
+    wb = load_workbook(sheet)
+    ws = wb.active
+    ws["D1"], ws["E1"] = lon, lat
+    wb.save(sheet)
+    lyr = load_layer("incidents", str(sheet))
+    assert lyr.crs_in == "wgs84" and lyr.gdf.crs.to_epsg() == 4326
+    said = [p for p in lyr.problems if p.code == "crs_from_header"]
+    assert len(said) == 1 and f"“{lon}”" in said[0].zh and "WGS84" in said[0].zh and "--crs-in incidents=gcj02" in said[0].fix_zh
+    assert not [p for p in lyr.problems if p.code == "missing_crs"]
+    roads = Project.open(project_path).layers["roads"].gdf
+    assert float(lyr.gdf.to_crs(roads.crs).distance(roads.union_all()).max()) < 5
