@@ -91,9 +91,29 @@ def parse_crs(text: str | int | pyproj.CRS | CrsSpec | None) -> CrsSpec | None:
         ) from exc
 
 
+# Where AMap/Tencent/Baidu apply the GCJ-02 offset: the rectangles long used for it (Aimeast's
+# ChinaMapShift, also in coordtransform ports) as (west, south, east, north), less those cut out
+# (Taiwan, northern Vietnam and Laos, the Russian Far East and Mongolia's edges). One bounding box
+# took Laos, Mongolia, North Korea and Kyushu for China and shifted points there hundreds of metres.
+_CHINA_IN = np.array([(79.4462, 42.8899, 96.33, 49.2204), (109.6872, 39.3742, 135.0002, 54.1415),
+                      (73.1246, 29.5297, 124.143255, 42.8899), (82.9684, 26.7186, 97.0352, 29.5297),
+                      (97.0253, 20.414096, 124.367395, 29.5297), (107.975793, 17.871542, 111.744104, 20.414096),
+                      (111.0, 15.6, 113.0, 17.2)])  # 西沙 (三沙市 seat), no other land there
+_CHINA_OUT = np.array([(119.921265, 21.785006, 122.497559, 25.398623), (101.8652, 20.0988, 106.665, 22.284),
+                       (106.4525, 20.4878, 108.051, 21.5422), (109.0323, 50.3257, 119.127, 55.8175),
+                       (127.4568, 49.5574, 137.0227, 55.8175), (131.2662, 42.5692, 137.0227, 44.8922)])
+
+
+def _in_boxes(lon: np.ndarray, lat: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    lon, lat = np.asarray(lon, float)[:, None], np.asarray(lat, float)[:, None]
+    w, s, e, n = boxes.T
+    return ((lon >= w) & (lon <= e) & (lat >= s) & (lat <= n)).any(axis=1)
+
+
 def in_china(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    """Rough bounding box of China, the only place GCJ-02/BD-09 offsets are applied."""
-    return (lon >= 72.004) & (lon <= 137.8347) & (lat >= 0.8293) & (lat <= 55.8271)
+    """Points where GCJ-02/BD-09 offsets are applied (mainland China, Hainan, Hong Kong, Macau),
+    by the rectangles in ``_CHINA_IN`` less ``_CHINA_OUT``."""
+    return _in_boxes(lon, lat, _CHINA_IN) & ~_in_boxes(lon, lat, _CHINA_OUT)
 
 
 def _vectorise(func):

@@ -156,3 +156,20 @@ def test_no_offset_outside_china_either_way():
         assert shapely.equals(wgs84_to_offset(pts, offset), pts).all()
         from gridtool.crs import offset_to_wgs84
         assert shapely.equals(offset_to_wgs84(pts, offset), pts).all()
+
+
+def test_neighbours_inside_chinas_bounding_box_get_no_offset():
+    """One bounding box took Laos, Hanoi, Pyongyang, Kyushu, Taipei and Ulaanbaatar for China and
+    shifted AMap points there by hundreds of metres; border towns in China keep their offset."""
+    from gridtool.crs import offset_to_wgs84
+    abroad = {"万象": (102.60, 17.97), "琅勃拉邦": (102.13, 19.89), "河内": (105.85, 21.03),
+              "平壤": (125.75, 39.03), "福冈": (130.40, 33.60), "鹿儿岛": (130.55, 31.60),
+              "台北": (121.50, 25.03), "乌兰巴托": (106.90, 47.90), "符拉迪沃斯托克": (131.90, 43.10)}
+    home = {"勐腊": (101.56, 21.47), "东兴": (107.97, 21.55), "河口": (103.94, 22.51), "珲春": (130.36, 42.86),
+            "漠河": (122.50, 52.97), "抚远": (134.30, 48.36), "喀什": (75.99, 39.47), "三亚": (109.50, 18.25),
+            "永兴岛": (112.33, 16.83)}
+    for offset in ("gcj02", "bd09"):
+        pts = np.array([shapely.Point(*xy) for xy in abroad.values()])
+        assert shapely.equals(offset_to_wgs84(pts, offset), pts).all()
+        pts = np.array([shapely.Point(*xy) for xy in home.values()])
+        assert not shapely.equals(offset_to_wgs84(pts, offset), pts).any()

@@ -7,11 +7,11 @@ import string
 import geopandas as gpd
 import numpy as np
 import pyproj
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Point, box
 
-from gridtool.crs import offset_to_wgs84, wgs84_to_offset
+from gridtool.crs import in_china, offset_to_wgs84, wgs84_to_offset
 from gridtool.layers import load_layer
 from gridtool.project import Project
 
@@ -27,6 +27,10 @@ TEXT = st.text(alphabet=st.one_of(CJK, st.sampled_from(string.ascii_letters + st
 @settings(max_examples=200, deadline=None)
 @given(lon=st.floats(73.6, 134.7), lat=st.floats(18.2, 53.5))
 def test_gcj02_round_trip_within_half_a_metre_anywhere_in_china(lon, lat):
+    # Within 0.02° (2 km, well over the offset) of the border of where the offset applies, a point
+    # and its shifted self lie on two sides: neither AMap nor this can round-trip there.
+    near = in_china(np.array([lon - .02, lon + .02, lon - .02, lon + .02]), np.array([lat - .02, lat - .02, lat + .02, lat + .02]))
+    assume(near.all() or not near.any())
     gcj = wgs84_to_offset(np.array([Point(lon, lat)]), "gcj02")
     back = offset_to_wgs84(gcj, "gcj02")[0]
     assert GEOD.inv(lon, lat, back.x, back.y)[2] < 0.5
