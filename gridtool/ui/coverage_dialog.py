@@ -49,7 +49,9 @@ class CoverageDialog(_RoutingDialog):
         super().__init__(window)
         p = self.project
         self.setWindowTitle(tr("coverage.title_siting" if siting else "coverage.title"))
-        self.minutes = QLineEdit("10 15")
+        # 10 as `gridtool coverage` defaults to (the 10分钟服务圈 of the field); more rings typed: 10 30.
+        self.minutes = QLineEdit("10")
+        self.minutes.setPlaceholderText("10 30")
         self.demand = QComboBox()
         if "households" in p.layers and len(p.layers["households"].gdf):
             self.demand.addItem(tr("coverage.demand_households"), "households")
