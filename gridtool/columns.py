@@ -305,6 +305,17 @@ def match_category(text) -> str | None:
     return None
 
 
+def category_named_by(text) -> str | None:
+    """The one place category a file or layer name gives (学校.xlsx, schools, 银行网点名单), else None
+    (none, or two: 学校医院.xlsx says nothing sure)."""
+    if _blank(text):
+        return None
+    t = str(text).strip().lower()
+    keys = {key for key, words in _CATEGORY_WORDS for w in words
+            if (re.search(rf"(?<![a-z]){re.escape(w)}(?:e?s)?(?![a-z])", t) if w.isascii() else w in t)}
+    return keys.pop() if len(keys) == 1 else None
+
+
 def normalise_category(value) -> str:
     """A place category value from the source (a category column, a KML folder): a key of
     PLACE_CATEGORIES when it names one (``学校``, ``农贸市场``, OSM ``marketplace``), else the value

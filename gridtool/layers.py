@@ -264,17 +264,31 @@ def _place_categories(gdf: gpd.GeoDataFrame, ccol: str | None, raw: RawLayer, us
     if guess.any():
         named = gdf["name"] if "name" in gdf else pd.Series([None] * len(gdf), index=gdf.index)
         cat[guess] = named[guess].map(lambda n: match_category(n) or "other")
+        # A register of one kind (学校.xlsx, a layer "schools"): its places whose names say nothing
+        # (St. Aloysius College is, 实验中学 says it) are of that kind, not 其他.
+        from .columns import category_named_by
+        stem = Path(raw.path.split("!")[-1]).stem
+        by_file = None if has.any() else (category_named_by(raw.layer) or category_named_by(stem))
+        from_file = guess & (cat == "other") if by_file else pd.Series(False, index=gdf.index)
+        cat[from_file] = by_file
         if not has.any():
-            used["category"] = "(from name)"
+            used["category"] = f"(from name, {raw.layer or stem})" if from_file.any() else "(from name)"
         counts = cat[guess].value_counts()
         zh = "、".join(f"{PLACE_CATEGORIES.get(k, k)} {n}" for k, n in counts.items())
         en = ", ".join(f"{k} {n}" for k, n in counts.items())
         left = gdf.index[guess & (cat == "other")]
+        n_file = int(from_file.sum())
+        by_layer = bool(category_named_by(raw.layer)) and raw.layer != stem
+        told = raw.layer if by_layer else stem
+        where_zh = (f"；其中 {n_file} 个名称看不出类别，按{'图层' if by_layer else '文件'}名“{told}”记为"
+                    f"{PLACE_CATEGORIES.get(by_file, by_file)}" if n_file else "")
+        where_en = (f"; {n_file} whose names say nothing taken as {by_file} from the "
+                    f"{'layer' if by_layer else 'file'} name {told!r}" if n_file else "")
         problems.append(Problem(
             "warning", "category_from_name",
-            f"{int(guess.sum())} 个重点场所没有类别（类别列或 KML 文件夹），已按名称推断：{zh}",
+            f"{int(guess.sum())} 个重点场所没有类别（类别列或 KML 文件夹），已按名称推断：{zh}{where_zh}",
             f"{count_en(int(guess.sum()), 'place')} {plural_en(int(guess.sum()), 'has')} no category (column or KML folder); guessed from their "
-            f"names: {en}",
+            f"names: {en}{where_en}",
             fix_zh="在类别列（或 KML 文件夹名）中写明类别，如 学校、医院、农贸市场、派出所、企业；"
                    "名称中看不出类别的记为“其他”（列在要素中）。",
             fix_en="give the category in a column (or a KML folder name), e.g. 学校, 医院, 农贸市场, 派出所, "

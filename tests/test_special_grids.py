@@ -158,3 +158,19 @@ def test_category_column_values_mapped_or_kept_and_blanks_guessed(tmp_path):
     assert lyr.gdf["category_raw"].tolist()[:5] == ["学校", "医院", "intersection", "出口", "路口"]
     guessed = [p for p in lyr.problems if p.code == "category_from_name"]
     assert len(guessed) == 1 and "学校 1" in guessed[0].zh
+
+
+def test_a_register_of_one_kind_names_the_category_of_places_whose_names_do_not(tmp_path):
+    """学校名单.csv without a 类别 column: 明德书院 and 育才园 were 其他 (not must-visit on patrols)
+    although the file says they are schools; a file naming two kinds says nothing sure."""
+    rows = {"名称": ["明德书院", "东港中学", "红星幼儿园", "育才园"], "经度": [120.30, 120.31, 120.32, 120.33],
+            "纬度": [31.50] * 4}
+    pd.DataFrame(rows).to_csv(tmp_path / "学校名单.csv", index=False)
+    lyr = load_layer("places", str(tmp_path / "学校名单.csv"))
+    assert lyr.gdf["category"].tolist() == ["school", "school", "kindergarten", "school"]
+    said = next(p for p in lyr.problems if p.code == "category_from_name")
+    assert "其中 2 个名称看不出类别，按文件名“学校名单”记为学校" in said.zh and "from the file name" in said.en
+    assert said.features == []  # none left as 其他
+    pd.DataFrame(rows).to_csv(tmp_path / "学校医院.csv", index=False)
+    lyr = load_layer("places", str(tmp_path / "学校医院.csv"))
+    assert lyr.gdf["category"].tolist() == ["other", "school", "kindergarten", "other"]
