@@ -146,3 +146,24 @@ def test_fastest_assignment_is_the_bottleneck_assignment_without_limits():
         for j in range(ne):  # the exit's k fastest stations, all different
             mine = a.station[a.exit == j]
             assert len(set(mine)) == k and sorted(c[mine, j]) == sorted(np.sort(c[:, j])[:k])
+
+
+def test_many_stations_sending_none_are_one_line_the_senders_in_full():
+    """Malta's 50 police stations sealing Tas-Sliema: 48 lines of 未派出 buried the two that go."""
+    import geopandas as gpd
+    import pandas as pd
+
+    from gridtool.routing.sealing import SealPlan
+    names = [f"{c}所" for c in "甲乙丙丁戊己庚辛壬癸"]
+    table = pd.DataFrame({"exit": ["北口", "南口"], "exit_no": [1, 2], "station": ["丙所", "丙所"],
+                          "minutes": [2.0, 1.0], "km": [0.5, 0.3]})
+    posts = pd.DataFrame({"station": names, "posts": [0] * 10, "sent": [2 if n == "丙所" else 0 for n in names]})
+    plan = SealPlan(table=table, paths=gpd.GeoDataFrame(geometry=[]), exits=gpd.GeoDataFrame(geometry=[]),
+                    longest_minutes=2.0, total_minutes=3.0, per_exit=1, mode="car", posts=posts, posts_from="fastest")
+    zh = plan.station_lines("zh")
+    assert zh[:3] == ["  丙所 派出 2 个：", "    南口：1.0 分钟，0.30 公里", "    北口：2.0 分钟，0.50 公里"]
+    assert zh[3] == "  其余 9 个站点未派出：甲所、乙所、丁所、戊所、己所、庚所、辛所、壬所等" and len(zh) == 4
+    assert plan.station_lines("en")[-1].startswith("  the other 9 stations send none: 甲所, 乙所")
+    # with a limit each station shows what it could send, so none is folded
+    plan.posts_from = "option"
+    assert sum("未派出" in line for line in plan.station_lines("zh")) == 9

@@ -311,8 +311,15 @@ class SealPlan:
             return []
         limited = self.posts_from != "fastest"
         out = []
+        sending = set(self.table["station"])
+        idle = [st.station for st in self.posts.itertuples() if st.station not in sending]
+        # A county's 50 stations for one village's exits: the few that go are what an officer reads;
+        # without a limit, those sending none are one line (with a limit each shows what it could send).
+        fold = not limited and len(idle) > 3
         for st in self.posts.itertuples():
             mine = self.table[self.table["station"] == st.station].sort_values(["minutes", "exit_no"])
+            if fold and not len(mine):
+                continue
             if lang == "zh":
                 can = f"可派 {st.posts} 个、" if limited else ""
                 out.append(f"  {st.station} {can}派出 {st.sent} 个：" if len(mine) else f"  {st.station} {can}未派出")
@@ -321,6 +328,13 @@ class SealPlan:
                 can = f"can send {st.posts}, " if limited else ""
                 out.append(f"  {st.station} {can}sends {st.sent}:" if len(mine) else f"  {st.station} {can}sends none")
                 out += [f"    {r.exit}: {r.minutes:.1f} min, {r.km:.2f} km" for r in mine.itertuples()]
+        if fold:
+            shown = [str(x) for x in idle[:8]]
+            if lang == "zh":
+                out.append(f"  其余 {len(idle)} 个站点未派出：{'、'.join(shown)}{'等' if len(idle) > 8 else ''}")
+            else:
+                out.append(f"  the other {count_en(len(idle), 'station')} send none: {', '.join(shown)}"
+                           f"{' …' if len(idle) > 8 else ''}")
         return out
 
     def summary(self, lang: str = "zh") -> str:
