@@ -170,6 +170,9 @@ def test_import_summary_in_chinese_has_no_english_words(tmp_path, township, writ
     (["validate", "--housholds", "h.shp"], "--housholds", "h.shp", "--households"),
     (["patrol", "--tems", "3", "p.gpkg", "--out", "o.gpkg"], "--tems", "3", "--teams"),
     (["coverage", "--minuts", "10", "p.gpkg"], "--minuts", "10", "--minutes"),
+    # words for what an option does (difflib took --cover for --rivers, export's --out for --unit)
+    (["coverage", "p.gpkg", "--cover", "places", "--out", "c"], "--cover", "places", "--demand"),
+    (["export", "p.gpkg", "--out", "x"], "--out", "x", "--html MAP.html / --pdf WALL.pdf / --gpkg GIS.gpkg"),
 ])
 def test_a_mistyped_option_is_named_not_the_file_after_it(argv, typo, value, near, capsys):
     """``export --papr A3 x.gpkg``: argparse would read A3 as the project and blame x.gpkg; every

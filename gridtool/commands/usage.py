@@ -82,6 +82,16 @@ def _lang(argv: list[str]) -> str:
         return "zh"
 
 
+#: Words users bring from other tools or from what the option does, to the option that does it
+#: (difflib took --cover for --rivers).
+_SYNONYMS = {"--cover": "--demand", "--covers": "--demand", "--target": "--demand", "--targets": "--demand",
+             "--time": "--minutes", "--mins": "--minutes", "--min": "--minutes", "--output": "--out",
+             "--output-dir": "--out", "--outdir": "--out", "--crs": "--crs-in", "--epsg": "--crs-in",
+             "--srs": "--crs-in", "--new-sites": "--sites", "--add-sites": "--sites", "--station": "--stations",
+             "--place": "--places", "--village": "--villages", "--road": "--roads", "--household": "--households",
+             "--size": "--paper", "--page": "--paper", "--language": "--lang"}
+
+
 def _suggestion(message: str, options: list[str]) -> str | None:
     """The valid choice nearest to a mistyped one (argparse lists the choices), or the option
     nearest to an unrecognised one among ``options``."""
@@ -94,6 +104,10 @@ def _suggestion(message: str, options: list[str]) -> str | None:
     if m and options:
         for tok in m.group("a").split():
             if tok.startswith("--"):
+                if _SYNONYMS.get(tok.split("=", 1)[0]) in options:
+                    return _SYNONYMS[tok.split("=", 1)[0]]
+                if _SYNONYMS.get(tok.split("=", 1)[0], tok) == "--out" and "--html" in options:
+                    return "--html MAP.html / --pdf WALL.pdf / --gpkg GIS.gpkg"  # export: a file per output
                 near = difflib.get_close_matches(tok.split("=", 1)[0], options, n=1, cutoff=0.6)
                 if near:
                     return near[0]
