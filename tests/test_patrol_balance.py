@@ -67,3 +67,21 @@ def test_a_plan_cut_short_by_the_time_cap_says_so(xuanwu):
     assert sum(map(len, cut.tours.routes)) > 0  # still a plan: the best found when the cap struck
     full = plan_patrol(graph, stations, places, iterations=50, **kw)
     assert not full.tours.time_capped and "时间上限" not in full.summary("zh")
+
+
+def test_fewer_teams_than_stations_set_out_from_the_stations_nearest_the_places():
+    """Malta's 50 police stations, 3 teams: the teams went to the first three stations in the file,
+    wherever the places were. Now the stations whose round trips to the stops sum least."""
+    import numpy as np
+
+    from gridtool.routing.patrol import _team_stations
+    # stations 0 (far from everything), 1 (near stops 0–1), 2 (near stops 2–3), then 4 stops
+    far, near, mid = 3600.0, 120.0, 900.0
+    m = np.zeros((7, 7))
+    m[0, 3:] = m[3:, 0] = far
+    m[1, 3:] = m[3:, 1] = [near, near, mid, mid]
+    m[2, 3:] = m[3:, 2] = [mid, mid, near, near]
+    assert _team_stations(m, 3, 1) == [0, 1, 0]  # one team: the first of two equally good, never 0
+    assert _team_stations(m, 3, 2) == [0, 1, 1]
+    m[1, 4] = np.inf  # a stop station 1 cannot reach: station 2 serves every stop
+    assert _team_stations(m, 3, 1) == [0, 0, 1]

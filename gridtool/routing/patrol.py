@@ -376,9 +376,11 @@ def plan_patrol(
         raise UnreachableError(
             f"以下必到地点无法从站点经道路到达：{'、'.join(names)}",
             f"these must-visit places cannot be reached from the stations by road ({graph.mode}): {', '.join(names)}",
-            fix_zh=f"检查这些地点的位置（{max_snap:.0f} 米内需有道路）、道路是否连通，或将其设为可选（must=否）。",
+            fix_zh=f"检查这些地点的位置（{max_snap:.0f} 米内需有道路）、道路是否连通，或将其设为可选（must=否）；"
+                   "也可加 --lenient 把它们列为未安排，其余照常排线（桌面程序的巡逻对话框即如此）。",
             fix_en=f"check their positions (a road within {max_snap:.0f} m), that the roads connect, "
-                   "or make them optional (must=false).", layer="places")
+                   "or make them optional (must=false); or add --lenient to list them as unplanned and plan "
+                   "the rest (as the app's patrol dialog does).", layer="places")
     near = near_any_road(graph, pts, max_distance=max_snap)
     for i in bad:
         far = not pl_sn.ok[i] and not near[i]
@@ -423,6 +425,17 @@ def plan_patrol(
     m = tm[np.ix_(idx, idx)]
     nd = len(active_st)
     per = [teams // nd + (1 if k < teams % nd else 0) for k in range(nd)]
+    if 0 < teams < nd and stops_place:
+        # Fewer teams than stations (a county's 50 stations, 3 teams): the teams set out from the
+        # stations nearest the places to patrol (greedy p-median on round trips), not the first
+        # ones in the file, which can lie across the island from every stop.
+        per = _team_stations(m, nd, teams)
+        chosen = [snames[active_st[d]] for d, k in enumerate(per) if k]
+        notes.append((f"{nd} 个站点、{teams} 个队：各队从离巡逻点最近的站点出发（{'、'.join(chosen)}，"
+                      "按到各巡逻点往返用时之和最小选定）；可用 --depot 站点名 指定出发站点",
+                      f"{count_en(nd, 'station')}, {count_en(teams, 'team')}: the teams set out from the stations "
+                      f"nearest the places ({', '.join(chosen)}, the least sum of round trips to the stops); "
+                      "name one with --depot NAME"))
     kw = {}
     if max_stops:
         kw.update(demands=[0] * nd + [1] * len(stops_place), capacity=int(max_stops))
@@ -565,6 +578,24 @@ def _reason_words(code: str, window, max_stops, max_minutes, shift) -> tuple[str
     if code == "not_worth":
         return ("可选地点，绕行不划算", "optional; not worth the detour")
     return (reason_text(code, "zh"), reason_text(code, "en"))
+
+
+def _team_stations(m: np.ndarray, nd: int, teams: int) -> list[int]:
+    """Teams per station when there are fewer teams than stations: one team at each of the
+    ``teams`` stations that, added one by one, most cut the sum over stops of the round trip from
+    the nearest chosen station (the stations are ``m``'s first ``nd`` rows). Deterministic: ties go
+    to the station listed first."""
+    trip = m[:nd, nd:] + m[nd:, :nd].T  # station → stop → station, seconds
+    trip = np.where(np.isfinite(trip), trip, 1e12)
+    best = np.full(trip.shape[1], 1e13)
+    chosen: list[int] = []
+    for _ in range(teams):
+        cost = np.minimum(trip, best).sum(axis=1)
+        cost[chosen] = np.inf
+        pick = int(np.argmin(cost))
+        chosen.append(pick)
+        best = np.minimum(best, trip[pick])
+    return [1 if d in chosen else 0 for d in range(nd)]
 
 
 def pick_depot(stations: gpd.GeoDataFrame, depot: str | None) -> gpd.GeoDataFrame:
