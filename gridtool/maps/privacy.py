@@ -221,7 +221,8 @@ def detect_sensitive(df: pd.DataFrame, flagged: Mapping[str, str] | Iterable[str
 
     out: dict[str, str] = {}
     if isinstance(flagged, Mapping):
-        out.update({c: (k if k in KINDS else "name") for c, k in flagged.items() if c in df.columns})
+        # "text": free text with personal numbers inside (备注), scrubbed rather than masked whole
+        out.update({c: (k if k in KINDS or k == "text" else "name") for c, k in flagged.items() if c in df.columns})
     elif flagged is not None:
         out.update({c: "" for c in flagged if c in df.columns})
     for col in df.columns:
@@ -269,6 +270,9 @@ def mask_frame(df: pd.DataFrame, sensitive_columns: Mapping[str, str] | Iterable
     if include_personal:
         return out
     found = detect_sensitive(df, sensitive_columns, personal_role=personal_role, exclude=exclude)
+    # Free-text columns keep their notes readable, with the numbers in them masked (below), even
+    # in the GIS files that leave the personal columns out.
+    found = {c: k for c, k in found.items() if k != "text"}
     if drop:  # the free text of the columns left is scrubbed all the same
         out = out.drop(columns=list(found))
     else:
