@@ -93,7 +93,13 @@ def mask_phone(value: Any) -> Any:
     n = len(pos)
     if n == 0:
         return "*" * len(s) if s else s
-    if n >= 11:
+    digits = "".join(s[i] for i in pos)
+    if digits.startswith("0") and not digits.startswith("00") and n >= 10 and not s.lstrip().startswith("+"):
+        # a landline: its area code (010/02x: 3 digits, else 4) stays readable, the local number
+        # hides all but its last four (0831-2345678 → 0831-***5678, not 083*-***5678)
+        area = 3 if digits[1] in "12" else 4
+        hide = set(pos[area:n - 4])
+    elif n >= 11:
         hide = set(pos[n - 8:n - 4])
     elif n > 4:
         hide = set(pos[:n - 4])
