@@ -220,18 +220,21 @@ def _numbers(values: pd.Series) -> bool:
     return bool(v.astype(str).str.strip().str.match(r"^\d+(\.\d+)?\s*(人|名|辆|个)?$").mean() > 0.8)
 
 
-def sensitive_columns(df: pd.DataFrame, *, personal_role: bool) -> dict[str, str]:
+def sensitive_columns(df: pd.DataFrame, *, personal_role: bool, how: dict | None = None) -> dict[str, str]:
     """Columns holding personal data, with the kind: ``"name"``, ``"id_number"``, ``"phone"``.
 
     By header (names only count in roles about people: households, party members) and by
     content: ID numbers (:func:`gridtool.personal.is_id_column`: check characters that pass, not a
-    column of 警情编号) or mobile numbers in any column mark it, whatever the role.
+    column of 警情编号) or mobile numbers in any column mark it, whatever the role. ``how``, when
+    given, gets column → ``"header"`` or ``"content"``: what the console tells the user.
     """
     out: dict[str, str] = {}
+    found: dict[str, str] = {}
     for col in df.columns:
         if col == "geometry":
             continue
         k = _key(col)
+        found[col] = "header"
         if any(_header_matches(k, n) for n in _ID_NAMES):
             out[col] = "id_number"
         elif any(_header_matches(k, n) for n in _PHONE_NAMES):
@@ -241,6 +244,7 @@ def sensitive_columns(df: pd.DataFrame, *, personal_role: bool) -> dict[str, str
         elif any(k.endswith((n, n + "姓名")) for n in _PERSON_HEADERS) and not _numbers(df[col]):
             out[col] = "name"  # 场所负责人; not 民警人数, nor a column 民警 of head counts
         else:
+            found[col] = "content"
             values = df[col].dropna()
             if values.dtype == object or str(values.dtype).startswith(("int", "str", "string")):
                 sample = values.astype(str).str.strip().head(200)
@@ -249,6 +253,8 @@ def sensitive_columns(df: pd.DataFrame, *, personal_role: bool) -> dict[str, str
                         out[col] = "id_number"
                     elif sample.str.match(_PHONE_RE).mean() > 0.5:
                         out[col] = "phone"
+    if how is not None:
+        how.update({c: found[c] for c in out})
     return out
 
 

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from .columns import sensitive_columns
+from .personal import free_text_columns
 from .plurals import count_en, plural_en
 from .errors import InputFileError, MissingColumnError
 from .io.excel_sheets import ALL_SHEETS, SHEET_COLUMN
@@ -218,9 +219,11 @@ class JoinResult:
             rr = "；".join(f"{row_zh(r)} “{v}”" for r, v in bad[:10])
             rr_en = "; ".join(f"{row_en(r)} {v!r}" for r, v in bad[:10])
             out.append((f"  “{col}”列不是数字、已留空：{rr}", f"  column {col!r}: not a number, left empty: {rr_en}"))
-        if self.sensitive:
-            out.append((f"  个人信息列（导出时默认脱敏）：{'、'.join(self.sensitive)}",
-                        f"  personal-data columns (masked in exports): {', '.join(self.sensitive)}"))
+        if self.sensitive:  # a note is personal by its content: say so, it has no personal header
+            zh = "、".join(f"{c}（内容：文字中有电话或身份证号）" if k == "text" else c for c, k in self.sensitive.items())
+            en = ", ".join(f"{c} (content: phone or ID numbers in the text)" if k == "text" else c
+                           for c, k in self.sensitive.items())
+            out.append((f"  个人信息列（导出时默认脱敏）：{zh}", f"  personal-data columns (masked in exports): {en}"))
         if lang == "zh":
             return [z for z, _ in out]
         if lang == "en":
@@ -452,6 +455,9 @@ def join_table(project, table: str | Table, *, on: str, columns: Iterable[str] |
     guessed: list[str] = []
     sens_in = pd.DataFrame({c: df.loc[matched_keys.index, c].map(_cell) for c in wanted})
     sensitive = {mapping[c]: k for c, k in sensitive_columns(sens_in, personal_role=True).items()}
+    # a note column with phone or ID numbers inside (备注 "网格员外出，联系 138…"), as import flags it
+    taken = [c for c in sens_in if mapping[c] in sensitive or mapping[c] in STAFF_KINDS]
+    sensitive.update({mapping[c]: "text" for c in free_text_columns(sens_in, skip=taken)})
     for c, m in mapping.items():
         if m in STAFF_KINDS:
             sensitive[m] = STAFF_KINDS[m]

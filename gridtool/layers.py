@@ -29,7 +29,7 @@ from .io.layer_crs import settle_crs as _settle_crs
 from .io.excel_sheets import SHEET_COLUMN, names_villages
 from .io.table_rows import row_label
 from .io.vector import RawLayer, read_vector, split_path_layer, suffix_of
-from .personal import ADDRESS_ROLES, address_columns, name_columns
+from .personal import ADDRESS_ROLES, address_columns, free_text_columns, name_columns
 from .plurals import count_en, plural_en
 from .problems import Problem
 from .roles import PLACE_CATEGORIES, ROLES, geometry_family
@@ -51,6 +51,9 @@ class Layer:
     encoding_sample: tuple[str, ...] = ()  # decoded text, to show the user it came out right
     columns_used: dict[str, str] = field(default_factory=dict)
     sensitive: dict[str, str] = field(default_factory=dict)
+    # How each personal column was found: {"how": "header" | "content" | "field"}, and for free
+    # text ("text") the cells holding personal data, of how many, and what ("phone", …).
+    sensitive_how: dict[str, dict] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     # How each key column was found (header, content, --field, derived from the code) with
     # sample values: what import/info/validate print ("村名：F1（石柱村、龙潭村…）").
@@ -73,7 +76,7 @@ class Layer:
         return {"role": self.role, "source": self.source, "source_layer": self.source_layer,
                 "format": self.format, "crs_in": self.crs_in, "encoding": self.encoding,
                 "encoding_source": self.encoding_source,
-                "columns_used": self.columns_used, "sensitive": self.sensitive,
+                "columns_used": self.columns_used, "sensitive": self.sensitive, "sensitive_how": self.sensitive_how,
                 "columns_detail": self.columns_detail, "class_summary": self.class_summary,
                 "features": int(len(self.gdf)), "problems": [p.to_dict() for p in self.problems],
                 **({"unplaced": self._unplaced_meta()} if self.role == "incidents" else {}),
@@ -822,12 +825,26 @@ def load_layer(role: str, path: str, *, crs_in: str | CrsSpec | None = None,
         problems += _short_code_warnings(gdf, used, raw, role)
     gdf["src_id"] = ids.loc[gdf.index].astype(str).values
     gdf = _safe_column_names(gdf).reset_index(drop=True)
-    sens = sensitive_columns(gdf.drop(columns=["src_id"]), personal_role=ROLES[role].personal)
+    found_by: dict[str, str] = {}
+    sens = sensitive_columns(gdf.drop(columns=["src_id"]), personal_role=ROLES[role].personal, how=found_by)
+    how = {c: {"how": h} for c, h in found_by.items()}
     if ROLES[role].personal:  # the name column given or used, and columns of names found by content
-        sens.update({c: "name" for c in [used.get("name")] if c in gdf.columns})
-        sens.update({c: "name" for c in name_columns(gdf, skip=[*sens, *(v for k, v in used.items() if k != "name")])})
+        for c in [used.get("name")]:
+            if c in gdf.columns:
+                sens[c] = "name"
+                how[c] = {"how": "field" if fields.get("name") else how.get(c, {}).get("how", "header")}
+        named = name_columns(gdf, skip=[*sens, *(v for k, v in used.items() if k != "name")])
+        sens.update({c: "name" for c in named})
+        how.update({c: {"how": "content"} for c in named})
     if role in ADDRESS_ROLES:  # 现居住地址 beside a member's name says who they are
-        sens.update({c: "address" for c in address_columns(gdf.columns) if c not in sens})
+        addr = [c for c in address_columns(gdf.columns) if c not in sens]
+        sens.update({c: "address" for c in addr})
+        how.update({c: {"how": "header"} for c in addr})
+    # Free text (备注, a 字段12 of notes) with phone or ID numbers inside: personal by content too;
+    # exports mask the numbers (and the names beside them) and keep the rest of the note.
+    for c, f in free_text_columns(gdf, skip=sens).items():
+        sens[c] = "text"
+        how[c] = {"how": "content", **f}
     unlocated = None
     if role == "incidents" and raw.unlocated is not None and len(raw.unlocated):
         from .incidents import normalise_incident_columns  # the same time and type columns
@@ -843,7 +860,7 @@ def load_layer(role: str, path: str, *, crs_in: str | CrsSpec | None = None,
                  encoding=raw.encoding.encoding if raw.encoding else None,
                  encoding_source=raw.encoding.source if raw.encoding else "",
                  encoding_sample=_shareable_sample(raw, role), columns_used=used,
-                 sensitive=sens, problems=problems, columns_detail=details, class_summary=classes,
+                 sensitive=sens, sensitive_how=how, problems=problems, columns_detail=details, class_summary=classes,
                  unlocated=unlocated, merged=merged)
 
 

@@ -269,6 +269,52 @@ def address_columns(columns: Iterable[Any]) -> list[str]:
     return out
 
 
+def text_findings(values: Iterable[Any]) -> tuple[int, int, list[str]]:
+    """What masking finds inside the free text of a column (备注 "联系人张三 138 1234 5678"): the
+    number of non-empty text cells that hold personal data, of non-empty text cells, and the kinds
+    found (``phone``, ``id_number``, ``name``: names only beside a number or a label such as 联系人).
+
+    Exactly what :func:`scrub_text` masks, so the columns import reports are those exports change.
+    Each distinct value is looked at once (rosters repeat their notes)."""
+    counts: dict[str, int] = {}
+    for v in values:
+        if isinstance(v, str) and v.strip():
+            counts[v] = counts.get(v, 0) + 1
+    hit, kinds = 0, set()
+    for v, n in counts.items():
+        if not might_hold_personal(v):
+            continue
+        seen: set[str] = set()
+        scrub_text(v, mask_number=lambda x, kind: seen.add(kind) or x, mask_name=lambda x: seen.add("name") or x)
+        if seen:
+            hit += n
+            kinds |= seen
+    order = ("phone", "id_number", "name")
+    return hit, sum(counts.values()), [k for k in order if k in kinds]
+
+
+def free_text_columns(df, *, skip: Iterable[str] = ()) -> dict[str, dict]:
+    """Text columns of ``df`` (not ``skip``, not :data:`KEY_COLUMNS`) with personal data inside
+    their free text, each with :func:`text_findings` as ``{"cells", "of", "found"}``.
+
+    A column counts from its first such cell: masking changes that cell in every export, so the
+    list of personal columns names it (with the share, for the user to judge). A column headed as
+    a record's number (警情编号) is left to its own rule: its bare codes are keys, never masked."""
+    import pandas as pd
+
+    skip = KEY_COLUMNS | {"src_id"} | set(skip)
+    out = {}
+    for col in df.columns:
+        s = df[col]
+        if col in skip or is_record_number_header(col) or not (
+                pd.api.types.is_object_dtype(s.dtype) or pd.api.types.is_string_dtype(s.dtype)):
+            continue
+        hit, of, found = text_findings(s.tolist())
+        if hit:
+            out[col] = {"cells": hit, "of": of, "found": found}
+    return out
+
+
 def might_hold_personal(text: Any) -> bool:
     """Cheap test before :func:`scrub_text` (most cells of most columns have no digits or labels)."""
     return isinstance(text, str) and PREFILTER.search(text) is not None
@@ -276,4 +322,4 @@ def might_hold_personal(text: Any) -> bool:
 
 __all__ = ["ADDRESS_ROLES", "ADDRESS_WORDS", "COMPOUND_SURNAMES", "address_columns", "KEY_COLUMNS", "NAME_LABELS", "RECORD_NUMBER_WORDS", "PLACE_ENDINGS", "SURNAMES", "has_id_form", "id_check_ok",
            "is_id_column", "is_id_number", "is_name_column", "is_record_number_header", "looks_like_name", "might_hold_personal", "name_columns", "name_share",
-           "personal_spans", "scrub_text"]
+           "free_text_columns", "personal_spans", "scrub_text", "text_findings"]

@@ -409,6 +409,7 @@ class Project:
                 format=lm.get("format", ""), crs_in=lm.get("crs_in", ""), encoding=lm.get("encoding"),
                 encoding_source=lm.get("encoding_source", ""),
                 columns_used=lm.get("columns_used", {}), sensitive=lm.get("sensitive", {}),
+                sensitive_how=lm.get("sensitive_how", {}),
                 problems=[Problem.from_dict(p) for p in lm.get("problems", [])],
                 columns_detail=lm.get("columns_detail", {}), class_summary=lm.get("class_summary", {}),
                 unlocated=from_meta(lm.get("unplaced")), merged=merged_from_meta(lm.get("merged")))
@@ -446,6 +447,8 @@ class Project:
                                           "merged": merged_count(lyr.problems), "zh": eq[0], "en": eq[1]}
             if lyr.sensitive:
                 entry["sensitive"] = sorted(lyr.sensitive)
+                entry["sensitive_how"] = {c: {**lyr.sensitive_how.get(c, {}), "kind": k}
+                                          for c, k in sorted(lyr.sensitive.items())}
             if lyr.encoding:
                 entry["encoding"] = f"{lyr.encoding} ({lyr.encoding_source})"
                 entry["encoding_sample"] = list(lyr.encoding_sample)

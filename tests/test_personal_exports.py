@@ -84,8 +84,11 @@ def personal_project(tmp_path_factory):
     roster = _roster(d)
     hh = load_layer("households", f"{roster}:households", fields={"name": "登记人"})
     assert hh.sensitive == {"Owner": "name", "成员": "name", "登记人": "name", "编号A": "id_number",
-                            "联系电话": "phone"} or set(hh.sensitive) == {"Owner", "成员", "登记人", "编号A", "联系电话"}
-    assert "所属村" not in hh.sensitive and "备注" not in hh.sensitive  # a village; free text is scrubbed
+                            "联系电话": "phone", "备注": "text"}
+    assert "所属村" not in hh.sensitive  # a village
+    # the notes are personal by their content, and scrubbed, not masked whole or dropped
+    assert hh.sensitive_how["备注"] == {"how": "content", "cells": 24, "of": 24, "found": ["phone", "id_number", "name"]}
+    assert hh.sensitive_how["登记人"] == {"how": "field"} and hh.sensitive_how["Owner"] == {"how": "header"}
     party = load_layer("party_members", f"{roster}:party", fields={"name": "党员姓名"})
     p = make_project()
     p.layers["households"] = hh

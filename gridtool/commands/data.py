@@ -45,6 +45,30 @@ def _layer_label(role: str) -> str:
     return f"{zh}（{role}）" if zh else role
 
 
+_HOW = {"header": ("表头", "header"), "content": ("内容", "content"), "field": ("--field 指定", "--field")}
+_FOUND = {"phone": ("电话", "phone"), "id_number": ("身份证号", "ID numbers"), "name": ("姓名", "names"),
+          "address": ("住址", "addresses")}
+
+
+def _sensitive_text(e: dict, zh: bool) -> str:
+    """``公民身份号码（表头）,字段9（内容）,备注（内容：708/944 格文字中有电话、身份证号）``: each personal
+    column with how it was found, so that a note column found by its content is seen to be masked."""
+    how = e.get("sensitive_how") or {}
+    out = []
+    for col in e["sensitive"]:
+        h = how.get(col) or {}
+        word = _HOW.get(h.get("how", ""), ("", ""))[0 if zh else 1]
+        if h.get("kind") == "text" and h.get("found"):
+            found = ("、" if zh else ", ").join(_FOUND.get(f, (f, f))[0 if zh else 1] for f in h["found"])
+            cells, of = int(h.get("cells", 0)), int(h.get("of", 0))
+            word = (f"{word}：{cells:,}/{of:,} 格文字中有{found}" if zh
+                    else f"{word}: {found} in the text of {cells:,} of {of:,} cells")
+        elif word and h.get("kind") in _FOUND:
+            word += f"{'：' if zh else ': '}{_FOUND[h['kind']][0 if zh else 1]}"
+        out.append(f"{col}（{word}）" if zh and word else f"{col} ({word})" if word else str(col))
+    return ",".join(out)
+
+
 def _print_summary(args, summary: dict, grid_statuses=None) -> None:
     zh = getattr(args, "lang", "zh") == "zh"
 
@@ -65,7 +89,7 @@ def _print_summary(args, summary: dict, grid_statuses=None) -> None:
              if summary.get("user_crs") else ""))
     for role, e in summary["layers"].items():
         hh = f"  {k('households')}{eq}{e['households']:,}" if "households" in e else ""
-        sens = f"  {k('sensitive')}{eq}{','.join(e['sensitive'])}" if e.get("sensitive") else ""
+        sens = f"  {k('sensitive')}{eq}{_sensitive_text(e, zh)}" if e.get("sensitive") else ""
         crs = f"  {k('crs')}{eq}{how_zh(str(e['crs'])) if zh else e['crs']}" if e.get("crs") else ""
         # The key columns by their Chinese labels in Chinese output (纬度:北纬), not the internal keys.
         cols = (f"  {k('columns')}{eq}" + one_line(",".join(f"{_key_label(c, role) if zh else c}:{v}"

@@ -93,7 +93,13 @@ def mask_phone(value: Any) -> Any:
     n = len(pos)
     if n == 0:
         return "*" * len(s) if s else s
-    if n >= 11:
+    digits = "".join(s[i] for i in pos)
+    if digits.startswith("0") and not digits.startswith("00") and n >= 10 and not s.lstrip().startswith("+"):
+        # a landline: its area code (010/02x: 3 digits, else 4) stays readable, the local number
+        # hides all but its last four (0831-2345678 → 0831-***5678, not 083*-***5678)
+        area = 3 if digits[1] in "12" else 4
+        hide = set(pos[area:n - 4])
+    elif n >= 11:
         hide = set(pos[n - 8:n - 4])
     elif n > 4:
         hide = set(pos[:n - 4])
@@ -221,7 +227,8 @@ def detect_sensitive(df: pd.DataFrame, flagged: Mapping[str, str] | Iterable[str
 
     out: dict[str, str] = {}
     if isinstance(flagged, Mapping):
-        out.update({c: (k if k in KINDS else "name") for c, k in flagged.items() if c in df.columns})
+        # "text": free text with personal numbers inside (备注), scrubbed rather than masked whole
+        out.update({c: (k if k in KINDS or k == "text" else "name") for c, k in flagged.items() if c in df.columns})
     elif flagged is not None:
         out.update({c: "" for c in flagged if c in df.columns})
     for col in df.columns:
@@ -269,6 +276,9 @@ def mask_frame(df: pd.DataFrame, sensitive_columns: Mapping[str, str] | Iterable
     if include_personal:
         return out
     found = detect_sensitive(df, sensitive_columns, personal_role=personal_role, exclude=exclude)
+    # Free-text columns keep their notes readable, with the numbers in them masked (below), even
+    # in the GIS files that leave the personal columns out.
+    found = {c: k for c, k in found.items() if k != "text"}
     if drop:  # the free text of the columns left is scrubbed all the same
         out = out.drop(columns=list(found))
     else:
