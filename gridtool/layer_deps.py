@@ -10,6 +10,8 @@ command brings it up to date. The words are the same for the command line and th
 
 from __future__ import annotations
 
+import numpy as np
+
 from .problems import Problem
 from .roles import ROLES
 
@@ -134,6 +136,39 @@ def record_out_of_date(project, roles) -> None:
         project.parameters[STALE] = stale
 
 
+#: A plan layer's ``status`` after its households or villages were replaced: counts as drawn from
+#: the old layer (``stale``), or no household of the new layer lies in it (``emptied``).
+STALE_STATUS, EMPTY_STATUS = "stale", "emptied"
+
+
+def mark_plan_stale(project, roles) -> dict[str, int]:
+    """After ``roles`` were replaced, the ``status`` of every row of the plan's layers that have one
+    (grids, sub-grids …) when a replaced role is one the counts come from (:data:`COUNTS`): ``emptied``
+    where no household of the current layer lies in its polygon, else ``stale``; the rest of the
+    row (code, ``hh`` as drawn, note, lock) is kept for the redraw. The status is what the ledger,
+    maps, export and the app show, so none of them calls a grid ``ok`` that no longer is. Returns
+    the rows marked empty per layer."""
+    if not set(roles) & set(COUNTS):
+        return {}
+    from .spatial import assign_to_polygons, household_points
+    hh = project.layers.get("households")
+    pts = household_points(hh.gdf) if hh is not None and hh.gdf is not None and len(hh.gdf) else None
+    emptied = {}
+    for role in PLAN:
+        lyr = project.layers.get(role)
+        if lyr is None or lyr.gdf is None or "status" not in lyr.gdf or not len(lyr.gdf):
+            continue
+        gdf = lyr.gdf.copy()
+        held = np.zeros(len(gdf), dtype=bool)
+        if pts is not None:
+            at = assign_to_polygons(pts, gdf.geometry.reset_index(drop=True))
+            held[np.unique(at[at >= 0])] = True
+        gdf["status"] = np.where(held, STALE_STATUS, EMPTY_STATUS)
+        lyr.gdf = gdf
+        emptied[role] = int((~held).sum())
+    return emptied
+
+
 def remade(parameters: dict, layers) -> None:
     """The derived ``layers`` were made again from the project's current inputs (partition, patrol,
     coverage, walk): no longer out of date in the project's ``parameters``."""
@@ -162,4 +197,5 @@ def stored_out_of_date(project, path=None, layers=None) -> list[Problem]:
                        dem_added="dem_added" in stale, path=path, only=stale)
 
 
-__all__ = ["COUNTS", "DERIVED", "PLAN", "STALE", "out_of_date", "record_out_of_date", "remade", "stored_out_of_date"]
+__all__ = ["COUNTS", "DERIVED", "EMPTY_STATUS", "PLAN", "STALE", "STALE_STATUS", "mark_plan_stale", "out_of_date",
+           "record_out_of_date", "remade", "stored_out_of_date"]

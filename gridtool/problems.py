@@ -11,7 +11,7 @@ MAX_LISTED = 20  # features named in one message; the full list stays in ``featu
 
 @dataclass
 class Problem:
-    severity: str  # "error" (must be fixed before partitioning) or "warning"
+    severity: str  # "error" (must be fixed before partitioning), "warning" or "info" (nothing to fix)
     code: str      # stable identifier, e.g. "invalid_geometry", "hh_negative"
     zh: str
     en: str
@@ -38,7 +38,7 @@ class Problem:
         return text
 
     def format(self, lang: str | None = None) -> str:
-        tag = {"error": ("错误", "ERROR"), "warning": ("警告", "WARNING")}[self.severity]
+        tag = {"error": ("错误", "ERROR"), "warning": ("警告", "WARNING"), "info": ("说明", "NOTE")}[self.severity]
         lines = []
         if lang in (None, "zh"):
             where = self.where("zh")

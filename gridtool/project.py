@@ -225,7 +225,7 @@ class Project:
         """
         from dataclasses import replace as dc_replace
 
-        from .layer_deps import out_of_date, record_out_of_date
+        from .layer_deps import mark_plan_stale, out_of_date, record_out_of_date
         before = dict(self.layers)
         had_dem = self.dem is not None
         scratch = dc_replace(self, layers=dict(self.layers), parameters=dict(self.parameters), problems=list(self.problems))
@@ -244,6 +244,7 @@ class Project:
         # A first DEM: the grids were drawn without the terrain; another: along the old one.
         dem_role = ("dem" if had_dem else "dem_added") if dem else None
         record_out_of_date(self, [r for r in sources if r in before] + ([dem_role] if dem_role else []))
+        mark_plan_stale(self, [r for r in sources if r in before])
         if progress:
             progress(1.0, "完成 / done")
         return out_of_date(self, {r: before[r] for r in sources if r in before}, dem_replaced=dem_role == "dem",

@@ -123,7 +123,8 @@ def test_replacing_households_says_the_grids_are_out_of_date_and_redraw_brings_t
     assert "网格户数已过时" in out and f"gridtool partition {proj} --redraw --out {proj}" in out
     assert "锁定和手工修改都仍在项目中" in out
     kept = pyogrio.read_dataframe(proj, layer="grids")
-    assert kept.drop(columns="geometry").equals(grids_before.drop(columns="geometry"))
+    assert kept.drop(columns=["geometry", "status"]).equals(grids_before.drop(columns=["geometry", "status"]))
+    assert set(kept["status"]) == {"stale"}  # the same buildings: every grid holds some, counts out of date
     assert main(["partition", str(proj), "--redraw", "--out", str(proj), *FAST]) == 0
     redrawn = Project.open(proj)
     total = int(hh["hh"].sum())
@@ -131,6 +132,7 @@ def test_replacing_households_says_the_grids_are_out_of_date_and_redraw_brings_t
     g, s = redrawn.layers["grids"].gdf, redrawn.layers["special_grids"].gdf
     assert int(g["hh"].sum()) + int(s["hh"].sum()) == total
     assert locked_codes(redrawn) == [planned["locked"]]
+    assert not {"stale", "emptied"} & set(g["status"])  # drawn again: their status is theirs again
 
 
 def test_a_new_roster_saved_as_a_copy_is_told_to_redraw_the_copy(planned, tmp_path, capsys):

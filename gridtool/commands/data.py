@@ -20,9 +20,11 @@ def _print_problems(args, problems, what: tuple[str, str] = ("数据检查", "va
         say(args, f"{what[0]}：未发现问题。", f"{what[1]}: no problems found.")
         return
     errors = sum(p.severity == "error" for p in problems)
-    say(args, f"{what[0]}：{errors} 个错误，{len(problems) - errors} 个警告",
-        f"{what[1]}: {count_en(errors, 'error')}, {count_en(len(problems) - errors, 'warning')}")
-    for p in sorted(problems, key=lambda p: p.severity != "error"):
+    notes = sum(p.severity == "info" for p in problems)  # said, not counted as something to fix
+    say(args, f"{what[0]}：{errors} 个错误，{len(problems) - errors - notes} 个警告" + (f"，{notes} 条说明" if notes else ""),
+        f"{what[1]}: {count_en(errors, 'error')}, {count_en(len(problems) - errors - notes, 'warning')}"
+        + (f", {count_en(notes, 'note')}" if notes else ""))
+    for p in sorted(problems, key=lambda p: ("error", "warning", "info").index(p.severity)):
         print(p.format(fmt_lang(args)))
 
 

@@ -211,6 +211,7 @@ def _print_partition(args, rep: dict, out) -> None:
             f"  [warning] {count_en(len(ridges), 'grid')} {plural_en(len(ridges), 'holds', 'hold')} households on both sides of a ridge (walking between them "
             f"inside the grid climbs {lim} m or more, from the DEM): {shown_en}"
             f"{f' … ({len(ridges)} in all)' if len(ridges) > 8 else ''}. {then_en}")
+    _print_pieces(args, plan)
     for pg in plan.get("pocket_grids", []):
         say(args, f"  硬边界围出的片区保留为例外网格：{pg['code']}（{pg['village']}，{pg['households']} 户）；"
                   "可用 --pockets join 跨边界并入邻近网格",
@@ -218,6 +219,29 @@ def _print_partition(args, rep: dict, out) -> None:
             f"{count_en(pg['households'], 'household')}); --pockets join joins it across the barrier")
     if args.report:
         say(args, f"  报告：{args.report}", f"  report: {args.report}")
+
+
+def _print_pieces(args, plan: dict) -> None:
+    """Grids in pieces, as ``validate --grids`` and the app's 检查网格 say them (one rule:
+    :mod:`gridtool.partition.contiguity`)."""
+    split = plan.get("grids_not_contiguous") or []
+    if split:
+        zh = "、".join(f"{r['code']}（{r['village']}，{r['pieces']} 块）" for r in split[:8])
+        en = ", ".join(f"{r['code']} ({r['village']}, {r['pieces']} pieces)" for r in split[:8])
+        more_zh, more_en = (f" …（共 {len(split)} 个）", f" … ({len(split)} in all)") if len(split) > 8 else ("", "")
+        say(args, f"  [警告] {len(split)} 个网格不连片（住户分在互不相连的几块土地上，不是因为村本身分块）：{zh}{more_zh}。"
+                  "可在程序中把孤立的那块刷入相邻网格，或重绘未锁定网格",
+            f"  [warning] {count_en(len(split), 'grid')} not contiguous (households on pieces of land not joined, "
+            f"not because the village is in parts): {en}{more_en}. Paint the detached piece into a neighbouring "
+            "grid in the app, or redraw the unlocked grids")
+    apart = plan.get("grids_in_village_parts") or []
+    if apart:
+        zh = "、".join(f"{r['code']}（{r['village']}，{r['pieces']} 块）" for r in apart[:8])
+        en = ", ".join(f"{r['code']} ({r['village']}, {r['pieces']} pieces)" for r in apart[:8])
+        more_zh, more_en = (f" …（共 {len(apart)} 个）", f" … ({len(apart)} in all)") if len(apart) > 8 else ("", "")
+        say(args, f"  说明：{len(apart)} 个网格因村本身不连片（含飞地）而分块，不是划分错误：{zh}{more_zh}",
+            f"  note: {count_en(len(apart), 'grid')} in pieces because the village itself is in parts (exclaves), "
+            f"not an error: {en}{more_en}")
 
 
 def _ridge_remedy(plan: dict, ridges: list[dict]) -> tuple[str, str]:

@@ -35,7 +35,7 @@ from . import style as S
 from .pages import (LayerIndex, draw_base_layers, draw_place_markers, draw_table,
                     map_furniture, page_footer, page_header, place_categories)
 from .pages import cell_text as _text
-from .plan_words import note_zh
+from .plan_words import STATUS_ZH, note_zh
 from .paper import PT_PER_MM, ExportError, check_cancelled, paper, write_checked
 
 Progress = Callable[[float, str], None]
@@ -319,7 +319,7 @@ def _index_page(sheet, rows, page_of, k, n_index, footer, page_no):
 def _status_text(row) -> str:
     st = _text(row.get("status"))
     note = _text(row.get("note"))
-    zh = {"ok": "正常", "exception": "例外（户数超出范围）", "relaxed": "放宽范围"}.get(st, st)
+    zh = {**STATUS_ZH, "exception": "例外（户数超出范围）"}.get(st, st)
     note = note_zh(note, short=True)  # the ledger's words, short: the page's header line is one line
     return zh + (f"，{note}" if note else "")
 

@@ -63,7 +63,7 @@ from ..partition.totals import GRID_KINDS, grid_kind, household_totals
 from .icons import category_text
 from .outputs import check_not_input
 from .paper import check_cancelled
-from .plan_words import apartment_parts_zh, note_zh
+from .plan_words import STATUS_ZH, apartment_parts_zh, note_zh
 from .privacy import is_text_column, mask_layer
 from .style import CIRCLE_COLOURS, LAYER_ZH, TEAM_COLOURS
 
@@ -100,7 +100,7 @@ FIELD_ZH = {
 }
 #: Coded values written in Chinese in Chinese shapefiles (the GeoPackage keeps gridtool's codes).
 VALUE_ZH = {
-    "status": {"ok": "正常", "exception": "例外", "empty": "无住户"},
+    "status": STATUS_ZH,
     "kind": {"special": "专属网格", "area": "片区", "apartment part": "楼栋分户", "river": "河流", "railway": "铁路",
              "forest": "田林"},
     "mode": {"walk": "步行", "bicycle": "自行车", "car": "驾车"},

@@ -42,6 +42,7 @@ from .icons import ICONS, category_text, icon_svg
 from .offline import external_references, head_html, json_for_script, strip_external
 from .paper import check_cancelled
 from .html_columns import _col, _grid_index, _int_col, _ints, _raw, _text
+from . import plan_words
 from .plan_words import note_zh
 from .privacy import detect_sensitive, escape_html, mask_layer
 from .style import CIRCLE_COLOURS, TEAM_COLOURS
@@ -71,8 +72,8 @@ MINOR_WATER = ("stream", "drain", "ditch")
 #: Roads drawn on county maps: only these classes when there are more than ``ALL_ROADS`` roads.
 MAJOR_ROADS = ("motorway", "trunk", "primary", "secondary", "tertiary")
 ALL_ROADS = 20_000
-STATUS_ZH = {"ok": "正常", "exception": "例外（户数超出范围）", "empty": "无住户"}
-STATUS_EN = {"ok": "ok", "exception": "exception (households out of bounds)", "empty": "no households"}
+STATUS_ZH = {**plan_words.STATUS_ZH, "exception": "例外（户数超出范围）"}
+STATUS_EN = plan_words.STATUS_EN
 
 
 @dataclass

@@ -63,7 +63,7 @@ from .ledger_changes import changes_sheet
 from .ledger_party import party_sheet
 from .ledger_sheet import Sheet
 from .paper import check_cancelled
-from .plan_words import apartment_parts_zh, note_zh
+from .plan_words import STATUS_ZH, apartment_parts_zh, note_zh
 from ..plurals import count_en
 
 SHEETS = ("网格台账", "子网格", "专属网格", "住户名单", "例外与问题")
@@ -79,7 +79,6 @@ XLSX_MAX_ROWS = 1_048_576
 #: a county runs to 500,000 rows).
 ROWS_PER_CHECK = 5000
 
-STATUS_ZH = {"ok": "正常", "exception": "例外", "relaxed": "放宽范围", "empty": "无住户"}
 KIND_ZH = {"area": "片区", "apartment part": "楼栋分单元"}
 CATEGORY_ZH = {"school": "学校", "kindergarten": "幼儿园", "hospital": "医院", "clinic": "诊所", "market": "市场",
                "supermarket": "超市", "bank": "银行", "police": "派出所", "townhall": "村（居）委会/政府",
@@ -519,9 +518,21 @@ def _problems_sheet(project, grids, subs, totals: HouseholdTotals, parts, includ
                      f"{why}；{applied_zh}",
                      f"可选：保留为一个例外网格；与邻村合并（{merge}）；放宽为 {relax[0]}–{relax[1]} 户"])
         listed_villages.add(str(v.get("village")))
+    if grids is not None and len(grids) and "status" in grids:
+        # Households or villages re-imported since the grids were drawn (the status says so).
+        st = grids["status"].astype(str)
+        for _, r in grids[st == "emptied"].sort_values("code").iterrows():
+            rows.append(["重新导入后无住户的网格", _txt(r.get("code")), _txt(r.get("village")), _num(r.get("hh")),
+                         "新住户图层中没有住户位于本网格内（户数为划分时的数）", "重新划分（gridtool partition 项目 --redraw）"])
+        if (st == "stale").any():
+            n = int((st == "stale").sum())
+            rows.append(["户数已过时的网格", f"{n:,} 个网格", None, None,
+                         "住户或村界已重新导入，网格户数仍为划分时的数", "重新划分（gridtool partition 项目 --redraw）"])
     if grids is not None and len(grids):
         for _, r in grids.sort_values("code").iterrows():
             status, note = _txt(r.get("status")) or "", str(r.get("note") or "")
+            if status in ("stale", "emptied"):
+                continue  # listed above: its counts are of the old households
             hh = _num(r.get("hh")) or 0
             lo = int(_num(r.get("min_hh")) or lo_d)
             hi = int(_num(r.get("max_hh")) or hi_d)

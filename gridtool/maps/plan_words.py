@@ -10,6 +10,14 @@ import re
 
 from ..errors import feature_id_zh
 
+#: A grid's or sub-grid's ``status`` (``stale``/``emptied``: households or villages replaced since
+#: the grids were drawn, :func:`gridtool.layer_deps.mark_plan_stale`).
+STATUS_ZH = {"ok": "正常", "exception": "例外", "relaxed": "放宽范围", "empty": "无住户",
+             "emptied": "无住户（住户已重新导入，需重新划分）", "stale": "户数已过时（住户或村界已重新导入，需重新划分）"}
+STATUS_EN = {"ok": "ok", "exception": "exception (households out of bounds)", "empty": "no households",
+             "emptied": "no households (households re-imported: partition again)",
+             "stale": "counts out of date (households or villages re-imported: partition again)"}
+
 NOTE_ZH = {"too_small": "村（社区）户数不足，整村一格", "gap": "村（社区）户数落在区间空档，整村一格",
            "pocket": "硬边界围出的片区", "no_cut": "找不到范围内的切分", "isolated": "与村（社区）主体分离的片区",
            "exclave": "含飞地", "locked": "已锁定", "edited": "已手工调整", "merged": "合并划分",

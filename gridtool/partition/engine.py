@@ -521,6 +521,8 @@ class GridPartitioner(RedrawMixin):
             self.grids_, self.subgrids_, self.special_grids_, self.changes_ = (
                 one_polygon_type(x, always=True) if x is not None else None
                 for x in (self.grids_, self.subgrids_, self.special_grids_, self.changes_))
+            # Grids in pieces, by the rule validate --grids and the app's check use (..contiguity).
+            self._pieces = self._grid_pieces(villages)
             self.report_ = self._report(village_reports, plans, timings={
                 "blocks_s": round(t_blocks, 3), "grids_s": round(t_grids, 3), "subgrids_s": round(t_sub, 3),
                 "corridors_s": round(t_corr, 3), "corridors_wait_s": round(t_corr_wait, 3),
@@ -853,6 +855,15 @@ class GridPartitioner(RedrawMixin):
         self.ridges_ = ridge_layer(ridges, village_names(villages), dem)
         return add_ridges(lines, ridges, hard=self.hard_barriers)
 
+    def _grid_pieces(self, villages) -> dict:
+        """:class:`~.contiguity.Pieces` of the drawn grids, by :meth:`~.edit.GridPlan.pieces`."""
+        from .edit.plan import GridPlan, village_shapes
+        if self.grids_ is None or not len(self.grids_) or "grid" not in self.households_:
+            return {}
+        plan = GridPlan(self.households_, self.grids_)
+        plan.village_shapes = village_shapes(self.grids_, villages)
+        return plan.pieces()
+
     def _report(self, village_reports, plans, timings):
         g = self.grids_
         ok_villages = {r["village"] for r in village_reports if r["status"] == "ok"}
@@ -888,6 +899,15 @@ class GridPartitioner(RedrawMixin):
                             "hard_crossings", "soft_crossings", "max_dist_m", "places", "place_names",
                             "n_subgrids") if c in g]
         plan["merged_villages"] = merged_villages(plans, self._vlabels)
+        vil = dict(zip(g["code"].astype(str), g["village"].astype(str))) if len(g) else {}
+        pieces = getattr(self, "_pieces", {})
+        # Grids in pieces: not contiguous (an error of the drawing), or only because the village is.
+        plan["grids_not_contiguous"] = [{"code": c, "village": vil.get(c, ""), "pieces": p.pieces,
+                                         "village_parts": p.village_parts}
+                                        for c, p in sorted(pieces.items()) if p.kind == "split"]
+        plan["grids_in_village_parts"] = [{"code": c, "village": vil.get(c, ""), "pieces": p.pieces,
+                                           "village_parts": p.village_parts, "village_total": p.village_total}
+                                          for c, p in sorted(pieces.items()) if p.kind == "village_parts"]
         if getattr(self, "_terrain", None) is not None:
             plan["terrain"] = self._terrain
         if getattr(self, "_special_skipped", None):

@@ -94,7 +94,7 @@ class GridTableModel(QAbstractTableModel):
                 flags.append("🔒 " + tr("grids.flag.locked"))
             st = str(a.get("status") or "")
             if st and st != "ok":
-                flags.append(tr("grids.flag.exception") if st == "exception" else st)
+                flags.append(tr(f"grids.flag.{st}") if st in ("exception", "stale", "emptied") else st)
             if EDITED_NOTE in note:
                 flags.append(tr("grids.flag.edited"))
             if a.get("hard_crossings"):

@@ -67,15 +67,17 @@ class ProblemsPanel(QWidget):
         self.source = source
         self.tree.clear()
         lang = i18n.language()
-        for i, p in enumerate(sorted(self.problems, key=lambda p: p.severity != "error")):
-            sev = tr("problems.error") if p.severity == "error" else tr("problems.warning")
+        order = ("error", "warning", "info")
+        for i, p in enumerate(sorted(self.problems, key=lambda p: order.index(p.severity) if p.severity in order else 1)):
+            sev = tr(f"problems.{p.severity}") if p.severity in order else tr("problems.warning")
             msg = p.zh if lang == "zh" else p.en
             where = p.where(lang)
             if p.role:
                 msg = f"[{role_name(p.role)}] {msg}"
             it = QTreeWidgetItem([sev, msg + (f"\n{where}" if where else ""), app_fix(p.fix_zh, p.fix_en, _WHERE.get(source, "wizard"))])
             it.setData(0, Qt.ItemDataRole.UserRole, p)
-            it.setForeground(0, QColor(190, 30, 30) if p.severity == "error" else QColor(190, 120, 0))
+            it.setForeground(0, QColor(190, 30, 30) if p.severity == "error" else QColor(90, 90, 90)
+                             if p.severity == "info" else QColor(190, 120, 0))
             it.setToolTip(1, msg + (f"\n{where}" if where else ""))
             it.setToolTip(2, it.text(2))  # long fixes are cut at the column's edge
             self.tree.addTopLevelItem(it)
@@ -84,7 +86,7 @@ class ProblemsPanel(QWidget):
         errors = sum(p.severity == "error" for p in self.problems)
         what = tr(f"problems.source.{source}") if source else ""
         self.summary.setText(tr("problems.summary", what=what, errors=errors,
-                                warnings=len(self.problems) - errors) if self.problems else tr("problems.none"))
+                                warnings=sum(p.severity == "warning" for p in self.problems)) if self.problems else tr("problems.none"))
 
     def _zoom(self, it) -> None:
         if it is not None:

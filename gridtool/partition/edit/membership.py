@@ -7,9 +7,12 @@ and the grid it gave them to), so an update looks only at the features of those 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from .plan import GridPlan
+if TYPE_CHECKING:  # GridPlan builds a Membership to rebuild grid shapes (contiguity)
+    from .plan import GridPlan
 
 
 class Membership:

@@ -54,6 +54,7 @@ from ...plurals import count_en, plural_en
 from ...problems import Problem
 from ...spatial import household_points
 from ...values import parse_grid_parts, truthy
+from ..contiguity import Pieces, grid_pieces
 from ..feasibility import feasible_grid_counts
 from ..solver import UnitGraph, partition
 from .edits import LockCommand, MergeCommand, MoveCommand, SplitCommand
@@ -131,6 +132,12 @@ class GridPlan:
         #: Changes made to which grid holds which households (undos count too): once there is
         #: any, the households layer is written from the plan (``to_households``).
         self.edited = 0
+        #: The grid holding most of each building when the plan was made: the grids' polygons are
+        #: of this membership, and the land of an edited grid is rebuilt from it (contiguity).
+        self._loaded = [self.grid_of(f) for f in range(len(self._parts))]
+        #: The polygon of each grid's village (``from_project`` gives them; a grid in pieces
+        #: because its village is in parts is told apart by them).
+        self.village_shapes: dict[str, object] = {}
 
     @classmethod
     def from_project(cls, project) -> "GridPlan":
@@ -140,8 +147,11 @@ class GridPlan:
             raise PlanEditError("项目中还没有网格", "the project has no grids yet",
                                 fix_zh="先运行“划分网格”（gridtool partition）。", fix_en="run the partition first.")
         params = project.parameters.get("partition", {}).get("parameters", {})
-        return cls(project.layers["households"].gdf, project.layers["grids"].gdf,
+        plan = cls(project.layers["households"].gdf, project.layers["grids"].gdf,
                    min_hh=params.get("min_hh", 300), max_hh=params.get("max_hh", 500))
+        vl = project.layers.get("villages")
+        plan.village_shapes = village_shapes(plan.grids, vl.gdf if vl is not None else None)
+        return plan
 
     # -- reading ------------------------------------------------------------------------------
     def grid_of(self, feature: int) -> str | None:
@@ -289,12 +299,24 @@ class GridPlan:
         return SplitCommand(self, code, self._new_code(code), half)
 
     # -- checks ----------------------------------------------------------------------------------
-    def validate(self) -> list[Problem]:
-        """Bounds, contiguity, unassigned and double-counted households of the plan."""
+    def validate(self, land: Callable[[str], object] | None = None) -> list[Problem]:
+        """Bounds, contiguity, unassigned and double-counted households of the plan. ``land``: the
+        polygon of a grid by code as edited (the app's :class:`~.grid_shapes.GridShapes`)."""
         out = []
+        # Households or villages re-imported since the grids were drawn (``status``, set by
+        # layer_deps.mark_plan_stale): their counts say nothing until partitioned again.
+        status = dict(zip(self.codes, self.grids["status"].astype(str))) if "status" in self.grids else {}
+        stale = {c for c, s in status.items() if s in ("stale", "emptied")}
+        for c in sorted(c for c in stale if status[c] == "emptied"):
+            v = self.village.get(c, "")
+            out.append(Problem("warning", "grid_emptied", f"网格 {c}（{v}）在重新导入住户后没有住户（状态：无住户）",
+                               f"grid {c} ({v}) holds no household of the households re-imported (status: emptied)",
+                               fix_zh="重新划分（gridtool partition 项目.gpkg --redraw），该网格将并入或删除。",
+                               fix_en="partition again (gridtool partition PROJECT.gpkg --redraw); the grid is then "
+                                      "merged or dropped.", role="grids", features=[c], bounds=self._bounds_of(c)))
         for c in self.codes:
             s = self.state(c)
-            if s != "ok":
+            if s != "ok" and c not in stale:
                 lo, hi = self.bounds[c]
                 t = self.totals[c]
                 out.append(Problem("warning", f"grid_{s}", f"网格 {c} 有 {t} 户，不在 {lo}–{hi} 之内",
@@ -304,9 +326,12 @@ class GridPlan:
                                    role="grids", features=[c], bounds=self._bounds_of(c)))
         lost = [f for f, parts in enumerate(self._parts) if not parts and self._hh[f] > 0]
         if lost:
+            again = bool(stale)  # re-imported: the partition places them, not the brush
             out.append(Problem("error", "unassigned_households", f"{len(lost)} 个住户要素不属于任何网格",
                                f"{count_en(len(lost), 'household feature')} {plural_en(len(lost), 'belongs', 'belong')} to no grid",
-                               fix_zh="把它们刷入相邻网格。", fix_en="paint them into a neighbouring grid.",
+                               fix_zh="重新划分（gridtool partition 项目.gpkg --redraw）。" if again else "把它们刷入相邻网格。",
+                               fix_en="partition again (gridtool partition PROJECT.gpkg --redraw)." if again
+                               else "paint them into a neighbouring grid.",
                                role="households", features=self._labels(lost)))
         double = [f for f, parts in enumerate(self._parts) if parts and sum(n for _, n in parts) != self._hh[f]]
         if double:
@@ -315,31 +340,56 @@ class GridPlan:
                                f"{count_en(len(double), 'feature')} whose households are counted twice or partly",
                                fix_zh="重新把这些楼栋刷入一个网格。", fix_en="paint these buildings into one grid again.",
                                role="households", features=self._labels(double)))
-        # Contiguity: a grid's buildings must be joined through neighbours (Delaunay over every
-        # building of the village) that are in the grid too.
-        by_village: dict[str, list[int]] = {}
-        for f, parts in enumerate(self._parts):
-            if parts and self._hh[f] > 0:
-                by_village.setdefault(self.village.get(self.grid_of(f), ""), []).append(f)
-        split_grids = set()
-        for v, feats in by_village.items():
-            if len(feats) < 3:
-                continue
-            g = self._graph(feats, gap_limit=False)
-            mine = [self.grid_of(f) for f in feats]
-            for c in sorted(set(mine)):
-                nodes = [i for i, m in enumerate(mine) if m == c]
-                if len(nodes) > 1 and len(g.components(nodes)) > 1:
-                    split_grids.add(c)
-        for c in self.codes:
-            if c in split_grids:
-                out.append(Problem("warning", "grid_not_contiguous", f"网格 {c} 不连片",
-                                   f"grid {c} is not contiguous", fix_zh="把飞地刷入相邻网格。",
-                                   fix_en="paint the detached part into a neighbouring grid.",
-                                   role="grids", features=[c], bounds=self._bounds_of(c)))
+        # Contiguity: one rule with the partition's (:mod:`..contiguity`), on each grid's land as
+        # edited (``land``: code -> polygon; default rebuilt from the plan's polygons).
+        for c, p in self.pieces(land).items():
+            v = self.village.get(c, "")
+            if p.kind == "split":
+                out.append(Problem(
+                    "warning", "grid_not_contiguous",
+                    f"网格 {c}（{v}）的住户分在 {p.pieces} 块互不相连的土地上，其中 {p.split} 块不是因为村本身分成几块",
+                    f"grid {c} ({v}) has its households on {count_en(p.pieces, 'piece')} of land not joined "
+                    f"to each other, {p.split} more than the parts of its village explain",
+                    fix_zh="把孤立的那块刷入与其相连的相邻网格，或把中间隔开的土地刷入本网格。",
+                    fix_en="paint the detached piece into the neighbouring grid it touches, or the land between "
+                           "into this grid.",
+                    role="grids", features=[c], bounds=self._bounds_of(c)))
+            elif p.kind == "village_parts":
+                out.append(Problem(
+                    "info", "grid_in_village_parts",
+                    f"网格 {c}（{v}）的住户分在 {p.pieces} 块土地上，因为村本身不连片：各块分属 {v} 的 "
+                    f"{p.village_parts} 个部分（该村共 {p.village_total} 块，含飞地），不是划分错误",
+                    f"grid {c} ({v}) has its households on {count_en(p.pieces, 'piece')} of land because the "
+                    f"village itself is in parts: they lie in {p.village_parts} of the {count_en(p.village_total, 'part')} "
+                    f"of {v} (exclaves), not an error of the grids",
+                    fix_zh="无需处理；如需飞地单独成格，可手工拆分该网格。",
+                    fix_en="nothing to fix; to give an exclave a grid of its own, split the grid by hand.",
+                    role="grids", features=[c], bounds=self._bounds_of(c)))
         return out
 
+    def pieces(self, land: Callable[[str], object] | None = None) -> dict[str, Pieces]:
+        """:class:`~..contiguity.Pieces` of every grid with two or more populated buildings, on its
+        land (``land``: code -> polygon as edited; default the plan's polygons as edited here)."""
+        land = land or self._land()
+        feats_of: dict[str, list[int]] = {}
+        for f, parts in enumerate(self._parts):
+            if self._hh[f] > 0:
+                for c in {c for c, _ in parts}:
+                    feats_of.setdefault(c, []).append(f)
+        return {c: grid_pieces(land(c), self._xy[feats_of[c]], self.village_shapes.get(c))
+                for c in self.codes if len(feats_of.get(c, ())) >= 2}
+
     # -- helpers ---------------------------------------------------------------------------------
+    def _land(self) -> Callable[[str], object]:
+        """Each grid's polygon as edited: the plan's polygons less the cells of the households that
+        left, plus those that joined (:class:`~.grid_shapes.GridShapes`)."""
+        from .grid_shapes import GridShapes
+        from .membership import Membership
+        m = Membership(self)
+        m.base = np.array([m.code_index(c) if c else -1 for c in self._loaded], dtype=np.int64)
+        geoms = self.grids.geometry.values if "geometry" in self.grids else [None] * len(self.codes)
+        return GridShapes(self.codes, geoms, m, self._xy).geometry
+
     def _check_grid(self, code):
         if code not in self.totals:
             raise PlanEditError(f"没有网格 {code}", f"no grid {code}", fix_zh="检查网格编码。",
@@ -440,3 +490,19 @@ def _num(v) -> bool:
 
 
 __all__ = ["GridPlan", "LockedGridError", "Movable", "OtherVillageError", "PlanEditError", "parse_grid_parts"]
+
+
+def village_shapes(grids, villages) -> dict[str, object]:
+    """The village polygon of each grid code (``villages``: the villages layer's GeoDataFrame): by
+    ``village_code`` where both layers have codes (two villages may share a name), else by name."""
+    if villages is None or grids is None or not len(grids):
+        return {}
+    vg = villages
+    if "village_code" in grids and "code" in vg:
+        key_g, key_v = grids["village_code"].astype(str), vg["code"].astype(str)
+    elif "village" in grids and "name" in vg:
+        key_g, key_v = grids["village"].astype(str), vg["name"].astype(str)
+    else:
+        return {}
+    by = dict(zip(key_v, vg.geometry.values))
+    return {str(c): by[k] for c, k in zip(grids["code"].astype(str), key_g) if k in by}
