@@ -66,6 +66,9 @@ class Layer:
     # Incidents: the rows merged into an earlier row of the same incident (src_id, type …,
     # gridtool.incidents_dupes), saved as the project's "merged" list: --category counts them.
     merged: pd.DataFrame | None = None
+    # Households replacing a partitioned project's: the features that took their building's
+    # previous grid by position (Project._carry_plan); None when nothing was carried over.
+    plan_carried: int | None = None
 
     def source_column(self, column: str) -> str:
         """The user's column that ``column`` of this layer was read from (``township`` ← ``F3``), as

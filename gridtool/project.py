@@ -233,6 +233,8 @@ class Project:
                               progress=progress, cancelled=cancelled, line_classes=line_classes)
         self.crs, self.user_crs, self.dem = scratch.crs, scratch.user_crs, scratch.dem
         self.layers, self.parameters = scratch.layers, scratch.parameters
+        if "households" in sources and "households" in before:
+            self._carry_plan(before["households"])
         when = datetime.now(timezone.utc).isoformat(timespec="seconds")
         log = list(self.parameters.get("layers_replaced") or [])
         for role in sources:
@@ -249,6 +251,26 @@ class Project:
             progress(1.0, "完成 / done")
         return out_of_date(self, {r: before[r] for r in sources if r in before}, dem_replaced=dem_role == "dem",
                            dem_added=dem_role == "dem_added", path=save_as)
+
+    def _carry_plan(self, old: Layer) -> None:
+        """A new roster of a partitioned project's households: each household takes the grid and
+        sub-grid its building had (:func:`gridtool.partition.previous.carry_plan`, by position),
+        so that ``partition --redraw`` keeps the unchanged ones where they were, a building the
+        plan divided between grids too. Only when the new file has no plan columns of its own (a
+        gridtool export keeps them) and the project has grids; ``plan_carried`` counts them."""
+        from .partition.previous import PLAN_COLUMNS, carry_plan
+        new = self.layers["households"]
+        if "grid" not in old.gdf or "grids" not in self.layers or any(c in new.gdf for c in PLAN_COLUMNS):
+            return
+        hh = pd.to_numeric(new.gdf["hh"], errors="coerce").fillna(0).to_numpy() if "hh" in new.gdf \
+            else np.ones(len(new.gdf))
+        cols, n = carry_plan(old.gdf, new.gdf, np.where(hh > 0, np.rint(hh), 0))
+        if n:
+            gdf = new.gdf.copy()
+            for c in PLAN_COLUMNS:
+                gdf[c] = cols[c]
+            new.gdf = gdf
+        new.plan_carried = n
 
     def _context(self):
         """(CRS, bounds) of the layers loaded so far, for reading a file without a CRS of its own."""

@@ -324,6 +324,13 @@ def _import_into(args) -> int:
         if role in old:
             say(args, f"已替换{_layer_label(role)}：原 {old[role]:,} 个要素 → 现 {n:,} 个",
                 f"replaced {role}: {count_en(old[role], 'feature')} before, {n:,} now")
+            carried = project.layers[role].plan_carried
+            if carried is not None:
+                # The redraw keeps these where they were; the planner sees how many matched.
+                say(args, f"  按位置沿用原网格（含子网格）：{carried:,} 个要素；其余 {n - carried:,} 个在原住户中没有对应，"
+                    "重绘时作为新住户分入网格",
+                    f"  kept their previous grid (and sub-grid) by position: {count_en(carried, 'feature')}; the other "
+                    f"{n - carried:,} match no previous household and are placed as new ones by the redraw")
         else:
             say(args, f"已加入{_layer_label(role)}：{n:,} 个要素", f"added {role}: {count_en(n, 'feature')}")
     if dem:

@@ -33,7 +33,7 @@ import pandas as pd
 import shapely
 
 from ..errors import MissingColumnError, OptionError
-from ..spatial import assign_to_polygons, household_points
+from ..spatial import assign_to_polygons, first_containing, household_points
 
 MATCHES = ("auto", "grid", "households", "polygons")
 #: Metres within which a household of the previous plan is taken to be the same building.
@@ -631,3 +631,108 @@ def change_figures(pv: PreviousPlan, *, features: np.ndarray, hh: np.ndarray, gr
                                           "households outside all previous grids" if pv.grid_hh_prev is not None
                                           else "households outside all previous grids")
     return totals, rows
+
+
+#: A household row's plan columns (gridtool's own plan, as partitioned and edited).
+PLAN_COLUMNS = ("grid", "grid_parts", "subgrid", "subgrid_parts")
+
+
+def carry_plan(previous: gpd.GeoDataFrame, households: gpd.GeoDataFrame, hh, *,
+               tolerance: float = MATCH_TOLERANCE) -> tuple[pd.DataFrame, int]:
+    """The previous households' grids and sub-grids (:data:`PLAN_COLUMNS`) carried by position
+    to ``households`` replacing them (both in one CRS), so that a redraw matches each household to
+    its own grid — a building the plan divided between grids included — instead of to the one
+    polygon its point lies in, which puts a divided building wholly in one grid and moves other
+    households to make room.
+
+    Paired as :func:`match_points` pairs them (the same point within ``tolerance``); the rest by
+    a point lying in a previous building's outline (lon/lat roster rows for buildings, several
+    rows for one building) or a previous point lying in today's outline. A group's recorded
+    households are shared out in order (largest grid first); households beyond them are new and
+    keep no grid. Returns the columns (``households``' index; None where nothing was carried) and
+    how many features took a grid.
+    """
+    n = len(households)
+    out = pd.DataFrame({c: pd.Series([None] * n, dtype=object) for c in PLAN_COLUMNS}, index=households.index)
+    if not n or not len(previous) or "grid" not in previous:
+        return out, 0
+    ph = previous.reset_index(drop=True)
+    hh = np.asarray(hh, dtype=np.int64)
+    phh = pd.to_numeric(ph["hh"], errors="coerce").fillna(0).to_numpy() if "hh" in ph else np.ones(len(ph))
+    phh = np.where(phh > 0, np.rint(phh), 0).astype(np.int64)
+    cur_g = np.asarray(households.geometry.values, dtype=object)
+    prev_g = np.asarray(ph.geometry.values, dtype=object)
+    cur_p = np.asarray(household_points(households).values, dtype=object)
+    prev_p = np.asarray(household_points(ph).values, dtype=object)
+    groups: list[tuple[list[int], list[int]]] = [([i], [j]) for i, j in match_points(
+        shapely.get_coordinates(cur_p), shapely.get_coordinates(prev_p), tolerance)]
+    used_c = np.zeros(n, dtype=bool)
+    used_p = np.zeros(len(ph), dtype=bool)
+    for cs, ps in groups:
+        used_c[cs] = used_p[ps] = True
+    # Today's points in a previous outline: every row of one building goes with it.
+    by_prev: dict[int, list[int]] = {}
+    for i, j in _inside_pairs(cur_p, prev_g, ~used_c, ~used_p):
+        by_prev.setdefault(j, []).append(i)
+    for j, cs in sorted(by_prev.items()):
+        groups.append((sorted(cs), [j]))
+        used_c[cs] = used_p[j] = True
+    # Previous points in today's outline (last year's roster rows, this year's buildings).
+    by_cur: dict[int, list[int]] = {}
+    for j, i in _inside_pairs(prev_p, cur_g, ~used_p, ~used_c):
+        by_cur.setdefault(i, []).append(j)
+    for i, ps in sorted(by_cur.items()):
+        groups.append(([i], sorted(ps)))
+    cols = {c: (ph[c].tolist() if c in ph else [None] * len(ph)) for c in PLAN_COLUMNS}
+    vals = {c: [None] * n for c in PLAN_COLUMNS}
+    carried = 0
+    for cs, ps in groups:
+        grid_pool: dict[str, int] = {}
+        sub_pool: dict[str, int] = {}
+        for j in ps:
+            for code, m in parse_parts(cols["grid"][j], cols["grid_parts"][j]):
+                grid_pool[code] = grid_pool.get(code, 0) + (int(phh[j]) if m is None else m)
+            for code, m in parse_parts(cols["subgrid"][j], cols["subgrid_parts"][j]):
+                sub_pool[code] = sub_pool.get(code, 0) + (int(phh[j]) if m is None else m)
+        order = {"grid": list(grid_pool), "subgrid": list(sub_pool)}
+        gq = sorted(([c, m] for c, m in grid_pool.items() if m > 0), key=lambda cm: (-cm[1], cm[0]))
+        rank = {c: k for k, (c, _) in enumerate(gq)}
+        # Sub-grids in their grid's order, so a household's sub-grid is in its grid.
+        sq = sorted(([c, m] for c, m in sub_pool.items() if m > 0),
+                    key=lambda cm: (min((rank[g] for g in rank if cm[0].startswith(f"{g}-")), default=len(rank)), cm[0]))
+        for i in cs:
+            for key, queue in (("grid", gq), ("subgrid", sq)):
+                # In the order the plan recorded them (the file reads as before).
+                got = sorted(_take(queue, int(hh[i])), key=lambda cm: order[key].index(cm[0]))
+                if got:
+                    vals[key][i] = max(got, key=lambda cm: cm[1])[0]
+                    if len(got) > 1 or got[0][1] != int(hh[i]):  # divided, or fewer than it holds now
+                        vals[f"{key}_parts"][i] = ";".join(f"{c}:{m}" for c, m in got)
+            carried += vals["grid"][i] is not None
+    for c in PLAN_COLUMNS:
+        out[c] = pd.Series(vals[c], index=households.index, dtype=object)
+    return out, int(carried)
+
+
+def _inside_pairs(pts: np.ndarray, geoms: np.ndarray, pts_free: np.ndarray, geoms_free: np.ndarray) -> list[tuple[int, int]]:
+    """(point, outline) pairs of the free points lying in a free polygon (the first one found)."""
+    pi = np.flatnonzero(pts_free)
+    poly = np.flatnonzero(geoms_free & np.isin(shapely.get_type_id(geoms), (3, 6)))
+    if not len(pi) or not len(poly):
+        return []
+    where = first_containing(pts[pi], geoms[poly])
+    ok = where >= 0
+    return list(zip(pi[ok].tolist(), poly[where[ok]].tolist()))
+
+
+def _take(queue: list[list], n: int) -> list[tuple[str, int]]:
+    """``n`` households off the front of ``queue`` ([code, households] pairs, used up in place)."""
+    got = []
+    while n > 0 and queue:
+        k = min(n, queue[0][1])
+        got.append((queue[0][0], k))
+        queue[0][1] -= k
+        n -= k
+        if queue[0][1] == 0:
+            queue.pop(0)
+    return got

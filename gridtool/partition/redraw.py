@@ -585,7 +585,8 @@ class RedrawMixin:
         """Unlocked grids that hold exactly the households of one previous grid, no more and no
         fewer, their buildings' counts as before, and whose outline drawn now is the previous one
         within :data:`SAME_OUTLINE_M2` (cells of the same households, cut from blocks opened
-        otherwise): new grid row → previous row. Such a grid keeps its previous outline, and
+        otherwise), or every unlocked grid of its village so and their union the previous one's:
+        new grid row → previous row. Such a grid keeps its previous outline, and
         (second mapping: those whose previous sub-grids hold every household they have, each
         within this redraw's sub-grid bounds, when ``subgrids``) its sub-grids with codes, polygons and buildings, as a locked grid does:
         drawn again, sub-grids would follow the rounding noise of the outline, and a redraw of
@@ -603,6 +604,8 @@ class RedrawMixin:
         drawn = self.grids_.geometry.values
         same: dict[int, int] = {}
         subs: dict[int, int] = {}
+        members: dict[int, int] = {}  # holding what they held, drawn otherwise
+        held_of: dict[int, dict[int, int]] = {}
         for r, grp in now.groupby(level=0, sort=True):
             r = int(r)
             held = {int(f): int(n) for (_, f), n in grp.items() if n > 0}
@@ -614,10 +617,29 @@ class RedrawMixin:
                 continue
             if any(int(pv.prev_hh[f]) != int(self._hh_all[f]) for f in held):
                 continue
+            held_of[r] = held
             before = shapely.make_valid(pv.gdf.geometry.values[p])
-            if shapely.area(shapely.symmetric_difference(drawn[r], before)) > SAME_OUTLINE_M2:
+            if shapely.area(shapely.symmetric_difference(drawn[r], before)) <= SAME_OUTLINE_M2:
+                same[r] = p
+            else:
+                members[r] = p
+        # A village whose every unlocked grid holds what it held, its grids covering what they
+        # covered together: each keeps its previous outline though drawn otherwise now (the same
+        # buildings re-imported as lon/lat points draw other cells); kept together, they still tile.
+        rows_of: dict[int, list[int]] = {}
+        for r, g in enumerate(grids):
+            if not g.locked:
+                rows_of.setdefault(int(g.village), []).append(r)
+        for rows in rows_of.values():
+            if not rows or not all(r in members or r in same for r in rows) or not any(r in members for r in rows):
                 continue
-            same[r] = p
+            now_u = shapely.union_all(np.asarray([drawn[r] for r in rows], dtype=object))
+            was_u = shapely.union_all(shapely.make_valid(np.asarray(
+                [pv.gdf.geometry.values[members.get(r, same.get(r))] for r in rows], dtype=object)))
+            if shapely.area(shapely.symmetric_difference(now_u, was_u)) <= SAME_OUTLINE_M2 * len(rows):
+                same.update({r: members[r] for r in rows if r in members})
+        for r, p in sorted(same.items()):
+            held = held_of[r]
             code = f"{pv.codes[p]}-"
             if not subgrids or any(sum(m for c, m in pv.sub_parts[f] if str(c).startswith(code)) != n
                                    for f, n in held.items()):

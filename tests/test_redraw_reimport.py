@@ -1,0 +1,104 @@
+"""Re-importing the same households (as lon/lat roster rows or as the buildings) and redrawing
+moves no one: each household keeps its building's grid and sub-grid, a building the plan divided
+between grids included; households added since are the only ones placed."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import Point, box
+
+sys.path.insert(0, str(Path(__file__).parent))
+from locks_data import cut_project  # noqa: E402
+
+from gridtool.cli import main
+from gridtool.partition.previous import carry_plan
+
+FAST = ["--corridor-width", "0"]
+
+
+def test_a_divided_building_keeps_its_shares_and_roster_rows_share_their_building():
+    prev = gpd.GeoDataFrame(
+        {"hh": [254, 40, 30], "grid": ["A", "A", "B"], "grid_parts": ["A:128;B:126", None, None],
+         "subgrid": ["A-01", "A-02", "B-01"], "subgrid_parts": ["A-01:128;B-03:126", None, None]},
+        geometry=[box(0, 0, 40, 40), box(100, 0, 120, 20), box(200, 0, 220, 20)], crs="EPSG:4549")
+    now = gpd.GeoDataFrame(
+        {"hh": [254, 25, 15, 30, 9]},
+        # the big building's point 3 m off its old point; two rows in the second building; the
+        # third building as its point; a new building nowhere before
+        geometry=[Point(23, 20), Point(105, 5), Point(115, 15), prev.geometry[2].representative_point(),
+                  Point(400, 400)], crs="EPSG:4549")
+    cols, n = carry_plan(prev, now, now["hh"])
+    assert n == 4
+    assert cols["grid_parts"].iat[0] == "A:128;B:126" and cols["grid"].iat[0] == "A"
+    assert cols["subgrid_parts"].iat[0] == "A-01:128;B-03:126"
+    assert cols["grid"].iloc[1:4].tolist() == ["A", "A", "B"]
+    assert cols["subgrid"].iloc[1:4].tolist() == ["A-02", "A-02", "B-01"]
+    assert cols["grid"].iat[4] is None  # new: placed by the redraw
+
+
+def _roster(plan: Path, out: Path, extra: list[tuple[float, float, int]] = ()) -> gpd.GeoDataFrame:
+    """The plan's households as a lon/lat roster (points inside the buildings), plus ``extra`` rows."""
+    h = gpd.read_file(plan, layer="households")
+    pts = h.geometry.representative_point()
+    rows = pd.DataFrame({"户数": h["hh"].astype(int), "x": pts.x, "y": pts.y})
+    rows = pd.concat([rows, pd.DataFrame(extra, columns=["x", "y", "户数"])], ignore_index=True)
+    ll = gpd.GeoSeries(gpd.points_from_xy(rows["x"], rows["y"]), crs=h.crs).to_crs(4326)
+    pd.DataFrame({"东经": ll.x.round(8), "北纬": ll.y.round(8), "户数": rows["户数"]}).to_csv(out, index=False)
+    return h
+
+
+@pytest.fixture(scope="module")
+def last(tmp_path_factory):
+    d = tmp_path_factory.mktemp("reimport")
+    raw = cut_project("nanjing-xuanwu").save(d / "raw.gpkg")
+    plan = d / "plan.gpkg"
+    assert main(["partition", str(raw), "--out", str(plan), "--quiet", *FAST]) == 0
+    return d, plan
+
+
+def _per_code(path: Path, col: str) -> dict[str, int]:
+    """Households per grid / sub-grid code as the households layer records them (divided buildings by share)."""
+    h = gpd.read_file(path, layer="households")
+    out: dict[str, int] = {}
+    for g, p, n in zip(h[col], h[f"{col}_parts"], h["hh"]):
+        for code, m in ([(c, int(k)) for c, _, k in (x.rpartition(":") for x in p.split(";"))]
+                        if isinstance(p, str) and p else [(g, int(n))] if isinstance(g, str) else []):
+            out[code] = out.get(code, 0) + m
+    return out
+
+
+def test_the_same_households_as_lon_lat_rows_redraw_with_no_one_moved(last, capsys):
+    d, plan = last
+    proj = d / "same.gpkg"
+    proj.write_bytes(plan.read_bytes())
+    _roster(plan, d / "same.csv")
+    assert main(["import", str(proj), "--households", str(d / "same.csv"), "--quiet"]) == 0
+    assert "按位置沿用原网格" in capsys.readouterr().out
+    assert main(["partition", str(proj), "--redraw", "--out", str(proj), "--quiet", *FAST]) == 0
+    out = capsys.readouterr().out
+    assert "重绘：0 户改变网格" in out and "0 个网格有变化" in out
+    assert _per_code(proj, "grid") == _per_code(plan, "grid")
+    assert _per_code(proj, "subgrid") == _per_code(plan, "subgrid")
+    assert set(gpd.read_file(proj, layer="subgrids")["code"]) == set(gpd.read_file(plan, layer="subgrids")["code"])
+
+
+def test_households_added_are_the_only_ones_placed(last, capsys):
+    d, plan = last
+    proj = d / "more.gpkg"
+    proj.write_bytes(plan.read_bytes())
+    g = gpd.read_file(plan, layer="grids")
+    ok = g[g["status"] == "ok"].sort_values("hh")
+    spot = ok.geometry.iat[0].representative_point()  # the smallest grid has room for them
+    _roster(plan, d / "more.csv", extra=[(spot.x, spot.y, 7)])
+    assert main(["import", str(proj), "--households", str(d / "more.csv"), "--quiet"]) == 0
+    assert main(["partition", str(proj), "--redraw", "--out", str(proj), "--quiet", *FAST]) == 0
+    out = capsys.readouterr().out
+    assert "重绘：0 户改变网格" in out and "新增住户 7 户" in out
+    before, now = _per_code(plan, "grid"), _per_code(proj, "grid")
+    grew = {c: now[c] - before[c] for c in before if now.get(c) != before[c]}
+    assert set(now) == set(before) and list(grew.values()) == [7]
