@@ -64,7 +64,7 @@ def _sensitive_text(e: dict, zh: bool) -> str:
             found = ("、" if zh else ", ").join(_FOUND.get(f, (f, f))[0 if zh else 1] for f in h["found"])
             cells, of = int(h.get("cells", 0)), int(h.get("of", 0))
             word = (f"{word}：{cells:,}/{of:,} 格文字中有{found}" if zh
-                    else f"{word}: {found} in the text of {cells:,} of {of:,} cells")
+                    else f"{word}: {found} in the text of {cells:,} of {count_en(of, 'cell')}")
         elif word and h.get("kind") in _FOUND:
             word += f"{'：' if zh else ': '}{_FOUND[h['kind']][0 if zh else 1]}"
         out.append(f"{col}（{word}）" if zh and word else f"{col} ({word})" if word else str(col))

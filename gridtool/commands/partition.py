@@ -227,7 +227,7 @@ def _print_pieces(args, plan: dict) -> None:
     split = plan.get("grids_not_contiguous") or []
     if split:
         zh = "、".join(f"{r['code']}（{r['village']}，{r['pieces']} 块）" for r in split[:8])
-        en = ", ".join(f"{r['code']} ({r['village']}, {r['pieces']} pieces)" for r in split[:8])
+        en = ", ".join(f"{r['code']} ({r['village']}, {count_en(int(r['pieces']), 'piece')})" for r in split[:8])
         more_zh, more_en = (f" …（共 {len(split)} 个）", f" … ({len(split)} in all)") if len(split) > 8 else ("", "")
         say(args, f"  [警告] {len(split)} 个网格不连片（住户分在互不相连的几块土地上，不是因为村本身分块）：{zh}{more_zh}。"
                   "可在程序中把孤立的那块刷入相邻网格，或重绘未锁定网格",
@@ -237,7 +237,7 @@ def _print_pieces(args, plan: dict) -> None:
     apart = plan.get("grids_in_village_parts") or []
     if apart:
         zh = "、".join(f"{r['code']}（{r['village']}，{r['pieces']} 块）" for r in apart[:8])
-        en = ", ".join(f"{r['code']} ({r['village']}, {r['pieces']} pieces)" for r in apart[:8])
+        en = ", ".join(f"{r['code']} ({r['village']}, {count_en(int(r['pieces']), 'piece')})" for r in apart[:8])
         more_zh, more_en = (f" …（共 {len(apart)} 个）", f" … ({len(apart)} in all)") if len(apart) > 8 else ("", "")
         say(args, f"  说明：{len(apart)} 个网格因村本身不连片（含飞地）而分块，不是划分错误：{zh}{more_zh}",
             f"  note: {count_en(len(apart), 'grid')} in pieces because the village itself is in parts (exclaves), "
