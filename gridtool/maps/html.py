@@ -678,13 +678,39 @@ class _Builder:
                 "mode": [(MODE_ZH.get(str(x), escape_html(x)) if self.lang != "en" else escape_html(x))
                          for x in _raw(c, "mode")]}
         grp = self.group(self.t("服务圈", "service circles"))
+        # Neighbouring stations' circles overlap (three stations in one block in the Nanjing sample):
+        # one translucent fill per circle stacked into a dark smear over those grids. The area within
+        # each time is filled once, as one dissolved band per level (within 10 minutes; 10–15 minutes)
+        # that never overlaps another, and every station's circle is an outline only.
+        bands, kept = [], []
+        inner = None
+        for i, m in enumerate(levels):
+            geoms = c.geometry.values[(minutes == m).to_numpy()]
+            whole = shapely.union_all(shapely.make_valid(geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]))
+            band = whole if inner is None else shapely.difference(whole, inner)
+            inner = whole if inner is None else shapely.union(inner, whole)
+            if band is not None and not band.is_empty:
+                bands.append(band)
+                kept.append(i)
+        if bands:
+            import geopandas as gpd
+            cover = gpd.GeoDataFrame(geometry=bands, crs=c.crs)
+            self.add(grp, "polygon", cover, {"min": [f"{levels[i]:g}" for i in kept]}, count_as="circle_cover",
+                     tolerance=self.tolerance * 2, pal=list(CIRCLE_COLOURS),
+                     fill=[i % len(CIRCLE_COLOURS) for i in kept], strokeOnly=True,
+                     style={"stroke": False, "fillOpacity": 0.12})
+            # drawn from the circles below, not features of the project: not in the map's counts
+            self.counts.pop("circle_cover", None)
+            self.left_out.pop("circle_cover", None)
         self.add(grp, "polygon", c, cols, count_as="circles", tolerance=self.tolerance * 2,
-                 pal=list(CIRCLE_COLOURS), color=cidx, fill=cidx, strokeOnly=True,
-                 style={"weight": 2, "dashArray": "6 4", "fillOpacity": 0.06},
+                 pal=list(CIRCLE_COLOURS), color=cidx, strokeOnly=True,
+                 style={"weight": 2, "dashArray": "6 4", "fill": False},
                  tip=self.tt("<b>{min} 分钟{mode}服务圈</b><br>{station}", "<b>{min} min {mode} circle</b><br>{station}"))
         self.legend.append(f'<div class="gt-group">{self.t("服务圈", "service circles")}</div>' + "".join(
-            f'<div class="gt-row"><span class="gt-line" style="border-top:2px dashed '
-            f'{CIRCLE_COLOURS[i % len(CIRCLE_COLOURS)]}"></span>{self.t(f"{m:g} 分钟", f"{m:g} minutes")}</div>'
+            f'<div class="gt-row"><span class="gt-sw" style="background:{CIRCLE_COLOURS[i % len(CIRCLE_COLOURS)]}33;'
+            f'border:2px dashed {CIRCLE_COLOURS[i % len(CIRCLE_COLOURS)]}"></span>'
+            + (self.t(f"{m:g} 分钟内", f"within {m:g} minutes") if i == 0 else
+               self.t(f"{levels[i - 1]:g}–{m:g} 分钟", f"{levels[i - 1]:g}–{m:g} minutes")) + "</div>"
             for i, m in enumerate(levels)))
 
     def incidents(self) -> None:
