@@ -350,7 +350,10 @@ class _Builder:
         layer_zh = totals.grid_names("zh") if totals.partitioned else "基础网格"
         layer_en = totals.grid_names("en") if layer_zh != "基础网格" else "grids"
         area = (g["area_m2"] if "area_m2" in g else g.geometry.area) / 1e6
-        cols = {"code": _col(g, "code"), "village": _col(g, "village"), "hh": _int_col(g, "hh"),
+        from .grid_codes import code_note, map_codes, villages_named
+        shown = map_codes(g, villages_shown=villages_named(self.project))  # 03 where the village is named
+        cols = {"code": _col(g, "code"), "lab": [escape_html(t) for t in shown],
+                "village": _col(g, "village"), "hh": _int_col(g, "hh"),
                 "worker": _col(g, "worker"), "status": status,
                 "wk": [w or "—" for w in _col(g, "worker")],
                 "note": _col(g, "note") if self.lang == "en" else [escape_html(note_zh(n)) for n in _raw(g, "note")],
@@ -380,12 +383,15 @@ class _Builder:
                              "<tr><th>status</th><td>{status}[[ {note}]]</td></tr>"
                              "[[<tr><th>key places</th><td>{places}</td></tr>]]"
                              "<tr><th>area</th><td>{area} km²</td></tr></table>"),
-                 label=self.tt("<b>{code}</b><br>{hh} 户[[<br>{worker}]]", "<b>{code}</b><br>{hh} hh[[<br>{worker}]]"),
+                 label=self.tt("<b>{lab}</b><br>{hh} 户[[<br>{worker}]]", "<b>{lab}</b><br>{hh} hh[[<br>{worker}]]"),
                  labelZoom=self.zoom_for(g.geometry.values, 110))
         swatches = "".join(f'<span class="gt-sw" style="background:{c};margin-right:2px;width:10px"></span>'
                            for c in pal)
         self.legend.append(f'<div class="gt-row">{swatches}<span>&nbsp;'
                            f'{self.t(f"{layer_zh}（相邻不同色）", f"{layer_en} (neighbours differ)")}</span></div>')
+        note = code_note(g, shown)
+        if note:
+            self.legend.append(f'<div class="gt-row gt-note">{escape_html(self.t(*note))}</div>')
 
     def subgrids(self) -> None:
         s = self.layers.get("subgrids")
