@@ -391,7 +391,9 @@ class _Builder:
                            f'{self.t(f"{layer_zh}（相邻不同色）", f"{layer_en} (neighbours differ)")}</span></div>')
         note = code_note(g, shown)
         if note:
-            self.legend.append(f'<div class="gt-row gt-note">{escape_html(self.t(*note))}</div>')
+            # wrapped under the swatches: the legend must not grow wider than its rows and hide the map
+            self.legend.append('<div class="gt-row gt-note" style="max-width:210px;white-space:normal;'
+                               f'font-size:11px;color:#555;display:block">{escape_html(self.t(*note))}</div>')
 
     def subgrids(self) -> None:
         s = self.layers.get("subgrids")
