@@ -55,7 +55,9 @@ def cmd_demo(args) -> int:
         if info.get("routing", {}).get("message"):
             print(info["routing"]["message"])
         for zh, en in info.get("notes", ()):  # what the maps chose: the sheet's orientation, the labels
-            say(args, f"  {zh}", f"  {en}")
+            # the demo has no --orientation: the option is gridtool export's
+            say(args, "  " + zh.replace("（--orientation", "（gridtool export --orientation"),
+                "  " + en.replace("(change with --orientation", "(change with gridtool export --orientation"))
         if info["infeasible"]:
             say(args, "  无法按 300–500 户划分的村（社区）：" + "、".join(f"{n}（{h} 户）" for n, h in info["infeasible"]),
                 "  villages that cannot be split into grids of 300–500 households: "
