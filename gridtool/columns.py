@@ -30,6 +30,10 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
     "name": ("name", "名称", "name:zh", "名字", "村名", "村庄名称", "社区名称", "村社区名称", "xzqmc",
              "cjqymc", "zldwmc", "qsdwmc", "村名称", "行政村名称", "村居名称", "village_name", "vill_name",
              "地名", "标题", "title", "道路名称", "河流名称"),
+    # A name in Chinese beside the file's own name (OSM's name:zh next to an English or pinyin name):
+    # preferred, row by row, for the Chinese outputs.
+    "name_zh": ("name:zh", "name_zh", "name:zh-hans", "name:zh-cn", "name:zh_cn", "name:zh-hans-cn", "namezh",
+                "中文名", "中文名称", "中文名字"),
     # A party-member roster (党员名册) names its members under 姓名; read for party members only
     # (in a household roster 姓名 is the householder, personal data but not the feature's name).
     "member_name": ("姓名", "党员姓名", "name", "名字", "党员", "xm"),

@@ -477,6 +477,18 @@ def _normalise_columns(gdf: gpd.GeoDataFrame, role: str, fields: dict[str, str],
             gdf["name"] = gdf[ncol]
         elif ncol is None:
             gdf["name"] = None
+        zcol = None if ncol is None or fields.get("name") or role == "party_members" else \
+            find_column([c for c in gdf.columns if c not in (ncol, "name")], "name_zh")
+        if zcol is not None:
+            # OSM exports carry name (often English or pinyin: Wulaocun Police Station) and name:zh;
+            # route cards and ledgers are Chinese: the Chinese name where a row has one.
+            zh = gdf[zcol].astype("string").str.strip()
+            has = zh.notna() & (zh != "")
+            if has.any():
+                gdf["name"] = gdf["name"].astype(object).where(~has.to_numpy(), zh.astype(object))
+                if "name" in details:  # said where the loader says which column it read
+                    details["name"]["note_zh"] = f"有“{zcol}”列中文名的行取中文名，其余取“{ncol}”列"
+                    details["name"]["note_en"] = f"the Chinese name in {zcol!r} where a row has one, else {ncol!r}"
     if role == "villages":
         ccol = pick("code", content=True)
         gdf["code"] = gdf[ccol].map(_code_text) if ccol else None

@@ -441,3 +441,38 @@ def test_many_households_without_sub_grids_are_totals_per_grid_with_divided_buil
               if "n" in p["cols"] and "k" in p["cols"]][0]["cols"]
     assert dict(zip(totals["k"], totals["hh"])) == dict(want)
     assert dict(zip(totals["k"], totals["n"])) == dict(Counter(hs["grid"]))
+
+
+def test_overlapping_service_circles_do_not_darken_the_grids_under_them():
+    """Three stations in one block (the Nanjing sample's south-east): a translucent fill per circle
+    stacked into a dark smear. Each station's circle is an outline; the area within each time is
+    filled once, in bands that do not overlap; the whole stays one toggleable group."""
+    import copy
+
+    import geopandas as gpd
+
+    from gridtool.layers import Layer
+    from gridtool.maps.webgeom import decode_ring
+    from shapely.geometry import Point
+
+    from .maps_data import GK108, X0, Y0
+
+    p = copy.copy(make_project())
+    p.layers = dict(p.layers)
+    rows = [{"station": f"派出所{k}", "minutes": m, "mode": "walk",
+             "geometry": Point(X0 + 1200 + 60 * k, Y0 + 500).buffer(r)}
+            for k in range(3) for m, r in ((10, 450), (15, 700))]
+    p.layers["circles"] = Layer(role="circles", gdf=gpd.GeoDataFrame(rows, crs=GK108), source="")
+    m = build_html(p)
+    pays = _payloads(m.html)
+    outlines = next(d for d in pays if d["kind"] == "polygon" and "station" in d["cols"])
+    assert outlines["n"] == 6 and outlines["strokeOnly"] and outlines["style"]["fill"] is False
+    cover = [d for d in pays if d["kind"] == "polygon" and list(d["cols"]) == ["min"]]
+    assert len(cover) == 1 and cover[0]["cols"]["min"] == ["10", "15"]
+    q = cover[0]["q"]
+    bands = [shapely.union_all([Polygon(decode_ring(part[0], q), [decode_ring(h, q) for h in part[1:]])
+                                for part in g]) for g in cover[0]["g"]]
+    # Filled once: the 10–15 minute band does not overlap the 10-minute area (up to simplification).
+    assert shapely.intersection(bands[0], bands[1]).area < 0.01 * bands[0].area
+    assert m.counts["circles"] == 6 and "circle_cover" not in m.counts
+    assert "10 分钟内" in m.html and "10–15 分钟" in m.html

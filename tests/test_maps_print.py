@@ -414,6 +414,26 @@ def test_orientation_follows_the_data_extent(rotate, landscape, tmp_path):
     assert (w > h) == (not landscape) and notes == []
 
 
+def test_demo_sheets_follow_a_tall_area(tmp_path):
+    """The demo's A3 PNG and SVG were forced landscape: a tall area (Liechtenstein) then filled a
+    third of the sheet. Every demo sheet now takes the orientation that fits, and says so."""
+    from PIL import Image
+
+    from gridtool.commands.demo import demo_print
+
+    p = make_crowded_villages(6, 2, 300.0, rotate=90)  # 600 m wide, 1800 m tall
+    notes = []
+    files = demo_print(p, tmp_path, "tall", notes=notes)
+    w, h = _page_mm(Path(files["wall_pdf"]))
+    assert h > w
+    with Image.open(files["wall_png"]) as im:
+        assert im.height > im.width
+    svg = ET.parse(files["wall_svg"]).getroot()
+    assert float(svg.get("height").rstrip("pt")) > float(svg.get("width").rstrip("pt"))
+    said = [zh for zh, _ in notes if "纵向" in zh]
+    assert {s.split("：")[0] for s in said} >= {"tall-wall-A1.pdf", "tall-wall-A3.png", "tall-wall-A3.svg"}
+
+
 def test_orientation_options_on_the_command_line(tmp_path, capsys):
     from gridtool.cli import main
 

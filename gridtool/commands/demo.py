@@ -54,6 +54,10 @@ def cmd_demo(args) -> int:
                 f"  {t.text_en()} (the same figures in the project, summary, maps, atlas, web map and ledger)")
         if info.get("routing", {}).get("message"):
             print(info["routing"]["message"])
+        for zh, en in info.get("notes", ()):  # what the maps chose: the sheet's orientation, the labels
+            # the demo has no --orientation: the option is gridtool export's
+            say(args, "  " + zh.replace("（--orientation", "（gridtool export --orientation"),
+                "  " + en.replace("(change with --orientation", "(change with gridtool export --orientation"))
         if info["infeasible"]:
             say(args, "  无法按 300–500 户划分的村（社区）：" + "、".join(f"{n}（{h} 户）" for n, h in info["infeasible"]),
                 "  villages that cannot be split into grids of 300–500 households: "
@@ -96,7 +100,8 @@ def run_demo(out: Path, *, samples=None, progress: Callable[[float, str], None] 
         step(0.96, "网页地图与 GIS 文件 / HTML map and GIS files")
         exports = demo_web_gis(project, out, name)
         step(0.97, "挂图、图册、五色图、路线卡 / wall maps, atlas, five-colour map, route cards")
-        exports.update(demo_print(project, out, name))
+        notes: list[tuple[str, str]] = []
+        exports.update(demo_print(project, out, name, notes=notes))
         summary = project.summary()
         summary["villages"] = totals.to_dict(orient="records")
         (out / f"{name}-summary.json").write_text(
@@ -111,7 +116,7 @@ def run_demo(out: Path, *, samples=None, progress: Callable[[float, str], None] 
             "warnings": sum(p.severity == "warning" for p in problems),
             "infeasible": [(r.name, int(r.households)) for r in totals.itertuples() if r.feasibility != "ok"],
             "partition": gp.report_["plan"], "partition_report": str(report), "routing": routing,
-            "exports": exports, "totals": household_totals(project).as_dict(),
+            "exports": exports, "totals": household_totals(project).as_dict(), "notes": notes,
         }
     if progress:
         progress(1.0, "完成 / done")
@@ -204,11 +209,13 @@ def demo_web_gis(project, out_dir: str | Path, name: str) -> dict[str, str]:
     return {k: str(v) for k, v in files.items()}
 
 
-def demo_print(project, out_dir: str | Path, name: str, *, progress=None) -> dict[str, str]:
-    """The print part of ``gridtool demo``: ``<name>-wall-A1.pdf`` (A1, oriented to the data's shape), ``<name>-wall-A3.png``
-    (150 dpi), ``<name>-wall-A3.svg``, ``<name>-atlas.pdf``, ``<name>-assessment.pdf`` (five-colour
-    map of the grids' Polsby-Popper compactness, as a stand-in rating) and ``<name>-route-cards.pdf``
-    when the project has routes. Returns the paths by kind."""
+def demo_print(project, out_dir: str | Path, name: str, *, progress=None,
+               notes: list[tuple[str, str]] | None = None) -> dict[str, str]:
+    """The print part of ``gridtool demo``: ``<name>-wall-A1.pdf``, ``<name>-wall-A3.png`` (150 dpi),
+    ``<name>-wall-A3.svg``, ``<name>-atlas.pdf``, ``<name>-assessment.pdf`` (five-colour map of the
+    grids' Polsby-Popper compactness, as a stand-in rating) and ``<name>-route-cards.pdf`` when the
+    project has routes; every sheet oriented to the data's shape, as ``gridtool export`` does. Returns
+    the paths by kind; ``notes`` receives the console's ``(zh, en)`` lines (the orientation chosen)."""
     from ..maps.assessment import render_assessment_map
     from ..maps.atlas import write_atlas
     from ..maps.cards import write_route_cards
@@ -217,19 +224,20 @@ def demo_print(project, out_dir: str | Path, name: str, *, progress=None) -> dic
 
     out = Path(out_dir)
     place = DEMO_PLACES.get(name)
+    # A tall area (Liechtenstein) on a landscape sheet used a third of it: no orientation is forced.
     files = {
         "wall_pdf": render_wall_map(project, out / f"{name}-wall-A1.pdf", size="A1", progress=progress,
-                                    township=place),
-        "wall_png": render_wall_map(project, out / f"{name}-wall-A3.png", size="A3", landscape=True, dpi=150,
-                                    township=place),
-        "wall_svg": render_wall_map(project, out / f"{name}-wall-A3.svg", size="A3", landscape=True, township=place),
+                                    township=place, notes=notes),
+        "wall_png": render_wall_map(project, out / f"{name}-wall-A3.png", size="A3", dpi=150,
+                                    township=place, notes=notes),
+        "wall_svg": render_wall_map(project, out / f"{name}-wall-A3.svg", size="A3", township=place, notes=notes),
     }
     grids = project.layers.get("grids")
     if grids is not None and grids.gdf is not None and len(grids.gdf):
         files["atlas"] = write_atlas(project, out / f"{name}-atlas.pdf", progress=progress, township=place)
         if "polsby_popper" in grids.gdf:
             files["assessment"] = render_assessment_map(
-                project, out / f"{name}-assessment.pdf", field="polsby_popper", size="A3", landscape=True,
+                project, out / f"{name}-assessment.pdf", field="polsby_popper", size="A3", notes=notes,
                 title=map_title(project, "assessment", township=place) + "（示例：以紧凑度代替考核分）",
                 subtitle="示例数据：按网格紧凑度（Polsby-Popper）五分位着色，红色最不紧凑", township=place)
     routes = project.layers.get("routes")

@@ -197,13 +197,15 @@ def assessment_style(project, field: str, *, classes: Sequence[AssessmentClass] 
     ratings = {i: (cls[k].name_zh if k >= 0 else "未评") for i, k in idx.items()}
     raw = grids[field]
 
+    from .grid_codes import map_codes, villages_named
+    shown = map_codes(grids, villages_shown=villages_named(project))  # as the wall map prints codes
+
     def label(row) -> list[list[str]]:
-        code = str(row.get("code", ""))
-        short = code.rsplit("-", 1)[-1]
+        code = str(shown.get(row.name, row.get("code", "")))
         val = _value_text(raw.get(row.name))
         r = ratings.get(row.name, "")
         second = f"{r} {val}" if val and val != r else r
-        return [[code, second], [code], [short, second], [short]]
+        return [[code, second], [code]]
 
     if subtitle is None:
         from ..partition.totals import household_totals

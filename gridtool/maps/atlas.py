@@ -193,10 +193,13 @@ def write_atlas(project, out_pdf: str | Path, *, include_personal: bool = False,
 
     whole = len(page_of) == len(all_grids)
 
+    from .grid_codes import map_codes, villages_named
+    index_codes = map_codes(all_grids, villages_shown=villages_named(project))  # as the wall map prints them
+
     def index_label(row) -> list[list[str]]:
         # A grid left out of a partial atlas (--atlas-grids) has no page: its number only, never "第页".
         code = _text(row.get("code"))
-        short = code.rsplit("-", 1)[-1]
+        short = index_codes.get(row.name, code)
         if code not in page_of:
             return [[short]]
         return [[short, f"第{page_of[code]}页"], [f"{page_of[code]}"]]
@@ -414,8 +417,13 @@ def _grid_page(sheet, project, idx, grid_raw, row, subs, members, include_person
     if grids is not None:
         others = grids[grids["code"].astype(str) != code]
         pts = D.label_points(others.geometry.values)
-        cands = [D.LabelCandidate(p.x, p.y, [[_text(c)], [_text(c).rsplit("-", 1)[-1]]], region=g, color="#777777")
-                 for p, c, g in zip(pts, others["code"], others.geometry.values) if p is not None and not p.is_empty]
+        # The page names its grid's village: neighbours in it by their number, as on the wall map
+        # (grid_codes); a neighbour of another village by its full code, its village not being named here.
+        from .grid_codes import map_codes
+        same = (others["village"].map(_text) == village) if "village" in others else False
+        shown = map_codes(others.assign(village=others["village"].where(same, None)) if "village" in others else others)
+        cands = [D.LabelCandidate(p.x, p.y, [[t]], region=g, color="#777777")
+                 for p, t, g in zip(pts, shown, others.geometry.values) if p is not None and not p.is_empty]
         D.place_labels(ax, frame, placer, cands, max_pt=7.0, min_pt=5.0, zorder=22)
     map_furniture(fig, ax, frame, sheet, crs=project.crs)
     if handles:

@@ -147,6 +147,7 @@ def write_route_cards(project, out_pdf: str | Path, *, cards: Sequence[dict] | N
             c["stops"] = [{**s, "xy": s.get("xy") or stops_xy.get(s.get("seq"))} for s in c.get("stops", [])]
             merged.append(c)
         base = merged
+    base = [_street_names(c) for c in base]
     report = progress or (lambda f, m: None)
     sheet = paper("A4")
     date = date or _date.today().isoformat()
@@ -185,6 +186,23 @@ def write_route_cards(project, out_pdf: str | Path, *, cards: Sequence[dict] | N
     out = write_checked(out_pdf, "pdf", write, min_pages=total)
     report(1.0, f"已写出 / written: {out}")
     return out
+
+
+#: An unnamed place as plans before 0.1 named it: its class with the source file's feature id.
+_FID_NAME = re.compile(r"^(.*?)（FID \d+）$")
+
+
+def street_name(name: str) -> str:
+    """A place or station name as the card prints it: ``银行（FID 28）`` (a plan made before unnamed
+    places were located by their road) reads ``银行（无名称）``. The OGR feature id is an internal
+    number a patrol on the street cannot use; the card's sequence number tells such stops apart."""
+    m = _FID_NAME.match(name or "")
+    return f"{m.group(1)}（无名称）" if m else name
+
+
+def _street_names(card: dict) -> dict:
+    return {**card, "station": street_name(_text(card.get("station"))),
+            "stops": [{**s, "place": street_name(_text(s.get("place")))} for s in card.get("stops", [])]}
 
 
 def paginate(n: int, first_mm: float, more_mm: float) -> list[tuple[int, int, float]]:
@@ -463,6 +481,8 @@ def unserved_card_lines(unserved, *, include_personal: bool = False) -> list[tup
         return []
     if not include_personal:
         uns = mask_output(uns)
+    if "place" in uns:
+        uns = uns.assign(place=[street_name(_text(p)) for p in uns["place"]])
     return [(_option_words(zh), must) for zh, _en, must in unserved_lines(uns)]
 
 

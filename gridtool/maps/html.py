@@ -351,7 +351,10 @@ class _Builder:
         layer_zh = totals.grid_names("zh") if totals.partitioned else "基础网格"
         layer_en = totals.grid_names("en") if layer_zh != "基础网格" else "grids"
         area = (g["area_m2"] if "area_m2" in g else g.geometry.area) / 1e6
-        cols = {"code": _col(g, "code"), "village": _col(g, "village"), "hh": _int_col(g, "hh"),
+        from .grid_codes import code_note, map_codes, villages_named
+        shown = map_codes(g, villages_shown=villages_named(self.project))  # 03 where the village is named
+        cols = {"code": _col(g, "code"), "lab": [escape_html(t) for t in shown],
+                "village": _col(g, "village"), "hh": _int_col(g, "hh"),
                 "worker": _col(g, "worker"), "status": status,
                 "wk": [w or "—" for w in _col(g, "worker")],
                 "note": _col(g, "note") if self.lang == "en" else [escape_html(note_zh(n)) for n in _raw(g, "note")],
@@ -381,12 +384,17 @@ class _Builder:
                              "<tr><th>status</th><td>{status}[[ {note}]]</td></tr>"
                              "[[<tr><th>key places</th><td>{places}</td></tr>]]"
                              "<tr><th>area</th><td>{area} km²</td></tr></table>"),
-                 label=self.tt("<b>{code}</b><br>{hh} 户[[<br>{worker}]]", "<b>{code}</b><br>{hh} hh[[<br>{worker}]]"),
+                 label=self.tt("<b>{lab}</b><br>{hh} 户[[<br>{worker}]]", "<b>{lab}</b><br>{hh} hh[[<br>{worker}]]"),
                  labelZoom=self.zoom_for(g.geometry.values, 110))
         swatches = "".join(f'<span class="gt-sw" style="background:{c};margin-right:2px;width:10px"></span>'
                            for c in pal)
         self.legend.append(f'<div class="gt-row">{swatches}<span>&nbsp;'
                            f'{self.t(f"{layer_zh}（相邻不同色）", f"{layer_en} (neighbours differ)")}</span></div>')
+        note = code_note(g, shown)
+        if note:
+            # wrapped under the swatches: the legend must not grow wider than its rows and hide the map
+            self.legend.append('<div class="gt-row gt-note" style="max-width:210px;white-space:normal;'
+                               f'font-size:11px;color:#555;display:block">{escape_html(self.t(*note))}</div>')
 
     def subgrids(self) -> None:
         s = self.layers.get("subgrids")
@@ -679,13 +687,39 @@ class _Builder:
                 "mode": [(MODE_ZH.get(str(x), escape_html(x)) if self.lang != "en" else escape_html(x))
                          for x in _raw(c, "mode")]}
         grp = self.group(self.t("服务圈", "service circles"))
+        # Neighbouring stations' circles overlap (three stations in one block in the Nanjing sample):
+        # one translucent fill per circle stacked into a dark smear over those grids. The area within
+        # each time is filled once, as one dissolved band per level (within 10 minutes; 10–15 minutes)
+        # that never overlaps another, and every station's circle is an outline only.
+        bands, kept = [], []
+        inner = None
+        for i, m in enumerate(levels):
+            geoms = c.geometry.values[(minutes == m).to_numpy()]
+            whole = shapely.union_all(shapely.make_valid(geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]))
+            band = whole if inner is None else shapely.difference(whole, inner)
+            inner = whole if inner is None else shapely.union(inner, whole)
+            if band is not None and not band.is_empty:
+                bands.append(band)
+                kept.append(i)
+        if bands:
+            import geopandas as gpd
+            cover = gpd.GeoDataFrame(geometry=bands, crs=c.crs)
+            self.add(grp, "polygon", cover, {"min": [f"{levels[i]:g}" for i in kept]}, count_as="circle_cover",
+                     tolerance=self.tolerance * 2, pal=list(CIRCLE_COLOURS),
+                     fill=[i % len(CIRCLE_COLOURS) for i in kept], strokeOnly=True,
+                     style={"stroke": False, "fillOpacity": 0.12})
+            # drawn from the circles below, not features of the project: not in the map's counts
+            self.counts.pop("circle_cover", None)
+            self.left_out.pop("circle_cover", None)
         self.add(grp, "polygon", c, cols, count_as="circles", tolerance=self.tolerance * 2,
-                 pal=list(CIRCLE_COLOURS), color=cidx, fill=cidx, strokeOnly=True,
-                 style={"weight": 2, "dashArray": "6 4", "fillOpacity": 0.06},
+                 pal=list(CIRCLE_COLOURS), color=cidx, strokeOnly=True,
+                 style={"weight": 2, "dashArray": "6 4", "fill": False},
                  tip=self.tt("<b>{min} 分钟{mode}服务圈</b><br>{station}", "<b>{min} min {mode} circle</b><br>{station}"))
         self.legend.append(f'<div class="gt-group">{self.t("服务圈", "service circles")}</div>' + "".join(
-            f'<div class="gt-row"><span class="gt-line" style="border-top:2px dashed '
-            f'{CIRCLE_COLOURS[i % len(CIRCLE_COLOURS)]}"></span>{self.t(f"{m:g} 分钟", f"{m:g} minutes")}</div>'
+            f'<div class="gt-row"><span class="gt-sw" style="background:{CIRCLE_COLOURS[i % len(CIRCLE_COLOURS)]}33;'
+            f'border:2px dashed {CIRCLE_COLOURS[i % len(CIRCLE_COLOURS)]}"></span>'
+            + (self.t(f"{m:g} 分钟内", f"within {m:g} minutes") if i == 0 else
+               self.t(f"{levels[i - 1]:g}–{m:g} 分钟", f"{levels[i - 1]:g}–{m:g} minutes")) + "</div>"
             for i, m in enumerate(levels)))
 
     def incidents(self) -> None:

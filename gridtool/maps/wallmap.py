@@ -58,6 +58,8 @@ class WallMapInfo:
     scale: float
     coord_grid: str | None
     labels_placed: int = 0
+    #: (zh, en) words for the grid labels' rule (``03`` is ``320102900001-03``), None when full codes
+    code_note: tuple[str, str] | None = None
     labels_dropped: int = 0
     subgrids_drawn: bool = False
     places_drawn: bool = False
@@ -111,14 +113,11 @@ def masked_grids(grids, *, include_personal: bool):
     return mask_frame(grids, staff_columns(grids), include_personal)
 
 
-def grid_label_variants(row, village_code: str | None) -> list[list[str]]:
-    """Text variants for a grid label, most informative first."""
-    code = str(row.get("code", "") or "")
-    short = code
-    if village_code and code.startswith(str(village_code)):
-        short = code[len(str(village_code)):].lstrip("-") or code
-    elif "-" in code:
-        short = code.rsplit("-", 1)[-1]
+def grid_label_variants(row, shown: str | None = None) -> list[list[str]]:
+    """Text variants for a grid label, most informative first; ``shown`` is the code as the map
+    prints it (:func:`gridtool.maps.grid_codes.map_code`: ``03``, or the full code), the same in
+    every variant, so that one sheet never mixes ``990100001002-10`` and ``03``."""
+    code = str(row.get("code", "") or "") if shown is None else str(shown)
     hh = row.get("hh")
     hh_txt = f"{int(hh)}户" if hh is not None and pd.notna(hh) else ""
     worker = row.get("worker")
@@ -130,10 +129,6 @@ def grid_label_variants(row, village_code: str | None) -> list[list[str]]:
     if hh_txt and worker:
         out.append([code, hh_txt])
     out.append([code])
-    if short != code:
-        if hh_txt:
-            out.append([short, hh_txt])
-        out.append([short])
     return out
 
 
@@ -242,7 +237,7 @@ def label_min_pt(sheet: Paper) -> float:
     return 4.5 * math.sqrt(sheet.unit) if sheet.unit >= 2.5 else 4.5
 
 
-def _grid_labels(ax, frame, placer, gm, g, *, grid_label, max_pt: float, min_pt: float) -> tuple[int, int]:
+def _grid_labels(ax, frame, placer, gm, g, *, grid_label, shown, max_pt: float, min_pt: float) -> tuple[int, int]:
     """Label every grid in the frame, none below ``min_pt``; return how many were placed and dropped.
 
     A label goes inside its grid, the fullest variant at the largest size that fits. A grid too
@@ -253,14 +248,13 @@ def _grid_labels(ax, frame, placer, gm, g, *, grid_label, max_pt: float, min_pt:
 
     from . import draw as D
 
-    vcode = gm["village_code"] if "village_code" in gm else pd.Series(None, index=gm.index)
     pts = D.label_points(g)
     inside, short = [], {}
     for i, (idx, row) in enumerate(gm.drop(columns="geometry").iterrows()):
         p = pts[i]
         if p is None or p.is_empty:
             continue
-        variants = grid_label(row) if grid_label is not None else grid_label_variants(row, vcode.get(idx))
+        variants = grid_label(row) if grid_label is not None else grid_label_variants(row, shown.get(idx))
         short[i] = min((v for v in variants if len(v) == 1), key=lambda v: len(v[0]), default=variants[-1])
         inside.append(D.LabelCandidate(p.x, p.y, variants, region=g[i], group=i,
                                        priority=float(shapely.area(g[i]))))
@@ -385,7 +379,8 @@ def draw_wall_map(fig, project, *, size: str | tuple[float, float] = "A3", lands
         and the legend rows ``(colour, label)`` under ``fill_title`` (the five-colour map).
     grid_label
         ``grid_label(row) -> [[line, …], …]``: the text variants of a grid's label, best first
-        (default :func:`grid_label_variants`: code, households and worker, then shorter forms).
+        (default :func:`grid_label_variants`: the code as :mod:`.grid_codes` prints it, households and
+        worker, then shorter forms).
     progress, cancelled
         ``progress(fraction, message)`` and a callable returning True to stop (CancelledError).
 
@@ -541,10 +536,15 @@ def draw_wall_map(fig, project, *, size: str | tuple[float, float] = "A3", lands
     # Furniture inside the frame is none; labels only compete with each other.
     min_pt = label_min_pt(sheet)
     if labels and grids is not None:
+        from .grid_codes import code_note, map_codes, villages_named
+        shown = map_codes(grids, villages_shown=villages_named(project))
         placed, dropped = _grid_labels(ax, frame, placer, gm, _in_frame(grids.geometry.values, bbox),
-                                       grid_label=grid_label, max_pt=8.0 * u ** 0.75, min_pt=min_pt)
+                                       grid_label=grid_label, shown=shown, max_pt=8.0 * u ** 0.75, min_pt=min_pt)
         info.labels_placed += placed
         info.labels_dropped += dropped
+        info.code_note = code_note(grids, shown)
+        if info.code_note:  # what a bare 03 on the map stands for
+            handles.append((Line2D([], [], lw=0), info.code_note[0]))
     if labels and villages is not None and "name" in villages:
         placed_v, info.names_unplaced = _village_names(ax, frame, placer, villages, max_pt=12.0 * u ** 0.8,
                                                        min_pt=max(5.5, min_pt))
@@ -835,6 +835,8 @@ def render_wall_map(project, out_path: str | Path, *, fmt: str | None = None,
             other = "portrait" if landscape else "landscape"
             notes.append((f"{out.name}：按数据范围的形状选用{zh}（--orientation {other} 可改）",
                           f"{out.name}: {en}, to fit the data's extent (change with --orientation {other})"))
+        if info.code_note and info.code_note not in notes:  # the same for every sheet: said once
+            notes.append(info.code_note)
         if info.names_unplaced:
             n, shown = len(info.names_unplaced), info.names_unplaced[:30]  # a console line, not a roster
             more_zh, more_en = ("等" if n > len(shown) else ""), (", …" if n > len(shown) else "")

@@ -23,10 +23,11 @@ from .graph import MODE_ZH, RoadGraph, UnreachableError
 from .snapping import Snapped, snap
 
 
-def _names(gdf: gpd.GeoDataFrame, prefix: str) -> list[str]:
-    """``name``, else the category's Chinese name (or ``prefix``) with the source id."""
-    from .demand import feature_names
-    return feature_names(gdf, prefix)
+def _names(gdf: gpd.GeoDataFrame, prefix: str, graph: RoadGraph | None = None) -> list[str]:
+    """``name``, else the category's Chinese name (or ``prefix``) with where it is (the nearest named
+    road of ``graph``): these names go on route cards, stop lists and maps, where an FID means nothing."""
+    from .demand import located_names
+    return located_names(gdf, graph, prefix)
 
 
 def _label(gdf: gpd.GeoDataFrame, i: int, names: list[str]) -> str:
@@ -133,7 +134,7 @@ def service_circles(
     if not mins or not min(mins) > 0:
         raise OptionError(f"服务圈分钟数必须大于 0：{minutes}", f"minutes must be above 0, got {minutes!r}",
                           fix_zh="例如 --minutes 5 10 15。", fix_en="e.g. --minutes 5 10 15.", field="minutes")
-    names = _names(stations, "站点")
+    names = _names(stations, "站点", graph)
     sn = snap(graph, stations.geometry, max_distance=max_snap)
     if strict and not sn.ok.all():
         bad = [_label(stations, i, names) for i in np.flatnonzero(~sn.ok)]
@@ -253,7 +254,7 @@ def household_coverage(
     Coverage
         The shares, the households with their time to the nearest station, and per village.
     """
-    names = _names(stations, "站点")
+    names = _names(stations, "站点", graph)
     pts = households.geometry.representative_point()
     secs, which, tg = household_times(graph, stations, pts.values, limit=minutes * 60, max_snap=max_snap)
     from .demand import household_weights

@@ -202,6 +202,52 @@ def feature_names(gdf: gpd.GeoDataFrame, prefix: str = "场所") -> list[str]:
 
 _place_names = feature_names
 
+#: How far (m) from an unnamed place a named road still locates it (近 中山东路).
+NEAR_ROAD_M = 150.0
+
+
+def located_names(gdf: gpd.GeoDataFrame, graph: RoadGraph | None, prefix: str = "场所") -> list[str]:
+    """As :func:`feature_names`, but an unnamed feature reads as a staffer would find it: its class
+    in Chinese, 无名称, and the nearest named road within :data:`NEAR_ROAD_M` (``银行（无名称，近中山东路）``),
+    numbered where two such read alike (``…，第2处``). For route cards, stop lists, GPX and service
+    circles, which go to the street: the source file's FID means nothing there (error messages
+    add it back, :func:`gridtool.routing.circles._label`)."""
+    import shapely
+
+    out = feature_names(gdf, prefix)
+    n = len(gdf)
+    names = gdf["name"].map(_text) if "name" in gdf else pd.Series([""] * n, index=gdf.index)
+    blank = np.flatnonzero(~names.astype(bool).to_numpy())
+    if not len(blank):
+        return out
+    cats = gdf["category"].map(_text) if "category" in gdf else pd.Series([""] * n, index=gdf.index)
+    src = next((gdf[c].map(_text) for c in ("category_src", "category_raw") if c in gdf),
+               pd.Series([""] * n, index=gdf.index))
+    near = [""] * n
+    if graph is not None and len(graph.names):
+        named = np.flatnonzero(np.array([bool(_text(x)) for x in graph.names], dtype=bool))
+        geoms = gdf.geometry
+        if gdf.crs is not None and graph.crs is not None and not gdf.crs.equals(graph.crs):
+            geoms = geoms.to_crs(graph.crs)
+        pts = np.asarray(geoms.representative_point().values, dtype=object)[blank]
+        ok = ~(shapely.is_missing(pts) | shapely.is_empty(pts))
+        if len(named) and ok.any():
+            tree = shapely.STRtree(graph.geometry[named])
+            qi, ti = tree.query_nearest(pts[ok], max_distance=NEAR_ROAD_M, all_matches=False)
+            for q, t in zip(np.flatnonzero(ok)[qi], ti):
+                near[blank[q]] = _text(graph.names[named[t]])
+    taken = {out[i] for i in range(n) if i not in set(blank.tolist())}
+    seen: dict[str, int] = {}
+    for i in blank:
+        c, sc = cats.iloc[i], src.iloc[i]
+        head = PLACE_CATEGORIES.get(c, c) if c and c != "other" else (sc or prefix)
+        base = f"{head}（无名称，近{near[i]}）" if near[i] else f"{head}（无名称）"
+        k = seen.get(base, 0) + 1
+        seen[base] = k
+        label = base if k == 1 and base not in taken else base[:-1] + f"，第{k}处）"
+        out[i] = label
+    return out
+
 
 def _household_names(gdf: gpd.GeoDataFrame, named: dict[str, str] | None = None) -> list[str]:
     # a roster's name column holds the head of household (personal data): never used as a label;

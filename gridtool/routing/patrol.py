@@ -333,8 +333,8 @@ def plan_patrol(
     keep = np.array([c != "police" for c in cat])
     places = places.iloc[np.flatnonzero(keep)].reset_index(drop=True)
     cat = [c for c, k in zip(cat, keep) if k]
-    pnames = _names(places, "地点")
-    snames = _names(stations, "站点")
+    pnames = _names(places, "地点", graph)
+    snames = _names(stations, "站点", graph)
     prio = [_number(p, float(DEFAULT_PRIORITY.get(c, 1))) for p, c in zip(_col(places, "priority", None), cat)]
     must_col = _col(places, "must", None)
     must = [_truthy(m) if m is not None else p >= must_priority for m, p in zip(must_col, prio)]
@@ -603,7 +603,9 @@ def pick_depot(stations: gpd.GeoDataFrame, depot: str | None) -> gpd.GeoDataFram
     one-row layer; all stations when ``depot`` is None."""
     if depot is None:
         return stations
-    names = _names(stations, "站点")
+    # chosen on the command line: an unnamed station by its id in the file, which is unique
+    from .demand import feature_names
+    names = feature_names(stations, "站点")
     want = str(depot).strip()
     hit = [i for i, n in enumerate(names) if n == want] or [i for i, n in enumerate(names) if want and want in n]
     if len(hit) != 1:
