@@ -543,7 +543,9 @@ def seal_exits(graph: RoadGraph, stations: gpd.GeoDataFrame, exits: gpd.GeoDataF
     from .patrol import _concat, _leg_coords
     k = int(per_exit)
     check_at_least(k, 1, name="per_exit", zh="每个卡口的警力点数", flag="--per-exit", example=1)
-    st_names = _names(stations, "站点")
+    # who goes where is read at the station: an unnamed one by its road (站点（无名称，近X路）), not its FID
+    from .demand import located_names
+    st_names = located_names(stations, graph, "站点")
     ex_names = _names(exits, "卡口")
     ns, ne = len(stations), len(exits)
     if ne == 0:
