@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .plurals import count_en
 from .problems import Problem
 from .roles import ROLES
 
@@ -90,11 +91,22 @@ def out_of_date(project, replaced: dict, *, dem_replaced: bool = False, dem_adde
                 parts_en.append(f"the {names_en} were drawn within the old village borders: they may cross the new "
                                 "ones and the villages' counts are out of date (kept in the project)")
             elif role in COUNTS:
-                parts_zh.append(f"{names_zh}是按原{what_zh}划分的，网格户数已过时，新{what_zh}尚未分入网格"
+                # carried by position (partition.previous.carry_plan): those are in their old grid already
+                lyr = project.layers.get(role)
+                carried = getattr(lyr, "plan_carried", None) if lyr is not None else None
+                n_new = len(lyr.gdf) if lyr is not None else 0
+                if carried:
+                    left = n_new - carried
+                    in_zh = (f"新{what_zh}中 {carried:,} 个要素已按位置沿用原网格，"
+                             + (f"其余 {left:,} 个尚未分入网格" if left else "重绘时不会移动"))
+                    in_en = (f"{count_en(carried, 'feature')} of the new {what_en} kept their old grid by position"
+                             + (f", the other {left:,} are in no grid yet" if left else " and the redraw keeps them"))
+                else:
+                    in_zh, in_en = f"新{what_zh}尚未分入网格", f"the new {what_en} are in no grid yet"
+                parts_zh.append(f"{names_zh}是按原{what_zh}划分的，网格户数已过时，{in_zh}"
                                 "（网格、锁定和手工修改都仍在项目中，没有删除）")
                 parts_en.append(f"the {names_en} were drawn from the old {what_en}: their household counts are out of "
-                                f"date and the new {what_en} are in no grid yet (grids, locks and hand edits are all "
-                                "still in the project)")
+                                f"date and {in_en} (grids, locks and hand edits are all still in the project)")
             else:
                 parts_zh.append(f"{names_zh}的边界是按原{what_zh}画的，可能与新{what_zh}不符（仍保留在项目中）")
                 parts_en.append(f"the {names_en} have borders drawn along the old {what_en} and may not fit the new "
