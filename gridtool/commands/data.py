@@ -337,7 +337,7 @@ def _import_into(args) -> int:
                 by = sorted(gone["grids"].items(), key=lambda ck: (-ck[1], ck[0]))
                 k = sum(gone["grids"].values())
                 zh = "、".join(f"网格 {c} 减 {m:,} 户" for c, m in by[:8]) + (f" 等 {len(by)} 个网格" if len(by) > 8 else "")
-                en = ", ".join(f"grid {c} −{m:,}" for c, m in by[:8]) + (f" … ({len(by)} grids)" if len(by) > 8 else "")
+                en = ", ".join(f"grid {c} −{m:,}" for c, m in by[:8]) + (f" … ({count_en(len(by), 'grid')})" if len(by) > 8 else "")
                 say(args, f"  离开名册 {k:,} 户（{zh}）；重绘时这些网格计为有变化",
                     f"  left the roster: {count_en(k, 'household')} ({en}); the redraw counts these grids as changed")
         else:

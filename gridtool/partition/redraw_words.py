@@ -160,7 +160,7 @@ def redraw_lines(r: dict, totals: dict) -> list[tuple[str, str]]:
         n = r["households_gone"]
         shown = sorted(by_grid.items(), key=lambda ck: (-ck[1], ck[0]))
         zh = "、".join(f"网格 {c} 减 {k:,} 户" for c, k in shown[:8]) + (f" 等 {len(shown)} 个网格" if len(shown) > 8 else "")
-        en = ", ".join(f"grid {c} −{k:,}" for c, k in shown[:8]) + (f" … ({len(shown)} grids)" if len(shown) > 8 else "")
+        en = ", ".join(f"grid {c} −{k:,}" for c, k in shown[:8]) + (f" … ({count_en(len(shown), 'grid')})" if len(shown) > 8 else "")
         out.append((f"  离开名册 {n:,} 户" + (f"（{zh}）" if shown else ""),
                     f"  left the roster: {count_en(n, 'household')}" + (f" ({en})" if shown else "")))
     if r.get("households_previous") is not None and totals.get("imported") is not None:
