@@ -550,7 +550,7 @@ def bench(name: str, layers: dict, *, skip_maxp: bool, skip_anchors: bool = Fals
           f"{chk['side_check_missed']} of them without a crossing or exception status"
           + (f" ({', '.join(chk['missed_codes'][:5])})" if chk["missed_codes"] else "")
           + f"; overlapping grid pairs {chk['overlapping_pairs']} (largest {chk['max_overlap_m2']} m²); "
-          f"grids in pieces {chk['multipart_grids']}, {chk['multipart_unexplained']} without a reason in note")
+          f"grids in pieces {chk['multipart_grids']}, {chk['multipart_unexplained']} not contiguous (not because the village is in parts)")
     print(f"- gridtool avoidable hard crossings (beyond pocket joins and whole exceptional villages): "
           f"{plan.get('avoidable_hard_crossings')}")
     print(f"- gridtool unavoidable hard crossings (regions too small to stand alone, joined across a "

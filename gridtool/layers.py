@@ -69,6 +69,9 @@ class Layer:
     # Households replacing a partitioned project's: the features that took their building's
     # previous grid by position (Project._carry_plan); None when nothing was carried over.
     plan_carried: int | None = None
+    # ... and what the new roster lost against the old one per grid / sub-grid code
+    # (partition.previous.households_gone); None when the project had no plan.
+    households_gone: dict | None = None
 
     def source_column(self, column: str) -> str:
         """The user's column that ``column`` of this layer was read from (``township`` ← ``F3``), as

@@ -258,19 +258,28 @@ class Project:
         so that ``partition --redraw`` keeps the unchanged ones where they were, a building the
         plan divided between grids too. Only when the new file has no plan columns of its own (a
         gridtool export keeps them) and the project has grids; ``plan_carried`` counts them."""
-        from .partition.previous import PLAN_COLUMNS, carry_plan
+        from .partition.previous import GONE, PLAN_COLUMNS, add_gone, carry_plan, households_gone
         new = self.layers["households"]
-        if "grid" not in old.gdf or "grids" not in self.layers or any(c in new.gdf for c in PLAN_COLUMNS):
+        if "grid" not in old.gdf or "grids" not in self.layers:
             return
-        hh = pd.to_numeric(new.gdf["hh"], errors="coerce").fillna(0).to_numpy() if "hh" in new.gdf \
-            else np.ones(len(new.gdf))
-        cols, n = carry_plan(old.gdf, new.gdf, np.where(hh > 0, np.rint(hh), 0))
-        if n:
-            gdf = new.gdf.copy()
-            for c in PLAN_COLUMNS:
-                gdf[c] = cols[c]
-            new.gdf = gdf
-        new.plan_carried = n
+
+        def counts(gdf):
+            hh = pd.to_numeric(gdf["hh"], errors="coerce").fillna(0).to_numpy() if "hh" in gdf else np.ones(len(gdf))
+            return np.where(hh > 0, np.rint(hh), 0).astype(np.int64)
+        hh = counts(new.gdf)
+        if not any(c in new.gdf for c in PLAN_COLUMNS):
+            cols, n = carry_plan(old.gdf, new.gdf, hh)
+            if n:
+                gdf = new.gdf.copy()
+                for c in PLAN_COLUMNS:
+                    gdf[c] = cols[c]
+                new.gdf = gdf
+            new.plan_carried = n
+        # Households that left the roster, per grid: the redraw's grid match sees only those still
+        # here, so it is told which grids lost how many (kept until the next partition).
+        gone = households_gone(old.gdf, counts(old.gdf), new.gdf, hh)
+        self.parameters[GONE] = add_gone(self.parameters.get(GONE), gone)
+        new.households_gone = gone
 
     def _context(self):
         """(CRS, bounds) of the layers loaded so far, for reading a file without a CRS of its own."""

@@ -167,3 +167,17 @@ def test_households_re_imported_leave_the_grids_stale_and_a_grid_without_them_em
     assert dict(zip(exported["code"].astype(str), exported["status"].astype(str))) == status
     zh = _chinese_values(exported)
     assert dict(zip(zh["code"].astype(str), zh["status"]))[gone] == words[gone]
+
+
+def test_check_plan_counts_grids_in_pieces_as_the_partition_and_the_grid_check_do(capsys):
+    from gridtool.partition.engine import GridPartitioner
+    from gridtool.partition.geomcheck import check_plan
+    project = Project.from_sources(sample_sources("liechtenstein"), name="liechtenstein")
+    gp = GridPartitioner(subgrids=False, corridor_width=0).fit(project)
+    plan = gp.report_["plan"]
+    check = check_plan(gp)
+    # The old check counted polygon pieces and trusted a note; now: the one rule, the same grids.
+    assert check["not_contiguous_codes"] == [r["code"] for r in plan["grids_not_contiguous"]]
+    assert check["multipart_unexplained"] == len(plan["grids_not_contiguous"])
+    assert check["multipart_grids"] == len(plan["grids_not_contiguous"]) + len(plan["grids_in_village_parts"])
+    assert check["multipart_grids"] > 0, "the sample's exclaves give grids in pieces"

@@ -105,3 +105,49 @@ def test_households_added_are_the_only_ones_placed(last, capsys):
     before, now = _per_code(plan, "grid"), _per_code(proj, "grid")
     grew = {c: now[c] - before[c] for c in before if now.get(c) != before[c]}
     assert set(now) == set(before) and list(grew.values()) == [7]
+
+
+def test_households_that_left_the_roster_are_said_by_grid_and_their_grid_counts_as_changed(last, capsys):
+    d, plan = last
+    proj = d / "gone.gpkg"
+    proj.write_bytes(plan.read_bytes())
+    h = gpd.read_file(plan, layer="households")
+    whole = h[h["grid_parts"].fillna("") == ""]
+    code = whole["grid"].value_counts().index[0]
+    mine = whole[whole["grid"] == code].sort_values("hh")
+    gone_row, fewer_row = mine.index[0], mine.index[1]
+    left = int(h.at[gone_row, "hh"]) + 1  # one building gone, one household fewer in another
+    pts = h.geometry.representative_point()
+    ll = gpd.GeoSeries(pts, crs=h.crs).to_crs(4326)
+    rows = pd.DataFrame({"东经": ll.x.round(8), "北纬": ll.y.round(8), "户数": h["hh"].astype(int)})
+    rows.at[fewer_row, "户数"] -= 1
+    rows.drop(index=[gone_row]).to_csv(d / "gone.csv", index=False)
+    assert main(["import", str(proj), "--households", str(d / "gone.csv")]) == 0
+    said = f"离开名册 {left} 户（网格 {code} 减 {left} 户）"
+    assert said in capsys.readouterr().out
+    assert main(["partition", str(proj), "--redraw", "--out", str(proj), *FAST]) == 0
+    out = capsys.readouterr().out
+    assert said in out
+    assert "重绘：0 户改变网格" in out and "1 个网格有变化" in out
+    total = int(h["hh"].sum())
+    assert f"上一版 {total:,} 户 − 已不在名册 {left} 户 + 新增 0 户 = 本次 {total - left:,} 户" in out
+    changes = gpd.read_file(proj, layer="changes")
+    row = changes[changes["households_gone"] > 0]
+    assert row["households_gone"].tolist() == [left] and row["gone_grids"].tolist() == [f"{code} 减 {left} 户"]
+    # Reported once: a second redraw of the same roster has no one gone.
+    assert main(["partition", str(proj), "--redraw", "--out", str(proj), "--quiet", *FAST]) == 0
+    again = capsys.readouterr().out
+    assert "离开名册" not in again and "0 个网格有变化" in again
+
+
+def test_households_gone_counts_per_code_and_two_imports_add_up():
+    from gridtool.partition.previous import add_gone, households_gone
+    old = pd.DataFrame({"grid": ["A", "A", "B"], "grid_parts": ["A:20;B:10", None, None],
+                        "subgrid": ["A-01", "A-02", "B-01"], "subgrid_parts": ["A-01:20;B-01:10", None, None]})
+    new = pd.DataFrame({"grid": ["A", "B", None], "grid_parts": ["A:20;B:6", None, None],
+                        "subgrid": ["A-01", "B-01", None], "subgrid_parts": ["A-01:20;B-01:6", None, None]})
+    first = households_gone(old, [30, 8, 5], new, [26, 5, 9])  # building 2 gone, 4 fewer in building 1
+    assert first == {"previous": 43, "grids": {"A": 8, "B": 4}, "subgrids": {"A-02": 8, "B-01": 4}}
+    second = households_gone(new, [26, 5, 9], new.iloc[:1], [26])
+    both = add_gone(first, second)
+    assert both["previous"] == 43 and both["grids"] == {"A": 8, "B": 9}

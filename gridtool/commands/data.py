@@ -331,6 +331,15 @@ def _import_into(args) -> int:
                     "重绘时作为新住户分入网格",
                     f"  kept their previous grid (and sub-grid) by position: {count_en(carried, 'feature')}; the other "
                     f"{n - carried:,} match no previous household and are placed as new ones by the redraw")
+            gone = project.layers[role].households_gone
+            if gone and gone.get("grids"):
+                # Said now, and again by the redraw: which grids the roster no longer fills.
+                by = sorted(gone["grids"].items(), key=lambda ck: (-ck[1], ck[0]))
+                k = sum(gone["grids"].values())
+                zh = "、".join(f"网格 {c} 减 {m:,} 户" for c, m in by[:8]) + (f" 等 {len(by)} 个网格" if len(by) > 8 else "")
+                en = ", ".join(f"grid {c} −{m:,}" for c, m in by[:8]) + (f" … ({count_en(len(by), 'grid')})" if len(by) > 8 else "")
+                say(args, f"  离开名册 {k:,} 户（{zh}）；重绘时这些网格计为有变化",
+                    f"  left the roster: {count_en(k, 'household')} ({en}); the redraw counts these grids as changed")
         else:
             say(args, f"已加入{_layer_label(role)}：{n:,} 个要素", f"added {role}: {count_en(n, 'feature')}")
     if dem:

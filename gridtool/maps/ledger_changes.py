@@ -50,12 +50,14 @@ def changes_sheet(project, totals: HouseholdTotals):
     for v in r.get("villages") or []:
         if not (v.get("households_moved") or v.get("households_new") or v.get("codes_new")
                 or v.get("codes_retired") or v.get("grids_changed") or v.get("recoded_codes")
-                or v.get("households_no_village")):
+                or v.get("households_no_village") or v.get("households_gone")):
             continue
         nv = v.get("households_no_village") or 0
+        ng = v.get("households_gone") or 0
         rows.append(["村（社区）变化", v["village"], None, None, v.get("households"),
                      f"{v.get('households_moved', 0)} 户改变网格，{v.get('grids_changed', 0)} 个网格有变化，"
-                     f"新增 {v.get('households_new', 0)} 户；保留编码 {v.get('codes_kept', 0)} 个，"
+                     f"新增 {v.get('households_new', 0)} 户"
+                     + (f"，离开名册 {ng:,} 户（{v.get('gone_grids')}）" if ng else "") + f"；保留编码 {v.get('codes_kept', 0)} 个，"
                      + (f"改编码 {v['codes_recoded']} 个，" if v.get("codes_recoded") else "") +
                      f"新编码 {v.get('codes_new', 0)} 个，撤销 {v.get('codes_retired', 0)} 个"
                      + (f"；不在任何村（社区）范围、未划入网格 {nv:,} 户" if nv else "")])

@@ -235,7 +235,7 @@ class GridPartitioner(RedrawMixin):
     def fit(self, data, *, previous: gpd.GeoDataFrame | None = None, locked: Iterable[str] = (),
             match: str = "auto", previous_households: gpd.GeoDataFrame | None = None,
             previous_subgrids: gpd.GeoDataFrame | None = None, fresh: bool = False,
-            previous_merged: Iterable[dict] = (),
+            previous_merged: Iterable[dict] = (), previous_left: dict | None = None,
             progress: Callable[[float, str], None] | None = None,
             cancelled: Callable[[], bool] | None = None) -> "GridPartitioner":
         """Partition ``data`` into grids and sub-grids.
@@ -265,6 +265,9 @@ class GridPartitioner(RedrawMixin):
         previous_merged : iterable of dict
             The villages ``previous`` partitioned with a neighbour (``code``, ``host_code``;
             :func:`gridtool.io.previous.merged_table`): apart now, the report says so, not a split.
+        previous_left : dict, optional
+            The households that left the roster since ``previous`` per grid code, as a re-import
+            recorded them (:func:`.previous.households_gone`): said as gone, their grids changed.
         progress : callable, optional
             ``progress(fraction, message)``, called as the work advances.
         cancelled : callable, optional
@@ -379,7 +382,7 @@ class GridPartitioner(RedrawMixin):
                 from .previous import match_previous
                 say(0.03, "匹配上一版网格 / matching the previous plan")
                 pv = match_previous(previous, hhg, hh, crs=crs, locked=locked, match=match,
-                                    previous_households=previous_households,
+                                    previous_households=previous_households, left=previous_left,
                                     village_of=_village_of_features(blocks))
                 # New households inside a locked outline join that grid (see .new_in_locked).
                 from .new_in_locked import new_inside_locked

@@ -299,21 +299,14 @@ def members_of(assign: pd.DataFrame, n_grids: int) -> tuple[list[np.ndarray], li
     return feats, hhs
 
 
-def pieces_of(geom, *, min_area: float = 1.0) -> int:
-    """Separate pieces of a polygon (pieces touching at a point count as one)."""
-    parts = [p for p in shapely.get_parts(shapely.make_valid(geom))
-             if shapely.get_type_id(p) == 3 and shapely.area(p) > min_area]
-    if len(parts) <= 1:
-        return len(parts)
-    return len(shapely.get_parts(shapely.union_all(shapely.buffer(np.asarray(parts, dtype=object), 0.01))))
-
-
 def check_plan(gp, *, threshold: int = 20) -> dict:
     """The checks of a fitted :class:`~.engine.GridPartitioner` on its drawn grids, for tests,
     benchmarks and the report: grids with ``threshold`` households on each side of a hard line
     (:func:`side_check`), how many of them carry neither a hard crossing nor an exception/pocket
     status (``missed``; should be 0), overlapping grid pairs and the largest overlap, and grids in
-    pieces that do not say why (``note`` not ``exclave``)."""
+    pieces by the one rule of :mod:`.contiguity` — the count the partition's console, ``validate
+    --grids`` and the app's 检查网格 give: ``multipart_grids`` with households on more than one
+    piece of land, ``multipart_unexplained`` of them not because the village is in parts."""
     g = gp.grids_
     feats, hhs = members_of(gp._assign, len(g))
     pts = np.asarray(gp._points, dtype=object)
@@ -322,12 +315,14 @@ def check_plan(gp, *, threshold: int = 20) -> dict:
     status = g["status"].astype(str).to_numpy()
     missed = [r for r in flagged if hard[r["grid"]] == 0 and status[r["grid"]] == "ok"]
     ov = overlapping_pairs(g.geometry.values)
-    pieces = np.array([pieces_of(x) for x in g.geometry.values])
-    unexplained = int(((pieces > 1) & (g["note"].astype(str).to_numpy() != "exclave") & (status == "ok")).sum())
+    pieces = gp._pieces  # measured by the fit with the villages' parts (engine._grid_pieces)
+    split = sorted(c for c, p in pieces.items() if p.kind == "split")
+    apart = sorted(c for c, p in pieces.items() if p.kind == "village_parts")
     return {"grids": len(g), "hard_crossings": int(hard.sum()),
             "grids_with_hard_crossings": int((hard > 0).sum()),
             "soft_crossings": int(g["soft_crossings"].sum()),
             "side_check_grids": len(flagged), "side_check_missed": len(missed),
             "missed_codes": [str(g["code"].iat[r["grid"]]) for r in missed],
             "overlapping_pairs": len(ov), "max_overlap_m2": round(max((x for _, _, x in ov), default=0.0), 1),
-            "multipart_grids": int((pieces > 1).sum()), "multipart_unexplained": unexplained}
+            "multipart_grids": len(split) + len(apart), "multipart_unexplained": len(split),
+            "not_contiguous_codes": split}

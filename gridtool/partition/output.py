@@ -88,6 +88,9 @@ def apply_to_project(project, gp: GridPartitioner, *, source: str = "gridtool pa
     if previous is not None:
         gp.report_["previous"] = previous.describe()
     project.parameters["partition"] = {k: v for k, v in gp.report_.items() if k != "grids"}
+    # The households that left the roster since the last plan are in this one's report now.
+    from .previous import GONE
+    project.parameters.pop(GONE, None)
     # Drawn from the inputs as they are now: the plan is no longer out of date (layer_deps).
     from ..layer_deps import PLAN, remade
     remade(project.parameters, PLAN)
@@ -232,8 +235,12 @@ def fit_own_plan(project, params: dict, *, redraw: bool = False, locked: list[st
     gp = GridPartitioner(**params, processes=processes)
     # The locked grids keep their sub-grids (codes on doorplates, a 楼栋长 each): the project's own.
     subs = project.layers["subgrids"].gdf if previous is not None and "subgrids" in project.layers else None
+    # Households re-imported since the plan: which grids lost how many (the grid match sees only
+    # those still on the roster).
+    from .previous import GONE
+    left = project.parameters.get(GONE) if previous is not None else None
     gp.fit(project, previous=previous, locked=locked, fresh=not redraw, previous_subgrids=subs,
-           progress=progress, cancelled=cancelled)
+           previous_left=left, progress=progress, cancelled=cancelled)
     measure_ridges(project, gp)
     return gp
 

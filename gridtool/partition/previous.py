@@ -87,6 +87,9 @@ class PreviousPlan:
     #: previous codes of grids that held households no longer on the roster (buildings gone, or
     #: fewer households in a building): changed grids, locked or not
     gone_codes: set[str] = field(default_factory=set)
+    #: households that left the roster per previous code (where known: positions matched, or the
+    #: re-import's record), so the redraw says which grids lost how many
+    gone_by_code: dict[str, int] = field(default_factory=dict)
     #: per locked row, the (feature, households) it takes in that the plan did not hold: new
     #: households inside its outline (:func:`.new_in_locked.new_inside_locked`)
     joined: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
@@ -153,12 +156,14 @@ def match_previous(previous: gpd.GeoDataFrame, households: gpd.GeoDataFrame, hh:
                    crs=None, locked=(), match: str = "auto",
                    previous_households: gpd.GeoDataFrame | None = None,
                    tolerance: float = MATCH_TOLERANCE, village_of: np.ndarray | None = None,
-                   snap: float = SNAP_M) -> PreviousPlan:
+                   snap: float = SNAP_M, left: dict | None = None) -> PreviousPlan:
     """Which previous grid holds each of ``households`` (see the module docstring for ``match``).
 
     ``previous`` needs a ``code`` column. ``locked`` codes must be among them. ``village_of``
     (today's village row of each household feature, -1 none) keeps the polygons match's
-    snapping (``snap`` metres, see :func:`_snap_outside`) within a village.
+    snapping (``snap`` metres, see :func:`_snap_outside`) within a village. ``left``: the
+    households that left the roster since the plan, as the re-import recorded them
+    (:func:`households_gone`; the ``grid`` match cannot see them otherwise).
     """
     if match not in MATCHES:
         raise OptionError(f"未知的匹配方式：{match}", f"match must be one of {MATCHES}, got {match!r}",
@@ -214,6 +219,7 @@ def match_previous(previous: gpd.GeoDataFrame, households: gpd.GeoDataFrame, hh:
     prev_hh = np.zeros(n, dtype=np.int64)
     gone = 0
     gone_codes: set[str] = set()
+    gone_by: dict[str, int] = {}
     if match == "grid":
         if "grid" not in households:
             raise MissingColumnError("住户图层没有 grid 字段，无法按住户所属网格匹配",
@@ -226,6 +232,12 @@ def match_previous(previous: gpd.GeoDataFrame, households: gpd.GeoDataFrame, hh:
             recorded = parse_parts(g, p)
             parts[f], prev_hh[f] = _known_parts(recorded, row_of, int(hh[f]))
         sub_parts = _sub_parts(households, list(range(n)), hh)
+        if left:  # households re-imported since the plan: those that left its grids
+            gone_by = {str(c): int(k) for c, k in (left.get("grids") or {}).items() if int(k) > 0}
+            gone_codes |= set(gone_by)
+            gone = sum(gone_by.values())
+            if left.get("previous") is not None:
+                flags["households_previous"] = int(left["previous"])
     elif match == "households":
         ph = previous_households
         if "grid" not in ph:
@@ -255,8 +267,15 @@ def match_previous(previous: gpd.GeoDataFrame, households: gpd.GeoDataFrame, hh:
             prev_hh[f] = had
             if int(hh[f]) < had:  # fewer households: the grids that held the building lost some
                 gone_codes |= {c for c, _ in recorded}
-        gone_codes |= {c for j in np.flatnonzero(~used).tolist() for c, _ in parse_parts(gcol[j], gp[j])
-                       if phh[j] > 0}
+                was = [(c, int(phh[j]) if m is None else m) for c, m in recorded]
+                kept = dict(_scale(was, int(hh[f])))
+                for c, m in was:
+                    gone_by[c] = gone_by.get(c, 0) + max(0, m - kept.get(c, 0))
+        for j in np.flatnonzero(~used).tolist():  # buildings no longer on the roster
+            if phh[j] > 0:
+                for c, m in parse_parts(gcol[j], gp[j]):
+                    gone_codes.add(c)
+                    gone_by[c] = gone_by.get(c, 0) + (int(phh[j]) if m is None else m)
         sub_parts = _sub_parts(ph, of_prev, hh)
         # Gone: buildings no longer on the roster, and fewer households in a building than before.
         dec = sum(max(0, int(phh[j]) - int(hh[f])) for f, j in pairs)
@@ -279,7 +298,8 @@ def match_previous(previous: gpd.GeoDataFrame, households: gpd.GeoDataFrame, hh:
     pv = PreviousPlan(gdf=prev, codes=codes, locked={row_of[c] for c in locked}, parts=parts, placed=placed,
                       prev_hh=prev_hh, inside=np.asarray(inside, dtype=np.int64), matched_by=match,
                       flags=flags, households_gone=gone, grid_hh_prev=grid_hh_prev, sub_parts=sub_parts,
-                      gone_codes={c for c in gone_codes if c in row_of})
+                      gone_codes={c for c in gone_codes if c in row_of},
+                      gone_by_code={c: k for c, k in gone_by.items() if k > 0})
     return pv
 
 
@@ -599,9 +619,14 @@ def change_figures(pv: PreviousPlan, *, features: np.ndarray, hh: np.ndarray, gr
     new_by_v = pd.Series(new_all).groupby(vof).sum()
     villages = sorted(set(village_of_code.values()) | {v for v in prev_village.values() if v}
                       | {v for v in no_village if v})
+    # Households that left the roster, by the grid that lost them (its code as renamed).
+    gone_by = {}
+    for c, k in pv.gone_by_code.items():
+        gone_by[renamed.get(c, c)] = gone_by.get(renamed.get(c, c), 0) + int(k)
     rows = []
     for v in villages:
         now_v = {c for c, vv in village_of_code.items() if vv == v}
+        gone_v = {c: k for c, k in sorted(gone_by.items()) if prev_village.get(c) == v}
         prev_v = {c for c, vv in prev_village.items() if vv == v}
         locked_v = sorted(c for c in locked_codes if c in now_v)
         recoded_v = sorted((o, n) for o, n in renamed.items() if n in now_v)
@@ -609,6 +634,8 @@ def change_figures(pv: PreviousPlan, *, features: np.ndarray, hh: np.ndarray, gr
         rows.append({"village": v, "households": int(by_v["n"].get(v, 0)),
                      "households_moved": int(by_v["moved"].get(v, 0)), "households_new": new_hh,
                      "households_no_village": int(no_village.get(v, 0)),
+                     "households_gone": sum(gone_v.values()),
+                     "gone_grids": "、".join(f"{c} 减 {k} 户" for c, k in gone_v.items()),
                      "grids": len(now_v), "grids_changed": len(now_v & changed),
                      "codes_kept": len(now_v & same), "codes_recoded": len(now_v & recoded_set),
                      "codes_new": len(now_v - prev_set),
@@ -620,6 +647,7 @@ def change_figures(pv: PreviousPlan, *, features: np.ndarray, hh: np.ndarray, gr
     total_new = int(new_all.sum()) + sum(growth_by_village.values())
     totals = {"households_moved": int(per_f["moved"].sum()), "households_new": total_new,
               "households_total": int(per_f["n"].sum()), "households_gone": int(pv.households_gone),
+              "households_gone_by_grid": dict(sorted(gone_by.items())),
               "households_no_village": int(sum(no_village.values())),
               "grids_changed": len(now_set & changed), "grids": len(now_set),
               "codes_kept": len(now_set & same), "codes_recoded": len(now_set & recoded_set),
@@ -632,6 +660,10 @@ def change_figures(pv: PreviousPlan, *, features: np.ndarray, hh: np.ndarray, gr
                                           else "households outside all previous grids")
     return totals, rows
 
+
+#: The project parameter holding the households that left the roster since the plan, per grid and
+#: sub-grid code (:func:`households_gone`), until the next partition reports them.
+GONE = "households_gone"
 
 #: A household row's plan columns (gridtool's own plan, as partitioned and edited).
 PLAN_COLUMNS = ("grid", "grid_parts", "subgrid", "subgrid_parts")
@@ -736,3 +768,44 @@ def _take(queue: list[list], n: int) -> list[tuple[str, int]]:
         if queue[0][1] == 0:
             queue.pop(0)
     return got
+
+
+def code_totals(rows: pd.DataFrame, hh, key: str = "grid") -> dict[str, int]:
+    """Households per ``key`` code (``grid`` or ``subgrid``) as ``rows`` record them, a divided
+    building by its shares (``{key}_parts``)."""
+    out: dict[str, int] = {}
+    if key not in rows:
+        return out
+    hh = np.asarray(hh, dtype=np.int64)
+    parts = rows[f"{key}_parts"].tolist() if f"{key}_parts" in rows else [None] * len(rows)
+    for g, p, n in zip(rows[key].tolist(), parts, hh.tolist()):
+        for code, m in parse_parts(g, p):
+            out[code] = out.get(code, 0) + (int(n) if m is None else m)
+    return out
+
+
+def households_gone(old: pd.DataFrame, old_hh, new: pd.DataFrame, new_hh) -> dict:
+    """What a new households roster (``new``, its plan columns carried by :func:`carry_plan` or its
+    own) lost against the one it replaces (``old``): per grid and sub-grid code, the households
+    the old roster had there and the new has not (``{"grids": {code: n}, "subgrids": {…},
+    "previous": households of the old roster}``). Households added are not netted against them: a
+    grid that lost 12 and took in 5 new ones lost 12."""
+    out: dict = {"previous": int(np.asarray(old_hh, dtype=np.int64).sum())}
+    for key, name in (("grid", "grids"), ("subgrid", "subgrids")):
+        was, now = code_totals(old, old_hh, key), code_totals(new, new_hh, key)
+        out[name] = {c: n - now.get(c, 0) for c, n in sorted(was.items()) if n > now.get(c, 0)}
+    return out
+
+
+def add_gone(record: dict | None, more: dict) -> dict:
+    """Two re-imports before a redraw: the households gone add up against the plan's roster (the
+    first import's ``previous``)."""
+    if not record:
+        return more
+    out = {"previous": record.get("previous", more.get("previous"))}
+    for name in ("grids", "subgrids"):
+        merged = dict(record.get(name) or {})
+        for c, n in (more.get(name) or {}).items():
+            merged[c] = merged.get(c, 0) + int(n)
+        out[name] = merged
+    return out

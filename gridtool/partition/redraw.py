@@ -732,7 +732,7 @@ class RedrawMixin:
                 was = [prev_geom[c] for c in str(r.get("retired_codes") or "").split("、") if c in prev_geom]
                 geoms.append(shapely.union_all(shapely.make_valid(np.array(was, dtype=object))) if was else None)
         cols = ["village", "village_code", "households", "households_moved", "households_new", "households_no_village",
-                "grids", "grids_changed", "codes_kept", "codes_recoded", "codes_new", "codes_retired", "locked", "new_codes",
+                "households_gone", "gone_grids", "grids", "grids_changed", "codes_kept", "codes_recoded", "codes_new", "codes_retired", "locked", "new_codes",
                 "retired_codes", "locked_codes", "recoded_codes", "division_change"]
         return gpd.GeoDataFrame(pd.DataFrame(out, columns=cols), geometry=gpd.GeoSeries(geoms, crs=crs))
 

@@ -154,6 +154,15 @@ def redraw_lines(r: dict, totals: dict) -> list[tuple[str, str]]:
                     f"  note: {count_en(n, 'household')} in a grid in the previous plan {plural_en(n, 'is')} still on the roster but "
                     f"{plural_en(n, 'lies', 'lie')} in no village now (a village deleted or its border moved): in no grid this time; if the village still "
                     "exists, add it back to the villages layer and partition again"))
+    by_grid = r.get("households_gone_by_grid") or {}
+    if r.get("households_gone"):
+        # Households that left the roster: said with the grids that lost them (each one changed).
+        n = r["households_gone"]
+        shown = sorted(by_grid.items(), key=lambda ck: (-ck[1], ck[0]))
+        zh = "、".join(f"网格 {c} 减 {k:,} 户" for c, k in shown[:8]) + (f" 等 {len(shown)} 个网格" if len(shown) > 8 else "")
+        en = ", ".join(f"grid {c} −{k:,}" for c, k in shown[:8]) + (f" … ({count_en(len(shown), 'grid')})" if len(shown) > 8 else "")
+        out.append((f"  离开名册 {n:,} 户" + (f"（{zh}）" if shown else ""),
+                    f"  left the roster: {count_en(n, 'household')}" + (f" ({en})" if shown else "")))
     if r.get("households_previous") is not None and totals.get("imported") is not None:
         # Last year's households, those gone, those new and this year's: the figure of the totals.
         before, now = r["households_previous"], totals["imported"]
@@ -198,14 +207,19 @@ def redraw_lines(r: dict, totals: dict) -> list[tuple[str, str]]:
     out += locked_subgrid_lines(r.get("locked_subgrids") or [])
     for v in r.get("villages", []):
         if v["households_moved"] or v["codes_new"] or v["codes_retired"] or v["households_new"] \
-                or v["grids_changed"] or v.get("households_no_village"):
+                or v["grids_changed"] or v.get("households_no_village") or v.get("households_gone"):
             nv = v.get("households_no_village") or 0
+            ng = v.get("households_gone") or 0
+            gone_en = str(v.get("gone_grids") or "").replace(" 减 ", " −").replace(" 户", "").replace("、", ", ")
             out.append((f"    {v['village']}：{v['households_moved']} 户改变网格，{v['grids_changed']} 个网格有变化，"
-                        f"新增 {v['households_new']} 户" + (f"；新编码 {v['new_codes']}" if v["new_codes"] else "")
+                        f"新增 {v['households_new']} 户"
+                        + (f"，离开名册 {ng:,} 户（{v['gone_grids']}）" if ng else "")
+                        + (f"；新编码 {v['new_codes']}" if v["new_codes"] else "")
                         + (f"；撤销 {v['retired_codes']}" if v["retired_codes"] else "")
                         + (f"；不在任何村（社区）范围、未划入网格 {nv:,} 户" if nv else ""),
                         f"    {v['village']}: {count_en(v['households_moved'], 'household')} changed grid, "
                         f"{count_en(v['grids_changed'], 'grid')} changed, {v['households_new']} new"
+                        + (f", {ng:,} left the roster ({gone_en})" if ng else "")
                         + (f"; new codes {v['new_codes']}" if v["new_codes"] else "")
                         + (f"; retired {v['retired_codes']}" if v["retired_codes"] else "")
                         + (f"; {nv:,} in no village, in no grid" if nv else "")))
