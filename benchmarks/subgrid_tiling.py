@@ -85,10 +85,57 @@ def main(argv=None) -> int:
         print(f"  {r['code']}: {r['n']} sub-grids, area {r['area']:,.0f} m², hole {r['hole']:,.0f}, "
               f"outside {r['outside']:,.0f}, overlap {r['overlap']:,.0f}")
     invalid = int((~shapely.is_valid(gp.subgrids_.geometry.values)).sum())
-    pieces = shapely.get_num_geometries(gp.subgrids_.geometry.values)
-    print(f"invalid sub-grid geometries: {invalid}; sub-grids in more than one piece: {int((pieces > 1).sum())} "
-          f"(of grids in more than one piece: {int((shapely.get_num_geometries(gp.grids_.geometry.values) > 1).sum())})")
+    print(f"invalid sub-grid geometries: {invalid}; grids in more than one piece: "
+          f"{int((shapely.get_num_geometries(gp.grids_.geometry.values) > 1).sum())}")
+    p = pieces(gp.grids_, gp.subgrids_)
+    print(f"sub-grids in more than one piece: {p['multi']}; of them joined only at a point (a corner): "
+          f"{p['corner']}; with each piece in another part of a grid in parts (a piece per grid part): "
+          f"{p['per_part']}; others: {p['multi'] - p['corner'] - p['per_part']}")
+    if p["others"]:
+        print("  others (code: pieces): " + ", ".join(f"{c}: {n}" for c, n in p["others"][:12]))
     return 0
+
+
+def pieces(grids, subgrids) -> dict:
+    """Sub-grids drawn in more than one piece (a planner sees the sub-grid in two places on the wall
+    map): ``multi``; ``corner``: those whose pieces all hang together at points (corners) only;
+    ``per_part``: the others whose pieces each lie in a different part of their grid (a grid in
+    parts cannot give one sub-grid fewer pieces than the grid parts it has land in); ``others``:
+    (code, pieces) of the rest."""
+    geoms = np.asarray(subgrids.geometry.values, dtype=object)
+    grid_of = dict(zip(grids["code"].astype(str), grids.geometry.values))
+    out = {"multi": 0, "corner": 0, "per_part": 0, "others": []}
+    for code, grid, g in zip(subgrids["code"].astype(str), subgrids["grid"].astype(str), geoms):
+        parts = shapely.get_parts(g)
+        if len(parts) < 2:
+            continue
+        out["multi"] += 1
+        a, b = shapely.STRtree(parts).query(parts, predicate="intersects")
+        if _components(len(parts), a, b) == 1:
+            out["corner"] += 1
+            continue
+        whole = shapely.get_parts(grid_of[grid]) if grid in grid_of else np.array([], dtype=object)
+        # Each piece's grid part: the one holding most of it.
+        home = [int(np.argmax(shapely.area(shapely.intersection(whole, q)))) if len(whole) else -1 for q in parts]
+        if len(whole) > 1 and len(set(home)) == len(parts):
+            out["per_part"] += 1
+        else:
+            out["others"].append((code, len(parts)))
+    return out
+
+
+def _components(n: int, a: np.ndarray, b: np.ndarray) -> int:
+    """Connected components of ``n`` nodes joined by the pairs ``a``–``b``."""
+    root = list(range(n))
+
+    def find(i):
+        while root[i] != i:
+            root[i] = root[root[i]]
+            i = root[i]
+        return i
+    for i, j in zip(a.tolist(), b.tolist()):
+        root[find(i)] = find(j)
+    return len({find(i) for i in range(n)})
 
 
 if __name__ == "__main__":

@@ -114,3 +114,58 @@ def test_strips_share_their_cuts_exactly():
     assert shapely.area(shapely.union_all(out)) == pytest.approx(shapely.area(poly), rel=1e-12)
     for a, b in zip(out, out[1:]):
         assert shapely.area(shapely.intersection(a, b)) < 1e-9
+
+
+def _outlines(groups):
+    return [shapely.union_all(list(g)) for g in groups]
+
+
+def _pieces(outline) -> int:
+    return len(shapely.get_parts(outline))
+
+
+def test_a_sub_grid_with_floors_in_two_blocks_is_drawn_in_one_place():
+    """A sub-grid drawing no building of its own (floors of two blocks, each drawn by the sub-grid
+    holding most of it) was given a strip of both blocks: drawn in two places on the wall map."""
+    west, mid, east = shapely.box(0, 0, 30, 30), shapely.box(30, 0, 60, 30), shapely.box(60, 0, 90, 30)
+    geom = np.array([west, east, west, east, mid], dtype=object)
+    hh = np.array([40, 40, 10, 15, 20])
+    parts = [np.array([0, 4]), np.array([1]), np.array([2, 3])]
+    groups, cores = tile_parts(shapely.box(0, 0, 90, 30), geom, hh, parts)
+    outlines = _outlines(groups)
+    assert [_pieces(o) for o in outlines] == [1, 1, 1]
+    # Its strip is of the block holding most of its households, in proportion to them.
+    assert shapely.area(shapely.intersection(outlines[2], east)) == pytest.approx(900 * 15 / 55, rel=1e-6)
+    assert shapely.area(shapely.intersection(outlines[2], west)) < 1e-6
+    assert sum(shapely.area(o) for o in outlines) == pytest.approx(2700, rel=1e-9)
+    assert shapely.area(shapely.union_all(outlines)) == pytest.approx(2700, rel=1e-9)
+
+
+def test_a_strip_across_a_bent_block_is_one_piece():
+    """A band across a U-shaped block falls into its two legs: one leg is the strip, the other goes
+    to the sub-grid it shares an edge with, so that neither is drawn in two places."""
+    cell = shapely.difference(shapely.box(0, 0, 30, 60), shapely.box(10, 10, 20, 60))
+    geom = np.array([cell, cell], dtype=object)
+    groups, _ = tile_parts(cell, geom, np.array([30, 30]), [np.array([0]), np.array([1])])
+    outlines = _outlines(groups)
+    assert [_pieces(o) for o in outlines] == [1, 1]
+    assert sum(shapely.area(o) for o in outlines) == pytest.approx(shapely.area(cell), rel=1e-9)
+    assert shapely.area(shapely.union_all(outlines)) == pytest.approx(shapely.area(cell), rel=1e-9)
+
+
+def test_land_meeting_a_sub_grid_only_at_a_corner_goes_where_it_shares_an_edge():
+    """Two pieces of cells a bend of the grid cut off (left out by the Voronoi cells): X meets
+    sub-grid A only at a corner, Y shares an edge with X and with sub-grid B. Given by the longest
+    border, corners included, X went to A: A drawn as two pieces joined at a point. Both go to B,
+    which they share edges with."""
+    a, b = shapely.box(0, 0, 10, 10), shapely.box(10, -10, 20, 10)
+    x, y = shapely.box(-10, -10, 0, 0), shapely.box(-10, -20, 20, -10)
+    container = shapely.union_all([a, b, x, y])
+    assert shapely.touches(x, a) and shapely.area(shapely.intersection(x.boundary, a.boundary)) == 0
+    groups, cores = tile_parts(container, np.array([a, b], dtype=object), np.array([30, 30]),
+                               [np.array([0]), np.array([1])], holes=[x, y])
+    outlines = _outlines(groups)
+    assert [_pieces(o) for o in outlines] == [1, 1]
+    assert shapely.equals(outlines[0], a)
+    assert shapely.area(outlines[1]) == pytest.approx(shapely.area(b) + shapely.area(x) + shapely.area(y))
+    assert cores[0] is None and cores[1] is not None

@@ -8,15 +8,18 @@ sample's, in no sub-grid: parts of a grid holding no household, and pieces of ce
 grid cut off that touched no other cell). Here, as the grids do (:func:`.shapes.shared_cells`):
 
 - a building divided between sub-grids is drawn once, in the sub-grid holding most of its
-  households; a sub-grid left with nothing to draw gets a strip of the cell instead, the cell
+  households; a sub-grid left with nothing to draw gets a strip of one such cell instead (the one
+  holding most of its households: strips of several blocks drew it in several places), the cell
   being divided between it and the drawing sub-grid in proportion to their households
-  (:func:`strips`), each strip on the side facing that sub-grid's other households, so that it
-  joins them (Nanjing: 54 sub-grids in pieces, 24 of them only meeting at a corner; 150 with the
-  strips in sub-grid order between every holder);
-- the rest of the grid (grid − all cells) goes, piece by piece, to the sub-grid it shares the
-  longest border with, pieces touching only such pieces in later rounds; a piece touching none
-  (a part of the grid without households) to the nearest sub-grid, which is then in pieces as the
-  grid is. Rounding slivers under 2 cm wide are left out (joined, they stay pieces of their own).
+  (:func:`strips`), each strip on the side facing that sub-grid's other households. A strip
+  across a bent block that falls apart keeps its largest piece; the others are left-over land;
+- the rest of the grid (grid − all cells) goes, piece by piece, to a sub-grid it shares an edge
+  with (the longest border), pieces touching only such pieces in later rounds; a piece meeting
+  sub-grids only at corners waits for its neighbours, and a piece touching none (a part of the
+  grid without households) goes to the nearest sub-grid, which is then in pieces as the grid is
+  (:func:`_hand_out`). Rounding slivers under 2 cm wide are left out (joined, they stay pieces of
+  their own). Sub-grids in pieces, Nanjing sample: 28 before tiling, 54 handing out by any
+  contact and strips of every block, 16 now (benchmarks/subgrid_tiling.py).
 
 Only outlines change: the units, households and parts are the solver's. The codes are numbered on
 the outlines as they were (``cores``), so that they do not change either.
@@ -34,6 +37,9 @@ from .shapes import dissolve
 TOUCH = 0.01
 #: Width (m) under which a piece the cells leave over is a rounding sliver, not land.
 SLIVER = 0.02
+#: Border (m) over which a left-over piece shares an edge with a sub-grid, not a corner: the outline
+#: within :data:`TOUCH` of a corner measures a few cm unless its angle is under about 5°.
+EDGE = 0.25
 
 
 def tile_parts(container, geom: np.ndarray, hh: np.ndarray, parts: list[np.ndarray], xy=None, *,
@@ -79,13 +85,24 @@ def tile_parts(container, geom: np.ndarray, hh: np.ndarray, parts: list[np.ndarr
     touched = set(kp[shared[ks]].tolist())  # sub-grids holding part of a shared cell
     # Sub-grids left with nothing to draw: the cells they share are divided into strips.
     empty = np.flatnonzero(np.bincount(owner[owner >= 0], minlength=k) == 0)
+    loose: list = []
     if len(empty):
         pos = np.asarray(xy, dtype=float) if xy is not None else None
         w = np.asarray(hh, dtype=float)
-        for s in np.unique(ks[np.isin(kp, empty) & shared[ks]]).tolist():
+        # Each such sub-grid gets a strip of one cell only, the one holding most of its households
+        # (ties the first): strips of several blocks lay it in as many places on the wall map
+        # (Nanjing: 34 of the 54 sub-grids in pieces). Its households in the other blocks are
+        # drawn by those blocks' owners, as every divided building is.
+        cand = np.flatnonzero(np.isin(kp, empty) & shared[ks])
+        cand = cand[np.lexsort((ks[cand], -kh[cand], kp[cand]))]
+        lead = np.ones(len(cand), dtype=bool)
+        lead[1:] = kp[cand][1:] != kp[cand][:-1]
+        home = np.full(k, -1, dtype=np.int64)
+        home[kp[cand][lead]] = ks[cand][lead]
+        for s in np.unique(home[home >= 0]).tolist():
             # Between the sub-grids with nothing else and the one drawing it: the others keep
             # what they have, a strip elsewhere would only be a piece apart from it.
-            rows = np.flatnonzero((ks == s) & (np.isin(kp, empty) | (kp == owner[s])))
+            rows = np.flatnonzero((ks == s) & ((home[kp] == s) | (kp == owner[s])))
             hp = kp[rows]
             x0, y0, x1, y1 = shapely.bounds(cells[s])
             size = np.array([x1 - x0, y1 - y0])
@@ -104,8 +121,13 @@ def tile_parts(container, geom: np.ndarray, hh: np.ndarray, parts: list[np.ndarr
             tile_lab[s] = -1
             for p, strip in zip(hp.tolist(), strips(cells[s], kh[rows].tolist(), axis=axis)):
                 if strip is not None:
-                    tile_geom.append(strip)
+                    # A band across a bent block falls apart: its largest piece is the strip, the
+                    # others are left-over land, handed out as the rest of the grid is.
+                    bits = shapely.get_parts(strip)
+                    big = int(np.argmax(shapely.area(bits))) if len(bits) > 1 else 0
+                    tile_geom.append(bits[big] if len(bits) > 1 else strip)
                     tile_lab = np.append(tile_lab, p)
+                    loose.extend(b for i, b in enumerate(bits) if i != big and len(bits) > 1)
         for p in np.setdiff1d(empty, tile_lab).tolist():  # nothing to draw: its cells, overlapping
             for c in {id(c): c for c in groups[p]}.values():
                 tile_geom.append(c)
@@ -113,7 +135,7 @@ def tile_parts(container, geom: np.ndarray, hh: np.ndarray, parts: list[np.ndarr
     tiles = np.array(tile_geom, dtype=object)
     keep = tile_lab >= 0
     tiles, tile_lab = tiles[keep], tile_lab[keep]
-    pieces, piece_lab = _fill(container, tiles, tile_lab, holes)
+    pieces, piece_lab = _fill(container, tiles, tile_lab, holes, loose)
     touched |= set(piece_lab.tolist())
     cores: list = [None] * k
     for p in sorted(touched):
@@ -124,70 +146,93 @@ def tile_parts(container, geom: np.ndarray, hh: np.ndarray, parts: list[np.ndarr
     return groups, cores
 
 
-def _fill(container, tiles: np.ndarray, label: np.ndarray, holes: list | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The pieces of ``container`` that no tile covers and the sub-grid (label) each goes to."""
+def _fill(container, tiles: np.ndarray, label: np.ndarray, holes: list | None = None,
+          loose: list | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The pieces of ``container`` that no tile covers, with the ``loose`` pieces (of strips), and
+    the sub-grid (label) each goes to (:func:`_hand_out`)."""
     area = float(shapely.area(container))
     none = (np.array([], dtype=object), np.zeros(0, dtype=np.int64))
+    extra = np.array(loose or [], dtype=object)
+    cover = np.concatenate([tiles, extra]) if len(extra) else tiles
+    tol = 1e-7 * area + 0.01
+    pieces = np.array([], dtype=object)
+    if not len(tiles):
+        return none
     # Cells tile the grid nearly always: the areas tell without an overlay. Gaps of rounding
     # (under 0.1 m² a km²) are no land a planner could see.
-    if not len(tiles) or area - float(shapely.area(tiles).sum()) <= 1e-7 * area + 0.01:
+    if area - float(shapely.area(cover).sum()) > tol:
+        # Parts of the grid holding no cell (a field across the river without houses) are pieces
+        # as they are: the overlay is only for the parts with cells, and only when areas differ.
+        whole = shapely.get_parts(container)
+        occupied = np.zeros(len(whole), dtype=bool)
+        occupied[shapely.STRtree(cover).query(whole, predicate="intersects")[0]] = True
+        pieces = whole[~occupied]
+        full = whole[occupied]
+        known = np.array(holes or [], dtype=object)
+        if len(known) and abs(float(shapely.area(full).sum()) - float(shapely.area(cover).sum())
+                              - float(shapely.area(known).sum())) <= tol:
+            pieces = np.concatenate([pieces, known])  # the pieces the cells left out: all that is missing
+        elif float(shapely.area(full).sum()) - float(shapely.area(cover).sum()) > tol:
+            rest = shapely.difference(full[0] if len(full) == 1 else shapely.multipolygons(full), dissolve(cover))
+            pieces = np.concatenate([pieces, shapely.get_parts(rest)])
+        pieces = pieces[(shapely.get_type_id(pieces) == 3) & (shapely.area(pieces) > 0.01)]
+        # Slivers of rounding along the cells' edges (under 2 cm wide) are no land; joined to a
+        # cell they stay a piece of their own, a sub-grid "in two pieces" on the map.
+        pieces = pieces[~shapely.is_empty(shapely.buffer(pieces, -SLIVER / 2))]
+    pieces = np.concatenate([pieces, extra]) if len(extra) else pieces
+    if not len(pieces):
         return none
-    # Parts of the grid holding no cell (a field across the river without houses) are pieces as
-    # they are: the overlay is only for the parts with cells, and only when their areas differ.
-    whole = shapely.get_parts(container)
-    occupied = np.zeros(len(whole), dtype=bool)
-    occupied[shapely.STRtree(tiles).query(whole, predicate="intersects")[0]] = True
-    pieces = whole[~occupied]
-    full = whole[occupied]
-    known = np.array(holes or [], dtype=object)
-    if len(known) and abs(float(shapely.area(full).sum()) - float(shapely.area(tiles).sum())
-                          - float(shapely.area(known).sum())) <= 1e-7 * area + 0.01:
-        pieces = np.concatenate([pieces, known])  # the pieces the cells left out: all that is missing
-    elif float(shapely.area(full).sum()) - float(shapely.area(tiles).sum()) > 1e-7 * area + 0.01:
-        rest = shapely.difference(full[0] if len(full) == 1 else shapely.multipolygons(full), dissolve(tiles))
-        pieces = np.concatenate([pieces, shapely.get_parts(rest)])
-    pieces = pieces[(shapely.get_type_id(pieces) == 3) & (shapely.area(pieces) > 0.01)]
-    # Slivers of rounding along the cells' edges (under 2 cm wide) are no land; joined to a cell
-    # they stay a piece of their own, a sub-grid "in two pieces" on the map.
-    pieces = pieces[~shapely.is_empty(shapely.buffer(pieces, -SLIVER / 2))]
+    given = _hand_out(pieces, tiles, label)
+    ok = given >= 0
+    return pieces[ok], given[ok]
+
+
+def _hand_out(pieces: np.ndarray, tiles: np.ndarray, label: np.ndarray) -> np.ndarray:
+    """The sub-grid (label of ``tiles``) each of ``pieces`` goes to, so that it adds no piece to it:
+    in rounds, each piece sharing an edge (a border over :data:`EDGE`) with a sub-grid or with a
+    piece given before to the one it shares the longest border with. Only when no piece left does:
+    one piece meeting sub-grids at a corner to the one it meets most (and the pieces sharing an edge
+    with it after it, so that only that one is joined at a corner), else the piece nearest a
+    sub-grid (a part of the grid without households) to that one, the rest of that part after it.
+    Handing out every piece by its longest border at once, corners included, and each piece
+    touching none to its nearest sub-grid drew 54 Nanjing sub-grids in pieces (28 before tiling)."""
     given = np.full(len(pieces), -1, dtype=np.int64)
     arr, lab = tiles, label
     todo = np.arange(len(pieces))
     while len(todo):
         tree = shapely.STRtree(arr)
         qi, ti = tree.query(pieces[todo], predicate="dwithin", distance=TOUCH)
-        if not len(qi):
-            break
-        # The border each piece shares with each sub-grid: the tiles' outlines along it.
-        border = shapely.length(shapely.intersection(shapely.boundary(arr[ti]),
-                                                     shapely.buffer(pieces[todo][qi], TOUCH)))
-        best = _longest(qi, lab[ti], border, len(todo))
-        got = best >= 0
-        if not got.any():
-            break
+        got = np.zeros(len(todo), dtype=bool)
+        if len(qi):
+            # The border each piece shares with each sub-grid: the tiles' outlines along it.
+            border = shapely.length(shapely.intersection(shapely.boundary(arr[ti]),
+                                                         shapely.buffer(pieces[todo][qi], TOUCH)))
+            best, score = _longest(qi, lab[ti], border, len(todo))
+            got = score > EDGE
+            if not got.any():  # corners only: the one piece meeting a sub-grid most, then edges again
+                one = int(np.lexsort((np.arange(len(todo)), -score))[0])
+                got[one] = score[one] > 0
+        if not got.any():  # touching none: the piece nearest a sub-grid goes to it
+            (qi, ti), d = tree.query_nearest(pieces[todo], return_distance=True, all_matches=True)
+            j = int(np.lexsort((lab[ti], qi, d))[0])  # the nearest, equally near by piece and label
+            best = np.full(len(todo), -1, dtype=np.int64)
+            best[qi[j]] = lab[ti[j]]
+            got[qi[j]] = True
         given[todo[got]] = best[got]
         # Pieces given are tiles for the next round (a piece touching only other pieces).
         arr = np.concatenate([arr, pieces[todo[got]]])
         lab = np.concatenate([lab, best[got]])
         todo = todo[~got]
-    if len(todo):  # parts of the grid touching no sub-grid: the nearest one
-        tree = shapely.STRtree(arr)
-        (qi, ti), d = tree.query_nearest(pieces[todo], return_distance=True, all_matches=True)
-        near = lab[ti]
-        order = np.lexsort((near, d, qi))  # per piece the closest, equally close ones by label
-        head = np.ones(len(order), dtype=bool)
-        head[1:] = qi[order][1:] != qi[order][:-1]
-        given[todo[qi[order][head]]] = near[order][head]
-    ok = given >= 0
-    return pieces[ok], given[ok]
+    return given
 
 
-def _longest(qi: np.ndarray, lab: np.ndarray, score: np.ndarray, n: int) -> np.ndarray:
+def _longest(qi: np.ndarray, lab: np.ndarray, score: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Per query ``0..n-1`` the label whose summed ``score`` (shared border) is largest, ties to
-    the lowest label; -1 for a query with no row or no border longer than zero."""
+    the lowest label, and that sum; -1 and 0 for a query with no row."""
     best = np.full(n, -1, dtype=np.int64)
+    top = np.zeros(n)
     if not len(qi):
-        return best
+        return best, top
     key = qi * (int(lab.max()) + 1) + lab
     uk, inv = np.unique(key, return_inverse=True)
     tot = np.bincount(inv, weights=score)
@@ -197,9 +242,9 @@ def _longest(qi: np.ndarray, lab: np.ndarray, score: np.ndarray, n: int) -> np.n
     first = np.ones(len(order), dtype=bool)
     first[1:] = uq[order][1:] != uq[order][:-1]
     win = order[first]
-    ok = tot[win] > 0
-    best[uq[win][ok]] = ul[win][ok]
-    return best
+    best[uq[win]] = ul[win]
+    top[uq[win]] = tot[win]
+    return best, top
 
 
 def strips(poly, weights: list[int], axis: int | None = None) -> list:
