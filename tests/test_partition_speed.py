@@ -384,3 +384,84 @@ def test_cut_search_on_any_list_of_nodes(seed, monkeypatch):
     monkeypatch.setattr(solver, "USE_KERNELS", False)
     assert fast is not None and fast == solver.partition(g, nodes, k, 20, 40)
     assert all(isinstance(u, int) for p in fast for u in p)
+
+
+def _reference_subgrid_parts(uniq, fhh, xy, container, *, sub_min=20, sub_max=40, sub_target=30):
+    """Every step of the refinement ladder searched, as before the repeated steps were skipped."""
+    from gridtool.partition.feasibility import feasible_grid_counts
+    from gridtool.partition.solver import partition
+    from gridtool.partition.subgrid_draw import sites_inside
+    H = int(fhh.sum())
+    ks = sorted(feasible_grid_counts(H, sub_min, sub_max), key=lambda k: (abs(H / k - sub_target), k))
+    ladder = ((sub_max, sub_target), (sub_target, sub_min), (sub_min // 2, sub_min // 2), (sub_min // 4, sub_min // 4))
+    cache: dict = {}
+    sites = sites_inside(xy, container)
+    parts, searched = None, 0
+    for step, (umax, utarget) in enumerate(ladder):
+        fu = U.household_units(uniq, sites, fhh, container, max_unit=umax, target_unit=utarget,
+                               min_unit=min(sub_min, utarget), cache=cache)
+        G = UnitGraph(fu.hh, fu.xy, fu.area, fu.edges_a, fu.edges_b, fu.affinity)
+        last = step == len(ladder) - 1
+        searched += 1
+        for k in ks[:3] if last else ks[:1]:
+            parts = partition(G, range(len(fu.hh)), k, sub_min, sub_max, budget=40 if last else 8)
+            if parts is not None:
+                break
+        if parts is not None or not ks:
+            break
+    return fu, parts, searched
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_subgrids_skip_only_ladder_steps_that_change_no_unit(seed, monkeypatch):
+    """A refinement step cutting no building finer than the step before searches the same units
+    in the same way: skipping it leaves the sub-grids exactly as searching every step did."""
+    from gridtool.partition import subgrid_draw as D
+    rng = np.random.default_rng(300 + seed)
+    n = int(rng.integers(30, 160))
+    # Small houses (every step the same units) on odd seeds, a few apartment blocks on even ones;
+    # a narrow strip makes the coarse searches fail now and then.
+    hh = rng.choice([1, 2, 3, 4] if seed % 2 else [1, 2, 3, 12, 25, 60], size=n)
+    xy = np.column_stack([rng.uniform(0, 600, n), rng.uniform(0, 40 + 60 * (seed % 3), n)])
+    container = shapely.box(-5, -5, 605, 45 + 60 * (seed % 3))
+    uniq = np.arange(n, dtype=np.int64)
+    fu, ref_parts, searched = _reference_subgrid_parts(uniq, hh.astype(np.int64), xy, container)
+    calls = []
+    real = D.household_units
+    monkeypatch.setattr(D, "household_units", lambda *a, **k: calls.append(1) or real(*a, **k))
+    (feature, part, nparts, uhh), parts, status, groups, _, _ = D.subgrids_of(
+        uniq, hh.astype(np.int64), xy, container, None, np.zeros(0), sub_min=20, sub_max=40, sub_target=30)
+    assert len(calls) <= searched
+    assert np.array_equal(feature, fu.feature) and np.array_equal(uhh, fu.hh)
+    if ref_parts is not None:
+        assert status == "ok"
+        assert [p.tolist() for p in parts] == [sorted(p) for p in ref_parts]
+    else:
+        assert status == "exception"
+    assert int(uhh.sum()) == int(hh.sum())
+
+
+def test_a_step_cutting_no_house_finer_is_not_searched_again(monkeypatch):
+    """Twelve houses of 19 households (228): about 30 a sub-grid means 8 sub-grids, which whole
+    houses (two make 38, three 57) cannot give. The entrance step (units up to 30) cuts no house,
+    so it is not searched again; the floor step (up to 10) cuts each in two and finds the plan
+    the full ladder finds."""
+    from gridtool.partition import subgrid_draw as D
+    rng = np.random.default_rng(11)
+    n = 12
+    hh = np.full(n, 19, dtype=np.int64)
+    xy = np.column_stack([np.arange(n) * 50.0 + rng.uniform(0, 5, n), rng.uniform(0, 20, n)])
+    container = shapely.box(-25, -10, n * 50.0, 30)
+    fu, ref_parts, searched = _reference_subgrid_parts(np.arange(n), hh, xy, container)
+    calls = []
+    real = D.household_units
+    monkeypatch.setattr(D, "household_units", lambda *a, **k: calls.append(k["max_unit"]) or real(*a, **k))
+    (feature, part, nparts, uhh), parts, status, groups, _, _ = D.subgrids_of(
+        np.arange(n), hh, xy, container, None, np.zeros(0), sub_min=20, sub_max=40, sub_target=30)
+    assert searched == 3 and calls == [40, 10]
+    assert status == "ok" and len(parts) == 8
+    assert [p.tolist() for p in parts] == [sorted(p) for p in ref_parts]
+    assert np.array_equal(feature, fu.feature) and np.array_equal(uhh, fu.hh) and int(uhh.sum()) == 228
+    # The sub-grids tile the grid: no gap, no overlap.
+    outlines = [shapely.union_all(g) for g in groups]
+    assert sum(shapely.area(o) for o in outlines) == pytest.approx(shapely.area(container))

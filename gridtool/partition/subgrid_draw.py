@@ -20,7 +20,7 @@ from ..errors import CancelledError
 from .feasibility import feasible_grid_counts
 from .solver import UnitGraph, partition
 from .subgrid_tiles import tile_parts
-from .units import household_units
+from .units import household_units, split_counts_array
 
 
 def draw_one(gi, weights, container, ctx, bounds, stop):
@@ -50,13 +50,21 @@ def subgrids_of(uniq, fhh, xy, container, barriers, barrier_affinity, *, sub_min
     ladder = ((sub_max, sub_target), (sub_target, sub_min), (half, half), (quarter, quarter))
     cache: dict = {}
     sites = sites_inside(xy, container)
+    tried = None  # parts per building of the last step searched
     for step, (umax, utarget) in enumerate(ladder):
+        last = step == len(ladder) - 1
+        # A step that cuts no building finer than the one before has the same units and the same
+        # search (all but the last), so it fails as that one did: not made again. Rural grids of
+        # small houses skipped two or three such steps each.
+        nparts = split_counts_array(fhh, umax, utarget, min(sub_min, utarget))[0]
+        if not last and tried is not None and np.array_equal(nparts, tried):
+            continue
+        tried = nparts
         fu = household_units(uniq, sites, fhh, container,
                              max_unit=umax, target_unit=utarget, min_unit=min(sub_min, utarget),
                              barriers=barriers, barrier_affinity=barrier_affinity, cache=cache)
         G = UnitGraph(fu.hh, fu.xy, fu.area, fu.edges_a, fu.edges_b, fu.affinity)
         # Coarse units get a short search: when they do not fit, finer ones will.
-        last = step == len(ladder) - 1
         for k in ks[:3] if last else ks[:1]:
             parts = partition(G, range(len(fu.hh)), k, sub_min, sub_max, cancelled=stop, budget=40 if last else 8)
             if parts is not None:
