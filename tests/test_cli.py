@@ -50,6 +50,15 @@ def test_validate_exit_codes(tmp_path, written, township, capsys):
     assert "negative" in text and "bad.gpkg" in text
 
 
+def test_validate_heads_each_layer_by_its_chinese_name(written, capsys):
+    # Under the default Chinese output the column lines are headed 住户（households）, as import and
+    # info head them, not by the bare internal key "households".
+    assert main(["validate", *_flags(written)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "  住户（households）" in lines
+    assert not any(line.strip() in {"households", "villages"} for line in lines)
+
+
 def test_bad_input_exits_2_with_a_fix_and_no_traceback(tmp_path, capsys):
     code = main(["import", "--households", str(tmp_path / "missing.xlsx"), "--out", str(tmp_path / "p.gpkg")])
     err = capsys.readouterr().err

@@ -404,7 +404,8 @@ def cmd_validate(args) -> int:
     else:
         for role, e in project.summary()["layers"].items():
             if e.get("columns_detail") or e.get("class_summary"):
-                print(f"  {role}")
+                # The layer's Chinese name under zh, as import and info head it (not the internal key)
+                say(args, f"  {_layer_label(role)}", f"  {role}")
                 print_columns(args, role, e)
         _print_problems(args, problems)
     return 1 if any(p.severity == "error" for p in problems) else 0
