@@ -59,6 +59,17 @@ def test_validate_heads_each_layer_by_its_chinese_name(written, capsys):
     assert not any(line.strip() in {"households", "villages"} for line in lines)
 
 
+def test_import_progress_log_only_goes_forward(tmp_path, written, capsys):
+    # In a log (not a terminal) each step is a line: reading the layers must not say 完成 at 100 %
+    # and then go back to 数据检查 at 95 % and 写入项目 at 99 %.
+    assert main(["import", *_flags(written), "--out", str(tmp_path / "p.gpkg")]) == 0
+    steps = re.findall(r"^\[\s*([\d.]+)%\] (.+)$", capsys.readouterr().err, flags=re.M)
+    fractions = [float(f) for f, _ in steps]
+    assert fractions == sorted(fractions)
+    assert [m for _, m in steps][-2:] == ["数据检查", "写入项目"]
+    assert "完成" not in [m for _, m in steps]
+
+
 def test_bad_input_exits_2_with_a_fix_and_no_traceback(tmp_path, capsys):
     code = main(["import", "--households", str(tmp_path / "missing.xlsx"), "--out", str(tmp_path / "p.gpkg")])
     err = capsys.readouterr().err

@@ -209,6 +209,12 @@ def _offset_warnings(project, one_off, project_path) -> dict:
     return out
 
 
+def _loading(show):
+    """Reading the layers as the first 90 % of a command's progress: the loader's own 完成 (100 %)
+    would otherwise come before 数据检查 (95 %) and the save, the log's percentages going back."""
+    return (lambda f, m: show(0.9 * f, "读取图层 / layers read" if f >= 1.0 else m)) if show else None
+
+
 # -- subcommands ------------------------------------------------------------------------------
 def cmd_import(args) -> int:
     from ..ownership import check_replace
@@ -225,7 +231,7 @@ def cmd_import(args) -> int:
     check_replace([out], force=args.force, kind="project")  # before reading: refuse early, not after minutes
     _check_not_dropping(args, out)
     with command_progress(args) as show:
-        project = project_from_args(args, progress=show)
+        project = project_from_args(args, progress=_loading(show))
         if show:
             show(0.95, "数据检查 / validating")
         problems = validate(project)
@@ -300,7 +306,7 @@ def _import_into(args) -> int:
     old = {r: len(project.layers[r].gdf) for r in sources if r in project.layers}
     had_dem = project.dem is not None
     with command_progress(args) as show:
-        project.add_sources(sources, progress=show, save_as=out, **source_options(args))
+        project.add_sources(sources, progress=_loading(show), save_as=out, **source_options(args))
         if show:
             show(0.95, "数据检查 / validating")
         problems = validate(project)
@@ -395,7 +401,7 @@ def cmd_validate(args) -> int:
         problems = validate(project)
     else:
         with command_progress(args) as show:
-            project = project_from_args(args, progress=show)
+            project = project_from_args(args, progress=_loading(show))
             if show:
                 show(0.95, "数据检查 / validating")
             problems = validate(project)
