@@ -124,6 +124,15 @@ def test_edit_merges_splits_and_moves_a_subgrid_with_subgrids_drawn_again(saved,
     assert tot["网格台账"] == tot["子网格"]
 
 
+def test_merge_says_sub_grids_drawn_again_only_in_the_grid_that_remains(saved, tmp_path, capsys):
+    # The grid merged away has no sub-grids any more: the console must not say they were drawn again.
+    path = _copy(saved, tmp_path)
+    a, b, _ = _village_pair(Project.open(path).layers["grids"].gdf)
+    assert main(["edit", str(path), "--merge", f"{a}={b}"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("已重新划分"))
+    assert line == f"已重新划分 1 个网格的子网格：{a}"
+
+
 def test_a_refused_edit_saves_nothing(saved, tmp_path, capsys):
     path = _copy(saved, tmp_path)
     g0 = Project.open(path).layers["grids"].gdf
