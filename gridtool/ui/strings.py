@@ -348,6 +348,7 @@ STRINGS.update({
     "value.note.too_small": ("户数不足", "too few households"),
     "value.note.gap": ("户数落在两档之间", "between two grid counts"),
     "value.note.edited": ("已手工编辑", "edited by hand"),
+    "value.note.locked": ("已锁定", "locked"),
     "value.kind.area": ("片区", "area"),
     "value.kind.apartment part": ("楼栋分段", "apartment part"),
     "value.kind.special": ("专属网格", "special grid"),
