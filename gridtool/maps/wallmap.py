@@ -658,7 +658,8 @@ def _legend_fit(labels: Sequence[str], fs: float, width_mm: float, height_mm: fl
         ncol = max(1, min(max_ncol, int((width_mm + 1.5 * em) // col_w)))
         rows = math.ceil(n / ncol)
         total = 2.0 * em + rows * (1.2 + 0.55) * em
-        if total <= height_mm or fs <= 4.5:
+        # Also the width: a long line (the grid-code note) ran past the sheet's frame in one column.
+        if (total <= height_mm and col_w <= width_mm + 1.5 * em) or fs <= 4.5:
             return ncol, fs
         fs *= 0.92
 
