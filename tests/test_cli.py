@@ -70,6 +70,19 @@ def test_import_progress_log_only_goes_forward(tmp_path, written, capsys):
     assert "完成" not in [m for _, m in steps]
 
 
+def test_a_new_project_is_named_after_its_file(tmp_path, written, capsys):
+    # Not after the first input (a roster 花名册.xlsx made every project "花名册" in info, the app's
+    # title and the exports' metadata); --name still chooses.
+    assert main(["import", *_flags(written), "--out", str(tmp_path / "东港镇.gpkg")]) == 0
+    capsys.readouterr()
+    assert main(["info", str(tmp_path / "东港镇.gpkg"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["name"] == "东港镇"
+    assert main(["import", *_flags(written), "--name", "东港镇网格", "--out", str(tmp_path / "p.gpkg")]) == 0
+    capsys.readouterr()
+    assert main(["info", str(tmp_path / "p.gpkg"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["name"] == "东港镇网格"
+
+
 def test_bad_input_exits_2_with_a_fix_and_no_traceback(tmp_path, capsys):
     code = main(["import", "--households", str(tmp_path / "missing.xlsx"), "--out", str(tmp_path / "p.gpkg")])
     err = capsys.readouterr().err

@@ -230,6 +230,8 @@ def cmd_import(args) -> int:
     out = Path(args.out)
     check_replace([out], force=args.force, kind="project")  # before reading: refuse early, not after minutes
     _check_not_dropping(args, out)
+    if not args.name:  # the project is the file the planner named, not the first input (花名册)
+        args.name = out.stem
     with command_progress(args) as show:
         project = project_from_args(args, progress=_loading(show))
         if show:
