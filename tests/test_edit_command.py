@@ -133,6 +133,26 @@ def test_merge_says_sub_grids_drawn_again_only_in_the_grid_that_remains(saved, t
     assert line == f"已重新划分 1 个网格的子网格：{a}"
 
 
+def test_merging_two_neighbours_gives_no_false_pieces_and_leaves_other_grids_checks_alone(saved, capsys):
+    # After a merge the check paired the plan's codes (one fewer) with the loaded polygons: later grids
+    # were checked on their neighbours' land, and the merged grid on 15 m discs around the households
+    # it took (网格…的住户分在 24 块互不相连的土地上 after merging two neighbours).
+    from gridtool.partition.edit import GridPlan
+    project = Project.open(saved)
+    grids = project.layers["grids"].gdf
+    a, b, _ = _village_pair(grids)
+    plan = GridPlan.from_project(project)
+    key = lambda p: (p.code, tuple(map(str, p.features)), p.zh)  # noqa: E731
+    before = {key(p) for p in plan.validate() if not {a, b} & set(map(str, p.features))}
+    plan.merge(a, b).do()
+    after = plan.validate()
+    assert {key(p) for p in after if a not in map(str, p.features)} == before
+    geo = grids.set_index("code").geometry
+    joined = shapely.union_all([geo[a], geo[b]], grid_size=0.01)
+    if len(shapely.get_parts(joined)) == 1:  # the two neighbours make one piece of land
+        assert not [p for p in after if p.code == "grid_not_contiguous" and a in map(str, p.features)]
+
+
 def test_a_refused_edit_saves_nothing(saved, tmp_path, capsys):
     path = _copy(saved, tmp_path)
     g0 = Project.open(path).layers["grids"].gdf

@@ -387,8 +387,12 @@ class GridPlan:
         from .membership import Membership
         m = Membership(self)
         m.base = np.array([m.code_index(c) if c else -1 for c in self._loaded], dtype=np.int64)
-        geoms = self.grids.geometry.values if "geometry" in self.grids else [None] * len(self.codes)
-        return GridShapes(self.codes, geoms, m, self._xy).geometry
+        # The polygons by the codes they were loaded with: after a merge self.codes has one fewer,
+        # and pairing it with the loaded rows gave later grids their neighbours' polygons and the
+        # merged-away grid's households no cells (a false 24 块互不相连 after merging two neighbours).
+        loaded = self.grids["code"].astype(str).tolist()
+        geoms = self.grids.geometry.values if "geometry" in self.grids else [None] * len(loaded)
+        return GridShapes(loaded, geoms, m, self._xy).geometry
 
     def _check_grid(self, code):
         if code not in self.totals:
