@@ -153,6 +153,27 @@ def test_merging_two_neighbours_gives_no_false_pieces_and_leaves_other_grids_che
         assert not [p for p in after if p.code == "grid_not_contiguous" and a in map(str, p.features)]
 
 
+def test_a_villages_only_grid_out_of_bounds_is_told_the_village_remedies(saved):
+    # Check grids on a village's only grid (a 268-household village) said "move households from a
+    # neighbour, or merge/split": there is none in the village and grids never cross villages.
+    from gridtool.partition.edit import GridPlan
+    project = Project.open(saved)
+    a, b, rest = _village_pair(project.layers["grids"].gdf)
+    plan = GridPlan.from_project(project)
+    village = plan.village[a]
+    for c in [c for c in plan.codes if plan.village[c] == village and c != a]:
+        plan.merge(a, c).do()  # the whole village in one grid, over its bounds
+    p = next(p for p in plan.validate() if p.code == "grid_over" and p.features == [a])
+    assert f"这是{village}唯一的网格" in p.fix_zh and f"--merge {village}=邻村" in p.fix_zh
+    assert f"--relax {village}={plan.bounds[a][0]}-{plan.totals[a]}" in p.fix_zh and "--relax" in p.fix_en
+    # a grid beside others of its village keeps the neighbour's advice
+    other = next(c for c in plan.codes if plan.village[c] != village and
+                 sum(plan.village[x] == plan.village[c] for x in plan.codes) > 1)
+    plan.split(other).do()
+    off = [p for p in plan.validate() if p.code in ("grid_under", "grid_over") and p.features != [a]]
+    assert off and all(p.fix_zh == "从相邻网格移入或移出住户，或合并/拆分。" for p in off)
+
+
 def test_a_refused_edit_saves_nothing(saved, tmp_path, capsys):
     path = _copy(saved, tmp_path)
     g0 = Project.open(path).layers["grids"].gdf
