@@ -39,6 +39,18 @@ def test_info_on_plain_files(tmp_path, written, capsys):
     assert "villages" in text and "households" in text and "要素：60" in text  # field labels in Chinese (default)
 
 
+def test_info_on_a_roster_says_its_missing_crs_in_chinese(tmp_path, capsys):
+    # `info 花名册.xlsx` printed 坐标系：(none: lon/lat or --crs-in), and an empty 坐标系： on the first line.
+    import pandas as pd
+    pd.DataFrame({"东经": [120.31, 120.32], "北纬": [31.51, 31.52], "户数": [3, 4]}).to_excel(tmp_path / "花名册.xlsx", index=False)
+    assert main(["info", str(tmp_path / "花名册.xlsx")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "花名册.xlsx"
+    assert "坐标系：无（经纬度，或用 --crs-in 声明）" in lines[1] and "none" not in "\n".join(lines)
+    assert main(["--lang", "en", "info", str(tmp_path / "花名册.xlsx")]) == 0
+    assert "crs=(none: lon/lat or --crs-in)" in capsys.readouterr().out
+
+
 def test_validate_exit_codes(tmp_path, written, township, capsys):
     assert main(["--lang", "en", "validate", *_flags(written)]) == 0
     bad = township["households"].copy()

@@ -86,7 +86,8 @@ def _print_summary(args, summary: dict, grid_statuses=None) -> None:
             crs_text = f"{crs_zh(spec.crs)}（{crs_text.split(' (')[0]}）" if spec else crs_text
         except GridtoolError:
             pass
-    print(f"{summary.get('name', '')}  {k('CRS')}{'：' if zh else ': '}{crs_text}"
+    # A plain file has no one CRS (each layer states its own below): no empty 坐标系： on the first line
+    print(f"{summary.get('name', '')}" + (f"  {k('CRS')}{'：' if zh else ': '}{crs_text}" if crs_text else "")
           + ((f"（{k('input')}：{how_zh(str(summary['user_crs']))}）" if zh else f"  (input: {summary['user_crs']})")
              if summary.get("user_crs") else ""))
     for role, e in summary["layers"].items():
