@@ -9,7 +9,10 @@ import re
 #: The English provenance marks and their Chinese words (longest first where one contains another).
 HOW_ZH = (("(cpg)", "（.cpg 文件）"), ("(detected)", "（自动检测）"), ("(user)", "（指定）"), ("(default)", "（默认）"),
           ("(ldid)", "（dBase 语言标记）"),
-          ("(dwgcodepage)", "（DXF 文件头 $DWGCODEPAGE）"), (" (assumed)", "（推定）"), ("(assumed)", "（推定）"))
+          ("(dwgcodepage)", "（DXF 文件头 $DWGCODEPAGE）"), (" (assumed)", "（推定）"), ("(assumed)", "（推定）"),
+          # info on a file without a CRS of its own (gridtool.fileinfo)
+          ("(none: lon/lat or --crs-in)", "无（经纬度，或用 --crs-in 声明）"), ("(none: --crs-in)", "无（用 --crs-in 声明）"),
+          ("(none)", "无"))
 
 
 def how_zh(text: str) -> str:

@@ -197,8 +197,9 @@ def _code_repairs(gdf: gpd.GeoDataFrame, ccol: str, raw: RawLayer, details: dict
     codes typed with spaces were joined, and the column summary says so."""
     src = gdf[ccol]
     text = src.map(lambda v: unicodedata.normalize("NFKC", str(v)).strip() if isinstance(v, str) else None)
-    lost = text.map(lambda t: bool(t and _SCIENTIFIC.match(t)) and _sci_digits(t) is None).astype(bool)
-    spaced = text.map(lambda t: bool(t and _SPACED_DIGITS.match(t))).astype(bool)
+    # A column with no text at all (numeric codes, some missing) maps to NaN, not None: only strings
+    lost = text.map(lambda t: isinstance(t, str) and bool(_SCIENTIFIC.match(t)) and _sci_digits(t) is None).astype(bool)
+    spaced = text.map(lambda t: isinstance(t, str) and bool(_SPACED_DIGITS.match(t))).astype(bool)
     note = details.get("code")
     if spaced.any() and note is not None:
         note["note_zh"] = f"{int(spaced.sum())} 个代码中的空格已去掉"

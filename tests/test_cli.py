@@ -39,6 +39,18 @@ def test_info_on_plain_files(tmp_path, written, capsys):
     assert "villages" in text and "households" in text and "要素：60" in text  # field labels in Chinese (default)
 
 
+def test_info_on_a_roster_says_its_missing_crs_in_chinese(tmp_path, capsys):
+    # `info 花名册.xlsx` printed 坐标系：(none: lon/lat or --crs-in), and an empty 坐标系： on the first line.
+    import pandas as pd
+    pd.DataFrame({"东经": [120.31, 120.32], "北纬": [31.51, 31.52], "户数": [3, 4]}).to_excel(tmp_path / "花名册.xlsx", index=False)
+    assert main(["info", str(tmp_path / "花名册.xlsx")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "花名册.xlsx"
+    assert "坐标系：无（经纬度，或用 --crs-in 声明）" in lines[1] and "none" not in "\n".join(lines)
+    assert main(["--lang", "en", "info", str(tmp_path / "花名册.xlsx")]) == 0
+    assert "crs=(none: lon/lat or --crs-in)" in capsys.readouterr().out
+
+
 def test_validate_exit_codes(tmp_path, written, township, capsys):
     assert main(["--lang", "en", "validate", *_flags(written)]) == 0
     bad = township["households"].copy()
@@ -48,6 +60,39 @@ def test_validate_exit_codes(tmp_path, written, township, capsys):
     assert main(["--lang", "en", "validate", f"--households={path}", f"--villages={written['villages']}"]) == 1
     text = capsys.readouterr().out
     assert "negative" in text and "bad.gpkg" in text
+
+
+def test_validate_heads_each_layer_by_its_chinese_name(written, capsys):
+    # Under the default Chinese output the column lines are headed 住户（households）, as import and
+    # info head them, not by the bare internal key "households".
+    assert main(["validate", *_flags(written)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "  住户（households）" in lines
+    assert not any(line.strip() in {"households", "villages"} for line in lines)
+
+
+def test_import_progress_log_only_goes_forward(tmp_path, written, capsys):
+    # In a log (not a terminal) each step is a line: reading the layers must not say 完成 at 100 %
+    # and then go back to 数据检查 at 95 % and 写入项目 at 99 %.
+    assert main(["import", *_flags(written), "--out", str(tmp_path / "p.gpkg")]) == 0
+    steps = re.findall(r"^\[\s*([\d.]+)%\] (.+)$", capsys.readouterr().err, flags=re.M)
+    fractions = [float(f) for f, _ in steps]
+    assert fractions == sorted(fractions)
+    assert [m for _, m in steps][-2:] == ["数据检查", "写入项目"]
+    assert "完成" not in [m for _, m in steps]
+
+
+def test_a_new_project_is_named_after_its_file(tmp_path, written, capsys):
+    # Not after the first input (a roster 花名册.xlsx made every project "花名册" in info, the app's
+    # title and the exports' metadata); --name still chooses.
+    assert main(["import", *_flags(written), "--out", str(tmp_path / "东港镇.gpkg")]) == 0
+    capsys.readouterr()
+    assert main(["info", str(tmp_path / "东港镇.gpkg"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["name"] == "东港镇"
+    assert main(["import", *_flags(written), "--name", "东港镇网格", "--out", str(tmp_path / "p.gpkg")]) == 0
+    capsys.readouterr()
+    assert main(["info", str(tmp_path / "p.gpkg"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["name"] == "东港镇网格"
 
 
 def test_bad_input_exits_2_with_a_fix_and_no_traceback(tmp_path, capsys):

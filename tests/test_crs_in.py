@@ -89,6 +89,24 @@ def test_fixes_name_the_zone_of_the_data(wuxi, capsys):
     assert "file=" in e.value.format("en") and "文件：" not in e.value.format("en")
 
 
+def test_metres_without_a_crs_outside_china_take_the_other_layers_metric_crs(tmp_path, capsys):
+    # Roads without a CRS (a CAD drawing, a shapefile without .prj) beside villages in UTM 32N
+    # (Liechtenstein, 9.5°E): there is no CGCS2000 zone there, and the hint used to be EPSG:4534
+    # (75°E); the roads lie where the villages lie, in the CRS the project was settled in.
+    v = gpd.GeoDataFrame({"村名": ["东村"]}, geometry=[box(540_000, 5_220_000, 542_000, 5_222_000)], crs=32632)
+    v.to_file(tmp_path / "v.gpkg", layer="villages")
+    roads = gpd.GeoDataFrame({"name": ["路"]}, geometry=[shapely.LineString([(540_100, 5_220_500), (541_900, 5_221_500)])])
+    _shapefile_without_cpg_prj(tmp_path / "roads.shp", roads)
+    out = tmp_path / "p.gpkg"
+    assert main(["import", "--villages", str(tmp_path / "v.gpkg"), "--roads", str(tmp_path / "roads.shp"),
+                 "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "按其他图层的位置假定为 WGS84 UTM 第32带（北半球）（EPSG:32632）" in text  # said, not silent
+    p = Project.open(out)
+    assert p.layers["roads"].crs_in == "EPSG:32632 (assumed)"
+    assert p.layers["roads"].gdf.to_crs(32632).within(v.geometry[0]).all()
+
+
 def test_zone_and_chinese_crs_names():
     assert gk_zone_epsg(120.3) == 4549 and gk_zone_epsg(107.8) == 4545 and gk_zone_epsg(106.5, prefixed=True) == 4524
     import pyproj

@@ -124,6 +124,56 @@ def test_edit_merges_splits_and_moves_a_subgrid_with_subgrids_drawn_again(saved,
     assert tot["网格台账"] == tot["子网格"]
 
 
+def test_merge_says_sub_grids_drawn_again_only_in_the_grid_that_remains(saved, tmp_path, capsys):
+    # The grid merged away has no sub-grids any more: the console must not say they were drawn again.
+    path = _copy(saved, tmp_path)
+    a, b, _ = _village_pair(Project.open(path).layers["grids"].gdf)
+    assert main(["edit", str(path), "--merge", f"{a}={b}"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("已重新划分"))
+    assert line == f"已重新划分 1 个网格的子网格：{a}"
+
+
+def test_merging_two_neighbours_gives_no_false_pieces_and_leaves_other_grids_checks_alone(saved, capsys):
+    # After a merge the check paired the plan's codes (one fewer) with the loaded polygons: later grids
+    # were checked on their neighbours' land, and the merged grid on 15 m discs around the households
+    # it took (网格…的住户分在 24 块互不相连的土地上 after merging two neighbours).
+    from gridtool.partition.edit import GridPlan
+    project = Project.open(saved)
+    grids = project.layers["grids"].gdf
+    a, b, _ = _village_pair(grids)
+    plan = GridPlan.from_project(project)
+    key = lambda p: (p.code, tuple(map(str, p.features)), p.zh)  # noqa: E731
+    before = {key(p) for p in plan.validate() if not {a, b} & set(map(str, p.features))}
+    plan.merge(a, b).do()
+    after = plan.validate()
+    assert {key(p) for p in after if a not in map(str, p.features)} == before
+    geo = grids.set_index("code").geometry
+    joined = shapely.union_all([geo[a], geo[b]], grid_size=0.01)
+    if len(shapely.get_parts(joined)) == 1:  # the two neighbours make one piece of land
+        assert not [p for p in after if p.code == "grid_not_contiguous" and a in map(str, p.features)]
+
+
+def test_a_villages_only_grid_out_of_bounds_is_told_the_village_remedies(saved):
+    # Check grids on a village's only grid (a 268-household village) said "move households from a
+    # neighbour, or merge/split": there is none in the village and grids never cross villages.
+    from gridtool.partition.edit import GridPlan
+    project = Project.open(saved)
+    a, b, rest = _village_pair(project.layers["grids"].gdf)
+    plan = GridPlan.from_project(project)
+    village = plan.village[a]
+    for c in [c for c in plan.codes if plan.village[c] == village and c != a]:
+        plan.merge(a, c).do()  # the whole village in one grid, over its bounds
+    p = next(p for p in plan.validate() if p.code == "grid_over" and p.features == [a])
+    assert f"这是{village}唯一的网格" in p.fix_zh and f"--merge {village}=邻村" in p.fix_zh
+    assert f"--relax {village}={plan.bounds[a][0]}-{plan.totals[a]}" in p.fix_zh and "--relax" in p.fix_en
+    # a grid beside others of its village keeps the neighbour's advice
+    other = next(c for c in plan.codes if plan.village[c] != village and
+                 sum(plan.village[x] == plan.village[c] for x in plan.codes) > 1)
+    plan.split(other).do()
+    off = [p for p in plan.validate() if p.code in ("grid_under", "grid_over") and p.features != [a]]
+    assert off and all(p.fix_zh == "从相邻网格移入或移出住户，或合并/拆分。" for p in off)
+
+
 def test_a_refused_edit_saves_nothing(saved, tmp_path, capsys):
     path = _copy(saved, tmp_path)
     g0 = Project.open(path).layers["grids"].gdf

@@ -769,3 +769,20 @@ def test_demo_print_writes_the_set(project, tmp_path):
     files = demo_print(project, tmp_path, "t")
     assert set(files) == {"wall_pdf", "wall_png", "wall_svg", "atlas", "assessment", "route_cards"}
     assert all(Path(f).stat().st_size > 1000 for f in files.values())
+
+
+def test_legend_font_fits_the_longest_line_in_the_panel_width():
+    # The side panel of a landscape sheet: the grid-code note is the longest legend line and ran
+    # past the sheet's frame (…（完整编码见台账 cut off); the legend's font now fits it in the width.
+    from gridtool.maps.draw import text_width_pt
+    from gridtool.maps.wallmap import PT_PER_MM, _legend_fit
+    labels = ["基础网格（相邻网格不同色）", "林地", "山脊线（高程模型 N42E001.hgt.zip）",
+              "网格注村（社区）内序号：18 即 5-18（完整编码见台账）"]
+    width = 62.0
+    ncol, fs = _legend_fit(labels, 7.5, width, 200.0, max_ncol=2)
+    em = fs / PT_PER_MM
+    widest = max(text_width_pt(t, fs) for t in labels) / PT_PER_MM
+    assert ncol == 1 and (2.6 + 0.8) * em + widest <= width
+    assert fs < 7.5
+    # Where everything fits, the font is left as it was.
+    assert _legend_fit(labels[:2], 7.5, width, 200.0, max_ncol=2)[1] == 7.5

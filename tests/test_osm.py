@@ -149,6 +149,36 @@ def test_households(tiny):
     assert set(hh.geom_type) == {"Polygon"}
 
 
+def test_import_says_household_counts_of_osm_buildings_are_estimates(tiny, tmp_path, capsys):
+    # 3 of the 4 residential buildings carry no building:flats: their households are estimated, and
+    # import says so (with the file and the fix) instead of printing the total as if counted.
+    from gridtool.cli import main
+    path, _ = tiny
+    hh = read_osm_role(path, "households")
+    est = hh[hh["hh_method"] == "estimated"]
+    assert main(["import", "--households", str(path), "--villages", str(path),
+                 "--out", str(tmp_path / "p.gpkg")]) == 0
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if "OSM 建筑" in x)
+    assert line.startswith("[警告]") and "tiny.osm" in line
+    assert f"{len(est)} 栋楼的 {int(est['hh'].sum())} 户（共 {int(hh['hh'].sum())} 户）" in line
+    assert "另 1 栋按 building:flats" in line
+    assert "解决办法：划分正式网格请用实际的住户花名册" in out
+
+
+def test_villages_with_a_code_missing_import_without_an_internal_error(tmp_path, capsys):
+    # OSM boundaries (ref) and many shapefiles give a text code column with a village lacking one:
+    # the scientific-notation check read the missing value (NaN) as text and import stopped with 内部错误.
+    from gridtool.cli import main
+    v = gpd.GeoDataFrame({"村名": ["东村", "西村"], "代码": pd.Series(["500154001001", None], dtype="str")},
+                         geometry=[shapely.box(0, 0, 100, 100), shapely.box(100, 0, 200, 100)], crs="EPSG:4545")
+    v["geometry"] = v.geometry.translate(500000, 3300000)
+    v.to_file(tmp_path / "v.gpkg", layer="villages")
+    assert main(["import", "--villages", str(tmp_path / "v.gpkg"), "--out", str(tmp_path / "p.gpkg")]) == 0
+    captured = capsys.readouterr()
+    assert "内部错误" not in captured.err and "已写入项目" in captured.out
+
+
 def test_roads(tiny):
     path, ids = tiny
     roads = read_osm_role(path, "roads").set_index("osm_id")

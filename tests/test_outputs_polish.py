@@ -30,6 +30,15 @@ def test_a_corridor_of_slivers_is_still_drawn_on_the_html_map():
     assert m.left_out_text(lambda r: r) == "" and "未画出" not in m.html
 
 
+def test_html_lines_left_out_are_named_by_handle_in_chinese():
+    # The export's console said 道路 1 个未画出（…：handle 2032B）: the DXF handle in English words.
+    from gridtool.maps.html import build_html
+    m = build_html(make_project())
+    m.left_out = {"roads": {"short": ["handle 2032B", "FID 7"]}}
+    assert m.left_out_text(lambda r: "道路") == "道路 2 个未画出（短于或小于约 1 米，在网页地图上缩成一点：句柄 2032B、FID 7）"
+    assert "handle 2032B, FID 7" in m.left_out_text(lambda r: "roads", zh=False)
+
+
 def test_features_in_a_message_read_as_a_sentence_not_a_python_list():
     """A problem's English said ``features=[row 3, row 4, … (+17)]``."""
     from gridtool.errors import GridtoolError

@@ -124,7 +124,7 @@ def test_wall_map_legend_swatch_shows_every_grid_fill_the_map_uses(tmp_path):
         return {c for c, rgb in palette.items() if (np.abs(px - rgb).max(axis=1) <= 2).sum() >= 4}
 
     words = page_words(pdf)
-    label = next(w for w in words if w[4].startswith("基础网格（相邻"))
+    label = next(w for w in words if w[4].startswith("基础网格") and "（相邻" in w[4])  # 、例外网格 when drawn
     panel = next(w for w in words if w[4] == "图例")[0] - 20  # the legend panel starts right of the map
     k = dpi / 72
     y0, y1 = int(label[1] * k), int(label[3] * k) + 1
@@ -198,3 +198,20 @@ def test_atlas_index_map_title_names_the_township(tmp_path):
     line = [w[4] for w in sorted(words, key=lambda w: w[0]) if abs(w[3] - title[3]) < 1]
     assert "".join(line) == "两路街道网格图册·索引图", line
     assert title[1] < min(w[1] for w in words if w[4].startswith("图中数字"))  # the top line of the sheet
+
+
+@needs_poppler
+def test_wall_map_legend_names_the_exception_grid_it_draws(tmp_path):
+    """The totals beside the legend said 例外网格 1 个 while the legend named only 基础网格: the
+    grid-fill row names the kinds the map draws, as the HTML map's legend does."""
+    from gridtool.maps.wallmap import render_wall_map
+    project = make_project()
+    g = project.layers["grids"].gdf
+    g.loc[g.index[0], "status"] = "exception"
+    pdf = render_wall_map(project, tmp_path / "w.pdf", size="A4", landscape=True, labels=False, coord_grid=None)
+    text = "".join(w[4] for w in page_words(pdf))
+    assert "基础网格、例外网格（相邻网格不同色）" in text
+    g["status"] = "ok"
+    pdf = render_wall_map(project, tmp_path / "w2.pdf", size="A4", landscape=True, labels=False, coord_grid=None)
+    text = "".join(w[4] for w in page_words(pdf))
+    assert "基础网格（相邻网格不同色）" in text and "基础网格、例外网格" not in text

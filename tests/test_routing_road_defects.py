@@ -61,6 +61,17 @@ def test_a_lane_drawn_short_of_the_street_is_joined_and_reported():
     assert near.features == ["FID 10"] and "--snap 5" in near.fix_zh and "2.35" in near.en
 
 
+def test_cad_lines_are_named_by_their_handle_in_chinese():
+    # DXF roads: the feature list said 句柄 20516 but the sentence said "handle 215A8 的线端距 handle 213AD".
+    roads = _cad([LANE])
+    roads["src_id"] = [f"handle {i + 0x200:X}" for i in range(len(roads))]
+    near = _codes(build_graph(roads, mode="walk", snap_tolerance=0).problems)["road_ends_near_miss"]
+    assert "最近一处：句柄 20A 的线端距 句柄 " in near.zh and "handle" not in near.zh
+    assert "the end of handle 20A" in near.en
+    gap = _codes(build_graph(roads, mode="walk").problems)["road_gaps_bridged"]
+    assert "最大一处：句柄 20A 的线端距 句柄 " in gap.zh and "handle" not in gap.zh
+
+
 def test_a_lane_farther_than_the_tolerance_is_reported_not_joined():
     roads = _cad([[(150, 404), (150, 550)]])
     g = build_graph(roads, mode="walk")

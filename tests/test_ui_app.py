@@ -216,6 +216,26 @@ def test_lock_prevents_painting(qtbot, window, sample):
     assert b not in plan.locked
 
 
+def test_locked_grid_mark_is_drawn_or_said_in_words(qtbot, window, sample, monkeypatch):
+    # The bundled CJK font has no 🔒: on a system without an emoji font it showed as a box after the
+    # target grid's code. There the mark is the word 锁定; with such a font, the emoji.
+    from gridtool.ui import fonts
+    w = window
+    _open(qtbot, w, sample["partitioned"])
+    a, _ = _pair(w)
+    assert w.editor.set_locked(a, True)
+    for drawn, mark in ((False, "（锁定）"), (True, "\U0001F512")):
+        monkeypatch.setattr(fonts, "_lock_drawn", drawn)
+        html, _ = w.grid_panel._total_html(a, "目标", True)
+        assert f"<b>{a}</b> {mark}" in html
+        assert ("\U0001F512" in html) == drawn
+    # on this machine: the emoji only where some installed font has its glyph
+    monkeypatch.setattr(fonts, "_lock_drawn", None)
+    from PyQt6.QtGui import QFont, QFontDatabase, QFontMetrics
+    has = any(QFontMetrics(QFont(f)).inFontUcs4(0x1F512) for f in QFontDatabase.families())
+    assert fonts.lock_mark() != "\U0001F512" or has  # never a box
+
+
 def test_cancel_stops_a_running_job(qtbot, window, sample):
     from gridtool.errors import CancelledError
     w = window

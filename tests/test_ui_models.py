@@ -344,3 +344,19 @@ def test_every_column_of_a_partitioned_sample_has_a_chinese_header_in_the_attrib
     raw = {(role, c) for role, lyr in p.layers.items() for c in lyr.gdf.columns
            if c != lyr.gdf.geometry.name and i18n.field_name(c, role) == c}
     assert raw == set()
+
+
+def test_attribute_table_notes_of_locked_and_edited_grids_are_chinese():
+    # A locked grid's note ("locked", written by a redraw) and compound notes read in Chinese in
+    # the attribute table, as in the ledger and the GIS files, not as the stored English token.
+    from gridtool.ui import i18n
+    try:
+        i18n.set_language("zh")
+        assert i18n.value_text("note", "locked") == "已锁定"
+        assert i18n.value_text("note", "pocket; edited") == "硬边界围出的片区；已手工调整"
+        assert i18n.value_text("note", "locked, 12 households outside 300-500") == "已锁定，12 户超出 300–500 户"
+        assert i18n.value_text("village", "locked") is None  # only the coded columns
+        i18n.set_language("en")
+        assert i18n.value_text("note", "locked") == "locked"
+    finally:
+        i18n.set_language("zh")

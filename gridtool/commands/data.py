@@ -86,7 +86,8 @@ def _print_summary(args, summary: dict, grid_statuses=None) -> None:
             crs_text = f"{crs_zh(spec.crs)}（{crs_text.split(' (')[0]}）" if spec else crs_text
         except GridtoolError:
             pass
-    print(f"{summary.get('name', '')}  {k('CRS')}{'：' if zh else ': '}{crs_text}"
+    # A plain file has no one CRS (each layer states its own below): no empty 坐标系： on the first line
+    print(f"{summary.get('name', '')}" + (f"  {k('CRS')}{'：' if zh else ': '}{crs_text}" if crs_text else "")
           + ((f"（{k('input')}：{how_zh(str(summary['user_crs']))}）" if zh else f"  (input: {summary['user_crs']})")
              if summary.get("user_crs") else ""))
     for role, e in summary["layers"].items():
@@ -209,6 +210,12 @@ def _offset_warnings(project, one_off, project_path) -> dict:
     return out
 
 
+def _loading(show):
+    """Reading the layers as the first 90 % of a command's progress: the loader's own 完成 (100 %)
+    would otherwise come before 数据检查 (95 %) and the save, the log's percentages going back."""
+    return (lambda f, m: show(0.9 * f, "读取图层 / layers read" if f >= 1.0 else m)) if show else None
+
+
 # -- subcommands ------------------------------------------------------------------------------
 def cmd_import(args) -> int:
     from ..ownership import check_replace
@@ -224,8 +231,10 @@ def cmd_import(args) -> int:
     out = Path(args.out)
     check_replace([out], force=args.force, kind="project")  # before reading: refuse early, not after minutes
     _check_not_dropping(args, out)
+    if not args.name:  # the project is the file the planner named, not the first input (花名册)
+        args.name = out.stem
     with command_progress(args) as show:
-        project = project_from_args(args, progress=show)
+        project = project_from_args(args, progress=_loading(show))
         if show:
             show(0.95, "数据检查 / validating")
         problems = validate(project)
@@ -300,7 +309,7 @@ def _import_into(args) -> int:
     old = {r: len(project.layers[r].gdf) for r in sources if r in project.layers}
     had_dem = project.dem is not None
     with command_progress(args) as show:
-        project.add_sources(sources, progress=show, save_as=out, **source_options(args))
+        project.add_sources(sources, progress=_loading(show), save_as=out, **source_options(args))
         if show:
             show(0.95, "数据检查 / validating")
         problems = validate(project)
@@ -404,7 +413,7 @@ def cmd_validate(args) -> int:
         problems = validate(project)
     else:
         with command_progress(args) as show:
-            project = project_from_args(args, progress=show)
+            project = project_from_args(args, progress=_loading(show))
             if show:
                 show(0.95, "数据检查 / validating")
             problems = validate(project)
@@ -413,7 +422,8 @@ def cmd_validate(args) -> int:
     else:
         for role, e in project.summary()["layers"].items():
             if e.get("columns_detail") or e.get("class_summary"):
-                print(f"  {role}")
+                # The layer's Chinese name under zh, as import and info head it (not the internal key)
+                say(args, f"  {_layer_label(role)}", f"  {role}")
                 print_columns(args, role, e)
         _print_problems(args, problems)
     return 1 if any(p.severity == "error" for p in problems) else 0

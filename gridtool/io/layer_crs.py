@@ -110,7 +110,12 @@ def settle_crs(gdf: gpd.GeoDataFrame, spec: CrsSpec | None, raw: RawLayer, role:
             check_fits(bounds, WGS84, role=role, **where)  # raises the "swapped" error with its fix
         guess = guess_crs(bounds)
         if guess is None and gk_plain_metres(bounds) and lon_hint is not None:
-            zone = pyproj.CRS.from_epsg(gk_zone_epsg(lon_hint))
+            # The CGCS2000 zone of the data's longitude; outside China (no such zone: the nearest,
+            # 75°E, fits nothing) the metric CRS the other layers were settled in (UTM).
+            zones = [pyproj.CRS.from_epsg(gk_zone_epsg(lon_hint))]
+            if context[0] is not None and pyproj.CRS(context[0]).is_projected:
+                zones.append(pyproj.CRS(context[0]))
+            zone = next((z for z in zones if _overlaps(bounds, z, context)), zones[0])
             if _overlaps(bounds, zone, context):
                 problems.append(Problem(
                     "warning", "missing_crs_zone",

@@ -161,7 +161,7 @@ def read_vector(path: str | Path, *, layer: str | None = None, role: str | None 
                                  fix_en="pass the OSM file with --households, --roads, etc.",
                                  file=str(path))
         gdf = read_osm_role(path, role, seed=seed)
-        return RawLayer(gdf, str(path), role, "OSM")
+        return RawLayer(gdf, str(path), role, "OSM", problems=_osm_estimate_problems(gdf, path, role))
     if sfx == ".dxf":
         from .dxf import read_dxf
         return read_dxf(path, layer=layer, role=role, encoding=encoding, encoding_default=encoding_default)
@@ -172,6 +172,35 @@ def read_vector(path: str | Path, *, layer: str | None = None, role: str | None 
         return _read_zipped(path, layer=layer, role=role, encoding=encoding,
                             encoding_default=encoding_default, fields=fields)
     return _read_ogr(path, layer=layer, role=role, encoding=encoding, encoding_default=encoding_default)
+
+
+def _osm_estimate_problems(gdf, path: Path, role: str) -> list[Problem]:
+    """OSM buildings rarely say how many households live in them: those counts are estimated from
+    footprint, levels and type (:func:`gridtool.io.osm.estimate_households`). Said, never silent,
+    so that an estimate is not taken for the roster's count."""
+    if role != "households" or "hh_method" not in gdf:
+        return []
+    est = (gdf["hh_method"] == "estimated").to_numpy()
+    if not est.any():
+        return []
+    n, hh, total = int(est.sum()), int(gdf.loc[est, "hh"].sum()), int(gdf["hh"].sum())
+    tagged = len(gdf) - n
+    if tagged:
+        zh = (f"OSM 建筑大多没有户数：{n:,} 栋楼的 {hh:,} 户（共 {total:,} 户）是按占地面积、层数和建筑类型估算的，"
+              f"不是实际户数；另 {tagged:,} 栋按 building:flats 标注的套数计")
+        en = (f"most OSM buildings give no household count: {hh:,} of the {total:,} households "
+              f"({count_en(n, 'building')}) are estimated from footprint, levels and building type, not counted; "
+              f"{count_en(tagged, 'more building')} by their building:flats tag")
+    else:
+        zh = f"OSM 建筑没有户数：全部 {n:,} 栋楼的 {hh:,} 户都是按占地面积、层数和建筑类型估算的，不是实际户数"
+        en = (f"the OSM buildings give no household count: all {hh:,} households ({count_en(n, 'building')}) are "
+              "estimated from footprint, levels and building type, not counted")
+    return [Problem(
+        "warning", "osm_hh_estimated", zh + "（户数来源列 hh_method）", en + " (column hh_method)",
+        fix_zh="划分正式网格请用实际的住户花名册或带户数列的房屋图层作 --households；OSM 文件可继续用于道路、河流等图层。",
+        fix_en="for the real grids give the household roster, or a buildings layer with a household column, as "
+               "--households; the OSM file can still give the roads, rivers and other layers.",
+        role=role, file=str(path), layer="households", field="hh")]
 
 
 def _read_by_content(path: Path, kind: str, **kw) -> RawLayer:

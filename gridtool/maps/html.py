@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..errors import GridtoolError
+from ..errors import GridtoolError, feature_id_zh
 from ..plurals import count_en
 from ..routing.modes import MODE_ZH
 from ..spatial import label_points
@@ -96,8 +96,10 @@ class HtmlMap:
             for kind, ids in why.items():
                 if not ids:
                     continue
-                shown = ("、" if zh else ", ").join(ids[:5]) + ("……" if zh and len(ids) > 5 else
-                                                                ", …" if len(ids) > 5 else "")
+                # DXF lines by 句柄 in Chinese, as the import's messages name them (handle 2032B)
+                head = [feature_id_zh(i) for i in ids[:5]] if zh else ids[:5]
+                shown = ("、" if zh else ", ").join(head) + ("……" if zh and len(ids) > 5 else
+                                                            ", …" if len(ids) > 5 else "")
                 if zh:
                     reason = "没有几何图形" if kind == "empty" else "短于或小于约 1 米，在网页地图上缩成一点"
                     parts.append(f"{layer_name(layer)} {len(ids)} 个未画出（{reason}：{shown}）")

@@ -436,8 +436,12 @@ def draw_wall_map(fig, project, *, size: str | tuple[float, float] = "A3", lands
             # The swatch shows the fills the map uses (five where the neighbours need five), in palette order.
             used = set(fills.to_numpy()[pos])
             order = list(dict.fromkeys([*GRID_PALETTE, *EXTRA_PALETTE]))
+            # The kinds the map draws, as the HTML map's legend and the totals name them (基础网格、例外网格)
+            from ..partition.totals import GRID_KINDS, grid_kind
+            kinds = {grid_kind(s) for s in grids["status"]} if "status" in grids else {"base"}
+            names = "、".join(GRID_KINDS[k][0] for k in ("base", "exception") if k in kinds)
             handles.insert(0, (_Swatches(sorted(used, key=lambda c: (order.index(c) if c in order else len(order), c))),
-                               "基础网格（相邻网格不同色）"))
+                               f"{names}（相邻网格不同色）"))
         D.add_polygons(ax, g, facecolors=fills.to_numpy()[pos], zorder=2, tolerance=tol)
         D.add_polygons(ax, g, edgecolors=S.GRID_EDGE, linewidths=S.lw(0.3, du), zorder=9, tolerance=tol)
         info.layers.append("grids")
@@ -658,7 +662,8 @@ def _legend_fit(labels: Sequence[str], fs: float, width_mm: float, height_mm: fl
         ncol = max(1, min(max_ncol, int((width_mm + 1.5 * em) // col_w)))
         rows = math.ceil(n / ncol)
         total = 2.0 * em + rows * (1.2 + 0.55) * em
-        if total <= height_mm or fs <= 4.5:
+        # Also the width: a long line (the grid-code note) ran past the sheet's frame in one column.
+        if (total <= height_mm and col_w <= width_mm + 1.5 * em) or fs <= 4.5:
             return ncol, fs
         fs *= 0.92
 

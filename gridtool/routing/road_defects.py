@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..errors import feature_id_zh
 from ..problems import Problem
 from ..plurals import count_en, plural_en
 from .vertices import _ROUND, _add_points, _key_id, _vertex_index
@@ -210,7 +211,7 @@ def gap_problems(bridged: pd.DataFrame, near: pd.DataFrame, fid: np.ndarray, sna
         out.append(Problem(
             "warning", "road_gaps_bridged",
             f"{len(real):,} 处道路线端距其他道路不足 {snap_m:g} 米而未相接，已自动连接（共补 {real['distance'].sum():.1f} 米；"
-            f"最大一处：{a} 的线端距 {b} {w['distance']:.2f} 米，位于 {w['x']:.1f}, {w['y']:.1f}）",
+            f"最大一处：{feature_id_zh(a)} 的线端距 {feature_id_zh(b)} {w['distance']:.2f} 米，位于 {w['x']:.1f}, {w['y']:.1f}）",
             f"{count_en(len(real), 'road end')} stopped within {snap_m:g} m of another road without meeting it and "
             f"{plural_en(len(real), 'was')} "
             f"joined to it ({real['distance'].sum():.1f} m added; largest: the end of {a} is "
@@ -225,7 +226,7 @@ def gap_problems(bridged: pd.DataFrame, near: pd.DataFrame, fid: np.ndarray, sna
         out.append(Problem(
             "warning", "road_ends_near_miss",
             f"{len(near):,} 处道路线端距其他道路 {NEAR_END_M:g} 米以内但未相接，行程计算中不连通"
-            f"（最近一处：{a} 的线端距 {b} {w['distance']:.2f} 米，"
+            f"（最近一处：{feature_id_zh(a)} 的线端距 {feature_id_zh(b)} {w['distance']:.2f} 米，"
             f"位于 {w['x']:.1f}, {w['y']:.1f}）",
             f"{count_en(len(near), 'road end')} {plural_en(len(near), 'stops', 'stop')} within {NEAR_END_M:g} m of another road "
             f"without meeting it and {plural_en(len(near), 'is')} not "

@@ -15,6 +15,7 @@ from PyQt6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QLabel, 
                              QVBoxLayout, QWidget)
 
 from .i18n import field_name, role_name, tr, value_text
+from .fonts import lock_mark
 
 
 class GeoTableModel(QAbstractTableModel):
@@ -87,7 +88,7 @@ class GeoTableModel(QAbstractTableModel):
             if orientation == Qt.Orientation.Horizontal:
                 c = self.columns[section]
                 label = self.label(c)
-                return f"{label} 🔒" if c in self.sensitive else label
+                return f"{label} {lock_mark('sensitive')}" if c in self.sensitive else label
             return str(int(self.order[section]) + 1)
         if role == Qt.ItemDataRole.ToolTipRole and orientation == Qt.Orientation.Horizontal:
             c = self.columns[section]  # the field's own name, as in the file and in exports

@@ -21,6 +21,7 @@ from PyQt6.QtWidgets import QWidget
 from ..spatial import label_points
 from . import i18n
 from .geometry import bounds_of, pick, pick_box, rings_of
+from .fonts import lock_mark
 from .map_layers import LayerStack, MapLayer
 from .qpaths import path_from_rings
 from .render import (KeyStyle, Label, PointPainter, VectorPainter, argb32, draw_arrows, draw_labels,
@@ -586,7 +587,7 @@ class MapCanvas(QWidget):
             else:
                 total = int(hh[i]) if np.isfinite(hh[i]) else 0
                 state = "ok"
-            lock = " 🔒" if e is not None and code in e.plan.locked else ""
+            lock = " " + lock_mark() if e is not None and code in e.plan.locked else ""
             out.append(Label(float(sx[i]), float(sy[i]), [(short + lock, QColor(25, 25, 25)),
                                                           (f"{total}", qcolor(STATE_COLOURS[state]))],
                              priority=1e7 + size[i], bold=False))

@@ -65,3 +65,26 @@ def apply_app_font(app: QApplication, point_size: float = 10.0) -> str | None:
         font.setFamilies([fam] + [f for f in font.families() if f != fam])
     app.setFont(font)
     return fam
+
+
+LOCK = "\U0001F512"
+_lock_drawn: bool | None = None
+
+
+def lock_drawn() -> bool:
+    """Whether an installed font draws 🔒: the bundled CJK font has no emoji, and a system without an
+    emoji font (many Kylin/UOS and server installs) shows a box where the lock was meant to be."""
+    global _lock_drawn
+    if _lock_drawn is None:
+        from PyQt6.QtGui import QFontMetrics
+        # Only families that may hold it: measuring every installed family is slow on a full system.
+        likely = [f for f in QFontDatabase.families() if any(w in f.lower() for w in ("emoji", "symbol"))]
+        _lock_drawn = any(QFontMetrics(QFont(f)).inFontUcs4(ord(LOCK)) for f in likely)
+    return _lock_drawn
+
+
+def lock_mark(what: str = "locked") -> str:
+    """🔒 after a locked grid's code (``what="locked"``) or a personal column's name
+    (``"sensitive"``); the words (锁定 / 敏感) in brackets where no font draws the emoji."""
+    from .i18n import tr
+    return LOCK if lock_drawn() else tr(f"mark.{what}")

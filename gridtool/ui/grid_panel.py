@@ -17,6 +17,7 @@ from ..partition.edit import EDITED_NOTE
 from ..partition.report import remedy_of
 from . import i18n
 from .i18n import tr
+from .fonts import lock_drawn, lock_mark
 from .render import qcolor
 from .styles import STATE_COLOURS
 
@@ -91,7 +92,7 @@ class GridTableModel(QAbstractTableModel):
             if "exclave" in note:
                 flags.append(tr("grids.flag.exclave"))
             if code in plan.locked:
-                flags.append("🔒 " + tr("grids.flag.locked"))
+                flags.append((lock_mark() + " " if lock_drawn() else "") + tr("grids.flag.locked"))
             st = str(a.get("status") or "")
             if st and st != "ok":
                 flags.append(tr(f"grids.flag.{st}") if st in ("exception", "stale", "emptied") else st)
@@ -397,7 +398,7 @@ class GridPanel(QWidget):
             return "", ""
         st = plan.state(code)
         lo, hi = plan.bounds.get(code, (plan.min_hh, plan.max_hh))
-        lock = " 🔒" if code in plan.locked else ""
+        lock = " " + lock_mark() if code in plan.locked else ""
         c = STATE_COLOURS[st]
         size = "15pt" if big else "11pt"
         html = (f"<span style='font-size:{size}'>{prefix} <b>{code}</b>{lock}: "

@@ -103,4 +103,9 @@ def value_text(column: str, value) -> str | None:
         key = f"value.{column}.{value}"
         if key in STRINGS:
             return tr(key)
+        if column == "note" and value.strip() and _state["lang"] == "zh":
+            # The partition's and the edits' other notes (locked, merged, "pocket; edited", a locked
+            # grid's households out of bounds) in the words the ledger and GIS files use, not in English.
+            from ..maps.plan_words import note_zh
+            return note_zh(value, short=True)
     return None

@@ -348,6 +348,10 @@ STRINGS.update({
     "value.note.too_small": ("户数不足", "too few households"),
     "value.note.gap": ("户数落在两档之间", "between two grid counts"),
     "value.note.edited": ("已手工编辑", "edited by hand"),
+    "value.note.locked": ("已锁定", "locked"),
+    # Where no font draws 🔒 (ui/fonts.lock_mark)
+    "mark.locked": ("（锁定）", "(locked)"),
+    "mark.sensitive": ("（敏感）", "(personal)"),
     "value.kind.area": ("片区", "area"),
     "value.kind.apartment part": ("楼栋分段", "apartment part"),
     "value.kind.special": ("专属网格", "special grid"),

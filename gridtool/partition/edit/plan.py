@@ -314,15 +314,32 @@ class GridPlan:
                                fix_zh="重新划分（gridtool partition 项目.gpkg --redraw），该网格将并入或删除。",
                                fix_en="partition again (gridtool partition PROJECT.gpkg --redraw); the grid is then "
                                       "merged or dropped.", role="grids", features=[c], bounds=self._bounds_of(c)))
+        per_village: dict[str, int] = {}
+        for c in self.codes:
+            per_village[self.village.get(c, "")] = per_village.get(self.village.get(c, ""), 0) + 1
         for c in self.codes:
             s = self.state(c)
             if s != "ok" and c not in stale:
                 lo, hi = self.bounds[c]
                 t = self.totals[c]
+                v = self.village.get(c, "")
+                if v and per_village.get(v) == 1:
+                    # The village's only grid (a village of 268 households): no neighbour in the
+                    # village to take households from, grids never cross villages.
+                    span = f"{t}-{hi}" if t < lo else f"{lo}-{t}"  # as typed on the command line
+                    fix_zh = (f"这是{v}唯一的网格，户数由村（社区）本身决定，网格不跨村：保留为例外网格（无需处理），"
+                              f"或与邻村合并后重新划分（gridtool partition 项目.gpkg --merge {v}=邻村），"
+                              f"或放宽该村户数范围（--relax {v}={span}）。")
+                    fix_en = (f"this is the only grid of {v}: its households are the village's, and grids never cross "
+                              f"villages: keep it as an exceptional grid (nothing to do), or merge the village with a "
+                              f"neighbour and partition again (gridtool partition PROJECT.gpkg --merge {v}=NEIGHBOUR), "
+                              f"or relax its bounds (--relax {v}={span}).")
+                else:
+                    fix_zh = "从相邻网格移入或移出住户，或合并/拆分。"
+                    fix_en = "move households from or to a neighbour, or merge/split."
                 out.append(Problem("warning", f"grid_{s}", f"网格 {c} 有 {t} 户，不在 {lo}–{hi} 之内",
                                    f"grid {c} has {count_en(t, 'household')}, outside {lo}-{hi}",
-                                   fix_zh="从相邻网格移入或移出住户，或合并/拆分。",
-                                   fix_en="move households from or to a neighbour, or merge/split.",
+                                   fix_zh=fix_zh, fix_en=fix_en,
                                    role="grids", features=[c], bounds=self._bounds_of(c)))
         lost = [f for f, parts in enumerate(self._parts) if not parts and self._hh[f] > 0]
         if lost:
@@ -387,8 +404,12 @@ class GridPlan:
         from .membership import Membership
         m = Membership(self)
         m.base = np.array([m.code_index(c) if c else -1 for c in self._loaded], dtype=np.int64)
-        geoms = self.grids.geometry.values if "geometry" in self.grids else [None] * len(self.codes)
-        return GridShapes(self.codes, geoms, m, self._xy).geometry
+        # The polygons by the codes they were loaded with: after a merge self.codes has one fewer,
+        # and pairing it with the loaded rows gave later grids their neighbours' polygons and the
+        # merged-away grid's households no cells (a false 24 块互不相连 after merging two neighbours).
+        loaded = self.grids["code"].astype(str).tolist()
+        geoms = self.grids.geometry.values if "geometry" in self.grids else [None] * len(loaded)
+        return GridShapes(loaded, geoms, m, self._xy).geometry
 
     def _check_grid(self, code):
         if code not in self.totals:

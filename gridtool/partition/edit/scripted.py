@@ -280,7 +280,8 @@ def apply_edits(project, edits: list[tuple[str, str]], *, id_column: str | None 
         old = project.layers.get(role)
         if old is not None:
             project.layers[role] = replace(old, gdf=gdf)
-    out.changed = sorted(state.shapes.touched())
+    # Grids merged away are gone: their sub-grids were not drawn again, the merge message names them
+    out.changed = sorted(set(state.shapes.touched()) & set(plan.codes))
     out.problems = plan.validate()
     return out
 
