@@ -495,7 +495,7 @@ def _household_sheet(project, totals, known_codes: set[str], include_personal, n
     cols_out = ["网格编码", "子网格编码", "走访序号", "户数", "地址", "户主", "联系电话", "村（社区）", "来源（原表行号/要素）",
                 "备注"]
     total = sum(r[3] for r in rows)
-    footer = [["合计", f"{len(rows)} 处", None, total, f"导入的住户共 {totals.imported:,} 户"]]
+    footer = [["合计", f"{len(rows):,} 处", None, total, f"导入的住户共 {totals.imported:,} 户"]]
     return Sheet("住户名单", cols_out, rows, footer), parts
 
 
@@ -578,7 +578,7 @@ def _problems_sheet(project, grids, subs, totals: HouseholdTotals, parts, includ
                          f"{_num(r.get('hh'))} 户，超出 {s_lo}–{s_hi} 户", "检查该网格内的住户分布；楼栋可按单元拆分"])
     if totals.unassigned:
         un = parts[~parts["grid"].map(lambda v: isinstance(v, str))]
-        rows.append(["未划入网格的住户", f"{len(un)} 处", None, totals.unassigned,
+        rows.append(["未划入网格的住户", f"{len(un):,} 处", None, totals.unassigned,
                      "不在任何村（社区）边界内，或在编辑中未分配；见“住户名单”末尾", "检查村界或坐标；在程序中把它们刷入网格"])
         hs = project.layers["households"].gdf
         src = hs["src_id"].map(_txt).to_numpy(dtype=object) if "src_id" in hs else None
