@@ -158,3 +158,62 @@ def test_outlines_drawn_a_few_metres_off_change_nothing_more_than_exact_ones(tmp
         assert now.groupby("village").size().to_dict() == before
     assert out["offset"]["households_moved"] == out["exact"]["households_moved"]
     assert out["offset"]["codes_new"] == 0 and out["offset"]["households_new"] == 0
+
+
+def test_a_building_divided_between_two_grids_stays_divided_by_the_grids_household_counts(last, capsys):
+    """Another system's plan with each grid's household count (户数): an apartment block its plan
+    divided between two grids lies in one outline. Before, it was placed whole there, that grid
+    was over its count and the neighbour under, and the redraw moved other households to even
+    them out (79 households, 5 grids on these communities). Now the counts divide it as it was:
+    nothing moves. Without the counts it is placed whole, as before, and the console says why."""
+    plan = gpd.read_file(last["dir"] / "last.gpkg", layer="households")
+    divided = plan.index[plan["grid_parts"].fillna("") != ""]
+    assert len(divided) >= 2  # the data: apartment blocks divided between grids
+    g = last["grids"].sort_values("code").reset_index(drop=True)
+    xw = {c: f"XW{i + 1:03d}" for i, c in enumerate(g["code"])}
+    out = {}
+    for name, counts in (("counted", True), ("uncounted", False)):
+        cols = {"网格编号": [xw[c] for c in g["code"]]}
+        if counts:
+            cols["户数"] = g["hh"].astype(int).tolist()
+        shp = last["dir"] / f"{name}.shp"
+        gpd.GeoDataFrame(cols, geometry=g.geometry.values, crs=g.crs).to_crs(4490).to_file(shp, encoding="gbk")
+        capsys.readouterr()
+        r = _redraw(last, shp, last["raw"], name)
+        out[name] = (r, capsys.readouterr().out)
+    r, text = out["counted"]
+    assert r["households_moved"] == 0 and r["grids_changed"] == 0 and r["households_new"] == 0
+    assert r["features_divided"] == len(divided)
+    assert f"{len(divided)} 栋位于上一版两个网格边界上的楼按上一版各网格的户数分在两个网格" in text
+    assert f"{len(divided)} buildings on the border of two previous grids" not in text  # one language on the console
+    # Each divided block keeps last year's shares, under the other system's codes.
+    now = gpd.read_file(last["dir"] / "counted.gpkg", layer="households")
+    for f in divided:
+        was = sorted((xw[c], n) for c, n in (x.split(":") for x in plan["grid_parts"].iat[f].split(";")))
+        assert sorted(tuple(x.split(":")) for x in now["grid_parts"].iat[f].split(";")) == was
+    r0, text0 = out["uncounted"]
+    assert r0["households_moved"] > 0 and not r0.get("features_divided")
+    assert "上一版网格没有户数字段，两个网格分住的楼栋无法看出，整栋归入所在网格" in text0
+    assert "Traceback" not in text + text0
+
+
+def test_the_counts_divide_a_block_near_the_border_and_return_a_house_across_it():
+    """Two grids of another system, 0–100 m and 100–200 m, with their household counts. A block of
+    30 households stands 4 m from the border inside A; a house of 2 households crosses the border,
+    mostly in A's outline. A records 18, B 24: the house was B's and the block divided 18/12."""
+    from gridtool.partition.previous import match_previous
+    box = shapely.box
+    prev = gpd.GeoDataFrame({"code": ["A", "B"], "hh": [18, 24]},
+                            geometry=[box(0, 0, 100, 100), box(100, 0, 200, 100)], crs=3857)
+    homes = gpd.GeoDataFrame(
+        {"hh": [30, 2, 10]},
+        geometry=[box(60, 40, 96, 60), box(94, 80, 103, 90), box(150, 40, 170, 60)], crs=3857)
+    pv = match_previous(prev, homes, homes["hh"].to_numpy(), crs=homes.crs, match="polygons")
+    named = [sorted((pv.codes[p], n) for p, n in ps) for ps in pv.parts]
+    assert named == [[("A", 18), ("B", 12)], [("B", 2)], [("B", 10)]]
+    assert pv.flags["features_divided"] == 1 and pv.flags["households_divided"] == 12
+    assert pv.flags["features_whole_by_count"] == 1
+    # Without the counts each lies whole in the outline holding most of it.
+    pv0 = match_previous(prev.drop(columns="hh"), homes, homes["hh"].to_numpy(), crs=homes.crs, match="polygons")
+    assert [sorted((pv0.codes[p], n) for p, n in ps) for ps in pv0.parts] == [[("A", 30)], [("A", 2)], [("B", 10)]]
+    assert pv0.flags.get("divided_needs_hh") and not pv0.flags.get("features_divided")
