@@ -44,6 +44,13 @@ MATCH_TOLERANCE = 1.0
 SNAP_M = 30.0
 
 
+#: How far a grid's excess over its recorded households and its neighbour's shortfall may differ
+#: and still be read as a building divided between them (:func:`_divide_on_borders`): a fifth of
+#: the larger, at least 2 households (households new or gone since the count was taken).
+MIRROR_SHARE = 0.2
+MIRROR_MIN = 2
+
+
 def parse_parts(grid, grid_parts) -> list[tuple[str, int | None]]:
     """A household row's grids: ``"A-01:20;A-02:12"`` → ``[("A-01", 20), ("A-02", 12)]``; a plain
     ``grid`` value gives ``[(code, None)]`` (all of the feature's households)."""
@@ -295,7 +302,7 @@ def match_previous(previous: gpd.GeoDataFrame, households: gpd.GeoDataFrame, hh:
                 parts[f] = [(int(where[f]), int(hh[f]))]
                 prev_hh[f] = int(hh[f])
         if grid_hh_prev is not None:
-            divided = _divide_on_borders(households, where, prev, hh, grid_hh_prev, village_of, snap)
+            divided = _divide_on_borders(households, where, prev, hh, grid_hh_prev, village_of, snap, flags)
             for f, ps in divided.items():
                 parts[f] = ps
             # Households that went to a neighbour: all but the first part of a divided building,
@@ -403,7 +410,8 @@ def _polygon_village(where: np.ndarray, village_of: np.ndarray, hh: np.ndarray, 
 
 
 def _divide_on_borders(households: gpd.GeoDataFrame, where: np.ndarray, prev: gpd.GeoDataFrame, hh: np.ndarray,
-                       grid_hh: np.ndarray, village_of: np.ndarray | None, dist: float) -> dict[int, list[tuple[int, int]]]:
+                       grid_hh: np.ndarray, village_of: np.ndarray | None, dist: float,
+                       flags: dict) -> dict[int, list[tuple[int, int]]]:
     """Buildings another system's plan divided between two grids, found from its households per
     grid: placed whole in the polygon holding them, such a building leaves that grid over its
     recorded count by the share its neighbour had and the neighbour under by as many, and the
@@ -418,15 +426,26 @@ def _divide_on_borders(households: gpd.GeoDataFrame, where: np.ndarray, prev: gp
     between grids is split by units or floors, rarely by a few households of it; on the Nanjing
     samples the nearest building or the one most in B's outline is often a neighbour of the
     divided one), then the one most in B's outline, then the nearest. Within one village when
-    ``village_of`` is given. Returns ``{feature: [(A, kept), (B, taken), …]}`` (no A part for a
-    building gone whole) for the buildings changed.
+    ``village_of`` is given. Only when most grids' counts agree with the households placed in
+    them (else ``flags["divided_counts_agree"]`` says how many did). Returns ``{feature: [(A,
+    kept), (B, taken), …]}`` (no A part for a building gone whole) for the buildings changed.
     """
     n_prev = len(prev)
     hh = np.asarray(hh, dtype=np.int64)
     ok = (where >= 0) & (hh > 0)
+    if village_of is not None:  # a special place's households are its special grid's, not in a grid's hh
+        ok &= np.asarray(village_of) >= 0
     if not ok.any() or not n_prev or dist < 0:
         return {}
     diff = np.bincount(where[ok], weights=hh[ok], minlength=n_prev).astype(np.int64) - np.asarray(grid_hh, dtype=np.int64)
+    held = np.bincount(where[ok], minlength=n_prev) > 0
+    agree = int((diff[held] == 0).sum())
+    if 2 * agree < int(held.sum()):
+        # Most counts are of another roster (last year's, another system's way of counting): their
+        # differences are growth and losses everywhere and would divide buildings at random (on the
+        # Liechtenstein demo with every count off by up to 5, 20 buildings, all wrongly).
+        flags["divided_counts_agree"] = [agree, int(held.sum())]
+        return {}
     over_left, under_left = np.maximum(diff, 0), np.maximum(-diff, 0)
     under = np.flatnonzero(under_left > 0)
     cand = ok & (over_left[np.maximum(where, 0)] > 0)
@@ -456,8 +475,12 @@ def _divide_on_borders(households: gpd.GeoDataFrame, where: np.ndarray, prev: gp
     rem = hh.copy()  # households each candidate still holds in the grid it was placed in
     taken: dict[int, dict[int, int]] = {}
     while True:
-        k = np.minimum(np.minimum(over_left[pa], under_left[pb]), rem[pf])
-        live = np.flatnonzero(k > 0)
+        o, u = over_left[pa], under_left[pb]
+        k = np.minimum(np.minimum(o, u), rem[pf])
+        # A divided building leaves A over by as many as B is under; differences that do not
+        # mirror each other are growth, losses or another way of counting, not a division.
+        mirror = np.abs(o - u) <= np.maximum(MIRROR_MIN, MIRROR_SHARE * np.maximum(o, u))
+        live = np.flatnonzero((k > 0) & mirror)
         if not len(live):
             break
         even = np.abs(k[live] / hh[pf[live]] - 0.5)

@@ -277,6 +277,13 @@ def redraw_lines(r: dict, totals: dict) -> list[tuple[str, str]]:
                     f"  {count_en(k, 'building')} on the border of two previous grids {plural_en(k, 'was')} put whole in the "
                     f"neighbouring grid by the previous grids' household counts "
                     f"({count_en(r['households_whole_by_count'], 'household')})"))
+    if r.get("divided_counts_agree"):
+        a, n = r["divided_counts_agree"]
+        out.append((f"  上一版网格的户数只有 {a}/{n} 个与现在归入的住户相符（户数来自另一份名册或另一种统计），无法据此看出两个网格"
+                    "分住的楼栋，整栋归入所在网格",
+                    f"  only {a} of {n} previous grids' household counts agree with the households placed in them (counted "
+                    "from another roster or in another way), so buildings divided between two grids cannot be told "
+                    "from them and are placed whole in the grid they lie in"))
     if r.get("divided_needs_hh"):
         out.append(("  上一版网格没有户数字段，两个网格分住的楼栋无法看出，整栋归入所在网格（上一版网格图层有每个网格的户数字段"
                     "（hh、户数）时按户数分开）",
