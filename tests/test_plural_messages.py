@@ -162,8 +162,13 @@ def test_partition_redraw_and_report_words_for_one():
     assert "its 1 sub-grid code is retired" in lines[0][1]
     r = {"households_moved": 1, "households_total": 1, "grids_changed": 1, "codes_kept": 1, "codes_new": 0,
          "codes_retired": 0, "households_new": 0, "households_no_village": 1, "households_inside_locked": 1,
-         "features_snapped": 1, "households_snapped": 1, "snap_m": 5, "features_by_overlap": 1}
+         "features_snapped": 1, "households_snapped": 1, "snap_m": 5, "features_by_overlap": 1,
+         "features_divided": 1, "households_divided": 1, "features_whole_by_count": 1, "households_whole_by_count": 1}
     en = "\n".join(e for _, e in redraw_lines(r, {}))
+    assert "1 building on the border of two previous grids was divided between them by the previous grids' " \
+           "household counts (1 household to the neighbouring grid)" in en
+    assert "1 building on the border of two previous grids was put whole in the neighbouring grid by the previous " \
+           "grids' household counts (1 household)" in en
     assert "redraw: 1 of the 1 household of base" in en
     assert "note: 1 household in a grid in the previous plan is still on the roster" in en
     assert "note: 1 household lies inside locked grids but was in unlocked grids" in en

@@ -158,3 +158,86 @@ def test_outlines_drawn_a_few_metres_off_change_nothing_more_than_exact_ones(tmp
         assert now.groupby("village").size().to_dict() == before
     assert out["offset"]["households_moved"] == out["exact"]["households_moved"]
     assert out["offset"]["codes_new"] == 0 and out["offset"]["households_new"] == 0
+
+
+def test_a_building_divided_between_two_grids_stays_divided_by_the_grids_household_counts(last, capsys):
+    """Another system's plan with each grid's household count (户数): an apartment block its plan
+    divided between two grids lies in one outline. Before, it was placed whole there, that grid
+    was over its count and the neighbour under, and the redraw moved other households to even
+    them out (79 households, 5 grids on these communities). Now the counts divide it as it was:
+    nothing moves. Without the counts, or with counts of another roster, it is placed whole, as
+    before, and the console says why."""
+    plan = gpd.read_file(last["dir"] / "last.gpkg", layer="households")
+    divided = plan.index[plan["grid_parts"].fillna("") != ""]
+    assert len(divided) >= 2  # the data: apartment blocks divided between grids
+    g = last["grids"].sort_values("code").reset_index(drop=True)
+    xw = {c: f"XW{i + 1:03d}" for i, c in enumerate(g["code"])}
+    out = {}
+    # "stale": every count 3 off, as a roster of another year would be
+    for name, counts in (("counted", 0), ("uncounted", None), ("stale", 3)):
+        cols = {"网格编号": [xw[c] for c in g["code"]]}
+        if counts is not None:
+            cols["户数"] = (g["hh"].astype(int) + counts).tolist()
+        shp = last["dir"] / f"{name}.shp"
+        gpd.GeoDataFrame(cols, geometry=g.geometry.values, crs=g.crs).to_crs(4490).to_file(shp, encoding="gbk")
+        capsys.readouterr()
+        r = _redraw(last, shp, last["raw"], name)
+        out[name] = (r, capsys.readouterr().out)
+    r, text = out["counted"]
+    assert r["households_moved"] == 0 and r["grids_changed"] == 0 and r["households_new"] == 0
+    assert r["features_divided"] == len(divided)
+    assert f"{len(divided)} 栋位于上一版两个网格边界上的楼按上一版各网格的户数分在两个网格" in text
+    assert f"{len(divided)} buildings on the border of two previous grids" not in text  # one language on the console
+    # Each divided block keeps last year's shares, under the other system's codes.
+    now = gpd.read_file(last["dir"] / "counted.gpkg", layer="households")
+    for f in divided:
+        was = sorted((xw[c], n) for c, n in (x.split(":") for x in plan["grid_parts"].iat[f].split(";")))
+        assert sorted(tuple(x.split(":")) for x in now["grid_parts"].iat[f].split(";")) == was
+    r0, text0 = out["uncounted"]
+    assert r0["households_moved"] > 0 and not r0.get("features_divided")
+    assert "上一版网格没有户数字段，两个网格分住的楼栋无法看出，整栋归入所在网格" in text0
+    r3, text3 = out["stale"]
+    assert r3["households_moved"] == r0["households_moved"] and not r3.get("features_divided")
+    assert re.search(r"上一版网格的户数只有 0/\d+ 个与现在归入的住户相符", text3)
+    assert "Traceback" not in text + text0 + text3
+
+
+def _two_grids_and_neighbours(counts):
+    """Another system's grids A (0–100 m) and B (100–200 m) with C and D north of them, their
+    household counts ``counts``; a block of 30 households 4 m from the border inside A, a house of
+    2 households across it (mostly in A's outline), and one building in each of B, C and D."""
+    box = shapely.box
+    prev = gpd.GeoDataFrame({"code": ["A", "B", "C", "D"], "hh": counts},
+                            geometry=[box(0, 0, 100, 100), box(100, 0, 200, 100), box(0, 100, 100, 200),
+                                      box(100, 100, 200, 200)], crs=3857)
+    homes = gpd.GeoDataFrame(
+        {"hh": [30, 2, 10, 12, 8]},
+        geometry=[box(60, 40, 96, 60), box(94, 80, 103, 90), box(150, 40, 170, 60), box(30, 140, 50, 160),
+                  box(130, 140, 150, 160)], crs=3857)
+    return prev, homes
+
+
+def test_the_counts_divide_a_block_near_the_border_and_return_a_house_across_it():
+    """A records 18 households, B 24 (C and D as they are): the house was B's and the block was
+    divided 18/12 between A and B."""
+    from gridtool.partition.previous import match_previous
+    prev, homes = _two_grids_and_neighbours([18, 24, 12, 8])
+    pv = match_previous(prev, homes, homes["hh"].to_numpy(), crs=homes.crs, match="polygons")
+    named = [sorted((pv.codes[p], n) for p, n in ps) for ps in pv.parts]
+    assert named == [[("A", 18), ("B", 12)], [("B", 2)], [("B", 10)], [("C", 12)], [("D", 8)]]
+    assert pv.flags["features_divided"] == 1 and pv.flags["households_divided"] == 12
+    assert pv.flags["features_whole_by_count"] == 1
+    # Without the counts each lies whole in the outline holding most of it.
+    pv0 = match_previous(prev.drop(columns="hh"), homes, homes["hh"].to_numpy(), crs=homes.crs, match="polygons")
+    assert [sorted((pv0.codes[p], n) for p, n in ps) for ps in pv0.parts][:2] == [[("A", 30)], [("A", 2)]]
+    assert pv0.flags.get("divided_needs_hh") and not pv0.flags.get("features_divided")
+
+
+def test_counts_of_another_roster_divide_nothing():
+    """Counts that mostly disagree with today's households (C and D off too: last year's roster)
+    say nothing about which building was divided: every building stays whole."""
+    from gridtool.partition.previous import match_previous
+    prev, homes = _two_grids_and_neighbours([18, 24, 15, 5])
+    pv = match_previous(prev, homes, homes["hh"].to_numpy(), crs=homes.crs, match="polygons")
+    assert [sorted((pv.codes[p], n) for p, n in ps) for ps in pv.parts][:2] == [[("A", 30)], [("A", 2)]]
+    assert pv.flags["divided_counts_agree"] == [0, 4] and not pv.flags.get("features_divided")

@@ -44,6 +44,13 @@ MATCH_TOLERANCE = 1.0
 SNAP_M = 30.0
 
 
+#: How far a grid's excess over its recorded households and its neighbour's shortfall may differ
+#: and still be read as a building divided between them (:func:`_divide_on_borders`): a fifth of
+#: the larger, at least 2 households (households new or gone since the count was taken).
+MIRROR_SHARE = 0.2
+MIRROR_MIN = 2
+
+
 def parse_parts(grid, grid_parts) -> list[tuple[str, int | None]]:
     """A household row's grids: ``"A-01:20;A-02:12"`` → ``[("A-01", 20), ("A-02", 12)]``; a plain
     ``grid`` value gives ``[(code, None)]`` (all of the feature's households)."""
@@ -294,6 +301,22 @@ def match_previous(previous: gpd.GeoDataFrame, households: gpd.GeoDataFrame, hh:
             if where[f] >= 0 and hh[f] > 0:
                 parts[f] = [(int(where[f]), int(hh[f]))]
                 prev_hh[f] = int(hh[f])
+        if grid_hh_prev is not None:
+            divided = _divide_on_borders(households, where, prev, hh, grid_hh_prev, village_of, snap, flags)
+            for f, ps in divided.items():
+                parts[f] = ps
+            # Households that went to a neighbour: all but the first part of a divided building,
+            # all of one that went whole.
+            split = {f: ps for f, ps in divided.items() if ps[0][0] == where[f]}
+            whole = {f: ps for f, ps in divided.items() if f not in split}
+            if split:
+                flags.update(features_divided=len(split),
+                             households_divided=int(sum(n for ps in split.values() for _, n in ps[1:])))
+            if whole:
+                flags.update(features_whole_by_count=len(whole),
+                             households_whole_by_count=int(sum(n for ps in whole.values() for _, n in ps)))
+        else:  # the polygons say where a building lies, not how its households were divided
+            flags["divided_needs_hh"] = True
     placed = where if match == "polygons" else None
     pv = PreviousPlan(gdf=prev, codes=codes, locked={row_of[c] for c in locked}, parts=parts, placed=placed,
                       prev_hh=prev_hh, inside=np.asarray(inside, dtype=np.int64), matched_by=match,
@@ -362,21 +385,115 @@ def _snap_outside(households: gpd.GeoDataFrame, inside: np.ndarray, prev: gpd.Ge
         return np.zeros((0, 2), dtype=np.int64)
     if village_of is not None:
         vo = np.asarray(village_of, dtype=np.int64)
-        # Each polygon's village: the one holding most of the households inside it.
-        inn = np.flatnonzero((inside >= 0) & (vo >= 0))
-        pv = np.full(len(prev), -1, dtype=np.int64)
-        if len(inn):
-            key = inside[inn] * (int(vo.max()) + 1) + vo[inn]
-            u, w = np.unique(key, return_inverse=True)
-            tot = np.bincount(w, weights=np.asarray(hh)[inn])
-            poly, vil = _best_of(u // (int(vo.max()) + 1), u % (int(vo.max()) + 1), -tot)
-            pv[poly] = vil
+        pv = _polygon_village(inside, vo, hh, len(prev))
         keep = pv[pi] == vo[miss[fi]]
         fi, pi = fi[keep], pi[keep]
     if not len(fi):
         return np.zeros((0, 2), dtype=np.int64)
     fi, pi = _best_of(fi, pi, shapely.distance(geoms[fi], pg[pi]))  # the nearest, ties to the lower row
     return np.column_stack([miss[fi], pi]).astype(np.int64)
+
+
+def _polygon_village(where: np.ndarray, village_of: np.ndarray, hh: np.ndarray, n_prev: int) -> np.ndarray:
+    """Each previous polygon's village: the one holding most of the households placed in it
+    (-1 none)."""
+    vo = np.asarray(village_of, dtype=np.int64)
+    inn = np.flatnonzero((where >= 0) & (vo >= 0))
+    out = np.full(n_prev, -1, dtype=np.int64)
+    if len(inn):
+        m = int(vo.max()) + 1
+        u, w = np.unique(where[inn] * m + vo[inn], return_inverse=True)
+        tot = np.bincount(w, weights=np.asarray(hh)[inn])
+        poly, vil = _best_of(u // m, u % m, -tot)
+        out[poly] = vil
+    return out
+
+
+def _divide_on_borders(households: gpd.GeoDataFrame, where: np.ndarray, prev: gpd.GeoDataFrame, hh: np.ndarray,
+                       grid_hh: np.ndarray, village_of: np.ndarray | None, dist: float,
+                       flags: dict) -> dict[int, list[tuple[int, int]]]:
+    """Buildings another system's plan divided between two grids, found from its households per
+    grid: placed whole in the polygon holding them, such a building leaves that grid over its
+    recorded count by the share its neighbour had and the neighbour under by as many, and the
+    redraw would move other households to make up for it. So where a grid A is over its ``grid_hh``
+    and a neighbour B under, a building of A within ``dist`` metres of B is divided: B takes the
+    smaller of the two differences, A keeps the rest. A building no bigger than the differences
+    goes to B whole (one across the edge that lies mostly in A's outline but was B's).
+
+    Which building, counts cannot tell; the order: first a building across B's edge that the
+    differences take whole (the one most in B's outline first): the overlap or the point put it in
+    the wrong outline; then the building the difference divides most evenly (a block divided
+    between grids is split by units or floors, rarely by a few households of it; on the Nanjing
+    samples the nearest building or the one most in B's outline is often a neighbour of the
+    divided one), then the one most in B's outline, then the nearest. Within one village when
+    ``village_of`` is given. Only when most grids' counts agree with the households placed in
+    them (else ``flags["divided_counts_agree"]`` says how many did). Returns ``{feature: [(A,
+    kept), (B, taken), …]}`` (no A part for a building gone whole) for the buildings changed.
+    """
+    n_prev = len(prev)
+    hh = np.asarray(hh, dtype=np.int64)
+    ok = (where >= 0) & (hh > 0)
+    if village_of is not None:  # a special place's households are its special grid's, not in a grid's hh
+        ok &= np.asarray(village_of) >= 0
+    if not ok.any() or not n_prev or dist < 0:
+        return {}
+    diff = np.bincount(where[ok], weights=hh[ok], minlength=n_prev).astype(np.int64) - np.asarray(grid_hh, dtype=np.int64)
+    held = np.bincount(where[ok], minlength=n_prev) > 0
+    agree = int((diff[held] == 0).sum())
+    if 2 * agree < int(held.sum()):
+        # Most counts are of another roster (last year's, another system's way of counting): their
+        # differences are growth and losses everywhere and would divide buildings at random (on the
+        # Liechtenstein demo with every count off by up to 5, 20 buildings, all wrongly).
+        flags["divided_counts_agree"] = [agree, int(held.sum())]
+        return {}
+    over_left, under_left = np.maximum(diff, 0), np.maximum(-diff, 0)
+    under = np.flatnonzero(under_left > 0)
+    cand = ok & (over_left[np.maximum(where, 0)] > 0)
+    if village_of is not None:
+        cand &= np.asarray(village_of) >= 0
+    cand = np.flatnonzero(cand)
+    if not len(cand) or not len(under):
+        return {}
+    geoms = np.asarray(households.geometry.values, dtype=object)[cand]
+    good = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    cand, geoms = cand[good], geoms[good]
+    pg = shapely.make_valid(np.asarray(prev.geometry.values, dtype=object)[under])
+    fi, bi = shapely.STRtree(pg).query(geoms, predicate="dwithin", distance=dist)
+    pf, pb = cand[fi], under[bi]
+    if village_of is not None:
+        keep = _polygon_village(where, village_of, hh, n_prev)[pb] == np.asarray(village_of, dtype=np.int64)[pf]
+        fi, bi, pf, pb = fi[keep], bi[keep], pf[keep], pb[keep]
+    if not len(pf):
+        return {}
+    g = geoms[fi]
+    area = shapely.area(g)
+    # Share of each building's outline in B's (0 for a point).
+    cut = shapely.area(shapely.intersection(shapely.make_valid(g), pg[bi]))
+    inside = np.where(area > 0, cut / np.where(area > 0, area, 1.0), 0.0)
+    d = shapely.distance(g, pg[bi])
+    pa = where[pf]
+    rem = hh.copy()  # households each candidate still holds in the grid it was placed in
+    taken: dict[int, dict[int, int]] = {}
+    while True:
+        o, u = over_left[pa], under_left[pb]
+        k = np.minimum(np.minimum(o, u), rem[pf])
+        # A divided building leaves A over by as many as B is under; differences that do not
+        # mirror each other are growth, losses or another way of counting, not a division.
+        mirror = np.abs(o - u) <= np.maximum(MIRROR_MIN, MIRROR_SHARE * np.maximum(o, u))
+        live = np.flatnonzero((k > 0) & mirror)
+        if not len(live):
+            break
+        even = np.abs(k[live] / hh[pf[live]] - 0.5)
+        across = (k[live] == rem[pf[live]]) & (inside[live] > 0)  # across the edge, taken whole
+        phase = ~across
+        best = live[np.lexsort((pb[live], pf[live], d[live], -inside[live], even, phase))[0]]
+        f, a, b, m = int(pf[best]), int(pa[best]), int(pb[best]), int(k[best])
+        rem[f] -= m
+        over_left[a] -= m
+        under_left[b] -= m
+        taken.setdefault(f, {})
+        taken[f][b] = taken[f].get(b, 0) + m
+    return {f: [(int(where[f]), int(rem[f]))] * int(rem[f] > 0) + sorted(t.items()) for f, t in sorted(taken.items())}
 
 
 def _sub_parts(rows: gpd.GeoDataFrame, of: list[int], hh: np.ndarray) -> list[list[tuple[str, int]]]:
@@ -587,14 +704,17 @@ def change_figures(pv: PreviousPlan, *, features: np.ndarray, hh: np.ndarray, gr
             p = row_of_code[c]
             prev_village[c] = old_vname[p]
     # Polygons only: the net growth of each village's previous grids over the households they
-    # recorded (per village, not per grid: a building divided between two grids lies in one
-    # polygon, which is no growth).
+    # recorded (per village, not per grid: a divided building the counts could not place is
+    # whole in one polygon, which is no growth), a divided building by its shares.
     growth_by_village: dict[str, int] = {}
     if pv.matched_by == "polygons" and pv.grid_hh_prev is not None:
         hh_all = np.asarray(hh_all, dtype=np.int64)
-        ins = pv.placed if pv.placed is not None else pv.inside
-        ok = (ins >= 0) & (np.asarray(village_of_feature, dtype=object) != "")
-        inside_now = np.bincount(ins[ok], weights=hh_all[ok], minlength=len(codes)).astype(np.int64)
+        vof_ok = np.asarray(village_of_feature, dtype=object) != ""
+        inside_now = np.zeros(len(codes), dtype=np.int64)
+        for f, ps in enumerate(pv.parts):
+            if vof_ok[f]:
+                for p, k in ps:
+                    inside_now[p] += k
         net: dict[str, int] = {}
         for p in range(len(codes)):
             v = prev_village.get(codes[p], "")

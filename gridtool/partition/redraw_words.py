@@ -263,6 +263,33 @@ def redraw_lines(r: dict, totals: dict) -> list[tuple[str, str]]:
         out.append((f"  {r['features_by_overlap']:,} 栋跨上一版网格边线的楼按楼的大部分所在的网格归入",
                     f"  {count_en(r['features_by_overlap'], 'building')} across a previous grid's edge {plural_en(r['features_by_overlap'], 'was')} put in the grid "
                     "holding most of the building"))
+    if r.get("features_divided"):
+        k = r["features_divided"]
+        out.append((f"  {k:,} 栋位于上一版两个网格边界上的楼按上一版各网格的户数分在两个网格（共 {r['households_divided']:,} 户"
+                    "归入相邻网格）：整栋归入所在网格会使该网格多于、相邻网格少于上一版户数",
+                    f"  {count_en(k, 'building')} on the border of two previous grids {plural_en(k, 'was')} divided "
+                    f"between them by the previous grids' household counts ({count_en(r['households_divided'], 'household')} "
+                    "to the neighbouring grid): whole, the grid holding it would be over its previous count and the "
+                    "neighbour under"))
+    if r.get("features_whole_by_count"):
+        k = r["features_whole_by_count"]
+        out.append((f"  {k:,} 栋位于上一版两个网格边界上的楼按上一版各网格的户数整栋归入相邻网格（共 {r['households_whole_by_count']:,} 户）",
+                    f"  {count_en(k, 'building')} on the border of two previous grids {plural_en(k, 'was')} put whole in the "
+                    f"neighbouring grid by the previous grids' household counts "
+                    f"({count_en(r['households_whole_by_count'], 'household')})"))
+    if r.get("divided_counts_agree"):
+        a, n = r["divided_counts_agree"]
+        out.append((f"  上一版网格的户数只有 {a}/{n} 个与现在归入的住户相符（户数来自另一份名册或另一种统计），无法据此看出两个网格"
+                    "分住的楼栋，整栋归入所在网格",
+                    f"  only {a} of {n} previous grids' household counts agree with the households placed in them (counted "
+                    "from another roster or in another way), so buildings divided between two grids cannot be told "
+                    "from them and are placed whole in the grid they lie in"))
+    if r.get("divided_needs_hh"):
+        out.append(("  上一版网格没有户数字段，两个网格分住的楼栋无法看出，整栋归入所在网格（上一版网格图层有每个网格的户数字段"
+                    "（hh、户数）时按户数分开）",
+                    "  the previous grids have no household count column, so a building divided between two grids "
+                    "cannot be told and is placed whole in the grid it lies in (with a households-per-grid column, "
+                    "hh or 户数, it is divided by the counts)"))
     if r.get("previous_without_code"):
         out.append((f"  注意：上一版中 {r['previous_without_code']} 个没有编码的面已忽略",
                     f"  note: {count_en(r['previous_without_code'], 'previous polygon')} without a code "
