@@ -188,12 +188,12 @@ def _osm_estimate_problems(gdf, path: Path, role: str) -> list[Problem]:
     if tagged:
         zh = (f"OSM 建筑大多没有户数：{n:,} 栋楼的 {hh:,} 户（共 {total:,} 户）是按占地面积、层数和建筑类型估算的，"
               f"不是实际户数；另 {tagged:,} 栋按 building:flats 标注的套数计")
-        en = (f"most OSM buildings give no household count: {hh:,} of the {total:,} households "
+        en = (f"most OSM buildings give no household count: {hh:,} of the {count_en(total, 'household')} "
               f"({count_en(n, 'building')}) are estimated from footprint, levels and building type, not counted; "
               f"{count_en(tagged, 'more building')} by their building:flats tag")
     else:
         zh = f"OSM 建筑没有户数：全部 {n:,} 栋楼的 {hh:,} 户都是按占地面积、层数和建筑类型估算的，不是实际户数"
-        en = (f"the OSM buildings give no household count: all {hh:,} households ({count_en(n, 'building')}) are "
+        en = (f"the OSM buildings give no household count: all {count_en(hh, 'household')} ({count_en(n, 'building')}) are "
               "estimated from footprint, levels and building type, not counted")
     return [Problem(
         "warning", "osm_hh_estimated", zh + "（户数来源列 hh_method）", en + " (column hh_method)",
