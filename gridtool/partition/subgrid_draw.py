@@ -100,15 +100,17 @@ SNAP = 1e-3
 
 def flat_parts(groups: list, hh: np.ndarray, parts: list) -> np.ndarray:
     """The sub-grids (indices of ``parts``) holding households whose polygons ``groups`` cover under
-    :data:`FLAT` m² (each distinct polygon counted once: floors of a block share one cell)."""
-    out = []
-    for p, (group, units) in enumerate(zip(groups, parts)):
-        if int(np.asarray(hh)[units].sum()) <= 0:
-            continue
-        distinct = {id(g): g for g in group}.values()
-        if float(shapely.area(np.asarray(list(distinct), dtype=object)).sum()) < FLAT:
-            out.append(p)
-    return np.asarray(out, dtype=np.int64)
+    :data:`FLAT` m² (each distinct polygon counted once: floors of a block share one cell). One
+    area call for the whole grid: it runs on every grid drawn."""
+    owner, geoms = [], []
+    for p, group in enumerate(groups):
+        distinct = {id(g): g for g in group}
+        owner.extend([p] * len(distinct))
+        geoms.extend(distinct.values())
+    area = np.bincount(np.asarray(owner, dtype=np.int64), minlength=len(parts),
+                       weights=shapely.area(np.asarray(geoms, dtype=object)) if geoms else None)
+    held = np.asarray([int(np.asarray(hh)[u].sum()) > 0 for u in parts], dtype=bool)
+    return np.flatnonzero(held & (area < FLAT))
 
 
 def sites_inside(xy: np.ndarray, container) -> np.ndarray:
