@@ -60,8 +60,8 @@ def subgrids_of(uniq, fhh, xy, container, barriers, barrier_affinity, *, sub_min
         if not last and tried is not None and np.array_equal(nparts, tried):
             continue
         tried = nparts
-        fu = household_units(uniq, sites, fhh, container,
-                             max_unit=umax, target_unit=utarget, min_unit=min(sub_min, utarget),
+        made = dict(max_unit=umax, target_unit=utarget, min_unit=min(sub_min, utarget))
+        fu = household_units(uniq, sites, fhh, container, **made,
                              barriers=barriers, barrier_affinity=barrier_affinity, cache=cache)
         G = UnitGraph(fu.hh, fu.xy, fu.area, fu.edges_a, fu.edges_b, fu.affinity)
         # Coarse units get a short search: when they do not fit, finer ones will.
@@ -77,7 +77,40 @@ def subgrids_of(uniq, fhh, xy, container, barriers, barrier_affinity, *, sub_min
         status = "exception"
     parts = [np.asarray(sorted(p), dtype=np.int64) for p in parts]
     groups, cores = tile_parts(container, fu.geom, fu.hh, parts, fu.xy, holes=cache.get("dropped"))
+    if len(flat_parts(groups, fu.hh, parts)):
+        # A sub-grid with households but no area is never written as it is: invisible on every map,
+        # its buildings drawn in a neighbour (Andorra 1-03-06, GEOS clipping two cells to nothing).
+        # Its units' cells are clipped again on a millimetre grid (a robust overlay) and the grid
+        # tiled anew, the same units and parts; failing that the grid is flagged an exception.
+        again = {}
+        redo = household_units(uniq, sites, fhh, container, **made, barriers=barriers,
+                               barrier_affinity=barrier_affinity, cache=again, snap=SNAP)
+        if len(redo.hh) == len(fu.hh):
+            groups, cores = tile_parts(container, redo.geom, fu.hh, parts, fu.xy, holes=again.get("dropped"))
+        if len(flat_parts(groups, fu.hh, parts)):
+            status = "exception"
     return (fu.feature, fu.part, fu.nparts, fu.hh), parts, status, groups, None, cores
+
+
+#: Drawn area (m²) under which a sub-grid holding households is not drawn at all on a map.
+FLAT = 1.0
+#: Grid (m) cells are clipped on when a sub-grid came out flat (:func:`subgrids_of`).
+SNAP = 1e-3
+
+
+def flat_parts(groups: list, hh: np.ndarray, parts: list) -> np.ndarray:
+    """The sub-grids (indices of ``parts``) holding households whose polygons ``groups`` cover under
+    :data:`FLAT` m² (each distinct polygon counted once: floors of a block share one cell). One
+    area call for the whole grid: it runs on every grid drawn."""
+    owner, geoms = [], []
+    for p, group in enumerate(groups):
+        distinct = {id(g): g for g in group}
+        owner.extend([p] * len(distinct))
+        geoms.extend(distinct.values())
+    area = np.bincount(np.asarray(owner, dtype=np.int64), minlength=len(parts),
+                       weights=shapely.area(np.asarray(geoms, dtype=object)) if geoms else None)
+    held = np.asarray([int(np.asarray(hh)[u].sum()) > 0 for u in parts], dtype=bool)
+    return np.flatnonzero(held & (area < FLAT))
 
 
 def sites_inside(xy: np.ndarray, container) -> np.ndarray:
