@@ -11,7 +11,10 @@ sub-grid the SHA-1 of its WKB (hex, big-endian, so the hashes do not depend on t
 
 ``compare`` says whether the codes and the households per grid are identical (what a redraw,
 a ledger or a printed wall map would show differently), how many features changed grid or
-sub-grid, and how many grid and sub-grid outlines differ byte for byte.
+sub-grid, and how many grid and sub-grid outlines differ byte for byte. Corridors: codes, outlines
+(WKB, and per corridor the symmetric difference over its area) and the household features in each;
+``--corridor-tol 1e-4`` makes a corridor that moved by more, or gained or lost a household, a
+different plan (a change to the corridors stage allowed to move outlines by rounding only).
 
 ``workers`` runs :class:`~gridtool.partition.batch.BatchPartitioner` on a small synthetic
 municipality (:mod:`synthetic_city`, several townships) with each worker count and compares the
@@ -77,13 +80,21 @@ def snapshot(grids, subgrids, households, corridors=None) -> dict[str, np.ndarra
                    hh_subgrid=_str(households["subgrid"]))
     if corridors is not None and len(corridors):
         c = corridors.sort_values("code", kind="stable")
-        out.update(cor_code=_str(c["code"]), cor_wkb=_hashes(c.geometry.values),
-                   cor_area=shapely.area(c.geometry.values).astype(float))
+        cg = c.geometry.values
+        # Household features inside each corridor (a point on each), what a corridor's ledger counts.
+        pts = shapely.point_on_surface(households.geometry.values)
+        ci, _ = shapely.STRtree(pts).query(cg, predicate="intersects")
+        out.update(cor_code=_str(c["code"]), cor_wkb=_hashes(cg), cor_area=shapely.area(cg).astype(float),
+                   cor_hh=np.bincount(ci, minlength=len(cg)).astype(np.int64),
+                   cor_geom=np.array(shapely.to_wkb(cg, byte_order=0), dtype=object))
     return out
 
 
-def compare_snapshots(a: dict, b: dict, *, label_a: str = "before", label_b: str = "after") -> tuple[bool, list[str]]:
-    """(the grids are the same plan, lines of findings)."""
+def compare_snapshots(a: dict, b: dict, *, label_a: str = "before", label_b: str = "after",
+                      corridor_tol: float | None = None) -> tuple[bool, list[str]]:
+    """(the grids are the same plan, lines of findings). With ``corridor_tol`` the corridors must
+    also keep their households and move by no more than that (symmetric difference over the
+    corridor's area, each corridor), for dumps that hold their outlines."""
     lines = []
     same_codes = len(a["grid_code"]) == len(b["grid_code"]) and bool((a["grid_code"] == b["grid_code"]).all())
     lines.append(f"grids: {len(a['grid_code'])} {label_a}, {len(b['grid_code'])} {label_b}; codes identical: {same_codes}")
@@ -119,6 +130,18 @@ def compare_snapshots(a: dict, b: dict, *, label_a: str = "before", label_b: str
             rel = np.abs(a["cor_area"] - b["cor_area"]) / np.maximum(a["cor_area"], 1e-9)
             msg += (f"; outlines differing (WKB): {int((a['cor_wkb'] != b['cor_wkb']).sum())}; "
                     f"area difference max {float(rel.max(initial=0)):.1e} of a corridor")
+            if "cor_hh" in a and "cor_hh" in b:
+                hh_cor = bool((a["cor_hh"] == b["cor_hh"]).all())
+                msg += f"; households per corridor identical: {hh_cor}"
+                ok &= hh_cor or corridor_tol is None
+            if "cor_geom" in a and "cor_geom" in b:
+                ga, gb = shapely.from_wkb(a["cor_geom"]), shapely.from_wkb(b["cor_geom"])
+                sym = shapely.area(shapely.symmetric_difference(ga, gb)) / np.maximum(shapely.area(ga), 1e-9)
+                worst = float(sym.max(initial=0))
+                msg += f"; symmetric difference max {worst:.1e} of a corridor (mean {float(sym.mean()):.1e})"
+                if corridor_tol is not None:
+                    msg += f" (allowed {corridor_tol:.0e})"
+                    ok &= worst <= corridor_tol
         lines.append(msg)
         ok &= same_cor
     return ok, lines
@@ -148,7 +171,7 @@ def cmd_dump(args) -> int:
 def cmd_compare(args) -> int:
     a = dict(np.load(args.before, allow_pickle=True))
     b = dict(np.load(args.after, allow_pickle=True))
-    ok, lines = compare_snapshots(a, b)
+    ok, lines = compare_snapshots(a, b, corridor_tol=args.corridor_tol)
     print("\n".join(lines))
     print("SAME PLAN" if ok else "DIFFERENT PLAN")
     return 0 if ok else 1
@@ -209,6 +232,9 @@ def main(argv=None) -> int:
     c = sub.add_parser("compare")
     c.add_argument("before")
     c.add_argument("after")
+    c.add_argument("--corridor-tol", type=float, default=None, metavar="FRACTION",
+                   help="also require each corridor's households unchanged and its outline moved by at most "
+                        "this share of its area (symmetric difference; e.g. 1e-4)")
     w = sub.add_parser("workers")
     w.add_argument("--households", type=int, default=100_000)
     w.add_argument("--workers", type=int, nargs="+", default=[1, 2])

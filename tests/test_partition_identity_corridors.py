@@ -54,3 +54,26 @@ def test_dumps_without_corridors_still_compare():
     ok, lines = compare_snapshots(snapshot(g, s, h), snapshot(g, s, h, None))
     assert ok
     assert not any(x.startswith("corridors") for x in lines)
+
+
+def test_with_a_tolerance_a_corridor_may_move_by_rounding_only():
+    # 100 m band vs 100.000001 m: 1e-8 of the corridor; vs 99 m: 1e-2, and the household at
+    # x = 60 m stays inside both.
+    before = snapshot(*_plan({"V1-ZX-河流": 100.0}))
+    ok, lines = compare_snapshots(before, snapshot(*_plan({"V1-ZX-河流": 100.000001})), corridor_tol=1e-4)
+    assert ok
+    assert "households per corridor identical: True" in lines[-1]
+    assert "symmetric difference max 1.0e-08 of a corridor" in lines[-1]
+    ok, lines = compare_snapshots(before, snapshot(*_plan({"V1-ZX-河流": 99.0})), corridor_tol=1e-4)
+    assert not ok
+    assert "symmetric difference max 1.0e-02 of a corridor" in lines[-1]
+    # Without the tolerance the move is only reported (the grids are the same plan).
+    assert compare_snapshots(before, snapshot(*_plan({"V1-ZX-河流": 99.0})))[0]
+
+
+def test_with_a_tolerance_a_corridor_that_loses_a_household_is_a_different_plan():
+    # A 50 m band no longer reaches the household at x = 60 m.
+    ok, lines = compare_snapshots(snapshot(*_plan({"V1-ZX-河流": 100.0})), snapshot(*_plan({"V1-ZX-河流": 50.0})),
+                                  corridor_tol=1.0)
+    assert not ok
+    assert "households per corridor identical: False" in lines[-1]
