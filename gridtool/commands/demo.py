@@ -12,6 +12,7 @@ command always shows the product end to end.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Callable
 
@@ -54,10 +55,20 @@ def cmd_demo(args) -> int:
                 f"  {t.text_en()} (the same figures in the project, summary, maps, atlas, web map and ledger)")
         if info.get("routing", {}).get("message"):
             print(info["routing"]["message"])
-        for zh, en in info.get("notes", ()):  # what the maps chose: the sheet's orientation, the labels
-            # the demo has no --orientation: the option is gridtool export's
-            say(args, "  " + zh.replace("（--orientation", "（gridtool export --orientation"),
-                "  " + en.replace("(change with --orientation", "(change with gridtool export --orientation"))
+        # What the maps chose: each sheet's orientation (gathered: one line per orientation, not one
+        # per sheet), the label rule. The demo has no --orientation: the option is gridtool export's.
+        sheets: dict[str, list[str]] = {}
+        for zh, en in info.get("notes", ()):
+            m = re.fullmatch(r"(.+?)：按数据范围的形状选用(横向|纵向)（--orientation \w+ 可改）", zh)
+            if m:
+                sheets.setdefault(m.group(2), []).append(m.group(1))
+                continue
+            say(args, "  " + zh, "  " + en)
+        for zh, names in sheets.items():
+            en, other = ("landscape", "portrait") if zh == "横向" else ("portrait", "landscape")
+            say(args, f"  按数据范围的形状选用{zh}：{'、'.join(names)}（gridtool export --orientation {other} 可改）",
+                f"  {en}, to fit the data's extent: {', '.join(names)} (change with gridtool export "
+                f"--orientation {other})")
         if info["infeasible"]:
             say(args, "  无法按 300–500 户划分的村（社区）：" + "、".join(f"{n}（{h} 户）" for n, h in info["infeasible"]),
                 "  villages that cannot be split into grids of 300–500 households: "
