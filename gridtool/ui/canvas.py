@@ -570,7 +570,10 @@ class MapCanvas(QWidget):
             self._grid_label_pts = (sig, pts, geoms)
         pts = self._grid_label_pts[1]
         codes = ml.gdf["code"].astype(str).to_numpy() if "code" in ml.gdf else np.array([])
-        vcodes = ml.gdf["village_code"].astype(str).to_numpy() if "village_code" in ml.gdf else None
+        # One rule with the wall map and HTML map (maps.grid_codes): the number in the village where
+        # the grid's village is named, so one view never mixes 500154001005-09 and 03.
+        from ..maps.grid_codes import map_codes
+        shown = map_codes(ml.gdf).to_numpy() if "code" in ml.gdf else codes
         hh = ml.gdf["hh"].to_numpy() if "hh" in ml.gdf else np.zeros(len(codes))
         sx, sy = vp.world_to_screen(pts[:, 0], pts[:, 1])
         size = (ml.geometry.bounds[:, 2] - ml.geometry.bounds[:, 0]) / vp.res
@@ -580,7 +583,7 @@ class MapCanvas(QWidget):
                 continue
             if size[i] < 28:
                 continue
-            short = code[len(vcodes[i]) + 1:] if vcodes is not None and code.startswith(vcodes[i] + "-") and size[i] < 160 else code
+            short = str(shown[i])
             if e is not None and code in e.plan.totals:
                 total = e.plan.totals[code]
                 state = e.plan.state(code)
