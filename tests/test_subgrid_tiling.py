@@ -169,3 +169,54 @@ def test_land_meeting_a_sub_grid_only_at_a_corner_goes_where_it_shares_an_edge()
     assert shapely.equals(outlines[0], a)
     assert shapely.area(outlines[1]) == pytest.approx(shapely.area(b) + shapely.area(x) + shapely.area(y))
     assert cores[0] is None and cores[1] is not None
+
+
+def test_a_block_linking_another_holders_houses_is_drawn_by_that_holder():
+    """A block divided between sub-grids O (30 households) and Q (20) is Q's only link between its
+    two houses. Drawn by O, the one holding most of it, Q stood in two pieces on the wall map while
+    O, its row above, is one piece without the block: Q draws it."""
+    q_west, block, q_east = shapely.box(0, 0, 30, 30), shapely.box(30, 0, 60, 30), shapely.box(60, 0, 90, 30)
+    o_row = shapely.box(0, 30, 90, 60)
+    geom = np.array([q_west, q_east, block, block, o_row], dtype=object)
+    hh = np.array([10, 10, 20, 30, 40])
+    parts = [np.array([3, 4]), np.array([0, 1, 2])]  # O, Q
+    groups, cores = tile_parts(shapely.box(0, 0, 90, 60), geom, hh, parts)
+    outlines = _outlines(groups)
+    assert [_pieces(o) for o in outlines] == [1, 1]
+    assert shapely.equals(outlines[0], o_row)
+    assert shapely.equals(outlines[1], shapely.box(0, 0, 90, 30))
+    assert sum(shapely.area(o) for o in outlines) == pytest.approx(90 * 60, rel=1e-9)
+    # O is numbered on the cells it held before (the block among them), as before.
+    assert cores[0] is not None and any(c is block for c in cores[0])
+
+
+def test_a_block_its_majority_holder_needs_stays_with_it():
+    """The same block, but O's two houses lie either side of it too: without the block O would be in
+    two pieces, so the rule stands and O, holding most of it, draws it."""
+    w, block, e = shapely.box(0, 0, 30, 30), shapely.box(30, 0, 60, 30), shapely.box(60, 0, 90, 30)
+    wt, et = shapely.box(0, 30, 30, 60), shapely.box(60, 30, 90, 60)
+    mid_top = shapely.box(30, 30, 60, 60)
+    geom = np.array([w, e, block, block, wt, et, mid_top], dtype=object)
+    hh = np.array([10, 10, 20, 30, 10, 10, 10])
+    # Q: the bottom corners and part of the block; O: the top corners, the middle above the block
+    # is Q's too, so O's top corners are joined only through the block.
+    parts = [np.array([3, 4, 5]), np.array([0, 1, 2, 6])]
+    groups, _ = tile_parts(shapely.box(0, 0, 90, 60), geom, hh, parts)
+    outlines = _outlines(groups)
+    assert shapely.area(shapely.intersection(outlines[0], block)) == pytest.approx(900)
+    assert sum(shapely.area(o) for o in outlines) == pytest.approx(90 * 60, rel=1e-9)
+
+
+def test_sample_grid_linked_by_a_divided_block_has_its_sub_grids_whole(fitted):
+    """Liechtenstein grid 990100001002-01: a 4,420 m² block divided between two of its sub-grids
+    was drawn by the one holding most of it and left the other in two pieces."""
+    grids = fitted.grids_
+    if "990100001002-01" not in set(grids["code"].astype(str)):
+        pytest.skip("the Liechtenstein sample's grid")
+    subs = fitted.subgrids_[fitted.subgrids_["grid"].astype(str) == "990100001002-01"]
+    geoms = np.asarray(subs.geometry.values, dtype=object)
+    assert len(geoms) > 1
+    assert [_pieces(g) for g in geoms] == [1] * len(geoms)
+    grid = grids.loc[grids["code"].astype(str) == "990100001002-01"].geometry.values[0]
+    assert shapely.area(shapely.union_all(geoms)) == pytest.approx(shapely.area(grid), rel=1e-6)
+    assert shapely.area(geoms).sum() == pytest.approx(shapely.area(grid), rel=1e-6)
