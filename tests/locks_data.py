@@ -21,11 +21,11 @@ CUTS = {
 
 
 @cache
-def _cut(name: str) -> dict[str, gpd.GeoDataFrame]:
+def _cut(name: str, names: tuple[str, ...] | None = None) -> dict[str, gpd.GeoDataFrame]:
     from gridtool.samples import sample_sources
     p = Project.from_sources(sample_sources(name), name=name)
     villages = p.layers["villages"].gdf
-    villages = villages[villages["name"].isin(CUTS[name])].reset_index(drop=True)
+    villages = villages[villages["name"].isin(names or CUTS[name])].reset_index(drop=True)
     area = shapely.union_all(villages.geometry.values)
     shapely.prepare(area)
     out = {"villages": villages}
@@ -41,14 +41,15 @@ def _cut(name: str) -> dict[str, gpd.GeoDataFrame]:
     return out
 
 
-def cut_layers(name: str) -> dict[str, gpd.GeoDataFrame]:
-    """The villages of ``CUTS[name]`` and what lies in and around them, by role (fresh copies)."""
-    return {r: g.copy() for r, g in _cut(name).items()}
+def cut_layers(name: str, names: tuple[str, ...] | None = None) -> dict[str, gpd.GeoDataFrame]:
+    """The villages of ``CUTS[name]`` (or ``names``) and what lies in and around them, by role
+    (fresh copies)."""
+    return {r: g.copy() for r, g in _cut(name, names).items()}
 
 
-def cut_project(name: str) -> Project:
+def cut_project(name: str, names: tuple[str, ...] | None = None) -> Project:
     """The same as a project (no grids yet), in the sample's own metric CRS."""
-    layers = cut_layers(name)
+    layers = cut_layers(name, names)
     p = Project(name=f"{name}-cut", crs=layers["villages"].crs)
     for role, gdf in layers.items():
         p.layers[role] = Layer(role=role, gdf=gdf)
