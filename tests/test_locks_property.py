@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from locks_data import cut_project  # noqa: E402
 
 from gridtool.errors import GridtoolError
+from gridtool.partition.edit import ApartGridsError
 from gridtool.partition.engine import GridPartitioner
 from gridtool.partition.output import apply_to_project
 from gridtool.ui.session import Session
@@ -148,10 +149,12 @@ class PlannerSession(RuleBasedStateMachine):
         a, b = self._code(i), self._code(j)
         try:
             self.s.push(self.plan.merge(a, b))
-        except GridtoolError:
-            # refused only for a grid with itself, a locked grid, or grids of two villages
+        except GridtoolError as exc:
+            # refused only for a grid with itself, a locked grid, grids of two villages, or grids
+            # that do not touch (the merged grid would be in pieces)
             assert (a == b or a in self.plan.locked or b in self.plan.locked
-                    or self.plan.village.get(a) != self.plan.village.get(b))
+                    or self.plan.village.get(a) != self.plan.village.get(b)
+                    or (isinstance(exc, ApartGridsError) and exc.gap_m > 0))
 
     @rule(i=st.integers(0, 99))
     def split(self, i):

@@ -37,7 +37,7 @@ def cmd_edit(args) -> int:
     project = Project.open(args.project)
     area = file_options(args, "area")
     outcome = apply_edits(project, edits, id_column=args.id_column, area_crs_in=area["crs_in"],
-                          area_crs_default=area["crs_default"])
+                          area_crs_default=area["crs_default"], allow_apart=args.allow_apart)
     for zh, en in outcome.messages:
         say(args, zh, en)
     if outcome.changed:
@@ -69,9 +69,10 @@ def register(subparsers) -> None:
     pe = subparsers.add_parser(
         "edit", help="手工调整网格：锁定、合并、拆分、移动楼栋或子网格（与桌面程序规则相同）/ hand edits of the "
                      "grids: lock, merge, split, move buildings or a sub-grid (the app's rules)",
-        description="按输入顺序执行修改；任何一步被拒绝（已锁定、跨村、编码不存在）则全部不保存。修改过的网格重新划分子网格。"
-                    " / Edits run in the order typed; if any is refused (locked, another village, unknown "
-                    "code) nothing is saved. Changed grids get their sub-grids drawn again.")
+        description="按输入顺序执行修改；任何一步被拒绝（已锁定、跨村、编码不存在、合并不相连的网格）则全部不保存。"
+                    "修改过的网格重新划分子网格。 / Edits run in the order typed; if any is refused (locked, another "
+                    "village, unknown code, a merge of grids that do not touch) nothing is saved. Changed grids "
+                    "get their sub-grids drawn again.")
     pe.add_argument("project", metavar="PROJECT.gpkg", help="已划分网格的项目（默认就地保存）/ a partitioned project "
                                                             "(saved in place unless --out)")
     pe.add_argument("--lock", dest="lock", action=_Ordered, metavar="CODE,CODE…",
@@ -79,6 +80,10 @@ def register(subparsers) -> None:
     pe.add_argument("--unlock", dest="unlock", action=_Ordered, metavar="CODE,CODE…", help="解锁网格 / unlock grids")
     pe.add_argument("--merge", dest="merge", action=_Ordered, metavar="KEEP=OTHER",
                     help="把网格 OTHER 并入 KEEP（同一村）/ merge grid OTHER into KEEP (same village)")
+    pe.add_argument("--allow-apart", action="store_true",
+                    help="允许 --merge 合并互不相连的网格（默认拒绝：合并后网格将分在几处，飞地除外）/ let --merge join "
+                         "grids that do not touch (refused by default: the grid would lie in pieces; exclaves of "
+                         "the village excepted)")
     pe.add_argument("--split", dest="split", action=_Ordered, metavar="CODE",
                     help="把网格一分为二（两半连通、尽量在户数范围内）/ cut a grid in two connected halves")
     pe.add_argument("--move", dest="move", action=_Ordered, metavar="ID,ID…=CODE",

@@ -90,4 +90,14 @@ def grid_pieces(geom, xy: np.ndarray, village=None) -> Pieces:
     return Pieces(len(held), n_parts, len(held) - n_parts, max(len(vparts), 1))
 
 
-__all__ = ["Pieces", "grid_pieces", "land_pieces"]
+def touching(geom, others) -> np.ndarray:
+    """Which of ``others`` (polygons) touch ``geom``: closer than :data:`TOUCH_M`, the distance at
+    which two pieces of land count as one (a merge of touching grids is in one piece)."""
+    others = np.asarray(others, dtype=object)
+    if geom is None or shapely.is_empty(geom) or not len(others):
+        return np.zeros(len(others), dtype=bool)
+    d = shapely.distance(geom, others)
+    return np.isfinite(d) & (d <= TOUCH_M)
+
+
+__all__ = ["Pieces", "grid_pieces", "land_pieces", "touching"]

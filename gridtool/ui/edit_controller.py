@@ -12,6 +12,7 @@ import time
 from PyQt6.QtCore import QObject, pyqtSignal
 
 from ..errors import GridtoolError
+from ..partition.edit import ApartGridsError
 from . import i18n
 from .i18n import tr
 from .stroke import HitIndex, Stroke, StrokeResult
@@ -159,10 +160,39 @@ class EditController(QObject):
         return self._run(lambda plan: plan.set_locked(code, locked))
 
     def merge(self, keep: str, other: str) -> bool:
-        ok = self._run(lambda plan: plan.merge(keep, other))
+        """Merge ``other`` into ``keep``; grids that do not touch only when the planner confirms
+        (the engine refuses them: :class:`~gridtool.partition.edit.ApartGridsError`; cancelled, its
+        message goes to the status bar as any refusal)."""
+        def make(plan):
+            try:
+                return plan.merge(keep, other)
+            except ApartGridsError as exc:
+                if self.confirm_apart(exc):
+                    return plan.merge(keep, other, allow_apart=True)
+                raise
+
+        ok = self._run(make)
         if ok:
             self.set_target(keep)
         return ok
+
+    def confirm_apart(self, exc: ApartGridsError) -> bool:
+        """Ask whether to merge two grids that do not touch (the engine's message, the grids that do
+        touch the target, Cancel by default)."""
+        from PyQt6.QtWidgets import QMessageBox
+        near = (tr("grids.merge_apart.touching", target=exc.keep, codes="、".join(exc.touching)
+                   if i18n.language() == "zh" else ", ".join(exc.touching)) if exc.touching
+                else tr("grids.merge_apart.none", target=exc.keep))
+        text = f"{i18n.pick(exc.zh, exc.en)}\n\n{near}\n\n{tr('grids.merge_apart.ask', target=exc.keep)}"
+        parent = self.parent()
+        box = QMessageBox(QMessageBox.Icon.Warning, tr("app.title"), text,
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                          parent if parent is not None and parent.isWidgetType() else None)
+        box.setObjectName("merge_apart")
+        box.button(QMessageBox.StandardButton.Yes).setText(tr("grids.merge_apart.yes"))
+        box.button(QMessageBox.StandardButton.Cancel).setText(tr("common.cancel"))
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        return box.exec() == QMessageBox.StandardButton.Yes
 
     def split(self, code: str) -> bool:
         return self._run(lambda plan: plan.split(code))

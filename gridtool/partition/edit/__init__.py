@@ -13,10 +13,10 @@ The app (``gridtool.ui``) only draws this model and forwards the user's actions 
 from .edits import LockCommand, MergeCommand, MoveCommand, SplitCommand
 from .grid_shapes import GridShapes
 from .membership import Membership
-from .plan import GridPlan, LockedGridError, Movable, OtherVillageError, PlanEditError, parse_grid_parts
+from .plan import ApartGridsError, GridPlan, LockedGridError, Movable, OtherVillageError, PlanEditError, parse_grid_parts
 from .state import EDITED_NOTE, EditState
 from .undo import Macro, UndoStack
 
-__all__ = ["EDITED_NOTE", "EditState", "GridPlan", "GridShapes", "LockCommand", "LockedGridError", "Macro",
+__all__ = ["ApartGridsError", "EDITED_NOTE", "EditState", "GridPlan", "GridShapes", "LockCommand", "LockedGridError", "Macro",
            "MergeCommand", "Membership", "Movable", "MoveCommand", "OtherVillageError", "PlanEditError",
            "SplitCommand", "UndoStack", "parse_grid_parts"]

@@ -54,7 +54,7 @@ from ...plurals import count_en, plural_en
 from ...problems import Problem
 from ...spatial import household_points
 from ...values import parse_grid_parts, truthy
-from ..contiguity import Pieces, grid_pieces
+from ..contiguity import Pieces, grid_pieces, touching
 from ..feasibility import feasible_grid_counts
 from ..solver import UnitGraph, partition
 from .edits import LockCommand, MergeCommand, MoveCommand, SplitCommand
@@ -70,6 +70,28 @@ class PlanEditError(GridtoolError):
 
 class OtherVillageError(PlanEditError):
     """An edit would cross a village boundary (grids nest in villages)."""
+
+
+class ApartGridsError(PlanEditError):
+    """A merge of two grids that do not touch: the merged grid would lie in pieces its village does
+    not explain (:mod:`..contiguity`). ``gap_m``: the gap between them; ``touching``: the grids of
+    the village that do touch ``keep`` and may be merged into it (the likely intended ones)."""
+
+    def __init__(self, keep: str, other: str, village: str, gap_m: float, touching: list[str]):
+        self.keep, self.other, self.gap_m, self.touching = keep, other, float(gap_m), list(touching)
+        near_zh = (f"与 {keep} 相邻的同村网格：{'、'.join(touching)}，是不是要合并其中之一？" if touching
+                   else f"{village} 没有与 {keep} 相邻、可以合并的网格。")
+        near_en = (f"the grids of {village} that touch {keep}: {', '.join(touching)} — did you mean one of them? "
+                   if touching else f"no grid of {village} that touches {keep} can be merged into it. ")
+        super().__init__(
+            f"网格 {other} 与 {keep} 不相连（相距 {gap_m:,.0f} 米），合并后网格 {keep} 的住户将分在互不相连的几块土地上，"
+            f"且不是因为{village}本身分成几块",
+            f"grids {other} and {keep} do not touch ({gap_m:,.0f} m apart): merged, grid {keep} would lie in "
+            f"pieces that its village {village} does not explain",
+            fix_zh=f"{near_zh}确需合并不相连的网格：命令行加 --allow-apart，桌面程序中确认“仍要合并”。",
+            fix_en=f"{near_en}To merge them anyway: add --allow-apart on the command line, or confirm "
+                   "'Merge anyway' in the app.",
+            layer="grids", feature=f"{keep}, {other}")
 
 
 @dataclass
@@ -252,9 +274,17 @@ class GridPlan:
         self._check_target(code)
         return LockCommand(self, code, locked)
 
-    def merge(self, keep: str, other: str) -> MergeCommand:
+    def merge(self, keep: str, other: str, *, allow_apart: bool = False,
+              land: Callable[[str], object] | None = None) -> MergeCommand:
         """All of ``other``'s households into ``keep``; ``other`` is removed. Both must be unlocked
-        base grids of one village."""
+        base grids of one village, and touch unless ``allow_apart`` (:meth:`merge_gap`; ``land``:
+        code -> polygon as edited, default the plan's polygons as edited here).
+
+        Raises
+        ------
+        ApartGridsError
+            The merged grid would lie in pieces the village does not explain (not ``allow_apart``).
+        """
         self._check_target(keep)
         self._check_target(other)
         if keep == other:
@@ -272,7 +302,44 @@ class GridPlan:
                 fix_zh="选择同一村（社区）的网格；如需跨村合并，用“与邻村合并后重新划分”。",
                 fix_en="choose a grid of the same village; to join two villages, merge them and partition "
                        "again (--merge).", layer="grids")
+        if not allow_apart:
+            land = land or self._land()
+            gap = self.merge_gap(keep, other, land)
+            if gap is not None:
+                raise ApartGridsError(keep, other, self.village.get(keep, ""), gap, self._touching(keep, land, other))
         return MergeCommand(self, keep, other)
+
+    def merge_gap(self, keep: str, other: str, land: Callable[[str], object] | None = None) -> float | None:
+        """The gap in metres between ``keep`` and ``other`` when merging them would put the merged
+        grid's households in more pieces of land than the parts of its village explain (the one
+        rule of :mod:`..contiguity`); None when the merge keeps it whole, or in pieces only as the
+        village is (an exclave of the same village). Pieces either grid already has are not counted
+        against the merge."""
+        land = land or self._land()
+        vshape = self.village_shapes.get(keep)
+        lk, lo = land(keep), land(other)
+        fk, fo = self._populated(keep), self._populated(other)
+        if not fk or not fo or lk is None or lo is None or shapely.is_empty(lk) or shapely.is_empty(lo):
+            return None  # a grid with no households or land adds no piece
+        both = sorted(set(fk) | set(fo))
+        merged = grid_pieces(shapely.union_all([lk, lo]), self._xy[both], vshape)
+        before = grid_pieces(lk, self._xy[fk], vshape).split + grid_pieces(lo, self._xy[fo], vshape).split
+        if merged.split <= before:
+            return None
+        return float(shapely.distance(lk, lo))
+
+    def _touching(self, keep: str, land: Callable[[str], object], other: str) -> list[str]:
+        """The unlocked base grids of ``keep``'s village whose land touches ``keep``'s."""
+        v = self.village.get(keep)
+        cands = [c for c in self.codes if c not in (keep, other) and self.village.get(c) == v
+                 and c in self.bounds and c not in self.locked]
+        if not cands:
+            return []
+        hit = touching(land(keep), [land(c) for c in cands])
+        return sorted(c for c, h in zip(cands, hit) if h)
+
+    def _populated(self, code: str) -> list[int]:
+        return [f for f, parts in enumerate(self._parts) if self._hh[f] > 0 and any(c == code for c, _ in parts)]
 
     def split(self, code: str) -> SplitCommand:
         """Cut a grid in two connected halves, each within bounds when the total allows."""
@@ -510,7 +577,7 @@ def _num(v) -> bool:
         return False
 
 
-__all__ = ["GridPlan", "LockedGridError", "Movable", "OtherVillageError", "PlanEditError", "parse_grid_parts"]
+__all__ = ["ApartGridsError", "GridPlan", "LockedGridError", "Movable", "OtherVillageError", "PlanEditError", "parse_grid_parts"]
 
 
 def village_shapes(grids, villages) -> dict[str, object]:

@@ -172,7 +172,7 @@ def _check_code(state: EditState, code: str) -> None:
 
 
 def apply_edits(project, edits: list[tuple[str, str]], *, id_column: str | None = None,
-                area_crs_in=None, area_crs_default=None) -> EditOutcome:
+                area_crs_in=None, area_crs_default=None, allow_apart: bool = False) -> EditOutcome:
     """Apply ``edits`` (``(kind, text)`` in order; kinds in :data:`EDIT_KINDS`) to a partitioned
     ``project`` and put the edited layers into it (not saved).
 
@@ -182,12 +182,13 @@ def apply_edits(project, edits: list[tuple[str, str]], *, id_column: str | None 
     ``move_area``: ``"PATH[:LAYER]=CODE"`` (the buildings inside the polygons of a file, as the
     app's box and brush: those in locked, special or other villages' grids stay and are counted),
     read in ``area_crs_in`` over its file's CRS, or ``area_crs_default`` where it has none.
+    ``allow_apart``: merge grids that do not touch (else refused, :class:`~.plan.ApartGridsError`).
 
     Raises
     ------
     GridtoolError
-        The first edit the plan refuses (locked grid, other village, unknown code); the project is
-        left unchanged.
+        The first edit the plan refuses (locked grid, other village, unknown code, a merge of grids
+        apart); the project is left unchanged.
     """
     state = EditState.from_project(project)
     if state is None:
@@ -211,9 +212,14 @@ def apply_edits(project, edits: list[tuple[str, str]], *, id_column: str | None 
             keep, other = _pair(kind, text)
             _check_code(state, keep)
             _check_code(state, other)
-            run(plan.merge(keep, other))
-            out.messages.append((f"合并：网格 {other} 并入 {keep}，现有 {plan.totals[keep]:,} 户",
-                                 f"merged grid {other} into {keep}: {count_en(plan.totals[keep], 'household')}"))
+            gap = plan.merge_gap(keep, other, state.shapes.geometry) if allow_apart else None
+            run(plan.merge(keep, other, allow_apart=allow_apart, land=state.shapes.geometry))
+            zh = f"合并：网格 {other} 并入 {keep}，现有 {plan.totals[keep]:,} 户"
+            en = f"merged grid {other} into {keep}: {count_en(plan.totals[keep], 'household')}"
+            if gap is not None:  # done as asked (--allow-apart): say so where it was done
+                zh += f"（两网格不相连，相距 {gap:,.0f} 米，按 --allow-apart 合并）"
+                en += f" (the two did not touch, {gap:,.0f} m apart; merged as --allow-apart asks)"
+            out.messages.append((zh, en))
         elif kind == "split":
             for code in _split_list(text):
                 _check_code(state, code)
