@@ -147,26 +147,29 @@ def test_after_lock_area_move_and_a_refused_move_every_output_states_the_one_tot
 def test_households_imported_again_are_counted_unassigned_in_every_output_until_the_redraw(edited, tmp_path, capsys):
     """Before: after ``import PROJECT --households NEW`` the wall map said 住户 N 户 while its grid
     labels, the GeoPackage's grids and sub-grids and the ledger's 子网格 sheet kept the old roster's
-    counts (adding up to another total), and nothing said so."""
+    counts (adding up to another total), and nothing said so. The new roster's buildings keep their
+    grid by position (their old households: a re-import moves nobody); the one more household each
+    building has this year is in no grid until the redraw, in every output alike."""
     proj = tmp_path / "项目.gpkg"
     shutil.copy(edited["project"], proj)
     hs = pyogrio.read_dataframe(proj, layer="households").to_crs(4326)[["hh", "geometry"]]
+    old = household_totals(Project.open(proj))
+    old_sub = sum(subgrid_counts(Project.open(proj)).values())
     hs["hh"] = hs["hh"] + 1  # this year's roster: one more household in every building
     roster = tmp_path / "新住户.gpkg"
     pyogrio.write_dataframe(hs, roster, layer="住户")
     assert main(["import", str(proj), "--households", str(roster), "--field", "hh=hh", "--quiet"]) == 0
     p = Project.open(proj)
     t = household_totals(p)
-    assert t.imported == int(hs["hh"].sum()) and t.unassigned == t.imported and t.in_grids == 0
-    stored = {c: n for r in ("grids", "special_grids") for c, n in zip(p.layers[r].gdf["code"], p.layers[r].gdf["hh"])}
-    assert t.partitioned and set(t.stale) == {c for c, n in stored.items() if n}  # every grid that held households
-    assert sum(subgrid_counts(p).values()) == 0
+    assert t.imported == int(hs["hh"].sum()) and t.unassigned == len(hs) and t.in_grids == old.in_grids
+    assert t.per_grid == old.per_grid and t.stale == ()  # the grids hold what they held
+    assert sum(subgrid_counts(p).values()) == old_sub
     out = tmp_path / "out"
     console = _export(proj, out, capsys)
     got = _read_back(out)
     _assert_one_total(p, got, console, out)
-    assert sum(got["gpkg_grid"].values()) == 0 and got["sub_footer"] == 0
-    assert "户数与住户不一致" in console and "--redraw" in console
+    assert sum(got["gpkg_grid"].values()) == old.imported - old.unassigned and got["sub_footer"] == old.in_grids
+    assert t.text_zh().endswith(f"未划入网格 {len(hs):,}")  # in the console, as _assert_one_total read
     # The project file itself is not changed by the export: its old counts wait for the redraw.
     assert pyogrio.read_dataframe(proj, layer="grids", read_geometry=False)["hh"].sum() > 0
     assert main(["partition", str(proj), "--redraw", "--out", str(proj), "--corridor-width", "0", "--quiet"]) == 0
@@ -179,14 +182,18 @@ def test_households_imported_again_are_counted_unassigned_in_every_output_until_
 
 def test_the_app_exports_the_households_counts_of_a_roster_imported_again(edited, tmp_path, qtbot, window):
     """The app's export dialogs draw on the same counts as ``gridtool export``: its GeoPackage of a
-    project whose roster was imported again holds the grids the command writes (0 households each,
-    all of them unassigned), not the old roster's counts."""
+    project whose roster was imported again holds the grids the command writes: the households the
+    new roster's buildings carried by position, not the old roster's stored counts (the one more
+    household of each building is in no grid until the redraw)."""
     from gridtool.ui.export_dialogs import GisDialog
     proj = tmp_path / "项目.gpkg"
     shutil.copy(edited["project"], proj)
     hs = pyogrio.read_dataframe(proj, layer="households").to_crs(4326)[["hh", "geometry"]]
+    hs["hh"] = hs["hh"] + 1
     pyogrio.write_dataframe(hs, tmp_path / "新住户.gpkg", layer="住户")
     assert main(["import", str(proj), "--households", str(tmp_path / "新住户.gpkg"), "--field", "hh=hh", "--quiet"]) == 0
+    t = household_totals(Project.open(proj))
+    assert t.unassigned == len(hs) and t.base > 0
     cli = tmp_path / "cli.gpkg"
     assert main(["export", str(proj), "--gpkg", str(cli), "--layers", "grids,subgrids", "--quiet"]) == 0
     w = window
@@ -200,7 +207,7 @@ def test_the_app_exports_the_households_counts_of_a_roster_imported_again(edited
     app = made[0].path if isinstance(made, list) else made
     for layer in ("grids", "subgrids"):
         a, b = (pyogrio.read_dataframe(f, layer=layer, read_geometry=False) for f in (cli, app))
-        assert list(a["hh"]) == list(b["hh"]) and int(b["hh"].sum()) == 0, layer
+        assert list(a["hh"]) == list(b["hh"]) and int(b["hh"].sum()) == t.base, layer
     assert pyogrio.read_dataframe(proj, layer="grids", read_geometry=False)["hh"].sum() > 0  # the project as it was
     dlg.reject()
 
