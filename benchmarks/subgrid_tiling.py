@@ -126,16 +126,9 @@ def pieces(grids, subgrids) -> dict:
 
 def _components(n: int, a: np.ndarray, b: np.ndarray) -> int:
     """Connected components of ``n`` nodes joined by the pairs ``a``–``b``."""
-    root = list(range(n))
-
-    def find(i):
-        while root[i] != i:
-            root[i] = root[root[i]]
-            i = root[i]
-        return i
-    for i, j in zip(a.tolist(), b.tolist()):
-        root[find(i)] = find(j)
-    return len({find(i) for i in range(n)})
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    return int(connected_components(coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n)), directed=False)[0])
 
 
 if __name__ == "__main__":

@@ -196,16 +196,14 @@ def _linking_blocks(cells: np.ndarray, owner: np.ndarray, ks: np.ndarray, kp: np
 
 def _components_of(members: np.ndarray, a: np.ndarray, b: np.ndarray) -> int:
     """Connected components of the cells ``members`` joined by the pairs ``a``–``b`` (cell indices)."""
-    root = {int(m): int(m) for m in members}
-
-    def find(i):
-        while root[i] != i:
-            root[i] = root[root[i]]
-            i = root[i]
-        return i
-    for i, j in zip(a.tolist(), b.tolist()):
-        root[find(i)] = find(j)
-    return len({find(i) for i in root})
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    members = np.unique(np.asarray(members, dtype=np.int64))
+    if not len(members):
+        return 0
+    ia, ib = np.searchsorted(members, a), np.searchsorted(members, b)
+    n = len(members)
+    return int(connected_components(coo_matrix((np.ones(len(ia)), (ia, ib)), shape=(n, n)), directed=False)[0])
 
 
 def _fill(container, tiles: np.ndarray, label: np.ndarray, holes: list | None = None,
