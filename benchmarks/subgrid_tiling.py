@@ -126,9 +126,8 @@ def pieces(grids, subgrids) -> dict:
 
 def _components(n: int, a: np.ndarray, b: np.ndarray) -> int:
     """Connected components of ``n`` nodes joined by the pairs ``a``–``b``."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-    return int(connected_components(coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n)), directed=False)[0])
+    from gridtool.partition.kernels import n_components
+    return int(n_components(n, np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)))
 
 
 if __name__ == "__main__":

@@ -263,9 +263,10 @@ class Project:
         if "grid" not in old.gdf or "grids" not in self.layers:
             return
 
+        from .values import household_counts
+
         def counts(gdf):
-            hh = pd.to_numeric(gdf["hh"], errors="coerce").fillna(0).to_numpy() if "hh" in gdf else np.ones(len(gdf))
-            return np.where(hh > 0, np.rint(hh), 0).astype(np.int64)
+            return household_counts(gdf["hh"]) if "hh" in gdf else np.ones(len(gdf), dtype=np.int64)
         hh = counts(new.gdf)
         if not any(c in new.gdf for c in PLAN_COLUMNS):
             cols, n = carry_plan(old.gdf, new.gdf, hh)

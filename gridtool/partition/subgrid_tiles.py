@@ -196,14 +196,11 @@ def _linking_blocks(cells: np.ndarray, owner: np.ndarray, ks: np.ndarray, kp: np
 
 def _components_of(members: np.ndarray, a: np.ndarray, b: np.ndarray) -> int:
     """Connected components of the cells ``members`` joined by the pairs ``a``–``b`` (cell indices)."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
+    from .kernels import n_components
     members = np.unique(np.asarray(members, dtype=np.int64))
-    if not len(members):
-        return 0
-    ia, ib = np.searchsorted(members, a), np.searchsorted(members, b)
-    n = len(members)
-    return int(connected_components(coo_matrix((np.ones(len(ia)), (ia, ib)), shape=(n, n)), directed=False)[0])
+    ia = np.searchsorted(members, a).astype(np.int64)
+    ib = np.searchsorted(members, b).astype(np.int64)
+    return int(n_components(len(members), ia, ib))
 
 
 def _fill(container, tiles: np.ndarray, label: np.ndarray, holes: list | None = None,

@@ -236,7 +236,8 @@ def located_names(gdf: gpd.GeoDataFrame, graph: RoadGraph | None, prefix: str = 
             qi, ti = tree.query_nearest(pts[ok], max_distance=NEAR_ROAD_M, all_matches=False)
             for q, t in zip(np.flatnonzero(ok)[qi], ti):
                 near[blank[q]] = _text(graph.names[named[t]])
-    taken = {out[i] for i in range(n) if i not in set(blank.tolist())}
+    unnamed = set(blank.tolist())
+    taken = {out[i] for i in range(n) if i not in unnamed}
     seen: dict[str, int] = {}
     for i in blank:
         c, sc = cats.iloc[i], src.iloc[i]

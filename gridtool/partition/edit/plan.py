@@ -373,8 +373,9 @@ class GridPlan:
         # Households or villages re-imported since the grids were drawn (``status``, set by
         # layer_deps.mark_plan_stale): their counts say nothing until partitioned again.
         status = dict(zip(self.codes, self.grids["status"].astype(str))) if "status" in self.grids else {}
-        stale = {c for c, s in status.items() if s in ("stale", "emptied")}
-        for c in sorted(c for c in stale if status[c] == "emptied"):
+        from ...layer_deps import EMPTY_STATUS, STALE_STATUS
+        stale = {c for c, s in status.items() if s in (STALE_STATUS, EMPTY_STATUS)}
+        for c in sorted(c for c in stale if status[c] == EMPTY_STATUS):
             v = self.village.get(c, "")
             out.append(Problem("warning", "grid_emptied", f"网格 {c}（{v}）在重新导入住户后没有住户（状态：无住户）",
                                f"grid {c} ({v}) holds no household of the households re-imported (status: emptied)",
