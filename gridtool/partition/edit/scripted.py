@@ -288,7 +288,7 @@ def apply_edits(project, edits: list[tuple[str, str]], *, id_column: str | None 
             project.layers[role] = replace(old, gdf=gdf)
     # Grids merged away are gone: their sub-grids were not drawn again, the merge message names them
     out.changed = sorted(set(state.shapes.touched()) & set(plan.codes))
-    out.problems = plan.validate()
+    out.problems = plan.validate(state.shapes.geometry)  # the outlines as edited, already drawn
     return out
 
 
