@@ -12,7 +12,6 @@ command always shows the product end to end.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Callable
 
@@ -57,9 +56,10 @@ def cmd_demo(args) -> int:
             print(info["routing"]["message"])
         # What the maps chose: each sheet's orientation (gathered: one line per orientation, not one
         # per sheet), the label rule. The demo has no --orientation: the option is gridtool export's.
+        from ..maps.wallmap import ORIENTATION_NOTE
         sheets: dict[str, list[str]] = {}
         for zh, en in info.get("notes", ()):
-            m = re.fullmatch(r"(.+?)：按数据范围的形状选用(横向|纵向)（--orientation \w+ 可改）", zh)
+            m = ORIENTATION_NOTE.fullmatch(zh)
             if m:
                 sheets.setdefault(m.group(2), []).append(m.group(1))
                 continue

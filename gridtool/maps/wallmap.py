@@ -28,6 +28,7 @@ one (1:12,500 rather than 1:11,873) so that the scale printed is the scale measu
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import date as _date
 from pathlib import Path
@@ -235,6 +236,11 @@ def label_min_pt(sheet: Paper) -> float:
     map (A1 and larger, read from a step or two back) it grows with the sheet, 7.6 pt on A1 and
     9 pt (3.2 mm) on A0."""
     return 4.5 * math.sqrt(sheet.unit) if sheet.unit >= 2.5 else 4.5
+
+
+#: The console note of an orientation chosen from the data's shape (written below); the demo
+#: gathers its sheets by it (one line per orientation).
+ORIENTATION_NOTE = re.compile(r"(.+?)：按数据范围的形状选用(横向|纵向)（--orientation \w+ 可改）")
 
 
 def _grid_labels(ax, frame, placer, gm, g, *, grid_label, shown, max_pt: float, min_pt: float) -> tuple[int, int]:

@@ -86,7 +86,7 @@ class MapCanvas(QWidget):
         self.grid_palette = np.zeros(0, dtype=np.int64)  # membership code index -> palette index (-1: none yet)
         self._fills: tuple[object, dict[str, int]] = (None, {})  # (grids GeoDataFrame, code -> palette index)
         self._special_code = np.zeros(0, dtype=bool)  # membership code index -> a special grid's code
-        self._grid_label_pts: tuple | None = None  # (layer signature, label points, their geometries)
+        self._grid_label_pts: tuple | None = None  # (layer signature, label points, their geometries, codes shown)
         self._settle = QTimer(self)
         self._settle.setSingleShot(True)
         self._settle.timeout.connect(self._settled)
@@ -567,13 +567,13 @@ class MapCanvas(QWidget):
             if todo.any():
                 rp = label_points(geoms[todo])
                 pts[todo] = np.column_stack([shapely.get_x(rp), shapely.get_y(rp)])
-            self._grid_label_pts = (sig, pts, geoms)
-        pts = self._grid_label_pts[1]
+            # One rule with the wall map and HTML map (maps.grid_codes): the number in the village where
+            # the grid's village is named, so one view never mixes 500154001005-09 and 03.
+            from ..maps.grid_codes import map_codes
+            shown = map_codes(ml.gdf).to_numpy() if "code" in ml.gdf else np.array([])
+            self._grid_label_pts = (sig, pts, geoms, shown)
+        pts, shown = self._grid_label_pts[1], self._grid_label_pts[3]
         codes = ml.gdf["code"].astype(str).to_numpy() if "code" in ml.gdf else np.array([])
-        # One rule with the wall map and HTML map (maps.grid_codes): the number in the village where
-        # the grid's village is named, so one view never mixes 500154001005-09 and 03.
-        from ..maps.grid_codes import map_codes
-        shown = map_codes(ml.gdf).to_numpy() if "code" in ml.gdf else codes
         hh = ml.gdf["hh"].to_numpy() if "hh" in ml.gdf else np.zeros(len(codes))
         sx, sy = vp.world_to_screen(pts[:, 0], pts[:, 1])
         size = (ml.geometry.bounds[:, 2] - ml.geometry.bounds[:, 0]) / vp.res
